@@ -1,0 +1,132 @@
+#include "arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t cap, used;
+    _Alignas(16) unsigned char data[];
+} chunk;
+
+typedef struct hook {
+    struct hook *next;
+    void (*fn)(void *);
+    void *p;
+} hook;
+
+struct arena {
+    chunk *head;
+    hook *hooks;
+    size_t chunk_size, total;
+};
+
+static chunk *chunk_new(size_t cap)
+{
+    chunk *c = malloc(sizeof(*c) + cap);
+    if (!c) return NULL;
+    c->next = NULL;
+    c->cap = cap;
+    c->used = 0;
+    return c;
+}
+
+arena *arena_new(size_t chunk_size)
+{
+    arena *a = calloc(1, sizeof(*a));
+    if (!a) return NULL;
+    a->chunk_size = chunk_size ? chunk_size : 8192;
+    return a;
+}
+
+void arena_free(arena *a)
+{
+    if (!a) return;
+    for (hook *h = a->hooks; h;) { /* hooks live in the arena: run before freeing chunks */
+        hook *n = h->next;
+        h->fn(h->p);
+        h = n;
+    }
+    for (chunk *c = a->head; c;) {
+        chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    free(a);
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    if (!a) return NULL;
+    size_t need = (n + 15) & ~(size_t)15;
+    if (need < n) return NULL;
+    chunk *c = a->head;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > a->chunk_size ? need : a->chunk_size;
+        chunk *nc = chunk_new(cap);
+        if (!nc) return NULL;
+        /* a big one-off allocation goes behind the current chunk so its free space stays usable */
+        if (c && need > a->chunk_size) {
+            nc->next = c->next;
+            c->next = nc;
+        } else {
+            nc->next = c;
+            a->head = nc;
+        }
+        c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += need;
+    a->total += need;
+    memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n)
+{
+    if (!s) return NULL;
+    char *d = arena_alloc(a, n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *arena_strdup(arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *arena_printf(arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *d = arena_alloc(a, (size_t)n + 1);
+    if (!d) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(d, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return d;
+}
+
+int arena_defer(arena *a, void (*fn)(void *), void *p)
+{
+    hook *h = arena_alloc(a, sizeof(*h));
+    if (!h) return -1;
+    h->fn = fn;
+    h->p = p;
+    h->next = a->hooks;
+    a->hooks = h;
+    return 0;
+}
+
+size_t arena_used(const arena *a)
+{
+    return a ? a->total : 0;
+}

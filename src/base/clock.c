@@ -1,0 +1,147 @@
+#include "clock.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double g_offset;
+
+void clock_set_offset(double s)
+{
+    g_offset = s;
+}
+
+double clock_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9 + g_offset;
+}
+
+uint64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void clock_iso8601(double t, int millis, char out[32])
+{
+    time_t s = (time_t)t;
+    if ((double)s > t) s--;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    if (millis) {
+        int ms = (int)((t - (double)s) * 1000.0);
+        if (ms > 999) ms = 999;
+        if (ms < 0) ms = 0;
+        char base[24];
+        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(out, 32, "%.20s.%03dZ", base, ms);
+    } else {
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+}
+
+void clock_amz(time_t t, char out[17])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+void clock_http(double t, char out[40])
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i])) return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+static int finish(struct tm *tm, double frac, int offset_s, double *t)
+{
+    if (tm->tm_mon < 0 || tm->tm_mon > 11 || tm->tm_mday < 1 || tm->tm_mday > 31 ||
+        tm->tm_hour > 23 || tm->tm_min > 59 || tm->tm_sec > 60)
+        return -1;
+    time_t s = timegm(tm);
+    *t = (double)s + frac - offset_s;
+    return 0;
+}
+
+int clock_parse(const char *s, double *t)
+{
+    if (!s || !*s) return -1;
+    const char *p = s;
+    struct tm tm = {0};
+    int y, mo, d, h, mi, se;
+    /* plain epoch seconds */
+    char *end;
+    double v = strtod(s, &end);
+    if (*end == 0 && end != s && strchr(s, '-') == NULL) {
+        *t = v;
+        return 0;
+    }
+    if (!digits(&p, 4, &y)) {
+        int basic = (*p != '-');
+        if (!basic) p++;
+        if (digits(&p, 2, &mo)) return -1;
+        if (!basic && *p++ != '-') return -1;
+        if (digits(&p, 2, &d)) return -1;
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        if (*p == 0) return finish(&tm, 0, 0, t);
+        if (*p != 'T' && *p != 't' && *p != ' ') return -1;
+        p++;
+        if (digits(&p, 2, &h)) return -1;
+        if (!basic && *p++ != ':') return -1;
+        if (digits(&p, 2, &mi)) return -1;
+        if (!basic && *p++ != ':') return -1;
+        if (digits(&p, 2, &se)) return -1;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = se;
+        double frac = 0;
+        if (*p == '.') {
+            double scale = 0.1;
+            p++;
+            if (!isdigit((unsigned char)*p)) return -1;
+            while (isdigit((unsigned char)*p)) {
+                frac += (*p - '0') * scale;
+                scale /= 10;
+                p++;
+            }
+        }
+        int off = 0;
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p == '-' ? -1 : 1, oh, om;
+            p++;
+            if (digits(&p, 2, &oh)) return -1;
+            if (*p == ':') p++;
+            if (digits(&p, 2, &om)) return -1;
+            off = sign * (oh * 3600 + om * 60);
+        }
+        if (*p) return -1;
+        return finish(&tm, frac, off, t);
+    }
+    /* RFC 7231: "Sun, 06 Nov 1994 08:49:37 GMT" */
+    memset(&tm, 0, sizeof(tm));
+    const char *r = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (r && *r == 0) return finish(&tm, 0, 0, t);
+    return -1;
+}

@@ -1,0 +1,182 @@
+#include "enc.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+void enc_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+void enc_sha256(const void *in, size_t n, unsigned char out[32])
+{
+    SHA256(in, n, out);
+}
+
+void enc_sha256_hex(const void *in, size_t n, char out[65])
+{
+    unsigned char d[32];
+    SHA256(in, n, d);
+    enc_hex(d, 32, out);
+}
+
+void enc_md5_hex(const void *in, size_t n, char out[33])
+{
+    unsigned char d[16];
+    unsigned int len = 0;
+    EVP_Digest(in, n, d, &len, EVP_md5(), NULL);
+    enc_hex(d, 16, out);
+}
+
+void enc_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
+                     unsigned char out[32])
+{
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &len);
+}
+
+int enc_ct_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    size_t n = la < lb ? la : lb;
+    for (size_t i = 0; i < n; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+char *enc_b64(arena *a, const unsigned char *in, size_t n)
+{
+    char *out = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
+    if (!out) return NULL;
+    EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    return out;
+}
+
+static int b64v(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+unsigned char *enc_unb64(arena *a, const char *in, size_t n, size_t *outlen)
+{
+    while (n && (in[n - 1] == '=')) n--;
+    if (n % 4 == 1) return NULL;
+    unsigned char *out = arena_alloc(a, n * 3 / 4 + 3);
+    if (!out) return NULL;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64v((unsigned char)in[i]);
+        if (v < 0) return NULL;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    out[o] = 0;
+    if (outlen) *outlen = o;
+    return out;
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *enc_url_decode(arena *a, const char *in, size_t n, int plus_is_space, size_t *outlen)
+{
+    char *out = arena_alloc(a, n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == '%') {
+            if (i + 2 >= n) return NULL;
+            int h = hexv(in[i + 1]), l = hexv(in[i + 2]);
+            if (h < 0 || l < 0) return NULL;
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else if (in[i] == '+' && plus_is_space) {
+            out[o++] = ' ';
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    out[o] = 0;
+    if (outlen) *outlen = o;
+    return out;
+}
+
+char *enc_url_encode(arena *a, const char *in, size_t n, int keep_slash)
+{
+    static const char d[] = "0123456789ABCDEF";
+    char *out = arena_alloc(a, 3 * n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = d[c >> 4];
+            out[o++] = d[c & 15];
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
+int enc_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}

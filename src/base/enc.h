@@ -1,0 +1,31 @@
+/* Encodings and digests shared by the protocol, auth and service layers. */
+#ifndef FERRY_ENC_H
+#define FERRY_ENC_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+void enc_hex(const unsigned char *in, size_t n, char *out); /* out: 2n+1 bytes */
+void enc_sha256(const void *in, size_t n, unsigned char out[32]);
+void enc_sha256_hex(const void *in, size_t n, char out[65]);
+void enc_md5_hex(const void *in, size_t n, char out[33]);
+void enc_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
+                     unsigned char out[32]);
+/* Constant-time comparison of two equal-length strings; 1 when equal. */
+int enc_ct_equal(const char *a, const char *b);
+
+char *enc_b64(arena *a, const unsigned char *in, size_t n);
+/* Returns NULL on invalid base64 (padding optional); *outlen set. */
+unsigned char *enc_unb64(arena *a, const char *in, size_t inlen, size_t *outlen);
+
+/* Percent-decoding: returns NULL on a bad escape. plus_is_space for forms. *outlen
+ * excludes the added NUL (the result may contain NUL bytes). */
+char *enc_url_decode(arena *a, const char *in, size_t n, int plus_is_space, size_t *outlen);
+/* RFC 3986 unreserved set kept; everything else %XX (uppercase). keep_slash for paths. */
+char *enc_url_encode(arena *a, const char *in, size_t n, int keep_slash);
+
+/* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
+int enc_utf8_valid(const char *s, size_t n);
+
+#endif

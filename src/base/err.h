@@ -1,0 +1,24 @@
+/* Errors as values: a function returns 0 or -1 and fills a ferr, whose code and
+ * message are what the client sees in the protocol's error shape. */
+#ifndef FERRY_ERR_H
+#define FERRY_ERR_H
+
+typedef struct ferr {
+    int status;        /* HTTP status */
+    int sender;        /* 1: the caller's fault (query <Type>Sender</Type>), 0: Receiver */
+    char code[96];     /* AWS error code, e.g. "ValidationError" */
+    char message[1024];
+} ferr;
+
+/* Sets the error and returns -1, so callers can `return ferr_set(...)`. */
+int ferr_set(ferr *e, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ferr_clear(ferr *e);
+int ferr_isset(const ferr *e);
+
+/* Common shapes. */
+#define ferr_validation(e, ...) ferr_set((e), 400, "ValidationError", __VA_ARGS__)
+#define ferr_internal(e, ...) ferr_set((e), 500, "InternalFailure", __VA_ARGS__)
+#define ferr_oom(e) ferr_set((e), 500, "InternalFailure", "out of memory")
+
+#endif

@@ -1,0 +1,28 @@
+/* A request as it came off the wire, before any AWS meaning is given to it.
+ * All strings are owned by the request's arena. */
+#ifndef FERRY_HREQ_H
+#define FERRY_HREQ_H
+#include <stddef.h>
+
+typedef struct hdr {
+    const char *name;  /* lowercased */
+    const char *value; /* as received */
+} hdr;
+
+typedef struct hreq {
+    const char *method;
+    const char *raw_path;  /* percent-encoded as sent, no query, starts with '/' */
+    const char *raw_query; /* after '?', "" when none */
+    const char *host;      /* Host header or "" */
+    hdr *headers;
+    size_t nheaders;
+    const unsigned char *body; /* NUL-terminated for convenience; may contain NULs */
+    size_t body_len;
+    char source_ip[64];
+    int secure; /* 1 when served over TLS */
+} hreq;
+
+/* First header with that lowercase name, or NULL. */
+const char *hreq_header(const hreq *r, const char *lname);
+
+#endif
