@@ -1,10 +1,450 @@
-/* Placeholder generator: the real one turns the AWS models into C tables. */
+/* ferry-modelgen <apis-dir> <services.list> <out.c>
+ *
+ * Turns the aws-sdk apis/<stem>.min.json models listed in services.list into const C
+ * tables (see src/proto/model.h). Inline shapes are flattened into the service's
+ * shape table and de-duplicated by their canonical JSON (traits stripped); traits
+ * live on the member refs, merged shape-level-then-ref as botocore resolves them.
+ * Output is deterministic: operations sorted by name, shapes in discovery order. */
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void die(const char *msg, const char *arg)
+{
+    fprintf(stderr, "ferry-modelgen: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    exit(1);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p) die("out of memory", NULL);
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) die("out of memory", NULL);
+    return d;
+}
+
+/* ---- tiny string -> int hash map ---- */
+typedef struct hent {
+    char *key;
+    int val;
+    struct hent *next;
+} hent;
+typedef struct {
+    hent *b[4096];
+} hmap;
+
+static uint32_t hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+static int hget(hmap *m, const char *k)
+{
+    for (hent *e = m->b[hash(k) & 4095]; e; e = e->next)
+        if (!strcmp(e->key, k)) return e->val;
+    return -1;
+}
+static void hput(hmap *m, const char *k, int v)
+{
+    hent *e = xrealloc(NULL, sizeof(*e));
+    uint32_t h = hash(k) & 4095;
+    e->key = xstrdup(k);
+    e->val = v;
+    e->next = m->b[h];
+    m->b[h] = e;
+}
+static void hclear(hmap *m)
+{
+    for (int i = 0; i < 4096; i++) {
+        hent *e = m->b[i];
+        while (e) {
+            hent *n = e->next;
+            free(e->key);
+            free(e);
+            e = n;
+        }
+        m->b[i] = NULL;
+    }
+}
+
+/* ---- per-service tables ---- */
+typedef struct {
+    const char *name, *loc_name, *xmlns, *xmlns_prefix;
+    int shape, location, tsfmt, flags;
+} mem;
+typedef struct {
+    int type, flags, payload, nmembers, first;
+} shp;
+
+static mem *mems;
+static int nmems, capmems;
+static shp *shps;
+static int nshps, capshps;
+static json_t *named; /* the model's "shapes" */
+static hmap named_idx, inline_idx;
+static json_t *empty; /* {} : a string shape */
+
+static const char *const shape_keys[] = {"type", "members", "member", "key", "value",
+                                         "required", "payload", "union", "document",
+                                         "exception", NULL};
+
+static int is_shape_key(const char *k)
+{
+    for (int i = 0; shape_keys[i]; i++)
+        if (!strcmp(k, shape_keys[i])) return 1;
+    return 0;
+}
+
+static int type_of(const char *t)
+{
+    if (!t || !strcmp(t, "string") || !strcmp(t, "character")) return 0;
+    if (!strcmp(t, "integer") || !strcmp(t, "short") || !strcmp(t, "byte")) return 1;
+    if (!strcmp(t, "long")) return 2;
+    if (!strcmp(t, "boolean")) return 3;
+    if (!strcmp(t, "float")) return 4;
+    if (!strcmp(t, "double") || !strcmp(t, "bigdecimal")) return 5;
+    if (!strcmp(t, "timestamp")) return 6;
+    if (!strcmp(t, "blob")) return 7;
+    if (!strcmp(t, "structure")) return 8;
+    if (!strcmp(t, "list")) return 9;
+    if (!strcmp(t, "map")) return 10;
+    die("unknown shape type", t);
+    return 0;
+}
+
+static int new_shape(void)
+{
+    if (nshps == capshps) {
+        capshps = capshps ? capshps * 2 : 256;
+        shps = xrealloc(shps, sizeof(*shps) * (size_t)capshps);
+    }
+    memset(&shps[nshps], 0, sizeof(shp));
+    shps[nshps].payload = -1;
+    return nshps++;
+}
+
+static int intern_def(json_t *def, const char *named_as);
+
+/* Merged traits: the target shape's own (if named), then the ref's. */
+static void apply_traits(mem *m, json_t *obj)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        if (!strcmp(k, "locationName") && json_is_string(v)) {
+            m->loc_name = json_string_value(v);
+        } else if (!strcmp(k, "location") && json_is_string(v)) {
+            const char *l = json_string_value(v);
+            m->location = !strcmp(l, "header")        ? 1
+                          : !strcmp(l, "headers")     ? 2
+                          : !strcmp(l, "querystring") ? 3
+                          : !strcmp(l, "uri")         ? 4
+                          : !strcmp(l, "statusCode")  ? 5
+                                                      : 0;
+        } else if (!strcmp(k, "xmlNamespace")) {
+            if (json_is_string(v)) {
+                m->xmlns = json_string_value(v);
+            } else if (json_is_object(v)) {
+                m->xmlns = json_string_value(json_object_get(v, "uri"));
+                m->xmlns_prefix = json_string_value(json_object_get(v, "prefix"));
+            }
+        } else if (!strcmp(k, "timestampFormat") && json_is_string(v)) {
+            const char *f = json_string_value(v);
+            m->tsfmt = !strcmp(f, "iso8601")         ? 1
+                       : !strcmp(f, "rfc822")        ? 2
+                       : !strcmp(f, "unixTimestamp") ? 3
+                                                     : 0;
+        } else if (json_is_true(v)) {
+            if (!strcmp(k, "flattened")) m->flags |= 1 << 1;
+            else if (!strcmp(k, "xmlAttribute")) m->flags |= 1 << 2;
+            else if (!strcmp(k, "jsonvalue")) m->flags |= 1 << 3;
+            else if (!strcmp(k, "idempotencyToken")) m->flags |= 1 << 4;
+            else if (!strcmp(k, "hostLabel")) m->flags |= 1 << 5;
+            else if (!strcmp(k, "streaming")) m->flags |= 1 << 6;
+            else if (!strcmp(k, "eventstream")) m->flags |= 1 << 7;
+        }
+    }
+}
+
+/* Resolves a ref ({"shape":"S4", traits} or an inline definition) into a member
+ * record (not yet placed in the members table). */
+static mem resolve_ref(json_t *ref, const char *name)
+{
+    mem m = {0};
+    m.name = name;
+    json_t *sname = json_object_get(ref, "shape");
+    if (json_is_string(sname)) {
+        json_t *def = json_object_get(named, json_string_value(sname));
+        if (!json_is_object(def)) die("dangling shape ref", json_string_value(sname));
+        m.shape = intern_def(def, json_string_value(sname));
+        apply_traits(&m, def);
+    } else {
+        m.shape = intern_def(ref, NULL);
+    }
+    apply_traits(&m, ref);
+    return m;
+}
+
+static int push_mem(const mem *m)
+{
+    if (nmems == capmems) {
+        capmems = capmems ? capmems * 2 : 1024;
+        mems = xrealloc(mems, sizeof(*mems) * (size_t)capmems);
+    }
+    mems[nmems] = *m;
+    return nmems++;
+}
+
+static int intern_def(json_t *def, const char *named_as)
+{
+    int idx;
+    if (named_as) {
+        if ((idx = hget(&named_idx, named_as)) >= 0) return idx;
+        idx = new_shape();
+        hput(&named_idx, named_as, idx);
+    } else {
+        /* canonical key: the shape part only, sorted, compact */
+        json_t *c = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(def, k, v) if (is_shape_key(k)) json_object_set(c, k, v);
+        char *key = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+        json_decref(c);
+        if (!key) die("out of memory", NULL);
+        if ((idx = hget(&inline_idx, key)) >= 0) {
+            free(key);
+            return idx;
+        }
+        idx = new_shape();
+        hput(&inline_idx, key, idx);
+        free(key);
+    }
+    int type = type_of(json_string_value(json_object_get(def, "type")));
+    /* a structure without "type" never happens; "{}" is a string */
+    if (!json_object_get(def, "type") && json_object_get(def, "members")) type = 8;
+    int flags = 0;
+    if (json_is_true(json_object_get(def, "union"))) flags |= 1;
+    if (json_is_true(json_object_get(def, "document"))) flags |= 2;
+    if (json_is_true(json_object_get(def, "exception"))) flags |= 4;
+
+    size_t cap = 2 + json_object_size(json_object_get(def, "members"));
+    mem *local = xrealloc(NULL, sizeof(mem) * cap);
+    int n = 0, payload = -1;
+    if (type == 8) {
+        json_t *members = json_object_get(def, "members");
+        json_t *req = json_object_get(def, "required");
+        const char *pl = json_string_value(json_object_get(def, "payload"));
+        const char *k;
+        json_t *v;
+        json_object_foreach(members, k, v) {
+            local[n] = resolve_ref(v, k);
+            size_t i;
+            json_t *r;
+            json_array_foreach(req, i, r) if (json_is_string(r) && !strcmp(json_string_value(r), k))
+                local[n].flags |= 1;
+            if (pl && !strcmp(pl, k)) payload = n;
+            n++;
+        }
+    } else if (type == 9) {
+        json_t *m = json_object_get(def, "member");
+        local[n++] = resolve_ref(m ? m : empty, NULL);
+    } else if (type == 10) {
+        json_t *kk = json_object_get(def, "key"), *vv = json_object_get(def, "value");
+        local[n++] = resolve_ref(kk ? kk : empty, "key");
+        local[n++] = resolve_ref(vv ? vv : empty, "value");
+    }
+    int first = nmems;
+    for (int i = 0; i < n; i++) push_mem(&local[i]);
+    free(local);
+    shp *s = &shps[idx];
+    s->type = type;
+    s->flags = flags;
+    s->payload = payload;
+    s->nmembers = n;
+    s->first = first;
+    return idx;
+}
+
+/* ---- output ---- */
+static void lit(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("NULL", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 32 || c >= 127) fprintf(f, "\\%03o", c);
+        else if (c == '?') fputs("\\?", f); /* no trigraphs */
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static int opcmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void gen_service(FILE *f, int si, const char *dir, const char *stem)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.min.json", dir, stem);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) die("cannot load model", path);
+    named = json_object_get(root, "shapes");
+    json_t *md = json_object_get(root, "metadata");
+    json_t *ops = json_object_get(root, "operations");
+    nmems = nshps = 0;
+
+    size_t nops = json_object_size(ops), i = 0;
+    const char **names = xrealloc(NULL, sizeof(char *) * (nops + 1));
+    const char *k;
+    json_t *v;
+    json_object_foreach(ops, k, v) names[i++] = k;
+    qsort(names, nops, sizeof(char *), opcmp);
+
+    int *in = xrealloc(NULL, sizeof(int) * (nops + 1)), *out = xrealloc(NULL, sizeof(int) * (nops + 1));
+    for (i = 0; i < nops; i++) {
+        json_t *op = json_object_get(ops, names[i]);
+        json_t *ji = json_object_get(op, "input"), *jo = json_object_get(op, "output");
+        in[i] = -1;
+        out[i] = -1;
+        if (json_is_object(ji)) {
+            mem m = resolve_ref(ji, NULL);
+            in[i] = push_mem(&m);
+        }
+        if (json_is_object(jo)) {
+            mem m = resolve_ref(jo, NULL);
+            out[i] = push_mem(&m);
+        }
+    }
+
+    fprintf(f, "\n/* %s */\nstatic const proto_member m%d[] = {\n", stem, si);
+    for (int j = 0; j < nmems; j++) {
+        mem *m = &mems[j];
+        fputs("  {", f);
+        lit(f, m->name);
+        fputc(',', f);
+        lit(f, m->loc_name);
+        fputc(',', f);
+        lit(f, m->xmlns);
+        fputc(',', f);
+        lit(f, m->xmlns_prefix);
+        fprintf(f, ",%d,%d,%d,%d},\n", m->shape, m->location, m->tsfmt, m->flags);
+    }
+    if (!nmems) fputs("  {0},\n", f);
+    fprintf(f, "};\nstatic const proto_shape s%d[] = {\n", si);
+    for (int j = 0; j < nshps; j++)
+        fprintf(f, "  {%d,%d,%d,%d,%d},\n", shps[j].type, shps[j].flags, shps[j].payload,
+                shps[j].nmembers, shps[j].first);
+    fprintf(f, "};\nstatic const proto_op o%d[] = {\n", si);
+    for (i = 0; i < nops; i++) {
+        json_t *op = json_object_get(ops, names[i]);
+        json_t *http = json_object_get(op, "http");
+        const char *method = json_string_value(json_object_get(http, "method"));
+        const char *uri = json_string_value(json_object_get(http, "requestUri"));
+        json_t *rc = json_object_get(http, "responseCode");
+        json_t *jo = json_object_get(op, "output");
+        fputs("  {", f);
+        lit(f, names[i]);
+        fputc(',', f);
+        lit(f, method ? method : "POST");
+        fputc(',', f);
+        lit(f, uri ? uri : "/");
+        fputc(',', f);
+        lit(f, json_string_value(json_object_get(jo, "resultWrapper")));
+        fprintf(f, ",%d,%d,%d},\n", in[i], out[i], json_is_integer(rc) ? (int)json_integer_value(rc) : 200);
+    }
+    const char *proto = json_string_value(json_object_get(md, "protocol"));
+    int pnum = !proto                          ? 0
+               : !strcmp(proto, "query")       ? 0
+               : !strcmp(proto, "ec2")         ? 1
+               : !strcmp(proto, "json")        ? 2
+               : !strcmp(proto, "rest-json")   ? 3
+               : !strcmp(proto, "rest-xml")    ? 4
+                                               : -1;
+    if (pnum < 0) die("unknown protocol", proto);
+    const char *ep = json_string_value(json_object_get(md, "endpointPrefix"));
+    const char *sn = json_string_value(json_object_get(md, "signingName"));
+    fprintf(f, "};\nstatic const proto_service svc%d = {", si);
+    lit(f, stem);
+    fputc(',', f);
+    lit(f, ep);
+    fputc(',', f);
+    lit(f, sn ? sn : ep);
+    fputc(',', f);
+    lit(f, json_string_value(json_object_get(md, "targetPrefix")));
+    fputc(',', f);
+    lit(f, json_string_value(json_object_get(md, "jsonVersion")));
+    fputc(',', f);
+    lit(f, json_string_value(json_object_get(md, "apiVersion")));
+    fputc(',', f);
+    lit(f, json_string_value(json_object_get(md, "xmlNamespace")));
+    fputc(',', f);
+    lit(f, json_string_value(json_object_get(md, "serviceId")));
+    fprintf(f, ",%d,%d,o%d,%zu,s%d,%d,m%d,%d};\n", pnum,
+            json_object_get(md, "awsQueryCompatible") ? 1 : 0, si, nops, si, nshps, si, nmems);
+    free(names);
+    free(in);
+    free(out);
+    hclear(&named_idx);
+    hclear(&inline_idx);
+    json_decref(root);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4) return 2;
-    FILE *f = fopen(argv[3], "w");
-    if (!f) return 1;
-    fputs("/* generated */\nint ferry_models_placeholder;\n", f);
-    return fclose(f) ? 1 : 0;
+    if (argc != 4) {
+        fprintf(stderr, "usage: ferry-modelgen <apis-dir> <services.list> <out.c>\n");
+        return 2;
+    }
+    empty = json_object();
+    FILE *lf = fopen(argv[2], "r");
+    if (!lf) die("cannot open", argv[2]);
+    char *stems[256];
+    int n = 0;
+    char line[512];
+    while (fgets(line, sizeof(line), lf)) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '#' || *p == '\n' || !*p) continue;
+        size_t l = strcspn(p, " \t\r\n");
+        p[l] = 0;
+        if (n == 256) die("too many services", NULL);
+        stems[n++] = xstrdup(p);
+    }
+    fclose(lf);
+
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", argv[3]);
+    FILE *f = fopen(tmp, "w");
+    if (!f) die("cannot write", tmp);
+    fputs("/* Generated by ferry-modelgen from the aws-sdk API models. Do not edit. */\n"
+          "#include \"proto/model.h\"\n#include <stddef.h>\n",
+          f);
+    for (int i = 0; i < n; i++) gen_service(f, i, argv[1], stems[i]);
+    fputs("\nconst proto_service *const proto_services[] = {\n", f);
+    for (int i = 0; i < n; i++) fprintf(f, "  &svc%d,\n", i);
+    if (!n) fputs("  NULL,\n", f);
+    fprintf(f, "};\nconst size_t proto_nservices = %d;\n", n);
+    for (int i = 0; i < n; i++) free(stems[i]);
+    free(mems);
+    free(shps);
+    json_decref(empty);
+    if (fclose(f)) die("write failed", tmp);
+    if (rename(tmp, argv[3])) die("rename failed", argv[3]);
+    return 0;
 }

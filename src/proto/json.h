@@ -1,0 +1,25 @@
+/* The awsjson 1.0/1.1 protocol, and the shape-driven JSON conversion that
+ * rest-json shares. */
+#ifndef FERRY_PROTO_JSON_H
+#define FERRY_PROTO_JSON_H
+#include "proto/codec.h"
+#include "proto/pcommon.h"
+
+/* Wire JSON -> internal for a structure (rest: body-bound members only).
+ * Returns a new reference; type errors go to v. */
+json_t *proto_json_in_struct(proto_vctx *v, const proto_service *svc, const proto_shape *sh,
+                             const json_t *w, int rest, int depth);
+/* Internal -> wire JSON for a structure (rest: body-bound members only). */
+json_t *proto_json_out_struct(const proto_service *svc, const proto_shape *sh, const json_t *obj,
+                              int rest, int depth);
+/* Parses a request body as a JSON object ("" = {}); SerializationException otherwise. */
+json_t *proto_json_parse_body(const hreq *r, ferr *e);
+
+int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,
+                      json_t **input, ferr *e);
+int proto_json_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,
+                      const char *request_id, proto_response *out);
+void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
+                             const char *request_id, proto_response *out);
+
+#endif

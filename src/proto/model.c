@@ -1,0 +1,72 @@
+#include "model.h"
+
+#include <string.h>
+
+const proto_service *proto_service_by_signing_name(const char *name)
+{
+    if (!name) return NULL;
+    for (size_t i = 0; i < proto_nservices; i++)
+        if (!strcmp(proto_services[i]->signing_name, name)) return proto_services[i];
+    for (size_t i = 0; i < proto_nservices; i++)
+        if (proto_services[i]->endpoint_prefix && !strcmp(proto_services[i]->endpoint_prefix, name))
+            return proto_services[i];
+    return NULL;
+}
+
+const proto_service *proto_service_by_target(const char *prefix, size_t n)
+{
+    for (size_t i = 0; i < proto_nservices; i++) {
+        const char *t = proto_services[i]->target_prefix;
+        if (t && strlen(t) == n && !memcmp(t, prefix, n)) return proto_services[i];
+    }
+    return NULL;
+}
+
+const proto_service *proto_service_by_stem(const char *stem)
+{
+    for (size_t i = 0; i < proto_nservices; i++)
+        if (!strcmp(proto_services[i]->stem, stem)) return proto_services[i];
+    return NULL;
+}
+
+const proto_op *proto_op_by_namen(const proto_service *svc, const char *name, size_t n)
+{
+    if (!svc || !name) return NULL;
+    size_t lo = 0, hi = svc->nops;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *m = svc->ops[mid].name;
+        int c = strncmp(m, name, n);
+        if (c == 0 && m[n] != 0) c = 1; /* m is longer: sorts after */
+        if (c == 0) return &svc->ops[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+const proto_op *proto_op_by_name(const proto_service *svc, const char *name)
+{
+    return name ? proto_op_by_namen(svc, name, strlen(name)) : NULL;
+}
+
+const proto_member *proto_struct_member(const proto_service *s, const proto_shape *sh,
+                                        const char *name)
+{
+    if (sh->type != PT_STRUCTURE) return NULL;
+    for (size_t i = 0; i < sh->nmembers; i++) {
+        const proto_member *m = &s->members[sh->first + i];
+        if (!strcmp(m->name, name)) return m;
+    }
+    return NULL;
+}
+
+const proto_shape *proto_op_input(const proto_service *s, const proto_op *op)
+{
+    return op->input < 0 ? NULL : &s->shapes[s->members[op->input].shape];
+}
+
+const proto_shape *proto_op_output(const proto_service *s, const proto_op *op)
+{
+    return op->output < 0 ? NULL : &s->shapes[s->members[op->output].shape];
+}

@@ -1,0 +1,325 @@
+#include "pcommon.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/enc.h"
+
+/* Year 1..9999: what the wire formats can express (and what time_t casts survive). */
+#define TS_MIN (-62135596800.0)
+#define TS_MAX (253402300799.0)
+
+void proto_vctx_init(proto_vctx *v, const proto_service *svc)
+{
+    v->svc = svc;
+    v->n = 0;
+    buf_init(&v->msg, 16384);
+    v->plen = 0;
+    v->path[0] = 0;
+    v->malformed = 0;
+}
+
+void proto_vctx_dispose(proto_vctx *v)
+{
+    buf_dispose(&v->msg);
+}
+
+static size_t path_append(proto_vctx *v, const char *s, size_t n, int lower_first)
+{
+    size_t old = v->plen;
+    size_t room = sizeof(v->path) - 1 - v->plen;
+    size_t dot = v->plen ? 1 : 0;
+    if (n + dot > room) return old; /* overlong paths are truncated, never overflow */
+    if (dot) v->path[v->plen++] = '.';
+    memcpy(v->path + v->plen, s, n);
+    if (lower_first && n) v->path[v->plen] = (char)tolower((unsigned char)s[0]);
+    v->plen += n;
+    v->path[v->plen] = 0;
+    return old;
+}
+
+size_t proto_path_member(proto_vctx *v, const char *name)
+{
+    return path_append(v, name, strlen(name), 1);
+}
+
+size_t proto_path_index(proto_vctx *v, size_t i1)
+{
+    char t[40];
+    int n = snprintf(t, sizeof(t), "%zu.member", i1);
+    return path_append(v, t, (size_t)n, 0);
+}
+
+size_t proto_path_key(proto_vctx *v, const char *key)
+{
+    return path_append(v, key, strlen(key), 0);
+}
+
+static void verr_sep(proto_vctx *v)
+{
+    if (v->n++) buf_puts(&v->msg, "; ");
+}
+
+void proto_verr_null(proto_vctx *v)
+{
+    verr_sep(v);
+    buf_printf(&v->msg, "Value null at '%s' failed to satisfy constraint: Member must not be null",
+               v->path);
+}
+
+void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what)
+{
+    verr_sep(v);
+    if (n > 256) n = 256; /* AWS echoes the value; keep the message bounded */
+    buf_puts(&v->msg, "Value '");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)val[i];
+        buf_putc(&v->msg, c < 32 ? '?' : (char)c);
+    }
+    buf_printf(&v->msg, "' at '%s' failed to satisfy constraint: %s", v->path, what);
+}
+
+const char *proto_validation_code(const proto_service *svc)
+{
+    return svc && (svc->protocol == PROTO_QUERY || svc->protocol == PROTO_EC2)
+               ? "ValidationError"
+               : "ValidationException";
+}
+
+int proto_vctx_finish(proto_vctx *v, ferr *e)
+{
+    if (!v->n) return 0;
+    ferr_set(e, 400, proto_validation_code(v->svc), "%d validation error%s detected: %s", v->n,
+             v->n == 1 ? "" : "s", buf_str(&v->msg));
+    return -1;
+}
+
+void proto_check_required(proto_vctx *v, const proto_service *svc, const proto_shape *sh,
+                          const json_t *obj, int depth)
+{
+    if (depth > PROTO_MAX_DEPTH || !obj) return;
+    if (sh->type == PT_STRUCTURE && json_is_object(obj)) {
+        for (size_t i = 0; i < sh->nmembers; i++) {
+            const proto_member *m = proto_shape_member(svc, sh, i);
+            const json_t *c = json_object_get(obj, m->name);
+            size_t old = proto_path_member(v, m->name);
+            if (!c || json_is_null(c)) {
+                if (m->flags & PM_REQUIRED) proto_verr_null(v);
+            } else {
+                const proto_shape *cs = proto_member_shape(svc, m);
+                if (cs->type >= PT_STRUCTURE) proto_check_required(v, svc, cs, c, depth + 1);
+            }
+            proto_path_pop(v, old);
+        }
+    } else if (sh->type == PT_LIST && json_is_array(obj)) {
+        const proto_member *m = proto_shape_member(svc, sh, 0);
+        const proto_shape *cs = proto_member_shape(svc, m);
+        if (cs->type < PT_STRUCTURE) return;
+        size_t i;
+        const json_t *c;
+        json_array_foreach(obj, i, c) {
+            size_t old = proto_path_index(v, i + 1);
+            proto_check_required(v, svc, cs, c, depth + 1);
+            proto_path_pop(v, old);
+        }
+    } else if (sh->type == PT_MAP && json_is_object(obj)) {
+        const proto_member *m = proto_shape_member(svc, sh, 1);
+        const proto_shape *cs = proto_member_shape(svc, m);
+        if (cs->type < PT_STRUCTURE) return;
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)obj, k, c) {
+            size_t old = proto_path_key(v, k);
+            proto_check_required(v, svc, cs, c, depth + 1);
+            proto_path_pop(v, old);
+        }
+    }
+}
+
+json_t *proto_ts_json(double t)
+{
+    if (t == floor(t) && fabs(t) < 9e15) return json_integer((json_int_t)t);
+    return json_real(t);
+}
+
+int proto_ts_value(const json_t *v, double *t)
+{
+    if (json_is_integer(v)) *t = (double)json_integer_value(v);
+    else if (json_is_real(v)) *t = json_real_value(v);
+    else if (json_is_string(v)) {
+        if (clock_parse(json_string_value(v), t)) return -1;
+    } else return -1;
+    if (!(*t >= TS_MIN && *t <= TS_MAX)) return -1;
+    return 0;
+}
+
+json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, size_t n)
+{
+    char tmp[128];
+    switch (sh->type) {
+    case PT_STRING:
+    case PT_BLOB:
+        if (!enc_utf8_valid(s, n)) {
+            proto_verr_value(v, "", 0, "Member must be valid UTF-8");
+            return NULL;
+        }
+        return json_stringn(s, n);
+    case PT_BOOLEAN:
+        if (n == 4 && !strncasecmp(s, "true", 4)) return json_true();
+        if (n == 5 && !strncasecmp(s, "false", 5)) return json_false();
+        proto_verr_value(v, s, n, "Member must be a boolean");
+        return NULL;
+    default:
+        break;
+    }
+    /* numbers and timestamps: trimmed, bounded copy */
+    while (n && isspace((unsigned char)*s)) s++, n--;
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    if (n == 0 || n >= sizeof(tmp) || memchr(s, 0, n)) goto bad;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    char *end;
+    errno = 0;
+    switch (sh->type) {
+    case PT_INTEGER:
+    case PT_LONG: {
+        long long x = strtoll(tmp, &end, 10);
+        if (*end || errno) goto bad;
+        if (sh->type == PT_INTEGER && (x < INT_MIN || x > INT_MAX)) goto bad;
+        return json_integer((json_int_t)x);
+    }
+    case PT_FLOAT:
+    case PT_DOUBLE: {
+        double d = strtod(tmp, &end);
+        if (*end || !isfinite(d)) goto bad; /* jansson cannot carry NaN/Infinity */
+        return json_real(d);
+    }
+    case PT_TIMESTAMP: {
+        double t;
+        if (clock_parse(tmp, &t) || !(t >= TS_MIN && t <= TS_MAX)) goto bad;
+        return proto_ts_json(t);
+    }
+    default:
+        break;
+    }
+bad:
+    proto_verr_value(v, s, n,
+                     sh->type == PT_TIMESTAMP ? "Member must be a valid timestamp"
+                     : sh->type == PT_INTEGER ? "Member must be a valid integer"
+                     : sh->type == PT_LONG    ? "Member must be a valid long"
+                                              : "Member must be a number");
+    return NULL;
+}
+
+void proto_fmt_double(double d, char out[40])
+{
+    if (!isfinite(d)) {
+        snprintf(out, 40, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    /* shortest of %.15g / %.17g that round-trips */
+    snprintf(out, 40, "%.15g", d);
+    if (strtod(out, NULL) != d) snprintf(out, 40, "%.17g", d);
+    if (!strpbrk(out, ".eEn")) strcat(out, ".0");
+}
+
+int proto_scalar_format(buf *b, const proto_shape *sh, const json_t *v, int tsfmt)
+{
+    char t[48];
+    switch (sh->type) {
+    case PT_TIMESTAMP: {
+        double d;
+        if (proto_ts_value(v, &d)) return -1;
+        if (tsfmt == TS_RFC822) clock_http(d, t);
+        else if (tsfmt == TS_UNIX) {
+            if (d == floor(d)) snprintf(t, sizeof(t), "%.0f", d);
+            else snprintf(t, sizeof(t), "%.3f", d);
+        } else clock_iso8601(d, d != floor(d), t);
+        return buf_puts(b, t);
+    }
+    default:
+        break;
+    }
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return buf_put(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        if (sh->type == PT_FLOAT || sh->type == PT_DOUBLE) {
+            proto_fmt_double((double)json_integer_value(v), t);
+            return buf_puts(b, t);
+        }
+        return buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        if (sh->type == PT_INTEGER || sh->type == PT_LONG) {
+            double d = json_real_value(v);
+            if (!(d >= -9.2e18 && d <= 9.2e18)) return -1;
+            return buf_printf(b, "%lld", (long long)d);
+        }
+        proto_fmt_double(json_real_value(v), t);
+        return buf_puts(b, t);
+    case JSON_TRUE:
+        return buf_puts(b, "true");
+    case JSON_FALSE:
+        return buf_puts(b, "false");
+    default:
+        return -1;
+    }
+}
+
+json_t *proto_json_text(const char *s)
+{
+    size_t n = strlen(s);
+    if (enc_utf8_valid(s, n)) return json_stringn(s, n);
+    char *t = strdup(s);
+    if (!t) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)t[i] >= 0x80) t[i] = '?';
+    json_t *j = json_stringn(t, n);
+    free(t);
+    return j;
+}
+
+int proto_xml_escape(buf *b, const char *s, size_t n)
+{
+    size_t run = 0;
+    /* a message cut mid-character (or bad input echoed) must not break the document */
+    int ascii_only = !enc_utf8_valid(s, n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *rep = NULL;
+        char num[8];
+        switch (c) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        case '\r': rep = "&#13;"; break;
+        case '\n': rep = "&#10;"; break;
+        case '\t': rep = "&#9;"; break;
+        default:
+            if (c < 32 || (ascii_only && c >= 0x80)) { /* not representable in XML 1.0: '?' */
+                snprintf(num, sizeof(num), "?");
+                rep = num;
+            }
+        }
+        if (rep) {
+            if (run) buf_put(b, s + i - run, run);
+            run = 0;
+            buf_puts(b, rep);
+        } else run++;
+    }
+    if (run) buf_put(b, s + n - run, run);
+    return b->failed ? -1 : 0;
+}
+
+const char *proto_member_wire_name(const proto_member *m)
+{
+    return m->loc_name ? m->loc_name : m->name;
+}

@@ -1,0 +1,71 @@
+/* Shared by the protocol codecs (not part of the public API): scalar conversion
+ * between wire text and the internal JSON conventions, AWS-style validation
+ * messages with their member paths, and small helpers. */
+#ifndef FERRY_PROTO_PCOMMON_H
+#define FERRY_PROTO_PCOMMON_H
+#include <jansson.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "proto/model.h"
+
+#define PROTO_MAX_DEPTH 64
+
+/* Validation errors collected while decoding; AWS reports them all at once. */
+typedef struct proto_vctx {
+    const proto_service *svc;
+    int n;
+    buf msg;       /* "...; ..." */
+    char path[512]; /* AWS member path, e.g. "tags.1.member.key" */
+    size_t plen;
+    int malformed; /* set with a protocol-level error (ferr) that wins over validation */
+} proto_vctx;
+
+void proto_vctx_init(proto_vctx *v, const proto_service *svc);
+void proto_vctx_dispose(proto_vctx *v);
+/* Appends ".name" (first letter lowercased) / ".N.member"; returns the old length to pop to. */
+size_t proto_path_member(proto_vctx *v, const char *name);
+size_t proto_path_index(proto_vctx *v, size_t i1);
+size_t proto_path_key(proto_vctx *v, const char *key);
+static inline void proto_path_pop(proto_vctx *v, size_t old)
+{
+    v->plen = old;
+    v->path[old] = 0;
+}
+/* "Value null at '<path>' failed to satisfy constraint: Member must not be null" */
+void proto_verr_null(proto_vctx *v);
+/* "Value '<val>' at '<path>' failed to satisfy constraint: <what>" */
+void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what);
+/* Turns collected validation errors into e (ValidationError / ValidationException). */
+int proto_vctx_finish(proto_vctx *v, ferr *e);
+const char *proto_validation_code(const proto_service *svc);
+
+/* Walks a decoded input against its structure shape and reports missing required
+ * members (path already set for the top level). */
+void proto_check_required(proto_vctx *v, const proto_service *svc, const proto_shape *sh,
+                          const json_t *obj, int depth);
+
+/* Wire text -> internal JSON for a scalar shape (string, numbers, boolean,
+ * timestamp (any AWS format), blob (text is kept: callers base64 raw bytes)).
+ * Returns a new reference, or NULL after recording a validation error. */
+json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, size_t n);
+
+/* Internal JSON scalar -> wire text into b. tsfmt: how timestamps are written
+ * (TS_ISO8601 / TS_RFC822 / TS_UNIX). Returns 0, or -1 when v doesn't fit. */
+int proto_scalar_format(buf *b, const proto_shape *sh, const json_t *v, int tsfmt);
+/* Epoch seconds from a number or any AWS timestamp string; -1 when unusable. */
+int proto_ts_value(const json_t *v, double *t);
+/* Number for epoch seconds: integer when whole, else real. */
+json_t *proto_ts_json(double t);
+void proto_fmt_double(double d, char out[40]);
+
+/* A JSON string of s, invalid UTF-8 bytes replaced by '?' (error messages may echo input). */
+json_t *proto_json_text(const char *s);
+/* XML text escaping (&, <, >, ", ', and control characters as character refs). */
+int proto_xml_escape(buf *b, const char *s, size_t n);
+
+const char *proto_member_wire_name(const proto_member *m); /* locationName or name */
+
+#endif

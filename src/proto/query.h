@@ -1,0 +1,15 @@
+/* The awsquery protocol: form/query-string parameters in, XML out. */
+#ifndef FERRY_PROTO_QUERY_H
+#define FERRY_PROTO_QUERY_H
+#include "proto/codec.h"
+
+/* Action from the form body or query string (NULL when none); value is arena-owned. */
+const char *proto_query_action(arena *a, const hreq *r, const char **version);
+int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,
+                       json_t **input, ferr *e);
+int proto_query_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,
+                       const char *request_id, proto_response *out);
+void proto_query_encode_error(const proto_service *svc, const ferr *e, const char *request_id,
+                              proto_response *out);
+
+#endif
