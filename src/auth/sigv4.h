@@ -1,0 +1,57 @@
+/* AWS Signature Version 4: parse the Authorization header or a presigned query,
+ * rebuild the canonical request the way botocore / the JS SDK v3 build it, and
+ * verify the signature against a secret. Also signs, for tests and ferry's own
+ * outbound calls. All strings handed out live in the caller's arena. */
+#ifndef FERRY_SIGV4_H
+#define FERRY_SIGV4_H
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "http/hreq.h"
+
+typedef struct sigv4_auth {
+    int presigned;              /* query-string form (X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=...) */
+    char akid[129];
+    char date[9];               /* scope date YYYYMMDD */
+    char region[64];
+    char service[64];
+    char amz_date[17];          /* X-Amz-Date (or Date header converted) YYYYMMDDTHHMMSSZ */
+    double request_time;        /* epoch seconds of amz_date */
+    long expires;               /* presigned X-Amz-Expires, else 0 */
+    const char *signed_headers; /* "host;x-amz-date" (arena) */
+    char signature[65];
+    const char *security_token; /* X-Amz-Security-Token header or query param (decoded), or NULL */
+} sigv4_auth;
+
+/* Parse the Authorization header or the presigned query.
+ * Returns 1 when the request carries no SigV4 auth at all (not an error: the caller
+ * decides per protocol, e.g. 403 MissingAuthenticationToken), 0 when parsed, -1 with
+ * ferr set to AWS's error: 400 IncompleteSignature for a malformed header, scope or
+ * date, 400 AuthorizationQueryParametersError for a malformed S3 presigned query. */
+int sigv4_parse(arena *a, const hreq *r, sigv4_auth *out, ferr *e);
+
+/* Fills e with 403 MissingAuthenticationToken and returns -1 (for callers that
+ * got 1 from sigv4_parse and require auth). */
+int sigv4_missing(ferr *e);
+
+/* Build the canonical request for p (exposed for tests and the fuzz target).
+ * *out is arena memory. Returns 0 or -1 with ferr (OOM only). */
+int sigv4_canonical_request(arena *a, const hreq *r, const sigv4_auth *p, char **out, ferr *e);
+
+/* Verify p against secret at time now (epoch seconds): scope date, clock skew
+ * (15 min, 403 SignatureDoesNotMatch "Signature expired: ..."), presigned expiry
+ * (403 AccessDenied "Request has expired"), x-amz-content-sha256 against the body
+ * (400 XAmzContentSHA256Mismatch), then the signature in constant time
+ * (403 SignatureDoesNotMatch). Returns 0 when valid, -1 with ferr. Thread-safe. */
+int sigv4_verify(arena *a, const hreq *r, const sigv4_auth *p, const char *secret, double now,
+                 ferr *e);
+
+/* Sign r (which must already carry its X-Amz-Date / Date header) and return the
+ * Authorization header value, in the arena; NULL on OOM or bad arguments. Signs every
+ * header of r except authorization, plus host (from r->host) when r has no host
+ * header. payload_hash NULL = x-amz-content-sha256 header if present, else sha256(body). */
+char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret,
+                 const char *region, const char *service, const char *amz_date,
+                 const char *payload_hash);
+
+#endif
