@@ -1,0 +1,29 @@
+/* What a storage backend provides. store.c dispatches to it; sqlite.c is the embedded
+ * default, a PostgreSQL backend implements the same table. */
+#ifndef FERRY_STORE_BACKEND_H
+#define FERRY_STORE_BACKEND_H
+#include "store.h"
+
+typedef struct store_backend {
+    const char *name;
+    void *(*open)(const char *location, store_sync sync, ferr *e);
+    void (*close)(void *impl);
+    const char *(*describe)(void *impl);
+    int (*schema_version)(void *impl);
+    void *(*begin)(void *impl, int write, ferr *e);
+    int (*commit)(void *impl, void *txn, ferr *e);
+    void (*rollback)(void *impl, void *txn);
+    int (*get)(void *txn, const store_key *k, json_t **out, ferr *e);
+    int (*put)(void *txn, const store_key *k, const char *doc, int insert_only, ferr *e);
+    int (*del)(void *txn, const store_key *k, ferr *e);
+    int (*list)(void *txn, const char *kind, const char *account, const char *region,
+                const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
+                ferr *e);
+    int (*audit_append)(void *txn, const audit_rec *r, ferr *e);
+    int (*audit_query)(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
+    int (*reset)(void *impl, ferr *e);
+} store_backend;
+
+extern const store_backend store_sqlite_backend;
+
+#endif

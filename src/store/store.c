@@ -1,0 +1,145 @@
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+struct store {
+    const store_backend *be;
+    void *impl;
+};
+
+struct store_txn {
+    store *s;
+    void *impl;
+    int write;
+};
+
+store *store_open(const char *location, store_sync sync, ferr *e)
+{
+    store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        ferr_oom(e);
+        return NULL;
+    }
+    /* Only SQLite so far; a "postgres://" location will select the PostgreSQL backend. */
+    s->be = &store_sqlite_backend;
+    s->impl = s->be->open(location, sync, e);
+    if (!s->impl) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s) return;
+    s->be->close(s->impl);
+    free(s);
+}
+
+const char *store_describe(const store *s)
+{
+    return s->be->describe(s->impl);
+}
+
+int store_schema_version(store *s)
+{
+    return s->be->schema_version(s->impl);
+}
+
+int store_begin(store *s, int write, store_txn **out, ferr *e)
+{
+    store_txn *t = calloc(1, sizeof(*t));
+    if (!t) return ferr_oom(e);
+    t->impl = s->be->begin(s->impl, write, e);
+    if (!t->impl) {
+        free(t);
+        return -1;
+    }
+    t->s = s;
+    t->write = write;
+    *out = t;
+    return 0;
+}
+
+int store_commit(store_txn *t, ferr *e)
+{
+    int rc = t->s->be->commit(t->s->impl, t->impl, e);
+    free(t);
+    return rc;
+}
+
+void store_rollback(store_txn *t)
+{
+    if (!t) return;
+    t->s->be->rollback(t->s->impl, t->impl);
+    free(t);
+}
+
+int store_txn_is_write(const store_txn *t)
+{
+    return t->write;
+}
+
+static int need_write(const store_txn *t, ferr *e)
+{
+    if (t->write) return 0;
+    return ferr_internal(e, "write in a read-only transaction");
+}
+
+int store_get(store_txn *t, const store_key *k, json_t **out, ferr *e)
+{
+    return t->s->be->get(t->impl, k, out, e);
+}
+
+static int put(store_txn *t, const store_key *k, const json_t *doc, int insert_only, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) return ferr_oom(e);
+    int rc = t->s->be->put(t->impl, k, text, insert_only, e);
+    free(text);
+    return rc;
+}
+
+int store_put(store_txn *t, const store_key *k, const json_t *doc, ferr *e)
+{
+    return put(t, k, doc, 0, e);
+}
+
+int store_insert(store_txn *t, const store_key *k, const json_t *doc, ferr *e)
+{
+    return put(t, k, doc, 1, e);
+}
+
+int store_del(store_txn *t, const store_key *k, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->del(t->impl, k, e);
+}
+
+int store_list(store_txn *t, const char *kind, const char *account, const char *region,
+               const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
+               ferr *e)
+{
+    return t->s->be->list(t->impl, kind, account, region, prefix, after, limit, cb, ud, e);
+}
+
+int store_audit_append(store_txn *t, const audit_rec *r, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->audit_append(t->impl, r, e);
+}
+
+int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, void *ud, ferr *e)
+{
+    return t->s->be->audit_query(t->impl, q, cb, ud, e);
+}
+
+int store_reset(store *s, ferr *e)
+{
+    return s->be->reset(s->impl, e);
+}

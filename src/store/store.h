@@ -1,0 +1,82 @@
+/* The durable store. Services see documents (JSON objects) keyed by
+ * (kind, account, region, id) inside one transaction per request; they never see
+ * SQL, so a PostgreSQL backend can replace SQLite without touching them.
+ * Global things (accounts, access keys) use account "" and region "". */
+#ifndef FERRY_STORE_H
+#define FERRY_STORE_H
+#include <jansson.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+typedef enum { STORE_SYNC_NORMAL = 0, STORE_SYNC_FULL = 1 } store_sync;
+
+/* location: a data directory (the SQLite file "ferry.db" inside it). Caller owns. */
+store *store_open(const char *location, store_sync sync, ferr *e);
+void store_close(store *s);
+const char *store_describe(const store *s); /* "sqlite:/path/ferry.db" */
+int store_schema_version(store *s);
+
+/* A write transaction excludes other writers for its duration; reads see a snapshot. */
+int store_begin(store *s, int write, store_txn **out, ferr *e);
+int store_commit(store_txn *t, ferr *e);   /* frees t, also on failure */
+void store_rollback(store_txn *t);         /* frees t; NULL is a no-op */
+int store_txn_is_write(const store_txn *t);
+
+typedef struct store_key {
+    const char *kind, *account, *region, *id;
+} store_key;
+
+/* 1 found (*out: new reference, caller decrefs), 0 absent, -1 error. */
+int store_get(store_txn *t, const store_key *k, json_t **out, ferr *e);
+/* Insert or replace. */
+int store_put(store_txn *t, const store_key *k, const json_t *doc, ferr *e);
+/* Insert only: 0 inserted, 1 already there, -1 error. */
+int store_insert(store_txn *t, const store_key *k, const json_t *doc, ferr *e);
+/* 1 deleted, 0 absent, -1 error. */
+int store_del(store_txn *t, const store_key *k, ferr *e);
+
+/* Lists ids of (kind, account, region) in id order, starting after `after` (NULL: from the
+ * start), ids beginning with prefix (NULL: all). Calls cb for each until it returns non-zero
+ * or limit (0: unlimited) rows were given. account/region NULL = any. Returns the number of
+ * rows given, or -1. */
+typedef int (*store_list_cb)(void *ud, const store_key *k, json_t *doc);
+int store_list(store_txn *t, const char *kind, const char *account, const char *region,
+               const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
+               ferr *e);
+
+/* Audit trail: append-only, queried by account and time. */
+typedef struct audit_rec {
+    double time;
+    const char *event_id, *request_id;
+    const char *account, *region;
+    const char *principal_arn, *principal_type, *username, *access_key;
+    const char *service, *event_source, *operation;
+    const char *source_ip, *user_agent;
+    int read_only;
+    int status;
+    const char *error_code, *error_message;
+    const char *resources; /* JSON array text of {"ResourceType","ResourceName"} or NULL */
+} audit_rec;
+
+int store_audit_append(store_txn *t, const audit_rec *r, ferr *e);
+
+typedef struct audit_query {
+    const char *account;
+    const char *region;         /* NULL = every region */
+    double start, end;          /* inclusive; 0 = open */
+    const char *attr_key;       /* LookupAttribute key, or NULL */
+    const char *attr_value;
+    int64_t before_seq;         /* pagination: rows with seq < this; 0 = newest */
+    int limit;
+} audit_query;
+typedef int (*store_audit_cb)(void *ud, int64_t seq, const audit_rec *r);
+int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
+
+/* Empties every table (ferry serve --auth open, POST /_ferry/reset). */
+int store_reset(store *s, ferr *e);
+
+#endif
