@@ -1,0 +1,56 @@
+# ferry: the two commands are `make demo` and `make check`. Both install what is missing.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 10
+PYTHON     := /usr/bin/python3
+
+.PHONY: all deps build asan fuzz unit unit-asan clients scenarios check demo bench clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# libFuzzer targets, each run briefly over its committed corpus.
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DFERRY_FUZZ=ON -DFERRY_TESTS=OFF \
+	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	@sh tests/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+unit: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+unit-asan: asan
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+# Real clients (Debian's awscli and python3-boto3, npm @aws-sdk/client-*) against a fresh
+# server on a random loopback port with a temporary data directory per test module.
+clients: build
+	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/clients
+
+scenarios: build
+	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/scenarios
+
+check: unit unit-asan fuzz clients scenarios
+	@echo "make check: all suites passed"
+
+demo: build
+	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry sh examples/demo.sh
+
+bench: build
+	@sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

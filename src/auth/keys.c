@@ -1,0 +1,119 @@
+#include "keys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/ids.h"
+
+static const char *kind_name(prin_kind k)
+{
+    switch (k) {
+    case PRIN_ROOT: return "Root";
+    case PRIN_USER: return "IAMUser";
+    case PRIN_ASSUMED_ROLE: return "AssumedRole";
+    case PRIN_SERVICE: return "AWSService";
+    default: return "Anonymous";
+    }
+}
+
+static prin_kind kind_from(const char *s)
+{
+    if (!s) return PRIN_ANONYMOUS;
+    if (!strcmp(s, "Root")) return PRIN_ROOT;
+    if (!strcmp(s, "IAMUser")) return PRIN_USER;
+    if (!strcmp(s, "AssumedRole")) return PRIN_ASSUMED_ROLE;
+    if (!strcmp(s, "AWSService")) return PRIN_SERVICE;
+    return PRIN_ANONYMOUS;
+}
+
+void keys_root_principal(const char *account, principal *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->kind = PRIN_ROOT;
+    snprintf(out->account, sizeof(out->account), "%s", account);
+    snprintf(out->arn, sizeof(out->arn), "arn:aws:iam::%s:root", account);
+    snprintf(out->userid, sizeof(out->userid), "%s", account);
+}
+
+static int store_key_doc(store_txn *t, const key_info *k, double expires, ferr *e)
+{
+    const principal *w = &k->who;
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}",
+                            "AccessKeyId", k->akid, "SecretAccessKey", k->secret, "Status",
+                            "Active", "Type", kind_name(w->kind), "Account", w->account, "Arn",
+                            w->arn, "UserId", w->userid, "Name", w->name, "Session", w->session,
+                            "RoleArn", w->role_arn, "CreateDate", clock_now(), "Expiration",
+                            expires);
+    if (!doc) return ferr_oom(e);
+    if (k->session_token[0]) json_object_set_new(doc, "SessionToken", json_string(k->session_token));
+    store_key key = {"accesskey", "", "", k->akid};
+    int rc = store_insert(t, &key, doc, e);
+    json_decref(doc);
+    if (rc == 1) return ferr_internal(e, "access key id collision");
+    return rc;
+}
+
+int keys_create(store_txn *t, const principal *who, key_info *out, ferr *e)
+{
+    memset(out, 0, sizeof(*out));
+    out->who = *who;
+    ids_aws("AKIA", 16, out->akid);
+    ids_secret(out->secret);
+    out->active = 1;
+    snprintf(out->who.akid, sizeof(out->who.akid), "%s", out->akid);
+    return store_key_doc(t, out, 0, e);
+}
+
+int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out,
+                        ferr *e)
+{
+    memset(out, 0, sizeof(*out));
+    out->who = *who;
+    ids_aws("ASIA", 16, out->akid);
+    ids_secret(out->secret);
+    /* The token is opaque to clients; a long random string like AWS's. */
+    char tok[257];
+    ids_secret(tok);
+    ids_secret(tok + 40);
+    ids_secret(tok + 80);
+    snprintf(out->session_token, sizeof(out->session_token), "FQoGZXIvYXdzE%.120s", tok);
+    out->active = 1;
+    out->who.temporary = 1;
+    out->who.expires = expires;
+    snprintf(out->who.akid, sizeof(out->who.akid), "%s", out->akid);
+    return store_key_doc(t, out, expires, e);
+}
+
+static void cp(char *dst, size_t n, const json_t *doc, const char *k)
+{
+    const char *v = json_string_value(json_object_get(doc, k));
+    snprintf(dst, n, "%s", v ? v : "");
+}
+
+int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e)
+{
+    json_t *doc = NULL;
+    store_key key = {"accesskey", "", "", akid};
+    int rc = store_get(t, &key, &doc, e);
+    if (rc <= 0) return rc;
+    memset(out, 0, sizeof(*out));
+    cp(out->akid, sizeof(out->akid), doc, "AccessKeyId");
+    cp(out->secret, sizeof(out->secret), doc, "SecretAccessKey");
+    cp(out->session_token, sizeof(out->session_token), doc, "SessionToken");
+    const char *st = json_string_value(json_object_get(doc, "Status"));
+    out->active = st && !strcmp(st, "Active");
+    principal *w = &out->who;
+    w->kind = kind_from(json_string_value(json_object_get(doc, "Type")));
+    cp(w->account, sizeof(w->account), doc, "Account");
+    cp(w->arn, sizeof(w->arn), doc, "Arn");
+    cp(w->userid, sizeof(w->userid), doc, "UserId");
+    cp(w->name, sizeof(w->name), doc, "Name");
+    cp(w->session, sizeof(w->session), doc, "Session");
+    cp(w->role_arn, sizeof(w->role_arn), doc, "RoleArn");
+    snprintf(w->akid, sizeof(w->akid), "%s", out->akid);
+    w->expires = json_real_value(json_object_get(doc, "Expiration"));
+    w->temporary = out->session_token[0] != 0;
+    json_decref(doc);
+    return 1;
+}

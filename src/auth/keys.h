@@ -1,0 +1,27 @@
+/* Access keys and the principals they stand for. A key document (kind "accesskey",
+ * global) holds the secret; it is never logged, audited or returned after creation. */
+#ifndef FERRY_KEYS_H
+#define FERRY_KEYS_H
+#include "auth/principal.h"
+#include "base/err.h"
+#include "store/store.h"
+
+typedef struct key_info {
+    char akid[64];
+    char secret[64];
+    char session_token[1024]; /* "" for long-term keys */
+    int active;
+    principal who;
+} key_info;
+
+/* Creates a long-term key for a principal (root or user) and stores it. */
+int keys_create(store_txn *t, const principal *who, key_info *out, ferr *e);
+/* Creates temporary credentials (ASIA...) with a session token, valid until expires. */
+int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out,
+                        ferr *e);
+/* 1 found, 0 unknown key, -1 error. */
+int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e);
+/* Fills a root principal for an account. */
+void keys_root_principal(const char *account, principal *out);
+
+#endif

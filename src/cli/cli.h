@@ -1,0 +1,11 @@
+/* ferry's subcommands. */
+#ifndef FERRY_CLI_H
+#define FERRY_CLI_H
+#include <stddef.h>
+
+int cli_serve(int argc, char **argv);
+int cli_init(int argc, char **argv);
+/* $XDG_DATA_HOME/ferry, else ~/.local/share/ferry. */
+const char *cli_default_data_dir(char *out, size_t n);
+
+#endif

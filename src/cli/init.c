@@ -1,0 +1,230 @@
+/* ferry init: an organization with its accounts, root keys for each, and AWS profiles.
+ * Works on the store directly, so it needs no running server (SQLite lets it share the
+ * file with one). Running it twice changes nothing: accounts are found by name and keep
+ * their ids and keys. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/keys.h"
+#include "base/buf.h"
+#include "base/ids.h"
+#include "awsconfig.h"
+#include "base/yaml.h"
+#include "cli.h"
+#include "svc/organizations/org.h"
+
+static const char default_config[] =
+    "management: {name: management}\n"
+    "accounts:\n"
+    "  - {name: tools}\n"
+    "  - {name: dev}\n"
+    "  - {name: qa}\n"
+    "  - {name: prod}\n";
+
+static const char *s(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* The account's root key: created once, then the same one every run. */
+static int root_key(store_txn *t, const char *account, key_info *k, ferr *e)
+{
+    store_key rk = {"rootkey", "", "", account};
+    json_t *doc = NULL;
+    int rc = store_get(t, &rk, &doc, e);
+    if (rc < 0) return -1;
+    if (rc == 1) {
+        rc = keys_lookup(t, s(doc, "AccessKeyId"), k, e);
+        json_decref(doc);
+        if (rc != 0) return rc < 0 ? -1 : 0;
+    }
+    principal root;
+    keys_root_principal(account, &root);
+    if (keys_create(t, &root, k, e)) return -1;
+    doc = json_pack("{s:s}", "AccessKeyId", k->akid);
+    rc = store_put(t, &rk, doc, e);
+    json_decref(doc);
+    return rc;
+}
+
+static char *email_for(const json_t *a, const char *name)
+{
+    const char *em = s(a, "email");
+    char *out = malloc(320);
+    if (em) snprintf(out, 320, "%s", em);
+    else snprintf(out, 320, "%s@ferry.example.com", name);
+    return out;
+}
+
+typedef struct made {
+    char name[64], id[13];
+    key_info key;
+    int created;
+} made;
+
+static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, made *m, ferr *e)
+{
+    const char *name = s(spec, "name");
+    if (!name || !*name || strlen(name) >= sizeof(m->name))
+        return ferr_set(e, 2, "BadConfig", "every account needs a name (1-63 characters)");
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    json_t *acct = NULL;
+    int rc = org_find_account_by_name(t, name, &acct, e);
+    if (rc < 0) return -1;
+    if (rc == 0) {
+        const char *root = s(json_object_get(org, "Root"), "Id");
+        const char *parent = root;
+        json_t *ou = NULL;
+        const char *ouname = s(spec, "ou");
+        if (ouname) {
+            rc = org_find_ou(t, root, ouname, &ou, e);
+            if (rc < 0) return -1;
+            if (rc == 0 && org_add_ou(t, org, root, ouname, &ou, e)) return -1;
+            parent = s(ou, "Id");
+        }
+        char *email = email_for(spec, name);
+        rc = org_add_account(t, org, name, email, parent, s(spec, "id"), &acct, e);
+        free(email);
+        json_decref(ou);
+        if (rc) return -1;
+        m->created = 1;
+    }
+    snprintf(m->id, sizeof(m->id), "%s", s(acct, "Id"));
+    json_decref(acct);
+    return root_key(t, m->id, &m->key, e);
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: ferry init [--data DIR] [--config FILE] [--aws-config DIR]\n"
+            "                  [--endpoint-url URL] [--region REGION]\n");
+}
+
+int cli_init(int argc, char **argv)
+{
+    const char *data = NULL, *config = NULL, *awsdir = NULL;
+    const char *endpoint = "http://127.0.0.1:4566", *region = "us-east-1";
+    static const struct option opts[] = {
+        {"data", required_argument, 0, 'd'},       {"config", required_argument, 0, 'c'},
+        {"aws-config", required_argument, 0, 'a'}, {"endpoint-url", required_argument, 0, 'e'},
+        {"region", required_argument, 0, 'r'},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': data = optarg; break;
+        case 'c': config = optarg; break;
+        case 'a': awsdir = optarg; break;
+        case 'e': endpoint = optarg; break;
+        case 'r': region = optarg; break;
+        default: usage(); return 2;
+        }
+    }
+    char datadir[4096], awsbuf[4096];
+    if (!data) data = cli_default_data_dir(datadir, sizeof(datadir));
+    if (!awsdir) {
+        const char *home = getenv("HOME");
+        snprintf(awsbuf, sizeof(awsbuf), "%s/.aws", home ? home : ".");
+        awsdir = awsbuf;
+    }
+
+    ferr e = {0};
+    json_t *cfg = NULL;
+    char *text = NULL;
+    if (config) {
+        FILE *f = fopen(config, "r");
+        if (!f) {
+            fprintf(stderr, "ferry init: cannot read %s\n", config);
+            return 1;
+        }
+        buf b;
+        buf_init(&b, 1 << 20);
+        char tmp[4096];
+        size_t n;
+        while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) buf_put(&b, tmp, n);
+        fclose(f);
+        text = buf_take(&b);
+    }
+    cfg = yaml_to_json(text ? text : default_config, strlen(text ? text : default_config), &e);
+    free(text);
+    if (!cfg || !json_is_object(cfg)) {
+        fprintf(stderr, "ferry init: bad config: %s\n", cfg ? "not a mapping" : e.message);
+        json_decref(cfg);
+        return 1;
+    }
+    json_t *mgmt = json_object_get(cfg, "management");
+    json_t *accounts = json_object_get(cfg, "accounts");
+    const char *mname = mgmt ? s(mgmt, "name") : NULL;
+    if (!mname) mname = "management";
+    if (json_is_string(json_object_get(cfg, "region"))) region = s(cfg, "region");
+
+    store *st = store_open(data, STORE_SYNC_NORMAL, &e);
+    if (!st) {
+        fprintf(stderr, "ferry init: %s\n", e.message);
+        json_decref(cfg);
+        return 1;
+    }
+    size_t nacc = json_array_size(accounts) + 1;
+    made *m = calloc(nacc, sizeof(*m));
+    store_txn *t = NULL;
+    json_t *org = NULL;
+    int rc = store_begin(st, 1, &t, &e);
+    if (!rc) rc = org_get(t, &org, &e) < 0 ? -1 : 0;
+    if (!rc && !org) {
+        char id[13];
+        const char *fixed = mgmt ? s(mgmt, "id") : NULL;
+        if (fixed) snprintf(id, sizeof(id), "%s", fixed);
+        else ids_account(id);
+        char *email = email_for(mgmt, mname);
+        rc = org_create(t, id, mname, email, &org, &e);
+        free(email);
+        m[0].created = 1;
+    }
+    if (!rc) {
+        json_t *spec = json_pack("{s:s}", "name", mname);
+        json_t *found = NULL;
+        /* the management account is found by its id, whatever the config calls it now */
+        rc = org_get_account(t, s(org, "MasterAccountId"), &found, &e) < 0 ? -1 : 0;
+        if (!rc) {
+            snprintf(m[0].name, sizeof(m[0].name), "%s", mname);
+            snprintf(m[0].id, sizeof(m[0].id), "%s", s(org, "MasterAccountId"));
+            rc = root_key(t, m[0].id, &m[0].key, &e);
+        }
+        json_decref(found);
+        json_decref(spec);
+    }
+    for (size_t i = 1; !rc && i < nacc; i++)
+        rc = ensure_account(t, org, json_array_get(accounts, i - 1), &m[i], &e);
+    if (rc) store_rollback(t);
+    else rc = store_commit(t, &e);
+    json_decref(org);
+    store_close(st);
+    if (rc) {
+        fprintf(stderr, "ferry init: %s\n", e.message);
+        free(m);
+        json_decref(cfg);
+        return 1;
+    }
+
+    aws_profile *prof = calloc(nacc, sizeof(*prof));
+    printf("organization ready in %s\n", data);
+    printf("  %-16s %-14s %s\n", "account", "id", "profile");
+    for (size_t i = 0; i < nacc; i++) {
+        prof[i] = (aws_profile){.name = m[i].name, .region = region, .endpoint_url = endpoint,
+                                .access_key_id = m[i].key.akid,
+                                .secret_access_key = m[i].key.secret};
+        printf("  %-16s %-14s %s%s\n", m[i].name, m[i].id, m[i].name,
+               m[i].created ? "  (new)" : "");
+    }
+    rc = awsconfig_write(awsdir, prof, nacc);
+    if (!rc) printf("profiles written to %s/config and %s/credentials (endpoint %s)\n", awsdir,
+                    awsdir, endpoint);
+    free(prof);
+    free(m);
+    json_decref(cfg);
+    return rc ? 1 : 0;
+}

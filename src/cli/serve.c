@@ -1,0 +1,128 @@
+/* ferry serve: one process for every service, account and region. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli.h"
+#include "http/server.h"
+
+const char *cli_default_data_dir(char *out, size_t n)
+{
+    const char *x = getenv("XDG_DATA_HOME");
+    if (x && *x) snprintf(out, n, "%s/ferry", x);
+    else snprintf(out, n, "%s/.local/share/ferry", getenv("HOME") ? getenv("HOME") : ".");
+    return out;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
+            "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
+            "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n");
+}
+
+int cli_serve(int argc, char **argv)
+{
+    const char *listen = "127.0.0.1:4566", *data = NULL, *port_file = NULL;
+    ferry_env env = {.default_account = "000000000000"};
+    server_opts so = {0};
+    store_sync sync = STORE_SYNC_NORMAL;
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, 'l'},   {"data", required_argument, 0, 'd'},
+        {"auth", required_argument, 0, 'a'},     {"default-account", required_argument, 0, 'A'},
+        {"sync", required_argument, 0, 's'},     {"threads", required_argument, 0, 't'},
+        {"port-file", required_argument, 0, 'p'}, {"max-body", required_argument, 0, 'm'},
+        {"log-level", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'l': listen = optarg; break;
+        case 'd': data = optarg; break;
+        case 'a':
+            if (!strcmp(optarg, "open")) env.auth_open = 1;
+            else if (strcmp(optarg, "strict")) {
+                usage();
+                return 2;
+            }
+            break;
+        case 'A':
+            if (strlen(optarg) != 12 || strspn(optarg, "0123456789") != 12) {
+                fprintf(stderr, "ferry serve: --default-account wants 12 digits\n");
+                return 2;
+            }
+            snprintf(env.default_account, sizeof(env.default_account), "%s", optarg);
+            break;
+        case 's': sync = !strcmp(optarg, "full") ? STORE_SYNC_FULL : STORE_SYNC_NORMAL; break;
+        case 't': so.threads = (unsigned)atoi(optarg); break;
+        case 'p': port_file = optarg; break;
+        case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
+        case 'L':
+            log_set_level(!strcmp(optarg, "error") ? LOG_ERROR
+                          : !strcmp(optarg, "warn") ? LOG_WARN
+                          : !strcmp(optarg, "debug") ? LOG_DEBUG
+                                                    : LOG_INFO);
+            break;
+        default: usage(); return 2;
+        }
+    }
+    char datadir[4096];
+    if (!data) data = cli_default_data_dir(datadir, sizeof(datadir));
+
+    /* Signals are taken by sigwait below: block them before any thread starts. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ferr e = {0};
+    env.started = clock_now();
+    env.st = store_open(data, sync, &e);
+    if (!env.st) {
+        fprintf(stderr, "ferry serve: %s\n", e.message);
+        return 1;
+    }
+    gateway *g = gateway_new(&env, &e);
+    server *srv = g ? server_new(g, &(server_opts){listen, so.max_body, so.threads}, &e) : NULL;
+    if (!srv) {
+        fprintf(stderr, "ferry serve: %s\n", e.message);
+        gateway_free(g);
+        store_close(env.st);
+        return 1;
+    }
+    /* The endpoint clients use: the listen host with the port actually bound. */
+    char host[256];
+    snprintf(host, sizeof(host), "%s", listen);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = 0;
+    snprintf(env.endpoint, sizeof(env.endpoint), "http://%.200s:%d", host, server_port(srv));
+    log_info("ferry listening on %s (store %s, auth %s)", env.endpoint, store_describe(env.st),
+             env.auth_open ? "open" : "strict");
+    if (port_file) {
+        char tmp[4200];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "%d\n", server_port(srv));
+            fclose(f);
+            rename(tmp, port_file);
+        }
+    }
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("signal %d: finishing requests in flight and stopping", sig);
+    server_free(srv);
+    gateway_free(g);
+    store_close(env.st);
+    log_info("stopped");
+    return 0;
+}

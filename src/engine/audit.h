@@ -1,0 +1,15 @@
+/* Audit records of requests that did not write (reads, refusals) are group-committed by
+ * one writer thread: a caller waits until its record is durable, and many callers share
+ * one transaction. Requests that write put their record in their own transaction. */
+#ifndef FERRY_AUDITQ_H
+#define FERRY_AUDITQ_H
+#include "store/store.h"
+
+typedef struct auditq auditq;
+
+auditq *auditq_new(store *s, ferr *e); /* starts the writer thread; caller owns */
+void auditq_free(auditq *q);           /* drains what is queued, then stops */
+/* Blocks until r is committed (0) or the commit failed (-1). r is only borrowed. */
+int auditq_append(auditq *q, const audit_rec *r);
+
+#endif

@@ -1,0 +1,22 @@
+/* HTTP/1.1 server (libmicrohttpd, keep-alive, thread pool on epoll). Hands each complete
+ * request to the gateway. */
+#ifndef FERRY_SERVER_H
+#define FERRY_SERVER_H
+#include <stddef.h>
+
+#include "http/gateway.h"
+
+typedef struct server server;
+
+typedef struct server_opts {
+    const char *listen;  /* "127.0.0.1:4566", "[::1]:0"; port 0 picks a free port */
+    size_t max_body;     /* larger bodies get 413 */
+    unsigned threads;    /* 0: two per core */
+} server_opts;
+
+server *server_new(gateway *g, const server_opts *o, ferr *e); /* caller owns */
+int server_port(const server *s);
+/* Stops accepting, finishes requests in flight, frees. */
+void server_free(server *s);
+
+#endif

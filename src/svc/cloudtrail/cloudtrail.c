@@ -1,0 +1,131 @@
+/* CloudTrail event history: LookupEvents over ferry's audit trail. Every request, allowed
+ * or refused, is an event in the caller's account and region. Request parameters are not
+ * recorded, so no secret can leak through the trail. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "svc/svc.h"
+
+static const char *const attr_keys[] = {"EventId",     "EventName",    "ReadOnly",
+                                        "Username",    "ResourceType", "ResourceName",
+                                        "EventSource", "AccessKeyId"};
+
+typedef struct page {
+    json_t *events;
+    int64_t last_seq;
+    int n;
+} page;
+
+static json_t *event_json(const audit_rec *r)
+{
+    char when[32];
+    clock_iso8601(r->time, 0, when);
+    json_t *ident = json_pack("{s:s, s:s, s:s}", "type", r->principal_type ? r->principal_type : "",
+                              "arn", r->principal_arn ? r->principal_arn : "", "accountId",
+                              r->account ? r->account : "");
+    if (r->access_key) json_object_set_new(ident, "accessKeyId", json_string(r->access_key));
+    if (r->username) json_object_set_new(ident, "userName", json_string(r->username));
+    json_t *ev = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
+                           "eventVersion", "1.08", "userIdentity", ident, "eventTime", when,
+                           "eventSource", r->event_source ? r->event_source : "", "eventName",
+                           r->operation ? r->operation : "", "awsRegion",
+                           r->region ? r->region : "", "sourceIPAddress",
+                           r->source_ip ? r->source_ip : "", "requestID",
+                           r->request_id ? r->request_id : "", "eventID",
+                           r->event_id ? r->event_id : "", "readOnly", r->read_only,
+                           "eventType", "AwsApiCall", "recipientAccountId",
+                           r->account ? r->account : "", "userAgent",
+                           r->user_agent ? r->user_agent : "");
+    if (r->error_code) {
+        json_object_set_new(ev, "errorCode", json_string(r->error_code));
+        json_object_set_new(ev, "errorMessage", json_string(r->error_message ? r->error_message : ""));
+    }
+    json_t *res = NULL;
+    if (r->resources) {
+        json_error_t je;
+        res = json_loads(r->resources, 0, &je);
+    }
+    if (res) json_object_set(ev, "resources", res);
+    char *text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "EventId", r->event_id ? r->event_id : "",
+                            "EventName", r->operation ? r->operation : "", "ReadOnly",
+                            r->read_only ? "true" : "false", "EventTime", r->time,
+                            "EventSource", r->event_source ? r->event_source : "",
+                            "CloudTrailEvent", text ? text : "{}");
+    free(text);
+    if (r->access_key) json_object_set_new(out, "AccessKeyId", json_string(r->access_key));
+    if (r->username) json_object_set_new(out, "Username", json_string(r->username));
+    json_object_set_new(out, "Resources", res ? res : json_array());
+    return out;
+}
+
+static int page_cb(void *ud, int64_t seq, const audit_rec *r)
+{
+    page *p = ud;
+    json_array_append_new(p->events, event_json(r));
+    p->last_seq = seq;
+    p->n++;
+    return 0;
+}
+
+static int op_lookup_events(call *c, json_t *in, json_t **out)
+{
+    if (call_authorize(c, "cloudtrail:LookupEvents", "*")) return -1;
+    audit_query q = {.account = c->account, .region = c->region};
+    json_t *attrs = json_object_get(in, "LookupAttributes");
+    if (json_array_size(attrs) > 1)
+        return ferr_set(c->err, 400, "InvalidLookupAttributesException",
+                        "You cannot specify more than one lookup attribute.");
+    if (json_array_size(attrs) == 1) {
+        json_t *a = json_array_get(attrs, 0);
+        q.attr_key = jstr(a, "AttributeKey");
+        q.attr_value = jstr(a, "AttributeValue");
+        int known = 0;
+        for (size_t i = 0; i < sizeof(attr_keys) / sizeof(attr_keys[0]); i++)
+            known |= q.attr_key && !strcmp(q.attr_key, attr_keys[i]);
+        if (!known || !q.attr_value)
+            return ferr_set(c->err, 400, "InvalidLookupAttributesException",
+                            "Lookup attribute key and value must be valid.");
+    }
+    json_t *st = json_object_get(in, "StartTime"), *et = json_object_get(in, "EndTime");
+    q.start = json_is_number(st) ? json_number_value(st) : 0;
+    q.end = json_is_number(et) ? json_number_value(et) : 0;
+    if (q.start && q.end && q.start > q.end)
+        return ferr_set(c->err, 400, "InvalidTimeRangeException",
+                        "Start time must be earlier than end time.");
+    long long max = jint(in, "MaxResults", 50);
+    if (max < 1 || max > 50)
+        return ferr_set(c->err, 400, "InvalidMaxResultsException",
+                        "MaxResults must be between 1 and 50.");
+    q.limit = (int)max;
+    const char *tok = jstr(in, "NextToken");
+    if (tok) {
+        char *end;
+        long long v = strtoll(tok, &end, 10);
+        if (*end || v <= 0)
+            return ferr_set(c->err, 400, "InvalidNextTokenException", "Invalid NextToken.");
+        q.before_seq = v;
+    }
+    page p = {json_array(), 0, 0};
+    if (store_audit_query(c->txn, &q, page_cb, &p, c->err) < 0) {
+        json_decref(p.events);
+        return -1;
+    }
+    *out = json_pack("{s:o}", "Events", p.events);
+    if (p.n == q.limit) {
+        char t[32];
+        snprintf(t, sizeof(t), "%lld", (long long)p.last_seq);
+        jset_str(*out, "NextToken", t);
+    }
+    return 0;
+}
+
+static const svc_op ops[] = {
+    {"LookupEvents", op_lookup_events, SVC_READ},
+};
+
+const svc_def svc_cloudtrail = {"cloudtrail", "cloudtrail.amazonaws.com", ops,
+                                sizeof(ops) / sizeof(ops[0])};

@@ -1,0 +1,167 @@
+#include "org.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/ids.h"
+
+static const char *s(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static store_key gkey(const char *kind, const char *id)
+{
+    return (store_key){kind, "", "", id};
+}
+
+int org_get(store_txn *t, json_t **org, ferr *e)
+{
+    store_key k = gkey("org", "org");
+    return store_get(t, &k, org, e);
+}
+
+int org_create(store_txn *t, const char *mgmt_id, const char *mgmt_name, const char *mgmt_email,
+               json_t **org, ferr *e)
+{
+    char oid[16] = "o-", rid[8] = "r-", arn[256], rarn[256];
+    ids_lower_alnum(oid + 2, 10);
+    ids_lower_alnum(rid + 2, 4);
+    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:organization/%s", mgmt_id, oid);
+    snprintf(rarn, sizeof(rarn), "arn:aws:organizations::%s:root/%s/%s", mgmt_id, oid, rid);
+    char marn[64];
+    snprintf(marn, sizeof(marn), "arn:aws:organizations::%s:account/%s/%s", mgmt_id, oid, mgmt_id);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:{s:s, s:s, s:s, s:[]}}", "Id", oid, "Arn",
+        arn, "FeatureSet", "ALL", "MasterAccountArn", marn, "MasterAccountId", mgmt_id,
+        "MasterAccountEmail", mgmt_email, "AvailablePolicyTypes", "Type", "SERVICE_CONTROL_POLICY",
+        "Status", "ENABLED", "Root", "Id", rid, "Arn", rarn, "Name", "Root", "PolicyTypes");
+    if (!o) return ferr_oom(e);
+    store_key k = gkey("org", "org");
+    if (store_put(t, &k, o, e)) goto fail;
+    json_t *acct = NULL;
+    if (org_add_account(t, o, mgmt_name, mgmt_email, rid, mgmt_id, &acct, e)) goto fail;
+    json_object_set_new(acct, "JoinedMethod", json_string("INVITED"));
+    k = gkey("account", mgmt_id);
+    int rc = store_put(t, &k, acct, e);
+    json_decref(acct);
+    if (rc) goto fail;
+    *org = o;
+    return 0;
+fail:
+    json_decref(o);
+    return -1;
+}
+
+int org_get_account(store_txn *t, const char *id, json_t **acct, ferr *e)
+{
+    store_key k = gkey("account", id);
+    return store_get(t, &k, acct, e);
+}
+
+typedef struct find {
+    const char *field, *value, *parent;
+    json_t *found;
+} find;
+
+static int find_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    find *f = ud;
+    const char *v = s(doc, f->field);
+    if (v && !strcmp(v, f->value) && (!f->parent || !strcmp(s(doc, "ParentId"), f->parent))) {
+        f->found = json_incref(doc);
+        return 1;
+    }
+    return 0;
+}
+
+static int find_doc(store_txn *t, const char *kind, const char *field, const char *value,
+                    const char *parent, json_t **out, ferr *e)
+{
+    find f = {field, value, parent, NULL};
+    if (store_list(t, kind, "", "", NULL, NULL, 0, find_cb, &f, e) < 0) return -1;
+    if (!f.found) return 0;
+    *out = f.found;
+    return 1;
+}
+
+int org_find_account_by_name(store_txn *t, const char *name, json_t **acct, ferr *e)
+{
+    return find_doc(t, "account", "Name", name, NULL, acct, e);
+}
+
+int org_find_ou(store_txn *t, const char *parent_id, const char *name, json_t **ou, ferr *e)
+{
+    return find_doc(t, "ou", "Name", name, parent_id, ou, e);
+}
+
+int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, ferr *e)
+{
+    if (!parent_id) return 0;
+    if (!strcmp(parent_id, s(json_object_get(org, "Root"), "Id"))) return 1;
+    json_t *ou = NULL;
+    store_key k = gkey("ou", parent_id);
+    int rc = store_get(t, &k, &ou, e);
+    json_decref(ou);
+    return rc;
+}
+
+int org_add_account(store_txn *t, const json_t *org, const char *name, const char *email,
+                    const char *parent_id, const char *account_id, json_t **acct, ferr *e)
+{
+    char id[13], arn[256];
+    if (account_id) {
+        snprintf(id, sizeof(id), "%s", account_id);
+    } else {
+        json_t *x = NULL;
+        do { /* ids are random: retry the (unlikely) collision */
+            json_decref(x);
+            x = NULL;
+            ids_account(id);
+        } while (org_get_account(t, id, &x, e) == 1);
+        json_decref(x);
+    }
+    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:account/%s/%s",
+             s(org, "MasterAccountId"), s(org, "Id"), id);
+    json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "Id", id, "Arn", arn,
+                          "Email", email, "Name", name, "Status", "ACTIVE", "ParentId", parent_id,
+                          "JoinedMethod", "CREATED", "JoinedTimestamp", clock_now());
+    if (!a) return ferr_oom(e);
+    store_key k = gkey("account", id);
+    if (store_put(t, &k, a, e)) {
+        json_decref(a);
+        return -1;
+    }
+    *acct = a;
+    return 0;
+}
+
+int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const char *name,
+               json_t **ou, ferr *e)
+{
+    json_t *dup = NULL;
+    int rc = org_find_ou(t, parent_id, name, &dup, e);
+    json_decref(dup);
+    if (rc < 0) return -1;
+    if (rc == 1)
+        return ferr_set(e, 400, "DuplicateOrganizationalUnitException",
+                        "An OU with the same name already exists.");
+    const char *root = s(json_object_get(org, "Root"), "Id");
+    char id[48], arn[256];
+    snprintf(id, sizeof(id), "ou-%s-", root + 2);
+    ids_lower_alnum(id + strlen(id), 8);
+    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:ou/%s/%s", s(org, "MasterAccountId"),
+             s(org, "Id"), id);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "Id", id, "Arn", arn, "Name", name, "ParentId",
+                          parent_id);
+    if (!o) return ferr_oom(e);
+    store_key k = gkey("ou", id);
+    if (store_put(t, &k, o, e)) {
+        json_decref(o);
+        return -1;
+    }
+    *ou = o;
+    return 0;
+}

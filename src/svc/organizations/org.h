@@ -1,0 +1,32 @@
+/* The organization model, shared by the Organizations API and `ferry init`.
+ * One organization per ferry store. Documents (global: account "" region ""):
+ *   org/"org", account/<id>, ou/<id>, car/<id> (create-account status). */
+#ifndef FERRY_ORG_H
+#define FERRY_ORG_H
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* 1 and *org (new ref) when the organization exists, 0 when not, -1 error. */
+int org_get(store_txn *t, json_t **org, ferr *e);
+/* Creates the organization with mgmt as management account (and its account document). */
+int org_create(store_txn *t, const char *mgmt_id, const char *mgmt_name, const char *mgmt_email,
+               json_t **org, ferr *e);
+/* Creates a member account under parent_id (root or OU). account_id NULL = generate.
+ * *acct gets a new reference. */
+int org_add_account(store_txn *t, const json_t *org, const char *name, const char *email,
+                    const char *parent_id, const char *account_id, json_t **acct, ferr *e);
+/* 1 found (new ref), 0 not, -1 error. */
+int org_get_account(store_txn *t, const char *id, json_t **acct, ferr *e);
+/* Finds an account by name; 1 found (new ref), 0 not. */
+int org_find_account_by_name(store_txn *t, const char *name, json_t **acct, ferr *e);
+/* Creates an OU under parent_id; DuplicateOrganizationalUnitException when the name exists. */
+int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const char *name,
+               json_t **ou, ferr *e);
+/* Finds an OU by name under a parent; 1 found (new ref), 0 not. */
+int org_find_ou(store_txn *t, const char *parent_id, const char *name, json_t **ou, ferr *e);
+/* 1 when parent_id is the root or an existing OU. */
+int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, ferr *e);
+
+#endif

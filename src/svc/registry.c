@@ -1,0 +1,20 @@
+/* Every service ferry implements. Adding one: a folder src/svc/<name>/ exporting a
+ * svc_def, its model stem in src/proto/services.list, and a line here. */
+#include <string.h>
+
+#include "svc.h"
+
+extern const svc_def svc_sts, svc_organizations, svc_cloudtrail;
+
+static const svc_def *const registry[] = {
+    &svc_sts,
+    &svc_organizations,
+    &svc_cloudtrail,
+};
+
+const svc_def *svc_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+        if (strcmp(registry[i]->name, name) == 0) return registry[i];
+    return NULL;
+}

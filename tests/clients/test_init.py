@@ -1,0 +1,62 @@
+"""ferry init: idempotent, custom configs, profiles merged into an existing AWS config."""
+import configparser
+import os
+
+from ferrytest import Ferry
+
+SEED000 = """
+management: {name: tools}
+accounts:
+  - {name: booking, email: booking@example.com, ou: Microservices}
+  - {name: airmiles, email: airmiles@example.com, ou: Microservices}
+"""
+
+
+def test_init_twice_changes_nothing_and_keeps_user_profiles(tmp_path):
+    f = Ferry(config=SEED000)
+    try:
+        os.makedirs(f.awsdir)
+        with open(os.path.join(f.awsdir, "config"), "w") as fh:
+            fh.write("[default]\nregion = eu-west-3\n\n[profile mine]\nregion = us-west-2\n")
+        with open(os.path.join(f.awsdir, "credentials"), "w") as fh:
+            fh.write("[mine]\naws_access_key_id = AKIAMINE\naws_secret_access_key = s3cr3t\n")
+        f.start()
+        out1 = f.init()  # with the server running
+        creds1 = open(os.path.join(f.awsdir, "credentials")).read()
+        out2 = f.init()
+        assert open(os.path.join(f.awsdir, "credentials")).read() == creds1
+        assert "(new)" in out1 and "(new)" not in out2
+        cfg = configparser.ConfigParser()
+        cfg.read(os.path.join(f.awsdir, "config"))
+        assert cfg["default"]["region"] == "eu-west-3"
+        assert cfg["profile mine"]["region"] == "us-west-2"
+        assert cfg["profile booking"]["endpoint_url"] == f.endpoint
+        cr = configparser.ConfigParser()
+        cr.read(os.path.join(f.awsdir, "credentials"))
+        assert cr["mine"]["aws_access_key_id"] == "AKIAMINE"
+        ids = {p: f.aws("sts", "get-caller-identity", profile=p).json["Account"]
+               for p in ("tools", "booking", "airmiles")}
+        assert len(set(ids.values())) == 3
+        org = f.client("organizations", "tools")
+        root = org.list_roots()["Roots"][0]["Id"]
+        ous = org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+        assert [o["Name"] for o in ous] == ["Microservices"]
+        members = org.list_accounts_for_parent(ParentId=ous[0]["Id"])["Accounts"]
+        assert {a["Name"] for a in members} == {"booking", "airmiles"}
+    finally:
+        f.close()
+
+
+def test_init_without_server_then_serve(tmp_path):
+    f = Ferry()
+    try:
+        f.port = 0
+        f.start()
+        port = f.port
+        f.stop()
+        f.port = port
+        f.init()  # no server running
+        f.start()
+        assert f.aws("sts", "get-caller-identity", profile="qa").json["Account"]
+    finally:
+        f.close()

@@ -1,0 +1,127 @@
+"""Shared test harness: a fresh ferry on a random loopback port with a temporary data
+directory, an organization made by `ferry init`, and real clients pointed at it."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+FERRY_BIN = os.environ.get("FERRY_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "build", "ferry")
+AWS_BIN = "/usr/bin/aws"  # Debian's awscli, not whatever else is on PATH
+
+
+class Ferry:
+    def __init__(self, auth="strict", config=None, extra=()):
+        self.tmp = tempfile.mkdtemp(prefix="ferry-test-")
+        self.data = os.path.join(self.tmp, "data")
+        self.awsdir = os.path.join(self.tmp, "aws")
+        self.auth = auth
+        self.config = config
+        self.extra = list(extra)
+        self.proc = None
+        self.port = None
+        self.log = os.path.join(self.tmp, "ferry.log")
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        port_file = os.path.join(self.tmp, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        listen = f"127.0.0.1:{self.port or 0}"
+        self.proc = subprocess.Popen(
+            [FERRY_BIN, "serve", "--listen", listen, "--data", self.data,
+             "--auth", self.auth, "--port-file", port_file] + self.extra,
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if os.path.exists(port_file):
+                self.port = int(open(port_file).read())
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("ferry exited: " + open(self.log).read()[-2000:])
+            time.sleep(0.01)
+        raise RuntimeError("ferry did not start")
+
+    def init(self, config=None):
+        args = [FERRY_BIN, "init", "--data", self.data, "--aws-config", self.awsdir,
+                "--endpoint-url", self.endpoint]
+        cfg = config or self.config
+        if cfg:
+            path = os.path.join(self.tmp, "org.yaml")
+            with open(path, "w") as f:
+                f.write(cfg)
+            args += ["--config", path]
+        return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- clients -------------------------------------------------------------
+    def env(self):
+        e = dict(os.environ)
+        for k in list(e):
+            if k.startswith("AWS_"):
+                del e[k]
+        e["AWS_CONFIG_FILE"] = os.path.join(self.awsdir, "config")
+        e["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(self.awsdir, "credentials")
+        e["AWS_PAGER"] = ""
+        return e
+
+    def session(self, profile, region=None):
+        import boto3
+        import botocore.session
+        bs = botocore.session.Session()
+        bs.set_config_variable("config_file", os.path.join(self.awsdir, "config"))
+        bs.set_config_variable("credentials_file", os.path.join(self.awsdir, "credentials"))
+        bs.set_config_variable("profile", profile)
+        return boto3.session.Session(botocore_session=bs, region_name=region)
+
+    def client(self, service, profile="management", region=None, **kw):
+        # Debian's boto3 1.26 does not read endpoint_url from profiles: pass it.
+        return self.session(profile, region).client(service, endpoint_url=self.endpoint, **kw)
+
+    def aws(self, *args, profile="management", region=None, check=True):
+        cmd = [AWS_BIN, "--endpoint-url", self.endpoint, "--profile", profile, "--output", "json"]
+        if region:
+            cmd += ["--region", region]
+        r = subprocess.run(cmd + list(args), capture_output=True, text=True, env=self.env())
+        if check and r.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed: {r.stderr}")
+        if r.returncode == 0 and r.stdout.strip():
+            r.json = json.loads(r.stdout)
+        else:
+            r.json = None
+        return r
+
+    def http(self, method, path, body=None, headers=None):
+        req = urllib.request.Request(self.endpoint + path, data=body, method=method,
+                                     headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def keys(self, profile):
+        """(access key, secret) of a profile from the written credentials file."""
+        import configparser
+        cp = configparser.ConfigParser()
+        cp.read(os.path.join(self.awsdir, "credentials"))
+        return cp[profile]["aws_access_key_id"], cp[profile]["aws_secret_access_key"]

@@ -1,0 +1,22 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from ferrytest import Ferry  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ferry():
+    f = Ferry().start()
+    f.init()
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def open_ferry():
+    f = Ferry(auth="open").start()
+    yield f
+    f.close()

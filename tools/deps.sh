@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs what ferry needs to build and test, only what is missing.
+# Debian packages (as root, through apt) and the pinned npm packages in tools/npm.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+
+pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
+      libmicrohttpd-dev libsqlite3-dev libpq-dev libjansson-dev libyaml-dev libexpat1-dev
+      libssl-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
+      nodejs npm awscli python3 python3-boto3 python3-pytest
+      wrk nginx-light curl"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "deps: installing$missing"
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: need root to install:$missing" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# AWS API models (aws-sdk apis/*.min.json) and the JS SDK v3 clients, pinned by package-lock.json.
+if [ ! -f "$here/npm/node_modules/.ferry-installed" ] ||
+   [ "$here/npm/package-lock.json" -nt "$here/npm/node_modules/.ferry-installed" ]; then
+  echo "deps: installing npm packages (tools/npm)"
+  (cd "$here/npm" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$here/npm/node_modules/.ferry-installed"
+fi
