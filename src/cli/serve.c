@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli.h"
+#include "engine/engines.h"
 #include "http/server.h"
 
 const char *cli_default_data_dir(char *out, size_t n)
@@ -92,9 +93,11 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     gateway *g = gateway_new(&env, &e);
-    server *srv = g ? server_new(g, &(server_opts){listen, so.max_body, so.threads}, &e) : NULL;
+    int engines = g && !engines_start(&env, &e);
+    server *srv = engines ? server_new(g, &(server_opts){listen, so.max_body, so.threads, env.waits}, &e) : NULL;
     if (!srv) {
         fprintf(stderr, "ferry serve: %s\n", e.message);
+        if (engines) engines_stop(&env);
         gateway_free(g);
         store_close(env.st);
         return 1;
@@ -121,6 +124,7 @@ int cli_serve(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_info("signal %d: finishing requests in flight and stopping", sig);
     server_free(srv);
+    engines_stop(&env);
     gateway_free(g);
     store_close(env.st);
     log_info("stopped");

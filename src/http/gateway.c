@@ -11,12 +11,12 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "engine/audit.h"
+#include "engine/waiters.h"
 
 #define FERRY_VERSION "0.1.0"
 
 struct gateway {
     ferry_env *env;
-    auditq *audit;
 };
 
 gateway *gateway_new(ferry_env *env, ferr *e)
@@ -27,8 +27,12 @@ gateway *gateway_new(ferry_env *env, ferr *e)
         return NULL;
     }
     g->env = env;
-    g->audit = auditq_new(env->st, e);
-    if (!g->audit) {
+    env->audit = auditq_new(env->st, e);
+    env->waits = env->audit ? waiters_new() : NULL;
+    if (!env->waits) {
+        auditq_free(env->audit);
+        env->audit = NULL;
+        if (!ferr_isset(e)) ferr_oom(e);
         free(g);
         return NULL;
     }
@@ -38,20 +42,12 @@ gateway *gateway_new(ferry_env *env, ferr *e)
 void gateway_free(gateway *g)
 {
     if (!g) return;
-    auditq_free(g->audit);
+    waiters_free(g->env->waits);
+    g->env->waits = NULL;
+    auditq_free(g->env->audit);
+    g->env->audit = NULL;
     free(g);
 }
-
-/* What the request turned out to be, for the log line and the audit record. */
-typedef struct outcome {
-    const char *request_id, *service, *event_source, *op, *region;
-    const char *user_agent;
-    principal who;
-    int have_who, read_only, audited;
-    const ferr *err;
-    json_t *resources;
-} outcome;
-
 static void json_response(proto_response *resp, int status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
@@ -105,6 +101,7 @@ static void auth_error(const proto_service *svc, ferr *e)
         {"IncompleteSignature", "IncompleteSignatureException", 400},
         {"MissingAuthenticationToken", "MissingAuthenticationTokenException", 403},
         {"ExpiredToken", "ExpiredTokenException", 400},
+        {"AccessDenied", "AccessDeniedException", 400},
     };
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
         if (!strcmp(e->code, m[i].query)) {
@@ -115,9 +112,10 @@ static void auth_error(const proto_service *svc, ferr *e)
     }
 }
 
-/* Resolves the caller from the signature. 0 with o->who set, or -1 with e. */
+/* Resolves the caller from the signature into *who. 0, or -1 with e (*have_who tells
+ * whether the account is known, so the refusal can be audited there). */
 static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
-                        outcome *o, ferr *e)
+                        principal *who, int *have_who, ferr *e)
 {
     if (g->env->auth_open) {
         /* Drop-in mode for tools built for other local clouds: any signature, the account
@@ -125,9 +123,9 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
         const char *acct = g->env->default_account;
         if (has_auth && strlen(sa->akid) == 12 && strspn(sa->akid, "0123456789") == 12)
             acct = sa->akid;
-        keys_root_principal(acct, &o->who);
-        if (has_auth) snprintf(o->who.akid, sizeof(o->who.akid), "%s", sa->akid);
-        o->have_who = 1;
+        keys_root_principal(acct, who);
+        if (has_auth) snprintf(who->akid, sizeof(who->akid), "%s", sa->akid);
+        *have_who = 1;
         return 0;
     }
     if (!has_auth) return sigv4_missing(e);
@@ -140,9 +138,8 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
     if (rc == 0 || !k.active)
         return ferr_set(e, 403, "InvalidClientTokenId",
                         "The security token included in the request is invalid.");
-    /* The account is known from here on: refusals are audited in it. */
-    o->who = k.who;
-    o->have_who = 1;
+    *who = k.who;
+    *have_who = 1;
     if (k.session_token[0]) {
         if (!sa->security_token || !enc_ct_equal(sa->security_token, k.session_token))
             return ferr_set(e, 403, "InvalidClientTokenId",
@@ -154,50 +151,13 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
     return sigv4_verify(a, r, sa, k.secret, clock_now(), e);
 }
 
-static void audit(gateway *g, store_txn *t, const hreq *r, outcome *o, int status)
+static const svc_op *find_op(const proto_service *svc, const proto_op *op)
 {
-    if (!o->have_who || o->audited) return;
-    o->audited = 1;
-    char eid[37];
-    ids_uuid(eid);
-    char *res = o->resources ? json_dumps(o->resources, JSON_COMPACT) : NULL;
-    audit_rec rec = {
-        .time = clock_now(),
-        .event_id = eid,
-        .request_id = o->request_id,
-        .account = o->who.account,
-        .region = o->region,
-        .principal_arn = o->who.arn,
-        .principal_type = o->who.kind == PRIN_ROOT           ? "Root"
-                          : o->who.kind == PRIN_USER         ? "IAMUser"
-                          : o->who.kind == PRIN_ASSUMED_ROLE ? "AssumedRole"
-                                                             : "Unknown",
-        .username = o->who.kind == PRIN_ROOT ? "root" : (o->who.name[0] ? o->who.name : NULL),
-        .access_key = o->who.akid[0] ? o->who.akid : NULL,
-        .service = o->service,
-        .event_source = o->event_source,
-        .operation = o->op,
-        .source_ip = r->source_ip,
-        .user_agent = o->user_agent,
-        .read_only = o->read_only,
-        .status = status,
-        .error_code = ferr_isset(o->err) ? o->err->code : NULL,
-        .error_message = ferr_isset(o->err) ? o->err->message : NULL,
-        .resources = res,
-    };
-    ferr e = {0};
-    int rc = t ? store_audit_append(t, &rec, &e) : auditq_append(g->audit, &rec);
-    if (rc) log_error("audit: request %s not recorded: %s", o->request_id, e.message);
-    free(res);
+    const svc_def *d = svc_find(svc->signing_name);
+    return d ? svc_find_op(d, op->name) : NULL;
 }
 
-static const char *event_source(arena *a, const char *svc)
-{
-    const svc_def *d = svc_find(svc);
-    return d ? d->event_source : arena_printf(a, "%s.amazonaws.com", svc);
-}
-
-void gateway_handle(gateway *g, arena *a, const hreq *r, proto_response *resp)
+int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_response *resp)
 {
     uint64_t t0 = clock_mono_ns();
     char rid[37];
@@ -205,15 +165,20 @@ void gateway_handle(gateway *g, arena *a, const hreq *r, proto_response *resp)
     memset(resp, 0, sizeof(*resp));
     if (ferry_endpoint(g, r, resp)) {
         log_info("req=%s %s %s status=%d", rid, r->method, r->raw_path, resp->status);
-        return;
+        return 0;
     }
 
     ferr e = {0};
-    outcome o = {.request_id = rid, .err = &e, .user_agent = hreq_header(r, "user-agent")};
+    principal who;
+    memset(&who, 0, sizeof(who));
+    int have_who = 0, read_only = 0;
+    call c = {.a = a, .env = g->env, .request_id = rid, .http = r, .err = &e,
+              .resumed = w->resumed, .final = w->final};
     sigv4_auth sa;
     memset(&sa, 0, sizeof(sa));
     const proto_service *svc = NULL;
     const proto_op *op = NULL;
+    const svc_op *sop = NULL;
     json_t *in = NULL, *out = NULL;
     int rc = sigv4_parse(a, r, &sa, &e);
     if (rc < 0 && g->env->auth_open) {
@@ -222,73 +187,73 @@ void gateway_handle(gateway *g, arena *a, const hreq *r, proto_response *resp)
         rc = 1;
     }
     int has_auth = rc == 0;
-    o.region = has_auth && sa.region[0] ? sa.region : "us-east-1";
+    c.region = has_auth && sa.region[0] ? sa.region : "us-east-1";
     if (rc < 0) goto fail;
 
     svc = proto_route(a, r, has_auth ? sa.service : NULL, &e);
     if (!svc) goto fail;
-    o.service = svc->signing_name;
-    o.event_source = event_source(a, svc->signing_name);
+    c.service = svc->signing_name;
 
-    if (authenticate(g, a, r, &sa, has_auth, &o, &e)) {
+    if (authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e)) {
         auth_error(svc, &e);
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
-        if (o.have_who && !proto_decode(a, svc, r, &op, &in, &ignored)) {
-            const svc_def *d = svc_find(svc->signing_name);
-            const svc_op *so = d ? svc_find_op(d, op->name) : NULL;
-            o.op = op->name;
-            o.read_only = so && (so->flags & SVC_READ);
+        if (have_who && !proto_decode(a, svc, r, &op, &in, &ignored)) {
+            c.op = op->name;
+            sop = find_op(svc, op);
+            read_only = sop && (sop->flags & SVC_READ);
         }
         goto fail;
     }
+    if (have_who) {
+        c.who = &who;
+        c.account = who.account;
+    }
     if (proto_decode(a, svc, r, &op, &in, &e)) goto fail;
-    o.op = op->name;
-
-    const svc_def *def = svc_find(svc->signing_name);
-    const svc_op *sop = def ? svc_find_op(def, op->name) : NULL;
+    c.op = op->name;
+    sop = find_op(svc, op);
     if (!sop) {
         ferr_set(&e, 501, "NotImplemented", "ferry does not implement %s:%s yet",
                  svc->signing_name, op->name);
         goto fail;
     }
-    o.read_only = (sop->flags & SVC_READ) != 0;
-    store_txn *t = NULL;
-    if (store_begin(g->env->st, !o.read_only, &t, &e)) goto fail;
-    call c = {.a = a, .env = g->env, .request_id = rid, .service = svc->signing_name,
-              .op = op->name, .account = o.who.account, .region = o.region, .who = &o.who,
-              .txn = t, .http = r, .err = &e};
-    rc = sop->fn(&c, in, &out);
-    o.resources = c.resources;
-    if (out) arena_defer(a, (void (*)(void *))json_decref, out);
-    if (rc) {
-        if (!ferr_isset(&e)) ferr_internal(&e, "%s failed", op->name);
-        store_rollback(t);
-        goto fail;
+    read_only = (sop->flags & SVC_READ) != 0;
+    w->seq = g->env->waits ? waiters_seq(g->env->waits) : 0;
+    rc = svc_exec(&c, sop, in, &out);
+    if (rc == SVC_WAIT) {
+        w->key = arena_strdup(a, c.wait_key);
+        w->deadline = c.wait_until;
+        return 1;
     }
-    if (!o.read_only) audit(g, t, r, &o, op->response_code);
-    if (store_commit(t, &e)) {
-        o.audited = 0; /* the record went down with the transaction */
-        goto fail;
-    }
-    audit(g, NULL, r, &o, op->response_code);
+    if (rc) goto fail_audited;
+    arena_defer(a, (void (*)(void *))json_decref, out);
     if (proto_encode(a, svc, op, out, rid, resp)) {
         ferr_internal(&e, "could not encode the %s result", op->name);
         buf_dispose(&resp->body);
         memset(resp, 0, sizeof(*resp));
-        goto fail;
+        goto fail_audited;
     }
     goto done;
 
 fail:
     if (!e.status) ferr_internal(&e, "request failed");
-    audit(g, NULL, r, &o, e.status);
+    if (have_who) {
+        c.who = &who;
+        c.account = who.account;
+        svc_audit(&c, NULL, read_only, e.status);
+    }
+    goto encode_error;
+fail_audited:
+    if (!e.status) ferr_internal(&e, "request failed");
+    svc_audit(&c, NULL, read_only, e.status);
+encode_error:
+    if (!strcmp(e.code, "AccessDenied")) auth_error(svc, &e); /* json services word it so */
     proto_encode_error(a, svc, &e, rid, resp);
 done:
-    if (resp->nheaders < sizeof(resp->headers) / sizeof(resp->headers[0]))
-        resp->headers[resp->nheaders++] = (hdr){"x-amzn-RequestId", arena_strdup(a, rid)};
+    proto_response_header(a, resp, "x-amzn-RequestId", rid);
     log_info("req=%s account=%s region=%s service=%s op=%s status=%d error=%s dur_us=%llu", rid,
-             o.have_who ? o.who.account : "-", o.region ? o.region : "-",
-             o.service ? o.service : "-", o.op ? o.op : "-", resp->status,
+             have_who ? who.account : "-", c.region ? c.region : "-",
+             c.service ? c.service : "-", c.op ? c.op : "-", resp->status,
              ferr_isset(&e) ? e.code : "-", (unsigned long long)(clock_mono_ns() - t0) / 1000);
+    return 0;
 }

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "engine/waiters.h"
 
 struct server {
     struct MHD_Daemon *d;
     gateway *g;
+    waiters *waits;
     size_t max_body;
     int port;
     _Atomic int in_flight; /* requests begun and not yet completed */
@@ -26,6 +28,12 @@ typedef struct rctx {
     char *raw_uri;
     buf body;
     int started, too_big;
+    /* long poll: the request is parked between runs */
+    struct MHD_Connection *con;
+    hreq hr;
+    int have_hr;
+    gw_wait w;
+    _Atomic int final;
 } rctx;
 
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
@@ -124,6 +132,27 @@ static enum MHD_Result too_big(struct MHD_Connection *con, server *s)
     return send_resp(con, &pr);
 }
 
+static void wake(void *arg, int final)
+{
+    rctx *r = arg;
+    r->final = final;
+    MHD_resume_connection(r->con);
+}
+
+/* Runs the gateway; parks the connection (no thread held) while the handler waits. */
+static enum MHD_Result run(server *s, rctx *r)
+{
+    proto_response pr;
+    r->w.final = r->final;
+    if (gateway_handle(s->g, r->a, &r->hr, &r->w, &pr) == 1) {
+        MHD_suspend_connection(r->con);
+        if (waiters_add(s->waits, r->w.key, r->w.deadline, r->w.seq, wake, r)) wake(r, 1);
+        r->w.resumed = 1;
+        return MHD_YES;
+    }
+    return send_resp(r->con, &pr);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **req_cls)
@@ -144,6 +173,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
         return MHD_YES;
     }
     if (r->too_big) return too_big(con, s);
+    if (r->have_hr) return run(s, r);
 
     hreq hr = {0};
     hr.method = method;
@@ -169,9 +199,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, hr.source_ip,
                       sizeof(hr.source_ip));
     }
-    proto_response pr;
-    gateway_handle(s->g, r->a, &hr, &pr);
-    return send_resp(con, &pr);
+    r->hr = hr;
+    r->have_hr = 1;
+    r->con = con;
+    return run(s, r);
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6, ferr *e)
@@ -219,6 +250,7 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
         return NULL;
     }
     s->g = g;
+    s->waits = o->waits;
     s->max_body = o->max_body ? o->max_body : 16u << 20;
     unsigned threads = o->threads;
     if (!threads) {
@@ -258,6 +290,7 @@ void server_free(server *s)
     /* Stop accepting, let requests in flight finish and their responses go out (at most
      * 10 s), then stop; idle keep-alive connections are simply closed. */
     MHD_quiesce_daemon(s->d);
+    if (s->waits) waiters_fire_all(s->waits); /* parked long polls answer now */
     for (int i = 0; i < 1000 && s->in_flight > 0; i++) usleep(10000);
     MHD_stop_daemon(s->d);
     free(s);

@@ -20,15 +20,6 @@ const svc_op *svc_find_op(const svc_def *d, const char *op)
     return NULL;
 }
 
-int call_authorize(call *c, const char *action, const char *resource)
-{
-    /* Until the policy engine is wired (identity issue), the only principals are account
-     * roots, which AWS allows everything in their own account. */
-    (void)action;
-    (void)resource;
-    return c->who ? 0 : ferr_set(c->err, 403, "AccessDenied", "anonymous access is not allowed");
-}
-
 void call_resource(call *c, const char *type, const char *name)
 {
     if (!c->resources) {

@@ -11,9 +11,14 @@
 #include "http/hreq.h"
 #include "store/store.h"
 
+typedef struct auditq auditq;
+typedef struct waiters waiters;
+
 /* Server-wide state every call can read. */
 typedef struct ferry_env {
     store *st;
+    auditq *audit;               /* group-committed audit records (engine/audit.h) */
+    waiters *waits;              /* long polls waiting for svc_notify (engine/waiters.h) */
     int auth_open;               /* --auth open: any signature, account from the key id */
     char default_account[13];
     char endpoint[256];          /* how clients reach us, e.g. http://127.0.0.1:4566 */
@@ -33,7 +38,17 @@ typedef struct call {
     const hreq *http;
     ferr *err;
     json_t *resources;     /* audit: [{"ResourceType","ResourceName"}], filled by handlers */
+    const json_t *context; /* extra condition keys for authorization, e.g. {"aws:SourceArn":
+                              "arn:aws:sns:..."} when a service calls on a topic's behalf */
+    /* Long polls: a handler that has nothing yet sets wait_key and wait_until and returns
+     * SVC_WAIT; it is run again (resumed=1) after svc_notify(wait_key) or, with final=1,
+     * at wait_until. Its transaction is rolled back while it waits; nothing is audited. */
+    const char *wait_key;
+    double wait_until;
+    int resumed, final;
 } call;
+
+#define SVC_WAIT 1
 
 typedef int (*svc_fn)(call *c, json_t *in, json_t **out);
 
@@ -58,8 +73,37 @@ const svc_def *svc_find(const char *name);
 const svc_op *svc_find_op(const svc_def *d, const char *op);
 
 /* Authorization: every operation asks before acting. action like "sts:GetCallerIdentity",
- * resource an ARN or "*". Returns 0 or -1 with AccessDenied in c->err. */
+ * resource an ARN or "*" (the resource's account is the caller's unless the ARN says
+ * otherwise). Returns 0 or -1 with AccessDenied in c->err. */
 int call_authorize(call *c, const char *action, const char *resource);
+
+/* The full form, for resources that carry a policy (queue, topic, role trust, key...).
+ * Across accounts both the caller's identity policies and resource_policy must allow. */
+typedef struct authz_req {
+    const char *action;
+    const char *resource;          /* ARN or "*" */
+    const char *resource_account;  /* owner; NULL = from the ARN, else the caller's */
+    const char *resource_policy;   /* policy JSON text, or NULL */
+    const json_t *context;         /* extra condition keys {"sts:ExternalId": "x"} or NULL */
+    const char *denied_code;       /* error code on refusal; NULL = "AccessDenied" */
+} authz_req;
+int call_authorize_ex(call *c, const authz_req *r);
+
+/* Runs a handler as the gateway does: in a transaction (read-only when the op says so),
+ * committed on success, audited (inside the transaction when it writes). Returns 0, -1
+ * (c->err set), or SVC_WAIT. *out is a new reference on success. */
+int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out);
+/* Records c in the audit trail: inside t when given, else group-committed. */
+void svc_audit(const call *c, store_txn *t, int read_only, int status);
+
+/* Internal call path for engines and cross-service calls: runs service:op as who (e.g. a
+ * role session, or a PRIN_SERVICE principal "sns.amazonaws.com"), authorized and audited
+ * like a client call, with extra condition keys in context. *out is a new reference. */
+int svc_invoke(ferry_env *env, const principal *who, const char *region, const char *service,
+               const char *op, const json_t *in, json_t **out, const json_t *context, ferr *e);
+
+/* Wakes the long polls waiting on key (call after the change is committed). */
+void svc_notify(ferry_env *env, const char *key);
 
 /* Records a resource touched by the call for the audit trail. */
 void call_resource(call *c, const char *type, const char *name);

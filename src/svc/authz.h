@@ -1,0 +1,31 @@
+/* What authorization needs from the services that own identities and organizations.
+ * Policies returned are parsed, owned by the call's arena (arena_defer), read-only. */
+#ifndef FERRY_AUTHZ_H
+#define FERRY_AUTHZ_H
+#include "iam/eval.h"
+#include "svc/svc.h"
+
+typedef struct authz_identity {
+    iam_policy_set identity; /* user (+ its groups) or role: inline and attached */
+    iam_policy_set boundary; /* permissions boundary, n 0 = none */
+    iam_policy_set session;  /* session policies of an assumed-role session */
+    const iam_tag *tags;     /* principal tags (role tags + session tags) */
+    size_t ntags;
+} authz_identity;
+
+/* Provided by the IAM service (src/svc/iam/). Root principals have nothing here. */
+int iamsvc_identity(call *c, const principal *who, authz_identity *out);
+
+typedef struct authz_org {
+    const iam_policy_set *scp_layers; /* root, OUs..., account */
+    size_t nlayers;
+    int exempt;                       /* management account: SCPs do not apply */
+    const char *org_id;               /* NULL when not in an organization */
+    const char *const *paths;         /* aws:PrincipalOrgPaths */
+    size_t npaths;
+} authz_org;
+
+/* Provided by Organizations (src/svc/organizations/). */
+int org_authz(call *c, const char *account, authz_org *out);
+
+#endif

@@ -1,0 +1,122 @@
+/* One execution path for every operation, whether a client called through the gateway or
+ * an engine called through svc_invoke: transaction, handler, commit, audit. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "engine/audit.h"
+#include "engine/waiters.h"
+#include "svc.h"
+
+static const char *principal_type(prin_kind k)
+{
+    switch (k) {
+    case PRIN_ROOT: return "Root";
+    case PRIN_USER: return "IAMUser";
+    case PRIN_ASSUMED_ROLE: return "AssumedRole";
+    case PRIN_SERVICE: return "AWSService";
+    default: return "Unknown";
+    }
+}
+
+void svc_audit(const call *c, store_txn *t, int read_only, int status)
+{
+    const principal *w = c->who;
+    if (!w) return; /* no account to record it in */
+    char eid[37];
+    ids_uuid(eid);
+    char *res = c->resources ? json_dumps(c->resources, JSON_COMPACT) : NULL;
+    const svc_def *d = c->service ? svc_find(c->service) : NULL;
+    char src[128];
+    if (!d && c->service) snprintf(src, sizeof(src), "%s.amazonaws.com", c->service);
+    const char *username = w->kind == PRIN_ROOT ? "root" : (w->name[0] ? w->name : NULL);
+    if (w->kind == PRIN_ASSUMED_ROLE && w->session[0]) username = w->session;
+    audit_rec rec = {
+        .time = clock_now(),
+        .event_id = eid,
+        .request_id = c->request_id,
+        .account = w->kind == PRIN_SERVICE ? c->account : w->account,
+        .region = c->region,
+        .principal_arn = w->kind == PRIN_SERVICE ? w->service : w->arn,
+        .principal_type = principal_type(w->kind),
+        .username = username,
+        .access_key = w->akid[0] ? w->akid : NULL,
+        .service = c->service,
+        .event_source = d ? d->event_source : (c->service ? src : NULL),
+        .operation = c->op,
+        /* AWS records the service's name as the source of calls a service makes */
+        .source_ip = c->http ? c->http->source_ip : (w->kind == PRIN_SERVICE ? w->service : "internal"),
+        .user_agent = c->http ? hreq_header(c->http, "user-agent") : "ferry",
+        .read_only = read_only,
+        .status = status,
+        .error_code = ferr_isset(c->err) ? c->err->code : NULL,
+        .error_message = ferr_isset(c->err) ? c->err->message : NULL,
+        .resources = res,
+    };
+    ferr e = {0};
+    int rc = t ? store_audit_append(t, &rec, &e) : auditq_append(c->env->audit, &rec);
+    if (rc) log_error("audit: request %s not recorded: %s", c->request_id, e.message);
+    free(res);
+}
+
+int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
+{
+    int read_only = (op->flags & SVC_READ) != 0;
+    *out = NULL;
+    if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
+    int rc = op->fn(c, in, out);
+    if (rc == SVC_WAIT) {
+        store_rollback(c->txn);
+        c->txn = NULL;
+        json_decref(*out);
+        *out = NULL;
+        return SVC_WAIT;
+    }
+    if (rc) {
+        if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
+        store_rollback(c->txn);
+        c->txn = NULL;
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    if (!read_only) svc_audit(c, c->txn, 0, 200);
+    rc = store_commit(c->txn, c->err);
+    c->txn = NULL;
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    if (read_only) svc_audit(c, NULL, 1, 200);
+    return 0;
+}
+
+int svc_invoke(ferry_env *env, const principal *who, const char *region, const char *service,
+               const char *op, const json_t *in, json_t **out, const json_t *context, ferr *e)
+{
+    const svc_def *d = svc_find(service);
+    const svc_op *o = d ? svc_find_op(d, op) : NULL;
+    if (!o) return ferr_set(e, 501, "NotImplemented", "ferry does not implement %s:%s", service, op);
+    char rid[37];
+    ids_uuid(rid);
+    arena *a = arena_new(8192);
+    if (!a) return ferr_oom(e);
+    call c = {.a = a, .env = env, .request_id = rid, .service = service, .op = op,
+              .account = who->account, .region = region, .who = who, .err = e,
+              .context = context};
+    json_t *input = in ? json_deep_copy(in) : json_object();
+    int rc = svc_exec(&c, o, input, out);
+    if (rc < 0) svc_audit(&c, NULL, (o->flags & SVC_READ) != 0, e->status);
+    json_decref(input);
+    arena_free(a);
+    return rc == SVC_WAIT ? ferr_internal(e, "%s:%s cannot wait when called internally", service, op)
+                          : rc;
+}
+
+void svc_notify(ferry_env *env, const char *key)
+{
+    if (env->waits) waiters_notify(env->waits, key);
+}
