@@ -226,8 +226,7 @@ int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const p
     const char *t = hreq_header(r, "x-amz-target");
     const char *dot = t ? strrchr(t, '.') : NULL;
     const proto_op *o = NULL;
-    if (dot && svc->target_prefix && (size_t)(dot - t) == strlen(svc->target_prefix) &&
-        !strncmp(t, svc->target_prefix, (size_t)(dot - t)))
+    if (dot && dot > t && proto_target_matches(svc->target_prefix, t, (size_t)(dot - t)))
         o = proto_op_by_name(svc, dot + 1);
     if (!o) return ferr_set(e, 400, "UnknownOperationException", "%s", "");
     json_t *w = proto_json_parse_body(r, e);

@@ -13,12 +13,21 @@ const proto_service *proto_service_by_signing_name(const char *name)
     return NULL;
 }
 
+int proto_target_matches(const char *model_prefix, const char *prefix, size_t n)
+{
+    if (!model_prefix) return 0;
+    size_t m = strlen(model_prefix);
+    if (m == n) return !memcmp(model_prefix, prefix, n);
+    /* Smithy-based SDKs (JS v3) send the short service name: "CloudTrail_20131101" for
+     * "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"; AWS accepts both. */
+    return m > n && model_prefix[m - n - 1] == '.' && !memcmp(model_prefix + m - n, prefix, n);
+}
+
 const proto_service *proto_service_by_target(const char *prefix, size_t n)
 {
-    for (size_t i = 0; i < proto_nservices; i++) {
-        const char *t = proto_services[i]->target_prefix;
-        if (t && strlen(t) == n && !memcmp(t, prefix, n)) return proto_services[i];
-    }
+    for (size_t i = 0; i < proto_nservices; i++)
+        if (n && proto_target_matches(proto_services[i]->target_prefix, prefix, n))
+            return proto_services[i];
     return NULL;
 }
 

@@ -110,6 +110,8 @@ extern const size_t proto_nservices;
 /* Lookups; all return borrowed pointers into the tables, or NULL. */
 const proto_service *proto_service_by_signing_name(const char *name); /* also endpoint prefix */
 const proto_service *proto_service_by_target(const char *prefix, size_t n);
+/* 1 when an X-Amz-Target prefix names the model's targetPrefix (full or short form). */
+int proto_target_matches(const char *model_prefix, const char *prefix, size_t n);
 const proto_service *proto_service_by_stem(const char *stem);
 const proto_op *proto_op_by_name(const proto_service *svc, const char *name);
 const proto_op *proto_op_by_namen(const proto_service *svc, const char *name, size_t n);
