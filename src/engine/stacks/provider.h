@@ -1,0 +1,50 @@
+/* Resource providers: one small module per CloudFormation resource type, creating,
+ * updating and deleting through the same service layer clients use (svc_invoke), as the
+ * stack's role (or the caller), so every change is authorized and audited.
+ *
+ * The stack engine (stacks/engine.c, template.c...) resolves intrinsics before calling a
+ * provider: `props` is the resource's Properties as plain JSON (no Ref/Fn:: left), with
+ * CloudFormation's types (strings for numbers are fine: providers coerce). */
+#ifndef FERRY_CFN_PROVIDER_H
+#define FERRY_CFN_PROVIDER_H
+#include <jansson.h>
+
+#include "svc/svc.h"
+
+typedef struct cfn_pctx {
+    ferry_env *env;
+    const principal *as;      /* the stack's execution role session, or the caller */
+    const char *account, *region;
+    const char *stack_name, *stack_id, *logical_id;
+    const json_t *tags;       /* stack tags [{Key,Value}] to propagate, or NULL */
+    ferr *e;
+} cfn_pctx;
+
+/* A provider's result for create/update: {"PhysicalResourceId": "...",
+ * "Ref": "..." (optional, defaults to PhysicalResourceId), "Attributes": {"Arn": ..., ...}}
+ * — Ref and GetAtt values exactly as AWS documents them for the type. */
+typedef struct cfn_provider {
+    const char *type;                      /* "AWS::SQS::Queue" */
+    int (*create)(cfn_pctx *p, const json_t *props, json_t **result);
+    /* In-place update; NULL means every change replaces (create new, then delete old). */
+    int (*update)(cfn_pctx *p, const char *physical_id, const json_t *old_props,
+                  const json_t *new_props, json_t **result);
+    int (*del)(cfn_pctx *p, const char *physical_id, const json_t *props);
+    /* Properties whose change requires replacement (NULL-terminated), as AWS documents. */
+    const char *const *replace_on;
+    /* Properties CloudFormation needs before create (e.g. QueueName optional, TopicName
+     * optional): names generated as AWS does ("STACK-LOGICALID-RANDOM") when absent. */
+    const char *name_property;
+    int name_max;                          /* AWS's length limit for generated names */
+} cfn_provider;
+
+/* The registry (providers.c): NULL when the type is not supported. */
+const cfn_provider *cfn_provider_find(const char *type);
+
+/* Helper for providers: svc_invoke as p->as in p->account/p->region. */
+int cfn_call(cfn_pctx *p, const char *service, const char *op, const json_t *in, json_t **out);
+/* AWS-style generated physical name: "{stack}-{logical}-{13 random uppercase alnum}",
+ * trimmed to max (and ".fifo" kept last when fifo). Caller frees with free(). */
+char *cfn_physical_name(const cfn_pctx *p, int max, int fifo);
+
+#endif
