@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 10
 PYTHON     := /usr/bin/python3
 
-.PHONY: all deps build asan fuzz unit unit-asan clients scenarios check demo bench clean
+.PHONY: all deps build asan fuzz unit unit-asan clients clients-asan scenarios check demo bench clean
 
 all: build
 
@@ -40,10 +40,14 @@ unit-asan: asan
 clients: build
 	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/clients
 
+# The same client tests against the ASan+UBSan server: a sanitizer report fails the test.
+clients-asan: build asan
+	@FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q tests/clients
+
 scenarios: build
 	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/scenarios
 
-check: unit unit-asan fuzz clients scenarios
+check: unit unit-asan fuzz clients clients-asan scenarios
 	@echo "make check: all suites passed"
 
 demo: build

@@ -69,9 +69,24 @@ class Ferry:
                 self.proc.kill()
                 self.proc.wait()
 
+    def sanitizer_report(self):
+        """The first sanitizer report in the server log, or None (ASan/UBSan builds)."""
+        try:
+            log = open(self.log, errors="replace").read()
+        except FileNotFoundError:
+            return None
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            i = log.find(marker)
+            if i >= 0:
+                return log[max(0, i - 200):i + 3000]
+        return None
+
     def close(self):
         self.stop()
+        report = self.sanitizer_report()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if report:
+            raise AssertionError("sanitizer report in the ferry log:\n" + report)
 
     # --- clients -------------------------------------------------------------
     def env(self):

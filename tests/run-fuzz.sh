@@ -13,7 +13,7 @@ for bin in "$build"/*_fuzz; do
   mkdir -p "$corpus"
   if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
        -artifact_prefix="$tmp/" "$tmp" "$corpus" >"$tmp/log" 2>&1; then
-    echo "fuzz: $name ok ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/log" | awk '{print $2}')$(grep -o '#[0-9]* *DONE' "$tmp/log" | head -1) runs in ${seconds}s)"
+    echo "fuzz: $name ok ($(grep -o "Done [0-9]* runs" "$tmp/log" | tail -1))"
   else
     echo "fuzz: $name FAILED"; tail -40 "$tmp/log"; failed=$((failed+1))
     cp "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$root/fuzz/" 2>/dev/null || true

@@ -7,12 +7,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
       libmicrohttpd-dev libsqlite3-dev libpq-dev libjansson-dev libyaml-dev libexpat1-dev
       libssl-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
-      nodejs npm awscli python3 python3-boto3 python3-pytest
+      awscli python3 python3-boto3 python3-pytest
       wrk nginx-light curl"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js may come from Debian (nodejs + npm) or be preinstalled from elsewhere: ask for
+# the commands, not the packages, so a newer Node is not replaced.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
   echo "deps: installing$missing"
   if [ "$(id -u)" != 0 ]; then

@@ -2,12 +2,14 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
 
 typedef struct waiter {
     const audit_rec *rec;
     int done, rc;
+    int owned; /* queued by auditq_submit: the writer frees it */
     struct waiter *next;
 } waiter;
 
@@ -41,7 +43,12 @@ static void *writer(void *arg)
         if (rc) log_error("audit: batch not recorded: %s", e.message);
 
         pthread_mutex_lock(&q->mu);
-        for (waiter *w = batch; w; w = w->next) {
+        for (waiter *w = batch, *next; w; w = next) {
+            next = w->next; /* a waiter's caller may return as soon as done is set */
+            if (w->owned) {
+                free(w);
+                continue;
+            }
             w->rc = rc;
             w->done = 1;
         }
@@ -86,6 +93,50 @@ void auditq_free(auditq *q)
     pthread_cond_destroy(&q->work);
     pthread_cond_destroy(&q->done);
     free(q);
+}
+
+/* One allocation holding the waiter, the record and its strings. */
+static waiter *copy(const audit_rec *r)
+{
+    const char *const *f[] = {&r->event_id,     &r->request_id,    &r->account,    &r->region,
+                              &r->principal_arn, &r->principal_type, &r->username, &r->access_key,
+                              &r->service,      &r->event_source,  &r->operation,  &r->source_ip,
+                              &r->user_agent,   &r->error_code,    &r->error_message,
+                              &r->resources};
+    size_t n = sizeof(f) / sizeof(f[0]), len = sizeof(waiter) + sizeof(audit_rec);
+    for (size_t i = 0; i < n; i++) len += *f[i] ? strlen(*f[i]) + 1 : 0;
+    waiter *w = calloc(1, len);
+    if (!w) return NULL;
+    audit_rec *c = (audit_rec *)(w + 1);
+    *c = *r;
+    char *p = (char *)(c + 1);
+    const char **dst[] = {&c->event_id,     &c->request_id,    &c->account,    &c->region,
+                          &c->principal_arn, &c->principal_type, &c->username, &c->access_key,
+                          &c->service,      &c->event_source,  &c->operation,  &c->source_ip,
+                          &c->user_agent,   &c->error_code,    &c->error_message,
+                          &c->resources};
+    for (size_t i = 0; i < n; i++) {
+        if (!*f[i]) continue;
+        size_t l = strlen(*f[i]) + 1;
+        memcpy(p, *f[i], l);
+        *dst[i] = p;
+        p += l;
+    }
+    w->rec = c;
+    w->owned = 1;
+    return w;
+}
+
+int auditq_submit(auditq *q, const audit_rec *r)
+{
+    waiter *w = copy(r);
+    if (!w) return -1;
+    pthread_mutex_lock(&q->mu);
+    *q->tail = w;
+    q->tail = &w->next;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
 }
 
 int auditq_append(auditq *q, const audit_rec *r)

@@ -124,7 +124,7 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
         if (has_auth && strlen(sa->akid) == 12 && strspn(sa->akid, "0123456789") == 12)
             acct = sa->akid;
         keys_root_principal(acct, who);
-        if (has_auth) snprintf(who->akid, sizeof(who->akid), "%s", sa->akid);
+        if (has_auth) snprintf(who->akid, sizeof(who->akid), "%.63s", sa->akid);
         *have_who = 1;
         return 0;
     }

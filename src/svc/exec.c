@@ -56,7 +56,11 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         .resources = res,
     };
     ferr e = {0};
-    int rc = t ? store_audit_append(t, &rec, &e) : auditq_append(c->env->audit, &rec);
+    /* Successful reads changed nothing: their record is queued for the next group commit.
+     * Refusals wait until their record is durable; writes record inside their transaction. */
+    int rc = t ? store_audit_append(t, &rec, &e)
+             : (read_only && !ferr_isset(c->err)) ? auditq_submit(c->env->audit, &rec)
+                                                  : auditq_append(c->env->audit, &rec);
     if (rc) log_error("audit: request %s not recorded: %s", c->request_id, e.message);
     free(res);
 }

@@ -1,0 +1,10 @@
+#!/bin/sh
+# make bench: every benchmark; results printed as markdown to paste into bench/RESULTS.md.
+set -eu
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/server_bench.py"
+for b in "$here/../$build"/*_bench; do
+  [ -x "$b" ] || continue
+  echo; echo "### $(basename "$b")"; echo '```'; "$b"; echo '```'
+done
