@@ -87,11 +87,12 @@ int clock_parse(const char *s, double *t)
     const char *p = s;
     struct tm tm = {0};
     int y, mo, d, h, mi, se;
-    /* plain epoch seconds */
-    char *end;
-    double v = strtod(s, &end);
-    if (*end == 0 && end != s && strchr(s, '-') == NULL) {
-        *t = v;
+    /* plain epoch seconds: digits with an optional fraction, nothing else (strtod would
+     * also take "nan", "inf" and hex); an 8-digit run is a basic-format date below */
+    size_t nd = strspn(s, "0123456789");
+    if (nd && nd != 8 && (s[nd] == 0 || (s[nd] == '.' && s[nd + 1] &&
+                                         strspn(s + nd + 1, "0123456789") == strlen(s + nd + 1)))) {
+        *t = strtod(s, NULL);
         return 0;
     }
     if (!digits(&p, 4, &y)) {

@@ -1,0 +1,182 @@
+/* base/: arena, buf, enc, clock, ids, yaml. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/enc.h"
+#include "base/ids.h"
+#include "base/yaml.h"
+
+static int hook_runs;
+static void hook(void *p)
+{
+    hook_runs += *(int *)p;
+}
+
+static void test_arena(void **st)
+{
+    (void)st;
+    arena *a = arena_new(64);
+    char *p = arena_alloc(a, 10);
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % 16, 0);
+    for (int i = 0; i < 10; i++) assert_int_equal(p[i], 0);
+    char *big = arena_alloc(a, 10000); /* larger than a chunk */
+    memset(big, 1, 10000);
+    char *after = arena_alloc(a, 8); /* the current chunk's space stays usable */
+    assert_non_null(after);
+    assert_string_equal(arena_printf(a, "%s-%d", "x", 42), "x-42");
+    assert_string_equal(arena_strndup(a, "hello", 3), "hel");
+    assert_null(arena_strdup(a, NULL));
+    static int one = 1, two = 2;
+    arena_defer(a, hook, &one);
+    arena_defer(a, hook, &two);
+    assert_true(arena_used(a) >= 10016);
+    arena_free(a);
+    assert_int_equal(hook_runs, 3);
+    arena_free(NULL);
+}
+
+static void test_buf(void **st)
+{
+    (void)st;
+    buf b;
+    buf_init(&b, 8);
+    assert_string_equal(buf_str(&b), "");
+    assert_int_equal(buf_puts(&b, "abc"), 0);
+    assert_int_equal(buf_printf(&b, "%d", 12345), 0);
+    assert_string_equal(buf_str(&b), "abc12345");
+    assert_int_equal(buf_putc(&b, 'x'), -1); /* cap reached */
+    assert_true(b.failed);
+    assert_int_equal(buf_puts(&b, ""), -1); /* stays failed */
+    buf_reset(&b);
+    assert_int_equal(buf_puts(&b, "ok"), 0);
+    char *s = buf_take(&b);
+    assert_string_equal(s, "ok");
+    free(s);
+    buf_dispose(&b);
+}
+
+static void test_enc(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    char hex[65];
+    enc_sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    char md5[33];
+    enc_md5_hex("hello", 5, md5);
+    assert_string_equal(md5, "5d41402abc4b2a76b9719d911017c592");
+    assert_string_equal(enc_b64(a, (const unsigned char *)"hello!?", 7), "aGVsbG8hPw==");
+    size_t n;
+    unsigned char *d = enc_unb64(a, "aGVsbG8hPw==", 12, &n);
+    assert_int_equal(n, 7);
+    assert_memory_equal(d, "hello!?", 7);
+    assert_null(enc_unb64(a, "a$==", 4, &n));
+    assert_null(enc_unb64(a, "a", 1, &n));
+    assert_string_equal(enc_url_decode(a, "a%20b+c", 7, 1, &n), "a b c");
+    assert_string_equal(enc_url_decode(a, "a%20b+c", 7, 0, &n), "a b+c");
+    assert_null(enc_url_decode(a, "bad%2", 5, 0, &n));
+    assert_null(enc_url_decode(a, "bad%zz", 6, 0, &n));
+    assert_string_equal(enc_url_encode(a, "a b/~é", strlen("a b/~é"), 1), "a%20b/~%C3%A9");
+    assert_string_equal(enc_url_encode(a, "a/b", 3, 0), "a%2Fb");
+    assert_true(enc_utf8_valid("héllo €", strlen("héllo €")));
+    assert_false(enc_utf8_valid("\xc0\xaf", 2));     /* overlong */
+    assert_false(enc_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    assert_false(enc_utf8_valid("\xe2\x82", 2));     /* truncated */
+    assert_true(enc_ct_equal("abc", "abc"));
+    assert_false(enc_ct_equal("abc", "abd"));
+    assert_false(enc_ct_equal("abc", "abcd"));
+    arena_free(a);
+}
+
+static void test_clock(void **st)
+{
+    (void)st;
+    double t;
+    assert_int_equal(clock_parse("2015-08-30T12:36:00Z", &t), 0);
+    assert_true(t == 1440938160.0);
+    assert_int_equal(clock_parse("20150830T123600Z", &t), 0);
+    assert_true(t == 1440938160.0);
+    assert_int_equal(clock_parse("2015-08-30T14:36:00.5+02:00", &t), 0);
+    assert_true(t == 1440938160.5);
+    assert_int_equal(clock_parse("Sun, 30 Aug 2015 12:36:00 GMT", &t), 0);
+    assert_true(t == 1440938160.0);
+    assert_int_equal(clock_parse("1440938160.25", &t), 0);
+    assert_true(t == 1440938160.25);
+    assert_int_equal(clock_parse("2015-08-30", &t), 0);
+    assert_int_equal(clock_parse("nan", &t), -1);
+    assert_int_equal(clock_parse("inf", &t), -1);
+    assert_int_equal(clock_parse("0x10", &t), -1);
+    assert_int_equal(clock_parse("2015-13-30T00:00:00Z", &t), -1);
+    assert_int_equal(clock_parse("", &t), -1);
+    char out[32];
+    clock_iso8601(1440938160.25, 1, out);
+    assert_string_equal(out, "2015-08-30T12:36:00.250Z");
+    clock_iso8601(1440938160.25, 0, out);
+    assert_string_equal(out, "2015-08-30T12:36:00Z");
+    char amz[17];
+    clock_amz(1440938160, amz);
+    assert_string_equal(amz, "20150830T123600Z");
+}
+
+static void test_ids(void **st)
+{
+    (void)st;
+    char u[37], k[21], acct[13], sec[41];
+    ids_uuid(u);
+    assert_int_equal(strlen(u), 36);
+    assert_int_equal(u[14], '4');
+    ids_aws("AKIA", 16, k);
+    assert_int_equal(strlen(k), 20);
+    assert_memory_equal(k, "AKIA", 4);
+    ids_account(acct);
+    assert_int_equal(strlen(acct), 12);
+    assert_true(acct[0] != '0');
+    assert_int_equal(strspn(acct, "0123456789"), 12);
+    ids_secret(sec);
+    assert_int_equal(strlen(sec), 40);
+}
+
+static void test_yaml(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    const char *y = "a: 1\nb: [x, 2.5, true, null, '3']\nc: {d: e}\nf: &r [1]\ng: *r\n";
+    json_t *j = yaml_to_json(y, strlen(y), &e);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "a")), 1);
+    json_t *b = json_object_get(j, "b");
+    assert_string_equal(json_string_value(json_array_get(b, 0)), "x");
+    assert_true(json_is_real(json_array_get(b, 1)));
+    assert_true(json_is_true(json_array_get(b, 2)));
+    assert_true(json_is_null(json_array_get(b, 3)));
+    assert_string_equal(json_string_value(json_array_get(b, 4)), "3"); /* quoted stays a string */
+    assert_true(json_equal(json_object_get(j, "f"), json_object_get(j, "g")));
+    json_decref(j);
+    assert_null(yaml_to_json("a: [1, 2\n", 9, &e));
+    assert_string_equal(e.code, "ValidationError");
+    assert_non_null(strstr(e.message, "line"));
+    /* a billion laughs fails instead of exhausting memory */
+    const char *bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                       "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                       "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
+    assert_null(yaml_to_json(bomb, strlen(bomb), &e));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena), cmocka_unit_test(test_buf), cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_clock), cmocka_unit_test(test_ids),  cmocka_unit_test(test_yaml),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,242 @@
+/* store/ with the SQLite backend: documents, transactions, listing, audit, reset, reopen. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static char dir[256];
+
+static int setup(void **st)
+{
+    snprintf(dir, sizeof(dir), "/tmp/ferry-store-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    ferr e = {0};
+    *st = store_open(dir, STORE_SYNC_NORMAL, &e);
+    return *st ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    store_close(*st);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static void put(store *s, const char *acct, const char *id, int v)
+{
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    store_key k = {"thing", acct, "us-east-1", id};
+    json_t *d = json_pack("{s:i}", "v", v);
+    assert_int_equal(store_put(t, &k, d, &e), 0);
+    json_decref(d);
+    assert_int_equal(store_commit(t, &e), 0);
+}
+
+static void test_documents(void **st)
+{
+    store *s = *st;
+    ferr e = {0};
+    put(s, "111111111111", "a", 1);
+    store_txn *t;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    store_key k = {"thing", "111111111111", "us-east-1", "a"};
+    json_t *d = NULL;
+    assert_int_equal(store_get(t, &k, &d, &e), 1);
+    assert_int_equal(json_integer_value(json_object_get(d, "v")), 1);
+    json_decref(d);
+    json_t *n = json_pack("{s:i}", "v", 2);
+    assert_int_equal(store_insert(t, &k, n, &e), 1); /* already there */
+    store_key k2 = {"thing", "111111111111", "us-east-1", "b"};
+    assert_int_equal(store_insert(t, &k2, n, &e), 0);
+    json_decref(n);
+    store_key other = {"thing", "222222222222", "us-east-1", "a"};
+    assert_int_equal(store_get(t, &other, &d, &e), 0); /* accounts are keys */
+    assert_int_equal(store_del(t, &k2, &e), 1);
+    assert_int_equal(store_del(t, &k2, &e), 0);
+    store_rollback(t);
+    /* read-only transactions refuse writes */
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    json_t *x = json_object();
+    assert_int_equal(store_put(t, &k, x, &e), -1);
+    json_decref(x);
+    store_rollback(t);
+}
+
+static void test_rollback_discards(void **st)
+{
+    store *s = *st;
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    store_key k = {"thing", "333333333333", "us-east-1", "gone"};
+    json_t *d = json_object();
+    assert_int_equal(store_put(t, &k, d, &e), 0);
+    json_decref(d);
+    store_rollback(t);
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_get(t, &k, &d, &e), 0);
+    store_rollback(t);
+}
+
+typedef struct seen {
+    char ids[16][16];
+    int n;
+} seen;
+
+static int collect(void *ud, const store_key *k, json_t *doc)
+{
+    (void)doc;
+    seen *s = ud;
+    snprintf(s->ids[s->n++], 16, "%s", k->id);
+    return 0;
+}
+
+static void test_list(void **st)
+{
+    store *s = *st;
+    ferr e = {0};
+    const char *ids[] = {"q-1", "q-2", "q-3", "r-1", "z"};
+    for (int i = 0; i < 5; i++) put(s, "444444444444", ids[i], i);
+    put(s, "555555555555", "q-9", 9);
+    store_txn *t;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    seen sn = {0};
+    assert_int_equal(store_list(t, "thing", "444444444444", "us-east-1", "q-", NULL, 0, collect, &sn, &e), 3);
+    assert_string_equal(sn.ids[0], "q-1");
+    assert_string_equal(sn.ids[2], "q-3");
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(store_list(t, "thing", "444444444444", "us-east-1", NULL, "q-2", 2, collect, &sn, &e), 2);
+    assert_string_equal(sn.ids[0], "q-3");
+    assert_string_equal(sn.ids[1], "r-1");
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(store_list(t, "thing", NULL, NULL, "q-", NULL, 0, collect, &sn, &e), 4);
+    store_rollback(t);
+}
+
+static int count_cb(void *ud, int64_t seq, const audit_rec *r)
+{
+    (void)seq;
+    int *n = ud;
+    (*n)++;
+    assert_non_null(r->operation);
+    return 0;
+}
+
+static void test_audit(void **st)
+{
+    store *s = *st;
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    for (int i = 0; i < 5; i++) {
+        audit_rec r = {.time = 1000 + i, .event_id = "e", .account = "666666666666",
+                       .region = i < 4 ? "us-east-1" : "eu-west-1",
+                       .operation = i % 2 ? "ListAccounts" : "GetCallerIdentity",
+                       .read_only = 1, .status = 200,
+                       .resources = i == 3 ? "[{\"ResourceType\":\"T\",\"ResourceName\":\"n\"}]" : NULL};
+        assert_int_equal(store_audit_append(t, &r, &e), 0);
+    }
+    assert_int_equal(store_commit(t, &e), 0);
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    int n = 0;
+    audit_query q = {.account = "666666666666", .region = "us-east-1"};
+    assert_int_equal(store_audit_query(t, &q, count_cb, &n, &e), 4);
+    q.attr_key = "EventName";
+    q.attr_value = "ListAccounts";
+    n = 0;
+    assert_int_equal(store_audit_query(t, &q, count_cb, &n, &e), 2);
+    q.attr_key = "ResourceName";
+    q.attr_value = "n";
+    assert_int_equal(store_audit_query(t, &q, count_cb, &n, &e), 1);
+    q.attr_key = NULL;
+    q.start = 1001;
+    q.end = 1002;
+    assert_int_equal(store_audit_query(t, &q, count_cb, &n, &e), 2);
+    q.attr_key = "Bogus";
+    q.attr_value = "x";
+    assert_int_equal(store_audit_query(t, &q, count_cb, &n, &e), -1);
+    assert_string_equal(e.code, "InvalidLookupAttributesException");
+    store_rollback(t);
+}
+
+static int count_docs(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k, (void)doc;
+    (*(int *)ud)++;
+    return 0;
+}
+
+typedef struct worker {
+    store *s;
+    int id;
+} worker;
+
+static void *writer(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < 50; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "w%d-%d", w->id, i);
+        put(w->s, "777777777777", id, i);
+    }
+    return NULL;
+}
+
+static void test_concurrent_writers(void **st)
+{
+    store *s = *st;
+    pthread_t th[4];
+    worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){s, i};
+        pthread_create(&th[i], NULL, writer, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    /* every write landed: counted in test_reopen_and_reset (200 = 4 writers x 50) */
+}
+
+static void test_reopen_and_reset(void **st)
+{
+    store *s = *st;
+    ferr e = {0};
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_list(t, "thing", "777777777777", NULL, NULL, NULL, 0, count_docs, &n, &e), 200);
+    store_rollback(t);
+    store_close(s);
+    s = *st = store_open(dir, STORE_SYNC_FULL, &e); /* durable across close/open */
+    assert_non_null(s);
+    assert_true(store_schema_version(s) >= 1);
+    assert_non_null(strstr(store_describe(s), "sqlite:"));
+    n = 0;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_list(t, "thing", "777777777777", NULL, NULL, NULL, 0, count_docs, &n, &e), 200);
+    store_rollback(t);
+    assert_int_equal(store_reset(s, &e), 0);
+    n = 0;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_list(t, "thing", NULL, NULL, NULL, NULL, 0, count_docs, &n, &e), 0);
+    store_rollback(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_documents),         cmocka_unit_test(test_rollback_discards),
+        cmocka_unit_test(test_list),              cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_concurrent_writers), cmocka_unit_test(test_reopen_and_reset),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
