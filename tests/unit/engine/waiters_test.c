@@ -77,6 +77,13 @@ static void test_no_lost_wakeup(void **st)
     waiters_free(w);
 }
 
+static int count(void *ud, int64_t seq, const audit_rec *r)
+{
+    (void)seq, (void)r;
+    (*(int *)ud)++;
+    return 0;
+}
+
 static void test_audit_queue(void **st)
 {
     (void)st;
@@ -98,20 +105,12 @@ static void test_audit_queue(void **st)
     assert_int_equal(store_begin(s, 0, &t, &e), 0);
     audit_query aq = {.account = "123456789012", .limit = 1000};
     int n = 0;
-    int cb(void *ud, int64_t seq, const audit_rec *r);
-    assert_int_equal(store_audit_query(t, &aq, cb, &n, &e), 100);
+    assert_int_equal(store_audit_query(t, &aq, count, &n, &e), 100);
     store_rollback(t);
     store_close(s);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
-}
-
-int cb(void *ud, int64_t seq, const audit_rec *r)
-{
-    (void)seq, (void)r;
-    (*(int *)ud)++;
-    return 0;
 }
 
 int main(void)
