@@ -44,7 +44,8 @@ static int owned(const char *name, const aws_profile *p, size_t n)
 }
 
 /* Old content minus the sections we are about to write. */
-static void keep_others(buf *out, const char *old, int is_config, const aws_profile *p, size_t n)
+void awsconfig_keep_others(buf *out, const char *old, int is_config, const aws_profile *p,
+                           size_t n)
 {
     int skipping = 0;
     for (const char *line = old; line && *line;) {
@@ -92,8 +93,8 @@ int awsconfig_write(const char *dir, const aws_profile *p, size_t n)
     buf c, k;
     buf_init(&c, 0);
     buf_init(&k, 0);
-    keep_others(&c, oldc, 1, p, n);
-    keep_others(&k, oldk, 0, p, n);
+    awsconfig_keep_others(&c, oldc, 1, p, n);
+    awsconfig_keep_others(&k, oldk, 0, p, n);
     free(oldc);
     free(oldk);
     for (size_t i = 0; i < n; i++) {
