@@ -13,19 +13,22 @@
 #include "store/store.h"
 
 static char dir[256];
+static store *S; /* cmocka hands each test a copy of the group state: keep it here */
 
 static int setup(void **st)
 {
     snprintf(dir, sizeof(dir), "/tmp/ferry-store-test-XXXXXX");
     assert_non_null(mkdtemp(dir));
+    (void)st;
     ferr e = {0};
-    *st = store_open(dir, STORE_SYNC_NORMAL, &e);
-    return *st ? 0 : -1;
+    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    return S ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
-    store_close(*st);
+    (void)st;
+    store_close(S);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     return system(cmd);
@@ -45,7 +48,8 @@ static void put(store *s, const char *acct, const char *id, int v)
 
 static void test_documents(void **st)
 {
-    store *s = *st;
+    (void)st;
+    store *s = S;
     ferr e = {0};
     put(s, "111111111111", "a", 1);
     store_txn *t;
@@ -75,7 +79,8 @@ static void test_documents(void **st)
 
 static void test_rollback_discards(void **st)
 {
-    store *s = *st;
+    (void)st;
+    store *s = S;
     ferr e = {0};
     store_txn *t;
     assert_int_equal(store_begin(s, 1, &t, &e), 0);
@@ -104,7 +109,8 @@ static int collect(void *ud, const store_key *k, json_t *doc)
 
 static void test_list(void **st)
 {
-    store *s = *st;
+    (void)st;
+    store *s = S;
     ferr e = {0};
     const char *ids[] = {"q-1", "q-2", "q-3", "r-1", "z"};
     for (int i = 0; i < 5; i++) put(s, "444444444444", ids[i], i);
@@ -135,7 +141,8 @@ static int count_cb(void *ud, int64_t seq, const audit_rec *r)
 
 static void test_audit(void **st)
 {
-    store *s = *st;
+    (void)st;
+    store *s = S;
     ferr e = {0};
     store_txn *t;
     assert_int_equal(store_begin(s, 1, &t, &e), 0);
@@ -195,7 +202,8 @@ static void *writer(void *arg)
 
 static void test_concurrent_writers(void **st)
 {
-    store *s = *st;
+    (void)st;
+    store *s = S;
     pthread_t th[4];
     worker w[4];
     for (int i = 0; i < 4; i++) {
@@ -208,7 +216,8 @@ static void test_concurrent_writers(void **st)
 
 static void test_reopen_and_reset(void **st)
 {
-    store *s = *st;
+    (void)st;
+    store *s = S;
     ferr e = {0};
     store_txn *t;
     int n = 0;
@@ -216,7 +225,7 @@ static void test_reopen_and_reset(void **st)
     assert_int_equal(store_list(t, "thing", "777777777777", NULL, NULL, NULL, 0, count_docs, &n, &e), 200);
     store_rollback(t);
     store_close(s);
-    s = *st = store_open(dir, STORE_SYNC_FULL, &e); /* durable across close/open */
+    s = S = store_open(dir, STORE_SYNC_FULL, &e); /* durable across close/open */
     assert_non_null(s);
     assert_true(store_schema_version(s) >= 1);
     assert_non_null(strstr(store_describe(s), "sqlite:"));
