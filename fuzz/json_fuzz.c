@@ -5,7 +5,7 @@
 
 #include "base/arena.h"
 #include "http/hreq.h"
-#include "proto/codec.h"
+#include "fuzz_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,21 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hdr h[2] = {{"x-amz-target", target}, {"content-type", "application/x-amz-json-1.0"}};
     hreq r = {.method = "POST", .raw_path = "/", .raw_query = "", .host = "", .headers = h, .nheaders = 2,
               .body = b, .body_len = blen};
-    ferr e = {0};
-    const proto_service *svc = proto_route(a, &r, NULL, &e);
-    proto_response out;
-    if (svc) {
-        const proto_op *op;
-        json_t *input;
-        if (proto_decode(a, svc, &r, &op, &input, &e) == 0) {
-            proto_encode(a, svc, op, input, "rid", &out);
-            buf_dispose(&out.body);
-        }
-    }
-    if (ferr_isset(&e)) {
-        proto_encode_error(a, svc, &e, "rid", &out);
-        buf_dispose(&out.body);
-    }
+    fuzz_proto_roundtrip(a, &r, NULL);
 out:
     arena_free(a);
     return 0;

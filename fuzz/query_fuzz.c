@@ -6,7 +6,7 @@
 
 #include "base/arena.h"
 #include "http/hreq.h"
-#include "proto/codec.h"
+#include "fuzz_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,22 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r.body_len = inlen;
     }
     const char *scope = scopes[size % 5];
-    ferr e = {0};
-    const proto_service *svc = proto_route(a, &r, scope, &e);
-    proto_response out;
-    if (svc) {
-        const proto_op *op;
-        json_t *input;
-        if (proto_decode(a, svc, &r, &op, &input, &e) == 0) {
-            /* the input shape is a fine stress test for the XML writer */
-            proto_encode(a, svc, op, input, "rid", &out);
-            buf_dispose(&out.body);
-        }
-    }
-    if (ferr_isset(&e)) {
-        proto_encode_error(a, svc, &e, "rid", &out);
-        buf_dispose(&out.body);
-    }
+    fuzz_proto_roundtrip(a, &r, scope);
 out:
     arena_free(a);
     return 0;

@@ -8,7 +8,7 @@
 
 #include "base/arena.h"
 #include "http/hreq.h"
-#include "proto/codec.h"
+#include "fuzz_proto.h"
 
 #define MAXH 16
 
@@ -57,21 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.headers = h;
     r.body = (const unsigned char *)p;
     r.body_len = (size_t)(end - p);
-    ferr e = {0};
-    const proto_service *svc = proto_route(a, &r, scope, &e);
-    proto_response out;
-    if (svc) {
-        const proto_op *op;
-        json_t *input;
-        if (proto_decode(a, svc, &r, &op, &input, &e) == 0) {
-            proto_encode(a, svc, op, input, "rid", &out);
-            buf_dispose(&out.body);
-        }
-    }
-    if (ferr_isset(&e)) {
-        proto_encode_error(a, svc, &e, "rid", &out);
-        buf_dispose(&out.body);
-    }
+    fuzz_proto_roundtrip(a, &r, scope);
 out:
     arena_free(a);
     return 0;

@@ -1,9 +1,10 @@
+"""Fixtures shared by tests/clients and tests/scenarios: a fresh ferry per test module."""
 import os
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from ferrytest import Ferry  # noqa: E402
 
 
