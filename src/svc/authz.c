@@ -67,6 +67,8 @@ int call_authorize_ex(call *c, const authz_req *r)
     q.resource = r->resource ? r->resource : "*";
     q.resource_account = r->resource_account ? r->resource_account : arn_account(c->a, q.resource);
     if (!q.resource_account || !*q.resource_account) q.resource_account = c->account;
+    if (who->kind != PRIN_SERVICE && strcmp(q.resource_account, who->account))
+        c->resource_account = arena_strdup(c->a, q.resource_account);
 
     authz_identity id;
     memset(&id, 0, sizeof(id));

@@ -58,9 +58,17 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     ferr e = {0};
     /* Successful reads changed nothing: their record is queued for the next group commit.
      * Refusals wait until their record is durable; writes record inside their transaction. */
-    int rc = t ? store_audit_append(t, &rec, &e)
+    int rc = 0;
+    for (int copy = 0; copy < 2 && !rc; copy++) {
+        if (copy) { /* the resource owner's trail shows the cross-account call too */
+            if (!c->resource_account || !strcmp(c->resource_account, rec.account)) break;
+            rec.account = c->resource_account;
+            ids_uuid(eid);
+        }
+        rc = t ? store_audit_append(t, &rec, &e)
              : (read_only && !ferr_isset(c->err)) ? auditq_submit(c->env->audit, &rec)
                                                   : auditq_append(c->env->audit, &rec);
+    }
     if (rc) log_error("audit: request %s not recorded: %s", c->request_id, e.message);
     free(res);
 }

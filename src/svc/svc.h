@@ -46,6 +46,9 @@ typedef struct call {
     const char *wait_key;
     double wait_until;
     int resumed, final;
+    /* Set by authorization when the call reaches into another account's resource: AWS
+     * records such calls in both accounts' trails. */
+    const char *resource_account;
 } call;
 
 #define SVC_WAIT 1

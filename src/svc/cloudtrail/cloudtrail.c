@@ -18,13 +18,26 @@ typedef struct page {
     int n;
 } page;
 
+/* The caller's account from its ARN (arn:aws:iam::ACCT:...); a service has none. */
+static void arn_account(const char *arn, char out[13])
+{
+    out[0] = 0;
+    const char *p = arn;
+    for (int i = 0; p && i < 4; i++) {
+        p = strchr(p, ':');
+        if (p) p++;
+    }
+    if (p && strlen(p) > 12 && p[12] == ':') snprintf(out, 13, "%.12s", p);
+}
+
 static json_t *event_json(const audit_rec *r)
 {
-    char when[32];
+    char when[32], caller[13];
     clock_iso8601(r->time, 0, when);
-    json_t *ident = json_pack("{s:s, s:s, s:s}", "type", r->principal_type ? r->principal_type : "",
-                              "arn", r->principal_arn ? r->principal_arn : "", "accountId",
-                              r->account ? r->account : "");
+    arn_account(r->principal_arn, caller);
+    json_t *ident = json_pack("{s:s, s:s}", "type", r->principal_type ? r->principal_type : "",
+                              "arn", r->principal_arn ? r->principal_arn : "");
+    if (caller[0]) json_object_set_new(ident, "accountId", json_string(caller));
     if (r->access_key) json_object_set_new(ident, "accessKeyId", json_string(r->access_key));
     if (r->username) json_object_set_new(ident, "userName", json_string(r->username));
     json_t *ev = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
