@@ -2,9 +2,19 @@
  * ferry init, CloudFormation providers, authorization). Implemented in src/svc/iam/.
  *
  * Storage (documents in the account, region ""): kind "iam.user", "iam.role", "iam.group",
- * "iam.policy" (customer managed, id = policy ARN path+name), "iam.profile" (instance
- * profiles); id = the lowercased name (IAM names are unique case-insensitively and keep
- * their case in the document). */
+ * "iam.policy" (customer managed; its version documents in "iam.policyversion", id
+ * "name/vN"), "iam.profile" (instance profiles); id = the lowercased name (IAM names are
+ * unique case-insensitively in an account, whatever the path, and keep their case in the
+ * document). Users, groups and roles also carry "PolicyRefs" {policy ARN:
+ * "PolicyId|DefaultVersionId"} for the customer managed policies they use. A user's access key ids are in its "AccessKeys" array, the
+ * keys themselves in kind "accesskey" (auth/keys.h).
+ *
+ * The functions taking a call do no authorization (the caller decided) and work in
+ * c->txn; errors are AWS's (code, status, message) in c->err.
+ *
+ * Change IAM documents only through these functions or the IAM operations (svc_invoke
+ * "iam"): each write also moves the account's IAM generation (kind "iam.gen"), which is
+ * what lets authorization reuse the identities it gathered (src/svc/iam/identity.c). */
 #ifndef FERRY_IAMSVC_H
 #define FERRY_IAMSVC_H
 #include <jansson.h>
@@ -19,13 +29,18 @@
 int iamsvc_get_role(store_txn *t, const char *account, const char *name, json_t **role, ferr *e);
 /* Role name from a role ARN (arn:aws:iam::ACCT:role/path/name), into out. 0 or -1. */
 int iamsvc_role_from_arn(const char *arn, char *account, size_t na, char *name, size_t nn);
-/* Creates a role (CreateRole semantics: EntityAlreadyExists, MalformedPolicyDocument). */
+/* Creates a role (CreateRole semantics: ValidationError for name/path/max_session,
+ * EntityAlreadyExists, MalformedPolicyDocument, LimitExceeded). path NULL = "/",
+ * description may be NULL, max_session 0 = 3600. role may be NULL; else *role is a new
+ * reference to the stored document (caller decrefs). */
 int iamsvc_create_role(call *c, const char *account, const char *name, const char *path,
                        const char *trust_policy, const char *description, int max_session,
                        json_t **role);
-/* Attaches a managed policy (AWS managed "arn:aws:iam::aws:policy/..." or customer). */
+/* Attaches a managed policy (AWS managed "arn:aws:iam::aws:policy/..." or the account's
+ * own); attaching twice is not an error. NoSuchEntity for a missing role or policy. */
 int iamsvc_attach_role_policy(call *c, const char *account, const char *role_name,
                               const char *policy_arn);
+/* Creates or replaces an inline policy (MalformedPolicyDocument, LimitExceeded). */
 int iamsvc_put_role_policy(call *c, const char *account, const char *role_name,
                            const char *policy_name, const char *document);
 

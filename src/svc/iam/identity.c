@@ -1,12 +1,577 @@
-/* Identity facts for authorization. Until the IAM service stores users and roles, the
- * only principals are account roots and service principals, which carry no policies. */
+/* Identity facts for authorization (svc/authz.h): the policies and tags of the IAM user or
+ * role session making a call. Runs on every authorized call, so parsed policies are kept
+ * in a small process-wide cache: managed policy versions are keyed by PolicyId/VersionId
+ * (a version's document never changes), inline and session documents by their text. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/ids.h"
+#include "iamint.h"
 #include "svc/authz.h"
+
+/* ---- the cache ---- */
+
+/* While an identity is gathered, the entries it holds are noted here so the memo below can
+ * keep them alive (one gathering per thread at a time). */
+typedef struct held {
+    struct pentry **v;
+    size_t n, cap;
+    int oom;
+} held;
+static _Thread_local held *recording;
+
+#define CACHE_BUCKETS 1024
+#define CACHE_MAX 4096
+
+typedef struct pentry {
+    struct pentry *next;
+    uint64_t hash;
+    iam_policy *policy;
+    int refs; /* calls holding it */
+    int dead; /* evicted while held: freed by the last release */
+    char key[];
+} pentry;
+
+static struct {
+    pthread_mutex_t mu;
+    pentry *buckets[CACHE_BUCKETS];
+    size_t n;
+} cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void entry_free(pentry *e)
+{
+    iam_policy_free(e->policy);
+    free(e);
+}
+
+/* Caller holds the lock. Drops every entry; those still held die with their last user. */
+static void cache_sweep(void)
+{
+    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+        pentry *e = cache.buckets[b];
+        while (e) {
+            pentry *next = e->next;
+            if (e->refs) e->dead = 1;
+            else entry_free(e);
+            e = next;
+        }
+        cache.buckets[b] = NULL;
+    }
+    cache.n = 0;
+}
+
+static void note(struct pentry *e)
+{
+    held *h = recording;
+    if (!h || h->oom) return;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        struct pentry **v = realloc(h->v, cap * sizeof(*v));
+        if (!v) {
+            h->oom = 1;
+            return;
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n++] = e;
+}
+
+static void release(void *p)
+{
+    pentry *e = p;
+    pthread_mutex_lock(&cache.mu);
+    int gone = --e->refs == 0 && e->dead;
+    pthread_mutex_unlock(&cache.mu);
+    if (gone) entry_free(e);
+}
+
+/* Finds full in the cache and holds it for the call. */
+static const iam_policy *lookup(call *c, const char *full, uint64_t h)
+{
+    pentry *found = NULL;
+    pthread_mutex_lock(&cache.mu);
+    for (pentry *e = cache.buckets[h % CACHE_BUCKETS]; e; e = e->next) {
+        if (e->hash == h && !strcmp(e->key, full)) {
+            e->refs++;
+            found = e;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache.mu);
+    if (!found) return NULL;
+    note(found);
+    if (arena_defer(c->a, release, found)) {
+        release(found);
+        return NULL;
+    }
+    return found->policy;
+}
+
+static char *full_key(call *c, const char *key, const char *name, const char *text, int kind)
+{
+    /* "k|KIND|key" or "t|KIND|name|text" */
+    return key ? arena_printf(c->a, "k|%d|%s", kind, key)
+               : arena_printf(c->a, "t|%d|%s|%s", kind, name ? name : "", text ? text : "");
+}
+
+const iam_policy *iamsvc_cached_lookup(call *c, const char *key, int kind)
+{
+    char *full = full_key(c, key, NULL, NULL, kind);
+    return full ? lookup(c, full, fnv(full)) : NULL;
+}
+
+const iam_policy *iamsvc_cached_policy(call *c, const char *key, const char *name, const char *text,
+                                       int kind)
+{
+    if (!text) return NULL;
+    char *full = full_key(c, key, name, text, kind);
+    if (!full) return NULL;
+    uint64_t h = fnv(full);
+    const iam_policy *hit = lookup(c, full, h);
+    if (hit) return hit;
+
+    ferr pe = {0};
+    iam_policy *p = iam_policy_parse(text, strlen(text), kind, &pe);
+    if (!p) return NULL; /* a stored document that no longer parses grants nothing */
+    size_t klen = strlen(full);
+    pentry *e = malloc(sizeof(*e) + klen + 1);
+    if (!e || (name && iam_policy_set_name(p, name))) {
+        iam_policy_free(p);
+        free(e);
+        return NULL;
+    }
+    *e = (pentry){.hash = h, .policy = p, .refs = 1};
+    memcpy(e->key, full, klen + 1);
+    size_t b = h % CACHE_BUCKETS;
+    pthread_mutex_lock(&cache.mu);
+    if (cache.n >= CACHE_MAX) cache_sweep();
+    /* another thread may have added the same key meanwhile: both entries are equivalent */
+    e->next = cache.buckets[b];
+    cache.buckets[b] = e;
+    cache.n++;
+    pthread_mutex_unlock(&cache.mu);
+    note(e);
+    if (arena_defer(c->a, release, e)) {
+        release(e);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- gathering ---- */
+
+typedef struct pvec {
+    const iam_policy **v;
+    size_t n, cap;
+} pvec;
+
+static int push(arena *a, pvec *pv, const iam_policy *p)
+{
+    if (!p) return 0;
+    if (pv->n == pv->cap) {
+        size_t cap = pv->cap ? pv->cap * 2 : 16;
+        const iam_policy **v = arena_alloc(a, cap * sizeof(*v));
+        if (!v) return -1;
+        if (pv->n) memcpy(v, pv->v, pv->n * sizeof(*v));
+        pv->v = v;
+        pv->cap = cap;
+    }
+    pv->v[pv->n++] = p;
+    return 0;
+}
+
+static iam_policy_set as_set(const pvec *pv)
+{
+    return (iam_policy_set){pv->v, pv->n};
+}
+
+/* A managed policy by ARN (AWS managed or account's own); NULL when gone. doc: the entity
+ * using it, whose "PolicyRefs" names the compiled policy to use without reading it. */
+static const iam_policy *managed(call *c, store_txn *t, const char *account, const char *arn,
+                                 const json_t *doc, int kind)
+{
+    const iamsvc_awspol *ap = iamsvc_aws_policy(arn);
+    if (ap) return iamsvc_aws_policy_parsed(ap);
+    const char *ref = jstr(json_object_get(doc, "PolicyRefs"), arn);
+    if (ref) {
+        const iam_policy *p = iamsvc_cached_lookup(c, ref, kind);
+        if (p) return p;
+    }
+    json_t *pol = NULL;
+    ferr e = {0};
+    if (iamsvc_policy_fetch(t, account, arn, &pol, &e) != 1) return NULL;
+    /* a version's document never changes: its compiled form is found without reading it */
+    const char *key =
+        arena_printf(c->a, "%s|%s", jstr(pol, "PolicyId"), jstr(pol, "DefaultVersionId"));
+    const iam_policy *p = iamsvc_cached_lookup(c, key, kind);
+    if (!p) {
+        json_t *doc = iamsvc_policy_text(t, account, pol, NULL, &e);
+        p = iamsvc_cached_policy(c, key, jstr(pol, "PolicyName"), json_string_value(doc), kind);
+        json_decref(doc);
+    }
+    json_decref(pol);
+    return p;
+}
+
+/* Inline and attached policies of one entity document. */
+static int entity_policies(call *c, store_txn *t, const char *account, const json_t *doc, pvec *pv)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(doc, "InlinePolicies"), k, v)
+        if (push(c->a, pv,
+                 iamsvc_cached_policy(c, NULL, k, json_string_value(v), IAM_KIND_IDENTITY)))
+            return -1;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "AttachedPolicies"), i, v)
+        if (push(c->a, pv, managed(c, t, account, json_string_value(v), doc, IAM_KIND_IDENTITY)))
+            return -1;
+    return 0;
+}
+
+static int boundary(call *c, store_txn *t, const char *account, const json_t *doc, pvec *pv)
+{
+    const char *arn = jstr(json_object_get(doc, "PermissionsBoundary"), "PermissionsBoundaryArn");
+    if (!arn) return 0;
+    const iam_policy *p = managed(c, t, account, arn, doc, IAM_KIND_IDENTITY);
+    if (p) return push(c->a, pv, p);
+    /* AWS: a boundary that no longer resolves allows nothing; an empty policy says so */
+    return push(c->a, pv,
+                iamsvc_cached_policy(c, "missing-boundary", "PermissionsBoundary",
+                                     "{\"Version\":\"2012-10-17\",\"Statement\":[{"
+                                     "\"Effect\":\"Deny\",\"Action\":\"*\","
+                                     "\"Resource\":\"*\"}]}",
+                                     IAM_KIND_IDENTITY));
+}
+
+typedef struct tvec {
+    iam_tag *v;
+    size_t n, cap;
+} tvec;
+
+/* Adds or replaces (AWS: session tags override the role's tags with the same key). */
+static int add_tags(arena *a, tvec *tv, const json_t *tags)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        const char *k = jstr(t, "Key"), *v = jstr(t, "Value");
+        if (!k) continue;
+        size_t j;
+        for (j = 0; j < tv->n && strcasecmp(tv->v[j].key, k); j++) {
+        }
+        if (j == tv->n) {
+            if (tv->n == tv->cap) {
+                size_t cap = tv->cap ? tv->cap * 2 : 8;
+                iam_tag *nv = arena_alloc(a, cap * sizeof(*nv));
+                if (!nv) return -1;
+                if (tv->n) memcpy(nv, tv->v, tv->n * sizeof(*nv));
+                tv->v = nv;
+                tv->cap = cap;
+            }
+            tv->n++;
+        }
+        tv->v[j].key = arena_strdup(a, k);
+        tv->v[j].value = arena_strdup(a, v ? v : "");
+        if (!tv->v[j].key || !tv->v[j].value) return -1;
+    }
+    return 0;
+}
+
+static int user_identity(call *c, store_txn *t, const principal *who, pvec *id, pvec *bd,
+                         tvec *tags)
+{
+    json_t *user = NULL;
+    int rc = iamsvc_fetch(t, &iamsvc_user_t, who->account, who->name, &user, c->err);
+    if (rc <= 0) return rc; /* a user that is gone has no permissions */
+    /* a user deleted and created again under the same name is someone else */
+    const char *uid = jstr(user, "UserId");
+    if (who->userid[0] && (!uid || strcmp(uid, who->userid))) {
+        json_decref(user);
+        return 0;
+    }
+    rc = entity_policies(c, t, who->account, user, id) || boundary(c, t, who->account, user, bd) ||
+         add_tags(c->a, tags, json_object_get(user, "Tags"));
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(user, "Groups"), i, g) {
+        json_t *group = NULL;
+        if (rc || iamsvc_fetch(t, &iamsvc_group_t, who->account, json_string_value(g), &group,
+                               c->err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (group) rc = entity_policies(c, t, who->account, group, id);
+        json_decref(group);
+    }
+    json_decref(user);
+    return rc ? -1 : 0;
+}
+
+static int role_identity(call *c, store_txn *t, const principal *who, pvec *id, pvec *bd, pvec *ss,
+                         tvec *tags)
+{
+    char account[16], name[160];
+    if (iamsvc_role_from_arn(who->role_arn, account, sizeof(account), name, sizeof(name))) return 0;
+    json_t *role = NULL;
+    int rc = iamsvc_get_role(t, account, name, &role, c->err);
+    if (rc <= 0) return rc;
+    /* sessions of a role deleted and created again do not carry over (UserId "AROA...:s") */
+    const char *rid = jstr(role, "RoleId"), *colon = strchr(who->userid, ':');
+    if (!rid) rid = "";
+    if (colon && !strncmp(who->userid, "AROA", 4) &&
+        (strlen(rid) != (size_t)(colon - who->userid) ||
+         strncmp(rid, who->userid, (size_t)(colon - who->userid)))) {
+        json_decref(role);
+        return 0;
+    }
+    rc = entity_policies(c, t, account, role, id) || boundary(c, t, account, role, bd) ||
+         add_tags(c->a, tags, json_object_get(role, "Tags"));
+    json_decref(role);
+    if (rc || !who->akid[0]) return rc ? -1 : 0;
+
+    /* session policies and tags, stored by STS on the session's key */
+    json_t *key = NULL;
+    store_key k = {"accesskey", "", "", who->akid};
+    if (store_get(t, &k, &key, c->err) < 0) return -1;
+    const char *sp = jstr(key, "SessionPolicy");
+    if (sp && *sp) {
+        const iam_policy *p = iamsvc_cached_policy(c, NULL, "SessionPolicy", sp, IAM_KIND_SESSION);
+        /* an unreadable session policy must not widen the session: it allows nothing */
+        if (!p)
+            p = iamsvc_cached_policy(c, "empty-session", "SessionPolicy",
+                                     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                                     "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}",
+                                     IAM_KIND_IDENTITY);
+        rc = push(c->a, ss, p);
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(key, "SessionPolicyArns"), i, a) {
+        if (rc) break;
+        const char *arn = json_string_value(a);
+        if (!arn) continue;
+        rc = push(c->a, ss, managed(c, t, account, arn, NULL, IAM_KIND_IDENTITY));
+    }
+    if (!rc) rc = add_tags(c->a, tags, json_object_get(key, "SessionTags"));
+    json_decref(key);
+    return rc ? -1 : 0;
+}
+
+/* ---- the identity memo ----
+ * Gathering reads the principal's documents; most calls find the same answer as the call
+ * before. Every IAM write in an account stores a new random generation (iamsvc_bump), read
+ * here in the request's own transaction: an answer memoized under the same generation is
+ * still true, in this process or any other sharing the store. */
+
+#define MEMO_BUCKETS 1024
+#define MEMO_MAX 4096
+
+typedef struct memo {
+    struct memo *next;
+    uint64_t hash;
+    int refs, dead;
+    pentry **held;
+    size_t nheld;
+    const iam_policy **pols; /* identity, then boundary, then session */
+    size_t nid, nbd, nss;
+    iam_tag *tags;
+    size_t ntags;
+    char key[];
+} memo;
+
+static struct {
+    pthread_mutex_t mu;
+    memo *buckets[MEMO_BUCKETS];
+    size_t n;
+} memos = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void memo_free(memo *m)
+{
+    for (size_t i = 0; i < m->nheld; i++) release(m->held[i]);
+    for (size_t i = 0; i < m->ntags; i++) {
+        free((char *)m->tags[i].key);
+        free((char *)m->tags[i].value);
+    }
+    free(m->held);
+    free(m->pols);
+    free(m->tags);
+    free(m);
+}
+
+static void memo_release(void *p)
+{
+    memo *m = p;
+    pthread_mutex_lock(&memos.mu);
+    int gone = --m->refs == 0 && m->dead;
+    pthread_mutex_unlock(&memos.mu);
+    if (gone) memo_free(m);
+}
+
+static void memo_answer(const memo *m, authz_identity *out)
+{
+    out->identity = (iam_policy_set){m->pols, m->nid};
+    out->boundary = (iam_policy_set){m->pols + m->nid, m->nbd};
+    out->session = (iam_policy_set){m->pols + m->nid + m->nbd, m->nss};
+    out->tags = m->tags;
+    out->ntags = m->ntags;
+}
+
+/* 1 answered from the memo, 0 not there. */
+static int memo_find(call *c, const char *key, uint64_t h, authz_identity *out)
+{
+    memo *m;
+    pthread_mutex_lock(&memos.mu);
+    for (m = memos.buckets[h % MEMO_BUCKETS]; m; m = m->next)
+        if (m->hash == h && !strcmp(m->key, key)) break;
+    if (m) m->refs++;
+    pthread_mutex_unlock(&memos.mu);
+    if (!m) return 0;
+    if (arena_defer(c->a, memo_release, m)) {
+        memo_release(m);
+        return 0;
+    }
+    memo_answer(m, out);
+    return 1;
+}
+
+/* Remembers what was gathered (best effort: on OOM nothing is remembered). */
+static void memo_add(const char *key, uint64_t h, held *hd, const pvec *id, const pvec *bd,
+                     const pvec *ss, const tvec *tags)
+{
+    size_t klen = strlen(key), np = id->n + bd->n + ss->n;
+    memo *m = calloc(1, sizeof(*m) + klen + 1);
+    if (!m) return;
+    m->hash = h;
+    memcpy(m->key, key, klen + 1);
+    m->pols = malloc((np ? np : 1) * sizeof(*m->pols));
+    m->tags = calloc(tags->n ? tags->n : 1, sizeof(*m->tags));
+    int ok = m->pols && m->tags;
+    if (ok) {
+        if (id->n) memcpy(m->pols, id->v, id->n * sizeof(*m->pols));
+        if (bd->n) memcpy(m->pols + id->n, bd->v, bd->n * sizeof(*m->pols));
+        if (ss->n) memcpy(m->pols + id->n + bd->n, ss->v, ss->n * sizeof(*m->pols));
+        m->nid = id->n, m->nbd = bd->n, m->nss = ss->n;
+        for (size_t i = 0; ok && i < tags->n; i++, m->ntags++) {
+            m->tags[i].key = strdup(tags->v[i].key);
+            m->tags[i].value = strdup(tags->v[i].value);
+            ok = m->tags[i].key && m->tags[i].value;
+        }
+    }
+    if (!ok) {
+        memo_free(m);
+        return;
+    }
+    /* the memo holds its own reference on every cached policy it points to */
+    pthread_mutex_lock(&cache.mu);
+    for (size_t i = 0; i < hd->n; i++) hd->v[i]->refs++;
+    pthread_mutex_unlock(&cache.mu);
+    m->held = hd->v;
+    m->nheld = hd->n;
+    hd->v = NULL;
+    hd->n = hd->cap = 0;
+
+    size_t b = h % MEMO_BUCKETS;
+    pthread_mutex_lock(&memos.mu);
+    if (memos.n >= MEMO_MAX) {
+        memo *drop = NULL;
+        for (size_t i = 0; i < MEMO_BUCKETS; i++) {
+            for (memo *x = memos.buckets[i], *nx; x; x = nx) {
+                nx = x->next;
+                if (x->refs) {
+                    x->dead = 1;
+                } else {
+                    x->next = drop;
+                    drop = x;
+                }
+            }
+            memos.buckets[i] = NULL;
+        }
+        memos.n = 0;
+        pthread_mutex_unlock(&memos.mu);
+        while (drop) {
+            memo *nx = drop->next;
+            memo_free(drop);
+            drop = nx;
+        }
+        pthread_mutex_lock(&memos.mu);
+    }
+    m->next = memos.buckets[b];
+    memos.buckets[b] = m;
+    memos.n++;
+    pthread_mutex_unlock(&memos.mu);
+}
+
+int iamsvc_bump(call *c, const char *account)
+{
+    char gen[40];
+    ids_hex(gen, 32);
+    json_t *doc = json_pack("{s:s}", "Gen", gen);
+    store_key k = {"iam.gen", account, IAMSVC_REGION, "gen"};
+    int rc = doc ? store_put(c->txn, &k, doc, c->err) : ferr_oom(c->err);
+    json_decref(doc);
+    return rc;
+}
+
+static char *memo_key(call *c, store_txn *t, const principal *who)
+{
+    json_t *g = NULL;
+    store_key k = {"iam.gen", who->account, IAMSVC_REGION, "gen"};
+    if (store_get(t, &k, &g, c->err) < 0) return NULL;
+    char *key = arena_printf(c->a, "%s|%d|%s|%s|%s|%s|%s", g ? jstr(g, "Gen") : "-", (int)who->kind,
+                             who->account, who->name, who->userid, who->role_arn,
+                             who->kind == PRIN_ASSUMED_ROLE ? who->akid : "");
+    json_decref(g);
+    return key;
+}
 
 int iamsvc_identity(call *c, const principal *who, authz_identity *out)
 {
-    (void)c, (void)who;
     memset(out, 0, sizeof(*out));
+    if (!who || (who->kind != PRIN_USER && who->kind != PRIN_ASSUMED_ROLE)) return 0;
+    store_txn *t = c->txn, *own = NULL;
+    if (!t) {
+        if (store_begin(c->env->st, 0, &own, c->err)) return -1;
+        t = own;
+    }
+    char *key = memo_key(c, t, who);
+    if (!key) {
+        store_rollback(own);
+        return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
+    }
+    uint64_t h = fnv(key);
+    if (memo_find(c, key, h, out)) {
+        store_rollback(own);
+        return 0;
+    }
+    pvec id = {0}, bd = {0}, ss = {0};
+    tvec tags = {0};
+    held hd = {0};
+    recording = &hd;
+    int rc = who->kind == PRIN_USER ? user_identity(c, t, who, &id, &bd, &tags)
+                                    : role_identity(c, t, who, &id, &bd, &ss, &tags);
+    recording = NULL;
+    store_rollback(own);
+    if (!rc && !hd.oom) memo_add(key, h, &hd, &id, &bd, &ss, &tags);
+    free(hd.v);
+    if (rc) {
+        if (!ferr_isset(c->err)) ferr_oom(c->err);
+        return -1;
+    }
+    out->identity = as_set(&id);
+    out->boundary = as_set(&bd);
+    out->session = as_set(&ss);
+    out->tags = tags.v;
+    out->ntags = tags.n;
     return 0;
 }

@@ -1,0 +1,390 @@
+/* What the IAM operations share: AWS's input rules and messages, storage of users, groups
+ * and roles, paging, policy document checks. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/enc.h"
+#include "base/ids.h"
+#include "iamint.h"
+
+const iamsvc_etype iamsvc_user_t = {"iam.user",
+                                    "user",
+                                    "User",
+                                    "UserName",
+                                    "UserId",
+                                    "AIDA",
+                                    "userName",
+                                    64,
+                                    IAM_QUOTA_USER_INLINE,
+                                    "UserPolicySize",
+                                    "AWS::IAM::User"};
+const iamsvc_etype iamsvc_group_t = {"iam.group",
+                                     "group",
+                                     "Group",
+                                     "GroupName",
+                                     "GroupId",
+                                     "AGPA",
+                                     "groupName",
+                                     128,
+                                     IAM_QUOTA_GROUP_INLINE,
+                                     "GroupPolicySize",
+                                     "AWS::IAM::Group"};
+const iamsvc_etype iamsvc_role_t = {"iam.role",
+                                    "role",
+                                    "Role",
+                                    "RoleName",
+                                    "RoleId",
+                                    "AROA",
+                                    "roleName",
+                                    64,
+                                    IAM_QUOTA_ROLE_INLINE,
+                                    "RolePolicySize",
+                                    "AWS::IAM::Role"};
+
+#define VALUE_AT "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: "
+
+int iamsvc_check_name(call *c, const char *member, const char *v, size_t max)
+{
+    if (!v) v = "";
+    size_t n = strlen(v);
+    if (n < 1)
+        return ferr_validation(
+            c->err, VALUE_AT "Member must have length greater than or equal to 1", v, member);
+    if (n > max)
+        return ferr_validation(c->err, VALUE_AT "Member must have length less than or equal to %zu",
+                               v, member, max);
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_+=,.@-", *p))
+            return ferr_validation(c->err,
+                                   VALUE_AT "Member must satisfy regular expression "
+                                            "pattern: [\\w+=,.@-]+",
+                                   v, member);
+    return 0;
+}
+
+int iamsvc_check_path(call *c, const char *member, const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 512)
+        return ferr_validation(c->err, VALUE_AT "Member must have length less than or equal to 512",
+                               path, member);
+    int ok = n >= 1 && path[0] == '/' && path[n - 1] == '/';
+    for (const char *p = path; ok && *p; p++) ok = *p >= 0x21 && *p <= 0x7e;
+    if (!ok)
+        return ferr_validation(c->err,
+                               VALUE_AT "Member must satisfy regular expression pattern: "
+                                        "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+                               path, member);
+    return 0;
+}
+
+int iamsvc_check_max_items(call *c, const json_t *in)
+{
+    json_t *m = json_object_get(in, "MaxItems");
+    if (!m) return 0;
+    long long v = json_integer_value(m);
+    if (v < 1)
+        return ferr_validation(c->err, VALUE_AT "Member must have value greater than or equal to 1",
+                               json_is_integer(m) ? "0" : "?", "maxItems");
+    if (v > 1000) {
+        char s[32];
+        snprintf(s, sizeof(s), "%lld", v);
+        return ferr_validation(c->err, VALUE_AT "Member must have value less than or equal to 1000",
+                               s, "maxItems");
+    }
+    return 0;
+}
+
+int iamsvc_check_description(call *c, const char *d)
+{
+    if (d && strlen(d) > 1000)
+        return ferr_validation(c->err,
+                               VALUE_AT "Member must have length less than or equal to 1000", "...",
+                               "description");
+    return 0;
+}
+
+static int tag_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > 128) return 0;
+    for (const char *p = k; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(" _.:/=+-@", *p) && !((unsigned char)*p & 0x80))
+            return 0;
+    return 1;
+}
+
+int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing)
+{
+    size_t i, j;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        const char *k = jstr(t, "Key"), *v = jstr(t, "Value");
+        if (!k || !tag_key_ok(k))
+            return ferr_validation(c->err,
+                                   VALUE_AT "Member must satisfy regular expression "
+                                            "pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+                                   k ? k : "", "tags.member.key");
+        if (!strncasecmp(k, "aws:", 4))
+            return ferr_set(c->err, 400, "InvalidInput",
+                            "Tag keys starting with 'aws:' are reserved for AWS use.");
+        if (v && strlen(v) > 256)
+            return ferr_validation(c->err,
+                                   VALUE_AT "Member must have length less than or equal "
+                                            "to 256",
+                                   v, "tags.member.value");
+        for (j = 0; j < i; j++)
+            if (!strcasecmp(jstr(json_array_get(tags, j), "Key"), k))
+                return ferr_set(c->err, 400, "InvalidInput",
+                                "Duplicate tag keys found. Please note that Tag keys are case "
+                                "insensitive.");
+    }
+    /* AWS: at most 50 tags per entity, counting those it already has. */
+    size_t total = json_array_size(tags);
+    json_t *e;
+    json_array_foreach(existing, i, e) {
+        int dup = 0;
+        json_array_foreach(tags, j, t) dup |= !strcmp(jstr(t, "Key"), jstr(e, "Key"));
+        total += !dup;
+    }
+    if (total > 50)
+        return ferr_set(c->err, 409, "LimitExceeded",
+                        "The number of tags has reached the maximum limit.");
+    return 0;
+}
+
+void iamsvc_merge_tags(json_t *doc, const json_t *tags)
+{
+    json_t *cur = json_object_get(doc, "Tags");
+    if (!json_is_array(cur)) {
+        cur = json_array();
+        json_object_set_new(doc, "Tags", cur);
+    }
+    size_t i, j;
+    json_t *t, *e;
+    json_array_foreach(tags, i, t) {
+        int found = 0;
+        json_array_foreach(cur, j, e) {
+            if (!strcmp(jstr(e, "Key"), jstr(t, "Key"))) {
+                json_object_set_new(e, "Value",
+                                    json_string(jstr(t, "Value") ? jstr(t, "Value") : ""));
+                found = 1;
+                break;
+            }
+        }
+        if (!found)
+            json_array_append_new(cur, json_pack("{s:s, s:s}", "Key", jstr(t, "Key"), "Value",
+                                                 jstr(t, "Value") ? jstr(t, "Value") : ""));
+    }
+}
+
+void iamsvc_remove_tags(json_t *doc, const json_t *keys)
+{
+    json_t *cur = json_object_get(doc, "Tags");
+    size_t i, j;
+    json_t *k;
+    json_array_foreach(keys, i, k) {
+        for (j = 0; j < json_array_size(cur); j++) {
+            if (!strcmp(jstr(json_array_get(cur, j), "Key"),
+                        json_string_value(k) ? json_string_value(k) : "")) {
+                json_array_remove(cur, j);
+                break;
+            }
+        }
+    }
+}
+
+char *iamsvc_lower(arena *a, const char *name)
+{
+    char *s = arena_strdup(a, name ? name : "");
+    for (char *p = s; p && *p; p++) *p = (char)tolower((unsigned char)*p);
+    return s;
+}
+
+char *iamsvc_arn(arena *a, const char *account, const char *noun, const char *path,
+                 const char *name)
+{
+    return arena_printf(a, "arn:aws:iam::%s:%s%s%s", account, noun, path && *path ? path : "/",
+                        name);
+}
+
+void iamsvc_new_id(const char *prefix, char out[32])
+{
+    ids_aws(prefix, 17, out);
+}
+
+char *iamsvc_url(arena *a, const char *text)
+{
+    return text ? enc_url_encode(a, text, strlen(text), 0) : NULL;
+}
+
+int iamsvc_fetch(store_txn *t, const iamsvc_etype *et, const char *account, const char *name,
+                 json_t **doc, ferr *e)
+{
+    char id[160];
+    *doc = NULL;
+    size_t n = strlen(name);
+    if (n >= sizeof(id)) return 0;
+    for (size_t i = 0; i <= n; i++) id[i] = (char)tolower((unsigned char)name[i]);
+    store_key k = {et->kind, account, IAMSVC_REGION, id};
+    return store_get(t, &k, doc, e);
+}
+
+int iamsvc_load(call *c, const iamsvc_etype *et, const char *name, json_t **doc)
+{
+    int rc = iamsvc_fetch(c->txn, et, c->account, name ? name : "", doc, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.",
+                        et->noun, name ? name : "");
+    return 0;
+}
+
+int iamsvc_save(call *c, const iamsvc_etype *et, const char *account, const json_t *doc)
+{
+    store_key k = {et->kind, account, IAMSVC_REGION, iamsvc_lower(c->a, jstr(doc, et->name_key))};
+    return store_put(c->txn, &k, doc, c->err);
+}
+
+static int collect_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    return json_array_append(ud, doc);
+}
+
+json_t *iamsvc_list_all(call *c, const char *kind, const char *account)
+{
+    json_t *arr = json_array();
+    if (!arr) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    if (store_list(c->txn, kind, account, IAMSVC_REGION, NULL, NULL, 0, collect_cb, arr, c->err) <
+        0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+int iamsvc_filter_path(call *c, json_t *items, const char *prefix)
+{
+    if (!prefix) return 0;
+    size_t n = strlen(prefix);
+    int ok = n >= 1 && n <= 512 && prefix[0] == '/';
+    for (const char *p = prefix; ok && *p; p++)
+        ok = (unsigned char)*p >= 0x21 && (unsigned char)*p < 0x80;
+    if (!ok)
+        return ferr_validation(c->err,
+                               VALUE_AT "Member must satisfy regular expression pattern: "
+                                        "\\u002F[\\u0021-\\u007F]*",
+                               prefix, "pathPrefix");
+    for (size_t i = json_array_size(items); i-- > 0;) {
+        const char *p = jstr(json_array_get(items, i), "Path");
+        if (!p || strncmp(p, prefix, n)) json_array_remove(items, i);
+    }
+    return 0;
+}
+
+int iamsvc_page(call *c, json_t *all, const json_t *in, json_t *out, const char *key)
+{
+    if (iamsvc_check_max_items(c, in)) return -1;
+    /* AWS: MaxItems defaults to 100 */
+    if (svc_page(c, all, jstr(in, "Marker"), jint(in, "MaxItems", 100), out, key, "Marker",
+                 "ValidationError"))
+        return -1;
+    json_object_set_new(out, "IsTruncated", json_boolean(json_object_get(out, "Marker") != NULL));
+    return 0;
+}
+
+int iamsvc_check_doc(call *c, const char *doc, int kind, size_t quota, const char *quota_name)
+{
+    if (!doc) doc = "";
+    size_t len = strlen(doc);
+    /* AWS: the document must be 1..131072 characters of printable text */
+    if (len > IAM_POLICY_PARSE_MAX)
+        return ferr_set(c->err, 409, "LimitExceeded", "Cannot exceed quota for %s: %zu", quota_name,
+                        quota);
+    iam_policy *p = iam_policy_parse(doc, len, kind, c->err);
+    if (!p) return -1;
+    iam_policy_free(p);
+    if (quota && iam_policy_size(doc, len) > quota)
+        return ferr_set(c->err, 409, "LimitExceeded", "Cannot exceed quota for %s: %zu", quota_name,
+                        quota);
+    return 0;
+}
+
+json_t *iamsvc_ctx(const char *key, const char *value)
+{
+    return json_pack("{s:s}", key, value);
+}
+
+/* How IAM names its resources in AccessDenied messages: "role NAME", "user NAME",
+ * "group NAME", "instance-profile NAME", "policy ARN"; anything else as given. */
+static const char *display(call *c, const char *arn)
+{
+    static const char pfx[] = "arn:aws:iam::";
+    if (!arn || strncmp(arn, pfx, sizeof(pfx) - 1)) return arn;
+    const char *res = strchr(arn + sizeof(pfx) - 1, ':');
+    const char *slash = res ? strchr(res, '/') : NULL;
+    if (!slash) return arn;
+    const char *type = arena_strndup(c->a, res + 1, (size_t)(slash - res - 1));
+    if (type && !strcmp(type, "policy")) return arena_printf(c->a, "policy %s", arn);
+    if (type && (!strcmp(type, "role") || !strcmp(type, "user") || !strcmp(type, "group") ||
+                 !strcmp(type, "instance-profile")))
+        return arena_printf(c->a, "%s %s", type, strrchr(arn, '/') + 1);
+    return arn;
+}
+
+int iamsvc_authorize_ctx(call *c, const char *action, const char *resource, const char *key,
+                         const char *value)
+{
+    json_t *ctx = key ? iamsvc_ctx(key, value ? value : "") : NULL;
+    /* AWS managed policies live in no account: reading them is the caller's own business */
+    int aws = resource && !strncmp(resource, "arn:aws:iam::aws:", 17);
+    authz_req r = {.action = action,
+                   .resource = resource,
+                   .context = ctx,
+                   .resource_account = aws ? c->account : NULL};
+    int rc = call_authorize_ex(c, &r);
+    json_decref(ctx);
+    if (rc && !strcmp(c->err->code, "AccessDenied") && resource) {
+        /* AWS: "... is not authorized to perform: iam:GetRole on resource: role NAME ..." */
+        char *at = arena_printf(c->a, "on resource: %s", resource);
+        char *hit = at ? strstr(c->err->message, at) : NULL;
+        const char *shown = display(c, resource);
+        if (hit && shown != resource) {
+            char *msg = arena_printf(c->a, "%.*son resource: %s%s", (int)(hit - c->err->message),
+                                     c->err->message, shown, hit + strlen(at));
+            if (msg) snprintf(c->err->message, sizeof(c->err->message), "%s", msg);
+        }
+    }
+    return rc;
+}
+
+int iamsvc_authorize(call *c, const char *action, const char *resource)
+{
+    return iamsvc_authorize_ctx(c, action, resource, NULL, NULL);
+}
+
+int iamsvc_load_auth(call *c, const iamsvc_etype *et, const char *action, const char *name,
+                     json_t **doc)
+{
+    *doc = NULL;
+    if (!name) name = "";
+    int rc = iamsvc_fetch(c->txn, et, c->account, name, doc, c->err);
+    if (rc < 0) return -1;
+    const char *arn = rc ? jstr(*doc, "Arn") : iamsvc_arn(c->a, c->account, et->noun, "/", name);
+    if (iamsvc_authorize(c, action, arn)) goto fail;
+    if (!rc) {
+        ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
+                 name);
+        goto fail;
+    }
+    return 0;
+fail:
+    json_decref(*doc);
+    *doc = NULL;
+    return -1;
+}
