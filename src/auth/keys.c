@@ -36,7 +36,8 @@ void keys_root_principal(const char *account, principal *out)
     snprintf(out->userid, sizeof(out->userid), "%s", account);
 }
 
-static int store_key_doc(store_txn *t, const key_info *k, double expires, ferr *e)
+static int store_key_doc(store_txn *t, const key_info *k, double expires, const json_t *extra,
+                         ferr *e)
 {
     const principal *w = &k->who;
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}",
@@ -47,6 +48,11 @@ static int store_key_doc(store_txn *t, const key_info *k, double expires, ferr *
                             expires);
     if (!doc) return ferr_oom(e);
     if (k->session_token[0]) json_object_set_new(doc, "SessionToken", json_string(k->session_token));
+    const char *xk;
+    json_t *xv;
+    json_object_foreach((json_t *)extra, xk, xv) {
+        if (!json_object_get(doc, xk)) json_object_set(doc, xk, xv); /* never the key's own */
+    }
     store_key key = {"accesskey", "", "", k->akid};
     int rc = store_insert(t, &key, doc, e);
     json_decref(doc);
@@ -62,11 +68,17 @@ int keys_create(store_txn *t, const principal *who, key_info *out, ferr *e)
     ids_secret(out->secret);
     out->active = 1;
     snprintf(out->who.akid, sizeof(out->who.akid), "%s", out->akid);
-    return store_key_doc(t, out, 0, e);
+    return store_key_doc(t, out, 0, NULL, e);
 }
 
 int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out,
                         ferr *e)
+{
+    return keys_create_session_ex(t, who, expires, NULL, out, e);
+}
+
+int keys_create_session_ex(store_txn *t, const principal *who, double expires,
+                           const json_t *extra, key_info *out, ferr *e)
 {
     memset(out, 0, sizeof(*out));
     out->who = *who;
@@ -82,7 +94,7 @@ int keys_create_session(store_txn *t, const principal *who, double expires, key_
     out->who.temporary = 1;
     out->who.expires = expires;
     snprintf(out->who.akid, sizeof(out->who.akid), "%s", out->akid);
-    return store_key_doc(t, out, expires, e);
+    return store_key_doc(t, out, expires, extra, e);
 }
 
 static void cp(char *dst, size_t n, const json_t *doc, const char *k)

@@ -1,19 +1,24 @@
 /* ferry init: an organization with its accounts, root keys for each, and AWS profiles.
- * Works on the store directly, so it needs no running server (SQLite lets it share the
- * file with one). Running it twice changes nothing: accounts are found by name and keep
- * their ids and keys. */
+ * Every member account gets OrganizationAccountAccessRole (trusting the management account,
+ * AdministratorAccess attached) as AWS gives accounts created in an organization, and a
+ * profile <name>-admin that reaches it from the management profile (role_arn +
+ * source_profile). Works on the store directly, so it needs no running server (SQLite lets
+ * it share the file with one). Running it twice changes nothing: accounts are found by name
+ * and keep their ids and keys. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/keys.h"
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/ids.h"
 #include "awsconfig.h"
 #include "base/yaml.h"
 #include "cli.h"
 #include "svc/organizations/org.h"
+#include "svc/svc.h"
 
 static const char default_config[] =
     "management: {name: management}\n"
@@ -60,9 +65,24 @@ static char *email_for(const json_t *a, const char *name)
 
 typedef struct made {
     char name[64], id[13];
+    char admin[80], role_arn[128]; /* member accounts: the <name>-admin role profile */
     key_info key;
     int created;
 } made;
+
+/* The member's OrganizationAccountAccessRole, through the IAM service's interface. */
+static int access_role(store_txn *t, const char *mgmt, made *m, ferr *e)
+{
+    arena *a = arena_new(8192);
+    if (!a) return ferr_oom(e);
+    call c = {.a = a, .account = m->id, .region = "us-east-1", .service = "iam",
+              .op = "CreateRole", .txn = t, .err = e};
+    int rc = org_access_role(&c, mgmt, m->id, ORG_ACCESS_ROLE);
+    arena_free(a);
+    snprintf(m->admin, sizeof(m->admin), "%s-admin", m->name);
+    snprintf(m->role_arn, sizeof(m->role_arn), "arn:aws:iam::%s:role/%s", m->id, ORG_ACCESS_ROLE);
+    return rc;
+}
 
 static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, made *m, ferr *e)
 {
@@ -197,8 +217,10 @@ int cli_init(int argc, char **argv)
         json_decref(found);
         json_decref(spec);
     }
-    for (size_t i = 1; !rc && i < nacc; i++)
+    for (size_t i = 1; !rc && i < nacc; i++) {
         rc = ensure_account(t, org, json_array_get(accounts, i - 1), &m[i], &e);
+        if (!rc) rc = access_role(t, m[0].id, &m[i], &e);
+    }
     if (rc) store_rollback(t);
     else rc = store_commit(t, &e);
     json_decref(org);
@@ -210,7 +232,7 @@ int cli_init(int argc, char **argv)
         return 1;
     }
 
-    aws_profile *prof = calloc(nacc, sizeof(*prof));
+    aws_profile *prof = calloc(2 * nacc, sizeof(*prof));
     printf("organization ready in %s\n", data);
     printf("  %-16s %-14s %s\n", "account", "id", "profile");
     for (size_t i = 0; i < nacc; i++) {
@@ -220,7 +242,15 @@ int cli_init(int argc, char **argv)
         printf("  %-16s %-14s %s%s\n", m[i].name, m[i].id, m[i].name,
                m[i].created ? "  (new)" : "");
     }
-    rc = awsconfig_write(awsdir, prof, nacc);
+    /* <member>-admin: the management profile assuming the member's access role */
+    size_t np = nacc;
+    for (size_t i = 1; i < nacc; i++)
+        prof[np++] = (aws_profile){.name = m[i].admin, .region = region, .endpoint_url = endpoint,
+                                   .role_arn = m[i].role_arn, .source_profile = m[0].name};
+    if (nacc > 1)
+        printf("  role profiles %s-admin ... reach each member account as %s\n", m[1].name,
+               ORG_ACCESS_ROLE);
+    rc = awsconfig_write(awsdir, prof, np);
     if (!rc) printf("profiles written to %s/config and %s/credentials (endpoint %s)\n", awsdir,
                     awsdir, endpoint);
     free(prof);

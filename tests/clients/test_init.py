@@ -60,3 +60,41 @@ def test_init_without_server_then_serve(tmp_path):
         assert f.aws("sts", "get-caller-identity", profile="qa").json["Account"]
     finally:
         f.close()
+
+
+def test_init_gives_members_an_access_role_and_admin_profiles():
+    f = Ferry(config=SEED000)
+    try:
+        f.start()
+        f.init()
+        cfg = configparser.ConfigParser()
+        cfg.read(os.path.join(f.awsdir, "config"))
+        ids = {p: f.client("sts", p).get_caller_identity()["Account"]
+               for p in ("tools", "booking", "airmiles")}
+        for member in ("booking", "airmiles"):
+            prof = cfg[f"profile {member}-admin"]
+            assert prof["role_arn"] == \
+                f"arn:aws:iam::{ids[member]}:role/OrganizationAccountAccessRole"
+            assert prof["source_profile"] == "tools"
+            assert prof["endpoint_url"] == f.endpoint and prof["region"]
+        assert "profile tools-admin" not in cfg
+        iam = f.client("iam", "booking")
+        role = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+        trust = role["AssumeRolePolicyDocument"]
+        assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ids['tools']}:root"}
+        attached = iam.list_attached_role_policies(
+            RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+        # the management account has no such role
+        mgmt_roles = f.client("iam", "tools").list_roles()["Roles"]
+        assert "OrganizationAccountAccessRole" not in {r["RoleName"] for r in mgmt_roles}
+        # a second run keeps the role as it is
+        f.init()
+        again = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+        assert again["RoleId"] == role["RoleId"]
+        # the management account reaches the member through it
+        c = f.client("sts", "tools").assume_role(
+            RoleArn=prof["role_arn"], RoleSessionName="init")["Credentials"]
+        assert c["AccessKeyId"].startswith("ASIA")
+    finally:
+        f.close()

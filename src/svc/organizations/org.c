@@ -5,6 +5,8 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "scp.h"
+#include "svc/iam/iamsvc.h"
 
 static const char *s(const json_t *o, const char *k)
 {
@@ -130,7 +132,7 @@ int org_add_account(store_txn *t, const json_t *org, const char *name, const cha
                           "JoinedMethod", "CREATED", "JoinedTimestamp", clock_now());
     if (!a) return ferr_oom(e);
     store_key k = gkey("account", id);
-    if (store_put(t, &k, a, e)) {
+    if (store_put(t, &k, a, e) || org_attach_defaults(t, org, id, e)) {
         json_decref(a);
         return -1;
     }
@@ -158,10 +160,27 @@ int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const cha
                           parent_id);
     if (!o) return ferr_oom(e);
     store_key k = gkey("ou", id);
-    if (store_put(t, &k, o, e)) {
+    if (store_put(t, &k, o, e) || org_attach_defaults(t, org, id, e)) {
         json_decref(o);
         return -1;
     }
     *ou = o;
     return 0;
+}
+
+int org_access_role(struct call *c, const char *mgmt, const char *account, const char *role_name)
+{
+    json_t *role = NULL;
+    int rc = iamsvc_get_role(c->txn, account, role_name, &role, c->err);
+    json_decref(role);
+    if (rc < 0) return -1;
+    if (rc == 1) return 0; /* there already: a second run changes nothing */
+    char trust[256];
+    snprintf(trust, sizeof(trust),
+             "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+             "{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}",
+             mgmt);
+    if (iamsvc_create_role(c, account, role_name, "/", trust, NULL, 3600, NULL)) return -1;
+    return iamsvc_attach_role_policy(c, account, role_name,
+                                     "arn:aws:iam::aws:policy/AdministratorAccess");
 }

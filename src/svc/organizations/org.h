@@ -29,4 +29,12 @@ int org_find_ou(store_txn *t, const char *parent_id, const char *name, json_t **
 /* 1 when parent_id is the root or an existing OU. */
 int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, ferr *e);
 
+#define ORG_ACCESS_ROLE "OrganizationAccountAccessRole"
+struct call;
+/* AWS: an account created in an organization gets a role (OrganizationAccountAccessRole
+ * unless named otherwise) that the management account's principals may assume, with
+ * AdministratorAccess attached. Creates it in account when missing; works in c->txn with
+ * c->a and c->err (no authorization: the caller decided). 0 or -1. */
+int org_access_role(struct call *c, const char *mgmt, const char *account, const char *role_name);
+
 #endif

@@ -2,12 +2,13 @@
  * their organization. AWS: only the management account may read or change the whole
  * organization; members may DescribeOrganization; accounts outside get
  * AWSOrganizationsNotInUseException. */
+#include <ctype.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/ids.h"
 #include "org.h"
-#include "svc/svc.h"
+#include "orgsvc.h"
 
 #define NOT_IN_USE(c) \
     ferr_set((c)->err, 400, "AWSOrganizationsNotInUseException", \
@@ -15,7 +16,7 @@
 
 /* Loads the organization and checks the caller belongs (mgmt_only: is its management
  * account). Returns 0 with *org (caller decrefs) or -1. */
-static int load_org(call *c, int mgmt_only, json_t **org)
+int orgsvc_load(call *c, int mgmt_only, json_t **org)
 {
     int rc = org_get(c->txn, org, c->err);
     if (rc < 0) return -1;
@@ -44,12 +45,18 @@ static const char *root_id(const json_t *org)
     return json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
 }
 
-/* Account documents carry ParentId for ferry's bookkeeping; AWS's Account shape does not. */
+/* Documents carry ParentId and their policy attachments for ferry's bookkeeping; AWS's
+ * Account, OrganizationalUnit and Root shapes do not. */
+static json_t *strip(json_t *v)
+{
+    json_object_del(v, "ParentId");
+    json_object_del(v, "Policies");
+    return v;
+}
+
 static json_t *account_view(const json_t *a)
 {
-    json_t *v = json_deep_copy(a);
-    json_object_del(v, "ParentId");
-    return v;
+    return strip(json_deep_copy(a));
 }
 
 static int op_create_organization(call *c, json_t *in, json_t **out)
@@ -76,7 +83,7 @@ static int op_describe_organization(call *c, json_t *in, json_t **out)
 {
     (void)in;
     json_t *org;
-    if (call_authorize(c, "organizations:DescribeOrganization", "*") || load_org(c, 0, &org))
+    if (call_authorize(c, "organizations:DescribeOrganization", "*") || orgsvc_load(c, 0, &org))
         return -1;
     json_object_del(org, "Root");
     *out = json_pack("{s:o}", "Organization", org);
@@ -86,8 +93,8 @@ static int op_describe_organization(call *c, json_t *in, json_t **out)
 static int op_list_roots(call *c, json_t *in, json_t **out)
 {
     json_t *org;
-    if (call_authorize(c, "organizations:ListRoots", "*") || load_org(c, 1, &org)) return -1;
-    json_t *roots = json_pack("[O]", json_object_get(org, "Root"));
+    if (call_authorize(c, "organizations:ListRoots", "*") || orgsvc_load(c, 1, &org)) return -1;
+    json_t *roots = json_pack("[o]", strip(json_deep_copy(json_object_get(org, "Root"))));
     json_decref(org);
     *out = json_object();
     int rc = svc_page(c, roots, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, "Roots",
@@ -128,7 +135,7 @@ static int list_kind(call *c, json_t *in, const char *kind, const char *parent, 
     return rc;
 }
 
-static int check_max(call *c, json_t *in, int cap)
+int orgsvc_check_max(call *c, json_t *in, int cap)
 {
     long long m = jint(in, "MaxResults", 1);
     if (m < 1 || m > cap)
@@ -141,8 +148,8 @@ static int check_max(call *c, json_t *in, int cap)
 static int op_list_accounts(call *c, json_t *in, json_t **out)
 {
     json_t *org;
-    if (call_authorize(c, "organizations:ListAccounts", "*") || check_max(c, in, 20) ||
-        load_org(c, 1, &org))
+    if (call_authorize(c, "organizations:ListAccounts", "*") || orgsvc_check_max(c, in, 20) ||
+        orgsvc_load(c, 1, &org))
         return -1;
     json_decref(org);
     return list_kind(c, in, "account", NULL, "Accounts", out);
@@ -162,8 +169,9 @@ static int op_list_accounts_for_parent(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     const char *parent = jstr(in, "ParentId");
-    if (call_authorize(c, "organizations:ListAccountsForParent", "*") || check_max(c, in, 20) ||
-        load_org(c, 1, &org))
+    if (call_authorize(c, "organizations:ListAccountsForParent", "*") ||
+        orgsvc_check_max(c, in, 20) ||
+        orgsvc_load(c, 1, &org))
         return -1;
     int rc = need_parent(c, org, parent, "ParentNotFoundException");
     json_decref(org);
@@ -175,7 +183,7 @@ static int op_list_ous_for_parent(call *c, json_t *in, json_t **out)
     json_t *org;
     const char *parent = jstr(in, "ParentId");
     if (call_authorize(c, "organizations:ListOrganizationalUnitsForParent", "*") ||
-        check_max(c, in, 20) || load_org(c, 1, &org))
+        orgsvc_check_max(c, in, 20) || orgsvc_load(c, 1, &org))
         return -1;
     int rc = need_parent(c, org, parent, "ParentNotFoundException");
     json_decref(org);
@@ -183,8 +191,7 @@ static int op_list_ous_for_parent(call *c, json_t *in, json_t **out)
     if (list_kind(c, in, "ou", parent, "OrganizationalUnits", out)) return -1;
     json_t *v;
     size_t i;
-    json_array_foreach(json_object_get(*out, "OrganizationalUnits"), i, v)
-        json_object_del(v, "ParentId");
+    json_array_foreach(json_object_get(*out, "OrganizationalUnits"), i, v) strip(v);
     return 0;
 }
 
@@ -192,7 +199,8 @@ static int op_describe_account(call *c, json_t *in, json_t **out)
 {
     json_t *org, *acct = NULL;
     const char *id = jstr(in, "AccountId");
-    if (call_authorize(c, "organizations:DescribeAccount", "*") || load_org(c, 1, &org)) return -1;
+    if (call_authorize(c, "organizations:DescribeAccount", "*") || orgsvc_load(c, 1, &org))
+        return -1;
     json_decref(org);
     int rc = org_get_account(c->txn, id, &acct, c->err);
     if (rc < 0) return -1;
@@ -215,7 +223,7 @@ static int op_create_account(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     const char *name = jstr(in, "AccountName"), *email = jstr(in, "Email");
-    if (call_authorize(c, "organizations:CreateAccount", "*") || load_org(c, 1, &org)) return -1;
+    if (call_authorize(c, "organizations:CreateAccount", "*") || orgsvc_load(c, 1, &org)) return -1;
     if (!valid_email(email)) {
         json_decref(org);
         return ferr_set(c->err, 400, "ConstraintViolationException",
@@ -225,6 +233,16 @@ static int op_create_account(call *c, json_t *in, json_t **out)
         json_decref(org);
         return ferr_set(c->err, 400, "ConstraintViolationException",
                         "AccountName must be between 1 and 50 characters.");
+    }
+    const char *rn = jstr(in, "RoleName");
+    size_t rl = rn ? strlen(rn) : 1;
+    int rn_ok = rl >= 1 && rl <= 64;
+    for (size_t k = 0; rn && k < rl; k++)
+        rn_ok &= isalnum((unsigned char)rn[k]) || strchr("_+=,.@-", rn[k]) != NULL;
+    if (!rn_ok) {
+        json_decref(org);
+        return ferr_set(c->err, 400, "InvalidInputException",
+                        "You provided a role name that isn't valid.");
     }
     char car[40] = "car-";
     ids_lower_alnum(car + 4, 32);
@@ -244,8 +262,14 @@ static int op_create_account(call *c, json_t *in, json_t **out)
         jset_str(status, "FailureReason", "EMAIL_ALREADY_EXISTS");
     } else {
         json_t *acct = NULL;
-        if (org_add_account(c->txn, org, name, email, root_id(org), NULL, &acct, c->err))
+        /* AWS: the new account gets a role the management account can assume (RoleName,
+         * OrganizationAccountAccessRole by default) */
+        const char *role = jstr(in, "RoleName");
+        if (org_add_account(c->txn, org, name, email, root_id(org), NULL, &acct, c->err) ||
+            org_access_role(c, c->account, jstr(acct, "Id"), role ? role : ORG_ACCESS_ROLE)) {
+            json_decref(acct);
             goto fail;
+        }
         jset_str(status, "State", "SUCCEEDED");
         jset_str(status, "AccountId", jstr(acct, "Id"));
         json_object_set_new(status, "CompletedTimestamp", json_real(clock_now()));
@@ -273,7 +297,7 @@ static int op_describe_create_account_status(call *c, json_t *in, json_t **out)
 {
     json_t *org, *st = NULL;
     if (call_authorize(c, "organizations:DescribeCreateAccountStatus", "*") ||
-        load_org(c, 1, &org))
+        orgsvc_load(c, 1, &org))
         return -1;
     json_decref(org);
     const char *id = jstr(in, "CreateAccountRequestId");
@@ -292,13 +316,13 @@ static int op_create_ou(call *c, json_t *in, json_t **out)
 {
     json_t *org, *ou = NULL;
     const char *parent = jstr(in, "ParentId"), *name = jstr(in, "Name");
-    if (call_authorize(c, "organizations:CreateOrganizationalUnit", "*") || load_org(c, 1, &org))
+    if (call_authorize(c, "organizations:CreateOrganizationalUnit", "*") || orgsvc_load(c, 1, &org))
         return -1;
     int rc = need_parent(c, org, parent, "ParentNotFoundException");
     if (!rc) rc = org_add_ou(c->txn, org, parent, name, &ou, c->err);
     json_decref(org);
     if (rc) return -1;
-    json_object_del(ou, "ParentId");
+    strip(ou);
     call_resource(c, "AWS::Organizations::OrganizationalUnit", jstr(ou, "Id"));
     *out = json_pack("{s:o}", "OrganizationalUnit", ou);
     return 0;
@@ -310,7 +334,7 @@ static int op_move_account(call *c, json_t *in, json_t **out)
     const char *id = jstr(in, "AccountId"), *src = jstr(in, "SourceParentId"),
                *dst = jstr(in, "DestinationParentId");
     (void)out;
-    if (call_authorize(c, "organizations:MoveAccount", "*") || load_org(c, 1, &org)) return -1;
+    if (call_authorize(c, "organizations:MoveAccount", "*") || orgsvc_load(c, 1, &org)) return -1;
     int rc = need_parent(c, org, src, "SourceParentNotFoundException");
     if (!rc) rc = need_parent(c, org, dst, "DestinationParentNotFoundException");
     json_decref(org);
@@ -340,17 +364,28 @@ static int op_move_account(call *c, json_t *in, json_t **out)
 }
 
 static const svc_op ops[] = {
+    {"AttachPolicy", orgsvc_attach_policy, 0},
     {"CreateAccount", op_create_account, 0},
     {"CreateOrganization", op_create_organization, 0},
     {"CreateOrganizationalUnit", op_create_ou, 0},
+    {"CreatePolicy", orgsvc_create_policy, 0},
+    {"DeletePolicy", orgsvc_delete_policy, 0},
     {"DescribeAccount", op_describe_account, SVC_READ},
     {"DescribeCreateAccountStatus", op_describe_create_account_status, SVC_READ},
     {"DescribeOrganization", op_describe_organization, SVC_READ},
+    {"DescribePolicy", orgsvc_describe_policy, SVC_READ},
+    {"DetachPolicy", orgsvc_detach_policy, 0},
+    {"DisablePolicyType", orgsvc_disable_policy_type, 0},
+    {"EnablePolicyType", orgsvc_enable_policy_type, 0},
     {"ListAccounts", op_list_accounts, SVC_READ},
     {"ListAccountsForParent", op_list_accounts_for_parent, SVC_READ},
     {"ListOrganizationalUnitsForParent", op_list_ous_for_parent, SVC_READ},
+    {"ListPolicies", orgsvc_list_policies, SVC_READ},
+    {"ListPoliciesForTarget", orgsvc_list_policies_for_target, SVC_READ},
     {"ListRoots", op_list_roots, SVC_READ},
+    {"ListTargetsForPolicy", orgsvc_list_targets_for_policy, SVC_READ},
     {"MoveAccount", op_move_account, 0},
+    {"UpdatePolicy", orgsvc_update_policy, 0},
 };
 
 const svc_def svc_organizations = {"organizations", "organizations.amazonaws.com", ops,

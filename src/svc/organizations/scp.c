@@ -1,22 +1,378 @@
-/* Organization facts for authorization: SCP layers, org id and paths. SCP documents
- * arrive with the Organizations policy operations; the org id is known now. */
+/* Organization policies in the store, and what authorization needs from the organization:
+ * the SCP layers (root, each OU on the path, the account), the org id and the account's
+ * aws:PrincipalOrgPaths. org_authz runs on every authorized call, so it reads only what the
+ * path needs: the organization, the account and its OUs (attachments live on those
+ * documents), plus one read per customer SCP; the AWS managed FullAWSAccess (attached
+ * almost everywhere) is compiled once per process. */
+#include "scp.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "org.h"
 #include "svc/authz.h"
 
+static const char full_access_doc[] =
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
+    "\"Resource\":\"*\"}]}";
+
+static store_key gkey(const char *kind, const char *id)
+{
+    return (store_key){kind, "", "", id};
+}
+
+static json_t *full_access_policy(void)
+{
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id",
+                     ORG_FULL_ACCESS_ID, "Arn",
+                     "arn:aws:organizations::aws:policy/service_control_policy/" ORG_FULL_ACCESS_ID,
+                     "Name", "FullAWSAccess", "Description", "Allows access to every operation",
+                     "Type", ORG_SCP, "AwsManaged", 1, "Content", full_access_doc);
+}
+
+int org_policy_get(store_txn *t, const char *id, json_t **pol, ferr *e)
+{
+    if (!id) return 0;
+    if (!strcmp(id, ORG_FULL_ACCESS_ID)) {
+        *pol = full_access_policy();
+        return *pol ? 1 : ferr_oom(e);
+    }
+    store_key k = gkey("orgpolicy", id);
+    return store_get(t, &k, pol, e);
+}
+
+int org_type_enabled(const json_t *org, const char *type)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(json_object_get(org, "Root"), "PolicyTypes"), i, v) {
+        const char *ty = json_string_value(json_object_get(v, "Type"));
+        const char *st = json_string_value(json_object_get(v, "Status"));
+        if (ty && st && !strcmp(ty, type) && !strcmp(st, "ENABLED")) return 1;
+    }
+    return 0;
+}
+
+/* Where a target's attachments live: "Policies" [{"Id","Type"}] on the account or OU
+ * document, or on the organization document's "Root". *doc (new ref) is the document to
+ * write back under *key; *list the array in it (created when missing). 1, 0 (no such
+ * target), -1. */
+static int holder(store_txn *t, const char *target, json_t **doc, store_key *key, json_t **list,
+                  ferr *e)
+{
+    json_t *place;
+    int rc;
+    if (!strncmp(target, "r-", 2)) {
+        *key = gkey("org", "org");
+        rc = store_get(t, key, doc, e);
+        if (rc <= 0) return rc;
+        place = json_object_get(*doc, "Root");
+        if (!place || strcmp(json_string_value(json_object_get(place, "Id")), target)) {
+            json_decref(*doc);
+            return 0;
+        }
+    } else {
+        *key = gkey(!strncmp(target, "ou-", 3) ? "ou" : "account", target);
+        rc = store_get(t, key, doc, e);
+        if (rc <= 0) return rc;
+        place = *doc;
+    }
+    *list = json_object_get(place, "Policies");
+    if (!json_is_array(*list)) {
+        *list = json_array();
+        json_object_set_new(place, "Policies", *list);
+    }
+    return 1;
+}
+
+static int find_attached(const json_t *list, const char *policy_id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) if (!strcmp(json_string_value(json_object_get(v, "Id")),
+                                               policy_id)) return (int)i;
+    return -1;
+}
+
+int org_attach(store_txn *t, const char *target, const char *policy_id, const char *type, ferr *e)
+{
+    json_t *doc = NULL, *list;
+    store_key k;
+    int rc = holder(t, target, &doc, &k, &list, e);
+    if (rc <= 0) return rc ? -1 : ferr_internal(e, "no such target %s", target);
+    if (find_attached(list, policy_id) >= 0) {
+        json_decref(doc);
+        return 1;
+    }
+    json_array_append_new(list, json_pack("{s:s, s:s}", "Id", policy_id, "Type", type));
+    rc = store_put(t, &k, doc, e);
+    json_decref(doc);
+    return rc;
+}
+
+int org_detach(store_txn *t, const char *target, const char *policy_id, ferr *e)
+{
+    json_t *doc = NULL, *list;
+    store_key k;
+    int rc = holder(t, target, &doc, &k, &list, e);
+    if (rc <= 0) return rc;
+    int at = find_attached(list, policy_id);
+    rc = at < 0 ? 0 : json_array_remove(list, (size_t)at) || store_put(t, &k, doc, e) ? -1 : 1;
+    json_decref(doc);
+    return rc;
+}
+
+/* Ids in an attachment list, of type (NULL: any). */
+static json_t *ids_of(const json_t *list, const char *type)
+{
+    json_t *ids = json_array(), *v;
+    size_t i;
+    json_array_foreach(list, i, v) {
+        const char *ty = json_string_value(json_object_get(v, "Type"));
+        if (!type || (ty && !strcmp(ty, type))) json_array_append(ids, json_object_get(v, "Id"));
+    }
+    return ids;
+}
+
+int org_attached(store_txn *t, const char *target, const char *type, json_t **ids, ferr *e)
+{
+    json_t *doc = NULL, *list;
+    store_key k;
+    int rc = holder(t, target, &doc, &k, &list, e);
+    if (rc < 0) return -1;
+    *ids = ids_of(rc ? list : NULL, type);
+    json_decref(doc);
+    return *ids ? 0 : ferr_oom(e);
+}
+
+int org_attach_defaults(store_txn *t, const json_t *org, const char *target, ferr *e)
+{
+    if (!org_type_enabled(org, ORG_SCP)) return 0;
+    return org_attach(t, target, ORG_FULL_ACCESS_ID, ORG_SCP, e) < 0 ? -1 : 0;
+}
+
+/* ---- authorization ---- */
+
+static pthread_once_t full_once = PTHREAD_ONCE_INIT;
+static iam_policy *full_compiled; /* shared, immutable, lives as long as the process */
+
+static void compile_full(void)
+{
+    ferr e = {0};
+    full_compiled =
+        iam_policy_parse(full_access_doc, sizeof(full_access_doc) - 1, IAM_KIND_SCP, &e);
+    if (full_compiled) iam_policy_set_name(full_compiled, ORG_FULL_ACCESS_ID);
+}
+
+/* Compiled customer SCPs, shared by every call that sees the same document text (policies
+ * are immutable once compiled). An entry is held by the calls using it (released when their
+ * arena goes); replaced or evicted entries die with their last holder. */
+#define SCP_CACHE_MAX 256
+
+typedef struct scp_entry {
+    struct scp_entry *next;
+    uint64_t hash;
+    iam_policy *policy;
+    int refs, dead;
+    char text[]; /* the key: name "\n" document */
+} scp_entry;
+
+static struct {
+    pthread_mutex_t mu;
+    scp_entry *head;
+    size_t n;
+} scp_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void entry_free(scp_entry *e)
+{
+    iam_policy_free(e->policy);
+    free(e);
+}
+
+static void release(void *p)
+{
+    scp_entry *e = p;
+    pthread_mutex_lock(&scp_cache.mu);
+    int gone = --e->refs == 0 && e->dead;
+    pthread_mutex_unlock(&scp_cache.mu);
+    if (gone) entry_free(e);
+}
+
+/* The compiled form of an SCP document, held until c's arena goes; NULL when it does not
+ * compile, or on OOM (then *oom is set, and c->err). */
+static const iam_policy *compiled(call *c, const char *text, const char *name, int *oom)
+{
+    /* keyed by name and text: the name is what evaluation results report */
+    const char *key = arena_printf(c->a, "%s\n%s", name ? name : "", text);
+    if (!key) {
+        *oom = ferr_oom(c->err);
+        return NULL;
+    }
+    uint64_t h = fnv(key);
+    scp_entry *e;
+    pthread_mutex_lock(&scp_cache.mu);
+    for (e = scp_cache.head; e && (e->hash != h || strcmp(e->text, key)); e = e->next) {}
+    if (e) e->refs++;
+    pthread_mutex_unlock(&scp_cache.mu);
+    if (!e) {
+        ferr pe = {0};
+        iam_policy *p = iam_policy_parse(text, strlen(text), IAM_KIND_SCP, &pe);
+        if (!p) return NULL; /* a stored document that no longer compiles grants nothing */
+        size_t len = strlen(key);
+        e = malloc(sizeof(*e) + len + 1);
+        if (!e) {
+            iam_policy_free(p);
+            *oom = ferr_oom(c->err);
+            return NULL;
+        }
+        iam_policy_set_name(p, name);
+        *e = (scp_entry){.hash = h, .policy = p, .refs = 1};
+        memcpy(e->text, key, len + 1);
+        pthread_mutex_lock(&scp_cache.mu);
+        if (scp_cache.n >= SCP_CACHE_MAX) { /* start over: held entries die when released */
+            for (scp_entry *x = scp_cache.head, *next; x; x = next) {
+                next = x->next;
+                if (x->refs) x->dead = 1;
+                else entry_free(x);
+            }
+            scp_cache.head = NULL;
+            scp_cache.n = 0;
+        }
+        e->next = scp_cache.head;
+        scp_cache.head = e;
+        scp_cache.n++;
+        pthread_mutex_unlock(&scp_cache.mu);
+    }
+    if (arena_defer(c->a, release, e)) {
+        release(e);
+        *oom = ferr_oom(c->err);
+        return NULL;
+    }
+    return e->policy;
+}
+
+/* The compiled SCPs of one attachment list, into *layer (arena-owned). */
+static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
+{
+    json_t *ids = ids_of(attached, ORG_SCP);
+    if (!ids) return ferr_oom(c->err);
+    size_t n = json_array_size(ids), k = 0;
+    const iam_policy **v = arena_alloc(c->a, (n ? n : 1) * sizeof(*v));
+    if (!v) {
+        json_decref(ids);
+        return ferr_oom(c->err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        if (!strcmp(id, ORG_FULL_ACCESS_ID)) {
+            pthread_once(&full_once, compile_full);
+            if (full_compiled) v[k++] = full_compiled;
+            continue;
+        }
+        json_t *pol = NULL;
+        int rc = org_policy_get(c->txn, id, &pol, c->err);
+        if (rc < 0) {
+            json_decref(ids);
+            return -1;
+        }
+        const char *text = json_string_value(json_object_get(pol, "Content"));
+        const json_t *sum = json_object_get(pol, "PolicySummary");
+        int oom = 0;
+        const iam_policy *p =
+            text ? compiled(c, text, json_string_value(json_object_get(sum, "Arn")), &oom) : NULL;
+        json_decref(pol);
+        if (p) v[k++] = p;
+        else if (oom) {
+            json_decref(ids);
+            return -1;
+        }
+    }
+    json_decref(ids);
+    layer->v = v;
+    layer->n = k;
+    return 0;
+}
+
+/* AWS: an OU tree is at most five levels deep under the root. */
+#define ORG_MAX_DEPTH 8
+
 int org_authz(call *c, const char *account, authz_org *out)
 {
     memset(out, 0, sizeof(*out));
-    json_t *org = NULL;
+    json_t *org = NULL, *acct = NULL;
     int rc = org_get(c->txn, &org, c->err);
     if (rc <= 0) return rc;
-    json_t *acct = NULL;
-    if (org_get_account(c->txn, account, &acct, c->err) == 1) {
-        out->org_id = arena_strdup(c->a, json_string_value(json_object_get(org, "Id")));
-        out->exempt = !strcmp(account, json_string_value(json_object_get(org, "MasterAccountId")));
+    rc = org_get_account(c->txn, account, &acct, c->err);
+    if (rc <= 0) {
+        json_decref(org);
+        return rc;
     }
+    const char *oid = json_string_value(json_object_get(org, "Id"));
+    const char *root = json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
+    const char *mgmt = json_string_value(json_object_get(org, "MasterAccountId"));
+    out->org_id = arena_strdup(c->a, oid);
+    out->exempt = mgmt && !strcmp(account, mgmt);
+
+    /* The OUs between the root and the account, nearest first. */
+    const char *ous[ORG_MAX_DEPTH];
+    json_t *held[ORG_MAX_DEPTH]; /* the OU documents, nearest first */
+    size_t nous = 0;
+    const char *parent = json_string_value(json_object_get(acct, "ParentId"));
+    while (parent && root && strcmp(parent, root) && nous < ORG_MAX_DEPTH) {
+        json_t *ou = NULL;
+        store_key k = gkey("ou", parent);
+        rc = store_get(c->txn, &k, &ou, c->err);
+        if (rc <= 0) break;
+        held[nous] = ou;
+        ous[nous++] = json_string_value(json_object_get(ou, "Id"));
+        parent = json_string_value(json_object_get(ou, "ParentId"));
+    }
+    if (rc < 0) goto out;
+    rc = 0;
+
+    /* aws:PrincipalOrgPaths: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/" */
+    char path[1024];
+    size_t pl = (size_t)snprintf(path, sizeof(path), "%s/%s/", oid ? oid : "", root ? root : "");
+    for (size_t i = nous; i-- > 0 && pl < sizeof(path);)
+        pl += (size_t)snprintf(path + pl, sizeof(path) - pl, "%s/", ous[i]);
+    const char **paths = arena_alloc(c->a, sizeof(*paths));
+    if (!paths || !(paths[0] = arena_strdup(c->a, path))) {
+        rc = ferr_oom(c->err);
+        goto out;
+    }
+    out->paths = paths;
+    out->npaths = 1;
+
+    if (out->exempt || !root || !org_type_enabled(org, ORG_SCP)) goto out;
+    /* AWS: the request must be allowed at every level: root, each OU down the path, and
+     * the account itself. */
+    size_t nl = nous + 2;
+    iam_policy_set *layers = arena_alloc(c->a, nl * sizeof(*layers));
+    if (!layers) {
+        rc = ferr_oom(c->err);
+        goto out;
+    }
+    rc = layer_for(c, json_object_get(json_object_get(org, "Root"), "Policies"), &layers[0]);
+    for (size_t i = 0; !rc && i < nous; i++)
+        rc = layer_for(c, json_object_get(held[nous - 1 - i], "Policies"), &layers[1 + i]);
+    if (!rc) rc = layer_for(c, json_object_get(acct, "Policies"), &layers[nl - 1]);
+    if (!rc) {
+        out->scp_layers = layers;
+        out->nlayers = nl;
+    }
+out:
+    for (size_t i = 0; i < nous; i++) json_decref(held[i]);
     json_decref(acct);
     json_decref(org);
-    return 0;
+    return rc;
 }

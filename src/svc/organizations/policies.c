@@ -1,0 +1,672 @@
+/* AWS Organizations policy operations: policy types on the root, policy documents, and
+ * their attachments to the root, OUs and accounts. AWS: only the management account may
+ * call them; SCP documents follow the IAM grammar (checked with the policy engine);
+ * FullAWSAccess is AWS managed, cannot be changed, and is attached to every root, OU and
+ * account while SCPs are enabled; an entity keeps at least one SCP. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/ids.h"
+#include "iam/policy.h"
+#include "org.h"
+#include "orgsvc.h"
+#include "scp.h"
+
+#define INVALID(c, msg) ferr_set((c)->err, 400, "InvalidInputException", "%s", msg)
+
+static const char *const policy_types[] = {
+    "SERVICE_CONTROL_POLICY",    "RESOURCE_CONTROL_POLICY", "TAG_POLICY",
+    "BACKUP_POLICY",             "AISERVICES_OPT_OUT_POLICY", "CHATBOT_POLICY",
+    "DECLARATIVE_POLICY_EC2",    NULL};
+
+/* AWS quotas: maximum size of a policy document, by type. */
+static size_t max_size(const char *type)
+{
+    if (!strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY")) return 5120;
+    if (!strcmp(type, "AISERVICES_OPT_OUT_POLICY")) return 2500;
+    return 10000;
+}
+
+/* AWS: at most five SCPs (or RCPs) attached to one root, OU or account. */
+#define MAX_ATTACHED 5
+
+static int check_type(call *c, const char *type)
+{
+    for (size_t i = 0; policy_types[i]; i++)
+        if (type && !strcmp(type, policy_types[i])) return 0;
+    return INVALID(c, "You specified an invalid policy type string.");
+}
+
+static int check_policy_id(call *c, const char *id)
+{
+    /* AWS: "p-" followed by 8 to 128 letters, digits or underscores */
+    size_t n = id ? strlen(id) : 0;
+    int ok = n >= 10 && n <= 130 && !strncmp(id, "p-", 2);
+    for (size_t i = 2; ok && i < n; i++) ok = isalnum((unsigned char)id[i]) || id[i] == '_';
+    return ok ? 0 : INVALID(c, "You specified an invalid policy ID.");
+}
+
+static int check_len(call *c, const char *v, size_t min, size_t max)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (n < min) return INVALID(c, "You provided a string parameter that is shorter than allowed.");
+    if (n > max) return INVALID(c, "You provided a string parameter that is longer than allowed.");
+    /* AWS: names and descriptions are in the ASCII range */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] > 0x7f)
+            return INVALID(c, "You provided a value that doesn't match the required pattern.");
+    return 0;
+}
+
+static int malformed(call *c)
+{
+    return ferr_set(c->err, 400, "MalformedPolicyDocumentException",
+                    "The provided policy document doesn't meet the requirements of the specified "
+                    "policy type.");
+}
+
+/* Content must be JSON in the grammar of its type; SCPs and RCPs use IAM's. */
+static int check_content(call *c, const char *type, const char *content)
+{
+    size_t n = content ? strlen(content) : 0;
+    if (!n) return INVALID(c, "You provided a string parameter that is shorter than allowed.");
+    if (n > max_size(type))
+        return ferr_set(c->err, 400, "ConstraintViolationException",
+                        "You attempted to create a policy that is larger than the maximum size.");
+    if (!strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY")) {
+        ferr pe = {0};
+        iam_policy *p = iam_policy_parse(content, n, IAM_KIND_SCP, &pe);
+        if (!p) return malformed(c);
+        iam_policy_free(p);
+        return 0;
+    }
+    json_t *doc = json_loadb(content, n, JSON_REJECT_DUPLICATES, NULL);
+    int ok = json_is_object(doc);
+    json_decref(doc);
+    return ok ? 0 : malformed(c);
+}
+
+static const char *sget(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static const json_t *summary(const json_t *pol)
+{
+    return json_object_get(pol, "PolicySummary");
+}
+
+/* The policy (new ref) or PolicyNotFoundException. */
+static int load_policy(call *c, const char *id, json_t **pol)
+{
+    if (check_policy_id(c, id)) return -1;
+    int rc = org_policy_get(c->txn, id, pol, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_set(c->err, 400, "PolicyNotFoundException",
+                        "We can't find a policy with the PolicyId that you specified.");
+    return 0;
+}
+
+static json_t *policy_view(const json_t *pol)
+{
+    return json_pack("{s:O, s:O}", "PolicySummary", summary(pol), "Content",
+                     json_object_get(pol, "Content"));
+}
+
+/* ---- targets ---- */
+
+typedef struct target {
+    const char *type; /* ROOT, ORGANIZATIONAL_UNIT, ACCOUNT */
+    json_t *doc;      /* the root, OU or account document (new ref) */
+} target;
+
+static int id_chars(const char *s, size_t n, int digits_only)
+{
+    for (size_t i = 0; i < n; i++)
+        if (digits_only ? !isdigit((unsigned char)s[i])
+                        : !(isdigit((unsigned char)s[i]) || islower((unsigned char)s[i])))
+            return 0;
+    return 1;
+}
+
+/* AWS: r-[0-9a-z]{4,32}, \d{12}, ou-[0-9a-z]{4,32}-[a-z0-9]{8,32} */
+static const char *target_kind(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 12 && id_chars(id, 12, 1)) return "ACCOUNT";
+    if (n >= 6 && n <= 34 && !strncmp(id, "r-", 2) && id_chars(id + 2, n - 2, 0)) return "ROOT";
+    if (n > 3 && !strncmp(id, "ou-", 3)) {
+        const char *dash = strchr(id + 3, '-');
+        size_t a = dash ? (size_t)(dash - id - 3) : 0, b = dash ? strlen(dash + 1) : 0;
+        if (dash && a >= 4 && a <= 32 && b >= 8 && b <= 32 && id_chars(id + 3, a, 0) &&
+            id_chars(dash + 1, b, 0))
+            return "ORGANIZATIONAL_UNIT";
+    }
+    return NULL;
+}
+
+static int resolve_target(call *c, const json_t *org, const char *id, target *t)
+{
+    t->type = target_kind(id);
+    t->doc = NULL;
+    if (!t->type)
+        return INVALID(c, "You specified a policy target ID that doesn't match the required "
+                          "pattern.");
+    int rc = 0;
+    if (!strcmp(t->type, "ROOT")) {
+        const json_t *root = json_object_get(org, "Root");
+        if (!strcmp(sget(root, "Id"), id)) {
+            t->doc = json_incref((json_t *)root);
+            rc = 1;
+        }
+    } else if (!strcmp(t->type, "ACCOUNT")) {
+        rc = org_get_account(c->txn, id, &t->doc, c->err);
+    } else {
+        store_key k = {"ou", "", "", id};
+        rc = store_get(c->txn, &k, &t->doc, c->err);
+    }
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_set(c->err, 400, "TargetNotFoundException",
+                        "We can't find a root, OU, account, or policy with the TargetId that you "
+                        "specified.");
+    return 0;
+}
+
+/* ---- listing ---- */
+
+typedef struct collect {
+    const char *type;      /* policies of this type, or NULL */
+    const char *policy_id; /* attachments of this policy, or NULL */
+    const char *name;      /* policies with this name, or NULL */
+    json_t *arr;
+} collect;
+
+static int policies_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    collect *col = ud;
+    const json_t *s = summary(doc);
+    if (col->type && strcmp(sget(s, "Type"), col->type)) return 0;
+    if (col->name && strcmp(sget(s, "Name"), col->name)) return 0;
+    json_array_append(col->arr, (json_t *)s);
+    return 0;
+}
+
+/* Summaries of every policy of type (FullAWSAccess first for SCPs). */
+static int all_policies(call *c, const char *type, const char *name, json_t **out)
+{
+    collect col = {type, NULL, name, json_array()};
+    if (!col.arr) return ferr_oom(c->err);
+    if (!strcmp(type, ORG_SCP) && (!name || !strcmp(name, "FullAWSAccess"))) {
+        json_t *full = NULL;
+        org_policy_get(c->txn, ORG_FULL_ACCESS_ID, &full, c->err);
+        if (full) json_array_append(col.arr, (json_t *)summary(full));
+        json_decref(full);
+    }
+    if (store_list(c->txn, "orgpolicy", "", "", NULL, NULL, 0, policies_cb, &col, c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    *out = col.arr;
+    return 0;
+}
+
+/* Adds {"TargetId","PolicyId","Type"} for each attachment on a target's document. */
+static void attachments_of(collect *col, const char *target, const json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        const char *pid = sget(v, "Id"), *ty = sget(v, "Type");
+        if (!pid || !ty || (col->policy_id && strcmp(pid, col->policy_id)) ||
+            (col->type && strcmp(ty, col->type)))
+            continue;
+        json_array_append_new(col->arr, json_pack("{s:s, s:s, s:s}", "TargetId", target,
+                                                  "PolicyId", pid, "Type", ty));
+    }
+}
+
+static int attach_cb(void *ud, const store_key *k, json_t *doc)
+{
+    attachments_of(ud, k->id, json_object_get(doc, "Policies"));
+    return 0;
+}
+
+/* Attachments of a policy, or of every policy of a type, over the root, the OUs and the
+ * accounts. */
+static int attachments(call *c, const char *policy_id, const char *type, json_t **out)
+{
+    collect col = {type, policy_id, NULL, json_array()};
+    json_t *org = NULL;
+    if (!col.arr) return ferr_oom(c->err);
+    if (org_get(c->txn, &org, c->err) < 0 ||
+        store_list(c->txn, "ou", "", "", NULL, NULL, 0, attach_cb, &col, c->err) < 0 ||
+        store_list(c->txn, "account", "", "", NULL, NULL, 0, attach_cb, &col, c->err) < 0) {
+        json_decref(org);
+        json_decref(col.arr);
+        return -1;
+    }
+    const json_t *root = json_object_get(org, "Root");
+    if (root) attachments_of(&col, sget(root, "Id"), json_object_get(root, "Policies"));
+    json_decref(org);
+    *out = col.arr;
+    return 0;
+}
+
+static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
+{
+    *out = json_object();
+    int rc = svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
+                      "NextToken", "InvalidInputException");
+    json_decref(all);
+    return rc;
+}
+
+/* Authorizes action with the policy type as organizations:PolicyType, then loads the
+ * organization as its management account. */
+static int begin(call *c, const char *action, const char *type, json_t **org)
+{
+    json_t *ctx = type ? json_pack("{s:s}", "organizations:PolicyType", type) : NULL;
+    authz_req r = {.action = action, .resource = "*", .context = ctx};
+    int rc = call_authorize_ex(c, &r);
+    json_decref(ctx);
+    return rc || orgsvc_load(c, 1, org);
+}
+
+/* ---- policy types ---- */
+
+static int root_arg(call *c, const json_t *org, const char *id)
+{
+    const char *k = target_kind(id);
+    if (!k || strcmp(k, "ROOT"))
+        return INVALID(c, "You provided a value that doesn't match the required pattern.");
+    if (strcmp(sget(json_object_get(org, "Root"), "Id"), id))
+        return ferr_set(c->err, 400, "RootNotFoundException",
+                        "We can't find a root with the RootId that you specified.");
+    return 0;
+}
+
+static int put_org(call *c, json_t *org)
+{
+    store_key k = {"org", "", "", "org"};
+    return store_put(c->txn, &k, org, c->err);
+}
+
+typedef struct ids_cb_ctx {
+    json_t *arr;
+} ids_cb_ctx;
+
+static int ids_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)doc;
+    json_array_append_new(((ids_cb_ctx *)ud)->arr, json_string(k->id));
+    return 0;
+}
+
+int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
+{
+    const char *root = jstr(in, "RootId"), *type = jstr(in, "PolicyType");
+    json_t *org = NULL;
+    if (begin(c, "organizations:EnablePolicyType", type, &org)) return -1;
+    int rc = root_arg(c, org, root) || check_type(c, type) ? -1 : 0;
+    if (!rc && org_type_enabled(org, type))
+        rc = ferr_set(c->err, 400, "PolicyTypeAlreadyEnabledException",
+                      "The specified policy type is already enabled in the specified root.");
+    json_t *r = json_object_get(org, "Root");
+    if (!rc) {
+        json_t *types = json_object_get(r, "PolicyTypes");
+        if (!json_is_array(types)) {
+            types = json_array();
+            json_object_set_new(r, "PolicyTypes", types);
+        }
+        json_array_append_new(types, json_pack("{s:s, s:s}", "Type", type, "Status", "ENABLED"));
+        rc = put_org(c, org);
+    }
+    if (!rc && !strcmp(type, ORG_SCP)) {
+        /* AWS: enabling SCPs attaches FullAWSAccess to the root and every OU and account */
+        ids_cb_ctx ids = {json_array()};
+        json_array_append_new(ids.arr, json_string(root));
+        if (store_list(c->txn, "ou", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0 ||
+            store_list(c->txn, "account", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0)
+            rc = -1;
+        json_t *v;
+        size_t i;
+        json_array_foreach(ids.arr, i, v) {
+            if (rc) break;
+            if (org_attach(c->txn, json_string_value(v), ORG_FULL_ACCESS_ID, ORG_SCP, c->err) < 0)
+                rc = -1;
+        }
+        json_decref(ids.arr);
+    }
+    if (!rc) {
+        call_resource(c, "AWS::Organizations::Root", root);
+        *out = json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+                         "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
+                         "PolicyTypes", json_object_get(r, "PolicyTypes"));
+    }
+    json_decref(org);
+    return rc;
+}
+
+int orgsvc_disable_policy_type(call *c, json_t *in, json_t **out)
+{
+    const char *root = jstr(in, "RootId"), *type = jstr(in, "PolicyType");
+    json_t *org = NULL;
+    if (begin(c, "organizations:DisablePolicyType", type, &org)) return -1;
+    int rc = root_arg(c, org, root) || check_type(c, type) ? -1 : 0;
+    if (!rc && !org_type_enabled(org, type))
+        rc = ferr_set(c->err, 400, "PolicyTypeNotEnabledException",
+                      "The specified policy type isn't currently enabled in this root.");
+    json_t *r = json_object_get(org, "Root");
+    if (!rc) {
+        json_t *types = json_object_get(r, "PolicyTypes"), *v;
+        size_t i;
+        json_array_foreach(types, i, v) {
+            if (!strcmp(sget(v, "Type"), type)) {
+                json_array_remove(types, i);
+                break;
+            }
+        }
+        rc = put_org(c, org);
+    }
+    if (!rc) {
+        /* AWS: disabling a type detaches every policy of that type */
+        json_t *att = NULL, *v;
+        size_t i;
+        rc = attachments(c, NULL, type, &att);
+        json_array_foreach(att, i, v) {
+            if (rc) break;
+            if (org_detach(c->txn, sget(v, "TargetId"), sget(v, "PolicyId"), c->err) < 0) rc = -1;
+        }
+        json_decref(att);
+    }
+    if (!rc) {
+        call_resource(c, "AWS::Organizations::Root", root);
+        *out = json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+                         "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
+                         "PolicyTypes", json_object_get(r, "PolicyTypes"));
+    }
+    json_decref(org);
+    return rc;
+}
+
+/* ---- policies ---- */
+
+static int duplicate_name(call *c, const char *type, const char *name, const char *except)
+{
+    json_t *same = NULL;
+    if (all_policies(c, type, name, &same)) return -1;
+    int dup = 0;
+    json_t *v;
+    size_t i;
+    json_array_foreach(same, i, v) dup |= !except || strcmp(sget(v, "Id"), except);
+    json_decref(same);
+    if (dup)
+        return ferr_set(c->err, 400, "DuplicatePolicyException",
+                        "A policy with the same name already exists.");
+    return 0;
+}
+
+static int put_policy(call *c, const char *id, json_t *pol)
+{
+    store_key k = {"orgpolicy", "", "", id};
+    return store_put(c->txn, &k, pol, c->err);
+}
+
+static void type_lower(const char *type, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; type[i] && i + 1 < n; i++) out[i] = (char)tolower((unsigned char)type[i]);
+    out[i] = 0;
+}
+
+int orgsvc_create_policy(call *c, json_t *in, json_t **out)
+{
+    const char *type = jstr(in, "Type"), *name = jstr(in, "Name"),
+               *desc = jstr(in, "Description"), *content = jstr(in, "Content");
+    json_t *org = NULL;
+    if (begin(c, "organizations:CreatePolicy", type, &org)) return -1;
+    if (check_type(c, type) || check_len(c, name, 1, 128) || check_len(c, desc, 0, 512) ||
+        check_content(c, type, content) || duplicate_name(c, type, name, NULL)) {
+        json_decref(org);
+        return -1;
+    }
+    char id[16] = "p-", arn[300], lower[48];
+    json_t *dup = NULL;
+    do { /* ids are random: retry the (unlikely) collision */
+        json_decref(dup);
+        dup = NULL;
+        ids_lower_alnum(id + 2, 8);
+    } while (org_policy_get(c->txn, id, &dup, c->err) == 1);
+    json_decref(dup);
+    type_lower(type, lower, sizeof(lower));
+    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:policy/%s/%s/%s",
+             sget(org, "MasterAccountId"), sget(org, "Id"), lower, id);
+    json_decref(org);
+    json_t *tags = json_object_get(in, "Tags");
+    json_t *pol = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id", id,
+                            "Arn", arn, "Name", name, "Description", desc ? desc : "", "Type",
+                            type, "AwsManaged", 0, "Content", content);
+    if (!pol) return ferr_oom(c->err);
+    if (tags) json_object_set(pol, "Tags", tags);
+    int rc = put_policy(c, id, pol);
+    if (!rc) {
+        call_resource(c, "AWS::Organizations::Policy", id);
+        *out = json_pack("{s:o}", "Policy", policy_view(pol));
+    }
+    json_decref(pol);
+    return rc;
+}
+
+int orgsvc_describe_policy(call *c, json_t *in, json_t **out)
+{
+    json_t *org = NULL, *pol = NULL;
+    if (begin(c, "organizations:DescribePolicy", NULL, &org)) return -1;
+    json_decref(org);
+    if (load_policy(c, jstr(in, "PolicyId"), &pol)) return -1;
+    *out = json_pack("{s:o}", "Policy", policy_view(pol));
+    json_decref(pol);
+    return 0;
+}
+
+static int immutable(call *c, const json_t *pol)
+{
+    if (!json_is_true(json_object_get(summary(pol), "AwsManaged"))) return 0;
+    return INVALID(c, "You specified a policy that is managed by AWS and can't be modified.");
+}
+
+int orgsvc_update_policy(call *c, json_t *in, json_t **out)
+{
+    const char *id = jstr(in, "PolicyId"), *name = jstr(in, "Name"),
+               *desc = jstr(in, "Description"), *content = jstr(in, "Content");
+    json_t *org = NULL, *pol = NULL;
+    if (begin(c, "organizations:UpdatePolicy", NULL, &org)) return -1;
+    json_decref(org);
+    if (load_policy(c, id, &pol)) return -1;
+    json_t *s = (json_t *)summary(pol);
+    const char *type = sget(s, "Type");
+    int rc = immutable(c, pol);
+    if (!rc && name) rc = check_len(c, name, 1, 128) || duplicate_name(c, type, name, id);
+    if (!rc && desc) rc = check_len(c, desc, 0, 512);
+    if (!rc && content) rc = check_content(c, type, content);
+    if (!rc) {
+        if (name) jset_str(s, "Name", name);
+        if (desc) jset_str(s, "Description", desc);
+        if (content) jset_str(pol, "Content", content);
+        rc = put_policy(c, id, pol);
+    }
+    if (!rc) {
+        call_resource(c, "AWS::Organizations::Policy", id);
+        *out = json_pack("{s:o}", "Policy", policy_view(pol));
+    }
+    json_decref(pol);
+    return rc ? -1 : 0;
+}
+
+int orgsvc_delete_policy(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *id = jstr(in, "PolicyId");
+    json_t *org = NULL, *pol = NULL, *att = NULL;
+    if (begin(c, "organizations:DeletePolicy", NULL, &org)) return -1;
+    json_decref(org);
+    if (load_policy(c, id, &pol)) return -1;
+    int rc = immutable(c, pol);
+    json_decref(pol);
+    if (!rc) rc = attachments(c, id, NULL, &att);
+    if (!rc && json_array_size(att))
+        rc = ferr_set(c->err, 400, "PolicyInUseException",
+                      "The policy is attached to one or more entities. You must detach it from "
+                      "all roots, OUs, and accounts before performing this operation.");
+    json_decref(att);
+    if (!rc) {
+        store_key k = {"orgpolicy", "", "", id};
+        rc = store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
+    }
+    if (!rc) call_resource(c, "AWS::Organizations::Policy", id);
+    return rc;
+}
+
+int orgsvc_list_policies(call *c, json_t *in, json_t **out)
+{
+    const char *type = jstr(in, "Filter");
+    json_t *org = NULL, *all = NULL;
+    if (begin(c, "organizations:ListPolicies", type, &org)) return -1;
+    json_decref(org);
+    if (check_type(c, type) || orgsvc_check_max(c, in, 20) || all_policies(c, type, NULL, &all))
+        return -1;
+    return page(c, in, all, "Policies", out);
+}
+
+/* ---- attachments ---- */
+
+int orgsvc_attach_policy(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *pid = jstr(in, "PolicyId"), *tid = jstr(in, "TargetId");
+    json_t *org = NULL, *pol = NULL, *have = NULL;
+    target t = {0};
+    if (begin(c, "organizations:AttachPolicy", NULL, &org)) return -1;
+    int rc = load_policy(c, pid, &pol) || resolve_target(c, org, tid, &t) ? -1 : 0;
+    const char *type = pol ? sget(summary(pol), "Type") : NULL;
+    if (!rc && !org_type_enabled(org, type))
+        rc = ferr_set(c->err, 400, "PolicyTypeNotEnabledException",
+                      "The specified policy type isn't currently enabled in this root. You can't "
+                      "attach policies of the specified type to entities in a root until you "
+                      "enable that type in the root.");
+    if (!rc) rc = org_attached(c->txn, tid, type, &have, c->err);
+    if (!rc && json_array_size(have) >= MAX_ATTACHED &&
+        (!strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY")))
+        rc = ferr_set(c->err, 400, "ConstraintViolationException",
+                      "You attempted to exceed the number of policies of a certain type that can "
+                      "be attached to an entity at one time.");
+    if (!rc) {
+        rc = org_attach(c->txn, tid, pid, type, c->err);
+        if (rc == 1)
+            rc = ferr_set(c->err, 400, "DuplicatePolicyAttachmentException",
+                          "The selected policy is already attached to the specified target.");
+    }
+    if (!rc) call_resource(c, "AWS::Organizations::Policy", pid);
+    json_decref(have);
+    json_decref(t.doc);
+    json_decref(pol);
+    json_decref(org);
+    return rc ? -1 : 0;
+}
+
+int orgsvc_detach_policy(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *pid = jstr(in, "PolicyId"), *tid = jstr(in, "TargetId");
+    json_t *org = NULL, *pol = NULL, *have = NULL;
+    target t = {0};
+    if (begin(c, "organizations:DetachPolicy", NULL, &org)) return -1;
+    int rc = load_policy(c, pid, &pol) || resolve_target(c, org, tid, &t) ? -1 : 0;
+    const char *type = pol ? sget(summary(pol), "Type") : NULL;
+    if (!rc) rc = org_attached(c->txn, tid, type, &have, c->err);
+    int attached = 0;
+    json_t *v;
+    size_t i;
+    json_array_foreach(have, i, v) attached |= !strcmp(json_string_value(v), pid);
+    if (!rc && !attached)
+        rc = ferr_set(c->err, 400, "PolicyNotAttachedException",
+                      "The policy isn't attached to the specified target in the specified root.");
+    /* AWS: an entity keeps at least one SCP while SCPs are enabled */
+    if (!rc && json_array_size(have) == 1 && !strcmp(type, ORG_SCP))
+        rc = ferr_set(c->err, 400, "ConstraintViolationException",
+                      "You cannot remove the last policy attached to the specified target. You "
+                      "must have at least one attached at all times.");
+    if (!rc) rc = org_detach(c->txn, tid, pid, c->err) < 0 ? -1 : 0;
+    if (!rc) call_resource(c, "AWS::Organizations::Policy", pid);
+    json_decref(have);
+    json_decref(t.doc);
+    json_decref(pol);
+    json_decref(org);
+    return rc;
+}
+
+int orgsvc_list_policies_for_target(call *c, json_t *in, json_t **out)
+{
+    const char *tid = jstr(in, "TargetId"), *type = jstr(in, "Filter");
+    json_t *org = NULL, *ids = NULL;
+    target t = {0};
+    if (begin(c, "organizations:ListPoliciesForTarget", type, &org)) return -1;
+    int rc = check_type(c, type) || orgsvc_check_max(c, in, 20) ||
+                     resolve_target(c, org, tid, &t)
+                 ? -1
+                 : 0;
+    json_decref(t.doc);
+    json_decref(org);
+    if (rc || org_attached(c->txn, tid, type, &ids, c->err)) return -1;
+    json_t *all = json_array(), *v;
+    size_t i;
+    json_array_foreach(ids, i, v) {
+        json_t *pol = NULL;
+        if (org_policy_get(c->txn, json_string_value(v), &pol, c->err) < 0) rc = -1;
+        if (pol) json_array_append(all, (json_t *)summary(pol));
+        json_decref(pol);
+    }
+    json_decref(ids);
+    if (rc) {
+        json_decref(all);
+        return -1;
+    }
+    return page(c, in, all, "Policies", out);
+}
+
+int orgsvc_list_targets_for_policy(call *c, json_t *in, json_t **out)
+{
+    const char *pid = jstr(in, "PolicyId");
+    json_t *org = NULL, *pol = NULL, *att = NULL;
+    if (begin(c, "organizations:ListTargetsForPolicy", NULL, &org)) return -1;
+    int rc = orgsvc_check_max(c, in, 20) || load_policy(c, pid, &pol) ||
+                     attachments(c, pid, NULL, &att)
+                 ? -1
+                 : 0;
+    json_decref(pol);
+    json_t *all = json_array(), *v;
+    size_t i;
+    json_array_foreach(att, i, v) {
+        if (rc) break;
+        target t = {0};
+        const char *tid = sget(v, "TargetId");
+        if (resolve_target(c, org, tid, &t)) {
+            ferr_clear(c->err); /* an attachment whose target is gone is not listed */
+            continue;
+        }
+        json_array_append_new(all, json_pack("{s:s, s:O, s:O, s:s}", "TargetId", tid, "Arn",
+                                             json_object_get(t.doc, "Arn"), "Name",
+                                             json_object_get(t.doc, "Name"), "Type", t.type));
+        json_decref(t.doc);
+    }
+    json_decref(att);
+    json_decref(org);
+    if (rc) {
+        json_decref(all);
+        return -1;
+    }
+    return page(c, in, all, "Targets", out);
+}

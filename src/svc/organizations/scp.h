@@ -1,0 +1,36 @@
+/* Organization policies (service control policies and the other Organizations policy types):
+ * the documents, their attachments to the root, OUs and accounts, and the facts
+ * authorization needs from them (org_authz, svc/authz.h).
+ *
+ * Documents (global: account "" region ""):
+ *   orgpolicy/<p-id>  {"PolicySummary":{Id,Arn,Name,Description,Type,AwsManaged},
+ *                      "Content": JSON text, "Tags": [...]}
+ * Attachments are kept on their targets, as "Policies": [{"Id","Type"}] of the account or
+ * OU document, or of the organization document's "Root" (views strip them), so that
+ * authorization finds an account's SCPs on the documents it reads anyway.
+ * FullAWSAccess (p-FullAWSAccess) is AWS managed: never stored, always there. */
+#ifndef FERRY_ORG_SCP_H
+#define FERRY_ORG_SCP_H
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+#define ORG_FULL_ACCESS_ID "p-FullAWSAccess"
+#define ORG_SCP "SERVICE_CONTROL_POLICY"
+
+/* 1 and *pol (new ref, the stored shape above) when the policy exists, 0 not, -1 error. */
+int org_policy_get(store_txn *t, const char *id, json_t **pol, ferr *e);
+/* 1 when policy type is ENABLED on the organization's root. */
+int org_type_enabled(const json_t *org, const char *type);
+/* Attaches to a root, OU or account that exists; 0 attached, 1 already attached, -1. */
+int org_attach(store_txn *t, const char *target, const char *policy_id, const char *type, ferr *e);
+/* 1 detached, 0 was not attached (or no such target), -1 error. */
+int org_detach(store_txn *t, const char *target, const char *policy_id, ferr *e);
+/* Ids of the policies attached to target, of type (NULL: any), in attachment order: *ids
+ * is a new array of strings (empty for an unknown target). 0 or -1. */
+int org_attached(store_txn *t, const char *target, const char *type, json_t **ids, ferr *e);
+/* AWS: while SCPs are enabled every new OU and account starts with FullAWSAccess. */
+int org_attach_defaults(store_txn *t, const json_t *org, const char *target, ferr *e);
+
+#endif
