@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/json.h"
+#include "proto/overlay.h"
 #include "proto/pcommon.h"
 #include "proto/query.h"
 #include "proto/rest.h"
@@ -37,6 +38,15 @@ static int is_rest(const proto_service *s)
     return s->protocol == PROTO_REST_JSON || s->protocol == PROTO_REST_XML;
 }
 
+/* A json service addressed the query way (a form with Action=, no X-Amz-Target) by clients
+ * older than its move to json: its query view when it has an overlay (overlay.h). */
+static const proto_service *query_past(arena *a, const hreq *r, const proto_service *s)
+{
+    if (s->protocol != PROTO_JSON || !proto_overlay_for(s)) return s;
+    const proto_service *view = proto_query_action(a, r, NULL) ? proto_overlay_query_view(s) : NULL;
+    return view ? view : s;
+}
+
 const proto_service *proto_route(arena *a, const hreq *r, const char *scope_service, ferr *e)
 {
     const char *target = hreq_header(r, "x-amz-target");
@@ -47,7 +57,7 @@ const proto_service *proto_route(arena *a, const hreq *r, const char *scope_serv
     }
     if (scope_service && *scope_service) {
         const proto_service *s = proto_service_by_signing_name(scope_service);
-        if (s) return s;
+        if (s) return target ? s : query_past(a, r, s);
         ferr_set(e, 400, "UnknownService", "The service %.64s is not available", scope_service);
         return NULL;
     }
@@ -58,7 +68,8 @@ const proto_service *proto_route(arena *a, const hreq *r, const char *scope_serv
         const proto_service *any = NULL;
         for (size_t i = 0; i < proto_nservices; i++) {
             const proto_service *s = proto_services[i];
-            if (!is_query(s) || !proto_op_by_name(s, action)) continue;
+            if (!is_query(s) && proto_overlay_for(s)) s = proto_overlay_query_view(s);
+            if (!s || !is_query(s) || !proto_op_by_name(s, action)) continue;
             if (version && !strcmp(version, s->api_version)) return s;
             if (!any) any = s;
         }

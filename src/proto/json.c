@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/enc.h"
+#include "proto/overlay.h"
 
 static const char *type_word(int t)
 {
@@ -289,7 +290,10 @@ void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
     proto_response_header(a, out, "x-amzn-ErrorType", e->code);
     (void)request_id;
     if (svc->query_compatible) {
-        char *q = arena_printf(a, "%s;%s", e->code, e->sender ? "Sender" : "Receiver");
+        /* the code a query client would have seen (overlay.h), e.g.
+         * "AWS.SimpleQueueService.NonExistentQueue;Sender" */
+        char *q = arena_printf(a, "%s;%s", proto_overlay_query_code(svc, e->code, NULL),
+                               e->sender ? "Sender" : "Receiver");
         if (q) proto_response_header(a, out, "x-amzn-query-error", q);
     }
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/enc.h"
+#include "proto/overlay.h"
 #include "proto/pcommon.h"
 #include "proto/xml.h"
 
@@ -273,6 +274,23 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
     }
 }
 
+/* Overlay trait: a member the form may leave out because the request was POSTed to the URL
+ * it names (SQS: QueueUrl, when a client sends the form to the queue's own URL). */
+static void url_member(const proto_service *svc, const proto_shape *ish, const hreq *r, json_t *in)
+{
+    const proto_overlay *ov = proto_overlay_for(svc);
+    if (!ov || !ov->url_member || json_object_get(in, ov->url_member)) return;
+    if (!proto_struct_member(svc, ish, ov->url_member) || !r->raw_path[0] || !strcmp(r->raw_path, "/"))
+        return;
+    buf b;
+    buf_init(&b, 4096);
+    buf_printf(&b, "%s://%s%s", r->secure ? "https" : "http", r->host[0] ? r->host : "localhost",
+               r->raw_path);
+    if (!b.failed && enc_utf8_valid(b.p, b.len))
+        json_object_set_new(in, ov->url_member, json_stringn(b.p, b.len));
+    buf_dispose(&b);
+}
+
 int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,
                        json_t **input, ferr *e)
 {
@@ -304,6 +322,7 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
         proto_vctx_dispose(&v);
         return ferr_oom(e);
     }
+    if (ish) url_member(svc, ish, r, in);
     if (ish) proto_check_required(&v, svc, ish, in, 0);
     int rc = proto_vctx_finish(&v, e);
     proto_vctx_dispose(&v);
@@ -346,9 +365,13 @@ void proto_query_encode_error(const proto_service *svc, const ferr *e, const cha
         buf_putc(b, '"');
     }
     buf_printf(b, "><Error><Type>%s</Type><Code>", e->sender ? "Sender" : "Receiver");
-    proto_xml_escape(b, e->code, strlen(e->code));
+    /* a json service's query view: the query name of the error (overlay.h) */
+    const char *qmsg = NULL;
+    const char *code = svc ? proto_overlay_query_code(svc, e->code, &qmsg) : e->code;
+    const char *msg = qmsg ? qmsg : e->message;
+    proto_xml_escape(b, code, strlen(code));
     buf_puts(b, "</Code><Message>");
-    proto_xml_escape(b, e->message, strlen(e->message));
+    proto_xml_escape(b, msg, strlen(msg));
     buf_puts(b, "</Message></Error><RequestId>");
     if (request_id) proto_xml_escape(b, request_id, strlen(request_id));
     buf_puts(b, "</RequestId></ErrorResponse>");

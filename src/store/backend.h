@@ -22,6 +22,20 @@ typedef struct store_backend {
     int (*audit_append)(void *txn, const audit_rec *r, ferr *e);
     int (*audit_query)(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
     int (*reset)(void *impl, ferr *e);
+    /* message queues (store.h) */
+    int (*mq_put)(void *txn, const char *queue, store_msg *m, ferr *e);
+    int (*mq_get)(void *txn, const char *queue, int64_t seq, store_mq_cb cb, void *ud, ferr *e);
+    int (*mq_update)(void *txn, const char *queue, const store_msg *m, ferr *e);
+    int (*mq_del)(void *txn, const char *queue, int64_t seq, ferr *e);
+    int (*mq_scan)(void *txn, const char *queue, const store_mq_scan_opts *o, store_mq_cb cb,
+                   void *ud, ferr *e);
+    int (*mq_count)(void *txn, const char *queue, double now, store_mq_counts *out, ferr *e);
+    int (*mq_next_visible)(void *txn, const char *queue, double now, double *at, ferr *e);
+    long long (*mq_purge)(void *txn, const char *queue, int keys, ferr *e);
+    int (*mq_key_get)(void *txn, const char *queue, const char *key, double now, char **value,
+                      int64_t *num, ferr *e);
+    int (*mq_key_put)(void *txn, const char *queue, const char *key, double now,
+                      double expires_at, const char *value, int64_t num, ferr *e);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -19,7 +19,14 @@
 
 #include "backend.h"
 
-enum { ST_GET, ST_PUT, ST_INSERT, ST_DEL, ST_AUDIT, ST_COUNT };
+enum {
+    ST_GET, ST_PUT, ST_INSERT, ST_DEL, ST_AUDIT,
+    ST_MQ_PUT, ST_MQ_GET, ST_MQ_UPDATE, ST_MQ_DEL, ST_MQ_SCAN, ST_MQ_SCAN_GROUPS, ST_MQ_COUNT,
+    ST_MQ_NEXT, ST_MQ_PURGE, ST_MQ_PURGE_KEYS, ST_MQ_KEY_GET, ST_MQ_KEY_PUT, ST_MQ_KEY_EXPIRE,
+    ST_COUNT
+};
+
+#define MQ_COLS "seq,id,grp,sent_at,visible_at,expires_at,receives,first_receive,receipt,doc"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_GET] = "SELECT doc FROM docs WHERE kind=?1 AND account=?2 AND region=?3 AND id=?4",
@@ -30,6 +37,33 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "principal_type,username,access_key,service,event_source,operation,source_ip,"
                  "user_agent,read_only,status,error_code,error_message,resources) "
                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+    [ST_MQ_PUT] = "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
+                  "receipt,doc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_MQ_GET] = "SELECT " MQ_COLS " FROM mq WHERE seq=?2 AND queue=?1",
+    [ST_MQ_UPDATE] = "UPDATE mq SET visible_at=?3, receives=?4, first_receive=?5, receipt=?6"
+                     " WHERE seq=?2 AND queue=?1",
+    [ST_MQ_DEL] = "DELETE FROM mq WHERE seq=?2 AND queue=?1",
+    [ST_MQ_SCAN] = "SELECT " MQ_COLS " FROM mq WHERE queue=?1 AND visible_at<=?2"
+                   " ORDER BY visible_at LIMIT ?3",
+    /* FIFO-style groups: in order, skipping groups with an earlier message still hidden or
+     * any message in flight (mq_order and mq_group are partial indexes on grouped rows; the
+     * order index covers the filter, so a scan stops after `limit` eligible rows) */
+    [ST_MQ_SCAN_GROUPS] = "SELECT " MQ_COLS " FROM mq AS m INDEXED BY mq_order WHERE queue=?1"
+                          " AND grp<>''"
+                          " AND visible_at<=?2 AND NOT EXISTS(SELECT 1 FROM mq AS o"
+                          " WHERE o.queue=?1 AND o.grp=m.grp AND o.grp<>'' AND o.visible_at>?2"
+                          " AND (o.receives>0 OR o.seq<m.seq)) ORDER BY seq LIMIT ?3",
+    [ST_MQ_COUNT] = "SELECT coalesce(sum(visible_at<=?2 AND expires_at>?2),0),"
+                    " coalesce(sum(visible_at>?2 AND receives>0 AND expires_at>?2),0),"
+                    " coalesce(sum(visible_at>?2 AND receives=0 AND expires_at>?2),0)"
+                    " FROM mq WHERE queue=?1",
+    [ST_MQ_NEXT] = "SELECT min(visible_at) FROM mq WHERE queue=?1 AND visible_at>?2",
+    [ST_MQ_PURGE] = "DELETE FROM mq WHERE queue=?1",
+    [ST_MQ_PURGE_KEYS] = "DELETE FROM mq_keys WHERE queue=?1",
+    [ST_MQ_KEY_GET] = "SELECT value,num FROM mq_keys WHERE queue=?1 AND key=?2 AND expires_at>?3",
+    [ST_MQ_KEY_PUT] = "INSERT OR REPLACE INTO mq_keys(queue,key,expires_at,value,num)"
+                      " VALUES(?1,?2,?3,?4,?5)",
+    [ST_MQ_KEY_EXPIRE] = "DELETE FROM mq_keys WHERE queue=?1 AND expires_at<=?2",
 };
 
 /* Versioned migrations: index i brings the schema from version i to i+1. Never edit a
@@ -43,6 +77,17 @@ static const char *const migrations[] = {
     " operation TEXT, source_ip TEXT, user_agent TEXT, read_only INTEGER, status INTEGER,"
     " error_code TEXT, error_message TEXT, resources TEXT);"
     "CREATE INDEX audit_account_time ON audit(account, time);",
+    /* 1 -> 2: message queues (store_mq_*). seq is the arrival order and never reused. */
+    "CREATE TABLE mq(seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+    " id TEXT NOT NULL, grp TEXT NOT NULL, sent_at REAL NOT NULL, visible_at REAL NOT NULL,"
+    " expires_at REAL NOT NULL, receives INTEGER NOT NULL, first_receive REAL NOT NULL,"
+    " receipt TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX mq_visible ON mq(queue, visible_at);"
+    "CREATE INDEX mq_order ON mq(queue, seq, visible_at, grp) WHERE grp<>'';"
+    "CREATE INDEX mq_group ON mq(queue, grp, visible_at) WHERE grp<>'';"
+    "CREATE TABLE mq_keys(queue TEXT NOT NULL, key TEXT NOT NULL, expires_at REAL NOT NULL,"
+    " value TEXT, num INTEGER, PRIMARY KEY(queue, key)) WITHOUT ROWID;"
+    "CREATE INDEX mq_keys_expiry ON mq_keys(queue, expires_at);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -499,11 +544,220 @@ static int sq_reset(void *impl, ferr *e)
     conn *c = pool_get(s, e);
     if (!c) return -1;
     pthread_mutex_lock(&s->write_mu);
-    int rc = exec(c->db, "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; COMMIT;", e);
+    int rc = exec(c->db, "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; DELETE FROM mq;"
+                         " DELETE FROM mq_keys; COMMIT;", e);
     if (rc) exec(c->db, "ROLLBACK", NULL);
     pthread_mutex_unlock(&s->write_mu);
     pool_put(s, c);
     return rc;
+}
+
+/* ---- message queues ---- */
+
+static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
+{
+    store_msg m = {
+        .seq = sqlite3_column_int64(st, 0),
+        .id = col(st, 1),
+        .group = col(st, 2),
+        .sent_at = sqlite3_column_double(st, 3),
+        .visible_at = sqlite3_column_double(st, 4),
+        .expires_at = sqlite3_column_double(st, 5),
+        .receives = sqlite3_column_int(st, 6),
+        .first_receive = sqlite3_column_double(st, 7),
+        .receipt = col(st, 8),
+        .doc = col(st, 9),
+    };
+    if (!m.id) m.id = "";
+    if (!m.group) m.group = "";
+    if (!m.receipt) m.receipt = "";
+    if (!m.doc) m.doc = "{}";
+    return cb(ud, &m);
+}
+
+static int sq_mq_put(void *txn, const char *queue, store_msg *m, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_PUT];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, m->id ? m->id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->group ? m->group : "", -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, m->sent_at);
+    sqlite3_bind_double(st, 5, m->visible_at);
+    sqlite3_bind_double(st, 6, m->expires_at);
+    sqlite3_bind_int(st, 7, m->receives);
+    sqlite3_bind_double(st, 8, m->first_receive);
+    sqlite3_bind_text(st, 9, m->receipt ? m->receipt : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, m->doc ? m->doc : "{}", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : sqerr(e, t->c->db, "mq put");
+    if (!ret) m->seq = sqlite3_last_insert_rowid(t->c->db);
+    stmt_done(st);
+    return ret;
+}
+
+static int sq_mq_get(void *txn, const char *queue, int64_t seq, store_mq_cb cb, void *ud, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_GET];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        mq_row(st, cb, ud);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = sqerr(e, t->c->db, "mq get");
+    }
+    stmt_done(st);
+    return ret;
+}
+
+static int sq_mq_update(void *txn, const char *queue, const store_msg *m, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_UPDATE];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, m->seq);
+    sqlite3_bind_double(st, 3, m->visible_at);
+    sqlite3_bind_int(st, 4, m->receives);
+    sqlite3_bind_double(st, 5, m->first_receive);
+    sqlite3_bind_text(st, 6, m->receipt ? m->receipt : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? (sqlite3_changes(t->c->db) > 0) : sqerr(e, t->c->db, "mq update");
+    stmt_done(st);
+    return ret;
+}
+
+static int sq_mq_del(void *txn, const char *queue, int64_t seq, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_DEL];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? (sqlite3_changes(t->c->db) > 0) : sqerr(e, t->c->db, "mq del");
+    stmt_done(st);
+    return ret;
+}
+
+static int sq_mq_scan(void *txn, const char *queue, const store_mq_scan_opts *o, store_mq_cb cb,
+                      void *ud, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[o->ordered_groups ? ST_MQ_SCAN_GROUPS : ST_MQ_SCAN];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, o->now);
+    sqlite3_bind_int(st, 3, o->limit > 0 ? o->limit : 1);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if (mq_row(st, cb, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE) n = sqerr(e, t->c->db, "mq scan");
+    stmt_done(st);
+    return n;
+}
+
+static int sq_mq_count(void *txn, const char *queue, double now, store_mq_counts *out, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_COUNT];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, now);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        out->visible = sqlite3_column_int64(st, 0);
+        out->inflight = sqlite3_column_int64(st, 1);
+        out->delayed = sqlite3_column_int64(st, 2);
+    } else {
+        ret = sqerr(e, t->c->db, "mq count");
+    }
+    stmt_done(st);
+    return ret;
+}
+
+static int sq_mq_next_visible(void *txn, const char *queue, double now, double *at, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_NEXT];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, now);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            *at = sqlite3_column_double(st, 0);
+            ret = 1;
+        }
+    } else {
+        ret = sqerr(e, t->c->db, "mq next");
+    }
+    stmt_done(st);
+    return ret;
+}
+
+static long long sq_mq_purge(void *txn, const char *queue, int keys, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_PURGE];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    long long n = rc == SQLITE_DONE ? sqlite3_changes(t->c->db) : sqerr(e, t->c->db, "mq purge");
+    stmt_done(st);
+    if (n >= 0 && keys) {
+        st = t->c->st[ST_MQ_PURGE_KEYS];
+        sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) n = sqerr(e, t->c->db, "mq purge keys");
+        stmt_done(st);
+    }
+    return n;
+}
+
+static int sq_mq_key_get(void *txn, const char *queue, const char *key, double now, char **value,
+                         int64_t *num, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_KEY_GET];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, now);
+    int rc = sqlite3_step(st), ret = 0;
+    if (value) *value = NULL;
+    if (rc == SQLITE_ROW) {
+        ret = 1;
+        const char *v = col(st, 0);
+        if (value && v && !(*value = strdup(v))) ret = ferr_oom(e);
+        if (num) *num = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        ret = sqerr(e, t->c->db, "mq key get");
+    }
+    stmt_done(st);
+    return ret;
+}
+
+static int sq_mq_key_put(void *txn, const char *queue, const char *key, double now,
+                         double expires_at, const char *value, int64_t num, ferr *e)
+{
+    sqtxn *t = txn;
+    sqlite3_stmt *st = t->c->st[ST_MQ_KEY_EXPIRE];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, now);
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    if (rc != SQLITE_DONE) return sqerr(e, t->c->db, "mq key expire");
+    st = t->c->st[ST_MQ_KEY_PUT];
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, expires_at);
+    bind_opt(st, 4, value);
+    sqlite3_bind_int64(st, 5, num);
+    rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : sqerr(e, t->c->db, "mq key put");
+    stmt_done(st);
+    return ret;
 }
 
 const store_backend store_sqlite_backend = {
@@ -522,4 +776,14 @@ const store_backend store_sqlite_backend = {
     .audit_append = sq_audit_append,
     .audit_query = sq_audit_query,
     .reset = sq_reset,
+    .mq_put = sq_mq_put,
+    .mq_get = sq_mq_get,
+    .mq_update = sq_mq_update,
+    .mq_del = sq_mq_del,
+    .mq_scan = sq_mq_scan,
+    .mq_count = sq_mq_count,
+    .mq_next_visible = sq_mq_next_visible,
+    .mq_purge = sq_mq_purge,
+    .mq_key_get = sq_mq_key_get,
+    .mq_key_put = sq_mq_key_put,
 };

@@ -139,6 +139,64 @@ int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, voi
     return t->s->be->audit_query(t->impl, q, cb, ud, e);
 }
 
+int store_mq_put(store_txn *t, const char *queue, store_msg *m, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->mq_put(t->impl, queue, m, e);
+}
+
+int store_mq_get(store_txn *t, const char *queue, int64_t seq, store_mq_cb cb, void *ud, ferr *e)
+{
+    return t->s->be->mq_get(t->impl, queue, seq, cb, ud, e);
+}
+
+int store_mq_update(store_txn *t, const char *queue, const store_msg *m, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->mq_update(t->impl, queue, m, e);
+}
+
+int store_mq_del(store_txn *t, const char *queue, int64_t seq, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->mq_del(t->impl, queue, seq, e);
+}
+
+int store_mq_scan(store_txn *t, const char *queue, const store_mq_scan_opts *o, store_mq_cb cb,
+                  void *ud, ferr *e)
+{
+    return t->s->be->mq_scan(t->impl, queue, o, cb, ud, e);
+}
+
+int store_mq_count(store_txn *t, const char *queue, double now, store_mq_counts *out, ferr *e)
+{
+    return t->s->be->mq_count(t->impl, queue, now, out, e);
+}
+
+int store_mq_next_visible(store_txn *t, const char *queue, double now, double *at, ferr *e)
+{
+    return t->s->be->mq_next_visible(t->impl, queue, now, at, e);
+}
+
+long long store_mq_purge(store_txn *t, const char *queue, int keys, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->mq_purge(t->impl, queue, keys, e);
+}
+
+int store_mq_key_get(store_txn *t, const char *queue, const char *key, double now, char **value,
+                     int64_t *num, ferr *e)
+{
+    return t->s->be->mq_key_get(t->impl, queue, key, now, value, num, e);
+}
+
+int store_mq_key_put(store_txn *t, const char *queue, const char *key, double now,
+                     double expires_at, const char *value, int64_t num, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->mq_key_put(t->impl, queue, key, now, expires_at, value, num, e);
+}
+
 int store_reset(store *s, ferr *e)
 {
     return s->be->reset(s->impl, e);

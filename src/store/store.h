@@ -76,6 +76,69 @@ typedef struct audit_query {
 typedef int (*store_audit_cb)(void *ud, int64_t seq, const audit_rec *r);
 int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
 
+/* ---- Message queues ----
+ * Ordered messages with visibility times, for queue services. A queue is a key the service
+ * chooses (an id it keeps in its own document); each message has the store's arrival
+ * sequence, an optional ordering group, times, a receive count and the service's own
+ * document, which the store never looks into. Strings are borrowed: in callbacks they live
+ * until the callback returns. */
+typedef struct store_msg {
+    int64_t seq;          /* assigned by store_mq_put: increasing, never reused */
+    const char *id;       /* the service's message id */
+    const char *group;    /* ordering group, "" = none */
+    double sent_at;
+    double visible_at;    /* hidden before (a delay, or in flight after a hand-out) */
+    double expires_at;    /* retention: never handed out at or after */
+    int receives;         /* times handed out */
+    double first_receive; /* 0 = never */
+    const char *receipt;  /* token of the latest hand-out, "" = none */
+    const char *doc;      /* the service's document (JSON text) */
+} store_msg;
+
+typedef int (*store_mq_cb)(void *ud, const store_msg *m);
+
+/* Appends m to queue; sets m->seq. */
+int store_mq_put(store_txn *t, const char *queue, store_msg *m, ferr *e);
+/* 1 and cb called when seq is in queue, 0 absent, -1 error. */
+int store_mq_get(store_txn *t, const char *queue, int64_t seq, store_mq_cb cb, void *ud, ferr *e);
+/* Writes m's visible_at, receives, first_receive and receipt (by m->seq). 1 updated, 0 gone. */
+int store_mq_update(store_txn *t, const char *queue, const store_msg *m, ferr *e);
+/* 1 deleted, 0 absent. */
+int store_mq_del(store_txn *t, const char *queue, int64_t seq, ferr *e);
+
+typedef struct store_mq_scan_opts {
+    double now;
+    int limit;          /* at most this many (> 0) */
+    /* Ordered groups: messages in seq order, and none from a group that has an earlier
+     * message still hidden or any message handed out and not yet visible again (FIFO
+     * message groups). Otherwise: visible messages, longest visible first. */
+    int ordered_groups;
+} store_mq_scan_opts;
+/* Messages visible at o->now (expired ones included: the caller drops them). Calls cb for
+ * each until it returns non-zero. Returns the number given, or -1. Read them all before
+ * changing any: cb must not write to the store. */
+int store_mq_scan(store_txn *t, const char *queue, const store_mq_scan_opts *o, store_mq_cb cb,
+                  void *ud, ferr *e);
+
+typedef struct store_mq_counts {
+    long long visible;  /* visible at now, not expired */
+    long long inflight; /* handed out, hidden until their visibility ends */
+    long long delayed;  /* never handed out, hidden until their delay ends */
+} store_mq_counts;
+int store_mq_count(store_txn *t, const char *queue, double now, store_mq_counts *out, ferr *e);
+/* The earliest visible_at after now among the queue's messages: 1 and *at, 0 none. */
+int store_mq_next_visible(store_txn *t, const char *queue, double now, double *at, ferr *e);
+/* Deletes every message of queue (and with keys, its keys too). Returns the count, or -1. */
+long long store_mq_purge(store_txn *t, const char *queue, int keys, ferr *e);
+
+/* Short-lived keys per queue (deduplication ids, request attempt ids). get: 1 when key is
+ * there and expires after now (*value: a new malloc'd string or NULL; *num), 0 not, -1
+ * error. put replaces; it also drops the queue's keys that expired by expires_at's now. */
+int store_mq_key_get(store_txn *t, const char *queue, const char *key, double now, char **value,
+                     int64_t *num, ferr *e);
+int store_mq_key_put(store_txn *t, const char *queue, const char *key, double now,
+                     double expires_at, const char *value, int64_t num, ferr *e);
+
 /* Empties every table (ferry serve --auth open, POST /_ferry/reset). */
 int store_reset(store *s, ferr *e);
 
