@@ -1,0 +1,117 @@
+/* Shared inside src/svc/sns/: ARNs, documents and checks the operation files use.
+ *
+ * Documents (JSON in the store):
+ *   sns_topic  (owner, region, name)          {"Name", "TopicArn", "Owner", "Attributes": {settable
+ *                                              attributes as strings}, "Tags": {k: v},
+ *                                              "SubscriptionsDeleted", "Seq" (FIFO)}
+ *   sns_sub    (topic owner, region, "name:uuid") see engine/delivery.h
+ *   sns_mysub  (subscriber, region, subscription ARN) {"TopicAccount", "Key"}: ListSubscriptions
+ *   sns_dedup  (topic owner, region, "name:dedupid") {"MessageId", "SequenceNumber", "Time"}
+ *   sns_msg, sns_dlv: see engine/delivery.h */
+#ifndef FERRY_SNS_INT_H
+#define FERRY_SNS_INT_H
+#include "svc/svc.h"
+
+#define SNS_KIND_TOPIC "sns_topic"
+#define SNS_KIND_MYSUB "sns_mysub"
+#define SNS_KIND_DEDUP "sns_dedup"
+
+#define SNS_MAX_MESSAGE 262144 /* AWS: 256 KiB, message and attributes together */
+#define SNS_PAGE 100           /* AWS pages ListTopics and ListSubscriptions* by 100 */
+
+/* The parts of arn:aws:sns:REGION:ACCOUNT:TOPIC[:SUBSCRIPTION-ID]. */
+typedef struct sns_arn {
+    char region[32];
+    char account[13];
+    char topic[257];
+    char sub[64]; /* "" for a topic ARN */
+} sns_arn;
+
+/* 0 when arn is a topic ARN (want_sub=0) or a subscription ARN (want_sub=1). */
+int sns_parse_arn(const char *arn, int want_sub, sns_arn *out);
+
+/* InvalidParameter "Invalid parameter: <what>". */
+int sns_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* NotFound "Topic does not exist" (404). */
+int sns_topic_not_found(call *c);
+
+/* Loads the topic named by arn (param names the input member for the message of a
+ * malformed ARN). 0 with *topic (caller decrefs) and *a, or -1 (InvalidParameter,
+ * NotFound). */
+int sns_load_topic(call *c, const char *arn, const char *param, json_t **topic, sns_arn *a);
+store_key sns_topic_key(const sns_arn *a);
+
+/* Authorizes action ("sns:Publish") on the topic with its Policy as the resource
+ * policy. AWS's SNS names a refusal AuthorizationError (403). */
+int sns_authorize(call *c, const char *action, const json_t *topic);
+
+/* The topic Policy AWS writes for a new topic: every principal of the owner account may
+ * use the topic (Condition StringEquals AWS:SourceOwner = owner). New string. */
+char *sns_default_policy(const char *topic_arn, const char *owner);
+
+int sns_is_fifo(const json_t *topic);
+const char *sns_topic_attr(const json_t *topic, const char *name); /* borrowed, NULL */
+
+/* Validates one topic attribute (for CreateTopic when creating=1, else
+ * SetTopicAttributes). prefix starts the error message. */
+int sns_check_topic_attr(call *c, const char *name, const char *value, int fifo, int creating,
+                         const char *prefix);
+/* Validates one subscription attribute for protocol. prefix as above. */
+int sns_check_sub_attr(call *c, const char *name, const char *value, const char *protocol,
+                       const char *prefix);
+
+/* Operation handlers, by file. */
+int sns_create_topic(call *c, json_t *in, json_t **out);
+int sns_delete_topic(call *c, json_t *in, json_t **out);
+int sns_list_topics(call *c, json_t *in, json_t **out);
+int sns_get_topic_attributes(call *c, json_t *in, json_t **out);
+int sns_set_topic_attributes(call *c, json_t *in, json_t **out);
+int sns_add_permission(call *c, json_t *in, json_t **out);
+int sns_remove_permission(call *c, json_t *in, json_t **out);
+int sns_tag_resource(call *c, json_t *in, json_t **out);
+int sns_untag_resource(call *c, json_t *in, json_t **out);
+int sns_list_tags(call *c, json_t *in, json_t **out);
+
+int sns_subscribe(call *c, json_t *in, json_t **out);
+int sns_confirm_subscription(call *c, json_t *in, json_t **out);
+int sns_unsubscribe(call *c, json_t *in, json_t **out);
+int sns_list_subscriptions(call *c, json_t *in, json_t **out);
+int sns_list_subscriptions_by_topic(call *c, json_t *in, json_t **out);
+int sns_get_subscription_attributes(call *c, json_t *in, json_t **out);
+int sns_set_subscription_attributes(call *c, json_t *in, json_t **out);
+
+int sns_publish(call *c, json_t *in, json_t **out);
+int sns_publish_batch(call *c, json_t *in, json_t **out);
+
+/* Unauthenticated paths the SubscribeURL and UnsubscribeURL use (snshttp.c): confirm
+ * by token, unsubscribe by ARN. Run inside svc_exec like an operation. */
+int sns_confirm_by_token(call *c, json_t *in, json_t **out);
+int sns_unsubscribe_by_url(call *c, json_t *in, json_t **out);
+
+/* Subscriptions of a topic in ARN order: calls cb until it returns non-zero. */
+typedef int (*sns_sub_cb)(void *ud, json_t *sub);
+int sns_each_sub(call *c, const sns_arn *topic, sns_sub_cb cb, void *ud);
+
+/* Publish's cached view of a topic's deliverable subscriptions (subcache.c). */
+typedef struct sns_filter sns_filter;
+typedef struct sns_sub_entry {
+    char *arn;
+    const char *proto;  /* "sqs", "lambda", "http", "https" */
+    sns_filter *filter; /* NULL: takes every message */
+    int broken;         /* its stored filter policy no longer parses: takes none */
+} sns_sub_entry;
+typedef struct sns_subs sns_subs;
+/* The topic's confirmed SQS, Lambda and HTTP/S subscriptions (caller releases). */
+sns_subs *sns_subs_get(call *c, const sns_arn *topic);
+const sns_sub_entry *sns_subs_items(const sns_subs *s, size_t *n);
+void sns_subs_release(sns_subs *s);
+/* sns_load_topic for Publish: the document may be shared, read it only. */
+int sns_load_topic_ro(call *c, const char *arn, const char *param, json_t **topic, sns_arn *a);
+/* Call on every change to subscriptions or topics: cached views are read again. */
+void sns_subs_changed(void);
+
+/* Deletes a subscription, its owner index and (for confirmed HTTP/S ones) sends the
+ * UnsubscribeConfirmation. */
+int sns_delete_sub(call *c, const json_t *sub, int notify);
+
+#endif

@@ -1,0 +1,108 @@
+#include "snshttp.h"
+
+#include <string.h>
+
+#include "base/enc.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "engine/delivery.h"
+#include "sns_int.h"
+
+/* Value of name in the raw query string, decoded into a; NULL when absent. */
+static const char *param(arena *a, const char *q, const char *name)
+{
+    size_t n = strlen(name);
+    while (q && *q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        if (len > n && q[n] == '=' && !strncmp(q, name, n)) {
+            size_t out;
+            return enc_url_decode(a, q + n + 1, len - n - 1, 1, &out);
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+static void text(proto_response *resp, int status, const char *ct, const char *body)
+{
+    proto_response_init(resp);
+    resp->status = status;
+    buf_puts(&resp->body, body);
+    resp->content_type = ct;
+}
+
+/* Runs fn as op for an unsigned caller, recorded in the audit trail of the account that
+ * owns arn. */
+static void run(ferry_env *env, arena *a, const hreq *r, const char *op, svc_fn fn, const char *arn,
+                int is_sub, json_t *in, proto_response *resp)
+{
+    const proto_service *svc = proto_service_by_signing_name("sns");
+    const proto_op *pop = svc ? proto_op_by_name(svc, op) : NULL;
+    char rid[37];
+    ids_uuid(rid);
+    ferr e = {0};
+    sns_arn sa;
+    if (!svc || !pop) {
+        text(resp, 500, "text/plain", "sns model missing\n");
+        return;
+    }
+    if (sns_parse_arn(arn, is_sub, &sa)) {
+        ferr_set(&e, 400, "InvalidParameter", "Invalid parameter: %s", is_sub ? "SubscriptionArn" : "TopicArn");
+        proto_encode_error(a, svc, &e, rid, resp);
+        return;
+    }
+    principal who;
+    memset(&who, 0, sizeof(who));
+    who.kind = PRIN_ANONYMOUS;
+    memcpy(who.account, sa.account, sizeof(who.account));
+    call c = {.a = a, .env = env, .request_id = rid, .service = "sns", .op = op, .account = sa.account,
+              .region = sa.region, .who = &who, .http = r, .err = &e};
+    svc_op o = {op, fn, 0};
+    json_t *out = NULL;
+    if (svc_exec(&c, &o, in, &out)) {
+        log_info("sns: %s by URL refused: %s %s", op, e.code, e.message);
+        svc_audit(&c, NULL, 0, e.status);
+        proto_encode_error(a, svc, &e, rid, resp);
+        return;
+    }
+    if (proto_encode(a, svc, pop, out, rid, resp)) text(resp, 500, "text/plain", "encoding failed\n");
+    json_decref(out);
+}
+
+int sns_http_endpoint(ferry_env *env, const hreq *r, proto_response *resp)
+{
+    const char *p = r->raw_path;
+    if (strncmp(p, "/_ferry/sns/", 12)) return 0;
+    p += 12;
+    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+        text(resp, 405, "text/plain", "method not allowed\n");
+        return 1;
+    }
+    if (!strcmp(p, "cert.pem")) {
+        const char *pem = delivery_cert_pem();
+        if (pem) text(resp, 200, "application/x-pem-file", pem);
+        else text(resp, 503, "text/plain", "the delivery engine is not running\n");
+        return 1;
+    }
+    arena *a = arena_new(4096);
+    if (!a) {
+        text(resp, 500, "text/plain", "out of memory\n");
+        return 1;
+    }
+    if (!strcmp(p, "confirm")) {
+        const char *topic = param(a, r->raw_query, "TopicArn"), *token = param(a, r->raw_query, "Token");
+        json_t *in = json_pack("{s:s?, s:s?}", "TopicArn", topic, "Token", token);
+        run(env, a, r, "ConfirmSubscription", sns_confirm_by_token, topic ? topic : "", 0, in, resp);
+        json_decref(in);
+    } else if (!strcmp(p, "unsubscribe")) {
+        const char *sub = param(a, r->raw_query, "SubscriptionArn");
+        json_t *in = json_pack("{s:s?}", "SubscriptionArn", sub);
+        run(env, a, r, "Unsubscribe", sns_unsubscribe_by_url, sub ? sub : "", 1, in, resp);
+        json_decref(in);
+    } else {
+        text(resp, 404, "text/plain", "no such ferry endpoint\n");
+    }
+    arena_free(a);
+    return 1;
+}
