@@ -2,8 +2,12 @@
 
 #include <stddef.h>
 
+#include "delivery.h"
+#include "stacks/engine.h"
+
 static const engine_def *const registry[] = {
-    NULL, /* engines register here */
+    &delivery_engine, /* SNS fan-out (engine/delivery.c) */
+    &cfn_engine,      /* after delivery: stack events publish to SNS; stops first */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
+#include "svc/sns/snshttp.h"
 
 #define FERRY_VERSION "0.1.0"
 
@@ -63,6 +64,7 @@ static int ferry_endpoint(gateway *g, const hreq *r, proto_response *resp)
 {
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
+    if (sns_http_endpoint(g->env, r, resp)) return 1; /* /_ferry/sns/: cert, SubscribeURL, UnsubscribeURL */
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
         json_response(resp, 200,
                       json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version",
@@ -173,7 +175,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     memset(&who, 0, sizeof(who));
     int have_who = 0, read_only = 0;
     call c = {.a = a, .env = g->env, .request_id = rid, .http = r, .err = &e,
-              .resumed = w->resumed, .final = w->final};
+              .resumed = w->resumed, .final = w->final,
+              .wait_until = w->resumed ? w->deadline : 0}; /* a resumed poll keeps its deadline */
     sigv4_auth sa;
     memset(&sa, 0, sizeof(sa));
     const proto_service *svc = NULL;

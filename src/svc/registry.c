@@ -4,12 +4,21 @@
 
 #include "svc.h"
 
-extern const svc_def svc_sts, svc_organizations, svc_cloudtrail;
+extern const svc_def svc_sts, svc_organizations, svc_cloudtrail, svc_iam;
+extern const svc_def svc_accessanalyzer;
+extern const svc_def svc_sqs;
+extern const svc_def svc_cloudformation;
+extern const svc_def svc_sns;
 
 static const svc_def *const registry[] = {
     &svc_sts,
     &svc_organizations,
     &svc_cloudtrail,
+    &svc_iam,
+    &svc_accessanalyzer,
+    &svc_sqs,
+    &svc_cloudformation,
+    &svc_sns,
 };
 
 const svc_def *svc_find(const char *name)

@@ -22,7 +22,9 @@ typedef struct cfn_pctx {
 
 /* A provider's result for create/update: {"PhysicalResourceId": "...",
  * "Ref": "..." (optional, defaults to PhysicalResourceId), "Attributes": {"Arn": ..., ...}}
- * — Ref and GetAtt values exactly as AWS documents them for the type. */
+ * — Ref and GetAtt values exactly as AWS documents them for the type. An update result
+ * without "Attributes" keeps the previous ones (AWS::IAM::AccessKey cannot read its
+ * SecretAccessKey again). */
 typedef struct cfn_provider {
     const char *type;                      /* "AWS::SQS::Queue" */
     int (*create)(cfn_pctx *p, const json_t *props, json_t **result);
@@ -36,6 +38,9 @@ typedef struct cfn_provider {
      * optional): names generated as AWS does ("STACK-LOGICALID-RANDOM") when absent. */
     const char *name_property;
     int name_max;                          /* AWS's length limit for generated names */
+    /* Boolean property that makes a generated name end in ".fifo" ("FifoQueue", "FifoTopic"),
+     * or NULL. */
+    const char *fifo_property;
 } cfn_provider;
 
 /* The registry (providers.c): NULL when the type is not supported. */

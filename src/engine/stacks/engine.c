@@ -1,0 +1,2049 @@
+/* The stack engine. One runner thread per stack with work (its status is *_IN_PROGRESS);
+ * a runner executes the phase its status names, resources as a dependency graph with up to
+ * PARALLEL independent steps at once, each step committed before and after the provider
+ * call. A runner that finds a resource still *_IN_PROGRESS at the start of a phase knows the
+ * server stopped without finishing it (kill -9): a forward phase then fails and rolls back,
+ * a backward phase does the step again.
+ *
+ * AWS statuses: CREATE_IN_PROGRESS -> CREATE_COMPLETE | ROLLBACK_IN_PROGRESS ->
+ * ROLLBACK_COMPLETE; UPDATE_IN_PROGRESS -> UPDATE_COMPLETE_CLEANUP_IN_PROGRESS ->
+ * UPDATE_COMPLETE | UPDATE_ROLLBACK_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS
+ * -> UPDATE_ROLLBACK_COMPLETE; DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED. */
+#include "engine.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "stackset.h"
+#include "template.h"
+
+#define PARALLEL 8
+
+extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
+    cfn_provider_cfn_waitcondition, cfn_provider_ferry_test;
+
+const cfn_provider *cfn_find_provider(const char *type)
+{
+    if (!type) return NULL;
+    if (!strcmp(type, "AWS::CloudFormation::WaitConditionHandle")) return &cfn_provider_cfn_waithandle;
+    if (!strcmp(type, "AWS::CloudFormation::WaitCondition")) return &cfn_provider_cfn_waitcondition;
+    if (!strcmp(type, "AWS::CloudFormation::Stack")) return &cfn_provider_cfn_stack;
+    /* test-only type, present when the server was started with FERRY_CFN_TEST_TYPES=1 */
+    if (!strcmp(type, "Ferry::Test::Resource")) {
+        const char *t = getenv("FERRY_CFN_TEST_TYPES");
+        return t && *t == '1' ? &cfn_provider_ferry_test : NULL;
+    }
+    return cfn_provider_find(type);
+}
+
+int cfn_status_busy(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 12 && !strcmp(s + n - 12, "_IN_PROGRESS") && strcmp(s, "REVIEW_IN_PROGRESS");
+}
+
+/* ------------------------------------------------------------------ storage */
+
+int cfn_stack_find(store_txn *t, const char *account, const char *region, const char *name_or_id,
+                   json_t **stack, ferr *e)
+{
+    char uuid[64] = "";
+    if (!name_or_id || !*name_or_id) return 0;
+    if (!strncmp(name_or_id, "arn:", 4)) {
+        /* arn:aws:cloudformation:REGION:ACCT:stack/NAME/UUID */
+        const char *last = strrchr(name_or_id, '/');
+        if (!last || strlen(last + 1) >= sizeof(uuid)) return 0;
+        snprintf(uuid, sizeof(uuid), "%s", last + 1);
+    } else {
+        store_key nk = {"cfn.name", account, region, name_or_id};
+        json_t *n = NULL;
+        int rc = store_get(t, &nk, &n, e);
+        if (rc <= 0) return rc;
+        snprintf(uuid, sizeof(uuid), "%s", json_string_value(json_object_get(n, "Id")));
+        json_decref(n);
+    }
+    store_key k = {"cfn.stack", account, region, uuid};
+    int rc = store_get(t, &k, stack, e);
+    if (rc == 1 && !strncmp(name_or_id, "arn:", 4) &&
+        strcmp(json_string_value(json_object_get(*stack, "StackId")), name_or_id)) {
+        json_decref(*stack);
+        *stack = NULL;
+        return 0;
+    }
+    return rc;
+}
+
+static const char *sget(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
+{
+    const char *acct = sget(stack, "_account"), *region = sget(stack, "_region");
+    store_key k = {"cfn.stack", acct, region, sget(stack, "_uuid")};
+    return store_put(t, &k, stack, e);
+}
+
+static atomic_uint evseq;
+
+json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
+                      const char *type, const char *status, const char *reason,
+                      const json_t *props, ferr *e)
+{
+    double now = clock_now();
+    char id[128], eid[40];
+    unsigned seq = atomic_fetch_add(&evseq, 1);
+    snprintf(id, sizeof(id), "%s/%016llx%08x", sget(stack, "_uuid"),
+             (unsigned long long)(now * 1e6), seq);
+    ids_uuid(eid);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", sget(stack, "StackId"),
+                           "EventId", eid, "StackName", sget(stack, "StackName"),
+                           "LogicalResourceId", logical ? logical : sget(stack, "StackName"),
+                           "ResourceType", type ? type : "AWS::CloudFormation::Stack",
+                           "Timestamp", now, "ResourceStatus", status);
+    if (!ev) {
+        ferr_oom(e);
+        return NULL;
+    }
+    const char *phys = logical ? physical : sget(stack, "StackId");
+    if (phys) json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
+    else json_object_set_new(ev, "PhysicalResourceId", json_string(""));
+    if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
+    if (props) {
+        char *p = json_dumps(props, JSON_COMPACT);
+        if (p) json_object_set_new(ev, "ResourceProperties", json_string(p));
+        free(p);
+    }
+    const char *tok = sget(json_object_get(stack, "_op"), "Token");
+    if (tok) json_object_set_new(ev, "ClientRequestToken", json_string(tok));
+    store_key k = {"cfn.event", sget(stack, "_account"), sget(stack, "_region"), id};
+    if (store_put(t, &k, ev, e)) {
+        json_decref(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
+{
+    char id[128];
+    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
+    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
+    json_t *d = NULL;
+    int rc = store_get(t, &k, &d, e);
+    if (rc <= 0) {
+        if (rc == 0) ferr_internal(e, "stack template %s missing", id);
+        return NULL;
+    }
+    char *s = strdup(sget(d, "Body") ? sget(d, "Body") : "");
+    json_decref(d);
+    return s;
+}
+
+int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
+                       ferr *e)
+{
+    char id[128];
+    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
+    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
+    if (!body) return store_del(t, &k, e) < 0 ? -1 : 0;
+    json_t *d = json_pack("{s:s}", "Body", body);
+    int rc = store_put(t, &k, d, e);
+    json_decref(d);
+    return rc;
+}
+
+json_t *cfn_principal_json(const principal *p)
+{
+    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", (int)p->kind,
+                     "account", p->account, "arn", p->arn, "userid", p->userid, "name", p->name,
+                     "session", p->session, "role_arn", p->role_arn, "akid", p->akid, "service",
+                     p->service);
+}
+
+void cfn_principal_load(const json_t *j, principal *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->kind = (prin_kind)json_integer_value(json_object_get(j, "kind"));
+#define CP(f) snprintf(p->f, sizeof(p->f), "%s", sget(j, #f) ? sget(j, #f) : "")
+    CP(account);
+    CP(arn);
+    CP(userid);
+    CP(name);
+    CP(session);
+    CP(role_arn);
+    CP(akid);
+    CP(service);
+#undef CP
+}
+
+/* ------------------------------------------------------------------ runners */
+
+typedef struct stackref {
+    char account[13], region[32], uuid[40];
+} stackref;
+
+typedef struct active {
+    stackref r;
+    int again;
+    struct active *next;
+} active;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* a runner finished, or a stack settled */
+    ferry_env *env;
+    active *list;
+    int running, stopping;
+} E = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
+
+static void *runner(void *arg);
+
+void cfn_engine_kick(ferry_env *env, const char *account, const char *region, const char *uuid)
+{
+    pthread_mutex_lock(&E.mu);
+    if (!E.env) E.env = env;
+    if (E.stopping) {
+        pthread_mutex_unlock(&E.mu);
+        return;
+    }
+    for (active *a = E.list; a; a = a->next) {
+        if (!strcmp(a->r.uuid, uuid) && !strcmp(a->r.account, account) &&
+            !strcmp(a->r.region, region)) {
+            a->again = 1;
+            pthread_mutex_unlock(&E.mu);
+            return;
+        }
+    }
+    active *a = calloc(1, sizeof(*a));
+    if (!a) {
+        pthread_mutex_unlock(&E.mu);
+        log_error("cfn: out of memory starting stack %s", uuid);
+        return;
+    }
+    snprintf(a->r.account, sizeof(a->r.account), "%s", account);
+    snprintf(a->r.region, sizeof(a->r.region), "%s", region);
+    snprintf(a->r.uuid, sizeof(a->r.uuid), "%s", uuid);
+    a->next = E.list;
+    E.list = a;
+    E.running++;
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &at, runner, a)) {
+        E.list = a->next;
+        E.running--;
+        free(a);
+        log_error("cfn: cannot start a runner for stack %s", uuid);
+    }
+    pthread_attr_destroy(&at);
+    pthread_mutex_unlock(&E.mu);
+}
+
+static int stopping(void)
+{
+    pthread_mutex_lock(&E.mu);
+    int s = E.stopping;
+    pthread_mutex_unlock(&E.mu);
+    return s;
+}
+
+int cfn_engine_stopping(void)
+{
+    return stopping();
+}
+
+int cfn_engine_wait(ferry_env *env, const char *account, const char *region, const char *stack_id,
+                    double timeout, char *status, size_t n)
+{
+    double until = clock_now() + timeout;
+    if (n) status[0] = 0;
+    for (;;) {
+        store_txn *t = NULL;
+        ferr e = {0};
+        json_t *s = NULL;
+        int rc = store_begin(env->st, 0, &t, &e);
+        if (!rc) rc = cfn_stack_find(t, account, region, stack_id, &s, &e);
+        store_rollback(t);
+        if (rc < 0) return -1;
+        if (rc == 0) return 0;
+        snprintf(status, n, "%s", sget(s, "StackStatus"));
+        json_decref(s);
+        if (!cfn_status_busy(status)) return 0;
+        if (clock_now() >= until || stopping()) return 0;
+        /* woken when any stack settles; re-check at least every 50 ms */
+        pthread_mutex_lock(&E.mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&E.cv, &E.mu, &ts);
+        pthread_mutex_unlock(&E.mu);
+    }
+}
+
+/* ------------------------------------------------------------------ operation context */
+
+typedef struct op {
+    ferry_env *env;
+    stackref r;
+    json_t *stack; /* snapshot at the phase start */
+    principal as;
+    json_t *tpl;
+    json_t *params; /* {name: typed value} */
+    json_t *resv;   /* {logical: {Ref, Attributes}} */
+    cfn_ctx x;
+    pthread_mutex_t mu;
+    json_t *failed; /* logical ids that failed */
+    char reason[1024];
+    const char *token;
+    json_t *notify; /* NotificationARNs */
+} op;
+
+static int import_cb(void *ud, const char *name, char **value, ferr *e)
+{
+    op *o = ud;
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, e)) return -1;
+    store_key k = {"cfn.export", o->r.account, o->r.region, name};
+    json_t *d = NULL;
+    int rc = store_get(t, &k, &d, e);
+    store_rollback(t);
+    if (rc == 1) {
+        *value = strdup(sget(d, "Value") ? sget(d, "Value") : "");
+        json_decref(d);
+    }
+    return rc;
+}
+
+static void op_fail(op *o, const char *logical, const char *reason)
+{
+    pthread_mutex_lock(&o->mu);
+    if (logical) json_array_append_new(o->failed, json_string(logical));
+    if (!o->reason[0] && reason) snprintf(o->reason, sizeof(o->reason), "%s", reason);
+    pthread_mutex_unlock(&o->mu);
+}
+
+static void publish(op *o, json_t *ev)
+{
+    if (!ev || !json_array_size(o->notify) || !svc_find("sns")) return;
+    char ts[32];
+    clock_iso8601(json_real_value(json_object_get(ev, "Timestamp")), 1, ts);
+    buf b;
+    buf_init(&b, 65536);
+    buf_printf(&b,
+               "StackId='%s'\nTimestamp='%s'\nEventId='%s'\nLogicalResourceId='%s'\n"
+               "Namespace='%s'\nPhysicalResourceId='%s'\nPrincipalId='%s'\n"
+               "ResourceProperties='%s'\nResourceStatus='%s'\nResourceStatusReason='%s'\n"
+               "ResourceType='%s'\nStackName='%s'\nClientRequestToken='%s'\n",
+               sget(ev, "StackId"), ts, sget(ev, "EventId"), sget(ev, "LogicalResourceId"),
+               o->r.account, sget(ev, "PhysicalResourceId") ? sget(ev, "PhysicalResourceId") : "",
+               o->as.userid, sget(ev, "ResourceProperties") ? sget(ev, "ResourceProperties") : "null",
+               sget(ev, "ResourceStatus"),
+               sget(ev, "ResourceStatusReason") ? sget(ev, "ResourceStatusReason") : "",
+               sget(ev, "ResourceType"), sget(ev, "StackName"),
+               sget(ev, "ClientRequestToken") ? sget(ev, "ClientRequestToken") : "null");
+    size_t i;
+    json_t *arn;
+    json_array_foreach(o->notify, i, arn) {
+        json_t *in = json_pack("{s:O, s:s, s:s}", "TopicArn", arn, "Subject",
+                               "AWS CloudFormation Notification", "Message", buf_str(&b));
+        json_t *out = NULL;
+        ferr e = {0};
+        const char *topic = json_string_value(arn);
+        /* the topic's region is in its ARN */
+        char region[32] = "";
+        if (topic && sscanf(topic, "arn:%*[^:]:sns:%31[^:]:", region) != 1) region[0] = 0;
+        if (svc_invoke(o->env, &o->as, region[0] ? region : o->r.region, "sns", "Publish", in, &out,
+                       NULL, &e))
+            log_warn("cfn: stack %s: notification to %s failed: %s", sget(o->stack, "StackName"),
+                     topic ? topic : "?", e.message);
+        json_decref(out);
+        json_decref(in);
+    }
+    buf_dispose(&b);
+}
+
+static int load_res(store_txn *t, op *o, const char *logical, json_t **doc, ferr *e)
+{
+    char id[600];
+    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, logical);
+    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    return store_get(t, &k, doc, e);
+}
+
+static int put_res(store_txn *t, op *o, const json_t *doc, ferr *e)
+{
+    char id[600];
+    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, sget(doc, "LogicalResourceId"));
+    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    return store_put(t, &k, doc, e);
+}
+
+static int del_res(store_txn *t, op *o, const char *logical, ferr *e)
+{
+    char id[600];
+    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, logical);
+    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    return store_del(t, &k, e) < 0 ? -1 : 0;
+}
+
+/* Commits a resource document with its status and one event. doc is updated in place. */
+static int res_status(op *o, json_t *doc, const char *status, const char *reason,
+                      const json_t *props, const char *physical)
+{
+    json_object_set_new(doc, "ResourceStatus", json_string(status));
+    if (reason && *reason) json_object_set_new(doc, "ResourceStatusReason", json_string(reason));
+    else json_object_del(doc, "ResourceStatusReason");
+    json_object_set_new(doc, "Timestamp", json_real(clock_now()));
+    store_txn *t = NULL;
+    ferr e = {0};
+    json_t *ev = NULL;
+    if (store_begin(o->env->st, 1, &t, &e)) goto fail;
+    if (put_res(t, o, doc, &e)) goto fail_txn;
+    ev = cfn_event_add(t, o->stack, sget(doc, "LogicalResourceId"),
+                       physical ? physical : sget(doc, "PhysicalResourceId"),
+                       sget(doc, "ResourceType"), status, reason, props, &e);
+    if (!ev) goto fail_txn;
+    if (store_commit(t, &e)) goto fail;
+    log_info("cfn: stack %s: %s %s %s%s%s", sget(o->stack, "StackName"), sget(doc, "LogicalResourceId"),
+             sget(doc, "ResourceType"), status, reason && *reason ? ": " : "", reason ? reason : "");
+    publish(o, ev);
+    json_decref(ev);
+    return 0;
+fail_txn:
+    store_rollback(t);
+fail:
+    json_decref(ev);
+    log_error("cfn: stack %s: cannot record %s of %s: %s", sget(o->stack, "StackName"), status,
+              sget(doc, "LogicalResourceId"), e.message);
+    return -1;
+}
+
+static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
+{
+    memset(p, 0, sizeof(*p));
+    p->env = o->env;
+    p->as = &o->as;
+    p->account = o->r.account;
+    p->region = o->r.region;
+    p->stack_name = sget(o->stack, "StackName");
+    p->stack_id = sget(o->stack, "StackId");
+    p->logical_id = logical;
+    p->tags = json_array_size(json_object_get(o->stack, "Tags")) ? json_object_get(o->stack, "Tags")
+                                                                  : NULL;
+    p->e = e;
+}
+
+/* AWS-style generated name "{stack}-{logical}-{13 random}" within max characters. */
+static char *gen_name(op *o, const char *logical, int max, int fifo)
+{
+    char rnd[14];
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char r[13];
+    ids_random(r, 13);
+    for (int i = 0; i < 13; i++) rnd[i] = al[r[i] % 36];
+    rnd[13] = 0;
+    const char *sn = sget(o->stack, "StackName");
+    int room = (max > 0 ? max : 255) - 13 - 2 - (fifo ? 5 : 0);
+    if (room < 2) room = 2;
+    int ls = (int)strlen(sn), ll = (int)strlen(logical);
+    /* AWS trims both parts to fit */
+    while (ls + ll > room) {
+        if (ls >= ll) ls--;
+        else ll--;
+    }
+    char *out = malloc((size_t)ls + (size_t)ll + 32);
+    sprintf(out, "%.*s-%.*s-%s%s", ls, sn, ll, logical, rnd, fifo ? ".fifo" : "");
+    return out;
+}
+
+static void set_resv(op *o, const char *logical, const json_t *doc)
+{
+    json_t *ref = json_object_get(doc, "Ref");
+    if (!ref) ref = json_object_get(doc, "PhysicalResourceId");
+    json_t *attrs = json_object_get(doc, "Attributes");
+    pthread_mutex_lock(&o->mu);
+    json_object_set_new(o->resv, logical, json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(),
+                                                    "Attributes", attrs ? json_incref(attrs) : json_object()));
+    pthread_mutex_unlock(&o->mu);
+}
+
+static json_t *res_def(op *o, const char *logical)
+{
+    return json_object_get(json_object_get(o->tpl, "Resources"), logical);
+}
+
+/* Resolves a resource's Properties (strictly) under the op lock. */
+static json_t *resolve_props(op *o, const char *logical, ferr *e)
+{
+    json_t *def = res_def(o, logical);
+    pthread_mutex_lock(&o->mu);
+    json_t *p = json_object_get(def, "Properties");
+    json_t *v = p && !json_is_null(p) ? cfn_resolve(&o->x, p, e) : json_object();
+    pthread_mutex_unlock(&o->mu);
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        v = json_object();
+    }
+    return v;
+}
+
+static void apply_result(json_t *doc, const json_t *result)
+{
+    const char *pid = sget(result, "PhysicalResourceId");
+    json_object_set_new(doc, "PhysicalResourceId", json_string(pid ? pid : ""));
+    json_t *ref = json_object_get(result, "Ref");
+    json_object_set_new(doc, "Ref", ref ? json_incref(ref) : json_string(pid ? pid : ""));
+    json_t *at = json_object_get(result, "Attributes");
+    json_object_set_new(doc, "Attributes", at ? json_incref(at) : json_object());
+}
+
+/* Fills a generated name into props when the provider wants one and none is given. */
+static void name_props(op *o, const cfn_provider *pv, const char *logical, json_t *doc, json_t *props,
+                       int fresh)
+{
+    if (!pv->name_property || json_object_get(props, pv->name_property)) return;
+    const char *gen = fresh ? NULL : sget(doc, "GenName");
+    char *n = NULL;
+    if (!gen) {
+        json_t *fifo = json_object_get(props, "FifoQueue");
+        if (!fifo) fifo = json_object_get(props, "FifoTopic");
+        int isfifo = json_is_true(fifo) || (json_is_string(fifo) && !strcmp(json_string_value(fifo), "true"));
+        n = gen_name(o, logical, pv->name_max, isfifo);
+        json_object_set_new(doc, "GenName", json_string(n));
+        gen = n;
+    }
+    json_object_set_new(props, pv->name_property, json_string(gen));
+    free(n);
+}
+
+static json_t *new_res_doc(op *o, const char *logical)
+{
+    json_t *def = res_def(o, logical);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "LogicalResourceId", logical, "ResourceType",
+                          sget(def, "Type"), "PhysicalResourceId", "");
+    if (sget(def, "DeletionPolicy")) json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (sget(def, "UpdateReplacePolicy"))
+        json_object_set(d, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
+    if (sget(def, "Description")) json_object_set(d, "Description", json_object_get(def, "Description"));
+    return d;
+}
+
+static void res_metadata(op *o, const char *logical, json_t *doc)
+{
+    json_t *m = json_object_get(res_def(o, logical), "Metadata");
+    if (!m) {
+        json_object_del(doc, "Metadata");
+        return;
+    }
+    ferr e = {0};
+    pthread_mutex_lock(&o->mu);
+    json_t *v = cfn_resolve(&o->x, m, &e);
+    pthread_mutex_unlock(&o->mu);
+    if (v) json_object_set_new(doc, "Metadata", v);
+}
+
+/* ------------------------------------------------------------------ the graph */
+
+typedef int (*step_fn)(op *o, const char *logical);
+
+typedef struct dag {
+    op *o;
+    size_t n;
+    const char **ids;
+    int **deps; /* -1 terminated */
+    int *state; /* 0 pending, 1 running, 2 done, 3 failed */
+    int running, failed;
+    step_fn fn;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} dag;
+
+typedef struct task {
+    dag *d;
+    int i;
+} task;
+
+static void *task_main(void *arg)
+{
+    task *t = arg;
+    dag *d = t->d;
+    int rc = d->fn(d->o, d->ids[t->i]);
+    pthread_mutex_lock(&d->mu);
+    d->state[t->i] = rc ? 3 : 2;
+    if (rc) d->failed = 1;
+    d->running--;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    free(t);
+    return NULL;
+}
+
+/* Runs fn over ids respecting deps (reverse: a node waits for the nodes that depend on
+ * it). Returns 0, -1 when a step failed, 1 when stopped by the engine stopping. */
+static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
+{
+    dag d = {0};
+    d.o = o;
+    d.n = json_array_size(ids);
+    d.fn = fn;
+    d.ids = calloc(d.n + 1, sizeof(*d.ids));
+    d.deps = calloc(d.n + 1, sizeof(*d.deps));
+    d.state = calloc(d.n + 1, sizeof(int));
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    for (size_t i = 0; i < d.n; i++) d.ids[i] = json_string_value(json_array_get(ids, i));
+    int **fwd = calloc(d.n + 1, sizeof(*fwd));
+    for (size_t i = 0; i < d.n; i++) {
+        json_t *deps = cfn_resource_deps(o->tpl, d.ids[i]);
+        fwd[i] = calloc(json_array_size(deps) + 1, sizeof(int));
+        int k = 0;
+        size_t j;
+        json_t *v;
+        json_array_foreach(deps, j, v)
+            for (size_t m = 0; m < d.n; m++)
+                if (m != i && !strcmp(d.ids[m], json_string_value(v))) fwd[i][k++] = (int)m;
+        fwd[i][k] = -1;
+        json_decref(deps);
+    }
+    for (size_t i = 0; i < d.n; i++) {
+        d.deps[i] = calloc(d.n + 1, sizeof(int));
+        int k = 0;
+        if (!reverse) {
+            for (int *w = fwd[i]; *w >= 0; w++) d.deps[i][k++] = *w;
+        } else {
+            for (size_t m = 0; m < d.n; m++)
+                for (int *w = fwd[m]; *w >= 0; w++)
+                    if (*w == (int)i) d.deps[i][k++] = (int)m;
+        }
+        d.deps[i][k] = -1;
+    }
+    int stop = 0;
+    pthread_mutex_lock(&d.mu);
+    for (;;) {
+        if (!d.failed && !stop) {
+            if (stopping()) stop = 1;
+            for (size_t i = 0; i < d.n && d.running < PARALLEL && !stop; i++) {
+                if (d.state[i]) continue;
+                int ready = 1;
+                for (int *w = d.deps[i]; *w >= 0; w++) ready &= d.state[*w] == 2;
+                int blocked = 0;
+                for (int *w = d.deps[i]; *w >= 0; w++) blocked |= d.state[*w] == 3;
+                if (blocked) continue;
+                if (!ready) continue;
+                task *t = malloc(sizeof(*t));
+                t->d = &d;
+                t->i = (int)i;
+                d.state[i] = 1;
+                d.running++;
+                pthread_t th;
+                pthread_attr_t at;
+                pthread_attr_init(&at);
+                pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+                if (pthread_create(&th, &at, task_main, t)) {
+                    /* no thread: run it here */
+                    pthread_mutex_unlock(&d.mu);
+                    task_main(t);
+                    pthread_mutex_lock(&d.mu);
+                }
+                pthread_attr_destroy(&at);
+            }
+        }
+        int pending = 0;
+        for (size_t i = 0; i < d.n; i++) pending |= d.state[i] == 0;
+        if (!d.running && (!pending || d.failed || stop)) break;
+        if (!d.running && pending) {
+            /* nothing runnable: the rest depend on failed steps */
+            break;
+        }
+        pthread_cond_wait(&d.cv, &d.mu);
+    }
+    pthread_mutex_unlock(&d.mu);
+    int rc = d.failed ? -1 : stop ? 1 : 0;
+    for (size_t i = 0; i < d.n; i++) {
+        free(fwd[i]);
+        free(d.deps[i]);
+    }
+    free(fwd);
+    free(d.ids);
+    free(d.deps);
+    free(d.state);
+    pthread_mutex_destroy(&d.mu);
+    pthread_cond_destroy(&d.cv);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ steps */
+
+static int step_create(op *o, const char *logical)
+{
+    json_t *doc = NULL;
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
+    int rc = load_res(t, o, logical, &doc, &e);
+    store_rollback(t);
+    if (rc < 0) return op_fail(o, logical, e.message), -1;
+    const char *tok = o->token;
+    if (rc == 1 && !strcmp(sget(doc, "ResourceStatus") ? sget(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
+        set_resv(o, logical, doc); /* done before a restart */
+        json_decref(doc);
+        return 0;
+    }
+    if (rc == 0 || !doc) doc = new_res_doc(o, logical);
+    if (tok) json_object_set_new(doc, "Op", json_string(tok));
+    json_object_set_new(doc, "Added", json_true());
+    const cfn_provider *pv = cfn_find_provider(sget(doc, "ResourceType"));
+    json_t *props = resolve_props(o, logical, &e);
+    if (!props || !pv) {
+        if (!pv) ferr_validation(&e, "Unrecognized resource type %s", sget(doc, "ResourceType"));
+        res_status(o, doc, "CREATE_FAILED", e.message, NULL, NULL);
+        op_fail(o, logical, e.message);
+        json_decref(doc);
+        return -1;
+    }
+    name_props(o, pv, logical, doc, props, 0);
+    res_metadata(o, logical, doc);
+    json_object_set(doc, "Props", props);
+    if (res_status(o, doc, "CREATE_IN_PROGRESS", NULL, props, NULL)) {
+        json_decref(props);
+        json_decref(doc);
+        return op_fail(o, logical, "the store refused the step"), -1;
+    }
+    cfn_pctx p;
+    pctx_init(o, &p, logical, &e);
+    json_t *result = NULL;
+    rc = pv->create(&p, props, &result);
+    if (rc) {
+        if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
+        /* AWS words a provider error as "<message> (Service: X, Status Code: N, ...)"; the
+         * service's own message is what people need */
+        res_status(o, doc, "CREATE_FAILED", e.message, NULL, NULL);
+        op_fail(o, logical, e.message);
+        json_decref(props);
+        json_decref(doc);
+        return -1;
+    }
+    apply_result(doc, result);
+    json_decref(result);
+    rc = res_status(o, doc, "CREATE_COMPLETE", NULL, NULL, NULL);
+    if (!rc) set_resv(o, logical, doc);
+    else op_fail(o, logical, "the store refused the step");
+    json_decref(props);
+    json_decref(doc);
+    return rc;
+}
+
+static int is_live(const char *st)
+{
+    return st && *st && strcmp(st, "DELETE_COMPLETE") && strcmp(st, "DELETE_SKIPPED");
+}
+
+/* Deletes the resource's physical resource (or skips it for Retain). retain_attr names the
+ * policy attribute that governs it (DeletionPolicy, UpdateReplacePolicy). */
+static int delete_physical(op *o, json_t *doc, const char *type, const char *physical,
+                           const json_t *props, const char *policy, json_t **evdoc)
+{
+    (void)evdoc;
+    const cfn_provider *pv = cfn_find_provider(type);
+    if (policy && (!strcmp(policy, "Retain") || !strcmp(policy, "Snapshot") ||
+                   !strcmp(policy, "RetainExceptOnCreate"))) {
+        (void)doc;
+        return 1; /* skipped */
+    }
+    if (!physical || !*physical || !pv) return 0; /* never created */
+    ferr e = {0};
+    cfn_pctx p;
+    pctx_init(o, &p, sget(doc, "LogicalResourceId"), &e);
+    if (pv->del(&p, physical, props)) {
+        if (!ferr_isset(&e)) ferr_internal(&e, "%s delete failed", type);
+        snprintf(o->reason, sizeof(o->reason), "%s", e.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* Deletes one resource for DELETE / ROLLBACK phases. */
+static int step_delete(op *o, const char *logical)
+{
+    json_t *doc = NULL;
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
+    int rc = load_res(t, o, logical, &doc, &e);
+    store_rollback(t);
+    if (rc <= 0) return rc < 0 ? (op_fail(o, logical, e.message), -1) : 0;
+    const char *st = sget(doc, "ResourceStatus");
+    if (!is_live(st)) {
+        json_decref(doc);
+        return 0;
+    }
+    const char *policy = sget(doc, "DeletionPolicy");
+    /* AWS: RetainExceptOnCreate deletes on a create rollback */
+    const char *ss = sget(o->stack, "StackStatus");
+    if (policy && !strcmp(policy, "RetainExceptOnCreate") && !strcmp(ss, "ROLLBACK_IN_PROGRESS"))
+        policy = "Delete";
+    const char *phys = sget(doc, "PhysicalResourceId");
+    if (policy && (!strcmp(policy, "Retain") || !strcmp(policy, "Snapshot") ||
+                   !strcmp(policy, "RetainExceptOnCreate")) && phys && *phys) {
+        rc = res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
+        json_decref(doc);
+        return rc;
+    }
+    if (res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, NULL)) {
+        json_decref(doc);
+        return op_fail(o, logical, "the store refused the step"), -1;
+    }
+    char saved[1024];
+    snprintf(saved, sizeof(saved), "%s", o->reason);
+    rc = delete_physical(o, doc, sget(doc, "ResourceType"), phys, json_object_get(doc, "Props"),
+                         "Delete", NULL);
+    if (rc < 0) {
+        char why[1024];
+        snprintf(why, sizeof(why), "%s", o->reason);
+        snprintf(o->reason, sizeof(o->reason), "%s", saved);
+        res_status(o, doc, "DELETE_FAILED", why, NULL, NULL);
+        op_fail(o, logical, why);
+        json_decref(doc);
+        return -1;
+    }
+    rc = res_status(o, doc, "DELETE_COMPLETE", NULL, NULL, NULL);
+    json_decref(doc);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ phases */
+
+static json_t *live_ids_in_template(op *o)
+{
+    json_t *ids = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(o->tpl, "Resources"), k, v) {
+        const char *c = sget(v, "Condition");
+        if (c) {
+            ferr e = {0};
+            if (cfn_condition(&o->x, c, &e) != 1) continue;
+        }
+        json_array_append_new(ids, json_string(k));
+    }
+    return ids;
+}
+
+typedef struct collect {
+    const char *prefix;
+    json_t *docs;
+} collect;
+
+static int collect_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    collect *c = ud;
+    json_array_append(c->docs, doc);
+    return 0;
+}
+
+/* Every resource document of the stack (new array). */
+static json_t *all_res(op *o, ferr *e)
+{
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, e)) return NULL;
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s/", o->r.uuid);
+    collect c = {prefix, json_array()};
+    int rc = store_list(t, "cfn.res", o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
+    store_rollback(t);
+    if (rc < 0) {
+        json_decref(c.docs);
+        return NULL;
+    }
+    return c.docs;
+}
+
+/* Parameters as typed values; SSM parameter types resolved through SSM. */
+static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
+{
+    json_t *decl = json_object_get(o->tpl, "Parameters");
+    json_t *vals = json_object(), *resolved = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)raw, k, v) {
+        json_t *pd = json_object_get(decl, k);
+        const char *s = json_string_value(v);
+        char *val = NULL;
+        if (pd && cfn_param_is_ssm(pd)) {
+            json_t *in = json_pack("{s:s}", "Name", s), *out = NULL;
+            ferr se = {0};
+            if (!svc_find("ssm") ||
+                svc_invoke(o->env, &o->as, o->r.region, "ssm", "GetParameter", in, &out, NULL, &se)) {
+                json_decref(in);
+                json_decref(vals);
+                json_decref(resolved);
+                return ferr_validation(e, "Unable to fetch parameters [%s] from parameter store for "
+                                          "this account.", s);
+            }
+            json_decref(in);
+            const char *pv = sget(json_object_get(out, "Parameter"), "Value");
+            val = strdup(pv ? pv : "");
+            json_decref(out);
+            json_object_set_new(resolved, k, json_string(val));
+        }
+        json_object_set_new(vals, k, cfn_param_value(pd, val ? val : s));
+        free(val);
+    }
+    o->params = vals;
+    if (resolved_out) *resolved_out = resolved;
+    else json_decref(resolved);
+    return 0;
+}
+
+static int op_init(op *o, const char *which, const json_t *raw, ferr *e)
+{
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, e)) return -1;
+    char *body = cfn_template_body(t, o->stack, which, e);
+    store_rollback(t);
+    if (!body) return -1;
+    o->tpl = cfn_template_parse(body, strlen(body), e);
+    free(body);
+    if (!o->tpl) return -1;
+    json_t *resolved = NULL;
+    if (load_params(o, raw, &resolved, e)) return -1;
+    if (json_object_size(resolved)) {
+        /* DescribeStacks shows ResolvedValue for SSM parameters */
+        json_t *ps = json_object_get(o->stack, "Parameters");
+        size_t i;
+        json_t *p;
+        json_array_foreach(ps, i, p) {
+            json_t *rv = json_object_get(resolved, sget(p, "ParameterKey"));
+            if (rv) json_object_set(p, "ResolvedValue", rv);
+        }
+    }
+    json_decref(resolved);
+    o->resv = json_object();
+    o->x.tpl = o->tpl;
+    o->x.account = o->r.account;
+    o->x.region = o->r.region;
+    o->x.stack_name = sget(o->stack, "StackName");
+    o->x.stack_id = sget(o->stack, "StackId");
+    o->x.notification_arns = json_object_get(o->stack, "NotificationARNs");
+    o->x.params = o->params;
+    o->x.conds = json_object();
+    o->x.res = o->resv;
+    o->x.strict = 1;
+    o->x.import = import_cb;
+    o->x.ud = o;
+    o->x.imports = json_array();
+    return cfn_conditions_all(&o->x, e);
+}
+
+static void op_dispose(op *o)
+{
+    json_decref(o->stack);
+    json_decref(o->tpl);
+    json_decref(o->params);
+    json_decref(o->resv);
+    json_decref(o->x.conds);
+    json_decref(o->x.imports);
+    json_decref(o->failed);
+    pthread_mutex_destroy(&o->mu);
+}
+
+static int notify_settled(op *o)
+{
+    char key[300];
+    snprintf(key, sizeof(key), "cfn:%s", sget(o->stack, "StackId"));
+    svc_notify(o->env, key);
+    pthread_mutex_lock(&E.mu);
+    pthread_cond_broadcast(&E.cv);
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+/* Change set bookkeeping when an operation that came from one ends. */
+static void changeset_done(store_txn *t, op *o, const char *exec_status)
+{
+    const char *cs = sget(json_object_get(o->stack, "_op"), "ChangeSetUuid");
+    if (!cs) return;
+    store_key k = {"cfn.changeset", o->r.account, o->r.region, cs};
+    json_t *d = NULL;
+    ferr e = {0};
+    if (store_get(t, &k, &d, &e) == 1) {
+        json_object_set_new(d, "ExecutionStatus", json_string(exec_status));
+        store_put(t, &k, d, &e);
+        json_decref(d);
+    }
+}
+
+/* Sets the stack status (and reason) in one transaction with its event; extra(t) may add
+ * writes to the same transaction. Returns 0 or -1. */
+static int set_status_e(op *o, const char *status, const char *reason,
+                        int (*extra)(store_txn *t, op *o, ferr *e), ferr *eout)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    json_t *ev = NULL;
+    if (store_begin(o->env->st, 1, &t, &e)) goto fail;
+    json_t *cur = NULL;
+    int rc = cfn_stack_find(t, o->r.account, o->r.region, sget(o->stack, "StackId"), &cur, &e);
+    if (rc <= 0) {
+        store_rollback(t);
+        if (rc == 0) ferr_internal(&e, "stack vanished");
+        goto fail;
+    }
+    /* the snapshot carries the phase's changes (Parameters, Outputs); keep what the API
+     * changed meanwhile (termination protection, policy, cancel requests) */
+    json_t *keep[] = {json_object_get(cur, "EnableTerminationProtection"),
+                      json_object_get(cur, "_policy")};
+    if (keep[0]) json_object_set(o->stack, "EnableTerminationProtection", keep[0]);
+    if (keep[1]) json_object_set(o->stack, "_policy", keep[1]);
+    json_decref(cur);
+    json_object_set_new(o->stack, "StackStatus", json_string(status));
+    if (reason && *reason) json_object_set_new(o->stack, "StackStatusReason", json_string(reason));
+    else json_object_del(o->stack, "StackStatusReason");
+    if (extra && extra(t, o, &e)) {
+        store_rollback(t);
+        goto fail;
+    }
+    if (cfn_stack_put(t, o->stack, &e)) {
+        store_rollback(t);
+        goto fail;
+    }
+    ev = cfn_event_add(t, o->stack, NULL, NULL, NULL, status, reason, NULL, &e);
+    if (!ev) {
+        store_rollback(t);
+        goto fail;
+    }
+    if (store_commit(t, &e)) goto fail;
+    log_info("cfn: stack %s %s%s%s", sget(o->stack, "StackName"), status, reason && *reason ? ": " : "",
+             reason ? reason : "");
+    publish(o, ev);
+    json_decref(ev);
+    if (!cfn_status_busy(status)) notify_settled(o);
+    return 0;
+fail:
+    json_decref(ev);
+    log_error("cfn: stack %s: cannot set %s: %s", sget(o->stack, "StackName"), status, e.message);
+    if (eout) *eout = e;
+    return -1;
+}
+
+static int set_status(op *o, const char *status, const char *reason,
+                      int (*extra)(store_txn *t, op *o, ferr *e))
+{
+    return set_status_e(o, status, reason, extra, NULL);
+}
+
+/* Resources left *_IN_PROGRESS by a server that stopped mid-step. */
+static json_t *stale_steps(op *o, ferr *e)
+{
+    json_t *docs = all_res(o, e);
+    if (!docs) return NULL;
+    json_t *stale = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d) {
+        const char *st = sget(d, "ResourceStatus");
+        if (st && strstr(st, "_IN_PROGRESS")) json_array_append(stale, d);
+    }
+    json_decref(docs);
+    return stale;
+}
+
+static const char *interrupted = "Resource handler was interrupted by a server restart; "
+                                 "its state is not known";
+
+/* Marks stale steps failed (forward phases). Returns how many there were. */
+static int fail_stale(op *o, const char *failed_status)
+{
+    ferr e = {0};
+    json_t *stale = stale_steps(o, &e);
+    size_t i;
+    json_t *d;
+    int n = 0;
+    json_array_foreach(stale, i, d) {
+        res_status(o, d, failed_status, interrupted, NULL, NULL);
+        op_fail(o, sget(d, "LogicalResourceId"), interrupted);
+        n++;
+    }
+    json_decref(stale);
+    return n;
+}
+
+static char *failed_list(op *o, const char *verb)
+{
+    buf b;
+    buf_init(&b, 8192);
+    size_t i;
+    json_t *v;
+    json_array_foreach(o->failed, i, v) buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+    char *s = malloc(b.len + 128);
+    sprintf(s, "The following resource(s) failed to %s: [%s]. ", verb, buf_str(&b));
+    buf_dispose(&b);
+    return s;
+}
+
+/* Outputs (and the exports they declare), resolved strictly. */
+static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
+{
+    json_t *outs = json_array();
+    *exports = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
+        const char *c = sget(v, "Condition");
+        if (c && cfn_condition(&o->x, c, e) != 1) continue;
+        json_t *val = cfn_resolve(&o->x, json_object_get(v, "Value"), e);
+        if (!val) goto fail;
+        char *text = NULL;
+        if (json_is_array(val)) {
+            buf b;
+            buf_init(&b, 0);
+            size_t i;
+            json_t *it;
+            json_array_foreach(val, i, it)
+                buf_printf(&b, "%s%s", i ? "," : "", json_string_value(it) ? json_string_value(it) : "");
+            text = buf_take(&b);
+        } else if (json_is_string(val)) text = strdup(json_string_value(val));
+        else if (json_is_integer(val)) {
+            text = malloc(32);
+            sprintf(text, "%lld", (long long)json_integer_value(val));
+        } else if (json_is_boolean(val)) text = strdup(json_is_true(val) ? "true" : "false");
+        else if (json_is_real(val)) {
+            text = malloc(40);
+            sprintf(text, "%g", json_real_value(val));
+        }
+        json_decref(val);
+        if (!text) {
+            ferr_validation(e, "Template format error: The Value field of every Outputs member "
+                               "must evaluate to a String and not a Map.");
+            goto fail;
+        }
+        json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", text);
+        if (sget(v, "Description")) json_object_set(o1, "Description", json_object_get(v, "Description"));
+        json_t *ex = json_object_get(v, "Export");
+        if (ex) {
+            json_t *name = cfn_resolve(&o->x, json_object_get(ex, "Name"), e);
+            if (!name || !json_is_string(name)) {
+                if (name) ferr_validation(e, "Template error: the Export Name of output %s must be a string", k);
+                json_decref(name);
+                json_decref(o1);
+                free(text);
+                goto fail;
+            }
+            json_object_set(o1, "ExportName", name);
+            json_object_set_new(*exports, json_string_value(name), json_string(text));
+            json_decref(name);
+        }
+        free(text);
+        json_array_append_new(outs, o1);
+    }
+    return outs;
+fail:
+    json_decref(outs);
+    json_decref(*exports);
+    *exports = NULL;
+    return NULL;
+}
+
+typedef struct imp_collect {
+    const char *stack_id;
+    json_t *names; /* importers' stack names */
+} imp_collect;
+
+static int imp_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    imp_collect *c = ud;
+    if (strcmp(sget(doc, "StackId"), c->stack_id)) json_array_append(c->names, json_object_get(doc, "StackName"));
+    return 0;
+}
+
+/* Stack names (other than ours) importing export `name`; new array. */
+static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
+{
+    char prefix[600];
+    snprintf(prefix, sizeof(prefix), "%s\t", name);
+    imp_collect c = {sget(o->stack, "StackId"), json_array()};
+    if (store_list(t, "cfn.import", o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
+        json_decref(c.names);
+        return NULL;
+    }
+    return c.names;
+}
+
+static int in_use_error(ferr *e, const char *fmt, const char *name, json_t *names)
+{
+    buf b;
+    buf_init(&b, 4096);
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+    ferr_validation(e, fmt, name, buf_str(&b));
+    buf_dispose(&b);
+    return -1;
+}
+
+/* Writes exports (checking ownership and imports) and our imports. */
+static json_t *g_exports; /* per-call scratch, guarded by the store's write lock */
+
+static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
+{
+    const char *sid = sget(o->stack, "StackId");
+    /* old exports of this stack that go away or change */
+    json_t *old = json_object_get(o->stack, "_exports");
+    const char *k;
+    json_t *v;
+    json_object_foreach(old, k, v) {
+        json_t *nv = json_object_get(exports, k);
+        if (nv && json_equal(nv, v)) continue;
+        json_t *users = importers(t, o, k, e);
+        if (!users) return -1;
+        if (json_array_size(users)) {
+            int rc = nv ? in_use_error(e, "Cannot update export %s as it is in use by %s", k, users)
+                        : in_use_error(e, "Export %s cannot be deleted as it is in use by %s", k, users);
+            json_decref(users);
+            return rc;
+        }
+        json_decref(users);
+        if (!nv) {
+            store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+            if (store_del(t, &ek, e) < 0) return -1;
+        }
+    }
+    json_object_foreach(exports, k, v) {
+        store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+        json_t *cur = NULL;
+        int rc = store_get(t, &ek, &cur, e);
+        if (rc < 0) return -1;
+        if (rc == 1 && strcmp(sget(cur, "ExportingStackId"), sid)) {
+            const char *other = sget(cur, "ExportingStackId");
+            const char *slash = strchr(other, '/');
+            char oname[256] = "";
+            if (slash) snprintf(oname, sizeof(oname), "%.*s", (int)(strcspn(slash + 1, "/")), slash + 1);
+            json_decref(cur);
+            return ferr_validation(e, "Export with name %s is already exported by stack %s", k,
+                                   oname[0] ? oname : other);
+        }
+        json_decref(cur);
+        json_t *d = json_pack("{s:s, s:O, s:s}", "Name", k, "Value", v, "ExportingStackId", sid);
+        rc = store_put(t, &ek, d, e);
+        json_decref(d);
+        if (rc) return -1;
+    }
+    json_object_set(o->stack, "_exports", exports);
+    /* imports: replace ours with what this operation resolved */
+    json_t *prev = json_object_get(o->stack, "_imports");
+    size_t i;
+    json_array_foreach(prev, i, v) {
+        char id[800];
+        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
+        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        if (store_del(t, &ik, e) < 0) return -1;
+    }
+    json_array_foreach(o->x.imports, i, v) {
+        char id[800];
+        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
+        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        json_t *d = json_pack("{s:O, s:s, s:s}", "ExportName", v, "StackId", sid, "StackName",
+                              sget(o->stack, "StackName"));
+        int rc = store_put(t, &ik, d, e);
+        json_decref(d);
+        if (rc) return -1;
+    }
+    json_object_set(o->stack, "_imports", o->x.imports);
+    return 0;
+}
+
+static int extra_cs_failed(store_txn *t, op *o, ferr *e)
+{
+    (void)e;
+    changeset_done(t, o, "EXECUTE_FAILED");
+    return 0;
+}
+
+static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int extra_create_done(store_txn *t, op *o, ferr *e)
+{
+    if (write_exports(t, o, g_exports, e)) return -1;
+    changeset_done(t, o, "EXECUTE_COMPLETE");
+    return 0;
+}
+
+/* Finishes a create: outputs, exports, CREATE_COMPLETE in one transaction. */
+static int finish_create(op *o, ferr *e)
+{
+    json_t *exports = NULL;
+    json_t *outs = resolve_outputs(o, &exports, e);
+    if (!outs) return -1;
+    json_object_set_new(o->stack, "Outputs", outs);
+    pthread_mutex_lock(&exports_mu);
+    g_exports = exports;
+    int rc = set_status_e(o, "CREATE_COMPLETE", NULL, extra_create_done, e);
+    g_exports = NULL;
+    pthread_mutex_unlock(&exports_mu);
+    json_decref(exports);
+    if (rc) json_object_del(o->stack, "Outputs");
+    return rc;
+}
+
+static int phase_create(op *o)
+{
+    ferr e = {0};
+    if (fail_stale(o, "CREATE_FAILED")) goto failed;
+    if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
+        op_fail(o, NULL, e.message);
+        goto failed;
+    }
+    json_t *ids = live_ids_in_template(o);
+    json_t *order = cfn_order(o->tpl, ids, &e);
+    json_decref(ids);
+    if (!order) {
+        op_fail(o, NULL, e.message);
+        goto failed;
+    }
+    int rc = dag_run(o, order, 0, step_create);
+    json_decref(order);
+    if (rc == 1) return 0; /* stopping: resume later */
+    if (rc) goto failed;
+    if (finish_create(o, &e)) {
+        op_fail(o, NULL, e.message);
+        goto failed;
+    }
+    return 0;
+failed:;
+    const char *onf = sget(json_object_get(o->stack, "_op"), "OnFailure");
+    if (!onf) onf = json_is_true(json_object_get(o->stack, "DisableRollback")) ? "DO_NOTHING" : "ROLLBACK";
+    char *why = json_array_size(o->failed) ? failed_list(o, "create") : strdup(o->reason);
+    if (!strcmp(onf, "DO_NOTHING")) {
+        set_status(o, "CREATE_FAILED", why, extra_cs_failed);
+        free(why);
+        return 0;
+    }
+    char msg[1400];
+    snprintf(msg, sizeof(msg), "%s%s", why,
+             json_array_size(o->failed) ? (!strcmp(onf, "DELETE") ? "Delete requested by user."
+                                                                  : "Rollback requested by user.")
+                                        : "");
+    free(why);
+    set_status(o, !strcmp(onf, "DELETE") ? "DELETE_IN_PROGRESS" : "ROLLBACK_IN_PROGRESS", msg,
+               extra_cs_failed);
+    return 1;
+}
+
+/* Reverse-order deletion of every live resource (DELETE and create ROLLBACK). */
+static int phase_delete(op *o, int rollback)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (!rollback) {
+        /* AWS: a stack whose exports are imported cannot be deleted */
+        if (store_begin(o->env->st, 0, &t, &e)) return -1;
+        const char *k;
+        json_t *v;
+        int blocked = 0;
+        json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
+            json_t *users = importers(t, o, k, &e);
+            if (users && json_array_size(users)) {
+                in_use_error(&e, "Export %s cannot be deleted as it is in use by %s", k, users);
+                blocked = 1;
+            }
+            json_decref(users);
+            if (blocked) break;
+        }
+        store_rollback(t);
+        if (blocked) {
+            set_status(o, "DELETE_FAILED", e.message, NULL);
+            return 0;
+        }
+    }
+    /* the template gives the order; a template that no longer parses gives none */
+    store_txn *rt = NULL;
+    char *body = NULL;
+    if (!store_begin(o->env->st, 0, &rt, &e)) {
+        body = cfn_template_body(rt, o->stack, "cur", &e);
+        store_rollback(rt);
+    }
+    o->tpl = body ? cfn_template_parse(body, strlen(body), &e) : NULL;
+    free(body);
+    if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
+    json_t *docs = all_res(o, &e);
+    if (!docs) return -1;
+    json_t *ids = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+        if (is_live(sget(d, "ResourceStatus"))) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
+    json_decref(docs);
+    int rc = dag_run(o, ids, 1, step_delete);
+    json_decref(ids);
+    if (rc == 1) return 0;
+    if (rc) {
+        char *why = failed_list(o, "delete");
+        set_status(o, rollback ? "ROLLBACK_FAILED" : "DELETE_FAILED", why, NULL);
+        free(why);
+        return 0;
+    }
+    if (rollback) {
+        set_status(o, "ROLLBACK_COMPLETE", NULL, NULL);
+        return 0;
+    }
+    return 2; /* the caller finishes the deletion */
+}
+
+static int extra_deleted(store_txn *t, op *o, ferr *e)
+{
+    json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()));
+    store_key nk = {"cfn.name", o->r.account, o->r.region, sget(o->stack, "StackName")};
+    json_t *cur = NULL;
+    int rc = store_get(t, &nk, &cur, e);
+    if (rc < 0) return -1;
+    if (rc == 1 && !strcmp(sget(cur, "Id"), o->r.uuid) && store_del(t, &nk, e) < 0) {
+        json_decref(cur);
+        return -1;
+    }
+    json_decref(cur);
+    /* exports go; imports go */
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
+        store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+        if (store_del(t, &ek, e) < 0) return -1;
+    }
+    size_t i;
+    json_array_foreach(json_object_get(o->stack, "_imports"), i, v) {
+        char id[800];
+        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sget(o->stack, "StackId"));
+        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        if (store_del(t, &ik, e) < 0) return -1;
+    }
+    json_object_set_new(o->stack, "_exports", json_object());
+    json_object_set_new(o->stack, "_imports", json_array());
+    return 0;
+}
+
+/* ---- update */
+
+static int changed_requires_replace(const cfn_provider *pv, const json_t *a, const json_t *b)
+{
+    if (!pv->update) return 1;
+    for (const char *const *r = pv->replace_on; r && *r; r++) {
+        json_t *x = json_object_get(a, *r), *y = json_object_get(b, *r);
+        if ((x || y) && !(x && y && json_equal(x, y))) return 1;
+    }
+    return 0;
+}
+
+static int step_update(op *o, const char *logical)
+{
+    json_t *doc = NULL;
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
+    /* CancelUpdateStack: the steps not started yet fail, the update rolls back */
+    json_t *now = NULL;
+    int cancelled = cfn_stack_find(t, o->r.account, o->r.region, sget(o->stack, "StackId"), &now, &e) == 1 &&
+                    json_is_true(json_object_get(now, "_cancel"));
+    json_decref(now);
+    int rc = cancelled ? 0 : load_res(t, o, logical, &doc, &e);
+    store_rollback(t);
+    if (cancelled) return op_fail(o, logical, "Resource update cancelled"), -1;
+    if (rc < 0) return op_fail(o, logical, e.message), -1;
+    if (rc == 0 || !is_live(sget(doc, "ResourceStatus"))) {
+        json_decref(doc);
+        return step_create(o, logical);
+    }
+    const char *st = sget(doc, "ResourceStatus");
+    if (sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token) &&
+        (!strcmp(st, "UPDATE_COMPLETE") || !strcmp(st, "CREATE_COMPLETE"))) {
+        set_resv(o, logical, doc);
+        json_decref(doc);
+        return 0;
+    }
+    const char *newtype = sget(res_def(o, logical), "Type");
+    const cfn_provider *pv = cfn_find_provider(newtype);
+    json_t *props = resolve_props(o, logical, &e);
+    if (!props || !pv) {
+        if (!pv) ferr_validation(&e, "Unrecognized resource type %s", newtype);
+        res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
+        op_fail(o, logical, e.message);
+        json_decref(doc);
+        return -1;
+    }
+    int type_changed = strcmp(newtype, sget(doc, "ResourceType"));
+    if (!type_changed) name_props(o, pv, logical, doc, props, 0);
+    json_t *oldprops = json_object_get(doc, "Props");
+    json_t *olddoc = json_deep_copy(doc);
+    res_metadata(o, logical, doc);
+    int same_meta = json_equal(json_object_get(doc, "Metadata") ? json_object_get(doc, "Metadata") : json_null(),
+                               json_object_get(olddoc, "Metadata") ? json_object_get(olddoc, "Metadata") : json_null());
+    json_t *def = res_def(o, logical);
+    /* policies change without touching the resource */
+    json_object_del(doc, "DeletionPolicy");
+    json_object_del(doc, "UpdateReplacePolicy");
+    if (sget(def, "DeletionPolicy")) json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (sget(def, "UpdateReplacePolicy"))
+        json_object_set(doc, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
+    if (!type_changed && oldprops && json_equal(oldprops, props)) {
+        if (!same_meta) {
+            /* AWS: a Metadata-only change updates the resource record */
+            json_object_set_new(doc, "Op", json_string(o->token));
+            res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL);
+        } else {
+            store_txn *wt = NULL;
+            if (!store_begin(o->env->st, 1, &wt, &e)) {
+                if (put_res(wt, o, doc, &e)) store_rollback(wt);
+                else store_commit(wt, &e);
+            }
+        }
+        set_resv(o, logical, doc);
+        json_decref(olddoc);
+        json_decref(props);
+        json_decref(doc);
+        return 0;
+    }
+    int replace = type_changed || changed_requires_replace(pv, oldprops, props);
+    if (replace && pv->name_property && json_object_get(json_object_get(def, "Properties"), pv->name_property) &&
+        json_equal(json_object_get(oldprops, pv->name_property), json_object_get(props, pv->name_property))) {
+        char msg[600];
+        snprintf(msg, sizeof(msg), "CloudFormation cannot update a stack when a custom-named resource "
+                 "requires replacing. Rename %s and update the stack again.",
+                 json_string_value(json_object_get(props, pv->name_property)));
+        res_status(o, doc, "UPDATE_FAILED", msg, NULL, NULL);
+        op_fail(o, logical, msg);
+        json_decref(olddoc);
+        json_decref(props);
+        json_decref(doc);
+        return -1;
+    }
+    json_t *old = json_pack("{s:O, s:o, s:O, s:o, s:O}", "PhysicalResourceId",
+                            json_object_get(olddoc, "PhysicalResourceId"), "Props",
+                            oldprops ? json_incref(oldprops) : json_object(), "Ref",
+                            json_object_get(olddoc, "Ref") ? json_object_get(olddoc, "Ref") : json_null(),
+                            "Attributes",
+                            json_object_get(olddoc, "Attributes") ? json_incref(json_object_get(olddoc, "Attributes")) : json_object(),
+                            "ResourceType", json_object_get(olddoc, "ResourceType"));
+    if (sget(olddoc, "GenName")) json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
+    if (sget(olddoc, "UpdateReplacePolicy")) json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
+    json_object_set_new(doc, "Old", old);
+    json_object_set_new(doc, "Op", json_string(o->token));
+    json_object_del(doc, "Added");
+    if (replace) {
+        json_object_set_new(doc, "ResourceType", json_string(newtype));
+        /* a new generated name for the new resource */
+        if (pv->name_property && !json_object_get(json_object_get(def, "Properties"), pv->name_property))
+            json_object_del(props, pv->name_property);
+        name_props(o, pv, logical, doc, props, 1);
+        if (pv->name_property && !json_object_get(json_object_get(def, "Properties"), pv->name_property))
+            json_object_set(props, pv->name_property, json_object_get(doc, "GenName"));
+        json_object_set_new(doc, "Replaced", json_true());
+    }
+    json_object_set(doc, "Props", props);
+    if (res_status(o, doc, "UPDATE_IN_PROGRESS",
+                   replace ? "Requested update requires the creation of a new physical resource; "
+                             "hence creating one."
+                           : NULL,
+                   props, NULL)) {
+        json_decref(olddoc);
+        json_decref(props);
+        json_decref(doc);
+        return op_fail(o, logical, "the store refused the step"), -1;
+    }
+    cfn_pctx p;
+    pctx_init(o, &p, logical, &e);
+    json_t *result = NULL;
+    if (replace) rc = pv->create(&p, props, &result);
+    else rc = pv->update(&p, sget(olddoc, "PhysicalResourceId"), oldprops, props, &result);
+    json_decref(olddoc);
+    if (rc) {
+        if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", pv->type);
+        if (replace) json_object_set_new(doc, "PhysicalResourceId", json_string(""));
+        res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
+        op_fail(o, logical, e.message);
+        json_decref(props);
+        json_decref(doc);
+        return -1;
+    }
+    if (replace || result) apply_result(doc, result);
+    json_decref(result);
+    rc = res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL);
+    if (!rc) set_resv(o, logical, doc);
+    json_decref(props);
+    json_decref(doc);
+    return rc ? (op_fail(o, logical, "the store refused the step"), -1) : 0;
+}
+
+static int extra_promote(store_txn *t, op *o, ferr *e)
+{
+    /* the new template and parameters become the stack's */
+    json_t *nw = json_object_get(json_object_get(o->stack, "_op"), "New");
+    char *body = cfn_template_body(t, o->stack, "new", e);
+    if (!body) return -1;
+    int rc = cfn_template_store(t, o->stack, "cur", body, e);
+    free(body);
+    if (rc) return -1;
+    json_object_set(o->stack, "_raw", json_object_get(nw, "_raw"));
+    const char *keys[] = {"Parameters", "Description", "Capabilities", "Tags", "NotificationARNs",
+                          "RoleARN", "_as", "DisableRollback"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        json_t *v = json_object_get(nw, keys[i]);
+        if (v && !json_is_null(v)) json_object_set(o->stack, keys[i], v);
+        else if (v) json_object_del(o->stack, keys[i]);
+    }
+    json_object_set_new(o->stack, "LastUpdatedTime", json_real(clock_now()));
+    return write_exports(t, o, g_exports, e);
+}
+
+static int phase_update(op *o)
+{
+    ferr e = {0};
+    json_t *nw = json_object_get(json_object_get(o->stack, "_op"), "New");
+    if (fail_stale(o, "UPDATE_FAILED")) goto failed;
+    /* the acting identity and notification targets of the update */
+    if (json_object_get(nw, "_as")) cfn_principal_load(json_object_get(nw, "_as"), &o->as);
+    if (json_object_get(nw, "NotificationARNs")) o->notify = json_object_get(nw, "NotificationARNs");
+    json_t *saved_params = json_incref(json_object_get(o->stack, "Parameters"));
+    json_object_set(o->stack, "Parameters", json_object_get(nw, "Parameters"));
+    int irc = op_init(o, "new", json_object_get(nw, "_raw"), &e);
+    json_t *newparams = json_incref(json_object_get(o->stack, "Parameters"));
+    json_object_set_new(o->stack, "Parameters", saved_params);
+    json_object_set_new(nw, "Parameters", newparams);
+    if (irc) {
+        op_fail(o, NULL, e.message);
+        goto failed;
+    }
+    /* values of resources that stay as they are */
+    json_t *docs = all_res(o, &e);
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+        if (is_live(sget(d, "ResourceStatus"))) set_resv(o, sget(d, "LogicalResourceId"), d);
+    json_decref(docs);
+    /* exports that would disappear while imported fail the update before it starts */
+    store_txn *t = NULL;
+    if (!store_begin(o->env->st, 0, &t, &e)) {
+        const char *k;
+        json_t *v;
+        json_t *keep = json_object();
+        json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
+            json_t *ex = json_object_get(v, "Export");
+            if (!ex) continue;
+            ferr ie = {0};
+            json_t *n = cfn_resolve(&o->x, json_object_get(ex, "Name"), &ie);
+            if (json_is_string(n) && !cfn_is_unknown(n)) json_object_set_new(keep, json_string_value(n), json_true());
+            json_decref(n);
+        }
+        int blocked = 0;
+        json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
+            if (json_object_get(keep, k)) continue;
+            json_t *users = importers(t, o, k, &e);
+            if (users && json_array_size(users)) {
+                in_use_error(&e, "Export %s cannot be deleted as it is in use by %s", k, users);
+                blocked = 1;
+            }
+            json_decref(users);
+            if (blocked) break;
+        }
+        json_decref(keep);
+        store_rollback(t);
+        if (blocked) {
+            op_fail(o, NULL, e.message);
+            goto failed;
+        }
+    }
+    json_t *ids = live_ids_in_template(o);
+    json_t *order = cfn_order(o->tpl, ids, &e);
+    json_decref(ids);
+    if (!order) {
+        op_fail(o, NULL, e.message);
+        goto failed;
+    }
+    int rc = dag_run(o, order, 0, step_update);
+    json_decref(order);
+    if (rc == 1) return 0;
+    if (rc) goto failed;
+    json_t *exports = NULL;
+    json_t *outs = resolve_outputs(o, &exports, &e);
+    if (!outs) {
+        op_fail(o, NULL, e.message);
+        goto failed;
+    }
+    json_t *saved_outs = json_incref(json_object_get(o->stack, "Outputs"));
+    json_object_set_new(o->stack, "Outputs", outs);
+    pthread_mutex_lock(&exports_mu);
+    g_exports = exports;
+    ferr pe = {0};
+    int ok = !set_status_e(o, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", NULL, extra_promote, &pe);
+    g_exports = NULL;
+    pthread_mutex_unlock(&exports_mu);
+    json_decref(exports);
+    if (!ok) {
+        json_object_set_new(o->stack, "Outputs", saved_outs);
+        op_fail(o, NULL, pe.message[0] ? pe.message : "cannot record the update");
+        goto failed;
+    }
+    json_decref(saved_outs);
+    return 1;
+failed:;
+    char *why = json_array_size(o->failed) ? failed_list(o, "update") : strdup(o->reason);
+    if (json_is_true(json_object_get(nw, "DisableRollback"))) {
+        set_status(o, "UPDATE_FAILED", why, extra_cs_failed);
+        free(why);
+        return 0;
+    }
+    set_status(o, "UPDATE_ROLLBACK_IN_PROGRESS", why, extra_cs_failed);
+    free(why);
+    return 1;
+}
+
+/* Resource cleanup after an update (old replaced resources, removed ones) or its rollback
+ * (resources the update added, replacements it made). Cleanup failures do not fail the
+ * stack (AWS records them as DELETE_FAILED events). */
+static int step_cleanup(op *o, const char *logical)
+{
+    json_t *doc = NULL;
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, &e)) return 0;
+    int rc = load_res(t, o, logical, &doc, &e);
+    store_rollback(t);
+    if (rc <= 0) return 0;
+    int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    json_t *old = json_object_get(doc, "Old");
+    int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
+    int in_tpl = json_object_get(json_object_get(o->tpl, "Resources"), logical) != NULL;
+    if (in_tpl) {
+        const char *c = sget(res_def(o, logical), "Condition");
+        ferr ce = {0};
+        if (c && cfn_condition(&o->x, c, &ce) != 1) in_tpl = 0;
+    }
+    if (!rollback && ours && json_is_true(json_object_get(doc, "Replaced")) && old) {
+        /* the replaced resource goes (UpdateReplacePolicy Retain keeps it) */
+        const char *pol = sget(old, "UpdateReplacePolicy");
+        const char *phys = sget(old, "PhysicalResourceId");
+        json_t *evdoc = json_deep_copy(doc);
+        json_object_set(evdoc, "ResourceType", json_object_get(old, "ResourceType"));
+        if (pol && !strcmp(pol, "Retain")) {
+            /* nothing to do */
+        } else {
+            res_status(o, evdoc, "DELETE_IN_PROGRESS", NULL, NULL, phys);
+            int d = delete_physical(o, evdoc, sget(old, "ResourceType"), phys,
+                                    json_object_get(old, "Props"), "Delete", NULL);
+            res_status(o, evdoc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
+                       NULL, phys);
+        }
+        json_decref(evdoc);
+    }
+    if (rollback && ours) {
+        json_t *discard = json_object_get(doc, "Discard");
+        if (discard) {
+            json_t *evdoc = json_deep_copy(doc);
+            const char *phys = sget(discard, "PhysicalResourceId");
+            res_status(o, evdoc, "DELETE_IN_PROGRESS", NULL, NULL, phys);
+            int d = delete_physical(o, evdoc, sget(discard, "ResourceType"), phys,
+                                    json_object_get(discard, "Props"), "Delete", NULL);
+            res_status(o, evdoc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
+                       NULL, phys);
+            json_decref(evdoc);
+        }
+        if (json_is_true(json_object_get(doc, "Added"))) in_tpl = 0;
+    }
+    if (!in_tpl && is_live(sget(doc, "ResourceStatus"))) {
+        /* removed from the template (or added by a rolled back update): deleted */
+        const char *pol = rollback ? "Delete" : sget(doc, "DeletionPolicy");
+        if (pol && (!strcmp(pol, "Retain") || !strcmp(pol, "Snapshot") || !strcmp(pol, "RetainExceptOnCreate"))) {
+            res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
+        } else {
+            res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, NULL);
+            int d = delete_physical(o, doc, sget(doc, "ResourceType"), sget(doc, "PhysicalResourceId"),
+                                    json_object_get(doc, "Props"), "Delete", NULL);
+            res_status(o, doc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
+                       NULL, NULL);
+        }
+    }
+    /* the record: removed resources disappear, the rest lose the update's bookkeeping */
+    store_txn *wt = NULL;
+    if (store_begin(o->env->st, 1, &wt, &e)) return 0;
+    if (!in_tpl) rc = del_res(wt, o, logical, &e);
+    else {
+        json_object_del(doc, "Old");
+        json_object_del(doc, "Replaced");
+        json_object_del(doc, "Added");
+        json_object_del(doc, "Discard");
+        rc = put_res(wt, o, doc, &e);
+    }
+    if (rc) store_rollback(wt);
+    else store_commit(wt, &e);
+    json_decref(doc);
+    return 0;
+}
+
+static int phase_cleanup(op *o)
+{
+    ferr e = {0};
+    if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
+        /* the template is the one just applied; failing to read it leaves nothing to order */
+        log_warn("cfn: stack %s: cleanup without template: %s", sget(o->stack, "StackName"), e.message);
+        if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
+    }
+    json_t *docs = all_res(o, &e);
+    if (!docs) return -1;
+    json_t *ids = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
+    json_decref(docs);
+    int rc = dag_run(o, ids, 1, step_cleanup);
+    json_decref(ids);
+    if (rc == 1) return 0;
+    int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    store_txn *t = NULL;
+    if (!store_begin(o->env->st, 1, &t, &e)) {
+        cfn_template_store(t, o->stack, "new", NULL, &e);
+        store_commit(t, &e);
+    }
+    json_object_del(json_object_get(o->stack, "_op"), "New");
+    set_status(o, rollback ? "UPDATE_ROLLBACK_COMPLETE" : "UPDATE_COMPLETE", NULL, NULL);
+    return 0;
+}
+
+/* Update rollback: resources the update changed get their old selves back. */
+static int step_unupdate(op *o, const char *logical)
+{
+    json_t *doc = NULL;
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
+    int rc = load_res(t, o, logical, &doc, &e);
+    store_rollback(t);
+    if (rc <= 0) return rc < 0 ? -1 : 0;
+    int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
+    json_t *old = json_object_get(doc, "Old");
+    if (!ours || !old || json_object_get(doc, "Restored")) {
+        json_decref(doc);
+        return 0;
+    }
+    const char *type = sget(old, "ResourceType");
+    const cfn_provider *pv = cfn_find_provider(type);
+    if (json_is_true(json_object_get(doc, "Replaced"))) {
+        /* keep the old physical resource; the new one is deleted in the cleanup */
+        json_t *discard = json_pack("{s:O, s:o, s:O}", "PhysicalResourceId",
+                                    json_object_get(doc, "PhysicalResourceId"), "Props",
+                                    json_object_get(doc, "Props") ? json_incref(json_object_get(doc, "Props")) : json_object(),
+                                    "ResourceType", json_object_get(doc, "ResourceType"));
+        json_object_set_new(doc, "Discard", discard);
+    } else if (pv && pv->update) {
+        res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL);
+        cfn_pctx p;
+        pctx_init(o, &p, logical, &e);
+        json_t *result = NULL;
+        if (pv->update(&p, sget(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
+                       json_object_get(old, "Props"), &result)) {
+            if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", type);
+            res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
+            op_fail(o, logical, e.message);
+            json_decref(doc);
+            return -1;
+        }
+        json_decref(result);
+    }
+    json_object_set(doc, "PhysicalResourceId", json_object_get(old, "PhysicalResourceId"));
+    json_object_set(doc, "Props", json_object_get(old, "Props"));
+    json_object_set(doc, "Ref", json_object_get(old, "Ref"));
+    json_object_set(doc, "Attributes", json_object_get(old, "Attributes"));
+    json_object_set(doc, "ResourceType", json_object_get(old, "ResourceType"));
+    if (json_object_get(old, "GenName")) json_object_set(doc, "GenName", json_object_get(old, "GenName"));
+    json_object_set_new(doc, "Restored", json_true());
+    json_object_del(doc, "Replaced");
+    rc = res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL);
+    json_decref(doc);
+    return rc;
+}
+
+static int phase_update_rollback(op *o)
+{
+    ferr e = {0};
+    /* stale steps are done again: an interrupted update is undone from its Old record */
+    json_t *stale = stale_steps(o, &e);
+    size_t i;
+    json_t *d;
+    json_array_foreach(stale, i, d) {
+        json_object_set_new(d, "ResourceStatus", json_string("UPDATE_FAILED"));
+        res_status(o, d, "UPDATE_FAILED", interrupted, NULL, NULL);
+    }
+    json_decref(stale);
+    store_txn *t = NULL;
+    char *body = NULL;
+    if (!store_begin(o->env->st, 0, &t, &e)) {
+        body = cfn_template_body(t, o->stack, "new", &e);
+        if (!body) body = cfn_template_body(t, o->stack, "cur", &e);
+        store_rollback(t);
+    }
+    o->tpl = body ? cfn_template_parse(body, strlen(body), &e) : NULL;
+    free(body);
+    if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
+    json_t *docs = all_res(o, &e);
+    if (!docs) return -1;
+    json_t *ids = json_array();
+    json_array_foreach(docs, i, d) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
+    json_decref(docs);
+    int rc = dag_run(o, ids, 1, step_unupdate);
+    json_decref(ids);
+    if (rc == 1) return 0;
+    if (rc) {
+        char *why = failed_list(o, "update");
+        set_status(o, "UPDATE_ROLLBACK_FAILED", why, NULL);
+        free(why);
+        return 0;
+    }
+    set_status(o, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", NULL, NULL);
+    return 1;
+}
+
+/* Runs the phase the stack's status names. 1: another phase follows, 0: done. */
+static int run_phase(stackref *r)
+{
+    ferry_env *env = E.env;
+    ferr e = {0};
+    store_txn *t = NULL;
+    json_t *stack = NULL;
+    /* a write transaction: it starts after the request that kicked us has committed */
+    if (store_begin(env->st, 1, &t, &e)) return 0;
+    store_key k = {"cfn.stack", r->account, r->region, r->uuid};
+    int rc = store_get(t, &k, &stack, &e);
+    store_rollback(t);
+    if (rc != 1) return 0;
+    const char *status = sget(stack, "StackStatus");
+    if (!cfn_status_busy(status)) {
+        json_decref(stack);
+        return 0;
+    }
+    op o = {0};
+    o.env = env;
+    o.r = *r;
+    o.stack = stack;
+    o.failed = json_array();
+    pthread_mutex_init(&o.mu, NULL);
+    cfn_principal_load(json_object_get(stack, "_as"), &o.as);
+    o.notify = json_object_get(stack, "NotificationARNs");
+    o.token = sget(json_object_get(stack, "_op"), "Token");
+    int next = 0;
+    if (!strcmp(status, "CREATE_IN_PROGRESS")) next = phase_create(&o);
+    else if (!strcmp(status, "ROLLBACK_IN_PROGRESS")) next = phase_delete(&o, 1);
+    else if (!strcmp(status, "DELETE_IN_PROGRESS")) {
+        next = phase_delete(&o, 0);
+        if (next == 2) {
+            set_status(&o, "DELETE_COMPLETE", NULL, extra_deleted);
+            next = 0;
+        }
+    } else if (!strcmp(status, "UPDATE_IN_PROGRESS")) next = phase_update(&o);
+    else if (!strcmp(status, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS") ||
+             !strcmp(status, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"))
+        next = phase_cleanup(&o);
+    else if (!strcmp(status, "UPDATE_ROLLBACK_IN_PROGRESS")) next = phase_update_rollback(&o);
+    else {
+        log_warn("cfn: stack %s: no engine phase for %s", sget(stack, "StackName"), status);
+        next = 0;
+    }
+    op_dispose(&o);
+    return next > 0;
+}
+
+static void *runner(void *arg)
+{
+    active *a = arg;
+    for (;;) {
+        int more = run_phase(&a->r);
+        pthread_mutex_lock(&E.mu);
+        if (!E.stopping && (more || a->again)) {
+            a->again = 0;
+            pthread_mutex_unlock(&E.mu);
+            continue;
+        }
+        for (active **pp = &E.list; *pp; pp = &(*pp)->next) {
+            if (*pp == a) {
+                *pp = a->next;
+                break;
+            }
+        }
+        E.running--;
+        pthread_cond_broadcast(&E.cv);
+        pthread_mutex_unlock(&E.mu);
+        free(a);
+        return NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ engine registration */
+
+typedef struct resume {
+    json_t *refs;
+} resume;
+
+static int resume_cb(void *ud, const store_key *k, json_t *doc)
+{
+    resume *r = ud;
+    if (cfn_status_busy(sget(doc, "StackStatus")))
+        json_array_append_new(r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region,
+                                                 "u", k->id));
+    return 0;
+}
+
+static int engine_start(ferry_env *env, ferr *e)
+{
+    pthread_mutex_lock(&E.mu);
+    E.env = env;
+    E.stopping = 0;
+    pthread_mutex_unlock(&E.mu);
+    store_txn *t = NULL;
+    if (store_begin(env->st, 0, &t, e)) return -1;
+    resume r = {json_array()};
+    int rc = store_list(t, "cfn.stack", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    store_rollback(t);
+    if (rc < 0) {
+        json_decref(r.refs);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(r.refs, i, v) {
+        log_info("cfn: resuming stack work %s/%s/%s", sget(v, "a"), sget(v, "r"), sget(v, "u"));
+        cfn_engine_kick(env, sget(v, "a"), sget(v, "r"), sget(v, "u"));
+    }
+    json_decref(r.refs);
+    return cfn_stackset_resume(env, e);
+}
+
+static void engine_stop(ferry_env *env)
+{
+    (void)env;
+    pthread_mutex_lock(&E.mu);
+    E.stopping = 1;
+    pthread_cond_broadcast(&E.cv);
+    pthread_mutex_unlock(&E.mu);
+    /* stack set targets waiting on stacks return at once and are resumed at the next start */
+    cfn_stackset_stop();
+    pthread_mutex_lock(&E.mu);
+    /* runners finish the steps they started, record them, and leave the rest for the next
+     * start (their stacks stay *_IN_PROGRESS in the store) */
+    while (E.running > 0) pthread_cond_wait(&E.cv, &E.mu);
+    pthread_mutex_unlock(&E.mu);
+}
+
+const engine_def cfn_engine = {"stacks", engine_start, engine_stop};

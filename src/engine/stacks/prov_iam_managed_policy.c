@@ -1,0 +1,233 @@
+/* AWS::IAM::ManagedPolicy. Ref = the policy ARN; GetAtt PolicyArn, PolicyId,
+ * DefaultVersionId, AttachmentCount, IsAttachable, PermissionsBoundaryUsageCount,
+ * CreateDate, UpdateDate. ManagedPolicyName, Path and Description replace; a new
+ * PolicyDocument becomes a new default version (the oldest version goes when IAM's five
+ * are used); Roles, Users and Groups attach and detach in place. No tags. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "prov_iam.h"
+
+static const prov_prop schema[] = {
+    {"Description", PT_STR, 0},
+    {"Groups", PT_STRLIST, 0},
+    {"ManagedPolicyName", PT_STR, 0},
+    {"Path", PT_STR, 0},
+    {"PolicyDocument", PT_JSON, 1},
+    {"Roles", PT_STRLIST, 0},
+    {"Users", PT_STRLIST, 0},
+    {NULL, 0, 0},
+};
+
+static const struct {
+    const char *prop, *kind;
+} targets[] = {{"Roles", "Role"}, {"Users", "User"}, {"Groups", "Group"}};
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+/* Attaches arn to the identities new in np, then detaches it from those only in op. */
+static int attachments(cfn_pctx *p, const char *arn, const json_t *op, const json_t *np)
+{
+    char opn[48], key[32];
+    for (size_t t = 0; t < NTARGETS; t++) {
+        json_t *add = prov_strlist_minus(json_object_get(np, targets[t].prop),
+                                         json_object_get(op, targets[t].prop));
+        json_t *drop = prov_strlist_minus(json_object_get(op, targets[t].prop),
+                                          json_object_get(np, targets[t].prop));
+        int rc = 0;
+        size_t i;
+        json_t *x;
+        snprintf(key, sizeof(key), "%sName", targets[t].kind);
+        snprintf(opn, sizeof(opn), "Attach%sPolicy", targets[t].kind);
+        json_array_foreach(add, i, x) {
+            if ((rc = prov_call(p, "iam", opn, json_pack("{s:O, s:s}", key, x, "PolicyArn", arn),
+                                NULL)))
+                break;
+        }
+        snprintf(opn, sizeof(opn), "Detach%sPolicy", targets[t].kind);
+        json_array_foreach(drop, i, x) {
+            if (rc) break;
+            rc = prov_call_gone_ok(p, NULL, "iam", opn,
+                                   json_pack("{s:O, s:s}", key, x, "PolicyArn", arn));
+        }
+        json_decref(add);
+        json_decref(drop);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+static long version_number(const json_t *v)
+{
+    const char *id = jstr(v, "VersionId");
+    return id && (id[0] == 'v' || id[0] == 'V') ? strtol(id + 1, NULL, 10) : 0;
+}
+
+/* The versions (ListPolicyVersions), or NULL with p->e set. */
+static json_t *versions(cfn_pctx *p, const char *arn)
+{
+    json_t *out = NULL;
+    if (prov_call(p, "iam", "ListPolicyVersions", json_pack("{s:s}", "PolicyArn", arn), &out))
+        return NULL;
+    json_t *v = json_incref(json_object_get(out, "Versions"));
+    json_decref(out);
+    return v ? v : json_array();
+}
+
+/* The oldest non-default version among vs, or NULL. */
+static const json_t *oldest_version(const json_t *vs)
+{
+    const json_t *oldest = NULL;
+    size_t i;
+    json_t *x;
+    json_array_foreach(vs, i, x) {
+        if (jbool(x, "IsDefaultVersion", 0)) continue;
+        if (!oldest || version_number(x) < version_number(oldest)) oldest = x;
+    }
+    return oldest;
+}
+
+static int attrs_of(cfn_pctx *p, const char *arn, json_t **attrs)
+{
+    json_t *out = NULL;
+    if (prov_call(p, "iam", "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &out)) return -1;
+    const json_t *pol = json_object_get(out, "Policy");
+    json_t *a = json_pack("{s:s}", "PolicyArn", arn);
+    static const char *const copy[] = {"PolicyId", "DefaultVersionId", "AttachmentCount",
+                                       "IsAttachable", "PermissionsBoundaryUsageCount"};
+    for (size_t i = 0; a && i < sizeof(copy) / sizeof(copy[0]); i++) {
+        json_t *v = json_object_get(pol, copy[i]);
+        if (v) json_object_set(a, copy[i], v);
+    }
+    /* AWS: dates in ISO 8601 */
+    if (a && json_object_get(pol, "CreateDate"))
+        json_object_set_new(a, "CreateDate", prov_date(json_object_get(pol, "CreateDate")));
+    if (a && json_object_get(pol, "UpdateDate"))
+        json_object_set_new(a, "UpdateDate", prov_date(json_object_get(pol, "UpdateDate")));
+    json_decref(out);
+    *attrs = a;
+    return a ? 0 : ferr_oom(p->e);
+}
+
+static int mp_del(cfn_pctx *p, const char *arn, const json_t *props)
+{
+    json_t *pr = prov_props_old(p, props, schema), *none = json_object();
+    int rc = attachments(p, arn, pr, none);
+    json_decref(none);
+    json_decref(pr);
+    if (rc) return -1;
+    /* AWS: DeletePolicy needs the non-default versions deleted first */
+    json_t *vs = versions(p, arn);
+    if (!vs) {
+        if (!prov_is_gone(p->e)) return -1;
+        ferr_clear(p->e);
+        return 0;
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach(vs, i, x) {
+        if (jbool(x, "IsDefaultVersion", 0) || !jstr(x, "VersionId")) continue;
+        if (prov_call_gone_ok(p, NULL, "iam", "DeletePolicyVersion",
+                              json_pack("{s:s, s:O}", "PolicyArn", arn, "VersionId",
+                                        json_object_get(x, "VersionId")))) {
+            json_decref(vs);
+            return -1;
+        }
+    }
+    json_decref(vs);
+    return prov_call_gone_ok(p, NULL, "iam", "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn));
+}
+
+static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    json_t *pr, *out = NULL, *attrs = NULL, *none = NULL;
+    if (prov_props(p, props, schema, &pr)) return -1;
+    int rc = -1;
+    char *name = prov_name(p, pr, "ManagedPolicyName", 128, 0);
+    char *doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
+    if (!name || !doc) {
+        ferr_oom(p->e);
+        goto out;
+    }
+    json_t *in = json_pack("{s:s, s:s}", "PolicyName", name, "PolicyDocument", doc);
+    if (in && jstr(pr, "Path")) json_object_set(in, "Path", json_object_get(pr, "Path"));
+    if (in && jstr(pr, "Description"))
+        json_object_set(in, "Description", json_object_get(pr, "Description"));
+    if (prov_call(p, "iam", "CreatePolicy", in, &out)) goto out;
+    const char *arn = jstr(json_object_get(out, "Policy"), "Arn");
+    if (!arn) {
+        ferr_internal(p->e, "IAM returned a policy without Arn");
+        goto out;
+    }
+    none = json_object();
+    if (attachments(p, arn, none, pr) || attrs_of(p, arn, &attrs)) {
+        prov_undo(p, mp_del, arn, pr);
+        goto out;
+    }
+    *result = prov_result(arn, attrs);
+    attrs = NULL;
+    rc = 0;
+out:
+    json_decref(none);
+    json_decref(attrs);
+    json_decref(out);
+    json_decref(pr);
+    free(name);
+    free(doc);
+    return rc;
+}
+
+static int new_version(cfn_pctx *p, const char *arn, const json_t *docv)
+{
+    json_t *vs = versions(p, arn);
+    if (!vs) return -1;
+    /* AWS: a managed policy keeps at most five versions; CloudFormation deletes the oldest
+     * non-default one to make room */
+    const json_t *oldest = json_array_size(vs) >= 5 ? oldest_version(vs) : NULL;
+    int rc = oldest ? prov_call(p, "iam", "DeletePolicyVersion",
+                                json_pack("{s:s, s:O}", "PolicyArn", arn, "VersionId",
+                                          json_object_get(oldest, "VersionId")),
+                                NULL)
+                    : 0;
+    json_decref(vs);
+    if (rc) return -1;
+    char *doc = prov_doc_text(docv);
+    if (!doc) return ferr_oom(p->e);
+    rc = prov_call(p, "iam", "CreatePolicyVersion",
+                   json_pack("{s:s, s:s, s:b}", "PolicyArn", arn, "PolicyDocument", doc,
+                             "SetAsDefault", 1),
+                   NULL);
+    free(doc);
+    return rc;
+}
+
+static int mp_update(cfn_pctx *p, const char *arn, const json_t *old_props,
+                     const json_t *new_props, json_t **result)
+{
+    json_t *op = prov_props_old(p, old_props, schema), *np = NULL, *attrs = NULL;
+    int rc = -1;
+    if (prov_props(p, new_props, schema, &np)) goto out;
+    const json_t *nd = json_object_get(np, "PolicyDocument");
+    if (!prov_doc_equal(json_object_get(op, "PolicyDocument"), nd) && new_version(p, arn, nd))
+        goto out;
+    if (attachments(p, arn, op, np) || attrs_of(p, arn, &attrs)) goto out;
+    *result = prov_result(arn, attrs);
+    attrs = NULL;
+    rc = 0;
+out:
+    json_decref(op);
+    json_decref(np);
+    json_decref(attrs);
+    return rc;
+}
+
+static const char *const replace_on[] = {"ManagedPolicyName", "Path", "Description", NULL};
+
+const cfn_provider cfn_provider_iam_managed_policy = {
+    .type = "AWS::IAM::ManagedPolicy",
+    .create = mp_create,
+    .update = mp_update,
+    .del = mp_del,
+    .replace_on = replace_on,
+    .name_property = "ManagedPolicyName",
+    .name_max = 128,
+};

@@ -1,0 +1,113 @@
+/* What the resource providers (prov_*.c) share: calling services as the stack, reading
+ * Properties with CloudFormation's types, tags, generated names and ids, results. The
+ * stack engine does not include this; it sees providers only through provider.h.
+ *
+ * Ownership: `json_t *in` arguments of prov_call* are stolen (NULL = out of memory);
+ * functions returning char * or json_t * give the caller a new allocation/reference. */
+#ifndef FERRY_PROV_INT_H
+#define FERRY_PROV_INT_H
+#include <jansson.h>
+#include <stddef.h>
+
+#include "engine/stacks/provider.h"
+
+/* ---- calling services ----------------------------------------------------------------- */
+
+/* cfn_call in region (NULL = p->region). *out may be NULL when the reply is not needed. */
+int prov_call_in(cfn_pctx *p, const char *region, const char *service, const char *op,
+                 const json_t *in, json_t **out);
+/* The same, stealing in. */
+int prov_call(cfn_pctx *p, const char *service, const char *op, json_t *in, json_t **out);
+int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char *op,
+                json_t *in, json_t **out);
+/* For deletes and detaches: an error saying the thing is already gone counts as done
+ * (AWS: a delete handler treats NotFound as success). */
+int prov_call_gone_ok(cfn_pctx *p, const char *region, const char *service, const char *op,
+                      json_t *in);
+/* NoSuchEntity (IAM), NotFound (SNS), QueueDoesNotExist (SQS), or any 404. */
+int prov_is_gone(const ferr *e);
+/* After a failed create: runs del(p, id, props) to undo what was made, keeping the error
+ * that caused the failure in p->e. Returns -1 so callers can `return prov_undo(...)`. */
+int prov_undo(cfn_pctx *p, int (*del)(cfn_pctx *, const char *, const json_t *), const char *id,
+              const json_t *props);
+
+/* Test seam: when set, every provider call goes to fn instead of the service layer. */
+typedef int (*prov_hook_fn)(void *ud, const char *region, const char *service, const char *op,
+                            const json_t *in, json_t **out, ferr *e);
+void prov_set_hook(prov_hook_fn fn, void *ud);
+
+/* ---- Properties ------------------------------------------------------------------------ */
+
+typedef enum {
+    PT_STR,      /* String (numbers and booleans are given as their text) */
+    PT_INT,      /* Integer (numeric strings accepted, as CloudFormation does) */
+    PT_BOOL,     /* Boolean (also "true"/"false") */
+    PT_JSON,     /* Json: an object, or a string holding JSON (kept as given) */
+    PT_STRLIST,  /* List of String */
+    PT_TAGS,     /* List of {Key, Value} */
+    PT_POLICIES, /* List of {PolicyName, PolicyDocument} (IAM inline policies) */
+    PT_LIST,     /* List of objects, checked by the provider */
+    PT_OBJECT,   /* Object, checked by the provider */
+} prov_ptype;
+
+typedef struct prov_prop {
+    const char *name;
+    prov_ptype type;
+    int required;
+} prov_prop;
+
+/* Checks props (NULL = none) against schema (terminated by a NULL name) and gives a copy
+ * with values in their schema types; JSON null values count as absent. Refusals are
+ * ValidationError in the wording of CloudFormation's schema validation. */
+int prov_props(cfn_pctx *p, const json_t *props, const prov_prop *schema, json_t **out);
+/* Normalized props as last deployed (deletes, the old side of updates): validation
+ * failures fall back to props as given, so a resource can always be deleted. New ref. */
+json_t *prov_props_old(cfn_pctx *p, const json_t *props, const prov_prop *schema);
+/* ValidationError "Properties validation failed for resource L with message: MSG". */
+int prov_invalid(cfn_pctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A Json property as text: strings as given, objects serialized compactly. NULL if absent. */
+char *prov_doc_text(const json_t *v);
+/* Json values equal as documents (a string and an object holding the same JSON are). */
+int prov_doc_equal(const json_t *a, const json_t *b);
+/* Attribute text as SNS/SQS want it: strings as given, integers in decimal, booleans
+ * "true"/"false", objects as compact JSON. NULL if absent. */
+char *prov_attr_text(const json_t *v);
+/* Items of a (string list) not in b, as a new array. */
+json_t *prov_strlist_minus(const json_t *a, const json_t *b);
+int prov_strlist_has(const json_t *list, const char *s);
+/* Item of a {PolicyName, PolicyDocument} list by name, or NULL. */
+const json_t *prov_policy_find(const json_t *policies, const char *name);
+/* Property values equal (NULL = absent). */
+int prov_same(const json_t *a, const json_t *b);
+
+/* ---- tags ------------------------------------------------------------------------------ */
+
+/* The tags a resource gets: the stack's tags, the resource's Tags over them, and with
+ * system=1 AWS's aws:cloudformation:stack-name/stack-id/logical-id. [{Key,Value}]. */
+json_t *prov_tags(const cfn_pctx *p, const json_t *tags_prop, int system);
+/* [{Key,Value}] -> {Key: Value} (SQS). */
+json_t *prov_tags_map(const json_t *list);
+/* {Key: Value} -> [{Key,Value}]. */
+json_t *prov_tags_list(const json_t *map);
+/* What to change to go from current to desired tags (both [{Key,Value}]): *set new or
+ * changed tags [{Key,Value}], *unset keys to remove. aws: tags are never removed. */
+void prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset);
+
+/* ---- names, ids, results ---------------------------------------------------------------- */
+
+/* The name property when given, else a generated name (cfn_physical_name). */
+char *prov_name(const cfn_pctx *p, const json_t *props, const char *prop, int max, int fifo);
+/* The id of a resource that has no name of its own (IAM::Policy, SQS::QueuePolicy,
+ * SNS::TopicPolicy): "{stack}-{logical}-{13 random}" as CloudFormation generates them. */
+char *prov_generated_id(const cfn_pctx *p);
+/* SNS's default policy of a topic, as SNS gives a new topic (JSON text). */
+char *prov_sns_default_policy(const char *topic_arn);
+/* {"PhysicalResourceId": id, "Attributes": attrs} (attrs stolen; NULL = {}). */
+json_t *prov_result(const char *physical_id, json_t *attrs);
+/* Part of an ARN: 2 service, 3 region, 4 account, 5 resource. 0, or -1 if not an ARN. */
+int prov_arn_part(const char *arn, int part, char *out, size_t n);
+/* A service timestamp (epoch seconds, or already text) as ISO 8601 text. */
+json_t *prov_date(const json_t *v);
+
+#endif

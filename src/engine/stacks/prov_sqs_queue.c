@@ -1,0 +1,233 @@
+/* AWS::SQS::Queue. Ref = QueueUrl; GetAtt Arn, QueueName, QueueUrl. QueueName and FifoQueue
+ * replace; every other property is a queue attribute set in place, and a removed one goes
+ * back to SQS's default. RedrivePolicy and RedriveAllowPolicy may be objects (serialized)
+ * or JSON text. Tags: the stack's, the resource's, and aws:cloudformation:stack-name,
+ * stack-id and logical-id (AWS: the queue schema has cloudFormationSystemTags). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "prov_int.h"
+
+static const prov_prop schema[] = {
+    {"ContentBasedDeduplication", PT_BOOL, 0},
+    {"DeduplicationScope", PT_STR, 0},
+    {"DelaySeconds", PT_INT, 0},
+    {"FifoQueue", PT_BOOL, 0},
+    {"FifoThroughputLimit", PT_STR, 0},
+    {"KmsDataKeyReusePeriodSeconds", PT_INT, 0},
+    {"KmsMasterKeyId", PT_STR, 0},
+    {"MaximumMessageSize", PT_INT, 0},
+    {"MessageRetentionPeriod", PT_INT, 0},
+    {"QueueName", PT_STR, 0},
+    {"ReceiveMessageWaitTimeSeconds", PT_INT, 0},
+    {"RedriveAllowPolicy", PT_JSON, 0},
+    {"RedrivePolicy", PT_JSON, 0},
+    {"SqsManagedSseEnabled", PT_BOOL, 0},
+    {"Tags", PT_TAGS, 0},
+    {"VisibilityTimeout", PT_INT, 0},
+    {NULL, 0, 0},
+};
+
+/* Properties that are queue attributes of the same name, and what a removed one goes back
+ * to: SQS's default ("" unsets), or NULL to leave the queue as it is. */
+static const struct {
+    const char *name, *dflt;
+    int fifo_only;
+} attributes[] = {
+    {"ContentBasedDeduplication", "false", 1},
+    {"DeduplicationScope", "queue", 1},
+    {"DelaySeconds", "0", 0},
+    {"FifoThroughputLimit", "perQueue", 1},
+    {"KmsDataKeyReusePeriodSeconds", "300", 0},
+    {"KmsMasterKeyId", "", 0},
+    {"MaximumMessageSize", "262144", 0},
+    {"MessageRetentionPeriod", "345600", 0},
+    {"ReceiveMessageWaitTimeSeconds", "0", 0},
+    {"RedriveAllowPolicy", "", 0},
+    {"RedrivePolicy", "", 0},
+    /* the default depends on KmsMasterKeyId and on when the queue was made: kept */
+    {"SqsManagedSseEnabled", NULL, 0},
+    {"VisibilityTimeout", "30", 0},
+};
+#define NATTRS (sizeof(attributes) / sizeof(attributes[0]))
+
+/* The queue attributes normalized props ask for (CreateQueue's Attributes). */
+static json_t *queue_attributes(const json_t *pr)
+{
+    json_t *a = json_object();
+    for (size_t i = 0; a && i < NATTRS; i++) {
+        char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
+        if (t) json_object_set_new(a, attributes[i].name, json_string(t));
+        free(t);
+    }
+    /* AWS: FifoQueue is given only to make a FIFO queue; SQS has no FifoQueue=false */
+    if (a && jbool(pr, "FifoQueue", 0)) json_object_set_new(a, "FifoQueue", json_string("true"));
+    return a;
+}
+
+static const char *name_of_url(const char *url)
+{
+    const char *s = strrchr(url, '/');
+    return s ? s + 1 : url;
+}
+
+static int attrs_of(cfn_pctx *p, const char *url, json_t **attrs)
+{
+    json_t *out = NULL;
+    if (prov_call(p, "sqs", "GetQueueAttributes",
+                  json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "QueueArn"), &out))
+        return -1;
+    const char *arn = jstr(json_object_get(out, "Attributes"), "QueueArn");
+    if (!arn) {
+        json_decref(out);
+        return ferr_internal(p->e, "SQS returned no QueueArn for %s", url);
+    }
+    *attrs = json_pack("{s:s, s:s, s:s}", "Arn", arn, "QueueName", name_of_url(url), "QueueUrl",
+                       url);
+    json_decref(out);
+    return *attrs ? 0 : ferr_oom(p->e);
+}
+
+static int queue_del(cfn_pctx *p, const char *url, const json_t *props)
+{
+    (void)props;
+    return prov_call_gone_ok(p, NULL, "sqs", "DeleteQueue", json_pack("{s:s}", "QueueUrl", url));
+}
+
+/* AWS: CreateQueue returns an existing queue of the same name and attributes; CloudFormation
+ * refuses to take over a queue it did not make. */
+static int refuse_existing(cfn_pctx *p, const char *name)
+{
+    if (prov_call(p, "sqs", "GetQueueUrl", json_pack("{s:s}", "QueueName", name), NULL)) {
+        if (!prov_is_gone(p->e)) return -1;
+        ferr_clear(p->e);
+        return 0;
+    }
+    return ferr_set(p->e, 400, "AlreadyExists",
+                    "Resource of type 'AWS::SQS::Queue' with identifier '%s' already exists.",
+                    name);
+}
+
+static int queue_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    json_t *pr, *out = NULL, *attrs = NULL, *tags = NULL;
+    if (prov_props(p, props, schema, &pr)) return -1;
+    int rc = -1;
+    char *name = prov_name(p, pr, "QueueName", 80, jbool(pr, "FifoQueue", 0));
+    if (!name) {
+        ferr_oom(p->e);
+        goto out;
+    }
+    if (jstr(pr, "QueueName") && refuse_existing(p, name)) goto out;
+    tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
+    json_t *in = json_pack("{s:s, s:o}", "QueueName", name, "Attributes", queue_attributes(pr));
+    if (in && json_array_size(tags)) json_object_set_new(in, "tags", prov_tags_map(tags));
+    if (prov_call(p, "sqs", "CreateQueue", in, &out)) goto out;
+    const char *url = jstr(out, "QueueUrl");
+    if (!url) {
+        ferr_internal(p->e, "SQS returned no QueueUrl");
+        goto out;
+    }
+    if (attrs_of(p, url, &attrs)) {
+        prov_undo(p, queue_del, url, pr);
+        goto out;
+    }
+    *result = prov_result(url, attrs);
+    attrs = NULL;
+    rc = 0;
+out:
+    json_decref(attrs);
+    json_decref(out);
+    json_decref(tags);
+    json_decref(pr);
+    free(name);
+    return rc;
+}
+
+/* The SetQueueAttributes Attributes that take the queue from op to np (maybe empty). */
+static json_t *attribute_changes(const json_t *op, const json_t *np)
+{
+    json_t *oa = queue_attributes(op), *na = queue_attributes(np), *ch = json_object();
+    int fifo = jbool(np, "FifoQueue", 0);
+    for (size_t i = 0; ch && i < NATTRS; i++) {
+        const char *k = attributes[i].name;
+        const char *o = jstr(oa, k), *n = jstr(na, k);
+        if (n && (!o || strcmp(o, n))) json_object_set_new(ch, k, json_string(n));
+        else if (!n && o && attributes[i].dflt && (fifo || !attributes[i].fifo_only))
+            json_object_set_new(ch, k, json_string(attributes[i].dflt));
+    }
+    json_decref(oa);
+    json_decref(na);
+    return ch;
+}
+
+static int sync_tags(cfn_pctx *p, const char *url, const json_t *op, const json_t *np)
+{
+    json_t *out = NULL, *current;
+    json_t *desired = prov_tags(p, json_object_get(np, "Tags"), 1);
+    if (prov_call(p, "sqs", "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), &out)) {
+        if (p->e->status != 501) {
+            json_decref(desired);
+            return -1;
+        }
+        ferr_clear(p->e); /* not implemented: what we set last time is what is there */
+        current = prov_tags(p, json_object_get(op, "Tags"), 1);
+    } else {
+        current = prov_tags_list(json_object_get(out, "Tags"));
+    }
+    json_decref(out);
+    json_t *set, *unset;
+    prov_tags_diff(current, desired, &set, &unset);
+    int rc = 0;
+    if (json_array_size(unset))
+        rc = prov_call(p, "sqs", "UntagQueue",
+                       json_pack("{s:s, s:O}", "QueueUrl", url, "TagKeys", unset), NULL);
+    if (!rc && json_array_size(set))
+        rc = prov_call(p, "sqs", "TagQueue",
+                       json_pack("{s:s, s:o}", "QueueUrl", url, "Tags", prov_tags_map(set)), NULL);
+    json_decref(set);
+    json_decref(unset);
+    json_decref(current);
+    json_decref(desired);
+    return rc;
+}
+
+static int queue_update(cfn_pctx *p, const char *url, const json_t *old_props,
+                        const json_t *new_props, json_t **result)
+{
+    json_t *op = prov_props_old(p, old_props, schema), *np = NULL, *ch = NULL, *attrs = NULL;
+    int rc = -1;
+    if (prov_props(p, new_props, schema, &np)) goto out;
+    ch = attribute_changes(op, np);
+    if (!ch) {
+        ferr_oom(p->e);
+        goto out;
+    }
+    if (json_object_size(ch) &&
+        prov_call(p, "sqs", "SetQueueAttributes",
+                  json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", ch), NULL))
+        goto out;
+    if (sync_tags(p, url, op, np) || attrs_of(p, url, &attrs)) goto out;
+    *result = prov_result(url, attrs);
+    attrs = NULL;
+    rc = 0;
+out:
+    json_decref(op);
+    json_decref(np);
+    json_decref(ch);
+    json_decref(attrs);
+    return rc;
+}
+
+static const char *const replace_on[] = {"QueueName", "FifoQueue", NULL};
+
+const cfn_provider cfn_provider_sqs_queue = {
+    .type = "AWS::SQS::Queue",
+    .create = queue_create,
+    .update = queue_update,
+    .del = queue_del,
+    .replace_on = replace_on,
+    .name_property = "QueueName",
+    .name_max = 80,
+    .fifo_property = "FifoQueue",
+};

@@ -1,0 +1,124 @@
+/* The resource provider registry, and the two things every provider needs: calling a
+ * service as the stack (cfn_call) and CloudFormation's generated physical names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ids.h"
+#include "prov_int.h"
+
+extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
+    cfn_provider_iam_managed_policy, cfn_provider_iam_user, cfn_provider_iam_access_key,
+    cfn_provider_iam_group, cfn_provider_iam_instance_profile, cfn_provider_sns_topic,
+    cfn_provider_sns_subscription, cfn_provider_sns_topic_policy, cfn_provider_sqs_queue,
+    cfn_provider_sqs_queue_policy;
+/* the stack engine's own (src/engine/stacks/stack_*.c) */
+extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
+    cfn_provider_cfn_waitcondition;
+
+static const cfn_provider *const registry[] = {
+    &cfn_provider_cfn_stack,
+    &cfn_provider_cfn_waitcondition,
+    &cfn_provider_cfn_waithandle,
+    &cfn_provider_iam_access_key,
+    &cfn_provider_iam_group,
+    &cfn_provider_iam_instance_profile,
+    &cfn_provider_iam_managed_policy,
+    &cfn_provider_iam_policy,
+    &cfn_provider_iam_role,
+    &cfn_provider_iam_user,
+    &cfn_provider_sns_subscription,
+    &cfn_provider_sns_topic,
+    &cfn_provider_sns_topic_policy,
+    &cfn_provider_sqs_queue,
+    &cfn_provider_sqs_queue_policy,
+};
+
+const cfn_provider *cfn_provider_find(const char *type)
+{
+    if (!type) return NULL;
+    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+        if (!strcmp(registry[i]->type, type)) return registry[i];
+    return NULL;
+}
+
+/* Only unit tests set this (prov_set_hook); production calls go to svc_invoke. */
+static prov_hook_fn hook;
+static void *hook_ud;
+
+void prov_set_hook(prov_hook_fn fn, void *ud)
+{
+    hook = fn;
+    hook_ud = ud;
+}
+
+int prov_call_in(cfn_pctx *p, const char *region, const char *service, const char *op,
+                 const json_t *in, json_t **out)
+{
+    json_t *res = NULL;
+    if (out) *out = NULL;
+    if (!region) region = p->region;
+    int rc;
+    if (hook) {
+        rc = hook(hook_ud, region, service, op, in, &res, p->e);
+    } else {
+        /* A service principal acts in the stack's account; users and role sessions act in
+         * their own, which is the stack's (svc_invoke takes the account from who). */
+        principal as = *p->as;
+        if (p->account && as.kind == PRIN_SERVICE && strcmp(as.account, p->account))
+            snprintf(as.account, sizeof(as.account), "%s", p->account);
+        /* AWS: CloudFormation acting with the caller's credentials adds aws:CalledVia
+         * ["cloudformation.amazonaws.com"]; with a service role (RoleARN) it calls as the
+         * role's own session ("AWSCloudFormation"), and the key is absent. */
+        int service_role = as.kind == PRIN_ASSUMED_ROLE && !strcmp(as.session, "AWSCloudFormation");
+        json_t *ctx = service_role ? NULL
+                                   : json_pack("{s:[s], s:s, s:s}", "aws:CalledVia",
+                                               "cloudformation.amazonaws.com", "aws:CalledViaFirst",
+                                               "cloudformation.amazonaws.com", "aws:CalledViaLast",
+                                               "cloudformation.amazonaws.com");
+        if (!service_role && !ctx) return ferr_oom(p->e);
+        rc = svc_invoke(p->env, &as, region, service, op, in, &res, ctx, p->e);
+        json_decref(ctx);
+    }
+    if (rc) {
+        json_decref(res);
+        if (!ferr_isset(p->e)) ferr_internal(p->e, "%s:%s failed", service, op);
+        return -1;
+    }
+    if (out) *out = res ? res : json_object();
+    else json_decref(res);
+    return 0;
+}
+
+int cfn_call(cfn_pctx *p, const char *service, const char *op, const json_t *in, json_t **out)
+{
+    return prov_call_in(p, NULL, service, op, in, out);
+}
+
+/* AWS: "{stack name}-{logical id}-{random}", the random part 13 uppercase letters and
+ * digits; when too long for the type, the stack name and the logical id are shortened
+ * (the longer one first), and a FIFO name keeps its ".fifo". */
+char *cfn_physical_name(const cfn_pctx *p, int max, int fifo)
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const char *stack = p->stack_name ? p->stack_name : "";
+    const char *logical = p->logical_id ? p->logical_id : "";
+    size_t ls = strlen(stack), ll = strlen(logical);
+    size_t suffix = fifo ? 5 : 0;
+    size_t fixed = 2 + 13 + suffix;
+    size_t room = max > 0 && (size_t)max > fixed ? (size_t)max - fixed : 0;
+    if (max <= 0) room = ls + ll;
+    while (ls + ll > room) {
+        if (ls >= ll) ls--;
+        else ll--;
+    }
+    unsigned char r[13];
+    ids_random(r, sizeof(r));
+    char rnd[14];
+    for (int i = 0; i < 13; i++) rnd[i] = alnum[r[i] % 36];
+    rnd[13] = 0;
+    size_t n = ls + ll + fixed + 1;
+    char *out = malloc(n);
+    if (!out) return NULL;
+    snprintf(out, n, "%.*s-%.*s-%s%s", (int)ls, stack, (int)ll, logical, rnd, fifo ? ".fifo" : "");
+    return out;
+}

@@ -1,0 +1,170 @@
+/* AWS::CloudFormation::Stack: a nested stack, created, updated and deleted through the same
+ * CloudFormation API clients use (svc_invoke as the parent's acting identity), then waited
+ * for. AWS: Ref is the nested stack's id; GetAtt Outputs.NAME is its output NAME; a nested
+ * stack that fails makes the resource fail with "Embedded stack ARN was not successfully
+ * created: REASON". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ids.h"
+#include "engine.h"
+
+#define NESTED_WAIT (12 * 3600.0)
+
+static int ncall(cfn_pctx *p, const char *op, json_t *in, json_t **out)
+{
+    return svc_invoke(p->env, p->as, p->region, "cloudformation", op, in, out, NULL, p->e);
+}
+
+static json_t *params_list(const json_t *props)
+{
+    json_t *l = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(props, "Parameters"), k, v) {
+        char num[64];
+        const char *s = json_string_value(v);
+        if (json_is_integer(v)) snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v)), s = num;
+        else if (json_is_boolean(v)) s = json_is_true(v) ? "true" : "false";
+        if (json_is_array(v)) {
+            /* a list parameter given as a list: comma-joined as AWS does */
+            char buf[8192] = "";
+            size_t i, n = 0;
+            json_t *x;
+            json_array_foreach(v, i, x)
+                n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s", i ? "," : "",
+                                      json_string_value(x) ? json_string_value(x) : "");
+            json_array_append_new(l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", buf));
+            continue;
+        }
+        json_array_append_new(l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", s ? s : ""));
+    }
+    return l;
+}
+
+static json_t *request(cfn_pctx *p, const json_t *props, const char *name_or_id)
+{
+    json_t *in = json_pack("{s:s, s:o, s:[sss]}", "StackName", name_or_id, "Parameters",
+                           params_list(props), "Capabilities", "CAPABILITY_IAM",
+                           "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND");
+    json_t *u = json_object_get(props, "TemplateURL");
+    if (u) json_object_set(in, "TemplateURL", u);
+    if (json_object_get(props, "TimeoutInMinutes"))
+        json_object_set(in, "TimeoutInMinutes", json_object_get(props, "TimeoutInMinutes"));
+    if (json_object_get(props, "NotificationARNs"))
+        json_object_set(in, "NotificationARNs", json_object_get(props, "NotificationARNs"));
+    /* AWS: stack-level tags propagate to nested stacks, the resource's Tags add to them */
+    json_t *tags = json_array();
+    size_t i;
+    json_t *t;
+    if (p->tags) json_array_foreach(p->tags, i, t) json_array_append(tags, t);
+    json_array_foreach(json_object_get(props, "Tags"), i, t) json_array_append(tags, t);
+    json_object_set_new(in, "Tags", tags);
+    json_object_set_new(in, "_ParentId", json_string(p->stack_id));
+    return in;
+}
+
+/* Result for the provider from the nested stack's description. */
+static int describe(cfn_pctx *p, const char *id, const char *want, const char *verb,
+                    json_t **result)
+{
+    char status[64] = "";
+    if (cfn_engine_wait(p->env, p->account, p->region, id, NESTED_WAIT, status, sizeof(status)))
+        return ferr_internal(p->e, "cannot read the nested stack %s", id);
+    json_t *in = json_pack("{s:s}", "StackName", id), *out = NULL;
+    int rc = ncall(p, "DescribeStacks", in, &out);
+    json_decref(in);
+    if (rc) return -1;
+    json_t *s = json_array_get(json_object_get(out, "Stacks"), 0);
+    const char *st = json_string_value(json_object_get(s, "StackStatus"));
+    if (!st || strcmp(st, want)) {
+        const char *why = json_string_value(json_object_get(s, "StackStatusReason"));
+        ferr_set(p->e, 400, "ValidationError", "Embedded stack %s was not successfully %s: %s", id,
+                 verb, why ? why : (st ? st : "unknown status"));
+        json_decref(out);
+        return -1;
+    }
+    if (result) {
+        json_t *attrs = json_object();
+        size_t i;
+        json_t *o;
+        json_array_foreach(json_object_get(s, "Outputs"), i, o) {
+            char k[300];
+            snprintf(k, sizeof(k), "Outputs.%s", json_string_value(json_object_get(o, "OutputKey")));
+            json_object_set(attrs, k, json_object_get(o, "OutputValue"));
+        }
+        *result = json_pack("{s:s, s:o}", "PhysicalResourceId", id, "Attributes", attrs);
+    }
+    json_decref(out);
+    return 0;
+}
+
+static int n_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    if (!json_is_string(json_object_get(props, "TemplateURL")))
+        return ferr_validation(p->e, "Property TemplateURL cannot be empty.");
+    /* AWS: nested stack names are PARENT-LOGICAL-RANDOM */
+    char rnd[14];
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char r[13];
+    ids_random(r, 13);
+    for (int i = 0; i < 13; i++) rnd[i] = al[r[i] % 36];
+    rnd[13] = 0;
+    char name[256];
+    snprintf(name, sizeof(name), "%.100s-%.100s-%s", p->stack_name, p->logical_id, rnd);
+    json_t *in = request(p, props, name), *out = NULL;
+    int rc = ncall(p, "CreateStack", in, &out);
+    json_decref(in);
+    if (rc) return -1;
+    char id[512];
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(out, "StackId")));
+    json_decref(out);
+    return describe(p, id, "CREATE_COMPLETE", "created", result);
+}
+
+static int n_update(cfn_pctx *p, const char *physical_id, const json_t *old_props,
+                    const json_t *new_props, json_t **result)
+{
+    (void)old_props;
+    json_t *in = request(p, new_props, physical_id), *out = NULL;
+    json_object_del(in, "_ParentId");
+    int rc = ncall(p, "UpdateStack", in, &out);
+    json_decref(in);
+    json_decref(out);
+    if (rc) {
+        /* AWS: an update the nested stack does not need is not a failure */
+        if (strstr(p->e->message, "No updates are to be performed")) {
+            ferr_clear(p->e);
+            return describe(p, physical_id, "CREATE_COMPLETE", "updated", result) == 0
+                       ? 0
+                       : (ferr_clear(p->e), describe(p, physical_id, "UPDATE_COMPLETE", "updated", result));
+        }
+        return -1;
+    }
+    return describe(p, physical_id, "UPDATE_COMPLETE", "updated", result);
+}
+
+static int n_del(cfn_pctx *p, const char *physical_id, const json_t *props)
+{
+    (void)props;
+    json_t *in = json_pack("{s:s}", "StackName", physical_id), *out = NULL;
+    int rc = ncall(p, "DeleteStack", in, &out);
+    json_decref(in);
+    json_decref(out);
+    if (rc) return -1;
+    char status[64] = "";
+    if (cfn_engine_wait(p->env, p->account, p->region, physical_id, NESTED_WAIT, status, sizeof(status)))
+        return ferr_internal(p->e, "cannot read the nested stack %s", physical_id);
+    if (*status && strcmp(status, "DELETE_COMPLETE"))
+        return ferr_set(p->e, 400, "ValidationError", "Embedded stack %s was not successfully deleted: %s",
+                        physical_id, status);
+    return 0;
+}
+
+const cfn_provider cfn_provider_cfn_stack = {
+    .type = "AWS::CloudFormation::Stack",
+    .create = n_create,
+    .update = n_update,
+    .del = n_del,
+};

@@ -1,0 +1,496 @@
+/* StackSet operations: one thread per running operation; targets in batches of
+ * MaxConcurrentCount (or MaxConcurrentPercentage), each target's result committed as it
+ * ends, so a restart resumes the operation with the targets not finished. */
+#include "stackset.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "engine.h"
+#include "svc/iam/iamsvc.h"
+
+static const char *sget(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running, stopping;
+} S = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+typedef struct job {
+    ferry_env *env;
+    char account[13], region[32], name[160], opid[64];
+} job;
+
+typedef struct target {
+    job *j;
+    json_t *set, *op;
+    const char *account, *region;
+    char status[16];
+    char reason[1024];
+} target;
+
+/* A call context for authorization outside a request. */
+typedef struct bgcall {
+    call c;
+    ferr e;
+} bgcall;
+
+static int bg_begin(bgcall *b, ferry_env *env, const principal *who, const char *region)
+{
+    memset(b, 0, sizeof(*b));
+    b->c.a = arena_new(8192);
+    if (!b->c.a) return -1;
+    b->c.env = env;
+    b->c.request_id = "stackset";
+    b->c.service = "sts";
+    b->c.op = "AssumeRole";
+    b->c.account = who->account;
+    b->c.region = region;
+    b->c.who = who;
+    b->c.err = &b->e;
+    if (store_begin(env->st, 0, &b->c.txn, &b->e)) {
+        arena_free(b->c.a);
+        return -1;
+    }
+    return 0;
+}
+
+static void bg_end(bgcall *b)
+{
+    store_rollback(b->c.txn);
+    arena_free(b->c.a);
+}
+
+static void role_principal(principal *p, const char *acct, const char *name, const char *role_id,
+                           const char *session)
+{
+    memset(p, 0, sizeof(*p));
+    p->kind = PRIN_ASSUMED_ROLE;
+    snprintf(p->account, sizeof(p->account), "%s", acct);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    snprintf(p->session, sizeof(p->session), "%s", session);
+    snprintf(p->role_arn, sizeof(p->role_arn), "arn:aws:iam::%s:role/%s", acct, name);
+    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%s", acct, name, session);
+    snprintf(p->userid, sizeof(p->userid), "%s:%s", role_id ? role_id : "AROA", session);
+}
+
+/* AWS's self-managed permissions: the administration role (trusting CloudFormation) assumes
+ * the execution role in the target (trusting the administration role or its account). */
+static int assume_chain(job *j, const json_t *set, const char *target_acct, principal *exec,
+                        char *why, size_t n)
+{
+    const char *admin_arn = sget(set, "AdministrationRoleARN");
+    const char *exec_name = sget(set, "ExecutionRoleName");
+    char aacct[13], aname[160];
+    if (iamsvc_role_from_arn(admin_arn, aacct, sizeof(aacct), aname, sizeof(aname))) {
+        snprintf(why, n, "Invalid AdministrationRoleARN %s", admin_arn ? admin_arn : "");
+        return -1;
+    }
+    bgcall b;
+    principal cfnsvc = {0};
+    cfnsvc.kind = PRIN_SERVICE;
+    snprintf(cfnsvc.service, sizeof(cfnsvc.service), "cloudformation.amazonaws.com");
+    snprintf(cfnsvc.account, sizeof(cfnsvc.account), "%s", aacct);
+    if (bg_begin(&b, j->env, &cfnsvc, j->region)) {
+        snprintf(why, n, "internal error");
+        return -1;
+    }
+    json_t *admin = NULL, *execr = NULL;
+    int rc = -1;
+    int f = iamsvc_get_role(b.c.txn, aacct, aname, &admin, &b.e);
+    if (f != 1) {
+        snprintf(why, n, "Account %s should have '%s' role with trust relationship to CloudFormation "
+                         "service.", aacct, aname);
+        goto out;
+    }
+    authz_req r1 = {.action = "sts:AssumeRole", .resource = admin_arn, .resource_account = aacct,
+                    .resource_policy = sget(admin, "AssumeRolePolicyDocument")};
+    if (call_authorize_ex(&b.c, &r1)) {
+        snprintf(why, n, "Account %s should have '%s' role with trust relationship to CloudFormation "
+                         "service.", aacct, aname);
+        goto out;
+    }
+    principal adm;
+    role_principal(&adm, aacct, aname, sget(admin, "RoleId"), "AWSCloudFormationStackSetAdministrationRole");
+    f = iamsvc_get_role(b.c.txn, target_acct, exec_name, &execr, &b.e);
+    if (f != 1) {
+        snprintf(why, n, "Account %s should have '%s' role with trust relationship to Role '%s'.",
+                 target_acct, exec_name, aname);
+        goto out;
+    }
+    char exec_arn[512];
+    snprintf(exec_arn, sizeof(exec_arn), "arn:aws:iam::%s:role/%s", target_acct, exec_name);
+    b.c.who = &adm;
+    b.c.account = aacct;
+    authz_req r2 = {.action = "sts:AssumeRole", .resource = exec_arn, .resource_account = target_acct,
+                    .resource_policy = sget(execr, "AssumeRolePolicyDocument")};
+    ferr_clear(&b.e);
+    if (call_authorize_ex(&b.c, &r2)) {
+        snprintf(why, n, "Account %s should have '%s' role with trust relationship to Role '%s'.",
+                 target_acct, exec_name, aname);
+        goto out;
+    }
+    role_principal(exec, target_acct, exec_name, sget(execr, "RoleId"), "AWSCloudFormationStackSetExecutionRole");
+    rc = 0;
+out:
+    json_decref(admin);
+    json_decref(execr);
+    bg_end(&b);
+    return rc;
+}
+
+static json_t *instance_params(const json_t *set, const json_t *inst)
+{
+    json_t *out = json_deep_copy(json_object_get(set, "Parameters"));
+    if (!out) out = json_array();
+    size_t i, k;
+    json_t *o, *p;
+    json_array_foreach(json_object_get(inst, "ParameterOverrides"), i, o) {
+        int found = 0;
+        json_array_foreach(out, k, p) {
+            if (!strcmp(sget(p, "ParameterKey"), sget(o, "ParameterKey"))) {
+                json_object_set(p, "ParameterValue", json_object_get(o, "ParameterValue"));
+                found = 1;
+            }
+        }
+        if (!found) json_array_append(out, o);
+    }
+    return out;
+}
+
+static int put_doc(ferry_env *env, const char *kind, const char *acct, const char *region,
+                   const char *id, const json_t *doc)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(env->st, 1, &t, &e)) return -1;
+    store_key k = {kind, acct, region, id};
+    int rc = doc ? store_put(t, &k, doc, &e) : (store_del(t, &k, &e) < 0 ? -1 : 0);
+    if (rc) {
+        store_rollback(t);
+        return -1;
+    }
+    return store_commit(t, &e);
+}
+
+/* write=1: a write transaction, so it starts after the request that kicked us commits */
+static json_t *get_doc_w(ferry_env *env, const char *kind, const char *acct, const char *region,
+                         const char *id, int write)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    json_t *d = NULL;
+    if (store_begin(env->st, write, &t, &e)) return NULL;
+    store_key k = {kind, acct, region, id};
+    if (store_get(t, &k, &d, &e) != 1) d = NULL;
+    store_rollback(t);
+    return d;
+}
+
+static json_t *get_doc(ferry_env *env, const char *kind, const char *acct, const char *region,
+                       const char *id)
+{
+    return get_doc_w(env, kind, acct, region, id, 0);
+}
+
+/* One target: create/update/delete its stack as the execution role. */
+static void *run_target(void *arg)
+{
+    target *t = arg;
+    job *j = t->j;
+    const char *action = sget(t->op, "Action");
+    char iid[400];
+    snprintf(iid, sizeof(iid), "%s/%s/%s", j->name, t->account, t->region);
+    json_t *inst = get_doc(j->env, "cfn.ssinst", j->account, j->region, iid);
+    principal exec;
+    char why[1024] = "";
+    snprintf(t->status, sizeof(t->status), "FAILED");
+    if (!inst) {
+        if (!strcmp(action, "DELETE")) snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+        else snprintf(t->reason, sizeof(t->reason), "Stack instance not found");
+        return NULL;
+    }
+    if (!strcmp(action, "DELETE") && !sget(inst, "StackId")) {
+        /* no stack was made: nothing to act on in the target */
+        put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, NULL);
+        snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+        json_decref(inst);
+        return NULL;
+    }
+    if (assume_chain(j, t->set, t->account, &exec, why, sizeof(why))) {
+        snprintf(t->reason, sizeof(t->reason), "%s", why);
+        json_object_set_new(inst, "Status", json_string("INOPERABLE"));
+        json_object_set_new(inst, "StatusReason", json_string(why));
+        json_object_set_new(inst, "StackInstanceStatus", json_pack("{s:s}", "DetailedStatus", "FAILED"));
+        put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
+        json_decref(inst);
+        return NULL;
+    }
+    ferr e = {0};
+    json_t *out = NULL;
+    int rc = 0;
+    const char *sid = sget(inst, "StackId");
+    char status[64] = "";
+    if (!strcmp(action, "DELETE")) {
+        if (sid && !json_is_true(json_object_get(t->op, "RetainStacks"))) {
+            json_t *in = json_pack("{s:s}", "StackName", sid);
+            rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "DeleteStack", in, &out, NULL, &e);
+            json_decref(in);
+            json_decref(out);
+            if (!rc) cfn_engine_wait(j->env, t->account, t->region, sid, 3600, status, sizeof(status));
+            if (!rc && *status && strcmp(status, "DELETE_COMPLETE")) {
+                rc = -1;
+                snprintf(e.message, sizeof(e.message), "Stack %s is %s", sid, status);
+            }
+        }
+        if (!rc) {
+            put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, NULL);
+            snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+        } else snprintf(t->reason, sizeof(t->reason), "%s", e.message);
+        json_decref(inst);
+        return NULL;
+    }
+    json_t *in = json_pack("{s:s, s:o, s:o}", "TemplateBody", sget(t->set, "TemplateBody"), "Parameters",
+                           instance_params(t->set, inst), "Capabilities",
+                           json_object_get(t->set, "Capabilities") ? json_incref(json_object_get(t->set, "Capabilities"))
+                                                                   : json_array());
+    json_object_set_new(in, "Tags", json_object_get(t->set, "Tags") ? json_incref(json_object_get(t->set, "Tags")) : json_array());
+    const char *want = "CREATE_COMPLETE";
+    if (sid) {
+        /* resumed after a restart: the stack may still be on its way */
+        cfn_engine_wait(j->env, t->account, t->region, sid, 3600, status, sizeof(status));
+        if (cfn_engine_stopping()) {
+            snprintf(t->status, sizeof(t->status), "RUNNING");
+            json_decref(in);
+            json_decref(inst);
+            return NULL;
+        }
+    }
+    if (sid && !strcmp(action, "CREATE") && !strcmp(status, "CREATE_COMPLETE")) {
+        rc = 0;
+        want = NULL;
+    } else if (!sid) {
+        /* AWS: StackSet-NAME-UUID */
+        char uuid[37], sname[256];
+        ids_uuid(uuid);
+        snprintf(sname, sizeof(sname), "StackSet-%.100s-%s", j->name, uuid);
+        json_object_set_new(in, "StackName", json_string(sname));
+        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "CreateStack", in, &out, NULL, &e);
+        if (!rc) {
+            json_object_set(inst, "StackId", json_object_get(out, "StackId"));
+            put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
+            sid = sget(inst, "StackId");
+        }
+    } else {
+        json_object_set_new(in, "StackName", json_string(sid));
+        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "UpdateStack", in, &out, NULL, &e);
+        want = "UPDATE_COMPLETE";
+        if (rc && strstr(e.message, "No updates are to be performed")) {
+            rc = 0;
+            want = NULL;
+        }
+    }
+    json_decref(in);
+    json_decref(out);
+    if (!rc && want) {
+        cfn_engine_wait(j->env, t->account, t->region, sid, 3600, status, sizeof(status));
+        if (cfn_engine_stopping() && cfn_status_busy(status)) {
+            snprintf(t->status, sizeof(t->status), "RUNNING");
+            json_decref(inst);
+            return NULL;
+        }
+        if (strcmp(status, want)) {
+            rc = -1;
+            snprintf(e.message, sizeof(e.message), "ResourceLogicalId:%s, ResourceType:AWS::CloudFormation::Stack, "
+                     "ResourceStatusReason:Stack %s is %s.", sid, sid, status);
+        }
+    }
+    if (rc) {
+        snprintf(t->reason, sizeof(t->reason), "%s", e.message);
+        json_object_set_new(inst, "Status", json_string("OUTDATED"));
+        json_object_set_new(inst, "StatusReason", json_string(e.message));
+        json_object_set_new(inst, "StackInstanceStatus", json_pack("{s:s}", "DetailedStatus", "FAILED"));
+    } else {
+        snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+        json_object_set_new(inst, "Status", json_string("CURRENT"));
+        json_object_del(inst, "StatusReason");
+        json_object_set_new(inst, "StackInstanceStatus", json_pack("{s:s}", "DetailedStatus", "SUCCEEDED"));
+    }
+    json_object_set_new(inst, "LastOperationId", json_string(j->opid));
+    put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
+    json_decref(inst);
+    return NULL;
+}
+
+static int stopping(void)
+{
+    pthread_mutex_lock(&S.mu);
+    int s = S.stopping;
+    pthread_mutex_unlock(&S.mu);
+    return s;
+}
+
+static void *run_op(void *arg)
+{
+    job *j = arg;
+    char opkey[256];
+    snprintf(opkey, sizeof(opkey), "%s/%s", j->name, j->opid);
+    json_t *op = get_doc_w(j->env, "cfn.ssop", j->account, j->region, opkey, 1);
+    json_t *set = get_doc(j->env, "cfn.stackset", j->account, j->region, j->name);
+    if (!op || !set || strcmp(sget(op, "Status"), "RUNNING")) goto done;
+    json_t *prefs = json_object_get(op, "OperationPreferences");
+    json_t *results = json_object_get(op, "_Results");
+    size_t n = json_array_size(results);
+    long maxc = json_integer_value(json_object_get(prefs, "MaxConcurrentCount"));
+    json_t *pct = json_object_get(prefs, "MaxConcurrentPercentage");
+    if (json_is_integer(pct)) maxc = (long)((double)n * (double)json_integer_value(pct) / 100.0);
+    if (maxc < 1) maxc = 1;
+    long tol = json_integer_value(json_object_get(prefs, "FailureToleranceCount"));
+    json_t *tpct = json_object_get(prefs, "FailureTolerancePercentage");
+    if (json_is_integer(tpct)) tol = (long)((double)n * (double)json_integer_value(tpct) / 100.0);
+    long failed = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(results, i, r) failed += !strcmp(sget(r, "Status"), "FAILED");
+    log_info("cfn: stack set %s: operation %s %s on %zu targets", j->name, j->opid, sget(op, "Action"), n);
+    int stopped = 0;
+    for (size_t start = 0; start < n && !stopped;) {
+        target *batch = calloc((size_t)maxc, sizeof(target));
+        pthread_t *th = calloc((size_t)maxc, sizeof(pthread_t));
+        size_t idx[4096];
+        long k = 0;
+        for (; start < n && k < maxc && k < 4096; start++) {
+            json_t *res = json_array_get(results, start);
+            if (strcmp(sget(res, "Status"), "PENDING") && strcmp(sget(res, "Status"), "RUNNING")) continue;
+            target *t = &batch[k];
+            t->j = j;
+            t->set = set;
+            t->op = op;
+            t->account = sget(res, "Account");
+            t->region = sget(res, "Region");
+            idx[k] = start;
+            json_object_set_new(res, "Status", json_string("RUNNING"));
+            k++;
+        }
+        put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
+        for (long m = 0; m < k; m++)
+            if (pthread_create(&th[m], NULL, run_target, &batch[m])) run_target(&batch[m]), th[m] = 0;
+        for (long m = 0; m < k; m++)
+            if (th[m]) pthread_join(th[m], NULL);
+        for (long m = 0; m < k; m++) {
+            json_t *res = json_array_get(results, idx[m]);
+            json_object_set_new(res, "Status", json_string(batch[m].status));
+            if (batch[m].reason[0]) json_object_set_new(res, "StatusReason", json_string(batch[m].reason));
+            if (!strcmp(batch[m].status, "FAILED")) failed++;
+        }
+        free(batch);
+        free(th);
+        if (failed > tol) {
+            /* AWS: past the tolerance, the targets not started are cancelled */
+            for (size_t q = start; q < n; q++) {
+                json_t *res = json_array_get(results, q);
+                if (!strcmp(sget(res, "Status"), "PENDING")) {
+                    json_object_set_new(res, "Status", json_string("CANCELLED"));
+                    json_object_set_new(res, "StatusReason", json_string("Cancelled since failure tolerance has exceeded"));
+                }
+            }
+            stopped = 1;
+        }
+        put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
+        if (stopping()) goto done; /* resumed at the next start */
+    }
+    json_object_set_new(op, "Status", json_string(failed > tol ? "FAILED" : "SUCCEEDED"));
+    json_object_set_new(op, "EndTimestamp", json_real(clock_now()));
+    put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
+    log_info("cfn: stack set %s: operation %s %s", j->name, j->opid, sget(op, "Status"));
+done:
+    json_decref(op);
+    json_decref(set);
+    free(j);
+    pthread_mutex_lock(&S.mu);
+    S.running--;
+    pthread_cond_broadcast(&S.cv);
+    pthread_mutex_unlock(&S.mu);
+    return NULL;
+}
+
+void cfn_stackset_kick(ferry_env *env, const char *account, const char *region, const char *name,
+                       const char *opid)
+{
+    job *j = calloc(1, sizeof(*j));
+    if (!j) return;
+    j->env = env;
+    snprintf(j->account, sizeof(j->account), "%s", account);
+    snprintf(j->region, sizeof(j->region), "%s", region);
+    snprintf(j->name, sizeof(j->name), "%s", name);
+    snprintf(j->opid, sizeof(j->opid), "%s", opid);
+    pthread_mutex_lock(&S.mu);
+    if (S.stopping) {
+        pthread_mutex_unlock(&S.mu);
+        free(j);
+        return;
+    }
+    S.running++;
+    pthread_mutex_unlock(&S.mu);
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &at, run_op, j)) {
+        pthread_mutex_lock(&S.mu);
+        S.running--;
+        pthread_mutex_unlock(&S.mu);
+        free(j);
+        log_error("cfn: cannot start stack set operation %s", opid);
+    }
+    pthread_attr_destroy(&at);
+}
+
+typedef struct resume {
+    json_t *ops;
+} resume;
+
+static int resume_cb(void *ud, const store_key *k, json_t *doc)
+{
+    resume *r = ud;
+    if (!strcmp(sget(doc, "Status"), "RUNNING"))
+        json_array_append_new(r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region,
+                                                "n", sget(doc, "_StackSetName"), "o",
+                                                sget(doc, "OperationId")));
+    return 0;
+}
+
+int cfn_stackset_resume(ferry_env *env, ferr *e)
+{
+    pthread_mutex_lock(&S.mu);
+    S.stopping = 0;
+    pthread_mutex_unlock(&S.mu);
+    store_txn *t = NULL;
+    if (store_begin(env->st, 0, &t, e)) return -1;
+    resume r = {json_array()};
+    int rc = store_list(t, "cfn.ssop", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    store_rollback(t);
+    size_t i;
+    json_t *v;
+    json_array_foreach(r.ops, i, v)
+        cfn_stackset_kick(env, sget(v, "a"), sget(v, "r"), sget(v, "n"), sget(v, "o"));
+    json_decref(r.ops);
+    return rc < 0 ? -1 : 0;
+}
+
+void cfn_stackset_stop(void)
+{
+    pthread_mutex_lock(&S.mu);
+    S.stopping = 1;
+    while (S.running > 0) pthread_cond_wait(&S.cv, &S.mu);
+    pthread_mutex_unlock(&S.mu);
+}

@@ -1,0 +1,1339 @@
+/* AWS CloudFormation: the Stack API. Handlers check and record; the stack engine
+ * (engine/stacks/) does the work in the background, so CreateStack answers at once with
+ * the StackId and the stack in CREATE_IN_PROGRESS, as AWS does. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/ids.h"
+#include "cfnint.h"
+#include "engine/stacks/engine.h"
+#include "engine/stacks/template.h"
+#include "svc/iam/iamsvc.h"
+
+#define TEMPLATE_URL_MAX (1024 * 1024) /* AWS: a template from a URL is at most 1 MB */
+#define DESCRIBE_WAIT 10.0            /* see op_describe_stacks */
+
+static const char *sget(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+int cfnsvc_valid_name(call *c, const char *name, const char *member)
+{
+    /* AWS: [a-zA-Z][-a-zA-Z0-9]*, at most 128 characters */
+    size_t n = name ? strlen(name) : 0;
+    int ok = n >= 1 && n <= 128 &&
+             ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'));
+    for (size_t i = 1; ok && i < n; i++)
+        ok = name[i] == '-' || (name[i] >= 'a' && name[i] <= 'z') ||
+             (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9');
+    if (ok) return 0;
+    return ferr_validation(c->err, "1 validation error detected: Value '%s' at '%s' failed to "
+                                   "satisfy constraint: Member must satisfy regular expression "
+                                   "pattern: [a-zA-Z][-a-zA-Z0-9]*", name ? name : "", member);
+}
+
+static char *stack_arn(call *c, const char *name, const char *uuid)
+{
+    return arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stack/%s/%s", c->region, c->account,
+                        name, uuid ? uuid : "*");
+}
+
+int cfnsvc_auth(call *c, const char *action, const char *stack_name, const char *stack_id)
+{
+    const char *res = "*";
+    if (stack_id && !strncmp(stack_id, "arn:", 4)) res = stack_id;
+    else if (stack_name) res = stack_arn(c, stack_name, NULL);
+    char act[128];
+    snprintf(act, sizeof(act), "cloudformation:%s", action);
+    return call_authorize(c, act, res);
+}
+
+int cfnsvc_load_stack(call *c, const char *name, json_t **stack)
+{
+    if (!name || !*name)
+        return ferr_validation(c->err, "1 validation error detected: Value null at 'stackName' "
+                                       "failed to satisfy constraint: Member must not be null");
+    int rc = cfn_stack_find(c->txn, c->account, c->region, name, stack, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0) return ferr_validation(c->err, "Stack with id %s does not exist", name);
+    return 0;
+}
+
+/* The stack as DescribeStacks shows it: no engine state, NoEcho parameters masked. */
+json_t *cfnsvc_stack_view(const json_t *stack)
+{
+    json_t *v = json_object();
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)stack, k, x)
+        if (k[0] != '_') json_object_set_new(v, k, json_deep_copy(x));
+    json_t *noecho = json_object_get(stack, "_noecho");
+    size_t i, j;
+    json_t *p, *n;
+    json_array_foreach(json_object_get(v, "Parameters"), i, p) {
+        json_array_foreach(noecho, j, n)
+            if (!strcmp(json_string_value(n), sget(p, "ParameterKey")))
+                json_object_set_new(p, "ParameterValue", json_string("****"));
+    }
+    return v;
+}
+
+void cfnsvc_prep_dispose(cfn_prep *p)
+{
+    free(p->body);
+    json_decref(p->tpl);
+    json_decref(p->raw);
+    json_decref(p->plist);
+    json_decref(p->noecho);
+    memset(p, 0, sizeof(*p));
+}
+
+static size_t curl_write(char *ptr, size_t size, size_t n, void *ud)
+{
+    buf *b = ud;
+    return buf_put(b, ptr, size * n) ? 0 : size * n;
+}
+
+/* TemplateURL: http(s) only, at most 1 MB, a few seconds. */
+static char *fetch_url(call *c, const char *url)
+{
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+        ferr_validation(c->err, "TemplateURL must be a supported URL.");
+        return NULL;
+    }
+    CURL *h = curl_easy_init();
+    if (!h) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    buf b;
+    buf_init(&b, TEMPLATE_URL_MAX);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    if (rc != CURLE_OK || status != 200 || b.failed) {
+        buf_dispose(&b);
+        ferr_validation(c->err, "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 "
+                                "Error Message: The template at %s could not be read", url);
+        return NULL;
+    }
+    return b.len ? buf_take(&b) : strdup("");
+}
+
+static int has_cap(const json_t *caps, const char *cap)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(caps, i, v)
+        if (json_string_value(v) && !strcmp(json_string_value(v), cap)) return 1;
+    return 0;
+}
+
+/* RoleARN: the caller must be allowed iam:PassRole on it, and its trust policy must let
+ * cloudformation.amazonaws.com assume it. The stack then acts as a session of the role. */
+static int role_session(call *c, const char *role_arn, principal *as)
+{
+    char acct[13], name[160];
+    if (iamsvc_role_from_arn(role_arn, acct, sizeof(acct), name, sizeof(name)))
+        return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'roleARN' "
+                                       "failed to satisfy constraint: Member must satisfy regular "
+                                       "expression pattern: arn:.+:iam::[0-9]{12}:role/.+",
+                               role_arn);
+    if (call_authorize(c, "iam:PassRole", role_arn)) return -1;
+    json_t *role = NULL;
+    int rc = iamsvc_get_role(c->txn, acct, name, &role, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_validation(c->err, "Role %s is invalid or cannot be assumed", role_arn);
+    /* the trust policy, evaluated for the CloudFormation service principal */
+    principal svc = {0};
+    svc.kind = PRIN_SERVICE;
+    snprintf(svc.service, sizeof(svc.service), "cloudformation.amazonaws.com");
+    snprintf(svc.account, sizeof(svc.account), "%s", acct);
+    call sc = *c;
+    ferr se = {0};
+    sc.who = &svc;
+    sc.err = &se;
+    sc.context = NULL;
+    authz_req r = {.action = "sts:AssumeRole", .resource = role_arn, .resource_account = acct,
+                   .resource_policy = sget(role, "AssumeRolePolicyDocument")};
+    if (call_authorize_ex(&sc, &r)) {
+        json_decref(role);
+        return ferr_validation(c->err, "Role %s is invalid or cannot be assumed", role_arn);
+    }
+    memset(as, 0, sizeof(*as));
+    as->kind = PRIN_ASSUMED_ROLE;
+    snprintf(as->account, sizeof(as->account), "%s", acct);
+    snprintf(as->name, sizeof(as->name), "%s", name);
+    snprintf(as->session, sizeof(as->session), "AWSCloudFormation");
+    snprintf(as->role_arn, sizeof(as->role_arn), "%s", role_arn);
+    snprintf(as->arn, sizeof(as->arn), "arn:aws:sts::%s:assumed-role/%s/AWSCloudFormation", acct, name);
+    snprintf(as->userid, sizeof(as->userid), "%s:AWSCloudFormation",
+             sget(role, "RoleId") ? sget(role, "RoleId") : "AROA");
+    json_decref(role);
+    return 0;
+}
+
+int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
+{
+    memset(p, 0, sizeof(*p));
+    size_t ci;
+    json_t *cv;
+    json_array_foreach(json_object_get(in, "Capabilities"), ci, cv) {
+        const char *s = json_string_value(cv);
+        if (!s || (strcmp(s, "CAPABILITY_IAM") && strcmp(s, "CAPABILITY_NAMED_IAM") &&
+                   strcmp(s, "CAPABILITY_AUTO_EXPAND"))) {
+            ferr_validation(c->err, "1 validation error detected: Value '[%s]' at 'capabilities' "
+                                    "failed to satisfy constraint: Member must satisfy constraint: "
+                                    "[Member must satisfy enum value set: [CAPABILITY_AUTO_EXPAND, "
+                                    "CAPABILITY_NAMED_IAM, CAPABILITY_IAM]]", s ? s : "");
+            return -1;
+        }
+    }
+    const char *body = sget(in, "TemplateBody"), *url = sget(in, "TemplateURL");
+    int prev = json_is_true(json_object_get(in, "UsePreviousTemplate"));
+    if ((body != NULL) + (url != NULL) + prev > 1)
+        return ferr_validation(c->err, "You cannot specify both usePreviousTemplate and Template "
+                                       "Body/Template URL");
+    if (prev) {
+        if (!stack) return ferr_validation(c->err, "UsePreviousTemplate is only valid for updates");
+        p->body = cfn_template_body(c->txn, stack, "cur", c->err);
+        if (!p->body) return -1;
+    } else if (body) {
+        if (strlen(body) > CFN_TEMPLATE_MAX)
+            return ferr_validation(c->err, "1 validation error detected: Value '%.40s...' at "
+                                           "'templateBody' failed to satisfy constraint: Member "
+                                           "must have length less than or equal to 51200", body);
+        p->body = strdup(body);
+    } else if (url) {
+        p->body = fetch_url(c, url);
+        if (!p->body) return -1;
+    } else {
+        return ferr_validation(c->err, "Either Template URL or Template Body must be specified.");
+    }
+    p->tpl = cfn_template_parse(p->body, strlen(p->body), c->err);
+    if (!p->tpl || cfn_template_check(p->tpl, c->err)) goto fail;
+    /* AWS: types that do not exist are refused before anything is created */
+    json_t *types = cfn_template_types(p->tpl);
+    buf bad;
+    buf_init(&bad, 8192);
+    size_t i;
+    json_t *t;
+    json_array_foreach(types, i, t)
+        if (!cfn_find_provider(json_string_value(t)))
+            buf_printf(&bad, "%s%s", bad.len ? ", " : "", json_string_value(t));
+    json_decref(types);
+    if (bad.len) {
+        ferr_validation(c->err, "Template format error: Unrecognized resource types: [%s]", buf_str(&bad));
+        buf_dispose(&bad);
+        goto fail;
+    }
+    buf_dispose(&bad);
+    json_t *decl = json_object_get(p->tpl, "Parameters");
+    if (cfn_params_bind(decl, json_object_get(in, "Parameters"), json_object_get(stack, "_raw"), &p->raw,
+                        c->err))
+        goto fail;
+    p->plist = json_array();
+    p->noecho = json_array();
+    const char *k;
+    json_t *pd;
+    int ssm = 0;
+    json_object_foreach(decl, k, pd) {
+        json_array_append_new(p->plist, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue",
+                                                  sget(p->raw, k)));
+        json_t *ne = json_object_get(pd, "NoEcho");
+        if (json_is_true(ne) || (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true")))
+            json_array_append_new(p->noecho, json_string(k));
+        ssm |= cfn_param_is_ssm(pd);
+    }
+    if (ssm && !svc_find("ssm")) {
+        json_object_foreach(decl, k, pd) {
+            if (!cfn_param_is_ssm(pd)) continue;
+            ferr_validation(c->err, "Unable to fetch parameters [%s] from parameter store for this "
+                                    "account.", sget(p->raw, k));
+            goto fail;
+        }
+    }
+    /* AWS: "Requires capabilities : [CAPABILITY_IAM]" */
+    p->caps = json_object_get(in, "Capabilities");
+    int iam = 0, expand = 0;
+    char reason[512];
+    cfn_template_capabilities(p->tpl, &iam, &expand, reason, sizeof(reason));
+    if (iam == 2 && !has_cap(p->caps, "CAPABILITY_NAMED_IAM")) {
+        ferr_set(c->err, 400, "InsufficientCapabilitiesException",
+                 "Requires capabilities : [CAPABILITY_NAMED_IAM]");
+        goto fail;
+    }
+    if (iam == 1 && !has_cap(p->caps, "CAPABILITY_IAM") && !has_cap(p->caps, "CAPABILITY_NAMED_IAM")) {
+        ferr_set(c->err, 400, "InsufficientCapabilitiesException",
+                 "Requires capabilities : [CAPABILITY_IAM]");
+        goto fail;
+    }
+    /* the acting identity: a session of RoleARN, the previous role on update, or the caller */
+    p->role_arn = sget(in, "RoleARN");
+    if (!p->role_arn && stack) p->role_arn = sget(stack, "RoleARN");
+    if (p->role_arn) {
+        if (role_session(c, p->role_arn, &p->as)) goto fail;
+    } else {
+        p->as = *c->who;
+    }
+    return 0;
+fail:
+    cfnsvc_prep_dispose(p);
+    return -1;
+}
+
+static json_t *tags_of(call *c, const json_t *in, int *bad)
+{
+    json_t *tags = json_object_get(in, "Tags");
+    *bad = 0;
+    if (json_array_size(tags) > 50) {
+        *bad = 1;
+        ferr_validation(c->err, "1 validation error detected: Value at 'tags' failed to satisfy "
+                                "constraint: Member must have length less than or equal to 50");
+        return NULL;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        const char *k = sget(t, "Key");
+        if (k && !strncmp(k, "aws:", 4)) {
+            *bad = 1;
+            ferr_validation(c->err, "Invalid tag key: aws: prefix is reserved");
+            return NULL;
+        }
+    }
+    return tags ? json_deep_copy(tags) : json_array();
+}
+
+int cfnsvc_new_stack(call *c, const char *name, json_t **stack)
+{
+    char uuid[37];
+    ids_uuid(uuid);
+    *stack = json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:[], s:[], s:[]}",
+                       "StackId", stack_arn(c, name, uuid), "StackName", name, "CreationTime",
+                       clock_now(), "StackStatus", "REVIEW_IN_PROGRESS", "_uuid", uuid, "_account",
+                       c->account, "_region", c->region, "DriftInformation", "StackDriftStatus",
+                       "NOT_CHECKED", "_exports", json_object(), "EnableTerminationProtection", 0,
+                       "NotificationARNs", "Tags", "_imports");
+    if (!*stack) return ferr_oom(c->err);
+    store_key nk = {"cfn.name", c->account, c->region, name};
+    json_t *nd = json_pack("{s:s}", "Id", uuid);
+    int rc = store_put(c->txn, &nk, nd, c->err);
+    json_decref(nd);
+    return rc;
+}
+
+static void set_or_del(json_t *o, const char *k, json_t *v)
+{
+    if (v) json_object_set(o, k, v);
+    else json_object_del(o, k);
+}
+
+int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
+                        const char *changeset_uuid)
+{
+    int bad = 0;
+    json_t *tags = tags_of(c, in, &bad);
+    if (bad) return -1;
+    json_object_set_new(stack, "Tags", tags);
+    json_object_set(stack, "Parameters", p->plist);
+    json_object_set(stack, "_raw", p->raw);
+    json_object_set(stack, "_noecho", p->noecho);
+    set_or_del(stack, "Description", json_object_get(p->tpl, "Description"));
+    json_object_set_new(stack, "Capabilities", p->caps ? json_deep_copy(p->caps) : json_array());
+    json_t *na = json_object_get(in, "NotificationARNs");
+    json_object_set_new(stack, "NotificationARNs", na ? json_deep_copy(na) : json_array());
+    if (p->role_arn) json_object_set_new(stack, "RoleARN", json_string(p->role_arn));
+    json_t *to = json_object_get(in, "TimeoutInMinutes");
+    if (json_is_integer(to)) json_object_set(stack, "TimeoutInMinutes", to);
+    const char *onf = sget(in, "OnFailure");
+    json_t *dr = json_object_get(in, "DisableRollback");
+    if (onf && dr) return ferr_validation(c->err, "You cannot specify both DisableRollback and OnFailure.");
+    if (onf && strcmp(onf, "ROLLBACK") && strcmp(onf, "DELETE") && strcmp(onf, "DO_NOTHING"))
+        return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'onFailure' "
+                                       "failed to satisfy constraint: Member must satisfy enum value "
+                                       "set: [DO_NOTHING, ROLLBACK, DELETE]", onf);
+    int disable = json_is_true(dr) || (onf && !strcmp(onf, "DO_NOTHING"));
+    json_object_set_new(stack, "DisableRollback", json_boolean(disable));
+    if (json_is_true(json_object_get(in, "EnableTerminationProtection")))
+        json_object_set_new(stack, "EnableTerminationProtection", json_true());
+    json_object_set_new(stack, "_as", cfn_principal_json(&p->as));
+    char tok[40];
+    ids_uuid(tok);
+    const char *ctok = sget(in, "ClientRequestToken");
+    json_t *opd = json_pack("{s:s, s:s}", "Token", ctok ? ctok : tok, "OnFailure",
+                            onf ? onf : disable ? "DO_NOTHING" : "ROLLBACK");
+    if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
+    json_object_set_new(stack, "_op", opd);
+    json_object_set_new(stack, "StackStatus", json_string("CREATE_IN_PROGRESS"));
+    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
+    if (cfn_template_store(c->txn, stack, "cur", p->body, c->err)) return -1;
+    if (cfn_stack_put(c->txn, stack, c->err)) return -1;
+    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "CREATE_IN_PROGRESS", "User Initiated",
+                               NULL, c->err);
+    if (!ev) return -1;
+    json_decref(ev);
+    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    return 0;
+}
+
+static int op_create_stack(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL)) return -1;
+    json_t *cur = NULL;
+    int rc = cfn_stack_find(c->txn, c->account, c->region, name, &cur, c->err);
+    if (rc < 0) return -1;
+    json_decref(cur);
+    if (rc == 1) return ferr_set(c->err, 400, "AlreadyExistsException", "Stack [%s] already exists", name);
+    cfn_prep p;
+    if (cfnsvc_prepare(c, in, NULL, &p)) return -1;
+    json_t *stack = NULL;
+    rc = cfnsvc_new_stack(c, name, &stack);
+    /* nested stacks: the engine passes the parent (internal calls only) */
+    const char *parent = c->http ? NULL : sget(in, "_ParentId");
+    if (!rc && parent) {
+        json_t *ps = NULL;
+        json_object_set_new(stack, "ParentId", json_string(parent));
+        if (cfn_stack_find(c->txn, c->account, c->region, parent, &ps, c->err) == 1)
+            json_object_set(stack, "RootId", json_object_get(ps, "RootId") ? json_object_get(ps, "RootId")
+                                                                          : json_object_get(ps, "StackId"));
+        json_decref(ps);
+    }
+    if (!rc) rc = cfnsvc_start_create(c, stack, &p, in, NULL);
+    cfnsvc_prep_dispose(&p);
+    if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
+    json_decref(stack);
+    return rc;
+}
+
+int cfnsvc_updatable(call *c, const json_t *stack)
+{
+    static const char *const ok[] = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
+                                     "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE", NULL};
+    const char *st = sget(stack, "StackStatus");
+    for (const char *const *s = ok; *s; s++)
+        if (!strcmp(*s, st)) return 0;
+    return ferr_validation(c->err, "Stack:%s is in %s state and can not be updated.",
+                           sget(stack, "StackId"), st);
+}
+
+int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
+                        const char *changeset_uuid)
+{
+    int bad = 0;
+    json_t *tags = json_object_get(in, "Tags") ? tags_of(c, in, &bad)
+                                               : json_deep_copy(json_object_get(stack, "Tags"));
+    if (bad) return -1;
+    json_t *na = json_object_get(in, "NotificationARNs");
+    json_t *nw = json_pack("{s:O, s:O, s:o, s:o, s:o}", "_raw", p->raw, "Parameters", p->plist,
+                           "Capabilities", p->caps ? json_deep_copy(p->caps) : json_array(), "Tags",
+                           tags, "_as", cfn_principal_json(&p->as));
+    json_object_set(nw, "Description", json_object_get(p->tpl, "Description") ? json_object_get(p->tpl, "Description") : json_null());
+    json_object_set_new(nw, "NotificationARNs",
+                        na ? json_deep_copy(na) : json_deep_copy(json_object_get(stack, "NotificationARNs")));
+    if (p->role_arn) json_object_set_new(nw, "RoleARN", json_string(p->role_arn));
+    if (json_is_true(json_object_get(in, "DisableRollback"))) json_object_set_new(nw, "DisableRollback", json_true());
+    char tok[40];
+    ids_uuid(tok);
+    const char *ctok = sget(in, "ClientRequestToken");
+    json_t *opd = json_pack("{s:s, s:o}", "Token", ctok ? ctok : tok, "New", nw);
+    if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
+    json_object_set_new(stack, "_op", opd);
+    json_object_set(stack, "_noecho", p->noecho);
+    json_object_set_new(stack, "StackStatus", json_string("UPDATE_IN_PROGRESS"));
+    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
+    json_object_set_new(stack, "LastUpdatedTime", json_real(clock_now()));
+    if (cfn_template_store(c->txn, stack, "new", p->body, c->err)) return -1;
+    if (cfn_stack_put(c->txn, stack, c->err)) return -1;
+    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "UPDATE_IN_PROGRESS", "User Initiated",
+                               NULL, c->err);
+    if (!ev) return -1;
+    json_decref(ev);
+    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    return 0;
+}
+
+/* Nothing to do: same template, same parameters, same tags, notifications and role. */
+static int no_change(call *c, const json_t *stack, const cfn_prep *p, const json_t *in)
+{
+    char *cur = cfn_template_body(c->txn, stack, "cur", c->err);
+    if (!cur) return -1;
+    ferr e = {0};
+    json_t *ct = cfn_template_parse(cur, strlen(cur), &e);
+    free(cur);
+    int same = ct && json_equal(ct, p->tpl) && json_equal(json_object_get(stack, "_raw"), p->raw);
+    json_decref(ct);
+    if (same && json_object_get(in, "Tags")) same = json_equal(json_object_get(in, "Tags"), json_object_get(stack, "Tags"));
+    if (same && json_object_get(in, "NotificationARNs"))
+        same = json_equal(json_object_get(in, "NotificationARNs"), json_object_get(stack, "NotificationARNs"));
+    if (same && sget(in, "RoleARN"))
+        same = sget(stack, "RoleARN") && !strcmp(sget(in, "RoleARN"), sget(stack, "RoleARN"));
+    return same;
+}
+
+static int op_update_stack(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "UpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    cfn_prep p = {0};
+    int rc = cfnsvc_updatable(c, stack);
+    if (!rc) rc = cfnsvc_prepare(c, in, stack, &p);
+    if (!rc) {
+        int same = no_change(c, stack, &p, in);
+        if (same < 0) rc = -1;
+        else if (same) rc = ferr_validation(c->err, "No updates are to be performed.");
+    }
+    if (!rc) rc = cfnsvc_start_update(c, stack, &p, in, NULL);
+    if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
+    cfnsvc_prep_dispose(&p);
+    json_decref(stack);
+    return rc;
+}
+
+typedef struct collect {
+    json_t *arr;
+    const char *want; /* stack uuid for cfn.changeset filtering, or NULL */
+} collect;
+
+static int collect_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    collect *c = ud;
+    if (c->want && (!sget(doc, "_stack_uuid") || strcmp(sget(doc, "_stack_uuid"), c->want))) return 0;
+    json_array_append(c->arr, doc);
+    return 0;
+}
+
+static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
+{
+    collect col = {json_array(), stack_uuid};
+    if (store_list(c->txn, "cfn.changeset", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+                   c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    size_t i;
+    json_t *d;
+    int rc = 0;
+    json_array_foreach(col.arr, i, d) {
+        if (keep && !strcmp(sget(d, "_uuid"), keep)) continue;
+        store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
+        if (store_del(c->txn, &k, c->err) < 0) rc = -1;
+    }
+    json_decref(col.arr);
+    return rc;
+}
+
+static int op_delete_stack(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "DeleteStack", name, name)) return -1;
+    int rc = cfn_stack_find(c->txn, c->account, c->region, name, &stack, c->err);
+    if (rc <= 0) return rc; /* AWS: deleting a stack that does not exist succeeds */
+    const char *st = sget(stack, "StackStatus");
+    rc = 0;
+    if (!strcmp(st, "DELETE_COMPLETE") || !strcmp(st, "DELETE_IN_PROGRESS")) goto done;
+    if (json_is_true(json_object_get(stack, "EnableTerminationProtection"))) {
+        rc = ferr_validation(c->err, "Stack [%s] cannot be deleted while TerminationProtection is "
+                                     "enabled", sget(stack, "StackName"));
+        goto done;
+    }
+    if (cfn_status_busy(st)) {
+        rc = ferr_validation(c->err, "Stack [%s] is in %s state and can not be deleted",
+                             sget(stack, "StackName"), st);
+        goto done;
+    }
+    /* AWS: RetainResources only for a stack in DELETE_FAILED */
+    json_t *retain = json_object_get(in, "RetainResources");
+    if (json_array_size(retain)) {
+        if (strcmp(st, "DELETE_FAILED")) {
+            rc = ferr_validation(c->err, "Invalid operation on stack [%s]. RetainResources can only "
+                                         "be specified when the stack is in the DELETE_FAILED state",
+                                 sget(stack, "StackId"));
+            goto done;
+        }
+        size_t i;
+        json_t *r;
+        json_array_foreach(retain, i, r) {
+            char id[600];
+            snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
+            store_key k = {"cfn.res", c->account, c->region, id};
+            json_t *d = NULL;
+            if (store_get(c->txn, &k, &d, c->err) == 1) {
+                json_object_set_new(d, "DeletionPolicy", json_string("Retain"));
+                rc = store_put(c->txn, &k, d, c->err);
+                json_decref(d);
+                if (rc) goto done;
+            }
+        }
+    }
+    if (!strcmp(st, "REVIEW_IN_PROGRESS")) {
+        /* nothing was created: the stack is gone at once */
+        store_key nk = {"cfn.name", c->account, c->region, sget(stack, "StackName")};
+        json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
+        json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
+        if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, sget(stack, "_uuid"), NULL) ||
+            cfn_stack_put(c->txn, stack, c->err)) {
+            rc = -1;
+            goto done;
+        }
+        json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "DELETE_COMPLETE", NULL, NULL, c->err);
+        rc = ev ? 0 : -1;
+        json_decref(ev);
+        goto done;
+    }
+    char tok[40];
+    ids_uuid(tok);
+    const char *ctok = sget(in, "ClientRequestToken");
+    json_t *opd = json_pack("{s:s}", "Token", ctok ? ctok : tok);
+    if (json_object_get(in, "RoleARN")) {
+        cfn_prep p = {0};
+        p.role_arn = sget(in, "RoleARN");
+        if (role_session(c, p.role_arn, &p.as)) {
+            json_decref(opd);
+            rc = -1;
+            goto done;
+        }
+        json_object_set_new(stack, "_as", cfn_principal_json(&p.as));
+        json_object_set_new(stack, "RoleARN", json_string(p.role_arn));
+    }
+    json_object_set_new(stack, "_op", opd);
+    json_object_set_new(stack, "StackStatus", json_string("DELETE_IN_PROGRESS"));
+    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
+    if (delete_changesets(c, sget(stack, "_uuid"), NULL) || cfn_stack_put(c->txn, stack, c->err)) {
+        rc = -1;
+        goto done;
+    }
+    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "DELETE_IN_PROGRESS", "User Initiated",
+                               NULL, c->err);
+    if (!ev) {
+        rc = -1;
+        goto done;
+    }
+    json_decref(ev);
+    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+done:
+    json_decref(stack);
+    return rc;
+}
+
+static int list_stacks(call *c, json_t **arr)
+{
+    collect col = {json_array(), NULL};
+    if (store_list(c->txn, "cfn.stack", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+                   c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    *arr = col.arr;
+    return 0;
+}
+
+static int by_creation_desc(const void *a, const void *b)
+{
+    double x = json_number_value(json_object_get(*(json_t *const *)a, "CreationTime"));
+    double y = json_number_value(json_object_get(*(json_t *const *)b, "CreationTime"));
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void sort_stacks(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    json_t **v = malloc((n + 1) * sizeof(*v));
+    for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(arr, i));
+    qsort(v, n, sizeof(*v), by_creation_desc);
+    json_array_clear(arr);
+    for (size_t i = 0; i < n; i++) json_array_append_new(arr, v[i]);
+    free(v);
+}
+
+static int op_describe_stacks(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    if (cfnsvc_auth(c, "DescribeStacks", name, name)) return -1;
+    json_t *all = json_array();
+    if (name) {
+        json_t *s = NULL;
+        if (cfnsvc_load_stack(c, name, &s)) {
+            json_decref(all);
+            return -1;
+        }
+        /* ferry: DescribeStacks of one stack still in progress waits (connection parked, no
+         * thread held) up to DESCRIBE_WAIT seconds for it to settle, so SDK waiters, which
+         * poll every 30 s, finish when the stack does. The states seen are AWS's. */
+        if (c->http && cfn_status_busy(sget(s, "StackStatus")) && !c->resumed && !c->final) {
+            c->wait_key = arena_printf(c->a, "cfn:%s", sget(s, "StackId"));
+            c->wait_until = clock_now() + DESCRIBE_WAIT;
+            json_decref(s);
+            json_decref(all);
+            return SVC_WAIT;
+        }
+        json_array_append_new(all, cfnsvc_stack_view(s));
+        json_decref(s);
+    } else {
+        json_t *docs = NULL;
+        if (list_stacks(c, &docs)) {
+            json_decref(all);
+            return -1;
+        }
+        sort_stacks(docs);
+        size_t i;
+        json_t *d;
+        json_array_foreach(docs, i, d)
+            if (strcmp(sget(d, "StackStatus"), "DELETE_COMPLETE"))
+                json_array_append_new(all, cfnsvc_stack_view(d));
+        json_decref(docs);
+    }
+    *out = json_object();
+    int rc = svc_page(c, all, sget(in, "NextToken"), 100, *out, "Stacks", "NextToken", "ValidationError");
+    json_decref(all);
+    return rc;
+}
+
+static int op_list_stacks(call *c, json_t *in, json_t **out)
+{
+    if (cfnsvc_auth(c, "ListStacks", NULL, NULL)) return -1;
+    json_t *docs = NULL;
+    if (list_stacks(c, &docs)) return -1;
+    sort_stacks(docs);
+    json_t *filter = json_object_get(in, "StackStatusFilter");
+    json_t *all = json_array();
+    size_t i, j;
+    json_t *d, *f;
+    json_array_foreach(docs, i, d) {
+        const char *st = sget(d, "StackStatus");
+        if (!strcmp(st, "REVIEW_IN_PROGRESS") && !json_array_size(filter)) {
+            /* AWS lists them too */
+        }
+        if (json_array_size(filter)) {
+            int ok = 0;
+            json_array_foreach(filter, j, f) ok |= !strcmp(json_string_value(f), st);
+            if (!ok) continue;
+        }
+        json_t *s = json_object();
+        const char *keys[] = {"StackId", "StackName", "CreationTime", "LastUpdatedTime", "DeletionTime",
+                              "StackStatus", "StackStatusReason", "ParentId", "RootId", "DriftInformation"};
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            if (json_object_get(d, keys[k])) json_object_set(s, keys[k], json_object_get(d, keys[k]));
+        if (json_object_get(d, "Description"))
+            json_object_set(s, "TemplateDescription", json_object_get(d, "Description"));
+        json_array_append_new(all, s);
+    }
+    json_decref(docs);
+    *out = json_object();
+    int rc = svc_page(c, all, sget(in, "NextToken"), 100, *out, "StackSummaries", "NextToken",
+                      "ValidationError");
+    json_decref(all);
+    return rc;
+}
+
+static int op_describe_stack_events(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "DescribeStackEvents", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    json_decref(stack);
+    collect col = {json_array(), NULL};
+    if (store_list(c->txn, "cfn.event", c->account, c->region, prefix, NULL, 0, collect_cb, &col,
+                   c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    /* newest first */
+    json_t *rev = json_array();
+    for (size_t i = json_array_size(col.arr); i-- > 0;) json_array_append(rev, json_array_get(col.arr, i));
+    json_decref(col.arr);
+    *out = json_object();
+    int rc = svc_page(c, rev, sget(in, "NextToken"), 100, *out, "StackEvents", "NextToken", "ValidationError");
+    json_decref(rev);
+    return rc;
+}
+
+static int stack_resources(call *c, const json_t *stack, json_t **arr)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    collect col = {json_array(), NULL};
+    if (store_list(c->txn, "cfn.res", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    *arr = col.arr;
+    return 0;
+}
+
+static json_t *resource_view(const json_t *stack, const json_t *d, int detail, int summary)
+{
+    json_t *r = json_pack("{s:O, s:O, s:O}", "LogicalResourceId", json_object_get(d, "LogicalResourceId"),
+                          "ResourceType", json_object_get(d, "ResourceType"), "ResourceStatus",
+                          json_object_get(d, "ResourceStatus"));
+    const char *pid = sget(d, "PhysicalResourceId");
+    if (pid && *pid) json_object_set_new(r, "PhysicalResourceId", json_string(pid));
+    if (sget(d, "ResourceStatusReason"))
+        json_object_set(r, "ResourceStatusReason", json_object_get(d, "ResourceStatusReason"));
+    json_t *ts = json_object_get(d, "Timestamp");
+    if (!ts) ts = json_object_get(stack, "CreationTime");
+    json_object_set(r, summary || detail ? "LastUpdatedTimestamp" : "Timestamp", ts);
+    if (!summary) {
+        json_object_set(r, "StackName", json_object_get(stack, "StackName"));
+        json_object_set(r, "StackId", json_object_get(stack, "StackId"));
+        if (sget(d, "Description")) json_object_set(r, "Description", json_object_get(d, "Description"));
+    }
+    json_object_set_new(r, "DriftInformation", json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
+    if (detail && json_object_get(d, "Metadata")) {
+        char *m = json_dumps(json_object_get(d, "Metadata"), JSON_COMPACT);
+        json_object_set_new(r, "Metadata", json_string(m ? m : "{}"));
+        free(m);
+    }
+    return r;
+}
+
+static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    char id[600];
+    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
+    store_key k = {"cfn.res", c->account, c->region, id};
+    json_t *d = NULL;
+    int rc = store_get(c->txn, &k, &d, c->err);
+    if (rc == 1) *out = json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0));
+    else if (rc == 0)
+        rc = ferr_validation(c->err, "Resource %s does not exist for stack %s", logical ? logical : "",
+                             name);
+    json_decref(d);
+    json_decref(stack);
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct phys_find {
+    const char *phys;
+    char uuid[64];
+} phys_find;
+
+static int phys_cb(void *ud, const store_key *k, json_t *doc)
+{
+    phys_find *f = ud;
+    if (sget(doc, "PhysicalResourceId") && !strcmp(sget(doc, "PhysicalResourceId"), f->phys) &&
+        strcmp(sget(doc, "ResourceStatus"), "DELETE_COMPLETE")) {
+        snprintf(f->uuid, sizeof(f->uuid), "%.*s", (int)strcspn(k->id, "/"), k->id);
+        return 1;
+    }
+    return 0;
+}
+
+static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName"), *phys = sget(in, "PhysicalResourceId");
+    const char *logical = sget(in, "LogicalResourceId");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "DescribeStackResources", name, name)) return -1;
+    if (!name && !phys)
+        return ferr_validation(c->err, "Either StackName or PhysicalResourceId must be specified.");
+    if (!name) {
+        /* the resource document's id starts with its stack's uuid */
+        phys_find f = {phys, ""};
+        if (store_list(c->txn, "cfn.res", c->account, c->region, NULL, NULL, 0, phys_cb, &f, c->err) < 0)
+            return -1;
+        store_key sk = {"cfn.stack", c->account, c->region, f.uuid};
+        int rc = f.uuid[0] ? store_get(c->txn, &sk, &stack, c->err) : 0;
+        if (rc < 0) return -1;
+        if (rc == 0) return ferr_validation(c->err, "Stack for %s does not exist", phys);
+    } else if (cfnsvc_load_stack(c, name, &stack)) return -1;
+    json_t *docs = NULL;
+    if (stack_resources(c, stack, &docs)) {
+        json_decref(stack);
+        return -1;
+    }
+    json_t *arr = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d) {
+        if (logical && strcmp(logical, sget(d, "LogicalResourceId"))) continue;
+        json_t *v = resource_view(stack, d, 0, 0);
+        json_array_append_new(arr, v);
+    }
+    json_decref(docs);
+    json_decref(stack);
+    *out = json_pack("{s:o}", "StackResources", arr);
+    return 0;
+}
+
+static int op_list_stack_resources(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL, *docs = NULL;
+    if (cfnsvc_auth(c, "ListStackResources", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (stack_resources(c, stack, &docs)) {
+        json_decref(stack);
+        return -1;
+    }
+    json_t *arr = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d) json_array_append_new(arr, resource_view(stack, d, 0, 1));
+    json_decref(docs);
+    json_decref(stack);
+    *out = json_object();
+    int rc = svc_page(c, arr, sget(in, "NextToken"), 100, *out, "StackResourceSummaries", "NextToken",
+                      "ValidationError");
+    json_decref(arr);
+    return rc;
+}
+
+static int op_get_template(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName"), *cs = sget(in, "ChangeSetName");
+    const char *stage = sget(in, "TemplateStage");
+    if (stage && strcmp(stage, "Original") && strcmp(stage, "Processed"))
+        return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'templateStage' "
+                                       "failed to satisfy constraint: Member must satisfy enum value "
+                                       "set: [Original, Processed]", stage);
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "GetTemplate", name, name)) return -1;
+    if (cs) {
+        extern int cfnsvc_changeset_body(call *c, const char *name, const char *stack, char **body);
+        char *body = NULL;
+        if (cfnsvc_changeset_body(c, cs, name, &body)) return -1;
+        *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original", "Processed");
+        free(body);
+        return 0;
+    }
+    if (cfnsvc_load_stack(c, name, &stack)) return -1;
+    char *body = cfn_template_body(c->txn, stack, "cur", c->err);
+    json_decref(stack);
+    if (!body) return -1;
+    *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original", "Processed");
+    free(body);
+    return 0;
+}
+
+/* Template from TemplateBody / TemplateURL, or a stack's. */
+static int template_of(call *c, json_t *in, char **body, json_t **tpl)
+{
+    const char *b = sget(in, "TemplateBody"), *url = sget(in, "TemplateURL"), *name = sget(in, "StackName");
+    if ((b != NULL) + (url != NULL) + (name != NULL) != 1)
+        return ferr_validation(c->err, b || url || name
+                                           ? "Specify only one of TemplateBody, TemplateURL, or StackName."
+                                           : "Either Template URL or Template Body must be specified.");
+    if (b) {
+        if (strlen(b) > CFN_TEMPLATE_MAX)
+            return ferr_validation(c->err, "1 validation error detected: Value at 'templateBody' "
+                                           "failed to satisfy constraint: Member must have length "
+                                           "less than or equal to 51200");
+        *body = strdup(b);
+    } else if (url) {
+        *body = fetch_url(c, url);
+    } else {
+        json_t *stack = NULL;
+        if (cfnsvc_load_stack(c, name, &stack)) return -1;
+        *body = cfn_template_body(c->txn, stack, "cur", c->err);
+        json_decref(stack);
+    }
+    if (!*body) return -1;
+    *tpl = cfn_template_parse(*body, strlen(*body), c->err);
+    if (!*tpl || cfn_template_check(*tpl, c->err)) {
+        free(*body);
+        *body = NULL;
+        json_decref(*tpl);
+        *tpl = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *scalar_str(const json_t *v)
+{
+    char tmp[64];
+    if (json_is_string(v)) return json_incref((json_t *)v);
+    if (json_is_integer(v)) snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) snprintf(tmp, sizeof(tmp), "%g", json_real_value(v));
+    else if (json_is_boolean(v)) snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
+    else if (json_is_array(v)) {
+        buf b;
+        buf_init(&b, 0);
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            json_t *s = scalar_str(x);
+            buf_printf(&b, "%s%s", i ? "," : "", json_string_value(s) ? json_string_value(s) : "");
+            json_decref(s);
+        }
+        json_t *r = json_string(buf_str(&b));
+        buf_dispose(&b);
+        return r;
+    } else return NULL;
+    return json_string(tmp);
+}
+
+static void summary_common(const json_t *tpl, json_t *out)
+{
+    int iam = 0, expand = 0;
+    char reason[512];
+    cfn_template_capabilities(tpl, &iam, &expand, reason, sizeof(reason));
+    json_t *caps = json_array();
+    if (iam == 1) json_array_append_new(caps, json_string("CAPABILITY_IAM"));
+    if (iam == 2) json_array_append_new(caps, json_string("CAPABILITY_NAMED_IAM"));
+    if (expand) json_array_append_new(caps, json_string("CAPABILITY_AUTO_EXPAND"));
+    json_object_set_new(out, "Capabilities", caps);
+    if (reason[0]) json_object_set_new(out, "CapabilitiesReason", json_string(reason));
+    if (json_object_get(tpl, "Description")) json_object_set(out, "Description", json_object_get(tpl, "Description"));
+    json_t *tr = json_object_get(tpl, "Transform");
+    json_t *decl = json_is_string(tr) ? json_pack("[O]", tr) : json_is_array(tr) ? json_incref(tr) : json_array();
+    json_object_set_new(out, "DeclaredTransforms", decl);
+}
+
+static json_t *param_entry(const char *k, const json_t *pd, int summary)
+{
+    json_t *p = json_pack("{s:s}", "ParameterKey", k);
+    json_t *d = json_object_get(pd, "Default");
+    if (d) {
+        json_t *s = scalar_str(d);
+        if (s) json_object_set_new(p, "DefaultValue", s);
+    }
+    json_t *ne = json_object_get(pd, "NoEcho");
+    json_object_set_new(p, "NoEcho", json_boolean(json_is_true(ne) || (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true"))));
+    if (json_object_get(pd, "Description")) json_object_set(p, "Description", json_object_get(pd, "Description"));
+    if (summary) {
+        json_object_set(p, "ParameterType", json_object_get(pd, "Type"));
+        json_t *av = json_object_get(pd, "AllowedValues");
+        json_t *cons = json_object();
+        if (json_is_array(av)) {
+            json_t *l = json_array();
+            size_t i;
+            json_t *x;
+            json_array_foreach(av, i, x) {
+                json_t *s = scalar_str(x);
+                if (s) json_array_append_new(l, s);
+            }
+            json_object_set_new(cons, "AllowedValues", l);
+        }
+        json_object_set_new(p, "ParameterConstraints", cons);
+    }
+    return p;
+}
+
+static int op_validate_template(call *c, json_t *in, json_t **out)
+{
+    if (cfnsvc_auth(c, "ValidateTemplate", NULL, NULL)) return -1;
+    if (sget(in, "StackName")) json_object_del(in, "StackName");
+    char *body = NULL;
+    json_t *tpl = NULL;
+    if (template_of(c, in, &body, &tpl)) return -1;
+    *out = json_object();
+    json_t *ps = json_array();
+    const char *k;
+    json_t *pd;
+    json_object_foreach(json_object_get(tpl, "Parameters"), k, pd) json_array_append_new(ps, param_entry(k, pd, 0));
+    json_object_set_new(*out, "Parameters", ps);
+    summary_common(tpl, *out);
+    free(body);
+    json_decref(tpl);
+    return 0;
+}
+
+static int op_get_template_summary(call *c, json_t *in, json_t **out)
+{
+    if (cfnsvc_auth(c, "GetTemplateSummary", sget(in, "StackName"), sget(in, "StackName"))) return -1;
+    if (sget(in, "StackSetName"))
+        return ferr_validation(c->err, "GetTemplateSummary by StackSetName is not supported by ferry yet");
+    char *body = NULL;
+    json_t *tpl = NULL;
+    if (template_of(c, in, &body, &tpl)) return -1;
+    *out = json_object();
+    json_t *ps = json_array();
+    const char *k;
+    json_t *pd;
+    json_object_foreach(json_object_get(tpl, "Parameters"), k, pd) json_array_append_new(ps, param_entry(k, pd, 1));
+    json_object_set_new(*out, "Parameters", ps);
+    summary_common(tpl, *out);
+    json_object_set_new(*out, "ResourceTypes", cfn_template_types(tpl));
+    json_object_set_new(*out, "Version", json_string("2010-09-09"));
+    if (json_object_get(tpl, "Metadata")) {
+        char *m = json_dumps(json_object_get(tpl, "Metadata"), JSON_COMPACT);
+        json_object_set_new(*out, "Metadata", json_string(m ? m : "{}"));
+        free(m);
+    }
+    free(body);
+    json_decref(tpl);
+    return 0;
+}
+
+static int op_list_exports(call *c, json_t *in, json_t **out)
+{
+    if (cfnsvc_auth(c, "ListExports", NULL, NULL)) return -1;
+    collect col = {json_array(), NULL};
+    if (store_list(c->txn, "cfn.export", c->account, c->region, NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    *out = json_object();
+    int rc = svc_page(c, col.arr, sget(in, "NextToken"), 100, *out, "Exports", "NextToken", "ValidationError");
+    json_decref(col.arr);
+    return rc;
+}
+
+static int op_list_imports(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "ExportName");
+    if (cfnsvc_auth(c, "ListImports", NULL, NULL)) return -1;
+    char prefix[600];
+    snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
+    collect col = {json_array(), NULL};
+    if (store_list(c->txn, "cfn.import", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
+    }
+    json_t *names = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(col.arr, i, d) json_array_append(names, json_object_get(d, "StackName"));
+    json_decref(col.arr);
+    if (!json_array_size(names)) {
+        json_decref(names);
+        return ferr_validation(c->err, "Export '%s' is not imported by any stack.", name ? name : "");
+    }
+    *out = json_object();
+    int rc = svc_page(c, names, sget(in, "NextToken"), 100, *out, "Imports", "NextToken", "ValidationError");
+    json_decref(names);
+    return rc;
+}
+
+static int op_update_termination_protection(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "UpdateTerminationProtection", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
+    int rc = 0;
+    if (sget(stack, "ParentId"))
+        rc = ferr_validation(c->err, "You can't update termination protection for nested stacks. "
+                                     "Update the root stack [%s] instead.",
+                             sget(stack, "RootId") ? sget(stack, "RootId") : sget(stack, "ParentId"));
+    if (!rc) {
+        json_object_set_new(stack, "EnableTerminationProtection",
+                            json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))));
+        rc = cfn_stack_put(c->txn, stack, c->err);
+    }
+    if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
+    json_decref(stack);
+    return rc;
+}
+
+static int op_set_stack_policy(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *name = sget(in, "StackName"), *body = sget(in, "StackPolicyBody");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "SetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    char *fetched = NULL;
+    if (!body && sget(in, "StackPolicyURL")) body = fetched = fetch_url(c, sget(in, "StackPolicyURL"));
+    int rc = 0;
+    json_error_t je;
+    json_t *doc = body ? json_loads(body, 0, &je) : NULL;
+    if (!body && !ferr_isset(c->err))
+        rc = ferr_validation(c->err, "Specify either StackPolicyBody or StackPolicyURL");
+    else if (!body) rc = -1;
+    else if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "Statement")))
+        rc = ferr_validation(c->err, "Error validating stack policy: Invalid stack policy");
+    if (!rc) {
+        json_object_set_new(stack, "_policy", json_string(body));
+        rc = cfn_stack_put(c->txn, stack, c->err);
+    }
+    json_decref(doc);
+    free(fetched);
+    json_decref(stack);
+    return rc;
+}
+
+static int op_get_stack_policy(call *c, json_t *in, json_t **out)
+{
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "GetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    *out = json_object();
+    if (sget(stack, "_policy")) json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
+    json_decref(stack);
+    return 0;
+}
+
+static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "CancelUpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    int rc = 0;
+    if (strcmp(sget(stack, "StackStatus"), "UPDATE_IN_PROGRESS"))
+        rc = ferr_validation(c->err, "CancelUpdateStack cannot be called from current stack status");
+    else {
+        /* the engine notices between steps and rolls the update back */
+        json_object_set_new(stack, "_cancel", json_true());
+        rc = cfn_stack_put(c->txn, stack, c->err);
+    }
+    json_decref(stack);
+    return rc;
+}
+
+static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *name = sget(in, "StackName");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "ContinueUpdateRollback", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    int rc = 0;
+    if (strcmp(sget(stack, "StackStatus"), "UPDATE_ROLLBACK_FAILED")) {
+        rc = ferr_validation(c->err, "Stack %s is in %s state and can not continue update rollback",
+                             sget(stack, "StackName"), sget(stack, "StackStatus"));
+        goto done;
+    }
+    /* ResourcesToSkip: marked as rolled back without acting on them */
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(in, "ResourcesToSkip"), i, r) {
+        char id[600];
+        snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
+        store_key k = {"cfn.res", c->account, c->region, id};
+        json_t *d = NULL;
+        if (store_get(c->txn, &k, &d, c->err) == 1) {
+            json_object_set_new(d, "Restored", json_true());
+            json_object_set_new(d, "ResourceStatus", json_string("UPDATE_COMPLETE"));
+            store_put(c->txn, &k, d, c->err);
+        }
+        json_decref(d);
+    }
+    json_object_set_new(stack, "StackStatus", json_string("UPDATE_ROLLBACK_IN_PROGRESS"));
+    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
+    if (cfn_stack_put(c->txn, stack, c->err)) {
+        rc = -1;
+        goto done;
+    }
+    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "UPDATE_ROLLBACK_IN_PROGRESS",
+                               "User Initiated", NULL, c->err);
+    rc = ev ? 0 : -1;
+    json_decref(ev);
+    if (!rc) cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+done:
+    json_decref(stack);
+    return rc;
+}
+
+static int op_signal_resource(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
+    const char *uid = sget(in, "UniqueId"), *status = sget(in, "Status");
+    json_t *stack = NULL;
+    if (cfnsvc_auth(c, "SignalResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    int rc = 0;
+    if (!status || (strcmp(status, "SUCCESS") && strcmp(status, "FAILURE")))
+        rc = ferr_validation(c->err, "1 validation error detected: Value '%s' at 'status' failed to "
+                                     "satisfy constraint: Member must satisfy enum value set: "
+                                     "[SUCCESS, FAILURE]", status ? status : "");
+    char id[600];
+    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
+    store_key rk = {"cfn.res", c->account, c->region, id};
+    json_t *d = NULL;
+    if (!rc) {
+        int f = store_get(c->txn, &rk, &d, c->err);
+        if (f < 0) rc = -1;
+        else if (f == 0 || strcmp(sget(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
+            rc = ferr_validation(c->err, "Resource %s is in %s state and can not be signaled",
+                                 logical ? logical : "", d ? sget(d, "ResourceStatus") : "NOT_FOUND");
+    }
+    json_decref(d);
+    if (!rc) {
+        char sid[800];
+        snprintf(sid, sizeof(sid), "%s/%s/%s", sget(stack, "_uuid"), logical, uid ? uid : "");
+        store_key sk = {"cfn.signal", c->account, c->region, sid};
+        json_t *sig = json_pack("{s:s, s:s}", "Status", status, "UniqueId", uid ? uid : "");
+        rc = store_put(c->txn, &sk, sig, c->err);
+        json_decref(sig);
+    }
+    json_decref(stack);
+    return rc;
+}
+
+extern int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out);
+extern int cfnsvc_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out);
+
+static const svc_op ops[] = {
+    {"CancelUpdateStack", op_cancel_update_stack, 0},
+    {"ContinueUpdateRollback", op_continue_update_rollback, 0},
+    {"CreateChangeSet", cfnsvc_op_create_change_set, 0},
+    {"CreateStack", op_create_stack, 0},
+    {"CreateStackInstances", cfnsvc_op_create_stack_instances, 0},
+    {"CreateStackSet", cfnsvc_op_create_stack_set, 0},
+    {"DeleteChangeSet", cfnsvc_op_delete_change_set, 0},
+    {"DeleteStack", op_delete_stack, 0},
+    {"DeleteStackInstances", cfnsvc_op_delete_stack_instances, 0},
+    {"DeleteStackSet", cfnsvc_op_delete_stack_set, 0},
+    {"DescribeChangeSet", cfnsvc_op_describe_change_set, SVC_READ},
+    {"DescribeStackEvents", op_describe_stack_events, SVC_READ},
+    {"DescribeStackInstance", cfnsvc_op_describe_stack_instance, SVC_READ},
+    {"DescribeStackResource", op_describe_stack_resource, SVC_READ},
+    {"DescribeStackResources", op_describe_stack_resources, SVC_READ},
+    {"DescribeStackSet", cfnsvc_op_describe_stack_set, SVC_READ},
+    {"DescribeStackSetOperation", cfnsvc_op_describe_stack_set_operation, SVC_READ},
+    {"DescribeStacks", op_describe_stacks, SVC_READ},
+    {"ExecuteChangeSet", cfnsvc_op_execute_change_set, 0},
+    {"GetStackPolicy", op_get_stack_policy, SVC_READ},
+    {"GetTemplate", op_get_template, SVC_READ},
+    {"GetTemplateSummary", op_get_template_summary, SVC_READ},
+    {"ListChangeSets", cfnsvc_op_list_change_sets, SVC_READ},
+    {"ListExports", op_list_exports, SVC_READ},
+    {"ListImports", op_list_imports, SVC_READ},
+    {"ListStackInstances", cfnsvc_op_list_stack_instances, SVC_READ},
+    {"ListStackResources", op_list_stack_resources, SVC_READ},
+    {"ListStackSetOperationResults", cfnsvc_op_list_stack_set_operation_results, SVC_READ},
+    {"ListStackSetOperations", cfnsvc_op_list_stack_set_operations, SVC_READ},
+    {"ListStackSets", cfnsvc_op_list_stack_sets, SVC_READ},
+    {"ListStacks", op_list_stacks, SVC_READ},
+    {"SetStackPolicy", op_set_stack_policy, 0},
+    {"SignalResource", op_signal_resource, 0},
+    {"UpdateStack", op_update_stack, 0},
+    {"UpdateStackSet", cfnsvc_op_update_stack_set, 0},
+    {"UpdateTerminationProtection", op_update_termination_protection, 0},
+    {"ValidateTemplate", op_validate_template, SVC_READ},
+};
+
+const svc_def svc_cloudformation = {"cloudformation", "cloudformation.amazonaws.com", ops,
+                                    sizeof(ops) / sizeof(ops[0])};
