@@ -12,7 +12,12 @@
  * Against moto_server (/root/.pyenv/shims/moto_server) where installed, with all queues
  * in its one account (it has no cross-account policies) and the same client.
  *
- *   build/sns_bench [--seconds N] [--threads N] [--only ferry|moto]
+ *   build/sns_bench [--seconds N] [--threads N] [--only ferry|moto] [--raw]
+ * --raw subscribes with RawMessageDelivery (the message alone: no envelope to sign).
+ * Environment: SNS_BENCH_LOG=info|debug (ferry's log level; debug logs every round and SQS
+ * batch), SNS_BENCH_KEEP=1 (keep the temporary directory with ferry.log), and ferry's own
+ * FERRY_SNS_KEY_BITS (signing key size of the fresh data directory). Results:
+ * bench/sns_results.md.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -37,6 +42,7 @@
 
 static double seconds = 10;
 static int nthreads = 8;
+static int raw; /* --raw: RawMessageDelivery subscriptions (no envelope, no signature) */
 
 static double mono(void)
 {
@@ -254,7 +260,10 @@ static int prepare(const target *t, setup *s)
         json_decref(r = sqs(o, "SetQueueAttributes", json_pack("{s:s, s:{s:s}}", "QueueUrl", s->url[i], "Attributes",
                                                                "Policy", pol)));
         if (!r) goto out;
-        if (sns(o, "Subscribe", "TopicArn", s->topic, "Protocol", "sqs", "Endpoint", arn, NULL)) goto out;
+        if (raw ? sns(o, "Subscribe", "TopicArn", s->topic, "Protocol", "sqs", "Endpoint", arn,
+                      "Attributes.entry.1.key", "RawMessageDelivery", "Attributes.entry.1.value", "true", NULL)
+                : sns(o, "Subscribe", "TopicArn", s->topic, "Protocol", "sqs", "Endpoint", arn, NULL))
+            goto out;
     }
     rc = 0;
 out:
@@ -342,7 +351,8 @@ static long long drain(const target *t, const setup *s, int i, double *lat, long
             got++;
             const char *sent = json_string_value(json_object_get(json_object_get(m, "Attributes"), "SentTimestamp"));
             json_t *env = json_loads(json_string_value(json_object_get(m, "Body")), 0, NULL);
-            json_t *inner = json_loads(json_string_value(json_object_get(env, "Message")), 0, NULL);
+            json_t *inner = raw ? json_incref(env)
+                                : json_loads(json_string_value(json_object_get(env, "Message")), 0, NULL);
             double t0 = json_number_value(json_object_get(inner, "t"));
             if (sent && t0 > 0 && *nlat < cap) lat[(*nlat)++] = atof(sent) - t0 * 1000;
             json_decref(inner);
@@ -590,15 +600,16 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--raw")) raw = 1;
     }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char tmp[] = "/tmp/sns-bench-XXXXXX";
     if (!mkdtemp(tmp)) return 1;
-    printf("SNS fan-out: one topic, %d SQS queue subscriptions in 3 accounts (signed envelopes), Publish over "
+    printf("SNS fan-out: one topic, %d SQS queue subscriptions in 3 accounts (%s), Publish over "
            "the query protocol (SigV4, keep-alive) from %d connections for %gs, %ld cores. End-to-end = client "
            "sends Publish -> copy stored in the queue (SentTimestamp), ms p50 / p99.\n\n",
-           NQUEUES, nthreads, seconds, sysconf(_SC_NPROCESSORS_ONLN));
+           NQUEUES, raw ? "raw delivery" : "signed envelopes", nthreads, seconds, sysconf(_SC_NPROCESSORS_ONLN));
     printf("| server | acknowledged publishes/s | fanned-out publishes/s (all %d copies stored) | end-to-end at full "
            "load | end-to-end at 200/s | server CPU ms per publish | checks |\n|---|---|---|---|---|---|---|\n",
            NQUEUES);

@@ -1,20 +1,29 @@
 #!/bin/sh
-# make demo: the seeds' multi-account architecture on one laptop, step by step.
-# Runs ferry on a temporary data directory with its own AWS profiles; never touches ~/.aws.
+# make demo: the seed 000 architecture (cross-account serverless microservices) on one
+# machine, step by step: a tools account that deploys, through roles it is trusted with,
+# into a booking and an airmiles account; the two services talking across the account
+# boundary through an SNS topic and an SQS queue. Runs ferry on a temporary data directory
+# with its own AWS profiles; never touches ~/.aws.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 FERRY=${FERRY_BIN:-$here/../build/ferry}
 AWS=/usr/bin/aws   # Debian's awscli
+PY=/usr/bin/python3
 
 work=$(mktemp -d /tmp/ferry-demo.XXXXXX)
 export AWS_CONFIG_FILE="$work/aws/config" AWS_SHARED_CREDENTIALS_FILE="$work/aws/credentials" AWS_PAGER=""
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION 2>/dev/null || true
+export AWS_DEFAULT_REGION=us-east-1
 
 b=$(printf '\033[1m'); d=$(printf '\033[2m'); n=$(printf '\033[0m')
 [ -t 1 ] || { b=; d=; n=; }
 step() { printf '\n%s== %s%s\n' "$b" "$*" "$n"; }
 say() { printf '   %s\n' "$*"; }
 run() { printf '%s   $ %s%s\n' "$d" "$*" "$n"; "$@"; }
+refused() { # run a command that must fail and show why
+  if "$@" >/dev/null 2>"$work/err"; then say "UNEXPECTED: it was allowed"; exit 1; fi
+  say "refused: $(tr -d '\n' < "$work/err" | sed 's/^.*): //' | cut -c1-300)"
+}
 
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
@@ -28,14 +37,17 @@ step "1. Start ferry: one process for every account and region (strict SigV4, SQ
 pid=$!
 i=0; while [ ! -s "$work/port" ]; do i=$((i+1)); [ $i -gt 500 ] && { cat "$work/ferry.log"; exit 1; }; sleep 0.01; done
 EP="http://127.0.0.1:$(cat "$work/port")"
+export FERRY_ENDPOINT="$EP"
 say "listening on $EP, data in $work/data"
-run curl -s "$EP/_ferry/health"; echo
 
-step "2. ferry init: the seed 000 organization (tools + booking + airmiles) and AWS profiles"
+step "2. ferry init: the seed 000 organization (tools manages; booking and airmiles are members)"
 run "$FERRY" init --data "$work/data" --config "$here/seed000/org.yaml" \
   --aws-config "$work/aws" --endpoint-url "$EP"
 say "Debian's aws 2.9 does not read endpoint_url from a profile, so the demo passes --endpoint-url."
 aws() { "$AWS" --endpoint-url "$EP" "$@"; }
+acct() { aws --profile "$1" sts get-caller-identity --query Account --output text; }
+TOOLS=$(acct tools); BOOKING=$(acct booking); AIRMILES=$(acct airmiles)
+say "tools=$TOOLS booking=$BOOKING airmiles=$AIRMILES"
 
 step "3. Each profile is its own account, in any region"
 for p in tools booking airmiles; do
@@ -45,38 +57,112 @@ for p in tools booking airmiles; do
   done
 done
 
-step "4. The organization as the tools (management) account sees it"
-run aws --profile tools organizations describe-organization \
-  --query 'Organization.[Id,MasterAccountId]' --output text
-run aws --profile tools organizations list-accounts \
-  --query 'Accounts[].[Name,Id,Status]' --output table
-ROOT=$(aws --profile tools organizations list-roots --query 'Roots[0].Id' --output text)
-OU=$(aws --profile tools organizations list-organizational-units-for-parent --parent-id "$ROOT" \
-  --query "OrganizationalUnits[?Name=='Microservices'].Id" --output text)
-run aws --profile tools organizations list-accounts-for-parent --parent-id "$OU" \
-  --query 'Accounts[].Name' --output text
+# as(ROLE_ARN SESSION [EXTERNAL_ID] [PROFILE]): credentials of a role session, exported.
+as_role() {
+  set -- "$1" "$2" "${3:-}" "${4:-tools}"
+  if [ -n "$3" ]; then ext="--external-id $3"; else ext=""; fi
+  # shellcheck disable=SC2086
+  creds=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    "$AWS" --endpoint-url "$EP" --profile "$4" sts assume-role --role-arn "$1" \
+    --role-session-name "$2" $ext \
+    --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text) || return 1
+  export AWS_ACCESS_KEY_ID=$(echo "$creds" | cut -f1) AWS_SECRET_ACCESS_KEY=$(echo "$creds" | cut -f2) \
+         AWS_SESSION_TOKEN=$(echo "$creds" | cut -f3)
+}
+as_none() { unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN; }
 
-step "5. Account boundaries hold: booking cannot list the organization"
-if aws --profile booking organizations list-accounts >/dev/null 2>"$work/err"; then
-  say "unexpected: booking listed the organization"; exit 1
+step "4. Each service account's administrator bootstraps it (through OrganizationAccountAccessRole)"
+EXTERNAL_ID=seed000-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+for svc in booking airmiles; do
+  id=$(acct $svc)
+  as_role "arn:aws:iam::$id:role/OrganizationAccountAccessRole" "bootstrap-$svc"
+  run aws cloudformation deploy --stack-name seed000-bootstrap --template-file "$here/seed000/bootstrap.yaml" \
+    --capabilities CAPABILITY_NAMED_IAM --parameter-overrides ToolsAccountId="$TOOLS" ExternalId="$EXTERNAL_ID"
+  as_none
+done
+
+step "5. Cross-account access goes only through roles the target accounts trust"
+DEPLOY_B="arn:aws:iam::$BOOKING:role/ToolsDeployRole"
+say "tools assumes ToolsDeployRole in booking with the external id:"
+as_role "$DEPLOY_B" pipeline "$EXTERNAL_ID"
+printf '   allowed: '; aws sts get-caller-identity --query Arn --output text
+say "the role session may deploy with CloudFormation, but an explicit deny wins over everything:"
+refused aws iam create-user --user-name backdoor
+as_none
+say "the same role with a wrong external id:"
+refused as_role "$DEPLOY_B" pipeline wrong-id
+say "the airmiles account is not trusted by booking's deploy role:"
+refused as_role "$DEPLOY_B" sneaky "$EXTERNAL_ID" airmiles
+
+# Stream stack events while a deploy runs, as a person watching the console would.
+watch_stack() { # watch_stack STACK
+  seen="$work/seen-$1"; : > "$seen"
+  while :; do
+    aws cloudformation describe-stack-events --stack-name "$1" \
+      --query 'reverse(StackEvents)[].[EventId,LogicalResourceId,ResourceType,ResourceStatus]' \
+      --output text 2>/dev/null | while IFS="$(printf '\t')" read -r eid lid typ st; do
+        grep -qx "$eid" "$seen" || { echo "$eid" >> "$seen"; printf '   %s| %-24s %-28s %s%s\n' "$d" "$lid" "$typ" "$st" "$n"; }
+      done
+    [ -f "$work/stop-$1" ] && break
+    sleep 0.2
+  done
+}
+deploy() { # deploy ACCOUNT_ID STACK TEMPLATE [PARAMS...]
+  target=$1 stack=$2 tpl=$3; shift 3
+  as_role "arn:aws:iam::$target:role/ToolsDeployRole" pipeline "$EXTERNAL_ID"
+  rm -f "$work/stop-$stack"; watch_stack "$stack" & wpid=$!
+  run aws cloudformation deploy --stack-name "$stack" --template-file "$tpl" \
+    --role-arn "arn:aws:iam::$target:role/CloudFormationExecutionRole" "$@"
+  touch "$work/stop-$stack"; wait $wpid
+}
+
+step "6. The tools pipeline deploys the Booking topic into booking, as booking's execution role"
+deploy "$BOOKING" booking-events "$here/seed000/booking-topic.yaml" --parameter-overrides AirmilesAccountId="$AIRMILES"
+TOPIC=$(aws cloudformation describe-stacks --stack-name booking-events \
+  --query "Stacks[0].Outputs[?OutputKey=='TopicArn'].OutputValue" --output text)
+as_none
+say "topic: $TOPIC"
+
+step "7. ... and the Airmiles queue into airmiles, subscribed to the topic in the other account"
+deploy "$AIRMILES" airmiles-intake "$here/seed000/airmiles-queue.yaml" --parameter-overrides BookingTopicArn="$TOPIC"
+QUEUE=$(aws cloudformation describe-stacks --stack-name airmiles-intake \
+  --query "Stacks[0].Outputs[?OutputKey=='QueueUrl'].OutputValue" --output text)
+as_none
+say "queue: $QUEUE"
+
+step "8. Bookings flow from the booking account to the airmiles account"
+AWS_PROFILE=booking run $PY "$here/seed000/booking.py" "$TOPIC" 3
+AWS_PROFILE=airmiles run $PY "$here/seed000/airmiles.py" "$QUEUE" 3 10
+
+step "9. Without the queue policy, the topic may not deliver: nothing arrives"
+aws --profile airmiles sqs get-queue-attributes --queue-url "$QUEUE" --attribute-names Policy \
+  --query Attributes.Policy --output text > "$work/policy.json"
+run aws --profile airmiles sqs set-queue-attributes --queue-url "$QUEUE" --attributes Policy=
+AWS_PROFILE=booking $PY "$here/seed000/booking.py" "$TOPIC" 1
+if AWS_PROFILE=airmiles $PY "$here/seed000/airmiles.py" "$QUEUE" 1 3; then
+  say "UNEXPECTED: delivered without a queue policy"; exit 1
 fi
-say "refused: $(tr -d '\n' < "$work/err")"
+say "as in AWS, a refused delivery is a client-side error: SNS does not retry it (a subscription"
+say "dead-letter queue would keep it); ferry's log records the refusal:"
+grep -m1 -i 'refused\|denied' "$work/ferry.log" | cut -c1-200 | sed 's/^/   /' || true
+say "restoring the queue policy; new bookings flow again:"
+$PY -c 'import json,sys; print(json.dumps({"Policy": open(sys.argv[1]).read().strip()}))' "$work/policy.json" > "$work/attrs.json"
+run aws --profile airmiles sqs set-queue-attributes --queue-url "$QUEUE" --attributes "file://$work/attrs.json"
+AWS_PROFILE=booking $PY "$here/seed000/booking.py" "$TOPIC" 2
+AWS_PROFILE=airmiles run $PY "$here/seed000/airmiles.py" "$QUEUE" 2 10
 
-step "6. A request signed with the wrong secret is refused"
-good=$(sed -n '/^\[booking\]/,/^$/s/aws_secret_access_key = //p' "$AWS_SHARED_CREDENTIALS_FILE")
-bad=$(printf '%s' "$good" | sed 's/^./X/')
-if AWS_ACCESS_KEY_ID=$(sed -n '/^\[booking\]/,/^$/s/aws_access_key_id = //p' "$AWS_SHARED_CREDENTIALS_FILE") \
-   AWS_SECRET_ACCESS_KEY=$bad "$AWS" --endpoint-url "$EP" --region us-east-1 \
-   sts get-caller-identity >/dev/null 2>"$work/err"; then
-  say "unexpected: a bad signature was accepted"; exit 1
-fi
-say "refused: $(tr -d '\n' < "$work/err")"
-
-step "7. Every call, allowed or refused, is in the booking account's audit trail"
-run aws --profile booking --region us-east-1 cloudtrail lookup-events --max-results 5 \
-  --query 'Events[].[EventTime,EventName,EventSource,Username]' --output table
-aws --profile booking --region us-east-1 cloudtrail lookup-events \
-  --query 'Events[].CloudTrailEvent' --output json > "$work/events.json"
-say "refused calls recorded: $(grep -o 'errorCode[^,]*' "$work/events.json" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+step "10. The audit trail has every call, allowed or refused, in both accounts of a cross-account call"
+trail() { # trail PROFILE EVENT: when, caller, what, outcome
+  aws --profile "$1" cloudtrail lookup-events --lookup-attributes "AttributeKey=EventName,AttributeValue=$2" \
+    --query 'Events[].CloudTrailEvent' --output json | $PY -c '
+import json, sys
+for e in map(json.loads, json.load(sys.stdin)):
+    print("   %s  %-58s %-11s %s" % (e["eventTime"][11:19], e["userIdentity"]["arn"][:58], e["eventName"],
+          e.get("errorCode", "allowed")))'
+}
+say "booking's trail: who tried to assume its roles"
+trail booking AssumeRole
+say "booking's trail: what the deploy role session tried"
+trail booking CreateUser
 
 step "Done. ferry stops and the temporary data directory is removed."

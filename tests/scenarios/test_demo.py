@@ -1,5 +1,7 @@
-"""The demo is the main job: it must run end to end and show what it claims."""
+"""The demo is the main job: the seed 000 architecture must run end to end and show what
+it claims at each step."""
 import os
+import re
 import subprocess
 
 from ferrytest import FERRY_BIN
@@ -10,15 +12,25 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 def test_demo_runs_end_to_end():
     env = dict(os.environ, FERRY_BIN=FERRY_BIN)
     r = subprocess.run(["sh", os.path.join(ROOT, "examples", "demo.sh")], capture_output=True,
-                       text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
+                       text=True, env=env, timeout=600)
     out = r.stdout
-    for step in range(1, 8):
-        assert f"== {step}." in out
-    # three accounts, each the same in two regions
-    arns = [l.split()[-1] for l in out.splitlines() if l.strip().startswith(("tools ", "booking ", "airmiles "))
-            and "arn:aws:iam::" in l]
+    assert r.returncode == 0, out[-6000:] + r.stderr[-3000:]
+    for step in range(1, 11):
+        assert f"== {step}." in out, f"step {step} missing"
+    # accounts: three, each the same in two regions
+    arns = re.findall(r"^   (?:tools|booking|airmiles) +\S+ +(arn:aws:iam::\d{12}:root)$", out, re.M)
     assert len(arns) == 6 and len(set(arns)) == 3
-    assert "AccessDeniedException" in out
-    assert "SignatureDoesNotMatch" in out
-    assert "errorCode" in out
+    # identity: the allowed assume, the explicit deny, the wrong external id, the untrusted account
+    assert re.search(r"allowed: arn:aws:sts::\d{12}:assumed-role/ToolsDeployRole/pipeline", out)
+    assert "with an explicit deny" in out
+    assert len(re.findall(r"refused: .*sts:AssumeRole on resource", out)) == 2
+    # stacks: events streamed, both stacks complete
+    assert re.search(r"\| BookingTopic +AWS::SNS::Topic +CREATE_COMPLETE", out)
+    assert re.search(r"\| BookingSubscription +AWS::SNS::Subscription +CREATE_COMPLETE", out)
+    # messaging across accounts, then without and with the queue policy
+    assert "airmiles received 3 of 3 bookings" in out
+    assert "airmiles received 0 of 1 bookings" in out
+    assert "airmiles received 2 of 2 bookings" in out
+    # audit trail in the resource owner's account shows the refusals
+    assert re.search(r"AssumeRole +AccessDenied", out)
+    assert re.search(r"CreateUser +AccessDenied", out)
