@@ -79,8 +79,10 @@ static int ferry_endpoint(gateway *g, const hreq *r, proto_response *resp)
                                     "reset is only available with --auth open"));
         else if (store_reset(g->env->st, &e))
             json_response(resp, 500, json_pack("{s:s, s:s}", "__type", e.code, "message", e.message));
-        else
+        else {
+            svc_reset_all();
             json_response(resp, 200, json_pack("{s:b}", "reset", 1));
+        }
     } else {
         json_response(resp, 404,
                       json_pack("{s:s, s:s}", "__type", "NotFound", "message", "no such ferry endpoint"));

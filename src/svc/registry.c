@@ -27,3 +27,9 @@ const svc_def *svc_find(const char *name)
         if (strcmp(registry[i]->name, name) == 0) return registry[i];
     return NULL;
 }
+
+void svc_reset_all(void)
+{
+    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+        if (registry[i]->reset) registry[i]->reset();
+}

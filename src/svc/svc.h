@@ -70,9 +70,12 @@ typedef struct svc_def {
     const char *event_source; /* CloudTrail eventSource, e.g. "sts.amazonaws.com" */
     const svc_op *ops;        /* sorted by name */
     size_t nops;
+    void (*reset)(void);      /* optional: drop in-memory caches after the store is emptied */
 } svc_def;
 
 const svc_def *svc_find(const char *name);
+/* Calls every service's reset hook (POST /_ferry/reset, after store_reset). */
+void svc_reset_all(void);
 const svc_op *svc_find_op(const svc_def *d, const char *op);
 
 /* Authorization: every operation asks before acting. action like "sts:GetCallerIdentity",

@@ -335,10 +335,23 @@ def test_open_mode(open_ferry):
                        aws_access_key_id="test", aws_secret_access_key="test")
     org.create_organization(FeatureSet="ALL")
     assert org.describe_organization()["Organization"]["MasterAccountId"] == "000000000000"
+    sns = boto3.client("sns", endpoint_url=open_ferry.endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    sqs = boto3.client("sqs", endpoint_url=open_ferry.endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    topic = sns.create_topic(Name="before-reset")["TopicArn"]
+    q = sqs.create_queue(QueueName="before-reset")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+    sns.publish(TopicArn=topic, Message="cached now")
     s, h, b = open_ferry.http("POST", "/_ferry/reset")
     assert s == 200
     with pytest.raises(org.exceptions.AWSOrganizationsNotInUseException):
         org.describe_organization()
+    # nothing survives in the services' caches either
+    assert sns.list_topics()["Topics"] == []
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.publish(TopicArn=topic, Message="after reset")
 
 
 def test_strict_refuses_reset(ferry):

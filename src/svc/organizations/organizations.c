@@ -389,4 +389,4 @@ static const svc_op ops[] = {
 };
 
 const svc_def svc_organizations = {"organizations", "organizations.amazonaws.com", ops,
-                                   sizeof(ops) / sizeof(ops[0])};
+                                   sizeof(ops) / sizeof(ops[0]), NULL};

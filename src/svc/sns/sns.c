@@ -249,4 +249,6 @@ static const svc_op ops[] = {
     {"UntagResource", sns_untag_resource, 0},
 };
 
-const svc_def svc_sns = {"sns", "sns.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0])};
+/* after POST /_ferry/reset: cached subscription lists and topics describe a store that is gone */
+const svc_def svc_sns = {"sns", "sns.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]),
+                         sns_subs_changed};
