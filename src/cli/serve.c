@@ -92,22 +92,25 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "ferry serve: %s\n", e.message);
         return 1;
     }
+    /* Listen first so the endpoint (and its port) is known before the engines resume work
+     * that names it (queue URLs, SNS confirmation links); a request arriving before they
+     * start is answered, and its background work waits in the store for them. */
     gateway *g = gateway_new(&env, &e);
-    int engines = g && !engines_start(&env, &e);
-    server *srv = engines ? server_new(g, &(server_opts){listen, so.max_body, so.threads, env.waits}, &e) : NULL;
-    if (!srv) {
+    server *srv = g ? server_new(g, &(server_opts){listen, so.max_body, so.threads, env.waits}, &e) : NULL;
+    if (srv) {
+        char host[256];
+        snprintf(host, sizeof(host), "%s", listen);
+        char *colon = strrchr(host, ':');
+        if (colon) *colon = 0;
+        snprintf(env.endpoint, sizeof(env.endpoint), "http://%.200s:%d", host, server_port(srv));
+    }
+    if (!srv || engines_start(&env, &e)) {
         fprintf(stderr, "ferry serve: %s\n", e.message);
-        if (engines) engines_stop(&env);
+        server_free(srv);
         gateway_free(g);
         store_close(env.st);
         return 1;
     }
-    /* The endpoint clients use: the listen host with the port actually bound. */
-    char host[256];
-    snprintf(host, sizeof(host), "%s", listen);
-    char *colon = strrchr(host, ':');
-    if (colon) *colon = 0;
-    snprintf(env.endpoint, sizeof(env.endpoint), "http://%.200s:%d", host, server_port(srv));
     log_info("ferry listening on %s (store %s, auth %s)", env.endpoint, store_describe(env.st),
              env.auth_open ? "open" : "strict");
     if (port_file) {

@@ -316,8 +316,12 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
              * request begins. `aws cloudformation deploy` names change sets after the current
              * second, and ferry finishes a deploy within one: let the executed one go rather
              * than refuse a name AWS would never see twice. */
-            const char *es = sget(d, "ExecutionStatus");
-            if (es && !strcmp(es, "EXECUTE_COMPLETE")) {
+            const char *es = sget(d, "ExecutionStatus"), *st = sget(d, "Status");
+            /* the same for the failed empty change sets the CLI leaves behind with
+             * --no-fail-on-empty-changeset, under its generated name */
+            int cli_failed = st && !strcmp(st, "FAILED") &&
+                             !strncmp(csname, "awscli-cloudformation-package-deploy-", 37);
+            if ((es && !strcmp(es, "EXECUTE_COMPLETE")) || cli_failed) {
                 store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
                 if (store_del(c->txn, &k, c->err) < 0) {
                     json_decref(existing);
