@@ -103,6 +103,10 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         return -1;
     }
     if (read_only) svc_audit(c, NULL, 1, 200);
+    else {
+        const svc_def *d = svc_find(c->service);
+        if (d && d->written) d->written(); /* caches of what this service owns go stale */
+    }
     return 0;
 }
 

@@ -71,6 +71,7 @@ typedef struct svc_def {
     const svc_op *ops;        /* sorted by name */
     size_t nops;
     void (*reset)(void);      /* optional: drop in-memory caches after the store is emptied */
+    void (*written)(void);    /* optional: called after each of its write operations commits */
 } svc_def;
 
 const svc_def *svc_find(const char *name);

@@ -55,4 +55,4 @@ static const svc_op ops[] = {
 };
 
 const svc_def svc_accessanalyzer = {"access-analyzer", "access-analyzer.amazonaws.com", ops,
-                                    sizeof(ops) / sizeof(ops[0]), NULL};
+                                    sizeof(ops) / sizeof(ops[0]), NULL, NULL};

@@ -1336,4 +1336,4 @@ static const svc_op ops[] = {
 };
 
 const svc_def svc_cloudformation = {"cloudformation", "cloudformation.amazonaws.com", ops,
-                                    sizeof(ops) / sizeof(ops[0]), NULL};
+                                    sizeof(ops) / sizeof(ops[0]), NULL, NULL};

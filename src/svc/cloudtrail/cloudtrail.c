@@ -141,4 +141,4 @@ static const svc_op ops[] = {
 };
 
 const svc_def svc_cloudtrail = {"cloudtrail", "cloudtrail.amazonaws.com", ops,
-                                sizeof(ops) / sizeof(ops[0]), NULL};
+                                sizeof(ops) / sizeof(ops[0]), NULL, NULL};

@@ -9,6 +9,7 @@
 #include "base/ids.h"
 #include "org.h"
 #include "orgsvc.h"
+#include "scp.h"
 
 #define NOT_IN_USE(c) \
     ferr_set((c)->err, 400, "AWSOrganizationsNotInUseException", \
@@ -389,4 +390,4 @@ static const svc_op ops[] = {
 };
 
 const svc_def svc_organizations = {"organizations", "organizations.amazonaws.com", ops,
-                                   sizeof(ops) / sizeof(ops[0]), NULL};
+                                   sizeof(ops) / sizeof(ops[0]), org_authz_changed, org_authz_changed};

@@ -306,16 +306,93 @@ static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
 /* AWS: an OU tree is at most five levels deep under the root. */
 #define ORG_MAX_DEPTH 8
 
+/* Authorization reads the organization, the account and its OUs on every call; they
+ * change only through Organizations writes (and reset), which drop this cache
+ * (org_authz_changed). Documents are shared read-only (jansson's reference counts are
+ * atomic). A store shared by several processes would need a store-side generation
+ * instead, as the IAM service keeps. */
+#define ORG_CACHE 256
+typedef struct org_facts {
+    char account[13];
+    unsigned long long gen;
+    json_t *org, *acct, *ous[ORG_MAX_DEPTH];
+    size_t nous;
+} org_facts;
+static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
+static org_facts facts[ORG_CACHE];
+static _Atomic unsigned long long facts_gen = 1;
+
+void org_authz_changed(void)
+{
+    facts_gen++;
+}
+
+static size_t facts_slot(const char *account)
+{
+    size_t h = 5381;
+    for (const char *p = account; *p; p++) h = h * 33 + (unsigned char)*p;
+    return h % ORG_CACHE;
+}
+
+static void facts_clear(org_facts *f)
+{
+    json_decref(f->org);
+    json_decref(f->acct);
+    for (size_t i = 0; i < f->nous; i++) json_decref(f->ous[i]);
+    memset(f, 0, sizeof(*f));
+}
+
+/* 1 with new references when cached and current, else 0. */
+static int facts_get(const char *account, json_t **org, json_t **acct, json_t **ous, size_t *nous)
+{
+    int hit = 0;
+    pthread_mutex_lock(&facts_mu);
+    org_facts *f = &facts[facts_slot(account)];
+    if (f->org && f->gen == facts_gen && !strcmp(f->account, account)) {
+        *org = json_incref(f->org);
+        *acct = json_incref(f->acct);
+        for (size_t i = 0; i < f->nous; i++) ous[i] = json_incref(f->ous[i]);
+        *nous = f->nous;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&facts_mu);
+    return hit;
+}
+
+static void facts_put(const char *account, unsigned long long gen, json_t *org, json_t *acct,
+                      json_t *const *ous, size_t nous)
+{
+    pthread_mutex_lock(&facts_mu);
+    org_facts *f = &facts[facts_slot(account)];
+    facts_clear(f);
+    if (gen == facts_gen) { /* nothing changed while we read */
+        snprintf(f->account, sizeof(f->account), "%s", account);
+        f->gen = gen;
+        f->org = json_incref(org);
+        f->acct = json_incref(acct);
+        for (size_t i = 0; i < nous; i++) f->ous[i] = json_incref(ous[i]);
+        f->nous = nous;
+    }
+    pthread_mutex_unlock(&facts_mu);
+}
+
 int org_authz(call *c, const char *account, authz_org *out)
 {
     memset(out, 0, sizeof(*out));
     json_t *org = NULL, *acct = NULL;
-    int rc = org_get(c->txn, &org, c->err);
-    if (rc <= 0) return rc;
-    rc = org_get_account(c->txn, account, &acct, c->err);
-    if (rc <= 0) {
-        json_decref(org);
-        return rc;
+    json_t *held[ORG_MAX_DEPTH]; /* the OU documents, nearest first */
+    const char *ous[ORG_MAX_DEPTH];
+    size_t nous = 0;
+    int rc = 0, cached = facts_get(account, &org, &acct, held, &nous);
+    unsigned long long gen = facts_gen;
+    if (!cached) {
+        rc = org_get(c->txn, &org, c->err);
+        if (rc <= 0) return rc;
+        rc = org_get_account(c->txn, account, &acct, c->err);
+        if (rc <= 0) {
+            json_decref(org);
+            return rc;
+        }
     }
     const char *oid = json_string_value(json_object_get(org, "Id"));
     const char *root = json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
@@ -324,11 +401,9 @@ int org_authz(call *c, const char *account, authz_org *out)
     out->exempt = mgmt && !strcmp(account, mgmt);
 
     /* The OUs between the root and the account, nearest first. */
-    const char *ous[ORG_MAX_DEPTH];
-    json_t *held[ORG_MAX_DEPTH]; /* the OU documents, nearest first */
-    size_t nous = 0;
+    for (size_t i = 0; i < nous; i++) ous[i] = json_string_value(json_object_get(held[i], "Id"));
     const char *parent = json_string_value(json_object_get(acct, "ParentId"));
-    while (parent && root && strcmp(parent, root) && nous < ORG_MAX_DEPTH) {
+    while (!cached && parent && root && strcmp(parent, root) && nous < ORG_MAX_DEPTH) {
         json_t *ou = NULL;
         store_key k = gkey("ou", parent);
         rc = store_get(c->txn, &k, &ou, c->err);
@@ -339,6 +414,7 @@ int org_authz(call *c, const char *account, authz_org *out)
     }
     if (rc < 0) goto out;
     rc = 0;
+    if (!cached) facts_put(account, gen, org, acct, held, nous);
 
     /* aws:PrincipalOrgPaths: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/" */
     char path[1024];

@@ -251,4 +251,4 @@ static const svc_op ops[] = {
 
 /* after POST /_ferry/reset: cached subscription lists and topics describe a store that is gone */
 const svc_def svc_sns = {"sns", "sns.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]),
-                         sns_subs_changed};
+                         sns_subs_changed, NULL};

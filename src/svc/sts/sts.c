@@ -554,4 +554,4 @@ static const svc_op ops[] = {
     {"GetSessionToken", op_get_session_token, 0},
 };
 
-const svc_def svc_sts = {"sts", "sts.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL};
+const svc_def svc_sts = {"sts", "sts.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL};
