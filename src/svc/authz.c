@@ -96,7 +96,7 @@ static int add(iam_request *q, arena *a, const char *k, const char *v)
 {
     const char **vals = arena_alloc(a, sizeof(*vals));
     if (!vals) return -1;
-    vals[0] = arena_strdup(a, v);
+    vals[0] = v; /* borrowed from the context document, which outlives the evaluation */
     return iam_request_add_key(q, a, k, vals, 1);
 }
 
@@ -157,18 +157,33 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (r->resource_policy && *r->resource_policy)
         q.resource_policy = resource_policy(c, r->resource_policy);
 
-    /* The request context every call has, then what the caller and service added. */
-    char now[32], epoch[32];
+    /* The request context every call has, then what the caller and service added. The
+     * time keys change once a second: formatted once per second per thread. */
+    static _Thread_local long long tl_sec = -1;
+    static _Thread_local char now[32], epoch[24];
     double t = clock_now();
-    clock_iso8601(t, 0, now);
-    snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
-    int err = add(&q, c->a, "aws:CurrentTime", now) || add(&q, c->a, "aws:EpochTime", epoch) ||
-              add(&q, c->a, "aws:RequestedRegion", c->region ? c->region : "us-east-1") ||
-              add(&q, c->a, "aws:SecureTransport", c->http && c->http->secure ? "true" : "false") ||
-              add(&q, c->a, "aws:MultiFactorAuthPresent", "false");
-    if (!err && c->http && c->http->source_ip[0])
-        err = add(&q, c->a, "aws:SourceIp", c->http->source_ip);
-    if (!err && c->context) err = add_context(&q, c, c->context);
+    if ((long long)t != tl_sec) {
+        tl_sec = (long long)t;
+        clock_iso8601((double)tl_sec, 0, now);
+        snprintf(epoch, sizeof(epoch), "%lld", tl_sec);
+    }
+    /* Values are borrowed: every one outlives the evaluation below. */
+    static const char *const k_true[] = {"true"}, *const k_false[] = {"false"};
+    const char *v_now[] = {now}, *v_epoch[] = {epoch},
+               *v_region[] = {c->region ? c->region : "us-east-1"},
+               *v_ip[] = {c->http ? c->http->source_ip : ""};
+    iam_ctx_key base[] = {
+        {"aws:CurrentTime", v_now, 1},
+        {"aws:EpochTime", v_epoch, 1},
+        {"aws:RequestedRegion", v_region, 1},
+        {"aws:SecureTransport", c->http && c->http->secure ? k_true : k_false, 1},
+        {"aws:MultiFactorAuthPresent", k_false, 1},
+        {"aws:SourceIp", v_ip, 1},
+    };
+    q.keys = base;
+    q.nkeys = sizeof(base) / sizeof(base[0]) - !(c->http && c->http->source_ip[0]);
+    int err = 0;
+    if (c->context) err = add_context(&q, c, c->context);
     if (!err && r->context) err = add_context(&q, c, r->context);
     if (err) return ferr_oom(c->err);
 

@@ -99,6 +99,7 @@ static int find_attached(const json_t *list, const char *policy_id)
 
 int org_attach(store_txn *t, const char *target, const char *policy_id, const char *type, ferr *e)
 {
+    org_authz_changed(); /* also done after the operation commits: see facts_put */
     json_t *doc = NULL, *list;
     store_key k;
     int rc = holder(t, target, &doc, &k, &list, e);
@@ -115,6 +116,7 @@ int org_attach(store_txn *t, const char *target, const char *policy_id, const ch
 
 int org_detach(store_txn *t, const char *target, const char *policy_id, ferr *e)
 {
+    org_authz_changed(); /* also done after the operation commits: see facts_put */
     json_t *doc = NULL, *list;
     store_key k;
     int rc = holder(t, target, &doc, &k, &list, e);
@@ -417,12 +419,22 @@ int org_authz(call *c, const char *account, authz_org *out)
     if (!cached) facts_put(account, gen, org, acct, held, nous);
 
     /* aws:PrincipalOrgPaths: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/" */
-    char path[1024];
-    size_t pl = (size_t)snprintf(path, sizeof(path), "%s/%s/", oid ? oid : "", root ? root : "");
-    for (size_t i = nous; i-- > 0 && pl < sizeof(path);)
-        pl += (size_t)snprintf(path + pl, sizeof(path) - pl, "%s/", ous[i]);
+    /* (plain concatenation: this runs on every authorized call) */
+    const char *parts[ORG_MAX_DEPTH + 2];
+    size_t np = 0, len = 0;
+    parts[np++] = oid ? oid : "";
+    parts[np++] = root ? root : "";
+    for (size_t i = nous; i-- > 0;) parts[np++] = ous[i] ? ous[i] : "";
+    for (size_t i = 0; i < np; i++) len += strlen(parts[i]) + 1;
+    char *path = arena_alloc(c->a, len + 1), *w = path;
+    for (size_t i = 0; path && i < np; i++) {
+        size_t l = strlen(parts[i]);
+        memcpy(w, parts[i], l);
+        w[l] = '/';
+        w += l + 1;
+    }
     const char **paths = arena_alloc(c->a, sizeof(*paths));
-    if (!paths || !(paths[0] = arena_strdup(c->a, path))) {
+    if (!path || !paths || !(paths[0] = path)) {
         rc = ferr_oom(c->err);
         goto out;
     }
