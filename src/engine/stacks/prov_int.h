@@ -110,4 +110,17 @@ int prov_arn_part(const char *arn, int part, char *out, size_t n);
 /* A service timestamp (epoch seconds, or already text) as ISO 8601 text. */
 json_t *prov_date(const json_t *v);
 
+/* ---- A policy document set on each target of a list (prov_policy_targets.c) ---------- */
+typedef struct prov_policy_targets {
+    const prov_prop *schema; /* PolicyDocument and the list property */
+    const char *list;        /* "Topics", "Queues" */
+    const char *clear;       /* the doc passed to set when a target leaves (NULL or "") */
+    int (*set)(cfn_pctx *p, const char *target, const char *doc);
+} prov_policy_targets;
+int prov_pt_create(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props,
+                   json_t **result);
+int prov_pt_update(const prov_policy_targets *ap, cfn_pctx *p, const char *id,
+                   const json_t *old_props, const json_t *new_props, json_t **result);
+int prov_pt_del(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props);
+
 #endif
