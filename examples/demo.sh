@@ -95,15 +95,16 @@ say "the airmiles account is not trusted by booking's deploy role:"
 refused as_role "$DEPLOY_B" sneaky "$EXTERNAL_ID" airmiles
 
 # Stream stack events while a deploy runs, as a person watching the console would.
-watch_stack() { # watch_stack STACK
-  seen="$work/seen-$1"; : > "$seen"
+watch_stack() {
+  seen="$work/seen-$1"; : > "$seen"; last=""
   while :; do
+    [ -f "$work/stop-$1" ] && last=1   # the deploy is over: one more look, then stop
     aws cloudformation describe-stack-events --stack-name "$1" \
       --query 'reverse(StackEvents)[].[EventId,LogicalResourceId,ResourceType,ResourceStatus]' \
       --output text 2>/dev/null | while IFS="$(printf '\t')" read -r eid lid typ st; do
         grep -qx "$eid" "$seen" || { echo "$eid" >> "$seen"; printf '   %s| %-24s %-28s %s%s\n' "$d" "$lid" "$typ" "$st" "$n"; }
       done
-    [ -f "$work/stop-$1" ] && break
+    [ -n "$last" ] && break
     sleep 0.2
   done
 }
