@@ -338,6 +338,8 @@ int iam_evaluate(const iam_request *r, iam_result *out)
     int same = !racct || !*racct || !strcmp(racct, p->account);
 
     if (same) {
+        if (r->require_resource_policy && !rs.allow)
+            return decide(out, IAM_IMPLICIT_DENY, IAM_BY_RESOURCE);
         /* AWS: a resource-based policy that names the IAM user or the role session ARN
          * is not limited by an implicit deny in identity, boundary or session policies */
         if (rs.allow && rs.names == NAMES_DIRECT) {

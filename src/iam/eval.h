@@ -57,6 +57,8 @@ typedef struct iam_request {
     const iam_policy_set *scp_layers; /* root, OUs..., account: each must allow */
     size_t nscp_layers;
     int scp_exempt;           /* management account or service-linked role: skip SCPs */
+    int require_resource_policy; /* the resource policy must allow even in the same account
+                                    (AWS: a role's trust policy for sts:AssumeRole*) */
 } iam_request;
 
 typedef enum {

@@ -156,6 +156,7 @@ int call_authorize_ex(call *c, const authz_req *r)
 
     if (r->resource_policy && *r->resource_policy)
         q.resource_policy = resource_policy(c, r->resource_policy);
+    q.require_resource_policy = r->resource_policy_required;
 
     /* The request context every call has, then what the caller and service added. The
      * time keys change once a second: formatted once per second per thread. */

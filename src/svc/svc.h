@@ -93,6 +93,7 @@ typedef struct authz_req {
     const char *resource_policy;   /* policy JSON text, or NULL */
     const json_t *context;         /* extra condition keys {"sts:ExternalId": "x"} or NULL */
     const char *denied_code;       /* error code on refusal; NULL = "AccessDenied" */
+    int resource_policy_required;  /* it must allow even in the caller's own account (trust) */
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 

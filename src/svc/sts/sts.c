@@ -228,101 +228,20 @@ static json_t *assume_context(const json_t *in, const json_t *tags, const json_t
     return ctx;
 }
 
-static int ctx_add(iam_request *q, arena *a, const char *k, const char *v)
-{
-    const char **vals = arena_alloc(a, sizeof(*vals));
-    if (!vals || !(vals[0] = arena_strdup(a, v))) return -1;
-    return iam_request_add_key(q, a, k, vals, 1);
-}
-
-static int ctx_add_json(iam_request *q, arena *a, const json_t *ctx)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)ctx, k, v) {
-        if (json_is_string(v)) {
-            if (ctx_add(q, a, k, json_string_value(v))) return -1;
-        } else if (json_is_array(v)) {
-            size_t n = json_array_size(v), i;
-            const char **vals = arena_alloc(a, (n ? n : 1) * sizeof(*vals));
-            if (!vals) return -1;
-            json_t *x;
-            json_array_foreach(v, i, x) vals[i] = json_string_value(x) ? json_string_value(x) : "";
-            if (iam_request_add_key(q, a, k, vals, n)) return -1;
-        }
-    }
-    return 0;
-}
-
-static void free_policy(void *p)
-{
-    iam_policy_free(p);
-}
-
-/* AWS: a role can be assumed only when its trust policy allows the caller, even in the
- * role's own account, where an identity policy would otherwise be enough for a resource.
- * The trust policy is evaluated on its own here: with the caller's tags, organization and
- * the request context, as if the identity side allowed everything. 1 allows, 0 not, -1. */
-static int trust_allows(call *c, const char *action, const char *role_arn, const char *trust,
-                        const json_t *ctx)
-{
-    ferr pe = {0};
-    iam_policy *p = trust ? iam_policy_parse(trust, strlen(trust), IAM_KIND_TRUST, &pe) : NULL;
-    if (!p) return 0; /* a trust policy that does not parse trusts nobody */
-    if (arena_defer(c->a, free_policy, p)) {
-        iam_policy_free(p);
-        return ferr_oom(c->err);
-    }
-    authz_identity id;
-    authz_org org;
-    if (iamsvc_identity(c, c->who, &id) || org_authz(c, c->who->account, &org)) return -1;
-    iam_request q;
-    memset(&q, 0, sizeof(q));
-    q.principal = c->who;
-    q.is_root = 1;                     /* the identity side is not the question here */
-    q.action = action;
-    q.resource = role_arn;
-    q.resource_account = "000000000000"; /* any other account: the trust policy must allow */
-    q.resource_policy = p;
-    q.principal_tags = id.tags;
-    q.nprincipal_tags = id.ntags;
-    q.org_id = org.org_id;
-    q.org_paths = org.paths;
-    q.norg_paths = org.npaths;
-    q.scp_exempt = 1; /* SCPs were applied by call_authorize_ex */
-    char now[32], epoch[32];
-    double t = clock_now();
-    clock_iso8601(t, 0, now);
-    snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
-    int err = ctx_add(&q, c->a, "aws:CurrentTime", now) ||
-              ctx_add(&q, c->a, "aws:EpochTime", epoch) ||
-              ctx_add(&q, c->a, "aws:RequestedRegion", c->region ? c->region : "us-east-1") ||
-              ctx_add(&q, c->a, "aws:SecureTransport",
-                      c->http && c->http->secure ? "true" : "false") ||
-              ctx_add(&q, c->a, "aws:MultiFactorAuthPresent", "false");
-    if (!err && c->http && c->http->source_ip[0])
-        err = ctx_add(&q, c->a, "aws:SourceIp", c->http->source_ip);
-    if (!err && c->context) err = ctx_add_json(&q, c->a, c->context);
-    if (!err && ctx) err = ctx_add_json(&q, c->a, ctx);
-    if (err) return ferr_oom(c->err);
-    iam_result res;
-    return iam_evaluate(&q, &res) == IAM_ALLOW;
-}
-
+/* 0 when the caller may assume the role, else -1 with AWS's AccessDenied wording. */
 static int authorize_assume(call *c, const char *action, const char *role_arn,
                             const char *account, const char *trust, const json_t *ctx)
 {
+    /* AWS: the trust policy must allow, in the role's own account too (an identity policy
+     * alone never lets anyone assume a role); across accounts the identity side as well */
     authz_req r = {.action = action, .resource = role_arn, .resource_account = account,
-                   .resource_policy = trust, .context = ctx};
+                   .resource_policy = trust ? trust : "", .context = ctx,
+                   .resource_policy_required = 1};
     if (call_authorize_ex(c, &r)) {
         if (strcmp(c->err->code, "AccessDenied")) return -1;
         return assume_denied(c, action, role_arn);
     }
-    /* across accounts the evaluation above already required the trust policy */
-    if (strcmp(account, c->who->account)) return 0;
-    int rc = trust_allows(c, action, role_arn, trust, ctx);
-    if (rc < 0) return -1;
-    return rc ? 0 : assume_denied(c, action, role_arn);
+    return 0;
 }
 
 static int op_assume_role(call *c, json_t *in, json_t **out)

@@ -145,6 +145,7 @@ static int run_case(json_t *c)
     r.federated = json_string_value(json_object_get(c, "federated"));
     r.org_id = json_string_value(json_object_get(c, "org_id"));
     r.scp_exempt = json_is_true(json_object_get(c, "scp_exempt"));
+    r.require_resource_policy = json_is_true(json_object_get(c, "require_resource_policy"));
 
     iam_tag tags[16];
     const char *k;
