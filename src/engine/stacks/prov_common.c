@@ -524,3 +524,28 @@ json_t *prov_date(const json_t *v)
     clock_iso8601(json_number_value(v), 0, b);
     return json_string(b);
 }
+
+int prov_sync_tags(cfn_pctx *p, const prov_tagging *t, const char *id, const json_t *np)
+{
+    json_t *out = NULL;
+    if (prov_call(p, t->service, t->list_op, json_pack("{s:s}", t->id_key, id), &out)) return -1;
+    json_t *tags = json_object_get(out, "Tags");
+    json_t *current = t->map_form ? prov_tags_list(tags) : json_incref(tags);
+    json_decref(out);
+    json_t *desired = prov_tags(p, json_object_get(np, "Tags"), 1), *set, *unset;
+    prov_tags_diff(current, desired, &set, &unset);
+    int rc = 0;
+    if (json_array_size(unset))
+        rc = prov_call(p, t->service, t->untag_op,
+                       json_pack("{s:s, s:O}", t->id_key, id, "TagKeys", unset), NULL);
+    if (!rc && json_array_size(set))
+        rc = prov_call(p, t->service, t->tag_op,
+                       json_pack("{s:s, s:o}", t->id_key, id, "Tags",
+                                 t->map_form ? prov_tags_map(set) : json_incref(set)),
+                       NULL);
+    json_decref(set);
+    json_decref(unset);
+    json_decref(current);
+    json_decref(desired);
+    return rc;
+}

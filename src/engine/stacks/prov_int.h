@@ -93,6 +93,15 @@ json_t *prov_tags_list(const json_t *map);
 /* What to change to go from current to desired tags (both [{Key,Value}]): *set new or
  * changed tags [{Key,Value}], *unset keys to remove. aws: tags are never removed. */
 void prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset);
+/* How a service lists, sets and removes a resource's tags. */
+typedef struct prov_tagging {
+    const char *service, *id_key;       /* "sns", "ResourceArn" */
+    const char *list_op, *tag_op, *untag_op;
+    int map_form;                       /* tags as a {key: value} map (SQS), else [{Key,Value}] */
+} prov_tagging;
+/* Makes the resource's tags what Tags in np (plus the stack's) say: reads the current ones,
+ * untags what went, tags what is new or changed. */
+int prov_sync_tags(cfn_pctx *p, const prov_tagging *t, const char *id, const json_t *np);
 
 /* ---- names, ids, results ---------------------------------------------------------------- */
 

@@ -290,36 +290,8 @@ static int update_subscriptions(cfn_pctx *p, const char *arn, const json_t *op, 
     return 0;
 }
 
-static int sync_tags(cfn_pctx *p, const char *arn, const json_t *op, const json_t *np)
-{
-    json_t *out = NULL, *current;
-    json_t *desired = prov_tags(p, json_object_get(np, "Tags"), 1);
-    if (prov_call(p, "sns", "ListTagsForResource", json_pack("{s:s}", "ResourceArn", arn), &out)) {
-        if (p->e->status != 501) {
-            json_decref(desired);
-            return -1;
-        }
-        ferr_clear(p->e); /* not implemented: what we set last time is what is there */
-        current = prov_tags(p, json_object_get(op, "Tags"), 1);
-    } else {
-        current = json_incref(json_object_get(out, "Tags"));
-    }
-    json_decref(out);
-    json_t *set, *unset;
-    prov_tags_diff(current, desired, &set, &unset);
-    int rc = 0;
-    if (json_array_size(unset))
-        rc = prov_call(p, "sns", "UntagResource",
-                       json_pack("{s:s, s:O}", "ResourceArn", arn, "TagKeys", unset), NULL);
-    if (!rc && json_array_size(set))
-        rc = prov_call(p, "sns", "TagResource",
-                       json_pack("{s:s, s:O}", "ResourceArn", arn, "Tags", set), NULL);
-    json_decref(set);
-    json_decref(unset);
-    json_decref(current);
-    json_decref(desired);
-    return rc;
-}
+static const prov_tagging tagging = {"sns", "ResourceArn", "ListTagsForResource",
+                                      "TagResource", "UntagResource", 0};
 
 static int topic_update(cfn_pctx *p, const char *arn, const json_t *old_props,
                         const json_t *new_props, json_t **result)
@@ -328,7 +300,7 @@ static int topic_update(cfn_pctx *p, const char *arn, const json_t *old_props,
     int rc = -1;
     if (prov_props(p, new_props, schema, &np) || check(p, np) ||
         update_attributes(p, arn, op, np) || update_subscriptions(p, arn, op, np) ||
-        sync_tags(p, arn, op, np))
+        prov_sync_tags(p, &tagging, arn, np))
         goto out;
     *result = prov_result(arn, attrs_of(arn));
     rc = *result ? 0 : ferr_oom(p->e);

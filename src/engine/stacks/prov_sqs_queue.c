@@ -161,36 +161,8 @@ static json_t *attribute_changes(const json_t *op, const json_t *np)
     return ch;
 }
 
-static int sync_tags(cfn_pctx *p, const char *url, const json_t *op, const json_t *np)
-{
-    json_t *out = NULL, *current;
-    json_t *desired = prov_tags(p, json_object_get(np, "Tags"), 1);
-    if (prov_call(p, "sqs", "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), &out)) {
-        if (p->e->status != 501) {
-            json_decref(desired);
-            return -1;
-        }
-        ferr_clear(p->e); /* not implemented: what we set last time is what is there */
-        current = prov_tags(p, json_object_get(op, "Tags"), 1);
-    } else {
-        current = prov_tags_list(json_object_get(out, "Tags"));
-    }
-    json_decref(out);
-    json_t *set, *unset;
-    prov_tags_diff(current, desired, &set, &unset);
-    int rc = 0;
-    if (json_array_size(unset))
-        rc = prov_call(p, "sqs", "UntagQueue",
-                       json_pack("{s:s, s:O}", "QueueUrl", url, "TagKeys", unset), NULL);
-    if (!rc && json_array_size(set))
-        rc = prov_call(p, "sqs", "TagQueue",
-                       json_pack("{s:s, s:o}", "QueueUrl", url, "Tags", prov_tags_map(set)), NULL);
-    json_decref(set);
-    json_decref(unset);
-    json_decref(current);
-    json_decref(desired);
-    return rc;
-}
+static const prov_tagging tagging = {"sqs", "QueueUrl", "ListQueueTags", "TagQueue",
+                                      "UntagQueue", 1};
 
 static int queue_update(cfn_pctx *p, const char *url, const json_t *old_props,
                         const json_t *new_props, json_t **result)
@@ -207,7 +179,7 @@ static int queue_update(cfn_pctx *p, const char *url, const json_t *old_props,
         prov_call(p, "sqs", "SetQueueAttributes",
                   json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", ch), NULL))
         goto out;
-    if (sync_tags(p, url, op, np) || attrs_of(p, url, &attrs)) goto out;
+    if (prov_sync_tags(p, &tagging, url, np) || attrs_of(p, url, &attrs)) goto out;
     *result = prov_result(url, attrs);
     attrs = NULL;
     rc = 0;
