@@ -822,6 +822,34 @@ Outputs:
     assert e["Code"] == "ValidationError"
 
 
+def test_describe_waits_through_unrelated_wakes(fx, cfn):
+    """DescribeStacks of a busy stack parks until the stack settles, even while other keys are
+    being notified (SQS sends here): an unrelated wake racing the park must not answer early."""
+    sqs = fx.client("sqs", "dev", region="us-east-1")
+    url = sqs.create_queue(QueueName=uniq("wake"))["QueueUrl"]
+    stop = threading.Event()
+
+    def hammer():
+        c = fx.client("sqs", "dev", region="us-east-1")
+        while not stop.is_set():
+            c.send_message(QueueUrl=url, MessageBody="x")
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        names = [uniq() for _ in range(15)]
+        for i, name in enumerate(names):  # staggered, so that every describe parks
+            ms = 150 * (i + 1)
+            cfn.create_stack(StackName=name, TemplateBody=f"Resources:\n  W: {{Type: {T}, Properties: {{SleepMs: {ms}}}}}\n")
+        for name in names:
+            assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
 def test_pagination_and_events_order(cfn):
     name, _ = create(cfn, SIMPLE)
     ev = cfn.describe_stack_events(StackName=name)["StackEvents"]

@@ -680,10 +680,13 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
         }
         /* ferry: DescribeStacks of one stack still in progress waits (connection parked, no
          * thread held) up to DESCRIBE_WAIT seconds for it to settle, so SDK waiters, which
-         * poll every 30 s, finish when the stack does. The states seen are AWS's. */
-        if (c->http && cfn_status_busy(sget(s, "StackStatus")) && !c->resumed && !c->final) {
+         * poll every 30 s, finish when the stack does. The states seen are AWS's. A wake
+         * can be early (any notification racing the park fires it), so a resumed call
+         * parks again until its own deadline. */
+        if (c->http && cfn_status_busy(sget(s, "StackStatus")) && !c->final &&
+            (!c->resumed || clock_now() < c->wait_until)) {
             c->wait_key = arena_printf(c->a, "cfn:%s", sget(s, "StackId"));
-            c->wait_until = clock_now() + DESCRIBE_WAIT;
+            if (!c->resumed) c->wait_until = clock_now() + DESCRIBE_WAIT;
             json_decref(s);
             json_decref(all);
             return SVC_WAIT;
