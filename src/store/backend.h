@@ -13,6 +13,7 @@ typedef struct store_backend {
     void *(*begin)(void *impl, int write, ferr *e);
     int (*commit)(void *impl, void *txn, ferr *e);
     void (*rollback)(void *impl, void *txn);
+    int (*savepoint)(void *txn, int op, ferr *e); /* op: 0 mark, 1 release, 2 undo and release */
     int (*get)(void *txn, const store_key *k, json_t **out, ferr *e);
     int (*put)(void *txn, const store_key *k, const char *doc, int insert_only, ferr *e);
     int (*del)(void *txn, const store_key *k, ferr *e);

@@ -5,16 +5,53 @@
 
 #include "backend.h"
 
+#define GEN_SLOTS 256 /* store_generation counters; kinds hash onto them */
+#define TOUCH_MAX 8    /* kinds a transaction remembers; past it every counter moves */
+
 struct store {
     const store_backend *be;
     void *impl;
+    _Atomic uint64_t gen[GEN_SLOTS];
 };
 
 struct store_txn {
     store *s;
     void *impl;
     int write;
+    int ntouched; /* TOUCH_MAX + 1: too many to remember */
+    unsigned touched[TOUCH_MAX];
 };
+
+static unsigned gen_slot(const char *kind)
+{
+    unsigned h = 2166136261u;
+    while (*kind) h = (h ^ (unsigned char)*kind++) * 16777619u;
+    return h % GEN_SLOTS;
+}
+
+static void touch(store_txn *t, const char *kind)
+{
+    if (t->ntouched > TOUCH_MAX) return;
+    unsigned slot = gen_slot(kind);
+    for (int i = 0; i < t->ntouched; i++)
+        if (t->touched[i] == slot) return;
+    if (t->ntouched == TOUCH_MAX) t->ntouched++;
+    else t->touched[t->ntouched++] = slot;
+}
+
+static void bump(store *s, const store_txn *t)
+{
+    if (t && t->ntouched <= TOUCH_MAX) {
+        for (int i = 0; i < t->ntouched; i++) s->gen[t->touched[i]]++;
+        return;
+    }
+    for (int i = 0; i < GEN_SLOTS; i++) s->gen[i]++;
+}
+
+uint64_t store_generation(store *s, const char *kind)
+{
+    return s->gen[gen_slot(kind)];
+}
 
 store *store_open(const char *location, store_sync sync, ferr *e)
 {
@@ -68,8 +105,20 @@ int store_begin(store *s, int write, store_txn **out, ferr *e)
 int store_commit(store_txn *t, ferr *e)
 {
     int rc = t->s->be->commit(t->s->impl, t->impl, e);
+    if (!rc && t->ntouched) bump(t->s, t);
     free(t);
     return rc;
+}
+
+int store_savepoint(store_txn *t, ferr *e)
+{
+    if (!t->write) return ferr_internal(e, "savepoint in a read-only transaction");
+    return t->s->be->savepoint(t->impl, 0, e);
+}
+
+int store_savepoint_end(store_txn *t, int keep, ferr *e)
+{
+    return t->s->be->savepoint(t->impl, keep ? 1 : 2, e);
 }
 
 void store_rollback(store_txn *t)
@@ -100,6 +149,7 @@ static int put(store_txn *t, const store_key *k, const json_t *doc, int insert_o
     if (need_write(t, e)) return -1;
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) return ferr_oom(e);
+    touch(t, k->kind);
     int rc = t->s->be->put(t->impl, k, text, insert_only, e);
     free(text);
     return rc;
@@ -118,6 +168,7 @@ int store_insert(store_txn *t, const store_key *k, const json_t *doc, ferr *e)
 int store_del(store_txn *t, const store_key *k, ferr *e)
 {
     if (need_write(t, e)) return -1;
+    touch(t, k->kind);
     return t->s->be->del(t->impl, k, e);
 }
 
@@ -199,5 +250,7 @@ int store_mq_key_put(store_txn *t, const char *queue, const char *key, double no
 
 int store_reset(store *s, ferr *e)
 {
-    return s->be->reset(s->impl, e);
+    int rc = s->be->reset(s->impl, e);
+    bump(s, NULL);
+    return rc;
 }

@@ -26,6 +26,17 @@ int store_commit(store_txn *t, ferr *e);   /* frees t, also on failure */
 void store_rollback(store_txn *t);         /* frees t; NULL is a no-op */
 int store_txn_is_write(const store_txn *t);
 
+/* Savepoints inside a write transaction, for running several independent pieces of work in
+ * one commit: store_savepoint marks, store_savepoint_end(t, 1) keeps what was written since,
+ * store_savepoint_end(t, 0) undoes it. They nest. */
+int store_savepoint(store_txn *t, ferr *e);
+int store_savepoint_end(store_txn *t, int keep, ferr *e);
+
+/* A counter that changes after each commit (by this process) that wrote documents of kind;
+ * kinds can share a counter, so it may also change for others. Caches of documents compare
+ * it to know they are stale (auth/keys.c). */
+uint64_t store_generation(store *s, const char *kind);
+
 typedef struct store_key {
     const char *kind, *account, *region, *id;
 } store_key;

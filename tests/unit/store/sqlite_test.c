@@ -94,6 +94,47 @@ static void test_rollback_discards(void **st)
     store_rollback(t);
 }
 
+/* Savepoints undo or keep their own part of a write transaction; generations move only
+ * when a commit wrote that kind. */
+static void test_savepoints_and_generations(void **st)
+{
+    (void)st;
+    store *s = S;
+    ferr e = {0};
+    store_key a = {"spkind", "444444444444", "us-east-1", "a"}, b = {"spkind", "444444444444", "us-east-1", "b"};
+    uint64_t g0 = store_generation(s, "spkind");
+    store_txn *t;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    json_t *d = json_object();
+    assert_int_equal(store_savepoint(t, &e), 0);
+    assert_int_equal(store_put(t, &a, d, &e), 0);
+    assert_int_equal(store_savepoint(t, &e), 0); /* nested */
+    assert_int_equal(store_put(t, &b, d, &e), 0);
+    assert_int_equal(store_savepoint_end(t, 0, &e), 0); /* b undone */
+    assert_int_equal(store_savepoint_end(t, 1, &e), 0); /* a kept */
+    json_decref(d);
+    assert_int_equal(store_generation(s, "spkind"), g0); /* not before the commit */
+    assert_int_equal(store_commit(t, &e), 0);
+    uint64_t g1 = store_generation(s, "spkind");
+    assert_true(g1 != g0);
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    json_t *x = NULL;
+    assert_int_equal(store_get(t, &a, &x, &e), 1);
+    json_decref(x);
+    assert_int_equal(store_get(t, &b, &x, &e), 0);
+    assert_int_equal(store_savepoint(t, &e), -1); /* read-only */
+    store_rollback(t);
+    /* a rolled-back write and a read do not move it */
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    d = json_object();
+    assert_int_equal(store_put(t, &b, d, &e), 0);
+    json_decref(d);
+    store_rollback(t);
+    assert_int_equal(store_generation(s, "spkind"), g1);
+    put(s, "444444444444", "other-kind", 1);
+    assert_int_equal(store_generation(s, "spkind"), g1);
+}
+
 typedef struct seen {
     char ids[16][16];
     int n;
@@ -246,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_documents),         cmocka_unit_test(test_rollback_discards),
         cmocka_unit_test(test_list),              cmocka_unit_test(test_audit),
         cmocka_unit_test(test_concurrent_writers), cmocka_unit_test(test_reopen_and_reset),
+        cmocka_unit_test(test_savepoints_and_generations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
