@@ -1,5 +1,6 @@
 #include "keys.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,4 +129,41 @@ int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e)
     w->temporary = out->session_token[0] != 0;
     json_decref(doc);
     return 1;
+}
+
+#define KCACHE_SLOTS 256
+
+static struct {
+    pthread_mutex_t mu;
+    struct kslot {
+        int used;
+        uint64_t gen;
+        key_info k;
+    } slot[KCACHE_SLOTS];
+} kc = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+int keys_lookup_cached(store *st, const char *akid, key_info *out, ferr *e)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = akid; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    struct kslot *s = &kc.slot[h % KCACHE_SLOTS];
+    /* read before the store: a write committing meanwhile leaves the entry stale, not wrong */
+    uint64_t gen = store_generation(st, "accesskey");
+    pthread_mutex_lock(&kc.mu);
+    int hit = s->used && s->gen == gen && !strcmp(s->k.akid, akid);
+    if (hit) *out = s->k;
+    pthread_mutex_unlock(&kc.mu);
+    if (hit) return 1;
+    store_txn *t = NULL;
+    if (store_begin(st, 0, &t, e)) return -1;
+    int rc = keys_lookup(t, akid, out, e);
+    store_rollback(t);
+    if (rc == 1) {
+        pthread_mutex_lock(&kc.mu);
+        s->used = 1;
+        s->gen = gen;
+        s->k = *out;
+        pthread_mutex_unlock(&kc.mu);
+    }
+    return rc;
 }

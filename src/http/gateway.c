@@ -134,10 +134,7 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
     }
     if (!has_auth) return sigv4_missing(e);
     key_info k;
-    store_txn *t = NULL;
-    if (store_begin(g->env->st, 0, &t, e)) return -1;
-    int rc = keys_lookup(t, sa->akid, &k, e);
-    store_rollback(t);
+    int rc = keys_lookup_cached(g->env->st, sa->akid, &k, e);
     if (rc < 0) return -1;
     if (rc == 0 || !k.active)
         return ferr_set(e, 403, "InvalidClientTokenId",

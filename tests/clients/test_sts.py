@@ -365,12 +365,15 @@ def test_get_access_key_info(ferry, ids):
 
 
 def expire(ferry, akid):
-    """Moves a session's expiry into the past, as the passing of time would."""
+    """Moves a session's expiry into the past, as the passing of time would (with the server
+    stopped: it caches keys, and only its own writes tell it they changed)."""
+    ferry.stop()
     db = sqlite3.connect(os.path.join(ferry.data, "ferry.db"), timeout=10)
     with db:
         n = db.execute("UPDATE docs SET doc = json_set(doc, '$.Expiration', ?) "
                        "WHERE kind = 'accesskey' AND id = ?", (time.time() - 1, akid)).rowcount
     db.close()
+    ferry.start()
     assert n == 1
 
 
