@@ -36,6 +36,8 @@
 #define SQS_BATCH 10           /* SQS SendMessageBatch: at most 10 entries */
 #define SQS_BATCH_BYTES 250000 /* and 256 KiB together; keep a margin */
 #define HTTP_TAKE 64           /* HTTP deliveries a worker prepares at once */
+#define SQS_TAKE 160           /* SQS deliveries (several queues) a worker stores in one commit */
+#define TAKE_MAX SQS_TAKE
 #define VERIFY_GRACE 5.0       /* seconds a submitted message may take to be visible */
 #define NWORKERS 2
 #define DLQ_ATTEMPTS 4         /* sends to a dead-letter queue before giving up */
@@ -1009,20 +1011,28 @@ static json_t *sqs_entry(engine *g, dlv *d)
     return e;
 }
 
-static void send_one(engine *g, dlv *d, json_t *entry, const char *url, const char *region)
+/* One commit for many queues: the sends run inside the worker's transaction t */
+typedef struct sqs_txn {
+    store_txn *t;
+    arena *a;
+} sqs_txn;
+
+static void send_one(engine *g, sqs_txn *x, dlv *d, json_t *entry, const char *url, const char *region)
 {
     principal p;
     sns_principal(d, &p);
     json_t *ctx = source_context(d), *out = NULL;
     json_object_set_new(entry, "QueueUrl", json_string(url));
     ferr e = {0};
-    if (svc_invoke(g->env, &p, region, "sqs", "SendMessage", entry, &out, ctx, &e)) classify_ferr(d, &e);
+    if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessage", entry, &out, ctx, &e))
+        classify_ferr(d, &e);
     else set_result(d, DR_OK, "", "");
     json_decref(out);
     json_decref(ctx);
 }
 
-static void send_batch(engine *g, dlv **v, json_t **entries, size_t n, const char *url, const char *region)
+static void send_batch(engine *g, sqs_txn *x, dlv **v, json_t **entries, size_t n, const char *url,
+                       const char *region)
 {
     principal p;
     sns_principal(v[0], &p);
@@ -1035,7 +1045,7 @@ static void send_batch(engine *g, dlv **v, json_t **entries, size_t n, const cha
     }
     json_t *in = json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", list);
     ferr e = {0};
-    if (svc_invoke(g->env, &p, region, "sqs", "SendMessageBatch", in, &out, ctx, &e)) {
+    if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessageBatch", in, &out, ctx, &e)) {
         for (size_t i = 0; i < n; i++) classify_ferr(v[i], &e);
     } else {
         for (size_t i = 0; i < n; i++) set_result(v[i], DR_RETRY, "InternalFailure", "no result for the entry");
@@ -1059,10 +1069,11 @@ static void send_batch(engine *g, dlv **v, json_t **entries, size_t n, const cha
     json_decref(ctx);
 }
 
-static void run_sqs(engine *g, dlv **items, size_t nitems)
+/* The deliveries to one queue (at most SQS_BATCH), in x's transaction. */
+static void send_queue(engine *g, sqs_txn *x, dlv **items, size_t nitems, json_t *const *built)
 {
     char url[600], region[32];
-    json_t *entries[SQS_BATCH] = {0};
+    json_t *entries[SQS_BATCH];
     dlv *ok[SQS_BATCH];
     size_t n = 0;
     if (queue_url(items[0]->target, url, sizeof(url), region)) {
@@ -1070,12 +1081,11 @@ static void run_sqs(engine *g, dlv **items, size_t nitems)
         return;
     }
     for (size_t i = 0; i < nitems; i++) {
-        json_t *e = sqs_entry(g, items[i]);
-        if (!e) {
+        if (!built[i]) {
             set_result(items[i], DR_RETRY, "InternalFailure", "cannot build the message");
             continue;
         }
-        entries[n] = e;
+        entries[n] = built[i];
         ok[n++] = items[i];
     }
     const svc_def *sqs = svc_find("sqs");
@@ -1086,9 +1096,9 @@ static void run_sqs(engine *g, dlv **items, size_t nitems)
         if (i == n || (batch && i > start && bytes + len > SQS_BATCH_BYTES) || !batch) {
             if (i > start) {
                 uint64_t t0 = clock_mono_ns();
-                if (batch && i - start > 1) send_batch(g, ok + start, entries + start, i - start, url, region);
+                if (batch && i - start > 1) send_batch(g, x, ok + start, entries + start, i - start, url, region);
                 else
-                    for (size_t k = start; k < i; k++) send_one(g, ok[k], entries[k], url, region);
+                    for (size_t k = start; k < i; k++) send_one(g, x, ok[k], entries[k], url, region);
                 log_debug("delivery: %zu to %s in %lluus", i - start, url,
                           (unsigned long long)(clock_mono_ns() - t0) / 1000);
             }
@@ -1097,7 +1107,35 @@ static void run_sqs(engine *g, dlv **items, size_t nitems)
         }
         bytes += len;
     }
-    for (size_t i = 0; i < n; i++) json_decref(entries[i]);
+}
+
+/* items: deliveries for one or more queues, each queue's contiguous. Their messages are
+ * built (and signed) first, then stored in every queue under one commit: a commit per
+ * queue was most of a fan-out's store cost. */
+static void run_sqs(engine *g, dlv **items, size_t nitems)
+{
+    json_t *entries[TAKE_MAX];
+    for (size_t i = 0; i < nitems; i++) entries[i] = sqs_entry(g, items[i]);
+    sqs_txn x = {NULL, arena_new(16384)};
+    ferr e = {0};
+    if (!x.a || store_begin(g->env->st, 1, &x.t, &e)) {
+        for (size_t i = 0; i < nitems; i++) set_result(items[i], DR_RETRY, "InternalFailure", "store unavailable");
+        goto done;
+    }
+    for (size_t i = 0; i < nitems;) {
+        size_t j = i + 1;
+        while (j < nitems && j - i < SQS_BATCH && !strcmp(items[j]->target, items[i]->target)) j++;
+        send_queue(g, &x, items + i, j - i, entries + i);
+        i = j;
+    }
+    if (store_commit(x.t, &e)) {
+        log_warn("delivery: cannot commit %zu SQS deliveries: %s", nitems, e.message);
+        for (size_t i = 0; i < nitems; i++)
+            if (items[i]->result == DR_OK) set_result(items[i], DR_RETRY, "InternalFailure", e.message);
+    }
+done:
+    arena_free(x.a); /* after the commit: it runs the deferred long-poll wakes */
+    for (size_t i = 0; i < nitems; i++) json_decref(entries[i]);
 }
 
 static void run_lambda(engine *g, dlv *d)
@@ -1182,9 +1220,36 @@ static void http_done(void *ud, void *item, long status, const char *err)
     post_result(g, d);
 }
 
+/* Moves up to max of the deliveries of the target *pp points to into out; the target
+ * leaves the ready list, or goes to its back when it has more. *pp is then the next. */
+static size_t take_from(engine *g, tqueue **pp, dlv **out, size_t max)
+{
+    tqueue *q = *pp;
+    *pp = q->next;
+    if (!*pp) g->ready_tail = pp;
+    size_t n = 0;
+    while (n < max && q->head) {
+        dlv *d = q->head;
+        q->head = d->next;
+        if (!q->head) q->tail = NULL;
+        d->next = NULL;
+        q->n--;
+        out[n++] = d;
+    }
+    if (q->head) {
+        q->next = NULL;
+        *g->ready_tail = q;
+        g->ready_tail = &q->next;
+    } else {
+        q->ready = 0;
+    }
+    return n;
+}
+
 /* Takes up to a batch from the first ready target that has a full one, or has waited
- * BATCH_WAIT for it to fill (under mu). 0 when none is ready yet: *until says when one
- * will be. */
+ * BATCH_WAIT for it to fill (under mu); when that is an SQS queue, also what every other
+ * ready queue has, up to cap, for one commit. 0 when none is ready yet: *until says when
+ * one will be. */
 static size_t take(engine *g, dlv **out, size_t cap, job_kind *kind, double *until)
 {
     double now = clock_now();
@@ -1200,26 +1265,17 @@ static size_t take(engine *g, dlv **out, size_t cap, job_kind *kind, double *unt
         if (at < *until) *until = at;
     }
     if (!q) return 0;
-    *pp = q->next;
-    if (!*pp) g->ready_tail = pp;
-    size_t max = q->kind == J_SQS ? SQS_BATCH : q->kind == J_HTTP ? HTTP_TAKE : 1;
-    if (max > cap) max = cap;
-    size_t n = 0;
-    while (n < max && q->head) {
-        dlv *d = q->head;
-        q->head = d->next;
-        if (!q->head) q->tail = NULL;
-        d->next = NULL;
-        q->n--;
-        out[n++] = d;
-    }
     *kind = q->kind;
-    if (q->head) { /* more for this target: back of the line */
-        q->next = NULL;
-        *g->ready_tail = q;
-        g->ready_tail = &q->next;
-    } else {
-        q->ready = 0;
+    size_t max = q->kind == J_SQS ? SQS_BATCH : q->kind == J_HTTP ? HTTP_TAKE : 1;
+    size_t n = take_from(g, pp, out, max < cap ? max : cap);
+    if (q->kind != J_SQS) return n;
+    size_t len = 0; /* each target on the list once (one taken from goes to the back) */
+    for (tqueue *c = g->ready; c; c = c->next) len++;
+    for (tqueue **p = &g->ready; *p && len-- && n < cap;) {
+        if ((*p)->kind == J_SQS && (*p)->head)
+            n += take_from(g, p, out + n, cap - n < SQS_BATCH ? cap - n : SQS_BATCH);
+        else
+            p = &(*p)->next;
     }
     return n;
 }
@@ -1227,13 +1283,13 @@ static size_t take(engine *g, dlv **out, size_t cap, job_kind *kind, double *unt
 static void *worker_main(void *arg)
 {
     engine *g = arg;
-    dlv *items[HTTP_TAKE];
+    dlv *items[TAKE_MAX];
     pthread_mutex_lock(&g->mu);
     for (;;) {
         while (!g->ready && !g->stop) pthread_cond_wait(&g->work, &g->mu);
         job_kind kind;
         double until;
-        size_t n = take(g, items, HTTP_TAKE, &kind, &until);
+        size_t n = take(g, items, TAKE_MAX, &kind, &until);
         if (!n && g->ready) {
             /* batches filling up: wait until one is due */
             struct timespec ts;

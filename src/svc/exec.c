@@ -110,26 +110,64 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     return 0;
 }
 
-int svc_invoke(ferry_env *env, const principal *who, const char *region, const char *service,
-               const char *op, const json_t *in, json_t **out, const json_t *context, ferr *e)
+/* The op inside the caller's transaction, under a savepoint. */
+static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
+    if (store_savepoint(c->txn, c->err)) return -1;
+    int rc = op->fn(c, in, out);
+    if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
+    if (rc) {
+        if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
+        json_decref(*out);
+        *out = NULL;
+        ferr ignored = {0};
+        store_savepoint_end(c->txn, 0, &ignored);
+        return -1;
+    }
+    if (store_savepoint_end(c->txn, 1, c->err)) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    svc_audit(c, c->txn, (op->flags & SVC_READ) != 0, 200);
+    return 0;
+}
+
+static int invoke(store_txn *t, arena *ta, ferry_env *env, const principal *who,
+                  const char *region, const char *service, const char *op, const json_t *in,
+                  json_t **out, const json_t *context, ferr *e)
+{
+    *out = NULL;
     const svc_def *d = svc_find(service);
     const svc_op *o = d ? svc_find_op(d, op) : NULL;
     if (!o) return ferr_set(e, 501, "NotImplemented", "ferry does not implement %s:%s", service, op);
     char rid[37];
     ids_uuid(rid);
-    arena *a = arena_new(8192);
+    arena *a = ta ? ta : arena_new(8192);
     if (!a) return ferr_oom(e);
     call c = {.a = a, .env = env, .request_id = rid, .service = service, .op = op,
               .account = who->account, .region = region, .who = who, .err = e,
-              .context = context};
+              .context = context, .txn = t};
     json_t *input = in ? json_deep_copy(in) : json_object();
-    int rc = svc_exec(&c, o, input, out);
-    if (rc < 0) svc_audit(&c, NULL, (o->flags & SVC_READ) != 0, e->status);
+    int rc = t ? exec_in(&c, o, input, out) : svc_exec(&c, o, input, out);
+    if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);
-    arena_free(a);
+    if (!ta) arena_free(a);
     return rc == SVC_WAIT ? ferr_internal(e, "%s:%s cannot wait when called internally", service, op)
                           : rc;
+}
+
+int svc_invoke(ferry_env *env, const principal *who, const char *region, const char *service,
+               const char *op, const json_t *in, json_t **out, const json_t *context, ferr *e)
+{
+    return invoke(NULL, NULL, env, who, region, service, op, in, out, context, e);
+}
+
+int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
+                  const char *region, const char *service, const char *op, const json_t *in,
+                  json_t **out, const json_t *context, ferr *e)
+{
+    return invoke(t, a, env, who, region, service, op, in, out, context, e);
 }
 
 void svc_notify(ferry_env *env, const char *key)

@@ -109,6 +109,13 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status);
  * like a client call, with extra condition keys in context. *out is a new reference. */
 int svc_invoke(ferry_env *env, const principal *who, const char *region, const char *service,
                const char *op, const json_t *in, json_t **out, const json_t *context, ferr *e);
+/* As svc_invoke, inside the caller's write transaction t, so that many calls share one
+ * commit: the operation runs under a savepoint (a failure undoes only its own writes) and
+ * its audit record, refusals included, joins t. Work the handler defers (long-poll wakes)
+ * is registered on a: the caller frees a after t is committed. */
+int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
+                  const char *region, const char *service, const char *op, const json_t *in,
+                  json_t **out, const json_t *context, ferr *e);
 
 /* Wakes the long polls waiting on key (call after the change is committed). */
 void svc_notify(ferry_env *env, const char *key);
