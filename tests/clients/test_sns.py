@@ -825,6 +825,13 @@ def test_cross_account_topic_and_queue_policies(ferry):
     # the queue has no policy for SNS: nothing arrives
     bsns.publish(TopicArn=topic, Message="lost")
     assert nothing_arrives(sqs, url)
+    # the refused delivery is in the trail of the account SNS called for (written in the
+    # delivery's own commit)
+    trail = ferry.client("cloudtrail", "dev").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "SendMessage"}])["Events"]
+    refused = [json.loads(e["CloudTrailEvent"]) for e in trail]
+    assert any(r.get("errorCode") == "AccessDenied" and r["userIdentity"].get("invokedBy", r["sourceIPAddress"]) ==
+               "sns.amazonaws.com" for r in refused), refused
     allow_sns(sqs, url, qarn, topic)
     bsns.publish(TopicArn=topic, Message="booking 1")
     (m,) = receive(sqs, url)
