@@ -3,6 +3,7 @@
  * with the queue's Policy. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,6 @@ static void fill(call *c, sqs_queue *q, json_t *doc, const char *region, const c
     q->key = jstr(doc, "Key");
     q->fifo = jbool(doc, "Fifo", 0);
     q->arn = sqs_queue_arn(c, region, account, q->name);
-    q->url = sqs_queue_url(c, account, q->name);
     sqs_queue_refresh(c, q);
 }
 
@@ -165,6 +165,112 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
     return 1;
 }
 
+/* ---- queue documents shared between sends ----
+ * SendMessage and SendMessageBatch (the delivery engine's fan-out) read the queue document
+ * on every call, and parsing it showed in profiles; they share parsed documents instead.
+ * A call that writes queue documents counts as begun when it writes (inside its write
+ * transaction) and done once it is over (committed or rolled back). The shared documents
+ * are only used and filled in write transactions, which the store runs one at a time,
+ * while no such call is under way, and only when none began since they were read: so
+ * they are what the store holds. */
+
+#define QC_BUCKETS 256
+
+typedef struct qentry {
+    char key[160]; /* account/region/name */
+    json_t *doc;
+    struct qentry *next;
+} qentry;
+
+static pthread_mutex_t qc_mu = PTHREAD_MUTEX_INITIALIZER;
+static qentry *qc[QC_BUCKETS];
+static unsigned long long qc_gen;                    /* writes_begun when qc was filled */
+static _Atomic unsigned long long writes_begun, writes_done;
+
+static void write_done(void *unused)
+{
+    (void)unused;
+    writes_done++;
+}
+
+int sqs_queue_written(call *c)
+{
+    if (arena_defer(c->a, write_done, NULL)) return ferr_oom(c->err);
+    writes_begun++;
+    return 0;
+}
+
+void sqs_queues_reset(void)
+{
+    writes_begun++;
+    writes_done++;
+}
+
+static void qc_clear(void)
+{
+    for (size_t b = 0; b < QC_BUCKETS; b++) {
+        for (qentry *e = qc[b], *n; e; e = n) {
+            n = e->next;
+            json_decref(e->doc);
+            free(e);
+        }
+        qc[b] = NULL;
+    }
+}
+
+static size_t qc_bucket(const char *k)
+{
+    size_t h = 5381;
+    while (*k) h = h * 33 + (unsigned char)*k++;
+    return h % QC_BUCKETS;
+}
+
+/* sqs_queue_load in the call's region through the shared documents. */
+static int load_shared(call *c, const char *account, const char *name, sqs_queue *q)
+{
+    unsigned long long gen = writes_begun;
+    char key[sizeof(((qentry *)0)->key)];
+    int n = snprintf(key, sizeof(key), "%s/%s/%s", account, c->region, name);
+    if (gen != writes_done || !store_txn_is_write(c->txn) || n < 0 || (size_t)n >= sizeof(key))
+        return sqs_queue_load(c, NULL, account, name, q);
+    size_t b = qc_bucket(key);
+    json_t *doc = NULL;
+    pthread_mutex_lock(&qc_mu);
+    for (qentry *e = qc_gen == gen ? qc[b] : NULL; e && !doc; e = e->next)
+        if (!strcmp(e->key, key)) doc = json_incref(e->doc);
+    pthread_mutex_unlock(&qc_mu);
+    if (doc) {
+        memset(q, 0, sizeof(*q));
+        if (arena_defer(c->a, (void (*)(void *))json_decref, doc)) {
+            json_decref(doc);
+            return ferr_oom(c->err);
+        }
+        fill(c, q, doc, c->region, account);
+        return 1;
+    }
+    int rc = sqs_queue_load(c, NULL, account, name, q);
+    qentry *e = rc == 1 ? malloc(sizeof(*e)) : NULL;
+    if (!e) return rc; /* not shared: still answered */
+    memcpy(e->key, key, (size_t)n + 1);
+    e->doc = json_incref(q->doc);
+    pthread_mutex_lock(&qc_mu);
+    if (gen == writes_begun) {
+        if (qc_gen != gen) { /* queue documents changed: start again */
+            qc_clear();
+            qc_gen = gen;
+        }
+        e->next = qc[b];
+        qc[b] = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&qc_mu);
+    if (e) {
+        json_decref(e->doc);
+        free(e);
+    }
+    return 1;
+}
+
 int sqs_authorize(call *c, const sqs_queue *q, const char *action)
 {
     authz_req r = {.action = action, .resource = q->arn, .resource_account = q->account,
@@ -172,21 +278,31 @@ int sqs_authorize(call *c, const sqs_queue *q, const char *action)
     return call_authorize_ex(c, &r);
 }
 
-int sqs_queue_open(call *c, const json_t *in, const char *action, sqs_queue *q)
+static int open_queue(call *c, const json_t *in, const char *action, int shared, sqs_queue *q)
 {
     const char *account, *name;
     if (sqs_parse_url(c, jstr(in, "QueueUrl"), &account, &name)) return -1;
-    int rc = sqs_queue_load(c, NULL, account, name, q);
+    int rc = shared ? load_shared(c, account, name, q) : sqs_queue_load(c, NULL, account, name, q);
     if (rc < 0) return -1;
     if (rc == 0) return sqs_no_queue(c);
     call_resource(c, "AWS::SQS::Queue", q->arn);
     return sqs_authorize(c, q, action);
 }
 
+int sqs_queue_open(call *c, const json_t *in, const char *action, sqs_queue *q)
+{
+    return open_queue(c, in, action, 0, q);
+}
+
+int sqs_queue_open_ro(call *c, const json_t *in, const char *action, sqs_queue *q)
+{
+    return open_queue(c, in, action, 1, q);
+}
+
 int sqs_queue_save(call *c, sqs_queue *q)
 {
     store_key k = {SQS_KIND, q->account, q->region, q->name};
-    return store_put(c->txn, &k, q->doc, c->err);
+    return sqs_queue_written(c) || store_put(c->txn, &k, q->doc, c->err) ? -1 : 0;
 }
 
 /* ---- attributes ---- */

@@ -21,7 +21,7 @@
 /* A loaded queue. Strings and doc belong to the call's arena. */
 typedef struct sqs_queue {
     json_t *doc;           /* the stored document (owned by the arena; edit, then save) */
-    const char *account, *region, *name, *arn, *key, *url;
+    const char *account, *region, *name, *arn, *key;
     int fifo;
     /* effective attributes */
     int visibility, delay, retention, max_size, wait;
@@ -50,8 +50,16 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
 /* QueueUrl -> loaded queue, authorized for action ("sqs:SendMessage") with the queue's
  * Policy as resource policy: cross-account callers need it to allow them. */
 int sqs_queue_open(call *c, const json_t *in, const char *action, sqs_queue *q);
+/* sqs_queue_open for operations that only read the queue (sends): q->doc may be shared
+ * with other calls and must not be edited. */
+int sqs_queue_open_ro(call *c, const json_t *in, const char *action, sqs_queue *q);
 int sqs_authorize(call *c, const sqs_queue *q, const char *action);
+/* Saves q->doc. Whatever else writes or deletes queue documents calls sqs_queue_written
+ * first (0, or -1 on OOM): documents shared by sqs_queue_open_ro are read again. */
 int sqs_queue_save(call *c, sqs_queue *q);
+int sqs_queue_written(call *c);
+/* The store was emptied (POST /_ferry/reset). */
+void sqs_queues_reset(void);
 /* Re-reads the effective attributes after doc's Attributes changed. */
 void sqs_queue_refresh(call *c, sqs_queue *q);
 /* The queue's attributes as GetQueueAttributes answers them for names (NULL = All). */
