@@ -14,6 +14,10 @@ int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const jso
 /* Managed policies: attaches ARNs new in new_arns, then detaches those only in old_arns. */
 int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
                          const json_t *new_arns);
+/* Both of the above from normalized properties: their "Policies" and "ManagedPolicyArns"
+ * brought from old_props (NULL on create) to new_props. */
+int prov_iam_sync_policies(cfn_pctx *p, const char *kind, const char *name,
+                           const json_t *old_props, const json_t *new_props);
 /* Permissions boundary (Role, User): puts or deletes when it changed. */
 int prov_iam_boundary(cfn_pctx *p, const char *kind, const char *name, const char *old_arn,
                       const char *new_arn);

@@ -123,11 +123,21 @@ int prov_iam_tags(cfn_pctx *p, const char *kind, const char *name, const json_t 
     return rc;
 }
 
+int prov_iam_sync_policies(cfn_pctx *p, const char *kind, const char *name,
+                           const json_t *old_props, const json_t *new_props)
+{
+    return prov_iam_policies(p, kind, name, json_object_get(old_props, "Policies"),
+                             json_object_get(new_props, "Policies")) ||
+                   prov_iam_attachments(p, kind, name, json_object_get(old_props, "ManagedPolicyArns"),
+                                        json_object_get(new_props, "ManagedPolicyArns"))
+               ? -1
+               : 0;
+}
+
 int prov_iam_strip(cfn_pctx *p, const char *kind, const char *name, const json_t *props)
 {
-    json_t *none = json_array();
-    int rc = prov_iam_policies(p, kind, name, json_object_get(props, "Policies"), none) ||
-             prov_iam_attachments(p, kind, name, json_object_get(props, "ManagedPolicyArns"), none);
+    json_t *none = json_pack("{s:[], s:[]}", "Policies", "ManagedPolicyArns");
+    int rc = none ? prov_iam_sync_policies(p, kind, name, props, none) : -1;
     json_decref(none);
-    return rc ? -1 : 0;
+    return rc;
 }

@@ -45,8 +45,7 @@ static int group_create(cfn_pctx *p, const json_t *props, json_t **result)
     if (in && jstr(pr, "Path")) json_object_set(in, "Path", json_object_get(pr, "Path"));
     if (prov_call(p, "iam", "CreateGroup", in, &out)) goto out;
     if (attrs_of(p, json_object_get(out, "Group"), &attrs) ||
-        prov_iam_policies(p, "Group", name, NULL, json_object_get(pr, "Policies")) ||
-        prov_iam_attachments(p, "Group", name, NULL, json_object_get(pr, "ManagedPolicyArns"))) {
+        prov_iam_sync_policies(p, "Group", name, NULL, pr)) {
         prov_undo(p, group_del, name, pr);
         goto out;
     }
@@ -73,10 +72,7 @@ static int group_update(cfn_pctx *p, const char *name, const json_t *old_props,
         prov_call(p, "iam", "UpdateGroup",
                   json_pack("{s:s, s:s}", "GroupName", name, "NewPath", npath ? npath : "/"), NULL))
         goto out;
-    if (prov_iam_policies(p, "Group", name, json_object_get(op, "Policies"),
-                          json_object_get(np, "Policies")) ||
-        prov_iam_attachments(p, "Group", name, json_object_get(op, "ManagedPolicyArns"),
-                             json_object_get(np, "ManagedPolicyArns")))
+    if (prov_iam_sync_policies(p, "Group", name, op, np))
         goto out;
     if (prov_call(p, "iam", "GetGroup", json_pack("{s:s}", "GroupName", name), &out) ||
         attrs_of(p, json_object_get(out, "Group"), &attrs))

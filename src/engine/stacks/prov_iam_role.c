@@ -70,8 +70,7 @@ static int role_create(cfn_pctx *p, const json_t *props, json_t **result)
     }
     if (prov_call(p, "iam", "CreateRole", role_request(p, pr, name), &out)) goto out;
     if (attrs_of(p, json_object_get(out, "Role"), &attrs) ||
-        prov_iam_policies(p, "Role", name, NULL, json_object_get(pr, "Policies")) ||
-        prov_iam_attachments(p, "Role", name, NULL, json_object_get(pr, "ManagedPolicyArns"))) {
+        prov_iam_sync_policies(p, "Role", name, NULL, pr)) {
         prov_undo(p, role_del, name, pr);
         goto out;
     }
@@ -118,10 +117,7 @@ static int role_update(cfn_pctx *p, const char *name, const json_t *old_props,
     new_tags = prov_tags(p, json_object_get(np, "Tags"), 0);
     if (prov_iam_boundary(p, "Role", name, jstr(op, "PermissionsBoundary"),
                           jstr(np, "PermissionsBoundary")) ||
-        prov_iam_policies(p, "Role", name, json_object_get(op, "Policies"),
-                          json_object_get(np, "Policies")) ||
-        prov_iam_attachments(p, "Role", name, json_object_get(op, "ManagedPolicyArns"),
-                             json_object_get(np, "ManagedPolicyArns")) ||
+        prov_iam_sync_policies(p, "Role", name, op, np) ||
         prov_iam_tags(p, "Role", name, old_tags, new_tags))
         goto out;
     if (prov_call(p, "iam", "GetRole", json_pack("{s:s}", "RoleName", name), &out) ||

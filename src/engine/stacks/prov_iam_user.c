@@ -127,8 +127,7 @@ static int user_create(cfn_pctx *p, const json_t *props, json_t **result)
     if (attrs_of(p, json_object_get(out, "User"), &attrs) ||
         (lp && prov_call(p, "iam", "CreateLoginProfile", login_request(name, lp), NULL)) ||
         groups(p, name, NULL, json_object_get(pr, "Groups")) ||
-        prov_iam_policies(p, "User", name, NULL, json_object_get(pr, "Policies")) ||
-        prov_iam_attachments(p, "User", name, NULL, json_object_get(pr, "ManagedPolicyArns"))) {
+        prov_iam_sync_policies(p, "User", name, NULL, pr)) {
         prov_undo(p, user_del, name, pr);
         goto out;
     }
@@ -171,10 +170,7 @@ static int user_update(cfn_pctx *p, const char *name, const json_t *old_props,
         groups(p, name, json_object_get(op, "Groups"), json_object_get(np, "Groups")) ||
         prov_iam_boundary(p, "User", name, jstr(op, "PermissionsBoundary"),
                           jstr(np, "PermissionsBoundary")) ||
-        prov_iam_policies(p, "User", name, json_object_get(op, "Policies"),
-                          json_object_get(np, "Policies")) ||
-        prov_iam_attachments(p, "User", name, json_object_get(op, "ManagedPolicyArns"),
-                             json_object_get(np, "ManagedPolicyArns")) ||
+        prov_iam_sync_policies(p, "User", name, op, np) ||
         prov_iam_tags(p, "User", name, old_tags, new_tags))
         goto out;
     if (prov_call(p, "iam", "GetUser", json_pack("{s:s}", "UserName", name), &out) ||
