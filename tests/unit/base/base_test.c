@@ -135,6 +135,15 @@ static void test_ids(void **st)
     ids_uuid(u);
     assert_int_equal(strlen(u), 36);
     assert_int_equal(u[14], '4');
+    assert_true(u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-');
+    assert_non_null(strchr("89ab", u[19]));
+    /* many in a row (past a refill of the per-thread block) are all different */
+    static char many[600][37];
+    for (int i = 0; i < 600; i++) {
+        ids_uuid(many[i]);
+        assert_int_equal(strspn(many[i], "0123456789abcdef-"), 36);
+        for (int j = 0; j < i; j++) assert_string_not_equal(many[i], many[j]);
+    }
     ids_aws("AKIA", 16, k);
     assert_int_equal(strlen(k), 20);
     assert_memory_equal(k, "AKIA", 4);
