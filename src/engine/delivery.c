@@ -4,11 +4,12 @@
  * groups, the messages with deliveries pending) and does the engine's own store writes,
  * batched: each round it (1) records the outcomes of finished attempts in one write
  * transaction, which also takes in newly submitted messages, then (2) loads what is due
- * in a read transaction and puts it on per-target ready lists. Two workers take from
- * those lists, up to 10 deliveries for one queue at a time (so batches form by
- * themselves under load): SQS sends through svc_invoke as the sns.amazonaws.com service
- * principal, so the queue policy decides; Lambda invocations; building HTTP requests
- * that one libcurl thread sends (delivery_http.c).
+ * in a read transaction and puts it on per-target ready lists. NWORKERS workers take
+ * from those lists, up to 10 deliveries per queue (so batches form by themselves under
+ * load) and, for SQS, the ready deliveries of many queues at once, stored under one
+ * commit (svc_invoke_in as the sns.amazonaws.com service principal, so each queue's
+ * policy decides); Lambda invocations; building HTTP requests that one libcurl thread
+ * sends (delivery_http.c).
  *
  * Commit: a request submits its messages while its transaction is still open. The
  * dispatcher's write transaction cannot start before that one has ended (the store has
@@ -39,7 +40,7 @@
 #define SQS_TAKE 160           /* SQS deliveries (several queues) a worker stores in one commit */
 #define TAKE_MAX SQS_TAKE
 #define VERIFY_GRACE 5.0       /* seconds a submitted message may take to be visible */
-#define NWORKERS 2
+#define NWORKERS 4 /* more than the cores: while one stores under the write lock, others sign */
 #define DLQ_ATTEMPTS 4         /* sends to a dead-letter queue before giving up */
 #define BATCH_WAIT 0.002       /* an SQS batch short of 10 waits this long for more */
 #define MEM_MESSAGES 50000     /* messages kept in memory; past it they are read back when due */
