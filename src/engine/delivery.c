@@ -1130,9 +1130,9 @@ static void run_sqs(engine *g, dlv **items, size_t nitems)
         i = j;
     }
     if (store_commit(x.t, &e)) {
+        /* nothing of it happened, refusals' audit records included: all are tried again */
         log_warn("delivery: cannot commit %zu SQS deliveries: %s", nitems, e.message);
-        for (size_t i = 0; i < nitems; i++)
-            if (items[i]->result == DR_OK) set_result(items[i], DR_RETRY, "InternalFailure", e.message);
+        for (size_t i = 0; i < nitems; i++) set_result(items[i], DR_RETRY, "InternalFailure", e.message);
     }
 done:
     arena_free(x.a); /* after the commit: it runs the deferred long-poll wakes */

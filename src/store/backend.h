@@ -11,7 +11,10 @@ typedef struct store_backend {
     const char *(*describe)(void *impl);
     int (*schema_version)(void *impl);
     void *(*begin)(void *impl, int write, ferr *e);
-    int (*commit)(void *impl, void *txn, ferr *e);
+    /* committed(arg), when given, runs after a successful commit and before another
+     * writer can begin: store_generation moves there, so a writer sees counters that
+     * match what is committed */
+    int (*commit)(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e);
     void (*rollback)(void *impl, void *txn);
     int (*savepoint)(void *txn, int op, ferr *e); /* op: 0 mark, 1 release, 2 undo and release */
     int (*get)(void *txn, const store_key *k, json_t **out, ferr *e);

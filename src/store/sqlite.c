@@ -412,11 +412,12 @@ static void txn_end(sq *s, sqtxn *t)
     free(t);
 }
 
-static int sq_commit(void *impl, void *txn, ferr *e)
+static int sq_commit(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e)
 {
     sqtxn *t = txn;
     int rc = step_ctl(t->c, ST_COMMIT, e);
     if (rc) step_ctl(t->c, ST_ROLLBACK, NULL);
+    else if (committed) committed(arg);
     txn_end(impl, t);
     return rc;
 }

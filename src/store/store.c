@@ -102,12 +102,26 @@ int store_begin(store *s, int write, store_txn **out, ferr *e)
     return 0;
 }
 
+static void committed(void *p)
+{
+    store_txn *t = p;
+    bump(t->s, t);
+}
+
 int store_commit(store_txn *t, ferr *e)
 {
-    int rc = t->s->be->commit(t->s->impl, t->impl, e);
-    if (!rc && t->ntouched) bump(t->s, t);
+    int rc = t->s->be->commit(t->s->impl, t->impl, t->ntouched ? committed : NULL, t, e);
     free(t);
     return rc;
+}
+
+int store_txn_touched(const store_txn *t, const char *kind)
+{
+    if (t->ntouched > TOUCH_MAX) return 1;
+    unsigned slot = gen_slot(kind);
+    for (int i = 0; i < t->ntouched; i++)
+        if (t->touched[i] == slot) return 1;
+    return 0;
 }
 
 int store_savepoint(store_txn *t, ferr *e)

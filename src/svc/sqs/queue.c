@@ -167,12 +167,10 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
 
 /* ---- queue documents shared between sends ----
  * SendMessage and SendMessageBatch (the delivery engine's fan-out) read the queue document
- * on every call, and parsing it showed in profiles; they share parsed documents instead.
- * A call that writes queue documents counts as begun when it writes (inside its write
- * transaction) and done once it is over (committed or rolled back). The shared documents
- * are only used and filled in write transactions, which the store runs one at a time,
- * while no such call is under way, and only when none began since they were read: so
- * they are what the store holds. */
+ * on every call, and parsing it showed in profiles; they share parsed documents instead,
+ * valid while the store's generation for queue documents is unchanged. They are used and
+ * filled only in write transactions, where that generation matches what is committed, and
+ * not by one that wrote queue documents itself. */
 
 #define QC_BUCKETS 256
 
@@ -184,27 +182,7 @@ typedef struct qentry {
 
 static pthread_mutex_t qc_mu = PTHREAD_MUTEX_INITIALIZER;
 static qentry *qc[QC_BUCKETS];
-static unsigned long long qc_gen;                    /* writes_begun when qc was filled */
-static _Atomic unsigned long long writes_begun, writes_done;
-
-static void write_done(void *unused)
-{
-    (void)unused;
-    writes_done++;
-}
-
-int sqs_queue_written(call *c)
-{
-    if (arena_defer(c->a, write_done, NULL)) return ferr_oom(c->err);
-    writes_begun++;
-    return 0;
-}
-
-void sqs_queues_reset(void)
-{
-    writes_begun++;
-    writes_done++;
-}
+static uint64_t qc_gen; /* the generation the shared documents were read under */
 
 static void qc_clear(void)
 {
@@ -228,15 +206,20 @@ static size_t qc_bucket(const char *k)
 /* sqs_queue_load in the call's region through the shared documents. */
 static int load_shared(call *c, const char *account, const char *name, sqs_queue *q)
 {
-    unsigned long long gen = writes_begun;
     char key[sizeof(((qentry *)0)->key)];
     int n = snprintf(key, sizeof(key), "%s/%s/%s", account, c->region, name);
-    if (gen != writes_done || !store_txn_is_write(c->txn) || n < 0 || (size_t)n >= sizeof(key))
+    if (!store_txn_is_write(c->txn) || store_txn_touched(c->txn, SQS_KIND) || n < 0 ||
+        (size_t)n >= sizeof(key))
         return sqs_queue_load(c, NULL, account, name, q);
+    uint64_t gen = store_generation(c->env->st, SQS_KIND);
     size_t b = qc_bucket(key);
     json_t *doc = NULL;
     pthread_mutex_lock(&qc_mu);
-    for (qentry *e = qc_gen == gen ? qc[b] : NULL; e && !doc; e = e->next)
+    if (qc_gen != gen) { /* queue documents changed: start again */
+        qc_clear();
+        qc_gen = gen;
+    }
+    for (qentry *e = qc[b]; e && !doc; e = e->next)
         if (!strcmp(e->key, key)) doc = json_incref(e->doc);
     pthread_mutex_unlock(&qc_mu);
     if (doc) {
@@ -254,20 +237,9 @@ static int load_shared(call *c, const char *account, const char *name, sqs_queue
     memcpy(e->key, key, (size_t)n + 1);
     e->doc = json_incref(q->doc);
     pthread_mutex_lock(&qc_mu);
-    if (gen == writes_begun) {
-        if (qc_gen != gen) { /* queue documents changed: start again */
-            qc_clear();
-            qc_gen = gen;
-        }
-        e->next = qc[b];
-        qc[b] = e;
-        e = NULL;
-    }
+    e->next = qc[b]; /* the write lock is held: gen is still current */
+    qc[b] = e;
     pthread_mutex_unlock(&qc_mu);
-    if (e) {
-        json_decref(e->doc);
-        free(e);
-    }
     return 1;
 }
 
@@ -302,7 +274,7 @@ int sqs_queue_open_ro(call *c, const json_t *in, const char *action, sqs_queue *
 int sqs_queue_save(call *c, sqs_queue *q)
 {
     store_key k = {SQS_KIND, q->account, q->region, q->name};
-    return sqs_queue_written(c) || store_put(c->txn, &k, q->doc, c->err) ? -1 : 0;
+    return store_put(c->txn, &k, q->doc, c->err);
 }
 
 /* ---- attributes ---- */

@@ -109,7 +109,7 @@ int sqs_create_queue(call *c, json_t *in, json_t **out)
                             (json_int_t)now, "LastModifiedTimestamp", (json_int_t)now);
     if (!doc) return ferr_oom(c->err);
     store_key k = {SQS_KIND, c->account, c->region, name};
-    rc = sqs_queue_written(c) ? -1 : store_insert(c->txn, &k, doc, c->err);
+    rc = store_insert(c->txn, &k, doc, c->err);
     json_decref(doc);
     if (rc < 0) return -1;
     *out = url_result(c, c->account, name);
@@ -209,8 +209,7 @@ int sqs_delete_queue(call *c, json_t *in, json_t **out)
     sqs_queue q;
     if (sqs_queue_open(c, in, "sqs:DeleteQueue", &q)) return -1;
     store_key k = {SQS_KIND, q.account, q.region, q.name};
-    if (sqs_queue_written(c) || store_del(c->txn, &k, c->err) < 0 ||
-        store_mq_purge(c->txn, q.key, 1, c->err) < 0)
+    if (store_del(c->txn, &k, c->err) < 0 || store_mq_purge(c->txn, q.key, 1, c->err) < 0)
         return -1;
     svc_notify(c->env, q.arn); /* parked long polls answer: the queue is gone */
     return 0;

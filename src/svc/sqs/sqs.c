@@ -29,5 +29,4 @@ static const svc_op ops[] = {
     {"UntagQueue", sqs_untag_queue, 0},
 };
 
-const svc_def svc_sqs = {"sqs", "sqs.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]),
-                         sqs_queues_reset, NULL};
+const svc_def svc_sqs = {"sqs", "sqs.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL};

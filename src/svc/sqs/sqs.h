@@ -54,12 +54,7 @@ int sqs_queue_open(call *c, const json_t *in, const char *action, sqs_queue *q);
  * with other calls and must not be edited. */
 int sqs_queue_open_ro(call *c, const json_t *in, const char *action, sqs_queue *q);
 int sqs_authorize(call *c, const sqs_queue *q, const char *action);
-/* Saves q->doc. Whatever else writes or deletes queue documents calls sqs_queue_written
- * first (0, or -1 on OOM): documents shared by sqs_queue_open_ro are read again. */
 int sqs_queue_save(call *c, sqs_queue *q);
-int sqs_queue_written(call *c);
-/* The store was emptied (POST /_ferry/reset). */
-void sqs_queues_reset(void);
 /* Re-reads the effective attributes after doc's Attributes changed. */
 void sqs_queue_refresh(call *c, sqs_queue *q);
 /* The queue's attributes as GetQueueAttributes answers them for names (NULL = All). */

@@ -106,8 +106,10 @@ static void test_savepoints_and_generations(void **st)
     store_txn *t;
     assert_int_equal(store_begin(s, 1, &t, &e), 0);
     json_t *d = json_object();
+    assert_false(store_txn_touched(t, "spkind"));
     assert_int_equal(store_savepoint(t, &e), 0);
     assert_int_equal(store_put(t, &a, d, &e), 0);
+    assert_true(store_txn_touched(t, "spkind"));
     assert_int_equal(store_savepoint(t, &e), 0); /* nested */
     assert_int_equal(store_put(t, &b, d, &e), 0);
     assert_int_equal(store_savepoint_end(t, 0, &e), 0); /* b undone */
