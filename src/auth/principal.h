@@ -19,7 +19,8 @@ typedef struct principal {
     char session[96];    /* role session name */
     char role_arn[512];  /* the IAM role ARN for assumed roles (arn:aws:iam::ACCT:role/PATH/NAME) */
     char akid[64];       /* access key id used to sign */
-    char service[96];    /* for PRIN_SERVICE */
+    char service[96];    /* PRIN_SERVICE: the service; else the service holding this identity
+                            (a role session CloudFormation assumed): CloudTrail's invokedBy */
     int temporary;       /* signed with session credentials */
     double expires;      /* for temporary credentials */
 } principal;

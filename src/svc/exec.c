@@ -46,9 +46,10 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         .service = c->service,
         .event_source = d ? d->event_source : (c->service ? src : NULL),
         .operation = c->op,
-        /* AWS records the service's name as the source of calls a service makes */
-        .source_ip = c->http ? c->http->source_ip : (w->kind == PRIN_SERVICE ? w->service : "internal"),
-        .user_agent = c->http ? hreq_header(c->http, "user-agent") : "ferry",
+        /* AWS records the service's name as the source of calls a service makes, on its
+         * own or with a role session it holds (CloudFormation's RoleARN) */
+        .source_ip = c->http ? c->http->source_ip : (w->service[0] ? w->service : "internal"),
+        .user_agent = c->http ? hreq_header(c->http, "user-agent") : (w->service[0] ? w->service : "ferry"),
         .read_only = read_only,
         .status = status,
         .error_code = ferr_isset(c->err) ? c->err->code : NULL,
@@ -59,6 +60,10 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     /* Successful reads changed nothing: their record is queued for the next group commit.
      * Refusals wait until their record is durable; writes record inside their transaction. */
     int rc = 0;
+    /* A call still inside a transaction (a refusal that must outlive the caller's
+     * rollback) queues its record: waiting for the writer, which needs the write lock the
+     * caller holds, would never end. */
+    int queue = (read_only && !ferr_isset(c->err)) || c->txn;
     for (int copy = 0; copy < 2 && !rc; copy++) {
         if (copy) { /* the resource owner's trail shows the cross-account call too */
             if (!c->resource_account || !strcmp(c->resource_account, rec.account)) break;
@@ -66,8 +71,7 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
             ids_uuid(eid);
         }
         rc = t ? store_audit_append(t, &rec, &e)
-             : (read_only && !ferr_isset(c->err)) ? auditq_submit(c->env->audit, &rec)
-                                                  : auditq_append(c->env->audit, &rec);
+             : queue ? auditq_submit(c->env->audit, &rec) : auditq_append(c->env->audit, &rec);
     }
     if (rc) log_error("audit: request %s not recorded: %s", c->request_id, e.message);
     free(res);

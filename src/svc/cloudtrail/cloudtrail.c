@@ -40,6 +40,11 @@ static json_t *event_json(const audit_rec *r)
     if (caller[0]) json_object_set_new(ident, "accountId", json_string(caller));
     if (r->access_key) json_object_set_new(ident, "accessKeyId", json_string(r->access_key));
     if (r->username) json_object_set_new(ident, "userName", json_string(r->username));
+    /* AWS: a call a service made, on its own or with a role session it holds, names the
+     * service as its source and in userIdentity.invokedBy */
+    size_t sl = r->source_ip ? strlen(r->source_ip) : 0;
+    if (sl > 14 && !strcmp(r->source_ip + sl - 14, ".amazonaws.com"))
+        json_object_set_new(ident, "invokedBy", json_string(r->source_ip));
     json_t *ev = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
                            "eventVersion", "1.08", "userIdentity", ident, "eventTime", when,
                            "eventSource", r->event_source ? r->event_source : "", "eventName",
