@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "engine.h"
 #include "svc/iam/iamsvc.h"
+#include "svc/session.h"
 
 static const char *sget(const json_t *o, const char *k)
 {
@@ -38,53 +39,10 @@ typedef struct target {
     char reason[1024];
 } target;
 
-/* A call context for authorization outside a request. */
-typedef struct bgcall {
-    call c;
-    ferr e;
-} bgcall;
-
-static int bg_begin(bgcall *b, ferry_env *env, const principal *who, const char *region)
-{
-    memset(b, 0, sizeof(*b));
-    b->c.a = arena_new(8192);
-    if (!b->c.a) return -1;
-    b->c.env = env;
-    b->c.request_id = "stackset";
-    b->c.service = "sts";
-    b->c.op = "AssumeRole";
-    b->c.account = who->account;
-    b->c.region = region;
-    b->c.who = who;
-    b->c.err = &b->e;
-    if (store_begin(env->st, 0, &b->c.txn, &b->e)) {
-        arena_free(b->c.a);
-        return -1;
-    }
-    return 0;
-}
-
-static void bg_end(bgcall *b)
-{
-    store_rollback(b->c.txn);
-    arena_free(b->c.a);
-}
-
-static void role_principal(principal *p, const char *acct, const char *name, const char *role_id,
-                           const char *session)
-{
-    memset(p, 0, sizeof(*p));
-    p->kind = PRIN_ASSUMED_ROLE;
-    snprintf(p->account, sizeof(p->account), "%s", acct);
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    snprintf(p->session, sizeof(p->session), "%s", session);
-    snprintf(p->role_arn, sizeof(p->role_arn), "arn:aws:iam::%s:role/%s", acct, name);
-    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%s", acct, name, session);
-    snprintf(p->userid, sizeof(p->userid), "%s:%s", role_id ? role_id : "AROA", session);
-}
-
-/* AWS's self-managed permissions: the administration role (trusting CloudFormation) assumes
- * the execution role in the target (trusting the administration role or its account). */
+/* AWS's self-managed permissions: CloudFormation assumes the administration role (trusting
+ * CloudFormation), whose session assumes the execution role in the target (trusting the
+ * administration role or its account); both through the one role-assumption path, so both
+ * are authorized and recorded as AssumeRole calls CloudFormation made. */
 static int assume_chain(job *j, const json_t *set, const char *target_acct, principal *exec,
                         char *why, size_t n)
 {
@@ -95,57 +53,31 @@ static int assume_chain(job *j, const json_t *set, const char *target_acct, prin
         snprintf(why, n, "Invalid AdministrationRoleARN %s", admin_arn ? admin_arn : "");
         return -1;
     }
-    bgcall b;
-    principal cfnsvc = {0};
-    cfnsvc.kind = PRIN_SERVICE;
-    snprintf(cfnsvc.service, sizeof(cfnsvc.service), "cloudformation.amazonaws.com");
-    snprintf(cfnsvc.account, sizeof(cfnsvc.account), "%s", aacct);
-    if (bg_begin(&b, j->env, &cfnsvc, j->region)) {
-        snprintf(why, n, "internal error");
+    principal cfn;
+    session_service_principal(&cfn, "cloudformation.amazonaws.com", aacct);
+    session_req r = {.role_arn = admin_arn,
+                     .session_name = "AWSCloudFormationStackSetAdministrationRole"};
+    session adm, ex;
+    ferr e = {0};
+    if (session_assume_as(j->env, NULL, NULL, &cfn, j->region, &r, &adm, &e)) {
+        if (e.status >= 500) snprintf(why, n, "Internal error: %.900s", e.message);
+        else snprintf(why, n, "Account %s should have '%s' role with trust relationship to "
+                              "CloudFormation service.", aacct, aname);
         return -1;
-    }
-    json_t *admin = NULL, *execr = NULL;
-    int rc = -1;
-    int f = iamsvc_get_role(b.c.txn, aacct, aname, &admin, &b.e);
-    if (f != 1) {
-        snprintf(why, n, "Account %s should have '%s' role with trust relationship to CloudFormation "
-                         "service.", aacct, aname);
-        goto out;
-    }
-    authz_req r1 = {.action = "sts:AssumeRole", .resource = admin_arn, .resource_account = aacct,
-                    .resource_policy = sget(admin, "AssumeRolePolicyDocument")};
-    if (call_authorize_ex(&b.c, &r1)) {
-        snprintf(why, n, "Account %s should have '%s' role with trust relationship to CloudFormation "
-                         "service.", aacct, aname);
-        goto out;
-    }
-    principal adm;
-    role_principal(&adm, aacct, aname, sget(admin, "RoleId"), "AWSCloudFormationStackSetAdministrationRole");
-    f = iamsvc_get_role(b.c.txn, target_acct, exec_name, &execr, &b.e);
-    if (f != 1) {
-        snprintf(why, n, "Account %s should have '%s' role with trust relationship to Role '%s'.",
-                 target_acct, exec_name, aname);
-        goto out;
     }
     char exec_arn[512];
     snprintf(exec_arn, sizeof(exec_arn), "arn:aws:iam::%s:role/%s", target_acct, exec_name);
-    b.c.who = &adm;
-    b.c.account = aacct;
-    authz_req r2 = {.action = "sts:AssumeRole", .resource = exec_arn, .resource_account = target_acct,
-                    .resource_policy = sget(execr, "AssumeRolePolicyDocument")};
-    ferr_clear(&b.e);
-    if (call_authorize_ex(&b.c, &r2)) {
-        snprintf(why, n, "Account %s should have '%s' role with trust relationship to Role '%s'.",
-                 target_acct, exec_name, aname);
-        goto out;
+    r = (session_req){.role_arn = exec_arn,
+                      .session_name = "AWSCloudFormationStackSetExecutionRole"};
+    ferr_clear(&e);
+    if (session_assume_as(j->env, NULL, NULL, &adm.key.who, j->region, &r, &ex, &e)) {
+        if (e.status >= 500) snprintf(why, n, "Internal error: %.900s", e.message);
+        else snprintf(why, n, "Account %s should have '%s' role with trust relationship to "
+                              "Role '%s'.", target_acct, exec_name, aname);
+        return -1;
     }
-    role_principal(exec, target_acct, exec_name, sget(execr, "RoleId"), "AWSCloudFormationStackSetExecutionRole");
-    rc = 0;
-out:
-    json_decref(admin);
-    json_decref(execr);
-    bg_end(&b);
-    return rc;
+    *exec = ex.key.who;
+    return 0;
 }
 
 static json_t *instance_params(const json_t *set, const json_t *inst)

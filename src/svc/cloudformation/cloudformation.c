@@ -13,6 +13,7 @@
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
 #include "svc/iam/iamsvc.h"
+#include "svc/session.h"
 
 #define TEMPLATE_URL_MAX (1024 * 1024) /* AWS: a template from a URL is at most 1 MB */
 #define DESCRIBE_WAIT 10.0            /* see op_describe_stacks */
@@ -141,8 +142,9 @@ static int has_cap(const json_t *caps, const char *cap)
     return 0;
 }
 
-/* RoleARN: the caller must be allowed iam:PassRole on it, and its trust policy must let
- * cloudformation.amazonaws.com assume it. The stack then acts as a session of the role. */
+/* RoleARN: the caller must be allowed iam:PassRole on it, and CloudFormation assumes it
+ * (its trust policy must name cloudformation.amazonaws.com) through the one path every
+ * role assumption takes; the stack then acts as that session, held by CloudFormation. */
 static int role_session(call *c, const char *role_arn, principal *as)
 {
     char acct[13], name[160];
@@ -152,37 +154,19 @@ static int role_session(call *c, const char *role_arn, principal *as)
                                        "expression pattern: arn:.+:iam::[0-9]{12}:role/.+",
                                role_arn);
     if (call_authorize(c, "iam:PassRole", role_arn)) return -1;
-    json_t *role = NULL;
-    int rc = iamsvc_get_role(c->txn, acct, name, &role, c->err);
-    if (rc < 0) return -1;
-    if (rc == 0)
-        return ferr_validation(c->err, "Role %s is invalid or cannot be assumed", role_arn);
-    /* the trust policy, evaluated for the CloudFormation service principal */
-    principal svc = {0};
-    svc.kind = PRIN_SERVICE;
-    snprintf(svc.service, sizeof(svc.service), "cloudformation.amazonaws.com");
-    snprintf(svc.account, sizeof(svc.account), "%s", acct);
-    call sc = *c;
+    principal cfn;
+    session_service_principal(&cfn, "cloudformation.amazonaws.com", acct);
+    session_req r = {.role_arn = role_arn, .session_name = "AWSCloudFormation"};
+    session s;
     ferr se = {0};
-    sc.who = &svc;
-    sc.err = &se;
-    sc.context = NULL;
-    authz_req r = {.action = "sts:AssumeRole", .resource = role_arn, .resource_account = acct,
-                   .resource_policy = sget(role, "AssumeRolePolicyDocument")};
-    if (call_authorize_ex(&sc, &r)) {
-        json_decref(role);
+    if (session_assume_as(c->env, c->txn, c->a, &cfn, c->region, &r, &s, &se)) {
+        if (se.status >= 500) {
+            *c->err = se;
+            return -1;
+        }
         return ferr_validation(c->err, "Role %s is invalid or cannot be assumed", role_arn);
     }
-    memset(as, 0, sizeof(*as));
-    as->kind = PRIN_ASSUMED_ROLE;
-    snprintf(as->account, sizeof(as->account), "%s", acct);
-    snprintf(as->name, sizeof(as->name), "%s", name);
-    snprintf(as->session, sizeof(as->session), "AWSCloudFormation");
-    snprintf(as->role_arn, sizeof(as->role_arn), "%s", role_arn);
-    snprintf(as->arn, sizeof(as->arn), "arn:aws:sts::%s:assumed-role/%s/AWSCloudFormation", acct, name);
-    snprintf(as->userid, sizeof(as->userid), "%s:AWSCloudFormation",
-             sget(role, "RoleId") ? sget(role, "RoleId") : "AROA");
-    json_decref(role);
+    *as = s.key.who;
     return 0;
 }
 
