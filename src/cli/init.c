@@ -13,6 +13,7 @@
 #include "auth/keys.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/ids.h"
 #include "awsconfig.h"
 #include "base/yaml.h"
@@ -70,14 +71,14 @@ typedef struct made {
     int created;
 } made;
 
-/* The member's OrganizationAccountAccessRole, through the IAM service's interface. */
-static int access_role(store_txn *t, const char *mgmt, made *m, ferr *e)
+/* The member's OrganizationAccountAccessRole, made through IAM's operations as Organizations
+ * makes it (authorized, and in the member's trail). */
+static int access_role(ferry_env *env, store_txn *t, const char *region, const char *mgmt,
+                       made *m, ferr *e)
 {
     arena *a = arena_new(8192);
     if (!a) return ferr_oom(e);
-    call c = {.a = a, .account = m->id, .region = "us-east-1", .service = "iam",
-              .op = "CreateRole", .txn = t, .err = e};
-    int rc = org_access_role(&c, mgmt, m->id, ORG_ACCESS_ROLE);
+    int rc = org_access_role(env, t, a, region, mgmt, m->id, ORG_ACCESS_ROLE, e);
     arena_free(a);
     snprintf(m->admin, sizeof(m->admin), "%s-admin", m->name);
     snprintf(m->role_arn, sizeof(m->role_arn), "arn:aws:iam::%s:role/%s", m->id, ORG_ACCESS_ROLE);
@@ -188,6 +189,8 @@ int cli_init(int argc, char **argv)
         json_decref(cfg);
         return 1;
     }
+    /* the internal call path needs only the store: records join init's transaction */
+    ferry_env env = {.st = st, .started = clock_now()};
     size_t nacc = json_array_size(accounts) + 1;
     made *m = calloc(nacc, sizeof(*m));
     store_txn *t = NULL;
@@ -219,7 +222,7 @@ int cli_init(int argc, char **argv)
     }
     for (size_t i = 1; !rc && i < nacc; i++) {
         rc = ensure_account(t, org, json_array_get(accounts, i - 1), &m[i], &e);
-        if (!rc) rc = access_role(t, m[0].id, &m[i], &e);
+        if (!rc) rc = access_role(&env, t, region, m[0].id, &m[i], &e);
     }
     if (rc) store_rollback(t);
     else rc = store_commit(t, &e);

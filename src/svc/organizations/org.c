@@ -6,7 +6,9 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "scp.h"
+#include "auth/keys.h"
 #include "svc/iam/iamsvc.h"
+#include "svc/svc.h"
 
 static const char *s(const json_t *o, const char *k)
 {
@@ -168,10 +170,12 @@ int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const cha
     return 0;
 }
 
-int org_access_role(struct call *c, const char *mgmt, const char *account, const char *role_name)
+int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region,
+                    const char *mgmt, const char *account, const char *role_name, ferr *e)
 {
+    /* whether it is there is the service's own question, not a call anyone makes */
     json_t *role = NULL;
-    int rc = iamsvc_get_role(c->txn, account, role_name, &role, c->err);
+    int rc = iamsvc_get_role(t, account, role_name, &role, e);
     json_decref(role);
     if (rc < 0) return -1;
     if (rc == 1) return 0; /* there already: a second run changes nothing */
@@ -180,7 +184,23 @@ int org_access_role(struct call *c, const char *mgmt, const char *account, const
              "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
              "{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}",
              mgmt);
-    if (iamsvc_create_role(c, account, role_name, "/", trust, NULL, 3600, NULL)) return -1;
-    return iamsvc_attach_role_policy(c, account, role_name,
-                                     "arn:aws:iam::aws:policy/AdministratorAccess");
+    /* The account's own root makes the calls, on behalf of Organizations: authorized (SCPs
+     * included) and recorded in the member's trail like any call. */
+    principal root;
+    keys_root_principal(account, &root);
+    snprintf(root.service, sizeof(root.service), "organizations.amazonaws.com");
+    json_t *create = json_pack("{s:s, s:s, s:s}", "RoleName", role_name, "Path", "/",
+                               "AssumeRolePolicyDocument", trust);
+    json_t *attach = json_pack("{s:s, s:s}", "RoleName", role_name, "PolicyArn",
+                               "arn:aws:iam::aws:policy/AdministratorAccess");
+    json_t *out = NULL;
+    rc = create && attach ? 0 : ferr_oom(e);
+    if (!rc) rc = svc_invoke_in(t, a, env, &root, region, "iam", "CreateRole", create, &out, NULL, e);
+    json_decref(out);
+    out = NULL;
+    if (!rc) rc = svc_invoke_in(t, a, env, &root, region, "iam", "AttachRolePolicy", attach, &out, NULL, e);
+    json_decref(out);
+    json_decref(create);
+    json_decref(attach);
+    return rc;
 }

@@ -5,6 +5,7 @@
 #define FERRY_ORG_H
 #include <jansson.h>
 
+#include "base/arena.h"
 #include "base/err.h"
 #include "store/store.h"
 
@@ -30,11 +31,13 @@ int org_find_ou(store_txn *t, const char *parent_id, const char *name, json_t **
 int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, ferr *e);
 
 #define ORG_ACCESS_ROLE "OrganizationAccountAccessRole"
-struct call;
 /* AWS: an account created in an organization gets a role (OrganizationAccountAccessRole
  * unless named otherwise) that the management account's principals may assume, with
- * AdministratorAccess attached. Creates it in account when missing; works in c->txn with
- * c->a and c->err (no authorization: the caller decided). 0 or -1. */
-int org_access_role(struct call *c, const char *mgmt, const char *account, const char *role_name);
+ * AdministratorAccess attached. Creates it in account when missing, through IAM's
+ * operations (svc_invoke_in inside t, arena a) as the account's root on behalf of
+ * organizations.amazonaws.com: authorized and audited in the member's trail. 0 or -1. */
+typedef struct ferry_env ferry_env;
+int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region,
+                    const char *mgmt, const char *account, const char *role_name, ferr *e);
 
 #endif

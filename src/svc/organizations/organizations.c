@@ -267,7 +267,8 @@ static int op_create_account(call *c, json_t *in, json_t **out)
          * OrganizationAccountAccessRole by default) */
         const char *role = jstr(in, "RoleName");
         if (org_add_account(c->txn, org, name, email, root_id(org), NULL, &acct, c->err) ||
-            org_access_role(c, c->account, jstr(acct, "Id"), role ? role : ORG_ACCESS_ROLE)) {
+            org_access_role(c->env, c->txn, c->a, c->region, c->account, jstr(acct, "Id"),
+                            role ? role : ORG_ACCESS_ROLE, c->err)) {
             json_decref(acct);
             goto fail;
         }
