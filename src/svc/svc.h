@@ -101,7 +101,8 @@ int call_authorize_ex(call *c, const authz_req *r);
  * committed on success, audited (inside the transaction when it writes). Returns 0, -1
  * (c->err set), or SVC_WAIT. *out is a new reference on success. */
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out);
-/* Records c in the audit trail: inside t when given, else group-committed. */
+/* Records c in the audit trail: inside t when given, else group-committed (queued without
+ * waiting when c still holds a transaction: the writer would wait for its lock). */
 void svc_audit(const call *c, store_txn *t, int read_only, int status);
 
 /* Internal call path for engines and cross-service calls: runs service:op as who (e.g. a
