@@ -221,8 +221,8 @@ int session_assume(call *c, const session_req *r, session *out)
     if (caller_session(c, &mine)) goto out;
     const char *caller_source = jstr(mine, "SourceIdentity");
     if (caller_source && source && strcmp(caller_source, source)) {
-        ferr_set(c->err, 403, "AccessDenied", "Source identity cannot be changed once it is set: %s",
-                 caller_source);
+        ferr_set(c->err, 403, "AccessDenied",
+                 "Source identity cannot be changed once it is set: %s", caller_source);
         goto out;
     }
     if (!source) source = caller_source;

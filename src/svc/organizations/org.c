@@ -195,10 +195,13 @@ int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region,
                                "arn:aws:iam::aws:policy/AdministratorAccess");
     json_t *out = NULL;
     rc = create && attach ? 0 : ferr_oom(e);
-    if (!rc) rc = svc_invoke_in(t, a, env, &root, region, "iam", "CreateRole", create, &out, NULL, e);
+    if (!rc)
+        rc = svc_invoke_in(t, a, env, &root, region, "iam", "CreateRole", create, &out, NULL, e);
     json_decref(out);
     out = NULL;
-    if (!rc) rc = svc_invoke_in(t, a, env, &root, region, "iam", "AttachRolePolicy", attach, &out, NULL, e);
+    if (!rc)
+        rc = svc_invoke_in(t, a, env, &root, region, "iam", "AttachRolePolicy", attach, &out,
+                           NULL, e);
     json_decref(out);
     json_decref(create);
     json_decref(attach);
