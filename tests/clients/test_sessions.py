@@ -189,3 +189,32 @@ def test_access_roles_are_made_through_iam(fx, ids):
     made = [json.loads(e["CloudTrailEvent"]) for e in ct.lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "CreateRole"}])["Events"]]
     assert [e["userIdentity"].get("invokedBy") for e in made] == ["organizations.amazonaws.com"]
+
+
+def test_scps_do_not_stop_organizations_making_the_access_role(fx):
+    """AWS: SCPs do not restrict what Organizations itself does in a member account; a
+    guardrail denying IAM changes does not stop CreateAccount giving the access role."""
+    org = fx.client("organizations", "management")
+    root = org.list_roots()["Roots"][0]["Id"]
+    if not any(t["Type"] == "SERVICE_CONTROL_POLICY" and t["Status"] == "ENABLED"
+               for t in org.list_roots()["Roots"][0].get("PolicyTypes", [])):
+        org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    p = org.create_policy(Name="NoIAM", Description="", Type="SERVICE_CONTROL_POLICY", Content=doc(
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}))["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=p, TargetId=root)
+    try:
+        st = org.create_account(Email="guarded@example.com", AccountName="guarded")["CreateAccountStatus"]
+        done = org.describe_create_account_status(CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
+        assert done["State"] == "SUCCEEDED", done
+        # and the guardrail holds for the account's own principals
+        creds = fx.client("sts", "management").assume_role(
+            RoleArn=f"arn:aws:iam::{done['AccountId']}:role/OrganizationAccountAccessRole",
+            RoleSessionName="look")["Credentials"]
+        iam = fx.session("management", "us-east-1").client(
+            "iam", endpoint_url=fx.endpoint, aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            iam.create_role(RoleName="x", AssumeRolePolicyDocument=trust({"Service": CFN}))
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+    finally:
+        org.detach_policy(PolicyId=p, TargetId=root)

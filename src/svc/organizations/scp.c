@@ -401,6 +401,9 @@ int org_authz(call *c, const char *account, authz_org *out)
     const char *mgmt = json_string_value(json_object_get(org, "MasterAccountId"));
     out->org_id = arena_strdup(c->a, oid);
     out->exempt = mgmt && !strcmp(account, mgmt);
+    /* AWS: SCPs do not restrict what Organizations itself does in a member account (through
+     * its service-linked role), such as making the account's access role (org_access_role) */
+    if (c->who && !strcmp(c->who->service, "organizations.amazonaws.com")) out->exempt = 1;
 
     /* The OUs between the root and the account, nearest first. */
     for (size_t i = 0; i < nous; i++) ous[i] = json_string_value(json_object_get(held[i], "Id"));
