@@ -52,8 +52,10 @@ static int has_key(const json_t *tags, const char *k)
 {
     size_t i;
     json_t *t;
-    json_array_foreach(tags, i, t) if (!strcasecmp(json_string_value(json_object_get(t, "Key")), k))
-        return 1;
+    json_array_foreach(tags, i, t) {
+        const char *tk = jstr(t, "Key");
+        if (tk && k && !strcasecmp(tk, k)) return 1;
+    }
     return 0;
 }
 
@@ -66,7 +68,8 @@ static int session_tags(call *c, const json_t *mine, const session_req *r, json_
     json_t *t, *k;
     json_array_foreach(json_object_get(mine, "SessionTags"), i, t) {
         json_array_foreach(json_object_get(mine, "TransitiveTagKeys"), j, k) {
-            if (!strcasecmp(json_string_value(k), jstr(t, "Key"))) {
+            const char *tk = jstr(t, "Key"), *kk = json_string_value(k);
+            if (tk && kk && !strcasecmp(kk, tk)) {
                 if (json_array_append(tags, t) || json_array_append(transitive, k))
                     return ferr_oom(c->err);
                 break;
@@ -74,6 +77,7 @@ static int session_tags(call *c, const json_t *mine, const session_req *r, json_
         }
     }
     json_array_foreach(r->tags, i, t) {
+        if (!jstr(t, "Key")) return ferr_validation(c->err, "Every session tag needs a Key.");
         if (has_key(tags, jstr(t, "Key")))
             return ferr_set(c->err, 400, "InvalidParameterValue",
                             "One or more session tags conflict with transitive tags from a "
@@ -190,8 +194,8 @@ static json_t *session_extra(const session_req *r, json_t *tags, json_t *transit
         }
     }
     json_array_foreach(tags, i, v) {
-        const char *val = jstr(v, "Value");
-        packed += strlen(jstr(v, "Key")) + (val ? strlen(val) : 0);
+        const char *key = jstr(v, "Key"), *val = jstr(v, "Value");
+        packed += (key ? strlen(key) : 0) + (val ? strlen(val) : 0);
     }
     if (source) bad |= set_str(extra, "SourceIdentity", source);
     if (bad) {
