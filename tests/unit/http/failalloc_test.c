@@ -1,7 +1,7 @@
 /* Allocation failure, request by request (curl's torture tests, SQLite's OOM tests): each
  * representative request goes through the gateway, signed, on a real store; it is run with
  * its 1st, 2nd, ... Nth counted allocation failing (base/failalloc.h: arena chunks, buf
- * growth, jansson values) until a run makes fewer than N allocations and succeeds. Every
+ * growth, jansson values, SQLite's memory) until a run makes fewer than N allocations and succeeds. Every
  * failed run must answer a well-formed AWS error (for STRICT requests a 5xx: an allocation
  * failure is the server's fault, never the client's), a run that answers 200 a complete
  * reply, nothing may crash, and under
@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "auth/keys.h"
 #include "auth/sigv4.h"
@@ -433,9 +434,34 @@ static void cfn_create_stack(void **st)
     walk("cfn-create-stack", LENIENT, "cloudformation", NULL, "CreateStack", body);
 }
 
+/* SQLite's allocations are counted too (SQLite tests its own OOM handling; this tests the
+ * store's handling of SQLITE_NOMEM). Configured before SQLite initializes. */
+static sqlite3_mem_methods sqlite_mem;
+
+static void *sqlite_malloc(int n)
+{
+    return failalloc_should_fail() ? NULL : sqlite_mem.xMalloc(n);
+}
+
+static void *sqlite_realloc(void *p, int n)
+{
+    return failalloc_should_fail() ? NULL : sqlite_mem.xRealloc(p, n);
+}
+
+static void hook_sqlite(void)
+{
+    static sqlite3_mem_methods m;
+    assert_int_equal(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &sqlite_mem), SQLITE_OK);
+    m = sqlite_mem;
+    m.xMalloc = sqlite_malloc;
+    m.xRealloc = sqlite_realloc;
+    assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
+}
+
 int main(void)
 {
     failalloc_hook_jansson();
+    hook_sqlite();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sts_get_caller_identity), cmocka_unit_test(sts_assume_role),
         cmocka_unit_test(iam_create_user),         cmocka_unit_test(iam_put_role_policy),
