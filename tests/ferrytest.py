@@ -134,6 +134,32 @@ class Ferry:
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
 
+    def health(self, profile=None):
+        """GET /_ferry/health as JSON; signed with profile's key when given (signed callers
+        also see server internals such as parked_polls)."""
+        headers = {}
+        if profile:
+            import botocore.auth
+            import botocore.awsrequest
+            import botocore.credentials
+            req = botocore.awsrequest.AWSRequest(method="GET", url=self.endpoint + "/_ferry/health")
+            botocore.auth.SigV4Auth(botocore.credentials.Credentials(*self.keys(profile)),
+                                    "sts", "us-east-1").add_auth(req)
+            headers = dict(req.headers)
+        status, _, body = self.http("GET", "/_ferry/health", headers=headers)
+        assert status == 200, body
+        return json.loads(body)
+
+    def wait_parked(self, n, profile="management", timeout=10):
+        """Waits until at least n requests are parked as long polls (proves a poller waits)."""
+        deadline = time.time() + timeout
+        while True:
+            parked = self.health(profile)["parked_polls"]
+            if parked >= n:
+                return parked
+            assert time.time() < deadline, f"{parked} parked polls, wanted {n}"
+            time.sleep(0.02)
+
     def keys(self, profile):
         """(access key, secret) of a profile from the written credentials file."""
         import configparser

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
+
 typedef struct chunk {
     struct chunk *next;
     size_t cap, used;
@@ -26,7 +28,7 @@ struct arena {
 
 static chunk *chunk_new(size_t cap)
 {
-    chunk *c = malloc(sizeof(*c) + cap);
+    chunk *c = failalloc_should_fail() ? NULL : malloc(sizeof(*c) + cap);
     if (!c) return NULL;
     c->next = NULL;
     c->cap = cap;
@@ -36,7 +38,7 @@ static chunk *chunk_new(size_t cap)
 
 arena *arena_new(size_t chunk_size)
 {
-    arena *a = calloc(1, sizeof(*a));
+    arena *a = failalloc_should_fail() ? NULL : calloc(1, sizeof(*a));
     if (!a) return NULL;
     a->chunk_size = chunk_size ? chunk_size : 8192;
     return a;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
+
 void buf_init(buf *b, size_t max)
 {
     memset(b, 0, sizeof(*b));
@@ -45,7 +47,7 @@ static int grow(buf *b, size_t extra)
     if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need) cap *= 2;
-    char *p = realloc(b->p, cap);
+    char *p = failalloc_should_fail() ? NULL : realloc(b->p, cap);
     if (!p) {
         b->failed = 1;
         return -1;

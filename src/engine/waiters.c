@@ -137,6 +137,15 @@ int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, wait
     return 0;
 }
 
+size_t waiters_parked(waiters *w)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&w->mu);
+    for (const ent *e = w->head; e; e = e->next) n++;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
 void waiters_notify(waiters *w, const char *key)
 {
     ent *hit = NULL;

@@ -2,6 +2,7 @@
  * suspended, no thread held) until svc_notify(key) or its deadline. */
 #ifndef FERRY_WAITERS_H
 #define FERRY_WAITERS_H
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct waiters waiters;
@@ -17,6 +18,9 @@ uint64_t waiters_seq(waiters *w);
 int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn,
                 void *arg);
 void waiters_notify(waiters *w, const char *key);
+/* How many requests are parked now (GET /_ferry/health shows it to signed callers; tests
+ * use it to know a long poll is waiting before they wake it). */
+size_t waiters_parked(waiters *w);
 /* Fires every waiter now with final=1 (shutdown: answer the parked long polls). */
 void waiters_fire_all(waiters *w);
 

@@ -60,17 +60,32 @@ static void json_response(proto_response *resp, int status, json_t *body)
     resp->content_type = "application/json";
 }
 
-static int ferry_endpoint(gateway *g, const hreq *r, proto_response *resp)
+static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
+                        principal *who, int *have_who, ferr *e);
+
+/* 1 when r carries a valid signature of a known key (any service in its scope). */
+static int signed_caller(gateway *g, arena *a, const hreq *r)
+{
+    sigv4_auth sa;
+    principal who;
+    int have_who = 0;
+    ferr e = {0};
+    return sigv4_parse(a, r, &sa, &e) == 0 && authenticate(g, a, r, &sa, 1, &who, &have_who, &e) == 0;
+}
+
+static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *resp)
 {
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
     if (sns_http_endpoint(g->env, r, resp)) return 1; /* /_ferry/sns/: cert, SubscribeURL, UnsubscribeURL */
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
-        json_response(resp, 200,
-                      json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version",
-                                FERRY_VERSION, "uptime_seconds", clock_now() - g->env->started,
-                                "store", store_describe(g->env->st), "auth",
-                                g->env->auth_open ? "open" : "strict"));
+        json_t *h = json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version", FERRY_VERSION,
+                              "uptime_seconds", clock_now() - g->env->started, "store",
+                              store_describe(g->env->st), "auth", g->env->auth_open ? "open" : "strict");
+        /* server internals only for callers with a key: parked long polls */
+        if (h && g->env->waits && signed_caller(g, a, r))
+            json_object_set_new(h, "parked_polls", json_integer((json_int_t)waiters_parked(g->env->waits)));
+        json_response(resp, 200, h);
     } else if (!strcmp(p, "/_ferry/reset") && !strcmp(r->method, "POST")) {
         ferr e = {0};
         if (!g->env->auth_open)
@@ -164,7 +179,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     char rid[37];
     ids_uuid(rid);
     memset(resp, 0, sizeof(*resp));
-    if (ferry_endpoint(g, r, resp)) {
+    if (ferry_endpoint(g, a, r, resp)) {
         log_info("req=%s %s %s status=%d", rid, r->method, r->raw_path, resp->status);
         return 0;
     }

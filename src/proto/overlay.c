@@ -6,7 +6,9 @@
  * output is SendMessageBatchResultEntry in one operation and DeleteMessageBatchResultEntry
  * in the next. So a view gives every operation its own copy of its input and output trees
  * (scalars stay shared: they carry no names of their own) and applies the overlay's names
- * to the copies. Built once per process; a few hundred members for SQS. */
+ * to the copies. Built once per process, on first use; a few hundred members for SQS. A
+ * build that runs out of memory is undone and retried by the next caller (a pthread_once
+ * left SQS's query protocol broken for the life of the process after one failed build). */
 #include "proto/overlay.h"
 
 #include <pthread.h>
@@ -34,7 +36,8 @@ typedef struct view {
 
 static view views[MAX_VIEWS];
 static size_t nviews;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t build_mu = PTHREAD_MUTEX_INITIALIZER;
+static int built; /* set with release order once views[] is complete; read-only after */
 
 static long add_members(view *v, size_t n)
 {
@@ -181,15 +184,31 @@ static int build(view *v, const proto_service *src, const proto_overlay *ov)
     return 0;
 }
 
-static void build_all(void)
+static int build_all(void)
 {
     for (size_t i = 0; i < proto_noverlays && nviews < MAX_VIEWS; i++) {
         const proto_service *src = proto_service_by_stem(proto_overlays[i]->stem);
         if (!src || src->protocol != PROTO_JSON) continue;
         view *v = &views[nviews];
-        if (build(v, src, proto_overlays[i])) view_dispose(v);
-        else nviews++;
+        if (build(v, src, proto_overlays[i])) {
+            view_dispose(v);
+            while (nviews) view_dispose(&views[--nviews]);
+            return -1;
+        }
+        nviews++;
     }
+    return 0;
+}
+
+/* 0 when views[] is built, -1 when building it ran out of memory (retried next time). */
+static int ensure_built(void)
+{
+    if (__atomic_load_n(&built, __ATOMIC_ACQUIRE)) return 0;
+    pthread_mutex_lock(&build_mu);
+    int ok = built || build_all() == 0;
+    if (ok) __atomic_store_n(&built, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&build_mu);
+    return ok ? 0 : -1;
 }
 
 const proto_overlay *proto_overlay_for(const proto_service *svc)
@@ -202,8 +221,7 @@ const proto_overlay *proto_overlay_for(const proto_service *svc)
 
 const proto_service *proto_overlay_query_view(const proto_service *svc)
 {
-    if (!svc) return NULL;
-    pthread_once(&once, build_all);
+    if (!svc || ensure_built()) return NULL;
     for (size_t i = 0; i < nviews; i++)
         if (views[i].src == svc || &views[i].svc == svc) return &views[i].svc;
     return NULL;
@@ -211,7 +229,7 @@ const proto_service *proto_overlay_query_view(const proto_service *svc)
 
 int proto_overlay_is_view(const proto_service *svc)
 {
-    pthread_once(&once, build_all);
+    if (ensure_built()) return 0;
     for (size_t i = 0; i < nviews; i++)
         if (&views[i].svc == svc) return 1;
     return 0;

@@ -451,6 +451,21 @@ static void stmt_done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
+/* Loads the document in column col: 1 with *doc, 0 when it does not parse (corrupt), -1 out
+ * of memory (SQLite gives no text for a value, or jansson fails with no error text, which
+ * is how it reports a failed allocation). */
+static int doc_load(sqlite3_stmt *st, int col, json_t **doc)
+{
+    int type = sqlite3_column_type(st, col);
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    *doc = NULL;
+    if (!text && type != SQLITE_NULL) return -1;
+    json_error_t je;
+    *doc = json_loads(text ? text : "null", JSON_DECODE_ANY, &je);
+    if (*doc) return 1;
+    return je.text[0] ? 0 : -1;
+}
+
 static int sq_get(void *txn, const store_key *k, json_t **out, ferr *e)
 {
     sqtxn *t = txn;
@@ -459,10 +474,10 @@ static int sq_get(void *txn, const store_key *k, json_t **out, ferr *e)
     int rc = sqlite3_step(st);
     int ret = 0;
     if (rc == SQLITE_ROW) {
-        json_error_t je;
-        const char *text = (const char *)sqlite3_column_text(st, 0);
-        *out = json_loads(text ? text : "null", JSON_DECODE_ANY, &je);
-        ret = *out ? 1 : ferr_internal(e, "store: corrupt document %s/%s", k->kind, k->id);
+        int lr = doc_load(st, 0, out);
+        ret = lr > 0   ? 1
+              : lr < 0 ? ferr_oom(e)
+                       : ferr_internal(e, "store: corrupt document %s/%s", k->kind, k->id);
     } else if (rc != SQLITE_DONE) {
         ret = sqerr(e, t->c->db, "get");
     }
@@ -516,9 +531,15 @@ static int sq_list(void *txn, const char *kind, const char *account, const char 
         store_key k = {kind, (const char *)sqlite3_column_text(st, 0),
                        (const char *)sqlite3_column_text(st, 1),
                        (const char *)sqlite3_column_text(st, 2)};
-        json_error_t je;
-        json_t *doc = json_loads((const char *)sqlite3_column_text(st, 3), JSON_DECODE_ANY, &je);
-        if (!doc) continue;
+        if (sqlite3_column_type(st, 3) == SQLITE_NULL) continue; /* no document */
+        json_t *doc;
+        int lr = doc_load(st, 3, &doc);
+        if (lr < 0) { /* a listing with a document missing is no answer */
+            n = ferr_oom(e);
+            rc = SQLITE_DONE; /* reported: not a SQLite error */
+            break;
+        }
+        if (!lr) continue; /* a corrupt document is skipped */
         int stop = cb(ud, &k, doc);
         json_decref(doc);
         n++;

@@ -27,6 +27,13 @@ def test_health(ferry):
     h = json.loads(body)
     assert h["status"] == "ok" and h["version"] and h["store"].startswith("sqlite:")
     assert h["uptime_seconds"] >= 0
+    assert "parked_polls" not in h  # server internals only for signed callers
+    assert ferry.health("dev")["parked_polls"] == 0
+    # a signature that does not verify is an unsigned caller
+    status, _, body = ferry.http("GET", "/_ferry/health", headers={
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/sts/"
+                         "aws4_request, SignedHeaders=host, Signature=" + "0" * 64})
+    assert status == 200 and "parked_polls" not in json.loads(body)
 
 
 def test_each_profile_is_its_own_account_in_two_regions(ferry):

@@ -351,9 +351,10 @@ def test_batches(sqs):
     assert msg(e) == "Id x repeated."
 
 
-def test_long_poll_woken_by_send(sqs):
+def test_long_poll_woken_by_send(ferry, sqs):
     url = sqs.create_queue(QueueName="longpoll")["QueueUrl"]
     result = {}
+    parked = ferry.health("dev")["parked_polls"]
 
     def poll():
         t0 = time.time()
@@ -363,7 +364,7 @@ def test_long_poll_woken_by_send(sqs):
 
     th = threading.Thread(target=poll)
     th.start()
-    time.sleep(0.3)
+    ferry.wait_parked(parked + 1, "dev")  # the poller waits in the server: the send must wake it
     sent_at = time.time()
     ferry_sqs_sender = sqs  # the same client is thread-safe for calls
     ferry_sqs_sender.send_message(QueueUrl=url, MessageBody="wake up")
@@ -645,9 +646,10 @@ def test_sigterm_answers_parked_long_polls(ferry):
             out["r"] = e
         out["took"] = time.time() - t0
 
+    parked = ferry.health("dev")["parked_polls"]
     th = threading.Thread(target=poll)
     th.start()
-    time.sleep(0.3)
+    ferry.wait_parked(parked + 1, "dev")
     t0 = time.time()
     ferry.stop(signal.SIGTERM)
     th.join(15)

@@ -1,4 +1,6 @@
-/* store/ with the SQLite backend: documents, transactions, listing, audit, reset, reopen. */
+/* store/ with the SQLite backend: documents, transactions, listing, audit, reset, reopen.
+ * Each test gets a fresh store in its own directory and asserts only on the main thread
+ * (cmocka's asserts longjmp, which a worker thread must never do). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +15,7 @@
 #include "store/store.h"
 
 static char dir[256];
-static store *S; /* cmocka hands each test a copy of the group state: keep it here */
+static store *S; /* the current test's store */
 
 static int setup(void **st)
 {
@@ -34,16 +36,26 @@ static int teardown(void **st)
     return system(cmd);
 }
 
-static void put(store *s, const char *acct, const char *id, int v)
+/* One committed write; 0 or -1. Safe on any thread. */
+static int try_put(store *s, const char *acct, const char *id, int v)
 {
     ferr e = {0};
     store_txn *t;
-    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    if (store_begin(s, 1, &t, &e)) return -1;
     store_key k = {"thing", acct, "us-east-1", id};
     json_t *d = json_pack("{s:i}", "v", v);
-    assert_int_equal(store_put(t, &k, d, &e), 0);
+    int rc = d ? store_put(t, &k, d, &e) : -1;
     json_decref(d);
-    assert_int_equal(store_commit(t, &e), 0);
+    if (rc) {
+        store_rollback(t);
+        return -1;
+    }
+    return store_commit(t, &e);
+}
+
+static void put(store *s, const char *acct, const char *id, int v)
+{
+    assert_int_equal(try_put(s, acct, id, v), 0);
 }
 
 static void test_documents(void **st)
@@ -227,9 +239,22 @@ static int count_docs(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
+static int count_things(store *s, const char *acct)
+{
+    ferr e = {0};
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    int rc = store_list(t, "thing", acct, NULL, NULL, NULL, 0, count_docs, &n, &e);
+    store_rollback(t);
+    assert_int_equal(rc, n);
+    return n;
+}
+
 typedef struct worker {
     store *s;
     int id;
+    int failed; /* out: writes that did not commit (the main thread asserts) */
 } worker;
 
 static void *writer(void *arg)
@@ -238,7 +263,7 @@ static void *writer(void *arg)
     for (int i = 0; i < 50; i++) {
         char id[32];
         snprintf(id, sizeof(id), "w%d-%d", w->id, i);
-        put(w->s, "777777777777", id, i);
+        if (try_put(w->s, "777777777777", id, i)) w->failed++;
     }
     return NULL;
 }
@@ -246,50 +271,45 @@ static void *writer(void *arg)
 static void test_concurrent_writers(void **st)
 {
     (void)st;
-    store *s = S;
     pthread_t th[4];
     worker w[4];
     for (int i = 0; i < 4; i++) {
-        w[i] = (worker){s, i};
-        pthread_create(&th[i], NULL, writer, &w[i]);
+        w[i] = (worker){S, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, writer, &w[i]), 0);
     }
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
-    /* every write landed: counted in test_reopen_and_reset (200 = 4 writers x 50) */
+    for (int i = 0; i < 4; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 4; i++) assert_int_equal(w[i].failed, 0);
+    assert_int_equal(count_things(S, "777777777777"), 200); /* every write landed */
 }
 
 static void test_reopen_and_reset(void **st)
 {
     (void)st;
-    store *s = S;
     ferr e = {0};
-    store_txn *t;
-    int n = 0;
-    assert_int_equal(store_begin(s, 0, &t, &e), 0);
-    assert_int_equal(store_list(t, "thing", "777777777777", NULL, NULL, NULL, 0, count_docs, &n, &e), 200);
-    store_rollback(t);
-    store_close(s);
-    s = S = store_open(dir, STORE_SYNC_FULL, &e); /* durable across close/open */
-    assert_non_null(s);
-    assert_true(store_schema_version(s) >= 1);
-    assert_non_null(strstr(store_describe(s), "sqlite:"));
-    n = 0;
-    assert_int_equal(store_begin(s, 0, &t, &e), 0);
-    assert_int_equal(store_list(t, "thing", "777777777777", NULL, NULL, NULL, 0, count_docs, &n, &e), 200);
-    store_rollback(t);
-    assert_int_equal(store_reset(s, &e), 0);
-    n = 0;
-    assert_int_equal(store_begin(s, 0, &t, &e), 0);
-    assert_int_equal(store_list(t, "thing", NULL, NULL, NULL, NULL, 0, count_docs, &n, &e), 0);
-    store_rollback(t);
+    for (int i = 0; i < 20; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "r-%d", i);
+        put(S, "888888888888", id, i);
+    }
+    assert_int_equal(count_things(S, "888888888888"), 20);
+    store_close(S);
+    S = store_open(dir, STORE_SYNC_FULL, &e); /* durable across close/open */
+    assert_non_null(S);
+    assert_true(store_schema_version(S) >= 1);
+    assert_non_null(strstr(store_describe(S), "sqlite:"));
+    assert_int_equal(count_things(S, "888888888888"), 20);
+    assert_int_equal(store_reset(S, &e), 0);
+    assert_int_equal(count_things(S, NULL), 0);
 }
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_documents),         cmocka_unit_test(test_rollback_discards),
-        cmocka_unit_test(test_list),              cmocka_unit_test(test_audit),
-        cmocka_unit_test(test_concurrent_writers), cmocka_unit_test(test_reopen_and_reset),
-        cmocka_unit_test(test_savepoints_and_generations),
+        T(test_documents),          T(test_rollback_discards), T(test_list),
+        T(test_audit),              T(test_concurrent_writers), T(test_reopen_and_reset),
+        T(test_savepoints_and_generations),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
