@@ -90,32 +90,6 @@ static int ferry_endpoint(gateway *g, const hreq *r, proto_response *resp)
     return 1;
 }
 
-/* AWS words the same auth failure differently per protocol. */
-static void auth_error(const proto_service *svc, ferr *e)
-{
-    int json = svc && svc->protocol != PROTO_QUERY && svc->protocol != PROTO_EC2 &&
-               svc->protocol != PROTO_REST_XML;
-    if (!json) return;
-    static const struct {
-        const char *query, *json;
-        int status;
-    } m[] = {
-        {"InvalidClientTokenId", "UnrecognizedClientException", 400},
-        {"SignatureDoesNotMatch", "InvalidSignatureException", 400},
-        {"IncompleteSignature", "IncompleteSignatureException", 400},
-        {"MissingAuthenticationToken", "MissingAuthenticationTokenException", 403},
-        {"ExpiredToken", "ExpiredTokenException", 400},
-        {"AccessDenied", "AccessDeniedException", 400},
-    };
-    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-        if (!strcmp(e->code, m[i].query)) {
-            snprintf(e->code, sizeof(e->code), "%s", m[i].json);
-            e->status = m[i].status;
-            return;
-        }
-    }
-}
-
 /* Resolves the caller from the signature into *who. 0, or -1 with e (*have_who tells
  * whether the account is known, so the refusal can be audited there). */
 static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
@@ -197,7 +171,6 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     c.service = svc->signing_name;
 
     if (authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e)) {
-        auth_error(svc, &e);
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
         if (have_who && !proto_decode(a, svc, r, &op, &in, &ignored)) {
@@ -249,7 +222,6 @@ fail_audited:
     if (!e.status) ferr_internal(&e, "request failed");
     svc_audit(&c, NULL, read_only, e.status);
 encode_error:
-    if (!strcmp(e.code, "AccessDenied")) auth_error(svc, &e); /* json services word it so */
     proto_encode_error(a, svc, &e, rid, resp);
 done:
     proto_response_header(a, resp, "x-amzn-RequestId", rid);

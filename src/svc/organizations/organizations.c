@@ -35,7 +35,7 @@ int orgsvc_load(call *c, int mgmt_only, json_t **org)
     }
     if (mgmt_only && !is_mgmt) {
         json_decref(*org);
-        return ferr_set(c->err, 400, "AccessDeniedException",
+        return ferr_set(c->err, 403, "AccessDenied",
                         "You don't have permissions to access this resource.");
     }
     return 0;
