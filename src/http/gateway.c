@@ -60,6 +60,14 @@ static void json_response(proto_response *resp, int status, json_t *body)
     resp->content_type = "application/json";
 }
 
+static call_client gateway_client(const hreq *r)
+{
+    return (call_client){.source_ip = r->source_ip,
+                         .host = r->host,
+                         .user_agent = hreq_header(r, "user-agent"),
+                         .secure = r->secure};
+}
+
 static int ferry_endpoint(gateway *g, const hreq *r, proto_response *resp)
 {
     const char *p = r->raw_path;
@@ -132,7 +140,7 @@ static const svc_op *find_op(const proto_service *svc, const proto_op *op)
     return d ? svc_find_op(d, op->name) : NULL;
 }
 
-int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_response *resp)
+int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_response *resp)
 {
     uint64_t t0 = clock_mono_ns();
     char rid[37];
@@ -147,9 +155,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     principal who;
     memset(&who, 0, sizeof(who));
     int have_who = 0, read_only = 0;
-    call c = {.a = a, .env = g->env, .request_id = rid, .http = r, .err = &e,
-              .resumed = w->resumed, .final = w->final,
-              .wait_until = w->resumed ? w->deadline : 0}; /* a resumed poll keeps its deadline */
+    call c = {.a = a, .env = g->env, .request_id = rid, .err = &e, .wait = w,
+              .caller = CALLER_CLIENT, .client = gateway_client(r)};
     sigv4_auth sa;
     memset(&sa, 0, sizeof(sa));
     const proto_service *svc = NULL;
@@ -194,12 +201,10 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     }
     read_only = (sop->flags & SVC_READ) != 0;
     w->seq = g->env->waits ? waiters_seq(g->env->waits) : 0;
+    w->key = NULL;
     rc = svc_exec(&c, sop, in, &out);
-    if (rc == SVC_WAIT) {
-        w->key = arena_strdup(a, c.wait_key);
-        w->deadline = c.wait_until;
-        return 1;
-    }
+    if (rc == SVC_WAIT && w->key) return 1; /* call_park filled w */
+    if (rc == SVC_WAIT) rc = ferr_internal(&e, "%s waited without a key", op->name);
     if (rc) goto fail_audited;
     arena_defer(a, (void (*)(void *))json_decref, out);
     if (proto_encode(a, svc, op, out, rid, resp)) {

@@ -57,7 +57,8 @@ static void run(ferry_env *env, arena *a, const hreq *r, const char *op, svc_fn 
     who.kind = PRIN_ANONYMOUS;
     memcpy(who.account, sa.account, sizeof(who.account));
     call c = {.a = a, .env = env, .request_id = rid, .service = "sns", .op = op, .account = sa.account,
-              .region = sa.region, .who = &who, .http = r, .err = &e};
+              .region = sa.region, .who = &who, .caller = CALLER_CLIENT,
+              .client = {r->source_ip, r->host, hreq_header(r, "user-agent"), r->secure}, .err = &e};
     svc_op o = {op, fn, 0};
     json_t *out = NULL;
     if (svc_exec(&c, &o, in, &out)) {
