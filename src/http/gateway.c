@@ -12,7 +12,6 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
-#include "svc/sns/snshttp.h"
 
 #define FERRY_VERSION "0.1.0"
 
@@ -68,11 +67,30 @@ static call_client gateway_client(const hreq *r)
                          .secure = r->secure};
 }
 
+static const char *view_header(const svc_request *v, const char *lname)
+{
+    return hreq_header(v->impl, lname);
+}
+
+/* The URLs services serve themselves (svc_def routes), before the signed API. */
+static int service_route(gateway *g, arena *a, const hreq *r, proto_response *resp)
+{
+    svc_request v = {.method = r->method,
+                     .host = r->host,
+                     .path = r->raw_path,
+                     .query = r->raw_query,
+                     .body = r->body,
+                     .body_len = r->body_len,
+                     .client = gateway_client(r),
+                     .header = view_header,
+                     .impl = r};
+    return svc_route_dispatch(g->env, a, &v, resp);
+}
+
 static int ferry_endpoint(gateway *g, const hreq *r, proto_response *resp)
 {
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
-    if (sns_http_endpoint(g->env, r, resp)) return 1; /* /_ferry/sns/: cert, SubscribeURL, UnsubscribeURL */
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
         json_response(resp, 200,
                       json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version",
@@ -146,7 +164,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     char rid[37];
     ids_uuid(rid);
     memset(resp, 0, sizeof(*resp));
-    if (ferry_endpoint(g, r, resp)) {
+    if (service_route(g, a, r, resp) || ferry_endpoint(g, r, resp)) {
         log_info("req=%s %s %s status=%d", rid, r->method, r->raw_path, resp->status);
         return 0;
     }

@@ -1,6 +1,7 @@
 /* The request path: raw HTTP request in, AWS-shaped response out.
  * route -> authenticate (SigV4) -> decode (model) -> svc_exec (transaction, handler,
- * audit) -> encode. Also ferry's own endpoints under /_ferry/. */
+ * audit) -> encode. Before that, the URLs services serve themselves (svc_def routes) and
+ * ferry's own endpoints under /_ferry/ (health, reset). Knows no service by name. */
 #ifndef FERRY_GATEWAY_H
 #define FERRY_GATEWAY_H
 #include <stdint.h>

@@ -100,6 +100,47 @@ typedef struct svc_op {
     unsigned flags;
 } svc_op;
 
+/* URLs a service serves itself, outside the signed API: SNS's SubscribeURL and
+ * UnsubscribeURL links today; S3 presigned URLs, API Gateway stages and Lambda function URLs
+ * to come. A service lists them as routes in its svc_def; the gateway tries every service's
+ * routes (registry order) before the API path. A route handler sees this view of the
+ * request, not the HTTP layer's. */
+typedef struct proto_response proto_response;
+
+typedef struct svc_request {
+    const char *method;
+    const char *host;       /* Host as sent, "" when none */
+    const char *path;       /* percent-encoded as sent, starts with '/' */
+    const char *query;      /* raw, after '?', "" when none */
+    const char *rest;       /* set by the match: path after the route's path_prefix */
+    const char *host_label; /* set by the match: for host routes, the host before
+                               host_suffix ("BUCKET" of BUCKET.s3.localhost:4566), else NULL */
+    const unsigned char *body;
+    size_t body_len;
+    call_client client;
+    /* First header with that lowercase name, or NULL. */
+    const char *(*header)(const struct svc_request *r, const char *lname);
+    const void *impl; /* the gateway's, for header */
+} svc_request;
+
+/* Returns 1 when it answered (resp initialized and filled; the caller disposes its body),
+ * or 0 to decline: the request goes on to the API path (e.g. an S3 request that is signed,
+ * not presigned). */
+typedef int (*svc_route_fn)(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+
+typedef struct svc_route {
+    const char *methods;     /* space-separated, e.g. "GET HEAD"; NULL: any. Others get 405 */
+    const char *host_suffix; /* ".s3.localhost": LABEL.s3.localhost[:port] only; NULL: any host */
+    const char *path_prefix; /* "/_ferry/sns/"; NULL: any path */
+    svc_route_fn fn;
+} svc_route;
+
+/* 1 when r's host and path fall under rt (r->rest and r->host_label set, in a), else 0. */
+int svc_route_match(const svc_route *rt, arena *a, svc_request *r);
+/* Tries every service's routes: 1 when one answered r (or refused its method with 405),
+ * 0 when none did. */
+int svc_route_dispatch(ferry_env *env, arena *a, svc_request *r, proto_response *resp);
+
 typedef struct svc_def {
     const char *name;         /* SigV4 signing name and model endpoint prefix */
     const char *event_source; /* CloudTrail eventSource, e.g. "sts.amazonaws.com" */
@@ -107,9 +148,13 @@ typedef struct svc_def {
     size_t nops;
     void (*reset)(void);      /* optional: drop in-memory caches after the store is emptied */
     void (*written)(void);    /* optional: called after each of its write operations commits */
+    const svc_route *routes;  /* optional: URLs it serves outside the signed API */
+    size_t nroutes;
 } svc_def;
 
 const svc_def *svc_find(const char *name);
+/* Every service, in registry order: *n of them. */
+const svc_def *const *svc_all(size_t *n);
 /* Calls every service's reset hook (POST /_ferry/reset, after store_reset). */
 void svc_reset_all(void);
 const svc_op *svc_find_op(const svc_def *d, const char *op);

@@ -1360,5 +1360,6 @@ static const svc_op ops[] = {
     {"ValidateTemplate", op_validate_template, SVC_READ},
 };
 
-const svc_def svc_cloudformation = {"cloudformation", "cloudformation.amazonaws.com", ops,
-                                    sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_cloudformation = {.name = "cloudformation",
+                                    .event_source = "cloudformation.amazonaws.com", .ops = ops,
+                                    .nops = sizeof(ops) / sizeof(ops[0])};

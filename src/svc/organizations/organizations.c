@@ -389,5 +389,7 @@ static const svc_op ops[] = {
     {"UpdatePolicy", orgsvc_update_policy, 0},
 };
 
-const svc_def svc_organizations = {"organizations", "organizations.amazonaws.com", ops,
-                                   sizeof(ops) / sizeof(ops[0]), org_authz_changed, org_authz_changed};
+const svc_def svc_organizations = {.name = "organizations",
+                                   .event_source = "organizations.amazonaws.com", .ops = ops,
+                                   .nops = sizeof(ops) / sizeof(ops[0]),
+                                   .reset = org_authz_changed, .written = org_authz_changed};

@@ -1,7 +1,8 @@
 /* The gateway below the server: signed requests in, AWS responses out. A long poll's state
  * lives in the request's wait record (call_wait) and nowhere else, so a resumed poll that is
  * refused before its handler runs leaves nothing behind (SQS kept a list keyed by request
- * address that such a refusal leaked). Also the json wording of canonical error codes. */
+ * address that such a refusal leaked). Also: the routes services register (SNS's unsigned
+ * URLs) and the json wording of canonical error codes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,12 +172,83 @@ static void internal_callers_do_not_park(void **st)
     json_decref(out);
 }
 
+/* ---- routes ---- */
+
+static void route_matching(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    static const svc_route path = {"GET HEAD", NULL, "/_ferry/sns/", NULL};
+    static const svc_route host = {NULL, ".s3.localhost", NULL, NULL};
+    svc_request r = {.method = "GET", .host = "127.0.0.1:4566", .path = "/_ferry/sns/confirm"};
+    assert_int_equal(svc_route_match(&path, a, &r), 1);
+    assert_string_equal(r.rest, "confirm");
+    assert_null(r.host_label);
+    assert_int_equal(svc_route_match(&host, a, &r), 0);
+    r.path = "/_ferry/snsx";
+    assert_int_equal(svc_route_match(&path, a, &r), 0);
+    /* virtual-hosted: the label before the suffix, port dropped, any case */
+    r = (svc_request){.method = "PUT", .host = "my.bucket.S3.localhost:4566", .path = "/k/e y"};
+    assert_int_equal(svc_route_match(&host, a, &r), 1);
+    assert_string_equal(r.host_label, "my.bucket");
+    assert_string_equal(r.rest, "/k/e y");
+    r.host = "s3.localhost";
+    assert_int_equal(svc_route_match(&host, a, &r), 0);
+    r.host = ".s3.localhost:80";
+    assert_int_equal(svc_route_match(&host, a, &r), 0);
+    r.host = "";
+    assert_int_equal(svc_route_match(&host, a, &r), 0);
+    arena_free(a);
+}
+
+static proto_response route(arena *a, const char *method, const char *path, const char *query,
+                            int *handled)
+{
+    svc_request r = {.method = method, .host = "gw.test", .path = path, .query = query};
+    proto_response resp;
+    memset(&resp, 0, sizeof(resp));
+    *handled = svc_route_dispatch(&env, a, &r, &resp);
+    return resp;
+}
+
+static void sns_routes(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    int handled;
+    proto_response p = route(a, "POST", "/_ferry/sns/confirm", "", &handled);
+    assert_int_equal(handled, 1);
+    assert_int_equal(p.status, 405);
+    assert_string_equal(header(&p, "Allow"), "GET, HEAD");
+    buf_dispose(&p.body);
+    p = route(a, "GET", "/_ferry/sns/nothing", "", &handled);
+    assert_int_equal(handled, 1);
+    assert_int_equal(p.status, 404);
+    buf_dispose(&p.body);
+    /* an unsigned Unsubscribe of a subscription that does not exist: SNS's own answer */
+    p = route(a, "GET", "/_ferry/sns/unsubscribe",
+              "SubscriptionArn=arn%3Aaws%3Asns%3Aus-east-1%3A" ACCT "%3At%3A0f1e2d3c-0000-4000-8000-000000000000",
+              &handled);
+    assert_int_equal(handled, 1);
+    assert_int_equal(p.status, 404);
+    assert_non_null(strstr(buf_str(&p.body), "<Code>NotFound</Code>"));
+    buf_dispose(&p.body);
+    /* not a route: the API path (or ferry's own endpoints) answers */
+    p = route(a, "GET", "/_ferry/health", "", &handled);
+    assert_int_equal(handled, 0);
+    p = route(a, "POST", "/", "", &handled);
+    assert_int_equal(handled, 0);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(long_poll_state_is_the_requests),
         cmocka_unit_test(queue_url_from_host),
         cmocka_unit_test(internal_callers_do_not_park),
+        cmocka_unit_test(route_matching),
+        cmocka_unit_test(sns_routes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
