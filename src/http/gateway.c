@@ -12,7 +12,6 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
-#include "svc/sns/snshttp.h"
 
 #define FERRY_VERSION "0.1.0"
 
@@ -60,6 +59,34 @@ static void json_response(proto_response *resp, int status, json_t *body)
     resp->content_type = "application/json";
 }
 
+static call_client gateway_client(const hreq *r)
+{
+    return (call_client){.source_ip = r->source_ip,
+                         .host = r->host,
+                         .user_agent = hreq_header(r, "user-agent"),
+                         .secure = r->secure};
+}
+
+static const char *view_header(const svc_request *v, const char *lname)
+{
+    return hreq_header(v->impl, lname);
+}
+
+/* The URLs services serve themselves (svc_def routes), before the signed API. */
+static int service_route(gateway *g, arena *a, const hreq *r, proto_response *resp)
+{
+    svc_request v = {.method = r->method,
+                     .host = r->host,
+                     .path = r->raw_path,
+                     .query = r->raw_query,
+                     .body = r->body,
+                     .body_len = r->body_len,
+                     .client = gateway_client(r),
+                     .header = view_header,
+                     .impl = r};
+    return svc_route_dispatch(g->env, a, &v, resp);
+}
+
 static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
                         principal *who, int *have_who, ferr *e);
 
@@ -77,7 +104,6 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
 {
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
-    if (sns_http_endpoint(g->env, r, resp)) return 1; /* /_ferry/sns/: cert, SubscribeURL, UnsubscribeURL */
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
         json_t *h = json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version", FERRY_VERSION,
                               "uptime_seconds", clock_now() - g->env->started, "store",
@@ -103,32 +129,6 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
                       json_pack("{s:s, s:s}", "__type", "NotFound", "message", "no such ferry endpoint"));
     }
     return 1;
-}
-
-/* AWS words the same auth failure differently per protocol. */
-static void auth_error(const proto_service *svc, ferr *e)
-{
-    int json = svc && svc->protocol != PROTO_QUERY && svc->protocol != PROTO_EC2 &&
-               svc->protocol != PROTO_REST_XML;
-    if (!json) return;
-    static const struct {
-        const char *query, *json;
-        int status;
-    } m[] = {
-        {"InvalidClientTokenId", "UnrecognizedClientException", 400},
-        {"SignatureDoesNotMatch", "InvalidSignatureException", 400},
-        {"IncompleteSignature", "IncompleteSignatureException", 400},
-        {"MissingAuthenticationToken", "MissingAuthenticationTokenException", 403},
-        {"ExpiredToken", "ExpiredTokenException", 400},
-        {"AccessDenied", "AccessDeniedException", 400},
-    };
-    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-        if (!strcmp(e->code, m[i].query)) {
-            snprintf(e->code, sizeof(e->code), "%s", m[i].json);
-            e->status = m[i].status;
-            return;
-        }
-    }
 }
 
 /* Resolves the caller from the signature into *who. 0, or -1 with e (*have_who tells
@@ -173,13 +173,13 @@ static const svc_op *find_op(const proto_service *svc, const proto_op *op)
     return d ? svc_find_op(d, op->name) : NULL;
 }
 
-int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_response *resp)
+int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_response *resp)
 {
     uint64_t t0 = clock_mono_ns();
     char rid[37];
     ids_uuid(rid);
     memset(resp, 0, sizeof(*resp));
-    if (ferry_endpoint(g, a, r, resp)) {
+    if (service_route(g, a, r, resp) || ferry_endpoint(g, a, r, resp)) {
         log_info("req=%s %s %s status=%d", rid, r->method, r->raw_path, resp->status);
         return 0;
     }
@@ -188,9 +188,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     principal who;
     memset(&who, 0, sizeof(who));
     int have_who = 0, read_only = 0;
-    call c = {.a = a, .env = g->env, .request_id = rid, .http = r, .err = &e,
-              .resumed = w->resumed, .final = w->final,
-              .wait_until = w->resumed ? w->deadline : 0}; /* a resumed poll keeps its deadline */
+    call c = {.a = a, .env = g->env, .request_id = rid, .err = &e, .wait = w,
+              .caller = CALLER_CLIENT, .client = gateway_client(r)};
     sigv4_auth sa;
     memset(&sa, 0, sizeof(sa));
     const proto_service *svc = NULL;
@@ -212,7 +211,6 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     c.service = svc->signing_name;
 
     if (authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e)) {
-        auth_error(svc, &e);
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
         if (have_who && !proto_decode(a, svc, r, &op, &in, &ignored)) {
@@ -236,12 +234,10 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
     }
     read_only = (sop->flags & SVC_READ) != 0;
     w->seq = g->env->waits ? waiters_seq(g->env->waits) : 0;
+    w->key = NULL;
     rc = svc_exec(&c, sop, in, &out);
-    if (rc == SVC_WAIT) {
-        w->key = arena_strdup(a, c.wait_key);
-        w->deadline = c.wait_until;
-        return 1;
-    }
+    if (rc == SVC_WAIT && w->key) return 1; /* call_park filled w */
+    if (rc == SVC_WAIT) rc = ferr_internal(&e, "%s waited without a key", op->name);
     if (rc) goto fail_audited;
     arena_defer(a, (void (*)(void *))json_decref, out);
     if (proto_encode(a, svc, op, out, rid, resp)) {
@@ -264,7 +260,6 @@ fail_audited:
     if (!e.status) ferr_internal(&e, "request failed");
     svc_audit(&c, NULL, read_only, e.status);
 encode_error:
-    if (!strcmp(e.code, "AccessDenied")) auth_error(svc, &e); /* json services word it so */
     proto_encode_error(a, svc, &e, rid, resp);
 done:
     proto_response_header(a, resp, "x-amzn-RequestId", rid);

@@ -32,7 +32,7 @@ typedef struct rctx {
     struct MHD_Connection *con;
     hreq hr;
     int have_hr;
-    gw_wait w;
+    call_wait w; /* the only long-poll state: freed with the request */
     _Atomic int final;
 } rctx;
 
@@ -146,7 +146,7 @@ static enum MHD_Result run(server *s, rctx *r)
     r->w.final = r->final;
     if (gateway_handle(s->g, r->a, &r->hr, &r->w, &pr) == 1) {
         MHD_suspend_connection(r->con);
-        if (waiters_add(s->waits, r->w.key, r->w.deadline, r->w.seq, wake, r)) wake(r, 1);
+        if (waiters_add(s->waits, r->w.key, r->w.wake_at, r->w.seq, wake, r)) wake(r, 1);
         r->w.resumed = 1;
         return MHD_YES;
     }

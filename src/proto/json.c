@@ -276,18 +276,20 @@ int proto_json_encode(arena *a, const proto_service *svc, const proto_op *op, co
 void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
                              const char *request_id, proto_response *out)
 {
+    int status = e->status ? e->status : 400;
+    const char *code = proto_json_error_code(e->code, &status);
     json_t *o = json_object();
     if (o) {
-        json_object_set_new(o, "__type", proto_json_text(e->code));
+        json_object_set_new(o, "__type", proto_json_text(code));
         json_object_set_new(o, "message", proto_json_text(e->message));
     }
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     buf_puts(&out->body, s ? s : "{}");
     free(s);
-    out->status = e->status ? e->status : 400;
+    out->status = status;
     out->content_type = svc->protocol == PROTO_REST_JSON ? "application/json" : json_ct(svc);
-    proto_response_header(a, out, "x-amzn-ErrorType", e->code);
+    proto_response_header(a, out, "x-amzn-ErrorType", code);
     (void)request_id;
     if (svc->query_compatible) {
         /* the code a query client would have seen (overlay.h), e.g.

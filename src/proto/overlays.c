@@ -45,14 +45,6 @@ static const proto_overlay_error sqs_errors[] = {
     {"TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", NULL},
     {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", NULL},
     {"MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", NULL},
-    /* the gateway words authentication and authorization failures the json way for json
-     * clients; their query names */
-    {"AccessDeniedException", "AccessDenied", NULL},
-    {"UnrecognizedClientException", "InvalidClientTokenId", NULL},
-    {"InvalidSignatureException", "SignatureDoesNotMatch", NULL},
-    {"IncompleteSignatureException", "IncompleteSignature", NULL},
-    {"MissingAuthenticationTokenException", "MissingAuthenticationToken", NULL},
-    {"ExpiredTokenException", "ExpiredToken", NULL},
 };
 
 static const proto_overlay sqs = {

@@ -68,4 +68,8 @@ int proto_xml_escape(buf *b, const char *s, size_t n);
 
 const char *proto_member_wire_name(const proto_member *m); /* locationName or name */
 
+/* The json protocols' name for a canonical (query) error code, and *status its status
+ * there; code itself (status untouched) when both name it alike (errcodes.c). */
+const char *proto_json_error_code(const char *code, int *status);
+
 #endif

@@ -170,19 +170,21 @@ int call_authorize_ex(call *c, const authz_req *r)
     }
     /* Values are borrowed: every one outlives the evaluation below. */
     static const char *const k_true[] = {"true"}, *const k_false[] = {"false"};
+    /* the client's address and transport; internal calls have neither */
+    const char *ip = c->caller == CALLER_CLIENT && c->client.source_ip ? c->client.source_ip : "";
+    int secure = c->caller == CALLER_CLIENT && c->client.secure;
     const char *v_now[] = {now}, *v_epoch[] = {epoch},
-               *v_region[] = {c->region ? c->region : "us-east-1"},
-               *v_ip[] = {c->http ? c->http->source_ip : ""};
+               *v_region[] = {c->region ? c->region : "us-east-1"}, *v_ip[] = {ip};
     iam_ctx_key base[] = {
         {"aws:CurrentTime", v_now, 1},
         {"aws:EpochTime", v_epoch, 1},
         {"aws:RequestedRegion", v_region, 1},
-        {"aws:SecureTransport", c->http && c->http->secure ? k_true : k_false, 1},
+        {"aws:SecureTransport", secure ? k_true : k_false, 1},
         {"aws:MultiFactorAuthPresent", k_false, 1},
         {"aws:SourceIp", v_ip, 1},
     };
     q.keys = base;
-    q.nkeys = sizeof(base) / sizeof(base[0]) - !(c->http && c->http->source_ip[0]);
+    q.nkeys = sizeof(base) / sizeof(base[0]) - !ip[0]; /* aws:SourceIp is last */
     int err = 0;
     if (c->context) err = add_context(&q, c, c->context);
     if (!err && r->context) err = add_context(&q, c, r->context);

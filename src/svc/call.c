@@ -20,6 +20,15 @@ const svc_op *svc_find_op(const svc_def *d, const char *op)
     return NULL;
 }
 
+int call_park(call *c, const char *key, double wake_at)
+{
+    if (!c->wait) return ferr_internal(c->err, "%s cannot wait when called internally", c->op);
+    c->wait->key = key ? arena_strdup(c->a, key) : NULL;
+    if (!c->wait->key) return ferr_oom(c->err);
+    c->wait->wake_at = wake_at;
+    return SVC_WAIT;
+}
+
 void call_resource(call *c, const char *type, const char *name)
 {
     if (!c->resources) {

@@ -48,8 +48,12 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         .operation = c->op,
         /* AWS records the service's name as the source of calls a service makes, on its
          * own or with a role session it holds (CloudFormation's RoleARN) */
-        .source_ip = c->http ? c->http->source_ip : (w->service[0] ? w->service : "internal"),
-        .user_agent = c->http ? hreq_header(c->http, "user-agent") : (w->service[0] ? w->service : "ferry"),
+        .source_ip = c->caller == CALLER_CLIENT ? c->client.source_ip
+                     : w->service[0]            ? w->service
+                                                : "internal",
+        .user_agent = c->caller == CALLER_CLIENT ? c->client.user_agent
+                      : w->service[0]            ? w->service
+                                                 : "ferry",
         .read_only = read_only,
         .status = status,
         .error_code = ferr_isset(c->err) ? c->err->code : NULL,
@@ -137,21 +141,18 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
     return 0;
 }
 
-static int invoke(store_txn *t, arena *ta, ferry_env *env, const principal *who,
-                  const char *region, const char *service, const char *op, const json_t *in,
-                  json_t **out, const json_t *context, ferr *e)
+static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *who,
+                     const char *region, const char *service, const svc_op *o, const void *arg,
+                     const json_t *in, json_t **out, const json_t *context, ferr *e)
 {
-    *out = NULL;
-    const svc_def *d = svc_find(service);
-    const svc_op *o = d ? svc_find_op(d, op) : NULL;
-    if (!o) return ferr_set(e, 501, "NotImplemented", "ferry does not implement %s:%s", service, op);
+    const char *op = o->name;
     char rid[37];
     ids_uuid(rid);
     arena *a = ta ? ta : arena_new(8192);
     if (!a) return ferr_oom(e);
     call c = {.a = a, .env = env, .request_id = rid, .service = service, .op = op,
               .account = who->account, .region = region, .who = who, .err = e,
-              .context = context, .txn = t};
+              .context = context, .txn = t, .caller = CALLER_INTERNAL, .arg = arg};
     json_t *input = in ? json_deep_copy(in) : json_object();
     int rc = t ? exec_in(&c, o, input, out) : svc_exec(&c, o, input, out);
     if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
@@ -159,6 +160,17 @@ static int invoke(store_txn *t, arena *ta, ferry_env *env, const principal *who,
     if (!ta) arena_free(a);
     return rc == SVC_WAIT ? ferr_internal(e, "%s:%s cannot wait when called internally", service, op)
                           : rc;
+}
+
+static int invoke(store_txn *t, arena *a, ferry_env *env, const principal *who,
+                  const char *region, const char *service, const char *op, const json_t *in,
+                  json_t **out, const json_t *context, ferr *e)
+{
+    *out = NULL;
+    const svc_def *d = svc_find(service);
+    const svc_op *o = d ? svc_find_op(d, op) : NULL;
+    if (!o) return ferr_set(e, 501, "NotImplemented", "ferry does not implement %s:%s", service, op);
+    return invoke_op(t, a, env, who, region, service, o, NULL, in, out, context, e);
 }
 
 int svc_invoke(ferry_env *env, const principal *who, const char *region, const char *service,
@@ -172,6 +184,13 @@ int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
                   json_t **out, const json_t *context, ferr *e)
 {
     return invoke(t, a, env, who, region, service, op, in, out, context, e);
+}
+
+int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, const char *service,
+                  const svc_op *op, const void *arg, const json_t *in, json_t **out, ferr *e)
+{
+    *out = NULL;
+    return invoke_op(NULL, NULL, env, who, region, service, op, arg, in, out, NULL, e);
 }
 
 void svc_notify(ferry_env *env, const char *key)

@@ -33,3 +33,9 @@ void svc_reset_all(void)
     for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
         if (registry[i]->reset) registry[i]->reset();
 }
+
+const svc_def *const *svc_all(size_t *n)
+{
+    *n = sizeof(registry) / sizeof(registry[0]);
+    return registry;
+}

@@ -306,7 +306,8 @@ int session_assume_as(ferry_env *env, store_txn *t, arena *a, const principal *w
     ids_uuid(rid);
     /* the call the assumption is: recorded like a client's sts:AssumeRole */
     call c = {.a = a, .env = env, .request_id = rid, .service = "sts", .op = "AssumeRole",
-              .account = who->account, .region = region, .who = who, .txn = t, .err = e};
+              .account = who->account, .region = region, .who = who, .txn = t, .err = e,
+              .caller = CALLER_INTERNAL};
     int rc = session_assume(&c, r, out);
     if (!rc) {
         svc_audit(&c, t, 0, 200);

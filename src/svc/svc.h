@@ -1,14 +1,16 @@
 /* The service layer: one folder per AWS service, one function per operation, JSON in and
  * JSON out inside one store transaction. Handlers never see the wire format (proto/ did
- * that) nor the signature (auth/ did that). */
+ * that), the signature (auth/ did that) nor HTTP: what a handler may know of its caller
+ * is in the call (caller, client, wait). Error codes are the canonical (query-protocol)
+ * ones, e.g. AccessDenied; the json encoder words them the json way. */
 #ifndef FERRY_SVC_H
 #define FERRY_SVC_H
 #include <jansson.h>
+#include <stdint.h>
 
 #include "auth/principal.h"
 #include "base/arena.h"
 #include "base/err.h"
-#include "http/hreq.h"
 #include "store/store.h"
 
 typedef struct auditq auditq;
@@ -25,6 +27,35 @@ typedef struct ferry_env {
     double started;              /* epoch seconds */
 } ferry_env;
 
+/* Who is on the other end of a call. Client calls come over HTTP (signed API calls, and the
+ * unsigned URLs a service serves through its routes); internal calls come from ferry itself
+ * (an engine, or a service calling another through svc_invoke). Some rules differ: internal
+ * callers may set AWS-reserved tags and name a queue by its ARN, and cannot park. A call
+ * built by hand is a client call unless it says otherwise. */
+typedef enum caller_kind {
+    CALLER_CLIENT = 0,
+    CALLER_INTERNAL,
+} caller_kind;
+
+/* What a client call knows about its client (all NULL/0 for internal calls). */
+typedef struct call_client {
+    const char *source_ip;  /* "" when unknown */
+    const char *host;       /* the Host the client reached us at, "" when not sent */
+    const char *user_agent; /* NULL when not sent */
+    int secure;             /* 1 over TLS */
+} call_client;
+
+/* A long poll between the runs of one request. The server keeps one per request and frees
+ * it with the request, whatever happens; a handler reaches it as c->wait, which is NULL
+ * when the caller cannot park (internal calls). */
+typedef struct call_wait {
+    int resumed, final; /* in: a re-run after svc_notify(key) / at wake_at (or shutdown) */
+    double until;       /* the handler's own: its deadline, kept between runs (0 at first) */
+    const char *key;    /* out (call_park): what to wait for, in the request's arena */
+    double wake_at;     /* out (call_park): run again with final=1 at the latest then */
+    uint64_t seq;       /* out: waiters_seq() read before the handler looked */
+} call_wait;
+
 typedef struct call {
     arena *a;
     ferry_env *env;
@@ -35,23 +66,27 @@ typedef struct call {
     const char *region;
     const principal *who;
     store_txn *txn;
-    const hreq *http;
+    caller_kind caller;
+    call_client client;    /* caller == CALLER_CLIENT */
     ferr *err;
     json_t *resources;     /* audit: [{"ResourceType","ResourceName"}], filled by handlers */
     const json_t *context; /* extra condition keys for authorization, e.g. {"aws:SourceArn":
                               "arn:aws:sns:..."} when a service calls on a topic's behalf */
-    /* Long polls: a handler that has nothing yet sets wait_key and wait_until and returns
-     * SVC_WAIT; it is run again (resumed=1) after svc_notify(wait_key) or, with final=1,
-     * at wait_until. Its transaction is rolled back while it waits; nothing is audited. */
-    const char *wait_key;
-    double wait_until;
-    int resumed, final;
+    call_wait *wait;       /* long polls (call_park); NULL: the caller cannot park */
+    /* An internal entry point's argument for its own handler (svc_invoke_fn); NULL for
+     * every call made by operation name. Only that handler reads it. */
+    const void *arg;
     /* Set by authorization when the call reaches into another account's resource: AWS
      * records such calls in both accounts' trails. */
     const char *resource_account;
 } call;
 
+/* Long polls: a handler with nothing to answer yet (and c->wait set) returns
+ * call_park(c, key, wake_at). Its transaction is rolled back and nothing is audited; it is
+ * run again with c->wait->resumed after svc_notify(key), or with c->wait->final at wake_at.
+ * Returns SVC_WAIT, or -1 (c->err) when the caller cannot park or on OOM. */
 #define SVC_WAIT 1
+int call_park(call *c, const char *key, double wake_at);
 
 typedef int (*svc_fn)(call *c, json_t *in, json_t **out);
 
@@ -65,6 +100,47 @@ typedef struct svc_op {
     unsigned flags;
 } svc_op;
 
+/* URLs a service serves itself, outside the signed API: SNS's SubscribeURL and
+ * UnsubscribeURL links today; S3 presigned URLs, API Gateway stages and Lambda function URLs
+ * to come. A service lists them as routes in its svc_def; the gateway tries every service's
+ * routes (registry order) before the API path. A route handler sees this view of the
+ * request, not the HTTP layer's. */
+typedef struct proto_response proto_response;
+
+typedef struct svc_request {
+    const char *method;
+    const char *host;       /* Host as sent, "" when none */
+    const char *path;       /* percent-encoded as sent, starts with '/' */
+    const char *query;      /* raw, after '?', "" when none */
+    const char *rest;       /* set by the match: path after the route's path_prefix */
+    const char *host_label; /* set by the match: for host routes, the host before
+                               host_suffix ("BUCKET" of BUCKET.s3.localhost:4566), else NULL */
+    const unsigned char *body;
+    size_t body_len;
+    call_client client;
+    /* First header with that lowercase name, or NULL. */
+    const char *(*header)(const struct svc_request *r, const char *lname);
+    const void *impl; /* the gateway's, for header */
+} svc_request;
+
+/* Returns 1 when it answered (resp initialized and filled; the caller disposes its body),
+ * or 0 to decline: the request goes on to the API path (e.g. an S3 request that is signed,
+ * not presigned). */
+typedef int (*svc_route_fn)(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+
+typedef struct svc_route {
+    const char *methods;     /* space-separated, e.g. "GET HEAD"; NULL: any. Others get 405 */
+    const char *host_suffix; /* ".s3.localhost": LABEL.s3.localhost[:port] only; NULL: any host */
+    const char *path_prefix; /* "/_ferry/sns/"; NULL: any path */
+    svc_route_fn fn;
+} svc_route;
+
+/* 1 when r's host and path fall under rt (r->rest and r->host_label set, in a), else 0. */
+int svc_route_match(const svc_route *rt, arena *a, svc_request *r);
+/* Tries every service's routes: 1 when one answered r (or refused its method with 405),
+ * 0 when none did. */
+int svc_route_dispatch(ferry_env *env, arena *a, svc_request *r, proto_response *resp);
+
 typedef struct svc_def {
     const char *name;         /* SigV4 signing name and model endpoint prefix */
     const char *event_source; /* CloudTrail eventSource, e.g. "sts.amazonaws.com" */
@@ -72,9 +148,13 @@ typedef struct svc_def {
     size_t nops;
     void (*reset)(void);      /* optional: drop in-memory caches after the store is emptied */
     void (*written)(void);    /* optional: called after each of its write operations commits */
+    const svc_route *routes;  /* optional: URLs it serves outside the signed API */
+    size_t nroutes;
 } svc_def;
 
 const svc_def *svc_find(const char *name);
+/* Every service, in registry order: *n of them. */
+const svc_def *const *svc_all(size_t *n);
 /* Calls every service's reset hook (POST /_ferry/reset, after store_reset). */
 void svc_reset_all(void);
 const svc_op *svc_find_op(const svc_def *d, const char *op);
@@ -118,6 +198,13 @@ int svc_invoke(ferry_env *env, const principal *who, const char *region, const c
 int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
                   const char *region, const char *service, const char *op, const json_t *in,
                   json_t **out, const json_t *context, ferr *e);
+
+/* As svc_invoke, for a service's internal entry point: runs op, a handler the service keeps
+ * out of its table (op->name is the operation it runs as, for the trail), with c->arg = arg.
+ * This is how an engine passes what no client input can reach, e.g. a nested stack's
+ * parent (cfn_create_nested_stack). */
+int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, const char *service,
+                  const svc_op *op, const void *arg, const json_t *in, json_t **out, ferr *e);
 
 /* Wakes the long polls waiting on key (call after the change is committed). */
 void svc_notify(ferry_env *env, const char *key);

@@ -9,6 +9,7 @@
 
 #include "base/ids.h"
 #include "engine.h"
+#include "svc/cloudformation/cloudformation.h"
 
 #define NESTED_WAIT (12 * 3600.0)
 
@@ -61,7 +62,6 @@ static json_t *request(cfn_pctx *p, const json_t *props, const char *name_or_id)
     if (p->tags) json_array_foreach(p->tags, i, t) json_array_append(tags, t);
     json_array_foreach(json_object_get(props, "Tags"), i, t) json_array_append(tags, t);
     json_object_set_new(in, "Tags", tags);
-    json_object_set_new(in, "_ParentId", json_string(p->stack_id));
     return in;
 }
 
@@ -114,7 +114,7 @@ static int n_create(cfn_pctx *p, const json_t *props, json_t **result)
     char name[256];
     snprintf(name, sizeof(name), "%.100s-%.100s-%s", p->stack_name, p->logical_id, rnd);
     json_t *in = request(p, props, name), *out = NULL;
-    int rc = ncall(p, "CreateStack", in, &out);
+    int rc = cfn_create_nested_stack(p->env, p->as, p->region, p->stack_id, in, &out, p->e);
     json_decref(in);
     if (rc) return -1;
     char id[512];
@@ -128,7 +128,6 @@ static int n_update(cfn_pctx *p, const char *physical_id, const json_t *old_prop
 {
     (void)old_props;
     json_t *in = request(p, new_props, physical_id), *out = NULL;
-    json_object_del(in, "_ParentId");
     int rc = ncall(p, "UpdateStack", in, &out);
     json_decref(in);
     json_decref(out);

@@ -54,5 +54,6 @@ static const svc_op ops[] = {
     {"ValidatePolicy", op_validate_policy, SVC_READ},
 };
 
-const svc_def svc_accessanalyzer = {"access-analyzer", "access-analyzer.amazonaws.com", ops,
-                                    sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_accessanalyzer = {.name = "access-analyzer",
+                                    .event_source = "access-analyzer.amazonaws.com", .ops = ops,
+                                    .nops = sizeof(ops) / sizeof(ops[0])};

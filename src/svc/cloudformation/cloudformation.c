@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "cfnint.h"
+#include "cloudformation.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
 #include "svc/iam/iamsvc.h"
@@ -375,7 +376,8 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     return 0;
 }
 
-static int op_create_stack(call *c, json_t *in, json_t **out)
+/* CreateStack; parent_id is the parent's stack id for a nested stack, else NULL. */
+static int create_stack(call *c, json_t *in, json_t **out, const char *parent_id)
 {
     const char *name = sget(in, "StackName");
     if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL)) return -1;
@@ -388,14 +390,15 @@ static int op_create_stack(call *c, json_t *in, json_t **out)
     if (cfnsvc_prepare(c, in, NULL, &p)) return -1;
     json_t *stack = NULL;
     rc = cfnsvc_new_stack(c, name, &stack);
-    /* nested stacks: the engine passes the parent (internal calls only) */
-    const char *parent = c->http ? NULL : sget(in, "_ParentId");
-    if (!rc && parent) {
+    if (!rc && parent_id) {
+        /* AWS: a nested stack names its parent and the root of its tree */
         json_t *ps = NULL;
-        json_object_set_new(stack, "ParentId", json_string(parent));
-        if (cfn_stack_find(c->txn, c->account, c->region, parent, &ps, c->err) == 1)
-            json_object_set(stack, "RootId", json_object_get(ps, "RootId") ? json_object_get(ps, "RootId")
-                                                                          : json_object_get(ps, "StackId"));
+        int found = cfn_stack_find(c->txn, c->account, c->region, parent_id, &ps, c->err);
+        json_t *root = found == 1 ? json_object_get(ps, "RootId") : NULL;
+        if (found == 1 && !root) root = json_object_get(ps, "StackId");
+        if (found < 0 || json_object_set_new(stack, "ParentId", json_string(parent_id)) ||
+            (root && json_object_set(stack, "RootId", root)))
+            rc = ferr_isset(c->err) ? -1 : ferr_oom(c->err);
         json_decref(ps);
     }
     if (!rc) rc = cfnsvc_start_create(c, stack, &p, in, NULL);
@@ -403,6 +406,24 @@ static int op_create_stack(call *c, json_t *in, json_t **out)
     if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
     json_decref(stack);
     return rc;
+}
+
+static int op_create_stack(call *c, json_t *in, json_t **out)
+{
+    return create_stack(c, in, out, NULL);
+}
+
+/* cfn_create_nested_stack's handler: c->arg is the parent's stack id, set only there. */
+static int op_create_nested_stack(call *c, json_t *in, json_t **out)
+{
+    return create_stack(c, in, out, c->arg);
+}
+
+int cfn_create_nested_stack(ferry_env *env, const principal *as, const char *region,
+                            const char *parent_id, const json_t *in, json_t **out, ferr *e)
+{
+    static const svc_op op = {"CreateStack", op_create_nested_stack, 0};
+    return svc_invoke_fn(env, as, region, "cloudformation", &op, parent_id, in, out, e);
 }
 
 int cfnsvc_updatable(call *c, const json_t *stack)
@@ -667,13 +688,14 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
          * poll every 30 s, finish when the stack does. The states seen are AWS's. A wake
          * can be early (any notification racing the park fires it), so a resumed call
          * parks again until its own deadline. */
-        if (c->http && cfn_status_busy(sget(s, "StackStatus")) && !c->final &&
-            (!c->resumed || clock_now() < c->wait_until)) {
-            c->wait_key = arena_printf(c->a, "cfn:%s", sget(s, "StackId"));
-            if (!c->resumed) c->wait_until = clock_now() + DESCRIBE_WAIT;
+        call_wait *w = c->wait;
+        if (w && cfn_status_busy(sget(s, "StackStatus")) && !w->final &&
+            (!w->resumed || clock_now() < w->until)) {
+            if (!w->resumed) w->until = clock_now() + DESCRIBE_WAIT;
+            int rc = call_park(c, arena_printf(c->a, "cfn:%s", sget(s, "StackId")), w->until);
             json_decref(s);
             json_decref(all);
-            return SVC_WAIT;
+            return rc;
         }
         json_array_append_new(all, cfnsvc_stack_view(s));
         json_decref(s);
@@ -1322,5 +1344,6 @@ static const svc_op ops[] = {
     {"ValidateTemplate", op_validate_template, SVC_READ},
 };
 
-const svc_def svc_cloudformation = {"cloudformation", "cloudformation.amazonaws.com", ops,
-                                    sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_cloudformation = {.name = "cloudformation",
+                                    .event_source = "cloudformation.amazonaws.com", .ops = ops,
+                                    .nops = sizeof(ops) / sizeof(ops[0])};

@@ -145,5 +145,5 @@ static const svc_op ops[] = {
     {"LookupEvents", op_lookup_events, SVC_READ},
 };
 
-const svc_def svc_cloudtrail = {"cloudtrail", "cloudtrail.amazonaws.com", ops,
-                                sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_cloudtrail = {.name = "cloudtrail", .event_source = "cloudtrail.amazonaws.com",
+                                .ops = ops, .nops = sizeof(ops) / sizeof(ops[0])};

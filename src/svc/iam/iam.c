@@ -141,4 +141,5 @@ static const svc_op ops[] = {
     {"UpdateUser", w_update_user, 0},
 };
 
-const svc_def svc_iam = {"iam", "iam.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_iam = {.name = "iam", .event_source = "iam.amazonaws.com", .ops = ops,
+                         .nops = sizeof(ops) / sizeof(ops[0])};

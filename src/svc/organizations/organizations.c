@@ -35,7 +35,7 @@ int orgsvc_load(call *c, int mgmt_only, json_t **org)
     }
     if (mgmt_only && !is_mgmt) {
         json_decref(*org);
-        return ferr_set(c->err, 400, "AccessDeniedException",
+        return ferr_set(c->err, 403, "AccessDenied",
                         "You don't have permissions to access this resource.");
     }
     return 0;
@@ -390,5 +390,7 @@ static const svc_op ops[] = {
     {"UpdatePolicy", orgsvc_update_policy, 0},
 };
 
-const svc_def svc_organizations = {"organizations", "organizations.amazonaws.com", ops,
-                                   sizeof(ops) / sizeof(ops[0]), org_authz_changed, org_authz_changed};
+const svc_def svc_organizations = {.name = "organizations",
+                                   .event_source = "organizations.amazonaws.com", .ops = ops,
+                                   .nops = sizeof(ops) / sizeof(ops[0]),
+                                   .reset = org_authz_changed, .written = org_authz_changed};

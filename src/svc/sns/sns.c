@@ -10,6 +10,7 @@
 #include "engine/delivery_policy.h"
 #include "iam/policy.h"
 #include "sns_int.h"
+#include "snshttp.h"
 
 int sns_parse_arn(const char *arn, int want_sub, sns_arn *out)
 {
@@ -250,5 +251,9 @@ static const svc_op ops[] = {
 };
 
 /* after POST /_ferry/reset: cached subscription lists and topics describe a store that is gone */
-const svc_def svc_sns = {"sns", "sns.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]),
-                         sns_subs_changed, NULL};
+/* SubscribeURL, UnsubscribeURL and the signing certificate (snshttp.h) */
+static const svc_route routes[] = {{"GET HEAD", NULL, "/_ferry/sns/", sns_http_serve}};
+
+const svc_def svc_sns = {.name = "sns", .event_source = "sns.amazonaws.com", .ops = ops,
+                         .nops = sizeof(ops) / sizeof(ops[0]), .reset = sns_subs_changed,
+                         .routes = routes, .nroutes = sizeof(routes) / sizeof(routes[0])};

@@ -34,7 +34,7 @@ static void text(proto_response *resp, int status, const char *ct, const char *b
 
 /* Runs fn as op for an unsigned caller, recorded in the audit trail of the account that
  * owns arn. */
-static void run(ferry_env *env, arena *a, const hreq *r, const char *op, svc_fn fn, const char *arn,
+static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, svc_fn fn, const char *arn,
                 int is_sub, json_t *in, proto_response *resp)
 {
     const proto_service *svc = proto_service_by_signing_name("sns");
@@ -57,7 +57,8 @@ static void run(ferry_env *env, arena *a, const hreq *r, const char *op, svc_fn 
     who.kind = PRIN_ANONYMOUS;
     memcpy(who.account, sa.account, sizeof(who.account));
     call c = {.a = a, .env = env, .request_id = rid, .service = "sns", .op = op, .account = sa.account,
-              .region = sa.region, .who = &who, .http = r, .err = &e};
+              .region = sa.region, .who = &who, .caller = CALLER_CLIENT, .client = r->client,
+              .err = &e};
     svc_op o = {op, fn, 0};
     json_t *out = NULL;
     if (svc_exec(&c, &o, in, &out)) {
@@ -70,39 +71,25 @@ static void run(ferry_env *env, arena *a, const hreq *r, const char *op, svc_fn 
     json_decref(out);
 }
 
-int sns_http_endpoint(ferry_env *env, const hreq *r, proto_response *resp)
+int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
-    const char *p = r->raw_path;
-    if (strncmp(p, "/_ferry/sns/", 12)) return 0;
-    p += 12;
-    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
-        text(resp, 405, "text/plain", "method not allowed\n");
-        return 1;
-    }
+    const char *p = r->rest;
     if (!strcmp(p, "cert.pem")) {
         const char *pem = delivery_cert_pem();
         if (pem) text(resp, 200, "application/x-pem-file", pem);
         else text(resp, 503, "text/plain", "the delivery engine is not running\n");
-        return 1;
-    }
-    arena *a = arena_new(4096);
-    if (!a) {
-        text(resp, 500, "text/plain", "out of memory\n");
-        return 1;
-    }
-    if (!strcmp(p, "confirm")) {
-        const char *topic = param(a, r->raw_query, "TopicArn"), *token = param(a, r->raw_query, "Token");
+    } else if (!strcmp(p, "confirm")) {
+        const char *topic = param(a, r->query, "TopicArn"), *token = param(a, r->query, "Token");
         json_t *in = json_pack("{s:s?, s:s?}", "TopicArn", topic, "Token", token);
         run(env, a, r, "ConfirmSubscription", sns_confirm_by_token, topic ? topic : "", 0, in, resp);
         json_decref(in);
     } else if (!strcmp(p, "unsubscribe")) {
-        const char *sub = param(a, r->raw_query, "SubscriptionArn");
+        const char *sub = param(a, r->query, "SubscriptionArn");
         json_t *in = json_pack("{s:s?}", "SubscriptionArn", sub);
         run(env, a, r, "Unsubscribe", sns_unsubscribe_by_url, sub ? sub : "", 1, in, resp);
         json_decref(in);
     } else {
         text(resp, 404, "text/plain", "no such ferry endpoint\n");
     }
-    arena_free(a);
     return 1;
 }

@@ -1,4 +1,4 @@
-/* ferry's unsigned SNS endpoints, under /_ferry/sns/ (the gateway's ferry_endpoint hook):
+/* ferry's unsigned SNS endpoints, a route of the sns svc_def under /_ferry/sns/:
  *   GET cert.pem                                 the certificate messages are signed with
  *   GET confirm?TopicArn=...&Token=...           a message's SubscribeURL: confirms
  *   GET unsubscribe?SubscriptionArn=...          a message's UnsubscribeURL: unsubscribes
@@ -9,7 +9,7 @@
 #include "proto/codec.h"
 #include "svc/svc.h"
 
-/* 1 when r was one of these endpoints (resp filled; caller disposes resp->body), else 0. */
-int sns_http_endpoint(ferry_env *env, const hreq *r, proto_response *resp);
+/* The route handler (svc_route_fn): r->rest is the path after /_ferry/sns/. */
+int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 
 #endif

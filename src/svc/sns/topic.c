@@ -36,7 +36,7 @@ static int check_tags(call *c, const json_t *tags)
             return sns_invalid(c, "Tags Reason: Tag keys must be between 1 and 128 characters");
         /* AWS reserves "aws:" keys for its services: CloudFormation puts its
          * aws:cloudformation:* tags on the topics it makes (internal calls here) */
-        if (!strncmp(k, "aws:", 4) && c->http)
+        if (!strncmp(k, "aws:", 4) && c->caller == CALLER_CLIENT)
             return sns_invalid(c, "Tags Reason: Tag keys must not start with 'aws:'");
         if (v && strlen(v) > 256)
             return sns_invalid(c, "Tags Reason: Tag values must be at most 256 characters");

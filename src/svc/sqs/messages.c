@@ -6,7 +6,6 @@
  * holds what the store does not: {"Body", "Md5", "Attrs" (user attributes), "Md5Attrs",
  * "Sys" (system attributes), "Md5Sys", "Sender", "Group", "Dedup", "Src" (the queue a
  * dead-lettered message came from)}. */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,56 +627,7 @@ static int again_cb(void *ud, const store_msg *m)
     return 0;
 }
 
-/* ---- long polls: the deadline of a parked ReceiveMessage between its runs. The call is
- * rebuilt for every run (it only says resumed or final); the request object is the same. */
-typedef struct poll {
-    const void *req;
-    double deadline;
-    struct poll *next;
-} poll;
-static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
-static poll *polls;
-
-static int poll_find(const void *req, double *deadline)
-{
-    pthread_mutex_lock(&poll_mu);
-    poll *p = polls;
-    while (p && p->req != req) p = p->next;
-    if (p) *deadline = p->deadline;
-    pthread_mutex_unlock(&poll_mu);
-    return p != NULL;
-}
-
-static int poll_set(const void *req, double deadline)
-{
-    pthread_mutex_lock(&poll_mu);
-    poll *p = polls;
-    while (p && p->req != req) p = p->next;
-    if (!p && (p = calloc(1, sizeof(*p)))) {
-        p->req = req;
-        p->next = polls;
-        polls = p;
-    }
-    if (p) p->deadline = deadline;
-    pthread_mutex_unlock(&poll_mu);
-    return p ? 0 : -1;
-}
-
-static void poll_drop(const void *req)
-{
-    pthread_mutex_lock(&poll_mu);
-    for (poll **pp = &polls; *pp; pp = &(*pp)->next) {
-        if ((*pp)->req == req) {
-            poll *p = *pp;
-            *pp = p->next;
-            free(p);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&poll_mu);
-}
-
-static int receive(call *c, json_t *in, json_t **out, double *deadline)
+int sqs_receive_message(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     if (sqs_queue_open(c, in, "sqs:ReceiveMessage", &q)) return -1;
@@ -710,9 +660,12 @@ static int receive(call *c, json_t *in, json_t **out, double *deadline)
         return sqs_invalid_param(c, "Value %.200s for parameter ReceiveRequestAttemptId is "
                                     "invalid. Reason: It can only include alphanumeric and "
                                     "punctuation characters. 1 to 128 in length.", attempt_id);
+    /* A long poll's deadline lives in the request's wait record between runs; callers that
+     * cannot park (internal ones) answer at once. */
     double now = clock_now();
-    if (!c->resumed) *deadline = now + (double)wait;
-    if (!c->http) *deadline = now; /* internal callers cannot park */
+    call_wait *w = c->wait;
+    if (w && !w->resumed) w->until = now + (double)wait;
+    double deadline = w ? w->until : now;
     *out = json_object();
     json_t *msgs = json_array();
     if (!*out || !msgs) {
@@ -754,35 +707,19 @@ static int receive(call *c, json_t *in, json_t **out, double *deadline)
     }
     json_decref(attempt);
     if (got < 0) return -1;
-    if (got == 0 && !c->final && now < *deadline) {
+    if (got == 0 && now < deadline && !w->final) { /* now < deadline: w is set */
         /* Long poll: park until a send on this queue, or the deadline, or the moment a
          * hidden message becomes visible again, whichever comes first. */
         double next = 0;
         int has = store_mq_next_visible(c->txn, q.key, now, &next, c->err);
         if (has < 0) return -1;
-        c->wait_key = q.arn;
-        c->wait_until = has && next < *deadline ? next : *deadline;
         json_decref(*out);
         *out = NULL;
-        return SVC_WAIT;
+        return call_park(c, q.arn, has && next < deadline ? next : deadline);
     }
 done:
     if (json_array_size(msgs) == 0) json_object_del(*out, "Messages");
     return 0;
-}
-
-int sqs_receive_message(call *c, json_t *in, json_t **out)
-{
-    double deadline = 0;
-    if (c->resumed && c->http && !poll_find(c->http, &deadline)) deadline = 0;
-    int rc = receive(c, in, out, &deadline);
-    if (rc == SVC_WAIT) {
-        /* out of memory to remember the deadline: the next run answers as at the deadline */
-        if (poll_set(c->http, deadline)) c->wait_until = clock_now();
-        return SVC_WAIT;
-    }
-    if (c->resumed && c->http) poll_drop(c->http);
-    return rc;
 }
 
 /* ---------- delete and visibility ---------- */

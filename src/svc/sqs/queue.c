@@ -49,9 +49,9 @@ int sqs_name_valid(const char *name, int fifo)
 const char *sqs_queue_url(call *c, const char *account, const char *name)
 {
     /* the host the client reached us at, so the URL works for the client that asked */
-    if (c->http && c->http->host[0])
-        return arena_printf(c->a, "%s://%s/%s/%s", c->http->secure ? "https" : "http",
-                            c->http->host, account, name);
+    if (c->caller == CALLER_CLIENT && c->client.host && c->client.host[0])
+        return arena_printf(c->a, "%s://%s/%s/%s", c->client.secure ? "https" : "http",
+                            c->client.host, account, name);
     return arena_printf(c->a, "%s/%s/%s", c->env->endpoint, account, name);
 }
 
@@ -83,7 +83,8 @@ int sqs_parse_url(call *c, const char *url, const char **account, const char **n
 {
     const char *region;
     /* engines calling through svc_invoke may name the queue by its ARN */
-    if (url && !c->http && !sqs_parse_arn(c, url, &region, account, name)) return 0;
+    if (url && c->caller == CALLER_INTERNAL && !sqs_parse_arn(c, url, &region, account, name))
+        return 0;
     const char *p = url ? strstr(url, "://") : NULL;
     p = p ? strchr(p + 3, '/') : NULL;
     if (p) {

@@ -29,4 +29,5 @@ static const svc_op ops[] = {
     {"UntagQueue", sqs_untag_queue, 0},
 };
 
-const svc_def svc_sqs = {"sqs", "sqs.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_sqs = {.name = "sqs", .event_source = "sqs.amazonaws.com", .ops = ops,
+                         .nops = sizeof(ops) / sizeof(ops[0])};

@@ -270,4 +270,5 @@ static const svc_op ops[] = {
     {"GetSessionToken", op_get_session_token, 0},
 };
 
-const svc_def svc_sts = {"sts", "sts.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL};
+const svc_def svc_sts = {.name = "sts", .event_source = "sts.amazonaws.com", .ops = ops,
+                         .nops = sizeof(ops) / sizeof(ops[0])};

@@ -129,7 +129,7 @@ static int call_gw(const char *service, const char *target, const char *body, lo
     h[r.nheaders++] = (hdr){"authorization", auth};
 
     proto_response resp;
-    gw_wait w = {0};
+    call_wait w = {0};
     failalloc_arm(n);
     int rc = gateway_handle(gw, a, &r, &w, &resp);
     failalloc_disarm();

@@ -273,6 +273,23 @@ static void errors(void **st)
     proto_encode_error(a, js, &qe, "rid", &out);
     assert_string_equal(resp_header(&out, "x-amzn-query-error"), "InvalidAttributeName;Sender");
     buf_dispose(&out.body);
+    /* one canonical code: the query name, worded the json way by the json encoder only */
+    ferr_set(&qe, 403, "AccessDenied", "no");
+    proto_encode_error(a, js, &qe, "rid", &out);
+    assert_int_equal(out.status, 400);
+    assert_non_null(strstr(buf_str(&out.body), "\"__type\":\"AccessDeniedException\""));
+    assert_string_equal(resp_header(&out, "x-amzn-ErrorType"), "AccessDeniedException");
+    assert_string_equal(resp_header(&out, "x-amzn-query-error"), "AccessDenied;Sender");
+    buf_dispose(&out.body);
+    proto_encode_error(a, view, &qe, "rid", &out);
+    assert_int_equal(out.status, 403);
+    assert_non_null(strstr(buf_str(&out.body), "<Code>AccessDenied</Code>"));
+    buf_dispose(&out.body);
+    ferr_set(&qe, 403, "MissingAuthenticationToken", "no");
+    proto_encode_error(a, js, &qe, "rid", &out);
+    assert_int_equal(out.status, 403);
+    assert_non_null(strstr(buf_str(&out.body), "\"__type\":\"MissingAuthenticationTokenException\""));
+    buf_dispose(&out.body);
     arena_free(a);
 }
 
