@@ -50,6 +50,18 @@ int prov_call_gone_ok(cfn_pctx *p, const char *region, const char *service, cons
     return 0;
 }
 
+int prov_refuse_existing(cfn_pctx *p, const char *type, const char *id, const char *service,
+                         const char *op, json_t *in)
+{
+    if (prov_call(p, service, op, in, NULL)) {
+        if (!prov_is_gone(p->e)) return -1;
+        ferr_clear(p->e);
+        return 0;
+    }
+    return ferr_set(p->e, 400, "AlreadyExists",
+                    "Resource of type '%s' with identifier '%s' already exists.", type, id);
+}
+
 int prov_undo(cfn_pctx *p, int (*del)(cfn_pctx *, const char *, const json_t *), const char *id,
               const json_t *props)
 {

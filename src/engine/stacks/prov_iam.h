@@ -29,4 +29,30 @@ int prov_iam_tags(cfn_pctx *p, const char *kind, const char *name, const json_t 
  * policies props (normalized) gave it; already gone counts as done. */
 int prov_iam_strip(cfn_pctx *p, const char *kind, const char *name, const json_t *props);
 
+/* ---- Entities CloudFormation names: Role, User, Group, InstanceProfile ----------------
+ * Made with Create{Kind} ({Kind}Name, the members listed in copy, tags), read with
+ * Get{Kind}; Ref is the name, the attributes are fields of the {Kind} in those replies.
+ * prov_iam_make, _finish, _change and _attrs are the prov_shape parts of an entity given
+ * as the shape's data. */
+typedef struct prov_iam_entity {
+    const char *kind;                /* "InstanceProfile" */
+    int name_max;                    /* AWS's limit for {Kind}Name */
+    const char *const *attrs;        /* fields given as attributes (NULL-terminated) */
+    const char *const *copy;         /* properties passed to Create{Kind} as they are */
+    int path_in_place;               /* Path changes by Update{Kind} (else it replaces) */
+    int policies, boundary, tagged;  /* has Policies+ManagedPolicyArns, PermissionsBoundary, Tags */
+    /* More of Create{Kind}'s input (the role's trust policy), or NULL. */
+    int (*request)(cfn_pctx *p, const json_t *pr, json_t *in);
+    /* Its links (groups, roles, login profile...) from op (NULL on create) to np; before
+     * deletion np is NULL. NULL: none. */
+    int (*links)(cfn_pctx *p, const char *name, const json_t *op, const json_t *np);
+} prov_iam_entity;
+int prov_iam_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **name, json_t **attrs);
+int prov_iam_finish(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *pr);
+int prov_iam_change(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *op,
+                    const json_t *np);
+int prov_iam_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json_t **attrs);
+/* Deletes the entity: links, inline and managed policies first (AWS refuses otherwise). */
+int prov_iam_delete(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *props);
+
 #endif
