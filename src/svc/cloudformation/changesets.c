@@ -460,10 +460,7 @@ int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
         json_array_append_new(sums, s);
     }
     json_decref(arr);
-    *out = json_object();
-    rc = svc_page(c, sums, sget(in, "NextToken"), 100, *out, "Summaries", "NextToken", "ValidationError");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, 100, "Summaries", "ValidationError", out);
 }
 
 int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)

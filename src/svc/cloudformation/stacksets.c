@@ -169,11 +169,7 @@ int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out)
         json_array_append_new(sums, s);
     }
     json_decref(all);
-    *out = json_object();
-    int rc = svc_page(c, sums, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                      "InvalidNextToken");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
 static int check_prefs(call *c, const json_t *prefs)
@@ -418,11 +414,7 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
         json_array_append_new(sums, inst_view(d));
     }
     json_decref(insts);
-    *out = json_object();
-    int rc = svc_page(c, sums, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                      "InvalidNextToken");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
 int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
@@ -448,26 +440,30 @@ int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static json_t *op_view(const json_t *d)
-{
-    json_t *v = view(d);
-    return v;
-}
-
-int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
+/* The stack set operation in's StackSetName and OperationId name, after authorizing
+ * action on the set: 0 (*d new reference) or -1. */
+static int load_operation(call *c, const json_t *in, const char *action, json_t **d)
 {
     const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
     json_t *set = NULL;
-    if (auth(c, "DescribeStackSetOperation", name) || load_set(c, name, &set)) return -1;
+    if (auth(c, action, name) || load_set(c, name, &set)) return -1;
     json_decref(set);
     char key[256];
     snprintf(key, sizeof(key), "%s/%s", name, opid ? opid : "");
     store_key k = {"cfn.ssop", c->account, c->region, key};
-    json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, c->err);
+    int rc = store_get(c->txn, &k, d, c->err);
     if (rc < 0) return -1;
-    if (rc == 0) return ferr_set(c->err, 404, "OperationNotFoundException", "Operation %s not found", opid ? opid : "");
-    *out = json_pack("{s:o}", "StackSetOperation", op_view(d));
+    if (rc == 0)
+        return ferr_set(c->err, 404, "OperationNotFoundException", "Operation %s not found",
+                        opid ? opid : "");
+    return 0;
+}
+
+int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
+{
+    json_t *d = NULL;
+    if (load_operation(c, in, "DescribeStackSetOperation", &d)) return -1;
+    *out = json_pack("{s:o}", "StackSetOperation", view(d));
     json_decref(d);
     return 0;
 }
@@ -504,31 +500,14 @@ int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
     }
     free(v);
     json_decref(ops);
-    *out = json_object();
-    int rc = svc_page(c, sums, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                      "InvalidNextToken");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
 int cfnsvc_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
-    json_t *set = NULL;
-    if (auth(c, "ListStackSetOperationResults", name) || load_set(c, name, &set)) return -1;
-    json_decref(set);
-    char key[256];
-    snprintf(key, sizeof(key), "%s/%s", name, opid ? opid : "");
-    store_key k = {"cfn.ssop", c->account, c->region, key};
     json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, c->err);
-    if (rc < 0) return -1;
-    if (rc == 0) return ferr_set(c->err, 404, "OperationNotFoundException", "Operation %s not found", opid ? opid : "");
+    if (load_operation(c, in, "ListStackSetOperationResults", &d)) return -1;
     json_t *res = json_deep_copy(json_object_get(d, "_Results"));
     json_decref(d);
-    *out = json_object();
-    rc = svc_page(c, res, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                  "InvalidNextToken");
-    json_decref(res);
-    return rc;
+    return cfnsvc_page(c, in, res, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
