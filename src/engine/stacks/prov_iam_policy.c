@@ -94,58 +94,51 @@ static int policy_del(cfn_pctx *p, const char *id, const json_t *props)
     return rc;
 }
 
+static int policy_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr)
+{
+    (void)s;
+    (void)id;
+    char *doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
+    int rc = doc ? put_on(p, pr, NULL, jstr(pr, "PolicyName"), doc) : ferr_oom(p->e);
+    free(doc);
+    return rc;
+}
+
+static int policy_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                         const json_t *np)
+{
+    (void)s;
+    (void)id;
+    const char *oname = jstr(op, "PolicyName"), *nname = jstr(np, "PolicyName");
+    int renamed = !oname || strcmp(oname, nname);
+    int redoc = !prov_doc_equal(json_object_get(op, "PolicyDocument"),
+                                json_object_get(np, "PolicyDocument"));
+    char *doc = prov_doc_text(json_object_get(np, "PolicyDocument"));
+    if (!doc) return ferr_oom(p->e);
+    /* the new version goes on first (all targets when name or document changed, else the
+     * added ones); then the old one leaves where it no longer belongs */
+    int rc = put_on(p, np, renamed || redoc ? NULL : op, nname, doc) ||
+                     (oname && remove_from(p, op, renamed ? NULL : np, oname))
+                 ? -1
+                 : 0;
+    free(doc);
+    return rc;
+}
+
+static const prov_shape shape = {
+    .schema = schema, .check = check, .make = prov_shape_generated_id, .finish = policy_finish,
+    .change = policy_change, .attrs = prov_shape_id_attrs, .del = policy_del,
+};
+
 static int policy_create(cfn_pctx *p, const json_t *props, json_t **result)
 {
-    json_t *pr;
-    if (prov_props(p, props, schema, &pr)) return -1;
-    int rc = -1;
-    char *doc = NULL, *id = NULL;
-    if (check(p, pr)) goto out;
-    doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
-    id = prov_generated_id(p);
-    if (!doc || !id) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    if (put_on(p, pr, NULL, jstr(pr, "PolicyName"), doc)) {
-        prov_undo(p, policy_del, id, pr);
-        goto out;
-    }
-    *result = prov_result(id, json_pack("{s:s}", "Id", id));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
-    free(doc);
-    free(id);
-    json_decref(pr);
-    return rc;
+    return prov_shape_create(&shape, p, props, result);
 }
 
 static int policy_update(cfn_pctx *p, const char *id, const json_t *old_props,
                          const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL;
-    int rc = -1;
-    char *doc = NULL;
-    if (prov_props(p, new_props, schema, &np) || check(p, np)) goto out;
-    const char *oname = jstr(op, "PolicyName"), *nname = jstr(np, "PolicyName");
-    int renamed = !oname || strcmp(oname, nname);
-    int redoc = !prov_doc_equal(json_object_get(op, "PolicyDocument"),
-                                json_object_get(np, "PolicyDocument"));
-    if (!(doc = prov_doc_text(json_object_get(np, "PolicyDocument")))) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    /* the new version goes on first (all targets when name or document changed, else the
-     * added ones); then the old one leaves where it no longer belongs */
-    if (put_on(p, np, renamed || redoc ? NULL : op, nname, doc)) goto out;
-    if (oname && remove_from(p, op, renamed ? NULL : np, oname)) goto out;
-    *result = prov_result(id, json_pack("{s:s}", "Id", id));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
-    free(doc);
-    json_decref(op);
-    json_decref(np);
-    return rc;
+    return prov_shape_update(&shape, p, id, old_props, new_props, result);
 }
 
 const cfn_provider cfn_provider_iam_policy = {

@@ -149,6 +149,11 @@ struct prov_shape {
     int (*del)(cfn_pctx *p, const char *id, const json_t *props);
     const void *data; /* the provider's own description (prov_iam_entity) */
 };
+/* make and attrs of resources that have no name of their own (IAM::Policy, SQS::QueuePolicy,
+ * SNS::TopicPolicy): a generated id (prov_generated_id), Ref and GetAtt Id. */
+int prov_shape_generated_id(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id,
+                            json_t **attrs);
+int prov_shape_id_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs);
 int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, json_t **result);
 int prov_shape_update(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *old_props,
                       const json_t *new_props, json_t **result);
@@ -160,10 +165,10 @@ typedef struct prov_policy_targets {
     const char *clear;       /* the doc passed to set when a target leaves (NULL or "") */
     int (*set)(cfn_pctx *p, const char *target, const char *doc);
 } prov_policy_targets;
-int prov_pt_create(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props,
-                   json_t **result);
-int prov_pt_update(const prov_policy_targets *ap, cfn_pctx *p, const char *id,
-                   const json_t *old_props, const json_t *new_props, json_t **result);
+/* finish and change of a prov_shape whose data is the prov_policy_targets. */
+int prov_pt_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr);
+int prov_pt_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                   const json_t *np);
 int prov_pt_del(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props);
 
 #endif

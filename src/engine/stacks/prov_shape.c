@@ -40,3 +40,18 @@ int prov_shape_update(const prov_shape *s, cfn_pctx *p, const char *id, const js
     json_decref(np);
     return rc;
 }
+
+int prov_shape_id_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
+{
+    (void)s;
+    *attrs = json_pack("{s:s}", "Id", id);
+    return *attrs ? 0 : ferr_oom(p->e);
+}
+
+int prov_shape_generated_id(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id,
+                            json_t **attrs)
+{
+    (void)pr;
+    if (!(*id = prov_generated_id(p))) return ferr_oom(p->e);
+    return prov_shape_id_attrs(s, p, *id, attrs);
+}
