@@ -45,122 +45,12 @@ const cfn_provider *cfn_find_provider(const char *type)
     return cfn_provider_find(type);
 }
 
-int cfn_status_busy(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    return n > 12 && !strcmp(s + n - 12, "_IN_PROGRESS") && strcmp(s, "REVIEW_IN_PROGRESS");
-}
 
 /* ------------------------------------------------------------------ storage */
-
-int cfn_stack_find(store_txn *t, const char *account, const char *region, const char *name_or_id,
-                   json_t **stack, ferr *e)
-{
-    char uuid[64] = "";
-    if (!name_or_id || !*name_or_id) return 0;
-    if (!strncmp(name_or_id, "arn:", 4)) {
-        /* arn:aws:cloudformation:REGION:ACCT:stack/NAME/UUID */
-        const char *last = strrchr(name_or_id, '/');
-        if (!last || strlen(last + 1) >= sizeof(uuid)) return 0;
-        snprintf(uuid, sizeof(uuid), "%s", last + 1);
-    } else {
-        store_key nk = {"cfn.name", account, region, name_or_id};
-        json_t *n = NULL;
-        int rc = store_get(t, &nk, &n, e);
-        if (rc <= 0) return rc;
-        snprintf(uuid, sizeof(uuid), "%s", json_string_value(json_object_get(n, "Id")));
-        json_decref(n);
-    }
-    store_key k = {"cfn.stack", account, region, uuid};
-    int rc = store_get(t, &k, stack, e);
-    if (rc == 1 && !strncmp(name_or_id, "arn:", 4) &&
-        strcmp(json_string_value(json_object_get(*stack, "StackId")), name_or_id)) {
-        json_decref(*stack);
-        *stack = NULL;
-        return 0;
-    }
-    return rc;
-}
 
 static const char *sget(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
-}
-
-int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
-{
-    const char *acct = sget(stack, "_account"), *region = sget(stack, "_region");
-    store_key k = {"cfn.stack", acct, region, sget(stack, "_uuid")};
-    return store_put(t, &k, stack, e);
-}
-
-static atomic_uint evseq;
-
-json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
-                      const char *type, const char *status, const char *reason,
-                      const json_t *props, ferr *e)
-{
-    double now = clock_now();
-    char id[128], eid[40];
-    unsigned seq = atomic_fetch_add(&evseq, 1);
-    snprintf(id, sizeof(id), "%s/%016llx%08x", sget(stack, "_uuid"),
-             (unsigned long long)(now * 1e6), seq);
-    ids_uuid(eid);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", sget(stack, "StackId"),
-                           "EventId", eid, "StackName", sget(stack, "StackName"),
-                           "LogicalResourceId", logical ? logical : sget(stack, "StackName"),
-                           "ResourceType", type ? type : "AWS::CloudFormation::Stack",
-                           "Timestamp", now, "ResourceStatus", status);
-    if (!ev) {
-        ferr_oom(e);
-        return NULL;
-    }
-    const char *phys = logical ? physical : sget(stack, "StackId");
-    if (phys) json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
-    else json_object_set_new(ev, "PhysicalResourceId", json_string(""));
-    if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
-    if (props) {
-        char *p = json_dumps(props, JSON_COMPACT);
-        if (p) json_object_set_new(ev, "ResourceProperties", json_string(p));
-        free(p);
-    }
-    const char *tok = sget(json_object_get(stack, "_op"), "Token");
-    if (tok) json_object_set_new(ev, "ClientRequestToken", json_string(tok));
-    store_key k = {"cfn.event", sget(stack, "_account"), sget(stack, "_region"), id};
-    if (store_put(t, &k, ev, e)) {
-        json_decref(ev);
-        return NULL;
-    }
-    return ev;
-}
-
-char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
-{
-    char id[128];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
-    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
-    json_t *d = NULL;
-    int rc = store_get(t, &k, &d, e);
-    if (rc <= 0) {
-        if (rc == 0) ferr_internal(e, "stack template %s missing", id);
-        return NULL;
-    }
-    char *s = strdup(sget(d, "Body") ? sget(d, "Body") : "");
-    json_decref(d);
-    return s;
-}
-
-int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
-                       ferr *e)
-{
-    char id[128];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
-    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
-    if (!body) return store_del(t, &k, e) < 0 ? -1 : 0;
-    json_t *d = json_pack("{s:s}", "Body", body);
-    int rc = store_put(t, &k, d, e);
-    json_decref(d);
-    return rc;
 }
 
 json_t *cfn_principal_json(const principal *p)
@@ -320,7 +210,7 @@ static int import_cb(void *ud, const char *name, char **value, ferr *e)
     op *o = ud;
     store_txn *t = NULL;
     if (store_begin(o->env->st, 0, &t, e)) return -1;
-    store_key k = {"cfn.export", o->r.account, o->r.region, name};
+    store_key k = {CFN_KIND_EXPORT, o->r.account, o->r.region, name};
     json_t *d = NULL;
     int rc = store_get(t, &k, &d, e);
     store_rollback(t);
@@ -396,7 +286,7 @@ static int load_res(store_txn *t, op *o, const char *logical, json_t **doc, ferr
 {
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", o->r.uuid, logical);
-    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_get(t, &k, doc, e);
 }
 
@@ -404,7 +294,7 @@ static int put_res(store_txn *t, op *o, const json_t *doc, ferr *e)
 {
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", o->r.uuid, sget(doc, "LogicalResourceId"));
-    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_put(t, &k, doc, e);
 }
 
@@ -412,7 +302,7 @@ static int del_res(store_txn *t, op *o, const char *logical, ferr *e)
 {
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", o->r.uuid, logical);
-    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_del(t, &k, e) < 0 ? -1 : 0;
 }
 
@@ -508,29 +398,6 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->e = e;
 }
 
-/* AWS-style generated name "{stack}-{logical}-{13 random}" within max characters. */
-static char *gen_name(op *o, const char *logical, int max, int fifo)
-{
-    char rnd[14];
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    unsigned char r[13];
-    ids_random(r, 13);
-    for (int i = 0; i < 13; i++) rnd[i] = al[r[i] % 36];
-    rnd[13] = 0;
-    const char *sn = sget(o->stack, "StackName");
-    int room = (max > 0 ? max : 255) - 13 - 2 - (fifo ? 5 : 0);
-    if (room < 2) room = 2;
-    int ls = (int)strlen(sn), ll = (int)strlen(logical);
-    /* AWS trims both parts to fit */
-    while (ls + ll > room) {
-        if (ls >= ll) ls--;
-        else ll--;
-    }
-    char *out = malloc((size_t)ls + (size_t)ll + 32);
-    sprintf(out, "%.*s-%.*s-%s%s", ls, sn, ll, logical, rnd, fifo ? ".fifo" : "");
-    return out;
-}
-
 static void set_resv(op *o, const char *logical, const json_t *doc)
 {
     json_t *ref = json_object_get(doc, "Ref");
@@ -580,10 +447,13 @@ static void name_props(op *o, const cfn_provider *pv, const char *logical, json_
     const char *gen = fresh ? NULL : sget(doc, "GenName");
     char *n = NULL;
     if (!gen) {
-        json_t *fifo = json_object_get(props, "FifoQueue");
-        if (!fifo) fifo = json_object_get(props, "FifoTopic");
+        json_t *fifo = pv->fifo_property ? json_object_get(props, pv->fifo_property) : NULL;
         int isfifo = json_is_true(fifo) || (json_is_string(fifo) && !strcmp(json_string_value(fifo), "true"));
-        n = gen_name(o, logical, pv->name_max, isfifo);
+        ferr e = {0};
+        cfn_pctx p;
+        pctx_init(o, &p, logical, &e);
+        n = cfn_physical_name(&p, pv->name_max, isfifo);
+        if (!n) return; /* out of memory: left to the provider, which names it itself */
         json_object_set_new(doc, "GenName", json_string(n));
         gen = n;
     }
@@ -904,7 +774,7 @@ static json_t *all_res(op *o, ferr *e)
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", o->r.uuid);
     collect c = {prefix, json_array()};
-    int rc = store_list(t, "cfn.res", o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
+    int rc = store_list(t, CFN_KIND_RES, o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
     store_rollback(t);
     if (rc < 0) {
         json_decref(c.docs);
@@ -1069,7 +939,7 @@ static int changeset_done(store_txn *t, op *o, const char *exec_status, ferr *e)
 {
     const char *cs = sget(json_object_get(o->stack, "_op"), "ChangeSetUuid");
     if (!cs) return 0;
-    store_key k = {"cfn.changeset", o->r.account, o->r.region, cs};
+    store_key k = {CFN_KIND_CHANGESET, o->r.account, o->r.region, cs};
     json_t *d = NULL;
     int rc = store_get(t, &k, &d, e);
     if (rc == 1) {
@@ -1078,6 +948,19 @@ static int changeset_done(store_txn *t, op *o, const char *exec_status, ferr *e)
         json_decref(d);
     }
     return rc < 0 ? -1 : 0;
+}
+
+/* Test seam: FERRY_CFN_FAIL_STATUS_COMMITS=N (read at engine start) fails the next N stack
+ * status commits as a failing store would (tests/clients/test_cfn_store.py). */
+static atomic_int fail_status_commits;
+
+static int injected_failure(ferr *e)
+{
+    int n = atomic_load(&fail_status_commits);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&fail_status_commits, &n, n - 1))
+            return ferr_internal(e, "store: injected commit failure");
+    return 0;
 }
 
 /* Sets the stack status (and reason) in one transaction with its event; extra(t) may add
@@ -1115,7 +998,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
         goto fail;
     }
     ev = cfn_event_add(t, o->stack, NULL, NULL, NULL, status, reason, NULL, &e);
-    if (!ev) {
+    if (!ev || injected_failure(&e)) {
         store_rollback(t);
         goto fail;
     }
@@ -1291,7 +1174,7 @@ static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name);
     imp_collect c = {sget(o->stack, "StackId"), json_array()};
-    if (store_list(t, "cfn.import", o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
+    if (store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
         json_decref(c.names);
         return NULL;
     }
@@ -1358,12 +1241,12 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         }
         json_decref(users);
         if (!nv) {
-            store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+            store_key ek = {CFN_KIND_EXPORT, o->r.account, o->r.region, k};
             if (store_del(t, &ek, e) < 0) return -1;
         }
     }
     json_object_foreach(exports, k, v) {
-        store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+        store_key ek = {CFN_KIND_EXPORT, o->r.account, o->r.region, k};
         json_t *cur = NULL;
         int rc = store_get(t, &ek, &cur, e);
         if (rc < 0) return -1;
@@ -1389,13 +1272,13 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
     json_array_foreach(prev, i, v) {
         char id[800];
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
-        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
     json_array_foreach(o->x.imports, i, v) {
         char id[800];
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
-        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         json_t *d = json_pack("{s:O, s:s, s:s}", "ExportName", v, "StackId", sid, "StackName",
                               sget(o->stack, "StackName"));
         int rc = store_put(t, &ik, d, e);
@@ -1450,6 +1333,9 @@ static int phase_create(op *o)
     if (rc == 1) return 0; /* stopping: resume later */
     if (rc) goto failed;
     if (finish_create(o, &e)) {
+        /* outputs and exports that cannot be are the stack's failure; a store that
+         * cannot record them is not: the phase is done again */
+        if (e.status >= 500) return store_trouble(o, "cannot record the stack's creation", &e), 0;
         op_fail(o, NULL, e.message);
         goto failed;
     }
@@ -1502,7 +1388,7 @@ static int phase_delete(op *o, int rollback)
 static int extra_deleted(store_txn *t, op *o, ferr *e)
 {
     json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()));
-    store_key nk = {"cfn.name", o->r.account, o->r.region, sget(o->stack, "StackName")};
+    store_key nk = {CFN_KIND_NAME, o->r.account, o->r.region, sget(o->stack, "StackName")};
     json_t *cur = NULL;
     int rc = store_get(t, &nk, &cur, e);
     if (rc < 0) return -1;
@@ -1515,14 +1401,14 @@ static int extra_deleted(store_txn *t, op *o, ferr *e)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
-        store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+        store_key ek = {CFN_KIND_EXPORT, o->r.account, o->r.region, k};
         if (store_del(t, &ek, e) < 0) return -1;
     }
     size_t i;
     json_array_foreach(json_object_get(o->stack, "_imports"), i, v) {
         char id[800];
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sget(o->stack, "StackId"));
-        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
     json_object_set_new(o->stack, "_exports", json_object());
@@ -1749,6 +1635,7 @@ static int phase_update(op *o)
     json_decref(exports);
     if (!ok) {
         json_object_set_new(o->stack, "Outputs", saved_outs);
+        if (pe.status >= 500) return store_trouble(o, "cannot record the update", &pe), 0;
         op_fail(o, NULL, pe.message[0] ? pe.message : "cannot record the update");
         goto failed;
     }
@@ -1931,7 +1818,7 @@ static int run_phase(stackref *r)
     json_t *stack = NULL;
     /* a write transaction: it starts after the request that kicked us has committed */
     int rc = store_begin(env->st, 1, &t, &e);
-    store_key k = {"cfn.stack", r->account, r->region, r->uuid};
+    store_key k = {CFN_KIND_STACK, r->account, r->region, r->uuid};
     if (!rc) rc = store_get(t, &k, &stack, &e);
     store_rollback(t);
     if (rc < 0) {
@@ -2043,10 +1930,12 @@ static int engine_start(ferry_env *env, ferr *e)
     E.env = env;
     E.stopping = 0;
     pthread_mutex_unlock(&E.mu);
+    const char *fail = getenv("FERRY_CFN_FAIL_STATUS_COMMITS");
+    atomic_store(&fail_status_commits, fail ? atoi(fail) : 0);
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, e)) return -1;
     resume r = {json_array()};
-    int rc = store_list(t, "cfn.stack", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    int rc = store_list(t, CFN_KIND_STACK, NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
     store_rollback(t);
     if (rc < 0) {
         json_decref(r.refs);

@@ -338,7 +338,7 @@ int cfnsvc_new_stack(call *c, const char *name, json_t **stack)
                        "NOT_CHECKED", "_exports", json_object(), "EnableTerminationProtection", 0,
                        "NotificationARNs", "Tags", "_imports");
     if (!*stack) return ferr_oom(c->err);
-    store_key nk = {"cfn.name", c->account, c->region, name};
+    store_key nk = {CFN_KIND_NAME, c->account, c->region, name};
     json_t *nd = json_pack("{s:s}", "Id", uuid);
     int rc = store_put(c->txn, &nk, nd, c->err);
     json_decref(nd);
@@ -531,7 +531,7 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
 {
     collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, "cfn.changeset", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -541,7 +541,7 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
     int rc = 0;
     json_array_foreach(col.arr, i, d) {
         if (keep && !strcmp(sget(d, "_uuid"), keep)) continue;
-        store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
         if (store_del(c->txn, &k, c->err) < 0) rc = -1;
     }
     json_decref(col.arr);
@@ -583,7 +583,7 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         json_array_foreach(retain, i, r) {
             char id[600];
             snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
-            store_key k = {"cfn.res", c->account, c->region, id};
+            store_key k = {CFN_KIND_RES, c->account, c->region, id};
             json_t *d = NULL;
             if (store_get(c->txn, &k, &d, c->err) == 1) {
                 json_object_set_new(d, "DeletionPolicy", json_string("Retain"));
@@ -595,7 +595,7 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     }
     if (!strcmp(st, "REVIEW_IN_PROGRESS")) {
         /* nothing was created: the stack is gone at once */
-        store_key nk = {"cfn.name", c->account, c->region, sget(stack, "StackName")};
+        store_key nk = {CFN_KIND_NAME, c->account, c->region, sget(stack, "StackName")};
         json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
         json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
         if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, sget(stack, "_uuid"), NULL) ||
@@ -636,7 +636,7 @@ done:
 static int list_stacks(call *c, json_t **arr)
 {
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.stack", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_STACK, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -748,7 +748,7 @@ static int op_describe_stack_events(call *c, json_t *in, json_t **out)
     snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
     json_decref(stack);
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.event", c->account, c->region, prefix, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_EVENT, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -793,7 +793,7 @@ static int resource_views(call *c, json_t *stack, const char *logical, int summa
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
     collect col = {json_array(), NULL};
-    int rc = store_list(c->txn, "cfn.res", c->account, c->region, prefix, NULL, 0, collect_cb, &col,
+    int rc = store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
                         c->err);
     if (rc >= 0) {
         *arr = json_array();
@@ -816,7 +816,7 @@ static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
     if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
-    store_key k = {"cfn.res", c->account, c->region, id};
+    store_key k = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
     if (rc == 1) *out = json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0));
@@ -855,9 +855,9 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
     if (!name) {
         /* the resource document's id starts with its stack's uuid */
         phys_find f = {phys, ""};
-        if (store_list(c->txn, "cfn.res", c->account, c->region, NULL, NULL, 0, phys_cb, &f, c->err) < 0)
+        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, NULL, NULL, 0, phys_cb, &f, c->err) < 0)
             return -1;
-        store_key sk = {"cfn.stack", c->account, c->region, f.uuid};
+        store_key sk = {CFN_KIND_STACK, c->account, c->region, f.uuid};
         int rc = f.uuid[0] ? store_get(c->txn, &sk, &stack, c->err) : 0;
         if (rc < 0) return -1;
         if (rc == 0) return ferr_validation(c->err, "Stack for %s does not exist", phys);
@@ -1058,7 +1058,7 @@ static int op_list_exports(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListExports", NULL, NULL)) return -1;
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.export", c->account, c->region, NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_EXPORT, c->account, c->region, NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -1072,7 +1072,7 @@ static int op_list_imports(call *c, json_t *in, json_t **out)
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.import", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_IMPORT, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -1182,7 +1182,7 @@ static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
     json_array_foreach(json_object_get(in, "ResourcesToSkip"), i, r) {
         char id[600];
         snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
-        store_key k = {"cfn.res", c->account, c->region, id};
+        store_key k = {CFN_KIND_RES, c->account, c->region, id};
         json_t *d = NULL;
         rc = store_get(c->txn, &k, &d, c->err);
         if (rc == 1) {
@@ -1213,7 +1213,7 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
                                      "[SUCCESS, FAILURE]", status ? status : "");
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
-    store_key rk = {"cfn.res", c->account, c->region, id};
+    store_key rk = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     if (!rc) {
         int f = store_get(c->txn, &rk, &d, c->err);
@@ -1226,7 +1226,7 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
     if (!rc) {
         char sid[800];
         snprintf(sid, sizeof(sid), "%s/%s/%s", sget(stack, "_uuid"), logical, uid ? uid : "");
-        store_key sk = {"cfn.signal", c->account, c->region, sid};
+        store_key sk = {CFN_KIND_SIGNAL, c->account, c->region, sid};
         json_t *sig = json_pack("{s:s, s:s}", "Status", status, "UniqueId", uid ? uid : "");
         rc = store_put(c->txn, &sk, sig, c->err);
         json_decref(sig);
