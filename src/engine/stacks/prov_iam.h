@@ -11,6 +11,15 @@
  * old_list (NULL on create). Lists are normalized PT_POLICIES values. */
 int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const json_t *old_list,
                       const json_t *new_list);
+/* Links of an entity (name under key) to the items of a string list (each under
+ * item_key): add_op for the items new_list has and old_list not, drop_op (already gone is
+ * fine) for the reverse; drop_first does the removals first. */
+typedef struct prov_iam_link {
+    const char *key, *item_key, *add_op, *drop_op;
+    int drop_first;
+} prov_iam_link;
+int prov_iam_relink(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *old_list,
+                    const json_t *new_list);
 /* Managed policies: attaches ARNs new in new_arns, then detaches those only in old_arns. */
 int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
                          const json_t *new_arns);

@@ -44,35 +44,51 @@ int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const jso
     return 0;
 }
 
-int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
-                         const json_t *new_arns)
+static int link_each(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *items,
+                     int add)
 {
-    char op[64], key[32];
-    snprintf(key, sizeof(key), "%sName", kind);
-    json_t *add = prov_strlist_minus(new_arns, old_arns);
-    json_t *drop = prov_strlist_minus(old_arns, new_arns);
-    int rc = -1;
     size_t i;
     json_t *x;
-    /* attach before detaching, so an update never leaves the identity with less than
-     * either version grants */
-    opname(op, sizeof(op), "Attach%sPolicy", kind);
-    json_array_foreach(add, i, x) {
-        if (prov_call(p, "iam", op,
-                      json_pack("{s:s, s:O}", key, name, "PolicyArn", x), NULL))
-            goto out;
+    json_array_foreach(items, i, x) {
+        json_t *in = json_pack("{s:s, s:O}", l->key, name, l->item_key, x);
+        if (add ? prov_call(p, "iam", l->add_op, in, NULL)
+                : prov_call_gone_ok(p, NULL, "iam", l->drop_op, in))
+            return -1;
     }
-    opname(op, sizeof(op), "Detach%sPolicy", kind);
-    json_array_foreach(drop, i, x) {
-        if (prov_call_gone_ok(p, NULL, "iam", op,
-                              json_pack("{s:s, s:O}", key, name, "PolicyArn", x)))
-            goto out;
-    }
-    rc = 0;
-out:
+    return 0;
+}
+
+int prov_iam_relink(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *old_list,
+                    const json_t *new_list)
+{
+    json_t *add = prov_strlist_minus(new_list, old_list);
+    json_t *drop = prov_strlist_minus(old_list, new_list);
+    int first = !l->drop_first, rc = -1;
+    if (add && drop)
+        rc = link_each(p, l, name, first ? add : drop, first) ||
+                     link_each(p, l, name, first ? drop : add, !first)
+                 ? -1
+                 : 0;
+    else ferr_oom(p->e);
     json_decref(add);
     json_decref(drop);
     return rc;
+}
+
+int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
+                         const json_t *new_arns)
+{
+    prov_iam_link l = {NULL, "PolicyArn", NULL, NULL, 0};
+    char key[32], add[64], drop[64];
+    snprintf(key, sizeof(key), "%sName", kind);
+    opname(add, sizeof(add), "Attach%sPolicy", kind);
+    opname(drop, sizeof(drop), "Detach%sPolicy", kind);
+    l.key = key;
+    l.add_op = add;
+    l.drop_op = drop;
+    /* attach before detaching, so an update never leaves the identity with less than
+     * either version grants */
+    return prov_iam_relink(p, &l, name, old_arns, new_arns);
 }
 
 int prov_iam_boundary(cfn_pctx *p, const char *kind, const char *name, const char *old_arn,

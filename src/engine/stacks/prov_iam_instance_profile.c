@@ -21,28 +21,14 @@ static int check(cfn_pctx *p, const json_t *pr)
     return 0;
 }
 
+/* the old role leaves first: a profile holds one role at a time */
+static const prov_iam_link role_link = {"InstanceProfileName", "RoleName",
+                                        "AddRoleToInstanceProfile",
+                                        "RemoveRoleFromInstanceProfile", 1};
+
 static int roles(cfn_pctx *p, const char *name, const json_t *old_r, const json_t *new_r)
 {
-    json_t *add = prov_strlist_minus(new_r, old_r), *drop = prov_strlist_minus(old_r, new_r);
-    int rc = -1;
-    size_t i;
-    json_t *x;
-    /* the old role leaves first: a profile holds one role at a time */
-    json_array_foreach(drop, i, x) {
-        if (prov_call_gone_ok(p, NULL, "iam", "RemoveRoleFromInstanceProfile",
-                              json_pack("{s:s, s:O}", "InstanceProfileName", name, "RoleName", x)))
-            goto out;
-    }
-    json_array_foreach(add, i, x) {
-        if (prov_call(p, "iam", "AddRoleToInstanceProfile",
-                      json_pack("{s:s, s:O}", "InstanceProfileName", name, "RoleName", x), NULL))
-            goto out;
-    }
-    rc = 0;
-out:
-    json_decref(add);
-    json_decref(drop);
-    return rc;
+    return prov_iam_relink(p, &role_link, name, old_r, new_r);
 }
 
 static int roles_link(cfn_pctx *p, const char *name, const json_t *op, const json_t *np)

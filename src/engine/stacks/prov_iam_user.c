@@ -50,27 +50,12 @@ static json_t *login_request(const char *name, const json_t *lp)
     return in;
 }
 
+static const prov_iam_link group_link = {"UserName", "GroupName", "AddUserToGroup",
+                                         "RemoveUserFromGroup", 0};
+
 static int groups(cfn_pctx *p, const char *name, const json_t *old_g, const json_t *new_g)
 {
-    json_t *add = prov_strlist_minus(new_g, old_g), *drop = prov_strlist_minus(old_g, new_g);
-    int rc = -1;
-    size_t i;
-    json_t *x;
-    json_array_foreach(add, i, x) {
-        if (prov_call(p, "iam", "AddUserToGroup",
-                      json_pack("{s:O, s:s}", "GroupName", x, "UserName", name), NULL))
-            goto out;
-    }
-    json_array_foreach(drop, i, x) {
-        if (prov_call_gone_ok(p, NULL, "iam", "RemoveUserFromGroup",
-                              json_pack("{s:O, s:s}", "GroupName", x, "UserName", name)))
-            goto out;
-    }
-    rc = 0;
-out:
-    json_decref(add);
-    json_decref(drop);
-    return rc;
+    return prov_iam_relink(p, &group_link, name, old_g, new_g);
 }
 
 static int delete_login(cfn_pctx *p, const char *name)
