@@ -20,6 +20,14 @@ typedef struct prov_iam_link {
 } prov_iam_link;
 int prov_iam_relink(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *old_list,
                     const json_t *new_list);
+/* The identity lists of IAM::Policy and IAM::ManagedPolicy ("Roles"...) with the noun of
+ * their operations ("Role"...). */
+typedef struct prov_iam_target {
+    const char *prop, *kind;
+} prov_iam_target;
+#define PROV_IAM_NTARGETS 3
+extern const prov_iam_target prov_iam_targets[PROV_IAM_NTARGETS];
+
 /* Managed policies: attaches ARNs new in new_arns, then detaches those only in old_arns. */
 int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
                          const json_t *new_arns);

@@ -44,6 +44,9 @@ int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const jso
     return 0;
 }
 
+const prov_iam_target prov_iam_targets[PROV_IAM_NTARGETS] = {
+    {"Roles", "Role"}, {"Users", "User"}, {"Groups", "Group"}};
+
 static int link_each(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *items,
                      int add)
 {

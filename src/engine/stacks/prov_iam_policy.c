@@ -15,16 +15,11 @@ static const prov_prop schema[] = {
     {NULL, 0, 0},
 };
 
-/* The target lists, with the noun of their IAM operations. */
-static const struct {
-    const char *prop, *kind;
-} targets[] = {{"Roles", "Role"}, {"Users", "User"}, {"Groups", "Group"}};
-#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
 static int check(cfn_pctx *p, const json_t *pr)
 {
-    for (size_t i = 0; i < NTARGETS; i++)
-        if (json_array_size(json_object_get(pr, targets[i].prop))) return 0;
+    for (size_t i = 0; i < PROV_IAM_NTARGETS; i++)
+        if (json_array_size(json_object_get(pr, prov_iam_targets[i].prop))) return 0;
     /* AWS: "The Groups, Roles, and Users properties are optional. However, you must specify
      * at least one of these properties." */
     return prov_invalid(p, "At least one of [Groups,Roles,Users] must be non-empty.");
@@ -54,14 +49,14 @@ static int drop(cfn_pctx *p, const char *kind, const char *who, const char *pnam
 /* Removes policy pname from the identities in from that are not in keep (NULL = none). */
 static int remove_from(cfn_pctx *p, const json_t *from, const json_t *keep, const char *pname)
 {
-    for (size_t t = 0; t < NTARGETS; t++) {
+    for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
         size_t i;
         json_t *x;
-        const json_t *k = keep ? json_object_get(keep, targets[t].prop) : NULL;
-        json_array_foreach(json_object_get(from, targets[t].prop), i, x) {
+        const json_t *k = keep ? json_object_get(keep, prov_iam_targets[t].prop) : NULL;
+        json_array_foreach(json_object_get(from, prov_iam_targets[t].prop), i, x) {
             const char *who = json_string_value(x);
             if (!who || (k && prov_strlist_has(k, who))) continue;
-            if (drop(p, targets[t].kind, who, pname)) return -1;
+            if (drop(p, prov_iam_targets[t].kind, who, pname)) return -1;
         }
     }
     return 0;
@@ -71,14 +66,14 @@ static int remove_from(cfn_pctx *p, const json_t *from, const json_t *keep, cons
 static int put_on(cfn_pctx *p, const json_t *to, const json_t *skip, const char *pname,
                   const char *doc)
 {
-    for (size_t t = 0; t < NTARGETS; t++) {
+    for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
         size_t i;
         json_t *x;
-        const json_t *s = skip ? json_object_get(skip, targets[t].prop) : NULL;
-        json_array_foreach(json_object_get(to, targets[t].prop), i, x) {
+        const json_t *s = skip ? json_object_get(skip, prov_iam_targets[t].prop) : NULL;
+        json_array_foreach(json_object_get(to, prov_iam_targets[t].prop), i, x) {
             const char *who = json_string_value(x);
             if (s && prov_strlist_has(s, who)) continue;
-            if (put(p, targets[t].kind, who, pname, doc)) return -1;
+            if (put(p, prov_iam_targets[t].kind, who, pname, doc)) return -1;
         }
     }
     return 0;

@@ -139,7 +139,7 @@ struct prov_shape {
     /* Makes the resource: *id its physical id (malloc'd); *attrs its attributes when the
      * reply gave them (else left NULL: read with attrs). */
     int (*make)(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs);
-    /* What a new resource gets after make, or NULL. */
+    /* What a new resource gets after make (before its attributes are read), or NULL. */
     int (*finish)(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr);
     /* An update's in-place changes from op to np (both normalized), or NULL. */
     int (*change)(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,

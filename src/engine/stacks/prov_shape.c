@@ -17,7 +17,7 @@ int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, jso
     if (prov_props(p, props, s->schema, &pr)) return -1;
     int rc = -1;
     if ((s->check && s->check(p, pr)) || s->make(s, p, pr, &id, &attrs)) goto out;
-    if ((!attrs && s->attrs(s, p, id, &attrs)) || (s->finish && s->finish(s, p, id, pr)))
+    if ((s->finish && s->finish(s, p, id, pr)) || (!attrs && s->attrs(s, p, id, &attrs)))
         prov_undo(p, s->del, id, pr);
     else rc = result_of(p, id, json_incref(attrs), result);
 out:
