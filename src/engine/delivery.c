@@ -394,7 +394,7 @@ int delivery_write(delivery_batch *b, store_txn *t, ferr *e)
     for (dlv_msg *m = b->head; m; m = m->next) {
         if (!m->n || m->written) continue;
         json_object_set_new(m->doc, "Deliveries", deliveries_json(m));
-        store_key k = {DLV_KIND_MSG, m->account, m->region, m->id};
+        store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
         int rc = store_put(t, &k, m->doc, e);
         json_object_del(m->doc, "Deliveries");
         if (rc) return -1;
@@ -555,7 +555,7 @@ static void finish(engine *g, store_txn *t, dlv *d)
     dlv_free(d);
     if (m->live) return;
     ferr e = {0};
-    store_key k = {DLV_KIND_MSG, m->account, m->region, m->id};
+    store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
     if (store_del(t, &k, &e) < 0) log_error("delivery: message %s not deleted: %s", m->id, e.message);
     m->dirty = 0;
 }
@@ -638,7 +638,7 @@ static void rewrite(store_txn *t, dlv_msg *m)
 {
     ferr e = {0};
     json_t *doc = NULL;
-    store_key k = {DLV_KIND_MSG, m->account, m->region, m->id};
+    store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
     if (store_get(t, &k, &doc, &e) == 1) {
         json_object_set_new(doc, "Deliveries", deliveries_json(m));
         if (store_put(t, &k, doc, &e)) log_error("delivery: %s not updated: %s", m->id, e.message);
@@ -770,7 +770,7 @@ static int prepare(dround *r, dlv *d)
             set_result(d, DR_GONE, "", "malformed subscription ARN");
             return -1;
         }
-        store_key k = {DLV_KIND_SUB, acct, region, id};
+        store_key k = {SNS_KIND_SUB, acct, region, id};
         sub = load_cached(r, r->subs, &k, d->sub_arn);
     }
     if (!sub) {
@@ -781,7 +781,7 @@ static int prepare(dround *r, dlv *d)
     if (!mc) {
         ferr e = {0};
         json_t *doc = NULL;
-        store_key k = {DLV_KIND_MSG, d->m->account, d->m->region, d->m->id};
+        store_key k = {SNS_KIND_MSG, d->m->account, d->m->region, d->m->id};
         if (store_get(r->t, &k, &doc, &e) < 0) log_error("delivery: %s", e.message);
         if (!doc) {
             if (d->m->submitted && clock_now() - d->m->submitted < VERIFY_GRACE)
@@ -1534,7 +1534,7 @@ static int engine_start(ferry_env *env, ferr *e)
     loader l = {0};
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, e)) goto fail;
-    int n = store_list(t, DLV_KIND_MSG, NULL, NULL, NULL, NULL, 0, load_cb, &l, e);
+    int n = store_list(t, SNS_KIND_MSG, NULL, NULL, NULL, NULL, 0, load_cb, &l, e);
     store_rollback(t);
     if (n < 0) {
         for (size_t i = 0; i < l.n; i++) msg_free(l.v[i]);

@@ -10,29 +10,12 @@
  * start the engine resumes every message left in the store, so a kill -9 loses nothing
  * that was acknowledged; a delivery interrupted mid-way is made again (at least once).
  *
- * Documents (the contract between src/svc/sns/ and this engine):
- *   sns_sub (topic owner, region, "TOPIC:UUID")
- *     {"SubscriptionArn", "TopicArn", "Owner", "Protocol", "Endpoint", "Confirmed": bool,
- *      "Token", "Attributes": {"RawMessageDelivery", "FilterPolicy", "FilterPolicyScope",
- *      "RedrivePolicy", "DeliveryPolicy", ...}, "AuthenticateOnUnsubscribe": bool}
- *   sns_msg (topic owner, region, 20-digit sequence): a message with deliveries pending
- *     {"Type": "Notification" | "SubscriptionConfirmation" | "UnsubscribeConfirmation",
- *      "MessageId", "TopicArn", "Message", "Subject"?, "MessageStructure"?,
- *      "MessageAttributes"? (as Publish decoded them), "Timestamp" (ISO 8601, ms),
- *      "SignatureVersion" ("1" | "2"), "Token"?, "MessageGroupId"?,
- *      "MessageDeduplicationId"?, "SequenceNumber"?,
- *      "Deliveries": ["SubscriptionArn" (not tried yet) | {"SubscriptionArn", "Attempts",
- *        "Stage" (1: to the dead-letter queue), "Due", "LastError", "Sub"? (a copy of the
- *        subscription, for an UnsubscribeConfirmation sent after it is gone)}]}
- *   One document per message keeps Publish to one write however many subscriptions
- *   match; it is deleted when its last delivery is done, and rewritten only when a
- *   delivery fails (to keep its retry state). */
+ * The documents are SNS's (svc/sns/documents.h): subscriptions it reads, messages with
+ * their deliveries it writes back and deletes. */
 #ifndef FERRY_DELIVERY_H
 #define FERRY_DELIVERY_H
 #include "engine/engines.h"
-
-#define DLV_KIND_SUB "sns_sub"
-#define DLV_KIND_MSG "sns_msg"
+#include "svc/sns/documents.h"
 
 extern const engine_def delivery_engine;
 
@@ -43,7 +26,7 @@ typedef struct delivery_batch {
     dlv_msg *head;
 } delivery_batch;
 
-/* Starts a message in b: msg is its sns_msg document without "Deliveries" (copied).
+/* Starts a message in b: msg is its SNS_KIND_MSG document without "Deliveries" (copied).
  * Returns the message to add deliveries to, or NULL (OOM, e set). */
 dlv_msg *delivery_message(delivery_batch *b, const char *account, const char *region,
                           const json_t *msg, ferr *e);

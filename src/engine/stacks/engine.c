@@ -45,122 +45,12 @@ const cfn_provider *cfn_find_provider(const char *type)
     return cfn_provider_find(type);
 }
 
-int cfn_status_busy(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    return n > 12 && !strcmp(s + n - 12, "_IN_PROGRESS") && strcmp(s, "REVIEW_IN_PROGRESS");
-}
 
 /* ------------------------------------------------------------------ storage */
-
-int cfn_stack_find(store_txn *t, const char *account, const char *region, const char *name_or_id,
-                   json_t **stack, ferr *e)
-{
-    char uuid[64] = "";
-    if (!name_or_id || !*name_or_id) return 0;
-    if (!strncmp(name_or_id, "arn:", 4)) {
-        /* arn:aws:cloudformation:REGION:ACCT:stack/NAME/UUID */
-        const char *last = strrchr(name_or_id, '/');
-        if (!last || strlen(last + 1) >= sizeof(uuid)) return 0;
-        snprintf(uuid, sizeof(uuid), "%s", last + 1);
-    } else {
-        store_key nk = {"cfn.name", account, region, name_or_id};
-        json_t *n = NULL;
-        int rc = store_get(t, &nk, &n, e);
-        if (rc <= 0) return rc;
-        snprintf(uuid, sizeof(uuid), "%s", json_string_value(json_object_get(n, "Id")));
-        json_decref(n);
-    }
-    store_key k = {"cfn.stack", account, region, uuid};
-    int rc = store_get(t, &k, stack, e);
-    if (rc == 1 && !strncmp(name_or_id, "arn:", 4) &&
-        strcmp(json_string_value(json_object_get(*stack, "StackId")), name_or_id)) {
-        json_decref(*stack);
-        *stack = NULL;
-        return 0;
-    }
-    return rc;
-}
 
 static const char *sget(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
-}
-
-int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
-{
-    const char *acct = sget(stack, "_account"), *region = sget(stack, "_region");
-    store_key k = {"cfn.stack", acct, region, sget(stack, "_uuid")};
-    return store_put(t, &k, stack, e);
-}
-
-static atomic_uint evseq;
-
-json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
-                      const char *type, const char *status, const char *reason,
-                      const json_t *props, ferr *e)
-{
-    double now = clock_now();
-    char id[128], eid[40];
-    unsigned seq = atomic_fetch_add(&evseq, 1);
-    snprintf(id, sizeof(id), "%s/%016llx%08x", sget(stack, "_uuid"),
-             (unsigned long long)(now * 1e6), seq);
-    ids_uuid(eid);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", sget(stack, "StackId"),
-                           "EventId", eid, "StackName", sget(stack, "StackName"),
-                           "LogicalResourceId", logical ? logical : sget(stack, "StackName"),
-                           "ResourceType", type ? type : "AWS::CloudFormation::Stack",
-                           "Timestamp", now, "ResourceStatus", status);
-    if (!ev) {
-        ferr_oom(e);
-        return NULL;
-    }
-    const char *phys = logical ? physical : sget(stack, "StackId");
-    if (phys) json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
-    else json_object_set_new(ev, "PhysicalResourceId", json_string(""));
-    if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
-    if (props) {
-        char *p = json_dumps(props, JSON_COMPACT);
-        if (p) json_object_set_new(ev, "ResourceProperties", json_string(p));
-        free(p);
-    }
-    const char *tok = sget(json_object_get(stack, "_op"), "Token");
-    if (tok) json_object_set_new(ev, "ClientRequestToken", json_string(tok));
-    store_key k = {"cfn.event", sget(stack, "_account"), sget(stack, "_region"), id};
-    if (store_put(t, &k, ev, e)) {
-        json_decref(ev);
-        return NULL;
-    }
-    return ev;
-}
-
-char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
-{
-    char id[128];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
-    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
-    json_t *d = NULL;
-    int rc = store_get(t, &k, &d, e);
-    if (rc <= 0) {
-        if (rc == 0) ferr_internal(e, "stack template %s missing", id);
-        return NULL;
-    }
-    char *s = strdup(sget(d, "Body") ? sget(d, "Body") : "");
-    json_decref(d);
-    return s;
-}
-
-int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
-                       ferr *e)
-{
-    char id[128];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
-    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
-    if (!body) return store_del(t, &k, e) < 0 ? -1 : 0;
-    json_t *d = json_pack("{s:s}", "Body", body);
-    int rc = store_put(t, &k, d, e);
-    json_decref(d);
-    return rc;
 }
 
 json_t *cfn_principal_json(const principal *p)
@@ -312,6 +202,7 @@ typedef struct op {
     char reason[1024];
     const char *token;
     json_t *notify; /* NotificationARNs */
+    int retry;      /* the store failed the engine's own bookkeeping: do the phase again */
 } op;
 
 static int import_cb(void *ud, const char *name, char **value, ferr *e)
@@ -319,7 +210,7 @@ static int import_cb(void *ud, const char *name, char **value, ferr *e)
     op *o = ud;
     store_txn *t = NULL;
     if (store_begin(o->env->st, 0, &t, e)) return -1;
-    store_key k = {"cfn.export", o->r.account, o->r.region, name};
+    store_key k = {CFN_KIND_EXPORT, o->r.account, o->r.region, name};
     json_t *d = NULL;
     int rc = store_get(t, &k, &d, e);
     store_rollback(t);
@@ -336,6 +227,19 @@ static void op_fail(op *o, const char *logical, const char *reason)
     if (logical) json_array_append_new(o->failed, json_string(logical));
     if (!o->reason[0] && reason) snprintf(o->reason, sizeof(o->reason), "%s", reason);
     pthread_mutex_unlock(&o->mu);
+}
+
+/* The store failed a read or commit of the engine's own records (not a resource step): the
+ * runner does the phase again after a pause (every phase resumes from what is committed),
+ * instead of leaving the stack *_IN_PROGRESS until the next start. Returns -1. */
+static int store_trouble(op *o, const char *what, const ferr *e)
+{
+    log_error("cfn: stack %s: %s: %s", sget(o->stack, "StackName"), what,
+              e && e->message[0] ? e->message : "store error");
+    pthread_mutex_lock(&o->mu);
+    o->retry = 1;
+    pthread_mutex_unlock(&o->mu);
+    return -1;
 }
 
 static void publish(op *o, json_t *ev)
@@ -382,7 +286,7 @@ static int load_res(store_txn *t, op *o, const char *logical, json_t **doc, ferr
 {
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", o->r.uuid, logical);
-    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_get(t, &k, doc, e);
 }
 
@@ -390,7 +294,7 @@ static int put_res(store_txn *t, op *o, const json_t *doc, ferr *e)
 {
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", o->r.uuid, sget(doc, "LogicalResourceId"));
-    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_put(t, &k, doc, e);
 }
 
@@ -398,8 +302,34 @@ static int del_res(store_txn *t, op *o, const char *logical, ferr *e)
 {
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", o->r.uuid, logical);
-    store_key k = {"cfn.res", o->r.account, o->r.region, id};
+    store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_del(t, &k, e) < 0 ? -1 : 0;
+}
+
+/* Writes doc as the resource's record (NULL: removes the record) in a transaction of its
+ * own. 0 committed, -1 not (e says why). */
+static int commit_res(op *o, const json_t *doc, const char *logical, ferr *e)
+{
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 1, &t, e)) return -1;
+    if (doc ? put_res(t, o, doc, e) : del_res(t, o, logical, e)) {
+        store_rollback(t);
+        return -1;
+    }
+    return store_commit(t, e);
+}
+
+/* A step's resource document as committed: 1 (*doc new reference), 0 none, -1 the store
+ * failed (recorded as the step's failure). */
+static int step_load(op *o, const char *logical, json_t **doc)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    int rc = store_begin(o->env->st, 0, &t, &e);
+    if (!rc) rc = load_res(t, o, logical, doc, &e);
+    store_rollback(t);
+    if (rc < 0) op_fail(o, logical, e.message);
+    return rc;
 }
 
 /* Commits a resource document with its status and one event. doc is updated in place. */
@@ -434,6 +364,25 @@ fail:
     return -1;
 }
 
+/* A step that failed: its status (e.g. CREATE_FAILED) and reason recorded, the resource
+ * named in the stack's reason. Consumes doc. Returns -1. */
+static int step_failed(op *o, json_t *doc, const char *status, const char *reason)
+{
+    const char *logical = sget(doc, "LogicalResourceId");
+    res_status(o, doc, status, reason, NULL, NULL);
+    op_fail(o, logical, reason);
+    json_decref(doc);
+    return -1;
+}
+
+/* A step whose IN_PROGRESS or COMPLETE record the store refused. Consumes doc. */
+static int step_unrecorded(op *o, json_t *doc)
+{
+    op_fail(o, sget(doc, "LogicalResourceId"), "the store refused the step");
+    json_decref(doc);
+    return -1;
+}
+
 static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
 {
     memset(p, 0, sizeof(*p));
@@ -447,29 +396,6 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->tags = json_array_size(json_object_get(o->stack, "Tags")) ? json_object_get(o->stack, "Tags")
                                                                   : NULL;
     p->e = e;
-}
-
-/* AWS-style generated name "{stack}-{logical}-{13 random}" within max characters. */
-static char *gen_name(op *o, const char *logical, int max, int fifo)
-{
-    char rnd[14];
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    unsigned char r[13];
-    ids_random(r, 13);
-    for (int i = 0; i < 13; i++) rnd[i] = al[r[i] % 36];
-    rnd[13] = 0;
-    const char *sn = sget(o->stack, "StackName");
-    int room = (max > 0 ? max : 255) - 13 - 2 - (fifo ? 5 : 0);
-    if (room < 2) room = 2;
-    int ls = (int)strlen(sn), ll = (int)strlen(logical);
-    /* AWS trims both parts to fit */
-    while (ls + ll > room) {
-        if (ls >= ll) ls--;
-        else ll--;
-    }
-    char *out = malloc((size_t)ls + (size_t)ll + 32);
-    sprintf(out, "%.*s-%.*s-%s%s", ls, sn, ll, logical, rnd, fifo ? ".fifo" : "");
-    return out;
 }
 
 static void set_resv(op *o, const char *logical, const json_t *doc)
@@ -521,10 +447,13 @@ static void name_props(op *o, const cfn_provider *pv, const char *logical, json_
     const char *gen = fresh ? NULL : sget(doc, "GenName");
     char *n = NULL;
     if (!gen) {
-        json_t *fifo = json_object_get(props, "FifoQueue");
-        if (!fifo) fifo = json_object_get(props, "FifoTopic");
+        json_t *fifo = pv->fifo_property ? json_object_get(props, pv->fifo_property) : NULL;
         int isfifo = json_is_true(fifo) || (json_is_string(fifo) && !strcmp(json_string_value(fifo), "true"));
-        n = gen_name(o, logical, pv->name_max, isfifo);
+        ferr e = {0};
+        cfn_pctx p;
+        pctx_init(o, &p, logical, &e);
+        n = cfn_physical_name(&p, pv->name_max, isfifo);
+        if (!n) return; /* out of memory: left to the provider, which names it itself */
         json_object_set_new(doc, "GenName", json_string(n));
         gen = n;
     }
@@ -690,15 +619,25 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
 
 /* ------------------------------------------------------------------ steps */
 
+/* A provider's create or update succeeded: its result (NULL: keep the resource's values)
+ * goes into doc, the status is committed and the values become visible to the steps that
+ * depend on it. Consumes doc and result. */
+static int step_done(op *o, json_t *doc, const char *status, json_t *result)
+{
+    if (result) apply_result(doc, result);
+    json_decref(result);
+    if (res_status(o, doc, status, NULL, NULL, NULL)) return step_unrecorded(o, doc);
+    set_resv(o, sget(doc, "LogicalResourceId"), doc);
+    json_decref(doc);
+    return 0;
+}
+
 static int step_create(op *o, const char *logical)
 {
     json_t *doc = NULL;
     ferr e = {0};
-    store_txn *t = NULL;
-    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
-    int rc = load_res(t, o, logical, &doc, &e);
-    store_rollback(t);
-    if (rc < 0) return op_fail(o, logical, e.message), -1;
+    int rc = step_load(o, logical, &doc);
+    if (rc < 0) return -1;
     const char *tok = o->token;
     if (rc == 1 && !strcmp(sget(doc, "ResourceStatus") ? sget(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
         set_resv(o, logical, doc); /* done before a restart */
@@ -712,41 +651,23 @@ static int step_create(op *o, const char *logical)
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
         if (!pv) ferr_validation(&e, "Unrecognized resource type %s", sget(doc, "ResourceType"));
-        res_status(o, doc, "CREATE_FAILED", e.message, NULL, NULL);
-        op_fail(o, logical, e.message);
-        json_decref(doc);
-        return -1;
+        json_decref(props);
+        return step_failed(o, doc, "CREATE_FAILED", e.message);
     }
     name_props(o, pv, logical, doc, props, 0);
     res_metadata(o, logical, doc);
-    json_object_set(doc, "Props", props);
-    if (res_status(o, doc, "CREATE_IN_PROGRESS", NULL, props, NULL)) {
-        json_decref(props);
-        json_decref(doc);
-        return op_fail(o, logical, "the store refused the step"), -1;
-    }
+    json_object_set_new(doc, "Props", props);
+    if (res_status(o, doc, "CREATE_IN_PROGRESS", NULL, props, NULL)) return step_unrecorded(o, doc);
     cfn_pctx p;
     pctx_init(o, &p, logical, &e);
     json_t *result = NULL;
-    rc = pv->create(&p, props, &result);
-    if (rc) {
+    if (pv->create(&p, props, &result)) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
         /* AWS words a provider error as "<message> (Service: X, Status Code: N, ...)"; the
          * service's own message is what people need */
-        res_status(o, doc, "CREATE_FAILED", e.message, NULL, NULL);
-        op_fail(o, logical, e.message);
-        json_decref(props);
-        json_decref(doc);
-        return -1;
+        return step_failed(o, doc, "CREATE_FAILED", e.message);
     }
-    apply_result(doc, result);
-    json_decref(result);
-    rc = res_status(o, doc, "CREATE_COMPLETE", NULL, NULL, NULL);
-    if (!rc) set_resv(o, logical, doc);
-    else op_fail(o, logical, "the store refused the step");
-    json_decref(props);
-    json_decref(doc);
-    return rc;
+    return step_done(o, doc, "CREATE_COMPLETE", result);
 }
 
 static int is_live(const char *st)
@@ -754,40 +675,42 @@ static int is_live(const char *st)
     return st && *st && strcmp(st, "DELETE_COMPLETE") && strcmp(st, "DELETE_SKIPPED");
 }
 
-/* Deletes the resource's physical resource (or skips it for Retain). retain_attr names the
- * policy attribute that governs it (DeletionPolicy, UpdateReplacePolicy). */
-static int delete_physical(op *o, json_t *doc, const char *type, const char *physical,
-                           const json_t *props, const char *policy, json_t **evdoc)
+/* A DeletionPolicy or UpdateReplacePolicy that keeps the physical resource. */
+static int retained(const char *policy)
 {
-    (void)evdoc;
+    return policy && (!strcmp(policy, "Retain") || !strcmp(policy, "Snapshot") ||
+                      !strcmp(policy, "RetainExceptOnCreate"));
+}
+
+/* Deletes a physical resource of the type through its provider, with its DELETE_IN_PROGRESS
+ * and then DELETE_COMPLETE or DELETE_FAILED records (events show physical). 0 deleted (or
+ * never created), -1 the provider failed (why in *e), -2 the store refused a record. */
+static int delete_recorded(op *o, json_t *doc, const char *type, const char *physical,
+                           const json_t *props, ferr *e)
+{
+    if (res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, physical)) return -2;
     const cfn_provider *pv = cfn_find_provider(type);
-    if (policy && (!strcmp(policy, "Retain") || !strcmp(policy, "Snapshot") ||
-                   !strcmp(policy, "RetainExceptOnCreate"))) {
-        (void)doc;
-        return 1; /* skipped */
+    int rc = 0;
+    if (physical && *physical && pv) {
+        cfn_pctx p;
+        pctx_init(o, &p, sget(doc, "LogicalResourceId"), e);
+        if (pv->del(&p, physical, props)) {
+            if (!ferr_isset(e)) ferr_internal(e, "%s delete failed", type);
+            rc = -1;
+        }
     }
-    if (!physical || !*physical || !pv) return 0; /* never created */
-    ferr e = {0};
-    cfn_pctx p;
-    pctx_init(o, &p, sget(doc, "LogicalResourceId"), &e);
-    if (pv->del(&p, physical, props)) {
-        if (!ferr_isset(&e)) ferr_internal(&e, "%s delete failed", type);
-        snprintf(o->reason, sizeof(o->reason), "%s", e.message);
-        return -1;
-    }
-    return 0;
+    if (res_status(o, doc, rc ? "DELETE_FAILED" : "DELETE_COMPLETE", rc ? e->message : NULL, NULL,
+                   physical))
+        return rc ? rc : -2;
+    return rc;
 }
 
 /* Deletes one resource for DELETE / ROLLBACK phases. */
 static int step_delete(op *o, const char *logical)
 {
     json_t *doc = NULL;
-    ferr e = {0};
-    store_txn *t = NULL;
-    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
-    int rc = load_res(t, o, logical, &doc, &e);
-    store_rollback(t);
-    if (rc <= 0) return rc < 0 ? (op_fail(o, logical, e.message), -1) : 0;
+    int rc = step_load(o, logical, &doc);
+    if (rc <= 0) return rc;
     const char *st = sget(doc, "ResourceStatus");
     if (!is_live(st)) {
         json_decref(doc);
@@ -799,30 +722,15 @@ static int step_delete(op *o, const char *logical)
     if (policy && !strcmp(policy, "RetainExceptOnCreate") && !strcmp(ss, "ROLLBACK_IN_PROGRESS"))
         policy = "Delete";
     const char *phys = sget(doc, "PhysicalResourceId");
-    if (policy && (!strcmp(policy, "Retain") || !strcmp(policy, "Snapshot") ||
-                   !strcmp(policy, "RetainExceptOnCreate")) && phys && *phys) {
-        rc = res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
+    if (retained(policy) && phys && *phys) {
+        if (res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL)) return step_unrecorded(o, doc);
         json_decref(doc);
-        return rc;
+        return 0;
     }
-    if (res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, NULL)) {
-        json_decref(doc);
-        return op_fail(o, logical, "the store refused the step"), -1;
-    }
-    char saved[1024];
-    snprintf(saved, sizeof(saved), "%s", o->reason);
-    rc = delete_physical(o, doc, sget(doc, "ResourceType"), phys, json_object_get(doc, "Props"),
-                         "Delete", NULL);
-    if (rc < 0) {
-        char why[1024];
-        snprintf(why, sizeof(why), "%s", o->reason);
-        snprintf(o->reason, sizeof(o->reason), "%s", saved);
-        res_status(o, doc, "DELETE_FAILED", why, NULL, NULL);
-        op_fail(o, logical, why);
-        json_decref(doc);
-        return -1;
-    }
-    rc = res_status(o, doc, "DELETE_COMPLETE", NULL, NULL, NULL);
+    ferr e = {0};
+    rc = delete_recorded(o, doc, sget(doc, "ResourceType"), phys, json_object_get(doc, "Props"), &e);
+    if (rc == -2) return step_unrecorded(o, doc);
+    if (rc) op_fail(o, logical, e.message);
     json_decref(doc);
     return rc;
 }
@@ -866,13 +774,63 @@ static json_t *all_res(op *o, ferr *e)
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", o->r.uuid);
     collect c = {prefix, json_array()};
-    int rc = store_list(t, "cfn.res", o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
+    int rc = store_list(t, CFN_KIND_RES, o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
     store_rollback(t);
     if (rc < 0) {
         json_decref(c.docs);
         return NULL;
     }
     return c.docs;
+}
+
+/* Runs fn over the stack's resource records (live_only: those not deleted) in reverse
+ * dependency order: dag_run's result, and 1 (resume later) when the store failed. */
+static int run_over_records(op *o, int live_only, step_fn fn)
+{
+    ferr e = {0};
+    json_t *docs = all_res(o, &e);
+    if (!docs) return store_trouble(o, "cannot list the resources", &e), 1;
+    json_t *ids = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+        if (!live_only || is_live(sget(d, "ResourceStatus")))
+            json_array_append(ids, json_object_get(d, "LogicalResourceId"));
+    json_decref(docs);
+    int rc = dag_run(o, ids, 1, fn);
+    json_decref(ids);
+    return rc;
+}
+
+/* Runs fn over the template's resources (those whose Condition holds) in dependency order:
+ * dag_run's result, or -1 when the template gives no order (the reason recorded). */
+static int run_in_template_order(op *o, step_fn fn)
+{
+    ferr e = {0};
+    json_t *ids = live_ids_in_template(o);
+    json_t *order = cfn_order(o->tpl, ids, &e);
+    json_decref(ids);
+    if (!order) return op_fail(o, NULL, e.message), -1;
+    int rc = dag_run(o, order, 0, fn);
+    json_decref(order);
+    return rc;
+}
+
+/* The template of a backward phase (delete, rollbacks): which, else fallback (NULL: none).
+ * One that is gone or no longer parses gives no order: every resource goes at once.
+ * 0, or -1 when the store failed. */
+static int load_template_lenient(op *o, const char *which, const char *fallback)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, &e)) return store_trouble(o, "cannot read the template", &e);
+    char *body = cfn_template_body(t, o->stack, which, &e);
+    if (!body && fallback) body = cfn_template_body(t, o->stack, fallback, &e);
+    store_rollback(t);
+    o->tpl = body ? cfn_template_parse(body, strlen(body), &e) : NULL;
+    free(body);
+    if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
+    return o->tpl ? 0 : store_trouble(o, "out of memory", NULL);
 }
 
 /* Parameters as typed values; SSM parameter types resolved through SSM. */
@@ -975,19 +933,34 @@ static int notify_settled(op *o)
     return 0;
 }
 
-/* Change set bookkeeping when an operation that came from one ends. */
-static void changeset_done(store_txn *t, op *o, const char *exec_status)
+/* Change set bookkeeping when an operation that came from one ends (a change set deleted
+ * meanwhile has none). 0 or -1. */
+static int changeset_done(store_txn *t, op *o, const char *exec_status, ferr *e)
 {
     const char *cs = sget(json_object_get(o->stack, "_op"), "ChangeSetUuid");
-    if (!cs) return;
-    store_key k = {"cfn.changeset", o->r.account, o->r.region, cs};
+    if (!cs) return 0;
+    store_key k = {CFN_KIND_CHANGESET, o->r.account, o->r.region, cs};
     json_t *d = NULL;
-    ferr e = {0};
-    if (store_get(t, &k, &d, &e) == 1) {
+    int rc = store_get(t, &k, &d, e);
+    if (rc == 1) {
         json_object_set_new(d, "ExecutionStatus", json_string(exec_status));
-        store_put(t, &k, d, &e);
+        rc = store_put(t, &k, d, e);
         json_decref(d);
     }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Test seam: FERRY_CFN_FAIL_STATUS_COMMITS=N (read at engine start) fails the next N stack
+ * status commits as a failing store would (tests/clients/test_cfn_store.py). */
+static atomic_int fail_status_commits;
+
+static int injected_failure(ferr *e)
+{
+    int n = atomic_load(&fail_status_commits);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&fail_status_commits, &n, n - 1))
+            return ferr_internal(e, "store: injected commit failure");
+    return 0;
 }
 
 /* Sets the stack status (and reason) in one transaction with its event; extra(t) may add
@@ -1025,7 +998,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
         goto fail;
     }
     ev = cfn_event_add(t, o->stack, NULL, NULL, NULL, status, reason, NULL, &e);
-    if (!ev) {
+    if (!ev || injected_failure(&e)) {
         store_rollback(t);
         goto fail;
     }
@@ -1043,10 +1016,13 @@ fail:
     return -1;
 }
 
+/* set_status_e for the engine's own transitions, whose extras only write: a failure is the
+ * store's, and the phase is done again (set_status_e logged it). */
 static int set_status(op *o, const char *status, const char *reason,
                       int (*extra)(store_txn *t, op *o, ferr *e))
 {
-    return set_status_e(o, status, reason, extra, NULL);
+    if (!set_status_e(o, status, reason, extra, NULL)) return 0;
+    return store_trouble(o, "the stack status is not recorded", NULL);
 }
 
 /* Resources left *_IN_PROGRESS by a server that stopped mid-step. */
@@ -1068,11 +1044,13 @@ static json_t *stale_steps(op *o, ferr *e)
 static const char *interrupted = "Resource handler was interrupted by a server restart; "
                                  "its state is not known";
 
-/* Marks stale steps failed (forward phases). Returns how many there were. */
+/* Marks stale steps failed (forward phases). Returns how many there were, or -1 when the
+ * store failed (the phase is done again). */
 static int fail_stale(op *o, const char *failed_status)
 {
     ferr e = {0};
     json_t *stale = stale_steps(o, &e);
+    if (!stale) return store_trouble(o, "cannot list the resources", &e);
     size_t i;
     json_t *d;
     int n = 0;
@@ -1093,9 +1071,25 @@ static char *failed_list(op *o, const char *verb)
     json_t *v;
     json_array_foreach(o->failed, i, v) buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
     char *s = malloc(b.len + 128);
-    sprintf(s, "The following resource(s) failed to %s: [%s]. ", verb, buf_str(&b));
+    if (s) sprintf(s, "The following resource(s) failed to %s: [%s]. ", verb, buf_str(&b));
     buf_dispose(&b);
     return s;
+}
+
+/* Why a forward phase failed: the resources that failed, else the phase's own reason. */
+static char *failure_reason(op *o, const char *verb)
+{
+    return json_array_size(o->failed) ? failed_list(o, verb) : strdup(o->reason);
+}
+
+/* Ends a phase whose steps failed with status, the failed resources as reason. Returns 0
+ * (no phase follows). */
+static int fail_listed(op *o, const char *status, const char *verb)
+{
+    char *why = failed_list(o, verb);
+    set_status(o, status, why, NULL);
+    free(why);
+    return 0;
 }
 
 /* Outputs (and the exports they declare), resolved strictly. */
@@ -1180,7 +1174,7 @@ static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name);
     imp_collect c = {sget(o->stack, "StackId"), json_array()};
-    if (store_list(t, "cfn.import", o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
+    if (store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
         json_decref(c.names);
         return NULL;
     }
@@ -1197,6 +1191,31 @@ static int in_use_error(ferr *e, const char *fmt, const char *name, json_t *name
     ferr_validation(e, fmt, name, buf_str(&b));
     buf_dispose(&b);
     return -1;
+}
+
+/* Whether an export of the stack (other than those in keep, NULL: none) is imported by
+ * another stack, which forbids deleting it: 1 (the ValidationError in e), 0 no, -1 the
+ * store failed. */
+static int exports_in_use(op *o, const json_t *keep, ferr *e)
+{
+    store_txn *t = NULL;
+    if (store_begin(o->env->st, 0, &t, e)) return -1;
+    int rc = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
+        if (keep && json_object_get(keep, k)) continue;
+        json_t *users = importers(t, o, k, e);
+        if (!users) rc = -1;
+        else if (json_array_size(users)) {
+            in_use_error(e, "Export %s cannot be deleted as it is in use by %s", k, users);
+            rc = 1;
+        }
+        json_decref(users);
+        if (rc) break;
+    }
+    store_rollback(t);
+    return rc;
 }
 
 /* Writes exports (checking ownership and imports) and our imports. */
@@ -1222,12 +1241,12 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         }
         json_decref(users);
         if (!nv) {
-            store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+            store_key ek = {CFN_KIND_EXPORT, o->r.account, o->r.region, k};
             if (store_del(t, &ek, e) < 0) return -1;
         }
     }
     json_object_foreach(exports, k, v) {
-        store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+        store_key ek = {CFN_KIND_EXPORT, o->r.account, o->r.region, k};
         json_t *cur = NULL;
         int rc = store_get(t, &ek, &cur, e);
         if (rc < 0) return -1;
@@ -1253,13 +1272,13 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
     json_array_foreach(prev, i, v) {
         char id[800];
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
-        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
     json_array_foreach(o->x.imports, i, v) {
         char id[800];
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
-        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         json_t *d = json_pack("{s:O, s:s, s:s}", "ExportName", v, "StackId", sid, "StackName",
                               sget(o->stack, "StackName"));
         int rc = store_put(t, &ik, d, e);
@@ -1272,9 +1291,7 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
 
 static int extra_cs_failed(store_txn *t, op *o, ferr *e)
 {
-    (void)e;
-    changeset_done(t, o, "EXECUTE_FAILED");
-    return 0;
+    return changeset_done(t, o, "EXECUTE_FAILED", e);
 }
 
 static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -1282,8 +1299,7 @@ static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
 static int extra_create_done(store_txn *t, op *o, ferr *e)
 {
     if (write_exports(t, o, g_exports, e)) return -1;
-    changeset_done(t, o, "EXECUTE_COMPLETE");
-    return 0;
+    return changeset_done(t, o, "EXECUTE_COMPLETE", e);
 }
 
 /* Finishes a create: outputs, exports, CREATE_COMPLETE in one transaction. */
@@ -1306,23 +1322,20 @@ static int finish_create(op *o, ferr *e)
 static int phase_create(op *o)
 {
     ferr e = {0};
-    if (fail_stale(o, "CREATE_FAILED")) goto failed;
+    int stale = fail_stale(o, "CREATE_FAILED");
+    if (stale < 0) return 0;
+    if (stale) goto failed;
     if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
         op_fail(o, NULL, e.message);
         goto failed;
     }
-    json_t *ids = live_ids_in_template(o);
-    json_t *order = cfn_order(o->tpl, ids, &e);
-    json_decref(ids);
-    if (!order) {
-        op_fail(o, NULL, e.message);
-        goto failed;
-    }
-    int rc = dag_run(o, order, 0, step_create);
-    json_decref(order);
+    int rc = run_in_template_order(o, step_create);
     if (rc == 1) return 0; /* stopping: resume later */
     if (rc) goto failed;
     if (finish_create(o, &e)) {
+        /* outputs and exports that cannot be are the stack's failure; a store that
+         * cannot record them is not: the phase is done again */
+        if (e.status >= 500) return store_trouble(o, "cannot record the stack's creation", &e), 0;
         op_fail(o, NULL, e.message);
         goto failed;
     }
@@ -1330,7 +1343,7 @@ static int phase_create(op *o)
 failed:;
     const char *onf = sget(json_object_get(o->stack, "_op"), "OnFailure");
     if (!onf) onf = json_is_true(json_object_get(o->stack, "DisableRollback")) ? "DO_NOTHING" : "ROLLBACK";
-    char *why = json_array_size(o->failed) ? failed_list(o, "create") : strdup(o->reason);
+    char *why = failure_reason(o, "create");
     if (!strcmp(onf, "DO_NOTHING")) {
         set_status(o, "CREATE_FAILED", why, extra_cs_failed);
         free(why);
@@ -1351,55 +1364,20 @@ failed:;
 static int phase_delete(op *o, int rollback)
 {
     ferr e = {0};
-    store_txn *t = NULL;
     if (!rollback) {
         /* AWS: a stack whose exports are imported cannot be deleted */
-        if (store_begin(o->env->st, 0, &t, &e)) return -1;
-        const char *k;
-        json_t *v;
-        int blocked = 0;
-        json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
-            json_t *users = importers(t, o, k, &e);
-            if (users && json_array_size(users)) {
-                in_use_error(&e, "Export %s cannot be deleted as it is in use by %s", k, users);
-                blocked = 1;
-            }
-            json_decref(users);
-            if (blocked) break;
-        }
-        store_rollback(t);
-        if (blocked) {
+        int rc = exports_in_use(o, NULL, &e);
+        if (rc < 0) return store_trouble(o, "cannot read the stack's importers", &e), 0;
+        if (rc) {
             set_status(o, "DELETE_FAILED", e.message, NULL);
             return 0;
         }
     }
-    /* the template gives the order; a template that no longer parses gives none */
-    store_txn *rt = NULL;
-    char *body = NULL;
-    if (!store_begin(o->env->st, 0, &rt, &e)) {
-        body = cfn_template_body(rt, o->stack, "cur", &e);
-        store_rollback(rt);
-    }
-    o->tpl = body ? cfn_template_parse(body, strlen(body), &e) : NULL;
-    free(body);
-    if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
-    json_t *docs = all_res(o, &e);
-    if (!docs) return -1;
-    json_t *ids = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-        if (is_live(sget(d, "ResourceStatus"))) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
-    json_decref(docs);
-    int rc = dag_run(o, ids, 1, step_delete);
-    json_decref(ids);
+    /* the template gives the order */
+    if (load_template_lenient(o, "cur", NULL)) return 0;
+    int rc = run_over_records(o, 1, step_delete);
     if (rc == 1) return 0;
-    if (rc) {
-        char *why = failed_list(o, "delete");
-        set_status(o, rollback ? "ROLLBACK_FAILED" : "DELETE_FAILED", why, NULL);
-        free(why);
-        return 0;
-    }
+    if (rc) return fail_listed(o, rollback ? "ROLLBACK_FAILED" : "DELETE_FAILED", "delete");
     if (rollback) {
         set_status(o, "ROLLBACK_COMPLETE", NULL, NULL);
         return 0;
@@ -1410,7 +1388,7 @@ static int phase_delete(op *o, int rollback)
 static int extra_deleted(store_txn *t, op *o, ferr *e)
 {
     json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()));
-    store_key nk = {"cfn.name", o->r.account, o->r.region, sget(o->stack, "StackName")};
+    store_key nk = {CFN_KIND_NAME, o->r.account, o->r.region, sget(o->stack, "StackName")};
     json_t *cur = NULL;
     int rc = store_get(t, &nk, &cur, e);
     if (rc < 0) return -1;
@@ -1423,14 +1401,14 @@ static int extra_deleted(store_txn *t, op *o, ferr *e)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
-        store_key ek = {"cfn.export", o->r.account, o->r.region, k};
+        store_key ek = {CFN_KIND_EXPORT, o->r.account, o->r.region, k};
         if (store_del(t, &ek, e) < 0) return -1;
     }
     size_t i;
     json_array_foreach(json_object_get(o->stack, "_imports"), i, v) {
         char id[800];
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sget(o->stack, "StackId"));
-        store_key ik = {"cfn.import", o->r.account, o->r.region, id};
+        store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
     json_object_set_new(o->stack, "_exports", json_object());
@@ -1481,10 +1459,8 @@ static int step_update(op *o, const char *logical)
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
         if (!pv) ferr_validation(&e, "Unrecognized resource type %s", newtype);
-        res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
-        op_fail(o, logical, e.message);
-        json_decref(doc);
-        return -1;
+        json_decref(props);
+        return step_failed(o, doc, "UPDATE_FAILED", e.message);
     }
     int type_changed = strcmp(newtype, sget(doc, "ResourceType"));
     if (!type_changed) name_props(o, pv, logical, doc, props, 0);
@@ -1501,20 +1477,15 @@ static int step_update(op *o, const char *logical)
     if (sget(def, "UpdateReplacePolicy"))
         json_object_set(doc, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
     if (!type_changed && oldprops && json_equal(oldprops, props)) {
+        json_decref(olddoc);
+        json_decref(props);
         if (!same_meta) {
             /* AWS: a Metadata-only change updates the resource record */
             json_object_set_new(doc, "Op", json_string(o->token));
-            res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL);
-        } else {
-            store_txn *wt = NULL;
-            if (!store_begin(o->env->st, 1, &wt, &e)) {
-                if (put_res(wt, o, doc, &e)) store_rollback(wt);
-                else store_commit(wt, &e);
-            }
+            return step_done(o, doc, "UPDATE_COMPLETE", NULL);
         }
+        if (commit_res(o, doc, logical, &e)) return step_unrecorded(o, doc);
         set_resv(o, logical, doc);
-        json_decref(olddoc);
-        json_decref(props);
         json_decref(doc);
         return 0;
     }
@@ -1525,12 +1496,9 @@ static int step_update(op *o, const char *logical)
         snprintf(msg, sizeof(msg), "CloudFormation cannot update a stack when a custom-named resource "
                  "requires replacing. Rename %s and update the stack again.",
                  json_string_value(json_object_get(props, pv->name_property)));
-        res_status(o, doc, "UPDATE_FAILED", msg, NULL, NULL);
-        op_fail(o, logical, msg);
         json_decref(olddoc);
         json_decref(props);
-        json_decref(doc);
-        return -1;
+        return step_failed(o, doc, "UPDATE_FAILED", msg);
     }
     json_t *old = json_pack("{s:O, s:o, s:O, s:o, s:O}", "PhysicalResourceId",
                             json_object_get(olddoc, "PhysicalResourceId"), "Props",
@@ -1562,8 +1530,7 @@ static int step_update(op *o, const char *logical)
                    props, NULL)) {
         json_decref(olddoc);
         json_decref(props);
-        json_decref(doc);
-        return op_fail(o, logical, "the store refused the step"), -1;
+        return step_unrecorded(o, doc);
     }
     cfn_pctx p;
     pctx_init(o, &p, logical, &e);
@@ -1571,22 +1538,13 @@ static int step_update(op *o, const char *logical)
     if (replace) rc = pv->create(&p, props, &result);
     else rc = pv->update(&p, sget(olddoc, "PhysicalResourceId"), oldprops, props, &result);
     json_decref(olddoc);
+    json_decref(props);
     if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", pv->type);
         if (replace) json_object_set_new(doc, "PhysicalResourceId", json_string(""));
-        res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
-        op_fail(o, logical, e.message);
-        json_decref(props);
-        json_decref(doc);
-        return -1;
+        return step_failed(o, doc, "UPDATE_FAILED", e.message);
     }
-    if (replace || result) apply_result(doc, result);
-    json_decref(result);
-    rc = res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL);
-    if (!rc) set_resv(o, logical, doc);
-    json_decref(props);
-    json_decref(doc);
-    return rc ? (op_fail(o, logical, "the store refused the step"), -1) : 0;
+    return step_done(o, doc, "UPDATE_COMPLETE", result);
 }
 
 static int extra_promote(store_txn *t, op *o, ferr *e)
@@ -1614,7 +1572,9 @@ static int phase_update(op *o)
 {
     ferr e = {0};
     json_t *nw = json_object_get(json_object_get(o->stack, "_op"), "New");
-    if (fail_stale(o, "UPDATE_FAILED")) goto failed;
+    int stale = fail_stale(o, "UPDATE_FAILED");
+    if (stale < 0) return 0;
+    if (stale) goto failed;
     /* the acting identity and notification targets of the update */
     if (json_object_get(nw, "_as")) cfn_principal_load(json_object_get(nw, "_as"), &o->as);
     if (json_object_get(nw, "NotificationARNs")) o->notify = json_object_get(nw, "NotificationARNs");
@@ -1630,52 +1590,32 @@ static int phase_update(op *o)
     }
     /* values of resources that stay as they are */
     json_t *docs = all_res(o, &e);
+    if (!docs) return store_trouble(o, "cannot list the resources", &e), 0;
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d)
         if (is_live(sget(d, "ResourceStatus"))) set_resv(o, sget(d, "LogicalResourceId"), d);
     json_decref(docs);
     /* exports that would disappear while imported fail the update before it starts */
-    store_txn *t = NULL;
-    if (!store_begin(o->env->st, 0, &t, &e)) {
-        const char *k;
-        json_t *v;
-        json_t *keep = json_object();
-        json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
-            json_t *ex = json_object_get(v, "Export");
-            if (!ex) continue;
-            ferr ie = {0};
-            json_t *n = cfn_resolve(&o->x, json_object_get(ex, "Name"), &ie);
-            if (json_is_string(n) && !cfn_is_unknown(n)) json_object_set_new(keep, json_string_value(n), json_true());
-            json_decref(n);
-        }
-        int blocked = 0;
-        json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
-            if (json_object_get(keep, k)) continue;
-            json_t *users = importers(t, o, k, &e);
-            if (users && json_array_size(users)) {
-                in_use_error(&e, "Export %s cannot be deleted as it is in use by %s", k, users);
-                blocked = 1;
-            }
-            json_decref(users);
-            if (blocked) break;
-        }
-        json_decref(keep);
-        store_rollback(t);
-        if (blocked) {
-            op_fail(o, NULL, e.message);
-            goto failed;
-        }
+    const char *k;
+    json_t *v;
+    json_t *keep = json_object();
+    json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
+        json_t *ex = json_object_get(v, "Export");
+        if (!ex) continue;
+        ferr ie = {0};
+        json_t *n = cfn_resolve(&o->x, json_object_get(ex, "Name"), &ie);
+        if (json_is_string(n) && !cfn_is_unknown(n)) json_object_set_new(keep, json_string_value(n), json_true());
+        json_decref(n);
     }
-    json_t *ids = live_ids_in_template(o);
-    json_t *order = cfn_order(o->tpl, ids, &e);
-    json_decref(ids);
-    if (!order) {
+    int blocked = exports_in_use(o, keep, &e);
+    json_decref(keep);
+    if (blocked < 0) return store_trouble(o, "cannot read the stack's importers", &e), 0;
+    if (blocked) {
         op_fail(o, NULL, e.message);
         goto failed;
     }
-    int rc = dag_run(o, order, 0, step_update);
-    json_decref(order);
+    int rc = run_in_template_order(o, step_update);
     if (rc == 1) return 0;
     if (rc) goto failed;
     json_t *exports = NULL;
@@ -1695,13 +1635,14 @@ static int phase_update(op *o)
     json_decref(exports);
     if (!ok) {
         json_object_set_new(o->stack, "Outputs", saved_outs);
+        if (pe.status >= 500) return store_trouble(o, "cannot record the update", &pe), 0;
         op_fail(o, NULL, pe.message[0] ? pe.message : "cannot record the update");
         goto failed;
     }
     json_decref(saved_outs);
     return 1;
 failed:;
-    char *why = json_array_size(o->failed) ? failed_list(o, "update") : strdup(o->reason);
+    char *why = failure_reason(o, "update");
     if (json_is_true(json_object_get(nw, "DisableRollback"))) {
         set_status(o, "UPDATE_FAILED", why, extra_cs_failed);
         free(why);
@@ -1712,18 +1653,32 @@ failed:;
     return 1;
 }
 
+/* Deletes what (an "Old" or "Discard" record of doc: the physical resource an update
+ * replaced, or the replacement its rollback discards), recording it on a copy of doc. */
+static void discard_physical(op *o, const json_t *doc, const json_t *what)
+{
+    json_t *evdoc = json_deep_copy(doc);
+    ferr e = {0};
+    if (!evdoc) return;
+    json_object_set(evdoc, "ResourceType", json_object_get(what, "ResourceType"));
+    delete_recorded(o, evdoc, sget(what, "ResourceType"), sget(what, "PhysicalResourceId"),
+                    json_object_get(what, "Props"), &e);
+    json_decref(evdoc);
+}
+
 /* Resource cleanup after an update (old replaced resources, removed ones) or its rollback
  * (resources the update added, replacements it made). Cleanup failures do not fail the
- * stack (AWS records them as DELETE_FAILED events). */
+ * stack (AWS records them as DELETE_FAILED events); a store failure does the phase again. */
 static int step_cleanup(op *o, const char *logical)
 {
     json_t *doc = NULL;
     ferr e = {0};
     store_txn *t = NULL;
-    if (store_begin(o->env->st, 0, &t, &e)) return 0;
-    int rc = load_res(t, o, logical, &doc, &e);
+    int rc = store_begin(o->env->st, 0, &t, &e);
+    if (!rc) rc = load_res(t, o, logical, &doc, &e);
     store_rollback(t);
-    if (rc <= 0) return 0;
+    if (rc < 0) return store_trouble(o, "cannot read a resource to clean up", &e);
+    if (rc == 0) return 0;
     int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     json_t *old = json_object_get(doc, "Old");
     int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
@@ -1736,62 +1691,37 @@ static int step_cleanup(op *o, const char *logical)
     if (!rollback && ours && json_is_true(json_object_get(doc, "Replaced")) && old) {
         /* the replaced resource goes (UpdateReplacePolicy Retain keeps it) */
         const char *pol = sget(old, "UpdateReplacePolicy");
-        const char *phys = sget(old, "PhysicalResourceId");
-        json_t *evdoc = json_deep_copy(doc);
-        json_object_set(evdoc, "ResourceType", json_object_get(old, "ResourceType"));
-        if (pol && !strcmp(pol, "Retain")) {
-            /* nothing to do */
-        } else {
-            res_status(o, evdoc, "DELETE_IN_PROGRESS", NULL, NULL, phys);
-            int d = delete_physical(o, evdoc, sget(old, "ResourceType"), phys,
-                                    json_object_get(old, "Props"), "Delete", NULL);
-            res_status(o, evdoc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
-                       NULL, phys);
-        }
-        json_decref(evdoc);
+        if (!pol || strcmp(pol, "Retain")) discard_physical(o, doc, old);
     }
     if (rollback && ours) {
         json_t *discard = json_object_get(doc, "Discard");
-        if (discard) {
-            json_t *evdoc = json_deep_copy(doc);
-            const char *phys = sget(discard, "PhysicalResourceId");
-            res_status(o, evdoc, "DELETE_IN_PROGRESS", NULL, NULL, phys);
-            int d = delete_physical(o, evdoc, sget(discard, "ResourceType"), phys,
-                                    json_object_get(discard, "Props"), "Delete", NULL);
-            res_status(o, evdoc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
-                       NULL, phys);
-            json_decref(evdoc);
-        }
+        if (discard) discard_physical(o, doc, discard);
         if (json_is_true(json_object_get(doc, "Added"))) in_tpl = 0;
     }
     if (!in_tpl && is_live(sget(doc, "ResourceStatus"))) {
         /* removed from the template (or added by a rolled back update): deleted */
-        const char *pol = rollback ? "Delete" : sget(doc, "DeletionPolicy");
-        if (pol && (!strcmp(pol, "Retain") || !strcmp(pol, "Snapshot") || !strcmp(pol, "RetainExceptOnCreate"))) {
+        if (!rollback && retained(sget(doc, "DeletionPolicy")))
             res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
-        } else {
-            res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, NULL);
-            int d = delete_physical(o, doc, sget(doc, "ResourceType"), sget(doc, "PhysicalResourceId"),
-                                    json_object_get(doc, "Props"), "Delete", NULL);
-            res_status(o, doc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
-                       NULL, NULL);
-        }
+        else
+            delete_recorded(o, doc, sget(doc, "ResourceType"), sget(doc, "PhysicalResourceId"),
+                            json_object_get(doc, "Props"), &e);
     }
     /* the record: removed resources disappear, the rest lose the update's bookkeeping */
-    store_txn *wt = NULL;
-    if (store_begin(o->env->st, 1, &wt, &e)) return 0;
-    if (!in_tpl) rc = del_res(wt, o, logical, &e);
-    else {
+    if (in_tpl) {
         json_object_del(doc, "Old");
         json_object_del(doc, "Replaced");
         json_object_del(doc, "Added");
         json_object_del(doc, "Discard");
-        rc = put_res(wt, o, doc, &e);
     }
-    if (rc) store_rollback(wt);
-    else store_commit(wt, &e);
+    rc = commit_res(o, in_tpl ? doc : NULL, logical, &e);
     json_decref(doc);
-    return 0;
+    return rc ? store_trouble(o, "cannot record a cleaned up resource", &e) : 0;
+}
+
+/* The update's template goes with the status that ends it. */
+static int extra_drop_new(store_txn *t, op *o, ferr *e)
+{
+    return cfn_template_store(t, o->stack, "new", NULL, e);
 }
 
 static int phase_cleanup(op *o)
@@ -1802,24 +1732,11 @@ static int phase_cleanup(op *o)
         log_warn("cfn: stack %s: cleanup without template: %s", sget(o->stack, "StackName"), e.message);
         if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
     }
-    json_t *docs = all_res(o, &e);
-    if (!docs) return -1;
-    json_t *ids = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
-    json_decref(docs);
-    int rc = dag_run(o, ids, 1, step_cleanup);
-    json_decref(ids);
-    if (rc == 1) return 0;
+    /* step_cleanup fails only when the store did: the phase is done again */
+    if (run_over_records(o, 0, step_cleanup)) return 0;
     int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
-    store_txn *t = NULL;
-    if (!store_begin(o->env->st, 1, &t, &e)) {
-        cfn_template_store(t, o->stack, "new", NULL, &e);
-        store_commit(t, &e);
-    }
     json_object_del(json_object_get(o->stack, "_op"), "New");
-    set_status(o, rollback ? "UPDATE_ROLLBACK_COMPLETE" : "UPDATE_COMPLETE", NULL, NULL);
+    set_status(o, rollback ? "UPDATE_ROLLBACK_COMPLETE" : "UPDATE_COMPLETE", NULL, extra_drop_new);
     return 0;
 }
 
@@ -1828,11 +1745,8 @@ static int step_unupdate(op *o, const char *logical)
 {
     json_t *doc = NULL;
     ferr e = {0};
-    store_txn *t = NULL;
-    if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
-    int rc = load_res(t, o, logical, &doc, &e);
-    store_rollback(t);
-    if (rc <= 0) return rc < 0 ? -1 : 0;
+    int rc = step_load(o, logical, &doc);
+    if (rc <= 0) return rc;
     int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
     json_t *old = json_object_get(doc, "Old");
     if (!ours || !old || json_object_get(doc, "Restored")) {
@@ -1849,17 +1763,15 @@ static int step_unupdate(op *o, const char *logical)
                                     "ResourceType", json_object_get(doc, "ResourceType"));
         json_object_set_new(doc, "Discard", discard);
     } else if (pv && pv->update) {
-        res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL);
+        if (res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL))
+            return step_unrecorded(o, doc);
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
         json_t *result = NULL;
         if (pv->update(&p, sget(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
                        json_object_get(old, "Props"), &result)) {
             if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", type);
-            res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
-            op_fail(o, logical, e.message);
-            json_decref(doc);
-            return -1;
+            return step_failed(o, doc, "UPDATE_FAILED", e.message);
         }
         json_decref(result);
     }
@@ -1871,9 +1783,9 @@ static int step_unupdate(op *o, const char *logical)
     if (json_object_get(old, "GenName")) json_object_set(doc, "GenName", json_object_get(old, "GenName"));
     json_object_set_new(doc, "Restored", json_true());
     json_object_del(doc, "Replaced");
-    rc = res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL);
+    if (res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL)) return step_unrecorded(o, doc);
     json_decref(doc);
-    return rc;
+    return 0;
 }
 
 static int phase_update_rollback(op *o)
@@ -1881,42 +1793,23 @@ static int phase_update_rollback(op *o)
     ferr e = {0};
     /* stale steps are done again: an interrupted update is undone from its Old record */
     json_t *stale = stale_steps(o, &e);
+    if (!stale) return store_trouble(o, "cannot list the resources", &e), 0;
     size_t i;
     json_t *d;
-    json_array_foreach(stale, i, d) {
-        json_object_set_new(d, "ResourceStatus", json_string("UPDATE_FAILED"));
-        res_status(o, d, "UPDATE_FAILED", interrupted, NULL, NULL);
-    }
+    int unrecorded = 0;
+    json_array_foreach(stale, i, d) unrecorded |= res_status(o, d, "UPDATE_FAILED", interrupted, NULL, NULL);
     json_decref(stale);
-    store_txn *t = NULL;
-    char *body = NULL;
-    if (!store_begin(o->env->st, 0, &t, &e)) {
-        body = cfn_template_body(t, o->stack, "new", &e);
-        if (!body) body = cfn_template_body(t, o->stack, "cur", &e);
-        store_rollback(t);
-    }
-    o->tpl = body ? cfn_template_parse(body, strlen(body), &e) : NULL;
-    free(body);
-    if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
-    json_t *docs = all_res(o, &e);
-    if (!docs) return -1;
-    json_t *ids = json_array();
-    json_array_foreach(docs, i, d) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
-    json_decref(docs);
-    int rc = dag_run(o, ids, 1, step_unupdate);
-    json_decref(ids);
+    if (unrecorded) return store_trouble(o, "cannot record an interrupted step", NULL), 0;
+    if (load_template_lenient(o, "new", "cur")) return 0;
+    int rc = run_over_records(o, 0, step_unupdate);
     if (rc == 1) return 0;
-    if (rc) {
-        char *why = failed_list(o, "update");
-        set_status(o, "UPDATE_ROLLBACK_FAILED", why, NULL);
-        free(why);
-        return 0;
-    }
+    if (rc) return fail_listed(o, "UPDATE_ROLLBACK_FAILED", "update");
     set_status(o, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", NULL, NULL);
     return 1;
 }
 
-/* Runs the phase the stack's status names. 1: another phase follows, 0: done. */
+/* Runs the phase the stack's status names. 1: another phase follows, 0: done, 2: the
+ * store failed, the phase is to be done again. */
 static int run_phase(stackref *r)
 {
     ferry_env *env = E.env;
@@ -1924,11 +1817,15 @@ static int run_phase(stackref *r)
     store_txn *t = NULL;
     json_t *stack = NULL;
     /* a write transaction: it starts after the request that kicked us has committed */
-    if (store_begin(env->st, 1, &t, &e)) return 0;
-    store_key k = {"cfn.stack", r->account, r->region, r->uuid};
-    int rc = store_get(t, &k, &stack, &e);
+    int rc = store_begin(env->st, 1, &t, &e);
+    store_key k = {CFN_KIND_STACK, r->account, r->region, r->uuid};
+    if (!rc) rc = store_get(t, &k, &stack, &e);
     store_rollback(t);
-    if (rc != 1) return 0;
+    if (rc < 0) {
+        log_error("cfn: stack %s: cannot read the stack: %s", r->uuid, e.message);
+        return 2;
+    }
+    if (rc == 0) return 0;
     const char *status = sget(stack, "StackStatus");
     if (!cfn_status_busy(status)) {
         json_decref(stack);
@@ -1961,16 +1858,38 @@ static int run_phase(stackref *r)
         log_warn("cfn: stack %s: no engine phase for %s", sget(stack, "StackName"), status);
         next = 0;
     }
+    int retry = o.retry;
     op_dispose(&o);
-    return next > 0;
+    return retry ? 2 : next > 0;
+}
+
+/* Pause before doing a phase again after a store failure: 50 ms doubling to 5 s, cut short
+ * when the engine stops (the stack then resumes at the next start). Called locked. */
+static void retry_pause(int attempt)
+{
+    long ms = 50L << (attempt < 7 ? attempt : 7);
+    if (ms > 5000) ms = 5000;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!E.stopping && pthread_cond_timedwait(&E.cv, &E.mu, &ts) == 0) {
+    }
 }
 
 static void *runner(void *arg)
 {
     active *a = arg;
+    int attempt = 0;
     for (;;) {
         int more = run_phase(&a->r);
         pthread_mutex_lock(&E.mu);
+        if (more == 2 && !E.stopping) retry_pause(attempt++);
+        else if (more != 2) attempt = 0;
         if (!E.stopping && (more || a->again)) {
             a->again = 0;
             pthread_mutex_unlock(&E.mu);
@@ -2011,10 +1930,12 @@ static int engine_start(ferry_env *env, ferr *e)
     E.env = env;
     E.stopping = 0;
     pthread_mutex_unlock(&E.mu);
+    const char *fail = getenv("FERRY_CFN_FAIL_STATUS_COMMITS");
+    atomic_store(&fail_status_commits, fail ? atoi(fail) : 0);
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, e)) return -1;
     resume r = {json_array()};
-    int rc = store_list(t, "cfn.stack", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    int rc = store_list(t, CFN_KIND_STACK, NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
     store_rollback(t);
     if (rc < 0) {
         json_decref(r.refs);

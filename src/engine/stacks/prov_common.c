@@ -50,6 +50,18 @@ int prov_call_gone_ok(cfn_pctx *p, const char *region, const char *service, cons
     return 0;
 }
 
+int prov_refuse_existing(cfn_pctx *p, const char *type, const char *id, const char *service,
+                         const char *op, json_t *in)
+{
+    if (prov_call(p, service, op, in, NULL)) {
+        if (!prov_is_gone(p->e)) return -1;
+        ferr_clear(p->e);
+        return 0;
+    }
+    return ferr_set(p->e, 400, "AlreadyExists",
+                    "Resource of type '%s' with identifier '%s' already exists.", type, id);
+}
+
 int prov_undo(cfn_pctx *p, int (*del)(cfn_pctx *, const char *, const json_t *), const char *id,
               const json_t *props)
 {
@@ -179,9 +191,12 @@ static json_t *norm_strlist(cfn_pctx *p, const char *name, const json_t *v)
     return out;
 }
 
-static json_t *norm_tags(cfn_pctx *p, const char *name, const json_t *v)
+/* A list of {a, b} objects (Tags: {Key, Value}; Policies: {PolicyName, PolicyDocument}):
+ * a is a String, b a String too or, with doc, a Json document kept as given. */
+static json_t *norm_pairs(cfn_pctx *p, const char *name, const json_t *v, const char *a,
+                          const char *b, int doc)
 {
-    static const char *const keys[] = {"Key", "Value", NULL};
+    const char *const keys[] = {a, b, NULL};
     if (!json_is_array(v)) {
         type_error(p, name, "JSONArray", v);
         return NULL;
@@ -197,56 +212,21 @@ static json_t *norm_tags(cfn_pctx *p, const char *name, const json_t *v)
             goto fail;
         }
         if (check_object_keys(p, path, x, keys)) goto fail;
-        json_t *k = as_str(json_object_get(x, "Key")), *val = as_str(json_object_get(x, "Value"));
-        if (!k || !val) {
-            json_decref(k);
-            json_decref(val);
-            prov_invalid(p, "#/%s: required key [%s] not found", path, !k ? "Key" : "Value");
-            goto fail;
-        }
-        json_array_append_new(out, json_pack("{s:o, s:o}", "Key", k, "Value", val));
-    }
-    return out;
-fail:
-    json_decref(out);
-    return NULL;
-}
-
-static json_t *norm_policies(cfn_pctx *p, const char *name, const json_t *v)
-{
-    static const char *const keys[] = {"PolicyName", "PolicyDocument", NULL};
-    if (!json_is_array(v)) {
-        type_error(p, name, "JSONArray", v);
-        return NULL;
-    }
-    json_t *out = json_array();
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x) {
-        char path[160];
-        snprintf(path, sizeof(path), "%s/%zu", name, i);
-        if (!json_is_object(x)) {
-            type_error(p, path, "JSONObject", x);
-            goto fail;
-        }
-        if (check_object_keys(p, path, x, keys)) goto fail;
-        json_t *pn = as_str(json_object_get(x, "PolicyName"));
-        json_t *doc = json_object_get(x, "PolicyDocument");
-        if (!pn || !doc || json_is_null(doc)) {
-            json_decref(pn);
-            prov_invalid(p, "#/%s: required key [%s] not found", path,
-                         !pn ? "PolicyName" : "PolicyDocument");
-            goto fail;
-        }
-        if (!json_is_object(doc) && !json_is_string(doc)) {
-            json_decref(pn);
+        json_t *va = as_str(json_object_get(x, a)), *raw = json_object_get(x, b);
+        json_t *vb = !doc ? as_str(raw) : raw && !json_is_null(raw) ? json_incref(raw) : NULL;
+        if (!va || !vb) {
+            prov_invalid(p, "#/%s: required key [%s] not found", path, !va ? a : b);
+        } else if (doc && !json_is_object(vb) && !json_is_string(vb)) {
             char dpath[200];
-            snprintf(dpath, sizeof(dpath), "%s/PolicyDocument", path);
-            type_error(p, dpath, "JSONObject", doc);
-            goto fail;
+            snprintf(dpath, sizeof(dpath), "%s/%s", path, b);
+            type_error(p, dpath, "JSONObject", vb);
+        } else {
+            json_array_append_new(out, json_pack("{s:o, s:o}", a, va, b, vb));
+            continue;
         }
-        json_array_append_new(out,
-                              json_pack("{s:o, s:O}", "PolicyName", pn, "PolicyDocument", doc));
+        json_decref(va);
+        json_decref(vb);
+        goto fail;
     }
     return out;
 fail:
@@ -287,8 +267,8 @@ int prov_props(cfn_pctx *p, const json_t *props, const prov_prop *schema, json_t
             else type_error(p, k, "JSONObject", v);
             break;
         case PT_STRLIST: n = norm_strlist(p, k, v); break;
-        case PT_TAGS: n = norm_tags(p, k, v); break;
-        case PT_POLICIES: n = norm_policies(p, k, v); break;
+        case PT_TAGS: n = norm_pairs(p, k, v, "Key", "Value", 0); break;
+        case PT_POLICIES: n = norm_pairs(p, k, v, "PolicyName", "PolicyDocument", 1); break;
         case PT_LIST:
             if (json_is_array(v)) n = json_incref(v);
             else type_error(p, k, "JSONArray", v);

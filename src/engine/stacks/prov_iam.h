@@ -11,6 +11,23 @@
  * old_list (NULL on create). Lists are normalized PT_POLICIES values. */
 int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const json_t *old_list,
                       const json_t *new_list);
+/* Links of an entity (name under key) to the items of a string list (each under
+ * item_key): add_op for the items new_list has and old_list not, drop_op (already gone is
+ * fine) for the reverse; drop_first does the removals first. */
+typedef struct prov_iam_link {
+    const char *key, *item_key, *add_op, *drop_op;
+    int drop_first;
+} prov_iam_link;
+int prov_iam_relink(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *old_list,
+                    const json_t *new_list);
+/* The identity lists of IAM::Policy and IAM::ManagedPolicy ("Roles"...) with the noun of
+ * their operations ("Role"...). */
+typedef struct prov_iam_target {
+    const char *prop, *kind;
+} prov_iam_target;
+#define PROV_IAM_NTARGETS 3
+extern const prov_iam_target prov_iam_targets[PROV_IAM_NTARGETS];
+
 /* Managed policies: attaches ARNs new in new_arns, then detaches those only in old_arns. */
 int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
                          const json_t *new_arns);
@@ -28,5 +45,31 @@ int prov_iam_tags(cfn_pctx *p, const char *kind, const char *name, const json_t 
 /* Before deleting an identity: deletes the inline policies and detaches the managed
  * policies props (normalized) gave it; already gone counts as done. */
 int prov_iam_strip(cfn_pctx *p, const char *kind, const char *name, const json_t *props);
+
+/* ---- Entities CloudFormation names: Role, User, Group, InstanceProfile ----------------
+ * Made with Create{Kind} ({Kind}Name, the members listed in copy, tags), read with
+ * Get{Kind}; Ref is the name, the attributes are fields of the {Kind} in those replies.
+ * prov_iam_make, _finish, _change and _attrs are the prov_shape parts of an entity given
+ * as the shape's data. */
+typedef struct prov_iam_entity {
+    const char *kind;                /* "InstanceProfile" */
+    int name_max;                    /* AWS's limit for {Kind}Name */
+    const char *const *attrs;        /* fields given as attributes (NULL-terminated) */
+    const char *const *copy;         /* properties passed to Create{Kind} as they are */
+    int path_in_place;               /* Path changes by Update{Kind} (else it replaces) */
+    int policies, boundary, tagged;  /* has Policies+ManagedPolicyArns, PermissionsBoundary, Tags */
+    /* More of Create{Kind}'s input (the role's trust policy), or NULL. */
+    int (*request)(cfn_pctx *p, const json_t *pr, json_t *in);
+    /* Its links (groups, roles, login profile...) from op (NULL on create) to np; before
+     * deletion np is NULL. NULL: none. */
+    int (*links)(cfn_pctx *p, const char *name, const json_t *op, const json_t *np);
+} prov_iam_entity;
+int prov_iam_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **name, json_t **attrs);
+int prov_iam_finish(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *pr);
+int prov_iam_change(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *op,
+                    const json_t *np);
+int prov_iam_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json_t **attrs);
+/* Deletes the entity: links, inline and managed policies first (AWS refuses otherwise). */
+int prov_iam_delete(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *props);
 
 #endif

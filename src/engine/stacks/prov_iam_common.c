@@ -44,35 +44,54 @@ int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const jso
     return 0;
 }
 
-int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
-                         const json_t *new_arns)
+const prov_iam_target prov_iam_targets[PROV_IAM_NTARGETS] = {
+    {"Roles", "Role"}, {"Users", "User"}, {"Groups", "Group"}};
+
+static int link_each(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *items,
+                     int add)
 {
-    char op[64], key[32];
-    snprintf(key, sizeof(key), "%sName", kind);
-    json_t *add = prov_strlist_minus(new_arns, old_arns);
-    json_t *drop = prov_strlist_minus(old_arns, new_arns);
-    int rc = -1;
     size_t i;
     json_t *x;
-    /* attach before detaching, so an update never leaves the identity with less than
-     * either version grants */
-    opname(op, sizeof(op), "Attach%sPolicy", kind);
-    json_array_foreach(add, i, x) {
-        if (prov_call(p, "iam", op,
-                      json_pack("{s:s, s:O}", key, name, "PolicyArn", x), NULL))
-            goto out;
+    json_array_foreach(items, i, x) {
+        json_t *in = json_pack("{s:s, s:O}", l->key, name, l->item_key, x);
+        if (add ? prov_call(p, "iam", l->add_op, in, NULL)
+                : prov_call_gone_ok(p, NULL, "iam", l->drop_op, in))
+            return -1;
     }
-    opname(op, sizeof(op), "Detach%sPolicy", kind);
-    json_array_foreach(drop, i, x) {
-        if (prov_call_gone_ok(p, NULL, "iam", op,
-                              json_pack("{s:s, s:O}", key, name, "PolicyArn", x)))
-            goto out;
-    }
-    rc = 0;
-out:
+    return 0;
+}
+
+int prov_iam_relink(cfn_pctx *p, const prov_iam_link *l, const char *name, const json_t *old_list,
+                    const json_t *new_list)
+{
+    json_t *add = prov_strlist_minus(new_list, old_list);
+    json_t *drop = prov_strlist_minus(old_list, new_list);
+    int first = !l->drop_first, rc = -1;
+    if (add && drop)
+        rc = link_each(p, l, name, first ? add : drop, first) ||
+                     link_each(p, l, name, first ? drop : add, !first)
+                 ? -1
+                 : 0;
+    else ferr_oom(p->e);
     json_decref(add);
     json_decref(drop);
     return rc;
+}
+
+int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const json_t *old_arns,
+                         const json_t *new_arns)
+{
+    prov_iam_link l = {NULL, "PolicyArn", NULL, NULL, 0};
+    char key[32], add[64], drop[64];
+    snprintf(key, sizeof(key), "%sName", kind);
+    opname(add, sizeof(add), "Attach%sPolicy", kind);
+    opname(drop, sizeof(drop), "Detach%sPolicy", kind);
+    l.key = key;
+    l.add_op = add;
+    l.drop_op = drop;
+    /* attach before detaching, so an update never leaves the identity with less than
+     * either version grants */
+    return prov_iam_relink(p, &l, name, old_arns, new_arns);
 }
 
 int prov_iam_boundary(cfn_pctx *p, const char *kind, const char *name, const char *old_arn,
@@ -140,4 +159,131 @@ int prov_iam_strip(cfn_pctx *p, const char *kind, const char *name, const json_t
     int rc = none ? prov_iam_sync_policies(p, kind, name, props, none) : -1;
     json_decref(none);
     return rc;
+}
+
+/* ---- entities ----------------------------------------------------------------------------- */
+
+static const prov_iam_entity *entity_of(const prov_shape *s)
+{
+    return s->data;
+}
+
+/* The attributes from a reply holding the entity under its kind ({"Role": {...}}). */
+static int attrs_of(const prov_iam_entity *k, cfn_pctx *p, const json_t *reply, json_t **attrs)
+{
+    const json_t *ent = json_object_get(reply, k->kind);
+    json_t *a = json_object();
+    for (const char *const *f = k->attrs; a && *f; f++) {
+        const char *v = jstr(ent, *f);
+        if (!v) {
+            json_decref(a);
+            return ferr_internal(p->e, "IAM returned a %s without %s", k->kind, *f);
+        }
+        json_object_set_new(a, *f, json_string(v));
+    }
+    *attrs = a;
+    return a ? 0 : ferr_oom(p->e);
+}
+
+int prov_iam_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **name, json_t **attrs)
+{
+    const prov_iam_entity *k = entity_of(s);
+    char op[64], key[40];
+    snprintf(key, sizeof(key), "%sName", k->kind);
+    opname(op, sizeof(op), "Create%s", k->kind);
+    char *n = prov_name(p, pr, key, k->name_max, 0);
+    json_t *in = n ? json_pack("{s:s}", key, n) : NULL, *out = NULL, *tags = NULL;
+    for (const char *const *c = k->copy; in && c && *c; c++) {
+        json_t *v = json_object_get(pr, *c);
+        if (v && json_object_set(in, *c, v)) goto oom;
+    }
+    if (in && k->tagged) {
+        tags = prov_tags(p, json_object_get(pr, "Tags"), 0);
+        if (!tags || (json_array_size(tags) && json_object_set(in, "Tags", tags))) goto oom;
+    }
+    if (!in || (k->request && k->request(p, pr, in))) goto oom;
+    json_decref(tags);
+    if (prov_call(p, "iam", op, in, &out)) {
+        free(n);
+        return -1;
+    }
+    /* a reply without the attributes leaves them to be read (and the entity undone when
+     * they cannot be) */
+    if (attrs_of(k, p, out, attrs)) ferr_clear(p->e);
+    json_decref(out);
+    *name = n;
+    return 0;
+oom:
+    json_decref(in);
+    json_decref(tags);
+    free(n);
+    return ferr_oom(p->e);
+}
+
+/* What creation and updates share after Path: links, boundary, policies, tags. */
+static int sync(const prov_iam_entity *k, cfn_pctx *p, const char *name, const json_t *op,
+                const json_t *np)
+{
+    if (k->links && k->links(p, name, op, np)) return -1;
+    if (k->boundary && op &&
+        prov_iam_boundary(p, k->kind, name, jstr(op, "PermissionsBoundary"),
+                          jstr(np, "PermissionsBoundary")))
+        return -1;
+    if (k->policies && prov_iam_sync_policies(p, k->kind, name, op, np)) return -1;
+    if (!k->tagged || !op) return 0;
+    json_t *old_tags = prov_tags(p, json_object_get(op, "Tags"), 0);
+    json_t *new_tags = prov_tags(p, json_object_get(np, "Tags"), 0);
+    int rc = old_tags && new_tags ? prov_iam_tags(p, k->kind, name, old_tags, new_tags)
+                                  : ferr_oom(p->e);
+    json_decref(old_tags);
+    json_decref(new_tags);
+    return rc;
+}
+
+int prov_iam_finish(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *pr)
+{
+    return sync(entity_of(s), p, name, NULL, pr);
+}
+
+int prov_iam_change(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *op,
+                    const json_t *np)
+{
+    const prov_iam_entity *k = entity_of(s);
+    const char *opath = jstr(op, "Path"), *npath = jstr(np, "Path");
+    if (k->path_in_place && strcmp(opath ? opath : "/", npath ? npath : "/")) {
+        char upd[64], key[40];
+        snprintf(key, sizeof(key), "%sName", k->kind);
+        opname(upd, sizeof(upd), "Update%s", k->kind);
+        if (prov_call(p, "iam", upd,
+                      json_pack("{s:s, s:s}", key, name, "NewPath", npath ? npath : "/"), NULL))
+            return -1;
+    }
+    return sync(k, p, name, op, np);
+}
+
+int prov_iam_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json_t **attrs)
+{
+    const prov_iam_entity *k = entity_of(s);
+    char op[64], key[40];
+    snprintf(key, sizeof(key), "%sName", k->kind);
+    opname(op, sizeof(op), "Get%s", k->kind);
+    json_t *out = NULL;
+    int rc = prov_call(p, "iam", op, json_pack("{s:s}", key, name), &out) ||
+             attrs_of(k, p, out, attrs);
+    json_decref(out);
+    return rc ? -1 : 0;
+}
+
+int prov_iam_delete(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *props)
+{
+    const prov_iam_entity *k = entity_of(s);
+    char op[64], key[40];
+    snprintf(key, sizeof(key), "%sName", k->kind);
+    opname(op, sizeof(op), "Delete%s", k->kind);
+    json_t *pr = prov_props_old(p, props, s->schema);
+    int rc = (k->links && k->links(p, name, pr, NULL)) ||
+             (k->policies && prov_iam_strip(p, k->kind, name, pr)) ||
+             prov_call_gone_ok(p, NULL, "iam", op, json_pack("{s:s}", key, name));
+    json_decref(pr);
+    return rc ? -1 : 0;
 }

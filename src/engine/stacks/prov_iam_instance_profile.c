@@ -21,101 +21,47 @@ static int check(cfn_pctx *p, const json_t *pr)
     return 0;
 }
 
+/* the old role leaves first: a profile holds one role at a time */
+static const prov_iam_link role_link = {"InstanceProfileName", "RoleName",
+                                        "AddRoleToInstanceProfile",
+                                        "RemoveRoleFromInstanceProfile", 1};
+
 static int roles(cfn_pctx *p, const char *name, const json_t *old_r, const json_t *new_r)
 {
-    json_t *add = prov_strlist_minus(new_r, old_r), *drop = prov_strlist_minus(old_r, new_r);
-    int rc = -1;
-    size_t i;
-    json_t *x;
-    /* the old role leaves first: a profile holds one role at a time */
-    json_array_foreach(drop, i, x) {
-        if (prov_call_gone_ok(p, NULL, "iam", "RemoveRoleFromInstanceProfile",
-                              json_pack("{s:s, s:O}", "InstanceProfileName", name, "RoleName", x)))
-            goto out;
-    }
-    json_array_foreach(add, i, x) {
-        if (prov_call(p, "iam", "AddRoleToInstanceProfile",
-                      json_pack("{s:s, s:O}", "InstanceProfileName", name, "RoleName", x), NULL))
-            goto out;
-    }
-    rc = 0;
-out:
-    json_decref(add);
-    json_decref(drop);
-    return rc;
+    return prov_iam_relink(p, &role_link, name, old_r, new_r);
 }
 
-static int attrs_of(cfn_pctx *p, const json_t *ip, json_t **attrs)
+static int roles_link(cfn_pctx *p, const char *name, const json_t *op, const json_t *np)
 {
-    const char *arn = jstr(ip, "Arn");
-    if (!arn) return ferr_internal(p->e, "IAM returned an instance profile without Arn");
-    *attrs = json_pack("{s:s}", "Arn", arn);
-    return *attrs ? 0 : ferr_oom(p->e);
+    return roles(p, name, json_object_get(op, "Roles"), json_object_get(np, "Roles"));
 }
+
+static const char *const arn_only[] = {"Arn", NULL};
+static const char *const copy[] = {"Path", NULL};
+static const prov_iam_entity profile = {
+    .kind = "InstanceProfile", .name_max = 128, .attrs = arn_only, .copy = copy,
+    .links = roles_link,
+};
+static int ip_del(cfn_pctx *p, const char *name, const json_t *props);
+static const prov_shape shape = {
+    .schema = schema, .check = check, .make = prov_iam_make, .finish = prov_iam_finish,
+    .change = prov_iam_change, .attrs = prov_iam_attrs, .del = ip_del, .data = &profile,
+};
 
 static int ip_del(cfn_pctx *p, const char *name, const json_t *props)
 {
-    json_t *pr = prov_props_old(p, props, schema), *none = json_array();
-    int rc = roles(p, name, json_object_get(pr, "Roles"), none) ||
-             prov_call_gone_ok(p, NULL, "iam", "DeleteInstanceProfile",
-                               json_pack("{s:s}", "InstanceProfileName", name));
-    json_decref(none);
-    json_decref(pr);
-    return rc ? -1 : 0;
+    return prov_iam_delete(&shape, p, name, props);
 }
 
 static int ip_create(cfn_pctx *p, const json_t *props, json_t **result)
 {
-    json_t *pr, *out = NULL, *attrs = NULL;
-    if (prov_props(p, props, schema, &pr)) return -1;
-    int rc = -1;
-    char *name = NULL;
-    if (check(p, pr)) goto out;
-    if (!(name = prov_name(p, pr, "InstanceProfileName", 128, 0))) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    json_t *in = json_pack("{s:s}", "InstanceProfileName", name);
-    if (in && jstr(pr, "Path")) json_object_set(in, "Path", json_object_get(pr, "Path"));
-    if (prov_call(p, "iam", "CreateInstanceProfile", in, &out)) goto out;
-    if (attrs_of(p, json_object_get(out, "InstanceProfile"), &attrs) ||
-        roles(p, name, NULL, json_object_get(pr, "Roles"))) {
-        prov_undo(p, ip_del, name, pr);
-        goto out;
-    }
-    *result = prov_result(name, attrs);
-    attrs = NULL;
-    rc = 0;
-out:
-    json_decref(attrs);
-    json_decref(out);
-    json_decref(pr);
-    free(name);
-    return rc;
+    return prov_shape_create(&shape, p, props, result);
 }
 
 static int ip_update(cfn_pctx *p, const char *name, const json_t *old_props,
                      const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL, *out = NULL;
-    json_t *attrs = NULL;
-    int rc = -1;
-    if (prov_props(p, new_props, schema, &np) || check(p, np) ||
-        roles(p, name, json_object_get(op, "Roles"), json_object_get(np, "Roles")))
-        goto out;
-    if (prov_call(p, "iam", "GetInstanceProfile", json_pack("{s:s}", "InstanceProfileName", name),
-                  &out) ||
-        attrs_of(p, json_object_get(out, "InstanceProfile"), &attrs))
-        goto out;
-    *result = prov_result(name, attrs);
-    attrs = NULL;
-    rc = 0;
-out:
-    json_decref(op);
-    json_decref(np);
-    json_decref(out);
-    json_decref(attrs);
-    return rc;
+    return prov_shape_update(&shape, p, name, old_props, new_props, result);
 }
 
 static const char *const replace_on[] = {"InstanceProfileName", "Path", NULL};

@@ -19,39 +19,19 @@ static const prov_prop schema[] = {
     {NULL, 0, 0},
 };
 
-static const struct {
-    const char *prop, *kind;
-} targets[] = {{"Roles", "Role"}, {"Users", "User"}, {"Groups", "Group"}};
-#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
-
-/* Attaches arn to the identities new in np, then detaches it from those only in op. */
+/* Attaches arn to the identities new in np (NULL: none), then detaches it from those only
+ * in op (NULL: none). */
 static int attachments(cfn_pctx *p, const char *arn, const json_t *op, const json_t *np)
 {
-    char opn[48], key[32];
-    for (size_t t = 0; t < NTARGETS; t++) {
-        json_t *add = prov_strlist_minus(json_object_get(np, targets[t].prop),
-                                         json_object_get(op, targets[t].prop));
-        json_t *drop = prov_strlist_minus(json_object_get(op, targets[t].prop),
-                                          json_object_get(np, targets[t].prop));
-        int rc = 0;
-        size_t i;
-        json_t *x;
-        snprintf(key, sizeof(key), "%sName", targets[t].kind);
-        snprintf(opn, sizeof(opn), "Attach%sPolicy", targets[t].kind);
-        json_array_foreach(add, i, x) {
-            if ((rc = prov_call(p, "iam", opn, json_pack("{s:O, s:s}", key, x, "PolicyArn", arn),
-                                NULL)))
-                break;
-        }
-        snprintf(opn, sizeof(opn), "Detach%sPolicy", targets[t].kind);
-        json_array_foreach(drop, i, x) {
-            if (rc) break;
-            rc = prov_call_gone_ok(p, NULL, "iam", opn,
-                                   json_pack("{s:O, s:s}", key, x, "PolicyArn", arn));
-        }
-        json_decref(add);
-        json_decref(drop);
-        if (rc) return -1;
+    for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
+        char key[32], add[48], drop[48];
+        snprintf(key, sizeof(key), "%sName", prov_iam_targets[t].kind);
+        snprintf(add, sizeof(add), "Attach%sPolicy", prov_iam_targets[t].kind);
+        snprintf(drop, sizeof(drop), "Detach%sPolicy", prov_iam_targets[t].kind);
+        prov_iam_link l = {"PolicyArn", key, add, drop, 0};
+        const char *prop = prov_iam_targets[t].prop;
+        if (prov_iam_relink(p, &l, arn, json_object_get(op, prop), json_object_get(np, prop)))
+            return -1;
     }
     return 0;
 }
@@ -86,8 +66,9 @@ static const json_t *oldest_version(const json_t *vs)
     return oldest;
 }
 
-static int attrs_of(cfn_pctx *p, const char *arn, json_t **attrs)
+static int mp_attrs(const prov_shape *s, cfn_pctx *p, const char *arn, json_t **attrs)
 {
+    (void)s;
     json_t *out = NULL;
     if (prov_call(p, "iam", "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &out)) return -1;
     const json_t *pol = json_object_get(out, "Policy");
@@ -110,9 +91,8 @@ static int attrs_of(cfn_pctx *p, const char *arn, json_t **attrs)
 
 static int mp_del(cfn_pctx *p, const char *arn, const json_t *props)
 {
-    json_t *pr = prov_props_old(p, props, schema), *none = json_object();
-    int rc = attachments(p, arn, pr, none);
-    json_decref(none);
+    json_t *pr = prov_props_old(p, props, schema);
+    int rc = attachments(p, arn, pr, NULL);
     json_decref(pr);
     if (rc) return -1;
     /* AWS: DeletePolicy needs the non-default versions deleted first */
@@ -137,10 +117,12 @@ static int mp_del(cfn_pctx *p, const char *arn, const json_t *props)
     return prov_call_gone_ok(p, NULL, "iam", "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn));
 }
 
-static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
+static int mp_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **arn_out,
+                   json_t **attrs)
 {
-    json_t *pr, *out = NULL, *attrs = NULL, *none = NULL;
-    if (prov_props(p, props, schema, &pr)) return -1;
+    (void)s;
+    (void)attrs; /* read after the attachments (AttachmentCount) */
+    json_t *out = NULL;
     int rc = -1;
     char *name = prov_name(p, pr, "ManagedPolicyName", 128, 0);
     char *doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
@@ -158,22 +140,18 @@ static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
         ferr_internal(p->e, "IAM returned a policy without Arn");
         goto out;
     }
-    none = json_object();
-    if (attachments(p, arn, none, pr) || attrs_of(p, arn, &attrs)) {
-        prov_undo(p, mp_del, arn, pr);
-        goto out;
-    }
-    *result = prov_result(arn, attrs);
-    attrs = NULL;
-    rc = 0;
+    rc = (*arn_out = strdup(arn)) ? 0 : ferr_oom(p->e);
 out:
-    json_decref(none);
-    json_decref(attrs);
     json_decref(out);
-    json_decref(pr);
     free(name);
     free(doc);
     return rc;
+}
+
+static int mp_finish(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *pr)
+{
+    (void)s;
+    return attachments(p, arn, NULL, pr);
 }
 
 static int new_version(cfn_pctx *p, const char *arn, const json_t *docv)
@@ -200,24 +178,30 @@ static int new_version(cfn_pctx *p, const char *arn, const json_t *docv)
     return rc;
 }
 
+static int mp_change(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *op,
+                     const json_t *np)
+{
+    (void)s;
+    const json_t *nd = json_object_get(np, "PolicyDocument");
+    if (!prov_doc_equal(json_object_get(op, "PolicyDocument"), nd) && new_version(p, arn, nd))
+        return -1;
+    return attachments(p, arn, op, np);
+}
+
+static const prov_shape shape = {
+    .schema = schema, .make = mp_make, .finish = mp_finish, .change = mp_change,
+    .attrs = mp_attrs, .del = mp_del,
+};
+
+static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    return prov_shape_create(&shape, p, props, result);
+}
+
 static int mp_update(cfn_pctx *p, const char *arn, const json_t *old_props,
                      const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL, *attrs = NULL;
-    int rc = -1;
-    if (prov_props(p, new_props, schema, &np)) goto out;
-    const json_t *nd = json_object_get(np, "PolicyDocument");
-    if (!prov_doc_equal(json_object_get(op, "PolicyDocument"), nd) && new_version(p, arn, nd))
-        goto out;
-    if (attachments(p, arn, op, np) || attrs_of(p, arn, &attrs)) goto out;
-    *result = prov_result(arn, attrs);
-    attrs = NULL;
-    rc = 0;
-out:
-    json_decref(op);
-    json_decref(np);
-    json_decref(attrs);
-    return rc;
+    return prov_shape_update(&shape, p, arn, old_props, new_props, result);
 }
 
 static const char *const replace_on[] = {"ManagedPolicyName", "Path", "Description", NULL};

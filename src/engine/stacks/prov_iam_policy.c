@@ -15,16 +15,11 @@ static const prov_prop schema[] = {
     {NULL, 0, 0},
 };
 
-/* The target lists, with the noun of their IAM operations. */
-static const struct {
-    const char *prop, *kind;
-} targets[] = {{"Roles", "Role"}, {"Users", "User"}, {"Groups", "Group"}};
-#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
 static int check(cfn_pctx *p, const json_t *pr)
 {
-    for (size_t i = 0; i < NTARGETS; i++)
-        if (json_array_size(json_object_get(pr, targets[i].prop))) return 0;
+    for (size_t i = 0; i < PROV_IAM_NTARGETS; i++)
+        if (json_array_size(json_object_get(pr, prov_iam_targets[i].prop))) return 0;
     /* AWS: "The Groups, Roles, and Users properties are optional. However, you must specify
      * at least one of these properties." */
     return prov_invalid(p, "At least one of [Groups,Roles,Users] must be non-empty.");
@@ -54,14 +49,14 @@ static int drop(cfn_pctx *p, const char *kind, const char *who, const char *pnam
 /* Removes policy pname from the identities in from that are not in keep (NULL = none). */
 static int remove_from(cfn_pctx *p, const json_t *from, const json_t *keep, const char *pname)
 {
-    for (size_t t = 0; t < NTARGETS; t++) {
+    for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
         size_t i;
         json_t *x;
-        const json_t *k = keep ? json_object_get(keep, targets[t].prop) : NULL;
-        json_array_foreach(json_object_get(from, targets[t].prop), i, x) {
+        const json_t *k = keep ? json_object_get(keep, prov_iam_targets[t].prop) : NULL;
+        json_array_foreach(json_object_get(from, prov_iam_targets[t].prop), i, x) {
             const char *who = json_string_value(x);
             if (!who || (k && prov_strlist_has(k, who))) continue;
-            if (drop(p, targets[t].kind, who, pname)) return -1;
+            if (drop(p, prov_iam_targets[t].kind, who, pname)) return -1;
         }
     }
     return 0;
@@ -71,14 +66,14 @@ static int remove_from(cfn_pctx *p, const json_t *from, const json_t *keep, cons
 static int put_on(cfn_pctx *p, const json_t *to, const json_t *skip, const char *pname,
                   const char *doc)
 {
-    for (size_t t = 0; t < NTARGETS; t++) {
+    for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
         size_t i;
         json_t *x;
-        const json_t *s = skip ? json_object_get(skip, targets[t].prop) : NULL;
-        json_array_foreach(json_object_get(to, targets[t].prop), i, x) {
+        const json_t *s = skip ? json_object_get(skip, prov_iam_targets[t].prop) : NULL;
+        json_array_foreach(json_object_get(to, prov_iam_targets[t].prop), i, x) {
             const char *who = json_string_value(x);
             if (s && prov_strlist_has(s, who)) continue;
-            if (put(p, targets[t].kind, who, pname, doc)) return -1;
+            if (put(p, prov_iam_targets[t].kind, who, pname, doc)) return -1;
         }
     }
     return 0;
@@ -94,58 +89,51 @@ static int policy_del(cfn_pctx *p, const char *id, const json_t *props)
     return rc;
 }
 
+static int policy_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr)
+{
+    (void)s;
+    (void)id;
+    char *doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
+    int rc = doc ? put_on(p, pr, NULL, jstr(pr, "PolicyName"), doc) : ferr_oom(p->e);
+    free(doc);
+    return rc;
+}
+
+static int policy_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                         const json_t *np)
+{
+    (void)s;
+    (void)id;
+    const char *oname = jstr(op, "PolicyName"), *nname = jstr(np, "PolicyName");
+    int renamed = !oname || strcmp(oname, nname);
+    int redoc = !prov_doc_equal(json_object_get(op, "PolicyDocument"),
+                                json_object_get(np, "PolicyDocument"));
+    char *doc = prov_doc_text(json_object_get(np, "PolicyDocument"));
+    if (!doc) return ferr_oom(p->e);
+    /* the new version goes on first (all targets when name or document changed, else the
+     * added ones); then the old one leaves where it no longer belongs */
+    int rc = put_on(p, np, renamed || redoc ? NULL : op, nname, doc) ||
+                     (oname && remove_from(p, op, renamed ? NULL : np, oname))
+                 ? -1
+                 : 0;
+    free(doc);
+    return rc;
+}
+
+static const prov_shape shape = {
+    .schema = schema, .check = check, .make = prov_shape_generated_id, .finish = policy_finish,
+    .change = policy_change, .attrs = prov_shape_id_attrs, .del = policy_del,
+};
+
 static int policy_create(cfn_pctx *p, const json_t *props, json_t **result)
 {
-    json_t *pr;
-    if (prov_props(p, props, schema, &pr)) return -1;
-    int rc = -1;
-    char *doc = NULL, *id = NULL;
-    if (check(p, pr)) goto out;
-    doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
-    id = prov_generated_id(p);
-    if (!doc || !id) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    if (put_on(p, pr, NULL, jstr(pr, "PolicyName"), doc)) {
-        prov_undo(p, policy_del, id, pr);
-        goto out;
-    }
-    *result = prov_result(id, json_pack("{s:s}", "Id", id));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
-    free(doc);
-    free(id);
-    json_decref(pr);
-    return rc;
+    return prov_shape_create(&shape, p, props, result);
 }
 
 static int policy_update(cfn_pctx *p, const char *id, const json_t *old_props,
                          const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL;
-    int rc = -1;
-    char *doc = NULL;
-    if (prov_props(p, new_props, schema, &np) || check(p, np)) goto out;
-    const char *oname = jstr(op, "PolicyName"), *nname = jstr(np, "PolicyName");
-    int renamed = !oname || strcmp(oname, nname);
-    int redoc = !prov_doc_equal(json_object_get(op, "PolicyDocument"),
-                                json_object_get(np, "PolicyDocument"));
-    if (!(doc = prov_doc_text(json_object_get(np, "PolicyDocument")))) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    /* the new version goes on first (all targets when name or document changed, else the
-     * added ones); then the old one leaves where it no longer belongs */
-    if (put_on(p, np, renamed || redoc ? NULL : op, nname, doc)) goto out;
-    if (oname && remove_from(p, op, renamed ? NULL : np, oname)) goto out;
-    *result = prov_result(id, json_pack("{s:s}", "Id", id));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
-    free(doc);
-    json_decref(op);
-    json_decref(np);
-    return rc;
+    return prov_shape_update(&shape, p, id, old_props, new_props, result);
 }
 
 const cfn_provider cfn_provider_iam_policy = {

@@ -50,35 +50,12 @@ static json_t *login_request(const char *name, const json_t *lp)
     return in;
 }
 
+static const prov_iam_link group_link = {"UserName", "GroupName", "AddUserToGroup",
+                                         "RemoveUserFromGroup", 0};
+
 static int groups(cfn_pctx *p, const char *name, const json_t *old_g, const json_t *new_g)
 {
-    json_t *add = prov_strlist_minus(new_g, old_g), *drop = prov_strlist_minus(old_g, new_g);
-    int rc = -1;
-    size_t i;
-    json_t *x;
-    json_array_foreach(add, i, x) {
-        if (prov_call(p, "iam", "AddUserToGroup",
-                      json_pack("{s:O, s:s}", "GroupName", x, "UserName", name), NULL))
-            goto out;
-    }
-    json_array_foreach(drop, i, x) {
-        if (prov_call_gone_ok(p, NULL, "iam", "RemoveUserFromGroup",
-                              json_pack("{s:O, s:s}", "GroupName", x, "UserName", name)))
-            goto out;
-    }
-    rc = 0;
-out:
-    json_decref(add);
-    json_decref(drop);
-    return rc;
-}
-
-static int attrs_of(cfn_pctx *p, const json_t *user, json_t **attrs)
-{
-    const char *arn = jstr(user, "Arn");
-    if (!arn) return ferr_internal(p->e, "IAM returned a user without Arn");
-    *attrs = json_pack("{s:s}", "Arn", arn);
-    return *attrs ? 0 : ferr_oom(p->e);
+    return prov_iam_relink(p, &group_link, name, old_g, new_g);
 }
 
 static int delete_login(cfn_pctx *p, const char *name)
@@ -91,58 +68,6 @@ static int delete_login(cfn_pctx *p, const char *name)
     return 0;
 }
 
-static int user_del(cfn_pctx *p, const char *name, const json_t *props)
-{
-    json_t *pr = prov_props_old(p, props, schema), *none = json_array();
-    /* AWS: DeleteUser needs the user out of its groups, without login profile, inline or
-     * attached policies first */
-    int rc = groups(p, name, json_object_get(pr, "Groups"), none) ||
-             (json_object_get(pr, "LoginProfile") && delete_login(p, name)) ||
-             prov_iam_strip(p, "User", name, pr) ||
-             prov_call_gone_ok(p, NULL, "iam", "DeleteUser", json_pack("{s:s}", "UserName", name));
-    json_decref(none);
-    json_decref(pr);
-    return rc ? -1 : 0;
-}
-
-static int user_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    json_t *pr, *out = NULL, *attrs = NULL, *tags = NULL;
-    if (prov_props(p, props, schema, &pr)) return -1;
-    int rc = -1;
-    char *name = NULL;
-    if (check_login(p, pr)) goto out;
-    if (!(name = prov_name(p, pr, "UserName", 64, 0))) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    json_t *in = json_pack("{s:s}", "UserName", name);
-    if (in && jstr(pr, "Path")) json_object_set(in, "Path", json_object_get(pr, "Path"));
-    if (in && jstr(pr, "PermissionsBoundary"))
-        json_object_set(in, "PermissionsBoundary", json_object_get(pr, "PermissionsBoundary"));
-    tags = prov_tags(p, json_object_get(pr, "Tags"), 0);
-    if (in && json_array_size(tags)) json_object_set(in, "Tags", tags);
-    if (prov_call(p, "iam", "CreateUser", in, &out)) goto out;
-    const json_t *lp = json_object_get(pr, "LoginProfile");
-    if (attrs_of(p, json_object_get(out, "User"), &attrs) ||
-        (lp && prov_call(p, "iam", "CreateLoginProfile", login_request(name, lp), NULL)) ||
-        groups(p, name, NULL, json_object_get(pr, "Groups")) ||
-        prov_iam_sync_policies(p, "User", name, NULL, pr)) {
-        prov_undo(p, user_del, name, pr);
-        goto out;
-    }
-    *result = prov_result(name, attrs);
-    attrs = NULL;
-    rc = 0;
-out:
-    json_decref(attrs);
-    json_decref(out);
-    json_decref(tags);
-    json_decref(pr);
-    free(name);
-    return rc;
-}
-
 static int login_update(cfn_pctx *p, const char *name, const json_t *old_lp, const json_t *new_lp)
 {
     if (prov_same(old_lp, new_lp)) return 0;
@@ -151,42 +76,44 @@ static int login_update(cfn_pctx *p, const char *name, const json_t *old_lp, con
                      login_request(name, new_lp), NULL);
 }
 
+/* The login profile and groups from op (NULL: create) to np (NULL: before deletion, which
+ * takes the user out of its groups first, as CloudFormation does). */
+static int user_links(cfn_pctx *p, const char *name, const json_t *op, const json_t *np)
+{
+    const json_t *ol = json_object_get(op, "LoginProfile"), *nl = json_object_get(np, "LoginProfile");
+    const json_t *og = json_object_get(op, "Groups"), *ng = json_object_get(np, "Groups");
+    if (!np) return groups(p, name, og, ng) || login_update(p, name, ol, nl) ? -1 : 0;
+    return login_update(p, name, ol, nl) || groups(p, name, og, ng) ? -1 : 0;
+}
+
+static const char *const arn_only[] = {"Arn", NULL};
+static const char *const copy[] = {"Path", "PermissionsBoundary", NULL};
+static const prov_iam_entity user = {
+    .kind = "User", .name_max = 64, .attrs = arn_only, .copy = copy,
+    .path_in_place = 1, .policies = 1, .boundary = 1, .tagged = 1, .links = user_links,
+};
+static int user_del(cfn_pctx *p, const char *name, const json_t *props);
+static const prov_shape shape = {
+    .schema = schema, .check = check_login, .make = prov_iam_make, .finish = prov_iam_finish,
+    .change = prov_iam_change, .attrs = prov_iam_attrs, .del = user_del, .data = &user,
+};
+
+/* AWS: DeleteUser needs the user out of its groups, without login profile, inline or
+ * attached policies first */
+static int user_del(cfn_pctx *p, const char *name, const json_t *props)
+{
+    return prov_iam_delete(&shape, p, name, props);
+}
+
+static int user_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    return prov_shape_create(&shape, p, props, result);
+}
+
 static int user_update(cfn_pctx *p, const char *name, const json_t *old_props,
                        const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL, *out = NULL;
-    json_t *attrs = NULL, *old_tags = NULL, *new_tags = NULL;
-    int rc = -1;
-    if (prov_props(p, new_props, schema, &np) || check_login(p, np)) goto out;
-    const char *opath = jstr(op, "Path"), *npath = jstr(np, "Path");
-    if (strcmp(opath ? opath : "/", npath ? npath : "/") &&
-        prov_call(p, "iam", "UpdateUser",
-                  json_pack("{s:s, s:s}", "UserName", name, "NewPath", npath ? npath : "/"), NULL))
-        goto out;
-    old_tags = prov_tags(p, json_object_get(op, "Tags"), 0);
-    new_tags = prov_tags(p, json_object_get(np, "Tags"), 0);
-    if (login_update(p, name, json_object_get(op, "LoginProfile"),
-                     json_object_get(np, "LoginProfile")) ||
-        groups(p, name, json_object_get(op, "Groups"), json_object_get(np, "Groups")) ||
-        prov_iam_boundary(p, "User", name, jstr(op, "PermissionsBoundary"),
-                          jstr(np, "PermissionsBoundary")) ||
-        prov_iam_sync_policies(p, "User", name, op, np) ||
-        prov_iam_tags(p, "User", name, old_tags, new_tags))
-        goto out;
-    if (prov_call(p, "iam", "GetUser", json_pack("{s:s}", "UserName", name), &out) ||
-        attrs_of(p, json_object_get(out, "User"), &attrs))
-        goto out;
-    *result = prov_result(name, attrs);
-    attrs = NULL;
-    rc = 0;
-out:
-    json_decref(op);
-    json_decref(np);
-    json_decref(out);
-    json_decref(attrs);
-    json_decref(old_tags);
-    json_decref(new_tags);
-    return rc;
+    return prov_shape_update(&shape, p, name, old_props, new_props, result);
 }
 
 static const char *const replace_on[] = {"UserName", NULL};

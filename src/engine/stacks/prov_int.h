@@ -31,6 +31,12 @@ int prov_is_gone(const ferr *e);
 int prov_undo(cfn_pctx *p, int (*del)(cfn_pctx *, const char *, const json_t *), const char *id,
               const json_t *props);
 
+/* AWS: Create* of SNS and SQS return an existing resource of the same name; CloudFormation
+ * refuses to take over one it did not make. Calls service op with in (stolen) to look for
+ * it: 0 when it is not there, -1 with AlreadyExists naming type and id when it is. */
+int prov_refuse_existing(cfn_pctx *p, const char *type, const char *id, const char *service,
+                         const char *op, json_t *in);
+
 /* Test seam: when set, every provider call goes to fn instead of the service layer. */
 typedef int (*prov_hook_fn)(void *ud, const char *region, const char *service, const char *op,
                             const json_t *in, json_t **out, ferr *e);
@@ -119,6 +125,39 @@ int prov_arn_part(const char *arn, int part, char *out, size_t n);
 /* A service timestamp (epoch seconds, or already text) as ISO 8601 text. */
 json_t *prov_date(const json_t *v);
 
+/* ---- The shape most providers share (prov_shape.c) ---------------------------------------
+ * Create: the properties normalized against the schema and checked, the resource made,
+ * then completed (policies, subscriptions...), undone when that fails; the result is its
+ * physical id and attributes. Update: old properties normalized leniently, new ones
+ * strictly and checked, the changes made, the attributes read again. A provider gives the
+ * parts and calls prov_shape_create/update from its cfn_provider functions. */
+typedef struct prov_shape prov_shape;
+struct prov_shape {
+    const prov_prop *schema;
+    /* What the schema cannot say about normalized props, or NULL. */
+    int (*check)(cfn_pctx *p, const json_t *pr);
+    /* Makes the resource: *id its physical id (malloc'd); *attrs its attributes when the
+     * reply gave them (else left NULL: read with attrs). */
+    int (*make)(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs);
+    /* What a new resource gets after make (before its attributes are read), or NULL. */
+    int (*finish)(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr);
+    /* An update's in-place changes from op to np (both normalized), or NULL. */
+    int (*change)(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                  const json_t *np);
+    /* The resource's attributes (a new object). */
+    int (*attrs)(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs);
+    int (*del)(cfn_pctx *p, const char *id, const json_t *props);
+    const void *data; /* the provider's own description (prov_iam_entity) */
+};
+/* make and attrs of resources that have no name of their own (IAM::Policy, SQS::QueuePolicy,
+ * SNS::TopicPolicy): a generated id (prov_generated_id), Ref and GetAtt Id. */
+int prov_shape_generated_id(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id,
+                            json_t **attrs);
+int prov_shape_id_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs);
+int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, json_t **result);
+int prov_shape_update(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *old_props,
+                      const json_t *new_props, json_t **result);
+
 /* ---- A policy document set on each target of a list (prov_policy_targets.c) ---------- */
 typedef struct prov_policy_targets {
     const prov_prop *schema; /* PolicyDocument and the list property */
@@ -126,10 +165,10 @@ typedef struct prov_policy_targets {
     const char *clear;       /* the doc passed to set when a target leaves (NULL or "") */
     int (*set)(cfn_pctx *p, const char *target, const char *doc);
 } prov_policy_targets;
-int prov_pt_create(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props,
-                   json_t **result);
-int prov_pt_update(const prov_policy_targets *ap, cfn_pctx *p, const char *id,
-                   const json_t *old_props, const json_t *new_props, json_t **result);
+/* finish and change of a prov_shape whose data is the prov_policy_targets. */
+int prov_pt_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr);
+int prov_pt_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                   const json_t *np);
 int prov_pt_del(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props);
 
 #endif

@@ -28,59 +28,32 @@ int prov_pt_del(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props)
     return rc;
 }
 
-int prov_pt_create(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props,
-                   json_t **result)
+int prov_pt_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr)
 {
-    json_t *pr;
-    if (prov_props(p, props, ap->schema, &pr)) return -1;
-    int rc = -1;
+    (void)id;
+    const prov_policy_targets *ap = s->data;
     char *doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
-    char *id = prov_generated_id(p);
-    if (!doc || !id) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    if (set_all(ap, p, json_object_get(pr, ap->list), NULL, doc)) {
-        /* best effort undo, keeping the error that caused it, as prov_undo does */
-        ferr *keep = p->e, scratch = {0};
-        p->e = &scratch;
-        set_all(ap, p, json_object_get(pr, ap->list), NULL, ap->clear);
-        p->e = keep;
-        goto out;
-    }
-    *result = prov_result(id, json_pack("{s:s}", "Id", id));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
+    int rc = doc ? set_all(ap, p, json_object_get(pr, ap->list), NULL, doc) : ferr_oom(p->e);
     free(doc);
-    free(id);
-    json_decref(pr);
     return rc;
 }
 
-int prov_pt_update(const prov_policy_targets *ap, cfn_pctx *p, const char *id,
-                   const json_t *old_props, const json_t *new_props, json_t **result)
+int prov_pt_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                   const json_t *np)
 {
-    json_t *op = prov_props_old(p, old_props, ap->schema), *np = NULL, *gone = NULL;
-    char *doc = NULL;
-    int rc = -1;
-    if (prov_props(p, new_props, ap->schema, &np)) goto out;
-    if (!(doc = prov_doc_text(json_object_get(np, "PolicyDocument")))) {
-        ferr_oom(p->e);
-        goto out;
-    }
+    (void)id;
+    const prov_policy_targets *ap = s->data;
+    char *doc = prov_doc_text(json_object_get(np, "PolicyDocument"));
+    if (!doc) return ferr_oom(p->e);
     int same = prov_doc_equal(json_object_get(op, "PolicyDocument"),
                               json_object_get(np, "PolicyDocument"));
-    gone = prov_strlist_minus(json_object_get(op, ap->list), json_object_get(np, ap->list));
-    if (set_all(ap, p, json_object_get(np, ap->list), same ? json_object_get(op, ap->list) : NULL,
-                doc) ||
-        set_all(ap, p, gone, NULL, ap->clear))
-        goto out;
-    *result = prov_result(id, json_pack("{s:s}", "Id", id));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
-    free(doc);
+    json_t *gone = prov_strlist_minus(json_object_get(op, ap->list), json_object_get(np, ap->list));
+    int rc = set_all(ap, p, json_object_get(np, ap->list), same ? json_object_get(op, ap->list) : NULL,
+                     doc) ||
+                     set_all(ap, p, gone, NULL, ap->clear)
+                 ? -1
+                 : 0;
     json_decref(gone);
-    json_decref(op);
-    json_decref(np);
+    free(doc);
     return rc;
 }

@@ -182,34 +182,25 @@ static int topic_del(cfn_pctx *p, const char *arn, const json_t *props)
     return prov_call_gone_ok(p, NULL, "sns", "DeleteTopic", json_pack("{s:s}", "TopicArn", arn));
 }
 
-/* AWS: CreateTopic returns an existing topic of the same name; CloudFormation refuses to
- * take over a topic it did not make. */
-static int refuse_existing(cfn_pctx *p, const char *name)
+static int topic_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **arn_out,
+                      json_t **attrs)
 {
-    char arn[512];
-    snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", p->region,
-             p->account ? p->account : p->as->account, name);
-    if (prov_call(p, "sns", "GetTopicAttributes", json_pack("{s:s}", "TopicArn", arn), NULL)) {
-        if (!prov_is_gone(p->e)) return -1;
-        ferr_clear(p->e);
-        return 0;
-    }
-    return ferr_set(p->e, 400, "AlreadyExists",
-                    "Resource of type 'AWS::SNS::Topic' with identifier '%s' already exists.", arn);
-}
-
-static int topic_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    json_t *pr, *out = NULL, *tags = NULL;
-    if (prov_props(p, props, schema, &pr)) return -1;
+    (void)s;
+    json_t *out = NULL, *tags = NULL;
     int rc = -1;
     char *name = NULL, *dpp = NULL;
-    if (check(p, pr)) goto out;
     if (!(name = prov_name(p, pr, "TopicName", 256, jbool(pr, "FifoTopic", 0)))) {
         ferr_oom(p->e);
         goto out;
     }
-    if (jstr(pr, "TopicName") && refuse_existing(p, name)) goto out;
+    if (jstr(pr, "TopicName")) {
+        char arn[512];
+        snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", p->region,
+                 p->account ? p->account : p->as->account, name);
+        if (prov_refuse_existing(p, "AWS::SNS::Topic", arn, "sns", "GetTopicAttributes",
+                                 json_pack("{s:s}", "TopicArn", arn)))
+            goto out;
+    }
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
     json_t *in = json_pack("{s:s, s:o}", "Name", name, "Attributes", topic_attributes(pr));
     if (in && json_array_size(tags)) json_object_set(in, "Tags", tags);
@@ -221,23 +212,34 @@ static int topic_create(cfn_pctx *p, const json_t *props, json_t **result)
         ferr_internal(p->e, "SNS returned no TopicArn");
         goto out;
     }
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(pr, "Subscription"), i, x) {
-        if (subscribe(p, arn, x)) {
-            prov_undo(p, topic_del, arn, pr);
-            goto out;
-        }
+    if (!(*arn_out = strdup(arn)) || !(*attrs = attrs_of(arn))) {
+        /* made, and forgotten: out of memory */
+        ferr_oom(p->e);
+        goto out;
     }
-    *result = prov_result(arn, attrs_of(arn));
-    rc = *result ? 0 : ferr_oom(p->e);
+    rc = 0;
 out:
     json_decref(out);
     json_decref(tags);
-    json_decref(pr);
     free(name);
     free(dpp);
     return rc;
+}
+
+static int topic_attrs(const prov_shape *s, cfn_pctx *p, const char *arn, json_t **attrs)
+{
+    (void)s;
+    *attrs = attrs_of(arn);
+    return *attrs ? 0 : ferr_oom(p->e);
+}
+
+static int topic_finish(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *pr)
+{
+    (void)s;
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(pr, "Subscription"), i, x) if (subscribe(p, arn, x)) return -1;
+    return 0;
 }
 
 static int set_attr(cfn_pctx *p, const char *arn, const char *k, const char *v)
@@ -293,21 +295,30 @@ static int update_subscriptions(cfn_pctx *p, const char *arn, const json_t *op, 
 static const prov_tagging tagging = {"sns", "ResourceArn", "ListTagsForResource",
                                       "TagResource", "UntagResource", 0};
 
+static int topic_change(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *op,
+                        const json_t *np)
+{
+    (void)s;
+    return update_attributes(p, arn, op, np) || update_subscriptions(p, arn, op, np) ||
+                   prov_sync_tags(p, &tagging, arn, np)
+               ? -1
+               : 0;
+}
+
+static const prov_shape shape = {
+    .schema = schema, .check = check, .make = topic_make, .finish = topic_finish,
+    .change = topic_change, .attrs = topic_attrs, .del = topic_del,
+};
+
+static int topic_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    return prov_shape_create(&shape, p, props, result);
+}
+
 static int topic_update(cfn_pctx *p, const char *arn, const json_t *old_props,
                         const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL;
-    int rc = -1;
-    if (prov_props(p, new_props, schema, &np) || check(p, np) ||
-        update_attributes(p, arn, op, np) || update_subscriptions(p, arn, op, np) ||
-        prov_sync_tags(p, &tagging, arn, np))
-        goto out;
-    *result = prov_result(arn, attrs_of(arn));
-    rc = *result ? 0 : ferr_oom(p->e);
-out:
-    json_decref(op);
-    json_decref(np);
-    return rc;
+    return prov_shape_update(&shape, p, arn, old_props, new_props, result);
 }
 
 static const char *const replace_on[] = {"TopicName", "FifoTopic", NULL};

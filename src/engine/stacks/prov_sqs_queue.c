@@ -71,8 +71,9 @@ static const char *name_of_url(const char *url)
     return s ? s + 1 : url;
 }
 
-static int attrs_of(cfn_pctx *p, const char *url, json_t **attrs)
+static int queue_attrs(const prov_shape *s, cfn_pctx *p, const char *url, json_t **attrs)
 {
+    (void)s;
     json_t *out = NULL;
     if (prov_call(p, "sqs", "GetQueueAttributes",
                   json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "QueueArn"), &out))
@@ -94,31 +95,22 @@ static int queue_del(cfn_pctx *p, const char *url, const json_t *props)
     return prov_call_gone_ok(p, NULL, "sqs", "DeleteQueue", json_pack("{s:s}", "QueueUrl", url));
 }
 
-/* AWS: CreateQueue returns an existing queue of the same name and attributes; CloudFormation
- * refuses to take over a queue it did not make. */
-static int refuse_existing(cfn_pctx *p, const char *name)
+static int queue_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **url_out,
+                      json_t **attrs)
 {
-    if (prov_call(p, "sqs", "GetQueueUrl", json_pack("{s:s}", "QueueName", name), NULL)) {
-        if (!prov_is_gone(p->e)) return -1;
-        ferr_clear(p->e);
-        return 0;
-    }
-    return ferr_set(p->e, 400, "AlreadyExists",
-                    "Resource of type 'AWS::SQS::Queue' with identifier '%s' already exists.",
-                    name);
-}
-
-static int queue_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    json_t *pr, *out = NULL, *attrs = NULL, *tags = NULL;
-    if (prov_props(p, props, schema, &pr)) return -1;
+    (void)s;
+    (void)attrs; /* read with GetQueueAttributes */
+    json_t *out = NULL, *tags = NULL;
     int rc = -1;
     char *name = prov_name(p, pr, "QueueName", 80, jbool(pr, "FifoQueue", 0));
     if (!name) {
         ferr_oom(p->e);
         goto out;
     }
-    if (jstr(pr, "QueueName") && refuse_existing(p, name)) goto out;
+    if (jstr(pr, "QueueName") &&
+        prov_refuse_existing(p, "AWS::SQS::Queue", name, "sqs", "GetQueueUrl",
+                             json_pack("{s:s}", "QueueName", name)))
+        goto out;
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
     json_t *in = json_pack("{s:s, s:o}", "QueueName", name, "Attributes", queue_attributes(pr));
     if (in && json_array_size(tags)) json_object_set_new(in, "tags", prov_tags_map(tags));
@@ -128,18 +120,10 @@ static int queue_create(cfn_pctx *p, const json_t *props, json_t **result)
         ferr_internal(p->e, "SQS returned no QueueUrl");
         goto out;
     }
-    if (attrs_of(p, url, &attrs)) {
-        prov_undo(p, queue_del, url, pr);
-        goto out;
-    }
-    *result = prov_result(url, attrs);
-    attrs = NULL;
-    rc = 0;
+    rc = (*url_out = strdup(url)) ? 0 : ferr_oom(p->e);
 out:
-    json_decref(attrs);
     json_decref(out);
     json_decref(tags);
-    json_decref(pr);
     free(name);
     return rc;
 }
@@ -164,31 +148,33 @@ static json_t *attribute_changes(const json_t *op, const json_t *np)
 static const prov_tagging tagging = {"sqs", "QueueUrl", "ListQueueTags", "TagQueue",
                                       "UntagQueue", 1};
 
+static int queue_change(const prov_shape *s, cfn_pctx *p, const char *url, const json_t *op,
+                        const json_t *np)
+{
+    (void)s;
+    json_t *ch = attribute_changes(op, np);
+    if (!ch) return ferr_oom(p->e);
+    int rc = json_object_size(ch) &&
+             prov_call(p, "sqs", "SetQueueAttributes",
+                       json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", ch), NULL);
+    json_decref(ch);
+    return rc || prov_sync_tags(p, &tagging, url, np) ? -1 : 0;
+}
+
+static const prov_shape shape = {
+    .schema = schema, .make = queue_make, .change = queue_change, .attrs = queue_attrs,
+    .del = queue_del,
+};
+
+static int queue_create(cfn_pctx *p, const json_t *props, json_t **result)
+{
+    return prov_shape_create(&shape, p, props, result);
+}
+
 static int queue_update(cfn_pctx *p, const char *url, const json_t *old_props,
                         const json_t *new_props, json_t **result)
 {
-    json_t *op = prov_props_old(p, old_props, schema), *np = NULL, *ch = NULL, *attrs = NULL;
-    int rc = -1;
-    if (prov_props(p, new_props, schema, &np)) goto out;
-    ch = attribute_changes(op, np);
-    if (!ch) {
-        ferr_oom(p->e);
-        goto out;
-    }
-    if (json_object_size(ch) &&
-        prov_call(p, "sqs", "SetQueueAttributes",
-                  json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", ch), NULL))
-        goto out;
-    if (prov_sync_tags(p, &tagging, url, np) || attrs_of(p, url, &attrs)) goto out;
-    *result = prov_result(url, attrs);
-    attrs = NULL;
-    rc = 0;
-out:
-    json_decref(op);
-    json_decref(np);
-    json_decref(ch);
-    json_decref(attrs);
-    return rc;
+    return prov_shape_update(&shape, p, url, old_props, new_props, result);
 }
 
 static const char *const replace_on[] = {"QueueName", "FifoQueue", NULL};

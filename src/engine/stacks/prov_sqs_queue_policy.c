@@ -22,21 +22,26 @@ static int set_policy(cfn_pctx *p, const char *url, const char *doc)
 
 static const prov_policy_targets targets = {schema, "Queues", "", set_policy};
 
+static int qp_del(cfn_pctx *p, const char *id, const json_t *props)
+{
+    (void)id;
+    return prov_pt_del(&targets, p, props);
+}
+
+static const prov_shape shape = {
+    .schema = schema, .make = prov_shape_generated_id, .finish = prov_pt_finish,
+    .change = prov_pt_change, .attrs = prov_shape_id_attrs, .del = qp_del, .data = &targets,
+};
+
 static int qp_create(cfn_pctx *p, const json_t *props, json_t **result)
 {
-    return prov_pt_create(&targets, p, props, result);
+    return prov_shape_create(&shape, p, props, result);
 }
 
 static int qp_update(cfn_pctx *p, const char *id, const json_t *old_props,
                      const json_t *new_props, json_t **result)
 {
-    return prov_pt_update(&targets, p, id, old_props, new_props, result);
-}
-
-static int qp_del(cfn_pctx *p, const char *id, const json_t *props)
-{
-    (void)id;
-    return prov_pt_del(&targets, p, props);
+    return prov_shape_update(&shape, p, id, old_props, new_props, result);
 }
 
 const cfn_provider cfn_provider_sqs_queue_policy = {

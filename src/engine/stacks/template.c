@@ -1287,6 +1287,36 @@ static int fmt_err(ferr *e, const char *fmt, const char *a)
     return ferr_validation(e, "Template format error: %s", msg);
 }
 
+/* Resolves v statically (parameters and resources unknown) only to see that it resolves:
+ * 0, or -1 with the error in e. */
+static int static_check(cfn_ctx *x, const json_t *v, ferr *e)
+{
+    json_t *r = cfn_resolve(x, v, e);
+    json_decref(r);
+    return r ? 0 : -1;
+}
+
+/* The error for the references static_check found no resource or parameter for in
+ * block ("Resources", "Outputs"), which it clears for the next block; 0 when none. */
+static int unresolved_error(cfn_ctx *x, const char *block, ferr *e)
+{
+    int rc = 0;
+    if (json_array_size(x->unresolved)) {
+        buf b;
+        buf_init(&b, 8192);
+        size_t i;
+        json_t *v;
+        buf_printf(&b, "Unresolved resource dependencies [");
+        json_array_foreach(x->unresolved, i, v)
+            buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+        buf_printf(&b, "] in the %s block of the template", block);
+        rc = fmt_err(e, "%s", buf_str(&b));
+        buf_dispose(&b);
+    }
+    json_array_clear(x->unresolved);
+    return rc;
+}
+
 int cfn_template_check(const json_t *tpl, ferr *e)
 {
     const char *k;
@@ -1385,47 +1415,17 @@ int cfn_template_check(const json_t *tpl, ferr *e)
     int rc = cfn_conditions_all(&x, e);
     json_object_foreach(res, k, v) {
         if (rc) break;
-        json_t *r = cfn_resolve(&x, json_object_get(v, "Properties"), e);
-        if (!r) rc = -1;
-        json_decref(r);
-        if (!rc) {
-            r = cfn_resolve(&x, json_object_get(v, "Metadata"), e);
-            if (!r) rc = -1;
-            json_decref(r);
-        }
+        rc = static_check(&x, json_object_get(v, "Properties"), e) ||
+             static_check(&x, json_object_get(v, "Metadata"), e);
     }
-    if (!rc && json_array_size(x.unresolved)) {
-        buf b;
-        buf_init(&b, 8192);
-        size_t i;
-        json_array_foreach(x.unresolved, i, v)
-            buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
-        rc = fmt_err(e, "Unresolved resource dependencies [%s] in the Resources block of the "
-                        "template", buf_str(&b));
-        buf_dispose(&b);
-    }
-    json_array_clear(x.unresolved);
+    if (!rc) rc = unresolved_error(&x, "Resources", e);
     json_object_foreach(outs, k, v) {
         if (rc) break;
-        json_t *r = cfn_resolve(&x, json_object_get(v, "Value"), e);
-        if (!r) rc = -1;
-        json_decref(r);
-        if (!rc && json_object_get(v, "Export")) {
-            r = cfn_resolve(&x, json_object_get(json_object_get(v, "Export"), "Name"), e);
-            if (!r) rc = -1;
-            json_decref(r);
-        }
+        rc = static_check(&x, json_object_get(v, "Value"), e) ||
+             (json_object_get(v, "Export") &&
+              static_check(&x, json_object_get(json_object_get(v, "Export"), "Name"), e));
     }
-    if (!rc && json_array_size(x.unresolved)) {
-        buf b;
-        buf_init(&b, 8192);
-        size_t i;
-        json_array_foreach(x.unresolved, i, v)
-            buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
-        rc = fmt_err(e, "Unresolved resource dependencies [%s] in the Outputs block of the "
-                        "template", buf_str(&b));
-        buf_dispose(&b);
-    }
+    if (!rc) rc = unresolved_error(&x, "Outputs", e);
     json_decref(x.conds);
     json_decref(x.unresolved);
     if (rc) return -1;

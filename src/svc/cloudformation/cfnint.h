@@ -33,6 +33,10 @@ int cfnsvc_new_stack(call *c, const char *name, json_t **stack);
 int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
                         const char *changeset_uuid);
 json_t *cfnsvc_stack_view(const json_t *stack);
+/* *out: a new object holding one page of all (taken) as key, from in's NextToken, max a
+ * page; a bad token is the error bad_token_code. */
+int cfnsvc_page(call *c, const json_t *in, json_t *all, long long max, const char *key,
+                const char *bad_token_code, json_t **out);
 int cfnsvc_valid_name(call *c, const char *name, const char *member);
 
 #endif

@@ -41,7 +41,7 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 static int stack_changesets(call *c, const char *stack_uuid, json_t **arr)
 {
     collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, "cfn.changeset", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -58,7 +58,7 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
                                               "must not be null");
     if (!strncmp(name, "arn:", 4)) {
         const char *uuid = strrchr(name, '/');
-        store_key k = {"cfn.changeset", c->account, c->region, uuid ? uuid + 1 : ""};
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, uuid ? uuid + 1 : ""};
         int rc = store_get(c->txn, &k, cs, c->err);
         if (rc < 0) return -1;
         if (rc == 1 && !strcmp(sget(*cs, "ChangeSetId"), name)) return 0;
@@ -322,7 +322,7 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
             int cli_failed = st && !strcmp(st, "FAILED") &&
                              !strncmp(csname, "awscli-cloudformation-package-deploy-", 37);
             if ((es && !strcmp(es, "EXECUTE_COMPLETE")) || cli_failed) {
-                store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
+                store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
                 if (store_del(c->txn, &k, c->err) < 0) {
                     json_decref(existing);
                     goto fail_stack;
@@ -342,7 +342,7 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
         char prefix[64];
         snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
         collect col = {docs, NULL};
-        if (store_list(c->txn, "cfn.res", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
             json_decref(docs);
             cfnsvc_prep_dispose(&p);
             goto fail_stack;
@@ -399,7 +399,7 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
     json_object_del(req, "UsePreviousTemplate");
     json_object_set_new(cs, "_req", req);
     cfnsvc_prep_dispose(&p);
-    store_key k = {"cfn.changeset", c->account, c->region, uuid};
+    store_key k = {CFN_KIND_CHANGESET, c->account, c->region, uuid};
     rc = store_put(c->txn, &k, cs, c->err);
     if (!rc && created) rc = cfn_stack_put(c->txn, stack, c->err);
     if (!rc) {
@@ -460,10 +460,7 @@ int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
         json_array_append_new(sums, s);
     }
     json_decref(arr);
-    *out = json_object();
-    rc = svc_page(c, sums, sget(in, "NextToken"), 100, *out, "Summaries", "NextToken", "ValidationError");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, 100, "Summaries", "ValidationError", out);
 }
 
 int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
@@ -478,7 +475,7 @@ int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
         rc = ferr_set(c->err, 400, "InvalidChangeSetStatus",
                       "Cannot delete ChangeSet in status EXECUTE_IN_PROGRESS");
     else {
-        store_key k = {"cfn.changeset", c->account, c->region, sget(cs, "_uuid")};
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(cs, "_uuid")};
         rc = store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
     }
     json_decref(cs);
@@ -500,7 +497,7 @@ int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out)
                       sget(cs, "ChangeSetId"), es);
         goto done;
     }
-    store_key sk = {"cfn.stack", c->account, c->region, sget(cs, "_stack_uuid")};
+    store_key sk = {CFN_KIND_STACK, c->account, c->region, sget(cs, "_stack_uuid")};
     rc = store_get(c->txn, &sk, &stack, c->err);
     if (rc <= 0) {
         if (rc == 0) rc = ferr_validation(c->err, "Stack [%s] does not exist", sget(cs, "StackName"));
@@ -542,12 +539,12 @@ int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out)
     json_t *d;
     json_array_foreach(arr, i, d) {
         if (!strcmp(sget(d, "_uuid"), sget(cs, "_uuid"))) continue;
-        store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
         store_del(c->txn, &k, c->err);
     }
     json_decref(arr);
     json_object_set_new(cs, "ExecutionStatus", json_string("EXECUTE_IN_PROGRESS"));
-    store_key ck = {"cfn.changeset", c->account, c->region, sget(cs, "_uuid")};
+    store_key ck = {CFN_KIND_CHANGESET, c->account, c->region, sget(cs, "_uuid")};
     rc = store_put(c->txn, &ck, cs, c->err);
     if (!rc) {
         /* DescribeStacks shows the change set that made the stack */

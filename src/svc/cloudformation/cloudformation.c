@@ -55,6 +55,15 @@ int cfnsvc_auth(call *c, const char *action, const char *stack_name, const char 
     return call_authorize(c, act, res);
 }
 
+int cfnsvc_page(call *c, const json_t *in, json_t *all, long long max, const char *key,
+                const char *bad_token_code, json_t **out)
+{
+    *out = json_object();
+    int rc = svc_page(c, all, sget(in, "NextToken"), max, *out, key, "NextToken", bad_token_code);
+    json_decref(all);
+    return rc;
+}
+
 int cfnsvc_load_stack(call *c, const char *name, json_t **stack)
 {
     if (!name || !*name)
@@ -314,11 +323,27 @@ int cfnsvc_new_stack(call *c, const char *name, json_t **stack)
                        "NOT_CHECKED", "_exports", json_object(), "EnableTerminationProtection", 0,
                        "NotificationARNs", "Tags", "_imports");
     if (!*stack) return ferr_oom(c->err);
-    store_key nk = {"cfn.name", c->account, c->region, name};
+    store_key nk = {CFN_KIND_NAME, c->account, c->region, name};
     json_t *nd = json_pack("{s:s}", "Id", uuid);
     int rc = store_put(c->txn, &nk, nd, c->err);
     json_decref(nd);
     return rc;
+}
+
+/* Hands the stack to the engine in status ("User Initiated"): the stack and its event are
+ * written in the caller's transaction; the engine takes it once that commits. */
+static int start_engine(call *c, json_t *stack, const char *status)
+{
+    json_object_set_new(stack, "StackStatus", json_string(status));
+    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
+    if (cfn_stack_put(c->txn, stack, c->err)) return -1;
+    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, status, "User Initiated", NULL,
+                               c->err);
+    if (!ev) return -1;
+    json_decref(ev);
+    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    return 0;
 }
 
 static void set_or_del(json_t *o, const char *k, json_t *v)
@@ -363,17 +388,8 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
                             onf ? onf : disable ? "DO_NOTHING" : "ROLLBACK");
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
     json_object_set_new(stack, "_op", opd);
-    json_object_set_new(stack, "StackStatus", json_string("CREATE_IN_PROGRESS"));
-    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
     if (cfn_template_store(c->txn, stack, "cur", p->body, c->err)) return -1;
-    if (cfn_stack_put(c->txn, stack, c->err)) return -1;
-    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "CREATE_IN_PROGRESS", "User Initiated",
-                               NULL, c->err);
-    if (!ev) return -1;
-    json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
-    return 0;
+    return start_engine(c, stack, "CREATE_IN_PROGRESS");
 }
 
 /* CreateStack; parent_id is the parent's stack id for a nested stack, else NULL. */
@@ -460,18 +476,9 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
     json_object_set_new(stack, "_op", opd);
     json_object_set(stack, "_noecho", p->noecho);
-    json_object_set_new(stack, "StackStatus", json_string("UPDATE_IN_PROGRESS"));
-    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
     json_object_set_new(stack, "LastUpdatedTime", json_real(clock_now()));
     if (cfn_template_store(c->txn, stack, "new", p->body, c->err)) return -1;
-    if (cfn_stack_put(c->txn, stack, c->err)) return -1;
-    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "UPDATE_IN_PROGRESS", "User Initiated",
-                               NULL, c->err);
-    if (!ev) return -1;
-    json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
-    return 0;
+    return start_engine(c, stack, "UPDATE_IN_PROGRESS");
 }
 
 /* Nothing to do: same template, same parameters, same tags, notifications and role. */
@@ -529,7 +536,7 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
 {
     collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, "cfn.changeset", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -539,7 +546,7 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
     int rc = 0;
     json_array_foreach(col.arr, i, d) {
         if (keep && !strcmp(sget(d, "_uuid"), keep)) continue;
-        store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
         if (store_del(c->txn, &k, c->err) < 0) rc = -1;
     }
     json_decref(col.arr);
@@ -581,7 +588,7 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         json_array_foreach(retain, i, r) {
             char id[600];
             snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
-            store_key k = {"cfn.res", c->account, c->region, id};
+            store_key k = {CFN_KIND_RES, c->account, c->region, id};
             json_t *d = NULL;
             if (store_get(c->txn, &k, &d, c->err) == 1) {
                 json_object_set_new(d, "DeletionPolicy", json_string("Retain"));
@@ -593,7 +600,7 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     }
     if (!strcmp(st, "REVIEW_IN_PROGRESS")) {
         /* nothing was created: the stack is gone at once */
-        store_key nk = {"cfn.name", c->account, c->region, sget(stack, "StackName")};
+        store_key nk = {CFN_KIND_NAME, c->account, c->region, sget(stack, "StackName")};
         json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
         json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
         if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, sget(stack, "_uuid"), NULL) ||
@@ -622,21 +629,10 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         json_object_set_new(stack, "RoleARN", json_string(p.role_arn));
     }
     json_object_set_new(stack, "_op", opd);
-    json_object_set_new(stack, "StackStatus", json_string("DELETE_IN_PROGRESS"));
-    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
-    if (delete_changesets(c, sget(stack, "_uuid"), NULL) || cfn_stack_put(c->txn, stack, c->err)) {
-        rc = -1;
-        goto done;
-    }
-    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "DELETE_IN_PROGRESS", "User Initiated",
-                               NULL, c->err);
-    if (!ev) {
-        rc = -1;
-        goto done;
-    }
-    json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    rc = delete_changesets(c, sget(stack, "_uuid"), NULL) ||
+                 start_engine(c, stack, "DELETE_IN_PROGRESS")
+             ? -1
+             : 0;
 done:
     json_decref(stack);
     return rc;
@@ -645,7 +641,7 @@ done:
 static int list_stacks(call *c, json_t **arr)
 {
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.stack", c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_STACK, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -713,10 +709,7 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
                 json_array_append_new(all, cfnsvc_stack_view(d));
         json_decref(docs);
     }
-    *out = json_object();
-    int rc = svc_page(c, all, sget(in, "NextToken"), 100, *out, "Stacks", "NextToken", "ValidationError");
-    json_decref(all);
-    return rc;
+    return cfnsvc_page(c, in, all, 100, "Stacks", "ValidationError", out);
 }
 
 static int op_list_stacks(call *c, json_t *in, json_t **out)
@@ -749,11 +742,7 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
         json_array_append_new(all, s);
     }
     json_decref(docs);
-    *out = json_object();
-    int rc = svc_page(c, all, sget(in, "NextToken"), 100, *out, "StackSummaries", "NextToken",
-                      "ValidationError");
-    json_decref(all);
-    return rc;
+    return cfnsvc_page(c, in, all, 100, "StackSummaries", "ValidationError", out);
 }
 
 static int op_describe_stack_events(call *c, json_t *in, json_t **out)
@@ -765,7 +754,7 @@ static int op_describe_stack_events(call *c, json_t *in, json_t **out)
     snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
     json_decref(stack);
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.event", c->account, c->region, prefix, NULL, 0, collect_cb, &col,
+    if (store_list(c->txn, CFN_KIND_EVENT, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
                    c->err) < 0) {
         json_decref(col.arr);
         return -1;
@@ -774,23 +763,7 @@ static int op_describe_stack_events(call *c, json_t *in, json_t **out)
     json_t *rev = json_array();
     for (size_t i = json_array_size(col.arr); i-- > 0;) json_array_append(rev, json_array_get(col.arr, i));
     json_decref(col.arr);
-    *out = json_object();
-    int rc = svc_page(c, rev, sget(in, "NextToken"), 100, *out, "StackEvents", "NextToken", "ValidationError");
-    json_decref(rev);
-    return rc;
-}
-
-static int stack_resources(call *c, const json_t *stack, json_t **arr)
-{
-    char prefix[64];
-    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
-    collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.res", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
-        json_decref(col.arr);
-        return -1;
-    }
-    *arr = col.arr;
-    return 0;
+    return cfnsvc_page(c, in, rev, 100, "StackEvents", "ValidationError", out);
 }
 
 static json_t *resource_view(const json_t *stack, const json_t *d, int detail, int summary)
@@ -819,6 +792,29 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     return r;
 }
 
+/* The views of the stack's resources (logical: that one only; summary: the form
+ * ListStackResources gives), a new array in *arr. Consumes stack. */
+static int resource_views(call *c, json_t *stack, const char *logical, int summary, json_t **arr)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    collect col = {json_array(), NULL};
+    int rc = store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
+                        c->err);
+    if (rc >= 0) {
+        *arr = json_array();
+        size_t i;
+        json_t *d;
+        json_array_foreach(col.arr, i, d) {
+            if (logical && strcmp(logical, sget(d, "LogicalResourceId"))) continue;
+            json_array_append_new(*arr, resource_view(stack, d, 0, summary));
+        }
+    }
+    json_decref(col.arr);
+    json_decref(stack);
+    return rc < 0 ? -1 : 0;
+}
+
 static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
@@ -826,7 +822,7 @@ static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
     if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
-    store_key k = {"cfn.res", c->account, c->region, id};
+    store_key k = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
     if (rc == 1) *out = json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0));
@@ -865,28 +861,15 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
     if (!name) {
         /* the resource document's id starts with its stack's uuid */
         phys_find f = {phys, ""};
-        if (store_list(c->txn, "cfn.res", c->account, c->region, NULL, NULL, 0, phys_cb, &f, c->err) < 0)
+        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, NULL, NULL, 0, phys_cb, &f, c->err) < 0)
             return -1;
-        store_key sk = {"cfn.stack", c->account, c->region, f.uuid};
+        store_key sk = {CFN_KIND_STACK, c->account, c->region, f.uuid};
         int rc = f.uuid[0] ? store_get(c->txn, &sk, &stack, c->err) : 0;
         if (rc < 0) return -1;
         if (rc == 0) return ferr_validation(c->err, "Stack for %s does not exist", phys);
     } else if (cfnsvc_load_stack(c, name, &stack)) return -1;
-    json_t *docs = NULL;
-    if (stack_resources(c, stack, &docs)) {
-        json_decref(stack);
-        return -1;
-    }
-    json_t *arr = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d) {
-        if (logical && strcmp(logical, sget(d, "LogicalResourceId"))) continue;
-        json_t *v = resource_view(stack, d, 0, 0);
-        json_array_append_new(arr, v);
-    }
-    json_decref(docs);
-    json_decref(stack);
+    json_t *arr = NULL;
+    if (resource_views(c, stack, logical, 0, &arr)) return -1;
     *out = json_pack("{s:o}", "StackResources", arr);
     return 0;
 }
@@ -894,23 +877,11 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
 static int op_list_stack_resources(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
-    json_t *stack = NULL, *docs = NULL;
-    if (cfnsvc_auth(c, "ListStackResources", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
-    if (stack_resources(c, stack, &docs)) {
-        json_decref(stack);
+    json_t *stack = NULL, *arr = NULL;
+    if (cfnsvc_auth(c, "ListStackResources", name, name) || cfnsvc_load_stack(c, name, &stack) ||
+        resource_views(c, stack, NULL, 1, &arr))
         return -1;
-    }
-    json_t *arr = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d) json_array_append_new(arr, resource_view(stack, d, 0, 1));
-    json_decref(docs);
-    json_decref(stack);
-    *out = json_object();
-    int rc = svc_page(c, arr, sget(in, "NextToken"), 100, *out, "StackResourceSummaries", "NextToken",
-                      "ValidationError");
-    json_decref(arr);
-    return rc;
+    return cfnsvc_page(c, in, arr, 100, "StackResourceSummaries", "ValidationError", out);
 }
 
 static int op_get_template(call *c, json_t *in, json_t **out)
@@ -1045,23 +1016,40 @@ static json_t *param_entry(const char *k, const json_t *pd, int summary)
     return p;
 }
 
-static int op_validate_template(call *c, json_t *in, json_t **out)
+/* What ValidateTemplate (summary 0) and GetTemplateSummary (1: also the resource types,
+ * version and metadata) say of the template in, or of the stack's. */
+static int describe_template(call *c, json_t *in, int summary, json_t **out)
 {
-    if (cfnsvc_auth(c, "ValidateTemplate", NULL, NULL)) return -1;
-    if (sget(in, "StackName")) json_object_del(in, "StackName");
     char *body = NULL;
     json_t *tpl = NULL;
     if (template_of(c, in, &body, &tpl)) return -1;
+    free(body);
     *out = json_object();
     json_t *ps = json_array();
     const char *k;
     json_t *pd;
-    json_object_foreach(json_object_get(tpl, "Parameters"), k, pd) json_array_append_new(ps, param_entry(k, pd, 0));
+    json_object_foreach(json_object_get(tpl, "Parameters"), k, pd)
+        json_array_append_new(ps, param_entry(k, pd, summary));
     json_object_set_new(*out, "Parameters", ps);
     summary_common(tpl, *out);
-    free(body);
+    if (summary) {
+        json_object_set_new(*out, "ResourceTypes", cfn_template_types(tpl));
+        json_object_set_new(*out, "Version", json_string("2010-09-09"));
+    }
+    if (summary && json_object_get(tpl, "Metadata")) {
+        char *m = json_dumps(json_object_get(tpl, "Metadata"), JSON_COMPACT);
+        json_object_set_new(*out, "Metadata", json_string(m ? m : "{}"));
+        free(m);
+    }
     json_decref(tpl);
     return 0;
+}
+
+static int op_validate_template(call *c, json_t *in, json_t **out)
+{
+    if (cfnsvc_auth(c, "ValidateTemplate", NULL, NULL)) return -1;
+    if (sget(in, "StackName")) json_object_del(in, "StackName");
+    return describe_template(c, in, 0, out);
 }
 
 static int op_get_template_summary(call *c, json_t *in, json_t **out)
@@ -1069,40 +1057,18 @@ static int op_get_template_summary(call *c, json_t *in, json_t **out)
     if (cfnsvc_auth(c, "GetTemplateSummary", sget(in, "StackName"), sget(in, "StackName"))) return -1;
     if (sget(in, "StackSetName"))
         return ferr_validation(c->err, "GetTemplateSummary by StackSetName is not supported by ferry yet");
-    char *body = NULL;
-    json_t *tpl = NULL;
-    if (template_of(c, in, &body, &tpl)) return -1;
-    *out = json_object();
-    json_t *ps = json_array();
-    const char *k;
-    json_t *pd;
-    json_object_foreach(json_object_get(tpl, "Parameters"), k, pd) json_array_append_new(ps, param_entry(k, pd, 1));
-    json_object_set_new(*out, "Parameters", ps);
-    summary_common(tpl, *out);
-    json_object_set_new(*out, "ResourceTypes", cfn_template_types(tpl));
-    json_object_set_new(*out, "Version", json_string("2010-09-09"));
-    if (json_object_get(tpl, "Metadata")) {
-        char *m = json_dumps(json_object_get(tpl, "Metadata"), JSON_COMPACT);
-        json_object_set_new(*out, "Metadata", json_string(m ? m : "{}"));
-        free(m);
-    }
-    free(body);
-    json_decref(tpl);
-    return 0;
+    return describe_template(c, in, 1, out);
 }
 
 static int op_list_exports(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListExports", NULL, NULL)) return -1;
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.export", c->account, c->region, NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_EXPORT, c->account, c->region, NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
-    *out = json_object();
-    int rc = svc_page(c, col.arr, sget(in, "NextToken"), 100, *out, "Exports", "NextToken", "ValidationError");
-    json_decref(col.arr);
-    return rc;
+    return cfnsvc_page(c, in, col.arr, 100, "Exports", "ValidationError", out);
 }
 
 static int op_list_imports(call *c, json_t *in, json_t **out)
@@ -1112,7 +1078,7 @@ static int op_list_imports(call *c, json_t *in, json_t **out)
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, "cfn.import", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_IMPORT, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -1125,10 +1091,7 @@ static int op_list_imports(call *c, json_t *in, json_t **out)
         json_decref(names);
         return ferr_validation(c->err, "Export '%s' is not imported by any stack.", name ? name : "");
     }
-    *out = json_object();
-    int rc = svc_page(c, names, sget(in, "NextToken"), 100, *out, "Imports", "NextToken", "ValidationError");
-    json_decref(names);
-    return rc;
+    return cfnsvc_page(c, in, names, 100, "Imports", "ValidationError", out);
 }
 
 static int op_update_termination_protection(call *c, json_t *in, json_t **out)
@@ -1225,26 +1188,18 @@ static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
     json_array_foreach(json_object_get(in, "ResourcesToSkip"), i, r) {
         char id[600];
         snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
-        store_key k = {"cfn.res", c->account, c->region, id};
+        store_key k = {CFN_KIND_RES, c->account, c->region, id};
         json_t *d = NULL;
-        if (store_get(c->txn, &k, &d, c->err) == 1) {
+        rc = store_get(c->txn, &k, &d, c->err);
+        if (rc == 1) {
             json_object_set_new(d, "Restored", json_true());
             json_object_set_new(d, "ResourceStatus", json_string("UPDATE_COMPLETE"));
-            store_put(c->txn, &k, d, c->err);
+            rc = store_put(c->txn, &k, d, c->err);
         }
         json_decref(d);
+        if (rc < 0) goto done;
     }
-    json_object_set_new(stack, "StackStatus", json_string("UPDATE_ROLLBACK_IN_PROGRESS"));
-    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
-    if (cfn_stack_put(c->txn, stack, c->err)) {
-        rc = -1;
-        goto done;
-    }
-    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "UPDATE_ROLLBACK_IN_PROGRESS",
-                               "User Initiated", NULL, c->err);
-    rc = ev ? 0 : -1;
-    json_decref(ev);
-    if (!rc) cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    rc = start_engine(c, stack, "UPDATE_ROLLBACK_IN_PROGRESS");
 done:
     json_decref(stack);
     return rc;
@@ -1264,7 +1219,7 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
                                      "[SUCCESS, FAILURE]", status ? status : "");
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
-    store_key rk = {"cfn.res", c->account, c->region, id};
+    store_key rk = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     if (!rc) {
         int f = store_get(c->txn, &rk, &d, c->err);
@@ -1277,7 +1232,7 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
     if (!rc) {
         char sid[800];
         snprintf(sid, sizeof(sid), "%s/%s/%s", sget(stack, "_uuid"), logical, uid ? uid : "");
-        store_key sk = {"cfn.signal", c->account, c->region, sid};
+        store_key sk = {CFN_KIND_SIGNAL, c->account, c->region, sid};
         json_t *sig = json_pack("{s:s, s:s}", "Status", status, "UniqueId", uid ? uid : "");
         rc = store_put(c->txn, &sk, sig, c->err);
         json_decref(sig);

@@ -29,7 +29,7 @@ static int auth(call *c, const char *action, const char *name)
 
 static int load_set(call *c, const char *name, json_t **set)
 {
-    store_key k = {"cfn.stackset", c->account, c->region, name ? name : ""};
+    store_key k = {CFN_KIND_STACKSET, c->account, c->region, name ? name : ""};
     int rc = store_get(c->txn, &k, set, c->err);
     if (rc < 0) return -1;
     if (rc == 0 || !strcmp(sget(*set, "Status"), "DELETED")) {
@@ -74,7 +74,7 @@ static int busy(call *c, const char *name)
 {
     char prefix[200];
     snprintf(prefix, sizeof(prefix), "%s/", name);
-    json_t *ops = list_kind(c, "cfn.ssop", prefix);
+    json_t *ops = list_kind(c, CFN_KIND_SSOP, prefix);
     if (!ops) return -1;
     size_t i;
     json_t *o;
@@ -104,7 +104,7 @@ int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
     const char *pm = sget(in, "PermissionModel");
     if (pm && strcmp(pm, "SELF_MANAGED"))
         return ferr_validation(c->err, "PermissionModel %s is not supported by ferry yet; use SELF_MANAGED", pm);
-    store_key k = {"cfn.stackset", c->account, c->region, name};
+    store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
     json_t *cur = NULL;
     int rc = store_get(c->txn, &k, &cur, c->err);
     if (rc < 0) return -1;
@@ -154,7 +154,7 @@ int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out)
 int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out)
 {
     if (auth(c, "ListStackSets", NULL)) return -1;
-    json_t *all = list_kind(c, "cfn.stackset", NULL);
+    json_t *all = list_kind(c, CFN_KIND_STACKSET, NULL);
     if (!all) return -1;
     const char *status = sget(in, "Status");
     json_t *sums = json_array();
@@ -169,11 +169,7 @@ int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out)
         json_array_append_new(sums, s);
     }
     json_decref(all);
-    *out = json_object();
-    int rc = svc_page(c, sums, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                      "InvalidNextToken");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
 static int check_prefs(call *c, const json_t *prefs)
@@ -202,7 +198,7 @@ static int start_op(call *c, json_t *set, const char *action, json_t *targets, c
     else ids_uuid(opid);
     char key[256];
     snprintf(key, sizeof(key), "%s/%s", name, opid);
-    store_key ok = {"cfn.ssop", c->account, c->region, key};
+    store_key ok = {CFN_KIND_SSOP, c->account, c->region, key};
     json_t *exist = NULL;
     int rc = store_get(c->txn, &ok, &exist, c->err);
     json_decref(exist);
@@ -274,7 +270,7 @@ int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
         if (rc) break;
         char id[400];
         snprintf(id, sizeof(id), "%s/%s/%s", name, sget(t, "Account"), sget(t, "Region"));
-        store_key k = {"cfn.ssinst", c->account, c->region, id};
+        store_key k = {CFN_KIND_SSINST, c->account, c->region, id};
         json_t *inst = NULL;
         int f = store_get(c->txn, &k, &inst, c->err);
         if (f < 0) {
@@ -340,7 +336,7 @@ int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
         if (sget(in, "AdministrationRoleARN"))
             json_object_set(set, "AdministrationRoleARN", json_object_get(in, "AdministrationRoleARN"));
         if (sget(in, "ExecutionRoleName")) json_object_set(set, "ExecutionRoleName", json_object_get(in, "ExecutionRoleName"));
-        store_key k = {"cfn.stackset", c->account, c->region, name};
+        store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
         rc = store_put(c->txn, &k, set, c->err);
     }
     cfnsvc_prep_dispose(&p);
@@ -351,7 +347,7 @@ int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
         else {
             char prefix[200];
             snprintf(prefix, sizeof(prefix), "%s/", name);
-            json_t *insts = list_kind(c, "cfn.ssinst", prefix);
+            json_t *insts = list_kind(c, CFN_KIND_SSINST, prefix);
             targets = json_array();
             size_t i;
             json_t *d;
@@ -376,7 +372,7 @@ int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out)
     if (auth(c, "DeleteStackSet", name) || load_set(c, name, &set)) return -1;
     char prefix[200];
     snprintf(prefix, sizeof(prefix), "%s/", name);
-    json_t *insts = list_kind(c, "cfn.ssinst", prefix);
+    json_t *insts = list_kind(c, CFN_KIND_SSINST, prefix);
     int rc = insts ? 0 : -1;
     if (!rc && json_array_size(insts))
         rc = ferr_set(c->err, 409, "StackSetNotEmptyException",
@@ -384,7 +380,7 @@ int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out)
     if (!rc) rc = busy(c, name);
     if (!rc) {
         json_object_set_new(set, "Status", json_string("DELETED"));
-        store_key k = {"cfn.stackset", c->account, c->region, name};
+        store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
         rc = store_put(c->txn, &k, set, c->err);
     }
     json_decref(insts);
@@ -407,7 +403,7 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
     json_decref(set);
     char prefix[200];
     snprintf(prefix, sizeof(prefix), "%s/", name);
-    json_t *insts = list_kind(c, "cfn.ssinst", prefix);
+    json_t *insts = list_kind(c, CFN_KIND_SSINST, prefix);
     if (!insts) return -1;
     const char *fa = sget(in, "StackInstanceAccount"), *fr = sget(in, "StackInstanceRegion");
     json_t *sums = json_array();
@@ -418,11 +414,7 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
         json_array_append_new(sums, inst_view(d));
     }
     json_decref(insts);
-    *out = json_object();
-    int rc = svc_page(c, sums, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                      "InvalidNextToken");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
 int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
@@ -434,7 +426,7 @@ int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
     json_decref(set);
     char id[400];
     snprintf(id, sizeof(id), "%s/%s/%s", name, a ? a : "", r ? r : "");
-    store_key k = {"cfn.ssinst", c->account, c->region, id};
+    store_key k = {CFN_KIND_SSINST, c->account, c->region, id};
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
     if (rc < 0) return -1;
@@ -448,26 +440,30 @@ int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static json_t *op_view(const json_t *d)
+/* The stack set operation in's StackSetName and OperationId name, after authorizing
+ * action on the set: 0 (*d new reference) or -1. */
+static int load_operation(call *c, const json_t *in, const char *action, json_t **d)
 {
-    json_t *v = view(d);
-    return v;
+    const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
+    json_t *set = NULL;
+    if (auth(c, action, name) || load_set(c, name, &set)) return -1;
+    json_decref(set);
+    char key[256];
+    snprintf(key, sizeof(key), "%s/%s", name, opid ? opid : "");
+    store_key k = {CFN_KIND_SSOP, c->account, c->region, key};
+    int rc = store_get(c->txn, &k, d, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_set(c->err, 404, "OperationNotFoundException", "Operation %s not found",
+                        opid ? opid : "");
+    return 0;
 }
 
 int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
-    json_t *set = NULL;
-    if (auth(c, "DescribeStackSetOperation", name) || load_set(c, name, &set)) return -1;
-    json_decref(set);
-    char key[256];
-    snprintf(key, sizeof(key), "%s/%s", name, opid ? opid : "");
-    store_key k = {"cfn.ssop", c->account, c->region, key};
     json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, c->err);
-    if (rc < 0) return -1;
-    if (rc == 0) return ferr_set(c->err, 404, "OperationNotFoundException", "Operation %s not found", opid ? opid : "");
-    *out = json_pack("{s:o}", "StackSetOperation", op_view(d));
+    if (load_operation(c, in, "DescribeStackSetOperation", &d)) return -1;
+    *out = json_pack("{s:o}", "StackSetOperation", view(d));
     json_decref(d);
     return 0;
 }
@@ -487,7 +483,7 @@ int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
     json_decref(set);
     char prefix[200];
     snprintf(prefix, sizeof(prefix), "%s/", name);
-    json_t *ops = list_kind(c, "cfn.ssop", prefix);
+    json_t *ops = list_kind(c, CFN_KIND_SSOP, prefix);
     if (!ops) return -1;
     size_t n = json_array_size(ops);
     json_t **v = malloc((n + 1) * sizeof(*v));
@@ -504,31 +500,14 @@ int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
     }
     free(v);
     json_decref(ops);
-    *out = json_object();
-    int rc = svc_page(c, sums, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                      "InvalidNextToken");
-    json_decref(sums);
-    return rc;
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
 int cfnsvc_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
-    json_t *set = NULL;
-    if (auth(c, "ListStackSetOperationResults", name) || load_set(c, name, &set)) return -1;
-    json_decref(set);
-    char key[256];
-    snprintf(key, sizeof(key), "%s/%s", name, opid ? opid : "");
-    store_key k = {"cfn.ssop", c->account, c->region, key};
     json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, c->err);
-    if (rc < 0) return -1;
-    if (rc == 0) return ferr_set(c->err, 404, "OperationNotFoundException", "Operation %s not found", opid ? opid : "");
+    if (load_operation(c, in, "ListStackSetOperationResults", &d)) return -1;
     json_t *res = json_deep_copy(json_object_get(d, "_Results"));
     json_decref(d);
-    *out = json_object();
-    rc = svc_page(c, res, sget(in, "NextToken"), jint(in, "MaxResults", 100), *out, "Summaries", "NextToken",
-                  "InvalidNextToken");
-    json_decref(res);
-    return rc;
+    return cfnsvc_page(c, in, res, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }

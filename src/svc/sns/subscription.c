@@ -20,7 +20,7 @@
 static store_key sub_key(const sns_arn *a, char *id, size_t n)
 {
     snprintf(id, n, "%s:%s", a->topic, a->sub);
-    return (store_key){DLV_KIND_SUB, a->account, a->region, id};
+    return (store_key){SNS_KIND_SUB, a->account, a->region, id};
 }
 
 typedef struct each {
@@ -42,7 +42,7 @@ int sns_each_sub(call *c, const sns_arn *topic, sns_sub_cb cb, void *ud)
     char prefix[300];
     snprintf(prefix, sizeof(prefix), "%s:", topic->topic);
     each e = {prefix, strlen(prefix), cb, ud};
-    return store_list(c->txn, DLV_KIND_SUB, topic->account, topic->region, NULL, prefix, 0, each_cb,
+    return store_list(c->txn, SNS_KIND_SUB, topic->account, topic->region, NULL, prefix, 0, each_cb,
                       &e, c->err) < 0
                ? -1
                : 0;
@@ -501,7 +501,7 @@ typedef struct mine {
 static int mine_cb(void *ud, const store_key *k, json_t *doc)
 {
     mine *m = ud;
-    store_key sk = {DLV_KIND_SUB, jstr(doc, "TopicAccount"), k->region, jstr(doc, "Key")};
+    store_key sk = {SNS_KIND_SUB, jstr(doc, "TopicAccount"), k->region, jstr(doc, "Key")};
     json_t *sub = NULL;
     if (!sk.account || !sk.id) return 0;
     int rc = store_get(m->c->txn, &sk, &sub, m->c->err);

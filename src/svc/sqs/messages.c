@@ -122,6 +122,26 @@ static json_t *batch_result(void)
     return json_pack("{s:[], s:[]}", "Successful", "Failed");
 }
 
+/* One entry's outcome in a batch result: rc 0 puts ok (taken; NULL: just the Id) in
+ * Successful, else e goes in Failed; a server error (5xx: the store failed) fails the whole
+ * request instead. 0, or -1 with c->err set. */
+static int batch_add(call *c, json_t *out, const char *id, int rc, const ferr *e, json_t *ok)
+{
+    if (!rc) {
+        if (!ok) ok = json_pack("{s:s}", "Id", id);
+        else jset_str(ok, "Id", id);
+        return json_array_append_new(json_object_get(out, "Successful"), ok) ? ferr_oom(c->err) : 0;
+    }
+    json_decref(ok);
+    if (e->status >= 500) {
+        *c->err = *e;
+        return -1;
+    }
+    return json_array_append_new(json_object_get(out, "Failed"), failed_entry(id, e))
+               ? ferr_oom(c->err)
+               : 0;
+}
+
 /* Randomness in one call for a whole batch (a call per message id showed up in profiles):
  * n version-4 UUIDs, or n 16-hex-digit receipt nonces. */
 typedef char uuid_s[37];
@@ -429,20 +449,12 @@ int sqs_send_message_batch(call *c, json_t *in, json_t **out)
     json_array_foreach(entries, i, ent) {
         ferr e = {0};
         json_t *res = NULL;
-        const char *id = jstr(ent, "Id");
-        if (send_one(c, &q, ent, ids[i], now, &e, &res, &doc)) {
-            json_decref(res);
-            if (e.status >= 500) { /* the store failed: the whole request fails */
-                buf_dispose(&doc);
-                *c->err = e;
-                return -1;
-            }
-            json_array_append_new(json_object_get(*out, "Failed"), failed_entry(id, &e));
-            continue;
+        int rc = send_one(c, &q, ent, ids[i], now, &e, &res, &doc);
+        if (batch_add(c, *out, jstr(ent, "Id"), rc, &e, res)) {
+            buf_dispose(&doc);
+            return -1;
         }
-        jset_str(res, "Id", id);
-        json_array_append_new(json_object_get(*out, "Successful"), res);
-        sent++;
+        sent += !rc;
     }
     buf_dispose(&doc);
     if (sent) wake_pollers(c, q.arn);
@@ -754,17 +766,8 @@ int sqs_delete_message_batch(call *c, json_t *in, json_t **out)
     json_t *ent;
     json_array_foreach(entries, i, ent) {
         ferr e = {0};
-        const char *id = jstr(ent, "Id");
-        if (delete_one(c, &q, jstr(ent, "ReceiptHandle"), &e)) {
-            if (e.status >= 500) {
-                *c->err = e;
-                return -1;
-            }
-            json_array_append_new(json_object_get(*out, "Failed"), failed_entry(id, &e));
-        } else {
-            json_array_append_new(json_object_get(*out, "Successful"),
-                                  json_pack("{s:s}", "Id", id));
-        }
+        int rc = delete_one(c, &q, jstr(ent, "ReceiptHandle"), &e);
+        if (batch_add(c, *out, jstr(ent, "Id"), rc, &e, NULL)) return -1;
     }
     return 0;
 }
@@ -838,18 +841,9 @@ int sqs_change_message_visibility_batch(call *c, json_t *in, json_t **out)
     json_t *ent;
     json_array_foreach(entries, i, ent) {
         ferr e = {0};
-        const char *id = jstr(ent, "Id");
-        if (visibility_one(c, &q, jstr(ent, "ReceiptHandle"),
-                           json_object_get(ent, "VisibilityTimeout"), now, &e, &woke)) {
-            if (e.status >= 500) {
-                *c->err = e;
-                return -1;
-            }
-            json_array_append_new(json_object_get(*out, "Failed"), failed_entry(id, &e));
-        } else {
-            json_array_append_new(json_object_get(*out, "Successful"),
-                                  json_pack("{s:s}", "Id", id));
-        }
+        int rc = visibility_one(c, &q, jstr(ent, "ReceiptHandle"),
+                                json_object_get(ent, "VisibilityTimeout"), now, &e, &woke);
+        if (batch_add(c, *out, jstr(ent, "Id"), rc, &e, NULL)) return -1;
     }
     if (woke) wake_pollers(c, q.arn);
     return 0;

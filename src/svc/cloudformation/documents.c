@@ -1,0 +1,125 @@
+/* CloudFormation's stored documents: see documents.h. */
+#include "documents.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "svc/svc.h"
+
+int cfn_status_busy(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 12 && !strcmp(s + n - 12, "_IN_PROGRESS") && strcmp(s, "REVIEW_IN_PROGRESS");
+}
+
+
+int cfn_stack_find(store_txn *t, const char *account, const char *region, const char *name_or_id,
+                   json_t **stack, ferr *e)
+{
+    char uuid[64] = "";
+    if (!name_or_id || !*name_or_id) return 0;
+    if (!strncmp(name_or_id, "arn:", 4)) {
+        /* arn:aws:cloudformation:REGION:ACCT:stack/NAME/UUID */
+        const char *last = strrchr(name_or_id, '/');
+        if (!last || strlen(last + 1) >= sizeof(uuid)) return 0;
+        snprintf(uuid, sizeof(uuid), "%s", last + 1);
+    } else {
+        store_key nk = {CFN_KIND_NAME, account, region, name_or_id};
+        json_t *n = NULL;
+        int rc = store_get(t, &nk, &n, e);
+        if (rc <= 0) return rc;
+        snprintf(uuid, sizeof(uuid), "%s", json_string_value(json_object_get(n, "Id")));
+        json_decref(n);
+    }
+    store_key k = {CFN_KIND_STACK, account, region, uuid};
+    int rc = store_get(t, &k, stack, e);
+    if (rc == 1 && !strncmp(name_or_id, "arn:", 4) &&
+        strcmp(json_string_value(json_object_get(*stack, "StackId")), name_or_id)) {
+        json_decref(*stack);
+        *stack = NULL;
+        return 0;
+    }
+    return rc;
+}
+
+
+int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
+{
+    const char *acct = jstr(stack, "_account"), *region = jstr(stack, "_region");
+    store_key k = {CFN_KIND_STACK, acct, region, jstr(stack, "_uuid")};
+    return store_put(t, &k, stack, e);
+}
+
+static atomic_uint evseq;
+
+json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
+                      const char *type, const char *status, const char *reason,
+                      const json_t *props, ferr *e)
+{
+    double now = clock_now();
+    char id[128], eid[40];
+    unsigned seq = atomic_fetch_add(&evseq, 1);
+    snprintf(id, sizeof(id), "%s/%016llx%08x", jstr(stack, "_uuid"),
+             (unsigned long long)(now * 1e6), seq);
+    ids_uuid(eid);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", jstr(stack, "StackId"),
+                           "EventId", eid, "StackName", jstr(stack, "StackName"),
+                           "LogicalResourceId", logical ? logical : jstr(stack, "StackName"),
+                           "ResourceType", type ? type : "AWS::CloudFormation::Stack",
+                           "Timestamp", now, "ResourceStatus", status);
+    if (!ev) {
+        ferr_oom(e);
+        return NULL;
+    }
+    const char *phys = logical ? physical : jstr(stack, "StackId");
+    if (phys) json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
+    else json_object_set_new(ev, "PhysicalResourceId", json_string(""));
+    if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
+    if (props) {
+        char *p = json_dumps(props, JSON_COMPACT);
+        if (p) json_object_set_new(ev, "ResourceProperties", json_string(p));
+        free(p);
+    }
+    const char *tok = jstr(json_object_get(stack, "_op"), "Token");
+    if (tok) json_object_set_new(ev, "ClientRequestToken", json_string(tok));
+    store_key k = {CFN_KIND_EVENT, jstr(stack, "_account"), jstr(stack, "_region"), id};
+    if (store_put(t, &k, ev, e)) {
+        json_decref(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
+{
+    char id[128];
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), which);
+    store_key k = {CFN_KIND_TPL, jstr(stack, "_account"), jstr(stack, "_region"), id};
+    json_t *d = NULL;
+    int rc = store_get(t, &k, &d, e);
+    if (rc <= 0) {
+        if (rc == 0) ferr_internal(e, "stack template %s missing", id);
+        return NULL;
+    }
+    char *s = strdup(jstr(d, "Body") ? jstr(d, "Body") : "");
+    json_decref(d);
+    return s;
+}
+
+int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
+                       ferr *e)
+{
+    char id[128];
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), which);
+    store_key k = {CFN_KIND_TPL, jstr(stack, "_account"), jstr(stack, "_region"), id};
+    if (!body) return store_del(t, &k, e) < 0 ? -1 : 0;
+    json_t *d = json_pack("{s:s}", "Body", body);
+    int rc = store_put(t, &k, d, e);
+    json_decref(d);
+    return rc;
+}
+
