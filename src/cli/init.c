@@ -33,6 +33,23 @@ static const char *s(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/* The "id" of an account in the config: 1 and id[13] when given, 0 when not, -1 when it is
+ * not 12 digits. YAML types an unquoted 123456789012 as a number (base/yaml.h); it is the
+ * same id, and a leading zero keeps the text. */
+static int config_id(const json_t *spec, char id[13], ferr *e)
+{
+    const json_t *v = json_object_get(spec, "id");
+    if (!v || json_is_null(v)) return 0;
+    char text[32] = "";
+    if (json_is_string(v)) snprintf(text, sizeof(text), "%s", json_string_value(v));
+    else if (json_is_integer(v)) snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    if (strlen(text) != 12 || strspn(text, "0123456789") != 12)
+        return ferr_set(e, 2, "BadConfig", "account id %s is not 12 digits",
+                        *text ? text : "(not text or a number)");
+    memcpy(id, text, 13);
+    return 1;
+}
+
 /* The account's root key: created once, then the same one every run. */
 static int root_key(store_txn *t, const char *account, key_info *k, ferr *e)
 {
@@ -104,8 +121,14 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
             if (rc == 0 && org_add_ou(t, org, root, ouname, &ou, e)) return -1;
             parent = s(ou, "Id");
         }
+        char id[13];
+        int given = config_id(spec, id, e);
+        if (given < 0) {
+            json_decref(ou);
+            return -1;
+        }
         char *email = email_for(spec, name);
-        rc = org_add_account(t, org, name, email, parent, s(spec, "id"), &acct, e);
+        rc = org_add_account(t, org, name, email, parent, given ? id : NULL, &acct, e);
         free(email);
         json_decref(ou);
         if (rc) return -1;
@@ -196,13 +219,16 @@ int cli_init(int argc, char **argv)
     if (!rc) rc = org_get(t, &org, &e) < 0 ? -1 : 0;
     if (!rc && !org) {
         char id[13];
-        const char *fixed = mgmt ? s(mgmt, "id") : NULL;
-        if (fixed) snprintf(id, sizeof(id), "%s", fixed);
-        else ids_account(id);
-        char *email = email_for(mgmt, mname);
-        rc = org_create(t, id, mname, email, &org, &e);
-        free(email);
-        m[0].created = 1;
+        int given = config_id(mgmt, id, &e);
+        if (!given) ids_account(id);
+        if (given >= 0) {
+            char *email = email_for(mgmt, mname);
+            rc = org_create(t, id, mname, email, &org, &e);
+            free(email);
+            m[0].created = 1;
+        } else {
+            rc = -1;
+        }
     }
     if (!rc) {
         json_t *spec = json_pack("{s:s}", "name", mname);
