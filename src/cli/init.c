@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/ids.h"
 #include "awsconfig.h"
+#include "base/jval.h"
 #include "base/yaml.h"
 #include "cli.h"
 #include "svc/organizations/org.h"
@@ -27,11 +28,6 @@ static const char default_config[] =
     "  - {name: dev}\n"
     "  - {name: qa}\n"
     "  - {name: prod}\n";
-
-static const char *s(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 /* The "id" of an account in the config: 1 and id[13] when given, 0 when not, -1 when it is
  * not 12 digits. YAML types an unquoted 123456789012 as a number (base/yaml.h); it is the
@@ -58,7 +54,7 @@ static int root_key(store_txn *t, const char *account, key_info *k, ferr *e)
     int rc = store_get(t, &rk, &doc, e);
     if (rc < 0) return -1;
     if (rc == 1) {
-        rc = keys_lookup(t, s(doc, "AccessKeyId"), k, e);
+        rc = keys_lookup(t, jstr(doc, "AccessKeyId"), k, e);
         json_decref(doc);
         if (rc != 0) return rc < 0 ? -1 : 0;
     }
@@ -73,7 +69,7 @@ static int root_key(store_txn *t, const char *account, key_info *k, ferr *e)
 
 static char *email_for(const json_t *a, const char *name)
 {
-    const char *em = s(a, "email");
+    const char *em = jstr(a, "email");
     char *out = malloc(320);
     if (em) snprintf(out, 320, "%s", em);
     else snprintf(out, 320, "%s@ferry.example.com", name);
@@ -103,7 +99,7 @@ static int access_role(store_txn *t, const char *mgmt, made *m, ferr *e)
 
 static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, made *m, ferr *e)
 {
-    const char *name = s(spec, "name");
+    const char *name = jstr(spec, "name");
     if (!name || !*name || strlen(name) >= sizeof(m->name))
         return ferr_set(e, 2, "BadConfig", "every account needs a name (1-63 characters)");
     snprintf(m->name, sizeof(m->name), "%s", name);
@@ -111,15 +107,15 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
     int rc = org_find_account_by_name(t, name, &acct, e);
     if (rc < 0) return -1;
     if (rc == 0) {
-        const char *root = s(json_object_get(org, "Root"), "Id");
+        const char *root = jstr(json_object_get(org, "Root"), "Id");
         const char *parent = root;
         json_t *ou = NULL;
-        const char *ouname = s(spec, "ou");
+        const char *ouname = jstr(spec, "ou");
         if (ouname) {
             rc = org_find_ou(t, root, ouname, &ou, e);
             if (rc < 0) return -1;
             if (rc == 0 && org_add_ou(t, org, root, ouname, &ou, e)) return -1;
-            parent = s(ou, "Id");
+            parent = jstr(ou, "Id");
         }
         char id[13];
         int given = config_id(spec, id, e);
@@ -134,7 +130,7 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
         if (rc) return -1;
         m->created = 1;
     }
-    snprintf(m->id, sizeof(m->id), "%s", s(acct, "Id"));
+    snprintf(m->id, sizeof(m->id), "%s", jstr(acct, "Id"));
     json_decref(acct);
     return root_key(t, m->id, &m->key, e);
 }
@@ -201,9 +197,9 @@ int cli_init(int argc, char **argv)
     }
     json_t *mgmt = json_object_get(cfg, "management");
     json_t *accounts = json_object_get(cfg, "accounts");
-    const char *mname = mgmt ? s(mgmt, "name") : NULL;
+    const char *mname = mgmt ? jstr(mgmt, "name") : NULL;
     if (!mname) mname = "management";
-    if (json_is_string(json_object_get(cfg, "region"))) region = s(cfg, "region");
+    if (json_is_string(json_object_get(cfg, "region"))) region = jstr(cfg, "region");
 
     store *st = store_open(data, STORE_SYNC_NORMAL, &e);
     if (!st) {
@@ -234,10 +230,10 @@ int cli_init(int argc, char **argv)
         json_t *spec = json_pack("{s:s}", "name", mname);
         json_t *found = NULL;
         /* the management account is found by its id, whatever the config calls it now */
-        rc = org_get_account(t, s(org, "MasterAccountId"), &found, &e) < 0 ? -1 : 0;
+        rc = org_get_account(t, jstr(org, "MasterAccountId"), &found, &e) < 0 ? -1 : 0;
         if (!rc) {
             snprintf(m[0].name, sizeof(m[0].name), "%s", mname);
-            snprintf(m[0].id, sizeof(m[0].id), "%s", s(org, "MasterAccountId"));
+            snprintf(m[0].id, sizeof(m[0].id), "%s", jstr(org, "MasterAccountId"));
             rc = root_key(t, m[0].id, &m[0].key, &e);
         }
         json_decref(found);

@@ -29,6 +29,7 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "base/log.h"
 #include "delivery_http.h"
 #include "delivery_int.h"
@@ -755,11 +756,6 @@ static int sub_key(const char *arn, char *acct, char *region, char *id, size_t i
     return 0;
 }
 
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* Fills d for its attempt; 0, or -1 with d->result set (nothing to attempt). */
 static int prepare(dround *r, dlv *d)
 {
@@ -801,14 +797,14 @@ static int prepare(dround *r, dlv *d)
     d->mc = msgctx_ref(mc);
     d->sub = json_incref(sub);
     json_t *attrs = json_object_get(sub, "Attributes");
-    snprintf(d->proto, sizeof(d->proto), "%s", sget(sub, "Protocol") ? sget(sub, "Protocol") : "");
-    const char *raw = sget(attrs, "RawMessageDelivery");
+    snprintf(d->proto, sizeof(d->proto), "%s", jstr(sub, "Protocol") ? jstr(sub, "Protocol") : "");
+    const char *raw = jstr(attrs, "RawMessageDelivery");
     d->raw = raw && !strcmp(raw, "true");
-    const char *rp = sget(attrs, "RedrivePolicy");
+    const char *rp = jstr(attrs, "RedrivePolicy");
     if (rp) {
         json_error_t je;
         json_t *p = json_loads(rp, 0, &je);
-        const char *dlq = sget(p, "deadLetterTargetArn");
+        const char *dlq = jstr(p, "deadLetterTargetArn");
         if (dlq) d->dlq = strdup(dlq);
         json_decref(p);
     }
@@ -818,13 +814,13 @@ static int prepare(dround *r, dlv *d)
         char *colon = strrchr(id, ':');
         if (colon) *colon = 0;
         store_key tk = {"sns_topic", acct, region, id};
-        json_t *topic = load_cached(r, r->topics, &tk, sget(mc->doc, "TopicArn") ? sget(mc->doc, "TopicArn") : id);
-        delivery_policy_effective(sget(json_object_get(topic, "Attributes"), "DeliveryPolicy"),
-                                  sget(attrs, "DeliveryPolicy"), &d->dp);
+        json_t *topic = load_cached(r, r->topics, &tk, jstr(mc->doc, "TopicArn") ? jstr(mc->doc, "TopicArn") : id);
+        delivery_policy_effective(jstr(json_object_get(topic, "Attributes"), "DeliveryPolicy"),
+                                  jstr(attrs, "DeliveryPolicy"), &d->dp);
     } else {
         delivery_policy_managed(&d->dp);
     }
-    const char *target = d->stage ? d->dlq : sget(sub, "Endpoint");
+    const char *target = d->stage ? d->dlq : jstr(sub, "Endpoint");
     if (!target) {
         set_result(d, DR_GONE, "", "no dead-letter queue any more");
         return -1;
@@ -850,7 +846,7 @@ static void make_ready(engine *g, dlv *d)
     char key[1200];
     /* one SQS batch per queue and topic: the topic is the request's aws:SourceArn */
     if (kind == J_HTTP) snprintf(key, sizeof(key), "http");
-    else snprintf(key, sizeof(key), "%s|%s", d->target, sget(d->mc->doc, "TopicArn") ? sget(d->mc->doc, "TopicArn") : "");
+    else snprintf(key, sizeof(key), "%s|%s", d->target, jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "");
     tqueue *q = hget(&g->targets, key);
     if (!q) {
         q = calloc(1, sizeof(*q));
@@ -961,7 +957,7 @@ static void sns_principal(const dlv *d, principal *p)
  * require aws:SourceArn (the topic) and aws:SourceAccount (its owner). */
 static json_t *source_context(const dlv *d)
 {
-    return json_pack("{s:s, s:s}", "aws:SourceArn", sget(d->mc->doc, "TopicArn") ? sget(d->mc->doc, "TopicArn") : "",
+    return json_pack("{s:s, s:s}", "aws:SourceArn", jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "",
                      "aws:SourceAccount", d->m->account);
 }
 
@@ -996,7 +992,7 @@ static json_t *sqs_entry(engine *g, dlv *d)
         json_object_set_new(attrs, "ErrorMessage", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
                                                              d->err[0] ? d->err : "delivery failed"));
         json_object_set_new(attrs, "TopicArn", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
-                                                         sget(d->mc->doc, "TopicArn") ? sget(d->mc->doc, "TopicArn") : ""));
+                                                         jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : ""));
         char rid[37];
         ids_uuid(rid);
         json_object_set_new(attrs, "RequestID", json_pack("{s:s, s:s}", "DataType", "String", "StringValue", rid));
@@ -1004,10 +1000,10 @@ static json_t *sqs_entry(engine *g, dlv *d)
     if (attrs) json_object_set_new(e, "MessageAttributes", attrs);
     size_t tl = strlen(d->target);
     if (tl > 5 && !strcmp(d->target + tl - 5, ".fifo")) {
-        const char *grp = sget(d->mc->doc, "MessageGroupId"), *dd = sget(d->mc->doc, "MessageDeduplicationId");
+        const char *grp = jstr(d->mc->doc, "MessageGroupId"), *dd = jstr(d->mc->doc, "MessageDeduplicationId");
         if (grp) json_object_set_new(e, "MessageGroupId", json_string(grp));
         if (dd) json_object_set_new(e, "MessageDeduplicationId", json_string(dd));
-        else json_object_set_new(e, "MessageDeduplicationId", json_string(sget(d->mc->doc, "MessageId")));
+        else json_object_set_new(e, "MessageDeduplicationId", json_string(jstr(d->mc->doc, "MessageId")));
     }
     return e;
 }
@@ -1053,16 +1049,16 @@ static void send_batch(engine *g, sqs_txn *x, dlv **v, json_t **entries, size_t 
         size_t i;
         json_t *x;
         json_array_foreach(json_object_get(out, "Successful"), i, x) {
-            const char *id = sget(x, "Id");
+            const char *id = jstr(x, "Id");
             size_t k = id && id[0] == 'm' ? strtoul(id + 1, NULL, 10) : n;
             if (k < n) set_result(v[k], DR_OK, "", "");
         }
         json_array_foreach(json_object_get(out, "Failed"), i, x) {
-            const char *id = sget(x, "Id");
+            const char *id = jstr(x, "Id");
             size_t k = id && id[0] == 'm' ? strtoul(id + 1, NULL, 10) : n;
             if (k < n)
                 set_result(v[k], json_is_true(json_object_get(x, "SenderFault")) ? DR_FAIL : DR_RETRY,
-                           sget(x, "Code"), sget(x, "Message"));
+                           jstr(x, "Code"), jstr(x, "Message"));
         }
     }
     json_decref(in);
@@ -1093,7 +1089,7 @@ static void send_queue(engine *g, sqs_txn *x, dlv **items, size_t nitems, json_t
     int batch = n > 1 && sqs && svc_find_op(sqs, "SendMessageBatch");
     size_t start = 0, bytes = 0;
     for (size_t i = 0; i <= n; i++) {
-        size_t len = i < n ? strlen(sget(entries[i], "MessageBody")) : 0;
+        size_t len = i < n ? strlen(jstr(entries[i], "MessageBody")) : 0;
         if (i == n || (batch && i > start && bytes + len > SQS_BATCH_BYTES) || !batch) {
             if (i > start) {
                 uint64_t t0 = clock_mono_ns();
@@ -1186,7 +1182,7 @@ static void run_http(engine *g, dlv *d)
         return;
     }
     const json_t *m = d->mc->doc;
-    const char *type = sget(m, "Type") ? sget(m, "Type") : "Notification";
+    const char *type = jstr(m, "Type") ? jstr(m, "Type") : "Notification";
     char h[6][700];
     const char *hv[6];
     size_t nh = 0;
@@ -1194,8 +1190,8 @@ static void run_http(engine *g, dlv *d)
     snprintf(h[nh++], sizeof(h[0]), "Content-Type: %s",
              raw || !strcmp(type, "Notification") ? d->dp.content_type : "text/plain; charset=UTF-8");
     snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-type: %s", type);
-    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-id: %s", sget(m, "MessageId"));
-    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-topic-arn: %s", sget(m, "TopicArn"));
+    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-id: %s", jstr(m, "MessageId"));
+    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-topic-arn: %s", jstr(m, "TopicArn"));
     if (!conf) snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-subscription-arn: %s", d->sub_arn);
     if (raw) snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-rawdelivery: true");
     for (size_t i = 0; i < nh; i++) hv[i] = h[i];
@@ -1425,12 +1421,12 @@ static int load_cb(void *ud, const store_key *k, json_t *doc)
     snprintf(m->account, sizeof(m->account), "%s", k->account);
     snprintf(m->region, sizeof(m->region), "%s", k->region);
     m->seq = strtoull(k->id, NULL, 10);
-    const char *group = sget(doc, "MessageGroupId");
+    const char *group = jstr(doc, "MessageGroupId");
     m->group = group ? strdup(group) : NULL;
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(doc, "Deliveries"), i, x) {
-        const char *sub = json_is_string(x) ? json_string_value(x) : sget(x, "SubscriptionArn");
+        const char *sub = json_is_string(x) ? json_string_value(x) : jstr(x, "SubscriptionArn");
         dlv *d = sub ? calloc(1, sizeof(*d)) : NULL;
         if (!d) continue;
         d->sub_arn = strdup(sub);
@@ -1440,7 +1436,7 @@ static int load_cb(void *ud, const store_key *k, json_t *doc)
         d->stage = (int)json_integer_value(json_object_get(x, "Stage"));
         json_t *due = json_object_get(x, "Due");
         d->due = json_is_number(due) ? json_number_value(due) : 0;
-        snprintf(d->err, sizeof(d->err), "%s", sget(x, "LastError") ? sget(x, "LastError") : "");
+        snprintf(d->err, sizeof(d->err), "%s", jstr(x, "LastError") ? jstr(x, "LastError") : "");
         if (!d->sub_arn || msg_add(m, d)) dlv_free(d);
     }
     l->v[l->n++] = m;

@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "base/log.h"
 #include "stackset.h"
 #include "template.h"
@@ -82,15 +83,10 @@ int cfn_stack_find(store_txn *t, const char *account, const char *region, const 
     return rc;
 }
 
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
 {
-    const char *acct = sget(stack, "_account"), *region = sget(stack, "_region");
-    store_key k = {"cfn.stack", acct, region, sget(stack, "_uuid")};
+    const char *acct = jstr(stack, "_account"), *region = jstr(stack, "_region");
+    store_key k = {"cfn.stack", acct, region, jstr(stack, "_uuid")};
     return store_put(t, &k, stack, e);
 }
 
@@ -103,19 +99,19 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
     double now = clock_now();
     char id[128], eid[40];
     unsigned seq = atomic_fetch_add(&evseq, 1);
-    snprintf(id, sizeof(id), "%s/%016llx%08x", sget(stack, "_uuid"),
+    snprintf(id, sizeof(id), "%s/%016llx%08x", jstr(stack, "_uuid"),
              (unsigned long long)(now * 1e6), seq);
     ids_uuid(eid);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", sget(stack, "StackId"),
-                           "EventId", eid, "StackName", sget(stack, "StackName"),
-                           "LogicalResourceId", logical ? logical : sget(stack, "StackName"),
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", jstr(stack, "StackId"),
+                           "EventId", eid, "StackName", jstr(stack, "StackName"),
+                           "LogicalResourceId", logical ? logical : jstr(stack, "StackName"),
                            "ResourceType", type ? type : "AWS::CloudFormation::Stack",
                            "Timestamp", now, "ResourceStatus", status);
     if (!ev) {
         ferr_oom(e);
         return NULL;
     }
-    const char *phys = logical ? physical : sget(stack, "StackId");
+    const char *phys = logical ? physical : jstr(stack, "StackId");
     if (phys) json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
     else json_object_set_new(ev, "PhysicalResourceId", json_string(""));
     if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
@@ -124,9 +120,9 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
         if (p) json_object_set_new(ev, "ResourceProperties", json_string(p));
         free(p);
     }
-    const char *tok = sget(json_object_get(stack, "_op"), "Token");
+    const char *tok = jstr(json_object_get(stack, "_op"), "Token");
     if (tok) json_object_set_new(ev, "ClientRequestToken", json_string(tok));
-    store_key k = {"cfn.event", sget(stack, "_account"), sget(stack, "_region"), id};
+    store_key k = {"cfn.event", jstr(stack, "_account"), jstr(stack, "_region"), id};
     if (store_put(t, &k, ev, e)) {
         json_decref(ev);
         return NULL;
@@ -137,15 +133,15 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
 char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
 {
     char id[128];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
-    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), which);
+    store_key k = {"cfn.tpl", jstr(stack, "_account"), jstr(stack, "_region"), id};
     json_t *d = NULL;
     int rc = store_get(t, &k, &d, e);
     if (rc <= 0) {
         if (rc == 0) ferr_internal(e, "stack template %s missing", id);
         return NULL;
     }
-    char *s = strdup(sget(d, "Body") ? sget(d, "Body") : "");
+    char *s = strdup(jstr(d, "Body") ? jstr(d, "Body") : "");
     json_decref(d);
     return s;
 }
@@ -154,8 +150,8 @@ int cfn_template_store(store_txn *t, const json_t *stack, const char *which, con
                        ferr *e)
 {
     char id[128];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), which);
-    store_key k = {"cfn.tpl", sget(stack, "_account"), sget(stack, "_region"), id};
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), which);
+    store_key k = {"cfn.tpl", jstr(stack, "_account"), jstr(stack, "_region"), id};
     if (!body) return store_del(t, &k, e) < 0 ? -1 : 0;
     json_t *d = json_pack("{s:s}", "Body", body);
     int rc = store_put(t, &k, d, e);
@@ -175,7 +171,7 @@ void cfn_principal_load(const json_t *j, principal *p)
 {
     memset(p, 0, sizeof(*p));
     p->kind = (prin_kind)json_integer_value(json_object_get(j, "kind"));
-#define CP(f) snprintf(p->f, sizeof(p->f), "%s", sget(j, #f) ? sget(j, #f) : "")
+#define CP(f) snprintf(p->f, sizeof(p->f), "%s", jstr(j, #f) ? jstr(j, #f) : "")
     CP(account);
     CP(arn);
     CP(userid);
@@ -278,7 +274,7 @@ int cfn_engine_wait(ferry_env *env, const char *account, const char *region, con
         store_rollback(t);
         if (rc < 0) return -1;
         if (rc == 0) return 0;
-        snprintf(status, n, "%s", sget(s, "StackStatus"));
+        snprintf(status, n, "%s", jstr(s, "StackStatus"));
         json_decref(s);
         if (!cfn_status_busy(status)) return 0;
         if (clock_now() >= until || stopping()) return 0;
@@ -324,7 +320,7 @@ static int import_cb(void *ud, const char *name, char **value, ferr *e)
     int rc = store_get(t, &k, &d, e);
     store_rollback(t);
     if (rc == 1) {
-        *value = strdup(sget(d, "Value") ? sget(d, "Value") : "");
+        *value = strdup(jstr(d, "Value") ? jstr(d, "Value") : "");
         json_decref(d);
     }
     return rc;
@@ -350,13 +346,13 @@ static void publish(op *o, json_t *ev)
                "Namespace='%s'\nPhysicalResourceId='%s'\nPrincipalId='%s'\n"
                "ResourceProperties='%s'\nResourceStatus='%s'\nResourceStatusReason='%s'\n"
                "ResourceType='%s'\nStackName='%s'\nClientRequestToken='%s'\n",
-               sget(ev, "StackId"), ts, sget(ev, "EventId"), sget(ev, "LogicalResourceId"),
-               o->r.account, sget(ev, "PhysicalResourceId") ? sget(ev, "PhysicalResourceId") : "",
-               o->as.userid, sget(ev, "ResourceProperties") ? sget(ev, "ResourceProperties") : "null",
-               sget(ev, "ResourceStatus"),
-               sget(ev, "ResourceStatusReason") ? sget(ev, "ResourceStatusReason") : "",
-               sget(ev, "ResourceType"), sget(ev, "StackName"),
-               sget(ev, "ClientRequestToken") ? sget(ev, "ClientRequestToken") : "null");
+               jstr(ev, "StackId"), ts, jstr(ev, "EventId"), jstr(ev, "LogicalResourceId"),
+               o->r.account, jstr(ev, "PhysicalResourceId") ? jstr(ev, "PhysicalResourceId") : "",
+               o->as.userid, jstr(ev, "ResourceProperties") ? jstr(ev, "ResourceProperties") : "null",
+               jstr(ev, "ResourceStatus"),
+               jstr(ev, "ResourceStatusReason") ? jstr(ev, "ResourceStatusReason") : "",
+               jstr(ev, "ResourceType"), jstr(ev, "StackName"),
+               jstr(ev, "ClientRequestToken") ? jstr(ev, "ClientRequestToken") : "null");
     size_t i;
     json_t *arn;
     json_array_foreach(o->notify, i, arn) {
@@ -370,7 +366,7 @@ static void publish(op *o, json_t *ev)
         if (topic && sscanf(topic, "arn:%*[^:]:sns:%31[^:]:", region) != 1) region[0] = 0;
         if (svc_invoke(o->env, &o->as, region[0] ? region : o->r.region, "sns", "Publish", in, &out,
                        NULL, &e))
-            log_warn("cfn: stack %s: notification to %s failed: %s", sget(o->stack, "StackName"),
+            log_warn("cfn: stack %s: notification to %s failed: %s", jstr(o->stack, "StackName"),
                      topic ? topic : "?", e.message);
         json_decref(out);
         json_decref(in);
@@ -389,7 +385,7 @@ static int load_res(store_txn *t, op *o, const char *logical, json_t **doc, ferr
 static int put_res(store_txn *t, op *o, const json_t *doc, ferr *e)
 {
     char id[600];
-    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, sget(doc, "LogicalResourceId"));
+    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, jstr(doc, "LogicalResourceId"));
     store_key k = {"cfn.res", o->r.account, o->r.region, id};
     return store_put(t, &k, doc, e);
 }
@@ -415,13 +411,13 @@ static int res_status(op *o, json_t *doc, const char *status, const char *reason
     json_t *ev = NULL;
     if (store_begin(o->env->st, 1, &t, &e)) goto fail;
     if (put_res(t, o, doc, &e)) goto fail_txn;
-    ev = cfn_event_add(t, o->stack, sget(doc, "LogicalResourceId"),
-                       physical ? physical : sget(doc, "PhysicalResourceId"),
-                       sget(doc, "ResourceType"), status, reason, props, &e);
+    ev = cfn_event_add(t, o->stack, jstr(doc, "LogicalResourceId"),
+                       physical ? physical : jstr(doc, "PhysicalResourceId"),
+                       jstr(doc, "ResourceType"), status, reason, props, &e);
     if (!ev) goto fail_txn;
     if (store_commit(t, &e)) goto fail;
-    log_info("cfn: stack %s: %s %s %s%s%s", sget(o->stack, "StackName"), sget(doc, "LogicalResourceId"),
-             sget(doc, "ResourceType"), status, reason && *reason ? ": " : "", reason ? reason : "");
+    log_info("cfn: stack %s: %s %s %s%s%s", jstr(o->stack, "StackName"), jstr(doc, "LogicalResourceId"),
+             jstr(doc, "ResourceType"), status, reason && *reason ? ": " : "", reason ? reason : "");
     publish(o, ev);
     json_decref(ev);
     return 0;
@@ -429,8 +425,8 @@ fail_txn:
     store_rollback(t);
 fail:
     json_decref(ev);
-    log_error("cfn: stack %s: cannot record %s of %s: %s", sget(o->stack, "StackName"), status,
-              sget(doc, "LogicalResourceId"), e.message);
+    log_error("cfn: stack %s: cannot record %s of %s: %s", jstr(o->stack, "StackName"), status,
+              jstr(doc, "LogicalResourceId"), e.message);
     return -1;
 }
 
@@ -441,8 +437,8 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->as = &o->as;
     p->account = o->r.account;
     p->region = o->r.region;
-    p->stack_name = sget(o->stack, "StackName");
-    p->stack_id = sget(o->stack, "StackId");
+    p->stack_name = jstr(o->stack, "StackName");
+    p->stack_id = jstr(o->stack, "StackId");
     p->logical_id = logical;
     p->tags = json_array_size(json_object_get(o->stack, "Tags")) ? json_object_get(o->stack, "Tags")
                                                                   : NULL;
@@ -458,7 +454,7 @@ static char *gen_name(op *o, const char *logical, int max, int fifo)
     ids_random(r, 13);
     for (int i = 0; i < 13; i++) rnd[i] = al[r[i] % 36];
     rnd[13] = 0;
-    const char *sn = sget(o->stack, "StackName");
+    const char *sn = jstr(o->stack, "StackName");
     int room = (max > 0 ? max : 255) - 13 - 2 - (fifo ? 5 : 0);
     if (room < 2) room = 2;
     int ls = (int)strlen(sn), ll = (int)strlen(logical);
@@ -505,7 +501,7 @@ static json_t *resolve_props(op *o, const char *logical, ferr *e)
 
 static void apply_result(json_t *doc, const json_t *result)
 {
-    const char *pid = sget(result, "PhysicalResourceId");
+    const char *pid = jstr(result, "PhysicalResourceId");
     json_object_set_new(doc, "PhysicalResourceId", json_string(pid ? pid : ""));
     json_t *ref = json_object_get(result, "Ref");
     json_object_set_new(doc, "Ref", ref ? json_incref(ref) : json_string(pid ? pid : ""));
@@ -518,7 +514,7 @@ static void name_props(op *o, const cfn_provider *pv, const char *logical, json_
                        int fresh)
 {
     if (!pv->name_property || json_object_get(props, pv->name_property)) return;
-    const char *gen = fresh ? NULL : sget(doc, "GenName");
+    const char *gen = fresh ? NULL : jstr(doc, "GenName");
     char *n = NULL;
     if (!gen) {
         json_t *fifo = json_object_get(props, "FifoQueue");
@@ -536,11 +532,11 @@ static json_t *new_res_doc(op *o, const char *logical)
 {
     json_t *def = res_def(o, logical);
     json_t *d = json_pack("{s:s, s:s, s:s}", "LogicalResourceId", logical, "ResourceType",
-                          sget(def, "Type"), "PhysicalResourceId", "");
-    if (sget(def, "DeletionPolicy")) json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
-    if (sget(def, "UpdateReplacePolicy"))
+                          jstr(def, "Type"), "PhysicalResourceId", "");
+    if (jstr(def, "DeletionPolicy")) json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (jstr(def, "UpdateReplacePolicy"))
         json_object_set(d, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
-    if (sget(def, "Description")) json_object_set(d, "Description", json_object_get(def, "Description"));
+    if (jstr(def, "Description")) json_object_set(d, "Description", json_object_get(def, "Description"));
     return d;
 }
 
@@ -700,7 +696,7 @@ static int step_create(op *o, const char *logical)
     store_rollback(t);
     if (rc < 0) return op_fail(o, logical, e.message), -1;
     const char *tok = o->token;
-    if (rc == 1 && !strcmp(sget(doc, "ResourceStatus") ? sget(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
+    if (rc == 1 && !strcmp(jstr(doc, "ResourceStatus") ? jstr(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
         set_resv(o, logical, doc); /* done before a restart */
         json_decref(doc);
         return 0;
@@ -708,10 +704,10 @@ static int step_create(op *o, const char *logical)
     if (rc == 0 || !doc) doc = new_res_doc(o, logical);
     if (tok) json_object_set_new(doc, "Op", json_string(tok));
     json_object_set_new(doc, "Added", json_true());
-    const cfn_provider *pv = cfn_find_provider(sget(doc, "ResourceType"));
+    const cfn_provider *pv = cfn_find_provider(jstr(doc, "ResourceType"));
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
-        if (!pv) ferr_validation(&e, "Unrecognized resource type %s", sget(doc, "ResourceType"));
+        if (!pv) ferr_validation(&e, "Unrecognized resource type %s", jstr(doc, "ResourceType"));
         res_status(o, doc, "CREATE_FAILED", e.message, NULL, NULL);
         op_fail(o, logical, e.message);
         json_decref(doc);
@@ -769,7 +765,7 @@ static int delete_physical(op *o, json_t *doc, const char *type, const char *phy
     if (!physical || !*physical || !pv) return 0; /* never created */
     ferr e = {0};
     cfn_pctx p;
-    pctx_init(o, &p, sget(doc, "LogicalResourceId"), &e);
+    pctx_init(o, &p, jstr(doc, "LogicalResourceId"), &e);
     if (pv->del(&p, physical, props)) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s delete failed", type);
         snprintf(o->reason, sizeof(o->reason), "%s", e.message);
@@ -788,17 +784,17 @@ static int step_delete(op *o, const char *logical)
     int rc = load_res(t, o, logical, &doc, &e);
     store_rollback(t);
     if (rc <= 0) return rc < 0 ? (op_fail(o, logical, e.message), -1) : 0;
-    const char *st = sget(doc, "ResourceStatus");
+    const char *st = jstr(doc, "ResourceStatus");
     if (!is_live(st)) {
         json_decref(doc);
         return 0;
     }
-    const char *policy = sget(doc, "DeletionPolicy");
+    const char *policy = jstr(doc, "DeletionPolicy");
     /* AWS: RetainExceptOnCreate deletes on a create rollback */
-    const char *ss = sget(o->stack, "StackStatus");
+    const char *ss = jstr(o->stack, "StackStatus");
     if (policy && !strcmp(policy, "RetainExceptOnCreate") && !strcmp(ss, "ROLLBACK_IN_PROGRESS"))
         policy = "Delete";
-    const char *phys = sget(doc, "PhysicalResourceId");
+    const char *phys = jstr(doc, "PhysicalResourceId");
     if (policy && (!strcmp(policy, "Retain") || !strcmp(policy, "Snapshot") ||
                    !strcmp(policy, "RetainExceptOnCreate")) && phys && *phys) {
         rc = res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
@@ -811,7 +807,7 @@ static int step_delete(op *o, const char *logical)
     }
     char saved[1024];
     snprintf(saved, sizeof(saved), "%s", o->reason);
-    rc = delete_physical(o, doc, sget(doc, "ResourceType"), phys, json_object_get(doc, "Props"),
+    rc = delete_physical(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Props"),
                          "Delete", NULL);
     if (rc < 0) {
         char why[1024];
@@ -835,7 +831,7 @@ static json_t *live_ids_in_template(op *o)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->tpl, "Resources"), k, v) {
-        const char *c = sget(v, "Condition");
+        const char *c = jstr(v, "Condition");
         if (c) {
             ferr e = {0};
             if (cfn_condition(&o->x, c, &e) != 1) continue;
@@ -898,7 +894,7 @@ static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
                                           "this account.", s);
             }
             json_decref(in);
-            const char *pv = sget(json_object_get(out, "Parameter"), "Value");
+            const char *pv = jstr(json_object_get(out, "Parameter"), "Value");
             val = strdup(pv ? pv : "");
             json_decref(out);
             json_object_set_new(resolved, k, json_string(val));
@@ -930,7 +926,7 @@ static int op_init(op *o, const char *which, const json_t *raw, ferr *e)
         size_t i;
         json_t *p;
         json_array_foreach(ps, i, p) {
-            json_t *rv = json_object_get(resolved, sget(p, "ParameterKey"));
+            json_t *rv = json_object_get(resolved, jstr(p, "ParameterKey"));
             if (rv) json_object_set(p, "ResolvedValue", rv);
         }
     }
@@ -939,8 +935,8 @@ static int op_init(op *o, const char *which, const json_t *raw, ferr *e)
     o->x.tpl = o->tpl;
     o->x.account = o->r.account;
     o->x.region = o->r.region;
-    o->x.stack_name = sget(o->stack, "StackName");
-    o->x.stack_id = sget(o->stack, "StackId");
+    o->x.stack_name = jstr(o->stack, "StackName");
+    o->x.stack_id = jstr(o->stack, "StackId");
     o->x.notification_arns = json_object_get(o->stack, "NotificationARNs");
     o->x.params = o->params;
     o->x.conds = json_object();
@@ -967,7 +963,7 @@ static void op_dispose(op *o)
 static int notify_settled(op *o)
 {
     char key[300];
-    snprintf(key, sizeof(key), "cfn:%s", sget(o->stack, "StackId"));
+    snprintf(key, sizeof(key), "cfn:%s", jstr(o->stack, "StackId"));
     svc_notify(o->env, key);
     pthread_mutex_lock(&E.mu);
     pthread_cond_broadcast(&E.cv);
@@ -978,7 +974,7 @@ static int notify_settled(op *o)
 /* Change set bookkeeping when an operation that came from one ends. */
 static void changeset_done(store_txn *t, op *o, const char *exec_status)
 {
-    const char *cs = sget(json_object_get(o->stack, "_op"), "ChangeSetUuid");
+    const char *cs = jstr(json_object_get(o->stack, "_op"), "ChangeSetUuid");
     if (!cs) return;
     store_key k = {"cfn.changeset", o->r.account, o->r.region, cs};
     json_t *d = NULL;
@@ -1000,7 +996,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
     json_t *ev = NULL;
     if (store_begin(o->env->st, 1, &t, &e)) goto fail;
     json_t *cur = NULL;
-    int rc = cfn_stack_find(t, o->r.account, o->r.region, sget(o->stack, "StackId"), &cur, &e);
+    int rc = cfn_stack_find(t, o->r.account, o->r.region, jstr(o->stack, "StackId"), &cur, &e);
     if (rc <= 0) {
         store_rollback(t);
         if (rc == 0) ferr_internal(&e, "stack vanished");
@@ -1030,7 +1026,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
         goto fail;
     }
     if (store_commit(t, &e)) goto fail;
-    log_info("cfn: stack %s %s%s%s", sget(o->stack, "StackName"), status, reason && *reason ? ": " : "",
+    log_info("cfn: stack %s %s%s%s", jstr(o->stack, "StackName"), status, reason && *reason ? ": " : "",
              reason ? reason : "");
     publish(o, ev);
     json_decref(ev);
@@ -1038,7 +1034,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
     return 0;
 fail:
     json_decref(ev);
-    log_error("cfn: stack %s: cannot set %s: %s", sget(o->stack, "StackName"), status, e.message);
+    log_error("cfn: stack %s: cannot set %s: %s", jstr(o->stack, "StackName"), status, e.message);
     if (eout) *eout = e;
     return -1;
 }
@@ -1058,7 +1054,7 @@ static json_t *stale_steps(op *o, ferr *e)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d) {
-        const char *st = sget(d, "ResourceStatus");
+        const char *st = jstr(d, "ResourceStatus");
         if (st && strstr(st, "_IN_PROGRESS")) json_array_append(stale, d);
     }
     json_decref(docs);
@@ -1078,7 +1074,7 @@ static int fail_stale(op *o, const char *failed_status)
     int n = 0;
     json_array_foreach(stale, i, d) {
         res_status(o, d, failed_status, interrupted, NULL, NULL);
-        op_fail(o, sget(d, "LogicalResourceId"), interrupted);
+        op_fail(o, jstr(d, "LogicalResourceId"), interrupted);
         n++;
     }
     json_decref(stale);
@@ -1106,7 +1102,7 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
-        const char *c = sget(v, "Condition");
+        const char *c = jstr(v, "Condition");
         if (c && cfn_condition(&o->x, c, e) != 1) continue;
         json_t *val = cfn_resolve(&o->x, json_object_get(v, "Value"), e);
         if (!val) goto fail;
@@ -1135,7 +1131,7 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
             goto fail;
         }
         json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", text);
-        if (sget(v, "Description")) json_object_set(o1, "Description", json_object_get(v, "Description"));
+        if (jstr(v, "Description")) json_object_set(o1, "Description", json_object_get(v, "Description"));
         json_t *ex = json_object_get(v, "Export");
         if (ex) {
             json_t *name = cfn_resolve(&o->x, json_object_get(ex, "Name"), e);
@@ -1170,7 +1166,7 @@ static int imp_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     imp_collect *c = ud;
-    if (strcmp(sget(doc, "StackId"), c->stack_id)) json_array_append(c->names, json_object_get(doc, "StackName"));
+    if (strcmp(jstr(doc, "StackId"), c->stack_id)) json_array_append(c->names, json_object_get(doc, "StackName"));
     return 0;
 }
 
@@ -1179,7 +1175,7 @@ static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
 {
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name);
-    imp_collect c = {sget(o->stack, "StackId"), json_array()};
+    imp_collect c = {jstr(o->stack, "StackId"), json_array()};
     if (store_list(t, "cfn.import", o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
         json_decref(c.names);
         return NULL;
@@ -1204,7 +1200,7 @@ static json_t *g_exports; /* per-call scratch, guarded by the store's write lock
 
 static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
 {
-    const char *sid = sget(o->stack, "StackId");
+    const char *sid = jstr(o->stack, "StackId");
     /* old exports of this stack that go away or change */
     json_t *old = json_object_get(o->stack, "_exports");
     const char *k;
@@ -1231,8 +1227,8 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         json_t *cur = NULL;
         int rc = store_get(t, &ek, &cur, e);
         if (rc < 0) return -1;
-        if (rc == 1 && strcmp(sget(cur, "ExportingStackId"), sid)) {
-            const char *other = sget(cur, "ExportingStackId");
+        if (rc == 1 && strcmp(jstr(cur, "ExportingStackId"), sid)) {
+            const char *other = jstr(cur, "ExportingStackId");
             const char *slash = strchr(other, '/');
             char oname[256] = "";
             if (slash) snprintf(oname, sizeof(oname), "%.*s", (int)(strcspn(slash + 1, "/")), slash + 1);
@@ -1261,7 +1257,7 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
         store_key ik = {"cfn.import", o->r.account, o->r.region, id};
         json_t *d = json_pack("{s:O, s:s, s:s}", "ExportName", v, "StackId", sid, "StackName",
-                              sget(o->stack, "StackName"));
+                              jstr(o->stack, "StackName"));
         int rc = store_put(t, &ik, d, e);
         json_decref(d);
         if (rc) return -1;
@@ -1328,7 +1324,7 @@ static int phase_create(op *o)
     }
     return 0;
 failed:;
-    const char *onf = sget(json_object_get(o->stack, "_op"), "OnFailure");
+    const char *onf = jstr(json_object_get(o->stack, "_op"), "OnFailure");
     if (!onf) onf = json_is_true(json_object_get(o->stack, "DisableRollback")) ? "DO_NOTHING" : "ROLLBACK";
     char *why = json_array_size(o->failed) ? failed_list(o, "create") : strdup(o->reason);
     if (!strcmp(onf, "DO_NOTHING")) {
@@ -1389,7 +1385,7 @@ static int phase_delete(op *o, int rollback)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d)
-        if (is_live(sget(d, "ResourceStatus"))) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
+        if (is_live(jstr(d, "ResourceStatus"))) json_array_append(ids, json_object_get(d, "LogicalResourceId"));
     json_decref(docs);
     int rc = dag_run(o, ids, 1, step_delete);
     json_decref(ids);
@@ -1410,11 +1406,11 @@ static int phase_delete(op *o, int rollback)
 static int extra_deleted(store_txn *t, op *o, ferr *e)
 {
     json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()));
-    store_key nk = {"cfn.name", o->r.account, o->r.region, sget(o->stack, "StackName")};
+    store_key nk = {"cfn.name", o->r.account, o->r.region, jstr(o->stack, "StackName")};
     json_t *cur = NULL;
     int rc = store_get(t, &nk, &cur, e);
     if (rc < 0) return -1;
-    if (rc == 1 && !strcmp(sget(cur, "Id"), o->r.uuid) && store_del(t, &nk, e) < 0) {
+    if (rc == 1 && !strcmp(jstr(cur, "Id"), o->r.uuid) && store_del(t, &nk, e) < 0) {
         json_decref(cur);
         return -1;
     }
@@ -1429,7 +1425,7 @@ static int extra_deleted(store_txn *t, op *o, ferr *e)
     size_t i;
     json_array_foreach(json_object_get(o->stack, "_imports"), i, v) {
         char id[800];
-        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sget(o->stack, "StackId"));
+        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), jstr(o->stack, "StackId"));
         store_key ik = {"cfn.import", o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
@@ -1458,25 +1454,25 @@ static int step_update(op *o, const char *logical)
     if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
     /* CancelUpdateStack: the steps not started yet fail, the update rolls back */
     json_t *now = NULL;
-    int cancelled = cfn_stack_find(t, o->r.account, o->r.region, sget(o->stack, "StackId"), &now, &e) == 1 &&
+    int cancelled = cfn_stack_find(t, o->r.account, o->r.region, jstr(o->stack, "StackId"), &now, &e) == 1 &&
                     json_is_true(json_object_get(now, "_cancel"));
     json_decref(now);
     int rc = cancelled ? 0 : load_res(t, o, logical, &doc, &e);
     store_rollback(t);
     if (cancelled) return op_fail(o, logical, "Resource update cancelled"), -1;
     if (rc < 0) return op_fail(o, logical, e.message), -1;
-    if (rc == 0 || !is_live(sget(doc, "ResourceStatus"))) {
+    if (rc == 0 || !is_live(jstr(doc, "ResourceStatus"))) {
         json_decref(doc);
         return step_create(o, logical);
     }
-    const char *st = sget(doc, "ResourceStatus");
-    if (sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token) &&
+    const char *st = jstr(doc, "ResourceStatus");
+    if (jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token) &&
         (!strcmp(st, "UPDATE_COMPLETE") || !strcmp(st, "CREATE_COMPLETE"))) {
         set_resv(o, logical, doc);
         json_decref(doc);
         return 0;
     }
-    const char *newtype = sget(res_def(o, logical), "Type");
+    const char *newtype = jstr(res_def(o, logical), "Type");
     const cfn_provider *pv = cfn_find_provider(newtype);
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
@@ -1486,7 +1482,7 @@ static int step_update(op *o, const char *logical)
         json_decref(doc);
         return -1;
     }
-    int type_changed = strcmp(newtype, sget(doc, "ResourceType"));
+    int type_changed = strcmp(newtype, jstr(doc, "ResourceType"));
     if (!type_changed) name_props(o, pv, logical, doc, props, 0);
     json_t *oldprops = json_object_get(doc, "Props");
     json_t *olddoc = json_deep_copy(doc);
@@ -1497,8 +1493,8 @@ static int step_update(op *o, const char *logical)
     /* policies change without touching the resource */
     json_object_del(doc, "DeletionPolicy");
     json_object_del(doc, "UpdateReplacePolicy");
-    if (sget(def, "DeletionPolicy")) json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
-    if (sget(def, "UpdateReplacePolicy"))
+    if (jstr(def, "DeletionPolicy")) json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (jstr(def, "UpdateReplacePolicy"))
         json_object_set(doc, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
     if (!type_changed && oldprops && json_equal(oldprops, props)) {
         if (!same_meta) {
@@ -1539,8 +1535,8 @@ static int step_update(op *o, const char *logical)
                             "Attributes",
                             json_object_get(olddoc, "Attributes") ? json_incref(json_object_get(olddoc, "Attributes")) : json_object(),
                             "ResourceType", json_object_get(olddoc, "ResourceType"));
-    if (sget(olddoc, "GenName")) json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
-    if (sget(olddoc, "UpdateReplacePolicy")) json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
+    if (jstr(olddoc, "GenName")) json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
+    if (jstr(olddoc, "UpdateReplacePolicy")) json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
     json_object_set_new(doc, "Old", old);
     json_object_set_new(doc, "Op", json_string(o->token));
     json_object_del(doc, "Added");
@@ -1569,7 +1565,7 @@ static int step_update(op *o, const char *logical)
     pctx_init(o, &p, logical, &e);
     json_t *result = NULL;
     if (replace) rc = pv->create(&p, props, &result);
-    else rc = pv->update(&p, sget(olddoc, "PhysicalResourceId"), oldprops, props, &result);
+    else rc = pv->update(&p, jstr(olddoc, "PhysicalResourceId"), oldprops, props, &result);
     json_decref(olddoc);
     if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", pv->type);
@@ -1633,7 +1629,7 @@ static int phase_update(op *o)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d)
-        if (is_live(sget(d, "ResourceStatus"))) set_resv(o, sget(d, "LogicalResourceId"), d);
+        if (is_live(jstr(d, "ResourceStatus"))) set_resv(o, jstr(d, "LogicalResourceId"), d);
     json_decref(docs);
     /* exports that would disappear while imported fail the update before it starts */
     store_txn *t = NULL;
@@ -1724,26 +1720,26 @@ static int step_cleanup(op *o, const char *logical)
     int rc = load_res(t, o, logical, &doc, &e);
     store_rollback(t);
     if (rc <= 0) return 0;
-    int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    int rollback = !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     json_t *old = json_object_get(doc, "Old");
-    int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
+    int ours = jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token ? o->token : "");
     int in_tpl = json_object_get(json_object_get(o->tpl, "Resources"), logical) != NULL;
     if (in_tpl) {
-        const char *c = sget(res_def(o, logical), "Condition");
+        const char *c = jstr(res_def(o, logical), "Condition");
         ferr ce = {0};
         if (c && cfn_condition(&o->x, c, &ce) != 1) in_tpl = 0;
     }
     if (!rollback && ours && json_is_true(json_object_get(doc, "Replaced")) && old) {
         /* the replaced resource goes (UpdateReplacePolicy Retain keeps it) */
-        const char *pol = sget(old, "UpdateReplacePolicy");
-        const char *phys = sget(old, "PhysicalResourceId");
+        const char *pol = jstr(old, "UpdateReplacePolicy");
+        const char *phys = jstr(old, "PhysicalResourceId");
         json_t *evdoc = json_deep_copy(doc);
         json_object_set(evdoc, "ResourceType", json_object_get(old, "ResourceType"));
         if (pol && !strcmp(pol, "Retain")) {
             /* nothing to do */
         } else {
             res_status(o, evdoc, "DELETE_IN_PROGRESS", NULL, NULL, phys);
-            int d = delete_physical(o, evdoc, sget(old, "ResourceType"), phys,
+            int d = delete_physical(o, evdoc, jstr(old, "ResourceType"), phys,
                                     json_object_get(old, "Props"), "Delete", NULL);
             res_status(o, evdoc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
                        NULL, phys);
@@ -1754,9 +1750,9 @@ static int step_cleanup(op *o, const char *logical)
         json_t *discard = json_object_get(doc, "Discard");
         if (discard) {
             json_t *evdoc = json_deep_copy(doc);
-            const char *phys = sget(discard, "PhysicalResourceId");
+            const char *phys = jstr(discard, "PhysicalResourceId");
             res_status(o, evdoc, "DELETE_IN_PROGRESS", NULL, NULL, phys);
-            int d = delete_physical(o, evdoc, sget(discard, "ResourceType"), phys,
+            int d = delete_physical(o, evdoc, jstr(discard, "ResourceType"), phys,
                                     json_object_get(discard, "Props"), "Delete", NULL);
             res_status(o, evdoc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
                        NULL, phys);
@@ -1764,14 +1760,14 @@ static int step_cleanup(op *o, const char *logical)
         }
         if (json_is_true(json_object_get(doc, "Added"))) in_tpl = 0;
     }
-    if (!in_tpl && is_live(sget(doc, "ResourceStatus"))) {
+    if (!in_tpl && is_live(jstr(doc, "ResourceStatus"))) {
         /* removed from the template (or added by a rolled back update): deleted */
-        const char *pol = rollback ? "Delete" : sget(doc, "DeletionPolicy");
+        const char *pol = rollback ? "Delete" : jstr(doc, "DeletionPolicy");
         if (pol && (!strcmp(pol, "Retain") || !strcmp(pol, "Snapshot") || !strcmp(pol, "RetainExceptOnCreate"))) {
             res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
         } else {
             res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, NULL);
-            int d = delete_physical(o, doc, sget(doc, "ResourceType"), sget(doc, "PhysicalResourceId"),
+            int d = delete_physical(o, doc, jstr(doc, "ResourceType"), jstr(doc, "PhysicalResourceId"),
                                     json_object_get(doc, "Props"), "Delete", NULL);
             res_status(o, doc, d < 0 ? "DELETE_FAILED" : "DELETE_COMPLETE", d < 0 ? o->reason : NULL,
                        NULL, NULL);
@@ -1799,7 +1795,7 @@ static int phase_cleanup(op *o)
     ferr e = {0};
     if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
         /* the template is the one just applied; failing to read it leaves nothing to order */
-        log_warn("cfn: stack %s: cleanup without template: %s", sget(o->stack, "StackName"), e.message);
+        log_warn("cfn: stack %s: cleanup without template: %s", jstr(o->stack, "StackName"), e.message);
         if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
     }
     json_t *docs = all_res(o, &e);
@@ -1812,7 +1808,7 @@ static int phase_cleanup(op *o)
     int rc = dag_run(o, ids, 1, step_cleanup);
     json_decref(ids);
     if (rc == 1) return 0;
-    int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    int rollback = !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     store_txn *t = NULL;
     if (!store_begin(o->env->st, 1, &t, &e)) {
         cfn_template_store(t, o->stack, "new", NULL, &e);
@@ -1833,13 +1829,13 @@ static int step_unupdate(op *o, const char *logical)
     int rc = load_res(t, o, logical, &doc, &e);
     store_rollback(t);
     if (rc <= 0) return rc < 0 ? -1 : 0;
-    int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
+    int ours = jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token ? o->token : "");
     json_t *old = json_object_get(doc, "Old");
     if (!ours || !old || json_object_get(doc, "Restored")) {
         json_decref(doc);
         return 0;
     }
-    const char *type = sget(old, "ResourceType");
+    const char *type = jstr(old, "ResourceType");
     const cfn_provider *pv = cfn_find_provider(type);
     if (json_is_true(json_object_get(doc, "Replaced"))) {
         /* keep the old physical resource; the new one is deleted in the cleanup */
@@ -1853,7 +1849,7 @@ static int step_unupdate(op *o, const char *logical)
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
         json_t *result = NULL;
-        if (pv->update(&p, sget(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
+        if (pv->update(&p, jstr(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
                        json_object_get(old, "Props"), &result)) {
             if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", type);
             res_status(o, doc, "UPDATE_FAILED", e.message, NULL, NULL);
@@ -1929,7 +1925,7 @@ static int run_phase(stackref *r)
     int rc = store_get(t, &k, &stack, &e);
     store_rollback(t);
     if (rc != 1) return 0;
-    const char *status = sget(stack, "StackStatus");
+    const char *status = jstr(stack, "StackStatus");
     if (!cfn_status_busy(status)) {
         json_decref(stack);
         return 0;
@@ -1942,7 +1938,7 @@ static int run_phase(stackref *r)
     pthread_mutex_init(&o.mu, NULL);
     cfn_principal_load(json_object_get(stack, "_as"), &o.as);
     o.notify = json_object_get(stack, "NotificationARNs");
-    o.token = sget(json_object_get(stack, "_op"), "Token");
+    o.token = jstr(json_object_get(stack, "_op"), "Token");
     int next = 0;
     if (!strcmp(status, "CREATE_IN_PROGRESS")) next = phase_create(&o);
     else if (!strcmp(status, "ROLLBACK_IN_PROGRESS")) next = phase_delete(&o, 1);
@@ -1958,7 +1954,7 @@ static int run_phase(stackref *r)
         next = phase_cleanup(&o);
     else if (!strcmp(status, "UPDATE_ROLLBACK_IN_PROGRESS")) next = phase_update_rollback(&o);
     else {
-        log_warn("cfn: stack %s: no engine phase for %s", sget(stack, "StackName"), status);
+        log_warn("cfn: stack %s: no engine phase for %s", jstr(stack, "StackName"), status);
         next = 0;
     }
     op_dispose(&o);
@@ -1999,7 +1995,7 @@ typedef struct resume {
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
-    if (cfn_status_busy(sget(doc, "StackStatus")))
+    if (cfn_status_busy(jstr(doc, "StackStatus")))
         json_array_append_new(r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region,
                                                  "u", k->id));
     return 0;
@@ -2023,8 +2019,8 @@ static int engine_start(ferry_env *env, ferr *e)
     size_t i;
     json_t *v;
     json_array_foreach(r.refs, i, v) {
-        log_info("cfn: resuming stack work %s/%s/%s", sget(v, "a"), sget(v, "r"), sget(v, "u"));
-        cfn_engine_kick(env, sget(v, "a"), sget(v, "r"), sget(v, "u"));
+        log_info("cfn: resuming stack work %s/%s/%s", jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
+        cfn_engine_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
     }
     json_decref(r.refs);
     return cfn_stackset_resume(env, e);

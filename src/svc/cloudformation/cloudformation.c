@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "cfnint.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
@@ -16,11 +17,6 @@
 
 #define TEMPLATE_URL_MAX (1024 * 1024) /* AWS: a template from a URL is at most 1 MB */
 #define DESCRIBE_WAIT 10.0            /* see op_describe_stacks */
-
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 int cfnsvc_valid_name(call *c, const char *name, const char *member)
 {
@@ -77,7 +73,7 @@ json_t *cfnsvc_stack_view(const json_t *stack)
     json_t *p, *n;
     json_array_foreach(json_object_get(v, "Parameters"), i, p) {
         json_array_foreach(noecho, j, n)
-            if (!strcmp(json_string_value(n), sget(p, "ParameterKey")))
+            if (!strcmp(json_string_value(n), jstr(p, "ParameterKey")))
                 json_object_set_new(p, "ParameterValue", json_string("****"));
     }
     return v;
@@ -168,7 +164,7 @@ static int role_session(call *c, const char *role_arn, principal *as)
     sc.err = &se;
     sc.context = NULL;
     authz_req r = {.action = "sts:AssumeRole", .resource = role_arn, .resource_account = acct,
-                   .resource_policy = sget(role, "AssumeRolePolicyDocument")};
+                   .resource_policy = jstr(role, "AssumeRolePolicyDocument")};
     if (call_authorize_ex(&sc, &r)) {
         json_decref(role);
         return ferr_validation(c->err, "Role %s is invalid or cannot be assumed", role_arn);
@@ -181,7 +177,7 @@ static int role_session(call *c, const char *role_arn, principal *as)
     snprintf(as->role_arn, sizeof(as->role_arn), "%s", role_arn);
     snprintf(as->arn, sizeof(as->arn), "arn:aws:sts::%s:assumed-role/%s/AWSCloudFormation", acct, name);
     snprintf(as->userid, sizeof(as->userid), "%s:AWSCloudFormation",
-             sget(role, "RoleId") ? sget(role, "RoleId") : "AROA");
+             jstr(role, "RoleId") ? jstr(role, "RoleId") : "AROA");
     json_decref(role);
     return 0;
 }
@@ -202,7 +198,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
             return -1;
         }
     }
-    const char *body = sget(in, "TemplateBody"), *url = sget(in, "TemplateURL");
+    const char *body = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL");
     int prev = json_is_true(json_object_get(in, "UsePreviousTemplate"));
     if ((body != NULL) + (url != NULL) + prev > 1)
         return ferr_validation(c->err, "You cannot specify both usePreviousTemplate and Template "
@@ -252,7 +248,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
     int ssm = 0;
     json_object_foreach(decl, k, pd) {
         json_array_append_new(p->plist, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue",
-                                                  sget(p->raw, k)));
+                                                  jstr(p->raw, k)));
         json_t *ne = json_object_get(pd, "NoEcho");
         if (json_is_true(ne) || (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true")))
             json_array_append_new(p->noecho, json_string(k));
@@ -262,7 +258,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         json_object_foreach(decl, k, pd) {
             if (!cfn_param_is_ssm(pd)) continue;
             ferr_validation(c->err, "Unable to fetch parameters [%s] from parameter store for this "
-                                    "account.", sget(p->raw, k));
+                                    "account.", jstr(p->raw, k));
             goto fail;
         }
     }
@@ -282,8 +278,8 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         goto fail;
     }
     /* the acting identity: a session of RoleARN, the previous role on update, or the caller */
-    p->role_arn = sget(in, "RoleARN");
-    if (!p->role_arn && stack) p->role_arn = sget(stack, "RoleARN");
+    p->role_arn = jstr(in, "RoleARN");
+    if (!p->role_arn && stack) p->role_arn = jstr(stack, "RoleARN");
     if (p->role_arn) {
         if (role_session(c, p->role_arn, &p->as)) goto fail;
     } else {
@@ -308,7 +304,7 @@ static json_t *tags_of(call *c, const json_t *in, int *bad)
     size_t i;
     json_t *t;
     json_array_foreach(tags, i, t) {
-        const char *k = sget(t, "Key");
+        const char *k = jstr(t, "Key");
         if (k && !strncmp(k, "aws:", 4)) {
             *bad = 1;
             ferr_validation(c->err, "Invalid tag key: aws: prefix is reserved");
@@ -359,7 +355,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     if (p->role_arn) json_object_set_new(stack, "RoleARN", json_string(p->role_arn));
     json_t *to = json_object_get(in, "TimeoutInMinutes");
     if (json_is_integer(to)) json_object_set(stack, "TimeoutInMinutes", to);
-    const char *onf = sget(in, "OnFailure");
+    const char *onf = jstr(in, "OnFailure");
     json_t *dr = json_object_get(in, "DisableRollback");
     if (onf && dr) return ferr_validation(c->err, "You cannot specify both DisableRollback and OnFailure.");
     if (onf && strcmp(onf, "ROLLBACK") && strcmp(onf, "DELETE") && strcmp(onf, "DO_NOTHING"))
@@ -373,7 +369,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     json_object_set_new(stack, "_as", cfn_principal_json(&p->as));
     char tok[40];
     ids_uuid(tok);
-    const char *ctok = sget(in, "ClientRequestToken");
+    const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s, s:s}", "Token", ctok ? ctok : tok, "OnFailure",
                             onf ? onf : disable ? "DO_NOTHING" : "ROLLBACK");
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
@@ -386,14 +382,14 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
                                NULL, c->err);
     if (!ev) return -1;
     json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    call_resource(c, "AWS::CloudFormation::Stack", jstr(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, jstr(stack, "_uuid"));
     return 0;
 }
 
 static int op_create_stack(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL)) return -1;
     json_t *cur = NULL;
     int rc = cfn_stack_find(c->txn, c->account, c->region, name, &cur, c->err);
@@ -405,7 +401,7 @@ static int op_create_stack(call *c, json_t *in, json_t **out)
     json_t *stack = NULL;
     rc = cfnsvc_new_stack(c, name, &stack);
     /* nested stacks: the engine passes the parent (internal calls only) */
-    const char *parent = c->http ? NULL : sget(in, "_ParentId");
+    const char *parent = c->http ? NULL : jstr(in, "_ParentId");
     if (!rc && parent) {
         json_t *ps = NULL;
         json_object_set_new(stack, "ParentId", json_string(parent));
@@ -425,11 +421,11 @@ int cfnsvc_updatable(call *c, const json_t *stack)
 {
     static const char *const ok[] = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
                                      "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE", NULL};
-    const char *st = sget(stack, "StackStatus");
+    const char *st = jstr(stack, "StackStatus");
     for (const char *const *s = ok; *s; s++)
         if (!strcmp(*s, st)) return 0;
     return ferr_validation(c->err, "Stack:%s is in %s state and can not be updated.",
-                           sget(stack, "StackId"), st);
+                           jstr(stack, "StackId"), st);
 }
 
 int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
@@ -450,7 +446,7 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     if (json_is_true(json_object_get(in, "DisableRollback"))) json_object_set_new(nw, "DisableRollback", json_true());
     char tok[40];
     ids_uuid(tok);
-    const char *ctok = sget(in, "ClientRequestToken");
+    const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s, s:o}", "Token", ctok ? ctok : tok, "New", nw);
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
     json_object_set_new(stack, "_op", opd);
@@ -464,8 +460,8 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
                                NULL, c->err);
     if (!ev) return -1;
     json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    call_resource(c, "AWS::CloudFormation::Stack", jstr(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, jstr(stack, "_uuid"));
     return 0;
 }
 
@@ -482,14 +478,14 @@ static int no_change(call *c, const json_t *stack, const cfn_prep *p, const json
     if (same && json_object_get(in, "Tags")) same = json_equal(json_object_get(in, "Tags"), json_object_get(stack, "Tags"));
     if (same && json_object_get(in, "NotificationARNs"))
         same = json_equal(json_object_get(in, "NotificationARNs"), json_object_get(stack, "NotificationARNs"));
-    if (same && sget(in, "RoleARN"))
-        same = sget(stack, "RoleARN") && !strcmp(sget(in, "RoleARN"), sget(stack, "RoleARN"));
+    if (same && jstr(in, "RoleARN"))
+        same = jstr(stack, "RoleARN") && !strcmp(jstr(in, "RoleARN"), jstr(stack, "RoleARN"));
     return same;
 }
 
 static int op_update_stack(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "UpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     cfn_prep p = {0};
@@ -516,7 +512,7 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     collect *c = ud;
-    if (c->want && (!sget(doc, "_stack_uuid") || strcmp(sget(doc, "_stack_uuid"), c->want))) return 0;
+    if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want))) return 0;
     json_array_append(c->arr, doc);
     return 0;
 }
@@ -533,8 +529,8 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
     json_t *d;
     int rc = 0;
     json_array_foreach(col.arr, i, d) {
-        if (keep && !strcmp(sget(d, "_uuid"), keep)) continue;
-        store_key k = {"cfn.changeset", c->account, c->region, sget(d, "_uuid")};
+        if (keep && !strcmp(jstr(d, "_uuid"), keep)) continue;
+        store_key k = {"cfn.changeset", c->account, c->region, jstr(d, "_uuid")};
         if (store_del(c->txn, &k, c->err) < 0) rc = -1;
     }
     json_decref(col.arr);
@@ -544,22 +540,22 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
 static int op_delete_stack(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DeleteStack", name, name)) return -1;
     int rc = cfn_stack_find(c->txn, c->account, c->region, name, &stack, c->err);
     if (rc <= 0) return rc; /* AWS: deleting a stack that does not exist succeeds */
-    const char *st = sget(stack, "StackStatus");
+    const char *st = jstr(stack, "StackStatus");
     rc = 0;
     if (!strcmp(st, "DELETE_COMPLETE") || !strcmp(st, "DELETE_IN_PROGRESS")) goto done;
     if (json_is_true(json_object_get(stack, "EnableTerminationProtection"))) {
         rc = ferr_validation(c->err, "Stack [%s] cannot be deleted while TerminationProtection is "
-                                     "enabled", sget(stack, "StackName"));
+                                     "enabled", jstr(stack, "StackName"));
         goto done;
     }
     if (cfn_status_busy(st)) {
         rc = ferr_validation(c->err, "Stack [%s] is in %s state and can not be deleted",
-                             sget(stack, "StackName"), st);
+                             jstr(stack, "StackName"), st);
         goto done;
     }
     /* AWS: RetainResources only for a stack in DELETE_FAILED */
@@ -568,14 +564,14 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         if (strcmp(st, "DELETE_FAILED")) {
             rc = ferr_validation(c->err, "Invalid operation on stack [%s]. RetainResources can only "
                                          "be specified when the stack is in the DELETE_FAILED state",
-                                 sget(stack, "StackId"));
+                                 jstr(stack, "StackId"));
             goto done;
         }
         size_t i;
         json_t *r;
         json_array_foreach(retain, i, r) {
             char id[600];
-            snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
+            snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), json_string_value(r));
             store_key k = {"cfn.res", c->account, c->region, id};
             json_t *d = NULL;
             if (store_get(c->txn, &k, &d, c->err) == 1) {
@@ -588,10 +584,10 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     }
     if (!strcmp(st, "REVIEW_IN_PROGRESS")) {
         /* nothing was created: the stack is gone at once */
-        store_key nk = {"cfn.name", c->account, c->region, sget(stack, "StackName")};
+        store_key nk = {"cfn.name", c->account, c->region, jstr(stack, "StackName")};
         json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
         json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
-        if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, sget(stack, "_uuid"), NULL) ||
+        if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
             cfn_stack_put(c->txn, stack, c->err)) {
             rc = -1;
             goto done;
@@ -603,11 +599,11 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     }
     char tok[40];
     ids_uuid(tok);
-    const char *ctok = sget(in, "ClientRequestToken");
+    const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s}", "Token", ctok ? ctok : tok);
     if (json_object_get(in, "RoleARN")) {
         cfn_prep p = {0};
-        p.role_arn = sget(in, "RoleARN");
+        p.role_arn = jstr(in, "RoleARN");
         if (role_session(c, p.role_arn, &p.as)) {
             json_decref(opd);
             rc = -1;
@@ -619,7 +615,7 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     json_object_set_new(stack, "_op", opd);
     json_object_set_new(stack, "StackStatus", json_string("DELETE_IN_PROGRESS"));
     json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
-    if (delete_changesets(c, sget(stack, "_uuid"), NULL) || cfn_stack_put(c->txn, stack, c->err)) {
+    if (delete_changesets(c, jstr(stack, "_uuid"), NULL) || cfn_stack_put(c->txn, stack, c->err)) {
         rc = -1;
         goto done;
     }
@@ -630,8 +626,8 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         goto done;
     }
     json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    call_resource(c, "AWS::CloudFormation::Stack", jstr(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, jstr(stack, "_uuid"));
 done:
     json_decref(stack);
     return rc;
@@ -669,7 +665,7 @@ static void sort_stacks(json_t *arr)
 
 static int op_describe_stacks(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     if (cfnsvc_auth(c, "DescribeStacks", name, name)) return -1;
     json_t *all = json_array();
     if (name) {
@@ -683,9 +679,9 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
          * poll every 30 s, finish when the stack does. The states seen are AWS's. A wake
          * can be early (any notification racing the park fires it), so a resumed call
          * parks again until its own deadline. */
-        if (c->http && cfn_status_busy(sget(s, "StackStatus")) && !c->final &&
+        if (c->http && cfn_status_busy(jstr(s, "StackStatus")) && !c->final &&
             (!c->resumed || clock_now() < c->wait_until)) {
-            c->wait_key = arena_printf(c->a, "cfn:%s", sget(s, "StackId"));
+            c->wait_key = arena_printf(c->a, "cfn:%s", jstr(s, "StackId"));
             if (!c->resumed) c->wait_until = clock_now() + DESCRIBE_WAIT;
             json_decref(s);
             json_decref(all);
@@ -703,12 +699,12 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
         size_t i;
         json_t *d;
         json_array_foreach(docs, i, d)
-            if (strcmp(sget(d, "StackStatus"), "DELETE_COMPLETE"))
+            if (strcmp(jstr(d, "StackStatus"), "DELETE_COMPLETE"))
                 json_array_append_new(all, cfnsvc_stack_view(d));
         json_decref(docs);
     }
     *out = json_object();
-    int rc = svc_page(c, all, sget(in, "NextToken"), 100, *out, "Stacks", "NextToken", "ValidationError");
+    int rc = svc_page(c, all, jstr(in, "NextToken"), 100, *out, "Stacks", "NextToken", "ValidationError");
     json_decref(all);
     return rc;
 }
@@ -724,7 +720,7 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
     size_t i, j;
     json_t *d, *f;
     json_array_foreach(docs, i, d) {
-        const char *st = sget(d, "StackStatus");
+        const char *st = jstr(d, "StackStatus");
         if (!strcmp(st, "REVIEW_IN_PROGRESS") && !json_array_size(filter)) {
             /* AWS lists them too */
         }
@@ -744,7 +740,7 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
     }
     json_decref(docs);
     *out = json_object();
-    int rc = svc_page(c, all, sget(in, "NextToken"), 100, *out, "StackSummaries", "NextToken",
+    int rc = svc_page(c, all, jstr(in, "NextToken"), 100, *out, "StackSummaries", "NextToken",
                       "ValidationError");
     json_decref(all);
     return rc;
@@ -752,11 +748,11 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
 
 static int op_describe_stack_events(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DescribeStackEvents", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char prefix[64];
-    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     json_decref(stack);
     collect col = {json_array(), NULL};
     if (store_list(c->txn, "cfn.event", c->account, c->region, prefix, NULL, 0, collect_cb, &col,
@@ -769,7 +765,7 @@ static int op_describe_stack_events(call *c, json_t *in, json_t **out)
     for (size_t i = json_array_size(col.arr); i-- > 0;) json_array_append(rev, json_array_get(col.arr, i));
     json_decref(col.arr);
     *out = json_object();
-    int rc = svc_page(c, rev, sget(in, "NextToken"), 100, *out, "StackEvents", "NextToken", "ValidationError");
+    int rc = svc_page(c, rev, jstr(in, "NextToken"), 100, *out, "StackEvents", "NextToken", "ValidationError");
     json_decref(rev);
     return rc;
 }
@@ -777,7 +773,7 @@ static int op_describe_stack_events(call *c, json_t *in, json_t **out)
 static int stack_resources(call *c, const json_t *stack, json_t **arr)
 {
     char prefix[64];
-    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     collect col = {json_array(), NULL};
     if (store_list(c->txn, "cfn.res", c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
         json_decref(col.arr);
@@ -792,9 +788,9 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     json_t *r = json_pack("{s:O, s:O, s:O}", "LogicalResourceId", json_object_get(d, "LogicalResourceId"),
                           "ResourceType", json_object_get(d, "ResourceType"), "ResourceStatus",
                           json_object_get(d, "ResourceStatus"));
-    const char *pid = sget(d, "PhysicalResourceId");
+    const char *pid = jstr(d, "PhysicalResourceId");
     if (pid && *pid) json_object_set_new(r, "PhysicalResourceId", json_string(pid));
-    if (sget(d, "ResourceStatusReason"))
+    if (jstr(d, "ResourceStatusReason"))
         json_object_set(r, "ResourceStatusReason", json_object_get(d, "ResourceStatusReason"));
     json_t *ts = json_object_get(d, "Timestamp");
     if (!ts) ts = json_object_get(stack, "CreationTime");
@@ -802,7 +798,7 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     if (!summary) {
         json_object_set(r, "StackName", json_object_get(stack, "StackName"));
         json_object_set(r, "StackId", json_object_get(stack, "StackId"));
-        if (sget(d, "Description")) json_object_set(r, "Description", json_object_get(d, "Description"));
+        if (jstr(d, "Description")) json_object_set(r, "Description", json_object_get(d, "Description"));
     }
     json_object_set_new(r, "DriftInformation", json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
     if (detail && json_object_get(d, "Metadata")) {
@@ -815,11 +811,11 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
 
 static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
+    const char *name = jstr(in, "StackName"), *logical = jstr(in, "LogicalResourceId");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char id[600];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), logical ? logical : "");
     store_key k = {"cfn.res", c->account, c->region, id};
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
@@ -840,8 +836,8 @@ typedef struct phys_find {
 static int phys_cb(void *ud, const store_key *k, json_t *doc)
 {
     phys_find *f = ud;
-    if (sget(doc, "PhysicalResourceId") && !strcmp(sget(doc, "PhysicalResourceId"), f->phys) &&
-        strcmp(sget(doc, "ResourceStatus"), "DELETE_COMPLETE")) {
+    if (jstr(doc, "PhysicalResourceId") && !strcmp(jstr(doc, "PhysicalResourceId"), f->phys) &&
+        strcmp(jstr(doc, "ResourceStatus"), "DELETE_COMPLETE")) {
         snprintf(f->uuid, sizeof(f->uuid), "%.*s", (int)strcspn(k->id, "/"), k->id);
         return 1;
     }
@@ -850,8 +846,8 @@ static int phys_cb(void *ud, const store_key *k, json_t *doc)
 
 static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *phys = sget(in, "PhysicalResourceId");
-    const char *logical = sget(in, "LogicalResourceId");
+    const char *name = jstr(in, "StackName"), *phys = jstr(in, "PhysicalResourceId");
+    const char *logical = jstr(in, "LogicalResourceId");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DescribeStackResources", name, name)) return -1;
     if (!name && !phys)
@@ -875,7 +871,7 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d) {
-        if (logical && strcmp(logical, sget(d, "LogicalResourceId"))) continue;
+        if (logical && strcmp(logical, jstr(d, "LogicalResourceId"))) continue;
         json_t *v = resource_view(stack, d, 0, 0);
         json_array_append_new(arr, v);
     }
@@ -887,7 +883,7 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
 
 static int op_list_stack_resources(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL, *docs = NULL;
     if (cfnsvc_auth(c, "ListStackResources", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     if (stack_resources(c, stack, &docs)) {
@@ -901,7 +897,7 @@ static int op_list_stack_resources(call *c, json_t *in, json_t **out)
     json_decref(docs);
     json_decref(stack);
     *out = json_object();
-    int rc = svc_page(c, arr, sget(in, "NextToken"), 100, *out, "StackResourceSummaries", "NextToken",
+    int rc = svc_page(c, arr, jstr(in, "NextToken"), 100, *out, "StackResourceSummaries", "NextToken",
                       "ValidationError");
     json_decref(arr);
     return rc;
@@ -909,8 +905,8 @@ static int op_list_stack_resources(call *c, json_t *in, json_t **out)
 
 static int op_get_template(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *cs = sget(in, "ChangeSetName");
-    const char *stage = sget(in, "TemplateStage");
+    const char *name = jstr(in, "StackName"), *cs = jstr(in, "ChangeSetName");
+    const char *stage = jstr(in, "TemplateStage");
     if (stage && strcmp(stage, "Original") && strcmp(stage, "Processed"))
         return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'templateStage' "
                                        "failed to satisfy constraint: Member must satisfy enum value "
@@ -937,7 +933,7 @@ static int op_get_template(call *c, json_t *in, json_t **out)
 /* Template from TemplateBody / TemplateURL, or a stack's. */
 static int template_of(call *c, json_t *in, char **body, json_t **tpl)
 {
-    const char *b = sget(in, "TemplateBody"), *url = sget(in, "TemplateURL"), *name = sget(in, "StackName");
+    const char *b = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL"), *name = jstr(in, "StackName");
     if ((b != NULL) + (url != NULL) + (name != NULL) != 1)
         return ferr_validation(c->err, b || url || name
                                            ? "Specify only one of TemplateBody, TemplateURL, or StackName."
@@ -1042,7 +1038,7 @@ static json_t *param_entry(const char *k, const json_t *pd, int summary)
 static int op_validate_template(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ValidateTemplate", NULL, NULL)) return -1;
-    if (sget(in, "StackName")) json_object_del(in, "StackName");
+    if (jstr(in, "StackName")) json_object_del(in, "StackName");
     char *body = NULL;
     json_t *tpl = NULL;
     if (template_of(c, in, &body, &tpl)) return -1;
@@ -1060,8 +1056,8 @@ static int op_validate_template(call *c, json_t *in, json_t **out)
 
 static int op_get_template_summary(call *c, json_t *in, json_t **out)
 {
-    if (cfnsvc_auth(c, "GetTemplateSummary", sget(in, "StackName"), sget(in, "StackName"))) return -1;
-    if (sget(in, "StackSetName"))
+    if (cfnsvc_auth(c, "GetTemplateSummary", jstr(in, "StackName"), jstr(in, "StackName"))) return -1;
+    if (jstr(in, "StackSetName"))
         return ferr_validation(c->err, "GetTemplateSummary by StackSetName is not supported by ferry yet");
     char *body = NULL;
     json_t *tpl = NULL;
@@ -1094,14 +1090,14 @@ static int op_list_exports(call *c, json_t *in, json_t **out)
         return -1;
     }
     *out = json_object();
-    int rc = svc_page(c, col.arr, sget(in, "NextToken"), 100, *out, "Exports", "NextToken", "ValidationError");
+    int rc = svc_page(c, col.arr, jstr(in, "NextToken"), 100, *out, "Exports", "NextToken", "ValidationError");
     json_decref(col.arr);
     return rc;
 }
 
 static int op_list_imports(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "ExportName");
+    const char *name = jstr(in, "ExportName");
     if (cfnsvc_auth(c, "ListImports", NULL, NULL)) return -1;
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
@@ -1120,22 +1116,22 @@ static int op_list_imports(call *c, json_t *in, json_t **out)
         return ferr_validation(c->err, "Export '%s' is not imported by any stack.", name ? name : "");
     }
     *out = json_object();
-    int rc = svc_page(c, names, sget(in, "NextToken"), 100, *out, "Imports", "NextToken", "ValidationError");
+    int rc = svc_page(c, names, jstr(in, "NextToken"), 100, *out, "Imports", "NextToken", "ValidationError");
     json_decref(names);
     return rc;
 }
 
 static int op_update_termination_protection(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "UpdateTerminationProtection", name, name) || cfnsvc_load_stack(c, name, &stack))
         return -1;
     int rc = 0;
-    if (sget(stack, "ParentId"))
+    if (jstr(stack, "ParentId"))
         rc = ferr_validation(c->err, "You can't update termination protection for nested stacks. "
                                      "Update the root stack [%s] instead.",
-                             sget(stack, "RootId") ? sget(stack, "RootId") : sget(stack, "ParentId"));
+                             jstr(stack, "RootId") ? jstr(stack, "RootId") : jstr(stack, "ParentId"));
     if (!rc) {
         json_object_set_new(stack, "EnableTerminationProtection",
                             json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))));
@@ -1149,11 +1145,11 @@ static int op_update_termination_protection(call *c, json_t *in, json_t **out)
 static int op_set_stack_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName"), *body = sget(in, "StackPolicyBody");
+    const char *name = jstr(in, "StackName"), *body = jstr(in, "StackPolicyBody");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "SetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char *fetched = NULL;
-    if (!body && sget(in, "StackPolicyURL")) body = fetched = fetch_url(c, sget(in, "StackPolicyURL"));
+    if (!body && jstr(in, "StackPolicyURL")) body = fetched = fetch_url(c, jstr(in, "StackPolicyURL"));
     int rc = 0;
     json_error_t je;
     json_t *doc = body ? json_loads(body, 0, &je) : NULL;
@@ -1174,11 +1170,11 @@ static int op_set_stack_policy(call *c, json_t *in, json_t **out)
 
 static int op_get_stack_policy(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "GetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     *out = json_object();
-    if (sget(stack, "_policy")) json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
+    if (jstr(stack, "_policy")) json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
     json_decref(stack);
     return 0;
 }
@@ -1186,11 +1182,11 @@ static int op_get_stack_policy(call *c, json_t *in, json_t **out)
 static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "CancelUpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     int rc = 0;
-    if (strcmp(sget(stack, "StackStatus"), "UPDATE_IN_PROGRESS"))
+    if (strcmp(jstr(stack, "StackStatus"), "UPDATE_IN_PROGRESS"))
         rc = ferr_validation(c->err, "CancelUpdateStack cannot be called from current stack status");
     else {
         /* the engine notices between steps and rolls the update back */
@@ -1204,13 +1200,13 @@ static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
 static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "ContinueUpdateRollback", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     int rc = 0;
-    if (strcmp(sget(stack, "StackStatus"), "UPDATE_ROLLBACK_FAILED")) {
+    if (strcmp(jstr(stack, "StackStatus"), "UPDATE_ROLLBACK_FAILED")) {
         rc = ferr_validation(c->err, "Stack %s is in %s state and can not continue update rollback",
-                             sget(stack, "StackName"), sget(stack, "StackStatus"));
+                             jstr(stack, "StackName"), jstr(stack, "StackStatus"));
         goto done;
     }
     /* ResourcesToSkip: marked as rolled back without acting on them */
@@ -1218,7 +1214,7 @@ static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
     json_t *r;
     json_array_foreach(json_object_get(in, "ResourcesToSkip"), i, r) {
         char id[600];
-        snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
+        snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), json_string_value(r));
         store_key k = {"cfn.res", c->account, c->region, id};
         json_t *d = NULL;
         if (store_get(c->txn, &k, &d, c->err) == 1) {
@@ -1238,7 +1234,7 @@ static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
                                "User Initiated", NULL, c->err);
     rc = ev ? 0 : -1;
     json_decref(ev);
-    if (!rc) cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    if (!rc) cfn_engine_kick(c->env, c->account, c->region, jstr(stack, "_uuid"));
 done:
     json_decref(stack);
     return rc;
@@ -1247,8 +1243,8 @@ done:
 static int op_signal_resource(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
-    const char *uid = sget(in, "UniqueId"), *status = sget(in, "Status");
+    const char *name = jstr(in, "StackName"), *logical = jstr(in, "LogicalResourceId");
+    const char *uid = jstr(in, "UniqueId"), *status = jstr(in, "Status");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "SignalResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     int rc = 0;
@@ -1257,20 +1253,20 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
                                      "satisfy constraint: Member must satisfy enum value set: "
                                      "[SUCCESS, FAILURE]", status ? status : "");
     char id[600];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), logical ? logical : "");
     store_key rk = {"cfn.res", c->account, c->region, id};
     json_t *d = NULL;
     if (!rc) {
         int f = store_get(c->txn, &rk, &d, c->err);
         if (f < 0) rc = -1;
-        else if (f == 0 || strcmp(sget(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
+        else if (f == 0 || strcmp(jstr(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
             rc = ferr_validation(c->err, "Resource %s is in %s state and can not be signaled",
-                                 logical ? logical : "", d ? sget(d, "ResourceStatus") : "NOT_FOUND");
+                                 logical ? logical : "", d ? jstr(d, "ResourceStatus") : "NOT_FOUND");
     }
     json_decref(d);
     if (!rc) {
         char sid[800];
-        snprintf(sid, sizeof(sid), "%s/%s/%s", sget(stack, "_uuid"), logical, uid ? uid : "");
+        snprintf(sid, sizeof(sid), "%s/%s/%s", jstr(stack, "_uuid"), logical, uid ? uid : "");
         store_key sk = {"cfn.signal", c->account, c->region, sid};
         json_t *sig = json_pack("{s:s, s:s}", "Status", status, "UniqueId", uid ? uid : "");
         rc = store_put(c->txn, &sk, sig, c->err);
