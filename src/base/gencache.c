@@ -1,6 +1,7 @@
 #include "gencache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "base/hmap.h"
@@ -30,6 +31,17 @@ gencache *gencache_new(size_t max, void (*val_free)(void *))
     c->max = max ? max : 1;
     c->val_free = val_free;
     return c;
+}
+
+gencache *gencache_of(gencache_static *s)
+{
+    gencache *c = atomic_load(&s->c);
+    if (c) return c;
+    gencache *made = gencache_new(s->max, s->val_free), *none = NULL;
+    if (!made) return NULL;
+    if (atomic_compare_exchange_strong(&s->c, &none, made)) return made;
+    gencache_free(made); /* another thread made it first */
+    return none;
 }
 
 static void entry_free(gencache_entry *e)
@@ -92,6 +104,7 @@ void gencache_free(gencache *c)
 
 size_t gencache_count(gencache *c)
 {
+    if (!c) return 0;
     pthread_mutex_lock(&c->mu);
     size_t n = hmap_count(&c->map);
     pthread_mutex_unlock(&c->mu);
@@ -100,6 +113,7 @@ size_t gencache_count(gencache *c)
 
 gencache_entry *gencache_acquire(gencache *c, const char *key, uint64_t gen)
 {
+    if (!c) return NULL;
     pthread_mutex_lock(&c->mu);
     gencache_entry *e = hmap_get(&c->map, key);
     if (e && e->gen == gen) e->refs++;
@@ -110,7 +124,7 @@ gencache_entry *gencache_acquire(gencache *c, const char *key, uint64_t gen)
 
 static gencache_entry *entry_new(gencache *c, uint64_t gen, void *val)
 {
-    gencache_entry *e = malloc(sizeof(*e));
+    gencache_entry *e = c ? malloc(sizeof(*e)) : NULL;
     if (e) *e = (gencache_entry){c, gen, val, 1}; /* the caller's hold */
     return e;
 }
@@ -200,6 +214,7 @@ int gencache_put(gencache *c, const char *key, uint64_t gen, void *val, arena *a
 int gencache_read(gencache *c, const char *key, uint64_t gen,
                   void (*read)(const void *val, void *ud), void *ud)
 {
+    if (!c) return 0;
     pthread_mutex_lock(&c->mu);
     gencache_entry *e = hmap_get(&c->map, key);
     int hit = e && e->gen == gen;

@@ -18,6 +18,17 @@
 typedef struct gencache gencache;
 typedef struct gencache_entry gencache_entry;
 
+/* A process-wide cache made on first use: static gencache_static x = GENCACHE_STATIC(max,
+ * val_free); then gencache_of(&x), NULL when it could not be made (every call below takes
+ * a NULL cache as an empty one that keeps nothing). */
+typedef struct gencache_static {
+    _Atomic(gencache *) c;
+    size_t max;
+    void (*val_free)(void *);
+} gencache_static;
+#define GENCACHE_STATIC(max, val_free) {NULL, (max), (val_free)}
+gencache *gencache_of(gencache_static *s);
+
 /* Caller owns (gencache_free). val_free (may be NULL) frees a value no one holds. NULL on
  * OOM. */
 gencache *gencache_new(size_t max, void (*val_free)(void *));
