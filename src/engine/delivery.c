@@ -28,6 +28,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/hmap.h"
 #include "base/ids.h"
 #include "base/jval.h"
 #include "base/log.h"
@@ -45,101 +46,6 @@
 #define DLQ_ATTEMPTS 4         /* sends to a dead-letter queue before giving up */
 #define BATCH_WAIT 0.002       /* an SQS batch short of 10 waits this long for more */
 #define MEM_MESSAGES 50000     /* messages kept in memory; past it they are read back when due */
-
-/* ---- a small string map ---- */
-
-typedef struct hent {
-    char *key;
-    void *val;
-    struct hent *next;
-} hent;
-
-typedef struct hmap {
-    hent **b;
-    size_t nb, n;
-} hmap;
-
-static size_t hash(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
-static hent **hslot(hmap *m, const char *key)
-{
-    if (!m->nb) return NULL;
-    hent **p = &m->b[hash(key) & (m->nb - 1)];
-    while (*p && strcmp((*p)->key, key)) p = &(*p)->next;
-    return p;
-}
-
-static void *hget(hmap *m, const char *key)
-{
-    hent **p = hslot(m, key);
-    return p && *p ? (*p)->val : NULL;
-}
-
-static int hput(hmap *m, const char *key, void *val)
-{
-    if (m->n + 1 > m->nb) {
-        size_t nb = m->nb ? m->nb * 2 : 64;
-        hent **b = calloc(nb, sizeof(*b));
-        if (!b) return -1;
-        for (size_t i = 0; i < m->nb; i++) {
-            for (hent *e = m->b[i], *n; e; e = n) {
-                n = e->next;
-                size_t j = hash(e->key) & (nb - 1);
-                e->next = b[j];
-                b[j] = e;
-            }
-        }
-        free(m->b);
-        m->b = b;
-        m->nb = nb;
-    }
-    hent **p = hslot(m, key);
-    if (*p) {
-        (*p)->val = val;
-        return 0;
-    }
-    hent *e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = strdup(key))) {
-        free(e);
-        return -1;
-    }
-    e->val = val;
-    *p = e;
-    m->n++;
-    return 0;
-}
-
-static void *hdel(hmap *m, const char *key)
-{
-    hent **p = hslot(m, key);
-    if (!p || !*p) return NULL;
-    hent *e = *p;
-    void *v = e->val;
-    *p = e->next;
-    free(e->key);
-    free(e);
-    m->n--;
-    return v;
-}
-
-static void hclear(hmap *m, void (*fr)(void *))
-{
-    for (size_t i = 0; i < m->nb; i++) {
-        for (hent *e = m->b[i], *n; e; e = n) {
-            n = e->next;
-            if (fr) fr(e->val);
-            free(e->key);
-            free(e);
-        }
-    }
-    free(m->b);
-    memset(m, 0, sizeof(*m));
-}
 
 /* ---- the schedule: a min-heap by (due, seq) ---- */
 
@@ -505,7 +411,7 @@ static void enqueue(engine *g, dlv *d)
     if (d->m->group) {
         char key[1024];
         snprintf(key, sizeof(key), "%s\x1f%s", d->sub_arn, d->m->group);
-        fgroup *fg = hget(&g->groups, key);
+        fgroup *fg = hmap_get(&g->groups, key);
         if (fg) {
             d->fg = fg;
             d->state = D_BLOCKED;
@@ -516,7 +422,7 @@ static void enqueue(engine *g, dlv *d)
             return;
         }
         fg = calloc(1, sizeof(*fg));
-        if (fg && (fg->key = strdup(key)) && !hput(&g->groups, key, fg)) d->fg = fg;
+        if (fg && (fg->key = strdup(key)) && !hmap_put(&g->groups, key, fg, NULL)) d->fg = fg;
         else if (fg) {
             free(fg->key);
             free(fg);
@@ -540,7 +446,7 @@ static void group_next(engine *g, dlv *d)
         heap_push(&g->h, n);
         return;
     }
-    hdel(&g->groups, fg->key);
+    hmap_del(&g->groups, fg->key);
     free(fg->key);
     free(fg);
 }
@@ -728,12 +634,12 @@ static void free_json(void *p)
 
 static json_t *load_cached(dround *r, hmap *cache, const store_key *k, const char *ck)
 {
-    json_t *v = hget(cache, ck);
+    json_t *v = hmap_get(cache, ck);
     if (v) return json_is_null(v) ? NULL : v;
     ferr e = {0};
     json_t *doc = NULL;
     if (store_get(r->t, k, &doc, &e) < 0) log_error("delivery: %s", e.message);
-    hput(cache, ck, doc ? doc : json_null());
+    hmap_put(cache, ck, doc ? doc : json_null(), NULL);
     return doc;
 }
 
@@ -847,10 +753,10 @@ static void make_ready(engine *g, dlv *d)
     /* one SQS batch per queue and topic: the topic is the request's aws:SourceArn */
     if (kind == J_HTTP) snprintf(key, sizeof(key), "http");
     else snprintf(key, sizeof(key), "%s|%s", d->target, jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "");
-    tqueue *q = hget(&g->targets, key);
+    tqueue *q = hmap_get(&g->targets, key);
     if (!q) {
         q = calloc(1, sizeof(*q));
-        if (!q || hput(&g->targets, key, q)) {
+        if (!q || hmap_put(&g->targets, key, q, NULL)) {
             free(q);
             set_result(d, DR_RETRY, "InternalFailure", "out of memory");
             d->next = g->results;
@@ -877,10 +783,10 @@ static void make_ready(engine *g, dlv *d)
  * per subscription": spaced 1/rate apart. 1 when d must wait (it is put back). */
 static int throttled(engine *g, dlv *d, double now)
 {
-    double *next = hget(&g->throttle, d->sub_arn);
+    double *next = hmap_get(&g->throttle, d->sub_arn);
     if (!next) {
         next = calloc(1, sizeof(*next));
-        if (!next || hput(&g->throttle, d->sub_arn, next)) {
+        if (!next || hmap_put(&g->throttle, d->sub_arn, next, NULL)) {
             free(next);
             return 0;
         }
@@ -902,8 +808,8 @@ static void dispatch(engine *g)
     if (!g->h.n || g->h.v[0]->due > now) return;
     /* documents read in earlier rounds hold while nothing changed since */
     if (!g->barrier_gen || g->cache_gen != g->barrier_gen) {
-        hclear(&g->subs, free_json);
-        hclear(&g->topics, free_json);
+        hmap_clear(&g->subs, free_json);
+        hmap_clear(&g->topics, free_json);
         g->cache_gen = g->barrier_gen;
     }
     dround r = {NULL, &g->subs, &g->topics};
@@ -1459,15 +1365,19 @@ static void collect(dlv_msg *m, dlv_msg **all)
     *all = m;
 }
 
+static int collect_group(void *fg, void *all)
+{
+    for (dlv *d = ((fgroup *)fg)->head; d; d = d->next) collect(d->m, all);
+    return 0;
+}
+
 /* Frees every message still known (each owns its deliveries): they are reachable from
  * the heap, the FIFO groups and what was submitted last. */
 static void engine_free(engine *g)
 {
     dlv_msg *all = NULL;
     for (size_t i = 0; i < g->h.n; i++) collect(g->h.v[i]->m, &all);
-    for (size_t b = 0; b < g->groups.nb; b++)
-        for (hent *e = g->groups.b[b]; e; e = e->next)
-            for (dlv *d = ((fgroup *)e->val)->head; d; d = d->next) collect(d->m, &all);
+    hmap_each(&g->groups, collect_group, &all);
     for (dlv_msg *m = g->incoming, *n; m; m = n) {
         n = m->next;
         collect(m, &all);
@@ -1477,11 +1387,11 @@ static void engine_free(engine *g)
         msg_free(m);
     }
     free(g->h.v);
-    hclear(&g->groups, free_group);
-    hclear(&g->targets, tqueue_free);
-    hclear(&g->subs, free_json);
-    hclear(&g->topics, free_json);
-    hclear(&g->throttle, free);
+    hmap_clear(&g->groups, free_group);
+    hmap_clear(&g->targets, tqueue_free);
+    hmap_clear(&g->subs, free_json);
+    hmap_clear(&g->topics, free_json);
+    hmap_clear(&g->throttle, free);
     delivery_signer_free(g->signer);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->wake);
