@@ -142,13 +142,12 @@ typedef struct engine {
     hmap groups;
     hmap subs, topics;     /* subscription and topic documents, read since cache_gen */
     hmap throttle;         /* HTTP/S subscription ARN -> double: its next delivery not before */
-    unsigned long long cache_gen, barrier_gen;
+    uint64_t cache_gen;
 } engine;
 
 static engine *volatile g_eng;
 static _Atomic unsigned long long g_seq;
 static _Atomic unsigned long long st_delivered, st_failed, st_dlq, st_dropped, st_pending;
-static _Atomic unsigned long long g_subs_gen = 1;
 static _Atomic long g_mem_messages; /* dlv_msg with mc set */
 
 static void set_mc(dlv_msg *m, msgctx *mc)
@@ -157,11 +156,6 @@ static void set_mc(dlv_msg *m, msgctx *mc)
     msgctx_unref(m->mc);
     m->mc = mc;
     if (mc) g_mem_messages++;
-}
-
-void delivery_invalidate(void)
-{
-    g_subs_gen++;
 }
 
 static void dlv_release(dlv *d)
@@ -559,13 +553,9 @@ static void rewrite(store_txn *t, dlv_msg *m)
 static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
 {
     *nres_out = 0;
-    g->barrier_gen = 0;
     if (!inc && !res) return 0;
     ferr e = {0};
     store_txn *t = NULL;
-    /* changes that bumped the generation before this point have committed once the
-     * write transaction below has begun: documents read after it are at least as new */
-    unsigned long long gen = g_subs_gen;
     if (store_begin(g->env->st, 1, &t, &e)) {
         log_error("delivery: %s", e.message);
         return -1;
@@ -594,7 +584,6 @@ static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
         else if (m->dirty) rewrite(t, m);
     }
     if (store_commit(t, &e)) log_error("delivery: bookkeeping not committed: %s", e.message);
-    g->barrier_gen = gen;
     /* newly submitted messages, in publish order */
     size_t n = 0;
     for (dlv_msg *m = inc; m; m = m->next) n++;
@@ -806,11 +795,14 @@ static void dispatch(engine *g)
 {
     double now = clock_now();
     if (!g->h.n || g->h.v[0]->due > now) return;
-    /* documents read in earlier rounds hold while nothing changed since */
-    if (!g->barrier_gen || g->cache_gen != g->barrier_gen) {
+    /* documents read in earlier rounds hold while no commit wrote subscriptions or topics
+     * (generations move after a commit is visible, and are read before the reads below) */
+    uint64_t gen = 1 + store_generation(g->env->st, DLV_KIND_SUB) +
+                   store_generation(g->env->st, "sns_topic");
+    if (g->cache_gen != gen) {
         hmap_clear(&g->subs, free_json);
         hmap_clear(&g->topics, free_json);
-        g->cache_gen = g->barrier_gen;
+        g->cache_gen = gen;
     }
     dround r = {NULL, &g->subs, &g->topics};
     ferr e = {0};

@@ -106,8 +106,8 @@ sns_subs *sns_subs_get(call *c, const sns_arn *topic);
 const sns_sub_entry *sns_subs_items(const sns_subs *s, size_t *n);
 /* sns_load_topic for Publish: the document may be shared, read it only. */
 int sns_load_topic_ro(call *c, const char *arn, const char *param, json_t **topic, sns_arn *a);
-/* Call on every change to subscriptions or topics (the delivery engine reads them again)
- * and on reset (Publish's cached views are dropped). */
+/* Drops Publish's cached views (after a store reset; commits that write subscriptions or
+ * topics make them stale by themselves, through the store's generations). */
 void sns_subs_changed(void);
 
 /* Deletes a subscription, its owner index and (for confirmed HTTP/S ones) sends the

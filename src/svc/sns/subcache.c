@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/gencache.h"
-#include "engine/delivery.h"
+#include "engine/delivery.h" /* DLV_KIND_SUB */
 #include "filter.h"
 #include "sns_int.h"
 
@@ -39,7 +39,6 @@ void sns_subs_changed(void)
 {
     gencache_clear(gencache_of(&subs_cache));
     gencache_clear(gencache_of(&topic_cache));
-    delivery_invalidate();
 }
 
 /* The generation of subscriptions and topics; 0 when c's transaction wrote some itself. */
