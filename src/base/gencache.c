@@ -50,7 +50,7 @@ static void entry_free(gencache_entry *e)
     free(e);
 }
 
-/* Under the lock: the table lets go of e; 1 when no one holds it any more. */
+/* Under the lock: drops one reference to e; 1 when it was the last. */
 static int unref(gencache_entry *e)
 {
     return --e->refs == 0;
