@@ -1,10 +1,11 @@
 #include "keys.h"
 
-#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/gencache.h"
 #include "base/ids.h"
 
 static const char *kind_name(prin_kind k)
@@ -131,39 +132,28 @@ int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e)
     return 1;
 }
 
-#define KCACHE_SLOTS 256
+/* Recent keys, copied out; an entry is current while the accesskey generation is. */
+static gencache_static kcache = GENCACHE_STATIC(1024, free);
 
-static struct {
-    pthread_mutex_t mu;
-    struct kslot {
-        int used;
-        uint64_t gen;
-        key_info k;
-    } slot[KCACHE_SLOTS];
-} kc = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static void copy_key(const void *v, void *out)
+{
+    *(key_info *)out = *(const key_info *)v;
+}
 
 int keys_lookup_cached(store *st, const char *akid, key_info *out, ferr *e)
 {
-    unsigned h = 2166136261u;
-    for (const char *p = akid; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    struct kslot *s = &kc.slot[h % KCACHE_SLOTS];
+    gencache *kc = gencache_of(&kcache);
     /* read before the store: a write committing meanwhile leaves the entry stale, not wrong */
     uint64_t gen = store_generation(st, "accesskey");
-    pthread_mutex_lock(&kc.mu);
-    int hit = s->used && s->gen == gen && !strcmp(s->k.akid, akid);
-    if (hit) *out = s->k;
-    pthread_mutex_unlock(&kc.mu);
-    if (hit) return 1;
+    if (gencache_read(kc, akid, gen, copy_key, out)) return 1;
     store_txn *t = NULL;
     if (store_begin(st, 0, &t, e)) return -1;
     int rc = keys_lookup(t, akid, out, e);
     store_rollback(t);
-    if (rc == 1) {
-        pthread_mutex_lock(&kc.mu);
-        s->used = 1;
-        s->gen = gen;
-        s->k = *out;
-        pthread_mutex_unlock(&kc.mu);
+    key_info *k = rc == 1 ? malloc(sizeof(*k)) : NULL;
+    if (k) {
+        *k = *out;
+        if (gencache_put(kc, akid, gen, k, NULL)) free(k); /* not kept: still answered */
     }
     return rc;
 }

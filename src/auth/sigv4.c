@@ -6,7 +6,6 @@
 
 #include "auth/sigv4.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/gencache.h"
 
 #define ALGO "AWS4-HMAC-SHA256"
 #define SKEW_S 900          /* AWS: 15 minutes either way */
@@ -425,23 +425,27 @@ int sigv4_canonical_request(arena *a, const hreq *r, const sigv4_auth *p, char *
 /* ---- signing key cache ---------------------------------------------------- */
 
 /* Deriving the key costs four HMACs; the key only changes per akid, day, region
- * and service, so a small direct-mapped cache keeps it off the hot path. The
- * secret is part of the key (a rotated or wrong secret must never hit). */
-#define KC_SLOTS 128
-typedef struct kc_entry {
-    int valid;
-    char akid[129], date[9], region[64], service[64];
+ * and service, so a cache keeps it off the hot path. The secret is kept beside the
+ * key and compared (a rotated or wrong secret must never hit). */
+typedef struct kc_val {
     char secret[128];
     unsigned char key[32];
-} kc_entry;
+} kc_val;
 
-static kc_entry g_kc[KC_SLOTS];
-static pthread_mutex_t g_kc_lock = PTHREAD_MUTEX_INITIALIZER;
+static gencache_static g_kc = GENCACHE_STATIC(512, free);
 
-static uint32_t fnv(uint32_t h, const char *s)
+typedef struct kc_read {
+    const char *secret;
+    unsigned char *key;
+    int hit;
+} kc_read;
+
+static void kc_copy(const void *v, void *ud)
 {
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return (h ^ 0xff) * 16777619u;
+    const kc_val *kv = v;
+    kc_read *r = ud;
+    r->hit = !strcmp(kv->secret, r->secret);
+    if (r->hit) memcpy(r->key, kv->key, 32);
 }
 
 static void derive_key(const char *secret, const char *date, const char *region,
@@ -475,36 +479,21 @@ static void derive_key(const char *secret, const char *date, const char *region,
 static void signing_key(const char *akid, const char *secret, const char *date,
                         const char *region, const char *service, unsigned char key[32])
 {
-    size_t sl = strlen(secret);
-    int cacheable = sl < sizeof(g_kc[0].secret) && strlen(akid) < sizeof(g_kc[0].akid) &&
-                    strlen(date) < sizeof(g_kc[0].date) &&
-                    strlen(region) < sizeof(g_kc[0].region) &&
-                    strlen(service) < sizeof(g_kc[0].service);
-    if (!cacheable) {
+    char ck[512];
+    int n = snprintf(ck, sizeof(ck), "%s\n%s\n%s\n%s", akid, date, region, service);
+    gencache *kc = gencache_of(&g_kc);
+    if (n < 0 || (size_t)n >= sizeof(ck) || strlen(secret) >= sizeof(((kc_val *)0)->secret)) {
         derive_key(secret, date, region, service, key);
         return;
     }
-    uint32_t h = fnv(fnv(fnv(fnv(2166136261u, akid), date), region), service);
-    kc_entry *ce = &g_kc[h % KC_SLOTS];
-    pthread_mutex_lock(&g_kc_lock);
-    if (ce->valid && strcmp(ce->akid, akid) == 0 && strcmp(ce->date, date) == 0 &&
-        strcmp(ce->region, region) == 0 && strcmp(ce->service, service) == 0 &&
-        strcmp(ce->secret, secret) == 0) {
-        memcpy(key, ce->key, 32);
-        pthread_mutex_unlock(&g_kc_lock);
-        return;
-    }
-    pthread_mutex_unlock(&g_kc_lock);
+    kc_read r = {secret, key, 0};
+    if (gencache_read(kc, ck, 0, kc_copy, &r) && r.hit) return;
     derive_key(secret, date, region, service, key); /* outside the lock */
-    pthread_mutex_lock(&g_kc_lock);
-    ce->valid = 1;
-    memcpy(ce->akid, akid, strlen(akid) + 1);
-    memcpy(ce->date, date, strlen(date) + 1);
-    memcpy(ce->region, region, strlen(region) + 1);
-    memcpy(ce->service, service, strlen(service) + 1);
-    memcpy(ce->secret, secret, sl + 1);
-    memcpy(ce->key, key, 32);
-    pthread_mutex_unlock(&g_kc_lock);
+    kc_val *v = malloc(sizeof(*v));
+    if (!v) return;
+    snprintf(v->secret, sizeof(v->secret), "%s", secret);
+    memcpy(v->key, key, 32);
+    if (gencache_put(kc, ck, 0, v, NULL)) free(v);
 }
 
 /* hex HMAC(key, string-to-sign) into sig[65]. */

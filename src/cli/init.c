@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "awsconfig.h"
+#include "base/jval.h"
 #include "base/yaml.h"
 #include "cli.h"
 #include "svc/organizations/org.h"
@@ -29,9 +30,21 @@ static const char default_config[] =
     "  - {name: qa}\n"
     "  - {name: prod}\n";
 
-static const char *s(const json_t *o, const char *k)
+/* The "id" of an account in the config: 1 and id[13] when given, 0 when not, -1 when it is
+ * not 12 digits. YAML types an unquoted 123456789012 as a number (base/yaml.h); it is the
+ * same id, and a leading zero keeps the text. */
+static int config_id(const json_t *spec, char id[13], ferr *e)
 {
-    return json_string_value(json_object_get(o, k));
+    const json_t *v = json_object_get(spec, "id");
+    if (!v || json_is_null(v)) return 0;
+    char text[32] = "";
+    if (json_is_string(v)) snprintf(text, sizeof(text), "%s", json_string_value(v));
+    else if (json_is_integer(v)) snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    if (strlen(text) != 12 || strspn(text, "0123456789") != 12)
+        return ferr_set(e, 2, "BadConfig", "account id %s is not 12 digits",
+                        *text ? text : "(not text or a number)");
+    memcpy(id, text, 13);
+    return 1;
 }
 
 /* The account's root key: created once, then the same one every run. */
@@ -42,7 +55,7 @@ static int root_key(store_txn *t, const char *account, key_info *k, ferr *e)
     int rc = store_get(t, &rk, &doc, e);
     if (rc < 0) return -1;
     if (rc == 1) {
-        rc = keys_lookup(t, s(doc, "AccessKeyId"), k, e);
+        rc = keys_lookup(t, jstr(doc, "AccessKeyId"), k, e);
         json_decref(doc);
         if (rc != 0) return rc < 0 ? -1 : 0;
     }
@@ -57,7 +70,7 @@ static int root_key(store_txn *t, const char *account, key_info *k, ferr *e)
 
 static char *email_for(const json_t *a, const char *name)
 {
-    const char *em = s(a, "email");
+    const char *em = jstr(a, "email");
     char *out = malloc(320);
     if (em) snprintf(out, 320, "%s", em);
     else snprintf(out, 320, "%s@ferry.example.com", name);
@@ -87,7 +100,7 @@ static int access_role(ferry_env *env, store_txn *t, const char *region, const c
 
 static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, made *m, ferr *e)
 {
-    const char *name = s(spec, "name");
+    const char *name = jstr(spec, "name");
     if (!name || !*name || strlen(name) >= sizeof(m->name))
         return ferr_set(e, 2, "BadConfig", "every account needs a name (1-63 characters)");
     snprintf(m->name, sizeof(m->name), "%s", name);
@@ -95,24 +108,30 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
     int rc = org_find_account_by_name(t, name, &acct, e);
     if (rc < 0) return -1;
     if (rc == 0) {
-        const char *root = s(json_object_get(org, "Root"), "Id");
+        const char *root = jstr(json_object_get(org, "Root"), "Id");
         const char *parent = root;
         json_t *ou = NULL;
-        const char *ouname = s(spec, "ou");
+        const char *ouname = jstr(spec, "ou");
         if (ouname) {
             rc = org_find_ou(t, root, ouname, &ou, e);
             if (rc < 0) return -1;
             if (rc == 0 && org_add_ou(t, org, root, ouname, &ou, e)) return -1;
-            parent = s(ou, "Id");
+            parent = jstr(ou, "Id");
+        }
+        char id[13];
+        int given = config_id(spec, id, e);
+        if (given < 0) {
+            json_decref(ou);
+            return -1;
         }
         char *email = email_for(spec, name);
-        rc = org_add_account(t, org, name, email, parent, s(spec, "id"), &acct, e);
+        rc = org_add_account(t, org, name, email, parent, given ? id : NULL, &acct, e);
         free(email);
         json_decref(ou);
         if (rc) return -1;
         m->created = 1;
     }
-    snprintf(m->id, sizeof(m->id), "%s", s(acct, "Id"));
+    snprintf(m->id, sizeof(m->id), "%s", jstr(acct, "Id"));
     json_decref(acct);
     return root_key(t, m->id, &m->key, e);
 }
@@ -179,9 +198,9 @@ int cli_init(int argc, char **argv)
     }
     json_t *mgmt = json_object_get(cfg, "management");
     json_t *accounts = json_object_get(cfg, "accounts");
-    const char *mname = mgmt ? s(mgmt, "name") : NULL;
+    const char *mname = mgmt ? jstr(mgmt, "name") : NULL;
     if (!mname) mname = "management";
-    if (json_is_string(json_object_get(cfg, "region"))) region = s(cfg, "region");
+    if (json_is_string(json_object_get(cfg, "region"))) region = jstr(cfg, "region");
 
     store *st = store_open(data, STORE_SYNC_NORMAL, &e);
     if (!st) {
@@ -199,22 +218,25 @@ int cli_init(int argc, char **argv)
     if (!rc) rc = org_get(t, &org, &e) < 0 ? -1 : 0;
     if (!rc && !org) {
         char id[13];
-        const char *fixed = mgmt ? s(mgmt, "id") : NULL;
-        if (fixed) snprintf(id, sizeof(id), "%s", fixed);
-        else ids_account(id);
-        char *email = email_for(mgmt, mname);
-        rc = org_create(t, id, mname, email, &org, &e);
-        free(email);
-        m[0].created = 1;
+        int given = config_id(mgmt, id, &e);
+        if (!given) ids_account(id);
+        if (given >= 0) {
+            char *email = email_for(mgmt, mname);
+            rc = org_create(t, id, mname, email, &org, &e);
+            free(email);
+            m[0].created = 1;
+        } else {
+            rc = -1;
+        }
     }
     if (!rc) {
         json_t *spec = json_pack("{s:s}", "name", mname);
         json_t *found = NULL;
         /* the management account is found by its id, whatever the config calls it now */
-        rc = org_get_account(t, s(org, "MasterAccountId"), &found, &e) < 0 ? -1 : 0;
+        rc = org_get_account(t, jstr(org, "MasterAccountId"), &found, &e) < 0 ? -1 : 0;
         if (!rc) {
             snprintf(m[0].name, sizeof(m[0].name), "%s", mname);
-            snprintf(m[0].id, sizeof(m[0].id), "%s", s(org, "MasterAccountId"));
+            snprintf(m[0].id, sizeof(m[0].id), "%s", jstr(org, "MasterAccountId"));
             rc = root_key(t, m[0].id, &m[0].key, &e);
         }
         json_decref(found);

@@ -28,7 +28,9 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/hmap.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "base/log.h"
 #include "delivery_http.h"
 #include "delivery_int.h"
@@ -44,101 +46,6 @@
 #define DLQ_ATTEMPTS 4         /* sends to a dead-letter queue before giving up */
 #define BATCH_WAIT 0.002       /* an SQS batch short of 10 waits this long for more */
 #define MEM_MESSAGES 50000     /* messages kept in memory; past it they are read back when due */
-
-/* ---- a small string map ---- */
-
-typedef struct hent {
-    char *key;
-    void *val;
-    struct hent *next;
-} hent;
-
-typedef struct hmap {
-    hent **b;
-    size_t nb, n;
-} hmap;
-
-static size_t hash(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
-static hent **hslot(hmap *m, const char *key)
-{
-    if (!m->nb) return NULL;
-    hent **p = &m->b[hash(key) & (m->nb - 1)];
-    while (*p && strcmp((*p)->key, key)) p = &(*p)->next;
-    return p;
-}
-
-static void *hget(hmap *m, const char *key)
-{
-    hent **p = hslot(m, key);
-    return p && *p ? (*p)->val : NULL;
-}
-
-static int hput(hmap *m, const char *key, void *val)
-{
-    if (m->n + 1 > m->nb) {
-        size_t nb = m->nb ? m->nb * 2 : 64;
-        hent **b = calloc(nb, sizeof(*b));
-        if (!b) return -1;
-        for (size_t i = 0; i < m->nb; i++) {
-            for (hent *e = m->b[i], *n; e; e = n) {
-                n = e->next;
-                size_t j = hash(e->key) & (nb - 1);
-                e->next = b[j];
-                b[j] = e;
-            }
-        }
-        free(m->b);
-        m->b = b;
-        m->nb = nb;
-    }
-    hent **p = hslot(m, key);
-    if (*p) {
-        (*p)->val = val;
-        return 0;
-    }
-    hent *e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = strdup(key))) {
-        free(e);
-        return -1;
-    }
-    e->val = val;
-    *p = e;
-    m->n++;
-    return 0;
-}
-
-static void *hdel(hmap *m, const char *key)
-{
-    hent **p = hslot(m, key);
-    if (!p || !*p) return NULL;
-    hent *e = *p;
-    void *v = e->val;
-    *p = e->next;
-    free(e->key);
-    free(e);
-    m->n--;
-    return v;
-}
-
-static void hclear(hmap *m, void (*fr)(void *))
-{
-    for (size_t i = 0; i < m->nb; i++) {
-        for (hent *e = m->b[i], *n; e; e = n) {
-            n = e->next;
-            if (fr) fr(e->val);
-            free(e->key);
-            free(e);
-        }
-    }
-    free(m->b);
-    memset(m, 0, sizeof(*m));
-}
 
 /* ---- the schedule: a min-heap by (due, seq) ---- */
 
@@ -235,13 +142,12 @@ typedef struct engine {
     hmap groups;
     hmap subs, topics;     /* subscription and topic documents, read since cache_gen */
     hmap throttle;         /* HTTP/S subscription ARN -> double: its next delivery not before */
-    unsigned long long cache_gen, barrier_gen;
+    uint64_t cache_gen;
 } engine;
 
 static engine *volatile g_eng;
 static _Atomic unsigned long long g_seq;
 static _Atomic unsigned long long st_delivered, st_failed, st_dlq, st_dropped, st_pending;
-static _Atomic unsigned long long g_subs_gen = 1;
 static _Atomic long g_mem_messages; /* dlv_msg with mc set */
 
 static void set_mc(dlv_msg *m, msgctx *mc)
@@ -250,11 +156,6 @@ static void set_mc(dlv_msg *m, msgctx *mc)
     msgctx_unref(m->mc);
     m->mc = mc;
     if (mc) g_mem_messages++;
-}
-
-void delivery_invalidate(void)
-{
-    g_subs_gen++;
 }
 
 static void dlv_release(dlv *d)
@@ -504,7 +405,7 @@ static void enqueue(engine *g, dlv *d)
     if (d->m->group) {
         char key[1024];
         snprintf(key, sizeof(key), "%s\x1f%s", d->sub_arn, d->m->group);
-        fgroup *fg = hget(&g->groups, key);
+        fgroup *fg = hmap_get(&g->groups, key);
         if (fg) {
             d->fg = fg;
             d->state = D_BLOCKED;
@@ -515,7 +416,7 @@ static void enqueue(engine *g, dlv *d)
             return;
         }
         fg = calloc(1, sizeof(*fg));
-        if (fg && (fg->key = strdup(key)) && !hput(&g->groups, key, fg)) d->fg = fg;
+        if (fg && (fg->key = strdup(key)) && !hmap_put(&g->groups, key, fg, NULL)) d->fg = fg;
         else if (fg) {
             free(fg->key);
             free(fg);
@@ -539,7 +440,7 @@ static void group_next(engine *g, dlv *d)
         heap_push(&g->h, n);
         return;
     }
-    hdel(&g->groups, fg->key);
+    hmap_del(&g->groups, fg->key);
     free(fg->key);
     free(fg);
 }
@@ -652,13 +553,9 @@ static void rewrite(store_txn *t, dlv_msg *m)
 static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
 {
     *nres_out = 0;
-    g->barrier_gen = 0;
     if (!inc && !res) return 0;
     ferr e = {0};
     store_txn *t = NULL;
-    /* changes that bumped the generation before this point have committed once the
-     * write transaction below has begun: documents read after it are at least as new */
-    unsigned long long gen = g_subs_gen;
     if (store_begin(g->env->st, 1, &t, &e)) {
         log_error("delivery: %s", e.message);
         return -1;
@@ -687,7 +584,6 @@ static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
         else if (m->dirty) rewrite(t, m);
     }
     if (store_commit(t, &e)) log_error("delivery: bookkeeping not committed: %s", e.message);
-    g->barrier_gen = gen;
     /* newly submitted messages, in publish order */
     size_t n = 0;
     for (dlv_msg *m = inc; m; m = m->next) n++;
@@ -727,12 +623,12 @@ static void free_json(void *p)
 
 static json_t *load_cached(dround *r, hmap *cache, const store_key *k, const char *ck)
 {
-    json_t *v = hget(cache, ck);
+    json_t *v = hmap_get(cache, ck);
     if (v) return json_is_null(v) ? NULL : v;
     ferr e = {0};
     json_t *doc = NULL;
     if (store_get(r->t, k, &doc, &e) < 0) log_error("delivery: %s", e.message);
-    hput(cache, ck, doc ? doc : json_null());
+    hmap_put(cache, ck, doc ? doc : json_null(), NULL);
     return doc;
 }
 
@@ -753,11 +649,6 @@ static int sub_key(const char *arn, char *acct, char *region, char *id, size_t i
     acct[al] = 0;
     snprintf(id, idn, "%s", f[5]);
     return 0;
-}
-
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
 }
 
 /* Fills d for its attempt; 0, or -1 with d->result set (nothing to attempt). */
@@ -801,14 +692,14 @@ static int prepare(dround *r, dlv *d)
     d->mc = msgctx_ref(mc);
     d->sub = json_incref(sub);
     json_t *attrs = json_object_get(sub, "Attributes");
-    snprintf(d->proto, sizeof(d->proto), "%s", sget(sub, "Protocol") ? sget(sub, "Protocol") : "");
-    const char *raw = sget(attrs, "RawMessageDelivery");
+    snprintf(d->proto, sizeof(d->proto), "%s", jstr(sub, "Protocol") ? jstr(sub, "Protocol") : "");
+    const char *raw = jstr(attrs, "RawMessageDelivery");
     d->raw = raw && !strcmp(raw, "true");
-    const char *rp = sget(attrs, "RedrivePolicy");
+    const char *rp = jstr(attrs, "RedrivePolicy");
     if (rp) {
         json_error_t je;
         json_t *p = json_loads(rp, 0, &je);
-        const char *dlq = sget(p, "deadLetterTargetArn");
+        const char *dlq = jstr(p, "deadLetterTargetArn");
         if (dlq) d->dlq = strdup(dlq);
         json_decref(p);
     }
@@ -818,13 +709,13 @@ static int prepare(dround *r, dlv *d)
         char *colon = strrchr(id, ':');
         if (colon) *colon = 0;
         store_key tk = {"sns_topic", acct, region, id};
-        json_t *topic = load_cached(r, r->topics, &tk, sget(mc->doc, "TopicArn") ? sget(mc->doc, "TopicArn") : id);
-        delivery_policy_effective(sget(json_object_get(topic, "Attributes"), "DeliveryPolicy"),
-                                  sget(attrs, "DeliveryPolicy"), &d->dp);
+        json_t *topic = load_cached(r, r->topics, &tk, jstr(mc->doc, "TopicArn") ? jstr(mc->doc, "TopicArn") : id);
+        delivery_policy_effective(jstr(json_object_get(topic, "Attributes"), "DeliveryPolicy"),
+                                  jstr(attrs, "DeliveryPolicy"), &d->dp);
     } else {
         delivery_policy_managed(&d->dp);
     }
-    const char *target = d->stage ? d->dlq : sget(sub, "Endpoint");
+    const char *target = d->stage ? d->dlq : jstr(sub, "Endpoint");
     if (!target) {
         set_result(d, DR_GONE, "", "no dead-letter queue any more");
         return -1;
@@ -850,11 +741,11 @@ static void make_ready(engine *g, dlv *d)
     char key[1200];
     /* one SQS batch per queue and topic: the topic is the request's aws:SourceArn */
     if (kind == J_HTTP) snprintf(key, sizeof(key), "http");
-    else snprintf(key, sizeof(key), "%s|%s", d->target, sget(d->mc->doc, "TopicArn") ? sget(d->mc->doc, "TopicArn") : "");
-    tqueue *q = hget(&g->targets, key);
+    else snprintf(key, sizeof(key), "%s|%s", d->target, jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "");
+    tqueue *q = hmap_get(&g->targets, key);
     if (!q) {
         q = calloc(1, sizeof(*q));
-        if (!q || hput(&g->targets, key, q)) {
+        if (!q || hmap_put(&g->targets, key, q, NULL)) {
             free(q);
             set_result(d, DR_RETRY, "InternalFailure", "out of memory");
             d->next = g->results;
@@ -881,10 +772,10 @@ static void make_ready(engine *g, dlv *d)
  * per subscription": spaced 1/rate apart. 1 when d must wait (it is put back). */
 static int throttled(engine *g, dlv *d, double now)
 {
-    double *next = hget(&g->throttle, d->sub_arn);
+    double *next = hmap_get(&g->throttle, d->sub_arn);
     if (!next) {
         next = calloc(1, sizeof(*next));
-        if (!next || hput(&g->throttle, d->sub_arn, next)) {
+        if (!next || hmap_put(&g->throttle, d->sub_arn, next, NULL)) {
             free(next);
             return 0;
         }
@@ -904,11 +795,14 @@ static void dispatch(engine *g)
 {
     double now = clock_now();
     if (!g->h.n || g->h.v[0]->due > now) return;
-    /* documents read in earlier rounds hold while nothing changed since */
-    if (!g->barrier_gen || g->cache_gen != g->barrier_gen) {
-        hclear(&g->subs, free_json);
-        hclear(&g->topics, free_json);
-        g->cache_gen = g->barrier_gen;
+    /* documents read in earlier rounds hold while no commit wrote subscriptions or topics
+     * (generations move after a commit is visible, and are read before the reads below) */
+    uint64_t gen = 1 + store_generation(g->env->st, SNS_KIND_SUB) +
+                   store_generation(g->env->st, "sns_topic");
+    if (g->cache_gen != gen) {
+        hmap_clear(&g->subs, free_json);
+        hmap_clear(&g->topics, free_json);
+        g->cache_gen = gen;
     }
     dround r = {NULL, &g->subs, &g->topics};
     ferr e = {0};
@@ -961,7 +855,7 @@ static void sns_principal(const dlv *d, principal *p)
  * require aws:SourceArn (the topic) and aws:SourceAccount (its owner). */
 static json_t *source_context(const dlv *d)
 {
-    return json_pack("{s:s, s:s}", "aws:SourceArn", sget(d->mc->doc, "TopicArn") ? sget(d->mc->doc, "TopicArn") : "",
+    return json_pack("{s:s, s:s}", "aws:SourceArn", jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "",
                      "aws:SourceAccount", d->m->account);
 }
 
@@ -996,7 +890,7 @@ static json_t *sqs_entry(engine *g, dlv *d)
         json_object_set_new(attrs, "ErrorMessage", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
                                                              d->err[0] ? d->err : "delivery failed"));
         json_object_set_new(attrs, "TopicArn", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
-                                                         sget(d->mc->doc, "TopicArn") ? sget(d->mc->doc, "TopicArn") : ""));
+                                                         jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : ""));
         char rid[37];
         ids_uuid(rid);
         json_object_set_new(attrs, "RequestID", json_pack("{s:s, s:s}", "DataType", "String", "StringValue", rid));
@@ -1004,10 +898,10 @@ static json_t *sqs_entry(engine *g, dlv *d)
     if (attrs) json_object_set_new(e, "MessageAttributes", attrs);
     size_t tl = strlen(d->target);
     if (tl > 5 && !strcmp(d->target + tl - 5, ".fifo")) {
-        const char *grp = sget(d->mc->doc, "MessageGroupId"), *dd = sget(d->mc->doc, "MessageDeduplicationId");
+        const char *grp = jstr(d->mc->doc, "MessageGroupId"), *dd = jstr(d->mc->doc, "MessageDeduplicationId");
         if (grp) json_object_set_new(e, "MessageGroupId", json_string(grp));
         if (dd) json_object_set_new(e, "MessageDeduplicationId", json_string(dd));
-        else json_object_set_new(e, "MessageDeduplicationId", json_string(sget(d->mc->doc, "MessageId")));
+        else json_object_set_new(e, "MessageDeduplicationId", json_string(jstr(d->mc->doc, "MessageId")));
     }
     return e;
 }
@@ -1053,16 +947,16 @@ static void send_batch(engine *g, sqs_txn *x, dlv **v, json_t **entries, size_t 
         size_t i;
         json_t *x;
         json_array_foreach(json_object_get(out, "Successful"), i, x) {
-            const char *id = sget(x, "Id");
+            const char *id = jstr(x, "Id");
             size_t k = id && id[0] == 'm' ? strtoul(id + 1, NULL, 10) : n;
             if (k < n) set_result(v[k], DR_OK, "", "");
         }
         json_array_foreach(json_object_get(out, "Failed"), i, x) {
-            const char *id = sget(x, "Id");
+            const char *id = jstr(x, "Id");
             size_t k = id && id[0] == 'm' ? strtoul(id + 1, NULL, 10) : n;
             if (k < n)
                 set_result(v[k], json_is_true(json_object_get(x, "SenderFault")) ? DR_FAIL : DR_RETRY,
-                           sget(x, "Code"), sget(x, "Message"));
+                           jstr(x, "Code"), jstr(x, "Message"));
         }
     }
     json_decref(in);
@@ -1093,7 +987,7 @@ static void send_queue(engine *g, sqs_txn *x, dlv **items, size_t nitems, json_t
     int batch = n > 1 && sqs && svc_find_op(sqs, "SendMessageBatch");
     size_t start = 0, bytes = 0;
     for (size_t i = 0; i <= n; i++) {
-        size_t len = i < n ? strlen(sget(entries[i], "MessageBody")) : 0;
+        size_t len = i < n ? strlen(jstr(entries[i], "MessageBody")) : 0;
         if (i == n || (batch && i > start && bytes + len > SQS_BATCH_BYTES) || !batch) {
             if (i > start) {
                 uint64_t t0 = clock_mono_ns();
@@ -1186,7 +1080,7 @@ static void run_http(engine *g, dlv *d)
         return;
     }
     const json_t *m = d->mc->doc;
-    const char *type = sget(m, "Type") ? sget(m, "Type") : "Notification";
+    const char *type = jstr(m, "Type") ? jstr(m, "Type") : "Notification";
     char h[6][700];
     const char *hv[6];
     size_t nh = 0;
@@ -1194,8 +1088,8 @@ static void run_http(engine *g, dlv *d)
     snprintf(h[nh++], sizeof(h[0]), "Content-Type: %s",
              raw || !strcmp(type, "Notification") ? d->dp.content_type : "text/plain; charset=UTF-8");
     snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-type: %s", type);
-    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-id: %s", sget(m, "MessageId"));
-    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-topic-arn: %s", sget(m, "TopicArn"));
+    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-id: %s", jstr(m, "MessageId"));
+    snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-topic-arn: %s", jstr(m, "TopicArn"));
     if (!conf) snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-subscription-arn: %s", d->sub_arn);
     if (raw) snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-rawdelivery: true");
     for (size_t i = 0; i < nh; i++) hv[i] = h[i];
@@ -1425,12 +1319,12 @@ static int load_cb(void *ud, const store_key *k, json_t *doc)
     snprintf(m->account, sizeof(m->account), "%s", k->account);
     snprintf(m->region, sizeof(m->region), "%s", k->region);
     m->seq = strtoull(k->id, NULL, 10);
-    const char *group = sget(doc, "MessageGroupId");
+    const char *group = jstr(doc, "MessageGroupId");
     m->group = group ? strdup(group) : NULL;
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(doc, "Deliveries"), i, x) {
-        const char *sub = json_is_string(x) ? json_string_value(x) : sget(x, "SubscriptionArn");
+        const char *sub = json_is_string(x) ? json_string_value(x) : jstr(x, "SubscriptionArn");
         dlv *d = sub ? calloc(1, sizeof(*d)) : NULL;
         if (!d) continue;
         d->sub_arn = strdup(sub);
@@ -1440,7 +1334,7 @@ static int load_cb(void *ud, const store_key *k, json_t *doc)
         d->stage = (int)json_integer_value(json_object_get(x, "Stage"));
         json_t *due = json_object_get(x, "Due");
         d->due = json_is_number(due) ? json_number_value(due) : 0;
-        snprintf(d->err, sizeof(d->err), "%s", sget(x, "LastError") ? sget(x, "LastError") : "");
+        snprintf(d->err, sizeof(d->err), "%s", jstr(x, "LastError") ? jstr(x, "LastError") : "");
         if (!d->sub_arn || msg_add(m, d)) dlv_free(d);
     }
     l->v[l->n++] = m;
@@ -1463,15 +1357,19 @@ static void collect(dlv_msg *m, dlv_msg **all)
     *all = m;
 }
 
+static int collect_group(void *fg, void *all)
+{
+    for (dlv *d = ((fgroup *)fg)->head; d; d = d->next) collect(d->m, all);
+    return 0;
+}
+
 /* Frees every message still known (each owns its deliveries): they are reachable from
  * the heap, the FIFO groups and what was submitted last. */
 static void engine_free(engine *g)
 {
     dlv_msg *all = NULL;
     for (size_t i = 0; i < g->h.n; i++) collect(g->h.v[i]->m, &all);
-    for (size_t b = 0; b < g->groups.nb; b++)
-        for (hent *e = g->groups.b[b]; e; e = e->next)
-            for (dlv *d = ((fgroup *)e->val)->head; d; d = d->next) collect(d->m, &all);
+    hmap_each(&g->groups, collect_group, &all);
     for (dlv_msg *m = g->incoming, *n; m; m = n) {
         n = m->next;
         collect(m, &all);
@@ -1481,11 +1379,11 @@ static void engine_free(engine *g)
         msg_free(m);
     }
     free(g->h.v);
-    hclear(&g->groups, free_group);
-    hclear(&g->targets, tqueue_free);
-    hclear(&g->subs, free_json);
-    hclear(&g->topics, free_json);
-    hclear(&g->throttle, free);
+    hmap_clear(&g->groups, free_group);
+    hmap_clear(&g->targets, tqueue_free);
+    hmap_clear(&g->subs, free_json);
+    hmap_clear(&g->topics, free_json);
+    hmap_clear(&g->throttle, free);
     delivery_signer_free(g->signer);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->wake);

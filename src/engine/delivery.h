@@ -41,9 +41,6 @@ int delivery_write(delivery_batch *b, store_txn *t, ferr *e);
 void delivery_submit(ferry_env *env, delivery_batch *b);
 void delivery_batch_dispose(delivery_batch *b);
 
-/* Subscriptions or topics changed (the engine reads them again). */
-void delivery_invalidate(void);
-
 /* The signing certificate, PEM (NULL when the engine is not running). Borrowed. */
 const char *delivery_cert_pem(void);
 

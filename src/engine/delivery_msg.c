@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/enc.h"
+#include "base/jval.h"
 #include "delivery_int.h"
 
 _Atomic unsigned long long delivery_signatures;
@@ -62,11 +63,6 @@ static int variant(const json_t *msg, const char *proto)
     return MV_DEFAULT;
 }
 
-static const char *s(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static void url_for(buf *b, const char *base, const char *path, const char *k1, const char *v1,
                     const char *k2, const char *v2)
 {
@@ -82,8 +78,8 @@ static char *subscribe_url(const char *base, const json_t *msg)
 {
     buf b;
     buf_init(&b, 0);
-    url_for(&b, base, "/_ferry/sns/confirm?Action=ConfirmSubscription", "TopicArn", s(msg, "TopicArn"),
-            "Token", s(msg, "Token"));
+    url_for(&b, base, "/_ferry/sns/confirm?Action=ConfirmSubscription", "TopicArn", jstr(msg, "TopicArn"),
+            "Token", jstr(msg, "Token"));
     return b.failed ? (buf_dispose(&b), NULL) : buf_take(&b);
 }
 
@@ -101,7 +97,7 @@ static const char *signature(const delivery_signer *sg, msgctx *m, int v, const 
     pthread_mutex_lock(&m->mu);
     if (!m->sig[v]) {
         char *sts = delivery_string_to_sign(fields);
-        const char *ver = s(m->doc, "SignatureVersion");
+        const char *ver = jstr(m->doc, "SignatureVersion");
         if (sts) m->sig[v] = delivery_sign(sg, ver && !strcmp(ver, "2") ? 2 : 1, sts, strlen(sts));
         delivery_signatures++;
         free(sts);
@@ -158,8 +154,8 @@ static json_t *envelope_attributes(const json_t *msg)
     const char *k;
     json_t *v;
     json_object_foreach(attrs, k, v) {
-        const char *val = s(v, "StringValue") ? s(v, "StringValue") : s(v, "BinaryValue");
-        json_object_set_new(out, k, json_pack("{s:s, s:s}", "Type", s(v, "DataType") ? s(v, "DataType") : "String",
+        const char *val = jstr(v, "StringValue") ? jstr(v, "StringValue") : jstr(v, "BinaryValue");
+        json_object_set_new(out, k, json_pack("{s:s, s:s}", "Type", jstr(v, "DataType") ? jstr(v, "DataType") : "String",
                                               "Value", val ? val : ""));
     }
     return out;
@@ -168,7 +164,7 @@ static json_t *envelope_attributes(const json_t *msg)
 char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is_raw)
 {
     const json_t *msg = d->mc->doc;
-    const char *type = s(msg, "Type");
+    const char *type = jstr(msg, "Type");
     int notification = type && !strcmp(type, "Notification");
     json_t *structured = NULL;
     const char *text = delivery_text(msg, d->proto, &structured);
@@ -188,19 +184,19 @@ char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is
     buf_printf(&cb, "%s%s", base, DELIVERY_CERT_PATH);
     cert = cb.failed ? NULL : buf_take(&cb);
     json_t *fields = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", type, "MessageId",
-                               s(msg, "MessageId"), "TopicArn", s(msg, "TopicArn"), "Message", text,
-                               "Timestamp", s(msg, "Timestamp"), "Subject", s(msg, "Subject"));
+                               jstr(msg, "MessageId"), "TopicArn", jstr(msg, "TopicArn"), "Message", text,
+                               "Timestamp", jstr(msg, "Timestamp"), "Subject", jstr(msg, "Subject"));
     buf_puts(&b, "{\n");
     kv(&b, &first, "Type", type);
-    kv(&b, &first, "MessageId", s(msg, "MessageId"));
+    kv(&b, &first, "MessageId", jstr(msg, "MessageId"));
     if (notification) {
         unsub = unsubscribe_url(base, d->sub_arn);
-        kv(&b, &first, "SequenceNumber", s(msg, "SequenceNumber"));
-        kv(&b, &first, "TopicArn", s(msg, "TopicArn"));
-        kv(&b, &first, "Subject", s(msg, "Subject"));
+        kv(&b, &first, "SequenceNumber", jstr(msg, "SequenceNumber"));
+        kv(&b, &first, "TopicArn", jstr(msg, "TopicArn"));
+        kv(&b, &first, "Subject", jstr(msg, "Subject"));
         kv(&b, &first, "Message", text);
-        kv(&b, &first, "Timestamp", s(msg, "Timestamp"));
-        kv(&b, &first, "SignatureVersion", s(msg, "SignatureVersion"));
+        kv(&b, &first, "Timestamp", jstr(msg, "Timestamp"));
+        kv(&b, &first, "SignatureVersion", jstr(msg, "SignatureVersion"));
         kv(&b, &first, "Signature", signature(sg, d->mc, variant(msg, d->proto), fields));
         kv(&b, &first, "SigningCertURL", cert);
         kv(&b, &first, "UnsubscribeURL", unsub);
@@ -213,15 +209,15 @@ char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is
         }
     } else {
         suburl = subscribe_url(base, msg);
-        json_object_set_new(fields, "Token", json_string(s(msg, "Token") ? s(msg, "Token") : ""));
+        json_object_set_new(fields, "Token", json_string(jstr(msg, "Token") ? jstr(msg, "Token") : ""));
         json_object_set_new(fields, "SubscribeURL", json_string(suburl ? suburl : ""));
         json_object_del(fields, "Subject");
-        kv(&b, &first, "Token", s(msg, "Token"));
-        kv(&b, &first, "TopicArn", s(msg, "TopicArn"));
+        kv(&b, &first, "Token", jstr(msg, "Token"));
+        kv(&b, &first, "TopicArn", jstr(msg, "TopicArn"));
         kv(&b, &first, "Message", text);
         kv(&b, &first, "SubscribeURL", suburl);
-        kv(&b, &first, "Timestamp", s(msg, "Timestamp"));
-        kv(&b, &first, "SignatureVersion", s(msg, "SignatureVersion"));
+        kv(&b, &first, "Timestamp", jstr(msg, "Timestamp"));
+        kv(&b, &first, "SignatureVersion", jstr(msg, "SignatureVersion"));
         kv(&b, &first, "Signature", signature(sg, d->mc, variant(msg, d->proto), fields));
         kv(&b, &first, "SigningCertURL", cert);
     }
@@ -243,18 +239,18 @@ char *delivery_lambda_event(const delivery_signer *sg, const char *base, dlv *d)
     const json_t *msg = d->mc->doc;
     json_t *structured = NULL;
     const char *text = delivery_text(msg, "lambda", &structured);
-    json_t *fields = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", s(msg, "Type"), "MessageId",
-                               s(msg, "MessageId"), "TopicArn", s(msg, "TopicArn"), "Message", text,
-                               "Timestamp", s(msg, "Timestamp"), "Subject", s(msg, "Subject"));
+    json_t *fields = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", jstr(msg, "Type"), "MessageId",
+                               jstr(msg, "MessageId"), "TopicArn", jstr(msg, "TopicArn"), "Message", text,
+                               "Timestamp", jstr(msg, "Timestamp"), "Subject", jstr(msg, "Subject"));
     char *unsub = unsubscribe_url(base, d->sub_arn);
     buf cb;
     buf_init(&cb, 0);
     buf_printf(&cb, "%s%s", base, DELIVERY_CERT_PATH);
     json_t *attrs = envelope_attributes(msg);
     json_t *sns = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:o}",
-                            "Type", s(msg, "Type"), "MessageId", s(msg, "MessageId"), "TopicArn",
-                            s(msg, "TopicArn"), "Subject", s(msg, "Subject"), "Message", text,
-                            "Timestamp", s(msg, "Timestamp"), "SignatureVersion", s(msg, "SignatureVersion"),
+                            "Type", jstr(msg, "Type"), "MessageId", jstr(msg, "MessageId"), "TopicArn",
+                            jstr(msg, "TopicArn"), "Subject", jstr(msg, "Subject"), "Message", text,
+                            "Timestamp", jstr(msg, "Timestamp"), "SignatureVersion", jstr(msg, "SignatureVersion"),
                             "Signature", signature(sg, d->mc, variant(msg, "lambda"), fields),
                             "SigningCertUrl", buf_str(&cb), "UnsubscribeUrl", unsub,
                             "MessageAttributes", attrs ? attrs : json_object());
@@ -278,9 +274,9 @@ json_t *delivery_sqs_attributes(const json_t *msg)
     const char *k;
     json_t *v;
     json_object_foreach(attrs, k, v) {
-        const char *t = s(v, "DataType");
+        const char *t = jstr(v, "DataType");
         json_t *a = json_pack("{s:s}", "DataType", t ? t : "String");
-        if (s(v, "BinaryValue")) json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
+        if (jstr(v, "BinaryValue")) json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
         else json_object_set(a, "StringValue", json_object_get(v, "StringValue"));
         json_object_set_new(out, k, a);
     }

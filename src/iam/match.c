@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/hmap.h"
+
 static inline unsigned char lc(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 /* Iterative glob with single-star backtracking: O(pl*sl) worst case, no recursion. */
@@ -108,7 +110,10 @@ int iam_pat_match(const iam_pat *p, iam_env *env, int mode, const char *s, size_
 
 uint64_t iam_svc_bit(const char *action, size_t len)
 {
-    uint32_t h = 2166136261u; /* FNV-1a over the lowercased prefix */
-    for (size_t i = 0; i < len && action[i] != ':'; i++) h = (h ^ lc((unsigned char)action[i])) * 16777619u;
+    uint64_t h = HASH_SEED; /* over the lowercased prefix */
+    for (size_t i = 0; i < len && action[i] != ':'; i++) {
+        unsigned char c = lc((unsigned char)action[i]);
+        h = hash_bytes(h, &c, 1);
+    }
     return (uint64_t)1 << (h & 63);
 }

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "backend.h"
+#include "base/hmap.h"
 
-#define GEN_SLOTS 256 /* store_generation counters; kinds hash onto them */
+#define GEN_SLOTS 1024 /* store_generation counters; kinds hash onto them (none of ours share one
+                        * that matters: accesskey and iam.gen would at 256) */
 #define TOUCH_MAX 8    /* kinds a transaction remembers; past it every counter moves */
 
 struct store {
@@ -24,9 +26,7 @@ struct store_txn {
 
 static unsigned gen_slot(const char *kind)
 {
-    unsigned h = 2166136261u;
-    while (*kind) h = (h ^ (unsigned char)*kind++) * 16777619u;
-    return h % GEN_SLOTS;
+    return (unsigned)(hash_str(kind) % GEN_SLOTS);
 }
 
 static void touch(store_txn *t, const char *kind)

@@ -34,9 +34,10 @@ int store_savepoint_end(store_txn *t, int keep, ferr *e);
 
 /* A counter that changes with each commit (by this process) that wrote documents of kind,
  * before another write transaction can begin; kinds can share a counter, so it may also
- * change for others. Caches of documents compare it to know they are stale (auth/keys.c,
- * SQS queues). Inside a write transaction it matches what is committed, except for what
- * the transaction itself wrote: store_txn_touched says whether it wrote kind (or may have). */
+ * change for others. Caches of documents (base/gencache.h) keep values at the generation
+ * read before reading them: a later commit that writes the kind makes them stale. Inside a
+ * write transaction it matches what is committed, except for what the transaction itself
+ * wrote: store_txn_touched says whether it wrote kind (or may have). */
 uint64_t store_generation(store *s, const char *kind);
 int store_txn_touched(const store_txn *t, const char *kind);
 

@@ -1,80 +1,63 @@
 /* call_authorize: every operation's question to the policy engine. Gathers the caller's
  * identity policies (IAM service), SCPs (Organizations), the resource policy and the
  * request context, evaluates with AWS's logic, and words a refusal as AWS does. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/gencache.h"
 #include "svc/authz.h"
 
-/* Parsed resource policies, shared between calls: a queue's or topic's policy is the
- * same text call after call. Keyed by the text itself; an entry in use (refs > 0) is never
- * evicted. */
-#define RP_CACHE 128
-typedef struct rp_entry {
-    char *text;
-    iam_policy *p;
-    int refs;
-} rp_entry;
-static pthread_mutex_t rp_mu = PTHREAD_MUTEX_INITIALIZER;
-static rp_entry rp_cache[RP_CACHE];
-
-static size_t rp_slot(const char *text)
-{
-    size_t h = 5381;
-    for (const char *p = text; *p; p++) h = h * 33 + (unsigned char)*p;
-    return h % RP_CACHE;
-}
-
-static void rp_release(void *arg)
-{
-    rp_entry *e = arg;
-    pthread_mutex_lock(&rp_mu);
-    e->refs--;
-    pthread_mutex_unlock(&rp_mu);
-}
-
-static void free_policy(void *p)
+static void policy_free(void *p)
 {
     iam_policy_free(p);
 }
 
-/* The parsed policy for text, owned by the cache or (when its slot is busy) by the call's
- * arena; NULL when it does not parse (a stored policy that no longer parses grants
- * nothing). */
-static const iam_policy *resource_policy(call *c, const char *text)
+static gencache_static policies = GENCACHE_STATIC(4096, policy_free);
+
+static void release_entry(void *e)
 {
-    rp_entry *e = &rp_cache[rp_slot(text)];
-    pthread_mutex_lock(&rp_mu);
-    if (e->text && !strcmp(e->text, text)) {
-        e->refs++;
-        pthread_mutex_unlock(&rp_mu);
-        arena_defer(c->a, rp_release, e);
-        return e->p;
-    }
-    pthread_mutex_unlock(&rp_mu);
-    ferr pe = {0};
-    iam_policy *p = iam_policy_parse(text, strlen(text), IAM_KIND_RESOURCE, &pe);
-    if (!p) return NULL;
-    pthread_mutex_lock(&rp_mu);
-    if (e->refs == 0) { /* take the slot: the old entry is not in use */
-        char *copy = strdup(text);
-        if (copy) {
-            free(e->text);
-            iam_policy_free(e->p);
-            e->text = copy;
-            e->p = p;
-            e->refs = 1;
-            pthread_mutex_unlock(&rp_mu);
-            arena_defer(c->a, rp_release, e);
+    gencache_release(e);
+}
+
+const iam_policy *authz_policy(call *c, const char *key, const char *name, const char *text,
+                               int kind, gencache_entry **entry, int *oom)
+{
+    int dummy;
+    if (!oom) oom = &dummy;
+    if (entry) *entry = NULL;
+    if (!key && !text) return NULL;
+    /* "k|KIND|key" or "t|KIND|name|text": the text alone does not say what it was parsed as */
+    char *ck = key ? arena_printf(c->a, "k|%d|%s", kind, key)
+                   : arena_printf(c->a, "t|%d|%s|%s", kind, name ? name : "", text);
+    if (!ck) return *oom = 1, NULL;
+    gencache *gc = gencache_of(&policies);
+    gencache_entry *e = gencache_acquire(gc, ck, 0);
+    if (!e) {
+        if (!text) return NULL;
+        ferr pe = {0};
+        iam_policy *p = iam_policy_parse(text, strlen(text), kind, &pe);
+        if (!p) return NULL;
+        if (name && iam_policy_set_name(p, name)) {
+            iam_policy_free(p);
+            return *oom = 1, NULL;
+        }
+        e = gencache_insert(gc, ck, 0, p);
+        if (!e) { /* not kept: the call's own */
+            if (arena_defer(c->a, policy_free, p)) {
+                iam_policy_free(p);
+                return *oom = 1, NULL;
+            }
             return p;
         }
     }
-    pthread_mutex_unlock(&rp_mu);
-    arena_defer(c->a, free_policy, p);
-    return p;
+    if (arena_defer(c->a, release_entry, e)) {
+        gencache_release(e);
+        return *oom = 1, NULL;
+    }
+    if (entry) *entry = e;
+    return gencache_value(e);
 }
 
 /* Account of an ARN ("arn:aws:sqs:us-east-1:111122223333:q" -> "111122223333"), or NULL. */
@@ -155,7 +138,7 @@ int call_authorize_ex(call *c, const authz_req *r)
     q.norg_paths = org.npaths;
 
     if (r->resource_policy && *r->resource_policy)
-        q.resource_policy = resource_policy(c, r->resource_policy);
+        q.resource_policy = authz_policy(c, NULL, NULL, r->resource_policy, IAM_KIND_RESOURCE, NULL, NULL);
     q.require_resource_policy = r->resource_policy_required;
 
     /* The request context every call has, then what the caller and service added. The

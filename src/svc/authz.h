@@ -13,6 +13,18 @@ typedef struct authz_identity {
     size_t ntags;
 } authz_identity;
 
+typedef struct gencache_entry gencache_entry;
+/* The parsed form of a policy document, shared by every call that reads the same one (one
+ * process-wide cache for identity, resource and SCP documents) and held until c's arena
+ * is freed. key names the text for good (a policy version's "PolicyId|VersionId"); NULL
+ * keys it on name and text. text NULL: only found, never parsed. The policy carries name
+ * (NULL: none). NULL when text does not parse (a stored policy that no longer parses grants
+ * nothing) or on OOM (then *oom is set, when oom is not NULL). entry (may be NULL) gets the
+ * cache entry, for a holder that outlives the call (gencache_retain); NULL when the policy
+ * is the call's own, not cached. */
+const iam_policy *authz_policy(call *c, const char *key, const char *name, const char *text,
+                               int kind, gencache_entry **entry, int *oom);
+
 /* Provided by the IAM service (src/svc/iam/). Root principals have nothing here. */
 int iamsvc_identity(call *c, const principal *who, authz_identity *out);
 

@@ -11,6 +11,7 @@
 #include "auth/principal.h"
 #include "base/arena.h"
 #include "base/err.h"
+#include "base/jval.h"
 #include "store/store.h"
 
 typedef struct auditq auditq;
@@ -211,13 +212,6 @@ void svc_notify(ferry_env *env, const char *key);
 
 /* Records a resource touched by the call for the audit trail. */
 void call_resource(call *c, const char *type, const char *name);
-
-/* Small JSON helpers for handlers: borrowed strings, NULL when absent. */
-const char *jstr(const json_t *o, const char *key);
-long long jint(const json_t *o, const char *key, long long dflt);
-int jbool(const json_t *o, const char *key, int dflt);
-/* Sets key to a new string (copied); returns o for chaining. */
-json_t *jset_str(json_t *o, const char *key, const char *v);
 
 /* Store key helpers scoped to the call's account and region ("" for global kinds). */
 store_key call_key(const call *c, const char *kind, const char *id);

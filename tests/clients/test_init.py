@@ -2,6 +2,8 @@
 import configparser
 import os
 
+import pytest
+
 from ferrytest import Ferry
 
 SEED000 = """
@@ -96,5 +98,38 @@ def test_init_gives_members_an_access_role_and_admin_profiles():
         c = f.client("sts", "tools").assume_role(
             RoleArn=prof["role_arn"], RoleSessionName="init")["Credentials"]
         assert c["AccessKeyId"].startswith("ASIA")
+    finally:
+        f.close()
+
+
+def test_init_keeps_unquoted_numeric_ids():
+    # YAML types an unquoted 123456789012 as a number; the account keeps that id (it used to
+    # get a random one, silently), and a leading zero is kept as written
+    f = Ferry(config="management: {name: tools, id: 123456789012}\n"
+                     "accounts:\n"
+                     "  - {name: dev, id: 210987654321}\n"
+                     "  - {name: qa, id: 012345678901}\n"
+                     "  - {name: prod, id: '333344445555'}\n")
+    try:
+        f.start()
+        out = f.init()
+        ids = {p: f.client("sts", p).get_caller_identity()["Account"]
+               for p in ("tools", "dev", "qa", "prod")}
+        assert ids == {"tools": "123456789012", "dev": "210987654321",
+                       "qa": "012345678901", "prod": "333344445555"}
+        assert "123456789012" in out
+        org = f.client("organizations", "tools")
+        assert org.describe_organization()["Organization"]["MasterAccountId"] == "123456789012"
+    finally:
+        f.close()
+
+
+def test_init_refuses_an_id_that_is_not_12_digits():
+    import subprocess
+    f = Ferry(config="management: {name: tools}\naccounts:\n  - {name: dev, id: 12345}\n")
+    try:
+        with pytest.raises(subprocess.CalledProcessError) as ei:
+            f.init()
+        assert "12345 is not 12 digits" in ei.value.stderr
     finally:
         f.close()

@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "base/log.h"
 #include "stackset.h"
 #include "template.h"
@@ -48,11 +49,6 @@ const cfn_provider *cfn_find_provider(const char *type)
 
 /* ------------------------------------------------------------------ storage */
 
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 json_t *cfn_principal_json(const principal *p)
 {
     return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", (int)p->kind,
@@ -65,7 +61,7 @@ void cfn_principal_load(const json_t *j, principal *p)
 {
     memset(p, 0, sizeof(*p));
     p->kind = (prin_kind)json_integer_value(json_object_get(j, "kind"));
-#define CP(f) snprintf(p->f, sizeof(p->f), "%s", sget(j, #f) ? sget(j, #f) : "")
+#define CP(f) snprintf(p->f, sizeof(p->f), "%s", jstr(j, #f) ? jstr(j, #f) : "")
     CP(account);
     CP(arn);
     CP(userid);
@@ -168,7 +164,7 @@ int cfn_engine_wait(ferry_env *env, const char *account, const char *region, con
         store_rollback(t);
         if (rc < 0) return -1;
         if (rc == 0) return 0;
-        snprintf(status, n, "%s", sget(s, "StackStatus"));
+        snprintf(status, n, "%s", jstr(s, "StackStatus"));
         json_decref(s);
         if (!cfn_status_busy(status)) return 0;
         if (clock_now() >= until || stopping()) return 0;
@@ -215,7 +211,7 @@ static int import_cb(void *ud, const char *name, char **value, ferr *e)
     int rc = store_get(t, &k, &d, e);
     store_rollback(t);
     if (rc == 1) {
-        *value = strdup(sget(d, "Value") ? sget(d, "Value") : "");
+        *value = strdup(jstr(d, "Value") ? jstr(d, "Value") : "");
         json_decref(d);
     }
     return rc;
@@ -234,7 +230,7 @@ static void op_fail(op *o, const char *logical, const char *reason)
  * instead of leaving the stack *_IN_PROGRESS until the next start. Returns -1. */
 static int store_trouble(op *o, const char *what, const ferr *e)
 {
-    log_error("cfn: stack %s: %s: %s", sget(o->stack, "StackName"), what,
+    log_error("cfn: stack %s: %s: %s", jstr(o->stack, "StackName"), what,
               e && e->message[0] ? e->message : "store error");
     pthread_mutex_lock(&o->mu);
     o->retry = 1;
@@ -254,13 +250,13 @@ static void publish(op *o, json_t *ev)
                "Namespace='%s'\nPhysicalResourceId='%s'\nPrincipalId='%s'\n"
                "ResourceProperties='%s'\nResourceStatus='%s'\nResourceStatusReason='%s'\n"
                "ResourceType='%s'\nStackName='%s'\nClientRequestToken='%s'\n",
-               sget(ev, "StackId"), ts, sget(ev, "EventId"), sget(ev, "LogicalResourceId"),
-               o->r.account, sget(ev, "PhysicalResourceId") ? sget(ev, "PhysicalResourceId") : "",
-               o->as.userid, sget(ev, "ResourceProperties") ? sget(ev, "ResourceProperties") : "null",
-               sget(ev, "ResourceStatus"),
-               sget(ev, "ResourceStatusReason") ? sget(ev, "ResourceStatusReason") : "",
-               sget(ev, "ResourceType"), sget(ev, "StackName"),
-               sget(ev, "ClientRequestToken") ? sget(ev, "ClientRequestToken") : "null");
+               jstr(ev, "StackId"), ts, jstr(ev, "EventId"), jstr(ev, "LogicalResourceId"),
+               o->r.account, jstr(ev, "PhysicalResourceId") ? jstr(ev, "PhysicalResourceId") : "",
+               o->as.userid, jstr(ev, "ResourceProperties") ? jstr(ev, "ResourceProperties") : "null",
+               jstr(ev, "ResourceStatus"),
+               jstr(ev, "ResourceStatusReason") ? jstr(ev, "ResourceStatusReason") : "",
+               jstr(ev, "ResourceType"), jstr(ev, "StackName"),
+               jstr(ev, "ClientRequestToken") ? jstr(ev, "ClientRequestToken") : "null");
     size_t i;
     json_t *arn;
     json_array_foreach(o->notify, i, arn) {
@@ -274,7 +270,7 @@ static void publish(op *o, json_t *ev)
         if (topic && sscanf(topic, "arn:%*[^:]:sns:%31[^:]:", region) != 1) region[0] = 0;
         if (svc_invoke(o->env, &o->as, region[0] ? region : o->r.region, "sns", "Publish", in, &out,
                        NULL, &e))
-            log_warn("cfn: stack %s: notification to %s failed: %s", sget(o->stack, "StackName"),
+            log_warn("cfn: stack %s: notification to %s failed: %s", jstr(o->stack, "StackName"),
                      topic ? topic : "?", e.message);
         json_decref(out);
         json_decref(in);
@@ -293,7 +289,7 @@ static int load_res(store_txn *t, op *o, const char *logical, json_t **doc, ferr
 static int put_res(store_txn *t, op *o, const json_t *doc, ferr *e)
 {
     char id[600];
-    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, sget(doc, "LogicalResourceId"));
+    snprintf(id, sizeof(id), "%s/%s", o->r.uuid, jstr(doc, "LogicalResourceId"));
     store_key k = {CFN_KIND_RES, o->r.account, o->r.region, id};
     return store_put(t, &k, doc, e);
 }
@@ -345,13 +341,13 @@ static int res_status(op *o, json_t *doc, const char *status, const char *reason
     json_t *ev = NULL;
     if (store_begin(o->env->st, 1, &t, &e)) goto fail;
     if (put_res(t, o, doc, &e)) goto fail_txn;
-    ev = cfn_event_add(t, o->stack, sget(doc, "LogicalResourceId"),
-                       physical ? physical : sget(doc, "PhysicalResourceId"),
-                       sget(doc, "ResourceType"), status, reason, props, &e);
+    ev = cfn_event_add(t, o->stack, jstr(doc, "LogicalResourceId"),
+                       physical ? physical : jstr(doc, "PhysicalResourceId"),
+                       jstr(doc, "ResourceType"), status, reason, props, &e);
     if (!ev) goto fail_txn;
     if (store_commit(t, &e)) goto fail;
-    log_info("cfn: stack %s: %s %s %s%s%s", sget(o->stack, "StackName"), sget(doc, "LogicalResourceId"),
-             sget(doc, "ResourceType"), status, reason && *reason ? ": " : "", reason ? reason : "");
+    log_info("cfn: stack %s: %s %s %s%s%s", jstr(o->stack, "StackName"), jstr(doc, "LogicalResourceId"),
+             jstr(doc, "ResourceType"), status, reason && *reason ? ": " : "", reason ? reason : "");
     publish(o, ev);
     json_decref(ev);
     return 0;
@@ -359,8 +355,8 @@ fail_txn:
     store_rollback(t);
 fail:
     json_decref(ev);
-    log_error("cfn: stack %s: cannot record %s of %s: %s", sget(o->stack, "StackName"), status,
-              sget(doc, "LogicalResourceId"), e.message);
+    log_error("cfn: stack %s: cannot record %s of %s: %s", jstr(o->stack, "StackName"), status,
+              jstr(doc, "LogicalResourceId"), e.message);
     return -1;
 }
 
@@ -368,7 +364,7 @@ fail:
  * named in the stack's reason. Consumes doc. Returns -1. */
 static int step_failed(op *o, json_t *doc, const char *status, const char *reason)
 {
-    const char *logical = sget(doc, "LogicalResourceId");
+    const char *logical = jstr(doc, "LogicalResourceId");
     res_status(o, doc, status, reason, NULL, NULL);
     op_fail(o, logical, reason);
     json_decref(doc);
@@ -378,7 +374,7 @@ static int step_failed(op *o, json_t *doc, const char *status, const char *reaso
 /* A step whose IN_PROGRESS or COMPLETE record the store refused. Consumes doc. */
 static int step_unrecorded(op *o, json_t *doc)
 {
-    op_fail(o, sget(doc, "LogicalResourceId"), "the store refused the step");
+    op_fail(o, jstr(doc, "LogicalResourceId"), "the store refused the step");
     json_decref(doc);
     return -1;
 }
@@ -390,8 +386,8 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->as = &o->as;
     p->account = o->r.account;
     p->region = o->r.region;
-    p->stack_name = sget(o->stack, "StackName");
-    p->stack_id = sget(o->stack, "StackId");
+    p->stack_name = jstr(o->stack, "StackName");
+    p->stack_id = jstr(o->stack, "StackId");
     p->logical_id = logical;
     p->tags = json_array_size(json_object_get(o->stack, "Tags")) ? json_object_get(o->stack, "Tags")
                                                                   : NULL;
@@ -431,7 +427,7 @@ static json_t *resolve_props(op *o, const char *logical, ferr *e)
 
 static void apply_result(json_t *doc, const json_t *result)
 {
-    const char *pid = sget(result, "PhysicalResourceId");
+    const char *pid = jstr(result, "PhysicalResourceId");
     json_object_set_new(doc, "PhysicalResourceId", json_string(pid ? pid : ""));
     json_t *ref = json_object_get(result, "Ref");
     json_object_set_new(doc, "Ref", ref ? json_incref(ref) : json_string(pid ? pid : ""));
@@ -444,7 +440,7 @@ static void name_props(op *o, const cfn_provider *pv, const char *logical, json_
                        int fresh)
 {
     if (!pv->name_property || json_object_get(props, pv->name_property)) return;
-    const char *gen = fresh ? NULL : sget(doc, "GenName");
+    const char *gen = fresh ? NULL : jstr(doc, "GenName");
     char *n = NULL;
     if (!gen) {
         json_t *fifo = pv->fifo_property ? json_object_get(props, pv->fifo_property) : NULL;
@@ -465,11 +461,11 @@ static json_t *new_res_doc(op *o, const char *logical)
 {
     json_t *def = res_def(o, logical);
     json_t *d = json_pack("{s:s, s:s, s:s}", "LogicalResourceId", logical, "ResourceType",
-                          sget(def, "Type"), "PhysicalResourceId", "");
-    if (sget(def, "DeletionPolicy")) json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
-    if (sget(def, "UpdateReplacePolicy"))
+                          jstr(def, "Type"), "PhysicalResourceId", "");
+    if (jstr(def, "DeletionPolicy")) json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (jstr(def, "UpdateReplacePolicy"))
         json_object_set(d, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
-    if (sget(def, "Description")) json_object_set(d, "Description", json_object_get(def, "Description"));
+    if (jstr(def, "Description")) json_object_set(d, "Description", json_object_get(def, "Description"));
     return d;
 }
 
@@ -627,7 +623,7 @@ static int step_done(op *o, json_t *doc, const char *status, json_t *result)
     if (result) apply_result(doc, result);
     json_decref(result);
     if (res_status(o, doc, status, NULL, NULL, NULL)) return step_unrecorded(o, doc);
-    set_resv(o, sget(doc, "LogicalResourceId"), doc);
+    set_resv(o, jstr(doc, "LogicalResourceId"), doc);
     json_decref(doc);
     return 0;
 }
@@ -639,7 +635,7 @@ static int step_create(op *o, const char *logical)
     int rc = step_load(o, logical, &doc);
     if (rc < 0) return -1;
     const char *tok = o->token;
-    if (rc == 1 && !strcmp(sget(doc, "ResourceStatus") ? sget(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
+    if (rc == 1 && !strcmp(jstr(doc, "ResourceStatus") ? jstr(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
         set_resv(o, logical, doc); /* done before a restart */
         json_decref(doc);
         return 0;
@@ -647,10 +643,10 @@ static int step_create(op *o, const char *logical)
     if (rc == 0 || !doc) doc = new_res_doc(o, logical);
     if (tok) json_object_set_new(doc, "Op", json_string(tok));
     json_object_set_new(doc, "Added", json_true());
-    const cfn_provider *pv = cfn_find_provider(sget(doc, "ResourceType"));
+    const cfn_provider *pv = cfn_find_provider(jstr(doc, "ResourceType"));
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
-        if (!pv) ferr_validation(&e, "Unrecognized resource type %s", sget(doc, "ResourceType"));
+        if (!pv) ferr_validation(&e, "Unrecognized resource type %s", jstr(doc, "ResourceType"));
         json_decref(props);
         return step_failed(o, doc, "CREATE_FAILED", e.message);
     }
@@ -693,7 +689,7 @@ static int delete_recorded(op *o, json_t *doc, const char *type, const char *phy
     int rc = 0;
     if (physical && *physical && pv) {
         cfn_pctx p;
-        pctx_init(o, &p, sget(doc, "LogicalResourceId"), e);
+        pctx_init(o, &p, jstr(doc, "LogicalResourceId"), e);
         if (pv->del(&p, physical, props)) {
             if (!ferr_isset(e)) ferr_internal(e, "%s delete failed", type);
             rc = -1;
@@ -711,24 +707,24 @@ static int step_delete(op *o, const char *logical)
     json_t *doc = NULL;
     int rc = step_load(o, logical, &doc);
     if (rc <= 0) return rc;
-    const char *st = sget(doc, "ResourceStatus");
+    const char *st = jstr(doc, "ResourceStatus");
     if (!is_live(st)) {
         json_decref(doc);
         return 0;
     }
-    const char *policy = sget(doc, "DeletionPolicy");
+    const char *policy = jstr(doc, "DeletionPolicy");
     /* AWS: RetainExceptOnCreate deletes on a create rollback */
-    const char *ss = sget(o->stack, "StackStatus");
+    const char *ss = jstr(o->stack, "StackStatus");
     if (policy && !strcmp(policy, "RetainExceptOnCreate") && !strcmp(ss, "ROLLBACK_IN_PROGRESS"))
         policy = "Delete";
-    const char *phys = sget(doc, "PhysicalResourceId");
+    const char *phys = jstr(doc, "PhysicalResourceId");
     if (retained(policy) && phys && *phys) {
         if (res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL)) return step_unrecorded(o, doc);
         json_decref(doc);
         return 0;
     }
     ferr e = {0};
-    rc = delete_recorded(o, doc, sget(doc, "ResourceType"), phys, json_object_get(doc, "Props"), &e);
+    rc = delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Props"), &e);
     if (rc == -2) return step_unrecorded(o, doc);
     if (rc) op_fail(o, logical, e.message);
     json_decref(doc);
@@ -743,7 +739,7 @@ static json_t *live_ids_in_template(op *o)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->tpl, "Resources"), k, v) {
-        const char *c = sget(v, "Condition");
+        const char *c = jstr(v, "Condition");
         if (c) {
             ferr e = {0};
             if (cfn_condition(&o->x, c, &e) != 1) continue;
@@ -794,7 +790,7 @@ static int run_over_records(op *o, int live_only, step_fn fn)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d)
-        if (!live_only || is_live(sget(d, "ResourceStatus")))
+        if (!live_only || is_live(jstr(d, "ResourceStatus")))
             json_array_append(ids, json_object_get(d, "LogicalResourceId"));
     json_decref(docs);
     int rc = dag_run(o, ids, 1, fn);
@@ -856,7 +852,7 @@ static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
                                           "this account.", s);
             }
             json_decref(in);
-            const char *pv = sget(json_object_get(out, "Parameter"), "Value");
+            const char *pv = jstr(json_object_get(out, "Parameter"), "Value");
             val = strdup(pv ? pv : "");
             json_decref(out);
             json_object_set_new(resolved, k, json_string(val));
@@ -888,7 +884,7 @@ static int op_init(op *o, const char *which, const json_t *raw, ferr *e)
         size_t i;
         json_t *p;
         json_array_foreach(ps, i, p) {
-            json_t *rv = json_object_get(resolved, sget(p, "ParameterKey"));
+            json_t *rv = json_object_get(resolved, jstr(p, "ParameterKey"));
             if (rv) json_object_set(p, "ResolvedValue", rv);
         }
     }
@@ -897,8 +893,8 @@ static int op_init(op *o, const char *which, const json_t *raw, ferr *e)
     o->x.tpl = o->tpl;
     o->x.account = o->r.account;
     o->x.region = o->r.region;
-    o->x.stack_name = sget(o->stack, "StackName");
-    o->x.stack_id = sget(o->stack, "StackId");
+    o->x.stack_name = jstr(o->stack, "StackName");
+    o->x.stack_id = jstr(o->stack, "StackId");
     o->x.notification_arns = json_object_get(o->stack, "NotificationARNs");
     o->x.params = o->params;
     o->x.conds = json_object();
@@ -925,7 +921,7 @@ static void op_dispose(op *o)
 static int notify_settled(op *o)
 {
     char key[300];
-    snprintf(key, sizeof(key), "cfn:%s", sget(o->stack, "StackId"));
+    snprintf(key, sizeof(key), "cfn:%s", jstr(o->stack, "StackId"));
     svc_notify(o->env, key);
     pthread_mutex_lock(&E.mu);
     pthread_cond_broadcast(&E.cv);
@@ -937,7 +933,7 @@ static int notify_settled(op *o)
  * meanwhile has none). 0 or -1. */
 static int changeset_done(store_txn *t, op *o, const char *exec_status, ferr *e)
 {
-    const char *cs = sget(json_object_get(o->stack, "_op"), "ChangeSetUuid");
+    const char *cs = jstr(json_object_get(o->stack, "_op"), "ChangeSetUuid");
     if (!cs) return 0;
     store_key k = {CFN_KIND_CHANGESET, o->r.account, o->r.region, cs};
     json_t *d = NULL;
@@ -973,7 +969,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
     json_t *ev = NULL;
     if (store_begin(o->env->st, 1, &t, &e)) goto fail;
     json_t *cur = NULL;
-    int rc = cfn_stack_find(t, o->r.account, o->r.region, sget(o->stack, "StackId"), &cur, &e);
+    int rc = cfn_stack_find(t, o->r.account, o->r.region, jstr(o->stack, "StackId"), &cur, &e);
     if (rc <= 0) {
         store_rollback(t);
         if (rc == 0) ferr_internal(&e, "stack vanished");
@@ -1003,7 +999,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
         goto fail;
     }
     if (store_commit(t, &e)) goto fail;
-    log_info("cfn: stack %s %s%s%s", sget(o->stack, "StackName"), status, reason && *reason ? ": " : "",
+    log_info("cfn: stack %s %s%s%s", jstr(o->stack, "StackName"), status, reason && *reason ? ": " : "",
              reason ? reason : "");
     publish(o, ev);
     json_decref(ev);
@@ -1011,7 +1007,7 @@ static int set_status_e(op *o, const char *status, const char *reason,
     return 0;
 fail:
     json_decref(ev);
-    log_error("cfn: stack %s: cannot set %s: %s", sget(o->stack, "StackName"), status, e.message);
+    log_error("cfn: stack %s: cannot set %s: %s", jstr(o->stack, "StackName"), status, e.message);
     if (eout) *eout = e;
     return -1;
 }
@@ -1034,7 +1030,7 @@ static json_t *stale_steps(op *o, ferr *e)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d) {
-        const char *st = sget(d, "ResourceStatus");
+        const char *st = jstr(d, "ResourceStatus");
         if (st && strstr(st, "_IN_PROGRESS")) json_array_append(stale, d);
     }
     json_decref(docs);
@@ -1056,7 +1052,7 @@ static int fail_stale(op *o, const char *failed_status)
     int n = 0;
     json_array_foreach(stale, i, d) {
         res_status(o, d, failed_status, interrupted, NULL, NULL);
-        op_fail(o, sget(d, "LogicalResourceId"), interrupted);
+        op_fail(o, jstr(d, "LogicalResourceId"), interrupted);
         n++;
     }
     json_decref(stale);
@@ -1100,7 +1096,7 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
-        const char *c = sget(v, "Condition");
+        const char *c = jstr(v, "Condition");
         if (c && cfn_condition(&o->x, c, e) != 1) continue;
         json_t *val = cfn_resolve(&o->x, json_object_get(v, "Value"), e);
         if (!val) goto fail;
@@ -1129,7 +1125,7 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
             goto fail;
         }
         json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", text);
-        if (sget(v, "Description")) json_object_set(o1, "Description", json_object_get(v, "Description"));
+        if (jstr(v, "Description")) json_object_set(o1, "Description", json_object_get(v, "Description"));
         json_t *ex = json_object_get(v, "Export");
         if (ex) {
             json_t *name = cfn_resolve(&o->x, json_object_get(ex, "Name"), e);
@@ -1164,7 +1160,7 @@ static int imp_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     imp_collect *c = ud;
-    if (strcmp(sget(doc, "StackId"), c->stack_id)) json_array_append(c->names, json_object_get(doc, "StackName"));
+    if (strcmp(jstr(doc, "StackId"), c->stack_id)) json_array_append(c->names, json_object_get(doc, "StackName"));
     return 0;
 }
 
@@ -1173,7 +1169,7 @@ static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
 {
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name);
-    imp_collect c = {sget(o->stack, "StackId"), json_array()};
+    imp_collect c = {jstr(o->stack, "StackId"), json_array()};
     if (store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
         json_decref(c.names);
         return NULL;
@@ -1223,7 +1219,7 @@ static json_t *g_exports; /* per-call scratch, guarded by the store's write lock
 
 static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
 {
-    const char *sid = sget(o->stack, "StackId");
+    const char *sid = jstr(o->stack, "StackId");
     /* old exports of this stack that go away or change */
     json_t *old = json_object_get(o->stack, "_exports");
     const char *k;
@@ -1250,8 +1246,8 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         json_t *cur = NULL;
         int rc = store_get(t, &ek, &cur, e);
         if (rc < 0) return -1;
-        if (rc == 1 && strcmp(sget(cur, "ExportingStackId"), sid)) {
-            const char *other = sget(cur, "ExportingStackId");
+        if (rc == 1 && strcmp(jstr(cur, "ExportingStackId"), sid)) {
+            const char *other = jstr(cur, "ExportingStackId");
             const char *slash = strchr(other, '/');
             char oname[256] = "";
             if (slash) snprintf(oname, sizeof(oname), "%.*s", (int)(strcspn(slash + 1, "/")), slash + 1);
@@ -1280,7 +1276,7 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sid);
         store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         json_t *d = json_pack("{s:O, s:s, s:s}", "ExportName", v, "StackId", sid, "StackName",
-                              sget(o->stack, "StackName"));
+                              jstr(o->stack, "StackName"));
         int rc = store_put(t, &ik, d, e);
         json_decref(d);
         if (rc) return -1;
@@ -1341,7 +1337,7 @@ static int phase_create(op *o)
     }
     return 0;
 failed:;
-    const char *onf = sget(json_object_get(o->stack, "_op"), "OnFailure");
+    const char *onf = jstr(json_object_get(o->stack, "_op"), "OnFailure");
     if (!onf) onf = json_is_true(json_object_get(o->stack, "DisableRollback")) ? "DO_NOTHING" : "ROLLBACK";
     char *why = failure_reason(o, "create");
     if (!strcmp(onf, "DO_NOTHING")) {
@@ -1388,11 +1384,11 @@ static int phase_delete(op *o, int rollback)
 static int extra_deleted(store_txn *t, op *o, ferr *e)
 {
     json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()));
-    store_key nk = {CFN_KIND_NAME, o->r.account, o->r.region, sget(o->stack, "StackName")};
+    store_key nk = {CFN_KIND_NAME, o->r.account, o->r.region, jstr(o->stack, "StackName")};
     json_t *cur = NULL;
     int rc = store_get(t, &nk, &cur, e);
     if (rc < 0) return -1;
-    if (rc == 1 && !strcmp(sget(cur, "Id"), o->r.uuid) && store_del(t, &nk, e) < 0) {
+    if (rc == 1 && !strcmp(jstr(cur, "Id"), o->r.uuid) && store_del(t, &nk, e) < 0) {
         json_decref(cur);
         return -1;
     }
@@ -1407,7 +1403,7 @@ static int extra_deleted(store_txn *t, op *o, ferr *e)
     size_t i;
     json_array_foreach(json_object_get(o->stack, "_imports"), i, v) {
         char id[800];
-        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), sget(o->stack, "StackId"));
+        snprintf(id, sizeof(id), "%s\t%s", json_string_value(v), jstr(o->stack, "StackId"));
         store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
@@ -1436,25 +1432,25 @@ static int step_update(op *o, const char *logical)
     if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
     /* CancelUpdateStack: the steps not started yet fail, the update rolls back */
     json_t *now = NULL;
-    int cancelled = cfn_stack_find(t, o->r.account, o->r.region, sget(o->stack, "StackId"), &now, &e) == 1 &&
+    int cancelled = cfn_stack_find(t, o->r.account, o->r.region, jstr(o->stack, "StackId"), &now, &e) == 1 &&
                     json_is_true(json_object_get(now, "_cancel"));
     json_decref(now);
     int rc = cancelled ? 0 : load_res(t, o, logical, &doc, &e);
     store_rollback(t);
     if (cancelled) return op_fail(o, logical, "Resource update cancelled"), -1;
     if (rc < 0) return op_fail(o, logical, e.message), -1;
-    if (rc == 0 || !is_live(sget(doc, "ResourceStatus"))) {
+    if (rc == 0 || !is_live(jstr(doc, "ResourceStatus"))) {
         json_decref(doc);
         return step_create(o, logical);
     }
-    const char *st = sget(doc, "ResourceStatus");
-    if (sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token) &&
+    const char *st = jstr(doc, "ResourceStatus");
+    if (jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token) &&
         (!strcmp(st, "UPDATE_COMPLETE") || !strcmp(st, "CREATE_COMPLETE"))) {
         set_resv(o, logical, doc);
         json_decref(doc);
         return 0;
     }
-    const char *newtype = sget(res_def(o, logical), "Type");
+    const char *newtype = jstr(res_def(o, logical), "Type");
     const cfn_provider *pv = cfn_find_provider(newtype);
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
@@ -1462,7 +1458,7 @@ static int step_update(op *o, const char *logical)
         json_decref(props);
         return step_failed(o, doc, "UPDATE_FAILED", e.message);
     }
-    int type_changed = strcmp(newtype, sget(doc, "ResourceType"));
+    int type_changed = strcmp(newtype, jstr(doc, "ResourceType"));
     if (!type_changed) name_props(o, pv, logical, doc, props, 0);
     json_t *oldprops = json_object_get(doc, "Props");
     json_t *olddoc = json_deep_copy(doc);
@@ -1473,8 +1469,8 @@ static int step_update(op *o, const char *logical)
     /* policies change without touching the resource */
     json_object_del(doc, "DeletionPolicy");
     json_object_del(doc, "UpdateReplacePolicy");
-    if (sget(def, "DeletionPolicy")) json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
-    if (sget(def, "UpdateReplacePolicy"))
+    if (jstr(def, "DeletionPolicy")) json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (jstr(def, "UpdateReplacePolicy"))
         json_object_set(doc, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
     if (!type_changed && oldprops && json_equal(oldprops, props)) {
         json_decref(olddoc);
@@ -1507,8 +1503,8 @@ static int step_update(op *o, const char *logical)
                             "Attributes",
                             json_object_get(olddoc, "Attributes") ? json_incref(json_object_get(olddoc, "Attributes")) : json_object(),
                             "ResourceType", json_object_get(olddoc, "ResourceType"));
-    if (sget(olddoc, "GenName")) json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
-    if (sget(olddoc, "UpdateReplacePolicy")) json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
+    if (jstr(olddoc, "GenName")) json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
+    if (jstr(olddoc, "UpdateReplacePolicy")) json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
     json_object_set_new(doc, "Old", old);
     json_object_set_new(doc, "Op", json_string(o->token));
     json_object_del(doc, "Added");
@@ -1536,7 +1532,7 @@ static int step_update(op *o, const char *logical)
     pctx_init(o, &p, logical, &e);
     json_t *result = NULL;
     if (replace) rc = pv->create(&p, props, &result);
-    else rc = pv->update(&p, sget(olddoc, "PhysicalResourceId"), oldprops, props, &result);
+    else rc = pv->update(&p, jstr(olddoc, "PhysicalResourceId"), oldprops, props, &result);
     json_decref(olddoc);
     json_decref(props);
     if (rc) {
@@ -1594,7 +1590,7 @@ static int phase_update(op *o)
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d)
-        if (is_live(sget(d, "ResourceStatus"))) set_resv(o, sget(d, "LogicalResourceId"), d);
+        if (is_live(jstr(d, "ResourceStatus"))) set_resv(o, jstr(d, "LogicalResourceId"), d);
     json_decref(docs);
     /* exports that would disappear while imported fail the update before it starts */
     const char *k;
@@ -1661,7 +1657,7 @@ static void discard_physical(op *o, const json_t *doc, const json_t *what)
     ferr e = {0};
     if (!evdoc) return;
     json_object_set(evdoc, "ResourceType", json_object_get(what, "ResourceType"));
-    delete_recorded(o, evdoc, sget(what, "ResourceType"), sget(what, "PhysicalResourceId"),
+    delete_recorded(o, evdoc, jstr(what, "ResourceType"), jstr(what, "PhysicalResourceId"),
                     json_object_get(what, "Props"), &e);
     json_decref(evdoc);
 }
@@ -1679,18 +1675,18 @@ static int step_cleanup(op *o, const char *logical)
     store_rollback(t);
     if (rc < 0) return store_trouble(o, "cannot read a resource to clean up", &e);
     if (rc == 0) return 0;
-    int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    int rollback = !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     json_t *old = json_object_get(doc, "Old");
-    int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
+    int ours = jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token ? o->token : "");
     int in_tpl = json_object_get(json_object_get(o->tpl, "Resources"), logical) != NULL;
     if (in_tpl) {
-        const char *c = sget(res_def(o, logical), "Condition");
+        const char *c = jstr(res_def(o, logical), "Condition");
         ferr ce = {0};
         if (c && cfn_condition(&o->x, c, &ce) != 1) in_tpl = 0;
     }
     if (!rollback && ours && json_is_true(json_object_get(doc, "Replaced")) && old) {
         /* the replaced resource goes (UpdateReplacePolicy Retain keeps it) */
-        const char *pol = sget(old, "UpdateReplacePolicy");
+        const char *pol = jstr(old, "UpdateReplacePolicy");
         if (!pol || strcmp(pol, "Retain")) discard_physical(o, doc, old);
     }
     if (rollback && ours) {
@@ -1698,12 +1694,12 @@ static int step_cleanup(op *o, const char *logical)
         if (discard) discard_physical(o, doc, discard);
         if (json_is_true(json_object_get(doc, "Added"))) in_tpl = 0;
     }
-    if (!in_tpl && is_live(sget(doc, "ResourceStatus"))) {
+    if (!in_tpl && is_live(jstr(doc, "ResourceStatus"))) {
         /* removed from the template (or added by a rolled back update): deleted */
-        if (!rollback && retained(sget(doc, "DeletionPolicy")))
+        if (!rollback && retained(jstr(doc, "DeletionPolicy")))
             res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
         else
-            delete_recorded(o, doc, sget(doc, "ResourceType"), sget(doc, "PhysicalResourceId"),
+            delete_recorded(o, doc, jstr(doc, "ResourceType"), jstr(doc, "PhysicalResourceId"),
                             json_object_get(doc, "Props"), &e);
     }
     /* the record: removed resources disappear, the rest lose the update's bookkeeping */
@@ -1729,12 +1725,12 @@ static int phase_cleanup(op *o)
     ferr e = {0};
     if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
         /* the template is the one just applied; failing to read it leaves nothing to order */
-        log_warn("cfn: stack %s: cleanup without template: %s", sget(o->stack, "StackName"), e.message);
+        log_warn("cfn: stack %s: cleanup without template: %s", jstr(o->stack, "StackName"), e.message);
         if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
     }
     /* step_cleanup fails only when the store did: the phase is done again */
     if (run_over_records(o, 0, step_cleanup)) return 0;
-    int rollback = !strcmp(sget(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    int rollback = !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     json_object_del(json_object_get(o->stack, "_op"), "New");
     set_status(o, rollback ? "UPDATE_ROLLBACK_COMPLETE" : "UPDATE_COMPLETE", NULL, extra_drop_new);
     return 0;
@@ -1747,13 +1743,13 @@ static int step_unupdate(op *o, const char *logical)
     ferr e = {0};
     int rc = step_load(o, logical, &doc);
     if (rc <= 0) return rc;
-    int ours = sget(doc, "Op") && !strcmp(sget(doc, "Op"), o->token ? o->token : "");
+    int ours = jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token ? o->token : "");
     json_t *old = json_object_get(doc, "Old");
     if (!ours || !old || json_object_get(doc, "Restored")) {
         json_decref(doc);
         return 0;
     }
-    const char *type = sget(old, "ResourceType");
+    const char *type = jstr(old, "ResourceType");
     const cfn_provider *pv = cfn_find_provider(type);
     if (json_is_true(json_object_get(doc, "Replaced"))) {
         /* keep the old physical resource; the new one is deleted in the cleanup */
@@ -1768,7 +1764,7 @@ static int step_unupdate(op *o, const char *logical)
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
         json_t *result = NULL;
-        if (pv->update(&p, sget(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
+        if (pv->update(&p, jstr(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
                        json_object_get(old, "Props"), &result)) {
             if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", type);
             return step_failed(o, doc, "UPDATE_FAILED", e.message);
@@ -1826,7 +1822,7 @@ static int run_phase(stackref *r)
         return 2;
     }
     if (rc == 0) return 0;
-    const char *status = sget(stack, "StackStatus");
+    const char *status = jstr(stack, "StackStatus");
     if (!cfn_status_busy(status)) {
         json_decref(stack);
         return 0;
@@ -1839,7 +1835,7 @@ static int run_phase(stackref *r)
     pthread_mutex_init(&o.mu, NULL);
     cfn_principal_load(json_object_get(stack, "_as"), &o.as);
     o.notify = json_object_get(stack, "NotificationARNs");
-    o.token = sget(json_object_get(stack, "_op"), "Token");
+    o.token = jstr(json_object_get(stack, "_op"), "Token");
     int next = 0;
     if (!strcmp(status, "CREATE_IN_PROGRESS")) next = phase_create(&o);
     else if (!strcmp(status, "ROLLBACK_IN_PROGRESS")) next = phase_delete(&o, 1);
@@ -1855,7 +1851,7 @@ static int run_phase(stackref *r)
         next = phase_cleanup(&o);
     else if (!strcmp(status, "UPDATE_ROLLBACK_IN_PROGRESS")) next = phase_update_rollback(&o);
     else {
-        log_warn("cfn: stack %s: no engine phase for %s", sget(stack, "StackName"), status);
+        log_warn("cfn: stack %s: no engine phase for %s", jstr(stack, "StackName"), status);
         next = 0;
     }
     int retry = o.retry;
@@ -1918,7 +1914,7 @@ typedef struct resume {
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
-    if (cfn_status_busy(sget(doc, "StackStatus")))
+    if (cfn_status_busy(jstr(doc, "StackStatus")))
         json_array_append_new(r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region,
                                                  "u", k->id));
     return 0;
@@ -1944,8 +1940,8 @@ static int engine_start(ferry_env *env, ferr *e)
     size_t i;
     json_t *v;
     json_array_foreach(r.refs, i, v) {
-        log_info("cfn: resuming stack work %s/%s/%s", sget(v, "a"), sget(v, "r"), sget(v, "u"));
-        cfn_engine_kick(env, sget(v, "a"), sget(v, "r"), sget(v, "u"));
+        log_info("cfn: resuming stack work %s/%s/%s", jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
+        cfn_engine_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
     }
     json_decref(r.refs);
     return cfn_stackset_resume(env, e);

@@ -10,15 +10,11 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "base/log.h"
 #include "engine.h"
 #include "svc/iam/iamsvc.h"
 #include "svc/session.h"
-
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static struct {
     pthread_mutex_t mu;
@@ -46,8 +42,8 @@ typedef struct target {
 static int assume_chain(job *j, const json_t *set, const char *target_acct, principal *exec,
                         char *why, size_t n)
 {
-    const char *admin_arn = sget(set, "AdministrationRoleARN");
-    const char *exec_name = sget(set, "ExecutionRoleName");
+    const char *admin_arn = jstr(set, "AdministrationRoleARN");
+    const char *exec_name = jstr(set, "ExecutionRoleName");
     char aacct[13], aname[160];
     if (iamsvc_role_from_arn(admin_arn, aacct, sizeof(aacct), aname, sizeof(aname))) {
         snprintf(why, n, "Invalid AdministrationRoleARN %s", admin_arn ? admin_arn : "");
@@ -89,7 +85,7 @@ static json_t *instance_params(const json_t *set, const json_t *inst)
     json_array_foreach(json_object_get(inst, "ParameterOverrides"), i, o) {
         int found = 0;
         json_array_foreach(out, k, p) {
-            if (!strcmp(sget(p, "ParameterKey"), sget(o, "ParameterKey"))) {
+            if (!strcmp(jstr(p, "ParameterKey"), jstr(o, "ParameterKey"))) {
                 json_object_set(p, "ParameterValue", json_object_get(o, "ParameterValue"));
                 found = 1;
             }
@@ -139,7 +135,7 @@ static void *run_target(void *arg)
 {
     target *t = arg;
     job *j = t->j;
-    const char *action = sget(t->op, "Action");
+    const char *action = jstr(t->op, "Action");
     char iid[400];
     snprintf(iid, sizeof(iid), "%s/%s/%s", j->name, t->account, t->region);
     json_t *inst = get_doc(j->env, "cfn.ssinst", j->account, j->region, iid);
@@ -151,7 +147,7 @@ static void *run_target(void *arg)
         else snprintf(t->reason, sizeof(t->reason), "Stack instance not found");
         return NULL;
     }
-    if (!strcmp(action, "DELETE") && !sget(inst, "StackId")) {
+    if (!strcmp(action, "DELETE") && !jstr(inst, "StackId")) {
         /* no stack was made: nothing to act on in the target */
         put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, NULL);
         snprintf(t->status, sizeof(t->status), "SUCCEEDED");
@@ -170,7 +166,7 @@ static void *run_target(void *arg)
     ferr e = {0};
     json_t *out = NULL;
     int rc = 0;
-    const char *sid = sget(inst, "StackId");
+    const char *sid = jstr(inst, "StackId");
     char status[64] = "";
     if (!strcmp(action, "DELETE")) {
         if (sid && !json_is_true(json_object_get(t->op, "RetainStacks"))) {
@@ -191,7 +187,7 @@ static void *run_target(void *arg)
         json_decref(inst);
         return NULL;
     }
-    json_t *in = json_pack("{s:s, s:o, s:o}", "TemplateBody", sget(t->set, "TemplateBody"), "Parameters",
+    json_t *in = json_pack("{s:s, s:o, s:o}", "TemplateBody", jstr(t->set, "TemplateBody"), "Parameters",
                            instance_params(t->set, inst), "Capabilities",
                            json_object_get(t->set, "Capabilities") ? json_incref(json_object_get(t->set, "Capabilities"))
                                                                    : json_array());
@@ -220,7 +216,7 @@ static void *run_target(void *arg)
         if (!rc) {
             json_object_set(inst, "StackId", json_object_get(out, "StackId"));
             put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
-            sid = sget(inst, "StackId");
+            sid = jstr(inst, "StackId");
         }
     } else {
         json_object_set_new(in, "StackName", json_string(sid));
@@ -278,7 +274,7 @@ static void *run_op(void *arg)
     snprintf(opkey, sizeof(opkey), "%s/%s", j->name, j->opid);
     json_t *op = get_doc_w(j->env, "cfn.ssop", j->account, j->region, opkey, 1);
     json_t *set = get_doc(j->env, "cfn.stackset", j->account, j->region, j->name);
-    if (!op || !set || strcmp(sget(op, "Status"), "RUNNING")) goto done;
+    if (!op || !set || strcmp(jstr(op, "Status"), "RUNNING")) goto done;
     json_t *prefs = json_object_get(op, "OperationPreferences");
     json_t *results = json_object_get(op, "_Results");
     size_t n = json_array_size(results);
@@ -292,8 +288,8 @@ static void *run_op(void *arg)
     long failed = 0;
     size_t i;
     json_t *r;
-    json_array_foreach(results, i, r) failed += !strcmp(sget(r, "Status"), "FAILED");
-    log_info("cfn: stack set %s: operation %s %s on %zu targets", j->name, j->opid, sget(op, "Action"), n);
+    json_array_foreach(results, i, r) failed += !strcmp(jstr(r, "Status"), "FAILED");
+    log_info("cfn: stack set %s: operation %s %s on %zu targets", j->name, j->opid, jstr(op, "Action"), n);
     int stopped = 0;
     for (size_t start = 0; start < n && !stopped;) {
         target *batch = calloc((size_t)maxc, sizeof(target));
@@ -302,13 +298,13 @@ static void *run_op(void *arg)
         long k = 0;
         for (; start < n && k < maxc && k < 4096; start++) {
             json_t *res = json_array_get(results, start);
-            if (strcmp(sget(res, "Status"), "PENDING") && strcmp(sget(res, "Status"), "RUNNING")) continue;
+            if (strcmp(jstr(res, "Status"), "PENDING") && strcmp(jstr(res, "Status"), "RUNNING")) continue;
             target *t = &batch[k];
             t->j = j;
             t->set = set;
             t->op = op;
-            t->account = sget(res, "Account");
-            t->region = sget(res, "Region");
+            t->account = jstr(res, "Account");
+            t->region = jstr(res, "Region");
             idx[k] = start;
             json_object_set_new(res, "Status", json_string("RUNNING"));
             k++;
@@ -330,7 +326,7 @@ static void *run_op(void *arg)
             /* AWS: past the tolerance, the targets not started are cancelled */
             for (size_t q = start; q < n; q++) {
                 json_t *res = json_array_get(results, q);
-                if (!strcmp(sget(res, "Status"), "PENDING")) {
+                if (!strcmp(jstr(res, "Status"), "PENDING")) {
                     json_object_set_new(res, "Status", json_string("CANCELLED"));
                     json_object_set_new(res, "StatusReason", json_string("Cancelled since failure tolerance has exceeded"));
                 }
@@ -343,7 +339,7 @@ static void *run_op(void *arg)
     json_object_set_new(op, "Status", json_string(failed > tol ? "FAILED" : "SUCCEEDED"));
     json_object_set_new(op, "EndTimestamp", json_real(clock_now()));
     put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
-    log_info("cfn: stack set %s: operation %s %s", j->name, j->opid, sget(op, "Status"));
+    log_info("cfn: stack set %s: operation %s %s", j->name, j->opid, jstr(op, "Status"));
 done:
     json_decref(op);
     json_decref(set);
@@ -394,10 +390,10 @@ typedef struct resume {
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
-    if (!strcmp(sget(doc, "Status"), "RUNNING"))
+    if (!strcmp(jstr(doc, "Status"), "RUNNING"))
         json_array_append_new(r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region,
-                                                "n", sget(doc, "_StackSetName"), "o",
-                                                sget(doc, "OperationId")));
+                                                "n", jstr(doc, "_StackSetName"), "o",
+                                                jstr(doc, "OperationId")));
     return 0;
 }
 
@@ -414,7 +410,7 @@ int cfn_stackset_resume(ferry_env *env, ferr *e)
     size_t i;
     json_t *v;
     json_array_foreach(r.ops, i, v)
-        cfn_stackset_kick(env, sget(v, "a"), sget(v, "r"), sget(v, "n"), sget(v, "o"));
+        cfn_stackset_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "n"), jstr(v, "o"));
     json_decref(r.ops);
     return rc < 0 ? -1 : 0;
 }

@@ -11,14 +11,10 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "cfnint.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
-
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static const char *const empty_reason =
     "The submitted information didn't contain changes. Submit different information to create a "
@@ -33,7 +29,7 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     collect *c = ud;
-    if (c->stack_uuid && strcmp(sget(doc, "_stack_uuid"), c->stack_uuid)) return 0;
+    if (c->stack_uuid && strcmp(jstr(doc, "_stack_uuid"), c->stack_uuid)) return 0;
     json_array_append(c->arr, doc);
     return 0;
 }
@@ -61,7 +57,7 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
         store_key k = {CFN_KIND_CHANGESET, c->account, c->region, uuid ? uuid + 1 : ""};
         int rc = store_get(c->txn, &k, cs, c->err);
         if (rc < 0) return -1;
-        if (rc == 1 && !strcmp(sget(*cs, "ChangeSetId"), name)) return 0;
+        if (rc == 1 && !strcmp(jstr(*cs, "ChangeSetId"), name)) return 0;
         if (rc == 1) json_decref(*cs);
         return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
     }
@@ -73,14 +69,14 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
     if (rc < 0) return -1;
     if (rc == 0) return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
     json_t *arr = NULL;
-    rc = stack_changesets(c, sget(stack, "_uuid"), &arr);
+    rc = stack_changesets(c, jstr(stack, "_uuid"), &arr);
     json_decref(stack);
     if (rc) return -1;
     size_t i;
     json_t *d;
     *cs = NULL;
     json_array_foreach(arr, i, d)
-        if (!strcmp(sget(d, "ChangeSetName"), name)) *cs = json_incref(d);
+        if (!strcmp(jstr(d, "ChangeSetName"), name)) *cs = json_incref(d);
     json_decref(arr);
     if (!*cs) return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
     return 0;
@@ -90,7 +86,7 @@ int cfnsvc_changeset_body(call *c, const char *name, const char *stack, char **b
 {
     json_t *cs = NULL;
     if (find_changeset(c, name, stack, &cs)) return -1;
-    *body = strdup(sget(cs, "_body") ? sget(cs, "_body") : "");
+    *body = strdup(jstr(cs, "_body") ? jstr(cs, "_body") : "");
     json_decref(cs);
     return 0;
 }
@@ -146,17 +142,17 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d) {
-        const char *st = sget(d, "ResourceStatus");
+        const char *st = jstr(d, "ResourceStatus");
         if (!st || !strcmp(st, "DELETE_COMPLETE") || !strcmp(st, "DELETE_SKIPPED")) continue;
-        json_object_set(live, sget(d, "LogicalResourceId"), d);
+        json_object_set(live, jstr(d, "LogicalResourceId"), d);
         json_t *ref = json_object_get(d, "Ref");
-        json_object_set_new(resv, sget(d, "LogicalResourceId"),
+        json_object_set_new(resv, jstr(d, "LogicalResourceId"),
                             json_pack("{s:o, s:o}", "Ref", ref ? json_incref(ref) : json_string(""), "Attributes",
                                       json_object_get(d, "Attributes") ? json_incref(json_object_get(d, "Attributes"))
                                                                        : json_object()));
     }
     cfn_ctx x = {.tpl = p->tpl, .account = c->account, .region = c->region,
-                 .stack_name = sget(stack, "StackName"), .stack_id = sget(stack, "StackId"),
+                 .stack_name = jstr(stack, "StackName"), .stack_id = jstr(stack, "StackId"),
                  .params = params, .conds = json_object(), .res = resv, .strict = 0};
     json_t *changes = NULL;
     if (cfn_conditions_all(&x, e)) goto done;
@@ -168,9 +164,9 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
     for (int pass = 0; pass < 2; pass++) {
         json_array_clear(out);
         json_object_foreach(res, k, v) {
-            const char *cond = sget(v, "Condition");
+            const char *cond = jstr(v, "Condition");
             if (cond && cfn_condition(&x, cond, e) == 0) continue;
-            const char *type = sget(v, "Type");
+            const char *type = jstr(v, "Type");
             json_t *doc = json_object_get(live, k);
             if (!doc) {
                 json_array_append_new(out, json_pack("{s:s, s:{s:s, s:s, s:s, s:[], s:[]}}", "Type",
@@ -186,10 +182,10 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                 json_decref(out);
                 goto done;
             }
-            if (pv && pv->name_property && !json_object_get(np, pv->name_property) && sget(doc, "GenName"))
+            if (pv && pv->name_property && !json_object_get(np, pv->name_property) && jstr(doc, "GenName"))
                 json_object_set(np, pv->name_property, json_object_get(doc, "GenName"));
             json_t *op = json_object_get(doc, "Props");
-            int type_changed = strcmp(type, sget(doc, "ResourceType"));
+            int type_changed = strcmp(type, jstr(doc, "ResourceType"));
             json_t *details = json_array();
             int always = type_changed, cond_r = 0;
             json_t *keys = json_object();
@@ -245,15 +241,15 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             json_t *ch;
             json_array_foreach(out, n, ch) {
                 json_t *rc = json_object_get(ch, "ResourceChange");
-                if (!strcmp(sget(rc, "Action"), "Modify") && strcmp(sget(rc, "Replacement"), "False"))
-                    json_object_set_new(resv, sget(rc, "LogicalResourceId"),
+                if (!strcmp(jstr(rc, "Action"), "Modify") && strcmp(jstr(rc, "Replacement"), "False"))
+                    json_object_set_new(resv, jstr(rc, "LogicalResourceId"),
                                         json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
             }
         }
     }
     json_object_foreach(live, k, d) {
         json_t *def = json_object_get(res, k);
-        const char *cond = sget(def, "Condition");
+        const char *cond = jstr(def, "Condition");
         int stays = def && !(cond && cfn_condition(&x, cond, e) == 0);
         if (stays) continue;
         json_array_append_new(out, json_pack("{s:s, s:{s:s, s:s, s:O, s:O, s:[], s:[]}}", "Type",
@@ -274,8 +270,8 @@ done:
 
 int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *csname = sget(in, "ChangeSetName");
-    const char *type = sget(in, "ChangeSetType");
+    const char *name = jstr(in, "StackName"), *csname = jstr(in, "ChangeSetName");
+    const char *type = jstr(in, "ChangeSetType");
     if (!type) type = "UPDATE";
     if (cfnsvc_valid_name(c, csname, "changeSetName") || cfnsvc_auth(c, "CreateChangeSet", name, name))
         return -1;
@@ -290,7 +286,7 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
     if (rc < 0) return -1;
     int created = 0;
     if (!strcmp(type, "CREATE")) {
-        if (rc == 1 && strcmp(sget(stack, "StackStatus"), "REVIEW_IN_PROGRESS")) {
+        if (rc == 1 && strcmp(jstr(stack, "StackStatus"), "REVIEW_IN_PROGRESS")) {
             json_decref(stack);
             return ferr_validation(c->err, "Stack [%s] already exists and cannot be created again with "
                                            "the changeSet [%s].", name, csname);
@@ -307,22 +303,22 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
         }
     }
     json_t *existing = NULL;
-    if (stack_changesets(c, sget(stack, "_uuid"), &existing)) goto fail_stack;
+    if (stack_changesets(c, jstr(stack, "_uuid"), &existing)) goto fail_stack;
     size_t i;
     json_t *d;
     json_array_foreach(existing, i, d) {
-        if (!strcmp(sget(d, "ChangeSetName"), csname)) {
+        if (!strcmp(jstr(d, "ChangeSetName"), csname)) {
             /* AWS keeps an executed change set until the stack's next update, which this
              * request begins. `aws cloudformation deploy` names change sets after the current
              * second, and ferry finishes a deploy within one: let the executed one go rather
              * than refuse a name AWS would never see twice. */
-            const char *es = sget(d, "ExecutionStatus"), *st = sget(d, "Status");
+            const char *es = jstr(d, "ExecutionStatus"), *st = jstr(d, "Status");
             /* the same for the failed empty change sets the CLI leaves behind with
              * --no-fail-on-empty-changeset, under its generated name */
             int cli_failed = st && !strcmp(st, "FAILED") &&
                              !strncmp(csname, "awscli-cloudformation-package-deploy-", 37);
             if ((es && !strcmp(es, "EXECUTE_COMPLETE")) || cli_failed) {
-                store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
+                store_key k = {CFN_KIND_CHANGESET, c->account, c->region, jstr(d, "_uuid")};
                 if (store_del(c->txn, &k, c->err) < 0) {
                     json_decref(existing);
                     goto fail_stack;
@@ -340,7 +336,7 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
     json_t *docs = json_array();
     if (!strcmp(type, "UPDATE")) {
         char prefix[64];
-        snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+        snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
         collect col = {docs, NULL};
         if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
             json_decref(docs);
@@ -386,10 +382,10 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
                            na ? json_deep_copy(na) : json_deep_copy(json_object_get(stack, "NotificationARNs")),
                            "IncludeNestedStacks", 0, "Tags", tags ? tags : json_array());
     if (empty) json_object_set_new(cs, "StatusReason", json_string(empty_reason));
-    if (sget(in, "Description")) json_object_set(cs, "Description", json_object_get(in, "Description"));
+    if (jstr(in, "Description")) json_object_set(cs, "Description", json_object_get(in, "Description"));
     if (p.role_arn) json_object_set_new(cs, "RoleARN", json_string(p.role_arn));
     json_object_set_new(cs, "_uuid", json_string(uuid));
-    json_object_set_new(cs, "_stack_uuid", json_string(sget(stack, "_uuid")));
+    json_object_set_new(cs, "_stack_uuid", json_string(jstr(stack, "_uuid")));
     json_object_set_new(cs, "_type", json_string(type));
     json_object_set_new(cs, "_body", json_string(p.body));
     /* the request as given: ExecuteChangeSet prepares it again against the stack then */
@@ -427,14 +423,14 @@ static json_t *cs_view(const json_t *cs)
 int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out)
 {
     json_t *cs = NULL;
-    if (cfnsvc_auth(c, "DescribeChangeSet", sget(in, "StackName"), sget(in, "StackName")) ||
-        find_changeset(c, sget(in, "ChangeSetName"), sget(in, "StackName"), &cs))
+    if (cfnsvc_auth(c, "DescribeChangeSet", jstr(in, "StackName"), jstr(in, "StackName")) ||
+        find_changeset(c, jstr(in, "ChangeSetName"), jstr(in, "StackName"), &cs))
         return -1;
     json_t *v = cs_view(cs);
     json_decref(cs);
     json_t *changes = json_incref(json_object_get(v, "Changes"));
     json_object_del(v, "Changes");
-    int rc = svc_page(c, changes, sget(in, "NextToken"), 1000, v, "Changes", "NextToken", "ValidationError");
+    int rc = svc_page(c, changes, jstr(in, "NextToken"), 1000, v, "Changes", "NextToken", "ValidationError");
     json_decref(changes);
     *out = v;
     return rc;
@@ -442,10 +438,10 @@ int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out)
 
 int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL, *arr = NULL;
     if (cfnsvc_auth(c, "ListChangeSets", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
-    int rc = stack_changesets(c, sget(stack, "_uuid"), &arr);
+    int rc = stack_changesets(c, jstr(stack, "_uuid"), &arr);
     json_decref(stack);
     if (rc) return -1;
     json_t *sums = json_array();
@@ -467,15 +463,15 @@ int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *cs = NULL;
-    if (cfnsvc_auth(c, "DeleteChangeSet", sget(in, "StackName"), sget(in, "StackName")) ||
-        find_changeset(c, sget(in, "ChangeSetName"), sget(in, "StackName"), &cs))
+    if (cfnsvc_auth(c, "DeleteChangeSet", jstr(in, "StackName"), jstr(in, "StackName")) ||
+        find_changeset(c, jstr(in, "ChangeSetName"), jstr(in, "StackName"), &cs))
         return -1;
     int rc = 0;
-    if (!strcmp(sget(cs, "ExecutionStatus"), "EXECUTE_IN_PROGRESS"))
+    if (!strcmp(jstr(cs, "ExecutionStatus"), "EXECUTE_IN_PROGRESS"))
         rc = ferr_set(c->err, 400, "InvalidChangeSetStatus",
                       "Cannot delete ChangeSet in status EXECUTE_IN_PROGRESS");
     else {
-        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(cs, "_uuid")};
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, jstr(cs, "_uuid")};
         rc = store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
     }
     json_decref(cs);
@@ -486,31 +482,31 @@ int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *cs = NULL, *stack = NULL;
-    if (cfnsvc_auth(c, "ExecuteChangeSet", sget(in, "StackName"), sget(in, "StackName")) ||
-        find_changeset(c, sget(in, "ChangeSetName"), sget(in, "StackName"), &cs))
+    if (cfnsvc_auth(c, "ExecuteChangeSet", jstr(in, "StackName"), jstr(in, "StackName")) ||
+        find_changeset(c, jstr(in, "ChangeSetName"), jstr(in, "StackName"), &cs))
         return -1;
     int rc = 0;
-    const char *es = sget(cs, "ExecutionStatus");
+    const char *es = jstr(cs, "ExecutionStatus");
     if (strcmp(es, "AVAILABLE")) {
         rc = ferr_set(c->err, 400, "InvalidChangeSetStatus",
                       "ChangeSet [%s] cannot be executed in its current execution status of [%s]",
-                      sget(cs, "ChangeSetId"), es);
+                      jstr(cs, "ChangeSetId"), es);
         goto done;
     }
-    store_key sk = {CFN_KIND_STACK, c->account, c->region, sget(cs, "_stack_uuid")};
+    store_key sk = {CFN_KIND_STACK, c->account, c->region, jstr(cs, "_stack_uuid")};
     rc = store_get(c->txn, &sk, &stack, c->err);
     if (rc <= 0) {
-        if (rc == 0) rc = ferr_validation(c->err, "Stack [%s] does not exist", sget(cs, "StackName"));
+        if (rc == 0) rc = ferr_validation(c->err, "Stack [%s] does not exist", jstr(cs, "StackName"));
         rc = -1;
         goto done;
     }
-    const char *type = sget(cs, "_type");
+    const char *type = jstr(cs, "_type");
     int create = !strcmp(type, "CREATE");
-    if (create ? strcmp(sget(stack, "StackStatus"), "REVIEW_IN_PROGRESS") != 0
+    if (create ? strcmp(jstr(stack, "StackStatus"), "REVIEW_IN_PROGRESS") != 0
                : cfnsvc_updatable(c, stack) != 0) {
         if (!ferr_isset(c->err))
             ferr_validation(c->err, "Stack:%s is in %s state and can not be updated.",
-                            sget(stack, "StackId"), sget(stack, "StackStatus"));
+                            jstr(stack, "StackId"), jstr(stack, "StackStatus"));
         rc = -1;
         goto done;
     }
@@ -519,32 +515,32 @@ int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out)
     json_object_set(req, "TemplateBody", json_object_get(cs, "_body"));
     if (json_object_get(in, "DisableRollback"))
         json_object_set(req, "DisableRollback", json_object_get(in, "DisableRollback"));
-    if (sget(in, "ClientRequestToken")) json_object_set(req, "ClientRequestToken", json_object_get(in, "ClientRequestToken"));
+    if (jstr(in, "ClientRequestToken")) json_object_set(req, "ClientRequestToken", json_object_get(in, "ClientRequestToken"));
     cfn_prep p;
     rc = cfnsvc_prepare(c, req, create ? NULL : stack, &p);
     if (!rc) {
-        if (create) rc = cfnsvc_start_create(c, stack, &p, req, sget(cs, "_uuid"));
-        else rc = cfnsvc_start_update(c, stack, &p, req, sget(cs, "_uuid"));
+        if (create) rc = cfnsvc_start_create(c, stack, &p, req, jstr(cs, "_uuid"));
+        else rc = cfnsvc_start_update(c, stack, &p, req, jstr(cs, "_uuid"));
         cfnsvc_prep_dispose(&p);
     }
     json_decref(req);
     if (rc) goto done;
     /* AWS: executing one change set removes the stack's others */
     json_t *arr = NULL;
-    if (stack_changesets(c, sget(stack, "_uuid"), &arr)) {
+    if (stack_changesets(c, jstr(stack, "_uuid"), &arr)) {
         rc = -1;
         goto done;
     }
     size_t i;
     json_t *d;
     json_array_foreach(arr, i, d) {
-        if (!strcmp(sget(d, "_uuid"), sget(cs, "_uuid"))) continue;
-        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
+        if (!strcmp(jstr(d, "_uuid"), jstr(cs, "_uuid"))) continue;
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, jstr(d, "_uuid")};
         store_del(c->txn, &k, c->err);
     }
     json_decref(arr);
     json_object_set_new(cs, "ExecutionStatus", json_string("EXECUTE_IN_PROGRESS"));
-    store_key ck = {CFN_KIND_CHANGESET, c->account, c->region, sget(cs, "_uuid")};
+    store_key ck = {CFN_KIND_CHANGESET, c->account, c->region, jstr(cs, "_uuid")};
     rc = store_put(c->txn, &ck, cs, c->err);
     if (!rc) {
         /* DescribeStacks shows the change set that made the stack */

@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "cfnint.h"
 #include "cloudformation.h"
 #include "engine/stacks/engine.h"
@@ -18,11 +19,6 @@
 
 #define TEMPLATE_URL_MAX (1024 * 1024) /* AWS: a template from a URL is at most 1 MB */
 #define DESCRIBE_WAIT 10.0            /* see op_describe_stacks */
-
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 int cfnsvc_valid_name(call *c, const char *name, const char *member)
 {
@@ -59,7 +55,7 @@ int cfnsvc_page(call *c, const json_t *in, json_t *all, long long max, const cha
                 const char *bad_token_code, json_t **out)
 {
     *out = json_object();
-    int rc = svc_page(c, all, sget(in, "NextToken"), max, *out, key, "NextToken", bad_token_code);
+    int rc = svc_page(c, all, jstr(in, "NextToken"), max, *out, key, "NextToken", bad_token_code);
     json_decref(all);
     return rc;
 }
@@ -88,7 +84,7 @@ json_t *cfnsvc_stack_view(const json_t *stack)
     json_t *p, *n;
     json_array_foreach(json_object_get(v, "Parameters"), i, p) {
         json_array_foreach(noecho, j, n)
-            if (!strcmp(json_string_value(n), sget(p, "ParameterKey")))
+            if (!strcmp(json_string_value(n), jstr(p, "ParameterKey")))
                 json_object_set_new(p, "ParameterValue", json_string("****"));
     }
     return v;
@@ -196,7 +192,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
             return -1;
         }
     }
-    const char *body = sget(in, "TemplateBody"), *url = sget(in, "TemplateURL");
+    const char *body = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL");
     int prev = json_is_true(json_object_get(in, "UsePreviousTemplate"));
     if ((body != NULL) + (url != NULL) + prev > 1)
         return ferr_validation(c->err, "You cannot specify both usePreviousTemplate and Template "
@@ -246,7 +242,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
     int ssm = 0;
     json_object_foreach(decl, k, pd) {
         json_array_append_new(p->plist, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue",
-                                                  sget(p->raw, k)));
+                                                  jstr(p->raw, k)));
         json_t *ne = json_object_get(pd, "NoEcho");
         if (json_is_true(ne) || (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true")))
             json_array_append_new(p->noecho, json_string(k));
@@ -256,7 +252,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         json_object_foreach(decl, k, pd) {
             if (!cfn_param_is_ssm(pd)) continue;
             ferr_validation(c->err, "Unable to fetch parameters [%s] from parameter store for this "
-                                    "account.", sget(p->raw, k));
+                                    "account.", jstr(p->raw, k));
             goto fail;
         }
     }
@@ -276,8 +272,8 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         goto fail;
     }
     /* the acting identity: a session of RoleARN, the previous role on update, or the caller */
-    p->role_arn = sget(in, "RoleARN");
-    if (!p->role_arn && stack) p->role_arn = sget(stack, "RoleARN");
+    p->role_arn = jstr(in, "RoleARN");
+    if (!p->role_arn && stack) p->role_arn = jstr(stack, "RoleARN");
     if (p->role_arn) {
         if (role_session(c, p->role_arn, &p->as)) goto fail;
     } else {
@@ -302,7 +298,7 @@ static json_t *tags_of(call *c, const json_t *in, int *bad)
     size_t i;
     json_t *t;
     json_array_foreach(tags, i, t) {
-        const char *k = sget(t, "Key");
+        const char *k = jstr(t, "Key");
         if (k && !strncmp(k, "aws:", 4)) {
             *bad = 1;
             ferr_validation(c->err, "Invalid tag key: aws: prefix is reserved");
@@ -341,8 +337,8 @@ static int start_engine(call *c, json_t *stack, const char *status)
                                c->err);
     if (!ev) return -1;
     json_decref(ev);
-    call_resource(c, "AWS::CloudFormation::Stack", sget(stack, "StackId"));
-    cfn_engine_kick(c->env, c->account, c->region, sget(stack, "_uuid"));
+    call_resource(c, "AWS::CloudFormation::Stack", jstr(stack, "StackId"));
+    cfn_engine_kick(c->env, c->account, c->region, jstr(stack, "_uuid"));
     return 0;
 }
 
@@ -369,7 +365,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     if (p->role_arn) json_object_set_new(stack, "RoleARN", json_string(p->role_arn));
     json_t *to = json_object_get(in, "TimeoutInMinutes");
     if (json_is_integer(to)) json_object_set(stack, "TimeoutInMinutes", to);
-    const char *onf = sget(in, "OnFailure");
+    const char *onf = jstr(in, "OnFailure");
     json_t *dr = json_object_get(in, "DisableRollback");
     if (onf && dr) return ferr_validation(c->err, "You cannot specify both DisableRollback and OnFailure.");
     if (onf && strcmp(onf, "ROLLBACK") && strcmp(onf, "DELETE") && strcmp(onf, "DO_NOTHING"))
@@ -383,7 +379,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     json_object_set_new(stack, "_as", cfn_principal_json(&p->as));
     char tok[40];
     ids_uuid(tok);
-    const char *ctok = sget(in, "ClientRequestToken");
+    const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s, s:s}", "Token", ctok ? ctok : tok, "OnFailure",
                             onf ? onf : disable ? "DO_NOTHING" : "ROLLBACK");
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
@@ -395,7 +391,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
 /* CreateStack; parent_id is the parent's stack id for a nested stack, else NULL. */
 static int create_stack(call *c, json_t *in, json_t **out, const char *parent_id)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL)) return -1;
     json_t *cur = NULL;
     int rc = cfn_stack_find(c->txn, c->account, c->region, name, &cur, c->err);
@@ -446,11 +442,11 @@ int cfnsvc_updatable(call *c, const json_t *stack)
 {
     static const char *const ok[] = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
                                      "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE", NULL};
-    const char *st = sget(stack, "StackStatus");
+    const char *st = jstr(stack, "StackStatus");
     for (const char *const *s = ok; *s; s++)
         if (!strcmp(*s, st)) return 0;
     return ferr_validation(c->err, "Stack:%s is in %s state and can not be updated.",
-                           sget(stack, "StackId"), st);
+                           jstr(stack, "StackId"), st);
 }
 
 int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
@@ -471,7 +467,7 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     if (json_is_true(json_object_get(in, "DisableRollback"))) json_object_set_new(nw, "DisableRollback", json_true());
     char tok[40];
     ids_uuid(tok);
-    const char *ctok = sget(in, "ClientRequestToken");
+    const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s, s:o}", "Token", ctok ? ctok : tok, "New", nw);
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
     json_object_set_new(stack, "_op", opd);
@@ -494,14 +490,14 @@ static int no_change(call *c, const json_t *stack, const cfn_prep *p, const json
     if (same && json_object_get(in, "Tags")) same = json_equal(json_object_get(in, "Tags"), json_object_get(stack, "Tags"));
     if (same && json_object_get(in, "NotificationARNs"))
         same = json_equal(json_object_get(in, "NotificationARNs"), json_object_get(stack, "NotificationARNs"));
-    if (same && sget(in, "RoleARN"))
-        same = sget(stack, "RoleARN") && !strcmp(sget(in, "RoleARN"), sget(stack, "RoleARN"));
+    if (same && jstr(in, "RoleARN"))
+        same = jstr(stack, "RoleARN") && !strcmp(jstr(in, "RoleARN"), jstr(stack, "RoleARN"));
     return same;
 }
 
 static int op_update_stack(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "UpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     cfn_prep p = {0};
@@ -528,7 +524,7 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     collect *c = ud;
-    if (c->want && (!sget(doc, "_stack_uuid") || strcmp(sget(doc, "_stack_uuid"), c->want))) return 0;
+    if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want))) return 0;
     json_array_append(c->arr, doc);
     return 0;
 }
@@ -545,8 +541,8 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
     json_t *d;
     int rc = 0;
     json_array_foreach(col.arr, i, d) {
-        if (keep && !strcmp(sget(d, "_uuid"), keep)) continue;
-        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, sget(d, "_uuid")};
+        if (keep && !strcmp(jstr(d, "_uuid"), keep)) continue;
+        store_key k = {CFN_KIND_CHANGESET, c->account, c->region, jstr(d, "_uuid")};
         if (store_del(c->txn, &k, c->err) < 0) rc = -1;
     }
     json_decref(col.arr);
@@ -556,22 +552,22 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
 static int op_delete_stack(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DeleteStack", name, name)) return -1;
     int rc = cfn_stack_find(c->txn, c->account, c->region, name, &stack, c->err);
     if (rc <= 0) return rc; /* AWS: deleting a stack that does not exist succeeds */
-    const char *st = sget(stack, "StackStatus");
+    const char *st = jstr(stack, "StackStatus");
     rc = 0;
     if (!strcmp(st, "DELETE_COMPLETE") || !strcmp(st, "DELETE_IN_PROGRESS")) goto done;
     if (json_is_true(json_object_get(stack, "EnableTerminationProtection"))) {
         rc = ferr_validation(c->err, "Stack [%s] cannot be deleted while TerminationProtection is "
-                                     "enabled", sget(stack, "StackName"));
+                                     "enabled", jstr(stack, "StackName"));
         goto done;
     }
     if (cfn_status_busy(st)) {
         rc = ferr_validation(c->err, "Stack [%s] is in %s state and can not be deleted",
-                             sget(stack, "StackName"), st);
+                             jstr(stack, "StackName"), st);
         goto done;
     }
     /* AWS: RetainResources only for a stack in DELETE_FAILED */
@@ -580,14 +576,14 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         if (strcmp(st, "DELETE_FAILED")) {
             rc = ferr_validation(c->err, "Invalid operation on stack [%s]. RetainResources can only "
                                          "be specified when the stack is in the DELETE_FAILED state",
-                                 sget(stack, "StackId"));
+                                 jstr(stack, "StackId"));
             goto done;
         }
         size_t i;
         json_t *r;
         json_array_foreach(retain, i, r) {
             char id[600];
-            snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
+            snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), json_string_value(r));
             store_key k = {CFN_KIND_RES, c->account, c->region, id};
             json_t *d = NULL;
             if (store_get(c->txn, &k, &d, c->err) == 1) {
@@ -600,10 +596,10 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     }
     if (!strcmp(st, "REVIEW_IN_PROGRESS")) {
         /* nothing was created: the stack is gone at once */
-        store_key nk = {CFN_KIND_NAME, c->account, c->region, sget(stack, "StackName")};
+        store_key nk = {CFN_KIND_NAME, c->account, c->region, jstr(stack, "StackName")};
         json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
         json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
-        if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, sget(stack, "_uuid"), NULL) ||
+        if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
             cfn_stack_put(c->txn, stack, c->err)) {
             rc = -1;
             goto done;
@@ -615,11 +611,11 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
     }
     char tok[40];
     ids_uuid(tok);
-    const char *ctok = sget(in, "ClientRequestToken");
+    const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s}", "Token", ctok ? ctok : tok);
     if (json_object_get(in, "RoleARN")) {
         cfn_prep p = {0};
-        p.role_arn = sget(in, "RoleARN");
+        p.role_arn = jstr(in, "RoleARN");
         if (role_session(c, p.role_arn, &p.as)) {
             json_decref(opd);
             rc = -1;
@@ -629,7 +625,7 @@ static int op_delete_stack(call *c, json_t *in, json_t **out)
         json_object_set_new(stack, "RoleARN", json_string(p.role_arn));
     }
     json_object_set_new(stack, "_op", opd);
-    rc = delete_changesets(c, sget(stack, "_uuid"), NULL) ||
+    rc = delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
                  start_engine(c, stack, "DELETE_IN_PROGRESS")
              ? -1
              : 0;
@@ -670,7 +666,7 @@ static void sort_stacks(json_t *arr)
 
 static int op_describe_stacks(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     if (cfnsvc_auth(c, "DescribeStacks", name, name)) return -1;
     json_t *all = json_array();
     if (name) {
@@ -685,10 +681,10 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
          * can be early (any notification racing the park fires it), so a resumed call
          * parks again until its own deadline. */
         call_wait *w = c->wait;
-        if (w && cfn_status_busy(sget(s, "StackStatus")) && !w->final &&
+        if (w && cfn_status_busy(jstr(s, "StackStatus")) && !w->final &&
             (!w->resumed || clock_now() < w->until)) {
             if (!w->resumed) w->until = clock_now() + DESCRIBE_WAIT;
-            int rc = call_park(c, arena_printf(c->a, "cfn:%s", sget(s, "StackId")), w->until);
+            int rc = call_park(c, arena_printf(c->a, "cfn:%s", jstr(s, "StackId")), w->until);
             json_decref(s);
             json_decref(all);
             return rc;
@@ -705,7 +701,7 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
         size_t i;
         json_t *d;
         json_array_foreach(docs, i, d)
-            if (strcmp(sget(d, "StackStatus"), "DELETE_COMPLETE"))
+            if (strcmp(jstr(d, "StackStatus"), "DELETE_COMPLETE"))
                 json_array_append_new(all, cfnsvc_stack_view(d));
         json_decref(docs);
     }
@@ -723,7 +719,7 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
     size_t i, j;
     json_t *d, *f;
     json_array_foreach(docs, i, d) {
-        const char *st = sget(d, "StackStatus");
+        const char *st = jstr(d, "StackStatus");
         if (!strcmp(st, "REVIEW_IN_PROGRESS") && !json_array_size(filter)) {
             /* AWS lists them too */
         }
@@ -747,11 +743,11 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
 
 static int op_describe_stack_events(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DescribeStackEvents", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char prefix[64];
-    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     json_decref(stack);
     collect col = {json_array(), NULL};
     if (store_list(c->txn, CFN_KIND_EVENT, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
@@ -771,9 +767,9 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     json_t *r = json_pack("{s:O, s:O, s:O}", "LogicalResourceId", json_object_get(d, "LogicalResourceId"),
                           "ResourceType", json_object_get(d, "ResourceType"), "ResourceStatus",
                           json_object_get(d, "ResourceStatus"));
-    const char *pid = sget(d, "PhysicalResourceId");
+    const char *pid = jstr(d, "PhysicalResourceId");
     if (pid && *pid) json_object_set_new(r, "PhysicalResourceId", json_string(pid));
-    if (sget(d, "ResourceStatusReason"))
+    if (jstr(d, "ResourceStatusReason"))
         json_object_set(r, "ResourceStatusReason", json_object_get(d, "ResourceStatusReason"));
     json_t *ts = json_object_get(d, "Timestamp");
     if (!ts) ts = json_object_get(stack, "CreationTime");
@@ -781,7 +777,7 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     if (!summary) {
         json_object_set(r, "StackName", json_object_get(stack, "StackName"));
         json_object_set(r, "StackId", json_object_get(stack, "StackId"));
-        if (sget(d, "Description")) json_object_set(r, "Description", json_object_get(d, "Description"));
+        if (jstr(d, "Description")) json_object_set(r, "Description", json_object_get(d, "Description"));
     }
     json_object_set_new(r, "DriftInformation", json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
     if (detail && json_object_get(d, "Metadata")) {
@@ -797,7 +793,7 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
 static int resource_views(call *c, json_t *stack, const char *logical, int summary, json_t **arr)
 {
     char prefix[64];
-    snprintf(prefix, sizeof(prefix), "%s/", sget(stack, "_uuid"));
+    snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     collect col = {json_array(), NULL};
     int rc = store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
                         c->err);
@@ -806,7 +802,7 @@ static int resource_views(call *c, json_t *stack, const char *logical, int summa
         size_t i;
         json_t *d;
         json_array_foreach(col.arr, i, d) {
-            if (logical && strcmp(logical, sget(d, "LogicalResourceId"))) continue;
+            if (logical && strcmp(logical, jstr(d, "LogicalResourceId"))) continue;
             json_array_append_new(*arr, resource_view(stack, d, 0, summary));
         }
     }
@@ -817,11 +813,11 @@ static int resource_views(call *c, json_t *stack, const char *logical, int summa
 
 static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
+    const char *name = jstr(in, "StackName"), *logical = jstr(in, "LogicalResourceId");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char id[600];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), logical ? logical : "");
     store_key k = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
@@ -842,8 +838,8 @@ typedef struct phys_find {
 static int phys_cb(void *ud, const store_key *k, json_t *doc)
 {
     phys_find *f = ud;
-    if (sget(doc, "PhysicalResourceId") && !strcmp(sget(doc, "PhysicalResourceId"), f->phys) &&
-        strcmp(sget(doc, "ResourceStatus"), "DELETE_COMPLETE")) {
+    if (jstr(doc, "PhysicalResourceId") && !strcmp(jstr(doc, "PhysicalResourceId"), f->phys) &&
+        strcmp(jstr(doc, "ResourceStatus"), "DELETE_COMPLETE")) {
         snprintf(f->uuid, sizeof(f->uuid), "%.*s", (int)strcspn(k->id, "/"), k->id);
         return 1;
     }
@@ -852,8 +848,8 @@ static int phys_cb(void *ud, const store_key *k, json_t *doc)
 
 static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *phys = sget(in, "PhysicalResourceId");
-    const char *logical = sget(in, "LogicalResourceId");
+    const char *name = jstr(in, "StackName"), *phys = jstr(in, "PhysicalResourceId");
+    const char *logical = jstr(in, "LogicalResourceId");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "DescribeStackResources", name, name)) return -1;
     if (!name && !phys)
@@ -876,7 +872,7 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
 
 static int op_list_stack_resources(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL, *arr = NULL;
     if (cfnsvc_auth(c, "ListStackResources", name, name) || cfnsvc_load_stack(c, name, &stack) ||
         resource_views(c, stack, NULL, 1, &arr))
@@ -886,8 +882,8 @@ static int op_list_stack_resources(call *c, json_t *in, json_t **out)
 
 static int op_get_template(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName"), *cs = sget(in, "ChangeSetName");
-    const char *stage = sget(in, "TemplateStage");
+    const char *name = jstr(in, "StackName"), *cs = jstr(in, "ChangeSetName");
+    const char *stage = jstr(in, "TemplateStage");
     if (stage && strcmp(stage, "Original") && strcmp(stage, "Processed"))
         return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'templateStage' "
                                        "failed to satisfy constraint: Member must satisfy enum value "
@@ -914,7 +910,7 @@ static int op_get_template(call *c, json_t *in, json_t **out)
 /* Template from TemplateBody / TemplateURL, or a stack's. */
 static int template_of(call *c, json_t *in, char **body, json_t **tpl)
 {
-    const char *b = sget(in, "TemplateBody"), *url = sget(in, "TemplateURL"), *name = sget(in, "StackName");
+    const char *b = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL"), *name = jstr(in, "StackName");
     if ((b != NULL) + (url != NULL) + (name != NULL) != 1)
         return ferr_validation(c->err, b || url || name
                                            ? "Specify only one of TemplateBody, TemplateURL, or StackName."
@@ -1048,14 +1044,14 @@ static int describe_template(call *c, json_t *in, int summary, json_t **out)
 static int op_validate_template(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ValidateTemplate", NULL, NULL)) return -1;
-    if (sget(in, "StackName")) json_object_del(in, "StackName");
+    if (jstr(in, "StackName")) json_object_del(in, "StackName");
     return describe_template(c, in, 0, out);
 }
 
 static int op_get_template_summary(call *c, json_t *in, json_t **out)
 {
-    if (cfnsvc_auth(c, "GetTemplateSummary", sget(in, "StackName"), sget(in, "StackName"))) return -1;
-    if (sget(in, "StackSetName"))
+    if (cfnsvc_auth(c, "GetTemplateSummary", jstr(in, "StackName"), jstr(in, "StackName"))) return -1;
+    if (jstr(in, "StackSetName"))
         return ferr_validation(c->err, "GetTemplateSummary by StackSetName is not supported by ferry yet");
     return describe_template(c, in, 1, out);
 }
@@ -1073,7 +1069,7 @@ static int op_list_exports(call *c, json_t *in, json_t **out)
 
 static int op_list_imports(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "ExportName");
+    const char *name = jstr(in, "ExportName");
     if (cfnsvc_auth(c, "ListImports", NULL, NULL)) return -1;
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
@@ -1096,15 +1092,15 @@ static int op_list_imports(call *c, json_t *in, json_t **out)
 
 static int op_update_termination_protection(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "UpdateTerminationProtection", name, name) || cfnsvc_load_stack(c, name, &stack))
         return -1;
     int rc = 0;
-    if (sget(stack, "ParentId"))
+    if (jstr(stack, "ParentId"))
         rc = ferr_validation(c->err, "You can't update termination protection for nested stacks. "
                                      "Update the root stack [%s] instead.",
-                             sget(stack, "RootId") ? sget(stack, "RootId") : sget(stack, "ParentId"));
+                             jstr(stack, "RootId") ? jstr(stack, "RootId") : jstr(stack, "ParentId"));
     if (!rc) {
         json_object_set_new(stack, "EnableTerminationProtection",
                             json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))));
@@ -1118,11 +1114,11 @@ static int op_update_termination_protection(call *c, json_t *in, json_t **out)
 static int op_set_stack_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName"), *body = sget(in, "StackPolicyBody");
+    const char *name = jstr(in, "StackName"), *body = jstr(in, "StackPolicyBody");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "SetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     char *fetched = NULL;
-    if (!body && sget(in, "StackPolicyURL")) body = fetched = fetch_url(c, sget(in, "StackPolicyURL"));
+    if (!body && jstr(in, "StackPolicyURL")) body = fetched = fetch_url(c, jstr(in, "StackPolicyURL"));
     int rc = 0;
     json_error_t je;
     json_t *doc = body ? json_loads(body, 0, &je) : NULL;
@@ -1143,11 +1139,11 @@ static int op_set_stack_policy(call *c, json_t *in, json_t **out)
 
 static int op_get_stack_policy(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "GetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     *out = json_object();
-    if (sget(stack, "_policy")) json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
+    if (jstr(stack, "_policy")) json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
     json_decref(stack);
     return 0;
 }
@@ -1155,11 +1151,11 @@ static int op_get_stack_policy(call *c, json_t *in, json_t **out)
 static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "CancelUpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     int rc = 0;
-    if (strcmp(sget(stack, "StackStatus"), "UPDATE_IN_PROGRESS"))
+    if (strcmp(jstr(stack, "StackStatus"), "UPDATE_IN_PROGRESS"))
         rc = ferr_validation(c->err, "CancelUpdateStack cannot be called from current stack status");
     else {
         /* the engine notices between steps and rolls the update back */
@@ -1173,13 +1169,13 @@ static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
 static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName");
+    const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "ContinueUpdateRollback", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     int rc = 0;
-    if (strcmp(sget(stack, "StackStatus"), "UPDATE_ROLLBACK_FAILED")) {
+    if (strcmp(jstr(stack, "StackStatus"), "UPDATE_ROLLBACK_FAILED")) {
         rc = ferr_validation(c->err, "Stack %s is in %s state and can not continue update rollback",
-                             sget(stack, "StackName"), sget(stack, "StackStatus"));
+                             jstr(stack, "StackName"), jstr(stack, "StackStatus"));
         goto done;
     }
     /* ResourcesToSkip: marked as rolled back without acting on them */
@@ -1187,7 +1183,7 @@ static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
     json_t *r;
     json_array_foreach(json_object_get(in, "ResourcesToSkip"), i, r) {
         char id[600];
-        snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), json_string_value(r));
+        snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), json_string_value(r));
         store_key k = {CFN_KIND_RES, c->account, c->region, id};
         json_t *d = NULL;
         rc = store_get(c->txn, &k, &d, c->err);
@@ -1208,8 +1204,8 @@ done:
 static int op_signal_resource(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
-    const char *uid = sget(in, "UniqueId"), *status = sget(in, "Status");
+    const char *name = jstr(in, "StackName"), *logical = jstr(in, "LogicalResourceId");
+    const char *uid = jstr(in, "UniqueId"), *status = jstr(in, "Status");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "SignalResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
     int rc = 0;
@@ -1218,20 +1214,20 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
                                      "satisfy constraint: Member must satisfy enum value set: "
                                      "[SUCCESS, FAILURE]", status ? status : "");
     char id[600];
-    snprintf(id, sizeof(id), "%s/%s", sget(stack, "_uuid"), logical ? logical : "");
+    snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), logical ? logical : "");
     store_key rk = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     if (!rc) {
         int f = store_get(c->txn, &rk, &d, c->err);
         if (f < 0) rc = -1;
-        else if (f == 0 || strcmp(sget(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
+        else if (f == 0 || strcmp(jstr(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
             rc = ferr_validation(c->err, "Resource %s is in %s state and can not be signaled",
-                                 logical ? logical : "", d ? sget(d, "ResourceStatus") : "NOT_FOUND");
+                                 logical ? logical : "", d ? jstr(d, "ResourceStatus") : "NOT_FOUND");
     }
     json_decref(d);
     if (!rc) {
         char sid[800];
-        snprintf(sid, sizeof(sid), "%s/%s/%s", sget(stack, "_uuid"), logical, uid ? uid : "");
+        snprintf(sid, sizeof(sid), "%s/%s/%s", jstr(stack, "_uuid"), logical, uid ? uid : "");
         store_key sk = {CFN_KIND_SIGNAL, c->account, c->region, sid};
         json_t *sig = json_pack("{s:s, s:s}", "Status", status, "UniqueId", uid ? uid : "");
         rc = store_put(c->txn, &sk, sig, c->err);

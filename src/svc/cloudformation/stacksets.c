@@ -7,15 +7,11 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "cfnint.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/stackset.h"
 #include "engine/stacks/template.h"
-
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static int auth(call *c, const char *action, const char *name)
 {
@@ -32,7 +28,7 @@ static int load_set(call *c, const char *name, json_t **set)
     store_key k = {CFN_KIND_STACKSET, c->account, c->region, name ? name : ""};
     int rc = store_get(c->txn, &k, set, c->err);
     if (rc < 0) return -1;
-    if (rc == 0 || !strcmp(sget(*set, "Status"), "DELETED")) {
+    if (rc == 0 || !strcmp(jstr(*set, "Status"), "DELETED")) {
         if (rc == 1) json_decref(*set);
         return ferr_set(c->err, 404, "StackSetNotFoundException", "StackSet %s not found", name ? name : "");
     }
@@ -79,7 +75,7 @@ static int busy(call *c, const char *name)
     size_t i;
     json_t *o;
     int b = 0;
-    json_array_foreach(ops, i, o) b |= !strcmp(sget(o, "Status"), "RUNNING");
+    json_array_foreach(ops, i, o) b |= !strcmp(jstr(o, "Status"), "RUNNING");
     json_decref(ops);
     if (b) return ferr_set(c->err, 409, "OperationInProgressException",
                            "Another Operation on StackSet %s is in progress", name);
@@ -99,16 +95,16 @@ static int check_template(call *c, const json_t *in, cfn_prep *p)
 
 int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     if (cfnsvc_valid_name(c, name, "stackSetName") || auth(c, "CreateStackSet", name)) return -1;
-    const char *pm = sget(in, "PermissionModel");
+    const char *pm = jstr(in, "PermissionModel");
     if (pm && strcmp(pm, "SELF_MANAGED"))
         return ferr_validation(c->err, "PermissionModel %s is not supported by ferry yet; use SELF_MANAGED", pm);
     store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
     json_t *cur = NULL;
     int rc = store_get(c->txn, &k, &cur, c->err);
     if (rc < 0) return -1;
-    if (rc == 1 && strcmp(sget(cur, "Status"), "DELETED")) {
+    if (rc == 1 && strcmp(jstr(cur, "Status"), "DELETED")) {
         json_decref(cur);
         return ferr_set(c->err, 409, "NameAlreadyExistsException", "StackSet %s already exists", name);
     }
@@ -118,10 +114,10 @@ int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
     char uuid[37];
     ids_uuid(uuid);
     char *id = arena_printf(c->a, "%s:%s", name, uuid);
-    const char *admin = sget(in, "AdministrationRoleARN");
+    const char *admin = jstr(in, "AdministrationRoleARN");
     char *dflt_admin = arena_printf(c->a, "arn:aws:iam::%s:role/AWSCloudFormationStackSetAdministrationRole",
                                     c->account);
-    const char *execn = sget(in, "ExecutionRoleName");
+    const char *execn = jstr(in, "ExecutionRoleName");
     json_t *set = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:{s:s}}",
                             "StackSetName", name, "StackSetId", id, "Status", "ACTIVE", "TemplateBody",
                             p.body, "Parameters", json_object_get(in, "Parameters") ? json_deep_copy(json_object_get(in, "Parameters")) : json_array(),
@@ -132,7 +128,7 @@ int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
                             execn ? execn : "AWSCloudFormationStackSetExecutionRole", "PermissionModel",
                             "SELF_MANAGED", "StackSetDriftDetectionDetails", "DriftStatus", "NOT_CHECKED");
     cfnsvc_prep_dispose(&p);
-    if (sget(in, "Description")) json_object_set(set, "Description", json_object_get(in, "Description"));
+    if (jstr(in, "Description")) json_object_set(set, "Description", json_object_get(in, "Description"));
     rc = store_put(c->txn, &k, set, c->err);
     json_decref(set);
     if (rc) return -1;
@@ -144,7 +140,7 @@ int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
 int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out)
 {
     json_t *set = NULL;
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     if (auth(c, "DescribeStackSet", name) || load_set(c, name, &set)) return -1;
     *out = json_pack("{s:o}", "StackSet", view(set));
     json_decref(set);
@@ -156,16 +152,16 @@ int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out)
     if (auth(c, "ListStackSets", NULL)) return -1;
     json_t *all = list_kind(c, CFN_KIND_STACKSET, NULL);
     if (!all) return -1;
-    const char *status = sget(in, "Status");
+    const char *status = jstr(in, "Status");
     json_t *sums = json_array();
     size_t i;
     json_t *d;
     json_array_foreach(all, i, d) {
-        if (status && strcmp(status, sget(d, "Status"))) continue;
+        if (status && strcmp(status, jstr(d, "Status"))) continue;
         json_t *s = json_pack("{s:O, s:O, s:O, s:O, s:s}", "StackSetName", json_object_get(d, "StackSetName"),
                               "StackSetId", json_object_get(d, "StackSetId"), "Status", json_object_get(d, "Status"),
                               "PermissionModel", json_object_get(d, "PermissionModel"), "DriftStatus", "NOT_CHECKED");
-        if (sget(d, "Description")) json_object_set(s, "Description", json_object_get(d, "Description"));
+        if (jstr(d, "Description")) json_object_set(s, "Description", json_object_get(d, "Description"));
         json_array_append_new(sums, s);
     }
     json_decref(all);
@@ -189,11 +185,11 @@ static int check_prefs(call *c, const json_t *prefs)
 static int start_op(call *c, json_t *set, const char *action, json_t *targets, const json_t *in,
                     json_t **out)
 {
-    const char *name = sget(set, "StackSetName");
+    const char *name = jstr(set, "StackSetName");
     json_t *prefs = json_object_get(in, "OperationPreferences");
     if (check_prefs(c, prefs) || busy(c, name)) return -1;
     char opid[40];
-    const char *given = sget(in, "OperationId");
+    const char *given = jstr(in, "OperationId");
     if (given) snprintf(opid, sizeof(opid), "%.36s", given);
     else ids_uuid(opid);
     char key[256];
@@ -259,7 +255,7 @@ static json_t *targets_of(call *c, const json_t *in)
 
 int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
     if (auth(c, "CreateStackInstances", name) || load_set(c, name, &set)) return -1;
     json_t *targets = targets_of(c, in);
@@ -269,7 +265,7 @@ int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
     json_array_foreach(targets, i, t) {
         if (rc) break;
         char id[400];
-        snprintf(id, sizeof(id), "%s/%s/%s", name, sget(t, "Account"), sget(t, "Region"));
+        snprintf(id, sizeof(id), "%s/%s/%s", name, jstr(t, "Account"), jstr(t, "Region"));
         store_key k = {CFN_KIND_SSINST, c->account, c->region, id};
         json_t *inst = NULL;
         int f = store_get(c->txn, &k, &inst, c->err);
@@ -295,7 +291,7 @@ int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
 
 int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
     if (auth(c, "DeleteStackInstances", name) || load_set(c, name, &set)) return -1;
     if (!json_object_get(in, "RetainStacks")) {
@@ -312,12 +308,12 @@ int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out)
 
 int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
     if (auth(c, "UpdateStackSet", name) || load_set(c, name, &set)) return -1;
     int rc = busy(c, name);
-    if (!rc && !json_is_true(json_object_get(in, "UsePreviousTemplate")) && !sget(in, "TemplateBody") &&
-        !sget(in, "TemplateURL"))
+    if (!rc && !json_is_true(json_object_get(in, "UsePreviousTemplate")) && !jstr(in, "TemplateBody") &&
+        !jstr(in, "TemplateURL"))
         rc = ferr_validation(c->err, "Either Template URL or Template Body must be specified.");
     json_t *probe = json_deep_copy(in);
     if (!rc && json_is_true(json_object_get(in, "UsePreviousTemplate"))) {
@@ -332,10 +328,10 @@ int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
         if (json_object_get(in, "Parameters")) json_object_set(set, "Parameters", json_object_get(in, "Parameters"));
         if (json_object_get(in, "Capabilities")) json_object_set(set, "Capabilities", json_object_get(in, "Capabilities"));
         if (json_object_get(in, "Tags")) json_object_set(set, "Tags", json_object_get(in, "Tags"));
-        if (sget(in, "Description")) json_object_set(set, "Description", json_object_get(in, "Description"));
-        if (sget(in, "AdministrationRoleARN"))
+        if (jstr(in, "Description")) json_object_set(set, "Description", json_object_get(in, "Description"));
+        if (jstr(in, "AdministrationRoleARN"))
             json_object_set(set, "AdministrationRoleARN", json_object_get(in, "AdministrationRoleARN"));
-        if (sget(in, "ExecutionRoleName")) json_object_set(set, "ExecutionRoleName", json_object_get(in, "ExecutionRoleName"));
+        if (jstr(in, "ExecutionRoleName")) json_object_set(set, "ExecutionRoleName", json_object_get(in, "ExecutionRoleName"));
         store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
         rc = store_put(c->txn, &k, set, c->err);
     }
@@ -367,7 +363,7 @@ int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
 int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
     if (auth(c, "DeleteStackSet", name) || load_set(c, name, &set)) return -1;
     char prefix[200];
@@ -397,7 +393,7 @@ static json_t *inst_view(const json_t *d)
 
 int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
     if (auth(c, "ListStackInstances", name) || load_set(c, name, &set)) return -1;
     json_decref(set);
@@ -405,12 +401,12 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
     snprintf(prefix, sizeof(prefix), "%s/", name);
     json_t *insts = list_kind(c, CFN_KIND_SSINST, prefix);
     if (!insts) return -1;
-    const char *fa = sget(in, "StackInstanceAccount"), *fr = sget(in, "StackInstanceRegion");
+    const char *fa = jstr(in, "StackInstanceAccount"), *fr = jstr(in, "StackInstanceRegion");
     json_t *sums = json_array();
     size_t i;
     json_t *d;
     json_array_foreach(insts, i, d) {
-        if ((fa && strcmp(fa, sget(d, "Account"))) || (fr && strcmp(fr, sget(d, "Region")))) continue;
+        if ((fa && strcmp(fa, jstr(d, "Account"))) || (fr && strcmp(fr, jstr(d, "Region")))) continue;
         json_array_append_new(sums, inst_view(d));
     }
     json_decref(insts);
@@ -419,8 +415,8 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
 
 int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
-    const char *a = sget(in, "StackInstanceAccount"), *r = sget(in, "StackInstanceRegion");
+    const char *name = jstr(in, "StackSetName");
+    const char *a = jstr(in, "StackInstanceAccount"), *r = jstr(in, "StackInstanceRegion");
     json_t *set = NULL;
     if (auth(c, "DescribeStackInstance", name) || load_set(c, name, &set)) return -1;
     json_decref(set);
@@ -444,7 +440,7 @@ int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
  * action on the set: 0 (*d new reference) or -1. */
 static int load_operation(call *c, const json_t *in, const char *action, json_t **d)
 {
-    const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
+    const char *name = jstr(in, "StackSetName"), *opid = jstr(in, "OperationId");
     json_t *set = NULL;
     if (auth(c, action, name) || load_set(c, name, &set)) return -1;
     json_decref(set);
@@ -477,7 +473,7 @@ static int by_time_desc(const void *a, const void *b)
 
 int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
 {
-    const char *name = sget(in, "StackSetName");
+    const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
     if (auth(c, "ListStackSetOperations", name) || load_set(c, name, &set)) return -1;
     json_decref(set);

@@ -2,170 +2,65 @@
  * role session making a call. Runs on every authorized call, so parsed policies are kept
  * in a small process-wide cache: managed policy versions are keyed by PolicyId/VersionId
  * (a version's document never changes), inline and session documents by their text. */
-#include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/gencache.h"
 #include "base/ids.h"
 #include "iamint.h"
 #include "svc/authz.h"
 
-/* ---- the cache ---- */
+/* ---- the parsed-policy cache (svc/authz.h's authz_policy) ---- */
 
-/* While an identity is gathered, the entries it holds are noted here so the memo below can
+/* While an identity is gathered, the entries it uses are noted here so the memo below can
  * keep them alive (one gathering per thread at a time). */
 typedef struct held {
-    struct pentry **v;
+    gencache_entry **v;
     size_t n, cap;
     int oom;
 } held;
 static _Thread_local held *recording;
 
-#define CACHE_BUCKETS 1024
-#define CACHE_MAX 4096
-
-typedef struct pentry {
-    struct pentry *next;
-    uint64_t hash;
-    iam_policy *policy;
-    int refs; /* calls holding it */
-    int dead; /* evicted while held: freed by the last release */
-    char key[];
-} pentry;
-
-static struct {
-    pthread_mutex_t mu;
-    pentry *buckets[CACHE_BUCKETS];
-    size_t n;
-} cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void entry_free(pentry *e)
-{
-    iam_policy_free(e->policy);
-    free(e);
-}
-
-/* Caller holds the lock. Drops every entry; those still held die with their last user. */
-static void cache_sweep(void)
-{
-    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
-        pentry *e = cache.buckets[b];
-        while (e) {
-            pentry *next = e->next;
-            if (e->refs) e->dead = 1;
-            else entry_free(e);
-            e = next;
-        }
-        cache.buckets[b] = NULL;
-    }
-    cache.n = 0;
-}
-
-static void note(struct pentry *e)
+static const iam_policy *note(const iam_policy *p, gencache_entry *e, int oom)
 {
     held *h = recording;
-    if (!h || h->oom) return;
+    if (!h || h->oom) return p;
+    if (oom || (p && !e)) { /* a policy the memo could not keep: do not memoize */
+        h->oom = 1;
+        return p;
+    }
+    if (!p) return p;
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
-        struct pentry **v = realloc(h->v, cap * sizeof(*v));
+        gencache_entry **v = realloc(h->v, cap * sizeof(*v));
         if (!v) {
             h->oom = 1;
-            return;
+            return p;
         }
         h->v = v;
         h->cap = cap;
     }
     h->v[h->n++] = e;
-}
-
-static void release(void *p)
-{
-    pentry *e = p;
-    pthread_mutex_lock(&cache.mu);
-    int gone = --e->refs == 0 && e->dead;
-    pthread_mutex_unlock(&cache.mu);
-    if (gone) entry_free(e);
-}
-
-/* Finds full in the cache and holds it for the call. */
-static const iam_policy *lookup(call *c, const char *full, uint64_t h)
-{
-    pentry *found = NULL;
-    pthread_mutex_lock(&cache.mu);
-    for (pentry *e = cache.buckets[h % CACHE_BUCKETS]; e; e = e->next) {
-        if (e->hash == h && !strcmp(e->key, full)) {
-            e->refs++;
-            found = e;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&cache.mu);
-    if (!found) return NULL;
-    note(found);
-    if (arena_defer(c->a, release, found)) {
-        release(found);
-        return NULL;
-    }
-    return found->policy;
-}
-
-static char *full_key(call *c, const char *key, const char *name, const char *text, int kind)
-{
-    /* "k|KIND|key" or "t|KIND|name|text" */
-    return key ? arena_printf(c->a, "k|%d|%s", kind, key)
-               : arena_printf(c->a, "t|%d|%s|%s", kind, name ? name : "", text ? text : "");
+    return p;
 }
 
 const iam_policy *iamsvc_cached_lookup(call *c, const char *key, int kind)
 {
-    char *full = full_key(c, key, NULL, NULL, kind);
-    return full ? lookup(c, full, fnv(full)) : NULL;
+    gencache_entry *e = NULL;
+    int oom = 0;
+    const iam_policy *p = authz_policy(c, key, NULL, NULL, kind, &e, &oom);
+    return note(p, e, oom);
 }
 
 const iam_policy *iamsvc_cached_policy(call *c, const char *key, const char *name, const char *text,
                                        int kind)
 {
-    if (!text) return NULL;
-    char *full = full_key(c, key, name, text, kind);
-    if (!full) return NULL;
-    uint64_t h = fnv(full);
-    const iam_policy *hit = lookup(c, full, h);
-    if (hit) return hit;
-
-    ferr pe = {0};
-    iam_policy *p = iam_policy_parse(text, strlen(text), kind, &pe);
-    if (!p) return NULL; /* a stored document that no longer parses grants nothing */
-    size_t klen = strlen(full);
-    pentry *e = malloc(sizeof(*e) + klen + 1);
-    if (!e || (name && iam_policy_set_name(p, name))) {
-        iam_policy_free(p);
-        free(e);
-        return NULL;
-    }
-    *e = (pentry){.hash = h, .policy = p, .refs = 1};
-    memcpy(e->key, full, klen + 1);
-    size_t b = h % CACHE_BUCKETS;
-    pthread_mutex_lock(&cache.mu);
-    if (cache.n >= CACHE_MAX) cache_sweep();
-    /* another thread may have added the same key meanwhile: both entries are equivalent */
-    e->next = cache.buckets[b];
-    cache.buckets[b] = e;
-    cache.n++;
-    pthread_mutex_unlock(&cache.mu);
-    note(e);
-    if (arena_defer(c->a, release, e)) {
-        release(e);
-        return NULL;
-    }
-    return p;
+    gencache_entry *e = NULL;
+    int oom = 0;
+    const iam_policy *p = authz_policy(c, key, name, text, kind, &e, &oom);
+    return note(p, e, oom);
 }
 
 /* ---- gathering ---- */
@@ -374,31 +269,19 @@ static int role_identity(call *c, store_txn *t, const principal *who, pvec *id, 
  * here in the request's own transaction: an answer memoized under the same generation is
  * still true, in this process or any other sharing the store. */
 
-#define MEMO_BUCKETS 1024
-#define MEMO_MAX 4096
-
 typedef struct memo {
-    struct memo *next;
-    uint64_t hash;
-    int refs, dead;
-    pentry **held;
+    gencache_entry **held; /* the cached policies pols points to */
     size_t nheld;
     const iam_policy **pols; /* identity, then boundary, then session */
     size_t nid, nbd, nss;
     iam_tag *tags;
     size_t ntags;
-    char key[];
 } memo;
 
-static struct {
-    pthread_mutex_t mu;
-    memo *buckets[MEMO_BUCKETS];
-    size_t n;
-} memos = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static void memo_free(memo *m)
+static void memo_free(void *p)
 {
-    for (size_t i = 0; i < m->nheld; i++) release(m->held[i]);
+    memo *m = p;
+    for (size_t i = 0; i < m->nheld; i++) gencache_release(m->held[i]);
     for (size_t i = 0; i < m->ntags; i++) {
         free((char *)m->tags[i].key);
         free((char *)m->tags[i].value);
@@ -409,51 +292,28 @@ static void memo_free(memo *m)
     free(m);
 }
 
-static void memo_release(void *p)
-{
-    memo *m = p;
-    pthread_mutex_lock(&memos.mu);
-    int gone = --m->refs == 0 && m->dead;
-    pthread_mutex_unlock(&memos.mu);
-    if (gone) memo_free(m);
-}
+static gencache_static memos = GENCACHE_STATIC(4096, memo_free);
 
-static void memo_answer(const memo *m, authz_identity *out)
+/* 1 answered from the memo, 0 not there. */
+static int memo_find(call *c, const char *key, uint64_t gen, authz_identity *out)
 {
+    const memo *m = gencache_get(gencache_of(&memos), key, gen, c->a);
+    if (!m) return 0;
     out->identity = (iam_policy_set){m->pols, m->nid};
     out->boundary = (iam_policy_set){m->pols + m->nid, m->nbd};
     out->session = (iam_policy_set){m->pols + m->nid + m->nbd, m->nss};
     out->tags = m->tags;
     out->ntags = m->ntags;
-}
-
-/* 1 answered from the memo, 0 not there. */
-static int memo_find(call *c, const char *key, uint64_t h, authz_identity *out)
-{
-    memo *m;
-    pthread_mutex_lock(&memos.mu);
-    for (m = memos.buckets[h % MEMO_BUCKETS]; m; m = m->next)
-        if (m->hash == h && !strcmp(m->key, key)) break;
-    if (m) m->refs++;
-    pthread_mutex_unlock(&memos.mu);
-    if (!m) return 0;
-    if (arena_defer(c->a, memo_release, m)) {
-        memo_release(m);
-        return 0;
-    }
-    memo_answer(m, out);
     return 1;
 }
 
 /* Remembers what was gathered (best effort: on OOM nothing is remembered). */
-static void memo_add(const char *key, uint64_t h, held *hd, const pvec *id, const pvec *bd,
+static void memo_add(const char *key, uint64_t gen, held *hd, const pvec *id, const pvec *bd,
                      const pvec *ss, const tvec *tags)
 {
-    size_t klen = strlen(key), np = id->n + bd->n + ss->n;
-    memo *m = calloc(1, sizeof(*m) + klen + 1);
+    size_t np = id->n + bd->n + ss->n;
+    memo *m = calloc(1, sizeof(*m));
     if (!m) return;
-    m->hash = h;
-    memcpy(m->key, key, klen + 1);
     m->pols = malloc((np ? np : 1) * sizeof(*m->pols));
     m->tags = calloc(tags->n ? tags->n : 1, sizeof(*m->tags));
     int ok = m->pols && m->tags;
@@ -473,43 +333,12 @@ static void memo_add(const char *key, uint64_t h, held *hd, const pvec *id, cons
         return;
     }
     /* the memo holds its own reference on every cached policy it points to */
-    pthread_mutex_lock(&cache.mu);
-    for (size_t i = 0; i < hd->n; i++) hd->v[i]->refs++;
-    pthread_mutex_unlock(&cache.mu);
+    for (size_t i = 0; i < hd->n; i++) gencache_retain(hd->v[i]);
     m->held = hd->v;
     m->nheld = hd->n;
     hd->v = NULL;
     hd->n = hd->cap = 0;
-
-    size_t b = h % MEMO_BUCKETS;
-    pthread_mutex_lock(&memos.mu);
-    if (memos.n >= MEMO_MAX) {
-        memo *drop = NULL;
-        for (size_t i = 0; i < MEMO_BUCKETS; i++) {
-            for (memo *x = memos.buckets[i], *nx; x; x = nx) {
-                nx = x->next;
-                if (x->refs) {
-                    x->dead = 1;
-                } else {
-                    x->next = drop;
-                    drop = x;
-                }
-            }
-            memos.buckets[i] = NULL;
-        }
-        memos.n = 0;
-        pthread_mutex_unlock(&memos.mu);
-        while (drop) {
-            memo *nx = drop->next;
-            memo_free(drop);
-            drop = nx;
-        }
-        pthread_mutex_lock(&memos.mu);
-    }
-    m->next = memos.buckets[b];
-    memos.buckets[b] = m;
-    memos.n++;
-    pthread_mutex_unlock(&memos.mu);
+    if (gencache_put(gencache_of(&memos), key, gen, m, NULL)) memo_free(m);
 }
 
 int iamsvc_bump(call *c, const char *account)
@@ -523,16 +352,20 @@ int iamsvc_bump(call *c, const char *account)
     return rc;
 }
 
-static char *memo_key(call *c, store_txn *t, const principal *who)
+/* The memo's key for who, and the account's IAM generation (0 before any write). */
+static char *memo_key(call *c, store_txn *t, const principal *who, uint64_t *gen)
 {
     json_t *g = NULL;
     store_key k = {"iam.gen", who->account, IAMSVC_REGION, "gen"};
     if (store_get(t, &k, &g, c->err) < 0) return NULL;
-    char *key = arena_printf(c->a, "%s|%d|%s|%s|%s|%s|%s", g ? jstr(g, "Gen") : "-", (int)who->kind,
-                             who->account, who->name, who->userid, who->role_arn,
-                             who->kind == PRIN_ASSUMED_ROLE ? who->akid : "");
+    /* 64 of its random bits are enough to tell generations apart */
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%s", g && jstr(g, "Gen") ? jstr(g, "Gen") : "0");
+    *gen = strtoull(hex, NULL, 16);
     json_decref(g);
-    return key;
+    return arena_printf(c->a, "%d|%s|%s|%s|%s|%s", (int)who->kind, who->account, who->name,
+                        who->userid, who->role_arn,
+                        who->kind == PRIN_ASSUMED_ROLE ? who->akid : "");
 }
 
 int iamsvc_identity(call *c, const principal *who, authz_identity *out)
@@ -544,13 +377,13 @@ int iamsvc_identity(call *c, const principal *who, authz_identity *out)
         if (store_begin(c->env->st, 0, &own, c->err)) return -1;
         t = own;
     }
-    char *key = memo_key(c, t, who);
+    uint64_t gen = 0;
+    char *key = memo_key(c, t, who, &gen);
     if (!key) {
         store_rollback(own);
         return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
     }
-    uint64_t h = fnv(key);
-    if (memo_find(c, key, h, out)) {
+    if (memo_find(c, key, gen, out)) {
         store_rollback(own);
         return 0;
     }
@@ -562,7 +395,7 @@ int iamsvc_identity(call *c, const principal *who, authz_identity *out)
                                     : role_identity(c, t, who, &id, &bd, &ss, &tags);
     recording = NULL;
     store_rollback(own);
-    if (!rc && !hd.oom) memo_add(key, h, &hd, &id, &bd, &ss, &tags);
+    if (!rc && !hd.oom) memo_add(key, gen, &hd, &id, &bd, &ss, &tags);
     free(hd.v);
     if (rc) {
         if (!ferr_isset(c->err)) ferr_oom(c->err);

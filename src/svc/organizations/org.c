@@ -5,15 +5,11 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jval.h"
 #include "scp.h"
 #include "auth/keys.h"
 #include "svc/iam/iamsvc.h"
 #include "svc/svc.h"
-
-static const char *s(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static store_key gkey(const char *kind, const char *id)
 {
@@ -73,8 +69,8 @@ static int find_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     find *f = ud;
-    const char *v = s(doc, f->field);
-    if (v && !strcmp(v, f->value) && (!f->parent || !strcmp(s(doc, "ParentId"), f->parent))) {
+    const char *v = jstr(doc, f->field);
+    if (v && !strcmp(v, f->value) && (!f->parent || !strcmp(jstr(doc, "ParentId"), f->parent))) {
         f->found = json_incref(doc);
         return 1;
     }
@@ -104,7 +100,7 @@ int org_find_ou(store_txn *t, const char *parent_id, const char *name, json_t **
 int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, ferr *e)
 {
     if (!parent_id) return 0;
-    if (!strcmp(parent_id, s(json_object_get(org, "Root"), "Id"))) return 1;
+    if (!strcmp(parent_id, jstr(json_object_get(org, "Root"), "Id"))) return 1;
     json_t *ou = NULL;
     store_key k = gkey("ou", parent_id);
     int rc = store_get(t, &k, &ou, e);
@@ -128,7 +124,7 @@ int org_add_account(store_txn *t, const json_t *org, const char *name, const cha
         json_decref(x);
     }
     snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:account/%s/%s",
-             s(org, "MasterAccountId"), s(org, "Id"), id);
+             jstr(org, "MasterAccountId"), jstr(org, "Id"), id);
     json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "Id", id, "Arn", arn,
                           "Email", email, "Name", name, "Status", "ACTIVE", "ParentId", parent_id,
                           "JoinedMethod", "CREATED", "JoinedTimestamp", clock_now());
@@ -152,12 +148,12 @@ int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const cha
     if (rc == 1)
         return ferr_set(e, 400, "DuplicateOrganizationalUnitException",
                         "An OU with the same name already exists.");
-    const char *root = s(json_object_get(org, "Root"), "Id");
+    const char *root = jstr(json_object_get(org, "Root"), "Id");
     char id[48], arn[256];
     snprintf(id, sizeof(id), "ou-%s-", root + 2);
     ids_lower_alnum(id + strlen(id), 8);
-    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:ou/%s/%s", s(org, "MasterAccountId"),
-             s(org, "Id"), id);
+    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:ou/%s/%s", jstr(org, "MasterAccountId"),
+             jstr(org, "Id"), id);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "Id", id, "Arn", arn, "Name", name, "ParentId",
                           parent_id);
     if (!o) return ferr_oom(e);

@@ -393,4 +393,4 @@ static const svc_op ops[] = {
 const svc_def svc_organizations = {.name = "organizations",
                                    .event_source = "organizations.amazonaws.com", .ops = ops,
                                    .nops = sizeof(ops) / sizeof(ops[0]),
-                                   .reset = org_authz_changed, .written = org_authz_changed};
+                                   .reset = org_authz_changed};

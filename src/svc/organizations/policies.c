@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/ids.h"
+#include "base/jval.h"
 #include "iam/policy.h"
 #include "org.h"
 #include "orgsvc.h"
@@ -87,11 +88,6 @@ static int check_content(call *c, const char *type, const char *content)
     return ok ? 0 : malformed(c);
 }
 
-static const char *sget(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static const json_t *summary(const json_t *pol)
 {
     return json_object_get(pol, "PolicySummary");
@@ -157,7 +153,7 @@ static int resolve_target(call *c, const json_t *org, const char *id, target *t)
     int rc = 0;
     if (!strcmp(t->type, "ROOT")) {
         const json_t *root = json_object_get(org, "Root");
-        if (!strcmp(sget(root, "Id"), id)) {
+        if (!strcmp(jstr(root, "Id"), id)) {
             t->doc = json_incref((json_t *)root);
             rc = 1;
         }
@@ -189,8 +185,8 @@ static int policies_cb(void *ud, const store_key *k, json_t *doc)
     (void)k;
     collect *col = ud;
     const json_t *s = summary(doc);
-    if (col->type && strcmp(sget(s, "Type"), col->type)) return 0;
-    if (col->name && strcmp(sget(s, "Name"), col->name)) return 0;
+    if (col->type && strcmp(jstr(s, "Type"), col->type)) return 0;
+    if (col->name && strcmp(jstr(s, "Name"), col->name)) return 0;
     json_array_append(col->arr, (json_t *)s);
     return 0;
 }
@@ -220,7 +216,7 @@ static void attachments_of(collect *col, const char *target, const json_t *list)
     size_t i;
     json_t *v;
     json_array_foreach(list, i, v) {
-        const char *pid = sget(v, "Id"), *ty = sget(v, "Type");
+        const char *pid = jstr(v, "Id"), *ty = jstr(v, "Type");
         if (!pid || !ty || (col->policy_id && strcmp(pid, col->policy_id)) ||
             (col->type && strcmp(ty, col->type)))
             continue;
@@ -250,7 +246,7 @@ static int attachments(call *c, const char *policy_id, const char *type, json_t 
         return -1;
     }
     const json_t *root = json_object_get(org, "Root");
-    if (root) attachments_of(&col, sget(root, "Id"), json_object_get(root, "Policies"));
+    if (root) attachments_of(&col, jstr(root, "Id"), json_object_get(root, "Policies"));
     json_decref(org);
     *out = col.arr;
     return 0;
@@ -283,7 +279,7 @@ static int root_arg(call *c, const json_t *org, const char *id)
     const char *k = target_kind(id);
     if (!k || strcmp(k, "ROOT"))
         return INVALID(c, "You provided a value that doesn't match the required pattern.");
-    if (strcmp(sget(json_object_get(org, "Root"), "Id"), id))
+    if (strcmp(jstr(json_object_get(org, "Root"), "Id"), id))
         return ferr_set(c->err, 400, "RootNotFoundException",
                         "We can't find a root with the RootId that you specified.");
     return 0;
@@ -365,7 +361,7 @@ int orgsvc_disable_policy_type(call *c, json_t *in, json_t **out)
         json_t *types = json_object_get(r, "PolicyTypes"), *v;
         size_t i;
         json_array_foreach(types, i, v) {
-            if (!strcmp(sget(v, "Type"), type)) {
+            if (!strcmp(jstr(v, "Type"), type)) {
                 json_array_remove(types, i);
                 break;
             }
@@ -379,7 +375,7 @@ int orgsvc_disable_policy_type(call *c, json_t *in, json_t **out)
         rc = attachments(c, NULL, type, &att);
         json_array_foreach(att, i, v) {
             if (rc) break;
-            if (org_detach(c->txn, sget(v, "TargetId"), sget(v, "PolicyId"), c->err) < 0) rc = -1;
+            if (org_detach(c->txn, jstr(v, "TargetId"), jstr(v, "PolicyId"), c->err) < 0) rc = -1;
         }
         json_decref(att);
     }
@@ -402,7 +398,7 @@ static int duplicate_name(call *c, const char *type, const char *name, const cha
     int dup = 0;
     json_t *v;
     size_t i;
-    json_array_foreach(same, i, v) dup |= !except || strcmp(sget(v, "Id"), except);
+    json_array_foreach(same, i, v) dup |= !except || strcmp(jstr(v, "Id"), except);
     json_decref(same);
     if (dup)
         return ferr_set(c->err, 400, "DuplicatePolicyException",
@@ -444,7 +440,7 @@ int orgsvc_create_policy(call *c, json_t *in, json_t **out)
     json_decref(dup);
     type_lower(type, lower, sizeof(lower));
     snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:policy/%s/%s/%s",
-             sget(org, "MasterAccountId"), sget(org, "Id"), lower, id);
+             jstr(org, "MasterAccountId"), jstr(org, "Id"), lower, id);
     json_decref(org);
     json_t *tags = json_object_get(in, "Tags");
     json_t *pol = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id", id,
@@ -487,7 +483,7 @@ int orgsvc_update_policy(call *c, json_t *in, json_t **out)
     json_decref(org);
     if (load_policy(c, id, &pol)) return -1;
     json_t *s = (json_t *)summary(pol);
-    const char *type = sget(s, "Type");
+    const char *type = jstr(s, "Type");
     int rc = immutable(c, pol);
     if (!rc && name) rc = check_len(c, name, 1, 128) || duplicate_name(c, type, name, id);
     if (!rc && desc) rc = check_len(c, desc, 0, 512);
@@ -551,7 +547,7 @@ int orgsvc_attach_policy(call *c, json_t *in, json_t **out)
     target t = {0};
     if (begin(c, "organizations:AttachPolicy", NULL, &org)) return -1;
     int rc = load_policy(c, pid, &pol) || resolve_target(c, org, tid, &t) ? -1 : 0;
-    const char *type = pol ? sget(summary(pol), "Type") : NULL;
+    const char *type = pol ? jstr(summary(pol), "Type") : NULL;
     if (!rc && !org_type_enabled(org, type))
         rc = ferr_set(c->err, 400, "PolicyTypeNotEnabledException",
                       "The specified policy type isn't currently enabled in this root. You can't "
@@ -585,7 +581,7 @@ int orgsvc_detach_policy(call *c, json_t *in, json_t **out)
     target t = {0};
     if (begin(c, "organizations:DetachPolicy", NULL, &org)) return -1;
     int rc = load_policy(c, pid, &pol) || resolve_target(c, org, tid, &t) ? -1 : 0;
-    const char *type = pol ? sget(summary(pol), "Type") : NULL;
+    const char *type = pol ? jstr(summary(pol), "Type") : NULL;
     if (!rc) rc = org_attached(c->txn, tid, type, &have, c->err);
     int attached = 0;
     json_t *v;
@@ -652,7 +648,7 @@ int orgsvc_list_targets_for_policy(call *c, json_t *in, json_t **out)
     json_array_foreach(att, i, v) {
         if (rc) break;
         target t = {0};
-        const char *tid = sget(v, "TargetId");
+        const char *tid = jstr(v, "TargetId");
         if (resolve_target(c, org, tid, &t)) {
             ferr_clear(c->err); /* an attachment whose target is gone is not listed */
             continue;

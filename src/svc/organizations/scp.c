@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "org.h"
+#include "base/gencache.h"
 #include "svc/authz.h"
 
 static const char full_access_doc[] =
@@ -99,7 +100,6 @@ static int find_attached(const json_t *list, const char *policy_id)
 
 int org_attach(store_txn *t, const char *target, const char *policy_id, const char *type, ferr *e)
 {
-    org_authz_changed(); /* also done after the operation commits: see facts_put */
     json_t *doc = NULL, *list;
     store_key k;
     int rc = holder(t, target, &doc, &k, &list, e);
@@ -116,7 +116,6 @@ int org_attach(store_txn *t, const char *target, const char *policy_id, const ch
 
 int org_detach(store_txn *t, const char *target, const char *policy_id, ferr *e)
 {
-    org_authz_changed(); /* also done after the operation commits: see facts_put */
     json_t *doc = NULL, *list;
     store_key k;
     int rc = holder(t, target, &doc, &k, &list, e);
@@ -169,98 +168,14 @@ static void compile_full(void)
     if (full_compiled) iam_policy_set_name(full_compiled, ORG_FULL_ACCESS_ID);
 }
 
-/* Compiled customer SCPs, shared by every call that sees the same document text (policies
- * are immutable once compiled). An entry is held by the calls using it (released when their
- * arena goes); replaced or evicted entries die with their last holder. */
-#define SCP_CACHE_MAX 256
-
-typedef struct scp_entry {
-    struct scp_entry *next;
-    uint64_t hash;
-    iam_policy *policy;
-    int refs, dead;
-    char text[]; /* the key: name "\n" document */
-} scp_entry;
-
-static struct {
-    pthread_mutex_t mu;
-    scp_entry *head;
-    size_t n;
-} scp_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void entry_free(scp_entry *e)
-{
-    iam_policy_free(e->policy);
-    free(e);
-}
-
-static void release(void *p)
-{
-    scp_entry *e = p;
-    pthread_mutex_lock(&scp_cache.mu);
-    int gone = --e->refs == 0 && e->dead;
-    pthread_mutex_unlock(&scp_cache.mu);
-    if (gone) entry_free(e);
-}
-
-/* The compiled form of an SCP document, held until c's arena goes; NULL when it does not
- * compile, or on OOM (then *oom is set, and c->err). */
+/* The compiled form of an SCP document (shared: authz_policy), named by its ARN, which is
+ * what evaluation results report; NULL when it does not compile, or on OOM (then *oom is
+ * set, and c->err). */
 static const iam_policy *compiled(call *c, const char *text, const char *name, int *oom)
 {
-    /* keyed by name and text: the name is what evaluation results report */
-    const char *key = arena_printf(c->a, "%s\n%s", name ? name : "", text);
-    if (!key) {
-        *oom = ferr_oom(c->err);
-        return NULL;
-    }
-    uint64_t h = fnv(key);
-    scp_entry *e;
-    pthread_mutex_lock(&scp_cache.mu);
-    for (e = scp_cache.head; e && (e->hash != h || strcmp(e->text, key)); e = e->next) {}
-    if (e) e->refs++;
-    pthread_mutex_unlock(&scp_cache.mu);
-    if (!e) {
-        ferr pe = {0};
-        iam_policy *p = iam_policy_parse(text, strlen(text), IAM_KIND_SCP, &pe);
-        if (!p) return NULL; /* a stored document that no longer compiles grants nothing */
-        size_t len = strlen(key);
-        e = malloc(sizeof(*e) + len + 1);
-        if (!e) {
-            iam_policy_free(p);
-            *oom = ferr_oom(c->err);
-            return NULL;
-        }
-        iam_policy_set_name(p, name);
-        *e = (scp_entry){.hash = h, .policy = p, .refs = 1};
-        memcpy(e->text, key, len + 1);
-        pthread_mutex_lock(&scp_cache.mu);
-        if (scp_cache.n >= SCP_CACHE_MAX) { /* start over: held entries die when released */
-            for (scp_entry *x = scp_cache.head, *next; x; x = next) {
-                next = x->next;
-                if (x->refs) x->dead = 1;
-                else entry_free(x);
-            }
-            scp_cache.head = NULL;
-            scp_cache.n = 0;
-        }
-        e->next = scp_cache.head;
-        scp_cache.head = e;
-        scp_cache.n++;
-        pthread_mutex_unlock(&scp_cache.mu);
-    }
-    if (arena_defer(c->a, release, e)) {
-        release(e);
-        *oom = ferr_oom(c->err);
-        return NULL;
-    }
-    return e->policy;
+    const iam_policy *p = authz_policy(c, NULL, name, text, IAM_KIND_SCP, NULL, oom);
+    if (*oom) ferr_oom(c->err);
+    return p;
 }
 
 /* The compiled SCPs of one attachment list, into *layer (arena-owned). */
@@ -308,74 +223,76 @@ static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
 /* AWS: an OU tree is at most five levels deep under the root. */
 #define ORG_MAX_DEPTH 8
 
-/* Authorization reads the organization, the account and its OUs on every call; they
- * change only through Organizations writes (and reset), which drop this cache
- * (org_authz_changed). Documents are shared read-only (jansson's reference counts are
- * atomic). A store shared by several processes would need a store-side generation
- * instead, as the IAM service keeps. */
-#define ORG_CACHE 256
+/* Authorization reads the organization, the account and its OUs on every call; they are
+ * kept per account while the store's generations of those kinds are unchanged (read
+ * before them). Documents are shared read-only (jansson's reference counts are atomic). */
 typedef struct org_facts {
-    char account[13];
-    unsigned long long gen;
     json_t *org, *acct, *ous[ORG_MAX_DEPTH];
     size_t nous;
 } org_facts;
-static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
-static org_facts facts[ORG_CACHE];
-static _Atomic unsigned long long facts_gen = 1;
 
-void org_authz_changed(void)
+static void facts_free(void *p)
 {
-    facts_gen++;
-}
-
-static size_t facts_slot(const char *account)
-{
-    size_t h = 5381;
-    for (const char *p = account; *p; p++) h = h * 33 + (unsigned char)*p;
-    return h % ORG_CACHE;
-}
-
-static void facts_clear(org_facts *f)
-{
+    org_facts *f = p;
     json_decref(f->org);
     json_decref(f->acct);
     for (size_t i = 0; i < f->nous; i++) json_decref(f->ous[i]);
-    memset(f, 0, sizeof(*f));
+    free(f);
+}
+
+static gencache_static facts = GENCACHE_STATIC(1024, facts_free);
+
+void org_authz_changed(void)
+{
+    gencache_clear(gencache_of(&facts));
+}
+
+/* The generation the facts are read under; 0: not cacheable (the transaction wrote some
+ * itself, which others must not see before it commits). */
+static uint64_t facts_gen(const call *c)
+{
+    static const char *const kinds[] = {"org", "account", "ou"};
+    uint64_t gen = 1; /* a sum of counters that only grow changes when any of them does */
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (c->txn && store_txn_touched(c->txn, kinds[i])) return 0;
+        gen += store_generation(c->env->st, kinds[i]);
+    }
+    return gen;
+}
+
+typedef struct facts_out {
+    json_t **org, **acct, **ous;
+    size_t *nous;
+} facts_out;
+
+static void facts_copy(const void *v, void *ud)
+{
+    const org_facts *f = v;
+    facts_out *o = ud;
+    *o->org = json_incref(f->org);
+    *o->acct = json_incref(f->acct);
+    for (size_t i = 0; i < f->nous; i++) o->ous[i] = json_incref(f->ous[i]);
+    *o->nous = f->nous;
 }
 
 /* 1 with new references when cached and current, else 0. */
-static int facts_get(const char *account, json_t **org, json_t **acct, json_t **ous, size_t *nous)
+static int facts_get(const char *account, uint64_t gen, json_t **org, json_t **acct, json_t **ous,
+                     size_t *nous)
 {
-    int hit = 0;
-    pthread_mutex_lock(&facts_mu);
-    org_facts *f = &facts[facts_slot(account)];
-    if (f->org && f->gen == facts_gen && !strcmp(f->account, account)) {
-        *org = json_incref(f->org);
-        *acct = json_incref(f->acct);
-        for (size_t i = 0; i < f->nous; i++) ous[i] = json_incref(f->ous[i]);
-        *nous = f->nous;
-        hit = 1;
-    }
-    pthread_mutex_unlock(&facts_mu);
-    return hit;
+    facts_out o = {org, acct, ous, nous};
+    return gen && gencache_read(gencache_of(&facts), account, gen, facts_copy, &o);
 }
 
-static void facts_put(const char *account, unsigned long long gen, json_t *org, json_t *acct,
+static void facts_put(const char *account, uint64_t gen, json_t *org, json_t *acct,
                       json_t *const *ous, size_t nous)
 {
-    pthread_mutex_lock(&facts_mu);
-    org_facts *f = &facts[facts_slot(account)];
-    facts_clear(f);
-    if (gen == facts_gen) { /* nothing changed while we read */
-        snprintf(f->account, sizeof(f->account), "%s", account);
-        f->gen = gen;
-        f->org = json_incref(org);
-        f->acct = json_incref(acct);
-        for (size_t i = 0; i < nous; i++) f->ous[i] = json_incref(ous[i]);
-        f->nous = nous;
-    }
-    pthread_mutex_unlock(&facts_mu);
+    org_facts *f = gen ? malloc(sizeof(*f)) : NULL;
+    if (!f) return;
+    f->org = json_incref(org);
+    f->acct = json_incref(acct);
+    for (size_t i = 0; i < nous; i++) f->ous[i] = json_incref(ous[i]);
+    f->nous = nous;
+    if (gencache_put(gencache_of(&facts), account, gen, f, NULL)) facts_free(f);
 }
 
 int org_authz(call *c, const char *account, authz_org *out)
@@ -385,8 +302,8 @@ int org_authz(call *c, const char *account, authz_org *out)
     json_t *held[ORG_MAX_DEPTH]; /* the OU documents, nearest first */
     const char *ous[ORG_MAX_DEPTH];
     size_t nous = 0;
-    int rc = 0, cached = facts_get(account, &org, &acct, held, &nous);
-    unsigned long long gen = facts_gen;
+    uint64_t gen = c->env ? facts_gen(c) : 0;
+    int rc = 0, cached = facts_get(account, gen, &org, &acct, held, &nous);
     if (!cached) {
         rc = org_get(c->txn, &org, c->err);
         if (rc <= 0) return rc;

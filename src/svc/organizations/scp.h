@@ -33,8 +33,8 @@ int org_attached(store_txn *t, const char *target, const char *type, json_t **id
 /* AWS: while SCPs are enabled every new OU and account starts with FullAWSAccess. */
 int org_attach_defaults(store_txn *t, const json_t *org, const char *target, ferr *e);
 
-/* Drops the cached organization facts authorization uses (after any Organizations
- * write, and on reset). */
+/* Drops the cached organization facts authorization uses (on reset; a commit that writes
+ * the organization, accounts or OUs makes them stale by itself). */
 void org_authz_changed(void);
 
 #endif

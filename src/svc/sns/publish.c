@@ -266,7 +266,6 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
     json_decref(bodies);
     if (!nmatch) {
         free(match);
-        sns_subs_release(subs);
         return n && !match ? ferr_oom(c->err) : 0;
     }
     char ts[32];
@@ -289,7 +288,6 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
     int rc = dm ? 0 : -1;
     for (size_t i = 0; !rc && i < nmatch; i++) rc = delivery_to(dm, match[i]->arn, NULL, c->err);
     free(match);
-    sns_subs_release(subs);
     if (rc && !ferr_isset(c->err)) ferr_oom(c->err);
     return rc;
 }

@@ -101,13 +101,13 @@ typedef struct sns_sub_entry {
     int broken;         /* its stored filter policy no longer parses: takes none */
 } sns_sub_entry;
 typedef struct sns_subs sns_subs;
-/* The topic's confirmed SQS, Lambda and HTTP/S subscriptions (caller releases). */
+/* The topic's confirmed SQS, Lambda and HTTP/S subscriptions, valid until c's arena goes. */
 sns_subs *sns_subs_get(call *c, const sns_arn *topic);
 const sns_sub_entry *sns_subs_items(const sns_subs *s, size_t *n);
-void sns_subs_release(sns_subs *s);
 /* sns_load_topic for Publish: the document may be shared, read it only. */
 int sns_load_topic_ro(call *c, const char *arn, const char *param, json_t **topic, sns_arn *a);
-/* Call on every change to subscriptions or topics: cached views are read again. */
+/* Drops Publish's cached views (after a store reset; commits that write subscriptions or
+ * topics make them stale by themselves, through the store's generations). */
 void sns_subs_changed(void);
 
 /* Deletes a subscription, its owner index and (for confirmed HTTP/S ones) sends the

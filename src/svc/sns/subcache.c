@@ -1,40 +1,23 @@
 /* Publish's view of a topic's subscriptions: the confirmed ones it can deliver to, with
- * their filter policies compiled, kept between publishes. Any change to any
- * subscription (or topic) bumps a generation and the next Publish of each topic reads
- * its subscriptions again, inside its own transaction. Changes and publishes are all
- * write transactions, which the store runs one at a time, so a cached list is never
- * older than the last committed change. */
-#include <pthread.h>
+ * their filter policies compiled, kept between publishes, and the topic documents. They
+ * hold while the store's generations of subscriptions and topics are unchanged; Publish
+ * runs in a write transaction, where those match what is committed. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/delivery.h"
+#include "base/gencache.h"
+#include "engine/delivery.h" /* SNS_KIND_SUB */
 #include "filter.h"
 #include "sns_int.h"
 
 struct sns_subs {
-    char key[320]; /* account/region/topic */
-    unsigned long long gen;
-    int refs;
     sns_sub_entry *v;
     size_t n;
-    struct sns_subs *next;
 };
 
-#define NBUCKETS 256
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static sns_subs *buckets[NBUCKETS];
-static _Atomic unsigned long long generation = 1;
-
-void sns_subs_changed(void)
+static void subs_free(void *p)
 {
-    generation++;
-    delivery_invalidate();
-}
-
-static void subs_free(sns_subs *s)
-{
+    sns_subs *s = p;
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].arn);
@@ -44,26 +27,34 @@ static void subs_free(sns_subs *s)
     free(s);
 }
 
-void sns_subs_release(sns_subs *s)
+static void doc_free(void *doc)
 {
-    if (!s) return;
-    pthread_mutex_lock(&mu);
-    int last = --s->refs == 0;
-    pthread_mutex_unlock(&mu);
-    if (last) subs_free(s);
+    json_decref(doc);
+}
+
+static gencache_static subs_cache = GENCACHE_STATIC(4096, subs_free);
+static gencache_static topic_cache = GENCACHE_STATIC(4096, doc_free);
+
+void sns_subs_changed(void)
+{
+    gencache_clear(gencache_of(&subs_cache));
+    gencache_clear(gencache_of(&topic_cache));
+}
+
+/* The generation of subscriptions and topics; 0 when c's transaction wrote some itself. */
+static uint64_t subs_gen(const call *c)
+{
+    if (!store_txn_is_write(c->txn) || store_txn_touched(c->txn, SNS_KIND_SUB) ||
+        store_txn_touched(c->txn, SNS_KIND_TOPIC))
+        return 0;
+    return 1 + store_generation(c->env->st, SNS_KIND_SUB) +
+           store_generation(c->env->st, SNS_KIND_TOPIC);
 }
 
 const sns_sub_entry *sns_subs_items(const sns_subs *s, size_t *n)
 {
     *n = s->n;
     return s->v;
-}
-
-static size_t bucket(const char *k)
-{
-    size_t h = 5381;
-    while (*k) h = h * 33 + (unsigned char)*k++;
-    return h % NBUCKETS;
 }
 
 typedef struct fill {
@@ -120,56 +111,31 @@ sns_subs *sns_subs_get(call *c, const sns_arn *topic)
 {
     char key[320];
     snprintf(key, sizeof(key), "%s/%s/%s", topic->account, topic->region, topic->topic);
-    size_t b = bucket(key);
-    unsigned long long gen = generation;
-    pthread_mutex_lock(&mu);
-    for (sns_subs *s = buckets[b]; s; s = s->next) {
-        if (!strcmp(s->key, key) && s->gen == gen) {
-            s->refs++;
-            pthread_mutex_unlock(&mu);
-            return s;
-        }
-    }
-    pthread_mutex_unlock(&mu);
-    sns_subs *s = calloc(1, sizeof(*s));
+    gencache *gc = gencache_of(&subs_cache);
+    uint64_t gen = subs_gen(c);
+    sns_subs *s = gen ? gencache_get(gc, key, gen, c->a) : NULL;
+    if (s) return s;
+    s = calloc(1, sizeof(*s));
     if (!s) return ferr_oom(c->err), NULL;
-    snprintf(s->key, sizeof(s->key), "%s", key);
-    s->gen = gen;
-    s->refs = 2; /* the cache's and the caller's */
     fill f = {s, 0, 0};
     if (sns_each_sub(c, topic, fill_cb, &f) || f.oom) {
         subs_free(s);
         if (!ferr_isset(c->err)) ferr_oom(c->err);
         return NULL;
     }
-    pthread_mutex_lock(&mu);
-    /* replace this topic's older entry */
-    sns_subs **p = &buckets[b], *old = NULL;
-    while (*p) {
-        if (!strcmp((*p)->key, key)) {
-            old = *p;
-            *p = old->next;
-            break;
+    if (!gen || gencache_put(gc, key, gen, s, c->a)) { /* not shared: the call's own */
+        if (arena_defer(c->a, subs_free, s)) {
+            subs_free(s);
+            return ferr_oom(c->err), NULL;
         }
-        p = &(*p)->next;
     }
-    s->next = buckets[b];
-    buckets[b] = s;
-    int free_old = old && --old->refs == 0;
-    pthread_mutex_unlock(&mu);
-    if (free_old) subs_free(old);
     return s;
 }
 
-/* Topic documents for Publish, under the same generation. */
-typedef struct tcache {
-    char key[320];
-    unsigned long long gen;
-    json_t *doc;
-    struct tcache *next;
-} tcache;
-
-static tcache *tbuckets[NBUCKETS];
+static void incref_doc(const void *doc, void *out)
+{
+    *(json_t **)out = json_incref((json_t *)doc);
+}
 
 int sns_load_topic_ro(call *c, const char *arn, const char *param, json_t **topic, sns_arn *a)
 {
@@ -177,39 +143,10 @@ int sns_load_topic_ro(call *c, const char *arn, const char *param, json_t **topi
         return sns_invalid(c, "%s", param);
     char key[320];
     snprintf(key, sizeof(key), "%s/%s/%s", a->account, a->region, a->topic);
-    size_t b = bucket(key);
-    unsigned long long gen = generation;
-    pthread_mutex_lock(&mu);
-    for (tcache *t = tbuckets[b]; t; t = t->next) {
-        if (!strcmp(t->key, key) && t->gen == gen) {
-            *topic = json_incref(t->doc);
-            pthread_mutex_unlock(&mu);
-            return 0;
-        }
-    }
-    pthread_mutex_unlock(&mu);
+    gencache *gc = gencache_of(&topic_cache);
+    uint64_t gen = subs_gen(c);
+    if (gen && gencache_read(gc, key, gen, incref_doc, topic)) return 0;
     if (sns_load_topic(c, arn, param, topic, a)) return -1;
-    tcache *n = calloc(1, sizeof(*n));
-    if (!n) return 0; /* not cached: still answered */
-    snprintf(n->key, sizeof(n->key), "%s", key);
-    n->gen = gen;
-    n->doc = json_incref(*topic);
-    pthread_mutex_lock(&mu);
-    tcache **p = &tbuckets[b], *old = NULL;
-    while (*p) {
-        if (!strcmp((*p)->key, key)) {
-            old = *p;
-            *p = old->next;
-            break;
-        }
-        p = &(*p)->next;
-    }
-    n->next = tbuckets[b];
-    tbuckets[b] = n;
-    pthread_mutex_unlock(&mu);
-    if (old) {
-        json_decref(old->doc);
-        free(old);
-    }
-    return 0;
+    if (gen && gencache_put(gc, key, gen, json_incref(*topic), NULL)) json_decref(*topic);
+    return 0; /* not shared: still answered */
 }

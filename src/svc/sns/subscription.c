@@ -123,7 +123,6 @@ int sns_delete_sub(call *c, const json_t *sub, int notify)
     char id[400];
     store_key k = sub_key(&a, id, sizeof(id));
     if (store_del(c->txn, &k, c->err) < 0) return -1;
-    sns_subs_changed();
     store_key ik = {SNS_KIND_MYSUB, jstr(sub, "Owner"), a.region, arn};
     if (ik.account && store_del(c->txn, &ik, c->err) < 0) return -1;
     const char *proto = jstr(sub, "Protocol");
@@ -346,7 +345,6 @@ int sns_subscribe(call *c, json_t *in, json_t **out)
     json_t *idx = json_pack("{s:s, s:s}", "TopicAccount", a.account, "Key", id);
     rc = store_put(c->txn, &sk, sub, c->err);
     if (!rc) rc = store_put(c->txn, &ik, idx, c->err);
-    sns_subs_changed();
     json_decref(idx);
     if (!rc && !confirmed) rc = resend(c, sub, topic);
     if (rc) goto out;
@@ -388,7 +386,6 @@ static int confirm(call *c, json_t *in, json_t **out, int authenticated)
         sns_parse_arn(jstr(sub, "SubscriptionArn"), 1, &sa);
         store_key k = sub_key(&sa, id, sizeof(id));
         rc = store_put(c->txn, &k, sub, c->err);
-        sns_subs_changed();
     }
     if (!rc) {
         call_resource(c, "AWS::SNS::Subscription", jstr(sub, "SubscriptionArn"));
@@ -603,7 +600,6 @@ int sns_set_subscription_attributes(call *c, json_t *in, json_t **out)
         char id[400];
         store_key k = sub_key(&a, id, sizeof(id));
         rc = store_put(c->txn, &k, sub, c->err);
-        sns_subs_changed();
         call_resource(c, "AWS::SNS::Subscription", jstr(sub, "SubscriptionArn"));
     }
     json_decref(sub);

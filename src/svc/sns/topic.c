@@ -145,7 +145,6 @@ int sns_create_topic(call *c, json_t *in, json_t **out)
     if (!rc) rc = store_put(c->txn, &key, topic, c->err);
     json_decref(topic);
     if (rc) return -1;
-    sns_subs_changed();
     call_resource(c, "AWS::SNS::Topic", arn);
     *out = json_pack("{s:s}", "TopicArn", arn);
     return 0;
@@ -191,7 +190,6 @@ int sns_delete_topic(call *c, json_t *in, json_t **out)
     json_decref(cs.arr);
     if (rc) return -1;
     if (store_del(c->txn, &key, c->err) < 0) return -1;
-    sns_subs_changed();
     call_resource(c, "AWS::SNS::Topic", arn);
     return 0;
 }
@@ -283,7 +281,6 @@ int sns_set_topic_attributes(call *c, json_t *in, json_t **out)
         else json_object_del(attrs, name);
         store_key k = sns_topic_key(&a);
         rc = store_put(c->txn, &k, topic, c->err);
-        sns_subs_changed(); /* DeliveryPolicy is read by the engine */
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     }
     json_decref(topic);
@@ -317,7 +314,6 @@ static int save_policy(call *c, json_t *topic, const sns_arn *a, json_t *doc)
         json_object_set_new(json_object_get(topic, "Attributes"), "Policy", json_string(text));
         store_key k = sns_topic_key(a);
         rc = store_put(c->txn, &k, topic, c->err);
-        sns_subs_changed();
     }
     free(text);
     return rc;

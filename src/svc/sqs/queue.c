@@ -3,7 +3,6 @@
  * with the queue's Policy. */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "base/gencache.h"
 #include "iam/policy.h"
 #include "sqs.h"
 
@@ -173,75 +173,33 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
  * filled only in write transactions, where that generation matches what is committed, and
  * not by one that wrote queue documents itself. */
 
-#define QC_BUCKETS 256
-
-typedef struct qentry {
-    char key[160]; /* account/region/name */
-    json_t *doc;
-    struct qentry *next;
-} qentry;
-
-static pthread_mutex_t qc_mu = PTHREAD_MUTEX_INITIALIZER;
-static qentry *qc[QC_BUCKETS];
-static uint64_t qc_gen; /* the generation the shared documents were read under */
-
-static void qc_clear(void)
+static void doc_free(void *doc)
 {
-    for (size_t b = 0; b < QC_BUCKETS; b++) {
-        for (qentry *e = qc[b], *n; e; e = n) {
-            n = e->next;
-            json_decref(e->doc);
-            free(e);
-        }
-        qc[b] = NULL;
-    }
+    json_decref(doc);
 }
 
-static size_t qc_bucket(const char *k)
-{
-    size_t h = 5381;
-    while (*k) h = h * 33 + (unsigned char)*k++;
-    return h % QC_BUCKETS;
-}
+static gencache_static shared_docs = GENCACHE_STATIC(1024, doc_free);
 
 /* sqs_queue_load in the call's region through the shared documents. */
 static int load_shared(call *c, const char *account, const char *name, sqs_queue *q)
 {
-    char key[sizeof(((qentry *)0)->key)];
+    char key[160];
     int n = snprintf(key, sizeof(key), "%s/%s/%s", account, c->region, name);
     if (!store_txn_is_write(c->txn) || store_txn_touched(c->txn, SQS_KIND) || n < 0 ||
         (size_t)n >= sizeof(key))
         return sqs_queue_load(c, NULL, account, name, q);
+    gencache *gc = gencache_of(&shared_docs);
     uint64_t gen = store_generation(c->env->st, SQS_KIND);
-    size_t b = qc_bucket(key);
-    json_t *doc = NULL;
-    pthread_mutex_lock(&qc_mu);
-    if (qc_gen != gen) { /* queue documents changed: start again */
-        qc_clear();
-        qc_gen = gen;
-    }
-    for (qentry *e = qc[b]; e && !doc; e = e->next)
-        if (!strcmp(e->key, key)) doc = json_incref(e->doc);
-    pthread_mutex_unlock(&qc_mu);
+    json_t *doc = gencache_get(gc, key, gen, c->a); /* held until the call ends */
     if (doc) {
         memset(q, 0, sizeof(*q));
-        if (arena_defer(c->a, (void (*)(void *))json_decref, doc)) {
-            json_decref(doc);
-            return ferr_oom(c->err);
-        }
         fill(c, q, doc, c->region, account);
         return 1;
     }
     int rc = sqs_queue_load(c, NULL, account, name, q);
-    qentry *e = rc == 1 ? malloc(sizeof(*e)) : NULL;
-    if (!e) return rc; /* not shared: still answered */
-    memcpy(e->key, key, (size_t)n + 1);
-    e->doc = json_incref(q->doc);
-    pthread_mutex_lock(&qc_mu);
-    e->next = qc[b]; /* the write lock is held: gen is still current */
-    qc[b] = e;
-    pthread_mutex_unlock(&qc_mu);
-    return 1;
+    /* the write lock is held: gen is still current */
+    if (rc == 1 && gencache_put(gc, key, gen, json_incref(q->doc), NULL)) json_decref(q->doc);
+    return rc;
 }
 
 int sqs_authorize(call *c, const sqs_queue *q, const char *action)

@@ -181,11 +181,65 @@ static void test_yaml(void **st)
     assert_null(yaml_to_json(bomb, strlen(bomb), &e));
 }
 
+/* Plain scalars by the core schema, leading zeros kept as text (base/yaml.h). */
+static void test_yaml_scalars(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *in, *out; /* out: the value as compact JSON */
+    } cases[] = {
+        {"123456789012", "123456789012"}, {"012345678901", "\"012345678901\""},
+        {"0300", "\"0300\""},           {"0", "0"},
+        {"-17", "-17"},                   {"+3", "3"},
+        {"0x1F", "31"},                   {"0o17", "15"},
+        {"0b1", "\"0b1\""},             {"2.5", "2.5"},
+        {"0.5", "0.5"},                   {"-.5", "-0.5"},
+        {"1e3", "1000.0"},                {"1.", "1.0"},
+        {".", "\".\""},                 {"1e", "\"1e\""},
+        {"99999999999999999999", "\"99999999999999999999\""},
+        {".inf", "\".inf\""},           {"true", "true"},
+        {"TRUE", "true"},                 {"False", "false"},
+        {"yes", "\"yes\""},             {"~", "null"},
+        {"Null", "null"},                 {"", "null"},
+        {"1-2", "\"1-2\""},             {"2010-09-09", "\"2010-09-09\""},
+        {"-", "\"-\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = yaml_plain_scalar(cases[i].in, strlen(cases[i].in));
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (strcmp(s, cases[i].out)) fail_msg("%s -> %s, want %s", cases[i].in, s, cases[i].out);
+        free(s);
+        json_decref(v);
+    }
+    /* quoted stays text; a config's unquoted ids come through whole */
+    ferr e = {0};
+    const char *y = "a: '0300'\nb: \"true\"\nid: 123456789012\nz: 000000000001\n";
+    json_t *j = yaml_to_json(y, strlen(y), &e);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"a\":\"0300\",\"b\":\"true\",\"id\":123456789012,\"z\":\"000000000001\"}");
+    free(s);
+    json_decref(j);
+    /* tags are ignored without YAML_CFN, short forms with it */
+    j = yaml_to_json("a: !Ref b\n", 10, &e);
+    assert_string_equal(json_string_value(json_object_get(j, "a")), "b");
+    json_decref(j);
+    j = yaml_to_json_opts("a: !Ref b\n", 10, YAML_CFN, &e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "a"), "Ref")), "b");
+    json_decref(j);
+    assert_null(yaml_to_json_opts("a: [\n", 5, YAML_CFN, &e));
+    assert_non_null(strstr(e.message, "Template format error: YAML not well-formed. (line 2"));
+    /* an empty document is null */
+    j = yaml_to_json("", 0, &e);
+    assert_true(json_is_null(j));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena), cmocka_unit_test(test_buf), cmocka_unit_test(test_enc),
         cmocka_unit_test(test_clock), cmocka_unit_test(test_ids),  cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_yaml_scalars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

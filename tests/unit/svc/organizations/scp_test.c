@@ -38,11 +38,6 @@ static int teardown(void **st)
     return system(cmd);
 }
 
-static const char *s(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* Decides action for the root user of account with the org facts org_authz gives. */
 static int decide(store_txn *t, const char *account, const char *action, authz_org *out,
                   arena *a)
@@ -86,10 +81,10 @@ static void test_layers_paths_and_exemption(void **st)
     assert_int_equal(store_begin(S, 1, &t, &e), 0);
     json_t *org = NULL, *ou = NULL, *inner = NULL, *acct = NULL;
     assert_int_equal(org_create(t, "111111111111", "mgmt", "m@example.com", &org, &e), 0);
-    const char *root = s(json_object_get(org, "Root"), "Id"), *oid = s(org, "Id");
+    const char *root = jstr(json_object_get(org, "Root"), "Id"), *oid = jstr(org, "Id");
     assert_int_equal(org_add_ou(t, org, root, "Workloads", &ou, &e), 0);
-    assert_int_equal(org_add_ou(t, org, s(ou, "Id"), "Dev", &inner, &e), 0);
-    assert_int_equal(org_add_account(t, org, "dev", "d@example.com", s(inner, "Id"),
+    assert_int_equal(org_add_ou(t, org, jstr(ou, "Id"), "Dev", &inner, &e), 0);
+    assert_int_equal(org_add_account(t, org, "dev", "d@example.com", jstr(inner, "Id"),
                                      "222222222222", &acct, &e), 0);
     json_decref(acct);
     assert_int_equal(org_add_account(t, org, "top", "t@example.com", root, "333333333333", &acct,
@@ -107,7 +102,7 @@ static void test_layers_paths_and_exemption(void **st)
     assert_string_equal(out.org_id, oid);
     assert_int_equal(out.npaths, 1);
     char want[256];
-    snprintf(want, sizeof(want), "%s/%s/%s/%s/", oid, root, s(ou, "Id"), s(inner, "Id"));
+    snprintf(want, sizeof(want), "%s/%s/%s/%s/", oid, root, jstr(ou, "Id"), jstr(inner, "Id"));
     assert_string_equal(out.paths[0], want);
     assert_int_equal(out.nlayers, 0);
     assert_int_equal(decide(t, "333333333333", "s3:GetObject", &out, a), IAM_ALLOW);
@@ -121,7 +116,7 @@ static void test_layers_paths_and_exemption(void **st)
     assert_int_equal(store_put(t, &ok, org, &e), 0);
     org_authz_changed(); /* a document changed outside the Organizations operations */
     assert_true(org_type_enabled(org, ORG_SCP));
-    const char *targets[] = {root, s(ou, "Id"), s(inner, "Id"), "222222222222", "333333333333"};
+    const char *targets[] = {root, jstr(ou, "Id"), jstr(inner, "Id"), "222222222222", "333333333333"};
     for (size_t i = 0; i < 5; i++)
         assert_int_equal(org_attach(t, targets[i], ORG_FULL_ACCESS_ID, ORG_SCP, &e), 0);
     assert_int_equal(org_attach(t, root, ORG_FULL_ACCESS_ID, ORG_SCP, &e), 1);
@@ -132,7 +127,7 @@ static void test_layers_paths_and_exemption(void **st)
     /* a deny on the outer OU reaches the account two levels down, not the one at the top */
     put_policy(t, "p-denys3aa", "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\","
                                 "\"Action\":\"s3:*\",\"Resource\":\"*\"}}");
-    assert_int_equal(org_attach(t, s(ou, "Id"), "p-denys3aa", ORG_SCP, &e), 0);
+    assert_int_equal(org_attach(t, jstr(ou, "Id"), "p-denys3aa", ORG_SCP, &e), 0);
     assert_int_equal(decide(t, "222222222222", "s3:GetObject", &out, a), IAM_EXPLICIT_DENY);
     assert_int_equal(out.scp_layers[1].n, 2);
     assert_int_equal(decide(t, "222222222222", "sqs:SendMessage", &out, a), IAM_ALLOW);
@@ -146,11 +141,11 @@ static void test_layers_paths_and_exemption(void **st)
     assert_int_equal(org_detach(t, root, "p-denys3aa", &e), 0);
 
     /* a level without an allow denies: Dev loses FullAWSAccess */
-    assert_int_equal(org_detach(t, s(inner, "Id"), ORG_FULL_ACCESS_ID, &e), 1);
+    assert_int_equal(org_detach(t, jstr(inner, "Id"), ORG_FULL_ACCESS_ID, &e), 1);
     assert_int_equal(decide(t, "222222222222", "sqs:SendMessage", &out, a), IAM_IMPLICIT_DENY);
     /* a stored document that no longer compiles grants nothing */
     put_policy(t, "p-brokenaa", "{not json");
-    assert_int_equal(org_attach(t, s(inner, "Id"), "p-brokenaa", ORG_SCP, &e), 0);
+    assert_int_equal(org_attach(t, jstr(inner, "Id"), "p-brokenaa", ORG_SCP, &e), 0);
     assert_int_equal(decide(t, "222222222222", "sqs:SendMessage", &out, a), IAM_IMPLICIT_DENY);
     assert_int_equal(out.scp_layers[2].n, 0);
 

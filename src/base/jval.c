@@ -1,0 +1,24 @@
+#include "jval.h"
+
+const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+long long jint(const json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+int jbool(const json_t *o, const char *key, int dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+json_t *jset_str(json_t *o, const char *key, const char *v)
+{
+    if (v) json_object_set_new(o, key, json_string(v));
+    return o;
+}

@@ -1,0 +1,17 @@
+/* Borrowed values out of JSON documents, for every layer (handlers, engines, the CLI):
+ * what a document holds under a key, or a default when it is absent or of another type.
+ * Strings are borrowed from the document and live as long as it does. */
+#ifndef FERRY_JVAL_H
+#define FERRY_JVAL_H
+#include <jansson.h>
+
+/* The string under key, or NULL (absent, not a string, o not an object or NULL). */
+const char *jstr(const json_t *o, const char *key);
+/* The integer under key, or dflt. */
+long long jint(const json_t *o, const char *key, long long dflt);
+/* The boolean under key (1/0), or dflt. */
+int jbool(const json_t *o, const char *key, int dflt);
+/* Sets key to a new string (copied) when v is not NULL; returns o for chaining. */
+json_t *jset_str(json_t *o, const char *key, const char *v);
+
+#endif
