@@ -30,8 +30,9 @@ static const struct vpolicy {
     const char *code;
     unsigned skip; /* VS_*: what it checks itself */
 } policies[] = {
-    /* SNS answers every bad parameter InvalidParameter */
-    {"sns", "InvalidParameter", 0},
+    /* SNS answers every bad parameter InvalidParameter, worded its own way ("Invalid
+     * parameter: Tags Reason: ..."): its handlers check values, the model required members */
+    {"sns", "InvalidParameter", VS_ALL},
     /* SQS names unknown attribute names InvalidAttributeName ("Unknown Attribute X.") */
     {"sqs", NULL, VS_ENUM},
     /* Organizations answers InvalidInputException with a reason of its own per member
