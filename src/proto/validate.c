@@ -99,12 +99,16 @@ static pcre2_code *re_compile_quiet(const char *pattern, int *err, size_t *off)
     return re;
 }
 
-static pcre2_code *re_compile(const char *stem, const char *pattern)
+/* NULL with *oom set when memory ran out (try again next time), else NULL for a pattern
+ * that does not compile (logged, never checked). */
+static pcre2_code *re_compile(const char *stem, const char *pattern, int *oom)
 {
     int err;
     size_t off;
     pcre2_code *re = re_compile_quiet(pattern, &err, &off);
-    if (!re) {
+    if (!re && err == PCRE2_ERROR_HEAP_FAILED) {
+        *oom = 1;
+    } else if (!re) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(err, msg, sizeof(msg));
         log_warn("validate: %s pattern %s not checked: %s at %zu", stem, pattern, (char *)msg, off);
@@ -129,9 +133,16 @@ static pcre2_code **re_set(long si)
     set = atomic_load_explicit(&re_sets[si], memory_order_relaxed);
     const proto_cset *cs = &proto_csets[si];
     if (!set && (set = calloc(cs->ncons ? cs->ncons : 1, sizeof(*set)))) {
-        for (size_t i = 0; i < cs->ncons; i++)
-            if (cs->cons[i].pattern) set[i] = re_compile(cs->stem, cs->cons[i].pattern);
-        atomic_store_explicit(&re_sets[si], set, memory_order_release);
+        int oom = 0;
+        for (size_t i = 0; i < cs->ncons && !oom; i++)
+            if (cs->cons[i].pattern) set[i] = re_compile(cs->stem, cs->cons[i].pattern, &oom);
+        if (oom) { /* this request fails; the next one compiles them again */
+            for (size_t i = 0; i < cs->ncons; i++) pcre2_code_free(set[i]);
+            free(set);
+            set = NULL;
+        } else {
+            atomic_store_explicit(&re_sets[si], set, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&re_mu);
     return set;
