@@ -1,8 +1,10 @@
-/* Shared by the protocol fuzz targets: route, decode, re-encode the decoded input as
- * output (a stress test for the encoders), and encode any error. */
+/* Shared by the protocol fuzz targets: route, decode, validate (as svc/exec.c does before
+ * a handler), re-encode the decoded input as output (a stress test for the encoders), and
+ * encode any error. */
 #ifndef FERRY_FUZZ_PROTO_H
 #define FERRY_FUZZ_PROTO_H
 #include "proto/codec.h"
+#include "proto/validate.h"
 
 static inline void fuzz_proto_roundtrip(arena *a, const hreq *r, const char *scope)
 {
@@ -13,6 +15,7 @@ static inline void fuzz_proto_roundtrip(arena *a, const hreq *r, const char *sco
         const proto_op *op;
         json_t *input;
         if (proto_decode(a, svc, r, &op, &input, &e) == 0) {
+            proto_validate(svc, op, input, &e);
             proto_encode(a, svc, op, input, "rid", &out);
             buf_dispose(&out.body);
         }

@@ -40,8 +40,9 @@ const proto_service *proto_route(arena *a, const hreq *r, const char *scope_serv
 /* Decodes the request into one JSON object shaped by the operation's input.
  * On success *op is set and *input is arena-owned (released at arena_free).
  * Errors: unknown op -> "InvalidAction" (query) / "UnknownOperationException"
- * (json, rest); missing required member / wrong type -> "ValidationError"
- * (query) or "ValidationException" (json, rest) with AWS's wording; malformed
+ * (json, rest); a value of the wrong type -> "ValidationError" (query) or
+ * "ValidationException" (json, rest) with AWS's wording (required members and the
+ * other constraints are proto/validate.h's, checked for every call); malformed
  * body -> "SerializationException" (json), "MalformedQueryString" (query),
  * "MalformedXML" / "SerializationException" (rest). */
 int proto_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,

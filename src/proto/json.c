@@ -242,7 +242,6 @@ int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const p
         proto_vctx_dispose(&v);
         return ferr_oom(e);
     }
-    if (ish) proto_check_required(&v, svc, ish, in, 0);
     int rc = proto_vctx_finish(&v, e);
     proto_vctx_dispose(&v);
     if (rc) return rc;

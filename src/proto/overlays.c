@@ -45,6 +45,8 @@ static const proto_overlay_error sqs_errors[] = {
     {"TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", NULL},
     {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", NULL},
     {"MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", NULL},
+    /* model validation (proto/validate.c) answers with the json model's code */
+    {"ValidationException", "ValidationError", NULL},
 };
 
 static const proto_overlay sqs = {

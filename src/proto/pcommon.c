@@ -76,6 +76,10 @@ void proto_verr_null(proto_vctx *v)
 void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what)
 {
     verr_sep(v);
+    if (!val) { /* a sensitive value is not echoed */
+        buf_printf(&v->msg, "Value at '%s' failed to satisfy constraint: %s", v->path, what);
+        return;
+    }
     if (n > 256) n = 256; /* AWS echoes the value; keep the message bounded */
     buf_puts(&v->msg, "Value '");
     for (size_t i = 0; i < n; i++) {
@@ -85,61 +89,12 @@ void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what
     buf_printf(&v->msg, "' at '%s' failed to satisfy constraint: %s", v->path, what);
 }
 
-const char *proto_validation_code(const proto_service *svc)
-{
-    return svc && (svc->protocol == PROTO_QUERY || svc->protocol == PROTO_EC2)
-               ? "ValidationError"
-               : "ValidationException";
-}
-
 int proto_vctx_finish(proto_vctx *v, ferr *e)
 {
     if (!v->n) return 0;
     ferr_set(e, 400, proto_validation_code(v->svc), "%d validation error%s detected: %s", v->n,
              v->n == 1 ? "" : "s", buf_str(&v->msg));
     return -1;
-}
-
-void proto_check_required(proto_vctx *v, const proto_service *svc, const proto_shape *sh,
-                          const json_t *obj, int depth)
-{
-    if (depth > PROTO_MAX_DEPTH || !obj) return;
-    if (sh->type == PT_STRUCTURE && json_is_object(obj)) {
-        for (size_t i = 0; i < sh->nmembers; i++) {
-            const proto_member *m = proto_shape_member(svc, sh, i);
-            const json_t *c = json_object_get(obj, m->name);
-            size_t old = proto_path_member(v, m->name);
-            if (!c || json_is_null(c)) {
-                if (m->flags & PM_REQUIRED) proto_verr_null(v);
-            } else {
-                const proto_shape *cs = proto_member_shape(svc, m);
-                if (cs->type >= PT_STRUCTURE) proto_check_required(v, svc, cs, c, depth + 1);
-            }
-            proto_path_pop(v, old);
-        }
-    } else if (sh->type == PT_LIST && json_is_array(obj)) {
-        const proto_member *m = proto_shape_member(svc, sh, 0);
-        const proto_shape *cs = proto_member_shape(svc, m);
-        if (cs->type < PT_STRUCTURE) return;
-        size_t i;
-        const json_t *c;
-        json_array_foreach(obj, i, c) {
-            size_t old = proto_path_index(v, i + 1);
-            proto_check_required(v, svc, cs, c, depth + 1);
-            proto_path_pop(v, old);
-        }
-    } else if (sh->type == PT_MAP && json_is_object(obj)) {
-        const proto_member *m = proto_shape_member(svc, sh, 1);
-        const proto_shape *cs = proto_member_shape(svc, m);
-        if (cs->type < PT_STRUCTURE) return;
-        const char *k;
-        json_t *c;
-        json_object_foreach((json_t *)obj, k, c) {
-            size_t old = proto_path_key(v, k);
-            proto_check_required(v, svc, cs, c, depth + 1);
-            proto_path_pop(v, old);
-        }
-    }
 }
 
 json_t *proto_ts_json(double t)

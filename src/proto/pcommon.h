@@ -36,16 +36,12 @@ static inline void proto_path_pop(proto_vctx *v, size_t old)
 }
 /* "Value null at '<path>' failed to satisfy constraint: Member must not be null" */
 void proto_verr_null(proto_vctx *v);
-/* "Value '<val>' at '<path>' failed to satisfy constraint: <what>" */
+/* "Value '<val>' at '<path>' failed to satisfy constraint: <what>" (val NULL: "Value at") */
 void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what);
-/* Turns collected validation errors into e (ValidationError / ValidationException). */
+/* Turns collected validation errors into e (code: proto_validation_code). */
 int proto_vctx_finish(proto_vctx *v, ferr *e);
+/* The code svc answers a request that fails validation with (table in validate.c). */
 const char *proto_validation_code(const proto_service *svc);
-
-/* Walks a decoded input against its structure shape and reports missing required
- * members (path already set for the top level). */
-void proto_check_required(proto_vctx *v, const proto_service *svc, const proto_shape *sh,
-                          const json_t *obj, int depth);
 
 /* Wire text -> internal JSON for a scalar shape (string, numbers, boolean,
  * timestamp (any AWS format), blob (text is kept: callers base64 raw bytes)).

@@ -323,7 +323,6 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
         return ferr_oom(e);
     }
     if (ish) url_member(svc, ish, r, in);
-    if (ish) proto_check_required(&v, svc, ish, in, 0);
     int rc = proto_vctx_finish(&v, e);
     proto_vctx_dispose(&v);
     if (rc) return rc;

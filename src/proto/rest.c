@@ -432,7 +432,6 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
             json_decref(x);
         }
     }
-    if (!rc && ish) proto_check_required(&v, svc, ish, in, 0);
     if (!rc) rc = proto_vctx_finish(&v, e);
     proto_vctx_dispose(&v);
     if (rc) return rc;

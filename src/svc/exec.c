@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
+#include "proto/validate.h"
 #include "svc.h"
 
 static const char *principal_type(prin_kind k)
@@ -81,12 +82,23 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     free(res);
 }
 
+/* The handler, after the input passed the model's constraints (once: a resumed long poll
+ * was checked when it first ran). The one place every call, client or internal, is checked. */
+static int run_op(call *c, const svc_op *op, json_t *in, json_t **out)
+{
+    int resumed = c->wait && c->wait->resumed;
+    const proto_service *ps = resumed ? NULL : proto_service_by_signing_name(c->service);
+    const proto_op *po = ps ? proto_op_by_name(ps, op->name) : NULL;
+    if (po && proto_validate(ps, po, in, c->err)) return -1;
+    return op->fn(c, in, out);
+}
+
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     int read_only = (op->flags & SVC_READ) != 0;
     *out = NULL;
     if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
-    int rc = op->fn(c, in, out);
+    int rc = run_op(c, op, in, out);
     if (rc == SVC_WAIT) {
         store_rollback(c->txn);
         c->txn = NULL;
@@ -122,7 +134,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     if (store_savepoint(c->txn, c->err)) return -1;
-    int rc = op->fn(c, in, out);
+    int rc = run_op(c, op, in, out);
     if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
     if (rc) {
         if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);

@@ -143,8 +143,14 @@ def test_role_errors(iam, raw):
     raises(iam.delete_role, "NoSuchEntity", 404, RoleName="ghost")
     raises(iam.tag_role, "InvalidInput", 400, "Duplicate tag keys", RoleName="Dup",
            Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
-    raises(iam.tag_role, "LimitExceeded", 409, RoleName="Dup",
+    # AWS validates the request against the model first: 51 tags in one call break its
+    # tagListType (max 50); the quota counts the tags the role already has
+    raises(iam.tag_role, "ValidationError", 400, "at 'tags' failed to satisfy constraint: Member must "
+           "have length less than or equal to 50", RoleName="Dup",
            Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    iam.tag_role(RoleName="Dup", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(30)])
+    raises(iam.tag_role, "LimitExceeded", 409, RoleName="Dup",
+           Tags=[{"Key": f"n{i}", "Value": "v"} for i in range(21)])
     raises(iam.list_role_tags, "NoSuchEntity", 404, RoleName="ghost")
     iam.delete_role(RoleName="Dup")
 

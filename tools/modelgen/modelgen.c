@@ -1,4 +1,4 @@
-/* ferry-modelgen <apis-dir> <services.list> <out.c>
+/* ferry-modelgen <apis-dir> <services.list> <out.c> <botocore-data-dir> <constraints.c>
  *
  * Turns the aws-sdk apis/<stem>.min.json models listed in services.list into const C
  * tables (see src/proto/model.h). Inline shapes are flattened into the service's
@@ -292,12 +292,198 @@ static void lit(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* ---- input constraints (botocore service-2.json) ----
+ * The aws-sdk v2 .min.json models drop min/max/pattern/enum; botocore's service-2.json
+ * (Debian python3-botocore) keeps them. Its shape names differ from the minified ones,
+ * so constraints are matched by walking both models from each operation's input in
+ * step, member by member, and attached to ferry's member-table entries (a member of a
+ * structure, a list's item, a map's key or value). A member table entry reached from
+ * botocore shapes with different constraints gets none: never stricter than AWS.
+ * Written to a second generated file read by src/proto/validate.c. */
+enum { CON_UNSEEN = -3, CON_CONFLICT = -2 };
+/* per member, three constraint indexes (-1 none, CON_*): its value's; and when it is a list
+ * or map, its items' (map: keys') and its map values'. The items' are kept on the member
+ * that refers to the list because the minified models share one list shape among lists
+ * whose items botocore constrains differently (a list of enum values is a list of strings). */
+static int (*mcon)[3];
+static json_t *bshapes;   /* botocore "shapes" */
+static json_t *cons;      /* distinct constraints, as JSON objects */
+static hmap cons_idx, walked;
+
+static int con_of(json_t *bdef)
+{
+    static const char *const keys[] = {"min", "max", "pattern", "enum", "sensitive", NULL};
+    json_t *c = json_object();
+    for (int i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(bdef, keys[i]);
+        if (v && !(json_is_false(v))) json_object_set(c, keys[i], v);
+    }
+    if (!json_object_size(c)) {
+        json_decref(c);
+        return -1;
+    }
+    char *key = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+    if (!key) die("out of memory", NULL);
+    int idx = hget(&cons_idx, key);
+    if (idx < 0) {
+        idx = (int)json_array_size(cons);
+        hput(&cons_idx, key, idx);
+        json_array_append(cons, c);
+    }
+    free(key);
+    json_decref(c);
+    return idx;
+}
+
+static void con_walk(int shape, const char *bname, int depth);
+
+static void con_set(int mi, int slot, int ci)
+{
+    if (mcon[mi][slot] == CON_UNSEEN) mcon[mi][slot] = ci;
+    else if (mcon[mi][slot] != ci) mcon[mi][slot] = CON_CONFLICT;
+}
+
+/* The constraint of the botocore shape bref refers to, when it has ferry's type. */
+static int con_ref(json_t *bref, int type)
+{
+    const char *bn = json_string_value(json_object_get(bref, "shape"));
+    json_t *bdef = bn ? json_object_get(bshapes, bn) : NULL;
+    const char *bt = json_string_value(json_object_get(bdef, "type"));
+    if (!bt || type_of(bt) != type) return CON_CONFLICT; /* the models disagree */
+    return type != 8 ? con_of(bdef) : -1; /* structures have none */
+}
+
+/* The botocore ref bref describes ferry's member mi. */
+static void con_attach(int mi, json_t *bref, int depth)
+{
+    const char *bn = json_string_value(json_object_get(bref, "shape"));
+    json_t *bdef = bn ? json_object_get(bshapes, bn) : NULL;
+    if (!json_is_object(bdef)) return;
+    const shp *s = &shps[mems[mi].shape];
+    int ci = con_ref(bref, s->type);
+    if (ci == CON_CONFLICT) return; /* check nothing */
+    con_set(mi, 0, ci);
+    if (s->type == 9 && json_object_get(bdef, "member")) {
+        con_set(mi, 1, con_ref(json_object_get(bdef, "member"), shps[mems[s->first].shape].type));
+    } else if (s->type == 10) {
+        if (json_object_get(bdef, "key"))
+            con_set(mi, 1, con_ref(json_object_get(bdef, "key"), shps[mems[s->first].shape].type));
+        if (json_object_get(bdef, "value"))
+            con_set(mi, 2, con_ref(json_object_get(bdef, "value"), shps[mems[s->first + 1].shape].type));
+    }
+    if (s->type >= 8) con_walk(mems[mi].shape, bn, depth + 1);
+}
+
+static void con_walk(int shape, const char *bname, int depth)
+{
+    char key[512];
+    snprintf(key, sizeof(key), "%d/%s", shape, bname);
+    if (depth > 64 || hget(&walked, key) >= 0) return;
+    hput(&walked, key, 1);
+    json_t *bdef = json_object_get(bshapes, bname);
+    shp *s = &shps[shape];
+    if (s->type == 8) {
+        json_t *bm = json_object_get(bdef, "members");
+        for (int i = 0; i < s->nmembers; i++) {
+            json_t *bref = json_object_get(bm, mems[s->first + i].name);
+            if (bref) con_attach(s->first + i, bref, depth);
+        }
+    } else if (s->type == 9) {
+        json_t *bref = json_object_get(bdef, "member");
+        if (bref) con_attach(s->first, bref, depth);
+    } else if (s->type == 10) {
+        json_t *bk = json_object_get(bdef, "key"), *bv = json_object_get(bdef, "value");
+        if (bk) con_attach(s->first, bk, depth);
+        if (bv) con_attach(s->first + 1, bv, depth);
+    }
+}
+
+/* botocore's model of stem's service at the aws-sdk model's apiVersion, or exits. */
+static json_t *botocore_model(const char *bdir, const char *stem, const char *api_version)
+{
+    char name[256], path[4096];
+    size_t n = strlen(stem);
+    if (n < 12 || n - 11 >= sizeof(name)) die("unexpected model stem", stem);
+    memcpy(name, stem, n - 11); /* "iam-2010-05-08" -> "iam" */
+    name[n - 11] = 0;
+    snprintf(path, sizeof(path), "%s/%s/%s/service-2.json", bdir, name, api_version);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        fprintf(stderr,
+                "ferry-modelgen: the constraint source has no %s model for apiVersion %s (%s);"
+                " install python3-botocore or set FERRY_BOTOCORE_DIR to a botocore data"
+                " directory holding it\n",
+                name, api_version, path);
+        exit(1);
+    }
+    return root;
+}
+
+static void gen_constraints(FILE *f, int si, const char *bdir, const char *stem, json_t *md,
+                            const char **names, size_t nops, const int *in)
+{
+    json_t *broot = botocore_model(bdir, stem, json_string_value(json_object_get(md, "apiVersion")));
+    bshapes = json_object_get(broot, "shapes");
+    json_t *bops = json_object_get(broot, "operations");
+    cons = json_array();
+    mcon = xrealloc(NULL, sizeof(*mcon) * (size_t)(nmems + 1));
+    for (int j = 0; j < nmems; j++) mcon[j][0] = mcon[j][1] = mcon[j][2] = CON_UNSEEN;
+    for (size_t i = 0; i < nops; i++) {
+        const char *bn = json_string_value(
+            json_object_get(json_object_get(json_object_get(bops, names[i]), "input"), "shape"));
+        if (in[i] >= 0 && bn && json_is_object(json_object_get(bshapes, bn)))
+            con_walk(mems[in[i]].shape, bn, 0);
+    }
+    fprintf(f, "\n/* %s */\n", stem);
+    size_t ci;
+    json_t *c;
+    json_array_foreach(cons, ci, c) {
+        json_t *en = json_object_get(c, "enum");
+        if (!json_is_array(en)) continue;
+        fprintf(f, "static const char *const e%d_%zu[] = {", si, ci);
+        size_t k;
+        json_t *v;
+        json_array_foreach(en, k, v) {
+            lit(f, json_string_value(v) ? json_string_value(v) : "");
+            fputc(',', f);
+        }
+        fputs("};\n", f);
+    }
+    fprintf(f, "static const proto_constraint c%d[] = {\n", si);
+    json_array_foreach(cons, ci, c) {
+        json_t *mn = json_object_get(c, "min"), *mx = json_object_get(c, "max");
+        json_t *en = json_object_get(c, "enum");
+        int flags = (json_is_number(mn) ? 1 : 0) | (json_is_number(mx) ? 2 : 0) |
+                    (json_is_true(json_object_get(c, "sensitive")) ? 4 : 0);
+        fprintf(f, "  {%.17g,%.17g,%d,", json_number_value(mn), json_number_value(mx), flags);
+        lit(f, json_string_value(json_object_get(c, "pattern")));
+        if (json_is_array(en)) fprintf(f, ",e%d_%zu,%zu},\n", si, ci, json_array_size(en));
+        else fputs(",NULL,0},\n", f);
+    }
+    if (!json_array_size(cons)) fputs("  {0},\n", f);
+    fprintf(f, "};\nstatic const proto_mcon mc%d[] = {", si);
+    for (int j = 0; j < nmems; j++) {
+        fputs(j % 8 ? "{" : "\n  {", f);
+        for (int k = 0; k < 3; k++) fprintf(f, "%d%s", mcon[j][k] >= 0 ? mcon[j][k] : -1, k < 2 ? "," : "},");
+    }
+    if (!nmems) fputs("{-1,-1,-1}", f);
+    fprintf(f, "\n};\n");
+    free(mcon);
+    mcon = NULL;
+    hclear(&cons_idx);
+    hclear(&walked);
+    json_decref(cons);
+    json_decref(broot);
+}
+
 static int opcmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void gen_service(FILE *f, int si, const char *dir, const char *stem)
+static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *bdir,
+                        const char *stem)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s.min.json", dir, stem);
@@ -397,6 +583,7 @@ static void gen_service(FILE *f, int si, const char *dir, const char *stem)
     lit(f, json_string_value(json_object_get(md, "serviceId")));
     fprintf(f, ",%d,%d,o%d,%zu,s%d,%d,m%d,%d};\n", pnum,
             json_object_get(md, "awsQueryCompatible") ? 1 : 0, si, nops, si, nshps, si, nmems);
+    gen_constraints(cf, si, bdir, stem, md, names, nops, in);
     free(names);
     free(in);
     free(out);
@@ -407,8 +594,9 @@ static void gen_service(FILE *f, int si, const char *dir, const char *stem)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: ferry-modelgen <apis-dir> <services.list> <out.c>\n");
+    if (argc != 6) {
+        fprintf(stderr, "usage: ferry-modelgen <apis-dir> <services.list> <out.c> "
+                        "<botocore-data-dir> <constraints-out.c>\n");
         return 2;
     }
     empty = json_object();
@@ -428,23 +616,41 @@ int main(int argc, char **argv)
     }
     fclose(lf);
 
-    char tmp[4096];
+    char tmp[4096], ctmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", argv[3]);
+    snprintf(ctmp, sizeof(ctmp), "%s.tmp", argv[5]);
     FILE *f = fopen(tmp, "w");
     if (!f) die("cannot write", tmp);
+    FILE *cf = fopen(ctmp, "w");
+    if (!cf) die("cannot write", ctmp);
     fputs("/* Generated by ferry-modelgen from the aws-sdk API models. Do not edit. */\n"
           "#include \"proto/model.h\"\n#include <stddef.h>\n",
           f);
-    for (int i = 0; i < n; i++) gen_service(f, i, argv[1], stems[i]);
+    fputs("/* Generated by ferry-modelgen: input constraints from botocore's service-2.json,\n"
+          " * indexed like the members of build/gen/models.c. Do not edit. */\n"
+          "#include \"proto/validate.h\"\n#include <stddef.h>\n",
+          cf);
+    for (int i = 0; i < n; i++) gen_service(f, cf, i, argv[1], argv[4], stems[i]);
     fputs("\nconst proto_service *const proto_services[] = {\n", f);
     for (int i = 0; i < n; i++) fprintf(f, "  &svc%d,\n", i);
     if (!n) fputs("  NULL,\n", f);
     fprintf(f, "};\nconst size_t proto_nservices = %d;\n", n);
+    fputs("\nconst proto_cset proto_csets[] = {\n", cf);
+    for (int i = 0; i < n; i++) {
+        fputs("  {", cf);
+        lit(cf, stems[i]);
+        fprintf(cf, ",c%d,sizeof(c%d)/sizeof(c%d[0]),mc%d,sizeof(mc%d)/sizeof(mc%d[0])},\n", i,
+                i, i, i, i, i);
+    }
+    if (!n) fputs("  {0},\n", cf);
+    fprintf(cf, "};\nconst size_t proto_ncsets = %d;\n", n);
     for (int i = 0; i < n; i++) free(stems[i]);
     free(mems);
     free(shps);
     json_decref(empty);
     if (fclose(f)) die("write failed", tmp);
+    if (fclose(cf)) die("write failed", ctmp);
     if (rename(tmp, argv[3])) die("rename failed", argv[3]);
+    if (rename(ctmp, argv[5])) die("rename failed", argv[5]);
     return 0;
 }

@@ -273,12 +273,8 @@ int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "StackName"), *csname = jstr(in, "ChangeSetName");
     const char *type = jstr(in, "ChangeSetType");
     if (!type) type = "UPDATE";
-    if (cfnsvc_valid_name(c, csname, "changeSetName") || cfnsvc_auth(c, "CreateChangeSet", name, name))
-        return -1;
-    if (strcmp(type, "CREATE") && strcmp(type, "UPDATE") && strcmp(type, "IMPORT"))
-        return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'changeSetType' "
-                                       "failed to satisfy constraint: Member must satisfy enum value "
-                                       "set: [UPDATE, IMPORT, CREATE]", type);
+    /* the change set's name and type are the model's pattern and enum (proto/validate.c) */
+    if (cfnsvc_auth(c, "CreateChangeSet", name, name)) return -1;
     if (!strcmp(type, "IMPORT"))
         return ferr_validation(c->err, "ChangeSetType IMPORT is not supported by ferry yet");
     json_t *stack = NULL;

@@ -42,98 +42,20 @@ const iamsvc_etype iamsvc_role_t = {"iam.role",
                                     "RolePolicySize",
                                     "AWS::IAM::Role"};
 
-#define VALUE_AT "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: "
-
-int iamsvc_check_name(call *c, const char *member, const char *v, size_t max)
-{
-    if (!v) v = "";
-    size_t n = strlen(v);
-    if (n < 1)
-        return ferr_validation(
-            c->err, VALUE_AT "Member must have length greater than or equal to 1", v, member);
-    if (n > max)
-        return ferr_validation(c->err, VALUE_AT "Member must have length less than or equal to %zu",
-                               v, member, max);
-    for (const char *p = v; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("_+=,.@-", *p))
-            return ferr_validation(c->err,
-                                   VALUE_AT "Member must satisfy regular expression "
-                                            "pattern: [\\w+=,.@-]+",
-                                   v, member);
-    return 0;
-}
-
-int iamsvc_check_path(call *c, const char *member, const char *path)
-{
-    size_t n = strlen(path);
-    if (n > 512)
-        return ferr_validation(c->err, VALUE_AT "Member must have length less than or equal to 512",
-                               path, member);
-    int ok = n >= 1 && path[0] == '/' && path[n - 1] == '/';
-    for (const char *p = path; ok && *p; p++) ok = *p >= 0x21 && *p <= 0x7e;
-    if (!ok)
-        return ferr_validation(c->err,
-                               VALUE_AT "Member must satisfy regular expression pattern: "
-                                        "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
-                               path, member);
-    return 0;
-}
-
-int iamsvc_check_max_items(call *c, const json_t *in)
-{
-    json_t *m = json_object_get(in, "MaxItems");
-    if (!m) return 0;
-    long long v = json_integer_value(m);
-    if (v < 1)
-        return ferr_validation(c->err, VALUE_AT "Member must have value greater than or equal to 1",
-                               json_is_integer(m) ? "0" : "?", "maxItems");
-    if (v > 1000) {
-        char s[32];
-        snprintf(s, sizeof(s), "%lld", v);
-        return ferr_validation(c->err, VALUE_AT "Member must have value less than or equal to 1000",
-                               s, "maxItems");
-    }
-    return 0;
-}
-
-int iamsvc_check_description(call *c, const char *d)
-{
-    if (d && strlen(d) > 1000)
-        return ferr_validation(c->err,
-                               VALUE_AT "Member must have length less than or equal to 1000", "...",
-                               "description");
-    return 0;
-}
-
-static int tag_key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n < 1 || n > 128) return 0;
-    for (const char *p = k; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr(" _.:/=+-@", *p) && !((unsigned char)*p & 0x80))
-            return 0;
-    return 1;
-}
-
 int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing)
 {
     size_t i, j;
     json_t *t;
     json_array_foreach(tags, i, t) {
-        const char *k = jstr(t, "Key"), *v = jstr(t, "Value");
-        if (!k || !tag_key_ok(k))
-            return ferr_validation(c->err,
-                                   VALUE_AT "Member must satisfy regular expression "
-                                            "pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
-                                   k ? k : "", "tags.member.key");
+        /* lengths and characters are the model's (proto/validate.c) */
+        const char *k = jstr(t, "Key");
+        if (!k) /* only an internal caller can send a key that is not a string */
+            return ferr_validation(c->err, "1 validation error detected: Value null at "
+                                           "'tags.%zu.member.key' failed to satisfy constraint: "
+                                           "Member must not be null", i + 1);
         if (!strncasecmp(k, "aws:", 4))
             return ferr_set(c->err, 400, "InvalidInput",
                             "Tag keys starting with 'aws:' are reserved for AWS use.");
-        if (v && strlen(v) > 256)
-            return ferr_validation(c->err,
-                                   VALUE_AT "Member must have length less than or equal "
-                                            "to 256",
-                                   v, "tags.member.value");
         for (j = 0; j < i; j++)
             if (!strcasecmp(jstr(json_array_get(tags, j), "Key"), k))
                 return ferr_set(c->err, 400, "InvalidInput",
@@ -270,16 +192,9 @@ json_t *iamsvc_list_all(call *c, const char *kind, const char *account)
 
 int iamsvc_filter_path(call *c, json_t *items, const char *prefix)
 {
+    (void)c; /* the prefix's form is the model's (proto/validate.c): nothing to refuse */
     if (!prefix) return 0;
     size_t n = strlen(prefix);
-    int ok = n >= 1 && n <= 512 && prefix[0] == '/';
-    for (const char *p = prefix; ok && *p; p++)
-        ok = (unsigned char)*p >= 0x21 && (unsigned char)*p < 0x80;
-    if (!ok)
-        return ferr_validation(c->err,
-                               VALUE_AT "Member must satisfy regular expression pattern: "
-                                        "\\u002F[\\u0021-\\u007F]*",
-                               prefix, "pathPrefix");
     for (size_t i = json_array_size(items); i-- > 0;) {
         const char *p = jstr(json_array_get(items, i), "Path");
         if (!p || strncmp(p, prefix, n)) json_array_remove(items, i);
@@ -289,8 +204,7 @@ int iamsvc_filter_path(call *c, json_t *items, const char *prefix)
 
 int iamsvc_page(call *c, json_t *all, const json_t *in, json_t *out, const char *key)
 {
-    if (iamsvc_check_max_items(c, in)) return -1;
-    /* AWS: MaxItems defaults to 100 */
+    /* AWS: MaxItems defaults to 100 (1..1000: the model's) */
     if (svc_page(c, all, jstr(in, "Marker"), jint(in, "MaxItems", 100), out, key, "Marker",
                  "ValidationError"))
         return -1;

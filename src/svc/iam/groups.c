@@ -42,9 +42,6 @@ int iamsvc_op_create_group(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "GroupName"), *path = jstr(in, "Path");
     if (!path) path = "/";
-    if (iamsvc_check_name(c, "groupName", name, iamsvc_group_t.name_max) ||
-        iamsvc_check_path(c, "path", path))
-        return -1;
     const char *arn = iamsvc_arn(c->a, c->account, "group", path, name);
     if (iamsvc_authorize(c, "iam:CreateGroup", arn)) return -1;
     char id[32];
@@ -227,9 +224,6 @@ int iamsvc_op_update_group(call *c, json_t *in, json_t **out)
     json_t *g, *users = NULL;
     if (load_group(c, "iam:UpdateGroup", jstr(in, "GroupName"), &g)) return -1;
     int rc = -1;
-    if ((nname && iamsvc_check_name(c, "newGroupName", nname, iamsvc_group_t.name_max)) ||
-        (npath && iamsvc_check_path(c, "newPath", npath)))
-        goto out;
     const char *old = arena_strdup(c->a, jstr(g, "GroupName"));
     if (nname && strcasecmp(nname, old)) {
         json_t *other = NULL;

@@ -26,15 +26,9 @@ typedef struct iamsvc_etype {
 extern const iamsvc_etype iamsvc_user_t, iamsvc_group_t, iamsvc_role_t;
 
 /* ---- names and input (common.c); each returns 0 or -1 with c->err set ---- */
-/* AWS: names match [\w+=,.@-]+ with 1..max characters (ValidationError). */
-int iamsvc_check_name(call *c, const char *member, const char *v, size_t max);
-/* AWS: a path is "/" or begins and ends with "/", 1..512 printable ASCII. */
-int iamsvc_check_path(call *c, const char *member, const char *path);
-/* MaxItems 1..1000 (ValidationError). */
-int iamsvc_check_max_items(call *c, const json_t *in);
-/* Tags: at most 50, keys 1..128 not "aws:", values 0..256, unique keys. */
+/* Tags beyond the model's constraints (proto/validate.c checks names, paths, lengths,
+ * patterns): keys not "aws:", unique regardless of case, at most 50 with existing. */
 int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing);
-int iamsvc_check_description(call *c, const char *d);
 /* Merges tags into doc["Tags"] (same key: value replaced). */
 void iamsvc_merge_tags(json_t *doc, const json_t *tags);
 void iamsvc_remove_tags(json_t *doc, const json_t *keys);

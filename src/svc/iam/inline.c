@@ -25,8 +25,7 @@ static int check_aggregate(call *c, const iamsvc_etype *et, const json_t *ent, c
 static int put_doc(call *c, const iamsvc_etype *et, const char *account, json_t *ent,
                    const char *policy_name, const char *document)
 {
-    if (iamsvc_check_name(c, "policyName", policy_name, 128) ||
-        iamsvc_check_doc(c, document, IAM_KIND_IDENTITY, 0, NULL) ||
+    if (iamsvc_check_doc(c, document, IAM_KIND_IDENTITY, 0, NULL) ||
         check_aggregate(c, et, ent, policy_name, document))
         return -1;
     json_t *pols = json_object_get(ent, "InlinePolicies");

@@ -76,9 +76,6 @@ int iamsvc_op_create_instance_profile(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "InstanceProfileName"), *path = jstr(in, "Path");
     json_t *tags = json_object_get(in, "Tags");
     if (!path) path = "/";
-    if (iamsvc_check_name(c, "instanceProfileName", name, 128) ||
-        iamsvc_check_path(c, "path", path))
-        return -1;
     const char *arn = iamsvc_arn(c->a, c->account, "instance-profile", path, name);
     if (iamsvc_authorize(c, "iam:CreateInstanceProfile", arn) ||
         (tags && iamsvc_check_tags(c, tags, NULL)))

@@ -6,8 +6,7 @@
 #include "base/clock.h"
 #include "iamint.h"
 
-#define ROLE_MAX_SESSION_MIN 3600
-#define ROLE_MAX_SESSION_MAX 43200
+#define ROLE_MAX_SESSION_MIN 3600 /* the default; the range is the model's */
 
 int iamsvc_get_role(store_txn *t, const char *account, const char *name, json_t **role, ferr *e)
 {
@@ -26,25 +25,6 @@ int iamsvc_role_from_arn(const char *arn, char *account, size_t na, char *name, 
     if ((size_t)(colon - a) >= na || strlen(slash + 1) >= nn) return -1;
     snprintf(account, na, "%.*s", (int)(colon - a), a);
     snprintf(name, nn, "%s", slash + 1);
-    return 0;
-}
-
-static int check_max_session(call *c, long long v)
-{
-    char s[32];
-    snprintf(s, sizeof(s), "%lld", v);
-    if (v < ROLE_MAX_SESSION_MIN)
-        return ferr_validation(c->err,
-                               "1 validation error detected: Value '%s' at 'maxSessionDuration' "
-                               "failed to satisfy constraint: Member must have value greater "
-                               "than or equal to %d",
-                               s, ROLE_MAX_SESSION_MIN);
-    if (v > ROLE_MAX_SESSION_MAX)
-        return ferr_validation(c->err,
-                               "1 validation error detected: Value '%s' at 'maxSessionDuration' "
-                               "failed to satisfy constraint: Member must have value less than "
-                               "or equal to %d",
-                               s, ROLE_MAX_SESSION_MAX);
     return 0;
 }
 
@@ -79,9 +59,7 @@ static int create_role(call *c, const char *account, const char *name, const cha
     if (role) *role = NULL;
     if (!path) path = "/";
     if (!max_session) max_session = ROLE_MAX_SESSION_MIN;
-    if (iamsvc_check_name(c, "roleName", name, iamsvc_role_t.name_max) ||
-        iamsvc_check_path(c, "path", path) || check_max_session(c, max_session) ||
-        iamsvc_check_description(c, description) || check_trust(c, trust) ||
+    if (check_trust(c, trust) ||
         (tags && iamsvc_check_tags(c, tags, NULL)) ||
         (boundary && check_boundary(c, account, boundary)))
         return -1;
@@ -178,9 +156,6 @@ int iamsvc_op_create_role(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "RoleName"), *path = jstr(in, "Path");
     const char *boundary = jstr(in, "PermissionsBoundary");
-    if (iamsvc_check_name(c, "roleName", name, iamsvc_role_t.name_max) ||
-        iamsvc_check_path(c, "path", path ? path : "/"))
-        return -1;
     const char *arn = iamsvc_arn(c->a, c->account, "role", path, name);
     if (boundary
             ? iamsvc_authorize_ctx(c, "iam:CreateRole", arn, "iam:PermissionsBoundary", boundary)
@@ -274,13 +249,9 @@ int iamsvc_op_update_role(call *c, json_t *in, json_t **out)
     json_t *role, *msd = json_object_get(in, "MaxSessionDuration");
     const char *desc = jstr(in, "Description");
     if (load_role(c, "iam:UpdateRole", jstr(in, "RoleName"), &role)) return -1;
-    int rc = -1;
-    if (msd && check_max_session(c, json_integer_value(msd))) goto out;
-    if (iamsvc_check_description(c, desc)) goto out;
     if (msd) json_object_set(role, "MaxSessionDuration", msd);
     if (desc) jset_str(role, "Description", desc);
-    rc = save_role(c, role);
-out:
+    int rc = save_role(c, role);
     json_decref(role);
     return rc;
 }
@@ -290,11 +261,8 @@ int iamsvc_op_update_role_description(call *c, json_t *in, json_t **out)
     json_t *role;
     const char *desc = jstr(in, "Description");
     if (load_role(c, "iam:UpdateRoleDescription", jstr(in, "RoleName"), &role)) return -1;
-    int rc = iamsvc_check_description(c, desc);
-    if (!rc) {
-        jset_str(role, "Description", desc);
-        rc = save_role(c, role);
-    }
+    jset_str(role, "Description", desc);
+    int rc = save_role(c, role);
     if (!rc) *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
     json_decref(role);
     return rc;

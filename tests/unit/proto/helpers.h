@@ -10,6 +10,7 @@
 #include "base/arena.h"
 #include "http/hreq.h"
 #include "proto/codec.h"
+#include "proto/validate.h"
 
 /* target: "/path?query"; headers: "name: value" strings, NULL-terminated (names lowercased here). */
 static inline hreq *mkreq(arena *a, const char *method, const char *target, const char *const *headers,
@@ -40,6 +41,15 @@ static inline hreq *mkreq(arena *a, const char *method, const char *target, cons
     r->body = b;
     r->body_len = body_len;
     return r;
+}
+
+/* What a request meets before its handler: the codec, then the model's constraints (the
+ * gateway decodes, svc/exec.c validates). */
+static inline int decode_validated(arena *a, const proto_service *s, const hreq *r, const proto_op **op,
+                                   json_t **in, ferr *e)
+{
+    if (proto_decode(a, s, r, op, in, e)) return -1;
+    return proto_validate(s, *op, *in, e);
 }
 
 static inline const char *resp_header(const proto_response *r, const char *name)

@@ -17,7 +17,7 @@ static int decode_json(arena *a, const char *target, const char *ct, const char 
     const proto_service *s = proto_route(a, r, NULL, e);
     if (!s) return -1;
     if (svc) *svc = s;
-    return proto_decode(a, s, r, op, in, e);
+    return decode_validated(a, s, r, op, in, e);
 }
 
 static void sqs_send_message_batch(void **st)

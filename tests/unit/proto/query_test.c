@@ -16,6 +16,15 @@ static int decode_form(arena *a, const char *svcname, const char *body, const pr
     return proto_decode(a, s, r, op, in, e);
 }
 
+/* decode, then the model's constraints, as a request meets them before its handler */
+static int decode_form_checked(arena *a, const char *svcname, const char *body, const proto_op **op, json_t **in, ferr *e)
+{
+    hreq *r = mkreq(a, "POST", "/", FORM, body, strlen(body));
+    const proto_service *s = proto_route(a, r, svcname, e);
+    if (!s) return -1;
+    return decode_validated(a, s, r, op, in, e);
+}
+
 static void sts_assume_role_decode(void **st)
 {
     (void)st;
@@ -51,13 +60,14 @@ static void sts_validation(void **st)
     const proto_op *op;
     json_t *in;
     ferr e = {0};
-    assert_int_equal(decode_form(a, "sts", "Action=AssumeRole&Version=2011-06-15&RoleArn=x", &op, &in, &e), -1);
+    assert_int_equal(decode_form_checked(a, "sts", "Action=AssumeRole&Version=2011-06-15"
+                                         "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo", &op, &in, &e), -1);
     assert_int_equal(e.status, 400);
     assert_string_equal(e.code, "ValidationError");
     assert_string_equal(e.message, "1 validation error detected: Value null at 'roleSessionName' failed to "
                                    "satisfy constraint: Member must not be null");
     ferr_clear(&e);
-    assert_int_equal(decode_form(a, "sts", "Action=AssumeRole&Version=2011-06-15&Tags.member.1.Key=k", &op, &in, &e), -1);
+    assert_int_equal(decode_form_checked(a, "sts", "Action=AssumeRole&Version=2011-06-15&Tags.member.1.Key=k", &op, &in, &e), -1);
     assert_string_equal(e.message,
                         "3 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: "
                         "Member must not be null; Value null at 'roleSessionName' failed to satisfy constraint: "

@@ -12,7 +12,7 @@ static int decode(arena *a, const char *scope, hreq *r, const proto_service **sv
     const proto_service *s = proto_route(a, r, scope, e);
     if (!s) return -1;
     if (svc) *svc = s;
-    return proto_decode(a, s, r, op, in, e);
+    return decode_validated(a, s, r, op, in, e);
 }
 
 static void lambda_invoke(void **st)
@@ -69,23 +69,29 @@ static void lambda_create_and_list(void **st)
     const proto_op *op;
     json_t *in;
     ferr e = {0};
-    const char *body = "{\"FunctionName\":\"f\",\"Runtime\":\"python3.12\",\"Role\":\"arn:aws:iam::1:role/r\","
+    const char *body = "{\"FunctionName\":\"f\",\"Runtime\":\"python3.12\",\"Role\":\"arn:aws:iam::123456789012:role/r\","
                        "\"Handler\":\"h.main\",\"Code\":{\"ZipFile\":\"UEsDBA==\"},\"Timeout\":3,\"Publish\":true,"
-                       "\"Environment\":{\"Variables\":{\"A\":\"1\"}},\"Tags\":{\"t\":\"v\"}}";
+                       "\"Environment\":{\"Variables\":{\"AB\":\"1\"}},\"Tags\":{\"t\":\"v\"}}";
     hreq *r = mkreq(a, "POST", "/2015-03-31/functions", NULL, body, strlen(body));
     assert_int_equal(decode(a, "lambda", r, &s, &op, &in, &e), 0);
     assert_string_equal(op->name, "CreateFunction");
     assert_string_equal(json_string_value(json_object_get(json_object_get(in, "Code"), "ZipFile")), "UEsDBA==");
     assert_true(json_is_true(json_object_get(in, "Publish")));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(in, "Environment"), "Variables"), "A")), "1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(in, "Environment"), "Variables"), "AB")), "1");
     /* validation */
     body = "{\"FunctionName\":\"f\",\"Code\":{\"ZipFile\":\"!!\"}}";
     r = mkreq(a, "POST", "/2015-03-31/functions", NULL, body, strlen(body));
     ferr_clear(&e);
     assert_int_equal(decode(a, "lambda", r, &s, &op, &in, &e), -1);
     assert_string_equal(e.code, "ValidationException");
-    assert_string_equal(e.message, "2 validation errors detected: Value '!!' at 'code.zipFile' failed to satisfy "
-                                   "constraint: Member must be valid base64; Value null at 'role' failed to satisfy "
+    /* a value the codec cannot read stops the request before the model's constraints */
+    assert_string_equal(e.message, "1 validation error detected: Value '!!' at 'code.zipFile' failed to satisfy "
+                                   "constraint: Member must be valid base64");
+    body = "{\"FunctionName\":\"f\",\"Code\":{\"ZipFile\":\"UEsDBA==\"}}";
+    r = mkreq(a, "POST", "/2015-03-31/functions", NULL, body, strlen(body));
+    ferr_clear(&e);
+    assert_int_equal(decode(a, "lambda", r, &s, &op, &in, &e), -1);
+    assert_string_equal(e.message, "1 validation error detected: Value null at 'role' failed to satisfy "
                                    "constraint: Member must not be null");
     /* malformed JSON */
     r = mkreq(a, "POST", "/2015-03-31/functions", NULL, "{nope", 5);

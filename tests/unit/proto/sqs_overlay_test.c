@@ -26,7 +26,7 @@ static json_t *decode(arena *a, const char *path, const char *body, const char *
     if (!s) return NULL;
     const proto_op *op;
     json_t *in;
-    if (proto_decode(a, s, r, &op, &in, e)) return NULL;
+    if (decode_validated(a, s, r, &op, &in, e)) return NULL;
     *opname = op->name;
     return in;
 }
