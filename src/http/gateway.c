@@ -228,7 +228,10 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
         return 1;
     }
     if (rc) goto fail_audited;
-    arena_defer(a, (void (*)(void *))json_decref, out);
+    if (!arena_defer_json(a, out)) {
+        ferr_oom(&e);
+        goto fail_audited;
+    }
     if (proto_encode(a, svc, op, out, rid, resp)) {
         ferr_internal(&e, "could not encode the %s result", op->name);
         buf_dispose(&resp->body);

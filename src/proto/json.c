@@ -237,8 +237,7 @@ int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const p
     const proto_shape *ish = proto_op_input(svc, o);
     json_t *in = ish ? proto_json_in_struct(&v, svc, ish, w, 0, 0) : json_object();
     json_decref(w);
-    if (!in || arena_defer(a, (void (*)(void *))json_decref, in)) {
-        json_decref(in);
+    if (!arena_defer_json(a, in)) {
         proto_vctx_dispose(&v);
         return ferr_oom(e);
     }

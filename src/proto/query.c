@@ -313,12 +313,7 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
     json_t *in;
     const proto_shape *ish = proto_op_input(svc, o);
     in = ish ? qdecode_struct(&c, ish, 0) : json_object();
-    if (!in) {
-        proto_vctx_dispose(&v);
-        return ferr_oom(e);
-    }
-    if (arena_defer(a, (void (*)(void *))json_decref, in)) {
-        json_decref(in);
+    if (!arena_defer_json(a, in)) {
         proto_vctx_dispose(&v);
         return ferr_oom(e);
     }

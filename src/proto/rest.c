@@ -323,11 +323,8 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
         return ferr_set(e, 400, "UnknownOperationException", "No operation matches %s %.256s", r->method, r->raw_path);
     }
     const proto_shape *ish = proto_op_input(svc, o);
-    json_t *in = json_object();
-    if (!in || arena_defer(a, (void (*)(void *))json_decref, in)) {
-        json_decref(in);
-        return ferr_oom(e);
-    }
+    json_t *in = arena_defer_json(a, json_object());
+    if (!in) return ferr_oom(e);
     proto_vctx v;
     proto_vctx_init(&v, svc);
     const char *uri_q = strchr(o->uri, '?');

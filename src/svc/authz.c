@@ -43,16 +43,16 @@ static void free_policy(void *p)
 
 /* The parsed policy for text, owned by the cache or (when its slot is busy) by the call's
  * arena; NULL when it does not parse (a stored policy that no longer parses grants
- * nothing). */
-static const iam_policy *resource_policy(call *c, const char *text)
+ * nothing) or, with *oom set, when the arena cannot hold it. */
+static const iam_policy *resource_policy(call *c, const char *text, int *oom)
 {
     rp_entry *e = &rp_cache[rp_slot(text)];
     pthread_mutex_lock(&rp_mu);
     if (e->text && !strcmp(e->text, text)) {
         e->refs++;
         pthread_mutex_unlock(&rp_mu);
-        arena_defer(c->a, rp_release, e);
-        return e->p;
+        *oom = !arena_own(c->a, rp_release, e);
+        return *oom ? NULL : e->p;
     }
     pthread_mutex_unlock(&rp_mu);
     ferr pe = {0};
@@ -68,13 +68,13 @@ static const iam_policy *resource_policy(call *c, const char *text)
             e->p = p;
             e->refs = 1;
             pthread_mutex_unlock(&rp_mu);
-            arena_defer(c->a, rp_release, e);
-            return p;
+            *oom = !arena_own(c->a, rp_release, e);
+            return *oom ? NULL : p;
         }
     }
     pthread_mutex_unlock(&rp_mu);
-    arena_defer(c->a, free_policy, p);
-    return p;
+    *oom = !arena_own(c->a, free_policy, p);
+    return *oom ? NULL : p;
 }
 
 /* Account of an ARN ("arn:aws:sqs:us-east-1:111122223333:q" -> "111122223333"), or NULL. */
@@ -154,8 +154,11 @@ int call_authorize_ex(call *c, const authz_req *r)
     q.org_paths = org.paths;
     q.norg_paths = org.npaths;
 
-    if (r->resource_policy && *r->resource_policy)
-        q.resource_policy = resource_policy(c, r->resource_policy);
+    if (r->resource_policy && *r->resource_policy) {
+        int oom = 0;
+        q.resource_policy = resource_policy(c, r->resource_policy, &oom);
+        if (oom) return ferr_oom(c->err);
+    }
     q.require_resource_policy = r->resource_policy_required;
 
     /* The request context every call has, then what the caller and service added. The

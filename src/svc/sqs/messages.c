@@ -40,7 +40,7 @@ static void wake_pollers(call *c, const char *arn)
     if (v && key) {
         v[0] = c->env;
         v[1] = key;
-        arena_defer(c->a, notify_cb, v);
+        arena_own(c->a, notify_cb, v); /* without memory for the hook: the wake runs now */
     }
 }
 
@@ -697,11 +697,8 @@ static int receive(call *c, json_t *in, json_t **out, double *deadline)
         return sqs_invalid_param(c, "Value %lld for parameter WaitTimeSeconds is invalid. "
                                     "Reason: Must be >= 0 and <= 20, if provided.", wait);
     /* AttributeNames (older) and MessageSystemAttributeNames (newer) ask the same */
-    json_t *sysnames = json_array();
-    if (!sysnames || arena_defer(c->a, (void (*)(void *))json_decref, sysnames)) {
-        json_decref(sysnames);
-        return ferr_oom(c->err);
-    }
+    json_t *sysnames = arena_defer_json(c->a, json_array());
+    if (!sysnames) return ferr_oom(c->err);
     json_array_extend(sysnames, json_object_get(in, "AttributeNames"));
     json_array_extend(sysnames, json_object_get(in, "MessageSystemAttributeNames"));
     const json_t *attrnames = json_object_get(in, "MessageAttributeNames");

@@ -157,10 +157,7 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
     json_t *doc = NULL;
     int rc = store_get(c->txn, &k, &doc, c->err);
     if (rc != 1) return rc;
-    if (arena_defer(c->a, (void (*)(void *))json_decref, doc)) {
-        json_decref(doc);
-        return ferr_oom(c->err);
-    }
+    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     fill(c, q, doc, region, account);
     return 1;
 }
@@ -224,10 +221,7 @@ static int load_shared(call *c, const char *account, const char *name, sqs_queue
     pthread_mutex_unlock(&qc_mu);
     if (doc) {
         memset(q, 0, sizeof(*q));
-        if (arena_defer(c->a, (void (*)(void *))json_decref, doc)) {
-            json_decref(doc);
-            return ferr_oom(c->err);
-        }
+        if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
         fill(c, q, doc, c->region, account);
         return 1;
     }

@@ -66,12 +66,8 @@ int sqs_create_queue(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "sqs:CreateQueue", arn)) return -1;
     /* AWS: tagging on creation also needs sqs:TagQueue */
     if (json_object_size(tags) && call_authorize(c, "sqs:TagQueue", arn)) return -1;
-    json_t *want = sqs_attributes_defaults(fifo);
+    json_t *want = arena_defer_json(c->a, sqs_attributes_defaults(fifo));
     if (!want) return ferr_oom(c->err);
-    if (arena_defer(c->a, (void (*)(void *))json_decref, want)) {
-        json_decref(want);
-        return ferr_oom(c->err);
-    }
     if (sqs_attributes_apply(c, attrs, 1, fifo, arn, want)) return -1;
     sqs_queue q;
     int rc = sqs_queue_load(c, NULL, c->account, name, &q);
@@ -374,9 +370,9 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
     if (!json_array_size(acts))
         return ferr_set(c->err, 400, "MissingParameter",
                         "The request must contain the parameter Actions.");
-    json_t *principals = json_array(), *actions = json_array();
-    arena_defer(c->a, (void (*)(void *))json_decref, principals);
-    arena_defer(c->a, (void (*)(void *))json_decref, actions);
+    json_t *principals = arena_defer_json(c->a, json_array());
+    json_t *actions = arena_defer_json(c->a, json_array());
+    if (!principals || !actions) return ferr_oom(c->err);
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v) {
@@ -398,9 +394,8 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
                                         "action.", a);
         json_array_append_new(actions, json_sprintf("SQS:%s", a));
     }
-    json_t *policy = policy_doc(&q);
+    json_t *policy = arena_defer_json(c->a, policy_doc(&q));
     if (!policy) return ferr_oom(c->err);
-    arena_defer(c->a, (void (*)(void *))json_decref, policy);
     json_t *stmts = json_object_get(policy, "Statement");
     json_array_foreach(stmts, i, v) {
         if (jstr(v, "Sid") && !strcmp(jstr(v, "Sid"), label))
@@ -425,9 +420,8 @@ int sqs_remove_permission(call *c, json_t *in, json_t **out)
         owner_only(c, &q, "sqs:RemovePermission"))
         return -1;
     const char *label = jstr(in, "Label");
-    json_t *policy = policy_doc(&q);
+    json_t *policy = arena_defer_json(c->a, policy_doc(&q));
     if (!policy) return ferr_oom(c->err);
-    arena_defer(c->a, (void (*)(void *))json_decref, policy);
     json_t *stmts = json_object_get(policy, "Statement");
     for (size_t i = 0; i < json_array_size(stmts); i++) {
         const char *sid = jstr(json_array_get(stmts, i), "Sid");
