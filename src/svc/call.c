@@ -22,13 +22,11 @@ const svc_op *svc_find_op(const svc_def *d, const char *op)
 
 void call_resource(call *c, const char *type, const char *name)
 {
-    if (!c->resources) {
-        c->resources = json_array();
-        if (!c->resources) return;
-        arena_defer(c->a, (void (*)(void *))json_decref, c->resources);
-    }
-    json_array_append_new(c->resources,
-                          json_pack("{s:s, s:s}", "ResourceType", type, "ResourceName", name));
+    if (!c->resources) c->resources = arena_defer_json(c->a, json_array());
+    if (!c->resources ||
+        json_array_append_new(c->resources,
+                              json_pack("{s:s, s:s}", "ResourceType", type, "ResourceName", name)))
+        c->oom = 1; /* its audit record would be incomplete: svc_exec fails the call */
 }
 
 const char *jstr(const json_t *o, const char *key)

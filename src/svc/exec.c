@@ -79,6 +79,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     *out = NULL;
     if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
     int rc = op->fn(c, in, out);
+    if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT) {
         store_rollback(c->txn);
         c->txn = NULL;
@@ -115,13 +116,16 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     if (store_savepoint(c->txn, c->err)) return -1;
     int rc = op->fn(c, in, out);
+    if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
     if (rc) {
         if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
         json_decref(*out);
         *out = NULL;
-        ferr ignored = {0};
-        store_savepoint_end(c->txn, 0, &ignored);
+        ferr undo = {0};
+        /* not undone: the caller's commit will fail rather than keep the op's writes */
+        if (store_savepoint_end(c->txn, 0, &undo))
+            log_error("%s: writes of the failed call not undone: %s", op->name, undo.message);
         return -1;
     }
     if (store_savepoint_end(c->txn, 1, c->err)) {
@@ -149,6 +153,10 @@ static int invoke(store_txn *t, arena *ta, ferry_env *env, const principal *who,
               .account = who->account, .region = region, .who = who, .err = e,
               .context = context, .txn = t};
     json_t *input = in ? json_deep_copy(in) : json_object();
+    if (!input) {
+        if (!ta) arena_free(a);
+        return ferr_oom(e);
+    }
     int rc = t ? exec_in(&c, o, input, out) : svc_exec(&c, o, input, out);
     if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);

@@ -49,6 +49,9 @@ typedef struct call {
     /* Set by authorization when the call reaches into another account's resource: AWS
      * records such calls in both accounts' trails. */
     const char *resource_account;
+    /* Set by helpers that return nothing (call_resource) when they ran out of memory: the
+     * operation fails with InternalFailure even if its handler succeeded. */
+    int oom;
 } call;
 
 #define SVC_WAIT 1
@@ -121,7 +124,7 @@ int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
 /* Wakes the long polls waiting on key (call after the change is committed). */
 void svc_notify(ferry_env *env, const char *key);
 
-/* Records a resource touched by the call for the audit trail. */
+/* Records a resource touched by the call for the audit trail (out of memory: sets c->oom). */
 void call_resource(call *c, const char *type, const char *name);
 
 /* Small JSON helpers for handlers: borrowed strings, NULL when absent. */
