@@ -228,7 +228,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, gw_wait *w, proto_respon
         return 1;
     }
     if (rc) goto fail_audited;
-    if (!arena_defer_json(a, out)) {
+    if (out && !arena_defer_json(a, out)) { /* no output is an empty result */
         ferr_oom(&e);
         goto fail_audited;
     }
