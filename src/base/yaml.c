@@ -47,7 +47,11 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, long *bu
                 json_decref(a);
                 return NULL;
             }
-            json_array_append_new(a, v);
+            if (json_array_append_new(a, v)) {
+                json_decref(a);
+                ferr_oom(e);
+                return NULL;
+            }
         }
         return a;
     }
@@ -68,8 +72,13 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, long *bu
                 return NULL;
             }
             char *key = strndup((const char *)k->data.scalar.value, k->data.scalar.length);
-            json_object_set_new(o, key, v);
+            int rc = key ? json_object_set_new(o, key, v) : (json_decref(v), -1);
             free(key);
+            if (rc) {
+                json_decref(o);
+                ferr_oom(e);
+                return NULL;
+            }
         }
         return o;
     }

@@ -46,10 +46,9 @@ int jbool(const json_t *o, const char *key, int dflt)
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-json_t *jset_str(json_t *o, const char *key, const char *v)
+int jset_str(json_t *o, const char *key, const char *v)
 {
-    if (v) json_object_set_new(o, key, json_string(v));
-    return o;
+    return v ? json_object_set_new(o, key, json_string(v)) : 0;
 }
 
 store_key call_key(const call *c, const char *kind, const char *id)
@@ -74,13 +73,15 @@ int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out
     }
     size_t lim = max > 0 ? (size_t)max : n;
     json_t *items = json_array();
-    for (size_t i = off; i < n && i < off + lim; i++) json_array_append(items, json_array_get(all, i));
-    json_object_set_new(out, key, items);
-    if (off + lim < n) {
+    int rc = 0;
+    for (size_t i = off; i < n && i < off + lim; i++) rc |= json_array_append(items, json_array_get(all, i));
+    if (rc) json_decref(items);
+    else rc = json_object_set_new(out, key, items);
+    if (!rc && off + lim < n) {
         char tok[32];
         snprintf(tok, sizeof(tok), "page:%zu", off + lim);
-        json_object_set_new(out, token_key,
-                            json_string(enc_b64(c->a, (unsigned char *)tok, strlen(tok))));
+        rc = json_object_set_new(out, token_key,
+                                 json_string(enc_b64(c->a, (unsigned char *)tok, strlen(tok))));
     }
-    return 0;
+    return rc ? ferr_oom(c->err) : 0;
 }

@@ -131,8 +131,8 @@ void call_resource(call *c, const char *type, const char *name);
 const char *jstr(const json_t *o, const char *key);
 long long jint(const json_t *o, const char *key, long long dflt);
 int jbool(const json_t *o, const char *key, int dflt);
-/* Sets key to a new string (copied); returns o for chaining. */
-json_t *jset_str(json_t *o, const char *key, const char *v);
+/* Sets key to a new string (copied) when v is not NULL; 0, or -1 when out of memory. */
+int jset_str(json_t *o, const char *key, const char *v);
 
 /* Store key helpers scoped to the call's account and region ("" for global kinds). */
 store_key call_key(const call *c, const char *kind, const char *id);
