@@ -36,7 +36,8 @@ int iamsvc_check_max_items(call *c, const json_t *in);
 int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing);
 int iamsvc_check_description(call *c, const char *d);
 /* Merges tags into doc["Tags"] (same key: value replaced). */
-void iamsvc_merge_tags(json_t *doc, const json_t *tags);
+/* 0, or -1 when out of memory (doc then half-merged: do not save it). */
+int iamsvc_merge_tags(json_t *doc, const json_t *tags) __attribute__((warn_unused_result));
 void iamsvc_remove_tags(json_t *doc, const json_t *keys);
 
 /* Lowercased copy of name (ids are case-insensitive). Arena-owned. */
