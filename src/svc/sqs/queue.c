@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/checked.h"
 #include "base/clock.h"
 #include "iam/policy.h"
 #include "sqs.h"
@@ -337,12 +338,11 @@ json_t *sqs_attributes_defaults(int fifo)
                           "MaximumMessageSize", "262144", "MessageRetentionPeriod", "345600",
                           "ReceiveMessageWaitTimeSeconds", "0", "VisibilityTimeout", "30",
                           "SqsManagedSseEnabled", "true");
-    if (a && fifo) {
-        jset_str(a, "FifoQueue", "true");
-        jset_str(a, "ContentBasedDeduplication", "false");
-        jset_str(a, "DeduplicationScope", "queue");
-        jset_str(a, "FifoThroughputLimit", "perQueue");
-    }
+    if (a && fifo)
+        return jdone(a, jset_str(a, "FifoQueue", "true") |
+                            jset_str(a, "ContentBasedDeduplication", "false") |
+                            jset_str(a, "DeduplicationScope", "queue") |
+                            jset_str(a, "FifoThroughputLimit", "perQueue"));
     return a;
 }
 
@@ -466,14 +466,15 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
         switch (d->kind) {
         case AK_INT:
             if (parse_int(val, &n) || n < d->lo || n > d->hi) return bad_value(c, name);
-            json_object_set_new(into, name, json_sprintf("%lld", n));
+            if (json_object_set_new(into, name, json_sprintf("%lld", n))) return ferr_oom(c->err);
             continue;
         case AK_BOOL:
             if (strcasecmp(val, "true") && strcasecmp(val, "false")) return bad_value(c, name);
             /* a FIFO queue is made by its name and FifoQueue=true together */
             if ((d->flags & AF_CREATE) && strcasecmp(val, "true")) return unknown_attr(c, name);
-            json_object_set_new(into, name,
-                                json_string(strcasecmp(val, "true") ? "false" : "true"));
+            if (json_object_set_new(into, name,
+                                    json_string(strcasecmp(val, "true") ? "false" : "true")))
+                return ferr_oom(c->err);
             continue;
         case AK_ENUM: {
             int ok = 0;
@@ -511,10 +512,11 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
             char *t = json_dumps(norm, JSON_COMPACT);
             json_decref(norm);
             if (!t) return ferr_oom(c->err);
-            json_object_set_new(into, name, json_string(t));
+            int rc = json_object_set_new(into, name, json_string(t));
             free(t);
-        } else {
-            json_object_set_new(into, name, json_string(val));
+            if (rc) return ferr_oom(c->err);
+        } else if (json_object_set_new(into, name, json_string(val))) {
+            return ferr_oom(c->err);
         }
     }
     /* AWS: one kind of server-side encryption at a time */
@@ -530,10 +532,10 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
             !strcmp(jstr(into, "SqsManagedSseEnabled"), "true")) {
             json_object_del(into, "KmsMasterKeyId");
             json_object_del(into, "KmsDataKeyReusePeriodSeconds");
-        } else {
-            jset_str(into, "SqsManagedSseEnabled", "false");
-            if (!json_object_get(into, "KmsDataKeyReusePeriodSeconds"))
-                jset_str(into, "KmsDataKeyReusePeriodSeconds", "300");
+        } else if (jset_str(into, "SqsManagedSseEnabled", "false") ||
+                   (!json_object_get(into, "KmsDataKeyReusePeriodSeconds") &&
+                    jset_str(into, "KmsDataKeyReusePeriodSeconds", "300"))) {
+            return ferr_oom(c->err);
         }
     }
     const char *limit = jstr(into, "FifoThroughputLimit"),
@@ -564,20 +566,20 @@ int sqs_queue_attributes(call *c, sqs_queue *q, const json_t *names, json_t **ou
     if (store_mq_count(c->txn, q->key, clock_now(), &n, c->err)) return -1;
     json_t *full = json_deep_copy(json_object_get(q->doc, "Attributes"));
     if (!full) return ferr_oom(c->err);
-    jset_str(full, "QueueArn", q->arn);
-    json_object_set_new(full, "ApproximateNumberOfMessages", json_sprintf("%lld", n.visible));
-    json_object_set_new(full, "ApproximateNumberOfMessagesNotVisible",
-                        json_sprintf("%lld", n.inflight));
-    json_object_set_new(full, "ApproximateNumberOfMessagesDelayed",
-                        json_sprintf("%lld", n.delayed));
-    json_object_set_new(full, "CreatedTimestamp",
-                        json_sprintf("%lld", (long long)jint(q->doc, "CreatedTimestamp", 0)));
-    json_object_set_new(full, "LastModifiedTimestamp",
-                        json_sprintf("%lld", (long long)jint(q->doc, "LastModifiedTimestamp", 0)));
+    int rc = jset_str(full, "QueueArn", q->arn);
+    rc |= json_object_set_new(full, "ApproximateNumberOfMessages", json_sprintf("%lld", n.visible));
+    rc |= json_object_set_new(full, "ApproximateNumberOfMessagesNotVisible",
+                              json_sprintf("%lld", n.inflight));
+    rc |= json_object_set_new(full, "ApproximateNumberOfMessagesDelayed",
+                              json_sprintf("%lld", n.delayed));
+    rc |= json_object_set_new(full, "CreatedTimestamp",
+                              json_sprintf("%lld", (long long)jint(q->doc, "CreatedTimestamp", 0)));
+    rc |= json_object_set_new(full, "LastModifiedTimestamp",
+                              json_sprintf("%lld", (long long)jint(q->doc, "LastModifiedTimestamp", 0)));
     const char *k;
     json_object_foreach(full, k, v) {
-        if (all || sqs_attr_selected(names, k)) json_object_set(*out, k, v);
+        if (all || sqs_attr_selected(names, k)) rc |= json_object_set(*out, k, v);
     }
     json_decref(full);
-    return 0;
+    return rc ? ferr_oom(c->err) : 0;
 }

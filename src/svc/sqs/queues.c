@@ -144,7 +144,10 @@ static int list_cb(void *ud, const store_key *k, json_t *doc)
         json_decref(j);
         if (!match) return 0;
     }
-    json_array_append_new(l->urls, json_string(sqs_queue_url(l->c, k->account, k->id)));
+    if (json_array_append_new(l->urls, json_string(sqs_queue_url(l->c, k->account, k->id)))) {
+        l->c->oom = 1; /* the listing fails */
+        return 1;
+    }
     return 0;
 }
 
@@ -219,14 +222,14 @@ int sqs_get_queue_attributes(call *c, json_t *in, json_t **out)
         sqs_queue_attributes(c, &q, json_object_get(in, "AttributeNames"), &attrs))
         return -1;
     *out = json_object();
-    if (json_object_size(attrs)) json_object_set(*out, "Attributes", attrs);
+    int rc = json_object_size(attrs) ? json_object_set(*out, "Attributes", attrs) : !*out;
     json_decref(attrs);
-    return 0;
+    return rc ? ferr_oom(c->err) : 0;
 }
 
-static void touch(sqs_queue *q)
+static int touch(sqs_queue *q)
 {
-    json_object_set_new(q->doc, "LastModifiedTimestamp", json_integer((json_int_t)clock_now()));
+    return json_object_set_new(q->doc, "LastModifiedTimestamp", json_integer((json_int_t)clock_now()));
 }
 
 int sqs_set_queue_attributes(call *c, json_t *in, json_t **out)
@@ -237,7 +240,7 @@ int sqs_set_queue_attributes(call *c, json_t *in, json_t **out)
     json_t *attrs = json_object_get(q.doc, "Attributes");
     if (sqs_attributes_apply(c, json_object_get(in, "Attributes"), 0, q.fifo, q.arn, attrs))
         return -1;
-    touch(&q);
+    if (touch(&q)) return ferr_oom(c->err);
     sqs_queue_refresh(c, &q);
     if (sqs_queue_save(c, &q)) return -1;
     svc_notify(c->env, q.arn); /* a shorter wait or visibility applies to parked polls */
@@ -256,7 +259,7 @@ int sqs_purge_queue(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 403, "PurgeQueueInProgress",
                         "Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.name);
     if (store_mq_purge(c->txn, q.key, 0, c->err) < 0) return -1;
-    json_object_set_new(q.doc, "LastPurge", json_real(now));
+    if (json_object_set_new(q.doc, "LastPurge", json_real(now))) return ferr_oom(c->err);
     return sqs_queue_save(c, &q);
 }
 
@@ -268,14 +271,14 @@ int sqs_tag_queue(call *c, json_t *in, json_t **out)
     json_t *tags = json_object_get(q.doc, "Tags");
     if (!json_is_object(tags)) {
         tags = json_object();
-        json_object_set_new(q.doc, "Tags", tags);
+        if (json_object_set_new(q.doc, "Tags", tags)) return ferr_oom(c->err);
     }
     const json_t *add = json_object_get(in, "Tags");
     json_t *merged = json_deep_copy(tags);
     if (!merged) return ferr_oom(c->err);
-    json_object_update(merged, (json_t *)add);
-    int rc = tags_check(c, merged, json_object_size(merged));
-    if (!rc) json_object_set(q.doc, "Tags", merged);
+    int rc = json_object_update(merged, (json_t *)add) ? ferr_oom(c->err)
+                                                       : tags_check(c, merged, json_object_size(merged));
+    if (!rc && json_object_set(q.doc, "Tags", merged)) rc = ferr_oom(c->err);
     json_decref(merged);
     return rc ? -1 : sqs_queue_save(c, &q);
 }
@@ -299,7 +302,8 @@ int sqs_list_queue_tags(call *c, json_t *in, json_t **out)
     if (sqs_queue_open(c, in, "sqs:ListQueueTags", &q)) return -1;
     json_t *tags = json_object_get(q.doc, "Tags");
     *out = json_object();
-    if (json_object_size(tags)) json_object_set(*out, "Tags", tags);
+    if (!*out || (json_object_size(tags) && json_object_set(*out, "Tags", tags)))
+        return ferr_oom(c->err);
     return 0;
 }
 
@@ -340,10 +344,11 @@ static int save_policy(call *c, sqs_queue *q, json_t *policy)
     } else {
         char *t = json_dumps(policy, JSON_COMPACT);
         if (!t) return ferr_oom(c->err);
-        json_object_set_new(attrs, "Policy", json_string(t));
+        int rc = json_object_set_new(attrs, "Policy", json_string(t));
         free(t);
+        if (rc) return ferr_oom(c->err);
     }
-    touch(q);
+    if (touch(q)) return ferr_oom(c->err);
     sqs_queue_refresh(c, q);
     return sqs_queue_save(c, q);
 }
@@ -380,7 +385,8 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
         if (!id || strlen(id) != 12 || strspn(id, "0123456789") != 12)
             return sqs_invalid_param(c, "Value %.64s for parameter PrincipalId is invalid. "
                                         "Reason: Unable to verify.", id ? id : "");
-        json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id));
+        if (json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id)))
+            return ferr_oom(c->err);
     }
     json_array_foreach(acts, i, v) {
         const char *a = json_string_value(v);
@@ -392,7 +398,7 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
             return sqs_invalid_param(c, "Value SQS:%.64s for parameter ActionName is invalid. "
                                         "Reason: Only the queue owner is allowed to invoke this "
                                         "action.", a);
-        json_array_append_new(actions, json_sprintf("SQS:%s", a));
+        if (json_array_append_new(actions, json_sprintf("SQS:%s", a))) return ferr_oom(c->err);
     }
     json_t *policy = arena_defer_json(c->a, policy_doc(&q));
     if (!policy) return ferr_oom(c->err);
@@ -402,13 +408,14 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
             return sqs_invalid_param(c, "Value %s for parameter Label is invalid. Reason: Already "
                                         "exists.", label);
     }
-    json_array_append_new(
+    if (json_array_append_new(
         stmts,
         json_pack("{s:s, s:s, s:{s:O}, s:O, s:s}", "Sid", label, "Effect", "Allow", "Principal",
                   "AWS",
                   json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
                   "Action", json_array_size(actions) == 1 ? json_array_get(actions, 0) : actions,
-                  "Resource", q.arn));
+                  "Resource", q.arn)))
+        return ferr_oom(c->err);
     return save_policy(c, &q, policy);
 }
 

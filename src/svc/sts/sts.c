@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "base/checked.h"
 #include "base/clock.h"
 #include "iam/eval.h"
 #include "iam/policy.h"
@@ -180,19 +181,20 @@ static int assume_denied(call *c, const char *action, const char *role_arn)
 }
 
 /* Tags carried over from a chained session: those its TransitiveTagKeys name. */
-static void transitive_tags(const json_t *session, json_t *tags, json_t *keys)
+static int transitive_tags(const json_t *session, json_t *tags, json_t *keys)
 {
+    int rc = 0;
     size_t i, j;
     json_t *t, *k;
     json_array_foreach(json_object_get(session, "SessionTags"), i, t) {
         json_array_foreach(json_object_get(session, "TransitiveTagKeys"), j, k) {
             if (!strcasecmp(json_string_value(k), jstr(t, "Key"))) {
-                json_array_append(tags, t);
-                json_array_append(keys, k);
+                rc |= json_array_append(tags, t) | json_array_append(keys, k);
                 break;
             }
         }
     }
+    return rc;
 }
 
 static int has_key(const json_t *tags, const char *k)
@@ -208,24 +210,24 @@ static json_t *assume_context(const json_t *in, const json_t *tags, const json_t
                               const char *source_identity, const char *caller_source)
 {
     json_t *ctx = json_object();
-    jset_str(ctx, "sts:RoleSessionName", jstr(in, "RoleSessionName"));
-    jset_str(ctx, "sts:ExternalId", jstr(in, "ExternalId"));
-    jset_str(ctx, "sts:SourceIdentity", source_identity);
-    jset_str(ctx, "aws:SourceIdentity", caller_source);
+    int rc = jset_str(ctx, "sts:RoleSessionName", jstr(in, "RoleSessionName")) |
+             jset_str(ctx, "sts:ExternalId", jstr(in, "ExternalId")) |
+             jset_str(ctx, "sts:SourceIdentity", source_identity) |
+             jset_str(ctx, "aws:SourceIdentity", caller_source);
     if (json_array_size(tags)) {
         json_t *keys = json_array(), *t;
         size_t i;
         json_array_foreach(tags, i, t) {
             char name[160];
             snprintf(name, sizeof(name), "aws:RequestTag/%s", jstr(t, "Key"));
-            json_object_set(ctx, name, json_object_get(t, "Value"));
-            json_array_append(keys, json_object_get(t, "Key"));
+            rc |= json_object_set(ctx, name, json_object_get(t, "Value"));
+            rc |= json_array_append(keys, json_object_get(t, "Key"));
         }
-        json_object_set_new(ctx, "aws:TagKeys", keys);
+        rc |= json_object_set_new(ctx, "aws:TagKeys", keys);
     }
     if (json_array_size(transitive))
-        json_object_set(ctx, "sts:TransitiveTagKeys", (json_t *)transitive);
-    return ctx;
+        rc |= json_object_set(ctx, "sts:TransitiveTagKeys", (json_t *)transitive);
+    return jdone(ctx, rc);
 }
 
 /* 0 when the caller may assume the role, else -1 with AWS's AccessDenied wording. */
@@ -295,7 +297,7 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
     }
     if (!source) source = caller_source;
     json_t *tags = json_array(), *transitive = json_array();
-    transitive_tags(mine, tags, transitive);
+    int bad = transitive_tags(mine, tags, transitive);
     json_decref(mine);
     json_array_foreach(req_tags, i, v) {
         if (has_key(tags, jstr(v, "Key"))) {
@@ -306,7 +308,7 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
                             "previous session: %s",
                             jstr(v, "Key"));
         }
-        json_array_append(tags, v);
+        bad |= json_array_append(tags, v);
     }
     json_array_foreach(req_transitive, i, v) {
         if (!has_key(req_tags, json_string_value(v))) {
@@ -316,7 +318,12 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
                             "The specified transitive tag key must be included in the requested "
                             "tags.");
         }
-        json_array_append(transitive, v);
+        bad |= json_array_append(transitive, v);
+    }
+    if (bad) {
+        json_decref(tags);
+        json_decref(transitive);
+        return ferr_oom(c->err);
     }
 
     /* The role: a missing one is refused exactly like one that does not trust the caller. */
@@ -334,6 +341,9 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
     if (!rc) {
         ctx = assume_context(in, req_tags, req_transitive, jstr(in, "SourceIdentity"),
                              caller_source);
+        if (!ctx) rc = ferr_oom(c->err);
+    }
+    if (!rc) {
         const char *trust = jstr(role, "AssumeRolePolicyDocument");
         rc = authorize_assume(c, "sts:AssumeRole", role_arn, account, trust, ctx);
         /* AWS: passing session tags needs sts:TagSession, a source identity
@@ -373,23 +383,27 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
 
     json_t *extra = json_pack("{s:o, s:o}", "SessionTags", tags, "TransitiveTagKeys", transitive);
     size_t packed = 0;
+    bad = !extra;
     if (policy) {
-        jset_str(extra, "SessionPolicy", policy);
+        bad |= jset_str(extra, "SessionPolicy", policy);
         packed += iam_policy_size(policy, strlen(policy));
     }
     if (json_array_size(arns)) {
         json_t *list = json_array();
         json_array_foreach(arns, i, v) {
-            json_array_append(list, json_object_get(v, "arn"));
+            bad |= json_array_append(list, json_object_get(v, "arn"));
             packed += strlen(jstr(v, "arn") ? jstr(v, "arn") : "");
         }
-        json_object_set_new(extra, "SessionPolicyArns", list);
+        bad |= json_object_set_new(extra, "SessionPolicyArns", list);
     }
     json_array_foreach(tags, i, v) {
         const char *val = jstr(v, "Value");
         packed += strlen(jstr(v, "Key")) + (val ? strlen(val) : 0);
     }
-    jset_str(extra, "SourceIdentity", source);
+    if (bad || jset_str(extra, "SourceIdentity", source)) {
+        json_decref(extra);
+        return ferr_oom(c->err);
+    }
     /* AWS: the packed session policies and tags must fit; the size is reported as a
      * percentage of what fits */
     unsigned pct = (unsigned)((packed * 100 + PACKED_MAX - 1) / PACKED_MAX);
@@ -407,9 +421,11 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
     call_resource(c, "AWS::IAM::Role", role_arn);
     *out = json_pack("{s:o, s:{s:s, s:s}}", "Credentials", credentials(&k, expires),
                      "AssumedRoleUser", "AssumedRoleId", p.userid, "Arn", p.arn);
-    if (policy || json_array_size(arns) || json_array_size(req_tags))
-        json_object_set_new(*out, "PackedPolicySize", json_integer(pct));
-    if (source) jset_str(*out, "SourceIdentity", source);
+    if (!*out ||
+        ((policy || json_array_size(arns) || json_array_size(req_tags)) &&
+         json_object_set_new(*out, "PackedPolicySize", json_integer(pct))) ||
+        jset_str(*out, "SourceIdentity", source))
+        return ferr_oom(c->err);
     return 0;
 }
 
