@@ -108,6 +108,7 @@ typedef struct collect {
     const char *parent;
     int view_account;
     json_t *arr;
+    int oom; /* set when a document could not be kept: the listing fails */
 } collect;
 
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
@@ -116,16 +117,17 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
     collect *col = ud;
     if (col->parent && strcmp(json_string_value(json_object_get(doc, "ParentId")), col->parent))
         return 0;
-    if (col->view_account) json_array_append_new(col->arr, account_view(doc));
-    else json_array_append(col->arr, doc);
-    return 0;
+    col->oom = col->view_account ? json_array_append_new(col->arr, account_view(doc))
+                                 : json_array_append(col->arr, doc);
+    return col->oom;
 }
 
 static int list_kind(call *c, json_t *in, const char *kind, const char *parent, const char *key,
                      json_t **out)
 {
-    collect col = {parent, !strcmp(kind, "account"), json_array()};
-    if (store_list(c->txn, kind, "", "", NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
+    collect col = {parent, !strcmp(kind, "account"), json_array(), 0};
+    if (store_list(c->txn, kind, "", "", NULL, NULL, 0, collect_cb, &col, c->err) < 0 ||
+        (col.oom && ferr_oom(c->err))) {
         json_decref(col.arr);
         return -1;
     }
@@ -250,8 +252,9 @@ static int op_create_account(call *c, json_t *in, json_t **out)
     json_t *status = json_pack("{s:s, s:s, s:f}", "Id", car, "AccountName", name,
                                "RequestedTimestamp", clock_now());
     /* AWS: an email already used by an account makes the request FAILED, not an error. */
-    collect col = {NULL, 0, json_array()};
+    collect col = {NULL, 0, json_array(), 0};
     int rc = store_list(c->txn, "account", "", "", NULL, NULL, 0, collect_cb, &col, c->err);
+    if (rc >= 0 && (col.oom || !status)) rc = ferr_oom(c->err);
     int dup = 0;
     json_t *v;
     size_t i;
@@ -259,8 +262,11 @@ static int op_create_account(call *c, json_t *in, json_t **out)
     json_decref(col.arr);
     if (rc < 0) goto fail;
     if (dup) {
-        jset_str(status, "State", "FAILED");
-        jset_str(status, "FailureReason", "EMAIL_ALREADY_EXISTS");
+        if (jset_str(status, "State", "FAILED") ||
+            jset_str(status, "FailureReason", "EMAIL_ALREADY_EXISTS")) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     } else {
         json_t *acct = NULL;
         /* AWS: the new account gets a role the management account can assume (RoleName,
@@ -271,11 +277,15 @@ static int op_create_account(call *c, json_t *in, json_t **out)
             json_decref(acct);
             goto fail;
         }
-        jset_str(status, "State", "SUCCEEDED");
-        jset_str(status, "AccountId", jstr(acct, "Id"));
-        json_object_set_new(status, "CompletedTimestamp", json_real(clock_now()));
+        int bad = jset_str(status, "State", "SUCCEEDED") ||
+                  jset_str(status, "AccountId", jstr(acct, "Id")) ||
+                  json_object_set_new(status, "CompletedTimestamp", json_real(clock_now()));
         call_resource(c, "AWS::Organizations::Account", jstr(acct, "Id"));
         json_decref(acct);
+        if (bad) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     }
     store_key k = {"car", "", "", car};
     if (store_put(c->txn, &k, status, c->err)) goto fail;
@@ -356,9 +366,8 @@ static int op_move_account(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "DuplicateAccountException",
                         "That account is already present in the specified destination.");
     }
-    jset_str(acct, "ParentId", dst);
     store_key k = {"account", "", "", id};
-    rc = store_put(c->txn, &k, acct, c->err);
+    rc = jset_str(acct, "ParentId", dst) ? ferr_oom(c->err) : store_put(c->txn, &k, acct, c->err);
     json_decref(acct);
     call_resource(c, "AWS::Organizations::Account", id);
     return rc;
