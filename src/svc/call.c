@@ -20,6 +20,12 @@ const svc_op *svc_find_op(const svc_def *d, const char *op)
     return NULL;
 }
 
+json_t *svc_out(call *c, json_t *v)
+{
+    if (!v) c->oom = 1;
+    return v;
+}
+
 void call_resource(call *c, const char *type, const char *name)
 {
     if (!c->resources) c->resources = arena_defer_json(c->a, json_array());

@@ -28,6 +28,7 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     char eid[37];
     ids_uuid(eid);
     char *res = c->resources ? json_dumps(c->resources, JSON_COMPACT) : NULL;
+    if (c->resources && !res) log_error("audit: request %s recorded without its resources: out of memory", c->request_id);
     const svc_def *d = c->service ? svc_find(c->service) : NULL;
     char src[128];
     if (!d && c->service) snprintf(src, sizeof(src), "%s.amazonaws.com", c->service);

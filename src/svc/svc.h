@@ -124,6 +124,10 @@ int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
 /* Wakes the long polls waiting on key (call after the change is committed). */
 void svc_notify(ferry_env *env, const char *key);
 
+/* A handler's result, *out = svc_out(c, json_pack(...)): v, or NULL with c->oom set, so
+ * that running out of memory fails the call instead of answering an empty result. */
+json_t *svc_out(call *c, json_t *v);
+
 /* Records a resource touched by the call for the audit trail (out of memory: sets c->oom). */
 void call_resource(call *c, const char *type, const char *name);
 

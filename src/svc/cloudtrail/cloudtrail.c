@@ -134,7 +134,7 @@ static int op_lookup_events(call *c, json_t *in, json_t **out)
         json_decref(p.events);
         return -1;
     }
-    *out = json_pack("{s:o}", "Events", p.events);
+    *out = svc_out(c, json_pack("{s:o}", "Events", p.events));
     if (!*out) return ferr_oom(c->err);
     if (p.n == q.limit) {
         char t[32];

@@ -47,7 +47,7 @@ static int op_list_attached(call *c, const iamsvc_etype *et, const char *action,
         json_decref(probe);
     }
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, all, in, *out, "AttachedPolicies");
     }
     json_decref(all);

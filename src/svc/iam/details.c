@@ -169,8 +169,8 @@ int iamsvc_op_get_account_authorization_details(call *c, json_t *in, json_t **ou
     if (!rc) {
         static const char *const keys[] = {"UserDetailList", "GroupDetailList", "RoleDetailList",
                                            "Policies"};
-        *out = json_pack("{s:[], s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], keys[3],
-                         "IsTruncated", json_object_get(page, "IsTruncated"));
+        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], keys[3],
+                         "IsTruncated", json_object_get(page, "IsTruncated")));
         if (json_object_get(page, "Marker"))
             rc |= json_object_set(*out, "Marker", json_object_get(page, "Marker"));
         json_array_foreach(json_object_get(page, "Items"), i, v)

@@ -60,7 +60,7 @@ int iamsvc_op_create_group(call *c, json_t *in, json_t **out)
                       name);
     if (!rc) {
         call_resource(c, "AWS::IAM::Group", name);
-        *out = json_pack("{s:o}", "Group", group_view(g));
+        *out = svc_out(c, json_pack("{s:o}", "Group", group_view(g)));
     }
     json_decref(g);
     return rc;
@@ -82,7 +82,7 @@ int iamsvc_op_get_group(call *c, json_t *in, json_t **out)
                              "CreateDate", json_object_get(u, "CreateDate"))))
             rc = ferr_oom(c->err);
     if (!rc) {
-        *out = json_pack("{s:o}", "Group", group_view(g));
+        *out = svc_out(c, json_pack("{s:o}", "Group", group_view(g)));
         rc = iamsvc_page(c, views, in, *out, "Users");
     }
     json_decref(views);
@@ -98,7 +98,7 @@ static int list_views(call *c, json_t *groups, json_t *in, json_t **out)
     json_t *g;
     int rc = 0;
     json_array_foreach(groups, i, g) rc |= json_array_append_new(views, group_view(g));
-    *out = json_object();
+    *out = svc_out(c, json_object());
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, views, in, *out, "Groups");
     json_decref(views);
     return rc;

@@ -76,8 +76,8 @@ static int op_get(call *c, const iamsvc_etype *et, const char *action, json_t *i
     const char *doc = jstr(json_object_get(ent, "InlinePolicies"), pname ? pname : "");
     int rc = doc ? 0 : no_policy(c, et, pname);
     if (!rc)
-        *out = json_pack("{s:O, s:s, s:s}", et->name_key, json_object_get(ent, et->name_key),
-                         "PolicyName", pname, "PolicyDocument", iamsvc_url(c->a, doc));
+        *out = svc_out(c, json_pack("{s:O, s:s, s:s}", et->name_key, json_object_get(ent, et->name_key),
+                         "PolicyName", pname, "PolicyDocument", iamsvc_url(c->a, doc)));
     json_decref(ent);
     return rc;
 }
@@ -119,7 +119,7 @@ static int op_list(call *c, const iamsvc_etype *et, const char *action, json_t *
     json_t *all = json_array();
     int rc = 0;
     for (i = 0; i < n; i++) rc |= json_array_append_new(all, json_string(names[i]));
-    *out = json_object();
+    *out = svc_out(c, json_object());
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, *out, "PolicyNames");
     json_decref(all);
     json_decref(ent);

@@ -437,7 +437,7 @@ int iamsvc_op_create_policy(call *c, json_t *in, json_t **out)
             json_object_set_new(v, "PermissionsBoundaryUsageCount", json_integer(0))) {
             json_decref(v);
             rc = ferr_oom(c->err);
-        } else *out = json_pack("{s:o}", "Policy", v);
+        } else *out = svc_out(c, json_pack("{s:o}", "Policy", v));
     }
     json_decref(pol);
     return rc;
@@ -454,7 +454,7 @@ int iamsvc_op_get_policy(call *c, json_t *in, json_t **out)
         if (set_counts(v, &u)) {
             json_decref(v);
             rc = ferr_oom(c->err);
-        } else *out = json_pack("{s:o}", "Policy", v);
+        } else *out = svc_out(c, json_pack("{s:o}", "Policy", v));
     }
     usage_free(&u);
     json_decref(pol);
@@ -567,7 +567,7 @@ int iamsvc_op_list_policies(call *c, json_t *in, json_t **out)
         if (!keep) json_array_remove(all, i);
     }
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, all, in, *out, "Policies");
     }
     json_decref(all);
@@ -623,7 +623,7 @@ int iamsvc_op_create_policy_version(call *c, json_t *in, json_t **out)
     rc = -1;
     if (put_version(c, pol, vid, doc) || save_policy(c, pol) || (def && update_refs(c, pol)))
         goto out;
-    *out = json_pack("{s:o}", "PolicyVersion", version_view(c, ver, NULL));
+    *out = svc_out(c, json_pack("{s:o}", "PolicyVersion", version_view(c, ver, NULL)));
     rc = 0;
 out:
     json_decref(pol);
@@ -661,7 +661,7 @@ int iamsvc_op_get_policy_version(call *c, json_t *in, json_t **out)
     int rc = v ? 0 : no_version(c, arn, vid);
     if (!rc && !(doc = iamsvc_policy_text(c->txn, c->account, pol, vid, c->err)))
         rc = ferr_isset(c->err) ? -1 : no_version(c, arn, vid);
-    if (!rc) *out = json_pack("{s:o}", "PolicyVersion", version_view(c, v, json_string_value(doc)));
+    if (!rc) *out = svc_out(c, json_pack("{s:o}", "PolicyVersion", version_view(c, v, json_string_value(doc))));
     json_decref(doc);
     json_decref(pol);
     return rc;
@@ -680,7 +680,7 @@ int iamsvc_op_list_policy_versions(call *c, json_t *in, json_t **out)
     for (i = json_array_size(vers); i-- > 0;)
         rc |= json_array_append_new(all, version_view(c, json_array_get(vers, i), NULL));
     (void)v;
-    *out = json_object();
+    *out = svc_out(c, json_object());
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, *out, "Versions");
     json_decref(all);
     json_decref(pol);
@@ -795,8 +795,8 @@ int iamsvc_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, page, "Items");
     json_decref(all);
     if (!rc) {
-        *out = json_pack("{s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], "IsTruncated",
-                         json_object_get(page, "IsTruncated"));
+        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], "IsTruncated",
+                         json_object_get(page, "IsTruncated")));
         if (json_object_get(page, "Marker"))
             rc |= json_object_set(*out, "Marker", json_object_get(page, "Marker"));
         size_t i;

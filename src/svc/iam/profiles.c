@@ -102,7 +102,7 @@ int iamsvc_op_create_instance_profile(call *c, json_t *in, json_t **out)
                       name);
     if (!rc) {
         call_resource(c, profile_t.cfn_type, name);
-        *out = json_pack("{s:o}", "InstanceProfile", profile_view(c, doc));
+        *out = svc_out(c, json_pack("{s:o}", "InstanceProfile", profile_view(c, doc)));
     }
     json_decref(doc);
     return rc;
@@ -112,7 +112,7 @@ int iamsvc_op_get_instance_profile(call *c, json_t *in, json_t **out)
 {
     json_t *p;
     if (load_profile(c, "iam:GetInstanceProfile", jstr(in, "InstanceProfileName"), &p)) return -1;
-    *out = json_pack("{s:o}", "InstanceProfile", profile_view(c, p));
+    *out = svc_out(c, json_pack("{s:o}", "InstanceProfile", profile_view(c, p)));
     json_decref(p);
     return 0;
 }
@@ -143,7 +143,7 @@ static int list_views(call *c, json_t *all, json_t *in, json_t **out)
     json_t *p;
     int rc = 0;
     json_array_foreach(all, i, p) rc |= json_array_append_new(views, profile_view(c, p));
-    *out = json_object();
+    *out = svc_out(c, json_object());
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, views, in, *out, "InstanceProfiles");
     json_decref(views);
     return rc;

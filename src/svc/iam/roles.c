@@ -195,7 +195,7 @@ int iamsvc_op_create_role(call *c, json_t *in, json_t **out)
                     jstr(in, "Description"), jint(in, "MaxSessionDuration", 0), boundary,
                     json_object_get(in, "Tags"), &role))
         return -1;
-    *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
+    *out = svc_out(c, json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1)));
     json_object_del(json_object_get(*out, "Role"), "RoleLastUsed");
     json_decref(role);
     return 0;
@@ -205,7 +205,7 @@ int iamsvc_op_get_role(call *c, json_t *in, json_t **out)
 {
     json_t *role;
     if (load_role(c, "iam:GetRole", jstr(in, "RoleName"), &role)) return -1;
-    *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
+    *out = svc_out(c, json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1)));
     json_decref(role);
     return 0;
 }
@@ -225,7 +225,7 @@ int iamsvc_op_list_roles(call *c, json_t *in, json_t **out)
     int rc = 0;
     json_array_foreach(all, i, r) rc |= json_array_append_new(views, iamsvc_role_view(c, r, 0));
     json_decref(all);
-    *out = json_object();
+    *out = svc_out(c, json_object());
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, views, in, *out, "Roles");
     json_decref(views);
     return rc;
@@ -298,7 +298,7 @@ int iamsvc_op_update_role_description(call *c, json_t *in, json_t **out)
     if (load_role(c, "iam:UpdateRoleDescription", jstr(in, "RoleName"), &role)) return -1;
     int rc = iamsvc_check_description(c, desc);
     if (!rc) rc = jset_str(role, "Description", desc) ? ferr_oom(c->err) : save_role(c, role);
-    if (!rc) *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
+    if (!rc) *out = svc_out(c, json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1)));
     json_decref(role);
     return rc;
 }
@@ -344,7 +344,7 @@ int iamsvc_op_list_role_tags(call *c, json_t *in, json_t **out)
     if (load_role(c, "iam:ListRoleTags", jstr(in, "RoleName"), &role)) return -1;
     json_t *tags = json_incref(json_object_get(role, "Tags"));
     if (!tags) tags = json_array();
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = iamsvc_page(c, tags, in, *out, "Tags");
     json_decref(tags);
     json_decref(role);

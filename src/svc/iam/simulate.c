@@ -307,7 +307,7 @@ static int run(sim *s, json_t *in, int principal_sim, json_t **out)
             }
         }
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = iamsvc_page(c, all, in, *out, "EvaluationResults");
     json_decref(all);
     return rc;

@@ -101,7 +101,7 @@ int iamsvc_op_create_user(call *c, json_t *in, json_t **out)
             ferr_set(c->err, 409, "EntityAlreadyExists", "User with name %s already exists.", name);
     if (!rc) {
         call_resource(c, "AWS::IAM::User", name);
-        *out = json_pack("{s:o}", "User", user_view(u, 1));
+        *out = svc_out(c, json_pack("{s:o}", "User", user_view(u, 1)));
     }
     json_decref(u);
     return rc;
@@ -112,14 +112,14 @@ int iamsvc_op_get_user(call *c, json_t *in, json_t **out)
     if (!jstr(in, "UserName") && c->who->kind == PRIN_ROOT) {
         /* AWS: the root user sees itself, without a name */
         if (iamsvc_authorize(c, "iam:GetUser", c->who->arn)) return -1;
-        *out = json_pack("{s:{s:s, s:s, s:s, s:f}}", "User", "UserId", c->account, "Arn",
-                         c->who->arn, "Path", "/", "CreateDate", c->env->started);
+        *out = svc_out(c, json_pack("{s:{s:s, s:s, s:s, s:f}}", "User", "UserId", c->account, "Arn",
+                         c->who->arn, "Path", "/", "CreateDate", c->env->started));
         return 0;
     }
     const char *name;
     json_t *u;
     if (user_name(c, in, &name) || load_user(c, "iam:GetUser", name, &u)) return -1;
-    *out = json_pack("{s:o}", "User", user_view(u, 1));
+    *out = svc_out(c, json_pack("{s:o}", "User", user_view(u, 1)));
     json_decref(u);
     return 0;
 }
@@ -135,7 +135,7 @@ int iamsvc_op_list_users(call *c, json_t *in, json_t **out)
     json_t *u;
     json_array_foreach(all, i, u) if (!rc && json_array_append_new(views, user_view(u, 0))) rc = ferr_oom(c->err);
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, views, in, *out, "Users");
     }
     json_decref(views);
@@ -265,7 +265,7 @@ int iamsvc_op_list_user_tags(call *c, json_t *in, json_t **out)
     if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &u)) return -1;
     json_t *tags = json_incref(json_object_get(u, "Tags"));
     if (!tags) tags = json_array();
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = iamsvc_page(c, tags, in, *out, "Tags");
     json_decref(tags);
     json_decref(u);
@@ -307,9 +307,9 @@ int iamsvc_op_create_access_key(call *c, json_t *in, json_t **out)
         goto out;
     }
     if (save_user(c, u)) goto out;
-    *out = json_pack("{s:{s:s, s:s, s:s, s:s, s:f}}", "AccessKey", "UserName", p.name,
+    *out = svc_out(c, json_pack("{s:{s:s, s:s, s:s, s:s, s:f}}", "AccessKey", "UserName", p.name,
                      "AccessKeyId", k.akid, "Status", "Active", "SecretAccessKey", k.secret,
-                     "CreateDate", (double)(long long)clock_now());
+                     "CreateDate", (double)(long long)clock_now()));
     memset(&k, 0, sizeof(k));
     rc = 0;
 out:
@@ -368,7 +368,7 @@ int iamsvc_op_list_access_keys(call *c, json_t *in, json_t **out)
         }
     }
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, all, in, *out, "AccessKeyMetadata");
     }
     json_decref(all);
@@ -489,7 +489,7 @@ int iamsvc_op_create_login_profile(call *c, json_t *in, json_t **out)
         goto out;
     }
     if (save_user(c, u)) goto out;
-    *out = json_pack("{s:o}", "LoginProfile", login_view(u));
+    *out = svc_out(c, json_pack("{s:o}", "LoginProfile", login_view(u)));
     rc = 0;
 out:
     json_decref(u);
@@ -502,7 +502,7 @@ int iamsvc_op_get_login_profile(call *c, json_t *in, json_t **out)
     json_t *u;
     if (user_name(c, in, &name) || load_user(c, "iam:GetLoginProfile", name, &u)) return -1;
     int rc = json_object_get(u, "LoginProfile") ? 0 : no_login(c, jstr(u, "UserName"));
-    if (!rc) *out = json_pack("{s:o}", "LoginProfile", login_view(u));
+    if (!rc) *out = svc_out(c, json_pack("{s:o}", "LoginProfile", login_view(u)));
     json_decref(u);
     return rc;
 }

@@ -76,7 +76,7 @@ static int op_create_organization(call *c, json_t *in, json_t **out)
     snprintf(email, sizeof(email), "root+%s@example.com", c->account);
     if (org_create(c->txn, c->account, "management", email, &org, c->err)) return -1;
     json_object_del(org, "Root");
-    *out = json_pack("{s:o}", "Organization", org);
+    *out = svc_out(c, json_pack("{s:o}", "Organization", org));
     return 0;
 }
 
@@ -87,7 +87,7 @@ static int op_describe_organization(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "organizations:DescribeOrganization", "*") || orgsvc_load(c, 0, &org))
         return -1;
     json_object_del(org, "Root");
-    *out = json_pack("{s:o}", "Organization", org);
+    *out = svc_out(c, json_pack("{s:o}", "Organization", org));
     return 0;
 }
 
@@ -97,7 +97,7 @@ static int op_list_roots(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "organizations:ListRoots", "*") || orgsvc_load(c, 1, &org)) return -1;
     json_t *roots = json_pack("[o]", strip(json_deep_copy(json_object_get(org, "Root"))));
     json_decref(org);
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, roots, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, "Roots",
                       "NextToken", "InvalidInputException");
     json_decref(roots);
@@ -131,7 +131,7 @@ static int list_kind(call *c, json_t *in, const char *kind, const char *parent, 
         json_decref(col.arr);
         return -1;
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, col.arr, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
                       "NextToken", "InvalidInputException");
     json_decref(col.arr);
@@ -210,7 +210,7 @@ static int op_describe_account(call *c, json_t *in, json_t **out)
     if (rc == 0)
         return ferr_set(c->err, 400, "AccountNotFoundException",
                         "You specified an account that doesn't exist.");
-    *out = json_pack("{s:o}", "Account", account_view(acct));
+    *out = svc_out(c, json_pack("{s:o}", "Account", account_view(acct)));
     json_decref(acct);
     return 0;
 }
@@ -296,7 +296,7 @@ static int op_create_account(call *c, json_t *in, json_t **out)
                               "RequestedTimestamp", json_object_get(status, "RequestedTimestamp"),
                               "State", "IN_PROGRESS");
     json_decref(status);
-    *out = json_pack("{s:o}", "CreateAccountStatus", reply);
+    *out = svc_out(c, json_pack("{s:o}", "CreateAccountStatus", reply));
     return 0;
 fail:
     json_decref(org);
@@ -319,7 +319,7 @@ static int op_describe_create_account_status(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "CreateAccountStatusNotFoundException",
                         "We can't find an create account request with the "
                         "CreateAccountRequestId that you specified.");
-    *out = json_pack("{s:o}", "CreateAccountStatus", st);
+    *out = svc_out(c, json_pack("{s:o}", "CreateAccountStatus", st));
     return 0;
 }
 
@@ -335,7 +335,7 @@ static int op_create_ou(call *c, json_t *in, json_t **out)
     if (rc) return -1;
     strip(ou);
     call_resource(c, "AWS::Organizations::OrganizationalUnit", jstr(ou, "Id"));
-    *out = json_pack("{s:o}", "OrganizationalUnit", ou);
+    *out = svc_out(c, json_pack("{s:o}", "OrganizationalUnit", ou));
     return 0;
 }
 

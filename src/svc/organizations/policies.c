@@ -265,7 +265,7 @@ static int attachments(call *c, const char *policy_id, const char *type, json_t 
 
 static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
 {
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
                       "NextToken", "InvalidInputException");
     json_decref(all);
@@ -354,9 +354,9 @@ int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Root", root);
-        *out = json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
                          "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
-                         "PolicyTypes", json_object_get(r, "PolicyTypes"));
+                         "PolicyTypes", json_object_get(r, "PolicyTypes")));
     }
     json_decref(org);
     return rc;
@@ -396,9 +396,9 @@ int orgsvc_disable_policy_type(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Root", root);
-        *out = json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
                          "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
-                         "PolicyTypes", json_object_get(r, "PolicyTypes"));
+                         "PolicyTypes", json_object_get(r, "PolicyTypes")));
     }
     json_decref(org);
     return rc;
@@ -465,7 +465,7 @@ int orgsvc_create_policy(call *c, json_t *in, json_t **out)
     int rc = tags && json_object_set(pol, "Tags", tags) ? ferr_oom(c->err) : put_policy(c, id, pol);
     if (!rc) {
         call_resource(c, "AWS::Organizations::Policy", id);
-        *out = json_pack("{s:o}", "Policy", policy_view(pol));
+        *out = svc_out(c, json_pack("{s:o}", "Policy", policy_view(pol)));
     }
     json_decref(pol);
     return rc;
@@ -477,7 +477,7 @@ int orgsvc_describe_policy(call *c, json_t *in, json_t **out)
     if (begin(c, "organizations:DescribePolicy", NULL, &org)) return -1;
     json_decref(org);
     if (load_policy(c, jstr(in, "PolicyId"), &pol)) return -1;
-    *out = json_pack("{s:o}", "Policy", policy_view(pol));
+    *out = svc_out(c, json_pack("{s:o}", "Policy", policy_view(pol)));
     json_decref(pol);
     return 0;
 }
@@ -510,7 +510,7 @@ int orgsvc_update_policy(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Policy", id);
-        *out = json_pack("{s:o}", "Policy", policy_view(pol));
+        *out = svc_out(c, json_pack("{s:o}", "Policy", policy_view(pol)));
     }
     json_decref(pol);
     return rc ? -1 : 0;

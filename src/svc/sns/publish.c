@@ -346,7 +346,7 @@ int sns_publish(call *c, json_t *in, json_t **out)
         char mid[37];
         ids_uuid(mid);
         log_info("sns: SMS to %s accepted as message %s (not sent)", ph, mid);
-        *out = json_pack("{s:s}", "MessageId", mid);
+        *out = svc_out(c, json_pack("{s:s}", "MessageId", mid));
         return 0;
     }
     json_t *topic;
@@ -374,7 +374,7 @@ int sns_publish(call *c, json_t *in, json_t **out)
     }
     delivery_submit(c->env, &b);
     call_resource(c, "AWS::SNS::Topic", arn);
-    *out = json_pack("{s:s}", "MessageId", p.message_id);
+    *out = svc_out(c, json_pack("{s:s}", "MessageId", p.message_id));
     if (!*out || (p.seq[0] && jset_str(*out, "SequenceNumber", p.seq))) return ferr_oom(c->err);
     return 0;
 }
@@ -481,7 +481,7 @@ int sns_publish_batch(call *c, json_t *in, json_t **out)
     delivery_submit(c->env, &b);
     call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     json_decref(topic);
-    *out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
+    *out = svc_out(c, json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed));
     return 0;
 fail:
     json_decref(topic);

@@ -307,7 +307,7 @@ int sns_subscribe(call *c, json_t *in, json_t **out)
             }
         }
         if (!json_is_true(json_object_get(sub, "Confirmed")) && (rc = resend(c, sub, topic))) goto out;
-        *out = json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub));
+        *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub)));
         goto out;
     }
 
@@ -357,7 +357,7 @@ int sns_subscribe(call *c, json_t *in, json_t **out)
     if (!rc && !confirmed) rc = resend(c, sub, topic);
     if (rc) goto out;
     call_resource(c, "AWS::SNS::Subscription", arn);
-    *out = json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub));
+    *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub)));
 out:
     json_decref(sub);
     json_decref(topic);
@@ -398,7 +398,7 @@ static int confirm(call *c, json_t *in, json_t **out, int authenticated)
     }
     if (!rc) {
         call_resource(c, "AWS::SNS::Subscription", jstr(sub, "SubscriptionArn"));
-        *out = json_pack("{s:s}", "SubscriptionArn", jstr(sub, "SubscriptionArn"));
+        *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", jstr(sub, "SubscriptionArn")));
     }
     json_decref(sub);
     return rc;
@@ -502,7 +502,7 @@ int sns_list_subscriptions_by_topic(call *c, json_t *in, json_t **out)
     rc = sns_each_sub(c, &a, list_cb, &l);
     if (!rc && c->oom) rc = ferr_oom(c->err);
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = svc_page(c, all, jstr(in, "NextToken"), SNS_PAGE, *out, "Subscriptions", "NextToken",
                       "InvalidParameter");
     }
@@ -545,7 +545,7 @@ int sns_list_subscriptions(call *c, json_t *in, json_t **out)
     int rc = store_list(c->txn, SNS_KIND_MYSUB, c->account, c->region, NULL, NULL, 0, mine_cb, &m,
                         c->err) < 0 || m.rc ? -1 : 0;
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = svc_page(c, m.arr, jstr(in, "NextToken"), SNS_PAGE, *out, "Subscriptions", "NextToken",
                       "InvalidParameter");
     }
@@ -602,7 +602,7 @@ int sns_get_subscription_attributes(call *c, json_t *in, json_t **out)
         json_decref(attrs);
         return ferr_oom(c->err);
     }
-    *out = json_pack("{s:o}", "Attributes", attrs);
+    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
     return 0;
 }
 

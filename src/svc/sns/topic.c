@@ -123,7 +123,7 @@ int sns_create_topic(call *c, json_t *in, json_t **out)
         }
         json_decref(topic);
         if (!same) return sns_invalid(c, "Tags Reason: Topic already exists with different tags");
-        *out = json_pack("{s:s}", "TopicArn", arn);
+        *out = svc_out(c, json_pack("{s:s}", "TopicArn", arn));
         return 0;
     }
     json_t *stored = json_object();
@@ -155,7 +155,7 @@ int sns_create_topic(call *c, json_t *in, json_t **out)
     if (rc) return -1;
     sns_subs_changed();
     call_resource(c, "AWS::SNS::Topic", arn);
-    *out = json_pack("{s:s}", "TopicArn", arn);
+    *out = svc_out(c, json_pack("{s:s}", "TopicArn", arn));
     return 0;
 }
 
@@ -229,7 +229,7 @@ int sns_list_topics(call *c, json_t *in, json_t **out)
         json_decref(all);
         return n < 0 ? -1 : ferr_oom(c->err);
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), SNS_PAGE, *out, "Topics", "NextToken",
                       "InvalidParameter");
     json_decref(all);
@@ -281,7 +281,7 @@ int sns_get_topic_attributes(call *c, json_t *in, json_t **out)
         json_decref(attrs);
         return ferr_oom(c->err);
     }
-    *out = json_pack("{s:o}", "Attributes", attrs);
+    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
     return 0;
 }
 
@@ -496,7 +496,7 @@ int sns_tag_resource(call *c, json_t *in, json_t **out)
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     }
     json_decref(topic);
-    if (!rc) *out = json_object();
+    if (!rc) *out = svc_out(c, json_object());
     return rc;
 }
 
@@ -515,7 +515,7 @@ int sns_untag_resource(call *c, json_t *in, json_t **out)
     int rc = store_put(c->txn, &key, topic, c->err);
     call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     json_decref(topic);
-    if (!rc) *out = json_object();
+    if (!rc) *out = svc_out(c, json_object());
     return rc;
 }
 
@@ -535,6 +535,6 @@ int sns_list_tags(call *c, json_t *in, json_t **out)
         json_decref(list);
         return ferr_oom(c->err);
     }
-    *out = json_pack("{s:o}", "Tags", list);
+    *out = svc_out(c, json_pack("{s:o}", "Tags", list));
     return 0;
 }

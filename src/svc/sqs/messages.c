@@ -721,7 +721,7 @@ static int receive(call *c, json_t *in, json_t **out, double *deadline)
     double now = clock_now();
     if (!c->resumed) *deadline = now + (double)wait;
     if (!c->http) *deadline = now; /* internal callers cannot park */
-    *out = json_object();
+    *out = svc_out(c, json_object());
     json_t *msgs = json_array();
     if (!*out || !msgs) {
         json_decref(msgs);
@@ -751,6 +751,7 @@ static int receive(call *c, json_t *in, json_t **out, double *deadline)
         if (json_array_size(msgs)) goto done;
     }
     json_t *attempt = akey ? json_array() : NULL;
+    if (akey && !attempt) return ferr_oom(c->err); /* the retry id would not be honoured */
     int got = take(c, &q, (int)max, (int)vis, now, sysnames, attrnames, msgs, attempt);
     if (got > 0 && attempt) {
         char *t = json_dumps(attempt, JSON_COMPACT);
@@ -1050,7 +1051,7 @@ int sqs_start_message_move_task(call *c, json_t *in, json_t **out)
                  : store_put(c->txn, &k, task, c->err);
     json_decref(task);
     if (rc) return -1;
-    *out = json_pack("{s:s}", "TaskHandle", handle);
+    *out = svc_out(c, json_pack("{s:s}", "TaskHandle", handle));
     return *out ? 0 : ferr_oom(c->err);
 }
 
@@ -1116,7 +1117,7 @@ int sqs_list_message_move_tasks(call *c, json_t *in, json_t **out)
     }
     free(v);
     json_decref(t.arr);
-    *out = json_pack("{s:o}", "Results", res);
+    *out = svc_out(c, json_pack("{s:o}", "Results", res));
     return *out ? 0 : ferr_oom(c->err);
 }
 

@@ -559,7 +559,7 @@ int sqs_queue_attributes(call *c, sqs_queue *q, const json_t *names, json_t **ou
         if (!strcmp(n, "All")) all = 1;
         else if (!find_adef(n)) return unknown_attr(c, n);
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     if (!*out) return ferr_oom(c->err);
     if (!all && json_array_size(names) == 0) return 0; /* AWS: no names, no attributes */
     store_mq_counts n = {0};

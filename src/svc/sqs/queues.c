@@ -164,7 +164,7 @@ static int max_results(call *c, const json_t *in, long long *max)
 static int page(call *c, const json_t *in, json_t *urls, long long max, const char *key,
                 int keep_empty, json_t **out)
 {
-    *out = json_object();
+    *out = svc_out(c, json_object());
     if (!*out) return ferr_oom(c->err);
     /* AWS: without MaxResults at most 1000 and no NextToken */
     while (!max && json_array_size(urls) > 1000) json_array_remove(urls, 1000);
@@ -221,7 +221,7 @@ int sqs_get_queue_attributes(call *c, json_t *in, json_t **out)
     if (sqs_queue_open(c, in, "sqs:GetQueueAttributes", &q) ||
         sqs_queue_attributes(c, &q, json_object_get(in, "AttributeNames"), &attrs))
         return -1;
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = json_object_size(attrs) ? json_object_set(*out, "Attributes", attrs) : !*out;
     json_decref(attrs);
     return rc ? ferr_oom(c->err) : 0;
@@ -301,7 +301,7 @@ int sqs_list_queue_tags(call *c, json_t *in, json_t **out)
     sqs_queue q;
     if (sqs_queue_open(c, in, "sqs:ListQueueTags", &q)) return -1;
     json_t *tags = json_object_get(q.doc, "Tags");
-    *out = json_object();
+    *out = svc_out(c, json_object());
     if (!*out || (json_object_size(tags) && json_object_set(*out, "Tags", tags)))
         return ferr_oom(c->err);
     return 0;
