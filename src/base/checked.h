@@ -23,9 +23,15 @@ int json_object_update(json_t *object, json_t *other) FERRY_WUR;
 int json_array_set_new(json_t *array, size_t index, json_t *value) FERRY_WUR;
 int json_array_append_new(json_t *array, json_t *value) FERRY_WUR;
 int json_array_extend(json_t *array, json_t *other) FERRY_WUR;
-static JSON_INLINE int json_object_set(json_t *object, const char *key, json_t *value) FERRY_WUR;
-static JSON_INLINE int json_array_set(json_t *array, size_t ind, json_t *value) FERRY_WUR;
-static JSON_INLINE int json_array_append(json_t *array, json_t *value) FERRY_WUR;
+/* jansson defines these inline: clang refuses an attribute after a definition, so their
+ * calls go through a function that has it ((name) is the function, not this macro). */
+static inline FERRY_WUR int ferry_checked(int rc)
+{
+    return rc;
+}
+#define json_object_set(o, k, v) ferry_checked((json_object_set)((o), (k), (v)))
+#define json_array_set(a, i, v) ferry_checked((json_array_set)((a), (i), (v)))
+#define json_array_append(a, v) ferry_checked((json_array_append)((a), (v)))
 
 /* svc.h: sets key to a copy of v when v is not NULL; 0 or -1 (out of memory). */
 int jset_str(json_t *o, const char *key, const char *v) FERRY_WUR;
