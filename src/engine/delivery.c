@@ -689,6 +689,8 @@ static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
         if (!m->live) msg_free(m);
         else if (m->dirty) rewrite(t, m);
     }
+    /* Not committed: this process goes on from its memory; the store still holds the
+     * messages as they were, so a restart delivers them again (SNS is at-least-once). */
     if (store_commit(t, &e)) log_error("delivery: bookkeeping not committed: %s", e.message);
     g->barrier_gen = gen;
     /* newly submitted messages, in publish order */
