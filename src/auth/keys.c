@@ -49,14 +49,19 @@ static int store_key_doc(store_txn *t, const key_info *k, double expires, const 
                             "RoleArn", w->role_arn, "CreateDate", clock_now(), "Expiration",
                             expires);
     if (!doc) return ferr_oom(e);
-    if (k->session_token[0]) json_object_set_new(doc, "SessionToken", json_string(k->session_token));
+    int rc = k->session_token[0] &&
+             json_object_set_new(doc, "SessionToken", json_string(k->session_token));
     const char *xk;
     json_t *xv;
     json_object_foreach((json_t *)extra, xk, xv) {
-        if (!json_object_get(doc, xk)) json_object_set(doc, xk, xv); /* never the key's own */
+        if (!json_object_get(doc, xk)) rc |= json_object_set(doc, xk, xv); /* never the key's own */
+    }
+    if (rc) {
+        json_decref(doc);
+        return ferr_oom(e);
     }
     store_key key = {"accesskey", "", "", k->akid};
-    int rc = store_insert(t, &key, doc, e);
+    rc = store_insert(t, &key, doc, e);
     json_decref(doc);
     if (rc == 1) return ferr_internal(e, "access key id collision");
     return rc;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "failalloc.h"
 
 typedef struct chunk {
@@ -126,6 +128,26 @@ int arena_defer(arena *a, void (*fn)(void *), void *p)
     h->next = a->hooks;
     a->hooks = h;
     return 0;
+}
+
+void *arena_own(arena *a, void (*fn)(void *), void *p)
+{
+    if (!p) return NULL;
+    if (arena_defer(a, fn, p)) {
+        fn(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void json_release(void *p)
+{
+    json_decref(p);
+}
+
+json_t *arena_defer_json(arena *a, json_t *j)
+{
+    return arena_own(a, json_release, j);
 }
 
 size_t arena_used(const arena *a)

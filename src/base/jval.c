@@ -17,8 +17,7 @@ int jbool(const json_t *o, const char *key, int dflt)
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-json_t *jset_str(json_t *o, const char *key, const char *v)
+int jset_str(json_t *o, const char *key, const char *v)
 {
-    if (v) json_object_set_new(o, key, json_string(v));
-    return o;
+    return v ? json_object_set_new(o, key, json_string(v)) : 0;
 }

@@ -11,7 +11,7 @@ const char *jstr(const json_t *o, const char *key);
 long long jint(const json_t *o, const char *key, long long dflt);
 /* The boolean under key (1/0), or dflt. */
 int jbool(const json_t *o, const char *key, int dflt);
-/* Sets key to a new string (copied) when v is not NULL; returns o for chaining. */
-json_t *jset_str(json_t *o, const char *key, const char *v);
+/* Sets key to a new string (copied) when v is not NULL; 0, or -1 when out of memory. */
+int jset_str(json_t *o, const char *key, const char *v);
 
 #endif

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/checked.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/hmap.h"
@@ -275,26 +276,27 @@ int delivery_to(dlv_msg *m, const char *sub_arn, const json_t *sub_copy, ferr *e
 static json_t *deliveries_json(const dlv_msg *m)
 {
     json_t *arr = json_array();
+    int rc = 0;
     for (size_t i = 0; i < m->n; i++) {
         const dlv *d = m->d[i];
         if (!d) continue;
         if (!d->attempts && !d->stage && !d->sub_copy && !d->err[0]) {
-            json_array_append_new(arr, json_string(d->sub_arn));
+            rc |= json_array_append_new(arr, json_string(d->sub_arn));
             continue;
         }
         json_t *o = json_pack("{s:s, s:i, s:i, s:f, s:s}", "SubscriptionArn", d->sub_arn, "Attempts", d->attempts,
                               "Stage", d->stage, "Due", d->due, "LastError", d->err);
-        if (o && d->sub_copy) json_object_set(o, "Sub", d->sub_copy);
-        json_array_append_new(arr, o);
+        if (o && d->sub_copy) rc |= json_object_set(o, "Sub", d->sub_copy);
+        rc |= json_array_append_new(arr, o);
     }
-    return arr;
+    return jdone(arr, rc);
 }
 
 int delivery_write(delivery_batch *b, store_txn *t, ferr *e)
 {
     for (dlv_msg *m = b->head; m; m = m->next) {
         if (!m->n || m->written) continue;
-        json_object_set_new(m->doc, "Deliveries", deliveries_json(m));
+        if (json_object_set_new(m->doc, "Deliveries", deliveries_json(m))) return ferr_oom(e);
         store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
         int rc = store_put(t, &k, m->doc, e);
         json_object_del(m->doc, "Deliveries");
@@ -540,12 +542,13 @@ static void rewrite(store_txn *t, dlv_msg *m)
     ferr e = {0};
     json_t *doc = NULL;
     store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
-    if (store_get(t, &k, &doc, &e) == 1) {
-        json_object_set_new(doc, "Deliveries", deliveries_json(m));
-        if (store_put(t, &k, doc, &e)) log_error("delivery: %s not updated: %s", m->id, e.message);
-    }
+    int rc = store_get(t, &k, &doc, &e);
+    if (rc == 1 && json_object_set_new(doc, "Deliveries", deliveries_json(m))) rc = ferr_oom(&e);
+    else if (rc == 1) rc = store_put(t, &k, doc, &e);
     json_decref(doc);
-    m->dirty = 0;
+    /* not kept: the retry state stays dirty for the next round (restart redelivers) */
+    if (rc < 0) log_error("delivery: %s not updated: %s", m->id, e.message);
+    else m->dirty = 0;
 }
 
 /* One write transaction: outcomes of attempts. It is also the barrier after which newly
@@ -583,6 +586,8 @@ static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
         if (!m->live) msg_free(m);
         else if (m->dirty) rewrite(t, m);
     }
+    /* Not committed: this process goes on from its memory; the store still holds the
+     * messages as they were, so a restart delivers them again (SNS is at-least-once). */
     if (store_commit(t, &e)) log_error("delivery: bookkeeping not committed: %s", e.message);
     /* newly submitted messages, in publish order */
     size_t n = 0;
@@ -882,28 +887,29 @@ static json_t *sqs_entry(engine *g, dlv *d)
     free(body);
     if (!e) return NULL;
     json_t *attrs = raw ? delivery_sqs_attributes(d->mc->doc) : NULL;
+    /* any failure: NULL, the delivery is retried */
+    int rc = raw && !attrs && json_object_size(json_object_get(d->mc->doc, "MessageAttributes"));
     if (d->stage) {
         /* what went wrong travels with a dead-lettered message */
         if (!attrs) attrs = json_object();
-        json_object_set_new(attrs, "ErrorCode", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
+        rc |= json_object_set_new(attrs, "ErrorCode", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
                                                           d->err_code[0] ? d->err_code : "Unknown"));
-        json_object_set_new(attrs, "ErrorMessage", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
+        rc |= json_object_set_new(attrs, "ErrorMessage", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
                                                              d->err[0] ? d->err : "delivery failed"));
-        json_object_set_new(attrs, "TopicArn", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
+        rc |= json_object_set_new(attrs, "TopicArn", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
                                                          jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : ""));
         char rid[37];
         ids_uuid(rid);
-        json_object_set_new(attrs, "RequestID", json_pack("{s:s, s:s}", "DataType", "String", "StringValue", rid));
+        rc |= json_object_set_new(attrs, "RequestID", json_pack("{s:s, s:s}", "DataType", "String", "StringValue", rid));
     }
-    if (attrs) json_object_set_new(e, "MessageAttributes", attrs);
+    if (attrs) rc |= json_object_set_new(e, "MessageAttributes", attrs);
     size_t tl = strlen(d->target);
     if (tl > 5 && !strcmp(d->target + tl - 5, ".fifo")) {
         const char *grp = jstr(d->mc->doc, "MessageGroupId"), *dd = jstr(d->mc->doc, "MessageDeduplicationId");
-        if (grp) json_object_set_new(e, "MessageGroupId", json_string(grp));
-        if (dd) json_object_set_new(e, "MessageDeduplicationId", json_string(dd));
-        else json_object_set_new(e, "MessageDeduplicationId", json_string(jstr(d->mc->doc, "MessageId")));
+        if (grp) rc |= json_object_set_new(e, "MessageGroupId", json_string(grp));
+        rc |= json_object_set_new(e, "MessageDeduplicationId", json_string(dd ? dd : jstr(d->mc->doc, "MessageId")));
     }
-    return e;
+    return jdone(e, rc);
 }
 
 /* One commit for many queues: the sends run inside the worker's transaction t */
@@ -917,9 +923,10 @@ static void send_one(engine *g, sqs_txn *x, dlv *d, json_t *entry, const char *u
     principal p;
     sns_principal(d, &p);
     json_t *ctx = source_context(d), *out = NULL;
-    json_object_set_new(entry, "QueueUrl", json_string(url));
     ferr e = {0};
-    if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessage", entry, &out, ctx, &e))
+    if (json_object_set_new(entry, "QueueUrl", json_string(url)))
+        set_result(d, DR_RETRY, "InternalFailure", "out of memory");
+    else if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessage", entry, &out, ctx, &e))
         classify_ferr(d, &e);
     else set_result(d, DR_OK, "", "");
     json_decref(out);
@@ -932,15 +939,18 @@ static void send_batch(engine *g, sqs_txn *x, dlv **v, json_t **entries, size_t 
     principal p;
     sns_principal(v[0], &p);
     json_t *ctx = source_context(v[0]), *list = json_array(), *out = NULL;
+    int bad = 0;
     for (size_t i = 0; i < n; i++) {
         char id[24];
         snprintf(id, sizeof(id), "m%zu", i);
-        json_object_set_new(entries[i], "Id", json_string(id));
-        json_array_append(list, entries[i]);
+        bad |= json_object_set_new(entries[i], "Id", json_string(id)) | json_array_append(list, entries[i]);
     }
     json_t *in = json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", list);
     ferr e = {0};
-    if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessageBatch", in, &out, ctx, &e)) {
+    if (bad || !in) {
+        ferr_oom(&e);
+        for (size_t i = 0; i < n; i++) classify_ferr(v[i], &e);
+    } else if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessageBatch", in, &out, ctx, &e)) {
         for (size_t i = 0; i < n; i++) classify_ferr(v[i], &e);
     } else {
         for (size_t i = 0; i < n; i++) set_result(v[i], DR_RETRY, "InternalFailure", "no result for the entry");

@@ -5,6 +5,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/checked.h"
 #include "base/enc.h"
 #include "base/jval.h"
 #include "delivery_int.h"
@@ -145,20 +146,23 @@ static void kv(buf *b, int *first, const char *k, const char *v)
     *first = 0;
 }
 
-/* {"name": {"Type": DataType, "Value": value}} as SNS shows message attributes. */
-static json_t *envelope_attributes(const json_t *msg)
+/* {"name": {"Type": DataType, "Value": value}} as SNS shows message attributes; NULL when
+ * there are none, or (*bad set) when out of memory. */
+static json_t *envelope_attributes(const json_t *msg, int *bad)
 {
     json_t *attrs = json_object_get(msg, "MessageAttributes");
     if (!json_object_size(attrs)) return NULL;
     json_t *out = json_object();
     const char *k;
     json_t *v;
+    int rc = !out;
     json_object_foreach(attrs, k, v) {
         const char *val = jstr(v, "StringValue") ? jstr(v, "StringValue") : jstr(v, "BinaryValue");
-        json_object_set_new(out, k, json_pack("{s:s, s:s}", "Type", jstr(v, "DataType") ? jstr(v, "DataType") : "String",
-                                              "Value", val ? val : ""));
+        rc |= json_object_set_new(out, k, json_pack("{s:s, s:s}", "Type", jstr(v, "DataType") ? jstr(v, "DataType") : "String",
+                                                    "Value", val ? val : ""));
     }
-    return out;
+    *bad |= rc;
+    return jdone(out, rc);
 }
 
 char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is_raw)
@@ -200,17 +204,21 @@ char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is
         kv(&b, &first, "Signature", signature(sg, d->mc, variant(msg, d->proto), fields));
         kv(&b, &first, "SigningCertURL", cert);
         kv(&b, &first, "UnsubscribeURL", unsub);
-        json_t *attrs = envelope_attributes(msg);
+        int bad = 0;
+        json_t *attrs = envelope_attributes(msg, &bad);
         if (attrs) {
             char *enc = json_dumps(attrs, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            bad |= !enc;
             buf_printf(&b, ",\n  \"MessageAttributes\" : %s", enc ? enc : "{}");
             free(enc);
             json_decref(attrs);
         }
+        if (bad) b.failed = 1; /* out of memory: no body, the delivery is retried */
     } else {
         suburl = subscribe_url(base, msg);
-        json_object_set_new(fields, "Token", json_string(jstr(msg, "Token") ? jstr(msg, "Token") : ""));
-        json_object_set_new(fields, "SubscribeURL", json_string(suburl ? suburl : ""));
+        if (json_object_set_new(fields, "Token", json_string(jstr(msg, "Token") ? jstr(msg, "Token") : "")) ||
+            json_object_set_new(fields, "SubscribeURL", json_string(suburl ? suburl : "")))
+            b.failed = 1; /* the signature would not cover them */
         json_object_del(fields, "Subject");
         kv(&b, &first, "Token", jstr(msg, "Token"));
         kv(&b, &first, "TopicArn", jstr(msg, "TopicArn"));
@@ -246,15 +254,19 @@ char *delivery_lambda_event(const delivery_signer *sg, const char *base, dlv *d)
     buf cb;
     buf_init(&cb, 0);
     buf_printf(&cb, "%s%s", base, DELIVERY_CERT_PATH);
-    json_t *attrs = envelope_attributes(msg);
-    json_t *sns = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:o}",
+    int bad = 0;
+    json_t *attrs = envelope_attributes(msg, &bad);
+    json_t *sns = bad ? NULL : json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:o}",
                             "Type", jstr(msg, "Type"), "MessageId", jstr(msg, "MessageId"), "TopicArn",
                             jstr(msg, "TopicArn"), "Subject", jstr(msg, "Subject"), "Message", text,
                             "Timestamp", jstr(msg, "Timestamp"), "SignatureVersion", jstr(msg, "SignatureVersion"),
                             "Signature", signature(sg, d->mc, variant(msg, "lambda"), fields),
                             "SigningCertUrl", buf_str(&cb), "UnsubscribeUrl", unsub,
                             "MessageAttributes", attrs ? attrs : json_object());
-    if (sns && !json_object_get(sns, "Subject")) json_object_set_new(sns, "Subject", json_null());
+    if (sns && !json_object_get(sns, "Subject") && json_object_set_new(sns, "Subject", json_null())) {
+        json_decref(sns);
+        sns = NULL; /* the pack below fails: no event */
+    }
     json_t *ev = json_pack("{s:[{s:s, s:s, s:s, s:o}]}", "Records", "EventSource", "aws:sns", "EventVersion",
                            "1.0", "EventSubscriptionArn", d->sub_arn, "Sns", sns);
     char *out = ev ? json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -273,12 +285,13 @@ json_t *delivery_sqs_attributes(const json_t *msg)
     json_t *out = json_object();
     const char *k;
     json_t *v;
+    int rc = !out;
     json_object_foreach(attrs, k, v) {
         const char *t = jstr(v, "DataType");
         json_t *a = json_pack("{s:s}", "DataType", t ? t : "String");
-        if (jstr(v, "BinaryValue")) json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
-        else json_object_set(a, "StringValue", json_object_get(v, "StringValue"));
-        json_object_set_new(out, k, a);
+        if (jstr(v, "BinaryValue")) rc |= json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
+        else rc |= json_object_set(a, "StringValue", json_object_get(v, "StringValue"));
+        rc |= json_object_set_new(out, k, a);
     }
-    return out;
+    return jdone(out, rc);
 }

@@ -261,20 +261,21 @@ char *delivery_policy_topic_effective_json(const char *topic_policy)
         t = json_object();
     }
     json_t *h = json_object_get(t, "http");
+    int rc = 0; /* out of memory anywhere: NULL */
     if (!json_is_object(h)) {
         h = json_object();
-        json_object_set_new(t, "http", h);
+        if (json_object_set_new(t, "http", h)) h = NULL, rc = -1;
     }
     delivery_policy d;
     delivery_policy_http_default(&d);
     apply_retry(json_object_get(h, "defaultHealthyRetryPolicy"), &d);
-    json_object_set_new(h, "defaultHealthyRetryPolicy", retry_json(&d));
+    rc |= json_object_set_new(h, "defaultHealthyRetryPolicy", retry_json(&d));
     if (!json_object_get(h, "disableSubscriptionOverrides"))
-        json_object_set_new(h, "disableSubscriptionOverrides", json_false());
+        rc |= json_object_set_new(h, "disableSubscriptionOverrides", json_false());
     if (!json_object_get(h, "defaultRequestPolicy"))
-        json_object_set_new(h, "defaultRequestPolicy",
-                            json_pack("{s:s}", "headerContentType", "text/plain; charset=UTF-8"));
-    char *s = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc |= json_object_set_new(h, "defaultRequestPolicy",
+                                  json_pack("{s:s}", "headerContentType", "text/plain; charset=UTF-8"));
+    char *s = rc ? NULL : json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(t);
     return s;
 }
@@ -283,10 +284,11 @@ char *delivery_policy_sub_effective_json(const delivery_policy *p)
 {
     json_t *o = json_pack("{s:o, s:n, s:n, s:b}", "healthyRetryPolicy", retry_json(p),
                           "sicklyRetryPolicy", "throttlePolicy", "guaranteed", 0);
+    int rc = 0; /* out of memory anywhere: NULL */
     if (p->max_per_second)
-        json_object_set_new(o, "throttlePolicy", json_pack("{s:i}", "maxReceivesPerSecond", p->max_per_second));
-    json_object_set_new(o, "requestPolicy", json_pack("{s:s}", "headerContentType", p->content_type));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc |= json_object_set_new(o, "throttlePolicy", json_pack("{s:i}", "maxReceivesPerSecond", p->max_per_second));
+    rc |= json_object_set_new(o, "requestPolicy", json_pack("{s:s}", "headerContentType", p->content_type));
+    char *s = rc ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
 }

@@ -109,9 +109,13 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
                               "uptime_seconds", clock_now() - g->env->started, "store",
                               store_describe(g->env->st), "auth", g->env->auth_open ? "open" : "strict");
         /* server internals only for callers with a key: parked long polls */
-        if (h && g->env->waits && signed_caller(g, a, r))
-            json_object_set_new(h, "parked_polls", json_integer((json_int_t)waiters_parked(g->env->waits)));
-        json_response(resp, 200, h);
+        if (h && g->env->waits && signed_caller(g, a, r) &&
+            json_object_set_new(h, "parked_polls",
+                                json_integer((json_int_t)waiters_parked(g->env->waits)))) {
+            json_decref(h);
+            h = NULL;
+        }
+        json_response(resp, h ? 200 : 500, h);
     } else if (!strcmp(p, "/_ferry/reset") && !strcmp(r->method, "POST")) {
         ferr e = {0};
         if (!g->env->auth_open)
@@ -239,7 +243,10 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     if (rc == SVC_WAIT && w->key) return 1; /* call_park filled w */
     if (rc == SVC_WAIT) rc = ferr_internal(&e, "%s waited without a key", op->name);
     if (rc) goto fail_audited;
-    arena_defer(a, (void (*)(void *))json_decref, out);
+    if (out && !arena_defer_json(a, out)) { /* no output is an empty result */
+        ferr_oom(&e);
+        goto fail_audited;
+    }
     if (proto_encode(a, svc, op, out, rid, resp)) {
         ferr_internal(&e, "could not encode the %s result", op->name);
         buf_dispose(&resp->body);

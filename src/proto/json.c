@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "base/enc.h"
 #include "proto/overlay.h"
 
@@ -44,13 +45,14 @@ static json_t *jin(proto_vctx *v, const proto_service *svc, const proto_member *
         if (!json_is_array(w)) break;
         const proto_member *lm = proto_shape_member(svc, sh, 0);
         json_t *arr = json_array();
+        v->oom |= !arr;
         size_t i;
         const json_t *x;
         json_array_foreach(w, i, x) {
             size_t old = proto_path_index(v, i + 1);
             json_t *y = jin(v, svc, lm, x, depth + 1);
             proto_path_pop(v, old);
-            if (y) json_array_append_new(arr, y);
+            proto_vappend(v, arr, y);
         }
         return arr;
     }
@@ -58,13 +60,14 @@ static json_t *jin(proto_vctx *v, const proto_service *svc, const proto_member *
         if (!json_is_object(w)) break;
         const proto_member *vm = proto_shape_member(svc, sh, 1);
         json_t *obj = json_object();
+        v->oom |= !obj;
         const char *k;
         json_t *x;
         json_object_foreach((json_t *)w, k, x) {
             size_t old = proto_path_key(v, k);
             json_t *y = jin(v, svc, vm, x, depth + 1);
             proto_path_pop(v, old);
-            if (y) json_object_set_new(obj, k, y);
+            proto_vset(v, obj, k, y);
         }
         return obj;
     }
@@ -111,7 +114,10 @@ json_t *proto_json_in_struct(proto_vctx *v, const proto_service *svc, const prot
                              const json_t *w, int rest, int depth)
 {
     json_t *obj = json_object();
-    if (!obj) return NULL;
+    if (!obj) {
+        v->oom = 1;
+        return NULL;
+    }
     for (size_t i = 0; i < sh->nmembers; i++) {
         const proto_member *cm = proto_shape_member(svc, sh, i);
         if (rest && cm->location != PL_BODY) continue;
@@ -120,28 +126,38 @@ json_t *proto_json_in_struct(proto_vctx *v, const proto_service *svc, const prot
         size_t old = proto_path_member(v, cm->name);
         json_t *y = jin(v, svc, cm, x, depth + 1);
         proto_path_pop(v, old);
-        if (y) json_object_set_new(obj, cm->name, y);
+        proto_vset(v, obj, cm->name, y);
     }
     return obj;
 }
 
-static json_t *jout(const proto_service *svc, const proto_member *m, const json_t *v, int depth)
+static json_t *out_struct(const proto_service *svc, const proto_shape *sh, const json_t *obj,
+                          int rest, int depth, int *bad);
+
+/* NULL: nothing to write; *bad set: out of memory (the whole result fails). */
+static json_t *jout(const proto_service *svc, const proto_member *m, const json_t *v, int depth,
+                    int *bad)
 {
     const proto_shape *sh = proto_member_shape(svc, m);
     if (!v || json_is_null(v) || depth > PROTO_MAX_DEPTH) return NULL;
     switch (sh->type) {
     case PT_STRUCTURE:
-        if (sh->flags & PS_DOCUMENT) return json_deep_copy(v);
-        return json_is_object(v) ? proto_json_out_struct(svc, sh, v, 0, depth + 1) : NULL;
+        if (sh->flags & PS_DOCUMENT) {
+            json_t *d = json_deep_copy(v);
+            *bad |= !d;
+            return d;
+        }
+        return json_is_object(v) ? out_struct(svc, sh, v, 0, depth + 1, bad) : NULL;
     case PT_LIST: {
         if (!json_is_array(v)) return NULL;
         const proto_member *lm = proto_shape_member(svc, sh, 0);
         json_t *arr = json_array();
+        *bad |= !arr;
         size_t i;
         const json_t *x;
         json_array_foreach(v, i, x) {
-            json_t *y = jout(svc, lm, x, depth + 1);
-            if (y) json_array_append_new(arr, y);
+            json_t *y = jout(svc, lm, x, depth + 1, bad);
+            if (y) *bad |= json_array_append_new(arr, y);
         }
         return arr;
     }
@@ -149,11 +165,12 @@ static json_t *jout(const proto_service *svc, const proto_member *m, const json_
         if (!json_is_object(v)) return NULL;
         const proto_member *vm = proto_shape_member(svc, sh, 1);
         json_t *obj = json_object();
+        *bad |= !obj;
         const char *k;
         json_t *x;
         json_object_foreach((json_t *)v, k, x) {
-            json_t *y = jout(svc, vm, x, depth + 1);
-            if (y) json_object_set_new(obj, k, y);
+            json_t *y = jout(svc, vm, x, depth + 1, bad);
+            if (y) *bad |= json_object_set_new(obj, k, y);
         }
         return obj;
     }
@@ -187,18 +204,27 @@ static json_t *jout(const proto_service *svc, const proto_member *m, const json_
     }
 }
 
-json_t *proto_json_out_struct(const proto_service *svc, const proto_shape *sh, const json_t *obj,
-                              int rest, int depth)
+static json_t *out_struct(const proto_service *svc, const proto_shape *sh, const json_t *obj,
+                          int rest, int depth, int *bad)
 {
     json_t *o = json_object();
+    *bad |= !o;
     if (!o || !json_is_object(obj)) return o;
     for (size_t i = 0; i < sh->nmembers; i++) {
         const proto_member *cm = proto_shape_member(svc, sh, i);
         if (rest && cm->location != PL_BODY) continue;
-        json_t *y = jout(svc, cm, json_object_get(obj, cm->name), depth + 1);
-        if (y) json_object_set_new(o, proto_member_wire_name(cm), y);
+        json_t *y = jout(svc, cm, json_object_get(obj, cm->name), depth + 1, bad);
+        if (y) *bad |= json_object_set_new(o, proto_member_wire_name(cm), y);
     }
     return o;
+}
+
+json_t *proto_json_out_struct(const proto_service *svc, const proto_shape *sh, const json_t *obj,
+                              int rest, int depth)
+{
+    int bad = 0;
+    json_t *o = out_struct(svc, sh, obj, rest, depth, &bad);
+    return jdone(o, bad);
 }
 
 json_t *proto_json_parse_body(const hreq *r, ferr *e)
@@ -237,8 +263,7 @@ int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const p
     const proto_shape *ish = proto_op_input(svc, o);
     json_t *in = ish ? proto_json_in_struct(&v, svc, ish, w, 0, 0) : json_object();
     json_decref(w);
-    if (!in || arena_defer(a, (void (*)(void *))json_decref, in)) {
-        json_decref(in);
+    if (!arena_defer_json(a, in)) {
         proto_vctx_dispose(&v);
         return ferr_oom(e);
     }
@@ -278,9 +303,10 @@ void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
     int status = e->status ? e->status : 400;
     const char *code = proto_json_error_code(e->code, &status);
     json_t *o = json_object();
-    if (o) {
-        json_object_set_new(o, "__type", proto_json_text(code));
-        json_object_set_new(o, "message", proto_json_text(e->message));
+    if (o && (json_object_set_new(o, "__type", proto_json_text(code)) ||
+              json_object_set_new(o, "message", proto_json_text(e->message)))) {
+        json_decref(o);
+        o = NULL;
     }
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);

@@ -23,6 +23,17 @@ void proto_vctx_init(proto_vctx *v, const proto_service *svc)
     v->plen = 0;
     v->path[0] = 0;
     v->malformed = 0;
+    v->oom = 0;
+}
+
+void proto_vset(proto_vctx *v, json_t *obj, const char *k, json_t *x)
+{
+    if (x && json_object_set_new(obj, k, x)) v->oom = 1;
+}
+
+void proto_vappend(proto_vctx *v, json_t *arr, json_t *x)
+{
+    if (x && json_array_append_new(arr, x)) v->oom = 1;
 }
 
 void proto_vctx_dispose(proto_vctx *v)
@@ -91,6 +102,7 @@ void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what
 
 int proto_vctx_finish(proto_vctx *v, ferr *e)
 {
+    if (v->oom) return ferr_oom(e);
     if (!v->n) return 0;
     ferr_set(e, 400, proto_validation_code(v->svc), "%d validation error%s detected: %s", v->n,
              v->n == 1 ? "" : "s", buf_str(&v->msg));

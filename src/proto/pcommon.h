@@ -21,6 +21,7 @@ typedef struct proto_vctx {
     char path[512]; /* AWS member path, e.g. "tags.1.member.key" */
     size_t plen;
     int malformed; /* set with a protocol-level error (ferr) that wins over validation */
+    int oom;       /* a decoded value could not be stored: the request fails (500) */
 } proto_vctx;
 
 void proto_vctx_init(proto_vctx *v, const proto_service *svc);
@@ -38,7 +39,12 @@ static inline void proto_path_pop(proto_vctx *v, size_t old)
 void proto_verr_null(proto_vctx *v);
 /* "Value '<val>' at '<path>' failed to satisfy constraint: <what>" (val NULL: "Value at") */
 void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what);
-/* Turns collected validation errors into e (code: proto_validation_code). */
+/* Store a decoded value x (a new reference; NULL: nothing decoded, a no-op) in obj[k] /
+ * arr; running out of memory sets v->oom instead of silently losing a member. */
+void proto_vset(proto_vctx *v, json_t *obj, const char *k, json_t *x);
+void proto_vappend(proto_vctx *v, json_t *arr, json_t *x);
+/* Turns collected validation errors into e (code: proto_validation_code); out of memory
+ * first. */
 int proto_vctx_finish(proto_vctx *v, ferr *e);
 /* The code svc answers a request that fails validation with (table in validate.c). */
 const char *proto_validation_code(const proto_service *svc);

@@ -170,12 +170,13 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth);
 static json_t *qdecode_struct(qctx *c, const proto_shape *sh, int depth)
 {
     json_t *obj = json_object();
+    c->v->oom |= !obj;
     for (size_t i = 0; obj && i < sh->nmembers; i++) {
         const proto_member *cm = proto_shape_member(c->svc, sh, i);
         size_t ko = kpush(&c->k, proto_member_wire_name(cm));
         size_t po = proto_path_member(c->v, cm->name);
         json_t *x = qdecode(c, cm, depth + 1);
-        if (x) json_object_set_new(obj, cm->name, x);
+        proto_vset(c->v, obj, cm->name, x);
         proto_path_pop(c->v, po);
         kpop(&c->k, ko);
     }
@@ -214,7 +215,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
             json_t *x = qdecode(c, lm, depth + 1);
             proto_path_pop(c->v, po);
             kpop(&c->k, ko);
-            if (x) json_array_append_new(arr, x);
+            proto_vappend(c->v, arr, x);
         }
         memcpy(c->k.b, saved, base + 1);
         c->k.n = base;
@@ -247,7 +248,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
             proto_path_pop(c->v, po);
             kpop(&c->k, ko);
             kpop(&c->k, io);
-            if (x) json_object_set_new(obj, kp->v, x);
+            proto_vset(c->v, obj, kp->v, x);
         }
         kpop(&c->k, base);
         return obj;
@@ -276,7 +277,8 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
 
 /* Overlay trait: a member the form may leave out because the request was POSTed to the URL
  * it names (SQS: QueueUrl, when a client sends the form to the queue's own URL). */
-static void url_member(const proto_service *svc, const proto_shape *ish, const hreq *r, json_t *in)
+static void url_member(proto_vctx *v, const proto_service *svc, const proto_shape *ish,
+                       const hreq *r, json_t *in)
 {
     const proto_overlay *ov = proto_overlay_for(svc);
     if (!ov || !ov->url_member || json_object_get(in, ov->url_member)) return;
@@ -286,8 +288,8 @@ static void url_member(const proto_service *svc, const proto_shape *ish, const h
     buf_init(&b, 4096);
     buf_printf(&b, "%s://%s%s", r->secure ? "https" : "http", r->host[0] ? r->host : "localhost",
                r->raw_path);
-    if (!b.failed && enc_utf8_valid(b.p, b.len))
-        json_object_set_new(in, ov->url_member, json_stringn(b.p, b.len));
+    if (b.failed) v->oom = 1;
+    else if (enc_utf8_valid(b.p, b.len)) proto_vset(v, in, ov->url_member, json_stringn(b.p, b.len));
     buf_dispose(&b);
 }
 
@@ -313,16 +315,11 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
     json_t *in;
     const proto_shape *ish = proto_op_input(svc, o);
     in = ish ? qdecode_struct(&c, ish, 0) : json_object();
-    if (!in) {
+    if (!arena_defer_json(a, in)) {
         proto_vctx_dispose(&v);
         return ferr_oom(e);
     }
-    if (arena_defer(a, (void (*)(void *))json_decref, in)) {
-        json_decref(in);
-        proto_vctx_dispose(&v);
-        return ferr_oom(e);
-    }
-    if (ish) url_member(svc, ish, r, in);
+    if (ish) url_member(&v, svc, ish, r, in);
     int rc = proto_vctx_finish(&v, e);
     proto_vctx_dispose(&v);
     if (rc) return rc;

@@ -222,8 +222,7 @@ static json_t *header_value(arena *a, proto_vctx *v, const proto_service *svc, c
             while (l && isspace((unsigned char)*s)) s++, l--;
             while (l && isspace((unsigned char)s[l - 1])) l--;
             if (ls->type < PT_STRUCTURE) {
-                json_t *x = proto_scalar_parse(v, ls, s, l);
-                if (x) json_array_append_new(arr, x);
+                proto_vappend(v, arr, proto_scalar_parse(v, ls, s, l));
             }
             p += len + (comma ? 1 : 0);
         }
@@ -276,11 +275,13 @@ static json_t *decode_query_member(proto_vctx *v, const proto_service *svc, cons
             if (query_bound(svc, ish, c->q[i].k, uri_q)) continue;
             if (vs->type == PT_LIST) {
                 json_t *arr = json_object_get(obj, c->q[i].k);
-                if (!arr) json_object_set_new(obj, c->q[i].k, arr = json_array());
-                json_array_append_new(arr, json_stringn(c->q[i].v, c->q[i].vlen));
+                if (!arr && json_object_set_new(obj, c->q[i].k, arr = json_array())) {
+                    v->oom = 1;
+                    continue;
+                }
+                proto_vappend(v, arr, json_stringn(c->q[i].v, c->q[i].vlen));
             } else if (!json_object_get(obj, c->q[i].k)) {
-                json_t *x = proto_scalar_parse(v, vs, c->q[i].v, c->q[i].vlen);
-                if (x) json_object_set_new(obj, c->q[i].k, x);
+                proto_vset(v, obj, c->q[i].k, proto_scalar_parse(v, vs, c->q[i].v, c->q[i].vlen));
             }
         }
         if (obj && json_object_size(obj) == 0) {
@@ -297,7 +298,7 @@ static json_t *decode_query_member(proto_vctx *v, const proto_service *svc, cons
             if (strlen(c->q[i].k) != nl || memcmp(c->q[i].k, name, nl)) continue;
             if (!arr) arr = json_array();
             json_t *x = ls->type < PT_STRUCTURE ? proto_scalar_parse(v, ls, c->q[i].v, c->q[i].vlen) : NULL;
-            if (x) json_array_append_new(arr, x);
+            proto_vappend(v, arr, x);
         }
         return arr;
     }
@@ -323,11 +324,8 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
         return ferr_set(e, 400, "UnknownOperationException", "No operation matches %s %.256s", r->method, r->raw_path);
     }
     const proto_shape *ish = proto_op_input(svc, o);
-    json_t *in = json_object();
-    if (!in || arena_defer(a, (void (*)(void *))json_decref, in)) {
-        json_decref(in);
-        return ferr_oom(e);
-    }
+    json_t *in = arena_defer_json(a, json_object());
+    if (!in) return ferr_oom(e);
     proto_vctx v;
     proto_vctx_init(&v, svc);
     const char *uri_q = strchr(o->uri, '?');
@@ -369,7 +367,7 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
                 if (strncmp(r->headers[k].name, pfx, pl)) continue;
                 if (!x) x = json_object();
                 if (x && enc_utf8_valid(r->headers[k].value, strlen(r->headers[k].value)))
-                    json_object_set_new(x, r->headers[k].name + pl, json_string(r->headers[k].value));
+                    proto_vset(&v, x, r->headers[k].name + pl, json_string(r->headers[k].value));
             }
             break;
         }
@@ -379,7 +377,7 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
         default:
             break;
         }
-        if (x) json_object_set_new(in, m->name, x);
+        proto_vset(&v, in, m->name, x);
         proto_path_pop(&v, po);
     }
     if (ish && ish->payload >= 0) {
@@ -412,7 +410,7 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
             }
         }
         proto_path_pop(&v, po);
-        if (x) json_object_set_new(in, pm->name, x);
+        proto_vset(&v, in, pm->name, x);
     } else if (ish && has_body_members && r->body_len) {
         json_t *x = NULL;
         if (is_xml(svc)) {
@@ -428,7 +426,7 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
             }
         }
         if (x) {
-            json_object_update(in, x);
+            if (json_object_update(in, x)) v.oom = 1;
             json_decref(x);
         }
     }

@@ -284,7 +284,7 @@ static json_t *read_map_entry_into(proto_vctx *v, const proto_service *svc, cons
     }
     if (!kx) return obj;
     json_t *val = vx ? read_value(v, svc, vm, vx, depth + 1) : NULL;
-    if (val) json_object_set_new(obj, kx->text, val);
+    proto_vset(v, obj, kx->text, val);
     return obj;
 }
 
@@ -306,7 +306,7 @@ static json_t *read_value(proto_vctx *v, const proto_service *svc, const proto_m
             size_t old = proto_path_index(v, ++i);
             json_t *x = read_value(v, svc, lm, c, depth + 1);
             proto_path_pop(v, old);
-            if (x) json_array_append_new(arr, x);
+            proto_vappend(v, arr, x);
         }
         return arr;
     }
@@ -346,8 +346,8 @@ json_t *proto_xml_read_struct(proto_vctx *v, const proto_service *svc, const pro
         if (cm->flags & PM_XMLATTR) {
             for (size_t k = 0; el->attrs[k]; k += 2)
                 if (!strcmp(el->attrs[k], name) || !strcmp(local_name(el->attrs[k]), local_name(name))) {
-                    json_t *x = proto_scalar_parse(v, cs, el->attrs[k + 1], strlen(el->attrs[k + 1]));
-                    if (x) json_object_set_new(obj, cm->name, x);
+                    proto_vset(v, obj, cm->name,
+                               proto_scalar_parse(v, cs, el->attrs[k + 1], strlen(el->attrs[k + 1])));
                     break;
                 }
         } else if ((cs->type == PT_LIST || cs->type == PT_MAP) && (cm->flags & PM_FLATTENED)) {
@@ -362,18 +362,17 @@ json_t *proto_xml_read_struct(proto_vctx *v, const proto_service *svc, const pro
                     size_t o2 = proto_path_index(v, n);
                     json_t *x = read_value(v, svc, lm, c, depth + 1);
                     proto_path_pop(v, o2);
-                    if (x) json_array_append_new(coll, x);
+                    proto_vappend(v, coll, x);
                 } else {
                     read_map_entry_into(v, svc, cs, coll, c, depth);
                 }
             }
-            if (n) json_object_set_new(obj, cm->name, coll);
+            if (n) proto_vset(v, obj, cm->name, coll);
             else json_decref(coll);
         } else {
             for (const proto_xnode *c = el->child; c; c = c->next) {
                 if (strcmp(c->name, name)) continue;
-                json_t *x = read_value(v, svc, cm, c, depth + 1);
-                if (x) json_object_set_new(obj, cm->name, x);
+                proto_vset(v, obj, cm->name, read_value(v, svc, cm, c, depth + 1));
                 break;
             }
         }

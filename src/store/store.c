@@ -20,6 +20,7 @@ struct store_txn {
     store *s;
     void *impl;
     int write;
+    int broken;   /* a savepoint did not end cleanly: the transaction must not commit */
     int ntouched; /* TOUCH_MAX + 1: too many to remember */
     unsigned touched[TOUCH_MAX];
 };
@@ -110,6 +111,10 @@ static void committed(void *p)
 
 int store_commit(store_txn *t, ferr *e)
 {
+    if (t->broken) {
+        store_rollback(t);
+        return ferr_internal(e, "transaction rolled back: a failed part of it could not be undone");
+    }
     int rc = t->s->be->commit(t->s->impl, t->impl, t->ntouched ? committed : NULL, t, e);
     free(t);
     return rc;
@@ -132,7 +137,9 @@ int store_savepoint(store_txn *t, ferr *e)
 
 int store_savepoint_end(store_txn *t, int keep, ferr *e)
 {
-    return t->s->be->savepoint(t->impl, keep ? 1 : 2, e);
+    int rc = t->s->be->savepoint(t->impl, keep ? 1 : 2, e);
+    if (rc) t->broken = 1; /* its writes are neither cleanly kept nor undone */
+    return rc;
 }
 
 void store_rollback(store_txn *t)

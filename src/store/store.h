@@ -30,7 +30,7 @@ int store_txn_is_write(const store_txn *t);
  * one commit: store_savepoint marks, store_savepoint_end(t, 1) keeps what was written since,
  * store_savepoint_end(t, 0) undoes it. They nest. */
 int store_savepoint(store_txn *t, ferr *e);
-int store_savepoint_end(store_txn *t, int keep, ferr *e);
+int store_savepoint_end(store_txn *t, int keep, ferr *e); /* on failure the commit fails too */
 
 /* A counter that changes with each commit (by this process) that wrote documents of kind,
  * before another write transaction can begin; kinds can share a counter, so it may also

@@ -137,8 +137,12 @@ int call_authorize_ex(call *c, const authz_req *r)
     q.org_paths = org.paths;
     q.norg_paths = org.npaths;
 
-    if (r->resource_policy && *r->resource_policy)
-        q.resource_policy = authz_policy(c, NULL, NULL, r->resource_policy, IAM_KIND_RESOURCE, NULL, NULL);
+    if (r->resource_policy && *r->resource_policy) {
+        int oom = 0;
+        q.resource_policy =
+            authz_policy(c, NULL, NULL, r->resource_policy, IAM_KIND_RESOURCE, NULL, &oom);
+        if (oom) return ferr_oom(c->err);
+    }
     q.require_resource_policy = r->resource_policy_required;
 
     /* The request context every call has, then what the caller and service added. The

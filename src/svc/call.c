@@ -29,15 +29,19 @@ int call_park(call *c, const char *key, double wake_at)
     return SVC_WAIT;
 }
 
+json_t *svc_out(call *c, json_t *v)
+{
+    if (!v) c->oom = 1;
+    return v;
+}
+
 void call_resource(call *c, const char *type, const char *name)
 {
-    if (!c->resources) {
-        c->resources = json_array();
-        if (!c->resources) return;
-        arena_defer(c->a, (void (*)(void *))json_decref, c->resources);
-    }
-    json_array_append_new(c->resources,
-                          json_pack("{s:s, s:s}", "ResourceType", type, "ResourceName", name));
+    if (!c->resources) c->resources = arena_defer_json(c->a, json_array());
+    if (!c->resources ||
+        json_array_append_new(c->resources,
+                              json_pack("{s:s, s:s}", "ResourceType", type, "ResourceName", name)))
+        c->oom = 1; /* its audit record would be incomplete: svc_exec fails the call */
 }
 
 store_key call_key(const call *c, const char *kind, const char *id)
@@ -62,13 +66,15 @@ int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out
     }
     size_t lim = max > 0 ? (size_t)max : n;
     json_t *items = json_array();
-    for (size_t i = off; i < n && i < off + lim; i++) json_array_append(items, json_array_get(all, i));
-    json_object_set_new(out, key, items);
-    if (off + lim < n) {
+    int rc = 0;
+    for (size_t i = off; i < n && i < off + lim; i++) rc |= json_array_append(items, json_array_get(all, i));
+    if (rc) json_decref(items);
+    else rc = json_object_set_new(out, key, items);
+    if (!rc && off + lim < n) {
         char tok[32];
         snprintf(tok, sizeof(tok), "page:%zu", off + lim);
-        json_object_set_new(out, token_key,
-                            json_string(enc_b64(c->a, (unsigned char *)tok, strlen(tok))));
+        rc = json_object_set_new(out, token_key,
+                                 json_string(enc_b64(c->a, (unsigned char *)tok, strlen(tok))));
     }
-    return 0;
+    return rc ? ferr_oom(c->err) : 0;
 }

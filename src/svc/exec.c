@@ -29,6 +29,7 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     char eid[37];
     ids_uuid(eid);
     char *res = c->resources ? json_dumps(c->resources, JSON_COMPACT) : NULL;
+    if (c->resources && !res) log_error("audit: request %s recorded without its resources: out of memory", c->request_id);
     const svc_def *d = c->service ? svc_find(c->service) : NULL;
     char src[128];
     if (!d && c->service) snprintf(src, sizeof(src), "%s.amazonaws.com", c->service);
@@ -99,6 +100,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     *out = NULL;
     if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
+    if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT) {
         store_rollback(c->txn);
         c->txn = NULL;
@@ -135,13 +137,16 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     if (store_savepoint(c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
+    if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
     if (rc) {
         if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
         json_decref(*out);
         *out = NULL;
-        ferr ignored = {0};
-        store_savepoint_end(c->txn, 0, &ignored);
+        ferr undo = {0};
+        /* not undone: the caller's commit will fail rather than keep the op's writes */
+        if (store_savepoint_end(c->txn, 0, &undo))
+            log_error("%s: writes of the failed call not undone: %s", op->name, undo.message);
         return -1;
     }
     if (store_savepoint_end(c->txn, 1, c->err)) {
@@ -166,6 +171,10 @@ static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *w
               .account = who->account, .region = region, .who = who, .err = e,
               .context = context, .txn = t, .caller = CALLER_INTERNAL, .arg = arg};
     json_t *input = in ? json_deep_copy(in) : json_object();
+    if (!input) {
+        if (!ta) arena_free(a);
+        return ferr_oom(e);
+    }
     int rc = t ? exec_in(&c, o, input, out) : svc_exec(&c, o, input, out);
     if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);

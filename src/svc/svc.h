@@ -80,6 +80,9 @@ typedef struct call {
     /* Set by authorization when the call reaches into another account's resource: AWS
      * records such calls in both accounts' trails. */
     const char *resource_account;
+    /* Set by helpers that return nothing (call_resource) when they ran out of memory: the
+     * operation fails with InternalFailure even if its handler succeeded. */
+    int oom;
 } call;
 
 /* Long polls: a handler with nothing to answer yet (and c->wait set) returns
@@ -210,7 +213,11 @@ int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, cons
 /* Wakes the long polls waiting on key (call after the change is committed). */
 void svc_notify(ferry_env *env, const char *key);
 
-/* Records a resource touched by the call for the audit trail. */
+/* A handler's result, *out = svc_out(c, json_pack(...)): v, or NULL with c->oom set, so
+ * that running out of memory fails the call instead of answering an empty result. */
+json_t *svc_out(call *c, json_t *v);
+
+/* Records a resource touched by the call for the audit trail (out of memory: sets c->oom). */
 void call_resource(call *c, const char *type, const char *name);
 
 /* Store key helpers scoped to the call's account and region ("" for global kinds). */

@@ -43,7 +43,7 @@ static int op_validate_policy(call *c, json_t *in, json_t **out)
     int trust = rtype && !strcmp(rtype, "AWS::IAM::AssumeRolePolicyDocument");
     json_t *findings = NULL;
     if (aa_validate_policy(c->a, doc ? doc : "", len, t, trust, &findings, c->err)) return -1;
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, findings, jstr(in, "nextToken"), max, *out, "findings", "nextToken",
                       "ValidationException");
     json_decref(findings);

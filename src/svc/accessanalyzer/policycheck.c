@@ -178,10 +178,12 @@ static json_t *position(jpos_pos p)
 static json_t *location(ctx *x, const jpos_node *n, const char *extra)
 {
     json_t *path = json_array();
+    int rc = 0;
     for (int i = 0; i < x->depth && i < MAX_PATH; i++)
-        json_array_append_new(path, x->path[i].key ? json_pack("{s:s}", "value", x->path[i].key)
-                                                   : json_pack("{s:i}", "index", x->path[i].index));
-    if (extra) json_array_append_new(path, json_pack("{s:s}", "value", extra));
+        rc |= json_array_append_new(path, x->path[i].key ? json_pack("{s:s}", "value", x->path[i].key)
+                                                         : json_pack("{s:i}", "index", x->path[i].index));
+    if (extra) rc |= json_array_append_new(path, json_pack("{s:s}", "value", extra));
+    if (rc) x->oom = 1;
     return json_pack("{s:o, s:{s:o, s:o}}", "path", path, "span", "start", position(n->start),
                      "end", position(n->end));
 }
@@ -1175,10 +1177,10 @@ static void statements(ctx *x, const jpos_node *sts)
             if (!node_equal(sts->items[i], b, 1)) continue;
             json_t *locs = json_array();
             push_index(x, (int)i);
-            json_array_append_new(locs, location(x, sts->items[i], NULL));
+            if (json_array_append_new(locs, location(x, sts->items[i], NULL))) x->oom = 1;
             pop(x);
             push_index(x, (int)j);
-            json_array_append_new(locs, location(x, b, NULL));
+            if (json_array_append_new(locs, location(x, b, NULL))) x->oom = 1;
             pop(x);
             add_locs(x, &REDUNDANT_STATEMENT, locs,
                      "The statements are redundant because they provide identical permissions. "

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "base/clock.h"
 #include "svc/svc.h"
 
@@ -16,6 +17,7 @@ typedef struct page {
     json_t *events;
     int64_t last_seq;
     int n;
+    int oom; /* an event could not be built: the lookup fails rather than skip it */
 } page;
 
 /* The caller's account from its ARN (arn:aws:iam::ACCT:...); a service has none. */
@@ -37,14 +39,15 @@ static json_t *event_json(const audit_rec *r)
     arn_account(r->principal_arn, caller);
     json_t *ident = json_pack("{s:s, s:s}", "type", r->principal_type ? r->principal_type : "",
                               "arn", r->principal_arn ? r->principal_arn : "");
-    if (caller[0]) json_object_set_new(ident, "accountId", json_string(caller));
-    if (r->access_key) json_object_set_new(ident, "accessKeyId", json_string(r->access_key));
-    if (r->username) json_object_set_new(ident, "userName", json_string(r->username));
+    int rc = !ident;
+    if (caller[0]) rc |= json_object_set_new(ident, "accountId", json_string(caller));
+    if (r->access_key) rc |= json_object_set_new(ident, "accessKeyId", json_string(r->access_key));
+    if (r->username) rc |= json_object_set_new(ident, "userName", json_string(r->username));
     /* AWS: a call a service made, on its own or with a role session it holds, names the
      * service as its source and in userIdentity.invokedBy */
     size_t sl = r->source_ip ? strlen(r->source_ip) : 0;
     if (sl > 14 && !strcmp(r->source_ip + sl - 14, ".amazonaws.com"))
-        json_object_set_new(ident, "invokedBy", json_string(r->source_ip));
+        rc |= json_object_set_new(ident, "invokedBy", json_string(r->source_ip));
     json_t *ev = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
                            "eventVersion", "1.08", "userIdentity", ident, "eventTime", when,
                            "eventSource", r->event_source ? r->event_source : "", "eventName",
@@ -57,16 +60,17 @@ static json_t *event_json(const audit_rec *r)
                            r->account ? r->account : "", "userAgent",
                            r->user_agent ? r->user_agent : "");
     if (r->error_code) {
-        json_object_set_new(ev, "errorCode", json_string(r->error_code));
-        json_object_set_new(ev, "errorMessage", json_string(r->error_message ? r->error_message : ""));
+        rc |= json_object_set_new(ev, "errorCode", json_string(r->error_code));
+        rc |= json_object_set_new(ev, "errorMessage", json_string(r->error_message ? r->error_message : ""));
     }
     json_t *res = NULL;
     if (r->resources) {
         json_error_t je;
         res = json_loads(r->resources, 0, &je);
     }
-    if (res) json_object_set(ev, "resources", res);
-    char *text = json_dumps(ev, JSON_COMPACT);
+    if (res) rc |= json_object_set(ev, "resources", res);
+    char *text = rc ? NULL : json_dumps(ev, JSON_COMPACT);
+    rc |= !text;
     json_decref(ev);
     json_t *out = json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "EventId", r->event_id ? r->event_id : "",
                             "EventName", r->operation ? r->operation : "", "ReadOnly",
@@ -74,16 +78,19 @@ static json_t *event_json(const audit_rec *r)
                             "EventSource", r->event_source ? r->event_source : "",
                             "CloudTrailEvent", text ? text : "{}");
     free(text);
-    if (r->access_key) json_object_set_new(out, "AccessKeyId", json_string(r->access_key));
-    if (r->username) json_object_set_new(out, "Username", json_string(r->username));
-    json_object_set_new(out, "Resources", res ? res : json_array());
-    return out;
+    if (r->access_key) rc |= json_object_set_new(out, "AccessKeyId", json_string(r->access_key));
+    if (r->username) rc |= json_object_set_new(out, "Username", json_string(r->username));
+    rc |= json_object_set_new(out, "Resources", res ? res : json_array());
+    return jdone(out, rc);
 }
 
 static int page_cb(void *ud, int64_t seq, const audit_rec *r)
 {
     page *p = ud;
-    json_array_append_new(p->events, event_json(r));
+    if (json_array_append_new(p->events, event_json(r))) {
+        p->oom = 1;
+        return 1;
+    }
     p->last_seq = seq;
     p->n++;
     return 0;
@@ -127,16 +134,17 @@ static int op_lookup_events(call *c, json_t *in, json_t **out)
             return ferr_set(c->err, 400, "InvalidNextTokenException", "Invalid NextToken.");
         q.before_seq = v;
     }
-    page p = {json_array(), 0, 0};
-    if (store_audit_query(c->txn, &q, page_cb, &p, c->err) < 0) {
+    page p = {json_array(), 0, 0, 0};
+    if (store_audit_query(c->txn, &q, page_cb, &p, c->err) < 0 || (p.oom && ferr_oom(c->err))) {
         json_decref(p.events);
         return -1;
     }
-    *out = json_pack("{s:o}", "Events", p.events);
+    *out = svc_out(c, json_pack("{s:o}", "Events", p.events));
+    if (!*out) return ferr_oom(c->err);
     if (p.n == q.limit) {
         char t[32];
         snprintf(t, sizeof(t), "%lld", (long long)p.last_seq);
-        jset_str(*out, "NextToken", t);
+        if (jset_str(*out, "NextToken", t)) return ferr_oom(c->err);
     }
     return 0;
 }

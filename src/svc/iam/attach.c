@@ -29,6 +29,7 @@ static int op_list_attached(call *c, const iamsvc_etype *et, const char *action,
     json_t *all = json_array();
     size_t i;
     json_t *a;
+    int rc = all ? 0 : -1;
     json_array_foreach(json_object_get(ent, "AttachedPolicies"), i, a) {
         const char *arn = json_string_value(a);
         /* arn:aws:iam::ACCT:policy/PATH/NAME: the path is between "policy" and the name */
@@ -36,17 +37,17 @@ static int op_list_attached(call *c, const iamsvc_etype *et, const char *action,
         if (!res || !slash) continue;
         const char *path = arena_strndup(c->a, res + 7, (size_t)(slash + 1 - (res + 7)));
         if (prefix && strncmp(path, prefix, strlen(prefix))) continue;
-        json_array_append_new(all,
+        rc |= json_array_append_new(all,
                               json_pack("{s:s, s:s}", "PolicyName", slash + 1, "PolicyArn", arn));
     }
-    int rc = 0;
-    if (prefix) {
+    if (rc) rc = ferr_oom(c->err);
+    else if (prefix) {
         json_t *probe = json_array(); /* validates the prefix as AWS does */
         rc = iamsvc_filter_path(c, probe, prefix);
         json_decref(probe);
     }
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, all, in, *out, "AttachedPolicies");
     }
     json_decref(all);
@@ -107,9 +108,12 @@ static int op_boundary(call *c, const iamsvc_etype *et, const char *action, json
                      "Scope ARN: %s does not exist or is not attachable.", arn);
             goto fail;
         }
-        json_object_set_new(ent, "PermissionsBoundary",
-                            json_pack("{s:s, s:s}", "PermissionsBoundaryType", "Policy",
-                                      "PermissionsBoundaryArn", arn));
+        if (json_object_set_new(ent, "PermissionsBoundary",
+                                json_pack("{s:s, s:s}", "PermissionsBoundaryType", "Policy",
+                                          "PermissionsBoundaryArn", arn))) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     }
     call_resource(c, et->cfn_type, name);
     rc = iamsvc_refresh_refs(c, c->account, ent) || iamsvc_save(c, et, c->account, ent) ? -1 : 0;

@@ -76,12 +76,12 @@ int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing)
     return 0;
 }
 
-void iamsvc_merge_tags(json_t *doc, const json_t *tags)
+int iamsvc_merge_tags(json_t *doc, const json_t *tags)
 {
     json_t *cur = json_object_get(doc, "Tags");
     if (!json_is_array(cur)) {
         cur = json_array();
-        json_object_set_new(doc, "Tags", cur);
+        if (json_object_set_new(doc, "Tags", cur)) return -1;
     }
     size_t i, j;
     json_t *t, *e;
@@ -89,16 +89,19 @@ void iamsvc_merge_tags(json_t *doc, const json_t *tags)
         int found = 0;
         json_array_foreach(cur, j, e) {
             if (!strcmp(jstr(e, "Key"), jstr(t, "Key"))) {
-                json_object_set_new(e, "Value",
-                                    json_string(jstr(t, "Value") ? jstr(t, "Value") : ""));
+                if (json_object_set_new(e, "Value",
+                                        json_string(jstr(t, "Value") ? jstr(t, "Value") : "")))
+                    return -1;
                 found = 1;
                 break;
             }
         }
-        if (!found)
+        if (!found &&
             json_array_append_new(cur, json_pack("{s:s, s:s}", "Key", jstr(t, "Key"), "Value",
-                                                 jstr(t, "Value") ? jstr(t, "Value") : ""));
+                                                 jstr(t, "Value") ? jstr(t, "Value") : "")))
+            return -1;
     }
+    return 0;
 }
 
 void iamsvc_remove_tags(json_t *doc, const json_t *keys)
@@ -208,7 +211,8 @@ int iamsvc_page(call *c, json_t *all, const json_t *in, json_t *out, const char 
     if (svc_page(c, all, jstr(in, "Marker"), jint(in, "MaxItems", 100), out, key, "Marker",
                  "ValidationError"))
         return -1;
-    json_object_set_new(out, "IsTruncated", json_boolean(json_object_get(out, "Marker") != NULL));
+    if (json_object_set_new(out, "IsTruncated", json_boolean(json_object_get(out, "Marker") != NULL)))
+        return ferr_oom(c->err);
     return 0;
 }
 

@@ -57,7 +57,7 @@ int iamsvc_op_create_group(call *c, json_t *in, json_t **out)
                       name);
     if (!rc) {
         call_resource(c, "AWS::IAM::Group", name);
-        *out = json_pack("{s:o}", "Group", group_view(g));
+        *out = svc_out(c, json_pack("{s:o}", "Group", group_view(g)));
     }
     json_decref(g);
     return rc;
@@ -72,13 +72,14 @@ int iamsvc_op_get_group(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *u;
     json_array_foreach(users, i, u)
-        json_array_append_new(
+        if (!rc && json_array_append_new(
             views, json_pack("{s:O, s:O, s:O, s:O, s:O}", "UserName",
                              json_object_get(u, "UserName"), "UserId", json_object_get(u, "UserId"),
                              "Arn", json_object_get(u, "Arn"), "Path", json_object_get(u, "Path"),
-                             "CreateDate", json_object_get(u, "CreateDate")));
+                             "CreateDate", json_object_get(u, "CreateDate"))))
+            rc = ferr_oom(c->err);
     if (!rc) {
-        *out = json_pack("{s:o}", "Group", group_view(g));
+        *out = svc_out(c, json_pack("{s:o}", "Group", group_view(g)));
         rc = iamsvc_page(c, views, in, *out, "Users");
     }
     json_decref(views);
@@ -92,9 +93,10 @@ static int list_views(call *c, json_t *groups, json_t *in, json_t **out)
     json_t *views = json_array();
     size_t i;
     json_t *g;
-    json_array_foreach(groups, i, g) json_array_append_new(views, group_view(g));
-    *out = json_object();
-    int rc = iamsvc_page(c, views, in, *out, "Groups");
+    int rc = 0;
+    json_array_foreach(groups, i, g) rc |= json_array_append_new(views, group_view(g));
+    *out = svc_out(c, json_object());
+    rc = rc ? ferr_oom(c->err) : iamsvc_page(c, views, in, *out, "Groups");
     json_decref(views);
     return rc;
 }
@@ -154,7 +156,10 @@ static int membership(call *c, json_t *in, int remove)
     json_t *groups = json_object_get(u, "Groups");
     if (!json_is_array(groups)) {
         groups = json_array();
-        json_object_set_new(u, "Groups", groups);
+        if (json_object_set_new(u, "Groups", groups)) {
+            rc = ferr_oom(c->err);
+            goto out;
+        }
     }
     if (remove) {
         if (at < 0) {
@@ -170,7 +175,10 @@ static int membership(call *c, json_t *in, int remove)
                           GROUPS_PER_USER);
             goto out;
         }
-        json_array_append_new(groups, json_string(gname));
+        if (json_array_append_new(groups, json_string(gname))) {
+            rc = ferr_oom(c->err);
+            goto out;
+        }
     }
     call_resource(c, "AWS::IAM::Group", gname);
     call_resource(c, "AWS::IAM::User", jstr(u, "UserName"));
@@ -209,7 +217,10 @@ int iamsvc_op_list_groups_for_user(call *c, json_t *in, json_t **out)
             rc = -1;
             break;
         }
-        if (f) json_array_append_new(groups, g);
+        if (f && json_array_append_new(groups, g)) {
+            rc = ferr_oom(c->err);
+            break;
+        }
     }
     if (!rc) rc = list_views(c, groups, in, out);
     json_decref(groups);
@@ -237,12 +248,17 @@ int iamsvc_op_update_group(call *c, json_t *in, json_t **out)
         }
     }
     if (!(users = members(c, old))) goto out;
-    if (nname) jset_str(g, "GroupName", nname);
-    if (npath) jset_str(g, "Path", npath);
+    if (jset_str(g, "GroupName", nname) || jset_str(g, "Path", npath)) {
+        ferr_oom(c->err);
+        goto out;
+    }
     const char *arn = iamsvc_arn(c->a, c->account, "group", jstr(g, "Path"), jstr(g, "GroupName"));
     /* AWS: the new name and path must be allowed too */
     if (iamsvc_authorize(c, "iam:UpdateGroup", arn)) goto out;
-    jset_str(g, "Arn", arn);
+    if (jset_str(g, "Arn", arn)) {
+        ferr_oom(c->err);
+        goto out;
+    }
     store_key k = {"iam.group", c->account, IAMSVC_REGION, iamsvc_lower(c->a, old)};
     if (store_del(c->txn, &k, c->err) < 0 || iamsvc_save(c, &iamsvc_group_t, c->account, g))
         goto out;
@@ -251,8 +267,11 @@ int iamsvc_op_update_group(call *c, json_t *in, json_t **out)
     json_t *u;
     json_array_foreach(users, i, u) {
         int at = member_index(u, old);
-        json_array_set_new(json_object_get(u, "Groups"), (size_t)at,
-                           json_string(jstr(g, "GroupName")));
+        if (json_array_set_new(json_object_get(u, "Groups"), (size_t)at,
+                               json_string(jstr(g, "GroupName")))) {
+            ferr_oom(c->err);
+            goto out;
+        }
         if (iamsvc_save(c, &iamsvc_user_t, c->account, u)) goto out;
     }
     call_resource(c, "AWS::IAM::Group", jstr(g, "GroupName"));

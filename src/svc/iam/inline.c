@@ -31,9 +31,9 @@ static int put_doc(call *c, const iamsvc_etype *et, const char *account, json_t 
     json_t *pols = json_object_get(ent, "InlinePolicies");
     if (!json_is_object(pols)) {
         pols = json_object();
-        json_object_set_new(ent, "InlinePolicies", pols);
+        if (json_object_set_new(ent, "InlinePolicies", pols)) return ferr_oom(c->err);
     }
-    json_object_set_new(pols, policy_name, json_string(document));
+    if (json_object_set_new(pols, policy_name, json_string(document))) return ferr_oom(c->err);
     call_resource(c, et->cfn_type, jstr(ent, et->name_key));
     return iamsvc_save(c, et, account, ent);
 }
@@ -75,8 +75,8 @@ static int op_get(call *c, const iamsvc_etype *et, const char *action, json_t *i
     const char *doc = jstr(json_object_get(ent, "InlinePolicies"), pname ? pname : "");
     int rc = doc ? 0 : no_policy(c, et, pname);
     if (!rc)
-        *out = json_pack("{s:O, s:s, s:s}", et->name_key, json_object_get(ent, et->name_key),
-                         "PolicyName", pname, "PolicyDocument", iamsvc_url(c->a, doc));
+        *out = svc_out(c, json_pack("{s:O, s:s, s:s}", et->name_key, json_object_get(ent, et->name_key),
+                         "PolicyName", pname, "PolicyDocument", iamsvc_url(c->a, doc)));
     json_decref(ent);
     return rc;
 }
@@ -116,9 +116,10 @@ static int op_list(call *c, const iamsvc_etype *et, const char *action, json_t *
     json_object_foreach(pols, k, v) names[i++] = k;
     qsort(names, n, sizeof(*names), cmp_str);
     json_t *all = json_array();
-    for (i = 0; i < n; i++) json_array_append_new(all, json_string(names[i]));
-    *out = json_object();
-    int rc = iamsvc_page(c, all, in, *out, "PolicyNames");
+    int rc = 0;
+    for (i = 0; i < n; i++) rc |= json_array_append_new(all, json_string(names[i]));
+    *out = svc_out(c, json_object());
+    rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, *out, "PolicyNames");
     json_decref(all);
     json_decref(ent);
     return rc;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "base/clock.h"
 #include "iamint.h"
 
@@ -42,7 +43,11 @@ int iamsvc_policy_fetch(store_txn *t, const char *account, const char *arn, json
     if (ap) {
         *doc = aws_view(ap);
         if (!*doc) return ferr_oom(e);
-        json_object_set_new(*doc, "Arn", json_string(arn));
+        if (json_object_set_new(*doc, "Arn", json_string(arn))) {
+            json_decref(*doc);
+            *doc = NULL;
+            return ferr_oom(e);
+        }
         return 1;
     }
     const char *name = policy_arn_name(arn, account);
@@ -145,9 +150,9 @@ typedef struct usage {
     json_t *users, *groups, *roles; /* for ListEntitiesForPolicy: arrays of docs */
 } usage;
 
-static void count(json_t *obj, const char *arn)
+static int count(json_t *obj, const char *arn)
 {
-    json_object_set_new(obj, arn, json_integer(json_integer_value(json_object_get(obj, arn)) + 1));
+    return json_object_set_new(obj, arn, json_integer(json_integer_value(json_object_get(obj, arn)) + 1));
 }
 
 static int usage_scan(call *c, usage *u)
@@ -165,10 +170,10 @@ static int usage_scan(call *c, usage *u)
         json_t *d, *a;
         json_array_foreach(lists[l], i, d) {
             json_array_foreach(json_object_get(d, "AttachedPolicies"), j, a)
-                count(u->counts, json_string_value(a));
+                if (count(u->counts, json_string_value(a))) return ferr_oom(c->err);
             const char *b =
                 jstr(json_object_get(d, "PermissionsBoundary"), "PermissionsBoundaryArn");
-            if (b) count(u->bcounts, b);
+            if (b && count(u->bcounts, b)) return ferr_oom(c->err);
         }
     }
     return 0;
@@ -198,13 +203,15 @@ int iamsvc_policy_usage(call *c, json_t **counts, json_t **bcounts)
     return rc;
 }
 
-static void set_counts(json_t *view, const usage *u)
+static int set_counts(json_t *view, const usage *u)
 {
     const char *arn = jstr(view, "Arn");
-    json_object_set_new(view, "AttachmentCount",
-                        json_integer(json_integer_value(json_object_get(u->counts, arn))));
-    json_object_set_new(view, "PermissionsBoundaryUsageCount",
-                        json_integer(json_integer_value(json_object_get(u->bcounts, arn))));
+    return json_object_set_new(view, "AttachmentCount",
+                               json_integer(json_integer_value(json_object_get(u->counts, arn)))) ||
+                   json_object_set_new(view, "PermissionsBoundaryUsageCount",
+                                       json_integer(json_integer_value(json_object_get(u->bcounts, arn))))
+               ? -1
+               : 0;
 }
 
 /* ---- policy references: what authorization reads instead of the policy documents ----
@@ -223,7 +230,7 @@ static int add_ref(call *c, const char *account, json_t *refs, const char *arn)
     if (!arn || iamsvc_aws_policy(arn) || json_object_get(refs, arn)) return 0;
     json_t *pol = NULL;
     int rc = iamsvc_policy_fetch(c->txn, account, arn, &pol, c->err);
-    if (rc == 1) json_object_set_new(refs, arn, json_string(policy_ref(c, pol)));
+    if (rc == 1 && json_object_set_new(refs, arn, json_string(policy_ref(c, pol)))) rc = ferr_oom(c->err);
     json_decref(pol);
     return rc < 0 ? -1 : 0;
 }
@@ -238,7 +245,8 @@ int iamsvc_refresh_refs(call *c, const char *account, json_t *ent)
         rc |= add_ref(c, account, refs, json_string_value(a));
     rc |= add_ref(c, account, refs,
                   jstr(json_object_get(ent, "PermissionsBoundary"), "PermissionsBoundaryArn"));
-    json_object_set_new(ent, "PolicyRefs", refs);
+    if (!rc && json_object_set_new(ent, "PolicyRefs", refs)) return ferr_oom(c->err);
+    if (rc) json_decref(refs);
     return rc ? -1 : 0;
 }
 
@@ -256,7 +264,10 @@ static int update_refs(call *c, const json_t *pol)
         json_array_foreach(lists[l], i, d) {
             json_t *refs = json_object_get(d, "PolicyRefs");
             if (!json_object_get(refs, arn)) continue;
-            json_object_set_new(refs, arn, json_string(ref));
+            if (json_object_set_new(refs, arn, json_string(ref))) {
+                rc = ferr_oom(c->err);
+                break;
+            }
             if ((rc = iamsvc_save(c, ets[l], c->account, d))) break;
         }
     }
@@ -293,7 +304,10 @@ int iamsvc_attach(call *c, const iamsvc_etype *et, const char *account, const ch
     json_t *att = json_object_get(ent, "AttachedPolicies");
     if (!att) {
         att = json_array();
-        json_object_set_new(ent, "AttachedPolicies", att);
+        if (json_object_set_new(ent, "AttachedPolicies", att)) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     }
     size_t i;
     json_t *a;
@@ -307,7 +321,10 @@ int iamsvc_attach(call *c, const iamsvc_etype *et, const char *account, const ch
                  MAX_ATTACHED);
         goto fail;
     }
-    json_array_append_new(att, json_string(arn));
+    if (json_array_append_new(att, json_string(arn))) {
+        ferr_oom(c->err);
+        goto fail;
+    }
     if (iamsvc_refresh_refs(c, account, ent) || iamsvc_save(c, et, account, ent)) goto fail;
     call_resource(c, et->cfn_type, name);
     call_resource(c, "AWS::IAM::Policy", arn);
@@ -401,8 +418,10 @@ int iamsvc_op_create_policy(call *c, json_t *in, json_t **out)
                             "UpdateDate", now, "Versions", "VersionId", "v1", "IsDefaultVersion", 1,
                             "CreateDate", now, "NextVersion", 2, "Tags");
     if (!pol) return ferr_oom(c->err);
-    if (desc) jset_str(pol, "Description", desc);
-    if (tags) iamsvc_merge_tags(pol, tags);
+    if (jset_str(pol, "Description", desc) || (tags && iamsvc_merge_tags(pol, tags))) {
+        json_decref(pol);
+        return ferr_oom(c->err);
+    }
     store_key k = {"iam.policy", c->account, IAMSVC_REGION, iamsvc_lower(c->a, name)};
     int rc = store_insert(c->txn, &k, pol, c->err);
     if (rc == 1)
@@ -412,9 +431,11 @@ int iamsvc_op_create_policy(call *c, json_t *in, json_t **out)
     if (!rc) {
         call_resource(c, "AWS::IAM::Policy", arn);
         json_t *v = iamsvc_policy_view(pol);
-        json_object_set_new(v, "AttachmentCount", json_integer(0));
-        json_object_set_new(v, "PermissionsBoundaryUsageCount", json_integer(0));
-        *out = json_pack("{s:o}", "Policy", v);
+        if (json_object_set_new(v, "AttachmentCount", json_integer(0)) ||
+            json_object_set_new(v, "PermissionsBoundaryUsageCount", json_integer(0))) {
+            json_decref(v);
+            rc = ferr_oom(c->err);
+        } else *out = svc_out(c, json_pack("{s:o}", "Policy", v));
     }
     json_decref(pol);
     return rc;
@@ -428,8 +449,10 @@ int iamsvc_op_get_policy(call *c, json_t *in, json_t **out)
     int rc = usage_scan(c, &u);
     if (!rc) {
         json_t *v = iamsvc_policy_view(pol);
-        set_counts(v, &u);
-        *out = json_pack("{s:o}", "Policy", v);
+        if (set_counts(v, &u)) {
+            json_decref(v);
+            rc = ferr_oom(c->err);
+        } else *out = svc_out(c, json_pack("{s:o}", "Policy", v));
     }
     usage_free(&u);
     json_decref(pol);
@@ -483,29 +506,33 @@ int iamsvc_op_list_policies(call *c, json_t *in, json_t **out)
         return -1;
     }
     json_t *all = json_array();
+    int rc = 0;
     if (strcmp(scope, "Local")) {
         const iamsvc_awspol *p;
         for (size_t i = 0; (p = iamsvc_aws_policy_at(i)); i++) {
             json_t *d = aws_view(p);
-            json_object_set_new(d, "Arn",
-                                json_string(arena_printf(c->a, AWS_POLICY_PREFIX "%s", p->name)));
-            json_array_append_new(all, iamsvc_policy_view(d));
+            rc |= json_object_set_new(d, "Arn",
+                                      json_string(arena_printf(c->a, AWS_POLICY_PREFIX "%s", p->name)));
+            rc |= json_array_append_new(all, iamsvc_policy_view(d));
             json_decref(d);
         }
     }
-    int rc = 0;
+    if (rc) rc = ferr_oom(c->err);
     if (strcmp(scope, "AWS")) {
         json_t *mine = iamsvc_list_all(c, "iam.policy", c->account);
         size_t i;
         json_t *d;
-        json_array_foreach(mine, i, d) json_array_append_new(all, iamsvc_policy_view(d));
+        json_array_foreach(mine, i, d) if (!rc && json_array_append_new(all, iamsvc_policy_view(d))) rc = ferr_oom(c->err);
         if (!mine) rc = -1;
         json_decref(mine);
     }
     if (!rc) rc = iamsvc_filter_path(c, all, jstr(in, "PathPrefix"));
     for (size_t i = json_array_size(all); !rc && i-- > 0;) {
         json_t *v = json_array_get(all, i);
-        set_counts(v, &u);
+        if (set_counts(v, &u)) {
+            rc = ferr_oom(c->err);
+            break;
+        }
         /* AWS: ListPolicies leaves out Tags and Description */
         json_object_del(v, "Tags");
         json_object_del(v, "Description");
@@ -518,7 +545,7 @@ int iamsvc_op_list_policies(call *c, json_t *in, json_t **out)
         if (!keep) json_array_remove(all, i);
     }
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, all, in, *out, "Policies");
     }
     json_decref(all);
@@ -532,8 +559,7 @@ static json_t *version_view(call *c, const json_t *v, const char *doc)
     json_t *r = json_pack("{s:O, s:O, s:O}", "VersionId", json_object_get(v, "VersionId"),
                           "IsDefaultVersion", json_object_get(v, "IsDefaultVersion"), "CreateDate",
                           json_object_get(v, "CreateDate"));
-    if (r && doc) jset_str(r, "Document", iamsvc_url(c->a, doc));
-    return r;
+    return r && doc ? jdone(r, jset_str(r, "Document", iamsvc_url(c->a, doc))) : r;
 }
 
 int iamsvc_op_create_policy_version(call *c, json_t *in, json_t **out)
@@ -556,20 +582,26 @@ int iamsvc_op_create_policy_version(call *c, json_t *in, json_t **out)
     snprintf(vid, sizeof(vid), "v%lld", n);
     int def = jbool(in, "SetAsDefault", 0);
     double now = (double)(long long)clock_now();
+    rc = 0;
     if (def) {
         size_t i;
         json_t *v;
-        json_array_foreach(vers, i, v) json_object_set_new(v, "IsDefaultVersion", json_false());
-        jset_str(pol, "DefaultVersionId", vid);
+        json_array_foreach(vers, i, v) rc |= json_object_set_new(v, "IsDefaultVersion", json_false());
+        rc |= jset_str(pol, "DefaultVersionId", vid);
     }
     json_t *ver =
         json_pack("{s:s, s:b, s:f}", "VersionId", vid, "IsDefaultVersion", def, "CreateDate", now);
-    json_array_append_new(vers, ver);
-    json_object_set_new(pol, "NextVersion", json_integer(n + 1));
-    json_object_set_new(pol, "UpdateDate", json_real(now));
+    rc |= json_array_append_new(vers, ver);
+    rc |= json_object_set_new(pol, "NextVersion", json_integer(n + 1));
+    rc |= json_object_set_new(pol, "UpdateDate", json_real(now));
+    if (rc) {
+        rc = ferr_oom(c->err);
+        goto out;
+    }
+    rc = -1;
     if (put_version(c, pol, vid, doc) || save_policy(c, pol) || (def && update_refs(c, pol)))
         goto out;
-    *out = json_pack("{s:o}", "PolicyVersion", version_view(c, ver, NULL));
+    *out = svc_out(c, json_pack("{s:o}", "PolicyVersion", version_view(c, ver, NULL)));
     rc = 0;
 out:
     json_decref(pol);
@@ -592,7 +624,7 @@ int iamsvc_op_get_policy_version(call *c, json_t *in, json_t **out)
     int rc = v ? 0 : no_version(c, arn, vid);
     if (!rc && !(doc = iamsvc_policy_text(c->txn, c->account, pol, vid, c->err)))
         rc = ferr_isset(c->err) ? -1 : no_version(c, arn, vid);
-    if (!rc) *out = json_pack("{s:o}", "PolicyVersion", version_view(c, v, json_string_value(doc)));
+    if (!rc) *out = svc_out(c, json_pack("{s:o}", "PolicyVersion", version_view(c, v, json_string_value(doc))));
     json_decref(doc);
     json_decref(pol);
     return rc;
@@ -607,11 +639,12 @@ int iamsvc_op_list_policy_versions(call *c, json_t *in, json_t **out)
     json_t *v;
     /* AWS lists the newest first */
     json_t *vers = json_object_get(pol, "Versions");
+    int rc = 0;
     for (i = json_array_size(vers); i-- > 0;)
-        json_array_append_new(all, version_view(c, json_array_get(vers, i), NULL));
+        rc |= json_array_append_new(all, version_view(c, json_array_get(vers, i), NULL));
     (void)v;
-    *out = json_object();
-    int rc = iamsvc_page(c, all, in, *out, "Versions");
+    *out = svc_out(c, json_object());
+    rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, *out, "Versions");
     json_decref(all);
     json_decref(pol);
     return rc;
@@ -631,11 +664,13 @@ int iamsvc_op_set_default_policy_version(call *c, json_t *in, json_t **out)
     }
     size_t i;
     json_t *v;
+    int bad = 0;
     json_array_foreach(json_object_get(pol, "Versions"), i, v)
-        json_object_set_new(v, "IsDefaultVersion", json_boolean(v == want));
-    jset_str(pol, "DefaultVersionId", vid);
-    json_object_set_new(pol, "UpdateDate", json_real((double)(long long)clock_now()));
-    rc = save_policy(c, pol) || update_refs(c, pol) ? -1 : 0;
+        bad |= json_object_set_new(v, "IsDefaultVersion", json_boolean(v == want));
+    bad |= jset_str(pol, "DefaultVersionId", vid);
+    bad |= json_object_set_new(pol, "UpdateDate", json_real((double)(long long)clock_now()));
+    if (bad) rc = ferr_oom(c->err);
+    else rc = save_policy(c, pol) || update_refs(c, pol) ? -1 : 0;
 out:
     json_decref(pol);
     return rc;
@@ -698,7 +733,7 @@ int iamsvc_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
                 hit |= b && !strcmp(b, arn);
             }
             if (hit)
-                json_array_append_new(groups[l], json_pack("{s:O, s:O}",
+                rc |= json_array_append_new(groups[l], json_pack("{s:O, s:O}",
                                                            arena_printf(c->a, "%sName", fnames[l]),
                                                            json_object_get(d, ets[l]->name_key),
                                                            arena_printf(c->a, "%sId", fnames[l]),
@@ -711,22 +746,23 @@ int iamsvc_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
         size_t i;
         json_t *e;
         json_array_foreach(groups[l], i, e)
-            json_array_append_new(all, json_pack("{s:i, s:O}", "l", l, "e", e));
+            rc |= json_array_append_new(all, json_pack("{s:i, s:O}", "l", l, "e", e));
         json_decref(groups[l]);
     }
     json_t *page = json_object();
-    rc = iamsvc_page(c, all, in, page, "Items");
+    rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, page, "Items");
     json_decref(all);
     if (!rc) {
-        *out = json_pack("{s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], "IsTruncated",
-                         json_object_get(page, "IsTruncated"));
+        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], "IsTruncated",
+                         json_object_get(page, "IsTruncated")));
         if (json_object_get(page, "Marker"))
-            json_object_set(*out, "Marker", json_object_get(page, "Marker"));
+            rc |= json_object_set(*out, "Marker", json_object_get(page, "Marker"));
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(page, "Items"), i, it)
-            json_array_append(json_object_get(*out, keys[jint(it, "l", 0)]),
-                              json_object_get(it, "e"));
+            rc |= json_array_append(json_object_get(*out, keys[jint(it, "l", 0)]),
+                                    json_object_get(it, "e"));
+        if (rc) rc = ferr_oom(c->err);
     }
     json_decref(page);
 out:

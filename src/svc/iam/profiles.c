@@ -2,6 +2,7 @@
  * "iam.profile", id = lowercased name, "Roles" = the role names. */
 #include <string.h>
 
+#include "base/checked.h"
 #include "base/clock.h"
 #include "iamint.h"
 
@@ -46,15 +47,16 @@ static json_t *profile_view(call *c, const json_t *p)
     json_t *v = json_deep_copy(p), *roles = json_array();
     size_t i;
     json_t *r;
+    int rc = 0;
     json_array_foreach(json_object_get(p, "Roles"), i, r) {
         json_t *role = NULL;
         if (iamsvc_get_role(c->txn, c->account, json_string_value(r), &role, c->err) == 1)
-            json_array_append_new(roles, iamsvc_role_view(c, role, 0));
+            rc |= json_array_append_new(roles, iamsvc_role_view(c, role, 0));
         json_decref(role);
     }
-    json_object_set_new(v, "Roles", roles);
+    rc |= json_object_set_new(v, "Roles", roles);
     if (!json_array_size(json_object_get(v, "Tags"))) json_object_del(v, "Tags");
-    return v;
+    return jdone(v, rc);
 }
 
 json_t *iamsvc_profiles_for_role(call *c, const char *account, const char *role_name)
@@ -86,7 +88,10 @@ int iamsvc_op_create_instance_profile(call *c, json_t *in, json_t **out)
                             "InstanceProfileId", id, "Arn", arn, "Path", path, "CreateDate",
                             (double)(long long)clock_now(), "Roles", "Tags");
     if (!doc) return ferr_oom(c->err);
-    if (tags) iamsvc_merge_tags(doc, tags);
+    if (tags && iamsvc_merge_tags(doc, tags)) {
+        json_decref(doc);
+        return ferr_oom(c->err);
+    }
     store_key k = {"iam.profile", c->account, IAMSVC_REGION, iamsvc_lower(c->a, name)};
     int rc = store_insert(c->txn, &k, doc, c->err);
     if (rc == 1)
@@ -94,7 +99,7 @@ int iamsvc_op_create_instance_profile(call *c, json_t *in, json_t **out)
                       name);
     if (!rc) {
         call_resource(c, profile_t.cfn_type, name);
-        *out = json_pack("{s:o}", "InstanceProfile", profile_view(c, doc));
+        *out = svc_out(c, json_pack("{s:o}", "InstanceProfile", profile_view(c, doc)));
     }
     json_decref(doc);
     return rc;
@@ -104,7 +109,7 @@ int iamsvc_op_get_instance_profile(call *c, json_t *in, json_t **out)
 {
     json_t *p;
     if (load_profile(c, "iam:GetInstanceProfile", jstr(in, "InstanceProfileName"), &p)) return -1;
-    *out = json_pack("{s:o}", "InstanceProfile", profile_view(c, p));
+    *out = svc_out(c, json_pack("{s:o}", "InstanceProfile", profile_view(c, p)));
     json_decref(p);
     return 0;
 }
@@ -133,9 +138,10 @@ static int list_views(call *c, json_t *all, json_t *in, json_t **out)
     json_t *views = json_array();
     size_t i;
     json_t *p;
-    json_array_foreach(all, i, p) json_array_append_new(views, profile_view(c, p));
-    *out = json_object();
-    int rc = iamsvc_page(c, views, in, *out, "InstanceProfiles");
+    int rc = 0;
+    json_array_foreach(all, i, p) rc |= json_array_append_new(views, profile_view(c, p));
+    *out = svc_out(c, json_object());
+    rc = rc ? ferr_oom(c->err) : iamsvc_page(c, views, in, *out, "InstanceProfiles");
     json_decref(views);
     return rc;
 }
@@ -198,7 +204,10 @@ static int role_in_profile(call *c, json_t *in, int remove)
                      ROLES_PER_PROFILE);
             goto fail;
         }
-        json_array_append_new(roles, json_string(canon));
+        if (json_array_append_new(roles, json_string(canon))) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     }
     call_resource(c, profile_t.cfn_type, jstr(p, "InstanceProfileName"));
     rc = iamsvc_save(c, &profile_t, c->account, p);

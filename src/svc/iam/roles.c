@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "base/clock.h"
 #include "iamint.h"
 
@@ -71,9 +72,12 @@ static int create_role(call *c, const char *account, const char *name, const cha
         (double)(long long)clock_now(), "AssumeRolePolicyDocument", trust, "MaxSessionDuration",
         (json_int_t)max_session, "Tags", "AttachedPolicies", "InlinePolicies");
     if (!doc) return ferr_oom(c->err);
-    if (description) jset_str(doc, "Description", description);
-    if (boundary) json_object_set_new(doc, "PermissionsBoundary", boundary_doc(boundary));
-    if (tags) iamsvc_merge_tags(doc, tags);
+    if (jset_str(doc, "Description", description) ||
+        (boundary && json_object_set_new(doc, "PermissionsBoundary", boundary_doc(boundary))) ||
+        (tags && iamsvc_merge_tags(doc, tags))) {
+        json_decref(doc);
+        return ferr_oom(c->err);
+    }
     if (boundary && iamsvc_refresh_refs(c, account, doc)) {
         json_decref(doc);
         return -1;
@@ -136,15 +140,15 @@ json_t *iamsvc_role_view(call *c, const json_t *role, int full)
         "AssumeRolePolicyDocument", iamsvc_url(c->a, jstr(role, "AssumeRolePolicyDocument")),
         "MaxSessionDuration", json_object_get(role, "MaxSessionDuration"));
     if (!v) return NULL;
-    if (jstr(role, "Description")) jset_str(v, "Description", jstr(role, "Description"));
+    int rc = jset_str(v, "Description", jstr(role, "Description"));
     if (full) {
         json_t *b = json_object_get(role, "PermissionsBoundary");
-        if (b) json_object_set(v, "PermissionsBoundary", b);
+        if (b) rc |= json_object_set(v, "PermissionsBoundary", b);
         json_t *tags = json_object_get(role, "Tags");
-        if (json_array_size(tags)) json_object_set(v, "Tags", tags);
-        json_object_set_new(v, "RoleLastUsed", json_object());
+        if (json_array_size(tags)) rc |= json_object_set(v, "Tags", tags);
+        rc |= json_object_set_new(v, "RoleLastUsed", json_object());
     }
-    return v;
+    return jdone(v, rc);
 }
 
 static int load_role(call *c, const char *action, const char *name, json_t **role)
@@ -166,7 +170,7 @@ int iamsvc_op_create_role(call *c, json_t *in, json_t **out)
                     jstr(in, "Description"), jint(in, "MaxSessionDuration", 0), boundary,
                     json_object_get(in, "Tags"), &role))
         return -1;
-    *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
+    *out = svc_out(c, json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1)));
     json_object_del(json_object_get(*out, "Role"), "RoleLastUsed");
     json_decref(role);
     return 0;
@@ -176,7 +180,7 @@ int iamsvc_op_get_role(call *c, json_t *in, json_t **out)
 {
     json_t *role;
     if (load_role(c, "iam:GetRole", jstr(in, "RoleName"), &role)) return -1;
-    *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
+    *out = svc_out(c, json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1)));
     json_decref(role);
     return 0;
 }
@@ -193,10 +197,11 @@ int iamsvc_op_list_roles(call *c, json_t *in, json_t **out)
     json_t *views = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(all, i, r) json_array_append_new(views, iamsvc_role_view(c, r, 0));
+    int rc = 0;
+    json_array_foreach(all, i, r) rc |= json_array_append_new(views, iamsvc_role_view(c, r, 0));
     json_decref(all);
-    *out = json_object();
-    int rc = iamsvc_page(c, views, in, *out, "Roles");
+    *out = svc_out(c, json_object());
+    rc = rc ? ferr_oom(c->err) : iamsvc_page(c, views, in, *out, "Roles");
     json_decref(views);
     return rc;
 }
@@ -249,9 +254,11 @@ int iamsvc_op_update_role(call *c, json_t *in, json_t **out)
     json_t *role, *msd = json_object_get(in, "MaxSessionDuration");
     const char *desc = jstr(in, "Description");
     if (load_role(c, "iam:UpdateRole", jstr(in, "RoleName"), &role)) return -1;
-    if (msd) json_object_set(role, "MaxSessionDuration", msd);
-    if (desc) jset_str(role, "Description", desc);
-    int rc = save_role(c, role);
+    int rc;
+    if ((msd && json_object_set(role, "MaxSessionDuration", msd)) ||
+        jset_str(role, "Description", desc))
+        rc = ferr_oom(c->err);
+    else rc = save_role(c, role);
     json_decref(role);
     return rc;
 }
@@ -261,9 +268,8 @@ int iamsvc_op_update_role_description(call *c, json_t *in, json_t **out)
     json_t *role;
     const char *desc = jstr(in, "Description");
     if (load_role(c, "iam:UpdateRoleDescription", jstr(in, "RoleName"), &role)) return -1;
-    jset_str(role, "Description", desc);
-    int rc = save_role(c, role);
-    if (!rc) *out = json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1));
+    int rc = jset_str(role, "Description", desc) ? ferr_oom(c->err) : save_role(c, role);
+    if (!rc) *out = svc_out(c, json_pack("{s:o}", "Role", iamsvc_role_view(c, role, 1)));
     json_decref(role);
     return rc;
 }
@@ -275,10 +281,8 @@ int iamsvc_op_update_assume_role_policy(call *c, json_t *in, json_t **out)
     const char *doc = jstr(in, "PolicyDocument");
     if (load_role(c, "iam:UpdateAssumeRolePolicy", jstr(in, "RoleName"), &role)) return -1;
     int rc = check_trust(c, doc);
-    if (!rc) {
-        jset_str(role, "AssumeRolePolicyDocument", doc);
-        rc = save_role(c, role);
-    }
+    if (!rc)
+        rc = jset_str(role, "AssumeRolePolicyDocument", doc) ? ferr_oom(c->err) : save_role(c, role);
     json_decref(role);
     return rc;
 }
@@ -289,10 +293,7 @@ int iamsvc_op_tag_role(call *c, json_t *in, json_t **out)
     json_t *role, *tags = json_object_get(in, "Tags");
     if (load_role(c, "iam:TagRole", jstr(in, "RoleName"), &role)) return -1;
     int rc = iamsvc_check_tags(c, tags, json_object_get(role, "Tags"));
-    if (!rc) {
-        iamsvc_merge_tags(role, tags);
-        rc = save_role(c, role);
-    }
+    if (!rc) rc = iamsvc_merge_tags(role, tags) ? ferr_oom(c->err) : save_role(c, role);
     json_decref(role);
     return rc;
 }
@@ -314,7 +315,7 @@ int iamsvc_op_list_role_tags(call *c, json_t *in, json_t **out)
     if (load_role(c, "iam:ListRoleTags", jstr(in, "RoleName"), &role)) return -1;
     json_t *tags = json_incref(json_object_get(role, "Tags"));
     if (!tags) tags = json_array();
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = iamsvc_page(c, tags, in, *out, "Tags");
     json_decref(tags);
     json_decref(role);

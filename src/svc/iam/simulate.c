@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "iamint.h"
 #include "svc/authz.h"
 
@@ -203,9 +204,10 @@ static json_t *result(sim *s, const char *action, const char *resource, const ia
                       const iam_request *q, int org_allowed, int bd_allowed)
 {
     json_t *matched = json_array();
+    int rc = 0;
     for (int i = 0; i < res->nrefs; i++) {
         const iam_stmt_ref *r = &res->refs[i];
-        json_array_append_new(matched, json_pack("{s:s, s:s}", "SourcePolicyId",
+        rc |= json_array_append_new(matched, json_pack("{s:s, s:s}", "SourcePolicyId",
                                                  r->policy_name ? r->policy_name : "",
                                                  "SourcePolicyType", source_type(s, r->policy)));
     }
@@ -216,15 +218,15 @@ static json_t *result(sim *s, const char *action, const char *resource, const ia
                           "AllowedByOrganizations", org_allowed, "EvalDecisionDetails",
                           q->resource_policy ? "ResourcePolicy" : "IAMPolicy", dec);
     if (o && s->have_boundary)
-        json_object_set_new(o, "PermissionsBoundaryDecisionDetail",
-                            json_pack("{s:b}", "AllowedByPermissionsBoundary", bd_allowed));
+        rc |= json_object_set_new(o, "PermissionsBoundaryDecisionDetail",
+                                  json_pack("{s:b}", "AllowedByPermissionsBoundary", bd_allowed));
     if (o)
-        json_object_set_new(o, "ResourceSpecificResults",
-                            json_pack("[{s:s, s:s, s:O, s:[]}]", "EvalResourceName", resource,
-                                      "EvalResourceDecision", dec, "MatchedStatements",
-                                      json_object_get(o, "MatchedStatements"),
-                                      "MissingContextValues"));
-    return o;
+        rc |= json_object_set_new(o, "ResourceSpecificResults",
+                                  json_pack("[{s:s, s:s, s:O, s:[]}]", "EvalResourceName", resource,
+                                            "EvalResourceDecision", dec, "MatchedStatements",
+                                            json_object_get(o, "MatchedStatements"),
+                                            "MissingContextValues"));
+    return jdone(o, rc);
 }
 
 static int run(sim *s, json_t *in, int principal_sim, json_t **out)
@@ -298,11 +300,14 @@ static int run(sim *s, json_t *in, int principal_sim, json_t **out)
             iam_evaluate(&q, &res_out);
             int org_ok = !(res_out.by == IAM_BY_SCP && res_out.decision != IAM_ALLOW);
             int bd_ok = !(res_out.by == IAM_BY_BOUNDARY && res_out.decision != IAM_ALLOW);
-            json_array_append_new(
-                all, result(s, q.action ? q.action : "", res, &res_out, &q, org_ok, bd_ok));
+            if (json_array_append_new(
+                    all, result(s, q.action ? q.action : "", res, &res_out, &q, org_ok, bd_ok))) {
+                json_decref(all);
+                return ferr_oom(c->err);
+            }
         }
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = iamsvc_page(c, all, in, *out, "EvaluationResults");
     json_decref(all);
     return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "base/checked.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -33,8 +34,9 @@ static json_t *user_view(const json_t *u, int full)
                   json_object_get(u, "Path"), "CreateDate", json_object_get(u, "CreateDate"));
     if (v && full) {
         json_t *b = json_object_get(u, "PermissionsBoundary"), *tags = json_object_get(u, "Tags");
-        if (b) json_object_set(v, "PermissionsBoundary", b);
-        if (json_array_size(tags)) json_object_set(v, "Tags", tags);
+        int rc = b ? json_object_set(v, "PermissionsBoundary", b) : 0;
+        if (json_array_size(tags)) rc |= json_object_set(v, "Tags", tags);
+        return jdone(v, rc);
     }
     return v;
 }
@@ -79,20 +81,24 @@ int iamsvc_op_create_user(call *c, json_t *in, json_t **out)
                           (double)(long long)clock_now(), "Tags", "AttachedPolicies",
                           "InlinePolicies", "Groups", "AccessKeys");
     if (!u) return ferr_oom(c->err);
-    if (tags) iamsvc_merge_tags(u, tags);
+    int rc = tags ? iamsvc_merge_tags(u, tags) : 0;
     if (boundary)
-        json_object_set_new(u, "PermissionsBoundary",
-                            json_pack("{s:s, s:s}", "PermissionsBoundaryType", "Policy",
-                                      "PermissionsBoundaryArn", boundary));
+        rc |= json_object_set_new(u, "PermissionsBoundary",
+                                  json_pack("{s:s, s:s}", "PermissionsBoundaryType", "Policy",
+                                            "PermissionsBoundaryArn", boundary));
+    if (rc) {
+        json_decref(u);
+        return ferr_oom(c->err);
+    }
     store_key k = {"iam.user", c->account, IAMSVC_REGION, iamsvc_lower(c->a, name)};
-    int rc = boundary ? iamsvc_refresh_refs(c, c->account, u) : 0;
+    rc = boundary ? iamsvc_refresh_refs(c, c->account, u) : 0;
     if (!rc) rc = store_insert(c->txn, &k, u, c->err);
     if (rc == 1)
         rc =
             ferr_set(c->err, 409, "EntityAlreadyExists", "User with name %s already exists.", name);
     if (!rc) {
         call_resource(c, "AWS::IAM::User", name);
-        *out = json_pack("{s:o}", "User", user_view(u, 1));
+        *out = svc_out(c, json_pack("{s:o}", "User", user_view(u, 1)));
     }
     json_decref(u);
     return rc;
@@ -103,14 +109,14 @@ int iamsvc_op_get_user(call *c, json_t *in, json_t **out)
     if (!jstr(in, "UserName") && c->who->kind == PRIN_ROOT) {
         /* AWS: the root user sees itself, without a name */
         if (iamsvc_authorize(c, "iam:GetUser", c->who->arn)) return -1;
-        *out = json_pack("{s:{s:s, s:s, s:s, s:f}}", "User", "UserId", c->account, "Arn",
-                         c->who->arn, "Path", "/", "CreateDate", c->env->started);
+        *out = svc_out(c, json_pack("{s:{s:s, s:s, s:s, s:f}}", "User", "UserId", c->account, "Arn",
+                         c->who->arn, "Path", "/", "CreateDate", c->env->started));
         return 0;
     }
     const char *name;
     json_t *u;
     if (user_name(c, in, &name) || load_user(c, "iam:GetUser", name, &u)) return -1;
-    *out = json_pack("{s:o}", "User", user_view(u, 1));
+    *out = svc_out(c, json_pack("{s:o}", "User", user_view(u, 1)));
     json_decref(u);
     return 0;
 }
@@ -124,9 +130,9 @@ int iamsvc_op_list_users(call *c, json_t *in, json_t **out)
     json_t *views = json_array();
     size_t i;
     json_t *u;
-    json_array_foreach(all, i, u) json_array_append_new(views, user_view(u, 0));
+    json_array_foreach(all, i, u) if (!rc && json_array_append_new(views, user_view(u, 0))) rc = ferr_oom(c->err);
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, views, in, *out, "Users");
     }
     json_decref(views);
@@ -145,9 +151,9 @@ static int rename_keys(call *c, const json_t *u)
         int rc = store_get(c->txn, &k, &key, c->err);
         if (rc < 0) return -1;
         if (!rc) continue;
-        jset_str(key, "Name", jstr(u, "UserName"));
-        jset_str(key, "Arn", jstr(u, "Arn"));
-        rc = store_put(c->txn, &k, key, c->err);
+        rc = jset_str(key, "Name", jstr(u, "UserName")) || jset_str(key, "Arn", jstr(u, "Arn"))
+                 ? ferr_oom(c->err)
+                 : store_put(c->txn, &k, key, c->err);
         json_decref(key);
         if (rc) return -1;
     }
@@ -178,13 +184,17 @@ int iamsvc_op_update_user(call *c, json_t *in, json_t **out)
                 goto out;
             }
         }
-        jset_str(u, "UserName", nname);
+        if (jset_str(u, "UserName", nname)) goto oom;
     }
-    if (npath) jset_str(u, "Path", npath);
-    jset_str(u, "Arn", iamsvc_arn(c->a, c->account, "user", jstr(u, "Path"), jstr(u, "UserName")));
+    if (jset_str(u, "Path", npath) ||
+        jset_str(u, "Arn", iamsvc_arn(c->a, c->account, "user", jstr(u, "Path"), jstr(u, "UserName"))))
+        goto oom;
     store_key k = {"iam.user", c->account, IAMSVC_REGION, oldkey};
     if (store_del(c->txn, &k, c->err) < 0 || save_user(c, u) || rename_keys(c, u)) goto out;
     rc = 0;
+    goto out;
+oom:
+    ferr_oom(c->err);
 out:
     json_decref(u);
     return rc;
@@ -227,10 +237,7 @@ int iamsvc_op_tag_user(call *c, json_t *in, json_t **out)
     json_t *u, *tags = json_object_get(in, "Tags");
     if (load_user(c, "iam:TagUser", jstr(in, "UserName"), &u)) return -1;
     int rc = iamsvc_check_tags(c, tags, json_object_get(u, "Tags"));
-    if (!rc) {
-        iamsvc_merge_tags(u, tags);
-        rc = save_user(c, u);
-    }
+    if (!rc) rc = iamsvc_merge_tags(u, tags) ? ferr_oom(c->err) : save_user(c, u);
     json_decref(u);
     return rc;
 }
@@ -252,7 +259,7 @@ int iamsvc_op_list_user_tags(call *c, json_t *in, json_t **out)
     if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &u)) return -1;
     json_t *tags = json_incref(json_object_get(u, "Tags"));
     if (!tags) tags = json_array();
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = iamsvc_page(c, tags, in, *out, "Tags");
     json_decref(tags);
     json_decref(u);
@@ -270,7 +277,10 @@ int iamsvc_op_create_access_key(call *c, json_t *in, json_t **out)
     json_t *keys = json_object_get(u, "AccessKeys");
     if (!json_is_array(keys)) {
         keys = json_array();
-        json_object_set_new(u, "AccessKeys", keys);
+        if (json_object_set_new(u, "AccessKeys", keys)) {
+            ferr_oom(c->err);
+            goto out;
+        }
     }
     if (json_array_size(keys) >= KEYS_PER_USER) {
         ferr_set(c->err, 409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: %d",
@@ -286,11 +296,14 @@ int iamsvc_op_create_access_key(call *c, json_t *in, json_t **out)
     snprintf(p.name, sizeof(p.name), "%s", jstr(u, "UserName"));
     key_info k;
     if (keys_create(c->txn, &p, &k, c->err)) goto out;
-    json_array_append_new(keys, json_string(k.akid));
+    if (json_array_append_new(keys, json_string(k.akid))) {
+        ferr_oom(c->err);
+        goto out;
+    }
     if (save_user(c, u)) goto out;
-    *out = json_pack("{s:{s:s, s:s, s:s, s:s, s:f}}", "AccessKey", "UserName", p.name,
+    *out = svc_out(c, json_pack("{s:{s:s, s:s, s:s, s:s, s:f}}", "AccessKey", "UserName", p.name,
                      "AccessKeyId", k.akid, "Status", "Active", "SecretAccessKey", k.secret,
-                     "CreateDate", (double)(long long)clock_now());
+                     "CreateDate", (double)(long long)clock_now()));
     memset(&k, 0, sizeof(k));
     rc = 0;
 out:
@@ -338,14 +351,18 @@ int iamsvc_op_list_access_keys(call *c, json_t *in, json_t **out)
             rc = -1;
             break;
         }
-        json_array_append_new(all, json_pack("{s:O, s:O, s:O, s:O}", "UserName",
-                                             json_object_get(u, "UserName"), "AccessKeyId", v,
-                                             "Status", json_object_get(key, "Status"), "CreateDate",
-                                             json_object_get(key, "CreateDate")));
+        rc = json_array_append_new(all, json_pack("{s:O, s:O, s:O, s:O}", "UserName",
+                                                  json_object_get(u, "UserName"), "AccessKeyId", v,
+                                                  "Status", json_object_get(key, "Status"), "CreateDate",
+                                                  json_object_get(key, "CreateDate")));
         json_decref(key);
+        if (rc) {
+            rc = ferr_oom(c->err);
+            break;
+        }
     }
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = iamsvc_page(c, all, in, *out, "AccessKeyMetadata");
     }
     json_decref(all);
@@ -381,9 +398,8 @@ int iamsvc_op_update_access_key(call *c, json_t *in, json_t **out)
     int rc = user_key(c, u, id, &key, &pos);
     if (!rc) {
         /* AWS: an Inactive key stops authenticating at once (the gateway reads Status) */
-        jset_str(key, "Status", status);
         store_key k = {"accesskey", "", "", id};
-        rc = store_put(c->txn, &k, key, c->err);
+        rc = jset_str(key, "Status", status) ? ferr_oom(c->err) : store_put(c->txn, &k, key, c->err);
         call_resource(c, "AWS::IAM::AccessKey", id);
     }
     json_decref(key);
@@ -410,16 +426,15 @@ static int check_password(call *c, const char *pw)
     return 0;
 }
 
-static void set_password(json_t *profile, const char *pw)
+static int set_password(json_t *profile, const char *pw)
 {
     char salt[33], digest[65];
     ids_hex(salt, 32);
     char *both = NULL;
-    if (asprintf(&both, "%s:%s", salt, pw) < 0) return;
+    if (asprintf(&both, "%s:%s", salt, pw) < 0) return -1;
     enc_sha256_hex(both, strlen(both), digest);
     free(both);
-    jset_str(profile, "Salt", salt);
-    jset_str(profile, "PasswordDigest", digest);
+    return jset_str(profile, "Salt", salt) || jset_str(profile, "PasswordDigest", digest) ? -1 : 0;
 }
 
 static json_t *login_view(const json_t *u)
@@ -444,10 +459,17 @@ int iamsvc_op_create_login_profile(call *c, json_t *in, json_t **out)
     if (check_password(c, pw)) goto out;
     json_t *p = json_pack("{s:f, s:b}", "CreateDate", (double)(long long)clock_now(),
                           "PasswordResetRequired", jbool(in, "PasswordResetRequired", 0));
-    set_password(p, pw);
-    json_object_set_new(u, "LoginProfile", p);
+    if (!p || set_password(p, pw)) {
+        json_decref(p);
+        ferr_oom(c->err);
+        goto out;
+    }
+    if (json_object_set_new(u, "LoginProfile", p)) {
+        ferr_oom(c->err);
+        goto out;
+    }
     if (save_user(c, u)) goto out;
-    *out = json_pack("{s:o}", "LoginProfile", login_view(u));
+    *out = svc_out(c, json_pack("{s:o}", "LoginProfile", login_view(u)));
     rc = 0;
 out:
     json_decref(u);
@@ -460,7 +482,7 @@ int iamsvc_op_get_login_profile(call *c, json_t *in, json_t **out)
     json_t *u;
     if (user_name(c, in, &name) || load_user(c, "iam:GetLoginProfile", name, &u)) return -1;
     int rc = json_object_get(u, "LoginProfile") ? 0 : no_login(c, jstr(u, "UserName"));
-    if (!rc) *out = json_pack("{s:o}", "LoginProfile", login_view(u));
+    if (!rc) *out = svc_out(c, json_pack("{s:o}", "LoginProfile", login_view(u)));
     json_decref(u);
     return rc;
 }
@@ -475,10 +497,11 @@ int iamsvc_op_update_login_profile(call *c, json_t *in, json_t **out)
     int rc = p ? 0 : no_login(c, jstr(u, "UserName"));
     if (!rc && pw) rc = check_password(c, pw);
     if (!rc) {
-        if (pw) set_password(p, pw);
-        if (json_object_get(in, "PasswordResetRequired"))
-            json_object_set(p, "PasswordResetRequired", json_object_get(in, "PasswordResetRequired"));
-        rc = save_user(c, u);
+        if ((pw && set_password(p, pw)) ||
+            (json_object_get(in, "PasswordResetRequired") &&
+             json_object_set(p, "PasswordResetRequired", json_object_get(in, "PasswordResetRequired"))))
+            rc = ferr_oom(c->err);
+        else rc = save_user(c, u);
     }
     json_decref(u);
     return rc;

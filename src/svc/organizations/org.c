@@ -42,9 +42,10 @@ int org_create(store_txn *t, const char *mgmt_id, const char *mgmt_name, const c
     if (store_put(t, &k, o, e)) goto fail;
     json_t *acct = NULL;
     if (org_add_account(t, o, mgmt_name, mgmt_email, rid, mgmt_id, &acct, e)) goto fail;
-    json_object_set_new(acct, "JoinedMethod", json_string("INVITED"));
     k = gkey("account", mgmt_id);
-    int rc = store_put(t, &k, acct, e);
+    int rc = json_object_set_new(acct, "JoinedMethod", json_string("INVITED"))
+                 ? ferr_oom(e)
+                 : store_put(t, &k, acct, e);
     json_decref(acct);
     if (rc) goto fail;
     *org = o;

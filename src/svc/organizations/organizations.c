@@ -76,7 +76,7 @@ static int op_create_organization(call *c, json_t *in, json_t **out)
     snprintf(email, sizeof(email), "root+%s@example.com", c->account);
     if (org_create(c->txn, c->account, "management", email, &org, c->err)) return -1;
     json_object_del(org, "Root");
-    *out = json_pack("{s:o}", "Organization", org);
+    *out = svc_out(c, json_pack("{s:o}", "Organization", org));
     return 0;
 }
 
@@ -87,7 +87,7 @@ static int op_describe_organization(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "organizations:DescribeOrganization", "*") || orgsvc_load(c, 0, &org))
         return -1;
     json_object_del(org, "Root");
-    *out = json_pack("{s:o}", "Organization", org);
+    *out = svc_out(c, json_pack("{s:o}", "Organization", org));
     return 0;
 }
 
@@ -97,7 +97,7 @@ static int op_list_roots(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "organizations:ListRoots", "*") || orgsvc_load(c, 1, &org)) return -1;
     json_t *roots = json_pack("[o]", strip(json_deep_copy(json_object_get(org, "Root"))));
     json_decref(org);
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, roots, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, "Roots",
                       "NextToken", "InvalidInputException");
     json_decref(roots);
@@ -108,6 +108,7 @@ typedef struct collect {
     const char *parent;
     int view_account;
     json_t *arr;
+    int oom; /* set when a document could not be kept: the listing fails */
 } collect;
 
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
@@ -116,20 +117,21 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
     collect *col = ud;
     if (col->parent && strcmp(json_string_value(json_object_get(doc, "ParentId")), col->parent))
         return 0;
-    if (col->view_account) json_array_append_new(col->arr, account_view(doc));
-    else json_array_append(col->arr, doc);
-    return 0;
+    col->oom = col->view_account ? json_array_append_new(col->arr, account_view(doc))
+                                 : json_array_append(col->arr, doc);
+    return col->oom;
 }
 
 static int list_kind(call *c, json_t *in, const char *kind, const char *parent, const char *key,
                      json_t **out)
 {
-    collect col = {parent, !strcmp(kind, "account"), json_array()};
-    if (store_list(c->txn, kind, "", "", NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
+    collect col = {parent, !strcmp(kind, "account"), json_array(), 0};
+    if (store_list(c->txn, kind, "", "", NULL, NULL, 0, collect_cb, &col, c->err) < 0 ||
+        (col.oom && ferr_oom(c->err))) {
         json_decref(col.arr);
         return -1;
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, col.arr, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
                       "NextToken", "InvalidInputException");
     json_decref(col.arr);
@@ -208,7 +210,7 @@ static int op_describe_account(call *c, json_t *in, json_t **out)
     if (rc == 0)
         return ferr_set(c->err, 400, "AccountNotFoundException",
                         "You specified an account that doesn't exist.");
-    *out = json_pack("{s:o}", "Account", account_view(acct));
+    *out = svc_out(c, json_pack("{s:o}", "Account", account_view(acct)));
     json_decref(acct);
     return 0;
 }
@@ -250,8 +252,9 @@ static int op_create_account(call *c, json_t *in, json_t **out)
     json_t *status = json_pack("{s:s, s:s, s:f}", "Id", car, "AccountName", name,
                                "RequestedTimestamp", clock_now());
     /* AWS: an email already used by an account makes the request FAILED, not an error. */
-    collect col = {NULL, 0, json_array()};
+    collect col = {NULL, 0, json_array(), 0};
     int rc = store_list(c->txn, "account", "", "", NULL, NULL, 0, collect_cb, &col, c->err);
+    if (rc >= 0 && (col.oom || !status)) rc = ferr_oom(c->err);
     int dup = 0;
     json_t *v;
     size_t i;
@@ -259,8 +262,11 @@ static int op_create_account(call *c, json_t *in, json_t **out)
     json_decref(col.arr);
     if (rc < 0) goto fail;
     if (dup) {
-        jset_str(status, "State", "FAILED");
-        jset_str(status, "FailureReason", "EMAIL_ALREADY_EXISTS");
+        if (jset_str(status, "State", "FAILED") ||
+            jset_str(status, "FailureReason", "EMAIL_ALREADY_EXISTS")) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     } else {
         json_t *acct = NULL;
         /* AWS: the new account gets a role the management account can assume (RoleName,
@@ -272,11 +278,15 @@ static int op_create_account(call *c, json_t *in, json_t **out)
             json_decref(acct);
             goto fail;
         }
-        jset_str(status, "State", "SUCCEEDED");
-        jset_str(status, "AccountId", jstr(acct, "Id"));
-        json_object_set_new(status, "CompletedTimestamp", json_real(clock_now()));
+        int bad = jset_str(status, "State", "SUCCEEDED") ||
+                  jset_str(status, "AccountId", jstr(acct, "Id")) ||
+                  json_object_set_new(status, "CompletedTimestamp", json_real(clock_now()));
         call_resource(c, "AWS::Organizations::Account", jstr(acct, "Id"));
         json_decref(acct);
+        if (bad) {
+            ferr_oom(c->err);
+            goto fail;
+        }
     }
     store_key k = {"car", "", "", car};
     if (store_put(c->txn, &k, status, c->err)) goto fail;
@@ -287,7 +297,7 @@ static int op_create_account(call *c, json_t *in, json_t **out)
                               "RequestedTimestamp", json_object_get(status, "RequestedTimestamp"),
                               "State", "IN_PROGRESS");
     json_decref(status);
-    *out = json_pack("{s:o}", "CreateAccountStatus", reply);
+    *out = svc_out(c, json_pack("{s:o}", "CreateAccountStatus", reply));
     return 0;
 fail:
     json_decref(org);
@@ -310,7 +320,7 @@ static int op_describe_create_account_status(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "CreateAccountStatusNotFoundException",
                         "We can't find an create account request with the "
                         "CreateAccountRequestId that you specified.");
-    *out = json_pack("{s:o}", "CreateAccountStatus", st);
+    *out = svc_out(c, json_pack("{s:o}", "CreateAccountStatus", st));
     return 0;
 }
 
@@ -326,7 +336,7 @@ static int op_create_ou(call *c, json_t *in, json_t **out)
     if (rc) return -1;
     strip(ou);
     call_resource(c, "AWS::Organizations::OrganizationalUnit", jstr(ou, "Id"));
-    *out = json_pack("{s:o}", "OrganizationalUnit", ou);
+    *out = svc_out(c, json_pack("{s:o}", "OrganizationalUnit", ou));
     return 0;
 }
 
@@ -357,9 +367,8 @@ static int op_move_account(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "DuplicateAccountException",
                         "That account is already present in the specified destination.");
     }
-    jset_str(acct, "ParentId", dst);
     store_key k = {"account", "", "", id};
-    rc = store_put(c->txn, &k, acct, c->err);
+    rc = jset_str(acct, "ParentId", dst) ? ferr_oom(c->err) : store_put(c->txn, &k, acct, c->err);
     json_decref(acct);
     call_resource(c, "AWS::Organizations::Account", id);
     return rc;

@@ -178,6 +178,7 @@ typedef struct collect {
     const char *policy_id; /* attachments of this policy, or NULL */
     const char *name;      /* policies with this name, or NULL */
     json_t *arr;
+    int oom;               /* something could not be kept: the listing fails */
 } collect;
 
 static int policies_cb(void *ud, const store_key *k, json_t *doc)
@@ -187,22 +188,24 @@ static int policies_cb(void *ud, const store_key *k, json_t *doc)
     const json_t *s = summary(doc);
     if (col->type && strcmp(jstr(s, "Type"), col->type)) return 0;
     if (col->name && strcmp(jstr(s, "Name"), col->name)) return 0;
-    json_array_append(col->arr, (json_t *)s);
-    return 0;
+    col->oom = json_array_append(col->arr, (json_t *)s);
+    return col->oom;
 }
 
 /* Summaries of every policy of type (FullAWSAccess first for SCPs). */
 static int all_policies(call *c, const char *type, const char *name, json_t **out)
 {
-    collect col = {type, NULL, name, json_array()};
+    collect col = {type, NULL, name, json_array(), 0};
     if (!col.arr) return ferr_oom(c->err);
     if (!strcmp(type, ORG_SCP) && (!name || !strcmp(name, "FullAWSAccess"))) {
         json_t *full = NULL;
         org_policy_get(c->txn, ORG_FULL_ACCESS_ID, &full, c->err);
-        if (full) json_array_append(col.arr, (json_t *)summary(full));
+        if (full) col.oom = json_array_append(col.arr, (json_t *)summary(full));
         json_decref(full);
     }
-    if (store_list(c->txn, "orgpolicy", "", "", NULL, NULL, 0, policies_cb, &col, c->err) < 0) {
+    if (col.oom ||
+        store_list(c->txn, "orgpolicy", "", "", NULL, NULL, 0, policies_cb, &col, c->err) < 0 ||
+        (col.oom && ferr_oom(c->err))) {
         json_decref(col.arr);
         return -1;
     }
@@ -220,22 +223,22 @@ static void attachments_of(collect *col, const char *target, const json_t *list)
         if (!pid || !ty || (col->policy_id && strcmp(pid, col->policy_id)) ||
             (col->type && strcmp(ty, col->type)))
             continue;
-        json_array_append_new(col->arr, json_pack("{s:s, s:s, s:s}", "TargetId", target,
-                                                  "PolicyId", pid, "Type", ty));
+        col->oom |= json_array_append_new(col->arr, json_pack("{s:s, s:s, s:s}", "TargetId", target,
+                                                              "PolicyId", pid, "Type", ty));
     }
 }
 
 static int attach_cb(void *ud, const store_key *k, json_t *doc)
 {
     attachments_of(ud, k->id, json_object_get(doc, "Policies"));
-    return 0;
+    return ((collect *)ud)->oom;
 }
 
 /* Attachments of a policy, or of every policy of a type, over the root, the OUs and the
  * accounts. */
 static int attachments(call *c, const char *policy_id, const char *type, json_t **out)
 {
-    collect col = {type, policy_id, NULL, json_array()};
+    collect col = {type, policy_id, NULL, json_array(), 0};
     json_t *org = NULL;
     if (!col.arr) return ferr_oom(c->err);
     if (org_get(c->txn, &org, c->err) < 0 ||
@@ -248,13 +251,17 @@ static int attachments(call *c, const char *policy_id, const char *type, json_t 
     const json_t *root = json_object_get(org, "Root");
     if (root) attachments_of(&col, jstr(root, "Id"), json_object_get(root, "Policies"));
     json_decref(org);
+    if (col.oom) {
+        json_decref(col.arr);
+        return ferr_oom(c->err);
+    }
     *out = col.arr;
     return 0;
 }
 
 static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
 {
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
                       "NextToken", "InvalidInputException");
     json_decref(all);
@@ -293,13 +300,15 @@ static int put_org(call *c, json_t *org)
 
 typedef struct ids_cb_ctx {
     json_t *arr;
+    int oom;
 } ids_cb_ctx;
 
 static int ids_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)doc;
-    json_array_append_new(((ids_cb_ctx *)ud)->arr, json_string(k->id));
-    return 0;
+    ids_cb_ctx *x = ud;
+    x->oom = json_array_append_new(x->arr, json_string(k->id));
+    return x->oom;
 }
 
 int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
@@ -316,18 +325,20 @@ int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
         json_t *types = json_object_get(r, "PolicyTypes");
         if (!json_is_array(types)) {
             types = json_array();
-            json_object_set_new(r, "PolicyTypes", types);
+            if (json_object_set_new(r, "PolicyTypes", types)) types = NULL;
         }
-        json_array_append_new(types, json_pack("{s:s, s:s}", "Type", type, "Status", "ENABLED"));
-        rc = put_org(c, org);
+        rc = json_array_append_new(types, json_pack("{s:s, s:s}", "Type", type, "Status", "ENABLED"))
+                 ? ferr_oom(c->err)
+                 : put_org(c, org);
     }
     if (!rc && !strcmp(type, ORG_SCP)) {
         /* AWS: enabling SCPs attaches FullAWSAccess to the root and every OU and account */
-        ids_cb_ctx ids = {json_array()};
-        json_array_append_new(ids.arr, json_string(root));
-        if (store_list(c->txn, "ou", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0 ||
-            store_list(c->txn, "account", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0)
+        ids_cb_ctx ids = {json_array(), 0};
+        ids.oom = json_array_append_new(ids.arr, json_string(root));
+        if (ids.oom || store_list(c->txn, "ou", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0 ||
+            ids.oom || store_list(c->txn, "account", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0)
             rc = -1;
+        if (ids.oom) rc = ferr_oom(c->err);
         json_t *v;
         size_t i;
         json_array_foreach(ids.arr, i, v) {
@@ -339,9 +350,9 @@ int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Root", root);
-        *out = json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
                          "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
-                         "PolicyTypes", json_object_get(r, "PolicyTypes"));
+                         "PolicyTypes", json_object_get(r, "PolicyTypes")));
     }
     json_decref(org);
     return rc;
@@ -381,9 +392,9 @@ int orgsvc_disable_policy_type(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Root", root);
-        *out = json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
                          "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
-                         "PolicyTypes", json_object_get(r, "PolicyTypes"));
+                         "PolicyTypes", json_object_get(r, "PolicyTypes")));
     }
     json_decref(org);
     return rc;
@@ -447,11 +458,10 @@ int orgsvc_create_policy(call *c, json_t *in, json_t **out)
                             "Arn", arn, "Name", name, "Description", desc ? desc : "", "Type",
                             type, "AwsManaged", 0, "Content", content);
     if (!pol) return ferr_oom(c->err);
-    if (tags) json_object_set(pol, "Tags", tags);
-    int rc = put_policy(c, id, pol);
+    int rc = tags && json_object_set(pol, "Tags", tags) ? ferr_oom(c->err) : put_policy(c, id, pol);
     if (!rc) {
         call_resource(c, "AWS::Organizations::Policy", id);
-        *out = json_pack("{s:o}", "Policy", policy_view(pol));
+        *out = svc_out(c, json_pack("{s:o}", "Policy", policy_view(pol)));
     }
     json_decref(pol);
     return rc;
@@ -463,7 +473,7 @@ int orgsvc_describe_policy(call *c, json_t *in, json_t **out)
     if (begin(c, "organizations:DescribePolicy", NULL, &org)) return -1;
     json_decref(org);
     if (load_policy(c, jstr(in, "PolicyId"), &pol)) return -1;
-    *out = json_pack("{s:o}", "Policy", policy_view(pol));
+    *out = svc_out(c, json_pack("{s:o}", "Policy", policy_view(pol)));
     json_decref(pol);
     return 0;
 }
@@ -489,14 +499,14 @@ int orgsvc_update_policy(call *c, json_t *in, json_t **out)
     if (!rc && desc) rc = check_len(c, desc, 0, 512);
     if (!rc && content) rc = check_content(c, type, content);
     if (!rc) {
-        if (name) jset_str(s, "Name", name);
-        if (desc) jset_str(s, "Description", desc);
-        if (content) jset_str(pol, "Content", content);
-        rc = put_policy(c, id, pol);
+        if (jset_str(s, "Name", name) || jset_str(s, "Description", desc) ||
+            jset_str(pol, "Content", content))
+            rc = ferr_oom(c->err);
+        else rc = put_policy(c, id, pol);
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Policy", id);
-        *out = json_pack("{s:o}", "Policy", policy_view(pol));
+        *out = svc_out(c, json_pack("{s:o}", "Policy", policy_view(pol)));
     }
     json_decref(pol);
     return rc ? -1 : 0;
@@ -622,7 +632,7 @@ int orgsvc_list_policies_for_target(call *c, json_t *in, json_t **out)
     json_array_foreach(ids, i, v) {
         json_t *pol = NULL;
         if (org_policy_get(c->txn, json_string_value(v), &pol, c->err) < 0) rc = -1;
-        if (pol) json_array_append(all, (json_t *)summary(pol));
+        if (pol && json_array_append(all, (json_t *)summary(pol))) rc = ferr_oom(c->err);
         json_decref(pol);
     }
     json_decref(ids);
@@ -653,9 +663,10 @@ int orgsvc_list_targets_for_policy(call *c, json_t *in, json_t **out)
             ferr_clear(c->err); /* an attachment whose target is gone is not listed */
             continue;
         }
-        json_array_append_new(all, json_pack("{s:s, s:O, s:O, s:s}", "TargetId", tid, "Arn",
-                                             json_object_get(t.doc, "Arn"), "Name",
-                                             json_object_get(t.doc, "Name"), "Type", t.type));
+        if (json_array_append_new(all, json_pack("{s:s, s:O, s:O, s:s}", "TargetId", tid, "Arn",
+                                                 json_object_get(t.doc, "Arn"), "Name",
+                                                 json_object_get(t.doc, "Name"), "Type", t.type)))
+            rc = ferr_oom(c->err);
         json_decref(t.doc);
     }
     json_decref(att);

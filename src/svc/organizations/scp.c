@@ -84,7 +84,10 @@ static int holder(store_txn *t, const char *target, json_t **doc, store_key *key
     *list = json_object_get(place, "Policies");
     if (!json_is_array(*list)) {
         *list = json_array();
-        json_object_set_new(place, "Policies", *list);
+        if (json_object_set_new(place, "Policies", *list)) {
+            json_decref(*doc);
+            return ferr_oom(e);
+        }
     }
     return 1;
 }
@@ -108,8 +111,9 @@ int org_attach(store_txn *t, const char *target, const char *policy_id, const ch
         json_decref(doc);
         return 1;
     }
-    json_array_append_new(list, json_pack("{s:s, s:s}", "Id", policy_id, "Type", type));
-    rc = store_put(t, &k, doc, e);
+    rc = json_array_append_new(list, json_pack("{s:s, s:s}", "Id", policy_id, "Type", type))
+             ? ferr_oom(e)
+             : store_put(t, &k, doc, e);
     json_decref(doc);
     return rc;
 }
@@ -133,7 +137,10 @@ static json_t *ids_of(const json_t *list, const char *type)
     size_t i;
     json_array_foreach(list, i, v) {
         const char *ty = json_string_value(json_object_get(v, "Type"));
-        if (!type || (ty && !strcmp(ty, type))) json_array_append(ids, json_object_get(v, "Id"));
+        if ((!type || (ty && !strcmp(ty, type))) && json_array_append(ids, json_object_get(v, "Id"))) {
+            json_decref(ids);
+            return NULL;
+        }
     }
     return ids;
 }

@@ -170,8 +170,8 @@ static int compile_anything_but(pctx *p, const json_t *v, cond *c)
     c->k = C_AB;
     if (json_is_string(v) || json_is_number(v)) {
         json_t *one = json_array();
-        json_array_append((json_t *)one, (json_t *)v);
-        int rc = compile_anything_but(p, one, c);
+        int rc = json_array_append(one, (json_t *)v) ? ferr_oom(p->e)
+                                                     : compile_anything_but(p, one, c);
         json_decref(one);
         return rc;
     }

@@ -156,7 +156,7 @@ static const char *text_for(const json_t *e, const char *proto, json_t **structu
 }
 
 /* The message parsed as JSON for proto's MessageBody filters (cached per protocol). */
-static const json_t *body_for(const json_t *e, const char *proto, json_t *cache)
+static const json_t *body_for(const json_t *e, const char *proto, json_t *cache, int *oom)
 {
     json_t *body = json_object_get(cache, proto);
     if (body) return body;
@@ -164,7 +164,7 @@ static const json_t *body_for(const json_t *e, const char *proto, json_t *cache)
     const char *text = text_for(e, proto, &structured);
     json_error_t je;
     body = text ? json_loads(text, JSON_DECODE_ANY, &je) : NULL;
-    json_object_set_new(cache, proto, body ? body : json_null());
+    if (json_object_set_new(cache, proto, body ? body : json_null())) *oom = 1;
     json_decref(structured);
     return json_object_get(cache, proto);
 }
@@ -174,14 +174,17 @@ typedef struct expired {
     size_t plen;
     double before;
     json_t *ids;
+    int oom;
 } expired;
 
 static int expired_cb(void *ud, const store_key *k, json_t *doc)
 {
     expired *x = ud;
     if (strncmp(k->id, x->prefix, x->plen)) return 1; /* past this topic */
-    if (json_number_value(json_object_get(doc, "Time")) < x->before) json_array_append_new(x->ids, json_string(k->id));
-    return 0;
+    if (json_number_value(json_object_get(doc, "Time")) < x->before &&
+        json_array_append_new(x->ids, json_string(k->id)))
+        x->oom = 1;
+    return x->oom; /* out of memory stops the purge; the next one tries again */
 }
 
 /* Deletes the topic's deduplication records past the window (every 256th FIFO publish). */
@@ -189,7 +192,7 @@ static int purge_dedup(call *c, const sns_arn *a, double now)
 {
     char prefix[300];
     snprintf(prefix, sizeof(prefix), "%s:", a->topic);
-    expired x = {prefix, strlen(prefix), now - DEDUP_WINDOW, json_array()};
+    expired x = {prefix, strlen(prefix), now - DEDUP_WINDOW, json_array(), 0};
     int rc = store_list(c->txn, SNS_KIND_DEDUP, a->account, a->region, NULL, prefix, 0, expired_cb, &x, c->err) < 0;
     size_t i;
     json_t *id;
@@ -236,7 +239,7 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
         }
         json_decref(seen);
         long long seq = jint(topic, "Seq", 0) + 1;
-        json_object_set_new(topic, "Seq", json_integer(seq));
+        if (json_object_set_new(topic, "Seq", json_integer(seq))) return ferr_oom(c->err);
         snprintf(p->seq, sizeof(p->seq), "%020lld", seq);
         json_t *rec = json_pack("{s:s, s:s, s:f}", "MessageId", p->message_id, "SequenceNumber", p->seq,
                                 "Time", now);
@@ -251,19 +254,24 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
     const sns_sub_entry *v = sns_subs_items(subs, &n);
     const sns_sub_entry **match = n ? malloc(n * sizeof(*match)) : NULL;
     json_t *bodies = NULL;
-    for (size_t i = 0; i < n && match; i++) {
+    int oom = 0; /* a message body could not be kept: no subscription may be skipped for it */
+    for (size_t i = 0; i < n && match && !oom; i++) {
         if (v[i].broken) continue;
         if (v[i].filter) {
             const json_t *body = NULL;
             if (sns_filter_scope(v[i].filter) == SNS_SCOPE_BODY) {
                 if (!bodies) bodies = json_object();
-                body = body_for(e, v[i].proto, bodies);
+                body = body_for(e, v[i].proto, bodies, &oom);
             }
             if (!sns_filter_match(v[i].filter, json_object_get(e, "MessageAttributes"), body)) continue;
         }
         match[nmatch++] = &v[i];
     }
     json_decref(bodies);
+    if (oom) {
+        free(match);
+        return ferr_oom(c->err);
+    }
     if (!nmatch) {
         free(match);
         return n && !match ? ferr_oom(c->err) : 0;
@@ -276,12 +284,18 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
                             json_object_get(e, "Message"), "Timestamp", ts, "SignatureVersion",
                             sv && !strcmp(sv, "2") ? "2" : "1");
     static const char *const copy[] = {"Subject", "MessageStructure", "MessageAttributes", NULL};
+    int bad = 0;
     for (const char *const *k = copy; *k; k++)
-        if (json_object_get(e, *k)) json_object_set(msg, *k, json_object_get(e, *k));
+        if (json_object_get(e, *k)) bad |= json_object_set(msg, *k, json_object_get(e, *k));
     if (fifo) {
-        jset_str(msg, "MessageGroupId", group); /* deliveries in order per group */
-        jset_str(msg, "MessageDeduplicationId", dedup);
-        jset_str(msg, "SequenceNumber", p->seq);
+        bad |= jset_str(msg, "MessageGroupId", group); /* deliveries in order per group */
+        bad |= jset_str(msg, "MessageDeduplicationId", dedup);
+        bad |= jset_str(msg, "SequenceNumber", p->seq);
+    }
+    if (bad || !msg) {
+        json_decref(msg);
+        msg = NULL;
+        ferr_oom(c->err);
     }
     dlv_msg *dm = msg ? delivery_message(b, a->account, a->region, msg, c->err) : NULL;
     json_decref(msg);
@@ -329,7 +343,7 @@ int sns_publish(call *c, json_t *in, json_t **out)
         char mid[37];
         ids_uuid(mid);
         log_info("sns: SMS to %s accepted as message %s (not sent)", ph, mid);
-        *out = json_pack("{s:s}", "MessageId", mid);
+        *out = svc_out(c, json_pack("{s:s}", "MessageId", mid));
         return 0;
     }
     json_t *topic;
@@ -357,8 +371,8 @@ int sns_publish(call *c, json_t *in, json_t **out)
     }
     delivery_submit(c->env, &b);
     call_resource(c, "AWS::SNS::Topic", arn);
-    *out = json_pack("{s:s}", "MessageId", p.message_id);
-    if (p.seq[0]) jset_str(*out, "SequenceNumber", p.seq);
+    *out = svc_out(c, json_pack("{s:s}", "MessageId", p.message_id));
+    if (!*out || (p.seq[0] && jset_str(*out, "SequenceNumber", p.seq))) return ferr_oom(c->err);
     return 0;
 }
 
@@ -426,19 +440,29 @@ int sns_publish_batch(call *c, json_t *in, json_t **out)
         ferr saved = *c->err;
         if (check_message(c, topic, e)) {
             /* a bad entry fails alone */
-            json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:b}", "Id", jstr(e, "Id"), "Code",
-                                                    c->err->code, "Message", c->err->message,
-                                                    "SenderFault", 1));
+            int bad = json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:b}", "Id", jstr(e, "Id"), "Code",
+                                                              c->err->code, "Message", c->err->message,
+                                                              "SenderFault", 1));
             *c->err = saved;
+            if (bad) {
+                rc = ferr_oom(c->err);
+                break;
+            }
             continue;
         }
         if ((rc = publish_one(c, topic, &a, e, &b, &p))) break;
         json_t *r = json_pack("{s:s, s:s}", "Id", jstr(e, "Id"), "MessageId", p.message_id);
         if (p.seq[0]) {
-            jset_str(r, "SequenceNumber", p.seq);
+            if (jset_str(r, "SequenceNumber", p.seq)) {
+                json_decref(r);
+                r = NULL;
+            }
             fifo_used = 1;
         }
-        json_array_append_new(ok, r);
+        if (json_array_append_new(ok, r)) { /* NULL r too: out of memory */
+            rc = ferr_oom(c->err);
+            break;
+        }
     }
     if (!rc && fifo_used) {
         store_key k = sns_topic_key(&a);
@@ -454,7 +478,7 @@ int sns_publish_batch(call *c, json_t *in, json_t **out)
     delivery_submit(c->env, &b);
     call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     json_decref(topic);
-    *out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
+    *out = svc_out(c, json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed));
     return 0;
 fail:
     json_decref(topic);

@@ -306,7 +306,7 @@ int sns_subscribe(call *c, json_t *in, json_t **out)
             }
         }
         if (!json_is_true(json_object_get(sub, "Confirmed")) && (rc = resend(c, sub, topic))) goto out;
-        *out = json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub));
+        *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub)));
         goto out;
     }
 
@@ -324,10 +324,16 @@ int sns_subscribe(call *c, json_t *in, json_t **out)
         confirmed = 0;
     }
     json_t *stored = json_object();
+    int bad = !stored;
     json_object_foreach(attrs, k, v) {
         const char *s = json_string_value(v);
-        if (!strcmp(k, "RawMessageDelivery")) json_object_set_new(stored, k, json_string(!strcasecmp(s, "true") ? "true" : "false"));
-        else if (s && *s) json_object_set_new(stored, k, json_string(s));
+        if (!strcmp(k, "RawMessageDelivery")) bad |= json_object_set_new(stored, k, json_string(!strcasecmp(s, "true") ? "true" : "false"));
+        else if (s && *s) bad |= json_object_set_new(stored, k, json_string(s));
+    }
+    if (bad) {
+        json_decref(stored);
+        rc = ferr_oom(c->err);
+        goto out;
     }
     sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:b, s:b, s:f}", "SubscriptionArn", arn,
                     "TopicArn", jstr(topic, "TopicArn"), "Owner", c->account, "Protocol", proto,
@@ -349,7 +355,7 @@ int sns_subscribe(call *c, json_t *in, json_t **out)
     if (!rc && !confirmed) rc = resend(c, sub, topic);
     if (rc) goto out;
     call_resource(c, "AWS::SNS::Subscription", arn);
-    *out = json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub));
+    *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub)));
 out:
     json_decref(sub);
     json_decref(topic);
@@ -377,19 +383,19 @@ static int confirm(call *c, json_t *in, json_t **out, int authenticated)
     int rc = 0;
     if (!json_is_true(json_object_get(sub, "Confirmed"))) {
         const char *aou = jstr(in, "AuthenticateOnUnsubscribe");
-        json_object_set_new(sub, "Confirmed", json_true());
-        json_object_set_new(sub, "ConfirmationWasAuthenticated", json_boolean(authenticated));
-        json_object_set_new(sub, "AuthenticateOnUnsubscribe",
-                            json_boolean(authenticated && aou && !strcasecmp(aou, "true")));
+        int bad = json_object_set_new(sub, "Confirmed", json_true()) ||
+                  json_object_set_new(sub, "ConfirmationWasAuthenticated", json_boolean(authenticated)) ||
+                  json_object_set_new(sub, "AuthenticateOnUnsubscribe",
+                                      json_boolean(authenticated && aou && !strcasecmp(aou, "true")));
         sns_arn sa;
         char id[400];
         sns_parse_arn(jstr(sub, "SubscriptionArn"), 1, &sa);
         store_key k = sub_key(&sa, id, sizeof(id));
-        rc = store_put(c->txn, &k, sub, c->err);
+        rc = bad ? ferr_oom(c->err) : store_put(c->txn, &k, sub, c->err);
     }
     if (!rc) {
         call_resource(c, "AWS::SNS::Subscription", jstr(sub, "SubscriptionArn"));
-        *out = json_pack("{s:s}", "SubscriptionArn", jstr(sub, "SubscriptionArn"));
+        *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", jstr(sub, "SubscriptionArn")));
     }
     json_decref(sub);
     return rc;
@@ -430,9 +436,10 @@ static int unsubscribe(call *c, json_t *in, int authenticated)
         store_key tk = {SNS_KIND_TOPIC, a.account, a.region, a.topic};
         rc = store_get(c->txn, &tk, &topic, c->err) < 0 ? -1 : 0;
         if (topic) {
-            json_object_set_new(topic, "SubscriptionsDeleted",
-                                json_integer(jint(topic, "SubscriptionsDeleted", 0) + 1));
-            rc = store_put(c->txn, &tk, topic, c->err);
+            rc = json_object_set_new(topic, "SubscriptionsDeleted",
+                                     json_integer(jint(topic, "SubscriptionsDeleted", 0) + 1))
+                     ? ferr_oom(c->err)
+                     : store_put(c->txn, &tk, topic, c->err);
             json_decref(topic);
         }
     }
@@ -464,9 +471,18 @@ static json_t *summary(const json_t *sub)
                      json_object_get(sub, "TopicArn"));
 }
 
+typedef struct listing {
+    call *c;
+    json_t *arr;
+} listing;
+
 static int list_cb(void *ud, json_t *sub)
 {
-    json_array_append_new(ud, summary(sub));
+    listing *l = ud;
+    if (json_array_append_new(l->arr, summary(sub))) {
+        l->c->oom = 1; /* the listing fails rather than leave one out */
+        return 1;
+    }
     return 0;
 }
 
@@ -479,9 +495,11 @@ int sns_list_subscriptions_by_topic(call *c, json_t *in, json_t **out)
     json_decref(topic);
     if (rc) return -1;
     json_t *all = json_array();
-    rc = sns_each_sub(c, &a, list_cb, all);
+    listing l = {c, all};
+    rc = sns_each_sub(c, &a, list_cb, &l);
+    if (!rc && c->oom) rc = ferr_oom(c->err);
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = svc_page(c, all, jstr(in, "NextToken"), SNS_PAGE, *out, "Subscriptions", "NextToken",
                       "InvalidParameter");
     }
@@ -506,7 +524,11 @@ static int mine_cb(void *ud, const store_key *k, json_t *doc)
         m->rc = -1;
         return 1;
     }
-    if (rc == 1) json_array_append_new(m->arr, summary(sub));
+    if (rc == 1 && json_array_append_new(m->arr, summary(sub))) {
+        json_decref(sub);
+        m->rc = ferr_oom(m->c->err);
+        return 1;
+    }
     json_decref(sub);
     return 0;
 }
@@ -520,7 +542,7 @@ int sns_list_subscriptions(call *c, json_t *in, json_t **out)
     int rc = store_list(c->txn, SNS_KIND_MYSUB, c->account, c->region, NULL, NULL, 0, mine_cb, &m,
                         c->err) < 0 || m.rc ? -1 : 0;
     if (!rc) {
-        *out = json_object();
+        *out = svc_out(c, json_object());
         rc = svc_page(c, m.arr, jstr(in, "NextToken"), SNS_PAGE, *out, "Subscriptions", "NextToken",
                       "InvalidParameter");
     }
@@ -541,20 +563,21 @@ int sns_get_subscription_attributes(call *c, json_t *in, json_t **out)
     }
     json_t *attrs = json_deep_copy(json_object_get(sub, "Attributes"));
     const char *proto = jstr(sub, "Protocol");
-    jset_str(attrs, "SubscriptionArn", jstr(sub, "SubscriptionArn"));
-    jset_str(attrs, "TopicArn", jstr(sub, "TopicArn"));
-    jset_str(attrs, "Owner", jstr(sub, "Owner"));
-    jset_str(attrs, "Protocol", proto);
-    jset_str(attrs, "Endpoint", jstr(sub, "Endpoint"));
-    jset_str(attrs, "PendingConfirmation", json_is_true(json_object_get(sub, "Confirmed")) ? "false" : "true");
-    jset_str(attrs, "ConfirmationWasAuthenticated",
-             json_is_true(json_object_get(sub, "ConfirmationWasAuthenticated")) ? "true" : "false");
-    if (!json_object_get(attrs, "RawMessageDelivery")) jset_str(attrs, "RawMessageDelivery", "false");
+    int bad = !attrs;
+    bad |= jset_str(attrs, "SubscriptionArn", jstr(sub, "SubscriptionArn"));
+    bad |= jset_str(attrs, "TopicArn", jstr(sub, "TopicArn"));
+    bad |= jset_str(attrs, "Owner", jstr(sub, "Owner"));
+    bad |= jset_str(attrs, "Protocol", proto);
+    bad |= jset_str(attrs, "Endpoint", jstr(sub, "Endpoint"));
+    bad |= jset_str(attrs, "PendingConfirmation", json_is_true(json_object_get(sub, "Confirmed")) ? "false" : "true");
+    bad |= jset_str(attrs, "ConfirmationWasAuthenticated",
+                    json_is_true(json_object_get(sub, "ConfirmationWasAuthenticated")) ? "true" : "false");
+    if (!json_object_get(attrs, "RawMessageDelivery")) bad |= jset_str(attrs, "RawMessageDelivery", "false");
     if (json_object_get(attrs, "FilterPolicy") && !json_object_get(attrs, "FilterPolicyScope"))
-        jset_str(attrs, "FilterPolicyScope", "MessageAttributes");
+        bad |= jset_str(attrs, "FilterPolicyScope", "MessageAttributes");
     char principal[64];
     snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", jstr(sub, "Owner"));
-    jset_str(attrs, "SubscriptionPrincipal", principal);
+    bad |= jset_str(attrs, "SubscriptionPrincipal", principal);
     if (!strcmp(proto, "http") || !strcmp(proto, "https")) {
         json_t *topic = NULL;
         store_key tk = {SNS_KIND_TOPIC, a.account, a.region, a.topic};
@@ -567,12 +590,16 @@ int sns_get_subscription_attributes(call *c, json_t *in, json_t **out)
         delivery_policy_effective(sns_topic_attr(topic, "DeliveryPolicy"),
                                   jstr(json_object_get(sub, "Attributes"), "DeliveryPolicy"), &dp);
         char *edp = delivery_policy_sub_effective_json(&dp);
-        jset_str(attrs, "EffectiveDeliveryPolicy", edp);
+        bad |= !edp || jset_str(attrs, "EffectiveDeliveryPolicy", edp);
         free(edp);
         json_decref(topic);
     }
     json_decref(sub);
-    *out = json_pack("{s:o}", "Attributes", attrs);
+    if (bad) {
+        json_decref(attrs);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
     return 0;
 }
 
@@ -594,12 +621,12 @@ int sns_set_subscription_attributes(call *c, json_t *in, json_t **out)
         rc = check_filter(c, jstr(attrs, "FilterPolicy"), value, "Invalid parameter: ");
     if (!rc) {
         if (!strcmp(name, "RawMessageDelivery"))
-            json_object_set_new(attrs, name, json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value) json_object_set_new(attrs, name, json_string(value));
+            rc = json_object_set_new(attrs, name, json_string(!strcasecmp(value, "true") ? "true" : "false"));
+        else if (value && *value) rc = json_object_set_new(attrs, name, json_string(value));
         else json_object_del(attrs, name);
         char id[400];
         store_key k = sub_key(&a, id, sizeof(id));
-        rc = store_put(c->txn, &k, sub, c->err);
+        rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, sub, c->err);
         call_resource(c, "AWS::SNS::Subscription", jstr(sub, "SubscriptionArn"));
     }
     json_decref(sub);

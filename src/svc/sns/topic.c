@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "engine/delivery.h"
 #include "engine/delivery_policy.h"
 #include "sns_int.h"
@@ -50,11 +51,13 @@ static int add_tags(call *c, json_t *topic, const json_t *tags)
     json_t *have = json_object_get(topic, "Tags");
     if (!json_is_object(have)) {
         have = json_object();
-        json_object_set_new(topic, "Tags", have);
+        if (json_object_set_new(topic, "Tags", have)) return ferr_oom(c->err);
     }
     size_t i;
     const json_t *t;
-    json_array_foreach(tags, i, t) json_object_set_new(have, jstr(t, "Key"), json_string(jstr(t, "Value") ? jstr(t, "Value") : ""));
+    json_array_foreach(tags, i, t)
+        if (json_object_set_new(have, jstr(t, "Key"), json_string(jstr(t, "Value") ? jstr(t, "Value") : "")))
+            return ferr_oom(c->err);
     if (json_object_size(have) > MAX_TAGS)
         return ferr_set(c->err, 400, "TagLimitExceeded",
                         "Could not complete request: tag quota of per resource exceeded");
@@ -120,25 +123,30 @@ int sns_create_topic(call *c, json_t *in, json_t **out)
         }
         json_decref(topic);
         if (!same) return sns_invalid(c, "Tags Reason: Topic already exists with different tags");
-        *out = json_pack("{s:s}", "TopicArn", arn);
+        *out = svc_out(c, json_pack("{s:s}", "TopicArn", arn));
         return 0;
     }
     json_t *stored = json_object();
+    int bad = !stored;
     json_object_foreach(attrs, k, v) {
         const char *s = json_string_value(v);
         if (!strcmp(k, "FifoTopic") || !strcmp(k, "ContentBasedDeduplication"))
-            json_object_set_new(stored, k, json_string(s && !strcasecmp(s, "true") ? "true" : "false"));
-        else if (s && *s) json_object_set_new(stored, k, json_string(s));
+            bad |= json_object_set_new(stored, k, json_string(s && !strcasecmp(s, "true") ? "true" : "false"));
+        else if (s && *s) bad |= json_object_set_new(stored, k, json_string(s));
     }
     if (!fifo) json_object_del(stored, "FifoTopic");
     if (fifo && !json_object_get(stored, "ContentBasedDeduplication"))
-        json_object_set_new(stored, "ContentBasedDeduplication", json_string("false"));
+        bad |= json_object_set_new(stored, "ContentBasedDeduplication", json_string("false"));
     if (!json_object_get(stored, "Policy")) {
         char *pol = sns_default_policy(arn, c->account);
-        json_object_set_new(stored, "Policy", json_string(pol));
+        bad |= json_object_set_new(stored, "Policy", json_string(pol));
         free(pol);
     }
-    if (dpp && *dpp) json_object_set_new(stored, "DataProtectionPolicy", json_string(dpp));
+    if (dpp && *dpp) bad |= json_object_set_new(stored, "DataProtectionPolicy", json_string(dpp));
+    if (bad) {
+        json_decref(stored);
+        return ferr_oom(c->err);
+    }
     topic = json_pack("{s:s, s:s, s:s, s:o, s:{}, s:i, s:i}", "Name", name, "TopicArn", arn, "Owner",
                       c->account, "Attributes", stored, "Tags", "SubscriptionsDeleted", 0, "Seq", 0);
     rc = !topic ? ferr_oom(c->err) : add_tags(c, topic, tags);
@@ -146,17 +154,22 @@ int sns_create_topic(call *c, json_t *in, json_t **out)
     json_decref(topic);
     if (rc) return -1;
     call_resource(c, "AWS::SNS::Topic", arn);
-    *out = json_pack("{s:s}", "TopicArn", arn);
+    *out = svc_out(c, json_pack("{s:s}", "TopicArn", arn));
     return 0;
 }
 
 typedef struct collect_subs {
     json_t *arr;
+    call *c;
 } collect_subs;
 
 static int collect_sub(void *ud, json_t *sub)
 {
-    json_array_append(((collect_subs *)ud)->arr, sub);
+    collect_subs *cs = ud;
+    if (json_array_append(cs->arr, sub)) {
+        cs->c->oom = 1; /* the deletion fails rather than leave subscriptions behind */
+        return 1;
+    }
     return 0;
 }
 
@@ -180,8 +193,9 @@ int sns_delete_topic(call *c, json_t *in, json_t **out)
         return -1;
     }
     json_decref(topic);
-    collect_subs cs = {json_array()};
+    collect_subs cs = {json_array(), c};
     rc = sns_each_sub(c, &a, collect_sub, &cs);
+    if (!rc && c->oom) rc = ferr_oom(c->err);
     size_t i;
     json_t *s;
     json_array_foreach(cs.arr, i, s) {
@@ -197,8 +211,8 @@ int sns_delete_topic(call *c, json_t *in, json_t **out)
 static int list_topic_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
-    json_array_append_new(ud, json_pack("{s:O}", "TopicArn", json_object_get(doc, "TopicArn")));
-    return 0;
+    /* out of memory stops the listing short: the caller compares counts */
+    return json_array_append_new(ud, json_pack("{s:O}", "TopicArn", json_object_get(doc, "TopicArn")));
 }
 
 int sns_list_topics(call *c, json_t *in, json_t **out)
@@ -207,12 +221,13 @@ int sns_list_topics(call *c, json_t *in, json_t **out)
                                           .denied_code = "AuthorizationError"}))
         return -1;
     json_t *all = json_array();
-    if (store_list(c->txn, SNS_KIND_TOPIC, c->account, c->region, NULL, NULL, 0, list_topic_cb, all,
-                   c->err) < 0) {
+    int n = store_list(c->txn, SNS_KIND_TOPIC, c->account, c->region, NULL, NULL, 0, list_topic_cb,
+                       all, c->err);
+    if (n < 0 || (size_t)n != json_array_size(all)) {
         json_decref(all);
-        return -1;
+        return n < 0 ? -1 : ferr_oom(c->err);
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), SNS_PAGE, *out, "Topics", "NextToken",
                       "InvalidParameter");
     json_decref(all);
@@ -247,20 +262,24 @@ int sns_get_topic_attributes(call *c, json_t *in, json_t **out)
     }
     json_t *attrs = json_deep_copy(json_object_get(topic, "Attributes"));
     char num[32];
-    jset_str(attrs, "TopicArn", jstr(topic, "TopicArn"));
-    jset_str(attrs, "Owner", jstr(topic, "Owner"));
-    if (!json_object_get(attrs, "DisplayName")) jset_str(attrs, "DisplayName", "");
+    int rc = !attrs || jset_str(attrs, "TopicArn", jstr(topic, "TopicArn")) ||
+             jset_str(attrs, "Owner", jstr(topic, "Owner"));
+    if (!json_object_get(attrs, "DisplayName")) rc |= jset_str(attrs, "DisplayName", "");
     snprintf(num, sizeof(num), "%d", n.confirmed);
-    jset_str(attrs, "SubscriptionsConfirmed", num);
+    rc |= jset_str(attrs, "SubscriptionsConfirmed", num);
     snprintf(num, sizeof(num), "%d", n.pending);
-    jset_str(attrs, "SubscriptionsPending", num);
+    rc |= jset_str(attrs, "SubscriptionsPending", num);
     snprintf(num, sizeof(num), "%lld", jint(topic, "SubscriptionsDeleted", 0));
-    jset_str(attrs, "SubscriptionsDeleted", num);
+    rc |= jset_str(attrs, "SubscriptionsDeleted", num);
     char *edp = delivery_policy_topic_effective_json(sns_topic_attr(topic, "DeliveryPolicy"));
-    jset_str(attrs, "EffectiveDeliveryPolicy", edp);
+    rc |= !edp || jset_str(attrs, "EffectiveDeliveryPolicy", edp);
     free(edp);
     json_decref(topic);
-    *out = json_pack("{s:o}", "Attributes", attrs);
+    if (rc) {
+        json_decref(attrs);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
     return 0;
 }
 
@@ -276,11 +295,11 @@ int sns_set_topic_attributes(call *c, json_t *in, json_t **out)
     if (!rc) {
         json_t *attrs = json_object_get(topic, "Attributes");
         if (!strcmp(name, "ContentBasedDeduplication"))
-            json_object_set_new(attrs, name, json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value) json_object_set_new(attrs, name, json_string(value));
+            rc = json_object_set_new(attrs, name, json_string(!strcasecmp(value, "true") ? "true" : "false"));
+        else if (value && *value) rc = json_object_set_new(attrs, name, json_string(value));
         else json_object_del(attrs, name);
         store_key k = sns_topic_key(&a);
-        rc = store_put(c->txn, &k, topic, c->err);
+        rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, topic, c->err);
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     }
     json_decref(topic);
@@ -298,9 +317,9 @@ static json_t *policy_doc(const json_t *topic)
         doc = json_pack("{s:s, s:s, s:[]}", "Version", "2008-10-17", "Id", "__default_policy_ID",
                         "Statement");
     }
-    if (!json_is_array(json_object_get(doc, "Statement"))) {
+    if (doc && !json_is_array(json_object_get(doc, "Statement"))) {
         json_t *one = json_object_get(doc, "Statement");
-        json_object_set_new(doc, "Statement", one ? json_pack("[O]", one) : json_array());
+        return jdone(doc, json_object_set_new(doc, "Statement", one ? json_pack("[O]", one) : json_array()));
     }
     return doc;
 }
@@ -311,9 +330,10 @@ static int save_policy(call *c, json_t *topic, const sns_arn *a, json_t *doc)
     if (!text) return ferr_oom(c->err);
     int rc = sns_check_topic_attr(c, "Policy", text, 0, 0, "");
     if (!rc) {
-        json_object_set_new(json_object_get(topic, "Attributes"), "Policy", json_string(text));
         store_key k = sns_topic_key(a);
-        rc = store_put(c->txn, &k, topic, c->err);
+        rc = json_object_set_new(json_object_get(topic, "Attributes"), "Policy", json_string(text))
+                 ? ferr_oom(c->err)
+                 : store_put(c->txn, &k, topic, c->err);
     }
     free(text);
     return rc;
@@ -363,7 +383,10 @@ int sns_add_permission(call *c, json_t *in, json_t **out)
             rc = sns_invalid(c, "AWSAccountId");
             goto out;
         }
-        json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id));
+        if (json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id))) {
+            rc = ferr_oom(c->err);
+            goto out;
+        }
     }
     json_array_foreach(acts, i, v) {
         const char *act = json_string_value(v);
@@ -373,9 +396,16 @@ int sns_add_permission(call *c, json_t *in, json_t **out)
             rc = sns_invalid(c, "Policy statement action out of service scope!");
             goto out;
         }
-        json_array_append_new(alist, json_sprintf("SNS:%s", act));
+        if (json_array_append_new(alist, json_sprintf("SNS:%s", act))) {
+            rc = ferr_oom(c->err);
+            goto out;
+        }
     }
     doc = policy_doc(topic);
+    if (!doc) {
+        rc = ferr_oom(c->err);
+        goto out;
+    }
     json_t *stmts = json_object_get(doc, "Statement");
     json_array_foreach(stmts, i, v) {
         const char *sid = jstr(v, "Sid");
@@ -384,12 +414,15 @@ int sns_add_permission(call *c, json_t *in, json_t **out)
             goto out;
         }
     }
-    json_array_append_new(stmts, json_pack("{s:s, s:s, s:{s:O}, s:O, s:O}", "Sid", label, "Effect",
-                                           "Allow", "Principal", "AWS",
-                                           json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
-                                           "Action",
-                                           json_array_size(alist) == 1 ? json_array_get(alist, 0) : alist,
-                                           "Resource", json_object_get(topic, "TopicArn")));
+    if (json_array_append_new(stmts, json_pack("{s:s, s:s, s:{s:O}, s:O, s:O}", "Sid", label, "Effect",
+                                               "Allow", "Principal", "AWS",
+                                               json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
+                                               "Action",
+                                               json_array_size(alist) == 1 ? json_array_get(alist, 0) : alist,
+                                               "Resource", json_object_get(topic, "TopicArn")))) {
+        rc = ferr_oom(c->err);
+        goto out;
+    }
     rc = save_policy(c, topic, &a, doc);
     call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
 out:
@@ -420,7 +453,8 @@ int sns_remove_permission(call *c, json_t *in, json_t **out)
                 found = 1;
             }
         }
-        if (found) rc = save_policy(c, topic, &a, doc);
+        if (!doc) rc = ferr_oom(c->err);
+        else if (found) rc = save_policy(c, topic, &a, doc);
         json_decref(doc);
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     }
@@ -458,7 +492,7 @@ int sns_tag_resource(call *c, json_t *in, json_t **out)
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     }
     json_decref(topic);
-    if (!rc) *out = json_object();
+    if (!rc) *out = svc_out(c, json_object());
     return rc;
 }
 
@@ -477,7 +511,7 @@ int sns_untag_resource(call *c, json_t *in, json_t **out)
     int rc = store_put(c->txn, &key, topic, c->err);
     call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     json_decref(topic);
-    if (!rc) *out = json_object();
+    if (!rc) *out = svc_out(c, json_object());
     return rc;
 }
 
@@ -489,9 +523,14 @@ int sns_list_tags(call *c, json_t *in, json_t **out)
     json_t *list = json_array();
     const char *k;
     json_t *v;
+    int bad = 0;
     json_object_foreach(json_object_get(topic, "Tags"), k, v)
-        json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+        bad |= json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
     json_decref(topic);
-    *out = json_pack("{s:o}", "Tags", list);
+    if (bad) {
+        json_decref(list);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:o}", "Tags", list));
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/checked.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -39,7 +40,7 @@ static void wake_pollers(call *c, const char *arn)
     if (v && key) {
         v[0] = c->env;
         v[1] = key;
-        arena_defer(c->a, notify_cb, v);
+        arena_own(c->a, notify_cb, v); /* without memory for the hook: the wake runs now */
     }
 }
 
@@ -129,7 +130,10 @@ static int batch_add(call *c, json_t *out, const char *id, int rc, const ferr *e
 {
     if (!rc) {
         if (!ok) ok = json_pack("{s:s}", "Id", id);
-        else jset_str(ok, "Id", id);
+        else if (jset_str(ok, "Id", id)) {
+            json_decref(ok);
+            return ferr_oom(c->err);
+        }
         return json_array_append_new(json_object_get(out, "Successful"), ok) ? ferr_oom(c->err) : 0;
     }
     json_decref(ok);
@@ -368,10 +372,10 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
     int has_s = json_object_size(sys) && !sqs_attrs_md5(sys, md5s);
 
     *res = json_object();
-    if (!*res) return ferr_oom(e);
-    jset_str(*res, "MD5OfMessageBody", md5);
-    if (has_a) jset_str(*res, "MD5OfMessageAttributes", md5a);
-    if (has_s) jset_str(*res, "MD5OfMessageSystemAttributes", md5s);
+    if (!*res || jset_str(*res, "MD5OfMessageBody", md5) ||
+        (has_a && jset_str(*res, "MD5OfMessageAttributes", md5a)) ||
+        (has_s && jset_str(*res, "MD5OfMessageSystemAttributes", md5s)))
+        return ferr_oom(e);
 
     const char *dkey = NULL;
     if (q->fifo) {
@@ -384,10 +388,10 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
         int hit = store_mq_key_get(c->txn, q->key, dkey, now, &orig, &oseq, e);
         if (hit < 0) return -1;
         if (hit) {
-            jset_str(*res, "MessageId", orig ? orig : "");
-            jset_str(*res, "SequenceNumber", seq_number(c, oseq));
+            int rc = jset_str(*res, "MessageId", orig ? orig : "") ||
+                     jset_str(*res, "SequenceNumber", seq_number(c, oseq));
             free(orig);
-            return 0;
+            return rc ? ferr_oom(e) : 0;
         }
     }
     if (message_doc(doc, body, blen, md5, sender_id(c), attrs, has_a ? md5a : NULL, sys,
@@ -399,8 +403,8 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
     if (store_mq_put(c->txn, q->key, &m, e)) return -1;
     if (dkey && store_mq_key_put(c->txn, q->key, dkey, now, now + SQS_DEDUP_WINDOW, id, m.seq, e))
         return -1;
-    jset_str(*res, "MessageId", id);
-    if (q->fifo) jset_str(*res, "SequenceNumber", seq_number(c, m.seq));
+    if (jset_str(*res, "MessageId", id) || (q->fifo && jset_str(*res, "SequenceNumber", seq_number(c, m.seq))))
+        return ferr_oom(e);
     return 0;
 }
 
@@ -504,43 +508,43 @@ static json_t *message_view(call *c, const sqs_queue *q, const store_msg *m, con
     /* system attributes: AttributeNames and MessageSystemAttributeNames together */
     json_t *sa = json_object();
     const json_t *sys = json_object_get(doc, "Sys");
+    int rc = !sa; /* any failure below: out of memory, the view is dropped */
 #define WANT(n) (sqs_attr_selected(sysnames, n))
-    if (WANT("SenderId")) jset_str(sa, "SenderId", jstr(doc, "Sender"));
+    if (WANT("SenderId")) rc |= jset_str(sa, "SenderId", jstr(doc, "Sender"));
     if (WANT("SentTimestamp"))
-        json_object_set_new(sa, "SentTimestamp",
-                            json_sprintf("%lld", (long long)(m->sent_at * 1000)));
+        rc |= json_object_set_new(sa, "SentTimestamp",
+                                  json_sprintf("%lld", (long long)(m->sent_at * 1000)));
     if (WANT("ApproximateReceiveCount"))
-        json_object_set_new(sa, "ApproximateReceiveCount", json_sprintf("%d", m->receives));
+        rc |= json_object_set_new(sa, "ApproximateReceiveCount", json_sprintf("%d", m->receives));
     if (WANT("ApproximateFirstReceiveTimestamp"))
-        json_object_set_new(sa, "ApproximateFirstReceiveTimestamp",
-                            json_sprintf("%lld", (long long)(m->first_receive * 1000)));
-    if (WANT("MessageGroupId")) jset_str(sa, "MessageGroupId", jstr(doc, "Group"));
+        rc |= json_object_set_new(sa, "ApproximateFirstReceiveTimestamp",
+                                  json_sprintf("%lld", (long long)(m->first_receive * 1000)));
+    if (WANT("MessageGroupId")) rc |= jset_str(sa, "MessageGroupId", jstr(doc, "Group"));
     if (q->fifo && WANT("MessageDeduplicationId"))
-        jset_str(sa, "MessageDeduplicationId", jstr(doc, "Dedup"));
-    if (q->fifo && WANT("SequenceNumber")) jset_str(sa, "SequenceNumber", seq_number(c, m->seq));
+        rc |= jset_str(sa, "MessageDeduplicationId", jstr(doc, "Dedup"));
+    if (q->fifo && WANT("SequenceNumber")) rc |= jset_str(sa, "SequenceNumber", seq_number(c, m->seq));
     if (WANT("AWSTraceHeader"))
-        jset_str(sa, "AWSTraceHeader", jstr(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
+        rc |= jset_str(sa, "AWSTraceHeader", jstr(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
     if (WANT("DeadLetterQueueSourceArn"))
-        jset_str(sa, "DeadLetterQueueSourceArn", jstr(doc, "Src"));
+        rc |= jset_str(sa, "DeadLetterQueueSourceArn", jstr(doc, "Src"));
 #undef WANT
-    if (json_object_size(sa)) json_object_set(v, "Attributes", sa);
+    if (json_object_size(sa)) rc |= json_object_set(v, "Attributes", sa);
     json_decref(sa);
     /* user attributes the caller named; the MD5 covers the ones returned */
     const json_t *attrs = json_object_get(doc, "Attrs");
     json_t *ua = json_object();
+    rc |= !ua;
     const char *k;
     json_t *a;
     json_object_foreach((json_t *)attrs, k, a) {
-        if (sqs_attr_selected(attrnames, k)) json_object_set(ua, k, a);
+        if (sqs_attr_selected(attrnames, k)) rc |= json_object_set(ua, k, a);
     }
     char md5[33];
-    if (json_object_size(ua) && !sqs_attrs_md5(ua, md5)) {
-        json_object_set(v, "MessageAttributes", ua);
-        jset_str(v, "MD5OfMessageAttributes", md5);
-    }
+    if (json_object_size(ua) && !sqs_attrs_md5(ua, md5))
+        rc |= json_object_set(v, "MessageAttributes", ua) | jset_str(v, "MD5OfMessageAttributes", md5);
     json_decref(ua);
     json_decref(doc);
-    return v;
+    return jdone(v, rc);
 }
 
 /* Moves m from q to its dead-letter queue (AWS: when its receive count reaches the
@@ -555,8 +559,7 @@ static int dead_letter(call *c, const sqs_queue *q, const store_msg *m, double n
     if (rc <= 0) return rc;
     json_t *doc = json_loads(m->doc, 0, NULL);
     if (!doc) return ferr_internal(c->err, "corrupt message %s", m->id);
-    jset_str(doc, "Src", q->arn);
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = jset_str(doc, "Src", q->arn) ? NULL : json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!text) return ferr_oom(c->err);
     /* AWS: a standard queue's message keeps its original enqueue time for retention; a FIFO
@@ -607,10 +610,9 @@ static int take(call *c, sqs_queue *q, int max, int vis, double now, const json_
             if (store_mq_update(c->txn, q->key, m, c->err) < 0) return -1;
             const char *handle = receipt_handle(c, q, m->seq, nonce[i]);
             json_t *v = handle ? message_view(c, q, m, handle, sysnames, attrnames) : NULL;
-            if (!v) return ferr_oom(c->err);
-            json_array_append_new(msgs, v);
-            if (attempt)
-                json_array_append_new(attempt, json_pack("[I, s]", (json_int_t)m->seq, nonce[i]));
+            if (!v || json_array_append_new(msgs, v) ||
+                (attempt && json_array_append_new(attempt, json_pack("[I, s]", (json_int_t)m->seq, nonce[i]))))
+                return ferr_oom(c->err);
             got++;
         }
         if (!dropped || l.n < o.limit) break; /* nothing more to find */
@@ -635,7 +637,10 @@ static int again_cb(void *ud, const store_msg *m)
     if (strcmp(m->receipt, a->nonce) || m->visible_at <= a->now) return 0;
     const char *handle = receipt_handle(a->c, a->q, m->seq, a->nonce);
     json_t *v = handle ? message_view(a->c, a->q, m, handle, a->sysnames, a->attrnames) : NULL;
-    if (v) json_array_append_new(a->msgs, v);
+    if (!v || json_array_append_new(a->msgs, v)) {
+        a->c->oom = 1; /* the receive fails rather than leave a message out */
+        return 1;
+    }
     return 0;
 }
 
@@ -659,13 +664,13 @@ int sqs_receive_message(call *c, json_t *in, json_t **out)
         return sqs_invalid_param(c, "Value %lld for parameter WaitTimeSeconds is invalid. "
                                     "Reason: Must be >= 0 and <= 20, if provided.", wait);
     /* AttributeNames (older) and MessageSystemAttributeNames (newer) ask the same */
-    json_t *sysnames = json_array();
-    if (!sysnames || arena_defer(c->a, (void (*)(void *))json_decref, sysnames)) {
-        json_decref(sysnames);
+    json_t *sysnames = arena_defer_json(c->a, json_array());
+    if (!sysnames) return ferr_oom(c->err);
+    if ((json_object_get(in, "AttributeNames") &&
+         json_array_extend(sysnames, json_object_get(in, "AttributeNames"))) ||
+        (json_object_get(in, "MessageSystemAttributeNames") &&
+         json_array_extend(sysnames, json_object_get(in, "MessageSystemAttributeNames"))))
         return ferr_oom(c->err);
-    }
-    json_array_extend(sysnames, json_object_get(in, "AttributeNames"));
-    json_array_extend(sysnames, json_object_get(in, "MessageSystemAttributeNames"));
     const json_t *attrnames = json_object_get(in, "MessageAttributeNames");
     const char *attempt_id = jstr(in, "ReceiveRequestAttemptId");
     if (attempt_id && !token_valid(attempt_id))
@@ -678,13 +683,13 @@ int sqs_receive_message(call *c, json_t *in, json_t **out)
     call_wait *w = c->wait;
     if (w && !w->resumed) w->until = now + (double)wait;
     double deadline = w ? w->until : now;
-    *out = json_object();
+    *out = svc_out(c, json_object());
     json_t *msgs = json_array();
     if (!*out || !msgs) {
         json_decref(msgs);
         return ferr_oom(c->err);
     }
-    json_object_set_new(*out, "Messages", msgs);
+    if (json_object_set_new(*out, "Messages", msgs)) return ferr_oom(c->err);
 
     const char *akey = q.fifo && attempt_id ? arena_printf(c->a, "a:%s", attempt_id) : NULL;
     if (akey) {
@@ -708,6 +713,7 @@ int sqs_receive_message(call *c, json_t *in, json_t **out)
         if (json_array_size(msgs)) goto done;
     }
     json_t *attempt = akey ? json_array() : NULL;
+    if (akey && !attempt) return ferr_oom(c->err); /* the retry id would not be honoured */
     int got = take(c, &q, (int)max, (int)vis, now, sysnames, attrnames, msgs, attempt);
     if (got > 0 && attempt) {
         char *t = json_dumps(attempt, JSON_COMPACT);
@@ -964,19 +970,21 @@ int sqs_start_message_move_task(call *c, json_t *in, json_t **out)
                              (json_int_t)moved, "ApproximateNumberOfMessagesToMove",
                              (json_int_t)moved, "StartedTimestamp", (json_int_t)(now * 1000));
     if (!task) return ferr_oom(c->err);
-    if (dest) jset_str(task, "DestinationArn", dst.arn);
-    if (rate) json_object_set(task, "MaxNumberOfMessagesPerSecond", rate);
     store_key k = {MOVE_KIND, src.account, src.region, tid};
-    int rc = store_put(c->txn, &k, task, c->err);
+    int rc = (dest && jset_str(task, "DestinationArn", dst.arn)) ||
+                     (rate && json_object_set(task, "MaxNumberOfMessagesPerSecond", rate))
+                 ? ferr_oom(c->err)
+                 : store_put(c->txn, &k, task, c->err);
     json_decref(task);
     if (rc) return -1;
-    *out = json_pack("{s:s}", "TaskHandle", handle);
+    *out = svc_out(c, json_pack("{s:s}", "TaskHandle", handle));
     return *out ? 0 : ferr_oom(c->err);
 }
 
 typedef struct tasks {
     const char *src;
     json_t *arr;
+    int oom;
 } tasks;
 
 static int tasks_cb(void *ud, const store_key *k, json_t *doc)
@@ -984,7 +992,10 @@ static int tasks_cb(void *ud, const store_key *k, json_t *doc)
     (void)k;
     tasks *t = ud;
     const char *s = jstr(doc, "SourceArn");
-    if (s && !strcmp(s, t->src)) json_array_append(t->arr, doc);
+    if (s && !strcmp(s, t->src) && json_array_append(t->arr, doc)) {
+        t->oom = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -1004,10 +1015,10 @@ int sqs_list_message_move_tasks(call *c, json_t *in, json_t **out)
     if (max < 1 || max > 10)
         return sqs_invalid_param(c, "Value %lld for parameter MaxResults is invalid. Reason: Must "
                                     "be between 1 and 10, if provided.", max);
-    tasks t = {src.arn, json_array()};
+    tasks t = {src.arn, json_array(), 0};
     if (!t.arr) return ferr_oom(c->err);
     if (store_list(c->txn, MOVE_KIND, src.account, src.region, NULL, NULL, 0, tasks_cb, &t,
-                   c->err) < 0) {
+                   c->err) < 0 || (t.oom && ferr_oom(c->err))) {
         json_decref(t.arr);
         return -1;
     }
@@ -1020,14 +1031,19 @@ int sqs_list_message_move_tasks(call *c, json_t *in, json_t **out)
     for (size_t i = 0; i < n; i++) v[i] = json_array_get(t.arr, i);
     qsort(v, n, sizeof(*v), by_start_desc);
     json_t *res = json_array();
+    int bad = 0;
     for (size_t i = 0; i < n && (long long)i < max; i++) {
         json_t *x = json_deep_copy(v[i]);
-        if (strcmp(jstr(x, "Status"), "RUNNING")) json_object_del(x, "TaskHandle");
-        json_array_append_new(res, x);
+        if (x && strcmp(jstr(x, "Status"), "RUNNING")) json_object_del(x, "TaskHandle");
+        bad |= json_array_append_new(res, x);
+    }
+    if (bad) {
+        json_decref(res);
+        res = NULL; /* the pack below fails: out of memory */
     }
     free(v);
     json_decref(t.arr);
-    *out = json_pack("{s:o}", "Results", res);
+    *out = svc_out(c, json_pack("{s:o}", "Results", res));
     return *out ? 0 : ferr_oom(c->err);
 }
 

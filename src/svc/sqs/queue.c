@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/checked.h"
 #include "base/clock.h"
 #include "base/gencache.h"
 #include "iam/policy.h"
@@ -158,10 +159,7 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
     json_t *doc = NULL;
     int rc = store_get(c->txn, &k, &doc, c->err);
     if (rc != 1) return rc;
-    if (arena_defer(c->a, (void (*)(void *))json_decref, doc)) {
-        json_decref(doc);
-        return ferr_oom(c->err);
-    }
+    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     fill(c, q, doc, region, account);
     return 1;
 }
@@ -302,12 +300,11 @@ json_t *sqs_attributes_defaults(int fifo)
                           "MaximumMessageSize", "262144", "MessageRetentionPeriod", "345600",
                           "ReceiveMessageWaitTimeSeconds", "0", "VisibilityTimeout", "30",
                           "SqsManagedSseEnabled", "true");
-    if (a && fifo) {
-        jset_str(a, "FifoQueue", "true");
-        jset_str(a, "ContentBasedDeduplication", "false");
-        jset_str(a, "DeduplicationScope", "queue");
-        jset_str(a, "FifoThroughputLimit", "perQueue");
-    }
+    if (a && fifo)
+        return jdone(a, jset_str(a, "FifoQueue", "true") |
+                            jset_str(a, "ContentBasedDeduplication", "false") |
+                            jset_str(a, "DeduplicationScope", "queue") |
+                            jset_str(a, "FifoThroughputLimit", "perQueue"));
     return a;
 }
 
@@ -431,14 +428,15 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
         switch (d->kind) {
         case AK_INT:
             if (parse_int(val, &n) || n < d->lo || n > d->hi) return bad_value(c, name);
-            json_object_set_new(into, name, json_sprintf("%lld", n));
+            if (json_object_set_new(into, name, json_sprintf("%lld", n))) return ferr_oom(c->err);
             continue;
         case AK_BOOL:
             if (strcasecmp(val, "true") && strcasecmp(val, "false")) return bad_value(c, name);
             /* a FIFO queue is made by its name and FifoQueue=true together */
             if ((d->flags & AF_CREATE) && strcasecmp(val, "true")) return unknown_attr(c, name);
-            json_object_set_new(into, name,
-                                json_string(strcasecmp(val, "true") ? "false" : "true"));
+            if (json_object_set_new(into, name,
+                                    json_string(strcasecmp(val, "true") ? "false" : "true")))
+                return ferr_oom(c->err);
             continue;
         case AK_ENUM: {
             int ok = 0;
@@ -476,10 +474,11 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
             char *t = json_dumps(norm, JSON_COMPACT);
             json_decref(norm);
             if (!t) return ferr_oom(c->err);
-            json_object_set_new(into, name, json_string(t));
+            int rc = json_object_set_new(into, name, json_string(t));
             free(t);
-        } else {
-            json_object_set_new(into, name, json_string(val));
+            if (rc) return ferr_oom(c->err);
+        } else if (json_object_set_new(into, name, json_string(val))) {
+            return ferr_oom(c->err);
         }
     }
     /* AWS: one kind of server-side encryption at a time */
@@ -495,10 +494,10 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
             !strcmp(jstr(into, "SqsManagedSseEnabled"), "true")) {
             json_object_del(into, "KmsMasterKeyId");
             json_object_del(into, "KmsDataKeyReusePeriodSeconds");
-        } else {
-            jset_str(into, "SqsManagedSseEnabled", "false");
-            if (!json_object_get(into, "KmsDataKeyReusePeriodSeconds"))
-                jset_str(into, "KmsDataKeyReusePeriodSeconds", "300");
+        } else if (jset_str(into, "SqsManagedSseEnabled", "false") ||
+                   (!json_object_get(into, "KmsDataKeyReusePeriodSeconds") &&
+                    jset_str(into, "KmsDataKeyReusePeriodSeconds", "300"))) {
+            return ferr_oom(c->err);
         }
     }
     const char *limit = jstr(into, "FifoThroughputLimit"),
@@ -522,27 +521,27 @@ int sqs_queue_attributes(call *c, sqs_queue *q, const json_t *names, json_t **ou
         if (!strcmp(n, "All")) all = 1;
         else if (!find_adef(n)) return unknown_attr(c, n);
     }
-    *out = json_object();
+    *out = svc_out(c, json_object());
     if (!*out) return ferr_oom(c->err);
     if (!all && json_array_size(names) == 0) return 0; /* AWS: no names, no attributes */
     store_mq_counts n = {0};
     if (store_mq_count(c->txn, q->key, clock_now(), &n, c->err)) return -1;
     json_t *full = json_deep_copy(json_object_get(q->doc, "Attributes"));
     if (!full) return ferr_oom(c->err);
-    jset_str(full, "QueueArn", q->arn);
-    json_object_set_new(full, "ApproximateNumberOfMessages", json_sprintf("%lld", n.visible));
-    json_object_set_new(full, "ApproximateNumberOfMessagesNotVisible",
-                        json_sprintf("%lld", n.inflight));
-    json_object_set_new(full, "ApproximateNumberOfMessagesDelayed",
-                        json_sprintf("%lld", n.delayed));
-    json_object_set_new(full, "CreatedTimestamp",
-                        json_sprintf("%lld", (long long)jint(q->doc, "CreatedTimestamp", 0)));
-    json_object_set_new(full, "LastModifiedTimestamp",
-                        json_sprintf("%lld", (long long)jint(q->doc, "LastModifiedTimestamp", 0)));
+    int rc = jset_str(full, "QueueArn", q->arn);
+    rc |= json_object_set_new(full, "ApproximateNumberOfMessages", json_sprintf("%lld", n.visible));
+    rc |= json_object_set_new(full, "ApproximateNumberOfMessagesNotVisible",
+                              json_sprintf("%lld", n.inflight));
+    rc |= json_object_set_new(full, "ApproximateNumberOfMessagesDelayed",
+                              json_sprintf("%lld", n.delayed));
+    rc |= json_object_set_new(full, "CreatedTimestamp",
+                              json_sprintf("%lld", (long long)jint(q->doc, "CreatedTimestamp", 0)));
+    rc |= json_object_set_new(full, "LastModifiedTimestamp",
+                              json_sprintf("%lld", (long long)jint(q->doc, "LastModifiedTimestamp", 0)));
     const char *k;
     json_object_foreach(full, k, v) {
-        if (all || sqs_attr_selected(names, k)) json_object_set(*out, k, v);
+        if (all || sqs_attr_selected(names, k)) rc |= json_object_set(*out, k, v);
     }
     json_decref(full);
-    return 0;
+    return rc ? ferr_oom(c->err) : 0;
 }

@@ -66,12 +66,8 @@ int sqs_create_queue(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "sqs:CreateQueue", arn)) return -1;
     /* AWS: tagging on creation also needs sqs:TagQueue */
     if (json_object_size(tags) && call_authorize(c, "sqs:TagQueue", arn)) return -1;
-    json_t *want = sqs_attributes_defaults(fifo);
+    json_t *want = arena_defer_json(c->a, sqs_attributes_defaults(fifo));
     if (!want) return ferr_oom(c->err);
-    if (arena_defer(c->a, (void (*)(void *))json_decref, want)) {
-        json_decref(want);
-        return ferr_oom(c->err);
-    }
     if (sqs_attributes_apply(c, attrs, 1, fifo, arn, want)) return -1;
     sqs_queue q;
     int rc = sqs_queue_load(c, NULL, c->account, name, &q);
@@ -148,7 +144,10 @@ static int list_cb(void *ud, const store_key *k, json_t *doc)
         json_decref(j);
         if (!match) return 0;
     }
-    json_array_append_new(l->urls, json_string(sqs_queue_url(l->c, k->account, k->id)));
+    if (json_array_append_new(l->urls, json_string(sqs_queue_url(l->c, k->account, k->id)))) {
+        l->c->oom = 1; /* the listing fails */
+        return 1;
+    }
     return 0;
 }
 
@@ -165,7 +164,7 @@ static int max_results(call *c, const json_t *in, long long *max)
 static int page(call *c, const json_t *in, json_t *urls, long long max, const char *key,
                 int keep_empty, json_t **out)
 {
-    *out = json_object();
+    *out = svc_out(c, json_object());
     if (!*out) return ferr_oom(c->err);
     /* AWS: without MaxResults at most 1000 and no NextToken */
     while (!max && json_array_size(urls) > 1000) json_array_remove(urls, 1000);
@@ -222,15 +221,15 @@ int sqs_get_queue_attributes(call *c, json_t *in, json_t **out)
     if (sqs_queue_open(c, in, "sqs:GetQueueAttributes", &q) ||
         sqs_queue_attributes(c, &q, json_object_get(in, "AttributeNames"), &attrs))
         return -1;
-    *out = json_object();
-    if (json_object_size(attrs)) json_object_set(*out, "Attributes", attrs);
+    *out = svc_out(c, json_object());
+    int rc = json_object_size(attrs) ? json_object_set(*out, "Attributes", attrs) : !*out;
     json_decref(attrs);
-    return 0;
+    return rc ? ferr_oom(c->err) : 0;
 }
 
-static void touch(sqs_queue *q)
+static int touch(sqs_queue *q)
 {
-    json_object_set_new(q->doc, "LastModifiedTimestamp", json_integer((json_int_t)clock_now()));
+    return json_object_set_new(q->doc, "LastModifiedTimestamp", json_integer((json_int_t)clock_now()));
 }
 
 int sqs_set_queue_attributes(call *c, json_t *in, json_t **out)
@@ -241,7 +240,7 @@ int sqs_set_queue_attributes(call *c, json_t *in, json_t **out)
     json_t *attrs = json_object_get(q.doc, "Attributes");
     if (sqs_attributes_apply(c, json_object_get(in, "Attributes"), 0, q.fifo, q.arn, attrs))
         return -1;
-    touch(&q);
+    if (touch(&q)) return ferr_oom(c->err);
     sqs_queue_refresh(c, &q);
     if (sqs_queue_save(c, &q)) return -1;
     svc_notify(c->env, q.arn); /* a shorter wait or visibility applies to parked polls */
@@ -260,7 +259,7 @@ int sqs_purge_queue(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 403, "PurgeQueueInProgress",
                         "Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.name);
     if (store_mq_purge(c->txn, q.key, 0, c->err) < 0) return -1;
-    json_object_set_new(q.doc, "LastPurge", json_real(now));
+    if (json_object_set_new(q.doc, "LastPurge", json_real(now))) return ferr_oom(c->err);
     return sqs_queue_save(c, &q);
 }
 
@@ -272,14 +271,14 @@ int sqs_tag_queue(call *c, json_t *in, json_t **out)
     json_t *tags = json_object_get(q.doc, "Tags");
     if (!json_is_object(tags)) {
         tags = json_object();
-        json_object_set_new(q.doc, "Tags", tags);
+        if (json_object_set_new(q.doc, "Tags", tags)) return ferr_oom(c->err);
     }
     const json_t *add = json_object_get(in, "Tags");
     json_t *merged = json_deep_copy(tags);
     if (!merged) return ferr_oom(c->err);
-    json_object_update(merged, (json_t *)add);
-    int rc = tags_check(c, merged, json_object_size(merged));
-    if (!rc) json_object_set(q.doc, "Tags", merged);
+    int rc = json_object_update(merged, (json_t *)add) ? ferr_oom(c->err)
+                                                       : tags_check(c, merged, json_object_size(merged));
+    if (!rc && json_object_set(q.doc, "Tags", merged)) rc = ferr_oom(c->err);
     json_decref(merged);
     return rc ? -1 : sqs_queue_save(c, &q);
 }
@@ -302,8 +301,9 @@ int sqs_list_queue_tags(call *c, json_t *in, json_t **out)
     sqs_queue q;
     if (sqs_queue_open(c, in, "sqs:ListQueueTags", &q)) return -1;
     json_t *tags = json_object_get(q.doc, "Tags");
-    *out = json_object();
-    if (json_object_size(tags)) json_object_set(*out, "Tags", tags);
+    *out = svc_out(c, json_object());
+    if (!*out || (json_object_size(tags) && json_object_set(*out, "Tags", tags)))
+        return ferr_oom(c->err);
     return 0;
 }
 
@@ -344,10 +344,11 @@ static int save_policy(call *c, sqs_queue *q, json_t *policy)
     } else {
         char *t = json_dumps(policy, JSON_COMPACT);
         if (!t) return ferr_oom(c->err);
-        json_object_set_new(attrs, "Policy", json_string(t));
+        int rc = json_object_set_new(attrs, "Policy", json_string(t));
         free(t);
+        if (rc) return ferr_oom(c->err);
     }
-    touch(q);
+    if (touch(q)) return ferr_oom(c->err);
     sqs_queue_refresh(c, q);
     return sqs_queue_save(c, q);
 }
@@ -374,9 +375,9 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
     if (!json_array_size(acts))
         return ferr_set(c->err, 400, "MissingParameter",
                         "The request must contain the parameter Actions.");
-    json_t *principals = json_array(), *actions = json_array();
-    arena_defer(c->a, (void (*)(void *))json_decref, principals);
-    arena_defer(c->a, (void (*)(void *))json_decref, actions);
+    json_t *principals = arena_defer_json(c->a, json_array());
+    json_t *actions = arena_defer_json(c->a, json_array());
+    if (!principals || !actions) return ferr_oom(c->err);
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v) {
@@ -384,7 +385,8 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
         if (!id || strlen(id) != 12 || strspn(id, "0123456789") != 12)
             return sqs_invalid_param(c, "Value %.64s for parameter PrincipalId is invalid. "
                                         "Reason: Unable to verify.", id ? id : "");
-        json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id));
+        if (json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id)))
+            return ferr_oom(c->err);
     }
     json_array_foreach(acts, i, v) {
         const char *a = json_string_value(v);
@@ -396,24 +398,24 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
             return sqs_invalid_param(c, "Value SQS:%.64s for parameter ActionName is invalid. "
                                         "Reason: Only the queue owner is allowed to invoke this "
                                         "action.", a);
-        json_array_append_new(actions, json_sprintf("SQS:%s", a));
+        if (json_array_append_new(actions, json_sprintf("SQS:%s", a))) return ferr_oom(c->err);
     }
-    json_t *policy = policy_doc(&q);
+    json_t *policy = arena_defer_json(c->a, policy_doc(&q));
     if (!policy) return ferr_oom(c->err);
-    arena_defer(c->a, (void (*)(void *))json_decref, policy);
     json_t *stmts = json_object_get(policy, "Statement");
     json_array_foreach(stmts, i, v) {
         if (jstr(v, "Sid") && !strcmp(jstr(v, "Sid"), label))
             return sqs_invalid_param(c, "Value %s for parameter Label is invalid. Reason: Already "
                                         "exists.", label);
     }
-    json_array_append_new(
+    if (json_array_append_new(
         stmts,
         json_pack("{s:s, s:s, s:{s:O}, s:O, s:s}", "Sid", label, "Effect", "Allow", "Principal",
                   "AWS",
                   json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
                   "Action", json_array_size(actions) == 1 ? json_array_get(actions, 0) : actions,
-                  "Resource", q.arn));
+                  "Resource", q.arn)))
+        return ferr_oom(c->err);
     return save_policy(c, &q, policy);
 }
 
@@ -425,9 +427,8 @@ int sqs_remove_permission(call *c, json_t *in, json_t **out)
         owner_only(c, &q, "sqs:RemovePermission"))
         return -1;
     const char *label = jstr(in, "Label");
-    json_t *policy = policy_doc(&q);
+    json_t *policy = arena_defer_json(c->a, policy_doc(&q));
     if (!policy) return ferr_oom(c->err);
-    arena_defer(c->a, (void (*)(void *))json_decref, policy);
     json_t *stmts = json_object_get(policy, "Statement");
     for (size_t i = 0; i < json_array_size(stmts); i++) {
         const char *sid = jstr(json_array_get(stmts, i), "Sid");

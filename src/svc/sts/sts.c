@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "base/checked.h"
 #include "base/clock.h"
 #include "iam/policy.h"
 #include "svc/session.h"
@@ -230,7 +231,7 @@ static int op_get_session_token(call *c, json_t *in, json_t **out)
     double expires = (double)(long long)clock_now() + (double)duration;
     key_info k;
     if (keys_create_session(c->txn, w, expires, &k, c->err)) return -1;
-    *out = json_pack("{s:o}", "Credentials", credentials(&k, expires));
+    *out = svc_out(c, json_pack("{s:o}", "Credentials", credentials(&k, expires)));
     return 0;
 }
 
@@ -249,7 +250,7 @@ static int op_get_access_key_info(call *c, json_t *in, json_t **out)
     if (rc == 0)
         return ferr_set(c->err, 400, "InvalidParameterValue",
                         "The access key ID %s is not valid.", id);
-    *out = json_pack("{s:s}", "Account", k.who.account);
+    *out = svc_out(c, json_pack("{s:s}", "Account", k.who.account));
     return 0;
 }
 
@@ -258,8 +259,8 @@ static int op_get_caller_identity(call *c, json_t *in, json_t **out)
     (void)in;
     /* AWS: no permission is needed to call GetCallerIdentity, and an explicit deny cannot
      * block it. */
-    *out = json_pack("{s:s, s:s, s:s}", "UserId", c->who->userid, "Account", c->who->account,
-                     "Arn", c->who->arn);
+    *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "UserId", c->who->userid, "Account", c->who->account,
+                     "Arn", c->who->arn));
     return *out ? 0 : ferr_oom(c->err);
 }
 

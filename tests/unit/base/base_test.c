@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -37,12 +38,33 @@ static void test_arena(void **st)
     assert_string_equal(arena_strndup(a, "hello", 3), "hel");
     assert_null(arena_strdup(a, NULL));
     static int one = 1, two = 2;
-    arena_defer(a, hook, &one);
-    arena_defer(a, hook, &two);
+    assert_int_equal(arena_defer(a, hook, &one), 0);
+    assert_int_equal(arena_defer(a, hook, &two), 0);
     assert_true(arena_used(a) >= 10016);
     arena_free(a);
     assert_int_equal(hook_runs, 3);
     arena_free(NULL);
+}
+
+/* arena_defer_json holds the reference until arena_free; arena_own releases at once what it
+ * cannot hold (here: no arena), so a failed hand-over leaks nothing. */
+static void test_arena_own(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    json_t *doc = json_pack("{s:i}", "n", 1);
+    assert_ptr_equal(arena_defer_json(a, json_incref(doc)), doc);
+    assert_int_equal(doc->refcount, 2);
+    assert_null(arena_defer_json(a, NULL));
+    arena_free(a);
+    assert_int_equal(doc->refcount, 1);
+    assert_null(arena_defer_json(NULL, json_incref(doc)));
+    assert_int_equal(doc->refcount, 1);
+    json_decref(doc);
+    static int four = 4;
+    hook_runs = 0;
+    assert_null(arena_own(NULL, hook, &four));
+    assert_int_equal(hook_runs, 4);
 }
 
 static void test_buf(void **st)
@@ -237,7 +259,8 @@ static void test_yaml_scalars(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena), cmocka_unit_test(test_buf), cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_arena), cmocka_unit_test(test_arena_own),
+        cmocka_unit_test(test_buf), cmocka_unit_test(test_enc),
         cmocka_unit_test(test_clock), cmocka_unit_test(test_ids),  cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_yaml_scalars),
     };

@@ -1,0 +1,61 @@
+/* The store interface's own rules: a savepoint that does not end cleanly leaves its
+ * transaction uncommittable (the writes of a failed part are never kept by accident). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static void broken_savepoint_fails_the_commit(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/ferry-store-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ferr e = {0};
+    store *s = store_open(dir, STORE_SYNC_NORMAL, &e);
+    assert_non_null(s);
+    const store_key k = {"test.doc", "111122223333", "us-east-1", "d1"};
+    json_t *doc = json_pack("{s:s}", "k", "v");
+
+    store_txn *t = NULL;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    assert_int_equal(store_put(t, &k, doc, &e), 0);
+    /* undoing a savepoint that was never set fails: nothing can say what is undone */
+    assert_int_equal(store_savepoint_end(t, 0, &e), -1);
+    ferr_clear(&e);
+    assert_int_equal(store_commit(t, &e), -1);
+    assert_string_equal(e.code, "InternalFailure");
+
+    json_t *got = NULL;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_get(t, &k, &got, &e), 0); /* rolled back */
+    store_rollback(t);
+
+    /* a clean savepoint does not stop the commit */
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    assert_int_equal(store_savepoint(t, &e), 0);
+    assert_int_equal(store_put(t, &k, doc, &e), 0);
+    assert_int_equal(store_savepoint_end(t, 1, &e), 0);
+    assert_int_equal(store_commit(t, &e), 0);
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_get(t, &k, &got, &e), 1);
+    store_rollback(t);
+    json_decref(got);
+
+    json_decref(doc);
+    store_close(s);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(broken_savepoint_fails_the_commit)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,101 @@
+/* svc_exec never drops an error: a handler that returned 0 after running out of memory in a
+ * helper that cannot report (svc_out, call_resource: c->oom) fails with InternalFailure, and
+ * what it wrote is rolled back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auth/keys.h"
+#include "svc/svc.h"
+
+/* Writes are audited inside their own transaction: the store alone is enough here. */
+static char dir[] = "/tmp/ferry-exec-test-XXXXXX";
+static ferry_env env;
+static principal root;
+
+static const store_key doc_key = {"test.doc", "111122223333", "us-east-1", "d1"};
+
+/* Writes a document, then "runs out of memory" building its result. */
+static int writes_then_loses_result(call *c, json_t *in, json_t **out)
+{
+    (void)in;
+    json_t *doc = json_pack("{s:s}", "k", "v");
+    int rc = store_put(c->txn, &doc_key, doc, c->err);
+    json_decref(doc);
+    if (rc) return -1;
+    *out = svc_out(c, NULL); /* what json_pack answers when memory runs out */
+    return 0;
+}
+
+static int writes_and_answers(call *c, json_t *in, json_t **out)
+{
+    (void)in;
+    json_t *doc = json_pack("{s:s}", "k", "v");
+    int rc = store_put(c->txn, &doc_key, doc, c->err);
+    json_decref(doc);
+    *out = svc_out(c, json_object());
+    return rc;
+}
+
+static int stored(void)
+{
+    store_txn *t = NULL;
+    ferr e = {0};
+    assert_int_equal(store_begin(env.st, 0, &t, &e), 0);
+    json_t *doc = NULL;
+    int rc = store_get(t, &doc_key, &doc, &e);
+    store_rollback(t);
+    json_decref(doc);
+    return rc;
+}
+
+static int run(svc_fn fn, json_t **out, ferr *e)
+{
+    arena *a = arena_new(0);
+    svc_op op = {"TestOp", fn, 0};
+    call c = {.a = a, .env = &env, .request_id = "r1", .service = "test", .op = "TestOp",
+              .account = root.account, .region = "us-east-1", .who = &root, .err = e};
+    json_t *in = json_object();
+    int rc = svc_exec(&c, &op, in, out);
+    json_decref(in);
+    arena_free(a);
+    return rc;
+}
+
+static void oom_in_a_helper_fails_the_call(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    assert_non_null(mkdtemp(dir));
+    env.st = store_open(dir, STORE_SYNC_NORMAL, &e);
+    assert_non_null(env.st);
+    keys_root_principal("111122223333", &root);
+
+    json_t *out = NULL;
+    assert_int_equal(run(writes_then_loses_result, &out, &e), -1);
+    assert_null(out);
+    assert_int_equal(e.status, 500);
+    assert_string_equal(e.code, "InternalFailure");
+    assert_int_equal(stored(), 0); /* its write was rolled back */
+
+    ferr_clear(&e);
+    assert_int_equal(run(writes_and_answers, &out, &e), 0);
+    assert_non_null(out);
+    json_decref(out);
+    assert_int_equal(stored(), 1);
+    store_close(env.st);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(oom_in_a_helper_fails_the_call)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
