@@ -14,7 +14,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "iam/policy.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 
 #define DEFAULT_SESSION 3600
 #define CHAINED_MAX_SESSION 3600

@@ -13,7 +13,7 @@
 #include "base/jval.h"
 #include "base/log.h"
 #include "engine.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 #include "svc/session.h"
 
 static struct {

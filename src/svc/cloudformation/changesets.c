@@ -12,7 +12,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jval.h"
-#include "cfnint.h"
+#include "cloudformation_int.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
 
@@ -268,7 +268,7 @@ done:
     return changes;
 }
 
-int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName"), *csname = jstr(in, "ChangeSetName");
     const char *type = jstr(in, "ChangeSetType");
@@ -416,7 +416,7 @@ static json_t *cs_view(const json_t *cs)
     return v;
 }
 
-int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_change_set(call *c, json_t *in, json_t **out)
 {
     json_t *cs = NULL;
     if (cfnsvc_auth(c, "DescribeChangeSet", jstr(in, "StackName"), jstr(in, "StackName")) ||
@@ -432,7 +432,7 @@ int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL, *arr = NULL;
@@ -455,7 +455,7 @@ int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
     return cfnsvc_page(c, in, sums, 100, "Summaries", "ValidationError", out);
 }
 
-int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_change_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *cs = NULL;
@@ -474,7 +474,7 @@ int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *cs = NULL, *stack = NULL;

@@ -8,7 +8,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jval.h"
-#include "cfnint.h"
+#include "cloudformation_int.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/stackset.h"
 #include "engine/stacks/template.h"
@@ -93,7 +93,7 @@ static int check_template(call *c, const json_t *in, cfn_prep *p)
     return rc;
 }
 
-int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     if (cfnsvc_valid_name(c, name, "stackSetName") || auth(c, "CreateStackSet", name)) return -1;
@@ -137,7 +137,7 @@ int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_set(call *c, json_t *in, json_t **out)
 {
     json_t *set = NULL;
     const char *name = jstr(in, "StackSetName");
@@ -147,7 +147,7 @@ int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_sets(call *c, json_t *in, json_t **out)
 {
     if (auth(c, "ListStackSets", NULL)) return -1;
     json_t *all = list_kind(c, CFN_KIND_STACKSET, NULL);
@@ -253,7 +253,7 @@ static json_t *targets_of(call *c, const json_t *in)
     return out;
 }
 
-int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_stack_instances(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
@@ -289,7 +289,7 @@ int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_stack_instances(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
@@ -306,7 +306,7 @@ int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
@@ -360,7 +360,7 @@ int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_stack_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = jstr(in, "StackSetName");
@@ -391,7 +391,7 @@ static json_t *inst_view(const json_t *d)
     return v;
 }
 
-int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_instances(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
@@ -413,7 +413,7 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
     return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
-int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_instance(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     const char *a = jstr(in, "StackInstanceAccount"), *r = jstr(in, "StackInstanceRegion");
@@ -455,7 +455,7 @@ static int load_operation(call *c, const json_t *in, const char *action, json_t 
     return 0;
 }
 
-int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
 {
     json_t *d = NULL;
     if (load_operation(c, in, "DescribeStackSetOperation", &d)) return -1;
@@ -471,7 +471,7 @@ static int by_time_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackSetName");
     json_t *set = NULL;
@@ -499,7 +499,7 @@ int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
     return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
 }
 
-int cfnsvc_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
 {
     json_t *d = NULL;
     if (load_operation(c, in, "ListStackSetOperationResults", &d)) return -1;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "base/checked.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 static int wanted(const json_t *filter, const char *what)
 {
@@ -59,7 +59,7 @@ static int add(json_t *all, int list, json_t *item)
     return json_array_append_new(all, json_pack("{s:i, s:o}", "l", list, "e", item));
 }
 
-int iamsvc_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
+int iam_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
 {
     json_t *filter = json_object_get(in, "Filter"); /* its values: the model's enum */
     size_t i, j;

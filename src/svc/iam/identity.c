@@ -9,7 +9,7 @@
 
 #include "base/gencache.h"
 #include "base/ids.h"
-#include "iamint.h"
+#include "iam_int.h"
 #include "svc/authz.h"
 
 /* ---- the parsed-policy cache (svc/authz.h's authz_policy) ---- */

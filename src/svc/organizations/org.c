@@ -1,4 +1,4 @@
-#include "org.h"
+#include "organizations.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "base/jval.h"
 #include "scp.h"
 #include "auth/keys.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 #include "svc/svc.h"
 
 static store_key gkey(const char *kind, const char *id)

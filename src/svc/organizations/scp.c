@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "org.h"
+#include "organizations.h"
 #include "base/gencache.h"
 #include "svc/authz.h"
 

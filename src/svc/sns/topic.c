@@ -64,7 +64,7 @@ static int add_tags(call *c, json_t *topic, const json_t *tags)
     return 0;
 }
 
-int sns_create_topic(call *c, json_t *in, json_t **out)
+int sns_op_create_topic(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "Name");
     json_t *attrs = json_object_get(in, "Attributes"), *tags = json_object_get(in, "Tags");
@@ -173,7 +173,7 @@ static int collect_sub(void *ud, json_t *sub)
     return 0;
 }
 
-int sns_delete_topic(call *c, json_t *in, json_t **out)
+int sns_op_delete_topic(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *arn = jstr(in, "TopicArn");
@@ -215,7 +215,7 @@ static int list_topic_cb(void *ud, const store_key *k, json_t *doc)
     return json_array_append_new(ud, json_pack("{s:O}", "TopicArn", json_object_get(doc, "TopicArn")));
 }
 
-int sns_list_topics(call *c, json_t *in, json_t **out)
+int sns_op_list_topics(call *c, json_t *in, json_t **out)
 {
     if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListTopics", .resource = "*",
                                           .denied_code = "AuthorizationError"}))
@@ -246,7 +246,7 @@ static int count_sub(void *ud, json_t *sub)
     return 0;
 }
 
-int sns_get_topic_attributes(call *c, json_t *in, json_t **out)
+int sns_op_get_topic_attributes(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -283,7 +283,7 @@ int sns_get_topic_attributes(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sns_set_topic_attributes(call *c, json_t *in, json_t **out)
+int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *topic;
@@ -350,7 +350,7 @@ static int valid_label(const char *l)
 
 /* AWS: AddPermission "adds a statement to a topic's access control policy, granting
  * access for the specified Amazon Web Services accounts to the specified actions". */
-int sns_add_permission(call *c, json_t *in, json_t **out)
+int sns_op_add_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
     static const char *const actions[] = {
@@ -433,7 +433,7 @@ out:
     return rc;
 }
 
-int sns_remove_permission(call *c, json_t *in, json_t **out)
+int sns_op_remove_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *topic;
@@ -478,7 +478,7 @@ static int load_tagged(call *c, json_t *in, const char *action, json_t **topic, 
     return 0;
 }
 
-int sns_tag_resource(call *c, json_t *in, json_t **out)
+int sns_op_tag_resource(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -496,7 +496,7 @@ int sns_tag_resource(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int sns_untag_resource(call *c, json_t *in, json_t **out)
+int sns_op_untag_resource(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -515,7 +515,7 @@ int sns_untag_resource(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int sns_list_tags(call *c, json_t *in, json_t **out)
+int sns_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;

@@ -155,7 +155,7 @@ static json_t *credentials(const key_info *k, double expires)
 /* ---- AssumeRole: the request checked as STS words it, the session minted by the one
  * path every role assumption takes (svc/session.h) ---- */
 
-static int op_assume_role(call *c, json_t *in, json_t **out)
+int sts_op_assume_role(call *c, json_t *in, json_t **out)
 {
     const char *role_arn = jstr(in, "RoleArn"), *session_name = jstr(in, "RoleSessionName");
     const char *policy = jstr(in, "Policy"), *source = jstr(in, "SourceIdentity");
@@ -213,7 +213,7 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
 
 /* ---- GetSessionToken ---- */
 
-static int op_get_session_token(call *c, json_t *in, json_t **out)
+int sts_op_get_session_token(call *c, json_t *in, json_t **out)
 {
     /* AWS: no permission is needed; it is an authentication operation, for IAM users and
      * the root, never from session credentials. */
@@ -237,7 +237,7 @@ static int op_get_session_token(call *c, json_t *in, json_t **out)
 
 /* ---- GetAccessKeyInfo, GetCallerIdentity ---- */
 
-static int op_get_access_key_info(call *c, json_t *in, json_t **out)
+int sts_op_get_access_key_info(call *c, json_t *in, json_t **out)
 {
     const char *id = jstr(in, "AccessKeyId");
     if (check_str(c, "accessKeyId", id, 16, 128, NULL, NULL) ||
@@ -254,7 +254,7 @@ static int op_get_access_key_info(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_get_caller_identity(call *c, json_t *in, json_t **out)
+int sts_op_get_caller_identity(call *c, json_t *in, json_t **out)
 {
     (void)in;
     /* AWS: no permission is needed to call GetCallerIdentity, and an explicit deny cannot
@@ -265,10 +265,10 @@ static int op_get_caller_identity(call *c, json_t *in, json_t **out)
 }
 
 static const svc_op ops[] = {
-    {"AssumeRole", op_assume_role, 0},
-    {"GetAccessKeyInfo", op_get_access_key_info, SVC_READ},
-    {"GetCallerIdentity", op_get_caller_identity, SVC_READ},
-    {"GetSessionToken", op_get_session_token, 0},
+    {"AssumeRole", sts_op_assume_role, 0},
+    {"GetAccessKeyInfo", sts_op_get_access_key_info, SVC_READ},
+    {"GetCallerIdentity", sts_op_get_caller_identity, SVC_READ},
+    {"GetSessionToken", sts_op_get_session_token, 0},
 };
 
 const svc_def svc_sts = {.name = "sts", .event_source = "sts.amazonaws.com", .ops = ops,

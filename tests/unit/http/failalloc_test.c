@@ -381,7 +381,7 @@ static void iam_put_role_policy(void **st)
          "%22Allow%22%2C%22Action%22%3A%22sqs%3A*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D");
 }
 
-static void sqs_send_message(void **st)
+static void sqs_op_send_message(void **st)
 {
     (void)st;
     char body[2048];
@@ -392,7 +392,7 @@ static void sqs_send_message(void **st)
     walk("sqs-send-message", LENIENT, "sqs", "AmazonSQS.SendMessage", "SendMessage", body);
 }
 
-static void sqs_receive_message(void **st)
+static void sqs_op_receive_message(void **st)
 {
     (void)st;
     char body[2048];
@@ -403,7 +403,7 @@ static void sqs_receive_message(void **st)
     walk("sqs-receive-message", LENIENT, "sqs", "AmazonSQS.ReceiveMessage", "ReceiveMessage", body);
 }
 
-static void sns_publish(void **st)
+static void sns_op_publish(void **st)
 {
     (void)st;
     char body[2048];
@@ -462,8 +462,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sts_get_caller_identity), cmocka_unit_test(sts_assume_role),
         cmocka_unit_test(iam_create_user),         cmocka_unit_test(iam_put_role_policy),
-        cmocka_unit_test(sqs_send_message),        cmocka_unit_test(sqs_receive_message),
-        cmocka_unit_test(sns_publish),             cmocka_unit_test(cfn_create_stack),
+        cmocka_unit_test(sqs_op_send_message),        cmocka_unit_test(sqs_op_receive_message),
+        cmocka_unit_test(sns_op_publish),             cmocka_unit_test(cfn_create_stack),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

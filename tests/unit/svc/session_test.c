@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "engine/audit.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 #include "svc/session.h"
 
 #define ACCT "111122223333"

@@ -1,5 +1,5 @@
 /* The IAM service's internals: AWS's name and path rules, the AWS managed policy table,
- * the iamsvc.h interface (create role, attach, inline), and iamsvc_identity: which policies,
+ * the iam.h interface (create role, attach, inline), and iamsvc_identity: which policies,
  * boundaries, session policies and tags authorization sees for users and role sessions,
  * and that the parsed-policy cache hands out the same compiled policy. */
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include "auth/keys.h"
 #include "proto/validate.h"
 #include "svc/authz.h"
-#include "svc/iam/iamint.h"
+#include "svc/iam/iam_int.h"
 
 #define ACCT "111122223333"
 #define ALLOW_S3 \
