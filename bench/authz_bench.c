@@ -10,7 +10,7 @@
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "engine/audit.h"
-#include "svc/organizations/org.h"
+#include "svc/organizations/organizations.h"
 #include "svc/svc.h"
 
 static json_t *must(ferry_env *env, const principal *who, const char *svc, const char *op,

@@ -16,7 +16,7 @@
 
 #include "auth/keys.h"
 #include "svc/authz.h"
-#include "svc/iam/iamint.h"
+#include "svc/iam/iam_int.h"
 
 #define ACCT "111122223333"
 

@@ -17,7 +17,7 @@
 #include "awsconfig.h"
 #include "base/yaml.h"
 #include "cli.h"
-#include "svc/organizations/org.h"
+#include "svc/organizations/organizations.h"
 #include "svc/svc.h"
 
 static const char default_config[] =

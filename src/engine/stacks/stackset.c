@@ -12,7 +12,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "engine.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 
 static const char *sget(const json_t *o, const char *k)
 {

@@ -10,7 +10,7 @@
 /* AWS quota for the policy document of ValidatePolicy. */
 #define AA_MAX_DOCUMENT 131072
 
-static int op_validate_policy(call *c, json_t *in, json_t **out)
+int accessanalyzer_op_validate_policy(call *c, json_t *in, json_t **out)
 {
     static const char *const types[] = {"IDENTITY_POLICY", "RESOURCE_POLICY",
                                         "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", NULL};
@@ -51,7 +51,7 @@ static int op_validate_policy(call *c, json_t *in, json_t **out)
 }
 
 static const svc_op ops[] = {
-    {"ValidatePolicy", op_validate_policy, SVC_READ},
+    {"ValidatePolicy", accessanalyzer_op_validate_policy, SVC_READ},
 };
 
 const svc_def svc_accessanalyzer = {"access-analyzer", "access-analyzer.amazonaws.com", ops,

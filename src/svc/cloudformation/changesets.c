@@ -11,7 +11,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
-#include "cfnint.h"
+#include "cloudformation_int.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
 
@@ -272,7 +272,7 @@ done:
     return changes;
 }
 
-int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName"), *csname = sget(in, "ChangeSetName");
     const char *type = sget(in, "ChangeSetType");
@@ -424,7 +424,7 @@ static json_t *cs_view(const json_t *cs)
     return v;
 }
 
-int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_change_set(call *c, json_t *in, json_t **out)
 {
     json_t *cs = NULL;
     if (cfnsvc_auth(c, "DescribeChangeSet", sget(in, "StackName"), sget(in, "StackName")) ||
@@ -440,7 +440,7 @@ int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     json_t *stack = NULL, *arr = NULL;
@@ -466,7 +466,7 @@ int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_change_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *cs = NULL;
@@ -485,7 +485,7 @@ int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *cs = NULL, *stack = NULL;

@@ -9,13 +9,13 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
-#include "cfnint.h"
+#include "cloudformation_int.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/template.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 
 #define TEMPLATE_URL_MAX (1024 * 1024) /* AWS: a template from a URL is at most 1 MB */
-#define DESCRIBE_WAIT 10.0            /* see op_describe_stacks */
+#define DESCRIBE_WAIT 10.0            /* see cloudformation_op_describe_stacks */
 
 static const char *sget(const json_t *o, const char *k)
 {
@@ -391,7 +391,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     return 0;
 }
 
-static int op_create_stack(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_stack(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL)) return -1;
@@ -487,7 +487,7 @@ static int no_change(call *c, const json_t *stack, const cfn_prep *p, const json
     return same;
 }
 
-static int op_update_stack(call *c, json_t *in, json_t **out)
+int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     json_t *stack = NULL;
@@ -541,7 +541,7 @@ static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
     return rc;
 }
 
-static int op_delete_stack(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = sget(in, "StackName");
@@ -667,7 +667,7 @@ static void sort_stacks(json_t *arr)
     free(v);
 }
 
-static int op_describe_stacks(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stacks(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     if (cfnsvc_auth(c, "DescribeStacks", name, name)) return -1;
@@ -713,7 +713,7 @@ static int op_describe_stacks(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_list_stacks(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stacks(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListStacks", NULL, NULL)) return -1;
     json_t *docs = NULL;
@@ -750,7 +750,7 @@ static int op_list_stacks(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_describe_stack_events(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_events(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     json_t *stack = NULL;
@@ -813,7 +813,7 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     return r;
 }
 
-static int op_describe_stack_resource(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_resource(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
     json_t *stack = NULL;
@@ -848,7 +848,7 @@ static int phys_cb(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
-static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_resources(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName"), *phys = sget(in, "PhysicalResourceId");
     const char *logical = sget(in, "LogicalResourceId");
@@ -885,7 +885,7 @@ static int op_describe_stack_resources(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_list_stack_resources(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_resources(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     json_t *stack = NULL, *docs = NULL;
@@ -907,7 +907,7 @@ static int op_list_stack_resources(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_get_template(call *c, json_t *in, json_t **out)
+int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName"), *cs = sget(in, "ChangeSetName");
     const char *stage = sget(in, "TemplateStage");
@@ -1039,7 +1039,7 @@ static json_t *param_entry(const char *k, const json_t *pd, int summary)
     return p;
 }
 
-static int op_validate_template(call *c, json_t *in, json_t **out)
+int cloudformation_op_validate_template(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ValidateTemplate", NULL, NULL)) return -1;
     if (sget(in, "StackName")) json_object_del(in, "StackName");
@@ -1058,7 +1058,7 @@ static int op_validate_template(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_get_template_summary(call *c, json_t *in, json_t **out)
+int cloudformation_op_get_template_summary(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "GetTemplateSummary", sget(in, "StackName"), sget(in, "StackName"))) return -1;
     if (sget(in, "StackSetName"))
@@ -1085,7 +1085,7 @@ static int op_get_template_summary(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_list_exports(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_exports(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListExports", NULL, NULL)) return -1;
     collect col = {json_array(), NULL};
@@ -1099,7 +1099,7 @@ static int op_list_exports(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_list_imports(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_imports(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "ExportName");
     if (cfnsvc_auth(c, "ListImports", NULL, NULL)) return -1;
@@ -1125,7 +1125,7 @@ static int op_list_imports(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_update_termination_protection(call *c, json_t *in, json_t **out)
+int cloudformation_op_update_termination_protection(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     json_t *stack = NULL;
@@ -1146,7 +1146,7 @@ static int op_update_termination_protection(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_set_stack_policy(call *c, json_t *in, json_t **out)
+int cloudformation_op_set_stack_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = sget(in, "StackName"), *body = sget(in, "StackPolicyBody");
@@ -1172,7 +1172,7 @@ static int op_set_stack_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_get_stack_policy(call *c, json_t *in, json_t **out)
+int cloudformation_op_get_stack_policy(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackName");
     json_t *stack = NULL;
@@ -1183,7 +1183,7 @@ static int op_get_stack_policy(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
+int cloudformation_op_cancel_update_stack(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = sget(in, "StackName");
@@ -1201,7 +1201,7 @@ static int op_cancel_update_stack(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static int op_continue_update_rollback(call *c, json_t *in, json_t **out)
+int cloudformation_op_continue_update_rollback(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = sget(in, "StackName");
@@ -1244,7 +1244,7 @@ done:
     return rc;
 }
 
-static int op_signal_resource(call *c, json_t *in, json_t **out)
+int cloudformation_op_signal_resource(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = sget(in, "StackName"), *logical = sget(in, "LogicalResourceId");
@@ -1280,62 +1280,62 @@ static int op_signal_resource(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-extern int cfnsvc_op_create_change_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_describe_change_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_execute_change_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_delete_change_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_list_change_sets(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out);
-extern int cfnsvc_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_describe_change_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_delete_change_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_describe_stack_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_list_stack_sets(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_delete_stack_set(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_create_stack_instances(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_delete_stack_instances(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_list_stack_instances(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_describe_stack_instance(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_describe_stack_set_operation(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_list_stack_set_operations(call *c, json_t *in, json_t **out);
+extern int cloudformation_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out);
 
 static const svc_op ops[] = {
-    {"CancelUpdateStack", op_cancel_update_stack, 0},
-    {"ContinueUpdateRollback", op_continue_update_rollback, 0},
-    {"CreateChangeSet", cfnsvc_op_create_change_set, 0},
-    {"CreateStack", op_create_stack, 0},
-    {"CreateStackInstances", cfnsvc_op_create_stack_instances, 0},
-    {"CreateStackSet", cfnsvc_op_create_stack_set, 0},
-    {"DeleteChangeSet", cfnsvc_op_delete_change_set, 0},
-    {"DeleteStack", op_delete_stack, 0},
-    {"DeleteStackInstances", cfnsvc_op_delete_stack_instances, 0},
-    {"DeleteStackSet", cfnsvc_op_delete_stack_set, 0},
-    {"DescribeChangeSet", cfnsvc_op_describe_change_set, SVC_READ},
-    {"DescribeStackEvents", op_describe_stack_events, SVC_READ},
-    {"DescribeStackInstance", cfnsvc_op_describe_stack_instance, SVC_READ},
-    {"DescribeStackResource", op_describe_stack_resource, SVC_READ},
-    {"DescribeStackResources", op_describe_stack_resources, SVC_READ},
-    {"DescribeStackSet", cfnsvc_op_describe_stack_set, SVC_READ},
-    {"DescribeStackSetOperation", cfnsvc_op_describe_stack_set_operation, SVC_READ},
-    {"DescribeStacks", op_describe_stacks, SVC_READ},
-    {"ExecuteChangeSet", cfnsvc_op_execute_change_set, 0},
-    {"GetStackPolicy", op_get_stack_policy, SVC_READ},
-    {"GetTemplate", op_get_template, SVC_READ},
-    {"GetTemplateSummary", op_get_template_summary, SVC_READ},
-    {"ListChangeSets", cfnsvc_op_list_change_sets, SVC_READ},
-    {"ListExports", op_list_exports, SVC_READ},
-    {"ListImports", op_list_imports, SVC_READ},
-    {"ListStackInstances", cfnsvc_op_list_stack_instances, SVC_READ},
-    {"ListStackResources", op_list_stack_resources, SVC_READ},
-    {"ListStackSetOperationResults", cfnsvc_op_list_stack_set_operation_results, SVC_READ},
-    {"ListStackSetOperations", cfnsvc_op_list_stack_set_operations, SVC_READ},
-    {"ListStackSets", cfnsvc_op_list_stack_sets, SVC_READ},
-    {"ListStacks", op_list_stacks, SVC_READ},
-    {"SetStackPolicy", op_set_stack_policy, 0},
-    {"SignalResource", op_signal_resource, 0},
-    {"UpdateStack", op_update_stack, 0},
-    {"UpdateStackSet", cfnsvc_op_update_stack_set, 0},
-    {"UpdateTerminationProtection", op_update_termination_protection, 0},
-    {"ValidateTemplate", op_validate_template, SVC_READ},
+    {"CancelUpdateStack", cloudformation_op_cancel_update_stack, 0},
+    {"ContinueUpdateRollback", cloudformation_op_continue_update_rollback, 0},
+    {"CreateChangeSet", cloudformation_op_create_change_set, 0},
+    {"CreateStack", cloudformation_op_create_stack, 0},
+    {"CreateStackInstances", cloudformation_op_create_stack_instances, 0},
+    {"CreateStackSet", cloudformation_op_create_stack_set, 0},
+    {"DeleteChangeSet", cloudformation_op_delete_change_set, 0},
+    {"DeleteStack", cloudformation_op_delete_stack, 0},
+    {"DeleteStackInstances", cloudformation_op_delete_stack_instances, 0},
+    {"DeleteStackSet", cloudformation_op_delete_stack_set, 0},
+    {"DescribeChangeSet", cloudformation_op_describe_change_set, SVC_READ},
+    {"DescribeStackEvents", cloudformation_op_describe_stack_events, SVC_READ},
+    {"DescribeStackInstance", cloudformation_op_describe_stack_instance, SVC_READ},
+    {"DescribeStackResource", cloudformation_op_describe_stack_resource, SVC_READ},
+    {"DescribeStackResources", cloudformation_op_describe_stack_resources, SVC_READ},
+    {"DescribeStackSet", cloudformation_op_describe_stack_set, SVC_READ},
+    {"DescribeStackSetOperation", cloudformation_op_describe_stack_set_operation, SVC_READ},
+    {"DescribeStacks", cloudformation_op_describe_stacks, SVC_READ},
+    {"ExecuteChangeSet", cloudformation_op_execute_change_set, 0},
+    {"GetStackPolicy", cloudformation_op_get_stack_policy, SVC_READ},
+    {"GetTemplate", cloudformation_op_get_template, SVC_READ},
+    {"GetTemplateSummary", cloudformation_op_get_template_summary, SVC_READ},
+    {"ListChangeSets", cloudformation_op_list_change_sets, SVC_READ},
+    {"ListExports", cloudformation_op_list_exports, SVC_READ},
+    {"ListImports", cloudformation_op_list_imports, SVC_READ},
+    {"ListStackInstances", cloudformation_op_list_stack_instances, SVC_READ},
+    {"ListStackResources", cloudformation_op_list_stack_resources, SVC_READ},
+    {"ListStackSetOperationResults", cloudformation_op_list_stack_set_operation_results, SVC_READ},
+    {"ListStackSetOperations", cloudformation_op_list_stack_set_operations, SVC_READ},
+    {"ListStackSets", cloudformation_op_list_stack_sets, SVC_READ},
+    {"ListStacks", cloudformation_op_list_stacks, SVC_READ},
+    {"SetStackPolicy", cloudformation_op_set_stack_policy, 0},
+    {"SignalResource", cloudformation_op_signal_resource, 0},
+    {"UpdateStack", cloudformation_op_update_stack, 0},
+    {"UpdateStackSet", cloudformation_op_update_stack_set, 0},
+    {"UpdateTerminationProtection", cloudformation_op_update_termination_protection, 0},
+    {"ValidateTemplate", cloudformation_op_validate_template, SVC_READ},
 };
 
 const svc_def svc_cloudformation = {"cloudformation", "cloudformation.amazonaws.com", ops,

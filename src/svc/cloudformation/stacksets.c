@@ -7,7 +7,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
-#include "cfnint.h"
+#include "cloudformation_int.h"
 #include "engine/stacks/engine.h"
 #include "engine/stacks/stackset.h"
 #include "engine/stacks/template.h"
@@ -97,7 +97,7 @@ static int check_template(call *c, const json_t *in, cfn_prep *p)
     return rc;
 }
 
-int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     if (cfnsvc_valid_name(c, name, "stackSetName") || auth(c, "CreateStackSet", name)) return -1;
@@ -141,7 +141,7 @@ int cfnsvc_op_create_stack_set(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_set(call *c, json_t *in, json_t **out)
 {
     json_t *set = NULL;
     const char *name = sget(in, "StackSetName");
@@ -151,7 +151,7 @@ int cfnsvc_op_describe_stack_set(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int cfnsvc_op_list_stack_sets(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_sets(call *c, json_t *in, json_t **out)
 {
     if (auth(c, "ListStackSets", NULL)) return -1;
     json_t *all = list_kind(c, "cfn.stackset", NULL);
@@ -261,7 +261,7 @@ static json_t *targets_of(call *c, const json_t *in)
     return out;
 }
 
-int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
+int cloudformation_op_create_stack_instances(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     json_t *set = NULL;
@@ -297,7 +297,7 @@ int cfnsvc_op_create_stack_instances(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_stack_instances(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     json_t *set = NULL;
@@ -314,7 +314,7 @@ int cfnsvc_op_delete_stack_instances(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     json_t *set = NULL;
@@ -368,7 +368,7 @@ int cfnsvc_op_update_stack_set(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_delete_stack_set(call *c, json_t *in, json_t **out)
+int cloudformation_op_delete_stack_set(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = sget(in, "StackSetName");
@@ -399,7 +399,7 @@ static json_t *inst_view(const json_t *d)
     return v;
 }
 
-int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_instances(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     json_t *set = NULL;
@@ -425,7 +425,7 @@ int cfnsvc_op_list_stack_instances(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_describe_stack_instance(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_instance(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     const char *a = sget(in, "StackInstanceAccount"), *r = sget(in, "StackInstanceRegion");
@@ -454,7 +454,7 @@ static json_t *op_view(const json_t *d)
     return v;
 }
 
-int cfnsvc_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
+int cloudformation_op_describe_stack_set_operation(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
     json_t *set = NULL;
@@ -479,7 +479,7 @@ static int by_time_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName");
     json_t *set = NULL;
@@ -511,7 +511,7 @@ int cfnsvc_op_list_stack_set_operations(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int cfnsvc_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
+int cloudformation_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
 {
     const char *name = sget(in, "StackSetName"), *opid = sget(in, "OperationId");
     json_t *set = NULL;

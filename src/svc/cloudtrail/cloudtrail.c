@@ -84,7 +84,7 @@ static int page_cb(void *ud, int64_t seq, const audit_rec *r)
     return 0;
 }
 
-static int op_lookup_events(call *c, json_t *in, json_t **out)
+int cloudtrail_op_lookup_events(call *c, json_t *in, json_t **out)
 {
     if (call_authorize(c, "cloudtrail:LookupEvents", "*")) return -1;
     audit_query q = {.account = c->account, .region = c->region};
@@ -137,7 +137,7 @@ static int op_lookup_events(call *c, json_t *in, json_t **out)
 }
 
 static const svc_op ops[] = {
-    {"LookupEvents", op_lookup_events, SVC_READ},
+    {"LookupEvents", cloudtrail_op_lookup_events, SVC_READ},
 };
 
 const svc_def svc_cloudtrail = {"cloudtrail", "cloudtrail.amazonaws.com", ops,

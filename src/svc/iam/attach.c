@@ -2,7 +2,7 @@
  * boundaries of users and roles. */
 #include <string.h>
 
-#include "iamint.h"
+#include "iam_int.h"
 
 static int op_attach(call *c, const iamsvc_etype *et, const char *action, json_t *in, int detach)
 {
@@ -55,17 +55,17 @@ static int op_list_attached(call *c, const iamsvc_etype *et, const char *action,
 }
 
 #define OPS(lower, et, Noun) \
-    int iamsvc_op_attach_##lower##_policy(call *c, json_t *in, json_t **out) \
+    int iam_op_attach_##lower##_policy(call *c, json_t *in, json_t **out) \
     { \
         (void)out; \
         return op_attach(c, &et, "iam:Attach" Noun "Policy", in, 0); \
     } \
-    int iamsvc_op_detach_##lower##_policy(call *c, json_t *in, json_t **out) \
+    int iam_op_detach_##lower##_policy(call *c, json_t *in, json_t **out) \
     { \
         (void)out; \
         return op_attach(c, &et, "iam:Detach" Noun "Policy", in, 1); \
     } \
-    int iamsvc_op_list_attached_##lower##_policies(call *c, json_t *in, json_t **out) \
+    int iam_op_list_attached_##lower##_policies(call *c, json_t *in, json_t **out) \
     { \
         return op_list_attached(c, &et, "iam:ListAttached" Noun "Policies", in, out); \
     }
@@ -120,25 +120,25 @@ fail:
     return -1;
 }
 
-int iamsvc_op_put_user_boundary(call *c, json_t *in, json_t **out)
+int iam_op_put_user_permissions_boundary(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return op_boundary(c, &iamsvc_user_t, "iam:PutUserPermissionsBoundary", in, 0);
 }
 
-int iamsvc_op_put_role_boundary(call *c, json_t *in, json_t **out)
+int iam_op_put_role_permissions_boundary(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return op_boundary(c, &iamsvc_role_t, "iam:PutRolePermissionsBoundary", in, 0);
 }
 
-int iamsvc_op_delete_user_boundary(call *c, json_t *in, json_t **out)
+int iam_op_delete_user_permissions_boundary(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return op_boundary(c, &iamsvc_user_t, "iam:DeleteUserPermissionsBoundary", in, 1);
 }
 
-int iamsvc_op_delete_role_boundary(call *c, json_t *in, json_t **out)
+int iam_op_delete_role_permissions_boundary(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return op_boundary(c, &iamsvc_role_t, "iam:DeleteRolePermissionsBoundary", in, 1);

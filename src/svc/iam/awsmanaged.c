@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 #define V "{\"Version\":\"2012-10-17\",\"Statement\":["
 #define END "]}"

@@ -6,7 +6,7 @@
 
 #include "base/enc.h"
 #include "base/ids.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 const iamsvc_etype iamsvc_user_t = {"iam.user",
                                     "user",

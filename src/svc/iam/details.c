@@ -3,7 +3,7 @@
  * them). */
 #include <string.h>
 
-#include "iamint.h"
+#include "iam_int.h"
 
 static const char *const filters[] = {
     "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy", NULL};
@@ -57,7 +57,7 @@ static int add(json_t *all, int list, json_t *item)
     return json_array_append_new(all, json_pack("{s:i, s:o}", "l", list, "e", item));
 }
 
-int iamsvc_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
+int iam_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
 {
     json_t *filter = json_object_get(in, "Filter");
     size_t i, j;

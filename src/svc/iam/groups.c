@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 #define GROUPS_PER_USER 10
 
@@ -38,7 +38,7 @@ static json_t *members(call *c, const char *group)
     return all;
 }
 
-int iamsvc_op_create_group(call *c, json_t *in, json_t **out)
+int iam_op_create_group(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "GroupName"), *path = jstr(in, "Path");
     if (!path) path = "/";
@@ -66,7 +66,7 @@ int iamsvc_op_create_group(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_get_group(call *c, json_t *in, json_t **out)
+int iam_op_get_group(call *c, json_t *in, json_t **out)
 {
     json_t *g;
     if (load_group(c, "iam:GetGroup", jstr(in, "GroupName"), &g)) return -1;
@@ -102,7 +102,7 @@ static int list_views(call *c, json_t *groups, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_list_groups(call *c, json_t *in, json_t **out)
+int iam_op_list_groups(call *c, json_t *in, json_t **out)
 {
     if (iamsvc_authorize(c, "iam:ListGroups", "*")) return -1;
     json_t *all = iamsvc_list_all(c, "iam.group", c->account);
@@ -113,7 +113,7 @@ int iamsvc_op_list_groups(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_delete_group(call *c, json_t *in, json_t **out)
+int iam_op_delete_group(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *g;
@@ -184,19 +184,19 @@ out:
     return rc;
 }
 
-int iamsvc_op_add_user_to_group(call *c, json_t *in, json_t **out)
+int iam_op_add_user_to_group(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return membership(c, in, 0);
 }
 
-int iamsvc_op_remove_user_from_group(call *c, json_t *in, json_t **out)
+int iam_op_remove_user_from_group(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return membership(c, in, 1);
 }
 
-int iamsvc_op_list_groups_for_user(call *c, json_t *in, json_t **out)
+int iam_op_list_groups_for_user(call *c, json_t *in, json_t **out)
 {
     json_t *u;
     if (iamsvc_load_auth(c, &iamsvc_user_t, "iam:ListGroupsForUser", jstr(in, "UserName"), &u))
@@ -220,7 +220,7 @@ int iamsvc_op_list_groups_for_user(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_update_group(call *c, json_t *in, json_t **out)
+int iam_op_update_group(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *nname = jstr(in, "NewGroupName"), *npath = jstr(in, "NewPath");

@@ -1,13 +1,13 @@
 /* AWS IAM (query protocol, global: the region of the request does not matter). One
  * module per family of operations; this table routes to them. */
-#include "iamint.h"
+#include "iam_int.h"
 
 /* Every operation that changes IAM state also moves the account's generation, so the
  * identities authorization memoized for it are gathered again (identity.c). */
 #define WRITE(fn) \
     static int w_##fn(call *c, json_t *in, json_t **out) \
     { \
-        int rc = iamsvc_op_##fn(c, in, out); \
+        int rc = iam_op_##fn(c, in, out); \
         return rc ? rc : iamsvc_bump(c, c->account); \
     }
 WRITE(add_role_to_instance_profile)
@@ -33,18 +33,18 @@ WRITE(delete_instance_profile)
 WRITE(delete_policy)
 WRITE(delete_policy_version)
 WRITE(delete_role)
-WRITE(delete_role_boundary)
+WRITE(delete_role_permissions_boundary)
 WRITE(delete_role_policy)
 WRITE(delete_user)
-WRITE(delete_user_boundary)
+WRITE(delete_user_permissions_boundary)
 WRITE(delete_user_policy)
 WRITE(detach_group_policy)
 WRITE(detach_role_policy)
 WRITE(detach_user_policy)
 WRITE(put_group_policy)
-WRITE(put_role_boundary)
+WRITE(put_role_permissions_boundary)
 WRITE(put_role_policy)
-WRITE(put_user_boundary)
+WRITE(put_user_permissions_boundary)
 WRITE(put_user_policy)
 WRITE(remove_role_from_instance_profile)
 WRITE(remove_user_from_group)
@@ -81,53 +81,53 @@ static const svc_op ops[] = {
     {"DeletePolicy", w_delete_policy, 0},
     {"DeletePolicyVersion", w_delete_policy_version, 0},
     {"DeleteRole", w_delete_role, 0},
-    {"DeleteRolePermissionsBoundary", w_delete_role_boundary, 0},
+    {"DeleteRolePermissionsBoundary", w_delete_role_permissions_boundary, 0},
     {"DeleteRolePolicy", w_delete_role_policy, 0},
     {"DeleteUser", w_delete_user, 0},
-    {"DeleteUserPermissionsBoundary", w_delete_user_boundary, 0},
+    {"DeleteUserPermissionsBoundary", w_delete_user_permissions_boundary, 0},
     {"DeleteUserPolicy", w_delete_user_policy, 0},
     {"DetachGroupPolicy", w_detach_group_policy, 0},
     {"DetachRolePolicy", w_detach_role_policy, 0},
     {"DetachUserPolicy", w_detach_user_policy, 0},
-    {"GetAccountAuthorizationDetails", iamsvc_op_get_account_authorization_details, SVC_READ},
-    {"GetGroup", iamsvc_op_get_group, SVC_READ},
-    {"GetGroupPolicy", iamsvc_op_get_group_policy, SVC_READ},
-    {"GetInstanceProfile", iamsvc_op_get_instance_profile, SVC_READ},
-    {"GetLoginProfile", iamsvc_op_get_login_profile, SVC_READ},
-    {"GetPolicy", iamsvc_op_get_policy, SVC_READ},
-    {"GetPolicyVersion", iamsvc_op_get_policy_version, SVC_READ},
-    {"GetRole", iamsvc_op_get_role, SVC_READ},
-    {"GetRolePolicy", iamsvc_op_get_role_policy, SVC_READ},
-    {"GetUser", iamsvc_op_get_user, SVC_READ},
-    {"GetUserPolicy", iamsvc_op_get_user_policy, SVC_READ},
-    {"ListAccessKeys", iamsvc_op_list_access_keys, SVC_READ},
-    {"ListAttachedGroupPolicies", iamsvc_op_list_attached_group_policies, SVC_READ},
-    {"ListAttachedRolePolicies", iamsvc_op_list_attached_role_policies, SVC_READ},
-    {"ListAttachedUserPolicies", iamsvc_op_list_attached_user_policies, SVC_READ},
-    {"ListEntitiesForPolicy", iamsvc_op_list_entities_for_policy, SVC_READ},
-    {"ListGroupPolicies", iamsvc_op_list_group_policies, SVC_READ},
-    {"ListGroups", iamsvc_op_list_groups, SVC_READ},
-    {"ListGroupsForUser", iamsvc_op_list_groups_for_user, SVC_READ},
-    {"ListInstanceProfiles", iamsvc_op_list_instance_profiles, SVC_READ},
-    {"ListInstanceProfilesForRole", iamsvc_op_list_instance_profiles_for_role, SVC_READ},
-    {"ListPolicies", iamsvc_op_list_policies, SVC_READ},
-    {"ListPolicyVersions", iamsvc_op_list_policy_versions, SVC_READ},
-    {"ListRolePolicies", iamsvc_op_list_role_policies, SVC_READ},
-    {"ListRoleTags", iamsvc_op_list_role_tags, SVC_READ},
-    {"ListRoles", iamsvc_op_list_roles, SVC_READ},
-    {"ListUserPolicies", iamsvc_op_list_user_policies, SVC_READ},
-    {"ListUserTags", iamsvc_op_list_user_tags, SVC_READ},
-    {"ListUsers", iamsvc_op_list_users, SVC_READ},
+    {"GetAccountAuthorizationDetails", iam_op_get_account_authorization_details, SVC_READ},
+    {"GetGroup", iam_op_get_group, SVC_READ},
+    {"GetGroupPolicy", iam_op_get_group_policy, SVC_READ},
+    {"GetInstanceProfile", iam_op_get_instance_profile, SVC_READ},
+    {"GetLoginProfile", iam_op_get_login_profile, SVC_READ},
+    {"GetPolicy", iam_op_get_policy, SVC_READ},
+    {"GetPolicyVersion", iam_op_get_policy_version, SVC_READ},
+    {"GetRole", iam_op_get_role, SVC_READ},
+    {"GetRolePolicy", iam_op_get_role_policy, SVC_READ},
+    {"GetUser", iam_op_get_user, SVC_READ},
+    {"GetUserPolicy", iam_op_get_user_policy, SVC_READ},
+    {"ListAccessKeys", iam_op_list_access_keys, SVC_READ},
+    {"ListAttachedGroupPolicies", iam_op_list_attached_group_policies, SVC_READ},
+    {"ListAttachedRolePolicies", iam_op_list_attached_role_policies, SVC_READ},
+    {"ListAttachedUserPolicies", iam_op_list_attached_user_policies, SVC_READ},
+    {"ListEntitiesForPolicy", iam_op_list_entities_for_policy, SVC_READ},
+    {"ListGroupPolicies", iam_op_list_group_policies, SVC_READ},
+    {"ListGroups", iam_op_list_groups, SVC_READ},
+    {"ListGroupsForUser", iam_op_list_groups_for_user, SVC_READ},
+    {"ListInstanceProfiles", iam_op_list_instance_profiles, SVC_READ},
+    {"ListInstanceProfilesForRole", iam_op_list_instance_profiles_for_role, SVC_READ},
+    {"ListPolicies", iam_op_list_policies, SVC_READ},
+    {"ListPolicyVersions", iam_op_list_policy_versions, SVC_READ},
+    {"ListRolePolicies", iam_op_list_role_policies, SVC_READ},
+    {"ListRoleTags", iam_op_list_role_tags, SVC_READ},
+    {"ListRoles", iam_op_list_roles, SVC_READ},
+    {"ListUserPolicies", iam_op_list_user_policies, SVC_READ},
+    {"ListUserTags", iam_op_list_user_tags, SVC_READ},
+    {"ListUsers", iam_op_list_users, SVC_READ},
     {"PutGroupPolicy", w_put_group_policy, 0},
-    {"PutRolePermissionsBoundary", w_put_role_boundary, 0},
+    {"PutRolePermissionsBoundary", w_put_role_permissions_boundary, 0},
     {"PutRolePolicy", w_put_role_policy, 0},
-    {"PutUserPermissionsBoundary", w_put_user_boundary, 0},
+    {"PutUserPermissionsBoundary", w_put_user_permissions_boundary, 0},
     {"PutUserPolicy", w_put_user_policy, 0},
     {"RemoveRoleFromInstanceProfile", w_remove_role_from_instance_profile, 0},
     {"RemoveUserFromGroup", w_remove_user_from_group, 0},
     {"SetDefaultPolicyVersion", w_set_default_policy_version, 0},
-    {"SimulateCustomPolicy", iamsvc_op_simulate_custom_policy, SVC_READ},
-    {"SimulatePrincipalPolicy", iamsvc_op_simulate_principal_policy, SVC_READ},
+    {"SimulateCustomPolicy", iam_op_simulate_custom_policy, SVC_READ},
+    {"SimulatePrincipalPolicy", iam_op_simulate_principal_policy, SVC_READ},
     {"TagRole", w_tag_role, 0},
     {"TagUser", w_tag_user, 0},
     {"UntagRole", w_untag_role, 0},

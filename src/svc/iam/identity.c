@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/ids.h"
-#include "iamint.h"
+#include "iam_int.h"
 #include "svc/authz.h"
 
 /* ---- the cache ---- */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iamint.h"
+#include "iam_int.h"
 
 /* AWS: the aggregate size of an entity's inline policies is limited (2048 user, 5120 group,
  * 10240 role characters, whitespace not counted). */
@@ -126,21 +126,21 @@ static int op_list(call *c, const iamsvc_etype *et, const char *action, json_t *
 }
 
 #define OPS(lower, et, Noun) \
-    int iamsvc_op_put_##lower##_policy(call *c, json_t *in, json_t **out) \
+    int iam_op_put_##lower##_policy(call *c, json_t *in, json_t **out) \
     { \
         (void)out; \
         return op_put(c, &et, "iam:Put" Noun "Policy", in); \
     } \
-    int iamsvc_op_get_##lower##_policy(call *c, json_t *in, json_t **out) \
+    int iam_op_get_##lower##_policy(call *c, json_t *in, json_t **out) \
     { \
         return op_get(c, &et, "iam:Get" Noun "Policy", in, out); \
     } \
-    int iamsvc_op_delete_##lower##_policy(call *c, json_t *in, json_t **out) \
+    int iam_op_delete_##lower##_policy(call *c, json_t *in, json_t **out) \
     { \
         (void)out; \
         return op_delete(c, &et, "iam:Delete" Noun "Policy", in); \
     } \
-    int iamsvc_op_list_##lower##_policies(call *c, json_t *in, json_t **out) \
+    int iam_op_list_##lower##_policies(call *c, json_t *in, json_t **out) \
     { \
         return op_list(c, &et, "iam:List" Noun "Policies", in, out); \
     }

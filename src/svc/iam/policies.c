@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 #define MAX_VERSIONS 5
 #define AWS_POLICY_PREFIX "arn:aws:iam::aws:policy/"
@@ -264,7 +264,7 @@ static int update_refs(call *c, const json_t *pol)
     return rc;
 }
 
-/* ---- attach / detach (no authorization: the operations and iamsvc.h callers decide) ---- */
+/* ---- attach / detach (no authorization: the operations and iam.h callers decide) ---- */
 
 static const char *quota_name(const iamsvc_etype *et)
 {
@@ -381,7 +381,7 @@ static int check_policy_doc(call *c, const char *doc)
     return iamsvc_check_doc(c, doc, IAM_KIND_IDENTITY, IAM_QUOTA_MANAGED_POLICY, "PolicySize");
 }
 
-int iamsvc_op_create_policy(call *c, json_t *in, json_t **out)
+int iam_op_create_policy(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "PolicyName"), *path = jstr(in, "Path");
     const char *doc = jstr(in, "PolicyDocument"), *desc = jstr(in, "Description");
@@ -422,7 +422,7 @@ int iamsvc_op_create_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_get_policy(call *c, json_t *in, json_t **out)
+int iam_op_get_policy(call *c, json_t *in, json_t **out)
 {
     json_t *pol;
     if (load_policy(c, "iam:GetPolicy", jstr(in, "PolicyArn"), 0, &pol)) return -1;
@@ -438,7 +438,7 @@ int iamsvc_op_get_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_delete_policy(call *c, json_t *in, json_t **out)
+int iam_op_delete_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *pol;
@@ -491,7 +491,7 @@ static int check_enum(call *c, const char *member, const char *v, const char *co
                            v, member, set);
 }
 
-int iamsvc_op_list_policies(call *c, json_t *in, json_t **out)
+int iam_op_list_policies(call *c, json_t *in, json_t **out)
 {
     const char *scope = jstr(in, "Scope"), *filter = jstr(in, "PolicyUsageFilter");
     int only = jbool(in, "OnlyAttached", 0);
@@ -558,7 +558,7 @@ static json_t *version_view(call *c, const json_t *v, const char *doc)
     return r;
 }
 
-int iamsvc_op_create_policy_version(call *c, json_t *in, json_t **out)
+int iam_op_create_policy_version(call *c, json_t *in, json_t **out)
 {
     json_t *pol;
     const char *doc = jstr(in, "PolicyDocument");
@@ -620,7 +620,7 @@ static int check_vid(call *c, const char *vid)
     return 0;
 }
 
-int iamsvc_op_get_policy_version(call *c, json_t *in, json_t **out)
+int iam_op_get_policy_version(call *c, json_t *in, json_t **out)
 {
     json_t *pol;
     const char *arn = jstr(in, "PolicyArn"), *vid = jstr(in, "VersionId");
@@ -635,7 +635,7 @@ int iamsvc_op_get_policy_version(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_list_policy_versions(call *c, json_t *in, json_t **out)
+int iam_op_list_policy_versions(call *c, json_t *in, json_t **out)
 {
     json_t *pol;
     if (load_policy(c, "iam:ListPolicyVersions", jstr(in, "PolicyArn"), 0, &pol)) return -1;
@@ -654,7 +654,7 @@ int iamsvc_op_list_policy_versions(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_set_default_policy_version(call *c, json_t *in, json_t **out)
+int iam_op_set_default_policy_version(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *pol;
@@ -678,7 +678,7 @@ out:
     return rc;
 }
 
-int iamsvc_op_delete_policy_version(call *c, json_t *in, json_t **out)
+int iam_op_delete_policy_version(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *pol;
@@ -708,7 +708,7 @@ out:
 static const char *const entity_filters[] = {
     "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy", NULL};
 
-int iamsvc_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
+int iam_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
 {
     json_t *pol;
     const char *filter = jstr(in, "EntityFilter"), *usef = jstr(in, "PolicyUsageFilter");

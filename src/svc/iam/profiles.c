@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 #define ROLES_PER_PROFILE 1
 
@@ -71,7 +71,7 @@ json_t *iamsvc_profiles_for_role(call *c, const char *account, const char *role_
     return all;
 }
 
-int iamsvc_op_create_instance_profile(call *c, json_t *in, json_t **out)
+int iam_op_create_instance_profile(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "InstanceProfileName"), *path = jstr(in, "Path");
     json_t *tags = json_object_get(in, "Tags");
@@ -103,7 +103,7 @@ int iamsvc_op_create_instance_profile(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_get_instance_profile(call *c, json_t *in, json_t **out)
+int iam_op_get_instance_profile(call *c, json_t *in, json_t **out)
 {
     json_t *p;
     if (load_profile(c, "iam:GetInstanceProfile", jstr(in, "InstanceProfileName"), &p)) return -1;
@@ -112,7 +112,7 @@ int iamsvc_op_get_instance_profile(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int iamsvc_op_delete_instance_profile(call *c, json_t *in, json_t **out)
+int iam_op_delete_instance_profile(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *p;
@@ -143,7 +143,7 @@ static int list_views(call *c, json_t *all, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_list_instance_profiles(call *c, json_t *in, json_t **out)
+int iam_op_list_instance_profiles(call *c, json_t *in, json_t **out)
 {
     if (iamsvc_authorize(c, "iam:ListInstanceProfiles", "*")) return -1;
     json_t *all = iamsvc_list_all(c, "iam.profile", c->account);
@@ -154,7 +154,7 @@ int iamsvc_op_list_instance_profiles(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_list_instance_profiles_for_role(call *c, json_t *in, json_t **out)
+int iam_op_list_instance_profiles_for_role(call *c, json_t *in, json_t **out)
 {
     json_t *role;
     if (iamsvc_load_auth(c, &iamsvc_role_t, "iam:ListInstanceProfilesForRole", jstr(in, "RoleName"),
@@ -214,13 +214,13 @@ fail:
     return -1;
 }
 
-int iamsvc_op_add_role_to_instance_profile(call *c, json_t *in, json_t **out)
+int iam_op_add_role_to_instance_profile(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return role_in_profile(c, in, 0);
 }
 
-int iamsvc_op_remove_role_from_instance_profile(call *c, json_t *in, json_t **out)
+int iam_op_remove_role_from_instance_profile(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return role_in_profile(c, in, 1);

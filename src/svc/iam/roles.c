@@ -1,10 +1,10 @@
 /* IAM roles: create, read, list, update, delete, tags; and the internal interface other
- * parts of ferry use (iamsvc.h). */
+ * parts of ferry use (iam.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/clock.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 #define ROLE_MAX_SESSION_MIN 3600
 #define ROLE_MAX_SESSION_MAX 43200
@@ -174,7 +174,7 @@ static int load_role(call *c, const char *action, const char *name, json_t **rol
     return iamsvc_load_auth(c, &iamsvc_role_t, action, name, role);
 }
 
-int iamsvc_op_create_role(call *c, json_t *in, json_t **out)
+int iam_op_create_role(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "RoleName"), *path = jstr(in, "Path");
     const char *boundary = jstr(in, "PermissionsBoundary");
@@ -197,7 +197,7 @@ int iamsvc_op_create_role(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int iamsvc_op_get_role(call *c, json_t *in, json_t **out)
+int iam_op_get_role(call *c, json_t *in, json_t **out)
 {
     json_t *role;
     if (load_role(c, "iam:GetRole", jstr(in, "RoleName"), &role)) return -1;
@@ -206,7 +206,7 @@ int iamsvc_op_get_role(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int iamsvc_op_list_roles(call *c, json_t *in, json_t **out)
+int iam_op_list_roles(call *c, json_t *in, json_t **out)
 {
     if (iamsvc_authorize(c, "iam:ListRoles", "*")) return -1;
     json_t *all = iamsvc_list_all(c, "iam.role", c->account);
@@ -226,7 +226,7 @@ int iamsvc_op_list_roles(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_delete_role(call *c, json_t *in, json_t **out)
+int iam_op_delete_role(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *role;
@@ -268,7 +268,7 @@ static int save_role(call *c, json_t *role)
     return iamsvc_save(c, &iamsvc_role_t, c->account, role);
 }
 
-int iamsvc_op_update_role(call *c, json_t *in, json_t **out)
+int iam_op_update_role(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *role, *msd = json_object_get(in, "MaxSessionDuration");
@@ -285,7 +285,7 @@ out:
     return rc;
 }
 
-int iamsvc_op_update_role_description(call *c, json_t *in, json_t **out)
+int iam_op_update_role_description(call *c, json_t *in, json_t **out)
 {
     json_t *role;
     const char *desc = jstr(in, "Description");
@@ -300,7 +300,7 @@ int iamsvc_op_update_role_description(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_update_assume_role_policy(call *c, json_t *in, json_t **out)
+int iam_op_update_assume_role_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *role;
@@ -315,7 +315,7 @@ int iamsvc_op_update_assume_role_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_tag_role(call *c, json_t *in, json_t **out)
+int iam_op_tag_role(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *role, *tags = json_object_get(in, "Tags");
@@ -329,7 +329,7 @@ int iamsvc_op_tag_role(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_untag_role(call *c, json_t *in, json_t **out)
+int iam_op_untag_role(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *role;
@@ -340,7 +340,7 @@ int iamsvc_op_untag_role(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_list_role_tags(call *c, json_t *in, json_t **out)
+int iam_op_list_role_tags(call *c, json_t *in, json_t **out)
 {
     json_t *role;
     if (load_role(c, "iam:ListRoleTags", jstr(in, "RoleName"), &role)) return -1;

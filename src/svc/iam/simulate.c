@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "iamint.h"
+#include "iam_int.h"
 #include "svc/authz.h"
 
 static void free_policy(void *p)
@@ -308,7 +308,7 @@ static int run(sim *s, json_t *in, int principal_sim, json_t **out)
     return rc;
 }
 
-int iamsvc_op_simulate_principal_policy(call *c, json_t *in, json_t **out)
+int iam_op_simulate_principal_policy(call *c, json_t *in, json_t **out)
 {
     const char *src = jstr(in, "PolicySourceArn");
     if (iamsvc_authorize(c, "iam:SimulatePrincipalPolicy", src ? src : "*")) return -1;
@@ -317,7 +317,7 @@ int iamsvc_op_simulate_principal_policy(call *c, json_t *in, json_t **out)
     return run(&s, in, 1, out);
 }
 
-int iamsvc_op_simulate_custom_policy(call *c, json_t *in, json_t **out)
+int iam_op_simulate_custom_policy(call *c, json_t *in, json_t **out)
 {
     if (iamsvc_authorize(c, "iam:SimulateCustomPolicy", "*")) return -1;
     sim s = {.c = c};

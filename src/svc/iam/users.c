@@ -9,7 +9,7 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
-#include "iamint.h"
+#include "iam_int.h"
 
 #define KEYS_PER_USER 2
 
@@ -51,7 +51,7 @@ static int user_name(call *c, const json_t *in, const char **name)
     return ferr_validation(c->err, "Must specify userName when calling with non-User credentials");
 }
 
-int iamsvc_op_create_user(call *c, json_t *in, json_t **out)
+int iam_op_create_user(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "UserName"), *path = jstr(in, "Path");
     const char *boundary = jstr(in, "PermissionsBoundary");
@@ -101,7 +101,7 @@ int iamsvc_op_create_user(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_get_user(call *c, json_t *in, json_t **out)
+int iam_op_get_user(call *c, json_t *in, json_t **out)
 {
     if (!jstr(in, "UserName") && c->who->kind == PRIN_ROOT) {
         /* AWS: the root user sees itself, without a name */
@@ -118,7 +118,7 @@ int iamsvc_op_get_user(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int iamsvc_op_list_users(call *c, json_t *in, json_t **out)
+int iam_op_list_users(call *c, json_t *in, json_t **out)
 {
     if (iamsvc_authorize(c, "iam:ListUsers", "*")) return -1;
     json_t *all = iamsvc_list_all(c, "iam.user", c->account);
@@ -157,7 +157,7 @@ static int rename_keys(call *c, const json_t *u)
     return 0;
 }
 
-int iamsvc_op_update_user(call *c, json_t *in, json_t **out)
+int iam_op_update_user(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = jstr(in, "UserName"), *nname = jstr(in, "NewUserName");
@@ -196,7 +196,7 @@ out:
     return rc;
 }
 
-int iamsvc_op_delete_user(call *c, json_t *in, json_t **out)
+int iam_op_delete_user(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *u;
@@ -227,7 +227,7 @@ int iamsvc_op_delete_user(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_tag_user(call *c, json_t *in, json_t **out)
+int iam_op_tag_user(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *u, *tags = json_object_get(in, "Tags");
@@ -241,7 +241,7 @@ int iamsvc_op_tag_user(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_untag_user(call *c, json_t *in, json_t **out)
+int iam_op_untag_user(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *u;
@@ -252,7 +252,7 @@ int iamsvc_op_untag_user(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_list_user_tags(call *c, json_t *in, json_t **out)
+int iam_op_list_user_tags(call *c, json_t *in, json_t **out)
 {
     json_t *u;
     if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &u)) return -1;
@@ -267,7 +267,7 @@ int iamsvc_op_list_user_tags(call *c, json_t *in, json_t **out)
 
 /* ---- access keys ---- */
 
-int iamsvc_op_create_access_key(call *c, json_t *in, json_t **out)
+int iam_op_create_access_key(call *c, json_t *in, json_t **out)
 {
     const char *name;
     json_t *u;
@@ -325,7 +325,7 @@ static int user_key(call *c, const json_t *u, const char *id, json_t **key, size
                     id ? id : "");
 }
 
-int iamsvc_op_list_access_keys(call *c, json_t *in, json_t **out)
+int iam_op_list_access_keys(call *c, json_t *in, json_t **out)
 {
     const char *name;
     json_t *u;
@@ -359,7 +359,7 @@ int iamsvc_op_list_access_keys(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_delete_access_key(call *c, json_t *in, json_t **out)
+int iam_op_delete_access_key(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name, *id = jstr(in, "AccessKeyId");
@@ -377,7 +377,7 @@ int iamsvc_op_delete_access_key(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_update_access_key(call *c, json_t *in, json_t **out)
+int iam_op_update_access_key(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name, *id = jstr(in, "AccessKeyId"), *status = jstr(in, "Status");
@@ -450,7 +450,7 @@ static json_t *login_view(const json_t *u)
                      json_object_get(p, "PasswordResetRequired"));
 }
 
-int iamsvc_op_create_login_profile(call *c, json_t *in, json_t **out)
+int iam_op_create_login_profile(call *c, json_t *in, json_t **out)
 {
     const char *name, *pw = jstr(in, "Password");
     json_t *u;
@@ -474,7 +474,7 @@ out:
     return rc;
 }
 
-int iamsvc_op_get_login_profile(call *c, json_t *in, json_t **out)
+int iam_op_get_login_profile(call *c, json_t *in, json_t **out)
 {
     const char *name;
     json_t *u;
@@ -485,7 +485,7 @@ int iamsvc_op_get_login_profile(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_update_login_profile(call *c, json_t *in, json_t **out)
+int iam_op_update_login_profile(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name, *pw = jstr(in, "Password");
@@ -504,7 +504,7 @@ int iamsvc_op_update_login_profile(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int iamsvc_op_delete_login_profile(call *c, json_t *in, json_t **out)
+int iam_op_delete_login_profile(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *name;

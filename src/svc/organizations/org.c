@@ -1,4 +1,4 @@
-#include "org.h"
+#include "organizations.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "scp.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 
 static const char *s(const json_t *o, const char *k)
 {

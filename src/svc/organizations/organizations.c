@@ -7,8 +7,8 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
-#include "org.h"
-#include "orgsvc.h"
+#include "organizations.h"
+#include "organizations_int.h"
 #include "scp.h"
 
 #define NOT_IN_USE(c) \
@@ -60,7 +60,7 @@ static json_t *account_view(const json_t *a)
     return strip(json_deep_copy(a));
 }
 
-static int op_create_organization(call *c, json_t *in, json_t **out)
+int organizations_op_create_organization(call *c, json_t *in, json_t **out)
 {
     (void)in;
     if (call_authorize(c, "organizations:CreateOrganization", "*")) return -1;
@@ -80,7 +80,7 @@ static int op_create_organization(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_describe_organization(call *c, json_t *in, json_t **out)
+int organizations_op_describe_organization(call *c, json_t *in, json_t **out)
 {
     (void)in;
     json_t *org;
@@ -91,7 +91,7 @@ static int op_describe_organization(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_list_roots(call *c, json_t *in, json_t **out)
+int organizations_op_list_roots(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     if (call_authorize(c, "organizations:ListRoots", "*") || orgsvc_load(c, 1, &org)) return -1;
@@ -146,7 +146,7 @@ int orgsvc_check_max(call *c, json_t *in, int cap)
     return 0;
 }
 
-static int op_list_accounts(call *c, json_t *in, json_t **out)
+int organizations_op_list_accounts(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     if (call_authorize(c, "organizations:ListAccounts", "*") || orgsvc_check_max(c, in, 20) ||
@@ -166,7 +166,7 @@ static int need_parent(call *c, const json_t *org, const char *parent, const cha
     return 0;
 }
 
-static int op_list_accounts_for_parent(call *c, json_t *in, json_t **out)
+int organizations_op_list_accounts_for_parent(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     const char *parent = jstr(in, "ParentId");
@@ -179,7 +179,7 @@ static int op_list_accounts_for_parent(call *c, json_t *in, json_t **out)
     return rc ? -1 : list_kind(c, in, "account", parent, "Accounts", out);
 }
 
-static int op_list_ous_for_parent(call *c, json_t *in, json_t **out)
+int organizations_op_list_organizational_units_for_parent(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     const char *parent = jstr(in, "ParentId");
@@ -196,7 +196,7 @@ static int op_list_ous_for_parent(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_describe_account(call *c, json_t *in, json_t **out)
+int organizations_op_describe_account(call *c, json_t *in, json_t **out)
 {
     json_t *org, *acct = NULL;
     const char *id = jstr(in, "AccountId");
@@ -220,7 +220,7 @@ static int valid_email(const char *e)
            !strchr(e, ' ');
 }
 
-static int op_create_account(call *c, json_t *in, json_t **out)
+int organizations_op_create_account(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     const char *name = jstr(in, "AccountName"), *email = jstr(in, "Email");
@@ -294,7 +294,7 @@ fail:
     return -1;
 }
 
-static int op_describe_create_account_status(call *c, json_t *in, json_t **out)
+int organizations_op_describe_create_account_status(call *c, json_t *in, json_t **out)
 {
     json_t *org, *st = NULL;
     if (call_authorize(c, "organizations:DescribeCreateAccountStatus", "*") ||
@@ -313,7 +313,7 @@ static int op_describe_create_account_status(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_create_ou(call *c, json_t *in, json_t **out)
+int organizations_op_create_organizational_unit(call *c, json_t *in, json_t **out)
 {
     json_t *org, *ou = NULL;
     const char *parent = jstr(in, "ParentId"), *name = jstr(in, "Name");
@@ -329,7 +329,7 @@ static int op_create_ou(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_move_account(call *c, json_t *in, json_t **out)
+int organizations_op_move_account(call *c, json_t *in, json_t **out)
 {
     json_t *org, *acct = NULL;
     const char *id = jstr(in, "AccountId"), *src = jstr(in, "SourceParentId"),
@@ -365,28 +365,28 @@ static int op_move_account(call *c, json_t *in, json_t **out)
 }
 
 static const svc_op ops[] = {
-    {"AttachPolicy", orgsvc_attach_policy, 0},
-    {"CreateAccount", op_create_account, 0},
-    {"CreateOrganization", op_create_organization, 0},
-    {"CreateOrganizationalUnit", op_create_ou, 0},
-    {"CreatePolicy", orgsvc_create_policy, 0},
-    {"DeletePolicy", orgsvc_delete_policy, 0},
-    {"DescribeAccount", op_describe_account, SVC_READ},
-    {"DescribeCreateAccountStatus", op_describe_create_account_status, SVC_READ},
-    {"DescribeOrganization", op_describe_organization, SVC_READ},
-    {"DescribePolicy", orgsvc_describe_policy, SVC_READ},
-    {"DetachPolicy", orgsvc_detach_policy, 0},
-    {"DisablePolicyType", orgsvc_disable_policy_type, 0},
-    {"EnablePolicyType", orgsvc_enable_policy_type, 0},
-    {"ListAccounts", op_list_accounts, SVC_READ},
-    {"ListAccountsForParent", op_list_accounts_for_parent, SVC_READ},
-    {"ListOrganizationalUnitsForParent", op_list_ous_for_parent, SVC_READ},
-    {"ListPolicies", orgsvc_list_policies, SVC_READ},
-    {"ListPoliciesForTarget", orgsvc_list_policies_for_target, SVC_READ},
-    {"ListRoots", op_list_roots, SVC_READ},
-    {"ListTargetsForPolicy", orgsvc_list_targets_for_policy, SVC_READ},
-    {"MoveAccount", op_move_account, 0},
-    {"UpdatePolicy", orgsvc_update_policy, 0},
+    {"AttachPolicy", organizations_op_attach_policy, 0},
+    {"CreateAccount", organizations_op_create_account, 0},
+    {"CreateOrganization", organizations_op_create_organization, 0},
+    {"CreateOrganizationalUnit", organizations_op_create_organizational_unit, 0},
+    {"CreatePolicy", organizations_op_create_policy, 0},
+    {"DeletePolicy", organizations_op_delete_policy, 0},
+    {"DescribeAccount", organizations_op_describe_account, SVC_READ},
+    {"DescribeCreateAccountStatus", organizations_op_describe_create_account_status, SVC_READ},
+    {"DescribeOrganization", organizations_op_describe_organization, SVC_READ},
+    {"DescribePolicy", organizations_op_describe_policy, SVC_READ},
+    {"DetachPolicy", organizations_op_detach_policy, 0},
+    {"DisablePolicyType", organizations_op_disable_policy_type, 0},
+    {"EnablePolicyType", organizations_op_enable_policy_type, 0},
+    {"ListAccounts", organizations_op_list_accounts, SVC_READ},
+    {"ListAccountsForParent", organizations_op_list_accounts_for_parent, SVC_READ},
+    {"ListOrganizationalUnitsForParent", organizations_op_list_organizational_units_for_parent, SVC_READ},
+    {"ListPolicies", organizations_op_list_policies, SVC_READ},
+    {"ListPoliciesForTarget", organizations_op_list_policies_for_target, SVC_READ},
+    {"ListRoots", organizations_op_list_roots, SVC_READ},
+    {"ListTargetsForPolicy", organizations_op_list_targets_for_policy, SVC_READ},
+    {"MoveAccount", organizations_op_move_account, 0},
+    {"UpdatePolicy", organizations_op_update_policy, 0},
 };
 
 const svc_def svc_organizations = {"organizations", "organizations.amazonaws.com", ops,

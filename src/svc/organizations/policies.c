@@ -9,8 +9,8 @@
 
 #include "base/ids.h"
 #include "iam/policy.h"
-#include "org.h"
-#include "orgsvc.h"
+#include "organizations.h"
+#include "organizations_int.h"
 #include "scp.h"
 
 #define INVALID(c, msg) ferr_set((c)->err, 400, "InvalidInputException", "%s", msg)
@@ -306,7 +306,7 @@ static int ids_cb(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
-int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
+int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
 {
     const char *root = jstr(in, "RootId"), *type = jstr(in, "PolicyType");
     json_t *org = NULL;
@@ -351,7 +351,7 @@ int orgsvc_enable_policy_type(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int orgsvc_disable_policy_type(call *c, json_t *in, json_t **out)
+int organizations_op_disable_policy_type(call *c, json_t *in, json_t **out)
 {
     const char *root = jstr(in, "RootId"), *type = jstr(in, "PolicyType");
     json_t *org = NULL;
@@ -423,7 +423,7 @@ static void type_lower(const char *type, char *out, size_t n)
     out[i] = 0;
 }
 
-int orgsvc_create_policy(call *c, json_t *in, json_t **out)
+int organizations_op_create_policy(call *c, json_t *in, json_t **out)
 {
     const char *type = jstr(in, "Type"), *name = jstr(in, "Name"),
                *desc = jstr(in, "Description"), *content = jstr(in, "Content");
@@ -461,7 +461,7 @@ int orgsvc_create_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int orgsvc_describe_policy(call *c, json_t *in, json_t **out)
+int organizations_op_describe_policy(call *c, json_t *in, json_t **out)
 {
     json_t *org = NULL, *pol = NULL;
     if (begin(c, "organizations:DescribePolicy", NULL, &org)) return -1;
@@ -478,7 +478,7 @@ static int immutable(call *c, const json_t *pol)
     return INVALID(c, "You specified a policy that is managed by AWS and can't be modified.");
 }
 
-int orgsvc_update_policy(call *c, json_t *in, json_t **out)
+int organizations_op_update_policy(call *c, json_t *in, json_t **out)
 {
     const char *id = jstr(in, "PolicyId"), *name = jstr(in, "Name"),
                *desc = jstr(in, "Description"), *content = jstr(in, "Content");
@@ -506,7 +506,7 @@ int orgsvc_update_policy(call *c, json_t *in, json_t **out)
     return rc ? -1 : 0;
 }
 
-int orgsvc_delete_policy(call *c, json_t *in, json_t **out)
+int organizations_op_delete_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *id = jstr(in, "PolicyId");
@@ -530,7 +530,7 @@ int orgsvc_delete_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int orgsvc_list_policies(call *c, json_t *in, json_t **out)
+int organizations_op_list_policies(call *c, json_t *in, json_t **out)
 {
     const char *type = jstr(in, "Filter");
     json_t *org = NULL, *all = NULL;
@@ -543,7 +543,7 @@ int orgsvc_list_policies(call *c, json_t *in, json_t **out)
 
 /* ---- attachments ---- */
 
-int orgsvc_attach_policy(call *c, json_t *in, json_t **out)
+int organizations_op_attach_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *pid = jstr(in, "PolicyId"), *tid = jstr(in, "TargetId");
@@ -577,7 +577,7 @@ int orgsvc_attach_policy(call *c, json_t *in, json_t **out)
     return rc ? -1 : 0;
 }
 
-int orgsvc_detach_policy(call *c, json_t *in, json_t **out)
+int organizations_op_detach_policy(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *pid = jstr(in, "PolicyId"), *tid = jstr(in, "TargetId");
@@ -608,7 +608,7 @@ int orgsvc_detach_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int orgsvc_list_policies_for_target(call *c, json_t *in, json_t **out)
+int organizations_op_list_policies_for_target(call *c, json_t *in, json_t **out)
 {
     const char *tid = jstr(in, "TargetId"), *type = jstr(in, "Filter");
     json_t *org = NULL, *ids = NULL;
@@ -637,7 +637,7 @@ int orgsvc_list_policies_for_target(call *c, json_t *in, json_t **out)
     return page(c, in, all, "Policies", out);
 }
 
-int orgsvc_list_targets_for_policy(call *c, json_t *in, json_t **out)
+int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out)
 {
     const char *pid = jstr(in, "PolicyId");
     json_t *org = NULL, *pol = NULL, *att = NULL;

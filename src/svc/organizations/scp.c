@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "org.h"
+#include "organizations.h"
 #include "svc/authz.h"
 
 static const char full_access_doc[] =

@@ -316,7 +316,7 @@ static int publish_target(call *c, json_t *in, const char **arn)
     return 0;
 }
 
-int sns_publish(call *c, json_t *in, json_t **out)
+int sns_op_publish(call *c, json_t *in, json_t **out)
 {
     const char *arn = NULL;
     if (publish_target(c, in, &arn)) return -1;
@@ -373,7 +373,7 @@ static int valid_entry_id(const char *id)
     return 1;
 }
 
-int sns_publish_batch(call *c, json_t *in, json_t **out)
+int sns_op_publish_batch(call *c, json_t *in, json_t **out)
 {
     json_t *entries = json_object_get(in, "PublishBatchRequestEntries");
     size_t n = json_array_size(entries), i, j;

@@ -8,8 +8,8 @@
  *   sns_mysub  (subscriber, region, subscription ARN) {"TopicAccount", "Key"}: ListSubscriptions
  *   sns_dedup  (topic owner, region, "name:dedupid") {"MessageId", "SequenceNumber", "Time"}
  *   sns_msg, sns_dlv: see engine/delivery.h */
-#ifndef FERRY_SNS_INT_H
-#define FERRY_SNS_INT_H
+#ifndef FERRY_SVC_SNS_INT_H
+#define FERRY_SVC_SNS_INT_H
 #include "svc/svc.h"
 
 #define SNS_KIND_TOPIC "sns_topic"
@@ -61,27 +61,27 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
                        const char *prefix);
 
 /* Operation handlers, by file. */
-int sns_create_topic(call *c, json_t *in, json_t **out);
-int sns_delete_topic(call *c, json_t *in, json_t **out);
-int sns_list_topics(call *c, json_t *in, json_t **out);
-int sns_get_topic_attributes(call *c, json_t *in, json_t **out);
-int sns_set_topic_attributes(call *c, json_t *in, json_t **out);
-int sns_add_permission(call *c, json_t *in, json_t **out);
-int sns_remove_permission(call *c, json_t *in, json_t **out);
-int sns_tag_resource(call *c, json_t *in, json_t **out);
-int sns_untag_resource(call *c, json_t *in, json_t **out);
-int sns_list_tags(call *c, json_t *in, json_t **out);
+int sns_op_create_topic(call *c, json_t *in, json_t **out);
+int sns_op_delete_topic(call *c, json_t *in, json_t **out);
+int sns_op_list_topics(call *c, json_t *in, json_t **out);
+int sns_op_get_topic_attributes(call *c, json_t *in, json_t **out);
+int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out);
+int sns_op_add_permission(call *c, json_t *in, json_t **out);
+int sns_op_remove_permission(call *c, json_t *in, json_t **out);
+int sns_op_tag_resource(call *c, json_t *in, json_t **out);
+int sns_op_untag_resource(call *c, json_t *in, json_t **out);
+int sns_op_list_tags_for_resource(call *c, json_t *in, json_t **out);
 
-int sns_subscribe(call *c, json_t *in, json_t **out);
-int sns_confirm_subscription(call *c, json_t *in, json_t **out);
-int sns_unsubscribe(call *c, json_t *in, json_t **out);
-int sns_list_subscriptions(call *c, json_t *in, json_t **out);
-int sns_list_subscriptions_by_topic(call *c, json_t *in, json_t **out);
-int sns_get_subscription_attributes(call *c, json_t *in, json_t **out);
-int sns_set_subscription_attributes(call *c, json_t *in, json_t **out);
+int sns_op_subscribe(call *c, json_t *in, json_t **out);
+int sns_op_confirm_subscription(call *c, json_t *in, json_t **out);
+int sns_op_unsubscribe(call *c, json_t *in, json_t **out);
+int sns_op_list_subscriptions(call *c, json_t *in, json_t **out);
+int sns_op_list_subscriptions_by_topic(call *c, json_t *in, json_t **out);
+int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out);
+int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out);
 
-int sns_publish(call *c, json_t *in, json_t **out);
-int sns_publish_batch(call *c, json_t *in, json_t **out);
+int sns_op_publish(call *c, json_t *in, json_t **out);
+int sns_op_publish_batch(call *c, json_t *in, json_t **out);
 
 /* Unauthenticated paths the SubscribeURL and UnsubscribeURL use (snshttp.c): confirm
  * by token, unsubscribe by ARN. Run inside svc_exec like an operation. */

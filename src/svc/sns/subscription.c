@@ -267,7 +267,7 @@ static int resend(call *c, const json_t *sub, const json_t *topic)
     return 0;
 }
 
-int sns_subscribe(call *c, json_t *in, json_t **out)
+int sns_op_subscribe(call *c, json_t *in, json_t **out)
 {
     const char *proto = jstr(in, "Protocol"), *ep = jstr(in, "Endpoint");
     json_t *attrs = json_object_get(in, "Attributes");
@@ -398,7 +398,7 @@ static int confirm(call *c, json_t *in, json_t **out, int authenticated)
     return rc;
 }
 
-int sns_confirm_subscription(call *c, json_t *in, json_t **out)
+int sns_op_confirm_subscription(call *c, json_t *in, json_t **out)
 {
     return confirm(c, in, out, 1);
 }
@@ -443,7 +443,7 @@ static int unsubscribe(call *c, json_t *in, int authenticated)
     return rc;
 }
 
-int sns_unsubscribe(call *c, json_t *in, json_t **out)
+int sns_op_unsubscribe(call *c, json_t *in, json_t **out)
 {
     (void)out;
     return unsubscribe(c, in, 1);
@@ -473,7 +473,7 @@ static int list_cb(void *ud, json_t *sub)
     return 0;
 }
 
-int sns_list_subscriptions_by_topic(call *c, json_t *in, json_t **out)
+int sns_op_list_subscriptions_by_topic(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -514,7 +514,7 @@ static int mine_cb(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
-int sns_list_subscriptions(call *c, json_t *in, json_t **out)
+int sns_op_list_subscriptions(call *c, json_t *in, json_t **out)
 {
     if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListSubscriptions", .resource = "*",
                                           .denied_code = "AuthorizationError"}))
@@ -531,7 +531,7 @@ int sns_list_subscriptions(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int sns_get_subscription_attributes(call *c, json_t *in, json_t **out)
+int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
 {
     json_t *sub = NULL;
     sns_arn a;
@@ -579,7 +579,7 @@ int sns_get_subscription_attributes(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sns_set_subscription_attributes(call *c, json_t *in, json_t **out)
+int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *sub = NULL;

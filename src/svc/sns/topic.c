@@ -61,7 +61,7 @@ static int add_tags(call *c, json_t *topic, const json_t *tags)
     return 0;
 }
 
-int sns_create_topic(call *c, json_t *in, json_t **out)
+int sns_op_create_topic(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "Name");
     json_t *attrs = json_object_get(in, "Attributes"), *tags = json_object_get(in, "Tags");
@@ -161,7 +161,7 @@ static int collect_sub(void *ud, json_t *sub)
     return 0;
 }
 
-int sns_delete_topic(call *c, json_t *in, json_t **out)
+int sns_op_delete_topic(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *arn = jstr(in, "TopicArn");
@@ -203,7 +203,7 @@ static int list_topic_cb(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
-int sns_list_topics(call *c, json_t *in, json_t **out)
+int sns_op_list_topics(call *c, json_t *in, json_t **out)
 {
     if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListTopics", .resource = "*",
                                           .denied_code = "AuthorizationError"}))
@@ -233,7 +233,7 @@ static int count_sub(void *ud, json_t *sub)
     return 0;
 }
 
-int sns_get_topic_attributes(call *c, json_t *in, json_t **out)
+int sns_op_get_topic_attributes(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -266,7 +266,7 @@ int sns_get_topic_attributes(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sns_set_topic_attributes(call *c, json_t *in, json_t **out)
+int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *topic;
@@ -334,7 +334,7 @@ static int valid_label(const char *l)
 
 /* AWS: AddPermission "adds a statement to a topic's access control policy, granting
  * access for the specified Amazon Web Services accounts to the specified actions". */
-int sns_add_permission(call *c, json_t *in, json_t **out)
+int sns_op_add_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
     static const char *const actions[] = {
@@ -404,7 +404,7 @@ out:
     return rc;
 }
 
-int sns_remove_permission(call *c, json_t *in, json_t **out)
+int sns_op_remove_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
     json_t *topic;
@@ -448,7 +448,7 @@ static int load_tagged(call *c, json_t *in, const char *action, json_t **topic, 
     return 0;
 }
 
-int sns_tag_resource(call *c, json_t *in, json_t **out)
+int sns_op_tag_resource(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -466,7 +466,7 @@ int sns_tag_resource(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int sns_untag_resource(call *c, json_t *in, json_t **out)
+int sns_op_untag_resource(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;
@@ -485,7 +485,7 @@ int sns_untag_resource(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-int sns_list_tags(call *c, json_t *in, json_t **out)
+int sns_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
     sns_arn a;

@@ -9,7 +9,7 @@
 
 #include "base/buf.h"
 #include "base/enc.h"
-#include "sqs.h"
+#include "sqs_int.h"
 
 #define MAX_ATTRS 10
 #define MAX_NAME 256

@@ -16,7 +16,7 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
-#include "sqs.h"
+#include "sqs_int.h"
 
 #define RECEIPT_PREFIX "fr1:"
 #define MOVE_KIND "sqs.movetask"
@@ -385,7 +385,7 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
     return 0;
 }
 
-int sqs_send_message(call *c, json_t *in, json_t **out)
+int sqs_op_send_message(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     if (sqs_queue_open_ro(c, in, "sqs:SendMessage", &q)) return -1;
@@ -400,7 +400,7 @@ int sqs_send_message(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sqs_send_message_batch(call *c, json_t *in, json_t **out)
+int sqs_op_send_message_batch(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     const json_t *entries = json_object_get(in, "Entries");
@@ -771,7 +771,7 @@ done:
     return 0;
 }
 
-int sqs_receive_message(call *c, json_t *in, json_t **out)
+int sqs_op_receive_message(call *c, json_t *in, json_t **out)
 {
     double deadline = 0;
     if (c->resumed && c->http && !poll_find(c->http, &deadline)) deadline = 0;
@@ -796,7 +796,7 @@ static int delete_one(call *c, const sqs_queue *q, const char *handle, ferr *e)
     return store_mq_del(c->txn, q->key, seq, e) < 0 ? -1 : 0;
 }
 
-int sqs_delete_message(call *c, json_t *in, json_t **out)
+int sqs_op_delete_message(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -804,7 +804,7 @@ int sqs_delete_message(call *c, json_t *in, json_t **out)
     return delete_one(c, &q, jstr(in, "ReceiptHandle"), c->err);
 }
 
-int sqs_delete_message_batch(call *c, json_t *in, json_t **out)
+int sqs_op_delete_message_batch(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     const json_t *entries = json_object_get(in, "Entries");
@@ -873,7 +873,7 @@ static int visibility_one(call *c, const sqs_queue *q, const char *handle, const
     return 0;
 }
 
-int sqs_change_message_visibility(call *c, json_t *in, json_t **out)
+int sqs_op_change_message_visibility(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -886,7 +886,7 @@ int sqs_change_message_visibility(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sqs_change_message_visibility_batch(call *c, json_t *in, json_t **out)
+int sqs_op_change_message_visibility_batch(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     const json_t *entries = json_object_get(in, "Entries");
@@ -993,7 +993,7 @@ static int move_all(call *c, sqs_queue *src, sqs_queue *dst_fixed, double now, l
     return 0;
 }
 
-int sqs_start_message_move_task(call *c, json_t *in, json_t **out)
+int sqs_op_start_message_move_task(call *c, json_t *in, json_t **out)
 {
     sqs_queue src, dst;
     const char *dest = jstr(in, "DestinationArn");
@@ -1064,7 +1064,7 @@ static int by_start_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int sqs_list_message_move_tasks(call *c, json_t *in, json_t **out)
+int sqs_op_list_message_move_tasks(call *c, json_t *in, json_t **out)
 {
     sqs_queue src;
     if (queue_by_arn(c, jstr(in, "SourceArn"), "sqs:ListMessageMoveTasks", &src)) return -1;
@@ -1100,7 +1100,7 @@ int sqs_list_message_move_tasks(call *c, json_t *in, json_t **out)
     return *out ? 0 : ferr_oom(c->err);
 }
 
-int sqs_cancel_message_move_task(call *c, json_t *in, json_t **out)
+int sqs_op_cancel_message_move_task(call *c, json_t *in, json_t **out)
 {
     (void)out;
     const char *handle = jstr(in, "TaskHandle");

@@ -12,7 +12,7 @@
 
 #include "base/clock.h"
 #include "iam/policy.h"
-#include "sqs.h"
+#include "sqs_int.h"
 
 int sqs_invalid_param(call *c, const char *fmt, ...)
 {

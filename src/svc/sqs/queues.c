@@ -7,7 +7,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
-#include "sqs.h"
+#include "sqs_int.h"
 
 #define MAX_TAGS 50
 
@@ -47,7 +47,7 @@ static int same_value(const char *a, const char *b)
     return eq;
 }
 
-int sqs_create_queue(call *c, json_t *in, json_t **out)
+int sqs_op_create_queue(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "QueueName");
     const json_t *attrs = json_object_get(in, "Attributes");
@@ -116,7 +116,7 @@ int sqs_create_queue(call *c, json_t *in, json_t **out)
     return *out ? 0 : ferr_oom(c->err);
 }
 
-int sqs_get_queue_url(call *c, json_t *in, json_t **out)
+int sqs_op_get_queue_url(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "QueueName");
     const char *owner = jstr(in, "QueueOwnerAWSAccountId");
@@ -176,7 +176,7 @@ static int page(call *c, const json_t *in, json_t *urls, long long max, const ch
     return 0;
 }
 
-int sqs_list_queues(call *c, json_t *in, json_t **out)
+int sqs_op_list_queues(call *c, json_t *in, json_t **out)
 {
     long long max;
     if (call_authorize(c, "sqs:ListQueues", "*") || max_results(c, in, &max)) return -1;
@@ -189,7 +189,7 @@ int sqs_list_queues(call *c, json_t *in, json_t **out)
     return rc < 0 ? -1 : 0;
 }
 
-int sqs_list_dead_letter_source_queues(call *c, json_t *in, json_t **out)
+int sqs_op_list_dead_letter_source_queues(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     long long max;
@@ -203,7 +203,7 @@ int sqs_list_dead_letter_source_queues(call *c, json_t *in, json_t **out)
     return rc < 0 ? -1 : 0;
 }
 
-int sqs_delete_queue(call *c, json_t *in, json_t **out)
+int sqs_op_delete_queue(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -215,7 +215,7 @@ int sqs_delete_queue(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sqs_get_queue_attributes(call *c, json_t *in, json_t **out)
+int sqs_op_get_queue_attributes(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     json_t *attrs;
@@ -233,7 +233,7 @@ static void touch(sqs_queue *q)
     json_object_set_new(q->doc, "LastModifiedTimestamp", json_integer((json_int_t)clock_now()));
 }
 
-int sqs_set_queue_attributes(call *c, json_t *in, json_t **out)
+int sqs_op_set_queue_attributes(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -248,7 +248,7 @@ int sqs_set_queue_attributes(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int sqs_purge_queue(call *c, json_t *in, json_t **out)
+int sqs_op_purge_queue(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -264,7 +264,7 @@ int sqs_purge_queue(call *c, json_t *in, json_t **out)
     return sqs_queue_save(c, &q);
 }
 
-int sqs_tag_queue(call *c, json_t *in, json_t **out)
+int sqs_op_tag_queue(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -284,7 +284,7 @@ int sqs_tag_queue(call *c, json_t *in, json_t **out)
     return rc ? -1 : sqs_queue_save(c, &q);
 }
 
-int sqs_untag_queue(call *c, json_t *in, json_t **out)
+int sqs_op_untag_queue(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;
@@ -297,7 +297,7 @@ int sqs_untag_queue(call *c, json_t *in, json_t **out)
     return sqs_queue_save(c, &q);
 }
 
-int sqs_list_queue_tags(call *c, json_t *in, json_t **out)
+int sqs_op_list_queue_tags(call *c, json_t *in, json_t **out)
 {
     sqs_queue q;
     if (sqs_queue_open(c, in, "sqs:ListQueueTags", &q)) return -1;
@@ -352,7 +352,7 @@ static int save_policy(call *c, sqs_queue *q, json_t *policy)
     return sqs_queue_save(c, q);
 }
 
-int sqs_add_permission(call *c, json_t *in, json_t **out)
+int sqs_op_add_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
     static const char *const shareable[] = {"*", "SendMessage", "ReceiveMessage", "DeleteMessage",
@@ -417,7 +417,7 @@ int sqs_add_permission(call *c, json_t *in, json_t **out)
     return save_policy(c, &q, policy);
 }
 
-int sqs_remove_permission(call *c, json_t *in, json_t **out)
+int sqs_op_remove_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
     sqs_queue q;

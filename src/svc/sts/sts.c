@@ -22,7 +22,7 @@
 #include "iam/eval.h"
 #include "iam/policy.h"
 #include "svc/authz.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 #include "svc/svc.h"
 
 #define DEFAULT_ROLE_SESSION 3600
@@ -244,7 +244,7 @@ static int authorize_assume(call *c, const char *action, const char *role_arn,
     return 0;
 }
 
-static int op_assume_role(call *c, json_t *in, json_t **out)
+int sts_op_assume_role(call *c, json_t *in, json_t **out)
 {
     const char *role_arn = jstr(in, "RoleArn"), *session = jstr(in, "RoleSessionName");
     const char *policy = jstr(in, "Policy"), *source = jstr(in, "SourceIdentity");
@@ -415,7 +415,7 @@ static int op_assume_role(call *c, json_t *in, json_t **out)
 
 /* ---- GetSessionToken ---- */
 
-static int op_get_session_token(call *c, json_t *in, json_t **out)
+int sts_op_get_session_token(call *c, json_t *in, json_t **out)
 {
     /* AWS: no permission is needed; it is an authentication operation, for IAM users and
      * the root, never from session credentials. */
@@ -439,7 +439,7 @@ static int op_get_session_token(call *c, json_t *in, json_t **out)
 
 /* ---- GetAccessKeyInfo, GetCallerIdentity ---- */
 
-static int op_get_access_key_info(call *c, json_t *in, json_t **out)
+int sts_op_get_access_key_info(call *c, json_t *in, json_t **out)
 {
     const char *id = jstr(in, "AccessKeyId");
     if (check_str(c, "accessKeyId", id, 16, 128, NULL, NULL) ||
@@ -456,7 +456,7 @@ static int op_get_access_key_info(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int op_get_caller_identity(call *c, json_t *in, json_t **out)
+int sts_op_get_caller_identity(call *c, json_t *in, json_t **out)
 {
     (void)in;
     /* AWS: no permission is needed to call GetCallerIdentity, and an explicit deny cannot
@@ -467,10 +467,10 @@ static int op_get_caller_identity(call *c, json_t *in, json_t **out)
 }
 
 static const svc_op ops[] = {
-    {"AssumeRole", op_assume_role, 0},
-    {"GetAccessKeyInfo", op_get_access_key_info, SVC_READ},
-    {"GetCallerIdentity", op_get_caller_identity, SVC_READ},
-    {"GetSessionToken", op_get_session_token, 0},
+    {"AssumeRole", sts_op_assume_role, 0},
+    {"GetAccessKeyInfo", sts_op_get_access_key_info, SVC_READ},
+    {"GetCallerIdentity", sts_op_get_caller_identity, SVC_READ},
+    {"GetSessionToken", sts_op_get_session_token, 0},
 };
 
 const svc_def svc_sts = {"sts", "sts.amazonaws.com", ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL};

@@ -1,5 +1,5 @@
 /* The IAM service's internals: AWS's name and path rules, the AWS managed policy table,
- * the iamsvc.h interface (create role, attach, inline), and iamsvc_identity: which policies,
+ * the iam.h interface (create role, attach, inline), and iamsvc_identity: which policies,
  * boundaries, session policies and tags authorization sees for users and role sessions,
  * and that the parsed-policy cache hands out the same compiled policy. */
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 
 #include "auth/keys.h"
 #include "svc/authz.h"
-#include "svc/iam/iamint.h"
+#include "svc/iam/iam_int.h"
 
 #define ACCT "111122223333"
 #define ALLOW_S3 \
@@ -365,27 +365,27 @@ static void test_bad_input_never_crashes(void **state)
     call *c = &f->c;
     json_t *out = NULL;
     /* handlers tolerate members missing (the decoder requires them, internal callers may not) */
-    int (*fns[])(call *, json_t *, json_t **) = {iamsvc_op_get_role,
-                                                 iamsvc_op_delete_role,
-                                                 iamsvc_op_delete_user,
-                                                 iamsvc_op_get_group,
-                                                 iamsvc_op_get_policy,
-                                                 iamsvc_op_get_policy_version,
-                                                 iamsvc_op_attach_role_policy,
-                                                 iamsvc_op_detach_user_policy,
-                                                 iamsvc_op_put_role_policy,
-                                                 iamsvc_op_get_role_policy,
-                                                 iamsvc_op_delete_group_policy,
-                                                 iamsvc_op_list_role_policies,
-                                                 iamsvc_op_get_instance_profile,
-                                                 iamsvc_op_add_role_to_instance_profile,
-                                                 iamsvc_op_simulate_principal_policy,
-                                                 iamsvc_op_update_access_key,
-                                                 iamsvc_op_create_role,
-                                                 iamsvc_op_create_user,
-                                                 iamsvc_op_create_policy,
-                                                 iamsvc_op_put_user_boundary,
-                                                 iamsvc_op_list_entities_for_policy};
+    int (*fns[])(call *, json_t *, json_t **) = {iam_op_get_role,
+                                                 iam_op_delete_role,
+                                                 iam_op_delete_user,
+                                                 iam_op_get_group,
+                                                 iam_op_get_policy,
+                                                 iam_op_get_policy_version,
+                                                 iam_op_attach_role_policy,
+                                                 iam_op_detach_user_policy,
+                                                 iam_op_put_role_policy,
+                                                 iam_op_get_role_policy,
+                                                 iam_op_delete_group_policy,
+                                                 iam_op_list_role_policies,
+                                                 iam_op_get_instance_profile,
+                                                 iam_op_add_role_to_instance_profile,
+                                                 iam_op_simulate_principal_policy,
+                                                 iam_op_update_access_key,
+                                                 iam_op_create_role,
+                                                 iam_op_create_user,
+                                                 iam_op_create_policy,
+                                                 iam_op_put_user_permissions_boundary,
+                                                 iam_op_list_entities_for_policy};
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
         json_t *in = json_object();
         int rc = fns[i](c, in, &out);

@@ -13,7 +13,7 @@
 
 #include "auth/keys.h"
 #include "svc/authz.h"
-#include "svc/organizations/org.h"
+#include "svc/organizations/organizations.h"
 #include "svc/organizations/scp.h"
 
 static char dir[256];

@@ -14,7 +14,7 @@
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "engine/audit.h"
-#include "svc/sqs/sqs.h"
+#include "svc/sqs/sqs_int.h"
 
 static char dir[256];
 static ferry_env env;

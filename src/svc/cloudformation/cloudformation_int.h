@@ -1,7 +1,7 @@
 /* Internal to the CloudFormation service: shared between the stack and change-set
  * operations (cloudformation.c, changesets.c) and StackSets (stacksets.c). */
-#ifndef FERRY_CFNINT_H
-#define FERRY_CFNINT_H
+#ifndef FERRY_SVC_CLOUDFORMATION_INT_H
+#define FERRY_SVC_CLOUDFORMATION_INT_H
 #include <jansson.h>
 
 #include "svc/svc.h"

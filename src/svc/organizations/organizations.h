@@ -1,8 +1,8 @@
 /* The organization model, shared by the Organizations API and `ferry init`.
  * One organization per ferry store. Documents (global: account "" region ""):
  *   org/"org", account/<id>, ou/<id>, car/<id> (create-account status). */
-#ifndef FERRY_ORG_H
-#define FERRY_ORG_H
+#ifndef FERRY_SVC_ORGANIZATIONS_H
+#define FERRY_SVC_ORGANIZATIONS_H
 #include <jansson.h>
 
 #include "base/err.h"

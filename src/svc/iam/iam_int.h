@@ -1,12 +1,12 @@
 /* Private to src/svc/iam: what the IAM service's modules share (names, storage, paging,
  * documents, managed policies). Not for use outside this folder: other parts of ferry use
- * iamsvc.h. */
-#ifndef FERRY_IAMINT_H
-#define FERRY_IAMINT_H
+ * iam.h. */
+#ifndef FERRY_SVC_IAM_INT_H
+#define FERRY_SVC_IAM_INT_H
 #include <jansson.h>
 
 #include "iam/policy.h"
-#include "svc/iam/iamsvc.h"
+#include "svc/iam/iam.h"
 
 /* One principal-like entity type: users, groups and roles share storage habits. */
 typedef struct iamsvc_etype {
@@ -126,93 +126,93 @@ const iam_policy *iamsvc_cached_lookup(call *c, const char *key, int kind);
 /* ---- operations, by module (for the table in iam.c) ---- */
 #define IAMSVC_OP(n) int n(call *c, json_t *in, json_t **out)
 /* roles.c */
-IAMSVC_OP(iamsvc_op_create_role);
-IAMSVC_OP(iamsvc_op_get_role);
-IAMSVC_OP(iamsvc_op_list_roles);
-IAMSVC_OP(iamsvc_op_delete_role);
-IAMSVC_OP(iamsvc_op_update_role);
-IAMSVC_OP(iamsvc_op_update_role_description);
-IAMSVC_OP(iamsvc_op_update_assume_role_policy);
-IAMSVC_OP(iamsvc_op_tag_role);
-IAMSVC_OP(iamsvc_op_untag_role);
-IAMSVC_OP(iamsvc_op_list_role_tags);
+IAMSVC_OP(iam_op_create_role);
+IAMSVC_OP(iam_op_get_role);
+IAMSVC_OP(iam_op_list_roles);
+IAMSVC_OP(iam_op_delete_role);
+IAMSVC_OP(iam_op_update_role);
+IAMSVC_OP(iam_op_update_role_description);
+IAMSVC_OP(iam_op_update_assume_role_policy);
+IAMSVC_OP(iam_op_tag_role);
+IAMSVC_OP(iam_op_untag_role);
+IAMSVC_OP(iam_op_list_role_tags);
 /* users.c */
-IAMSVC_OP(iamsvc_op_create_user);
-IAMSVC_OP(iamsvc_op_get_user);
-IAMSVC_OP(iamsvc_op_list_users);
-IAMSVC_OP(iamsvc_op_delete_user);
-IAMSVC_OP(iamsvc_op_update_user);
-IAMSVC_OP(iamsvc_op_tag_user);
-IAMSVC_OP(iamsvc_op_untag_user);
-IAMSVC_OP(iamsvc_op_list_user_tags);
-IAMSVC_OP(iamsvc_op_create_access_key);
-IAMSVC_OP(iamsvc_op_list_access_keys);
-IAMSVC_OP(iamsvc_op_delete_access_key);
-IAMSVC_OP(iamsvc_op_update_access_key);
-IAMSVC_OP(iamsvc_op_create_login_profile);
-IAMSVC_OP(iamsvc_op_get_login_profile);
-IAMSVC_OP(iamsvc_op_update_login_profile);
-IAMSVC_OP(iamsvc_op_delete_login_profile);
+IAMSVC_OP(iam_op_create_user);
+IAMSVC_OP(iam_op_get_user);
+IAMSVC_OP(iam_op_list_users);
+IAMSVC_OP(iam_op_delete_user);
+IAMSVC_OP(iam_op_update_user);
+IAMSVC_OP(iam_op_tag_user);
+IAMSVC_OP(iam_op_untag_user);
+IAMSVC_OP(iam_op_list_user_tags);
+IAMSVC_OP(iam_op_create_access_key);
+IAMSVC_OP(iam_op_list_access_keys);
+IAMSVC_OP(iam_op_delete_access_key);
+IAMSVC_OP(iam_op_update_access_key);
+IAMSVC_OP(iam_op_create_login_profile);
+IAMSVC_OP(iam_op_get_login_profile);
+IAMSVC_OP(iam_op_update_login_profile);
+IAMSVC_OP(iam_op_delete_login_profile);
 /* groups.c */
-IAMSVC_OP(iamsvc_op_create_group);
-IAMSVC_OP(iamsvc_op_get_group);
-IAMSVC_OP(iamsvc_op_list_groups);
-IAMSVC_OP(iamsvc_op_delete_group);
-IAMSVC_OP(iamsvc_op_add_user_to_group);
-IAMSVC_OP(iamsvc_op_remove_user_from_group);
-IAMSVC_OP(iamsvc_op_list_groups_for_user);
-IAMSVC_OP(iamsvc_op_update_group);
+IAMSVC_OP(iam_op_create_group);
+IAMSVC_OP(iam_op_get_group);
+IAMSVC_OP(iam_op_list_groups);
+IAMSVC_OP(iam_op_delete_group);
+IAMSVC_OP(iam_op_add_user_to_group);
+IAMSVC_OP(iam_op_remove_user_from_group);
+IAMSVC_OP(iam_op_list_groups_for_user);
+IAMSVC_OP(iam_op_update_group);
 /* policies.c */
-IAMSVC_OP(iamsvc_op_create_policy);
-IAMSVC_OP(iamsvc_op_get_policy);
-IAMSVC_OP(iamsvc_op_delete_policy);
-IAMSVC_OP(iamsvc_op_list_policies);
-IAMSVC_OP(iamsvc_op_create_policy_version);
-IAMSVC_OP(iamsvc_op_get_policy_version);
-IAMSVC_OP(iamsvc_op_list_policy_versions);
-IAMSVC_OP(iamsvc_op_set_default_policy_version);
-IAMSVC_OP(iamsvc_op_delete_policy_version);
-IAMSVC_OP(iamsvc_op_list_entities_for_policy);
+IAMSVC_OP(iam_op_create_policy);
+IAMSVC_OP(iam_op_get_policy);
+IAMSVC_OP(iam_op_delete_policy);
+IAMSVC_OP(iam_op_list_policies);
+IAMSVC_OP(iam_op_create_policy_version);
+IAMSVC_OP(iam_op_get_policy_version);
+IAMSVC_OP(iam_op_list_policy_versions);
+IAMSVC_OP(iam_op_set_default_policy_version);
+IAMSVC_OP(iam_op_delete_policy_version);
+IAMSVC_OP(iam_op_list_entities_for_policy);
 /* attach.c */
-IAMSVC_OP(iamsvc_op_attach_user_policy);
-IAMSVC_OP(iamsvc_op_attach_group_policy);
-IAMSVC_OP(iamsvc_op_attach_role_policy);
-IAMSVC_OP(iamsvc_op_detach_user_policy);
-IAMSVC_OP(iamsvc_op_detach_group_policy);
-IAMSVC_OP(iamsvc_op_detach_role_policy);
-IAMSVC_OP(iamsvc_op_list_attached_user_policies);
-IAMSVC_OP(iamsvc_op_list_attached_group_policies);
-IAMSVC_OP(iamsvc_op_list_attached_role_policies);
-IAMSVC_OP(iamsvc_op_put_user_boundary);
-IAMSVC_OP(iamsvc_op_put_role_boundary);
-IAMSVC_OP(iamsvc_op_delete_user_boundary);
-IAMSVC_OP(iamsvc_op_delete_role_boundary);
+IAMSVC_OP(iam_op_attach_user_policy);
+IAMSVC_OP(iam_op_attach_group_policy);
+IAMSVC_OP(iam_op_attach_role_policy);
+IAMSVC_OP(iam_op_detach_user_policy);
+IAMSVC_OP(iam_op_detach_group_policy);
+IAMSVC_OP(iam_op_detach_role_policy);
+IAMSVC_OP(iam_op_list_attached_user_policies);
+IAMSVC_OP(iam_op_list_attached_group_policies);
+IAMSVC_OP(iam_op_list_attached_role_policies);
+IAMSVC_OP(iam_op_put_user_permissions_boundary);
+IAMSVC_OP(iam_op_put_role_permissions_boundary);
+IAMSVC_OP(iam_op_delete_user_permissions_boundary);
+IAMSVC_OP(iam_op_delete_role_permissions_boundary);
 /* inline.c */
-IAMSVC_OP(iamsvc_op_put_user_policy);
-IAMSVC_OP(iamsvc_op_put_group_policy);
-IAMSVC_OP(iamsvc_op_put_role_policy);
-IAMSVC_OP(iamsvc_op_get_user_policy);
-IAMSVC_OP(iamsvc_op_get_group_policy);
-IAMSVC_OP(iamsvc_op_get_role_policy);
-IAMSVC_OP(iamsvc_op_delete_user_policy);
-IAMSVC_OP(iamsvc_op_delete_group_policy);
-IAMSVC_OP(iamsvc_op_delete_role_policy);
-IAMSVC_OP(iamsvc_op_list_user_policies);
-IAMSVC_OP(iamsvc_op_list_group_policies);
-IAMSVC_OP(iamsvc_op_list_role_policies);
+IAMSVC_OP(iam_op_put_user_policy);
+IAMSVC_OP(iam_op_put_group_policy);
+IAMSVC_OP(iam_op_put_role_policy);
+IAMSVC_OP(iam_op_get_user_policy);
+IAMSVC_OP(iam_op_get_group_policy);
+IAMSVC_OP(iam_op_get_role_policy);
+IAMSVC_OP(iam_op_delete_user_policy);
+IAMSVC_OP(iam_op_delete_group_policy);
+IAMSVC_OP(iam_op_delete_role_policy);
+IAMSVC_OP(iam_op_list_user_policies);
+IAMSVC_OP(iam_op_list_group_policies);
+IAMSVC_OP(iam_op_list_role_policies);
 /* profiles.c */
-IAMSVC_OP(iamsvc_op_create_instance_profile);
-IAMSVC_OP(iamsvc_op_get_instance_profile);
-IAMSVC_OP(iamsvc_op_delete_instance_profile);
-IAMSVC_OP(iamsvc_op_list_instance_profiles);
-IAMSVC_OP(iamsvc_op_add_role_to_instance_profile);
-IAMSVC_OP(iamsvc_op_remove_role_from_instance_profile);
-IAMSVC_OP(iamsvc_op_list_instance_profiles_for_role);
+IAMSVC_OP(iam_op_create_instance_profile);
+IAMSVC_OP(iam_op_get_instance_profile);
+IAMSVC_OP(iam_op_delete_instance_profile);
+IAMSVC_OP(iam_op_list_instance_profiles);
+IAMSVC_OP(iam_op_add_role_to_instance_profile);
+IAMSVC_OP(iam_op_remove_role_from_instance_profile);
+IAMSVC_OP(iam_op_list_instance_profiles_for_role);
 /* details.c */
-IAMSVC_OP(iamsvc_op_get_account_authorization_details);
+IAMSVC_OP(iam_op_get_account_authorization_details);
 /* simulate.c */
-IAMSVC_OP(iamsvc_op_simulate_principal_policy);
-IAMSVC_OP(iamsvc_op_simulate_custom_policy);
+IAMSVC_OP(iam_op_simulate_principal_policy);
+IAMSVC_OP(iam_op_simulate_custom_policy);
 
 /* The Role shape as AWS returns it (trust policy URL-encoded); full: as GetRole, with
  * boundary, tags and RoleLastUsed. New reference. */

@@ -15,8 +15,8 @@
  * Change IAM documents only through these functions or the IAM operations (svc_invoke
  * "iam"): each write also moves the account's IAM generation (kind "iam.gen"), which is
  * what lets authorization reuse the identities it gathered (src/svc/iam/identity.c). */
-#ifndef FERRY_IAMSVC_H
-#define FERRY_IAMSVC_H
+#ifndef FERRY_SVC_IAM_H
+#define FERRY_SVC_IAM_H
 #include <jansson.h>
 
 #include "svc/svc.h"

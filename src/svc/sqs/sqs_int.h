@@ -5,8 +5,8 @@
  * Internal to src/svc/sqs/: queue.c (names, URLs, attributes, loading and authorizing),
  * attrs.c (message attributes: validation and AWS's MD5), queues.c (queue operations),
  * messages.c (message operations), sqs.c (the operation table). */
-#ifndef FERRY_SVC_SQS_H
-#define FERRY_SVC_SQS_H
+#ifndef FERRY_SVC_SQS_INT_H
+#define FERRY_SVC_SQS_INT_H
 #include <jansson.h>
 #include <stddef.h>
 
@@ -83,29 +83,29 @@ int sqs_body_check(const char *s, size_t n, unsigned *bad);
 int sqs_attr_selected(const json_t *names, const char *name);
 
 /* ---- messages.c / queues.c: operations ---- */
-int sqs_create_queue(call *c, json_t *in, json_t **out);
-int sqs_get_queue_url(call *c, json_t *in, json_t **out);
-int sqs_list_queues(call *c, json_t *in, json_t **out);
-int sqs_delete_queue(call *c, json_t *in, json_t **out);
-int sqs_get_queue_attributes(call *c, json_t *in, json_t **out);
-int sqs_set_queue_attributes(call *c, json_t *in, json_t **out);
-int sqs_purge_queue(call *c, json_t *in, json_t **out);
-int sqs_tag_queue(call *c, json_t *in, json_t **out);
-int sqs_untag_queue(call *c, json_t *in, json_t **out);
-int sqs_list_queue_tags(call *c, json_t *in, json_t **out);
-int sqs_add_permission(call *c, json_t *in, json_t **out);
-int sqs_remove_permission(call *c, json_t *in, json_t **out);
-int sqs_list_dead_letter_source_queues(call *c, json_t *in, json_t **out);
-int sqs_send_message(call *c, json_t *in, json_t **out);
-int sqs_send_message_batch(call *c, json_t *in, json_t **out);
-int sqs_receive_message(call *c, json_t *in, json_t **out);
-int sqs_delete_message(call *c, json_t *in, json_t **out);
-int sqs_delete_message_batch(call *c, json_t *in, json_t **out);
-int sqs_change_message_visibility(call *c, json_t *in, json_t **out);
-int sqs_change_message_visibility_batch(call *c, json_t *in, json_t **out);
-int sqs_start_message_move_task(call *c, json_t *in, json_t **out);
-int sqs_list_message_move_tasks(call *c, json_t *in, json_t **out);
-int sqs_cancel_message_move_task(call *c, json_t *in, json_t **out);
+int sqs_op_create_queue(call *c, json_t *in, json_t **out);
+int sqs_op_get_queue_url(call *c, json_t *in, json_t **out);
+int sqs_op_list_queues(call *c, json_t *in, json_t **out);
+int sqs_op_delete_queue(call *c, json_t *in, json_t **out);
+int sqs_op_get_queue_attributes(call *c, json_t *in, json_t **out);
+int sqs_op_set_queue_attributes(call *c, json_t *in, json_t **out);
+int sqs_op_purge_queue(call *c, json_t *in, json_t **out);
+int sqs_op_tag_queue(call *c, json_t *in, json_t **out);
+int sqs_op_untag_queue(call *c, json_t *in, json_t **out);
+int sqs_op_list_queue_tags(call *c, json_t *in, json_t **out);
+int sqs_op_add_permission(call *c, json_t *in, json_t **out);
+int sqs_op_remove_permission(call *c, json_t *in, json_t **out);
+int sqs_op_list_dead_letter_source_queues(call *c, json_t *in, json_t **out);
+int sqs_op_send_message(call *c, json_t *in, json_t **out);
+int sqs_op_send_message_batch(call *c, json_t *in, json_t **out);
+int sqs_op_receive_message(call *c, json_t *in, json_t **out);
+int sqs_op_delete_message(call *c, json_t *in, json_t **out);
+int sqs_op_delete_message_batch(call *c, json_t *in, json_t **out);
+int sqs_op_change_message_visibility(call *c, json_t *in, json_t **out);
+int sqs_op_change_message_visibility_batch(call *c, json_t *in, json_t **out);
+int sqs_op_start_message_move_task(call *c, json_t *in, json_t **out);
+int sqs_op_list_message_move_tasks(call *c, json_t *in, json_t **out);
+int sqs_op_cancel_message_move_task(call *c, json_t *in, json_t **out);
 
 /* Common error shapes. */
 int sqs_invalid_param(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,26 @@
+/* Private to src/svc/organizations: helpers shared by the operation files and the policy
+ * operations (policies.c) that organizations.c lists in its table. */
+#ifndef FERRY_SVC_ORGANIZATIONS_INT_H
+#define FERRY_SVC_ORGANIZATIONS_INT_H
+#include "svc/svc.h"
+
+/* Loads the organization and checks the caller belongs (mgmt_only: is its management
+ * account). 0 with *org (caller decrefs), or -1 with AWSOrganizationsNotInUseException or
+ * AccessDeniedException. */
+int orgsvc_load(call *c, int mgmt_only, json_t **org);
+/* MaxResults, when given, within 1..cap (InvalidInputException). */
+int orgsvc_check_max(call *c, json_t *in, int cap);
+
+int organizations_op_attach_policy(call *c, json_t *in, json_t **out);
+int organizations_op_create_policy(call *c, json_t *in, json_t **out);
+int organizations_op_delete_policy(call *c, json_t *in, json_t **out);
+int organizations_op_describe_policy(call *c, json_t *in, json_t **out);
+int organizations_op_detach_policy(call *c, json_t *in, json_t **out);
+int organizations_op_disable_policy_type(call *c, json_t *in, json_t **out);
+int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out);
+int organizations_op_list_policies(call *c, json_t *in, json_t **out);
+int organizations_op_list_policies_for_target(call *c, json_t *in, json_t **out);
+int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out);
+int organizations_op_update_policy(call *c, json_t *in, json_t **out);
+
+#endif
