@@ -7,19 +7,6 @@
 
 #include "base/enc.h"
 
-const svc_op *svc_find_op(const svc_def *d, const char *op)
-{
-    size_t lo = 0, hi = d->nops;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(op, d->ops[mid].name);
-        if (c == 0) return &d->ops[mid];
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
-    }
-    return NULL;
-}
-
 void call_resource(call *c, const char *type, const char *name)
 {
     if (!c->resources) {

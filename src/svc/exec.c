@@ -78,7 +78,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     int read_only = (op->flags & SVC_READ) != 0;
     *out = NULL;
     if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
-    int rc = op->fn(c, in, out);
+    int rc = svc_run(c, op, in, out);
     if (rc == SVC_WAIT) {
         store_rollback(c->txn);
         c->txn = NULL;
@@ -114,7 +114,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     if (store_savepoint(c->txn, c->err)) return -1;
-    int rc = op->fn(c, in, out);
+    int rc = svc_run(c, op, in, out);
     if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
     if (rc) {
         if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
