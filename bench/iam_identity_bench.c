@@ -40,7 +40,7 @@ extern const svc_def svc_iam;
 static json_t *run(call *c, const char *op, json_t *in, const char *what)
 {
     json_t *out = NULL;
-    must(svc_find_op(&svc_iam, op)->fn(c, in, &out), c->err, what);
+    must(svc_run(c, svc_find_op(&svc_iam, op), in, &out), c->err, what);
     json_decref(in);
     return out;
 }

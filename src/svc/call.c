@@ -1,24 +1,9 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "svc.h"
-
-#include <stdio.h>
-
 #include "base/enc.h"
-
-const svc_op *svc_find_op(const svc_def *d, const char *op)
-{
-    size_t lo = 0, hi = d->nops;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(op, d->ops[mid].name);
-        if (c == 0) return &d->ops[mid];
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
-    }
-    return NULL;
-}
+#include "svc.h"
 
 int call_park(call *c, const char *key, double wake_at)
 {

@@ -91,7 +91,7 @@ static int run_op(call *c, const svc_op *op, json_t *in, json_t **out)
     const proto_service *ps = resumed ? NULL : proto_service_by_signing_name(c->service);
     const proto_op *po = ps ? proto_op_by_name(ps, op->name) : NULL;
     if (po && proto_validate(ps, po, in, c->err)) return -1;
-    return op->fn(c, in, out);
+    return svc_run(c, op, in, out);
 }
 
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)

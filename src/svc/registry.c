@@ -1,41 +1,46 @@
-/* Every service ferry implements. Adding one: a folder src/svc/<name>/ exporting a
- * svc_def, its model stem in src/proto/services.list, and a line here. */
+/* Every service ferry implements and its operations. The list is generated at build time
+ * (build/gen/svc_ops.c) from the `<model stem> <folder>` lines of src/proto/services.list:
+ * a service is its folder src/svc/<folder>/, defining `const svc_def svc_<folder>` and
+ * its handlers <folder>_op_<operation>, plus that one line (see README "Adding a service"). */
 #include <string.h>
 
 #include "svc.h"
 
-extern const svc_def svc_sts, svc_organizations, svc_cloudtrail, svc_iam;
-extern const svc_def svc_accessanalyzer;
-extern const svc_def svc_sqs;
-extern const svc_def svc_cloudformation;
-extern const svc_def svc_sns;
-
-static const svc_def *const registry[] = {
-    &svc_sts,
-    &svc_organizations,
-    &svc_cloudtrail,
-    &svc_iam,
-    &svc_accessanalyzer,
-    &svc_sqs,
-    &svc_cloudformation,
-    &svc_sns,
-};
-
 const svc_def *svc_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-        if (strcmp(registry[i]->name, name) == 0) return registry[i];
+    for (size_t i = 0; i < svc_ntables; i++)
+        if (strcmp(svc_tables[i].def->name, name) == 0) return svc_tables[i].def;
     return NULL;
 }
 
 void svc_reset_all(void)
 {
-    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-        if (registry[i]->reset) registry[i]->reset();
+    for (size_t i = 0; i < svc_ntables; i++)
+        if (svc_tables[i].def->reset) svc_tables[i].def->reset();
 }
 
-const svc_def *const *svc_all(size_t *n)
+const svc_op *svc_find_op(const svc_def *d, const char *op)
 {
-    *n = sizeof(registry) / sizeof(registry[0]);
-    return registry;
+    const svc_table *t = NULL;
+    for (size_t i = 0; i < svc_ntables && !t; i++)
+        if (svc_tables[i].def == d) t = &svc_tables[i];
+    if (!t) return NULL;
+    size_t lo = 0, hi = t->nops;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(op, t->ops[mid].name);
+        if (c == 0) return t->ops[mid].fn ? &t->ops[mid] : NULL;
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return NULL;
 }
+
+int svc_run(call *c, const svc_op *op, json_t *in, json_t **out)
+{
+    int rc = op->fn(c, in, out);
+    if (rc || (op->flags & SVC_READ)) return rc;
+    const svc_def *d = c->service ? svc_find(c->service) : NULL;
+    return d && d->before_commit ? d->before_commit(c) : 0;
+}
+

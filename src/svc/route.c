@@ -48,11 +48,10 @@ static int method_allowed(const char *methods, const char *m)
 
 int svc_route_dispatch(ferry_env *env, arena *a, svc_request *r, proto_response *resp)
 {
-    size_t n;
-    const svc_def *const *all = svc_all(&n);
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < all[i]->nroutes; j++) {
-            const svc_route *rt = &all[i]->routes[j];
+    for (size_t i = 0; i < svc_ntables; i++) {
+        const svc_def *d = svc_tables[i].def;
+        for (size_t j = 0; j < d->nroutes; j++) {
+            const svc_route *rt = &d->routes[j];
             if (!svc_route_match(rt, a, r)) continue;
             if (!method_allowed(rt->methods, r->method)) {
                 proto_response_init(resp);

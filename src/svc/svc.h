@@ -95,9 +95,16 @@ int call_park(call *c, const char *key, double wake_at);
 typedef int (*svc_fn)(call *c, json_t *in, json_t **out);
 
 enum {
-    SVC_READ = 1, /* read-only: runs in a read transaction, audited as ReadOnly */
+    /* Read-only: runs in a read transaction, audited as ReadOnly. Derived, not hand-set:
+     * an operation is read-only when its name starts with Get, List, Describe, Lookup,
+     * Head, BatchGet, Simulate or Validate (CloudTrail's readOnly convention), unless
+     * src/svc/<folder>/flags.list says otherwise ("GetSessionToken write"). */
+    SVC_READ = 1,
 };
 
+/* One operation of a service's model. Handlers are named <folder>_op_<snake_case name>
+ * (sqs_op_send_message in src/svc/sqs/) and are found by the build; fn is NULL for an
+ * operation ferry does not implement (answered 501 NotImplemented). */
 typedef struct svc_op {
     const char *name;
     svc_fn fn;
@@ -145,23 +152,40 @@ int svc_route_match(const svc_route *rt, arena *a, svc_request *r);
  * 0 when none did. */
 int svc_route_dispatch(ferry_env *env, arena *a, svc_request *r, proto_response *resp);
 
+/* What a service folder defines about itself: `const svc_def svc_<folder>`. Its operations
+ * come from the model (svc_table). */
 typedef struct svc_def {
     const char *name;         /* SigV4 signing name and model endpoint prefix */
     const char *event_source; /* CloudTrail eventSource, e.g. "sts.amazonaws.com" */
-    const svc_op *ops;        /* sorted by name */
-    size_t nops;
     void (*reset)(void);      /* optional: drop in-memory caches after the store is emptied */
+    /* optional: runs inside the transaction after each of its write operations succeeded,
+     * before the operation is audited and committed (IAM moves its generation here);
+     * -1 with c->err set fails the operation. */
+    int (*before_commit)(call *c);
     void (*written)(void);    /* optional: called after each of its write operations commits */
     const svc_route *routes;  /* optional: URLs it serves outside the signed API */
     size_t nroutes;
 } svc_def;
 
+/* Generated at build time (build/gen/svc_ops.c) from src/proto/services.list: one entry
+ * per `<model stem> <folder>` line, with every operation of the model sorted by name. */
+typedef struct svc_table {
+    const svc_def *def;
+    const char *model; /* the model's stem, e.g. "sqs-2012-11-05" */
+    const svc_op *ops;
+    size_t nops;
+} svc_table;
+extern const svc_table svc_tables[];
+extern const size_t svc_ntables;
+
 const svc_def *svc_find(const char *name);
-/* Every service, in registry order: *n of them. */
-const svc_def *const *svc_all(size_t *n);
 /* Calls every service's reset hook (POST /_ferry/reset, after store_reset). */
 void svc_reset_all(void);
+/* The implemented operation op of d, or NULL (not in the model, or no handler). */
 const svc_op *svc_find_op(const svc_def *d, const char *op);
+/* Runs op's handler and, when a write succeeded, the before_commit hook of c->service,
+ * in c->txn. Returns what the handler returns (0, -1, SVC_WAIT). */
+int svc_run(call *c, const svc_op *op, json_t *in, json_t **out);
 
 /* Authorization: every operation asks before acting. action like "sts:GetCallerIdentity",
  * resource an ARN or "*" (the resource's account is the caller's unless the ARN says

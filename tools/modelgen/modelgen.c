@@ -1,7 +1,9 @@
 /* ferry-modelgen <apis-dir> <services.list> <out.c> <botocore-data-dir> <constraints.c>
+ * ferry-modelgen --ops <apis-dir> <services.list> <svc-dir> <out.c> <nm> <objects...>
  *
  * Turns the aws-sdk apis/<stem>.min.json models listed in services.list into const C
- * tables (see src/proto/model.h). Inline shapes are flattened into the service's
+ * tables (see src/proto/model.h); with --ops, into the operation tables of the services
+ * ferry implements (see "operation tables" below and src/svc/svc.h). Inline shapes are flattened into the service's
  * shape table and de-duplicated by their canonical JSON (traits stripped); traits
  * live on the member refs, merged shape-level-then-ref as botocore resolves them.
  * Output is deterministic: operations sorted by name, shapes in discovery order. */
@@ -592,8 +594,11 @@ static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *
     json_decref(root);
 }
 
+static int ops_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--ops")) return ops_main(argc - 1, argv + 1);
     if (argc != 6) {
         fprintf(stderr, "usage: ferry-modelgen <apis-dir> <services.list> <out.c> "
                         "<botocore-data-dir> <constraints-out.c>\n");
@@ -652,5 +657,255 @@ int main(int argc, char **argv)
     if (fclose(cf)) die("write failed", ctmp);
     if (rename(tmp, argv[3])) die("rename failed", argv[3]);
     if (rename(ctmp, argv[5])) die("rename failed", argv[5]);
+    return 0;
+}
+
+/* ==== operation tables (--ops) ====
+ *
+ * For each line of services.list that names a folder (`<stem> <folder>`), one table with
+ * every operation of the model, sorted by name: {"SendMessage", sqs_op_send_message, flags}.
+ * Handlers are found in the compiled objects of src/svc/<folder>/ (nm), not in the source
+ * text, so that handlers defined by macros count too:
+ *   - an operation without a handler gets NULL (the gateway answers 501 NotImplemented);
+ *   - a <folder>_op_* function that names no operation of the model fails the build, and
+ *     so does a static one (the table could not reach it).
+ * Flags: SVC_READ by the rule of src/svc/svc.h (the operation name starts with a read
+ * verb), overridden by src/svc/<folder>/flags.list ("<Operation> read|write" lines). */
+
+typedef struct {
+    char *stem, *folder;
+    json_t *model;
+    const char **ops; /* sorted */
+    char **snake;     /* <snake_case> of ops[i] */
+    char **handler;   /* found handler symbol or NULL */
+    unsigned *read;
+    size_t nops;
+} optab;
+
+/* CreateSAMLProvider -> create_saml_provider, GetAccountAuthorizationDetails ->
+ * get_account_authorization_details: a word starts at an upper-case letter after a lower
+ * case letter or digit, or at the last capital of a run followed by lower case. */
+static char *snake_case(const char *s)
+{
+    size_t n = strlen(s);
+    char *o = xrealloc(NULL, 2 * n + 1), *p = o;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int up = c >= 'A' && c <= 'Z';
+        if (up && i > 0) {
+            char prev = s[i - 1], next = s[i + 1];
+            int prev_low = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+            int prev_up = prev >= 'A' && prev <= 'Z';
+            if (prev_low || (prev_up && next >= 'a' && next <= 'z')) *p++ = '_';
+        }
+        *p++ = up ? (char)(c - 'A' + 'a') : c;
+    }
+    *p = 0;
+    return o;
+}
+
+/* The read-only rule of src/svc/svc.h: the name starts with one of these verbs. */
+static int read_verb(const char *op)
+{
+    static const char *const verbs[] = {"Get",    "List",     "Describe", "Lookup", "Head",
+                                        "BatchGet", "Simulate", "Validate", NULL};
+    for (int i = 0; verbs[i]; i++) {
+        size_t l = strlen(verbs[i]);
+        if (!strncmp(op, verbs[i], l) && (op[l] == 0 || (op[l] >= 'A' && op[l] <= 'Z'))) return 1;
+    }
+    return 0;
+}
+
+static void optab_load(optab *t, const char *apis)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.min.json", apis, t->stem);
+    json_error_t je;
+    t->model = json_load_file(path, 0, &je);
+    if (!t->model) die("cannot load model", path);
+    json_t *ops = json_object_get(t->model, "operations");
+    t->nops = json_object_size(ops);
+    t->ops = xrealloc(NULL, sizeof(char *) * (t->nops + 1));
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(ops, k, v) t->ops[i++] = k;
+    qsort(t->ops, t->nops, sizeof(char *), opcmp);
+    t->snake = xrealloc(NULL, sizeof(char *) * (t->nops + 1));
+    t->handler = xrealloc(NULL, sizeof(char *) * (t->nops + 1));
+    t->read = xrealloc(NULL, sizeof(unsigned) * (t->nops + 1));
+    for (i = 0; i < t->nops; i++) {
+        t->snake[i] = snake_case(t->ops[i]);
+        t->handler[i] = NULL;
+        t->read[i] = (unsigned)read_verb(t->ops[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->snake[i], t->snake[j])) die("two operations have one handler name", t->snake[i]);
+    }
+}
+
+static long optab_find(const optab *t, const char *op)
+{
+    for (size_t i = 0; i < t->nops; i++)
+        if (!strcmp(t->ops[i], op)) return (long)i;
+    return -1;
+}
+
+/* src/svc/<folder>/flags.list: "<Operation> read|write", '#' comments. */
+static void optab_flags(optab *t, const char *svcdir)
+{
+    char path[4096], line[512];
+    snprintf(path, sizeof(path), "%s/%s/flags.list", svcdir, t->folder);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(line, sizeof(line), f)) {
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char op[256], flag[64];
+        int n = sscanf(line, "%255s %63s", op, flag);
+        if (n <= 0) continue;
+        long i = n == 2 ? optab_find(t, op) : -1;
+        if (i < 0) {
+            fprintf(stderr, "ferry-modelgen: %s: '%s' is not an operation of %s\n", path, op, t->stem);
+            exit(1);
+        }
+        if (!strcmp(flag, "read")) t->read[i] = 1;
+        else if (!strcmp(flag, "write")) t->read[i] = 0;
+        else die("flags.list: the flag is read or write", flag);
+    }
+    fclose(f);
+}
+
+/* One nm symbol: a <folder>_op_* function either is an operation's handler or fails. */
+static void optab_symbol(optab *tabs, int ntabs, const char *sym, char type)
+{
+    optab *t = NULL;
+    size_t best = 0;
+    for (int i = 0; i < ntabs; i++) {
+        size_t l = strlen(tabs[i].folder);
+        if (!strncmp(sym, tabs[i].folder, l) && !strncmp(sym + l, "_op_", 4) && l > best) {
+            t = &tabs[i];
+            best = l;
+        }
+    }
+    if (!t) return;
+    if (type != 'T' && type != 't') return; /* a reference, or data */
+    const char *rest = sym + best + 4;
+    long found = -1;
+    for (size_t i = 0; i < t->nops && found < 0; i++)
+        if (!strcmp(t->snake[i], rest)) found = (long)i;
+    if (found < 0) {
+        fprintf(stderr,
+                "ferry-modelgen: src/svc/%s defines %s, but %s has no such operation "
+                "(a handler is %s_op_<snake_case of an operation of the model>)\n",
+                t->folder, sym, t->stem, t->folder);
+        exit(1);
+    }
+    if (type == 't') {
+        fprintf(stderr, "ferry-modelgen: src/svc/%s: handler %s must not be static\n", t->folder, sym);
+        exit(1);
+    }
+    if (!t->handler[found]) t->handler[found] = xstrdup(sym);
+}
+
+static void optab_scan(optab *tabs, int ntabs, const char *nm, int nobj, char **objs)
+{
+    size_t cap = strlen(nm) + 32;
+    for (int i = 0; i < nobj; i++) cap += strlen(objs[i]) + 3;
+    char *cmd = xrealloc(NULL, cap), *p = cmd;
+    p += sprintf(p, "'%s' -P", nm);
+    for (int i = 0; i < nobj; i++) {
+        if (strchr(objs[i], '\'')) die("object path with a quote", objs[i]);
+        p += sprintf(p, " '%s'", objs[i]);
+    }
+    FILE *f = popen(cmd, "r");
+    if (!f) die("cannot run", nm);
+    char line[4096];
+    while (fgets(line, sizeof(line), f)) {
+        char sym[1024], type[8];
+        if (sscanf(line, "%1023s %7s", sym, type) != 2 || strlen(type) != 1) continue;
+        optab_symbol(tabs, ntabs, sym, type[0]);
+    }
+    if (pclose(f) != 0) die("nm failed", cmd);
+    free(cmd);
+}
+
+static int ops_main(int argc, char **argv)
+{
+    if (argc < 6) {
+        fprintf(stderr, "usage: ferry-modelgen --ops <apis-dir> <services.list> <svc-dir> <out.c> "
+                        "<nm> <objects...>\n");
+        return 2;
+    }
+    const char *apis = argv[1], *list = argv[2], *svcdir = argv[3], *outp = argv[4];
+    FILE *lf = fopen(list, "r");
+    if (!lf) die("cannot open", list);
+    optab tabs[256];
+    int n = 0;
+    char line[512];
+    while (fgets(line, sizeof(line), lf)) {
+        char stem[256], folder[256];
+        /* "<stem>" alone: routed and decoded, not implemented */
+        if (sscanf(line, "%255s %255s", stem, folder) != 2 || stem[0] == '#' || folder[0] == '#')
+            continue;
+        for (const char *c = folder; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))) die("a folder name is [a-z0-9]+", folder);
+        if (n == 256) die("too many services", NULL);
+        memset(&tabs[n], 0, sizeof(tabs[n]));
+        tabs[n].stem = xstrdup(stem);
+        tabs[n].folder = xstrdup(folder);
+        optab_load(&tabs[n], apis);
+        optab_flags(&tabs[n], svcdir);
+        n++;
+    }
+    fclose(lf);
+    optab_scan(tabs, n, argv[5], argc - 6, argv + 6);
+
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", outp);
+    FILE *f = fopen(tmp, "w");
+    if (!f) die("cannot write", tmp);
+    fputs("/* Generated by ferry-modelgen --ops from src/proto/services.list, the aws-sdk models\n"
+          " * and the handlers compiled from src/svc/<folder>/. Do not edit. */\n"
+          "#include \"svc/svc.h\"\n",
+          f);
+    for (int i = 0; i < n; i++) {
+        optab *t = &tabs[i];
+        fprintf(f, "\n/* %s: %s */\nextern const svc_def svc_%s;\n", t->folder, t->stem, t->folder);
+        for (size_t j = 0; j < t->nops; j++)
+            if (t->handler[j]) fprintf(f, "int %s(call *c, json_t *in, json_t **out);\n", t->handler[j]);
+        fprintf(f, "static const svc_op ops_%s[] = {\n", t->folder);
+        for (size_t j = 0; j < t->nops; j++) {
+            fputs("    {", f);
+            lit(f, t->ops[j]);
+            fprintf(f, ", %s, %s},\n", t->handler[j] ? t->handler[j] : "NULL",
+                    t->read[j] ? "SVC_READ" : "0");
+        }
+        if (!t->nops) fputs("    {NULL, NULL, 0},\n", f);
+        fputs("};\n", f);
+    }
+    fputs("\nconst svc_table svc_tables[] = {\n", f);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "    {&svc_%s, ", tabs[i].folder);
+        lit(f, tabs[i].stem);
+        fprintf(f, ", ops_%s, %zu},\n", tabs[i].folder, tabs[i].nops);
+    }
+    if (!n) fputs("    {NULL, NULL, NULL, 0},\n", f);
+    fprintf(f, "};\nconst size_t svc_ntables = %d;\n", n);
+    if (fclose(f)) die("write failed", tmp);
+    if (rename(tmp, outp)) die("rename failed", outp);
+    for (int i = 0; i < n; i++) {
+        optab *t = &tabs[i];
+        for (size_t j = 0; j < t->nops; j++) {
+            free(t->snake[j]);
+            free(t->handler[j]);
+        }
+        free(t->snake);
+        free(t->handler);
+        free(t->read);
+        free(t->ops);
+        json_decref(t->model);
+        free(t->stem);
+        free(t->folder);
+    }
     return 0;
 }

@@ -50,10 +50,5 @@ int accessanalyzer_op_validate_policy(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static const svc_op ops[] = {
-    {"ValidatePolicy", accessanalyzer_op_validate_policy, SVC_READ},
-};
-
 const svc_def svc_accessanalyzer = {.name = "access-analyzer",
-                                    .event_source = "access-analyzer.amazonaws.com", .ops = ops,
-                                    .nops = sizeof(ops) / sizeof(ops[0])};
+                                    .event_source = "access-analyzer.amazonaws.com"};

@@ -149,9 +149,4 @@ int cloudtrail_op_lookup_events(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static const svc_op ops[] = {
-    {"LookupEvents", cloudtrail_op_lookup_events, SVC_READ},
-};
-
-const svc_def svc_cloudtrail = {.name = "cloudtrail", .event_source = "cloudtrail.amazonaws.com",
-                                .ops = ops, .nops = sizeof(ops) / sizeof(ops[0])};
+const svc_def svc_cloudtrail = {.name = "cloudtrail", .event_source = "cloudtrail.amazonaws.com"};

@@ -118,7 +118,7 @@ const iam_policy *iamsvc_cached_policy(call *c, const char *key, const char *nam
 /* The cached policy under key, or NULL when it is not (yet) there. */
 const iam_policy *iamsvc_cached_lookup(call *c, const char *key, int kind);
 
-/* ---- operations, by module (for the table in iam.c) ---- */
+/* ---- operations, by module (the table is generated from the model: src/svc/svc.h) ---- */
 #define IAMSVC_OP(n) int n(call *c, json_t *in, json_t **out)
 /* roles.c */
 IAMSVC_OP(iam_op_create_role);

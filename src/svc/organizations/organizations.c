@@ -374,32 +374,6 @@ int organizations_op_move_account(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-static const svc_op ops[] = {
-    {"AttachPolicy", organizations_op_attach_policy, 0},
-    {"CreateAccount", organizations_op_create_account, 0},
-    {"CreateOrganization", organizations_op_create_organization, 0},
-    {"CreateOrganizationalUnit", organizations_op_create_organizational_unit, 0},
-    {"CreatePolicy", organizations_op_create_policy, 0},
-    {"DeletePolicy", organizations_op_delete_policy, 0},
-    {"DescribeAccount", organizations_op_describe_account, SVC_READ},
-    {"DescribeCreateAccountStatus", organizations_op_describe_create_account_status, SVC_READ},
-    {"DescribeOrganization", organizations_op_describe_organization, SVC_READ},
-    {"DescribePolicy", organizations_op_describe_policy, SVC_READ},
-    {"DetachPolicy", organizations_op_detach_policy, 0},
-    {"DisablePolicyType", organizations_op_disable_policy_type, 0},
-    {"EnablePolicyType", organizations_op_enable_policy_type, 0},
-    {"ListAccounts", organizations_op_list_accounts, SVC_READ},
-    {"ListAccountsForParent", organizations_op_list_accounts_for_parent, SVC_READ},
-    {"ListOrganizationalUnitsForParent", organizations_op_list_organizational_units_for_parent, SVC_READ},
-    {"ListPolicies", organizations_op_list_policies, SVC_READ},
-    {"ListPoliciesForTarget", organizations_op_list_policies_for_target, SVC_READ},
-    {"ListRoots", organizations_op_list_roots, SVC_READ},
-    {"ListTargetsForPolicy", organizations_op_list_targets_for_policy, SVC_READ},
-    {"MoveAccount", organizations_op_move_account, 0},
-    {"UpdatePolicy", organizations_op_update_policy, 0},
-};
-
 const svc_def svc_organizations = {.name = "organizations",
-                                   .event_source = "organizations.amazonaws.com", .ops = ops,
-                                   .nops = sizeof(ops) / sizeof(ops[0]),
+                                   .event_source = "organizations.amazonaws.com",
                                    .reset = org_authz_changed};

@@ -228,32 +228,10 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
                    : sns_invalid(c, "AttributeName");
 }
 
-static const svc_op ops[] = {
-    {"AddPermission", sns_op_add_permission, 0},
-    {"ConfirmSubscription", sns_op_confirm_subscription, 0},
-    {"CreateTopic", sns_op_create_topic, 0},
-    {"DeleteTopic", sns_op_delete_topic, 0},
-    {"GetSubscriptionAttributes", sns_op_get_subscription_attributes, SVC_READ},
-    {"GetTopicAttributes", sns_op_get_topic_attributes, SVC_READ},
-    {"ListSubscriptions", sns_op_list_subscriptions, SVC_READ},
-    {"ListSubscriptionsByTopic", sns_op_list_subscriptions_by_topic, SVC_READ},
-    {"ListTagsForResource", sns_op_list_tags_for_resource, SVC_READ},
-    {"ListTopics", sns_op_list_topics, SVC_READ},
-    {"Publish", sns_op_publish, 0},
-    {"PublishBatch", sns_op_publish_batch, 0},
-    {"RemovePermission", sns_op_remove_permission, 0},
-    {"SetSubscriptionAttributes", sns_op_set_subscription_attributes, 0},
-    {"SetTopicAttributes", sns_op_set_topic_attributes, 0},
-    {"Subscribe", sns_op_subscribe, 0},
-    {"TagResource", sns_op_tag_resource, 0},
-    {"Unsubscribe", sns_op_unsubscribe, 0},
-    {"UntagResource", sns_op_untag_resource, 0},
-};
-
 /* after POST /_ferry/reset: cached subscription lists and topics describe a store that is gone */
 /* SubscribeURL, UnsubscribeURL and the signing certificate (snshttp.h) */
 static const svc_route routes[] = {{"GET HEAD", NULL, "/_ferry/sns/", sns_http_serve}};
 
-const svc_def svc_sns = {.name = "sns", .event_source = "sns.amazonaws.com", .ops = ops,
-                         .nops = sizeof(ops) / sizeof(ops[0]), .reset = sns_subs_changed,
-                         .routes = routes, .nroutes = sizeof(routes) / sizeof(routes[0])};
+const svc_def svc_sns = {.name = "sns", .event_source = "sns.amazonaws.com",
+                         .reset = sns_subs_changed, .routes = routes,
+                         .nroutes = sizeof(routes) / sizeof(routes[0])};

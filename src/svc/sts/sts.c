@@ -264,12 +264,4 @@ int sts_op_get_caller_identity(call *c, json_t *in, json_t **out)
     return *out ? 0 : ferr_oom(c->err);
 }
 
-static const svc_op ops[] = {
-    {"AssumeRole", sts_op_assume_role, 0},
-    {"GetAccessKeyInfo", sts_op_get_access_key_info, SVC_READ},
-    {"GetCallerIdentity", sts_op_get_caller_identity, SVC_READ},
-    {"GetSessionToken", sts_op_get_session_token, 0},
-};
-
-const svc_def svc_sts = {.name = "sts", .event_source = "sts.amazonaws.com", .ops = ops,
-                         .nops = sizeof(ops) / sizeof(ops[0])};
+const svc_def svc_sts = {.name = "sts", .event_source = "sts.amazonaws.com"};

@@ -88,7 +88,7 @@ static json_t *op(fx *f, const char *name, json_t *in)
     const svc_op *o = svc_find_op(&svc_iam, name);
     assert_non_null(o);
     json_t *out = NULL;
-    int rc = o->fn(&f->c, in, &out);
+    int rc = svc_run(&f->c, o, in, &out);
     if (rc) fprintf(stderr, "op failed: %s %s\n", f->err.code, f->err.message);
     assert_int_equal(rc, 0);
     json_decref(in);

@@ -1,0 +1,19 @@
+"""Operation tables generated from the models (tools/modelgen --ops): an operation of an
+implemented service's model without a handler answers 501 NotImplemented naming it, through
+each protocol's client."""
+import botocore.exceptions
+import pytest
+
+
+@pytest.mark.parametrize("service,call,kw,name", [
+    ("sts", "decode_authorization_message", {"EncodedMessage": "x"}, "sts:DecodeAuthorizationMessage"),
+    ("organizations", "list_handshakes_for_account", {}, "organizations:ListHandshakesForAccount"),
+    ("iam", "list_saml_providers", {}, "iam:ListSAMLProviders"),
+])
+def test_model_operation_without_handler_is_501(ferry, service, call, kw, name):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        getattr(ferry.client(service, "management"), call)(**kw)
+    r = e.value.response
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert r["Error"]["Code"] == "NotImplemented"
+    assert name in r["Error"]["Message"]
