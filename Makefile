@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 5
 PYTHON     := /usr/bin/python3
 
-.PHONY: all deps build asan fuzz unit unit-asan clients clients-asan scenarios check demo bench clean
+.PHONY: all deps format format-check build asan fuzz unit unit-asan clients clients-asan scenarios check demo bench clean
 
 all: build
 
@@ -50,7 +50,16 @@ clients-asan: build asan
 scenarios: build
 	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/scenarios
 
-check: unit unit-asan fuzz clients clients-asan scenarios
+# The C style is mechanical (.clang-format): `make format` applies it, make check refuses a
+# tree it would change.
+FORMAT_FILES = $(shell git ls-files 'src/*.[ch]' 'tests/unit/*.[ch]' 'fuzz/*.[ch]' 'bench/*.c' 'tools/modelgen/*.c')
+format:
+	@clang-format -i $(FORMAT_FILES)
+
+format-check: deps
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
+
+check: format-check unit unit-asan fuzz clients clients-asan scenarios
 	@echo "make check: all suites passed"
 
 demo: build

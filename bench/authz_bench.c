@@ -49,8 +49,9 @@ int main(int argc, char **argv)
     principal mroot, root2;
     keys_root_principal("111111111111", &mroot);
     keys_root_principal("222222222222", &root2);
-    json_decref(must(&env, &mroot, "organizations", "EnablePolicyType",
-                     json_pack("{s:s, s:s}", "RootId", root, "PolicyType", "SERVICE_CONTROL_POLICY")));
+    json_decref(
+        must(&env, &mroot, "organizations", "EnablePolicyType",
+             json_pack("{s:s, s:s}", "RootId", root, "PolicyType", "SERVICE_CONTROL_POLICY")));
 
     json_decref(must(&env, &root2, "iam", "CreateUser", json_pack("{s:s}", "UserName", "bob")));
     json_decref(must(&env, &root2, "iam", "CreateGroup", json_pack("{s:s}", "GroupName", "devs")));
@@ -62,10 +63,11 @@ int main(int argc, char **argv)
     for (int p = 0; p < 10; p++) {
         json_t *stmts = json_array();
         for (int s = 0; s < 10; s++)
-            json_array_append_new(stmts, json_pack("{s:s, s:[s,s], s:s, s:{s:{s:s}}}", "Effect", "Allow",
-                "Action", s % 2 ? "sqs:Send*" : "sns:Publish", "dynamodb:GetItem", "Resource",
-                s % 3 ? "arn:aws:sqs:*:222222222222:orders-*" : "*", "Condition",
-                "StringLike", "aws:PrincipalTag/team", "pay*"));
+            json_array_append_new(
+                stmts, json_pack("{s:s, s:[s,s], s:s, s:{s:{s:s}}}", "Effect", "Allow", "Action",
+                                 s % 2 ? "sqs:Send*" : "sns:Publish", "dynamodb:GetItem",
+                                 "Resource", s % 3 ? "arn:aws:sqs:*:222222222222:orders-*" : "*",
+                                 "Condition", "StringLike", "aws:PrincipalTag/team", "pay*"));
         json_t *doc = json_pack("{s:s, s:o}", "Version", "2012-10-17", "Statement", stmts);
         char *text = json_dumps(doc, JSON_COMPACT), name[32];
         json_decref(doc);
@@ -86,8 +88,10 @@ int main(int argc, char **argv)
                                "arn:aws:iam::aws:policy/PowerUserAccess")));
     json_t *u = must(&env, &root2, "iam", "GetUser", json_pack("{s:s}", "UserName", "bob"));
     principal bob = {.kind = PRIN_USER, .account = "222222222222", .name = "bob"};
-    snprintf(bob.arn, sizeof(bob.arn), "%s", json_string_value(json_object_get(json_object_get(u, "User"), "Arn")));
-    snprintf(bob.userid, sizeof(bob.userid), "%s", json_string_value(json_object_get(json_object_get(u, "User"), "UserId")));
+    snprintf(bob.arn, sizeof(bob.arn), "%s",
+             json_string_value(json_object_get(json_object_get(u, "User"), "Arn")));
+    snprintf(bob.userid, sizeof(bob.userid), "%s",
+             json_string_value(json_object_get(json_object_get(u, "User"), "UserId")));
     json_decref(u);
     const char *qpolicy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
                           "\"Principal\":{\"AWS\":\"arn:aws:iam::222222222222:user/bob\"},"
@@ -100,8 +104,14 @@ int main(int argc, char **argv)
     long allowed = 0;
     for (int round = 0; round < 5; round++) {
         arena *a = arena_new(0);
-        call c = {.a = a, .env = &env, .account = "222222222222", .region = "us-east-1",
-                  .who = &bob, .err = &e, .service = "sqs", .op = "SendMessage"};
+        call c = {.a = a,
+                  .env = &env,
+                  .account = "222222222222",
+                  .region = "us-east-1",
+                  .who = &bob,
+                  .err = &e,
+                  .service = "sqs",
+                  .op = "SendMessage"};
         store_begin(env.st, 0, &c.txn, &e);
         uint64_t t0 = clock_mono_ns();
         for (long i = 0; i < n / 5; i++) {

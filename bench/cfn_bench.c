@@ -26,7 +26,8 @@ static double now(void)
     return (double)clock_mono_ns() / 1e9;
 }
 
-static json_t *inv(const principal *who, const char *region, const char *svc, const char *op, json_t *in)
+static json_t *inv(const principal *who, const char *region, const char *svc, const char *op,
+                   json_t *in)
 {
     ferr e = {0};
     json_t *out = NULL;
@@ -44,13 +45,15 @@ static void wait_status(const principal *who, const char *region, const char *id
     cfn_engine_wait(&env, who->account, region, id, 120, st, sizeof(st));
     if (strcmp(st, want)) {
         fprintf(stderr, "stack %s is %s, wanted %s\n", id, st, want);
-        json_t *ev = inv(who, region, "cloudformation", "DescribeStackEvents", json_pack("{s:s}", "StackName", id));
+        json_t *ev = inv(who, region, "cloudformation", "DescribeStackEvents",
+                         json_pack("{s:s}", "StackName", id));
         size_t i;
         json_t *x;
         json_array_foreach(json_object_get(ev, "StackEvents"), i, x) {
             const char *r = json_string_value(json_object_get(x, "ResourceStatusReason"));
-            if (r) fprintf(stderr, "  %s: %s\n", json_string_value(json_object_get(x, "LogicalResourceId")), r);
-
+            if (r)
+                fprintf(stderr, "  %s: %s\n",
+                        json_string_value(json_object_get(x, "LogicalResourceId")), r);
         }
         exit(1);
     }
@@ -63,12 +66,14 @@ static char *template(const char *type, int n, const char *value)
     size_t len = (size_t)snprintf(t, cap, "Resources:\n");
     for (int i = 0; i < n; i++) {
         if (!strcmp(type, "AWS::SQS::Queue"))
-            len += (size_t)snprintf(t + len, cap - len,
-                                    "  R%d:\n    Type: AWS::SQS::Queue\n    Properties: {VisibilityTimeout: %s}\n",
-                                    i, value);
+            len += (size_t)snprintf(
+                t + len, cap - len,
+                "  R%d:\n    Type: AWS::SQS::Queue\n    Properties: {VisibilityTimeout: %s}\n", i,
+                value);
         else
-            len += (size_t)snprintf(t + len, cap - len, "  R%d:\n    Type: %s\n    Properties: {Value: \"%s\"}\n",
-                                    i, type, value);
+            len += (size_t)snprintf(t + len, cap - len,
+                                    "  R%d:\n    Type: %s\n    Properties: {Value: \"%s\"}\n", i,
+                                    type, value);
     }
     return t;
 }
@@ -80,17 +85,18 @@ static void bench_stack(const principal *root, const char *type, const char *v1,
     snprintf(name, sizeof(name), "bench-%d", (int)(now() * 1000) % 100000);
     double a = now();
     json_t *out = inv(root, "us-east-1", "cloudformation", "CreateStack",
-                       json_pack("{s:s, s:s}", "StackName", name, "TemplateBody", t1));
+                      json_pack("{s:s, s:s}", "StackName", name, "TemplateBody", t1));
     char id[512];
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(out, "StackId")));
     json_decref(out);
     wait_status(root, "us-east-1", id, "CREATE_COMPLETE");
     double b = now();
     json_decref(inv(root, "us-east-1", "cloudformation", "UpdateStack",
-                     json_pack("{s:s, s:s}", "StackName", id, "TemplateBody", t2)));
+                    json_pack("{s:s, s:s}", "StackName", id, "TemplateBody", t2)));
     wait_status(root, "us-east-1", id, "UPDATE_COMPLETE");
     double c = now();
-    json_decref(inv(root, "us-east-1", "cloudformation", "DeleteStack", json_pack("{s:s}", "StackName", id)));
+    json_decref(inv(root, "us-east-1", "cloudformation", "DeleteStack",
+                    json_pack("{s:s}", "StackName", id)));
     wait_status(root, "us-east-1", id, "DELETE_COMPLETE");
     double d = now();
     printf("50 x %-24s create %7.1f ms   update %7.1f ms   delete %7.1f ms\n", type, (b - a) * 1e3,
@@ -125,40 +131,52 @@ int main(void)
     /* StackSet: roles first (AWS's self-managed setup) */
     const char *regions[] = {"us-east-1", "eu-west-1", "ap-southeast-1"};
     char doc[1024];
-    snprintf(doc, sizeof(doc), "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-             "\"Principal\":{\"Service\":\"cloudformation.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}");
-    json_decref(inv(&roots[0], "us-east-1", "iam", "CreateRole",
-                     json_pack("{s:s, s:s}", "RoleName", "AWSCloudFormationStackSetAdministrationRole",
-                               "AssumeRolePolicyDocument", doc)));
-    json_decref(inv(&roots[0], "us-east-1", "iam", "PutRolePolicy",
-                     json_pack("{s:s, s:s, s:s}", "RoleName", "AWSCloudFormationStackSetAdministrationRole",
-                               "PolicyName", "a", "PolicyDocument",
-                               "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
-                               "\"sts:AssumeRole\",\"Resource\":\"arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole\"}]}")));
+    snprintf(doc, sizeof(doc),
+             "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+             "\"Principal\":{\"Service\":\"cloudformation.amazonaws.com\"},\"Action\":\"sts:"
+             "AssumeRole\"}]}");
+    json_decref(
+        inv(&roots[0], "us-east-1", "iam", "CreateRole",
+            json_pack("{s:s, s:s}", "RoleName", "AWSCloudFormationStackSetAdministrationRole",
+                      "AssumeRolePolicyDocument", doc)));
+    json_decref(
+        inv(&roots[0], "us-east-1", "iam", "PutRolePolicy",
+            json_pack("{s:s, s:s, s:s}", "RoleName", "AWSCloudFormationStackSetAdministrationRole",
+                      "PolicyName", "a", "PolicyDocument",
+                      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+                      "\"sts:AssumeRole\",\"Resource\":\"arn:*:iam::*:role/"
+                      "AWSCloudFormationStackSetExecutionRole\"}]}")));
     json_t *accts = json_array();
     for (int i = 0; i < 10; i++) {
-        snprintf(doc, sizeof(doc), "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-                 "\"Principal\":{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}", roots[0].account);
-        json_decref(inv(&roots[i], "us-east-1", "iam", "CreateRole",
-                         json_pack("{s:s, s:s}", "RoleName", "AWSCloudFormationStackSetExecutionRole",
-                                   "AssumeRolePolicyDocument", doc)));
-        json_decref(inv(&roots[i], "us-east-1", "iam", "AttachRolePolicy",
-                         json_pack("{s:s, s:s}", "RoleName", "AWSCloudFormationStackSetExecutionRole", "PolicyArn",
-                                   "arn:aws:iam::aws:policy/AdministratorAccess")));
+        snprintf(
+            doc, sizeof(doc),
+            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+            "\"Principal\":{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}",
+            roots[0].account);
+        json_decref(
+            inv(&roots[i], "us-east-1", "iam", "CreateRole",
+                json_pack("{s:s, s:s}", "RoleName", "AWSCloudFormationStackSetExecutionRole",
+                          "AssumeRolePolicyDocument", doc)));
+        json_decref(
+            inv(&roots[i], "us-east-1", "iam", "AttachRolePolicy",
+                json_pack("{s:s, s:s}", "RoleName", "AWSCloudFormationStackSetExecutionRole",
+                          "PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess")));
         json_array_append_new(accts, json_string(roots[i].account));
     }
     char *small = template("Ferry::Test::Resource", 3, "v");
     json_decref(inv(&roots[0], "us-east-1", "cloudformation", "CreateStackSet",
-                     json_pack("{s:s, s:s}", "StackSetName", "bench", "TemplateBody", small)));
+                    json_pack("{s:s, s:s}", "StackSetName", "bench", "TemplateBody", small)));
     double a = now();
     json_t *op = inv(&roots[0], "us-east-1", "cloudformation", "CreateStackInstances",
-                      json_pack("{s:s, s:O, s:[sss], s:{s:i}}", "StackSetName", "bench", "Accounts", accts, "Regions",
-                                regions[0], regions[1], regions[2], "OperationPreferences", "MaxConcurrentCount", 30));
+                     json_pack("{s:s, s:O, s:[sss], s:{s:i}}", "StackSetName", "bench", "Accounts",
+                               accts, "Regions", regions[0], regions[1], regions[2],
+                               "OperationPreferences", "MaxConcurrentCount", 30));
     const char *opid = json_string_value(json_object_get(op, "OperationId"));
     for (;;) {
         json_t *d = inv(&roots[0], "us-east-1", "cloudformation", "DescribeStackSetOperation",
-                         json_pack("{s:s, s:s}", "StackSetName", "bench", "OperationId", opid));
-        const char *st = json_string_value(json_object_get(json_object_get(d, "StackSetOperation"), "Status"));
+                        json_pack("{s:s, s:s}", "StackSetName", "bench", "OperationId", opid));
+        const char *st =
+            json_string_value(json_object_get(json_object_get(d, "StackSetOperation"), "Status"));
         int done = strcmp(st, "RUNNING") != 0;
         if (done && strcmp(st, "SUCCEEDED")) {
             fprintf(stderr, "stack set operation %s\n", st);
@@ -179,11 +197,12 @@ int main(void)
         char name[32];
         snprintf(name, sizeof(name), "many-%d", i);
         json_t *o = inv(&roots[i % 10], regions[i % 3], "cloudformation", "CreateStack",
-                         json_pack("{s:s, s:s}", "StackName", name, "TemplateBody", small));
+                        json_pack("{s:s, s:s}", "StackName", name, "TemplateBody", small));
         snprintf(ids[i], sizeof(ids[i]), "%s", json_string_value(json_object_get(o, "StackId")));
         json_decref(o);
     }
-    for (int i = 0; i < 100; i++) wait_status(&roots[i % 10], regions[i % 3], ids[i], "CREATE_COMPLETE");
+    for (int i = 0; i < 100; i++)
+        wait_status(&roots[i % 10], regions[i % 3], ids[i], "CREATE_COMPLETE");
     b = now();
     printf("100 stacks x 3 resources, 10 accounts x 3 regions  %7.1f ms\n", (b - a) * 1e3);
     free(small);

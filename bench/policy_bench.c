@@ -32,7 +32,8 @@ static iam_policy *parse(const char *s, int kind)
     return p;
 }
 
-static const char *services[] = {"s3", "dynamodb", "ec2", "lambda", "sns", "kms", "ssm", "logs", "cloudwatch", "sqs"};
+static const char *services[] = {"s3",  "dynamodb", "ec2",  "lambda",     "sns",
+                                 "kms", "ssm",      "logs", "cloudwatch", "sqs"};
 
 /* Policy i: 10 statements on service i; the last statement of the sqs policy allows the
  * request; one Deny with a condition that does not apply. */
@@ -76,29 +77,32 @@ int main(int argc, char **argv)
     long iters = argc > 1 ? atol(argv[1]) : 2000000;
     iam_policy *idp[10];
     for (int i = 0; i < 10; i++) idp[i] = identity_policy(i);
-    iam_policy *bnd = parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-                            "\"Action\":[\"s3:*\",\"sqs:*\",\"sns:*\",\"dynamodb:*\"],\"Resource\":\"*\"},"
-                            "{\"Effect\":\"Deny\",\"Action\":\"iam:*\",\"Resource\":\"*\"}]}",
-                            IAM_KIND_BOUNDARY);
+    iam_policy *bnd =
+        parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+              "\"Action\":[\"s3:*\",\"sqs:*\",\"sns:*\",\"dynamodb:*\"],\"Resource\":\"*\"},"
+              "{\"Effect\":\"Deny\",\"Action\":\"iam:*\",\"Resource\":\"*\"}]}",
+              IAM_KIND_BOUNDARY);
     iam_policy *rp = parse(
         "{\"Version\":\"2012-10-17\",\"Statement\":["
         "{\"Sid\":\"DenyNonTLS\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"sqs:*\","
         "\"Resource\":\"*\",\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}},"
         "{\"Sid\":\"Topic\",\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"sns.amazonaws.com\"},"
-        "\"Action\":\"sqs:SendMessage\",\"Resource\":\"arn:aws:sqs:us-east-1:111122223333:orders-q\","
-        "\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":\"arn:aws:sns:us-east-1:111122223333:orders\"}}},"
+        "\"Action\":\"sqs:SendMessage\",\"Resource\":\"arn:aws:sqs:us-east-1:111122223333:orders-"
+        "q\","
+        "\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":\"arn:aws:sns:us-east-1:111122223333:"
+        "orders\"}}},"
         "{\"Sid\":\"Account\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"111122223333\"},"
         "\"Action\":\"sqs:*\",\"Resource\":\"arn:aws:sqs:us-east-1:111122223333:orders-q\"}]}",
         IAM_KIND_RESOURCE);
     iam_policy *scp_full = parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
                                  "\"Action\":\"*\",\"Resource\":\"*\"}]}",
                                  IAM_KIND_SCP);
-    iam_policy *scp_region = parse(
-        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
-        "\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"NotAction\":[\"iam:*\",\"sts:*\","
-        "\"organizations:*\"],\"Resource\":\"*\",\"Condition\":{\"StringNotEquals\":"
-        "{\"aws:RequestedRegion\":[\"us-east-1\",\"eu-west-1\"]}}}]}",
-        IAM_KIND_SCP);
+    iam_policy *scp_region =
+        parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
+              "\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"NotAction\":[\"iam:*\",\"sts:*\","
+              "\"organizations:*\"],\"Resource\":\"*\",\"Condition\":{\"StringNotEquals\":"
+              "{\"aws:RequestedRegion\":[\"us-east-1\",\"eu-west-1\"]}}}]}",
+              IAM_KIND_SCP);
 
     principal p = {.kind = PRIN_ASSUMED_ROLE, .temporary = 1};
     strcpy(p.account, "111122223333");
@@ -110,9 +114,12 @@ int main(int argc, char **argv)
                       *acct[] = {"111122223333"}, *ptype[] = {"AssumedRole"},
                       *now_s[] = {"2026-05-01T12:00:00Z"};
     iam_ctx_key keys[] = {
-        {"aws:SourceIp", ip, 1},          {"aws:SecureTransport", tls, 1},
-        {"aws:RequestedRegion", region, 1}, {"aws:PrincipalAccount", acct, 1},
-        {"aws:PrincipalType", ptype, 1},  {"aws:CurrentTime", now_s, 1},
+        {"aws:SourceIp", ip, 1},
+        {"aws:SecureTransport", tls, 1},
+        {"aws:RequestedRegion", region, 1},
+        {"aws:PrincipalAccount", acct, 1},
+        {"aws:PrincipalType", ptype, 1},
+        {"aws:CurrentTime", now_s, 1},
     };
     iam_tag tags[] = {{"team", "orders"}};
     const iam_policy *idv[10];
@@ -148,7 +155,8 @@ int main(int argc, char **argv)
     double t1 = now();
     for (long i = 0; i < iters; i++) allowed += iam_evaluate(&d, &res) == IAM_ALLOW;
     double t2 = now();
-    printf("policy_bench: 10 identity policies x 10 statements + boundary + resource policy + 2 SCP layers\n");
+    printf("policy_bench: 10 identity policies x 10 statements + boundary + resource policy + 2 "
+           "SCP layers\n");
     printf("  allowed request: %.0f evaluations/s (%.0f ns each)\n", iters / (t1 - t0),
            (t1 - t0) / iters * 1e9);
     printf("  denied request:  %.0f evaluations/s (%.0f ns each)\n", iters / (t2 - t1),

@@ -97,14 +97,24 @@ static void client_dispose(client *c)
 }
 
 /* One signed POST; 0 when answered 200 (body in c->resp). */
-static int post(client *c, const char *service, const char *ctype, const char *target_hdr, const char *body)
+static int post(client *c, const char *service, const char *ctype, const char *target_hdr,
+                const char *body)
 {
     arena *a = arena_new(4096);
     char amz[17];
     clock_amz((time_t)clock_now(), amz);
-    hdr h[4] = {{"content-type", ctype}, {"x-amz-date", amz}, {"host", c->t->host}, {"x-amz-target", target_hdr}};
-    hreq r = {.method = "POST", .raw_path = "/", .raw_query = "", .host = c->t->host, .headers = h,
-              .nheaders = target_hdr ? 4 : 3, .body = (const unsigned char *)body, .body_len = strlen(body)};
+    hdr h[4] = {{"content-type", ctype},
+                {"x-amz-date", amz},
+                {"host", c->t->host},
+                {"x-amz-target", target_hdr}};
+    hreq r = {.method = "POST",
+              .raw_path = "/",
+              .raw_query = "",
+              .host = c->t->host,
+              .headers = h,
+              .nheaders = target_hdr ? 4 : 3,
+              .body = (const unsigned char *)body,
+              .body_len = strlen(body)};
     char *auth = sigv4_sign(a, &r, c->k->akid, c->k->secret, "us-east-1", service, amz, NULL);
     struct curl_slist *hl = NULL;
     char line[2048];
@@ -145,7 +155,8 @@ static json_t *sqs(client *c, const char *op, json_t *in)
     int rc = post(c, "sqs", "application/x-amz-json-1.0", tgt, body);
     free(body);
     if (rc) {
-        fprintf(stderr, "%s sqs %s: HTTP %ld %.300s\n", c->t->name, op, c->status, buf_str(&c->resp));
+        fprintf(stderr, "%s sqs %s: HTTP %ld %.300s\n", c->t->name, op, c->status,
+                buf_str(&c->resp));
         return NULL;
     }
     return json_loadb(c->resp.p ? c->resp.p : "{}", c->resp.len, 0, NULL);
@@ -167,7 +178,9 @@ static int sns(client *c, const char *action, ...)
     }
     va_end(ap);
     int rc = post(c, "sns", "application/x-www-form-urlencoded; charset=utf-8", NULL, buf_str(&b));
-    if (rc) fprintf(stderr, "%s sns %s: HTTP %ld %.300s\n", c->t->name, action, c->status, buf_str(&c->resp));
+    if (rc)
+        fprintf(stderr, "%s sns %s: HTTP %ld %.300s\n", c->t->name, action, c->status,
+                buf_str(&c->resp));
     buf_dispose(&b);
     arena_free(a);
     return rc;
@@ -202,7 +215,8 @@ static int account_id(client *c, char *out)
 {
     if (sns(c, "ListTopics", NULL)) return -1;
     /* the account is in any ARN; create one to learn it */
-    if (sns(c, "CreateTopic", "Name", "whoami", NULL) || xml_value(c, "TopicArn", out, 256)) return -1;
+    if (sns(c, "CreateTopic", "Name", "whoami", NULL) || xml_value(c, "TopicArn", out, 256))
+        return -1;
     char *p = strstr(out, ":sns:");
     p = p ? strchr(p + 5, ':') : NULL;
     if (!p) return -1;
@@ -219,17 +233,21 @@ static int prepare(const target *t, setup *s)
     char acct[3][256];
     for (int i = 0; i < 3; i++)
         if (account_id(&c[i], acct[i])) goto out;
-    if (sns(&c[0], "CreateTopic", "Name", "bench", NULL) || xml_value(&c[0], "TopicArn", s->topic, sizeof(s->topic)))
+    if (sns(&c[0], "CreateTopic", "Name", "bench", NULL) ||
+        xml_value(&c[0], "TopicArn", s->topic, sizeof(s->topic)))
         goto out;
     if (t->multi_account) {
         char pol[2048];
         snprintf(pol, sizeof(pol),
-                 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
-                 "\"%s\"},\"Action\":[\"sns:Publish\",\"sns:Subscribe\"],\"Resource\":\"%s\"},{\"Effect\":\"Allow\","
-                 "\"Principal\":{\"AWS\":[\"%s\",\"%s\"]},\"Action\":\"sns:Subscribe\",\"Resource\":\"%s\"}]}",
+                 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{"
+                 "\"AWS\":"
+                 "\"%s\"},\"Action\":[\"sns:Publish\",\"sns:Subscribe\"],\"Resource\":\"%s\"},{"
+                 "\"Effect\":\"Allow\","
+                 "\"Principal\":{\"AWS\":[\"%s\",\"%s\"]},\"Action\":\"sns:Subscribe\","
+                 "\"Resource\":\"%s\"}]}",
                  acct[0], s->topic, acct[1], acct[2], s->topic);
-        if (sns(&c[0], "SetTopicAttributes", "TopicArn", s->topic, "AttributeName", "Policy", "AttributeValue", pol,
-                NULL))
+        if (sns(&c[0], "SetTopicAttributes", "TopicArn", s->topic, "AttributeName", "Policy",
+                "AttributeValue", pol, NULL))
             goto out;
     }
     for (int i = 0; i < NQUEUES; i++) {
@@ -245,24 +263,31 @@ static int prepare(const target *t, setup *s)
         }
         snprintf(s->url[i], sizeof(s->url[i]), "%s", u);
         json_decref(r);
-        r = sqs(o, "GetQueueAttributes", json_pack("{s:s, s:[s]}", "QueueUrl", s->url[i], "AttributeNames", "QueueArn"));
-        const char *qarn = json_string_value(json_object_get(json_object_get(r, "Attributes"), "QueueArn"));
+        r = sqs(o, "GetQueueAttributes",
+                json_pack("{s:s, s:[s]}", "QueueUrl", s->url[i], "AttributeNames", "QueueArn"));
+        const char *qarn =
+            json_string_value(json_object_get(json_object_get(r, "Attributes"), "QueueArn"));
         char arn[256];
         snprintf(arn, sizeof(arn), "%s", qarn ? qarn : "");
         json_decref(r);
         if (!*arn) goto out;
         char pol[1024];
         snprintf(pol, sizeof(pol),
-                 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
-                 "\"sns.amazonaws.com\"},\"Action\":\"sqs:SendMessage\",\"Resource\":\"%s\",\"Condition\":"
+                 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{"
+                 "\"Service\":"
+                 "\"sns.amazonaws.com\"},\"Action\":\"sqs:SendMessage\",\"Resource\":\"%s\","
+                 "\"Condition\":"
                  "{\"ArnEquals\":{\"aws:SourceArn\":\"%s\"}}}]}",
                  arn, s->topic);
-        json_decref(r = sqs(o, "SetQueueAttributes", json_pack("{s:s, s:{s:s}}", "QueueUrl", s->url[i], "Attributes",
-                                                               "Policy", pol)));
+        json_decref(r = sqs(o, "SetQueueAttributes",
+                            json_pack("{s:s, s:{s:s}}", "QueueUrl", s->url[i], "Attributes",
+                                      "Policy", pol)));
         if (!r) goto out;
         if (raw ? sns(o, "Subscribe", "TopicArn", s->topic, "Protocol", "sqs", "Endpoint", arn,
-                      "Attributes.entry.1.key", "RawMessageDelivery", "Attributes.entry.1.value", "true", NULL)
-                : sns(o, "Subscribe", "TopicArn", s->topic, "Protocol", "sqs", "Endpoint", arn, NULL))
+                      "Attributes.entry.1.key", "RawMessageDelivery", "Attributes.entry.1.value",
+                      "true", NULL)
+                : sns(o, "Subscribe", "TopicArn", s->topic, "Protocol", "sqs", "Endpoint", arn,
+                      NULL))
             goto out;
     }
     rc = 0;
@@ -297,8 +322,10 @@ static void *publisher(void *arg)
         }
         char msg[128];
         snprintf(msg, sizeof(msg), "{\"t\":%.6f,\"n\":%lld}", clock_now(), seqno++);
-        if (sns(&c, "Publish", "TopicArn", p->s->topic, "Message", msg, NULL)) p->failed++;
-        else p->ok++;
+        if (sns(&c, "Publish", "TopicArn", p->s->topic, "Message", msg, NULL))
+            p->failed++;
+        else
+            p->ok++;
     }
     client_dispose(&c);
     return NULL;
@@ -308,9 +335,10 @@ static long long queued(const target *t, const setup *s, int i)
 {
     client c;
     client_init(&c, t, s->owner[i]);
-    json_t *r = sqs(&c, "GetQueueAttributes", json_pack("{s:s, s:[s, s]}", "QueueUrl", s->url[i], "AttributeNames",
-                                                        "ApproximateNumberOfMessages",
-                                                        "ApproximateNumberOfMessagesNotVisible"));
+    json_t *r =
+        sqs(&c, "GetQueueAttributes",
+            json_pack("{s:s, s:[s, s]}", "QueueUrl", s->url[i], "AttributeNames",
+                      "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"));
     json_t *a = json_object_get(r, "Attributes");
     const char *v = json_string_value(json_object_get(a, "ApproximateNumberOfMessages"));
     const char *nv = json_string_value(json_object_get(a, "ApproximateNumberOfMessagesNotVisible"));
@@ -327,16 +355,18 @@ static int dcmp(const void *a, const void *b)
 }
 
 /* Receives (and deletes) everything in queue i; appends latencies (ms) to lat. */
-static long long drain(const target *t, const setup *s, int i, double *lat, long long cap, long long *nlat)
+static long long drain(const target *t, const setup *s, int i, double *lat, long long cap,
+                       long long *nlat)
 {
     client c;
     client_init(&c, t, s->owner[i]);
     long long got = 0;
     int empty = 0;
     while (empty < 2) {
-        json_t *r = sqs(&c, "ReceiveMessage", json_pack("{s:s, s:i, s:[s], s:i}", "QueueUrl", s->url[i],
-                                                        "MaxNumberOfMessages", 10, "AttributeNames", "SentTimestamp",
-                                                        "VisibilityTimeout", 300));
+        json_t *r =
+            sqs(&c, "ReceiveMessage",
+                json_pack("{s:s, s:i, s:[s], s:i}", "QueueUrl", s->url[i], "MaxNumberOfMessages",
+                          10, "AttributeNames", "SentTimestamp", "VisibilityTimeout", 300));
         json_t *msgs = json_object_get(r, "Messages");
         if (!json_array_size(msgs)) {
             empty++;
@@ -349,10 +379,12 @@ static long long drain(const target *t, const setup *s, int i, double *lat, long
         json_t *m;
         json_array_foreach(msgs, k, m) {
             got++;
-            const char *sent = json_string_value(json_object_get(json_object_get(m, "Attributes"), "SentTimestamp"));
+            const char *sent = json_string_value(
+                json_object_get(json_object_get(m, "Attributes"), "SentTimestamp"));
             json_t *env = json_loads(json_string_value(json_object_get(m, "Body")), 0, NULL);
-            json_t *inner = raw ? json_incref(env)
-                                : json_loads(json_string_value(json_object_get(env, "Message")), 0, NULL);
+            json_t *inner =
+                raw ? json_incref(env)
+                    : json_loads(json_string_value(json_object_get(env, "Message")), 0, NULL);
             double t0 = json_number_value(json_object_get(inner, "t"));
             if (sent && t0 > 0 && *nlat < cap) lat[(*nlat)++] = atof(sent) - t0 * 1000;
             json_decref(inner);
@@ -362,7 +394,8 @@ static long long drain(const target *t, const setup *s, int i, double *lat, long
             json_array_append_new(ents, json_pack("{s:s, s:O}", "Id", id, "ReceiptHandle",
                                                   json_object_get(m, "ReceiptHandle")));
         }
-        json_decref(sqs(&c, "DeleteMessageBatch", json_pack("{s:s, s:o}", "QueueUrl", s->url[i], "Entries", ents)));
+        json_decref(sqs(&c, "DeleteMessageBatch",
+                        json_pack("{s:s, s:o}", "QueueUrl", s->url[i], "Entries", ents)));
         json_decref(r);
     }
     client_dispose(&c);
@@ -377,8 +410,8 @@ typedef struct result {
     long long acked, failed, lost;
 } result;
 
-static void load(const target *t, const setup *s, int threads, double secs, double rate, result *res,
-                 double *lat, long long cap, long long *nlat)
+static void load(const target *t, const setup *s, int threads, double secs, double rate,
+                 result *res, double *lat, long long cap, long long *nlat)
 {
     pub *ps = calloc((size_t)threads, sizeof(*ps));
     double cpu0 = cpu_seconds(server_pid);
@@ -439,7 +472,8 @@ static double cpu_seconds(pid_t pid)
     line[n] = 0;
     const char *p = strrchr(line, ')');
     unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -464,9 +498,10 @@ static void run(const target *t)
     percentiles(lat, nlat, &r.light_p50, &r.light_p99);
     /* server CPU per publish: publishing and fanning out (the benchmark's draining apart) */
     double cpu_ms = cpu0 >= 0 && cpu1 >= 0 && r.acked ? r.cpu_fanout * 1000 / (double)r.acked : -1;
-    printf("| %s | %.0f | %.0f | %.1f / %.1f | %.1f / %.1f | %.2f | %lld acked, %lld failed, %lld copies missing |\n",
-           t->name, r.acked_rate, r.fanout_rate, r.p50, r.p99, r.light_p50, r.light_p99, cpu_ms, r.acked, r.failed,
-           r.lost + light.lost);
+    printf("| %s | %.0f | %.0f | %.1f / %.1f | %.1f / %.1f | %.2f | %lld acked, %lld failed, %lld "
+           "copies missing |\n",
+           t->name, r.acked_rate, r.fanout_rate, r.p50, r.p99, r.light_p50, r.light_p99, cpu_ms,
+           r.acked, r.failed, r.lost + light.lost);
     fflush(stdout);
     free(lat);
 }
@@ -498,7 +533,8 @@ static int ini_value(const char *file, const char *section, const char *key, cha
     int in = 0, found = -1;
     while (fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\r\n")] = 0;
-        if (line[0] == '[') in = !strcmp(line, want);
+        if (line[0] == '[')
+            in = !strcmp(line, want);
         else if (in && !strncmp(line, key, strlen(key))) {
             const char *v = strchr(line, '=');
             if (!v) continue;
@@ -518,24 +554,29 @@ static pid_t start_ferry(const char *self, target *t, const char *tmp)
     snprintf(dir, sizeof(dir), "%s", self);
     char *slash = strrchr(dir, '/');
     snprintf(bin, sizeof(bin), "%.*s/ferry", slash ? (int)(slash - dir) : 1, slash ? dir : ".");
-    char data[PATH_MAX], aws[PATH_MAX], portf[PATH_MAX], log[PATH_MAX], cmd[PATH_MAX * 4], creds_file[PATH_MAX + 16];
+    char data[PATH_MAX], aws[PATH_MAX], portf[PATH_MAX], log[PATH_MAX], cmd[PATH_MAX * 4],
+        creds_file[PATH_MAX + 16];
     snprintf(data, sizeof(data), "%s/data", tmp);
     snprintf(aws, sizeof(aws), "%s/aws", tmp);
     snprintf(portf, sizeof(portf), "%s/port", tmp);
     snprintf(log, sizeof(log), "%s/ferry.log", tmp);
     snprintf(creds_file, sizeof(creds_file), "%s/credentials", aws);
-    snprintf(cmd, sizeof(cmd), "'%s' init --data '%s' --aws-config '%s' --endpoint-url http://127.0.0.1:1 >/dev/null",
+    snprintf(cmd, sizeof(cmd),
+             "'%s' init --data '%s' --aws-config '%s' --endpoint-url http://127.0.0.1:1 >/dev/null",
              bin, data, aws);
     if (system(cmd) != 0) return -1;
     static const char *const profiles[] = {"dev", "qa", "prod"};
     for (int i = 0; i < 3; i++)
-        if (ini_value(creds_file, profiles[i], "aws_access_key_id", t->acct[i].akid, sizeof(t->acct[i].akid)) ||
-            ini_value(creds_file, profiles[i], "aws_secret_access_key", t->acct[i].secret, sizeof(t->acct[i].secret)))
+        if (ini_value(creds_file, profiles[i], "aws_access_key_id", t->acct[i].akid,
+                      sizeof(t->acct[i].akid)) ||
+            ini_value(creds_file, profiles[i], "aws_secret_access_key", t->acct[i].secret,
+                      sizeof(t->acct[i].secret)))
             return -1;
     char level[16];
-    snprintf(level, sizeof(level), "%s", getenv("SNS_BENCH_LOG") ? getenv("SNS_BENCH_LOG") : "warn");
-    char *argv[] = {bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--port-file", portf,
-                    "--log-level", level, NULL};
+    snprintf(level, sizeof(level), "%s",
+             getenv("SNS_BENCH_LOG") ? getenv("SNS_BENCH_LOG") : "warn");
+    char *argv[] = {bin,           "serve", "--listen",    "127.0.0.1:0", "--data", data,
+                    "--port-file", portf,   "--log-level", level,         NULL};
     pid_t pid = spawn(argv, log);
     for (int i = 0; i < 200; i++) {
         FILE *f = fopen(portf, "r");
@@ -597,21 +638,29 @@ int main(int argc, char **argv)
 {
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
-        else if (!strcmp(argv[i], "--raw")) raw = 1;
+        if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            nthreads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--raw"))
+            raw = 1;
     }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char tmp[] = "/tmp/sns-bench-XXXXXX";
     if (!mkdtemp(tmp)) return 1;
     printf("SNS fan-out: one topic, %d SQS queue subscriptions in 3 accounts (%s), Publish over "
-           "the query protocol (SigV4, keep-alive) from %d connections for %gs, %ld cores. End-to-end = client "
+           "the query protocol (SigV4, keep-alive) from %d connections for %gs, %ld cores. "
+           "End-to-end = client "
            "sends Publish -> copy stored in the queue (SentTimestamp), ms p50 / p99.\n\n",
-           NQUEUES, raw ? "raw delivery" : "signed envelopes", nthreads, seconds, sysconf(_SC_NPROCESSORS_ONLN));
-    printf("| server | acknowledged publishes/s | fanned-out publishes/s (all %d copies stored) | end-to-end at full "
-           "load | end-to-end at 200/s | server CPU ms per publish | checks |\n|---|---|---|---|---|---|---|\n",
+           NQUEUES, raw ? "raw delivery" : "signed envelopes", nthreads, seconds,
+           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("| server | acknowledged publishes/s | fanned-out publishes/s (all %d copies stored) | "
+           "end-to-end at full "
+           "load | end-to-end at 200/s | server CPU ms per publish | checks "
+           "|\n|---|---|---|---|---|---|---|\n",
            NQUEUES);
     fflush(stdout);
     struct {

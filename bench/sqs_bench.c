@@ -87,10 +87,17 @@ static json_t *call(client *c, const char *op, json_t *in)
     char amz[17], target[96];
     clock_amz((time_t)clock_now(), amz);
     snprintf(target, sizeof(target), "AmazonSQS.%s", op);
-    hdr h[4] = {{"content-type", "application/x-amz-json-1.0"}, {"x-amz-target", target},
-                {"x-amz-date", amz}, {"host", c->t->host}};
-    hreq r = {.method = "POST", .raw_path = "/", .raw_query = "", .host = c->t->host,
-              .headers = h, .nheaders = 4, .body = (const unsigned char *)body,
+    hdr h[4] = {{"content-type", "application/x-amz-json-1.0"},
+                {"x-amz-target", target},
+                {"x-amz-date", amz},
+                {"host", c->t->host}};
+    hreq r = {.method = "POST",
+              .raw_path = "/",
+              .raw_query = "",
+              .host = c->t->host,
+              .headers = h,
+              .nheaders = 4,
+              .body = (const unsigned char *)body,
               .body_len = strlen(body)};
     char *auth = sigv4_sign(a, &r, c->t->akid, c->t->secret, "us-east-1", "sqs", amz, NULL);
     struct curl_slist *hl = NULL;
@@ -163,19 +170,22 @@ static void *cycle(void *arg)
         /* send */
         json_t *r;
         if (w->batch == 1) {
-            r = call(&c, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", w->url, "MessageBody",
-                                                  "benchmark message body of some realistic size, "
-                                                  "a JSON event perhaps {\"id\":12345}"));
+            r = call(&c, "SendMessage",
+                     json_pack("{s:s, s:s}", "QueueUrl", w->url, "MessageBody",
+                               "benchmark message body of some realistic size, "
+                               "a JSON event perhaps {\"id\":12345}"));
         } else {
             json_t *ents = json_array();
             for (int i = 0; i < w->batch; i++) {
                 char id[16];
                 snprintf(id, sizeof(id), "m%d", i);
-                json_array_append_new(ents, json_pack("{s:s, s:s}", "Id", id, "MessageBody",
-                                                      "benchmark message body of some realistic size, "
-                                                      "a JSON event perhaps {\"id\":12345}"));
+                json_array_append_new(ents,
+                                      json_pack("{s:s, s:s}", "Id", id, "MessageBody",
+                                                "benchmark message body of some realistic size, "
+                                                "a JSON event perhaps {\"id\":12345}"));
             }
-            r = call(&c, "SendMessageBatch", json_pack("{s:s, s:o}", "QueueUrl", w->url, "Entries", ents));
+            r = call(&c, "SendMessageBatch",
+                     json_pack("{s:s, s:o}", "QueueUrl", w->url, "Entries", ents));
         }
         if (!r) {
             w->failed = 1;
@@ -186,8 +196,8 @@ static void *cycle(void *arg)
         int got = 0;
         json_t *handles = json_array();
         for (int tries = 0; got < w->batch && tries < 50; tries++) {
-            r = call(&c, "ReceiveMessage", json_pack("{s:s, s:i}", "QueueUrl", w->url,
-                                                     "MaxNumberOfMessages", w->batch));
+            r = call(&c, "ReceiveMessage",
+                     json_pack("{s:s, s:i}", "QueueUrl", w->url, "MaxNumberOfMessages", w->batch));
             if (!r) {
                 w->failed = 1;
                 break;
@@ -205,8 +215,8 @@ static void *cycle(void *arg)
             size_t i;
             json_t *h;
             json_array_foreach(handles, i, h) {
-                r = call(&c, "DeleteMessage", json_pack("{s:s, s:O}", "QueueUrl", w->url,
-                                                        "ReceiptHandle", h));
+                r = call(&c, "DeleteMessage",
+                         json_pack("{s:s, s:O}", "QueueUrl", w->url, "ReceiptHandle", h));
                 if (!r) w->failed = 1;
                 json_decref(r);
             }
@@ -219,7 +229,8 @@ static void *cycle(void *arg)
                 snprintf(id, sizeof(id), "d%zu", i);
                 json_array_append_new(ents, json_pack("{s:s, s:O}", "Id", id, "ReceiptHandle", h));
             }
-            r = call(&c, "DeleteMessageBatch", json_pack("{s:s, s:o}", "QueueUrl", w->url, "Entries", ents));
+            r = call(&c, "DeleteMessageBatch",
+                     json_pack("{s:s, s:o}", "QueueUrl", w->url, "Entries", ents));
             if (!r) w->failed = 1;
             json_decref(r);
         }
@@ -278,13 +289,15 @@ static void *long_poll(void *arg)
     poller *p = arg;
     client c;
     client_init(&c, p->t);
-    json_t *r = call(&c, "ReceiveMessage", json_pack("{s:s, s:i}", "QueueUrl", p->url, "WaitTimeSeconds", 20));
+    json_t *r = call(&c, "ReceiveMessage",
+                     json_pack("{s:s, s:i}", "QueueUrl", p->url, "WaitTimeSeconds", 20));
     p->returned = mono();
     p->ok = r && json_array_size(json_object_get(r, "Messages")) == 1;
     json_t *m = json_array_get(json_object_get(r, "Messages"), 0);
     if (m)
-        json_decref(call(&c, "DeleteMessage", json_pack("{s:s, s:O}", "QueueUrl", p->url, "ReceiptHandle",
-                                                        json_object_get(m, "ReceiptHandle"))));
+        json_decref(call(&c, "DeleteMessage",
+                         json_pack("{s:s, s:O}", "QueueUrl", p->url, "ReceiptHandle",
+                                   json_object_get(m, "ReceiptHandle"))));
     json_decref(r);
     client_dispose(&c);
     return NULL;
@@ -303,7 +316,8 @@ static int wakeup(const target *t, int rounds, double *med, double *p95, double 
     client_init(&c, t);
     char url[512];
     if (!create_queue(&c, "bench-longpoll", url, sizeof(url))) return -1;
-    double *lat = calloc((size_t)rounds, sizeof(double)), *lat0 = calloc((size_t)rounds, sizeof(double));
+    double *lat = calloc((size_t)rounds, sizeof(double)),
+           *lat0 = calloc((size_t)rounds, sizeof(double));
     int n = 0;
     for (int i = 0; i < rounds; i++) {
         poller p = {t, url, 0, 0};
@@ -311,7 +325,8 @@ static int wakeup(const target *t, int rounds, double *med, double *p95, double 
         pthread_create(&th, NULL, long_poll, &p);
         usleep(100000); /* let it park */
         double s0 = mono();
-        json_t *r = call(&c, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", "wake"));
+        json_t *r = call(&c, "SendMessage",
+                         json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", "wake"));
         double s1 = mono();
         json_decref(r);
         pthread_join(th, NULL);
@@ -378,7 +393,8 @@ static int ini_value(const char *file, const char *section, const char *key, cha
     int in = 0, found = -1;
     while (fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\r\n")] = 0;
-        if (line[0] == '[') in = !strcmp(line, want);
+        if (line[0] == '[')
+            in = !strcmp(line, want);
         else if (in && !strncmp(line, key, strlen(key))) {
             const char *v = strchr(line, '=');
             if (!v) continue;
@@ -403,11 +419,12 @@ static pid_t start_ferry(const char *self, target *t, char *tmp)
     snprintf(aws, sizeof(aws), "%s/aws", tmp);
     snprintf(portf, sizeof(portf), "%s/port", tmp);
     snprintf(log, sizeof(log), "%s/ferry.log", tmp);
-    snprintf(cmd, sizeof(cmd), "'%s' init --data '%s' --aws-config '%s' --endpoint-url http://127.0.0.1:1 >/dev/null",
+    snprintf(cmd, sizeof(cmd),
+             "'%s' init --data '%s' --aws-config '%s' --endpoint-url http://127.0.0.1:1 >/dev/null",
              bin, data, aws);
     if (system(cmd) != 0) return -1;
-    char *argv[] = {bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--port-file", portf,
-                    "--log-level", "warn", NULL};
+    char *argv[] = {bin,           "serve", "--listen",    "127.0.0.1:0", "--data", data,
+                    "--port-file", portf,   "--log-level", "warn",        NULL};
     pid_t pid = spawn(argv, log);
     for (int i = 0; i < 200; i++) {
         FILE *f = fopen(portf, "r");
@@ -470,9 +487,12 @@ int main(int argc, char **argv)
 {
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            nthreads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
     }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -493,8 +513,10 @@ int main(int argc, char **argv)
         snprintf(t.endpoint, sizeof(t.endpoint), "%s", ext);
         const char *h = strstr(ext, "://");
         snprintf(t.host, sizeof(t.host), "%s", h ? h + 3 : ext);
-        snprintf(t.akid, sizeof(t.akid), "%s", getenv("SQS_BENCH_KEY") ? getenv("SQS_BENCH_KEY") : "testing");
-        snprintf(t.secret, sizeof(t.secret), "%s", getenv("SQS_BENCH_SECRET") ? getenv("SQS_BENCH_SECRET") : "testing");
+        snprintf(t.akid, sizeof(t.akid), "%s",
+                 getenv("SQS_BENCH_KEY") ? getenv("SQS_BENCH_KEY") : "testing");
+        snprintf(t.secret, sizeof(t.secret), "%s",
+                 getenv("SQS_BENCH_SECRET") ? getenv("SQS_BENCH_SECRET") : "testing");
         run(&t);
     } else {
         if (!only || !strcmp(only, "ferry")) {

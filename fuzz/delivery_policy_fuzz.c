@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         delivery_policy p;
         delivery_policy_effective(topic ? s : NULL, topic ? NULL : s, &p);
         for (int i = 0; i <= p.num_retries + 1 && i < 200; i++) (void)delivery_policy_delay(&p, i);
-        free(topic ? delivery_policy_topic_effective_json(s) : delivery_policy_sub_effective_json(&p));
+        free(topic ? delivery_policy_topic_effective_json(s)
+                   : delivery_policy_sub_effective_json(&p));
     }
     free(s);
     return 0;

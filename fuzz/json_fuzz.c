@@ -19,8 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!target || !b) goto out;
     memcpy(b, body, blen);
     hdr h[2] = {{"x-amz-target", target}, {"content-type", "application/x-amz-json-1.0"}};
-    hreq r = {.method = "POST", .raw_path = "/", .raw_query = "", .host = "", .headers = h, .nheaders = 2,
-              .body = b, .body_len = blen};
+    hreq r = {.method = "POST",
+              .raw_path = "/",
+              .raw_query = "",
+              .host = "",
+              .headers = h,
+              .nheaders = 2,
+              .body = b,
+              .body_len = blen};
     fuzz_proto_roundtrip(a, &r, NULL);
 out:
     arena_free(a);

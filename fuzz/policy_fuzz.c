@@ -18,10 +18,14 @@ static const char *v_tags[] = {"team", "env"};
 static const char *v_src[] = {"arn:aws:sns:us-east-1:111122223333:topic"};
 static const char *v_num[] = {"10"};
 static const iam_ctx_key keys[] = {
-    {"aws:SourceIp", v_ip, 1},          {"aws:CurrentTime", v_time, 1},
-    {"aws:EpochTime", v_epoch, 1},      {"aws:SecureTransport", v_true, 1},
-    {"aws:RequestedRegion", v_region, 1}, {"aws:TagKeys", v_tags, 2},
-    {"aws:SourceArn", v_src, 1},        {"s3:max-keys", v_num, 1},
+    {"aws:SourceIp", v_ip, 1},
+    {"aws:CurrentTime", v_time, 1},
+    {"aws:EpochTime", v_epoch, 1},
+    {"aws:SecureTransport", v_true, 1},
+    {"aws:RequestedRegion", v_region, 1},
+    {"aws:TagKeys", v_tags, 2},
+    {"aws:SourceArn", v_src, 1},
+    {"s3:max-keys", v_num, 1},
     {"aws:CalledVia", NULL, 0},
 };
 static const iam_tag tags[] = {{"team", "red"}, {"cost", "*?${x}"}};
@@ -73,7 +77,10 @@ static void run(const iam_policy *pol, int kind)
             switch (kind) {
             case IAM_KIND_RESOURCE:
             case IAM_KIND_TRUST: r.resource_policy = pol; break;
-            case IAM_KIND_SCP: r.scp_layers = &set; r.nscp_layers = 1; break;
+            case IAM_KIND_SCP:
+                r.scp_layers = &set;
+                r.nscp_layers = 1;
+                break;
             case IAM_KIND_BOUNDARY: r.boundary = set; break;
             case IAM_KIND_SESSION: r.session = set; break;
             default: r.identity = set; break;

@@ -17,7 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *nl = memchr(in, '\n', inlen);
     static const char *const scopes[] = {"sts", "iam", "sns", "cloudformation", NULL};
     hdr h[1] = {{"content-type", "application/x-www-form-urlencoded"}};
-    hreq r = {.method = "POST", .raw_path = "/", .raw_query = "", .host = "", .headers = h, .nheaders = 1};
+    hreq r = {.method = "POST",
+              .raw_path = "/",
+              .raw_query = "",
+              .host = "",
+              .headers = h,
+              .nheaders = 1};
     if (nl) {
         *nl = 0;
         r.raw_query = in;

@@ -49,8 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (*t >= 'A' && *t <= 'Z') *t = (char)(*t + 32);
             char *v = c + 1;
             while (*v == ' ') v++;
-            if (!strcmp(p, "x-scope")) scope = v;
-            else h[r.nheaders++] = (hdr){p, v};
+            if (!strcmp(p, "x-scope"))
+                scope = v;
+            else
+                h[r.nheaders++] = (hdr){p, v};
         }
         p = nl + 1;
     }

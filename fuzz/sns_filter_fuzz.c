@@ -11,15 +11,18 @@
 
 static const char *const policies[] = {
     "{\"a\":[\"x\",{\"prefix\":\"p\"},{\"suffix\":\"s\"},{\"anything-but\":[\"q\",1]}]}",
-    "{\"a\":{\"b\":[{\"numeric\":[\">\",0,\"<=\",5]},{\"exists\":false}]},\"$or\":[{\"c\":[null]},{\"d\":[true]}]}",
-    "{\"a\":[{\"cidr\":\"10.0.0.0/8\"},{\"equals-ignore-case\":\"X\"},{\"anything-but\":{\"prefix\":\"z\"}}]}",
+    "{\"a\":{\"b\":[{\"numeric\":[\">\",0,\"<=\",5]},{\"exists\":false}]},\"$or\":[{\"c\":[null]},{"
+    "\"d\":[true]}]}",
+    "{\"a\":[{\"cidr\":\"10.0.0.0/"
+    "8\"},{\"equals-ignore-case\":\"X\"},{\"anything-but\":{\"prefix\":\"z\"}}]}",
 };
 
 static json_t *attrs_with(const char *type, const char *value)
 {
     json_t *a = json_object();
     json_object_set_new(a, "a", json_pack("{s:s, s:s}", "DataType", type, "StringValue", value));
-    json_object_set_new(a, "c", json_pack("{s:s, s:s}", "DataType", "Number", "StringValue", "3.25"));
+    json_object_set_new(a, "c",
+                        json_pack("{s:s, s:s}", "DataType", "Number", "StringValue", "3.25"));
     return a;
 }
 
@@ -32,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_error_t je;
     json_t *body = json_loadb(s, size, JSON_DECODE_ANY, &je);
     json_t *fixed_body = json_loads("{\"a\":{\"b\":[1,{\"b\":2}]},\"c\":null,\"d\":true}", 0, &je);
-    json_t *attr_sets[] = {attrs_with("String", s), attrs_with("String.Array", s), attrs_with("Number", s),
+    json_t *attr_sets[] = {attrs_with("String", s), attrs_with("String.Array", s),
+                           attrs_with("Number", s),
                            attrs_with("String.Array", "[\"x\",1,true,null]")};
     for (int scope = 0; scope <= 1; scope++) {
         ferr e = {0};

@@ -19,9 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!in) goto out;
     static const char *const paths[] = {"/", "/123456789012/queue", "/123456789012/q.fifo", "/x"};
     hdr h[1] = {{"content-type", "application/x-www-form-urlencoded"}};
-    hreq r = {.method = "POST", .raw_path = paths[data[0] % 4], .raw_query = "",
-              .host = "localhost:4566", .headers = h, .nheaders = 1,
-              .body = (const unsigned char *)in, .body_len = strlen(in)};
+    hreq r = {.method = "POST",
+              .raw_path = paths[data[0] % 4],
+              .raw_query = "",
+              .host = "localhost:4566",
+              .headers = h,
+              .nheaders = 1,
+              .body = (const unsigned char *)in,
+              .body_len = strlen(in)};
     fuzz_proto_roundtrip(a, &r, "sqs");
     ferr e = {0};
     const proto_service *view = proto_route(a, &r, "sqs", &e);

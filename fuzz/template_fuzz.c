@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *k;
         json_t *v;
         json_object_foreach(raw, k, v)
-            json_object_set_new(params, k, cfn_param_value(json_object_get(decl, k), json_string_value(v)));
+            json_object_set_new(params, k,
+                                cfn_param_value(json_object_get(decl, k), json_string_value(v)));
     }
     json_decref(raw);
     /* every resource "exists" with a Ref and an Arn attribute */
@@ -46,10 +47,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(t, "Resources"), k, v)
-        json_object_set_new(res, k, json_pack("{s:s, s:{s:s}}", "Ref", k, "Attributes", "Arn", "arn:x"));
-    cfn_ctx x = {.tpl = t, .account = "123456789012", .region = "us-east-1", .stack_name = "s",
-                 .stack_id = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1", .params = params,
-                 .conds = json_object(), .res = res, .strict = 1, .import = no_import,
+        json_object_set_new(res, k,
+                            json_pack("{s:s, s:{s:s}}", "Ref", k, "Attributes", "Arn", "arn:x"));
+    cfn_ctx x = {.tpl = t,
+                 .account = "123456789012",
+                 .region = "us-east-1",
+                 .stack_name = "s",
+                 .stack_id = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+                 .params = params,
+                 .conds = json_object(),
+                 .res = res,
+                 .strict = 1,
+                 .import = no_import,
                  .imports = json_array()};
     ferr re = {0};
     cfn_conditions_all(&x, &re);
@@ -64,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(p);
     }
     json_t *ids = json_array();
-    json_object_foreach(json_object_get(t, "Resources"), k, v) json_array_append_new(ids, json_string(k));
+    json_object_foreach(json_object_get(t, "Resources"), k, v)
+        json_array_append_new(ids, json_string(k));
     ferr oe = {0};
     json_t *order = cfn_order(t, ids, &oe);
     json_decref(order);

@@ -42,12 +42,11 @@ static int store_key_doc(store_txn *t, const key_info *k, double expires, const 
                          ferr *e)
 {
     const principal *w = &k->who;
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}",
-                            "AccessKeyId", k->akid, "SecretAccessKey", k->secret, "Status",
-                            "Active", "Type", kind_name(w->kind), "Account", w->account, "Arn",
-                            w->arn, "UserId", w->userid, "Name", w->name, "Session", w->session,
-                            "RoleArn", w->role_arn, "CreateDate", clock_now(), "Expiration",
-                            expires);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}", "AccessKeyId", k->akid,
+        "SecretAccessKey", k->secret, "Status", "Active", "Type", kind_name(w->kind), "Account",
+        w->account, "Arn", w->arn, "UserId", w->userid, "Name", w->name, "Session", w->session,
+        "RoleArn", w->role_arn, "CreateDate", clock_now(), "Expiration", expires);
     if (!doc) return ferr_oom(e);
     int rc = k->session_token[0] &&
              json_object_set_new(doc, "SessionToken", json_string(k->session_token));
@@ -78,14 +77,13 @@ int keys_create(store_txn *t, const principal *who, key_info *out, ferr *e)
     return store_key_doc(t, out, 0, NULL, e);
 }
 
-int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out,
-                        ferr *e)
+int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out, ferr *e)
 {
     return keys_create_session_ex(t, who, expires, NULL, out, e);
 }
 
-int keys_create_session_ex(store_txn *t, const principal *who, double expires,
-                           const json_t *extra, key_info *out, ferr *e)
+int keys_create_session_ex(store_txn *t, const principal *who, double expires, const json_t *extra,
+                           key_info *out, ferr *e)
 {
     memset(out, 0, sizeof(*out));
     out->who = *who;

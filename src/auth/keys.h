@@ -17,13 +17,12 @@ typedef struct key_info {
 /* Creates a long-term key for a principal (root or user) and stores it. */
 int keys_create(store_txn *t, const principal *who, key_info *out, ferr *e);
 /* Creates temporary credentials (ASIA...) with a session token, valid until expires. */
-int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out,
-                        ferr *e);
+int keys_create_session(store_txn *t, const principal *who, double expires, key_info *out, ferr *e);
 /* As keys_create_session, keeping the members of extra (may be NULL) on the key document
  * beside the key's own: STS stores "SessionPolicy" (JSON text), "SessionPolicyArns" [arn],
  * "SessionTags" [{Key,Value}], "TransitiveTagKeys" [key], "SourceIdentity" there. */
-int keys_create_session_ex(store_txn *t, const principal *who, double expires,
-                           const json_t *extra, key_info *out, ferr *e);
+int keys_create_session_ex(store_txn *t, const principal *who, double expires, const json_t *extra,
+                           key_info *out, ferr *e);
 /* 1 found, 0 unknown key, -1 error. */
 int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e);
 /* keys_lookup through a small cache of recent keys (one store read per request was 7% of

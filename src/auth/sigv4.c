@@ -16,9 +16,9 @@
 #include "base/enc.h"
 #include "base/gencache.h"
 
-#define ALGO "AWS4-HMAC-SHA256"
-#define SKEW_S 900          /* AWS: 15 minutes either way */
-#define MAX_EXPIRES 604800L /* AWS: presigned URLs live at most a week */
+#define ALGO         "AWS4-HMAC-SHA256"
+#define SKEW_S       900     /* AWS: 15 minutes either way */
+#define MAX_EXPIRES  604800L /* AWS: presigned URLs live at most a week */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const char MSG_MISMATCH[] =
@@ -114,8 +114,8 @@ static void sb_putc(sb *s, char c)
 
 static int unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 static int hexv(unsigned char c)
@@ -394,8 +394,9 @@ static char *build_canonical(arena *a, const hreq *r, const char *service, int p
                              const char *signed_headers, const char *phash)
 {
     sb s;
-    sb_init(&s, a, 512 + strlen(r->raw_path ? r->raw_path : "") * 3 +
-                       strlen(r->raw_query ? r->raw_query : "") * 3);
+    sb_init(&s, a,
+            512 + strlen(r->raw_path ? r->raw_path : "") * 3 +
+                strlen(r->raw_query ? r->raw_query : "") * 3);
     sb_puts(&s, r->method ? r->method : "");
     sb_putc(&s, '\n');
     if (is_s3(service))
@@ -476,8 +477,8 @@ static void derive_key(const char *secret, const char *date, const char *region,
     free(heap);
 }
 
-static void signing_key(const char *akid, const char *secret, const char *date,
-                        const char *region, const char *service, unsigned char key[32])
+static void signing_key(const char *akid, const char *secret, const char *date, const char *region,
+                        const char *service, unsigned char key[32])
 {
     char ck[512];
     int n = snprintf(ck, sizeof(ck), "%s\n%s\n%s\n%s", akid, date, region, service);
@@ -516,7 +517,8 @@ static int compute_signature(arena *a, const char *canonical, const char *amz_da
 
 int sigv4_missing(ferr *e)
 {
-    return ferr_set(e, 403, "MissingAuthenticationToken", "Request is missing Authentication Token");
+    return ferr_set(e, 403, "MissingAuthenticationToken",
+                    "Request is missing Authentication Token");
 }
 
 /* "YYYYMMDDTHHMMSSZ" strictly, with real calendar values. */
@@ -576,9 +578,10 @@ static int parse_credential(const char *cred, sigv4_auth *out, int query, ferr *
     int s3 = n >= 4 && len[3] == 2 && memcmp(part[3], "s3", 2) == 0;
     if (n != 5) {
         if (query && s3)
-            return ferr_set(e, 400, "AuthorizationQueryParametersError",
-                            "Error parsing the X-Amz-Credential parameter; the Credential is "
-                            "mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+            return ferr_set(
+                e, 400, "AuthorizationQueryParametersError",
+                "Error parsing the X-Amz-Credential parameter; the Credential is "
+                "mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
         return ferr_set(e, 400, "IncompleteSignature",
                         "Credential must have exactly 5 slash-delimited elements, e.g. "
                         "keyid/date/region/service/term, got '%s'",
@@ -589,7 +592,8 @@ static int parse_credential(const char *cred, sigv4_auth *out, int query, ferr *
         if (part[1][i] < '0' || part[1][i] > '9') date_ok = 0;
     if (copy_field(out->akid, sizeof(out->akid), part[0], len[0]) || !date_ok ||
         copy_field(out->date, sizeof(out->date), part[1], len[1]))
-        return ferr_set(e, 400, s3 && query ? "AuthorizationQueryParametersError" : "IncompleteSignature",
+        return ferr_set(e, 400,
+                        s3 && query ? "AuthorizationQueryParametersError" : "IncompleteSignature",
                         "Credential must have exactly 5 slash-delimited elements, e.g. "
                         "keyid/date/region/service/term, got '%s'",
                         cred);
@@ -624,8 +628,7 @@ static int set_signature(sigv4_auth *out, const char *s, size_t n, ferr *e)
 {
     /* a signature of the wrong length can never match; refuse it here so a
      * truncated copy can never compare equal either */
-    if (n != 64)
-        return ferr_set(e, 403, "SignatureDoesNotMatch", "%s", MSG_MISMATCH);
+    if (n != 64) return ferr_set(e, 403, "SignatureDoesNotMatch", "%s", MSG_MISMATCH);
     memcpy(out->signature, s, 64);
     out->signature[64] = 0;
     return 0;
@@ -677,9 +680,12 @@ static int parse_header(arena *a, const hreq *r, const char *authz, sigv4_auth *
         const char *eq = memchr(p, '=', l);
         if (eq) {
             size_t kl = (size_t)(eq - p), vl = l - kl - 1;
-            if (kl == 10 && memcmp(p, "Credential", 10) == 0) cred = eq + 1, cl = vl;
-            else if (kl == 13 && memcmp(p, "SignedHeaders", 13) == 0) sh = eq + 1, shl = vl;
-            else if (kl == 9 && memcmp(p, "Signature", 9) == 0) sig = eq + 1, sigl = vl;
+            if (kl == 10 && memcmp(p, "Credential", 10) == 0)
+                cred = eq + 1, cl = vl;
+            else if (kl == 13 && memcmp(p, "SignedHeaders", 13) == 0)
+                sh = eq + 1, shl = vl;
+            else if (kl == 9 && memcmp(p, "Signature", 9) == 0)
+                sig = eq + 1, sigl = vl;
         }
         p += l;
     }
@@ -688,7 +694,8 @@ static int parse_header(arena *a, const hreq *r, const char *authz, sigv4_auth *
         return ferr_set(e, 400, "IncompleteSignature", "%s%s%s%sAuthorization=%s",
                         cred && cl ? "" : "Authorization header requires 'Credential' parameter. ",
                         sig && sigl ? "" : "Authorization header requires 'Signature' parameter. ",
-                        sh && shl ? "" : "Authorization header requires 'SignedHeaders' parameter. ",
+                        sh && shl ? ""
+                                  : "Authorization header requires 'SignedHeaders' parameter. ",
                         xdate || date ? ""
                                       : "Authorization header requires existence of either a "
                                         "'X-Amz-Date' or a 'Date' header. ",
@@ -698,8 +705,9 @@ static int parse_header(arena *a, const hreq *r, const char *authz, sigv4_auth *
     if (!c || !out->signed_headers) return ferr_oom(e);
     if (parse_credential(c, out, 0, e)) return -1;
     if (!has_host(out->signed_headers))
-        return ferr_set(e, 400, "IncompleteSignature",
-                        "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+        return ferr_set(
+            e, 400, "IncompleteSignature",
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
     if (set_signature(out, sig, sigl, e)) return -1;
     if (set_date(out, xdate, date, e)) return -1;
     out->security_token = hreq_header(r, "x-amz-security-token");
@@ -707,10 +715,9 @@ static int parse_header(arena *a, const hreq *r, const char *authz, sigv4_auth *
 }
 
 enum { Q_ALGO, Q_CRED, Q_SIG, Q_DATE, Q_SH, Q_EXP, Q_TOKEN, Q_N };
-static const char *const QNAMES[Q_N] = {"X-Amz-Algorithm",     "X-Amz-Credential",
-                                        "X-Amz-Signature",     "X-Amz-Date",
-                                        "X-Amz-SignedHeaders", "X-Amz-Expires",
-                                        "X-Amz-Security-Token"};
+static const char *const QNAMES[Q_N] = {
+    "X-Amz-Algorithm",     "X-Amz-Credential", "X-Amz-Signature",     "X-Amz-Date",
+    "X-Amz-SignedHeaders", "X-Amz-Expires",    "X-Amz-Security-Token"};
 
 /* Finds the X-Amz-* auth parameters in the query (first occurrence, decoded). */
 static int scan_query(arena *a, const char *q, const char *v[Q_N])
@@ -762,16 +769,16 @@ static int parse_query(const char *v[Q_N], sigv4_auth *out, ferr *e)
     out->presigned = 1;
     out->signed_headers = v[Q_SH];
     if (!has_host(out->signed_headers))
-        return ferr_set(e, 400, qcode,
-                        "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+        return ferr_set(
+            e, 400, qcode,
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
     if (v[Q_EXP]) {
         const char *x = v[Q_EXP];
         int neg = *x == '-';
         if (neg) x++;
         size_t n = strlen(x);
         int digits = n > 0 && n <= 12 && strspn(x, "0123456789") == n;
-        if (!digits)
-            return ferr_set(e, 400, qcode, "X-Amz-Expires should be a number");
+        if (!digits) return ferr_set(e, 400, qcode, "X-Amz-Expires should be a number");
         if (neg) return ferr_set(e, 400, qcode, "X-Amz-Expires must be non-negative");
         long ex = strtol(x, NULL, 10);
         if (ex > MAX_EXPIRES)
@@ -828,8 +835,8 @@ static int check_time(const sigv4_auth *p, double now, ferr *e)
         clock_amz(tnow - SKEW_S, a);
         clock_amz(tnow, b);
         return ferr_set(e, 403, "SignatureDoesNotMatch",
-                        "Signature expired: %s is now earlier than %s (%s - 15 min.)",
-                        p->amz_date, a, b);
+                        "Signature expired: %s is now earlier than %s (%s - 15 min.)", p->amz_date,
+                        a, b);
     }
     if (p->request_time > now + SKEW_S) {
         clock_amz(tnow + SKEW_S, a);
@@ -847,12 +854,13 @@ static int check_payload(const hreq *r, ferr *e)
     const char *h = hreq_header(r, "x-amz-content-sha256");
     if (!h || strcmp(h, "UNSIGNED-PAYLOAD") == 0 || strncmp(h, "STREAMING-", 10) == 0) return 0;
     if (!is_hex64(h))
-        return ferr_set(e, 400, "InvalidArgument",
-                        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
-                        "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
-                        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
-                        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
-                        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.");
+        return ferr_set(
+            e, 400, "InvalidArgument",
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.");
     char got[65];
     sha256_hex(r->body ? (const void *)r->body : "", r->body ? r->body_len : 0, got);
     for (int i = 0; i < 64; i++) {
@@ -896,9 +904,8 @@ static int str_cmp(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret,
-                 const char *region, const char *service, const char *amz_date,
-                 const char *payload_hash_in)
+char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret, const char *region,
+                 const char *service, const char *amz_date, const char *payload_hash_in)
 {
     if (!a || !r || !akid || !secret || !region || !service || !amz_date || strlen(amz_date) < 8)
         return NULL;
@@ -934,6 +941,7 @@ char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret,
     signing_key(akid, secret, date, region, service, key);
     char sig[65];
     if (compute_signature(a, canonical, amz_date, date, region, service, key, sig)) return NULL;
-    return arena_printf(a, ALGO " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
+    return arena_printf(a,
+                        ALGO " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
                         akid, date, region, service, sh.p, sig);
 }

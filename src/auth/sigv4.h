@@ -10,9 +10,9 @@
 #include "http/hreq.h"
 
 typedef struct sigv4_auth {
-    int presigned;              /* query-string form (X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=...) */
+    int presigned; /* query-string form (X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=...) */
     char akid[129];
-    char date[9];               /* scope date YYYYMMDD */
+    char date[9]; /* scope date YYYYMMDD */
     char region[64];
     char service[64];
     char amz_date[17];          /* X-Amz-Date (or Date header converted) YYYYMMDDTHHMMSSZ */
@@ -50,8 +50,7 @@ int sigv4_verify(arena *a, const hreq *r, const sigv4_auth *p, const char *secre
  * Authorization header value, in the arena; NULL on OOM or bad arguments. Signs every
  * header of r except authorization, plus host (from r->host) when r has no host
  * header. payload_hash NULL = x-amz-content-sha256 header if present, else sha256(body). */
-char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret,
-                 const char *region, const char *service, const char *amz_date,
-                 const char *payload_hash);
+char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret, const char *region,
+                 const char *service, const char *amz_date, const char *payload_hash);
 
 #endif

@@ -11,13 +11,13 @@ typedef struct buf {
 } buf;
 
 void buf_init(buf *b, size_t max);
-void buf_dispose(buf *b);           /* frees storage, keeps the struct */
-char *buf_take(buf *b);             /* caller owns the returned string (never NULL on success) */
+void buf_dispose(buf *b); /* frees storage, keeps the struct */
+char *buf_take(buf *b);   /* caller owns the returned string (never NULL on success) */
 int buf_put(buf *b, const void *p, size_t n);
 int buf_puts(buf *b, const char *s);
 int buf_putc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(buf *b);
-const char *buf_str(const buf *b);  /* "" when empty */
+const char *buf_str(const buf *b); /* "" when empty */
 
 #endif

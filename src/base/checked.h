@@ -38,19 +38,19 @@ static inline FERRY_WUR int ferry_checked(int rc)
 {
     return rc;
 }
-#define json_object_set(o, k, v) ferry_checked((json_object_set)((o), (k), (v)))
-#define json_object_setn(o, k, n, v) ferry_checked((json_object_setn)((o), (k), (n), (v)))
+#define json_object_set(o, k, v)         ferry_checked((json_object_set)((o), (k), (v)))
+#define json_object_setn(o, k, n, v)     ferry_checked((json_object_setn)((o), (k), (n), (v)))
 #define json_object_set_nocheck(o, k, v) ferry_checked((json_object_set_nocheck)((o), (k), (v)))
 #define json_object_setn_nocheck(o, k, n, v) \
     ferry_checked((json_object_setn_nocheck)((o), (k), (n), (v)))
 #define json_object_iter_set(o, i, v) ferry_checked((json_object_iter_set)((o), (i), (v)))
-#define json_object_update_new(o, x) ferry_checked((json_object_update_new)((o), (x)))
+#define json_object_update_new(o, x)  ferry_checked((json_object_update_new)((o), (x)))
 #define json_object_update_existing_new(o, x) \
     ferry_checked((json_object_update_existing_new)((o), (x)))
 #define json_object_update_missing_new(o, x) \
     ferry_checked((json_object_update_missing_new)((o), (x)))
-#define json_array_set(a, i, v) ferry_checked((json_array_set)((a), (i), (v)))
-#define json_array_append(a, v) ferry_checked((json_array_append)((a), (v)))
+#define json_array_set(a, i, v)    ferry_checked((json_array_set)((a), (i), (v)))
+#define json_array_append(a, v)    ferry_checked((json_array_append)((a), (v)))
 #define json_array_insert(a, i, v) ferry_checked((json_array_insert)((a), (i), (v)))
 
 /* svc.h: sets key to a copy of v when v is not NULL; 0 or -1 (out of memory). */

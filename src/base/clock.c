@@ -90,8 +90,9 @@ int clock_parse(const char *s, double *t)
     /* plain epoch seconds: digits with an optional fraction, nothing else (strtod would
      * also take "nan", "inf" and hex); an 8-digit run is a basic-format date below */
     size_t nd = strspn(s, "0123456789");
-    if (nd && nd != 8 && (s[nd] == 0 || (s[nd] == '.' && s[nd + 1] &&
-                                         strspn(s + nd + 1, "0123456789") == strlen(s + nd + 1)))) {
+    if (nd && nd != 8 &&
+        (s[nd] == 0 ||
+         (s[nd] == '.' && s[nd + 1] && strspn(s + nd + 1, "0123456789") == strlen(s + nd + 1)))) {
         *t = strtod(s, NULL);
         return 0;
     }

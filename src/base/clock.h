@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <time.h>
 
-double clock_now(void);          /* epoch seconds, sub-second precision */
-uint64_t clock_mono_ns(void);    /* monotonic */
+double clock_now(void);       /* epoch seconds, sub-second precision */
+uint64_t clock_mono_ns(void); /* monotonic */
 /* Test hook: a non-zero offset (seconds) is added to clock_now(). */
 void clock_set_offset(double seconds);
 

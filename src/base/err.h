@@ -4,9 +4,9 @@
 #define FERRY_ERR_H
 
 typedef struct ferr {
-    int status;        /* HTTP status */
-    int sender;        /* 1: the caller's fault (query <Type>Sender</Type>), 0: Receiver */
-    char code[96];     /* AWS error code, e.g. "ValidationError" */
+    int status;    /* HTTP status */
+    int sender;    /* 1: the caller's fault (query <Type>Sender</Type>), 0: Receiver */
+    char code[96]; /* AWS error code, e.g. "ValidationError" */
     char message[1024];
 } ferr;
 
@@ -18,7 +18,7 @@ int ferr_isset(const ferr *e);
 
 /* Common shapes. */
 #define ferr_validation(e, ...) ferr_set((e), 400, "ValidationError", __VA_ARGS__)
-#define ferr_internal(e, ...) ferr_set((e), 500, "InternalFailure", __VA_ARGS__)
-#define ferr_oom(e) ferr_set((e), 500, "InternalFailure", "out of memory")
+#define ferr_internal(e, ...)   ferr_set((e), 500, "InternalFailure", __VA_ARGS__)
+#define ferr_oom(e)             ferr_set((e), 500, "InternalFailure", "out of memory")
 
 #endif

@@ -65,8 +65,10 @@ static int collect(void *val, void *ud)
 {
     dropped *d = ud;
     if (!unref(val)) return 0;
-    if (d->v) d->v[d->n++] = val;
-    else entry_free(val); /* no memory for the list: freed under the lock, slower only */
+    if (d->v)
+        d->v[d->n++] = val;
+    else
+        entry_free(val); /* no memory for the list: freed under the lock, slower only */
     return 0;
 }
 
@@ -116,8 +118,10 @@ gencache_entry *gencache_acquire(gencache *c, const char *key, uint64_t gen)
     if (!c) return NULL;
     pthread_mutex_lock(&c->mu);
     gencache_entry *e = hmap_get(&c->map, key);
-    if (e && e->gen == gen) e->refs++;
-    else e = NULL;
+    if (e && e->gen == gen)
+        e->refs++;
+    else
+        e = NULL;
     pthread_mutex_unlock(&c->mu);
     return e;
 }

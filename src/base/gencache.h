@@ -26,7 +26,10 @@ typedef struct gencache_static {
     size_t max;
     void (*val_free)(void *);
 } gencache_static;
-#define GENCACHE_STATIC(max, val_free) {NULL, (max), (val_free)}
+#define GENCACHE_STATIC(max, val_free) \
+    { \
+        NULL, (max), (val_free) \
+    }
 gencache *gencache_of(gencache_static *s);
 
 /* Caller owns (gencache_free). val_free (may be NULL) frees a value no one holds. NULL on

@@ -3,9 +3,9 @@
 #define FERRY_IDS_H
 #include <stddef.h>
 
-void ids_random(void *out, size_t n);          /* cryptographic randomness */
-void ids_uuid(char out[37]);                   /* lowercase UUID v4 */
-void ids_hex(char *out, size_t nchars);        /* nchars random lowercase hex + NUL */
+void ids_random(void *out, size_t n);   /* cryptographic randomness */
+void ids_uuid(char out[37]);            /* lowercase UUID v4 */
+void ids_hex(char *out, size_t nchars); /* nchars random lowercase hex + NUL */
 /* AWS unique ids: prefix + uppercase base32-ish, e.g. AKIA + 16 chars, AROA + 17. */
 void ids_aws(const char *prefix, size_t nchars, char *out);
 /* Random lowercase alnum, e.g. OU and root ids. */

@@ -74,8 +74,7 @@ json_t *yaml_plain_scalar(const char *v, size_t len)
         const char *set = v[1] == 'x' ? "0123456789abcdefABCDEF" : "01234567";
         if (span(v + 2, len - 2, set) == len - 2) {
             unsigned long long u = strtoull(v + 2, &end, v[1] == 'x' ? 16 : 8);
-            if (!errno && u <= (unsigned long long)LLONG_MAX)
-                return json_integer((json_int_t)u);
+            if (!errno && u <= (unsigned long long)LLONG_MAX) return json_integer((json_int_t)u);
         }
         return json_stringn(v, len);
     }
@@ -94,8 +93,10 @@ static int fail(conv *c, const yaml_mark_t *m, const char *what)
 {
     if (c->opts & YAML_CFN)
         /* AWS: "Template format error: YAML not well-formed. (line 3, column 9)" */
-        return ferr_validation(c->e, "Template format error: YAML not well-formed. (line %zu, "
-                                     "column %zu)", m->line + 1, m->column + 1);
+        return ferr_validation(c->e,
+                               "Template format error: YAML not well-formed. (line %zu, "
+                               "column %zu)",
+                               m->line + 1, m->column + 1);
     return ferr_validation(c->e, "YAML not well-formed: %s (line %zu, column %zu)", what,
                            m->line + 1, m->column + 1);
 }
@@ -165,8 +166,8 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
     case YAML_SEQUENCE_NODE: {
         json_t *a = json_array();
         if (!a) return oom(c, NULL);
-        for (yaml_node_item_t *it = n->data.sequence.items.start;
-             it < n->data.sequence.items.top; it++) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
             json_t *v = convert(c, yaml_document_get_node(c->doc, *it), depth + 1, 0);
             if (!v) {
                 json_decref(a);
@@ -192,8 +193,8 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
                 json_decref(o);
                 return NULL;
             }
-            if (json_object_setn_new(o, (const char *)k->data.scalar.value,
-                                     k->data.scalar.length, v))
+            if (json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length,
+                                     v))
                 return oom(c, o);
         }
         return o;

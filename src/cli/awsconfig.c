@@ -44,8 +44,7 @@ static int owned(const char *name, const aws_profile *p, size_t n)
 }
 
 /* Old content minus the sections we are about to write. */
-void awsconfig_keep_others(buf *out, const char *old, int is_config, const aws_profile *p,
-                           size_t n)
+void awsconfig_keep_others(buf *out, const char *old, int is_config, const aws_profile *p, size_t n)
 {
     int skipping = 0;
     for (const char *line = old; line && *line;) {
@@ -98,8 +97,10 @@ int awsconfig_write(const char *dir, const aws_profile *p, size_t n)
     free(oldc);
     free(oldk);
     for (size_t i = 0; i < n; i++) {
-        if (!strcmp(p[i].name, "default")) buf_puts(&c, "[default]\n");
-        else buf_printf(&c, "[profile %s]\n", p[i].name);
+        if (!strcmp(p[i].name, "default"))
+            buf_puts(&c, "[default]\n");
+        else
+            buf_printf(&c, "[profile %s]\n", p[i].name);
         buf_printf(&c, "region = %s\noutput = json\n", p[i].region);
         if (p[i].endpoint_url) buf_printf(&c, "endpoint_url = %s\n", p[i].endpoint_url);
         if (p[i].role_arn)

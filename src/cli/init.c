@@ -22,13 +22,12 @@
 #include "svc/organizations/organizations.h"
 #include "svc/svc.h"
 
-static const char default_config[] =
-    "management: {name: management}\n"
-    "accounts:\n"
-    "  - {name: tools}\n"
-    "  - {name: dev}\n"
-    "  - {name: qa}\n"
-    "  - {name: prod}\n";
+static const char default_config[] = "management: {name: management}\n"
+                                     "accounts:\n"
+                                     "  - {name: tools}\n"
+                                     "  - {name: dev}\n"
+                                     "  - {name: qa}\n"
+                                     "  - {name: prod}\n";
 
 /* The "id" of an account in the config: 1 and id[13] when given, 0 when not, -1 when it is
  * not 12 digits. YAML types an unquoted 123456789012 as a number (base/yaml.h); it is the
@@ -38,8 +37,10 @@ static int config_id(const json_t *spec, char id[13], ferr *e)
     const json_t *v = json_object_get(spec, "id");
     if (!v || json_is_null(v)) return 0;
     char text[32] = "";
-    if (json_is_string(v)) snprintf(text, sizeof(text), "%s", json_string_value(v));
-    else if (json_is_integer(v)) snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    if (json_is_string(v))
+        snprintf(text, sizeof(text), "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
     if (strlen(text) != 12 || strspn(text, "0123456789") != 12)
         return ferr_set(e, 2, "BadConfig", "account id %s is not 12 digits",
                         *text ? text : "(not text or a number)");
@@ -72,8 +73,10 @@ static char *email_for(const json_t *a, const char *name)
 {
     const char *em = jstr(a, "email");
     char *out = malloc(320);
-    if (em) snprintf(out, 320, "%s", em);
-    else snprintf(out, 320, "%s@ferry.example.com", name);
+    if (em)
+        snprintf(out, 320, "%s", em);
+    else
+        snprintf(out, 320, "%s@ferry.example.com", name);
     return out;
 }
 
@@ -86,8 +89,8 @@ typedef struct made {
 
 /* The member's OrganizationAccountAccessRole, made through IAM's operations as Organizations
  * makes it (authorized, and in the member's trail). */
-static int access_role(ferry_env *env, store_txn *t, const char *region, const char *mgmt,
-                       made *m, ferr *e)
+static int access_role(ferry_env *env, store_txn *t, const char *region, const char *mgmt, made *m,
+                       ferr *e)
 {
     arena *a = arena_new(8192);
     if (!a) return ferr_oom(e);
@@ -138,20 +141,21 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: ferry init [--data DIR] [--config FILE] [--aws-config DIR]\n"
-            "                  [--endpoint-url URL] [--region REGION]\n");
+    fprintf(stderr, "usage: ferry init [--data DIR] [--config FILE] [--aws-config DIR]\n"
+                    "                  [--endpoint-url URL] [--region REGION]\n");
 }
 
 int cli_init(int argc, char **argv)
 {
     const char *data = NULL, *config = NULL, *awsdir = NULL;
     const char *endpoint = "http://127.0.0.1:4566", *region = "us-east-1";
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'},       {"config", required_argument, 0, 'c'},
-        {"aws-config", required_argument, 0, 'a'}, {"endpoint-url", required_argument, 0, 'e'},
-        {"region", required_argument, 0, 'r'},     {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"aws-config", required_argument, 0, 'a'},
+                                         {"endpoint-url", required_argument, 0, 'e'},
+                                         {"region", required_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -246,8 +250,10 @@ int cli_init(int argc, char **argv)
         rc = ensure_account(t, org, json_array_get(accounts, i - 1), &m[i], &e);
         if (!rc) rc = access_role(&env, t, region, m[0].id, &m[i], &e);
     }
-    if (rc) store_rollback(t);
-    else rc = store_commit(t, &e);
+    if (rc)
+        store_rollback(t);
+    else
+        rc = store_commit(t, &e);
     json_decref(org);
     store_close(st);
     if (rc) {
@@ -261,7 +267,9 @@ int cli_init(int argc, char **argv)
     printf("organization ready in %s\n", data);
     printf("  %-16s %-14s %s\n", "account", "id", "profile");
     for (size_t i = 0; i < nacc; i++) {
-        prof[i] = (aws_profile){.name = m[i].name, .region = region, .endpoint_url = endpoint,
+        prof[i] = (aws_profile){.name = m[i].name,
+                                .region = region,
+                                .endpoint_url = endpoint,
                                 .access_key_id = m[i].key.akid,
                                 .secret_access_key = m[i].key.secret};
         printf("  %-16s %-14s %s%s\n", m[i].name, m[i].id, m[i].name,
@@ -270,14 +278,18 @@ int cli_init(int argc, char **argv)
     /* <member>-admin: the management profile assuming the member's access role */
     size_t np = nacc;
     for (size_t i = 1; i < nacc; i++)
-        prof[np++] = (aws_profile){.name = m[i].admin, .region = region, .endpoint_url = endpoint,
-                                   .role_arn = m[i].role_arn, .source_profile = m[0].name};
+        prof[np++] = (aws_profile){.name = m[i].admin,
+                                   .region = region,
+                                   .endpoint_url = endpoint,
+                                   .role_arn = m[i].role_arn,
+                                   .source_profile = m[0].name};
     if (nacc > 1)
         printf("  role profiles %s-admin ... reach each member account as %s\n", m[1].name,
                ORG_ACCESS_ROLE);
     rc = awsconfig_write(awsdir, prof, np);
-    if (!rc) printf("profiles written to %s/config and %s/credentials (endpoint %s)\n", awsdir,
-                    awsdir, endpoint);
+    if (!rc)
+        printf("profiles written to %s/config and %s/credentials (endpoint %s)\n", awsdir, awsdir,
+               endpoint);
     free(prof);
     free(m);
     json_decref(cfg);

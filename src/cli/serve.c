@@ -15,8 +15,10 @@
 const char *cli_default_data_dir(char *out, size_t n)
 {
     const char *x = getenv("XDG_DATA_HOME");
-    if (x && *x) snprintf(out, n, "%s/ferry", x);
-    else snprintf(out, n, "%s/.local/share/ferry", getenv("HOME") ? getenv("HOME") : ".");
+    if (x && *x)
+        snprintf(out, n, "%s/ferry", x);
+    else
+        snprintf(out, n, "%s/.local/share/ferry", getenv("HOME") ? getenv("HOME") : ".");
     return out;
 }
 
@@ -34,13 +36,17 @@ int cli_serve(int argc, char **argv)
     ferry_env env = {.default_account = "000000000000"};
     server_opts so = {0};
     store_sync sync = STORE_SYNC_NORMAL;
-    static const struct option opts[] = {
-        {"listen", required_argument, 0, 'l'},   {"data", required_argument, 0, 'd'},
-        {"auth", required_argument, 0, 'a'},     {"default-account", required_argument, 0, 'A'},
-        {"sync", required_argument, 0, 's'},     {"threads", required_argument, 0, 't'},
-        {"port-file", required_argument, 0, 'p'}, {"max-body", required_argument, 0, 'm'},
-        {"log-level", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"auth", required_argument, 0, 'a'},
+                                         {"default-account", required_argument, 0, 'A'},
+                                         {"sync", required_argument, 0, 's'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"port-file", required_argument, 0, 'p'},
+                                         {"max-body", required_argument, 0, 'm'},
+                                         {"log-level", required_argument, 0, 'L'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -48,7 +54,8 @@ int cli_serve(int argc, char **argv)
         case 'l': listen = optarg; break;
         case 'd': data = optarg; break;
         case 'a':
-            if (!strcmp(optarg, "open")) env.auth_open = 1;
+            if (!strcmp(optarg, "open"))
+                env.auth_open = 1;
             else if (strcmp(optarg, "strict")) {
                 usage();
                 return 2;
@@ -66,10 +73,10 @@ int cli_serve(int argc, char **argv)
         case 'p': port_file = optarg; break;
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
         case 'L':
-            log_set_level(!strcmp(optarg, "error") ? LOG_ERROR
-                          : !strcmp(optarg, "warn") ? LOG_WARN
+            log_set_level(!strcmp(optarg, "error")   ? LOG_ERROR
+                          : !strcmp(optarg, "warn")  ? LOG_WARN
                           : !strcmp(optarg, "debug") ? LOG_DEBUG
-                                                    : LOG_INFO);
+                                                     : LOG_INFO);
             break;
         default: usage(); return 2;
         }
@@ -96,7 +103,8 @@ int cli_serve(int argc, char **argv)
      * that names it (queue URLs, SNS confirmation links); a request arriving before they
      * start is answered, and its background work waits in the store for them. */
     gateway *g = gateway_new(&env, &e);
-    server *srv = g ? server_new(g, &(server_opts){listen, so.max_body, so.threads, env.waits}, &e) : NULL;
+    server *srv =
+        g ? server_new(g, &(server_opts){listen, so.max_body, so.threads, env.waits}, &e) : NULL;
     if (srv) {
         char host[256];
         snprintf(host, sizeof(host), "%s", listen);

@@ -36,17 +36,17 @@
 #include "delivery_http.h"
 #include "delivery_int.h"
 
-#define ROUND_MAX 8192         /* deliveries handed out per round */
-#define SQS_BATCH 10           /* SQS SendMessageBatch: at most 10 entries */
+#define ROUND_MAX       8192   /* deliveries handed out per round */
+#define SQS_BATCH       10     /* SQS SendMessageBatch: at most 10 entries */
 #define SQS_BATCH_BYTES 250000 /* and 256 KiB together; keep a margin */
-#define HTTP_TAKE 64           /* HTTP deliveries a worker prepares at once */
-#define SQS_TAKE 160           /* SQS deliveries (several queues) a worker stores in one commit */
-#define TAKE_MAX SQS_TAKE
-#define VERIFY_GRACE 5.0       /* seconds a submitted message may take to be visible */
-#define NWORKERS 4 /* more than the cores: while one stores under the write lock, others sign */
-#define DLQ_ATTEMPTS 4         /* sends to a dead-letter queue before giving up */
-#define BATCH_WAIT 0.002       /* an SQS batch short of 10 waits this long for more */
-#define MEM_MESSAGES 50000     /* messages kept in memory; past it they are read back when due */
+#define HTTP_TAKE       64     /* HTTP deliveries a worker prepares at once */
+#define SQS_TAKE        160    /* SQS deliveries (several queues) a worker stores in one commit */
+#define TAKE_MAX        SQS_TAKE
+#define VERIFY_GRACE    5.0 /* seconds a submitted message may take to be visible */
+#define NWORKERS        4 /* more than the cores: while one stores under the write lock, others sign */
+#define DLQ_ATTEMPTS    4     /* sends to a dead-letter queue before giving up */
+#define BATCH_WAIT      0.002 /* an SQS batch short of 10 waits this long for more */
+#define MEM_MESSAGES    50000 /* messages kept in memory; past it they are read back when due */
 
 /* ---- the schedule: a min-heap by (due, seq) ---- */
 
@@ -120,7 +120,7 @@ typedef struct tqueue {
     job_kind kind;
     dlv *head, *tail;
     size_t n;
-    int ready;             /* on the ready list */
+    int ready; /* on the ready list */
     struct tqueue *next;
 } tqueue;
 
@@ -132,17 +132,17 @@ typedef struct engine {
     int nworkers, have_dispatcher;
     pthread_mutex_t mu;
     pthread_cond_t wake, work;
-    dlv_msg *incoming;     /* submitted messages, newest first */
-    dlv *results;          /* attempted deliveries, newest first */
-    hmap targets;          /* key -> tqueue */
+    dlv_msg *incoming; /* submitted messages, newest first */
+    dlv *results;      /* attempted deliveries, newest first */
+    hmap targets;      /* key -> tqueue */
     tqueue *ready, **ready_tail;
     int stop;
-    size_t inflight;       /* handed out and not back yet (under mu) */
+    size_t inflight; /* handed out and not back yet (under mu) */
     /* the dispatcher's own */
     heap h;
     hmap groups;
-    hmap subs, topics;     /* subscription and topic documents, read since cache_gen */
-    hmap throttle;         /* HTTP/S subscription ARN -> double: its next delivery not before */
+    hmap subs, topics; /* subscription and topic documents, read since cache_gen */
+    hmap throttle;     /* HTTP/S subscription ARN -> double: its next delivery not before */
     uint64_t cache_gen;
 } engine;
 
@@ -218,7 +218,7 @@ static void seq_at_least(unsigned long long v)
 {
     unsigned long long cur = g_seq;
     while (cur < v && !__atomic_compare_exchange_n((unsigned long long *)&g_seq, &cur, v, 0,
-                                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                                                   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     }
 }
 
@@ -240,8 +240,8 @@ static int msg_add(dlv_msg *m, dlv *d)
     return 0;
 }
 
-dlv_msg *delivery_message(delivery_batch *b, const char *account, const char *region, const json_t *msg,
-                          ferr *e)
+dlv_msg *delivery_message(delivery_batch *b, const char *account, const char *region,
+                          const json_t *msg, ferr *e)
 {
     dlv_msg *m = calloc(1, sizeof(*m));
     if (!m) return ferr_oom(e), NULL;
@@ -264,8 +264,8 @@ dlv_msg *delivery_message(delivery_batch *b, const char *account, const char *re
 int delivery_to(dlv_msg *m, const char *sub_arn, const json_t *sub_copy, ferr *e)
 {
     dlv *d = calloc(1, sizeof(*d));
-    if (!d || !(d->sub_arn = strdup(sub_arn)) || (sub_copy && !(d->sub_copy = json_deep_copy(sub_copy))) ||
-        msg_add(m, d)) {
+    if (!d || !(d->sub_arn = strdup(sub_arn)) ||
+        (sub_copy && !(d->sub_copy = json_deep_copy(sub_copy))) || msg_add(m, d)) {
         dlv_free(d);
         return ferr_oom(e);
     }
@@ -284,8 +284,9 @@ static json_t *deliveries_json(const dlv_msg *m)
             rc |= json_array_append_new(arr, json_string(d->sub_arn));
             continue;
         }
-        json_t *o = json_pack("{s:s, s:i, s:i, s:f, s:s}", "SubscriptionArn", d->sub_arn, "Attempts", d->attempts,
-                              "Stage", d->stage, "Due", d->due, "LastError", d->err);
+        json_t *o =
+            json_pack("{s:s, s:i, s:i, s:f, s:s}", "SubscriptionArn", d->sub_arn, "Attempts",
+                      d->attempts, "Stage", d->stage, "Due", d->due, "LastError", d->err);
         if (o && d->sub_copy) rc |= json_object_set(o, "Sub", d->sub_copy);
         rc |= json_array_append_new(arr, o);
     }
@@ -327,8 +328,10 @@ void delivery_submit(ferry_env *env, delivery_batch *b)
             continue;
         }
         /* the engine keeps the message (within bounds): no need to read it back */
-        if (g_mem_messages < MEM_MESSAGES) set_mc(m, msgctx_new(m->doc));
-        else json_decref(m->doc);
+        if (g_mem_messages < MEM_MESSAGES)
+            set_mc(m, msgctx_new(m->doc));
+        else
+            json_decref(m->doc);
         m->doc = NULL;
         m->next = keep;
         keep = m;
@@ -412,13 +415,16 @@ static void enqueue(engine *g, dlv *d)
             d->fg = fg;
             d->state = D_BLOCKED;
             d->next = NULL;
-            if (fg->tail) fg->tail->next = d;
-            else fg->head = d;
+            if (fg->tail)
+                fg->tail->next = d;
+            else
+                fg->head = d;
             fg->tail = d;
             return;
         }
         fg = calloc(1, sizeof(*fg));
-        if (fg && (fg->key = strdup(key)) && !hmap_put(&g->groups, key, fg, NULL)) d->fg = fg;
+        if (fg && (fg->key = strdup(key)) && !hmap_put(&g->groups, key, fg, NULL))
+            d->fg = fg;
         else if (fg) {
             free(fg->key);
             free(fg);
@@ -459,7 +465,8 @@ static void finish(engine *g, store_txn *t, dlv *d)
     if (m->live) return;
     ferr e = {0};
     store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
-    if (store_del(t, &k, &e) < 0) log_error("delivery: message %s not deleted: %s", m->id, e.message);
+    if (store_del(t, &k, &e) < 0)
+        log_error("delivery: message %s not deleted: %s", m->id, e.message);
     m->dirty = 0;
 }
 
@@ -490,8 +497,10 @@ static void record(engine *g, store_txn *t, dlv *d)
         heap_push(&g->h, d);
         return;
     case DR_OK:
-        if (d->stage) st_dlq++;
-        else st_delivered++;
+        if (d->stage)
+            st_dlq++;
+        else
+            st_delivered++;
         finish(g, t, d);
         return;
     case DR_GONE:
@@ -507,15 +516,16 @@ static void record(engine *g, store_txn *t, dlv *d)
     case DR_RETRY: {
         st_failed++;
         d->attempts++;
-        double delay = d->stage ? (d->attempts < DLQ_ATTEMPTS ? 0 : -1) : delivery_policy_delay(&d->dp, d->attempts);
+        double delay = d->stage ? (d->attempts < DLQ_ATTEMPTS ? 0 : -1)
+                                : delivery_policy_delay(&d->dp, d->attempts);
         if (delay < 0) {
             give_up(g, t, d);
             return;
         }
         /* AWS applies jitter to retries */
         if (delay > 0) delay *= 0.9 + 0.2 * ((double)rand() / RAND_MAX);
-        log_info("sns: delivery of %s to %s failed (%s %s), retry %d in %.1fs", d->m->id, d->sub_arn,
-                 d->err_code, d->err, d->attempts, delay);
+        log_info("sns: delivery of %s to %s failed (%s %s), retry %d in %.1fs", d->m->id,
+                 d->sub_arn, d->err_code, d->err, d->attempts, delay);
         d->due = clock_now() + delay;
         d->m->dirty = 1;
         if (delay > 0) set_mc(d->m, NULL); /* waiting a while: read it again when due */
@@ -543,12 +553,16 @@ static void rewrite(store_txn *t, dlv_msg *m)
     json_t *doc = NULL;
     store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
     int rc = store_get(t, &k, &doc, &e);
-    if (rc == 1 && json_object_set_new(doc, "Deliveries", deliveries_json(m))) rc = ferr_oom(&e);
-    else if (rc == 1) rc = store_put(t, &k, doc, &e);
+    if (rc == 1 && json_object_set_new(doc, "Deliveries", deliveries_json(m)))
+        rc = ferr_oom(&e);
+    else if (rc == 1)
+        rc = store_put(t, &k, doc, &e);
     json_decref(doc);
     /* not kept: the retry state stays dirty for the next round (restart redelivers) */
-    if (rc < 0) log_error("delivery: %s not updated: %s", m->id, e.message);
-    else m->dirty = 0;
+    if (rc < 0)
+        log_error("delivery: %s not updated: %s", m->id, e.message);
+    else
+        m->dirty = 0;
 }
 
 /* One write transaction: outcomes of attempts. It is also the barrier after which newly
@@ -583,8 +597,10 @@ static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
         n = m->next;
         m->next = NULL;
         m->mark = 0;
-        if (!m->live) msg_free(m);
-        else if (m->dirty) rewrite(t, m);
+        if (!m->live)
+            msg_free(m);
+        else if (m->dirty)
+            rewrite(t, m);
     }
     /* Not committed: this process goes on from its memory; the store still holds the
      * messages as they were, so a restart delivers them again (SNS is at-least-once). */
@@ -597,8 +613,10 @@ static int bookkeeping(engine *g, dlv_msg *inc, dlv *res, size_t *nres_out)
     for (dlv_msg *m = inc, *nx; m; m = nx) {
         nx = m->next;
         m->next = NULL;
-        if (v) v[nv++] = m;
-        else msg_free(m);
+        if (v)
+            v[nv++] = m;
+        else
+            msg_free(m);
     }
     if (nv) qsort(v, nv, sizeof(*v), by_seq);
     double now = clock_now();
@@ -683,7 +701,8 @@ static int prepare(dround *r, dlv *d)
             if (d->m->submitted && clock_now() - d->m->submitted < VERIFY_GRACE)
                 set_result(d, DR_NOT_YET, "", "");
             else
-                set_result(d, DR_GONE, "", "the message is not in the store (its request rolled back)");
+                set_result(d, DR_GONE, "",
+                           "the message is not in the store (its request rolled back)");
             return -1;
         }
         json_object_del(doc, "Deliveries");
@@ -714,7 +733,8 @@ static int prepare(dround *r, dlv *d)
         char *colon = strrchr(id, ':');
         if (colon) *colon = 0;
         store_key tk = {"sns_topic", acct, region, id};
-        json_t *topic = load_cached(r, r->topics, &tk, jstr(mc->doc, "TopicArn") ? jstr(mc->doc, "TopicArn") : id);
+        json_t *topic = load_cached(r, r->topics, &tk,
+                                    jstr(mc->doc, "TopicArn") ? jstr(mc->doc, "TopicArn") : id);
         delivery_policy_effective(jstr(json_object_get(topic, "Attributes"), "DeliveryPolicy"),
                                   jstr(attrs, "DeliveryPolicy"), &d->dp);
     } else {
@@ -742,11 +762,16 @@ static void tqueue_free(void *p)
 /* Puts d on its target's ready list (under mu). */
 static void make_ready(engine *g, dlv *d)
 {
-    job_kind kind = d->stage || !strcmp(d->proto, "sqs") ? J_SQS : !strcmp(d->proto, "lambda") ? J_LAMBDA : J_HTTP;
+    job_kind kind = d->stage || !strcmp(d->proto, "sqs") ? J_SQS
+                    : !strcmp(d->proto, "lambda")        ? J_LAMBDA
+                                                         : J_HTTP;
     char key[1200];
     /* one SQS batch per queue and topic: the topic is the request's aws:SourceArn */
-    if (kind == J_HTTP) snprintf(key, sizeof(key), "http");
-    else snprintf(key, sizeof(key), "%s|%s", d->target, jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "");
+    if (kind == J_HTTP)
+        snprintf(key, sizeof(key), "http");
+    else
+        snprintf(key, sizeof(key), "%s|%s", d->target,
+                 jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "");
     tqueue *q = hmap_get(&g->targets, key);
     if (!q) {
         q = calloc(1, sizeof(*q));
@@ -761,8 +786,10 @@ static void make_ready(engine *g, dlv *d)
     }
     d->next = NULL;
     d->ready_at = clock_now();
-    if (q->tail) q->tail->next = d;
-    else q->head = d;
+    if (q->tail)
+        q->tail->next = d;
+    else
+        q->head = d;
     q->tail = d;
     q->n++;
     if (!q->ready) {
@@ -802,8 +829,8 @@ static void dispatch(engine *g)
     if (!g->h.n || g->h.v[0]->due > now) return;
     /* documents read in earlier rounds hold while no commit wrote subscriptions or topics
      * (generations move after a commit is visible, and are read before the reads below) */
-    uint64_t gen = 1 + store_generation(g->env->st, SNS_KIND_SUB) +
-                   store_generation(g->env->st, "sns_topic");
+    uint64_t gen =
+        1 + store_generation(g->env->st, SNS_KIND_SUB) + store_generation(g->env->st, "sns_topic");
     if (g->cache_gen != gen) {
         hmap_clear(&g->subs, free_json);
         hmap_clear(&g->topics, free_json);
@@ -821,7 +848,8 @@ static void dispatch(engine *g)
         dlv *d = heap_pop(&g->h);
         d->state = D_INFLIGHT;
         d->result = DR_NONE;
-        if (prepare(&r, d)) d->result = d->result ? d->result : DR_RETRY;
+        if (prepare(&r, d))
+            d->result = d->result ? d->result : DR_RETRY;
         else if (d->dp.max_per_second > 0 && d->stage == 0 && throttled(g, d, now))
             continue; /* back on the heap for its turn */
         d->next = out;
@@ -860,7 +888,8 @@ static void sns_principal(const dlv *d, principal *p)
  * require aws:SourceArn (the topic) and aws:SourceAccount (its owner). */
 static json_t *source_context(const dlv *d)
 {
-    return json_pack("{s:s, s:s}", "aws:SourceArn", jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "",
+    return json_pack("{s:s, s:s}", "aws:SourceArn",
+                     jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : "",
                      "aws:SourceAccount", d->m->account);
 }
 
@@ -892,22 +921,29 @@ static json_t *sqs_entry(engine *g, dlv *d)
     if (d->stage) {
         /* what went wrong travels with a dead-lettered message */
         if (!attrs) attrs = json_object();
-        rc |= json_object_set_new(attrs, "ErrorCode", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
-                                                          d->err_code[0] ? d->err_code : "Unknown"));
-        rc |= json_object_set_new(attrs, "ErrorMessage", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
-                                                             d->err[0] ? d->err : "delivery failed"));
-        rc |= json_object_set_new(attrs, "TopicArn", json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
-                                                         jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : ""));
+        rc |= json_object_set_new(attrs, "ErrorCode",
+                                  json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
+                                            d->err_code[0] ? d->err_code : "Unknown"));
+        rc |= json_object_set_new(attrs, "ErrorMessage",
+                                  json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
+                                            d->err[0] ? d->err : "delivery failed"));
+        rc |= json_object_set_new(
+            attrs, "TopicArn",
+            json_pack("{s:s, s:s}", "DataType", "String", "StringValue",
+                      jstr(d->mc->doc, "TopicArn") ? jstr(d->mc->doc, "TopicArn") : ""));
         char rid[37];
         ids_uuid(rid);
-        rc |= json_object_set_new(attrs, "RequestID", json_pack("{s:s, s:s}", "DataType", "String", "StringValue", rid));
+        rc |= json_object_set_new(
+            attrs, "RequestID", json_pack("{s:s, s:s}", "DataType", "String", "StringValue", rid));
     }
     if (attrs) rc |= json_object_set_new(e, "MessageAttributes", attrs);
     size_t tl = strlen(d->target);
     if (tl > 5 && !strcmp(d->target + tl - 5, ".fifo")) {
-        const char *grp = jstr(d->mc->doc, "MessageGroupId"), *dd = jstr(d->mc->doc, "MessageDeduplicationId");
+        const char *grp = jstr(d->mc->doc, "MessageGroupId"),
+                   *dd = jstr(d->mc->doc, "MessageDeduplicationId");
         if (grp) rc |= json_object_set_new(e, "MessageGroupId", json_string(grp));
-        rc |= json_object_set_new(e, "MessageDeduplicationId", json_string(dd ? dd : jstr(d->mc->doc, "MessageId")));
+        rc |= json_object_set_new(e, "MessageDeduplicationId",
+                                  json_string(dd ? dd : jstr(d->mc->doc, "MessageId")));
     }
     return jdone(e, rc);
 }
@@ -918,7 +954,8 @@ typedef struct sqs_txn {
     arena *a;
 } sqs_txn;
 
-static void send_one(engine *g, sqs_txn *x, dlv *d, json_t *entry, const char *url, const char *region)
+static void send_one(engine *g, sqs_txn *x, dlv *d, json_t *entry, const char *url,
+                     const char *region)
 {
     principal p;
     sns_principal(d, &p);
@@ -926,9 +963,11 @@ static void send_one(engine *g, sqs_txn *x, dlv *d, json_t *entry, const char *u
     ferr e = {0};
     if (json_object_set_new(entry, "QueueUrl", json_string(url)))
         set_result(d, DR_RETRY, "InternalFailure", "out of memory");
-    else if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessage", entry, &out, ctx, &e))
+    else if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessage", entry, &out, ctx,
+                           &e))
         classify_ferr(d, &e);
-    else set_result(d, DR_OK, "", "");
+    else
+        set_result(d, DR_OK, "", "");
     json_decref(out);
     json_decref(ctx);
 }
@@ -943,17 +982,20 @@ static void send_batch(engine *g, sqs_txn *x, dlv **v, json_t **entries, size_t 
     for (size_t i = 0; i < n; i++) {
         char id[24];
         snprintf(id, sizeof(id), "m%zu", i);
-        bad |= json_object_set_new(entries[i], "Id", json_string(id)) | json_array_append(list, entries[i]);
+        bad |= json_object_set_new(entries[i], "Id", json_string(id)) |
+               json_array_append(list, entries[i]);
     }
     json_t *in = json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", list);
     ferr e = {0};
     if (bad || !in) {
         ferr_oom(&e);
         for (size_t i = 0; i < n; i++) classify_ferr(v[i], &e);
-    } else if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessageBatch", in, &out, ctx, &e)) {
+    } else if (svc_invoke_in(x->t, x->a, g->env, &p, region, "sqs", "SendMessageBatch", in, &out,
+                             ctx, &e)) {
         for (size_t i = 0; i < n; i++) classify_ferr(v[i], &e);
     } else {
-        for (size_t i = 0; i < n; i++) set_result(v[i], DR_RETRY, "InternalFailure", "no result for the entry");
+        for (size_t i = 0; i < n; i++)
+            set_result(v[i], DR_RETRY, "InternalFailure", "no result for the entry");
         size_t i;
         json_t *x;
         json_array_foreach(json_object_get(out, "Successful"), i, x) {
@@ -965,7 +1007,8 @@ static void send_batch(engine *g, sqs_txn *x, dlv **v, json_t **entries, size_t 
             const char *id = jstr(x, "Id");
             size_t k = id && id[0] == 'm' ? strtoul(id + 1, NULL, 10) : n;
             if (k < n)
-                set_result(v[k], json_is_true(json_object_get(x, "SenderFault")) ? DR_FAIL : DR_RETRY,
+                set_result(v[k],
+                           json_is_true(json_object_get(x, "SenderFault")) ? DR_FAIL : DR_RETRY,
                            jstr(x, "Code"), jstr(x, "Message"));
         }
     }
@@ -982,7 +1025,8 @@ static void send_queue(engine *g, sqs_txn *x, dlv **items, size_t nitems, json_t
     dlv *ok[SQS_BATCH];
     size_t n = 0;
     if (queue_url(items[0]->target, url, sizeof(url), region)) {
-        for (size_t i = 0; i < nitems; i++) set_result(items[i], DR_FAIL, "InvalidParameter", "not an SQS queue ARN");
+        for (size_t i = 0; i < nitems; i++)
+            set_result(items[i], DR_FAIL, "InvalidParameter", "not an SQS queue ARN");
         return;
     }
     for (size_t i = 0; i < nitems; i++) {
@@ -1001,9 +1045,11 @@ static void send_queue(engine *g, sqs_txn *x, dlv **items, size_t nitems, json_t
         if (i == n || (batch && i > start && bytes + len > SQS_BATCH_BYTES) || !batch) {
             if (i > start) {
                 uint64_t t0 = clock_mono_ns();
-                if (batch && i - start > 1) send_batch(g, x, ok + start, entries + start, i - start, url, region);
+                if (batch && i - start > 1)
+                    send_batch(g, x, ok + start, entries + start, i - start, url, region);
                 else
-                    for (size_t k = start; k < i; k++) send_one(g, x, ok[k], entries[k], url, region);
+                    for (size_t k = start; k < i; k++)
+                        send_one(g, x, ok[k], entries[k], url, region);
                 log_debug("delivery: %zu to %s in %lluus", i - start, url,
                           (unsigned long long)(clock_mono_ns() - t0) / 1000);
             }
@@ -1024,7 +1070,8 @@ static void run_sqs(engine *g, dlv **items, size_t nitems)
     sqs_txn x = {NULL, arena_new(16384)};
     ferr e = {0};
     if (!x.a || store_begin(g->env->st, 1, &x.t, &e)) {
-        for (size_t i = 0; i < nitems; i++) set_result(items[i], DR_RETRY, "InternalFailure", "store unavailable");
+        for (size_t i = 0; i < nitems; i++)
+            set_result(items[i], DR_RETRY, "InternalFailure", "store unavailable");
         goto done;
     }
     for (size_t i = 0; i < nitems;) {
@@ -1036,7 +1083,8 @@ static void run_sqs(engine *g, dlv **items, size_t nitems)
     if (store_commit(x.t, &e)) {
         /* nothing of it happened, refusals' audit records included: all are tried again */
         log_warn("delivery: cannot commit %zu SQS deliveries: %s", nitems, e.message);
-        for (size_t i = 0; i < nitems; i++) set_result(items[i], DR_RETRY, "InternalFailure", e.message);
+        for (size_t i = 0; i < nitems; i++)
+            set_result(items[i], DR_RETRY, "InternalFailure", e.message);
     }
 done:
     arena_free(x.a); /* after the commit: it runs the deferred long-poll wakes */
@@ -1061,8 +1109,8 @@ static void run_lambda(engine *g, dlv *d)
         rbuf[c - p] = 0;
         region = rbuf;
     }
-    json_t *in = json_pack("{s:s, s:s, s:s}", "FunctionName", d->target, "InvocationType", "Event", "Payload",
-                           enc_b64(a, (unsigned char *)ev, strlen(ev)));
+    json_t *in = json_pack("{s:s, s:s, s:s}", "FunctionName", d->target, "InvocationType", "Event",
+                           "Payload", enc_b64(a, (unsigned char *)ev, strlen(ev)));
     principal pr;
     sns_principal(d, &pr);
     json_t *ctx = source_context(d), *out = NULL;
@@ -1096,7 +1144,8 @@ static void run_http(engine *g, dlv *d)
     size_t nh = 0;
     int conf = !strcmp(type, "SubscriptionConfirmation");
     snprintf(h[nh++], sizeof(h[0]), "Content-Type: %s",
-             raw || !strcmp(type, "Notification") ? d->dp.content_type : "text/plain; charset=UTF-8");
+             raw || !strcmp(type, "Notification") ? d->dp.content_type
+                                                  : "text/plain; charset=UTF-8");
     snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-type: %s", type);
     snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-message-id: %s", jstr(m, "MessageId"));
     snprintf(h[nh++], sizeof(h[0]), "x-amz-sns-topic-arn: %s", jstr(m, "TopicArn"));
@@ -1118,10 +1167,14 @@ static void http_done(void *ud, void *item, long status, const char *err)
     dlv *d = item;
     char code[32];
     snprintf(code, sizeof(code), "HTTP %ld", status);
-    if (status < 0) set_result(d, DR_ABORT, "", "");
-    else if (status >= 200 && status < 300) set_result(d, DR_OK, "", "");
-    else if (status >= 400 && status < 500 && status != 429) set_result(d, DR_FAIL, code, "the endpoint refused the message");
-    else set_result(d, DR_RETRY, status ? code : "NoResponse", status ? "the endpoint failed" : err);
+    if (status < 0)
+        set_result(d, DR_ABORT, "", "");
+    else if (status >= 200 && status < 300)
+        set_result(d, DR_OK, "", "");
+    else if (status >= 400 && status < 500 && status != 429)
+        set_result(d, DR_FAIL, code, "the endpoint refused the message");
+    else
+        set_result(d, DR_RETRY, status ? code : "NoResponse", status ? "the endpoint failed" : err);
     post_result(g, d);
 }
 
@@ -1218,7 +1271,8 @@ static void *worker_main(void *arg)
             run_lambda(g, items[0]);
             post_result(g, items[0]);
         } else {
-            for (size_t i = 0; i < n; i++) run_http(g, items[i]); /* posts when the response comes */
+            for (size_t i = 0; i < n; i++)
+                run_http(g, items[i]); /* posts when the response comes */
         }
         pthread_mutex_lock(&g->mu);
     }
@@ -1295,9 +1349,10 @@ static void *dispatcher_main(void *arg)
         } else if (!stop) {
             uint64_t t1 = clock_mono_ns();
             dispatch(g);
-            log_debug("delivery: round: %zu outcomes, bookkeeping %lluus, dispatch %lluus, %zu queued", nres,
-                      (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(clock_mono_ns() - t1) / 1000,
-                      g->h.n);
+            log_debug(
+                "delivery: round: %zu outcomes, bookkeeping %lluus, dispatch %lluus, %zu queued",
+                nres, (unsigned long long)(t1 - t0) / 1000,
+                (unsigned long long)(clock_mono_ns() - t1) / 1000, g->h.n);
         }
         pthread_mutex_lock(&g->mu);
         g->inflight -= nres;
@@ -1414,8 +1469,10 @@ static void engine_stop(ferry_env *env)
     dhttp_free(g->http); /* what is in flight comes back abandoned */
     g->http = NULL;
     if (g->have_dispatcher) pthread_join(g->dispatcher, NULL);
-    log_info("delivery: stopped; %llu delivered, %llu dead-lettered, %llu dropped, %llu failed attempts, "
-             "%llu signatures", (unsigned long long)st_delivered, (unsigned long long)st_dlq,
+    log_info("delivery: stopped; %llu delivered, %llu dead-lettered, %llu dropped, %llu failed "
+             "attempts, "
+             "%llu signatures",
+             (unsigned long long)st_delivered, (unsigned long long)st_dlq,
              (unsigned long long)st_dropped, (unsigned long long)st_failed,
              (unsigned long long)delivery_signatures);
     g_eng = NULL;

@@ -99,11 +99,14 @@ static void *run(void *arg)
             req *r = NULL;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
             long status = 0;
-            if (m->data.result == CURLE_OK) curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+            if (m->data.result == CURLE_OK)
+                curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
             curl_multi_remove_handle(h->multi, m->easy_handle);
             unlink_active(h, r);
             h->done(h->ud, r->item, status,
-                    m->data.result == CURLE_OK ? "" : r->err[0] ? r->err : curl_easy_strerror(m->data.result));
+                    m->data.result == CURLE_OK ? ""
+                    : r->err[0]                ? r->err
+                                               : curl_easy_strerror(m->data.result));
             req_free(r);
         }
         curl_multi_poll(h->multi, NULL, 0, 1000, NULL);

@@ -21,10 +21,10 @@ typedef struct msgctx {
     char *sig[MV_COUNT];
 } msgctx;
 
-msgctx *msgctx_new(json_t *doc); /* takes doc */
+msgctx *msgctx_new(json_t *doc);                       /* takes doc */
 extern _Atomic unsigned long long delivery_signatures; /* made so far */
 msgctx *msgctx_ref(msgctx *m);
-void msgctx_unref(msgctx *m);    /* NULL is a no-op */
+void msgctx_unref(msgctx *m); /* NULL is a no-op */
 
 enum { DR_NONE, DR_OK, DR_RETRY, DR_FAIL, DR_GONE, DR_ABORT, DR_NOT_YET };
 enum { D_NEW, D_QUEUED, D_BLOCKED, D_INFLIGHT };
@@ -33,41 +33,41 @@ typedef struct dlv_item dlv;
 
 /* A message with deliveries pending: one sns_msg document. */
 struct dlv_msg {
-    char id[24];        /* store id: the zero-padded sequence */
+    char id[24]; /* store id: the zero-padded sequence */
     unsigned long long seq;
-    char account[13];   /* topic owner */
+    char account[13]; /* topic owner */
     char region[32];
-    char *group;        /* FIFO MessageGroupId, or NULL */
-    json_t *doc;        /* the document while a request builds it; NULL in the engine */
-    msgctx *mc;         /* the engine's copy, or NULL (loaded from the store when due) */
-    dlv **d;            /* its deliveries; NULL once done */
+    char *group; /* FIFO MessageGroupId, or NULL */
+    json_t *doc; /* the document while a request builds it; NULL in the engine */
+    msgctx *mc;  /* the engine's copy, or NULL (loaded from the store when due) */
+    dlv **d;     /* its deliveries; NULL once done */
     size_t n, cap, live;
-    int dirty;          /* a delivery's retry state changed: rewrite the document */
-    int mark;           /* seen in this round's outcomes */
-    int written;        /* stored by delivery_write */
-    double submitted;   /* when a request handed it over (0: loaded at start) */
+    int dirty;        /* a delivery's retry state changed: rewrite the document */
+    int mark;         /* seen in this round's outcomes */
+    int written;      /* stored by delivery_write */
+    double submitted; /* when a request handed it over (0: loaded at start) */
     struct dlv_msg *next;
 };
 
 struct dlv_item {
     dlv_msg *m;
-    size_t idx;             /* in m->d */
+    size_t idx; /* in m->d */
     char *sub_arn;
-    json_t *sub_copy;       /* subscription kept for UnsubscribeConfirmation */
+    json_t *sub_copy; /* subscription kept for UnsubscribeConfirmation */
     int attempts;
-    int stage;              /* 0: to the endpoint, 1: to the dead-letter queue */
+    int stage; /* 0: to the endpoint, 1: to the dead-letter queue */
     double due;
-    double ready_at;        /* put on its target's ready list */
+    double ready_at; /* put on its target's ready list */
     int state;
     size_t heap_idx;
-    struct dlv_item *next;  /* list links (results, FIFO group, ready queue) */
+    struct dlv_item *next; /* list links (results, FIFO group, ready queue) */
     struct fgroup *fg;
     /* set for a dispatch */
     msgctx *mc;
-    json_t *sub;            /* the subscription document */
+    json_t *sub; /* the subscription document */
     char proto[16];
-    char *target;           /* endpoint, or the DLQ ARN at stage 1 */
-    char *dlq;              /* RedrivePolicy deadLetterTargetArn or NULL */
+    char *target; /* endpoint, or the DLQ ARN at stage 1 */
+    char *dlq;    /* RedrivePolicy deadLetterTargetArn or NULL */
     int raw;
     delivery_policy dp;
     /* outcome of an attempt */

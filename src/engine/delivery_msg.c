@@ -79,8 +79,8 @@ static char *subscribe_url(const char *base, const json_t *msg)
 {
     buf b;
     buf_init(&b, 0);
-    url_for(&b, base, "/_ferry/sns/confirm?Action=ConfirmSubscription", "TopicArn", jstr(msg, "TopicArn"),
-            "Token", jstr(msg, "Token"));
+    url_for(&b, base, "/_ferry/sns/confirm?Action=ConfirmSubscription", "TopicArn",
+            jstr(msg, "TopicArn"), "Token", jstr(msg, "Token"));
     return b.failed ? (buf_dispose(&b), NULL) : buf_take(&b);
 }
 
@@ -88,7 +88,8 @@ static char *unsubscribe_url(const char *base, const char *sub_arn)
 {
     buf b;
     buf_init(&b, 0);
-    url_for(&b, base, "/_ferry/sns/unsubscribe?Action=Unsubscribe", "SubscriptionArn", sub_arn, NULL, NULL);
+    url_for(&b, base, "/_ferry/sns/unsubscribe?Action=Unsubscribe", "SubscriptionArn", sub_arn,
+            NULL, NULL);
     return b.failed ? (buf_dispose(&b), NULL) : buf_take(&b);
 }
 
@@ -158,8 +159,10 @@ static json_t *envelope_attributes(const json_t *msg, int *bad)
     int rc = !out;
     json_object_foreach(attrs, k, v) {
         const char *val = jstr(v, "StringValue") ? jstr(v, "StringValue") : jstr(v, "BinaryValue");
-        rc |= json_object_set_new(out, k, json_pack("{s:s, s:s}", "Type", jstr(v, "DataType") ? jstr(v, "DataType") : "String",
-                                                    "Value", val ? val : ""));
+        rc |= json_object_set_new(out, k,
+                                  json_pack("{s:s, s:s}", "Type",
+                                            jstr(v, "DataType") ? jstr(v, "DataType") : "String",
+                                            "Value", val ? val : ""));
     }
     *bad |= rc;
     return jdone(out, rc);
@@ -187,9 +190,10 @@ char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is
     buf_init(&cb, 0);
     buf_printf(&cb, "%s%s", base, DELIVERY_CERT_PATH);
     cert = cb.failed ? NULL : buf_take(&cb);
-    json_t *fields = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", type, "MessageId",
-                               jstr(msg, "MessageId"), "TopicArn", jstr(msg, "TopicArn"), "Message", text,
-                               "Timestamp", jstr(msg, "Timestamp"), "Subject", jstr(msg, "Subject"));
+    json_t *fields =
+        json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", type, "MessageId",
+                  jstr(msg, "MessageId"), "TopicArn", jstr(msg, "TopicArn"), "Message", text,
+                  "Timestamp", jstr(msg, "Timestamp"), "Subject", jstr(msg, "Subject"));
     buf_puts(&b, "{\n");
     kv(&b, &first, "Type", type);
     kv(&b, &first, "MessageId", jstr(msg, "MessageId"));
@@ -216,7 +220,8 @@ char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is
         if (bad) b.failed = 1; /* out of memory: no body, the delivery is retried */
     } else {
         suburl = subscribe_url(base, msg);
-        if (json_object_set_new(fields, "Token", json_string(jstr(msg, "Token") ? jstr(msg, "Token") : "")) ||
+        if (json_object_set_new(fields, "Token",
+                                json_string(jstr(msg, "Token") ? jstr(msg, "Token") : "")) ||
             json_object_set_new(fields, "SubscribeURL", json_string(suburl ? suburl : "")))
             b.failed = 1; /* the signature would not cover them */
         json_object_del(fields, "Subject");
@@ -247,28 +252,33 @@ char *delivery_lambda_event(const delivery_signer *sg, const char *base, dlv *d)
     const json_t *msg = d->mc->doc;
     json_t *structured = NULL;
     const char *text = delivery_text(msg, "lambda", &structured);
-    json_t *fields = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", jstr(msg, "Type"), "MessageId",
-                               jstr(msg, "MessageId"), "TopicArn", jstr(msg, "TopicArn"), "Message", text,
-                               "Timestamp", jstr(msg, "Timestamp"), "Subject", jstr(msg, "Subject"));
+    json_t *fields =
+        json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Type", jstr(msg, "Type"), "MessageId",
+                  jstr(msg, "MessageId"), "TopicArn", jstr(msg, "TopicArn"), "Message", text,
+                  "Timestamp", jstr(msg, "Timestamp"), "Subject", jstr(msg, "Subject"));
     char *unsub = unsubscribe_url(base, d->sub_arn);
     buf cb;
     buf_init(&cb, 0);
     buf_printf(&cb, "%s%s", base, DELIVERY_CERT_PATH);
     int bad = 0;
     json_t *attrs = envelope_attributes(msg, &bad);
-    json_t *sns = bad ? NULL : json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:o}",
-                            "Type", jstr(msg, "Type"), "MessageId", jstr(msg, "MessageId"), "TopicArn",
-                            jstr(msg, "TopicArn"), "Subject", jstr(msg, "Subject"), "Message", text,
-                            "Timestamp", jstr(msg, "Timestamp"), "SignatureVersion", jstr(msg, "SignatureVersion"),
-                            "Signature", signature(sg, d->mc, variant(msg, "lambda"), fields),
-                            "SigningCertUrl", buf_str(&cb), "UnsubscribeUrl", unsub,
-                            "MessageAttributes", attrs ? attrs : json_object());
-    if (sns && !json_object_get(sns, "Subject") && json_object_set_new(sns, "Subject", json_null())) {
+    json_t *sns =
+        bad ? NULL
+            : json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:o}", "Type",
+                        jstr(msg, "Type"), "MessageId", jstr(msg, "MessageId"), "TopicArn",
+                        jstr(msg, "TopicArn"), "Subject", jstr(msg, "Subject"), "Message", text,
+                        "Timestamp", jstr(msg, "Timestamp"), "SignatureVersion",
+                        jstr(msg, "SignatureVersion"), "Signature",
+                        signature(sg, d->mc, variant(msg, "lambda"), fields), "SigningCertUrl",
+                        buf_str(&cb), "UnsubscribeUrl", unsub, "MessageAttributes",
+                        attrs ? attrs : json_object());
+    if (sns && !json_object_get(sns, "Subject") &&
+        json_object_set_new(sns, "Subject", json_null())) {
         json_decref(sns);
         sns = NULL; /* the pack below fails: no event */
     }
-    json_t *ev = json_pack("{s:[{s:s, s:s, s:s, s:o}]}", "Records", "EventSource", "aws:sns", "EventVersion",
-                           "1.0", "EventSubscriptionArn", d->sub_arn, "Sns", sns);
+    json_t *ev = json_pack("{s:[{s:s, s:s, s:s, s:o}]}", "Records", "EventSource", "aws:sns",
+                           "EventVersion", "1.0", "EventSubscriptionArn", d->sub_arn, "Sns", sns);
     char *out = ev ? json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(ev);
     json_decref(fields);
@@ -289,8 +299,10 @@ json_t *delivery_sqs_attributes(const json_t *msg)
     json_object_foreach(attrs, k, v) {
         const char *t = jstr(v, "DataType");
         json_t *a = json_pack("{s:s}", "DataType", t ? t : "String");
-        if (jstr(v, "BinaryValue")) rc |= json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
-        else rc |= json_object_set(a, "StringValue", json_object_get(v, "StringValue"));
+        if (jstr(v, "BinaryValue"))
+            rc |= json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
+        else
+            rc |= json_object_set(a, "StringValue", json_object_get(v, "StringValue"));
         rc |= json_object_set_new(out, k, a);
     }
     return jdone(out, rc);

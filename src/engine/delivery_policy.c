@@ -66,9 +66,9 @@ static int int_member(const json_t *o, const char *path, const char *k, long lon
 
 static int retry_policy(const json_t *r, const char *path, ferr *e)
 {
-    static const char *const members[] = {"minDelayTarget", "maxDelayTarget", "numRetries",
-                                          "numNoDelayRetries", "numMinDelayRetries",
-                                          "numMaxDelayRetries", "backoffFunction", NULL};
+    static const char *const members[] = {
+        "minDelayTarget",     "maxDelayTarget",     "numRetries",      "numNoDelayRetries",
+        "numMinDelayRetries", "numMaxDelayRetries", "backoffFunction", NULL};
     if (!r || json_is_null(r)) return 0;
     if (!json_is_object(r)) return bad(e, "%s must be an object%.0lld", path, 0);
     if (only_members(r, members, e)) return -1;
@@ -89,26 +89,34 @@ static int retry_policy(const json_t *r, const char *path, ferr *e)
     }
     if (nd + nmin + nmax > n) {
         snprintf(name, sizeof(name), "%snumRetries", p);
-        return bad(e, "%s must be greater than or equal to the sum of numNoDelayRetries, "
-                      "numMinDelayRetries and numMaxDelayRetries%.0lld", name, 0);
+        return bad(e,
+                   "%s must be greater than or equal to the sum of numNoDelayRetries, "
+                   "numMinDelayRetries and numMaxDelayRetries%.0lld",
+                   name, 0);
     }
     json_t *b = json_object_get(r, "backoffFunction");
     if (b && !json_is_null(b)) {
         int ok = 0;
-        for (int i = 0; i < 4 && json_is_string(b); i++) ok |= !strcmp(json_string_value(b), backoffs[i]);
+        for (int i = 0; i < 4 && json_is_string(b); i++)
+            ok |= !strcmp(json_string_value(b), backoffs[i]);
         if (!ok) {
             snprintf(name, sizeof(name), "%sbackoffFunction", p);
-            return bad(e, "%s must be one of linear, arithmetic, geometric, exponential%.0lld", name, 0);
+            return bad(e, "%s must be one of linear, arithmetic, geometric, exponential%.0lld",
+                       name, 0);
         }
     }
     /* AWS: "The total policy retry time for an HTTP/S endpoint cannot be greater than
      * 3,600 seconds." */
-    delivery_policy dp = {.min_delay = (int)min, .max_delay = (int)max, .num_retries = (int)n,
-                          .num_no_delay = (int)nd, .num_min_delay = (int)nmin,
+    delivery_policy dp = {.min_delay = (int)min,
+                          .max_delay = (int)max,
+                          .num_retries = (int)n,
+                          .num_no_delay = (int)nd,
+                          .num_min_delay = (int)nmin,
                           .num_max_delay = (int)nmax};
     double total = 0;
     for (int i = 1; i <= n; i++) total += delivery_policy_delay(&dp, i);
-    if (total > 3600) return bad(e, "%s total retry time must be less than or equal to %lld", path, 3600);
+    if (total > 3600)
+        return bad(e, "%s total retry time must be less than or equal to %lld", path, 3600);
     return 0;
 }
 
@@ -127,9 +135,13 @@ static int throttle_policy(const json_t *t, const char *path, ferr *e)
 static int request_policy(const json_t *r, const char *path, ferr *e)
 {
     static const char *const members[] = {"headerContentType", NULL};
-    static const char *const types[] = {"text/plain", "application/json", "application/xml",
-                                        "text/plain; charset=UTF-8", "application/json; charset=UTF-8",
-                                        "application/xml; charset=UTF-8", NULL};
+    static const char *const types[] = {"text/plain",
+                                        "application/json",
+                                        "application/xml",
+                                        "text/plain; charset=UTF-8",
+                                        "application/json; charset=UTF-8",
+                                        "application/xml; charset=UTF-8",
+                                        NULL};
     if (!r || json_is_null(r)) return 0;
     if (!json_is_object(r)) return bad(e, "%s must be an object%.0lld", path, 0);
     if (only_members(r, members, e)) return -1;
@@ -151,11 +163,11 @@ int delivery_policy_validate(const char *text, int topic, ferr *e)
         goto out;
     }
     if (topic) {
-        static const char *const top[] = {"http", "https", "sqs", "lambda", "email", "sms",
-                                          "application", "firehose", NULL};
-        static const char *const members[] = {"defaultHealthyRetryPolicy", "disableSubscriptionOverrides",
-                                              "defaultThrottlePolicy", "defaultRequestPolicy",
-                                              "defaultSicklyRetryPolicy", NULL};
+        static const char *const top[] = {"http", "https",       "sqs",      "lambda", "email",
+                                          "sms",  "application", "firehose", NULL};
+        static const char *const members[] = {
+            "defaultHealthyRetryPolicy", "disableSubscriptionOverrides", "defaultThrottlePolicy",
+            "defaultRequestPolicy",      "defaultSicklyRetryPolicy",     NULL};
         if (only_members(doc, top, e)) goto out;
         const char *proto;
         json_t *v;
@@ -179,8 +191,9 @@ int delivery_policy_validate(const char *text, int topic, ferr *e)
             if (request_policy(json_object_get(v, "defaultRequestPolicy"), path, e)) goto out;
         }
     } else {
-        static const char *const members[] = {"healthyRetryPolicy", "throttlePolicy", "requestPolicy",
-                                              "sicklyRetryPolicy", "guaranteed", NULL};
+        static const char *const members[] = {"healthyRetryPolicy", "throttlePolicy",
+                                              "requestPolicy",      "sicklyRetryPolicy",
+                                              "guaranteed",         NULL};
         if (!json_is_object(doc)) {
             bad(e, "failed to parse JSON%.0lld", NULL, 0);
             goto out;
@@ -201,9 +214,12 @@ static void apply_retry(const json_t *r, delivery_policy *p)
 {
     if (!json_is_object(r)) return;
     json_t *v;
-    if ((v = json_object_get(r, "minDelayTarget")) && json_is_integer(v)) p->min_delay = (int)json_integer_value(v);
-    if ((v = json_object_get(r, "maxDelayTarget")) && json_is_integer(v)) p->max_delay = (int)json_integer_value(v);
-    if ((v = json_object_get(r, "numRetries")) && json_is_integer(v)) p->num_retries = (int)json_integer_value(v);
+    if ((v = json_object_get(r, "minDelayTarget")) && json_is_integer(v))
+        p->min_delay = (int)json_integer_value(v);
+    if ((v = json_object_get(r, "maxDelayTarget")) && json_is_integer(v))
+        p->max_delay = (int)json_integer_value(v);
+    if ((v = json_object_get(r, "numRetries")) && json_is_integer(v))
+        p->num_retries = (int)json_integer_value(v);
     if ((v = json_object_get(r, "numNoDelayRetries")) && json_is_integer(v))
         p->num_no_delay = (int)json_integer_value(v);
     if ((v = json_object_get(r, "numMinDelayRetries")) && json_is_integer(v))
@@ -220,10 +236,12 @@ static void apply_rest(const json_t *throttle, const json_t *request, delivery_p
     json_t *v = json_object_get(throttle, "maxReceivesPerSecond");
     if (json_is_integer(v)) p->max_per_second = (int)json_integer_value(v);
     v = json_object_get(request, "headerContentType");
-    if (json_is_string(v)) snprintf(p->content_type, sizeof(p->content_type), "%s", json_string_value(v));
+    if (json_is_string(v))
+        snprintf(p->content_type, sizeof(p->content_type), "%s", json_string_value(v));
 }
 
-void delivery_policy_effective(const char *topic_policy, const char *sub_policy, delivery_policy *out)
+void delivery_policy_effective(const char *topic_policy, const char *sub_policy,
+                               delivery_policy *out)
 {
     delivery_policy_http_default(out);
     json_error_t je;
@@ -233,7 +251,8 @@ void delivery_policy_effective(const char *topic_policy, const char *sub_policy,
     if (!th) th = json_object_get(t, "https");
     if (th) {
         apply_retry(json_object_get(th, "defaultHealthyRetryPolicy"), out);
-        apply_rest(json_object_get(th, "defaultThrottlePolicy"), json_object_get(th, "defaultRequestPolicy"), out);
+        apply_rest(json_object_get(th, "defaultThrottlePolicy"),
+                   json_object_get(th, "defaultRequestPolicy"), out);
     }
     if (s && !json_is_true(json_object_get(th, "disableSubscriptionOverrides"))) {
         apply_retry(json_object_get(s, "healthyRetryPolicy"), out);
@@ -248,7 +267,8 @@ static json_t *retry_json(const delivery_policy *p)
     return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s}", "minDelayTarget", p->min_delay,
                      "maxDelayTarget", p->max_delay, "numRetries", p->num_retries,
                      "numMaxDelayRetries", p->num_max_delay, "numNoDelayRetries", p->num_no_delay,
-                     "numMinDelayRetries", p->num_min_delay, "backoffFunction", backoffs[p->backoff]);
+                     "numMinDelayRetries", p->num_min_delay, "backoffFunction",
+                     backoffs[p->backoff]);
 }
 
 char *delivery_policy_topic_effective_json(const char *topic_policy)
@@ -273,8 +293,9 @@ char *delivery_policy_topic_effective_json(const char *topic_policy)
     if (!json_object_get(h, "disableSubscriptionOverrides"))
         rc |= json_object_set_new(h, "disableSubscriptionOverrides", json_false());
     if (!json_object_get(h, "defaultRequestPolicy"))
-        rc |= json_object_set_new(h, "defaultRequestPolicy",
-                                  json_pack("{s:s}", "headerContentType", "text/plain; charset=UTF-8"));
+        rc |= json_object_set_new(
+            h, "defaultRequestPolicy",
+            json_pack("{s:s}", "headerContentType", "text/plain; charset=UTF-8"));
     char *s = rc ? NULL : json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(t);
     return s;
@@ -286,8 +307,10 @@ char *delivery_policy_sub_effective_json(const delivery_policy *p)
                           "sicklyRetryPolicy", "throttlePolicy", "guaranteed", 0);
     int rc = 0; /* out of memory anywhere: NULL */
     if (p->max_per_second)
-        rc |= json_object_set_new(o, "throttlePolicy", json_pack("{s:i}", "maxReceivesPerSecond", p->max_per_second));
-    rc |= json_object_set_new(o, "requestPolicy", json_pack("{s:s}", "headerContentType", p->content_type));
+        rc |= json_object_set_new(o, "throttlePolicy",
+                                  json_pack("{s:i}", "maxReceivesPerSecond", p->max_per_second));
+    rc |= json_object_set_new(o, "requestPolicy",
+                              json_pack("{s:s}", "headerContentType", p->content_type));
     char *s = rc ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
@@ -304,10 +327,8 @@ double delivery_policy_delay(const delivery_policy *p, int retry)
     if (retry > backoff) return p->max_delay;
     double lo = p->min_delay, hi = p->max_delay, f = (double)retry / backoff;
     switch (p->backoff) {
-    case DP_ARITHMETIC: /* grows with the square of the step */
-        return lo + (hi - lo) * f * f;
-    case DP_GEOMETRIC: /* equal ratios between steps */
-        return lo * pow(hi / lo, f);
+    case DP_ARITHMETIC: /* grows with the square of the step */ return lo + (hi - lo) * f * f;
+    case DP_GEOMETRIC: /* equal ratios between steps */ return lo * pow(hi / lo, f);
     case DP_EXPONENTIAL: /* doubles each step */
         return lo + (hi - lo) * (pow(2, retry) - 1) / (pow(2, backoff) - 1);
     default: return lo + (hi - lo) * f;

@@ -11,12 +11,12 @@
 enum { DP_LINEAR, DP_ARITHMETIC, DP_GEOMETRIC, DP_EXPONENTIAL };
 
 typedef struct delivery_policy {
-    int min_delay, max_delay;  /* seconds */
-    int num_retries;           /* total retries after the first attempt */
+    int min_delay, max_delay; /* seconds */
+    int num_retries;          /* total retries after the first attempt */
     int num_no_delay, num_min_delay, num_max_delay;
-    int backoff;               /* DP_* */
-    int max_per_second;        /* throttlePolicy.maxReceivesPerSecond, 0 = none */
-    char content_type[64];     /* requestPolicy.headerContentType */
+    int backoff;           /* DP_* */
+    int max_per_second;    /* throttlePolicy.maxReceivesPerSecond, 0 = none */
+    char content_type[64]; /* requestPolicy.headerContentType */
 } delivery_policy;
 
 /* AWS's HTTP/S default: "up to three retries with a delay between failed attempts set at
@@ -36,7 +36,8 @@ int delivery_policy_validate(const char *text, int topic, ferr *e);
 /* The policy an HTTP/S subscription runs under: its own DeliveryPolicy unless the
  * topic's says disableSubscriptionOverrides, else the topic's defaults, else AWS's. Both
  * texts may be NULL/"" and are assumed valid. */
-void delivery_policy_effective(const char *topic_policy, const char *sub_policy, delivery_policy *out);
+void delivery_policy_effective(const char *topic_policy, const char *sub_policy,
+                               delivery_policy *out);
 
 /* The EffectiveDeliveryPolicy attribute of a topic (given its DeliveryPolicy, may be
  * NULL) or of an HTTP/S subscription. New strings, caller frees. */

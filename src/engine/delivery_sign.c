@@ -53,13 +53,16 @@ static json_t *create_cert(ferr *e)
     BN_free(bn);
     X509_NAME *name = X509_get_subject_name(x);
     if (!X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 366 * 24 * 3600) || !X509_set_pubkey(x, key) ||
-        !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"ferry", -1, -1, 0) ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"sns.amazonaws.com",
-                                    -1, -1, 0) ||
+        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 366 * 24 * 3600) ||
+        !X509_set_pubkey(x, key) ||
+        !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"ferry", -1, -1,
+                                    0) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                    (const unsigned char *)"sns.amazonaws.com", -1, -1, 0) ||
         !X509_set_issuer_name(x, name) || !X509_sign(x, key, EVP_sha256()))
         goto out;
-    if (!PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(cb, x)) goto out;
+    if (!PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(cb, x))
+        goto out;
     ks = bio_text(kb);
     cs = bio_text(cb);
     if (ks && cs) doc = json_pack("{s:s, s:s}", "KeyPem", ks, "CertPem", cs);
@@ -90,8 +93,10 @@ delivery_signer *delivery_signer_load(store *st, ferr *e)
             return NULL;
         }
         rc = store_insert(t, &cert_key, fresh, e);
-        if (rc == 0) rc = store_commit(t, e);
-        else store_rollback(t);
+        if (rc == 0)
+            rc = store_commit(t, e);
+        else
+            store_rollback(t);
         if (rc < 0) {
             json_decref(fresh);
             return NULL;
@@ -137,10 +142,10 @@ const char *delivery_signer_cert_pem(const delivery_signer *s)
 
 char *delivery_string_to_sign(const json_t *env)
 {
-    static const char *const notification[] = {"Message", "MessageId", "Subject", "Timestamp",
-                                               "TopicArn", "Type", NULL};
+    static const char *const notification[] = {"Message",  "MessageId", "Subject", "Timestamp",
+                                               "TopicArn", "Type",      NULL};
     static const char *const confirmation[] = {"Message", "MessageId", "SubscribeURL", "Timestamp",
-                                               "Token", "TopicArn", "Type", NULL};
+                                               "Token",   "TopicArn",  "Type",         NULL};
     const char *type = json_string_value(json_object_get(env, "Type"));
     const char *const *keys = type && !strcmp(type, "Notification") ? notification : confirmation;
     buf b;
@@ -180,7 +185,8 @@ char *delivery_sign(const delivery_signer *s, int version, const char *data, siz
     return out;
 }
 
-int delivery_verify(const delivery_signer *s, int version, const char *data, size_t len, const char *sig)
+int delivery_verify(const delivery_signer *s, int version, const char *data, size_t len,
+                    const char *sig)
 {
     size_t slen = strlen(sig);
     unsigned char *raw = malloc(slen + 3);

@@ -31,6 +31,7 @@ char *delivery_string_to_sign(const json_t *envelope);
 char *delivery_sign(const delivery_signer *s, int version, const char *data, size_t len);
 
 /* 1 when sig (base64) verifies data with the signer's certificate (tests). */
-int delivery_verify(const delivery_signer *s, int version, const char *data, size_t len, const char *sig);
+int delivery_verify(const delivery_signer *s, int version, const char *data, size_t len,
+                    const char *sig);
 
 #endif

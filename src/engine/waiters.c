@@ -112,8 +112,7 @@ uint64_t waiters_seq(waiters *w)
     return s;
 }
 
-int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn,
-                void *arg)
+int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn, void *arg)
 {
     ent *e = calloc(1, sizeof(*e));
     if (!e || !(e->key = strdup(key))) {

@@ -10,7 +10,7 @@ typedef struct waiters waiters;
  * Runs on the notifying thread or the timer thread; must not block. */
 typedef void (*waiter_fn)(void *arg, int final);
 
-waiters *waiters_new(void); /* starts the deadline thread; caller owns */
+waiters *waiters_new(void);    /* starts the deadline thread; caller owns */
 void waiters_free(waiters *w); /* fires every remaining waiter with final=1, then stops */
 /* A counter bumped by every notify: read it before looking for work, pass it to add, and
  * a notify that came in between fires the new waiter at once (no lost wake-ups). */

@@ -97,7 +97,8 @@ static int signed_caller(gateway *g, arena *a, const hreq *r)
     principal who;
     int have_who = 0;
     ferr e = {0};
-    return sigv4_parse(a, r, &sa, &e) == 0 && authenticate(g, a, r, &sa, 1, &who, &have_who, &e) == 0;
+    return sigv4_parse(a, r, &sa, &e) == 0 &&
+           authenticate(g, a, r, &sa, 1, &who, &have_who, &e) == 0;
 }
 
 static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *resp)
@@ -105,9 +106,10 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
-        json_t *h = json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version", FERRY_VERSION,
-                              "uptime_seconds", clock_now() - g->env->started, "store",
-                              store_describe(g->env->st), "auth", g->env->auth_open ? "open" : "strict");
+        json_t *h =
+            json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version", FERRY_VERSION,
+                      "uptime_seconds", clock_now() - g->env->started, "store",
+                      store_describe(g->env->st), "auth", g->env->auth_open ? "open" : "strict");
         /* server internals only for callers with a key: parked long polls */
         if (h && g->env->waits && signed_caller(g, a, r) &&
             json_object_set_new(h, "parked_polls",
@@ -123,14 +125,16 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
                           json_pack("{s:s, s:s}", "__type", "AccessDenied", "message",
                                     "reset is only available with --auth open"));
         else if (store_reset(g->env->st, &e))
-            json_response(resp, 500, json_pack("{s:s, s:s}", "__type", e.code, "message", e.message));
+            json_response(resp, 500,
+                          json_pack("{s:s, s:s}", "__type", e.code, "message", e.message));
         else {
             svc_reset_all();
             json_response(resp, 200, json_pack("{s:b}", "reset", 1));
         }
     } else {
-        json_response(resp, 404,
-                      json_pack("{s:s, s:s}", "__type", "NotFound", "message", "no such ferry endpoint"));
+        json_response(
+            resp, 404,
+            json_pack("{s:s, s:s}", "__type", "NotFound", "message", "no such ferry endpoint"));
     }
     return 1;
 }
@@ -192,8 +196,13 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     principal who;
     memset(&who, 0, sizeof(who));
     int have_who = 0, read_only = 0;
-    call c = {.a = a, .env = g->env, .request_id = rid, .err = &e, .wait = w,
-              .caller = CALLER_CLIENT, .client = gateway_client(r)};
+    call c = {.a = a,
+              .env = g->env,
+              .request_id = rid,
+              .err = &e,
+              .wait = w,
+              .caller = CALLER_CLIENT,
+              .client = gateway_client(r)};
     sigv4_auth sa;
     memset(&sa, 0, sizeof(sa));
     const proto_service *svc = NULL;
@@ -232,8 +241,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     c.op = op->name;
     sop = find_op(svc, op);
     if (!sop) {
-        ferr_set(&e, 501, "NotImplemented", "ferry does not implement %s:%s yet",
-                 svc->signing_name, op->name);
+        ferr_set(&e, 501, "NotImplemented", "ferry does not implement %s:%s yet", svc->signing_name,
+                 op->name);
         goto fail;
     }
     read_only = (sop->flags & SVC_READ) != 0;
@@ -271,8 +280,8 @@ encode_error:
 done:
     proto_response_header(a, resp, "x-amzn-RequestId", rid);
     log_info("req=%s account=%s region=%s service=%s op=%s status=%d error=%s dur_us=%llu", rid,
-             have_who ? who.account : "-", c.region ? c.region : "-",
-             c.service ? c.service : "-", c.op ? c.op : "-", resp->status,
-             ferr_isset(&e) ? e.code : "-", (unsigned long long)(clock_mono_ns() - t0) / 1000);
+             have_who ? who.account : "-", c.region ? c.region : "-", c.service ? c.service : "-",
+             c.op ? c.op : "-", resp->status, ferr_isset(&e) ? e.code : "-",
+             (unsigned long long)(clock_mono_ns() - t0) / 1000);
     return 0;
 }

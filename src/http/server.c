@@ -105,8 +105,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
 {
     size_t len = pr->body.len;
     char *body = buf_take(&pr->body);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -259,19 +258,16 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-                            MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            /* libmicrohttpd zeroes this pool for every request: 32 KiB holds any request line and
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        /* libmicrohttpd zeroes this pool for every request: 32 KiB holds any request line and
                              * headers AWS clients send and keeps that cost small (it was 15 %
                              * of the CPU at 256 KiB) */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                            MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     if (!s->d) {
         ferr_set(e, 1, "ListenFailed", "cannot listen on %s", o->listen);
         free(s);

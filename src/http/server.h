@@ -9,9 +9,9 @@
 typedef struct server server;
 
 typedef struct server_opts {
-    const char *listen;  /* "127.0.0.1:4566", "[::1]:0"; port 0 picks a free port */
-    size_t max_body;     /* larger bodies get 413 */
-    unsigned threads;    /* 0: two per core */
+    const char *listen;    /* "127.0.0.1:4566", "[::1]:0"; port 0 picks a free port */
+    size_t max_body;       /* larger bodies get 413 */
+    unsigned threads;      /* 0: two per core */
     struct waiters *waits; /* where long polls park (env->waits) */
 } server_opts;
 

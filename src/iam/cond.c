@@ -141,13 +141,10 @@ static int compile_val(arena *a, const opdef *d, const char *s, int vars, cond_v
 {
     switch (d->type) {
     case T_STR:
-    case T_STR_IC:
-        return iam_pat_compile(a, s, strlen(s), vars, 0, &o->pat);
+    case T_STR_IC: return iam_pat_compile(a, s, strlen(s), vars, 0, &o->pat);
     case T_LIKE:
-    case T_ARN:
-        return iam_pat_compile(a, s, strlen(s), vars, 1, &o->pat);
-    case T_BIN:
-        return iam_pat_compile(a, s, strlen(s), 0, 0, &o->pat);
+    case T_ARN: return iam_pat_compile(a, s, strlen(s), vars, 1, &o->pat);
+    case T_BIN: return iam_pat_compile(a, s, strlen(s), 0, 0, &o->pat);
     case T_NUM:
         if (parse_num(s, &o->num)) o->num = NAN;
         return 0;
@@ -155,9 +152,7 @@ static int compile_val(arena *a, const opdef *d, const char *s, int vars, cond_v
         if (clock_parse(s, &o->num)) o->num = NAN;
         return 0;
     case T_BOOL:
-    case T_NULL:
-        o->b = parse_bool(s);
-        return 0;
+    case T_NULL: o->b = parse_bool(s); return 0;
     case T_IP:
         if (parse_ip(s, &o->ip, 1)) o->ip.fam = 0;
         return 0;
@@ -245,8 +240,7 @@ static int positive(const iam_cond *c, const opdef *d, iam_env *env, const char 
     case T_IP:
         if (parse_ip(v, &ip, 0)) return -3;
         break;
-    default:
-        break;
+    default: break;
     }
     int unresolved = 0;
     for (uint32_t i = 0; i < c->nvals; i++) {
@@ -255,25 +249,13 @@ static int positive(const iam_cond *c, const opdef *d, iam_env *env, const char 
         switch (d->type) {
         case T_STR:
         case T_LIKE:
-        case T_BIN:
-            r = iam_pat_match(&p->pat, env, PM_STR, v, vl);
-            break;
-        case T_STR_IC:
-            r = iam_pat_match(&p->pat, env, PM_STR_ICASE, v, vl);
-            break;
-        case T_ARN:
-            r = iam_pat_match(&p->pat, env, PM_ARN, v, vl);
-            break;
+        case T_BIN: r = iam_pat_match(&p->pat, env, PM_STR, v, vl); break;
+        case T_STR_IC: r = iam_pat_match(&p->pat, env, PM_STR_ICASE, v, vl); break;
+        case T_ARN: r = iam_pat_match(&p->pat, env, PM_ARN, v, vl); break;
         case T_NUM:
-        case T_DATE:
-            r = !isnan(p->num) && num_cmp(d->cmp, num, p->num);
-            break;
-        case T_BOOL:
-            r = p->b == b;
-            break;
-        case T_IP:
-            r = cidr_has(&p->ip, &ip);
-            break;
+        case T_DATE: r = !isnan(p->num) && num_cmp(d->cmp, num, p->num); break;
+        case T_BOOL: r = p->b == b; break;
+        case T_IP: r = cidr_has(&p->ip, &ip); break;
         }
         if (r == 1) return 1;
         if (r < 0) unresolved = 1;

@@ -43,8 +43,7 @@ static int one_val(iam_env *env, const char *v, const char *const **vals, size_t
     return v && *v && put_val(env, v, vals, n);
 }
 
-int iam_env_lookup(iam_env *env, const char *key, size_t klen, const char *const **vals,
-                   size_t *n)
+int iam_env_lookup(iam_env *env, const char *key, size_t klen, const char *const **vals, size_t *n)
 {
     const iam_request *r = env->req;
     for (size_t i = 0; i < r->nkeys; i++) {
@@ -87,8 +86,8 @@ int iam_env_lookup(iam_env *env, const char *key, size_t klen, const char *const
     if (key_is(key, klen, "aws:PrincipalAccount"))
         return p->kind != PRIN_SERVICE && one_val(env, p->account, vals, n);
     if (key_is(key, klen, "aws:PrincipalType")) {
-        const char *t = p->kind == PRIN_ROOT ? "Account"
-                        : p->kind == PRIN_USER ? "User"
+        const char *t = p->kind == PRIN_ROOT           ? "Account"
+                        : p->kind == PRIN_USER         ? "User"
                         : p->kind == PRIN_ASSUMED_ROLE ? "AssumedRole"
                                                        : NULL;
         return one_val(env, t, vals, n);
@@ -121,8 +120,7 @@ static int entry_names(const iam_prin *pr, const iam_request *r)
 {
     const principal *p = r->principal;
     switch (pr->type) {
-    case PR_ANY:
-        return NAMES_DIRECT;
+    case PR_ANY: return NAMES_DIRECT;
     case PR_ACCOUNT:
         if (p && (p->kind == PRIN_ROOT || p->kind == PRIN_USER || p->kind == PRIN_ASSUMED_ROLE) &&
             !strcmp(p->account, pr->v))
@@ -164,17 +162,13 @@ static int not_principal_exempt(const iam_stmt *st, const iam_request *r)
     const principal *p = r->principal;
     if (!p) return listed(st, PR_ANY, NULL);
     switch (p->kind) {
-    case PRIN_ROOT:
-        return listed(st, PR_ACCOUNT, p->account);
-    case PRIN_USER:
-        return listed(st, PR_ACCOUNT, p->account) && listed(st, PR_ARN, p->arn);
+    case PRIN_ROOT: return listed(st, PR_ACCOUNT, p->account);
+    case PRIN_USER: return listed(st, PR_ACCOUNT, p->account) && listed(st, PR_ARN, p->arn);
     case PRIN_ASSUMED_ROLE:
         return listed(st, PR_ACCOUNT, p->account) && listed(st, PR_ARN, p->role_arn) &&
                listed(st, PR_ARN, p->arn);
-    case PRIN_SERVICE:
-        return listed(st, PR_SERVICE, p->service);
-    default:
-        return listed(st, PR_ANY, NULL);
+    case PRIN_SERVICE: return listed(st, PR_SERVICE, p->service);
+    default: return listed(st, PR_ANY, NULL);
     }
 }
 
@@ -229,8 +223,11 @@ typedef struct scan {
 
 static void ref_of(const iam_policy *p, const iam_stmt *st, int by, iam_stmt_ref *ref)
 {
-    *ref = (iam_stmt_ref){.policy = p, .policy_name = p->name, .sid = st->sid,
-                          .index = st->index, .by = by};
+    *ref = (iam_stmt_ref){.policy = p,
+                          .policy_name = p->name,
+                          .sid = st->sid,
+                          .index = st->index,
+                          .by = by};
 }
 
 /* Scans one policy; stops at the first applicable Deny. */
@@ -355,8 +352,9 @@ int iam_evaluate(const iam_request *r, iam_result *out)
         if (id.allow) add_ref(out, &id.aref);
         if (role_grant) add_ref(out, &rs.aref);
         return decide(out, IAM_ALLOW,
-                      id.allow ? IAM_BY_IDENTITY : is_root && !role_grant ? IAM_BY_ROOT
-                                                                          : IAM_BY_RESOURCE);
+                      id.allow                 ? IAM_BY_IDENTITY
+                      : is_root && !role_grant ? IAM_BY_ROOT
+                                               : IAM_BY_RESOURCE);
     }
     /* cross-account: both sides */
     if (!id_allow) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_IDENTITY);
@@ -388,8 +386,10 @@ int iam_denied_message(const iam_request *r, const iam_result *res, char *out, s
     if (!r || !res || res->decision == IAM_ALLOW) return 0;
     const principal *p = r->principal;
     const char *who = "anonymous";
-    if (p && p->arn[0]) who = p->arn;
-    else if (p && p->kind == PRIN_SERVICE && p->service[0]) who = p->service;
+    if (p && p->arn[0])
+        who = p->arn;
+    else if (p && p->kind == PRIN_SERVICE && p->service[0])
+        who = p->service;
     const char *action = r->action ? r->action : "";
     const char *on = "", *resource = "";
     if (r->resource && *r->resource && strcmp(r->resource, "*")) {
@@ -400,10 +400,12 @@ int iam_denied_message(const iam_request *r, const iam_result *res, char *out, s
      * identity-based policy allows the ACTION action" / "... with an explicit deny in an
      * identity-based policy" */
     if (res->decision == IAM_EXPLICIT_DENY)
-        return snprintf(out, n, "User: %s is not authorized to perform: %s%s%s with an explicit "
-                                "deny in %s",
+        return snprintf(out, n,
+                        "User: %s is not authorized to perform: %s%s%s with an explicit "
+                        "deny in %s",
                         who, action, on, resource, by_noun(res->by, 1));
-    return snprintf(out, n, "User: %s is not authorized to perform: %s%s%s because no %s allows "
-                            "the %s action",
+    return snprintf(out, n,
+                    "User: %s is not authorized to perform: %s%s%s because no %s allows "
+                    "the %s action",
                     who, action, on, resource, by_noun(res->by, 0), action);
 }

@@ -30,13 +30,13 @@ typedef struct iam_policy_set {
 } iam_policy_set;
 
 typedef struct iam_request {
-    const principal *principal; /* NULL = anonymous */
-    int is_root;                /* account root: identity side allows everything */
-    const char *action;         /* "sqs:SendMessage" */
-    const char *resource;       /* ARN or "*"; NULL = "*" */
+    const principal *principal;   /* NULL = anonymous */
+    int is_root;                  /* account root: identity side allows everything */
+    const char *action;           /* "sqs:SendMessage" */
+    const char *resource;         /* ARN or "*"; NULL = "*" */
     const char *resource_account; /* owner of the resource; NULL/"" = caller's account */
-    const char *federated;      /* Federated provider the caller came through, or NULL */
-    const char *canonical_user; /* S3 canonical user id of the caller, or NULL */
+    const char *federated;        /* Federated provider the caller came through, or NULL */
+    const char *canonical_user;   /* S3 canonical user id of the caller, or NULL */
 
     /* Caller facts; when the context table lacks aws:PrincipalTag/K, aws:PrincipalOrgID,
      * aws:PrincipalOrgPaths, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType,
@@ -50,13 +50,13 @@ typedef struct iam_request {
     const iam_ctx_key *keys; /* the request context */
     size_t nkeys;
 
-    iam_policy_set identity;  /* user (+groups) or role policies */
+    iam_policy_set identity;           /* user (+groups) or role policies */
     const iam_policy *resource_policy; /* NULL = none */
-    iam_policy_set boundary;  /* n 0 = no permissions boundary */
-    iam_policy_set session;   /* n 0 = no session policies */
-    const iam_policy_set *scp_layers; /* root, OUs..., account: each must allow */
+    iam_policy_set boundary;           /* n 0 = no permissions boundary */
+    iam_policy_set session;            /* n 0 = no session policies */
+    const iam_policy_set *scp_layers;  /* root, OUs..., account: each must allow */
     size_t nscp_layers;
-    int scp_exempt;           /* management account or service-linked role: skip SCPs */
+    int scp_exempt;              /* management account or service-linked role: skip SCPs */
     int require_resource_policy; /* the resource policy must allow even in the same account
                                     (AWS: a role's trust policy for sts:AssumeRole*) */
 } iam_request;
@@ -88,8 +88,8 @@ typedef struct iam_stmt_ref {
 
 #define IAM_MAX_REFS 4
 typedef struct iam_result {
-    int decision;   /* iam_decision */
-    int by;         /* iam_by: the policy kind whose deny, or missing allow, decided;
+    int decision; /* iam_decision */
+    int by;       /* iam_by: the policy kind whose deny, or missing allow, decided;
                        for ALLOW the kind that granted (identity or resource) */
     iam_stmt_ref refs[IAM_MAX_REFS]; /* deciding statements: the deny, or the allows */
     int nrefs;
@@ -107,7 +107,7 @@ int iam_denied_message(const iam_request *r, const iam_result *res, char *out, s
 
 /* Appends a key to r->keys (copying the array into a, values borrowed).
  * Returns 0 or -1 (OOM). Convenience for callers building the context. */
-int iam_request_add_key(iam_request *r, arena *a, const char *key,
-                        const char *const *values, size_t nvalues);
+int iam_request_add_key(iam_request *r, arena *a, const char *key, const char *const *values,
+                        size_t nvalues);
 
 #endif

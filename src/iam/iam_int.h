@@ -22,7 +22,7 @@ typedef struct pat_part {
 } pat_part;
 
 typedef struct iam_pat {
-    const char *s;   /* PAT_LIT: raw text; PAT_PREFIX: the text before '*'; PAT_GLOB: escaped */
+    const char *s; /* PAT_LIT: raw text; PAT_PREFIX: the text before '*'; PAT_GLOB: escaped */
     uint32_t len;
     uint8_t kind;
     uint8_t wild;    /* wildcards meaningful (Like/Arn/Action/Resource) */
@@ -37,7 +37,7 @@ typedef struct iam_env {
     size_t action_len;
     const char *res;
     size_t res_len;
-    uint64_t svc_bit;       /* iam_svc_bit() of the action's service prefix */
+    uint64_t svc_bit; /* iam_svc_bit() of the action's service prefix */
     char action_buf[256];
     const char *scratch[4]; /* derived single values handed out by iam_env_lookup */
     int nscratch;
@@ -69,8 +69,7 @@ long iam_pat_expand(const iam_pat *p, iam_env *env, char *out, size_t cap);
 
 /* Looks a context key up (case-insensitive), deriving caller facts when absent.
  * Returns 1 and sets *vals and *n when present, 0 when missing. */
-int iam_env_lookup(iam_env *env, const char *key, size_t klen, const char *const **vals,
-                   size_t *n);
+int iam_env_lookup(iam_env *env, const char *key, size_t klen, const char *const **vals, size_t *n);
 
 /* ---- conditions (cond.c) ---- */
 typedef struct iam_cidr {
@@ -80,16 +79,16 @@ typedef struct iam_cidr {
 } iam_cidr;
 
 typedef union cond_val {
-    iam_pat pat;   /* string and ARN operators, BinaryEquals */
-    double num;    /* Numeric, Date (epoch seconds); NaN = invalid */
-    int b;         /* Bool, Null: 1/0, -1 invalid */
+    iam_pat pat; /* string and ARN operators, BinaryEquals */
+    double num;  /* Numeric, Date (epoch seconds); NaN = invalid */
+    int b;       /* Bool, Null: 1/0, -1 invalid */
     iam_cidr ip;
 } cond_val;
 
 typedef struct iam_cond {
-    uint8_t op;       /* cond.c operator index */
+    uint8_t op; /* cond.c operator index */
     uint8_t if_exists;
-    uint8_t qual;     /* 0, Q_ALL, Q_ANY */
+    uint8_t qual; /* 0, Q_ALL, Q_ANY */
     const char *key;
     uint32_t keylen;
     const cond_val *vals;
@@ -100,8 +99,8 @@ enum { Q_NONE = 0, Q_ALL, Q_ANY };
 /* Compiles Condition operator `opname` for one key and its values. vars: Version
  * 2012-10-17. Returns 0, or -1 with e set (MalformedPolicyDocument / OOM). */
 struct json_t;
-int iam_cond_compile(arena *a, const char *opname, const char *key, struct json_t *vals,
-                     int vars, iam_cond *c, ferr *e);
+int iam_cond_compile(arena *a, const char *opname, const char *key, struct json_t *vals, int vars,
+                     iam_cond *c, ferr *e);
 /* 1 true, 0 false, -1 unresolved policy variable. */
 int iam_cond_eval(const iam_cond *c, iam_env *env);
 

@@ -6,7 +6,10 @@
 
 #include "base/hmap.h"
 
-static inline unsigned char lc(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static inline unsigned char lc(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
 /* Iterative glob with single-star backtracking: O(pl*sl) worst case, no recursion. */
 int iam_glob(const char *p, size_t pl, const char *s, size_t sl, int icase)
@@ -52,8 +55,10 @@ int iam_glob(const char *p, size_t pl, const char *s, size_t sl, int icase)
 static size_t pat_colon(const char *p, size_t from, size_t pl)
 {
     for (size_t i = from; i < pl; i++) {
-        if (p[i] == '\\') i++;
-        else if (p[i] == ':') return i;
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == ':')
+            return i;
     }
     return pl;
 }
@@ -92,12 +97,10 @@ static int match_text(const char *p, size_t pl, int kind, int mode, const char *
 int iam_pat_match(const iam_pat *p, iam_env *env, int mode, const char *s, size_t sl)
 {
     switch (p->kind) {
-    case PAT_ANY:
-        return 1;
+    case PAT_ANY: return 1;
     case PAT_LIT:
     case PAT_PREFIX:
-    case PAT_GLOB:
-        return match_text(p->s, p->len, p->kind, mode, s, sl);
+    case PAT_GLOB: return match_text(p->s, p->len, p->kind, mode, s, sl);
     default: {
         char buf[4096];
         long n = iam_pat_expand(p, env, buf, sizeof(buf));

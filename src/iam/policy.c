@@ -9,9 +9,12 @@
 #include "iam/iam_int.h"
 
 #define MALFORMED(e, ...) ferr_set((e), 400, "MalformedPolicyDocument", __VA_ARGS__)
-#define SYNTAX(e) MALFORMED(e, "Syntax errors in policy.")
+#define SYNTAX(e)         MALFORMED(e, "Syntax errors in policy.")
 
-static int kind_has_principal(int kind) { return kind == IAM_KIND_RESOURCE || kind == IAM_KIND_TRUST; }
+static int kind_has_principal(int kind)
+{
+    return kind == IAM_KIND_RESOURCE || kind == IAM_KIND_TRUST;
+}
 /* Documents IAM itself stores: AWS checks Sids against [0-9A-Za-z]*. */
 static int kind_iam_sid(int kind)
 {
@@ -33,7 +36,10 @@ static int str_list(json_t *v, size_t *n)
     return 0;
 }
 
-static json_t *list_at(json_t *v, size_t i) { return json_is_array(v) ? json_array_get(v, i) : v; }
+static json_t *list_at(json_t *v, size_t i)
+{
+    return json_is_array(v) ? json_array_get(v, i) : v;
+}
 
 static int compile_actions(iam_policy *p, iam_stmt *st, json_t *v, ferr *e)
 {
@@ -57,8 +63,8 @@ static int compile_actions(iam_policy *p, iam_stmt *st, json_t *v, ferr *e)
         if (iam_pat_compile(p->a, low, sl, 0, 1, &pats[i])) return ferr_oom(e);
         /* a wildcard in the service prefix could match any service */
         size_t svl = colon ? (size_t)(colon - s) : sl;
-        st->svc_mask |= (memchr(s, '*', svl) || memchr(s, '?', svl)) ? ~(uint64_t)0
-                                                                     : iam_svc_bit(s, sl);
+        st->svc_mask |=
+            (memchr(s, '*', svl) || memchr(s, '?', svl)) ? ~(uint64_t)0 : iam_svc_bit(s, sl);
     }
     st->actions = pats;
     st->nactions = (uint32_t)n;
@@ -164,11 +170,16 @@ static int compile_principal(iam_policy *p, iam_stmt *st, json_t *v, ferr *e)
     size_t np = 0;
     json_object_foreach(v, k, vals) {
         int type;
-        if (!strcmp(k, "AWS")) type = PR_ARN;
-        else if (!strcmp(k, "Service")) type = PR_SERVICE;
-        else if (!strcmp(k, "Federated")) type = PR_FEDERATED;
-        else if (!strcmp(k, "CanonicalUser")) type = PR_CANONICAL;
-        else return MALFORMED(e, "Invalid principal in policy: \"%s\"", k);
+        if (!strcmp(k, "AWS"))
+            type = PR_ARN;
+        else if (!strcmp(k, "Service"))
+            type = PR_SERVICE;
+        else if (!strcmp(k, "Federated"))
+            type = PR_FEDERATED;
+        else if (!strcmp(k, "CanonicalUser"))
+            type = PR_CANONICAL;
+        else
+            return MALFORMED(e, "Invalid principal in policy: \"%s\"", k);
         str_list(vals, &n);
         for (size_t i = 0; i < n; i++) {
             const char *s = json_string_value(list_at(vals, i));
@@ -250,7 +261,8 @@ static int compile_stmt(iam_policy *p, json_t *s, int index, iam_stmt *st, ferr 
     json_t *eff = json_object_get(s, "Effect");
     if (!eff) return MALFORMED(e, "Missing required field Effect");
     if (!json_is_string(eff)) return SYNTAX(e);
-    if (!strcmp(json_string_value(eff), "Deny")) st->deny = 1;
+    if (!strcmp(json_string_value(eff), "Deny"))
+        st->deny = 1;
     else if (strcmp(json_string_value(eff), "Allow"))
         return MALFORMED(e, "Invalid effect: %s", json_string_value(eff));
 
@@ -276,8 +288,9 @@ static int compile_stmt(iam_policy *p, json_t *s, int index, iam_stmt *st, ferr 
     if (re && nre) return SYNTAX(e);
     if (p->kind == IAM_KIND_TRUST && (re || nre))
         return MALFORMED(e, "Has prohibited field %s", re ? "Resource" : "NotResource");
-    if (!re && !nre && (p->kind == IAM_KIND_IDENTITY || p->kind == IAM_KIND_BOUNDARY ||
-                        p->kind == IAM_KIND_SESSION))
+    if (!re && !nre &&
+        (p->kind == IAM_KIND_IDENTITY || p->kind == IAM_KIND_BOUNDARY ||
+         p->kind == IAM_KIND_SESSION))
         return MALFORMED(e, "Policy statement must contain resources.");
     if (re || nre) {
         st->not_resource = nre != NULL;
@@ -302,7 +315,8 @@ static int compile_doc(iam_policy *p, json_t *root, ferr *e)
     p->version = 2008; /* AWS: no Version means 2008-10-17, variables stay text */
     if (ver) {
         if (!json_is_string(ver)) return SYNTAX(e);
-        if (!strcmp(json_string_value(ver), "2012-10-17")) p->version = 2012;
+        if (!strcmp(json_string_value(ver), "2012-10-17"))
+            p->version = 2012;
         else if (strcmp(json_string_value(ver), "2008-10-17"))
             return MALFORMED(e, "Policy document must be version 2012-10-17 or greater.");
     }
@@ -380,11 +394,26 @@ int iam_policy_set_name(iam_policy *p, const char *name)
     return 0;
 }
 
-const char *iam_policy_name(const iam_policy *p) { return p->name; }
-int iam_policy_kind(const iam_policy *p) { return p->kind; }
-int iam_policy_version(const iam_policy *p) { return p->version; }
-size_t iam_policy_nstatements(const iam_policy *p) { return p->nstmts; }
-const char *iam_policy_sid(const iam_policy *p, size_t i) { return i < p->nstmts ? p->stmts[i].sid : ""; }
+const char *iam_policy_name(const iam_policy *p)
+{
+    return p->name;
+}
+int iam_policy_kind(const iam_policy *p)
+{
+    return p->kind;
+}
+int iam_policy_version(const iam_policy *p)
+{
+    return p->version;
+}
+size_t iam_policy_nstatements(const iam_policy *p)
+{
+    return p->nstmts;
+}
+const char *iam_policy_sid(const iam_policy *p, size_t i)
+{
+    return i < p->nstmts ? p->stmts[i].sid : "";
+}
 
 size_t iam_policy_size(const char *json, size_t len)
 {

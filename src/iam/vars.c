@@ -3,7 +3,10 @@
 
 #include <string.h>
 
-static int is_sp(char c) { return c == ' ' || c == '\t'; }
+static int is_sp(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 static void trim(const char **s, size_t *n)
 {
@@ -13,8 +16,8 @@ static void trim(const char **s, size_t *n)
 
 /* Parses the inside of ${...}. Returns 1 for a variable (key, optional default),
  * 2 for a literal escape (*lit set), 0 when not a variable (kept as text). */
-static int parse_var(const char *in, size_t n, const char **key, size_t *klen,
-                     const char **def, size_t *dlen, char *lit)
+static int parse_var(const char *in, size_t n, const char **key, size_t *klen, const char **def,
+                     size_t *dlen, char *lit)
 {
     trim(&in, &n);
     if (n == 1 && (in[0] == '*' || in[0] == '?' || in[0] == '$')) {
@@ -81,8 +84,11 @@ int iam_pat_compile(arena *a, const char *text, size_t len, int vars, int wild, 
                 char *k = arena_strndup(a, key, klen);
                 char *d = def ? arena_strndup(a, def, dlen) : NULL;
                 if (!k || (def && !d)) return -1;
-                parts[np++] = (pat_part){.s = k, .len = (uint32_t)klen, .def = d,
-                                         .deflen = (uint32_t)dlen, .is_var = 1};
+                parts[np++] = (pat_part){.s = k,
+                                         .len = (uint32_t)klen,
+                                         .def = d,
+                                         .deflen = (uint32_t)dlen,
+                                         .is_var = 1};
                 start = ll;
                 i = (size_t)(close - text);
                 continue;
@@ -108,7 +114,8 @@ int iam_pat_compile(arena *a, const char *text, size_t len, int vars, int wild, 
     p->len = (uint32_t)ll;
     if (!has_wild && !has_esc) {
         p->kind = PAT_LIT;
-    } else if (!has_esc && lit[ll - 1] == '*' && !memchr(lit, '*', ll - 1) && !memchr(lit, '?', ll)) {
+    } else if (!has_esc && lit[ll - 1] == '*' && !memchr(lit, '*', ll - 1) &&
+               !memchr(lit, '?', ll)) {
         p->kind = PAT_PREFIX; /* the common "s3:Get*" and "arn:...:bucket/<star>" */
         p->len = (uint32_t)(ll - 1);
     } else {

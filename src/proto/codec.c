@@ -52,7 +52,8 @@ const proto_service *proto_route(arena *a, const hreq *r, const char *scope_serv
     const char *target = hreq_header(r, "x-amz-target");
     if (target) {
         const char *dot = strrchr(target, '.');
-        const proto_service *s = dot ? proto_service_by_target(target, (size_t)(dot - target)) : NULL;
+        const proto_service *s =
+            dot ? proto_service_by_target(target, (size_t)(dot - target)) : NULL;
         if (s) return s;
     }
     if (scope_service && *scope_service) {
@@ -99,12 +100,9 @@ int proto_decode(arena *a, const proto_service *svc, const hreq *r, const proto_
     *input = NULL;
     switch (svc->protocol) {
     case PROTO_QUERY:
-    case PROTO_EC2:
-        return proto_query_decode(a, svc, r, op, input, e);
-    case PROTO_JSON:
-        return proto_json_decode(a, svc, r, op, input, e);
-    default:
-        return proto_rest_decode(a, svc, r, op, input, e);
+    case PROTO_EC2: return proto_query_decode(a, svc, r, op, input, e);
+    case PROTO_JSON: return proto_json_decode(a, svc, r, op, input, e);
+    default: return proto_rest_decode(a, svc, r, op, input, e);
     }
 }
 
@@ -115,15 +113,9 @@ int proto_encode(arena *a, const proto_service *svc, const proto_op *op, const j
     int rc;
     switch (svc->protocol) {
     case PROTO_QUERY:
-    case PROTO_EC2:
-        rc = proto_query_encode(a, svc, op, output, request_id, out);
-        break;
-    case PROTO_JSON:
-        rc = proto_json_encode(a, svc, op, output, request_id, out);
-        break;
-    default:
-        rc = proto_rest_encode(a, svc, op, output, request_id, out);
-        break;
+    case PROTO_EC2: rc = proto_query_encode(a, svc, op, output, request_id, out); break;
+    case PROTO_JSON: rc = proto_json_encode(a, svc, op, output, request_id, out); break;
+    default: rc = proto_rest_encode(a, svc, op, output, request_id, out); break;
     }
     if (rc) {
         ferr e;

@@ -23,8 +23,8 @@
 
 typedef struct proto_response {
     int status;
-    buf body;                 /* owned by the caller: buf_dispose */
-    const char *content_type; /* static or arena-owned */
+    buf body;                       /* owned by the caller: buf_dispose */
+    const char *content_type;       /* static or arena-owned */
     hdr headers[PROTO_MAX_HEADERS]; /* arena-owned strings; content-type is not among them */
     size_t nheaders;
 } proto_response;

@@ -81,7 +81,8 @@ static json_t *jin(proto_vctx *v, const proto_service *svc, const proto_member *
         int ok = t && enc_unb64(t, json_string_value(w), json_string_length(w), &ol) != NULL;
         arena_free(t);
         if (!ok) {
-            proto_verr_value(v, json_string_value(w), json_string_length(w), "Member must be valid base64");
+            proto_verr_value(v, json_string_value(w), json_string_length(w),
+                             "Member must be valid base64");
             return NULL;
         }
         return json_incref((json_t *)w);
@@ -92,7 +93,8 @@ static json_t *jin(proto_vctx *v, const proto_service *svc, const proto_member *
     case PT_INTEGER:
     case PT_LONG:
         if (!json_is_integer(w)) break;
-        if (sh->type == PT_INTEGER && (json_integer_value(w) > 2147483647 || json_integer_value(w) < -2147483647 - 1))
+        if (sh->type == PT_INTEGER &&
+            (json_integer_value(w) > 2147483647 || json_integer_value(w) < -2147483647 - 1))
             break;
         return json_incref((json_t *)w);
     case PT_FLOAT:
@@ -190,17 +192,16 @@ static json_t *jout(const proto_service *svc, const proto_member *m, const json_
     case PT_INTEGER:
     case PT_LONG:
         if (json_is_integer(v)) return json_incref((json_t *)v);
-        if (json_is_real(v) && fabs(json_real_value(v)) < 9e18) return json_integer((json_int_t)json_real_value(v));
+        if (json_is_real(v) && fabs(json_real_value(v)) < 9e18)
+            return json_integer((json_int_t)json_real_value(v));
         return NULL;
     case PT_FLOAT:
     case PT_DOUBLE:
         if (json_is_real(v)) return json_incref((json_t *)v);
         if (json_is_integer(v)) return json_real((double)json_integer_value(v));
         return NULL;
-    case PT_BOOLEAN:
-        return json_is_boolean(v) ? json_incref((json_t *)v) : NULL;
-    default: /* string, blob */
-        return json_is_string(v) ? json_incref((json_t *)v) : NULL;
+    case PT_BOOLEAN: return json_is_boolean(v) ? json_incref((json_t *)v) : NULL;
+    default: /* string, blob */ return json_is_string(v) ? json_incref((json_t *)v) : NULL;
     }
 }
 
@@ -241,7 +242,8 @@ json_t *proto_json_parse_body(const hreq *r, ferr *e)
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        ferr_set(e, 400, "SerializationException", "Start of structure or map found where not expected.");
+        ferr_set(e, 400, "SerializationException",
+                 "Start of structure or map found where not expected.");
         return NULL;
     }
     return j;
@@ -278,7 +280,7 @@ int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const p
 static const char *json_ct(const proto_service *svc)
 {
     return svc->json_version && !strcmp(svc->json_version, "1.0") ? "application/x-amz-json-1.0"
-                                                                   : "application/x-amz-json-1.1";
+                                                                  : "application/x-amz-json-1.1";
 }
 
 int proto_json_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,

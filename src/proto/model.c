@@ -48,8 +48,10 @@ const proto_op *proto_op_by_namen(const proto_service *svc, const char *name, si
         int c = strncmp(m, name, n);
         if (c == 0 && m[n] != 0) c = 1; /* m is longer: sorts after */
         if (c == 0) return &svc->ops[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }

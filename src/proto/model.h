@@ -55,9 +55,9 @@ enum {
  * reference's own overriding them, as botocore resolves them). Used for structure
  * members, list members, map keys/values and operation inputs/outputs. */
 typedef struct proto_member {
-    const char *name;         /* member name; NULL for list member / op refs, "key"/"value" for maps */
-    const char *loc_name;     /* locationName or NULL */
-    const char *xmlns;        /* xmlNamespace uri or NULL */
+    const char *name;     /* member name; NULL for list member / op refs, "key"/"value" for maps */
+    const char *loc_name; /* locationName or NULL */
+    const char *xmlns;    /* xmlNamespace uri or NULL */
     const char *xmlns_prefix; /* xmlNamespace prefix or NULL */
     uint16_t shape;           /* index into the service's shapes */
     uint8_t location;         /* proto_location */
@@ -68,11 +68,11 @@ typedef struct proto_member {
 enum { PS_UNION = 1, PS_DOCUMENT = 2, PS_EXCEPTION = 4 };
 
 typedef struct proto_shape {
-    uint8_t type;     /* proto_type */
-    uint8_t flags;    /* PS_* */
-    int16_t payload;  /* structure: index (within its members) of the payload member, or -1 */
+    uint8_t type;      /* proto_type */
+    uint8_t flags;     /* PS_* */
+    int16_t payload;   /* structure: index (within its members) of the payload member, or -1 */
     uint16_t nmembers; /* structure: members; list: 1; map: 2 (key, value) */
-    uint32_t first;   /* index of the first member in the service's members */
+    uint32_t first;    /* index of the first member in the service's members */
 } proto_shape;
 
 typedef struct proto_op {
@@ -85,7 +85,7 @@ typedef struct proto_op {
 } proto_op;
 
 typedef struct proto_service {
-    const char *stem;          /* "sqs-2012-11-05" */
+    const char *stem; /* "sqs-2012-11-05" */
     const char *endpoint_prefix;
     const char *signing_name;  /* signingName, else endpointPrefix */
     const char *target_prefix; /* json X-Amz-Target prefix or NULL */
@@ -93,9 +93,9 @@ typedef struct proto_service {
     const char *api_version;
     const char *xml_namespace; /* or NULL */
     const char *service_id;
-    uint8_t protocol;          /* proto_protocol */
-    uint8_t query_compatible;  /* awsQueryCompatible */
-    const proto_op *ops;       /* sorted by name (strcmp) */
+    uint8_t protocol;         /* proto_protocol */
+    uint8_t query_compatible; /* awsQueryCompatible */
+    const proto_op *ops;      /* sorted by name (strcmp) */
     size_t nops;
     const proto_shape *shapes;
     size_t nshapes;
@@ -130,8 +130,8 @@ static inline const proto_shape *proto_member_shape(const proto_service *s, cons
     return &s->shapes[m->shape];
 }
 /* i-th member of a structure (list: 0 = member; map: 0 = key, 1 = value). */
-static inline const proto_member *proto_shape_member(const proto_service *s,
-                                                     const proto_shape *sh, size_t i)
+static inline const proto_member *proto_shape_member(const proto_service *s, const proto_shape *sh,
+                                                     size_t i)
 {
     return &s->members[sh->first + i];
 }

@@ -117,11 +117,14 @@ json_t *proto_ts_json(double t)
 
 int proto_ts_value(const json_t *v, double *t)
 {
-    if (json_is_integer(v)) *t = (double)json_integer_value(v);
-    else if (json_is_real(v)) *t = json_real_value(v);
+    if (json_is_integer(v))
+        *t = (double)json_integer_value(v);
+    else if (json_is_real(v))
+        *t = json_real_value(v);
     else if (json_is_string(v)) {
         if (clock_parse(json_string_value(v), t)) return -1;
-    } else return -1;
+    } else
+        return -1;
     if (!(*t >= TS_MIN && *t <= TS_MAX)) return -1;
     return 0;
 }
@@ -142,8 +145,7 @@ json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, 
         if (n == 5 && !strncasecmp(s, "false", 5)) return json_false();
         proto_verr_value(v, s, n, "Member must be a boolean");
         return NULL;
-    default:
-        break;
+    default: break;
     }
     /* numbers and timestamps: trimmed, bounded copy */
     while (n && isspace((unsigned char)*s)) s++, n--;
@@ -172,8 +174,7 @@ json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, 
         if (clock_parse(tmp, &t) || !(t >= TS_MIN && t <= TS_MAX)) goto bad;
         return proto_ts_json(t);
     }
-    default:
-        break;
+    default: break;
     }
 bad:
     proto_verr_value(v, s, n,
@@ -203,19 +204,21 @@ int proto_scalar_format(buf *b, const proto_shape *sh, const json_t *v, int tsfm
     case PT_TIMESTAMP: {
         double d;
         if (proto_ts_value(v, &d)) return -1;
-        if (tsfmt == TS_RFC822) clock_http(d, t);
+        if (tsfmt == TS_RFC822)
+            clock_http(d, t);
         else if (tsfmt == TS_UNIX) {
-            if (d == floor(d)) snprintf(t, sizeof(t), "%.0f", d);
-            else snprintf(t, sizeof(t), "%.3f", d);
-        } else clock_iso8601(d, d != floor(d), t);
+            if (d == floor(d))
+                snprintf(t, sizeof(t), "%.0f", d);
+            else
+                snprintf(t, sizeof(t), "%.3f", d);
+        } else
+            clock_iso8601(d, d != floor(d), t);
         return buf_puts(b, t);
     }
-    default:
-        break;
+    default: break;
     }
     switch (json_typeof(v)) {
-    case JSON_STRING:
-        return buf_put(b, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return buf_put(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         if (sh->type == PT_FLOAT || sh->type == PT_DOUBLE) {
             proto_fmt_double((double)json_integer_value(v), t);
@@ -230,12 +233,9 @@ int proto_scalar_format(buf *b, const proto_shape *sh, const json_t *v, int tsfm
         }
         proto_fmt_double(json_real_value(v), t);
         return buf_puts(b, t);
-    case JSON_TRUE:
-        return buf_puts(b, "true");
-    case JSON_FALSE:
-        return buf_puts(b, "false");
-    default:
-        return -1;
+    case JSON_TRUE: return buf_puts(b, "true");
+    case JSON_FALSE: return buf_puts(b, "false");
+    default: return -1;
     }
 }
 
@@ -280,7 +280,8 @@ int proto_xml_escape(buf *b, const char *s, size_t n)
             if (run) buf_put(b, s + i - run, run);
             run = 0;
             buf_puts(b, rep);
-        } else run++;
+        } else
+            run++;
     }
     if (run) buf_put(b, s + n - run, run);
     return b->failed ? -1 : 0;

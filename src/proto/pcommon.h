@@ -17,7 +17,7 @@
 typedef struct proto_vctx {
     const proto_service *svc;
     int n;
-    buf msg;       /* "...; ..." */
+    buf msg;        /* "...; ..." */
     char path[512]; /* AWS member path, e.g. "tags.1.member.key" */
     size_t plen;
     int malformed; /* set with a protocol-level error (ferr) that wins over validation */

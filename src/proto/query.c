@@ -71,8 +71,10 @@ static size_t lower(const qset *q, const char *k)
     size_t lo = 0, hi = q->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (strcmp(q->p[mid].k, k) < 0) lo = mid + 1;
-        else hi = mid;
+        if (strcmp(q->p[mid].k, k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -229,7 +231,8 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
     }
     case PT_MAP: {
         if (!has_children(c->q, c->k.b, c->k.n)) return NULL;
-        const proto_member *km = proto_shape_member(c->svc, sh, 0), *vm = proto_shape_member(c->svc, sh, 1);
+        const proto_member *km = proto_shape_member(c->svc, sh, 0),
+                           *vm = proto_shape_member(c->svc, sh, 1);
         size_t base = c->k.n;
         if (!(m->flags & PM_FLATTENED)) kpush(&c->k, "entry");
         json_t *obj = json_object();
@@ -282,14 +285,17 @@ static void url_member(proto_vctx *v, const proto_service *svc, const proto_shap
 {
     const proto_overlay *ov = proto_overlay_for(svc);
     if (!ov || !ov->url_member || json_object_get(in, ov->url_member)) return;
-    if (!proto_struct_member(svc, ish, ov->url_member) || !r->raw_path[0] || !strcmp(r->raw_path, "/"))
+    if (!proto_struct_member(svc, ish, ov->url_member) || !r->raw_path[0] ||
+        !strcmp(r->raw_path, "/"))
         return;
     buf b;
     buf_init(&b, 4096);
     buf_printf(&b, "%s://%s%s", r->secure ? "https" : "http", r->host[0] ? r->host : "localhost",
                r->raw_path);
-    if (b.failed) v->oom = 1;
-    else if (enc_utf8_valid(b.p, b.len)) proto_vset(v, in, ov->url_member, json_stringn(b.p, b.len));
+    if (b.failed)
+        v->oom = 1;
+    else if (enc_utf8_valid(b.p, b.len))
+        proto_vset(v, in, ov->url_member, json_stringn(b.p, b.len));
     buf_dispose(&b);
 }
 
@@ -298,13 +304,14 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
 {
     qset q = {0};
     if (load_params(a, r, &q))
-        return ferr_set(e, 400, "MalformedQueryString", "The query string or form body is malformed");
+        return ferr_set(e, 400, "MalformedQueryString",
+                        "The query string or form body is malformed");
     for (size_t i = 0; i < q.n; i++)
         if (!enc_utf8_valid(q.p[i].k, q.p[i].klen) || !enc_utf8_valid(q.p[i].v, q.p[i].vlen))
-            return ferr_set(e, 400, "MalformedQueryString", "Invalid UTF-8 in the query string or form body");
+            return ferr_set(e, 400, "MalformedQueryString",
+                            "Invalid UTF-8 in the query string or form body");
     const qparam *act = find(&q, "Action");
-    if (!act || !act->vlen)
-        return ferr_set(e, 400, "MissingAction", "Missing Action");
+    if (!act || !act->vlen) return ferr_set(e, 400, "MissingAction", "Missing Action");
     const proto_op *o = proto_op_by_namen(svc, act->v, act->vlen);
     if (!o)
         return ferr_set(e, 400, "InvalidAction", "Could not find operation %.128s for version %s",

@@ -9,7 +9,7 @@
 #include "proto/pcommon.h"
 #include "proto/xml.h"
 
-#define MAX_LABELS 8
+#define MAX_LABELS  8
 #define MAX_QPARAMS 1000
 
 typedef struct label {
@@ -166,11 +166,13 @@ static const proto_op *match(arena *a, const proto_service *svc, const hreq *r, 
             const proto_member *m = proto_shape_member(svc, ish, k);
             if (!(m->flags & PM_REQUIRED)) continue;
             int present;
-            if (m->location == PL_HEADER) present = header_of(r, proto_member_wire_name(m)) != NULL;
+            if (m->location == PL_HEADER)
+                present = header_of(r, proto_member_wire_name(m)) != NULL;
             else if (m->location == PL_QUERY) {
                 const char *n = proto_member_wire_name(m);
                 present = qfind(c, n, strlen(n)) != NULL;
-            } else continue;
+            } else
+                continue;
             score += present ? 10 : -100;
         }
         if (score > best_score) {
@@ -204,8 +206,8 @@ static int is_s3(const proto_service *svc)
 }
 
 /* A header value for member m, split for lists. */
-static json_t *header_value(arena *a, proto_vctx *v, const proto_service *svc, const proto_member *m,
-                            const char *val)
+static json_t *header_value(arena *a, proto_vctx *v, const proto_service *svc,
+                            const proto_member *m, const char *val)
 {
     const proto_shape *sh = proto_member_shape(svc, m);
     size_t n = strlen(val);
@@ -297,7 +299,8 @@ static json_t *decode_query_member(proto_vctx *v, const proto_service *svc, cons
         for (size_t i = 0; i < c->nq; i++) {
             if (strlen(c->q[i].k) != nl || memcmp(c->q[i].k, name, nl)) continue;
             if (!arr) arr = json_array();
-            json_t *x = ls->type < PT_STRUCTURE ? proto_scalar_parse(v, ls, c->q[i].v, c->q[i].vlen) : NULL;
+            json_t *x =
+                ls->type < PT_STRUCTURE ? proto_scalar_parse(v, ls, c->q[i].v, c->q[i].vlen) : NULL;
             proto_vappend(v, arr, x);
         }
         return arr;
@@ -320,8 +323,10 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
     const proto_op *o = match(a, svc, r, &c, lb, &nlb);
     if (!o) {
         if (is_s3(svc))
-            return ferr_set(e, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
-        return ferr_set(e, 400, "UnknownOperationException", "No operation matches %s %.256s", r->method, r->raw_path);
+            return ferr_set(e, 405, "MethodNotAllowed",
+                            "The specified method is not allowed against this resource.");
+        return ferr_set(e, 400, "UnknownOperationException", "No operation matches %s %.256s",
+                        r->method, r->raw_path);
     }
     const proto_shape *ish = proto_op_input(svc, o);
     json_t *in = arena_defer_json(a, json_object());
@@ -344,7 +349,8 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
                 size_t dl;
                 char *d = enc_url_decode(a, lb[k].val, lb[k].vlen, 0, &dl);
                 if (!d) {
-                    proto_verr_value(&v, lb[k].val, lb[k].vlen, "Member must be a valid percent-encoded string");
+                    proto_verr_value(&v, lb[k].val, lb[k].vlen,
+                                     "Member must be a valid percent-encoded string");
                     break;
                 }
                 x = sh->type < PT_STRUCTURE ? proto_scalar_parse(&v, sh, d, dl) : NULL;
@@ -371,11 +377,8 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
             }
             break;
         }
-        case PL_BODY:
-            has_body_members = 1;
-            break;
-        default:
-            break;
+        case PL_BODY: has_body_members = 1; break;
+        default: break;
         }
         proto_vset(&v, in, m->name, x);
         proto_path_pop(&v, po);
@@ -393,16 +396,21 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
             if (r->body_len) {
                 if (!enc_utf8_valid((const char *)r->body, r->body_len))
                     proto_verr_value(&v, "", 0, "Member must be valid UTF-8");
-                else x = json_stringn((const char *)r->body, r->body_len);
+                else
+                    x = json_stringn((const char *)r->body, r->body_len);
             }
         } else if (ps->type == PT_STRUCTURE && r->body_len) {
             if (is_xml(svc)) {
-                proto_xnode *root = proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
-                if (!root) rc = -1;
-                else x = proto_xml_read_struct(&v, svc, ps, root, 0, 0);
+                proto_xnode *root =
+                    proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
+                if (!root)
+                    rc = -1;
+                else
+                    x = proto_xml_read_struct(&v, svc, ps, root, 0, 0);
             } else {
                 json_t *w = proto_json_parse_body(r, e);
-                if (!w) rc = -1;
+                if (!w)
+                    rc = -1;
                 else {
                     x = proto_json_in_struct(&v, svc, ps, w, 0, 0);
                     json_decref(w);
@@ -414,12 +422,16 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
     } else if (ish && has_body_members && r->body_len) {
         json_t *x = NULL;
         if (is_xml(svc)) {
-            proto_xnode *root = proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
-            if (!root) rc = -1;
-            else x = proto_xml_read_struct(&v, svc, ish, root, 1, 0);
+            proto_xnode *root =
+                proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
+            if (!root)
+                rc = -1;
+            else
+                x = proto_xml_read_struct(&v, svc, ish, root, 1, 0);
         } else {
             json_t *w = proto_json_parse_body(r, e);
-            if (!w) rc = -1;
+            if (!w)
+                rc = -1;
             else {
                 x = proto_json_in_struct(&v, svc, ish, w, 1, 0);
                 json_decref(w);
@@ -495,8 +507,10 @@ static int add_header_value(arena *a, proto_response *out, const proto_service *
     }
     if (!rc && !b.failed) {
         const char *s = buf_str(&b);
-        if (!strcasecmp(name, "content-type")) out->content_type = arena_strdup(a, s);
-        else rc = proto_response_header(a, out, name, s);
+        if (!strcasecmp(name, "content-type"))
+            out->content_type = arena_strdup(a, s);
+        else
+            rc = proto_response_header(a, out, name, s);
     }
     buf_dispose(&b);
     return rc;
@@ -525,7 +539,8 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
             json_t *x;
             json_object_foreach((json_t *)val, k, x) {
                 char *hn = arena_printf(a, "%s%s", wn, k);
-                if (hn && json_is_string(x)) proto_response_header(a, out, hn, json_string_value(x));
+                if (hn && json_is_string(x))
+                    proto_response_header(a, out, hn, json_string_value(x));
             }
         } else if (m->location == PL_STATUS && json_is_integer(val)) {
             json_int_t s = json_integer_value(val);
@@ -539,13 +554,15 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
         if (ps->type == PT_BLOB) {
             if (json_is_string(val)) {
                 size_t n;
-                unsigned char *raw = enc_unb64(a, json_string_value(val), json_string_length(val), &n);
+                unsigned char *raw =
+                    enc_unb64(a, json_string_value(val), json_string_length(val), &n);
                 if (!raw) return -1;
                 buf_put(&out->body, raw, n);
             }
             if (!out->content_type) out->content_type = "application/octet-stream";
         } else if (ps->type == PT_STRING) {
-            if (json_is_string(val)) buf_put(&out->body, json_string_value(val), json_string_length(val));
+            if (json_is_string(val))
+                buf_put(&out->body, json_string_value(val), json_string_length(val));
             if (!out->content_type) out->content_type = "text/plain";
         } else if (ps->type == PT_STRUCTURE && json_is_object(val)) {
             if (is_xml(svc)) {
@@ -564,7 +581,8 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
     } else if (osh && has_body) {
         if (is_xml(svc)) {
             const char *root = om->loc_name;
-            for (size_t i = 0; !root && is_s3(svc) && i < sizeof(s3_roots) / sizeof(s3_roots[0]); i++)
+            for (size_t i = 0; !root && is_s3(svc) && i < sizeof(s3_roots) / sizeof(s3_roots[0]);
+                 i++)
                 if (!strcmp(s3_roots[i].op, op->name)) root = s3_roots[i].root;
             if (!root) root = arena_printf(a, "%sResult", op->name);
             const char *ns = om->xmlns ? om->xmlns : is_s3(svc) ? S3_NS : svc->xml_namespace;
@@ -573,7 +591,8 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
                 /* AWS: the lone member is the root element's text */
                 const json_t *lc = json_object_get(output, "LocationConstraint");
                 buf_puts(&out->body, "<LocationConstraint xmlns=\"" S3_NS "\">");
-                if (json_is_string(lc)) proto_xml_escape(&out->body, json_string_value(lc), json_string_length(lc));
+                if (json_is_string(lc))
+                    proto_xml_escape(&out->body, json_string_value(lc), json_string_length(lc));
                 buf_puts(&out->body, "</LocationConstraint>");
             } else {
                 buf_printf(&out->body, "<%s", root);
@@ -595,7 +614,8 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
             free(s);
         }
     }
-    if (!out->content_type) out->content_type = is_xml(svc) ? "application/xml" : "application/json";
+    if (!out->content_type)
+        out->content_type = is_xml(svc) ? "application/xml" : "application/json";
     /* x-amzn-RequestId is the caller's; S3 clients read their own header */
     if (request_id && is_s3(svc)) proto_response_header(a, out, "x-amz-request-id", request_id);
     return out->body.failed ? -1 : 0;

@@ -232,8 +232,10 @@ static unsigned con_all(const proto_constraint *k, const proto_shape *sh, unsign
 {
     int num = sh->type >= PT_INTEGER && sh->type <= PT_DOUBLE && sh->type != PT_BOOLEAN;
     unsigned f = 0;
-    if ((k->flags & PC_MAX) && !(skip & (num ? VS_RANGE : VS_LENGTH))) f |= num ? F_MAXVAL : F_MAXLEN;
-    if ((k->flags & PC_MIN) && !(skip & (num ? VS_RANGE : VS_LENGTH))) f |= num ? F_MINVAL : F_MINLEN;
+    if ((k->flags & PC_MAX) && !(skip & (num ? VS_RANGE : VS_LENGTH)))
+        f |= num ? F_MAXVAL : F_MAXLEN;
+    if ((k->flags & PC_MIN) && !(skip & (num ? VS_RANGE : VS_LENGTH)))
+        f |= num ? F_MINVAL : F_MINLEN;
     if (sh->type == PT_STRING && k->pattern && !(skip & VS_PATTERN)) f |= F_PATTERN;
     if (sh->type == PT_STRING && k->nenums && !(skip & VS_ENUM)) f |= F_ENUM;
     return f;
@@ -259,14 +261,29 @@ static void put_descs(buf *b, const proto_constraint *k, unsigned f)
         if (!first) buf_puts(b, ", ");
         first = 0;
         switch (bit) {
-        case F_MAXLEN: buf_puts(b, "Member must have length less than or equal to "); put_num(b, k->max); break;
-        case F_MINLEN: buf_puts(b, "Member must have length greater than or equal to "); put_num(b, k->min); break;
-        case F_MAXVAL: buf_puts(b, "Member must have value less than or equal to "); put_num(b, k->max); break;
-        case F_MINVAL: buf_puts(b, "Member must have value greater than or equal to "); put_num(b, k->min); break;
-        case F_PATTERN: buf_printf(b, "Member must satisfy regular expression pattern: %s", k->pattern); break;
+        case F_MAXLEN:
+            buf_puts(b, "Member must have length less than or equal to ");
+            put_num(b, k->max);
+            break;
+        case F_MINLEN:
+            buf_puts(b, "Member must have length greater than or equal to ");
+            put_num(b, k->min);
+            break;
+        case F_MAXVAL:
+            buf_puts(b, "Member must have value less than or equal to ");
+            put_num(b, k->max);
+            break;
+        case F_MINVAL:
+            buf_puts(b, "Member must have value greater than or equal to ");
+            put_num(b, k->min);
+            break;
+        case F_PATTERN:
+            buf_printf(b, "Member must satisfy regular expression pattern: %s", k->pattern);
+            break;
         case F_ENUM:
             buf_puts(b, "Member must satisfy enum value set: [");
-            for (size_t i = 0; i < k->nenums; i++) buf_printf(b, "%s%s", i ? ", " : "", k->enums[i]);
+            for (size_t i = 0; i < k->nenums; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", k->enums[i]);
             buf_putc(b, ']');
             break;
         }
@@ -343,7 +360,8 @@ static void check_value(vwalk *w, const proto_member *m, const json_t *val, int 
         buf_init(&value, 0);
         put_value(&value, val, 0);
         if (value.failed) w->oom = 1;
-        proto_verr_value(&w->v, buf_str(&value), strlen(buf_str(&value)), "Member must be a string");
+        proto_verr_value(&w->v, buf_str(&value), strlen(buf_str(&value)),
+                         "Member must be a string");
         buf_dispose(&value);
         return;
     }
@@ -362,10 +380,12 @@ static void check_value(vwalk *w, const proto_member *m, const json_t *val, int 
         size_t i;
         const json_t *x;
         if (ish->type < PT_STRUCTURE) {
-            json_array_foreach(val, i, x) if (ik && con_fails(w, ik, ish, x)) {
-                report(w, ik, val, "Member must satisfy constraint: ", con_all(ik, ish, w->skip));
-                break;
-            }
+            json_array_foreach(val, i, x)
+                if (ik && con_fails(w, ik, ish, x)) {
+                    report(w, ik, val,
+                           "Member must satisfy constraint: ", con_all(ik, ish, w->skip));
+                    break;
+                }
             return;
         }
         json_array_foreach(val, i, x) {
@@ -388,17 +408,20 @@ static void check_value(vwalk *w, const proto_member *m, const json_t *val, int 
                 json_decref(ks);
                 if (!ks) w->oom = 1;
                 if (f) {
-                    report(w, kk, val, "Map keys must satisfy constraint: ", con_all(kk, ksh, w->skip));
+                    report(w, kk, val,
+                           "Map keys must satisfy constraint: ", con_all(kk, ksh, w->skip));
                     break;
                 }
             }
         }
         if (vsh->type < PT_STRUCTURE) {
             if (vk) {
-                json_object_foreach((json_t *)val, key, x) if (con_fails(w, vk, vsh, x)) {
-                    report(w, vk, val, "Map value must satisfy constraint: ", con_all(vk, vsh, w->skip));
-                    break;
-                }
+                json_object_foreach((json_t *)val, key, x)
+                    if (con_fails(w, vk, vsh, x)) {
+                        report(w, vk, val,
+                               "Map value must satisfy constraint: ", con_all(vk, vsh, w->skip));
+                        break;
+                    }
             }
             return;
         }

@@ -25,8 +25,7 @@ static void write_scalar(buf *b, const proto_shape *sh, const proto_member *m, c
     buf tmp;
     buf_init(&tmp, 0);
     int fmt = m->tsfmt ? m->tsfmt : TS_ISO8601;
-    if (proto_scalar_format(&tmp, sh, v, fmt) == 0 && tmp.len)
-        proto_xml_escape(b, tmp.p, tmp.len);
+    if (proto_scalar_format(&tmp, sh, v, fmt) == 0 && tmp.len) proto_xml_escape(b, tmp.p, tmp.len);
     buf_dispose(&tmp);
 }
 
@@ -78,20 +77,24 @@ void proto_xml_write(buf *b, const proto_service *svc, const proto_member *m, co
         size_t i;
         const json_t *item;
         if (m->flags & PM_FLATTENED) {
-            json_array_foreach(v, i, item) proto_xml_write(b, svc, lm, name, item, NULL, rest, depth + 1);
+            json_array_foreach(v, i, item)
+                proto_xml_write(b, svc, lm, name, item, NULL, rest, depth + 1);
             return;
         }
         const char *iname = lm->loc_name ? lm->loc_name : "member";
         open_tag(b, name);
         buf_putc(b, '>');
-        json_array_foreach(v, i, item) proto_xml_write(b, svc, lm, iname, item, NULL, rest, depth + 1);
+        json_array_foreach(v, i, item)
+            proto_xml_write(b, svc, lm, iname, item, NULL, rest, depth + 1);
         close_tag(b, name);
         return;
     }
     if (sh->type == PT_MAP) {
         if (!json_is_object(v)) return;
-        const proto_member *km = proto_shape_member(svc, sh, 0), *vm = proto_shape_member(svc, sh, 1);
-        const char *kn = km->loc_name ? km->loc_name : "key", *vn = vm->loc_name ? vm->loc_name : "value";
+        const proto_member *km = proto_shape_member(svc, sh, 0),
+                           *vm = proto_shape_member(svc, sh, 1);
+        const char *kn = km->loc_name ? km->loc_name : "key",
+                   *vn = vm->loc_name ? vm->loc_name : "value";
         int flat = (m->flags & PM_FLATTENED) != 0;
         if (!flat) {
             open_tag(b, name);
@@ -191,8 +194,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     n->text = "";
     n->parent = s->cur;
     if (s->cur) {
-        if (s->cur->last) s->cur->last->next = n;
-        else s->cur->child = n;
+        if (s->cur->last)
+            s->cur->last->next = n;
+        else
+            s->cur->child = n;
         s->cur->last = n;
     } else {
         s->root = n;
@@ -223,8 +228,8 @@ static void XMLCALL on_text(void *ud, const XML_Char *t, int len)
 }
 
 /* DTDs enable entity expansion attacks; AWS rejects them too. */
-static void XMLCALL on_doctype(void *ud, const XML_Char *n, const XML_Char *sys, const XML_Char *pub,
-                               int internal)
+static void XMLCALL on_doctype(void *ud, const XML_Char *n, const XML_Char *sys,
+                               const XML_Char *pub, int internal)
 {
     (void)n, (void)sys, (void)pub, (void)internal;
     pstate *s = ud;
@@ -235,7 +240,9 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *n, const XML_Char *sys,
 proto_xnode *proto_xml_parse(arena *a, const char *body, size_t n, const char *code, ferr *e)
 {
     if (n > (size_t)1 << 30) {
-        ferr_set(e, 400, code, "The XML you provided was not well-formed or did not validate against our published schema");
+        ferr_set(e, 400, code,
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
         return NULL;
     }
     pstate s = {.a = a};
@@ -258,7 +265,8 @@ proto_xnode *proto_xml_parse(arena *a, const char *body, size_t n, const char *c
     }
     if (st != XML_STATUS_OK || s.failed || !s.root) {
         ferr_set(e, 400, code,
-                 "The XML you provided was not well-formed or did not validate against our published schema");
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
         return NULL;
     }
     return s.root;
@@ -276,11 +284,14 @@ static json_t *read_map_entry_into(proto_vctx *v, const proto_service *svc, cons
                                    json_t *obj, const proto_xnode *entry, int depth)
 {
     const proto_member *km = proto_shape_member(svc, sh, 0), *vm = proto_shape_member(svc, sh, 1);
-    const char *kn = km->loc_name ? km->loc_name : "key", *vn = vm->loc_name ? vm->loc_name : "value";
+    const char *kn = km->loc_name ? km->loc_name : "key",
+               *vn = vm->loc_name ? vm->loc_name : "value";
     const proto_xnode *kx = NULL, *vx = NULL;
     for (const proto_xnode *c = entry->child; c; c = c->next) {
-        if (!kx && !strcmp(c->name, kn)) kx = c;
-        else if (!vx && !strcmp(c->name, vn)) vx = c;
+        if (!kx && !strcmp(c->name, kn))
+            kx = c;
+        else if (!vx && !strcmp(c->name, vn))
+            vx = c;
     }
     if (!kx) return obj;
     json_t *val = vx ? read_value(v, svc, vm, vx, depth + 1) : NULL;
@@ -294,8 +305,7 @@ static json_t *read_value(proto_vctx *v, const proto_service *svc, const proto_m
     if (depth > PROTO_MAX_DEPTH) return NULL;
     const proto_shape *sh = proto_member_shape(svc, m);
     switch (sh->type) {
-    case PT_STRUCTURE:
-        return proto_xml_read_struct(v, svc, sh, el, 0, depth + 1);
+    case PT_STRUCTURE: return proto_xml_read_struct(v, svc, sh, el, 0, depth + 1);
     case PT_LIST: { /* non-flattened: el holds the items */
         const proto_member *lm = proto_shape_member(svc, sh, 0);
         const char *in = item_name(lm);
@@ -327,8 +337,7 @@ static json_t *read_value(proto_vctx *v, const proto_service *svc, const proto_m
         }
         return json_stringn(el->text, el->tlen);
     }
-    default:
-        return proto_scalar_parse(v, sh, el->text, el->tlen);
+    default: return proto_scalar_parse(v, sh, el->text, el->tlen);
     }
 }
 
@@ -345,9 +354,11 @@ json_t *proto_xml_read_struct(proto_vctx *v, const proto_service *svc, const pro
         size_t old = proto_path_member(v, cm->name);
         if (cm->flags & PM_XMLATTR) {
             for (size_t k = 0; el->attrs[k]; k += 2)
-                if (!strcmp(el->attrs[k], name) || !strcmp(local_name(el->attrs[k]), local_name(name))) {
-                    proto_vset(v, obj, cm->name,
-                               proto_scalar_parse(v, cs, el->attrs[k + 1], strlen(el->attrs[k + 1])));
+                if (!strcmp(el->attrs[k], name) ||
+                    !strcmp(local_name(el->attrs[k]), local_name(name))) {
+                    proto_vset(
+                        v, obj, cm->name,
+                        proto_scalar_parse(v, cs, el->attrs[k + 1], strlen(el->attrs[k + 1])));
                     break;
                 }
         } else if ((cs->type == PT_LIST || cs->type == PT_MAP) && (cm->flags & PM_FLATTENED)) {
@@ -367,8 +378,10 @@ json_t *proto_xml_read_struct(proto_vctx *v, const proto_service *svc, const pro
                     read_map_entry_into(v, svc, cs, coll, c, depth);
                 }
             }
-            if (n) proto_vset(v, obj, cm->name, coll);
-            else json_decref(coll);
+            if (n)
+                proto_vset(v, obj, cm->name, coll);
+            else
+                json_decref(coll);
         } else {
             for (const proto_xnode *c = el->child; c; c = c->next) {
                 if (strcmp(c->name, name)) continue;

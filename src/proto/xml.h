@@ -12,7 +12,7 @@
 #include "proto/pcommon.h"
 
 typedef struct proto_xnode {
-    const char *name; /* local name (prefix stripped) */
+    const char *name;   /* local name (prefix stripped) */
     const char **attrs; /* expat style: name, value, ..., NULL (names with prefix) */
     char *text;
     size_t tlen;

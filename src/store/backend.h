@@ -38,8 +38,8 @@ typedef struct store_backend {
     long long (*mq_purge)(void *txn, const char *queue, int keys, ferr *e);
     int (*mq_key_get)(void *txn, const char *queue, const char *key, double now, char **value,
                       int64_t *num, ferr *e);
-    int (*mq_key_put)(void *txn, const char *queue, const char *key, double now,
-                      double expires_at, const char *value, int64_t num, ferr *e);
+    int (*mq_key_put)(void *txn, const char *queue, const char *key, double now, double expires_at,
+                      const char *value, int64_t num, ferr *e);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

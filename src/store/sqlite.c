@@ -21,11 +21,31 @@
 #include "backend.h"
 
 enum {
-    ST_GET, ST_PUT, ST_INSERT, ST_DEL, ST_AUDIT,
-    ST_MQ_PUT, ST_MQ_GET, ST_MQ_UPDATE, ST_MQ_DEL, ST_MQ_SCAN, ST_MQ_SCAN_GROUPS, ST_MQ_COUNT,
-    ST_MQ_NEXT, ST_MQ_PURGE, ST_MQ_PURGE_KEYS, ST_MQ_KEY_GET, ST_MQ_KEY_PUT, ST_MQ_KEY_EXPIRE,
-    ST_BEGIN, ST_BEGIN_WRITE, ST_COMMIT, ST_ROLLBACK,
-    ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+    ST_GET,
+    ST_PUT,
+    ST_INSERT,
+    ST_DEL,
+    ST_AUDIT,
+    ST_MQ_PUT,
+    ST_MQ_GET,
+    ST_MQ_UPDATE,
+    ST_MQ_DEL,
+    ST_MQ_SCAN,
+    ST_MQ_SCAN_GROUPS,
+    ST_MQ_COUNT,
+    ST_MQ_NEXT,
+    ST_MQ_PURGE,
+    ST_MQ_PURGE_KEYS,
+    ST_MQ_KEY_GET,
+    ST_MQ_KEY_PUT,
+    ST_MQ_KEY_EXPIRE,
+    ST_BEGIN,
+    ST_BEGIN_WRITE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 
@@ -48,8 +68,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "principal_type,username,access_key,service,event_source,operation,source_ip,"
                  "user_agent,read_only,status,error_code,error_message,resources) "
                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
-    [ST_MQ_PUT] = "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
-                  "receipt,doc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_MQ_PUT] =
+        "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
+        "receipt,doc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [ST_MQ_GET] = "SELECT " MQ_COLS " FROM mq WHERE seq=?2 AND queue=?1",
     [ST_MQ_UPDATE] = "UPDATE mq SET visible_at=?3, receives=?4, first_receive=?5, receipt=?6"
                      " WHERE seq=?2 AND queue=?1",
@@ -407,8 +428,10 @@ static void *sq_begin(void *impl, int write, ferr *e)
 
 static void txn_end(sq *s, sqtxn *t)
 {
-    if (t->write) pthread_mutex_unlock(&s->write_mu);
-    else pool_put(s, t->c);
+    if (t->write)
+        pthread_mutex_unlock(&s->write_mu);
+    else
+        pool_put(s, t->c);
     free(t);
 }
 
@@ -416,8 +439,10 @@ static int sq_commit(void *impl, void *txn, void (*committed)(void *), void *arg
 {
     sqtxn *t = txn;
     int rc = step_ctl(t->c, ST_COMMIT, e);
-    if (rc) step_ctl(t->c, ST_ROLLBACK, NULL);
-    else if (committed) committed(arg);
+    if (rc)
+        step_ctl(t->c, ST_ROLLBACK, NULL);
+    else if (committed)
+        committed(arg);
     txn_end(impl, t);
     return rc;
 }
@@ -555,8 +580,10 @@ static int sq_list(void *txn, const char *kind, const char *account, const char 
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
-    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
@@ -564,9 +591,9 @@ static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
     sqtxn *t = txn;
     sqlite3_stmt *st = t->c->st[ST_AUDIT];
     sqlite3_bind_double(st, 1, r->time);
-    const char *texts[] = {r->event_id,     r->request_id, r->account,      r->region,
-                           r->principal_arn, r->principal_type, r->username, r->access_key,
-                           r->service,      r->event_source, r->operation,  r->source_ip,
+    const char *texts[] = {r->event_id,      r->request_id,     r->account,   r->region,
+                           r->principal_arn, r->principal_type, r->username,  r->access_key,
+                           r->service,       r->event_source,   r->operation, r->source_ip,
                            r->user_agent};
     for (int i = 0; i < 13; i++) bind_opt(st, i + 2, texts[i]);
     sqlite3_bind_int(st, 15, r->read_only);
@@ -614,13 +641,15 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     const char *cond = "1";
     if (q->attr_key) {
         cond = attr_sql(q->attr_key);
-        if (!cond) return ferr_set(e, 400, "InvalidLookupAttributesException",
-                                   "Unsupported lookup attribute %s", q->attr_key);
+        if (!cond)
+            return ferr_set(e, 400, "InvalidLookupAttributesException",
+                            "Unsupported lookup attribute %s", q->attr_key);
     }
     snprintf(sql, sizeof(sql),
              "SELECT seq,time,event_id,request_id,account,region,principal_arn,principal_type,"
              "username,access_key,service,event_source,operation,source_ip,user_agent,read_only,"
-             "status,error_code,error_message,resources FROM audit WHERE account=?1 AND (?7 IS NULL OR region=?7)"
+             "status,error_code,error_message,resources FROM audit WHERE account=?1 AND (?7 IS "
+             "NULL OR region=?7)"
              " AND (?2=0 OR time>=?2) AND (?3=0 OR time<=?3) AND (?4=0 OR seq<?4) AND %s"
              " ORDER BY seq DESC LIMIT ?6",
              cond);
@@ -638,13 +667,24 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         audit_rec r = {
             .time = sqlite3_column_double(st, 1),
-            .event_id = col(st, 2), .request_id = col(st, 3), .account = col(st, 4),
-            .region = col(st, 5), .principal_arn = col(st, 6), .principal_type = col(st, 7),
-            .username = col(st, 8), .access_key = col(st, 9), .service = col(st, 10),
-            .event_source = col(st, 11), .operation = col(st, 12), .source_ip = col(st, 13),
-            .user_agent = col(st, 14), .read_only = sqlite3_column_int(st, 15),
-            .status = sqlite3_column_int(st, 16), .error_code = col(st, 17),
-            .error_message = col(st, 18), .resources = col(st, 19),
+            .event_id = col(st, 2),
+            .request_id = col(st, 3),
+            .account = col(st, 4),
+            .region = col(st, 5),
+            .principal_arn = col(st, 6),
+            .principal_type = col(st, 7),
+            .username = col(st, 8),
+            .access_key = col(st, 9),
+            .service = col(st, 10),
+            .event_source = col(st, 11),
+            .operation = col(st, 12),
+            .source_ip = col(st, 13),
+            .user_agent = col(st, 14),
+            .read_only = sqlite3_column_int(st, 15),
+            .status = sqlite3_column_int(st, 16),
+            .error_code = col(st, 17),
+            .error_message = col(st, 18),
+            .resources = col(st, 19),
         };
         n++;
         if (cb(ud, sqlite3_column_int64(st, 0), &r)) {
@@ -662,8 +702,10 @@ static int sq_reset(void *impl, ferr *e)
     sq *s = impl;
     pthread_mutex_lock(&s->write_mu);
     conn *c = s->writer;
-    int rc = exec(c->db, "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; DELETE FROM mq;"
-                         " DELETE FROM mq_keys; COMMIT;", e);
+    int rc = exec(c->db,
+                  "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; DELETE FROM mq;"
+                  " DELETE FROM mq_keys; COMMIT;",
+                  e);
     if (rc) exec(c->db, "ROLLBACK", NULL);
     pthread_mutex_unlock(&s->write_mu);
     return rc;

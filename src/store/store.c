@@ -6,9 +6,10 @@
 #include "backend.h"
 #include "base/hmap.h"
 
-#define GEN_SLOTS 1024 /* store_generation counters; kinds hash onto them (none of ours share one
+#define GEN_SLOTS \
+    1024            /* store_generation counters; kinds hash onto them (none of ours share one
                         * that matters: accesskey and iam.gen would at 256) */
-#define TOUCH_MAX 8    /* kinds a transaction remembers; past it every counter moves */
+#define TOUCH_MAX 8 /* kinds a transaction remembers; past it every counter moves */
 
 struct store {
     const store_backend *be;
@@ -36,8 +37,10 @@ static void touch(store_txn *t, const char *kind)
     unsigned slot = gen_slot(kind);
     for (int i = 0; i < t->ntouched; i++)
         if (t->touched[i] == slot) return;
-    if (t->ntouched == TOUCH_MAX) t->ntouched++;
-    else t->touched[t->ntouched++] = slot;
+    if (t->ntouched == TOUCH_MAX)
+        t->ntouched++;
+    else
+        t->touched[t->ntouched++] = slot;
 }
 
 static void bump(store *s, const store_txn *t)

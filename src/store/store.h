@@ -22,8 +22,8 @@ int store_schema_version(store *s);
 
 /* A write transaction excludes other writers for its duration; reads see a snapshot. */
 int store_begin(store *s, int write, store_txn **out, ferr *e);
-int store_commit(store_txn *t, ferr *e);   /* frees t, also on failure */
-void store_rollback(store_txn *t);         /* frees t; NULL is a no-op */
+int store_commit(store_txn *t, ferr *e); /* frees t, also on failure */
+void store_rollback(store_txn *t);       /* frees t; NULL is a no-op */
 int store_txn_is_write(const store_txn *t);
 
 /* Savepoints inside a write transaction, for running several independent pieces of work in
@@ -81,11 +81,11 @@ int store_audit_append(store_txn *t, const audit_rec *r, ferr *e);
 
 typedef struct audit_query {
     const char *account;
-    const char *region;         /* NULL = every region */
-    double start, end;          /* inclusive; 0 = open */
-    const char *attr_key;       /* LookupAttribute key, or NULL */
+    const char *region;   /* NULL = every region */
+    double start, end;    /* inclusive; 0 = open */
+    const char *attr_key; /* LookupAttribute key, or NULL */
     const char *attr_value;
-    int64_t before_seq;         /* pagination: rows with seq < this; 0 = newest */
+    int64_t before_seq; /* pagination: rows with seq < this; 0 = newest */
     int limit;
 } audit_query;
 typedef int (*store_audit_cb)(void *ud, int64_t seq, const audit_rec *r);
@@ -98,9 +98,9 @@ int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, voi
  * document, which the store never looks into. Strings are borrowed: in callbacks they live
  * until the callback returns. */
 typedef struct store_msg {
-    int64_t seq;          /* assigned by store_mq_put: increasing, never reused */
-    const char *id;       /* the service's message id */
-    const char *group;    /* ordering group, "" = none */
+    int64_t seq;       /* assigned by store_mq_put: increasing, never reused */
+    const char *id;    /* the service's message id */
+    const char *group; /* ordering group, "" = none */
     double sent_at;
     double visible_at;    /* hidden before (a delay, or in flight after a hand-out) */
     double expires_at;    /* retention: never handed out at or after */
@@ -123,7 +123,7 @@ int store_mq_del(store_txn *t, const char *queue, int64_t seq, ferr *e);
 
 typedef struct store_mq_scan_opts {
     double now;
-    int limit;          /* at most this many (> 0) */
+    int limit; /* at most this many (> 0) */
     /* Ordered groups: messages in seq order, and none from a group that has an earlier
      * message still hidden or any message handed out and not yet visible again (FIFO
      * message groups). Otherwise: visible messages, longest visible first. */

@@ -105,8 +105,9 @@ static int add_context(iam_request *q, call *c, const json_t *ctx)
 int call_authorize_ex(call *c, const authz_req *r)
 {
     const principal *who = c->who;
-    if (!who) return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied",
-                              "anonymous access is not allowed");
+    if (!who)
+        return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied",
+                        "anonymous access is not allowed");
     iam_request q;
     memset(&q, 0, sizeof(q));
     q.principal = who;

@@ -31,9 +31,9 @@ int iamsvc_identity(call *c, const principal *who, authz_identity *out);
 typedef struct authz_org {
     const iam_policy_set *scp_layers; /* root, OUs..., account */
     size_t nlayers;
-    int exempt;                       /* management account: SCPs do not apply */
-    const char *org_id;               /* NULL when not in an organization */
-    const char *const *paths;         /* aws:PrincipalOrgPaths */
+    int exempt;               /* management account: SCPs do not apply */
+    const char *org_id;       /* NULL when not in an organization */
+    const char *const *paths; /* aws:PrincipalOrgPaths */
     size_t npaths;
 } authz_org;
 

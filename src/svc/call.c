@@ -23,9 +23,8 @@ json_t *svc_out(call *c, json_t *v)
 void call_resource(call *c, const char *type, const char *name)
 {
     if (!c->resources) c->resources = arena_defer_json(c->a, json_array());
-    if (!c->resources ||
-        json_array_append_new(c->resources,
-                              json_pack("{s:s, s:s}", "ResourceType", type, "ResourceName", name)))
+    if (!c->resources || json_array_append_new(c->resources, json_pack("{s:s, s:s}", "ResourceType",
+                                                                       type, "ResourceName", name)))
         c->oom = 1; /* its audit record would be incomplete: svc_exec fails the call */
 }
 
@@ -34,17 +33,16 @@ store_key call_key(const call *c, const char *kind, const char *id)
     return (store_key){kind, c->account, c->region, id};
 }
 
-int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out,
-             const char *key, const char *token_key, const char *bad_token_code)
+int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out, const char *key,
+             const char *token_key, const char *bad_token_code)
 {
     size_t off = 0, n = json_array_size(all);
     if (token) {
         size_t len = 0;
         unsigned char *raw = enc_unb64(c->a, token, strlen(token), &len);
         char *end = NULL;
-        unsigned long long v = raw && len > 5 && !memcmp(raw, "page:", 5)
-                                   ? strtoull((char *)raw + 5, &end, 10)
-                                   : 0;
+        unsigned long long v =
+            raw && len > 5 && !memcmp(raw, "page:", 5) ? strtoull((char *)raw + 5, &end, 10) : 0;
         if (!end || *end || v > n)
             return ferr_set(c->err, 400, bad_token_code, "The NextToken value is invalid.");
         off = (size_t)v;
@@ -52,9 +50,12 @@ int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out
     size_t lim = max > 0 ? (size_t)max : n;
     json_t *items = json_array();
     int rc = 0;
-    for (size_t i = off; i < n && i < off + lim; i++) rc |= json_array_append(items, json_array_get(all, i));
-    if (rc) json_decref(items);
-    else rc = json_object_set_new(out, key, items);
+    for (size_t i = off; i < n && i < off + lim; i++)
+        rc |= json_array_append(items, json_array_get(all, i));
+    if (rc)
+        json_decref(items);
+    else
+        rc = json_object_set_new(out, key, items);
     if (!rc && off + lim < n) {
         char tok[32];
         snprintf(tok, sizeof(tok), "page:%zu", off + lim);

@@ -29,7 +29,8 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     char eid[37];
     ids_uuid(eid);
     char *res = c->resources ? json_dumps(c->resources, JSON_COMPACT) : NULL;
-    if (c->resources && !res) log_error("audit: request %s recorded without its resources: out of memory", c->request_id);
+    if (c->resources && !res)
+        log_error("audit: request %s recorded without its resources: out of memory", c->request_id);
     const svc_def *d = c->service ? svc_find(c->service) : NULL;
     char src[128];
     if (!d && c->service) snprintf(src, sizeof(src), "%s.amazonaws.com", c->service);
@@ -76,8 +77,9 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
             rec.account = c->resource_account;
             ids_uuid(eid);
         }
-        rc = t ? store_audit_append(t, &rec, &e)
-             : queue ? auditq_submit(c->env->audit, &rec) : auditq_append(c->env->audit, &rec);
+        rc = t       ? store_audit_append(t, &rec, &e)
+             : queue ? auditq_submit(c->env->audit, &rec)
+                     : auditq_append(c->env->audit, &rec);
     }
     if (rc) log_error("audit: request %s not recorded: %s", c->request_id, e.message);
     free(res);
@@ -124,7 +126,8 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         *out = NULL;
         return -1;
     }
-    if (read_only) svc_audit(c, NULL, 1, 200);
+    if (read_only)
+        svc_audit(c, NULL, 1, 200);
     else {
         const svc_def *d = svc_find(c->service);
         if (d && d->written) d->written(); /* caches of what this service owns go stale */
@@ -138,7 +141,8 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
     if (store_savepoint(c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
     if (rc == 0 && c->oom) rc = ferr_oom(c->err);
-    if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
+    if (rc == SVC_WAIT)
+        rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
     if (rc) {
         if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
         json_decref(*out);
@@ -167,9 +171,19 @@ static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *w
     ids_uuid(rid);
     arena *a = ta ? ta : arena_new(8192);
     if (!a) return ferr_oom(e);
-    call c = {.a = a, .env = env, .request_id = rid, .service = service, .op = op,
-              .account = who->account, .region = region, .who = who, .err = e,
-              .context = context, .txn = t, .caller = CALLER_INTERNAL, .arg = arg};
+    call c = {.a = a,
+              .env = env,
+              .request_id = rid,
+              .service = service,
+              .op = op,
+              .account = who->account,
+              .region = region,
+              .who = who,
+              .err = e,
+              .context = context,
+              .txn = t,
+              .caller = CALLER_INTERNAL,
+              .arg = arg};
     json_t *input = in ? json_deep_copy(in) : json_object();
     if (!input) {
         if (!ta) arena_free(a);
@@ -179,18 +193,20 @@ static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *w
     if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);
     if (!ta) arena_free(a);
-    return rc == SVC_WAIT ? ferr_internal(e, "%s:%s cannot wait when called internally", service, op)
-                          : rc;
+    return rc == SVC_WAIT
+               ? ferr_internal(e, "%s:%s cannot wait when called internally", service, op)
+               : rc;
 }
 
-static int invoke(store_txn *t, arena *a, ferry_env *env, const principal *who,
-                  const char *region, const char *service, const char *op, const json_t *in,
-                  json_t **out, const json_t *context, ferr *e)
+static int invoke(store_txn *t, arena *a, ferry_env *env, const principal *who, const char *region,
+                  const char *service, const char *op, const json_t *in, json_t **out,
+                  const json_t *context, ferr *e)
 {
     *out = NULL;
     const svc_def *d = svc_find(service);
     const svc_op *o = d ? svc_find_op(d, op) : NULL;
-    if (!o) return ferr_set(e, 501, "NotImplemented", "ferry does not implement %s:%s", service, op);
+    if (!o)
+        return ferr_set(e, 501, "NotImplemented", "ferry does not implement %s:%s", service, op);
     return invoke_op(t, a, env, who, region, service, o, NULL, in, out, context, e);
 }
 
@@ -200,9 +216,9 @@ int svc_invoke(ferry_env *env, const principal *who, const char *region, const c
     return invoke(NULL, NULL, env, who, region, service, op, in, out, context, e);
 }
 
-int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
-                  const char *region, const char *service, const char *op, const json_t *in,
-                  json_t **out, const json_t *context, ferr *e)
+int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who, const char *region,
+                  const char *service, const char *op, const json_t *in, json_t **out,
+                  const json_t *context, ferr *e)
 {
     return invoke(t, a, env, who, region, service, op, in, out, context, e);
 }

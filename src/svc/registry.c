@@ -30,8 +30,10 @@ const svc_op *svc_find_op(const svc_def *d, const char *op)
         size_t mid = (lo + hi) / 2;
         int c = strcmp(op, t->ops[mid].name);
         if (c == 0) return t->ops[mid].fn ? &t->ops[mid] : NULL;
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -43,4 +45,3 @@ int svc_run(call *c, const svc_op *op, json_t *in, json_t **out)
     const svc_def *d = c->service ? svc_find(c->service) : NULL;
     return d && d->before_commit ? d->before_commit(c) : 0;
 }
-

@@ -60,8 +60,10 @@ int svc_route_dispatch(ferry_env *env, arena *a, svc_request *r, proto_response 
                 buf_puts(&resp->body, "method not allowed\n");
                 char *allow = arena_alloc(a, 2 * strlen(rt->methods) + 1), *o = allow;
                 for (const char *m = rt->methods; allow && *m; m++) {
-                    if (*m != ' ') *o++ = *m;
-                    else if (m[1] && m[1] != ' ' && o > allow) *o++ = ',', *o++ = ' ';
+                    if (*m != ' ')
+                        *o++ = *m;
+                    else if (m[1] && m[1] != ' ' && o > allow)
+                        *o++ = ',', *o++ = ' ';
                 }
                 if (allow) *o = 0, proto_response_header(a, resp, "Allow", allow);
                 return 1;

@@ -16,9 +16,9 @@
 #include "iam/policy.h"
 #include "svc/iam/iam.h"
 
-#define DEFAULT_SESSION 3600
+#define DEFAULT_SESSION     3600
 #define CHAINED_MAX_SESSION 3600
-#define PACKED_MAX 2048 /* AWS: plaintext of inline and managed session policies */
+#define PACKED_MAX          2048 /* AWS: plaintext of inline and managed session policies */
 
 void session_service_principal(principal *p, const char *service, const char *account)
 {
@@ -137,16 +137,19 @@ static int authorize(call *c, const char *action, const char *role_arn, const ch
 {
     /* AWS: the trust policy must allow, in the role's own account too (an identity policy
      * alone never lets anyone assume a role); across accounts the identity side as well */
-    authz_req q = {.action = action, .resource = role_arn, .resource_account = account,
-                   .resource_policy = trust ? trust : "", .context = ctx,
+    authz_req q = {.action = action,
+                   .resource = role_arn,
+                   .resource_account = account,
+                   .resource_policy = trust ? trust : "",
+                   .context = ctx,
                    .resource_policy_required = 1};
     if (!call_authorize_ex(c, &q)) return 0;
     return strcmp(c->err->code, "AccessDenied") ? -1 : denied(c, action, role_arn);
 }
 
 /* The role, and whether the caller may assume it as asked. *role is a new reference. */
-static int trusted_role(call *c, const session_req *r, const char *caller_source,
-                        char account[13], json_t **role)
+static int trusted_role(call *c, const session_req *r, const char *caller_source, char account[13],
+                        json_t **role)
 {
     char name[160];
     *role = NULL;
@@ -305,8 +308,16 @@ int session_assume_as(ferry_env *env, store_txn *t, arena *a, const principal *w
     char rid[37];
     ids_uuid(rid);
     /* the call the assumption is: recorded like a client's sts:AssumeRole */
-    call c = {.a = a, .env = env, .request_id = rid, .service = "sts", .op = "AssumeRole",
-              .account = who->account, .region = region, .who = who, .txn = t, .err = e,
+    call c = {.a = a,
+              .env = env,
+              .request_id = rid,
+              .service = "sts",
+              .op = "AssumeRole",
+              .account = who->account,
+              .region = region,
+              .who = who,
+              .txn = t,
+              .err = e,
               .caller = CALLER_INTERNAL};
     int rc = session_assume(&c, r, out);
     if (!rc) {

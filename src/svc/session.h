@@ -26,21 +26,21 @@
 
 typedef struct session_req {
     const char *role_arn;
-    const char *session_name;   /* RoleSessionName: 2-64 of [\w+=,.@-] */
-    long long duration;         /* seconds; 0 = one hour */
-    const char *policy;         /* session policy (JSON text, already validated) or NULL */
-    const json_t *policy_arns;  /* [{"arn": ...}] managed session policies, or NULL */
-    const json_t *tags;         /* [{"Key","Value"}] session tags, or NULL */
-    const json_t *transitive;   /* ["Key", ...] transitive tag keys, or NULL */
+    const char *session_name;  /* RoleSessionName: 2-64 of [\w+=,.@-] */
+    long long duration;        /* seconds; 0 = one hour */
+    const char *policy;        /* session policy (JSON text, already validated) or NULL */
+    const json_t *policy_arns; /* [{"arn": ...}] managed session policies, or NULL */
+    const json_t *tags;        /* [{"Key","Value"}] session tags, or NULL */
+    const json_t *transitive;  /* ["Key", ...] transitive tag keys, or NULL */
     const char *source_identity;
     const char *external_id;
 } session_req;
 
 typedef struct session {
-    key_info key;               /* the credentials; key.who is the session's principal */
-    double expires;             /* epoch seconds */
-    unsigned packed_pct;        /* PackedPolicySize: percent of the packed limit used */
-    char source_identity[72];   /* "" when none (given, or carried over from the caller) */
+    key_info key;             /* the credentials; key.who is the session's principal */
+    double expires;           /* epoch seconds */
+    unsigned packed_pct;      /* PackedPolicySize: percent of the packed limit used */
+    char source_identity[72]; /* "" when none (given, or carried over from the caller) */
 } session;
 
 /* Assumes r->role_arn as c->who inside c->txn, for an sts:AssumeRole request: c is that

@@ -20,12 +20,12 @@ typedef struct waiters waiters;
 /* Server-wide state every call can read. */
 typedef struct ferry_env {
     store *st;
-    auditq *audit;               /* group-committed audit records (engine/audit.h) */
-    waiters *waits;              /* long polls waiting for svc_notify (engine/waiters.h) */
-    int auth_open;               /* --auth open: any signature, account from the key id */
+    auditq *audit;  /* group-committed audit records (engine/audit.h) */
+    waiters *waits; /* long polls waiting for svc_notify (engine/waiters.h) */
+    int auth_open;  /* --auth open: any signature, account from the key id */
     char default_account[13];
-    char endpoint[256];          /* how clients reach us, e.g. http://127.0.0.1:4566 */
-    double started;              /* epoch seconds */
+    char endpoint[256]; /* how clients reach us, e.g. http://127.0.0.1:4566 */
+    double started;     /* epoch seconds */
 } ferry_env;
 
 /* Who is on the other end of a call. Client calls come over HTTP (signed API calls, and the
@@ -61,14 +61,14 @@ typedef struct call {
     arena *a;
     ferry_env *env;
     const char *request_id;
-    const char *service;   /* signing name, e.g. "sts" */
-    const char *op;        /* operation name, e.g. "GetCallerIdentity" */
-    const char *account;   /* the caller's account */
+    const char *service; /* signing name, e.g. "sts" */
+    const char *op;      /* operation name, e.g. "GetCallerIdentity" */
+    const char *account; /* the caller's account */
     const char *region;
     const principal *who;
     store_txn *txn;
     caller_kind caller;
-    call_client client;    /* caller == CALLER_CLIENT */
+    call_client client; /* caller == CALLER_CLIENT */
     ferr *err;
     json_t *resources;     /* audit: [{"ResourceType","ResourceName"}], filled by handlers */
     const json_t *context; /* extra condition keys for authorization, e.g. {"aws:SourceArn":
@@ -162,8 +162,8 @@ typedef struct svc_def {
      * before the operation is audited and committed (IAM moves its generation here);
      * -1 with c->err set fails the operation. */
     int (*before_commit)(call *c);
-    void (*written)(void);    /* optional: called after each of its write operations commits */
-    const svc_route *routes;  /* optional: URLs it serves outside the signed API */
+    void (*written)(void);   /* optional: called after each of its write operations commits */
+    const svc_route *routes; /* optional: URLs it serves outside the signed API */
     size_t nroutes;
 } svc_def;
 
@@ -196,12 +196,12 @@ int call_authorize(call *c, const char *action, const char *resource);
  * Across accounts both the caller's identity policies and resource_policy must allow. */
 typedef struct authz_req {
     const char *action;
-    const char *resource;          /* ARN or "*" */
-    const char *resource_account;  /* owner; NULL = from the ARN, else the caller's */
-    const char *resource_policy;   /* policy JSON text, or NULL */
-    const json_t *context;         /* extra condition keys {"sts:ExternalId": "x"} or NULL */
-    const char *denied_code;       /* error code on refusal; NULL = "AccessDenied" */
-    int resource_policy_required;  /* it must allow even in the caller's own account (trust) */
+    const char *resource;         /* ARN or "*" */
+    const char *resource_account; /* owner; NULL = from the ARN, else the caller's */
+    const char *resource_policy;  /* policy JSON text, or NULL */
+    const json_t *context;        /* extra condition keys {"sts:ExternalId": "x"} or NULL */
+    const char *denied_code;      /* error code on refusal; NULL = "AccessDenied" */
+    int resource_policy_required; /* it must allow even in the caller's own account (trust) */
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 
@@ -223,9 +223,9 @@ int svc_invoke(ferry_env *env, const principal *who, const char *region, const c
  * its audit record, refusals included, joins t. Work the handler defers (long-poll wakes)
  * is registered on a: the caller frees a after t is committed. The service's written hook
  * is not called (no service that uses it is called this way yet). */
-int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
-                  const char *region, const char *service, const char *op, const json_t *in,
-                  json_t **out, const json_t *context, ferr *e);
+int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who, const char *region,
+                  const char *service, const char *op, const json_t *in, json_t **out,
+                  const json_t *context, ferr *e);
 
 /* As svc_invoke, for a service's internal entry point: runs op, a handler the service keeps
  * out of its table (op->name is the operation it runs as, for the trail), with c->arg = arg.
@@ -247,11 +247,9 @@ void call_resource(call *c, const char *type, const char *name);
 /* Store key helpers scoped to the call's account and region ("" for global kinds). */
 store_key call_key(const call *c, const char *kind, const char *id);
 
-
-
 /* Pagination over an already-filtered array: takes items [offset, offset+max) of `all`
  * into out[key], and sets out[token_key] when more remain. The token is opaque to clients;
  * a token that does not decode is bad_token_code (400, "Invalid NextToken"). */
-int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out,
-             const char *key, const char *token_key, const char *bad_token_code);
+int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out, const char *key,
+             const char *token_key, const char *bad_token_code);
 #endif

@@ -95,9 +95,9 @@ static json_t *named; /* the model's "shapes" */
 static hmap named_idx, inline_idx;
 static json_t *empty; /* {} : a string shape */
 
-static const char *const shape_keys[] = {"type", "members", "member", "key", "value",
-                                         "required", "payload", "union", "document",
-                                         "exception", NULL};
+static const char *const shape_keys[] = {"type",     "members",   "member",  "key",
+                                         "value",    "required",  "payload", "union",
+                                         "document", "exception", NULL};
 
 static int is_shape_key(const char *k)
 {
@@ -166,13 +166,20 @@ static void apply_traits(mem *m, json_t *obj)
                        : !strcmp(f, "unixTimestamp") ? 3
                                                      : 0;
         } else if (json_is_true(v)) {
-            if (!strcmp(k, "flattened")) m->flags |= 1 << 1;
-            else if (!strcmp(k, "xmlAttribute")) m->flags |= 1 << 2;
-            else if (!strcmp(k, "jsonvalue")) m->flags |= 1 << 3;
-            else if (!strcmp(k, "idempotencyToken")) m->flags |= 1 << 4;
-            else if (!strcmp(k, "hostLabel")) m->flags |= 1 << 5;
-            else if (!strcmp(k, "streaming")) m->flags |= 1 << 6;
-            else if (!strcmp(k, "eventstream")) m->flags |= 1 << 7;
+            if (!strcmp(k, "flattened"))
+                m->flags |= 1 << 1;
+            else if (!strcmp(k, "xmlAttribute"))
+                m->flags |= 1 << 2;
+            else if (!strcmp(k, "jsonvalue"))
+                m->flags |= 1 << 3;
+            else if (!strcmp(k, "idempotencyToken"))
+                m->flags |= 1 << 4;
+            else if (!strcmp(k, "hostLabel"))
+                m->flags |= 1 << 5;
+            else if (!strcmp(k, "streaming"))
+                m->flags |= 1 << 6;
+            else if (!strcmp(k, "eventstream"))
+                m->flags |= 1 << 7;
         }
     }
 }
@@ -218,7 +225,8 @@ static int intern_def(json_t *def, const char *named_as)
         json_t *c = json_object();
         const char *k;
         json_t *v;
-        json_object_foreach(def, k, v) if (is_shape_key(k)) json_object_set(c, k, v);
+        json_object_foreach(def, k, v)
+            if (is_shape_key(k)) json_object_set(c, k, v);
         char *key = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
         json_decref(c);
         if (!key) die("out of memory", NULL);
@@ -251,8 +259,8 @@ static int intern_def(json_t *def, const char *named_as)
             local[n] = resolve_ref(v, k);
             size_t i;
             json_t *r;
-            json_array_foreach(req, i, r) if (json_is_string(r) && !strcmp(json_string_value(r), k))
-                local[n].flags |= 1;
+            json_array_foreach(req, i, r)
+                if (json_is_string(r) && !strcmp(json_string_value(r), k)) local[n].flags |= 1;
             if (pl && !strcmp(pl, k)) payload = n;
             n++;
         }
@@ -286,10 +294,14 @@ static void lit(FILE *f, const char *s)
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 32 || c >= 127) fprintf(f, "\\%03o", c);
-        else if (c == '?') fputs("\\?", f); /* no trigraphs */
-        else fputc(c, f);
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 32 || c >= 127)
+            fprintf(f, "\\%03o", c);
+        else if (c == '?')
+            fputs("\\?", f); /* no trigraphs */
+        else
+            fputc(c, f);
     }
     fputc('"', f);
 }
@@ -308,8 +320,8 @@ enum { CON_UNSEEN = -3, CON_CONFLICT = -2 };
  * that refers to the list because the minified models share one list shape among lists
  * whose items botocore constrains differently (a list of enum values is a list of strings). */
 static int (*mcon)[3];
-static json_t *bshapes;   /* botocore "shapes" */
-static json_t *cons;      /* distinct constraints, as JSON objects */
+static json_t *bshapes; /* botocore "shapes" */
+static json_t *cons;    /* distinct constraints, as JSON objects */
 static hmap cons_idx, walked;
 
 static int con_of(json_t *bdef)
@@ -341,8 +353,10 @@ static void con_walk(int shape, const char *bname, int depth);
 
 static void con_set(int mi, int slot, int ci)
 {
-    if (mcon[mi][slot] == CON_UNSEEN) mcon[mi][slot] = ci;
-    else if (mcon[mi][slot] != ci) mcon[mi][slot] = CON_CONFLICT;
+    if (mcon[mi][slot] == CON_UNSEEN)
+        mcon[mi][slot] = ci;
+    else if (mcon[mi][slot] != ci)
+        mcon[mi][slot] = CON_CONFLICT;
 }
 
 /* The constraint of the botocore shape bref refers to, when it has ferry's type. */
@@ -352,7 +366,7 @@ static int con_ref(json_t *bref, int type)
     json_t *bdef = bn ? json_object_get(bshapes, bn) : NULL;
     const char *bt = json_string_value(json_object_get(bdef, "type"));
     if (!bt || type_of(bt) != type) return CON_CONFLICT; /* the models disagree */
-    return type != 8 ? con_of(bdef) : -1; /* structures have none */
+    return type != 8 ? con_of(bdef) : -1;                /* structures have none */
 }
 
 /* The botocore ref bref describes ferry's member mi. */
@@ -371,7 +385,8 @@ static void con_attach(int mi, json_t *bref, int depth)
         if (json_object_get(bdef, "key"))
             con_set(mi, 1, con_ref(json_object_get(bdef, "key"), shps[mems[s->first].shape].type));
         if (json_object_get(bdef, "value"))
-            con_set(mi, 2, con_ref(json_object_get(bdef, "value"), shps[mems[s->first + 1].shape].type));
+            con_set(mi, 2,
+                    con_ref(json_object_get(bdef, "value"), shps[mems[s->first + 1].shape].type));
     }
     if (s->type >= 8) con_walk(mems[mi].shape, bn, depth + 1);
 }
@@ -425,7 +440,8 @@ static json_t *botocore_model(const char *bdir, const char *stem, const char *ap
 static void gen_constraints(FILE *f, int si, const char *bdir, const char *stem, json_t *md,
                             const char **names, size_t nops, const int *in)
 {
-    json_t *broot = botocore_model(bdir, stem, json_string_value(json_object_get(md, "apiVersion")));
+    json_t *broot =
+        botocore_model(bdir, stem, json_string_value(json_object_get(md, "apiVersion")));
     bshapes = json_object_get(broot, "shapes");
     json_t *bops = json_object_get(broot, "operations");
     cons = json_array();
@@ -460,14 +476,17 @@ static void gen_constraints(FILE *f, int si, const char *bdir, const char *stem,
                     (json_is_true(json_object_get(c, "sensitive")) ? 4 : 0);
         fprintf(f, "  {%.17g,%.17g,%d,", json_number_value(mn), json_number_value(mx), flags);
         lit(f, json_string_value(json_object_get(c, "pattern")));
-        if (json_is_array(en)) fprintf(f, ",e%d_%zu,%zu},\n", si, ci, json_array_size(en));
-        else fputs(",NULL,0},\n", f);
+        if (json_is_array(en))
+            fprintf(f, ",e%d_%zu,%zu},\n", si, ci, json_array_size(en));
+        else
+            fputs(",NULL,0},\n", f);
     }
     if (!json_array_size(cons)) fputs("  {0},\n", f);
     fprintf(f, "};\nstatic const proto_mcon mc%d[] = {", si);
     for (int j = 0; j < nmems; j++) {
         fputs(j % 8 ? "{" : "\n  {", f);
-        for (int k = 0; k < 3; k++) fprintf(f, "%d%s", mcon[j][k] >= 0 ? mcon[j][k] : -1, k < 2 ? "," : "},");
+        for (int k = 0; k < 3; k++)
+            fprintf(f, "%d%s", mcon[j][k] >= 0 ? mcon[j][k] : -1, k < 2 ? "," : "},");
     }
     if (!nmems) fputs("{-1,-1,-1}", f);
     fprintf(f, "\n};\n");
@@ -504,7 +523,8 @@ static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *
     json_object_foreach(ops, k, v) names[i++] = k;
     qsort(names, nops, sizeof(char *), opcmp);
 
-    int *in = xrealloc(NULL, sizeof(int) * (nops + 1)), *out = xrealloc(NULL, sizeof(int) * (nops + 1));
+    int *in = xrealloc(NULL, sizeof(int) * (nops + 1)),
+        *out = xrealloc(NULL, sizeof(int) * (nops + 1));
     for (i = 0; i < nops; i++) {
         json_t *op = json_object_get(ops, names[i]);
         json_t *ji = json_object_get(op, "input"), *jo = json_object_get(op, "output");
@@ -554,16 +574,17 @@ static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *
         lit(f, uri ? uri : "/");
         fputc(',', f);
         lit(f, json_string_value(json_object_get(jo, "resultWrapper")));
-        fprintf(f, ",%d,%d,%d},\n", in[i], out[i], json_is_integer(rc) ? (int)json_integer_value(rc) : 200);
+        fprintf(f, ",%d,%d,%d},\n", in[i], out[i],
+                json_is_integer(rc) ? (int)json_integer_value(rc) : 200);
     }
     const char *proto = json_string_value(json_object_get(md, "protocol"));
-    int pnum = !proto                          ? 0
-               : !strcmp(proto, "query")       ? 0
-               : !strcmp(proto, "ec2")         ? 1
-               : !strcmp(proto, "json")        ? 2
-               : !strcmp(proto, "rest-json")   ? 3
-               : !strcmp(proto, "rest-xml")    ? 4
-                                               : -1;
+    int pnum = !proto                        ? 0
+               : !strcmp(proto, "query")     ? 0
+               : !strcmp(proto, "ec2")       ? 1
+               : !strcmp(proto, "json")      ? 2
+               : !strcmp(proto, "rest-json") ? 3
+               : !strcmp(proto, "rest-xml")  ? 4
+                                             : -1;
     if (pnum < 0) die("unknown protocol", proto);
     const char *ep = json_string_value(json_object_get(md, "endpointPrefix"));
     const char *sn = json_string_value(json_object_get(md, "signingName"));
@@ -644,8 +665,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         fputs("  {", cf);
         lit(cf, stems[i]);
-        fprintf(cf, ",c%d,sizeof(c%d)/sizeof(c%d[0]),mc%d,sizeof(mc%d)/sizeof(mc%d[0])},\n", i,
-                i, i, i, i, i);
+        fprintf(cf, ",c%d,sizeof(c%d)/sizeof(c%d[0]),mc%d,sizeof(mc%d)/sizeof(mc%d[0])},\n", i, i,
+                i, i, i, i);
     }
     if (!n) fputs("  {0},\n", cf);
     fprintf(cf, "};\nconst size_t proto_ncsets = %d;\n", n);
@@ -707,7 +728,7 @@ static char *snake_case(const char *s)
 /* The read-only rule of src/svc/svc.h: the name starts with one of these verbs. */
 static int read_verb(const char *op)
 {
-    static const char *const verbs[] = {"Get",    "List",     "Describe", "Lookup", "Head",
+    static const char *const verbs[] = {"Get",      "List",     "Describe", "Lookup", "Head",
                                         "BatchGet", "Simulate", "Validate", NULL};
     for (int i = 0; verbs[i]; i++) {
         size_t l = strlen(verbs[i]);
@@ -739,7 +760,8 @@ static void optab_load(optab *t, const char *apis)
         t->handler[i] = NULL;
         t->read[i] = (unsigned)read_verb(t->ops[i]);
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(t->snake[i], t->snake[j])) die("two operations have one handler name", t->snake[i]);
+            if (!strcmp(t->snake[i], t->snake[j]))
+                die("two operations have one handler name", t->snake[i]);
     }
 }
 
@@ -765,12 +787,16 @@ static void optab_flags(optab *t, const char *svcdir)
         if (n <= 0) continue;
         long i = n == 2 ? optab_find(t, op) : -1;
         if (i < 0) {
-            fprintf(stderr, "ferry-modelgen: %s: '%s' is not an operation of %s\n", path, op, t->stem);
+            fprintf(stderr, "ferry-modelgen: %s: '%s' is not an operation of %s\n", path, op,
+                    t->stem);
             exit(1);
         }
-        if (!strcmp(flag, "read")) t->read[i] = 1;
-        else if (!strcmp(flag, "write")) t->read[i] = 0;
-        else die("flags.list: the flag is read or write", flag);
+        if (!strcmp(flag, "read"))
+            t->read[i] = 1;
+        else if (!strcmp(flag, "write"))
+            t->read[i] = 0;
+        else
+            die("flags.list: the flag is read or write", flag);
     }
     fclose(f);
 }
@@ -801,7 +827,8 @@ static void optab_symbol(optab *tabs, int ntabs, const char *sym, char type)
         exit(1);
     }
     if (type == 't') {
-        fprintf(stderr, "ferry-modelgen: src/svc/%s: handler %s must not be static\n", t->folder, sym);
+        fprintf(stderr, "ferry-modelgen: src/svc/%s: handler %s must not be static\n", t->folder,
+                sym);
         exit(1);
     }
     if (!t->handler[found]) t->handler[found] = xstrdup(sym);
@@ -848,7 +875,8 @@ static int ops_main(int argc, char **argv)
         if (sscanf(line, "%255s %255s", stem, folder) != 2 || stem[0] == '#' || folder[0] == '#')
             continue;
         for (const char *c = folder; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))) die("a folder name is [a-z0-9]+", folder);
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+                die("a folder name is [a-z0-9]+", folder);
         if (n == 256) die("too many services", NULL);
         memset(&tabs[n], 0, sizeof(tabs[n]));
         tabs[n].stem = xstrdup(stem);
@@ -872,7 +900,8 @@ static int ops_main(int argc, char **argv)
         optab *t = &tabs[i];
         fprintf(f, "\n/* %s: %s */\nextern const svc_def svc_%s;\n", t->folder, t->stem, t->folder);
         for (size_t j = 0; j < t->nops; j++)
-            if (t->handler[j]) fprintf(f, "int %s(call *c, json_t *in, json_t **out);\n", t->handler[j]);
+            if (t->handler[j])
+                fprintf(f, "int %s(call *c, json_t *in, json_t **out);\n", t->handler[j]);
         fprintf(f, "static const svc_op ops_%s[] = {\n", t->folder);
         for (size_t j = 0; j < t->nops; j++) {
             fputs("    {", f);

@@ -35,7 +35,8 @@ extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
 const cfn_provider *cfn_find_provider(const char *type)
 {
     if (!type) return NULL;
-    if (!strcmp(type, "AWS::CloudFormation::WaitConditionHandle")) return &cfn_provider_cfn_waithandle;
+    if (!strcmp(type, "AWS::CloudFormation::WaitConditionHandle"))
+        return &cfn_provider_cfn_waithandle;
     if (!strcmp(type, "AWS::CloudFormation::WaitCondition")) return &cfn_provider_cfn_waitcondition;
     if (!strcmp(type, "AWS::CloudFormation::Stack")) return &cfn_provider_cfn_stack;
     /* test-only type, present when the server was started with FERRY_CFN_TEST_TYPES=1 */
@@ -45,7 +46,6 @@ const cfn_provider *cfn_find_provider(const char *type)
     }
     return cfn_provider_find(type);
 }
-
 
 /* ------------------------------------------------------------------ storage */
 
@@ -252,7 +252,8 @@ static void publish(op *o, json_t *ev)
                "ResourceType='%s'\nStackName='%s'\nClientRequestToken='%s'\n",
                jstr(ev, "StackId"), ts, jstr(ev, "EventId"), jstr(ev, "LogicalResourceId"),
                o->r.account, jstr(ev, "PhysicalResourceId") ? jstr(ev, "PhysicalResourceId") : "",
-               o->as.userid, jstr(ev, "ResourceProperties") ? jstr(ev, "ResourceProperties") : "null",
+               o->as.userid,
+               jstr(ev, "ResourceProperties") ? jstr(ev, "ResourceProperties") : "null",
                jstr(ev, "ResourceStatus"),
                jstr(ev, "ResourceStatusReason") ? jstr(ev, "ResourceStatusReason") : "",
                jstr(ev, "ResourceType"), jstr(ev, "StackName"),
@@ -333,8 +334,10 @@ static int res_status(op *o, json_t *doc, const char *status, const char *reason
                       const json_t *props, const char *physical)
 {
     json_object_set_new(doc, "ResourceStatus", json_string(status));
-    if (reason && *reason) json_object_set_new(doc, "ResourceStatusReason", json_string(reason));
-    else json_object_del(doc, "ResourceStatusReason");
+    if (reason && *reason)
+        json_object_set_new(doc, "ResourceStatusReason", json_string(reason));
+    else
+        json_object_del(doc, "ResourceStatusReason");
     json_object_set_new(doc, "Timestamp", json_real(clock_now()));
     store_txn *t = NULL;
     ferr e = {0};
@@ -346,8 +349,9 @@ static int res_status(op *o, json_t *doc, const char *status, const char *reason
                        jstr(doc, "ResourceType"), status, reason, props, &e);
     if (!ev) goto fail_txn;
     if (store_commit(t, &e)) goto fail;
-    log_info("cfn: stack %s: %s %s %s%s%s", jstr(o->stack, "StackName"), jstr(doc, "LogicalResourceId"),
-             jstr(doc, "ResourceType"), status, reason && *reason ? ": " : "", reason ? reason : "");
+    log_info("cfn: stack %s: %s %s %s%s%s", jstr(o->stack, "StackName"),
+             jstr(doc, "LogicalResourceId"), jstr(doc, "ResourceType"), status,
+             reason && *reason ? ": " : "", reason ? reason : "");
     publish(o, ev);
     json_decref(ev);
     return 0;
@@ -390,7 +394,7 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->stack_id = jstr(o->stack, "StackId");
     p->logical_id = logical;
     p->tags = json_array_size(json_object_get(o->stack, "Tags")) ? json_object_get(o->stack, "Tags")
-                                                                  : NULL;
+                                                                 : NULL;
     p->e = e;
 }
 
@@ -400,8 +404,9 @@ static void set_resv(op *o, const char *logical, const json_t *doc)
     if (!ref) ref = json_object_get(doc, "PhysicalResourceId");
     json_t *attrs = json_object_get(doc, "Attributes");
     pthread_mutex_lock(&o->mu);
-    json_object_set_new(o->resv, logical, json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(),
-                                                    "Attributes", attrs ? json_incref(attrs) : json_object()));
+    json_object_set_new(o->resv, logical,
+                        json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(), "Attributes",
+                                  attrs ? json_incref(attrs) : json_object()));
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -436,15 +441,16 @@ static void apply_result(json_t *doc, const json_t *result)
 }
 
 /* Fills a generated name into props when the provider wants one and none is given. */
-static void name_props(op *o, const cfn_provider *pv, const char *logical, json_t *doc, json_t *props,
-                       int fresh)
+static void name_props(op *o, const cfn_provider *pv, const char *logical, json_t *doc,
+                       json_t *props, int fresh)
 {
     if (!pv->name_property || json_object_get(props, pv->name_property)) return;
     const char *gen = fresh ? NULL : jstr(doc, "GenName");
     char *n = NULL;
     if (!gen) {
         json_t *fifo = pv->fifo_property ? json_object_get(props, pv->fifo_property) : NULL;
-        int isfifo = json_is_true(fifo) || (json_is_string(fifo) && !strcmp(json_string_value(fifo), "true"));
+        int isfifo = json_is_true(fifo) ||
+                     (json_is_string(fifo) && !strcmp(json_string_value(fifo), "true"));
         ferr e = {0};
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
@@ -462,10 +468,12 @@ static json_t *new_res_doc(op *o, const char *logical)
     json_t *def = res_def(o, logical);
     json_t *d = json_pack("{s:s, s:s, s:s}", "LogicalResourceId", logical, "ResourceType",
                           jstr(def, "Type"), "PhysicalResourceId", "");
-    if (jstr(def, "DeletionPolicy")) json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (jstr(def, "DeletionPolicy"))
+        json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
     if (jstr(def, "UpdateReplacePolicy"))
         json_object_set(d, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
-    if (jstr(def, "Description")) json_object_set(d, "Description", json_object_get(def, "Description"));
+    if (jstr(def, "Description"))
+        json_object_set(d, "Description", json_object_get(def, "Description"));
     return d;
 }
 
@@ -635,7 +643,8 @@ static int step_create(op *o, const char *logical)
     int rc = step_load(o, logical, &doc);
     if (rc < 0) return -1;
     const char *tok = o->token;
-    if (rc == 1 && !strcmp(jstr(doc, "ResourceStatus") ? jstr(doc, "ResourceStatus") : "", "CREATE_COMPLETE")) {
+    if (rc == 1 && !strcmp(jstr(doc, "ResourceStatus") ? jstr(doc, "ResourceStatus") : "",
+                           "CREATE_COMPLETE")) {
         set_resv(o, logical, doc); /* done before a restart */
         json_decref(doc);
         return 0;
@@ -724,7 +733,8 @@ static int step_delete(op *o, const char *logical)
         return 0;
     }
     ferr e = {0};
-    rc = delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Props"), &e);
+    rc =
+        delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Props"), &e);
     if (rc == -2) return step_unrecorded(o, doc);
     if (rc) op_fail(o, logical, e.message);
     json_decref(doc);
@@ -770,7 +780,8 @@ static json_t *all_res(op *o, ferr *e)
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", o->r.uuid);
     collect c = {prefix, json_array()};
-    int rc = store_list(t, CFN_KIND_RES, o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
+    int rc =
+        store_list(t, CFN_KIND_RES, o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
     store_rollback(t);
     if (rc < 0) {
         json_decref(c.docs);
@@ -843,13 +854,15 @@ static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
         if (pd && cfn_param_is_ssm(pd)) {
             json_t *in = json_pack("{s:s}", "Name", s), *out = NULL;
             ferr se = {0};
-            if (!svc_find("ssm") ||
-                svc_invoke(o->env, &o->as, o->r.region, "ssm", "GetParameter", in, &out, NULL, &se)) {
+            if (!svc_find("ssm") || svc_invoke(o->env, &o->as, o->r.region, "ssm", "GetParameter",
+                                               in, &out, NULL, &se)) {
                 json_decref(in);
                 json_decref(vals);
                 json_decref(resolved);
-                return ferr_validation(e, "Unable to fetch parameters [%s] from parameter store for "
-                                          "this account.", s);
+                return ferr_validation(e,
+                                       "Unable to fetch parameters [%s] from parameter store for "
+                                       "this account.",
+                                       s);
             }
             json_decref(in);
             const char *pv = jstr(json_object_get(out, "Parameter"), "Value");
@@ -861,8 +874,10 @@ static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
         free(val);
     }
     o->params = vals;
-    if (resolved_out) *resolved_out = resolved;
-    else json_decref(resolved);
+    if (resolved_out)
+        *resolved_out = resolved;
+    else
+        json_decref(resolved);
     return 0;
 }
 
@@ -983,8 +998,10 @@ static int set_status_e(op *o, const char *status, const char *reason,
     if (keep[1]) json_object_set(o->stack, "_policy", keep[1]);
     json_decref(cur);
     json_object_set_new(o->stack, "StackStatus", json_string(status));
-    if (reason && *reason) json_object_set_new(o->stack, "StackStatusReason", json_string(reason));
-    else json_object_del(o->stack, "StackStatusReason");
+    if (reason && *reason)
+        json_object_set_new(o->stack, "StackStatusReason", json_string(reason));
+    else
+        json_object_del(o->stack, "StackStatusReason");
     if (extra && extra(t, o, &e)) {
         store_rollback(t);
         goto fail;
@@ -999,8 +1016,8 @@ static int set_status_e(op *o, const char *status, const char *reason,
         goto fail;
     }
     if (store_commit(t, &e)) goto fail;
-    log_info("cfn: stack %s %s%s%s", jstr(o->stack, "StackName"), status, reason && *reason ? ": " : "",
-             reason ? reason : "");
+    log_info("cfn: stack %s %s%s%s", jstr(o->stack, "StackName"), status,
+             reason && *reason ? ": " : "", reason ? reason : "");
     publish(o, ev);
     json_decref(ev);
     if (!cfn_status_busy(status)) notify_settled(o);
@@ -1107,13 +1124,16 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
             size_t i;
             json_t *it;
             json_array_foreach(val, i, it)
-                buf_printf(&b, "%s%s", i ? "," : "", json_string_value(it) ? json_string_value(it) : "");
+                buf_printf(&b, "%s%s", i ? "," : "",
+                           json_string_value(it) ? json_string_value(it) : "");
             text = buf_take(&b);
-        } else if (json_is_string(val)) text = strdup(json_string_value(val));
+        } else if (json_is_string(val))
+            text = strdup(json_string_value(val));
         else if (json_is_integer(val)) {
             text = malloc(32);
             sprintf(text, "%lld", (long long)json_integer_value(val));
-        } else if (json_is_boolean(val)) text = strdup(json_is_true(val) ? "true" : "false");
+        } else if (json_is_boolean(val))
+            text = strdup(json_is_true(val) ? "true" : "false");
         else if (json_is_real(val)) {
             text = malloc(40);
             sprintf(text, "%g", json_real_value(val));
@@ -1125,12 +1145,15 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
             goto fail;
         }
         json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", text);
-        if (jstr(v, "Description")) json_object_set(o1, "Description", json_object_get(v, "Description"));
+        if (jstr(v, "Description"))
+            json_object_set(o1, "Description", json_object_get(v, "Description"));
         json_t *ex = json_object_get(v, "Export");
         if (ex) {
             json_t *name = cfn_resolve(&o->x, json_object_get(ex, "Name"), e);
             if (!name || !json_is_string(name)) {
-                if (name) ferr_validation(e, "Template error: the Export Name of output %s must be a string", k);
+                if (name)
+                    ferr_validation(
+                        e, "Template error: the Export Name of output %s must be a string", k);
                 json_decref(name);
                 json_decref(o1);
                 free(text);
@@ -1160,7 +1183,8 @@ static int imp_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     imp_collect *c = ud;
-    if (strcmp(jstr(doc, "StackId"), c->stack_id)) json_array_append(c->names, json_object_get(doc, "StackName"));
+    if (strcmp(jstr(doc, "StackId"), c->stack_id))
+        json_array_append(c->names, json_object_get(doc, "StackName"));
     return 0;
 }
 
@@ -1170,7 +1194,8 @@ static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name);
     imp_collect c = {jstr(o->stack, "StackId"), json_array()};
-    if (store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) < 0) {
+    if (store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) <
+        0) {
         json_decref(c.names);
         return NULL;
     }
@@ -1202,7 +1227,8 @@ static int exports_in_use(op *o, const json_t *keep, ferr *e)
     json_object_foreach(json_object_get(o->stack, "_exports"), k, v) {
         if (keep && json_object_get(keep, k)) continue;
         json_t *users = importers(t, o, k, e);
-        if (!users) rc = -1;
+        if (!users)
+            rc = -1;
         else if (json_array_size(users)) {
             in_use_error(e, "Export %s cannot be deleted as it is in use by %s", k, users);
             rc = 1;
@@ -1230,8 +1256,9 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         json_t *users = importers(t, o, k, e);
         if (!users) return -1;
         if (json_array_size(users)) {
-            int rc = nv ? in_use_error(e, "Cannot update export %s as it is in use by %s", k, users)
-                        : in_use_error(e, "Export %s cannot be deleted as it is in use by %s", k, users);
+            int rc =
+                nv ? in_use_error(e, "Cannot update export %s as it is in use by %s", k, users)
+                   : in_use_error(e, "Export %s cannot be deleted as it is in use by %s", k, users);
             json_decref(users);
             return rc;
         }
@@ -1250,7 +1277,8 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
             const char *other = jstr(cur, "ExportingStackId");
             const char *slash = strchr(other, '/');
             char oname[256] = "";
-            if (slash) snprintf(oname, sizeof(oname), "%.*s", (int)(strcspn(slash + 1, "/")), slash + 1);
+            if (slash)
+                snprintf(oname, sizeof(oname), "%.*s", (int)(strcspn(slash + 1, "/")), slash + 1);
             json_decref(cur);
             return ferr_validation(e, "Export with name %s is already exported by stack %s", k,
                                    oname[0] ? oname : other);
@@ -1338,7 +1366,9 @@ static int phase_create(op *o)
     return 0;
 failed:;
     const char *onf = jstr(json_object_get(o->stack, "_op"), "OnFailure");
-    if (!onf) onf = json_is_true(json_object_get(o->stack, "DisableRollback")) ? "DO_NOTHING" : "ROLLBACK";
+    if (!onf)
+        onf =
+            json_is_true(json_object_get(o->stack, "DisableRollback")) ? "DO_NOTHING" : "ROLLBACK";
     char *why = failure_reason(o, "create");
     if (!strcmp(onf, "DO_NOTHING")) {
         set_status(o, "CREATE_FAILED", why, extra_cs_failed);
@@ -1432,8 +1462,9 @@ static int step_update(op *o, const char *logical)
     if (store_begin(o->env->st, 0, &t, &e)) return op_fail(o, logical, e.message), -1;
     /* CancelUpdateStack: the steps not started yet fail, the update rolls back */
     json_t *now = NULL;
-    int cancelled = cfn_stack_find(t, o->r.account, o->r.region, jstr(o->stack, "StackId"), &now, &e) == 1 &&
-                    json_is_true(json_object_get(now, "_cancel"));
+    int cancelled =
+        cfn_stack_find(t, o->r.account, o->r.region, jstr(o->stack, "StackId"), &now, &e) == 1 &&
+        json_is_true(json_object_get(now, "_cancel"));
     json_decref(now);
     int rc = cancelled ? 0 : load_res(t, o, logical, &doc, &e);
     store_rollback(t);
@@ -1463,13 +1494,15 @@ static int step_update(op *o, const char *logical)
     json_t *oldprops = json_object_get(doc, "Props");
     json_t *olddoc = json_deep_copy(doc);
     res_metadata(o, logical, doc);
-    int same_meta = json_equal(json_object_get(doc, "Metadata") ? json_object_get(doc, "Metadata") : json_null(),
-                               json_object_get(olddoc, "Metadata") ? json_object_get(olddoc, "Metadata") : json_null());
+    int same_meta = json_equal(
+        json_object_get(doc, "Metadata") ? json_object_get(doc, "Metadata") : json_null(),
+        json_object_get(olddoc, "Metadata") ? json_object_get(olddoc, "Metadata") : json_null());
     json_t *def = res_def(o, logical);
     /* policies change without touching the resource */
     json_object_del(doc, "DeletionPolicy");
     json_object_del(doc, "UpdateReplacePolicy");
-    if (jstr(def, "DeletionPolicy")) json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
+    if (jstr(def, "DeletionPolicy"))
+        json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
     if (jstr(def, "UpdateReplacePolicy"))
         json_object_set(doc, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
     if (!type_changed && oldprops && json_equal(oldprops, props)) {
@@ -1486,35 +1519,43 @@ static int step_update(op *o, const char *logical)
         return 0;
     }
     int replace = type_changed || changed_requires_replace(pv, oldprops, props);
-    if (replace && pv->name_property && json_object_get(json_object_get(def, "Properties"), pv->name_property) &&
-        json_equal(json_object_get(oldprops, pv->name_property), json_object_get(props, pv->name_property))) {
+    if (replace && pv->name_property &&
+        json_object_get(json_object_get(def, "Properties"), pv->name_property) &&
+        json_equal(json_object_get(oldprops, pv->name_property),
+                   json_object_get(props, pv->name_property))) {
         char msg[600];
-        snprintf(msg, sizeof(msg), "CloudFormation cannot update a stack when a custom-named resource "
+        snprintf(msg, sizeof(msg),
+                 "CloudFormation cannot update a stack when a custom-named resource "
                  "requires replacing. Rename %s and update the stack again.",
                  json_string_value(json_object_get(props, pv->name_property)));
         json_decref(olddoc);
         json_decref(props);
         return step_failed(o, doc, "UPDATE_FAILED", msg);
     }
-    json_t *old = json_pack("{s:O, s:o, s:O, s:o, s:O}", "PhysicalResourceId",
-                            json_object_get(olddoc, "PhysicalResourceId"), "Props",
-                            oldprops ? json_incref(oldprops) : json_object(), "Ref",
-                            json_object_get(olddoc, "Ref") ? json_object_get(olddoc, "Ref") : json_null(),
-                            "Attributes",
-                            json_object_get(olddoc, "Attributes") ? json_incref(json_object_get(olddoc, "Attributes")) : json_object(),
-                            "ResourceType", json_object_get(olddoc, "ResourceType"));
-    if (jstr(olddoc, "GenName")) json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
-    if (jstr(olddoc, "UpdateReplacePolicy")) json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
+    json_t *old = json_pack(
+        "{s:O, s:o, s:O, s:o, s:O}", "PhysicalResourceId",
+        json_object_get(olddoc, "PhysicalResourceId"), "Props",
+        oldprops ? json_incref(oldprops) : json_object(), "Ref",
+        json_object_get(olddoc, "Ref") ? json_object_get(olddoc, "Ref") : json_null(), "Attributes",
+        json_object_get(olddoc, "Attributes") ? json_incref(json_object_get(olddoc, "Attributes"))
+                                              : json_object(),
+        "ResourceType", json_object_get(olddoc, "ResourceType"));
+    if (jstr(olddoc, "GenName"))
+        json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
+    if (jstr(olddoc, "UpdateReplacePolicy"))
+        json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
     json_object_set_new(doc, "Old", old);
     json_object_set_new(doc, "Op", json_string(o->token));
     json_object_del(doc, "Added");
     if (replace) {
         json_object_set_new(doc, "ResourceType", json_string(newtype));
         /* a new generated name for the new resource */
-        if (pv->name_property && !json_object_get(json_object_get(def, "Properties"), pv->name_property))
+        if (pv->name_property &&
+            !json_object_get(json_object_get(def, "Properties"), pv->name_property))
             json_object_del(props, pv->name_property);
         name_props(o, pv, logical, doc, props, 1);
-        if (pv->name_property && !json_object_get(json_object_get(def, "Properties"), pv->name_property))
+        if (pv->name_property &&
+            !json_object_get(json_object_get(def, "Properties"), pv->name_property))
             json_object_set(props, pv->name_property, json_object_get(doc, "GenName"));
         json_object_set_new(doc, "Replaced", json_true());
     }
@@ -1531,8 +1572,10 @@ static int step_update(op *o, const char *logical)
     cfn_pctx p;
     pctx_init(o, &p, logical, &e);
     json_t *result = NULL;
-    if (replace) rc = pv->create(&p, props, &result);
-    else rc = pv->update(&p, jstr(olddoc, "PhysicalResourceId"), oldprops, props, &result);
+    if (replace)
+        rc = pv->create(&p, props, &result);
+    else
+        rc = pv->update(&p, jstr(olddoc, "PhysicalResourceId"), oldprops, props, &result);
     json_decref(olddoc);
     json_decref(props);
     if (rc) {
@@ -1553,12 +1596,14 @@ static int extra_promote(store_txn *t, op *o, ferr *e)
     free(body);
     if (rc) return -1;
     json_object_set(o->stack, "_raw", json_object_get(nw, "_raw"));
-    const char *keys[] = {"Parameters", "Description", "Capabilities", "Tags", "NotificationARNs",
-                          "RoleARN", "_as", "DisableRollback"};
+    const char *keys[] = {"Parameters",       "Description", "Capabilities", "Tags",
+                          "NotificationARNs", "RoleARN",     "_as",          "DisableRollback"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(nw, keys[i]);
-        if (v && !json_is_null(v)) json_object_set(o->stack, keys[i], v);
-        else if (v) json_object_del(o->stack, keys[i]);
+        if (v && !json_is_null(v))
+            json_object_set(o->stack, keys[i], v);
+        else if (v)
+            json_object_del(o->stack, keys[i]);
     }
     json_object_set_new(o->stack, "LastUpdatedTime", json_real(clock_now()));
     return write_exports(t, o, g_exports, e);
@@ -1573,7 +1618,8 @@ static int phase_update(op *o)
     if (stale) goto failed;
     /* the acting identity and notification targets of the update */
     if (json_object_get(nw, "_as")) cfn_principal_load(json_object_get(nw, "_as"), &o->as);
-    if (json_object_get(nw, "NotificationARNs")) o->notify = json_object_get(nw, "NotificationARNs");
+    if (json_object_get(nw, "NotificationARNs"))
+        o->notify = json_object_get(nw, "NotificationARNs");
     json_t *saved_params = json_incref(json_object_get(o->stack, "Parameters"));
     json_object_set(o->stack, "Parameters", json_object_get(nw, "Parameters"));
     int irc = op_init(o, "new", json_object_get(nw, "_raw"), &e);
@@ -1601,7 +1647,8 @@ static int phase_update(op *o)
         if (!ex) continue;
         ferr ie = {0};
         json_t *n = cfn_resolve(&o->x, json_object_get(ex, "Name"), &ie);
-        if (json_is_string(n) && !cfn_is_unknown(n)) json_object_set_new(keep, json_string_value(n), json_true());
+        if (json_is_string(n) && !cfn_is_unknown(n))
+            json_object_set_new(keep, json_string_value(n), json_true());
         json_decref(n);
     }
     int blocked = exports_in_use(o, keep, &e);
@@ -1675,7 +1722,8 @@ static int step_cleanup(op *o, const char *logical)
     store_rollback(t);
     if (rc < 0) return store_trouble(o, "cannot read a resource to clean up", &e);
     if (rc == 0) return 0;
-    int rollback = !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    int rollback =
+        !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     json_t *old = json_object_get(doc, "Old");
     int ours = jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token ? o->token : "");
     int in_tpl = json_object_get(json_object_get(o->tpl, "Resources"), logical) != NULL;
@@ -1725,12 +1773,14 @@ static int phase_cleanup(op *o)
     ferr e = {0};
     if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
         /* the template is the one just applied; failing to read it leaves nothing to order */
-        log_warn("cfn: stack %s: cleanup without template: %s", jstr(o->stack, "StackName"), e.message);
+        log_warn("cfn: stack %s: cleanup without template: %s", jstr(o->stack, "StackName"),
+                 e.message);
         if (!o->tpl) o->tpl = json_pack("{s:{}}", "Resources");
     }
     /* step_cleanup fails only when the store did: the phase is done again */
     if (run_over_records(o, 0, step_cleanup)) return 0;
-    int rollback = !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    int rollback =
+        !strcmp(jstr(o->stack, "StackStatus"), "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     json_object_del(json_object_get(o->stack, "_op"), "New");
     set_status(o, rollback ? "UPDATE_ROLLBACK_COMPLETE" : "UPDATE_COMPLETE", NULL, extra_drop_new);
     return 0;
@@ -1753,10 +1803,12 @@ static int step_unupdate(op *o, const char *logical)
     const cfn_provider *pv = cfn_find_provider(type);
     if (json_is_true(json_object_get(doc, "Replaced"))) {
         /* keep the old physical resource; the new one is deleted in the cleanup */
-        json_t *discard = json_pack("{s:O, s:o, s:O}", "PhysicalResourceId",
-                                    json_object_get(doc, "PhysicalResourceId"), "Props",
-                                    json_object_get(doc, "Props") ? json_incref(json_object_get(doc, "Props")) : json_object(),
-                                    "ResourceType", json_object_get(doc, "ResourceType"));
+        json_t *discard =
+            json_pack("{s:O, s:o, s:O}", "PhysicalResourceId",
+                      json_object_get(doc, "PhysicalResourceId"), "Props",
+                      json_object_get(doc, "Props") ? json_incref(json_object_get(doc, "Props"))
+                                                    : json_object(),
+                      "ResourceType", json_object_get(doc, "ResourceType"));
         json_object_set_new(doc, "Discard", discard);
     } else if (pv && pv->update) {
         if (res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL))
@@ -1776,7 +1828,8 @@ static int step_unupdate(op *o, const char *logical)
     json_object_set(doc, "Ref", json_object_get(old, "Ref"));
     json_object_set(doc, "Attributes", json_object_get(old, "Attributes"));
     json_object_set(doc, "ResourceType", json_object_get(old, "ResourceType"));
-    if (json_object_get(old, "GenName")) json_object_set(doc, "GenName", json_object_get(old, "GenName"));
+    if (json_object_get(old, "GenName"))
+        json_object_set(doc, "GenName", json_object_get(old, "GenName"));
     json_object_set_new(doc, "Restored", json_true());
     json_object_del(doc, "Replaced");
     if (res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL)) return step_unrecorded(o, doc);
@@ -1793,7 +1846,8 @@ static int phase_update_rollback(op *o)
     size_t i;
     json_t *d;
     int unrecorded = 0;
-    json_array_foreach(stale, i, d) unrecorded |= res_status(o, d, "UPDATE_FAILED", interrupted, NULL, NULL);
+    json_array_foreach(stale, i, d)
+        unrecorded |= res_status(o, d, "UPDATE_FAILED", interrupted, NULL, NULL);
     json_decref(stale);
     if (unrecorded) return store_trouble(o, "cannot record an interrupted step", NULL), 0;
     if (load_template_lenient(o, "new", "cur")) return 0;
@@ -1837,19 +1891,23 @@ static int run_phase(stackref *r)
     o.notify = json_object_get(stack, "NotificationARNs");
     o.token = jstr(json_object_get(stack, "_op"), "Token");
     int next = 0;
-    if (!strcmp(status, "CREATE_IN_PROGRESS")) next = phase_create(&o);
-    else if (!strcmp(status, "ROLLBACK_IN_PROGRESS")) next = phase_delete(&o, 1);
+    if (!strcmp(status, "CREATE_IN_PROGRESS"))
+        next = phase_create(&o);
+    else if (!strcmp(status, "ROLLBACK_IN_PROGRESS"))
+        next = phase_delete(&o, 1);
     else if (!strcmp(status, "DELETE_IN_PROGRESS")) {
         next = phase_delete(&o, 0);
         if (next == 2) {
             set_status(&o, "DELETE_COMPLETE", NULL, extra_deleted);
             next = 0;
         }
-    } else if (!strcmp(status, "UPDATE_IN_PROGRESS")) next = phase_update(&o);
+    } else if (!strcmp(status, "UPDATE_IN_PROGRESS"))
+        next = phase_update(&o);
     else if (!strcmp(status, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS") ||
              !strcmp(status, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"))
         next = phase_cleanup(&o);
-    else if (!strcmp(status, "UPDATE_ROLLBACK_IN_PROGRESS")) next = phase_update_rollback(&o);
+    else if (!strcmp(status, "UPDATE_ROLLBACK_IN_PROGRESS"))
+        next = phase_update_rollback(&o);
     else {
         log_warn("cfn: stack %s: no engine phase for %s", jstr(stack, "StackName"), status);
         next = 0;
@@ -1884,8 +1942,10 @@ static void *runner(void *arg)
     for (;;) {
         int more = run_phase(&a->r);
         pthread_mutex_lock(&E.mu);
-        if (more == 2 && !E.stopping) retry_pause(attempt++);
-        else if (more != 2) attempt = 0;
+        if (more == 2 && !E.stopping)
+            retry_pause(attempt++);
+        else if (more != 2)
+            attempt = 0;
         if (!E.stopping && (more || a->again)) {
             a->again = 0;
             pthread_mutex_unlock(&E.mu);
@@ -1915,8 +1975,8 @@ static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
     if (cfn_status_busy(jstr(doc, "StackStatus")))
-        json_array_append_new(r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region,
-                                                 "u", k->id));
+        json_array_append_new(
+            r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region, "u", k->id));
     return 0;
 }
 

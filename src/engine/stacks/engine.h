@@ -26,7 +26,6 @@ int cfn_engine_wait(ferry_env *env, const char *account, const char *region, con
 /* 1 while the engine is stopping (long provider waits give up). */
 int cfn_engine_stopping(void);
 
-
 /* Principal <-> JSON for the stack's acting identity. */
 json_t *cfn_principal_json(const principal *p);
 void cfn_principal_load(const json_t *j, principal *p);

@@ -13,8 +13,8 @@
 
 /* ---- calling services ----------------------------------------------------------------- */
 
-int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char *op,
-                json_t *in, json_t **out)
+int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char *op, json_t *in,
+                json_t **out)
 {
     if (out) *out = NULL;
     if (!in) return ferr_oom(p->e);
@@ -31,8 +31,11 @@ int prov_call(cfn_pctx *p, const char *service, const char *op, json_t *in, json
 int prov_is_gone(const ferr *e)
 {
     static const char *const codes[] = {
-        "NoSuchEntity", "NotFound", "QueueDoesNotExist",
-        "AWS.SimpleQueueService.NonExistentQueue", "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NotFound",
+        "QueueDoesNotExist",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "ResourceNotFoundException",
     };
     if (!ferr_isset(e)) return 0;
     if (e->status == 404) return 1;
@@ -263,19 +266,25 @@ int prov_props(cfn_pctx *p, const json_t *props, const prov_prop *schema, json_t
             if (!(n = as_bool(v))) type_error(p, k, "Boolean", v);
             break;
         case PT_JSON:
-            if (json_is_object(v) || json_is_string(v)) n = json_incref(v);
-            else type_error(p, k, "JSONObject", v);
+            if (json_is_object(v) || json_is_string(v))
+                n = json_incref(v);
+            else
+                type_error(p, k, "JSONObject", v);
             break;
         case PT_STRLIST: n = norm_strlist(p, k, v); break;
         case PT_TAGS: n = norm_pairs(p, k, v, "Key", "Value", 0); break;
         case PT_POLICIES: n = norm_pairs(p, k, v, "PolicyName", "PolicyDocument", 1); break;
         case PT_LIST:
-            if (json_is_array(v)) n = json_incref(v);
-            else type_error(p, k, "JSONArray", v);
+            if (json_is_array(v))
+                n = json_incref(v);
+            else
+                type_error(p, k, "JSONArray", v);
             break;
         case PT_OBJECT:
-            if (json_is_object(v)) n = json_incref(v);
-            else type_error(p, k, "JSONObject", v);
+            if (json_is_object(v))
+                n = json_incref(v);
+            else
+                type_error(p, k, "JSONObject", v);
             break;
         }
         if (!n) goto fail;
@@ -345,8 +354,8 @@ int prov_strlist_has(const json_t *list, const char *s)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(list, i, x) if (json_string_value(x) && !strcmp(json_string_value(x), s))
-        return 1;
+    json_array_foreach(list, i, x)
+        if (json_string_value(x) && !strcmp(json_string_value(x), s)) return 1;
     return 0;
 }
 
@@ -357,8 +366,7 @@ json_t *prov_strlist_minus(const json_t *a, const json_t *b)
     json_t *x;
     json_array_foreach(a, i, x) {
         const char *s = json_string_value(x);
-        if (s && !prov_strlist_has(b, s) && !prov_strlist_has(out, s))
-            json_array_append(out, x);
+        if (s && !prov_strlist_has(b, s) && !prov_strlist_has(out, s)) json_array_append(out, x);
     }
     return out;
 }
@@ -387,10 +395,11 @@ static void tag_put(json_t *list, const char *k, const char *v)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(list, i, x) if (!strcmp(jstr(x, "Key"), k)) {
-        json_object_set_new(x, "Value", json_string(v));
-        return;
-    }
+    json_array_foreach(list, i, x)
+        if (!strcmp(jstr(x, "Key"), k)) {
+            json_object_set_new(x, "Value", json_string(v));
+            return;
+        }
     json_array_append_new(list, json_pack("{s:s, s:s}", "Key", k, "Value", v));
 }
 
@@ -401,10 +410,10 @@ json_t *prov_tags(const cfn_pctx *p, const json_t *tags_prop, int system)
     json_t *x;
     /* AWS: stack-level tags go to every resource that supports tags; a resource's own Tags
      * win on the same key. */
-    json_array_foreach(p->tags, i, x) if (jstr(x, "Key") && jstr(x, "Value"))
-        tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
-    json_array_foreach(tags_prop, i, x) if (jstr(x, "Key") && jstr(x, "Value"))
-        tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
+    json_array_foreach(p->tags, i, x)
+        if (jstr(x, "Key") && jstr(x, "Value")) tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
+    json_array_foreach(tags_prop, i, x)
+        if (jstr(x, "Key") && jstr(x, "Value")) tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
     if (system) {
         if (p->stack_name) tag_put(out, "aws:cloudformation:stack-name", p->stack_name);
         if (p->stack_id) tag_put(out, "aws:cloudformation:stack-id", p->stack_id);
@@ -418,8 +427,9 @@ json_t *prov_tags_map(const json_t *list)
     json_t *m = json_object();
     size_t i;
     json_t *x;
-    json_array_foreach(list, i, x) if (jstr(x, "Key") && jstr(x, "Value"))
-        json_object_set_new(m, jstr(x, "Key"), json_string(jstr(x, "Value")));
+    json_array_foreach(list, i, x)
+        if (jstr(x, "Key") && jstr(x, "Value"))
+            json_object_set_new(m, jstr(x, "Key"), json_string(jstr(x, "Value")));
     return m;
 }
 
@@ -428,8 +438,9 @@ json_t *prov_tags_list(const json_t *map)
     json_t *l = json_array();
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)map, k, v) if (json_is_string(v))
-        json_array_append_new(l, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+    json_object_foreach((json_t *)map, k, v)
+        if (json_is_string(v))
+            json_array_append_new(l, json_pack("{s:s, s:O}", "Key", k, "Value", v));
     return l;
 }
 
@@ -437,8 +448,8 @@ static const char *tag_get(const json_t *list, const char *k)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(list, i, x) if (jstr(x, "Key") && !strcmp(jstr(x, "Key"), k))
-        return jstr(x, "Value");
+    json_array_foreach(list, i, x)
+        if (jstr(x, "Key") && !strcmp(jstr(x, "Key"), k)) return jstr(x, "Value");
     return NULL;
 }
 

@@ -33,8 +33,8 @@ int prov_iam_attachments(cfn_pctx *p, const char *kind, const char *name, const 
                          const json_t *new_arns);
 /* Both of the above from normalized properties: their "Policies" and "ManagedPolicyArns"
  * brought from old_props (NULL on create) to new_props. */
-int prov_iam_sync_policies(cfn_pctx *p, const char *kind, const char *name,
-                           const json_t *old_props, const json_t *new_props);
+int prov_iam_sync_policies(cfn_pctx *p, const char *kind, const char *name, const json_t *old_props,
+                           const json_t *new_props);
 /* Permissions boundary (Role, User): puts or deletes when it changed. */
 int prov_iam_boundary(cfn_pctx *p, const char *kind, const char *name, const char *old_arn,
                       const char *new_arn);
@@ -52,12 +52,12 @@ int prov_iam_strip(cfn_pctx *p, const char *kind, const char *name, const json_t
  * prov_iam_make, _finish, _change and _attrs are the prov_shape parts of an entity given
  * as the shape's data. */
 typedef struct prov_iam_entity {
-    const char *kind;                /* "InstanceProfile" */
-    int name_max;                    /* AWS's limit for {Kind}Name */
-    const char *const *attrs;        /* fields given as attributes (NULL-terminated) */
-    const char *const *copy;         /* properties passed to Create{Kind} as they are */
-    int path_in_place;               /* Path changes by Update{Kind} (else it replaces) */
-    int policies, boundary, tagged;  /* has Policies+ManagedPolicyArns, PermissionsBoundary, Tags */
+    const char *kind;               /* "InstanceProfile" */
+    int name_max;                   /* AWS's limit for {Kind}Name */
+    const char *const *attrs;       /* fields given as attributes (NULL-terminated) */
+    const char *const *copy;        /* properties passed to Create{Kind} as they are */
+    int path_in_place;              /* Path changes by Update{Kind} (else it replaces) */
+    int policies, boundary, tagged; /* has Policies+ManagedPolicyArns, PermissionsBoundary, Tags */
     /* More of Create{Kind}'s input (the role's trust policy), or NULL. */
     int (*request)(cfn_pctx *p, const json_t *pr, json_t *in);
     /* Its links (groups, roles, login profile...) from op (NULL on create) to np; before

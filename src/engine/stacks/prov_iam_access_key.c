@@ -69,15 +69,14 @@ out:
     return rc;
 }
 
-static int key_update(cfn_pctx *p, const char *id, const json_t *old_props,
-                      const json_t *new_props, json_t **result)
+static int key_update(cfn_pctx *p, const char *id, const json_t *old_props, const json_t *new_props,
+                      json_t **result)
 {
     json_t *op = prov_props_old(p, old_props, schema), *np = NULL;
     int rc = -1;
     if (prov_props(p, new_props, schema, &np) || check(p, np)) goto out;
     const char *os = jstr(op, "Status"), *ns = jstr(np, "Status");
-    if (strcmp(os ? os : "Active", ns ? ns : "Active") &&
-        set_status(p, np, id, ns ? ns : "Active"))
+    if (strcmp(os ? os : "Active", ns ? ns : "Active") && set_status(p, np, id, ns ? ns : "Active"))
         goto out;
     *result = json_pack("{s:s}", "PhysicalResourceId", id);
     rc = *result ? 0 : ferr_oom(p->e);

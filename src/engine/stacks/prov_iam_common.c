@@ -26,10 +26,9 @@ int prov_iam_policies(cfn_pctx *p, const char *kind, const char *name, const jso
             continue;
         char *doc = prov_doc_text(json_object_get(x, "PolicyDocument"));
         if (!doc) return ferr_oom(p->e);
-        int rc = prov_call(p, "iam", op,
-                           json_pack("{s:s, s:s, s:s}", key, name, "PolicyName", pn,
-                                     "PolicyDocument", doc),
-                           NULL);
+        int rc = prov_call(
+            p, "iam", op,
+            json_pack("{s:s, s:s, s:s}", key, name, "PolicyName", pn, "PolicyDocument", doc), NULL);
         free(doc);
         if (rc) return -1;
     }
@@ -72,7 +71,8 @@ int prov_iam_relink(cfn_pctx *p, const prov_iam_link *l, const char *name, const
                      link_each(p, l, name, first ? drop : add, !first)
                  ? -1
                  : 0;
-    else ferr_oom(p->e);
+    else
+        ferr_oom(p->e);
     json_decref(add);
     json_decref(drop);
     return rc;
@@ -142,12 +142,13 @@ int prov_iam_tags(cfn_pctx *p, const char *kind, const char *name, const json_t 
     return rc;
 }
 
-int prov_iam_sync_policies(cfn_pctx *p, const char *kind, const char *name,
-                           const json_t *old_props, const json_t *new_props)
+int prov_iam_sync_policies(cfn_pctx *p, const char *kind, const char *name, const json_t *old_props,
+                           const json_t *new_props)
 {
     return prov_iam_policies(p, kind, name, json_object_get(old_props, "Policies"),
                              json_object_get(new_props, "Policies")) ||
-                   prov_iam_attachments(p, kind, name, json_object_get(old_props, "ManagedPolicyArns"),
+                   prov_iam_attachments(p, kind, name,
+                                        json_object_get(old_props, "ManagedPolicyArns"),
                                         json_object_get(new_props, "ManagedPolicyArns"))
                ? -1
                : 0;
@@ -233,8 +234,8 @@ static int sync(const prov_iam_entity *k, cfn_pctx *p, const char *name, const j
     if (!k->tagged || !op) return 0;
     json_t *old_tags = prov_tags(p, json_object_get(op, "Tags"), 0);
     json_t *new_tags = prov_tags(p, json_object_get(np, "Tags"), 0);
-    int rc = old_tags && new_tags ? prov_iam_tags(p, k->kind, name, old_tags, new_tags)
-                                  : ferr_oom(p->e);
+    int rc =
+        old_tags && new_tags ? prov_iam_tags(p, k->kind, name, old_tags, new_tags) : ferr_oom(p->e);
     json_decref(old_tags);
     json_decref(new_tags);
     return rc;
@@ -268,8 +269,8 @@ int prov_iam_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json_t **
     snprintf(key, sizeof(key), "%sName", k->kind);
     opname(op, sizeof(op), "Get%s", k->kind);
     json_t *out = NULL;
-    int rc = prov_call(p, "iam", op, json_pack("{s:s}", key, name), &out) ||
-             attrs_of(k, p, out, attrs);
+    int rc =
+        prov_call(p, "iam", op, json_pack("{s:s}", key, name), &out) || attrs_of(k, p, out, attrs);
     json_decref(out);
     return rc ? -1 : 0;
 }

@@ -16,13 +16,22 @@ static const prov_prop schema[] = {
 static const char *const arn_only[] = {"Arn", NULL};
 static const char *const copy[] = {"Path", NULL};
 static const prov_iam_entity group = {
-    .kind = "Group", .name_max = 128, .attrs = arn_only, .copy = copy,
-    .path_in_place = 1, .policies = 1,
+    .kind = "Group",
+    .name_max = 128,
+    .attrs = arn_only,
+    .copy = copy,
+    .path_in_place = 1,
+    .policies = 1,
 };
 static int group_del(cfn_pctx *p, const char *name, const json_t *props);
 static const prov_shape shape = {
-    .schema = schema, .make = prov_iam_make, .finish = prov_iam_finish,
-    .change = prov_iam_change, .attrs = prov_iam_attrs, .del = group_del, .data = &group,
+    .schema = schema,
+    .make = prov_iam_make,
+    .finish = prov_iam_finish,
+    .change = prov_iam_change,
+    .attrs = prov_iam_attrs,
+    .del = group_del,
+    .data = &group,
 };
 
 static int group_del(cfn_pctx *p, const char *name, const json_t *props)

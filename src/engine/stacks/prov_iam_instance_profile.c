@@ -23,8 +23,8 @@ static int check(cfn_pctx *p, const json_t *pr)
 
 /* the old role leaves first: a profile holds one role at a time */
 static const prov_iam_link role_link = {"InstanceProfileName", "RoleName",
-                                        "AddRoleToInstanceProfile",
-                                        "RemoveRoleFromInstanceProfile", 1};
+                                        "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
+                                        1};
 
 static int roles(cfn_pctx *p, const char *name, const json_t *old_r, const json_t *new_r)
 {
@@ -39,13 +39,22 @@ static int roles_link(cfn_pctx *p, const char *name, const json_t *op, const jso
 static const char *const arn_only[] = {"Arn", NULL};
 static const char *const copy[] = {"Path", NULL};
 static const prov_iam_entity profile = {
-    .kind = "InstanceProfile", .name_max = 128, .attrs = arn_only, .copy = copy,
+    .kind = "InstanceProfile",
+    .name_max = 128,
+    .attrs = arn_only,
+    .copy = copy,
     .links = roles_link,
 };
 static int ip_del(cfn_pctx *p, const char *name, const json_t *props);
 static const prov_shape shape = {
-    .schema = schema, .check = check, .make = prov_iam_make, .finish = prov_iam_finish,
-    .change = prov_iam_change, .attrs = prov_iam_attrs, .del = ip_del, .data = &profile,
+    .schema = schema,
+    .check = check,
+    .make = prov_iam_make,
+    .finish = prov_iam_finish,
+    .change = prov_iam_change,
+    .attrs = prov_iam_attrs,
+    .del = ip_del,
+    .data = &profile,
 };
 
 static int ip_del(cfn_pctx *p, const char *name, const json_t *props)

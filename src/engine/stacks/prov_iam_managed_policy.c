@@ -9,14 +9,10 @@
 #include "prov_iam.h"
 
 static const prov_prop schema[] = {
-    {"Description", PT_STR, 0},
-    {"Groups", PT_STRLIST, 0},
-    {"ManagedPolicyName", PT_STR, 0},
-    {"Path", PT_STR, 0},
-    {"PolicyDocument", PT_JSON, 1},
-    {"Roles", PT_STRLIST, 0},
-    {"Users", PT_STRLIST, 0},
-    {NULL, 0, 0},
+    {"Description", PT_STR, 0},       {"Groups", PT_STRLIST, 0},
+    {"ManagedPolicyName", PT_STR, 0}, {"Path", PT_STR, 0},
+    {"PolicyDocument", PT_JSON, 1},   {"Roles", PT_STRLIST, 0},
+    {"Users", PT_STRLIST, 0},         {NULL, 0, 0},
 };
 
 /* Attaches arn to the identities new in np (NULL: none), then detaches it from those only
@@ -170,10 +166,10 @@ static int new_version(cfn_pctx *p, const char *arn, const json_t *docv)
     if (rc) return -1;
     char *doc = prov_doc_text(docv);
     if (!doc) return ferr_oom(p->e);
-    rc = prov_call(p, "iam", "CreatePolicyVersion",
-                   json_pack("{s:s, s:s, s:b}", "PolicyArn", arn, "PolicyDocument", doc,
-                             "SetAsDefault", 1),
-                   NULL);
+    rc = prov_call(
+        p, "iam", "CreatePolicyVersion",
+        json_pack("{s:s, s:s, s:b}", "PolicyArn", arn, "PolicyDocument", doc, "SetAsDefault", 1),
+        NULL);
     free(doc);
     return rc;
 }
@@ -189,8 +185,12 @@ static int mp_change(const prov_shape *s, cfn_pctx *p, const char *arn, const js
 }
 
 static const prov_shape shape = {
-    .schema = schema, .make = mp_make, .finish = mp_finish, .change = mp_change,
-    .attrs = mp_attrs, .del = mp_del,
+    .schema = schema,
+    .make = mp_make,
+    .finish = mp_finish,
+    .change = mp_change,
+    .attrs = mp_attrs,
+    .del = mp_del,
 };
 
 static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
@@ -198,8 +198,8 @@ static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
     return prov_shape_create(&shape, p, props, result);
 }
 
-static int mp_update(cfn_pctx *p, const char *arn, const json_t *old_props,
-                     const json_t *new_props, json_t **result)
+static int mp_update(cfn_pctx *p, const char *arn, const json_t *old_props, const json_t *new_props,
+                     json_t **result)
 {
     return prov_shape_update(&shape, p, arn, old_props, new_props, result);
 }

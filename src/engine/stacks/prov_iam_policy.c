@@ -7,14 +7,9 @@
 #include "prov_iam.h"
 
 static const prov_prop schema[] = {
-    {"Groups", PT_STRLIST, 0},
-    {"PolicyDocument", PT_JSON, 1},
-    {"PolicyName", PT_STR, 1},
-    {"Roles", PT_STRLIST, 0},
-    {"Users", PT_STRLIST, 0},
-    {NULL, 0, 0},
+    {"Groups", PT_STRLIST, 0}, {"PolicyDocument", PT_JSON, 1}, {"PolicyName", PT_STR, 1},
+    {"Roles", PT_STRLIST, 0},  {"Users", PT_STRLIST, 0},       {NULL, 0, 0},
 };
-
 
 static int check(cfn_pctx *p, const json_t *pr)
 {
@@ -25,16 +20,14 @@ static int check(cfn_pctx *p, const json_t *pr)
     return prov_invalid(p, "At least one of [Groups,Roles,Users] must be non-empty.");
 }
 
-static int put(cfn_pctx *p, const char *kind, const char *who, const char *pname,
-               const char *doc)
+static int put(cfn_pctx *p, const char *kind, const char *who, const char *pname, const char *doc)
 {
     char op[32], key[32];
     snprintf(op, sizeof(op), "Put%sPolicy", kind);
     snprintf(key, sizeof(key), "%sName", kind);
-    return prov_call(p, "iam", op,
-                     json_pack("{s:s, s:s, s:s}", key, who, "PolicyName", pname, "PolicyDocument",
-                               doc),
-                     NULL);
+    return prov_call(
+        p, "iam", op,
+        json_pack("{s:s, s:s, s:s}", key, who, "PolicyName", pname, "PolicyDocument", doc), NULL);
 }
 
 static int drop(cfn_pctx *p, const char *kind, const char *who, const char *pname)
@@ -121,8 +114,13 @@ static int policy_change(const prov_shape *s, cfn_pctx *p, const char *id, const
 }
 
 static const prov_shape shape = {
-    .schema = schema, .check = check, .make = prov_shape_generated_id, .finish = policy_finish,
-    .change = policy_change, .attrs = prov_shape_id_attrs, .del = policy_del,
+    .schema = schema,
+    .check = check,
+    .make = prov_shape_generated_id,
+    .finish = policy_finish,
+    .change = policy_change,
+    .attrs = prov_shape_id_attrs,
+    .del = policy_del,
 };
 
 static int policy_create(cfn_pctx *p, const json_t *props, json_t **result)

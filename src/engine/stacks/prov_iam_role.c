@@ -38,10 +38,9 @@ static int role_links(cfn_pctx *p, const char *name, const json_t *op, const jso
     const json_t *nt = json_object_get(np, "AssumeRolePolicyDocument");
     if (!prov_doc_equal(ot, nt)) {
         char *doc = prov_doc_text(nt);
-        int r = prov_call(p, "iam", "UpdateAssumeRolePolicy",
-                          json_pack("{s:s, s:s}", "RoleName", name, "PolicyDocument",
-                                    doc ? doc : ""),
-                          NULL);
+        int r = prov_call(
+            p, "iam", "UpdateAssumeRolePolicy",
+            json_pack("{s:s, s:s}", "RoleName", name, "PolicyDocument", doc ? doc : ""), NULL);
         free(doc);
         if (r) return -1;
     }
@@ -60,14 +59,25 @@ static const char *const attrs[] = {"Arn", "RoleId", NULL};
 static const char *const copy[] = {"Path", "Description", "MaxSessionDuration",
                                    "PermissionsBoundary", NULL};
 static const prov_iam_entity role = {
-    .kind = "Role", .name_max = 64, .attrs = attrs, .copy = copy,
-    .policies = 1, .boundary = 1, .tagged = 1,
-    .request = trust_request, .links = role_links,
+    .kind = "Role",
+    .name_max = 64,
+    .attrs = attrs,
+    .copy = copy,
+    .policies = 1,
+    .boundary = 1,
+    .tagged = 1,
+    .request = trust_request,
+    .links = role_links,
 };
 static int role_del(cfn_pctx *p, const char *name, const json_t *props);
 static const prov_shape shape = {
-    .schema = schema, .make = prov_iam_make, .finish = prov_iam_finish,
-    .change = prov_iam_change, .attrs = prov_iam_attrs, .del = role_del, .data = &role,
+    .schema = schema,
+    .make = prov_iam_make,
+    .finish = prov_iam_finish,
+    .change = prov_iam_change,
+    .attrs = prov_iam_attrs,
+    .del = role_del,
+    .data = &role,
 };
 
 static int role_del(cfn_pctx *p, const char *name, const json_t *props)

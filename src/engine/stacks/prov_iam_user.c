@@ -33,17 +33,19 @@ static int check_login(cfn_pctx *p, const json_t *pr)
         return prov_invalid(p, "#/LoginProfile: required key [Password] not found");
     v = json_object_get(lp, "PasswordResetRequired");
     if (v && !json_is_boolean(v) &&
-        !(json_is_string(v) && (!strcmp(json_string_value(v), "true") ||
-                                !strcmp(json_string_value(v), "false"))))
-        return prov_invalid(p, "#/LoginProfile/PasswordResetRequired: expected type: Boolean, "
-                               "found: %s", json_is_string(v) ? "String" : "Integer");
+        !(json_is_string(v) &&
+          (!strcmp(json_string_value(v), "true") || !strcmp(json_string_value(v), "false"))))
+        return prov_invalid(p,
+                            "#/LoginProfile/PasswordResetRequired: expected type: Boolean, "
+                            "found: %s",
+                            json_is_string(v) ? "String" : "Integer");
     return 0;
 }
 
 static json_t *login_request(const char *name, const json_t *lp)
 {
-    json_t *in = json_pack("{s:s, s:O}", "UserName", name, "Password",
-                           json_object_get(lp, "Password"));
+    json_t *in =
+        json_pack("{s:s, s:O}", "UserName", name, "Password", json_object_get(lp, "Password"));
     const json_t *r = json_object_get(lp, "PasswordResetRequired");
     int reset = json_is_true(r) || (json_is_string(r) && !strcmp(json_string_value(r), "true"));
     if (in && r) json_object_set_new(in, "PasswordResetRequired", json_boolean(reset));
@@ -80,7 +82,8 @@ static int login_update(cfn_pctx *p, const char *name, const json_t *old_lp, con
  * takes the user out of its groups first, as CloudFormation does). */
 static int user_links(cfn_pctx *p, const char *name, const json_t *op, const json_t *np)
 {
-    const json_t *ol = json_object_get(op, "LoginProfile"), *nl = json_object_get(np, "LoginProfile");
+    const json_t *ol = json_object_get(op, "LoginProfile"),
+                 *nl = json_object_get(np, "LoginProfile");
     const json_t *og = json_object_get(op, "Groups"), *ng = json_object_get(np, "Groups");
     if (!np) return groups(p, name, og, ng) || login_update(p, name, ol, nl) ? -1 : 0;
     return login_update(p, name, ol, nl) || groups(p, name, og, ng) ? -1 : 0;
@@ -89,13 +92,26 @@ static int user_links(cfn_pctx *p, const char *name, const json_t *op, const jso
 static const char *const arn_only[] = {"Arn", NULL};
 static const char *const copy[] = {"Path", "PermissionsBoundary", NULL};
 static const prov_iam_entity user = {
-    .kind = "User", .name_max = 64, .attrs = arn_only, .copy = copy,
-    .path_in_place = 1, .policies = 1, .boundary = 1, .tagged = 1, .links = user_links,
+    .kind = "User",
+    .name_max = 64,
+    .attrs = arn_only,
+    .copy = copy,
+    .path_in_place = 1,
+    .policies = 1,
+    .boundary = 1,
+    .tagged = 1,
+    .links = user_links,
 };
 static int user_del(cfn_pctx *p, const char *name, const json_t *props);
 static const prov_shape shape = {
-    .schema = schema, .check = check_login, .make = prov_iam_make, .finish = prov_iam_finish,
-    .change = prov_iam_change, .attrs = prov_iam_attrs, .del = user_del, .data = &user,
+    .schema = schema,
+    .check = check_login,
+    .make = prov_iam_make,
+    .finish = prov_iam_finish,
+    .change = prov_iam_change,
+    .attrs = prov_iam_attrs,
+    .del = user_del,
+    .data = &user,
 };
 
 /* AWS: DeleteUser needs the user out of its groups, without login profile, inline or

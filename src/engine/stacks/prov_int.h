@@ -18,8 +18,8 @@ int prov_call_in(cfn_pctx *p, const char *region, const char *service, const cha
                  const json_t *in, json_t **out);
 /* The same, stealing in. */
 int prov_call(cfn_pctx *p, const char *service, const char *op, json_t *in, json_t **out);
-int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char *op,
-                json_t *in, json_t **out);
+int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char *op, json_t *in,
+                json_t **out);
 /* For deletes and detaches: an error saying the thing is already gone counts as done
  * (AWS: a delete handler treats NotFound as success). */
 int prov_call_gone_ok(cfn_pctx *p, const char *region, const char *service, const char *op,
@@ -101,9 +101,9 @@ json_t *prov_tags_list(const json_t *map);
 void prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset);
 /* How a service lists, sets and removes a resource's tags. */
 typedef struct prov_tagging {
-    const char *service, *id_key;       /* "sns", "ResourceArn" */
+    const char *service, *id_key; /* "sns", "ResourceArn" */
     const char *list_op, *tag_op, *untag_op;
-    int map_form;                       /* tags as a {key: value} map (SQS), else [{Key,Value}] */
+    int map_form; /* tags as a {key: value} map (SQS), else [{Key,Value}] */
 } prov_tagging;
 /* Makes the resource's tags what Tags in np (plus the stack's) say: reads the current ones,
  * untags what went, tags what is new or changed. */

@@ -19,7 +19,8 @@ int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, jso
     if ((s->check && s->check(p, pr)) || s->make(s, p, pr, &id, &attrs)) goto out;
     if ((s->finish && s->finish(s, p, id, pr)) || (!attrs && s->attrs(s, p, id, &attrs)))
         prov_undo(p, s->del, id, pr);
-    else rc = result_of(p, id, json_incref(attrs), result);
+    else
+        rc = result_of(p, id, json_incref(attrs), result);
 out:
     json_decref(attrs);
     json_decref(pr);

@@ -9,18 +9,10 @@
 #include "prov_int.h"
 
 static const prov_prop schema[] = {
-    {"DeliveryPolicy", PT_JSON, 0},
-    {"Endpoint", PT_STR, 0},
-    {"FilterPolicy", PT_JSON, 0},
-    {"FilterPolicyScope", PT_STR, 0},
-    {"Protocol", PT_STR, 1},
-    {"RawMessageDelivery", PT_BOOL, 0},
-    {"RedrivePolicy", PT_JSON, 0},
-    {"Region", PT_STR, 0},
-    {"ReplayPolicy", PT_JSON, 0},
-    {"SubscriptionRoleArn", PT_STR, 0},
-    {"TopicArn", PT_STR, 1},
-    {NULL, 0, 0},
+    {"DeliveryPolicy", PT_JSON, 0},     {"Endpoint", PT_STR, 0}, {"FilterPolicy", PT_JSON, 0},
+    {"FilterPolicyScope", PT_STR, 0},   {"Protocol", PT_STR, 1}, {"RawMessageDelivery", PT_BOOL, 0},
+    {"RedrivePolicy", PT_JSON, 0},      {"Region", PT_STR, 0},   {"ReplayPolicy", PT_JSON, 0},
+    {"SubscriptionRoleArn", PT_STR, 0}, {"TopicArn", PT_STR, 1}, {NULL, 0, 0},
 };
 
 /* Properties that are subscription attributes of the same name, in the order they are set

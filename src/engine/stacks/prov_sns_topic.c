@@ -30,20 +30,19 @@ static const prov_prop schema[] = {
 static const struct {
     const char *name, *dflt;
 } attributes[] = {
-    {"ArchivePolicy", "{}"},
-    {"ContentBasedDeduplication", "false"},
-    {"DisplayName", ""},
-    {"KmsMasterKeyId", ""},
-    {"SignatureVersion", "1"},
-    {"TracingConfig", "PassThrough"},
+    {"ArchivePolicy", "{}"},   {"ContentBasedDeduplication", "false"},
+    {"DisplayName", ""},       {"KmsMasterKeyId", ""},
+    {"SignatureVersion", "1"}, {"TracingConfig", "PassThrough"},
 };
 #define NATTRS (sizeof(attributes) / sizeof(attributes[0]))
 
 /* DeliveryStatusLogging Protocol -> the prefix of its topic attributes. */
 static const char *log_prefix(const char *protocol)
 {
-    static const char *const map[][2] = {{"http/s", "HTTP"},   {"sqs", "SQS"},
-                                         {"lambda", "Lambda"}, {"firehose", "Firehose"},
+    static const char *const map[][2] = {{"http/s", "HTTP"},
+                                         {"sqs", "SQS"},
+                                         {"lambda", "Lambda"},
+                                         {"firehose", "Firehose"},
                                          {"application", "Application"}};
     for (size_t i = 0; protocol && i < sizeof(map) / sizeof(map[0]); i++)
         if (!strcmp(protocol, map[i][0])) return map[i][1];
@@ -62,8 +61,10 @@ static int check(cfn_pctx *p, const json_t *pr)
             return prov_invalid(p, "#/Subscription/%zu: expected type: JSONObject", i);
         const char *k;
         json_t *v;
-        json_object_foreach(x, k, v) if (strcmp(k, "Protocol") && strcmp(k, "Endpoint")) return
-            prov_invalid(p, "#/Subscription/%zu: extraneous key [%s] is not permitted", i, k);
+        json_object_foreach(x, k, v)
+            if (strcmp(k, "Protocol") && strcmp(k, "Endpoint"))
+                return prov_invalid(p, "#/Subscription/%zu: extraneous key [%s] is not permitted",
+                                    i, k);
         if (!jstr(x, "Endpoint") || !jstr(x, "Protocol"))
             return prov_invalid(p, "#/Subscription/%zu: required key [%s] not found", i,
                                 jstr(x, "Endpoint") ? "Protocol" : "Endpoint");
@@ -75,8 +76,10 @@ static int check(cfn_pctx *p, const json_t *pr)
             return prov_invalid(p, "#/DeliveryStatusLogging/%zu: required key [Protocol] not found",
                                 i);
         if (!log_prefix(jstr(x, "Protocol")))
-            return prov_invalid(p, "#/DeliveryStatusLogging/%zu/Protocol: %s is not a valid enum "
-                                   "value", i, jstr(x, "Protocol"));
+            return prov_invalid(p,
+                                "#/DeliveryStatusLogging/%zu/Protocol: %s is not a valid enum "
+                                "value",
+                                i, jstr(x, "Protocol"));
     }
     return 0;
 }
@@ -146,7 +149,8 @@ static int sub_in(const json_t *list, const json_t *sub)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(list, i, x) if (same_sub(x, sub)) return 1;
+    json_array_foreach(list, i, x)
+        if (same_sub(x, sub)) return 1;
     return 0;
 }
 
@@ -238,16 +242,17 @@ static int topic_finish(const prov_shape *s, cfn_pctx *p, const char *arn, const
     (void)s;
     size_t i;
     json_t *x;
-    json_array_foreach(json_object_get(pr, "Subscription"), i, x) if (subscribe(p, arn, x)) return -1;
+    json_array_foreach(json_object_get(pr, "Subscription"), i, x)
+        if (subscribe(p, arn, x)) return -1;
     return 0;
 }
 
 static int set_attr(cfn_pctx *p, const char *arn, const char *k, const char *v)
 {
-    return prov_call(p, "sns", "SetTopicAttributes",
-                     json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "AttributeName", k,
-                               "AttributeValue", v),
-                     NULL);
+    return prov_call(
+        p, "sns", "SetTopicAttributes",
+        json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "AttributeName", k, "AttributeValue", v),
+        NULL);
 }
 
 static int update_attributes(cfn_pctx *p, const char *arn, const json_t *op, const json_t *np)
@@ -273,10 +278,9 @@ static int update_attributes(cfn_pctx *p, const char *arn, const json_t *op, con
     if (prov_doc_equal(od, nd)) return 0;
     /* AWS: an empty string deletes the data protection policy */
     char *doc = prov_doc_text(nd);
-    rc = prov_call(p, "sns", "PutDataProtectionPolicy",
-                   json_pack("{s:s, s:s}", "ResourceArn", arn, "DataProtectionPolicy",
-                             doc ? doc : ""),
-                   NULL);
+    rc = prov_call(
+        p, "sns", "PutDataProtectionPolicy",
+        json_pack("{s:s, s:s}", "ResourceArn", arn, "DataProtectionPolicy", doc ? doc : ""), NULL);
     free(doc);
     return rc;
 }
@@ -287,13 +291,15 @@ static int update_subscriptions(cfn_pctx *p, const char *arn, const json_t *op, 
     const json_t *ns = json_object_get(np, "Subscription");
     size_t i;
     json_t *x;
-    json_array_foreach(ns, i, x) if (!sub_in(os, x) && subscribe(p, arn, x)) return -1;
-    json_array_foreach(os, i, x) if (!sub_in(ns, x) && unsubscribe(p, arn, x)) return -1;
+    json_array_foreach(ns, i, x)
+        if (!sub_in(os, x) && subscribe(p, arn, x)) return -1;
+    json_array_foreach(os, i, x)
+        if (!sub_in(ns, x) && unsubscribe(p, arn, x)) return -1;
     return 0;
 }
 
-static const prov_tagging tagging = {"sns", "ResourceArn", "ListTagsForResource",
-                                      "TagResource", "UntagResource", 0};
+static const prov_tagging tagging = {"sns",         "ResourceArn",   "ListTagsForResource",
+                                     "TagResource", "UntagResource", 0};
 
 static int topic_change(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *op,
                         const json_t *np)
@@ -306,8 +312,13 @@ static int topic_change(const prov_shape *s, cfn_pctx *p, const char *arn, const
 }
 
 static const prov_shape shape = {
-    .schema = schema, .check = check, .make = topic_make, .finish = topic_finish,
-    .change = topic_change, .attrs = topic_attrs, .del = topic_del,
+    .schema = schema,
+    .check = check,
+    .make = topic_make,
+    .finish = topic_finish,
+    .change = topic_change,
+    .attrs = topic_attrs,
+    .del = topic_del,
 };
 
 static int topic_create(cfn_pctx *p, const json_t *props, json_t **result)

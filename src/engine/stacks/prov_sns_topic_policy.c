@@ -54,8 +54,13 @@ static int tp_del(cfn_pctx *p, const char *id, const json_t *props)
 }
 
 static const prov_shape shape = {
-    .schema = schema, .make = prov_shape_generated_id, .finish = prov_pt_finish,
-    .change = prov_pt_change, .attrs = prov_shape_id_attrs, .del = tp_del, .data = &targets,
+    .schema = schema,
+    .make = prov_shape_generated_id,
+    .finish = prov_pt_finish,
+    .change = prov_pt_change,
+    .attrs = prov_shape_id_attrs,
+    .del = tp_del,
+    .data = &targets,
 };
 
 static int tp_create(cfn_pctx *p, const json_t *props, json_t **result)
@@ -63,8 +68,8 @@ static int tp_create(cfn_pctx *p, const json_t *props, json_t **result)
     return prov_shape_create(&shape, p, props, result);
 }
 
-static int tp_update(cfn_pctx *p, const char *id, const json_t *old_props,
-                     const json_t *new_props, json_t **result)
+static int tp_update(cfn_pctx *p, const char *id, const json_t *old_props, const json_t *new_props,
+                     json_t **result)
 {
     return prov_shape_update(&shape, p, id, old_props, new_props, result);
 }

@@ -83,8 +83,8 @@ static int queue_attrs(const prov_shape *s, cfn_pctx *p, const char *url, json_t
         json_decref(out);
         return ferr_internal(p->e, "SQS returned no QueueArn for %s", url);
     }
-    *attrs = json_pack("{s:s, s:s, s:s}", "Arn", arn, "QueueName", name_of_url(url), "QueueUrl",
-                       url);
+    *attrs =
+        json_pack("{s:s, s:s, s:s}", "Arn", arn, "QueueName", name_of_url(url), "QueueUrl", url);
     json_decref(out);
     return *attrs ? 0 : ferr_oom(p->e);
 }
@@ -136,7 +136,8 @@ static json_t *attribute_changes(const json_t *op, const json_t *np)
     for (size_t i = 0; ch && i < NATTRS; i++) {
         const char *k = attributes[i].name;
         const char *o = jstr(oa, k), *n = jstr(na, k);
-        if (n && (!o || strcmp(o, n))) json_object_set_new(ch, k, json_string(n));
+        if (n && (!o || strcmp(o, n)))
+            json_object_set_new(ch, k, json_string(n));
         else if (!n && o && attributes[i].dflt && (fifo || !attributes[i].fifo_only))
             json_object_set_new(ch, k, json_string(attributes[i].dflt));
     }
@@ -145,8 +146,8 @@ static json_t *attribute_changes(const json_t *op, const json_t *np)
     return ch;
 }
 
-static const prov_tagging tagging = {"sqs", "QueueUrl", "ListQueueTags", "TagQueue",
-                                      "UntagQueue", 1};
+static const prov_tagging tagging = {"sqs",      "QueueUrl",   "ListQueueTags",
+                                     "TagQueue", "UntagQueue", 1};
 
 static int queue_change(const prov_shape *s, cfn_pctx *p, const char *url, const json_t *op,
                         const json_t *np)
@@ -162,7 +163,10 @@ static int queue_change(const prov_shape *s, cfn_pctx *p, const char *url, const
 }
 
 static const prov_shape shape = {
-    .schema = schema, .make = queue_make, .change = queue_change, .attrs = queue_attrs,
+    .schema = schema,
+    .make = queue_make,
+    .change = queue_change,
+    .attrs = queue_attrs,
     .del = queue_del,
 };
 

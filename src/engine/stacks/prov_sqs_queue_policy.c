@@ -29,8 +29,13 @@ static int qp_del(cfn_pctx *p, const char *id, const json_t *props)
 }
 
 static const prov_shape shape = {
-    .schema = schema, .make = prov_shape_generated_id, .finish = prov_pt_finish,
-    .change = prov_pt_change, .attrs = prov_shape_id_attrs, .del = qp_del, .data = &targets,
+    .schema = schema,
+    .make = prov_shape_generated_id,
+    .finish = prov_pt_finish,
+    .change = prov_pt_change,
+    .attrs = prov_shape_id_attrs,
+    .del = qp_del,
+    .data = &targets,
 };
 
 static int qp_create(cfn_pctx *p, const json_t *props, json_t **result)
@@ -38,8 +43,8 @@ static int qp_create(cfn_pctx *p, const json_t *props, json_t **result)
     return prov_shape_create(&shape, p, props, result);
 }
 
-static int qp_update(cfn_pctx *p, const char *id, const json_t *old_props,
-                     const json_t *new_props, json_t **result)
+static int qp_update(cfn_pctx *p, const char *id, const json_t *old_props, const json_t *new_props,
+                     json_t **result)
 {
     return prov_shape_update(&shape, p, id, old_props, new_props, result);
 }

@@ -13,10 +13,10 @@
 
 typedef struct cfn_pctx {
     ferry_env *env;
-    const principal *as;      /* the stack's execution role session, or the caller */
+    const principal *as; /* the stack's execution role session, or the caller */
     const char *account, *region;
     const char *stack_name, *stack_id, *logical_id;
-    const json_t *tags;       /* stack tags [{Key,Value}] to propagate, or NULL */
+    const json_t *tags; /* stack tags [{Key,Value}] to propagate, or NULL */
     ferr *e;
 } cfn_pctx;
 
@@ -26,7 +26,7 @@ typedef struct cfn_pctx {
  * without "Attributes" keeps the previous ones (AWS::IAM::AccessKey cannot read its
  * SecretAccessKey again). */
 typedef struct cfn_provider {
-    const char *type;                      /* "AWS::SQS::Queue" */
+    const char *type; /* "AWS::SQS::Queue" */
     int (*create)(cfn_pctx *p, const json_t *props, json_t **result);
     /* In-place update; NULL means every change replaces (create new, then delete old). */
     int (*update)(cfn_pctx *p, const char *physical_id, const json_t *old_props,
@@ -37,7 +37,7 @@ typedef struct cfn_provider {
     /* Properties CloudFormation needs before create (e.g. QueueName optional, TopicName
      * optional): names generated as AWS does ("STACK-LOGICALID-RANDOM") when absent. */
     const char *name_property;
-    int name_max;                          /* AWS's length limit for generated names */
+    int name_max; /* AWS's length limit for generated names */
     /* Boolean property that makes a generated name end in ".fifo" ("FifoQueue", "FifoTopic"),
      * or NULL. */
     const char *fifo_property;

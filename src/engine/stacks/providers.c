@@ -16,20 +16,13 @@ extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
 
 static const cfn_provider *const registry[] = {
-    &cfn_provider_cfn_stack,
-    &cfn_provider_cfn_waitcondition,
-    &cfn_provider_cfn_waithandle,
-    &cfn_provider_iam_access_key,
-    &cfn_provider_iam_group,
-    &cfn_provider_iam_instance_profile,
-    &cfn_provider_iam_managed_policy,
-    &cfn_provider_iam_policy,
-    &cfn_provider_iam_role,
-    &cfn_provider_iam_user,
-    &cfn_provider_sns_subscription,
-    &cfn_provider_sns_topic,
-    &cfn_provider_sns_topic_policy,
-    &cfn_provider_sqs_queue,
+    &cfn_provider_cfn_stack,          &cfn_provider_cfn_waitcondition,
+    &cfn_provider_cfn_waithandle,     &cfn_provider_iam_access_key,
+    &cfn_provider_iam_group,          &cfn_provider_iam_instance_profile,
+    &cfn_provider_iam_managed_policy, &cfn_provider_iam_policy,
+    &cfn_provider_iam_role,           &cfn_provider_iam_user,
+    &cfn_provider_sns_subscription,   &cfn_provider_sns_topic,
+    &cfn_provider_sns_topic_policy,   &cfn_provider_sqs_queue,
     &cfn_provider_sqs_queue_policy,
 };
 
@@ -84,8 +77,10 @@ int prov_call_in(cfn_pctx *p, const char *region, const char *service, const cha
         if (!ferr_isset(p->e)) ferr_internal(p->e, "%s:%s failed", service, op);
         return -1;
     }
-    if (out) *out = res ? res : json_object();
-    else json_decref(res);
+    if (out)
+        *out = res ? res : json_object();
+    else
+        json_decref(res);
     return 0;
 }
 
@@ -108,8 +103,10 @@ char *cfn_physical_name(const cfn_pctx *p, int max, int fifo)
     size_t room = max > 0 && (size_t)max > fixed ? (size_t)max - fixed : 0;
     if (max <= 0) room = ls + ll;
     while (ls + ll > room) {
-        if (ls >= ll) ls--;
-        else ll--;
+        if (ls >= ll)
+            ls--;
+        else
+            ll--;
     }
     unsigned char r[13];
     ids_random(r, sizeof(r));

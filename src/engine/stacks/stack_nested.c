@@ -26,20 +26,25 @@ static json_t *params_list(const json_t *props)
     json_object_foreach(json_object_get(props, "Parameters"), k, v) {
         char num[64];
         const char *s = json_string_value(v);
-        if (json_is_integer(v)) snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v)), s = num;
-        else if (json_is_boolean(v)) s = json_is_true(v) ? "true" : "false";
+        if (json_is_integer(v))
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v)), s = num;
+        else if (json_is_boolean(v))
+            s = json_is_true(v) ? "true" : "false";
         if (json_is_array(v)) {
             /* a list parameter given as a list: comma-joined as AWS does */
             char buf[8192] = "";
             size_t i, n = 0;
             json_t *x;
             json_array_foreach(v, i, x)
-                n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s", i ? "," : "",
+                n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s",
+                                      i ? "," : "",
                                       json_string_value(x) ? json_string_value(x) : "");
-            json_array_append_new(l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", buf));
+            json_array_append_new(
+                l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", buf));
             continue;
         }
-        json_array_append_new(l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", s ? s : ""));
+        json_array_append_new(
+            l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", s ? s : ""));
     }
     return l;
 }
@@ -59,7 +64,8 @@ static json_t *request(cfn_pctx *p, const json_t *props, const char *name_or_id)
     json_t *tags = json_array();
     size_t i;
     json_t *t;
-    if (p->tags) json_array_foreach(p->tags, i, t) json_array_append(tags, t);
+    if (p->tags)
+        json_array_foreach(p->tags, i, t) json_array_append(tags, t);
     json_array_foreach(json_object_get(props, "Tags"), i, t) json_array_append(tags, t);
     json_object_set_new(in, "Tags", tags);
     return in;
@@ -91,7 +97,8 @@ static int describe(cfn_pctx *p, const char *id, const char *want, const char *v
         json_t *o;
         json_array_foreach(json_object_get(s, "Outputs"), i, o) {
             char k[300];
-            snprintf(k, sizeof(k), "Outputs.%s", json_string_value(json_object_get(o, "OutputKey")));
+            snprintf(k, sizeof(k), "Outputs.%s",
+                     json_string_value(json_object_get(o, "OutputKey")));
             json_object_set(attrs, k, json_object_get(o, "OutputValue"));
         }
         *result = json_pack("{s:s, s:o}", "PhysicalResourceId", id, "Attributes", attrs);
@@ -137,7 +144,8 @@ static int n_update(cfn_pctx *p, const char *physical_id, const json_t *old_prop
             ferr_clear(p->e);
             return describe(p, physical_id, "CREATE_COMPLETE", "updated", result) == 0
                        ? 0
-                       : (ferr_clear(p->e), describe(p, physical_id, "UPDATE_COMPLETE", "updated", result));
+                       : (ferr_clear(p->e),
+                          describe(p, physical_id, "UPDATE_COMPLETE", "updated", result));
         }
         return -1;
     }
@@ -153,11 +161,12 @@ static int n_del(cfn_pctx *p, const char *physical_id, const json_t *props)
     json_decref(out);
     if (rc) return -1;
     char status[64] = "";
-    if (cfn_engine_wait(p->env, p->account, p->region, physical_id, NESTED_WAIT, status, sizeof(status)))
+    if (cfn_engine_wait(p->env, p->account, p->region, physical_id, NESTED_WAIT, status,
+                        sizeof(status)))
         return ferr_internal(p->e, "cannot read the nested stack %s", physical_id);
     if (*status && strcmp(status, "DELETE_COMPLETE"))
-        return ferr_set(p->e, 400, "ValidationError", "Embedded stack %s was not successfully deleted: %s",
-                        physical_id, status);
+        return ferr_set(p->e, 400, "ValidationError",
+                        "Embedded stack %s was not successfully deleted: %s", physical_id, status);
     return 0;
 }
 

@@ -13,7 +13,9 @@
 static void nap(const json_t *props)
 {
     json_t *v = json_object_get(props, "SleepMs");
-    long ms = json_is_integer(v) ? (long)json_integer_value(v) : json_is_string(v) ? atol(json_string_value(v)) : 0;
+    long ms = json_is_integer(v)  ? (long)json_integer_value(v)
+              : json_is_string(v) ? atol(json_string_value(v))
+                                  : 0;
     if (ms > 0) {
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);

@@ -111,7 +111,8 @@ static int cond_create(cfn_pctx *p, const json_t *props, json_t **result)
             json_decref(s.data);
             return -1;
         }
-        int rc = store_list(t, CFN_KIND_SIGNAL, p->account, p->region, prefix, NULL, 0, sig_cb, &s, p->e);
+        int rc = store_list(t, CFN_KIND_SIGNAL, p->account, p->region, prefix, NULL, 0, sig_cb, &s,
+                            p->e);
         store_rollback(t);
         if (rc < 0) {
             json_decref(s.data);

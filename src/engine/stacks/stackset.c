@@ -56,9 +56,13 @@ static int assume_chain(job *j, const json_t *set, const char *target_acct, prin
     session adm, ex;
     ferr e = {0};
     if (session_assume_as(j->env, NULL, NULL, &cfn, j->region, &r, &adm, &e)) {
-        if (e.status >= 500) snprintf(why, n, "Internal error: %.900s", e.message);
-        else snprintf(why, n, "Account %s should have '%s' role with trust relationship to "
-                              "CloudFormation service.", aacct, aname);
+        if (e.status >= 500)
+            snprintf(why, n, "Internal error: %.900s", e.message);
+        else
+            snprintf(why, n,
+                     "Account %s should have '%s' role with trust relationship to "
+                     "CloudFormation service.",
+                     aacct, aname);
         return -1;
     }
     char exec_arn[512];
@@ -67,9 +71,13 @@ static int assume_chain(job *j, const json_t *set, const char *target_acct, prin
                       .session_name = "AWSCloudFormationStackSetExecutionRole"};
     ferr_clear(&e);
     if (session_assume_as(j->env, NULL, NULL, &adm.key.who, j->region, &r, &ex, &e)) {
-        if (e.status >= 500) snprintf(why, n, "Internal error: %.900s", e.message);
-        else snprintf(why, n, "Account %s should have '%s' role with trust relationship to "
-                              "Role '%s'.", target_acct, exec_name, aname);
+        if (e.status >= 500)
+            snprintf(why, n, "Internal error: %.900s", e.message);
+        else
+            snprintf(why, n,
+                     "Account %s should have '%s' role with trust relationship to "
+                     "Role '%s'.",
+                     target_acct, exec_name, aname);
         return -1;
     }
     *exec = ex.key.who;
@@ -143,8 +151,10 @@ static void *run_target(void *arg)
     char why[1024] = "";
     snprintf(t->status, sizeof(t->status), "FAILED");
     if (!inst) {
-        if (!strcmp(action, "DELETE")) snprintf(t->status, sizeof(t->status), "SUCCEEDED");
-        else snprintf(t->reason, sizeof(t->reason), "Stack instance not found");
+        if (!strcmp(action, "DELETE"))
+            snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+        else
+            snprintf(t->reason, sizeof(t->reason), "Stack instance not found");
         return NULL;
     }
     if (!strcmp(action, "DELETE") && !jstr(inst, "StackId")) {
@@ -158,7 +168,8 @@ static void *run_target(void *arg)
         snprintf(t->reason, sizeof(t->reason), "%s", why);
         json_object_set_new(inst, "Status", json_string("INOPERABLE"));
         json_object_set_new(inst, "StatusReason", json_string(why));
-        json_object_set_new(inst, "StackInstanceStatus", json_pack("{s:s}", "DetailedStatus", "FAILED"));
+        json_object_set_new(inst, "StackInstanceStatus",
+                            json_pack("{s:s}", "DetailedStatus", "FAILED"));
         put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
         json_decref(inst);
         return NULL;
@@ -171,10 +182,12 @@ static void *run_target(void *arg)
     if (!strcmp(action, "DELETE")) {
         if (sid && !json_is_true(json_object_get(t->op, "RetainStacks"))) {
             json_t *in = json_pack("{s:s}", "StackName", sid);
-            rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "DeleteStack", in, &out, NULL, &e);
+            rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "DeleteStack", in, &out,
+                            NULL, &e);
             json_decref(in);
             json_decref(out);
-            if (!rc) cfn_engine_wait(j->env, t->account, t->region, sid, 3600, status, sizeof(status));
+            if (!rc)
+                cfn_engine_wait(j->env, t->account, t->region, sid, 3600, status, sizeof(status));
             if (!rc && *status && strcmp(status, "DELETE_COMPLETE")) {
                 rc = -1;
                 snprintf(e.message, sizeof(e.message), "Stack %s is %s", sid, status);
@@ -183,15 +196,20 @@ static void *run_target(void *arg)
         if (!rc) {
             put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, NULL);
             snprintf(t->status, sizeof(t->status), "SUCCEEDED");
-        } else snprintf(t->reason, sizeof(t->reason), "%s", e.message);
+        } else
+            snprintf(t->reason, sizeof(t->reason), "%s", e.message);
         json_decref(inst);
         return NULL;
     }
-    json_t *in = json_pack("{s:s, s:o, s:o}", "TemplateBody", jstr(t->set, "TemplateBody"), "Parameters",
-                           instance_params(t->set, inst), "Capabilities",
-                           json_object_get(t->set, "Capabilities") ? json_incref(json_object_get(t->set, "Capabilities"))
-                                                                   : json_array());
-    json_object_set_new(in, "Tags", json_object_get(t->set, "Tags") ? json_incref(json_object_get(t->set, "Tags")) : json_array());
+    json_t *in = json_pack("{s:s, s:o, s:o}", "TemplateBody", jstr(t->set, "TemplateBody"),
+                           "Parameters", instance_params(t->set, inst), "Capabilities",
+                           json_object_get(t->set, "Capabilities")
+                               ? json_incref(json_object_get(t->set, "Capabilities"))
+                               : json_array());
+    json_object_set_new(in, "Tags",
+                        json_object_get(t->set, "Tags")
+                            ? json_incref(json_object_get(t->set, "Tags"))
+                            : json_array());
     const char *want = "CREATE_COMPLETE";
     if (sid) {
         /* resumed after a restart: the stack may still be on its way */
@@ -212,7 +230,8 @@ static void *run_target(void *arg)
         ids_uuid(uuid);
         snprintf(sname, sizeof(sname), "StackSet-%.100s-%s", j->name, uuid);
         json_object_set_new(in, "StackName", json_string(sname));
-        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "CreateStack", in, &out, NULL, &e);
+        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "CreateStack", in, &out, NULL,
+                        &e);
         if (!rc) {
             json_object_set(inst, "StackId", json_object_get(out, "StackId"));
             put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
@@ -220,7 +239,8 @@ static void *run_target(void *arg)
         }
     } else {
         json_object_set_new(in, "StackName", json_string(sid));
-        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "UpdateStack", in, &out, NULL, &e);
+        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "UpdateStack", in, &out, NULL,
+                        &e);
         want = "UPDATE_COMPLETE";
         if (rc && strstr(e.message, "No updates are to be performed")) {
             rc = 0;
@@ -238,20 +258,24 @@ static void *run_target(void *arg)
         }
         if (strcmp(status, want)) {
             rc = -1;
-            snprintf(e.message, sizeof(e.message), "ResourceLogicalId:%s, ResourceType:AWS::CloudFormation::Stack, "
-                     "ResourceStatusReason:Stack %s is %s.", sid, sid, status);
+            snprintf(e.message, sizeof(e.message),
+                     "ResourceLogicalId:%s, ResourceType:AWS::CloudFormation::Stack, "
+                     "ResourceStatusReason:Stack %s is %s.",
+                     sid, sid, status);
         }
     }
     if (rc) {
         snprintf(t->reason, sizeof(t->reason), "%s", e.message);
         json_object_set_new(inst, "Status", json_string("OUTDATED"));
         json_object_set_new(inst, "StatusReason", json_string(e.message));
-        json_object_set_new(inst, "StackInstanceStatus", json_pack("{s:s}", "DetailedStatus", "FAILED"));
+        json_object_set_new(inst, "StackInstanceStatus",
+                            json_pack("{s:s}", "DetailedStatus", "FAILED"));
     } else {
         snprintf(t->status, sizeof(t->status), "SUCCEEDED");
         json_object_set_new(inst, "Status", json_string("CURRENT"));
         json_object_del(inst, "StatusReason");
-        json_object_set_new(inst, "StackInstanceStatus", json_pack("{s:s}", "DetailedStatus", "SUCCEEDED"));
+        json_object_set_new(inst, "StackInstanceStatus",
+                            json_pack("{s:s}", "DetailedStatus", "SUCCEEDED"));
     }
     json_object_set_new(inst, "LastOperationId", json_string(j->opid));
     put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
@@ -289,7 +313,8 @@ static void *run_op(void *arg)
     size_t i;
     json_t *r;
     json_array_foreach(results, i, r) failed += !strcmp(jstr(r, "Status"), "FAILED");
-    log_info("cfn: stack set %s: operation %s %s on %zu targets", j->name, j->opid, jstr(op, "Action"), n);
+    log_info("cfn: stack set %s: operation %s %s on %zu targets", j->name, j->opid,
+             jstr(op, "Action"), n);
     int stopped = 0;
     for (size_t start = 0; start < n && !stopped;) {
         target *batch = calloc((size_t)maxc, sizeof(target));
@@ -298,7 +323,8 @@ static void *run_op(void *arg)
         long k = 0;
         for (; start < n && k < maxc && k < 4096; start++) {
             json_t *res = json_array_get(results, start);
-            if (strcmp(jstr(res, "Status"), "PENDING") && strcmp(jstr(res, "Status"), "RUNNING")) continue;
+            if (strcmp(jstr(res, "Status"), "PENDING") && strcmp(jstr(res, "Status"), "RUNNING"))
+                continue;
             target *t = &batch[k];
             t->j = j;
             t->set = set;
@@ -311,13 +337,15 @@ static void *run_op(void *arg)
         }
         put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
         for (long m = 0; m < k; m++)
-            if (pthread_create(&th[m], NULL, run_target, &batch[m])) run_target(&batch[m]), th[m] = 0;
+            if (pthread_create(&th[m], NULL, run_target, &batch[m]))
+                run_target(&batch[m]), th[m] = 0;
         for (long m = 0; m < k; m++)
             if (th[m]) pthread_join(th[m], NULL);
         for (long m = 0; m < k; m++) {
             json_t *res = json_array_get(results, idx[m]);
             json_object_set_new(res, "Status", json_string(batch[m].status));
-            if (batch[m].reason[0]) json_object_set_new(res, "StatusReason", json_string(batch[m].reason));
+            if (batch[m].reason[0])
+                json_object_set_new(res, "StatusReason", json_string(batch[m].reason));
             if (!strcmp(batch[m].status, "FAILED")) failed++;
         }
         free(batch);
@@ -328,7 +356,9 @@ static void *run_op(void *arg)
                 json_t *res = json_array_get(results, q);
                 if (!strcmp(jstr(res, "Status"), "PENDING")) {
                     json_object_set_new(res, "Status", json_string("CANCELLED"));
-                    json_object_set_new(res, "StatusReason", json_string("Cancelled since failure tolerance has exceeded"));
+                    json_object_set_new(
+                        res, "StatusReason",
+                        json_string("Cancelled since failure tolerance has exceeded"));
                 }
             }
             stopped = 1;
@@ -391,8 +421,8 @@ static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
     if (!strcmp(jstr(doc, "Status"), "RUNNING"))
-        json_array_append_new(r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region,
-                                                "n", jstr(doc, "_StackSetName"), "o",
+        json_array_append_new(r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r",
+                                                k->region, "n", jstr(doc, "_StackSetName"), "o",
                                                 jstr(doc, "OperationId")));
     return 0;
 }

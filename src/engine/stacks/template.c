@@ -48,13 +48,22 @@ static const char *const functions_list =
 
 /* ---------------------------------------------------------------- sections */
 
-static const char *const top_keys[] = {"AWSTemplateFormatVersion", "Description", "Metadata",
-                                       "Parameters", "Rules", "Mappings", "Conditions",
-                                       "Transform", "Resources", "Outputs", "Hooks", NULL};
-static const char *const res_keys[] = {"Type", "Properties", "DependsOn", "Condition",
-                                       "DeletionPolicy", "UpdateReplacePolicy", "Metadata",
-                                       "CreationPolicy", "UpdatePolicy", "Version",
-                                       "Description", NULL};
+static const char *const top_keys[] = {"AWSTemplateFormatVersion",
+                                       "Description",
+                                       "Metadata",
+                                       "Parameters",
+                                       "Rules",
+                                       "Mappings",
+                                       "Conditions",
+                                       "Transform",
+                                       "Resources",
+                                       "Outputs",
+                                       "Hooks",
+                                       NULL};
+static const char *const res_keys[] = {"Type",      "Properties",     "DependsOn",
+                                       "Condition", "DeletionPolicy", "UpdateReplacePolicy",
+                                       "Metadata",  "CreationPolicy", "UpdatePolicy",
+                                       "Version",   "Description",    NULL};
 
 static int in_list(const char *const *l, const char *k)
 {
@@ -81,9 +90,9 @@ static int is_resource(const json_t *tpl, const char *name)
 
 static int is_pseudo(const char *n)
 {
-    static const char *const p[] = {"AWS::AccountId", "AWS::Region", "AWS::StackName",
-                                    "AWS::StackId", "AWS::Partition", "AWS::URLSuffix",
-                                    "AWS::NoValue", "AWS::NotificationARNs", NULL};
+    static const char *const p[] = {"AWS::AccountId", "AWS::Region",           "AWS::StackName",
+                                    "AWS::StackId",   "AWS::Partition",        "AWS::URLSuffix",
+                                    "AWS::NoValue",   "AWS::NotificationARNs", NULL};
     return in_list(p, n);
 }
 
@@ -137,10 +146,14 @@ static char *scalar_text(const json_t *v)
 {
     char tmp[64];
     if (json_is_string(v)) return strdup(json_string_value(v));
-    if (json_is_integer(v)) snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v)) snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
-    else if (json_is_boolean(v)) snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
-    else return NULL;
+    if (json_is_integer(v))
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
+    else
+        return NULL;
     return strdup(tmp);
 }
 
@@ -186,9 +199,12 @@ static char *java_to_ere(const char *p)
             case 's': in = "[:space:]", out = "[[:space:]]"; break;
             case 'S': in = NULL, out = "[^[:space:]]"; break;
             }
-            if (br && in) q += sprintf(q, "%s", in);
-            else if (!br && out) q += sprintf(q, "%s", out);
-            else if (br) *q++ = d; /* [\.] is [.] */
+            if (br && in)
+                q += sprintf(q, "%s", in);
+            else if (!br && out)
+                q += sprintf(q, "%s", out);
+            else if (br)
+                *q++ = d; /* [\.] is [.] */
             else {
                 *q++ = '\\';
                 *q++ = d;
@@ -254,8 +270,10 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
             int bad = regcomp(&re, full, REG_EXTENDED | REG_NOSUB);
             free(full);
             if (bad) {
-                rc = ferr_validation(e, "Template format error: Parameter '%s' has an invalid "
-                                        "AllowedPattern", name);
+                rc = ferr_validation(e,
+                                     "Template format error: Parameter '%s' has an invalid "
+                                     "AllowedPattern",
+                                     name);
                 break;
             }
             int m = regexec(&re, s, 0, NULL, 0);
@@ -292,8 +310,8 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
     return rc;
 }
 
-int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previous,
-                    json_t **raw, ferr *e)
+int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previous, json_t **raw,
+                    ferr *e)
 {
     json_t *out = json_object();
     buf unknown_names, missing;
@@ -313,9 +331,11 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
         if (json_is_true(uv)) {
             const char *pv = json_string_value(json_object_get(previous, k));
             if (!pv) {
-                ferr_validation(e, "Invalid input for parameter key %s. Cannot specify "
-                                   "usePreviousValue as true for a parameter key not in the "
-                                   "previous template", k);
+                ferr_validation(e,
+                                "Invalid input for parameter key %s. Cannot specify "
+                                "usePreviousValue as true for a parameter key not in the "
+                                "previous template",
+                                k);
                 goto fail;
             }
             json_object_set_new(out, k, json_string(pv));
@@ -327,7 +347,8 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
         free(t);
     }
     if (unknown_names.len) {
-        ferr_validation(e, "Parameters: [%s] do not exist in the template", buf_str(&unknown_names));
+        ferr_validation(e, "Parameters: [%s] do not exist in the template",
+                        buf_str(&unknown_names));
         goto fail;
     }
     const char *k;
@@ -399,7 +420,8 @@ static json_t *ref_value(cfn_ctx *x, const char *name, ferr *e)
 {
     if (!strcmp(name, "AWS::AccountId")) return json_string(x->account ? x->account : "");
     if (!strcmp(name, "AWS::Region")) return json_string(x->region ? x->region : "");
-    if (!strcmp(name, "AWS::StackName")) return x->stack_name ? json_string(x->stack_name) : unknown();
+    if (!strcmp(name, "AWS::StackName"))
+        return x->stack_name ? json_string(x->stack_name) : unknown();
     if (!strcmp(name, "AWS::StackId")) return x->stack_id ? json_string(x->stack_id) : unknown();
     if (!strcmp(name, "AWS::Partition")) return json_string(cfn_partition(x->region));
     if (!strcmp(name, "AWS::URLSuffix")) return json_string(cfn_url_suffix(x->region));
@@ -416,16 +438,20 @@ static json_t *ref_value(cfn_ctx *x, const char *name, ferr *e)
         json_t *ref = json_object_get(r, "Ref");
         if (ref) return json_deep_copy(ref);
         if (!x->strict) return unknown();
-        ferr_validation(e, "Template format error: Unresolved resource dependencies [%s] in the "
-                           "Resources block of the template", name);
+        ferr_validation(e,
+                        "Template format error: Unresolved resource dependencies [%s] in the "
+                        "Resources block of the template",
+                        name);
         return NULL;
     }
     if (x->unresolved) {
         note_unresolved(x, name);
         return unknown();
     }
-    ferr_validation(e, "Template format error: Unresolved resource dependencies [%s] in the "
-                       "Resources block of the template", name);
+    ferr_validation(e,
+                    "Template format error: Unresolved resource dependencies [%s] in the "
+                    "Resources block of the template",
+                    name);
     return NULL;
 }
 
@@ -438,14 +464,18 @@ static json_t *getatt_value(cfn_ctx *x, const char *res, const char *att, ferr *
     json_t *r = json_object_get(x->res, res);
     if (!r) {
         if (!x->strict) return unknown();
-        ferr_validation(e, "Template format error: Unresolved resource dependencies [%s] in the "
-                           "Resources block of the template", res);
+        ferr_validation(e,
+                        "Template format error: Unresolved resource dependencies [%s] in the "
+                        "Resources block of the template",
+                        res);
         return NULL;
     }
     json_t *v = json_object_get(json_object_get(r, "Attributes"), att);
     if (v) return json_deep_copy(v);
-    ferr_validation(e, "Template error: resource %s does not support attribute type %s in "
-                       "Fn::GetAtt", res, att);
+    ferr_validation(e,
+                    "Template error: resource %s does not support attribute type %s in "
+                    "Fn::GetAtt",
+                    res, att);
     return NULL;
 }
 
@@ -475,7 +505,8 @@ static json_t *fn_getatt(cfn_ctx *x, json_t *arg, ferr *e)
     }
     json_t *v = cfn_is_unknown(att) ? (is_resource(x->tpl, r) ? unknown() : NULL)
                                     : getatt_value(x, r, json_string_value(att), e);
-    if (!v && cfn_is_unknown(att)) tmpl_err(e, "instance of Fn::GetAtt references undefined resource %s", r);
+    if (!v && cfn_is_unknown(att))
+        tmpl_err(e, "instance of Fn::GetAtt references undefined resource %s", r);
     json_decref(a);
     return v;
 }
@@ -485,16 +516,19 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
 {
     const char *s;
     json_t *vars = NULL;
-    if (json_is_string(arg)) s = json_string_value(arg);
+    if (json_is_string(arg))
+        s = json_string_value(arg);
     else if (json_is_array(arg) && json_array_size(arg) == 2 &&
              json_is_string(json_array_get(arg, 0)) && json_is_object(json_array_get(arg, 1))) {
         s = json_string_value(json_array_get(arg, 0));
         vars = resolve(x, json_array_get(arg, 1), e);
         if (!vars) return NULL;
     } else {
-        tmpl_err(e, "One or more Fn::Sub intrinsic functions don't specify expected arguments. "
-                    "Specify a string as first argument, and an optional second argument to "
-                    "specify a mapping of values to replace in the string%s", "");
+        tmpl_err(e,
+                 "One or more Fn::Sub intrinsic functions don't specify expected arguments. "
+                 "Specify a string as first argument, and an optional second argument to "
+                 "specify a mapping of values to replace in the string%s",
+                 "");
         return NULL;
     }
     buf b;
@@ -526,17 +560,21 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
         while (*nm == ' ') nm++;
         for (size_t l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
         json_t *v = NULL;
-        if (vars && json_object_get(vars, nm)) v = json_deep_copy(json_object_get(vars, nm));
+        if (vars && json_object_get(vars, nm))
+            v = json_deep_copy(json_object_get(vars, nm));
         else if (strchr(nm, '.') && !is_pseudo(nm)) {
             char *dot = strchr(nm, '.');
             *dot = 0;
             if (!is_resource(x->tpl, nm) && x->unresolved) {
                 note_unresolved(x, nm);
                 v = unknown();
-            } else v = getatt_value(x, nm, dot + 1, e);
-        } else v = ref_value(x, nm, e);
+            } else
+                v = getatt_value(x, nm, dot + 1, e);
+        } else
+            v = ref_value(x, nm, e);
         if (!v) goto done;
-        if (cfn_is_unknown(v)) unk = 1;
+        if (cfn_is_unknown(v))
+            unk = 1;
         else {
             char *t = as_text(v);
             if (!t) {
@@ -562,7 +600,8 @@ static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
     static const char *msg = "every Fn::Join object requires two parameters, (1) a string "
                              "delimiter and (2) a list of strings to be joined or a function that "
                              "returns a list of strings (such as Fn::GetAZs) to be joined.%s";
-    if (!json_is_array(arg) || json_array_size(arg) != 2 || !json_is_string(json_array_get(arg, 0))) {
+    if (!json_is_array(arg) || json_array_size(arg) != 2 ||
+        !json_is_string(json_array_get(arg, 0))) {
         tmpl_err(e, msg, "");
         return NULL;
     }
@@ -606,8 +645,8 @@ static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
     static const char *msg = "every Fn::Split object requires two parameters, (1) a string "
                              "delimiter and (2) a string to be split or a function that returns "
                              "a string to be split.%s";
-    if (!json_is_array(arg) || json_array_size(arg) != 2 || !json_is_string(json_array_get(arg, 0)) ||
-        !*json_string_value(json_array_get(arg, 0))) {
+    if (!json_is_array(arg) || json_array_size(arg) != 2 ||
+        !json_is_string(json_array_get(arg, 0)) || !*json_string_value(json_array_get(arg, 0))) {
         tmpl_err(e, msg, "");
         return NULL;
     }
@@ -655,12 +694,14 @@ static json_t *fn_select(cfn_ctx *x, json_t *arg, ferr *e)
         out = unknown();
         goto done;
     }
-    if (json_is_integer(idx)) i = json_integer_value(idx);
+    if (json_is_integer(idx))
+        i = json_integer_value(idx);
     else if (json_is_string(idx)) {
         char *end;
         i = strtoll(json_string_value(idx), &end, 10);
         if (*end || end == json_string_value(idx)) i = -2;
-    } else i = -2;
+    } else
+        i = -2;
     if (i == -2 || !json_is_array(list)) {
         tmpl_err(e, msg, "");
         goto done;
@@ -681,8 +722,10 @@ done:
 static json_t *fn_findinmap(cfn_ctx *x, json_t *arg, ferr *e)
 {
     if (!json_is_array(arg) || json_array_size(arg) != 3) {
-        tmpl_err(e, "every Fn::FindInMap object requires three parameters, the map name, map key "
-                    "and the attribute for return value%s", "");
+        tmpl_err(e,
+                 "every Fn::FindInMap object requires three parameters, the map name, map key "
+                 "and the attribute for return value%s",
+                 "");
         return NULL;
     }
     json_t *k[3] = {0};
@@ -701,10 +744,11 @@ static json_t *fn_findinmap(cfn_ctx *x, json_t *arg, ferr *e)
     for (int i = 0; i < 3; i++) s[i] = as_text(k[i]);
     json_t *v = NULL;
     if (s[0] && s[1] && s[2])
-        v = json_object_get(json_object_get(json_object_get(json_object_get(x->tpl, "Mappings"), s[0]),
-                                            s[1]),
-                            s[2]);
-    if (v) out = json_deep_copy(v);
+        v = json_object_get(
+            json_object_get(json_object_get(json_object_get(x->tpl, "Mappings"), s[0]), s[1]),
+            s[2]);
+    if (v)
+        out = json_deep_copy(v);
     else {
         char m[600];
         snprintf(m, sizeof(m), "%s::%s::%s", s[0] ? s[0] : "?", s[1] ? s[1] : "?",
@@ -784,8 +828,10 @@ static json_t *fn_cidr(cfn_ctx *x, json_t *arg, ferr *e)
         goto done;
     }
     unsigned long base = ntohl(a.s_addr);
-    if (prefix) base &= 0xffffffffUL << (32 - prefix);
-    else base = 0;
+    if (prefix)
+        base &= 0xffffffffUL << (32 - prefix);
+    else
+        base = 0;
     out = json_array();
     for (long i = 0; i < count; i++) {
         unsigned long n = base + ((unsigned long)i << bits);
@@ -806,7 +852,8 @@ static json_t *fn_getazs(cfn_ctx *x, json_t *arg, ferr *e)
 {
     json_t *r = resolve(x, arg, e);
     if (!r || cfn_is_unknown(r)) return r;
-    const char *region = json_is_string(r) && *json_string_value(r) ? json_string_value(r) : x->region;
+    const char *region =
+        json_is_string(r) && *json_string_value(r) ? json_string_value(r) : x->region;
     json_t *out = json_array();
     for (char z = 'a'; z <= 'c'; z++) {
         char t[64];
@@ -835,14 +882,18 @@ static json_t *fn_import(cfn_ctx *x, json_t *arg, ferr *e)
         if (!seen) json_array_append_new(x->imports, json_string(name));
     }
     json_t *out = NULL;
-    if (!x->import) out = unknown();
+    if (!x->import)
+        out = unknown();
     else {
         char *val = NULL;
         int rc = x->import(x->ud, name, &val, e);
-        if (rc == 1) out = json_string(val);
+        if (rc == 1)
+            out = json_string(val);
         else if (rc == 0) {
-            if (x->strict) ferr_validation(e, "No export named %s found.", name);
-            else out = unknown();
+            if (x->strict)
+                ferr_validation(e, "No export named %s found.", name);
+            else
+                out = unknown();
         }
         free(val);
     }
@@ -857,10 +908,14 @@ static int cond_list(cfn_ctx *x, const char *fn, json_t *arg, int min, int max, 
 {
     if (!json_is_array(arg) || (int)json_array_size(arg) < min || (int)json_array_size(arg) > max) {
         if (min == max)
-            return ferr_validation(e, "Template error: every %s object requires a list of %d "
-                                      "%s", fn, min, min == 1 ? "condition" : "parameters");
-        return ferr_validation(e, "Template error: every %s object requires a list of at least %d "
-                                  "and at most %d conditions", fn, min, max);
+            return ferr_validation(e,
+                                   "Template error: every %s object requires a list of %d "
+                                   "%s",
+                                   fn, min, min == 1 ? "condition" : "parameters");
+        return ferr_validation(e,
+                               "Template error: every %s object requires a list of at least %d "
+                               "and at most %d conditions",
+                               fn, min, max);
     }
     size_t i;
     json_t *v;
@@ -893,8 +948,8 @@ static int cond_eval(cfn_ctx *x, const json_t *node, ferr *e)
         return cfn_condition(x, n, e);
     }
     if (json_is_boolean(node)) return json_is_true(node);
-    if (json_is_string(node) && (!strcmp(json_string_value(node), "true") ||
-                                 !strcmp(json_string_value(node), "false")))
+    if (json_is_string(node) &&
+        (!strcmp(json_string_value(node), "true") || !strcmp(json_string_value(node), "false")))
         return !strcmp(json_string_value(node), "true");
     if (!is_intrinsic(node, &fn, &arg))
         return ferr_validation(e, "Template format error: Conditions can only be boolean "
@@ -921,9 +976,12 @@ static int cond_eval(cfn_ctx *x, const json_t *node, ferr *e)
         if (n < 0) return -1;
         int and = !strcmp(fn, "Fn::And"), unk = 0;
         for (int i = 0; i < n; i++) {
-            if (vals[i] == 2) unk = 1;
-            else if (and && !vals[i]) return 0;
-            else if (!and && vals[i]) return 1;
+            if (vals[i] == 2)
+                unk = 1;
+            else if (and&&!vals[i])
+                return 0;
+            else if (!and&&vals[i])
+                return 1;
         }
         return unk ? 2 : and;
     }
@@ -946,8 +1004,10 @@ static int cond_eval(cfn_ctx *x, const json_t *node, ferr *e)
         json_decref(v);
         return r;
     }
-    return ferr_validation(e, "Template error: Encountered unsupported function: %s Supported "
-                              "functions are: %s", fn, functions_list);
+    return ferr_validation(e,
+                           "Template error: Encountered unsupported function: %s Supported "
+                           "functions are: %s",
+                           fn, functions_list);
 }
 
 int cfn_condition(cfn_ctx *x, const char *name, ferr *e)
@@ -956,11 +1016,13 @@ int cfn_condition(cfn_ctx *x, const char *name, ferr *e)
     if (json_is_boolean(have)) return json_is_true(have);
     if (json_is_integer(have)) {
         if (json_integer_value(have) == 2) return 2;
-        return ferr_validation(e, "Template error: circular condition dependency involving %s", name);
+        return ferr_validation(e, "Template error: circular condition dependency involving %s",
+                               name);
     }
     json_t *def = json_object_get(json_object_get(x->tpl, "Conditions"), name);
     if (!def)
-        return ferr_validation(e, "Template format error: Unresolved condition dependency %s", name);
+        return ferr_validation(e, "Template format error: Unresolved condition dependency %s",
+                               name);
     json_object_set_new(x->conds, name, json_integer(-1)); /* evaluating */
     int r = cond_eval(x, def, e);
     if (r < 0) {
@@ -982,7 +1044,8 @@ int cfn_conditions_all(cfn_ctx *x, ferr *e)
 
 static json_t *fn_if(cfn_ctx *x, json_t *arg, ferr *e)
 {
-    if (!json_is_array(arg) || json_array_size(arg) != 3 || !json_is_string(json_array_get(arg, 0))) {
+    if (!json_is_array(arg) || json_array_size(arg) != 3 ||
+        !json_is_string(json_array_get(arg, 0))) {
         tmpl_err(e, "Fn::If requires a list argument with three elements%s", "");
         return NULL;
     }
@@ -1034,8 +1097,10 @@ static json_t *call_fn(cfn_ctx *x, const char *fn, json_t *arg, ferr *e)
         if (r < 0) return NULL;
         return r == 2 ? unknown() : json_string(r ? "true" : "false");
     }
-    ferr_validation(e, "Template error: Encountered unsupported function: %s Supported functions "
-                       "are: %s", fn, functions_list);
+    ferr_validation(e,
+                    "Template error: Encountered unsupported function: %s Supported functions "
+                    "are: %s",
+                    fn, functions_list);
     return NULL;
 }
 
@@ -1054,8 +1119,10 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
                 json_decref(o);
                 return NULL;
             }
-            if (cfn_is_novalue(r)) json_decref(r);
-            else json_object_set_new(o, k, r);
+            if (cfn_is_novalue(r))
+                json_decref(r);
+            else
+                json_object_set_new(o, k, r);
         }
         return o;
     }
@@ -1069,8 +1136,10 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
                 json_decref(a);
                 return NULL;
             }
-            if (cfn_is_novalue(r)) json_decref(r);
-            else json_array_append_new(a, r);
+            if (cfn_is_novalue(r))
+                json_decref(r);
+            else
+                json_array_append_new(a, r);
         }
         return a;
     }
@@ -1140,9 +1209,11 @@ static void walk_deps(const json_t *tpl, const json_t *node, json_t *deps)
             if (is_resource(tpl, name)) add_dep(deps, name);
         }
         if (!strcmp(fn, "Fn::Sub")) {
-            if (json_is_string(arg)) sub_deps(tpl, json_string_value(arg), NULL, deps);
+            if (json_is_string(arg))
+                sub_deps(tpl, json_string_value(arg), NULL, deps);
             else if (json_is_array(arg) && json_is_string(json_array_get(arg, 0)))
-                sub_deps(tpl, json_string_value(json_array_get(arg, 0)), json_array_get(arg, 1), deps);
+                sub_deps(tpl, json_string_value(json_array_get(arg, 0)), json_array_get(arg, 1),
+                         deps);
         }
     }
     if (json_is_object(node)) {
@@ -1163,7 +1234,8 @@ json_t *cfn_resource_deps(const json_t *tpl, const char *logical)
     walk_deps(tpl, json_object_get(r, "Properties"), deps);
     walk_deps(tpl, json_object_get(r, "Metadata"), deps);
     json_t *d = json_object_get(r, "DependsOn");
-    if (json_is_string(d) && is_resource(tpl, json_string_value(d))) add_dep(deps, json_string_value(d));
+    if (json_is_string(d) && is_resource(tpl, json_string_value(d)))
+        add_dep(deps, json_string_value(d));
     size_t i;
     json_t *v;
     json_array_foreach(d, i, v)
@@ -1189,7 +1261,8 @@ static void strong(tj *t, int v)
         if (t->idx[*w] < 0) {
             strong(t, *w);
             if (t->low[*w] < t->low[v]) t->low[v] = t->low[*w];
-        } else if (t->on[*w] && t->idx[*w] < t->low[v]) t->low[v] = t->idx[*w];
+        } else if (t->on[*w] && t->idx[*w] < t->low[v])
+            t->low[v] = t->idx[*w];
     }
     if (t->low[v] == t->idx[v]) {
         int count = 0, start = t->sp;
@@ -1339,8 +1412,7 @@ int cfn_template_check(const json_t *tpl, ferr *e)
     if (desc && !json_is_string(desc))
         return fmt_err(e, "Every Description member must be a string%s", "");
     json_t *params = json_object_get(tpl, "Parameters");
-    if (params && !json_is_object(params))
-        return fmt_err(e, "Parameters must be an object%s", "");
+    if (params && !json_is_object(params)) return fmt_err(e, "Parameters must be an object%s", "");
     json_object_foreach(params, k, v) {
         const char *type = json_string_value(json_object_get(v, "Type"));
         if (!json_is_object(v) || !type)
@@ -1361,13 +1433,15 @@ int cfn_template_check(const json_t *tpl, ferr *e)
         return fmt_err(e, "At least one Resources member must be defined.%s", "");
     json_object_foreach(res, k, v) {
         if (!json_is_object(v) || !json_is_string(json_object_get(v, "Type")))
-            return fmt_err(e, "[/Resources/%s] Every Resources object must contain a Type member.", k);
+            return fmt_err(e, "[/Resources/%s] Every Resources object must contain a Type member.",
+                           k);
         const char *ak;
         json_t *av;
         json_object_foreach(v, ak, av) {
             if (!in_list(res_keys, ak)) {
                 char m[600];
-                snprintf(m, sizeof(m), "[/Resources/%s] Invalid template resource property '%s'", k, ak);
+                snprintf(m, sizeof(m), "[/Resources/%s] Invalid template resource property '%s'", k,
+                         ak);
                 return fmt_err(e, "%s", m);
             }
         }
@@ -1376,23 +1450,27 @@ int cfn_template_check(const json_t *tpl, ferr *e)
             return fmt_err(e, "[/Resources/%s/Properties] Properties must be an object", k);
         json_t *c = json_object_get(v, "Condition");
         if (c && (!json_is_string(c) || !json_object_get(conds, json_string_value(c))))
-            return fmt_err(e, "Unresolved dependencies [%s]. Cannot reference resources in the "
-                              "Conditions block of the template",
+            return fmt_err(e,
+                           "Unresolved dependencies [%s]. Cannot reference resources in the "
+                           "Conditions block of the template",
                            json_is_string(c) ? json_string_value(c) : "?");
         json_t *dp = json_object_get(v, "DeletionPolicy");
         if (dp && (!json_is_string(dp) || (strcmp(json_string_value(dp), "Delete") &&
                                            strcmp(json_string_value(dp), "Retain") &&
                                            strcmp(json_string_value(dp), "RetainExceptOnCreate") &&
                                            strcmp(json_string_value(dp), "Snapshot"))))
-            return fmt_err(e, "Unrecognized DeletionPolicy %s", json_is_string(dp) ? json_string_value(dp) : "?");
+            return fmt_err(e, "Unrecognized DeletionPolicy %s",
+                           json_is_string(dp) ? json_string_value(dp) : "?");
         json_t *d = json_object_get(v, "DependsOn");
         json_t *list = json_is_string(d) ? json_pack("[O]", d) : json_incref(d);
         size_t i;
         json_t *dv;
         json_array_foreach(list, i, dv) {
             if (!is_resource(tpl, json_string_value(dv))) {
-                fmt_err(e, "Unresolved resource dependencies [%s] in the Resources block of the "
-                           "template", json_string_value(dv) ? json_string_value(dv) : "?");
+                fmt_err(e,
+                        "Unresolved resource dependencies [%s] in the Resources block of the "
+                        "template",
+                        json_string_value(dv) ? json_string_value(dv) : "?");
                 json_decref(list);
                 return -1;
             }
@@ -1410,7 +1488,9 @@ int cfn_template_check(const json_t *tpl, ferr *e)
     }
 
     /* Intrinsics, statically: parameters and resources are unknown. */
-    cfn_ctx x = {.tpl = tpl, .region = "us-east-1", .conds = json_object(),
+    cfn_ctx x = {.tpl = tpl,
+                 .region = "us-east-1",
+                 .conds = json_object(),
                  .unresolved = json_array()};
     int rc = cfn_conditions_all(&x, e);
     json_object_foreach(res, k, v) {
@@ -1483,14 +1563,19 @@ void cfn_template_capabilities(const json_t *tpl, int *iam, int *expand, char *r
             if (strcmp(t, iam_types[i].type)) continue;
             int named = iam_types[i].name_prop &&
                         json_object_get(json_object_get(v, "Properties"), iam_types[i].name_prop);
-            if (named) *iam = 2;
-            else if (!*iam) *iam = 1;
+            if (named)
+                *iam = 2;
+            else if (!*iam)
+                *iam = 1;
             if (!strstr(buf_str(&b), t)) buf_printf(&b, "%s%s", b.len ? ", " : "", t);
         }
     }
     if (reason && n) {
-        if (b.len) snprintf(reason, n, "The following resource(s) require capabilities: [%s]", buf_str(&b));
-        else reason[0] = 0;
+        if (b.len)
+            snprintf(reason, n, "The following resource(s) require capabilities: [%s]",
+                     buf_str(&b));
+        else
+            reason[0] = 0;
     }
     buf_dispose(&b);
 }

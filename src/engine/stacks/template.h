@@ -38,8 +38,8 @@ void cfn_template_capabilities(const json_t *tpl, int *iam, int *expand, char *r
  * splitting; SSM parameter names for SSM types) for every declared parameter. Checks
  * unknown and missing parameters and every constraint (AllowedValues, AllowedPattern,
  * Min/MaxLength, Min/MaxValue, Number types). */
-int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previous,
-                    json_t **raw, ferr *e);
+int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previous, json_t **raw,
+                    ferr *e);
 /* The typed value a Ref gives for one parameter: string, or array for List/CommaDelimited.
  * raw is the resolved string (after SSM lookup). New reference. */
 json_t *cfn_param_value(const json_t *pdecl, const char *raw);
@@ -58,11 +58,11 @@ typedef struct cfn_ctx {
     /* Resource values: {logical: {"Ref": "...", "Attributes": {...}}}; logical ids absent
      * from it resolve to unknown (static) or fail (strict). */
     const json_t *res;
-    int strict;                      /* 1: unknowns are errors (deployment) */
+    int strict; /* 1: unknowns are errors (deployment) */
     /* Fn::ImportValue: 1 found (*value malloc'd), 0 missing, -1 error. NULL: unknown. */
     int (*import)(void *ud, const char *name, char **value, ferr *e);
     void *ud;
-    json_t *imports; /* names imported, appended while resolving (array) or NULL */
+    json_t *imports;    /* names imported, appended while resolving (array) or NULL */
     json_t *unresolved; /* static check: Ref targets that do not exist (array) or NULL */
 } cfn_ctx;
 

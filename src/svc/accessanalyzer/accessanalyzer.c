@@ -14,10 +14,14 @@ int accessanalyzer_op_validate_policy(call *c, json_t *in, json_t **out)
 {
     static const char *const types[] = {"IDENTITY_POLICY", "RESOURCE_POLICY",
                                         "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", NULL};
-    static const char *const resource_types[] = {
-        "AWS::S3::Bucket", "AWS::S3::AccessPoint", "AWS::S3::MultiRegionAccessPoint",
-        "AWS::S3ObjectLambda::AccessPoint", "AWS::IAM::AssumeRolePolicyDocument",
-        "AWS::DynamoDB::Table", "AWS::DynamoDB::Stream", NULL};
+    static const char *const resource_types[] = {"AWS::S3::Bucket",
+                                                 "AWS::S3::AccessPoint",
+                                                 "AWS::S3::MultiRegionAccessPoint",
+                                                 "AWS::S3ObjectLambda::AccessPoint",
+                                                 "AWS::IAM::AssumeRolePolicyDocument",
+                                                 "AWS::DynamoDB::Table",
+                                                 "AWS::DynamoDB::Stream",
+                                                 NULL};
     if (call_authorize(c, "access-analyzer:ValidatePolicy", "*")) return -1;
     const proto_service *svc = proto_service_by_signing_name("access-analyzer");
     const char *type = jstr(in, "policyType"), *doc = jstr(in, "policyDocument");

@@ -81,10 +81,14 @@ static int hex4(const char *s, unsigned *out)
     for (int k = 0; k < 4; k++) {
         char ch = s[k];
         v <<= 4;
-        if (ch >= '0' && ch <= '9') v |= (unsigned)(ch - '0');
-        else if (ch >= 'a' && ch <= 'f') v |= (unsigned)(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F') v |= (unsigned)(ch - 'A' + 10);
-        else return -1;
+        if (ch >= '0' && ch <= '9')
+            v |= (unsigned)(ch - '0');
+        else if (ch >= 'a' && ch <= 'f')
+            v |= (unsigned)(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F')
+            v |= (unsigned)(ch - 'A' + 10);
+        else
+            return -1;
     }
     *out = v;
     return 0;
@@ -183,8 +187,10 @@ static jpos_node *number(parser *p)
     if (!n) return NULL;
     if (p->t[p->i] == '-') advance(p);
     if (!is_digit(p)) return fail(p, "invalid number");
-    if (p->t[p->i] == '0') advance(p);
-    else while (is_digit(p)) advance(p);
+    if (p->t[p->i] == '0')
+        advance(p);
+    else
+        while (is_digit(p)) advance(p);
     if (p->i < p->len && p->t[p->i] == '.') {
         advance(p);
         if (!is_digit(p)) return fail(p, "invalid number");
@@ -322,8 +328,7 @@ static jpos_node *value(parser *p)
 jpos_node *jpos_parse(arena *a, const char *text, size_t len, jpos_error *err)
 {
     memset(err, 0, sizeof(*err));
-    parser p = {.a = a, .t = text ? text : "", .len = text ? len : 0, .pos = {1, 0, 0},
-                .err = err};
+    parser p = {.a = a, .t = text ? text : "", .len = text ? len : 0, .pos = {1, 0, 0}, .err = err};
     jpos_node *root = value(&p);
     if (root) {
         skip_ws(&p);

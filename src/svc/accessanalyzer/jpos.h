@@ -17,14 +17,14 @@ enum { JPOS_NULL, JPOS_BOOL, JPOS_NUMBER, JPOS_STRING, JPOS_ARRAY, JPOS_OBJECT }
 typedef struct jpos_node jpos_node;
 struct jpos_node {
     int type;
-    jpos_pos start, end;    /* the value's span, quotes and brackets included */
-    size_t bstart, bend;    /* the same span in bytes of the text */
-    const char *s;          /* STRING: decoded, NUL-terminated; NUMBER: the literal */
+    jpos_pos start, end; /* the value's span, quotes and brackets included */
+    size_t bstart, bend; /* the same span in bytes of the text */
+    const char *s;       /* STRING: decoded, NUL-terminated; NUMBER: the literal */
     size_t slen;
-    int boolean;            /* BOOL */
-    size_t n;               /* ARRAY items, OBJECT members */
-    jpos_node **items;      /* ARRAY items, OBJECT values */
-    jpos_node **keys;       /* OBJECT keys (STRING nodes) */
+    int boolean;       /* BOOL */
+    size_t n;          /* ARRAY items, OBJECT members */
+    jpos_node **items; /* ARRAY items, OBJECT values */
+    jpos_node **keys;  /* OBJECT keys (STRING nodes) */
 };
 
 typedef struct jpos_error {

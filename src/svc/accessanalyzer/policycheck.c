@@ -81,14 +81,14 @@ static const check
                                                    "create-slr-with-star-in-action-and-resource"},
     CREATE_SLR_WITH_NOT_RESOURCE = {"CREATE_SLR_WITH_NOT_RESOURCE", W,
                                     "create-slr-with-not-resource"},
-    CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE = {
-        "CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", W,
-        "create-slr-with-star-in-action-and-not-resource"},
+    CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE =
+        {"CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", W,
+         "create-slr-with-star-in-action-and-not-resource"},
     CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE = {"CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE", W,
                                                    "create-slr-with-not-action-and-not-resource"},
-    CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION = {
-        "CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION", W,
-        "create-slr-with-star-in-resource-and-not-action"},
+    CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION =
+        {"CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION", W,
+         "create-slr-with-star-in-resource-and-not-action"},
 
     ALLOW_WITH_NOT_PRINCIPAL = {"ALLOW_WITH_NOT_PRINCIPAL", S, "allow-with-not-principal"},
     PASS_ROLE_WITH_STAR_IN_RESOURCE = {"PASS_ROLE_WITH_STAR_IN_RESOURCE", S,
@@ -96,14 +96,14 @@ static const check
     PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE = {"PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE", S,
                                                   "pass-role-with-star-in-action-and-resource"},
     PASS_ROLE_WITH_NOT_RESOURCE = {"PASS_ROLE_WITH_NOT_RESOURCE", S, "pass-role-with-not-resource"},
-    PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE = {
-        "PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", S,
-        "pass-role-with-star-in-action-and-not-resource"},
+    PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE =
+        {"PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", S,
+         "pass-role-with-star-in-action-and-not-resource"},
     PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE = {"PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE", S,
                                                   "pass-role-with-not-action-and-not-resource"},
-    PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION = {
-        "PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION", S,
-        "pass-role-with-star-in-resource-and-not-action"},
+    PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION =
+        {"PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION", S,
+         "pass-role-with-star-in-resource-and-not-action"},
 
     EMPTY_SID_VALUE = {"EMPTY_SID_VALUE", G, "empty-sid-value"},
     EMPTY_ARRAY_ACTION = {"EMPTY_ARRAY_ACTION", G, "empty-array-action"},
@@ -146,7 +146,7 @@ typedef struct ctx {
     json_t *findings;
     elem path[MAX_PATH];
     int depth;
-    int errors;  /* ERROR findings so far */
+    int errors;    /* ERROR findings so far */
     int explained; /* suggestions about documents IAM itself would refuse (EMPTY_*,
                       NULL_WITH_QUALIFIER): no ERROR on top of them */
     int oom;
@@ -180,8 +180,9 @@ static json_t *location(ctx *x, const jpos_node *n, const char *extra)
     json_t *path = json_array();
     int rc = 0;
     for (int i = 0; i < x->depth && i < MAX_PATH; i++)
-        rc |= json_array_append_new(path, x->path[i].key ? json_pack("{s:s}", "value", x->path[i].key)
-                                                         : json_pack("{s:i}", "index", x->path[i].index));
+        rc |= json_array_append_new(path, x->path[i].key
+                                              ? json_pack("{s:s}", "value", x->path[i].key)
+                                              : json_pack("{s:i}", "index", x->path[i].index));
     if (extra) rc |= json_array_append_new(path, json_pack("{s:s}", "value", extra));
     if (rc) x->oom = 1;
     return json_pack("{s:o, s:{s:o, s:o}}", "path", path, "span", "start", position(n->start),
@@ -288,8 +289,8 @@ static int glob(const char *p, const char *s, int icase)
         if (*p == '*') {
             star = p++;
             mark = s;
-        } else if (*p == '?' || (icase ? tolower((unsigned char)*p) == tolower((unsigned char)*s)
-                                       : *p == *s)) {
+        } else if (*p == '?' ||
+                   (icase ? tolower((unsigned char)*p) == tolower((unsigned char)*s) : *p == *s)) {
             p++;
             s++;
         } else if (star) {
@@ -315,34 +316,80 @@ static int has_wild(const char *s)
  * of their own). Keep in step with src/proto/services.list. */
 static const char *const iam_only_actions[] = {
     "iam:PassRole",
-    "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext", "sts:GetServiceBearerToken",
-    "lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:EnableReplication",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+    "sts:SetContext",
+    "sts:GetServiceBearerToken",
+    "lambda:InvokeFunction",
+    "lambda:InvokeFunctionUrl",
+    "lambda:EnableReplication",
     "lambda:DisableReplication",
-    "cloudformation:CreateUploadBucket", "cloudformation:TagResource",
-    "cloudformation:UntagResource", "cloudformation:ListTagsForResource",
-    "s3:ListBucket", "s3:ListAllMyBuckets", "s3:ListBucketVersions",
-    "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts", "s3:GetObjectVersion",
-    "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectVersionAttributes",
-    "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTorrent", "s3:PutObjectVersionAcl",
-    "s3:PutObjectVersionTagging", "s3:DeleteObjectVersion", "s3:DeleteObjectVersionTagging",
-    "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
-    "s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration",
-    "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
-    "s3:GetAccelerateConfiguration", "s3:PutAccelerateConfiguration",
-    "s3:GetAnalyticsConfiguration", "s3:PutAnalyticsConfiguration",
-    "s3:GetInventoryConfiguration", "s3:PutInventoryConfiguration", "s3:GetMetricsConfiguration",
-    "s3:PutMetricsConfiguration", "s3:GetIntelligentTieringConfiguration",
-    "s3:PutIntelligentTieringConfiguration", "s3:GetBucketObjectLockConfiguration",
-    "s3:PutBucketObjectLockConfiguration", "s3:BypassGovernanceRetention", "s3:ReplicateObject",
-    "s3:ReplicateDelete", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner",
-    "s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
-    "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetAccessPoint",
-    "s3:CreateAccessPoint", "s3:DeleteAccessPoint", "s3:ListAccessPoints",
-    "s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy",
-    "s3:GetAccessPointPolicyStatus", "s3:CreateJob", "s3:DescribeJob", "s3:ListJobs",
-    "s3:UpdateJobPriority", "s3:UpdateJobStatus", "s3:GetStorageLensConfiguration",
-    "s3:PutStorageLensConfiguration", "s3:ListStorageLensConfigurations",
-    "s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketCORS", "s3:PutBucketCORS",
+    "cloudformation:CreateUploadBucket",
+    "cloudformation:TagResource",
+    "cloudformation:UntagResource",
+    "cloudformation:ListTagsForResource",
+    "s3:ListBucket",
+    "s3:ListAllMyBuckets",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+    "s3:GetObjectVersionAttributes",
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionTorrent",
+    "s3:PutObjectVersionAcl",
+    "s3:PutObjectVersionTagging",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:PutReplicationConfiguration",
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:GetAccelerateConfiguration",
+    "s3:PutAccelerateConfiguration",
+    "s3:GetAnalyticsConfiguration",
+    "s3:PutAnalyticsConfiguration",
+    "s3:GetInventoryConfiguration",
+    "s3:PutInventoryConfiguration",
+    "s3:GetMetricsConfiguration",
+    "s3:PutMetricsConfiguration",
+    "s3:GetIntelligentTieringConfiguration",
+    "s3:PutIntelligentTieringConfiguration",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:BypassGovernanceRetention",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+    "s3:ObjectOwnerOverrideToBucketOwner",
+    "s3:GetAccountPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:GetAccessPoint",
+    "s3:CreateAccessPoint",
+    "s3:DeleteAccessPoint",
+    "s3:ListAccessPoints",
+    "s3:GetAccessPointPolicy",
+    "s3:PutAccessPointPolicy",
+    "s3:DeleteAccessPointPolicy",
+    "s3:GetAccessPointPolicyStatus",
+    "s3:CreateJob",
+    "s3:DescribeJob",
+    "s3:ListJobs",
+    "s3:UpdateJobPriority",
+    "s3:UpdateJobStatus",
+    "s3:GetStorageLensConfiguration",
+    "s3:PutStorageLensConfiguration",
+    "s3:ListStorageLensConfigurations",
+    "s3:GetBucketAcl",
+    "s3:PutBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:PutBucketCORS",
     NULL,
 };
 
@@ -592,8 +639,10 @@ static int ends_with_ci(const char *s, const char *suffix)
 static void base_operator(const char *op, char *out, size_t n, int *qual, int *ifexists)
 {
     *qual = 0;
-    if (!strncasecmp(op, "ForAllValues:", 13)) *qual = 1, op += 13;
-    else if (!strncasecmp(op, "ForAnyValue:", 12)) *qual = 2, op += 12;
+    if (!strncasecmp(op, "ForAllValues:", 13))
+        *qual = 1, op += 13;
+    else if (!strncasecmp(op, "ForAnyValue:", 12))
+        *qual = 2, op += 12;
     snprintf(out, n, "%s", op);
     *ifexists = ends_with_ci(out, "IfExists") && strlen(out) > 8;
     if (*ifexists) out[strlen(out) - 8] = 0;
@@ -635,20 +684,20 @@ static const char *value_text(const jpos_node *v)
 
 /* Compiles one operator/key pair with the policy engine: the single source of truth on
  * which operators exist. Returns 0 or the engine's message in msg. */
-static int engine_accepts(ctx *x, const char *op, const char *key, const jpos_node *vals,
-                          char *msg, size_t n)
+static int engine_accepts(ctx *x, const char *op, const char *key, const jpos_node *vals, char *msg,
+                          size_t n)
 {
     json_t *k = json_string(key), *o = json_string(op);
     char *ks = json_dumps(k, JSON_ENCODE_ANY), *os = json_dumps(o, JSON_ENCODE_ANY);
     json_decref(k);
     json_decref(o);
-    char *doc = ks && os ? arena_printf(x->a,
-                                        "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
-                                        "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\","
-                                        "\"Condition\":{%s:{%s:%.*s}}}}",
-                                        os, ks, (int)(vals->bend - vals->bstart),
-                                        x->text + vals->bstart)
-                         : NULL;
+    char *doc = ks && os
+                    ? arena_printf(x->a,
+                                   "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+                                   "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\","
+                                   "\"Condition\":{%s:{%s:%.*s}}}}",
+                                   os, ks, (int)(vals->bend - vals->bstart), x->text + vals->bstart)
+                    : NULL;
     free(ks);
     free(os);
     if (!doc) {
@@ -836,16 +885,24 @@ typedef struct wide_checks {
         *star_res_not_act;
 } wide_checks;
 
-static const wide_checks pass_role = {
-    "iam:PassRole", "iam:PassedToService", "iam:PassRole",
-    &PASS_ROLE_WITH_STAR_IN_RESOURCE, &PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE,
-    &PASS_ROLE_WITH_NOT_RESOURCE, &PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE,
-    &PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE, &PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION};
-static const wide_checks create_slr = {
-    "iam:CreateServiceLinkedRole", "iam:AWSServiceName", "iam:CreateServiceLinkedRole",
-    &CREATE_SLR_WITH_STAR_IN_RESOURCE, &CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE,
-    &CREATE_SLR_WITH_NOT_RESOURCE, &CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE,
-    &CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE, &CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION};
+static const wide_checks pass_role = {"iam:PassRole",
+                                      "iam:PassedToService",
+                                      "iam:PassRole",
+                                      &PASS_ROLE_WITH_STAR_IN_RESOURCE,
+                                      &PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE,
+                                      &PASS_ROLE_WITH_NOT_RESOURCE,
+                                      &PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE,
+                                      &PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE,
+                                      &PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION};
+static const wide_checks create_slr = {"iam:CreateServiceLinkedRole",
+                                       "iam:AWSServiceName",
+                                       "iam:CreateServiceLinkedRole",
+                                       &CREATE_SLR_WITH_STAR_IN_RESOURCE,
+                                       &CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE,
+                                       &CREATE_SLR_WITH_NOT_RESOURCE,
+                                       &CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE,
+                                       &CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE,
+                                       &CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION};
 
 /* A resource entry that names every role: "*", or an IAM ARN whose resource part is "*",
  * or "role/" followed by "*". */
@@ -876,7 +933,8 @@ static void wide_permission(ctx *x, const jpos_node *st, const wide_checks *w)
         for (size_t i = 0; i < list_n(act); i++) {
             const jpos_node *a = list_at(act, i);
             if (a->type != JPOS_STRING) continue;
-            if (!strcasecmp(a->s, w->action)) lit = 1;
+            if (!strcasecmp(a->s, w->action))
+                lit = 1;
             else if (has_wild(a->s) && glob(a->s, w->action, 1) && !star_node) {
                 star = 1;
                 star_node = a;
@@ -947,9 +1005,9 @@ static void wide_permission(ctx *x, const jpos_node *st, const wide_checks *w)
 
 /* ---- statements ---- */
 
-static const char *const stmt_elements[] = {"Sid",      "Effect",   "Principal",
-                                            "NotPrincipal", "Action", "NotAction",
-                                            "Resource", "NotResource", "Condition", NULL};
+static const char *const stmt_elements[] = {"Sid",       "Effect",    "Principal", "NotPrincipal",
+                                            "Action",    "NotAction", "Resource",  "NotResource",
+                                            "Condition", NULL};
 
 static int known(const char *k, const char *const *set)
 {
@@ -1020,8 +1078,10 @@ static void check_statement(ctx *x, const jpos_node *st)
             "Add an Effect element to the policy statement with a value of Allow or Deny.");
     } else {
         push_key(x, "Effect");
-        if (eff->type != JPOS_STRING) mismatch(x, eff, "String");
-        else if (!strcmp(eff->s, "Allow")) allow = 1;
+        if (eff->type != JPOS_STRING)
+            mismatch(x, eff, "String");
+        else if (!strcmp(eff->s, "Allow"))
+            allow = 1;
         else if (strcmp(eff->s, "Deny"))
             add(x, &INVALID_EFFECT, eff, NULL, "The effect %s is not valid. Use Allow or Deny.",
                 eff->s);
@@ -1223,7 +1283,8 @@ static void check_document(ctx *x, const jpos_node *root)
             "permission issues.");
     } else {
         push_key(x, "Version");
-        if (ver->type != JPOS_STRING) mismatch(x, ver, "String");
+        if (ver->type != JPOS_STRING)
+            mismatch(x, ver, "String");
         else if (strcmp(ver->s, "2012-10-17") && strcmp(ver->s, "2008-10-17"))
             add(x, &INVALID_VERSION, ver, NULL,
                 "The version %s is not valid. Use one of the following versions: 2012-10-17, "
@@ -1243,18 +1304,20 @@ static void check_document(ctx *x, const jpos_node *root)
         return;
     }
     push_key(x, "Statement");
-    if (sts->type != JPOS_ARRAY && sts->type != JPOS_OBJECT) mismatch(x, sts, "Array");
+    if (sts->type != JPOS_ARRAY && sts->type != JPOS_OBJECT)
+        mismatch(x, sts, "Array");
     else if (sts->type == JPOS_ARRAY && !sts->n)
         add(x, &MISSING_STATEMENT, sts, NULL, "Add a statement to the policy");
-    else statements(x, sts);
+    else
+        statements(x, sts);
     pop(x);
 }
 
 int aa_validate_policy(arena *a, const char *text, size_t len, int type, int trust,
                        json_t **findings, ferr *e)
 {
-    ctx x = {.a = a, .text = text, .len = len, .type = type, .trust = trust,
-             .findings = json_array()};
+    ctx x =
+        {.a = a, .text = text, .len = len, .type = type, .trust = trust, .findings = json_array()};
     if (!x.findings) return ferr_oom(e);
     jpos_error je;
     const jpos_node *root = jpos_parse(a, text, len, &je);
@@ -1292,11 +1355,14 @@ int aa_validate_policy(arena *a, const char *text, size_t len, int type, int tru
     if (!x.errors && !x.explained && !x.oom) {
         ferr pe = {0};
         iam_policy *p = iam_policy_parse(text, len, engine_kind(type, trust), &pe);
-        if (p) iam_policy_free(p);
-        else if (!strcmp(pe.code, "InternalFailure")) x.oom = 1;
+        if (p)
+            iam_policy_free(p);
+        else if (!strcmp(pe.code, "InternalFailure"))
+            x.oom = 1;
         else if (strcmp(pe.code, "LimitExceeded"))
-            add(&x, !strcmp(pe.message, "Syntax errors in policy.") ? &DATA_TYPE_MISMATCH
-                                                                     : &INVALID_POLICY_ELEMENT,
+            add(&x,
+                !strcmp(pe.message, "Syntax errors in policy.") ? &DATA_TYPE_MISMATCH
+                                                                : &INVALID_POLICY_ELEMENT,
                 root, NULL, "%s", pe.message);
     }
     if (x.oom) {

@@ -37,8 +37,8 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 static int stack_changesets(call *c, const char *stack_uuid, json_t **arr)
 {
     collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
-                   c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb,
+                   &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -49,9 +49,10 @@ static int stack_changesets(call *c, const char *stack_uuid, json_t **arr)
 /* Finds a change set by ARN, or by name within StackName. */
 static int find_changeset(call *c, const char *name, const char *stack_name, json_t **cs)
 {
-    if (!name) return ferr_validation(c->err, "1 validation error detected: Value null at "
-                                              "'changeSetName' failed to satisfy constraint: Member "
-                                              "must not be null");
+    if (!name)
+        return ferr_validation(c->err, "1 validation error detected: Value null at "
+                                       "'changeSetName' failed to satisfy constraint: Member "
+                                       "must not be null");
     if (!strncmp(name, "arn:", 4)) {
         const char *uuid = strrchr(name, '/');
         store_key k = {CFN_KIND_CHANGESET, c->account, c->region, uuid ? uuid + 1 : ""};
@@ -67,7 +68,8 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
     json_t *stack = NULL;
     int rc = cfn_stack_find(c->txn, c->account, c->region, stack_name, &stack, c->err);
     if (rc < 0) return -1;
-    if (rc == 0) return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
+    if (rc == 0)
+        return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
     json_t *arr = NULL;
     rc = stack_changesets(c, jstr(stack, "_uuid"), &arr);
     json_decref(stack);
@@ -78,7 +80,8 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
     json_array_foreach(arr, i, d)
         if (!strcmp(jstr(d, "ChangeSetName"), name)) *cs = json_incref(d);
     json_decref(arr);
-    if (!*cs) return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
+    if (!*cs)
+        return ferr_set(c->err, 404, "ChangeSetNotFound", "ChangeSet [%s] does not exist", name);
     return 0;
 }
 
@@ -95,9 +98,9 @@ int cfnsvc_changeset_body(call *c, const char *name, const char *stack, char **b
 
 static json_t *detail(const char *name, const char *recreate, const char *eval, const char *source)
 {
-    json_t *d = json_pack("{s:{s:s, s:s, s:s}, s:s, s:s}", "Target", "Attribute", "Properties", "Name",
-                          name, "RequiresRecreation", recreate, "Evaluation", eval, "ChangeSource",
-                          source);
+    json_t *d =
+        json_pack("{s:{s:s, s:s, s:s}, s:s, s:s}", "Target", "Attribute", "Properties", "Name",
+                  name, "RequiresRecreation", recreate, "Evaluation", eval, "ChangeSource", source);
     return d;
 }
 
@@ -113,21 +116,25 @@ static int mentions_params(const json_t *node, const json_t *decl)
 {
     if (json_is_object(node)) {
         json_t *ref = json_object_get(node, "Ref");
-        if (json_object_size(node) == 1 && json_is_string(ref) && json_object_get(decl, json_string_value(ref)))
+        if (json_object_size(node) == 1 && json_is_string(ref) &&
+            json_object_get(decl, json_string_value(ref)))
             return 1;
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)node, k, v) if (mentions_params(v, decl)) return 1;
+        json_object_foreach((json_t *)node, k, v)
+            if (mentions_params(v, decl)) return 1;
     } else if (json_is_array(node)) {
         size_t i;
         json_t *v;
-        json_array_foreach(node, i, v) if (mentions_params(v, decl)) return 1;
+        json_array_foreach(node, i, v)
+            if (mentions_params(v, decl)) return 1;
     }
     return 0;
 }
 
 /* Changes of a stack update (or create when docs is empty). */
-static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, const json_t *docs, ferr *e)
+static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, const json_t *docs,
+                               ferr *e)
 {
     json_t *params = json_object(), *resv = json_object(), *live = json_object();
     json_t *decl = json_object_get(p->tpl, "Parameters");
@@ -136,8 +143,9 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
     json_object_foreach(p->raw, k, v) {
         json_t *pd = json_object_get(decl, k);
         /* SSM values are known only when the change set runs */
-        json_object_set_new(params, k, cfn_param_is_ssm(pd) ? json_string("\x01?")
-                                                            : cfn_param_value(pd, json_string_value(v)));
+        json_object_set_new(params, k,
+                            cfn_param_is_ssm(pd) ? json_string("\x01?")
+                                                 : cfn_param_value(pd, json_string_value(v)));
     }
     size_t i;
     json_t *d;
@@ -147,13 +155,21 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
         json_object_set(live, jstr(d, "LogicalResourceId"), d);
         json_t *ref = json_object_get(d, "Ref");
         json_object_set_new(resv, jstr(d, "LogicalResourceId"),
-                            json_pack("{s:o, s:o}", "Ref", ref ? json_incref(ref) : json_string(""), "Attributes",
-                                      json_object_get(d, "Attributes") ? json_incref(json_object_get(d, "Attributes"))
-                                                                       : json_object()));
+                            json_pack("{s:o, s:o}", "Ref", ref ? json_incref(ref) : json_string(""),
+                                      "Attributes",
+                                      json_object_get(d, "Attributes")
+                                          ? json_incref(json_object_get(d, "Attributes"))
+                                          : json_object()));
     }
-    cfn_ctx x = {.tpl = p->tpl, .account = c->account, .region = c->region,
-                 .stack_name = jstr(stack, "StackName"), .stack_id = jstr(stack, "StackId"),
-                 .params = params, .conds = json_object(), .res = resv, .strict = 0};
+    cfn_ctx x = {.tpl = p->tpl,
+                 .account = c->account,
+                 .region = c->region,
+                 .stack_name = jstr(stack, "StackName"),
+                 .stack_id = jstr(stack, "StackId"),
+                 .params = params,
+                 .conds = json_object(),
+                 .res = resv,
+                 .strict = 0};
     json_t *changes = NULL;
     if (cfn_conditions_all(&x, e)) goto done;
     json_t *res = json_object_get(p->tpl, "Resources");
@@ -182,7 +198,8 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                 json_decref(out);
                 goto done;
             }
-            if (pv && pv->name_property && !json_object_get(np, pv->name_property) && jstr(doc, "GenName"))
+            if (pv && pv->name_property && !json_object_get(np, pv->name_property) &&
+                jstr(doc, "GenName"))
                 json_object_set(np, pv->name_property, json_object_get(doc, "GenName"));
             json_t *op = json_object_get(doc, "Props");
             int type_changed = strcmp(type, jstr(doc, "ResourceType"));
@@ -201,11 +218,14 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                 free(bs);
                 int rep = type_changed || replaces_on(pv, kk);
                 const char *rr = rep ? (dyn ? "Conditionally" : "Always") : "Never";
-                if (rep && dyn) cond_r = 1;
-                else if (rep) always = 1;
+                if (rep && dyn)
+                    cond_r = 1;
+                else if (rep)
+                    always = 1;
                 const char *src = dyn ? "ResourceAttribute"
-                                      : mentions_params(json_object_get(pr, kk), decl) ? "ParameterReference"
-                                                                                       : "DirectModification";
+                                  : mentions_params(json_object_get(pr, kk), decl)
+                                      ? "ParameterReference"
+                                      : "DirectModification";
                 json_array_append_new(details, detail(kk, rr, dyn ? "Dynamic" : "Static", src));
             }
             json_decref(keys);
@@ -214,7 +234,9 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             if (meta_new || json_object_get(doc, "Metadata")) {
                 json_t *mr = meta_new ? cfn_resolve(&x, meta_new, e) : json_null();
                 if (!mr) mr = json_null();
-                meta_changed = !json_equal(mr, json_object_get(doc, "Metadata") ? json_object_get(doc, "Metadata") : json_null());
+                meta_changed = !json_equal(mr, json_object_get(doc, "Metadata")
+                                                   ? json_object_get(doc, "Metadata")
+                                                   : json_null());
                 json_decref(mr);
             }
             json_decref(np);
@@ -224,16 +246,18 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             }
             const char *repl = always ? "True" : cond_r ? "Conditional" : "False";
             json_t *scope = json_array();
-            if (json_array_size(details) || type_changed) json_array_append_new(scope, json_string("Properties"));
+            if (json_array_size(details) || type_changed)
+                json_array_append_new(scope, json_string("Properties"));
             if (meta_changed) json_array_append_new(scope, json_string("Metadata"));
-            json_array_append_new(out, json_pack("{s:s, s:{s:s, s:s, s:O, s:s, s:s, s:o, s:o}}", "Type",
-                                                 "Resource", "ResourceChange", "Action", "Modify",
-                                                 "LogicalResourceId", k, "PhysicalResourceId",
-                                                 json_object_get(doc, "PhysicalResourceId"), "ResourceType",
-                                                 type, "Replacement", repl, "Scope", scope, "Details",
-                                                 details));
+            json_array_append_new(
+                out, json_pack("{s:s, s:{s:s, s:s, s:O, s:s, s:s, s:o, s:o}}", "Type", "Resource",
+                               "ResourceChange", "Action", "Modify", "LogicalResourceId", k,
+                               "PhysicalResourceId", json_object_get(doc, "PhysicalResourceId"),
+                               "ResourceType", type, "Replacement", repl, "Scope", scope, "Details",
+                               details));
             if (pass == 0 && (always || cond_r))
-                json_object_set_new(resv, k, json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
+                json_object_set_new(resv, k,
+                                    json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
         }
         if (pass == 0) {
             /* replaced resources' attributes are unknown too */
@@ -241,7 +265,8 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             json_t *ch;
             json_array_foreach(out, n, ch) {
                 json_t *rc = json_object_get(ch, "ResourceChange");
-                if (!strcmp(jstr(rc, "Action"), "Modify") && strcmp(jstr(rc, "Replacement"), "False"))
+                if (!strcmp(jstr(rc, "Action"), "Modify") &&
+                    strcmp(jstr(rc, "Replacement"), "False"))
                     json_object_set_new(resv, jstr(rc, "LogicalResourceId"),
                                         json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
             }
@@ -252,11 +277,11 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
         const char *cond = jstr(def, "Condition");
         int stays = def && !(cond && cfn_condition(&x, cond, e) == 0);
         if (stays) continue;
-        json_array_append_new(out, json_pack("{s:s, s:{s:s, s:s, s:O, s:O, s:[], s:[]}}", "Type",
-                                             "Resource", "ResourceChange", "Action", "Remove",
-                                             "LogicalResourceId", k, "PhysicalResourceId",
-                                             json_object_get(d, "PhysicalResourceId"), "ResourceType",
-                                             json_object_get(d, "ResourceType"), "Scope", "Details"));
+        json_array_append_new(
+            out, json_pack("{s:s, s:{s:s, s:s, s:O, s:O, s:[], s:[]}}", "Type", "Resource",
+                           "ResourceChange", "Action", "Remove", "LogicalResourceId", k,
+                           "PhysicalResourceId", json_object_get(d, "PhysicalResourceId"),
+                           "ResourceType", json_object_get(d, "ResourceType"), "Scope", "Details"));
     }
     /* unknown values are not shown */
     changes = out;
@@ -284,11 +309,14 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
     if (!strcmp(type, "CREATE")) {
         if (rc == 1 && strcmp(jstr(stack, "StackStatus"), "REVIEW_IN_PROGRESS")) {
             json_decref(stack);
-            return ferr_validation(c->err, "Stack [%s] already exists and cannot be created again with "
-                                           "the changeSet [%s].", name, csname);
+            return ferr_validation(c->err,
+                                   "Stack [%s] already exists and cannot be created again with "
+                                   "the changeSet [%s].",
+                                   name, csname);
         }
         if (rc == 0) {
-            if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_new_stack(c, name, &stack)) return -1;
+            if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_new_stack(c, name, &stack))
+                return -1;
             created = 1;
         }
     } else {
@@ -322,19 +350,22 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
                 continue;
             }
             json_decref(existing);
-            ferr_set(c->err, 400, "AlreadyExistsException", "ChangeSet [%s] already exists", csname);
+            ferr_set(c->err, 400, "AlreadyExistsException", "ChangeSet [%s] already exists",
+                     csname);
             goto fail_stack;
         }
     }
     json_decref(existing);
     cfn_prep p;
-    if (cfnsvc_prepare(c, in, created || !strcmp(type, "CREATE") ? NULL : stack, &p)) goto fail_stack;
+    if (cfnsvc_prepare(c, in, created || !strcmp(type, "CREATE") ? NULL : stack, &p))
+        goto fail_stack;
     json_t *docs = json_array();
     if (!strcmp(type, "UPDATE")) {
         char prefix[64];
         snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
         collect col = {docs, NULL};
-        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb,
+                       &col, c->err) < 0) {
             json_decref(docs);
             cfnsvc_prep_dispose(&p);
             goto fail_stack;
@@ -368,17 +399,18 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
     json_t *tags = json_object_get(in, "Tags") ? json_deep_copy(json_object_get(in, "Tags"))
                                                : json_deep_copy(json_object_get(stack, "Tags"));
     json_t *na = json_object_get(in, "NotificationARNs");
-    json_t *cs = json_pack("{s:s, s:s, s:O, s:O, s:O, s:f, s:s, s:s, s:o, s:o, s:o, s:b, s:o}",
-                           "ChangeSetName", csname, "ChangeSetId", csid, "StackId",
-                           json_object_get(stack, "StackId"), "StackName", json_object_get(stack, "StackName"),
-                           "Parameters", p.plist, "CreationTime", clock_now(), "ExecutionStatus",
-                           empty ? "UNAVAILABLE" : "AVAILABLE", "Status", empty ? "FAILED" : "CREATE_COMPLETE",
-                           "Changes", changes, "Capabilities",
-                           p.caps ? json_deep_copy(p.caps) : json_array(), "NotificationARNs",
-                           na ? json_deep_copy(na) : json_deep_copy(json_object_get(stack, "NotificationARNs")),
-                           "IncludeNestedStacks", 0, "Tags", tags ? tags : json_array());
+    json_t *cs = json_pack(
+        "{s:s, s:s, s:O, s:O, s:O, s:f, s:s, s:s, s:o, s:o, s:o, s:b, s:o}", "ChangeSetName",
+        csname, "ChangeSetId", csid, "StackId", json_object_get(stack, "StackId"), "StackName",
+        json_object_get(stack, "StackName"), "Parameters", p.plist, "CreationTime", clock_now(),
+        "ExecutionStatus", empty ? "UNAVAILABLE" : "AVAILABLE", "Status",
+        empty ? "FAILED" : "CREATE_COMPLETE", "Changes", changes, "Capabilities",
+        p.caps ? json_deep_copy(p.caps) : json_array(), "NotificationARNs",
+        na ? json_deep_copy(na) : json_deep_copy(json_object_get(stack, "NotificationARNs")),
+        "IncludeNestedStacks", 0, "Tags", tags ? tags : json_array());
     if (empty) json_object_set_new(cs, "StatusReason", json_string(empty_reason));
-    if (jstr(in, "Description")) json_object_set(cs, "Description", json_object_get(in, "Description"));
+    if (jstr(in, "Description"))
+        json_object_set(cs, "Description", json_object_get(in, "Description"));
     if (p.role_arn) json_object_set_new(cs, "RoleARN", json_string(p.role_arn));
     json_object_set_new(cs, "_uuid", json_string(uuid));
     json_object_set_new(cs, "_stack_uuid", json_string(jstr(stack, "_uuid")));
@@ -426,7 +458,8 @@ int cloudformation_op_describe_change_set(call *c, json_t *in, json_t **out)
     json_decref(cs);
     json_t *changes = json_incref(json_object_get(v, "Changes"));
     json_object_del(v, "Changes");
-    int rc = svc_page(c, changes, jstr(in, "NextToken"), 1000, v, "Changes", "NextToken", "ValidationError");
+    int rc = svc_page(c, changes, jstr(in, "NextToken"), 1000, v, "Changes", "NextToken",
+                      "ValidationError");
     json_decref(changes);
     *out = v;
     return rc;
@@ -436,7 +469,8 @@ int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL, *arr = NULL;
-    if (cfnsvc_auth(c, "ListChangeSets", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "ListChangeSets", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     int rc = stack_changesets(c, jstr(stack, "_uuid"), &arr);
     json_decref(stack);
     if (rc) return -1;
@@ -445,10 +479,12 @@ int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out)
     json_t *d;
     json_array_foreach(arr, i, d) {
         json_t *s = json_object();
-        const char *keys[] = {"StackId", "StackName", "ChangeSetId", "ChangeSetName", "ExecutionStatus",
-                              "Status", "StatusReason", "CreationTime", "Description", "IncludeNestedStacks"};
+        const char *keys[] = {
+            "StackId", "StackName",    "ChangeSetId",  "ChangeSetName", "ExecutionStatus",
+            "Status",  "StatusReason", "CreationTime", "Description",   "IncludeNestedStacks"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-            if (json_object_get(d, keys[k])) json_object_set(s, keys[k], json_object_get(d, keys[k]));
+            if (json_object_get(d, keys[k]))
+                json_object_set(s, keys[k], json_object_get(d, keys[k]));
         json_array_append_new(sums, s);
     }
     json_decref(arr);
@@ -492,7 +528,8 @@ int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out)
     store_key sk = {CFN_KIND_STACK, c->account, c->region, jstr(cs, "_stack_uuid")};
     rc = store_get(c->txn, &sk, &stack, c->err);
     if (rc <= 0) {
-        if (rc == 0) rc = ferr_validation(c->err, "Stack [%s] does not exist", jstr(cs, "StackName"));
+        if (rc == 0)
+            rc = ferr_validation(c->err, "Stack [%s] does not exist", jstr(cs, "StackName"));
         rc = -1;
         goto done;
     }
@@ -511,12 +548,15 @@ int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out)
     json_object_set(req, "TemplateBody", json_object_get(cs, "_body"));
     if (json_object_get(in, "DisableRollback"))
         json_object_set(req, "DisableRollback", json_object_get(in, "DisableRollback"));
-    if (jstr(in, "ClientRequestToken")) json_object_set(req, "ClientRequestToken", json_object_get(in, "ClientRequestToken"));
+    if (jstr(in, "ClientRequestToken"))
+        json_object_set(req, "ClientRequestToken", json_object_get(in, "ClientRequestToken"));
     cfn_prep p;
     rc = cfnsvc_prepare(c, req, create ? NULL : stack, &p);
     if (!rc) {
-        if (create) rc = cfnsvc_start_create(c, stack, &p, req, jstr(cs, "_uuid"));
-        else rc = cfnsvc_start_update(c, stack, &p, req, jstr(cs, "_uuid"));
+        if (create)
+            rc = cfnsvc_start_create(c, stack, &p, req, jstr(cs, "_uuid"));
+        else
+            rc = cfnsvc_start_update(c, stack, &p, req, jstr(cs, "_uuid"));
         cfnsvc_prep_dispose(&p);
     }
     json_decref(req);

@@ -18,7 +18,7 @@
 #include "svc/session.h"
 
 #define TEMPLATE_URL_MAX (1024 * 1024) /* AWS: a template from a URL is at most 1 MB */
-#define DESCRIBE_WAIT 10.0            /* see cloudformation_op_describe_stacks */
+#define DESCRIBE_WAIT    10.0          /* see cloudformation_op_describe_stacks */
 
 int cfnsvc_valid_name(call *c, const char *name, const char *member)
 {
@@ -30,9 +30,11 @@ int cfnsvc_valid_name(call *c, const char *name, const char *member)
         ok = name[i] == '-' || (name[i] >= 'a' && name[i] <= 'z') ||
              (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9');
     if (ok) return 0;
-    return ferr_validation(c->err, "1 validation error detected: Value '%s' at '%s' failed to "
-                                   "satisfy constraint: Member must satisfy regular expression "
-                                   "pattern: [a-zA-Z][-a-zA-Z0-9]*", name ? name : "", member);
+    return ferr_validation(c->err,
+                           "1 validation error detected: Value '%s' at '%s' failed to "
+                           "satisfy constraint: Member must satisfy regular expression "
+                           "pattern: [a-zA-Z][-a-zA-Z0-9]*",
+                           name ? name : "", member);
 }
 
 static char *stack_arn(call *c, const char *name, const char *uuid)
@@ -44,8 +46,10 @@ static char *stack_arn(call *c, const char *name, const char *uuid)
 int cfnsvc_auth(call *c, const char *action, const char *stack_name, const char *stack_id)
 {
     const char *res = "*";
-    if (stack_id && !strncmp(stack_id, "arn:", 4)) res = stack_id;
-    else if (stack_name) res = stack_arn(c, stack_name, NULL);
+    if (stack_id && !strncmp(stack_id, "arn:", 4))
+        res = stack_id;
+    else if (stack_name)
+        res = stack_arn(c, stack_name, NULL);
     char act[128];
     snprintf(act, sizeof(act), "cloudformation:%s", action);
     return call_authorize(c, act, res);
@@ -132,8 +136,10 @@ static char *fetch_url(call *c, const char *url)
     curl_easy_cleanup(h);
     if (rc != CURLE_OK || status != 200 || b.failed) {
         buf_dispose(&b);
-        ferr_validation(c->err, "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 "
-                                "Error Message: The template at %s could not be read", url);
+        ferr_validation(c->err,
+                        "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 "
+                        "Error Message: The template at %s could not be read",
+                        url);
         return NULL;
     }
     return b.len ? buf_take(&b) : strdup("");
@@ -155,9 +161,10 @@ static int role_session(call *c, const char *role_arn, principal *as)
 {
     char acct[13], name[160];
     if (iamsvc_role_from_arn(role_arn, acct, sizeof(acct), name, sizeof(name)))
-        return ferr_validation(c->err, "1 validation error detected: Value '%s' at 'roleARN' "
-                                       "failed to satisfy constraint: Member must satisfy regular "
-                                       "expression pattern: arn:.+:iam::[0-9]{12}:role/.+",
+        return ferr_validation(c->err,
+                               "1 validation error detected: Value '%s' at 'roleARN' "
+                               "failed to satisfy constraint: Member must satisfy regular "
+                               "expression pattern: arn:.+:iam::[0-9]{12}:role/.+",
                                role_arn);
     if (call_authorize(c, "iam:PassRole", role_arn)) return -1;
     principal cfn;
@@ -190,9 +197,11 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         if (!p->body) return -1;
     } else if (body) {
         if (strlen(body) > CFN_TEMPLATE_MAX)
-            return ferr_validation(c->err, "1 validation error detected: Value '%.40s...' at "
-                                           "'templateBody' failed to satisfy constraint: Member "
-                                           "must have length less than or equal to 51200", body);
+            return ferr_validation(c->err,
+                                   "1 validation error detected: Value '%.40s...' at "
+                                   "'templateBody' failed to satisfy constraint: Member "
+                                   "must have length less than or equal to 51200",
+                                   body);
         p->body = strdup(body);
     } else if (url) {
         p->body = fetch_url(c, url);
@@ -213,14 +222,15 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
             buf_printf(&bad, "%s%s", bad.len ? ", " : "", json_string_value(t));
     json_decref(types);
     if (bad.len) {
-        ferr_validation(c->err, "Template format error: Unrecognized resource types: [%s]", buf_str(&bad));
+        ferr_validation(c->err, "Template format error: Unrecognized resource types: [%s]",
+                        buf_str(&bad));
         buf_dispose(&bad);
         goto fail;
     }
     buf_dispose(&bad);
     json_t *decl = json_object_get(p->tpl, "Parameters");
-    if (cfn_params_bind(decl, json_object_get(in, "Parameters"), json_object_get(stack, "_raw"), &p->raw,
-                        c->err))
+    if (cfn_params_bind(decl, json_object_get(in, "Parameters"), json_object_get(stack, "_raw"),
+                        &p->raw, c->err))
         goto fail;
     p->plist = json_array();
     p->noecho = json_array();
@@ -238,8 +248,10 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
     if (ssm && !svc_find("ssm")) {
         json_object_foreach(decl, k, pd) {
             if (!cfn_param_is_ssm(pd)) continue;
-            ferr_validation(c->err, "Unable to fetch parameters [%s] from parameter store for this "
-                                    "account.", jstr(p->raw, k));
+            ferr_validation(c->err,
+                            "Unable to fetch parameters [%s] from parameter store for this "
+                            "account.",
+                            jstr(p->raw, k));
             goto fail;
         }
     }
@@ -253,7 +265,8 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
                  "Requires capabilities : [CAPABILITY_NAMED_IAM]");
         goto fail;
     }
-    if (iam == 1 && !has_cap(p->caps, "CAPABILITY_IAM") && !has_cap(p->caps, "CAPABILITY_NAMED_IAM")) {
+    if (iam == 1 && !has_cap(p->caps, "CAPABILITY_IAM") &&
+        !has_cap(p->caps, "CAPABILITY_NAMED_IAM")) {
         ferr_set(c->err, 400, "InsufficientCapabilitiesException",
                  "Requires capabilities : [CAPABILITY_IAM]");
         goto fail;
@@ -314,8 +327,8 @@ static int start_engine(call *c, json_t *stack, const char *status)
     json_object_set_new(stack, "StackStatus", json_string(status));
     json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
     if (cfn_stack_put(c->txn, stack, c->err)) return -1;
-    json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, status, "User Initiated", NULL,
-                               c->err);
+    json_t *ev =
+        cfn_event_add(c->txn, stack, NULL, NULL, NULL, status, "User Initiated", NULL, c->err);
     if (!ev) return -1;
     json_decref(ev);
     call_resource(c, "AWS::CloudFormation::Stack", jstr(stack, "StackId"));
@@ -325,8 +338,10 @@ static int start_engine(call *c, json_t *stack, const char *status)
 
 static void set_or_del(json_t *o, const char *k, json_t *v)
 {
-    if (v) json_object_set(o, k, v);
-    else json_object_del(o, k);
+    if (v)
+        json_object_set(o, k, v);
+    else
+        json_object_del(o, k);
 }
 
 int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
@@ -348,7 +363,8 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     if (json_is_integer(to)) json_object_set(stack, "TimeoutInMinutes", to);
     const char *onf = jstr(in, "OnFailure");
     json_t *dr = json_object_get(in, "DisableRollback");
-    if (onf && dr) return ferr_validation(c->err, "You cannot specify both DisableRollback and OnFailure.");
+    if (onf && dr)
+        return ferr_validation(c->err, "You cannot specify both DisableRollback and OnFailure.");
     int disable = json_is_true(dr) || (onf && !strcmp(onf, "DO_NOTHING"));
     json_object_set_new(stack, "DisableRollback", json_boolean(disable));
     if (json_is_true(json_object_get(in, "EnableTerminationProtection")))
@@ -358,7 +374,9 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     ids_uuid(tok);
     const char *ctok = jstr(in, "ClientRequestToken");
     json_t *opd = json_pack("{s:s, s:s}", "Token", ctok ? ctok : tok, "OnFailure",
-                            onf ? onf : disable ? "DO_NOTHING" : "ROLLBACK");
+                            onf       ? onf
+                            : disable ? "DO_NOTHING"
+                                      : "ROLLBACK");
     if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
     json_object_set_new(stack, "_op", opd);
     if (cfn_template_store(c->txn, stack, "cur", p->body, c->err)) return -1;
@@ -369,12 +387,14 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
 static int create_stack(call *c, json_t *in, json_t **out, const char *parent_id)
 {
     const char *name = jstr(in, "StackName");
-    if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL)) return -1;
+    if (cfnsvc_valid_name(c, name, "stackName") || cfnsvc_auth(c, "CreateStack", name, NULL))
+        return -1;
     json_t *cur = NULL;
     int rc = cfn_stack_find(c->txn, c->account, c->region, name, &cur, c->err);
     if (rc < 0) return -1;
     json_decref(cur);
-    if (rc == 1) return ferr_set(c->err, 400, "AlreadyExistsException", "Stack [%s] already exists", name);
+    if (rc == 1)
+        return ferr_set(c->err, 400, "AlreadyExistsException", "Stack [%s] already exists", name);
     cfn_prep p;
     if (cfnsvc_prepare(c, in, NULL, &p)) return -1;
     json_t *stack = NULL;
@@ -417,8 +437,9 @@ int cfn_create_nested_stack(ferry_env *env, const principal *as, const char *reg
 
 int cfnsvc_updatable(call *c, const json_t *stack)
 {
-    static const char *const ok[] = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
-                                     "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE", NULL};
+    static const char *const ok[] = {"CREATE_COMPLETE",          "UPDATE_COMPLETE",
+                                     "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+                                     "IMPORT_ROLLBACK_COMPLETE", NULL};
     const char *st = jstr(stack, "StackStatus");
     for (const char *const *s = ok; *s; s++)
         if (!strcmp(*s, st)) return 0;
@@ -437,11 +458,15 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     json_t *nw = json_pack("{s:O, s:O, s:o, s:o, s:o}", "_raw", p->raw, "Parameters", p->plist,
                            "Capabilities", p->caps ? json_deep_copy(p->caps) : json_array(), "Tags",
                            tags, "_as", cfn_principal_json(&p->as));
-    json_object_set(nw, "Description", json_object_get(p->tpl, "Description") ? json_object_get(p->tpl, "Description") : json_null());
+    json_object_set(nw, "Description",
+                    json_object_get(p->tpl, "Description") ? json_object_get(p->tpl, "Description")
+                                                           : json_null());
     json_object_set_new(nw, "NotificationARNs",
-                        na ? json_deep_copy(na) : json_deep_copy(json_object_get(stack, "NotificationARNs")));
+                        na ? json_deep_copy(na)
+                           : json_deep_copy(json_object_get(stack, "NotificationARNs")));
     if (p->role_arn) json_object_set_new(nw, "RoleARN", json_string(p->role_arn));
-    if (json_is_true(json_object_get(in, "DisableRollback"))) json_object_set_new(nw, "DisableRollback", json_true());
+    if (json_is_true(json_object_get(in, "DisableRollback")))
+        json_object_set_new(nw, "DisableRollback", json_true());
     char tok[40];
     ids_uuid(tok);
     const char *ctok = jstr(in, "ClientRequestToken");
@@ -464,9 +489,11 @@ static int no_change(call *c, const json_t *stack, const cfn_prep *p, const json
     free(cur);
     int same = ct && json_equal(ct, p->tpl) && json_equal(json_object_get(stack, "_raw"), p->raw);
     json_decref(ct);
-    if (same && json_object_get(in, "Tags")) same = json_equal(json_object_get(in, "Tags"), json_object_get(stack, "Tags"));
+    if (same && json_object_get(in, "Tags"))
+        same = json_equal(json_object_get(in, "Tags"), json_object_get(stack, "Tags"));
     if (same && json_object_get(in, "NotificationARNs"))
-        same = json_equal(json_object_get(in, "NotificationARNs"), json_object_get(stack, "NotificationARNs"));
+        same = json_equal(json_object_get(in, "NotificationARNs"),
+                          json_object_get(stack, "NotificationARNs"));
     if (same && jstr(in, "RoleARN"))
         same = jstr(stack, "RoleARN") && !strcmp(jstr(in, "RoleARN"), jstr(stack, "RoleARN"));
     return same;
@@ -482,8 +509,10 @@ int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
     if (!rc) rc = cfnsvc_prepare(c, in, stack, &p);
     if (!rc) {
         int same = no_change(c, stack, &p, in);
-        if (same < 0) rc = -1;
-        else if (same) rc = ferr_validation(c->err, "No updates are to be performed.");
+        if (same < 0)
+            rc = -1;
+        else if (same)
+            rc = ferr_validation(c->err, "No updates are to be performed.");
     }
     if (!rc) rc = cfnsvc_start_update(c, stack, &p, in, NULL);
     if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
@@ -501,7 +530,8 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     collect *c = ud;
-    if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want))) return 0;
+    if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want)))
+        return 0;
     json_array_append(c->arr, doc);
     return 0;
 }
@@ -509,8 +539,8 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
 {
     collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
-                   c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb,
+                   &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -538,8 +568,10 @@ int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
     rc = 0;
     if (!strcmp(st, "DELETE_COMPLETE") || !strcmp(st, "DELETE_IN_PROGRESS")) goto done;
     if (json_is_true(json_object_get(stack, "EnableTerminationProtection"))) {
-        rc = ferr_validation(c->err, "Stack [%s] cannot be deleted while TerminationProtection is "
-                                     "enabled", jstr(stack, "StackName"));
+        rc = ferr_validation(c->err,
+                             "Stack [%s] cannot be deleted while TerminationProtection is "
+                             "enabled",
+                             jstr(stack, "StackName"));
         goto done;
     }
     if (cfn_status_busy(st)) {
@@ -551,8 +583,9 @@ int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
     json_t *retain = json_object_get(in, "RetainResources");
     if (json_array_size(retain)) {
         if (strcmp(st, "DELETE_FAILED")) {
-            rc = ferr_validation(c->err, "Invalid operation on stack [%s]. RetainResources can only "
-                                         "be specified when the stack is in the DELETE_FAILED state",
+            rc = ferr_validation(c->err,
+                                 "Invalid operation on stack [%s]. RetainResources can only "
+                                 "be specified when the stack is in the DELETE_FAILED state",
                                  jstr(stack, "StackId"));
             goto done;
         }
@@ -576,12 +609,14 @@ int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
         store_key nk = {CFN_KIND_NAME, c->account, c->region, jstr(stack, "StackName")};
         json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
         json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
-        if (store_del(c->txn, &nk, c->err) < 0 || delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
+        if (store_del(c->txn, &nk, c->err) < 0 ||
+            delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
             cfn_stack_put(c->txn, stack, c->err)) {
             rc = -1;
             goto done;
         }
-        json_t *ev = cfn_event_add(c->txn, stack, NULL, NULL, NULL, "DELETE_COMPLETE", NULL, NULL, c->err);
+        json_t *ev =
+            cfn_event_add(c->txn, stack, NULL, NULL, NULL, "DELETE_COMPLETE", NULL, NULL, c->err);
         rc = ev ? 0 : -1;
         json_decref(ev);
         goto done;
@@ -706,10 +741,13 @@ int cloudformation_op_list_stacks(call *c, json_t *in, json_t **out)
             if (!ok) continue;
         }
         json_t *s = json_object();
-        const char *keys[] = {"StackId", "StackName", "CreationTime", "LastUpdatedTime", "DeletionTime",
-                              "StackStatus", "StackStatusReason", "ParentId", "RootId", "DriftInformation"};
+        const char *keys[] = {"StackId",           "StackName",    "CreationTime",
+                              "LastUpdatedTime",   "DeletionTime", "StackStatus",
+                              "StackStatusReason", "ParentId",     "RootId",
+                              "DriftInformation"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-            if (json_object_get(d, keys[k])) json_object_set(s, keys[k], json_object_get(d, keys[k]));
+            if (json_object_get(d, keys[k]))
+                json_object_set(s, keys[k], json_object_get(d, keys[k]));
         if (json_object_get(d, "Description"))
             json_object_set(s, "TemplateDescription", json_object_get(d, "Description"));
         json_array_append_new(all, s);
@@ -722,7 +760,8 @@ int cloudformation_op_describe_stack_events(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "DescribeStackEvents", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "DescribeStackEvents", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     json_decref(stack);
@@ -734,16 +773,18 @@ int cloudformation_op_describe_stack_events(call *c, json_t *in, json_t **out)
     }
     /* newest first */
     json_t *rev = json_array();
-    for (size_t i = json_array_size(col.arr); i-- > 0;) json_array_append(rev, json_array_get(col.arr, i));
+    for (size_t i = json_array_size(col.arr); i-- > 0;)
+        json_array_append(rev, json_array_get(col.arr, i));
     json_decref(col.arr);
     return cfnsvc_page(c, in, rev, 100, "StackEvents", "ValidationError", out);
 }
 
 static json_t *resource_view(const json_t *stack, const json_t *d, int detail, int summary)
 {
-    json_t *r = json_pack("{s:O, s:O, s:O}", "LogicalResourceId", json_object_get(d, "LogicalResourceId"),
-                          "ResourceType", json_object_get(d, "ResourceType"), "ResourceStatus",
-                          json_object_get(d, "ResourceStatus"));
+    json_t *r =
+        json_pack("{s:O, s:O, s:O}", "LogicalResourceId", json_object_get(d, "LogicalResourceId"),
+                  "ResourceType", json_object_get(d, "ResourceType"), "ResourceStatus",
+                  json_object_get(d, "ResourceStatus"));
     const char *pid = jstr(d, "PhysicalResourceId");
     if (pid && *pid) json_object_set_new(r, "PhysicalResourceId", json_string(pid));
     if (jstr(d, "ResourceStatusReason"))
@@ -754,9 +795,11 @@ static json_t *resource_view(const json_t *stack, const json_t *d, int detail, i
     if (!summary) {
         json_object_set(r, "StackName", json_object_get(stack, "StackName"));
         json_object_set(r, "StackId", json_object_get(stack, "StackId"));
-        if (jstr(d, "Description")) json_object_set(r, "Description", json_object_get(d, "Description"));
+        if (jstr(d, "Description"))
+            json_object_set(r, "Description", json_object_get(d, "Description"));
     }
-    json_object_set_new(r, "DriftInformation", json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
+    json_object_set_new(r, "DriftInformation",
+                        json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
     if (detail && json_object_get(d, "Metadata")) {
         char *m = json_dumps(json_object_get(d, "Metadata"), JSON_COMPACT);
         json_object_set_new(r, "Metadata", json_string(m ? m : "{}"));
@@ -772,8 +815,8 @@ static int resource_views(call *c, json_t *stack, const char *logical, int summa
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     collect col = {json_array(), NULL};
-    int rc = store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
-                        c->err);
+    int rc = store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb,
+                        &col, c->err);
     if (rc >= 0) {
         *arr = json_array();
         size_t i;
@@ -792,16 +835,18 @@ int cloudformation_op_describe_stack_resource(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName"), *logical = jstr(in, "LogicalResourceId");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "DescribeStackResource", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), logical ? logical : "");
     store_key k = {CFN_KIND_RES, c->account, c->region, id};
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
-    if (rc == 1) *out = json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0));
+    if (rc == 1)
+        *out = json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0));
     else if (rc == 0)
-        rc = ferr_validation(c->err, "Resource %s does not exist for stack %s", logical ? logical : "",
-                             name);
+        rc = ferr_validation(c->err, "Resource %s does not exist for stack %s",
+                             logical ? logical : "", name);
     json_decref(d);
     json_decref(stack);
     return rc < 0 ? -1 : 0;
@@ -834,13 +879,15 @@ int cloudformation_op_describe_stack_resources(call *c, json_t *in, json_t **out
     if (!name) {
         /* the resource document's id starts with its stack's uuid */
         phys_find f = {phys, ""};
-        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, NULL, NULL, 0, phys_cb, &f, c->err) < 0)
+        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, NULL, NULL, 0, phys_cb, &f,
+                       c->err) < 0)
             return -1;
         store_key sk = {CFN_KIND_STACK, c->account, c->region, f.uuid};
         int rc = f.uuid[0] ? store_get(c->txn, &sk, &stack, c->err) : 0;
         if (rc < 0) return -1;
         if (rc == 0) return ferr_validation(c->err, "Stack for %s does not exist", phys);
-    } else if (cfnsvc_load_stack(c, name, &stack)) return -1;
+    } else if (cfnsvc_load_stack(c, name, &stack))
+        return -1;
     json_t *arr = NULL;
     if (resource_views(c, stack, logical, 0, &arr)) return -1;
     *out = json_pack("{s:o}", "StackResources", arr);
@@ -863,10 +910,12 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "GetTemplate", name, name)) return -1;
     if (cs) {
-        extern int cfnsvc_changeset_body(call *c, const char *name, const char *stack, char **body);
+        extern int cfnsvc_changeset_body(call * c, const char *name, const char *stack,
+                                         char **body);
         char *body = NULL;
         if (cfnsvc_changeset_body(c, cs, name, &body)) return -1;
-        *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original", "Processed");
+        *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original",
+                         "Processed");
         free(body);
         return 0;
     }
@@ -874,7 +923,8 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
     char *body = cfn_template_body(c->txn, stack, "cur", c->err);
     json_decref(stack);
     if (!body) return -1;
-    *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original", "Processed");
+    *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original",
+                     "Processed");
     free(body);
     return 0;
 }
@@ -882,11 +932,13 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
 /* Template from TemplateBody / TemplateURL, or a stack's. */
 static int template_of(call *c, json_t *in, char **body, json_t **tpl)
 {
-    const char *b = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL"), *name = jstr(in, "StackName");
+    const char *b = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL"),
+               *name = jstr(in, "StackName");
     if ((b != NULL) + (url != NULL) + (name != NULL) != 1)
-        return ferr_validation(c->err, b || url || name
-                                           ? "Specify only one of TemplateBody, TemplateURL, or StackName."
-                                           : "Either Template URL or Template Body must be specified.");
+        return ferr_validation(c->err,
+                               b || url || name
+                                   ? "Specify only one of TemplateBody, TemplateURL, or StackName."
+                                   : "Either Template URL or Template Body must be specified.");
     if (b) {
         if (strlen(b) > CFN_TEMPLATE_MAX)
             return ferr_validation(c->err, "1 validation error detected: Value at 'templateBody' "
@@ -917,9 +969,12 @@ static json_t *scalar_str(const json_t *v)
 {
     char tmp[64];
     if (json_is_string(v)) return json_incref((json_t *)v);
-    if (json_is_integer(v)) snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v)) snprintf(tmp, sizeof(tmp), "%g", json_real_value(v));
-    else if (json_is_boolean(v)) snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
+    if (json_is_integer(v))
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(tmp, sizeof(tmp), "%g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
     else if (json_is_array(v)) {
         buf b;
         buf_init(&b, 0);
@@ -933,7 +988,8 @@ static json_t *scalar_str(const json_t *v)
         json_t *r = json_string(buf_str(&b));
         buf_dispose(&b);
         return r;
-    } else return NULL;
+    } else
+        return NULL;
     return json_string(tmp);
 }
 
@@ -948,9 +1004,12 @@ static void summary_common(const json_t *tpl, json_t *out)
     if (expand) json_array_append_new(caps, json_string("CAPABILITY_AUTO_EXPAND"));
     json_object_set_new(out, "Capabilities", caps);
     if (reason[0]) json_object_set_new(out, "CapabilitiesReason", json_string(reason));
-    if (json_object_get(tpl, "Description")) json_object_set(out, "Description", json_object_get(tpl, "Description"));
+    if (json_object_get(tpl, "Description"))
+        json_object_set(out, "Description", json_object_get(tpl, "Description"));
     json_t *tr = json_object_get(tpl, "Transform");
-    json_t *decl = json_is_string(tr) ? json_pack("[O]", tr) : json_is_array(tr) ? json_incref(tr) : json_array();
+    json_t *decl = json_is_string(tr)  ? json_pack("[O]", tr)
+                   : json_is_array(tr) ? json_incref(tr)
+                                       : json_array();
     json_object_set_new(out, "DeclaredTransforms", decl);
 }
 
@@ -963,8 +1022,12 @@ static json_t *param_entry(const char *k, const json_t *pd, int summary)
         if (s) json_object_set_new(p, "DefaultValue", s);
     }
     json_t *ne = json_object_get(pd, "NoEcho");
-    json_object_set_new(p, "NoEcho", json_boolean(json_is_true(ne) || (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true"))));
-    if (json_object_get(pd, "Description")) json_object_set(p, "Description", json_object_get(pd, "Description"));
+    json_object_set_new(
+        p, "NoEcho",
+        json_boolean(json_is_true(ne) ||
+                     (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true"))));
+    if (json_object_get(pd, "Description"))
+        json_object_set(p, "Description", json_object_get(pd, "Description"));
     if (summary) {
         json_object_set(p, "ParameterType", json_object_get(pd, "Type"));
         json_t *av = json_object_get(pd, "AllowedValues");
@@ -1022,9 +1085,11 @@ int cloudformation_op_validate_template(call *c, json_t *in, json_t **out)
 
 int cloudformation_op_get_template_summary(call *c, json_t *in, json_t **out)
 {
-    if (cfnsvc_auth(c, "GetTemplateSummary", jstr(in, "StackName"), jstr(in, "StackName"))) return -1;
+    if (cfnsvc_auth(c, "GetTemplateSummary", jstr(in, "StackName"), jstr(in, "StackName")))
+        return -1;
     if (jstr(in, "StackSetName"))
-        return ferr_validation(c->err, "GetTemplateSummary by StackSetName is not supported by ferry yet");
+        return ferr_validation(c->err,
+                               "GetTemplateSummary by StackSetName is not supported by ferry yet");
     return describe_template(c, in, 1, out);
 }
 
@@ -1032,7 +1097,8 @@ int cloudformation_op_list_exports(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListExports", NULL, NULL)) return -1;
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, CFN_KIND_EXPORT, c->account, c->region, NULL, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_EXPORT, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
+                   c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -1046,7 +1112,8 @@ int cloudformation_op_list_imports(call *c, json_t *in, json_t **out)
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
     collect col = {json_array(), NULL};
-    if (store_list(c->txn, CFN_KIND_IMPORT, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, CFN_KIND_IMPORT, c->account, c->region, prefix, NULL, 0, collect_cb,
+                   &col, c->err) < 0) {
         json_decref(col.arr);
         return -1;
     }
@@ -1057,7 +1124,8 @@ int cloudformation_op_list_imports(call *c, json_t *in, json_t **out)
     json_decref(col.arr);
     if (!json_array_size(names)) {
         json_decref(names);
-        return ferr_validation(c->err, "Export '%s' is not imported by any stack.", name ? name : "");
+        return ferr_validation(c->err, "Export '%s' is not imported by any stack.",
+                               name ? name : "");
     }
     return cfnsvc_page(c, in, names, 100, "Imports", "ValidationError", out);
 }
@@ -1066,16 +1134,20 @@ int cloudformation_op_update_termination_protection(call *c, json_t *in, json_t 
 {
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "UpdateTerminationProtection", name, name) || cfnsvc_load_stack(c, name, &stack))
+    if (cfnsvc_auth(c, "UpdateTerminationProtection", name, name) ||
+        cfnsvc_load_stack(c, name, &stack))
         return -1;
     int rc = 0;
     if (jstr(stack, "ParentId"))
-        rc = ferr_validation(c->err, "You can't update termination protection for nested stacks. "
-                                     "Update the root stack [%s] instead.",
-                             jstr(stack, "RootId") ? jstr(stack, "RootId") : jstr(stack, "ParentId"));
+        rc = ferr_validation(c->err,
+                             "You can't update termination protection for nested stacks. "
+                             "Update the root stack [%s] instead.",
+                             jstr(stack, "RootId") ? jstr(stack, "RootId")
+                                                   : jstr(stack, "ParentId"));
     if (!rc) {
-        json_object_set_new(stack, "EnableTerminationProtection",
-                            json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))));
+        json_object_set_new(
+            stack, "EnableTerminationProtection",
+            json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))));
         rc = cfn_stack_put(c->txn, stack, c->err);
     }
     if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
@@ -1088,15 +1160,18 @@ int cloudformation_op_set_stack_policy(call *c, json_t *in, json_t **out)
     (void)out;
     const char *name = jstr(in, "StackName"), *body = jstr(in, "StackPolicyBody");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "SetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "SetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     char *fetched = NULL;
-    if (!body && jstr(in, "StackPolicyURL")) body = fetched = fetch_url(c, jstr(in, "StackPolicyURL"));
+    if (!body && jstr(in, "StackPolicyURL"))
+        body = fetched = fetch_url(c, jstr(in, "StackPolicyURL"));
     int rc = 0;
     json_error_t je;
     json_t *doc = body ? json_loads(body, 0, &je) : NULL;
     if (!body && !ferr_isset(c->err))
         rc = ferr_validation(c->err, "Specify either StackPolicyBody or StackPolicyURL");
-    else if (!body) rc = -1;
+    else if (!body)
+        rc = -1;
     else if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "Statement")))
         rc = ferr_validation(c->err, "Error validating stack policy: Invalid stack policy");
     if (!rc) {
@@ -1113,9 +1188,11 @@ int cloudformation_op_get_stack_policy(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "GetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "GetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     *out = json_object();
-    if (jstr(stack, "_policy")) json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
+    if (jstr(stack, "_policy"))
+        json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
     json_decref(stack);
     return 0;
 }
@@ -1125,10 +1202,12 @@ int cloudformation_op_cancel_update_stack(call *c, json_t *in, json_t **out)
     (void)out;
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "CancelUpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "CancelUpdateStack", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     int rc = 0;
     if (strcmp(jstr(stack, "StackStatus"), "UPDATE_IN_PROGRESS"))
-        rc = ferr_validation(c->err, "CancelUpdateStack cannot be called from current stack status");
+        rc =
+            ferr_validation(c->err, "CancelUpdateStack cannot be called from current stack status");
     else {
         /* the engine notices between steps and rolls the update back */
         json_object_set_new(stack, "_cancel", json_true());
@@ -1143,7 +1222,8 @@ int cloudformation_op_continue_update_rollback(call *c, json_t *in, json_t **out
     (void)out;
     const char *name = jstr(in, "StackName");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "ContinueUpdateRollback", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "ContinueUpdateRollback", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     int rc = 0;
     if (strcmp(jstr(stack, "StackStatus"), "UPDATE_ROLLBACK_FAILED")) {
         rc = ferr_validation(c->err, "Stack %s is in %s state and can not continue update rollback",
@@ -1179,7 +1259,8 @@ int cloudformation_op_signal_resource(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "StackName"), *logical = jstr(in, "LogicalResourceId");
     const char *uid = jstr(in, "UniqueId"), *status = jstr(in, "Status");
     json_t *stack = NULL;
-    if (cfnsvc_auth(c, "SignalResource", name, name) || cfnsvc_load_stack(c, name, &stack)) return -1;
+    if (cfnsvc_auth(c, "SignalResource", name, name) || cfnsvc_load_stack(c, name, &stack))
+        return -1;
     int rc = 0; /* status is SUCCESS or FAILURE: the model's required enum */
     char id[600];
     snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), logical ? logical : "");
@@ -1187,10 +1268,12 @@ int cloudformation_op_signal_resource(call *c, json_t *in, json_t **out)
     json_t *d = NULL;
     if (!rc) {
         int f = store_get(c->txn, &rk, &d, c->err);
-        if (f < 0) rc = -1;
+        if (f < 0)
+            rc = -1;
         else if (f == 0 || strcmp(jstr(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
             rc = ferr_validation(c->err, "Resource %s is in %s state and can not be signaled",
-                                 logical ? logical : "", d ? jstr(d, "ResourceStatus") : "NOT_FOUND");
+                                 logical ? logical : "",
+                                 d ? jstr(d, "ResourceStatus") : "NOT_FOUND");
     }
     json_decref(d);
     if (!rc) {

@@ -16,7 +16,6 @@ int cfn_status_busy(const char *s)
     return n > 12 && !strcmp(s + n - 12, "_IN_PROGRESS") && strcmp(s, "REVIEW_IN_PROGRESS");
 }
 
-
 int cfn_stack_find(store_txn *t, const char *account, const char *region, const char *name_or_id,
                    json_t **stack, ferr *e)
 {
@@ -46,7 +45,6 @@ int cfn_stack_find(store_txn *t, const char *account, const char *region, const 
     return rc;
 }
 
-
 int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
 {
     const char *acct = jstr(stack, "_account"), *region = jstr(stack, "_region");
@@ -57,8 +55,8 @@ int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
 static atomic_uint evseq;
 
 json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
-                      const char *type, const char *status, const char *reason,
-                      const json_t *props, ferr *e)
+                      const char *type, const char *status, const char *reason, const json_t *props,
+                      ferr *e)
 {
     double now = clock_now();
     char id[128], eid[40];
@@ -69,15 +67,17 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
     json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "StackId", jstr(stack, "StackId"),
                            "EventId", eid, "StackName", jstr(stack, "StackName"),
                            "LogicalResourceId", logical ? logical : jstr(stack, "StackName"),
-                           "ResourceType", type ? type : "AWS::CloudFormation::Stack",
-                           "Timestamp", now, "ResourceStatus", status);
+                           "ResourceType", type ? type : "AWS::CloudFormation::Stack", "Timestamp",
+                           now, "ResourceStatus", status);
     if (!ev) {
         ferr_oom(e);
         return NULL;
     }
     const char *phys = logical ? physical : jstr(stack, "StackId");
-    if (phys) json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
-    else json_object_set_new(ev, "PhysicalResourceId", json_string(""));
+    if (phys)
+        json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
+    else
+        json_object_set_new(ev, "PhysicalResourceId", json_string(""));
     if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
     if (props) {
         char *p = json_dumps(props, JSON_COMPACT);
@@ -122,4 +122,3 @@ int cfn_template_store(store_txn *t, const json_t *stack, const char *which, con
     json_decref(d);
     return rc;
 }
-

@@ -23,18 +23,18 @@
 
 #include "store/store.h"
 
-#define CFN_KIND_STACK "cfn.stack"
-#define CFN_KIND_NAME "cfn.name"
-#define CFN_KIND_TPL "cfn.tpl"
-#define CFN_KIND_RES "cfn.res"
-#define CFN_KIND_EVENT "cfn.event"
-#define CFN_KIND_EXPORT "cfn.export"
-#define CFN_KIND_IMPORT "cfn.import"
+#define CFN_KIND_STACK     "cfn.stack"
+#define CFN_KIND_NAME      "cfn.name"
+#define CFN_KIND_TPL       "cfn.tpl"
+#define CFN_KIND_RES       "cfn.res"
+#define CFN_KIND_EVENT     "cfn.event"
+#define CFN_KIND_EXPORT    "cfn.export"
+#define CFN_KIND_IMPORT    "cfn.import"
 #define CFN_KIND_CHANGESET "cfn.changeset"
-#define CFN_KIND_SIGNAL "cfn.signal"
-#define CFN_KIND_STACKSET "cfn.stackset"
-#define CFN_KIND_SSINST "cfn.ssinst"
-#define CFN_KIND_SSOP "cfn.ssop"
+#define CFN_KIND_SIGNAL    "cfn.signal"
+#define CFN_KIND_STACKSET  "cfn.stackset"
+#define CFN_KIND_SSINST    "cfn.ssinst"
+#define CFN_KIND_SSOP      "cfn.ssop"
 
 /* Loads a stack by name (live stacks) or StackId (also deleted ones): 1 found (*stack new
  * reference), 0 not found, -1 error. */
@@ -43,8 +43,8 @@ int cfn_stack_find(store_txn *t, const char *account, const char *region, const 
 int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e);
 /* Appends a stack event (logical NULL = the stack itself); returns the event or NULL. */
 json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
-                      const char *type, const char *status, const char *reason,
-                      const json_t *props, ferr *e);
+                      const char *type, const char *status, const char *reason, const json_t *props,
+                      ferr *e);
 /* Template text of the stack: which = "cur" or "new". New string (free()) or NULL. */
 char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e);
 /* Stores (body NULL: removes) the stack's template which. */

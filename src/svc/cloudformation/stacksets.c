@@ -17,8 +17,8 @@ static int auth(call *c, const char *action, const char *name)
 {
     char act[128];
     snprintf(act, sizeof(act), "cloudformation:%s", action);
-    const char *res = name ? arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stackset/%s:*", c->region,
-                                          c->account, name)
+    const char *res = name ? arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stackset/%s:*",
+                                          c->region, c->account, name)
                            : "*";
     return call_authorize(c, act, res);
 }
@@ -30,7 +30,8 @@ static int load_set(call *c, const char *name, json_t **set)
     if (rc < 0) return -1;
     if (rc == 0 || !strcmp(jstr(*set, "Status"), "DELETED")) {
         if (rc == 1) json_decref(*set);
-        return ferr_set(c->err, 404, "StackSetNotFoundException", "StackSet %s not found", name ? name : "");
+        return ferr_set(c->err, 404, "StackSetNotFoundException", "StackSet %s not found",
+                        name ? name : "");
     }
     return 0;
 }
@@ -49,7 +50,8 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
 static json_t *list_kind(call *c, const char *kind, const char *prefix)
 {
     collect col = {json_array()};
-    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) < 0) {
+    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
+        0) {
         json_decref(col.arr);
         return NULL;
     }
@@ -77,8 +79,9 @@ static int busy(call *c, const char *name)
     int b = 0;
     json_array_foreach(ops, i, o) b |= !strcmp(jstr(o, "Status"), "RUNNING");
     json_decref(ops);
-    if (b) return ferr_set(c->err, 409, "OperationInProgressException",
-                           "Another Operation on StackSet %s is in progress", name);
+    if (b)
+        return ferr_set(c->err, 409, "OperationInProgressException",
+                        "Another Operation on StackSet %s is in progress", name);
     return 0;
 }
 
@@ -99,14 +102,16 @@ int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
     if (cfnsvc_valid_name(c, name, "stackSetName") || auth(c, "CreateStackSet", name)) return -1;
     const char *pm = jstr(in, "PermissionModel");
     if (pm && strcmp(pm, "SELF_MANAGED"))
-        return ferr_validation(c->err, "PermissionModel %s is not supported by ferry yet; use SELF_MANAGED", pm);
+        return ferr_validation(
+            c->err, "PermissionModel %s is not supported by ferry yet; use SELF_MANAGED", pm);
     store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
     json_t *cur = NULL;
     int rc = store_get(c->txn, &k, &cur, c->err);
     if (rc < 0) return -1;
     if (rc == 1 && strcmp(jstr(cur, "Status"), "DELETED")) {
         json_decref(cur);
-        return ferr_set(c->err, 409, "NameAlreadyExistsException", "StackSet %s already exists", name);
+        return ferr_set(c->err, 409, "NameAlreadyExistsException", "StackSet %s already exists",
+                        name);
     }
     json_decref(cur);
     cfn_prep p;
@@ -115,20 +120,27 @@ int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
     ids_uuid(uuid);
     char *id = arena_printf(c->a, "%s:%s", name, uuid);
     const char *admin = jstr(in, "AdministrationRoleARN");
-    char *dflt_admin = arena_printf(c->a, "arn:aws:iam::%s:role/AWSCloudFormationStackSetAdministrationRole",
-                                    c->account);
+    char *dflt_admin = arena_printf(
+        c->a, "arn:aws:iam::%s:role/AWSCloudFormationStackSetAdministrationRole", c->account);
     const char *execn = jstr(in, "ExecutionRoleName");
-    json_t *set = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:{s:s}}",
-                            "StackSetName", name, "StackSetId", id, "Status", "ACTIVE", "TemplateBody",
-                            p.body, "Parameters", json_object_get(in, "Parameters") ? json_deep_copy(json_object_get(in, "Parameters")) : json_array(),
-                            "Capabilities", json_object_get(in, "Capabilities") ? json_deep_copy(json_object_get(in, "Capabilities")) : json_array(),
-                            "Tags", json_object_get(in, "Tags") ? json_deep_copy(json_object_get(in, "Tags")) : json_array(),
-                            "StackSetARN", arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stackset/%s", c->region, c->account, id),
-                            "AdministrationRoleARN", admin ? admin : dflt_admin, "ExecutionRoleName",
-                            execn ? execn : "AWSCloudFormationStackSetExecutionRole", "PermissionModel",
-                            "SELF_MANAGED", "StackSetDriftDetectionDetails", "DriftStatus", "NOT_CHECKED");
+    json_t *set = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:{s:s}}", "StackSetName", name,
+        "StackSetId", id, "Status", "ACTIVE", "TemplateBody", p.body, "Parameters",
+        json_object_get(in, "Parameters") ? json_deep_copy(json_object_get(in, "Parameters"))
+                                          : json_array(),
+        "Capabilities",
+        json_object_get(in, "Capabilities") ? json_deep_copy(json_object_get(in, "Capabilities"))
+                                            : json_array(),
+        "Tags",
+        json_object_get(in, "Tags") ? json_deep_copy(json_object_get(in, "Tags")) : json_array(),
+        "StackSetARN",
+        arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stackset/%s", c->region, c->account, id),
+        "AdministrationRoleARN", admin ? admin : dflt_admin, "ExecutionRoleName",
+        execn ? execn : "AWSCloudFormationStackSetExecutionRole", "PermissionModel", "SELF_MANAGED",
+        "StackSetDriftDetectionDetails", "DriftStatus", "NOT_CHECKED");
     cfnsvc_prep_dispose(&p);
-    if (jstr(in, "Description")) json_object_set(set, "Description", json_object_get(in, "Description"));
+    if (jstr(in, "Description"))
+        json_object_set(set, "Description", json_object_get(in, "Description"));
     rc = store_put(c->txn, &k, set, c->err);
     json_decref(set);
     if (rc) return -1;
@@ -158,26 +170,32 @@ int cloudformation_op_list_stack_sets(call *c, json_t *in, json_t **out)
     json_t *d;
     json_array_foreach(all, i, d) {
         if (status && strcmp(status, jstr(d, "Status"))) continue;
-        json_t *s = json_pack("{s:O, s:O, s:O, s:O, s:s}", "StackSetName", json_object_get(d, "StackSetName"),
-                              "StackSetId", json_object_get(d, "StackSetId"), "Status", json_object_get(d, "Status"),
-                              "PermissionModel", json_object_get(d, "PermissionModel"), "DriftStatus", "NOT_CHECKED");
-        if (jstr(d, "Description")) json_object_set(s, "Description", json_object_get(d, "Description"));
+        json_t *s = json_pack(
+            "{s:O, s:O, s:O, s:O, s:s}", "StackSetName", json_object_get(d, "StackSetName"),
+            "StackSetId", json_object_get(d, "StackSetId"), "Status", json_object_get(d, "Status"),
+            "PermissionModel", json_object_get(d, "PermissionModel"), "DriftStatus", "NOT_CHECKED");
+        if (jstr(d, "Description"))
+            json_object_set(s, "Description", json_object_get(d, "Description"));
         json_array_append_new(sums, s);
     }
     json_decref(all);
-    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
+                       out);
 }
 
 static int check_prefs(call *c, const json_t *prefs)
 {
-    json_t *mc = json_object_get(prefs, "MaxConcurrentCount"), *mp = json_object_get(prefs, "MaxConcurrentPercentage");
-    json_t *fc = json_object_get(prefs, "FailureToleranceCount"), *fp = json_object_get(prefs, "FailureTolerancePercentage");
+    json_t *mc = json_object_get(prefs, "MaxConcurrentCount"),
+           *mp = json_object_get(prefs, "MaxConcurrentPercentage");
+    json_t *fc = json_object_get(prefs, "FailureToleranceCount"),
+           *fp = json_object_get(prefs, "FailureTolerancePercentage");
     if ((mc && mp) || (fc && fp))
         return ferr_validation(c->err, "You can specify either a count or a percentage, not both.");
     if (mc && json_integer_value(mc) < 1)
         return ferr_validation(c->err, "MaxConcurrentCount must be at least 1");
     if (mc && fc && json_integer_value(fc) >= json_integer_value(mc))
-        return ferr_validation(c->err, "MaxConcurrentCount must be greater than FailureToleranceCount");
+        return ferr_validation(c->err,
+                               "MaxConcurrentCount must be greater than FailureToleranceCount");
     return 0;
 }
 
@@ -190,8 +208,10 @@ static int start_op(call *c, json_t *set, const char *action, json_t *targets, c
     if (check_prefs(c, prefs) || busy(c, name)) return -1;
     char opid[40];
     const char *given = jstr(in, "OperationId");
-    if (given) snprintf(opid, sizeof(opid), "%.36s", given);
-    else ids_uuid(opid);
+    if (given)
+        snprintf(opid, sizeof(opid), "%.36s", given);
+    else
+        ids_uuid(opid);
     char key[256];
     snprintf(key, sizeof(key), "%s/%s", name, opid);
     store_key ok = {CFN_KIND_SSOP, c->account, c->region, key};
@@ -206,18 +226,20 @@ static int start_op(call *c, json_t *set, const char *action, json_t *targets, c
     size_t i;
     json_t *t;
     json_array_foreach(targets, i, t)
-        json_array_append_new(results, json_pack("{s:O, s:O, s:s, s:{s:s}}", "Account", json_object_get(t, "Account"),
-                                                 "Region", json_object_get(t, "Region"), "Status", "PENDING",
+        json_array_append_new(results, json_pack("{s:O, s:O, s:s, s:{s:s}}", "Account",
+                                                 json_object_get(t, "Account"), "Region",
+                                                 json_object_get(t, "Region"), "Status", "PENDING",
                                                  "AccountGateResult", "Status", "SKIPPED"));
-    json_t *op = json_pack("{s:s, s:O, s:s, s:s, s:f, s:O, s:O, s:o, s:s}", "OperationId", opid, "StackSetId",
-                           json_object_get(set, "StackSetId"), "Action", action, "Status", "RUNNING",
-                           "CreationTimestamp", clock_now(), "AdministrationRoleARN",
-                           json_object_get(set, "AdministrationRoleARN"), "ExecutionRoleName",
-                           json_object_get(set, "ExecutionRoleName"), "_Results", results,
-                           "_StackSetName", name);
+    json_t *op = json_pack("{s:s, s:O, s:s, s:s, s:f, s:O, s:O, s:o, s:s}", "OperationId", opid,
+                           "StackSetId", json_object_get(set, "StackSetId"), "Action", action,
+                           "Status", "RUNNING", "CreationTimestamp", clock_now(),
+                           "AdministrationRoleARN", json_object_get(set, "AdministrationRoleARN"),
+                           "ExecutionRoleName", json_object_get(set, "ExecutionRoleName"),
+                           "_Results", results, "_StackSetName", name);
     json_object_set_new(op, "OperationPreferences", prefs ? json_deep_copy(prefs) : json_object());
     if (!strcmp(action, "DELETE"))
-        json_object_set_new(op, "RetainStacks", json_boolean(json_is_true(json_object_get(in, "RetainStacks"))));
+        json_object_set_new(op, "RetainStacks",
+                            json_boolean(json_is_true(json_object_get(in, "RetainStacks"))));
     rc = store_put(c->txn, &ok, op, c->err);
     json_decref(op);
     if (rc) return -1;
@@ -239,17 +261,20 @@ static json_t *targets_of(call *c, const json_t *in)
     size_t i, j;
     json_t *r, *a;
     /* AWS deploys region by region */
-    json_array_foreach(regions, i, r) json_array_foreach(accts, j, a) {
-        const char *acct = json_string_value(a);
-        if (!acct || strlen(acct) != 12 || strspn(acct, "0123456789") != 12) {
-            json_decref(out);
-            ferr_validation(c->err, "1 validation error detected: Value '[%s]' at 'accounts' failed to "
-                                    "satisfy constraint: Member must satisfy regular expression pattern: ^[0-9]{12}$",
-                            acct ? acct : "");
-            return NULL;
+    json_array_foreach(regions, i, r)
+        json_array_foreach(accts, j, a) {
+            const char *acct = json_string_value(a);
+            if (!acct || strlen(acct) != 12 || strspn(acct, "0123456789") != 12) {
+                json_decref(out);
+                ferr_validation(c->err,
+                                "1 validation error detected: Value '[%s]' at 'accounts' failed to "
+                                "satisfy constraint: Member must satisfy regular expression "
+                                "pattern: ^[0-9]{12}$",
+                                acct ? acct : "");
+                return NULL;
+            }
+            json_array_append_new(out, json_pack("{s:O, s:O}", "Account", a, "Region", r));
         }
-        json_array_append_new(out, json_pack("{s:O, s:O}", "Account", a, "Region", r));
-    }
     return out;
 }
 
@@ -274,10 +299,12 @@ int cloudformation_op_create_stack_instances(call *c, json_t *in, json_t **out)
             break;
         }
         if (f == 0)
-            inst = json_pack("{s:O, s:O, s:O, s:s, s:s, s:{s:s}, s:s}", "StackSetId", json_object_get(set, "StackSetId"),
-                             "Region", json_object_get(t, "Region"), "Account", json_object_get(t, "Account"),
-                             "Status", "OUTDATED", "StatusReason", "User Initiated", "StackInstanceStatus",
-                             "DetailedStatus", "PENDING", "DriftStatus", "NOT_CHECKED");
+            inst = json_pack("{s:O, s:O, s:O, s:s, s:s, s:{s:s}, s:s}", "StackSetId",
+                             json_object_get(set, "StackSetId"), "Region",
+                             json_object_get(t, "Region"), "Account", json_object_get(t, "Account"),
+                             "Status", "OUTDATED", "StatusReason", "User Initiated",
+                             "StackInstanceStatus", "DetailedStatus", "PENDING", "DriftStatus",
+                             "NOT_CHECKED");
         json_t *po = json_object_get(in, "ParameterOverrides");
         if (po) json_object_set(inst, "ParameterOverrides", po);
         rc = store_put(c->txn, &k, inst, c->err);
@@ -296,8 +323,9 @@ int cloudformation_op_delete_stack_instances(call *c, json_t *in, json_t **out)
     if (auth(c, "DeleteStackInstances", name) || load_set(c, name, &set)) return -1;
     if (!json_object_get(in, "RetainStacks")) {
         json_decref(set);
-        return ferr_validation(c->err, "1 validation error detected: Value null at 'retainStacks' failed to "
-                                       "satisfy constraint: Member must not be null");
+        return ferr_validation(
+            c->err, "1 validation error detected: Value null at 'retainStacks' failed to "
+                    "satisfy constraint: Member must not be null");
     }
     json_t *targets = targets_of(c, in);
     int rc = targets ? start_op(c, set, "DELETE", targets, in, out) : -1;
@@ -312,8 +340,8 @@ int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
     json_t *set = NULL;
     if (auth(c, "UpdateStackSet", name) || load_set(c, name, &set)) return -1;
     int rc = busy(c, name);
-    if (!rc && !json_is_true(json_object_get(in, "UsePreviousTemplate")) && !jstr(in, "TemplateBody") &&
-        !jstr(in, "TemplateURL"))
+    if (!rc && !json_is_true(json_object_get(in, "UsePreviousTemplate")) &&
+        !jstr(in, "TemplateBody") && !jstr(in, "TemplateURL"))
         rc = ferr_validation(c->err, "Either Template URL or Template Body must be specified.");
     json_t *probe = json_deep_copy(in);
     if (!rc && json_is_true(json_object_get(in, "UsePreviousTemplate"))) {
@@ -325,13 +353,18 @@ int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
     json_decref(probe);
     if (!rc) {
         json_object_set_new(set, "TemplateBody", json_string(p.body));
-        if (json_object_get(in, "Parameters")) json_object_set(set, "Parameters", json_object_get(in, "Parameters"));
-        if (json_object_get(in, "Capabilities")) json_object_set(set, "Capabilities", json_object_get(in, "Capabilities"));
+        if (json_object_get(in, "Parameters"))
+            json_object_set(set, "Parameters", json_object_get(in, "Parameters"));
+        if (json_object_get(in, "Capabilities"))
+            json_object_set(set, "Capabilities", json_object_get(in, "Capabilities"));
         if (json_object_get(in, "Tags")) json_object_set(set, "Tags", json_object_get(in, "Tags"));
-        if (jstr(in, "Description")) json_object_set(set, "Description", json_object_get(in, "Description"));
+        if (jstr(in, "Description"))
+            json_object_set(set, "Description", json_object_get(in, "Description"));
         if (jstr(in, "AdministrationRoleARN"))
-            json_object_set(set, "AdministrationRoleARN", json_object_get(in, "AdministrationRoleARN"));
-        if (jstr(in, "ExecutionRoleName")) json_object_set(set, "ExecutionRoleName", json_object_get(in, "ExecutionRoleName"));
+            json_object_set(set, "AdministrationRoleARN",
+                            json_object_get(in, "AdministrationRoleARN"));
+        if (jstr(in, "ExecutionRoleName"))
+            json_object_set(set, "ExecutionRoleName", json_object_get(in, "ExecutionRoleName"));
         store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
         rc = store_put(c->txn, &k, set, c->err);
     }
@@ -339,7 +372,8 @@ int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
     /* every instance (or those named) is updated */
     json_t *targets = NULL;
     if (!rc) {
-        if (json_object_get(in, "Accounts") || json_object_get(in, "Regions")) targets = targets_of(c, in);
+        if (json_object_get(in, "Accounts") || json_object_get(in, "Regions"))
+            targets = targets_of(c, in);
         else {
             char prefix[200];
             snprintf(prefix, sizeof(prefix), "%s/", name);
@@ -348,8 +382,9 @@ int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
             size_t i;
             json_t *d;
             json_array_foreach(insts, i, d)
-                json_array_append_new(targets, json_pack("{s:O, s:O}", "Account", json_object_get(d, "Account"),
-                                                         "Region", json_object_get(d, "Region")));
+                json_array_append_new(targets, json_pack("{s:O, s:O}", "Account",
+                                                         json_object_get(d, "Account"), "Region",
+                                                         json_object_get(d, "Region")));
             json_decref(insts);
         }
         if (!targets) rc = -1;
@@ -406,11 +441,13 @@ int cloudformation_op_list_stack_instances(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *d;
     json_array_foreach(insts, i, d) {
-        if ((fa && strcmp(fa, jstr(d, "Account"))) || (fr && strcmp(fr, jstr(d, "Region")))) continue;
+        if ((fa && strcmp(fa, jstr(d, "Account"))) || (fr && strcmp(fr, jstr(d, "Region"))))
+            continue;
         json_array_append_new(sums, inst_view(d));
     }
     json_decref(insts);
-    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
+                       out);
 }
 
 int cloudformation_op_describe_stack_instance(call *c, json_t *in, json_t **out)
@@ -428,8 +465,8 @@ int cloudformation_op_describe_stack_instance(call *c, json_t *in, json_t **out)
     if (rc < 0) return -1;
     if (rc == 0)
         return ferr_set(c->err, 404, "StackInstanceNotFoundException",
-                        "Stack instance in account %s and region %s not found for StackSet %s", a ? a : "",
-                        r ? r : "", name);
+                        "Stack instance in account %s and region %s not found for StackSet %s",
+                        a ? a : "", r ? r : "", name);
     json_t *v = view(d);
     json_decref(d);
     *out = json_pack("{s:o}", "StackInstance", v);
@@ -487,16 +524,19 @@ int cloudformation_op_list_stack_set_operations(call *c, json_t *in, json_t **ou
     qsort(v, n, sizeof(*v), by_time_desc);
     json_t *sums = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *s = json_pack("{s:O, s:O, s:O, s:O}", "OperationId", json_object_get(v[i], "OperationId"), "Action",
-                              json_object_get(v[i], "Action"), "Status", json_object_get(v[i], "Status"),
-                              "CreationTimestamp", json_object_get(v[i], "CreationTimestamp"));
-        if (json_object_get(v[i], "EndTimestamp")) json_object_set(s, "EndTimestamp", json_object_get(v[i], "EndTimestamp"));
+        json_t *s = json_pack(
+            "{s:O, s:O, s:O, s:O}", "OperationId", json_object_get(v[i], "OperationId"), "Action",
+            json_object_get(v[i], "Action"), "Status", json_object_get(v[i], "Status"),
+            "CreationTimestamp", json_object_get(v[i], "CreationTimestamp"));
+        if (json_object_get(v[i], "EndTimestamp"))
+            json_object_set(s, "EndTimestamp", json_object_get(v[i], "EndTimestamp"));
         json_object_set(s, "OperationPreferences", json_object_get(v[i], "OperationPreferences"));
         json_array_append_new(sums, s);
     }
     free(v);
     json_decref(ops);
-    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
+    return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
+                       out);
 }
 
 int cloudformation_op_list_stack_set_operation_results(call *c, json_t *in, json_t **out)
@@ -505,5 +545,6 @@ int cloudformation_op_list_stack_set_operation_results(call *c, json_t *in, json
     if (load_operation(c, in, "ListStackSetOperationResults", &d)) return -1;
     json_t *res = json_deep_copy(json_object_get(d, "_Results"));
     json_decref(d);
-    return cfnsvc_page(c, in, res, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken", out);
+    return cfnsvc_page(c, in, res, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
+                       out);
 }

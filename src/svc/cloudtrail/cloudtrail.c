@@ -48,20 +48,19 @@ static json_t *event_json(const audit_rec *r)
     size_t sl = r->source_ip ? strlen(r->source_ip) : 0;
     if (sl > 14 && !strcmp(r->source_ip + sl - 14, ".amazonaws.com"))
         rc |= json_object_set_new(ident, "invokedBy", json_string(r->source_ip));
-    json_t *ev = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
-                           "eventVersion", "1.08", "userIdentity", ident, "eventTime", when,
-                           "eventSource", r->event_source ? r->event_source : "", "eventName",
-                           r->operation ? r->operation : "", "awsRegion",
-                           r->region ? r->region : "", "sourceIPAddress",
-                           r->source_ip ? r->source_ip : "", "requestID",
-                           r->request_id ? r->request_id : "", "eventID",
-                           r->event_id ? r->event_id : "", "readOnly", r->read_only,
-                           "eventType", "AwsApiCall", "recipientAccountId",
-                           r->account ? r->account : "", "userAgent",
-                           r->user_agent ? r->user_agent : "");
+    json_t *ev =
+        json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
+                  "eventVersion", "1.08", "userIdentity", ident, "eventTime", when, "eventSource",
+                  r->event_source ? r->event_source : "", "eventName",
+                  r->operation ? r->operation : "", "awsRegion", r->region ? r->region : "",
+                  "sourceIPAddress", r->source_ip ? r->source_ip : "", "requestID",
+                  r->request_id ? r->request_id : "", "eventID", r->event_id ? r->event_id : "",
+                  "readOnly", r->read_only, "eventType", "AwsApiCall", "recipientAccountId",
+                  r->account ? r->account : "", "userAgent", r->user_agent ? r->user_agent : "");
     if (r->error_code) {
         rc |= json_object_set_new(ev, "errorCode", json_string(r->error_code));
-        rc |= json_object_set_new(ev, "errorMessage", json_string(r->error_message ? r->error_message : ""));
+        rc |= json_object_set_new(ev, "errorMessage",
+                                  json_string(r->error_message ? r->error_message : ""));
     }
     json_t *res = NULL;
     if (r->resources) {
@@ -72,11 +71,11 @@ static json_t *event_json(const audit_rec *r)
     char *text = rc ? NULL : json_dumps(ev, JSON_COMPACT);
     rc |= !text;
     json_decref(ev);
-    json_t *out = json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "EventId", r->event_id ? r->event_id : "",
-                            "EventName", r->operation ? r->operation : "", "ReadOnly",
-                            r->read_only ? "true" : "false", "EventTime", r->time,
-                            "EventSource", r->event_source ? r->event_source : "",
-                            "CloudTrailEvent", text ? text : "{}");
+    json_t *out =
+        json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "EventId", r->event_id ? r->event_id : "",
+                  "EventName", r->operation ? r->operation : "", "ReadOnly",
+                  r->read_only ? "true" : "false", "EventTime", r->time, "EventSource",
+                  r->event_source ? r->event_source : "", "CloudTrailEvent", text ? text : "{}");
     free(text);
     if (r->access_key) rc |= json_object_set_new(out, "AccessKeyId", json_string(r->access_key));
     if (r->username) rc |= json_object_set_new(out, "Username", json_string(r->username));

@@ -37,10 +37,11 @@ static int op_list_attached(call *c, const iamsvc_etype *et, const char *action,
         if (!res || !slash) continue;
         const char *path = arena_strndup(c->a, res + 7, (size_t)(slash + 1 - (res + 7)));
         if (prefix && strncmp(path, prefix, strlen(prefix))) continue;
-        rc |= json_array_append_new(all,
-                              json_pack("{s:s, s:s}", "PolicyName", slash + 1, "PolicyArn", arn));
+        rc |= json_array_append_new(
+            all, json_pack("{s:s, s:s}", "PolicyName", slash + 1, "PolicyArn", arn));
     }
-    if (rc) rc = ferr_oom(c->err);
+    if (rc)
+        rc = ferr_oom(c->err);
     else if (prefix) {
         json_t *probe = json_array(); /* validates the prefix as AWS does */
         rc = iamsvc_filter_path(c, probe, prefix);

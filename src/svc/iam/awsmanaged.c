@@ -8,8 +8,8 @@
 #include "base/log.h"
 #include "iam_int.h"
 
-#define V "{\"Version\":\"2012-10-17\",\"Statement\":["
-#define END "]}"
+#define V              "{\"Version\":\"2012-10-17\",\"Statement\":["
+#define END            "]}"
 #define ALLOW(actions) "{\"Effect\":\"Allow\",\"Action\":[" actions "],\"Resource\":\"*\"}"
 
 /* AWSOrganizationsFullAccess: the service-linked role Organizations needs */

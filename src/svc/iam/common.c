@@ -50,9 +50,11 @@ int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing)
         /* lengths and characters are the model's (proto/validate.c) */
         const char *k = jstr(t, "Key");
         if (!k) /* only an internal caller can send a key that is not a string */
-            return ferr_validation(c->err, "1 validation error detected: Value null at "
-                                           "'tags.%zu.member.key' failed to satisfy constraint: "
-                                           "Member must not be null", i + 1);
+            return ferr_validation(c->err,
+                                   "1 validation error detected: Value null at "
+                                   "'tags.%zu.member.key' failed to satisfy constraint: "
+                                   "Member must not be null",
+                                   i + 1);
         if (!strncasecmp(k, "aws:", 4))
             return ferr_set(c->err, 400, "InvalidInput",
                             "Tag keys starting with 'aws:' are reserved for AWS use.");
@@ -211,7 +213,8 @@ int iamsvc_page(call *c, json_t *all, const json_t *in, json_t *out, const char 
     if (svc_page(c, all, jstr(in, "Marker"), jint(in, "MaxItems", 100), out, key, "Marker",
                  "ValidationError"))
         return -1;
-    if (json_object_set_new(out, "IsTruncated", json_boolean(json_object_get(out, "Marker") != NULL)))
+    if (json_object_set_new(out, "IsTruncated",
+                            json_boolean(json_object_get(out, "Marker") != NULL)))
         return ferr_oom(c->err);
     return 0;
 }

@@ -136,12 +136,12 @@ int iam_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
                                    json_integer(json_integer_value(json_object_get(bcounts, arn))));
         json_array_foreach(json_object_get(d, "Versions"), j, v) {
             json_t *doc = iamsvc_policy_text(c->txn, c->account, d, jstr(v, "VersionId"), c->err);
-            bad |= json_array_append_new(vl,
-                                  json_pack("{s:s?, s:O, s:O, s:O}", "Document",
-                                            iamsvc_url(c->a, json_string_value(doc)), "VersionId",
-                                            json_object_get(v, "VersionId"), "IsDefaultVersion",
-                                            json_object_get(v, "IsDefaultVersion"), "CreateDate",
-                                            json_object_get(v, "CreateDate")));
+            bad |= json_array_append_new(
+                vl, json_pack("{s:s?, s:O, s:O, s:O}", "Document",
+                              iamsvc_url(c->a, json_string_value(doc)), "VersionId",
+                              json_object_get(v, "VersionId"), "IsDefaultVersion",
+                              json_object_get(v, "IsDefaultVersion"), "CreateDate",
+                              json_object_get(v, "CreateDate")));
             json_decref(doc);
         }
         bad |= json_object_set_new(p, "PolicyVersionList", vl);
@@ -154,8 +154,8 @@ int iam_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
     if (!rc) {
         static const char *const keys[] = {"UserDetailList", "GroupDetailList", "RoleDetailList",
                                            "Policies"};
-        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], keys[3],
-                         "IsTruncated", json_object_get(page, "IsTruncated")));
+        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2],
+                                    keys[3], "IsTruncated", json_object_get(page, "IsTruncated")));
         if (json_object_get(page, "Marker"))
             rc |= json_object_set(*out, "Marker", json_object_get(page, "Marker"));
         json_array_foreach(json_object_get(page, "Items"), i, v)

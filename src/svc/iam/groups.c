@@ -72,11 +72,12 @@ int iam_op_get_group(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *u;
     json_array_foreach(users, i, u)
-        if (!rc && json_array_append_new(
-            views, json_pack("{s:O, s:O, s:O, s:O, s:O}", "UserName",
-                             json_object_get(u, "UserName"), "UserId", json_object_get(u, "UserId"),
-                             "Arn", json_object_get(u, "Arn"), "Path", json_object_get(u, "Path"),
-                             "CreateDate", json_object_get(u, "CreateDate"))))
+        if (!rc && json_array_append_new(views, json_pack("{s:O, s:O, s:O, s:O, s:O}", "UserName",
+                                                          json_object_get(u, "UserName"), "UserId",
+                                                          json_object_get(u, "UserId"), "Arn",
+                                                          json_object_get(u, "Arn"), "Path",
+                                                          json_object_get(u, "Path"), "CreateDate",
+                                                          json_object_get(u, "CreateDate"))))
             rc = ferr_oom(c->err);
     if (!rc) {
         *out = svc_out(c, json_pack("{s:o}", "Group", group_view(g)));

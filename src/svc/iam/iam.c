@@ -10,4 +10,5 @@ static int iam_before_commit(call *c)
     return iamsvc_bump(c, c->account);
 }
 
-const svc_def svc_iam = {.name = "iam", .event_source = "iam.amazonaws.com", .before_commit = iam_before_commit};
+const svc_def svc_iam = {
+    .name = "iam", .event_source = "iam.amazonaws.com", .before_commit = iam_before_commit};

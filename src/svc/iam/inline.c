@@ -75,8 +75,9 @@ static int op_get(call *c, const iamsvc_etype *et, const char *action, json_t *i
     const char *doc = jstr(json_object_get(ent, "InlinePolicies"), pname ? pname : "");
     int rc = doc ? 0 : no_policy(c, et, pname);
     if (!rc)
-        *out = svc_out(c, json_pack("{s:O, s:s, s:s}", et->name_key, json_object_get(ent, et->name_key),
-                         "PolicyName", pname, "PolicyDocument", iamsvc_url(c->a, doc)));
+        *out = svc_out(c, json_pack("{s:O, s:s, s:s}", et->name_key,
+                                    json_object_get(ent, et->name_key), "PolicyName", pname,
+                                    "PolicyDocument", iamsvc_url(c->a, doc)));
     json_decref(ent);
     return rc;
 }

@@ -8,7 +8,7 @@
 #include "base/clock.h"
 #include "iam_int.h"
 
-#define MAX_VERSIONS 5
+#define MAX_VERSIONS      5
 #define AWS_POLICY_PREFIX "arn:aws:iam::aws:policy/"
 
 /* ---- lookup ---- */
@@ -152,7 +152,8 @@ typedef struct usage {
 
 static int count(json_t *obj, const char *arn)
 {
-    return json_object_set_new(obj, arn, json_integer(json_integer_value(json_object_get(obj, arn)) + 1));
+    return json_object_set_new(obj, arn,
+                               json_integer(json_integer_value(json_object_get(obj, arn)) + 1));
 }
 
 static int usage_scan(call *c, usage *u)
@@ -208,8 +209,9 @@ static int set_counts(json_t *view, const usage *u)
     const char *arn = jstr(view, "Arn");
     return json_object_set_new(view, "AttachmentCount",
                                json_integer(json_integer_value(json_object_get(u->counts, arn)))) ||
-                   json_object_set_new(view, "PermissionsBoundaryUsageCount",
-                                       json_integer(json_integer_value(json_object_get(u->bcounts, arn))))
+                   json_object_set_new(
+                       view, "PermissionsBoundaryUsageCount",
+                       json_integer(json_integer_value(json_object_get(u->bcounts, arn))))
                ? -1
                : 0;
 }
@@ -230,7 +232,8 @@ static int add_ref(call *c, const char *account, json_t *refs, const char *arn)
     if (!arn || iamsvc_aws_policy(arn) || json_object_get(refs, arn)) return 0;
     json_t *pol = NULL;
     int rc = iamsvc_policy_fetch(c->txn, account, arn, &pol, c->err);
-    if (rc == 1 && json_object_set_new(refs, arn, json_string(policy_ref(c, pol)))) rc = ferr_oom(c->err);
+    if (rc == 1 && json_object_set_new(refs, arn, json_string(policy_ref(c, pol))))
+        rc = ferr_oom(c->err);
     json_decref(pol);
     return rc < 0 ? -1 : 0;
 }
@@ -435,7 +438,8 @@ int iam_op_create_policy(call *c, json_t *in, json_t **out)
             json_object_set_new(v, "PermissionsBoundaryUsageCount", json_integer(0))) {
             json_decref(v);
             rc = ferr_oom(c->err);
-        } else *out = svc_out(c, json_pack("{s:o}", "Policy", v));
+        } else
+            *out = svc_out(c, json_pack("{s:o}", "Policy", v));
     }
     json_decref(pol);
     return rc;
@@ -452,7 +456,8 @@ int iam_op_get_policy(call *c, json_t *in, json_t **out)
         if (set_counts(v, &u)) {
             json_decref(v);
             rc = ferr_oom(c->err);
-        } else *out = svc_out(c, json_pack("{s:o}", "Policy", v));
+        } else
+            *out = svc_out(c, json_pack("{s:o}", "Policy", v));
     }
     usage_free(&u);
     json_decref(pol);
@@ -511,8 +516,8 @@ int iam_op_list_policies(call *c, json_t *in, json_t **out)
         const iamsvc_awspol *p;
         for (size_t i = 0; (p = iamsvc_aws_policy_at(i)); i++) {
             json_t *d = aws_view(p);
-            rc |= json_object_set_new(d, "Arn",
-                                      json_string(arena_printf(c->a, AWS_POLICY_PREFIX "%s", p->name)));
+            rc |= json_object_set_new(
+                d, "Arn", json_string(arena_printf(c->a, AWS_POLICY_PREFIX "%s", p->name)));
             rc |= json_array_append_new(all, iamsvc_policy_view(d));
             json_decref(d);
         }
@@ -522,7 +527,8 @@ int iam_op_list_policies(call *c, json_t *in, json_t **out)
         json_t *mine = iamsvc_list_all(c, "iam.policy", c->account);
         size_t i;
         json_t *d;
-        json_array_foreach(mine, i, d) if (!rc && json_array_append_new(all, iamsvc_policy_view(d))) rc = ferr_oom(c->err);
+        json_array_foreach(mine, i, d)
+            if (!rc && json_array_append_new(all, iamsvc_policy_view(d))) rc = ferr_oom(c->err);
         if (!mine) rc = -1;
         json_decref(mine);
     }
@@ -539,9 +545,12 @@ int iam_op_list_policies(call *c, json_t *in, json_t **out)
         int attached = jint(v, "AttachmentCount", 0) > 0,
             bound = jint(v, "PermissionsBoundaryUsageCount", 0) > 0;
         int keep = 1;
-        if (filter && !strcmp(filter, "PermissionsPolicy")) keep = !only || attached;
-        else if (filter) keep = !only || bound;
-        else keep = !only || attached || bound;
+        if (filter && !strcmp(filter, "PermissionsPolicy"))
+            keep = !only || attached;
+        else if (filter)
+            keep = !only || bound;
+        else
+            keep = !only || attached || bound;
         if (!keep) json_array_remove(all, i);
     }
     if (!rc) {
@@ -586,7 +595,8 @@ int iam_op_create_policy_version(call *c, json_t *in, json_t **out)
     if (def) {
         size_t i;
         json_t *v;
-        json_array_foreach(vers, i, v) rc |= json_object_set_new(v, "IsDefaultVersion", json_false());
+        json_array_foreach(vers, i, v)
+            rc |= json_object_set_new(v, "IsDefaultVersion", json_false());
         rc |= jset_str(pol, "DefaultVersionId", vid);
     }
     json_t *ver =
@@ -624,7 +634,9 @@ int iam_op_get_policy_version(call *c, json_t *in, json_t **out)
     int rc = v ? 0 : no_version(c, arn, vid);
     if (!rc && !(doc = iamsvc_policy_text(c->txn, c->account, pol, vid, c->err)))
         rc = ferr_isset(c->err) ? -1 : no_version(c, arn, vid);
-    if (!rc) *out = svc_out(c, json_pack("{s:o}", "PolicyVersion", version_view(c, v, json_string_value(doc))));
+    if (!rc)
+        *out = svc_out(
+            c, json_pack("{s:o}", "PolicyVersion", version_view(c, v, json_string_value(doc))));
     json_decref(doc);
     json_decref(pol);
     return rc;
@@ -669,8 +681,10 @@ int iam_op_set_default_policy_version(call *c, json_t *in, json_t **out)
         bad |= json_object_set_new(v, "IsDefaultVersion", json_boolean(v == want));
     bad |= jset_str(pol, "DefaultVersionId", vid);
     bad |= json_object_set_new(pol, "UpdateDate", json_real((double)(long long)clock_now()));
-    if (bad) rc = ferr_oom(c->err);
-    else rc = save_policy(c, pol) || update_refs(c, pol) ? -1 : 0;
+    if (bad)
+        rc = ferr_oom(c->err);
+    else
+        rc = save_policy(c, pol) || update_refs(c, pol) ? -1 : 0;
 out:
     json_decref(pol);
     return rc;
@@ -707,8 +721,7 @@ int iam_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
 {
     json_t *pol;
     const char *filter = jstr(in, "EntityFilter"), *usef = jstr(in, "PolicyUsageFilter");
-    if (load_policy(c, "iam:ListEntitiesForPolicy", jstr(in, "PolicyArn"), 0, &pol))
-        return -1;
+    if (load_policy(c, "iam:ListEntitiesForPolicy", jstr(in, "PolicyArn"), 0, &pol)) return -1;
     const char *arn = jstr(pol, "Arn");
     usage u;
     int rc = usage_scan(c, &u);
@@ -733,11 +746,11 @@ int iam_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
                 hit |= b && !strcmp(b, arn);
             }
             if (hit)
-                rc |= json_array_append_new(groups[l], json_pack("{s:O, s:O}",
-                                                           arena_printf(c->a, "%sName", fnames[l]),
-                                                           json_object_get(d, ets[l]->name_key),
-                                                           arena_printf(c->a, "%sId", fnames[l]),
-                                                           json_object_get(d, ets[l]->id_key)));
+                rc |= json_array_append_new(
+                    groups[l], json_pack("{s:O, s:O}", arena_printf(c->a, "%sName", fnames[l]),
+                                         json_object_get(d, ets[l]->name_key),
+                                         arena_printf(c->a, "%sId", fnames[l]),
+                                         json_object_get(d, ets[l]->id_key)));
         }
     }
     /* One page across the three lists, as AWS pages them together. */
@@ -753,8 +766,8 @@ int iam_op_list_entities_for_policy(call *c, json_t *in, json_t **out)
     rc = rc ? ferr_oom(c->err) : iamsvc_page(c, all, in, page, "Items");
     json_decref(all);
     if (!rc) {
-        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2], "IsTruncated",
-                         json_object_get(page, "IsTruncated")));
+        *out = svc_out(c, json_pack("{s:[], s:[], s:[], s:O}", keys[0], keys[1], keys[2],
+                                    "IsTruncated", json_object_get(page, "IsTruncated")));
         if (json_object_get(page, "Marker"))
             rc |= json_object_set(*out, "Marker", json_object_get(page, "Marker"));
         size_t i;

@@ -60,8 +60,7 @@ static int create_role(call *c, const char *account, const char *name, const cha
     if (role) *role = NULL;
     if (!path) path = "/";
     if (!max_session) max_session = ROLE_MAX_SESSION_MIN;
-    if (check_trust(c, trust) ||
-        (tags && iamsvc_check_tags(c, tags, NULL)) ||
+    if (check_trust(c, trust) || (tags && iamsvc_check_tags(c, tags, NULL)) ||
         (boundary && check_boundary(c, account, boundary)))
         return -1;
     char id[32];
@@ -92,8 +91,10 @@ static int create_role(call *c, const char *account, const char *name, const cha
         return -1;
     }
     call_resource(c, "AWS::IAM::Role", name);
-    if (role) *role = doc;
-    else json_decref(doc);
+    if (role)
+        *role = doc;
+    else
+        json_decref(doc);
     return 0;
 }
 
@@ -258,7 +259,8 @@ int iam_op_update_role(call *c, json_t *in, json_t **out)
     if ((msd && json_object_set(role, "MaxSessionDuration", msd)) ||
         jset_str(role, "Description", desc))
         rc = ferr_oom(c->err);
-    else rc = save_role(c, role);
+    else
+        rc = save_role(c, role);
     json_decref(role);
     return rc;
 }
@@ -282,7 +284,8 @@ int iam_op_update_assume_role_policy(call *c, json_t *in, json_t **out)
     if (load_role(c, "iam:UpdateAssumeRolePolicy", jstr(in, "RoleName"), &role)) return -1;
     int rc = check_trust(c, doc);
     if (!rc)
-        rc = jset_str(role, "AssumeRolePolicyDocument", doc) ? ferr_oom(c->err) : save_role(c, role);
+        rc =
+            jset_str(role, "AssumeRolePolicyDocument", doc) ? ferr_oom(c->err) : save_role(c, role);
     json_decref(role);
     return rc;
 }

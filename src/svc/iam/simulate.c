@@ -207,9 +207,9 @@ static json_t *result(sim *s, const char *action, const char *resource, const ia
     int rc = 0;
     for (int i = 0; i < res->nrefs; i++) {
         const iam_stmt_ref *r = &res->refs[i];
-        rc |= json_array_append_new(matched, json_pack("{s:s, s:s}", "SourcePolicyId",
-                                                 r->policy_name ? r->policy_name : "",
-                                                 "SourcePolicyType", source_type(s, r->policy)));
+        rc |= json_array_append_new(
+            matched, json_pack("{s:s, s:s}", "SourcePolicyId", r->policy_name ? r->policy_name : "",
+                               "SourcePolicyType", source_type(s, r->policy)));
     }
     const char *dec = decision_name(res->decision);
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:[], s:{s:b}, s:{s:s}}", "EvalActionName", action,

@@ -110,7 +110,7 @@ int iam_op_get_user(call *c, json_t *in, json_t **out)
         /* AWS: the root user sees itself, without a name */
         if (iamsvc_authorize(c, "iam:GetUser", c->who->arn)) return -1;
         *out = svc_out(c, json_pack("{s:{s:s, s:s, s:s, s:f}}", "User", "UserId", c->account, "Arn",
-                         c->who->arn, "Path", "/", "CreateDate", c->env->started));
+                                    c->who->arn, "Path", "/", "CreateDate", c->env->started));
         return 0;
     }
     const char *name;
@@ -130,7 +130,8 @@ int iam_op_list_users(call *c, json_t *in, json_t **out)
     json_t *views = json_array();
     size_t i;
     json_t *u;
-    json_array_foreach(all, i, u) if (!rc && json_array_append_new(views, user_view(u, 0))) rc = ferr_oom(c->err);
+    json_array_foreach(all, i, u)
+        if (!rc && json_array_append_new(views, user_view(u, 0))) rc = ferr_oom(c->err);
     if (!rc) {
         *out = svc_out(c, json_object());
         rc = iamsvc_page(c, views, in, *out, "Users");
@@ -187,7 +188,8 @@ int iam_op_update_user(call *c, json_t *in, json_t **out)
         if (jset_str(u, "UserName", nname)) goto oom;
     }
     if (jset_str(u, "Path", npath) ||
-        jset_str(u, "Arn", iamsvc_arn(c->a, c->account, "user", jstr(u, "Path"), jstr(u, "UserName"))))
+        jset_str(u, "Arn",
+                 iamsvc_arn(c->a, c->account, "user", jstr(u, "Path"), jstr(u, "UserName"))))
         goto oom;
     store_key k = {"iam.user", c->account, IAMSVC_REGION, oldkey};
     if (store_del(c->txn, &k, c->err) < 0 || save_user(c, u) || rename_keys(c, u)) goto out;
@@ -208,7 +210,8 @@ int iam_op_delete_user(call *c, json_t *in, json_t **out)
     int rc = -1;
     /* AWS: a user must be bare before it is deleted */
     if (json_object_get(u, "LoginProfile"))
-        ferr_set(c->err, 409, "DeleteConflict", "Cannot delete entity, must delete login profile first.");
+        ferr_set(c->err, 409, "DeleteConflict",
+                 "Cannot delete entity, must delete login profile first.");
     else if (json_array_size(json_object_get(u, "AccessKeys")))
         ferr_set(c->err, 409, "DeleteConflict",
                  "Cannot delete entity, must delete access keys first.");
@@ -302,8 +305,8 @@ int iam_op_create_access_key(call *c, json_t *in, json_t **out)
     }
     if (save_user(c, u)) goto out;
     *out = svc_out(c, json_pack("{s:{s:s, s:s, s:s, s:s, s:f}}", "AccessKey", "UserName", p.name,
-                     "AccessKeyId", k.akid, "Status", "Active", "SecretAccessKey", k.secret,
-                     "CreateDate", (double)(long long)clock_now()));
+                                "AccessKeyId", k.akid, "Status", "Active", "SecretAccessKey",
+                                k.secret, "CreateDate", (double)(long long)clock_now()));
     memset(&k, 0, sizeof(k));
     rc = 0;
 out:
@@ -351,10 +354,10 @@ int iam_op_list_access_keys(call *c, json_t *in, json_t **out)
             rc = -1;
             break;
         }
-        rc = json_array_append_new(all, json_pack("{s:O, s:O, s:O, s:O}", "UserName",
-                                                  json_object_get(u, "UserName"), "AccessKeyId", v,
-                                                  "Status", json_object_get(key, "Status"), "CreateDate",
-                                                  json_object_get(key, "CreateDate")));
+        rc = json_array_append_new(
+            all, json_pack("{s:O, s:O, s:O, s:O}", "UserName", json_object_get(u, "UserName"),
+                           "AccessKeyId", v, "Status", json_object_get(key, "Status"), "CreateDate",
+                           json_object_get(key, "CreateDate")));
         json_decref(key);
         if (rc) {
             rc = ferr_oom(c->err);
@@ -399,7 +402,8 @@ int iam_op_update_access_key(call *c, json_t *in, json_t **out)
     if (!rc) {
         /* AWS: an Inactive key stops authenticating at once (the gateway reads Status) */
         store_key k = {"accesskey", "", "", id};
-        rc = jset_str(key, "Status", status) ? ferr_oom(c->err) : store_put(c->txn, &k, key, c->err);
+        rc =
+            jset_str(key, "Status", status) ? ferr_oom(c->err) : store_put(c->txn, &k, key, c->err);
         call_resource(c, "AWS::IAM::AccessKey", id);
     }
     json_decref(key);
@@ -499,9 +503,11 @@ int iam_op_update_login_profile(call *c, json_t *in, json_t **out)
     if (!rc) {
         if ((pw && set_password(p, pw)) ||
             (json_object_get(in, "PasswordResetRequired") &&
-             json_object_set(p, "PasswordResetRequired", json_object_get(in, "PasswordResetRequired"))))
+             json_object_set(p, "PasswordResetRequired",
+                             json_object_get(in, "PasswordResetRequired"))))
             rc = ferr_oom(c->err);
-        else rc = save_user(c, u);
+        else
+            rc = save_user(c, u);
     }
     json_decref(u);
     return rc;

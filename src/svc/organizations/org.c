@@ -32,11 +32,11 @@ int org_create(store_txn *t, const char *mgmt_id, const char *mgmt_name, const c
     snprintf(rarn, sizeof(rarn), "arn:aws:organizations::%s:root/%s/%s", mgmt_id, oid, rid);
     char marn[64];
     snprintf(marn, sizeof(marn), "arn:aws:organizations::%s:account/%s/%s", mgmt_id, oid, mgmt_id);
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:{s:s, s:s, s:s, s:[]}}", "Id", oid, "Arn",
-        arn, "FeatureSet", "ALL", "MasterAccountArn", marn, "MasterAccountId", mgmt_id,
-        "MasterAccountEmail", mgmt_email, "AvailablePolicyTypes", "Type", "SERVICE_CONTROL_POLICY",
-        "Status", "ENABLED", "Root", "Id", rid, "Arn", rarn, "Name", "Root", "PolicyTypes");
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:{s:s, s:s, s:s, s:[]}}",
+                          "Id", oid, "Arn", arn, "FeatureSet", "ALL", "MasterAccountArn", marn,
+                          "MasterAccountId", mgmt_id, "MasterAccountEmail", mgmt_email,
+                          "AvailablePolicyTypes", "Type", "SERVICE_CONTROL_POLICY", "Status",
+                          "ENABLED", "Root", "Id", rid, "Arn", rarn, "Name", "Root", "PolicyTypes");
     if (!o) return ferr_oom(e);
     store_key k = gkey("org", "org");
     if (store_put(t, &k, o, e)) goto fail;
@@ -126,8 +126,8 @@ int org_add_account(store_txn *t, const json_t *org, const char *name, const cha
     }
     snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:account/%s/%s",
              jstr(org, "MasterAccountId"), jstr(org, "Id"), id);
-    json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "Id", id, "Arn", arn,
-                          "Email", email, "Name", name, "Status", "ACTIVE", "ParentId", parent_id,
+    json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "Id", id, "Arn", arn, "Email",
+                          email, "Name", name, "Status", "ACTIVE", "ParentId", parent_id,
                           "JoinedMethod", "CREATED", "JoinedTimestamp", clock_now());
     if (!a) return ferr_oom(e);
     store_key k = gkey("account", id);
@@ -167,8 +167,8 @@ int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const cha
     return 0;
 }
 
-int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region,
-                    const char *mgmt, const char *account, const char *role_name, ferr *e)
+int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region, const char *mgmt,
+                    const char *account, const char *role_name, ferr *e)
 {
     /* whether it is there is the service's own question, not a call anyone makes */
     json_t *role = NULL;
@@ -197,8 +197,8 @@ int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region,
     json_decref(out);
     out = NULL;
     if (!rc)
-        rc = svc_invoke_in(t, a, env, &root, region, "iam", "AttachRolePolicy", attach, &out,
-                           NULL, e);
+        rc = svc_invoke_in(t, a, env, &root, region, "iam", "AttachRolePolicy", attach, &out, NULL,
+                           e);
     json_decref(out);
     json_decref(create);
     json_decref(attach);

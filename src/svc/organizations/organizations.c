@@ -144,7 +144,8 @@ int orgsvc_check_max(call *c, json_t *in, int cap)
     if (m < 1 || m > cap)
         return ferr_set(c->err, 400, "InvalidInputException",
                         "You provided a value that does not match the required pattern: "
-                        "MaxResults must be between 1 and %d.", cap);
+                        "MaxResults must be between 1 and %d.",
+                        cap);
     return 0;
 }
 
@@ -173,8 +174,7 @@ int organizations_op_list_accounts_for_parent(call *c, json_t *in, json_t **out)
     json_t *org;
     const char *parent = jstr(in, "ParentId");
     if (call_authorize(c, "organizations:ListAccountsForParent", "*") ||
-        orgsvc_check_max(c, in, 20) ||
-        orgsvc_load(c, 1, &org))
+        orgsvc_check_max(c, in, 20) || orgsvc_load(c, 1, &org))
         return -1;
     int rc = need_parent(c, org, parent, "ParentNotFoundException");
     json_decref(org);
@@ -293,9 +293,9 @@ int organizations_op_create_account(call *c, json_t *in, json_t **out)
     json_decref(org);
     /* The request is reported IN_PROGRESS, as AWS does; DescribeCreateAccountStatus shows
      * the outcome, which ferry reaches at once. */
-    json_t *reply = json_pack("{s:s, s:s, s:O, s:s}", "Id", car, "AccountName", name,
-                              "RequestedTimestamp", json_object_get(status, "RequestedTimestamp"),
-                              "State", "IN_PROGRESS");
+    json_t *reply =
+        json_pack("{s:s, s:s, s:O, s:s}", "Id", car, "AccountName", name, "RequestedTimestamp",
+                  json_object_get(status, "RequestedTimestamp"), "State", "IN_PROGRESS");
     json_decref(status);
     *out = svc_out(c, json_pack("{s:o}", "CreateAccountStatus", reply));
     return 0;

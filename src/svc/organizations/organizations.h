@@ -37,7 +37,7 @@ int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, fe
  * operations (svc_invoke_in inside t, arena a) as the account's root on behalf of
  * organizations.amazonaws.com: authorized and audited in the member's trail. 0 or -1. */
 typedef struct ferry_env ferry_env;
-int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region,
-                    const char *mgmt, const char *account, const char *role_name, ferr *e);
+int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region, const char *mgmt,
+                    const char *account, const char *role_name, ferr *e);
 
 #endif

@@ -16,10 +16,14 @@
 
 #define INVALID(c, msg) ferr_set((c)->err, 400, "InvalidInputException", "%s", msg)
 
-static const char *const policy_types[] = {
-    "SERVICE_CONTROL_POLICY",    "RESOURCE_CONTROL_POLICY", "TAG_POLICY",
-    "BACKUP_POLICY",             "AISERVICES_OPT_OUT_POLICY", "CHATBOT_POLICY",
-    "DECLARATIVE_POLICY_EC2",    NULL};
+static const char *const policy_types[] = {"SERVICE_CONTROL_POLICY",
+                                           "RESOURCE_CONTROL_POLICY",
+                                           "TAG_POLICY",
+                                           "BACKUP_POLICY",
+                                           "AISERVICES_OPT_OUT_POLICY",
+                                           "CHATBOT_POLICY",
+                                           "DECLARATIVE_POLICY_EC2",
+                                           NULL};
 
 /* AWS quotas: maximum size of a policy document, by type. */
 static size_t max_size(const char *type)
@@ -178,7 +182,7 @@ typedef struct collect {
     const char *policy_id; /* attachments of this policy, or NULL */
     const char *name;      /* policies with this name, or NULL */
     json_t *arr;
-    int oom;               /* something could not be kept: the listing fails */
+    int oom; /* something could not be kept: the listing fails */
 } collect;
 
 static int policies_cb(void *ud, const store_key *k, json_t *doc)
@@ -327,16 +331,18 @@ int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
             types = json_array();
             if (json_object_set_new(r, "PolicyTypes", types)) types = NULL;
         }
-        rc = json_array_append_new(types, json_pack("{s:s, s:s}", "Type", type, "Status", "ENABLED"))
-                 ? ferr_oom(c->err)
-                 : put_org(c, org);
+        rc =
+            json_array_append_new(types, json_pack("{s:s, s:s}", "Type", type, "Status", "ENABLED"))
+                ? ferr_oom(c->err)
+                : put_org(c, org);
     }
     if (!rc && !strcmp(type, ORG_SCP)) {
         /* AWS: enabling SCPs attaches FullAWSAccess to the root and every OU and account */
         ids_cb_ctx ids = {json_array(), 0};
         ids.oom = json_array_append_new(ids.arr, json_string(root));
         if (ids.oom || store_list(c->txn, "ou", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0 ||
-            ids.oom || store_list(c->txn, "account", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0)
+            ids.oom ||
+            store_list(c->txn, "account", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0)
             rc = -1;
         if (ids.oom) rc = ferr_oom(c->err);
         json_t *v;
@@ -350,9 +356,10 @@ int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Root", root);
-        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
-                         "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
-                         "PolicyTypes", json_object_get(r, "PolicyTypes")));
+        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id",
+                                    json_object_get(r, "Id"), "Arn", json_object_get(r, "Arn"),
+                                    "Name", json_object_get(r, "Name"), "PolicyTypes",
+                                    json_object_get(r, "PolicyTypes")));
     }
     json_decref(org);
     return rc;
@@ -392,9 +399,10 @@ int organizations_op_disable_policy_type(call *c, json_t *in, json_t **out)
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Root", root);
-        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
-                         "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
-                         "PolicyTypes", json_object_get(r, "PolicyTypes")));
+        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id",
+                                    json_object_get(r, "Id"), "Arn", json_object_get(r, "Arn"),
+                                    "Name", json_object_get(r, "Name"), "PolicyTypes",
+                                    json_object_get(r, "PolicyTypes")));
     }
     json_decref(org);
     return rc;
@@ -432,8 +440,8 @@ static void type_lower(const char *type, char *out, size_t n)
 
 int organizations_op_create_policy(call *c, json_t *in, json_t **out)
 {
-    const char *type = jstr(in, "Type"), *name = jstr(in, "Name"),
-               *desc = jstr(in, "Description"), *content = jstr(in, "Content");
+    const char *type = jstr(in, "Type"), *name = jstr(in, "Name"), *desc = jstr(in, "Description"),
+               *content = jstr(in, "Content");
     json_t *org = NULL;
     if (begin(c, "organizations:CreatePolicy", type, &org)) return -1;
     if (check_type(c, type) || check_len(c, name, 1, 128) || check_len(c, desc, 0, 512) ||
@@ -455,8 +463,8 @@ int organizations_op_create_policy(call *c, json_t *in, json_t **out)
     json_decref(org);
     json_t *tags = json_object_get(in, "Tags");
     json_t *pol = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id", id,
-                            "Arn", arn, "Name", name, "Description", desc ? desc : "", "Type",
-                            type, "AwsManaged", 0, "Content", content);
+                            "Arn", arn, "Name", name, "Description", desc ? desc : "", "Type", type,
+                            "AwsManaged", 0, "Content", content);
     if (!pol) return ferr_oom(c->err);
     int rc = tags && json_object_set(pol, "Tags", tags) ? ferr_oom(c->err) : put_policy(c, id, pol);
     if (!rc) {
@@ -502,7 +510,8 @@ int organizations_op_update_policy(call *c, json_t *in, json_t **out)
         if (jset_str(s, "Name", name) || jset_str(s, "Description", desc) ||
             jset_str(pol, "Content", content))
             rc = ferr_oom(c->err);
-        else rc = put_policy(c, id, pol);
+        else
+            rc = put_policy(c, id, pol);
     }
     if (!rc) {
         call_resource(c, "AWS::Organizations::Policy", id);
@@ -620,8 +629,7 @@ int organizations_op_list_policies_for_target(call *c, json_t *in, json_t **out)
     json_t *org = NULL, *ids = NULL;
     target t = {0};
     if (begin(c, "organizations:ListPoliciesForTarget", type, &org)) return -1;
-    int rc = check_type(c, type) || orgsvc_check_max(c, in, 20) ||
-                     resolve_target(c, org, tid, &t)
+    int rc = check_type(c, type) || orgsvc_check_max(c, in, 20) || resolve_target(c, org, tid, &t)
                  ? -1
                  : 0;
     json_decref(t.doc);
@@ -648,10 +656,10 @@ int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out)
     const char *pid = jstr(in, "PolicyId");
     json_t *org = NULL, *pol = NULL, *att = NULL;
     if (begin(c, "organizations:ListTargetsForPolicy", NULL, &org)) return -1;
-    int rc = orgsvc_check_max(c, in, 20) || load_policy(c, pid, &pol) ||
-                     attachments(c, pid, NULL, &att)
-                 ? -1
-                 : 0;
+    int rc =
+        orgsvc_check_max(c, in, 20) || load_policy(c, pid, &pol) || attachments(c, pid, NULL, &att)
+            ? -1
+            : 0;
     json_decref(pol);
     json_t *all = json_array(), *v;
     size_t i;

@@ -96,8 +96,8 @@ static int find_attached(const json_t *list, const char *policy_id)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) if (!strcmp(json_string_value(json_object_get(v, "Id")),
-                                               policy_id)) return (int)i;
+    json_array_foreach(list, i, v)
+        if (!strcmp(json_string_value(json_object_get(v, "Id")), policy_id)) return (int)i;
     return -1;
 }
 
@@ -137,7 +137,8 @@ static json_t *ids_of(const json_t *list, const char *type)
     size_t i;
     json_array_foreach(list, i, v) {
         const char *ty = json_string_value(json_object_get(v, "Type"));
-        if ((!type || (ty && !strcmp(ty, type))) && json_array_append(ids, json_object_get(v, "Id"))) {
+        if ((!type || (ty && !strcmp(ty, type))) &&
+            json_array_append(ids, json_object_get(v, "Id"))) {
             json_decref(ids);
             return NULL;
         }
@@ -215,7 +216,8 @@ static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
         const iam_policy *p =
             text ? compiled(c, text, json_string_value(json_object_get(sum, "Arn")), &oom) : NULL;
         json_decref(pol);
-        if (p) v[k++] = p;
+        if (p)
+            v[k++] = p;
         else if (oom) {
             json_decref(ids);
             return -1;

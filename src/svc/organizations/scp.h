@@ -17,7 +17,7 @@
 #include "store/store.h"
 
 #define ORG_FULL_ACCESS_ID "p-FullAWSAccess"
-#define ORG_SCP "SERVICE_CONTROL_POLICY"
+#define ORG_SCP            "SERVICE_CONTROL_POLICY"
 
 /* 1 and *pol (new ref, the stored shape above) when the policy exists, 0 not, -1 error. */
 int org_policy_get(store_txn *t, const char *id, json_t **pol, ferr *e);

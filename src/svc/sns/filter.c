@@ -13,8 +13,8 @@
 #include "base/arena.h"
 
 typedef enum {
-    C_STR,       /* "rugby" */
-    C_NUM,       /* 301 */
+    C_STR, /* "rugby" */
+    C_NUM, /* 301 */
     C_TRUE,
     C_FALSE,
     C_NULL,
@@ -25,9 +25,9 @@ typedef enum {
     C_AB_PREFIX, /* {"anything-but": {"prefix": "bas"}} */
     C_AB_SUFFIX,
     C_AB_EQIC,
-    C_NUMERIC,   /* {"numeric": [">", 0, "<=", 150]} */
-    C_EXISTS,    /* {"exists": true} */
-    C_CIDR,      /* {"cidr": "10.0.0.0/24"} */
+    C_NUMERIC, /* {"numeric": [">", 0, "<=", 150]} */
+    C_EXISTS,  /* {"exists": true} */
+    C_CIDR,    /* {"cidr": "10.0.0.0/24"} */
 } ckind;
 
 enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -36,7 +36,7 @@ typedef struct cond {
     ckind k;
     const char *s; /* string operand */
     size_t slen;
-    double n;      /* C_NUM, scaled */
+    double n; /* C_NUM, scaled */
     /* C_AB */
     const char **strs;
     size_t *slens, nstr;
@@ -116,21 +116,25 @@ static int compile_numeric(pctx *p, const json_t *v, cond *c)
     c->k = C_NUMERIC;
     for (size_t i = 0; i < n; i += 2) {
         const json_t *o = json_array_get(v, i), *x = json_array_get(v, i + 1);
-        if (i >= 4) return fail(p, "FilterPolicy: Too many terms in numeric range expression", NULL);
+        if (i >= 4)
+            return fail(p, "FilterPolicy: Too many terms in numeric range expression", NULL);
         if (!json_is_string(o))
-            return fail(p, i ? "FilterPolicy: Bad value in numeric range: %s"
-                             : "FilterPolicy: Invalid member in numeric match: %s",
+            return fail(p,
+                        i ? "FilterPolicy: Bad value in numeric range: %s"
+                          : "FilterPolicy: Invalid member in numeric match: %s",
                         dump(p->a, o));
         const char *os = json_string_value(o);
         int op = numop(os);
         if (op < 0)
-            return fail(p, i ? "FilterPolicy: Bad numeric range operator: %s"
-                             : "FilterPolicy: Unrecognized numeric range operator: %s",
+            return fail(p,
+                        i ? "FilterPolicy: Bad numeric range operator: %s"
+                          : "FilterPolicy: Unrecognized numeric range operator: %s",
                         os);
         if (i == 2 && op != OP_LT && op != OP_LE)
             return fail(p, "FilterPolicy: Bad numeric range operator: %s", os);
         if (!json_is_number(x))
-            return fail(p, "FilterPolicy: Value of %s must be numeric", op == OP_EQ ? "equals" : os);
+            return fail(p, "FilterPolicy: Value of %s must be numeric",
+                        op == OP_EQ ? "equals" : os);
         if (i == 0 && n > 2 && op != OP_GT && op != OP_GE)
             return fail(p, "FilterPolicy: Too many elements in numeric expression", NULL);
         c->op[c->nops] = op;
@@ -170,8 +174,8 @@ static int compile_anything_but(pctx *p, const json_t *v, cond *c)
     c->k = C_AB;
     if (json_is_string(v) || json_is_number(v)) {
         json_t *one = json_array();
-        int rc = json_array_append(one, (json_t *)v) ? ferr_oom(p->e)
-                                                     : compile_anything_but(p, one, c);
+        int rc =
+            json_array_append(one, (json_t *)v) ? ferr_oom(p->e) : compile_anything_but(p, one, c);
         json_decref(one);
         return rc;
     }
@@ -185,12 +189,15 @@ static int compile_anything_but(pctx *p, const json_t *v, cond *c)
         json_array_foreach(v, i, x) {
             if (json_is_string(x)) {
                 c->slens[c->nstr] = json_string_length(x);
-                c->strs[c->nstr++] = arena_strndup(p->a, json_string_value(x), json_string_length(x));
+                c->strs[c->nstr++] =
+                    arena_strndup(p->a, json_string_value(x), json_string_length(x));
             } else if (json_is_number(x)) {
                 c->nums[c->nnum++] = scaled(json_number_value(x));
             } else {
-                return fail(p, "FilterPolicy: Inside anything but list, start|null|boolean is not supported.",
-                            NULL);
+                return fail(
+                    p,
+                    "FilterPolicy: Inside anything but list, start|null|boolean is not supported.",
+                    NULL);
             }
         }
         return 0;
@@ -200,17 +207,23 @@ static int compile_anything_but(pctx *p, const json_t *v, cond *c)
             return fail(p, "FilterPolicy: Only one key allowed in match expression", NULL);
         const char *k = json_object_iter_key(json_object_iter((json_t *)v));
         const json_t *x = json_object_iter_value(json_object_iter((json_t *)v));
-        if (!strcmp(k, "prefix")) c->k = C_AB_PREFIX;
-        else if (!strcmp(k, "suffix")) c->k = C_AB_SUFFIX;
-        else if (!strcmp(k, "equals-ignore-case")) c->k = C_AB_EQIC;
-        else return fail(p, "FilterPolicy: Unsupported anything-but pattern: %s", k);
-        if (!json_is_string(x)) return fail(p, "FilterPolicy: %s match pattern must be a string", k);
+        if (!strcmp(k, "prefix"))
+            c->k = C_AB_PREFIX;
+        else if (!strcmp(k, "suffix"))
+            c->k = C_AB_SUFFIX;
+        else if (!strcmp(k, "equals-ignore-case"))
+            c->k = C_AB_EQIC;
+        else
+            return fail(p, "FilterPolicy: Unsupported anything-but pattern: %s", k);
+        if (!json_is_string(x))
+            return fail(p, "FilterPolicy: %s match pattern must be a string", k);
         c->s = arena_strndup(p->a, json_string_value(x), json_string_length(x));
         c->slen = json_string_length(x);
         return 0;
     }
-    return fail(p, "FilterPolicy: Value of anything-but must be an array or single string/number value.",
-                NULL);
+    return fail(
+        p, "FilterPolicy: Value of anything-but must be an array or single string/number value.",
+        NULL);
 }
 
 static int compile_cond(pctx *p, const json_t *v, cond *c)
@@ -231,7 +244,8 @@ static int compile_cond(pctx *p, const json_t *v, cond *c)
     case JSON_FALSE: c->k = C_FALSE; return 0;
     case JSON_NULL: c->k = C_NULL; return 0;
     case JSON_ARRAY:
-        return fail(p, "FilterPolicy: Match value must be String, number, true, false, or null", NULL);
+        return fail(p, "FilterPolicy: Match value must be String, number, true, false, or null",
+                    NULL);
     case JSON_OBJECT: break;
     }
     if (json_object_size(v) != 1)
@@ -240,7 +254,8 @@ static int compile_cond(pctx *p, const json_t *v, cond *c)
     const char *op = json_object_iter_key(it);
     const json_t *x = json_object_iter_value(it);
     if (!strcmp(op, "prefix") || !strcmp(op, "suffix") || !strcmp(op, "equals-ignore-case")) {
-        if (!json_is_string(x)) return fail(p, "FilterPolicy: %s match pattern must be a string", op);
+        if (!json_is_string(x))
+            return fail(p, "FilterPolicy: %s match pattern must be a string", op);
         c->k = op[0] == 'p' ? C_PREFIX : op[0] == 's' ? C_SUFFIX : C_EQIC;
         c->slen = json_string_length(x);
         c->s = arena_strndup(p->a, json_string_value(x), c->slen);
@@ -250,13 +265,15 @@ static int compile_cond(pctx *p, const json_t *v, cond *c)
     if (!strcmp(op, "numeric")) return compile_numeric(p, x, c);
     if (!strcmp(op, "exists")) {
         if (!json_is_boolean(x))
-            return fail(p, "FilterPolicy: exists match pattern must be either true or false.", NULL);
+            return fail(p, "FilterPolicy: exists match pattern must be either true or false.",
+                        NULL);
         c->k = C_EXISTS;
         c->exists = json_is_true(x);
         return 0;
     }
     if (!strcmp(op, "cidr")) {
-        if (!json_is_string(x)) return fail(p, "FilterPolicy: cidr match pattern must be a string", NULL);
+        if (!json_is_string(x))
+            return fail(p, "FilterPolicy: cidr match pattern must be a string", NULL);
         return compile_cidr(p, json_string_value(x), c);
     }
     return fail(p, "FilterPolicy: Unrecognized match type %s", op);
@@ -277,8 +294,9 @@ static int compile_entry(pctx *p, const char *key, const json_t *v, int depth, e
         const json_t *x;
         json_array_foreach(v, i, x) {
             if (!json_is_object(x))
-                return fail(p, "FilterPolicy: Match value must be String, number, true, false, or null",
-                            NULL);
+                return fail(
+                    p, "FilterPolicy: Match value must be String, number, true, false, or null",
+                    NULL);
             if (compile_pattern(p, x, depth, &en->ors[en->nors++])) return -1;
         }
         return 0;
@@ -288,13 +306,15 @@ static int compile_entry(pctx *p, const char *key, const json_t *v, int depth, e
     if (json_is_object(v)) {
         /* AWS: "Amazon SNS doesn't accept a nested filter policy for attribute-based filtering" */
         if (p->scope == SNS_SCOPE_ATTRIBUTES)
-            return fail(p, "Filter policy scope MessageAttributes does not support nested filter policy",
-                        NULL);
+            return fail(
+                p, "Filter policy scope MessageAttributes does not support nested filter policy",
+                NULL);
         en->nested = arena_alloc(p->a, sizeof(*en->nested));
         if (!en->nested) return ferr_oom(p->e);
         return compile_pattern(p, v, depth + 1, en->nested);
     }
-    if (!json_is_array(v)) return fail(p, "FilterPolicy: \"%s\" must be an object or an array", key);
+    if (!json_is_array(v))
+        return fail(p, "FilterPolicy: \"%s\" must be an object or an array", key);
     size_t n = json_array_size(v), i;
     if (n == 0) return fail(p, "FilterPolicy: Empty arrays are not allowed", NULL);
     en->conds = arena_alloc(p->a, n * sizeof(*en->conds));
@@ -611,8 +631,10 @@ static int match_body(const pattern *pt, const json_t *obj, int depth)
         } else {
             const json_t *x = obj ? json_object_get(obj, en->key) : NULL;
             if (en->nested) {
-                if (depth > 64) ok = 0;
-                else if (json_is_object(x)) ok = match_body(en->nested, x, depth + 1);
+                if (depth > 64)
+                    ok = 0;
+                else if (json_is_object(x))
+                    ok = match_body(en->nested, x, depth + 1);
                 else if (json_is_array(x)) {
                     /* AWS: arrays in the body match when one of their objects does */
                     size_t k;

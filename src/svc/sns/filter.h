@@ -17,8 +17,8 @@ typedef struct sns_filter sns_filter;
 
 enum { SNS_SCOPE_ATTRIBUTES = 0, SNS_SCOPE_BODY = 1 };
 
-#define SNS_FILTER_MAX_BYTES (256 * 1024) /* AWS: "The maximum size of a filter policy is 256 KB" */
-#define SNS_FILTER_MAX_KEYS 5
+#define SNS_FILTER_MAX_BYTES        (256 * 1024) /* AWS: "The maximum size of a filter policy is 256 KB" */
+#define SNS_FILTER_MAX_KEYS         5
 #define SNS_FILTER_MAX_COMBINATIONS 150
 
 /* Parses and validates text[0..len) as a policy for scope. prefix starts the message as

@@ -16,7 +16,7 @@
 #include "sns_int.h"
 
 #define DEDUP_WINDOW 300.0 /* AWS: "the five-minute deduplication interval" */
-#define MAX_BATCH 10
+#define MAX_BATCH    10
 
 static int bad_value(call *c, const char *fmt, const char *name, const char *type)
 {
@@ -43,29 +43,38 @@ static int check_attributes(call *c, const json_t *attrs, size_t *size)
         const char *type = jstr(v, "DataType");
         const char *sv = jstr(v, "StringValue"), *bv = jstr(v, "BinaryValue");
         if (!valid_attr_name(name))
-            return bad_value(c, "The message attribute name '%s' is invalid. Attribute name can contain "
-                                "A-Z, a-z, 0-9, underscore (_), hyphen (-), and period (.) characters.%s",
-                             name, "");
+            return bad_value(
+                c,
+                "The message attribute name '%s' is invalid. Attribute name can contain "
+                "A-Z, a-z, 0-9, underscore (_), hyphen (-), and period (.) characters.%s",
+                name, "");
         if (!type || !*type)
-            return bad_value(c, "The message attribute '%s' must contain non-empty message attribute "
-                                "value.%s", name, "");
+            return bad_value(c,
+                             "The message attribute '%s' must contain non-empty message attribute "
+                             "value.%s",
+                             name, "");
         const char *dot = strchr(type, '.');
         size_t base = dot ? (size_t)(dot - type) : strlen(type);
         int is_str = base == 6 && !strncmp(type, "String", 6);
         int is_num = base == 6 && !strncmp(type, "Number", 6);
         int is_bin = base == 6 && !strncmp(type, "Binary", 6);
         if (!is_str && !is_num && !is_bin)
-            return bad_value(c, "The message attribute '%s' has an invalid message attribute type, the "
-                                "set of supported type prefixes is Binary, Number, and String.%s",
-                             name, "");
+            return bad_value(
+                c,
+                "The message attribute '%s' has an invalid message attribute type, the "
+                "set of supported type prefixes is Binary, Number, and String.%s",
+                name, "");
         if (is_bin ? !bv || !*bv : !sv || !*sv)
-            return bad_value(c, "The message attribute '%s' must contain non-empty message attribute "
-                                "value for message attribute type '%s'.", name, type);
+            return bad_value(c,
+                             "The message attribute '%s' must contain non-empty message attribute "
+                             "value for message attribute type '%s'.",
+                             name, type);
         if (is_num) {
             char *end = NULL;
             double d = strtod(sv, &end);
             if (!end || end == sv || *end || !isfinite(d))
-                return bad_value(c, "Could not cast message attribute '%s' value to number.%s", name, "");
+                return bad_value(c, "Could not cast message attribute '%s' value to number.%s",
+                                 name, "");
         }
         if (!strcmp(type, "String.Array")) {
             json_error_t je;
@@ -76,8 +85,11 @@ static int check_attributes(call *c, const json_t *attrs, size_t *size)
             json_array_foreach(arr, i, x) ok &= !json_is_object(x) && !json_is_array(x);
             json_decref(arr);
             if (!ok)
-                return bad_value(c, "The message attribute '%s' with type '%s' must have a value that is "
-                                    "a JSON array of strings, numbers, true, false or null.", name, type);
+                return bad_value(
+                    c,
+                    "The message attribute '%s' with type '%s' must have a value that is "
+                    "a JSON array of strings, numbers, true, false or null.",
+                    name, type);
         }
         *size += strlen(name) + strlen(type) + (is_bin ? strlen(bv) * 3 / 4 : strlen(sv));
     }
@@ -98,7 +110,8 @@ static int check_structure(call *c, const char *message, const char *structure)
     json_object_foreach(m, k, v) ok &= json_is_string(v);
     json_decref(m);
     if (!ok) return sns_invalid(c, "Message Structure - JSON message body failed to parse");
-    if (!has_default) return sns_invalid(c, "Message Structure - No default entry in JSON message body");
+    if (!has_default)
+        return sns_invalid(c, "Message Structure - No default entry in JSON message body");
     return 0;
 }
 
@@ -122,16 +135,19 @@ static int check_message(call *c, const json_t *topic, const json_t *e)
     if (size > SNS_MAX_MESSAGE) return sns_invalid(c, "Message too long");
     const char *group = jstr(e, "MessageGroupId"), *dedup = jstr(e, "MessageDeduplicationId");
     if (sns_is_fifo(topic)) {
-        if (!group || !*group) return sns_invalid(c, "The MessageGroupId parameter is required for FIFO topics");
+        if (!group || !*group)
+            return sns_invalid(c, "The MessageGroupId parameter is required for FIFO topics");
         const char *cbd = sns_topic_attr(topic, "ContentBasedDeduplication");
         if ((!dedup || !*dedup) && !(cbd && !strcmp(cbd, "true")))
-            return sns_invalid(c, "The topic should either have ContentBasedDeduplication enabled or "
-                                  "MessageDeduplicationId provided explicitly");
+            return sns_invalid(c,
+                               "The topic should either have ContentBasedDeduplication enabled or "
+                               "MessageDeduplicationId provided explicitly");
         if (strlen(group) > 128) return sns_invalid(c, "MessageGroupId");
         if (dedup && strlen(dedup) > 128) return sns_invalid(c, "MessageDeduplicationId");
     } else if (dedup) {
-        return sns_invalid(c, "MessageDeduplicationId Reason: The request includes "
-                              "MessageDeduplicationId parameter that is not valid for this topic type");
+        return sns_invalid(
+            c, "MessageDeduplicationId Reason: The request includes "
+               "MessageDeduplicationId parameter that is not valid for this topic type");
     }
     return 0;
 }
@@ -193,7 +209,8 @@ static int purge_dedup(call *c, const sns_arn *a, double now)
     char prefix[300];
     snprintf(prefix, sizeof(prefix), "%s:", a->topic);
     expired x = {prefix, strlen(prefix), now - DEDUP_WINDOW, json_array(), 0};
-    int rc = store_list(c->txn, SNS_KIND_DEDUP, a->account, a->region, NULL, prefix, 0, expired_cb, &x, c->err) < 0;
+    int rc = store_list(c->txn, SNS_KIND_DEDUP, a->account, a->region, NULL, prefix, 0, expired_cb,
+                        &x, c->err) < 0;
     size_t i;
     json_t *id;
     json_array_foreach(x.ids, i, id) {
@@ -241,8 +258,8 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
         long long seq = jint(topic, "Seq", 0) + 1;
         if (json_object_set_new(topic, "Seq", json_integer(seq))) return ferr_oom(c->err);
         snprintf(p->seq, sizeof(p->seq), "%020lld", seq);
-        json_t *rec = json_pack("{s:s, s:s, s:f}", "MessageId", p->message_id, "SequenceNumber", p->seq,
-                                "Time", now);
+        json_t *rec = json_pack("{s:s, s:s, s:f}", "MessageId", p->message_id, "SequenceNumber",
+                                p->seq, "Time", now);
         rc = store_put(c->txn, &dk, rec, c->err);
         json_decref(rec);
         if (rc || (seq % 256 == 0 && purge_dedup(c, a, now))) return -1;
@@ -263,7 +280,8 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
                 if (!bodies) bodies = json_object();
                 body = body_for(e, v[i].proto, bodies, &oom);
             }
-            if (!sns_filter_match(v[i].filter, json_object_get(e, "MessageAttributes"), body)) continue;
+            if (!sns_filter_match(v[i].filter, json_object_get(e, "MessageAttributes"), body))
+                continue;
         }
         match[nmatch++] = &v[i];
     }
@@ -311,7 +329,8 @@ static int publish_target(call *c, json_t *in, const char **arn)
 {
     const char *t = jstr(in, "TopicArn"), *g = jstr(in, "TargetArn"), *ph = jstr(in, "PhoneNumber");
     int n = !!t + !!g + !!ph;
-    if (n == 0) return sns_invalid(c, "TopicArn or TargetArn Reason: no value for required parameter");
+    if (n == 0)
+        return sns_invalid(c, "TopicArn or TargetArn Reason: no value for required parameter");
     if (n > 1)
         return sns_invalid(c, "TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may "
                               "be provided");
@@ -336,8 +355,10 @@ int sns_op_publish(call *c, json_t *in, json_t **out)
         /* AWS: SMS straight to a phone number; ferry keeps no SMS channel */
         const char *ph = jstr(in, "PhoneNumber");
         size_t d = strspn(ph + (ph[0] == '+'), "0123456789");
-        if (d < 5 || d > 15 || ph[(ph[0] == '+') + d]) return sns_invalid(c, "PhoneNumber Reason: %s is not valid to publish to", ph);
-        if (call_authorize_ex(c, &(authz_req){.action = "SNS:Publish", .resource = "*",
+        if (d < 5 || d > 15 || ph[(ph[0] == '+') + d])
+            return sns_invalid(c, "PhoneNumber Reason: %s is not valid to publish to", ph);
+        if (call_authorize_ex(c, &(authz_req){.action = "SNS:Publish",
+                                              .resource = "*",
                                               .denied_code = "AuthorizationError"}))
             return -1;
         char mid[37];
@@ -399,7 +420,8 @@ int sns_op_publish_batch(call *c, json_t *in, json_t **out)
     }
     if (sns_authorize(c, "SNS:Publish", topic)) goto fail;
     if (n == 0) {
-        ferr_set(c->err, 400, "EmptyBatchRequest", "The batch request doesn't contain any entries.");
+        ferr_set(c->err, 400, "EmptyBatchRequest",
+                 "The batch request doesn't contain any entries.");
         goto fail;
     }
     if (n > MAX_BATCH) {
@@ -410,8 +432,9 @@ int sns_op_publish_batch(call *c, json_t *in, json_t **out)
     size_t total = 0;
     json_array_foreach(entries, i, e) {
         if (!valid_entry_id(jstr(e, "Id"))) {
-            ferr_set(c->err, 400, "InvalidBatchEntryId",
-                     "The Id of a batch entry in a batch request doesn't abide by the specification.");
+            ferr_set(
+                c->err, 400, "InvalidBatchEntryId",
+                "The Id of a batch entry in a batch request doesn't abide by the specification.");
             goto fail;
         }
         json_array_foreach(entries, j, f) {
@@ -440,9 +463,9 @@ int sns_op_publish_batch(call *c, json_t *in, json_t **out)
         ferr saved = *c->err;
         if (check_message(c, topic, e)) {
             /* a bad entry fails alone */
-            int bad = json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:b}", "Id", jstr(e, "Id"), "Code",
-                                                              c->err->code, "Message", c->err->message,
-                                                              "SenderFault", 1));
+            int bad = json_array_append_new(
+                failed, json_pack("{s:s, s:s, s:s, s:b}", "Id", jstr(e, "Id"), "Code", c->err->code,
+                                  "Message", c->err->message, "SenderFault", 1));
             *c->err = saved;
             if (bad) {
                 rc = ferr_oom(c->err);

@@ -150,29 +150,36 @@ int sns_check_topic_attr(call *c, const char *name, const char *value, int fifo,
         return 0;
     }
     if (!strcmp(name, "FifoTopic")) {
-        if (!creating) return sns_invalid(c, "%sFifoTopic: Cannot change the FifoTopic attribute", prefix);
-        if (!is_bool(value)) return sns_invalid(c, "%sFifoTopic: Invalid value [%s]. Must be true or false.",
-                                                prefix, value);
+        if (!creating)
+            return sns_invalid(c, "%sFifoTopic: Cannot change the FifoTopic attribute", prefix);
+        if (!is_bool(value))
+            return sns_invalid(c, "%sFifoTopic: Invalid value [%s]. Must be true or false.", prefix,
+                               value);
         return 0;
     }
     if (!strcmp(name, "ContentBasedDeduplication")) {
         if (!fifo)
-            return sns_invalid(c, "%sContentBasedDeduplication: Content based deduplication can only "
-                                  "be set for FIFO topics", prefix);
+            return sns_invalid(c,
+                               "%sContentBasedDeduplication: Content based deduplication can only "
+                               "be set for FIFO topics",
+                               prefix);
         if (!is_bool(value))
-            return sns_invalid(c, "%sContentBasedDeduplication: Invalid value [%s]. Must be true or false.",
-                               prefix, value);
+            return sns_invalid(
+                c, "%sContentBasedDeduplication: Invalid value [%s]. Must be true or false.",
+                prefix, value);
         return 0;
     }
     if (!strcmp(name, "SignatureVersion")) {
         if (strcmp(value, "1") && strcmp(value, "2"))
-            return sns_invalid(c, "%sSignatureVersion: Invalid value [%s]. Must be 1 or 2.", prefix, value);
+            return sns_invalid(c, "%sSignatureVersion: Invalid value [%s]. Must be 1 or 2.", prefix,
+                               value);
         return 0;
     }
     if (!strcmp(name, "TracingConfig")) {
         if (strcmp(value, "PassThrough") && strcmp(value, "Active"))
-            return sns_invalid(c, "%sTracingConfig: Invalid value [%s]. Must be PassThrough or Active.",
-                               prefix, value);
+            return sns_invalid(
+                c, "%sTracingConfig: Invalid value [%s]. Must be PassThrough or Active.", prefix,
+                value);
         return 0;
     }
     if (passthrough_topic_attr(name)) return 0;
@@ -186,7 +193,8 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
     if (!value) value = "";
     if (!strcmp(name, "RawMessageDelivery")) {
         if (!is_bool(value))
-            return sns_invalid(c, "%sRawMessageDelivery: Invalid value [%s]. Must be true or false.",
+            return sns_invalid(c,
+                               "%sRawMessageDelivery: Invalid value [%s]. Must be true or false.",
                                prefix, value);
         /* AWS: raw delivery is for SQS, HTTP/S and Firehose endpoints */
         if (strcmp(protocol, "sqs") && strcmp(protocol, "http") && strcmp(protocol, "https") &&
@@ -199,8 +207,10 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
     if (!strcmp(name, "FilterPolicy")) return 0;
     if (!strcmp(name, "FilterPolicyScope")) {
         if (strcmp(value, "MessageAttributes") && strcmp(value, "MessageBody"))
-            return sns_invalid(c, "%sFilterPolicyScope: Invalid value [%s]. Please use either "
-                                  "MessageBody or MessageAttributes", prefix, value);
+            return sns_invalid(c,
+                               "%sFilterPolicyScope: Invalid value [%s]. Please use either "
+                               "MessageBody or MessageAttributes",
+                               prefix, value);
         return 0;
     }
     if (!strcmp(name, "RedrivePolicy")) {
@@ -220,7 +230,8 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
     }
     if (!strcmp(name, "DeliveryPolicy")) return delivery_policy_validate(value, 0, c->err);
     if (!strcmp(name, "SubscriptionRoleArn")) {
-        if (strncmp(value, "arn:aws:iam::", 13)) return sns_invalid(c, "%sSubscriptionRoleArn", prefix);
+        if (strncmp(value, "arn:aws:iam::", 13))
+            return sns_invalid(c, "%sSubscriptionRoleArn", prefix);
         return 0;
     }
     if (!strcmp(name, "ReplayPolicy")) return 0;
@@ -232,6 +243,8 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
 /* SubscribeURL, UnsubscribeURL and the signing certificate (snshttp.h) */
 static const svc_route routes[] = {{"GET HEAD", NULL, "/_ferry/sns/", sns_http_serve}};
 
-const svc_def svc_sns = {.name = "sns", .event_source = "sns.amazonaws.com",
-                         .reset = sns_subs_changed, .routes = routes,
+const svc_def svc_sns = {.name = "sns",
+                         .event_source = "sns.amazonaws.com",
+                         .reset = sns_subs_changed,
+                         .routes = routes,
                          .nroutes = sizeof(routes) / sizeof(routes[0])};

@@ -17,7 +17,7 @@
 #define SNS_KIND_DEDUP "sns_dedup"
 
 #define SNS_MAX_MESSAGE 262144 /* AWS: 256 KiB, message and attributes together */
-#define SNS_PAGE 100           /* AWS pages ListTopics and ListSubscriptions* by 100 */
+#define SNS_PAGE        100    /* AWS pages ListTopics and ListSubscriptions* by 100 */
 
 /* The parts of arn:aws:sns:REGION:ACCOUNT:TOPIC[:SUBSCRIPTION-ID]. */
 typedef struct sns_arn {

@@ -34,8 +34,8 @@ static void text(proto_response *resp, int status, const char *ct, const char *b
 
 /* Runs fn as op for an unsigned caller, recorded in the audit trail of the account that
  * owns arn. */
-static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, svc_fn fn, const char *arn,
-                int is_sub, json_t *in, proto_response *resp)
+static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, svc_fn fn,
+                const char *arn, int is_sub, json_t *in, proto_response *resp)
 {
     const proto_service *svc = proto_service_by_signing_name("sns");
     const proto_op *pop = svc ? proto_op_by_name(svc, op) : NULL;
@@ -48,7 +48,8 @@ static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, 
         return;
     }
     if (sns_parse_arn(arn, is_sub, &sa)) {
-        ferr_set(&e, 400, "InvalidParameter", "Invalid parameter: %s", is_sub ? "SubscriptionArn" : "TopicArn");
+        ferr_set(&e, 400, "InvalidParameter", "Invalid parameter: %s",
+                 is_sub ? "SubscriptionArn" : "TopicArn");
         proto_encode_error(a, svc, &e, rid, resp);
         return;
     }
@@ -56,8 +57,16 @@ static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, 
     memset(&who, 0, sizeof(who));
     who.kind = PRIN_ANONYMOUS;
     memcpy(who.account, sa.account, sizeof(who.account));
-    call c = {.a = a, .env = env, .request_id = rid, .service = "sns", .op = op, .account = sa.account,
-              .region = sa.region, .who = &who, .caller = CALLER_CLIENT, .client = r->client,
+    call c = {.a = a,
+              .env = env,
+              .request_id = rid,
+              .service = "sns",
+              .op = op,
+              .account = sa.account,
+              .region = sa.region,
+              .who = &who,
+              .caller = CALLER_CLIENT,
+              .client = r->client,
               .err = &e};
     svc_op o = {op, fn, 0};
     json_t *out = NULL;
@@ -67,7 +76,8 @@ static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, 
         proto_encode_error(a, svc, &e, rid, resp);
         return;
     }
-    if (proto_encode(a, svc, pop, out, rid, resp)) text(resp, 500, "text/plain", "encoding failed\n");
+    if (proto_encode(a, svc, pop, out, rid, resp))
+        text(resp, 500, "text/plain", "encoding failed\n");
     json_decref(out);
 }
 
@@ -76,12 +86,15 @@ int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_respons
     const char *p = r->rest;
     if (!strcmp(p, "cert.pem")) {
         const char *pem = delivery_cert_pem();
-        if (pem) text(resp, 200, "application/x-pem-file", pem);
-        else text(resp, 503, "text/plain", "the delivery engine is not running\n");
+        if (pem)
+            text(resp, 200, "application/x-pem-file", pem);
+        else
+            text(resp, 503, "text/plain", "the delivery engine is not running\n");
     } else if (!strcmp(p, "confirm")) {
         const char *topic = param(a, r->query, "TopicArn"), *token = param(a, r->query, "Token");
         json_t *in = json_pack("{s:s?, s:s?}", "TopicArn", topic, "Token", token);
-        run(env, a, r, "ConfirmSubscription", sns_confirm_by_token, topic ? topic : "", 0, in, resp);
+        run(env, a, r, "ConfirmSubscription", sns_confirm_by_token, topic ? topic : "", 0, in,
+            resp);
         json_decref(in);
     } else if (!strcmp(p, "unsubscribe")) {
         const char *sub = param(a, r->query, "SubscriptionArn");

@@ -70,11 +70,14 @@ static int fill_cb(void *ud, json_t *sub)
     const char *proto = jstr(sub, "Protocol");
     /* ferry delivers to SQS, HTTP/S and Lambda; email, SMS, push and Firehose
      * subscriptions are kept but nothing is sent to them */
-    int kind = !strcmp(proto, "sqs") ? 0 : !strcmp(proto, "lambda") ? 1 : !strcmp(proto, "http") ? 2
-               : !strcmp(proto, "https")                                  ? 3
-                                                                          : -1;
+    int kind = !strcmp(proto, "sqs")      ? 0
+               : !strcmp(proto, "lambda") ? 1
+               : !strcmp(proto, "http")   ? 2
+               : !strcmp(proto, "https")  ? 3
+                                          : -1;
     if (kind < 0) return 0;
-    if (kind == 1 && !svc_find("lambda")) return 0; /* recorded; delivered once ferry runs functions */
+    if (kind == 1 && !svc_find("lambda"))
+        return 0; /* recorded; delivered once ferry runs functions */
     if (f->s->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
         sns_sub_entry *v = realloc(f->s->v, cap * sizeof(*v));

@@ -72,7 +72,8 @@ static int authorize_sub(call *c, const char *action, const json_t *sub, const s
         return ferr_set(c->err, 403, "AuthorizationError",
                         "User: %s is not authorized to perform: %s on resource: %s",
                         c->who && c->who->arn[0] ? c->who->arn : c->account, action, arn);
-    return call_authorize_ex(c, &(authz_req){.action = action, .resource = arn,
+    return call_authorize_ex(c, &(authz_req){.action = action,
+                                             .resource = arn,
                                              .resource_account = c->account,
                                              .denied_code = "AuthorizationError"});
 }
@@ -89,7 +90,8 @@ static int send_confirmation(call *c, const json_t *sub, const char *type, int s
                              delivery_batch *b)
 {
     sns_arn a;
-    if (sns_parse_arn(jstr(sub, "SubscriptionArn"), 1, &a)) return ferr_internal(c->err, "bad subscription");
+    if (sns_parse_arn(jstr(sub, "SubscriptionArn"), 1, &a))
+        return ferr_internal(c->err, "bad subscription");
     char mid[37], ts[32], text[1200];
     ids_uuid(mid);
     clock_iso8601(clock_now(), 1, ts);
@@ -97,7 +99,8 @@ static int send_confirmation(call *c, const json_t *sub, const char *type, int s
     if (!strcmp(type, "SubscriptionConfirmation"))
         snprintf(text, sizeof(text),
                  "You have chosen to subscribe to the topic %s.\nTo confirm the subscription, "
-                 "visit the SubscribeURL included in this message.", topic);
+                 "visit the SubscribeURL included in this message.",
+                 topic);
     else
         snprintf(text, sizeof(text),
                  "You have chosen to deactivate subscription %s.\nTo cancel this operation and "
@@ -109,8 +112,8 @@ static int send_confirmation(call *c, const json_t *sub, const char *type, int s
     if (!msg) return ferr_oom(c->err);
     dlv_msg *m = delivery_message(b, a.account, a.region, msg, c->err);
     json_decref(msg);
-    if (!m || delivery_to(m, jstr(sub, "SubscriptionArn"), !strcmp(type, "UnsubscribeConfirmation") ? sub : NULL,
-                          c->err))
+    if (!m || delivery_to(m, jstr(sub, "SubscriptionArn"),
+                          !strcmp(type, "UnsubscribeConfirmation") ? sub : NULL, c->err))
         return -1;
     return delivery_write(b, c->txn, c->err);
 }
@@ -149,8 +152,8 @@ int sns_delete_sub(call *c, const json_t *sub, int notify)
 
 static int valid_protocol(const char *p)
 {
-    static const char *const protos[] = {"http", "https", "email", "email-json", "sms", "sqs",
-                                         "application", "lambda", "firehose", NULL};
+    static const char *const protos[] = {"http", "https",       "email",  "email-json", "sms",
+                                         "sqs",  "application", "lambda", "firehose",   NULL};
     for (const char *const *x = protos; *x; x++)
         if (p && !strcmp(p, *x)) return 1;
     return 0;
@@ -188,7 +191,8 @@ static int check_endpoint(call *c, const char *proto, const char *ep, int fifo)
         size_t nl = strlen(name);
         int qfifo = nl > 5 && !strcmp(name + nl - 5, ".fifo");
         /* AWS: FIFO topics deliver to FIFO queues, standard topics to standard queues */
-        if (fifo && !qfifo) return sns_invalid(c, "Invalid parameter: Endpoint Reason: Please use FIFO SQS queue");
+        if (fifo && !qfifo)
+            return sns_invalid(c, "Invalid parameter: Endpoint Reason: Please use FIFO SQS queue");
         if (!fifo && qfifo)
             return sns_invalid(c, "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
                                   "subscribed to standard SNS topics");
@@ -201,12 +205,12 @@ static int check_endpoint(call *c, const char *proto, const char *ep, int fifo)
         size_t d = strspn(ep + (ep[0] == '+'), "0123456789");
         if (d < 5 || d > 15 || ep[(ep[0] == '+') + d]) return sns_invalid(c, "SMS endpoint");
     } else if (!strcmp(proto, "application")) {
-        if (strncmp(ep, "arn:aws:sns:", 12)) return sns_invalid(c, "Application endpoint arn invalid");
+        if (strncmp(ep, "arn:aws:sns:", 12))
+            return sns_invalid(c, "Application endpoint arn invalid");
     } else if (!strcmp(proto, "firehose")) {
         if (strncmp(ep, "arn:aws:firehose:", 17)) return sns_invalid(c, "Firehose endpoint ARN");
     }
-    if (fifo && strcmp(proto, "sqs"))
-        return sns_invalid(c, "Invalid protocol type: %s", proto);
+    if (fifo && strcmp(proto, "sqs")) return sns_invalid(c, "Invalid protocol type: %s", proto);
     return 0;
 }
 
@@ -234,7 +238,8 @@ static int find_cb(void *ud, json_t *sub)
 {
     find_sub *f = ud;
     if (f->token ? !strcmp(jstr(sub, "Token") ? jstr(sub, "Token") : "", f->token)
-                 : !strcmp(jstr(sub, "Protocol"), f->proto) && !strcmp(jstr(sub, "Endpoint"), f->endpoint)) {
+                 : !strcmp(jstr(sub, "Protocol"), f->proto) &&
+                       !strcmp(jstr(sub, "Endpoint"), f->endpoint)) {
         f->found = json_incref(sub);
         return 1;
     }
@@ -254,7 +259,8 @@ static int resend(call *c, const json_t *sub, const json_t *topic)
     if (strcmp(p, "http") && strcmp(p, "https") && strcmp(p, "sqs") && strcmp(p, "lambda")) {
         if (!strcmp(p, "email") || !strcmp(p, "email-json"))
             log_info("sns: confirmation for %s is not emailed; confirm with ConfirmSubscription "
-                     "TopicArn=%s Token=%s", jstr(sub, "Endpoint"), jstr(sub, "TopicArn"), jstr(sub, "Token"));
+                     "TopicArn=%s Token=%s",
+                     jstr(sub, "Endpoint"), jstr(sub, "TopicArn"), jstr(sub, "Token"));
         return 0;
     }
     delivery_batch b = {0};
@@ -278,7 +284,8 @@ int sns_op_subscribe(call *c, json_t *in, json_t **out)
     int rc = sns_authorize(c, "SNS:Subscribe", topic);
     if (rc) goto out;
     if (!valid_protocol(proto)) {
-        rc = sns_invalid(c, "Amazon SNS does not support this protocol string: %s", proto ? proto : "");
+        rc = sns_invalid(c, "Amazon SNS does not support this protocol string: %s",
+                         proto ? proto : "");
         goto out;
     }
     if ((rc = check_endpoint(c, proto, ep, sns_is_fifo(topic)))) goto out;
@@ -301,11 +308,13 @@ int sns_op_subscribe(call *c, json_t *in, json_t **out)
         json_object_foreach(attrs, k, v) {
             const char *hv = jstr(have, k), *wv = json_string_value(v);
             if (!(hv ? wv && !strcmp(hv, wv) : !wv || !*wv)) {
-                rc = sns_invalid(c, "Attributes Reason: Subscription already exists with different attributes");
+                rc = sns_invalid(
+                    c, "Attributes Reason: Subscription already exists with different attributes");
                 goto out;
             }
         }
-        if (!json_is_true(json_object_get(sub, "Confirmed")) && (rc = resend(c, sub, topic))) goto out;
+        if (!json_is_true(json_object_get(sub, "Confirmed")) && (rc = resend(c, sub, topic)))
+            goto out;
         *out = svc_out(c, json_pack("{s:s}", "SubscriptionArn", pending_arn(in, sub)));
         goto out;
     }
@@ -327,19 +336,22 @@ int sns_op_subscribe(call *c, json_t *in, json_t **out)
     int bad = !stored;
     json_object_foreach(attrs, k, v) {
         const char *s = json_string_value(v);
-        if (!strcmp(k, "RawMessageDelivery")) bad |= json_object_set_new(stored, k, json_string(!strcasecmp(s, "true") ? "true" : "false"));
-        else if (s && *s) bad |= json_object_set_new(stored, k, json_string(s));
+        if (!strcmp(k, "RawMessageDelivery"))
+            bad |= json_object_set_new(stored, k,
+                                       json_string(!strcasecmp(s, "true") ? "true" : "false"));
+        else if (s && *s)
+            bad |= json_object_set_new(stored, k, json_string(s));
     }
     if (bad) {
         json_decref(stored);
         rc = ferr_oom(c->err);
         goto out;
     }
-    sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:b, s:b, s:f}", "SubscriptionArn", arn,
-                    "TopicArn", jstr(topic, "TopicArn"), "Owner", c->account, "Protocol", proto,
-                    "Endpoint", ep, "Confirmed", confirmed, "Token", token, "Attributes", stored,
-                    "ConfirmationWasAuthenticated", confirmed, "AuthenticateOnUnsubscribe", 0,
-                    "Created", clock_now());
+    sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:b, s:b, s:f}", "SubscriptionArn",
+                    arn, "TopicArn", jstr(topic, "TopicArn"), "Owner", c->account, "Protocol",
+                    proto, "Endpoint", ep, "Confirmed", confirmed, "Token", token, "Attributes",
+                    stored, "ConfirmationWasAuthenticated", confirmed, "AuthenticateOnUnsubscribe",
+                    0, "Created", clock_now());
     if (!sub) {
         rc = ferr_oom(c->err);
         goto out;
@@ -370,10 +382,10 @@ static int confirm(call *c, json_t *in, json_t **out, int authenticated)
     sns_arn a;
     if (sns_load_topic(c, jstr(in, "TopicArn"), "TopicArn", &topic, &a)) return -1;
     json_decref(topic);
-    if (authenticated &&
-        call_authorize_ex(c, &(authz_req){.action = "SNS:ConfirmSubscription", .resource = jstr(in, "TopicArn"),
-                                          .resource_account = c->account,
-                                          .denied_code = "AuthorizationError"}))
+    if (authenticated && call_authorize_ex(c, &(authz_req){.action = "SNS:ConfirmSubscription",
+                                                           .resource = jstr(in, "TopicArn"),
+                                                           .resource_account = c->account,
+                                                           .denied_code = "AuthorizationError"}))
         return -1;
     find_sub f = {NULL, NULL, token ? token : "", NULL};
     if (!token || !*token) return sns_invalid(c, "Token");
@@ -383,10 +395,11 @@ static int confirm(call *c, json_t *in, json_t **out, int authenticated)
     int rc = 0;
     if (!json_is_true(json_object_get(sub, "Confirmed"))) {
         const char *aou = jstr(in, "AuthenticateOnUnsubscribe");
-        int bad = json_object_set_new(sub, "Confirmed", json_true()) ||
-                  json_object_set_new(sub, "ConfirmationWasAuthenticated", json_boolean(authenticated)) ||
-                  json_object_set_new(sub, "AuthenticateOnUnsubscribe",
-                                      json_boolean(authenticated && aou && !strcasecmp(aou, "true")));
+        int bad =
+            json_object_set_new(sub, "Confirmed", json_true()) ||
+            json_object_set_new(sub, "ConfirmationWasAuthenticated", json_boolean(authenticated)) ||
+            json_object_set_new(sub, "AuthenticateOnUnsubscribe",
+                                json_boolean(authenticated && aou && !strcasecmp(aou, "true")));
         sns_arn sa;
         char id[400];
         sns_parse_arn(jstr(sub, "SubscriptionArn"), 1, &sa);
@@ -421,12 +434,14 @@ static int unsubscribe(call *c, json_t *in, int authenticated)
     if (rc == 0) {
         /* AWS: unsubscribing twice is not an error */
         if (!authenticated) return not_found_sub(c);
-        return call_authorize_ex(c, &(authz_req){.action = "SNS:Unsubscribe", .resource = arn,
+        return call_authorize_ex(c, &(authz_req){.action = "SNS:Unsubscribe",
+                                                 .resource = arn,
                                                  .resource_account = c->account,
                                                  .denied_code = "AuthorizationError"});
     }
     rc = 0;
-    if (authenticated) rc = authorize_sub(c, "SNS:Unsubscribe", sub, &a);
+    if (authenticated)
+        rc = authorize_sub(c, "SNS:Unsubscribe", sub, &a);
     else if (json_is_true(json_object_get(sub, "AuthenticateOnUnsubscribe")))
         rc = ferr_set(c->err, 403, "AuthorizationError",
                       "This subscription requires an authenticated Unsubscribe request.");
@@ -535,12 +550,16 @@ static int mine_cb(void *ud, const store_key *k, json_t *doc)
 
 int sns_op_list_subscriptions(call *c, json_t *in, json_t **out)
 {
-    if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListSubscriptions", .resource = "*",
+    if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListSubscriptions",
+                                          .resource = "*",
                                           .denied_code = "AuthorizationError"}))
         return -1;
     mine m = {c, json_array(), 0};
     int rc = store_list(c->txn, SNS_KIND_MYSUB, c->account, c->region, NULL, NULL, 0, mine_cb, &m,
-                        c->err) < 0 || m.rc ? -1 : 0;
+                        c->err) < 0 ||
+                     m.rc
+                 ? -1
+                 : 0;
     if (!rc) {
         *out = svc_out(c, json_object());
         rc = svc_page(c, m.arr, jstr(in, "NextToken"), SNS_PAGE, *out, "Subscriptions", "NextToken",
@@ -569,10 +588,13 @@ int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
     bad |= jset_str(attrs, "Owner", jstr(sub, "Owner"));
     bad |= jset_str(attrs, "Protocol", proto);
     bad |= jset_str(attrs, "Endpoint", jstr(sub, "Endpoint"));
-    bad |= jset_str(attrs, "PendingConfirmation", json_is_true(json_object_get(sub, "Confirmed")) ? "false" : "true");
+    bad |= jset_str(attrs, "PendingConfirmation",
+                    json_is_true(json_object_get(sub, "Confirmed")) ? "false" : "true");
     bad |= jset_str(attrs, "ConfirmationWasAuthenticated",
-                    json_is_true(json_object_get(sub, "ConfirmationWasAuthenticated")) ? "true" : "false");
-    if (!json_object_get(attrs, "RawMessageDelivery")) bad |= jset_str(attrs, "RawMessageDelivery", "false");
+                    json_is_true(json_object_get(sub, "ConfirmationWasAuthenticated")) ? "true"
+                                                                                       : "false");
+    if (!json_object_get(attrs, "RawMessageDelivery"))
+        bad |= jset_str(attrs, "RawMessageDelivery", "false");
     if (json_object_get(attrs, "FilterPolicy") && !json_object_get(attrs, "FilterPolicyScope"))
         bad |= jset_str(attrs, "FilterPolicyScope", "MessageAttributes");
     char principal[64];
@@ -621,9 +643,12 @@ int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out)
         rc = check_filter(c, jstr(attrs, "FilterPolicy"), value, "Invalid parameter: ");
     if (!rc) {
         if (!strcmp(name, "RawMessageDelivery"))
-            rc = json_object_set_new(attrs, name, json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value) rc = json_object_set_new(attrs, name, json_string(value));
-        else json_object_del(attrs, name);
+            rc = json_object_set_new(attrs, name,
+                                     json_string(!strcasecmp(value, "true") ? "true" : "false"));
+        else if (value && *value)
+            rc = json_object_set_new(attrs, name, json_string(value));
+        else
+            json_object_del(attrs, name);
         char id[400];
         store_key k = sub_key(&a, id, sizeof(id));
         rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, sub, c->err);

@@ -56,7 +56,8 @@ static int add_tags(call *c, json_t *topic, const json_t *tags)
     size_t i;
     const json_t *t;
     json_array_foreach(tags, i, t)
-        if (json_object_set_new(have, jstr(t, "Key"), json_string(jstr(t, "Value") ? jstr(t, "Value") : "")))
+        if (json_object_set_new(have, jstr(t, "Key"),
+                                json_string(jstr(t, "Value") ? jstr(t, "Value") : "")))
             return ferr_oom(c->err);
     if (json_object_size(have) > MAX_TAGS)
         return ferr_set(c->err, 400, "TagLimitExceeded",
@@ -74,14 +75,16 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
     if (!name) return sns_invalid(c, "Name");
     if (!valid_name(name, fifo)) {
         if (fifo)
-            return sns_invalid(c, "Fifo Topic names must end with .fifo and must be made up of only "
-                                  "uppercase and lowercase ASCII letters, numbers, underscores, and "
-                                  "hyphens, and must be between 1 and 256 characters long.");
+            return sns_invalid(c,
+                               "Fifo Topic names must end with .fifo and must be made up of only "
+                               "uppercase and lowercase ASCII letters, numbers, underscores, and "
+                               "hyphens, and must be between 1 and 256 characters long.");
         return sns_invalid(c, "Topic Name");
     }
     char arn[384];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", c->region, c->account, name);
-    if (call_authorize_ex(c, &(authz_req){.action = "SNS:CreateTopic", .resource = arn,
+    if (call_authorize_ex(c, &(authz_req){.action = "SNS:CreateTopic",
+                                          .resource = arn,
                                           .denied_code = "AuthorizationError"}))
         return -1;
     const char *k;
@@ -107,11 +110,13 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
             const char *want = json_string_value(v);
             if (!strcmp(k, "FifoTopic") || !strcmp(k, "ContentBasedDeduplication"))
                 same &= have && want && !strcasecmp(have, want);
-            else same &= have ? want && !strcmp(have, want) : !want || !*want;
+            else
+                same &= have ? want && !strcmp(have, want) : !want || !*want;
         }
         if (!same) {
             json_decref(topic);
-            return sns_invalid(c, "Attributes Reason: Topic already exists with different attributes");
+            return sns_invalid(c,
+                               "Attributes Reason: Topic already exists with different attributes");
         }
         size_t i;
         const json_t *t;
@@ -131,8 +136,10 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
     json_object_foreach(attrs, k, v) {
         const char *s = json_string_value(v);
         if (!strcmp(k, "FifoTopic") || !strcmp(k, "ContentBasedDeduplication"))
-            bad |= json_object_set_new(stored, k, json_string(s && !strcasecmp(s, "true") ? "true" : "false"));
-        else if (s && *s) bad |= json_object_set_new(stored, k, json_string(s));
+            bad |= json_object_set_new(stored, k,
+                                       json_string(s && !strcasecmp(s, "true") ? "true" : "false"));
+        else if (s && *s)
+            bad |= json_object_set_new(stored, k, json_string(s));
     }
     if (!fifo) json_object_del(stored, "FifoTopic");
     if (fifo && !json_object_get(stored, "ContentBasedDeduplication"))
@@ -147,8 +154,9 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
         json_decref(stored);
         return ferr_oom(c->err);
     }
-    topic = json_pack("{s:s, s:s, s:s, s:o, s:{}, s:i, s:i}", "Name", name, "TopicArn", arn, "Owner",
-                      c->account, "Attributes", stored, "Tags", "SubscriptionsDeleted", 0, "Seq", 0);
+    topic =
+        json_pack("{s:s, s:s, s:s, s:o, s:{}, s:i, s:i}", "Name", name, "TopicArn", arn, "Owner",
+                  c->account, "Attributes", stored, "Tags", "SubscriptionsDeleted", 0, "Seq", 0);
     rc = !topic ? ferr_oom(c->err) : add_tags(c, topic, tags);
     if (!rc) rc = store_put(c->txn, &key, topic, c->err);
     json_decref(topic);
@@ -185,7 +193,8 @@ int sns_op_delete_topic(call *c, json_t *in, json_t **out)
     if (rc < 0) return -1;
     if (rc == 0) {
         /* AWS: "deleting a topic that does not exist does not result in an error" */
-        return call_authorize_ex(c, &(authz_req){.action = "SNS:DeleteTopic", .resource = arn,
+        return call_authorize_ex(c, &(authz_req){.action = "SNS:DeleteTopic",
+                                                 .resource = arn,
                                                  .denied_code = "AuthorizationError"});
     }
     if (sns_authorize(c, "SNS:DeleteTopic", topic)) {
@@ -212,12 +221,14 @@ static int list_topic_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     /* out of memory stops the listing short: the caller compares counts */
-    return json_array_append_new(ud, json_pack("{s:O}", "TopicArn", json_object_get(doc, "TopicArn")));
+    return json_array_append_new(ud,
+                                 json_pack("{s:O}", "TopicArn", json_object_get(doc, "TopicArn")));
 }
 
 int sns_op_list_topics(call *c, json_t *in, json_t **out)
 {
-    if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListTopics", .resource = "*",
+    if (call_authorize_ex(c, &(authz_req){.action = "SNS:ListTopics",
+                                          .resource = "*",
                                           .denied_code = "AuthorizationError"}))
         return -1;
     json_t *all = json_array();
@@ -241,8 +252,10 @@ typedef struct counts {
 static int count_sub(void *ud, json_t *sub)
 {
     counts *n = ud;
-    if (json_is_true(json_object_get(sub, "Confirmed"))) n->confirmed++;
-    else n->pending++;
+    if (json_is_true(json_object_get(sub, "Confirmed")))
+        n->confirmed++;
+    else
+        n->pending++;
     return 0;
 }
 
@@ -295,9 +308,12 @@ int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
     if (!rc) {
         json_t *attrs = json_object_get(topic, "Attributes");
         if (!strcmp(name, "ContentBasedDeduplication"))
-            rc = json_object_set_new(attrs, name, json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value) rc = json_object_set_new(attrs, name, json_string(value));
-        else json_object_del(attrs, name);
+            rc = json_object_set_new(attrs, name,
+                                     json_string(!strcasecmp(value, "true") ? "true" : "false"));
+        else if (value && *value)
+            rc = json_object_set_new(attrs, name, json_string(value));
+        else
+            json_object_del(attrs, name);
         store_key k = sns_topic_key(&a);
         rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, topic, c->err);
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
@@ -319,7 +335,8 @@ static json_t *policy_doc(const json_t *topic)
     }
     if (doc && !json_is_array(json_object_get(doc, "Statement"))) {
         json_t *one = json_object_get(doc, "Statement");
-        return jdone(doc, json_object_set_new(doc, "Statement", one ? json_pack("[O]", one) : json_array()));
+        return jdone(
+            doc, json_object_set_new(doc, "Statement", one ? json_pack("[O]", one) : json_array()));
     }
     return doc;
 }
@@ -353,12 +370,26 @@ static int valid_label(const char *l)
 int sns_op_add_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    static const char *const actions[] = {
-        "AddPermission", "DeleteTopic", "GetTopicAttributes", "ListSubscriptionsByTopic",
-        "ListTopics", "Publish", "Receive", "RemovePermission", "SetTopicAttributes",
-        "Subscribe", "ConfirmSubscription", "GetSubscriptionAttributes",
-        "SetSubscriptionAttributes", "Unsubscribe", "ListSubscriptions", "CreateTopic",
-        "ListTagsForResource", "TagResource", "UntagResource", NULL};
+    static const char *const actions[] = {"AddPermission",
+                                          "DeleteTopic",
+                                          "GetTopicAttributes",
+                                          "ListSubscriptionsByTopic",
+                                          "ListTopics",
+                                          "Publish",
+                                          "Receive",
+                                          "RemovePermission",
+                                          "SetTopicAttributes",
+                                          "Subscribe",
+                                          "ConfirmSubscription",
+                                          "GetSubscriptionAttributes",
+                                          "SetSubscriptionAttributes",
+                                          "Unsubscribe",
+                                          "ListSubscriptions",
+                                          "CreateTopic",
+                                          "ListTagsForResource",
+                                          "TagResource",
+                                          "UntagResource",
+                                          NULL};
     json_t *topic;
     sns_arn a;
     const char *label = jstr(in, "Label");
@@ -391,7 +422,8 @@ int sns_op_add_permission(call *c, json_t *in, json_t **out)
     json_array_foreach(acts, i, v) {
         const char *act = json_string_value(v);
         int ok = 0;
-        for (const char *const *x = actions; *x && act && !ok; x++) ok = !strcmp(act, *x) || !strcmp(act, "*");
+        for (const char *const *x = actions; *x && act && !ok; x++)
+            ok = !strcmp(act, *x) || !strcmp(act, "*");
         if (!ok) {
             rc = sns_invalid(c, "Policy statement action out of service scope!");
             goto out;
@@ -414,12 +446,13 @@ int sns_op_add_permission(call *c, json_t *in, json_t **out)
             goto out;
         }
     }
-    if (json_array_append_new(stmts, json_pack("{s:s, s:s, s:{s:O}, s:O, s:O}", "Sid", label, "Effect",
-                                               "Allow", "Principal", "AWS",
-                                               json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
-                                               "Action",
-                                               json_array_size(alist) == 1 ? json_array_get(alist, 0) : alist,
-                                               "Resource", json_object_get(topic, "TopicArn")))) {
+    if (json_array_append_new(
+            stmts,
+            json_pack("{s:s, s:s, s:{s:O}, s:O, s:O}", "Sid", label, "Effect", "Allow", "Principal",
+                      "AWS",
+                      json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
+                      "Action", json_array_size(alist) == 1 ? json_array_get(alist, 0) : alist,
+                      "Resource", json_object_get(topic, "TopicArn")))) {
         rc = ferr_oom(c->err);
         goto out;
     }
@@ -453,8 +486,10 @@ int sns_op_remove_permission(call *c, json_t *in, json_t **out)
                 found = 1;
             }
         }
-        if (!doc) rc = ferr_oom(c->err);
-        else if (found) rc = save_policy(c, topic, &a, doc);
+        if (!doc)
+            rc = ferr_oom(c->err);
+        else if (found)
+            rc = save_policy(c, topic, &a, doc);
         json_decref(doc);
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
     }
@@ -466,7 +501,8 @@ int sns_op_remove_permission(call *c, json_t *in, json_t **out)
 static int load_tagged(call *c, json_t *in, const char *action, json_t **topic, sns_arn *a)
 {
     const char *arn = jstr(in, "ResourceArn");
-    if (sns_parse_arn(arn, 0, a) || strcmp(a->region, c->region)) return sns_invalid(c, "ResourceArn");
+    if (sns_parse_arn(arn, 0, a) || strcmp(a->region, c->region))
+        return sns_invalid(c, "ResourceArn");
     store_key k = sns_topic_key(a);
     int rc = store_get(c->txn, &k, topic, c->err);
     if (rc < 0) return -1;

@@ -12,15 +12,14 @@
 #include "sqs_int.h"
 
 #define MAX_ATTRS 10
-#define MAX_NAME 256
+#define MAX_NAME  256
 
 /* AWS: alphanumerics, '-', '_', '.'; not starting with "AWS." or "Amazon." (any case), no
  * leading, trailing or doubled '.', at most 256 characters. */
 static int name_valid(const char *n)
 {
     size_t len = strlen(n);
-    if (!len || len > MAX_NAME || n[0] == '.' || n[len - 1] == '.' || strstr(n, ".."))
-        return 0;
+    if (!len || len > MAX_NAME || n[0] == '.' || n[len - 1] == '.' || strstr(n, "..")) return 0;
     if (!strncasecmp(n, "AWS.", 4) || !strncasecmp(n, "Amazon.", 7)) return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)n[i];
@@ -36,8 +35,7 @@ static int type_kind(const char *t)
     if (strlen(t) > MAX_NAME) return -1;
     for (int i = 0; i < 3; i++) {
         size_t n = strlen(base[i]);
-        if (!strncmp(t, base[i], n) && (t[n] == 0 || (t[n] == '.' && t[n + 1])))
-            return i;
+        if (!strncmp(t, base[i], n) && (t[n] == 0 || (t[n] == '.' && t[n + 1]))) return i;
     }
     return -1;
 }
@@ -80,7 +78,8 @@ int sqs_attrs_check(const json_t *attrs, int system, size_t *size, ferr *e)
         if (!type || !*type)
             return ferr_set(e, 400, "InvalidParameterValue",
                             "The message %s attribute '%s' must contain a non-empty message "
-                            "attribute type.", who, name);
+                            "attribute type.",
+                            who, name);
         int kind = type_kind(type);
         if (kind < 0 || (system && kind != 0))
             return ferr_set(e, 400, "InvalidParameterValue",
@@ -90,7 +89,8 @@ int sqs_attrs_check(const json_t *attrs, int system, size_t *size, ferr *e)
         if (json_object_get(v, "StringListValues") || json_object_get(v, "BinaryListValues"))
             return ferr_set(e, 400, "InvalidParameterValue",
                             "Message (%s) attribute '%s': StringListValues and BinaryListValues "
-                            "are not implemented.", who, name);
+                            "are not implemented.",
+                            who, name);
         const json_t *sv = json_object_get(v, "StringValue");
         const json_t *bv = json_object_get(v, "BinaryValue");
         size_t vlen = 0;
@@ -111,7 +111,8 @@ int sqs_attrs_check(const json_t *attrs, int system, size_t *size, ferr *e)
             if (sqs_body_check(json_string_value(sv), json_string_length(sv), &bad))
                 return ferr_set(e, 400, "InvalidParameterValue",
                                 "Message (%s) attribute '%s' contains the invalid character "
-                                "'#x%X'.", who, name, bad);
+                                "'#x%X'.",
+                                who, name, bad);
             if (kind == 1 && !number_valid(json_string_value(sv)))
                 return ferr_set(e, 400, "InvalidParameterValue",
                                 "Can't cast the value of message (%s) attribute '%s' to a number.",
@@ -185,8 +186,10 @@ int sqs_attrs_md5(const json_t *attrs, char out[33])
             rc = -1;
         }
     }
-    if (!rc && !b.failed) enc_md5_hex(b.p ? b.p : "", b.len, out);
-    else rc = -1;
+    if (!rc && !b.failed)
+        enc_md5_hex(b.p ? b.p : "", b.len, out);
+    else
+        rc = -1;
     buf_dispose(&b);
     free(names);
     arena_free(a);

@@ -19,7 +19,7 @@
 #include "sqs_int.h"
 
 #define RECEIPT_PREFIX "fr1:"
-#define MOVE_KIND "sqs.movetask"
+#define MOVE_KIND      "sqs.movetask"
 
 /* ---------- helpers ---------- */
 
@@ -129,7 +129,8 @@ static json_t *batch_result(void)
 static int batch_add(call *c, json_t *out, const char *id, int rc, const ferr *e, json_t *ok)
 {
     if (!rc) {
-        if (!ok) ok = json_pack("{s:s}", "Id", id);
+        if (!ok)
+            ok = json_pack("{s:s}", "Id", id);
         else if (jset_str(ok, "Id", id)) {
             json_decref(ok);
             return ferr_oom(c->err);
@@ -232,7 +233,8 @@ static void put_jstr(buf *b, const char *s, size_t n)
         unsigned char ch = u[j];
         out[o++] = '\\';
         switch (ch) {
-        case '"': case '\\': out[o++] = (char)ch; break;
+        case '"':
+        case '\\': out[o++] = (char)ch; break;
         case '\b': out[o++] = 'b'; break;
         case '\f': out[o++] = 'f'; break;
         case '\n': out[o++] = 'n'; break;
@@ -272,9 +274,9 @@ static int dump_cb(const char *p, size_t n, void *b)
 /* The stored message document as the text json_dumps(JSON_COMPACT) makes of it, written
  * directly into doc: building the object and dumping it was most of a send's CPU after
  * the store's. md5a and md5s are NULL when there is no digest. */
-static int message_doc(buf *doc, const char *body, size_t blen, const char *md5,
-                       const char *sender, const json_t *attrs, const char *md5a,
-                       const json_t *sys, const char *md5s, const char *group, const char *dedup)
+static int message_doc(buf *doc, const char *body, size_t blen, const char *md5, const char *sender,
+                       const json_t *attrs, const char *md5a, const json_t *sys, const char *md5s,
+                       const char *group, const char *dedup)
 {
     buf_reset(doc);
     buf_puts(doc, "{\"Body\":");
@@ -313,7 +315,8 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
         return ferr_set(e, 400, "InvalidMessageContents",
                         "Invalid binary character '#x%X' was found in the message body, the set "
                         "of allowed characters is #x9 | #xA | #xD | [#x20-#xD7FF] | "
-                        "[#xE000-#xFFFD] | [#x10000-#x10FFFF].", bad);
+                        "[#xE000-#xFFFD] | [#x10000-#x10FFFF].",
+                        bad);
     const json_t *dj = json_object_get(in, "DelaySeconds");
     long long delay = q->delay;
     if (dj) {
@@ -322,11 +325,13 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
         if (q->fifo)
             return ferr_set(e, 400, "InvalidParameterValue",
                             "Value %lld for parameter DelaySeconds is invalid. Reason: The request "
-                            "include parameter that is not valid for this queue type.", delay);
+                            "include parameter that is not valid for this queue type.",
+                            delay);
         if (delay < 0 || delay > 900)
             return ferr_set(e, 400, "InvalidParameterValue",
                             "Value %lld for parameter DelaySeconds is invalid. Reason: "
-                            "DelaySeconds must be >= 0 and <= 900.", delay);
+                            "DelaySeconds must be >= 0 and <= 900.",
+                            delay);
     }
     const json_t *attrs = json_object_get(in, "MessageAttributes");
     const json_t *sys = json_object_get(in, "MessageSystemAttributes");
@@ -335,13 +340,15 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
     if (size > (size_t)q->max_size)
         return ferr_set(e, 400, "InvalidParameterValue",
                         "One or more parameters are invalid. Reason: Message must be shorter than "
-                        "%d bytes.", q->max_size);
+                        "%d bytes.",
+                        q->max_size);
     const char *group = jstr(in, "MessageGroupId"), *dedup = jstr(in, "MessageDeduplicationId");
     if (group && !token_valid(group))
         return ferr_set(e, 400, "InvalidParameterValue",
                         "Value %.200s for parameter MessageGroupId is invalid. Reason: "
                         "MessageGroupId can only include alphanumeric and punctuation "
-                        "characters. 1 to 128 in length.", group);
+                        "characters. 1 to 128 in length.",
+                        group);
     char hash[65];
     if (q->fifo) {
         if (!group)
@@ -351,7 +358,8 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
             return ferr_set(e, 400, "InvalidParameterValue",
                             "Value %.200s for parameter MessageDeduplicationId is invalid. Reason: "
                             "MessageDeduplicationId can only include alphanumeric and punctuation "
-                            "characters. 1 to 128 in length.", dedup);
+                            "characters. 1 to 128 in length.",
+                            dedup);
         if (!dedup && !q->content_dedup)
             return ferr_set(e, 400, "InvalidParameterValue",
                             "The queue should either have ContentBasedDeduplication enabled or "
@@ -397,13 +405,18 @@ static int send_one(call *c, sqs_queue *q, const json_t *in, const char *id, dou
     if (message_doc(doc, body, blen, md5, sender_id(c), attrs, has_a ? md5a : NULL, sys,
                     has_s ? md5s : NULL, group, q->fifo ? dedup : NULL))
         return ferr_oom(e);
-    store_msg m = {.id = id, .group = q->fifo ? group : "", .sent_at = now,
-                   .visible_at = now + (double)delay, .expires_at = now + q->retention,
-                   .receipt = "", .doc = doc->p};
+    store_msg m = {.id = id,
+                   .group = q->fifo ? group : "",
+                   .sent_at = now,
+                   .visible_at = now + (double)delay,
+                   .expires_at = now + q->retention,
+                   .receipt = "",
+                   .doc = doc->p};
     if (store_mq_put(c->txn, q->key, &m, e)) return -1;
     if (dkey && store_mq_key_put(c->txn, q->key, dkey, now, now + SQS_DEDUP_WINDOW, id, m.seq, e))
         return -1;
-    if (jset_str(*res, "MessageId", id) || (q->fifo && jset_str(*res, "SequenceNumber", seq_number(c, m.seq))))
+    if (jset_str(*res, "MessageId", id) ||
+        (q->fifo && jset_str(*res, "SequenceNumber", seq_number(c, m.seq))))
         return ferr_oom(e);
     return 0;
 }
@@ -498,9 +511,9 @@ static json_t *message_view(call *c, const sqs_queue *q, const store_msg *m, con
 {
     json_t *doc = json_loads(m->doc, 0, NULL);
     if (!doc) return NULL;
-    json_t *v = json_pack("{s:s, s:s, s:O, s:O}", "MessageId", m->id, "ReceiptHandle", handle,
-                          "MD5OfBody", json_object_get(doc, "Md5"), "Body",
-                          json_object_get(doc, "Body"));
+    json_t *v =
+        json_pack("{s:s, s:s, s:O, s:O}", "MessageId", m->id, "ReceiptHandle", handle, "MD5OfBody",
+                  json_object_get(doc, "Md5"), "Body", json_object_get(doc, "Body"));
     if (!v) {
         json_decref(doc);
         return NULL;
@@ -522,9 +535,11 @@ static json_t *message_view(call *c, const sqs_queue *q, const store_msg *m, con
     if (WANT("MessageGroupId")) rc |= jset_str(sa, "MessageGroupId", jstr(doc, "Group"));
     if (q->fifo && WANT("MessageDeduplicationId"))
         rc |= jset_str(sa, "MessageDeduplicationId", jstr(doc, "Dedup"));
-    if (q->fifo && WANT("SequenceNumber")) rc |= jset_str(sa, "SequenceNumber", seq_number(c, m->seq));
+    if (q->fifo && WANT("SequenceNumber"))
+        rc |= jset_str(sa, "SequenceNumber", seq_number(c, m->seq));
     if (WANT("AWSTraceHeader"))
-        rc |= jset_str(sa, "AWSTraceHeader", jstr(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
+        rc |= jset_str(sa, "AWSTraceHeader",
+                       jstr(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
     if (WANT("DeadLetterQueueSourceArn"))
         rc |= jset_str(sa, "DeadLetterQueueSourceArn", jstr(doc, "Src"));
 #undef WANT
@@ -541,7 +556,8 @@ static json_t *message_view(call *c, const sqs_queue *q, const store_msg *m, con
     }
     char md5[33];
     if (json_object_size(ua) && !sqs_attrs_md5(ua, md5))
-        rc |= json_object_set(v, "MessageAttributes", ua) | jset_str(v, "MD5OfMessageAttributes", md5);
+        rc |= json_object_set(v, "MessageAttributes", ua) |
+              jset_str(v, "MD5OfMessageAttributes", md5);
     json_decref(ua);
     json_decref(doc);
     return jdone(v, rc);
@@ -564,8 +580,12 @@ static int dead_letter(call *c, const sqs_queue *q, const store_msg *m, double n
     if (!text) return ferr_oom(c->err);
     /* AWS: a standard queue's message keeps its original enqueue time for retention; a FIFO
      * queue's starts again in the dead-letter queue */
-    store_msg d = {.id = m->id, .group = m->group, .sent_at = m->sent_at, .visible_at = now,
-                   .expires_at = (q->fifo ? now : m->sent_at) + dlq.retention, .receipt = "",
+    store_msg d = {.id = m->id,
+                   .group = m->group,
+                   .sent_at = m->sent_at,
+                   .visible_at = now,
+                   .expires_at = (q->fifo ? now : m->sent_at) + dlq.retention,
+                   .receipt = "",
                    .doc = text};
     rc = store_mq_put(c->txn, dlq.key, &d, c->err);
     free(text);
@@ -611,7 +631,8 @@ static int take(call *c, sqs_queue *q, int max, int vis, double now, const json_
             const char *handle = receipt_handle(c, q, m->seq, nonce[i]);
             json_t *v = handle ? message_view(c, q, m, handle, sysnames, attrnames) : NULL;
             if (!v || json_array_append_new(msgs, v) ||
-                (attempt && json_array_append_new(attempt, json_pack("[I, s]", (json_int_t)m->seq, nonce[i]))))
+                (attempt &&
+                 json_array_append_new(attempt, json_pack("[I, s]", (json_int_t)m->seq, nonce[i]))))
                 return ferr_oom(c->err);
             got++;
         }
@@ -655,14 +676,20 @@ int sqs_op_receive_message(call *c, json_t *in, json_t **out)
     long long vis = vj ? json_integer_value(vj) : q.visibility;
     long long wait = wj ? json_integer_value(wj) : q.wait;
     if (max < 1 || max > SQS_MAX_BATCH)
-        return sqs_invalid_param(c, "Value %lld for parameter MaxNumberOfMessages is invalid. "
-                                    "Reason: Must be between 1 and 10, if provided.", max);
+        return sqs_invalid_param(c,
+                                 "Value %lld for parameter MaxNumberOfMessages is invalid. "
+                                 "Reason: Must be between 1 and 10, if provided.",
+                                 max);
     if (vis < 0 || vis > 43200)
-        return sqs_invalid_param(c, "Value %lld for parameter VisibilityTimeout is invalid. "
-                                    "Reason: Must be between 0 and 43200, if provided.", vis);
+        return sqs_invalid_param(c,
+                                 "Value %lld for parameter VisibilityTimeout is invalid. "
+                                 "Reason: Must be between 0 and 43200, if provided.",
+                                 vis);
     if (wait < 0 || wait > 20)
-        return sqs_invalid_param(c, "Value %lld for parameter WaitTimeSeconds is invalid. "
-                                    "Reason: Must be >= 0 and <= 20, if provided.", wait);
+        return sqs_invalid_param(c,
+                                 "Value %lld for parameter WaitTimeSeconds is invalid. "
+                                 "Reason: Must be >= 0 and <= 20, if provided.",
+                                 wait);
     /* AttributeNames (older) and MessageSystemAttributeNames (newer) ask the same */
     json_t *sysnames = arena_defer_json(c->a, json_array());
     if (!sysnames) return ferr_oom(c->err);
@@ -674,9 +701,11 @@ int sqs_op_receive_message(call *c, json_t *in, json_t **out)
     const json_t *attrnames = json_object_get(in, "MessageAttributeNames");
     const char *attempt_id = jstr(in, "ReceiveRequestAttemptId");
     if (attempt_id && !token_valid(attempt_id))
-        return sqs_invalid_param(c, "Value %.200s for parameter ReceiveRequestAttemptId is "
-                                    "invalid. Reason: It can only include alphanumeric and "
-                                    "punctuation characters. 1 to 128 in length.", attempt_id);
+        return sqs_invalid_param(c,
+                                 "Value %.200s for parameter ReceiveRequestAttemptId is "
+                                 "invalid. Reason: It can only include alphanumeric and "
+                                 "punctuation characters. 1 to 128 in length.",
+                                 attempt_id);
     /* A long poll's deadline lives in the request's wait record between runs; callers that
      * cannot park (internal ones) answer at once. */
     double now = clock_now();
@@ -802,7 +831,8 @@ static int visibility_one(call *c, const sqs_queue *q, const char *handle, const
     if (vis < 0 || vis > 43200)
         return ferr_set(e, 400, "InvalidParameterValue",
                         "Value %lld for parameter VisibilityTimeout is invalid. Reason: Must be "
-                        "between 0 and 43200, if provided.", vis);
+                        "between 0 and 43200, if provided.",
+                        vis);
     int64_t seq;
     if (receipt_parse(c, q, handle, &seq)) return bad_receipt(e, handle);
     found f = {c, {0}};
@@ -812,7 +842,8 @@ static int visibility_one(call *c, const sqs_queue *q, const char *handle, const
     if (!rc || !f.m.receives || f.m.visible_at <= now)
         return ferr_set(e, 400, "InvalidParameterValue",
                         "Value %.256s for parameter ReceiptHandle is invalid. Reason: Message does "
-                        "not exist or is not available for visibility timeout change.", handle);
+                        "not exist or is not available for visibility timeout change.",
+                        handle);
     f.m.visible_at = now + (double)vis;
     if (store_mq_update(c->txn, q->key, &f.m, e) < 0) return -1;
     if (vis == 0) *woke = 1;
@@ -862,13 +893,16 @@ static int queue_by_arn(call *c, const char *arn, const char *action, sqs_queue 
 {
     const char *region, *account, *name;
     if (sqs_parse_arn(c, arn, &region, &account, &name) || strcmp(region, c->region))
-        return sqs_invalid_param(c, "Value %.512s for parameter SourceArn is invalid. Reason: "
-                                    "Not a queue ARN in this region.", arn ? arn : "");
+        return sqs_invalid_param(c,
+                                 "Value %.512s for parameter SourceArn is invalid. Reason: "
+                                 "Not a queue ARN in this region.",
+                                 arn ? arn : "");
     int rc = sqs_queue_load(c, region, account, name, q);
     if (rc < 0) return -1;
-    if (!rc) return ferr_set(c->err, 400, "ResourceNotFoundException",
-                             "The resource that you specified for the %s parameter doesn't exist.",
-                             "SourceArn");
+    if (!rc)
+        return ferr_set(c->err, 400, "ResourceNotFoundException",
+                        "The resource that you specified for the %s parameter doesn't exist.",
+                        "SourceArn");
     call_resource(c, "AWS::SQS::Queue", q->arn);
     return sqs_authorize(c, q, action);
 }
@@ -915,8 +949,12 @@ static int move_all(call *c, sqs_queue *src, sqs_queue *dst_fixed, double now, l
             char *text = json_dumps(doc, JSON_COMPACT);
             json_decref(doc);
             if (!text) return ferr_oom(c->err);
-            store_msg d = {.id = m->id, .group = dst->fifo ? m->group : "", .sent_at = m->sent_at,
-                           .visible_at = now, .expires_at = now + dst->retention, .receipt = "",
+            store_msg d = {.id = m->id,
+                           .group = dst->fifo ? m->group : "",
+                           .sent_at = m->sent_at,
+                           .visible_at = now,
+                           .expires_at = now + dst->retention,
+                           .receipt = "",
                            .doc = text};
             int rc = store_mq_put(c->txn, dst->key, &d, c->err);
             free(text);
@@ -941,8 +979,10 @@ int sqs_op_start_message_move_task(call *c, json_t *in, json_t **out)
         return -1;
     /* AWS: the source must be some queue's dead-letter queue */
     if (!d.found)
-        return sqs_invalid_param(c, "Value %s for parameter SourceArn is invalid. Reason: Source "
-                                    "queue must be configured as a Dead Letter Queue.", src.arn);
+        return sqs_invalid_param(c,
+                                 "Value %s for parameter SourceArn is invalid. Reason: Source "
+                                 "queue must be configured as a Dead Letter Queue.",
+                                 src.arn);
     if (dest) {
         const char *region, *account, *name;
         if (sqs_parse_arn(c, dest, &region, &account, &name) ||
@@ -954,8 +994,9 @@ int sqs_op_start_message_move_task(call *c, json_t *in, json_t **out)
     }
     json_t *rate = json_object_get(in, "MaxNumberOfMessagesPerSecond");
     if (rate && (json_integer_value(rate) < 1 || json_integer_value(rate) > 500))
-        return sqs_invalid_param(c, "Value %lld for parameter MaxNumberOfMessagesPerSecond is "
-                                    "invalid. Reason: Must be between 1 and 500.",
+        return sqs_invalid_param(c,
+                                 "Value %lld for parameter MaxNumberOfMessagesPerSecond is "
+                                 "invalid. Reason: Must be between 1 and 500.",
                                  (long long)json_integer_value(rate));
     double now = clock_now();
     long long moved = 0;
@@ -1013,12 +1054,15 @@ int sqs_op_list_message_move_tasks(call *c, json_t *in, json_t **out)
     json_t *mj = json_object_get(in, "MaxResults");
     long long max = mj ? json_integer_value(mj) : 1;
     if (max < 1 || max > 10)
-        return sqs_invalid_param(c, "Value %lld for parameter MaxResults is invalid. Reason: Must "
-                                    "be between 1 and 10, if provided.", max);
+        return sqs_invalid_param(c,
+                                 "Value %lld for parameter MaxResults is invalid. Reason: Must "
+                                 "be between 1 and 10, if provided.",
+                                 max);
     tasks t = {src.arn, json_array(), 0};
     if (!t.arr) return ferr_oom(c->err);
     if (store_list(c->txn, MOVE_KIND, src.account, src.region, NULL, NULL, 0, tasks_cb, &t,
-                   c->err) < 0 || (t.oom && ferr_oom(c->err))) {
+                   c->err) < 0 ||
+        (t.oom && ferr_oom(c->err))) {
         json_decref(t.arr);
         return -1;
     }

@@ -131,8 +131,9 @@ void sqs_queue_refresh(call *c, sqs_queue *q)
         if (arn) {
             q->dlq_arn = arena_strdup(c->a, arn);
             json_t *m = json_object_get(j, "maxReceiveCount");
-            q->max_receives = json_is_integer(m) ? (int)json_integer_value(m)
-                              : json_is_string(m) ? atoi(json_string_value(m)) : 0;
+            q->max_receives = json_is_integer(m)  ? (int)json_integer_value(m)
+                              : json_is_string(m) ? atoi(json_string_value(m))
+                                                  : 0;
         }
         json_decref(j);
     }
@@ -150,8 +151,7 @@ static void fill(call *c, sqs_queue *q, json_t *doc, const char *region, const c
     sqs_queue_refresh(c, q);
 }
 
-int sqs_queue_load(call *c, const char *region, const char *account, const char *name,
-                   sqs_queue *q)
+int sqs_queue_load(call *c, const char *region, const char *account, const char *name, sqs_queue *q)
 {
     memset(q, 0, sizeof(*q));
     if (!region) region = c->region;
@@ -202,7 +202,9 @@ static int load_shared(call *c, const char *account, const char *name, sqs_queue
 
 int sqs_authorize(call *c, const sqs_queue *q, const char *action)
 {
-    authz_req r = {.action = action, .resource = q->arn, .resource_account = q->account,
+    authz_req r = {.action = action,
+                   .resource = q->arn,
+                   .resource_account = q->account,
                    .resource_policy = q->policy};
     return call_authorize_ex(c, &r);
 }
@@ -296,10 +298,10 @@ static int bad_value(call *c, const char *name)
 json_t *sqs_attributes_defaults(int fifo)
 {
     /* AWS defaults; new queues get SQS-managed encryption (SSE-SQS) */
-    json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "DelaySeconds", "0",
-                          "MaximumMessageSize", "262144", "MessageRetentionPeriod", "345600",
-                          "ReceiveMessageWaitTimeSeconds", "0", "VisibilityTimeout", "30",
-                          "SqsManagedSseEnabled", "true");
+    json_t *a =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "DelaySeconds", "0", "MaximumMessageSize",
+                  "262144", "MessageRetentionPeriod", "345600", "ReceiveMessageWaitTimeSeconds",
+                  "0", "VisibilityTimeout", "30", "SqsManagedSseEnabled", "true");
     if (a && fifo)
         return jdone(a, jset_str(a, "FifoQueue", "true") |
                             jset_str(a, "ContentBasedDeduplication", "false") |
@@ -319,22 +321,25 @@ static int parse_int(const char *s, long long *out)
     return 0;
 }
 
-static int redrive_check(call *c, const char *value, int fifo, const char *self_arn,
-                         json_t **norm)
+static int redrive_check(call *c, const char *value, int fifo, const char *self_arn, json_t **norm)
 {
     json_t *j = json_loads(value, 0, NULL);
     const char *arn = jstr(j, "deadLetterTargetArn");
     json_t *m = json_object_get(j, "maxReceiveCount");
     long long max = -1;
-    if (json_is_integer(m)) max = json_integer_value(m);
-    else if (json_is_string(m) && parse_int(json_string_value(m), &max)) max = -1;
+    if (json_is_integer(m))
+        max = json_integer_value(m);
+    else if (json_is_string(m) && parse_int(json_string_value(m), &max))
+        max = -1;
     int rc = -1;
     const char *region, *account, *name;
     sqs_queue dlq;
     if (!json_is_object(j) || !arn) {
-        sqs_invalid_param(c, "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
-                             "Redrive policy is not a valid JSON map with deadLetterTargetArn "
-                             "and maxReceiveCount.", value);
+        sqs_invalid_param(c,
+                          "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
+                          "Redrive policy is not a valid JSON map with deadLetterTargetArn "
+                          "and maxReceiveCount.",
+                          value);
     } else if (max < 1 || max > 1000) {
         sqs_invalid_param(c,
                           "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
@@ -342,8 +347,10 @@ static int redrive_check(call *c, const char *value, int fifo, const char *self_
                           "1000 both inclusive.",
                           value, json_is_null(m) || !m ? "null" : "out of range");
     } else if (sqs_parse_arn(c, arn, &region, &account, &name)) {
-        sqs_invalid_param(c, "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
-                             "Invalid value for deadLetterTargetArn.", value);
+        sqs_invalid_param(c,
+                          "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
+                          "Invalid value for deadLetterTargetArn.",
+                          value);
     } else {
         /* AWS: the dead-letter queue is in the source's account and region, of its type */
         const char *sregion = NULL, *saccount = NULL, *sname;
@@ -351,11 +358,14 @@ static int redrive_check(call *c, const char *value, int fifo, const char *self_
         int found = sqs_queue_load(c, region, account, name, &dlq);
         if (found < 0) goto out;
         if (!found || !saccount || strcmp(account, saccount) || strcmp(region, sregion)) {
-            sqs_invalid_param(c, "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
-                                 "Dead letter target does not exist.", value);
+            sqs_invalid_param(c,
+                              "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
+                              "Dead letter target does not exist.",
+                              value);
         } else if (dlq.fifo != fifo) {
-            sqs_invalid_param(c, "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
-                                 "Dead-letter queue must be same type of queue as the source.",
+            sqs_invalid_param(c,
+                              "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
+                              "Dead-letter queue must be same type of queue as the source.",
                               value);
         } else {
             /* the dead-letter queue's RedriveAllowPolicy decides which sources may use it */
@@ -366,15 +376,17 @@ static int redrive_check(call *c, const char *value, int fifo, const char *self_
             if (perm && !strcmp(perm, "byQueue")) {
                 size_t i;
                 json_t *s;
-                json_array_foreach(json_object_get(ap, "sourceQueueArns"), i,
-                                   s) if (self_arn && json_is_string(s) &&
-                                          !strcmp(json_string_value(s), self_arn)) ok = 1;
+                json_array_foreach(json_object_get(ap, "sourceQueueArns"), i, s)
+                    if (self_arn && json_is_string(s) && !strcmp(json_string_value(s), self_arn))
+                        ok = 1;
             }
             json_decref(ap);
             if (!ok) {
-                sqs_invalid_param(c, "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
-                                     "Queue %s does not allow this queue as a dead-letter queue "
-                                     "source.", value, arn);
+                sqs_invalid_param(c,
+                                  "Value %.512s for parameter RedrivePolicy is invalid. Reason: "
+                                  "Queue %s does not allow this queue as a dead-letter queue "
+                                  "source.",
+                                  value, arn);
             } else {
                 *norm = json_pack("{s:s, s:I}", "deadLetterTargetArn", arn, "maxReceiveCount",
                                   (json_int_t)max);
@@ -395,14 +407,18 @@ static int allow_check(call *c, const char *value, json_t **norm)
     int rc = -1;
     if (!json_is_object(j) || !perm ||
         (strcmp(perm, "allowAll") && strcmp(perm, "denyAll") && strcmp(perm, "byQueue"))) {
-        sqs_invalid_param(c, "Value %.512s for parameter RedriveAllowPolicy is invalid. Reason: "
-                             "Amazon SQS can't create the redrive allow policy, as it's in an "
-                             "unsupported format.", value);
+        sqs_invalid_param(c,
+                          "Value %.512s for parameter RedriveAllowPolicy is invalid. Reason: "
+                          "Amazon SQS can't create the redrive allow policy, as it's in an "
+                          "unsupported format.",
+                          value);
     } else if (!strcmp(perm, "byQueue") != (json_array_size(arns) > 0) ||
                json_array_size(arns) > 10 || (arns && !json_is_array(arns))) {
-        sqs_invalid_param(c, "Value %.512s for parameter RedriveAllowPolicy is invalid. Reason: "
-                             "sourceQueueArns is required (1 to 10 queue ARNs) with byQueue and "
-                             "not allowed otherwise.", value);
+        sqs_invalid_param(c,
+                          "Value %.512s for parameter RedriveAllowPolicy is invalid. Reason: "
+                          "sourceQueueArns is required (1 to 10 queue ARNs) with byQueue and "
+                          "not allowed otherwise.",
+                          value);
     } else {
         *norm = json_deep_copy(j);
         rc = *norm ? 0 : ferr_oom(c->err);
@@ -461,8 +477,7 @@ int sqs_attributes_apply(call *c, const json_t *attrs, int create, int fifo, con
         case AK_ALLOW:
             if (*val && allow_check(c, val, &norm)) return -1;
             break;
-        default:
-            break;
+        default: break;
         }
         if (!*val) { /* "" removes an optional attribute */
             json_object_del(into, name);
@@ -518,8 +533,10 @@ int sqs_queue_attributes(call *c, sqs_queue *q, const json_t *names, json_t **ou
     json_array_foreach(names, i, v) {
         const char *n = json_string_value(v);
         if (!n) continue;
-        if (!strcmp(n, "All")) all = 1;
-        else if (!find_adef(n)) return unknown_attr(c, n);
+        if (!strcmp(n, "All"))
+            all = 1;
+        else if (!find_adef(n))
+            return unknown_attr(c, n);
     }
     *out = svc_out(c, json_object());
     if (!*out) return ferr_oom(c->err);
@@ -536,8 +553,9 @@ int sqs_queue_attributes(call *c, sqs_queue *q, const json_t *names, json_t **ou
                               json_sprintf("%lld", n.delayed));
     rc |= json_object_set_new(full, "CreatedTimestamp",
                               json_sprintf("%lld", (long long)jint(q->doc, "CreatedTimestamp", 0)));
-    rc |= json_object_set_new(full, "LastModifiedTimestamp",
-                              json_sprintf("%lld", (long long)jint(q->doc, "LastModifiedTimestamp", 0)));
+    rc |= json_object_set_new(
+        full, "LastModifiedTimestamp",
+        json_sprintf("%lld", (long long)jint(q->doc, "LastModifiedTimestamp", 0)));
     const char *k;
     json_object_foreach(full, k, v) {
         if (all || sqs_attr_selected(names, k)) rc |= json_object_set(*out, k, v);

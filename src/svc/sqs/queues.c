@@ -20,8 +20,10 @@ static json_t *url_result(call *c, const char *account, const char *name)
 static int tags_check(call *c, const json_t *tags, size_t total)
 {
     if (total > MAX_TAGS)
-        return sqs_invalid_param(c, "Too many tags added for queue. A queue can have at most "
-                                    "%d tags.", MAX_TAGS);
+        return sqs_invalid_param(c,
+                                 "Too many tags added for queue. A queue can have at most "
+                                 "%d tags.",
+                                 MAX_TAGS);
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)tags, k, v) {
@@ -85,7 +87,8 @@ int sqs_op_create_queue(call *c, json_t *in, json_t **out)
             if (!same_value(jstr(want, k), cur)) {
                 ferr_set(c->err, 400, "QueueNameExists",
                          "A queue already exists with the same name and a different value for "
-                         "attribute %s", k);
+                         "attribute %s",
+                         k);
                 differs = 1;
                 break;
             }
@@ -99,10 +102,10 @@ int sqs_op_create_queue(call *c, json_t *in, json_t **out)
     char key[17]; /* the queue's key in the message store: 64 random bits */
     ids_hex(key, 16);
     long long now = (long long)clock_now();
-    json_t *doc = json_pack("{s:s, s:s, s:b, s:O, s:o, s:I, s:I}", "Name", name, "Key", key,
-                            "Fifo", fifo, "Attributes", want, "Tags",
-                            tags ? json_deep_copy(tags) : json_object(), "CreatedTimestamp",
-                            (json_int_t)now, "LastModifiedTimestamp", (json_int_t)now);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:b, s:O, s:o, s:I, s:I}", "Name", name, "Key", key, "Fifo", fifo,
+                  "Attributes", want, "Tags", tags ? json_deep_copy(tags) : json_object(),
+                  "CreatedTimestamp", (json_int_t)now, "LastModifiedTimestamp", (json_int_t)now);
     if (!doc) return ferr_oom(c->err);
     store_key k = {SQS_KIND, c->account, c->region, name};
     rc = store_insert(c->txn, &k, doc, c->err);
@@ -130,7 +133,7 @@ int sqs_op_get_queue_url(call *c, json_t *in, json_t **out)
 typedef struct lister {
     call *c;
     json_t *urls;
-    const char *dlq;  /* ListDeadLetterSourceQueues: only queues redriving to this ARN */
+    const char *dlq; /* ListDeadLetterSourceQueues: only queues redriving to this ARN */
 } lister;
 
 static int list_cb(void *ud, const store_key *k, json_t *doc)
@@ -156,8 +159,10 @@ static int max_results(call *c, const json_t *in, long long *max)
     json_t *m = json_object_get(in, "MaxResults");
     *max = m ? json_integer_value(m) : 0;
     if (m && (*max < 1 || *max > 1000))
-        return sqs_invalid_param(c, "Value %lld for parameter MaxResults is invalid. Reason: "
-                                    "MaxResults must be an integer between 1 and 1000.", *max);
+        return sqs_invalid_param(c,
+                                 "Value %lld for parameter MaxResults is invalid. Reason: "
+                                 "MaxResults must be an integer between 1 and 1000.",
+                                 *max);
     return 0;
 }
 
@@ -229,7 +234,8 @@ int sqs_op_get_queue_attributes(call *c, json_t *in, json_t **out)
 
 static int touch(sqs_queue *q)
 {
-    return json_object_set_new(q->doc, "LastModifiedTimestamp", json_integer((json_int_t)clock_now()));
+    return json_object_set_new(q->doc, "LastModifiedTimestamp",
+                               json_integer((json_int_t)clock_now()));
 }
 
 int sqs_op_set_queue_attributes(call *c, json_t *in, json_t **out)
@@ -276,8 +282,9 @@ int sqs_op_tag_queue(call *c, json_t *in, json_t **out)
     const json_t *add = json_object_get(in, "Tags");
     json_t *merged = json_deep_copy(tags);
     if (!merged) return ferr_oom(c->err);
-    int rc = json_object_update(merged, (json_t *)add) ? ferr_oom(c->err)
-                                                       : tags_check(c, merged, json_object_size(merged));
+    int rc = json_object_update(merged, (json_t *)add)
+                 ? ferr_oom(c->err)
+                 : tags_check(c, merged, json_object_size(merged));
     if (!rc && json_object_set(q.doc, "Tags", merged)) rc = ferr_oom(c->err);
     json_decref(merged);
     return rc ? -1 : sqs_queue_save(c, &q);
@@ -356,18 +363,27 @@ static int save_policy(call *c, sqs_queue *q, json_t *policy)
 int sqs_op_add_permission(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    static const char *const shareable[] = {"*", "SendMessage", "ReceiveMessage", "DeleteMessage",
-                                            "ChangeMessageVisibility", "GetQueueAttributes",
-                                            "GetQueueUrl", "ListDeadLetterSourceQueues",
-                                            "PurgeQueue", "ListQueueTags", NULL};
+    static const char *const shareable[] = {"*",
+                                            "SendMessage",
+                                            "ReceiveMessage",
+                                            "DeleteMessage",
+                                            "ChangeMessageVisibility",
+                                            "GetQueueAttributes",
+                                            "GetQueueUrl",
+                                            "ListDeadLetterSourceQueues",
+                                            "PurgeQueue",
+                                            "ListQueueTags",
+                                            NULL};
     sqs_queue q;
     if (sqs_queue_open(c, in, "sqs:AddPermission", &q) || owner_only(c, &q, "sqs:AddPermission"))
         return -1;
     const char *label = jstr(in, "Label");
     if (!label || !label_valid(label))
-        return sqs_invalid_param(c, "Value %.128s for parameter Label is invalid. Reason: Must "
-                                    "consist of alphanumeric characters, hyphens and "
-                                    "underscores, 1 to 80 in length.", label ? label : "");
+        return sqs_invalid_param(c,
+                                 "Value %.128s for parameter Label is invalid. Reason: Must "
+                                 "consist of alphanumeric characters, hyphens and "
+                                 "underscores, 1 to 80 in length.",
+                                 label ? label : "");
     json_t *ids = json_object_get(in, "AWSAccountIds"), *acts = json_object_get(in, "Actions");
     if (!json_array_size(ids))
         return ferr_set(c->err, 400, "MissingParameter",
@@ -383,8 +399,10 @@ int sqs_op_add_permission(call *c, json_t *in, json_t **out)
     json_array_foreach(ids, i, v) {
         const char *id = json_string_value(v);
         if (!id || strlen(id) != 12 || strspn(id, "0123456789") != 12)
-            return sqs_invalid_param(c, "Value %.64s for parameter PrincipalId is invalid. "
-                                        "Reason: Unable to verify.", id ? id : "");
+            return sqs_invalid_param(c,
+                                     "Value %.64s for parameter PrincipalId is invalid. "
+                                     "Reason: Unable to verify.",
+                                     id ? id : "");
         if (json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id)))
             return ferr_oom(c->err);
     }
@@ -395,9 +413,11 @@ int sqs_op_add_permission(call *c, json_t *in, json_t **out)
         int ok = 0;
         for (size_t k = 0; shareable[k]; k++) ok |= !strcmp(shareable[k], a);
         if (!ok)
-            return sqs_invalid_param(c, "Value SQS:%.64s for parameter ActionName is invalid. "
-                                        "Reason: Only the queue owner is allowed to invoke this "
-                                        "action.", a);
+            return sqs_invalid_param(c,
+                                     "Value SQS:%.64s for parameter ActionName is invalid. "
+                                     "Reason: Only the queue owner is allowed to invoke this "
+                                     "action.",
+                                     a);
         if (json_array_append_new(actions, json_sprintf("SQS:%s", a))) return ferr_oom(c->err);
     }
     json_t *policy = arena_defer_json(c->a, policy_doc(&q));
@@ -405,16 +425,19 @@ int sqs_op_add_permission(call *c, json_t *in, json_t **out)
     json_t *stmts = json_object_get(policy, "Statement");
     json_array_foreach(stmts, i, v) {
         if (jstr(v, "Sid") && !strcmp(jstr(v, "Sid"), label))
-            return sqs_invalid_param(c, "Value %s for parameter Label is invalid. Reason: Already "
-                                        "exists.", label);
+            return sqs_invalid_param(c,
+                                     "Value %s for parameter Label is invalid. Reason: Already "
+                                     "exists.",
+                                     label);
     }
     if (json_array_append_new(
-        stmts,
-        json_pack("{s:s, s:s, s:{s:O}, s:O, s:s}", "Sid", label, "Effect", "Allow", "Principal",
-                  "AWS",
-                  json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
-                  "Action", json_array_size(actions) == 1 ? json_array_get(actions, 0) : actions,
-                  "Resource", q.arn)))
+            stmts,
+            json_pack("{s:s, s:s, s:{s:O}, s:O, s:s}", "Sid", label, "Effect", "Allow", "Principal",
+                      "AWS",
+                      json_array_size(principals) == 1 ? json_array_get(principals, 0) : principals,
+                      "Action",
+                      json_array_size(actions) == 1 ? json_array_get(actions, 0) : actions,
+                      "Resource", q.arn)))
         return ferr_oom(c->err);
     return save_policy(c, &q, policy);
 }
@@ -437,6 +460,8 @@ int sqs_op_remove_permission(call *c, json_t *in, json_t **out)
             return save_policy(c, &q, policy);
         }
     }
-    return sqs_invalid_param(c, "Value %.128s for parameter Label is invalid. Reason: can't find "
-                                "label on existing policy.", label ? label : "");
+    return sqs_invalid_param(c,
+                             "Value %.128s for parameter Label is invalid. Reason: can't find "
+                             "label on existing policy.",
+                             label ? label : "");
 }

@@ -12,22 +12,22 @@
 
 #include "svc/svc.h"
 
-#define SQS_KIND "sqs.queue"
-#define SQS_MAX_BATCH 10
-#define SQS_MAX_MESSAGE 262144      /* AWS: 256 KiB, also the batch payload cap */
-#define SQS_DEDUP_WINDOW 300.0      /* AWS: FIFO deduplication interval, 5 minutes */
-#define SQS_PURGE_INTERVAL 60.0     /* AWS: one PurgeQueue per queue every 60 seconds */
+#define SQS_KIND           "sqs.queue"
+#define SQS_MAX_BATCH      10
+#define SQS_MAX_MESSAGE    262144 /* AWS: 256 KiB, also the batch payload cap */
+#define SQS_DEDUP_WINDOW   300.0  /* AWS: FIFO deduplication interval, 5 minutes */
+#define SQS_PURGE_INTERVAL 60.0   /* AWS: one PurgeQueue per queue every 60 seconds */
 
 /* A loaded queue. Strings and doc belong to the call's arena. */
 typedef struct sqs_queue {
-    json_t *doc;           /* the stored document (owned by the arena; edit, then save) */
+    json_t *doc; /* the stored document (owned by the arena; edit, then save) */
     const char *account, *region, *name, *arn, *key;
     int fifo;
     /* effective attributes */
     int visibility, delay, retention, max_size, wait;
     int content_dedup, dedup_by_group;
-    const char *policy;    /* NULL when none */
-    const char *dlq_arn;   /* RedrivePolicy target, NULL when none */
+    const char *policy;  /* NULL when none */
+    const char *dlq_arn; /* RedrivePolicy target, NULL when none */
     int max_receives;
 } sqs_queue;
 

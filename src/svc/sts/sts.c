@@ -21,14 +21,14 @@
 #include "svc/svc.h"
 
 #define DEFAULT_ROLE_SESSION 3600
-#define MIN_SESSION 900
-#define MAX_ROLE_SESSION 43200
-#define USER_TOKEN_DEFAULT 43200
-#define USER_TOKEN_MAX 129600
-#define ROOT_TOKEN_MAX 3600
-#define MAX_SESSION_TAGS 50
-#define MAX_POLICY_ARNS 10
-#define PACKED_MAX 2048 /* AWS: plaintext of inline and managed session policies */
+#define MIN_SESSION          900
+#define MAX_ROLE_SESSION     43200
+#define USER_TOKEN_DEFAULT   43200
+#define USER_TOKEN_MAX       129600
+#define ROOT_TOKEN_MAX       3600
+#define MAX_SESSION_TAGS     50
+#define MAX_POLICY_ARNS      10
+#define PACKED_MAX           2048 /* AWS: plaintext of inline and managed session policies */
 
 /* ---- validation, worded as AWS's query services word it ---- */
 
@@ -73,8 +73,7 @@ static int check_str(call *c, const char *member, const char *v, size_t min, siz
     return pattern ? check_chars(c, member, v, extra, pattern) : 0;
 }
 
-static int check_duration(call *c, const json_t *in, long long max, long long *out,
-                          long long dflt)
+static int check_duration(call *c, const json_t *in, long long max, long long *out, long long dflt)
 {
     json_t *v = json_object_get(in, "DurationSeconds");
     if (!v) {
@@ -165,8 +164,7 @@ int sts_op_assume_role(call *c, json_t *in, json_t **out)
     long long duration;
     if (check_str(c, "roleArn", role_arn, 20, 2048, NULL, NULL) ||
         check_str(c, "roleSessionName", session_name, 2, 64, NULL, "[\\w+=,.@-]*") ||
-        check_str(c, "externalId", jstr(in, "ExternalId"), 2, 1224, ":/",
-                  "[\\w+=,.@:\\/-]*") ||
+        check_str(c, "externalId", jstr(in, "ExternalId"), 2, 1224, ":/", "[\\w+=,.@:\\/-]*") ||
         check_str(c, "sourceIdentity", source, 2, 64, NULL, "[\\w+=,.@-]*") ||
         check_str(c, "policy", policy, 1, PACKED_MAX, NULL, NULL) ||
         check_duration(c, in, MAX_ROLE_SESSION, &duration, DEFAULT_ROLE_SESSION) ||
@@ -192,9 +190,14 @@ int sts_op_assume_role(call *c, json_t *in, json_t **out)
         if (!p) return ferr_set(c->err, 400, "MalformedPolicyDocument", "%s", pe.message);
         iam_policy_free(p);
     }
-    session_req r = {.role_arn = role_arn, .session_name = session_name, .duration = duration,
-                     .policy = policy, .policy_arns = arns, .tags = req_tags,
-                     .transitive = req_transitive, .source_identity = source,
+    session_req r = {.role_arn = role_arn,
+                     .session_name = session_name,
+                     .duration = duration,
+                     .policy = policy,
+                     .policy_arns = arns,
+                     .tags = req_tags,
+                     .transitive = req_transitive,
+                     .source_identity = source,
                      .external_id = jstr(in, "ExternalId")};
     session s;
     if (session_assume(c, &r, &s)) return -1;
@@ -222,8 +225,10 @@ int sts_op_get_session_token(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 403, "AccessDenied",
                         "Cannot call GetSessionToken with session credentials");
     if (w->kind != PRIN_USER && w->kind != PRIN_ROOT)
-        return ferr_set(c->err, 403, "AccessDenied", "User: %s is not authorized to perform: "
-                        "sts:GetSessionToken", w->arn);
+        return ferr_set(c->err, 403, "AccessDenied",
+                        "User: %s is not authorized to perform: "
+                        "sts:GetSessionToken",
+                        w->arn);
     long long duration;
     if (check_duration(c, in, USER_TOKEN_MAX, &duration, USER_TOKEN_DEFAULT)) return -1;
     /* AWS: sessions of the root are at most one hour; longer requests get one hour */
@@ -248,8 +253,8 @@ int sts_op_get_access_key_info(call *c, json_t *in, json_t **out)
     int rc = keys_lookup(c->txn, id, &k, c->err);
     if (rc < 0) return -1;
     if (rc == 0)
-        return ferr_set(c->err, 400, "InvalidParameterValue",
-                        "The access key ID %s is not valid.", id);
+        return ferr_set(c->err, 400, "InvalidParameterValue", "The access key ID %s is not valid.",
+                        id);
     *out = svc_out(c, json_pack("{s:s}", "Account", k.who.account));
     return 0;
 }
@@ -259,8 +264,8 @@ int sts_op_get_caller_identity(call *c, json_t *in, json_t **out)
     (void)in;
     /* AWS: no permission is needed to call GetCallerIdentity, and an explicit deny cannot
      * block it. */
-    *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "UserId", c->who->userid, "Account", c->who->account,
-                     "Arn", c->who->arn));
+    *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "UserId", c->who->userid, "Account",
+                                c->who->account, "Arn", c->who->arn));
     return *out ? 0 : ferr_oom(c->err);
 }
 

@@ -17,13 +17,13 @@
 #include "base/clock.h"
 #include "base/enc.h"
 
-#define AKID "AKIDEXAMPLE"
-#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define S3AKID "AKIAIOSFODNN7EXAMPLE"
+#define AKID     "AKIDEXAMPLE"
+#define SECRET   "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define S3AKID   "AKIAIOSFODNN7EXAMPLE"
 #define S3SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-#define MISMATCH_MSG                                                                   \
+#define MISMATCH_MSG \
     "The request signature we calculated does not match the signature you provided. " \
-    "Check your AWS Secret Access Key and signing method. "                          \
+    "Check your AWS Secret Access Key and signing method. " \
     "Consult the service documentation for details."
 
 /* The vector file and the botocore script sit next to this source file. */
@@ -33,8 +33,10 @@ static const char *test_dir(void)
     if (!g_dir[0]) {
         snprintf(g_dir, sizeof(g_dir), "%s", __FILE__);
         char *sl = strrchr(g_dir, '/');
-        if (sl) *sl = 0;
-        else strcpy(g_dir, ".");
+        if (sl)
+            *sl = 0;
+        else
+            strcpy(g_dir, ".");
     }
     return g_dir;
 }
@@ -107,63 +109,157 @@ typedef struct vec {
     const char *sig;
 } vec;
 
-#define H_HOST "Host:example.amazonaws.com"
-#define H_DATE "X-Amz-Date:20150830T123600Z"
+#define H_HOST  "Host:example.amazonaws.com"
+#define H_DATE  "X-Amz-Date:20150830T123600Z"
 #define VANILLA "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
 
 static const vec SUITE[] = {
     {"get-vanilla", "GET", "/", "", {H_HOST, H_DATE}, NULL, VANILLA},
-    {"post-vanilla", "POST", "/", "", {H_HOST, H_DATE}, NULL,
+    {"post-vanilla",
+     "POST",
+     "/",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"},
-    {"get-vanilla-query-order-key-case", "GET", "/", "Param2=value2&Param1=value1", {H_HOST, H_DATE},
-     NULL, "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"},
-    {"get-vanilla-empty-query-key", "GET", "/", "Param1=value1", {H_HOST, H_DATE}, NULL,
+    {"get-vanilla-query-order-key-case",
+     "GET",
+     "/",
+     "Param2=value2&Param1=value1",
+     {H_HOST, H_DATE},
+     NULL,
+     "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"},
+    {"get-vanilla-empty-query-key",
+     "GET",
+     "/",
+     "Param1=value1",
+     {H_HOST, H_DATE},
+     NULL,
      "a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb"},
-    {"get-vanilla-query-unreserved", "GET", "/",
+    {"get-vanilla-query-unreserved",
+     "GET",
+     "/",
      "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz="
      "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-     {H_HOST, H_DATE}, NULL, "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197"},
-    {"get-vanilla-utf8-query", "GET", "/", "%E1%88%B4=bar", {H_HOST, H_DATE}, NULL,
+     {H_HOST, H_DATE},
+     NULL,
+     "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197"},
+    {"get-vanilla-utf8-query",
+     "GET",
+     "/",
+     "%E1%88%B4=bar",
+     {H_HOST, H_DATE},
+     NULL,
      "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04"},
-    {"get-header-key-duplicate", "GET", "/", "",
-     {H_HOST, "My-Header1:value2", "My-Header1:value2", "My-Header1:value1", H_DATE}, NULL,
+    {"get-header-key-duplicate",
+     "GET",
+     "/",
+     "",
+     {H_HOST, "My-Header1:value2", "My-Header1:value2", "My-Header1:value1", H_DATE},
+     NULL,
      "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea"},
-    {"get-header-value-order", "GET", "/", "",
+    {"get-header-value-order",
+     "GET",
+     "/",
+     "",
      {H_HOST, "My-Header1:value4", "My-Header1:value1", "My-Header1:value3", "My-Header1:value2",
       H_DATE},
-     NULL, "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01"},
-    {"get-header-value-trim", "GET", "/", "",
-     {H_HOST, "My-Header1: value1", "My-Header2: \"a   b   c\"", H_DATE}, NULL,
+     NULL,
+     "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01"},
+    {"get-header-value-trim",
+     "GET",
+     "/",
+     "",
+     {H_HOST, "My-Header1: value1", "My-Header2: \"a   b   c\"", H_DATE},
+     NULL,
      "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736"},
-    {"get-unreserved", "GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-     "", {H_HOST, H_DATE}, NULL, "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"},
-    {"get-utf8", "GET", "/\xe1\x88\xb4", "", {H_HOST, H_DATE}, NULL,
+    {"get-unreserved",
+     "GET",
+     "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
+     "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"},
+    {"get-utf8",
+     "GET",
+     "/\xe1\x88\xb4",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85"},
-    {"get-space", "GET", "/example space/", "", {H_HOST, H_DATE}, NULL,
+    {"get-space",
+     "GET",
+     "/example space/",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741"},
-    {"post-header-key-case", "POST", "/", "", {H_HOST, H_DATE}, NULL,
+    {"post-header-key-case",
+     "POST",
+     "/",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"},
-    {"post-header-key-sort", "POST", "/", "", {H_HOST, "My-Header1:value1", H_DATE}, NULL,
+    {"post-header-key-sort",
+     "POST",
+     "/",
+     "",
+     {H_HOST, "My-Header1:value1", H_DATE},
+     NULL,
      "c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c"},
-    {"post-header-value-case", "POST", "/", "", {H_HOST, "My-Header1:VALUE1", H_DATE}, NULL,
+    {"post-header-value-case",
+     "POST",
+     "/",
+     "",
+     {H_HOST, "My-Header1:VALUE1", H_DATE},
+     NULL,
      "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d"},
-    {"post-vanilla-query", "POST", "/", "Param1=value1", {H_HOST, H_DATE}, NULL,
+    {"post-vanilla-query",
+     "POST",
+     "/",
+     "Param1=value1",
+     {H_HOST, H_DATE},
+     NULL,
      "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11"},
-    {"post-x-www-form-urlencoded", "POST", "/", "",
-     {"Content-Type:application/x-www-form-urlencoded", H_HOST, H_DATE}, "Param1=value1",
+    {"post-x-www-form-urlencoded",
+     "POST",
+     "/",
+     "",
+     {"Content-Type:application/x-www-form-urlencoded", H_HOST, H_DATE},
+     "Param1=value1",
      "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"},
-    {"post-x-www-form-urlencoded-parameters", "POST", "/", "",
+    {"post-x-www-form-urlencoded-parameters",
+     "POST",
+     "/",
+     "",
      {"Content-Type:application/x-www-form-urlencoded; charset=utf8", H_HOST, H_DATE},
-     "Param1=value1", "1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe"},
+     "Param1=value1",
+     "1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe"},
     /* normalize-path */
     {"get-relative", "GET", "/example/..", "", {H_HOST, H_DATE}, NULL, VANILLA},
-    {"get-relative-relative", "GET", "/example1/example2/../..", "", {H_HOST, H_DATE}, NULL,
+    {"get-relative-relative",
+     "GET",
+     "/example1/example2/../..",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      VANILLA},
     {"get-slash", "GET", "//", "", {H_HOST, H_DATE}, NULL, VANILLA},
     {"get-slash-dot-slash", "GET", "/./", "", {H_HOST, H_DATE}, NULL, VANILLA},
-    {"get-slash-pointless-dot", "GET", "/./example", "", {H_HOST, H_DATE}, NULL,
+    {"get-slash-pointless-dot",
+     "GET",
+     "/./example",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      "ef75d96142cf21edca26f06005da7988e4f8dc83a165a80865db7089db637ec5"},
-    {"get-slashes", "GET", "//example//", "", {H_HOST, H_DATE}, NULL,
+    {"get-slashes",
+     "GET",
+     "//example//",
+     "",
+     {H_HOST, H_DATE},
+     NULL,
      "9a624bd73a37c9a373b5312afbebe7a714a789de108f0bdfe846570885f57e84"},
 };
 
@@ -176,12 +272,13 @@ static void test_suite_vectors(void **state)
         arena *a = arena_new(0);
         treq t;
         tr_init(&t, a, v->method, v->path, v->query, v->headers, v->body);
-        char *authz = sigv4_sign(a, &t.r, AKID, SECRET, "us-east-1", "service",
-                                 "20150830T123600Z", NULL);
+        char *authz =
+            sigv4_sign(a, &t.r, AKID, SECRET, "us-east-1", "service", "20150830T123600Z", NULL);
         assert_non_null(authz);
         const char *sig = strstr(authz, "Signature=");
         assert_non_null(sig);
-        if (strcmp(sig + 10, v->sig) != 0) fail_msg("%s: signed %s, want %s", v->name, sig + 10, v->sig);
+        if (strcmp(sig + 10, v->sig) != 0)
+            fail_msg("%s: signed %s, want %s", v->name, sig + 10, v->sig);
         tr_add(&t, "authorization", authz);
         ferr e;
         sigv4_auth p;
@@ -216,8 +313,9 @@ static void test_canonical_request_text(void **state)
     p.signed_headers = "host";
     tr_init(&t, a, "GET", "/b//a/./x%2Fy/$+%7E~%e2%82%ac", "", h, NULL);
     assert_int_equal(sigv4_canonical_request(a, &t.r, &p, &cr, &e), 0);
-    assert_string_equal(cr, "GET\n/b//a/./x%2Fy/%24%2B~~%E2%82%AC\n\nhost:example.amazonaws.com\n\n"
-                            "host\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_string_equal(cr,
+                        "GET\n/b//a/./x%2Fy/%24%2B~~%E2%82%AC\n\nhost:example.amazonaws.com\n\n"
+                        "host\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     arena_free(a);
 }
 
@@ -225,22 +323,42 @@ static void test_canonical_request_text(void **state)
 
 #define S3HOST "Host:examplebucket.s3.amazonaws.com"
 #define S3DATE "x-amz-date:20130524T000000Z"
-#define S3EMPTY "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define S3EMPTY \
+    "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static void test_s3_doc_examples(void **state)
 {
     (void)state;
     static const vec S3[] = {
-        {"get-object-range", "GET", "/test.txt", "", {S3HOST, "Range:bytes=0-9", S3EMPTY, S3DATE},
-         NULL, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"},
-        {"put-object", "PUT", "/test$file.text", "",
+        {"get-object-range",
+         "GET",
+         "/test.txt",
+         "",
+         {S3HOST, "Range:bytes=0-9", S3EMPTY, S3DATE},
+         NULL,
+         "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"},
+        {"put-object",
+         "PUT",
+         "/test$file.text",
+         "",
          {"Date:Fri, 24 May 2013 00:00:00 GMT", S3HOST,
           "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
           S3DATE, "x-amz-storage-class:REDUCED_REDUNDANCY"},
-         "Welcome to Amazon S3.", "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"},
-        {"get-lifecycle", "GET", "/", "lifecycle", {S3HOST, S3EMPTY, S3DATE}, NULL,
+         "Welcome to Amazon S3.",
+         "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"},
+        {"get-lifecycle",
+         "GET",
+         "/",
+         "lifecycle",
+         {S3HOST, S3EMPTY, S3DATE},
+         NULL,
          "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"},
-        {"list-objects", "GET", "/", "max-keys=2&prefix=J", {S3HOST, S3EMPTY, S3DATE}, NULL,
+        {"list-objects",
+         "GET",
+         "/",
+         "max-keys=2&prefix=J",
+         {S3HOST, S3EMPTY, S3DATE},
+         NULL,
          "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
     };
     double now = amz_time("20130524T000000Z");
@@ -248,7 +366,8 @@ static void test_s3_doc_examples(void **state)
         arena *a = arena_new(0);
         treq t;
         tr_init(&t, a, S3[i].method, S3[i].path, S3[i].query, S3[i].headers, S3[i].body);
-        char *authz = sigv4_sign(a, &t.r, S3AKID, S3SECRET, "us-east-1", "s3", "20130524T000000Z", NULL);
+        char *authz =
+            sigv4_sign(a, &t.r, S3AKID, S3SECRET, "us-east-1", "s3", "20130524T000000Z", NULL);
         assert_non_null(authz);
         if (strcmp(strstr(authz, "Signature=") + 10, S3[i].sig) != 0)
             fail_msg("%s: %s", S3[i].name, authz);
@@ -259,10 +378,10 @@ static void test_s3_doc_examples(void **state)
     }
 }
 
-#define S3PRESIGNED                                                                        \
+#define S3PRESIGNED \
     "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-" \
-    "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"       \
-    "SignedHeaders=host&X-Amz-Signature="                                                     \
+    "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-" \
+    "SignedHeaders=host&X-Amz-Signature=" \
     "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
 
 static void test_presigned(void **state)
@@ -300,20 +419,23 @@ static void test_presigned(void **state)
     tr_init(&t, a, "GET", "/test.txt", S3PRESIGNED, h, "some body");
     assert_int_equal(check(&t, S3SECRET, t0, &e, NULL), 0);
     /* over a week */
-    tr_init(&t, a, "GET", "/test.txt",
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-"
-            "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=604801&X-Amz-"
-            "SignedHeaders=host&X-Amz-Signature=" VANILLA,
-            h, NULL);
+    tr_init(
+        &t, a, "GET", "/test.txt",
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-"
+        "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=604801&X-Amz-"
+        "SignedHeaders=host&X-Amz-Signature=" VANILLA,
+        h, NULL);
     assert_int_equal(sigv4_parse(a, &t.r, &p, &e), -1);
     assert_int_equal(e.status, 400);
     assert_string_equal(e.code, "AuthorizationQueryParametersError");
-    assert_string_equal(e.message, "X-Amz-Expires must be less than a week (in seconds) that is 604800");
+    assert_string_equal(e.message,
+                        "X-Amz-Expires must be less than a week (in seconds) that is 604800");
     /* missing parameter */
-    tr_init(&t, a, "GET", "/test.txt",
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-"
-            "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host",
-            h, NULL);
+    tr_init(
+        &t, a, "GET", "/test.txt",
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-"
+        "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host",
+        h, NULL);
     assert_int_equal(sigv4_parse(a, &t.r, &p, &e), -1);
     assert_string_equal(e.code, "AuthorizationQueryParametersError");
     tr_init(&t, a, "GET", "/",
@@ -359,8 +481,9 @@ static void test_skew(void **state)
                                    "20260101T001500Z (20260101T003000Z - 15 min.)");
     signed_get(&t, a, "20260101T010000Z", SECRET);
     assert_int_equal(check(&t, SECRET, now, &e, NULL), -1);
-    assert_string_equal(e.message, "Signature not yet current: 20260101T010000Z is still later than "
-                                   "20260101T004500Z (20260101T003000Z + 15 min.)");
+    assert_string_equal(e.message,
+                        "Signature not yet current: 20260101T010000Z is still later than "
+                        "20260101T004500Z (20260101T003000Z + 15 min.)");
     /* exactly 15 minutes either way is still fine */
     signed_get(&t, a, "20260101T001500Z", SECRET);
     assert_int_equal(check(&t, SECRET, now, &e, NULL), 0);
@@ -465,23 +588,27 @@ static void test_malformed(void **state)
     treq t;
     const char *h[] = {H_HOST, "X-Amz-Date:2015-08-30T12:36:00Z", NULL};
     tr_init(&t, a, "GET", "/", "", h, NULL);
-    tr_add(&t, "authorization", "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" VANILLA);
+    tr_add(&t, "authorization",
+           "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" VANILLA);
     sigv4_auth p;
     ferr e;
     assert_int_equal(sigv4_parse(a, &t.r, &p, &e), -1);
     assert_string_equal(e.code, "IncompleteSignature");
-    assert_string_equal(e.message, "Date must be in ISO-8601 'basic format'. Got "
-                                   "'2015-08-30T12:36:00Z'. See http://en.wikipedia.org/wiki/ISO_8601");
+    assert_string_equal(e.message,
+                        "Date must be in ISO-8601 'basic format'. Got "
+                        "'2015-08-30T12:36:00Z'. See http://en.wikipedia.org/wiki/ISO_8601");
     /* a Date header that is no date (clock_parse reads "nan" as epoch seconds) */
     const char *hn[] = {H_HOST, "Date:nan", NULL};
     tr_init(&t, a, "GET", "/", "", hn, NULL);
-    tr_add(&t, "authorization", "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" VANILLA);
+    tr_add(&t, "authorization",
+           "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" VANILLA);
     assert_int_equal(sigv4_parse(a, &t.r, &p, &e), -1);
     assert_string_equal(e.code, "IncompleteSignature");
     /* scope date must be the request's day */
     h[1] = "X-Amz-Date:20150831T000000Z";
     tr_init(&t, a, "GET", "/", "", h, NULL);
-    tr_add(&t, "authorization", "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" VANILLA);
+    tr_add(&t, "authorization",
+           "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" VANILLA);
     assert_int_equal(check(&t, SECRET, amz_time("20150831T000000Z"), &e, NULL), -1);
     assert_int_equal(e.status, 403);
     assert_string_equal(e.code, "SignatureDoesNotMatch");
@@ -629,7 +756,8 @@ static int verify_botocore_json(json_t *root, int fixed_clock)
         sigv4_auth p;
         ferr e;
         ferr_clear(&e);
-        if (sigv4_parse(a, &t.r, &p, &e) != 0) fail_msg("%s: parse: %s %s", name, e.code, e.message);
+        if (sigv4_parse(a, &t.r, &p, &e) != 0)
+            fail_msg("%s: parse: %s %s", name, e.code, e.message);
         assert_string_equal(p.service, json_string_value(json_object_get(v, "service")));
         assert_int_equal(p.presigned, json_is_true(json_object_get(v, "presigned")));
         if (token) {
@@ -704,8 +832,7 @@ static void *verify_thread(void *arg)
                           "20150830T123600Z", NULL));
         sigv4_auth p;
         ferr e;
-        if (sigv4_parse(a, &t.r, &p, &e) ||
-            sigv4_verify(a, &t.r, &p, secret, 1440938160.0, &e))
+        if (sigv4_parse(a, &t.r, &p, &e) || sigv4_verify(a, &t.r, &p, secret, 1440938160.0, &e))
             bad++;
         if (!sigv4_verify(a, &t.r, &p, "other", 1440938160.0, &e)) bad++;
         if (i % 64 == 0) {
@@ -736,8 +863,9 @@ static void test_timing(void **state)
     const char *h[] = {H_HOST, "content-type:application/x-www-form-urlencoded; charset=utf-8",
                        "user-agent:aws-cli/2.15 Python/3.11", H_DATE, NULL};
     treq t;
-    tr_init(&t, a, "POST", "/", "",
-            h, "Action=SendMessage&QueueUrl=http%3A%2F%2Flocalhost%2F000000000000%2Fq&MessageBody=hello");
+    tr_init(
+        &t, a, "POST", "/", "", h,
+        "Action=SendMessage&QueueUrl=http%3A%2F%2Flocalhost%2F000000000000%2Fq&MessageBody=hello");
     tr_add(&t, "authorization",
            sigv4_sign(a, &t.r, AKID, SECRET, "us-east-1", "sqs", "20150830T123600Z", NULL));
     const int N = 20000;

@@ -197,9 +197,10 @@ static void test_yaml(void **st)
     assert_string_equal(e.code, "ValidationError");
     assert_non_null(strstr(e.message, "line"));
     /* a billion laughs fails instead of exhausting memory */
-    const char *bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-                       "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-                       "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
+    const char *bomb =
+        "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
     assert_null(yaml_to_json(bomb, strlen(bomb), &e));
 }
 
@@ -210,20 +211,33 @@ static void test_yaml_scalars(void **st)
     static const struct {
         const char *in, *out; /* out: the value as compact JSON */
     } cases[] = {
-        {"123456789012", "123456789012"}, {"012345678901", "\"012345678901\""},
-        {"0300", "\"0300\""},           {"0", "0"},
-        {"-17", "-17"},                   {"+3", "3"},
-        {"0x1F", "31"},                   {"0o17", "15"},
-        {"0b1", "\"0b1\""},             {"2.5", "2.5"},
-        {"0.5", "0.5"},                   {"-.5", "-0.5"},
-        {"1e3", "1000.0"},                {"1.", "1.0"},
-        {".", "\".\""},                 {"1e", "\"1e\""},
+        {"123456789012", "123456789012"},
+        {"012345678901", "\"012345678901\""},
+        {"0300", "\"0300\""},
+        {"0", "0"},
+        {"-17", "-17"},
+        {"+3", "3"},
+        {"0x1F", "31"},
+        {"0o17", "15"},
+        {"0b1", "\"0b1\""},
+        {"2.5", "2.5"},
+        {"0.5", "0.5"},
+        {"-.5", "-0.5"},
+        {"1e3", "1000.0"},
+        {"1.", "1.0"},
+        {".", "\".\""},
+        {"1e", "\"1e\""},
         {"99999999999999999999", "\"99999999999999999999\""},
-        {".inf", "\".inf\""},           {"true", "true"},
-        {"TRUE", "true"},                 {"False", "false"},
-        {"yes", "\"yes\""},             {"~", "null"},
-        {"Null", "null"},                 {"", "null"},
-        {"1-2", "\"1-2\""},             {"2010-09-09", "\"2010-09-09\""},
+        {".inf", "\".inf\""},
+        {"true", "true"},
+        {"TRUE", "true"},
+        {"False", "false"},
+        {"yes", "\"yes\""},
+        {"~", "null"},
+        {"Null", "null"},
+        {"", "null"},
+        {"1-2", "\"1-2\""},
+        {"2010-09-09", "\"2010-09-09\""},
         {"-", "\"-\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -238,7 +252,8 @@ static void test_yaml_scalars(void **st)
     const char *y = "a: '0300'\nb: \"true\"\nid: 123456789012\nz: 000000000001\n";
     json_t *j = yaml_to_json(y, strlen(y), &e);
     char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(s, "{\"a\":\"0300\",\"b\":\"true\",\"id\":123456789012,\"z\":\"000000000001\"}");
+    assert_string_equal(
+        s, "{\"a\":\"0300\",\"b\":\"true\",\"id\":123456789012,\"z\":\"000000000001\"}");
     free(s);
     json_decref(j);
     /* tags are ignored without YAML_CFN, short forms with it */
@@ -260,9 +275,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena), cmocka_unit_test(test_arena_own),
-        cmocka_unit_test(test_buf), cmocka_unit_test(test_enc),
-        cmocka_unit_test(test_clock), cmocka_unit_test(test_ids),  cmocka_unit_test(test_yaml),
-        cmocka_unit_test(test_yaml_scalars),
+        cmocka_unit_test(test_buf),   cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_clock), cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_yaml),  cmocka_unit_test(test_yaml_scalars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,7 @@ static void test_policy_phases(void **state)
     assert_true(delivery_policy_delay(&p, 1) == 0);
     assert_true(delivery_policy_delay(&p, 2) == 0);
     assert_true(delivery_policy_delay(&p, 3) == 2);
-    assert_true(delivery_policy_delay(&p, 4) == 6);  /* backoff: 2 steps from 2 to 10 */
+    assert_true(delivery_policy_delay(&p, 4) == 6); /* backoff: 2 steps from 2 to 10 */
     assert_true(delivery_policy_delay(&p, 5) == 10);
     assert_true(delivery_policy_delay(&p, 6) == 10); /* post-backoff */
     assert_true(delivery_policy_delay(&p, 7) < 0);
@@ -61,16 +61,18 @@ static void test_policy_phases(void **state)
 
     /* the topic's defaults apply unless the subscription overrides them, and overrides
      * can be switched off */
-    const char *topic = "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":1,\"minDelayTarget\":5,"
-                        "\"maxDelayTarget\":5},\"disableSubscriptionOverrides\":true}}";
+    const char *topic =
+        "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":1,\"minDelayTarget\":5,"
+        "\"maxDelayTarget\":5},\"disableSubscriptionOverrides\":true}}";
     delivery_policy_effective(topic, sub, &p);
     assert_int_equal(p.num_retries, 1);
     assert_true(delivery_policy_delay(&p, 1) == 5);
     delivery_policy_effective(topic, NULL, &p);
     assert_int_equal(p.num_retries, 1);
 
-    const char *geo = "{\"healthyRetryPolicy\":{\"numRetries\":4,\"minDelayTarget\":1,\"maxDelayTarget\":16,"
-                      "\"backoffFunction\":\"geometric\"}}";
+    const char *geo =
+        "{\"healthyRetryPolicy\":{\"numRetries\":4,\"minDelayTarget\":1,\"maxDelayTarget\":16,"
+        "\"backoffFunction\":\"geometric\"}}";
     delivery_policy_effective(NULL, geo, &p);
     assert_true(delivery_policy_delay(&p, 4) > 15.9 && delivery_policy_delay(&p, 4) < 16.1);
     assert_true(delivery_policy_delay(&p, 2) > 3.9 && delivery_policy_delay(&p, 2) < 4.1);
@@ -85,24 +87,36 @@ static void test_policy_validation(void **state)
         const char *msg; /* NULL: valid */
     } cases[] = {
         {"{\"healthyRetryPolicy\":{\"numRetries\":5}}", 0, NULL},
-        {"{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":3},\"disableSubscriptionOverrides\":false}}", 1, NULL},
+        {"{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":3},"
+         "\"disableSubscriptionOverrides\":false}}",
+         1, NULL},
         {"{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":101}}}", 1,
-         "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be less than or equal to 100"},
+         "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be "
+         "less than or equal to 100"},
         {"{\"healthyRetryPolicy\":{\"minDelayTarget\":0}}", 0,
-         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be greater than or equal to 1"},
+         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be greater "
+         "than or equal to 1"},
         {"{\"healthyRetryPolicy\":{\"minDelayTarget\":30,\"maxDelayTarget\":10}}", 0,
-         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be less than or equal to maxDelayTarget"},
-        {"{\"throttle\":{}}", 0, "Invalid parameter: DeliveryPolicy: Unexpected JSON member: throttle"},
-        {"{\"http\":{\"throttlePolicy\":{}}}", 1, "Invalid parameter: DeliveryPolicy: Unexpected JSON member: throttlePolicy"},
+         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be less than "
+         "or equal to maxDelayTarget"},
+        {"{\"throttle\":{}}", 0,
+         "Invalid parameter: DeliveryPolicy: Unexpected JSON member: throttle"},
+        {"{\"http\":{\"throttlePolicy\":{}}}", 1,
+         "Invalid parameter: DeliveryPolicy: Unexpected JSON member: throttlePolicy"},
         {"{\"healthyRetryPolicy\":{\"backoffFunction\":\"cubic\"}}", 0,
-         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.backoffFunction must be one of linear, arithmetic, geometric, exponential"},
-        {"{\"healthyRetryPolicy\":{\"numRetries\":100,\"minDelayTarget\":3600,\"maxDelayTarget\":3600}}", 0,
-         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy total retry time must be less than or equal to 3600"},
+         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.backoffFunction must be one of "
+         "linear, arithmetic, geometric, exponential"},
+        {"{\"healthyRetryPolicy\":{\"numRetries\":100,\"minDelayTarget\":3600,\"maxDelayTarget\":"
+         "3600}}",
+         0,
+         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy total retry time must be less than "
+         "or equal to 3600"},
         {"{\"requestPolicy\":{\"headerContentType\":\"image/png\"}}", 0,
          "Invalid parameter: DeliveryPolicy: requestPolicy.headerContentType is not supported"},
         {"nope", 0, "Invalid parameter: DeliveryPolicy: failed to parse JSON"},
         {"{\"healthyRetryPolicy\":{\"numRetries\":1,\"numNoDelayRetries\":2}}", 0,
-         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.numRetries must be greater than or equal to the sum"},
+         "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.numRetries must be greater than or "
+         "equal to the sum"},
         {"", 0, NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -114,7 +128,8 @@ static void test_policy_validation(void **state)
             continue;
         }
         assert_int_equal(rc, -1);
-        if (strncmp(e.message, cases[i].msg, strlen(cases[i].msg))) fprintf(stderr, "case %zu: %s\n", i, e.message);
+        if (strncmp(e.message, cases[i].msg, strlen(cases[i].msg)))
+            fprintf(stderr, "case %zu: %s\n", i, e.message);
         assert_memory_equal(e.message, cases[i].msg, strlen(cases[i].msg));
         assert_string_equal(e.code, "InvalidParameter");
     }
@@ -127,24 +142,27 @@ static void test_policy_validation(void **state)
 static void test_string_to_sign(void **state)
 {
     (void)state;
-    json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "Notification", "MessageId", "m1",
-                          "TopicArn", "arn:aws:sns:us-east-1:111122223333:t", "Message", "hi\nthere",
-                          "Timestamp", "2026-01-01T00:00:00.000Z", "Subject", "s", "SignatureVersion", "1");
+    json_t *n =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "Notification", "MessageId", "m1",
+                  "TopicArn", "arn:aws:sns:us-east-1:111122223333:t", "Message", "hi\nthere",
+                  "Timestamp", "2026-01-01T00:00:00.000Z", "Subject", "s", "SignatureVersion", "1");
     char *s = delivery_string_to_sign(n);
-    assert_string_equal(s, "Message\nhi\nthere\nMessageId\nm1\nSubject\ns\nTimestamp\n2026-01-01T00:00:00.000Z\n"
-                           "TopicArn\narn:aws:sns:us-east-1:111122223333:t\nType\nNotification\n");
+    assert_string_equal(
+        s, "Message\nhi\nthere\nMessageId\nm1\nSubject\ns\nTimestamp\n2026-01-01T00:00:00.000Z\n"
+           "TopicArn\narn:aws:sns:us-east-1:111122223333:t\nType\nNotification\n");
     free(s);
     json_object_del(n, "Subject"); /* only signed when the publisher gave one */
     s = delivery_string_to_sign(n);
     assert_null(strstr(s, "Subject"));
     free(s);
     json_decref(n);
-    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "SubscriptionConfirmation", "MessageId",
-                          "m2", "Token", "tok", "TopicArn", "arn:t", "Message", "m", "SubscribeURL", "http://x/c",
-                          "Timestamp", "t");
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "SubscriptionConfirmation",
+                          "MessageId", "m2", "Token", "tok", "TopicArn", "arn:t", "Message", "m",
+                          "SubscribeURL", "http://x/c", "Timestamp", "t");
     s = delivery_string_to_sign(c);
-    assert_string_equal(s, "Message\nm\nMessageId\nm2\nSubscribeURL\nhttp://x/c\nTimestamp\nt\nToken\ntok\n"
-                           "TopicArn\narn:t\nType\nSubscriptionConfirmation\n");
+    assert_string_equal(
+        s, "Message\nm\nMessageId\nm2\nSubscribeURL\nhttp://x/c\nTimestamp\nt\nToken\ntok\n"
+           "TopicArn\narn:t\nType\nSubscriptionConfirmation\n");
     free(s);
     json_decref(c);
 }
@@ -199,11 +217,12 @@ static void test_envelopes(void **state)
     ferr e = {0};
     delivery_signer *sg = delivery_signer_load(st, &e);
     assert_non_null(sg);
-    json_t *msg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s}}}", "Type", "Notification",
-                            "MessageId", "m1", "TopicArn", "arn:aws:sns:us-east-1:111122223333:t", "Message",
-                            "{\"default\":\"d\",\"sqs\":\"for sqs\"}", "MessageStructure", "json", "Timestamp",
-                            "2026-01-01T00:00:00.000Z", "SignatureVersion", "2", "MessageAttributes", "a",
-                            "DataType", "String", "StringValue", "v");
+    json_t *msg =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s}}}", "Type", "Notification",
+                  "MessageId", "m1", "TopicArn", "arn:aws:sns:us-east-1:111122223333:t", "Message",
+                  "{\"default\":\"d\",\"sqs\":\"for sqs\"}", "MessageStructure", "json",
+                  "Timestamp", "2026-01-01T00:00:00.000Z", "SignatureVersion", "2",
+                  "MessageAttributes", "a", "DataType", "String", "StringValue", "v");
     dlv d;
     memset(&d, 0, sizeof(d));
     d.mc = msgctx_new(msg);
@@ -216,14 +235,18 @@ static void test_envelopes(void **state)
     json_t *env = json_loads(body, 0, &je);
     assert_non_null(env);
     assert_string_equal(json_string_value(json_object_get(env, "Message")), "for sqs");
-    assert_string_equal(json_string_value(json_object_get(env, "SigningCertURL")), "http://h:1/_ferry/sns/cert.pem");
+    assert_string_equal(json_string_value(json_object_get(env, "SigningCertURL")),
+                        "http://h:1/_ferry/sns/cert.pem");
     assert_string_equal(json_string_value(json_object_get(env, "UnsubscribeURL")),
                         "http://h:1/_ferry/sns/unsubscribe?Action=Unsubscribe&SubscriptionArn="
                         "arn%3Aaws%3Asns%3Aus-east-1%3A111122223333%3At%3Au-1");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(env, "MessageAttributes"), "a"), "Type")),
-                        "String");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(env, "MessageAttributes"), "a"), "Type")),
+        "String");
     char *sts = delivery_string_to_sign(env);
-    assert_true(delivery_verify(sg, 2, sts, strlen(sts), json_string_value(json_object_get(env, "Signature"))));
+    assert_true(delivery_verify(sg, 2, sts, strlen(sts),
+                                json_string_value(json_object_get(env, "Signature"))));
     free(sts);
     json_decref(env);
     free(body);
@@ -242,15 +265,16 @@ static void test_envelopes(void **state)
     json_decref(evj);
     free(ev);
     json_t *sa = delivery_sqs_attributes(d.mc->doc);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(sa, "a"), "StringValue")), "v");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(sa, "a"), "StringValue")),
+                        "v");
     json_decref(sa);
     msgctx_unref(d.mc);
 
     /* a confirmation carries its SubscribeURL and is signed over it */
-    json_t *conf = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "SubscriptionConfirmation",
-                             "MessageId", "m2", "TopicArn", "arn:aws:sns:us-east-1:111122223333:t", "Message",
-                             "confirm", "Timestamp", "2026-01-01T00:00:00.000Z", "SignatureVersion", "1",
-                             "Token", "abc");
+    json_t *conf = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "SubscriptionConfirmation", "MessageId",
+        "m2", "TopicArn", "arn:aws:sns:us-east-1:111122223333:t", "Message", "confirm", "Timestamp",
+        "2026-01-01T00:00:00.000Z", "SignatureVersion", "1", "Token", "abc");
     memset(&d, 0, sizeof(d));
     d.mc = msgctx_new(conf);
     d.sub_arn = "arn:aws:sns:us-east-1:111122223333:t:u-1";
@@ -262,7 +286,8 @@ static void test_envelopes(void **state)
                         "arn%3Aaws%3Asns%3Aus-east-1%3A111122223333%3At&Token=abc");
     assert_null(json_object_get(env, "UnsubscribeURL"));
     sts = delivery_string_to_sign(env);
-    assert_true(delivery_verify(sg, 1, sts, strlen(sts), json_string_value(json_object_get(env, "Signature"))));
+    assert_true(delivery_verify(sg, 1, sts, strlen(sts),
+                                json_string_value(json_object_get(env, "Signature"))));
     free(sts);
     json_decref(env);
     free(body);
@@ -276,7 +301,8 @@ int main(void)
         cmocka_unit_test(test_policy_phases),
         cmocka_unit_test(test_policy_validation),
         cmocka_unit_test(test_string_to_sign),
-        cmocka_unit_test_setup_teardown(test_signer_kept_and_signatures, setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_signer_kept_and_signatures, setup_store,
+                                        teardown_store),
         cmocka_unit_test_setup_teardown(test_envelopes, setup_store, teardown_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

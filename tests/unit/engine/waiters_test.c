@@ -96,8 +96,12 @@ static void test_audit_queue(void **st)
     for (int i = 0; i < 100; i++) {
         char op[32];
         snprintf(op, sizeof(op), "Op%d", i);
-        audit_rec r = {.time = clock_now(), .account = "123456789012", .region = "us-east-1",
-                       .operation = op, .read_only = 1, .status = 200};
+        audit_rec r = {.time = clock_now(),
+                       .account = "123456789012",
+                       .region = "us-east-1",
+                       .operation = op,
+                       .read_only = 1,
+                       .status = 200};
         assert_int_equal(i % 2 ? auditq_submit(q, &r) : auditq_append(q, &r), 0);
     }
     auditq_free(q); /* drains the queued ones */

@@ -91,15 +91,15 @@ int __wrap_json_dump_callback(const json_t *j, json_dump_callback_t cb, void *ud
     return rc;
 }
 
-#define ACCT "111122223333"
-#define HOST "localhost:4566"
+#define ACCT  "111122223333"
+#define HOST  "localhost:4566"
 #define MAX_N 100000 /* a request that makes more allocations than this is a bug of its own */
 
 static char dir[256];
 static ferry_env env;
 static gateway *gw;
 static key_info key;
-static long run_id;       /* makes each run's new names unique: CreateUser u000042 */
+static long run_id; /* makes each run's new names unique: CreateUser u000042 */
 static char queue_url[512], topic_arn[256];
 
 typedef struct reply {
@@ -116,13 +116,19 @@ static int call_gw(const char *service, const char *target, const char *body, lo
     assert_non_null(a);
     char amz[17];
     clock_amz((time_t)clock_now(), amz);
-    const char *ctype = target ? "application/x-amz-json-1.0"
-                               : "application/x-www-form-urlencoded; charset=utf-8";
+    const char *ctype =
+        target ? "application/x-amz-json-1.0" : "application/x-www-form-urlencoded; charset=utf-8";
     hdr h[5] = {{"content-type", ctype}, {"host", HOST}, {"x-amz-date", amz}};
     size_t nh = 3;
     if (target) h[nh++] = (hdr){"x-amz-target", target};
-    hreq r = {.method = "POST", .raw_path = "/", .raw_query = "", .host = HOST, .headers = h,
-              .nheaders = nh, .body = (const unsigned char *)body, .body_len = strlen(body),
+    hreq r = {.method = "POST",
+              .raw_path = "/",
+              .raw_query = "",
+              .host = HOST,
+              .headers = h,
+              .nheaders = nh,
+              .body = (const unsigned char *)body,
+              .body_len = strlen(body),
               .source_ip = "127.0.0.1"};
     char *auth = sigv4_sign(a, &r, key.akid, key.secret, "us-east-1", service, amz, NULL);
     assert_non_null(auth);
@@ -169,7 +175,8 @@ static reply ok(const char *service, const char *target, const char *body)
 {
     reply r;
     call_gw(service, target, body, 0, &r);
-    if (r.status != 200) fail_msg("set-up %s %s: %d %s", service, target ? target : body, r.status, r.body);
+    if (r.status != 200)
+        fail_msg("set-up %s %s: %d %s", service, target ? target : body, r.status, r.body);
     return r;
 }
 
@@ -212,11 +219,12 @@ static int setup(void **st)
     assert_int_equal(store_commit(t, &e), 0);
 
     char body[2048];
-    reply r = ok("iam", NULL,
-                 "Action=CreateRole&Version=2010-05-08&RoleName=fa-role&AssumeRolePolicyDocument="
-                 "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow"
-                 "%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22arn%3Aaws%3Aiam%3A%3A111122223333%3Aroot%22"
-                 "%7D%2C%22Action%22%3A%5B%22sts%3AAssumeRole%22%2C%22sts%3ATagSession%22%5D%7D%5D%7D");
+    reply r =
+        ok("iam", NULL,
+           "Action=CreateRole&Version=2010-05-08&RoleName=fa-role&AssumeRolePolicyDocument="
+           "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow"
+           "%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22arn%3Aaws%3Aiam%3A%3A111122223333%3Aroot%22"
+           "%7D%2C%22Action%22%3A%5B%22sts%3AAssumeRole%22%2C%22sts%3ATagSession%22%5D%7D%5D%7D");
     reply_dispose(&r);
 
     r = ok("sqs", "AmazonSQS.CreateQueue", "{\"QueueName\":\"fa-queue\"}");
@@ -256,11 +264,11 @@ static int teardown(void **st)
 static long bad_runs;
 
 /* Records a bad run (the walk stops after it unless FAILALLOC_ALL is set, and then fails). */
-#define BAD(...)                                                                                   \
-    do {                                                                                           \
-        fprintf(stderr, "BAD: " __VA_ARGS__);                                                      \
-        fprintf(stderr, "\n");                                                                     \
-        bad_runs++;                                                                                \
+#define BAD(...) \
+    do { \
+        fprintf(stderr, "BAD: " __VA_ARGS__); \
+        fprintf(stderr, "\n"); \
+        bad_runs++; \
     } while (0)
 
 /* A failed run's reply: an AWS error in the request's protocol; strict: the server's fault. */
@@ -268,7 +276,7 @@ static void check_error(const char *name, long n, int json, int strict, const re
 {
     if (r->status < 400 || r->status > 599 || (strict && r->status < 500))
         BAD("%s, allocation %ld failed: status %d (an allocation failure is a 5xx): %s", name, n,
-                 r->status, r->body);
+            r->status, r->body);
     if (!r->content_type) BAD("%s, allocation %ld failed: no content type", name, n);
     if (json) {
         json_t *j = json_loads(r->body, 0, NULL);
@@ -299,8 +307,10 @@ static void check_success(const char *name, long n, int json, const char *op, co
 static void fill(char *out, size_t cap, const char *tpl, long id)
 {
     const char *at = strstr(tpl, "{N}");
-    if (!at) snprintf(out, cap, "%s", tpl);
-    else snprintf(out, cap, "%.*s%06ld%s", (int)(at - tpl), tpl, id, at + 3);
+    if (!at)
+        snprintf(out, cap, "%s", tpl);
+    else
+        snprintf(out, cap, "%.*s%06ld%s", (int)(at - tpl), tpl, id, at + 3);
 }
 
 /* Runs the request with allocation 1, 2, ... failing until it runs whole. */
@@ -319,7 +329,9 @@ static void walk(const char *name, int strict, const char *service, const char *
         fill(body, sizeof(body), tpl, ++run_id);
         reply r;
         int fired = call_gw(service, target, body, n, &r);
-        if (verbose) fprintf(stderr, "%s n=%ld fired=%d status=%d %.200s\n", name, n, fired, r.status, r.body);
+        if (verbose)
+            fprintf(stderr, "%s n=%ld fired=%d status=%d %.200s\n", name, n, fired, r.status,
+                    r.body);
         if (!fired) {
             /* fewer than n allocations: the request ran whole, and must have succeeded */
             if (r.status != 200) BAD("%s without failures: %d %s", name, r.status, r.body);
@@ -327,7 +339,8 @@ static void walk(const char *name, int strict, const char *service, const char *
             reply_dispose(&r);
             break;
         }
-        if (r.status == 200) check_success(name, n, target != NULL, op, &r);
+        if (r.status == 200)
+            check_success(name, n, target != NULL, op, &r);
         else {
             check_error(name, n, target != NULL, strict, &r);
             errors++;
@@ -359,9 +372,11 @@ static void sts_assume_role(void **st)
 {
     (void)st;
     walk("sts-assume-role", LENIENT, "sts", NULL, "AssumeRole",
-         QUERY("AssumeRole", "2011-06-15") "&RoleArn=arn%3Aaws%3Aiam%3A%3A" ACCT
-         "%3Arole%2Ffa-role&RoleSessionName=s{N}&DurationSeconds=900"
-         "&Tags.member.1.Key=team&Tags.member.1.Value=blue&TransitiveTagKeys.member.1=team");
+         QUERY("AssumeRole",
+               "2011-06-15") "&RoleArn=arn%3Aaws%3Aiam%3A%3A" ACCT
+                             "%3Arole%2Ffa-role&RoleSessionName=s{N}&DurationSeconds=900"
+                             "&Tags.member.1.Key=team&Tags.member.1.Value=blue&TransitiveTagKeys."
+                             "member.1=team");
 }
 
 static void iam_create_user(void **st)
@@ -369,7 +384,7 @@ static void iam_create_user(void **st)
     (void)st;
     walk("iam-create-user", LENIENT, "iam", NULL, "CreateUser",
          QUERY("CreateUser", "2010-05-08") "&UserName=u{N}&Path=%2Fteam%2F"
-         "&Tags.member.1.Key=k&Tags.member.1.Value=v");
+                                           "&Tags.member.1.Key=k&Tags.member.1.Value=v");
 }
 
 static void iam_put_role_policy(void **st)
@@ -377,8 +392,10 @@ static void iam_put_role_policy(void **st)
     (void)st;
     walk("iam-put-role-policy", LENIENT, "iam", NULL, "PutRolePolicy",
          QUERY("PutRolePolicy", "2010-05-08") "&RoleName=fa-role&PolicyName=p{N}&PolicyDocument="
-         "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A"
-         "%22Allow%22%2C%22Action%22%3A%22sqs%3A*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D");
+                                              "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%"
+                                              "22%3A%5B%7B%22Effect%22%3A"
+                                              "%22Allow%22%2C%22Action%22%3A%22sqs%3A*%22%2C%"
+                                              "22Resource%22%3A%22*%22%7D%5D%7D");
 }
 
 static void sqs_op_send_message(void **st)
@@ -409,8 +426,9 @@ static void sns_op_publish(void **st)
     char body[2048];
     snprintf(body, sizeof(body),
              QUERY("Publish", "2010-03-31") "&TopicArn=%s&Message=hello%%20m{N}&Subject=s"
-             "&MessageAttributes.entry.1.Name=color&MessageAttributes.entry.1.Value.DataType=String"
-             "&MessageAttributes.entry.1.Value.StringValue=blue",
+                                            "&MessageAttributes.entry.1.Name=color&"
+                                            "MessageAttributes.entry.1.Value.DataType=String"
+                                            "&MessageAttributes.entry.1.Value.StringValue=blue",
              urlenc(topic_arn));
     walk("sns-publish", LENIENT, "sns", NULL, "Publish", body);
 }
@@ -421,8 +439,9 @@ static void cfn_create_stack(void **st)
     char body[4096];
     snprintf(body, sizeof(body),
              QUERY("CreateStack", "2010-05-15") "&StackName=s{N}&Parameters.member.1.ParameterKey=P"
-             "&Parameters.member.1.ParameterValue=x&Tags.member.1.Key=k&Tags.member.1.Value=v"
-             "&TemplateBody=%s",
+                                                "&Parameters.member.1.ParameterValue=x&Tags.member."
+                                                "1.Key=k&Tags.member.1.Value=v"
+                                                "&TemplateBody=%s",
              urlenc("{\"Parameters\":{\"P\":{\"Type\":\"String\",\"Default\":\"x\"}},"
                     "\"Conditions\":{\"C\":{\"Fn::Equals\":[{\"Ref\":\"P\"},\"x\"]}},"
                     "\"Resources\":{\"H\":{\"Type\":\"AWS::CloudFormation::WaitConditionHandle\","
@@ -462,8 +481,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sts_get_caller_identity), cmocka_unit_test(sts_assume_role),
         cmocka_unit_test(iam_create_user),         cmocka_unit_test(iam_put_role_policy),
-        cmocka_unit_test(sqs_op_send_message),        cmocka_unit_test(sqs_op_receive_message),
-        cmocka_unit_test(sns_op_publish),             cmocka_unit_test(cfn_create_stack),
+        cmocka_unit_test(sqs_op_send_message),     cmocka_unit_test(sqs_op_receive_message),
+        cmocka_unit_test(sns_op_publish),          cmocka_unit_test(cfn_create_stack),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -45,7 +45,8 @@ static int setup(void **st)
     assert_int_equal(store_commit(t, &e), 0);
     json_t *out = NULL;
     json_t *in = json_pack("{s:s}", "QueueName", "polled");
-    assert_int_equal(svc_invoke(&env, &root, "us-east-1", "sqs", "CreateQueue", in, &out, NULL, &e), 0);
+    assert_int_equal(svc_invoke(&env, &root, "us-east-1", "sqs", "CreateQueue", in, &out, NULL, &e),
+                     0);
     json_decref(in);
     json_decref(out);
     return 0;
@@ -166,7 +167,8 @@ static void internal_callers_do_not_park(void **st)
     json_t *in = json_pack("{s:s, s:i}", "QueueUrl", "arn:aws:sqs:us-east-1:" ACCT ":polled",
                            "WaitTimeSeconds", 20);
     double t0 = clock_now();
-    assert_int_equal(svc_invoke(&env, &root, "us-east-1", "sqs", "ReceiveMessage", in, &out, NULL, &e), 0);
+    assert_int_equal(
+        svc_invoke(&env, &root, "us-east-1", "sqs", "ReceiveMessage", in, &out, NULL, &e), 0);
     assert_true(clock_now() - t0 < 5);
     json_decref(in);
     json_decref(out);
@@ -227,7 +229,8 @@ static void sns_routes(void **st)
     buf_dispose(&p.body);
     /* an unsigned Unsubscribe of a subscription that does not exist: SNS's own answer */
     p = route(a, "GET", "/_ferry/sns/unsubscribe",
-              "SubscriptionArn=arn%3Aaws%3Asns%3Aus-east-1%3A" ACCT "%3At%3A0f1e2d3c-0000-4000-8000-000000000000",
+              "SubscriptionArn=arn%3Aaws%3Asns%3Aus-east-1%3A" ACCT
+              "%3At%3A0f1e2d3c-0000-4000-8000-000000000000",
               &handled);
     assert_int_equal(handled, 1);
     assert_int_equal(p.status, 404);

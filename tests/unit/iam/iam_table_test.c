@@ -124,7 +124,8 @@ static const char *decision_name(int d)
 
 static const char *by_name(int by)
 {
-    static const char *names[] = {"none", "identity", "resource", "boundary", "session", "scp", "root"};
+    static const char *names[] = {"none",    "identity", "resource", "boundary",
+                                  "session", "scp",      "root"};
     return by >= 0 && by <= IAM_BY_ROOT ? names[by] : "?";
 }
 
@@ -191,7 +192,8 @@ static int run_case(json_t *c)
     int bad = 0;
     const char *want = json_string_value(json_object_get(c, "expect"));
     if (strcmp(want, decision_name(res.decision))) {
-        fprintf(stderr, "FAIL %s: decision %s, want %s\n", cname, decision_name(res.decision), want);
+        fprintf(stderr, "FAIL %s: decision %s, want %s\n", cname, decision_name(res.decision),
+                want);
         bad = 1;
     }
     const char *wby = json_string_value(json_object_get(c, "by"));
@@ -232,9 +234,11 @@ static int run_parse_case(json_t *c)
 {
     const char *cname = json_string_value(json_object_get(c, "name"));
     json_t *doc = json_object_get(c, "doc");
-    char *txt = json_is_string(doc) ? strdup(json_string_value(doc)) : json_dumps(doc, JSON_COMPACT);
+    char *txt =
+        json_is_string(doc) ? strdup(json_string_value(doc)) : json_dumps(doc, JSON_COMPACT);
     ferr e = {0};
-    iam_policy *p = iam_policy_parse(txt, strlen(txt), kind_of(json_string_value(json_object_get(c, "kind"))), &e);
+    iam_policy *p = iam_policy_parse(txt, strlen(txt),
+                                     kind_of(json_string_value(json_object_get(c, "kind"))), &e);
     const char *want = json_string_value(json_object_get(c, "error"));
     int bad = 0;
     if (want && p) {

@@ -58,7 +58,7 @@ static void test_arn_glob(void **state)
     assert_true(A("arn:aws:s3:::b/*", "arn:aws:s3:::b/k"));
     assert_true(A("arn:aws:sqs:*:1:q", "arn:aws:sqs:us-east-1:1:q"));
     assert_false(A("arn:aws:sqs:*:q", "arn:aws:sqs:us-east-1:1:q")); /* '*' stays in region */
-    assert_true(A("arn:aws:sqs:*", "arn:aws:sqs:us-east-1:1:q"));   /* last part takes the rest */
+    assert_true(A("arn:aws:sqs:*", "arn:aws:sqs:us-east-1:1:q"));    /* last part takes the rest */
     assert_true(A("arn:aws:logs:*:*:log-group:*", "arn:aws:logs:r:1:log-group:g:log-stream:s"));
     assert_false(A("arn:aws:s3:::b", "arn:aws:s3:::b/x"));
     assert_false(A("arn:aws:s3:::b/*", "arn:aws"));
@@ -112,9 +112,10 @@ static void test_pat_kinds(void **state)
 static void test_policy_api(void **state)
 {
     (void)state;
-    const char *doc = "{\"Version\":\"2012-10-17\",\"Id\":\"Doc1\",\"Statement\":["
-                      "{\"Sid\":\"One\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
-                      "{\"Effect\":\"Deny\",\"Action\":\"s3:Delete*\",\"Resource\":\"*\"}]}";
+    const char *doc =
+        "{\"Version\":\"2012-10-17\",\"Id\":\"Doc1\",\"Statement\":["
+        "{\"Sid\":\"One\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+        "{\"Effect\":\"Deny\",\"Action\":\"s3:Delete*\",\"Resource\":\"*\"}]}";
     iam_policy *p = parse(doc, IAM_KIND_IDENTITY);
     assert_string_equal(iam_policy_name(p), "Doc1");
     assert_int_equal(iam_policy_version(p), 2012);
@@ -161,16 +162,19 @@ static void test_results_and_messages(void **state)
     iam_policy *id = parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Q\",\"Effect\":"
                            "\"Allow\",\"Action\":\"sqs:*\",\"Resource\":\"*\"}]}",
                            IAM_KIND_IDENTITY);
-    iam_policy *rp = parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"X\",\"Effect\":"
-                           "\"Allow\",\"Principal\":{\"AWS\":\"444455556666\"},\"Action\":\"sqs:*\"}]}",
-                           IAM_KIND_RESOURCE);
+    iam_policy *rp =
+        parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"X\",\"Effect\":"
+              "\"Allow\",\"Principal\":{\"AWS\":\"444455556666\"},\"Action\":\"sqs:*\"}]}",
+              IAM_KIND_RESOURCE);
     iam_policy_set_name(id, "inline:q");
     principal p;
     user(&p);
     const iam_policy *idv[1] = {id};
-    iam_request r = {.principal = &p, .action = "sqs:SendMessage",
+    iam_request r = {.principal = &p,
+                     .action = "sqs:SendMessage",
                      .resource = "arn:aws:sqs:us-east-1:111122223333:q",
-                     .resource_account = "111122223333", .identity = {idv, 1},
+                     .resource_account = "111122223333",
+                     .identity = {idv, 1},
                      .resource_policy = rp};
     iam_result res;
     assert_int_equal(iam_evaluate(&r, &res), IAM_ALLOW);

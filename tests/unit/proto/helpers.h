@@ -13,8 +13,8 @@
 #include "proto/validate.h"
 
 /* target: "/path?query"; headers: "name: value" strings, NULL-terminated (names lowercased here). */
-static inline hreq *mkreq(arena *a, const char *method, const char *target, const char *const *headers,
-                          const char *body, size_t body_len)
+static inline hreq *mkreq(arena *a, const char *method, const char *target,
+                          const char *const *headers, const char *body, size_t body_len)
 {
     hreq *r = arena_alloc(a, sizeof(*r));
     r->method = method;
@@ -45,8 +45,8 @@ static inline hreq *mkreq(arena *a, const char *method, const char *target, cons
 
 /* What a request meets before its handler: the codec, then the model's constraints (the
  * gateway decodes, svc/exec.c validates). */
-static inline int decode_validated(arena *a, const proto_service *s, const hreq *r, const proto_op **op,
-                                   json_t **in, ferr *e)
+static inline int decode_validated(arena *a, const proto_service *s, const hreq *r,
+                                   const proto_op **op, json_t **in, ferr *e)
 {
     if (proto_decode(a, s, r, op, in, e)) return -1;
     return proto_validate(s, *op, *in, e);

@@ -6,9 +6,11 @@
 
 #include "helpers.h"
 
-static const char *const FORM[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8", NULL};
+static const char *const FORM[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+                                   NULL};
 
-static int decode_form(arena *a, const char *svcname, const char *body, const proto_op **op, json_t **in, ferr *e)
+static int decode_form(arena *a, const char *svcname, const char *body, const proto_op **op,
+                       json_t **in, ferr *e)
 {
     hreq *r = mkreq(a, "POST", "/", FORM, body, strlen(body));
     const proto_service *s = proto_route(a, r, svcname, e);
@@ -17,7 +19,8 @@ static int decode_form(arena *a, const char *svcname, const char *body, const pr
 }
 
 /* decode, then the model's constraints, as a request meets them before its handler */
-static int decode_form_checked(arena *a, const char *svcname, const char *body, const proto_op **op, json_t **in, ferr *e)
+static int decode_form_checked(arena *a, const char *svcname, const char *body, const proto_op **op,
+                               json_t **in, ferr *e)
 {
     hreq *r = mkreq(a, "POST", "/", FORM, body, strlen(body));
     const proto_service *s = proto_route(a, r, svcname, e);
@@ -32,7 +35,8 @@ static void sts_assume_role_decode(void **st)
     const proto_op *op;
     json_t *in;
     ferr e = {0};
-    const char *body = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo"
+    const char *body = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%"
+                       "3A123456789012%3Arole%2Fdemo"
                        "&RoleSessionName=s+1&DurationSeconds=900"
                        "&Tags.member.1.Key=team&Tags.member.1.Value=core"
                        "&Tags.member.2.Key=env&Tags.member.2.Value=dev"
@@ -40,15 +44,18 @@ static void sts_assume_role_decode(void **st)
                        "&TransitiveTagKeys.member.1=team&Unknown=x";
     assert_int_equal(decode_form(a, "sts", body, &op, &in, &e), 0);
     assert_string_equal(op->name, "AssumeRole");
-    assert_string_equal(json_string_value(json_object_get(in, "RoleArn")), "arn:aws:iam::123456789012:role/demo");
+    assert_string_equal(json_string_value(json_object_get(in, "RoleArn")),
+                        "arn:aws:iam::123456789012:role/demo");
     assert_string_equal(json_string_value(json_object_get(in, "RoleSessionName")), "s 1");
     assert_int_equal(json_integer_value(json_object_get(in, "DurationSeconds")), 900);
     json_t *tags = json_object_get(in, "Tags");
     assert_int_equal(json_array_size(tags), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(tags, 1), "Key")), "env");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(in, "PolicyArns"), 0), "arn")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(in, "PolicyArns"), 0), "arn")),
                         "arn:aws:iam::aws:policy/ReadOnly");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "TransitiveTagKeys"), 0)), "team");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(in, "TransitiveTagKeys"), 0)), "team");
     assert_null(json_object_get(in, "Unknown"));
     arena_free(a);
 }
@@ -60,27 +67,43 @@ static void sts_validation(void **st)
     const proto_op *op;
     json_t *in;
     ferr e = {0};
-    assert_int_equal(decode_form_checked(a, "sts", "Action=AssumeRole&Version=2011-06-15"
-                                         "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo", &op, &in, &e), -1);
+    assert_int_equal(decode_form_checked(a, "sts",
+                                         "Action=AssumeRole&Version=2011-06-15"
+                                         "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo",
+                                         &op, &in, &e),
+                     -1);
     assert_int_equal(e.status, 400);
     assert_string_equal(e.code, "ValidationError");
-    assert_string_equal(e.message, "1 validation error detected: Value null at 'roleSessionName' failed to "
-                                   "satisfy constraint: Member must not be null");
-    ferr_clear(&e);
-    assert_int_equal(decode_form_checked(a, "sts", "Action=AssumeRole&Version=2011-06-15&Tags.member.1.Key=k", &op, &in, &e), -1);
     assert_string_equal(e.message,
-                        "3 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: "
-                        "Member must not be null; Value null at 'roleSessionName' failed to satisfy constraint: "
-                        "Member must not be null; Value null at 'tags.1.member.value' failed to satisfy "
-                        "constraint: Member must not be null");
+                        "1 validation error detected: Value null at 'roleSessionName' failed to "
+                        "satisfy constraint: Member must not be null");
     ferr_clear(&e);
-    assert_int_equal(decode_form(a, "sts", "Action=AssumeRole&RoleArn=x&RoleSessionName=y&DurationSeconds=abc", &op, &in, &e), -1);
+    assert_int_equal(decode_form_checked(a, "sts",
+                                         "Action=AssumeRole&Version=2011-06-15&Tags.member.1.Key=k",
+                                         &op, &in, &e),
+                     -1);
+    assert_string_equal(
+        e.message,
+        "3 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: "
+        "Member must not be null; Value null at 'roleSessionName' failed to satisfy constraint: "
+        "Member must not be null; Value null at 'tags.1.member.value' failed to satisfy "
+        "constraint: Member must not be null");
+    ferr_clear(&e);
+    assert_int_equal(
+        decode_form(a, "sts", "Action=AssumeRole&RoleArn=x&RoleSessionName=y&DurationSeconds=abc",
+                    &op, &in, &e),
+        -1);
     assert_string_equal(e.code, "ValidationError");
     assert_non_null(strstr(e.message, "Value 'abc' at 'durationSeconds'"));
     ferr_clear(&e);
-    assert_int_equal(decode_form(a, "sts", "Action=AssumeRole&RoleArn=x&RoleSessionName=y&DurationSeconds=99999999999", &op, &in, &e), -1);
+    assert_int_equal(
+        decode_form(a, "sts",
+                    "Action=AssumeRole&RoleArn=x&RoleSessionName=y&DurationSeconds=99999999999",
+                    &op, &in, &e),
+        -1);
     ferr_clear(&e);
-    assert_int_equal(decode_form(a, "sts", "Action=NoSuchThing&Version=2011-06-15", &op, &in, &e), -1);
+    assert_int_equal(decode_form(a, "sts", "Action=NoSuchThing&Version=2011-06-15", &op, &in, &e),
+                     -1);
     assert_string_equal(e.code, "InvalidAction");
     ferr_clear(&e);
     assert_int_equal(decode_form(a, "sts", "Action=AssumeRole&RoleArn=%zz", &op, &in, &e), -1);
@@ -109,12 +132,13 @@ static void sts_get_caller_identity(void **st)
                              "arn:aws:iam::123456789012:user/a&b");
     proto_response out;
     assert_int_equal(proto_encode(a, s, op, outj, "req-1", &out), 0);
-    assert_string_equal(buf_str(&out.body),
-                        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                        "<GetCallerIdentityResult><UserId>AIDA1</UserId><Account>123456789012</Account>"
-                        "<Arn>arn:aws:iam::123456789012:user/a&amp;b</Arn></GetCallerIdentityResult>"
-                        "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"
-                        "</GetCallerIdentityResponse>");
+    assert_string_equal(
+        buf_str(&out.body),
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        "<GetCallerIdentityResult><UserId>AIDA1</UserId><Account>123456789012</Account>"
+        "<Arn>arn:aws:iam::123456789012:user/a&amp;b</Arn></GetCallerIdentityResult>"
+        "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>");
     assert_string_equal(out.content_type, "text/xml");
     assert_int_equal(out.status, 200);
     json_decref(outj);
@@ -128,23 +152,27 @@ static void sts_assume_role_encode(void **st)
     arena *a = arena_new(0);
     const proto_service *s = svc_named("sts");
     const proto_op *op = proto_op_by_name(s, "AssumeRole");
-    json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i},s:{s:s,s:s},s:i}", "Credentials", "AccessKeyId", "ASIA1",
-                          "SecretAccessKey", "sec", "SessionToken", "tok", "Expiration", 1700000000,
-                          "AssumedRoleUser", "AssumedRoleId", "AROA1:s", "Arn", "arn:x", "PackedPolicySize", 6);
+    json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i},s:{s:s,s:s},s:i}", "Credentials", "AccessKeyId",
+                          "ASIA1", "SecretAccessKey", "sec", "SessionToken", "tok", "Expiration",
+                          1700000000, "AssumedRoleUser", "AssumedRoleId", "AROA1:s", "Arn", "arn:x",
+                          "PackedPolicySize", 6);
     proto_response out;
     assert_int_equal(proto_encode(a, s, op, o, "r", &out), 0);
-    assert_non_null(strstr(buf_str(&out.body),
-                           "<AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>sec"
-                           "</SecretAccessKey><SessionToken>tok</SessionToken><Expiration>2023-11-14T22:13:20Z"
-                           "</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId>"
-                           "<Arn>arn:x</Arn></AssumedRoleUser><PackedPolicySize>6</PackedPolicySize></AssumeRoleResult>"));
+    assert_non_null(
+        strstr(buf_str(&out.body),
+               "<AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>sec"
+               "</SecretAccessKey><SessionToken>tok</SessionToken><Expiration>2023-11-14T22:13:20Z"
+               "</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId>"
+               "<Arn>arn:x</Arn></AssumedRoleUser><PackedPolicySize>6</PackedPolicySize></"
+               "AssumeRoleResult>"));
     json_decref(o);
     buf_dispose(&out.body);
     /* ISO string timestamps are accepted too */
-    o = json_pack("{s:{s:s,s:s,s:s,s:s}}", "Credentials", "AccessKeyId", "A", "SecretAccessKey", "S", "SessionToken",
-                  "T", "Expiration", "2023-11-14T22:13:20.5Z");
+    o = json_pack("{s:{s:s,s:s,s:s,s:s}}", "Credentials", "AccessKeyId", "A", "SecretAccessKey",
+                  "S", "SessionToken", "T", "Expiration", "2023-11-14T22:13:20.5Z");
     assert_int_equal(proto_encode(a, s, op, o, "r", &out), 0);
-    assert_non_null(strstr(buf_str(&out.body), "<Expiration>2023-11-14T22:13:20.500Z</Expiration>"));
+    assert_non_null(
+        strstr(buf_str(&out.body), "<Expiration>2023-11-14T22:13:20.500Z</Expiration>"));
     json_decref(o);
     buf_dispose(&out.body);
     arena_free(a);
@@ -157,38 +185,49 @@ static void iam_list_roles_and_errors(void **st)
     const proto_op *op;
     json_t *in;
     ferr e = {0};
-    assert_int_equal(decode_form(a, "iam", "Action=ListRoles&Version=2010-05-08&PathPrefix=%2F&MaxItems=10", &op, &in, &e), 0);
+    assert_int_equal(decode_form(a, "iam",
+                                 "Action=ListRoles&Version=2010-05-08&PathPrefix=%2F&MaxItems=10",
+                                 &op, &in, &e),
+                     0);
     assert_int_equal(json_integer_value(json_object_get(in, "MaxItems")), 10);
     const proto_service *s = svc_named("iam");
-    json_t *o = json_pack("{s:[{s:s,s:s,s:s,s:s,s:i,s:[{s:s,s:s}]}],s:b}", "Roles", "Path", "/", "RoleName", "r",
-                          "RoleId", "AROA", "Arn", "arn", "CreateDate", 0, "Tags", "Key", "k", "Value", "v",
-                          "IsTruncated", 0);
+    json_t *o = json_pack("{s:[{s:s,s:s,s:s,s:s,s:i,s:[{s:s,s:s}]}],s:b}", "Roles", "Path", "/",
+                          "RoleName", "r", "RoleId", "AROA", "Arn", "arn", "CreateDate", 0, "Tags",
+                          "Key", "k", "Value", "v", "IsTruncated", 0);
     proto_response out;
     assert_int_equal(proto_encode(a, s, op, o, "id", &out), 0);
-    assert_non_null(strstr(buf_str(&out.body),
-                           "<ListRolesResult><Roles><member><Path>/</Path><RoleName>r</RoleName><RoleId>AROA</RoleId>"
-                           "<Arn>arn</Arn><CreateDate>1970-01-01T00:00:00Z</CreateDate><Tags><member><Key>k</Key>"
-                           "<Value>v</Value></member></Tags></member></Roles><IsTruncated>false</IsTruncated>"
-                           "</ListRolesResult>"));
+    assert_non_null(strstr(
+        buf_str(&out.body),
+        "<ListRolesResult><Roles><member><Path>/</Path><RoleName>r</RoleName><RoleId>AROA</RoleId>"
+        "<Arn>arn</Arn><CreateDate>1970-01-01T00:00:00Z</CreateDate><Tags><member><Key>k</Key>"
+        "<Value>v</Value></member></Tags></member></Roles><IsTruncated>false</IsTruncated>"
+        "</ListRolesResult>"));
     json_decref(o);
     buf_dispose(&out.body);
     /* empty list */
-    assert_int_equal(decode_form(a, "iam", "Action=CreateRole&RoleName=r&AssumeRolePolicyDocument=%7B%7D&Tags=", &op, &in, &e), 0);
+    assert_int_equal(
+        decode_form(a, "iam", "Action=CreateRole&RoleName=r&AssumeRolePolicyDocument=%7B%7D&Tags=",
+                    &op, &in, &e),
+        0);
     assert_int_equal(json_array_size(json_object_get(in, "Tags")), 0);
     assert_non_null(json_object_get(in, "Tags"));
     /* error shape */
     ferr_set(&e, 404, "NoSuchEntity", "The role with name x cannot be found <ok>.");
     proto_encode_error(a, s, &e, "rid", &out);
     assert_int_equal(out.status, 404);
-    assert_string_equal(buf_str(&out.body),
-                        "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
-                        "<Code>NoSuchEntity</Code><Message>The role with name x cannot be found &lt;ok&gt;.</Message>"
-                        "</Error><RequestId>rid</RequestId></ErrorResponse>");
+    assert_string_equal(
+        buf_str(&out.body),
+        "<ErrorResponse "
+        "xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
+        "<Code>NoSuchEntity</Code><Message>The role with name x cannot be found "
+        "&lt;ok&gt;.</Message>"
+        "</Error><RequestId>rid</RequestId></ErrorResponse>");
     buf_dispose(&out.body);
     ferr_internal(&e, "boom");
     proto_encode_error(a, NULL, &e, "rid", &out);
     assert_int_equal(out.status, 500);
-    assert_non_null(strstr(buf_str(&out.body), "<Type>Receiver</Type><Code>InternalFailure</Code>"));
+    assert_non_null(
+        strstr(buf_str(&out.body), "<Type>Receiver</Type><Code>InternalFailure</Code>"));
     buf_dispose(&out.body);
     arena_free(a);
 }
@@ -201,9 +240,11 @@ static void sns_maps(void **st)
     json_t *in;
     ferr e = {0};
     assert_int_equal(decode_form(a, "sns",
-                                 "Action=CreateTopic&Name=t&Attributes.entry.1.key=DisplayName&Attributes.entry.1.value=D"
+                                 "Action=CreateTopic&Name=t&Attributes.entry.1.key=DisplayName&"
+                                 "Attributes.entry.1.value=D"
                                  "&Attributes.entry.2.key=FifoTopic&Attributes.entry.2.value=true",
-                                 &op, &in, &e), 0);
+                                 &op, &in, &e),
+                     0);
     json_t *attrs = json_object_get(in, "Attributes");
     assert_string_equal(json_string_value(json_object_get(attrs, "DisplayName")), "D");
     assert_string_equal(json_string_value(json_object_get(attrs, "FifoTopic")), "true");
@@ -212,16 +253,19 @@ static void sns_maps(void **st)
     json_t *o = json_pack("{s:{s:s}}", "Attributes", "Owner", "1");
     proto_response out;
     assert_int_equal(proto_encode(a, s, op, o, "id", &out), 0);
-    assert_non_null(strstr(buf_str(&out.body),
-                           "<Attributes><entry><key>Owner</key><value>1</value></entry></Attributes>"));
+    assert_non_null(
+        strstr(buf_str(&out.body),
+               "<Attributes><entry><key>Owner</key><value>1</value></entry></Attributes>"));
     json_decref(o);
     buf_dispose(&out.body);
     /* a message attribute map with structure values */
-    assert_int_equal(decode_form(a, "sns",
-                                 "Action=Publish&Message=m&TopicArn=t&MessageAttributes.entry.1.Name=a"
-                                 "&MessageAttributes.entry.1.Value.DataType=String"
-                                 "&MessageAttributes.entry.1.Value.StringValue=v",
-                                 &op, &in, &e), 0);
+    assert_int_equal(
+        decode_form(a, "sns",
+                    "Action=Publish&Message=m&TopicArn=t&MessageAttributes.entry.1.Name=a"
+                    "&MessageAttributes.entry.1.Value.DataType=String"
+                    "&MessageAttributes.entry.1.Value.StringValue=v",
+                    &op, &in, &e),
+        0);
     json_t *ma = json_object_get(json_object_get(in, "MessageAttributes"), "a");
     assert_string_equal(json_string_value(json_object_get(ma, "StringValue")), "v");
     arena_free(a);
@@ -235,8 +279,9 @@ static void check_enum(void **st)
     assert_int_equal(proto_check_enum(svc_named("sts"), "x", "A", allowed, &e), 0);
     assert_int_equal(proto_check_enum(svc_named("sts"), "policyType", "C", allowed, &e), -1);
     assert_string_equal(e.code, "ValidationError");
-    assert_string_equal(e.message, "1 validation error detected: Value 'C' at 'policyType' failed to satisfy "
-                                   "constraint: Member must satisfy enum value set: [A, B]");
+    assert_string_equal(e.message,
+                        "1 validation error detected: Value 'C' at 'policyType' failed to satisfy "
+                        "constraint: Member must satisfy enum value set: [A, B]");
     assert_int_equal(proto_check_enum(svc_named("sqs"), "x", "C", allowed, &e), -1);
     assert_string_equal(e.code, "ValidationException");
 }
@@ -244,9 +289,12 @@ static void check_enum(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sts_assume_role_decode), cmocka_unit_test(sts_validation),
-        cmocka_unit_test(sts_get_caller_identity), cmocka_unit_test(sts_assume_role_encode),
-        cmocka_unit_test(iam_list_roles_and_errors), cmocka_unit_test(sns_maps),
+        cmocka_unit_test(sts_assume_role_decode),
+        cmocka_unit_test(sts_validation),
+        cmocka_unit_test(sts_get_caller_identity),
+        cmocka_unit_test(sts_assume_role_encode),
+        cmocka_unit_test(iam_list_roles_and_errors),
+        cmocka_unit_test(sns_maps),
         cmocka_unit_test(check_enum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

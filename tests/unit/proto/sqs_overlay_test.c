@@ -10,9 +10,11 @@
 #include "helpers.h"
 #include "proto/overlay.h"
 
-static const char *const FORM[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8", NULL};
+static const char *const FORM[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+                                   NULL};
 
-static const proto_service *route_form(arena *a, const char *path, const char *body, hreq **out, ferr *e)
+static const proto_service *route_form(arena *a, const char *path, const char *body, hreq **out,
+                                       ferr *e)
 {
     hreq *r = mkreq(a, "POST", path, FORM, body, strlen(body));
     *out = r;
@@ -94,59 +96,72 @@ static void decode_batches_and_lists(void **st)
     arena *a = arena_new(0);
     ferr e = {0};
     const char *op;
-    json_t *in = decode(a, "/",
-                        "Action=SendMessageBatch&QueueUrl=u"
-                        "&SendMessageBatchRequestEntry.1.Id=a&SendMessageBatchRequestEntry.1.MessageBody=x"
-                        "&SendMessageBatchRequestEntry.2.Id=b&SendMessageBatchRequestEntry.2.MessageBody=y"
-                        "&SendMessageBatchRequestEntry.2.MessageGroupId=g",
-                        &op, &e);
+    json_t *in =
+        decode(a, "/",
+               "Action=SendMessageBatch&QueueUrl=u"
+               "&SendMessageBatchRequestEntry.1.Id=a&SendMessageBatchRequestEntry.1.MessageBody=x"
+               "&SendMessageBatchRequestEntry.2.Id=b&SendMessageBatchRequestEntry.2.MessageBody=y"
+               "&SendMessageBatchRequestEntry.2.MessageGroupId=g",
+               &op, &e);
     assert_non_null(in);
     json_t *ents = json_object_get(in, "Entries");
     assert_int_equal(json_array_size(ents), 2);
     assert_string_equal(S(json_array_get(ents, 1), "Id"), "b");
     assert_string_equal(S(json_array_get(ents, 1), "MessageGroupId"), "g");
 
-    in = decode(a, "/", "Action=DeleteMessageBatch&QueueUrl=u&DeleteMessageBatchRequestEntry.1.Id=a"
-                        "&DeleteMessageBatchRequestEntry.1.ReceiptHandle=r",
+    in = decode(a, "/",
+                "Action=DeleteMessageBatch&QueueUrl=u&DeleteMessageBatchRequestEntry.1.Id=a"
+                "&DeleteMessageBatchRequestEntry.1.ReceiptHandle=r",
                 &op, &e);
     assert_non_null(in);
     assert_string_equal(S(json_array_get(json_object_get(in, "Entries"), 0), "ReceiptHandle"), "r");
 
-    in = decode(a, "/", "Action=ChangeMessageVisibilityBatch&QueueUrl=u"
-                        "&ChangeMessageVisibilityBatchRequestEntry.1.Id=a"
-                        "&ChangeMessageVisibilityBatchRequestEntry.1.ReceiptHandle=r"
-                        "&ChangeMessageVisibilityBatchRequestEntry.1.VisibilityTimeout=5",
+    in = decode(a, "/",
+                "Action=ChangeMessageVisibilityBatch&QueueUrl=u"
+                "&ChangeMessageVisibilityBatchRequestEntry.1.Id=a"
+                "&ChangeMessageVisibilityBatchRequestEntry.1.ReceiptHandle=r"
+                "&ChangeMessageVisibilityBatchRequestEntry.1.VisibilityTimeout=5",
                 &op, &e);
     assert_non_null(in);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(in, "Entries"), 0),
-                                                        "VisibilityTimeout")), 5);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(in, "Entries"), 0), "VisibilityTimeout")),
+                     5);
 
-    in = decode(a, "/", "Action=GetQueueAttributes&QueueUrl=u&AttributeName.1=All&AttributeName.2=Policy", &op, &e);
-    assert_non_null(in);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "AttributeNames"), 1)), "Policy");
-
-    in = decode(a, "/", "Action=ReceiveMessage&QueueUrl=u&MessageAttributeName.1=All"
-                        "&MessageSystemAttributeName.1=SenderId&AttributeName.1=SentTimestamp"
-                        "&MaxNumberOfMessages=10&WaitTimeSeconds=2",
+    in = decode(a, "/",
+                "Action=GetQueueAttributes&QueueUrl=u&AttributeName.1=All&AttributeName.2=Policy",
                 &op, &e);
     assert_non_null(in);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "MessageAttributeNames"), 0)), "All");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "MessageSystemAttributeNames"), 0)),
-                        "SenderId");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "AttributeNames"), 1)),
+                        "Policy");
 
-    in = decode(a, "/", "Action=CreateQueue&QueueName=q&Attribute.1.Name=DelaySeconds&Attribute.1.Value=5"
-                        "&Tag.1.Key=team&Tag.1.Value=core",
+    in = decode(a, "/",
+                "Action=ReceiveMessage&QueueUrl=u&MessageAttributeName.1=All"
+                "&MessageSystemAttributeName.1=SenderId&AttributeName.1=SentTimestamp"
+                "&MaxNumberOfMessages=10&WaitTimeSeconds=2",
+                &op, &e);
+    assert_non_null(in);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(in, "MessageAttributeNames"), 0)), "All");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(in, "MessageSystemAttributeNames"), 0)),
+        "SenderId");
+
+    in = decode(a, "/",
+                "Action=CreateQueue&QueueName=q&Attribute.1.Name=DelaySeconds&Attribute.1.Value=5"
+                "&Tag.1.Key=team&Tag.1.Value=core",
                 &op, &e);
     assert_non_null(in);
     assert_string_equal(S(json_object_get(in, "Attributes"), "DelaySeconds"), "5");
     assert_string_equal(S(json_object_get(in, "tags"), "team"), "core");
 
-    in = decode(a, "/", "Action=AddPermission&QueueUrl=u&Label=l&AWSAccountId.1=111122223333"
-                        "&ActionName.1=SendMessage&ActionName.2=ReceiveMessage",
+    in = decode(a, "/",
+                "Action=AddPermission&QueueUrl=u&Label=l&AWSAccountId.1=111122223333"
+                "&ActionName.1=SendMessage&ActionName.2=ReceiveMessage",
                 &op, &e);
     assert_non_null(in);
     assert_int_equal(json_array_size(json_object_get(in, "Actions")), 2);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "AWSAccountIds"), 0)), "111122223333");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(in, "AWSAccountIds"), 0)),
+                        "111122223333");
 
     in = decode(a, "/", "Action=UntagQueue&QueueUrl=u&TagKey.1=a&TagKey.2=b", &op, &e);
     assert_non_null(in);
@@ -165,7 +180,8 @@ static void queue_url_from_path(void **st)
     assert_non_null(in);
     assert_string_equal(S(in, "QueueUrl"), "http://localhost/123456789012/jobs");
     /* a QueueUrl in the form wins */
-    in = decode(a, "/123456789012/jobs", "Action=SendMessage&MessageBody=x&QueueUrl=other", &op, &e);
+    in =
+        decode(a, "/123456789012/jobs", "Action=SendMessage&MessageBody=x&QueueUrl=other", &op, &e);
     assert_string_equal(S(in, "QueueUrl"), "other");
     /* at "/" it is still required */
     assert_null(decode(a, "/", "Action=SendMessage&MessageBody=x", &op, &e));
@@ -190,23 +206,28 @@ static void encode_results(void **st)
     (void)st;
     arena *a = arena_new(0);
     proto_response out;
-    const char *x = encode(a, "ReceiveMessage",
-                           "{\"Messages\":[{\"MessageId\":\"m1\",\"ReceiptHandle\":\"h\",\"MD5OfBody\":\"d\","
-                           "\"Body\":\"b<\",\"Attributes\":{\"SenderId\":\"123\"},"
-                           "\"MD5OfMessageAttributes\":\"e\",\"MessageAttributes\":{\"color\":"
-                           "{\"StringValue\":\"blue\",\"DataType\":\"String\"}}}]}",
-                           &out);
-    assert_non_null(strstr(x, "<ReceiveMessageResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
-                              "<ReceiveMessageResult><Message><MessageId>m1</MessageId>"));
+    const char *x =
+        encode(a, "ReceiveMessage",
+               "{\"Messages\":[{\"MessageId\":\"m1\",\"ReceiptHandle\":\"h\",\"MD5OfBody\":\"d\","
+               "\"Body\":\"b<\",\"Attributes\":{\"SenderId\":\"123\"},"
+               "\"MD5OfMessageAttributes\":\"e\",\"MessageAttributes\":{\"color\":"
+               "{\"StringValue\":\"blue\",\"DataType\":\"String\"}}}]}",
+               &out);
+    assert_non_null(
+        strstr(x, "<ReceiveMessageResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
+                  "<ReceiveMessageResult><Message><MessageId>m1</MessageId>"));
     assert_non_null(strstr(x, "<Body>b&lt;</Body>"));
     assert_non_null(strstr(x, "<Attribute><Name>SenderId</Name><Value>123</Value></Attribute>"));
-    assert_non_null(strstr(x, "<MessageAttribute><Name>color</Name><Value><StringValue>blue</StringValue>"
-                              "<DataType>String</DataType></Value></MessageAttribute>"));
-    assert_non_null(strstr(x, "</Message></ReceiveMessageResult><ResponseMetadata><RequestId>rid-1</RequestId>"));
+    assert_non_null(
+        strstr(x, "<MessageAttribute><Name>color</Name><Value><StringValue>blue</StringValue>"
+                  "<DataType>String</DataType></Value></MessageAttribute>"));
+    assert_non_null(strstr(
+        x, "</Message></ReceiveMessageResult><ResponseMetadata><RequestId>rid-1</RequestId>"));
     buf_dispose(&out.body);
 
     x = encode(a, "ListQueues", "{\"QueueUrls\":[\"u1\",\"u2\"]}", &out);
-    assert_non_null(strstr(x, "<ListQueuesResult><QueueUrl>u1</QueueUrl><QueueUrl>u2</QueueUrl></ListQueuesResult>"));
+    assert_non_null(strstr(
+        x, "<ListQueuesResult><QueueUrl>u1</QueueUrl><QueueUrl>u2</QueueUrl></ListQueuesResult>"));
     buf_dispose(&out.body);
 
     x = encode(a, "SendMessageBatch",
@@ -219,9 +240,11 @@ static void encode_results(void **st)
 
     /* the shared {Successful, Failed} shape is named per operation */
     x = encode(a, "DeleteMessageBatch", "{\"Successful\":[{\"Id\":\"a\"}],\"Failed\":[]}", &out);
-    assert_non_null(strstr(x, "<DeleteMessageBatchResult><DeleteMessageBatchResultEntry><Id>a</Id>"));
+    assert_non_null(
+        strstr(x, "<DeleteMessageBatchResult><DeleteMessageBatchResultEntry><Id>a</Id>"));
     buf_dispose(&out.body);
-    x = encode(a, "ChangeMessageVisibilityBatch", "{\"Successful\":[{\"Id\":\"a\"}],\"Failed\":[]}", &out);
+    x = encode(a, "ChangeMessageVisibilityBatch", "{\"Successful\":[{\"Id\":\"a\"}],\"Failed\":[]}",
+               &out);
     assert_non_null(strstr(x, "<ChangeMessageVisibilityBatchResultEntry><Id>a</Id>"));
     buf_dispose(&out.body);
 
@@ -236,8 +259,9 @@ static void encode_results(void **st)
     assert_non_null(strstr(x, "<CreateQueueResult><QueueUrl>u</QueueUrl></CreateQueueResult>"));
     buf_dispose(&out.body);
     x = encode(a, "DeleteQueue", NULL, &out);
-    assert_non_null(strstr(x, "<DeleteQueueResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
-                              "<ResponseMetadata>"));
+    assert_non_null(
+        strstr(x, "<DeleteQueueResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
+                  "<ResponseMetadata>"));
     buf_dispose(&out.body);
     arena_free(a);
 }
@@ -254,20 +278,23 @@ static void errors(void **st)
     ferr_set(&qe, 400, "QueueDoesNotExist", "The specified queue does not exist.");
     proto_encode_error(a, view, &qe, "rid", &out);
     assert_int_equal(out.status, 400);
-    assert_non_null(strstr(buf_str(&out.body), "<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue"
-                                               "</Code><Message>The specified queue does not exist for this wsdl "
-                                               "version.</Message>"));
+    assert_non_null(strstr(buf_str(&out.body),
+                           "<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue"
+                           "</Code><Message>The specified queue does not exist for this wsdl "
+                           "version.</Message>"));
     buf_dispose(&out.body);
     ferr_set(&qe, 400, "InvalidParameterValue", "bad");
     proto_encode_error(a, view, &qe, "rid", &out);
-    assert_non_null(strstr(buf_str(&out.body), "<Code>InvalidParameterValue</Code><Message>bad</Message>"));
+    assert_non_null(
+        strstr(buf_str(&out.body), "<Code>InvalidParameterValue</Code><Message>bad</Message>"));
     buf_dispose(&out.body);
     /* json: the json name, and the query one in x-amzn-query-error */
     const proto_service *js = svc_named("sqs");
     ferr_set(&qe, 400, "QueueDoesNotExist", "The specified queue does not exist.");
     proto_encode_error(a, js, &qe, "rid", &out);
     assert_non_null(strstr(buf_str(&out.body), "\"__type\":\"QueueDoesNotExist\""));
-    assert_string_equal(resp_header(&out, "x-amzn-query-error"), "AWS.SimpleQueueService.NonExistentQueue;Sender");
+    assert_string_equal(resp_header(&out, "x-amzn-query-error"),
+                        "AWS.SimpleQueueService.NonExistentQueue;Sender");
     buf_dispose(&out.body);
     ferr_set(&qe, 400, "InvalidAttributeName", "Unknown Attribute X.");
     proto_encode_error(a, js, &qe, "rid", &out);
@@ -288,7 +315,8 @@ static void errors(void **st)
     ferr_set(&qe, 403, "MissingAuthenticationToken", "no");
     proto_encode_error(a, js, &qe, "rid", &out);
     assert_int_equal(out.status, 403);
-    assert_non_null(strstr(buf_str(&out.body), "\"__type\":\"MissingAuthenticationTokenException\""));
+    assert_non_null(
+        strstr(buf_str(&out.body), "\"__type\":\"MissingAuthenticationTokenException\""));
     buf_dispose(&out.body);
     arena_free(a);
 }
@@ -306,7 +334,8 @@ static void rules_resolve(void **st)
             int seen = 0;
             for (size_t m = 0; m < s->nmembers && !seen; m++)
                 seen = s->members[m].name && !strcmp(s->members[m].name, ov->members[k].member);
-            if (!seen) fail_msg("overlay %s: no member %s in the model", ov->stem, ov->members[k].member);
+            if (!seen)
+                fail_msg("overlay %s: no member %s in the model", ov->stem, ov->members[k].member);
         }
     }
 }
@@ -314,9 +343,12 @@ static void rules_resolve(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(routes_query_to_view), cmocka_unit_test(decode_send_message),
-        cmocka_unit_test(decode_batches_and_lists), cmocka_unit_test(queue_url_from_path),
-        cmocka_unit_test(encode_results), cmocka_unit_test(errors),
+        cmocka_unit_test(routes_query_to_view),
+        cmocka_unit_test(decode_send_message),
+        cmocka_unit_test(decode_batches_and_lists),
+        cmocka_unit_test(queue_url_from_path),
+        cmocka_unit_test(encode_results),
+        cmocka_unit_test(errors),
         cmocka_unit_test(rules_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,7 +113,8 @@ static void test_savepoints_and_generations(void **st)
     (void)st;
     store *s = S;
     ferr e = {0};
-    store_key a = {"spkind", "444444444444", "us-east-1", "a"}, b = {"spkind", "444444444444", "us-east-1", "b"};
+    store_key a = {"spkind", "444444444444", "us-east-1", "a"},
+              b = {"spkind", "444444444444", "us-east-1", "b"};
     uint64_t g0 = store_generation(s, "spkind");
     store_txn *t;
     assert_int_equal(store_begin(s, 1, &t, &e), 0);
@@ -173,11 +174,13 @@ static void test_list(void **st)
     store_txn *t;
     assert_int_equal(store_begin(s, 0, &t, &e), 0);
     seen sn = {0};
-    assert_int_equal(store_list(t, "thing", "444444444444", "us-east-1", "q-", NULL, 0, collect, &sn, &e), 3);
+    assert_int_equal(
+        store_list(t, "thing", "444444444444", "us-east-1", "q-", NULL, 0, collect, &sn, &e), 3);
     assert_string_equal(sn.ids[0], "q-1");
     assert_string_equal(sn.ids[2], "q-3");
     memset(&sn, 0, sizeof(sn));
-    assert_int_equal(store_list(t, "thing", "444444444444", "us-east-1", NULL, "q-2", 2, collect, &sn, &e), 2);
+    assert_int_equal(
+        store_list(t, "thing", "444444444444", "us-east-1", NULL, "q-2", 2, collect, &sn, &e), 2);
     assert_string_equal(sn.ids[0], "q-3");
     assert_string_equal(sn.ids[1], "r-1");
     memset(&sn, 0, sizeof(sn));
@@ -202,11 +205,15 @@ static void test_audit(void **st)
     store_txn *t;
     assert_int_equal(store_begin(s, 1, &t, &e), 0);
     for (int i = 0; i < 5; i++) {
-        audit_rec r = {.time = 1000 + i, .event_id = "e", .account = "666666666666",
+        audit_rec r = {.time = 1000 + i,
+                       .event_id = "e",
+                       .account = "666666666666",
                        .region = i < 4 ? "us-east-1" : "eu-west-1",
                        .operation = i % 2 ? "ListAccounts" : "GetCallerIdentity",
-                       .read_only = 1, .status = 200,
-                       .resources = i == 3 ? "[{\"ResourceType\":\"T\",\"ResourceName\":\"n\"}]" : NULL};
+                       .read_only = 1,
+                       .status = 200,
+                       .resources =
+                           i == 3 ? "[{\"ResourceType\":\"T\",\"ResourceName\":\"n\"}]" : NULL};
         assert_int_equal(store_audit_append(t, &r, &e), 0);
     }
     assert_int_equal(store_commit(t, &e), 0);
@@ -307,8 +314,12 @@ static void test_reopen_and_reset(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_documents),          T(test_rollback_discards), T(test_list),
-        T(test_audit),              T(test_concurrent_writers), T(test_reopen_and_reset),
+        T(test_documents),
+        T(test_rollback_discards),
+        T(test_list),
+        T(test_audit),
+        T(test_concurrent_writers),
+        T(test_reopen_and_reset),
         T(test_savepoints_and_generations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

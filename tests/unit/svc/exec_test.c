@@ -58,8 +58,15 @@ static int run(svc_fn fn, json_t **out, ferr *e)
 {
     arena *a = arena_new(0);
     svc_op op = {"TestOp", fn, 0};
-    call c = {.a = a, .env = &env, .request_id = "r1", .service = "test", .op = "TestOp",
-              .account = root.account, .region = "us-east-1", .who = &root, .err = e};
+    call c = {.a = a,
+              .env = &env,
+              .request_id = "r1",
+              .service = "test",
+              .op = "TestOp",
+              .account = root.account,
+              .region = "us-east-1",
+              .who = &root,
+              .err = e};
     json_t *in = json_object();
     int rc = svc_exec(&c, &op, in, out);
     json_decref(in);

@@ -19,7 +19,7 @@
 #include "svc/session.h"
 
 #define ACCT "111122223333"
-#define CFN "cloudformation.amazonaws.com"
+#define CFN  "cloudformation.amazonaws.com"
 #define TRUST_CFN \
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":" \
     "\"" CFN "\"},\"Action\":\"sts:AssumeRole\"}]}"
@@ -43,8 +43,15 @@ static void mkrole(fx *f, const char *name, const char *trust)
     ferr e = {0};
     principal root;
     keys_root_principal(ACCT, &root);
-    call c = {.a = arena_new(4096), .env = &f->env, .request_id = "t", .service = "iam",
-              .op = "CreateRole", .account = ACCT, .region = "us-east-1", .who = &root, .err = &e};
+    call c = {.a = arena_new(4096),
+              .env = &f->env,
+              .request_id = "t",
+              .service = "iam",
+              .op = "CreateRole",
+              .account = ACCT,
+              .region = "us-east-1",
+              .who = &root,
+              .err = &e};
     assert_int_equal(store_begin(f->st, 1, &c.txn, &e), 0);
     assert_int_equal(iamsvc_create_role(&c, ACCT, name, NULL, trust, NULL, 0, NULL), 0);
     assert_int_equal(store_commit(c.txn, &e), 0);
@@ -94,7 +101,8 @@ static int seen_cb(void *ud, int64_t seq, const audit_rec *r)
     seen *s = ud;
     if (s->n < 8 && !strcmp(r->operation, "AssumeRole"))
         snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s|%s|%s|%s", r->principal_arn,
-                 r->source_ip, r->error_code ? r->error_code : "", r->resources ? r->resources : "");
+                 r->source_ip, r->error_code ? r->error_code : "",
+                 r->resources ? r->resources : "");
     return 0;
 }
 
@@ -136,7 +144,7 @@ static void test_service_assumes_a_role_that_trusts_it(void **state)
     trail(f, t, &tr); /* recorded in the caller's transaction */
     assert_int_equal(tr.n, 1);
     assert_string_equal(tr.lines[0], CFN "|" CFN "||[{\"ResourceType\":\"AWS::IAM::Role\","
-                                     "\"ResourceName\":\"" ARN("Exec") "\"}]");
+                                         "\"ResourceName\":\"" ARN("Exec") "\"}]");
     store_rollback(t); /* and gone with it */
     trail(f, NULL, &tr);
     assert_int_equal(tr.n, 0);
@@ -179,7 +187,8 @@ static void test_chained_session_keeps_the_service(void **state)
     ferr e = {0};
     session_req r = {.role_arn = ARN("Exec"), .session_name = "first"};
     session first, next;
-    assert_int_equal(session_assume_as(&f->env, NULL, NULL, &f->cfn, "us-east-1", &r, &first, &e), 0);
+    assert_int_equal(session_assume_as(&f->env, NULL, NULL, &f->cfn, "us-east-1", &r, &first, &e),
+                     0);
     r = (session_req){.role_arn = ARN("Next"), .session_name = "second", .duration = 7200};
     assert_int_equal(
         session_assume_as(&f->env, NULL, NULL, &first.key.who, "us-east-1", &r, &next, &e), -1);
@@ -201,7 +210,8 @@ static void test_chained_session_keeps_the_service(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_service_assumes_a_role_that_trusts_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_assumes_a_role_that_trusts_it, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_refused_alone_and_inside_a_transaction, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_chained_session_keeps_the_service, setup, teardown),

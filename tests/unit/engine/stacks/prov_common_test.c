@@ -8,9 +8,17 @@ static void test_registry(void **state)
 {
     (void)state;
     static const char *const types[] = {
-        "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User",
-        "AWS::IAM::AccessKey", "AWS::IAM::Group", "AWS::IAM::InstanceProfile", "AWS::SNS::Topic",
-        "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue",
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::User",
+        "AWS::IAM::AccessKey",
+        "AWS::IAM::Group",
+        "AWS::IAM::InstanceProfile",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::Queue",
         "AWS::SQS::QueuePolicy",
     };
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -136,8 +144,9 @@ static void test_physical_name(void **state)
 }
 
 static const prov_prop schema[] = {
-    {"Name", PT_STR, 0},    {"Count", PT_INT, 0},    {"On", PT_BOOL, 0},
-    {"Doc", PT_JSON, 1},    {"List", PT_STRLIST, 0}, {"Tags", PT_TAGS, 0},
+    {"Name", PT_STR, 0},          {"Count", PT_INT, 0},
+    {"On", PT_BOOL, 0},           {"Doc", PT_JSON, 1},
+    {"List", PT_STRLIST, 0},      {"Tags", PT_TAGS, 0},
     {"Policies", PT_POLICIES, 0}, {NULL, 0, 0},
 };
 
@@ -150,7 +159,8 @@ static void expect_invalid(fake *f, const char *props, const char *msg)
     assert_string_equal(f->e.code, "ValidationError");
     assert_int_equal(f->e.status, 400);
     char want[512];
-    snprintf(want, sizeof(want), "Properties validation failed for resource R with message: %s", msg);
+    snprintf(want, sizeof(want), "Properties validation failed for resource R with message: %s",
+             msg);
     assert_string_equal(f->e.message, want);
     json_decref(in);
 }
@@ -187,11 +197,15 @@ static void test_props(void **state)
     expect_invalid(f, "{\"Doc\": {}, \"Extra\": 1}", "#: extraneous key [Extra] is not permitted");
     expect_invalid(f, "{\"Doc\": {}, \"Count\": \"ten\"}",
                    "#/Count: expected type: Integer, found: String");
-    expect_invalid(f, "{\"Doc\": {}, \"Count\": 1.5}", "#/Count: expected type: Integer, found: Number");
-    expect_invalid(f, "{\"Doc\": {}, \"On\": \"yes\"}", "#/On: expected type: Boolean, found: String");
+    expect_invalid(f, "{\"Doc\": {}, \"Count\": 1.5}",
+                   "#/Count: expected type: Integer, found: Number");
+    expect_invalid(f, "{\"Doc\": {}, \"On\": \"yes\"}",
+                   "#/On: expected type: Boolean, found: String");
     expect_invalid(f, "{\"Doc\": [1]}", "#/Doc: expected type: JSONObject, found: JSONArray");
-    expect_invalid(f, "{\"Doc\": {}, \"Name\": {}}", "#/Name: expected type: String, found: JSONObject");
-    expect_invalid(f, "{\"Doc\": {}, \"List\": \"x\"}", "#/List: expected type: JSONArray, found: String");
+    expect_invalid(f, "{\"Doc\": {}, \"Name\": {}}",
+                   "#/Name: expected type: String, found: JSONObject");
+    expect_invalid(f, "{\"Doc\": {}, \"List\": \"x\"}",
+                   "#/List: expected type: JSONArray, found: String");
     expect_invalid(f, "{\"Doc\": {}, \"List\": [\"a\", {}]}",
                    "#/List/1: expected type: String, found: JSONObject");
     expect_invalid(f, "{\"Doc\": {}, \"Tags\": [{\"Key\": \"a\"}]}",
@@ -200,7 +214,8 @@ static void test_props(void **state)
                    "#/Tags/0: extraneous key [X] is not permitted");
     expect_invalid(f, "{\"Doc\": {}, \"Policies\": [{\"PolicyName\": \"a\"}]}",
                    "#/Policies/0: required key [PolicyDocument] not found");
-    expect_invalid(f, "{\"Doc\": {}, \"Policies\": [{\"PolicyName\": \"a\", \"PolicyDocument\": 3}]}",
+    expect_invalid(f,
+                   "{\"Doc\": {}, \"Policies\": [{\"PolicyName\": \"a\", \"PolicyDocument\": 3}]}",
                    "#/Policies/0/PolicyDocument: expected type: JSONObject, found: Integer");
     /* props that are not an object at all */
     in = J("[]");
@@ -258,7 +273,8 @@ static void test_documents(void **state)
     free(t);
     v = J("{\"deadLetterTargetArn\": \"arn:aws:sqs:us-east-1:1:dlq\", \"maxReceiveCount\": 5}");
     t = prov_attr_text(v);
-    assert_string_equal(t, "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:1:dlq\",\"maxReceiveCount\":5}");
+    assert_string_equal(
+        t, "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:1:dlq\",\"maxReceiveCount\":5}");
     free(t);
     json_decref(v);
 }
@@ -292,7 +308,8 @@ static void test_tags(void **state)
 {
     (void)state;
     fake *f = fake_new("Q");
-    json_t *own = J("[{\"Key\": \"team\", \"Value\": \"edge\"}, {\"Key\": \"app\", \"Value\": \"a\"}]");
+    json_t *own =
+        J("[{\"Key\": \"team\", \"Value\": \"edge\"}, {\"Key\": \"app\", \"Value\": \"a\"}]");
     json_t *t = prov_tags(&f->p, own, 0);
     assert_int_equal(json_array_size(t), 2);
     assert_string_equal(tag_of(t, "team"), "edge"); /* the resource's tag wins */
@@ -312,12 +329,14 @@ static void test_tags(void **state)
     json_decref(m);
     json_decref(back);
 
-    json_t *cur = J("[{\"Key\": \"team\", \"Value\": \"core\"}, {\"Key\": \"old\", \"Value\": \"1\"},"
-                    " {\"Key\": \"aws:cloudformation:stack-name\", \"Value\": \"mystack\"},"
-                    " {\"Key\": \"app\", \"Value\": \"b\"}]");
+    json_t *cur =
+        J("[{\"Key\": \"team\", \"Value\": \"core\"}, {\"Key\": \"old\", \"Value\": \"1\"},"
+          " {\"Key\": \"aws:cloudformation:stack-name\", \"Value\": \"mystack\"},"
+          " {\"Key\": \"app\", \"Value\": \"b\"}]");
     json_t *set, *unset;
     prov_tags_diff(cur, own, &set, &unset);
-    json_t *want_set = J("[{\"Key\": \"team\", \"Value\": \"edge\"}, {\"Key\": \"app\", \"Value\": \"a\"}]");
+    json_t *want_set =
+        J("[{\"Key\": \"team\", \"Value\": \"edge\"}, {\"Key\": \"app\", \"Value\": \"a\"}]");
     json_t *want_unset = J("[\"old\"]"); /* aws: tags stay */
     assert_true(json_equal(set, want_set));
     assert_true(json_equal(unset, want_unset));
@@ -339,9 +358,11 @@ static void test_arns_dates_ids(void **state)
 {
     (void)state;
     char b[128];
-    assert_int_equal(prov_arn_part("arn:aws:sns:eu-west-1:111122223333:orders", 3, b, sizeof(b)), 0);
+    assert_int_equal(prov_arn_part("arn:aws:sns:eu-west-1:111122223333:orders", 3, b, sizeof(b)),
+                     0);
     assert_string_equal(b, "eu-west-1");
-    assert_int_equal(prov_arn_part("arn:aws:sns:eu-west-1:111122223333:orders", 4, b, sizeof(b)), 0);
+    assert_int_equal(prov_arn_part("arn:aws:sns:eu-west-1:111122223333:orders", 4, b, sizeof(b)),
+                     0);
     assert_string_equal(b, "111122223333");
     assert_int_equal(prov_arn_part("arn:aws:iam::111122223333:role/a/b:c", 5, b, sizeof(b)), 0);
     assert_string_equal(b, "role/a/b:c");
@@ -382,10 +403,14 @@ static void test_calls(void **state)
     (void)state;
     fake *f = fake_new("R");
     fake_fail(f, "iam:DeleteRole", 404, "NoSuchEntity");
-    assert_int_equal(prov_call_gone_ok(&f->p, NULL, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", "x")), 0);
+    assert_int_equal(
+        prov_call_gone_ok(&f->p, NULL, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", "x")),
+        0);
     assert_false(ferr_isset(&f->e));
     fake_fail(f, "iam:DeleteRole", 409, "DeleteConflict");
-    assert_int_equal(prov_call_gone_ok(&f->p, NULL, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", "x")), -1);
+    assert_int_equal(
+        prov_call_gone_ok(&f->p, NULL, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", "x")),
+        -1);
     assert_string_equal(f->e.code, "DeleteConflict");
     ferr_clear(&f->e);
     fake_fail(f, "sqs:DeleteQueue", 400, "AWS.SimpleQueueService.NonExistentQueue");
@@ -413,10 +438,10 @@ static void test_calls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),     cmocka_unit_test(test_replacement_rules),
+        cmocka_unit_test(test_registry),      cmocka_unit_test(test_replacement_rules),
         cmocka_unit_test(test_physical_name), cmocka_unit_test(test_props),
-        cmocka_unit_test(test_documents),    cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_tags),         cmocka_unit_test(test_arns_dates_ids),
+        cmocka_unit_test(test_documents),     cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_tags),          cmocka_unit_test(test_arns_dates_ids),
         cmocka_unit_test(test_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

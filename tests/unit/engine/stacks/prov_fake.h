@@ -167,7 +167,8 @@ static inline const char *tag_of(const json_t *tags, const char *key)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(tags, i, x) if (!strcmp(jstr(x, "Key"), key)) return jstr(x, "Value");
+    json_array_foreach(tags, i, x)
+        if (!strcmp(jstr(x, "Key"), key)) return jstr(x, "Value");
     return NULL;
 }
 

@@ -9,10 +9,12 @@ static const cfn_provider *P(const char *type)
     return p;
 }
 
-#define TRUST "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", " \
-              "\"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-#define ROLE_REPLY "{\"Role\": {\"RoleName\": \"r\", \"RoleId\": \"AROAEXAMPLE0000000001\", " \
-                   "\"Arn\": \"arn:aws:iam::111122223333:role/app/r\"}}"
+#define TRUST \
+    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", " \
+    "\"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
+#define ROLE_REPLY \
+    "{\"Role\": {\"RoleName\": \"r\", \"RoleId\": \"AROAEXAMPLE0000000001\", " \
+    "\"Arn\": \"arn:aws:iam::111122223333:role/app/r\"}}"
 
 static void test_role_create(void **state)
 {
@@ -22,7 +24,8 @@ static void test_role_create(void **state)
     json_t *props = J("{\"AssumeRolePolicyDocument\": " TRUST ", \"Path\": \"/app/\","
                       " \"MaxSessionDuration\": \"7200\", \"Description\": \"d\","
                       " \"Tags\": [{\"Key\": \"app\", \"Value\": \"x\"}],"
-                      " \"Policies\": [{\"PolicyName\": \"logs\", \"PolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": []}}],"
+                      " \"Policies\": [{\"PolicyName\": \"logs\", \"PolicyDocument\": "
+                      "{\"Version\": \"2012-10-17\", \"Statement\": []}}],"
                       " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]}"),
            *res = NULL;
     assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), 0);
@@ -47,7 +50,8 @@ static void test_role_create(void **state)
     assert_string_equal(tag_of(tags, "app"), "x");
     assert_string_equal(jstr(fake_in(f, 1), "RoleName"), name);
     assert_string_equal(jstr(fake_in(f, 1), "PolicyName"), "logs");
-    assert_string_equal(jstr(fake_in(f, 1), "PolicyDocument"), "{\"Version\":\"2012-10-17\",\"Statement\":[]}");
+    assert_string_equal(jstr(fake_in(f, 1), "PolicyDocument"),
+                        "{\"Version\":\"2012-10-17\",\"Statement\":[]}");
     assert_string_equal(jstr(fake_in(f, 2), "PolicyArn"), "arn:aws:iam::aws:policy/ReadOnlyAccess");
     /* Ref = RoleName; GetAtt Arn and RoleId */
     assert_string_equal(jstr(res, "PhysicalResourceId"), name);
@@ -65,12 +69,14 @@ static void test_role_named_and_invalid(void **state)
     (void)state;
     fake *f = fake_new("AppRole");
     fake_reply(f, "iam:CreateRole", ROLE_REPLY);
-    json_t *props = J("{\"AssumeRolePolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\", \"RoleName\": \"given\"}"),
+    json_t *props = J("{\"AssumeRolePolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\", "
+                      "\"RoleName\": \"given\"}"),
            *res = NULL;
     assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateRole");
     assert_string_equal(jstr(fake_in(f, 0), "RoleName"), "given");
-    assert_string_equal(jstr(fake_in(f, 0), "AssumeRolePolicyDocument"), "{\"Version\":\"2012-10-17\"}");
+    assert_string_equal(jstr(fake_in(f, 0), "AssumeRolePolicyDocument"),
+                        "{\"Version\":\"2012-10-17\"}");
     assert_null(json_object_get(fake_in(f, 0), "Path"));
     assert_string_equal(jstr(res, "PhysicalResourceId"), "given");
     json_decref(res);
@@ -82,8 +88,9 @@ static void test_role_named_and_invalid(void **state)
     assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), -1);
     assert_null(res);
     assert_string_equal(f->e.code, "ValidationError");
-    assert_string_equal(f->e.message, "Properties validation failed for resource AppRole with "
-                                      "message: #: required key [AssumeRolePolicyDocument] not found");
+    assert_string_equal(f->e.message,
+                        "Properties validation failed for resource AppRole with "
+                        "message: #: required key [AssumeRolePolicyDocument] not found");
     assert_string_equal(fake_ops(f), "");
     json_decref(props);
     /* the service's refusal is the error */
@@ -121,31 +128,34 @@ static void test_role_update(void **state)
 {
     (void)state;
     fake *f = fake_new("AppRole");
-    fake_reply(f, "iam:ListRoleTags", "{\"Tags\": [{\"Key\": \"team\", \"Value\": \"core\"},"
-                                      " {\"Key\": \"gone\", \"Value\": \"1\"}]}");
+    fake_reply(f, "iam:ListRoleTags",
+               "{\"Tags\": [{\"Key\": \"team\", \"Value\": \"core\"},"
+               " {\"Key\": \"gone\", \"Value\": \"1\"}]}");
     fake_reply(f, "iam:GetRole", ROLE_REPLY);
-    json_t *old = J("{\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\"},"
-                    " \"Description\": \"d\", \"MaxSessionDuration\": 7200,"
-                    " \"PermissionsBoundary\": \"arn:aws:iam::111122223333:policy/b\","
-                    " \"Policies\": [{\"PolicyName\": \"keep\", \"PolicyDocument\": {\"a\": 1}},"
-                    "              {\"PolicyName\": \"change\", \"PolicyDocument\": {\"a\": 1}},"
-                    "              {\"PolicyName\": \"drop\", \"PolicyDocument\": {}}],"
-                    " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/A\", \"arn:aws:iam::aws:policy/B\"],"
-                    " \"Tags\": [{\"Key\": \"gone\", \"Value\": \"1\"}]}");
-    json_t *new = J("{\"AssumeRolePolicyDocument\": \"{\\\"Version\\\": \\\"2012-10-17\\\"}\","
-                    " \"Policies\": [{\"PolicyName\": \"keep\", \"PolicyDocument\": \"{\\\"a\\\":1}\"},"
-                    "              {\"PolicyName\": \"change\", \"PolicyDocument\": {\"a\": 2}},"
-                    "              {\"PolicyName\": \"add\", \"PolicyDocument\": {}}],"
-                    " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/B\", \"arn:aws:iam::aws:policy/C\"],"
-                    " \"Tags\": [{\"Key\": \"new\", \"Value\": \"2\"}]}");
+    json_t *old =
+        J("{\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\"},"
+          " \"Description\": \"d\", \"MaxSessionDuration\": 7200,"
+          " \"PermissionsBoundary\": \"arn:aws:iam::111122223333:policy/b\","
+          " \"Policies\": [{\"PolicyName\": \"keep\", \"PolicyDocument\": {\"a\": 1}},"
+          "              {\"PolicyName\": \"change\", \"PolicyDocument\": {\"a\": 1}},"
+          "              {\"PolicyName\": \"drop\", \"PolicyDocument\": {}}],"
+          " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/A\", \"arn:aws:iam::aws:policy/B\"],"
+          " \"Tags\": [{\"Key\": \"gone\", \"Value\": \"1\"}]}");
+    json_t *new =
+        J("{\"AssumeRolePolicyDocument\": \"{\\\"Version\\\": \\\"2012-10-17\\\"}\","
+          " \"Policies\": [{\"PolicyName\": \"keep\", \"PolicyDocument\": \"{\\\"a\\\":1}\"},"
+          "              {\"PolicyName\": \"change\", \"PolicyDocument\": {\"a\": 2}},"
+          "              {\"PolicyName\": \"add\", \"PolicyDocument\": {}}],"
+          " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/B\", \"arn:aws:iam::aws:policy/C\"],"
+          " \"Tags\": [{\"Key\": \"new\", \"Value\": \"2\"}]}");
     json_t *res = NULL;
     assert_int_equal(P("AWS::IAM::Role")->update(&f->p, "r", old, new, &res), 0);
     /* the same trust policy as text is no change; description and session length go back
      * to their defaults; boundary removed; policies and attachments diffed */
-    assert_string_equal(fake_ops(f),
-                        "iam:UpdateRole iam:DeleteRolePermissionsBoundary iam:PutRolePolicy "
-                        "iam:PutRolePolicy iam:DeleteRolePolicy iam:AttachRolePolicy "
-                        "iam:DetachRolePolicy iam:ListRoleTags iam:UntagRole iam:TagRole iam:GetRole");
+    assert_string_equal(
+        fake_ops(f), "iam:UpdateRole iam:DeleteRolePermissionsBoundary iam:PutRolePolicy "
+                     "iam:PutRolePolicy iam:DeleteRolePolicy iam:AttachRolePolicy "
+                     "iam:DetachRolePolicy iam:ListRoleTags iam:UntagRole iam:TagRole iam:GetRole");
     const json_t *ur = fake_in(f, 0);
     assert_string_equal(jstr(ur, "Description"), "");
     assert_int_equal(jint(ur, "MaxSessionDuration", 0), 3600);
@@ -161,7 +171,8 @@ static void test_role_update(void **state)
     assert_true(json_equal(json_object_get(fake_in(f, 9), "Tags"), want));
     json_decref(want);
     assert_string_equal(jstr(res, "PhysicalResourceId"), "r");
-    assert_string_equal(jstr(json_object_get(res, "Attributes"), "RoleId"), "AROAEXAMPLE0000000001");
+    assert_string_equal(jstr(json_object_get(res, "Attributes"), "RoleId"),
+                        "AROAEXAMPLE0000000001");
     json_decref(res);
     fake_clear(f);
     /* a new trust policy */
@@ -227,8 +238,9 @@ static void test_policy(void **state)
     fake_clear(f);
 
     /* same name and document, r2 leaves and r3 arrives: only those two change */
-    json_t *n1 = J("{\"PolicyName\": \"p\", \"PolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\","
-                   " \"Roles\": [\"r1\", \"r3\"], \"Users\": [\"u\"], \"Groups\": [\"g\"]}");
+    json_t *n1 =
+        J("{\"PolicyName\": \"p\", \"PolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\","
+          " \"Roles\": [\"r1\", \"r3\"], \"Users\": [\"u\"], \"Groups\": [\"g\"]}");
     assert_int_equal(pp->update(&f->p, keep, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:PutRolePolicy iam:DeleteRolePolicy");
     assert_string_equal(jstr(fake_in(f, 0), "RoleName"), "r3");
@@ -256,8 +268,9 @@ static void test_policy(void **state)
     /* no identity at all */
     json_t *bad = J("{\"PolicyName\": \"q\", \"PolicyDocument\": {}, \"Roles\": []}");
     assert_int_equal(pp->create(&f->p, bad, &res), -1);
-    assert_string_equal(f->e.message, "Properties validation failed for resource AppPolicy with "
-                                      "message: At least one of [Groups,Roles,Users] must be non-empty.");
+    assert_string_equal(f->e.message,
+                        "Properties validation failed for resource AppPolicy with "
+                        "message: At least one of [Groups,Roles,Users] must be non-empty.");
     assert_string_equal(fake_ops(f), "");
     json_decref(bad);
     free(keep);
@@ -267,7 +280,8 @@ static void test_policy(void **state)
     fake_free(f);
 }
 
-#define POLICY_REPLY "{\"Policy\": {\"PolicyName\": \"mp\", \"PolicyId\": \"ANPAEXAMPLE\", " \
+#define POLICY_REPLY \
+    "{\"Policy\": {\"PolicyName\": \"mp\", \"PolicyId\": \"ANPAEXAMPLE\", " \
     "\"Arn\": \"arn:aws:iam::111122223333:policy/mp\", \"DefaultVersionId\": \"v1\", " \
     "\"AttachmentCount\": 2, \"IsAttachable\": true, \"PermissionsBoundaryUsageCount\": 0, " \
     "\"CreateDate\": 1700000000, \"UpdateDate\": 1700000000}}"
@@ -277,7 +291,8 @@ static void test_managed_policy(void **state)
     (void)state;
     const cfn_provider *mp = P("AWS::IAM::ManagedPolicy");
     fake *f = fake_new("Shared");
-    fake_reply(f, "iam:CreatePolicy", "{\"Policy\": {\"Arn\": \"arn:aws:iam::111122223333:policy/mp\"}}");
+    fake_reply(f, "iam:CreatePolicy",
+               "{\"Policy\": {\"Arn\": \"arn:aws:iam::111122223333:policy/mp\"}}");
     fake_reply(f, "iam:GetPolicy", POLICY_REPLY);
     json_t *props = J("{\"PolicyDocument\": {\"Version\": \"2012-10-17\"}, \"Path\": \"/x/\","
                       " \"Description\": \"shared\", \"Roles\": [\"r\"], \"Groups\": [\"g\"]}"),
@@ -329,8 +344,9 @@ static void test_managed_policy(void **state)
                "{\"Versions\": [{\"VersionId\": \"v2\", \"IsDefaultVersion\": true},"
                " {\"VersionId\": \"v1\", \"IsDefaultVersion\": false}]}");
     assert_int_equal(mp->del(&f->p, "arn:aws:iam::111122223333:policy/mp", n1), 0);
-    assert_string_equal(fake_ops(f), "iam:DetachRolePolicy iam:DetachGroupPolicy "
-                                     "iam:ListPolicyVersions iam:DeletePolicyVersion iam:DeletePolicy");
+    assert_string_equal(fake_ops(f),
+                        "iam:DetachRolePolicy iam:DetachGroupPolicy "
+                        "iam:ListPolicyVersions iam:DeletePolicyVersion iam:DeletePolicy");
     assert_string_equal(jstr(fake_in(f, 3), "VersionId"), "v1");
     fake_clear(f);
     /* a policy already gone */
@@ -346,13 +362,17 @@ static void test_user(void **state)
     (void)state;
     const cfn_provider *up = P("AWS::IAM::User");
     fake *f = fake_new("Deployer");
-    fake_reply(f, "iam:CreateUser", "{\"User\": {\"UserName\": \"u\", \"Arn\": \"arn:aws:iam::111122223333:user/ci/u\"}}");
-    json_t *props = J("{\"UserName\": \"u\", \"Path\": \"/ci/\", \"Groups\": [\"devs\"],"
-                      " \"LoginProfile\": {\"Password\": \"pw-1234567\", \"PasswordResetRequired\": \"true\"},"
-                      " \"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}],"
-                      " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/A\"],"
-                      " \"PermissionsBoundary\": \"arn:aws:iam::111122223333:policy/b\"}"),
-           *res = NULL;
+    fake_reply(
+        f, "iam:CreateUser",
+        "{\"User\": {\"UserName\": \"u\", \"Arn\": \"arn:aws:iam::111122223333:user/ci/u\"}}");
+    json_t *
+        props = J(
+           "{\"UserName\": \"u\", \"Path\": \"/ci/\", \"Groups\": [\"devs\"],"
+           " \"LoginProfile\": {\"Password\": \"pw-1234567\", \"PasswordResetRequired\": \"true\"},"
+           " \"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}],"
+           " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/A\"],"
+           " \"PermissionsBoundary\": \"arn:aws:iam::111122223333:policy/b\"}"),
+       *res = NULL;
     assert_int_equal(up->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateUser iam:CreateLoginProfile iam:AddUserToGroup "
                                      "iam:PutUserPolicy iam:AttachUserPolicy");
@@ -363,7 +383,8 @@ static void test_user(void **state)
     assert_true(jbool(fake_in(f, 1), "PasswordResetRequired", 0));
     assert_string_equal(jstr(fake_in(f, 2), "GroupName"), "devs");
     assert_string_equal(jstr(res, "PhysicalResourceId"), "u");
-    assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"), "arn:aws:iam::111122223333:user/ci/u");
+    assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"),
+                        "arn:aws:iam::111122223333:user/ci/u");
     json_decref(res);
     fake_clear(f);
 
@@ -378,7 +399,8 @@ static void test_user(void **state)
     assert_string_equal(fake_ops(f), "iam:UpdateUser iam:DeleteLoginProfile iam:AddUserToGroup "
                                      "iam:RemoveUserFromGroup iam:ListUserTags iam:GetUser");
     assert_string_equal(jstr(fake_in(f, 0), "NewPath"), "/");
-    assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"), "arn:aws:iam::111122223333:user/u");
+    assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"),
+                        "arn:aws:iam::111122223333:user/u");
     json_decref(res);
     fake_clear(f);
 
@@ -402,9 +424,12 @@ static void test_access_key(void **state)
     (void)state;
     const cfn_provider *kp = P("AWS::IAM::AccessKey");
     fake *f = fake_new("Key");
-    fake_reply(f, "iam:CreateAccessKey", "{\"AccessKey\": {\"UserName\": \"u\", \"AccessKeyId\": "
-                                         "\"AKIAEXAMPLE000000001\", \"SecretAccessKey\": \"s3cr3t\", \"Status\": \"Active\"}}");
-    json_t *props = J("{\"UserName\": \"u\", \"Status\": \"Inactive\", \"Serial\": \"1\"}"), *res = NULL;
+    fake_reply(
+        f, "iam:CreateAccessKey",
+        "{\"AccessKey\": {\"UserName\": \"u\", \"AccessKeyId\": "
+        "\"AKIAEXAMPLE000000001\", \"SecretAccessKey\": \"s3cr3t\", \"Status\": \"Active\"}}");
+    json_t *props = J("{\"UserName\": \"u\", \"Status\": \"Inactive\", \"Serial\": \"1\"}"),
+           *res = NULL;
     assert_int_equal(kp->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateAccessKey iam:UpdateAccessKey");
     assert_string_equal(jstr(fake_in(f, 1), "Status"), "Inactive");
@@ -439,16 +464,20 @@ static void test_group_and_profile(void **state)
 {
     (void)state;
     fake *f = fake_new("Devs");
-    fake_reply(f, "iam:CreateGroup", "{\"Group\": {\"Arn\": \"arn:aws:iam::111122223333:group/devs\"}}");
-    json_t *props = J("{\"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}]}"), *res = NULL;
+    fake_reply(f, "iam:CreateGroup",
+               "{\"Group\": {\"Arn\": \"arn:aws:iam::111122223333:group/devs\"}}");
+    json_t *props = J("{\"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}]}"),
+           *res = NULL;
     assert_int_equal(P("AWS::IAM::Group")->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateGroup iam:PutGroupPolicy");
     assert_null(json_object_get(fake_in(f, 0), "Tags")); /* IAM groups have none */
     assert_int_equal(strncmp(jstr(res, "PhysicalResourceId"), "mystack-Devs-", 13), 0);
-    assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"), "arn:aws:iam::111122223333:group/devs");
+    assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"),
+                        "arn:aws:iam::111122223333:group/devs");
     json_decref(res);
     fake_clear(f);
-    fake_reply(f, "iam:GetGroup", "{\"Group\": {\"Arn\": \"arn:aws:iam::111122223333:group/p/devs\"}}");
+    fake_reply(f, "iam:GetGroup",
+               "{\"Group\": {\"Arn\": \"arn:aws:iam::111122223333:group/p/devs\"}}");
     json_t *n1 = J("{\"Path\": \"/p/\"}");
     assert_int_equal(P("AWS::IAM::Group")->update(&f->p, "devs", props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:UpdateGroup iam:DeleteGroupPolicy iam:GetGroup");
@@ -462,8 +491,9 @@ static void test_group_and_profile(void **state)
     json_decref(props);
 
     const cfn_provider *ip = P("AWS::IAM::InstanceProfile");
-    fake_reply(f, "iam:CreateInstanceProfile",
-               "{\"InstanceProfile\": {\"Arn\": \"arn:aws:iam::111122223333:instance-profile/ip\"}}");
+    fake_reply(
+        f, "iam:CreateInstanceProfile",
+        "{\"InstanceProfile\": {\"Arn\": \"arn:aws:iam::111122223333:instance-profile/ip\"}}");
     props = J("{\"InstanceProfileName\": \"ip\", \"Roles\": [\"r1\"]}");
     assert_int_equal(ip->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateInstanceProfile iam:AddRoleToInstanceProfile");
@@ -472,13 +502,15 @@ static void test_group_and_profile(void **state)
                         "arn:aws:iam::111122223333:instance-profile/ip");
     json_decref(res);
     fake_clear(f);
-    fake_reply(f, "iam:GetInstanceProfile",
-               "{\"InstanceProfile\": {\"Arn\": \"arn:aws:iam::111122223333:instance-profile/ip\"}}");
+    fake_reply(
+        f, "iam:GetInstanceProfile",
+        "{\"InstanceProfile\": {\"Arn\": \"arn:aws:iam::111122223333:instance-profile/ip\"}}");
     n1 = J("{\"InstanceProfileName\": \"ip\", \"Roles\": [\"r2\"]}");
     assert_int_equal(ip->update(&f->p, "ip", props, n1, &res), 0);
     /* one role at a time: the old one leaves first */
-    assert_string_equal(fake_ops(f), "iam:RemoveRoleFromInstanceProfile iam:AddRoleToInstanceProfile "
-                                     "iam:GetInstanceProfile");
+    assert_string_equal(fake_ops(f),
+                        "iam:RemoveRoleFromInstanceProfile iam:AddRoleToInstanceProfile "
+                        "iam:GetInstanceProfile");
     assert_string_equal(jstr(fake_in(f, 0), "RoleName"), "r1");
     json_decref(res);
     fake_clear(f);
@@ -498,11 +530,11 @@ static void test_group_and_profile(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_role_create), cmocka_unit_test(test_role_named_and_invalid),
+        cmocka_unit_test(test_role_create),      cmocka_unit_test(test_role_named_and_invalid),
         cmocka_unit_test(test_role_create_undo), cmocka_unit_test(test_role_update),
-        cmocka_unit_test(test_role_delete), cmocka_unit_test(test_policy),
-        cmocka_unit_test(test_managed_policy), cmocka_unit_test(test_user),
-        cmocka_unit_test(test_access_key), cmocka_unit_test(test_group_and_profile),
+        cmocka_unit_test(test_role_delete),      cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_managed_policy),   cmocka_unit_test(test_user),
+        cmocka_unit_test(test_access_key),       cmocka_unit_test(test_group_and_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,8 @@ static void test_queue_create(void **state)
     fake *f = fake_new("Orders");
     queue_replies(f);
     json_t *props = J("{\"DelaySeconds\": \"5\", \"VisibilityTimeout\": 60,"
-                      " \"RedrivePolicy\": {\"deadLetterTargetArn\": \"arn:aws:sqs:us-east-1:111122223333:dlq\","
+                      " \"RedrivePolicy\": {\"deadLetterTargetArn\": "
+                      "\"arn:aws:sqs:us-east-1:111122223333:dlq\","
                       "                     \"maxReceiveCount\": 3},"
                       " \"SqsManagedSseEnabled\": \"false\","
                       " \"Tags\": [{\"Key\": \"app\", \"Value\": \"shop\"}]}"),
@@ -36,8 +37,11 @@ static void test_queue_create(void **state)
     const json_t *in = fake_in(f, 0);
     assert_int_equal(strncmp(jstr(in, "QueueName"), "mystack-Orders-", 15), 0);
     assert_int_equal(strlen(jstr(in, "QueueName")), 15 + 13);
-    json_t *want = J("{\"DelaySeconds\": \"5\", \"VisibilityTimeout\": \"60\", \"SqsManagedSseEnabled\": \"false\","
-                     " \"RedrivePolicy\": \"{\\\"deadLetterTargetArn\\\":\\\"arn:aws:sqs:us-east-1:111122223333:dlq\\\",\\\"maxReceiveCount\\\":3}\"}");
+    json_t *want = J("{\"DelaySeconds\": \"5\", \"VisibilityTimeout\": \"60\", "
+                     "\"SqsManagedSseEnabled\": \"false\","
+                     " \"RedrivePolicy\": "
+                     "\"{\\\"deadLetterTargetArn\\\":\\\"arn:aws:sqs:us-east-1:111122223333:"
+                     "dlq\\\",\\\"maxReceiveCount\\\":3}\"}");
     assert_true(json_equal(json_object_get(in, "Attributes"), want));
     json_decref(want);
     /* SQS tags are a map: the stack's, the queue's and AWS's aws:cloudformation:* */
@@ -68,13 +72,15 @@ static void test_queue_fifo_and_named(void **state)
     const cfn_provider *qp = P("AWS::SQS::Queue");
     fake *f = fake_new("Jobs");
     queue_replies(f);
-    json_t *props = J("{\"FifoQueue\": true, \"ContentBasedDeduplication\": \"true\"}"), *res = NULL;
+    json_t *props = J("{\"FifoQueue\": true, \"ContentBasedDeduplication\": \"true\"}"),
+           *res = NULL;
     assert_int_equal(qp->create(&f->p, props, &res), 0);
     const json_t *in = fake_in(f, 0);
     const char *name = jstr(in, "QueueName");
     assert_string_equal(name + strlen(name) - 5, ".fifo"); /* generated FIFO names end in .fifo */
     assert_string_equal(jstr(json_object_get(in, "Attributes"), "FifoQueue"), "true");
-    assert_string_equal(jstr(json_object_get(in, "Attributes"), "ContentBasedDeduplication"), "true");
+    assert_string_equal(jstr(json_object_get(in, "Attributes"), "ContentBasedDeduplication"),
+                        "true");
     json_decref(res);
     json_decref(props);
     fake_clear(f);
@@ -94,8 +100,9 @@ static void test_queue_fifo_and_named(void **state)
     assert_null(res);
     assert_string_equal(fake_ops(f), "sqs:GetQueueUrl");
     assert_string_equal(f->e.code, "AlreadyExists");
-    assert_string_equal(f->e.message,
-                        "Resource of type 'AWS::SQS::Queue' with identifier 'orders' already exists.");
+    assert_string_equal(
+        f->e.message,
+        "Resource of type 'AWS::SQS::Queue' with identifier 'orders' already exists.");
     fake_clear(f);
     /* ... and one that does not is made */
     fake_fail(f, "sqs:GetQueueUrl", 400, "AWS.SimpleQueueService.NonExistentQueue");
@@ -113,7 +120,8 @@ static void test_queue_fifo_and_named(void **state)
     fake_reply(f, "sqs:CreateQueue", "{\"QueueUrl\": \"" QURL "\"}");
     fake_fail(f, "sqs:GetQueueAttributes", 403, "AccessDenied");
     assert_int_equal(qp->create(&f->p, props, &res), -1);
-    assert_string_equal(fake_ops(f), "sqs:GetQueueUrl sqs:CreateQueue sqs:GetQueueAttributes sqs:DeleteQueue");
+    assert_string_equal(fake_ops(f),
+                        "sqs:GetQueueUrl sqs:CreateQueue sqs:GetQueueAttributes sqs:DeleteQueue");
     assert_string_equal(f->e.code, "AccessDenied");
     json_decref(props);
     fake_free(f);
@@ -124,13 +132,15 @@ static void test_queue_update_delete(void **state)
     (void)state;
     const cfn_provider *qp = P("AWS::SQS::Queue");
     fake *f = fake_new("Orders");
-    fake_reply(f, "sqs:ListQueueTags", "{\"Tags\": {\"team\": \"core\", \"old\": \"1\","
-                                       " \"aws:cloudformation:stack-name\": \"mystack\","
-                                       " \"aws:cloudformation:stack-id\": \"x\","
-                                       " \"aws:cloudformation:logical-id\": \"Orders\"}}");
+    fake_reply(f, "sqs:ListQueueTags",
+               "{\"Tags\": {\"team\": \"core\", \"old\": \"1\","
+               " \"aws:cloudformation:stack-name\": \"mystack\","
+               " \"aws:cloudformation:stack-id\": \"x\","
+               " \"aws:cloudformation:logical-id\": \"Orders\"}}");
     fake_reply(f, "sqs:GetQueueAttributes", "{\"Attributes\": {\"QueueArn\": \"" QARN "\"}}");
-    json_t *old = J("{\"DelaySeconds\": 5, \"VisibilityTimeout\": 60, \"RedrivePolicy\": \"{\\\"a\\\":1}\","
-                    " \"SqsManagedSseEnabled\": true}");
+    json_t *old =
+        J("{\"DelaySeconds\": 5, \"VisibilityTimeout\": 60, \"RedrivePolicy\": \"{\\\"a\\\":1}\","
+          " \"SqsManagedSseEnabled\": true}");
     json_t *new = J("{\"DelaySeconds\": 10, \"MessageRetentionPeriod\": \"86400\","
                     " \"Tags\": [{\"Key\": \"app\", \"Value\": \"shop\"}]}");
     json_t *res = NULL;
@@ -157,9 +167,13 @@ static void test_queue_update_delete(void **state)
     fake_clear(f);
 
     /* nothing changed: no SetQueueAttributes */
-    fake_reply(f, "sqs:ListQueueTags", "{\"Tags\": {\"team\": \"core\", \"aws:cloudformation:stack-name\": \"mystack\","
-                                       " \"aws:cloudformation:stack-id\": \"" "arn:aws:cloudformation:us-east-1:111122223333:stack/mystack/0a1b2c3d-0000-4000-8000-000000000000" "\","
-                                       " \"aws:cloudformation:logical-id\": \"Orders\"}}");
+    fake_reply(f, "sqs:ListQueueTags",
+               "{\"Tags\": {\"team\": \"core\", \"aws:cloudformation:stack-name\": \"mystack\","
+               " \"aws:cloudformation:stack-id\": \""
+               "arn:aws:cloudformation:us-east-1:111122223333:stack/mystack/"
+               "0a1b2c3d-0000-4000-8000-000000000000"
+               "\","
+               " \"aws:cloudformation:logical-id\": \"Orders\"}}");
     fake_reply(f, "sqs:GetQueueAttributes", "{\"Attributes\": {\"QueueArn\": \"" QARN "\"}}");
     json_t *same = J("{\"DelaySeconds\": \"5\"}"), *same2 = J("{\"DelaySeconds\": 5}");
     assert_int_equal(qp->update(&f->p, QURL, same, same2, &res), 0);
@@ -198,11 +212,13 @@ static void test_queue_policy(void **state)
     (void)state;
     const cfn_provider *pp = P("AWS::SQS::QueuePolicy");
     fake *f = fake_new("QPolicy");
-    json_t *props = J("{\"Queues\": [\"u1\", \"u2\"], \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}"),
+    json_t *props = J(
+               "{\"Queues\": [\"u1\", \"u2\"], \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}"),
            *res = NULL;
     assert_int_equal(pp->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:SetQueueAttributes sqs:SetQueueAttributes");
-    json_t *want = J("{\"QueueUrl\": \"u2\", \"Attributes\": {\"Policy\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}}");
+    json_t *want = J("{\"QueueUrl\": \"u2\", \"Attributes\": {\"Policy\": "
+                     "\"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}}");
     assert_true(json_equal(fake_in(f, 1), want));
     json_decref(want);
     const char *id = jstr(res, "PhysicalResourceId");
@@ -212,7 +228,8 @@ static void test_queue_policy(void **state)
     json_decref(res);
     fake_clear(f);
     /* u1 leaves (its policy removed), u3 arrives; the document is the same */
-    json_t *n1 = J("{\"Queues\": [\"u2\", \"u3\"], \"PolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}");
+    json_t *n1 = J("{\"Queues\": [\"u2\", \"u3\"], \"PolicyDocument\": "
+                   "\"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}");
     assert_int_equal(pp->update(&f->p, keep, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:SetQueueAttributes sqs:SetQueueAttributes");
     assert_string_equal(jstr(fake_in(f, 0), "QueueUrl"), "u3");
@@ -238,15 +255,18 @@ static void test_topic_create(void **state)
     const cfn_provider *tp = P("AWS::SNS::Topic");
     fake *f = fake_new("Alerts");
     fake_reply(f, "sns:CreateTopic", "{\"TopicArn\": \"" TARN "\"}");
-    json_t *props = J("{\"DisplayName\": \"Alerts\", \"KmsMasterKeyId\": \"alias/aws/sns\","
-                      " \"ArchivePolicy\": {\"MessageRetentionPeriod\": 30},"
-                      " \"DataProtectionPolicy\": {\"Name\": \"dp\"},"
-                      " \"DeliveryStatusLogging\": [{\"Protocol\": \"sqs\", \"SuccessFeedbackSampleRate\": 50,"
-                      "    \"FailureFeedbackRoleArn\": \"arn:aws:iam::111122223333:role/f\"}],"
-                      " \"Subscription\": [{\"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:us-east-1:111122223333:q\"},"
-                      "                  {\"Protocol\": \"email\", \"Endpoint\": \"ops@example.com\"}],"
-                      " \"Tags\": [{\"Key\": \"app\", \"Value\": \"x\"}]}"),
-           *res = NULL;
+    json_t *
+        props = J(
+           "{\"DisplayName\": \"Alerts\", \"KmsMasterKeyId\": \"alias/aws/sns\","
+           " \"ArchivePolicy\": {\"MessageRetentionPeriod\": 30},"
+           " \"DataProtectionPolicy\": {\"Name\": \"dp\"},"
+           " \"DeliveryStatusLogging\": [{\"Protocol\": \"sqs\", \"SuccessFeedbackSampleRate\": 50,"
+           "    \"FailureFeedbackRoleArn\": \"arn:aws:iam::111122223333:role/f\"}],"
+           " \"Subscription\": [{\"Protocol\": \"sqs\", \"Endpoint\": "
+           "\"arn:aws:sqs:us-east-1:111122223333:q\"},"
+           "                  {\"Protocol\": \"email\", \"Endpoint\": \"ops@example.com\"}],"
+           " \"Tags\": [{\"Key\": \"app\", \"Value\": \"x\"}]}"),
+       *res = NULL;
     assert_int_equal(tp->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sns:CreateTopic sns:Subscribe sns:Subscribe");
     const json_t *in = fake_in(f, 0);
@@ -295,8 +315,9 @@ static void test_topic_create(void **state)
     /* a bad subscription item */
     props = J("{\"Subscription\": [{\"Protocol\": \"sqs\"}]}");
     assert_int_equal(tp->create(&f->p, props, &res), -1);
-    assert_string_equal(f->e.message, "Properties validation failed for resource Alerts with "
-                                      "message: #/Subscription/0: required key [Endpoint] not found");
+    assert_string_equal(f->e.message,
+                        "Properties validation failed for resource Alerts with "
+                        "message: #/Subscription/0: required key [Endpoint] not found");
     json_decref(props);
     fake_free(f);
 }
@@ -306,17 +327,20 @@ static void test_topic_update_delete(void **state)
     (void)state;
     const cfn_provider *tp = P("AWS::SNS::Topic");
     fake *f = fake_new("Alerts");
-    fake_reply(f, "sns:ListSubscriptionsByTopic",
-               "{\"Subscriptions\": [{\"SubscriptionArn\": \"" TARN ":s1\", \"Protocol\": \"sqs\","
-               " \"Endpoint\": \"arn:aws:sqs:us-east-1:111122223333:other\"}], \"NextToken\": \"t2\"}");
+    fake_reply(
+        f, "sns:ListSubscriptionsByTopic",
+        "{\"Subscriptions\": [{\"SubscriptionArn\": \"" TARN ":s1\", \"Protocol\": \"sqs\","
+        " \"Endpoint\": \"arn:aws:sqs:us-east-1:111122223333:other\"}], \"NextToken\": \"t2\"}");
     fake_reply(f, "sns:ListSubscriptionsByTopic",
                "{\"Subscriptions\": [{\"SubscriptionArn\": \"" TARN ":s2\", \"Protocol\": \"sqs\","
                " \"Endpoint\": \"arn:aws:sqs:us-east-1:111122223333:q\"}]}");
     fake_reply(f, "sns:ListTagsForResource", "{\"Tags\": []}");
     json_t *old = J("{\"DisplayName\": \"A\", \"TracingConfig\": \"Active\","
-                    " \"Subscription\": [{\"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:us-east-1:111122223333:q\"}]}");
+                    " \"Subscription\": [{\"Protocol\": \"sqs\", \"Endpoint\": "
+                    "\"arn:aws:sqs:us-east-1:111122223333:q\"}]}");
     json_t *new = J("{\"DisplayName\": \"B\", \"DataProtectionPolicy\": \"{}\","
-                    " \"Subscription\": [{\"Protocol\": \"lambda\", \"Endpoint\": \"arn:aws:lambda:us-east-1:111122223333:function:f\"}]}");
+                    " \"Subscription\": [{\"Protocol\": \"lambda\", \"Endpoint\": "
+                    "\"arn:aws:lambda:us-east-1:111122223333:function:f\"}]}");
     json_t *res = NULL;
     assert_int_equal(tp->update(&f->p, TARN, old, new, &res), 0);
     assert_string_equal(fake_ops(f),
@@ -352,15 +376,19 @@ static void test_subscription(void **state)
     const cfn_provider *sp = P("AWS::SNS::Subscription");
     fake *f = fake_new("Sub");
     fake_reply(f, "sns:Subscribe", "{\"SubscriptionArn\": \"" SARN "\"}");
-    json_t *props = J("{\"TopicArn\": \"" TARN "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
+    json_t *props = J("{\"TopicArn\": \"" TARN
+                      "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
                       " \"RawMessageDelivery\": \"true\", \"FilterPolicy\": {\"kind\": [\"a\"]},"
                       " \"FilterPolicyScope\": \"MessageAttributes\", \"Region\": \"us-east-1\"}"),
            *res = NULL;
     assert_int_equal(sp->create(&f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sns:Subscribe");
-    json_t *want = J("{\"TopicArn\": \"" TARN "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
-                     " \"ReturnSubscriptionArn\": true, \"Attributes\": {\"RawMessageDelivery\": \"true\","
-                     " \"FilterPolicy\": \"{\\\"kind\\\":[\\\"a\\\"]}\", \"FilterPolicyScope\": \"MessageAttributes\"}}");
+    json_t *want =
+        J("{\"TopicArn\": \"" TARN
+          "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
+          " \"ReturnSubscriptionArn\": true, \"Attributes\": {\"RawMessageDelivery\": \"true\","
+          " \"FilterPolicy\": \"{\\\"kind\\\":[\\\"a\\\"]}\", \"FilterPolicyScope\": "
+          "\"MessageAttributes\"}}");
     assert_true(json_equal(fake_in(f, 0), want));
     json_decref(want);
     assert_string_equal(jstr(res, "PhysicalResourceId"), SARN); /* Ref = the subscription ARN */
@@ -368,8 +396,10 @@ static void test_subscription(void **state)
     fake_clear(f);
 
     /* FilterPolicy removed: an empty body; raw delivery off */
-    json_t *n1 = J("{\"TopicArn\": \"" TARN "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
-                   " \"RedrivePolicy\": {\"deadLetterTargetArn\": \"arn:aws:sqs:us-east-1:1:dlq\"}}");
+    json_t *n1 =
+        J("{\"TopicArn\": \"" TARN
+          "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
+          " \"RedrivePolicy\": {\"deadLetterTargetArn\": \"arn:aws:sqs:us-east-1:1:dlq\"}}");
     assert_int_equal(sp->update(&f->p, SARN, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetSubscriptionAttributes sns:SetSubscriptionAttributes "
                                      "sns:SetSubscriptionAttributes");
@@ -383,7 +413,8 @@ static void test_subscription(void **state)
     fake_clear(f);
 
     /* a new scope with a new policy: the old policy goes first */
-    json_t *n2 = J("{\"TopicArn\": \"" TARN "\", \"Protocol\": \"sqs\", \"FilterPolicyScope\": \"MessageBody\","
+    json_t *n2 = J("{\"TopicArn\": \"" TARN
+                   "\", \"Protocol\": \"sqs\", \"FilterPolicyScope\": \"MessageBody\","
                    " \"FilterPolicy\": {\"detail\": {\"kind\": [\"a\"]}}}");
     assert_int_equal(sp->update(&f->p, SARN, props, n2, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetSubscriptionAttributes sns:SetSubscriptionAttributes "
@@ -408,7 +439,8 @@ static void test_subscription(void **state)
     fake_clear(f);
 
     /* a cross-region subscription is made and removed in the topic's region */
-    fake_reply(f, "sns:Subscribe", "{\"SubscriptionArn\": \"arn:aws:sns:eu-west-1:111122223333:t:1\"}");
+    fake_reply(f, "sns:Subscribe",
+               "{\"SubscriptionArn\": \"arn:aws:sns:eu-west-1:111122223333:t:1\"}");
     assert_int_equal(sp->create(&f->p, n3, &res), 0);
     assert_string_equal(jstr(json_array_get(f->calls, 0), "region"), "eu-west-1");
     json_decref(res);
@@ -450,7 +482,8 @@ static void test_topic_policy(void **state)
     json_decref(res);
     fake_clear(f);
     /* one topic leaves: it gets SNS's default policy back */
-    json_t *n1 = J("{\"Topics\": [\"" TARN "\"], \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}");
+    json_t *n1 =
+        J("{\"Topics\": [\"" TARN "\"], \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}");
     assert_int_equal(pp->update(&f->p, keep, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetTopicAttributes");
     json_t *doc = J(jstr(fake_in(f, 0), "AttributeValue"));
@@ -483,10 +516,10 @@ static void test_topic_policy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_queue_create),      cmocka_unit_test(test_queue_fifo_and_named),
+        cmocka_unit_test(test_queue_create),        cmocka_unit_test(test_queue_fifo_and_named),
         cmocka_unit_test(test_queue_update_delete), cmocka_unit_test(test_queue_policy),
-        cmocka_unit_test(test_topic_create),      cmocka_unit_test(test_topic_update_delete),
-        cmocka_unit_test(test_subscription),      cmocka_unit_test(test_topic_policy),
+        cmocka_unit_test(test_topic_create),        cmocka_unit_test(test_topic_update_delete),
+        cmocka_unit_test(test_subscription),        cmocka_unit_test(test_topic_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,12 +38,14 @@ static void short_forms(void **st)
                       "      N: !Select [0, !Split [',', 'a,b']]\n"
                       "      Q: '123'\n"
                       "      I: 0123\n");
-    json_t *p = json_object_get(json_object_get(json_object_get(t, "Resources"), "A"), "Properties");
+    json_t *p =
+        json_object_get(json_object_get(json_object_get(t, "Resources"), "A"), "Properties");
     char *s = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(s, "{\"C\":{\"Condition\":\"Cond\"},\"G\":{\"Fn::GetAtt\":[\"B\",\"Outputs.Name\"]},"
-                           "\"I\":\"0123\",\"L\":{\"Fn::GetAtt\":[\"B\",\"Arn\"]},"
-                           "\"N\":{\"Fn::Select\":[0,{\"Fn::Split\":[\",\",\"a,b\"]}]},\"Q\":\"123\","
-                           "\"R\":{\"Ref\":\"X\"},\"S\":{\"Fn::Sub\":\"${X}\"}}");
+    assert_string_equal(
+        s, "{\"C\":{\"Condition\":\"Cond\"},\"G\":{\"Fn::GetAtt\":[\"B\",\"Outputs.Name\"]},"
+           "\"I\":\"0123\",\"L\":{\"Fn::GetAtt\":[\"B\",\"Arn\"]},"
+           "\"N\":{\"Fn::Select\":[0,{\"Fn::Split\":[\",\",\"a,b\"]}]},\"Q\":\"123\","
+           "\"R\":{\"Ref\":\"X\"},\"S\":{\"Fn::Sub\":\"${X}\"}}");
     free(s);
     json_decref(t);
 }
@@ -67,11 +69,20 @@ static void parse_errors(void **st)
 static json_t *resolve_str(const char *tpl, const char *output, ferr *e)
 {
     json_t *t = parse(tpl);
-    json_t *res = json_pack("{s:{s:s, s:{s:s}}}", "A", "Ref", "a-phys", "Attributes", "Arn", "arn:a");
+    json_t *res =
+        json_pack("{s:{s:s, s:{s:s}}}", "A", "Ref", "a-phys", "Attributes", "Arn", "arn:a");
     json_t *params = json_pack("{s:s, s:[ss]}", "P", "pv", "L", "x", "y");
-    cfn_ctx x = {.tpl = t, .account = "111122223333", .region = "eu-west-1", .stack_name = "st",
-                 .stack_id = "sid", .params = params, .conds = json_object(), .res = res, .strict = 1};
-    json_t *v = cfn_resolve(&x, json_object_get(json_object_get(json_object_get(t, "Outputs"), output), "Value"), e);
+    cfn_ctx x = {.tpl = t,
+                 .account = "111122223333",
+                 .region = "eu-west-1",
+                 .stack_name = "st",
+                 .stack_id = "sid",
+                 .params = params,
+                 .conds = json_object(),
+                 .res = res,
+                 .strict = 1};
+    json_t *v = cfn_resolve(
+        &x, json_object_get(json_object_get(json_object_get(t, "Outputs"), output), "Value"), e);
     json_decref(x.conds);
     json_decref(res);
     json_decref(params);
@@ -124,7 +135,8 @@ static void intrinsics(void **st)
     } bad[] = {
         {"BadSel", "Template error: Fn::Select cannot select nonexistent value at index 9"},
         {"BadAtt", "Template error: resource A does not support attribute type Nope in Fn::GetAtt"},
-        {"BadFn", "Template error: Encountered unsupported function: Fn::Nope Supported functions are: ["},
+        {"BadFn",
+         "Template error: Encountered unsupported function: Fn::Nope Supported functions are: ["},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ferr e = {0};
@@ -140,12 +152,16 @@ static void checks(void **st)
     static const struct {
         const char *tpl, *msg;
     } cases[] = {
-        {"Resources:\n  A: {Type: T, Properties: {X: !Ref Q}}\n  B: {Type: T, Properties: {X: !Ref R}}\n",
-         "Template format error: Unresolved resource dependencies [Q, R] in the Resources block of the template"},
-        {"Resources:\n  A: {Type: T, Properties: {X: !Sub '${B.Arn}'}}\n  B: {Type: T, DependsOn: C}\n"
+        {"Resources:\n  A: {Type: T, Properties: {X: !Ref Q}}\n  B: {Type: T, Properties: {X: !Ref "
+         "R}}\n",
+         "Template format error: Unresolved resource dependencies [Q, R] in the Resources block of "
+         "the template"},
+        {"Resources:\n  A: {Type: T, Properties: {X: !Sub '${B.Arn}'}}\n  B: {Type: T, DependsOn: "
+         "C}\n"
          "  C: {Type: T, Properties: {Y: !Ref A}}\n  D: {Type: T, DependsOn: A}\n",
          "Circular dependency between resources: [A, B, C]"},
-        {"Resources:\n  A: {Type: T, DependsOn: A}\n", "Circular dependency between resources: [A]"},
+        {"Resources:\n  A: {Type: T, DependsOn: A}\n",
+         "Circular dependency between resources: [A]"},
         {"Parameters:\n  P: {Type: Foo}\nResources:\n  A: {Type: T}\n",
          "Template format error: Unrecognized parameter type: Foo"},
         {"AWSTemplateFormatVersion: '2011-01-01'\nResources:\n  A: {Type: T}\n",
@@ -153,7 +169,8 @@ static void checks(void **st)
         {"Conditions:\n  C: !Equals [a]\nResources:\n  A: {Type: T}\n", "Fn::Equals"},
         {"Conditions:\n  C: !Condition D\n  D: !Condition C\nResources:\n  A: {Type: T}\n",
          "circular condition dependency"},
-        {"Resources:\n  A: {Type: T, Condition: Missing}\n", "Template format error: Unresolved dependencies [Missing]"},
+        {"Resources:\n  A: {Type: T, Condition: Missing}\n",
+         "Template format error: Unresolved dependencies [Missing]"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *t = parse(cases[i].tpl);
@@ -179,14 +196,15 @@ static void checks(void **st)
 static void parameters(void **st)
 {
     (void)st;
-    json_t *decl = json_pack("{s:{s:s, s:s}, s:{s:s, s:[ss]}, s:{s:s, s:s}}", "N", "Type", "Number", "Default",
-                             "5", "A", "Type", "String", "AllowedValues", "x", "y", "L", "Type", "List<Number>",
-                             "Default", "1, 2 ,3");
+    json_t *decl = json_pack("{s:{s:s, s:s}, s:{s:s, s:[ss]}, s:{s:s, s:s}}", "N", "Type", "Number",
+                             "Default", "5", "A", "Type", "String", "AllowedValues", "x", "y", "L",
+                             "Type", "List<Number>", "Default", "1, 2 ,3");
     json_t *raw = NULL;
     ferr e = {0};
     json_t *given = json_pack("[{s:s, s:s}]", "ParameterKey", "A", "ParameterValue", "y");
     assert_int_equal(cfn_params_bind(decl, given, NULL, &raw, &e), 0);
-    json_t *lv = cfn_param_value(json_object_get(decl, "L"), json_string_value(json_object_get(raw, "L")));
+    json_t *lv =
+        cfn_param_value(json_object_get(decl, "L"), json_string_value(json_object_get(raw, "L")));
     char *s = json_dumps(lv, JSON_COMPACT);
     assert_string_equal(s, "[\"1\",\"2\",\"3\"]");
     free(s);
@@ -206,7 +224,8 @@ static void parameters(void **st)
     json_decref(given);
     json_decref(decl);
     /* AllowedPattern is Java syntax: \\d, \\w, (?:...), classes inside brackets */
-    decl = json_pack("{s:{s:s, s:s}}", "C", "Type", "String", "AllowedPattern", "(?:\\d{1,3}\\.){3}\\d{1,3}/[\\d]{1,2}");
+    decl = json_pack("{s:{s:s, s:s}}", "C", "Type", "String", "AllowedPattern",
+                     "(?:\\d{1,3}\\.){3}\\d{1,3}/[\\d]{1,2}");
     given = json_pack("[{s:s, s:s}]", "ParameterKey", "C", "ParameterValue", "10.0.0.0/16");
     assert_int_equal(cfn_params_bind(decl, given, NULL, &raw, &e), 0);
     json_decref(raw);
@@ -221,13 +240,15 @@ static void parameters(void **st)
 static void capabilities(void **st)
 {
     (void)st;
-    json_t *t = parse("Resources:\n  R: {Type: AWS::IAM::Role}\n  U: {Type: AWS::IAM::User, Properties: {UserName: u}}\n");
+    json_t *t = parse("Resources:\n  R: {Type: AWS::IAM::Role}\n  U: {Type: AWS::IAM::User, "
+                      "Properties: {UserName: u}}\n");
     int iam, expand;
     char reason[256];
     cfn_template_capabilities(t, &iam, &expand, reason, sizeof(reason));
     assert_int_equal(iam, 2);
     assert_int_equal(expand, 0);
-    assert_string_equal(reason, "The following resource(s) require capabilities: [AWS::IAM::Role, AWS::IAM::User]");
+    assert_string_equal(
+        reason, "The following resource(s) require capabilities: [AWS::IAM::Role, AWS::IAM::User]");
     json_decref(t);
 }
 
@@ -258,8 +279,9 @@ static void corpus(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(short_forms), cmocka_unit_test(parse_errors), cmocka_unit_test(intrinsics),
-        cmocka_unit_test(checks),      cmocka_unit_test(parameters),   cmocka_unit_test(capabilities),
+        cmocka_unit_test(short_forms), cmocka_unit_test(parse_errors),
+        cmocka_unit_test(intrinsics),  cmocka_unit_test(checks),
+        cmocka_unit_test(parameters),  cmocka_unit_test(capabilities),
         cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,13 +12,13 @@
 
 #include "svc/accessanalyzer/policycheck.h"
 
-#define ID AA_IDENTITY_POLICY
+#define ID  AA_IDENTITY_POLICY
 #define RES AA_RESOURCE_POLICY
 #define SCP AA_SERVICE_CONTROL_POLICY
 
-#define V "{\"Version\":\"2012-10-17\",\"Statement\":["
+#define V   "{\"Version\":\"2012-10-17\",\"Statement\":["
 #define END "]}"
-#define S3 "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\""
+#define S3  "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\""
 
 /* The findings' "TYPE CODE" joined by ", ". */
 static char *run(const char *doc, int type, int trust, json_t **out)
@@ -38,8 +38,10 @@ static char *run(const char *doc, int type, int trust, json_t **out)
         strcat(buf, " ");
         strncat(buf, json_string_value(json_object_get(x, "issueCode")), 100);
     }
-    if (out) *out = f;
-    else json_decref(f);
+    if (out)
+        *out = f;
+    else
+        json_decref(f);
     return buf;
 }
 
@@ -66,30 +68,32 @@ static void test_table(void **state)
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\"}" END, ID, 0,
          "ERROR MISSING_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"NotAction\":\"s3:Put*\","
-           "\"Resource\":\"*\"}" END, ID, 0, "ERROR UNSUPPORTED_ELEMENT_COMBINATION"},
+           "\"Resource\":\"*\"}" END,
+         ID, 0, "ERROR UNSUPPORTED_ELEMENT_COMBINATION"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObjects\",\"Resource\":\"*\"}" END, ID, 0,
          "ERROR INVALID_ACTION"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3GetObject\",\"Resource\":\"*\"}" END, ID, 0,
          "ERROR INVALID_ACTION"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"sqs:Recv*\",\"Resource\":\"*\"}" END, ID, 0,
          "ERROR INVALID_ACTION"},
-        {V "{\"Effect\":\"Allow\",\"Action\":\"SQS:receivemessage\",\"Resource\":\"*\"}" END, ID,
-         0, ""},
+        {V "{\"Effect\":\"Allow\",\"Action\":\"SQS:receivemessage\",\"Resource\":\"*\"}" END, ID, 0,
+         ""},
         {V "{\"Effect\":\"Allow\",\"Action\":\"*3:GetObject\",\"Resource\":\"*\"}" END, ID, 0,
          "SUGGESTION WILDCARD_IN_SERVICE_NAME"},
-        {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"bucket\"}" END, ID,
-         0, "ERROR INVALID_ARN_PREFIX"},
-        {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3\"}" END,
-         ID, 0, "ERROR MISSING_ARN_FIELD"},
+        {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"bucket\"}" END, ID, 0,
+         "ERROR INVALID_ARN_PREFIX"},
+        {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3\"}" END, ID,
+         0, "ERROR MISSING_ARN_FIELD"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:S3:::b\"}" END,
          ID, 0, "ERROR INVALID_ARN_SERVICE_CASE"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"sqs:SendMessage\","
-           "\"Resource\":\"arn:aws:sqs:us-east-1:12345:q\"}" END, ID, 0,
-         "ERROR INVALID_ARN_ACCOUNT"},
+           "\"Resource\":\"arn:aws:sqs:us-east-1:12345:q\"}" END,
+         ID, 0, "ERROR INVALID_ARN_ACCOUNT"},
         {V "{\"Sid\":\"a-b\",\"Effect\":\"Allow\"," S3 "}" END, ID, 0, "ERROR UNSUPPORTED_SID"},
         {V "{\"Sid\":\"a-b\",\"Effect\":\"Allow\",\"Principal\":\"*\"," S3 "}" END, RES, 0, ""},
         {V "{\"Sid\":\"A\",\"Effect\":\"Allow\"," S3 "},{\"Sid\":\"A\",\"Effect\":\"Deny\"," S3
-           "}" END, ID, 0, "ERROR UNIQUE_SIDS_REQUIRED"},
+           "}" END,
+         ID, 0, "ERROR UNIQUE_SIDS_REQUIRED"},
         {V "{\"Effect\":\"Allow\",\"Principal\":\"*\"," S3 "}" END, ID, 0,
          "ERROR UNSUPPORTED_PRINCIPAL"},
         {V "{\"Effect\":\"Allow\",\"Principal\":\"*\"," S3 "}" END, SCP, 0,
@@ -99,8 +103,8 @@ static void test_table(void **state)
          "ERROR INVALID_PRINCIPAL_FORMAT"},
         {V "{\"Effect\":\"Allow\",\"Principal\":{\"Aws\":\"*\"}," S3 "}" END, RES, 0,
          "ERROR INVALID_PRINCIPAL_KEY"},
-        {V "{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"*.amazonaws.com\"}," S3 "}" END,
-         RES, 0, "ERROR UNSUPPORTED_WILDCARD_IN_PRINCIPAL"},
+        {V "{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"*.amazonaws.com\"}," S3 "}" END, RES,
+         0, "ERROR UNSUPPORTED_WILDCARD_IN_PRINCIPAL"},
         {V "{\"Effect\":\"Allow\",\"Principal\":{}," S3 "}" END, RES, 0,
          "SUGGESTION EMPTY_OBJECT_PRINCIPAL"},
         {V "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[]}," S3 "}" END, RES, 0,
@@ -112,13 +116,16 @@ static void test_table(void **state)
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"StringEquals\":{\"nocolon\":\"b\"}}}" END,
          ID, 0, "ERROR INVALID_CONDITION_KEY_FORMAT"},
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"StringEquals\":{\"aws:A\":\"b\","
-           "\"aws:a\":\"c\"}}}" END, ID, 0, "ERROR DUPLICATE_KEYS_WITH_DIFFERENT_CASE"},
+           "\"aws:a\":\"c\"}}}" END,
+         ID, 0, "ERROR DUPLICATE_KEYS_WITH_DIFFERENT_CASE"},
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"ArnLike\":{\"aws:ARN\":\"b\"}}}" END, ID,
          0, "ERROR UNSUPPORTED_GLOBAL_CONDITION_KEY"},
-        {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"NullIfExists\":{\"aws:a\":\"true\"}}}"
-           END, ID, 0, "ERROR NULL_WITH_IF_EXISTS"},
-        {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"ForAnyValue:Null\":{\"aws:a\":\"true\"}}}"
-           END, ID, 0, "SUGGESTION NULL_WITH_QUALIFIER"},
+        {V "{\"Effect\":\"Allow\"," S3
+           ",\"Condition\":{\"NullIfExists\":{\"aws:a\":\"true\"}}}" END,
+         ID, 0, "ERROR NULL_WITH_IF_EXISTS"},
+        {V "{\"Effect\":\"Allow\"," S3
+           ",\"Condition\":{\"ForAnyValue:Null\":{\"aws:a\":\"true\"}}}" END,
+         ID, 0, "SUGGESTION NULL_WITH_QUALIFIER"},
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{}}" END, ID, 0,
          "SUGGESTION EMPTY_OBJECT_CONDITION"},
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"StringEquals\":{\"aws:a\":[]}}}" END, ID,
@@ -139,31 +146,37 @@ static void test_table(void **state)
          ID, 0, ""},
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"Bool\":{\"aws:a\":\"maybe\"}}}" END, ID,
          0, "WARNING TYPE_MISMATCH_BOOLEAN"},
-        {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"NumericLessThan\":{\"aws:a\":\"x\"}}}"
-           END, ID, 0, "WARNING TYPE_MISMATCH_NUMBER"},
-        {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"DateLessThan\":{\"aws:a\":\"soon\"}}}"
-           END, ID, 0, "WARNING TYPE_MISMATCH_DATE"},
+        {V "{\"Effect\":\"Allow\"," S3
+           ",\"Condition\":{\"NumericLessThan\":{\"aws:a\":\"x\"}}}" END,
+         ID, 0, "WARNING TYPE_MISMATCH_NUMBER"},
+        {V "{\"Effect\":\"Allow\"," S3
+           ",\"Condition\":{\"DateLessThan\":{\"aws:a\":\"soon\"}}}" END,
+         ID, 0, "WARNING TYPE_MISMATCH_DATE"},
         {V "{\"Effect\":\"Allow\"," S3 ",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":"
-           "[\"10.0.0.0/8\",\"::1/129\"]}}}" END, ID, 0, "WARNING TYPE_MISMATCH_IP_RANGE"},
+           "[\"10.0.0.0/8\",\"::1/129\"]}}}" END,
+         ID, 0, "WARNING TYPE_MISMATCH_IP_RANGE"},
         {V "{\"Sid\":\"\",\"Effect\":\"Allow\"," S3 "}" END, ID, 0, "SUGGESTION EMPTY_SID_VALUE"},
         {V "{\"Effect\":\"Allow\",\"Action\":[],\"Resource\":\"*\"}" END, ID, 0,
          "SUGGESTION EMPTY_ARRAY_ACTION"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":[]}" END, ID, 0,
          "SUGGESTION EMPTY_ARRAY_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"Action\":[\"s3:Get*\",\"s3:GetObject\",\"S3:GET*\"],"
-           "\"Resource\":\"*\"}" END, ID, 0,
-         "SUGGESTION REDUNDANT_ACTION, SUGGESTION REDUNDANT_ACTION"},
+           "\"Resource\":\"*\"}" END,
+         ID, 0, "SUGGESTION REDUNDANT_ACTION, SUGGESTION REDUNDANT_ACTION"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":[\"arn:aws:s3:::b/*\","
-           "\"arn:aws:s3:::b/k\"]}" END, ID, 0, "SUGGESTION REDUNDANT_RESOURCE"},
+           "\"arn:aws:s3:::b/k\"]}" END,
+         ID, 0, "SUGGESTION REDUNDANT_RESOURCE"},
         {V "{\"Sid\":\"A\",\"Effect\":\"Allow\"," S3 "},{\"Sid\":\"B\",\"Effect\":\"Allow\"," S3
-           "}" END, ID, 0, "SUGGESTION REDUNDANT_STATEMENT"},
+           "}" END,
+         ID, 0, "SUGGESTION REDUNDANT_STATEMENT"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\",\"Resource\":\"*\"}" END, ID, 0,
          "SECURITY_WARNING PASS_ROLE_WITH_STAR_IN_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\","
-           "\"Resource\":\"arn:aws:iam::111122223333:role/*\"}" END, ID, 0,
-         "SECURITY_WARNING PASS_ROLE_WITH_STAR_IN_RESOURCE"},
+           "\"Resource\":\"arn:aws:iam::111122223333:role/*\"}" END,
+         ID, 0, "SECURITY_WARNING PASS_ROLE_WITH_STAR_IN_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\","
-           "\"Resource\":\"arn:aws:iam::111122223333:role/app-*\"}" END, ID, 0, ""},
+           "\"Resource\":\"arn:aws:iam::111122223333:role/app-*\"}" END,
+         ID, 0, ""},
         {V "{\"Effect\":\"Deny\",\"Action\":\"iam:PassRole\",\"Resource\":\"*\"}" END, ID, 0, ""},
         {V "{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\","
            "\"NotResource\":\"arn:aws:iam::111122223333:x\"}" END,
@@ -173,22 +186,24 @@ static void test_table(void **state)
          "SECURITY_WARNING PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE, "
          "WARNING CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"}" END, ID, 0, ""},
-        {V "{\"Effect\":\"Allow\",\"Action\":\"iam:CreateServiceLinkedRole\",\"Resource\":\"*\"}"
-           END, ID, 0, "WARNING CREATE_SLR_WITH_STAR_IN_RESOURCE"},
+        {V
+         "{\"Effect\":\"Allow\",\"Action\":\"iam:CreateServiceLinkedRole\",\"Resource\":\"*\"}" END,
+         ID, 0, "WARNING CREATE_SLR_WITH_STAR_IN_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"Action\":\"iam:CreateServiceLinkedRole\",\"Resource\":\"*\","
            "\"Condition\":{\"StringEquals\":{\"iam:AWSServiceName\":\"x.amazonaws.com\"}}}" END,
          ID, 0, ""},
         {V "{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},"
-           "\"Action\":\"sts:AssumeRole\"}" END, RES, 1, ""},
-        {V "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"bob\"},\"Action\":\"sts:AssumeRole\"}"
-           END, RES, 1, "ERROR INVALID_POLICY_ELEMENT"}, /* the engine's word */
+           "\"Action\":\"sts:AssumeRole\"}" END,
+         RES, 1, ""},
+        {V
+         "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"bob\"},\"Action\":\"sts:AssumeRole\"}" END,
+         RES, 1, "ERROR INVALID_POLICY_ELEMENT"}, /* the engine's word */
         {V "{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}" END, SCP, 0, ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *got = run(cases[i].doc, cases[i].type, cases[i].trust, NULL);
         if (strcmp(got, cases[i].want))
-            fail_msg("case %zu: %s\n  want [%s]\n   got [%s]", i, cases[i].doc, cases[i].want,
-                     got);
+            fail_msg("case %zu: %s\n  want [%s]\n   got [%s]", i, cases[i].doc, cases[i].want, got);
     }
 }
 

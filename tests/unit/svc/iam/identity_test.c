@@ -108,7 +108,8 @@ static void test_names_and_paths(void **state)
 {
     fx *f = *state;
 #define ROLE(n) json_pack("{s:s, s:s}", "RoleName", (n), "AssumeRolePolicyDocument", "{}")
-#define ROLE_AT(p) json_pack("{s:s, s:s, s:s}", "RoleName", "r", "AssumeRolePolicyDocument", "{}", "Path", (p))
+#define ROLE_AT(p) \
+    json_pack("{s:s, s:s, s:s}", "RoleName", "r", "AssumeRolePolicyDocument", "{}", "Path", (p))
     assert_int_equal(iam_valid(f, "CreateRole", ROLE("Deploy_Role+=,.@-1")), 0);
     assert_int_equal(iam_valid(f, "CreateRole", ROLE("bad name")), -1);
     assert_string_equal(f->err.code, "ValidationError");
@@ -376,12 +377,27 @@ static void test_bad_input_never_crashes(void **state)
     json_t *out = NULL;
     /* an empty input meets the model's required members first (svc/exec.c), for internal
      * callers too */
-    const char *ops[] = {"GetRole", "DeleteRole", "DeleteUser", "GetGroup", "GetPolicy",
-                         "GetPolicyVersion", "AttachRolePolicy", "DetachUserPolicy", "PutRolePolicy",
-                         "GetRolePolicy", "DeleteGroupPolicy", "ListRolePolicies",
-                         "GetInstanceProfile", "AddRoleToInstanceProfile", "SimulatePrincipalPolicy",
-                         "UpdateAccessKey", "CreateRole", "CreateUser", "CreatePolicy",
-                         "PutUserPermissionsBoundary", "ListEntitiesForPolicy"};
+    const char *ops[] = {"GetRole",
+                         "DeleteRole",
+                         "DeleteUser",
+                         "GetGroup",
+                         "GetPolicy",
+                         "GetPolicyVersion",
+                         "AttachRolePolicy",
+                         "DetachUserPolicy",
+                         "PutRolePolicy",
+                         "GetRolePolicy",
+                         "DeleteGroupPolicy",
+                         "ListRolePolicies",
+                         "GetInstanceProfile",
+                         "AddRoleToInstanceProfile",
+                         "SimulatePrincipalPolicy",
+                         "UpdateAccessKey",
+                         "CreateRole",
+                         "CreateUser",
+                         "CreatePolicy",
+                         "PutUserPermissionsBoundary",
+                         "ListEntitiesForPolicy"};
     const proto_service *ps = proto_service_by_signing_name("iam");
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         json_t *in = json_object();

@@ -39,8 +39,7 @@ static int teardown(void **st)
 }
 
 /* Decides action for the root user of account with the org facts org_authz gives. */
-static int decide(store_txn *t, const char *account, const char *action, authz_org *out,
-                  arena *a)
+static int decide(store_txn *t, const char *account, const char *action, authz_org *out, arena *a)
 {
     ferr e = {0};
     call c = {.a = a, .txn = t, .err = &e};
@@ -65,9 +64,9 @@ static int decide(store_txn *t, const char *account, const char *action, authz_o
 static void put_policy(store_txn *t, const char *id, const char *content)
 {
     ferr e = {0};
-    json_t *p = json_pack("{s:{s:s, s:s, s:s}, s:s}", "PolicySummary", "Id", id, "Type",
-                          ORG_SCP, "Arn", "arn:aws:organizations::111111111111:policy/x", "Content",
-                          content);
+    json_t *p =
+        json_pack("{s:{s:s, s:s, s:s}, s:s}", "PolicySummary", "Id", id, "Type", ORG_SCP, "Arn",
+                  "arn:aws:organizations::111111111111:policy/x", "Content", content);
     store_key k = {"orgpolicy", "", "", id};
     assert_int_equal(store_put(t, &k, p, &e), 0);
     json_decref(p);
@@ -85,10 +84,11 @@ static void test_layers_paths_and_exemption(void **st)
     assert_int_equal(org_add_ou(t, org, root, "Workloads", &ou, &e), 0);
     assert_int_equal(org_add_ou(t, org, jstr(ou, "Id"), "Dev", &inner, &e), 0);
     assert_int_equal(org_add_account(t, org, "dev", "d@example.com", jstr(inner, "Id"),
-                                     "222222222222", &acct, &e), 0);
+                                     "222222222222", &acct, &e),
+                     0);
     json_decref(acct);
-    assert_int_equal(org_add_account(t, org, "top", "t@example.com", root, "333333333333", &acct,
-                                     &e), 0);
+    assert_int_equal(
+        org_add_account(t, org, "top", "t@example.com", root, "333333333333", &acct, &e), 0);
     json_decref(acct);
 
     arena *a = arena_new(4096);
@@ -116,7 +116,8 @@ static void test_layers_paths_and_exemption(void **st)
     assert_int_equal(store_put(t, &ok, org, &e), 0);
     org_authz_changed(); /* a document changed outside the Organizations operations */
     assert_true(org_type_enabled(org, ORG_SCP));
-    const char *targets[] = {root, jstr(ou, "Id"), jstr(inner, "Id"), "222222222222", "333333333333"};
+    const char *targets[] = {root, jstr(ou, "Id"), jstr(inner, "Id"), "222222222222",
+                             "333333333333"};
     for (size_t i = 0; i < 5; i++)
         assert_int_equal(org_attach(t, targets[i], ORG_FULL_ACCESS_ID, ORG_SCP, &e), 0);
     assert_int_equal(org_attach(t, root, ORG_FULL_ACCESS_ID, ORG_SCP, &e), 1);
@@ -125,8 +126,9 @@ static void test_layers_paths_and_exemption(void **st)
     for (size_t i = 0; i < 4; i++) assert_int_equal(out.scp_layers[i].n, 1);
 
     /* a deny on the outer OU reaches the account two levels down, not the one at the top */
-    put_policy(t, "p-denys3aa", "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\","
-                                "\"Action\":\"s3:*\",\"Resource\":\"*\"}}");
+    put_policy(t, "p-denys3aa",
+               "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\","
+               "\"Action\":\"s3:*\",\"Resource\":\"*\"}}");
     assert_int_equal(org_attach(t, jstr(ou, "Id"), "p-denys3aa", ORG_SCP, &e), 0);
     assert_int_equal(decide(t, "222222222222", "s3:GetObject", &out, a), IAM_EXPLICIT_DENY);
     assert_int_equal(out.scp_layers[1].n, 2);
@@ -151,8 +153,8 @@ static void test_layers_paths_and_exemption(void **st)
 
     /* new OUs and accounts start with FullAWSAccess while SCPs are enabled */
     json_t *fresh = NULL, *ids = NULL;
-    assert_int_equal(org_add_account(t, org, "new", "n@example.com", root, "444444444444",
-                                     &fresh, &e), 0);
+    assert_int_equal(
+        org_add_account(t, org, "new", "n@example.com", root, "444444444444", &fresh, &e), 0);
     assert_int_equal(org_attached(t, "444444444444", ORG_SCP, &ids, &e), 0);
     assert_int_equal(json_array_size(ids), 1);
     assert_string_equal(json_string_value(json_array_get(ids, 0)), ORG_FULL_ACCESS_ID);
@@ -160,8 +162,7 @@ static void test_layers_paths_and_exemption(void **st)
     json_decref(fresh);
     json_t *pol = NULL;
     assert_int_equal(org_policy_get(t, ORG_FULL_ACCESS_ID, &pol, &e), 1);
-    assert_true(json_is_true(json_object_get(json_object_get(pol, "PolicySummary"),
-                                             "AwsManaged")));
+    assert_true(json_is_true(json_object_get(json_object_get(pol, "PolicySummary"), "AwsManaged")));
     json_decref(pol);
     assert_int_equal(org_policy_get(t, "p-missing1", &pol, &e), 0);
 

@@ -50,8 +50,13 @@ static void commit(store_txn *t)
 static int64_t put(store_txn *t, const char *q, const char *id, const char *group, double visible)
 {
     ferr e = {0};
-    store_msg m = {.id = id, .group = group, .sent_at = 100, .visible_at = visible,
-                   .expires_at = 1000, .receipt = "", .doc = "{\"b\":1}"};
+    store_msg m = {.id = id,
+                   .group = group,
+                   .sent_at = 100,
+                   .visible_at = visible,
+                   .expires_at = 1000,
+                   .receipt = "",
+                   .doc = "{\"b\":1}"};
     assert_int_equal(store_mq_put(t, q, &m, &e), 0);
     assert_true(m.seq > 0);
     return m.seq;
@@ -94,7 +99,11 @@ static void test_order_visibility_counts(void **st)
     assert_int_equal(s.n, 2);
     assert_string_equal(s.ids[0], "a");
     /* hand a out: hidden until 300 */
-    store_msg m = {.seq = a, .visible_at = 300, .receives = 1, .first_receive = 150, .receipt = "r1"};
+    store_msg m = {.seq = a,
+                   .visible_at = 300,
+                   .receives = 1,
+                   .first_receive = 150,
+                   .receipt = "r1"};
     assert_int_equal(store_mq_update(t, "q1", &m, &e), 1);
     s = scan(t, "q1", 150, 10, 0);
     assert_int_equal(s.n, 1);
@@ -139,7 +148,11 @@ static void test_ordered_groups(void **st)
     assert_string_equal(s.ids[1], "b1");
     assert_string_equal(s.ids[2], "a2");
     /* a1 in flight: group A gives nothing, not even a2 */
-    store_msg m = {.seq = a1, .visible_at = 300, .receives = 1, .first_receive = 150, .receipt = "r"};
+    store_msg m = {.seq = a1,
+                   .visible_at = 300,
+                   .receives = 1,
+                   .first_receive = 150,
+                   .receipt = "r"};
     assert_int_equal(store_mq_update(t, "f", &m, &e), 1);
     s = scan(t, "f", 150, 10, 1);
     assert_int_equal(s.n, 2);

@@ -20,7 +20,7 @@ static char dir[256];
 static ferry_env env;
 static principal root;
 
-#define ACCT "111122223333"
+#define ACCT  "111122223333"
 #define OTHER "444455556666"
 #define TOPIC "arn:aws:sns:us-east-1:" OTHER ":events"
 
@@ -85,19 +85,22 @@ static void md5_vectors(void **st)
 {
     (void)st;
     char out[33];
-    json_t *a = json_loads("{\"color\":{\"DataType\":\"String\",\"StringValue\":\"blue\"}}", 0, NULL);
+    json_t *a =
+        json_loads("{\"color\":{\"DataType\":\"String\",\"StringValue\":\"blue\"}}", 0, NULL);
     assert_int_equal(sqs_attrs_md5(a, out), 0);
     assert_string_equal(out, "da1b33cc3cbfe8b1630921e78e6b9880");
     json_decref(a);
     /* sorted by name; binary values hashed as their bytes (AAEC = 00 01 02) */
     a = json_loads("{\"s\":{\"DataType\":\"String.x\",\"StringValue\":\"\xc3\xbc\"},"
                    "\"n\":{\"DataType\":\"Number\",\"StringValue\":\"42\"},"
-                   "\"b\":{\"DataType\":\"Binary\",\"BinaryValue\":\"AAEC\"}}", 0, NULL);
+                   "\"b\":{\"DataType\":\"Binary\",\"BinaryValue\":\"AAEC\"}}",
+                   0, NULL);
     assert_int_equal(sqs_attrs_md5(a, out), 0);
     assert_string_equal(out, "2ce482638e05207fc975aae0069d5e3b");
     json_decref(a);
     a = json_loads("{\"AWSTraceHeader\":{\"DataType\":\"String\",\"StringValue\":"
-                   "\"Root=1-5759e988-bd862e3fe1be46a994272793\"}}", 0, NULL);
+                   "\"Root=1-5759e988-bd862e3fe1be46a994272793\"}}",
+                   0, NULL);
     assert_int_equal(sqs_attrs_md5(a, out), 0);
     assert_string_equal(out, "62a56dd927315f2b2e12832b84617ea5");
     json_decref(a);
@@ -134,7 +137,8 @@ static void attribute_rules(void **st)
         json_decref(a);
     }
     json_t *a = json_loads("{\"a.b-c_d\":{\"DataType\":\"Number.int\",\"StringValue\":\"-1.5e3\"},"
-                           "\"bin\":{\"DataType\":\"Binary\",\"BinaryValue\":\"AAEC\"}}", 0, NULL);
+                           "\"bin\":{\"DataType\":\"Binary\",\"BinaryValue\":\"AAEC\"}}",
+                           0, NULL);
     ferr e = {0};
     size_t size = 0;
     assert_int_equal(sqs_attrs_check(a, 0, &size, &e), 0);
@@ -150,8 +154,12 @@ static void body_characters(void **st)
 {
     (void)st;
     unsigned bad = 0;
-    assert_int_equal(sqs_body_check("plain \t\r\n text \xe2\x9c\x93 \xf0\x9f\x98\x80", 19, &bad), 0);
-    assert_int_equal(sqs_body_check("a\x01" "b", 3, &bad), -1);
+    assert_int_equal(sqs_body_check("plain \t\r\n text \xe2\x9c\x93 \xf0\x9f\x98\x80", 19, &bad),
+                     0);
+    assert_int_equal(sqs_body_check("a\x01"
+                                    "b",
+                                    3, &bad),
+                     -1);
     assert_int_equal(bad, 1);
     assert_int_equal(sqs_body_check("\xef\xbf\xbf", 3, &bad), -1); /* U+FFFF */
     assert_int_equal(bad, 0xFFFF);
@@ -181,7 +189,8 @@ static void selection(void **st)
 
 static int count_received(const char *url)
 {
-    json_t *r = ok("ReceiveMessage", json_pack("{s:s, s:i}", "QueueUrl", url, "MaxNumberOfMessages", 10));
+    json_t *r =
+        ok("ReceiveMessage", json_pack("{s:s, s:i}", "QueueUrl", url, "MaxNumberOfMessages", 10));
     int n = (int)json_array_size(json_object_get(r, "Messages"));
     json_decref(r);
     return n;
@@ -190,9 +199,9 @@ static int count_received(const char *url)
 static void retention_and_visibility(void **st)
 {
     (void)st;
-    const char *url = url_of(ok("CreateQueue", json_pack("{s:s, s:{s:s, s:s}}", "QueueName", "ret",
-                                                         "Attributes", "MessageRetentionPeriod", "60",
-                                                         "VisibilityTimeout", "30")));
+    const char *url = url_of(
+        ok("CreateQueue", json_pack("{s:s, s:{s:s, s:s}}", "QueueName", "ret", "Attributes",
+                                    "MessageRetentionPeriod", "60", "VisibilityTimeout", "30")));
     assert_string_equal(url, "http://sqs.test/" ACCT "/ret");
     json_decref(ok("SendMessage", json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", "old")));
     assert_int_equal(count_received(url), 1);
@@ -200,15 +209,18 @@ static void retention_and_visibility(void **st)
     assert_int_equal(count_received(url), 1);
     clock_set_offset(62); /* retention: gone after 60 s */
     assert_int_equal(count_received(url), 0);
-    json_t *a = ok("GetQueueAttributes", json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"));
+    json_t *a = ok("GetQueueAttributes",
+                   json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"));
     const json_t *at = json_object_get(a, "Attributes");
     assert_string_equal(json_string_value(json_object_get(at, "ApproximateNumberOfMessages")), "0");
-    assert_string_equal(json_string_value(json_object_get(at, "ApproximateNumberOfMessagesNotVisible")), "0");
+    assert_string_equal(
+        json_string_value(json_object_get(at, "ApproximateNumberOfMessagesNotVisible")), "0");
     json_decref(a);
     clock_set_offset(0);
     /* internal callers do not park: a long poll answers at once */
     double t0 = clock_now();
-    json_t *r = ok("ReceiveMessage", json_pack("{s:s, s:i}", "QueueUrl", url, "WaitTimeSeconds", 20));
+    json_t *r =
+        ok("ReceiveMessage", json_pack("{s:s, s:i}", "QueueUrl", url, "WaitTimeSeconds", 20));
     assert_null(json_object_get(r, "Messages"));
     assert_true(clock_now() - t0 < 1);
     json_decref(r);
@@ -219,10 +231,12 @@ static void fifo_dedup_window(void **st)
     (void)st;
     const char *url = url_of(ok("CreateQueue", json_pack("{s:s, s:{s:s}}", "QueueName", "w.fifo",
                                                          "Attributes", "FifoQueue", "true")));
-    json_t *a = ok("SendMessage", json_pack("{s:s, s:s, s:s, s:s}", "QueueUrl", url, "MessageBody", "x",
-                                            "MessageGroupId", "g", "MessageDeduplicationId", "d"));
-    json_t *b = ok("SendMessage", json_pack("{s:s, s:s, s:s, s:s}", "QueueUrl", url, "MessageBody", "x",
-                                            "MessageGroupId", "g", "MessageDeduplicationId", "d"));
+    json_t *a =
+        ok("SendMessage", json_pack("{s:s, s:s, s:s, s:s}", "QueueUrl", url, "MessageBody", "x",
+                                    "MessageGroupId", "g", "MessageDeduplicationId", "d"));
+    json_t *b =
+        ok("SendMessage", json_pack("{s:s, s:s, s:s, s:s}", "QueueUrl", url, "MessageBody", "x",
+                                    "MessageGroupId", "g", "MessageDeduplicationId", "d"));
     assert_string_equal(json_string_value(json_object_get(a, "MessageId")),
                         json_string_value(json_object_get(b, "MessageId")));
     json_decref(b);
@@ -249,17 +263,21 @@ static void sns_service_principal(void **st)
     const char *arn = "arn:aws:sqs:us-east-1:" ACCT ":inbox";
     ferr e;
     /* no queue policy: refused */
-    json_t *r = invoke(&sns, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", "evt"), ctx, &e);
+    json_t *r = invoke(&sns, "SendMessage",
+                       json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", "evt"), ctx, &e);
     assert_null(r);
     assert_string_equal(e.code, "AccessDenied");
     assert_non_null(strstr(e.message, "sns.amazonaws.com"));
     /* a policy for the service principal, limited to this topic */
     char policy[1024];
-    snprintf(policy, sizeof(policy),
-             "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-             "{\"Service\":\"sns.amazonaws.com\"},\"Action\":\"sqs:SendMessage\",\"Resource\":\"%s\","
-             "\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":\"%s\"}}}]}", arn, TOPIC);
-    json_decref(ok("SetQueueAttributes", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Attributes", "Policy", policy)));
+    snprintf(
+        policy, sizeof(policy),
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+        "{\"Service\":\"sns.amazonaws.com\"},\"Action\":\"sqs:SendMessage\",\"Resource\":\"%s\","
+        "\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":\"%s\"}}}]}",
+        arn, TOPIC);
+    json_decref(ok("SetQueueAttributes",
+                   json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Attributes", "Policy", policy)));
     r = invoke(&sns, "SendMessage",
                json_pack("{s:s, s:s, s:{s:{s:s, s:s}}}", "QueueUrl", url, "MessageBody", "evt",
                          "MessageAttributes", "kind", "DataType", "String", "StringValue", "order"),
@@ -267,12 +285,14 @@ static void sns_service_principal(void **st)
     if (!r) fail_msg("%s: %s", e.code, e.message);
     json_decref(r);
     /* by ARN too (internal callers only) */
-    r = invoke(&sns, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", "evt2"), ctx, &e);
+    r = invoke(&sns, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", "evt2"),
+               ctx, &e);
     assert_non_null(r);
     json_decref(r);
     /* another topic: refused */
     json_t *other = json_pack("{s:s}", "aws:SourceArn", "arn:aws:sns:us-east-1:" OTHER ":else");
-    r = invoke(&sns, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", "x"), other, &e);
+    r = invoke(&sns, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", "x"),
+               other, &e);
     assert_null(r);
     assert_string_equal(e.code, "AccessDenied");
     json_decref(other);
@@ -280,21 +300,26 @@ static void sns_service_principal(void **st)
     r = invoke(&sns, "ReceiveMessage", json_pack("{s:s}", "QueueUrl", url), ctx, &e);
     assert_null(r);
     json_decref(ctx);
-    r = ok("ReceiveMessage", json_pack("{s:s, s:i, s:[s], s:[s]}", "QueueUrl", url, "MaxNumberOfMessages", 10,
-                                       "AttributeNames", "SenderId", "MessageAttributeNames", "All"));
+    r = ok("ReceiveMessage",
+           json_pack("{s:s, s:i, s:[s], s:[s]}", "QueueUrl", url, "MaxNumberOfMessages", 10,
+                     "AttributeNames", "SenderId", "MessageAttributeNames", "All"));
     json_t *msgs = json_object_get(r, "Messages");
     assert_int_equal(json_array_size(msgs), 2);
     json_t *m = json_array_get(msgs, 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "Attributes"), "SenderId")),
-                        "sns.amazonaws.com");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(m, "Attributes"), "SenderId")),
+        "sns.amazonaws.com");
     assert_non_null(json_object_get(json_object_get(m, "MessageAttributes"), "kind"));
     json_decref(r);
     /* an unknown queue, a malformed address */
-    r = invoke(&sns, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", "arn:aws:sqs:us-east-1:" ACCT ":none",
-                                              "MessageBody", "x"), NULL, &e);
+    r = invoke(&sns, "SendMessage",
+               json_pack("{s:s, s:s}", "QueueUrl", "arn:aws:sqs:us-east-1:" ACCT ":none",
+                         "MessageBody", "x"),
+               NULL, &e);
     assert_null(r);
     assert_string_equal(e.code, "QueueDoesNotExist");
-    r = invoke(&root, "SendMessage", json_pack("{s:s, s:s}", "QueueUrl", "nope", "MessageBody", "x"), NULL, &e);
+    r = invoke(&root, "SendMessage",
+               json_pack("{s:s, s:s}", "QueueUrl", "nope", "MessageBody", "x"), NULL, &e);
     assert_null(r);
     assert_string_equal(e.code, "InvalidAddress");
 }
@@ -302,9 +327,12 @@ static void sns_service_principal(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(md5_vectors),          cmocka_unit_test(attribute_rules),
-        cmocka_unit_test(body_characters),      cmocka_unit_test(selection),
-        cmocka_unit_test(retention_and_visibility), cmocka_unit_test(fifo_dedup_window),
+        cmocka_unit_test(md5_vectors),
+        cmocka_unit_test(attribute_rules),
+        cmocka_unit_test(body_characters),
+        cmocka_unit_test(selection),
+        cmocka_unit_test(retention_and_visibility),
+        cmocka_unit_test(fifo_dedup_window),
         cmocka_unit_test(sns_service_principal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
