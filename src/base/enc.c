@@ -119,13 +119,17 @@ static int hexv(char c)
 char *enc_url_decode(arena *a, const char *in, size_t n, int plus_is_space, size_t *outlen)
 {
     char *out = arena_alloc(a, n + 1);
-    if (!out) return NULL;
+    return out && !enc_url_decode_into(out, in, n, plus_is_space, outlen) ? out : NULL;
+}
+
+int enc_url_decode_into(char *out, const char *in, size_t n, int plus_is_space, size_t *outlen)
+{
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (in[i] == '%') {
-            if (i + 2 >= n) return NULL;
+            if (i + 2 >= n) return -1;
             int h = hexv(in[i + 1]), l = hexv(in[i + 2]);
-            if (h < 0 || l < 0) return NULL;
+            if (h < 0 || l < 0) return -1;
             out[o++] = (char)(h * 16 + l);
             i += 2;
         } else if (in[i] == '+' && plus_is_space) {
@@ -136,7 +140,7 @@ char *enc_url_decode(arena *a, const char *in, size_t n, int plus_is_space, size
     }
     out[o] = 0;
     if (outlen) *outlen = o;
-    return out;
+    return 0;
 }
 
 char *enc_url_encode(arena *a, const char *in, size_t n, int keep_slash)

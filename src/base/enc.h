@@ -19,9 +19,12 @@ char *enc_b64(arena *a, const unsigned char *in, size_t n);
 /* Returns NULL on invalid base64 (padding optional); *outlen set. */
 unsigned char *enc_unb64(arena *a, const char *in, size_t inlen, size_t *outlen);
 
-/* Percent-decoding: returns NULL on a bad escape. plus_is_space for forms. *outlen
- * excludes the added NUL (the result may contain NUL bytes). */
+/* Percent-decoding: returns NULL on a bad escape (or out of memory). plus_is_space for
+ * forms. *outlen excludes the added NUL (the result may contain NUL bytes). */
 char *enc_url_decode(arena *a, const char *in, size_t n, int plus_is_space, size_t *outlen);
+/* The same into out (n + 1 bytes), for a caller that tells a bad escape (-1) from its own
+ * failed allocation. */
+int enc_url_decode_into(char *out, const char *in, size_t n, int plus_is_space, size_t *outlen);
 /* RFC 3986 unreserved set kept; everything else %XX (uppercase). keep_slash for paths. */
 char *enc_url_encode(arena *a, const char *in, size_t n, int keep_slash);
 

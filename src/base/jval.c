@@ -21,3 +21,8 @@ int jset_str(json_t *o, const char *key, const char *v)
 {
     return v ? json_object_set_new(o, key, json_string(v)) : 0;
 }
+
+int jload_oom(const json_error_t *je)
+{
+    return !je->text[0] || json_error_code(je) == json_error_out_of_memory;
+}

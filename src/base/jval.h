@@ -13,5 +13,8 @@ long long jint(const json_t *o, const char *key, long long dflt);
 int jbool(const json_t *o, const char *key, int dflt);
 /* Sets key to a new string (copied) when v is not NULL; 0, or -1 when out of memory. */
 int jset_str(json_t *o, const char *key, const char *v);
+/* 1 when a failed json_loads/json_loadb ran out of memory (jansson then leaves the text
+ * empty or codes it json_error_out_of_memory): the server's fault, not the document's. */
+int jload_oom(const json_error_t *je);
 
 #endif

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "base/jval.h"
 #include "iam/iam_int.h"
 
 #define MALFORMED(e, ...) ferr_set((e), 400, "MalformedPolicyDocument", __VA_ARGS__)
@@ -361,7 +362,10 @@ iam_policy *iam_policy_parse(const char *json, size_t len, int kind, ferr *e)
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        SYNTAX(e);
+        if (jload_oom(&je))
+            ferr_oom(e);
+        else
+            SYNTAX(e);
         return NULL;
     }
     iam_policy *p = NULL;

@@ -40,10 +40,12 @@ static int is_rest(const proto_service *s)
 
 /* A json service addressed the query way (a form with Action=, no X-Amz-Target) by clients
  * older than its move to json: its query view when it has an overlay (overlay.h). */
-static const proto_service *query_past(arena *a, const hreq *r, const proto_service *s)
+static const proto_service *query_past(arena *a, const hreq *r, const proto_service *s, ferr *e)
 {
     if (s->protocol != PROTO_JSON || !proto_overlay_for(s)) return s;
-    const proto_service *view = proto_query_action(a, r, NULL) ? proto_overlay_query_view(s) : NULL;
+    const char *action;
+    if (proto_query_action(a, r, &action, NULL, e)) return NULL;
+    const proto_service *view = action ? proto_overlay_query_view(s) : NULL;
     return view ? view : s;
 }
 
@@ -58,13 +60,13 @@ const proto_service *proto_route(arena *a, const hreq *r, const char *scope_serv
     }
     if (scope_service && *scope_service) {
         const proto_service *s = proto_service_by_signing_name(scope_service);
-        if (s) return target ? s : query_past(a, r, s);
+        if (s) return target ? s : query_past(a, r, s, e);
         ferr_set(e, 400, "UnknownService", "The service %.64s is not available", scope_service);
         return NULL;
     }
     /* unsigned or presigned-without-scope: Action= names a query operation */
-    const char *version = NULL;
-    const char *action = proto_query_action(a, r, &version);
+    const char *version, *action;
+    if (proto_query_action(a, r, &action, &version, e)) return NULL;
     if (action) {
         const proto_service *any = NULL;
         for (size_t i = 0; i < proto_nservices; i++) {

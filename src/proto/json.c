@@ -5,6 +5,7 @@
 
 #include "base/checked.h"
 #include "base/enc.h"
+#include "base/jval.h"
 #include "proto/overlay.h"
 
 static const char *type_word(int t)
@@ -233,9 +234,12 @@ json_t *proto_json_parse_body(const hreq *r, ferr *e)
     size_t n = r->body_len;
     const char *p = (const char *)r->body;
     while (n && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++, n--;
-    if (!n) return json_object();
     json_error_t je;
-    json_t *j = json_loadb(p, n, 0, &je);
+    json_t *j = n ? json_loadb(p, n, 0, &je) : json_object();
+    if (!j && (!n || jload_oom(&je))) {
+        ferr_oom(e);
+        return NULL;
+    }
     if (!j) {
         ferr_set(e, 400, "SerializationException", "Unable to parse request body: %s", je.text);
         return NULL;

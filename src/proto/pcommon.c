@@ -36,6 +36,12 @@ void proto_vappend(proto_vctx *v, json_t *arr, json_t *x)
     if (x && json_array_append_new(arr, x)) v->oom = 1;
 }
 
+json_t *proto_vmade(proto_vctx *v, json_t *x)
+{
+    if (!x) v->oom = 1;
+    return x;
+}
+
 void proto_vctx_dispose(proto_vctx *v)
 {
     buf_dispose(&v->msg);
@@ -139,7 +145,7 @@ json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, 
             proto_verr_value(v, "", 0, "Member must be valid UTF-8");
             return NULL;
         }
-        return json_stringn(s, n);
+        return proto_vmade(v, json_stringn(s, n));
     case PT_BOOLEAN:
         if (n == 4 && !strncasecmp(s, "true", 4)) return json_true();
         if (n == 5 && !strncasecmp(s, "false", 5)) return json_false();
@@ -161,18 +167,18 @@ json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, 
         long long x = strtoll(tmp, &end, 10);
         if (*end || errno) goto bad;
         if (sh->type == PT_INTEGER && (x < INT_MIN || x > INT_MAX)) goto bad;
-        return json_integer((json_int_t)x);
+        return proto_vmade(v, json_integer((json_int_t)x));
     }
     case PT_FLOAT:
     case PT_DOUBLE: {
         double d = strtod(tmp, &end);
         if (*end || !isfinite(d)) goto bad; /* jansson cannot carry NaN/Infinity */
-        return json_real(d);
+        return proto_vmade(v, json_real(d));
     }
     case PT_TIMESTAMP: {
         double t;
         if (clock_parse(tmp, &t) || !(t >= TS_MIN && t <= TS_MAX)) goto bad;
-        return proto_ts_json(t);
+        return proto_vmade(v, proto_ts_json(t));
     }
     default: break;
     }

@@ -43,6 +43,8 @@ void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what
  * arr; running out of memory sets v->oom instead of silently losing a member. */
 void proto_vset(proto_vctx *v, json_t *obj, const char *k, json_t *x);
 void proto_vappend(proto_vctx *v, json_t *arr, json_t *x);
+/* x, a value just made; its NULL (out of memory) marks the decode failed. */
+json_t *proto_vmade(proto_vctx *v, json_t *x);
 /* Turns collected validation errors into e (code: proto_validation_code); out of memory
  * first. */
 int proto_vctx_finish(proto_vctx *v, ferr *e);

@@ -26,8 +26,27 @@ static int is_form(const hreq *r)
     return ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33);
 }
 
-/* Splits "a=b&c=d" into decoded pairs. -1 on a bad escape or too many params. */
-static int qs_split(arena *a, qset *q, const char *s, size_t n)
+static int malformed(ferr *e)
+{
+    return ferr_set(e, 400, "MalformedQueryString", "The query string or form body is malformed");
+}
+
+/* s[0..n) percent-decoded into the arena; NULL with e set (a bad escape, out of memory). */
+static const char *qs_decode(arena *a, const char *s, size_t n, size_t *len, ferr *e)
+{
+    char *out = arena_alloc(a, n + 1);
+    if (!out)
+        ferr_oom(e);
+    else if (enc_url_decode_into(out, s, n, 1, len))
+        malformed(e);
+    else
+        return out;
+    return NULL;
+}
+
+/* Splits "a=b&c=d" into decoded pairs. -1 with e set on a bad escape, too many params or
+ * out of memory. */
+static int qs_split(arena *a, qset *q, const char *s, size_t n, ferr *e)
 {
     size_t i = 0;
     while (i < n) {
@@ -37,19 +56,20 @@ static int qs_split(arena *a, qset *q, const char *s, size_t n)
             const char *eq = memchr(s + i, '=', j - i);
             size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
             if (q->n == q->cap) {
-                if (q->cap >= QMAX_PARAMS) return -1;
+                if (q->cap >= QMAX_PARAMS) return malformed(e);
                 size_t nc = q->cap ? q->cap * 4 : 32;
                 qparam *np = arena_alloc(a, nc * sizeof(*np));
-                if (!np) return -1;
+                if (!np) return ferr_oom(e);
                 if (q->n) memcpy(np, q->p, q->n * sizeof(*np));
                 q->p = np;
                 q->cap = nc;
             }
             qparam *p = &q->p[q->n];
-            p->k = enc_url_decode(a, s + i, kl, 1, &p->klen);
-            p->v = eq ? enc_url_decode(a, eq + 1, j - i - kl - 1, 1, &p->vlen) : "";
+            p->k = qs_decode(a, s + i, kl, &p->klen, e);
+            if (!p->k) return -1;
+            p->v = eq ? qs_decode(a, eq + 1, j - i - kl - 1, &p->vlen, e) : "";
             if (!eq) p->vlen = 0;
-            if (!p->k || !p->v) return -1;
+            if (!p->v) return -1;
             p->seq = q->n++;
         }
         i = j + 1;
@@ -97,24 +117,28 @@ static int has_children(const qset *q, const char *k, size_t kl)
     return 0;
 }
 
-static int load_params(arena *a, const hreq *r, qset *q)
+static int load_params(arena *a, const hreq *r, qset *q, ferr *e)
 {
-    if (qs_split(a, q, r->raw_query, strlen(r->raw_query))) return -1;
+    if (qs_split(a, q, r->raw_query, strlen(r->raw_query), e)) return -1;
     if (r->body_len && (is_form(r) || !hreq_header(r, "content-type")))
-        if (qs_split(a, q, (const char *)r->body, r->body_len)) return -1;
+        if (qs_split(a, q, (const char *)r->body, r->body_len, e)) return -1;
     if (q->n > 1) qsort(q->p, q->n, sizeof(qparam), pcmp);
     return 0;
 }
 
-const char *proto_query_action(arena *a, const hreq *r, const char **version)
+int proto_query_action(arena *a, const hreq *r, const char **action, const char **version, ferr *e)
 {
     qset q = {0};
+    *action = NULL;
     if (version) *version = NULL;
-    if (load_params(a, r, &q)) return NULL;
+    ferr ignored = {0};
+    if (load_params(a, r, &q, &ignored)) /* malformed: no Action; out of memory: the error */
+        return ignored.status == 500 ? (*e = ignored, -1) : 0;
     const qparam *p = find(&q, "Action");
     const qparam *v = find(&q, "Version");
     if (version && v) *version = v->v;
-    return p ? p->v : NULL;
+    *action = p ? p->v : NULL;
+    return 0;
 }
 
 /* key buffer: a growing prefix, truncated back after each use */
@@ -171,8 +195,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth);
 
 static json_t *qdecode_struct(qctx *c, const proto_shape *sh, int depth)
 {
-    json_t *obj = json_object();
-    c->v->oom |= !obj;
+    json_t *obj = proto_vmade(c->v, json_object());
     for (size_t i = 0; obj && i < sh->nmembers; i++) {
         const proto_member *cm = proto_shape_member(c->svc, sh, i);
         size_t ko = kpush(&c->k, proto_member_wire_name(cm));
@@ -204,7 +227,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
         } else {
             kpush(&c->k, lm->loc_name ? lm->loc_name : "member");
         }
-        json_t *arr = json_array();
+        json_t *arr = proto_vmade(c->v, json_array());
         for (size_t i = 1; arr && !c->k.overflow; i++) {
             size_t ko = kpushi(&c->k, i);
             int present = ls->type >= PT_STRUCTURE ? has_children(c->q, c->k.b, c->k.n)
@@ -225,7 +248,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
             /* "Name=" is how an empty list is sent */
             json_decref(arr);
             const qparam *exact = find(c->q, c->k.b);
-            return exact && !exact->vlen ? json_array() : NULL;
+            return exact && !exact->vlen ? proto_vmade(c->v, json_array()) : NULL;
         }
         return arr;
     }
@@ -235,7 +258,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
                            *vm = proto_shape_member(c->svc, sh, 1);
         size_t base = c->k.n;
         if (!(m->flags & PM_FLATTENED)) kpush(&c->k, "entry");
-        json_t *obj = json_object();
+        json_t *obj = proto_vmade(c->v, json_object());
         for (size_t i = 1; obj && !c->k.overflow; i++) {
             size_t io = kpushi(&c->k, i);
             size_t ko = kpush(&c->k, km->loc_name ? km->loc_name : "key");
@@ -264,11 +287,15 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
         size_t ol;
         int ok = t && enc_unb64(t, p->v, p->vlen, &ol) != NULL;
         arena_free(t);
+        if (!t) {
+            c->v->oom = 1;
+            return NULL;
+        }
         if (!ok) {
             proto_verr_value(c->v, p->v, p->vlen, "Member must be valid base64");
             return NULL;
         }
-        return json_stringn(p->v, p->vlen);
+        return proto_vmade(c->v, json_stringn(p->v, p->vlen));
     }
     default: {
         const qparam *p = find(c->q, c->k.b);
@@ -295,7 +322,7 @@ static void url_member(proto_vctx *v, const proto_service *svc, const proto_shap
     if (b.failed)
         v->oom = 1;
     else if (enc_utf8_valid(b.p, b.len))
-        proto_vset(v, in, ov->url_member, json_stringn(b.p, b.len));
+        proto_vset(v, in, ov->url_member, proto_vmade(v, json_stringn(b.p, b.len)));
     buf_dispose(&b);
 }
 
@@ -303,9 +330,7 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
                        json_t **input, ferr *e)
 {
     qset q = {0};
-    if (load_params(a, r, &q))
-        return ferr_set(e, 400, "MalformedQueryString",
-                        "The query string or form body is malformed");
+    if (load_params(a, r, &q, e)) return -1;
     for (size_t i = 0; i < q.n; i++)
         if (!enc_utf8_valid(q.p[i].k, q.p[i].klen) || !enc_utf8_valid(q.p[i].v, q.p[i].vlen))
             return ferr_set(e, 400, "MalformedQueryString",

@@ -38,7 +38,10 @@ const iam_policy *authz_policy(call *c, const char *key, const char *name, const
         if (!text) return NULL;
         ferr pe = {0};
         iam_policy *p = iam_policy_parse(text, strlen(text), kind, &pe);
-        if (!p) return NULL;
+        if (!p) { /* a broken document allows nothing; running out of memory fails the call */
+            if (pe.status >= 500) *oom = 1;
+            return NULL;
+        }
         if (name && iam_policy_set_name(p, name)) {
             iam_policy_free(p);
             return *oom = 1, NULL;

@@ -213,6 +213,13 @@ def test_input_validation(ferry, ids):
          "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."),
         (dict(RoleSessionName="ok", ExternalId="x"), "at 'externalId'"),
         (dict(RoleSessionName="ok", Policy="x" * 2049), "at 'policy'"),
+        (dict(RoleSessionName="ok", Tags=[{"Key": "k" * 129, "Value": "v"}]),
+         "at 'tags.1.member.key' failed to satisfy constraint: Member must have length less "
+         "than or equal to 128"),
+        # the model does not bound PolicyArns: the handler does, as AWS words it
+        (dict(RoleSessionName="ok", PolicyArns=[{"arn": "arn:aws:iam::aws:policy/x"}] * 11),
+         "Value at 'policyArns' failed to satisfy constraint: Member must have length less "
+         "than or equal to 10"),
     ]
     for kw, want in cases:
         with pytest.raises(botocore.exceptions.ClientError) as e:
@@ -220,6 +227,11 @@ def test_input_validation(ferry, ids):
         assert code(e) == "ValidationError", kw
         if want:
             assert want in message(e), (kw, message(e))
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # nor duplicate keys
+        sts.assume_role(RoleArn=arn, RoleSessionName="ok",
+                        Tags=[{"Key": "k", "Value": "1"}, {"Key": "K", "Value": "2"}])
+    assert code(e) == "InvalidParameterValue"
+    assert "Duplicate tag keys found" in message(e)
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sts.assume_role(RoleArn=arn, RoleSessionName="ok", Policy='{"Statement": 1}')
     assert code(e) == "MalformedPolicyDocument"

@@ -353,10 +353,9 @@ static void walk(const char *name, int strict, const char *service, const char *
     printf("%s: %ld allocations walked, %ld answered an error\n", name, n - 1, errors);
 }
 
-/* LENIENT: some allocation failures still answer a 4xx today (the query and json decoders
- * drop a member whose copy failed, and the validation then calls it missing); such a run
- * must still answer a well-formed AWS error. FAILALLOC_STRICT=1 holds every request to
- * STRICT (5xx), to see what is left. */
+/* LENIENT: some allocation failures may still answer a 4xx (CloudFormation's template
+ * code); such a run must still answer a well-formed AWS error. FAILALLOC_STRICT=1 holds
+ * every request to STRICT (5xx), to see what is left. */
 enum { LENIENT, STRICT };
 
 #define QUERY(action, version) "Action=" action "&Version=" version
@@ -371,7 +370,7 @@ static void sts_get_caller_identity(void **st)
 static void sts_assume_role(void **st)
 {
     (void)st;
-    walk("sts-assume-role", LENIENT, "sts", NULL, "AssumeRole",
+    walk("sts-assume-role", STRICT, "sts", NULL, "AssumeRole",
          QUERY("AssumeRole",
                "2011-06-15") "&RoleArn=arn%3Aaws%3Aiam%3A%3A" ACCT
                              "%3Arole%2Ffa-role&RoleSessionName=s{N}&DurationSeconds=900"
@@ -382,7 +381,7 @@ static void sts_assume_role(void **st)
 static void iam_create_user(void **st)
 {
     (void)st;
-    walk("iam-create-user", LENIENT, "iam", NULL, "CreateUser",
+    walk("iam-create-user", STRICT, "iam", NULL, "CreateUser",
          QUERY("CreateUser", "2010-05-08") "&UserName=u{N}&Path=%2Fteam%2F"
                                            "&Tags.member.1.Key=k&Tags.member.1.Value=v");
 }
@@ -390,7 +389,7 @@ static void iam_create_user(void **st)
 static void iam_put_role_policy(void **st)
 {
     (void)st;
-    walk("iam-put-role-policy", LENIENT, "iam", NULL, "PutRolePolicy",
+    walk("iam-put-role-policy", STRICT, "iam", NULL, "PutRolePolicy",
          QUERY("PutRolePolicy", "2010-05-08") "&RoleName=fa-role&PolicyName=p{N}&PolicyDocument="
                                               "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%"
                                               "22%3A%5B%7B%22Effect%22%3A"
@@ -406,7 +405,32 @@ static void sqs_op_send_message(void **st)
              "{\"QueueUrl\":\"%s\",\"MessageBody\":\"m{N}\",\"MessageAttributes\":"
              "{\"color\":{\"DataType\":\"String\",\"StringValue\":\"blue\"}}}",
              queue_url);
-    walk("sqs-send-message", LENIENT, "sqs", "AmazonSQS.SendMessage", "SendMessage", body);
+    walk("sqs-send-message", STRICT, "sqs", "AmazonSQS.SendMessage", "SendMessage", body);
+}
+
+/* A form request (the query protocol), its body formatted: walked STRICT. */
+__attribute__((format(printf, 4, 5))) static void walk_form(const char *name, const char *service,
+                                                            const char *op, const char *fmt, ...)
+{
+    char body[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    walk(name, STRICT, service, NULL, op, body);
+}
+
+/* SQS's query protocol (older clients: a form with Action=, no X-Amz-Target), answered in
+ * XML: routing it reads the form, and an allocation failing there must not route it as json. */
+static void sqs_send_message_query(void **st)
+{
+    (void)st;
+    walk_form("sqs-send-message-query", "sqs", "SendMessage",
+              QUERY("SendMessage", "2012-11-05") "&QueueUrl=%s&MessageBody=q{N}"
+                                                 "&MessageAttribute.1.Name=color"
+                                                 "&MessageAttribute.1.Value.DataType=String"
+                                                 "&MessageAttribute.1.Value.StringValue=blue",
+              urlenc(queue_url));
 }
 
 static void sqs_op_receive_message(void **st)
@@ -417,20 +441,18 @@ static void sqs_op_receive_message(void **st)
              "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":1,\"VisibilityTimeout\":0,"
              "\"MessageAttributeNames\":[\"All\"],\"AttributeNames\":[\"All\"]}",
              queue_url);
-    walk("sqs-receive-message", LENIENT, "sqs", "AmazonSQS.ReceiveMessage", "ReceiveMessage", body);
+    walk("sqs-receive-message", STRICT, "sqs", "AmazonSQS.ReceiveMessage", "ReceiveMessage", body);
 }
 
 static void sns_op_publish(void **st)
 {
     (void)st;
-    char body[2048];
-    snprintf(body, sizeof(body),
-             QUERY("Publish", "2010-03-31") "&TopicArn=%s&Message=hello%%20m{N}&Subject=s"
-                                            "&MessageAttributes.entry.1.Name=color&"
-                                            "MessageAttributes.entry.1.Value.DataType=String"
-                                            "&MessageAttributes.entry.1.Value.StringValue=blue",
-             urlenc(topic_arn));
-    walk("sns-publish", LENIENT, "sns", NULL, "Publish", body);
+    walk_form("sns-publish", "sns", "Publish",
+              QUERY("Publish", "2010-03-31") "&TopicArn=%s&Message=hello%%20m{N}&Subject=s"
+                                             "&MessageAttributes.entry.1.Name=color&"
+                                             "MessageAttributes.entry.1.Value.DataType=String"
+                                             "&MessageAttributes.entry.1.Value.StringValue=blue",
+              urlenc(topic_arn));
 }
 
 static void cfn_create_stack(void **st)
@@ -481,8 +503,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sts_get_caller_identity), cmocka_unit_test(sts_assume_role),
         cmocka_unit_test(iam_create_user),         cmocka_unit_test(iam_put_role_policy),
-        cmocka_unit_test(sqs_op_send_message),     cmocka_unit_test(sqs_op_receive_message),
-        cmocka_unit_test(sns_op_publish),          cmocka_unit_test(cfn_create_stack),
+        cmocka_unit_test(sqs_op_send_message),     cmocka_unit_test(sqs_send_message_query),
+        cmocka_unit_test(sqs_op_receive_message),  cmocka_unit_test(sns_op_publish),
+        cmocka_unit_test(cfn_create_stack),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
