@@ -291,3 +291,21 @@ const char *proto_member_wire_name(const proto_member *m)
 {
     return m->loc_name ? m->loc_name : m->name;
 }
+
+int proto_qs_next(arena *a, const char *s, size_t n, size_t *i, const char **k, size_t *klen,
+                  const char **v, size_t *vlen)
+{
+    while (*i < n) {
+        size_t b = *i, j = b;
+        while (j < n && s[j] != '&') j++;
+        *i = j + 1;
+        if (j == b) continue;
+        const char *eq = memchr(s + b, '=', j - b);
+        size_t kl = eq ? (size_t)(eq - (s + b)) : j - b;
+        *k = enc_url_decode(a, s + b, kl, 1, klen);
+        *vlen = 0;
+        *v = eq ? enc_url_decode(a, eq + 1, j - b - kl - 1, 1, vlen) : "";
+        return *k && *v ? 1 : -1;
+    }
+    return 0;
+}

@@ -5,11 +5,6 @@
 
 /* Action from the form body or query string (NULL when none); value is arena-owned. */
 const char *proto_query_action(arena *a, const hreq *r, const char **version);
-int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,
-                       json_t **input, ferr *e);
-int proto_query_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,
-                       const char *request_id, proto_response *out);
-void proto_query_encode_error(const proto_service *svc, const ferr *e, const char *request_id,
-                              proto_response *out);
+PROTO_CODEC_DECLARE(query);
 
 #endif

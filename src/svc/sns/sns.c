@@ -51,6 +51,18 @@ int sns_topic_not_found(call *c)
     return ferr_set(c->err, 404, "NotFound", "Topic does not exist");
 }
 
+int sns_attributes_out(call *c, json_t *attrs, char *edp, int bad, json_t **out)
+{
+    bad |= edp && jset_str(attrs, "EffectiveDeliveryPolicy", edp);
+    free(edp);
+    if (bad) {
+        json_decref(attrs);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
+    return 0;
+}
+
 store_key sns_topic_key(const sns_arn *a)
 {
     return (store_key){SNS_KIND_TOPIC, a->account, a->region, a->topic};

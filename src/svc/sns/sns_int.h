@@ -34,6 +34,9 @@ int sns_parse_arn(const char *arn, int want_sub, sns_arn *out);
 int sns_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* NotFound "Topic does not exist" (404). */
 int sns_topic_not_found(call *c);
+/* Answers {"Attributes": attrs} (taken), with its EffectiveDeliveryPolicy edp (taken and
+ * freed; NULL: none); bad (out of memory while building attrs) fails the call instead. */
+int sns_attributes_out(call *c, json_t *attrs, char *edp, int bad, json_t **out);
 
 /* Loads the topic named by arn (param names the input member for the message of a
  * malformed ARN). 0 with *topic (caller decrefs) and *a, or -1 (InvalidParameter,

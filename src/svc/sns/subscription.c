@@ -600,6 +600,7 @@ int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
     char principal[64];
     snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", jstr(sub, "Owner"));
     bad |= jset_str(attrs, "SubscriptionPrincipal", principal);
+    char *edp = NULL;
     if (!strcmp(proto, "http") || !strcmp(proto, "https")) {
         json_t *topic = NULL;
         store_key tk = {SNS_KIND_TOPIC, a.account, a.region, a.topic};
@@ -611,18 +612,12 @@ int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
         delivery_policy dp;
         delivery_policy_effective(sns_topic_attr(topic, "DeliveryPolicy"),
                                   jstr(json_object_get(sub, "Attributes"), "DeliveryPolicy"), &dp);
-        char *edp = delivery_policy_sub_effective_json(&dp);
-        bad |= !edp || jset_str(attrs, "EffectiveDeliveryPolicy", edp);
-        free(edp);
+        edp = delivery_policy_sub_effective_json(&dp);
+        bad |= !edp;
         json_decref(topic);
     }
     json_decref(sub);
-    if (bad) {
-        json_decref(attrs);
-        return ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
-    return 0;
+    return sns_attributes_out(c, attrs, edp, bad, out);
 }
 
 int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out)

@@ -285,15 +285,8 @@ int sns_op_get_topic_attributes(call *c, json_t *in, json_t **out)
     snprintf(num, sizeof(num), "%lld", jint(topic, "SubscriptionsDeleted", 0));
     rc |= jset_str(attrs, "SubscriptionsDeleted", num);
     char *edp = delivery_policy_topic_effective_json(sns_topic_attr(topic, "DeliveryPolicy"));
-    rc |= !edp || jset_str(attrs, "EffectiveDeliveryPolicy", edp);
-    free(edp);
     json_decref(topic);
-    if (rc) {
-        json_decref(attrs);
-        return ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
-    return 0;
+    return sns_attributes_out(c, attrs, edp, rc || !edp, out);
 }
 
 int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
