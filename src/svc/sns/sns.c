@@ -38,12 +38,11 @@ int sns_parse_arn(const char *arn, int want_sub, sns_arn *out)
 
 int sns_invalid(call *c, const char *fmt, ...)
 {
-    char msg[900];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    ferr_vset(c->err, 400, "InvalidParameter", "Invalid parameter: ", fmt, ap);
     va_end(ap);
-    return ferr_set(c->err, 400, "InvalidParameter", "Invalid parameter: %s", msg);
+    return -1;
 }
 
 int sns_topic_not_found(call *c)

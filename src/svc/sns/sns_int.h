@@ -94,6 +94,10 @@ int sns_unsubscribe_by_url(call *c, json_t *in, json_t **out);
 /* Subscriptions of a topic in ARN order: calls cb until it returns non-zero. */
 typedef int (*sns_sub_cb)(void *ud, json_t *sub);
 int sns_each_sub(call *c, const sns_arn *topic, sns_sub_cb cb, void *ud);
+/* The subscriptions of a topic in ARN order as a new array *arr, each map(sub) (NULL: the
+ * subscription itself); -1 with c->err (out of memory included) and *arr NULL. */
+int sns_collect_subs(call *c, const sns_arn *topic, json_t *(*map)(const json_t *sub),
+                     json_t **arr);
 
 /* Publish's cached view of a topic's deliverable subscriptions (subcache.c). */
 typedef struct sns_filter sns_filter;

@@ -166,21 +166,6 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-typedef struct collect_subs {
-    json_t *arr;
-    call *c;
-} collect_subs;
-
-static int collect_sub(void *ud, json_t *sub)
-{
-    collect_subs *cs = ud;
-    if (json_array_append(cs->arr, sub)) {
-        cs->c->oom = 1; /* the deletion fails rather than leave subscriptions behind */
-        return 1;
-    }
-    return 0;
-}
-
 int sns_op_delete_topic(call *c, json_t *in, json_t **out)
 {
     (void)out;
@@ -202,15 +187,14 @@ int sns_op_delete_topic(call *c, json_t *in, json_t **out)
         return -1;
     }
     json_decref(topic);
-    collect_subs cs = {json_array(), c};
-    rc = sns_each_sub(c, &a, collect_sub, &cs);
-    if (!rc && c->oom) rc = ferr_oom(c->err);
+    json_t *subs = NULL;
+    rc = sns_collect_subs(c, &a, NULL, &subs);
     size_t i;
     json_t *s;
-    json_array_foreach(cs.arr, i, s) {
+    json_array_foreach(subs, i, s) {
         if (!rc) rc = sns_delete_sub(c, s, 0);
     }
-    json_decref(cs.arr);
+    json_decref(subs);
     if (rc) return -1;
     if (store_del(c->txn, &key, c->err) < 0) return -1;
     call_resource(c, "AWS::SNS::Topic", arn);
