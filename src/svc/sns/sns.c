@@ -62,6 +62,16 @@ int sns_attributes_out(call *c, json_t *attrs, char *edp, int bad, json_t **out)
     return 0;
 }
 
+int sns_set_attr(json_t *attrs, const char *name, const char *value, const char *boolean)
+{
+    if (!strcmp(name, boolean))
+        return json_object_set_new(attrs, name,
+                                   json_string(!strcasecmp(value, "true") ? "true" : "false"));
+    if (value && *value) return json_object_set_new(attrs, name, json_string(value));
+    json_object_del(attrs, name);
+    return 0;
+}
+
 store_key sns_topic_key(const sns_arn *a)
 {
     return (store_key){SNS_KIND_TOPIC, a->account, a->region, a->topic};

@@ -36,6 +36,9 @@ int sns_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 
 int sns_topic_not_found(call *c);
 /* Answers {"Attributes": attrs} (taken), with its EffectiveDeliveryPolicy edp (taken and
  * freed; NULL: none); bad (out of memory while building attrs) fails the call instead. */
+/* Set*Attributes' change to attrs: name = value ("true"/"false" for the attribute named
+ * boolean, absent for an empty value). Non-zero when out of memory. */
+int sns_set_attr(json_t *attrs, const char *name, const char *value, const char *boolean);
 int sns_attributes_out(call *c, json_t *attrs, char *edp, int bad, json_t **out);
 
 /* Loads the topic named by arn (param names the input member for the message of a

@@ -643,13 +643,7 @@ int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out)
     if (!rc && !strcmp(name, "FilterPolicyScope"))
         rc = check_filter(c, jstr(attrs, "FilterPolicy"), value, "Invalid parameter: ");
     if (!rc) {
-        if (!strcmp(name, "RawMessageDelivery"))
-            rc = json_object_set_new(attrs, name,
-                                     json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value)
-            rc = json_object_set_new(attrs, name, json_string(value));
-        else
-            json_object_del(attrs, name);
+        rc = sns_set_attr(attrs, name, value, "RawMessageDelivery");
         char id[400];
         store_key k = sub_key(&a, id, sizeof(id));
         rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, sub, c->err);

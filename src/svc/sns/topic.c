@@ -284,13 +284,7 @@ int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
     if (!rc) rc = sns_check_topic_attr(c, name, value, sns_is_fifo(topic), 0, "");
     if (!rc) {
         json_t *attrs = json_object_get(topic, "Attributes");
-        if (!strcmp(name, "ContentBasedDeduplication"))
-            rc = json_object_set_new(attrs, name,
-                                     json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value)
-            rc = json_object_set_new(attrs, name, json_string(value));
-        else
-            json_object_del(attrs, name);
+        rc = sns_set_attr(attrs, name, value, "ContentBasedDeduplication");
         store_key k = sns_topic_key(&a);
         rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, topic, c->err);
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));
