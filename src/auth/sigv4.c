@@ -141,6 +141,21 @@ static void sb_enc(sb *s, const char *p, size_t n, int keep_slash)
     }
 }
 
+/* The byte at p[*i], leniently decoded: a valid %XX escape (*i then moves to its last
+ * digit), '+' as a space when plus_is_space, anything else as it is. */
+static unsigned char pct_byte(const char *p, size_t n, size_t *i, int plus_is_space)
+{
+    unsigned char c = (unsigned char)p[*i];
+    if (c == '%' && *i + 2 < n && hexv((unsigned char)p[*i + 1]) >= 0 &&
+        hexv((unsigned char)p[*i + 2]) >= 0) {
+        c = (unsigned char)(hexv((unsigned char)p[*i + 1]) * 16 + hexv((unsigned char)p[*i + 2]));
+        *i += 2;
+    } else if (c == '+' && plus_is_space) {
+        c = ' ';
+    }
+    return c;
+}
+
 /* Percent-decode then RFC 3986 encode in one pass. A '%' not followed by two hex
  * digits is taken literally (it is re-encoded as %25): canonicalisation never fails,
  * a malformed request simply does not match. plus_is_space for query strings. */
@@ -148,14 +163,7 @@ static void sb_reenc(sb *s, const char *p, size_t n, int plus_is_space)
 {
     static const char d[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '%' && i + 2 < n && hexv((unsigned char)p[i + 1]) >= 0 &&
-            hexv((unsigned char)p[i + 2]) >= 0) {
-            c = (unsigned char)(hexv((unsigned char)p[i + 1]) * 16 + hexv((unsigned char)p[i + 2]));
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        }
+        unsigned char c = pct_byte(p, n, &i, plus_is_space);
         if (unreserved(c)) {
             sb_putc(s, (char)c);
         } else {
@@ -172,14 +180,7 @@ static char *qdecode(arena *a, const char *p, size_t n)
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '%' && i + 2 < n && hexv((unsigned char)p[i + 1]) >= 0 &&
-            hexv((unsigned char)p[i + 2]) >= 0) {
-            c = (unsigned char)(hexv((unsigned char)p[i + 1]) * 16 + hexv((unsigned char)p[i + 2]));
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
+        unsigned char c = pct_byte(p, n, &i, 1);
         out[o++] = (char)c;
     }
     out[o] = 0;

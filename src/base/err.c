@@ -4,15 +4,25 @@
 #include <stdio.h>
 #include <string.h>
 
-int ferr_set(ferr *e, int status, const char *code, const char *fmt, ...)
+int ferr_vset(ferr *e, int status, const char *code, const char *prefix, const char *fmt,
+              va_list ap)
 {
     if (!e) return -1;
     e->status = status;
     e->sender = status < 500;
     snprintf(e->code, sizeof(e->code), "%s", code);
+    size_t n = strlen(prefix);
+    if (n >= sizeof(e->message)) n = sizeof(e->message) - 1;
+    memcpy(e->message, prefix, n);
+    vsnprintf(e->message + n, sizeof(e->message) - n, fmt, ap);
+    return -1;
+}
+
+int ferr_set(ferr *e, int status, const char *code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    ferr_vset(e, status, code, "", fmt, ap);
     va_end(ap);
     return -1;
 }

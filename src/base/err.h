@@ -2,6 +2,7 @@
  * message are what the client sees in the protocol's error shape. */
 #ifndef FERRY_ERR_H
 #define FERRY_ERR_H
+#include <stdarg.h>
 
 typedef struct ferr {
     int status;    /* HTTP status */
@@ -13,6 +14,10 @@ typedef struct ferr {
 /* Sets the error and returns -1, so callers can `return ferr_set(...)`. */
 int ferr_set(ferr *e, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* ferr_set for a service's own printf-like error helpers: the message is prefix followed
+ * by fmt formatted with ap. Returns -1. */
+int ferr_vset(ferr *e, int status, const char *code, const char *prefix, const char *fmt,
+              va_list ap) __attribute__((format(printf, 5, 0)));
 void ferr_clear(ferr *e);
 int ferr_isset(const ferr *e);
 

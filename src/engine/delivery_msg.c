@@ -147,9 +147,9 @@ static void kv(buf *b, int *first, const char *k, const char *v)
     *first = 0;
 }
 
-/* {"name": {"Type": DataType, "Value": value}} as SNS shows message attributes; NULL when
- * there are none, or (*bad set) when out of memory. */
-static json_t *envelope_attributes(const json_t *msg, int *bad)
+/* {name: one(attribute)} over msg's MessageAttributes; NULL when there are none or when
+ * out of memory (one answers NULL then). */
+static json_t *attributes_map(const json_t *msg, json_t *(*one)(const json_t *v))
 {
     json_t *attrs = json_object_get(msg, "MessageAttributes");
     if (!json_object_size(attrs)) return NULL;
@@ -157,15 +157,25 @@ static json_t *envelope_attributes(const json_t *msg, int *bad)
     const char *k;
     json_t *v;
     int rc = !out;
-    json_object_foreach(attrs, k, v) {
-        const char *val = jstr(v, "StringValue") ? jstr(v, "StringValue") : jstr(v, "BinaryValue");
-        rc |= json_object_set_new(out, k,
-                                  json_pack("{s:s, s:s}", "Type",
-                                            jstr(v, "DataType") ? jstr(v, "DataType") : "String",
-                                            "Value", val ? val : ""));
-    }
-    *bad |= rc;
+    json_object_foreach(attrs, k, v) rc |= json_object_set_new(out, k, one(v));
     return jdone(out, rc);
+}
+
+/* {"Type": DataType, "Value": value}, an attribute as SNS shows it */
+static json_t *envelope_attribute(const json_t *v)
+{
+    const char *val = jstr(v, "StringValue") ? jstr(v, "StringValue") : jstr(v, "BinaryValue");
+    return json_pack("{s:s, s:s}", "Type", jstr(v, "DataType") ? jstr(v, "DataType") : "String",
+                     "Value", val ? val : "");
+}
+
+/* {"name": {"Type": DataType, "Value": value}} as SNS shows message attributes; NULL when
+ * there are none, or (*bad set) when out of memory. */
+static json_t *envelope_attributes(const json_t *msg, int *bad)
+{
+    json_t *out = attributes_map(msg, envelope_attribute);
+    *bad |= !out && json_object_size(json_object_get(msg, "MessageAttributes"));
+    return out;
 }
 
 char *delivery_body(const delivery_signer *sg, const char *base, dlv *d, int *is_raw)
@@ -288,22 +298,16 @@ char *delivery_lambda_event(const delivery_signer *sg, const char *base, dlv *d)
     return out;
 }
 
+/* {"DataType": ..., "StringValue" or "BinaryValue": ...}, an attribute as SQS takes it */
+static json_t *sqs_attribute(const json_t *v)
+{
+    const char *t = jstr(v, "DataType");
+    json_t *a = json_pack("{s:s}", "DataType", t ? t : "String");
+    const char *which = jstr(v, "BinaryValue") ? "BinaryValue" : "StringValue";
+    return jdone(a, !a || json_object_set(a, which, json_object_get(v, which)));
+}
+
 json_t *delivery_sqs_attributes(const json_t *msg)
 {
-    json_t *attrs = json_object_get(msg, "MessageAttributes");
-    if (!json_object_size(attrs)) return NULL;
-    json_t *out = json_object();
-    const char *k;
-    json_t *v;
-    int rc = !out;
-    json_object_foreach(attrs, k, v) {
-        const char *t = jstr(v, "DataType");
-        json_t *a = json_pack("{s:s}", "DataType", t ? t : "String");
-        if (jstr(v, "BinaryValue"))
-            rc |= json_object_set(a, "BinaryValue", json_object_get(v, "BinaryValue"));
-        else
-            rc |= json_object_set(a, "StringValue", json_object_get(v, "StringValue"));
-        rc |= json_object_set_new(out, k, a);
-    }
-    return jdone(out, rc);
+    return attributes_map(msg, sqs_attribute);
 }

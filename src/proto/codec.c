@@ -139,7 +139,7 @@ void proto_encode_error(arena *a, const proto_service *svc, const ferr *e, const
         e = &def;
     }
     if (!svc || is_query(svc)) {
-        proto_query_encode_error(svc, e, request_id, out);
+        proto_query_encode_error(a, svc, e, request_id, out);
     } else if (svc->protocol == PROTO_JSON) {
         proto_json_encode_error(a, svc, e, request_id, out);
     } else {

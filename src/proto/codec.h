@@ -62,6 +62,16 @@ int proto_encode(arena *a, const proto_service *svc, const proto_op *op, const j
 void proto_encode_error(arena *a, const proto_service *svc, const ferr *e, const char *request_id,
                         proto_response *out);
 
+/* What each codec (query.h, json.h, rest.h) defines for the three above:
+ * proto_<p>_decode, proto_<p>_encode and proto_<p>_encode_error, alike in signature. */
+#define PROTO_CODEC_DECLARE(p) \
+    int proto_##p##_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op, \
+                           json_t **input, ferr *e); \
+    int proto_##p##_encode(arena *a, const proto_service *svc, const proto_op *op, \
+                           const json_t *output, const char *request_id, proto_response *out); \
+    void proto_##p##_encode_error(arena *a, const proto_service *svc, const ferr *e, \
+                                  const char *request_id, proto_response *out)
+
 /* Enum check for handlers: 0 when value is in allowed (NULL-terminated), else -1
  * with "1 validation error detected: Value 'x' at 'member' failed to satisfy
  * constraint: Member must satisfy enum value set: [A, B]". member as AWS prints

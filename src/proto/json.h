@@ -15,11 +15,6 @@ json_t *proto_json_out_struct(const proto_service *svc, const proto_shape *sh, c
 /* Parses a request body as a JSON object ("" = {}); SerializationException otherwise. */
 json_t *proto_json_parse_body(const hreq *r, ferr *e);
 
-int proto_json_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,
-                      json_t **input, ferr *e);
-int proto_json_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,
-                      const char *request_id, proto_response *out);
-void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
-                             const char *request_id, proto_response *out);
+PROTO_CODEC_DECLARE(json);
 
 #endif

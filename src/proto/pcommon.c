@@ -297,3 +297,39 @@ const char *proto_member_wire_name(const proto_member *m)
 {
     return m->loc_name ? m->loc_name : m->name;
 }
+
+/* s[0..n) percent-decoded into the arena; NULL with e (when given) set: a bad escape is
+ * MalformedQueryString, a failed allocation out of memory. */
+static const char *qs_decode(arena *a, const char *s, size_t n, size_t *len, ferr *e)
+{
+    char *out = arena_alloc(a, n + 1);
+    if (!out) {
+        if (e) ferr_oom(e);
+        return NULL;
+    }
+    if (enc_url_decode_into(out, s, n, 1, len)) {
+        if (e)
+            ferr_set(e, 400, "MalformedQueryString", "The query string or form body is malformed");
+        return NULL;
+    }
+    return out;
+}
+
+int proto_qs_next(arena *a, const char *s, size_t n, size_t *i, const char **k, size_t *klen,
+                  const char **v, size_t *vlen, ferr *e)
+{
+    while (*i < n) {
+        size_t b = *i, j = b;
+        while (j < n && s[j] != '&') j++;
+        *i = j + 1;
+        if (j == b) continue;
+        const char *eq = memchr(s + b, '=', j - b);
+        size_t kl = eq ? (size_t)(eq - (s + b)) : j - b;
+        *k = qs_decode(a, s + b, kl, klen, e);
+        if (!*k) return -1;
+        *vlen = 0;
+        *v = eq ? qs_decode(a, eq + 1, j - b - kl - 1, vlen, e) : "";
+        return *v ? 1 : -1;
+    }
+    return 0;
+}

@@ -70,6 +70,11 @@ json_t *proto_json_text(const char *s);
 /* XML text escaping (&, <, >, ", ', and control characters as character refs). */
 int proto_xml_escape(buf *b, const char *s, size_t n);
 
+/* The next "k=v" pair of the query string s[0..n) from *i on, both URL-decoded (a missing
+ * "=v" is ""); empty pairs are skipped. 1: a pair, 0: the end, -1: a bad escape. */
+int proto_qs_next(arena *a, const char *s, size_t n, size_t *i, const char **k, size_t *klen,
+                  const char **v, size_t *vlen, ferr *e);
+
 const char *proto_member_wire_name(const proto_member *m); /* locationName or name */
 
 /* The json protocols' name for a canonical (query) error code, and *status its status

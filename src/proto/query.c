@@ -31,50 +31,28 @@ static int malformed(ferr *e)
     return ferr_set(e, 400, "MalformedQueryString", "The query string or form body is malformed");
 }
 
-/* s[0..n) percent-decoded into the arena; NULL with e set (a bad escape, out of memory). */
-static const char *qs_decode(arena *a, const char *s, size_t n, size_t *len, ferr *e)
-{
-    char *out = arena_alloc(a, n + 1);
-    if (!out)
-        ferr_oom(e);
-    else if (enc_url_decode_into(out, s, n, 1, len))
-        malformed(e);
-    else
-        return out;
-    return NULL;
-}
-
 /* Splits "a=b&c=d" into decoded pairs. -1 with e set on a bad escape, too many params or
  * out of memory. */
 static int qs_split(arena *a, qset *q, const char *s, size_t n, ferr *e)
 {
     size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '&') j++;
-        if (j > i) {
-            const char *eq = memchr(s + i, '=', j - i);
-            size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
-            if (q->n == q->cap) {
-                if (q->cap >= QMAX_PARAMS) return malformed(e);
-                size_t nc = q->cap ? q->cap * 4 : 32;
-                qparam *np = arena_alloc(a, nc * sizeof(*np));
-                if (!np) return ferr_oom(e);
-                if (q->n) memcpy(np, q->p, q->n * sizeof(*np));
-                q->p = np;
-                q->cap = nc;
-            }
-            qparam *p = &q->p[q->n];
-            p->k = qs_decode(a, s + i, kl, &p->klen, e);
-            if (!p->k) return -1;
-            p->v = eq ? qs_decode(a, eq + 1, j - i - kl - 1, &p->vlen, e) : "";
-            if (!eq) p->vlen = 0;
-            if (!p->v) return -1;
-            p->seq = q->n++;
+    const char *k, *v;
+    size_t kl, vl;
+    int r;
+    while ((r = proto_qs_next(a, s, n, &i, &k, &kl, &v, &vl, e)) > 0) {
+        if (q->n == q->cap) {
+            if (q->cap >= QMAX_PARAMS) return malformed(e);
+            size_t nc = q->cap ? q->cap * 4 : 32;
+            qparam *np = arena_alloc(a, nc * sizeof(*np));
+            if (!np) return ferr_oom(e);
+            if (q->n) memcpy(np, q->p, q->n * sizeof(*np));
+            q->p = np;
+            q->cap = nc;
         }
-        i = j + 1;
+        q->p[q->n] = (qparam){.k = k, .klen = kl, .v = v, .vlen = vl, .seq = q->n};
+        q->n++;
     }
-    return 0;
+    return r;
 }
 
 static int pcmp(const void *x, const void *y)
@@ -382,9 +360,10 @@ int proto_query_encode(arena *a, const proto_service *svc, const proto_op *op, c
     return b->failed ? -1 : 0;
 }
 
-void proto_query_encode_error(const proto_service *svc, const ferr *e, const char *request_id,
-                              proto_response *out)
+void proto_query_encode_error(arena *a, const proto_service *svc, const ferr *e,
+                              const char *request_id, proto_response *out)
 {
+    (void)a; /* the signature all codecs share */
     buf *b = &out->body;
     buf_puts(b, "<ErrorResponse");
     if (svc && svc->xml_namespace) {

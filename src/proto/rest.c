@@ -38,23 +38,12 @@ static int parse_query(arena *a, const char *s, rctx *c)
     c->q = arena_alloc(a, cnt * sizeof(qpair));
     if (!c->q) return -1;
     c->nq = 0;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '&') j++;
-        if (j > i) {
-            const char *eq = memchr(s + i, '=', j - i);
-            size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
-            qpair *p = &c->q[c->nq];
-            p->k = enc_url_decode(a, s + i, kl, 1, NULL);
-            p->v = eq ? enc_url_decode(a, eq + 1, j - i - kl - 1, 1, &p->vlen) : "";
-            if (!eq) p->vlen = 0;
-            if (!p->k || !p->v) return -1;
-            c->nq++;
-        }
-        i = j + 1;
-    }
-    return 0;
+    size_t i = 0, kl, vl;
+    const char *k, *v;
+    int r;
+    while ((r = proto_qs_next(a, s, n, &i, &k, &kl, &v, &vl, NULL)) > 0)
+        c->q[c->nq++] = (qpair){.k = k, .v = v, .vlen = vl};
+    return r;
 }
 
 static const qpair *qfind(const rctx *c, const char *k, size_t kl)
@@ -311,6 +300,25 @@ static json_t *decode_query_member(proto_vctx *v, const proto_service *svc, cons
     return proto_scalar_parse(v, sh, p->v, p->vlen);
 }
 
+/* The XML or JSON body r as the structure sh into *x (rest: only its body-bound members);
+ * -1 with e when the body does not parse. */
+static int read_body(arena *a, proto_vctx *v, const proto_service *svc, const proto_shape *sh,
+                     const hreq *r, int rest, json_t **x, ferr *e)
+{
+    if (is_xml(svc)) {
+        proto_xnode *root =
+            proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
+        if (!root) return -1;
+        *x = proto_xml_read_struct(v, svc, sh, root, rest, 0);
+        return 0;
+    }
+    json_t *w = proto_json_parse_body(r, e);
+    if (!w) return -1;
+    *x = proto_json_in_struct(v, svc, sh, w, rest, 0);
+    json_decref(w);
+    return 0;
+}
+
 int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const proto_op **op,
                       json_t **input, ferr *e)
 {
@@ -400,43 +408,13 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
                     x = json_stringn((const char *)r->body, r->body_len);
             }
         } else if (ps->type == PT_STRUCTURE && r->body_len) {
-            if (is_xml(svc)) {
-                proto_xnode *root =
-                    proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
-                if (!root)
-                    rc = -1;
-                else
-                    x = proto_xml_read_struct(&v, svc, ps, root, 0, 0);
-            } else {
-                json_t *w = proto_json_parse_body(r, e);
-                if (!w)
-                    rc = -1;
-                else {
-                    x = proto_json_in_struct(&v, svc, ps, w, 0, 0);
-                    json_decref(w);
-                }
-            }
+            if (read_body(a, &v, svc, ps, r, 0, &x, e)) rc = -1;
         }
         proto_path_pop(&v, po);
         proto_vset(&v, in, pm->name, x);
     } else if (ish && has_body_members && r->body_len) {
         json_t *x = NULL;
-        if (is_xml(svc)) {
-            proto_xnode *root =
-                proto_xml_parse(a, (const char *)r->body, r->body_len, "MalformedXML", e);
-            if (!root)
-                rc = -1;
-            else
-                x = proto_xml_read_struct(&v, svc, ish, root, 1, 0);
-        } else {
-            json_t *w = proto_json_parse_body(r, e);
-            if (!w)
-                rc = -1;
-            else {
-                x = proto_json_in_struct(&v, svc, ish, w, 1, 0);
-                json_decref(w);
-            }
-        }
+        if (read_body(a, &v, svc, ish, r, 1, &x, e)) rc = -1;
         if (x) {
             if (json_object_update(in, x)) v.oom = 1;
             json_decref(x);

@@ -21,108 +21,89 @@
 /* ---- the checks ---- */
 
 typedef struct check {
-    const char *code, *type, *anchor; /* issue code, finding type, reference page anchor */
+    const char *code, *type; /* issue code, finding type */
 } check;
 
-#define E "ERROR"
-#define W "WARNING"
-#define S "SECURITY_WARNING"
-#define G "SUGGESTION"
+#define E                 "ERROR"
+#define W                 "WARNING"
+#define S                 "SECURITY_WARNING"
+#define G                 "SUGGESTION"
+/* A check: its issue code (the page anchor is the code in lower case, '-' for '_') and
+ * finding type. */
+#define CHECK(code, type) code = {#code, type}
+/* one check a line */
+/* clang-format off */
 static const check
-    JSON_SYNTAX_ERROR = {"JSON_SYNTAX_ERROR", E, "json-syntax-error"},
-    DATA_TYPE_MISMATCH = {"DATA_TYPE_MISMATCH", E, "data-type-mismatch"},
-    INVALID_POLICY_ELEMENT = {"INVALID_POLICY_ELEMENT", E, "invalid-policy-element"},
-    INVALID_VERSION = {"INVALID_VERSION", E, "invalid-version"},
-    MISSING_STATEMENT = {"MISSING_STATEMENT", E, "missing-statement"},
-    MISSING_EFFECT = {"MISSING_EFFECT", E, "missing-effect"},
-    INVALID_EFFECT = {"INVALID_EFFECT", E, "invalid-effect"},
-    MISSING_ACTION = {"MISSING_ACTION", E, "missing-action"},
-    MISSING_RESOURCE = {"MISSING_RESOURCE", E, "missing-resource"},
-    MISSING_PRINCIPAL = {"MISSING_PRINCIPAL", E, "missing-principal"},
-    UNSUPPORTED_PRINCIPAL = {"UNSUPPORTED_PRINCIPAL", E, "unsupported-principal"},
-    SCP_SYNTAX_ERROR_PRINCIPAL = {"SCP_SYNTAX_ERROR_PRINCIPAL", E, "scp-syntax-error-principal"},
-    UNSUPPORTED_ELEMENT_COMBINATION = {"UNSUPPORTED_ELEMENT_COMBINATION", E,
-                                       "unsupported-element-combination"},
-    INVALID_ACTION = {"INVALID_ACTION", E, "invalid-action"},
-    UNIQUE_SIDS_REQUIRED = {"UNIQUE_SIDS_REQUIRED", E, "unique-sids-required"},
-    UNSUPPORTED_SID = {"UNSUPPORTED_SID", E, "unsupported-sid"},
-    INVALID_ARN_PREFIX = {"INVALID_ARN_PREFIX", E, "invalid-arn-prefix"},
-    MISSING_ARN_FIELD = {"MISSING_ARN_FIELD", E, "missing-arn-field"},
-    INVALID_ARN_ACCOUNT = {"INVALID_ARN_ACCOUNT", E, "invalid-arn-account"},
-    INVALID_ARN_SERVICE_CASE = {"INVALID_ARN_SERVICE_CASE", E, "invalid-arn-service-case"},
-    INVALID_PRINCIPAL_FORMAT = {"INVALID_PRINCIPAL_FORMAT", E, "invalid-principal-format"},
-    INVALID_PRINCIPAL_KEY = {"INVALID_PRINCIPAL_KEY", E, "invalid-principal-key"},
-    UNSUPPORTED_WILDCARD_IN_PRINCIPAL = {"UNSUPPORTED_WILDCARD_IN_PRINCIPAL", E,
-                                         "unsupported-wildcard-in-principal"},
-    INVALID_CONDITION_OPERATOR = {"INVALID_CONDITION_OPERATOR", E, "invalid-condition-operator"},
-    INVALID_CONDITION_KEY_FORMAT = {"INVALID_CONDITION_KEY_FORMAT", E,
-                                    "invalid-condition-key-format"},
-    DUPLICATE_KEYS_WITH_DIFFERENT_CASE = {"DUPLICATE_KEYS_WITH_DIFFERENT_CASE", E,
-                                          "duplicate-keys-with-different-case"},
-    UNSUPPORTED_GLOBAL_CONDITION_KEY = {"UNSUPPORTED_GLOBAL_CONDITION_KEY", E,
-                                        "unsupported-global-condition-key"},
-    NULL_WITH_IF_EXISTS = {"NULL_WITH_IF_EXISTS", E, "null-with-if-exists"},
-    POLICY_SIZE_EXCEEDS_SCP_QUOTA = {"POLICY_SIZE_EXCEEDS_SCP_QUOTA", E,
-                                     "policy-size-exceeds-scp-quota"},
+    CHECK(JSON_SYNTAX_ERROR, E),
+    CHECK(DATA_TYPE_MISMATCH, E),
+    CHECK(INVALID_POLICY_ELEMENT, E),
+    CHECK(INVALID_VERSION, E),
+    CHECK(MISSING_STATEMENT, E),
+    CHECK(MISSING_EFFECT, E),
+    CHECK(INVALID_EFFECT, E),
+    CHECK(MISSING_ACTION, E),
+    CHECK(MISSING_RESOURCE, E),
+    CHECK(MISSING_PRINCIPAL, E),
+    CHECK(UNSUPPORTED_PRINCIPAL, E),
+    CHECK(SCP_SYNTAX_ERROR_PRINCIPAL, E),
+    CHECK(UNSUPPORTED_ELEMENT_COMBINATION, E),
+    CHECK(INVALID_ACTION, E),
+    CHECK(UNIQUE_SIDS_REQUIRED, E),
+    CHECK(UNSUPPORTED_SID, E),
+    CHECK(INVALID_ARN_PREFIX, E),
+    CHECK(MISSING_ARN_FIELD, E),
+    CHECK(INVALID_ARN_ACCOUNT, E),
+    CHECK(INVALID_ARN_SERVICE_CASE, E),
+    CHECK(INVALID_PRINCIPAL_FORMAT, E),
+    CHECK(INVALID_PRINCIPAL_KEY, E),
+    CHECK(UNSUPPORTED_WILDCARD_IN_PRINCIPAL, E),
+    CHECK(INVALID_CONDITION_OPERATOR, E),
+    CHECK(INVALID_CONDITION_KEY_FORMAT, E),
+    CHECK(DUPLICATE_KEYS_WITH_DIFFERENT_CASE, E),
+    CHECK(UNSUPPORTED_GLOBAL_CONDITION_KEY, E),
+    CHECK(NULL_WITH_IF_EXISTS, E),
+    CHECK(POLICY_SIZE_EXCEEDS_SCP_QUOTA, E),
 
-    MISSING_VERSION = {"MISSING_VERSION", W, "missing-version"},
-    UNIQUE_SIDS_RECOMMENDED = {"UNIQUE_SIDS_RECOMMENDED", W, "unique-sids-recommended"},
-    WILDCARD_WITHOUT_LIKE_OPERATOR = {"WILDCARD_WITHOUT_LIKE_OPERATOR", W,
-                                      "wildcard-without-like-operator"},
-    TYPE_MISMATCH_BOOLEAN = {"TYPE_MISMATCH_BOOLEAN", W, "type-mismatch-boolean"},
-    TYPE_MISMATCH_NUMBER = {"TYPE_MISMATCH_NUMBER", W, "type-mismatch-number"},
-    TYPE_MISMATCH_DATE = {"TYPE_MISMATCH_DATE", W, "type-mismatch-date"},
-    TYPE_MISMATCH_IP_RANGE = {"TYPE_MISMATCH_IP_RANGE", W, "type-mismatch-ip-range"},
-    POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA = {"POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA", W,
-                                                 "policy-size-exceeds-identity-policy-quota"},
-    CREATE_SLR_WITH_STAR_IN_RESOURCE = {"CREATE_SLR_WITH_STAR_IN_RESOURCE", W,
-                                        "create-slr-with-star-in-resource"},
-    CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE = {"CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE", W,
-                                                   "create-slr-with-star-in-action-and-resource"},
-    CREATE_SLR_WITH_NOT_RESOURCE = {"CREATE_SLR_WITH_NOT_RESOURCE", W,
-                                    "create-slr-with-not-resource"},
-    CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE =
-        {"CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", W,
-         "create-slr-with-star-in-action-and-not-resource"},
-    CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE = {"CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE", W,
-                                                   "create-slr-with-not-action-and-not-resource"},
-    CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION =
-        {"CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION", W,
-         "create-slr-with-star-in-resource-and-not-action"},
+    CHECK(MISSING_VERSION, W),
+    CHECK(UNIQUE_SIDS_RECOMMENDED, W),
+    CHECK(WILDCARD_WITHOUT_LIKE_OPERATOR, W),
+    CHECK(TYPE_MISMATCH_BOOLEAN, W),
+    CHECK(TYPE_MISMATCH_NUMBER, W),
+    CHECK(TYPE_MISMATCH_DATE, W),
+    CHECK(TYPE_MISMATCH_IP_RANGE, W),
+    CHECK(POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA, W),
+    CHECK(CREATE_SLR_WITH_STAR_IN_RESOURCE, W),
+    CHECK(CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE, W),
+    CHECK(CREATE_SLR_WITH_NOT_RESOURCE, W),
+    CHECK(CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE, W),
+    CHECK(CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE, W),
+    CHECK(CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION, W),
 
-    ALLOW_WITH_NOT_PRINCIPAL = {"ALLOW_WITH_NOT_PRINCIPAL", S, "allow-with-not-principal"},
-    PASS_ROLE_WITH_STAR_IN_RESOURCE = {"PASS_ROLE_WITH_STAR_IN_RESOURCE", S,
-                                       "pass-role-with-star-in-resource"},
-    PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE = {"PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE", S,
-                                                  "pass-role-with-star-in-action-and-resource"},
-    PASS_ROLE_WITH_NOT_RESOURCE = {"PASS_ROLE_WITH_NOT_RESOURCE", S, "pass-role-with-not-resource"},
-    PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE =
-        {"PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", S,
-         "pass-role-with-star-in-action-and-not-resource"},
-    PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE = {"PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE", S,
-                                                  "pass-role-with-not-action-and-not-resource"},
-    PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION =
-        {"PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION", S,
-         "pass-role-with-star-in-resource-and-not-action"},
+    CHECK(ALLOW_WITH_NOT_PRINCIPAL, S),
+    CHECK(PASS_ROLE_WITH_STAR_IN_RESOURCE, S),
+    CHECK(PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE, S),
+    CHECK(PASS_ROLE_WITH_NOT_RESOURCE, S),
+    CHECK(PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE, S),
+    CHECK(PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE, S),
+    CHECK(PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION, S),
 
-    EMPTY_SID_VALUE = {"EMPTY_SID_VALUE", G, "empty-sid-value"},
-    EMPTY_ARRAY_ACTION = {"EMPTY_ARRAY_ACTION", G, "empty-array-action"},
-    EMPTY_ARRAY_RESOURCE = {"EMPTY_ARRAY_RESOURCE", G, "empty-array-resource"},
-    EMPTY_ARRAY_PRINCIPAL = {"EMPTY_ARRAY_PRINCIPAL", G, "empty-array-principal"},
-    EMPTY_OBJECT_PRINCIPAL = {"EMPTY_OBJECT_PRINCIPAL", G, "empty-object-principal"},
-    EMPTY_OBJECT_CONDITION = {"EMPTY_OBJECT_CONDITION", G, "empty-object-condition"},
-    EMPTY_ARRAY_CONDITION = {"EMPTY_ARRAY_CONDITION", G, "empty-array-condition"},
-    EMPTY_ARRAY_CONDITION_IFEXISTS = {"EMPTY_ARRAY_CONDITION_IFEXISTS", G,
-                                      "empty-array-condition-ifexists"},
-    EMPTY_ARRAY_CONDITION_FORALLVALUES = {"EMPTY_ARRAY_CONDITION_FORALLVALUES", G,
-                                          "empty-array-condition-forallvalues"},
-    EMPTY_ARRAY_CONDITION_FORANYVALUE = {"EMPTY_ARRAY_CONDITION_FORANYVALUE", G,
-                                         "empty-array-condition-foranyvalue"},
-    NULL_WITH_QUALIFIER = {"NULL_WITH_QUALIFIER", G, "null-with-qualifier"},
-    REDUNDANT_ACTION = {"REDUNDANT_ACTION", G, "redundant-action"},
-    REDUNDANT_RESOURCE = {"REDUNDANT_RESOURCE", G, "redundant-resource"},
-    REDUNDANT_STATEMENT = {"REDUNDANT_STATEMENT", G, "redundant-statement"},
-    WILDCARD_IN_SERVICE_NAME = {"WILDCARD_IN_SERVICE_NAME", G, "wildcard-in-service-name"};
+    CHECK(EMPTY_SID_VALUE, G),
+    CHECK(EMPTY_ARRAY_ACTION, G),
+    CHECK(EMPTY_ARRAY_RESOURCE, G),
+    CHECK(EMPTY_ARRAY_PRINCIPAL, G),
+    CHECK(EMPTY_OBJECT_PRINCIPAL, G),
+    CHECK(EMPTY_OBJECT_CONDITION, G),
+    CHECK(EMPTY_ARRAY_CONDITION, G),
+    CHECK(EMPTY_ARRAY_CONDITION_IFEXISTS, G),
+    CHECK(EMPTY_ARRAY_CONDITION_FORALLVALUES, G),
+    CHECK(EMPTY_ARRAY_CONDITION_FORANYVALUE, G),
+    CHECK(NULL_WITH_QUALIFIER, G),
+    CHECK(REDUNDANT_ACTION, G),
+    CHECK(REDUNDANT_RESOURCE, G),
+    CHECK(REDUNDANT_STATEMENT, G),
+    CHECK(WILDCARD_IN_SERVICE_NAME, G);
+/* clang-format on */
+#undef CHECK
 
 static const char LINK[] = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
                            "access-analyzer-reference-policy-checks.html"
@@ -198,7 +179,12 @@ static void addv(ctx *x, const check *ck, json_t *locations, const char *fmt, va
                        : !strcmp(ck->type, W) ? "general-warning"
                        : !strcmp(ck->type, S) ? "security-warning"
                                               : "suggestion";
-    snprintf(link, sizeof(link), "%s%s-%s", LINK, slug, ck->anchor);
+    char anchor[96];
+    size_t i = 0;
+    for (; ck->code[i] && i + 1 < sizeof(anchor); i++)
+        anchor[i] = ck->code[i] == '_' ? '-' : (char)tolower((unsigned char)ck->code[i]);
+    anchor[i] = 0;
+    snprintf(link, sizeof(link), "%s%s-%s", LINK, slug, anchor);
     json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:o}", "findingDetails", details, "findingType",
                           ck->type, "issueCode", ck->code, "learnMoreLink", link, "locations",
                           locations ? locations : json_array());

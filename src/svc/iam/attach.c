@@ -89,8 +89,7 @@ static int op_boundary(call *c, const iamsvc_etype *et, const char *action, json
                   : iamsvc_authorize_ctx(c, action, earn, "iam:PermissionsBoundary", arn);
     if (arc) goto fail;
     if (!rc) {
-        ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
-                 name);
+        iamsvc_no_such(c, et, name);
         goto fail;
     }
     if (del) {

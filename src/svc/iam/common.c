@@ -158,14 +158,23 @@ int iamsvc_fetch(store_txn *t, const iamsvc_etype *et, const char *account, cons
     return store_get(t, &k, doc, e);
 }
 
+int iamsvc_no_such(call *c, const iamsvc_etype *et, const char *name)
+{
+    return ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
+                    name ? name : "");
+}
+
+int iamsvc_load_in(call *c, const iamsvc_etype *et, const char *account, const char *name,
+                   json_t **doc)
+{
+    int rc = iamsvc_fetch(c->txn, et, account, name ? name : "", doc, c->err);
+    if (rc < 0) return -1;
+    return rc ? 0 : iamsvc_no_such(c, et, name);
+}
+
 int iamsvc_load(call *c, const iamsvc_etype *et, const char *name, json_t **doc)
 {
-    int rc = iamsvc_fetch(c->txn, et, c->account, name ? name : "", doc, c->err);
-    if (rc < 0) return -1;
-    if (rc == 0)
-        return ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.",
-                        et->noun, name ? name : "");
-    return 0;
+    return iamsvc_load_in(c, et, c->account, name, doc);
 }
 
 int iamsvc_save(call *c, const iamsvc_etype *et, const char *account, const json_t *doc)
@@ -299,8 +308,7 @@ int iamsvc_load_auth(call *c, const iamsvc_etype *et, const char *action, const 
     const char *arn = rc ? jstr(*doc, "Arn") : iamsvc_arn(c->a, c->account, et->noun, "/", name);
     if (iamsvc_authorize(c, action, arn)) goto fail;
     if (!rc) {
-        ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
-                 name);
+        iamsvc_no_such(c, et, name);
         goto fail;
     }
     return 0;

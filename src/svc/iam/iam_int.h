@@ -50,6 +50,11 @@ int iamsvc_fetch(store_txn *t, const iamsvc_etype *et, const char *account, cons
                  json_t **doc, ferr *e);
 /* As iamsvc_fetch for the call's account, absent = NoSuchEntity with AWS's message. */
 int iamsvc_load(call *c, const iamsvc_etype *et, const char *name, json_t **doc);
+/* As iamsvc_load in account. */
+int iamsvc_load_in(call *c, const iamsvc_etype *et, const char *account, const char *name,
+                   json_t **doc);
+/* AWS's NoSuchEntity for et named name (NULL: ""); returns -1. */
+int iamsvc_no_such(call *c, const iamsvc_etype *et, const char *name);
 /* Loads name for an operation: authorizes action on its ARN first (the ARN without a path
  * when it does not exist, as AWS), then NoSuchEntity. */
 int iamsvc_load_auth(call *c, const iamsvc_etype *et, const char *action, const char *name,

@@ -42,12 +42,8 @@ int iamsvc_put_inline(call *c, const iamsvc_etype *et, const char *account, cons
                       const char *policy_name, const char *document)
 {
     json_t *ent = NULL;
-    int rc = iamsvc_fetch(c->txn, et, account, name ? name : "", &ent, c->err);
-    if (rc == 0)
-        ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
-                 name ? name : "");
-    if (rc <= 0) return -1;
-    rc = put_doc(c, et, account, ent, policy_name, document);
+    if (iamsvc_load_in(c, et, account, name, &ent)) return -1;
+    int rc = put_doc(c, et, account, ent, policy_name, document);
     json_decref(ent);
     return rc;
 }

@@ -293,12 +293,8 @@ int iamsvc_attach(call *c, const iamsvc_etype *et, const char *account, const ch
 {
     if (check_arn(c, arn)) return -1;
     json_t *pol = NULL, *ent = NULL;
-    int rc = iamsvc_fetch(c->txn, et, account, name ? name : "", &ent, c->err);
-    if (rc == 0)
-        ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
-                 name ? name : "");
-    if (rc <= 0) return -1;
-    rc = iamsvc_policy_fetch(c->txn, account, arn, &pol, c->err);
+    if (iamsvc_load_in(c, et, account, name, &ent)) return -1;
+    int rc = iamsvc_policy_fetch(c->txn, account, arn, &pol, c->err);
     json_decref(pol);
     if (rc == 0)
         ferr_set(c->err, 404, "NoSuchEntity", "Policy %s does not exist or is not attachable.",
@@ -343,18 +339,15 @@ int iamsvc_detach(call *c, const iamsvc_etype *et, const char *account, const ch
 {
     if (check_arn(c, arn)) return -1;
     json_t *ent = NULL;
-    int rc = iamsvc_fetch(c->txn, et, account, name ? name : "", &ent, c->err);
-    if (rc == 0)
-        ferr_set(c->err, 404, "NoSuchEntity", "The %s with name %s cannot be found.", et->noun,
-                 name ? name : "");
-    if (rc <= 0) return -1;
+    if (iamsvc_load_in(c, et, account, name, &ent)) return -1;
     json_t *att = json_object_get(ent, "AttachedPolicies");
     size_t i;
     json_t *a;
     json_array_foreach(att, i, a) {
         if (!strcmp(json_string_value(a), arn)) {
             json_array_remove(att, i);
-            rc = iamsvc_refresh_refs(c, account, ent) || iamsvc_save(c, et, account, ent) ? -1 : 0;
+            int rc =
+                iamsvc_refresh_refs(c, account, ent) || iamsvc_save(c, et, account, ent) ? -1 : 0;
             call_resource(c, et->cfn_type, name);
             call_resource(c, "AWS::IAM::Policy", arn);
             json_decref(ent);

@@ -302,6 +302,34 @@ static int put_org(call *c, json_t *org)
     return store_put(c->txn, &k, org, c->err);
 }
 
+/* The start of Enable/DisablePolicyType: authorized, org loaded into *org, root and type
+ * valid and the type's state in the root is `enabled` (AWS's error otherwise). */
+static int begin_type(call *c, const char *action, const char *root, const char *type, int enabled,
+                      json_t **org)
+{
+    if (begin(c, action, type, org)) {
+        *org = NULL; /* orgsvc_load may have released it */
+        return -1;
+    }
+    if (root_arg(c, *org, root) || check_type(c, type)) return -1;
+    if (!org_type_enabled(*org, type) == !enabled) return 0;
+    return enabled
+               ? ferr_set(c->err, 400, "PolicyTypeNotEnabledException",
+                          "The specified policy type isn't currently enabled in this root.")
+               : ferr_set(c->err, 400, "PolicyTypeAlreadyEnabledException",
+                          "The specified policy type is already enabled in the specified root.");
+}
+
+/* {"Root": r}, the answer of Enable/DisablePolicyType. */
+static void root_out(call *c, const char *root, json_t *r, json_t **out)
+{
+    call_resource(c, "AWS::Organizations::Root", root);
+    *out =
+        svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id", json_object_get(r, "Id"),
+                             "Arn", json_object_get(r, "Arn"), "Name", json_object_get(r, "Name"),
+                             "PolicyTypes", json_object_get(r, "PolicyTypes")));
+}
+
 typedef struct ids_cb_ctx {
     json_t *arr;
     int oom;
@@ -319,11 +347,7 @@ int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
 {
     const char *root = jstr(in, "RootId"), *type = jstr(in, "PolicyType");
     json_t *org = NULL;
-    if (begin(c, "organizations:EnablePolicyType", type, &org)) return -1;
-    int rc = root_arg(c, org, root) || check_type(c, type) ? -1 : 0;
-    if (!rc && org_type_enabled(org, type))
-        rc = ferr_set(c->err, 400, "PolicyTypeAlreadyEnabledException",
-                      "The specified policy type is already enabled in the specified root.");
+    int rc = begin_type(c, "organizations:EnablePolicyType", root, type, 0, &org);
     json_t *r = json_object_get(org, "Root");
     if (!rc) {
         json_t *types = json_object_get(r, "PolicyTypes");
@@ -354,13 +378,7 @@ int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
         }
         json_decref(ids.arr);
     }
-    if (!rc) {
-        call_resource(c, "AWS::Organizations::Root", root);
-        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id",
-                                    json_object_get(r, "Id"), "Arn", json_object_get(r, "Arn"),
-                                    "Name", json_object_get(r, "Name"), "PolicyTypes",
-                                    json_object_get(r, "PolicyTypes")));
-    }
+    if (!rc) root_out(c, root, r, out);
     json_decref(org);
     return rc;
 }
@@ -369,11 +387,7 @@ int organizations_op_disable_policy_type(call *c, json_t *in, json_t **out)
 {
     const char *root = jstr(in, "RootId"), *type = jstr(in, "PolicyType");
     json_t *org = NULL;
-    if (begin(c, "organizations:DisablePolicyType", type, &org)) return -1;
-    int rc = root_arg(c, org, root) || check_type(c, type) ? -1 : 0;
-    if (!rc && !org_type_enabled(org, type))
-        rc = ferr_set(c->err, 400, "PolicyTypeNotEnabledException",
-                      "The specified policy type isn't currently enabled in this root.");
+    int rc = begin_type(c, "organizations:DisablePolicyType", root, type, 1, &org);
     json_t *r = json_object_get(org, "Root");
     if (!rc) {
         json_t *types = json_object_get(r, "PolicyTypes"), *v;
@@ -397,13 +411,7 @@ int organizations_op_disable_policy_type(call *c, json_t *in, json_t **out)
         }
         json_decref(att);
     }
-    if (!rc) {
-        call_resource(c, "AWS::Organizations::Root", root);
-        *out = svc_out(c, json_pack("{s:{s:O, s:O, s:O, s:O}}", "Root", "Id",
-                                    json_object_get(r, "Id"), "Arn", json_object_get(r, "Arn"),
-                                    "Name", json_object_get(r, "Name"), "PolicyTypes",
-                                    json_object_get(r, "PolicyTypes")));
-    }
+    if (!rc) root_out(c, root, r, out);
     json_decref(org);
     return rc;
 }

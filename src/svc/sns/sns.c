@@ -38,17 +38,38 @@ int sns_parse_arn(const char *arn, int want_sub, sns_arn *out)
 
 int sns_invalid(call *c, const char *fmt, ...)
 {
-    char msg[900];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    ferr_vset(c->err, 400, "InvalidParameter", "Invalid parameter: ", fmt, ap);
     va_end(ap);
-    return ferr_set(c->err, 400, "InvalidParameter", "Invalid parameter: %s", msg);
+    return -1;
 }
 
 int sns_topic_not_found(call *c)
 {
     return ferr_set(c->err, 404, "NotFound", "Topic does not exist");
+}
+
+int sns_attributes_out(call *c, json_t *attrs, char *edp, int bad, json_t **out)
+{
+    bad |= edp && jset_str(attrs, "EffectiveDeliveryPolicy", edp);
+    free(edp);
+    if (bad) {
+        json_decref(attrs);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
+    return 0;
+}
+
+int sns_set_attr(json_t *attrs, const char *name, const char *value, const char *boolean)
+{
+    if (!strcmp(name, boolean))
+        return json_object_set_new(attrs, name,
+                                   json_string(!strcasecmp(value, "true") ? "true" : "false"));
+    if (value && *value) return json_object_set_new(attrs, name, json_string(value));
+    json_object_del(attrs, name);
+    return 0;
 }
 
 store_key sns_topic_key(const sns_arn *a)

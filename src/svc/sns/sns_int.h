@@ -34,6 +34,12 @@ int sns_parse_arn(const char *arn, int want_sub, sns_arn *out);
 int sns_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* NotFound "Topic does not exist" (404). */
 int sns_topic_not_found(call *c);
+/* Answers {"Attributes": attrs} (taken), with its EffectiveDeliveryPolicy edp (taken and
+ * freed; NULL: none); bad (out of memory while building attrs) fails the call instead. */
+/* Set*Attributes' change to attrs: name = value ("true"/"false" for the attribute named
+ * boolean, absent for an empty value). Non-zero when out of memory. */
+int sns_set_attr(json_t *attrs, const char *name, const char *value, const char *boolean);
+int sns_attributes_out(call *c, json_t *attrs, char *edp, int bad, json_t **out);
 
 /* Loads the topic named by arn (param names the input member for the message of a
  * malformed ARN). 0 with *topic (caller decrefs) and *a, or -1 (InvalidParameter,
@@ -91,6 +97,10 @@ int sns_unsubscribe_by_url(call *c, json_t *in, json_t **out);
 /* Subscriptions of a topic in ARN order: calls cb until it returns non-zero. */
 typedef int (*sns_sub_cb)(void *ud, json_t *sub);
 int sns_each_sub(call *c, const sns_arn *topic, sns_sub_cb cb, void *ud);
+/* The subscriptions of a topic in ARN order as a new array *arr, each map(sub) (NULL: the
+ * subscription itself); -1 with c->err (out of memory included) and *arr NULL. */
+int sns_collect_subs(call *c, const sns_arn *topic, json_t *(*map)(const json_t *sub),
+                     json_t **arr);
 
 /* Publish's cached view of a topic's deliverable subscriptions (subcache.c). */
 typedef struct sns_filter sns_filter;

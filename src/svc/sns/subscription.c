@@ -48,6 +48,29 @@ int sns_each_sub(call *c, const sns_arn *topic, sns_sub_cb cb, void *ud)
                : 0;
 }
 
+typedef struct collecting {
+    json_t *arr;
+    json_t *(*map)(const json_t *sub);
+    int oom;
+} collecting;
+
+static int collect_cb(void *ud, json_t *sub)
+{
+    collecting *x = ud;
+    /* out of memory fails the whole call rather than leave one out */
+    x->oom = x->map ? json_array_append_new(x->arr, x->map(sub)) : json_array_append(x->arr, sub);
+    return x->oom;
+}
+
+int sns_collect_subs(call *c, const sns_arn *topic, json_t *(*map)(const json_t *sub), json_t **arr)
+{
+    collecting x = {json_array(), map, 0};
+    int rc = !x.arr ? ferr_oom(c->err) : sns_each_sub(c, topic, collect_cb, &x);
+    if (!rc && x.oom) rc = ferr_oom(c->err);
+    *arr = jdone(x.arr, rc);
+    return rc;
+}
+
 /* Loads a subscription by ARN: 1 found (*sub), 0 absent, -1 error (malformed ARN too). */
 static int load_sub(call *c, const char *arn, json_t **sub, sns_arn *a)
 {
@@ -486,21 +509,6 @@ static json_t *summary(const json_t *sub)
                      json_object_get(sub, "TopicArn"));
 }
 
-typedef struct listing {
-    call *c;
-    json_t *arr;
-} listing;
-
-static int list_cb(void *ud, json_t *sub)
-{
-    listing *l = ud;
-    if (json_array_append_new(l->arr, summary(sub))) {
-        l->c->oom = 1; /* the listing fails rather than leave one out */
-        return 1;
-    }
-    return 0;
-}
-
 int sns_op_list_subscriptions_by_topic(call *c, json_t *in, json_t **out)
 {
     json_t *topic;
@@ -509,10 +517,8 @@ int sns_op_list_subscriptions_by_topic(call *c, json_t *in, json_t **out)
     int rc = sns_authorize(c, "SNS:ListSubscriptionsByTopic", topic);
     json_decref(topic);
     if (rc) return -1;
-    json_t *all = json_array();
-    listing l = {c, all};
-    rc = sns_each_sub(c, &a, list_cb, &l);
-    if (!rc && c->oom) rc = ferr_oom(c->err);
+    json_t *all = NULL;
+    rc = sns_collect_subs(c, &a, summary, &all);
     if (!rc) {
         *out = svc_out(c, json_object());
         rc = svc_page(c, all, jstr(in, "NextToken"), SNS_PAGE, *out, "Subscriptions", "NextToken",
@@ -600,6 +606,7 @@ int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
     char principal[64];
     snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", jstr(sub, "Owner"));
     bad |= jset_str(attrs, "SubscriptionPrincipal", principal);
+    char *edp = NULL;
     if (!strcmp(proto, "http") || !strcmp(proto, "https")) {
         json_t *topic = NULL;
         store_key tk = {SNS_KIND_TOPIC, a.account, a.region, a.topic};
@@ -611,18 +618,12 @@ int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
         delivery_policy dp;
         delivery_policy_effective(sns_topic_attr(topic, "DeliveryPolicy"),
                                   jstr(json_object_get(sub, "Attributes"), "DeliveryPolicy"), &dp);
-        char *edp = delivery_policy_sub_effective_json(&dp);
-        bad |= !edp || jset_str(attrs, "EffectiveDeliveryPolicy", edp);
-        free(edp);
+        edp = delivery_policy_sub_effective_json(&dp);
+        bad |= !edp;
         json_decref(topic);
     }
     json_decref(sub);
-    if (bad) {
-        json_decref(attrs);
-        return ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
-    return 0;
+    return sns_attributes_out(c, attrs, edp, bad, out);
 }
 
 int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out)
@@ -642,13 +643,7 @@ int sns_op_set_subscription_attributes(call *c, json_t *in, json_t **out)
     if (!rc && !strcmp(name, "FilterPolicyScope"))
         rc = check_filter(c, jstr(attrs, "FilterPolicy"), value, "Invalid parameter: ");
     if (!rc) {
-        if (!strcmp(name, "RawMessageDelivery"))
-            rc = json_object_set_new(attrs, name,
-                                     json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value)
-            rc = json_object_set_new(attrs, name, json_string(value));
-        else
-            json_object_del(attrs, name);
+        rc = sns_set_attr(attrs, name, value, "RawMessageDelivery");
         char id[400];
         store_key k = sub_key(&a, id, sizeof(id));
         rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, sub, c->err);

@@ -166,21 +166,6 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-typedef struct collect_subs {
-    json_t *arr;
-    call *c;
-} collect_subs;
-
-static int collect_sub(void *ud, json_t *sub)
-{
-    collect_subs *cs = ud;
-    if (json_array_append(cs->arr, sub)) {
-        cs->c->oom = 1; /* the deletion fails rather than leave subscriptions behind */
-        return 1;
-    }
-    return 0;
-}
-
 int sns_op_delete_topic(call *c, json_t *in, json_t **out)
 {
     (void)out;
@@ -202,15 +187,14 @@ int sns_op_delete_topic(call *c, json_t *in, json_t **out)
         return -1;
     }
     json_decref(topic);
-    collect_subs cs = {json_array(), c};
-    rc = sns_each_sub(c, &a, collect_sub, &cs);
-    if (!rc && c->oom) rc = ferr_oom(c->err);
+    json_t *subs = NULL;
+    rc = sns_collect_subs(c, &a, NULL, &subs);
     size_t i;
     json_t *s;
-    json_array_foreach(cs.arr, i, s) {
+    json_array_foreach(subs, i, s) {
         if (!rc) rc = sns_delete_sub(c, s, 0);
     }
-    json_decref(cs.arr);
+    json_decref(subs);
     if (rc) return -1;
     if (store_del(c->txn, &key, c->err) < 0) return -1;
     call_resource(c, "AWS::SNS::Topic", arn);
@@ -285,15 +269,8 @@ int sns_op_get_topic_attributes(call *c, json_t *in, json_t **out)
     snprintf(num, sizeof(num), "%lld", jint(topic, "SubscriptionsDeleted", 0));
     rc |= jset_str(attrs, "SubscriptionsDeleted", num);
     char *edp = delivery_policy_topic_effective_json(sns_topic_attr(topic, "DeliveryPolicy"));
-    rc |= !edp || jset_str(attrs, "EffectiveDeliveryPolicy", edp);
-    free(edp);
     json_decref(topic);
-    if (rc) {
-        json_decref(attrs);
-        return ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_pack("{s:o}", "Attributes", attrs));
-    return 0;
+    return sns_attributes_out(c, attrs, edp, rc || !edp, out);
 }
 
 int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
@@ -307,13 +284,7 @@ int sns_op_set_topic_attributes(call *c, json_t *in, json_t **out)
     if (!rc) rc = sns_check_topic_attr(c, name, value, sns_is_fifo(topic), 0, "");
     if (!rc) {
         json_t *attrs = json_object_get(topic, "Attributes");
-        if (!strcmp(name, "ContentBasedDeduplication"))
-            rc = json_object_set_new(attrs, name,
-                                     json_string(!strcasecmp(value, "true") ? "true" : "false"));
-        else if (value && *value)
-            rc = json_object_set_new(attrs, name, json_string(value));
-        else
-            json_object_del(attrs, name);
+        rc = sns_set_attr(attrs, name, value, "ContentBasedDeduplication");
         store_key k = sns_topic_key(&a);
         rc = rc ? ferr_oom(c->err) : store_put(c->txn, &k, topic, c->err);
         call_resource(c, "AWS::SNS::Topic", jstr(topic, "TopicArn"));

@@ -17,12 +17,11 @@
 
 int sqs_invalid_param(call *c, const char *fmt, ...)
 {
-    char msg[sizeof(c->err->message)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    ferr_vset(c->err, 400, "InvalidParameterValue", "", fmt, ap);
     va_end(ap);
-    return ferr_set(c->err, 400, "InvalidParameterValue", "%s", msg);
+    return -1;
 }
 
 int sqs_no_queue(call *c)
