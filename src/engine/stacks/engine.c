@@ -220,7 +220,9 @@ static int import_cb(void *ud, const char *name, char **value, ferr *e)
 static void op_fail(op *o, const char *logical, const char *reason)
 {
     pthread_mutex_lock(&o->mu);
-    if (logical) json_array_append_new(o->failed, json_string(logical));
+    /* a resource that cannot be named in the list still fails the operation, by its reason */
+    if (logical && json_array_append_new(o->failed, json_string(logical)) && !reason)
+        reason = "Out of memory";
     if (!o->reason[0] && reason) snprintf(o->reason, sizeof(o->reason), "%s", reason);
     pthread_mutex_unlock(&o->mu);
 }
@@ -333,15 +335,17 @@ static int step_load(op *o, const char *logical, json_t **doc)
 static int res_status(op *o, json_t *doc, const char *status, const char *reason,
                       const json_t *props, const char *physical)
 {
-    json_object_set_new(doc, "ResourceStatus", json_string(status));
-    if (reason && *reason)
-        json_object_set_new(doc, "ResourceStatusReason", json_string(reason));
-    else
-        json_object_del(doc, "ResourceStatusReason");
-    json_object_set_new(doc, "Timestamp", json_real(clock_now()));
     store_txn *t = NULL;
     ferr e = {0};
     json_t *ev = NULL;
+    if (!(reason && *reason)) json_object_del(doc, "ResourceStatusReason");
+    if (json_object_set_new(doc, "ResourceStatus", json_string(status)) ||
+        (reason && *reason &&
+         json_object_set_new(doc, "ResourceStatusReason", json_string(reason))) ||
+        json_object_set_new(doc, "Timestamp", json_real(clock_now()))) {
+        ferr_oom(&e);
+        goto fail;
+    }
     if (store_begin(o->env->st, 1, &t, &e)) goto fail;
     if (put_res(t, o, doc, &e)) goto fail_txn;
     ev = cfn_event_add(t, o->stack, jstr(doc, "LogicalResourceId"),
@@ -383,6 +387,15 @@ static int step_unrecorded(op *o, json_t *doc)
     return -1;
 }
 
+/* A step whose document could not be built (out of memory): nothing is recorded. Consumes
+ * doc. Returns -1. */
+static int step_oom(op *o, const char *logical, json_t *doc)
+{
+    op_fail(o, logical, "Out of memory");
+    json_decref(doc);
+    return -1;
+}
+
 static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
 {
     memset(p, 0, sizeof(*p));
@@ -398,16 +411,19 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->e = e;
 }
 
-static void set_resv(op *o, const char *logical, const json_t *doc)
+/* Makes a resource's values visible to the steps after it: 0, or -1 (out of memory). */
+static int set_resv(op *o, const char *logical, const json_t *doc)
 {
     json_t *ref = json_object_get(doc, "Ref");
     if (!ref) ref = json_object_get(doc, "PhysicalResourceId");
     json_t *attrs = json_object_get(doc, "Attributes");
     pthread_mutex_lock(&o->mu);
-    json_object_set_new(o->resv, logical,
-                        json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(), "Attributes",
-                                  attrs ? json_incref(attrs) : json_object()));
+    int rc =
+        json_object_set_new(o->resv, logical,
+                            json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(), "Attributes",
+                                      attrs ? json_incref(attrs) : json_object()));
     pthread_mutex_unlock(&o->mu);
+    return rc;
 }
 
 static json_t *res_def(op *o, const char *logical)
@@ -430,21 +446,23 @@ static json_t *resolve_props(op *o, const char *logical, ferr *e)
     return v;
 }
 
-static void apply_result(json_t *doc, const json_t *result)
+/* 0, or -1 (out of memory). */
+static int apply_result(json_t *doc, const json_t *result)
 {
     const char *pid = jstr(result, "PhysicalResourceId");
-    json_object_set_new(doc, "PhysicalResourceId", json_string(pid ? pid : ""));
     json_t *ref = json_object_get(result, "Ref");
-    json_object_set_new(doc, "Ref", ref ? json_incref(ref) : json_string(pid ? pid : ""));
     json_t *at = json_object_get(result, "Attributes");
-    json_object_set_new(doc, "Attributes", at ? json_incref(at) : json_object());
+    return json_object_set_new(doc, "PhysicalResourceId", json_string(pid ? pid : "")) ||
+           json_object_set_new(doc, "Ref", ref ? json_incref(ref) : json_string(pid ? pid : "")) ||
+           json_object_set_new(doc, "Attributes", at ? json_incref(at) : json_object());
 }
 
-/* Fills a generated name into props when the provider wants one and none is given. */
-static void name_props(op *o, const cfn_provider *pv, const char *logical, json_t *doc,
-                       json_t *props, int fresh)
+/* Fills a generated name into props when the provider wants one and none is given: 0, or
+ * -1 (out of memory). */
+static int name_props(op *o, const cfn_provider *pv, const char *logical, json_t *doc,
+                      json_t *props, int fresh)
 {
-    if (!pv->name_property || json_object_get(props, pv->name_property)) return;
+    if (!pv->name_property || json_object_get(props, pv->name_property)) return 0;
     const char *gen = fresh ? NULL : jstr(doc, "GenName");
     char *n = NULL;
     if (!gen) {
@@ -455,40 +473,53 @@ static void name_props(op *o, const cfn_provider *pv, const char *logical, json_
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
         n = cfn_physical_name(&p, pv->name_max, isfifo);
-        if (!n) return; /* out of memory: left to the provider, which names it itself */
-        json_object_set_new(doc, "GenName", json_string(n));
+        if (!n || json_object_set_new(doc, "GenName", json_string(n))) {
+            free(n);
+            return -1;
+        }
         gen = n;
     }
-    json_object_set_new(props, pv->name_property, json_string(gen));
+    int rc = json_object_set_new(props, pv->name_property, json_string(gen));
     free(n);
+    return rc;
 }
 
+/* A resource definition's DeletionPolicy and UpdateReplacePolicy into doc (NULL: -1); 0 or
+ * -1 (out of memory). */
+static int copy_policies(json_t *doc, const json_t *def)
+{
+    static const char *const keys[] = {"DeletionPolicy", "UpdateReplacePolicy"};
+    int rc = !doc;
+    for (size_t i = 0; !rc && i < 2; i++)
+        if (jstr(def, keys[i])) rc = json_object_set(doc, keys[i], json_object_get(def, keys[i]));
+    return rc;
+}
+
+/* NULL: out of memory. */
 static json_t *new_res_doc(op *o, const char *logical)
 {
     json_t *def = res_def(o, logical);
     json_t *d = json_pack("{s:s, s:s, s:s}", "LogicalResourceId", logical, "ResourceType",
                           jstr(def, "Type"), "PhysicalResourceId", "");
-    if (jstr(def, "DeletionPolicy"))
-        json_object_set(d, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
-    if (jstr(def, "UpdateReplacePolicy"))
-        json_object_set(d, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
-    if (jstr(def, "Description"))
-        json_object_set(d, "Description", json_object_get(def, "Description"));
-    return d;
+    return jdone(d, copy_policies(d, def) ||
+                        (jstr(def, "Description") &&
+                         json_object_set(d, "Description", json_object_get(def, "Description"))));
 }
 
-static void res_metadata(op *o, const char *logical, json_t *doc)
+/* 0, or -1 (out of memory). */
+static int res_metadata(op *o, const char *logical, json_t *doc)
 {
     json_t *m = json_object_get(res_def(o, logical), "Metadata");
     if (!m) {
         json_object_del(doc, "Metadata");
-        return;
+        return 0;
     }
     ferr e = {0};
     pthread_mutex_lock(&o->mu);
     json_t *v = cfn_resolve(&o->x, m, &e);
     pthread_mutex_unlock(&o->mu);
-    if (v) json_object_set_new(doc, "Metadata", v);
+    if (!v) return e.status >= 500 ? -1 : 0;
+    return json_object_set_new(doc, "Metadata", v);
 }
 
 /* ------------------------------------------------------------------ the graph */
@@ -628,10 +659,12 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
  * depend on it. Consumes doc and result. */
 static int step_done(op *o, json_t *doc, const char *status, json_t *result)
 {
-    if (result) apply_result(doc, result);
+    int bad = result && apply_result(doc, result);
     json_decref(result);
+    if (bad) return step_oom(o, jstr(doc, "LogicalResourceId"), doc);
     if (res_status(o, doc, status, NULL, NULL, NULL)) return step_unrecorded(o, doc);
-    set_resv(o, jstr(doc, "LogicalResourceId"), doc);
+    if (set_resv(o, jstr(doc, "LogicalResourceId"), doc))
+        return step_oom(o, jstr(doc, "LogicalResourceId"), doc);
     json_decref(doc);
     return 0;
 }
@@ -645,13 +678,15 @@ static int step_create(op *o, const char *logical)
     const char *tok = o->token;
     if (rc == 1 && !strcmp(jstr(doc, "ResourceStatus") ? jstr(doc, "ResourceStatus") : "",
                            "CREATE_COMPLETE")) {
-        set_resv(o, logical, doc); /* done before a restart */
+        /* done before a restart */
+        if (set_resv(o, logical, doc)) return step_oom(o, logical, doc);
         json_decref(doc);
         return 0;
     }
     if (rc == 0 || !doc) doc = new_res_doc(o, logical);
-    if (tok) json_object_set_new(doc, "Op", json_string(tok));
-    json_object_set_new(doc, "Added", json_true());
+    if (!doc || (tok && json_object_set_new(doc, "Op", json_string(tok))) ||
+        json_object_set_new(doc, "Added", json_true()))
+        return step_oom(o, logical, doc);
     const cfn_provider *pv = cfn_find_provider(jstr(doc, "ResourceType"));
     json_t *props = resolve_props(o, logical, &e);
     if (!props || !pv) {
@@ -659,9 +694,11 @@ static int step_create(op *o, const char *logical)
         json_decref(props);
         return step_failed(o, doc, "CREATE_FAILED", e.message);
     }
-    name_props(o, pv, logical, doc, props, 0);
-    res_metadata(o, logical, doc);
-    json_object_set_new(doc, "Props", props);
+    if (name_props(o, pv, logical, doc, props, 0) || res_metadata(o, logical, doc)) {
+        json_decref(props);
+        return step_oom(o, logical, doc);
+    }
+    if (json_object_set_new(doc, "Props", props)) return step_oom(o, logical, doc);
     if (res_status(o, doc, "CREATE_IN_PROGRESS", NULL, props, NULL)) return step_unrecorded(o, doc);
     cfn_pctx p;
     pctx_init(o, &p, logical, &e);
@@ -743,9 +780,11 @@ static int step_delete(op *o, const char *logical)
 
 /* ------------------------------------------------------------------ phases */
 
+/* NULL: out of memory. */
 static json_t *live_ids_in_template(op *o)
 {
     json_t *ids = json_array();
+    int rc = !ids;
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(o->tpl, "Resources"), k, v) {
@@ -754,21 +793,22 @@ static json_t *live_ids_in_template(op *o)
             ferr e = {0};
             if (cfn_condition(&o->x, c, &e) != 1) continue;
         }
-        json_array_append_new(ids, json_string(k));
+        rc |= json_array_append_new(ids, json_string(k));
     }
-    return ids;
+    return jdone(ids, rc);
 }
 
 typedef struct collect {
     const char *prefix;
     json_t *docs;
+    int oom;
 } collect;
 
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     collect *c = ud;
-    json_array_append(c->docs, doc);
+    c->oom |= json_array_append(c->docs, doc);
     return 0;
 }
 
@@ -779,10 +819,12 @@ static json_t *all_res(op *o, ferr *e)
     if (store_begin(o->env->st, 0, &t, e)) return NULL;
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", o->r.uuid);
-    collect c = {prefix, json_array()};
-    int rc =
-        store_list(t, CFN_KIND_RES, o->r.account, o->r.region, prefix, NULL, 0, collect_cb, &c, e);
+    collect c = {prefix, json_array(), 0};
+    int rc = !c.docs ? ferr_oom(e)
+                     : store_list(t, CFN_KIND_RES, o->r.account, o->r.region, prefix, NULL, 0,
+                                  collect_cb, &c, e);
     store_rollback(t);
+    if (rc >= 0 && c.oom) rc = ferr_oom(e);
     if (rc < 0) {
         json_decref(c.docs);
         return NULL;
@@ -798,12 +840,17 @@ static int run_over_records(op *o, int live_only, step_fn fn)
     json_t *docs = all_res(o, &e);
     if (!docs) return store_trouble(o, "cannot list the resources", &e), 1;
     json_t *ids = json_array();
+    int bad = !ids;
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d)
         if (!live_only || is_live(jstr(d, "ResourceStatus")))
-            json_array_append(ids, json_object_get(d, "LogicalResourceId"));
+            bad |= json_array_append(ids, json_object_get(d, "LogicalResourceId"));
     json_decref(docs);
+    if (bad) {
+        json_decref(ids);
+        return store_trouble(o, "out of memory", NULL), 1;
+    }
     int rc = dag_run(o, ids, 1, fn);
     json_decref(ids);
     return rc;
@@ -815,7 +862,8 @@ static int run_in_template_order(op *o, step_fn fn)
 {
     ferr e = {0};
     json_t *ids = live_ids_in_template(o);
-    json_t *order = cfn_order(o->tpl, ids, &e);
+    json_t *order = ids ? cfn_order(o->tpl, ids, &e) : NULL;
+    if (!ids) ferr_oom(&e);
     json_decref(ids);
     if (!order) return op_fail(o, NULL, e.message), -1;
     int rc = dag_run(o, order, 0, fn);
@@ -847,6 +895,11 @@ static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
     json_t *vals = json_object(), *resolved = json_object();
     const char *k;
     json_t *v;
+    if (!vals || !resolved) {
+        json_decref(vals);
+        json_decref(resolved);
+        return ferr_oom(e);
+    }
     json_object_foreach((json_t *)raw, k, v) {
         json_t *pd = json_object_get(decl, k);
         const char *s = json_string_value(v);
@@ -868,10 +921,20 @@ static int load_params(op *o, const json_t *raw, json_t **resolved_out, ferr *e)
             const char *pv = jstr(json_object_get(out, "Parameter"), "Value");
             val = strdup(pv ? pv : "");
             json_decref(out);
-            json_object_set_new(resolved, k, json_string(val));
+            if (!val || json_object_set_new(resolved, k, json_string(val))) {
+                free(val);
+                json_decref(vals);
+                json_decref(resolved);
+                return ferr_oom(e);
+            }
         }
-        json_object_set_new(vals, k, cfn_param_value(pd, val ? val : s));
+        int bad = json_object_set_new(vals, k, cfn_param_value(pd, val ? val : s));
         free(val);
+        if (bad) {
+            json_decref(vals);
+            json_decref(resolved);
+            return ferr_oom(e);
+        }
     }
     o->params = vals;
     if (resolved_out)
@@ -900,7 +963,10 @@ static int op_init(op *o, const char *which, const json_t *raw, ferr *e)
         json_t *p;
         json_array_foreach(ps, i, p) {
             json_t *rv = json_object_get(resolved, jstr(p, "ParameterKey"));
-            if (rv) json_object_set(p, "ResolvedValue", rv);
+            if (rv && json_object_set(p, "ResolvedValue", rv)) {
+                json_decref(resolved);
+                return ferr_oom(e);
+            }
         }
     }
     json_decref(resolved);
@@ -954,8 +1020,9 @@ static int changeset_done(store_txn *t, op *o, const char *exec_status, ferr *e)
     json_t *d = NULL;
     int rc = store_get(t, &k, &d, e);
     if (rc == 1) {
-        json_object_set_new(d, "ExecutionStatus", json_string(exec_status));
-        rc = store_put(t, &k, d, e);
+        rc = json_object_set_new(d, "ExecutionStatus", json_string(exec_status))
+                 ? ferr_oom(e)
+                 : store_put(t, &k, d, e);
         json_decref(d);
     }
     return rc < 0 ? -1 : 0;
@@ -994,14 +1061,18 @@ static int set_status_e(op *o, const char *status, const char *reason,
      * changed meanwhile (termination protection, policy, cancel requests) */
     json_t *keep[] = {json_object_get(cur, "EnableTerminationProtection"),
                       json_object_get(cur, "_policy")};
-    if (keep[0]) json_object_set(o->stack, "EnableTerminationProtection", keep[0]);
-    if (keep[1]) json_object_set(o->stack, "_policy", keep[1]);
+    if (!(reason && *reason)) json_object_del(o->stack, "StackStatusReason");
+    int bad = (keep[0] && json_object_set(o->stack, "EnableTerminationProtection", keep[0])) ||
+              (keep[1] && json_object_set(o->stack, "_policy", keep[1])) ||
+              json_object_set_new(o->stack, "StackStatus", json_string(status)) ||
+              (reason && *reason &&
+               json_object_set_new(o->stack, "StackStatusReason", json_string(reason)));
     json_decref(cur);
-    json_object_set_new(o->stack, "StackStatus", json_string(status));
-    if (reason && *reason)
-        json_object_set_new(o->stack, "StackStatusReason", json_string(reason));
-    else
-        json_object_del(o->stack, "StackStatusReason");
+    if (bad) {
+        store_rollback(t);
+        ferr_oom(&e);
+        goto fail;
+    }
     if (extra && extra(t, o, &e)) {
         store_rollback(t);
         goto fail;
@@ -1044,14 +1115,16 @@ static json_t *stale_steps(op *o, ferr *e)
     json_t *docs = all_res(o, e);
     if (!docs) return NULL;
     json_t *stale = json_array();
+    int rc = !stale;
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d) {
         const char *st = jstr(d, "ResourceStatus");
-        if (st && strstr(st, "_IN_PROGRESS")) json_array_append(stale, d);
+        if (st && strstr(st, "_IN_PROGRESS")) rc |= json_array_append(stale, d);
     }
     json_decref(docs);
-    return stale;
+    if (rc) ferr_oom(e);
+    return jdone(stale, rc);
 }
 
 static const char *interrupted = "Resource handler was interrupted by a server restart; "
@@ -1112,12 +1185,14 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
     *exports = json_object();
     const char *k;
     json_t *v;
+    if (!outs || !*exports) goto oom;
     json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
         const char *c = jstr(v, "Condition");
         if (c && cfn_condition(&o->x, c, e) != 1) continue;
         json_t *val = cfn_resolve(&o->x, json_object_get(v, "Value"), e);
         if (!val) goto fail;
         char *text = NULL;
+        int scalar = 1;
         if (json_is_array(val)) {
             buf b;
             buf_init(&b, 0);
@@ -1130,23 +1205,27 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
         } else if (json_is_string(val))
             text = strdup(json_string_value(val));
         else if (json_is_integer(val)) {
-            text = malloc(32);
-            sprintf(text, "%lld", (long long)json_integer_value(val));
+            if ((text = malloc(32))) sprintf(text, "%lld", (long long)json_integer_value(val));
         } else if (json_is_boolean(val))
             text = strdup(json_is_true(val) ? "true" : "false");
         else if (json_is_real(val)) {
-            text = malloc(40);
-            sprintf(text, "%g", json_real_value(val));
-        }
+            if ((text = malloc(40))) sprintf(text, "%g", json_real_value(val));
+        } else
+            scalar = 0;
         json_decref(val);
+        if (!text && scalar) goto oom;
         if (!text) {
             ferr_validation(e, "Template format error: The Value field of every Outputs member "
                                "must evaluate to a String and not a Map.");
             goto fail;
         }
         json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", text);
-        if (jstr(v, "Description"))
-            json_object_set(o1, "Description", json_object_get(v, "Description"));
+        if (!o1 || (jstr(v, "Description") &&
+                    json_object_set(o1, "Description", json_object_get(v, "Description")))) {
+            json_decref(o1);
+            free(text);
+            goto oom;
+        }
         json_t *ex = json_object_get(v, "Export");
         if (ex) {
             json_t *name = cfn_resolve(&o->x, json_object_get(ex, "Name"), e);
@@ -1159,14 +1238,21 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
                 free(text);
                 goto fail;
             }
-            json_object_set(o1, "ExportName", name);
-            json_object_set_new(*exports, json_string_value(name), json_string(text));
+            int bad = json_object_set(o1, "ExportName", name) ||
+                      json_object_set_new(*exports, json_string_value(name), json_string(text));
             json_decref(name);
+            if (bad) {
+                json_decref(o1);
+                free(text);
+                goto oom;
+            }
         }
         free(text);
-        json_array_append_new(outs, o1);
+        if (json_array_append_new(outs, o1)) goto oom;
     }
     return outs;
+oom:
+    ferr_oom(e);
 fail:
     json_decref(outs);
     json_decref(*exports);
@@ -1177,6 +1263,7 @@ fail:
 typedef struct imp_collect {
     const char *stack_id;
     json_t *names; /* importers' stack names */
+    int oom;
 } imp_collect;
 
 static int imp_cb(void *ud, const store_key *k, json_t *doc)
@@ -1184,7 +1271,7 @@ static int imp_cb(void *ud, const store_key *k, json_t *doc)
     (void)k;
     imp_collect *c = ud;
     if (strcmp(jstr(doc, "StackId"), c->stack_id))
-        json_array_append(c->names, json_object_get(doc, "StackName"));
+        c->oom |= json_array_append(c->names, json_object_get(doc, "StackName"));
     return 0;
 }
 
@@ -1193,9 +1280,12 @@ static json_t *importers(store_txn *t, op *o, const char *name, ferr *e)
 {
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name);
-    imp_collect c = {jstr(o->stack, "StackId"), json_array()};
-    if (store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) <
-        0) {
+    imp_collect c = {jstr(o->stack, "StackId"), json_array(), 0};
+    if (!c.names ||
+        store_list(t, CFN_KIND_IMPORT, o->r.account, o->r.region, prefix, NULL, 0, imp_cb, &c, e) <
+            0 ||
+        (c.oom && ferr_oom(e))) {
+        if (!c.names) ferr_oom(e);
         json_decref(c.names);
         return NULL;
     }
@@ -1289,7 +1379,7 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         json_decref(d);
         if (rc) return -1;
     }
-    json_object_set(o->stack, "_exports", exports);
+    if (json_object_set(o->stack, "_exports", exports)) return ferr_oom(e);
     /* imports: replace ours with what this operation resolved */
     json_t *prev = json_object_get(o->stack, "_imports");
     size_t i;
@@ -1309,8 +1399,7 @@ static int write_exports(store_txn *t, op *o, json_t *exports, ferr *e)
         json_decref(d);
         if (rc) return -1;
     }
-    json_object_set(o->stack, "_imports", o->x.imports);
-    return 0;
+    return json_object_set(o->stack, "_imports", o->x.imports) ? ferr_oom(e) : 0;
 }
 
 static int extra_cs_failed(store_txn *t, op *o, ferr *e)
@@ -1332,7 +1421,10 @@ static int finish_create(op *o, ferr *e)
     json_t *exports = NULL;
     json_t *outs = resolve_outputs(o, &exports, e);
     if (!outs) return -1;
-    json_object_set_new(o->stack, "Outputs", outs);
+    if (json_object_set_new(o->stack, "Outputs", outs)) {
+        json_decref(exports);
+        return ferr_oom(e);
+    }
     pthread_mutex_lock(&exports_mu);
     g_exports = exports;
     int rc = set_status_e(o, "CREATE_COMPLETE", NULL, extra_create_done, e);
@@ -1413,7 +1505,7 @@ static int phase_delete(op *o, int rollback)
 
 static int extra_deleted(store_txn *t, op *o, ferr *e)
 {
-    json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()));
+    if (json_object_set_new(o->stack, "DeletionTime", json_real(clock_now()))) return ferr_oom(e);
     store_key nk = {CFN_KIND_NAME, o->r.account, o->r.region, jstr(o->stack, "StackName")};
     json_t *cur = NULL;
     int rc = store_get(t, &nk, &cur, e);
@@ -1437,9 +1529,10 @@ static int extra_deleted(store_txn *t, op *o, ferr *e)
         store_key ik = {CFN_KIND_IMPORT, o->r.account, o->r.region, id};
         if (store_del(t, &ik, e) < 0) return -1;
     }
-    json_object_set_new(o->stack, "_exports", json_object());
-    json_object_set_new(o->stack, "_imports", json_array());
-    return 0;
+    return json_object_set_new(o->stack, "_exports", json_object()) ||
+                   json_object_set_new(o->stack, "_imports", json_array())
+               ? ferr_oom(e)
+               : 0;
 }
 
 /* ---- update */
@@ -1477,7 +1570,7 @@ static int step_update(op *o, const char *logical)
     const char *st = jstr(doc, "ResourceStatus");
     if (jstr(doc, "Op") && !strcmp(jstr(doc, "Op"), o->token) &&
         (!strcmp(st, "UPDATE_COMPLETE") || !strcmp(st, "CREATE_COMPLETE"))) {
-        set_resv(o, logical, doc);
+        if (set_resv(o, logical, doc)) return step_oom(o, logical, doc);
         json_decref(doc);
         return 0;
     }
@@ -1490,10 +1583,14 @@ static int step_update(op *o, const char *logical)
         return step_failed(o, doc, "UPDATE_FAILED", e.message);
     }
     int type_changed = strcmp(newtype, jstr(doc, "ResourceType"));
-    if (!type_changed) name_props(o, pv, logical, doc, props, 0);
     json_t *oldprops = json_object_get(doc, "Props");
     json_t *olddoc = json_deep_copy(doc);
-    res_metadata(o, logical, doc);
+    if (!olddoc || (!type_changed && name_props(o, pv, logical, doc, props, 0)) ||
+        res_metadata(o, logical, doc)) {
+        json_decref(olddoc);
+        json_decref(props);
+        return step_oom(o, logical, doc);
+    }
     int same_meta = json_equal(
         json_object_get(doc, "Metadata") ? json_object_get(doc, "Metadata") : json_null(),
         json_object_get(olddoc, "Metadata") ? json_object_get(olddoc, "Metadata") : json_null());
@@ -1501,20 +1598,22 @@ static int step_update(op *o, const char *logical)
     /* policies change without touching the resource */
     json_object_del(doc, "DeletionPolicy");
     json_object_del(doc, "UpdateReplacePolicy");
-    if (jstr(def, "DeletionPolicy"))
-        json_object_set(doc, "DeletionPolicy", json_object_get(def, "DeletionPolicy"));
-    if (jstr(def, "UpdateReplacePolicy"))
-        json_object_set(doc, "UpdateReplacePolicy", json_object_get(def, "UpdateReplacePolicy"));
+    if (copy_policies(doc, def)) {
+        json_decref(olddoc);
+        json_decref(props);
+        return step_oom(o, logical, doc);
+    }
     if (!type_changed && oldprops && json_equal(oldprops, props)) {
         json_decref(olddoc);
         json_decref(props);
         if (!same_meta) {
             /* AWS: a Metadata-only change updates the resource record */
-            json_object_set_new(doc, "Op", json_string(o->token));
+            if (json_object_set_new(doc, "Op", json_string(o->token)))
+                return step_oom(o, logical, doc);
             return step_done(o, doc, "UPDATE_COMPLETE", NULL);
         }
         if (commit_res(o, doc, logical, &e)) return step_unrecorded(o, doc);
-        set_resv(o, logical, doc);
+        if (set_resv(o, logical, doc)) return step_oom(o, logical, doc);
         json_decref(doc);
         return 0;
     }
@@ -1540,26 +1639,31 @@ static int step_update(op *o, const char *logical)
         json_object_get(olddoc, "Attributes") ? json_incref(json_object_get(olddoc, "Attributes"))
                                               : json_object(),
         "ResourceType", json_object_get(olddoc, "ResourceType"));
-    if (jstr(olddoc, "GenName"))
-        json_object_set(old, "GenName", json_object_get(olddoc, "GenName"));
-    if (jstr(olddoc, "UpdateReplacePolicy"))
-        json_object_set(old, "UpdateReplacePolicy", json_object_get(olddoc, "UpdateReplacePolicy"));
-    json_object_set_new(doc, "Old", old);
-    json_object_set_new(doc, "Op", json_string(o->token));
+    int bad = !old ||
+              (jstr(olddoc, "GenName") &&
+               json_object_set(old, "GenName", json_object_get(olddoc, "GenName"))) ||
+              (jstr(olddoc, "UpdateReplacePolicy") &&
+               json_object_set(old, "UpdateReplacePolicy",
+                               json_object_get(olddoc, "UpdateReplacePolicy")));
+    bad |= json_object_set_new(doc, "Old", old); /* takes old in any case */
+    bad = bad || json_object_set_new(doc, "Op", json_string(o->token));
     json_object_del(doc, "Added");
-    if (replace) {
-        json_object_set_new(doc, "ResourceType", json_string(newtype));
+    if (!bad && replace) {
         /* a new generated name for the new resource */
-        if (pv->name_property &&
-            !json_object_get(json_object_get(def, "Properties"), pv->name_property))
-            json_object_del(props, pv->name_property);
-        name_props(o, pv, logical, doc, props, 1);
-        if (pv->name_property &&
-            !json_object_get(json_object_get(def, "Properties"), pv->name_property))
-            json_object_set(props, pv->name_property, json_object_get(doc, "GenName"));
-        json_object_set_new(doc, "Replaced", json_true());
+        int generated = pv->name_property &&
+                        !json_object_get(json_object_get(def, "Properties"), pv->name_property);
+        if (generated) json_object_del(props, pv->name_property);
+        bad = json_object_set_new(doc, "ResourceType", json_string(newtype)) ||
+              name_props(o, pv, logical, doc, props, 1) ||
+              (generated &&
+               json_object_set(props, pv->name_property, json_object_get(doc, "GenName"))) ||
+              json_object_set_new(doc, "Replaced", json_true());
     }
-    json_object_set(doc, "Props", props);
+    if (bad || json_object_set(doc, "Props", props)) {
+        json_decref(olddoc);
+        json_decref(props);
+        return step_oom(o, logical, doc);
+    }
     if (res_status(o, doc, "UPDATE_IN_PROGRESS",
                    replace ? "Requested update requires the creation of a new physical resource; "
                              "hence creating one."
@@ -1580,7 +1684,8 @@ static int step_update(op *o, const char *logical)
     json_decref(props);
     if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", pv->type);
-        if (replace) json_object_set_new(doc, "PhysicalResourceId", json_string(""));
+        if (replace && json_object_set_new(doc, "PhysicalResourceId", json_string("")))
+            return step_oom(o, logical, doc);
         return step_failed(o, doc, "UPDATE_FAILED", e.message);
     }
     return step_done(o, doc, "UPDATE_COMPLETE", result);
@@ -1595,17 +1700,18 @@ static int extra_promote(store_txn *t, op *o, ferr *e)
     int rc = cfn_template_store(t, o->stack, "cur", body, e);
     free(body);
     if (rc) return -1;
-    json_object_set(o->stack, "_raw", json_object_get(nw, "_raw"));
+    int bad = json_object_set(o->stack, "_raw", json_object_get(nw, "_raw"));
     const char *keys[] = {"Parameters",       "Description", "Capabilities", "Tags",
                           "NotificationARNs", "RoleARN",     "_as",          "DisableRollback"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(nw, keys[i]);
         if (v && !json_is_null(v))
-            json_object_set(o->stack, keys[i], v);
+            bad |= json_object_set(o->stack, keys[i], v);
         else if (v)
             json_object_del(o->stack, keys[i]);
     }
-    json_object_set_new(o->stack, "LastUpdatedTime", json_real(clock_now()));
+    if (bad || json_object_set_new(o->stack, "LastUpdatedTime", json_real(clock_now())))
+        return ferr_oom(e);
     return write_exports(t, o, g_exports, e);
 }
 
@@ -1621,11 +1727,14 @@ static int phase_update(op *o)
     if (json_object_get(nw, "NotificationARNs"))
         o->notify = json_object_get(nw, "NotificationARNs");
     json_t *saved_params = json_incref(json_object_get(o->stack, "Parameters"));
-    json_object_set(o->stack, "Parameters", json_object_get(nw, "Parameters"));
-    int irc = op_init(o, "new", json_object_get(nw, "_raw"), &e);
+    int irc = json_object_set(o->stack, "Parameters", json_object_get(nw, "Parameters"))
+                  ? ferr_oom(&e)
+                  : op_init(o, "new", json_object_get(nw, "_raw"), &e);
     json_t *newparams = json_incref(json_object_get(o->stack, "Parameters"));
-    json_object_set_new(o->stack, "Parameters", saved_params);
-    json_object_set_new(nw, "Parameters", newparams);
+    /* replacing a key's value allocates nothing: these do not fail once the key is there */
+    if ((saved_params && json_object_set_new(o->stack, "Parameters", saved_params)) ||
+        (newparams && json_object_set_new(nw, "Parameters", newparams)))
+        irc = ferr_oom(&e);
     if (irc) {
         op_fail(o, NULL, e.message);
         goto failed;
@@ -1635,21 +1744,28 @@ static int phase_update(op *o)
     if (!docs) return store_trouble(o, "cannot list the resources", &e), 0;
     size_t i;
     json_t *d;
+    int bad = 0;
     json_array_foreach(docs, i, d)
-        if (is_live(jstr(d, "ResourceStatus"))) set_resv(o, jstr(d, "LogicalResourceId"), d);
+        if (is_live(jstr(d, "ResourceStatus"))) bad |= set_resv(o, jstr(d, "LogicalResourceId"), d);
     json_decref(docs);
     /* exports that would disappear while imported fail the update before it starts */
     const char *k;
     json_t *v;
     json_t *keep = json_object();
+    bad |= !keep;
     json_object_foreach(json_object_get(o->tpl, "Outputs"), k, v) {
         json_t *ex = json_object_get(v, "Export");
-        if (!ex) continue;
+        if (!ex || bad) continue;
         ferr ie = {0};
         json_t *n = cfn_resolve(&o->x, json_object_get(ex, "Name"), &ie);
         if (json_is_string(n) && !cfn_is_unknown(n))
-            json_object_set_new(keep, json_string_value(n), json_true());
+            bad |= json_object_set_new(keep, json_string_value(n), json_true());
         json_decref(n);
+    }
+    if (bad) {
+        json_decref(keep);
+        op_fail(o, NULL, "Out of memory");
+        goto failed;
     }
     int blocked = exports_in_use(o, keep, &e);
     json_decref(keep);
@@ -1668,7 +1784,12 @@ static int phase_update(op *o)
         goto failed;
     }
     json_t *saved_outs = json_incref(json_object_get(o->stack, "Outputs"));
-    json_object_set_new(o->stack, "Outputs", outs);
+    if (json_object_set_new(o->stack, "Outputs", outs)) {
+        json_decref(saved_outs);
+        json_decref(exports);
+        op_fail(o, NULL, "Out of memory");
+        goto failed;
+    }
     pthread_mutex_lock(&exports_mu);
     g_exports = exports;
     ferr pe = {0};
@@ -1677,7 +1798,10 @@ static int phase_update(op *o)
     pthread_mutex_unlock(&exports_mu);
     json_decref(exports);
     if (!ok) {
-        json_object_set_new(o->stack, "Outputs", saved_outs);
+        /* back to the outputs the stack had (replacing a value allocates nothing) */
+        if (saved_outs ? json_object_set_new(o->stack, "Outputs", saved_outs)
+                       : json_object_del(o->stack, "Outputs"))
+            log_error("cfn: stack %s: cannot restore its outputs", jstr(o->stack, "StackName"));
         if (pe.status >= 500) return store_trouble(o, "cannot record the update", &pe), 0;
         op_fail(o, NULL, pe.message[0] ? pe.message : "cannot record the update");
         goto failed;
@@ -1702,8 +1826,13 @@ static void discard_physical(op *o, const json_t *doc, const json_t *what)
 {
     json_t *evdoc = json_deep_copy(doc);
     ferr e = {0};
-    if (!evdoc) return;
-    json_object_set(evdoc, "ResourceType", json_object_get(what, "ResourceType"));
+    if (!evdoc || json_object_set(evdoc, "ResourceType", json_object_get(what, "ResourceType"))) {
+        /* a cleanup that fails does not fail the stack (as AWS's DELETE_FAILED) */
+        log_error("cfn: stack %s: cannot clean up %s: out of memory", jstr(o->stack, "StackName"),
+                  jstr(what, "PhysicalResourceId"));
+        json_decref(evdoc);
+        return;
+    }
     delete_recorded(o, evdoc, jstr(what, "ResourceType"), jstr(what, "PhysicalResourceId"),
                     json_object_get(what, "Props"), &e);
     json_decref(evdoc);
@@ -1809,7 +1938,7 @@ static int step_unupdate(op *o, const char *logical)
                       json_object_get(doc, "Props") ? json_incref(json_object_get(doc, "Props"))
                                                     : json_object(),
                       "ResourceType", json_object_get(doc, "ResourceType"));
-        json_object_set_new(doc, "Discard", discard);
+        if (json_object_set_new(doc, "Discard", discard)) return step_oom(o, logical, doc);
     } else if (pv && pv->update) {
         if (res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL))
             return step_unrecorded(o, doc);
@@ -1823,14 +1952,13 @@ static int step_unupdate(op *o, const char *logical)
         }
         json_decref(result);
     }
-    json_object_set(doc, "PhysicalResourceId", json_object_get(old, "PhysicalResourceId"));
-    json_object_set(doc, "Props", json_object_get(old, "Props"));
-    json_object_set(doc, "Ref", json_object_get(old, "Ref"));
-    json_object_set(doc, "Attributes", json_object_get(old, "Attributes"));
-    json_object_set(doc, "ResourceType", json_object_get(old, "ResourceType"));
-    if (json_object_get(old, "GenName"))
-        json_object_set(doc, "GenName", json_object_get(old, "GenName"));
-    json_object_set_new(doc, "Restored", json_true());
+    static const char *const restored[] = {"PhysicalResourceId", "Props",        "Ref",
+                                           "Attributes",         "ResourceType", "GenName"};
+    int bad = 0;
+    for (size_t i = 0; !bad && i < sizeof(restored) / sizeof(restored[0]); i++)
+        if (json_object_get(old, restored[i]))
+            bad = json_object_set(doc, restored[i], json_object_get(old, restored[i]));
+    if (bad || json_object_set_new(doc, "Restored", json_true())) return step_oom(o, logical, doc);
     json_object_del(doc, "Replaced");
     if (res_status(o, doc, "UPDATE_COMPLETE", NULL, NULL, NULL)) return step_unrecorded(o, doc);
     json_decref(doc);
@@ -1969,13 +2097,14 @@ static void *runner(void *arg)
 
 typedef struct resume {
     json_t *refs;
+    int oom;
 } resume;
 
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
     if (cfn_status_busy(jstr(doc, "StackStatus")))
-        json_array_append_new(
+        r->oom |= json_array_append_new(
             r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region, "u", k->id));
     return 0;
 }
@@ -1990,9 +2119,11 @@ static int engine_start(ferry_env *env, ferr *e)
     atomic_store(&fail_status_commits, fail ? atoi(fail) : 0);
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, e)) return -1;
-    resume r = {json_array()};
-    int rc = store_list(t, CFN_KIND_STACK, NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    resume r = {json_array(), 0};
+    int rc = !r.refs ? ferr_oom(e)
+                     : store_list(t, CFN_KIND_STACK, NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
     store_rollback(t);
+    if (rc >= 0 && r.oom) rc = ferr_oom(e);
     if (rc < 0) {
         json_decref(r.refs);
         return -1;

@@ -189,7 +189,11 @@ static json_t *norm_strlist(cfn_pctx *p, const char *name, const json_t *v)
             json_decref(out);
             return NULL;
         }
-        json_array_append_new(out, s);
+        if (json_array_append_new(out, s)) {
+            json_decref(out);
+            ferr_oom(p->e);
+            return NULL;
+        }
     }
     return out;
 }
@@ -224,7 +228,10 @@ static json_t *norm_pairs(cfn_pctx *p, const char *name, const json_t *v, const 
             snprintf(dpath, sizeof(dpath), "%s/%s", path, b);
             type_error(p, dpath, "JSONObject", vb);
         } else {
-            json_array_append_new(out, json_pack("{s:o, s:o}", a, va, b, vb));
+            if (json_array_append_new(out, json_pack("{s:o, s:o}", a, va, b, vb))) {
+                ferr_oom(p->e);
+                goto fail;
+            }
             continue;
         }
         json_decref(va);
@@ -288,7 +295,10 @@ int prov_props(cfn_pctx *p, const json_t *props, const prov_prop *schema, json_t
             break;
         }
         if (!n) goto fail;
-        json_object_set_new(norm, k, n);
+        if (json_object_set_new(norm, k, n)) {
+            ferr_oom(p->e);
+            goto fail;
+        }
     }
     for (const prov_prop *s = schema; s->name; s++)
         if (s->required && !json_object_get(norm, s->name)) {
@@ -362,13 +372,15 @@ int prov_strlist_has(const json_t *list, const char *s)
 json_t *prov_strlist_minus(const json_t *a, const json_t *b)
 {
     json_t *out = json_array();
+    int rc = !out;
     size_t i;
     json_t *x;
     json_array_foreach(a, i, x) {
         const char *s = json_string_value(x);
-        if (s && !prov_strlist_has(b, s) && !prov_strlist_has(out, s)) json_array_append(out, x);
+        if (s && !prov_strlist_has(b, s) && !prov_strlist_has(out, s))
+            rc |= json_array_append(out, x);
     }
-    return out;
+    return jdone(out, rc);
 }
 
 const json_t *prov_policy_find(const json_t *policies, const char *name)
@@ -391,57 +403,60 @@ int prov_same(const json_t *a, const json_t *b)
 
 /* ---- tags ------------------------------------------------------------------------------ */
 
-static void tag_put(json_t *list, const char *k, const char *v)
+/* 0 or -1 (out of memory). */
+static int tag_put(json_t *list, const char *k, const char *v)
 {
     size_t i;
     json_t *x;
     json_array_foreach(list, i, x)
-        if (!strcmp(jstr(x, "Key"), k)) {
-            json_object_set_new(x, "Value", json_string(v));
-            return;
-        }
-    json_array_append_new(list, json_pack("{s:s, s:s}", "Key", k, "Value", v));
+        if (!strcmp(jstr(x, "Key"), k)) return json_object_set_new(x, "Value", json_string(v));
+    return json_array_append_new(list, json_pack("{s:s, s:s}", "Key", k, "Value", v));
 }
 
 json_t *prov_tags(const cfn_pctx *p, const json_t *tags_prop, int system)
 {
     json_t *out = json_array();
+    int rc = !out;
     size_t i;
     json_t *x;
     /* AWS: stack-level tags go to every resource that supports tags; a resource's own Tags
      * win on the same key. */
     json_array_foreach(p->tags, i, x)
-        if (jstr(x, "Key") && jstr(x, "Value")) tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
+        if (jstr(x, "Key") && jstr(x, "Value"))
+            rc |= tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
     json_array_foreach(tags_prop, i, x)
-        if (jstr(x, "Key") && jstr(x, "Value")) tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
+        if (jstr(x, "Key") && jstr(x, "Value"))
+            rc |= tag_put(out, jstr(x, "Key"), jstr(x, "Value"));
     if (system) {
-        if (p->stack_name) tag_put(out, "aws:cloudformation:stack-name", p->stack_name);
-        if (p->stack_id) tag_put(out, "aws:cloudformation:stack-id", p->stack_id);
-        if (p->logical_id) tag_put(out, "aws:cloudformation:logical-id", p->logical_id);
+        if (p->stack_name) rc |= tag_put(out, "aws:cloudformation:stack-name", p->stack_name);
+        if (p->stack_id) rc |= tag_put(out, "aws:cloudformation:stack-id", p->stack_id);
+        if (p->logical_id) rc |= tag_put(out, "aws:cloudformation:logical-id", p->logical_id);
     }
-    return out;
+    return jdone(out, rc);
 }
 
 json_t *prov_tags_map(const json_t *list)
 {
     json_t *m = json_object();
+    int rc = !m;
     size_t i;
     json_t *x;
     json_array_foreach(list, i, x)
         if (jstr(x, "Key") && jstr(x, "Value"))
-            json_object_set_new(m, jstr(x, "Key"), json_string(jstr(x, "Value")));
-    return m;
+            rc |= json_object_set_new(m, jstr(x, "Key"), json_string(jstr(x, "Value")));
+    return jdone(m, rc);
 }
 
 json_t *prov_tags_list(const json_t *map)
 {
     json_t *l = json_array();
+    int rc = !l;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)map, k, v)
         if (json_is_string(v))
-            json_array_append_new(l, json_pack("{s:s, s:O}", "Key", k, "Value", v));
-    return l;
+            rc |= json_array_append_new(l, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+    return jdone(l, rc);
 }
 
 static const char *tag_get(const json_t *list, const char *k)
@@ -453,24 +468,30 @@ static const char *tag_get(const json_t *list, const char *k)
     return NULL;
 }
 
-void prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset)
+int prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset)
 {
     *set = json_array();
     *unset = json_array();
+    int rc = !*set || !*unset;
     size_t i;
     json_t *x;
     json_array_foreach(desired, i, x) {
         const char *k = jstr(x, "Key"), *v = jstr(x, "Value");
         if (!k || !v) continue;
         const char *cur = tag_get(current, k);
-        if (!cur || strcmp(cur, v)) json_array_append(*set, x);
+        if (!cur || strcmp(cur, v)) rc |= json_array_append(*set, x);
     }
     json_array_foreach(current, i, x) {
         const char *k = jstr(x, "Key");
         /* aws: tags belong to AWS: callers cannot remove them */
         if (!k || !strncasecmp(k, "aws:", 4)) continue;
-        if (!tag_get(desired, k)) json_array_append_new(*unset, json_string(k));
+        if (!tag_get(desired, k)) rc |= json_array_append_new(*unset, json_string(k));
     }
+    if (!rc) return 0;
+    json_decref(*set);
+    json_decref(*unset);
+    *set = *unset = NULL;
+    return -1;
 }
 
 /* ---- names, ids, results ---------------------------------------------------------------- */
@@ -523,10 +544,11 @@ int prov_sync_tags(cfn_pctx *p, const prov_tagging *t, const char *id, const jso
     json_t *tags = json_object_get(out, "Tags");
     json_t *current = t->map_form ? prov_tags_list(tags) : json_incref(tags);
     json_decref(out);
-    json_t *desired = prov_tags(p, json_object_get(np, "Tags"), 1), *set, *unset;
-    prov_tags_diff(current, desired, &set, &unset);
-    int rc = 0;
-    if (json_array_size(unset))
+    json_t *desired = prov_tags(p, json_object_get(np, "Tags"), 1), *set = NULL, *unset = NULL;
+    int rc = (tags && !current) || !desired || prov_tags_diff(current, desired, &set, &unset)
+                 ? ferr_oom(p->e)
+                 : 0;
+    if (!rc && json_array_size(unset))
         rc = prov_call(p, t->service, t->untag_op,
                        json_pack("{s:s, s:O}", t->id_key, id, "TagKeys", unset), NULL);
     if (!rc && json_array_size(set))

@@ -26,8 +26,8 @@ static int key_del(cfn_pctx *p, const char *id, const json_t *props)
 {
     json_t *pr = prov_props_old(p, props, schema);
     json_t *in = json_pack("{s:s}", "AccessKeyId", id);
-    if (in && jstr(pr, "UserName"))
-        json_object_set(in, "UserName", json_object_get(pr, "UserName"));
+    if (jstr(pr, "UserName"))
+        in = jdone(in, json_object_set(in, "UserName", json_object_get(pr, "UserName")));
     json_decref(pr);
     return prov_call_gone_ok(p, NULL, "iam", "DeleteAccessKey", in);
 }

@@ -126,10 +126,9 @@ int prov_iam_tags(cfn_pctx *p, const char *kind, const char *name, const json_t 
     }
     json_decref(out);
     json_t *set, *unset;
-    prov_tags_diff(current, desired, &set, &unset);
+    int rc = prov_tags_diff(current, desired, &set, &unset) ? ferr_oom(p->e) : 0;
     json_decref(current);
-    int rc = 0;
-    if (json_array_size(unset)) {
+    if (!rc && json_array_size(unset)) {
         opname(op, sizeof(op), "Untag%s", kind);
         rc = prov_call(p, "iam", op, json_pack("{s:s, s:O}", key, name, "TagKeys", unset), NULL);
     }
@@ -180,7 +179,10 @@ static int attrs_of(const prov_iam_entity *k, cfn_pctx *p, const json_t *reply, 
             json_decref(a);
             return ferr_internal(p->e, "IAM returned a %s without %s", k->kind, *f);
         }
-        json_object_set_new(a, *f, json_string(v));
+        if (json_object_set_new(a, *f, json_string(v))) {
+            json_decref(a);
+            a = NULL;
+        }
     }
     *attrs = a;
     return a ? 0 : ferr_oom(p->e);

@@ -69,19 +69,20 @@ static int mp_attrs(const prov_shape *s, cfn_pctx *p, const char *arn, json_t **
     if (prov_call(p, "iam", "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &out)) return -1;
     const json_t *pol = json_object_get(out, "Policy");
     json_t *a = json_pack("{s:s}", "PolicyArn", arn);
+    int rc = 0;
     static const char *const copy[] = {"PolicyId", "DefaultVersionId", "AttachmentCount",
                                        "IsAttachable", "PermissionsBoundaryUsageCount"};
     for (size_t i = 0; a && i < sizeof(copy) / sizeof(copy[0]); i++) {
         json_t *v = json_object_get(pol, copy[i]);
-        if (v) json_object_set(a, copy[i], v);
+        if (v) rc |= json_object_set(a, copy[i], v);
     }
     /* AWS: dates in ISO 8601 */
     if (a && json_object_get(pol, "CreateDate"))
-        json_object_set_new(a, "CreateDate", prov_date(json_object_get(pol, "CreateDate")));
+        rc |= json_object_set_new(a, "CreateDate", prov_date(json_object_get(pol, "CreateDate")));
     if (a && json_object_get(pol, "UpdateDate"))
-        json_object_set_new(a, "UpdateDate", prov_date(json_object_get(pol, "UpdateDate")));
+        rc |= json_object_set_new(a, "UpdateDate", prov_date(json_object_get(pol, "UpdateDate")));
     json_decref(out);
-    *attrs = a;
+    *attrs = a = jdone(a, rc);
     return a ? 0 : ferr_oom(p->e);
 }
 
@@ -127,9 +128,9 @@ static int mp_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **ar
         goto out;
     }
     json_t *in = json_pack("{s:s, s:s}", "PolicyName", name, "PolicyDocument", doc);
-    if (in && jstr(pr, "Path")) json_object_set(in, "Path", json_object_get(pr, "Path"));
-    if (in && jstr(pr, "Description"))
-        json_object_set(in, "Description", json_object_get(pr, "Description"));
+    if (jstr(pr, "Path")) in = jdone(in, json_object_set(in, "Path", json_object_get(pr, "Path")));
+    if (jstr(pr, "Description"))
+        in = jdone(in, json_object_set(in, "Description", json_object_get(pr, "Description")));
     if (prov_call(p, "iam", "CreatePolicy", in, &out)) goto out;
     const char *arn = jstr(json_object_get(out, "Policy"), "Arn");
     if (!arn) {

@@ -48,7 +48,7 @@ static json_t *login_request(const char *name, const json_t *lp)
         json_pack("{s:s, s:O}", "UserName", name, "Password", json_object_get(lp, "Password"));
     const json_t *r = json_object_get(lp, "PasswordResetRequired");
     int reset = json_is_true(r) || (json_is_string(r) && !strcmp(json_string_value(r), "true"));
-    if (in && r) json_object_set_new(in, "PasswordResetRequired", json_boolean(reset));
+    if (r) in = jdone(in, json_object_set_new(in, "PasswordResetRequired", json_boolean(reset)));
     return in;
 }
 

@@ -79,7 +79,7 @@ int prov_doc_equal(const json_t *a, const json_t *b);
 /* Attribute text as SNS/SQS want it: strings as given, integers in decimal, booleans
  * "true"/"false", objects as compact JSON. NULL if absent. */
 char *prov_attr_text(const json_t *v);
-/* Items of a (string list) not in b, as a new array. */
+/* Items of a (string list) not in b, as a new array (NULL: out of memory). */
 json_t *prov_strlist_minus(const json_t *a, const json_t *b);
 int prov_strlist_has(const json_t *list, const char *s);
 /* Item of a {PolicyName, PolicyDocument} list by name, or NULL. */
@@ -94,11 +94,12 @@ int prov_same(const json_t *a, const json_t *b);
 json_t *prov_tags(const cfn_pctx *p, const json_t *tags_prop, int system);
 /* [{Key,Value}] -> {Key: Value} (SQS). */
 json_t *prov_tags_map(const json_t *list);
-/* {Key: Value} -> [{Key,Value}]. */
+/* {Key: Value} -> [{Key,Value}]. These three: NULL when out of memory. */
 json_t *prov_tags_list(const json_t *map);
 /* What to change to go from current to desired tags (both [{Key,Value}]): *set new or
- * changed tags [{Key,Value}], *unset keys to remove. aws: tags are never removed. */
-void prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset);
+ * changed tags [{Key,Value}], *unset keys to remove. aws: tags are never removed. 0, or -1
+ * (out of memory: both NULL). */
+int prov_tags_diff(const json_t *current, const json_t *desired, json_t **set, json_t **unset);
 /* How a service lists, sets and removes a resource's tags. */
 typedef struct prov_tagging {
     const char *service, *id_key; /* "sns", "ResourceArn" */

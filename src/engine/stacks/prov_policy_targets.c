@@ -48,8 +48,9 @@ int prov_pt_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_
     int same = prov_doc_equal(json_object_get(op, "PolicyDocument"),
                               json_object_get(np, "PolicyDocument"));
     json_t *gone = prov_strlist_minus(json_object_get(op, ap->list), json_object_get(np, ap->list));
-    int rc = set_all(ap, p, json_object_get(np, ap->list),
-                     same ? json_object_get(op, ap->list) : NULL, doc) ||
+    int rc = !gone ? ferr_oom(p->e)
+             : set_all(ap, p, json_object_get(np, ap->list),
+                       same ? json_object_get(op, ap->list) : NULL, doc) ||
                      set_all(ap, p, gone, NULL, ap->clear)
                  ? -1
                  : 0;

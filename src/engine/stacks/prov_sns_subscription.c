@@ -35,12 +35,13 @@ static const struct {
 static json_t *sub_attributes(const json_t *pr)
 {
     json_t *a = json_object();
+    int rc = 0;
     for (size_t i = 0; a && i < NATTRS; i++) {
         char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
-        if (t) json_object_set_new(a, attributes[i].name, json_string(t));
+        if (t) rc |= json_object_set_new(a, attributes[i].name, json_string(t));
         free(t);
     }
-    return a;
+    return jdone(a, rc);
 }
 
 static const char *region_of(const cfn_pctx *p, const json_t *pr)
@@ -69,8 +70,8 @@ static int sub_create(cfn_pctx *p, const json_t *props, json_t **result)
     json_t *in = json_pack("{s:O, s:O, s:o, s:b}", "TopicArn", json_object_get(pr, "TopicArn"),
                            "Protocol", json_object_get(pr, "Protocol"), "Attributes",
                            sub_attributes(pr), "ReturnSubscriptionArn", 1);
-    if (in && jstr(pr, "Endpoint"))
-        json_object_set(in, "Endpoint", json_object_get(pr, "Endpoint"));
+    if (jstr(pr, "Endpoint"))
+        in = jdone(in, json_object_set(in, "Endpoint", json_object_get(pr, "Endpoint")));
     if (prov_call_r(p, region_of(p, pr), "sns", "Subscribe", in, &out)) goto out;
     const char *arn = jstr(out, "SubscriptionArn");
     if (!arn) {

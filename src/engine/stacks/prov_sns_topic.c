@@ -88,13 +88,15 @@ static int check(cfn_pctx *p, const json_t *pr)
 static json_t *topic_attributes(const json_t *pr)
 {
     json_t *a = json_object();
+    int rc = 0;
     for (size_t i = 0; a && i < NATTRS; i++) {
         char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
-        if (t) json_object_set_new(a, attributes[i].name, json_string(t));
+        if (t) rc |= json_object_set_new(a, attributes[i].name, json_string(t));
         free(t);
     }
     /* AWS: FifoTopic is given only to make a FIFO topic */
-    if (a && jbool(pr, "FifoTopic", 0)) json_object_set_new(a, "FifoTopic", json_string("true"));
+    if (a && jbool(pr, "FifoTopic", 0))
+        rc |= json_object_set_new(a, "FifoTopic", json_string("true"));
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(pr, "DeliveryStatusLogging"), i, x) {
@@ -103,11 +105,11 @@ static json_t *topic_attributes(const json_t *pr)
             char *t = prov_attr_text(json_object_get(x, log_fields[f]));
             char k[96];
             snprintf(k, sizeof(k), "%s%s", pre, log_fields[f]);
-            if (t) json_object_set_new(a, k, json_string(t));
+            if (t) rc |= json_object_set_new(a, k, json_string(t));
             free(t);
         }
     }
-    return a;
+    return jdone(a, rc);
 }
 
 /* What a removed attribute goes back to ("" for the delivery logging ones). */
@@ -161,7 +163,7 @@ static int unsubscribe(cfn_pctx *p, const char *arn, const json_t *sub)
     int rc = 0;
     do {
         json_t *in = json_pack("{s:s}", "TopicArn", arn), *out = NULL;
-        if (in && token) json_object_set_new(in, "NextToken", json_string(token));
+        if (token) in = jdone(in, json_object_set_new(in, "NextToken", json_string(token)));
         free(token);
         token = NULL;
         if (prov_call(p, "sns", "ListSubscriptionsByTopic", in, &out)) return -1;
@@ -207,9 +209,9 @@ static int topic_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
     }
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
     json_t *in = json_pack("{s:s, s:o}", "Name", name, "Attributes", topic_attributes(pr));
-    if (in && json_array_size(tags)) json_object_set(in, "Tags", tags);
+    if (!tags || json_array_size(tags)) in = jdone(in, json_object_set(in, "Tags", tags));
     dpp = prov_doc_text(json_object_get(pr, "DataProtectionPolicy"));
-    if (in && dpp) json_object_set_new(in, "DataProtectionPolicy", json_string(dpp));
+    if (dpp) in = jdone(in, json_object_set_new(in, "DataProtectionPolicy", json_string(dpp)));
     if (prov_call(p, "sns", "CreateTopic", in, &out)) goto out;
     const char *arn = jstr(out, "TopicArn");
     if (!arn) {

@@ -55,14 +55,16 @@ static const struct {
 static json_t *queue_attributes(const json_t *pr)
 {
     json_t *a = json_object();
+    int rc = 0;
     for (size_t i = 0; a && i < NATTRS; i++) {
         char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
-        if (t) json_object_set_new(a, attributes[i].name, json_string(t));
+        if (t) rc |= json_object_set_new(a, attributes[i].name, json_string(t));
         free(t);
     }
     /* AWS: FifoQueue is given only to make a FIFO queue; SQS has no FifoQueue=false */
-    if (a && jbool(pr, "FifoQueue", 0)) json_object_set_new(a, "FifoQueue", json_string("true"));
-    return a;
+    if (a && jbool(pr, "FifoQueue", 0))
+        rc |= json_object_set_new(a, "FifoQueue", json_string("true"));
+    return jdone(a, rc);
 }
 
 static const char *name_of_url(const char *url)
@@ -113,7 +115,8 @@ static int queue_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
         goto out;
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
     json_t *in = json_pack("{s:s, s:o}", "QueueName", name, "Attributes", queue_attributes(pr));
-    if (in && json_array_size(tags)) json_object_set_new(in, "tags", prov_tags_map(tags));
+    if (!tags || json_array_size(tags))
+        in = jdone(in, json_object_set_new(in, "tags", prov_tags_map(tags)));
     if (prov_call(p, "sqs", "CreateQueue", in, &out)) goto out;
     const char *url = jstr(out, "QueueUrl");
     if (!url) {
@@ -132,18 +135,19 @@ out:
 static json_t *attribute_changes(const json_t *op, const json_t *np)
 {
     json_t *oa = queue_attributes(op), *na = queue_attributes(np), *ch = json_object();
+    int rc = !oa || !na;
     int fifo = jbool(np, "FifoQueue", 0);
     for (size_t i = 0; ch && i < NATTRS; i++) {
         const char *k = attributes[i].name;
         const char *o = jstr(oa, k), *n = jstr(na, k);
         if (n && (!o || strcmp(o, n)))
-            json_object_set_new(ch, k, json_string(n));
+            rc |= json_object_set_new(ch, k, json_string(n));
         else if (!n && o && attributes[i].dflt && (fifo || !attributes[i].fifo_only))
-            json_object_set_new(ch, k, json_string(attributes[i].dflt));
+            rc |= json_object_set_new(ch, k, json_string(attributes[i].dflt));
     }
     json_decref(oa);
     json_decref(na);
-    return ch;
+    return jdone(ch, rc);
 }
 
 static const prov_tagging tagging = {"sqs",      "QueueUrl",   "ListQueueTags",

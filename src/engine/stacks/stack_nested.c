@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/ids.h"
 #include "engine.h"
 #include "svc/cloudformation/cloudformation.h"
 
@@ -18,9 +17,11 @@ static int ncall(cfn_pctx *p, const char *op, json_t *in, json_t **out)
     return svc_invoke(p->env, p->as, p->region, "cloudformation", op, in, out, NULL, p->e);
 }
 
+/* NULL: out of memory. */
 static json_t *params_list(const json_t *props)
 {
     json_t *l = json_array();
+    int rc = !l;
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(props, "Parameters"), k, v) {
@@ -39,36 +40,37 @@ static json_t *params_list(const json_t *props)
                 n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s",
                                       i ? "," : "",
                                       json_string_value(x) ? json_string_value(x) : "");
-            json_array_append_new(
+            rc |= json_array_append_new(
                 l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", buf));
             continue;
         }
-        json_array_append_new(
+        rc |= json_array_append_new(
             l, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue", s ? s : ""));
     }
-    return l;
+    return jdone(l, rc);
 }
+
+/* NULL: out of memory. */
 
 static json_t *request(cfn_pctx *p, const json_t *props, const char *name_or_id)
 {
     json_t *in = json_pack("{s:s, s:o, s:[sss]}", "StackName", name_or_id, "Parameters",
                            params_list(props), "Capabilities", "CAPABILITY_IAM",
                            "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND");
-    json_t *u = json_object_get(props, "TemplateURL");
-    if (u) json_object_set(in, "TemplateURL", u);
-    if (json_object_get(props, "TimeoutInMinutes"))
-        json_object_set(in, "TimeoutInMinutes", json_object_get(props, "TimeoutInMinutes"));
-    if (json_object_get(props, "NotificationARNs"))
-        json_object_set(in, "NotificationARNs", json_object_get(props, "NotificationARNs"));
+    int rc = !in;
+    static const char *const copied[] = {"TemplateURL", "TimeoutInMinutes", "NotificationARNs"};
+    for (size_t c = 0; !rc && c < sizeof(copied) / sizeof(copied[0]); c++)
+        if (json_object_get(props, copied[c]))
+            rc |= json_object_set(in, copied[c], json_object_get(props, copied[c]));
     /* AWS: stack-level tags propagate to nested stacks, the resource's Tags add to them */
     json_t *tags = json_array();
     size_t i;
     json_t *t;
     if (p->tags)
-        json_array_foreach(p->tags, i, t) json_array_append(tags, t);
-    json_array_foreach(json_object_get(props, "Tags"), i, t) json_array_append(tags, t);
-    json_object_set_new(in, "Tags", tags);
-    return in;
+        json_array_foreach(p->tags, i, t) rc |= json_array_append(tags, t);
+    json_array_foreach(json_object_get(props, "Tags"), i, t) rc |= json_array_append(tags, t);
+    rc |= json_object_set_new(in, "Tags", tags);
+    return jdone(in, rc);
 }
 
 /* Result for the provider from the nested stack's description. */
@@ -79,6 +81,7 @@ static int describe(cfn_pctx *p, const char *id, const char *want, const char *v
     if (cfn_engine_wait(p->env, p->account, p->region, id, NESTED_WAIT, status, sizeof(status)))
         return ferr_internal(p->e, "cannot read the nested stack %s", id);
     json_t *in = json_pack("{s:s}", "StackName", id), *out = NULL;
+    if (!in) return ferr_oom(p->e);
     int rc = ncall(p, "DescribeStacks", in, &out);
     json_decref(in);
     if (rc) return -1;
@@ -93,15 +96,21 @@ static int describe(cfn_pctx *p, const char *id, const char *want, const char *v
     }
     if (result) {
         json_t *attrs = json_object();
+        int bad = !attrs;
         size_t i;
         json_t *o;
         json_array_foreach(json_object_get(s, "Outputs"), i, o) {
             char k[300];
             snprintf(k, sizeof(k), "Outputs.%s",
                      json_string_value(json_object_get(o, "OutputKey")));
-            json_object_set(attrs, k, json_object_get(o, "OutputValue"));
+            bad |= json_object_set(attrs, k, json_object_get(o, "OutputValue"));
         }
-        *result = json_pack("{s:s, s:o}", "PhysicalResourceId", id, "Attributes", attrs);
+        *result =
+            json_pack("{s:s, s:o}", "PhysicalResourceId", id, "Attributes", jdone(attrs, bad));
+        if (!*result) {
+            json_decref(out);
+            return ferr_oom(p->e);
+        }
     }
     json_decref(out);
     return 0;
@@ -111,16 +120,11 @@ static int n_create(cfn_pctx *p, const json_t *props, json_t **result)
 {
     if (!json_is_string(json_object_get(props, "TemplateURL")))
         return ferr_validation(p->e, "Property TemplateURL cannot be empty.");
-    /* AWS: nested stack names are PARENT-LOGICAL-RANDOM */
-    char rnd[14];
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    unsigned char r[13];
-    ids_random(r, 13);
-    for (int i = 0; i < 13; i++) rnd[i] = al[r[i] % 36];
-    rnd[13] = 0;
-    char name[256];
-    snprintf(name, sizeof(name), "%.100s-%.100s-%s", p->stack_name, p->logical_id, rnd);
-    json_t *in = request(p, props, name), *out = NULL;
+    /* AWS: nested stack names are PARENT-LOGICAL-RANDOM, at most 128 characters */
+    char *name = cfn_physical_name(p, 128, 0);
+    json_t *in = name ? request(p, props, name) : NULL, *out = NULL;
+    free(name);
+    if (!in) return ferr_oom(p->e);
     int rc = cfn_create_nested_stack(p->env, p->as, p->region, p->stack_id, in, &out, p->e);
     json_decref(in);
     if (rc) return -1;
@@ -135,6 +139,7 @@ static int n_update(cfn_pctx *p, const char *physical_id, const json_t *old_prop
 {
     (void)old_props;
     json_t *in = request(p, new_props, physical_id), *out = NULL;
+    if (!in) return ferr_oom(p->e);
     int rc = ncall(p, "UpdateStack", in, &out);
     json_decref(in);
     json_decref(out);
@@ -156,6 +161,7 @@ static int n_del(cfn_pctx *p, const char *physical_id, const json_t *props)
 {
     (void)props;
     json_t *in = json_pack("{s:s}", "StackName", physical_id), *out = NULL;
+    if (!in) return ferr_oom(p->e);
     int rc = ncall(p, "DeleteStack", in, &out);
     json_decref(in);
     json_decref(out);

@@ -47,8 +47,8 @@ static int result_for(cfn_pctx *p, const char *name, const json_t *props, json_t
     char arn[512];
     snprintf(arn, sizeof(arn), "arn:aws:ferrytest:%s:%s:resource/%s", p->region, p->account, name);
     json_t *v = json_object_get(props, "Value");
-    json_t *at = json_pack("{s:s, s:s}", "Arn", arn, "Name", name);
-    json_object_set_new(at, "Value", v ? json_deep_copy(v) : json_string(""));
+    json_t *at = json_pack("{s:s, s:s, s:o}", "Arn", arn, "Name", name, "Value",
+                           v ? json_deep_copy(v) : json_string(""));
     *result = json_pack("{s:s, s:o}", "PhysicalResourceId", name, "Attributes", at);
     return *result ? 0 : ferr_oom(p->e);
 }

@@ -60,7 +60,7 @@ const cfn_provider cfn_provider_cfn_waithandle = {
 };
 
 typedef struct sigs {
-    int ok, failed;
+    int ok, failed, oom;
     json_t *data;
     char reason[512], uid[128];
 } sigs;
@@ -81,7 +81,7 @@ static int sig_cb(void *ud, const store_key *k, json_t *doc)
     } else {
         s->ok++;
         json_t *d = json_object_get(doc, "Data");
-        json_object_set(s->data, uid ? uid : "", d ? d : json_null());
+        if (json_object_set(s->data, uid ? uid : "", d ? d : json_null())) s->oom = 1;
     }
     return 0;
 }
@@ -114,9 +114,9 @@ static int cond_create(cfn_pctx *p, const json_t *props, json_t **result)
         int rc = store_list(t, CFN_KIND_SIGNAL, p->account, p->region, prefix, NULL, 0, sig_cb, &s,
                             p->e);
         store_rollback(t);
-        if (rc < 0) {
+        if (rc < 0 || !s.data || s.oom) {
             json_decref(s.data);
-            return -1;
+            return rc < 0 ? -1 : ferr_oom(p->e);
         }
         if (s.failed) {
             json_decref(s.data);
@@ -129,10 +129,11 @@ static int cond_create(cfn_pctx *p, const json_t *props, json_t **result)
             json_decref(s.data);
             char id[300];
             snprintf(id, sizeof(id), "%s-%s", p->stack_name, p->logical_id);
-            *result = json_pack("{s:s, s:{s:s}}", "PhysicalResourceId", id, "Attributes", "Data",
-                                d ? d : "{}");
+            *result =
+                d ? json_pack("{s:s, s:{s:s}}", "PhysicalResourceId", id, "Attributes", "Data", d)
+                  : NULL;
             free(d);
-            return 0;
+            return *result ? 0 : ferr_oom(p->e);
         }
         json_decref(s.data);
         if (clock_now() >= until)

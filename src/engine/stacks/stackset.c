@@ -86,36 +86,68 @@ static int assume_chain(job *j, const json_t *set, const char *target_acct, prin
 
 static json_t *instance_params(const json_t *set, const json_t *inst)
 {
-    json_t *out = json_deep_copy(json_object_get(set, "Parameters"));
-    if (!out) out = json_array();
+    json_t *given = json_object_get(set, "Parameters");
+    json_t *out = given ? json_deep_copy(given) : json_array();
+    int rc = !out;
     size_t i, k;
     json_t *o, *p;
     json_array_foreach(json_object_get(inst, "ParameterOverrides"), i, o) {
         int found = 0;
         json_array_foreach(out, k, p) {
             if (!strcmp(jstr(p, "ParameterKey"), jstr(o, "ParameterKey"))) {
-                json_object_set(p, "ParameterValue", json_object_get(o, "ParameterValue"));
+                rc |= json_object_set(p, "ParameterValue", json_object_get(o, "ParameterValue"));
                 found = 1;
             }
         }
-        if (!found) json_array_append(out, o);
+        if (!found) rc |= json_array_append(out, o);
     }
-    return out;
+    return jdone(out, rc);
 }
 
+/* Stores doc (NULL: deletes it): 0, or -1 with the error in e. */
 static int put_doc(ferry_env *env, const char *kind, const char *acct, const char *region,
-                   const char *id, const json_t *doc)
+                   const char *id, const json_t *doc, ferr *e)
 {
-    ferr e = {0};
     store_txn *t = NULL;
-    if (store_begin(env->st, 1, &t, &e)) return -1;
+    if (store_begin(env->st, 1, &t, e)) return -1;
     store_key k = {kind, acct, region, id};
-    int rc = doc ? store_put(t, &k, doc, &e) : (store_del(t, &k, &e) < 0 ? -1 : 0);
+    int rc = doc ? store_put(t, &k, doc, e) : (store_del(t, &k, e) < 0 ? -1 : 0);
     if (rc) {
         store_rollback(t);
         return -1;
     }
-    return store_commit(t, &e);
+    return store_commit(t, e);
+}
+
+/* An operation's document, stored as it stands; a failure is logged (the operation, still
+ * RUNNING in the store, is resumed at the next start). 0 or -1. */
+static int put_op(const job *j, const char *opkey, const json_t *op)
+{
+    ferr e = {0};
+    if (!put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op, &e)) return 0;
+    log_error("cfn: stack set %s: cannot record operation %s: %s", j->name, j->opid, e.message);
+    return -1;
+}
+
+/* A target's instance document, stored as it stands (NULL: deleted). A failure fails the
+ * target with the reason. 0 or -1. */
+static int put_inst(target *t, const char *iid, const json_t *inst)
+{
+    ferr e = {0};
+    if (!put_doc(t->j->env, "cfn.ssinst", t->j->account, t->j->region, iid, inst, &e)) return 0;
+    snprintf(t->status, sizeof(t->status), "FAILED");
+    snprintf(t->reason, sizeof(t->reason), "Cannot record the stack instance: %.900s", e.message);
+    return -1;
+}
+
+/* The instance's status fields (reason NULL: removed): 0, or -1 (out of memory). */
+static int inst_status(json_t *inst, const char *status, const char *reason, const char *detail)
+{
+    if (!reason) json_object_del(inst, "StatusReason");
+    return json_object_set_new(inst, "Status", json_string(status)) ||
+           (reason && json_object_set_new(inst, "StatusReason", json_string(reason))) ||
+           json_object_set_new(inst, "StackInstanceStatus",
+                               json_pack("{s:s}", "DetailedStatus", detail));
 }
 
 /* write=1: a write transaction, so it starts after the request that kicked us commits */
@@ -159,18 +191,16 @@ static void *run_target(void *arg)
     }
     if (!strcmp(action, "DELETE") && !jstr(inst, "StackId")) {
         /* no stack was made: nothing to act on in the target */
-        put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, NULL);
-        snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+        if (!put_inst(t, iid, NULL)) snprintf(t->status, sizeof(t->status), "SUCCEEDED");
         json_decref(inst);
         return NULL;
     }
     if (assume_chain(j, t->set, t->account, &exec, why, sizeof(why))) {
         snprintf(t->reason, sizeof(t->reason), "%s", why);
-        json_object_set_new(inst, "Status", json_string("INOPERABLE"));
-        json_object_set_new(inst, "StatusReason", json_string(why));
-        json_object_set_new(inst, "StackInstanceStatus",
-                            json_pack("{s:s}", "DetailedStatus", "FAILED"));
-        put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
+        if (inst_status(inst, "INOPERABLE", why, "FAILED"))
+            snprintf(t->reason, sizeof(t->reason), "Out of memory");
+        else
+            put_inst(t, iid, inst);
         json_decref(inst);
         return NULL;
     }
@@ -194,8 +224,7 @@ static void *run_target(void *arg)
             }
         }
         if (!rc) {
-            put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, NULL);
-            snprintf(t->status, sizeof(t->status), "SUCCEEDED");
+            if (!put_inst(t, iid, NULL)) snprintf(t->status, sizeof(t->status), "SUCCEEDED");
         } else
             snprintf(t->reason, sizeof(t->reason), "%s", e.message);
         json_decref(inst);
@@ -206,10 +235,15 @@ static void *run_target(void *arg)
                            json_object_get(t->set, "Capabilities")
                                ? json_incref(json_object_get(t->set, "Capabilities"))
                                : json_array());
-    json_object_set_new(in, "Tags",
-                        json_object_get(t->set, "Tags")
-                            ? json_incref(json_object_get(t->set, "Tags"))
-                            : json_array());
+    if (json_object_set_new(in, "Tags",
+                            json_object_get(t->set, "Tags")
+                                ? json_incref(json_object_get(t->set, "Tags"))
+                                : json_array())) {
+        snprintf(t->reason, sizeof(t->reason), "Out of memory");
+        json_decref(in);
+        json_decref(inst);
+        return NULL;
+    }
     const char *want = "CREATE_COMPLETE";
     if (sid) {
         /* resumed after a restart: the stack may still be on its way */
@@ -229,18 +263,32 @@ static void *run_target(void *arg)
         char uuid[37], sname[256];
         ids_uuid(uuid);
         snprintf(sname, sizeof(sname), "StackSet-%.100s-%s", j->name, uuid);
-        json_object_set_new(in, "StackName", json_string(sname));
-        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "CreateStack", in, &out, NULL,
-                        &e);
+        rc = json_object_set_new(in, "StackName", json_string(sname))
+                 ? ferr_oom(&e)
+                 : svc_invoke(j->env, &exec, t->region, "cloudformation", "CreateStack", in, &out,
+                              NULL, &e);
         if (!rc) {
-            json_object_set(inst, "StackId", json_object_get(out, "StackId"));
-            put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
+            /* the stack is made: a failure to record it fails the target (its reason) */
+            if (json_object_set(inst, "StackId", json_object_get(out, "StackId"))) {
+                snprintf(t->reason, sizeof(t->reason), "Out of memory");
+                json_decref(in);
+                json_decref(out);
+                json_decref(inst);
+                return NULL;
+            }
+            if (put_inst(t, iid, inst)) {
+                json_decref(in);
+                json_decref(out);
+                json_decref(inst);
+                return NULL;
+            }
             sid = jstr(inst, "StackId");
         }
     } else {
-        json_object_set_new(in, "StackName", json_string(sid));
-        rc = svc_invoke(j->env, &exec, t->region, "cloudformation", "UpdateStack", in, &out, NULL,
-                        &e);
+        rc = json_object_set_new(in, "StackName", json_string(sid))
+                 ? ferr_oom(&e)
+                 : svc_invoke(j->env, &exec, t->region, "cloudformation", "UpdateStack", in, &out,
+                              NULL, &e);
         want = "UPDATE_COMPLETE";
         if (rc && strstr(e.message, "No updates are to be performed")) {
             rc = 0;
@@ -264,21 +312,13 @@ static void *run_target(void *arg)
                      sid, sid, status);
         }
     }
-    if (rc) {
-        snprintf(t->reason, sizeof(t->reason), "%s", e.message);
-        json_object_set_new(inst, "Status", json_string("OUTDATED"));
-        json_object_set_new(inst, "StatusReason", json_string(e.message));
-        json_object_set_new(inst, "StackInstanceStatus",
-                            json_pack("{s:s}", "DetailedStatus", "FAILED"));
-    } else {
+    if (rc) snprintf(t->reason, sizeof(t->reason), "%s", e.message);
+    if ((rc ? inst_status(inst, "OUTDATED", e.message, "FAILED")
+            : inst_status(inst, "CURRENT", NULL, "SUCCEEDED")) ||
+        json_object_set_new(inst, "LastOperationId", json_string(j->opid)))
+        snprintf(t->reason, sizeof(t->reason), "Out of memory");
+    else if (!put_inst(t, iid, inst) && !rc)
         snprintf(t->status, sizeof(t->status), "SUCCEEDED");
-        json_object_set_new(inst, "Status", json_string("CURRENT"));
-        json_object_del(inst, "StatusReason");
-        json_object_set_new(inst, "StackInstanceStatus",
-                            json_pack("{s:s}", "DetailedStatus", "SUCCEEDED"));
-    }
-    json_object_set_new(inst, "LastOperationId", json_string(j->opid));
-    put_doc(j->env, "cfn.ssinst", j->account, j->region, iid, inst);
     json_decref(inst);
     return NULL;
 }
@@ -315,7 +355,7 @@ static void *run_op(void *arg)
     json_array_foreach(results, i, r) failed += !strcmp(jstr(r, "Status"), "FAILED");
     log_info("cfn: stack set %s: operation %s %s on %zu targets", j->name, j->opid,
              jstr(op, "Action"), n);
-    int stopped = 0;
+    int stopped = 0, oom = 0;
     for (size_t start = 0; start < n && !stopped;) {
         target *batch = calloc((size_t)maxc, sizeof(target));
         pthread_t *th = calloc((size_t)maxc, sizeof(pthread_t));
@@ -332,10 +372,17 @@ static void *run_op(void *arg)
             t->account = jstr(res, "Account");
             t->region = jstr(res, "Region");
             idx[k] = start;
-            json_object_set_new(res, "Status", json_string("RUNNING"));
+            if (json_object_set_new(res, "Status", json_string("RUNNING"))) break;
             k++;
         }
-        put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
+        if (start < n && k < maxc && k < 4096) {
+            /* out of memory: nothing started; the operation resumes at the next start */
+            log_error("cfn: stack set %s: operation %s: out of memory", j->name, j->opid);
+            free(batch);
+            free(th);
+            goto done;
+        }
+        put_op(j, opkey, op);
         for (long m = 0; m < k; m++)
             if (pthread_create(&th[m], NULL, run_target, &batch[m]))
                 run_target(&batch[m]), th[m] = 0;
@@ -343,9 +390,9 @@ static void *run_op(void *arg)
             if (th[m]) pthread_join(th[m], NULL);
         for (long m = 0; m < k; m++) {
             json_t *res = json_array_get(results, idx[m]);
-            json_object_set_new(res, "Status", json_string(batch[m].status));
+            oom |= json_object_set_new(res, "Status", json_string(batch[m].status));
             if (batch[m].reason[0])
-                json_object_set_new(res, "StatusReason", json_string(batch[m].reason));
+                oom |= json_object_set_new(res, "StatusReason", json_string(batch[m].reason));
             if (!strcmp(batch[m].status, "FAILED")) failed++;
         }
         free(batch);
@@ -354,21 +401,28 @@ static void *run_op(void *arg)
             /* AWS: past the tolerance, the targets not started are cancelled */
             for (size_t q = start; q < n; q++) {
                 json_t *res = json_array_get(results, q);
-                if (!strcmp(jstr(res, "Status"), "PENDING")) {
-                    json_object_set_new(res, "Status", json_string("CANCELLED"));
-                    json_object_set_new(
-                        res, "StatusReason",
-                        json_string("Cancelled since failure tolerance has exceeded"));
-                }
+                if (!strcmp(jstr(res, "Status"), "PENDING"))
+                    oom |= json_object_set_new(res, "Status", json_string("CANCELLED")) ||
+                           json_object_set_new(
+                               res, "StatusReason",
+                               json_string("Cancelled since failure tolerance has exceeded"));
             }
             stopped = 1;
         }
-        put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
+        if (oom) {
+            /* a half-updated operation is not stored: it resumes at the next start */
+            log_error("cfn: stack set %s: operation %s: out of memory", j->name, j->opid);
+            goto done;
+        }
+        put_op(j, opkey, op);
         if (stopping()) goto done; /* resumed at the next start */
     }
-    json_object_set_new(op, "Status", json_string(failed > tol ? "FAILED" : "SUCCEEDED"));
-    json_object_set_new(op, "EndTimestamp", json_real(clock_now()));
-    put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op);
+    if (json_object_set_new(op, "Status", json_string(failed > tol ? "FAILED" : "SUCCEEDED")) ||
+        json_object_set_new(op, "EndTimestamp", json_real(clock_now()))) {
+        log_error("cfn: stack set %s: operation %s: out of memory", j->name, j->opid);
+        goto done;
+    }
+    if (put_op(j, opkey, op)) goto done;
     log_info("cfn: stack set %s: operation %s %s", j->name, j->opid, jstr(op, "Status"));
 done:
     json_decref(op);
@@ -415,15 +469,16 @@ void cfn_stackset_kick(ferry_env *env, const char *account, const char *region, 
 
 typedef struct resume {
     json_t *ops;
+    int oom;
 } resume;
 
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
     if (!strcmp(jstr(doc, "Status"), "RUNNING"))
-        json_array_append_new(r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r",
-                                                k->region, "n", jstr(doc, "_StackSetName"), "o",
-                                                jstr(doc, "OperationId")));
+        r->oom |= json_array_append_new(
+            r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region, "n",
+                              jstr(doc, "_StackSetName"), "o", jstr(doc, "OperationId")));
     return 0;
 }
 
@@ -434,7 +489,11 @@ int cfn_stackset_resume(ferry_env *env, ferr *e)
     pthread_mutex_unlock(&S.mu);
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, e)) return -1;
-    resume r = {json_array()};
+    resume r = {json_array(), 0};
+    if (!r.ops) {
+        store_rollback(t);
+        return ferr_oom(e);
+    }
     int rc = store_list(t, "cfn.ssop", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
     store_rollback(t);
     size_t i;
@@ -442,6 +501,7 @@ int cfn_stackset_resume(ferry_env *env, ferr *e)
     json_array_foreach(r.ops, i, v)
         cfn_stackset_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "n"), jstr(v, "o"));
     json_decref(r.ops);
+    if (rc >= 0 && r.oom) return ferr_oom(e);
     return rc < 0 ? -1 : 0;
 }
 

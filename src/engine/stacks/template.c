@@ -126,19 +126,20 @@ json_t *cfn_param_value(const json_t *pdecl, const char *raw)
     const char *t = json_string_value(json_object_get(pdecl, "Type"));
     if (!is_list_type(t)) return json_string(raw);
     json_t *a = json_array();
-    if (!*raw) return a;
+    if (!a || !*raw) return a;
     const char *p = raw;
+    int rc = 0;
     for (;;) {
         const char *c = strchr(p, ',');
         size_t n = c ? (size_t)(c - p) : strlen(p);
         /* AWS trims the spaces around list items */
         while (n && (*p == ' ')) p++, n--;
         while (n && p[n - 1] == ' ') n--;
-        json_array_append_new(a, json_stringn(p, n));
+        rc |= json_array_append_new(a, json_stringn(p, n));
         if (!c) break;
         p = c + 1;
     }
-    return a;
+    return jdone(a, rc);
 }
 
 /* Scalar template value as text ("5", "true", "x"); NULL for objects/arrays. */
@@ -317,6 +318,7 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
     buf unknown_names, missing;
     buf_init(&unknown_names, 4096);
     buf_init(&missing, 4096);
+    if (!out) goto oom;
     size_t i;
     json_t *g;
     /* AWS: "Parameters: [X] do not exist in the template" */
@@ -338,13 +340,14 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
                                 k);
                 goto fail;
             }
-            json_object_set_new(out, k, json_string(pv));
+            if (json_object_set_new(out, k, json_string(pv))) goto oom;
             continue;
         }
         json_t *v = json_object_get(g, "ParameterValue");
         char *t = v ? scalar_text(v) : NULL;
-        json_object_set_new(out, k, json_string(t ? t : ""));
+        int bad = json_object_set_new(out, k, json_string(t ? t : ""));
         free(t);
+        if (bad) goto oom;
     }
     if (unknown_names.len) {
         ferr_validation(e, "Parameters: [%s] do not exist in the template",
@@ -375,8 +378,9 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
             buf_printf(&missing, "%s%s", missing.len ? ", " : "", k);
             continue;
         }
-        json_object_set_new(out, k, json_string(t));
+        int bad = json_object_set_new(out, k, json_string(t));
         free(t);
+        if (bad) goto oom;
     }
     if (missing.len) {
         ferr_validation(e, "Parameters: [%s] must have values", buf_str(&missing));
@@ -389,6 +393,8 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
     buf_dispose(&missing);
     *raw = out;
     return 0;
+oom:
+    ferr_oom(e);
 fail:
     buf_dispose(&unknown_names);
     buf_dispose(&missing);
@@ -407,13 +413,14 @@ static int tmpl_err(ferr *e, const char *fmt, const char *a)
     return ferr_validation(e, "Template error: %s", msg);
 }
 
-static void note_unresolved(cfn_ctx *x, const char *name)
+/* 0, or -1 (out of memory, in e). */
+static int note_unresolved(cfn_ctx *x, const char *name, ferr *e)
 {
     size_t i;
     json_t *v;
     json_array_foreach(x->unresolved, i, v)
-        if (!strcmp(json_string_value(v), name)) return;
-    json_array_append_new(x->unresolved, json_string(name));
+        if (!strcmp(json_string_value(v), name)) return 0;
+    return json_array_append_new(x->unresolved, json_string(name)) ? ferr_oom(e) : 0;
 }
 
 static json_t *ref_value(cfn_ctx *x, const char *name, ferr *e)
@@ -444,10 +451,7 @@ static json_t *ref_value(cfn_ctx *x, const char *name, ferr *e)
                         name);
         return NULL;
     }
-    if (x->unresolved) {
-        note_unresolved(x, name);
-        return unknown();
-    }
+    if (x->unresolved) return note_unresolved(x, name, e) ? NULL : unknown();
     ferr_validation(e,
                     "Template format error: Unresolved resource dependencies [%s] in the "
                     "Resources block of the template",
@@ -565,10 +569,9 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
         else if (strchr(nm, '.') && !is_pseudo(nm)) {
             char *dot = strchr(nm, '.');
             *dot = 0;
-            if (!is_resource(x->tpl, nm) && x->unresolved) {
-                note_unresolved(x, nm);
-                v = unknown();
-            } else
+            if (!is_resource(x->tpl, nm) && x->unresolved)
+                v = note_unresolved(x, nm, e) ? NULL : unknown();
+            else
                 v = getatt_value(x, nm, dot + 1, e);
         } else
             v = ref_value(x, nm, e);
@@ -660,17 +663,19 @@ static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
     const char *d = json_string_value(json_array_get(arg, 0)), *p = json_string_value(s);
     size_t dl = strlen(d);
     json_t *out = json_array();
+    int rc = !out;
     for (;;) {
         const char *q = strstr(p, d);
         if (!q) {
-            json_array_append_new(out, json_string(p));
+            rc |= json_array_append_new(out, json_string(p));
             break;
         }
-        json_array_append_new(out, json_stringn(p, (size_t)(q - p)));
+        rc |= json_array_append_new(out, json_stringn(p, (size_t)(q - p)));
         p = q + dl;
     }
     json_decref(s);
-    return out;
+    if (rc) ferr_oom(e);
+    return jdone(out, rc);
 }
 
 static json_t *fn_select(cfn_ctx *x, json_t *arg, ferr *e)
@@ -833,13 +838,16 @@ static json_t *fn_cidr(cfn_ctx *x, json_t *arg, ferr *e)
     else
         base = 0;
     out = json_array();
+    int rc = !out;
     for (long i = 0; i < count; i++) {
         unsigned long n = base + ((unsigned long)i << bits);
         char t[40];
         snprintf(t, sizeof(t), "%lu.%lu.%lu.%lu/%ld", (n >> 24) & 255, (n >> 16) & 255,
                  (n >> 8) & 255, n & 255, newp);
-        json_array_append_new(out, json_string(t));
+        rc |= json_array_append_new(out, json_string(t));
     }
+    if (rc) ferr_oom(e);
+    out = jdone(out, rc);
 done:
     for (int i = 0; i < 3; i++) {
         json_decref(v[i]);
@@ -855,13 +863,15 @@ static json_t *fn_getazs(cfn_ctx *x, json_t *arg, ferr *e)
     const char *region =
         json_is_string(r) && *json_string_value(r) ? json_string_value(r) : x->region;
     json_t *out = json_array();
+    int rc = !out;
     for (char z = 'a'; z <= 'c'; z++) {
         char t[64];
         snprintf(t, sizeof(t), "%s%c", region ? region : "us-east-1", z);
-        json_array_append_new(out, json_string(t));
+        rc |= json_array_append_new(out, json_string(t));
     }
     json_decref(r);
-    return out;
+    if (rc) ferr_oom(e);
+    return jdone(out, rc);
 }
 
 static json_t *fn_import(cfn_ctx *x, json_t *arg, ferr *e)
@@ -879,7 +889,11 @@ static json_t *fn_import(cfn_ctx *x, json_t *arg, ferr *e)
         size_t i;
         json_t *v;
         json_array_foreach(x->imports, i, v) seen |= !strcmp(json_string_value(v), name);
-        if (!seen) json_array_append_new(x->imports, json_string(name));
+        if (!seen && json_array_append_new(x->imports, json_string(name))) {
+            json_decref(n);
+            ferr_oom(e);
+            return NULL;
+        }
     }
     json_t *out = NULL;
     if (!x->import)
@@ -1023,13 +1037,15 @@ int cfn_condition(cfn_ctx *x, const char *name, ferr *e)
     if (!def)
         return ferr_validation(e, "Template format error: Unresolved condition dependency %s",
                                name);
-    json_object_set_new(x->conds, name, json_integer(-1)); /* evaluating */
+    if (json_object_set_new(x->conds, name, json_integer(-1))) /* evaluating */
+        return ferr_oom(e);
     int r = cond_eval(x, def, e);
     if (r < 0) {
         json_object_del(x->conds, name);
         return -1;
     }
-    json_object_set_new(x->conds, name, r == 2 ? json_integer(2) : json_boolean(r));
+    if (json_object_set_new(x->conds, name, r == 2 ? json_integer(2) : json_boolean(r)))
+        return ferr_oom(e);
     return r;
 }
 
@@ -1113,6 +1129,7 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
         json_t *o = json_object();
         const char *k;
         json_t *v;
+        if (!o) goto oom;
         json_object_foreach((json_t *)node, k, v) {
             json_t *r = resolve(x, v, e);
             if (!r) {
@@ -1121,8 +1138,10 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
             }
             if (cfn_is_novalue(r))
                 json_decref(r);
-            else
-                json_object_set_new(o, k, r);
+            else if (json_object_set_new(o, k, r)) {
+                json_decref(o);
+                goto oom;
+            }
         }
         return o;
     }
@@ -1130,6 +1149,7 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
         json_t *a = json_array();
         size_t i;
         json_t *v;
+        if (!a) goto oom;
         json_array_foreach(node, i, v) {
             json_t *r = resolve(x, v, e);
             if (!r) {
@@ -1138,12 +1158,17 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
             }
             if (cfn_is_novalue(r))
                 json_decref(r);
-            else
-                json_array_append_new(a, r);
+            else if (json_array_append_new(a, r)) {
+                json_decref(a);
+                goto oom;
+            }
         }
         return a;
     }
     return json_incref((json_t *)node);
+oom:
+    ferr_oom(e);
+    return NULL;
 }
 
 json_t *cfn_resolve(cfn_ctx *x, const json_t *node, ferr *e)
@@ -1154,16 +1179,17 @@ json_t *cfn_resolve(cfn_ctx *x, const json_t *node, ferr *e)
 
 /* ---------------------------------------------------------------- dependencies */
 
-static void add_dep(json_t *deps, const char *n)
+/* 0, or -1 (out of memory); so are sub_deps and walk_deps. */
+static int add_dep(json_t *deps, const char *n)
 {
     size_t i;
     json_t *v;
     json_array_foreach(deps, i, v)
-        if (!strcmp(json_string_value(v), n)) return;
-    json_array_append_new(deps, json_string(n));
+        if (!strcmp(json_string_value(v), n)) return 0;
+    return json_array_append_new(deps, json_string(n));
 }
 
-static void sub_deps(const json_t *tpl, const char *s, const json_t *vars, json_t *deps)
+static int sub_deps(const json_t *tpl, const char *s, const json_t *vars, json_t *deps)
 {
     for (const char *p = s; (p = strstr(p, "${"));) {
         if (p[2] == '!') {
@@ -1183,21 +1209,21 @@ static void sub_deps(const json_t *tpl, const char *s, const json_t *vars, json_
         if (!json_object_get(vars, nm)) {
             char *dot = strchr(nm, '.');
             if (dot) *dot = 0;
-            if (is_resource(tpl, nm)) add_dep(deps, nm);
+            if (is_resource(tpl, nm) && add_dep(deps, nm)) return -1;
         }
         p = end + 1;
     }
+    return 0;
 }
 
-static void walk_deps(const json_t *tpl, const json_t *node, json_t *deps)
+static int walk_deps(const json_t *tpl, const json_t *node, json_t *deps)
 {
     const char *fn;
     json_t *arg;
+    int rc = 0;
     if (is_intrinsic(node, &fn, &arg)) {
-        if (!strcmp(fn, "Ref") && is_resource(tpl, json_string_value(arg))) {
-            add_dep(deps, json_string_value(arg));
-            return;
-        }
+        if (!strcmp(fn, "Ref") && is_resource(tpl, json_string_value(arg)))
+            return add_dep(deps, json_string_value(arg));
         if (!strcmp(fn, "Fn::GetAtt")) {
             char name[512] = "";
             if (json_is_string(arg)) {
@@ -1206,41 +1232,42 @@ static void walk_deps(const json_t *tpl, const json_t *node, json_t *deps)
                 if (dot) *dot = 0;
             } else if (json_is_string(json_array_get(arg, 0)))
                 snprintf(name, sizeof(name), "%s", json_string_value(json_array_get(arg, 0)));
-            if (is_resource(tpl, name)) add_dep(deps, name);
+            if (is_resource(tpl, name)) rc |= add_dep(deps, name);
         }
         if (!strcmp(fn, "Fn::Sub")) {
             if (json_is_string(arg))
-                sub_deps(tpl, json_string_value(arg), NULL, deps);
+                rc |= sub_deps(tpl, json_string_value(arg), NULL, deps);
             else if (json_is_array(arg) && json_is_string(json_array_get(arg, 0)))
-                sub_deps(tpl, json_string_value(json_array_get(arg, 0)), json_array_get(arg, 1),
-                         deps);
+                rc |= sub_deps(tpl, json_string_value(json_array_get(arg, 0)),
+                               json_array_get(arg, 1), deps);
         }
     }
     if (json_is_object(node)) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)node, k, v) walk_deps(tpl, v, deps);
+        json_object_foreach((json_t *)node, k, v) rc |= walk_deps(tpl, v, deps);
     } else if (json_is_array(node)) {
         size_t i;
         json_t *v;
-        json_array_foreach(node, i, v) walk_deps(tpl, v, deps);
+        json_array_foreach(node, i, v) rc |= walk_deps(tpl, v, deps);
     }
+    return rc;
 }
 
 json_t *cfn_resource_deps(const json_t *tpl, const char *logical)
 {
     json_t *r = json_object_get(json_object_get(tpl, "Resources"), logical);
     json_t *deps = json_array();
-    walk_deps(tpl, json_object_get(r, "Properties"), deps);
-    walk_deps(tpl, json_object_get(r, "Metadata"), deps);
+    int rc = !deps || walk_deps(tpl, json_object_get(r, "Properties"), deps) ||
+             walk_deps(tpl, json_object_get(r, "Metadata"), deps);
     json_t *d = json_object_get(r, "DependsOn");
     if (json_is_string(d) && is_resource(tpl, json_string_value(d)))
-        add_dep(deps, json_string_value(d));
+        rc |= add_dep(deps, json_string_value(d));
     size_t i;
     json_t *v;
     json_array_foreach(d, i, v)
-        if (is_resource(tpl, json_string_value(v))) add_dep(deps, json_string_value(v));
-    return deps;
+        if (is_resource(tpl, json_string_value(v))) rc |= add_dep(deps, json_string_value(v));
+    return jdone(deps, rc);
 }
 
 /* Tarjan's strongly connected components, to name the resources on a cycle. */
@@ -1294,10 +1321,17 @@ json_t *cfn_order(const json_t *tpl, const json_t *ids, ferr *e)
     t.incycle = calloc(n + 1, sizeof(int));
     int *indeg = calloc(n + 1, sizeof(int)), *done = calloc(n + 1, sizeof(int));
     json_t *out = json_array();
-    for (size_t i = 0; i < n; i++) t.names[i] = json_string_value(json_array_get(ids, i));
-    for (size_t i = 0; i < n; i++) {
+    int oom = !t.names || !t.adj || !t.idx || !t.low || !t.on || !t.stack || !t.incycle || !indeg ||
+              !done || !out;
+    for (size_t i = 0; !oom && i < n; i++) t.names[i] = json_string_value(json_array_get(ids, i));
+    for (size_t i = 0; !oom && i < n; i++) {
         json_t *deps = cfn_resource_deps(tpl, t.names[i]);
-        t.adj[i] = calloc(json_array_size(deps) + 1, sizeof(int));
+        t.adj[i] = deps ? calloc(json_array_size(deps) + 1, sizeof(int)) : NULL;
+        if (!t.adj[i]) {
+            json_decref(deps);
+            oom = 1;
+            break;
+        }
         int k = 0;
         size_t j;
         json_t *d;
@@ -1310,7 +1344,7 @@ json_t *cfn_order(const json_t *tpl, const json_t *ids, ferr *e)
         json_decref(deps);
     }
     /* Kahn, in template order among the ready ones */
-    for (size_t placed = 0; placed < n;) {
+    for (size_t placed = 0; !oom && placed < n;) {
         int progress = 0;
         for (size_t i = 0; i < n; i++) {
             if (done[i]) continue;
@@ -1320,12 +1354,16 @@ json_t *cfn_order(const json_t *tpl, const json_t *ids, ferr *e)
                 done[i] = 1;
                 placed++;
                 progress = 1;
-                json_array_append_new(out, json_string(t.names[i]));
+                oom |= json_array_append_new(out, json_string(t.names[i]));
             }
         }
         if (!progress) break;
     }
-    if (json_array_size(out) < n) {
+    if (oom) {
+        ferr_oom(e);
+        json_decref(out);
+        out = NULL;
+    } else if (json_array_size(out) < n) {
         for (size_t i = 0; i < n; i++) t.idx[i] = -1;
         for (size_t i = 0; i < n; i++)
             if (t.idx[i] < 0) strong(&t, (int)i);
@@ -1338,7 +1376,7 @@ json_t *cfn_order(const json_t *tpl, const json_t *ids, ferr *e)
         json_decref(out);
         out = NULL;
     }
-    for (size_t i = 0; i < n; i++) free(t.adj[i]);
+    for (size_t i = 0; t.adj && i < n; i++) free(t.adj[i]);
     free(t.names);
     free(t.adj);
     free(t.idx);
@@ -1511,7 +1549,12 @@ int cfn_template_check(const json_t *tpl, ferr *e)
     if (rc) return -1;
 
     json_t *ids = json_array();
-    json_object_foreach(res, k, v) json_array_append_new(ids, json_string(k));
+    rc = !ids;
+    json_object_foreach(res, k, v) rc |= json_array_append_new(ids, json_string(k));
+    if (rc) {
+        json_decref(ids);
+        return ferr_oom(e);
+    }
     json_t *order = cfn_order(tpl, ids, e);
     json_decref(ids);
     if (!order) return -1;
@@ -1522,13 +1565,14 @@ int cfn_template_check(const json_t *tpl, ferr *e)
 json_t *cfn_template_types(const json_t *tpl)
 {
     json_t *out = json_array();
+    int rc = !out;
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(tpl, "Resources"), k, v) {
         const char *t = json_string_value(json_object_get(v, "Type"));
-        if (t) add_dep(out, t);
+        if (t) rc |= add_dep(out, t);
     }
-    return out;
+    return jdone(out, rc);
 }
 
 void cfn_template_capabilities(const json_t *tpl, int *iam, int *expand, char *reason, size_t n)

@@ -18,6 +18,12 @@ json_t *cfn_template_parse(const char *body, size_t len, ferr *e)
         json_error_t je;
         t = json_loadb(body, len, JSON_DECODE_ANY, &je);
         if (!t) {
+            /* jansson: an allocation that failed mid-parse leaves no code and no position */
+            if (json_error_code(&je) == json_error_out_of_memory ||
+                (json_error_code(&je) == json_error_unknown && je.line < 0)) {
+                ferr_oom(e);
+                return NULL;
+            }
             ferr_validation(e, "Template format error: JSON not well-formed. (line %d, column %d)",
                             je.line, je.column);
             return NULL;

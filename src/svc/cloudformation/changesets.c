@@ -23,6 +23,7 @@ static const char *const empty_reason =
 typedef struct collect {
     json_t *arr;
     const char *stack_uuid;
+    int oom;
 } collect;
 
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
@@ -30,15 +31,18 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
     (void)k;
     collect *c = ud;
     if (c->stack_uuid && strcmp(jstr(doc, "_stack_uuid"), c->stack_uuid)) return 0;
-    json_array_append(c->arr, doc);
+    c->oom |= json_array_append(c->arr, doc);
     return 0;
 }
 
 static int stack_changesets(call *c, const char *stack_uuid, json_t **arr)
 {
-    collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb,
-                   &col, c->err) < 0) {
+    collect col = {json_array(), stack_uuid, 0};
+    if (!col.arr ||
+        store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb,
+                   &col, c->err) < 0 ||
+        col.oom) {
+        if (!col.arr || col.oom) ferr_oom(c->err);
         json_decref(col.arr);
         return -1;
     }
@@ -137,29 +141,31 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                                ferr *e)
 {
     json_t *params = json_object(), *resv = json_object(), *live = json_object();
+    int bad = !params || !resv || !live;
     json_t *decl = json_object_get(p->tpl, "Parameters");
     const char *k;
     json_t *v;
     json_object_foreach(p->raw, k, v) {
         json_t *pd = json_object_get(decl, k);
         /* SSM values are known only when the change set runs */
-        json_object_set_new(params, k,
-                            cfn_param_is_ssm(pd) ? json_string("\x01?")
-                                                 : cfn_param_value(pd, json_string_value(v)));
+        bad |=
+            json_object_set_new(params, k,
+                                cfn_param_is_ssm(pd) ? json_string("\x01?")
+                                                     : cfn_param_value(pd, json_string_value(v)));
     }
     size_t i;
     json_t *d;
     json_array_foreach(docs, i, d) {
         const char *st = jstr(d, "ResourceStatus");
         if (!st || !strcmp(st, "DELETE_COMPLETE") || !strcmp(st, "DELETE_SKIPPED")) continue;
-        json_object_set(live, jstr(d, "LogicalResourceId"), d);
+        bad |= json_object_set(live, jstr(d, "LogicalResourceId"), d);
         json_t *ref = json_object_get(d, "Ref");
-        json_object_set_new(resv, jstr(d, "LogicalResourceId"),
-                            json_pack("{s:o, s:o}", "Ref", ref ? json_incref(ref) : json_string(""),
-                                      "Attributes",
-                                      json_object_get(d, "Attributes")
-                                          ? json_incref(json_object_get(d, "Attributes"))
-                                          : json_object()));
+        bad |= json_object_set_new(resv, jstr(d, "LogicalResourceId"),
+                                   json_pack("{s:o, s:o}", "Ref",
+                                             ref ? json_incref(ref) : json_string(""), "Attributes",
+                                             json_object_get(d, "Attributes")
+                                                 ? json_incref(json_object_get(d, "Attributes"))
+                                                 : json_object()));
     }
     cfn_ctx x = {.tpl = p->tpl,
                  .account = c->account,
@@ -171,9 +177,17 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                  .res = resv,
                  .strict = 0};
     json_t *changes = NULL;
+    if (bad || !x.conds) {
+        ferr_oom(e);
+        goto done;
+    }
     if (cfn_conditions_all(&x, e)) goto done;
     json_t *res = json_object_get(p->tpl, "Resources");
     json_t *out = json_array();
+    if (!out) {
+        ferr_oom(e);
+        goto done;
+    }
     json_t *old_decl = NULL;
     (void)old_decl;
     /* two passes: a resource that is replaced gets a new Ref, so its dependents change too */
@@ -185,10 +199,10 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             const char *type = jstr(v, "Type");
             json_t *doc = json_object_get(live, k);
             if (!doc) {
-                json_array_append_new(out, json_pack("{s:s, s:{s:s, s:s, s:s, s:[], s:[]}}", "Type",
-                                                     "Resource", "ResourceChange", "Action", "Add",
-                                                     "LogicalResourceId", k, "ResourceType", type,
-                                                     "Scope", "Details"));
+                bad |= json_array_append_new(
+                    out, json_pack("{s:s, s:{s:s, s:s, s:s, s:[], s:[]}}", "Type", "Resource",
+                                   "ResourceChange", "Action", "Add", "LogicalResourceId", k,
+                                   "ResourceType", type, "Scope", "Details"));
                 continue;
             }
             const cfn_provider *pv = cfn_find_provider(type);
@@ -200,15 +214,15 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             }
             if (pv && pv->name_property && !json_object_get(np, pv->name_property) &&
                 jstr(doc, "GenName"))
-                json_object_set(np, pv->name_property, json_object_get(doc, "GenName"));
+                bad |= json_object_set(np, pv->name_property, json_object_get(doc, "GenName"));
             json_t *op = json_object_get(doc, "Props");
             int type_changed = strcmp(type, jstr(doc, "ResourceType"));
             json_t *details = json_array();
             int always = type_changed, cond_r = 0;
             json_t *keys = json_object();
             const char *kk;
-            json_object_foreach(np, kk, d) json_object_set_new(keys, kk, json_true());
-            json_object_foreach(op, kk, d) json_object_set_new(keys, kk, json_true());
+            json_object_foreach(np, kk, d) bad |= json_object_set_new(keys, kk, json_true());
+            json_object_foreach(op, kk, d) bad |= json_object_set_new(keys, kk, json_true());
             json_object_foreach(keys, kk, d) {
                 json_t *a = json_object_get(op, kk), *b = json_object_get(np, kk);
                 if (a && b && json_equal(a, b)) continue;
@@ -226,7 +240,8 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                                   : mentions_params(json_object_get(pr, kk), decl)
                                       ? "ParameterReference"
                                       : "DirectModification";
-                json_array_append_new(details, detail(kk, rr, dyn ? "Dynamic" : "Static", src));
+                bad |=
+                    json_array_append_new(details, detail(kk, rr, dyn ? "Dynamic" : "Static", src));
             }
             json_decref(keys);
             json_t *meta_new = json_object_get(v, "Metadata");
@@ -247,17 +262,17 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
             const char *repl = always ? "True" : cond_r ? "Conditional" : "False";
             json_t *scope = json_array();
             if (json_array_size(details) || type_changed)
-                json_array_append_new(scope, json_string("Properties"));
-            if (meta_changed) json_array_append_new(scope, json_string("Metadata"));
-            json_array_append_new(
+                bad |= json_array_append_new(scope, json_string("Properties"));
+            if (meta_changed) bad |= json_array_append_new(scope, json_string("Metadata"));
+            bad |= json_array_append_new(
                 out, json_pack("{s:s, s:{s:s, s:s, s:O, s:s, s:s, s:o, s:o}}", "Type", "Resource",
                                "ResourceChange", "Action", "Modify", "LogicalResourceId", k,
                                "PhysicalResourceId", json_object_get(doc, "PhysicalResourceId"),
                                "ResourceType", type, "Replacement", repl, "Scope", scope, "Details",
                                details));
             if (pass == 0 && (always || cond_r))
-                json_object_set_new(resv, k,
-                                    json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
+                bad |= json_object_set_new(resv, k,
+                                           json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
         }
         if (pass == 0) {
             /* replaced resources' attributes are unknown too */
@@ -267,8 +282,9 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                 json_t *rc = json_object_get(ch, "ResourceChange");
                 if (!strcmp(jstr(rc, "Action"), "Modify") &&
                     strcmp(jstr(rc, "Replacement"), "False"))
-                    json_object_set_new(resv, jstr(rc, "LogicalResourceId"),
-                                        json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
+                    bad |=
+                        json_object_set_new(resv, jstr(rc, "LogicalResourceId"),
+                                            json_pack("{s:s, s:{}}", "Ref", "\x01?", "Attributes"));
             }
         }
     }
@@ -277,11 +293,17 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
         const char *cond = jstr(def, "Condition");
         int stays = def && !(cond && cfn_condition(&x, cond, e) == 0);
         if (stays) continue;
-        json_array_append_new(
+        bad |= json_array_append_new(
             out, json_pack("{s:s, s:{s:s, s:s, s:O, s:O, s:[], s:[]}}", "Type", "Resource",
                            "ResourceChange", "Action", "Remove", "LogicalResourceId", k,
                            "PhysicalResourceId", json_object_get(d, "PhysicalResourceId"),
                            "ResourceType", json_object_get(d, "ResourceType"), "Scope", "Details"));
+    }
+    if (bad) {
+        /* a list of changes with some missing is not shown */
+        json_decref(out);
+        ferr_oom(e);
+        goto done;
     }
     /* unknown values are not shown */
     changes = out;
@@ -363,9 +385,12 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
     if (!strcmp(type, "UPDATE")) {
         char prefix[64];
         snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
-        collect col = {docs, NULL};
-        if (store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb,
-                       &col, c->err) < 0) {
+        collect col = {docs, NULL, 0};
+        if (!docs ||
+            store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb,
+                       &col, c->err) < 0 ||
+            (col.oom && ferr_oom(c->err))) {
+            if (!docs) ferr_oom(c->err);
             json_decref(docs);
             cfnsvc_prep_dispose(&p);
             goto fail_stack;
@@ -408,23 +433,24 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
         p.caps ? json_deep_copy(p.caps) : json_array(), "NotificationARNs",
         na ? json_deep_copy(na) : json_deep_copy(json_object_get(stack, "NotificationARNs")),
         "IncludeNestedStacks", 0, "Tags", tags ? tags : json_array());
-    if (empty) json_object_set_new(cs, "StatusReason", json_string(empty_reason));
-    if (jstr(in, "Description"))
-        json_object_set(cs, "Description", json_object_get(in, "Description"));
-    if (p.role_arn) json_object_set_new(cs, "RoleARN", json_string(p.role_arn));
-    json_object_set_new(cs, "_uuid", json_string(uuid));
-    json_object_set_new(cs, "_stack_uuid", json_string(jstr(stack, "_uuid")));
-    json_object_set_new(cs, "_type", json_string(type));
-    json_object_set_new(cs, "_body", json_string(p.body));
+    int bad = !cs ||
+              (empty && json_object_set_new(cs, "StatusReason", json_string(empty_reason))) ||
+              (jstr(in, "Description") &&
+               json_object_set(cs, "Description", json_object_get(in, "Description"))) ||
+              (p.role_arn && json_object_set_new(cs, "RoleARN", json_string(p.role_arn))) ||
+              json_object_set_new(cs, "_uuid", json_string(uuid)) ||
+              json_object_set_new(cs, "_stack_uuid", json_string(jstr(stack, "_uuid"))) ||
+              json_object_set_new(cs, "_type", json_string(type)) ||
+              json_object_set_new(cs, "_body", json_string(p.body));
     /* the request as given: ExecuteChangeSet prepares it again against the stack then */
     json_t *req = json_deep_copy(in);
     json_object_del(req, "TemplateBody");
     json_object_del(req, "TemplateURL");
     json_object_del(req, "UsePreviousTemplate");
-    json_object_set_new(cs, "_req", req);
+    bad |= json_object_set_new(cs, "_req", req);
     cfnsvc_prep_dispose(&p);
     store_key k = {CFN_KIND_CHANGESET, c->account, c->region, uuid};
-    rc = store_put(c->txn, &k, cs, c->err);
+    rc = bad ? ferr_oom(c->err) : store_put(c->txn, &k, cs, c->err);
     if (!rc && created) rc = cfn_stack_put(c->txn, stack, c->err);
     if (!rc) {
         call_resource(c, "AWS::CloudFormation::ChangeSet", csid);
@@ -438,14 +464,16 @@ fail_stack:
     return -1;
 }
 
+/* NULL: out of memory. */
 static json_t *cs_view(const json_t *cs)
 {
     json_t *v = json_object();
+    int rc = !v;
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)cs, k, x)
-        if (k[0] != '_') json_object_set(v, k, x);
-    return v;
+        if (k[0] != '_') rc |= json_object_set(v, k, x);
+    return jdone(v, rc);
 }
 
 int cloudformation_op_describe_change_set(call *c, json_t *in, json_t **out)
@@ -456,6 +484,7 @@ int cloudformation_op_describe_change_set(call *c, json_t *in, json_t **out)
         return -1;
     json_t *v = cs_view(cs);
     json_decref(cs);
+    if (!v) return ferr_oom(c->err);
     json_t *changes = json_incref(json_object_get(v, "Changes"));
     json_object_del(v, "Changes");
     int rc = svc_page(c, changes, jstr(in, "NextToken"), 1000, v, "Changes", "NextToken",
@@ -475,6 +504,7 @@ int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out)
     json_decref(stack);
     if (rc) return -1;
     json_t *sums = json_array();
+    int bad = !sums;
     size_t i;
     json_t *d;
     json_array_foreach(arr, i, d) {
@@ -484,10 +514,14 @@ int cloudformation_op_list_change_sets(call *c, json_t *in, json_t **out)
             "Status",  "StatusReason", "CreationTime", "Description",   "IncludeNestedStacks"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
             if (json_object_get(d, keys[k]))
-                json_object_set(s, keys[k], json_object_get(d, keys[k]));
-        json_array_append_new(sums, s);
+                bad |= json_object_set(s, keys[k], json_object_get(d, keys[k]));
+        bad |= json_array_append_new(sums, s);
     }
     json_decref(arr);
+    if (bad) {
+        json_decref(sums);
+        return ferr_oom(c->err);
+    }
     return cfnsvc_page(c, in, sums, 100, "Summaries", "ValidationError", out);
 }
 
@@ -545,11 +579,15 @@ int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out)
     }
     /* the change set's request, prepared again with its template */
     json_t *req = json_deep_copy(json_object_get(cs, "_req"));
-    json_object_set(req, "TemplateBody", json_object_get(cs, "_body"));
-    if (json_object_get(in, "DisableRollback"))
-        json_object_set(req, "DisableRollback", json_object_get(in, "DisableRollback"));
-    if (jstr(in, "ClientRequestToken"))
-        json_object_set(req, "ClientRequestToken", json_object_get(in, "ClientRequestToken"));
+    if (!req || json_object_set(req, "TemplateBody", json_object_get(cs, "_body")) ||
+        (json_object_get(in, "DisableRollback") &&
+         json_object_set(req, "DisableRollback", json_object_get(in, "DisableRollback"))) ||
+        (jstr(in, "ClientRequestToken") &&
+         json_object_set(req, "ClientRequestToken", json_object_get(in, "ClientRequestToken")))) {
+        json_decref(req);
+        rc = ferr_oom(c->err);
+        goto done;
+    }
     cfn_prep p;
     rc = cfnsvc_prepare(c, req, create ? NULL : stack, &p);
     if (!rc) {
@@ -572,18 +610,24 @@ int cloudformation_op_execute_change_set(call *c, json_t *in, json_t **out)
     json_array_foreach(arr, i, d) {
         if (!strcmp(jstr(d, "_uuid"), jstr(cs, "_uuid"))) continue;
         store_key k = {CFN_KIND_CHANGESET, c->account, c->region, jstr(d, "_uuid")};
-        store_del(c->txn, &k, c->err);
+        if (store_del(c->txn, &k, c->err) < 0) {
+            rc = -1;
+            break;
+        }
     }
     json_decref(arr);
-    json_object_set_new(cs, "ExecutionStatus", json_string("EXECUTE_IN_PROGRESS"));
+    if (rc) goto done;
     store_key ck = {CFN_KIND_CHANGESET, c->account, c->region, jstr(cs, "_uuid")};
-    rc = store_put(c->txn, &ck, cs, c->err);
+    rc = json_object_set_new(cs, "ExecutionStatus", json_string("EXECUTE_IN_PROGRESS"))
+             ? ferr_oom(c->err)
+             : store_put(c->txn, &ck, cs, c->err);
     if (!rc) {
         /* DescribeStacks shows the change set that made the stack */
         json_t *fresh = NULL;
         if (store_get(c->txn, &sk, &fresh, c->err) == 1) {
-            json_object_set(fresh, "ChangeSetId", json_object_get(cs, "ChangeSetId"));
-            rc = cfn_stack_put(c->txn, fresh, c->err);
+            rc = json_object_set(fresh, "ChangeSetId", json_object_get(cs, "ChangeSetId"))
+                     ? ferr_oom(c->err)
+                     : cfn_stack_put(c->txn, fresh, c->err);
             json_decref(fresh);
         }
     }

@@ -74,18 +74,21 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
         return NULL;
     }
     const char *phys = logical ? physical : jstr(stack, "StackId");
-    if (phys)
-        json_object_set_new(ev, "PhysicalResourceId", json_string(phys));
-    else
-        json_object_set_new(ev, "PhysicalResourceId", json_string(""));
-    if (reason && *reason) json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
+    int rc = json_object_set_new(ev, "PhysicalResourceId", json_string(phys ? phys : ""));
+    if (reason && *reason)
+        rc |= json_object_set_new(ev, "ResourceStatusReason", json_string(reason));
     if (props) {
         char *p = json_dumps(props, JSON_COMPACT);
-        if (p) json_object_set_new(ev, "ResourceProperties", json_string(p));
+        rc |= json_object_set_new(ev, "ResourceProperties", p ? json_string(p) : NULL);
         free(p);
     }
     const char *tok = jstr(json_object_get(stack, "_op"), "Token");
-    if (tok) json_object_set_new(ev, "ClientRequestToken", json_string(tok));
+    if (tok) rc |= json_object_set_new(ev, "ClientRequestToken", json_string(tok));
+    if (rc) {
+        json_decref(ev);
+        ferr_oom(e);
+        return NULL;
+    }
     store_key k = {CFN_KIND_EVENT, jstr(stack, "_account"), jstr(stack, "_region"), id};
     if (store_put(t, &k, ev, e)) {
         json_decref(ev);

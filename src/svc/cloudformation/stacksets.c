@@ -38,34 +38,42 @@ static int load_set(call *c, const char *name, json_t **set)
 
 typedef struct collect {
     json_t *arr;
+    int oom;
 } collect;
 
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
-    json_array_append(((collect *)ud)->arr, doc);
+    collect *col = ud;
+    col->oom |= json_array_append(col->arr, doc);
     return 0;
 }
 
+/* NULL with the error in c->err. */
 static json_t *list_kind(call *c, const char *kind, const char *prefix)
 {
-    collect col = {json_array()};
-    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
-        0) {
+    collect col = {json_array(), 0};
+    if (!col.arr ||
+        store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
+            0 ||
+        col.oom) {
+        if (!col.arr || col.oom) ferr_oom(c->err);
         json_decref(col.arr);
         return NULL;
     }
     return col.arr;
 }
 
+/* NULL: out of memory. */
 static json_t *view(const json_t *d)
 {
     json_t *v = json_object();
+    int rc = !v;
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)d, k, x)
-        if (k[0] != '_') json_object_set(v, k, x);
-    return v;
+        if (k[0] != '_') rc |= json_object_set(v, k, x);
+    return jdone(v, rc);
 }
 
 static int busy(call *c, const char *name)
@@ -139,13 +147,15 @@ int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
         execn ? execn : "AWSCloudFormationStackSetExecutionRole", "PermissionModel", "SELF_MANAGED",
         "StackSetDriftDetectionDetails", "DriftStatus", "NOT_CHECKED");
     cfnsvc_prep_dispose(&p);
-    if (jstr(in, "Description"))
-        json_object_set(set, "Description", json_object_get(in, "Description"));
-    rc = store_put(c->txn, &k, set, c->err);
+    if (!set || (jstr(in, "Description") &&
+                 json_object_set(set, "Description", json_object_get(in, "Description"))))
+        rc = ferr_oom(c->err);
+    else
+        rc = store_put(c->txn, &k, set, c->err);
     json_decref(set);
     if (rc) return -1;
     call_resource(c, "AWS::CloudFormation::StackSet", id);
-    *out = json_pack("{s:s}", "StackSetId", id);
+    *out = svc_out(c, json_pack("{s:s}", "StackSetId", id));
     return 0;
 }
 
@@ -154,7 +164,7 @@ int cloudformation_op_describe_stack_set(call *c, json_t *in, json_t **out)
     json_t *set = NULL;
     const char *name = jstr(in, "StackSetName");
     if (auth(c, "DescribeStackSet", name) || load_set(c, name, &set)) return -1;
-    *out = json_pack("{s:o}", "StackSet", view(set));
+    *out = svc_out(c, json_pack("{s:o}", "StackSet", view(set)));
     json_decref(set);
     return 0;
 }
@@ -166,6 +176,7 @@ int cloudformation_op_list_stack_sets(call *c, json_t *in, json_t **out)
     if (!all) return -1;
     const char *status = jstr(in, "Status");
     json_t *sums = json_array();
+    int bad = !sums;
     size_t i;
     json_t *d;
     json_array_foreach(all, i, d) {
@@ -175,10 +186,14 @@ int cloudformation_op_list_stack_sets(call *c, json_t *in, json_t **out)
             "StackSetId", json_object_get(d, "StackSetId"), "Status", json_object_get(d, "Status"),
             "PermissionModel", json_object_get(d, "PermissionModel"), "DriftStatus", "NOT_CHECKED");
         if (jstr(d, "Description"))
-            json_object_set(s, "Description", json_object_get(d, "Description"));
-        json_array_append_new(sums, s);
+            bad |= json_object_set(s, "Description", json_object_get(d, "Description"));
+        bad |= json_array_append_new(sums, s);
     }
     json_decref(all);
+    if (bad) {
+        json_decref(sums);
+        return ferr_oom(c->err);
+    }
     return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
                        out);
 }
@@ -223,28 +238,30 @@ static int start_op(call *c, json_t *set, const char *action, json_t *targets, c
         return ferr_set(c->err, 409, "OperationIdAlreadyExistsException",
                         "The specified operation ID already exists: %s", opid);
     json_t *results = json_array();
+    int bad = !results;
     size_t i;
     json_t *t;
     json_array_foreach(targets, i, t)
-        json_array_append_new(results, json_pack("{s:O, s:O, s:s, s:{s:s}}", "Account",
-                                                 json_object_get(t, "Account"), "Region",
-                                                 json_object_get(t, "Region"), "Status", "PENDING",
-                                                 "AccountGateResult", "Status", "SKIPPED"));
+        bad |= json_array_append_new(
+            results, json_pack("{s:O, s:O, s:s, s:{s:s}}", "Account", json_object_get(t, "Account"),
+                               "Region", json_object_get(t, "Region"), "Status", "PENDING",
+                               "AccountGateResult", "Status", "SKIPPED"));
     json_t *op = json_pack("{s:s, s:O, s:s, s:s, s:f, s:O, s:O, s:o, s:s}", "OperationId", opid,
                            "StackSetId", json_object_get(set, "StackSetId"), "Action", action,
                            "Status", "RUNNING", "CreationTimestamp", clock_now(),
                            "AdministrationRoleARN", json_object_get(set, "AdministrationRoleARN"),
                            "ExecutionRoleName", json_object_get(set, "ExecutionRoleName"),
-                           "_Results", results, "_StackSetName", name);
-    json_object_set_new(op, "OperationPreferences", prefs ? json_deep_copy(prefs) : json_object());
-    if (!strcmp(action, "DELETE"))
-        json_object_set_new(op, "RetainStacks",
-                            json_boolean(json_is_true(json_object_get(in, "RetainStacks"))));
-    rc = store_put(c->txn, &ok, op, c->err);
+                           "_Results", jdone(results, bad), "_StackSetName", name);
+    bad = json_object_set_new(op, "OperationPreferences",
+                              prefs ? json_deep_copy(prefs) : json_object()) ||
+          (!strcmp(action, "DELETE") &&
+           json_object_set_new(op, "RetainStacks",
+                               json_boolean(json_is_true(json_object_get(in, "RetainStacks")))));
+    rc = bad ? ferr_oom(c->err) : store_put(c->txn, &ok, op, c->err);
     json_decref(op);
     if (rc) return -1;
     cfn_stackset_kick(c->env, c->account, c->region, name, opid);
-    *out = json_pack("{s:s}", "OperationId", opid);
+    *out = svc_out(c, json_pack("{s:s}", "OperationId", opid));
     return 0;
 }
 
@@ -273,7 +290,11 @@ static json_t *targets_of(call *c, const json_t *in)
                                 acct ? acct : "");
                 return NULL;
             }
-            json_array_append_new(out, json_pack("{s:O, s:O}", "Account", a, "Region", r));
+            if (json_array_append_new(out, json_pack("{s:O, s:O}", "Account", a, "Region", r))) {
+                json_decref(out);
+                ferr_oom(c->err);
+                return NULL;
+            }
         }
     return out;
 }
@@ -306,8 +327,10 @@ int cloudformation_op_create_stack_instances(call *c, json_t *in, json_t **out)
                              "StackInstanceStatus", "DetailedStatus", "PENDING", "DriftStatus",
                              "NOT_CHECKED");
         json_t *po = json_object_get(in, "ParameterOverrides");
-        if (po) json_object_set(inst, "ParameterOverrides", po);
-        rc = store_put(c->txn, &k, inst, c->err);
+        if (!inst || (po && json_object_set(inst, "ParameterOverrides", po)))
+            rc = ferr_oom(c->err);
+        else
+            rc = store_put(c->txn, &k, inst, c->err);
         json_decref(inst);
     }
     if (!rc) rc = start_op(c, set, "CREATE", targets, in, out);
@@ -344,29 +367,28 @@ int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
         !jstr(in, "TemplateBody") && !jstr(in, "TemplateURL"))
         rc = ferr_validation(c->err, "Either Template URL or Template Body must be specified.");
     json_t *probe = json_deep_copy(in);
+    if (!rc && !probe) rc = ferr_oom(c->err);
     if (!rc && json_is_true(json_object_get(in, "UsePreviousTemplate"))) {
         json_object_del(probe, "UsePreviousTemplate");
-        json_object_set(probe, "TemplateBody", json_object_get(set, "TemplateBody"));
+        if (json_object_set(probe, "TemplateBody", json_object_get(set, "TemplateBody")))
+            rc = ferr_oom(c->err);
     }
     cfn_prep p = {0};
     if (!rc) rc = check_template(c, probe, &p);
     json_decref(probe);
     if (!rc) {
-        json_object_set_new(set, "TemplateBody", json_string(p.body));
-        if (json_object_get(in, "Parameters"))
-            json_object_set(set, "Parameters", json_object_get(in, "Parameters"));
-        if (json_object_get(in, "Capabilities"))
-            json_object_set(set, "Capabilities", json_object_get(in, "Capabilities"));
-        if (json_object_get(in, "Tags")) json_object_set(set, "Tags", json_object_get(in, "Tags"));
-        if (jstr(in, "Description"))
-            json_object_set(set, "Description", json_object_get(in, "Description"));
-        if (jstr(in, "AdministrationRoleARN"))
-            json_object_set(set, "AdministrationRoleARN",
-                            json_object_get(in, "AdministrationRoleARN"));
-        if (jstr(in, "ExecutionRoleName"))
-            json_object_set(set, "ExecutionRoleName", json_object_get(in, "ExecutionRoleName"));
+        /* what the request gives replaces what the set had */
+        static const char *const given[] = {
+            "Parameters",  "Capabilities",          "Tags",
+            "Description", "AdministrationRoleARN", "ExecutionRoleName"};
+        int bad = json_object_set_new(set, "TemplateBody", json_string(p.body));
+        for (size_t g = 0; !bad && g < sizeof(given) / sizeof(given[0]); g++) {
+            json_t *v = json_object_get(in, given[g]);
+            /* Description and the roles count when they are text */
+            if (v && (g < 3 || json_is_string(v))) bad = json_object_set(set, given[g], v);
+        }
         store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
-        rc = store_put(c->txn, &k, set, c->err);
+        rc = bad ? ferr_oom(c->err) : store_put(c->txn, &k, set, c->err);
     }
     cfnsvc_prep_dispose(&p);
     /* every instance (or those named) is updated */
@@ -378,14 +400,17 @@ int cloudformation_op_update_stack_set(call *c, json_t *in, json_t **out)
             char prefix[200];
             snprintf(prefix, sizeof(prefix), "%s/", name);
             json_t *insts = list_kind(c, CFN_KIND_SSINST, prefix);
-            targets = json_array();
+            targets = insts ? json_array() : NULL;
+            int bad = 0;
             size_t i;
             json_t *d;
             json_array_foreach(insts, i, d)
-                json_array_append_new(targets, json_pack("{s:O, s:O}", "Account",
-                                                         json_object_get(d, "Account"), "Region",
-                                                         json_object_get(d, "Region")));
+                bad |= json_array_append_new(
+                    targets, json_pack("{s:O, s:O}", "Account", json_object_get(d, "Account"),
+                                       "Region", json_object_get(d, "Region")));
             json_decref(insts);
+            targets = jdone(targets, bad);
+            if (insts && !targets) ferr_oom(c->err);
         }
         if (!targets) rc = -1;
     }
@@ -410,9 +435,10 @@ int cloudformation_op_delete_stack_set(call *c, json_t *in, json_t **out)
                       "StackSet %s cannot be deleted while it still has StackInstances", name);
     if (!rc) rc = busy(c, name);
     if (!rc) {
-        json_object_set_new(set, "Status", json_string("DELETED"));
         store_key k = {CFN_KIND_STACKSET, c->account, c->region, name};
-        rc = store_put(c->txn, &k, set, c->err);
+        rc = json_object_set_new(set, "Status", json_string("DELETED"))
+                 ? ferr_oom(c->err)
+                 : store_put(c->txn, &k, set, c->err);
     }
     json_decref(insts);
     json_decref(set);
@@ -438,14 +464,19 @@ int cloudformation_op_list_stack_instances(call *c, json_t *in, json_t **out)
     if (!insts) return -1;
     const char *fa = jstr(in, "StackInstanceAccount"), *fr = jstr(in, "StackInstanceRegion");
     json_t *sums = json_array();
+    int bad = !sums;
     size_t i;
     json_t *d;
     json_array_foreach(insts, i, d) {
         if ((fa && strcmp(fa, jstr(d, "Account"))) || (fr && strcmp(fr, jstr(d, "Region"))))
             continue;
-        json_array_append_new(sums, inst_view(d));
+        bad |= json_array_append_new(sums, inst_view(d));
     }
     json_decref(insts);
+    if (bad) {
+        json_decref(sums);
+        return ferr_oom(c->err);
+    }
     return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
                        out);
 }
@@ -520,21 +551,28 @@ int cloudformation_op_list_stack_set_operations(call *c, json_t *in, json_t **ou
     if (!ops) return -1;
     size_t n = json_array_size(ops);
     json_t **v = malloc((n + 1) * sizeof(*v));
-    for (size_t i = 0; i < n; i++) v[i] = json_array_get(ops, i);
-    qsort(v, n, sizeof(*v), by_time_desc);
-    json_t *sums = json_array();
-    for (size_t i = 0; i < n; i++) {
+    json_t *sums = v ? json_array() : NULL;
+    int bad = !sums;
+    for (size_t i = 0; !bad && i < n; i++) v[i] = json_array_get(ops, i);
+    if (!bad) qsort(v, n, sizeof(*v), by_time_desc);
+    for (size_t i = 0; !bad && i < n; i++) {
         json_t *s = json_pack(
             "{s:O, s:O, s:O, s:O}", "OperationId", json_object_get(v[i], "OperationId"), "Action",
             json_object_get(v[i], "Action"), "Status", json_object_get(v[i], "Status"),
             "CreationTimestamp", json_object_get(v[i], "CreationTimestamp"));
         if (json_object_get(v[i], "EndTimestamp"))
-            json_object_set(s, "EndTimestamp", json_object_get(v[i], "EndTimestamp"));
-        json_object_set(s, "OperationPreferences", json_object_get(v[i], "OperationPreferences"));
-        json_array_append_new(sums, s);
+            bad |= json_object_set(s, "EndTimestamp", json_object_get(v[i], "EndTimestamp"));
+        if (json_object_get(v[i], "OperationPreferences"))
+            bad |= json_object_set(s, "OperationPreferences",
+                                   json_object_get(v[i], "OperationPreferences"));
+        bad |= json_array_append_new(sums, s);
     }
     free(v);
     json_decref(ops);
+    if (bad) {
+        json_decref(sums);
+        return ferr_oom(c->err);
+    }
     return cfnsvc_page(c, in, sums, jint(in, "MaxResults", 100), "Summaries", "InvalidNextToken",
                        out);
 }
