@@ -703,7 +703,7 @@ static int step_create(op *o, const char *logical)
     cfn_pctx p;
     pctx_init(o, &p, logical, &e);
     json_t *result = NULL;
-    if (pv->create(&p, props, &result)) {
+    if (cfn_provider_create(pv, &p, props, &result)) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
         /* AWS words a provider error as "<message> (Service: X, Status Code: N, ...)"; the
          * service's own message is what people need */
@@ -1539,7 +1539,7 @@ static int extra_deleted(store_txn *t, op *o, ferr *e)
 
 static int changed_requires_replace(const cfn_provider *pv, const json_t *a, const json_t *b)
 {
-    if (!pv->update) return 1;
+    if (!cfn_provider_can_update(pv)) return 1;
     for (const char *const *r = pv->replace_on; r && *r; r++) {
         json_t *x = json_object_get(a, *r), *y = json_object_get(b, *r);
         if ((x || y) && !(x && y && json_equal(x, y))) return 1;
@@ -1677,9 +1677,10 @@ static int step_update(op *o, const char *logical)
     pctx_init(o, &p, logical, &e);
     json_t *result = NULL;
     if (replace)
-        rc = pv->create(&p, props, &result);
+        rc = cfn_provider_create(pv, &p, props, &result);
     else
-        rc = pv->update(&p, jstr(olddoc, "PhysicalResourceId"), oldprops, props, &result);
+        rc = cfn_provider_update(pv, &p, jstr(olddoc, "PhysicalResourceId"), oldprops, props,
+                                 &result);
     json_decref(olddoc);
     json_decref(props);
     if (rc) {
@@ -1939,14 +1940,15 @@ static int step_unupdate(op *o, const char *logical)
                                                     : json_object(),
                       "ResourceType", json_object_get(doc, "ResourceType"));
         if (json_object_set_new(doc, "Discard", discard)) return step_oom(o, logical, doc);
-    } else if (pv && pv->update) {
+    } else if (pv && cfn_provider_can_update(pv)) {
         if (res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL))
             return step_unrecorded(o, doc);
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
         json_t *result = NULL;
-        if (pv->update(&p, jstr(old, "PhysicalResourceId"), json_object_get(doc, "Props"),
-                       json_object_get(old, "Props"), &result)) {
+        if (cfn_provider_update(pv, &p, jstr(old, "PhysicalResourceId"),
+                                json_object_get(doc, "Props"), json_object_get(old, "Props"),
+                                &result)) {
             if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", type);
             return step_failed(o, doc, "UPDATE_FAILED", e.message);
         }

@@ -39,23 +39,11 @@ static int group_del(cfn_pctx *p, const char *name, const json_t *props)
     return prov_iam_delete(&shape, p, name, props);
 }
 
-static int group_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int group_update(cfn_pctx *p, const char *name, const json_t *old_props,
-                        const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, name, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"GroupName", NULL};
 
 const cfn_provider cfn_provider_iam_group = {
     .type = "AWS::IAM::Group",
-    .create = group_create,
-    .update = group_update,
+    .shape = &shape,
     .del = group_del,
     .replace_on = replace_on,
     .name_property = "GroupName",

@@ -62,23 +62,11 @@ static int ip_del(cfn_pctx *p, const char *name, const json_t *props)
     return prov_iam_delete(&shape, p, name, props);
 }
 
-static int ip_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int ip_update(cfn_pctx *p, const char *name, const json_t *old_props,
-                     const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, name, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"InstanceProfileName", "Path", NULL};
 
 const cfn_provider cfn_provider_iam_instance_profile = {
     .type = "AWS::IAM::InstanceProfile",
-    .create = ip_create,
-    .update = ip_update,
+    .shape = &shape,
     .del = ip_del,
     .replace_on = replace_on,
     .name_property = "InstanceProfileName",

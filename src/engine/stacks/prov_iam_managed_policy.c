@@ -194,23 +194,11 @@ static const prov_shape shape = {
     .del = mp_del,
 };
 
-static int mp_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int mp_update(cfn_pctx *p, const char *arn, const json_t *old_props, const json_t *new_props,
-                     json_t **result)
-{
-    return prov_shape_update(&shape, p, arn, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"ManagedPolicyName", "Path", "Description", NULL};
 
 const cfn_provider cfn_provider_iam_managed_policy = {
     .type = "AWS::IAM::ManagedPolicy",
-    .create = mp_create,
-    .update = mp_update,
+    .shape = &shape,
     .del = mp_del,
     .replace_on = replace_on,
     .name_property = "ManagedPolicyName",

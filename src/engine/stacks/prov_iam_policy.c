@@ -123,20 +123,8 @@ static const prov_shape shape = {
     .del = policy_del,
 };
 
-static int policy_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int policy_update(cfn_pctx *p, const char *id, const json_t *old_props,
-                         const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, id, old_props, new_props, result);
-}
-
 const cfn_provider cfn_provider_iam_policy = {
     .type = "AWS::IAM::Policy",
-    .create = policy_create,
-    .update = policy_update,
+    .shape = &shape,
     .del = policy_del,
 };

@@ -86,23 +86,11 @@ static int role_del(cfn_pctx *p, const char *name, const json_t *props)
     return prov_iam_delete(&shape, p, name, props);
 }
 
-static int role_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int role_update(cfn_pctx *p, const char *name, const json_t *old_props,
-                       const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, name, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"RoleName", "Path", NULL};
 
 const cfn_provider cfn_provider_iam_role = {
     .type = "AWS::IAM::Role",
-    .create = role_create,
-    .update = role_update,
+    .shape = &shape,
     .del = role_del,
     .replace_on = replace_on,
     .name_property = "RoleName",

@@ -121,23 +121,11 @@ static int user_del(cfn_pctx *p, const char *name, const json_t *props)
     return prov_iam_delete(&shape, p, name, props);
 }
 
-static int user_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int user_update(cfn_pctx *p, const char *name, const json_t *old_props,
-                       const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, name, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"UserName", NULL};
 
 const cfn_provider cfn_provider_iam_user = {
     .type = "AWS::IAM::User",
-    .create = user_create,
-    .update = user_update,
+    .shape = &shape,
     .del = user_del,
     .replace_on = replace_on,
     .name_property = "UserName",

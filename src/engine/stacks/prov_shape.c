@@ -56,3 +56,21 @@ int prov_shape_generated_id(const prov_shape *s, cfn_pctx *p, const json_t *pr, 
     if (!(*id = prov_generated_id(p))) return ferr_oom(p->e);
     return prov_shape_id_attrs(s, p, *id, attrs);
 }
+
+int cfn_provider_create(const cfn_provider *pv, cfn_pctx *p, const json_t *props, json_t **result)
+{
+    return pv->shape ? prov_shape_create(pv->shape, p, props, result)
+                     : pv->create(p, props, result);
+}
+
+int cfn_provider_update(const cfn_provider *pv, cfn_pctx *p, const char *physical_id,
+                        const json_t *old_props, const json_t *new_props, json_t **result)
+{
+    return pv->shape ? prov_shape_update(pv->shape, p, physical_id, old_props, new_props, result)
+                     : pv->update(p, physical_id, old_props, new_props, result);
+}
+
+int cfn_provider_can_update(const cfn_provider *pv)
+{
+    return pv->shape || pv->update;
+}

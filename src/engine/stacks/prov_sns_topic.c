@@ -323,23 +323,11 @@ static const prov_shape shape = {
     .del = topic_del,
 };
 
-static int topic_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int topic_update(cfn_pctx *p, const char *arn, const json_t *old_props,
-                        const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, arn, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"TopicName", "FifoTopic", NULL};
 
 const cfn_provider cfn_provider_sns_topic = {
     .type = "AWS::SNS::Topic",
-    .create = topic_create,
-    .update = topic_update,
+    .shape = &shape,
     .del = topic_del,
     .replace_on = replace_on,
     .name_property = "TopicName",

@@ -63,20 +63,8 @@ static const prov_shape shape = {
     .data = &targets,
 };
 
-static int tp_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int tp_update(cfn_pctx *p, const char *id, const json_t *old_props, const json_t *new_props,
-                     json_t **result)
-{
-    return prov_shape_update(&shape, p, id, old_props, new_props, result);
-}
-
 const cfn_provider cfn_provider_sns_topic_policy = {
     .type = "AWS::SNS::TopicPolicy",
-    .create = tp_create,
-    .update = tp_update,
+    .shape = &shape,
     .del = tp_del,
 };

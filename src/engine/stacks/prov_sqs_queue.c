@@ -174,23 +174,11 @@ static const prov_shape shape = {
     .del = queue_del,
 };
 
-static int queue_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int queue_update(cfn_pctx *p, const char *url, const json_t *old_props,
-                        const json_t *new_props, json_t **result)
-{
-    return prov_shape_update(&shape, p, url, old_props, new_props, result);
-}
-
 static const char *const replace_on[] = {"QueueName", "FifoQueue", NULL};
 
 const cfn_provider cfn_provider_sqs_queue = {
     .type = "AWS::SQS::Queue",
-    .create = queue_create,
-    .update = queue_update,
+    .shape = &shape,
     .del = queue_del,
     .replace_on = replace_on,
     .name_property = "QueueName",

@@ -38,20 +38,8 @@ static const prov_shape shape = {
     .data = &targets,
 };
 
-static int qp_create(cfn_pctx *p, const json_t *props, json_t **result)
-{
-    return prov_shape_create(&shape, p, props, result);
-}
-
-static int qp_update(cfn_pctx *p, const char *id, const json_t *old_props, const json_t *new_props,
-                     json_t **result)
-{
-    return prov_shape_update(&shape, p, id, old_props, new_props, result);
-}
-
 const cfn_provider cfn_provider_sqs_queue_policy = {
     .type = "AWS::SQS::QueuePolicy",
-    .create = qp_create,
-    .update = qp_update,
+    .shape = &shape,
     .del = qp_del,
 };

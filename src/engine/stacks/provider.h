@@ -25,8 +25,13 @@ typedef struct cfn_pctx {
  * — Ref and GetAtt values exactly as AWS documents them for the type. An update result
  * without "Attributes" keeps the previous ones (AWS::IAM::AccessKey cannot read its
  * SecretAccessKey again). */
+struct prov_shape;
+
 typedef struct cfn_provider {
     const char *type; /* "AWS::SQS::Queue" */
+    /* The shared create/update skeleton (prov_shape.c, prov_int.h) when the provider is
+     * described by its parts; create and update are then left NULL. */
+    const struct prov_shape *shape;
     int (*create)(cfn_pctx *p, const json_t *props, json_t **result);
     /* In-place update; NULL means every change replaces (create new, then delete old). */
     int (*update)(cfn_pctx *p, const char *physical_id, const json_t *old_props,
@@ -42,6 +47,13 @@ typedef struct cfn_provider {
      * or NULL. */
     const char *fifo_property;
 } cfn_provider;
+
+/* Create and in-place update through pv's shape or its own functions; can_update says
+ * whether pv updates in place at all (else every change replaces). */
+int cfn_provider_create(const cfn_provider *pv, cfn_pctx *p, const json_t *props, json_t **result);
+int cfn_provider_update(const cfn_provider *pv, cfn_pctx *p, const char *physical_id,
+                        const json_t *old_props, const json_t *new_props, json_t **result);
+int cfn_provider_can_update(const cfn_provider *pv);
 
 /* The registry (providers.c): NULL when the type is not supported. */
 const cfn_provider *cfn_provider_find(const char *type);

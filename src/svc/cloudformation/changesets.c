@@ -110,7 +110,7 @@ static json_t *detail(const char *name, const char *recreate, const char *eval, 
 
 static int replaces_on(const cfn_provider *pv, const char *prop)
 {
-    if (!pv || !pv->update) return 1;
+    if (!pv || !cfn_provider_can_update(pv)) return 1;
     for (const char *const *r = pv->replace_on; r && *r; r++)
         if (!strcmp(*r, prop)) return 1;
     return 0;

@@ -28,7 +28,7 @@ static void test_role_create(void **state)
                       "{\"Version\": \"2012-10-17\", \"Statement\": []}}],"
                       " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]}"),
            *res = NULL;
-    assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(P("AWS::IAM::Role"), &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateRole iam:PutRolePolicy iam:AttachRolePolicy");
     const json_t *in = fake_in(f, 0);
     const char *name = jstr(in, "RoleName");
@@ -72,7 +72,7 @@ static void test_role_named_and_invalid(void **state)
     json_t *props = J("{\"AssumeRolePolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\", "
                       "\"RoleName\": \"given\"}"),
            *res = NULL;
-    assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(P("AWS::IAM::Role"), &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateRole");
     assert_string_equal(jstr(fake_in(f, 0), "RoleName"), "given");
     assert_string_equal(jstr(fake_in(f, 0), "AssumeRolePolicyDocument"),
@@ -85,7 +85,7 @@ static void test_role_named_and_invalid(void **state)
     /* nothing is called for props CloudFormation would refuse */
     props = J("{\"RoleName\": \"x\"}");
     res = NULL;
-    assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(P("AWS::IAM::Role"), &f->p, props, &res), -1);
     assert_null(res);
     assert_string_equal(f->e.code, "ValidationError");
     assert_string_equal(f->e.message,
@@ -97,7 +97,7 @@ static void test_role_named_and_invalid(void **state)
     fake_clear(f);
     fake_fail(f, "iam:CreateRole", 409, "EntityAlreadyExists");
     props = J("{\"AssumeRolePolicyDocument\": {}, \"RoleName\": \"x\"}");
-    assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(P("AWS::IAM::Role"), &f->p, props, &res), -1);
     assert_string_equal(f->e.code, "EntityAlreadyExists");
     assert_string_equal(fake_ops(f), "iam:CreateRole");
     json_decref(props);
@@ -115,7 +115,7 @@ static void test_role_create_undo(void **state)
                       " \"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}],"
                       " \"ManagedPolicyArns\": [\"arn:aws:iam::111122223333:policy/missing\"]}"),
            *res = NULL;
-    assert_int_equal(P("AWS::IAM::Role")->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(P("AWS::IAM::Role"), &f->p, props, &res), -1);
     assert_null(res);
     assert_string_equal(f->e.code, "NoSuchEntity");
     assert_string_equal(fake_ops(f), "iam:CreateRole iam:PutRolePolicy iam:AttachRolePolicy "
@@ -149,7 +149,7 @@ static void test_role_update(void **state)
           " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/B\", \"arn:aws:iam::aws:policy/C\"],"
           " \"Tags\": [{\"Key\": \"new\", \"Value\": \"2\"}]}");
     json_t *res = NULL;
-    assert_int_equal(P("AWS::IAM::Role")->update(&f->p, "r", old, new, &res), 0);
+    assert_int_equal(cfn_provider_update(P("AWS::IAM::Role"), &f->p, "r", old, new, &res), 0);
     /* the same trust policy as text is no change; description and session length go back
      * to their defaults; boundary removed; policies and attachments diffed */
     assert_string_equal(
@@ -180,7 +180,7 @@ static void test_role_update(void **state)
     fake_reply(f, "iam:ListRoleTags", "{\"Tags\": [{\"Key\": \"team\", \"Value\": \"core\"}]}");
     json_t *n2 = J("{\"AssumeRolePolicyDocument\": {\"Version\": \"2008-10-17\"}}");
     json_t *o2 = J("{\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\"}}");
-    assert_int_equal(P("AWS::IAM::Role")->update(&f->p, "r", o2, n2, &res), 0);
+    assert_int_equal(cfn_provider_update(P("AWS::IAM::Role"), &f->p, "r", o2, n2, &res), 0);
     assert_string_equal(fake_ops(f), "iam:UpdateAssumeRolePolicy iam:ListRoleTags iam:GetRole");
     assert_string_equal(jstr(fake_in(f, 0), "PolicyDocument"), "{\"Version\":\"2008-10-17\"}");
     json_decref(res);
@@ -223,7 +223,7 @@ static void test_policy(void **state)
     json_t *props = J("{\"PolicyName\": \"p\", \"PolicyDocument\": {\"Version\": \"2012-10-17\"},"
                       " \"Roles\": [\"r1\", \"r2\"], \"Users\": [\"u\"], \"Groups\": [\"g\"]}"),
            *res = NULL;
-    assert_int_equal(pp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(pp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:PutRolePolicy iam:PutRolePolicy iam:PutUserPolicy "
                                      "iam:PutGroupPolicy");
     assert_string_equal(jstr(fake_in(f, 1), "RoleName"), "r2");
@@ -241,7 +241,7 @@ static void test_policy(void **state)
     json_t *n1 =
         J("{\"PolicyName\": \"p\", \"PolicyDocument\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\","
           " \"Roles\": [\"r1\", \"r3\"], \"Users\": [\"u\"], \"Groups\": [\"g\"]}");
-    assert_int_equal(pp->update(&f->p, keep, props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(pp, &f->p, keep, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:PutRolePolicy iam:DeleteRolePolicy");
     assert_string_equal(jstr(fake_in(f, 0), "RoleName"), "r3");
     assert_string_equal(jstr(fake_in(f, 1), "RoleName"), "r2");
@@ -251,7 +251,7 @@ static void test_policy(void **state)
 
     /* renamed: the new name goes on everywhere, then the old one comes off */
     json_t *n2 = J("{\"PolicyName\": \"q\", \"PolicyDocument\": {}, \"Roles\": [\"r1\"]}");
-    assert_int_equal(pp->update(&f->p, keep, n1, n2, &res), 0);
+    assert_int_equal(cfn_provider_update(pp, &f->p, keep, n1, n2, &res), 0);
     assert_string_equal(fake_ops(f), "iam:PutRolePolicy iam:DeleteRolePolicy iam:DeleteRolePolicy "
                                      "iam:DeleteUserPolicy iam:DeleteGroupPolicy");
     assert_string_equal(jstr(fake_in(f, 0), "PolicyName"), "q");
@@ -267,7 +267,7 @@ static void test_policy(void **state)
 
     /* no identity at all */
     json_t *bad = J("{\"PolicyName\": \"q\", \"PolicyDocument\": {}, \"Roles\": []}");
-    assert_int_equal(pp->create(&f->p, bad, &res), -1);
+    assert_int_equal(cfn_provider_create(pp, &f->p, bad, &res), -1);
     assert_string_equal(f->e.message,
                         "Properties validation failed for resource AppPolicy with "
                         "message: At least one of [Groups,Roles,Users] must be non-empty.");
@@ -297,7 +297,7 @@ static void test_managed_policy(void **state)
     json_t *props = J("{\"PolicyDocument\": {\"Version\": \"2012-10-17\"}, \"Path\": \"/x/\","
                       " \"Description\": \"shared\", \"Roles\": [\"r\"], \"Groups\": [\"g\"]}"),
            *res = NULL;
-    assert_int_equal(mp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(mp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreatePolicy iam:AttachRolePolicy iam:AttachGroupPolicy "
                                      "iam:GetPolicy");
     const json_t *in = fake_in(f, 0);
@@ -327,7 +327,8 @@ static void test_managed_policy(void **state)
     fake_reply(f, "iam:GetPolicy", POLICY_REPLY);
     json_t *n1 = J("{\"PolicyDocument\": {\"Version\": \"2008-10-17\"}, \"Path\": \"/x/\","
                    " \"Description\": \"shared\", \"Roles\": [\"r2\"], \"Groups\": [\"g\"]}");
-    assert_int_equal(mp->update(&f->p, "arn:aws:iam::111122223333:policy/mp", props, n1, &res), 0);
+    assert_int_equal(
+        cfn_provider_update(mp, &f->p, "arn:aws:iam::111122223333:policy/mp", props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:ListPolicyVersions iam:DeletePolicyVersion "
                                      "iam:CreatePolicyVersion iam:AttachRolePolicy "
                                      "iam:DetachRolePolicy iam:GetPolicy");
@@ -373,7 +374,7 @@ static void test_user(void **state)
            " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/A\"],"
            " \"PermissionsBoundary\": \"arn:aws:iam::111122223333:policy/b\"}"),
        *res = NULL;
-    assert_int_equal(up->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(up, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateUser iam:CreateLoginProfile iam:AddUserToGroup "
                                      "iam:PutUserPolicy iam:AttachUserPolicy");
     const json_t *in = fake_in(f, 0);
@@ -395,7 +396,7 @@ static void test_user(void **state)
                    " \"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}],"
                    " \"ManagedPolicyArns\": [\"arn:aws:iam::aws:policy/A\"],"
                    " \"PermissionsBoundary\": \"arn:aws:iam::111122223333:policy/b\"}");
-    assert_int_equal(up->update(&f->p, "u", props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(up, &f->p, "u", props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:UpdateUser iam:DeleteLoginProfile iam:AddUserToGroup "
                                      "iam:RemoveUserFromGroup iam:ListUserTags iam:GetUser");
     assert_string_equal(jstr(fake_in(f, 0), "NewPath"), "/");
@@ -410,7 +411,7 @@ static void test_user(void **state)
                                      "iam:DeleteUserPolicy iam:DetachUserPolicy iam:DeleteUser");
     fake_clear(f);
     json_t *bad = J("{\"LoginProfile\": {\"PasswordResetRequired\": true}}");
-    assert_int_equal(up->create(&f->p, bad, &res), -1);
+    assert_int_equal(cfn_provider_create(up, &f->p, bad, &res), -1);
     assert_string_equal(f->e.message, "Properties validation failed for resource Deployer with "
                                       "message: #/LoginProfile: required key [Password] not found");
     json_decref(bad);
@@ -430,7 +431,7 @@ static void test_access_key(void **state)
         "\"AKIAEXAMPLE000000001\", \"SecretAccessKey\": \"s3cr3t\", \"Status\": \"Active\"}}");
     json_t *props = J("{\"UserName\": \"u\", \"Status\": \"Inactive\", \"Serial\": \"1\"}"),
            *res = NULL;
-    assert_int_equal(kp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(kp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateAccessKey iam:UpdateAccessKey");
     assert_string_equal(jstr(fake_in(f, 1), "Status"), "Inactive");
     /* Ref = AccessKeyId; GetAtt SecretAccessKey */
@@ -439,7 +440,7 @@ static void test_access_key(void **state)
     json_decref(res);
     fake_clear(f);
     json_t *n1 = J("{\"UserName\": \"u\", \"Serial\": 1}");
-    assert_int_equal(kp->update(&f->p, "AKIAEXAMPLE000000001", props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(kp, &f->p, "AKIAEXAMPLE000000001", props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:UpdateAccessKey");
     assert_string_equal(jstr(fake_in(f, 0), "Status"), "Active");
     /* the secret cannot be read again: no Attributes, the engine keeps create's */
@@ -451,7 +452,7 @@ static void test_access_key(void **state)
     assert_string_equal(jstr(fake_in(f, 0), "UserName"), "u");
     fake_clear(f);
     json_t *bad = J("{\"UserName\": \"u\", \"Status\": \"Off\"}");
-    assert_int_equal(kp->create(&f->p, bad, &res), -1);
+    assert_int_equal(cfn_provider_create(kp, &f->p, bad, &res), -1);
     assert_string_equal(f->e.message, "Properties validation failed for resource Key with "
                                       "message: #/Status: Off is not a valid enum value");
     json_decref(bad);
@@ -468,7 +469,7 @@ static void test_group_and_profile(void **state)
                "{\"Group\": {\"Arn\": \"arn:aws:iam::111122223333:group/devs\"}}");
     json_t *props = J("{\"Policies\": [{\"PolicyName\": \"p\", \"PolicyDocument\": {}}]}"),
            *res = NULL;
-    assert_int_equal(P("AWS::IAM::Group")->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(P("AWS::IAM::Group"), &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateGroup iam:PutGroupPolicy");
     assert_null(json_object_get(fake_in(f, 0), "Tags")); /* IAM groups have none */
     assert_int_equal(strncmp(jstr(res, "PhysicalResourceId"), "mystack-Devs-", 13), 0);
@@ -479,7 +480,7 @@ static void test_group_and_profile(void **state)
     fake_reply(f, "iam:GetGroup",
                "{\"Group\": {\"Arn\": \"arn:aws:iam::111122223333:group/p/devs\"}}");
     json_t *n1 = J("{\"Path\": \"/p/\"}");
-    assert_int_equal(P("AWS::IAM::Group")->update(&f->p, "devs", props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(P("AWS::IAM::Group"), &f->p, "devs", props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "iam:UpdateGroup iam:DeleteGroupPolicy iam:GetGroup");
     assert_string_equal(jstr(fake_in(f, 0), "NewPath"), "/p/");
     json_decref(res);
@@ -495,7 +496,7 @@ static void test_group_and_profile(void **state)
         f, "iam:CreateInstanceProfile",
         "{\"InstanceProfile\": {\"Arn\": \"arn:aws:iam::111122223333:instance-profile/ip\"}}");
     props = J("{\"InstanceProfileName\": \"ip\", \"Roles\": [\"r1\"]}");
-    assert_int_equal(ip->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(ip, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "iam:CreateInstanceProfile iam:AddRoleToInstanceProfile");
     assert_string_equal(jstr(res, "PhysicalResourceId"), "ip");
     assert_string_equal(jstr(json_object_get(res, "Attributes"), "Arn"),
@@ -506,7 +507,7 @@ static void test_group_and_profile(void **state)
         f, "iam:GetInstanceProfile",
         "{\"InstanceProfile\": {\"Arn\": \"arn:aws:iam::111122223333:instance-profile/ip\"}}");
     n1 = J("{\"InstanceProfileName\": \"ip\", \"Roles\": [\"r2\"]}");
-    assert_int_equal(ip->update(&f->p, "ip", props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(ip, &f->p, "ip", props, n1, &res), 0);
     /* one role at a time: the old one leaves first */
     assert_string_equal(fake_ops(f),
                         "iam:RemoveRoleFromInstanceProfile iam:AddRoleToInstanceProfile "
@@ -518,7 +519,7 @@ static void test_group_and_profile(void **state)
     assert_string_equal(fake_ops(f), "iam:RemoveRoleFromInstanceProfile iam:DeleteInstanceProfile");
     fake_clear(f);
     json_t *bad = J("{\"Roles\": [\"a\", \"b\"]}");
-    assert_int_equal(ip->create(&f->p, bad, &res), -1);
+    assert_int_equal(cfn_provider_create(ip, &f->p, bad, &res), -1);
     assert_string_equal(f->e.message, "Properties validation failed for resource Devs with "
                                       "message: #/Roles: expected maximum item count: 1, found: 2");
     json_decref(bad);

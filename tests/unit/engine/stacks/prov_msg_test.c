@@ -31,7 +31,7 @@ static void test_queue_create(void **state)
                       " \"SqsManagedSseEnabled\": \"false\","
                       " \"Tags\": [{\"Key\": \"app\", \"Value\": \"shop\"}]}"),
            *res = NULL;
-    assert_int_equal(qp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(qp, &f->p, props, &res), 0);
     /* no QueueName: nothing to look for first */
     assert_string_equal(fake_ops(f), "sqs:CreateQueue sqs:GetQueueAttributes");
     const json_t *in = fake_in(f, 0);
@@ -74,7 +74,7 @@ static void test_queue_fifo_and_named(void **state)
     queue_replies(f);
     json_t *props = J("{\"FifoQueue\": true, \"ContentBasedDeduplication\": \"true\"}"),
            *res = NULL;
-    assert_int_equal(qp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(qp, &f->p, props, &res), 0);
     const json_t *in = fake_in(f, 0);
     const char *name = jstr(in, "QueueName");
     assert_string_equal(name + strlen(name) - 5, ".fifo"); /* generated FIFO names end in .fifo */
@@ -87,7 +87,7 @@ static void test_queue_fifo_and_named(void **state)
     /* FifoQueue false is not sent: SQS knows only FifoQueue=true */
     queue_replies(f);
     props = J("{\"FifoQueue\": false}");
-    assert_int_equal(qp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(qp, &f->p, props, &res), 0);
     assert_null(json_object_get(json_object_get(fake_in(f, 0), "Attributes"), "FifoQueue"));
     json_decref(res);
     json_decref(props);
@@ -96,7 +96,7 @@ static void test_queue_fifo_and_named(void **state)
     fake_reply(f, "sqs:GetQueueUrl", "{\"QueueUrl\": \"" QURL "\"}");
     props = J("{\"QueueName\": \"orders\"}");
     res = NULL;
-    assert_int_equal(qp->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(qp, &f->p, props, &res), -1);
     assert_null(res);
     assert_string_equal(fake_ops(f), "sqs:GetQueueUrl");
     assert_string_equal(f->e.code, "AlreadyExists");
@@ -107,7 +107,7 @@ static void test_queue_fifo_and_named(void **state)
     /* ... and one that does not is made */
     fake_fail(f, "sqs:GetQueueUrl", 400, "AWS.SimpleQueueService.NonExistentQueue");
     queue_replies(f);
-    assert_int_equal(qp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(qp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:GetQueueUrl sqs:CreateQueue sqs:GetQueueAttributes");
     assert_string_equal(jstr(fake_in(f, 1), "QueueName"), "orders");
     assert_false(ferr_isset(&f->e));
@@ -119,7 +119,7 @@ static void test_queue_fifo_and_named(void **state)
     fake_fail(f, "sqs:GetQueueUrl", 400, "QueueDoesNotExist");
     fake_reply(f, "sqs:CreateQueue", "{\"QueueUrl\": \"" QURL "\"}");
     fake_fail(f, "sqs:GetQueueAttributes", 403, "AccessDenied");
-    assert_int_equal(qp->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(qp, &f->p, props, &res), -1);
     assert_string_equal(fake_ops(f),
                         "sqs:GetQueueUrl sqs:CreateQueue sqs:GetQueueAttributes sqs:DeleteQueue");
     assert_string_equal(f->e.code, "AccessDenied");
@@ -144,7 +144,7 @@ static void test_queue_update_delete(void **state)
     json_t *new = J("{\"DelaySeconds\": 10, \"MessageRetentionPeriod\": \"86400\","
                     " \"Tags\": [{\"Key\": \"app\", \"Value\": \"shop\"}]}");
     json_t *res = NULL;
-    assert_int_equal(qp->update(&f->p, QURL, old, new, &res), 0);
+    assert_int_equal(cfn_provider_update(qp, &f->p, QURL, old, new, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:SetQueueAttributes sqs:ListQueueTags sqs:UntagQueue "
                                      "sqs:TagQueue sqs:GetQueueAttributes");
     /* changed ones set, removed ones back to SQS's defaults, FIFO-only ones left alone on a
@@ -176,7 +176,7 @@ static void test_queue_update_delete(void **state)
                " \"aws:cloudformation:logical-id\": \"Orders\"}}");
     fake_reply(f, "sqs:GetQueueAttributes", "{\"Attributes\": {\"QueueArn\": \"" QARN "\"}}");
     json_t *same = J("{\"DelaySeconds\": \"5\"}"), *same2 = J("{\"DelaySeconds\": 5}");
-    assert_int_equal(qp->update(&f->p, QURL, same, same2, &res), 0);
+    assert_int_equal(cfn_provider_update(qp, &f->p, QURL, same, same2, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:ListQueueTags sqs:GetQueueAttributes");
     json_decref(res);
     fake_clear(f);
@@ -185,7 +185,7 @@ static void test_queue_update_delete(void **state)
     json_t *fo = J("{\"FifoQueue\": true, \"DeduplicationScope\": \"messageGroup\","
                    " \"FifoThroughputLimit\": \"perMessageGroupId\"}");
     json_t *fn = J("{\"FifoQueue\": true}");
-    assert_int_equal(qp->update(&f->p, QURL, fo, fn, &res), 0);
+    assert_int_equal(cfn_provider_update(qp, &f->p, QURL, fo, fn, &res), 0);
     want = J("{\"DeduplicationScope\": \"queue\", \"FifoThroughputLimit\": \"perQueue\"}");
     assert_true(json_equal(json_object_get(fake_in(f, 0), "Attributes"), want));
     json_decref(want);
@@ -215,7 +215,7 @@ static void test_queue_policy(void **state)
     json_t *props = J(
                "{\"Queues\": [\"u1\", \"u2\"], \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}"),
            *res = NULL;
-    assert_int_equal(pp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(pp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:SetQueueAttributes sqs:SetQueueAttributes");
     json_t *want = J("{\"QueueUrl\": \"u2\", \"Attributes\": {\"Policy\": "
                      "\"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}}");
@@ -230,7 +230,7 @@ static void test_queue_policy(void **state)
     /* u1 leaves (its policy removed), u3 arrives; the document is the same */
     json_t *n1 = J("{\"Queues\": [\"u2\", \"u3\"], \"PolicyDocument\": "
                    "\"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}");
-    assert_int_equal(pp->update(&f->p, keep, props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(pp, &f->p, keep, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "sqs:SetQueueAttributes sqs:SetQueueAttributes");
     assert_string_equal(jstr(fake_in(f, 0), "QueueUrl"), "u3");
     assert_string_equal(jstr(fake_in(f, 1), "QueueUrl"), "u1");
@@ -267,7 +267,7 @@ static void test_topic_create(void **state)
            "                  {\"Protocol\": \"email\", \"Endpoint\": \"ops@example.com\"}],"
            " \"Tags\": [{\"Key\": \"app\", \"Value\": \"x\"}]}"),
        *res = NULL;
-    assert_int_equal(tp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(tp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sns:CreateTopic sns:Subscribe sns:Subscribe");
     const json_t *in = fake_in(f, 0);
     assert_int_equal(strncmp(jstr(in, "Name"), "mystack-Alerts-", 15), 0);
@@ -296,7 +296,7 @@ static void test_topic_create(void **state)
     /* named: looked for first, by its ARN */
     fake_reply(f, "sns:GetTopicAttributes", "{\"Attributes\": {}}");
     props = J("{\"TopicName\": \"alerts\"}");
-    assert_int_equal(tp->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(tp, &f->p, props, &res), -1);
     assert_string_equal(f->e.code, "AlreadyExists");
     assert_string_equal(jstr(fake_in(f, 0), "TopicArn"), TARN);
     json_decref(props);
@@ -304,7 +304,7 @@ static void test_topic_create(void **state)
     /* FIFO */
     fake_reply(f, "sns:CreateTopic", "{\"TopicArn\": \"" TARN ".fifo\"}");
     props = J("{\"FifoTopic\": \"true\", \"ContentBasedDeduplication\": true}");
-    assert_int_equal(tp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(tp, &f->p, props, &res), 0);
     const char *name = jstr(fake_in(f, 0), "Name");
     assert_string_equal(name + strlen(name) - 5, ".fifo");
     assert_string_equal(jstr(json_object_get(fake_in(f, 0), "Attributes"), "FifoTopic"), "true");
@@ -314,7 +314,7 @@ static void test_topic_create(void **state)
     fake_clear(f);
     /* a bad subscription item */
     props = J("{\"Subscription\": [{\"Protocol\": \"sqs\"}]}");
-    assert_int_equal(tp->create(&f->p, props, &res), -1);
+    assert_int_equal(cfn_provider_create(tp, &f->p, props, &res), -1);
     assert_string_equal(f->e.message,
                         "Properties validation failed for resource Alerts with "
                         "message: #/Subscription/0: required key [Endpoint] not found");
@@ -342,7 +342,7 @@ static void test_topic_update_delete(void **state)
                     " \"Subscription\": [{\"Protocol\": \"lambda\", \"Endpoint\": "
                     "\"arn:aws:lambda:us-east-1:111122223333:function:f\"}]}");
     json_t *res = NULL;
-    assert_int_equal(tp->update(&f->p, TARN, old, new, &res), 0);
+    assert_int_equal(cfn_provider_update(tp, &f->p, TARN, old, new, &res), 0);
     assert_string_equal(fake_ops(f),
                         "sns:SetTopicAttributes sns:SetTopicAttributes sns:PutDataProtectionPolicy "
                         "sns:Subscribe sns:ListSubscriptionsByTopic sns:ListSubscriptionsByTopic "
@@ -381,7 +381,7 @@ static void test_subscription(void **state)
                       " \"RawMessageDelivery\": \"true\", \"FilterPolicy\": {\"kind\": [\"a\"]},"
                       " \"FilterPolicyScope\": \"MessageAttributes\", \"Region\": \"us-east-1\"}"),
            *res = NULL;
-    assert_int_equal(sp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(sp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sns:Subscribe");
     json_t *want =
         J("{\"TopicArn\": \"" TARN
@@ -400,7 +400,7 @@ static void test_subscription(void **state)
         J("{\"TopicArn\": \"" TARN
           "\", \"Protocol\": \"sqs\", \"Endpoint\": \"arn:aws:sqs:eu-west-1:1:q\","
           " \"RedrivePolicy\": {\"deadLetterTargetArn\": \"arn:aws:sqs:us-east-1:1:dlq\"}}");
-    assert_int_equal(sp->update(&f->p, SARN, props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(sp, &f->p, SARN, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetSubscriptionAttributes sns:SetSubscriptionAttributes "
                                      "sns:SetSubscriptionAttributes");
     assert_string_equal(jstr(fake_in(f, 0), "AttributeName"), "FilterPolicy");
@@ -416,7 +416,7 @@ static void test_subscription(void **state)
     json_t *n2 = J("{\"TopicArn\": \"" TARN
                    "\", \"Protocol\": \"sqs\", \"FilterPolicyScope\": \"MessageBody\","
                    " \"FilterPolicy\": {\"detail\": {\"kind\": [\"a\"]}}}");
-    assert_int_equal(sp->update(&f->p, SARN, props, n2, &res), 0);
+    assert_int_equal(cfn_provider_update(sp, &f->p, SARN, props, n2, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetSubscriptionAttributes sns:SetSubscriptionAttributes "
                                      "sns:SetSubscriptionAttributes sns:SetSubscriptionAttributes");
     assert_string_equal(jstr(fake_in(f, 0), "AttributeValue"), "{}");
@@ -430,18 +430,18 @@ static void test_subscription(void **state)
     /* Region unset and the stack's region are the same place; another is not */
     json_t *n3 = json_deep_copy(props);
     json_object_del(n3, "Region");
-    assert_int_equal(sp->update(&f->p, SARN, props, n3, &res), 0);
+    assert_int_equal(cfn_provider_update(sp, &f->p, SARN, props, n3, &res), 0);
     assert_string_equal(fake_ops(f), "");
     json_decref(res);
     json_object_set_new(n3, "Region", json_string("eu-west-1"));
-    assert_int_equal(sp->update(&f->p, SARN, props, n3, &res), -1);
+    assert_int_equal(cfn_provider_update(sp, &f->p, SARN, props, n3, &res), -1);
     assert_string_equal(f->e.code, "ValidationError");
     fake_clear(f);
 
     /* a cross-region subscription is made and removed in the topic's region */
     fake_reply(f, "sns:Subscribe",
                "{\"SubscriptionArn\": \"arn:aws:sns:eu-west-1:111122223333:t:1\"}");
-    assert_int_equal(sp->create(&f->p, n3, &res), 0);
+    assert_int_equal(cfn_provider_create(sp, &f->p, n3, &res), 0);
     assert_string_equal(jstr(json_array_get(f->calls, 0), "region"), "eu-west-1");
     json_decref(res);
     assert_int_equal(sp->del(&f->p, "arn:aws:sns:eu-west-1:111122223333:t:1", n3), 0);
@@ -469,7 +469,7 @@ static void test_topic_policy(void **state)
     json_t *props = J("{\"Topics\": [\"" TARN "\", \"arn:aws:sns:eu-west-1:444455556666:x\"],"
                       " \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}"),
            *res = NULL;
-    assert_int_equal(pp->create(&f->p, props, &res), 0);
+    assert_int_equal(cfn_provider_create(pp, &f->p, props, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetTopicAttributes sns:SetTopicAttributes");
     assert_string_equal(jstr(fake_in(f, 0), "AttributeName"), "Policy");
     assert_string_equal(jstr(fake_in(f, 0), "AttributeValue"), "{\"Version\":\"2012-10-17\"}");
@@ -484,7 +484,7 @@ static void test_topic_policy(void **state)
     /* one topic leaves: it gets SNS's default policy back */
     json_t *n1 =
         J("{\"Topics\": [\"" TARN "\"], \"PolicyDocument\": {\"Version\": \"2012-10-17\"}}");
-    assert_int_equal(pp->update(&f->p, keep, props, n1, &res), 0);
+    assert_int_equal(cfn_provider_update(pp, &f->p, keep, props, n1, &res), 0);
     assert_string_equal(fake_ops(f), "sns:SetTopicAttributes");
     json_t *doc = J(jstr(fake_in(f, 0), "AttributeValue"));
     assert_string_equal(jstr(doc, "Id"), "__default_policy_ID");
@@ -504,7 +504,7 @@ static void test_topic_policy(void **state)
     assert_int_equal(pp->del(&f->p, keep, n1), 0);
     fake_clear(f);
     json_t *bad = J("{\"Topics\": [\"alerts\"], \"PolicyDocument\": {}}");
-    assert_int_equal(pp->create(&f->p, bad, &res), -1);
+    assert_int_equal(cfn_provider_create(pp, &f->p, bad, &res), -1);
     assert_string_equal(f->e.code, "ValidationError");
     json_decref(bad);
     free(keep);
