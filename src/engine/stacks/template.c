@@ -598,25 +598,36 @@ done:
     return out;
 }
 
+/* The [delimiter, value] arguments of Fn::Join and Fn::Split: *delim (non-empty when
+ * nonempty), and the value resolved (a new reference, passed through when unknown) when it
+ * has type want; NULL with msg otherwise. */
+static json_t *delimited_args(cfn_ctx *x, json_t *arg, int nonempty, json_type want,
+                              const char *msg, const char **delim, ferr *e)
+{
+    const char *d = json_string_value(json_array_get(arg, 0));
+    if (!json_is_array(arg) || json_array_size(arg) != 2 || !d || (nonempty && !*d)) {
+        tmpl_err(e, msg, "");
+        return NULL;
+    }
+    json_t *v = resolve(x, json_array_get(arg, 1), e);
+    if (!v || cfn_is_unknown(v)) return v;
+    if (json_typeof(v) != want) {
+        json_decref(v);
+        tmpl_err(e, msg, "");
+        return NULL;
+    }
+    *delim = d;
+    return v;
+}
+
 static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
 {
     static const char *msg = "every Fn::Join object requires two parameters, (1) a string "
                              "delimiter and (2) a list of strings to be joined or a function that "
                              "returns a list of strings (such as Fn::GetAZs) to be joined.%s";
-    if (!json_is_array(arg) || json_array_size(arg) != 2 ||
-        !json_is_string(json_array_get(arg, 0))) {
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    json_t *list = resolve(x, json_array_get(arg, 1), e);
-    if (!list) return NULL;
-    if (cfn_is_unknown(list)) return list;
-    if (!json_is_array(list)) {
-        json_decref(list);
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    const char *d = json_string_value(json_array_get(arg, 0));
+    const char *d = NULL;
+    json_t *list = delimited_args(x, arg, 0, JSON_ARRAY, msg, &d, e);
+    if (!list || cfn_is_unknown(list)) return list;
     buf b;
     buf_init(&b, 0);
     size_t i;
@@ -648,19 +659,10 @@ static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
     static const char *msg = "every Fn::Split object requires two parameters, (1) a string "
                              "delimiter and (2) a string to be split or a function that returns "
                              "a string to be split.%s";
-    if (!json_is_array(arg) || json_array_size(arg) != 2 ||
-        !json_is_string(json_array_get(arg, 0)) || !*json_string_value(json_array_get(arg, 0))) {
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    json_t *s = resolve(x, json_array_get(arg, 1), e);
+    const char *d = NULL;
+    json_t *s = delimited_args(x, arg, 1, JSON_STRING, msg, &d, e);
     if (!s || cfn_is_unknown(s)) return s;
-    if (!json_is_string(s)) {
-        json_decref(s);
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    const char *d = json_string_value(json_array_get(arg, 0)), *p = json_string_value(s);
+    const char *p = json_string_value(s);
     size_t dl = strlen(d);
     json_t *out = json_array();
     int rc = !out;
