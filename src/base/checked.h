@@ -1,5 +1,5 @@
 /* Results that must never be dropped. CMake force-includes this header (-include) into
- * every file of src/ outside FERRY_UNCHECKED_DIRS (CMakeLists.txt): it re-declares the
+ * every file of src/ (CMakeLists.txt, option FERRY_CHECKED): it re-declares the
  * jansson setters and the store's transaction calls warn_unused_result, so that with
  * -Werror an ignored failure does not build. GCC does not let a (void) cast silence it:
  * a result is used or the code does not compile.

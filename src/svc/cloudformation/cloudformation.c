@@ -58,7 +58,7 @@ int cfnsvc_auth(call *c, const char *action, const char *stack_name, const char 
 int cfnsvc_page(call *c, const json_t *in, json_t *all, long long max, const char *key,
                 const char *bad_token_code, json_t **out)
 {
-    *out = json_object();
+    *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), max, *out, key, "NextToken", bad_token_code);
     json_decref(all);
     return rc;
@@ -75,23 +75,25 @@ int cfnsvc_load_stack(call *c, const char *name, json_t **stack)
     return 0;
 }
 
-/* The stack as DescribeStacks shows it: no engine state, NoEcho parameters masked. */
+/* The stack as DescribeStacks shows it: no engine state, NoEcho parameters masked. NULL:
+ * out of memory. */
 json_t *cfnsvc_stack_view(const json_t *stack)
 {
     json_t *v = json_object();
+    int rc = !v;
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)stack, k, x)
-        if (k[0] != '_') json_object_set_new(v, k, json_deep_copy(x));
+        if (k[0] != '_') rc |= json_object_set_new(v, k, json_deep_copy(x));
     json_t *noecho = json_object_get(stack, "_noecho");
     size_t i, j;
     json_t *p, *n;
     json_array_foreach(json_object_get(v, "Parameters"), i, p) {
         json_array_foreach(noecho, j, n)
             if (!strcmp(json_string_value(n), jstr(p, "ParameterKey")))
-                json_object_set_new(p, "ParameterValue", json_string("****"));
+                rc |= json_object_set_new(p, "ParameterValue", json_string("****"));
     }
-    return v;
+    return jdone(v, rc);
 }
 
 void cfnsvc_prep_dispose(cfn_prep *p)
@@ -234,16 +236,21 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         goto fail;
     p->plist = json_array();
     p->noecho = json_array();
+    int oom = !p->plist || !p->noecho;
     const char *k;
     json_t *pd;
     int ssm = 0;
     json_object_foreach(decl, k, pd) {
-        json_array_append_new(p->plist, json_pack("{s:s, s:s}", "ParameterKey", k, "ParameterValue",
-                                                  jstr(p->raw, k)));
+        oom |= json_array_append_new(p->plist, json_pack("{s:s, s:s}", "ParameterKey", k,
+                                                         "ParameterValue", jstr(p->raw, k)));
         json_t *ne = json_object_get(pd, "NoEcho");
         if (json_is_true(ne) || (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true")))
-            json_array_append_new(p->noecho, json_string(k));
+            oom |= json_array_append_new(p->noecho, json_string(k));
         ssm |= cfn_param_is_ssm(pd);
+    }
+    if (oom) {
+        ferr_oom(c->err);
+        goto fail;
     }
     if (ssm && !svc_find("ssm")) {
         json_object_foreach(decl, k, pd) {
@@ -315,7 +322,7 @@ int cfnsvc_new_stack(call *c, const char *name, json_t **stack)
     if (!*stack) return ferr_oom(c->err);
     store_key nk = {CFN_KIND_NAME, c->account, c->region, name};
     json_t *nd = json_pack("{s:s}", "Id", uuid);
-    int rc = store_put(c->txn, &nk, nd, c->err);
+    int rc = nd ? store_put(c->txn, &nk, nd, c->err) : ferr_oom(c->err);
     json_decref(nd);
     return rc;
 }
@@ -324,8 +331,9 @@ int cfnsvc_new_stack(call *c, const char *name, json_t **stack)
  * written in the caller's transaction; the engine takes it once that commits. */
 static int start_engine(call *c, json_t *stack, const char *status)
 {
-    json_object_set_new(stack, "StackStatus", json_string(status));
-    json_object_set_new(stack, "StackStatusReason", json_string("User Initiated"));
+    if (json_object_set_new(stack, "StackStatus", json_string(status)) ||
+        json_object_set_new(stack, "StackStatusReason", json_string("User Initiated")))
+        return ferr_oom(c->err);
     if (cfn_stack_put(c->txn, stack, c->err)) return -1;
     json_t *ev =
         cfn_event_add(c->txn, stack, NULL, NULL, NULL, status, "User Initiated", NULL, c->err);
@@ -336,12 +344,12 @@ static int start_engine(call *c, json_t *stack, const char *status)
     return 0;
 }
 
-static void set_or_del(json_t *o, const char *k, json_t *v)
+/* 0 or -1 (out of memory) */
+static int set_or_del(json_t *o, const char *k, json_t *v)
 {
-    if (v)
-        json_object_set(o, k, v);
-    else
-        json_object_del(o, k);
+    if (v) return json_object_set(o, k, v);
+    json_object_del(o, k);
+    return 0;
 }
 
 int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
@@ -350,26 +358,24 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     int bad = 0;
     json_t *tags = tags_of(c, in, &bad);
     if (bad) return -1;
-    json_object_set_new(stack, "Tags", tags);
-    json_object_set(stack, "Parameters", p->plist);
-    json_object_set(stack, "_raw", p->raw);
-    json_object_set(stack, "_noecho", p->noecho);
-    set_or_del(stack, "Description", json_object_get(p->tpl, "Description"));
-    json_object_set_new(stack, "Capabilities", p->caps ? json_deep_copy(p->caps) : json_array());
     json_t *na = json_object_get(in, "NotificationARNs");
-    json_object_set_new(stack, "NotificationARNs", na ? json_deep_copy(na) : json_array());
-    if (p->role_arn) json_object_set_new(stack, "RoleARN", json_string(p->role_arn));
     json_t *to = json_object_get(in, "TimeoutInMinutes");
-    if (json_is_integer(to)) json_object_set(stack, "TimeoutInMinutes", to);
+    int oom =
+        json_object_set_new(stack, "Tags", tags) ||
+        json_object_set(stack, "Parameters", p->plist) || json_object_set(stack, "_raw", p->raw) ||
+        json_object_set(stack, "_noecho", p->noecho) ||
+        set_or_del(stack, "Description", json_object_get(p->tpl, "Description")) ||
+        json_object_set_new(stack, "Capabilities",
+                            p->caps ? json_deep_copy(p->caps) : json_array()) ||
+        json_object_set_new(stack, "NotificationARNs", na ? json_deep_copy(na) : json_array()) ||
+        (p->role_arn && json_object_set_new(stack, "RoleARN", json_string(p->role_arn))) ||
+        (json_is_integer(to) && json_object_set(stack, "TimeoutInMinutes", to));
+    if (oom) return ferr_oom(c->err);
     const char *onf = jstr(in, "OnFailure");
     json_t *dr = json_object_get(in, "DisableRollback");
     if (onf && dr)
         return ferr_validation(c->err, "You cannot specify both DisableRollback and OnFailure.");
     int disable = json_is_true(dr) || (onf && !strcmp(onf, "DO_NOTHING"));
-    json_object_set_new(stack, "DisableRollback", json_boolean(disable));
-    if (json_is_true(json_object_get(in, "EnableTerminationProtection")))
-        json_object_set_new(stack, "EnableTerminationProtection", json_true());
-    json_object_set_new(stack, "_as", cfn_principal_json(&p->as));
     char tok[40];
     ids_uuid(tok);
     const char *ctok = jstr(in, "ClientRequestToken");
@@ -377,8 +383,17 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
                             onf       ? onf
                             : disable ? "DO_NOTHING"
                                       : "ROLLBACK");
-    if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
-    json_object_set_new(stack, "_op", opd);
+    if (opd && changeset_uuid &&
+        json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid))) {
+        json_decref(opd);
+        opd = NULL;
+    }
+    if (json_object_set_new(stack, "_op", opd) ||
+        json_object_set_new(stack, "DisableRollback", json_boolean(disable)) ||
+        (json_is_true(json_object_get(in, "EnableTerminationProtection")) &&
+         json_object_set_new(stack, "EnableTerminationProtection", json_true())) ||
+        json_object_set_new(stack, "_as", cfn_principal_json(&p->as)))
+        return ferr_oom(c->err);
     if (cfn_template_store(c->txn, stack, "cur", p->body, c->err)) return -1;
     return start_engine(c, stack, "CREATE_IN_PROGRESS");
 }
@@ -412,7 +427,7 @@ static int create_stack(call *c, json_t *in, json_t **out, const char *parent_id
     }
     if (!rc) rc = cfnsvc_start_create(c, stack, &p, in, NULL);
     cfnsvc_prep_dispose(&p);
-    if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
+    if (!rc) *out = svc_out(c, json_pack("{s:O}", "StackId", json_object_get(stack, "StackId")));
     json_decref(stack);
     return rc;
 }
@@ -458,23 +473,29 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
     json_t *nw = json_pack("{s:O, s:O, s:o, s:o, s:o}", "_raw", p->raw, "Parameters", p->plist,
                            "Capabilities", p->caps ? json_deep_copy(p->caps) : json_array(), "Tags",
                            tags, "_as", cfn_principal_json(&p->as));
-    json_object_set(nw, "Description",
-                    json_object_get(p->tpl, "Description") ? json_object_get(p->tpl, "Description")
-                                                           : json_null());
-    json_object_set_new(nw, "NotificationARNs",
-                        na ? json_deep_copy(na)
-                           : json_deep_copy(json_object_get(stack, "NotificationARNs")));
-    if (p->role_arn) json_object_set_new(nw, "RoleARN", json_string(p->role_arn));
-    if (json_is_true(json_object_get(in, "DisableRollback")))
-        json_object_set_new(nw, "DisableRollback", json_true());
+    int rc = !nw;
+    rc = rc ||
+         json_object_set(nw, "Description",
+                         json_object_get(p->tpl, "Description")
+                             ? json_object_get(p->tpl, "Description")
+                             : json_null()) ||
+         json_object_set_new(nw, "NotificationARNs",
+                             na ? json_deep_copy(na)
+                                : json_deep_copy(json_object_get(stack, "NotificationARNs"))) ||
+         (p->role_arn && json_object_set_new(nw, "RoleARN", json_string(p->role_arn))) ||
+         (json_is_true(json_object_get(in, "DisableRollback")) &&
+          json_object_set_new(nw, "DisableRollback", json_true()));
+    nw = jdone(nw, rc);
     char tok[40];
     ids_uuid(tok);
     const char *ctok = jstr(in, "ClientRequestToken");
-    json_t *opd = json_pack("{s:s, s:o}", "Token", ctok ? ctok : tok, "New", nw);
-    if (changeset_uuid) json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid));
-    json_object_set_new(stack, "_op", opd);
-    json_object_set(stack, "_noecho", p->noecho);
-    json_object_set_new(stack, "LastUpdatedTime", json_real(clock_now()));
+    json_t *opd = nw ? json_pack("{s:s, s:o}", "Token", ctok ? ctok : tok, "New", nw) : NULL;
+    rc = !opd ||
+         (changeset_uuid && json_object_set_new(opd, "ChangeSetUuid", json_string(changeset_uuid)));
+    if (json_object_set_new(stack, "_op", jdone(opd, rc)) ||
+        json_object_set(stack, "_noecho", p->noecho) ||
+        json_object_set_new(stack, "LastUpdatedTime", json_real(clock_now())))
+        return ferr_oom(c->err);
     if (cfn_template_store(c->txn, stack, "new", p->body, c->err)) return -1;
     return start_engine(c, stack, "UPDATE_IN_PROGRESS");
 }
@@ -515,7 +536,7 @@ int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
             rc = ferr_validation(c->err, "No updates are to be performed.");
     }
     if (!rc) rc = cfnsvc_start_update(c, stack, &p, in, NULL);
-    if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
+    if (!rc) *out = svc_out(c, json_pack("{s:O}", "StackId", json_object_get(stack, "StackId")));
     cfnsvc_prep_dispose(&p);
     json_decref(stack);
     return rc;
@@ -524,6 +545,7 @@ int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
 typedef struct collect {
     json_t *arr;
     const char *want; /* stack uuid for cfn.changeset filtering, or NULL */
+    int oom;
 } collect;
 
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
@@ -532,27 +554,41 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
     collect *c = ud;
     if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want)))
         return 0;
-    json_array_append(c->arr, doc);
+    c->oom |= json_array_append(c->arr, doc);
+    return 0;
+}
+
+/* The documents of kind under prefix (NULL: all) in key order, those of stack want only
+ * when want is not NULL: a new array in *arr. */
+static int collect_list(call *c, const char *kind, const char *prefix, const char *want,
+                        json_t **arr)
+{
+    collect col = {json_array(), want, 0};
+    if (!col.arr ||
+        store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
+            0 ||
+        col.oom) {
+        if (!col.arr || col.oom) ferr_oom(c->err);
+        json_decref(col.arr);
+        return -1;
+    }
+    *arr = col.arr;
     return 0;
 }
 
 static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
 {
-    collect col = {json_array(), stack_uuid};
-    if (store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb,
-                   &col, c->err) < 0) {
-        json_decref(col.arr);
-        return -1;
-    }
+    json_t *all = NULL;
+    if (collect_list(c, CFN_KIND_CHANGESET, NULL, stack_uuid, &all)) return -1;
     size_t i;
     json_t *d;
     int rc = 0;
-    json_array_foreach(col.arr, i, d) {
+    json_array_foreach(all, i, d) {
         if (keep && !strcmp(jstr(d, "_uuid"), keep)) continue;
         store_key k = {CFN_KIND_CHANGESET, c->account, c->region, jstr(d, "_uuid")};
         if (store_del(c->txn, &k, c->err) < 0) rc = -1;
     }
-    json_decref(col.arr);
+    json_decref(all);
     return rc;
 }
 
@@ -597,8 +633,9 @@ int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
             store_key k = {CFN_KIND_RES, c->account, c->region, id};
             json_t *d = NULL;
             if (store_get(c->txn, &k, &d, c->err) == 1) {
-                json_object_set_new(d, "DeletionPolicy", json_string("Retain"));
-                rc = store_put(c->txn, &k, d, c->err);
+                rc = json_object_set_new(d, "DeletionPolicy", json_string("Retain"))
+                         ? ferr_oom(c->err)
+                         : store_put(c->txn, &k, d, c->err);
                 json_decref(d);
                 if (rc) goto done;
             }
@@ -607,8 +644,11 @@ int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
     if (!strcmp(st, "REVIEW_IN_PROGRESS")) {
         /* nothing was created: the stack is gone at once */
         store_key nk = {CFN_KIND_NAME, c->account, c->region, jstr(stack, "StackName")};
-        json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE"));
-        json_object_set_new(stack, "DeletionTime", json_real(clock_now()));
+        if (json_object_set_new(stack, "StackStatus", json_string("DELETE_COMPLETE")) ||
+            json_object_set_new(stack, "DeletionTime", json_real(clock_now()))) {
+            rc = ferr_oom(c->err);
+            goto done;
+        }
         if (store_del(c->txn, &nk, c->err) < 0 ||
             delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
             cfn_stack_put(c->txn, stack, c->err)) {
@@ -633,10 +673,17 @@ int cloudformation_op_delete_stack(call *c, json_t *in, json_t **out)
             rc = -1;
             goto done;
         }
-        json_object_set_new(stack, "_as", cfn_principal_json(&p.as));
-        json_object_set_new(stack, "RoleARN", json_string(p.role_arn));
+        if (json_object_set_new(stack, "_as", cfn_principal_json(&p.as)) ||
+            json_object_set_new(stack, "RoleARN", json_string(p.role_arn))) {
+            json_decref(opd);
+            rc = ferr_oom(c->err);
+            goto done;
+        }
     }
-    json_object_set_new(stack, "_op", opd);
+    if (json_object_set_new(stack, "_op", opd)) {
+        rc = ferr_oom(c->err);
+        goto done;
+    }
     rc = delete_changesets(c, jstr(stack, "_uuid"), NULL) ||
                  start_engine(c, stack, "DELETE_IN_PROGRESS")
              ? -1
@@ -646,18 +693,6 @@ done:
     return rc;
 }
 
-static int list_stacks(call *c, json_t **arr)
-{
-    collect col = {json_array(), NULL};
-    if (store_list(c->txn, CFN_KIND_STACK, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
-                   c->err) < 0) {
-        json_decref(col.arr);
-        return -1;
-    }
-    *arr = col.arr;
-    return 0;
-}
-
 static int by_creation_desc(const void *a, const void *b)
 {
     double x = json_number_value(json_object_get(*(json_t *const *)a, "CreationTime"));
@@ -665,15 +700,28 @@ static int by_creation_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void sort_stacks(json_t *arr)
+/* 0 or -1 (out of memory, arr unchanged) */
+static int sort_stacks(json_t *arr)
 {
     size_t n = json_array_size(arr);
     json_t **v = malloc((n + 1) * sizeof(*v));
+    if (!v) return -1;
     for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(arr, i));
     qsort(v, n, sizeof(*v), by_creation_desc);
     json_array_clear(arr);
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, v[i]);
+    int rc = 0; /* the array keeps its room: appending n again cannot fail */
+    for (size_t i = 0; i < n; i++) rc |= json_array_append_new(arr, v[i]);
     free(v);
+    return rc;
+}
+
+/* The stacks, newest first, a new array in *arr. */
+static int sorted_stacks(call *c, json_t **arr)
+{
+    if (collect_list(c, CFN_KIND_STACK, NULL, NULL, arr)) return -1;
+    if (!sort_stacks(*arr)) return 0;
+    json_decref(*arr);
+    return ferr_oom(c->err);
 }
 
 int cloudformation_op_describe_stacks(call *c, json_t *in, json_t **out)
@@ -681,6 +729,7 @@ int cloudformation_op_describe_stacks(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "StackName");
     if (cfnsvc_auth(c, "DescribeStacks", name, name)) return -1;
     json_t *all = json_array();
+    int oom = !all;
     if (name) {
         json_t *s = NULL;
         if (cfnsvc_load_stack(c, name, &s)) {
@@ -701,22 +750,22 @@ int cloudformation_op_describe_stacks(call *c, json_t *in, json_t **out)
             json_decref(all);
             return rc;
         }
-        json_array_append_new(all, cfnsvc_stack_view(s));
+        oom |= json_array_append_new(all, cfnsvc_stack_view(s));
         json_decref(s);
     } else {
         json_t *docs = NULL;
-        if (list_stacks(c, &docs)) {
+        if (sorted_stacks(c, &docs)) {
             json_decref(all);
             return -1;
         }
-        sort_stacks(docs);
         size_t i;
         json_t *d;
         json_array_foreach(docs, i, d)
             if (strcmp(jstr(d, "StackStatus"), "DELETE_COMPLETE"))
-                json_array_append_new(all, cfnsvc_stack_view(d));
+                oom |= json_array_append_new(all, cfnsvc_stack_view(d));
         json_decref(docs);
     }
+    if (!(all = jdone(all, oom))) return ferr_oom(c->err);
     return cfnsvc_page(c, in, all, 100, "Stacks", "ValidationError", out);
 }
 
@@ -724,10 +773,10 @@ int cloudformation_op_list_stacks(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListStacks", NULL, NULL)) return -1;
     json_t *docs = NULL;
-    if (list_stacks(c, &docs)) return -1;
-    sort_stacks(docs);
+    if (sorted_stacks(c, &docs)) return -1;
     json_t *filter = json_object_get(in, "StackStatusFilter");
     json_t *all = json_array();
+    int oom = !all;
     size_t i, j;
     json_t *d, *f;
     json_array_foreach(docs, i, d) {
@@ -741,18 +790,20 @@ int cloudformation_op_list_stacks(call *c, json_t *in, json_t **out)
             if (!ok) continue;
         }
         json_t *s = json_object();
+        int rc = !s;
         const char *keys[] = {"StackId",           "StackName",    "CreationTime",
                               "LastUpdatedTime",   "DeletionTime", "StackStatus",
                               "StackStatusReason", "ParentId",     "RootId",
                               "DriftInformation"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
             if (json_object_get(d, keys[k]))
-                json_object_set(s, keys[k], json_object_get(d, keys[k]));
+                rc |= json_object_set(s, keys[k], json_object_get(d, keys[k]));
         if (json_object_get(d, "Description"))
-            json_object_set(s, "TemplateDescription", json_object_get(d, "Description"));
-        json_array_append_new(all, s);
+            rc |= json_object_set(s, "TemplateDescription", json_object_get(d, "Description"));
+        oom |= json_array_append_new(all, jdone(s, rc));
     }
     json_decref(docs);
+    if (!(all = jdone(all, oom))) return ferr_oom(c->err);
     return cfnsvc_page(c, in, all, 100, "StackSummaries", "ValidationError", out);
 }
 
@@ -765,47 +816,48 @@ int cloudformation_op_describe_stack_events(call *c, json_t *in, json_t **out)
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
     json_decref(stack);
-    collect col = {json_array(), NULL};
-    if (store_list(c->txn, CFN_KIND_EVENT, c->account, c->region, prefix, NULL, 0, collect_cb, &col,
-                   c->err) < 0) {
-        json_decref(col.arr);
-        return -1;
-    }
+    json_t *all = NULL;
+    if (collect_list(c, CFN_KIND_EVENT, prefix, NULL, &all)) return -1;
     /* newest first */
     json_t *rev = json_array();
-    for (size_t i = json_array_size(col.arr); i-- > 0;)
-        json_array_append(rev, json_array_get(col.arr, i));
-    json_decref(col.arr);
+    int rc = !rev;
+    for (size_t i = json_array_size(all); i-- > 0;)
+        rc |= json_array_append(rev, json_array_get(all, i));
+    json_decref(all);
+    if (!(rev = jdone(rev, rc))) return ferr_oom(c->err);
     return cfnsvc_page(c, in, rev, 100, "StackEvents", "ValidationError", out);
 }
 
+/* NULL: out of memory. */
 static json_t *resource_view(const json_t *stack, const json_t *d, int detail, int summary)
 {
     json_t *r =
         json_pack("{s:O, s:O, s:O}", "LogicalResourceId", json_object_get(d, "LogicalResourceId"),
                   "ResourceType", json_object_get(d, "ResourceType"), "ResourceStatus",
                   json_object_get(d, "ResourceStatus"));
+    int rc = !r;
     const char *pid = jstr(d, "PhysicalResourceId");
-    if (pid && *pid) json_object_set_new(r, "PhysicalResourceId", json_string(pid));
+    if (pid && *pid) rc |= json_object_set_new(r, "PhysicalResourceId", json_string(pid));
     if (jstr(d, "ResourceStatusReason"))
-        json_object_set(r, "ResourceStatusReason", json_object_get(d, "ResourceStatusReason"));
+        rc |=
+            json_object_set(r, "ResourceStatusReason", json_object_get(d, "ResourceStatusReason"));
     json_t *ts = json_object_get(d, "Timestamp");
     if (!ts) ts = json_object_get(stack, "CreationTime");
-    json_object_set(r, summary || detail ? "LastUpdatedTimestamp" : "Timestamp", ts);
+    rc |= json_object_set(r, summary || detail ? "LastUpdatedTimestamp" : "Timestamp", ts);
     if (!summary) {
-        json_object_set(r, "StackName", json_object_get(stack, "StackName"));
-        json_object_set(r, "StackId", json_object_get(stack, "StackId"));
-        if (jstr(d, "Description"))
-            json_object_set(r, "Description", json_object_get(d, "Description"));
+        rc |= json_object_set(r, "StackName", json_object_get(stack, "StackName")) ||
+              json_object_set(r, "StackId", json_object_get(stack, "StackId")) ||
+              (jstr(d, "Description") &&
+               json_object_set(r, "Description", json_object_get(d, "Description")));
     }
-    json_object_set_new(r, "DriftInformation",
-                        json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
+    rc |= json_object_set_new(r, "DriftInformation",
+                              json_pack("{s:s}", "StackResourceDriftStatus", "NOT_CHECKED"));
     if (detail && json_object_get(d, "Metadata")) {
         char *m = json_dumps(json_object_get(d, "Metadata"), JSON_COMPACT);
-        json_object_set_new(r, "Metadata", json_string(m ? m : "{}"));
+        rc |= !m || json_object_set_new(r, "Metadata", json_string(m));
         free(m);
     }
-    return r;
+    return jdone(r, rc);
 }
 
 /* The views of the stack's resources (logical: that one only; summary: the form
@@ -814,19 +866,20 @@ static int resource_views(call *c, json_t *stack, const char *logical, int summa
 {
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
-    collect col = {json_array(), NULL};
-    int rc = store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb,
-                        &col, c->err);
-    if (rc >= 0) {
-        *arr = json_array();
+    json_t *all = NULL;
+    int rc = collect_list(c, CFN_KIND_RES, prefix, NULL, &all);
+    if (!rc) {
+        json_t *v = json_array();
+        int oom = !v;
         size_t i;
         json_t *d;
-        json_array_foreach(col.arr, i, d) {
+        json_array_foreach(all, i, d) {
             if (logical && strcmp(logical, jstr(d, "LogicalResourceId"))) continue;
-            json_array_append_new(*arr, resource_view(stack, d, 0, summary));
+            oom |= json_array_append_new(v, resource_view(stack, d, 0, summary));
         }
+        if (!(*arr = jdone(v, oom))) rc = ferr_oom(c->err);
     }
-    json_decref(col.arr);
+    json_decref(all);
     json_decref(stack);
     return rc < 0 ? -1 : 0;
 }
@@ -843,7 +896,7 @@ int cloudformation_op_describe_stack_resource(call *c, json_t *in, json_t **out)
     json_t *d = NULL;
     int rc = store_get(c->txn, &k, &d, c->err);
     if (rc == 1)
-        *out = json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0));
+        *out = svc_out(c, json_pack("{s:o}", "StackResourceDetail", resource_view(stack, d, 1, 0)));
     else if (rc == 0)
         rc = ferr_validation(c->err, "Resource %s does not exist for stack %s",
                              logical ? logical : "", name);
@@ -890,7 +943,7 @@ int cloudformation_op_describe_stack_resources(call *c, json_t *in, json_t **out
         return -1;
     json_t *arr = NULL;
     if (resource_views(c, stack, logical, 0, &arr)) return -1;
-    *out = json_pack("{s:o}", "StackResources", arr);
+    *out = svc_out(c, json_pack("{s:o}", "StackResources", arr));
     return 0;
 }
 
@@ -914,8 +967,8 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
                                          char **body);
         char *body = NULL;
         if (cfnsvc_changeset_body(c, cs, name, &body)) return -1;
-        *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original",
-                         "Processed");
+        *out = svc_out(c, json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable",
+                                    "Original", "Processed"));
         free(body);
         return 0;
     }
@@ -923,8 +976,8 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
     char *body = cfn_template_body(c->txn, stack, "cur", c->err);
     json_decref(stack);
     if (!body) return -1;
-    *out = json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable", "Original",
-                     "Processed");
+    *out = svc_out(c, json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable",
+                                "Original", "Processed"));
     free(body);
     return 0;
 }
@@ -953,7 +1006,7 @@ static int template_of(call *c, json_t *in, char **body, json_t **tpl)
         *body = cfn_template_body(c->txn, stack, "cur", c->err);
         json_decref(stack);
     }
-    if (!*body) return -1;
+    if (!*body) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
     *tpl = cfn_template_parse(*body, strlen(*body), c->err);
     if (!*tpl || cfn_template_check(*tpl, c->err)) {
         free(*body);
@@ -993,58 +1046,64 @@ static json_t *scalar_str(const json_t *v)
     return json_string(tmp);
 }
 
-static void summary_common(const json_t *tpl, json_t *out)
+/* 0 or -1 (out of memory) */
+static int summary_common(const json_t *tpl, json_t *out)
 {
     int iam = 0, expand = 0;
     char reason[512];
     cfn_template_capabilities(tpl, &iam, &expand, reason, sizeof(reason));
     json_t *caps = json_array();
-    if (iam == 1) json_array_append_new(caps, json_string("CAPABILITY_IAM"));
-    if (iam == 2) json_array_append_new(caps, json_string("CAPABILITY_NAMED_IAM"));
-    if (expand) json_array_append_new(caps, json_string("CAPABILITY_AUTO_EXPAND"));
-    json_object_set_new(out, "Capabilities", caps);
-    if (reason[0]) json_object_set_new(out, "CapabilitiesReason", json_string(reason));
-    if (json_object_get(tpl, "Description"))
-        json_object_set(out, "Description", json_object_get(tpl, "Description"));
+    int rc = !caps;
+    if (iam == 1) rc |= json_array_append_new(caps, json_string("CAPABILITY_IAM"));
+    if (iam == 2) rc |= json_array_append_new(caps, json_string("CAPABILITY_NAMED_IAM"));
+    if (expand) rc |= json_array_append_new(caps, json_string("CAPABILITY_AUTO_EXPAND"));
     json_t *tr = json_object_get(tpl, "Transform");
     json_t *decl = json_is_string(tr)  ? json_pack("[O]", tr)
                    : json_is_array(tr) ? json_incref(tr)
                                        : json_array();
-    json_object_set_new(out, "DeclaredTransforms", decl);
+    return json_object_set_new(out, "Capabilities", jdone(caps, rc)) ||
+           (reason[0] && json_object_set_new(out, "CapabilitiesReason", json_string(reason))) ||
+           (json_object_get(tpl, "Description") &&
+            json_object_set(out, "Description", json_object_get(tpl, "Description"))) ||
+           json_object_set_new(out, "DeclaredTransforms", decl);
 }
 
+/* NULL: out of memory. */
 static json_t *param_entry(const char *k, const json_t *pd, int summary)
 {
     json_t *p = json_pack("{s:s}", "ParameterKey", k);
+    int rc = !p;
     json_t *d = json_object_get(pd, "Default");
     if (d) {
         json_t *s = scalar_str(d);
-        if (s) json_object_set_new(p, "DefaultValue", s);
+        if (s) rc |= json_object_set_new(p, "DefaultValue", s);
     }
     json_t *ne = json_object_get(pd, "NoEcho");
-    json_object_set_new(
+    rc |= json_object_set_new(
         p, "NoEcho",
         json_boolean(json_is_true(ne) ||
                      (json_is_string(ne) && !strcasecmp(json_string_value(ne), "true"))));
     if (json_object_get(pd, "Description"))
-        json_object_set(p, "Description", json_object_get(pd, "Description"));
+        rc |= json_object_set(p, "Description", json_object_get(pd, "Description"));
     if (summary) {
-        json_object_set(p, "ParameterType", json_object_get(pd, "Type"));
+        rc |= json_object_set(p, "ParameterType", json_object_get(pd, "Type"));
         json_t *av = json_object_get(pd, "AllowedValues");
         json_t *cons = json_object();
+        int crc = !cons;
         if (json_is_array(av)) {
             json_t *l = json_array();
+            int lrc = !l;
             size_t i;
             json_t *x;
             json_array_foreach(av, i, x) {
                 json_t *s = scalar_str(x);
-                if (s) json_array_append_new(l, s);
+                if (s) lrc |= json_array_append_new(l, s);
             }
-            json_object_set_new(cons, "AllowedValues", l);
+            crc |= json_object_set_new(cons, "AllowedValues", jdone(l, lrc));
         }
-        json_object_set_new(p, "ParameterConstraints", cons);
+        rc |= json_object_set_new(p, "ParameterConstraints", jdone(cons, crc));
     }
-    return p;
+    return jdone(p, rc);
 }
 
 /* What ValidateTemplate (summary 0) and GetTemplateSummary (1: also the resource types,
@@ -1055,24 +1114,24 @@ static int describe_template(call *c, json_t *in, int summary, json_t **out)
     json_t *tpl = NULL;
     if (template_of(c, in, &body, &tpl)) return -1;
     free(body);
-    *out = json_object();
+    json_t *v = json_object();
     json_t *ps = json_array();
+    int rc = !v || !ps;
     const char *k;
     json_t *pd;
     json_object_foreach(json_object_get(tpl, "Parameters"), k, pd)
-        json_array_append_new(ps, param_entry(k, pd, summary));
-    json_object_set_new(*out, "Parameters", ps);
-    summary_common(tpl, *out);
-    if (summary) {
-        json_object_set_new(*out, "ResourceTypes", cfn_template_types(tpl));
-        json_object_set_new(*out, "Version", json_string("2010-09-09"));
-    }
+        rc |= json_array_append_new(ps, param_entry(k, pd, summary));
+    rc |= json_object_set_new(v, "Parameters", jdone(ps, rc)) || summary_common(tpl, v);
+    if (summary)
+        rc |= json_object_set_new(v, "ResourceTypes", cfn_template_types(tpl)) ||
+              json_object_set_new(v, "Version", json_string("2010-09-09"));
     if (summary && json_object_get(tpl, "Metadata")) {
         char *m = json_dumps(json_object_get(tpl, "Metadata"), JSON_COMPACT);
-        json_object_set_new(*out, "Metadata", json_string(m ? m : "{}"));
+        rc |= !m || json_object_set_new(v, "Metadata", json_string(m));
         free(m);
     }
     json_decref(tpl);
+    *out = svc_out(c, jdone(v, rc));
     return 0;
 }
 
@@ -1096,13 +1155,9 @@ int cloudformation_op_get_template_summary(call *c, json_t *in, json_t **out)
 int cloudformation_op_list_exports(call *c, json_t *in, json_t **out)
 {
     if (cfnsvc_auth(c, "ListExports", NULL, NULL)) return -1;
-    collect col = {json_array(), NULL};
-    if (store_list(c->txn, CFN_KIND_EXPORT, c->account, c->region, NULL, NULL, 0, collect_cb, &col,
-                   c->err) < 0) {
-        json_decref(col.arr);
-        return -1;
-    }
-    return cfnsvc_page(c, in, col.arr, 100, "Exports", "ValidationError", out);
+    json_t *all = NULL;
+    if (collect_list(c, CFN_KIND_EXPORT, NULL, NULL, &all)) return -1;
+    return cfnsvc_page(c, in, all, 100, "Exports", "ValidationError", out);
 }
 
 int cloudformation_op_list_imports(call *c, json_t *in, json_t **out)
@@ -1111,17 +1166,15 @@ int cloudformation_op_list_imports(call *c, json_t *in, json_t **out)
     if (cfnsvc_auth(c, "ListImports", NULL, NULL)) return -1;
     char prefix[600];
     snprintf(prefix, sizeof(prefix), "%s\t", name ? name : "");
-    collect col = {json_array(), NULL};
-    if (store_list(c->txn, CFN_KIND_IMPORT, c->account, c->region, prefix, NULL, 0, collect_cb,
-                   &col, c->err) < 0) {
-        json_decref(col.arr);
-        return -1;
-    }
+    json_t *all = NULL;
+    if (collect_list(c, CFN_KIND_IMPORT, prefix, NULL, &all)) return -1;
     json_t *names = json_array();
+    int oom = !names;
     size_t i;
     json_t *d;
-    json_array_foreach(col.arr, i, d) json_array_append(names, json_object_get(d, "StackName"));
-    json_decref(col.arr);
+    json_array_foreach(all, i, d) oom |= json_array_append(names, json_object_get(d, "StackName"));
+    json_decref(all);
+    if (!(names = jdone(names, oom))) return ferr_oom(c->err);
     if (!json_array_size(names)) {
         json_decref(names);
         return ferr_validation(c->err, "Export '%s' is not imported by any stack.",
@@ -1145,12 +1198,13 @@ int cloudformation_op_update_termination_protection(call *c, json_t *in, json_t 
                              jstr(stack, "RootId") ? jstr(stack, "RootId")
                                                    : jstr(stack, "ParentId"));
     if (!rc) {
-        json_object_set_new(
-            stack, "EnableTerminationProtection",
-            json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))));
-        rc = cfn_stack_put(c->txn, stack, c->err);
+        rc = json_object_set_new(
+                 stack, "EnableTerminationProtection",
+                 json_boolean(json_is_true(json_object_get(in, "EnableTerminationProtection"))))
+                 ? ferr_oom(c->err)
+                 : cfn_stack_put(c->txn, stack, c->err);
     }
-    if (!rc) *out = json_pack("{s:O}", "StackId", json_object_get(stack, "StackId"));
+    if (!rc) *out = svc_out(c, json_pack("{s:O}", "StackId", json_object_get(stack, "StackId")));
     json_decref(stack);
     return rc;
 }
@@ -1175,8 +1229,9 @@ int cloudformation_op_set_stack_policy(call *c, json_t *in, json_t **out)
     else if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "Statement")))
         rc = ferr_validation(c->err, "Error validating stack policy: Invalid stack policy");
     if (!rc) {
-        json_object_set_new(stack, "_policy", json_string(body));
-        rc = cfn_stack_put(c->txn, stack, c->err);
+        rc = json_object_set_new(stack, "_policy", json_string(body))
+                 ? ferr_oom(c->err)
+                 : cfn_stack_put(c->txn, stack, c->err);
     }
     json_decref(doc);
     free(fetched);
@@ -1190,9 +1245,10 @@ int cloudformation_op_get_stack_policy(call *c, json_t *in, json_t **out)
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "GetStackPolicy", name, name) || cfnsvc_load_stack(c, name, &stack))
         return -1;
-    *out = json_object();
-    if (jstr(stack, "_policy"))
-        json_object_set(*out, "StackPolicyBody", json_object_get(stack, "_policy"));
+    json_t *v = json_object();
+    int rc = !v || (jstr(stack, "_policy") &&
+                    json_object_set(v, "StackPolicyBody", json_object_get(stack, "_policy")));
+    *out = svc_out(c, jdone(v, rc));
     json_decref(stack);
     return 0;
 }
@@ -1210,8 +1266,9 @@ int cloudformation_op_cancel_update_stack(call *c, json_t *in, json_t **out)
             ferr_validation(c->err, "CancelUpdateStack cannot be called from current stack status");
     else {
         /* the engine notices between steps and rolls the update back */
-        json_object_set_new(stack, "_cancel", json_true());
-        rc = cfn_stack_put(c->txn, stack, c->err);
+        rc = json_object_set_new(stack, "_cancel", json_true())
+                 ? ferr_oom(c->err)
+                 : cfn_stack_put(c->txn, stack, c->err);
     }
     json_decref(stack);
     return rc;
@@ -1240,9 +1297,10 @@ int cloudformation_op_continue_update_rollback(call *c, json_t *in, json_t **out
         json_t *d = NULL;
         rc = store_get(c->txn, &k, &d, c->err);
         if (rc == 1) {
-            json_object_set_new(d, "Restored", json_true());
-            json_object_set_new(d, "ResourceStatus", json_string("UPDATE_COMPLETE"));
-            rc = store_put(c->txn, &k, d, c->err);
+            rc = json_object_set_new(d, "Restored", json_true()) ||
+                         json_object_set_new(d, "ResourceStatus", json_string("UPDATE_COMPLETE"))
+                     ? ferr_oom(c->err)
+                     : store_put(c->txn, &k, d, c->err);
         }
         json_decref(d);
         if (rc < 0) goto done;
@@ -1281,7 +1339,7 @@ int cloudformation_op_signal_resource(call *c, json_t *in, json_t **out)
         snprintf(sid, sizeof(sid), "%s/%s/%s", jstr(stack, "_uuid"), logical, uid ? uid : "");
         store_key sk = {CFN_KIND_SIGNAL, c->account, c->region, sid};
         json_t *sig = json_pack("{s:s, s:s}", "Status", status, "UniqueId", uid ? uid : "");
-        rc = store_put(c->txn, &sk, sig, c->err);
+        rc = sig ? store_put(c->txn, &sk, sig, c->err) : ferr_oom(c->err);
         json_decref(sig);
     }
     json_decref(stack);
