@@ -117,8 +117,6 @@ char *prov_name(const cfn_pctx *p, const json_t *props, const char *prop, int ma
 /* The id of a resource that has no name of its own (IAM::Policy, SQS::QueuePolicy,
  * SNS::TopicPolicy): "{stack}-{logical}-{13 random}" as CloudFormation generates them. */
 char *prov_generated_id(const cfn_pctx *p);
-/* SNS's default policy of a topic, as SNS gives a new topic (JSON text). */
-char *prov_sns_default_policy(const char *topic_arn);
 /* {"PhysicalResourceId": id, "Attributes": attrs} (attrs stolen; NULL = {}). */
 json_t *prov_result(const char *physical_id, json_t *attrs);
 /* Part of an ARN: 2 service, 3 region, 4 account, 5 resource. 0, or -1 if not an ARN. */

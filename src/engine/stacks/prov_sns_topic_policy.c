@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "prov_int.h"
+#include "svc/sns/documents.h"
 
 static const prov_prop schema[] = {
     {"PolicyDocument", PT_JSON, 1},
@@ -13,30 +14,15 @@ static const prov_prop schema[] = {
     {NULL, 0, 0},
 };
 
-/* SNS's default policy of a topic: its owner's account may do everything with it. */
-char *prov_sns_default_policy(const char *topic_arn)
-{
-    char account[32] = "";
-    prov_arn_part(topic_arn, 4, account, sizeof(account));
-    json_t *doc = json_pack(
-        "{s:s, s:s, s:[{s:s, s:s, s:{s:s}, s:[s,s,s,s,s,s,s,s], s:s, s:{s:{s:s}}}]}", "Version",
-        "2008-10-17", "Id", "__default_policy_ID", "Statement", "Sid", "__default_statement_ID",
-        "Effect", "Allow", "Principal", "AWS", "*", "Action", "SNS:GetTopicAttributes",
-        "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission", "SNS:DeleteTopic",
-        "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish", "Resource", topic_arn,
-        "Condition", "StringEquals", "AWS:SourceOwner", account);
-    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    return s;
-}
-
 /* doc NULL = the topic's default policy (and a topic already gone is fine). */
 static int set_policy(cfn_pctx *p, const char *arn, const char *doc)
 {
     char region[64];
     if (prov_arn_part(arn, 3, region, sizeof(region)) || !*region)
         return prov_invalid(p, "#/Topics: %s is not a topic ARN", arn);
-    char *dflt = doc ? NULL : prov_sns_default_policy(arn);
+    char account[32] = "";
+    prov_arn_part(arn, 4, account, sizeof(account));
+    char *dflt = doc ? NULL : sns_default_policy(arn, account);
     if (!doc && !dflt) return ferr_oom(p->e);
     json_t *in = json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "AttributeName", "Policy",
                            "AttributeValue", doc ? doc : dflt);

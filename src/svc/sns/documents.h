@@ -24,4 +24,9 @@
 #define SNS_KIND_SUB "sns_sub"
 #define SNS_KIND_MSG "sns_msg"
 
+/* The policy SNS gives a new topic (JSON text, malloc'd; NULL when out of memory): the
+ * owner's account may do everything with it. CloudFormation restores it when a
+ * TopicPolicy lets go of a topic. */
+char *sns_default_policy(const char *topic_arn, const char *owner);
+
 #endif

@@ -10,6 +10,7 @@
  *   sns_msg, sns_dlv: see engine/delivery.h */
 #ifndef FERRY_SVC_SNS_INT_H
 #define FERRY_SVC_SNS_INT_H
+#include "svc/sns/documents.h"
 #include "svc/svc.h"
 
 #define SNS_KIND_TOPIC "sns_topic"
@@ -53,7 +54,6 @@ int sns_authorize(call *c, const char *action, const json_t *topic);
 
 /* The topic Policy AWS writes for a new topic: every principal of the owner account may
  * use the topic (Condition StringEquals AWS:SourceOwner = owner). New string. */
-char *sns_default_policy(const char *topic_arn, const char *owner);
 
 int sns_is_fifo(const json_t *topic);
 const char *sns_topic_attr(const json_t *topic, const char *name); /* borrowed, NULL */

@@ -1,6 +1,7 @@
 /* The provider registry, generated names and the helpers every provider uses (reading
  * Properties with CloudFormation's types, documents, tags, ARNs). */
 #include "prov_fake.h"
+#include "svc/sns/documents.h"
 
 #include <ctype.h>
 
@@ -383,7 +384,7 @@ static void test_arns_dates_ids(void **state)
     assert_int_equal(strncmp(id, "mystack-MyPolicy-", 17), 0);
     assert_true(random_part_ok(id + 17, 13));
     free(id);
-    char *dp = prov_sns_default_policy("arn:aws:sns:us-east-1:111122223333:orders");
+    char *dp = sns_default_policy("arn:aws:sns:us-east-1:111122223333:orders", "111122223333");
     json_t *doc = J(dp);
     assert_string_equal(jstr(doc, "Id"), "__default_policy_ID");
     json_t *st = json_array_get(json_object_get(doc, "Statement"), 0);
