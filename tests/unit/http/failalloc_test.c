@@ -2,8 +2,8 @@
  * representative request goes through the gateway, signed, on a real store; it is run with
  * its 1st, 2nd, ... Nth counted allocation failing (base/failalloc.h: arena chunks, buf
  * growth, jansson values, SQLite's memory) until a run makes fewer than N allocations and succeeds. Every
- * failed run must answer a well-formed AWS error (for STRICT requests a 5xx: an allocation
- * failure is the server's fault, never the client's), a run that answers 200 a complete
+ * failed run must answer a well-formed AWS error, and a 5xx (an allocation failure is the
+ * server's fault, never the client's), a run that answers 200 a complete
  * reply, nothing may crash, and under
  * ASan nothing may leak (LeakSanitizer's report at exit names the allocation that leaked;
  * FAILALLOC_N=n runs only the nth failure of each walk, to find which one did; a check
@@ -271,10 +271,11 @@ static long bad_runs;
         bad_runs++; \
     } while (0)
 
-/* A failed run's reply: an AWS error in the request's protocol; strict: the server's fault. */
-static void check_error(const char *name, long n, int json, int strict, const reply *r)
+/* A failed run's reply: an AWS error in the request's protocol, and the server's fault (a
+ * 5xx: out of memory is never the client's). */
+static void check_error(const char *name, long n, int json, const reply *r)
 {
-    if (r->status < 400 || r->status > 599 || (strict && r->status < 500))
+    if (r->status < 400 || r->status > 599 || r->status < 500)
         BAD("%s, allocation %ld failed: status %d (an allocation failure is a 5xx): %s", name, n,
             r->status, r->body);
     if (!r->content_type) BAD("%s, allocation %ld failed: no content type", name, n);
@@ -314,10 +315,9 @@ static void fill(char *out, size_t cap, const char *tpl, long id)
 }
 
 /* Runs the request with allocation 1, 2, ... failing until it runs whole. */
-static void walk(const char *name, int strict, const char *service, const char *target,
-                 const char *op, const char *tpl)
+static void walk(const char *name, const char *service, const char *target, const char *op,
+                 const char *tpl)
 {
-    if (getenv("FAILALLOC_STRICT")) strict = 1;
     const char *only = getenv("FAILALLOC_ONLY");
     if (only && strcmp(only, name)) skip();
     int verbose = getenv("FAILALLOC_VERBOSE") != NULL, keep_going = getenv("FAILALLOC_ALL") != NULL;
@@ -342,7 +342,7 @@ static void walk(const char *name, int strict, const char *service, const char *
         if (r.status == 200)
             check_success(name, n, target != NULL, op, &r);
         else {
-            check_error(name, n, target != NULL, strict, &r);
+            check_error(name, n, target != NULL, &r);
             errors++;
         }
         reply_dispose(&r);
@@ -353,25 +353,19 @@ static void walk(const char *name, int strict, const char *service, const char *
     printf("%s: %ld allocations walked, %ld answered an error\n", name, n - 1, errors);
 }
 
-/* STRICT: a run whose allocation failed answers a 5xx (out of memory is never the
- * client's fault). LENIENT, for a request still on its way there, also accepts a
- * well-formed 4xx; no request needs it today. FAILALLOC_STRICT=1 holds every request to
- * STRICT. */
-enum { LENIENT, STRICT };
-
 #define QUERY(action, version) "Action=" action "&Version=" version
 
 static void sts_get_caller_identity(void **st)
 {
     (void)st;
-    walk("sts-get-caller-identity", STRICT, "sts", NULL, "GetCallerIdentity",
+    walk("sts-get-caller-identity", "sts", NULL, "GetCallerIdentity",
          QUERY("GetCallerIdentity", "2011-06-15"));
 }
 
 static void sts_assume_role(void **st)
 {
     (void)st;
-    walk("sts-assume-role", STRICT, "sts", NULL, "AssumeRole",
+    walk("sts-assume-role", "sts", NULL, "AssumeRole",
          QUERY("AssumeRole",
                "2011-06-15") "&RoleArn=arn%3Aaws%3Aiam%3A%3A" ACCT
                              "%3Arole%2Ffa-role&RoleSessionName=s{N}&DurationSeconds=900"
@@ -382,7 +376,7 @@ static void sts_assume_role(void **st)
 static void iam_create_user(void **st)
 {
     (void)st;
-    walk("iam-create-user", STRICT, "iam", NULL, "CreateUser",
+    walk("iam-create-user", "iam", NULL, "CreateUser",
          QUERY("CreateUser", "2010-05-08") "&UserName=u{N}&Path=%2Fteam%2F"
                                            "&Tags.member.1.Key=k&Tags.member.1.Value=v");
 }
@@ -390,7 +384,7 @@ static void iam_create_user(void **st)
 static void iam_put_role_policy(void **st)
 {
     (void)st;
-    walk("iam-put-role-policy", STRICT, "iam", NULL, "PutRolePolicy",
+    walk("iam-put-role-policy", "iam", NULL, "PutRolePolicy",
          QUERY("PutRolePolicy", "2010-05-08") "&RoleName=fa-role&PolicyName=p{N}&PolicyDocument="
                                               "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%"
                                               "22%3A%5B%7B%22Effect%22%3A"
@@ -406,10 +400,10 @@ static void sqs_op_send_message(void **st)
              "{\"QueueUrl\":\"%s\",\"MessageBody\":\"m{N}\",\"MessageAttributes\":"
              "{\"color\":{\"DataType\":\"String\",\"StringValue\":\"blue\"}}}",
              queue_url);
-    walk("sqs-send-message", STRICT, "sqs", "AmazonSQS.SendMessage", "SendMessage", body);
+    walk("sqs-send-message", "sqs", "AmazonSQS.SendMessage", "SendMessage", body);
 }
 
-/* A form request (the query protocol), its body formatted: walked STRICT. */
+/* A form request (the query protocol), its body formatted. */
 __attribute__((format(printf, 4, 5))) static void walk_form(const char *name, const char *service,
                                                             const char *op, const char *fmt, ...)
 {
@@ -418,7 +412,7 @@ __attribute__((format(printf, 4, 5))) static void walk_form(const char *name, co
     va_start(ap, fmt);
     vsnprintf(body, sizeof(body), fmt, ap);
     va_end(ap);
-    walk(name, STRICT, service, NULL, op, body);
+    walk(name, service, NULL, op, body);
 }
 
 /* SQS's query protocol (older clients: a form with Action=, no X-Amz-Target), answered in
@@ -442,7 +436,7 @@ static void sqs_op_receive_message(void **st)
              "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":1,\"VisibilityTimeout\":0,"
              "\"MessageAttributeNames\":[\"All\"],\"AttributeNames\":[\"All\"]}",
              queue_url);
-    walk("sqs-receive-message", STRICT, "sqs", "AmazonSQS.ReceiveMessage", "ReceiveMessage", body);
+    walk("sqs-receive-message", "sqs", "AmazonSQS.ReceiveMessage", "ReceiveMessage", body);
 }
 
 static void sns_op_publish(void **st)
@@ -470,7 +464,7 @@ static void cfn_create_stack(void **st)
                     "\"Resources\":{\"H\":{\"Type\":\"AWS::CloudFormation::WaitConditionHandle\","
                     "\"Condition\":\"C\"}},"
                     "\"Outputs\":{\"O\":{\"Value\":{\"Fn::Sub\":\"${P}-${AWS::Region}\"}}}}"));
-    walk("cfn-create-stack", STRICT, "cloudformation", NULL, "CreateStack", body);
+    walk("cfn-create-stack", "cloudformation", NULL, "CreateStack", body);
 }
 
 /* SQLite's allocations are counted too (SQLite tests its own OOM handling; this tests the
