@@ -2,25 +2,19 @@
 
 #include <string.h>
 
-#include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "engine/delivery.h"
+#include "proto/pcommon.h"
 #include "sns_int.h"
 
-/* Value of name in the raw query string, decoded into a; NULL when absent. */
+/* Value of name in the raw query string, decoded into a; NULL when absent or malformed. */
 static const char *param(arena *a, const char *q, const char *name)
 {
-    size_t n = strlen(name);
-    while (q && *q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        if (len > n && q[n] == '=' && !strncmp(q, name, n)) {
-            size_t out;
-            return enc_url_decode(a, q + n + 1, len - n - 1, 1, &out);
-        }
-        q = amp ? amp + 1 : NULL;
-    }
+    size_t i = 0, n = q ? strlen(q) : 0, kl, vl;
+    const char *k, *v;
+    while (proto_qs_next(a, q, n, &i, &k, &kl, &v, &vl, NULL) > 0)
+        if (!strcmp(k, name)) return v;
     return NULL;
 }
 
