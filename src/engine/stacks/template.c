@@ -484,11 +484,6 @@ static json_t *getatt_value(cfn_ctx *x, const char *res, const char *att, ferr *
 }
 
 /* A resolved value as text for Join/Sub (numbers and booleans convert). */
-static char *as_text(const json_t *v)
-{
-    return scalar_text(v);
-}
-
 static json_t *fn_getatt(cfn_ctx *x, json_t *arg, ferr *e)
 {
     json_t *a = NULL;
@@ -579,7 +574,7 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
         if (cfn_is_unknown(v))
             unk = 1;
         else {
-            char *t = as_text(v);
+            char *t = scalar_text(v);
             if (!t) {
                 json_decref(v);
                 tmpl_err(e, "variable %s in Fn::Sub expression does not resolve to a string", nm);
@@ -638,7 +633,7 @@ static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
             out = unknown();
             goto done;
         }
-        char *t = as_text(v);
+        char *t = scalar_text(v);
         if (!t) {
             tmpl_err(e, msg, "");
             goto done;
@@ -748,7 +743,7 @@ static json_t *fn_findinmap(cfn_ctx *x, json_t *arg, ferr *e)
         goto done;
     }
     char *s[3];
-    for (int i = 0; i < 3; i++) s[i] = as_text(k[i]);
+    for (int i = 0; i < 3; i++) s[i] = scalar_text(k[i]);
     json_t *v = NULL;
     if (s[0] && s[1] && s[2])
         v = json_object_get(
@@ -772,7 +767,7 @@ static json_t *fn_base64(cfn_ctx *x, json_t *arg, ferr *e)
 {
     json_t *s = resolve(x, arg, e);
     if (!s || cfn_is_unknown(s)) return s;
-    char *t = as_text(s);
+    char *t = scalar_text(s);
     json_decref(s);
     if (!t) {
         tmpl_err(e, "Fn::Base64 requires a string argument%s", "");
@@ -813,7 +808,7 @@ static json_t *fn_cidr(cfn_ctx *x, json_t *arg, ferr *e)
             out = unknown();
             goto done;
         }
-        s[i] = as_text(v[i]);
+        s[i] = scalar_text(v[i]);
         if (!s[i]) {
             tmpl_err(e, msg, "");
             goto done;
@@ -1126,7 +1121,13 @@ static json_t *resolve(cfn_ctx *x, const json_t *node, ferr *e)
 {
     const char *fn;
     json_t *arg;
-    if (is_intrinsic(node, &fn, &arg)) return call_fn(x, fn, arg, e);
+    if (is_intrinsic(node, &fn, &arg)) {
+        /* a function reports what is wrong with the template; a NULL it does not explain
+         * is an allocation that failed (json_string and friends), never the template's fault */
+        json_t *r = call_fn(x, fn, arg, e);
+        if (!r && !ferr_isset(e)) ferr_oom(e);
+        return r;
+    }
     if (json_is_object(node)) {
         json_t *o = json_object();
         const char *k;

@@ -463,7 +463,9 @@ static void cfn_create_stack(void **st)
                     "\"Conditions\":{\"C\":{\"Fn::Equals\":[{\"Ref\":\"P\"},\"x\"]}},"
                     "\"Resources\":{\"H\":{\"Type\":\"AWS::CloudFormation::WaitConditionHandle\","
                     "\"Condition\":\"C\"}},"
-                    "\"Outputs\":{\"O\":{\"Value\":{\"Fn::Sub\":\"${P}-${AWS::Region}\"}}}}"));
+                    "\"Outputs\":{\"O\":{\"Value\":{\"Fn::Sub\":\"${P}-${AWS::Region}\"}},"
+                    "\"J\":{\"Value\":{\"Fn::Join\":[\"-\",[{\"Ref\":\"P\"},"
+                    "{\"Fn::Select\":[0,{\"Fn::Split\":[\",\",\"a,b\"]}]}]]}}}}"));
     walk("cfn-create-stack", "cloudformation", NULL, "CreateStack", body);
 }
 
