@@ -510,6 +510,22 @@ static json_t *fn_getatt(cfn_ctx *x, json_t *arg, ferr *e)
     return v;
 }
 
+/* The variable of the Fn::Sub reference "${...}" at p (not a "${!" literal), in name[n]
+ * without the spaces around it ("${ Name }" is allowed): a pointer into name, *end at the
+ * closing '}'. NULL when no '}' closes it. */
+static char *sub_var(const char *p, const char **end, char *name, size_t n)
+{
+    if (!(*end = strchr(p + 2, '}'))) return NULL;
+    size_t l = (size_t)(*end - p - 2);
+    if (l >= n) l = n - 1;
+    memcpy(name, p + 2, l);
+    name[l] = 0;
+    char *nm = name;
+    while (*nm == ' ') nm++;
+    for (l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
+    return nm;
+}
+
 /* Fn::Sub: "${Name}", "${Res.Att}", "${!Literal}". */
 static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
 {
@@ -544,20 +560,12 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
             buf_putc(&b, *p++);
             continue;
         }
-        const char *end = strchr(p + 2, '}');
-        if (!end) { /* AWS leaves an unterminated ${ as text */
+        const char *end;
+        char name[512], *nm = sub_var(p, &end, name, sizeof(name));
+        if (!nm) { /* AWS leaves an unterminated ${ as text */
             buf_puts(&b, p);
             break;
         }
-        char name[512];
-        size_t n = (size_t)(end - p - 2);
-        if (n >= sizeof(name)) n = sizeof(name) - 1;
-        memcpy(name, p + 2, n);
-        name[n] = 0;
-        /* trim: "${ Name }" is allowed */
-        char *nm = name;
-        while (*nm == ' ') nm++;
-        for (size_t l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
         json_t *v = NULL;
         if (vars && json_object_get(vars, nm))
             v = json_deep_copy(json_object_get(vars, nm));
@@ -593,36 +601,9 @@ done:
     return out;
 }
 
-/* The [delimiter, value] arguments of Fn::Join and Fn::Split: *delim (non-empty when
- * nonempty), and the value resolved (a new reference, passed through when unknown) when it
- * has type want; NULL with msg otherwise. */
-static json_t *delimited_args(cfn_ctx *x, json_t *arg, int nonempty, json_type want,
-                              const char *msg, const char **delim, ferr *e)
+/* Fn::Join's list (resolved) joined by d. */
+static json_t *join_list(const json_t *list, const char *d, const char *msg, ferr *e)
 {
-    const char *d = json_string_value(json_array_get(arg, 0));
-    if (!json_is_array(arg) || json_array_size(arg) != 2 || !d || (nonempty && !*d)) {
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    json_t *v = resolve(x, json_array_get(arg, 1), e);
-    if (!v || cfn_is_unknown(v)) return v;
-    if (json_typeof(v) != want) {
-        json_decref(v);
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    *delim = d;
-    return v;
-}
-
-static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
-{
-    static const char *msg = "every Fn::Join object requires two parameters, (1) a string "
-                             "delimiter and (2) a list of strings to be joined or a function that "
-                             "returns a list of strings (such as Fn::GetAZs) to be joined.%s";
-    const char *d = NULL;
-    json_t *list = delimited_args(x, arg, 0, JSON_ARRAY, msg, &d, e);
-    if (!list || cfn_is_unknown(list)) return list;
     buf b;
     buf_init(&b, 0);
     size_t i;
@@ -645,19 +626,12 @@ static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
     out = json_string(buf_str(&b));
 done:
     buf_dispose(&b);
-    json_decref(list);
     return out;
 }
 
-static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
+/* Fn::Split's string split at each d (not empty). */
+static json_t *split_text(const char *p, const char *d, ferr *e)
 {
-    static const char *msg = "every Fn::Split object requires two parameters, (1) a string "
-                             "delimiter and (2) a string to be split or a function that returns "
-                             "a string to be split.%s";
-    const char *d = NULL;
-    json_t *s = delimited_args(x, arg, 1, JSON_STRING, msg, &d, e);
-    if (!s || cfn_is_unknown(s)) return s;
-    const char *p = json_string_value(s);
     size_t dl = strlen(d);
     json_t *out = json_array();
     int rc = !out;
@@ -670,9 +644,34 @@ static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
         rc |= json_array_append_new(out, json_stringn(p, (size_t)(q - p)));
         p = q + dl;
     }
-    json_decref(s);
     if (rc) ferr_oom(e);
     return jdone(out, rc);
+}
+
+/* Fn::Join (split 0) and Fn::Split (split 1): [delimiter, value], the value resolved to a
+ * list of strings to join, or a string to split at a non-empty delimiter. */
+static json_t *fn_delimited(cfn_ctx *x, json_t *arg, int split, ferr *e)
+{
+    const char *msg =
+        split ? "every Fn::Split object requires two parameters, (1) a string delimiter and (2) "
+                "a string to be split or a function that returns a string to be split.%s"
+              : "every Fn::Join object requires two parameters, (1) a string delimiter and (2) a "
+                "list of strings to be joined or a function that returns a list of strings (such "
+                "as Fn::GetAZs) to be joined.%s";
+    const char *d = json_string_value(json_array_get(arg, 0));
+    if (!json_is_array(arg) || json_array_size(arg) != 2 || !d || (split && !*d)) {
+        tmpl_err(e, msg, "");
+        return NULL;
+    }
+    json_t *v = resolve(x, json_array_get(arg, 1), e);
+    if (!v || cfn_is_unknown(v)) return v;
+    json_t *out = NULL;
+    if (json_typeof(v) != (split ? JSON_STRING : JSON_ARRAY))
+        tmpl_err(e, msg, "");
+    else
+        out = split ? split_text(json_string_value(v), d, e) : join_list(v, d, msg, e);
+    json_decref(v);
+    return out;
 }
 
 static json_t *fn_select(cfn_ctx *x, json_t *arg, ferr *e)
@@ -1091,8 +1090,8 @@ static json_t *call_fn(cfn_ctx *x, const char *fn, json_t *arg, ferr *e)
     }
     if (!strcmp(fn, "Fn::GetAtt")) return fn_getatt(x, arg, e);
     if (!strcmp(fn, "Fn::Sub")) return fn_sub(x, arg, e);
-    if (!strcmp(fn, "Fn::Join")) return fn_join(x, arg, e);
-    if (!strcmp(fn, "Fn::Split")) return fn_split(x, arg, e);
+    if (!strcmp(fn, "Fn::Join")) return fn_delimited(x, arg, 0, e);
+    if (!strcmp(fn, "Fn::Split")) return fn_delimited(x, arg, 1, e);
     if (!strcmp(fn, "Fn::Select")) return fn_select(x, arg, e);
     if (!strcmp(fn, "Fn::FindInMap")) return fn_findinmap(x, arg, e);
     if (!strcmp(fn, "Fn::Base64")) return fn_base64(x, arg, e);
@@ -1199,16 +1198,9 @@ static int sub_deps(const json_t *tpl, const char *s, const json_t *vars, json_t
             p += 3;
             continue;
         }
-        const char *end = strchr(p, '}');
-        if (!end) break;
-        char name[512];
-        size_t n = (size_t)(end - p - 2);
-        if (n >= sizeof(name)) n = sizeof(name) - 1;
-        memcpy(name, p + 2, n);
-        name[n] = 0;
-        char *nm = name;
-        while (*nm == ' ') nm++;
-        for (size_t l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
+        const char *end;
+        char name[512], *nm = sub_var(p, &end, name, sizeof(name));
+        if (!nm) break;
         if (!json_object_get(vars, nm)) {
             char *dot = strchr(nm, '.');
             if (dot) *dot = 0;
