@@ -542,38 +542,12 @@ int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-typedef struct collect {
-    json_t *arr;
-    const char *want; /* stack uuid for cfn.changeset filtering, or NULL */
-    int oom;
-} collect;
-
-static int collect_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    collect *c = ud;
-    if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want)))
-        return 0;
-    c->oom |= json_array_append(c->arr, doc);
-    return 0;
-}
-
 /* The documents of kind under prefix (NULL: all) in key order, those of stack want only
  * when want is not NULL: a new array in *arr. */
 static int collect_list(call *c, const char *kind, const char *prefix, const char *want,
                         json_t **arr)
 {
-    collect col = {json_array(), want, 0};
-    if (!col.arr ||
-        store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
-            0 ||
-        col.oom) {
-        if (!col.arr || col.oom) ferr_oom(c->err);
-        json_decref(col.arr);
-        return -1;
-    }
-    *arr = col.arr;
-    return 0;
+    return cfn_docs_list(c->txn, kind, c->account, c->region, prefix, want, arr, c->err);
 }
 
 static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
