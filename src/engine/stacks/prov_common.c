@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "engine/stacks/template.h"
 #include "prov_int.h"
 
 /* ---- calling services ----------------------------------------------------------------- */
@@ -105,18 +106,11 @@ static const char *found_name(const json_t *v)
 /* Scalar -> string (CloudFormation passes every scalar as text to string properties). */
 static json_t *as_str(const json_t *v)
 {
-    char b[64];
     if (json_is_string(v)) return json_incref((json_t *)v);
-    if (json_is_integer(v)) {
-        snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-        return json_string(b);
-    }
-    if (json_is_real(v)) {
-        snprintf(b, sizeof(b), "%.17g", json_real_value(v));
-        return json_string(b);
-    }
-    if (json_is_boolean(v)) return json_string(json_is_true(v) ? "true" : "false");
-    return NULL;
+    char *t = cfn_scalar_text(v);
+    json_t *s = t ? json_string(t) : NULL;
+    free(t);
+    return s;
 }
 
 static json_t *as_int(const json_t *v)
@@ -351,15 +345,9 @@ int prov_doc_equal(const json_t *a, const json_t *b)
 
 char *prov_attr_text(const json_t *v)
 {
-    char b[64];
     if (!v || json_is_null(v)) return NULL;
-    if (json_is_string(v)) return strdup(json_string_value(v));
-    if (json_is_integer(v)) {
-        snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-        return strdup(b);
-    }
-    if (json_is_boolean(v)) return strdup(json_is_true(v) ? "true" : "false");
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (json_is_object(v) || json_is_array(v)) return json_dumps(v, JSON_COMPACT);
+    return cfn_scalar_text(v);
 }
 
 json_t *prov_attributes(const json_t *pr, const prov_attr *table, const char *fifo_property)

@@ -76,8 +76,8 @@ int prov_invalid(cfn_pctx *p, const char *fmt, ...) __attribute__((format(printf
 char *prov_doc_text(const json_t *v);
 /* Json values equal as documents (a string and an object holding the same JSON are). */
 int prov_doc_equal(const json_t *a, const json_t *b);
-/* Attribute text as SNS/SQS want it: strings as given, integers in decimal, booleans
- * "true"/"false", objects as compact JSON. NULL if absent. */
+/* Attribute text as SNS/SQS want it: scalars as the template's text (cfn_scalar_text),
+ * objects and lists as compact JSON. NULL if absent (or out of memory). */
 char *prov_attr_text(const json_t *v);
 /* A property that is a service attribute of the same name (SNS topic and subscription
  * attributes, SQS queue attributes). Tables end with a NULL name. */

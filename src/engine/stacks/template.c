@@ -142,20 +142,41 @@ json_t *cfn_param_value(const json_t *pdecl, const char *raw)
     return jdone(a, rc);
 }
 
-/* Scalar template value as text ("5", "true", "x"); NULL for objects/arrays. */
-static char *scalar_text(const json_t *v)
+char *cfn_scalar_text(const json_t *v)
 {
     char tmp[64];
     if (json_is_string(v)) return strdup(json_string_value(v));
     if (json_is_integer(v))
         snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
-    else if (json_is_boolean(v))
+    else if (json_is_real(v)) {
+        /* the shortest of %.15g and %.17g that reads back the same: 0.1, not
+         * 0.10000000000000001 (nor %g's 1.23457e+06 for 1234567.5) */
+        snprintf(tmp, sizeof(tmp), "%.15g", json_real_value(v));
+        if (strtod(tmp, NULL) != json_real_value(v))
+            snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+    } else if (json_is_boolean(v))
         snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
     else
         return NULL;
     return strdup(tmp);
+}
+
+char *cfn_param_text(const json_t *v)
+{
+    if (!json_is_array(v)) return cfn_scalar_text(v);
+    /* a list written as a YAML sequence */
+    buf b;
+    buf_init(&b, 0);
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        char *s = cfn_scalar_text(x);
+        buf_printf(&b, "%s%s", i ? "," : "", s ? s : "");
+        free(s);
+    }
+    char *t = b.failed ? NULL : buf_take(&b);
+    buf_dispose(&b);
+    return t;
 }
 
 static int number_text(const char *s, double *d)
@@ -254,7 +275,7 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
             size_t j;
             json_t *av;
             json_array_foreach(allowed, j, av) {
-                char *t = scalar_text(av);
+                char *t = cfn_scalar_text(av);
                 if (t && !strcmp(t, s)) ok = 1;
                 free(t);
             }
@@ -285,7 +306,7 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
             }
         }
         json_t *mn = json_object_get(pd, "MinLength"), *mx = json_object_get(pd, "MaxLength");
-        char *mns = scalar_text(mn), *mxs = scalar_text(mx);
+        char *mns = cfn_scalar_text(mn), *mxs = cfn_scalar_text(mx);
         if (mns && (long)strlen(s) < atol(mns))
             rc = constraint_fail(e, name, pd, "must contain at least %s characters", mns);
         else if (mxs && (long)strlen(s) > atol(mxs))
@@ -295,8 +316,8 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
         if (rc) break;
         mn = json_object_get(pd, "MinValue");
         mx = json_object_get(pd, "MaxValue");
-        mns = scalar_text(mn);
-        mxs = scalar_text(mx);
+        mns = cfn_scalar_text(mn);
+        mxs = cfn_scalar_text(mx);
         if ((mns || mxs) && number_text(s, &d)) {
             if (mns && d < atof(mns))
                 rc = constraint_fail(e, name, pd, "must be a number not less than %s", mns);
@@ -344,7 +365,7 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
             continue;
         }
         json_t *v = json_object_get(g, "ParameterValue");
-        char *t = v ? scalar_text(v) : NULL;
+        char *t = v ? cfn_scalar_text(v) : NULL;
         int bad = json_object_set_new(out, k, json_string(t ? t : ""));
         free(t);
         if (bad) goto oom;
@@ -359,21 +380,7 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
     json_object_foreach((json_t *)decl, k, pd) {
         if (json_object_get(out, k)) continue;
         json_t *d = json_object_get(pd, "Default");
-        char *t = d ? scalar_text(d) : NULL;
-        if (!t && json_is_array(d)) {
-            /* a list default written as a YAML sequence */
-            buf b;
-            buf_init(&b, 0);
-            size_t j;
-            json_t *x;
-            json_array_foreach(d, j, x) {
-                char *s = scalar_text(x);
-                buf_printf(&b, "%s%s", j ? "," : "", s ? s : "");
-                free(s);
-            }
-            t = strdup(buf_str(&b));
-            buf_dispose(&b);
-        }
+        char *t = d ? cfn_param_text(d) : NULL;
         if (!t) {
             buf_printf(&missing, "%s%s", missing.len ? ", " : "", k);
             continue;
@@ -582,7 +589,7 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
         if (cfn_is_unknown(v))
             unk = 1;
         else {
-            char *t = scalar_text(v);
+            char *t = cfn_scalar_text(v);
             if (!t) {
                 json_decref(v);
                 tmpl_err(e, "variable %s in Fn::Sub expression does not resolve to a string", nm);
@@ -614,7 +621,7 @@ static json_t *join_list(const json_t *list, const char *d, const char *msg, fer
             out = unknown();
             goto done;
         }
-        char *t = scalar_text(v);
+        char *t = cfn_scalar_text(v);
         if (!t) {
             tmpl_err(e, msg, "");
             goto done;
@@ -742,7 +749,7 @@ static json_t *fn_findinmap(cfn_ctx *x, json_t *arg, ferr *e)
         goto done;
     }
     char *s[3];
-    for (int i = 0; i < 3; i++) s[i] = scalar_text(k[i]);
+    for (int i = 0; i < 3; i++) s[i] = cfn_scalar_text(k[i]);
     json_t *v = NULL;
     if (s[0] && s[1] && s[2])
         v = json_object_get(
@@ -766,7 +773,7 @@ static json_t *fn_base64(cfn_ctx *x, json_t *arg, ferr *e)
 {
     json_t *s = resolve(x, arg, e);
     if (!s || cfn_is_unknown(s)) return s;
-    char *t = scalar_text(s);
+    char *t = cfn_scalar_text(s);
     json_decref(s);
     if (!t) {
         tmpl_err(e, "Fn::Base64 requires a string argument%s", "");
@@ -807,7 +814,7 @@ static json_t *fn_cidr(cfn_ctx *x, json_t *arg, ferr *e)
             out = unknown();
             goto done;
         }
-        s[i] = scalar_text(v[i]);
+        s[i] = cfn_scalar_text(v[i]);
         if (!s[i]) {
             tmpl_err(e, msg, "");
             goto done;
@@ -941,7 +948,7 @@ static int equals_values(const json_t *a, const json_t *b)
 {
     if (json_is_array(a) || json_is_object(a) || json_is_array(b) || json_is_object(b))
         return json_equal(a, b);
-    char *ta = scalar_text(a), *tb = scalar_text(b);
+    char *ta = cfn_scalar_text(a), *tb = cfn_scalar_text(b);
     int r = ta && tb && !strcmp(ta, tb);
     free(ta);
     free(tb);

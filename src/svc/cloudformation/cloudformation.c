@@ -992,32 +992,13 @@ static int template_of(call *c, json_t *in, char **body, json_t **tpl)
     return 0;
 }
 
+/* A Default or AllowedValues item as the text the template API shows. */
 static json_t *scalar_str(const json_t *v)
 {
-    char tmp[64];
-    if (json_is_string(v)) return json_incref((json_t *)v);
-    if (json_is_integer(v))
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(tmp, sizeof(tmp), "%g", json_real_value(v));
-    else if (json_is_boolean(v))
-        snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
-    else if (json_is_array(v)) {
-        buf b;
-        buf_init(&b, 0);
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x) {
-            json_t *s = scalar_str(x);
-            buf_printf(&b, "%s%s", i ? "," : "", json_string_value(s) ? json_string_value(s) : "");
-            json_decref(s);
-        }
-        json_t *r = json_string(buf_str(&b));
-        buf_dispose(&b);
-        return r;
-    } else
-        return NULL;
-    return json_string(tmp);
+    char *t = cfn_param_text(v);
+    json_t *s = t ? json_string(t) : NULL;
+    free(t);
+    return s;
 }
 
 /* 0 or -1 (out of memory) */
