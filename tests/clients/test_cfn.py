@@ -200,6 +200,26 @@ def test_short_forms_and_intrinsics(cfn, fx):
     assert {r["LogicalResourceId"] for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]} == {"Handle", "A", "B", "C"}
 
 
+def test_numbers_keep_the_text_the_template_gave(cfn):
+    # AWS passes a number on as the template wrote it: 0.1, not 0.10000000000000001 (the
+    # parameter value and Fn::Join), and 1234567.5, not 1.23457e+06 (DefaultValue)
+    body = json.dumps({
+        "Parameters": {"Big": {"Type": "Number", "Default": 1234567.5},
+                       "Small": {"Type": "Number", "Default": 0.1, "AllowedValues": [0.1, 2.5]}},
+        "Resources": {"R": {"Type": T, "Properties": {
+            "Value": {"Fn::Join": [",", [{"Ref": "Small"}, 0.25, {"Ref": "Big"}]]}}}},
+        "Outputs": {"V": {"Value": {"Fn::GetAtt": ["R", "Value"]}}},
+    })
+    ps = {p["ParameterKey"]: p["DefaultValue"] for p in cfn.validate_template(TemplateBody=body)["Parameters"]}
+    assert ps == {"Big": "1234567.5", "Small": "0.1"}
+    ts = cfn.get_template_summary(TemplateBody=body)
+    small = [p for p in ts["Parameters"] if p["ParameterKey"] == "Small"][0]
+    assert small["ParameterConstraints"]["AllowedValues"] == ["0.1", "2.5"]
+    name, s = create(cfn, body)
+    assert s["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
+    assert outputs(s) == {"V": "0.1,0.25,1234567.5"}
+
+
 def test_json_template_and_template_apis(cfn):
     body = json.dumps({
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "engine/stacks/template.h"
 #include "prov_int.h"
 
 /* ---- calling services ----------------------------------------------------------------- */
@@ -105,18 +106,11 @@ static const char *found_name(const json_t *v)
 /* Scalar -> string (CloudFormation passes every scalar as text to string properties). */
 static json_t *as_str(const json_t *v)
 {
-    char b[64];
     if (json_is_string(v)) return json_incref((json_t *)v);
-    if (json_is_integer(v)) {
-        snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-        return json_string(b);
-    }
-    if (json_is_real(v)) {
-        snprintf(b, sizeof(b), "%.17g", json_real_value(v));
-        return json_string(b);
-    }
-    if (json_is_boolean(v)) return json_string(json_is_true(v) ? "true" : "false");
-    return NULL;
+    char *t = cfn_scalar_text(v);
+    json_t *s = t ? json_string(t) : NULL;
+    free(t);
+    return s;
 }
 
 static json_t *as_int(const json_t *v)
@@ -171,78 +165,80 @@ static int check_object_keys(cfn_pctx *p, const char *path, const json_t *o,
     return 0;
 }
 
-static json_t *norm_strlist(cfn_pctx *p, const char *name, const json_t *v)
-{
-    if (!json_is_array(v)) {
-        type_error(p, name, "JSONArray", v);
-        return NULL;
-    }
-    json_t *out = json_array();
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x) {
-        json_t *s = as_str(x);
-        if (!s) {
-            char path[160];
-            snprintf(path, sizeof(path), "%s/%zu", name, i);
-            type_error(p, path, "String", x);
-            json_decref(out);
-            return NULL;
-        }
-        if (json_array_append_new(out, s)) {
-            json_decref(out);
-            ferr_oom(p->e);
-            return NULL;
-        }
-    }
-    return out;
-}
+/* One item of a list property at path ("Tags/3"): a new value, or NULL with p->e set. */
+typedef json_t *(*norm_item_fn)(cfn_pctx *p, const char *path, const json_t *x, const void *ud);
 
-/* A list of {a, b} objects (Tags: {Key, Value}; Policies: {PolicyName, PolicyDocument}):
- * a is a String, b a String too or, with doc, a Json document kept as given. */
-static json_t *norm_pairs(cfn_pctx *p, const char *name, const json_t *v, const char *a,
-                          const char *b, int doc)
+/* A list property, each item normalized by item. */
+static json_t *norm_list(cfn_pctx *p, const char *name, const json_t *v, norm_item_fn item,
+                         const void *ud)
 {
-    const char *const keys[] = {a, b, NULL};
     if (!json_is_array(v)) {
         type_error(p, name, "JSONArray", v);
         return NULL;
     }
     json_t *out = json_array();
+    if (!out) goto oom;
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x) {
         char path[160];
         snprintf(path, sizeof(path), "%s/%zu", name, i);
-        if (!json_is_object(x)) {
-            type_error(p, path, "JSONObject", x);
-            goto fail;
-        }
-        if (check_object_keys(p, path, x, keys)) goto fail;
-        json_t *va = as_str(json_object_get(x, a)), *raw = json_object_get(x, b);
-        json_t *vb = !doc ? as_str(raw) : raw && !json_is_null(raw) ? json_incref(raw) : NULL;
-        if (!va || !vb) {
-            prov_invalid(p, "#/%s: required key [%s] not found", path, !va ? a : b);
-        } else if (doc && !json_is_object(vb) && !json_is_string(vb)) {
-            char dpath[200];
-            snprintf(dpath, sizeof(dpath), "%s/%s", path, b);
-            type_error(p, dpath, "JSONObject", vb);
-        } else {
-            if (json_array_append_new(out, json_pack("{s:o, s:o}", a, va, b, vb))) {
-                ferr_oom(p->e);
-                goto fail;
-            }
-            continue;
-        }
-        json_decref(va);
-        json_decref(vb);
-        goto fail;
+        json_t *n = item(p, path, x, ud);
+        if (!n) goto fail;
+        if (json_array_append_new(out, n)) goto oom;
     }
     return out;
+oom:
+    ferr_oom(p->e);
 fail:
     json_decref(out);
     return NULL;
 }
+
+static json_t *norm_str(cfn_pctx *p, const char *path, const json_t *x, const void *ud)
+{
+    (void)ud;
+    json_t *s = as_str(x);
+    if (!s) type_error(p, path, "String", x);
+    return s;
+}
+
+/* An {a, b} object (Tags: {Key, Value}; Policies: {PolicyName, PolicyDocument}): a is a
+ * String, b a String too or, with doc, a Json document kept as given. */
+typedef struct pair_kind {
+    const char *a, *b;
+    int doc;
+} pair_kind;
+
+static json_t *norm_pair(cfn_pctx *p, const char *path, const json_t *x, const void *ud)
+{
+    const pair_kind *pk = ud;
+    const char *const keys[] = {pk->a, pk->b, NULL};
+    if (!json_is_object(x)) {
+        type_error(p, path, "JSONObject", x);
+        return NULL;
+    }
+    if (check_object_keys(p, path, x, keys)) return NULL;
+    json_t *va = as_str(json_object_get(x, pk->a)), *raw = json_object_get(x, pk->b);
+    json_t *vb = !pk->doc ? as_str(raw) : raw && !json_is_null(raw) ? json_incref(raw) : NULL;
+    if (!va || !vb) {
+        prov_invalid(p, "#/%s: required key [%s] not found", path, !va ? pk->a : pk->b);
+    } else if (pk->doc && !json_is_object(vb) && !json_is_string(vb)) {
+        char dpath[200];
+        snprintf(dpath, sizeof(dpath), "%s/%s", path, pk->b);
+        type_error(p, dpath, "JSONObject", vb);
+    } else {
+        json_t *n = json_pack("{s:o, s:o}", pk->a, va, pk->b, vb);
+        if (!n) ferr_oom(p->e);
+        return n;
+    }
+    json_decref(va);
+    json_decref(vb);
+    return NULL;
+}
+
+static const pair_kind tag_pair = {"Key", "Value", 0};
+static const pair_kind policy_pair = {"PolicyName", "PolicyDocument", 1};
 
 int prov_props(cfn_pctx *p, const json_t *props, const prov_prop *schema, json_t **out)
 {
@@ -278,9 +274,9 @@ int prov_props(cfn_pctx *p, const json_t *props, const prov_prop *schema, json_t
             else
                 type_error(p, k, "JSONObject", v);
             break;
-        case PT_STRLIST: n = norm_strlist(p, k, v); break;
-        case PT_TAGS: n = norm_pairs(p, k, v, "Key", "Value", 0); break;
-        case PT_POLICIES: n = norm_pairs(p, k, v, "PolicyName", "PolicyDocument", 1); break;
+        case PT_STRLIST: n = norm_list(p, k, v, norm_str, NULL); break;
+        case PT_TAGS: n = norm_list(p, k, v, norm_pair, &tag_pair); break;
+        case PT_POLICIES: n = norm_list(p, k, v, norm_pair, &policy_pair); break;
         case PT_LIST:
             if (json_is_array(v))
                 n = json_incref(v);
@@ -349,15 +345,27 @@ int prov_doc_equal(const json_t *a, const json_t *b)
 
 char *prov_attr_text(const json_t *v)
 {
-    char b[64];
     if (!v || json_is_null(v)) return NULL;
-    if (json_is_string(v)) return strdup(json_string_value(v));
-    if (json_is_integer(v)) {
-        snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-        return strdup(b);
+    if (json_is_object(v) || json_is_array(v)) return json_dumps(v, JSON_COMPACT);
+    return cfn_scalar_text(v);
+}
+
+json_t *prov_attributes(const json_t *pr, const prov_attr *table, const char *fifo_property)
+{
+    json_t *a = json_object();
+    int rc = !a;
+    for (const prov_attr *at = table; a && at->name; at++) {
+        const json_t *v = json_object_get(pr, at->name);
+        char *t = prov_attr_text(v);
+        if (t)
+            rc |= json_object_set_new(a, at->name, json_string(t));
+        else if (v && !json_is_null(v))
+            rc = 1; /* given, but no text for it: out of memory, never left out */
+        free(t);
     }
-    if (json_is_boolean(v)) return strdup(json_is_true(v) ? "true" : "false");
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (a && fifo_property && jbool(pr, fifo_property, 0))
+        rc |= json_object_set_new(a, fifo_property, json_string("true"));
+    return jdone(a, rc);
 }
 
 int prov_strlist_has(const json_t *list, const char *s)
@@ -507,10 +515,11 @@ char *prov_generated_id(const cfn_pctx *p)
     return cfn_physical_name(p, 0, 0);
 }
 
-json_t *prov_result(const char *physical_id, json_t *attrs)
+int prov_result(cfn_pctx *p, const char *physical_id, json_t *attrs, json_t **result)
 {
-    return json_pack("{s:s, s:o}", "PhysicalResourceId", physical_id, "Attributes",
-                     attrs ? attrs : json_object());
+    *result = json_pack("{s:s, s:o}", "PhysicalResourceId", physical_id, "Attributes",
+                        attrs ? attrs : json_object());
+    return *result ? 0 : ferr_oom(p->e);
 }
 
 int prov_arn_part(const char *arn, int part, char *out, size_t n)

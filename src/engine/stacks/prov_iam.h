@@ -71,5 +71,12 @@ int prov_iam_change(const prov_shape *s, cfn_pctx *p, const char *name, const js
 int prov_iam_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json_t **attrs);
 /* Deletes the entity: links, inline and managed policies first (AWS refuses otherwise). */
 int prov_iam_delete(const prov_shape *s, cfn_pctx *p, const char *name, const json_t *props);
+/* The prov_shape of an entity: its schema, check (NULL: none), the parts above, the
+ * provider's del (calling prov_iam_delete with this shape) and the prov_iam_entity. */
+#define PROV_IAM_SHAPE(schema_, check_, del_, entity_) \
+    { \
+        .schema = (schema_), .check = (check_), .make = prov_iam_make, .finish = prov_iam_finish, \
+        .change = prov_iam_change, .attrs = prov_iam_attrs, .del = (del_), .data = (entity_), \
+    }
 
 #endif

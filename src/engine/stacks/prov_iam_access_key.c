@@ -61,8 +61,8 @@ static int key_create(cfn_pctx *p, const json_t *props, json_t **result)
         prov_undo(p, key_del, id, pr);
         goto out;
     }
-    *result = prov_result(id, json_pack("{s:s}", "SecretAccessKey", secret));
-    rc = *result ? 0 : ferr_oom(p->e);
+    json_t *attrs = json_pack("{s:s}", "SecretAccessKey", secret);
+    rc = attrs ? prov_result(p, id, attrs, result) : ferr_oom(p->e);
 out:
     json_decref(out);
     json_decref(pr);

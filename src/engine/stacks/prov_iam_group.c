@@ -24,15 +24,7 @@ static const prov_iam_entity group = {
     .policies = 1,
 };
 static int group_del(cfn_pctx *p, const char *name, const json_t *props);
-static const prov_shape shape = {
-    .schema = schema,
-    .make = prov_iam_make,
-    .finish = prov_iam_finish,
-    .change = prov_iam_change,
-    .attrs = prov_iam_attrs,
-    .del = group_del,
-    .data = &group,
-};
+static const prov_shape shape = PROV_IAM_SHAPE(schema, NULL, group_del, &group);
 
 static int group_del(cfn_pctx *p, const char *name, const json_t *props)
 {

@@ -46,16 +46,7 @@ static const prov_iam_entity profile = {
     .links = roles_link,
 };
 static int ip_del(cfn_pctx *p, const char *name, const json_t *props);
-static const prov_shape shape = {
-    .schema = schema,
-    .check = check,
-    .make = prov_iam_make,
-    .finish = prov_iam_finish,
-    .change = prov_iam_change,
-    .attrs = prov_iam_attrs,
-    .del = ip_del,
-    .data = &profile,
-};
+static const prov_shape shape = PROV_IAM_SHAPE(schema, check, ip_del, &profile);
 
 static int ip_del(cfn_pctx *p, const char *name, const json_t *props)
 {

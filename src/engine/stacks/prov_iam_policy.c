@@ -39,34 +39,20 @@ static int drop(cfn_pctx *p, const char *kind, const char *who, const char *pnam
                              json_pack("{s:s, s:s}", key, who, "PolicyName", pname));
 }
 
-/* Removes policy pname from the identities in from that are not in keep (NULL = none). */
-static int remove_from(cfn_pctx *p, const json_t *from, const json_t *keep, const char *pname)
+/* Puts policy pname (doc) on the identities of list that are not in skip (NULL = none),
+ * or with doc NULL removes it from them. */
+static int on_identities(cfn_pctx *p, const json_t *list, const json_t *skip, const char *pname,
+                         const char *doc)
 {
     for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
+        const char *kind = prov_iam_targets[t].kind;
+        const json_t *sk = skip ? json_object_get(skip, prov_iam_targets[t].prop) : NULL;
         size_t i;
         json_t *x;
-        const json_t *k = keep ? json_object_get(keep, prov_iam_targets[t].prop) : NULL;
-        json_array_foreach(json_object_get(from, prov_iam_targets[t].prop), i, x) {
+        json_array_foreach(json_object_get(list, prov_iam_targets[t].prop), i, x) {
             const char *who = json_string_value(x);
-            if (!who || (k && prov_strlist_has(k, who))) continue;
-            if (drop(p, prov_iam_targets[t].kind, who, pname)) return -1;
-        }
-    }
-    return 0;
-}
-
-/* Puts the policy on the identities of to that are not in skip (NULL = none). */
-static int put_on(cfn_pctx *p, const json_t *to, const json_t *skip, const char *pname,
-                  const char *doc)
-{
-    for (size_t t = 0; t < PROV_IAM_NTARGETS; t++) {
-        size_t i;
-        json_t *x;
-        const json_t *s = skip ? json_object_get(skip, prov_iam_targets[t].prop) : NULL;
-        json_array_foreach(json_object_get(to, prov_iam_targets[t].prop), i, x) {
-            const char *who = json_string_value(x);
-            if (s && prov_strlist_has(s, who)) continue;
-            if (put(p, prov_iam_targets[t].kind, who, pname, doc)) return -1;
+            if (!who || (sk && prov_strlist_has(sk, who))) continue;
+            if (doc ? put(p, kind, who, pname, doc) : drop(p, kind, who, pname)) return -1;
         }
     }
     return 0;
@@ -77,7 +63,7 @@ static int policy_del(cfn_pctx *p, const char *id, const json_t *props)
     (void)id;
     json_t *pr = prov_props_old(p, props, schema);
     const char *pname = jstr(pr, "PolicyName");
-    int rc = pname ? remove_from(p, pr, NULL, pname) : 0;
+    int rc = pname ? on_identities(p, pr, NULL, pname, NULL) : 0;
     json_decref(pr);
     return rc;
 }
@@ -87,7 +73,7 @@ static int policy_finish(const prov_shape *s, cfn_pctx *p, const char *id, const
     (void)s;
     (void)id;
     char *doc = prov_doc_text(json_object_get(pr, "PolicyDocument"));
-    int rc = doc ? put_on(p, pr, NULL, jstr(pr, "PolicyName"), doc) : ferr_oom(p->e);
+    int rc = doc ? on_identities(p, pr, NULL, jstr(pr, "PolicyName"), doc) : ferr_oom(p->e);
     free(doc);
     return rc;
 }
@@ -105,8 +91,8 @@ static int policy_change(const prov_shape *s, cfn_pctx *p, const char *id, const
     if (!doc) return ferr_oom(p->e);
     /* the new version goes on first (all targets when name or document changed, else the
      * added ones); then the old one leaves where it no longer belongs */
-    int rc = put_on(p, np, renamed || redoc ? NULL : op, nname, doc) ||
-                     (oname && remove_from(p, op, renamed ? NULL : np, oname))
+    int rc = on_identities(p, np, renamed || redoc ? NULL : op, nname, doc) ||
+                     (oname && on_identities(p, op, renamed ? NULL : np, oname, NULL))
                  ? -1
                  : 0;
     free(doc);

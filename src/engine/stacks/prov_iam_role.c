@@ -70,15 +70,7 @@ static const prov_iam_entity role = {
     .links = role_links,
 };
 static int role_del(cfn_pctx *p, const char *name, const json_t *props);
-static const prov_shape shape = {
-    .schema = schema,
-    .make = prov_iam_make,
-    .finish = prov_iam_finish,
-    .change = prov_iam_change,
-    .attrs = prov_iam_attrs,
-    .del = role_del,
-    .data = &role,
-};
+static const prov_shape shape = PROV_IAM_SHAPE(schema, NULL, role_del, &role);
 
 static int role_del(cfn_pctx *p, const char *name, const json_t *props)
 {

@@ -103,16 +103,7 @@ static const prov_iam_entity user = {
     .links = user_links,
 };
 static int user_del(cfn_pctx *p, const char *name, const json_t *props);
-static const prov_shape shape = {
-    .schema = schema,
-    .check = check_login,
-    .make = prov_iam_make,
-    .finish = prov_iam_finish,
-    .change = prov_iam_change,
-    .attrs = prov_iam_attrs,
-    .del = user_del,
-    .data = &user,
-};
+static const prov_shape shape = PROV_IAM_SHAPE(schema, check_login, user_del, &user);
 
 /* AWS: DeleteUser needs the user out of its groups, without login profile, inline or
  * attached policies first */

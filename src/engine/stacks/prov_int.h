@@ -76,9 +76,20 @@ int prov_invalid(cfn_pctx *p, const char *fmt, ...) __attribute__((format(printf
 char *prov_doc_text(const json_t *v);
 /* Json values equal as documents (a string and an object holding the same JSON are). */
 int prov_doc_equal(const json_t *a, const json_t *b);
-/* Attribute text as SNS/SQS want it: strings as given, integers in decimal, booleans
- * "true"/"false", objects as compact JSON. NULL if absent. */
+/* Attribute text as SNS/SQS want it: scalars as the template's text (cfn_scalar_text),
+ * objects and lists as compact JSON. NULL if absent (or out of memory). */
 char *prov_attr_text(const json_t *v);
+/* A property that is a service attribute of the same name (SNS topic and subscription
+ * attributes, SQS queue attributes). Tables end with a NULL name. */
+typedef struct prov_attr {
+    const char *name;
+    const char *dflt; /* what a removed one goes back to; NULL: the resource keeps it */
+    int fifo_only;    /* only FIFO resources have it */
+} prov_attr;
+/* The attributes normalized props pr ask for, as {name: text} (prov_attr_text), and
+ * fifo_property (NULL: none) as "true" when pr sets it (AWS: FifoQueue and FifoTopic are
+ * given only to make a FIFO resource). NULL: out of memory. */
+json_t *prov_attributes(const json_t *pr, const prov_attr *table, const char *fifo_property);
 /* Items of a (string list) not in b, as a new array (NULL: out of memory). */
 json_t *prov_strlist_minus(const json_t *a, const json_t *b);
 int prov_strlist_has(const json_t *list, const char *s);
@@ -117,8 +128,9 @@ char *prov_name(const cfn_pctx *p, const json_t *props, const char *prop, int ma
 /* The id of a resource that has no name of its own (IAM::Policy, SQS::QueuePolicy,
  * SNS::TopicPolicy): "{stack}-{logical}-{13 random}" as CloudFormation generates them. */
 char *prov_generated_id(const cfn_pctx *p);
-/* {"PhysicalResourceId": id, "Attributes": attrs} (attrs stolen; NULL = {}). */
-json_t *prov_result(const char *physical_id, json_t *attrs);
+/* *result = {"PhysicalResourceId": id, "Attributes": attrs} (attrs stolen; NULL = {}).
+ * 0, or -1 out of memory. */
+int prov_result(cfn_pctx *p, const char *physical_id, json_t *attrs, json_t **result);
 /* Part of an ARN: 2 service, 3 region, 4 account, 5 resource. 0, or -1 if not an ARN. */
 int prov_arn_part(const char *arn, int part, char *out, size_t n);
 /* A service timestamp (epoch seconds, or already text) as ISO 8601 text. */
@@ -169,5 +181,12 @@ int prov_pt_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_
 int prov_pt_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
                    const json_t *np);
 int prov_pt_del(const prov_policy_targets *ap, cfn_pctx *p, const json_t *props);
+/* The prov_shape of such a resource: a generated id, the parts above, the provider's del
+ * (calling prov_pt_del with targets) and the prov_policy_targets. */
+#define PROV_PT_SHAPE(schema_, del_, targets_) \
+    { \
+        .schema = (schema_), .make = prov_shape_generated_id, .finish = prov_pt_finish, \
+        .change = prov_pt_change, .attrs = prov_shape_id_attrs, .del = (del_), .data = (targets_), \
+    }
 
 #endif

@@ -3,13 +3,6 @@
 
 #include "prov_int.h"
 
-/* *result from the physical id and attrs (taken). */
-static int result_of(cfn_pctx *p, const char *id, json_t *attrs, json_t **result)
-{
-    *result = prov_result(id, attrs);
-    return *result ? 0 : ferr_oom(p->e);
-}
-
 int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, json_t **result)
 {
     json_t *pr, *attrs = NULL;
@@ -20,7 +13,7 @@ int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, jso
     if ((s->finish && s->finish(s, p, id, pr)) || (!attrs && s->attrs(s, p, id, &attrs)))
         prov_undo(p, s->del, id, pr);
     else
-        rc = result_of(p, id, json_incref(attrs), result);
+        rc = prov_result(p, id, json_incref(attrs), result);
 out:
     json_decref(attrs);
     json_decref(pr);
@@ -35,7 +28,7 @@ int prov_shape_update(const prov_shape *s, cfn_pctx *p, const char *id, const js
     int rc = prov_props(p, new_props, s->schema, &np) || (s->check && s->check(p, np)) ||
                      (s->change && s->change(s, p, id, op, np)) || s->attrs(s, p, id, &attrs)
                  ? -1
-                 : result_of(p, id, json_incref(attrs), result);
+                 : prov_result(p, id, json_incref(attrs), result);
     json_decref(attrs);
     json_decref(op);
     json_decref(np);

@@ -17,31 +17,22 @@ static const prov_prop schema[] = {
 
 /* Properties that are subscription attributes of the same name, in the order they are set
  * (the scope before the policy it applies to), and what a removed one goes back to. */
-static const struct {
-    const char *name, *dflt;
-} attributes[] = {
-    {"DeliveryPolicy", ""},
-    {"FilterPolicyScope", "MessageAttributes"},
+static const prov_attr attributes[] = {
+    {"DeliveryPolicy", "", 0},
+    {"FilterPolicyScope", "MessageAttributes", 0},
     /* AWS: "remove the subscription's filter policy by overwriting it with an empty JSON
      * body" */
-    {"FilterPolicy", "{}"},
-    {"RawMessageDelivery", "false"},
-    {"RedrivePolicy", ""},
-    {"ReplayPolicy", ""},
-    {"SubscriptionRoleArn", ""},
+    {"FilterPolicy", "{}", 0},
+    {"RawMessageDelivery", "false", 0},
+    {"RedrivePolicy", "", 0},
+    {"ReplayPolicy", "", 0},
+    {"SubscriptionRoleArn", "", 0},
+    {NULL, NULL, 0},
 };
-#define NATTRS (sizeof(attributes) / sizeof(attributes[0]))
 
 static json_t *sub_attributes(const json_t *pr)
 {
-    json_t *a = json_object();
-    int rc = 0;
-    for (size_t i = 0; a && i < NATTRS; i++) {
-        char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
-        if (t) rc |= json_object_set_new(a, attributes[i].name, json_string(t));
-        free(t);
-    }
-    return jdone(a, rc);
+    return prov_attributes(pr, attributes, NULL);
 }
 
 static const char *region_of(const cfn_pctx *p, const json_t *pr)
@@ -78,8 +69,7 @@ static int sub_create(cfn_pctx *p, const json_t *props, json_t **result)
         ferr_internal(p->e, "SNS returned no SubscriptionArn");
         goto out;
     }
-    *result = prov_result(arn, NULL);
-    rc = *result ? 0 : ferr_oom(p->e);
+    rc = prov_result(p, arn, NULL, result);
 out:
     json_decref(out);
     json_decref(pr);
@@ -120,15 +110,13 @@ static int sub_update(cfn_pctx *p, const char *arn, const json_t *old_props,
     int scope_changes = strcmp(os ? os : "MessageAttributes", ns ? ns : "MessageAttributes");
     if (scope_changes && jstr(oa, "FilterPolicy") && set_attr(p, region, arn, "FilterPolicy", "{}"))
         goto out;
-    for (size_t i = 0; i < NATTRS; i++) {
-        const char *k = attributes[i].name, *o = jstr(oa, k), *n = jstr(na, k);
+    for (const prov_attr *at = attributes; at->name; at++) {
+        const char *k = at->name, *o = jstr(oa, k), *n = jstr(na, k);
         if (scope_changes && !strcmp(k, "FilterPolicy")) o = "{}";
         if (n && (!o || strcmp(o, n)) && set_attr(p, region, arn, k, n)) goto out;
-        const char *d = attributes[i].dflt;
-        if (!n && o && strcmp(o, d) && set_attr(p, region, arn, k, d)) goto out;
+        if (!n && o && strcmp(o, at->dflt) && set_attr(p, region, arn, k, at->dflt)) goto out;
     }
-    *result = prov_result(arn, NULL);
-    rc = *result ? 0 : ferr_oom(p->e);
+    rc = prov_result(p, arn, NULL, result);
 out:
     json_decref(op);
     json_decref(np);

@@ -27,14 +27,15 @@ static const prov_prop schema[] = {
 
 /* Properties that are topic attributes of the same name, and what a removed one goes back
  * to (SNS's default). */
-static const struct {
-    const char *name, *dflt;
-} attributes[] = {
-    {"ArchivePolicy", "{}"},   {"ContentBasedDeduplication", "false"},
-    {"DisplayName", ""},       {"KmsMasterKeyId", ""},
-    {"SignatureVersion", "1"}, {"TracingConfig", "PassThrough"},
+static const prov_attr attributes[] = {
+    {"ArchivePolicy", "{}", 0},
+    {"ContentBasedDeduplication", "false", 1},
+    {"DisplayName", "", 0},
+    {"KmsMasterKeyId", "", 0},
+    {"SignatureVersion", "1", 0},
+    {"TracingConfig", "PassThrough", 0},
+    {NULL, NULL, 0},
 };
-#define NATTRS (sizeof(attributes) / sizeof(attributes[0]))
 
 /* DeliveryStatusLogging Protocol -> the prefix of its topic attributes. */
 static const char *log_prefix(const char *protocol)
@@ -87,16 +88,8 @@ static int check(cfn_pctx *p, const json_t *pr)
 /* The topic attributes normalized props ask for, as {name: text}. */
 static json_t *topic_attributes(const json_t *pr)
 {
-    json_t *a = json_object();
+    json_t *a = prov_attributes(pr, attributes, "FifoTopic");
     int rc = 0;
-    for (size_t i = 0; a && i < NATTRS; i++) {
-        char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
-        if (t) rc |= json_object_set_new(a, attributes[i].name, json_string(t));
-        free(t);
-    }
-    /* AWS: FifoTopic is given only to make a FIFO topic */
-    if (a && jbool(pr, "FifoTopic", 0))
-        rc |= json_object_set_new(a, "FifoTopic", json_string("true"));
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(pr, "DeliveryStatusLogging"), i, x) {
@@ -115,8 +108,8 @@ static json_t *topic_attributes(const json_t *pr)
 /* What a removed attribute goes back to ("" for the delivery logging ones). */
 static const char *default_of(const char *name)
 {
-    for (size_t i = 0; i < NATTRS; i++)
-        if (!strcmp(attributes[i].name, name)) return attributes[i].dflt;
+    for (const prov_attr *at = attributes; at->name; at++)
+        if (!strcmp(at->name, name)) return at->dflt;
     return "";
 }
 

@@ -39,15 +39,7 @@ static int tp_del(cfn_pctx *p, const char *id, const json_t *props)
     return prov_pt_del(&targets, p, props);
 }
 
-static const prov_shape shape = {
-    .schema = schema,
-    .make = prov_shape_generated_id,
-    .finish = prov_pt_finish,
-    .change = prov_pt_change,
-    .attrs = prov_shape_id_attrs,
-    .del = tp_del,
-    .data = &targets,
-};
+static const prov_shape shape = PROV_PT_SHAPE(schema, tp_del, &targets);
 
 const cfn_provider cfn_provider_sns_topic_policy = {
     .type = "AWS::SNS::TopicPolicy",

@@ -30,10 +30,7 @@ static const prov_prop schema[] = {
 
 /* Properties that are queue attributes of the same name, and what a removed one goes back
  * to: SQS's default ("" unsets), or NULL to leave the queue as it is. */
-static const struct {
-    const char *name, *dflt;
-    int fifo_only;
-} attributes[] = {
+static const prov_attr attributes[] = {
     {"ContentBasedDeduplication", "false", 1},
     {"DeduplicationScope", "queue", 1},
     {"DelaySeconds", "0", 0},
@@ -48,23 +45,14 @@ static const struct {
     /* the default depends on KmsMasterKeyId and on when the queue was made: kept */
     {"SqsManagedSseEnabled", NULL, 0},
     {"VisibilityTimeout", "30", 0},
+    {NULL, NULL, 0},
 };
-#define NATTRS (sizeof(attributes) / sizeof(attributes[0]))
 
-/* The queue attributes normalized props ask for (CreateQueue's Attributes). */
+/* The queue attributes normalized props ask for (CreateQueue's Attributes). SQS has no
+ * FifoQueue=false. */
 static json_t *queue_attributes(const json_t *pr)
 {
-    json_t *a = json_object();
-    int rc = 0;
-    for (size_t i = 0; a && i < NATTRS; i++) {
-        char *t = prov_attr_text(json_object_get(pr, attributes[i].name));
-        if (t) rc |= json_object_set_new(a, attributes[i].name, json_string(t));
-        free(t);
-    }
-    /* AWS: FifoQueue is given only to make a FIFO queue; SQS has no FifoQueue=false */
-    if (a && jbool(pr, "FifoQueue", 0))
-        rc |= json_object_set_new(a, "FifoQueue", json_string("true"));
-    return jdone(a, rc);
+    return prov_attributes(pr, attributes, "FifoQueue");
 }
 
 static const char *name_of_url(const char *url)
@@ -137,13 +125,12 @@ static json_t *attribute_changes(const json_t *op, const json_t *np)
     json_t *oa = queue_attributes(op), *na = queue_attributes(np), *ch = json_object();
     int rc = !oa || !na;
     int fifo = jbool(np, "FifoQueue", 0);
-    for (size_t i = 0; ch && i < NATTRS; i++) {
-        const char *k = attributes[i].name;
-        const char *o = jstr(oa, k), *n = jstr(na, k);
+    for (const prov_attr *at = attributes; ch && at->name; at++) {
+        const char *o = jstr(oa, at->name), *n = jstr(na, at->name);
         if (n && (!o || strcmp(o, n)))
-            rc |= json_object_set_new(ch, k, json_string(n));
-        else if (!n && o && attributes[i].dflt && (fifo || !attributes[i].fifo_only))
-            rc |= json_object_set_new(ch, k, json_string(attributes[i].dflt));
+            rc |= json_object_set_new(ch, at->name, json_string(n));
+        else if (!n && o && at->dflt && (fifo || !at->fifo_only))
+            rc |= json_object_set_new(ch, at->name, json_string(at->dflt));
     }
     json_decref(oa);
     json_decref(na);

@@ -28,15 +28,7 @@ static int qp_del(cfn_pctx *p, const char *id, const json_t *props)
     return prov_pt_del(&targets, p, props);
 }
 
-static const prov_shape shape = {
-    .schema = schema,
-    .make = prov_shape_generated_id,
-    .finish = prov_pt_finish,
-    .change = prov_pt_change,
-    .attrs = prov_shape_id_attrs,
-    .del = qp_del,
-    .data = &targets,
-};
+static const prov_shape shape = PROV_PT_SHAPE(schema, qp_del, &targets);
 
 const cfn_provider cfn_provider_sqs_queue_policy = {
     .type = "AWS::SQS::QueuePolicy",

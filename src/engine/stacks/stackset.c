@@ -35,6 +35,23 @@ typedef struct target {
     char reason[1024];
 } target;
 
+/* One link of the chain: who assumes role_arn (role_name in account acct) as session_name;
+ * when that is refused, why says (as AWS words it) that the role should trust trusted. */
+static int assume_link(job *j, const principal *who, const char *role_arn, const char *session_name,
+                       const char *acct, const char *role_name, const char *trusted, session *out,
+                       char *why, size_t n)
+{
+    session_req r = {.role_arn = role_arn, .session_name = session_name};
+    ferr e = {0};
+    if (!session_assume_as(j->env, NULL, NULL, who, j->region, &r, out, &e)) return 0;
+    if (e.status >= 500)
+        snprintf(why, n, "Internal error: %.900s", e.message);
+    else
+        snprintf(why, n, "Account %s should have '%s' role with trust relationship to %s.", acct,
+                 role_name, trusted);
+    return -1;
+}
+
 /* AWS's self-managed permissions: CloudFormation assumes the administration role (trusting
  * CloudFormation), whose session assumes the execution role in the target (trusting the
  * administration role or its account); both through the one role-assumption path, so both
@@ -51,35 +68,16 @@ static int assume_chain(job *j, const json_t *set, const char *target_acct, prin
     }
     principal cfn;
     session_service_principal(&cfn, "cloudformation.amazonaws.com", aacct);
-    session_req r = {.role_arn = admin_arn,
-                     .session_name = "AWSCloudFormationStackSetAdministrationRole"};
     session adm, ex;
-    ferr e = {0};
-    if (session_assume_as(j->env, NULL, NULL, &cfn, j->region, &r, &adm, &e)) {
-        if (e.status >= 500)
-            snprintf(why, n, "Internal error: %.900s", e.message);
-        else
-            snprintf(why, n,
-                     "Account %s should have '%s' role with trust relationship to "
-                     "CloudFormation service.",
-                     aacct, aname);
+    if (assume_link(j, &cfn, admin_arn, "AWSCloudFormationStackSetAdministrationRole", aacct, aname,
+                    "CloudFormation service", &adm, why, n))
         return -1;
-    }
-    char exec_arn[512];
+    char exec_arn[512], trusted[200];
     snprintf(exec_arn, sizeof(exec_arn), "arn:aws:iam::%s:role/%s", target_acct, exec_name);
-    r = (session_req){.role_arn = exec_arn,
-                      .session_name = "AWSCloudFormationStackSetExecutionRole"};
-    ferr_clear(&e);
-    if (session_assume_as(j->env, NULL, NULL, &adm.key.who, j->region, &r, &ex, &e)) {
-        if (e.status >= 500)
-            snprintf(why, n, "Internal error: %.900s", e.message);
-        else
-            snprintf(why, n,
-                     "Account %s should have '%s' role with trust relationship to "
-                     "Role '%s'.",
-                     target_acct, exec_name, aname);
+    snprintf(trusted, sizeof(trusted), "Role '%s'", aname);
+    if (assume_link(j, &adm.key.who, exec_arn, "AWSCloudFormationStackSetExecutionRole",
+                    target_acct, exec_name, trusted, &ex, why, n))
         return -1;
-    }
     *exec = ex.key.who;
     return 0;
 }

@@ -142,20 +142,41 @@ json_t *cfn_param_value(const json_t *pdecl, const char *raw)
     return jdone(a, rc);
 }
 
-/* Scalar template value as text ("5", "true", "x"); NULL for objects/arrays. */
-static char *scalar_text(const json_t *v)
+char *cfn_scalar_text(const json_t *v)
 {
     char tmp[64];
     if (json_is_string(v)) return strdup(json_string_value(v));
     if (json_is_integer(v))
         snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
-    else if (json_is_boolean(v))
+    else if (json_is_real(v)) {
+        /* the shortest of %.15g and %.17g that reads back the same: 0.1, not
+         * 0.10000000000000001 (nor %g's 1.23457e+06 for 1234567.5) */
+        snprintf(tmp, sizeof(tmp), "%.15g", json_real_value(v));
+        if (strtod(tmp, NULL) != json_real_value(v))
+            snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+    } else if (json_is_boolean(v))
         snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
     else
         return NULL;
     return strdup(tmp);
+}
+
+char *cfn_param_text(const json_t *v)
+{
+    if (!json_is_array(v)) return cfn_scalar_text(v);
+    /* a list written as a YAML sequence */
+    buf b;
+    buf_init(&b, 0);
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        char *s = cfn_scalar_text(x);
+        buf_printf(&b, "%s%s", i ? "," : "", s ? s : "");
+        free(s);
+    }
+    char *t = b.failed ? NULL : buf_take(&b);
+    buf_dispose(&b);
+    return t;
 }
 
 static int number_text(const char *s, double *d)
@@ -254,7 +275,7 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
             size_t j;
             json_t *av;
             json_array_foreach(allowed, j, av) {
-                char *t = scalar_text(av);
+                char *t = cfn_scalar_text(av);
                 if (t && !strcmp(t, s)) ok = 1;
                 free(t);
             }
@@ -285,7 +306,7 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
             }
         }
         json_t *mn = json_object_get(pd, "MinLength"), *mx = json_object_get(pd, "MaxLength");
-        char *mns = scalar_text(mn), *mxs = scalar_text(mx);
+        char *mns = cfn_scalar_text(mn), *mxs = cfn_scalar_text(mx);
         if (mns && (long)strlen(s) < atol(mns))
             rc = constraint_fail(e, name, pd, "must contain at least %s characters", mns);
         else if (mxs && (long)strlen(s) > atol(mxs))
@@ -295,8 +316,8 @@ static int check_one(const char *name, const json_t *pd, const char *v, ferr *e)
         if (rc) break;
         mn = json_object_get(pd, "MinValue");
         mx = json_object_get(pd, "MaxValue");
-        mns = scalar_text(mn);
-        mxs = scalar_text(mx);
+        mns = cfn_scalar_text(mn);
+        mxs = cfn_scalar_text(mx);
         if ((mns || mxs) && number_text(s, &d)) {
             if (mns && d < atof(mns))
                 rc = constraint_fail(e, name, pd, "must be a number not less than %s", mns);
@@ -344,7 +365,7 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
             continue;
         }
         json_t *v = json_object_get(g, "ParameterValue");
-        char *t = v ? scalar_text(v) : NULL;
+        char *t = v ? cfn_scalar_text(v) : NULL;
         int bad = json_object_set_new(out, k, json_string(t ? t : ""));
         free(t);
         if (bad) goto oom;
@@ -359,21 +380,7 @@ int cfn_params_bind(const json_t *decl, const json_t *given, const json_t *previ
     json_object_foreach((json_t *)decl, k, pd) {
         if (json_object_get(out, k)) continue;
         json_t *d = json_object_get(pd, "Default");
-        char *t = d ? scalar_text(d) : NULL;
-        if (!t && json_is_array(d)) {
-            /* a list default written as a YAML sequence */
-            buf b;
-            buf_init(&b, 0);
-            size_t j;
-            json_t *x;
-            json_array_foreach(d, j, x) {
-                char *s = scalar_text(x);
-                buf_printf(&b, "%s%s", j ? "," : "", s ? s : "");
-                free(s);
-            }
-            t = strdup(buf_str(&b));
-            buf_dispose(&b);
-        }
+        char *t = d ? cfn_param_text(d) : NULL;
         if (!t) {
             buf_printf(&missing, "%s%s", missing.len ? ", " : "", k);
             continue;
@@ -510,6 +517,22 @@ static json_t *fn_getatt(cfn_ctx *x, json_t *arg, ferr *e)
     return v;
 }
 
+/* The variable of the Fn::Sub reference "${...}" at p (not a "${!" literal), in name[n]
+ * without the spaces around it ("${ Name }" is allowed): a pointer into name, *end at the
+ * closing '}'. NULL when no '}' closes it. */
+static char *sub_var(const char *p, const char **end, char *name, size_t n)
+{
+    if (!(*end = strchr(p + 2, '}'))) return NULL;
+    size_t l = (size_t)(*end - p - 2);
+    if (l >= n) l = n - 1;
+    memcpy(name, p + 2, l);
+    name[l] = 0;
+    char *nm = name;
+    while (*nm == ' ') nm++;
+    for (l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
+    return nm;
+}
+
 /* Fn::Sub: "${Name}", "${Res.Att}", "${!Literal}". */
 static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
 {
@@ -544,20 +567,12 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
             buf_putc(&b, *p++);
             continue;
         }
-        const char *end = strchr(p + 2, '}');
-        if (!end) { /* AWS leaves an unterminated ${ as text */
+        const char *end;
+        char name[512], *nm = sub_var(p, &end, name, sizeof(name));
+        if (!nm) { /* AWS leaves an unterminated ${ as text */
             buf_puts(&b, p);
             break;
         }
-        char name[512];
-        size_t n = (size_t)(end - p - 2);
-        if (n >= sizeof(name)) n = sizeof(name) - 1;
-        memcpy(name, p + 2, n);
-        name[n] = 0;
-        /* trim: "${ Name }" is allowed */
-        char *nm = name;
-        while (*nm == ' ') nm++;
-        for (size_t l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
         json_t *v = NULL;
         if (vars && json_object_get(vars, nm))
             v = json_deep_copy(json_object_get(vars, nm));
@@ -574,7 +589,7 @@ static json_t *fn_sub(cfn_ctx *x, json_t *arg, ferr *e)
         if (cfn_is_unknown(v))
             unk = 1;
         else {
-            char *t = scalar_text(v);
+            char *t = cfn_scalar_text(v);
             if (!t) {
                 json_decref(v);
                 tmpl_err(e, "variable %s in Fn::Sub expression does not resolve to a string", nm);
@@ -593,36 +608,9 @@ done:
     return out;
 }
 
-/* The [delimiter, value] arguments of Fn::Join and Fn::Split: *delim (non-empty when
- * nonempty), and the value resolved (a new reference, passed through when unknown) when it
- * has type want; NULL with msg otherwise. */
-static json_t *delimited_args(cfn_ctx *x, json_t *arg, int nonempty, json_type want,
-                              const char *msg, const char **delim, ferr *e)
+/* Fn::Join's list (resolved) joined by d. */
+static json_t *join_list(const json_t *list, const char *d, const char *msg, ferr *e)
 {
-    const char *d = json_string_value(json_array_get(arg, 0));
-    if (!json_is_array(arg) || json_array_size(arg) != 2 || !d || (nonempty && !*d)) {
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    json_t *v = resolve(x, json_array_get(arg, 1), e);
-    if (!v || cfn_is_unknown(v)) return v;
-    if (json_typeof(v) != want) {
-        json_decref(v);
-        tmpl_err(e, msg, "");
-        return NULL;
-    }
-    *delim = d;
-    return v;
-}
-
-static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
-{
-    static const char *msg = "every Fn::Join object requires two parameters, (1) a string "
-                             "delimiter and (2) a list of strings to be joined or a function that "
-                             "returns a list of strings (such as Fn::GetAZs) to be joined.%s";
-    const char *d = NULL;
-    json_t *list = delimited_args(x, arg, 0, JSON_ARRAY, msg, &d, e);
-    if (!list || cfn_is_unknown(list)) return list;
     buf b;
     buf_init(&b, 0);
     size_t i;
@@ -633,7 +621,7 @@ static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
             out = unknown();
             goto done;
         }
-        char *t = scalar_text(v);
+        char *t = cfn_scalar_text(v);
         if (!t) {
             tmpl_err(e, msg, "");
             goto done;
@@ -645,19 +633,12 @@ static json_t *fn_join(cfn_ctx *x, json_t *arg, ferr *e)
     out = json_string(buf_str(&b));
 done:
     buf_dispose(&b);
-    json_decref(list);
     return out;
 }
 
-static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
+/* Fn::Split's string split at each d (not empty). */
+static json_t *split_text(const char *p, const char *d, ferr *e)
 {
-    static const char *msg = "every Fn::Split object requires two parameters, (1) a string "
-                             "delimiter and (2) a string to be split or a function that returns "
-                             "a string to be split.%s";
-    const char *d = NULL;
-    json_t *s = delimited_args(x, arg, 1, JSON_STRING, msg, &d, e);
-    if (!s || cfn_is_unknown(s)) return s;
-    const char *p = json_string_value(s);
     size_t dl = strlen(d);
     json_t *out = json_array();
     int rc = !out;
@@ -670,9 +651,34 @@ static json_t *fn_split(cfn_ctx *x, json_t *arg, ferr *e)
         rc |= json_array_append_new(out, json_stringn(p, (size_t)(q - p)));
         p = q + dl;
     }
-    json_decref(s);
     if (rc) ferr_oom(e);
     return jdone(out, rc);
+}
+
+/* Fn::Join (split 0) and Fn::Split (split 1): [delimiter, value], the value resolved to a
+ * list of strings to join, or a string to split at a non-empty delimiter. */
+static json_t *fn_delimited(cfn_ctx *x, json_t *arg, int split, ferr *e)
+{
+    const char *msg =
+        split ? "every Fn::Split object requires two parameters, (1) a string delimiter and (2) "
+                "a string to be split or a function that returns a string to be split.%s"
+              : "every Fn::Join object requires two parameters, (1) a string delimiter and (2) a "
+                "list of strings to be joined or a function that returns a list of strings (such "
+                "as Fn::GetAZs) to be joined.%s";
+    const char *d = json_string_value(json_array_get(arg, 0));
+    if (!json_is_array(arg) || json_array_size(arg) != 2 || !d || (split && !*d)) {
+        tmpl_err(e, msg, "");
+        return NULL;
+    }
+    json_t *v = resolve(x, json_array_get(arg, 1), e);
+    if (!v || cfn_is_unknown(v)) return v;
+    json_t *out = NULL;
+    if (json_typeof(v) != (split ? JSON_STRING : JSON_ARRAY))
+        tmpl_err(e, msg, "");
+    else
+        out = split ? split_text(json_string_value(v), d, e) : join_list(v, d, msg, e);
+    json_decref(v);
+    return out;
 }
 
 static json_t *fn_select(cfn_ctx *x, json_t *arg, ferr *e)
@@ -743,7 +749,7 @@ static json_t *fn_findinmap(cfn_ctx *x, json_t *arg, ferr *e)
         goto done;
     }
     char *s[3];
-    for (int i = 0; i < 3; i++) s[i] = scalar_text(k[i]);
+    for (int i = 0; i < 3; i++) s[i] = cfn_scalar_text(k[i]);
     json_t *v = NULL;
     if (s[0] && s[1] && s[2])
         v = json_object_get(
@@ -767,7 +773,7 @@ static json_t *fn_base64(cfn_ctx *x, json_t *arg, ferr *e)
 {
     json_t *s = resolve(x, arg, e);
     if (!s || cfn_is_unknown(s)) return s;
-    char *t = scalar_text(s);
+    char *t = cfn_scalar_text(s);
     json_decref(s);
     if (!t) {
         tmpl_err(e, "Fn::Base64 requires a string argument%s", "");
@@ -808,7 +814,7 @@ static json_t *fn_cidr(cfn_ctx *x, json_t *arg, ferr *e)
             out = unknown();
             goto done;
         }
-        s[i] = scalar_text(v[i]);
+        s[i] = cfn_scalar_text(v[i]);
         if (!s[i]) {
             tmpl_err(e, msg, "");
             goto done;
@@ -942,7 +948,7 @@ static int equals_values(const json_t *a, const json_t *b)
 {
     if (json_is_array(a) || json_is_object(a) || json_is_array(b) || json_is_object(b))
         return json_equal(a, b);
-    char *ta = scalar_text(a), *tb = scalar_text(b);
+    char *ta = cfn_scalar_text(a), *tb = cfn_scalar_text(b);
     int r = ta && tb && !strcmp(ta, tb);
     free(ta);
     free(tb);
@@ -1091,8 +1097,8 @@ static json_t *call_fn(cfn_ctx *x, const char *fn, json_t *arg, ferr *e)
     }
     if (!strcmp(fn, "Fn::GetAtt")) return fn_getatt(x, arg, e);
     if (!strcmp(fn, "Fn::Sub")) return fn_sub(x, arg, e);
-    if (!strcmp(fn, "Fn::Join")) return fn_join(x, arg, e);
-    if (!strcmp(fn, "Fn::Split")) return fn_split(x, arg, e);
+    if (!strcmp(fn, "Fn::Join")) return fn_delimited(x, arg, 0, e);
+    if (!strcmp(fn, "Fn::Split")) return fn_delimited(x, arg, 1, e);
     if (!strcmp(fn, "Fn::Select")) return fn_select(x, arg, e);
     if (!strcmp(fn, "Fn::FindInMap")) return fn_findinmap(x, arg, e);
     if (!strcmp(fn, "Fn::Base64")) return fn_base64(x, arg, e);
@@ -1199,16 +1205,9 @@ static int sub_deps(const json_t *tpl, const char *s, const json_t *vars, json_t
             p += 3;
             continue;
         }
-        const char *end = strchr(p, '}');
-        if (!end) break;
-        char name[512];
-        size_t n = (size_t)(end - p - 2);
-        if (n >= sizeof(name)) n = sizeof(name) - 1;
-        memcpy(name, p + 2, n);
-        name[n] = 0;
-        char *nm = name;
-        while (*nm == ' ') nm++;
-        for (size_t l = strlen(nm); l && nm[l - 1] == ' '; l--) nm[l - 1] = 0;
+        const char *end;
+        char name[512], *nm = sub_var(p, &end, name, sizeof(name));
+        if (!nm) break;
         if (!json_object_get(vars, nm)) {
             char *dot = strchr(nm, '.');
             if (dot) *dot = 0;

@@ -24,6 +24,15 @@ json_t *cfn_template_parse(const char *body, size_t len, ferr *e);
  * unresolved Refs/GetAtts, condition names, and dependency cycles. */
 int cfn_template_check(const json_t *tpl, ferr *e);
 
+/* A scalar template value as the text CloudFormation passes on ("5", "0.1", "true", "x"):
+ * a number in its shortest form that reads back the same. NULL for objects, arrays and
+ * null, and when out of memory. New string (free()). */
+char *cfn_scalar_text(const json_t *v);
+/* A parameter's Default or AllowedValues item as text: a scalar as cfn_scalar_text, a list
+ * (a YAML sequence) as its items joined by "," (an item that is not a scalar: empty). NULL
+ * for other values, and when out of memory. New string (free()). */
+char *cfn_param_text(const json_t *v);
+
 /* Resource types in template order, de-duplicated (new array). */
 json_t *cfn_template_types(const json_t *tpl);
 

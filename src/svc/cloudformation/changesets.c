@@ -20,34 +20,10 @@ static const char *const empty_reason =
     "The submitted information didn't contain changes. Submit different information to create a "
     "change set.";
 
-typedef struct collect {
-    json_t *arr;
-    const char *stack_uuid;
-    int oom;
-} collect;
-
-static int collect_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    collect *c = ud;
-    if (c->stack_uuid && strcmp(jstr(doc, "_stack_uuid"), c->stack_uuid)) return 0;
-    c->oom |= json_array_append(c->arr, doc);
-    return 0;
-}
-
 static int stack_changesets(call *c, const char *stack_uuid, json_t **arr)
 {
-    collect col = {json_array(), stack_uuid, 0};
-    if (!col.arr ||
-        store_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, NULL, 0, collect_cb,
-                   &col, c->err) < 0 ||
-        col.oom) {
-        if (!col.arr || col.oom) ferr_oom(c->err);
-        json_decref(col.arr);
-        return -1;
-    }
-    *arr = col.arr;
-    return 0;
+    return cfn_docs_list(c->txn, CFN_KIND_CHANGESET, c->account, c->region, NULL, stack_uuid, arr,
+                         c->err);
 }
 
 /* Finds a change set by ARN, or by name within StackName. */
@@ -381,20 +357,19 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
     cfn_prep p;
     if (cfnsvc_prepare(c, in, created || !strcmp(type, "CREATE") ? NULL : stack, &p))
         goto fail_stack;
-    json_t *docs = json_array();
+    /* an update compares with the stack's resources; a new stack has none */
+    json_t *docs = NULL;
+    int listed;
     if (!strcmp(type, "UPDATE")) {
         char prefix[64];
         snprintf(prefix, sizeof(prefix), "%s/", jstr(stack, "_uuid"));
-        collect col = {docs, NULL, 0};
-        if (!docs ||
-            store_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, 0, collect_cb,
-                       &col, c->err) < 0 ||
-            (col.oom && ferr_oom(c->err))) {
-            if (!docs) ferr_oom(c->err);
-            json_decref(docs);
-            cfnsvc_prep_dispose(&p);
-            goto fail_stack;
-        }
+        listed =
+            cfn_docs_list(c->txn, CFN_KIND_RES, c->account, c->region, prefix, NULL, &docs, c->err);
+    } else
+        listed = (docs = json_array()) ? 0 : ferr_oom(c->err);
+    if (listed) {
+        cfnsvc_prep_dispose(&p);
+        goto fail_stack;
     }
     json_t *changes = compute_changes(c, stack, &p, docs, c->err);
     json_decref(docs);

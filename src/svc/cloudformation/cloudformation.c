@@ -542,38 +542,12 @@ int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
     return rc;
 }
 
-typedef struct collect {
-    json_t *arr;
-    const char *want; /* stack uuid for cfn.changeset filtering, or NULL */
-    int oom;
-} collect;
-
-static int collect_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    collect *c = ud;
-    if (c->want && (!jstr(doc, "_stack_uuid") || strcmp(jstr(doc, "_stack_uuid"), c->want)))
-        return 0;
-    c->oom |= json_array_append(c->arr, doc);
-    return 0;
-}
-
 /* The documents of kind under prefix (NULL: all) in key order, those of stack want only
  * when want is not NULL: a new array in *arr. */
 static int collect_list(call *c, const char *kind, const char *prefix, const char *want,
                         json_t **arr)
 {
-    collect col = {json_array(), want, 0};
-    if (!col.arr ||
-        store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
-            0 ||
-        col.oom) {
-        if (!col.arr || col.oom) ferr_oom(c->err);
-        json_decref(col.arr);
-        return -1;
-    }
-    *arr = col.arr;
-    return 0;
+    return cfn_docs_list(c->txn, kind, c->account, c->region, prefix, want, arr, c->err);
 }
 
 static int delete_changesets(call *c, const char *stack_uuid, const char *keep)
@@ -1018,32 +992,13 @@ static int template_of(call *c, json_t *in, char **body, json_t **tpl)
     return 0;
 }
 
+/* A Default or AllowedValues item as the text the template API shows. */
 static json_t *scalar_str(const json_t *v)
 {
-    char tmp[64];
-    if (json_is_string(v)) return json_incref((json_t *)v);
-    if (json_is_integer(v))
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(tmp, sizeof(tmp), "%g", json_real_value(v));
-    else if (json_is_boolean(v))
-        snprintf(tmp, sizeof(tmp), "%s", json_is_true(v) ? "true" : "false");
-    else if (json_is_array(v)) {
-        buf b;
-        buf_init(&b, 0);
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x) {
-            json_t *s = scalar_str(x);
-            buf_printf(&b, "%s%s", i ? "," : "", json_string_value(s) ? json_string_value(s) : "");
-            json_decref(s);
-        }
-        json_t *r = json_string(buf_str(&b));
-        buf_dispose(&b);
-        return r;
-    } else
-        return NULL;
-    return json_string(tmp);
+    char *t = cfn_param_text(v);
+    json_t *s = t ? json_string(t) : NULL;
+    free(t);
+    return s;
 }
 
 /* 0 or -1 (out of memory) */

@@ -125,3 +125,34 @@ int cfn_template_store(store_txn *t, const json_t *stack, const char *which, con
     json_decref(d);
     return rc;
 }
+
+typedef struct collect {
+    json_t *arr;
+    const char *stack_uuid;
+    int oom;
+} collect;
+
+static int collect_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    collect *col = ud;
+    const char *su = json_string_value(json_object_get(doc, "_stack_uuid"));
+    if (col->stack_uuid && (!su || strcmp(su, col->stack_uuid))) return 0;
+    col->oom |= json_array_append(col->arr, doc);
+    return 0;
+}
+
+int cfn_docs_list(store_txn *t, const char *kind, const char *account, const char *region,
+                  const char *prefix, const char *stack_uuid, json_t **arr, ferr *e)
+{
+    collect col = {json_array(), stack_uuid, 0};
+    *arr = NULL;
+    if (!col.arr ||
+        store_list(t, kind, account, region, prefix, NULL, 0, collect_cb, &col, e) < 0 || col.oom) {
+        if (!col.arr || col.oom) ferr_oom(e);
+        json_decref(col.arr);
+        return -1;
+    }
+    *arr = col.arr;
+    return 0;
+}

@@ -51,6 +51,12 @@ char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, fe
 int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
                        ferr *e);
 
+/* The documents of kind in account/region whose ids start with prefix (NULL: all), in id
+ * order, and only those of the stack stack_uuid ("_stack_uuid") when it is not NULL: a new
+ * array in *arr. */
+int cfn_docs_list(store_txn *t, const char *kind, const char *account, const char *region,
+                  const char *prefix, const char *stack_uuid, json_t **arr, ferr *e);
+
 /* 1 when status ends in _IN_PROGRESS (REVIEW_IN_PROGRESS excepted: no work to do). */
 int cfn_status_busy(const char *status);
 

@@ -36,32 +36,12 @@ static int load_set(call *c, const char *name, json_t **set)
     return 0;
 }
 
-typedef struct collect {
-    json_t *arr;
-    int oom;
-} collect;
-
-static int collect_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    collect *col = ud;
-    col->oom |= json_array_append(col->arr, doc);
-    return 0;
-}
-
 /* NULL with the error in c->err. */
 static json_t *list_kind(call *c, const char *kind, const char *prefix)
 {
-    collect col = {json_array(), 0};
-    if (!col.arr ||
-        store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_cb, &col, c->err) <
-            0 ||
-        col.oom) {
-        if (!col.arr || col.oom) ferr_oom(c->err);
-        json_decref(col.arr);
-        return NULL;
-    }
-    return col.arr;
+    json_t *arr;
+    return cfn_docs_list(c->txn, kind, c->account, c->region, prefix, NULL, &arr, c->err) ? NULL
+                                                                                          : arr;
 }
 
 /* NULL: out of memory. */

@@ -272,6 +272,11 @@ static void test_documents(void **state)
     t = prov_attr_text(json_true());
     assert_string_equal(t, "true");
     free(t);
+    v = json_real(0.1); /* as the template wrote it, not 0.10000000000000001 */
+    t = prov_attr_text(v);
+    assert_string_equal(t, "0.1");
+    free(t);
+    json_decref(v);
     v = J("{\"deadLetterTargetArn\": \"arn:aws:sqs:us-east-1:1:dlq\", \"maxReceiveCount\": 5}");
     t = prov_attr_text(v);
     assert_string_equal(

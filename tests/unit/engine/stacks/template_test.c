@@ -237,6 +237,52 @@ static void parameters(void **st)
     json_decref(decl);
 }
 
+/* A number is the text the template gave: the shortest that reads back the same, not
+ * %.17g's 0.10000000000000001 nor %g's 1.23457e+06. */
+static void scalar_text(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *json, *scalar, *param;
+    } cases[] = {
+        {"0.1", "0.1", "0.1"},
+        {"1234567.5", "1234567.5", "1234567.5"},
+        {"0.30000000000000004", "0.30000000000000004", "0.30000000000000004"},
+        {"5", "5", "5"},
+        {"true", "true", "true"},
+        {"\"x\"", "x", "x"},
+        {"[1, 0.5, \"x\", {}]", NULL, "1,0.5,x,"},
+        {"{}", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        assert_non_null(v);
+        char *a = cfn_scalar_text(v), *b = cfn_param_text(v);
+        if (cases[i].scalar)
+            assert_string_equal(a, cases[i].scalar);
+        else
+            assert_null(a);
+        if (cases[i].param)
+            assert_string_equal(b, cases[i].param);
+        else
+            assert_null(b);
+        free(a);
+        free(b);
+        json_decref(v);
+    }
+    /* a parameter's Default and a Fn::Join of numbers get the same text */
+    json_t *t = parse("Parameters:\n  P: {Type: Number, Default: 0.1}\n"
+                      "Resources:\n  R: {Type: T}\n");
+    json_t *raw = NULL;
+    ferr e = {0};
+    json_t *given = json_array();
+    assert_int_equal(cfn_params_bind(json_object_get(t, "Parameters"), given, NULL, &raw, &e), 0);
+    assert_string_equal(json_string_value(json_object_get(raw, "P")), "0.1");
+    json_decref(raw);
+    json_decref(given);
+    json_decref(t);
+}
+
 static void capabilities(void **st)
 {
     (void)st;
@@ -279,10 +325,10 @@ static void corpus(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(short_forms), cmocka_unit_test(parse_errors),
-        cmocka_unit_test(intrinsics),  cmocka_unit_test(checks),
-        cmocka_unit_test(parameters),  cmocka_unit_test(capabilities),
-        cmocka_unit_test(corpus),
+        cmocka_unit_test(short_forms),  cmocka_unit_test(parse_errors),
+        cmocka_unit_test(intrinsics),   cmocka_unit_test(checks),
+        cmocka_unit_test(parameters),   cmocka_unit_test(scalar_text),
+        cmocka_unit_test(capabilities), cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
