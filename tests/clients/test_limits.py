@@ -128,23 +128,34 @@ def test_idle_flood_near_the_limit_evicts_idle_connections(fds):
 
 
 # --- slow headers ------------------------------------------------------------------------
+def dripped_until_closed(port, head):
+    """Sends head, then a byte every 200 ms (each renews libmicrohttpd's idle timeout):
+    True when the server closes the connection within 30 s."""
+    drip = socket.create_connection(("127.0.0.1", port))
+    drip.sendall(head)
+    gone = False
+    deadline = time.time() + 30
+    while not gone and time.time() < deadline:
+        try:
+            drip.sendall(b"X")
+        except OSError:
+            gone = True
+            break
+        gone = closed(drip, 0.2)
+    drip.close()
+    return gone
+
+
 def test_slowloris_is_closed_after_the_header_deadline():
-    f = server("--header-timeout", "2")
+    f = server("--header-timeout", "2", "--body-timeout", "2")
     try:
-        drip = socket.create_connection(("127.0.0.1", f.port))
-        drip.sendall(b"GET /_ferry/health HTTP/1.1\r\nHost: x\r\n")
-        # a byte every 200 ms renews libmicrohttpd's idle timeout, never the header deadline
-        gone = False
-        deadline = time.time() + 30
-        while not gone and time.time() < deadline:
-            try:
-                drip.sendall(b"X")
-            except OSError:
-                gone = True
-                break
-            gone = closed(drip, 0.2)
-        assert gone, "a connection dripping its headers was kept past the header deadline"
-        drip.close()
+        assert dripped_until_closed(f.port, b"GET /_ferry/health HTTP/1.1\r\nHost: x\r\n"), \
+            "a connection dripping its headers was kept past the header deadline"
+        # a body whose signature is not checked yet has its own deadline
+        assert dripped_until_closed(f.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                    b"application/x-www-form-urlencoded\r\n"
+                                    b"Content-Length: 100000\r\n\r\n"), \
+            "an unauthenticated body dripped past the body deadline"
         # a keep-alive client that completed a request keeps its connection past the deadline
         with socket.create_connection(("127.0.0.1", f.port)) as s:
             s.sendall(b"GET /_ferry/health HTTP/1.1\r\nHost: x\r\n\r\n")
