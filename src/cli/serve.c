@@ -36,9 +36,9 @@ static void usage(void)
             "                         (default 64 MiB; beyond it 503 SlowDown)\n"
             "  --header-timeout S     to send complete headers (default 10)\n"
             "  --body-timeout S       to send a body not yet authenticated (default 60)\n"
-            "  --max-conns N          connections in all (default: the descriptor limit, raised\n"
-            "                         to the hard limit, less 128); near it the oldest that\n"
-            "                         never sent a request, then idle ones, are closed\n"
+            "  --max-conns N          connections in all (default 8192, at most the descriptor\n"
+            "                         limit, raised to its hard limit, less 128); near it the\n"
+            "                         oldest that never sent a request, then idle ones, close\n"
             "  --max-conns-per-ip N   connections per client address (default 256)\n"
             "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n");
 }

@@ -497,7 +497,10 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
         fds = rl.rlim_cur > 1000000 ? 1000000 : (unsigned)rl.rlim_cur;
     }
     unsigned most = fds > 256 ? fds - 128 : fds / 2;
-    s->max_conns = o->max_conns && o->max_conns < most ? o->max_conns : most;
+    /* each connection may fill its 32 KiB pool with a request line and headers: 8,192 of
+     * them hold at most 256 MiB before anyone is authenticated */
+    s->max_conns = o->max_conns ? o->max_conns : 8192;
+    if (s->max_conns > most) s->max_conns = most;
     s->reserve = s->max_conns / 8 > 256 ? 256 : s->max_conns / 8;
     unsigned per_ip = o->max_conns_per_ip ? o->max_conns_per_ip : 256;
     if (pthread_mutex_init(&s->cm, NULL)) {

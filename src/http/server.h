@@ -20,9 +20,9 @@ typedef struct server_opts {
     unsigned header_timeout;   /* seconds from accept (or a kept-alive connection's next
                                 * request line) to complete headers [10] */
     unsigned body_timeout;     /* seconds to send such a body [60] */
-    unsigned max_conns;        /* connections in all [the descriptor limit, raised to its
-                                * hard limit, less 128]; near it the oldest that never sent
-                                * complete headers, then idle ones, are closed */
+    unsigned max_conns;        /* connections in all [8192, at most the descriptor limit
+                                * (raised to its hard limit) less 128]; near it the oldest
+                                * that never sent complete headers, then idle ones, close */
     unsigned max_conns_per_ip; /* [256] */
 } server_opts;
 
