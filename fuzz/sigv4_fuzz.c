@@ -70,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sigv4_canonical_request(a, &r, &au, &cr, &e) == 0 && !cr) abort();
         sigv4_verify(a, &r, &au, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", au.request_time, &e);
         sigv4_verify(a, &r, &au, "other", au.request_time + 3600, &e);
+        /* what the server checks before the body: a refusal always says why */
+        ferr_clear(&e);
+        if (sigv4_verify_headers(a, &r, &au, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                 au.request_time, &e) < 0 &&
+            !ferr_isset(&e))
+            abort();
     } else if (rc < 0 && !ferr_isset(&e)) {
         abort(); /* every failure must say why */
     }

@@ -46,6 +46,15 @@ int sigv4_canonical_request(arena *a, const hreq *r, const sigv4_auth *p, char *
 int sigv4_verify(arena *a, const hreq *r, const sigv4_auth *p, const char *secret, double now,
                  ferr *e);
 
+/* The part of sigv4_verify that needs no body, for a server that has only the headers:
+ * scope date and clock, and the signature itself when x-amz-content-sha256 is sent (the
+ * canonical request then names the body by that header). Returns 0 when the signature is
+ * verified (sigv4_verify, run once the body is in, still holds the body to the hash), 1
+ * when the checks passed but the signature covers a body not yet read, -1 with ferr as
+ * sigv4_verify words it. */
+int sigv4_verify_headers(arena *a, const hreq *r, const sigv4_auth *p, const char *secret,
+                         double now, ferr *e);
+
 /* Sign r (which must already carry its X-Amz-Date / Date header) and return the
  * Authorization header value, in the arena; NULL on OOM or bad arguments. Signs every
  * header of r except authorization, plus host (from r->host) when r has no host

@@ -27,7 +27,20 @@ static void usage(void)
     fprintf(stderr,
             "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
             "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
-            "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n");
+            "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
+            "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
+            "                   [--max-conns N] [--max-conns-per-ip N]\n"
+            "Limits before authentication (a signature that does not need the body is checked\n"
+            "from the headers, and a request refused by them is answered without its body):\n"
+            "  --body-budget BYTES    bodies held in all until their signature is checked\n"
+            "                         (default 64 MiB; beyond it 503 SlowDown)\n"
+            "  --header-timeout S     to send complete headers (default 10)\n"
+            "  --body-timeout S       to send a body not yet authenticated (default 60)\n"
+            "  --max-conns N          connections in all (default 8192, at most the descriptor\n"
+            "                         limit, raised to its hard limit, less 128); near it the\n"
+            "                         oldest that never sent a request, then idle ones, close\n"
+            "  --max-conns-per-ip N   connections per client address (default 256)\n"
+            "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n");
 }
 
 int cli_serve(int argc, char **argv)
@@ -45,6 +58,11 @@ int cli_serve(int argc, char **argv)
                                          {"port-file", required_argument, 0, 'p'},
                                          {"max-body", required_argument, 0, 'm'},
                                          {"log-level", required_argument, 0, 'L'},
+                                         {"body-budget", required_argument, 0, 'B'},
+                                         {"header-timeout", required_argument, 0, 'H'},
+                                         {"body-timeout", required_argument, 0, 'T'},
+                                         {"max-conns", required_argument, 0, 'C'},
+                                         {"max-conns-per-ip", required_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -72,6 +90,11 @@ int cli_serve(int argc, char **argv)
         case 't': so.threads = (unsigned)atoi(optarg); break;
         case 'p': port_file = optarg; break;
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
+        case 'B': so.body_budget = strtoull(optarg, NULL, 10); break;
+        case 'H': so.header_timeout = (unsigned)atoi(optarg); break;
+        case 'T': so.body_timeout = (unsigned)atoi(optarg); break;
+        case 'C': so.max_conns = (unsigned)atoi(optarg); break;
+        case 'P': so.max_conns_per_ip = (unsigned)atoi(optarg); break;
         case 'L':
             log_set_level(!strcmp(optarg, "error")   ? LOG_ERROR
                           : !strcmp(optarg, "warn")  ? LOG_WARN
@@ -103,8 +126,9 @@ int cli_serve(int argc, char **argv)
      * that names it (queue URLs, SNS confirmation links); a request arriving before they
      * start is answered, and its background work waits in the store for them. */
     gateway *g = gateway_new(&env, &e);
-    server *srv =
-        g ? server_new(g, &(server_opts){listen, so.max_body, so.threads, env.waits}, &e) : NULL;
+    so.listen = listen;
+    so.waits = env.waits;
+    server *srv = g ? server_new(g, &so, &e) : NULL;
     if (srv) {
         char host[256];
         snprintf(host, sizeof(host), "%s", listen);

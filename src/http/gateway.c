@@ -106,14 +106,16 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
-        json_t *h =
-            json_pack("{s:s, s:s, s:f, s:s, s:s}", "status", "ok", "version", FERRY_VERSION,
-                      "uptime_seconds", clock_now() - g->env->started, "store",
-                      store_describe(g->env->st), "auth", g->env->auth_open ? "open" : "strict");
-        /* server internals only for callers with a key: parked long polls */
-        if (h && g->env->waits && signed_caller(g, a, r) &&
-            json_object_set_new(h, "parked_polls",
-                                json_integer((json_int_t)waiters_parked(g->env->waits)))) {
+        /* Anyone may ask whether ferry is up; what it runs on (the store's path, the auth
+         * mode, its internals) is for callers with a key. */
+        json_t *h = json_pack("{s:s, s:s}", "status", "ok", "version", FERRY_VERSION);
+        if (h && signed_caller(g, a, r) &&
+            (json_object_set_new(h, "uptime_seconds", json_real(clock_now() - g->env->started)) ||
+             json_object_set_new(h, "store", json_string(store_describe(g->env->st))) ||
+             json_object_set_new(h, "auth", json_string(g->env->auth_open ? "open" : "strict")) ||
+             json_object_set_new(
+                 h, "parked_polls",
+                 json_integer(g->env->waits ? (json_int_t)waiters_parked(g->env->waits) : 0)))) {
             json_decref(h);
             h = NULL;
         }
@@ -140,7 +142,8 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
 }
 
 /* Resolves the caller from the signature into *who. 0, or -1 with e (*have_who tells
- * whether the account is known, so the refusal can be audited there). */
+ * whether the account is known, so the refusal can be audited there); with
+ * r->headers_only, 1 when nothing is refused but the signature covers the body. */
 static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
                         principal *who, int *have_who, ferr *e)
 {
@@ -172,7 +175,34 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
             return ferr_set(e, 400, "ExpiredToken",
                             "The security token included in the request is expired");
     }
+    /* from the headers alone: 1 when the signature covers a body not read */
+    if (r->headers_only) return sigv4_verify_headers(a, r, sa, k.secret, clock_now(), e);
     return sigv4_verify(a, r, sa, k.secret, clock_now(), e);
+}
+
+/* 1 when a service serves r itself (svc_def routes): those URLs are not signed. */
+static int is_service_route(arena *a, const hreq *r)
+{
+    svc_request v = {.method = r->method, .host = r->host, .path = r->raw_path};
+    for (size_t i = 0; i < svc_ntables; i++)
+        for (size_t j = 0; j < svc_tables[i].def->nroutes; j++)
+            if (svc_route_match(&svc_tables[i].def->routes[j], a, &v)) return 1;
+    return 0;
+}
+
+int gateway_preauth(gateway *g, arena *a, const hreq *r)
+{
+    if (g->env->auth_open || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r))
+        return 1;
+    sigv4_auth sa;
+    principal who;
+    int have_who = 0;
+    ferr e = {0};
+    int rc = sigv4_parse(a, r, &sa, &e);
+    if (rc) return rc < 0 ? -1 : 1;
+    hreq h = *r;
+    h.headers_only = 1;
+    return authenticate(g, a, &h, &sa, 1, &who, &have_who, &e);
 }
 
 static const svc_op *find_op(const proto_service *svc, const proto_op *op)
@@ -223,7 +253,10 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     if (!svc) goto fail;
     c.service = svc->signing_name;
 
-    if (authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e)) {
+    rc = authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e);
+    if (rc > 0) /* headers_only, and the headers no longer refuse (a clock tick, a new key) */
+        ferr_set(&e, 503, "ServiceUnavailable", "Please retry the request.");
+    if (rc) {
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
         if (have_who && !proto_decode(a, svc, r, &op, &in, &ignored)) {

@@ -20,6 +20,9 @@ typedef struct hreq {
     size_t body_len;
     char source_ip[64];
     int secure; /* 1 when served over TLS */
+    /* 1 when the server answers from the headers alone and never reads the body (it was
+     * refused before authentication, see gateway_preauth) */
+    int headers_only;
 } hreq;
 
 /* First header with that lowercase name, or NULL. */

@@ -3,14 +3,43 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "engine/waiters.h"
+
+/* libmicrohttpd 0.9.75 keeps the request line and a record per query parameter (about 56
+ * bytes) in the 32 KiB connection pool; when they do not fit it neither answers nor closes
+ * (from 500 short parameters, or 199 in 21 KB). A request line whose length plus 64 bytes
+ * a parameter passes this is refused first, with room left for the headers. AWS clients
+ * send short query strings (the query protocol posts its parameters). */
+#define MAX_QUERY_COST (24 * 1024)
+
+/* What a connection is doing, for the header deadline, the body deadline and eviction. */
+typedef enum cstate {
+    C_NEW,     /* accepted, no request line yet */
+    C_HEADERS, /* request line in, headers not complete */
+    C_BODY,    /* reading the body of a request not authenticated from its headers */
+    C_ACTIVE,  /* in the gateway, parked, or answering */
+    C_IDLE     /* keep-alive between requests of a client that completed one */
+} cstate;
+
+typedef struct conn {
+    struct conn *prev, *next; /* oldest first */
+    int fd;
+    cstate st;
+    uint64_t since; /* monotonic ns when st began (C_HEADERS: when the connection did) */
+    int shut;       /* shut down by us; libmicrohttpd closes it */
+} conn;
 
 struct server {
     struct MHD_Daemon *d;
@@ -19,6 +48,17 @@ struct server {
     size_t max_body;
     int port;
     _Atomic int in_flight; /* requests begun and not yet completed */
+    /* bodies held for requests not authenticated from their headers, against body_budget */
+    _Atomic size_t body_held;
+    size_t body_budget;
+    uint64_t header_ns, body_ns;
+    unsigned max_conns, reserve;
+    pthread_mutex_t cm; /* guards the connection list and every conn */
+    conn *head, *tail;
+    unsigned nconns;
+    pthread_t sweeper;
+    pthread_cond_t wake;
+    int stop, have_sweeper;
 };
 
 /* Per-request state, created from the raw URI before libmicrohttpd unescapes anything
@@ -28,6 +68,9 @@ typedef struct rctx {
     char *raw_uri;
     buf body;
     int started, too_big;
+    int too_many_params; /* the query was cut before libmicrohttpd parsed it */
+    int budgeted;        /* the body counts against body_budget (held: body.len) */
+    int over_budget;     /* the budget was full: the rest of the body is dropped */
     /* long poll: the request is parked between runs */
     struct MHD_Connection *con;
     hreq hr;
@@ -36,10 +79,119 @@ typedef struct rctx {
     _Atomic int final;
 } rctx;
 
+static conn *conn_of(struct MHD_Connection *con)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_set(server *s, struct MHD_Connection *con, cstate st)
+{
+    conn *c = conn_of(con);
+    if (!c) return;
+    pthread_mutex_lock(&s->cm);
+    /* a new connection's header deadline runs from its accept, a kept-alive one's from
+     * its next request line */
+    if (!(st == C_HEADERS && c->st == C_NEW)) c->since = clock_mono_ns();
+    c->st = st;
+    pthread_mutex_unlock(&s->cm);
+}
+
+/* Shuts c down (under s->cm): libmicrohttpd sees the end of the stream and closes it. It
+ * notifies MHD_CONNECTION_NOTIFY_CLOSED, which unlinks c under s->cm, before it closes the
+ * descriptor, so c->fd is still this connection's here. */
+static void conn_shut(conn *c)
+{
+    c->shut = 1;
+    shutdown(c->fd, SHUT_RDWR);
+}
+
+/* Near the connection limit, the oldest connection that never sent complete headers goes
+ * (then the oldest idle keep-alive), so that clients that do send requests are served
+ * while a flood of idle connections is held. Under s->cm. */
+static void evict_one(server *s, const conn *keep)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (conn *c = s->head; c; c = c->next) {
+            if (c == keep || c->shut) continue;
+            if (pass == 0 ? (c->st == C_NEW || c->st == C_HEADERS) : c->st == C_IDLE) {
+                conn_shut(c);
+                return;
+            }
+        }
+}
+
+static void notify_cb(void *cls, struct MHD_Connection *con, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code)
+{
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn *c = ci ? calloc(1, sizeof(*c)) : NULL;
+        *socket_context = c;
+        if (!c) return; /* untracked: only the idle timeout applies to it */
+        c->fd = ci->connect_fd;
+        c->st = C_NEW;
+        c->since = clock_mono_ns();
+        pthread_mutex_lock(&s->cm);
+        c->prev = s->tail;
+        if (s->tail)
+            s->tail->next = c;
+        else
+            s->head = c;
+        s->tail = c;
+        if (++s->nconns + s->reserve > s->max_conns) evict_one(s, c);
+        pthread_mutex_unlock(&s->cm);
+        return;
+    }
+    conn *c = *socket_context;
+    if (!c) return;
+    pthread_mutex_lock(&s->cm);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->tail = c->prev;
+    s->nconns--;
+    pthread_mutex_unlock(&s->cm);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* Closes connections past their header deadline (slowloris: libmicrohttpd's own timeout is
+ * renewed by every byte) and bodies not authenticated past theirs. */
+static void *sweeper_main(void *arg)
+{
+    server *s = arg;
+    pthread_mutex_lock(&s->cm);
+    while (!s->stop) {
+        uint64_t now = clock_mono_ns();
+        for (conn *c = s->head; c; c = c->next) {
+            if (c->shut) continue;
+            uint64_t age = now - c->since;
+            if (((c->st == C_NEW || c->st == C_HEADERS) && age > s->header_ns) ||
+                (c->st == C_BODY && age > s->body_ns))
+                conn_shut(c);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&s->wake, &s->cm, &ts);
+    }
+    pthread_mutex_unlock(&s->cm);
+    return NULL;
+}
+
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    (void)con;
     server *s = cls;
+    conn_set(s, con, C_HEADERS);
     rctx *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->a = arena_new(16384);
@@ -50,6 +202,19 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
     r->raw_uri = arena_strdup(r->a, uri ? uri : "/");
     buf_init(&r->body, s->max_body);
     s->in_flight++;
+    /* libmicrohttpd parses the query into its pool right after this call, from the buffer
+     * uri points into; a query too long for the pool is emptied there (the copy above
+     * keeps it) and answered 414 once the headers are in. */
+    char *q = uri ? strchr(uri, '?') : NULL;
+    if (q) {
+        size_t cost = (size_t)(q - uri) + 64;
+        for (const char *p = q; *p && cost <= MAX_QUERY_COST; p++)
+            cost += *p == '&' || *p == ';' ? 65 : 1;
+        if (cost > MAX_QUERY_COST) {
+            r->too_many_params = 1;
+            q[1] = 0;
+        }
+    }
     return r;
 }
 
@@ -61,6 +226,8 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
     rctx *r = *req_cls;
     if (!r) return;
     s->in_flight--;
+    if (r->budgeted) s->body_held -= r->body.len;
+    if (con) conn_set(s, con, C_IDLE);
     buf_dispose(&r->body);
     arena_free(r->a);
     free(r);
@@ -119,16 +286,61 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
     return ret;
 }
 
-static enum MHD_Result too_big(struct MHD_Connection *con, server *s)
+/* An error the server gives before the gateway can name a protocol (the body is not read
+ * or not kept). */
+static enum MHD_Result http_error(struct MHD_Connection *con, int status, const char *code,
+                                  const char *message)
 {
-    proto_response pr = {.status = 413, .content_type = "text/xml"};
+    proto_response pr = {.status = status, .content_type = "text/xml"};
     buf_init(&pr.body, 0);
     buf_printf(&pr.body,
-               "<ErrorResponse><Error><Type>Sender</Type><Code>RequestEntityTooLarge</Code>"
-               "<Message>Request body exceeds the maximum of %zu bytes</Message></Error>"
-               "</ErrorResponse>",
-               s->max_body);
+               "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message>"
+               "</Error></ErrorResponse>",
+               code, message);
     return send_resp(con, &pr);
+}
+
+static enum MHD_Result too_big(struct MHD_Connection *con, server *s)
+{
+    char m[128];
+    snprintf(m, sizeof(m), "Request body exceeds the maximum of %zu bytes", s->max_body);
+    return http_error(con, 413, "RequestEntityTooLarge", m);
+}
+
+static enum MHD_Result slow_down(struct MHD_Connection *con)
+{
+    return http_error(con, 503, "SlowDown", "Please reduce your request rate.");
+}
+
+/* The request as far as the headers go (the body is set when it is in). */
+static void build_hreq(rctx *r, struct MHD_Connection *con, const char *method)
+{
+    hreq hr = {0};
+    hr.method = method;
+    char *q = strchr(r->raw_uri, '?');
+    hr.raw_path = q ? arena_strndup(r->a, r->raw_uri, (size_t)(q - r->raw_uri)) : r->raw_uri;
+    hr.raw_query = q ? q + 1 : "";
+    hdrs h = {r->a, NULL, 0, 0};
+    MHD_get_connection_values(con, MHD_HEADER_KIND, hdr_cb, &h);
+    hr.headers = h.v;
+    hr.nheaders = h.n;
+    const char *host = hreq_header(&hr, "host");
+    hr.host = host ? host : "";
+    hr.body = (const unsigned char *)"";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, hr.source_ip,
+                      sizeof(hr.source_ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, hr.source_ip,
+                      sizeof(hr.source_ip));
+    }
+    r->hr = hr;
+    r->have_hr = 1;
+    r->con = con;
 }
 
 static void wake(void *arg, int final)
@@ -152,6 +364,40 @@ static enum MHD_Result run(server *s, rctx *r)
     return send_resp(r->con, &pr);
 }
 
+/* Headers complete, no body byte taken yet: what can be refused now is refused now. */
+static enum MHD_Result headers_in(server *s, rctx *r, struct MHD_Connection *con,
+                                  const char *method)
+{
+    conn_set(s, con, C_ACTIVE);
+    if (r->too_many_params)
+        return http_error(con, 414, "RequestURITooLong",
+                          "The request URI is too long or has too many parameters.");
+    const char *te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding");
+    /* RFC 9112: a transfer coding the server does not understand is 501 (libmicrohttpd 0.9.75
+     * would wait for the connection to close) */
+    if (te && strcasecmp(te, "chunked"))
+        return http_error(con, 501, "NotImplemented",
+                          "A header you provided implies functionality that is not implemented.");
+    const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > s->max_body) return too_big(con, s);
+    build_hreq(r, con, method);
+    int pre = gateway_preauth(s->g, r->a, &r->hr);
+    if (pre < 0) { /* refused whatever the body: answered without reading it */
+        r->hr.headers_only = 1;
+        return run(s, r);
+    }
+    if (pre == 0 || (cl && !strcmp(cl, "0")) || (!cl && !te)) return MHD_YES;
+    /* A body of unknown length from a caller not authenticated yet is not taken: chunked
+     * uploads are for signed streams (libmicrohttpd 0.9.75 cannot answer a long chunk line
+     * otherwise than with 500). */
+    if (!cl)
+        return http_error(con, 411, "MissingContentLength",
+                          "You must provide the Content-Length HTTP header.");
+    r->budgeted = 1;
+    conn_set(s, con, C_BODY);
+    return MHD_YES;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **req_cls)
@@ -162,45 +408,29 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     if (!r) return MHD_NO; /* out of memory in uri_cb: drop the connection */
     if (!r->started) {
         r->started = 1;
-        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->max_body) return too_big(con, s);
-        return MHD_YES;
+        return headers_in(s, r, con, method);
     }
     if (*upload_size) {
-        if (!r->too_big && buf_put(&r->body, upload, *upload_size)) r->too_big = 1;
+        size_t n = *upload_size;
         *upload_size = 0;
+        if (r->too_big || r->over_budget) return MHD_YES;
+        if (r->budgeted && s->body_held + n > s->body_budget) {
+            r->over_budget = 1; /* the rest is read and dropped, then refused */
+            return MHD_YES;
+        }
+        if (buf_put(&r->body, upload, n)) {
+            r->too_big = 1;
+            return MHD_YES;
+        }
+        if (r->budgeted) s->body_held += n;
         return MHD_YES;
     }
     if (r->too_big) return too_big(con, s);
-    if (r->have_hr) return run(s, r);
-
-    hreq hr = {0};
-    hr.method = method;
-    char *q = strchr(r->raw_uri, '?');
-    hr.raw_path = q ? arena_strndup(r->a, r->raw_uri, (size_t)(q - r->raw_uri)) : r->raw_uri;
-    hr.raw_query = q ? q + 1 : "";
-    hdrs h = {r->a, NULL, 0, 0};
-    MHD_get_connection_values(con, MHD_HEADER_KIND, hdr_cb, &h);
-    hr.headers = h.v;
-    hr.nheaders = h.n;
-    const char *host = hreq_header(&hr, "host");
-    hr.host = host ? host : "";
-    hr.body = (const unsigned char *)(r->body.p ? r->body.p : "");
-    hr.body_len = r->body.len;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, hr.source_ip,
-                      sizeof(hr.source_ip));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, hr.source_ip,
-                      sizeof(hr.source_ip));
-    }
-    r->hr = hr;
-    r->have_hr = 1;
-    r->con = con;
+    if (r->over_budget) return slow_down(con);
+    if (!r->have_hr) return MHD_NO; /* cannot happen: headers_in made it */
+    if (r->budgeted) conn_set(s, con, C_ACTIVE);
+    r->hr.body = (const unsigned char *)(r->body.p ? r->body.p : "");
+    r->hr.body_len = r->body.len;
     return run(s, r);
 }
 
@@ -251,6 +481,44 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
     s->g = g;
     s->waits = o->waits;
     s->max_body = o->max_body ? o->max_body : 16u << 20;
+    s->body_budget = o->body_budget ? o->body_budget : (size_t)64 << 20;
+    s->header_ns = (uint64_t)(o->header_timeout ? o->header_timeout : 10) * 1000000000u;
+    s->body_ns = (uint64_t)(o->body_timeout ? o->body_timeout : 60) * 1000000000u;
+    /* Descriptors are the connection limit: take the hard limit, keep some for the store,
+     * outbound deliveries and logs. */
+    struct rlimit rl;
+    unsigned fds = 1024;
+    if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        fds = rl.rlim_cur > 1000000 ? 1000000 : (unsigned)rl.rlim_cur;
+    }
+    unsigned most = fds > 256 ? fds - 128 : fds / 2;
+    /* each connection may fill its 32 KiB pool with a request line and headers: 8,192 of
+     * them hold at most 256 MiB before anyone is authenticated */
+    s->max_conns = o->max_conns ? o->max_conns : 8192;
+    if (s->max_conns > most) s->max_conns = most;
+    s->reserve = s->max_conns / 8 > 256 ? 256 : s->max_conns / 8;
+    unsigned per_ip = o->max_conns_per_ip ? o->max_conns_per_ip : 256;
+    if (pthread_mutex_init(&s->cm, NULL)) {
+        free(s);
+        ferr_oom(e);
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int cerr = pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (cerr) {
+        pthread_mutex_destroy(&s->cm);
+        free(s);
+        ferr_oom(e);
+        return NULL;
+    }
     unsigned threads = o->threads;
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -262,7 +530,8 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
         flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_NOTIFY_CONNECTION, notify_cb, s,
+        MHD_OPTION_CONNECTION_LIMIT, s->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         /* libmicrohttpd zeroes this pool for every request: 32 KiB holds any request line and
                              * headers AWS clients send and keeps that cost small (it was 15 %
                              * of the CPU at 256 KiB) */
@@ -270,12 +539,22 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
         (unsigned)1024, MHD_OPTION_END);
     if (!s->d) {
         ferr_set(e, 1, "ListenFailed", "cannot listen on %s", o->listen);
-        free(s);
-        return NULL;
+        goto fail;
     }
+    if (pthread_create(&s->sweeper, NULL, sweeper_main, s)) {
+        ferr_set(e, 1, "ListenFailed", "cannot start the connection sweeper");
+        MHD_stop_daemon(s->d);
+        goto fail;
+    }
+    s->have_sweeper = 1;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
     return s;
+fail:
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->cm);
+    free(s);
+    return NULL;
 }
 
 int server_port(const server *s)
@@ -292,5 +571,14 @@ void server_free(server *s)
     if (s->waits) waiters_fire_all(s->waits); /* parked long polls answer now */
     for (int i = 0; i < 1000 && s->in_flight > 0; i++) usleep(10000);
     MHD_stop_daemon(s->d);
+    if (s->have_sweeper) {
+        pthread_mutex_lock(&s->cm);
+        s->stop = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->cm);
+        pthread_join(s->sweeper, NULL);
+    }
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->cm);
     free(s);
 }

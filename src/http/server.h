@@ -13,6 +13,17 @@ typedef struct server_opts {
     size_t max_body;       /* larger bodies get 413 */
     unsigned threads;      /* 0: two per core */
     struct waiters *waits; /* where long polls park (env->waits) */
+    /* Before authentication (0 = the default in brackets): */
+    size_t body_budget;        /* bytes of bodies held, in total, for requests whose
+                                * signature covers their body, until it is checked [64 MiB];
+                                * beyond it 503 SlowDown */
+    unsigned header_timeout;   /* seconds from accept (or a kept-alive connection's next
+                                * request line) to complete headers [10] */
+    unsigned body_timeout;     /* seconds to send such a body [60] */
+    unsigned max_conns;        /* connections in all [8192, at most the descriptor limit
+                                * (raised to its hard limit) less 128]; near it the oldest
+                                * that never sent complete headers, then idle ones, close */
+    unsigned max_conns_per_ip; /* [256] */
 } server_opts;
 
 server *server_new(gateway *g, const server_opts *o, ferr *e); /* caller owns */

@@ -691,6 +691,54 @@ static void test_payload(void **state)
     arena_free(a);
 }
 
+/* sigv4_verify_headers: what a server can refuse before it reads the body. */
+static int check_headers(treq *t, const char *secret, double now, ferr *e)
+{
+    sigv4_auth p;
+    ferr_clear(e);
+    int rc = sigv4_parse(t->a, &t->r, &p, e);
+    return rc ? rc : sigv4_verify_headers(t->a, &t->r, &p, secret, now, e);
+}
+
+static void test_verify_from_headers(void **state)
+{
+    (void)state;
+    arena *a = arena_new(0);
+    treq t;
+    ferr e;
+    double now = amz_time("20150830T123600Z");
+    /* a signed body hash: the whole signature is checked without the body */
+    const char *hv[] = {
+        H_HOST, H_DATE,
+        "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+        NULL};
+    tr_init(&t, a, "PUT", "/bkt/key", "", hv, "Welcome to Amazon S3.");
+    tr_add(&t, "authorization",
+           sigv4_sign(a, &t.r, AKID, SECRET, "us-east-1", "s3", "20150830T123600Z", NULL));
+    t.r.body = (const unsigned char *)"";
+    t.r.body_len = 0;
+    assert_int_equal(check_headers(&t, SECRET, now, &e), 0);
+    assert_int_equal(check_headers(&t, "wrong", now, &e), -1);
+    assert_string_equal(e.code, "SignatureDoesNotMatch");
+    /* the clock is checked before anything else */
+    assert_int_equal(check_headers(&t, SECRET, now + 3600, &e), -1);
+    assert_string_equal(e.code, "SignatureDoesNotMatch");
+    assert_non_null(strstr(e.message, "Signature expired"));
+    /* the body is still held to the hash once it is in */
+    assert_int_equal(check(&t, SECRET, now, &e, NULL), -1);
+    assert_string_equal(e.code, "XAmzContentSHA256Mismatch");
+
+    /* a signature over the body: nothing refused yet, even with the wrong secret */
+    const char *hb[] = {H_HOST, H_DATE, "content-type:application/x-amz-json-1.0", NULL};
+    tr_init(&t, a, "POST", "/", "", hb, "{\"TableName\":\"t\"}");
+    tr_add(&t, "authorization",
+           sigv4_sign(a, &t.r, AKID, SECRET, "us-east-1", "dynamodb", "20150830T123600Z", NULL));
+    assert_int_equal(check_headers(&t, "wrong", now, &e), 1);
+    assert_int_equal(check_headers(&t, SECRET, now - 3600, &e), -1);
+    assert_non_null(strstr(e.message, "Signature not yet current"));
+    arena_free(a);
+}
+
 static void test_session_token_and_date_header(void **state)
 {
     (void)state;
@@ -896,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_no_auth),
         cmocka_unit_test(test_payload),
+        cmocka_unit_test(test_verify_from_headers),
         cmocka_unit_test(test_session_token_and_date_header),
         cmocka_unit_test(test_botocore_stored),
         cmocka_unit_test(test_botocore_live),
