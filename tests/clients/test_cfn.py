@@ -822,6 +822,74 @@ Outputs:
     assert e["Code"] == "ValidationError"
 
 
+class _Slow(http.server.BaseHTTPRequestHandler):
+    """Answers every GET after DELAY seconds; counts the requests begun and answered."""
+    DELAY = 4.0
+    lock = threading.Lock()
+    begun = 0
+    answered = 0
+
+    def do_GET(self):
+        with _Slow.lock:
+            _Slow.begun += 1
+        time.sleep(self.DELAY)
+        body = b"Resources:\n  R:\n    Type: Ferry::Test::Resource\n    Properties: {Value: slow}\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        with _Slow.lock:
+            _Slow.answered += 1
+
+    def log_message(self, *a):
+        pass
+
+
+def test_slow_template_url_blocks_no_writer(fx):
+    """No network I/O under the store's write lock: while three CreateStack calls wait on a
+    TemplateURL that answers after 4 s, another account's SendMessage completes before any
+    of those fetches has answered (on a server fetching inside the transaction it waits for
+    the first to finish). A fetch still holds its worker thread: the server gets enough that
+    one is idle to accept SendMessage's new connection."""
+    if not _sqs_ready(fx):
+        pytest.skip("SQS is not implemented in this build")
+    f = start_with_test_types(Ferry(extra=("--threads", "8")))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        f.init()
+        url = f.client("sqs", "qa", region="us-east-1").create_queue(QueueName=uniq("nolock"))["QueueUrl"]
+        _Slow.begun = _Slow.answered = 0
+        names = [uniq("slowurl") for _ in range(3)]
+        done = {}
+
+        def create_one(n):
+            c = f.client("cloudformation", "dev", region="us-east-1")
+            done[n] = c.create_stack(StackName=n, TemplateURL=f"http://127.0.0.1:{srv.server_port}/t.yaml")
+
+        threads = [threading.Thread(target=create_one, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        deadline = time.time() + 10
+        while _Slow.begun == 0:  # a fetch is in flight
+            assert time.time() < deadline
+            time.sleep(0.01)
+        f.client("sqs", "qa", region="us-east-1").send_message(QueueUrl=url, MessageBody="while fetching")
+        with _Slow.lock:
+            answered = _Slow.answered
+        assert answered == 0, "SendMessage waited for a TemplateURL fetch"
+        for t in threads:
+            t.join(30)
+        assert sorted(done) == sorted(names)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        for n in names:
+            assert wait(cfn, n)["StackStatus"] == "CREATE_COMPLETE", events(cfn, n)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        f.close()
+
+
 def test_describe_waits_through_unrelated_wakes(fx, cfn):
     """DescribeStacks of a busy stack parks until the stack settles, even while other keys are
     being notified (SQS sends here): an unrelated wake racing the park must not answer early."""
