@@ -21,17 +21,8 @@ from ferrytest import Ferry  # noqa: E402
 T = "Ferry::Test::Resource"
 
 
-def start_with_test_types(f):
-    old = os.environ.get("FERRY_CFN_TEST_TYPES")
-    os.environ["FERRY_CFN_TEST_TYPES"] = "1"
-    try:
-        f.start()
-    finally:
-        if old is None:
-            del os.environ["FERRY_CFN_TEST_TYPES"]
-        else:
-            os.environ["FERRY_CFN_TEST_TYPES"] = old
-    return f
+def start_with_test_types(f, **env):
+    return f.start(env={"FERRY_CFN_TEST_TYPES": "1", **env})
 
 
 def restart(f, sig):
@@ -1193,6 +1184,61 @@ Resources:
     assert wait(cfn, sid)["StackStatus"] == "ROLLBACK_COMPLETE"
     sqs = fx.client("sqs", "dev", region="us-east-1")
     assert q not in sqs.list_queues().get("QueueUrls", [])
+
+
+def _settled_without_orphans(f, sid, prefix):
+    """After a restart: the stack ends in a final state, and the queues named after it are
+    exactly the live resources it lists (none after a rollback)."""
+    cfn = f.client("cloudformation", "dev", region="us-east-1")
+    s = wait(cfn, sid, timeout=60)
+    assert s["StackStatus"] in ("CREATE_COMPLETE", "ROLLBACK_COMPLETE"), events(cfn, sid)
+    sqs = f.client("sqs", "dev", region="us-east-1")
+    urls = set()
+    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix, MaxResults=1000):
+        urls |= set(page.get("QueueUrls", []))
+    res = cfn.describe_stack_resources(StackName=sid)["StackResources"]
+    live = {r["PhysicalResourceId"] for r in res if r["ResourceStatus"] not in ("DELETE_COMPLETE", "DELETE_SKIPPED")}
+    if s["StackStatus"] == "ROLLBACK_COMPLETE":
+        assert not urls, f"{len(urls)} queues left behind by the rolled back stack: {sorted(urls)[:3]}"
+        assert not live, live
+    else:
+        assert len(res) == 50 and urls == live
+    return s["StackStatus"]
+
+
+QUEUES50 = "Resources:\n" + "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(50))
+
+
+def test_kill9_mid_create_leaves_no_orphans():
+    """kill -9 while a 50-queue stack is being created: after the restart the stack ends in a
+    final state with no queue left that it does not list. First at times (0-300 ms), then
+    deterministically right after the Nth queue is made and before the stack records it
+    (FERRY_CFN_KILL_AFTER_CREATES), the window that used to leave orphans."""
+    f = start_with_test_types(Ferry())
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        trials = [("delay", d) for d in (0.0, 0.1, 0.3)] + [("after", n) for n in (1, 9, 30, 50)]
+        for kind, v in trials:
+            name = uniq("orph")
+            if kind == "after":
+                f.stop()
+                start_with_test_types(f, FERRY_CFN_KILL_AFTER_CREATES=str(v))
+            cfn = f.client("cloudformation", "dev", region="us-east-1")
+            sid = cfn.create_stack(StackName=name, TemplateBody=QUEUES50)["StackId"]
+            if kind == "delay":
+                time.sleep(v)
+                f.stop(signal.SIGKILL)
+            else:
+                f.proc.wait(60)  # the server kills itself after the Nth create
+                assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+            start_with_test_types(f)
+            st = _settled_without_orphans(f, sid, name)
+            if kind == "after":
+                assert st == "ROLLBACK_COMPLETE"
+    finally:
+        f.close()
 
 
 def test_notifications_to_sns(fx, cfn):
