@@ -1241,6 +1241,34 @@ def test_kill9_mid_create_leaves_no_orphans():
         f.close()
 
 
+def test_kill9_mid_nested_create_leaves_no_orphans(templates):
+    """kill -9 while a nested stack makes its first queue: after the restart the child rolls
+    back (its queue deleted), and the parent's rollback deletes the child it had not yet
+    recorded, by the name it announced."""
+    base, bodies = templates
+    bodies["/kids.yaml"] = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    f = start_with_test_types(Ferry(), FERRY_CFN_KILL_AFTER_CREATES="1")
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        name = uniq("nest")
+        body = f"Resources:\n  Kid:\n    Type: AWS::CloudFormation::Stack\n    Properties: {{TemplateURL: {base}/kids.yaml}}\n"
+        sid = f.client("cloudformation", "dev", region="us-east-1").create_stack(StackName=name, TemplateBody=body)["StackId"]
+        f.proc.wait(60)
+        assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+        start_with_test_types(f)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        st = wait(cfn, sid, timeout=60)["StackStatus"]
+        assert st == "ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events(cfn, sid)]
+        kids = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith(f"{name}-Kid-")]
+        assert kids and all(k["StackStatus"] == "DELETE_COMPLETE" for k in kids), kids
+        left = f.client("sqs", "dev", region="us-east-1").list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+        assert not left, left
+    finally:
+        f.close()
+
+
 def test_notifications_to_sns(fx, cfn):
     try:
         sns = fx.client("sns", "dev", region="us-east-1")

@@ -164,7 +164,10 @@ int cfn_engine_wait(ferry_env *env, const char *account, const char *region, con
         if (!rc) rc = cfn_stack_find(t, account, region, stack_id, &s, &e);
         store_rollback(t);
         if (rc < 0) return -1;
-        if (rc == 0) return 0;
+        if (rc == 0) { /* by name: deleted since the last look */
+            if (n) status[0] = 0;
+            return 0;
+        }
         snprintf(status, n, "%s", jstr(s, "StackStatus"));
         json_decref(s);
         if (!cfn_status_busy(status)) return 0;

@@ -18,8 +18,9 @@ const cfn_provider *cfn_find_provider(const char *type);
 
 /* Starts (or re-checks) the stack's work after the caller's transaction commits. */
 void cfn_engine_kick(ferry_env *env, const char *account, const char *region, const char *uuid);
-/* Waits until the stack identified by its StackId is in no *_IN_PROGRESS status, or the
- * timeout (seconds) passes. Returns the final status into status (may be ""). */
+/* Waits until the stack identified by its StackId (or the name of a live stack) is in no
+ * *_IN_PROGRESS status, or the timeout (seconds) passes. Returns the final status into
+ * status ("" when there is no such stack, e.g. one deleted by name while waiting). */
 int cfn_engine_wait(ferry_env *env, const char *account, const char *region, const char *stack_id,
                     double timeout, char *status, size_t n);
 
