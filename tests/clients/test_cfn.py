@@ -1269,6 +1269,38 @@ def test_kill9_mid_nested_create_leaves_no_orphans(templates):
         f.close()
 
 
+def test_kill9_mid_replacement_keeps_the_old_resource():
+    """kill -9 right after an update made a replacement queue, before the stack recorded it:
+    the update rolls back to the old queue, which is kept, and the replacement is deleted."""
+    f = start_with_test_types(Ferry())
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        name = uniq("repl")
+        body = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {FifoQueue: %s}\n"
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        cfn.create_stack(StackName=name, TemplateBody=body % "false")
+        s = wait(cfn, name)
+        assert s["StackStatus"] == "CREATE_COMPLETE"
+        old = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Q")["StackResourceDetail"]["PhysicalResourceId"]
+        f.stop()
+        start_with_test_types(f, FERRY_CFN_KILL_AFTER_CREATES="1")
+        f.client("cloudformation", "dev", region="us-east-1").update_stack(StackName=name, TemplateBody=body % "true")
+        f.proc.wait(60)
+        assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+        start_with_test_types(f)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        st = wait(cfn, s["StackId"], timeout=60)["StackStatus"]
+        assert st == "UPDATE_ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events(cfn, name)]
+        r = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Q")["StackResourceDetail"]
+        assert r["PhysicalResourceId"] == old
+        urls = f.client("sqs", "dev", region="us-east-1").list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+        assert urls == [old], urls
+    finally:
+        f.close()
+
+
 def test_notifications_to_sns(fx, cfn):
     try:
         sns = fx.client("sns", "dev", region="us-east-1")

@@ -1742,9 +1742,10 @@ static int step_update(op *o, const char *logical)
     step_intent si;
     pctx_create(o, &p, logical, &e, &si, doc);
     json_t *result = NULL;
-    if (replace)
+    if (replace) {
         rc = cfn_provider_create(pv, &p, props, &result);
-    else
+        if (!rc) maybe_die();
+    } else
         rc = cfn_provider_update(pv, &p, jstr(olddoc, "PhysicalResourceId"), oldprops, props,
                                  &result);
     json_decref(olddoc);
