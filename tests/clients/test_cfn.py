@@ -1301,6 +1301,35 @@ def test_kill9_mid_replacement_keeps_the_old_resource():
         f.close()
 
 
+def test_kill9_mid_subscribe_leaves_no_subscription():
+    """SNS picks a subscription's ARN, so its create announces the topic, protocol and
+    endpoint: killed right after Subscribe, the rollback finds and removes the subscription
+    on a topic the stack does not own."""
+    f = start_with_test_types(Ferry(), FERRY_CFN_KILL_AFTER_CREATES="1")
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        sns = f.client("sns", "dev", region="us-east-1")
+        topic = sns.create_topic(Name=uniq("subt"))["TopicArn"]
+        sqs = f.client("sqs", "dev", region="us-east-1")
+        q = sqs.create_queue(QueueName=uniq("subq"))["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        body = (f"Resources:\n  S:\n    Type: AWS::SNS::Subscription\n"
+                f"    Properties: {{TopicArn: {topic}, Protocol: sqs, Endpoint: {qarn}}}\n")
+        name = uniq("sub")
+        sid = f.client("cloudformation", "dev", region="us-east-1").create_stack(StackName=name, TemplateBody=body)["StackId"]
+        f.proc.wait(60)
+        assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+        start_with_test_types(f)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        assert wait(cfn, sid, timeout=60)["StackStatus"] == "ROLLBACK_COMPLETE", events(cfn, sid)
+        subs = f.client("sns", "dev", region="us-east-1").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert subs == [], subs
+    finally:
+        f.close()
+
+
 def test_notifications_to_sns(fx, cfn):
     try:
         sns = fx.client("sns", "dev", region="us-east-1")
