@@ -31,9 +31,11 @@ typedef struct cfn_pctx {
  * p->e says why, and the provider makes nothing). If the server dies before the create's
  * result is recorded, the rollback calls del(p, id, props) for every id announced, and del
  * treats a resource that is not there as deleted (prov_call_gone_ok). So a provider gets
- * crash recovery without code of its own; one whose service picks the id (access keys,
- * subscriptions) cannot announce it before the call and is not yet covered. A create that
- * fails without a crash undoes what it made itself (prov_undo): its intents are dropped. */
+ * crash recovery without recovery code of its own. When the service picks the id, the
+ * provider announces something del can find it by (SNS::Subscription: its topic, protocol
+ * and endpoint); IAM::AccessKey cannot yet (a key is found by nothing but its id). A
+ * create that fails without a crash undoes what it made itself (prov_undo): its intents
+ * are dropped. */
 int cfn_intent(cfn_pctx *p, const char *id);
 
 /* A provider's result for create/update: {"PhysicalResourceId": "...",
