@@ -1,6 +1,8 @@
 /* The stack engine: runs stack operations (create, update, delete, rollbacks, cleanup) in
  * the background, resources in dependency order and independent ones in parallel, every
- * resource step committed so a restart resumes (or rolls back) from the store. The
+ * resource step committed so a restart resumes (or rolls back) from the store. What a
+ * create is about to make is committed before it is made (cfn_intent, provider.h), so a
+ * rollback after kill -9 deletes it even when its result was never recorded. The
  * documents it works on are CloudFormation's (svc/cloudformation/documents.h). */
 #ifndef FERRY_CFN_ENGINE_H
 #define FERRY_CFN_ENGINE_H
