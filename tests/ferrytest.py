@@ -30,7 +30,8 @@ class Ferry:
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self):
+    def start(self, env=None):
+        """env: variables added to this process's environment for the server (test seams)."""
         port_file = os.path.join(self.tmp, "port")
         if os.path.exists(port_file):
             os.unlink(port_file)
@@ -38,7 +39,8 @@ class Ferry:
         self.proc = subprocess.Popen(
             [FERRY_BIN, "serve", "--listen", listen, "--data", self.data,
              "--auth", self.auth, "--port-file", port_file] + self.extra,
-            stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
+            env={**os.environ, **env} if env else None)
         deadline = time.time() + 10
         while time.time() < deadline:
             if os.path.exists(port_file):

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
+#include "fetch.h"
 #include "proto/validate.h"
 #include "svc.h"
 
@@ -96,13 +97,30 @@ static int run_op(call *c, const svc_op *op, json_t *in, json_t **out)
     return svc_run(c, op, in, out);
 }
 
+/* Each fetch a call asks for (call_fetch) costs one more run; a handler needing more than
+ * this many URLs is a bug, not a client's doing. */
+#define MAX_FETCHES 4
+
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     int read_only = (op->flags & SVC_READ) != 0;
     *out = NULL;
-    if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
-    int rc = run_op(c, op, in, out);
-    if (rc == 0 && c->oom) rc = ferr_oom(c->err);
+    int rc;
+    for (int fetches = 0;; fetches++) {
+        if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
+        rc = run_op(c, op, in, out);
+        if (rc == 0 && c->oom) rc = ferr_oom(c->err);
+        if (!(rc < 0 && c->fetch_url && fetches < MAX_FETCHES)) break;
+        /* the handler needs a URL: fetched with no transaction open, then run again */
+        store_rollback(c->txn);
+        c->txn = NULL;
+        json_decref(*out);
+        *out = NULL;
+        ferr_clear(c->err);
+        c->resources = NULL; /* the arena keeps the first run's list */
+        c->resource_account = NULL;
+        if (svc_fetch_pending(c)) return -1;
+    }
     if (rc == SVC_WAIT) {
         store_rollback(c->txn);
         c->txn = NULL;

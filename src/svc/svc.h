@@ -83,7 +83,13 @@ typedef struct call {
     /* Set by helpers that return nothing (call_resource) when they ran out of memory: the
      * operation fails with InternalFailure even if its handler succeeded. */
     int oom;
+    /* call_fetch: what the handler asked for (the next run gets it), and what was fetched
+     * for this call (fetch.c, in the arena). */
+    const char *fetch_url;
+    size_t fetch_max;
+    struct call_fetched *fetched;
 } call;
+typedef struct call_fetched call_fetched;
 
 /* Long polls: a handler with nothing to answer yet (and c->wait set) returns
  * call_park(c, key, wake_at). Its transaction is rolled back and nothing is audited; it is
@@ -91,6 +97,17 @@ typedef struct call {
  * Returns SVC_WAIT, or -1 (c->err) when the caller cannot park or on OOM. */
 #define SVC_WAIT 1
 int call_park(call *c, const char *key, double wake_at);
+
+/* Network I/O never runs under the store's write lock (it would stall every writer of
+ * every account). A handler that needs url's body (at most max bytes, http(s) only) calls
+ * call_fetch where it needs it, after its own checks and authorization. The first time it
+ * returns -1 with c->err set, and the handler fails as it would for any error; svc_exec
+ * then rolls the transaction back, fetches with no transaction open, and runs the call
+ * again, when call_fetch answers 0 (*body, NUL-terminated, and *len in the call's arena)
+ * or 1 (the fetch failed: not http(s), unreachable, not 200, too large, too slow; the
+ * handler words the error as its service does). Inside another call's transaction
+ * (svc_invoke_in) the -1 stands. */
+int call_fetch(call *c, const char *url, size_t max, const char **body, size_t *len);
 
 typedef int (*svc_fn)(call *c, json_t *in, json_t **out);
 

@@ -21,17 +21,8 @@ from ferrytest import Ferry  # noqa: E402
 T = "Ferry::Test::Resource"
 
 
-def start_with_test_types(f):
-    old = os.environ.get("FERRY_CFN_TEST_TYPES")
-    os.environ["FERRY_CFN_TEST_TYPES"] = "1"
-    try:
-        f.start()
-    finally:
-        if old is None:
-            del os.environ["FERRY_CFN_TEST_TYPES"]
-        else:
-            os.environ["FERRY_CFN_TEST_TYPES"] = old
-    return f
+def start_with_test_types(f, **env):
+    return f.start(env={"FERRY_CFN_TEST_TYPES": "1", **env})
 
 
 def restart(f, sig):
@@ -842,6 +833,74 @@ Outputs:
     assert e["Code"] == "ValidationError"
 
 
+class _Slow(http.server.BaseHTTPRequestHandler):
+    """Answers every GET after DELAY seconds; counts the requests begun and answered."""
+    DELAY = 4.0
+    lock = threading.Lock()
+    begun = 0
+    answered = 0
+
+    def do_GET(self):
+        with _Slow.lock:
+            _Slow.begun += 1
+        time.sleep(self.DELAY)
+        body = b"Resources:\n  R:\n    Type: Ferry::Test::Resource\n    Properties: {Value: slow}\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        with _Slow.lock:
+            _Slow.answered += 1
+
+    def log_message(self, *a):
+        pass
+
+
+def test_slow_template_url_blocks_no_writer(fx):
+    """No network I/O under the store's write lock: while three CreateStack calls wait on a
+    TemplateURL that answers after 4 s, another account's SendMessage completes before any
+    of those fetches has answered (on a server fetching inside the transaction it waits for
+    the first to finish). A fetch still holds its worker thread: the server gets enough that
+    one is idle to accept SendMessage's new connection."""
+    if not _sqs_ready(fx):
+        pytest.skip("SQS is not implemented in this build")
+    f = start_with_test_types(Ferry(extra=("--threads", "8")))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        f.init()
+        url = f.client("sqs", "qa", region="us-east-1").create_queue(QueueName=uniq("nolock"))["QueueUrl"]
+        _Slow.begun = _Slow.answered = 0
+        names = [uniq("slowurl") for _ in range(3)]
+        done = {}
+
+        def create_one(n):
+            c = f.client("cloudformation", "dev", region="us-east-1")
+            done[n] = c.create_stack(StackName=n, TemplateURL=f"http://127.0.0.1:{srv.server_port}/t.yaml")
+
+        threads = [threading.Thread(target=create_one, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        deadline = time.time() + 10
+        while _Slow.begun == 0:  # a fetch is in flight
+            assert time.time() < deadline
+            time.sleep(0.01)
+        f.client("sqs", "qa", region="us-east-1").send_message(QueueUrl=url, MessageBody="while fetching")
+        with _Slow.lock:
+            answered = _Slow.answered
+        assert answered == 0, "SendMessage waited for a TemplateURL fetch"
+        for t in threads:
+            t.join(30)
+        assert sorted(done) == sorted(names)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        for n in names:
+            assert wait(cfn, n)["StackStatus"] == "CREATE_COMPLETE", events(cfn, n)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        f.close()
+
+
 def test_describe_waits_through_unrelated_wakes(fx, cfn):
     """DescribeStacks of a busy stack parks until the stack settles, even while other keys are
     being notified (SQS sends here): an unrelated wake racing the park must not answer early."""
@@ -1145,6 +1204,150 @@ Resources:
     assert wait(cfn, sid)["StackStatus"] == "ROLLBACK_COMPLETE"
     sqs = fx.client("sqs", "dev", region="us-east-1")
     assert q not in sqs.list_queues().get("QueueUrls", [])
+
+
+def _settled_without_orphans(f, sid, prefix):
+    """After a restart: the stack ends in a final state, and the queues named after it are
+    exactly the live resources it lists (none after a rollback)."""
+    cfn = f.client("cloudformation", "dev", region="us-east-1")
+    s = wait(cfn, sid, timeout=60)
+    assert s["StackStatus"] in ("CREATE_COMPLETE", "ROLLBACK_COMPLETE"), events(cfn, sid)
+    sqs = f.client("sqs", "dev", region="us-east-1")
+    urls = set()
+    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix, MaxResults=1000):
+        urls |= set(page.get("QueueUrls", []))
+    res = cfn.describe_stack_resources(StackName=sid)["StackResources"]
+    live = {r["PhysicalResourceId"] for r in res if r["ResourceStatus"] not in ("DELETE_COMPLETE", "DELETE_SKIPPED")}
+    if s["StackStatus"] == "ROLLBACK_COMPLETE":
+        assert not urls, f"{len(urls)} queues left behind by the rolled back stack: {sorted(urls)[:3]}"
+        assert not live, live
+    else:
+        assert len(res) == 50 and urls == live
+    return s["StackStatus"]
+
+
+QUEUES50 = "Resources:\n" + "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(50))
+
+
+def test_kill9_mid_create_leaves_no_orphans():
+    """kill -9 while a 50-queue stack is being created: after the restart the stack ends in a
+    final state with no queue left that it does not list. First at times (0-300 ms), then
+    deterministically right after the Nth queue is made and before the stack records it
+    (FERRY_CFN_KILL_AFTER_CREATES), the window that used to leave orphans."""
+    f = start_with_test_types(Ferry())
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        trials = [("delay", d) for d in (0.0, 0.1, 0.3)] + [("after", n) for n in (1, 9, 30, 50)]
+        for kind, v in trials:
+            name = uniq("orph")
+            if kind == "after":
+                f.stop()
+                start_with_test_types(f, FERRY_CFN_KILL_AFTER_CREATES=str(v))
+            cfn = f.client("cloudformation", "dev", region="us-east-1")
+            sid = cfn.create_stack(StackName=name, TemplateBody=QUEUES50)["StackId"]
+            if kind == "delay":
+                time.sleep(v)
+                f.stop(signal.SIGKILL)
+            else:
+                f.proc.wait(60)  # the server kills itself after the Nth create
+                assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+            start_with_test_types(f)
+            st = _settled_without_orphans(f, sid, name)
+            if kind == "after":
+                assert st == "ROLLBACK_COMPLETE"
+    finally:
+        f.close()
+
+
+def test_kill9_mid_nested_create_leaves_no_orphans(templates):
+    """kill -9 while a nested stack makes its first queue: after the restart the child rolls
+    back (its queue deleted), and the parent's rollback deletes the child it had not yet
+    recorded, by the name it announced."""
+    base, bodies = templates
+    bodies["/kids.yaml"] = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    f = start_with_test_types(Ferry(), FERRY_CFN_KILL_AFTER_CREATES="1")
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        name = uniq("nest")
+        body = f"Resources:\n  Kid:\n    Type: AWS::CloudFormation::Stack\n    Properties: {{TemplateURL: {base}/kids.yaml}}\n"
+        sid = f.client("cloudformation", "dev", region="us-east-1").create_stack(StackName=name, TemplateBody=body)["StackId"]
+        f.proc.wait(60)
+        assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+        start_with_test_types(f)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        st = wait(cfn, sid, timeout=60)["StackStatus"]
+        assert st == "ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events(cfn, sid)]
+        kids = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith(f"{name}-Kid-")]
+        assert kids and all(k["StackStatus"] == "DELETE_COMPLETE" for k in kids), kids
+        left = f.client("sqs", "dev", region="us-east-1").list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+        assert not left, left
+    finally:
+        f.close()
+
+
+def test_kill9_mid_replacement_keeps_the_old_resource():
+    """kill -9 right after an update made a replacement queue, before the stack recorded it:
+    the update rolls back to the old queue, which is kept, and the replacement is deleted."""
+    f = start_with_test_types(Ferry())
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        name = uniq("repl")
+        body = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {FifoQueue: %s}\n"
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        cfn.create_stack(StackName=name, TemplateBody=body % "false")
+        s = wait(cfn, name)
+        assert s["StackStatus"] == "CREATE_COMPLETE"
+        old = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Q")["StackResourceDetail"]["PhysicalResourceId"]
+        f.stop()
+        start_with_test_types(f, FERRY_CFN_KILL_AFTER_CREATES="1")
+        f.client("cloudformation", "dev", region="us-east-1").update_stack(StackName=name, TemplateBody=body % "true")
+        f.proc.wait(60)
+        assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+        start_with_test_types(f)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        st = wait(cfn, s["StackId"], timeout=60)["StackStatus"]
+        assert st == "UPDATE_ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events(cfn, name)]
+        r = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Q")["StackResourceDetail"]
+        assert r["PhysicalResourceId"] == old
+        urls = f.client("sqs", "dev", region="us-east-1").list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+        assert urls == [old], urls
+    finally:
+        f.close()
+
+
+def test_kill9_mid_subscribe_leaves_no_subscription():
+    """SNS picks a subscription's ARN, so its create announces the topic, protocol and
+    endpoint: killed right after Subscribe, the rollback finds and removes the subscription
+    on a topic the stack does not own."""
+    f = start_with_test_types(Ferry(), FERRY_CFN_KILL_AFTER_CREATES="1")
+    try:
+        f.init()
+        if not _sqs_ready(f):
+            pytest.skip("SQS is not implemented in this build")
+        sns = f.client("sns", "dev", region="us-east-1")
+        topic = sns.create_topic(Name=uniq("subt"))["TopicArn"]
+        sqs = f.client("sqs", "dev", region="us-east-1")
+        q = sqs.create_queue(QueueName=uniq("subq"))["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        body = (f"Resources:\n  S:\n    Type: AWS::SNS::Subscription\n"
+                f"    Properties: {{TopicArn: {topic}, Protocol: sqs, Endpoint: {qarn}}}\n")
+        name = uniq("sub")
+        sid = f.client("cloudformation", "dev", region="us-east-1").create_stack(StackName=name, TemplateBody=body)["StackId"]
+        f.proc.wait(60)
+        assert f.proc.returncode == -signal.SIGKILL, f.proc.returncode
+        start_with_test_types(f)
+        cfn = f.client("cloudformation", "dev", region="us-east-1")
+        assert wait(cfn, sid, timeout=60)["StackStatus"] == "ROLLBACK_COMPLETE", events(cfn, sid)
+        subs = f.client("sns", "dev", region="us-east-1").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert subs == [], subs
+    finally:
+        f.close()
 
 
 def test_notifications_to_sns(fx, cfn):

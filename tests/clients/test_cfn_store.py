@@ -25,18 +25,7 @@ Resources:
 
 @pytest.fixture(scope="module")
 def cfn():
-    env = {"FERRY_CFN_TEST_TYPES": "1", "FERRY_CFN_FAIL_STATUS_COMMITS": "3"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    f = Ferry()
-    try:
-        f.start()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                del os.environ[k]
-            else:
-                os.environ[k] = v
+    f = Ferry().start(env={"FERRY_CFN_TEST_TYPES": "1", "FERRY_CFN_FAIL_STATUS_COMMITS": "3"})
     f.init()
     yield f.client("cloudformation", "dev", region="us-east-1")
     f.close()

@@ -12,6 +12,7 @@
 #include "engine.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,7 +164,10 @@ int cfn_engine_wait(ferry_env *env, const char *account, const char *region, con
         if (!rc) rc = cfn_stack_find(t, account, region, stack_id, &s, &e);
         store_rollback(t);
         if (rc < 0) return -1;
-        if (rc == 0) return 0;
+        if (rc == 0) { /* by name: deleted since the last look */
+            if (n) status[0] = 0;
+            return 0;
+        }
         snprintf(status, n, "%s", jstr(s, "StackStatus"));
         json_decref(s);
         if (!cfn_status_busy(status)) return 0;
@@ -654,6 +658,45 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
 
 /* ------------------------------------------------------------------ steps */
 
+/* A create step's record, for cfn_intent. */
+typedef struct step_intent {
+    op *o;
+    json_t *doc;
+} step_intent;
+
+/* cfn_intent for a create step: id joins the record's "Intents", committed before the
+ * provider makes anything (provider.h). */
+static int record_intent(cfn_pctx *p, const char *id)
+{
+    step_intent *si = p->step;
+    json_t *l = json_object_get(si->doc, "Intents");
+    if (!l && json_object_set_new(si->doc, "Intents", l = json_array())) return ferr_oom(p->e);
+    if (json_array_append_new(l, json_string(id))) return ferr_oom(p->e);
+    return commit_res(si->o, si->doc, p->logical_id, p->e);
+}
+
+/* The context of a provider create on doc's behalf (si lives as long as the call). */
+static void pctx_create(op *o, cfn_pctx *p, const char *logical, ferr *e, step_intent *si,
+                        json_t *doc)
+{
+    pctx_init(o, p, logical, e);
+    *si = (step_intent){o, doc};
+    p->intent = record_intent;
+    p->step = si;
+}
+
+/* Test seam: FERRY_CFN_KILL_AFTER_CREATES=N (read at engine start) kills the server with
+ * SIGKILL right after the Nth provider create returns, before its result is recorded: the
+ * window in which a crash leaves a resource the stack has no record of
+ * (tests/clients/test_cfn.py test_kill9_mid_create_leaves_no_orphans). */
+static atomic_int kill_after_creates;
+
+static void maybe_die(void)
+{
+    if (atomic_load(&kill_after_creates) > 0 && atomic_fetch_sub(&kill_after_creates, 1) == 1)
+        raise(SIGKILL);
+}
+
 /* A provider's create or update succeeded: its result (NULL: keep the resource's values)
  * goes into doc, the status is committed and the values become visible to the steps that
  * depend on it. Consumes doc and result. */
@@ -684,6 +727,7 @@ static int step_create(op *o, const char *logical)
         return 0;
     }
     if (rc == 0 || !doc) doc = new_res_doc(o, logical);
+    if (doc) json_object_del(doc, "Intents"); /* of a create whose resource was deleted */
     if (!doc || (tok && json_object_set_new(doc, "Op", json_string(tok))) ||
         json_object_set_new(doc, "Added", json_true()))
         return step_oom(o, logical, doc);
@@ -701,14 +745,20 @@ static int step_create(op *o, const char *logical)
     if (json_object_set_new(doc, "Props", props)) return step_oom(o, logical, doc);
     if (res_status(o, doc, "CREATE_IN_PROGRESS", NULL, props, NULL)) return step_unrecorded(o, doc);
     cfn_pctx p;
-    pctx_init(o, &p, logical, &e);
+    step_intent si;
+    pctx_create(o, &p, logical, &e, &si, doc);
     json_t *result = NULL;
     if (cfn_provider_create(pv, &p, props, &result)) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
+        /* the provider undid what it made: nothing announced is ours to delete (a name
+         * given in the template may be someone else's resource) */
+        json_object_del(doc, "Intents");
         /* AWS words a provider error as "<message> (Service: X, Status Code: N, ...)"; the
          * service's own message is what people need */
         return step_failed(o, doc, "CREATE_FAILED", e.message);
     }
+    maybe_die();
+    json_object_del(doc, "Intents"); /* the physical id is now known */
     return step_done(o, doc, "CREATE_COMPLETE", result);
 }
 
@@ -724,23 +774,38 @@ static int retained(const char *policy)
                       !strcmp(policy, "RetainExceptOnCreate"));
 }
 
+/* Whether a record (a resource's, or an "Old"/"Discard" one) names a physical resource:
+ * its id, or the intents of a create a crash interrupted (provider.h). */
+static int has_physical(const json_t *rec)
+{
+    const char *phys = jstr(rec, "PhysicalResourceId");
+    return (phys && *phys) || json_array_size(json_object_get(rec, "Intents"));
+}
+
 /* Deletes a physical resource of the type through its provider, with its DELETE_IN_PROGRESS
- * and then DELETE_COMPLETE or DELETE_FAILED records (events show physical). 0 deleted (or
- * never created), -1 the provider failed (why in *e), -2 the store refused a record. */
+ * and then DELETE_COMPLETE or DELETE_FAILED records (events show physical). Without a
+ * physical id, what the interrupted create announced (intents) is deleted, each gone one
+ * counting as deleted. 0 deleted (or never created), -1 the provider failed (why in *e), -2
+ * the store refused a record. */
 static int delete_recorded(op *o, json_t *doc, const char *type, const char *physical,
-                           const json_t *props, ferr *e)
+                           const json_t *intents, const json_t *props, ferr *e)
 {
     if (res_status(o, doc, "DELETE_IN_PROGRESS", NULL, NULL, physical)) return -2;
     const cfn_provider *pv = cfn_find_provider(type);
     int rc = 0;
+    cfn_pctx p;
+    pctx_init(o, &p, jstr(doc, "LogicalResourceId"), e);
     if (physical && *physical && pv) {
-        cfn_pctx p;
-        pctx_init(o, &p, jstr(doc, "LogicalResourceId"), e);
-        if (pv->del(&p, physical, props)) {
-            if (!ferr_isset(e)) ferr_internal(e, "%s delete failed", type);
-            rc = -1;
+        if (pv->del(&p, physical, props)) rc = -1;
+    } else if (pv) {
+        size_t i;
+        json_t *id;
+        json_array_foreach(intents, i, id) {
+            if (!json_string_value(id) || pv->del(&p, json_string_value(id), props)) rc = -1;
+            if (rc) break;
         }
     }
+    if (rc && !ferr_isset(e)) ferr_internal(e, "%s delete failed", type);
     if (res_status(o, doc, rc ? "DELETE_FAILED" : "DELETE_COMPLETE", rc ? e->message : NULL, NULL,
                    physical))
         return rc ? rc : -2;
@@ -764,14 +829,14 @@ static int step_delete(op *o, const char *logical)
     if (policy && !strcmp(policy, "RetainExceptOnCreate") && !strcmp(ss, "ROLLBACK_IN_PROGRESS"))
         policy = "Delete";
     const char *phys = jstr(doc, "PhysicalResourceId");
-    if (retained(policy) && phys && *phys) {
+    if (retained(policy) && has_physical(doc)) {
         if (res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL)) return step_unrecorded(o, doc);
         json_decref(doc);
         return 0;
     }
     ferr e = {0};
-    rc =
-        delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Props"), &e);
+    rc = delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Intents"),
+                         json_object_get(doc, "Props"), &e);
     if (rc == -2) return step_unrecorded(o, doc);
     if (rc) op_fail(o, logical, e.message);
     json_decref(doc);
@@ -1674,15 +1739,18 @@ static int step_update(op *o, const char *logical)
         return step_unrecorded(o, doc);
     }
     cfn_pctx p;
-    pctx_init(o, &p, logical, &e);
+    step_intent si;
+    pctx_create(o, &p, logical, &e, &si, doc);
     json_t *result = NULL;
-    if (replace)
+    if (replace) {
         rc = cfn_provider_create(pv, &p, props, &result);
-    else
+        if (!rc) maybe_die();
+    } else
         rc = cfn_provider_update(pv, &p, jstr(olddoc, "PhysicalResourceId"), oldprops, props,
                                  &result);
     json_decref(olddoc);
     json_decref(props);
+    json_object_del(doc, "Intents"); /* done or undone by the provider (see step_create) */
     if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", pv->type);
         if (replace && json_object_set_new(doc, "PhysicalResourceId", json_string("")))
@@ -1835,7 +1903,7 @@ static void discard_physical(op *o, const json_t *doc, const json_t *what)
         return;
     }
     delete_recorded(o, evdoc, jstr(what, "ResourceType"), jstr(what, "PhysicalResourceId"),
-                    json_object_get(what, "Props"), &e);
+                    json_object_get(what, "Intents"), json_object_get(what, "Props"), &e);
     json_decref(evdoc);
 }
 
@@ -1878,7 +1946,7 @@ static int step_cleanup(op *o, const char *logical)
             res_status(o, doc, "DELETE_SKIPPED", NULL, NULL, NULL);
         else
             delete_recorded(o, doc, jstr(doc, "ResourceType"), jstr(doc, "PhysicalResourceId"),
-                            json_object_get(doc, "Props"), &e);
+                            json_object_get(doc, "Intents"), json_object_get(doc, "Props"), &e);
     }
     /* the record: removed resources disappear, the rest lose the update's bookkeeping */
     if (in_tpl) {
@@ -1886,6 +1954,7 @@ static int step_cleanup(op *o, const char *logical)
         json_object_del(doc, "Replaced");
         json_object_del(doc, "Added");
         json_object_del(doc, "Discard");
+        json_object_del(doc, "Intents");
     }
     rc = commit_res(o, in_tpl ? doc : NULL, logical, &e);
     json_decref(doc);
@@ -1932,13 +2001,19 @@ static int step_unupdate(op *o, const char *logical)
     const char *type = jstr(old, "ResourceType");
     const cfn_provider *pv = cfn_find_provider(type);
     if (json_is_true(json_object_get(doc, "Replaced"))) {
-        /* keep the old physical resource; the new one is deleted in the cleanup */
-        json_t *discard =
-            json_pack("{s:O, s:o, s:O}", "PhysicalResourceId",
-                      json_object_get(doc, "PhysicalResourceId"), "Props",
-                      json_object_get(doc, "Props") ? json_incref(json_object_get(doc, "Props"))
-                                                    : json_object(),
-                      "ResourceType", json_object_get(doc, "ResourceType"));
+        /* keep the old physical resource; the new one is deleted in the cleanup. A crash
+         * during the replacing create left the old id in the record, and the intents of the
+         * new one (provider.h) */
+        const char *cur = jstr(doc, "PhysicalResourceId");
+        int same =
+            cur && jstr(old, "PhysicalResourceId") && !strcmp(cur, jstr(old, "PhysicalResourceId"));
+        json_t *discard = json_pack(
+            "{s:s, s:o, s:O, s:o}", "PhysicalResourceId", same || !cur ? "" : cur, "Props",
+            json_object_get(doc, "Props") ? json_incref(json_object_get(doc, "Props"))
+                                          : json_object(),
+            "ResourceType", json_object_get(doc, "ResourceType"), "Intents",
+            json_object_get(doc, "Intents") ? json_incref(json_object_get(doc, "Intents"))
+                                            : json_array());
         if (json_object_set_new(doc, "Discard", discard)) return step_oom(o, logical, doc);
     } else if (pv && cfn_provider_can_update(pv)) {
         if (res_status(o, doc, "UPDATE_IN_PROGRESS", NULL, json_object_get(old, "Props"), NULL))
@@ -2119,6 +2194,8 @@ static int engine_start(ferry_env *env, ferr *e)
     pthread_mutex_unlock(&E.mu);
     const char *fail = getenv("FERRY_CFN_FAIL_STATUS_COMMITS");
     atomic_store(&fail_status_commits, fail ? atoi(fail) : 0);
+    const char *die = getenv("FERRY_CFN_KILL_AFTER_CREATES");
+    atomic_store(&kill_after_creates, die ? atoi(die) : 0);
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, e)) return -1;
     resume r = {json_array(), 0};

@@ -1,6 +1,8 @@
 /* The stack engine: runs stack operations (create, update, delete, rollbacks, cleanup) in
  * the background, resources in dependency order and independent ones in parallel, every
- * resource step committed so a restart resumes (or rolls back) from the store. The
+ * resource step committed so a restart resumes (or rolls back) from the store. What a
+ * create is about to make is committed before it is made (cfn_intent, provider.h), so a
+ * rollback after kill -9 deletes it even when its result was never recorded. The
  * documents it works on are CloudFormation's (svc/cloudformation/documents.h). */
 #ifndef FERRY_CFN_ENGINE_H
 #define FERRY_CFN_ENGINE_H
@@ -18,8 +20,9 @@ const cfn_provider *cfn_find_provider(const char *type);
 
 /* Starts (or re-checks) the stack's work after the caller's transaction commits. */
 void cfn_engine_kick(ferry_env *env, const char *account, const char *region, const char *uuid);
-/* Waits until the stack identified by its StackId is in no *_IN_PROGRESS status, or the
- * timeout (seconds) passes. Returns the final status into status (may be ""). */
+/* Waits until the stack identified by its StackId (or the name of a live stack) is in no
+ * *_IN_PROGRESS status, or the timeout (seconds) passes. Returns the final status into
+ * status ("" when there is no such stack, e.g. one deleted by name while waiting). */
 int cfn_engine_wait(ferry_env *env, const char *account, const char *region, const char *stack_id,
                     double timeout, char *status, size_t n);
 

@@ -206,6 +206,11 @@ int prov_iam_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **nam
     }
     if (!in || (k->request && k->request(p, pr, in))) goto oom;
     json_decref(tags);
+    if (cfn_intent(p, n)) {
+        json_decref(in);
+        free(n);
+        return -1;
+    }
     if (prov_call(p, "iam", op, in, &out)) {
         free(n);
         return -1;

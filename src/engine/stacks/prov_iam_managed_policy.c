@@ -3,6 +3,7 @@
  * CreateDate, UpdateDate. ManagedPolicyName, Path and Description replace; a new
  * PolicyDocument becomes a new default version (the oldest version goes when IAM's five
  * are used); Roles, Users and Groups attach and detach in place. No tags. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,11 @@ static int mp_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **ar
         ferr_oom(p->e);
         goto out;
     }
+    char planned[1024];
+    snprintf(planned, sizeof(planned), "arn:aws:iam::%s:policy%s%s",
+             p->account ? p->account : p->as->account, jstr(pr, "Path") ? jstr(pr, "Path") : "/",
+             name);
+    if (cfn_intent(p, planned)) goto out;
     json_t *in = json_pack("{s:s, s:s}", "PolicyName", name, "PolicyDocument", doc);
     if (jstr(pr, "Path")) in = jdone(in, json_object_set(in, "Path", json_object_get(pr, "Path")));
     if (jstr(pr, "Description"))

@@ -47,6 +47,7 @@ int prov_shape_generated_id(const prov_shape *s, cfn_pctx *p, const json_t *pr, 
 {
     (void)pr;
     if (!(*id = prov_generated_id(p))) return ferr_oom(p->e);
+    if (cfn_intent(p, *id)) return -1;
     return prov_shape_id_attrs(s, p, *id, attrs);
 }
 

@@ -41,14 +41,56 @@ static const char *region_of(const cfn_pctx *p, const json_t *pr)
     return r && *r ? r : p->region;
 }
 
+/* What a create announces (cfn_intent): SNS picks the ARN, but Subscribe returns the
+ * subscription of the same topic, protocol and endpoint when there is one, so that triple
+ * names what the create made. */
+#define INTENT "subscription-of-properties"
+
+/* The ARN of pr's subscription (topic, protocol, endpoint), or NULL in *arn (none). */
+static int find_sub(cfn_pctx *p, const json_t *pr, char **arn)
+{
+    *arn = NULL;
+    const char *proto = jstr(pr, "Protocol"), *ep = jstr(pr, "Endpoint");
+    json_t *tok = NULL;
+    do {
+        json_t *in = json_pack("{s:O}", "TopicArn", json_object_get(pr, "TopicArn")), *out = NULL;
+        if (in && tok) in = jdone(in, json_object_set(in, "NextToken", tok));
+        json_decref(tok);
+        tok = NULL;
+        if (prov_call_r(p, region_of(p, pr), "sns", "ListSubscriptionsByTopic", in, &out))
+            return prov_is_gone(p->e) ? (ferr_clear(p->e), 0) : -1;
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(out, "Subscriptions"), i, s) {
+            const char *sp = jstr(s, "Protocol"), *se = jstr(s, "Endpoint");
+            if (!*arn && sp && proto && !strcmp(sp, proto) && !strcmp(se ? se : "", ep ? ep : "") &&
+                jstr(s, "SubscriptionArn") && !strncmp(jstr(s, "SubscriptionArn"), "arn:", 4) &&
+                !(*arn = strdup(jstr(s, "SubscriptionArn")))) {
+                json_decref(out);
+                return ferr_oom(p->e);
+            }
+        }
+        tok = json_incref(json_object_get(out, "NextToken"));
+        json_decref(out);
+    } while (tok && !*arn);
+    json_decref(tok);
+    return 0;
+}
+
 static int sub_del(cfn_pctx *p, const char *arn, const json_t *props)
 {
     json_t *pr = prov_props_old(p, props, schema);
+    char *found = NULL;
+    int rc = 0;
+    if (!strcmp(arn, INTENT)) { /* a create a crash interrupted */
+        rc = find_sub(p, pr, &found);
+        arn = found ? found : "";
+    }
     /* a subscription still waiting for confirmation has no ARN to unsubscribe */
-    int rc = strncmp(arn, "arn:", 4)
-                 ? 0
-                 : prov_call_gone_ok(p, region_of(p, pr), "sns", "Unsubscribe",
-                                     json_pack("{s:s}", "SubscriptionArn", arn));
+    if (!rc && !strncmp(arn, "arn:", 4))
+        rc = prov_call_gone_ok(p, region_of(p, pr), "sns", "Unsubscribe",
+                               json_pack("{s:s}", "SubscriptionArn", arn));
+    free(found);
     json_decref(pr);
     return rc;
 }
@@ -63,6 +105,10 @@ static int sub_create(cfn_pctx *p, const json_t *props, json_t **result)
                            sub_attributes(pr), "ReturnSubscriptionArn", 1);
     if (jstr(pr, "Endpoint"))
         in = jdone(in, json_object_set(in, "Endpoint", json_object_get(pr, "Endpoint")));
+    if (cfn_intent(p, INTENT)) {
+        json_decref(in);
+        goto out;
+    }
     if (prov_call_r(p, region_of(p, pr), "sns", "Subscribe", in, &out)) goto out;
     const char *arn = jstr(out, "SubscriptionArn");
     if (!arn) {

@@ -192,14 +192,14 @@ static int topic_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
         ferr_oom(p->e);
         goto out;
     }
-    if (jstr(pr, "TopicName")) {
-        char arn[512];
-        snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", p->region,
-                 p->account ? p->account : p->as->account, name);
-        if (prov_refuse_existing(p, "AWS::SNS::Topic", arn, "sns", "GetTopicAttributes",
-                                 json_pack("{s:s}", "TopicArn", arn)))
-            goto out;
-    }
+    char planned[512];
+    snprintf(planned, sizeof(planned), "arn:aws:sns:%s:%s:%s", p->region,
+             p->account ? p->account : p->as->account, name);
+    if (jstr(pr, "TopicName") &&
+        prov_refuse_existing(p, "AWS::SNS::Topic", planned, "sns", "GetTopicAttributes",
+                             json_pack("{s:s}", "TopicArn", planned)))
+        goto out;
+    if (cfn_intent(p, planned)) goto out;
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
     json_t *in = json_pack("{s:s, s:o}", "Name", name, "Attributes", topic_attributes(pr));
     if (!tags || json_array_size(tags)) in = jdone(in, json_object_set(in, "Tags", tags));

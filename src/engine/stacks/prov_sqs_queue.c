@@ -3,6 +3,7 @@
  * back to SQS's default. RedrivePolicy and RedriveAllowPolicy may be objects (serialized)
  * or JSON text. Tags: the stack's, the resource's, and aws:cloudformation:stack-name,
  * stack-id and logical-id (AWS: the queue schema has cloudFormationSystemTags). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,11 @@ static int queue_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
         prov_refuse_existing(p, "AWS::SQS::Queue", name, "sqs", "GetQueueUrl",
                              json_pack("{s:s}", "QueueName", name)))
         goto out;
+    /* the queue's ARN: DeleteQueue takes it from internal callers */
+    char arn[512];
+    snprintf(arn, sizeof(arn), "arn:aws:sqs:%s:%s:%s", p->region,
+             p->account ? p->account : p->as->account, name);
+    if (cfn_intent(p, arn)) goto out;
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);
     json_t *in = json_pack("{s:s, s:o}", "QueueName", name, "Attributes", queue_attributes(pr));
     if (!tags || json_array_size(tags))

@@ -18,7 +18,25 @@ typedef struct cfn_pctx {
     const char *stack_name, *stack_id, *logical_id;
     const json_t *tags; /* stack tags [{Key,Value}] to propagate, or NULL */
     ferr *e;
+    /* Set by the engine for creates (NULL elsewhere, e.g. unit tests): see cfn_intent. */
+    int (*intent)(struct cfn_pctx *p, const char *id);
+    void *step;
 } cfn_pctx;
+
+/* Crash safety, what every provider must do. A create (also the create of a replacing
+ * update) calls cfn_intent(p, id) before each service call that makes a physical resource
+ * (after checking that a resource of a given name is not already there), where id is what
+ * its del needs to delete that resource: its physical id, or a name or ARN del accepts.
+ * The engine commits id to the step's record before cfn_intent returns (-1: not recorded,
+ * p->e says why, and the provider makes nothing). If the server dies before the create's
+ * result is recorded, the rollback calls del(p, id, props) for every id announced, and del
+ * treats a resource that is not there as deleted (prov_call_gone_ok). So a provider gets
+ * crash recovery without recovery code of its own. When the service picks the id, the
+ * provider announces something del can find it by (SNS::Subscription: its topic, protocol
+ * and endpoint); IAM::AccessKey cannot yet (a key is found by nothing but its id). A
+ * create that fails without a crash undoes what it made itself (prov_undo): its intents
+ * are dropped. */
+int cfn_intent(cfn_pctx *p, const char *id);
 
 /* A provider's result for create/update: {"PhysicalResourceId": "...",
  * "Ref": "..." (optional, defaults to PhysicalResourceId), "Attributes": {"Arn": ..., ...}}

@@ -84,6 +84,11 @@ int prov_call_in(cfn_pctx *p, const char *region, const char *service, const cha
     return 0;
 }
 
+int cfn_intent(cfn_pctx *p, const char *id)
+{
+    return p->intent ? p->intent(p, id) : 0;
+}
+
 int cfn_call(cfn_pctx *p, const char *service, const char *op, const json_t *in, json_t **out)
 {
     return prov_call_in(p, NULL, service, op, in, out);

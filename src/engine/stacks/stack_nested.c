@@ -122,6 +122,10 @@ static int n_create(cfn_pctx *p, const json_t *props, json_t **result)
         return ferr_validation(p->e, "Property TemplateURL cannot be empty.");
     /* AWS: nested stack names are PARENT-LOGICAL-RANDOM, at most 128 characters */
     char *name = cfn_physical_name(p, 128, 0);
+    if (name && cfn_intent(p, name)) { /* n_del takes the name */
+        free(name);
+        return -1;
+    }
     json_t *in = name ? request(p, props, name) : NULL, *out = NULL;
     free(name);
     if (!in) return ferr_oom(p->e);
@@ -160,13 +164,18 @@ static int n_update(cfn_pctx *p, const char *physical_id, const json_t *old_prop
 static int n_del(cfn_pctx *p, const char *physical_id, const json_t *props)
 {
     (void)props;
+    char status[64] = "";
+    /* a nested stack a crash interrupted is busy rolling back after the restart: it can be
+     * deleted once it has settled */
+    if (cfn_engine_wait(p->env, p->account, p->region, physical_id, NESTED_WAIT, status,
+                        sizeof(status)))
+        return ferr_internal(p->e, "cannot read the nested stack %s", physical_id);
     json_t *in = json_pack("{s:s}", "StackName", physical_id), *out = NULL;
     if (!in) return ferr_oom(p->e);
     int rc = ncall(p, "DeleteStack", in, &out);
     json_decref(in);
     json_decref(out);
     if (rc) return -1;
-    char status[64] = "";
     if (cfn_engine_wait(p->env, p->account, p->region, physical_id, NESTED_WAIT, status,
                         sizeof(status)))
         return ferr_internal(p->e, "cannot read the nested stack %s", physical_id);

@@ -59,7 +59,7 @@ static int t_create(cfn_pctx *p, const json_t *props, json_t **result)
     if (failing(p, props, "FailCreate")) return -1;
     const char *name = json_string_value(json_object_get(props, "Name"));
     if (!name) return ferr_validation(p->e, "Name is required");
-    if (record(p, name, props, 0)) return -1;
+    if (cfn_intent(p, name) || record(p, name, props, 0)) return -1;
     return result_for(p, name, props, result);
 }
 

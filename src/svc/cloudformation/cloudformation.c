@@ -1,7 +1,6 @@
 /* AWS CloudFormation: the Stack API. Handlers check and record; the stack engine
  * (engine/stacks/) does the work in the background, so CreateStack answers at once with
  * the StackId and the stack in CREATE_IN_PROGRESS, as AWS does. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,45 +105,28 @@ void cfnsvc_prep_dispose(cfn_prep *p)
     memset(p, 0, sizeof(*p));
 }
 
-static size_t curl_write(char *ptr, size_t size, size_t n, void *ud)
-{
-    buf *b = ud;
-    return buf_put(b, ptr, size * n) ? 0 : size * n;
-}
-
-/* TemplateURL: http(s) only, at most 1 MB, a few seconds. */
+/* TemplateURL (and StackPolicyURL): http(s) only, at most 1 MB, a few seconds; fetched
+ * outside the transaction (call_fetch). NULL with c->err set; else the caller frees. */
 static char *fetch_url(call *c, const char *url)
 {
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
         ferr_validation(c->err, "TemplateURL must be a supported URL.");
         return NULL;
     }
-    CURL *h = curl_easy_init();
-    if (!h) {
-        ferr_oom(c->err);
-        return NULL;
-    }
-    buf b;
-    buf_init(&b, TEMPLATE_URL_MAX);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    if (rc != CURLE_OK || status != 200 || b.failed) {
-        buf_dispose(&b);
+    const char *body = NULL;
+    size_t len = 0;
+    int rc = call_fetch(c, url, TEMPLATE_URL_MAX, &body, &len);
+    if (rc < 0) return NULL;
+    if (rc == 1) {
         ferr_validation(c->err,
                         "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 "
                         "Error Message: The template at %s could not be read",
                         url);
         return NULL;
     }
-    return b.len ? buf_take(&b) : strdup("");
+    char *copy = strdup(body);
+    if (!copy) ferr_oom(c->err);
+    return copy;
 }
 
 static int has_cap(const json_t *caps, const char *cap)

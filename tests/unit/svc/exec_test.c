@@ -1,6 +1,7 @@
 /* svc_exec never drops an error: a handler that returned 0 after running out of memory in a
  * helper that cannot report (svc_out, call_resource: c->oom) fails with InternalFailure, and
- * what it wrote is rolled back. */
+ * what it wrote is rolled back. A handler that needs a URL (call_fetch) is run again after
+ * the fetch, which happens with no transaction open. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,27 @@ static int writes_and_answers(call *c, json_t *in, json_t **out)
     json_decref(doc);
     *out = svc_out(c, json_object());
     return rc;
+}
+
+/* Writes, then needs a URL nothing answers: the first run's write is rolled back, the fetch
+ * fails with no transaction open, and the second run answers with what call_fetch said. */
+static int fetch_runs;
+static int writes_then_fetches(call *c, json_t *in, json_t **out)
+{
+    (void)in;
+    fetch_runs++;
+    json_t *doc = json_pack("{s:i}", "run", fetch_runs);
+    int rc = store_put(c->txn, &doc_key, doc, c->err);
+    json_decref(doc);
+    if (rc) return -1;
+    call_resource(c, "Test::Thing", "t1");
+    const char *body = NULL;
+    size_t len = 0;
+    rc = call_fetch(c, "http://127.0.0.1:1/nothing", 1024, &body, &len);
+    if (rc < 0) return -1;
+    *out = svc_out(
+        c, json_pack("{s:i, s:i}", "fetch", rc, "resources", (int)json_array_size(c->resources)));
+    return 0;
 }
 
 static int stored(void)
@@ -93,6 +115,18 @@ static void oom_in_a_helper_fails_the_call(void **st)
     ferr_clear(&e);
     assert_int_equal(run(writes_and_answers, &out, &e), 0);
     assert_non_null(out);
+    json_decref(out);
+    assert_int_equal(stored(), 1);
+
+    /* call_fetch: run again after a fetch made outside the transaction */
+    store_txn *t = NULL;
+    assert_int_equal(store_begin(env.st, 1, &t, &e), 0);
+    assert_int_equal(store_del(t, &doc_key, &e) < 0, 0);
+    assert_int_equal(store_commit(t, &e), 0);
+    assert_int_equal(run(writes_then_fetches, &out, &e), 0);
+    assert_int_equal(fetch_runs, 2);
+    assert_int_equal(jint(out, "fetch", -1), 1);     /* failed: the handler says how */
+    assert_int_equal(jint(out, "resources", -1), 1); /* the first run's audit list is gone */
     json_decref(out);
     assert_int_equal(stored(), 1);
     store_close(env.st);
