@@ -14,7 +14,8 @@
 typedef struct conv {
     yaml_document_t *doc;
     unsigned opts;
-    long budget;
+    long budget;     /* nodes left */
+    long long bytes; /* text bytes left (YAML_MAX_BYTES) */
     ferr *e;
 } conv;
 
@@ -110,10 +111,22 @@ static json_t *oom(conv *c, json_t *drop)
 
 static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag);
 
+/* Charges len bytes of text (a scalar or a key, each copy an alias makes counts again).
+ * -1 with e once the document expands past YAML_MAX_BYTES. */
+static int charge(conv *c, size_t len)
+{
+    c->bytes -= (long long)len;
+    if (c->bytes >= 0) return 0;
+    return ferr_validation(c->e, "%sYAML document expands to more than %d bytes",
+                           c->opts & YAML_CFN ? "Template format error: " : "", YAML_MAX_BYTES);
+}
+
 /* A CloudFormation short form: the node converted as if untagged, wrapped. */
 static json_t *short_form(conv *c, yaml_node_t *n, const char *tag, int depth)
 {
     const char *name = tag + 1; /* "!Ref" -> "Ref" */
+    if (charge(c, strlen(name) + (n->type == YAML_SCALAR_NODE ? n->data.scalar.length : 0)))
+        return NULL;
     json_t *v = n->type == YAML_SCALAR_NODE
                     ? json_stringn((const char *)n->data.scalar.value, n->data.scalar.length)
                     : convert(c, n, depth, 1);
@@ -157,6 +170,7 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
     case YAML_SCALAR_NODE: {
         const char *v = (const char *)n->data.scalar.value;
         size_t len = n->data.scalar.length;
+        if (charge(c, len)) return NULL;
         /* libyaml gives untagged plain scalars the str tag too, so "!!str 1" cannot be told
          * from "1": quote a value to keep it text */
         json_t *s = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? yaml_plain_scalar(v, len)
@@ -188,6 +202,10 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
                 json_decref(o);
                 return NULL;
             }
+            if (charge(c, k->data.scalar.length)) {
+                json_decref(o);
+                return NULL;
+            }
             json_t *v = convert(c, yaml_document_get_node(c->doc, p->value), depth + 1, 0);
             if (!v) {
                 json_decref(o);
@@ -212,7 +230,7 @@ json_t *yaml_to_json_opts(const char *text, size_t len, unsigned opts, ferr *e)
         return NULL;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-    conv c = {&doc, opts, MAX_NODES, e};
+    conv c = {&doc, opts, MAX_NODES, YAML_MAX_BYTES, e};
     if (!yaml_parser_load(&p, &doc)) {
         fail(&c, &p.problem_mark, p.problem ? p.problem : "syntax error");
         yaml_parser_delete(&p);
