@@ -49,3 +49,87 @@ def test_yaml_alias_bombs_are_refused_in_little_memory(ferry):
     ok = ("Resources:\n  T: {Type: 'AWS::SNS::Topic', Properties: {DisplayName: &d x}}\n"
           "  U: {Type: 'AWS::SNS::Topic', Properties: {DisplayName: *d}}\n")
     assert cfn.validate_template(TemplateBody=ok)["Parameters"] == []
+
+
+# --- NUL bytes ----------------------------------------------------------------------------
+def signed(ferry, profile, service, body, *, region="us-east-1", headers=None, path="/",
+           method="POST", query=""):
+    """A request signed with profile's key as botocore signs it; (status, error code, body)."""
+    akid, secret = ferry.keys(profile)
+    h = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    h.update(headers or {})
+    data = body if isinstance(body, (bytes, str)) else urllib.parse.urlencode(body)
+    url = ferry.endpoint + path + ("?" + query if query else "")
+    req = botocore.awsrequest.AWSRequest(method=method, url=url, data=data, headers=h)
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(akid, secret), service,
+                            region).add_auth(req)
+    p = req.prepare()
+    raw = data.encode() if isinstance(data, str) else data
+    status, _, out = ferry.http(method, p.url[len(ferry.endpoint):], body=raw or None,
+                                headers=dict(p.headers))
+    return status, error_code(out), out
+
+
+def error_code(body):
+    text = body.decode(errors="replace")
+    if text.startswith("{"):
+        t = json.loads(text).get("__type", "")
+        return t.split("#")[-1] or None
+    i = text.find("<Code>")
+    return text[i + 6:text.index("</Code>")] if i >= 0 else None
+
+
+def sqs_form(action, **kw):
+    return dict(Action=action, Version="2012-11-05", **kw)
+
+
+def iam_form(action, **kw):
+    return dict(Action=action, Version="2010-05-08", **kw)
+
+
+def test_nul_in_query_values_is_refused_and_creates_nothing(ferry):
+    sqs = ferry.client("sqs", "dev", region="us-east-1")
+    iam = ferry.client("iam", "dev")
+    for name in ("bad\0name", "nulq\0.fifo"):
+        status, code, body = signed(ferry, "dev", "sqs", sqs_form("CreateQueue", QueueName=name))
+        assert (status, code) == (400, "InvalidParameterValue"), body
+        assert b"null characters" in body
+    assert "QueueUrls" not in sqs.list_queues()  # neither "bad" nor "nulq" was made
+    # a parameter name carrying a NUL is not the name it would be cut to
+    status, code, _ = signed(ferry, "dev", "sqs", "Action=CreateQueue&Version=2012-11-05"
+                                                  "&QueueName%00x=cut")
+    assert (status, code) == (400, "InvalidParameterValue")
+    assert "QueueUrls" not in sqs.list_queues()
+
+    status, code, body = signed(ferry, "dev", "iam", iam_form("CreateUser",
+                                                              UserName="nuluser\0/../x"))
+    assert (status, code) == (400, "ValidationError"), body
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName="nuluser")
+
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]})
+    status, code, _ = signed(ferry, "dev", "iam", iam_form(
+        "CreatePolicy", PolicyName="nulpol", PolicyDocument=doc + "\0garbage"))
+    assert (status, code) == (400, "ValidationError")
+    assert not [p for p in iam.list_policies(Scope="Local")["Policies"]
+                if p["PolicyName"] == "nulpol"]
+
+    url = sqs.create_queue(QueueName="nulsend")["QueueUrl"]
+    status, code, _ = signed(ferry, "dev", "sqs", sqs_form("SendMessage", QueueUrl=url + "\0zz",
+                                                           MessageBody="m"))
+    assert (status, code) == (400, "InvalidParameterValue")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
+
+
+def test_nul_in_json_and_rest_is_refused(ferry):
+    sqs = ferry.client("sqs", "dev", region="us-east-1")
+    json_h = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.CreateQueue"}
+    status, code, _ = signed(ferry, "dev", "sqs", '{"QueueName": "jnul\\u0000x"}', headers=json_h)
+    assert status == 400 and code == "SerializationException"
+    assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="jnul")
+    # rest-json: a path segment with %00 (Access Analyzer's GetAnalyzer)
+    status, code, body = signed(ferry, "dev", "access-analyzer", "", method="GET",
+                                path="/analyzer/bad%00name", headers={"Content-Type": ""})
+    assert (status, code) == (400, "ValidationException"), body
+    assert b"null characters" in body
