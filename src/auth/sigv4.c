@@ -782,6 +782,8 @@ static int parse_query(const char *v[Q_N], sigv4_auth *out, ferr *e)
         if (!digits) return ferr_set(e, 400, qcode, "X-Amz-Expires should be a number");
         if (neg) return ferr_set(e, 400, qcode, "X-Amz-Expires must be non-negative");
         long ex = strtol(x, NULL, 10);
+        /* AWS: 1..604800 (0 would also read as "no expiry" below) */
+        if (ex < 1) return ferr_set(e, 400, qcode, "X-Amz-Expires must be at least 1");
         if (ex > MAX_EXPIRES)
             return ferr_set(e, 400, qcode,
                             "X-Amz-Expires must be less than a week (in seconds) that is 604800");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/regions.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli.h"
@@ -22,12 +23,21 @@ const char *cli_default_data_dir(char *out, size_t n)
     return out;
 }
 
+int cli_add_regions(const char *cmd, const char *list)
+{
+    /* regions beyond the partitions' that requests may be signed for */
+    ferr e = {0};
+    if (!regions_add(list, &e)) return 0;
+    fprintf(stderr, "ferry %s: --regions: %s\n", cmd, e.message);
+    return 2;
+}
+
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
-            "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
-            "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n");
+    fprintf(stderr, "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
+                    "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
+                    "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
+                    "                   [--regions R1,R2,...]\n");
 }
 
 int cli_serve(int argc, char **argv)
@@ -45,6 +55,7 @@ int cli_serve(int argc, char **argv)
                                          {"port-file", required_argument, 0, 'p'},
                                          {"max-body", required_argument, 0, 'm'},
                                          {"log-level", required_argument, 0, 'L'},
+                                         {"regions", required_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -71,6 +82,9 @@ int cli_serve(int argc, char **argv)
         case 's': sync = !strcmp(optarg, "full") ? STORE_SYNC_FULL : STORE_SYNC_NORMAL; break;
         case 't': so.threads = (unsigned)atoi(optarg); break;
         case 'p': port_file = optarg; break;
+        case 'R':
+            if (cli_add_regions("serve", optarg)) return 2;
+            break;
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
         case 'L':
             log_set_level(!strcmp(optarg, "error")   ? LOG_ERROR

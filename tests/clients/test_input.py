@@ -133,3 +133,82 @@ def test_nul_in_json_and_rest_is_refused(ferry):
                                 path="/analyzer/bad%00name", headers={"Content-Type": ""})
     assert (status, code) == (400, "ValidationException"), body
     assert b"null characters" in body
+
+
+# --- regions ------------------------------------------------------------------------------
+BAD_REGIONS = ("bogus-region-9", "us-east-1'<x>")
+
+
+def test_unknown_regions_are_refused_and_added_ones_served(tmp_path):
+    from ferrytest import Ferry
+    f = Ferry().start()
+    try:
+        f.init()
+        for region in BAD_REGIONS:
+            status, code, body = signed(f, "dev", "sqs", sqs_form("CreateQueue", QueueName="rq"),
+                                        region=region)
+            assert (status, code) == (403, "SignatureDoesNotMatch"), body
+            assert b"Credential should be scoped to a valid region" in body
+            # json protocol: the same refusal, worded the json way
+            status, code, _ = signed(f, "dev", "sqs", '{"QueueName": "rq"}', region=region,
+                                     headers={"Content-Type": "application/x-amz-json-1.0",
+                                              "X-Amz-Target": "AmazonSQS.CreateQueue"})
+            assert (status, code) == (400, "InvalidSignatureException")
+            # presigned: the region of X-Amz-Credential
+            akid, secret = f.keys("dev")
+            req = botocore.awsrequest.AWSRequest(
+                method="GET", url=f.endpoint + "/?Action=GetCallerIdentity&Version=2011-06-15")
+            botocore.auth.SigV4QueryAuth(botocore.credentials.Credentials(akid, secret), "sts",
+                                         region, expires=60).add_auth(req)
+            status, _, body = f.http("GET", req.url[len(f.endpoint):])
+            assert status == 403 and error_code(body) == "SignatureDoesNotMatch", body
+        # the real partitions' regions are served
+        for region in ("us-gov-west-1", "cn-north-1", "ap-southeast-2"):
+            status, _, body = signed(f, "dev", "sqs", sqs_form("ListQueues"), region=region)
+            assert status == 200, body
+        # X-Amz-Expires=0 is refused (AWS requires 1 to 604800)
+        akid, secret = f.keys("dev")
+        req = botocore.awsrequest.AWSRequest(
+            method="GET", url=f.endpoint + "/?Action=GetCallerIdentity&Version=2011-06-15")
+        botocore.auth.SigV4QueryAuth(botocore.credentials.Credentials(akid, secret), "sts",
+                                     "us-east-1", expires=0).add_auth(req)
+        status, _, body = f.http("GET", req.url[len(f.endpoint):])
+        assert status == 400 and b"X-Amz-Expires must be at least 1" in body, body
+        # the same server with bogus-region-9 added: it is served, and nothing was created
+        # there while it was refused
+        f.stop()
+        f.extra = ["--regions", "bogus-region-9,lab-west-1"]
+        f.start()
+        sqs = f.client("sqs", "dev", region="bogus-region-9")
+        assert "QueueUrls" not in sqs.list_queues()
+        url = sqs.create_queue(QueueName="rq")["QueueUrl"]
+        assert sqs.list_queues()["QueueUrls"] == [url]
+        status, code, _ = signed(f, "dev", "sqs", sqs_form("ListQueues"), region="us-east-1'<x>")
+        assert (status, code) == (403, "SignatureDoesNotMatch")
+    finally:
+        f.close()
+
+
+def test_serve_and_init_check_regions(tmp_path):
+    import subprocess
+    from ferrytest import FERRY_BIN, Ferry
+    r = subprocess.run([FERRY_BIN, "serve", "--regions", "us-east-1'<x>"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "not a region name" in r.stderr
+    f = Ferry().start()
+    try:
+        args = [FERRY_BIN, "init", "--data", f.data, "--aws-config", f.awsdir,
+                "--endpoint-url", f.endpoint]
+        r = subprocess.run(args + ["--region", "bogus-region-9"], capture_output=True, text=True)
+        assert r.returncode == 1 and "bogus-region-9" in r.stderr
+        assert not os.path.exists(os.path.join(f.awsdir, "config"))
+        cfg = tmp_path / "org.yaml"
+        cfg.write_text("region: local-1\n")
+        r = subprocess.run(args + ["--config", str(cfg)], capture_output=True, text=True)
+        assert r.returncode == 1 and "local-1" in r.stderr
+        r = subprocess.run(args + ["--config", str(cfg), "--regions", "local-1"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert "region = local-1" in open(os.path.join(f.awsdir, "config")).read()
+    finally:
+        f.close()
