@@ -23,7 +23,7 @@ const char *const regions_partitions[] = {
     "us-gov-east-1", "us-gov-west-1", NULL};
 
 #define MAX_ADDED 64
-#define MAX_NAME  63 /* sigv4_auth.region holds 63 characters */
+#define MAX_NAME  31 /* what ferry's region buffers hold (AWS's longest: 14) */
 
 static char added[MAX_ADDED][MAX_NAME + 1];
 static atomic_int nadded;
@@ -71,9 +71,9 @@ int regions_check(const char *region, ferr *e)
 {
     if (regions_known(region)) return 0;
     /* echoed, as AWS does, with what is not printable ASCII as '?' */
-    char shown[MAX_NAME + 1];
+    char shown[64];
     size_t i = 0;
-    for (; region[i] && i < MAX_NAME; i++)
+    for (; region[i] && i < sizeof(shown) - 1; i++)
         shown[i] = region[i] >= 0x20 && region[i] < 0x7f ? region[i] : '?';
     shown[i] = 0;
     return ferr_set(e, 403, "SignatureDoesNotMatch",

@@ -10,7 +10,7 @@
  * done (it runs at startup, before requests). */
 int regions_known(const char *region);
 /* Adds the regions of a comma-separated list (lower-case letters, digits and hyphens, up to
- * 63 characters each; at most 64 added in all). 0, or -1 with e naming the bad one. */
+ * 31 characters each; at most 64 added in all). 0, or -1 with e naming the bad one. */
 int regions_add(const char *list, ferr *e);
 /* Forgets the added regions (tests). */
 void regions_clear_added(void);

@@ -212,3 +212,16 @@ def test_serve_and_init_check_regions(tmp_path):
         assert "region = local-1" in open(os.path.join(f.awsdir, "config")).read()
     finally:
         f.close()
+
+
+def test_stack_set_instances_only_in_served_regions(ferry):
+    cfn = ferry.client("cloudformation", "management", region="us-east-1")
+    acct = ferry.client("sts", "dev").get_caller_identity()["Account"]
+    cfn.create_stack_set(StackSetName="regions",
+                         TemplateBody="Resources:\n  T: {Type: 'AWS::SNS::Topic'}\n")
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        cfn.create_stack_instances(StackSetName="regions", Accounts=[acct],
+                                   Regions=["us-east-1", "bogus-region-9"])
+    assert ei.value.response["Error"]["Code"] == "ValidationError"
+    assert "bogus-region-9" in ei.value.response["Error"]["Message"]
+    assert cfn.list_stack_instances(StackSetName="regions")["Summaries"] == []

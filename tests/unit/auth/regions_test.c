@@ -48,7 +48,8 @@ static void added(void **st)
     assert_true(regions_known("local-1"));
     assert_true(regions_known("lab-east-2"));
     assert_int_equal(regions_check("local-1", &e), 0);
-    const char *bad[] = {"Upper-1", "a,,b", "us-east-1'<x>", ",", "x y"};
+    const char *bad[] = {"Upper-1", "a,,b", "us-east-1'<x>",
+                         ",",       "x y",  "a-region-name-of-32-characters-x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ferr_clear(&e);
         assert_int_equal(regions_add(bad[i], &e), -1);
