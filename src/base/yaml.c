@@ -63,7 +63,8 @@ json_t *yaml_plain_scalar(const char *v, size_t len)
     if (!len || is_one_of(v, nulls)) return json_null();
     if (is_one_of(v, trues)) return json_true();
     if (is_one_of(v, falses)) return json_false();
-    if (strlen(v) != len) return json_stringn(v, len); /* a NUL inside is text */
+    /* a NUL inside is text (the converter refuses one before calling this) */
+    if (strlen(v) != len) return json_stringn(v, len);
     size_t sign = v[0] == '-' || v[0] == '+';
     const char *digits = v + sign;
     size_t nd = span(digits, len - sign, "0123456789");
@@ -121,12 +122,24 @@ static int charge(conv *c, size_t len)
                            c->opts & YAML_CFN ? "Template format error: " : "", YAML_MAX_BYTES);
 }
 
+/* charge, and refuse a scalar or key holding a NUL (a "\0" escape): every C string it
+ * reaches would be cut there, a queue "bad\0name" created as "bad". */
+static int take_text(conv *c, const yaml_node_t *n)
+{
+    if (memchr(n->data.scalar.value, 0, n->data.scalar.length))
+        return ferr_validation(c->e,
+                               "%sa YAML scalar contains a null character (line %zu, "
+                               "column %zu)",
+                               c->opts & YAML_CFN ? "Template format error: " : "",
+                               n->start_mark.line + 1, n->start_mark.column + 1);
+    return charge(c, n->data.scalar.length);
+}
+
 /* A CloudFormation short form: the node converted as if untagged, wrapped. */
 static json_t *short_form(conv *c, yaml_node_t *n, const char *tag, int depth)
 {
     const char *name = tag + 1; /* "!Ref" -> "Ref" */
-    if (charge(c, strlen(name) + (n->type == YAML_SCALAR_NODE ? n->data.scalar.length : 0)))
-        return NULL;
+    if (charge(c, strlen(name)) || (n->type == YAML_SCALAR_NODE && take_text(c, n))) return NULL;
     json_t *v = n->type == YAML_SCALAR_NODE
                     ? json_stringn((const char *)n->data.scalar.value, n->data.scalar.length)
                     : convert(c, n, depth, 1);
@@ -170,7 +183,7 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
     case YAML_SCALAR_NODE: {
         const char *v = (const char *)n->data.scalar.value;
         size_t len = n->data.scalar.length;
-        if (charge(c, len)) return NULL;
+        if (take_text(c, n)) return NULL;
         /* libyaml gives untagged plain scalars the str tag too, so "!!str 1" cannot be told
          * from "1": quote a value to keep it text */
         json_t *s = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? yaml_plain_scalar(v, len)
@@ -202,7 +215,7 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
                 json_decref(o);
                 return NULL;
             }
-            if (charge(c, k->data.scalar.length)) {
+            if (take_text(c, k)) {
                 json_decref(o);
                 return NULL;
             }

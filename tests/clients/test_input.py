@@ -225,3 +225,16 @@ def test_stack_set_instances_only_in_served_regions(ferry):
     assert ei.value.response["Error"]["Code"] == "ValidationError"
     assert "bogus-region-9" in ei.value.response["Error"]["Message"]
     assert cfn.list_stack_instances(StackSetName="regions")["Summaries"] == []
+
+
+def test_nul_in_a_yaml_template_is_refused(ferry):
+    cfn = ferry.client("cloudformation", "dev", region="us-east-1")
+    sqs = ferry.client("sqs", "dev", region="us-east-1")
+    body = ("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+            "    Properties: {QueueName: \"ynul\\0name\"}\n")
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        cfn.create_stack(StackName="ynul", TemplateBody=body)
+    err = ei.value.response["Error"]
+    assert err["Code"] == "ValidationError"
+    assert err["Message"].startswith("Template format error: ")
+    assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="ynul")

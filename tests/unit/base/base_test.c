@@ -262,6 +262,21 @@ static void test_yaml_bytes(void **st)
     buf_dispose(&b);
 }
 
+/* A "\0" escape would put a NUL in a value every C string cuts: refused, value or key. */
+static void test_yaml_nul(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    const char *docs[] = {"QueueName: \"bad\\0name\"\n", "\"k\\0x\": 1\n", "a: !Sub \"x\\0y\"\n"};
+    for (size_t i = 0; i < 3; i++) {
+        ferr_clear(&e);
+        assert_null(yaml_to_json_opts(docs[i], strlen(docs[i]), YAML_CFN, &e));
+        assert_string_equal(e.code, "ValidationError");
+        assert_non_null(strstr(e.message, "Template format error: a YAML scalar contains a null "
+                                          "character (line 1"));
+    }
+}
+
 /* Plain scalars by the core schema, leading zeros kept as text (base/yaml.h). */
 static void test_yaml_scalars(void **st)
 {
@@ -336,7 +351,7 @@ int main(void)
         cmocka_unit_test(test_buf),        cmocka_unit_test(test_enc),
         cmocka_unit_test(test_clock),      cmocka_unit_test(test_ids),
         cmocka_unit_test(test_yaml),       cmocka_unit_test(test_yaml_scalars),
-        cmocka_unit_test(test_yaml_bytes),
+        cmocka_unit_test(test_yaml_bytes), cmocka_unit_test(test_yaml_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
