@@ -173,8 +173,8 @@ static void sb_reenc(sb *s, const char *p, size_t n, int plus_is_space)
     }
 }
 
-/* Lenient percent-decode (same rules as sb_reenc) into arena memory. */
-static char *qdecode(arena *a, const char *p, size_t n)
+/* Lenient percent-decode (same rules as sb_reenc) into arena memory; *len: its length. */
+static char *qdecode(arena *a, const char *p, size_t n, size_t *len)
 {
     char *out = arena_alloc(a, n + 1);
     if (!out) return NULL;
@@ -184,6 +184,7 @@ static char *qdecode(arena *a, const char *p, size_t n)
         out[o++] = (char)c;
     }
     out[o] = 0;
+    *len = o;
     return out;
 }
 
@@ -720,7 +721,8 @@ static const char *const QNAMES[Q_N] = {
     "X-Amz-Algorithm",     "X-Amz-Credential", "X-Amz-Signature",     "X-Amz-Date",
     "X-Amz-SignedHeaders", "X-Amz-Expires",    "X-Amz-Security-Token"};
 
-/* Finds the X-Amz-* auth parameters in the query (first occurrence, decoded). */
+/* Finds the X-Amz-* auth parameters in the query (first occurrence, decoded). -1: out of
+ * memory, -2: one carries a NUL. */
 static int scan_query(arena *a, const char *q, const char *v[Q_N])
 {
     for (int i = 0; i < Q_N; i++) v[i] = NULL;
@@ -732,8 +734,10 @@ static int scan_query(arena *a, const char *q, const char *v[Q_N])
             size_t kl = eq ? (size_t)(eq - p) : l;
             for (int i = 0; i < Q_N; i++) {
                 if (v[i] || strlen(QNAMES[i]) != kl || memcmp(QNAMES[i], p, kl) != 0) continue;
-                v[i] = eq ? qdecode(a, eq + 1, l - kl - 1) : "";
+                size_t dl = 0;
+                v[i] = eq ? qdecode(a, eq + 1, l - kl - 1, &dl) : "";
                 if (!v[i]) return -1;
+                if (memchr(v[i], 0, dl)) return -2; /* it would be read cut */
             }
         }
         if (!amp) break;
@@ -782,6 +786,8 @@ static int parse_query(const char *v[Q_N], sigv4_auth *out, ferr *e)
         if (!digits) return ferr_set(e, 400, qcode, "X-Amz-Expires should be a number");
         if (neg) return ferr_set(e, 400, qcode, "X-Amz-Expires must be non-negative");
         long ex = strtol(x, NULL, 10);
+        /* AWS: 1..604800 (0 would also read as "no expiry" below) */
+        if (ex < 1) return ferr_set(e, 400, qcode, "X-Amz-Expires must be at least 1");
         if (ex > MAX_EXPIRES)
             return ferr_set(e, 400, qcode,
                             "X-Amz-Expires must be less than a week (in seconds) that is 604800");
@@ -798,7 +804,11 @@ int sigv4_parse(arena *a, const hreq *r, sigv4_auth *out, ferr *e)
     memset(out, 0, sizeof(*out));
     const char *authz = hreq_header(r, "authorization");
     const char *v[Q_N];
-    if (scan_query(a, r->raw_query, v)) return ferr_oom(e);
+    int sq = scan_query(a, r->raw_query, v);
+    if (sq == -2)
+        return ferr_set(e, 400, "IncompleteSignature",
+                        "An X-Amz-* query parameter contains a null character");
+    if (sq) return ferr_oom(e);
     int query = v[Q_ALGO] || v[Q_CRED] || v[Q_SIG];
     if (authz && query)
         return ferr_set(e, 400, "InvalidArgument",

@@ -14,7 +14,8 @@
 typedef struct conv {
     yaml_document_t *doc;
     unsigned opts;
-    long budget;
+    long budget;     /* nodes left */
+    long long bytes; /* text bytes left (YAML_MAX_BYTES) */
     ferr *e;
 } conv;
 
@@ -62,7 +63,8 @@ json_t *yaml_plain_scalar(const char *v, size_t len)
     if (!len || is_one_of(v, nulls)) return json_null();
     if (is_one_of(v, trues)) return json_true();
     if (is_one_of(v, falses)) return json_false();
-    if (strlen(v) != len) return json_stringn(v, len); /* a NUL inside is text */
+    /* a NUL inside is text (the converter refuses one before calling this) */
+    if (strlen(v) != len) return json_stringn(v, len);
     size_t sign = v[0] == '-' || v[0] == '+';
     const char *digits = v + sign;
     size_t nd = span(digits, len - sign, "0123456789");
@@ -110,10 +112,34 @@ static json_t *oom(conv *c, json_t *drop)
 
 static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag);
 
+/* Charges len bytes of text (a scalar or a key, each copy an alias makes counts again).
+ * -1 with e once the document expands past YAML_MAX_BYTES. */
+static int charge(conv *c, size_t len)
+{
+    c->bytes -= (long long)len;
+    if (c->bytes >= 0) return 0;
+    return ferr_validation(c->e, "%sYAML document expands to more than %d bytes",
+                           c->opts & YAML_CFN ? "Template format error: " : "", YAML_MAX_BYTES);
+}
+
+/* charge, and refuse a scalar or key holding a NUL (a "\0" escape): every C string it
+ * reaches would be cut there, a queue "bad\0name" created as "bad". */
+static int take_text(conv *c, const yaml_node_t *n)
+{
+    if (memchr(n->data.scalar.value, 0, n->data.scalar.length))
+        return ferr_validation(c->e,
+                               "%sa YAML scalar contains a null character (line %zu, "
+                               "column %zu)",
+                               c->opts & YAML_CFN ? "Template format error: " : "",
+                               n->start_mark.line + 1, n->start_mark.column + 1);
+    return charge(c, n->data.scalar.length);
+}
+
 /* A CloudFormation short form: the node converted as if untagged, wrapped. */
 static json_t *short_form(conv *c, yaml_node_t *n, const char *tag, int depth)
 {
     const char *name = tag + 1; /* "!Ref" -> "Ref" */
+    if (charge(c, strlen(name)) || (n->type == YAML_SCALAR_NODE && take_text(c, n))) return NULL;
     json_t *v = n->type == YAML_SCALAR_NODE
                     ? json_stringn((const char *)n->data.scalar.value, n->data.scalar.length)
                     : convert(c, n, depth, 1);
@@ -157,6 +183,7 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
     case YAML_SCALAR_NODE: {
         const char *v = (const char *)n->data.scalar.value;
         size_t len = n->data.scalar.length;
+        if (take_text(c, n)) return NULL;
         /* libyaml gives untagged plain scalars the str tag too, so "!!str 1" cannot be told
          * from "1": quote a value to keep it text */
         json_t *s = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? yaml_plain_scalar(v, len)
@@ -188,6 +215,10 @@ static json_t *convert(conv *c, yaml_node_t *n, int depth, int skip_tag)
                 json_decref(o);
                 return NULL;
             }
+            if (take_text(c, k)) {
+                json_decref(o);
+                return NULL;
+            }
             json_t *v = convert(c, yaml_document_get_node(c->doc, p->value), depth + 1, 0);
             if (!v) {
                 json_decref(o);
@@ -212,7 +243,7 @@ json_t *yaml_to_json_opts(const char *text, size_t len, unsigned opts, ferr *e)
         return NULL;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-    conv c = {&doc, opts, MAX_NODES, e};
+    conv c = {&doc, opts, MAX_NODES, YAML_MAX_BYTES, e};
     if (!yaml_parser_load(&p, &doc)) {
         fail(&c, &p.problem_mark, p.problem ? p.problem : "syntax error");
         yaml_parser_delete(&p);

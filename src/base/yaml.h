@@ -15,6 +15,13 @@
 
 #include "base/err.h"
 
+/* The most text (scalars and keys, in bytes) a document may expand to, each copy an alias
+ * makes counted again. CloudFormation's largest template is 1 MB (from S3; 51,200 bytes
+ * inline) and one without aliases expands to less than its own size: 8x that leaves room
+ * for anchors while a request's converted document stays in the tens of MB at most (with
+ * the 200,000-node cap), where a 23 KB alias bomb would otherwise take 800 MiB. */
+#define YAML_MAX_BYTES (8 * 1024 * 1024)
+
 enum {
     /* CloudFormation short forms: "!Ref X" is {"Ref": "X"}, "!Condition X" {"Condition": "X"},
      * "!GetAtt A.B" {"Fn::GetAtt": ["A", "B"]}, any other "!Name v" {"Fn::Name": v}; errors
@@ -23,7 +30,7 @@ enum {
 };
 
 /* New reference (JSON null for an empty document), or NULL with e (400 "ValidationError"
- * naming line and column). opts: YAML_* flags. */
+ * naming line and column, or the node or byte bound passed). opts: YAML_* flags. */
 json_t *yaml_to_json_opts(const char *text, size_t len, unsigned opts, ferr *e);
 /* yaml_to_json_opts without options. */
 json_t *yaml_to_json(const char *text, size_t len, ferr *e);

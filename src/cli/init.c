@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "auth/regions.h"
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/clock.h"
@@ -141,8 +142,9 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: ferry init [--data DIR] [--config FILE] [--aws-config DIR]\n"
-                    "                  [--endpoint-url URL] [--region REGION]\n");
+    fprintf(stderr,
+            "usage: ferry init [--data DIR] [--config FILE] [--aws-config DIR]\n"
+            "                  [--endpoint-url URL] [--region REGION] [--regions R1,R2,...]\n");
 }
 
 int cli_init(int argc, char **argv)
@@ -154,6 +156,7 @@ int cli_init(int argc, char **argv)
                                          {"aws-config", required_argument, 0, 'a'},
                                          {"endpoint-url", required_argument, 0, 'e'},
                                          {"region", required_argument, 0, 'r'},
+                                         {"regions", required_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -165,6 +168,9 @@ int cli_init(int argc, char **argv)
         case 'a': awsdir = optarg; break;
         case 'e': endpoint = optarg; break;
         case 'r': region = optarg; break;
+        case 'R':
+            if (cli_add_regions("init", optarg)) return 2;
+            break;
         default: usage(); return 2;
         }
     }
@@ -205,6 +211,15 @@ int cli_init(int argc, char **argv)
     const char *mname = mgmt ? jstr(mgmt, "name") : NULL;
     if (!mname) mname = "management";
     if (json_is_string(json_object_get(cfg, "region"))) region = jstr(cfg, "region");
+    /* the profiles' region: one the server will serve, or every request is refused */
+    if (!regions_known(region)) {
+        fprintf(stderr,
+                "ferry init: '%s' is not a region of the aws, aws-cn or aws-us-gov partitions; "
+                "add it with --regions here and to ferry serve\n",
+                region);
+        json_decref(cfg);
+        return 1;
+    }
 
     store *st = store_open(data, STORE_SYNC_NORMAL, &e);
     if (!st) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/regions.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli.h"
@@ -22,6 +23,15 @@ const char *cli_default_data_dir(char *out, size_t n)
     return out;
 }
 
+int cli_add_regions(const char *cmd, const char *list)
+{
+    /* regions beyond the partitions' that requests may be signed for */
+    ferr e = {0};
+    if (!regions_add(list, &e)) return 0;
+    fprintf(stderr, "ferry %s: --regions: %s\n", cmd, e.message);
+    return 2;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -29,7 +39,7 @@ static void usage(void)
             "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
             "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
             "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
-            "                   [--max-conns N] [--max-conns-per-ip N]\n"
+            "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
             "Limits before authentication (a signature that does not need the body is checked\n"
             "from the headers, and a request refused by them is answered without its body):\n"
             "  --body-budget BYTES    bodies held in all until their signature is checked\n"
@@ -40,7 +50,8 @@ static void usage(void)
             "                         limit, raised to its hard limit, less 128); near it the\n"
             "                         oldest that never sent a request, then idle ones, close\n"
             "  --max-conns-per-ip N   connections per client address (default 256)\n"
-            "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n");
+            "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n"
+            "  --regions R1,R2,...    regions served beyond the aws, aws-cn and aws-us-gov ones\n");
 }
 
 int cli_serve(int argc, char **argv)
@@ -63,6 +74,7 @@ int cli_serve(int argc, char **argv)
                                          {"body-timeout", required_argument, 0, 'T'},
                                          {"max-conns", required_argument, 0, 'C'},
                                          {"max-conns-per-ip", required_argument, 0, 'P'},
+                                         {"regions", required_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -89,6 +101,9 @@ int cli_serve(int argc, char **argv)
         case 's': sync = !strcmp(optarg, "full") ? STORE_SYNC_FULL : STORE_SYNC_NORMAL; break;
         case 't': so.threads = (unsigned)atoi(optarg); break;
         case 'p': port_file = optarg; break;
+        case 'R':
+            if (cli_add_regions("serve", optarg)) return 2;
+            break;
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
         case 'B': so.body_budget = strtoull(optarg, NULL, 10); break;
         case 'H': so.header_timeout = (unsigned)atoi(optarg); break;

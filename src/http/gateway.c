@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "auth/regions.h"
 #include "auth/sigv4.h"
 #include "base/clock.h"
 #include "base/enc.h"
@@ -252,6 +253,12 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     svc = proto_route(a, r, has_auth ? sa.service : NULL, &e);
     if (!svc) goto fail;
     c.service = svc->signing_name;
+    /* a scope naming no region AWS or the operator has is never served (in open mode too:
+     * the region still comes from the signature); answered in the service's protocol */
+    if (has_auth && regions_check(sa.region, &e)) {
+        c.region = NULL; /* not logged: it may hold anything */
+        goto fail;
+    }
 
     rc = authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e);
     if (rc > 0) /* headers_only, and the headers no longer refuse (a clock tick, a new key) */

@@ -24,6 +24,15 @@ void proto_vctx_init(proto_vctx *v, const proto_service *svc)
     v->path[0] = 0;
     v->malformed = 0;
     v->oom = 0;
+    v->nul = 0;
+}
+
+int proto_vnul(proto_vctx *v, const char *s, size_t n)
+{
+    if (!memchr(s, 0, n)) return 0;
+    v->nul = 1;
+    proto_verr_value(v, s, n, "Member must not contain null characters");
+    return 1;
 }
 
 void proto_vset(proto_vctx *v, json_t *obj, const char *k, json_t *x)
@@ -110,8 +119,8 @@ int proto_vctx_finish(proto_vctx *v, ferr *e)
 {
     if (v->oom) return ferr_oom(e);
     if (!v->n) return 0;
-    ferr_set(e, 400, proto_validation_code(v->svc), "%d validation error%s detected: %s", v->n,
-             v->n == 1 ? "" : "s", buf_str(&v->msg));
+    ferr_set(e, 400, v->nul ? proto_bad_value_code(v->svc) : proto_validation_code(v->svc),
+             "%d validation error%s detected: %s", v->n, v->n == 1 ? "" : "s", buf_str(&v->msg));
     return -1;
 }
 
@@ -145,6 +154,7 @@ json_t *proto_scalar_parse(proto_vctx *v, const proto_shape *sh, const char *s, 
             proto_verr_value(v, "", 0, "Member must be valid UTF-8");
             return NULL;
         }
+        if (sh->type == PT_STRING && proto_vnul(v, s, n)) return NULL;
         return proto_vmade(v, json_stringn(s, n));
     case PT_BOOLEAN:
         if (n == 4 && !strncasecmp(s, "true", 4)) return json_true();
@@ -332,4 +342,13 @@ int proto_qs_next(arena *a, const char *s, size_t n, size_t *i, const char **k, 
         return *v ? 1 : -1;
     }
     return 0;
+}
+
+const char *proto_qs_param(arena *a, const char *q, const char *name)
+{
+    size_t i = 0, n = q ? strlen(q) : 0, kl, vl, nl = strlen(name);
+    const char *k, *v;
+    while (proto_qs_next(a, q, n, &i, &k, &kl, &v, &vl, NULL) > 0)
+        if (kl == nl && !memcmp(k, name, nl)) return memchr(v, 0, vl) ? NULL : v;
+    return NULL;
 }

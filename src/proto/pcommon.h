@@ -22,6 +22,7 @@ typedef struct proto_vctx {
     size_t plen;
     int malformed; /* set with a protocol-level error (ferr) that wins over validation */
     int oom;       /* a decoded value could not be stored: the request fails (500) */
+    int nul;       /* a value carried a NUL: answered with proto_bad_value_code */
 } proto_vctx;
 
 void proto_vctx_init(proto_vctx *v, const proto_service *svc);
@@ -39,6 +40,11 @@ static inline void proto_path_pop(proto_vctx *v, size_t old)
 void proto_verr_null(proto_vctx *v);
 /* "Value '<val>' at '<path>' failed to satisfy constraint: <what>" (val NULL: "Value at") */
 void proto_verr_value(proto_vctx *v, const char *val, size_t n, const char *what);
+/* 1 after recording "Member must not contain null characters" at the current path when
+ * s[0..n) holds a NUL, else 0. AWS counts a NUL as a character no constraint allows, while
+ * every C string past the decoder would be cut at it (QueueName=bad%00name creating "bad"),
+ * so no decoded string or key may carry one. */
+int proto_vnul(proto_vctx *v, const char *s, size_t n);
 /* Store a decoded value x (a new reference; NULL: nothing decoded, a no-op) in obj[k] /
  * arr; running out of memory sets v->oom instead of silently losing a member. */
 void proto_vset(proto_vctx *v, json_t *obj, const char *k, json_t *x);
@@ -50,6 +56,9 @@ json_t *proto_vmade(proto_vctx *v, json_t *x);
 int proto_vctx_finish(proto_vctx *v, ferr *e);
 /* The code svc answers a request that fails validation with (table in validate.c). */
 const char *proto_validation_code(const proto_service *svc);
+/* The code svc answers a value no constraint could allow (a NUL) with: SQS says
+ * InvalidParameterValue, others their validation code (validate.c). */
+const char *proto_bad_value_code(const proto_service *svc);
 
 /* Wire text -> internal JSON for a scalar shape (string, numbers, boolean,
  * timestamp (any AWS format), blob (text is kept: callers base64 raw bytes)).
@@ -74,6 +83,11 @@ int proto_xml_escape(buf *b, const char *s, size_t n);
  * "=v" is ""); empty pairs are skipped. 1: a pair, 0: the end, -1: a bad escape. */
 int proto_qs_next(arena *a, const char *s, size_t n, size_t *i, const char **k, size_t *klen,
                   const char **v, size_t *vlen, ferr *e);
+
+/* The decoded value of the first parameter named name (compared whole) in the query string
+ * q, in a; NULL when absent, malformed or carrying a NUL (for the URLs services serve
+ * themselves, e.g. SNS's confirmation links). */
+const char *proto_qs_param(arena *a, const char *q, const char *name);
 
 const char *proto_member_wire_name(const proto_member *m); /* locationName or name */
 

@@ -246,6 +246,10 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
                 kpop(&c->k, io);
                 break;
             }
+            if (proto_vnul(c->v, kp->v, kp->vlen)) { /* a key cut at its NUL is another key */
+                kpop(&c->k, io);
+                continue;
+            }
             ko = kpush(&c->k, vm->loc_name ? vm->loc_name : "value");
             size_t po = proto_path_key(c->v, kp->v);
             json_t *x = qdecode(c, vm, depth + 1);
@@ -309,10 +313,16 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
 {
     qset q = {0};
     if (load_params(a, r, &q, e)) return -1;
-    for (size_t i = 0; i < q.n; i++)
+    for (size_t i = 0; i < q.n; i++) {
         if (!enc_utf8_valid(q.p[i].k, q.p[i].klen) || !enc_utf8_valid(q.p[i].v, q.p[i].vlen))
             return ferr_set(e, 400, "MalformedQueryString",
                             "Invalid UTF-8 in the query string or form body");
+        /* names are compared as C strings: "QueueName%00x" would read as QueueName (values
+         * are refused per member, in proto_scalar_parse) */
+        if (memchr(q.p[i].k, 0, q.p[i].klen))
+            return ferr_set(e, 400, proto_bad_value_code(svc),
+                            "A parameter name must not contain null characters");
+    }
     const qparam *act = find(&q, "Action");
     if (!act || !act->vlen) return ferr_set(e, 400, "MissingAction", "Missing Action");
     const proto_op *o = proto_op_by_namen(svc, act->v, act->vlen);

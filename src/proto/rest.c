@@ -21,7 +21,7 @@ typedef struct label {
 
 typedef struct qpair {
     const char *k, *v;
-    size_t vlen;
+    size_t klen, vlen; /* a NUL inside is refused where the pair is used */
 } qpair;
 
 typedef struct rctx {
@@ -42,14 +42,14 @@ static int parse_query(arena *a, const char *s, rctx *c)
     const char *k, *v;
     int r;
     while ((r = proto_qs_next(a, s, n, &i, &k, &kl, &v, &vl, NULL)) > 0)
-        c->q[c->nq++] = (qpair){.k = k, .v = v, .vlen = vl};
+        c->q[c->nq++] = (qpair){.k = k, .v = v, .klen = kl, .vlen = vl};
     return r;
 }
 
 static const qpair *qfind(const rctx *c, const char *k, size_t kl)
 {
     for (size_t i = 0; i < c->nq; i++)
-        if (strlen(c->q[i].k) == kl && !memcmp(c->q[i].k, k, kl)) return &c->q[i];
+        if (c->q[i].klen == kl && !memcmp(c->q[i].k, k, kl)) return &c->q[i];
     return NULL;
 }
 
@@ -264,13 +264,15 @@ static json_t *decode_query_member(proto_vctx *v, const proto_service *svc, cons
         json_t *obj = json_object();
         for (size_t i = 0; obj && i < c->nq; i++) {
             if (query_bound(svc, ish, c->q[i].k, uri_q)) continue;
+            if (proto_vnul(v, c->q[i].k, c->q[i].klen)) continue; /* a key, cut, is another */
             if (vs->type == PT_LIST) {
                 json_t *arr = json_object_get(obj, c->q[i].k);
                 if (!arr && json_object_set_new(obj, c->q[i].k, arr = json_array())) {
                     v->oom = 1;
                     continue;
                 }
-                proto_vappend(v, arr, json_stringn(c->q[i].v, c->q[i].vlen));
+                if (!proto_vnul(v, c->q[i].v, c->q[i].vlen))
+                    proto_vappend(v, arr, json_stringn(c->q[i].v, c->q[i].vlen));
             } else if (!json_object_get(obj, c->q[i].k)) {
                 proto_vset(v, obj, c->q[i].k, proto_scalar_parse(v, vs, c->q[i].v, c->q[i].vlen));
             }
@@ -286,7 +288,7 @@ static json_t *decode_query_member(proto_vctx *v, const proto_service *svc, cons
         const proto_shape *ls = proto_member_shape(svc, lm);
         json_t *arr = NULL;
         for (size_t i = 0; i < c->nq; i++) {
-            if (strlen(c->q[i].k) != nl || memcmp(c->q[i].k, name, nl)) continue;
+            if (c->q[i].klen != nl || memcmp(c->q[i].k, name, nl)) continue;
             if (!arr) arr = json_array();
             json_t *x =
                 ls->type < PT_STRUCTURE ? proto_scalar_parse(v, ls, c->q[i].v, c->q[i].vlen) : NULL;
@@ -404,7 +406,7 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
             if (r->body_len) {
                 if (!enc_utf8_valid((const char *)r->body, r->body_len))
                     proto_verr_value(&v, "", 0, "Member must be valid UTF-8");
-                else
+                else if (!proto_vnul(&v, (const char *)r->body, r->body_len))
                     x = json_stringn((const char *)r->body, r->body_len);
             }
         } else if (ps->type == PT_STRUCTURE && r->body_len) {

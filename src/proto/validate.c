@@ -28,23 +28,25 @@ enum { VS_LENGTH = 1, VS_RANGE = 2, VS_PATTERN = 4, VS_ENUM = 8 };
 static const struct vpolicy {
     const char *service; /* signing name */
     const char *code;
-    unsigned skip; /* VS_*: what it checks itself */
+    unsigned skip;          /* VS_*: what it checks itself */
+    const char *value_code; /* a value no constraint allows (NULL: code) */
 } policies[] = {
     /* SNS answers every bad parameter InvalidParameter, worded its own way ("Invalid
      * parameter: Tags Reason: ..."): its handlers check values, the model required members */
-    {"sns", "InvalidParameter", VS_ALL},
-    /* SQS names unknown attribute names InvalidAttributeName ("Unknown Attribute X.") */
-    {"sqs", NULL, VS_ENUM},
+    {"sns", "InvalidParameter", VS_ALL, NULL},
+    /* SQS names unknown attribute names InvalidAttributeName ("Unknown Attribute X."), and
+     * answers a value with a character it refuses InvalidParameterValue */
+    {"sqs", NULL, VS_ENUM, "InvalidParameterValue"},
     /* Organizations answers InvalidInputException with a reason of its own per member
      * ("You provided a role name that isn't valid."); its handlers check */
-    {"organizations", NULL, VS_ALL},
+    {"organizations", NULL, VS_ALL, NULL},
     /* CloudTrail names a bad MaxResults or lookup attribute key with exceptions of its own
      * (InvalidMaxResultsException, InvalidLookupAttributesException) */
-    {"cloudtrail", NULL, VS_RANGE | VS_ENUM},
+    {"cloudtrail", NULL, VS_RANGE | VS_ENUM, NULL},
     /* enums that have grown since botocore 1.29 (the constraint source, see README): Lambda
      * runtimes (python3.12), Access Analyzer policy types (RESOURCE_CONTROL_POLICY) */
-    {"lambda", NULL, VS_ENUM},
-    {"access-analyzer", NULL, VS_ENUM},
+    {"lambda", NULL, VS_ENUM, NULL},
+    {"access-analyzer", NULL, VS_ENUM, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)
@@ -61,6 +63,13 @@ const char *proto_validation_code(const proto_service *svc)
     return svc && (svc->protocol == PROTO_QUERY || svc->protocol == PROTO_EC2)
                ? "ValidationError"
                : "ValidationException";
+}
+
+const char *proto_bad_value_code(const proto_service *svc)
+{
+    const struct vpolicy *p = policy_of(svc);
+    if (p && p->value_code) return p->value_code;
+    return proto_validation_code(svc);
 }
 
 /* ---- the service's constraint set and its compiled patterns ---- */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/regions.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jval.h"
@@ -254,9 +255,16 @@ static json_t *targets_of(call *c, const json_t *in)
         ferr_validation(c->err, "Accounts and Regions must be specified");
         return NULL;
     }
-    json_t *out = json_array();
     size_t i, j;
     json_t *r, *a;
+    /* an instance in a region no request may be signed for could never be reached */
+    json_array_foreach(regions, i, r)
+        if (!json_is_string(r) || !regions_known(json_string_value(r))) {
+            ferr_validation(c->err, "Region %.128s is not a region this endpoint serves",
+                            json_is_string(r) ? json_string_value(r) : "");
+            return NULL;
+        }
+    json_t *out = json_array();
     /* AWS deploys region by region */
     json_array_foreach(regions, i, r)
         json_array_foreach(accts, j, a) {

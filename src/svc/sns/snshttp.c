@@ -8,16 +8,6 @@
 #include "proto/pcommon.h"
 #include "sns_int.h"
 
-/* Value of name in the raw query string, decoded into a; NULL when absent or malformed. */
-static const char *param(arena *a, const char *q, const char *name)
-{
-    size_t i = 0, n = q ? strlen(q) : 0, kl, vl;
-    const char *k, *v;
-    while (proto_qs_next(a, q, n, &i, &k, &kl, &v, &vl, NULL) > 0)
-        if (!strcmp(k, name)) return v;
-    return NULL;
-}
-
 static void text(proto_response *resp, int status, const char *ct, const char *body)
 {
     proto_response_init(resp);
@@ -85,13 +75,14 @@ int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_respons
         else
             text(resp, 503, "text/plain", "the delivery engine is not running\n");
     } else if (!strcmp(p, "confirm")) {
-        const char *topic = param(a, r->query, "TopicArn"), *token = param(a, r->query, "Token");
+        const char *topic = proto_qs_param(a, r->query, "TopicArn"),
+                   *token = proto_qs_param(a, r->query, "Token");
         json_t *in = json_pack("{s:s?, s:s?}", "TopicArn", topic, "Token", token);
         run(env, a, r, "ConfirmSubscription", sns_confirm_by_token, topic ? topic : "", 0, in,
             resp);
         json_decref(in);
     } else if (!strcmp(p, "unsubscribe")) {
-        const char *sub = param(a, r->query, "SubscriptionArn");
+        const char *sub = proto_qs_param(a, r->query, "SubscriptionArn");
         json_t *in = json_pack("{s:s?}", "SubscriptionArn", sub);
         run(env, a, r, "Unsubscribe", sns_unsubscribe_by_url, sub ? sub : "", 1, in, resp);
         json_decref(in);

@@ -430,6 +430,27 @@ static void test_presigned(void **state)
     assert_string_equal(e.code, "AuthorizationQueryParametersError");
     assert_string_equal(e.message,
                         "X-Amz-Expires must be less than a week (in seconds) that is 604800");
+    /* zero: AWS wants at least 1 (it read as "no expiry" before) */
+    tr_init(
+        &t, a, "GET", "/test.txt",
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-"
+        "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=0&X-Amz-"
+        "SignedHeaders=host&X-Amz-Signature=" VANILLA,
+        h, NULL);
+    assert_int_equal(sigv4_parse(a, &t.r, &p, &e), -1);
+    assert_int_equal(e.status, 400);
+    assert_string_equal(e.code, "AuthorizationQueryParametersError");
+    assert_string_equal(e.message, "X-Amz-Expires must be at least 1");
+    /* a NUL in an auth parameter: refused, not read cut (a token "t%00zz" read as "t") */
+    tr_init(
+        &t, a, "GET", "/test.txt",
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-"
+        "east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=60&X-Amz-"
+        "SignedHeaders=host&X-Amz-Security-Token=t%00zz&X-Amz-Signature=" VANILLA,
+        h, NULL);
+    assert_int_equal(sigv4_parse(a, &t.r, &p, &e), -1);
+    assert_int_equal(e.status, 400);
+    assert_string_equal(e.code, "IncompleteSignature");
     /* missing parameter */
     tr_init(
         &t, a, "GET", "/test.txt",

@@ -204,6 +204,79 @@ static void test_yaml(void **st)
     assert_null(yaml_to_json(bomb, strlen(bomb), &e));
 }
 
+/* The issue's alias bomb (23 KB: a 20,000-character anchored string, 1,000 times in an
+ * anchored list, that list 40 times: 800 MB expanded) is refused by its expanded bytes long
+ * before the node cap, in both modes; a document just under the bound converts. */
+static char *alias_doc(size_t slen, int refs, int lists)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "Description: &s ");
+    for (size_t i = 0; i < slen; i++) buf_putc(&b, 'x');
+    buf_puts(&b, "\nl: &l [");
+    for (int i = 0; i < refs; i++) buf_puts(&b, i ? ", *s" : "*s");
+    buf_puts(&b, "]\nm: [");
+    for (int i = 0; i < lists; i++) buf_puts(&b, i ? ", *l" : "*l");
+    buf_puts(&b, "]\n");
+    assert_false(b.failed);
+    char *s = strdup(buf_str(&b));
+    buf_dispose(&b);
+    return s;
+}
+
+static void test_yaml_bytes(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    char *bomb = alias_doc(20000, 1000, 40);
+    assert_true(strlen(bomb) < 30000);
+    assert_null(yaml_to_json_opts(bomb, strlen(bomb), YAML_CFN, &e));
+    assert_string_equal(e.code, "ValidationError");
+    assert_int_equal(e.status, 400);
+    assert_non_null(strstr(e.message, "Template format error: "));
+    assert_non_null(strstr(e.message, "bytes"));
+    ferr_clear(&e);
+    assert_null(yaml_to_json(bomb, strlen(bomb), &e));
+    assert_non_null(strstr(e.message, "bytes"));
+    assert_null(strstr(e.message, "Template format error"));
+    free(bomb);
+    ferr_clear(&e);
+    /* 1,000 x 1,000 x 4 = 4 MB expanded: legitimate use of anchors, under the bound */
+    char *ok = alias_doc(1000, 1000, 3);
+    json_t *j = yaml_to_json_opts(ok, strlen(ok), YAML_CFN, &e);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "m")), 3);
+    json_decref(j);
+    free(ok);
+    /* keys count too: an anchored mapping with a 100 KB key, aliased 100 times */
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "a: &a\n  ? "); /* an explicit key: an implicit one stops at 1,024 */
+    for (int i = 0; i < 100000; i++) buf_putc(&b, 'k');
+    buf_puts(&b, "\n  : 1\nb: [");
+    for (int i = 0; i < 100; i++) buf_puts(&b, i ? ", *a" : "*a");
+    buf_puts(&b, "]\n");
+    assert_false(b.failed);
+    assert_null(yaml_to_json(b.p, b.len, &e));
+    assert_non_null(strstr(e.message, "bytes"));
+    buf_dispose(&b);
+}
+
+/* A "\0" escape would put a NUL in a value every C string cuts: refused, value or key. */
+static void test_yaml_nul(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    const char *docs[] = {"QueueName: \"bad\\0name\"\n", "\"k\\0x\": 1\n", "a: !Sub \"x\\0y\"\n"};
+    for (size_t i = 0; i < 3; i++) {
+        ferr_clear(&e);
+        assert_null(yaml_to_json_opts(docs[i], strlen(docs[i]), YAML_CFN, &e));
+        assert_string_equal(e.code, "ValidationError");
+        assert_non_null(strstr(e.message, "Template format error: a YAML scalar contains a null "
+                                          "character (line 1"));
+    }
+}
+
 /* Plain scalars by the core schema, leading zeros kept as text (base/yaml.h). */
 static void test_yaml_scalars(void **st)
 {
@@ -274,10 +347,11 @@ static void test_yaml_scalars(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena), cmocka_unit_test(test_arena_own),
-        cmocka_unit_test(test_buf),   cmocka_unit_test(test_enc),
-        cmocka_unit_test(test_clock), cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_yaml),  cmocka_unit_test(test_yaml_scalars),
+        cmocka_unit_test(test_arena),      cmocka_unit_test(test_arena_own),
+        cmocka_unit_test(test_buf),        cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_clock),      cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_yaml),       cmocka_unit_test(test_yaml_scalars),
+        cmocka_unit_test(test_yaml_bytes), cmocka_unit_test(test_yaml_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,6 +293,28 @@ static void routing(void **st)
     arena_free(a);
 }
 
+/* JSON strings and keys with \u0000 are refused, never cut (issue 9). */
+static void nul_bytes(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    const proto_op *op;
+    json_t *in;
+    ferr e = {0};
+    const char *bodies[] = {
+        "{\"QueueName\":\"bad\\u0000name\"}",
+        "{\"QueueName\":\"q\",\"Attributes\":{\"DelaySeconds\\u0000x\":\"1\"}}"};
+    for (size_t i = 0; i < 2; i++) {
+        ferr_clear(&e);
+        assert_int_equal(decode_json(a, "AmazonSQS.CreateQueue", "application/x-amz-json-1.0",
+                                     bodies[i], NULL, &op, &in, &e),
+                         -1);
+        assert_int_equal(e.status, 400);
+        assert_string_equal(e.code, "SerializationException");
+    }
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +323,7 @@ int main(void)
         cmocka_unit_test(organizations_list_accounts),
         cmocka_unit_test(cloudtrail_lookup_events),
         cmocka_unit_test(routing),
+        cmocka_unit_test(nul_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

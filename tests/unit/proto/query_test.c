@@ -286,6 +286,52 @@ static void check_enum(void **st)
     assert_string_equal(e.code, "ValidationException");
 }
 
+/* A NUL in a decoded value or name is refused with the service's answer to a bad value, not
+ * cut: "bad%00name" would otherwise create "bad" (issue 9). */
+static void nul_bytes(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    const proto_op *op;
+    json_t *in;
+    ferr e = {0};
+    static const struct {
+        const char *svc, *body, *code, *in_msg;
+    } cases[] = {
+        {"sqs", "Action=CreateQueue&Version=2012-11-05&QueueName=bad%00name",
+         "InvalidParameterValue",
+         "'bad?name' at 'queueName' failed to satisfy constraint: Member "
+         "must not contain null characters"},
+        {"sqs", "Action=CreateQueue&Version=2012-11-05&QueueName=nulq%00.fifo",
+         "InvalidParameterValue", "queueName"},
+        {"sqs",
+         "Action=SendMessage&Version=2012-11-05&MessageBody=m"
+         "&QueueUrl=http%3A%2F%2Flocalhost%2F000000000000%2Fq%00zz",
+         "InvalidParameterValue", "queueUrl"},
+        /* a map key (Attribute.N.Name) and a parameter name */
+        {"sqs",
+         "Action=CreateQueue&Version=2012-11-05&QueueName=q"
+         "&Attribute.1.Name=DelaySeconds%00x&Attribute.1.Value=1",
+         "InvalidParameterValue", "null characters"},
+        {"sqs", "Action=CreateQueue&Version=2012-11-05&QueueName%00x=q", "InvalidParameterValue",
+         "parameter name"},
+        {"iam", "Action=CreateUser&Version=2010-05-08&UserName=nuluser%00%2F..%2Fx",
+         "ValidationError", "userName"},
+        {"iam",
+         "Action=CreatePolicy&Version=2010-05-08&PolicyName=p&PolicyDocument=%7B%7D%00garbage",
+         "ValidationError", "policyDocument"},
+        {"sns", "Action=CreateTopic&Version=2010-03-31&Name=t%00x", "InvalidParameter", "name"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ferr_clear(&e);
+        assert_int_equal(decode_form(a, cases[i].svc, cases[i].body, &op, &in, &e), -1);
+        assert_int_equal(e.status, 400);
+        assert_string_equal(e.code, cases[i].code);
+        if (!strstr(e.message, cases[i].in_msg)) fail_msg("%s: %s", cases[i].body, e.message);
+    }
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +342,7 @@ int main(void)
         cmocka_unit_test(iam_list_roles_and_errors),
         cmocka_unit_test(sns_maps),
         cmocka_unit_test(check_enum),
+        cmocka_unit_test(nul_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -417,6 +417,32 @@ static void s3_flattened_and_attributes(void **st)
     arena_free(a);
 }
 
+/* A NUL in a path segment, a query value or name, a string payload or an XML body is
+ * refused, never cut (issue 9). */
+static void nul_bytes(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    const proto_op *op;
+    json_t *in;
+    ferr e = {0};
+    hreq *r = mkreq(a, "GET", "/2015-03-31/functions/bad%00name", NULL, "", 0);
+    assert_int_equal(decode(a, "lambda", r, NULL, &op, &in, &e), -1);
+    assert_string_equal(e.code, "ValidationException");
+    assert_non_null(strstr(e.message, "null characters"));
+    ferr_clear(&e);
+    r = mkreq(a, "GET", "/bkt?list-type=2&prefix=a%00b", NULL, "", 0);
+    assert_int_equal(decode(a, "s3", r, NULL, &op, &in, &e), -1);
+    assert_non_null(strstr(e.message, "'a?b' at 'prefix'"));
+    ferr_clear(&e);
+    const char *body = "<Tagging><TagSet><Tag><Key>a&#0;b</Key><Value>1</Value></Tag></TagSet>"
+                       "</Tagging>";
+    r = mkreq(a, "PUT", "/bkt?tagging", NULL, body, strlen(body));
+    assert_int_equal(decode(a, "s3", r, NULL, &op, &in, &e), -1);
+    assert_int_equal(e.status, 400);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +452,7 @@ int main(void)
         cmocka_unit_test(s3_list_objects_v2),
         cmocka_unit_test(s3_create_bucket_and_errors),
         cmocka_unit_test(s3_flattened_and_attributes),
+        cmocka_unit_test(nul_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
