@@ -7,6 +7,8 @@
 
 double clock_now(void);       /* epoch seconds, sub-second precision */
 uint64_t clock_mono_ns(void); /* monotonic */
+/* The CLOCK_REALTIME instant `seconds` from now: a pthread_cond_timedwait deadline. */
+struct timespec clock_deadline(double seconds);
 /* Test hook: a non-zero offset (seconds) is added to clock_now(). */
 void clock_set_offset(double seconds);
 

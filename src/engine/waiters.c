@@ -61,12 +61,7 @@ static void *timer(void *arg)
             continue;
         }
         /* CLOCK_REALTIME matches clock_now(), which deadlines are expressed in */
-        struct timespec ts;
-        double wait = next - now;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        long ns = ts.tv_nsec + (long)((wait - (long)wait) * 1e9);
-        ts.tv_sec += (time_t)wait + ns / 1000000000L;
-        ts.tv_nsec = ns % 1000000000L;
+        struct timespec ts = clock_deadline(next - now);
         pthread_cond_timedwait(&w->cv, &w->mu, &ts);
     }
     ent *rest = w->head;

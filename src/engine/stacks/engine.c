@@ -25,6 +25,7 @@
 #include "base/ids.h"
 #include "base/jval.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "stackset.h"
 #include "template.h"
 
@@ -124,17 +125,12 @@ void cfn_engine_kick(ferry_env *env, const char *account, const char *region, co
     a->next = E.list;
     E.list = a;
     E.running++;
-    pthread_t th;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &at, runner, a)) {
+    if (thread_start_detached(runner, a)) {
         E.list = a->next;
         E.running--;
         free(a);
         log_error("cfn: cannot start a runner for stack %s", uuid);
     }
-    pthread_attr_destroy(&at);
     pthread_mutex_unlock(&E.mu);
 }
 
@@ -174,13 +170,7 @@ int cfn_engine_wait(ferry_env *env, const char *account, const char *region, con
         if (clock_now() >= until || stopping()) return 0;
         /* woken when any stack settles; re-check at least every 50 ms */
         pthread_mutex_lock(&E.mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_deadline(0.05);
         pthread_cond_timedwait(&E.cv, &E.mu, &ts);
         pthread_mutex_unlock(&E.mu);
     }
@@ -615,21 +605,21 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
                 if (blocked) continue;
                 if (!ready) continue;
                 task *t = malloc(sizeof(*t));
+                if (!t) { /* out of memory fails the step, and the operation rolls back */
+                    log_error("cfn: out of memory starting a step");
+                    d.failed = 1;
+                    break;
+                }
                 t->d = &d;
                 t->i = (int)i;
                 d.state[i] = 1;
                 d.running++;
-                pthread_t th;
-                pthread_attr_t at;
-                pthread_attr_init(&at);
-                pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-                if (pthread_create(&th, &at, task_main, t)) {
+                if (thread_start_detached(task_main, t)) {
                     /* no thread: run it here */
                     pthread_mutex_unlock(&d.mu);
                     task_main(t);
                     pthread_mutex_lock(&d.mu);
                 }
-                pthread_attr_destroy(&at);
             }
         }
         int pending = 0;
@@ -2128,14 +2118,7 @@ static void retry_pause(int attempt)
 {
     long ms = 50L << (attempt < 7 ? attempt : 7);
     if (ms > 5000) ms = 5000;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_deadline((double)ms / 1000);
     while (!E.stopping && pthread_cond_timedwait(&E.cv, &E.mu, &ts) == 0) {
     }
 }

@@ -12,6 +12,7 @@
 #include "base/ids.h"
 #include "base/jval.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "engine.h"
 #include "svc/iam/iam.h"
 #include "svc/session.h"
@@ -451,18 +452,13 @@ void cfn_stackset_kick(ferry_env *env, const char *account, const char *region, 
     }
     S.running++;
     pthread_mutex_unlock(&S.mu);
-    pthread_t th;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &at, run_op, j)) {
+    if (thread_start_detached(run_op, j)) {
         pthread_mutex_lock(&S.mu);
         S.running--;
         pthread_mutex_unlock(&S.mu);
         free(j);
         log_error("cfn: cannot start stack set operation %s", opid);
     }
-    pthread_attr_destroy(&at);
 }
 
 typedef struct resume {
