@@ -9,7 +9,9 @@
  * mutex (cheaper and fairer than SQLite's sleeping busy handler), readers run beside it on
  * their own snapshot. busy_timeout still covers other processes (ferry init on a live
  * data directory). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,8 +19,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
+#include "base/log.h"
 
 enum {
     ST_GET,
@@ -270,6 +274,83 @@ static int mkdirs(const char *dir)
     return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
+/* At rest the store holds every account's secret keys, session secrets and the SNS signing
+ * key; its only protection is the file system, so the data directory is 0700 and its files
+ * 0600 whatever the umask (SQLite gives -wal and -shm the mode of the database file). */
+static const char *const store_files[] = {"ferry.db", "ferry.db-wal", "ferry.db-shm",
+                                          "ferry.db-journal"};
+
+static int ours(const char *name)
+{
+    for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++)
+        if (!strcmp(name, store_files[i])) return 1;
+    return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* 1 when dir holds nothing but the store's files, 0 when it holds others, -1 unreadable. */
+static int only_ours(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int only = 1;
+    for (struct dirent *de; only && (de = readdir(d));) only = ours(de->d_name);
+    closedir(d);
+    return only;
+}
+
+/* A data directory others can read is made 0700 (saying so) when it is ferry's own: owned by
+ * us, not sticky, holding only the store's files (the common `mkdir d && ferry serve --data
+ * d`). A directory that also holds other things (a home directory, /tmp) is refused rather
+ * than changed under its other users. */
+static int secure_dir(const char *dir, ferr *e)
+{
+    struct stat sb;
+    if (stat(dir, &sb)) return ferr_internal(e, "data directory %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return ferr_internal(e, "data directory %s: not a directory", dir);
+    if (!(sb.st_mode & 077)) return 0;
+    unsigned mode = (unsigned)(sb.st_mode & 07777);
+    if (sb.st_uid != geteuid() || (sb.st_mode & S_ISVTX) || only_ours(dir) != 1)
+        return ferr_internal(e,
+                             "data directory %s is open to other users (mode %04o) and is not "
+                             "ferry's alone: it would expose every account's secret keys; "
+                             "chmod 700 it or use a directory of its own",
+                             dir, mode);
+    if (chmod(dir, 0700))
+        return ferr_internal(e, "data directory %s: chmod 700: %s", dir, strerror(errno));
+    log_warn("data directory %s was mode %04o, open to other users: now 0700 (it holds every "
+             "account's secret keys)",
+             dir, mode);
+    return 0;
+}
+
+/* Creates ferry.db 0600 before SQLite does (SQLite's default is 0644 less the umask), and
+ * takes group and other access from store files an older ferry left. */
+static int secure_files(const char *dir, ferr *e)
+{
+    char path[4200];
+    for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, store_files[i]);
+        struct stat sb;
+        if (!lstat(path, &sb)) {
+            if (!S_ISREG(sb.st_mode))
+                return ferr_internal(e, "store file %s: not a regular file", path);
+            if ((sb.st_mode & 077) && chmod(path, 0600))
+                return ferr_internal(e, "store file %s: chmod 600: %s", path, strerror(errno));
+            if (sb.st_mode & 077)
+                log_warn("store file %s was mode %04o: now 0600", path,
+                         (unsigned)(sb.st_mode & 07777));
+        } else if (i == 0) {
+            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (fd < 0 && errno != EEXIST)
+                return ferr_internal(e, "store file %s: %s", path, strerror(errno));
+            if (fd >= 0) close(fd); /* an empty file is an empty SQLite database */
+        }
+    }
+    return 0;
+}
+
+#define WAL_RESTART_FRAMES 8192 /* about 32 MiB of WAL */
+
 #define WAL_RESTART_FRAMES 8192 /* about 32 MiB of WAL */
 
 static void *checkpointer(void *arg)
@@ -317,6 +398,10 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
     }
     if (mkdirs(location)) {
         ferr_internal(e, "cannot create data directory %s: %s", location, strerror(errno));
+        free(s);
+        return NULL;
+    }
+    if (secure_dir(location, e) || secure_files(location, e)) {
         free(s);
         return NULL;
     }
