@@ -1,4 +1,5 @@
 /* ferry serve: one process for every service, account and region. */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,10 +25,10 @@ const char *cli_default_data_dir(char *out, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
-            "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
-            "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n");
+    fprintf(stderr, "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
+                    "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
+                    "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
+                    "                   [--audit-retention-days DAYS] [--audit-max-events N]\n");
 }
 
 int cli_serve(int argc, char **argv)
@@ -36,6 +37,9 @@ int cli_serve(int argc, char **argv)
     ferry_env env = {.default_account = "000000000000"};
     server_opts so = {0};
     store_sync sync = STORE_SYNC_NORMAL;
+    /* CloudTrail's event history keeps 90 days; the count bound keeps a busy server's data
+     * directory bounded (about 1 KiB an event with its indexes) */
+    store_retention retention = {.max_age = 90 * 86400.0, .max_events = 1000000};
     static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
                                          {"data", required_argument, 0, 'd'},
                                          {"auth", required_argument, 0, 'a'},
@@ -45,6 +49,8 @@ int cli_serve(int argc, char **argv)
                                          {"port-file", required_argument, 0, 'p'},
                                          {"max-body", required_argument, 0, 'm'},
                                          {"log-level", required_argument, 0, 'L'},
+                                         {"audit-retention-days", required_argument, 0, 'R'},
+                                         {"audit-max-events", required_argument, 0, 'E'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -78,6 +84,22 @@ int cli_serve(int argc, char **argv)
                           : !strcmp(optarg, "debug") ? LOG_DEBUG
                                                      : LOG_INFO);
             break;
+        case 'R':
+        case 'E': {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (*end || errno || !(v >= 0 && v <= 1e15)) {
+                fprintf(stderr, "ferry serve: --%s wants a number >= 0 (0: no bound)\n",
+                        ch == 'R' ? "audit-retention-days" : "audit-max-events");
+                return 2;
+            }
+            if (ch == 'R')
+                retention.max_age = v * 86400.0;
+            else
+                retention.max_events = (long long)v;
+            break;
+        }
         default: usage(); return 2;
         }
     }
@@ -99,6 +121,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "ferry serve: %s\n", e.message);
         return 1;
     }
+    store_audit_retention(env.st, &retention);
     /* Listen first so the endpoint (and its port) is known before the engines resume work
      * that names it (queue URLs, SNS confirmation links); a request arriving before they
      * start is answered, and its background work waits in the store for them. */
