@@ -490,6 +490,10 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
         return NULL;
     }
     s->writer = c;
+    /* the audit trail's lookup indexes (one of them on random event ids) take a page each per
+     * event: with SQLite's default 2 MB cache a batch of events spilled dirty pages mid
+     * transaction and re-read them; the writer keeps more (memory is used as the file grows) */
+    exec(c->db, "PRAGMA cache_size=-32768", NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
     s->ckpt_running = !pthread_create(&s->ckpt, NULL, checkpointer, s);
