@@ -60,6 +60,11 @@ class Stats:
         self.lock = threading.Lock()
         self.requests = 0
         self.errors = []
+        self.ready = 0  # clients past their setup (or failed in it)
+
+    def set_up(self):
+        with self.lock:
+            self.ready += 1
 
     def ok(self, n=1):
         with self.lock:
@@ -89,7 +94,9 @@ def client_loop(f, idx, stop, stats):
         stats.ok(6)
     except Exception as e:  # noqa: BLE001 - every failure is a reported error
         stats.error(f"client {idx} setup: {e!r}")
+        stats.set_up()
         return
+    stats.set_up()
     policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}'
     n = 0
     while not stop.is_set():
@@ -142,6 +149,10 @@ def main():
                    for i in range(a.clients)]
         for t in threads:
             t.start()
+        # the clock starts when every client has made its clients, queue and topic (64
+        # boto3 sessions take a while on 2 cores): the minutes are all load
+        while stats.ready < a.clients and not stop.is_set():
+            time.sleep(0.1)
         start = time.time()
         end = start + a.minutes * 60
         samples = []  # (seconds, requests, rss KiB, data dir bytes)
