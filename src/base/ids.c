@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,7 +37,8 @@ static _Thread_local struct {
     pid_t pid;
 } pool = {.used = sizeof(pool.b)};
 
-void ids_uuid(char out[37])
+/* UUID of version ver from 16 random bytes; ms (version 7) fills the first 48 bits. */
+static void uuid(char out[37], int ver, uint64_t ms)
 {
     static const char hx[] = "0123456789abcdef";
     pid_t pid = getpid();
@@ -47,7 +49,8 @@ void ids_uuid(char out[37])
     }
     unsigned char *b = pool.b + pool.used;
     pool.used += 16;
-    b[6] = (b[6] & 0x0F) | 0x40;
+    for (int i = 0; ver == 7 && i < 6; i++) b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)((b[6] & 0x0F) | (ver << 4));
     b[8] = (b[8] & 0x3F) | 0x80;
     char *o = out;
     for (int i = 0; i < 16; i++) {
@@ -57,6 +60,16 @@ void ids_uuid(char out[37])
     }
     *o = 0;
     memset(b, 0, 16); /* used once */
+}
+
+void ids_uuid(char out[37])
+{
+    uuid(out, 4, 0);
+}
+
+void ids_uuid7(char out[37], double t)
+{
+    uuid(out, 7, t > 0 ? (uint64_t)(t * 1000) : 0);
 }
 
 void ids_hex(char *out, size_t n)

@@ -3,8 +3,12 @@
 #define FERRY_IDS_H
 #include <stddef.h>
 
-void ids_random(void *out, size_t n);   /* cryptographic randomness */
-void ids_uuid(char out[37]);            /* lowercase UUID v4 */
+void ids_random(void *out, size_t n); /* cryptographic randomness */
+void ids_uuid(char out[37]);          /* lowercase UUID v4 */
+/* UUID v7: time t (epoch seconds) in milliseconds first, then random bits. For ids a store
+ * indexes: new ones sort after old ones, so the index grows at its end instead of writing
+ * a random page per insert. */
+void ids_uuid7(char out[37], double t);
 void ids_hex(char *out, size_t nchars); /* nchars random lowercase hex + NUL */
 /* AWS unique ids: prefix + uppercase base32-ish, e.g. AKIA + 16 chars, AROA + 17. */
 void ids_aws(const char *prefix, size_t nchars, char *out);

@@ -1,4 +1,5 @@
 /* ferry serve: one process for every service, account and region. */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +41,7 @@ static void usage(void)
             "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
             "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
             "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
+            "                   [--audit-retention-days DAYS] [--audit-max-events N]\n"
             "Limits before authentication (a signature that does not need the body is checked\n"
             "from the headers, and a request refused by them is answered without its body):\n"
             "  --body-budget BYTES    bodies held in all until their signature is checked\n"
@@ -51,7 +53,10 @@ static void usage(void)
             "                         oldest that never sent a request, then idle ones, close\n"
             "  --max-conns-per-ip N   connections per client address (default 256)\n"
             "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n"
-            "  --regions R1,R2,...    regions served beyond the aws, aws-cn and aws-us-gov ones\n");
+            "  --regions R1,R2,...    regions served beyond the aws, aws-cn and aws-us-gov ones\n"
+            "Audit trail (the oldest events go first, in the background; 0 turns a bound off):\n"
+            "  --audit-retention-days DAYS  events kept (default 90, CloudTrail's event history)\n"
+            "  --audit-max-events N   events kept at most (default 1000000, about 0.8 KB each)\n");
 }
 
 int cli_serve(int argc, char **argv)
@@ -60,6 +65,9 @@ int cli_serve(int argc, char **argv)
     ferry_env env = {.default_account = "000000000000"};
     server_opts so = {0};
     store_sync sync = STORE_SYNC_NORMAL;
+    /* CloudTrail's event history keeps 90 days; the count bound keeps a busy server's data
+     * directory bounded (about 1 KiB an event with its indexes) */
+    store_retention retention = {.max_age = 90 * 86400.0, .max_events = 1000000};
     static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
                                          {"data", required_argument, 0, 'd'},
                                          {"auth", required_argument, 0, 'a'},
@@ -75,6 +83,8 @@ int cli_serve(int argc, char **argv)
                                          {"max-conns", required_argument, 0, 'C'},
                                          {"max-conns-per-ip", required_argument, 0, 'P'},
                                          {"regions", required_argument, 0, 'R'},
+                                         {"audit-retention-days", required_argument, 0, 'D'},
+                                         {"audit-max-events", required_argument, 0, 'E'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -116,6 +126,22 @@ int cli_serve(int argc, char **argv)
                           : !strcmp(optarg, "debug") ? LOG_DEBUG
                                                      : LOG_INFO);
             break;
+        case 'D':
+        case 'E': {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (*end || errno || !(v >= 0 && v <= 1e15)) {
+                fprintf(stderr, "ferry serve: --%s wants a number >= 0 (0: no bound)\n",
+                        ch == 'D' ? "audit-retention-days" : "audit-max-events");
+                return 2;
+            }
+            if (ch == 'D')
+                retention.max_age = v * 86400.0;
+            else
+                retention.max_events = (long long)v;
+            break;
+        }
         default: usage(); return 2;
         }
     }
@@ -137,6 +163,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "ferry serve: %s\n", e.message);
         return 1;
     }
+    store_audit_retention(env.st, &retention);
     /* Listen first so the endpoint (and its port) is known before the engines resume work
      * that names it (queue URLs, SNS confirmation links); a request arriving before they
      * start is answered, and its background work waits in the store for them. */

@@ -25,6 +25,9 @@ typedef struct store_backend {
                 ferr *e);
     int (*audit_append)(void *txn, const audit_rec *r, ferr *e);
     int (*audit_query)(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
+    long long (*audit_trim)(void *txn, double before, long long max_events, int limit, ferr *e);
+    /* the backend enforces r in the background from now on (a copy is kept) */
+    void (*audit_retention)(void *impl, const store_retention *r);
     int (*reset)(void *impl, ferr *e);
     /* message queues (store.h) */
     int (*mq_put)(void *txn, const char *queue, store_msg *m, ferr *e);

@@ -9,7 +9,9 @@
  * mutex (cheaper and fairer than SQLite's sleeping busy handler), readers run beside it on
  * their own snapshot. busy_timeout still covers other processes (ferry init on a live
  * data directory). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,8 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
+#include "base/clock.h"
+#include "base/log.h"
 
 enum {
     ST_GET,
@@ -98,6 +103,23 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MQ_KEY_EXPIRE] = "DELETE FROM mq_keys WHERE queue=?1 AND expires_at<=?2",
 };
 
+/* audit_res rows (k 0 ResourceType, 1 ResourceName) of event ev's resources; a value that
+ * is not an array of objects gives none (json_each and json_extract never see bad JSON). */
+#define AUDIT_RES_ARR(ev) \
+    "json_each(CASE WHEN json_valid(" ev ".resources) THEN CASE json_type(" ev ".resources)" \
+    " WHEN 'array' THEN " ev ".resources END END) AS j"
+#define AUDIT_RES_ROWS(ev, from) \
+    "INSERT OR IGNORE INTO audit_res SELECT coalesce(" ev ".account, '')," \
+    " coalesce(" ev ".region, ''), 0," \
+    " json_extract(CASE j.type WHEN 'object' THEN j.value END, '$.ResourceType') AS v, " ev \
+    ".time, " ev ".seq FROM " from \
+    AUDIT_RES_ARR(ev) " WHERE v IS NOT NULL;" \
+                      "INSERT OR IGNORE INTO audit_res SELECT coalesce(" ev ".account, '')," \
+                      " coalesce(" ev ".region, ''), 1," \
+                      " json_extract(CASE j.type WHEN 'object' THEN j.value END, " \
+                      "'$.ResourceName') AS v, " ev ".time, " ev ".seq FROM " from \
+                      AUDIT_RES_ARR(ev) " WHERE v IS NOT NULL;"
+
 /* Versioned migrations: index i brings the schema from version i to i+1. Never edit a
  * released step; append a new one. */
 static const char *const migrations[] = {
@@ -120,6 +142,30 @@ static const char *const migrations[] = {
     "CREATE TABLE mq_keys(queue TEXT NOT NULL, key TEXT NOT NULL, expires_at REAL NOT NULL,"
     " value TEXT, num INTEGER, PRIMARY KEY(queue, key)) WITHOUT ROWID;"
     "CREATE INDEX mq_keys_expiry ON mq_keys(queue, expires_at);",
+    /* 2 -> 3: LookupEvents by each attribute and time without a scan. Events are listed
+     * newest first per account and region: each index is (account, region, attribute,
+     * time), seq (the rowid) following, so a page is a range read in order, whatever the
+     * size of the trail. Resources (a JSON array per event) get rows of their own, kept by
+     * triggers, so the trail's writers and its retention need not know. */
+    "DROP INDEX audit_account_time;"
+    "CREATE INDEX audit_time ON audit(account, region, time);"
+    "CREATE INDEX audit_event ON audit(account, region, event_id);"
+    "CREATE INDEX audit_name ON audit(account, region, operation, time);"
+    "CREATE INDEX audit_ro ON audit(account, region, read_only, time);"
+    "CREATE INDEX audit_user ON audit(account, region, username, time);"
+    "CREATE INDEX audit_source ON audit(account, region, event_source, time);"
+    "CREATE INDEX audit_key ON audit(account, region, access_key, time);"
+    /* k: 0 ResourceType, 1 ResourceName */
+    "CREATE TABLE audit_res(account TEXT, region TEXT, k INTEGER NOT NULL, v TEXT NOT NULL,"
+    " time REAL NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY(account, region, k, v, time, seq)) WITHOUT ROWID;"
+    "CREATE INDEX audit_res_seq ON audit_res(seq);"
+    "CREATE TRIGGER audit_res_add AFTER INSERT ON audit WHEN new.resources IS NOT NULL "
+    "BEGIN " AUDIT_RES_ROWS(
+        "new", "") " END;"
+                   "CREATE TRIGGER audit_res_del AFTER DELETE ON audit BEGIN"
+                   " DELETE FROM audit_res WHERE seq=old.seq; END;" AUDIT_RES_ROWS("a",
+                                                                                   "audit AS a, "),
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -144,8 +190,9 @@ typedef struct sq {
     pthread_t ckpt;
     pthread_mutex_t ckpt_mu;
     pthread_cond_t ckpt_cv;
-    int ckpt_stop;
+    _Atomic int ckpt_stop;
     _Atomic int ckpt_running;
+    store_retention retention; /* under ckpt_mu; enforced by the checkpointer thread */
 } sq;
 
 typedef struct sqtxn {
@@ -270,7 +317,149 @@ static int mkdirs(const char *dir)
     return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
+/* At rest the store holds every account's secret keys, session secrets and the SNS signing
+ * key; its only protection is the file system, so the data directory is 0700 and its files
+ * 0600 whatever the umask (SQLite gives -wal and -shm the mode of the database file). */
+static const char *const store_files[] = {"ferry.db", "ferry.db-wal", "ferry.db-shm",
+                                          "ferry.db-journal"};
+
+static int ours(const char *name)
+{
+    for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++)
+        if (!strcmp(name, store_files[i])) return 1;
+    return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* 1 when dir holds nothing but the store's files, 0 when it holds others, -1 unreadable. */
+static int only_ours(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int only = 1;
+    for (struct dirent *de; only && (de = readdir(d));) only = ours(de->d_name);
+    closedir(d);
+    return only;
+}
+
+/* A data directory others can read is made 0700 (saying so) when it is ferry's own: owned by
+ * us, not sticky, holding only the store's files (the common `mkdir d && ferry serve --data
+ * d`). A directory that also holds other things (a home directory, /tmp) is refused rather
+ * than changed under its other users. */
+static int secure_dir(const char *dir, ferr *e)
+{
+    struct stat sb;
+    if (stat(dir, &sb)) return ferr_internal(e, "data directory %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return ferr_internal(e, "data directory %s: not a directory", dir);
+    if (!(sb.st_mode & 077)) return 0;
+    unsigned mode = (unsigned)(sb.st_mode & 07777);
+    if (sb.st_uid != geteuid() || (sb.st_mode & S_ISVTX) || only_ours(dir) != 1)
+        return ferr_internal(e,
+                             "data directory %s is open to other users (mode %04o) and is not "
+                             "ferry's alone: it would expose every account's secret keys; "
+                             "chmod 700 it or use a directory of its own",
+                             dir, mode);
+    if (chmod(dir, 0700))
+        return ferr_internal(e, "data directory %s: chmod 700: %s", dir, strerror(errno));
+    log_warn("data directory %s was mode %04o, open to other users: now 0700 (it holds every "
+             "account's secret keys)",
+             dir, mode);
+    return 0;
+}
+
+/* Creates ferry.db 0600 before SQLite does (SQLite's default is 0644 less the umask), and
+ * takes group and other access from store files an older ferry left. */
+static int secure_files(const char *dir, ferr *e)
+{
+    char path[4200];
+    for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, store_files[i]);
+        struct stat sb;
+        if (!lstat(path, &sb)) {
+            if (!S_ISREG(sb.st_mode))
+                return ferr_internal(e, "store file %s: not a regular file", path);
+            if ((sb.st_mode & 077) && chmod(path, 0600))
+                return ferr_internal(e, "store file %s: chmod 600: %s", path, strerror(errno));
+            if (sb.st_mode & 077)
+                log_warn("store file %s was mode %04o: now 0600", path,
+                         (unsigned)(sb.st_mode & 07777));
+        } else if (i == 0) {
+            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (fd < 0 && errno != EEXIST)
+                return ferr_internal(e, "store file %s: %s", path, strerror(errno));
+            if (fd >= 0) close(fd); /* an empty file is an empty SQLite database */
+        }
+    }
+    return 0;
+}
+
 #define WAL_RESTART_FRAMES 8192 /* about 32 MiB of WAL */
+
+static long long trim(sqlite3 *db, double before, long long max_events, int limit, ferr *e);
+
+/* events per retention step: each one deleted touches a page of every lookup index, and
+ * 500 held the write lock 64 ms (audit_bench); 64 hold it a few ms */
+#define TRIM_BATCH 64
+#define TRIM_STEPS 60 /* steps per 200 ms tick at most: about 15,000 events a second */
+
+/* One tick of audit retention on the writer connection, a step per write transaction, the
+ * write lock released (and the thread paused) between steps so requests interleave. */
+/* Reads, on the checkpointer's own connection and outside the write lock, the index entries
+ * a step is about to delete: on a large trail the oldest events' pages are cold, and a step
+ * that read them from disk under the lock held it for a second (audit_bench, 10 million
+ * events: 1.3 s for 500). */
+static void prefetch(sqlite3 *db)
+{
+    static const char sql[] =
+        "SELECT (SELECT 1 FROM audit AS x INDEXED BY audit_time WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.time=a.time AND x.seq=a.seq),"
+        " (SELECT 1 FROM audit AS x INDEXED BY audit_event WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.event_id IS a.event_id AND x.seq=a.seq),"
+        " (SELECT 1 FROM audit AS x INDEXED BY audit_name WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.operation IS a.operation AND x.time=a.time"
+        " AND x.seq=a.seq),"
+        " (SELECT 1 FROM audit AS x INDEXED BY audit_ro WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.read_only IS a.read_only AND x.time=a.time"
+        " AND x.seq=a.seq),"
+        " (SELECT 1 FROM audit AS x INDEXED BY audit_user WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.username IS a.username AND x.time=a.time"
+        " AND x.seq=a.seq),"
+        " (SELECT 1 FROM audit AS x INDEXED BY audit_source WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.event_source IS a.event_source AND x.time=a.time"
+        " AND x.seq=a.seq),"
+        " (SELECT 1 FROM audit AS x INDEXED BY audit_key WHERE x.account IS a.account"
+        " AND x.region IS a.region AND x.access_key IS a.access_key AND x.time=a.time"
+        " AND x.seq=a.seq),"
+        " (SELECT count(*) FROM audit_res AS r WHERE r.seq=a.seq)"
+        " FROM (SELECT * FROM audit ORDER BY seq LIMIT ?1) AS a";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return; /* only a hint */
+    sqlite3_bind_int(st, 1, TRIM_BATCH);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+    }
+    sqlite3_finalize(st);
+}
+
+static void retain(sq *s, sqlite3 *reader, const store_retention *r)
+{
+    for (int i = 0; i < TRIM_STEPS; i++) {
+        ferr e = {0};
+        prefetch(reader);
+        pthread_mutex_lock(&s->write_mu);
+        long long n = -1;
+        if (!step_ctl(s->writer, ST_BEGIN_WRITE, &e)) {
+            double before = r->max_age > 0 ? clock_now() - r->max_age : 0;
+            n = trim(s->writer->db, before, r->max_events, TRIM_BATCH, &e);
+            if (n < 0 || step_ctl(s->writer, ST_COMMIT, &e)) {
+                step_ctl(s->writer, ST_ROLLBACK, NULL);
+                n = -1;
+            }
+        }
+        pthread_mutex_unlock(&s->write_mu);
+        if (n < 0) log_error("audit retention: %s", e.message);
+        if (n < TRIM_BATCH || s->ckpt_stop) return;
+        nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
+    }
+}
 
 static void *checkpointer(void *arg)
 {
@@ -288,7 +477,9 @@ static void *checkpointer(void *arg)
         }
         pthread_cond_timedwait(&s->ckpt_cv, &s->ckpt_mu, &ts);
         if (s->ckpt_stop) break;
+        store_retention r = s->retention;
         pthread_mutex_unlock(&s->ckpt_mu);
+        if (r.max_age > 0 || r.max_events > 0) retain(s, c->db, &r);
         /* PASSIVE: copies what no reader needs, never waits for or blocks writers */
         int nlog = 0;
         sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, NULL);
@@ -320,6 +511,10 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
         free(s);
         return NULL;
     }
+    if (secure_dir(location, e) || secure_files(location, e)) {
+        free(s);
+        return NULL;
+    }
     snprintf(s->path, sizeof(s->path), "%s/ferry.db", location);
     snprintf(s->desc, sizeof(s->desc), "sqlite:%s", s->path);
     s->sync = sync;
@@ -334,6 +529,10 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
         return NULL;
     }
     s->writer = c;
+    /* the audit trail's lookup indexes (one of them on random event ids) take a page each per
+     * event: with SQLite's default 2 MB cache a batch of events spilled dirty pages mid
+     * transaction and re-read them; the writer keeps more (memory is used as the file grows) */
+    exec(c->db, "PRAGMA cache_size=-32768", NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
     s->ckpt_running = !pthread_create(&s->ckpt, NULL, checkpointer, s);
@@ -362,6 +561,15 @@ static void sq_close(void *impl)
     pthread_mutex_destroy(&s->pool_mu);
     pthread_mutex_destroy(&s->write_mu);
     free(s);
+}
+
+static void sq_audit_retention(void *impl, const store_retention *r)
+{
+    sq *s = impl;
+    pthread_mutex_lock(&s->ckpt_mu);
+    s->retention = *r;
+    pthread_mutex_unlock(&s->ckpt_mu);
+    if (!s->ckpt_running) log_warn("audit retention: no background thread, not enforced");
 }
 
 static const char *sq_describe(void *impl)
@@ -607,60 +815,82 @@ static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
     return ret;
 }
 
-/* LookupAttribute key -> SQL condition on ?5. */
-static const char *attr_sql(const char *key)
-{
-    static const struct {
-        const char *key, *sql;
-    } m[] = {
-        {"EventId", "event_id=?5"},
-        {"EventName", "operation=?5"},
-        {"ReadOnly", "read_only=(CASE WHEN ?5='true' THEN 1 ELSE 0 END)"},
-        {"Username", "username=?5"},
-        {"EventSource", "event_source=?5"},
-        {"AccessKeyId", "access_key=?5"},
-        {"ResourceName", "EXISTS(SELECT 1 FROM json_each(resources) "
-                         "WHERE json_extract(value,'$.ResourceName')=?5)"},
-        {"ResourceType", "EXISTS(SELECT 1 FROM json_each(resources) "
-                         "WHERE json_extract(value,'$.ResourceType')=?5)"},
-    };
-    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-        if (strcmp(m[i].key, key) == 0) return m[i].sql;
-    return NULL;
-}
+/* LookupAttribute key -> the index that serves it and the condition on ?5. ResourceType
+ * and ResourceName read audit_res (k 0 and 1). */
+static const struct {
+    const char *key, *index, *cond;
+} lookup_attrs[] = {
+    {"EventId", "audit_event", "event_id=?5"},
+    {"EventName", "audit_name", "operation=?5"},
+    {"ReadOnly", "audit_ro", "read_only=?5"},
+    {"Username", "audit_user", "username=?5"},
+    {"EventSource", "audit_source", "event_source=?5"},
+    {"AccessKeyId", "audit_key", "access_key=?5"},
+    {"ResourceType", NULL, "r.k=0 AND r.v=?5"},
+    {"ResourceName", NULL, "r.k=1 AND r.v=?5"},
+};
 
 static const char *col(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
 }
 
+#define AUDIT_COLS(t) \
+    t "seq," t "time," t "event_id," t "request_id," t "account," t "region," t "principal_arn," t \
+      "principal_type," t "username," t "access_key," t "service," t "event_source," t \
+      "operation," t "source_ip," t "user_agent," t "read_only," t "status," t "error_code," t \
+      "error_message," t "resources"
+
+/* Newest first: (time, seq) descending, a page starting below the cursor (keyset, never
+ * OFFSET). INDEXED BY names the index each lookup is built for: a query the index cannot
+ * serve fails to prepare instead of scanning the trail. Time bounds are bound as plain
+ * ranges (an "?2=0 OR" form would keep SQLite from using them). */
 static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e)
 {
     sqtxn *t = txn;
-    char sql[1024];
-    const char *cond = "1";
+    const char *index = "audit_time", *cond = "1";
+    int res = 0;
     if (q->attr_key) {
-        cond = attr_sql(q->attr_key);
-        if (!cond)
+        size_t i = 0, n = sizeof(lookup_attrs) / sizeof(lookup_attrs[0]);
+        while (i < n && strcmp(lookup_attrs[i].key, q->attr_key)) i++;
+        if (i == n)
             return ferr_set(e, 400, "InvalidLookupAttributesException",
                             "Unsupported lookup attribute %s", q->attr_key);
+        index = lookup_attrs[i].index;
+        cond = lookup_attrs[i].cond;
+        res = !index;
     }
-    snprintf(sql, sizeof(sql),
-             "SELECT seq,time,event_id,request_id,account,region,principal_arn,principal_type,"
-             "username,access_key,service,event_source,operation,source_ip,user_agent,read_only,"
-             "status,error_code,error_message,resources FROM audit WHERE account=?1 AND (?7 IS "
-             "NULL OR region=?7)"
-             " AND (?2=0 OR time>=?2) AND (?3=0 OR time<=?3) AND (?4=0 OR seq<?4) AND %s"
-             " ORDER BY seq DESC LIMIT ?6",
-             cond);
+    /* a page below the cursor ends at its time: rows at that same time are filtered by seq */
+    double hi = q->end > 0 ? q->end : 1e308;
+    if (q->before_seq > 0 && q->before_time < hi) hi = q->before_time;
+    char sql[1200];
+    if (res)
+        snprintf(sql, sizeof(sql),
+                 "SELECT " AUDIT_COLS(
+                     "a.") " FROM audit_res AS r CROSS JOIN audit AS a"
+                           " ON a.seq=r.seq WHERE r.account=?1 AND %s AND %s AND r.time>=?2"
+                           " AND r.time<=?3 AND (?4=0 OR r.time<?3 OR r.seq<?4)"
+                           " ORDER BY r.time DESC, r.seq DESC LIMIT ?6",
+                 q->region ? "r.region=?7" : "1", cond);
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT " AUDIT_COLS(
+                     "") " FROM audit INDEXED BY %s WHERE account=?1 AND %s"
+                         " AND %s AND time>=?2 AND time<=?3 AND (?4=0 OR time<?3 OR seq<?4)"
+                         " ORDER BY time DESC, seq DESC LIMIT ?6",
+                 index, q->region ? "region=?7" : "1", cond);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(t->c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return sqerr(e, t->c->db, "audit query");
     sqlite3_bind_text(st, 1, q->account, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, q->start);
-    sqlite3_bind_double(st, 3, q->end);
-    sqlite3_bind_int64(st, 4, q->before_seq);
-    bind_opt(st, 5, q->attr_value);
+    sqlite3_bind_double(st, 2, q->start > 0 ? q->start : -1e308);
+    sqlite3_bind_double(st, 3, hi);
+    /* the cursor filters by seq only when the page starts at its time */
+    sqlite3_bind_int64(st, 4, q->before_seq > 0 && hi == q->before_time ? q->before_seq : 0);
+    if (q->attr_key && !strcmp(q->attr_key, "ReadOnly"))
+        sqlite3_bind_int(st, 5, q->attr_value && !strcmp(q->attr_value, "true"));
+    else
+        bind_opt(st, 5, q->attr_value);
     sqlite3_bind_int(st, 6, q->limit > 0 ? q->limit : 50);
     bind_opt(st, 7, q->region);
     int rc, n = 0;
@@ -695,6 +925,60 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     if (rc != SQLITE_DONE) n = sqerr(e, t->c->db, "audit query");
     sqlite3_finalize(st);
     return n;
+}
+
+/* Deletes up to limit of the oldest events (arrival order) that are older than before (0:
+ * no age bound) or beyond the newest max_events (0: no count bound); returns how many. Age
+ * is judged in arrival order: the oldest event still young enough ends a step even if a
+ * later one has an earlier time (a clock stepped back), so a step reads one short range of
+ * seq and never scans by time. */
+static long long trim(sqlite3 *db, double before, long long max_events, int limit, ferr *e)
+{
+    sqlite3_stmt *st;
+    long long lo = 0, hi = 0;
+    if (sqlite3_prepare_v2(db, "SELECT min(seq), max(seq) FROM audit", -1, &st, NULL))
+        return sqerr(e, db, "audit trim");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        lo = sqlite3_column_int64(st, 0);
+        hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return sqerr(e, db, "audit trim");
+    if (!hi) return 0;
+    long long upto = lo + limit, cut = lo; /* delete seq < cut */
+    /* seq only grows and events leave oldest first, so max-min+1 counts them (a reset
+     * empties the table) without a count(*) over millions of rows */
+    if (max_events > 0 && hi - lo + 1 > max_events) cut = hi - max_events + 1;
+    if (before > 0 && cut < upto) {
+        if (sqlite3_prepare_v2(db,
+                               "SELECT seq FROM audit WHERE seq>=?1 AND seq<?2 AND time>=?3"
+                               " ORDER BY seq LIMIT 1",
+                               -1, &st, NULL))
+            return sqerr(e, db, "audit trim");
+        sqlite3_bind_int64(st, 1, cut);
+        sqlite3_bind_int64(st, 2, upto);
+        sqlite3_bind_double(st, 3, before);
+        rc = sqlite3_step(st);
+        cut = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : upto;
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqerr(e, db, "audit trim");
+    }
+    if (cut > upto) cut = upto;
+    if (cut <= lo) return 0;
+    if (sqlite3_prepare_v2(db, "DELETE FROM audit WHERE seq<?1", -1, &st, NULL))
+        return sqerr(e, db, "audit trim");
+    sqlite3_bind_int64(st, 1, cut);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return sqerr(e, db, "audit trim");
+    return sqlite3_changes64(db);
+}
+
+static long long sq_audit_trim(void *txn, double before, long long max_events, int limit, ferr *e)
+{
+    sqtxn *t = txn;
+    return trim(t->c->db, before, max_events, limit > 0 ? limit : 1, e);
 }
 
 static int sq_reset(void *impl, ferr *e)
@@ -934,6 +1218,8 @@ const store_backend store_sqlite_backend = {
     .list = sq_list,
     .audit_append = sq_audit_append,
     .audit_query = sq_audit_query,
+    .audit_trim = sq_audit_trim,
+    .audit_retention = sq_audit_retention,
     .reset = sq_reset,
     .savepoint = sq_savepoint,
     .mq_put = sq_mq_put,

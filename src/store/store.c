@@ -214,6 +214,17 @@ int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, voi
     return t->s->be->audit_query(t->impl, q, cb, ud, e);
 }
 
+long long store_audit_trim(store_txn *t, double before, long long max_events, int limit, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    return t->s->be->audit_trim(t->impl, before, max_events, limit, e);
+}
+
+void store_audit_retention(store *s, const store_retention *r)
+{
+    s->be->audit_retention(s->impl, r);
+}
+
 int store_mq_put(store_txn *t, const char *queue, store_msg *m, ferr *e)
 {
     if (need_write(t, e)) return -1;

@@ -85,11 +85,30 @@ typedef struct audit_query {
     double start, end;    /* inclusive; 0 = open */
     const char *attr_key; /* LookupAttribute key, or NULL */
     const char *attr_value;
-    int64_t before_seq; /* pagination: rows with seq < this; 0 = newest */
+    /* pagination: rows after (before_time, before_seq) in the listing's order, i.e. the
+     * last row of the previous page; before_seq 0 = from the newest */
+    double before_time;
+    int64_t before_seq;
     int limit;
 } audit_query;
 typedef int (*store_audit_cb)(void *ud, int64_t seq, const audit_rec *r);
+/* Newest first (time, then seq, descending). Every lookup attribute and the time range are
+ * read through an index, a page at a time: cost follows the page, not the trail's size. */
 int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
+
+/* Retention: deletes up to limit of the oldest events (arrival order) that are older than
+ * before (epoch seconds; 0: no age bound) or beyond the newest max_events (0: none).
+ * Returns the number deleted (fewer than limit: nothing more to delete now), or -1. */
+long long store_audit_trim(store_txn *t, double before, long long max_events, int limit, ferr *e);
+
+/* What the store keeps of the audit trail, enforced in the background in small batches
+ * between writers (the freed pages are reused: the file stops growing, it does not
+ * shrink). A store keeps everything until this is called. */
+typedef struct store_retention {
+    double max_age;       /* seconds; 0 = no age bound */
+    long long max_events; /* 0 = no count bound */
+} store_retention;
+void store_audit_retention(store *s, const store_retention *r);
 
 /* ---- Message queues ----
  * Ordered messages with visibility times, for queue services. A queue is a key the service

@@ -28,7 +28,8 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     const principal *w = c->who;
     if (!w) return; /* no account to record it in */
     char eid[37];
-    ids_uuid(eid);
+    double now = clock_now();
+    ids_uuid7(eid, now); /* time-ordered: the trail's event id index appends */
     char *res = c->resources ? json_dumps(c->resources, JSON_COMPACT) : NULL;
     if (c->resources && !res)
         log_error("audit: request %s recorded without its resources: out of memory", c->request_id);
@@ -38,7 +39,7 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     const char *username = w->kind == PRIN_ROOT ? "root" : (w->name[0] ? w->name : NULL);
     if (w->kind == PRIN_ASSUMED_ROLE && w->session[0]) username = w->session;
     audit_rec rec = {
-        .time = clock_now(),
+        .time = now,
         .event_id = eid,
         .request_id = c->request_id,
         .account = w->kind == PRIN_SERVICE ? c->account : w->account,

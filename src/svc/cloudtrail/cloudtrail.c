@@ -1,6 +1,7 @@
 /* CloudTrail event history: LookupEvents over ferry's audit trail. Every request, allowed
  * or refused, is an event in the caller's account and region. Request parameters are not
  * recorded, so no secret can leak through the trail. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static const char *const attr_keys[] = {"EventId",     "EventName",    "ReadOnly
 typedef struct page {
     json_t *events;
     int64_t last_seq;
+    double last_time;
     int n;
     int oom; /* an event could not be built: the lookup fails rather than skip it */
 } page;
@@ -91,6 +93,7 @@ static int page_cb(void *ud, int64_t seq, const audit_rec *r)
         return 1;
     }
     p->last_seq = seq;
+    p->last_time = r->time;
     p->n++;
     return 0;
 }
@@ -125,15 +128,20 @@ int cloudtrail_op_lookup_events(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "InvalidMaxResultsException",
                         "MaxResults must be between 1 and 50.");
     q.limit = (int)max;
+    /* NextToken: the last event given, "SEQ:TIME" (keyset: the next page starts below it,
+     * however many events arrive or expire meanwhile) */
     const char *tok = jstr(in, "NextToken");
     if (tok) {
         char *end;
+        errno = 0;
         long long v = strtoll(tok, &end, 10);
-        if (*end || v <= 0)
+        double when = *end == ':' ? strtod(end + 1, &end) : -1;
+        if (*end || errno || v <= 0 || !(when >= 0 && when < 1e300))
             return ferr_set(c->err, 400, "InvalidNextTokenException", "Invalid NextToken.");
         q.before_seq = v;
+        q.before_time = when;
     }
-    page p = {json_array(), 0, 0, 0};
+    page p = {json_array(), 0, 0, 0, 0};
     if (store_audit_query(c->txn, &q, page_cb, &p, c->err) < 0 || (p.oom && ferr_oom(c->err))) {
         json_decref(p.events);
         return -1;
@@ -141,8 +149,8 @@ int cloudtrail_op_lookup_events(call *c, json_t *in, json_t **out)
     *out = svc_out(c, json_pack("{s:o}", "Events", p.events));
     if (!*out) return ferr_oom(c->err);
     if (p.n == q.limit) {
-        char t[32];
-        snprintf(t, sizeof(t), "%lld", (long long)p.last_seq);
+        char t[64];
+        snprintf(t, sizeof(t), "%lld:%.17g", (long long)p.last_seq, p.last_time);
         if (jset_str(*out, "NextToken", t)) return ferr_oom(c->err);
     }
     return 0;

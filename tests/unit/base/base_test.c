@@ -166,6 +166,15 @@ static void test_ids(void **st)
         assert_int_equal(strspn(many[i], "0123456789abcdef-"), 36);
         for (int j = 0; j < i; j++) assert_string_not_equal(many[i], many[j]);
     }
+    /* version 7: later times sort later (the audit trail's event id index appends) */
+    char a[37], b[37];
+    ids_uuid7(a, 1764800000.123);
+    ids_uuid7(b, 1764800000.124);
+    assert_int_equal(strlen(a), 36);
+    assert_true(a[14] == '7' && a[8] == '-' && a[23] == '-');
+    assert_non_null(strchr("89ab", a[19]));
+    assert_memory_equal(a, "019a", 4); /* 1764800000123 ms = 0x019ae... */
+    assert_true(strcmp(a, b) < 0);
     ids_aws("AKIA", 16, k);
     assert_int_equal(strlen(k), 20);
     assert_memory_equal(k, "AKIA", 4);
