@@ -468,13 +468,7 @@ static void *checkpointer(void *arg)
     conn *c = conn_open(s, &e);
     pthread_mutex_lock(&s->ckpt_mu);
     while (c && !s->ckpt_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_deadline(0.2);
         pthread_cond_timedwait(&s->ckpt_cv, &s->ckpt_mu, &ts);
         if (s->ckpt_stop) break;
         store_retention r = s->retention;
@@ -1105,13 +1099,21 @@ static int sq_mq_scan(void *txn, const char *queue, const store_mq_scan_opts *o,
     return n;
 }
 
+/* Runs one of the statements that ask a queue something as of now; its row, if any, is
+ * in *st until stmt_done. */
+static int mq_ask(sqtxn *t, int which, const char *queue, double now, sqlite3_stmt **st)
+{
+    *st = t->c->st[which];
+    sqlite3_bind_text(*st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_double(*st, 2, now);
+    return sqlite3_step(*st);
+}
+
 static int sq_mq_count(void *txn, const char *queue, double now, store_mq_counts *out, ferr *e)
 {
     sqtxn *t = txn;
-    sqlite3_stmt *st = t->c->st[ST_MQ_COUNT];
-    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, now);
-    int rc = sqlite3_step(st), ret = 0;
+    sqlite3_stmt *st;
+    int rc = mq_ask(t, ST_MQ_COUNT, queue, now, &st), ret = 0;
     if (rc == SQLITE_ROW) {
         out->visible = sqlite3_column_int64(st, 0);
         out->inflight = sqlite3_column_int64(st, 1);
@@ -1126,10 +1128,8 @@ static int sq_mq_count(void *txn, const char *queue, double now, store_mq_counts
 static int sq_mq_next_visible(void *txn, const char *queue, double now, double *at, ferr *e)
 {
     sqtxn *t = txn;
-    sqlite3_stmt *st = t->c->st[ST_MQ_NEXT];
-    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, now);
-    int rc = sqlite3_step(st), ret = 0;
+    sqlite3_stmt *st;
+    int rc = mq_ask(t, ST_MQ_NEXT, queue, now, &st), ret = 0;
     if (rc == SQLITE_ROW) {
         if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
             *at = sqlite3_column_double(st, 0);
@@ -1185,10 +1185,8 @@ static int sq_mq_key_put(void *txn, const char *queue, const char *key, double n
                          double expires_at, const char *value, int64_t num, ferr *e)
 {
     sqtxn *t = txn;
-    sqlite3_stmt *st = t->c->st[ST_MQ_KEY_EXPIRE];
-    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, now);
-    int rc = sqlite3_step(st);
+    sqlite3_stmt *st;
+    int rc = mq_ask(t, ST_MQ_KEY_EXPIRE, queue, now, &st);
     stmt_done(st);
     if (rc != SQLITE_DONE) return sqerr(e, t->c->db, "mq key expire");
     st = t->c->st[ST_MQ_KEY_PUT];
