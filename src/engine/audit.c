@@ -19,8 +19,13 @@ struct auditq {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     waiter *head, **tail;
+    size_t queued; /* submitted events not yet written */
     int stop;
 };
+
+/* Submitted events held at most: past it a submitter waits for the writer, so a flood of
+ * reads slows to the trail's pace instead of growing memory without bound. */
+#define AUDITQ_MAX_QUEUED 8192
 
 static void *writer(void *arg)
 {
@@ -47,6 +52,7 @@ static void *writer(void *arg)
             next = w->next; /* a waiter's caller may return as soon as done is set */
             if (w->owned) {
                 free(w);
+                q->queued--;
                 continue;
             }
             w->rc = rc;
@@ -131,8 +137,10 @@ int auditq_submit(auditq *q, const audit_rec *r)
     waiter *w = copy(r);
     if (!w) return -1;
     pthread_mutex_lock(&q->mu);
+    while (q->queued >= AUDITQ_MAX_QUEUED && !q->stop) pthread_cond_wait(&q->done, &q->mu);
     *q->tail = w;
     q->tail = &w->next;
+    q->queued++;
     pthread_cond_signal(&q->work);
     pthread_mutex_unlock(&q->mu);
     return 0;
