@@ -199,7 +199,7 @@ def test_numbers_keep_the_text_the_template_gave(cfn):
                        "Small": {"Type": "Number", "Default": 0.1, "AllowedValues": [0.1, 2.5]}},
         "Resources": {"R": {"Type": T, "Properties": {
             "Value": {"Fn::Join": [",", [{"Ref": "Small"}, 0.25, {"Ref": "Big"}]]}}}},
-        "Outputs": {"V": {"Value": {"Fn::GetAtt": ["R", "Value"]}}},
+        "Outputs": {"V": {"Value": {"Fn::GetAtt": ["R", "Value"]}}, "N": {"Value": 1234567.5}},
     })
     ps = {p["ParameterKey"]: p["DefaultValue"] for p in cfn.validate_template(TemplateBody=body)["Parameters"]}
     assert ps == {"Big": "1234567.5", "Small": "0.1"}
@@ -208,7 +208,7 @@ def test_numbers_keep_the_text_the_template_gave(cfn):
     assert small["ParameterConstraints"]["AllowedValues"] == ["0.1", "2.5"]
     name, s = create(cfn, body)
     assert s["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
-    assert outputs(s) == {"V": "0.1,0.25,1234567.5"}
+    assert outputs(s) == {"V": "0.1,0.25,1234567.5", "N": "1234567.5"}
 
 
 def test_json_template_and_template_apis(cfn):

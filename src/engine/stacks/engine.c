@@ -1246,29 +1246,12 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
         if (c && cfn_condition(&o->x, c, e) != 1) continue;
         json_t *val = cfn_resolve(&o->x, json_object_get(v, "Value"), e);
         if (!val) goto fail;
-        char *text = NULL;
-        int scalar = 1;
-        if (json_is_array(val)) {
-            buf b;
-            buf_init(&b, 0);
-            size_t i;
-            json_t *it;
-            json_array_foreach(val, i, it)
-                buf_printf(&b, "%s%s", i ? "," : "",
-                           json_string_value(it) ? json_string_value(it) : "");
-            text = buf_take(&b);
-        } else if (json_is_string(val))
-            text = strdup(json_string_value(val));
-        else if (json_is_integer(val)) {
-            if ((text = malloc(32))) sprintf(text, "%lld", (long long)json_integer_value(val));
-        } else if (json_is_boolean(val))
-            text = strdup(json_is_true(val) ? "true" : "false");
-        else if (json_is_real(val)) {
-            if ((text = malloc(40))) sprintf(text, "%g", json_real_value(val));
-        } else
-            scalar = 0;
+        /* a list is joined with commas; numbers keep the template's text (cfn_param_text) */
+        int textual = json_is_array(val) || json_is_string(val) || json_is_number(val) ||
+                      json_is_boolean(val);
+        char *text = textual ? cfn_param_text(val) : NULL;
         json_decref(val);
-        if (!text && scalar) goto oom;
+        if (!text && textual) goto oom;
         if (!text) {
             ferr_validation(e, "Template format error: The Value field of every Outputs member "
                                "must evaluate to a String and not a Map.");
