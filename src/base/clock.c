@@ -26,14 +26,24 @@ uint64_t clock_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct timespec clock_deadline(double seconds)
+static struct timespec deadline_on(clockid_t clk, double seconds)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(clk, &ts);
     long ns = ts.tv_nsec + (long)((seconds - (double)(long)seconds) * 1e9);
     ts.tv_sec += (time_t)seconds + ns / 1000000000L;
     ts.tv_nsec = ns % 1000000000L;
     return ts;
+}
+
+struct timespec clock_deadline(double seconds)
+{
+    return deadline_on(CLOCK_REALTIME, seconds);
+}
+
+struct timespec clock_deadline_mono(double seconds)
+{
+    return deadline_on(CLOCK_MONOTONIC, seconds);
 }
 
 void clock_iso8601(double t, int millis, char out[32])

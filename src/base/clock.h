@@ -7,8 +7,10 @@
 
 double clock_now(void);       /* epoch seconds, sub-second precision */
 uint64_t clock_mono_ns(void); /* monotonic */
-/* The CLOCK_REALTIME instant `seconds` from now: a pthread_cond_timedwait deadline. */
+/* The instant `seconds` from now on CLOCK_REALTIME (a pthread_cond_timedwait deadline for
+ * a default condition variable), or on CLOCK_MONOTONIC (for one set to that clock). */
 struct timespec clock_deadline(double seconds);
+struct timespec clock_deadline_mono(double seconds);
 /* Test hook: a non-zero offset (seconds) is added to clock_now(). */
 void clock_set_offset(double seconds);
 

@@ -178,10 +178,7 @@ static void *sweeper_main(void *arg)
                 (c->st == C_BODY && age > s->body_ns))
                 conn_shut(c);
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        struct timespec ts = clock_deadline_mono(0.25); /* s->wake runs on CLOCK_MONOTONIC */
         pthread_cond_timedwait(&s->wake, &s->cm, &ts);
     }
     pthread_mutex_unlock(&s->cm);
