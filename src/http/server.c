@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,15 +412,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
         size_t n = *upload_size;
         *upload_size = 0;
         if (r->too_big || r->over_budget) return MHD_YES;
-        if (r->budgeted && s->body_held + n > s->body_budget) {
+        /* reserve first, so that requests on other threads cannot all pass the check */
+        if (r->budgeted && atomic_fetch_add(&s->body_held, n) + n > s->body_budget) {
+            s->body_held -= n;
             r->over_budget = 1; /* the rest is read and dropped, then refused */
             return MHD_YES;
         }
         if (buf_put(&r->body, upload, n)) {
+            if (r->budgeted) s->body_held -= n; /* held is body.len, which did not grow */
             r->too_big = 1;
-            return MHD_YES;
         }
-        if (r->budgeted) s->body_held += n;
         return MHD_YES;
     }
     if (r->too_big) return too_big(con, s);
