@@ -201,6 +201,9 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
     ferr e = {0};
     int rc = sigv4_parse(a, r, &sa, &e);
     if (rc) return rc < 0 ? -1 : 1;
+    /* a region no request may be signed for is refused whatever the body (gateway_handle
+     * answers it, as for any refusal from the headers) */
+    if (regions_check(sa.region, &e)) return -1;
     hreq h = *r;
     h.headers_only = 1;
     return authenticate(g, a, &h, &sa, 1, &who, &have_who, &e);

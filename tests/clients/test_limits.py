@@ -73,12 +73,12 @@ def raw(port, data, timeout=10):
             return b""
 
 
-def signed_headers(f, profile, body_sha=None, method="POST", path="/"):
+def signed_headers(f, profile, body_sha=None, method="POST", path="/", region="us-east-1"):
     req = botocore.awsrequest.AWSRequest(method=method, url=f.endpoint + path)
     if body_sha:
         req.headers["X-Amz-Content-SHA256"] = body_sha
     botocore.auth.SigV4Auth(botocore.credentials.Credentials(*f.keys(profile)), "sts",
-                            "us-east-1").add_auth(req)
+                            region).add_auth(req)
     return req.headers
 
 
@@ -197,6 +197,20 @@ def test_bodies_of_refused_callers_are_not_read(ferry):
         s.close()
     assert rss_kib(ferry.proc.pid) - base < 64 * 1024
     assert caller_identity(ferry)["Account"]
+
+
+def test_a_body_signed_for_an_unknown_region_is_not_read(ferry):
+    # a known key and a good signature, but a region no request may be signed for: refused
+    # from the headers like any other refusal, without waiting for the body
+    hdrs = signed_headers(ferry, "dev", region="bogus-region-9")
+    head = "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
+    with socket.create_connection(("127.0.0.1", ferry.port)) as s:
+        s.sendall(f"POST / HTTP/1.1\r\n{head}Content-Type: application/x-www-form-urlencoded\r\n"
+                  f"Content-Length: {16 << 20}\r\n\r\n".encode())
+        s.settimeout(10)
+        got = s.recv(4096)
+    assert got.startswith(b"HTTP/1.1 403"), got
+    assert b"Credential should be scoped to a valid region" in got, got
 
 
 def test_bodies_awaiting_their_signature_share_a_budget():
