@@ -3,6 +3,7 @@
 #include "codec.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "proto/json.h"
 #include "proto/overlay.h"
@@ -43,6 +44,11 @@ static int is_rest(const proto_service *s)
 static const proto_service *query_past(arena *a, const hreq *r, const proto_service *s, ferr *e)
 {
     if (s->protocol != PROTO_JSON || !proto_overlay_for(s)) return s;
+    if (r->headers_only) { /* refused before its body is read: a form is the query way */
+        const char *ct = hreq_header(r, "content-type");
+        int form = ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33);
+        return form && proto_overlay_query_view(s) ? proto_overlay_query_view(s) : s;
+    }
     const char *action;
     if (proto_query_action(a, r, &action, NULL, e)) return NULL;
     const proto_service *view = action ? proto_overlay_query_view(s) : NULL;
