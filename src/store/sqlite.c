@@ -401,8 +401,6 @@ static long long trim(sqlite3 *db, double before, long long max_events, int limi
 #define TRIM_BATCH 64
 #define TRIM_STEPS 60 /* steps per 200 ms tick at most: about 15,000 events a second */
 
-/* One tick of audit retention on the writer connection, a step per write transaction, the
- * write lock released (and the thread paused) between steps so requests interleave. */
 /* Reads, on the checkpointer's own connection and outside the write lock, the index entries
  * a step is about to delete: on a large trail the oldest events' pages are cold, and a step
  * that read them from disk under the lock held it for a second (audit_bench, 10 million
@@ -439,6 +437,8 @@ static void prefetch(sqlite3 *db)
     sqlite3_finalize(st);
 }
 
+/* One tick of audit retention on the writer connection, a step per write transaction, the
+ * write lock released (and the thread paused) between steps so requests interleave. */
 static void retain(sq *s, sqlite3 *reader, const store_retention *r)
 {
     for (int i = 0; i < TRIM_STEPS; i++) {
@@ -523,9 +523,9 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
         return NULL;
     }
     s->writer = c;
-    /* the audit trail's lookup indexes (one of them on random event ids) take a page each per
-     * event: with SQLite's default 2 MB cache a batch of events spilled dirty pages mid
-     * transaction and re-read them; the writer keeps more (memory is used as the file grows) */
+    /* the audit trail's lookup indexes each take a page per event: with SQLite's default
+     * 2 MB cache a batch of events spilled dirty pages mid transaction and re-read them; the
+     * writer keeps more (memory is used as the file grows) */
     exec(c->db, "PRAGMA cache_size=-32768", NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
