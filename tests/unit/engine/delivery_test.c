@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "engine/delivery_int.h"
 #include "engine/delivery_policy.h"
 #include "engine/delivery_sign.h"
@@ -183,9 +184,7 @@ static int setup_store(void **state)
 static int teardown_store(void **state)
 {
     store_close(*state);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_rmdir(dir) == 0 ? 0 : -1;
 }
 
 static void test_signer_kept_and_signatures(void **state)

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "base/clock.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
@@ -112,9 +113,7 @@ static void test_audit_queue(void **st)
     assert_int_equal(store_audit_query(t, &aq, count, &n, &e), 100);
     store_rollback(t);
     store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmdir(dir), 0);
 }
 
 int main(void)

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "auth/sigv4.h"
 #include "base/clock.h"
@@ -256,9 +257,7 @@ static int teardown(void **st)
     engines_stop(&env);
     gateway_free(gw);
     store_close(env.st);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_rmdir(dir);
 }
 
 static long bad_runs;

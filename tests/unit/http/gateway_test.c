@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "auth/sigv4.h"
 #include "base/clock.h"
@@ -57,9 +58,7 @@ static int teardown(void **st)
     (void)st;
     gateway_free(gw);
     store_close(env.st);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_rmdir(dir);
 }
 
 /* A json 1.0 SQS request signed with the session key, in a. */

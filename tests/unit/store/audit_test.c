@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "store/store.h"
+#include "fixture.h"
 
 #define ACCT "111111111111"
 
@@ -24,20 +25,14 @@ static store *S;
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof(dir), "/tmp/ferry-audit-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    ferr e = {0};
-    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    S = fixture_store_open(dir, sizeof(dir), "audit-test");
     return S ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    store_close(S);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_store_close(S, dir);
 }
 
 /* Event i of a synthetic trail: attributes cycle with different periods, and times repeat

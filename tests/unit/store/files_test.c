@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "store/store.h"
 
 static char top[256], dir[300];
@@ -29,9 +30,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
-    return system(cmd);
+    return fixture_rmdir(top);
 }
 
 static unsigned mode_of(const char *name)

@@ -13,27 +13,22 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "fixture.h"
 
 static char dir[256];
 static store *S; /* the current test's store */
 
 static int setup(void **st)
 {
-    snprintf(dir, sizeof(dir), "/tmp/ferry-store-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
     (void)st;
-    ferr e = {0};
-    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    S = fixture_store_open(dir, sizeof(dir), "store-test");
     return S ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    store_close(S);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_store_close(S, dir);
 }
 
 /* One committed write; 0 or -1. Safe on any thread. */

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "store/store.h"
 
 static void broken_savepoint_fails_the_commit(void **st)
@@ -49,9 +50,7 @@ static void broken_savepoint_fails_the_commit(void **st)
 
     json_decref(doc);
     store_close(s);
-    char cmd[64];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmdir(dir), 0);
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "svc/svc.h"
 
@@ -130,9 +131,7 @@ static void oom_in_a_helper_fails_the_call(void **st)
     json_decref(out);
     assert_int_equal(stored(), 1);
     store_close(env.st);
-    char cmd[64];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmdir(dir), 0);
 }
 
 int main(void)

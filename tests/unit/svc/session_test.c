@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "engine/audit.h"
 #include "svc/iam/iam.h"
 #include "svc/session.h"
@@ -82,9 +83,7 @@ static int teardown(void **state)
     fx *f = *state;
     auditq_free(f->env.audit);
     store_close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmdir(f->dir), 0);
     free(f);
     return 0;
 }

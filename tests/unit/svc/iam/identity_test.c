@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "proto/validate.h"
 #include "svc/authz.h"
@@ -73,9 +74,7 @@ static int teardown(void **state)
     store_rollback(f->c.txn);
     arena_free(f->c.a);
     store_close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmdir(f->dir), 0);
     free(f);
     return 0;
 }

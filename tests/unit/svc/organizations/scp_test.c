@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "svc/authz.h"
 #include "svc/organizations/organizations.h"
@@ -22,20 +23,14 @@ static store *S;
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof(dir), "/tmp/ferry-scp-test-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    ferr e = {0};
-    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    S = fixture_store_open(dir, sizeof(dir), "scp-test");
     return S ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    store_close(S);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_store_close(S, dir);
 }
 
 /* Decides action for the root user of account with the org facts org_authz gives. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "fixture.h"
 
 static char dir[256];
 static store *S;
@@ -17,20 +18,14 @@ static store *S;
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof(dir), "/tmp/ferry-mq-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    ferr e = {0};
-    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    S = fixture_store_open(dir, sizeof(dir), "mq-test");
     return S ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    store_close(S);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_store_close(S, dir);
 }
 
 static store_txn *begin(int write)

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "engine/audit.h"
@@ -45,9 +46,7 @@ static int teardown(void **st)
     (void)st;
     auditq_free(env.audit);
     store_close(env.st);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_rmdir(dir);
 }
 
 static json_t *invoke(const principal *who, const char *op, json_t *in, const json_t *ctx, ferr *e)

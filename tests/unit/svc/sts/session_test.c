@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "auth/keys.h"
 #include "base/clock.h"
 
@@ -79,9 +80,7 @@ static void test_session_with_extra_fields(void **st)
 
     store_rollback(t);
     store_close(s);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmdir(dir), 0);
 }
 
 int main(void)

@@ -1,0 +1,44 @@
+/* Scratch directories and stores for unit tests: one way to make and remove them. */
+#ifndef FERRY_TEST_FIXTURE_H
+#define FERRY_TEST_FIXTURE_H
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store/store.h"
+
+static inline int fixture_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb, (void)flag, (void)f;
+    return remove(path);
+}
+
+/* Removes dir and everything under it. 0 or -1. */
+static inline int fixture_rmdir(const char *dir)
+{
+    return nftw(dir, fixture_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh directory /tmp/ferry-NAME-XXXXXX, its path in dir[n]. 0 or -1. */
+static inline int fixture_tmpdir(char *dir, size_t n, const char *name)
+{
+    snprintf(dir, n, "/tmp/ferry-%s-XXXXXX", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* A store on a fresh directory (its path in dir[n]), or NULL. */
+static inline store *fixture_store_open(char *dir, size_t n, const char *name)
+{
+    if (fixture_tmpdir(dir, n, name)) return NULL;
+    ferr e = {0};
+    return store_open(dir, STORE_SYNC_NORMAL, &e);
+}
+
+/* Closes s and removes its directory. 0 or -1. */
+static inline int fixture_store_close(store *s, const char *dir)
+{
+    store_close(s);
+    return fixture_rmdir(dir);
+}
+
+#endif
