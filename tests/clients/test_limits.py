@@ -213,6 +213,22 @@ def test_a_body_signed_for_an_unknown_region_is_not_read(ferry):
     assert b"Credential should be scoped to a valid region" in got, got
 
 
+def drained(port, want, timeout=20):
+    """Wait until the server has read everything its `want` loopback connections hold:
+    /proc/net/tcp lists each socket's receive queue (bytes not yet read by the process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queues = []
+        for line in open("/proc/net/tcp").read().splitlines()[1:]:
+            f = line.split()
+            if int(f[1].split(":")[1], 16) == port and f[3] == "01":  # local port, ESTABLISHED
+                queues.append(int(f[4].split(":")[1], 16))
+        if len(queues) >= want and not any(queues):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server did not read its connections' bodies: %r" % queues)
+
+
 def test_bodies_awaiting_their_signature_share_a_budget():
     f = server("--body-budget", str(4 << 20))
     try:
@@ -224,6 +240,9 @@ def test_bodies_awaiting_their_signature_share_a_budget():
             s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
                       b"\r\nContent-Length: %d\r\n\r\n" % n + b"x" * (n - 1))
             socks.append(s)
+        # before any request completes (and gives its share back), let the server read
+        # what the kernel holds for it: otherwise the first may finish before the last is read
+        drained(f.port, len(socks))
         heads = []
         for s in socks:
             s.sendall(b"x")
