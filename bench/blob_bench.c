@@ -114,6 +114,7 @@ int main(int argc, char **argv)
             goto fail;
         }
     }
+    double streamed = mono() - t0;
     if (blob_writer_commit(w, &info, &e) < 0) goto fail;
     double up = mono() - t0;
 
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
            flags ? "+crc32+crc32c" : "");
     printf("  write+commit  %8.0f MB/s   (dd conv=fsync %8.0f MB/s)\n", rate(bytes, up),
            rate(bytes, dd_up));
+    printf("  of which the fsync at commit %.2f s, streaming %.2f s\n", up - streamed, streamed);
     printf("  read, cold    %8.0f MB/s   (dd            %8.0f MB/s)\n", rate(bytes, down_cold),
            rate(bytes, dd_down_cold));
     printf("  read, cached  %8.0f MB/s   (dd            %8.0f MB/s)\n", rate(bytes, down_warm),

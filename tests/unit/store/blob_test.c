@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "base/enc.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -181,7 +182,8 @@ static void test_write_read_range_delete(void **st)
 }
 
 /* More than any buffer: written and read in pieces that do not divide it, digests equal to
- * those of the whole. */
+ * those of the whole, in small pieces (hashed inline) and large ones (MD5 on the writer's
+ * helper thread) alike. */
 static void test_large_streamed(void **st)
 {
     (void)st;
@@ -189,19 +191,29 @@ static void test_large_streamed(void **st)
     unsigned char *p = malloc(n);
     assert_non_null(p);
     for (size_t k = 0; k < n; k++) p[k] = (unsigned char)(k * 2654435761u >> 13);
-    blob_info i = put(p, n, 65521, BLOB_CRC32 | BLOB_CRC32C);
-    assert_int_equal(i.size, n);
-    assert_int_equal(i.crc32, blob_crc32(0, p, n));
-    assert_int_equal(i.crc32c, blob_crc32c(0, p, n));
-    size_t got;
-    char *b = get(i.id, 0, BLOB_TO_END, 100003, &got);
-    assert_int_equal(got, n);
-    assert_memory_equal(b, p, n);
-    free(b);
-    b = get(i.id, 1000000, 2000000, 4096, &got);
-    assert_int_equal(got, 2000000);
-    assert_memory_equal(b, p + 1000000, 2000000);
-    free(b);
+    char md5[33], sha[65], h[65];
+    enc_md5_hex(p, n, md5);
+    enc_sha256_hex(p, n, sha);
+    static const size_t pieces[] = {65521, 300007, 2 * 1024 * 1024};
+    for (size_t k = 0; k < sizeof(pieces) / sizeof(*pieces); k++) {
+        blob_info i = put(p, n, pieces[k], BLOB_CRC32 | BLOB_CRC32C);
+        assert_int_equal(i.size, n);
+        hex(i.md5, 16, h);
+        assert_string_equal(h, md5);
+        hex(i.sha256, 32, h);
+        assert_string_equal(h, sha);
+        assert_int_equal(i.crc32, blob_crc32(0, p, n));
+        assert_int_equal(i.crc32c, blob_crc32c(0, p, n));
+        size_t got;
+        char *b = get(i.id, 0, BLOB_TO_END, 100003, &got);
+        assert_int_equal(got, n);
+        assert_memory_equal(b, p, n);
+        free(b);
+        b = get(i.id, 1000000, 2000000, 4096, &got);
+        assert_int_equal(got, 2000000);
+        assert_memory_equal(b, p + 1000000, 2000000);
+        free(b);
+    }
     free(p);
 }
 
@@ -214,6 +226,14 @@ static void test_abort_leaves_nothing(void **st)
     assert_int_equal(blob_write(w, fox, strlen(fox), &e), 0);
     assert_int_equal(count_files(), 1); /* the temporary */
     blob_writer_abort(w);
+    assert_int_equal(count_files(), 0);
+    /* after a large write too (the writer's MD5 helper thread is running then) */
+    char *big = calloc(1, 512 * 1024);
+    assert_non_null(big);
+    assert_int_equal(blob_writer_new(bs, 0, NULL, &w, &e), 0);
+    assert_int_equal(blob_write(w, big, 512 * 1024, &e), 0);
+    blob_writer_abort(w);
+    free(big);
     assert_int_equal(count_files(), 0);
     blob_writer_abort(NULL);
     /* encryption is an interface for now: a key is refused, not ignored */
