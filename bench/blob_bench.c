@@ -1,14 +1,14 @@
 /* Blob store benchmark (issue 10's targets for S3 object bytes: >= 500 MB/s up, >= 1 GB/s
  * down): one blob streamed in and out in 1 MiB pieces, against dd on the same disk.
  *
- *   build/blob_bench [--mib N] [--dir DIR] [--crc]
+ *   build/blob_bench [--mib N] [--dir DIR] [--crc] [--seal]
  *
  * Writes N MiB (default 1024) through blob_write with MD5 and SHA-256 (and CRC32 + CRC32C
- * with --crc) and commits it (fsync included), then reads it back through blob_read after
- * dropping it from the page cache (posix_fadvise), and the same with the page cache warm.
- * dd writes (conv=fsync) and reads the same amount in the same directory (default: a fresh
- * one under /tmp) for comparison. Prints MB/s (10^6 bytes) and the maximum RSS, which must
- * stay near the 1 MiB buffer whatever N is. */
+ * with --crc; sealed with AES-256-GCM with --seal) and commits it (fsync included), then
+ * reads it back through blob_read after dropping it from the page cache (posix_fadvise),
+ * and the same with the page cache warm. dd writes (conv=fsync) and reads the same amount
+ * in the same directory (default: a fresh one under /tmp) for comparison. Prints MB/s
+ * (10^6 bytes) and the maximum RSS, which must stay near the 1 MiB buffer whatever N is. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +43,12 @@ static double rate(double bytes, double secs)
     return bytes / secs / 1e6;
 }
 
+static blob_key key, *use_key; /* --seal */
+
 static int read_all(blob_store *bs, const char *id, char *buf, uint64_t want, ferr *e)
 {
     blob_reader *r;
-    if (blob_reader_new(bs, id, 0, BLOB_TO_END, &r, e) != 1) return -1;
+    if (blob_reader_new(bs, id, use_key, 0, BLOB_TO_END, &r, e) != 1) return -1;
     uint64_t total = 0;
     size_t got;
     do {
@@ -82,8 +84,11 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--crc"))
             flags = BLOB_CRC32 | BLOB_CRC32C;
-        else {
-            fprintf(stderr, "usage: %s [--mib N] [--dir DIR] [--crc]\n", argv[0]);
+        else if (!strcmp(argv[i], "--seal")) {
+            ids_random(&key, sizeof(key));
+            use_key = &key;
+        } else {
+            fprintf(stderr, "usage: %s [--mib N] [--dir DIR] [--crc] [--seal]\n", argv[0]);
             return 2;
         }
     }
@@ -106,7 +111,7 @@ int main(int argc, char **argv)
     double t0 = mono();
     blob_writer *w;
     blob_info info;
-    if (blob_writer_new(bs, flags, NULL, &w, &e) < 0) goto fail;
+    if (blob_writer_new(bs, flags, use_key, &w, &e) < 0) goto fail;
     for (long i = 0; i < mib; i++) {
         buf[0] = (char)i;
         if (blob_write(w, buf, PIECE, &e) < 0) {
@@ -146,8 +151,8 @@ int main(int argc, char **argv)
 
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("blob store, %ld MiB in 1 MiB pieces, digests md5+sha256%s\n", mib,
-           flags ? "+crc32+crc32c" : "");
+    printf("blob store, %ld MiB in 1 MiB pieces, digests md5+sha256%s%s\n", mib,
+           flags ? "+crc32+crc32c" : "", use_key ? ", sealed" : "");
     printf("  write+commit  %8.0f MB/s   (dd conv=fsync %8.0f MB/s)\n", rate(bytes, up),
            rate(bytes, dd_up));
     printf("  of which the fsync at commit %.2f s, streaming %.2f s\n", up - streamed, streamed);

@@ -2,6 +2,7 @@
  * backend keeps the bytes. */
 #include "blob.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,13 +39,104 @@ struct blob_writer {
     uint32_t crc32, crc32c;
     int md5_ok;         /* 0 once the helper's EVP_DigestUpdate failed */
     md5_helper *helper; /* started on the first large write; NULL: none (or none could start) */
+    struct seal *seal;  /* NULL: plaintext */
 };
 
 struct blob_reader {
     blob_store *bs;
     void *r;
     uint64_t size, pos, end;
+    struct seal *seal; /* NULL: plaintext */
 };
+
+/* At-rest sealing (blob.h): AES-256-GCM per BLOB_SEAL_CHUNK of plaintext, each chunk
+ * followed by its tag. A writer holds one chunk until it knows whether it is the last; a
+ * reader holds the chunk it last opened. */
+#define CHUNK    BLOB_SEAL_CHUNK
+#define TAG      16
+#define SEALED_N (CHUNK + TAG)
+
+typedef struct seal {
+    blob_key key;
+    char id[BLOB_ID_LEN + 1];
+    EVP_CIPHER_CTX *cx;
+    uint64_t chunk; /* writer: the next chunk's index; reader: the one in plain */
+    size_t fill;    /* bytes in plain */
+    int have;       /* reader: plain holds chunk */
+    unsigned char plain[CHUNK], sealed[SEALED_N];
+} seal;
+
+static void seal_free(seal *z)
+{
+    if (!z) return;
+    EVP_CIPHER_CTX_free(z->cx);
+    OPENSSL_cleanse(z, sizeof(*z)); /* the data key and plaintext */
+    free(z);
+}
+
+static seal *seal_new(const blob_key *key, const char *id, ferr *e)
+{
+    seal *z = calloc(1, sizeof(*z));
+    if (!z || !(z->cx = EVP_CIPHER_CTX_new())) {
+        free(z);
+        ferr_oom(e);
+        return NULL;
+    }
+    z->key = *key;
+    memcpy(z->id, id, sizeof(z->id));
+    return z;
+}
+
+/* nonce = prefix || i, AAD = id || i || final: chunks cannot move, swap blobs or be cut */
+static int seal_init(seal *z, uint64_t i, int final, int enc)
+{
+    unsigned char iv[12], aad[BLOB_ID_LEN + 9];
+    memcpy(iv, z->key.nonce_prefix, 4);
+    memcpy(aad, z->id, BLOB_ID_LEN);
+    for (int b = 0; b < 8; b++)
+        iv[4 + b] = aad[BLOB_ID_LEN + b] = (unsigned char)(i >> (56 - 8 * b));
+    aad[BLOB_ID_LEN + 8] = (unsigned char) final;
+    int len;
+    return EVP_CipherInit_ex(z->cx, EVP_aes_256_gcm(), NULL, z->key.key, iv, enc) == 1 &&
+           EVP_CipherUpdate(z->cx, NULL, &len, aad, sizeof(aad)) == 1;
+}
+
+/* seals plain[0, fill) as chunk z->chunk into sealed[0, fill + TAG) */
+static int seal_chunk(seal *z, int final, ferr *e)
+{
+    int len;
+    if (!seal_init(z, z->chunk, final, 1) ||
+        (z->fill && EVP_CipherUpdate(z->cx, z->sealed, &len, z->plain, (int)z->fill) != 1) ||
+        EVP_CipherFinal_ex(z->cx, z->sealed + z->fill, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(z->cx, EVP_CTRL_GCM_GET_TAG, TAG, z->sealed + z->fill) != 1)
+        return ferr_internal(e, "blob sealing failed");
+    return 0;
+}
+
+/* opens sealed[0, n + TAG) as chunk i into plain[0, n) */
+static int open_chunk(seal *z, uint64_t i, size_t n, int final, ferr *e)
+{
+    int len;
+    z->have = 0;
+    if (!seal_init(z, i, final, 0) ||
+        (n && EVP_CipherUpdate(z->cx, z->plain, &len, z->sealed, (int)n) != 1) ||
+        EVP_CIPHER_CTX_ctrl(z->cx, EVP_CTRL_GCM_SET_TAG, TAG, z->sealed + n) != 1 ||
+        EVP_CipherFinal_ex(z->cx, z->plain + n, &len) != 1)
+        return ferr_internal(e, "blob failed authentication (wrong key, or altered at rest)");
+    z->chunk = i;
+    z->fill = n;
+    z->have = 1;
+    return 0;
+}
+
+/* the plaintext size of a sealed blob of stored bytes: every chunk carries a tag and there
+ * is always a last one, empty for an empty blob; -1 for a size no sealed blob has */
+static int64_t sealed_plain_size(uint64_t stored)
+{
+    uint64_t chunks = (stored + SEALED_N - 1) / SEALED_N;
+    if (!chunks || stored - (chunks - 1) * SEALED_N < TAG) return -1;
+    return (int64_t)(stored - chunks * TAG);
+}
 
 /* CRC32 (zlib's, reflected 0xEDB88320) and CRC32C (Castagnoli, 0x82F63B78), slice-by-8:
  * zlib is not linked, and byte-at-a-time tables run well below the disk's speed. */
@@ -198,6 +290,7 @@ static void md5_helper_stop(md5_helper *h)
 static void writer_free(blob_writer *w)
 {
     md5_helper_stop(w->helper);
+    seal_free(w->seal);
     EVP_MD_CTX_free(w->md5);
     EVP_MD_CTX_free(w->sha256);
     free(w);
@@ -206,7 +299,6 @@ static void writer_free(blob_writer *w)
 int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_writer **out, ferr *e)
 {
     *out = NULL;
-    if (key) return ferr_internal(e, "blob encryption at rest is not implemented");
     blob_writer *w = calloc(1, sizeof(*w));
     if (!w) return ferr_oom(e);
     w->bs = bs;
@@ -220,12 +312,43 @@ int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_wr
         return ferr_internal(e, "blob digests unavailable");
     }
     ids_hex(w->id, BLOB_ID_LEN);
+    if (key && !(w->seal = seal_new(key, w->id, e))) {
+        writer_free(w);
+        return -1;
+    }
     w->w = bs->be->create(bs->impl, w->id, e);
     if (!w->w) {
         writer_free(w);
         return -1;
     }
     *out = w;
+    return 0;
+}
+
+/* seals what the writer holds as its next chunk and passes it on */
+static int seal_flush(blob_writer *w, int final, ferr *e)
+{
+    seal *z = w->seal;
+    if (seal_chunk(z, final, e) < 0 || w->bs->be->write(w->w, z->sealed, z->fill + TAG, e) < 0)
+        return -1;
+    z->chunk++;
+    z->fill = 0;
+    return 0;
+}
+
+static int seal_feed(blob_writer *w, const void *p, size_t n, ferr *e)
+{
+    seal *z = w->seal;
+    const unsigned char *b = p;
+    while (n) {
+        /* a full chunk is sealed only when more bytes show it is not the last */
+        if (z->fill == CHUNK && seal_flush(w, 0, e) < 0) return -1;
+        size_t k = CHUNK - z->fill < n ? CHUNK - z->fill : n;
+        memcpy(z->plain + z->fill, b, k);
+        z->fill += k;
+        b += k;
+        n -= k;
+    }
     return 0;
 }
 
@@ -240,7 +363,7 @@ int blob_write(blob_writer *w, const void *p, size_t n, ferr *e)
     int ok = EVP_DigestUpdate(w->sha256, p, n);
     if (w->flags & BLOB_CRC32) w->crc32 = blob_crc32(w->crc32, p, n);
     if (w->flags & BLOB_CRC32C) w->crc32c = blob_crc32c(w->crc32c, p, n);
-    int rc = w->bs->be->write(w->w, p, n, e);
+    int rc = w->seal ? seal_feed(w, p, n, e) : w->bs->be->write(w->w, p, n, e);
     if (helped) md5_helper_wait(w->helper); /* p is the caller's again when we return */
     if (rc < 0) return -1;
     if (!ok || !w->md5_ok) return ferr_internal(e, "blob digest failed");
@@ -255,6 +378,10 @@ int blob_writer_commit(blob_writer *w, blob_info *info, ferr *e)
         !EVP_DigestFinal_ex(w->sha256, info->sha256, NULL)) {
         blob_writer_abort(w);
         return ferr_internal(e, "blob digest failed");
+    }
+    if (w->seal && seal_flush(w, 1, e) < 0) {
+        blob_writer_abort(w);
+        return -1;
     }
     int rc = w->bs->be->commit(w->bs->impl, w->w, e);
     if (rc == 0) {
@@ -274,8 +401,8 @@ void blob_writer_abort(blob_writer *w)
     writer_free(w);
 }
 
-int blob_reader_new(blob_store *bs, const char *id, uint64_t off, uint64_t len, blob_reader **out,
-                    ferr *e)
+int blob_reader_new(blob_store *bs, const char *id, const blob_key *key, uint64_t off, uint64_t len,
+                    blob_reader **out, ferr *e)
 {
     *out = NULL;
     if (!id_ok(id)) return 0;
@@ -286,6 +413,15 @@ int blob_reader_new(blob_store *bs, const char *id, uint64_t off, uint64_t len, 
     if (rc <= 0) {
         free(r);
         return rc;
+    }
+    if (key) {
+        int64_t plain = sealed_plain_size(r->size);
+        if (plain < 0 || !(r->seal = seal_new(key, id, e))) {
+            if (plain < 0) ferr_internal(e, "blob %s is not sealed", id);
+            blob_reader_free(r);
+            return -1;
+        }
+        r->size = (uint64_t)plain;
     }
     /* AWS: a first byte past the end is 416 InvalidRange; an empty object has no range */
     if (off > r->size || (off == r->size && len > 0 && !(off == 0 && len == BLOB_TO_END))) {
@@ -308,15 +444,41 @@ uint64_t blob_reader_remaining(const blob_reader *r)
     return r->end - r->pos;
 }
 
+/* exactly n bytes at off, or an error: the size was known when the reader opened */
+static int read_full(blob_reader *r, void *p, size_t n, uint64_t off, ferr *e)
+{
+    for (size_t have = 0, got; have < n; have += got) {
+        if (r->bs->be->pread(r->r, (char *)p + have, n - have, off + have, &got, e) < 0) return -1;
+        if (!got) return ferr_internal(e, "blob shorter than its size"); /* it shrank */
+    }
+    return 0;
+}
+
 int blob_read(blob_reader *r, void *p, size_t n, size_t *got, ferr *e)
 {
     *got = 0;
     if (n > r->end - r->pos) n = (size_t)(r->end - r->pos);
     if (!n) return 0;
-    if (r->bs->be->pread(r->r, p, n, r->pos, got, e) < 0) return -1;
-    if (*got == 0) /* the range is within the size the blob had when opened: it shrank */
-        return ferr_internal(e, "blob shorter than its size");
-    r->pos += *got;
+    seal *z = r->seal;
+    if (!z) {
+        if (r->bs->be->pread(r->r, p, n, r->pos, got, e) < 0) return -1;
+        if (*got == 0) return ferr_internal(e, "blob shorter than its size");
+        r->pos += *got;
+        return 0;
+    }
+    /* sealed: the chunk holding pos, opened once, then copied out from */
+    uint64_t i = r->pos / CHUNK, last = r->size ? (r->size - 1) / CHUNK : 0;
+    if (!z->have || z->chunk != i) {
+        size_t len = i == last ? (size_t)(r->size - i * CHUNK) : CHUNK;
+        if (read_full(r, z->sealed, len + TAG, i * SEALED_N, e) < 0 ||
+            open_chunk(z, i, len, i == last, e) < 0)
+            return -1;
+    }
+    size_t at = (size_t)(r->pos - i * CHUNK);
+    if (n > z->fill - at) n = z->fill - at;
+    memcpy(p, z->plain + at, n);
+    *got = n;
+    r->pos += n;
     return 0;
 }
 
@@ -324,6 +486,7 @@ void blob_reader_free(blob_reader *r)
 {
     if (!r) return;
     r->bs->be->close_read(r->r);
+    seal_free(r->seal);
     free(r);
 }
 

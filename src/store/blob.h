@@ -41,13 +41,14 @@ typedef struct blob_info {
     uint32_t crc32, crc32c;   /* valid when asked for in blob_writer_new's flags */
 } blob_info;
 
-/* At-rest encryption (S3 SSE; not implemented yet, the interface is fixed here). A blob
- * written with a key is sealed with AES-256-GCM in chunks of BLOB_SEAL_CHUNK plaintext
- * bytes, so a range read opens only the chunks it covers: chunk i is stored at
- * i * (BLOB_SEAL_CHUNK + 16) as ciphertext then its 16-byte tag, nonce = the blob's 4-byte
- * random prefix (kept in the caller's metadata beside the wrapped key) || i as 8 bytes big
- * endian, AAD = the blob id || i || a final-chunk flag, so chunks cannot be reordered,
- * swapped between blobs or truncated. Digests are of the plaintext. */
+/* At-rest encryption (S3 SSE). A blob written with a key is sealed with AES-256-GCM in
+ * chunks of BLOB_SEAL_CHUNK plaintext bytes, so a range read opens only the chunks it
+ * covers: chunk i is stored at i * (BLOB_SEAL_CHUNK + 16) as ciphertext then its 16-byte
+ * tag; the last chunk may be shorter, and an empty blob is one empty chunk (its tag alone).
+ * Nonce = the key's 4-byte prefix || i as 8 bytes big endian; AAD = the blob id || i || a
+ * last-chunk flag, so chunks cannot be reordered, swapped between blobs or cut off. A key
+ * must seal one blob only (S3 SSE: a fresh data key per object, kept wrapped by KMS in the
+ * object's metadata with the prefix). Digests are of the plaintext. */
 #define BLOB_SEAL_CHUNK (64 * 1024)
 typedef struct blob_key {
     unsigned char key[32];         /* the data key KMS generated, plaintext, never stored */
@@ -84,8 +85,8 @@ extern const blob_backend blob_files_backend; /* location: <data>/blobs, 0700, f
 blob_store *blob_store_open(const blob_backend *backend, const char *location, ferr *e);
 void blob_store_close(blob_store *bs); /* NULL is a no-op */
 
-/* flags: BLOB_CRC32 | BLOB_CRC32C. key: NULL for plaintext (a key is refused until the
- * sealing above is implemented). Caller owns *out until commit or abort. */
+/* flags: BLOB_CRC32 | BLOB_CRC32C. key: NULL for plaintext, else the blob is sealed (above)
+ * and must be read with the same key. Caller owns *out until commit or abort. */
 int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_writer **out,
                     ferr *e);
 int blob_write(blob_writer *w, const void *p, size_t n, ferr *e);
@@ -94,11 +95,13 @@ int blob_writer_commit(blob_writer *w, blob_info *info, ferr *e);
 void blob_writer_abort(blob_writer *w); /* frees w and its temporary; NULL is a no-op */
 
 /* A reader of bytes [off, off + len) of blob id (len BLOB_TO_END: to the end; a range past
- * the end is clamped to it, and off beyond the size is S3's 416 InvalidRange). 1 opened,
- * 0 no such blob (or a malformed id), -1 error. Caller owns *out. */
-int blob_reader_new(blob_store *bs, const char *id, uint64_t off, uint64_t len, blob_reader **out,
-                    ferr *e);
-uint64_t blob_reader_size(const blob_reader *r);      /* the whole blob's size */
+ * the end is clamped to it, and off beyond the size is S3's 416 InvalidRange). key: the one
+ * it was written with (NULL: plaintext); a wrong key or altered bytes fail blob_read, which
+ * opens only the chunks the range covers. 1 opened, 0 no such blob (or a malformed id),
+ * -1 error. Caller owns *out. */
+int blob_reader_new(blob_store *bs, const char *id, const blob_key *key, uint64_t off, uint64_t len,
+                    blob_reader **out, ferr *e);
+uint64_t blob_reader_size(const blob_reader *r);      /* the whole blob's (plaintext) size */
 uint64_t blob_reader_remaining(const blob_reader *r); /* of the range */
 /* Up to n bytes of the range in order; *got 0 at its end. */
 int blob_read(blob_reader *r, void *p, size_t n, size_t *got, ferr *e);

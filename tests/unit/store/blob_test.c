@@ -15,11 +15,13 @@
 #include <cmocka.h>
 
 #include "base/enc.h"
+#include "base/ids.h"
 #include "store/blob.h"
 #include "store/store.h"
 
 static char top[256], blobs[300];
 static blob_store *bs;
+static const blob_key *use_key; /* what put and get seal and open with */
 
 static int setup(void **st)
 {
@@ -28,6 +30,7 @@ static int setup(void **st)
     assert_non_null(mkdtemp(top));
     snprintf(blobs, sizeof(blobs), "%s/blobs", top);
     umask(022); /* the usual one: ferry must narrow what it creates itself */
+    use_key = NULL;
     ferr e = {0};
     bs = blob_store_open(NULL, blobs, &e);
     assert_non_null(bs);
@@ -54,7 +57,7 @@ static blob_info put(const void *p, size_t n, size_t piece, unsigned flags)
 {
     ferr e = {0};
     blob_writer *w;
-    assert_int_equal(blob_writer_new(bs, flags, NULL, &w, &e), 0);
+    assert_int_equal(blob_writer_new(bs, flags, use_key, &w, &e), 0);
     for (size_t at = 0; at < n; at += piece)
         assert_int_equal(blob_write(w, (const char *)p + at, n - at < piece ? n - at : piece, &e),
                          0);
@@ -68,7 +71,7 @@ static char *get(const char *id, uint64_t off, uint64_t len, size_t piece, size_
 {
     ferr e = {0};
     blob_reader *r;
-    assert_int_equal(blob_reader_new(bs, id, off, len, &r, &e), 1);
+    assert_int_equal(blob_reader_new(bs, id, use_key, off, len, &r, &e), 1);
     size_t cap = (size_t)blob_reader_remaining(r), have = 0, got;
     char *buf = malloc(cap + 1);
     assert_non_null(buf);
@@ -162,21 +165,21 @@ static void test_write_read_range_delete(void **st)
     assert_string_equal(b, "dog");
     free(b);
     blob_reader *r;
-    assert_int_equal(blob_reader_new(bs, i.id, strlen(fox), BLOB_TO_END, &r, &e), -1);
+    assert_int_equal(blob_reader_new(bs, i.id, NULL, strlen(fox), BLOB_TO_END, &r, &e), -1);
     assert_int_equal(e.status, 416);
     assert_string_equal(e.code, "InvalidRange");
-    assert_int_equal(blob_reader_new(bs, i.id, 1000, 1, &r, &e), -1);
+    assert_int_equal(blob_reader_new(bs, i.id, NULL, 1000, 1, &r, &e), -1);
     blob_info z = put("", 0, 1, 0); /* an empty object reads as nothing */
     b = get(z.id, 0, BLOB_TO_END, 10, &n);
     assert_int_equal(n, 0);
     free(b);
 
     assert_int_equal(blob_delete(bs, i.id, &e), 1);
-    assert_int_equal(blob_reader_new(bs, i.id, 0, BLOB_TO_END, &r, &e), 0);
+    assert_int_equal(blob_reader_new(bs, i.id, NULL, 0, BLOB_TO_END, &r, &e), 0);
     assert_null(r);
     assert_int_equal(blob_delete(bs, i.id, &e), 0);
     /* ids come from documents and requests: anything not of our shape is simply absent */
-    assert_int_equal(blob_reader_new(bs, "../../etc/passwd", 0, BLOB_TO_END, &r, &e), 0);
+    assert_int_equal(blob_reader_new(bs, "../../etc/passwd", NULL, 0, BLOB_TO_END, &r, &e), 0);
     assert_int_equal(blob_delete(bs, "../tmp", &e), 0);
     assert_int_equal(blob_delete(bs, "0123456789ABCDEF0123456789abcdef", &e), 0);
 }
@@ -236,11 +239,6 @@ static void test_abort_leaves_nothing(void **st)
     free(big);
     assert_int_equal(count_files(), 0);
     blob_writer_abort(NULL);
-    /* encryption is an interface for now: a key is refused, not ignored */
-    blob_key k = {{0}, {0}};
-    assert_int_equal(blob_writer_new(bs, 0, &k, &w, &e), -1);
-    assert_null(w);
-    assert_int_equal(count_files(), 0);
 }
 
 static void test_permissions(void **st)
@@ -347,7 +345,7 @@ static void test_sweep(void **st)
     assert_int_equal(access(old_tmp, F_OK), -1);
     assert_int_equal(access(new_tmp, F_OK), 0);
     blob_reader *r;
-    assert_int_equal(blob_reader_new(bs, orphan.id, 0, BLOB_TO_END, &r, &e), 0);
+    assert_int_equal(blob_reader_new(bs, orphan.id, NULL, 0, BLOB_TO_END, &r, &e), 0);
     size_t n;
     char *b = get(kept.id, 0, BLOB_TO_END, 64, &n);
     assert_memory_equal(b, fox, 10);
@@ -365,6 +363,102 @@ static void test_sweep(void **st)
     store_close(docs);
 }
 
+static off_t file_size(const char *id)
+{
+    char path[400];
+    path_of(id, path, sizeof(path));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return sb.st_size;
+}
+
+/* Sealed blobs: AES-256-GCM chunks, digests of the plaintext, ranges across chunk edges, and
+ * a wrong key, a changed byte or a cut at a chunk edge found when read. */
+static void test_sealed(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    blob_key key, other;
+    ids_random(&key, sizeof(key));
+    ids_random(&other, sizeof(other));
+    const size_t C = BLOB_SEAL_CHUNK, max = 3 * C + 17;
+    unsigned char *p = malloc(max);
+    assert_non_null(p);
+    for (size_t k = 0; k < max; k++) p[k] = (unsigned char)(k * 2654435761u >> 13);
+    static const size_t sizes[] = {
+        0, 1, BLOB_SEAL_CHUNK - 1, BLOB_SEAL_CHUNK, BLOB_SEAL_CHUNK + 1, 3 * BLOB_SEAL_CHUNK + 17};
+    blob_info last;
+    memset(&last, 0, sizeof(last));
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+        size_t n = sizes[k], chunks = n ? (n + C - 1) / C : 1;
+        use_key = &key;
+        blob_info i = put(p, n, k % 2 ? 1000 : 300000, BLOB_CRC32);
+        char md5[33], h[33];
+        enc_md5_hex(p, n, md5);
+        hex(i.md5, 16, h);
+        assert_string_equal(h, md5);
+        assert_int_equal(i.size, n);
+        assert_int_equal(i.crc32, blob_crc32(0, p, n));
+        assert_int_equal(file_size(i.id), n + 16 * chunks);
+        size_t got;
+        char *b = get(i.id, 0, BLOB_TO_END, 777, &got);
+        assert_int_equal(got, n);
+        assert_memory_equal(b, p, n);
+        free(b);
+        if (n > C + 5) { /* a range over a chunk edge opens both */
+            b = get(i.id, C - 5, 10, 4096, &got);
+            assert_int_equal(got, 10);
+            assert_memory_equal(b, p + C - 5, 10);
+            free(b);
+        }
+        /* without the key: the stored bytes, which are not the plaintext */
+        use_key = NULL;
+        if (n >= 16) {
+            b = get(i.id, 0, 16, 16, &got);
+            assert_memory_not_equal(b, p, 16);
+            free(b);
+        }
+        last = i;
+    }
+
+    blob_reader *r;
+    char buf[64];
+    size_t got;
+    /* the wrong key */
+    assert_int_equal(blob_reader_new(bs, last.id, &other, 0, BLOB_TO_END, &r, &e), 1);
+    assert_int_equal(blob_read(r, buf, sizeof(buf), &got, &e), -1);
+    assert_int_equal(e.status, 500);
+    blob_reader_free(r);
+
+    /* one byte changed in the second chunk: the first still reads, the second does not */
+    char path[400];
+    path_of(last.id, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char c;
+    assert_int_equal(pread(fd, &c, 1, (off_t)(C + 16 + 100)), 1);
+    c ^= 1;
+    assert_int_equal(pwrite(fd, &c, 1, (off_t)(C + 16 + 100)), 1);
+    assert_int_equal(blob_reader_new(bs, last.id, &key, 0, BLOB_TO_END, &r, &e), 1);
+    assert_int_equal(blob_read(r, buf, sizeof(buf), &got, &e), 0);
+    assert_memory_equal(buf, p, sizeof(buf));
+    blob_reader_free(r);
+    assert_int_equal(blob_reader_new(bs, last.id, &key, C + 50, 10, &r, &e), 1);
+    assert_int_equal(blob_read(r, buf, sizeof(buf), &got, &e), -1);
+    blob_reader_free(r);
+    c ^= 1;
+    assert_int_equal(pwrite(fd, &c, 1, (off_t)(C + 16 + 100)), 1);
+
+    /* cut after the third chunk: it was not sealed as the last, so reading it fails */
+    assert_int_equal(ftruncate(fd, (off_t)(3 * (C + 16))), 0);
+    close(fd);
+    assert_int_equal(blob_reader_new(bs, last.id, &key, 2 * C, BLOB_TO_END, &r, &e), 1);
+    assert_int_equal(blob_reader_size(r), 3 * C);
+    assert_int_equal(blob_read(r, buf, sizeof(buf), &got, &e), -1);
+    blob_reader_free(r);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
