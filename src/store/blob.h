@@ -81,7 +81,8 @@ typedef struct blob_backend {
 
 extern const blob_backend blob_files_backend; /* location: <data>/blobs, 0700, files 0600 */
 
-/* Opens (creating) the store at location with backend (NULL: files). Caller owns. */
+/* Opens (creating) the store at location with backend (NULL: files). Caller owns. Any
+ * number of threads may use one store; each handle belongs to one thread at a time. */
 blob_store *blob_store_open(const blob_backend *backend, const char *location, ferr *e);
 void blob_store_close(blob_store *bs); /* NULL is a no-op */
 
@@ -89,6 +90,7 @@ void blob_store_close(blob_store *bs); /* NULL is a no-op */
  * and must be read with the same key. Caller owns *out until commit or abort. */
 int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_writer **out,
                     ferr *e);
+/* After a failed write the writer can only be aborted. */
 int blob_write(blob_writer *w, const void *p, size_t n, ferr *e);
 /* Durable under info->id (step 2 above). Frees w, also on failure (the temporary is gone). */
 int blob_writer_commit(blob_writer *w, blob_info *info, ferr *e);
