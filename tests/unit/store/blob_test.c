@@ -2,6 +2,7 @@
  * vectors, range reads, delete, abort, the crash sweep (temporaries and unreferenced blobs
  * past the grace period go, referenced and young ones stay) and 0700/0600 on disk. */
 #include <fcntl.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -299,6 +301,13 @@ static int failing(void *ud, const char *id, int *yes, ferr *e)
     return ferr_internal(e, "store down");
 }
 
+static int nothing(void *ud, const char *id, int *yes, ferr *e)
+{
+    (void)ud, (void)id, (void)e;
+    *yes = 0;
+    return 0;
+}
+
 static void test_sweep(void **st)
 {
     (void)st;
@@ -459,6 +468,62 @@ static void test_sealed(void **st)
     free(p);
 }
 
+/* A real kill -9: a process streaming a blob dies mid-write, another dies between the blob's
+ * commit and the store's. Neither leaves anything readable, and the sweep reclaims both. */
+static void die_writing(int fd, int commit)
+{
+    ferr e = {0};
+    blob_store *mine = blob_store_open(NULL, blobs, &e);
+    blob_writer *w;
+    if (!mine || blob_writer_new(mine, 0, NULL, &w, &e) < 0) _exit(1);
+    static char piece[65536];
+    if (blob_write(w, piece, sizeof(piece), &e) < 0) _exit(1);
+    blob_info i;
+    if (commit && blob_writer_commit(w, &i, &e) < 0) _exit(1);
+    if (write(fd, commit ? i.id : "x", commit ? BLOB_ID_LEN : 1) < 0) _exit(1);
+    for (;;) {
+        if (commit)
+            pause();
+        else if (blob_write(w, piece, sizeof(piece), &e) < 0)
+            _exit(1);
+    }
+}
+
+static void test_kill_9(void **st)
+{
+    (void)st;
+    for (int commit = 0; commit < 2; commit++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            die_writing(fds[1], commit);
+        }
+        close(fds[1]);
+        char id[BLOB_ID_LEN + 1] = {0};
+        assert_true(read(fds[0], id, BLOB_ID_LEN) > 0); /* it has written (and committed) */
+        close(fds[0]);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(count_files(), 1);
+        ferr e = {0};
+        blob_sweep_stats s;
+        /* the caller's store transaction never committed: nothing references the blob */
+        assert_int_equal(blob_sweep(bs, (double)time(NULL) + 7200, 3600, nothing, NULL, &s, &e), 0);
+        assert_int_equal(commit ? s.unreferenced : s.temporaries, 1);
+        assert_int_equal(count_files(), 0);
+        if (commit) {
+            blob_reader *r;
+            assert_int_equal(blob_reader_new(bs, id, NULL, 0, BLOB_TO_END, &r, &e), 0);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_9, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
