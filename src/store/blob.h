@@ -115,6 +115,9 @@ int blob_delete(blob_store *bs, const char *id, ferr *e);
 
 /* *referenced = 1 when a committed document names id. Any error stops the sweep. */
 typedef int (*blob_ref_cb)(void *ud, const char *id, int *referenced, ferr *e);
+/* A grace period for blob_sweep: far above the moment between a PUT's blob commit and its
+ * store commit, and below any time a client would wait for its object's space back. */
+#define BLOB_SWEEP_GRACE 3600.0
 typedef struct blob_sweep_stats {
     long long temporaries, unreferenced, kept;
 } blob_sweep_stats;

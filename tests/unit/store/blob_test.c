@@ -316,7 +316,7 @@ static void test_sweep(void **st)
     snprintf(dir, sizeof(dir), "%s/data", top);
     docs = store_open(dir, STORE_SYNC_NORMAL, &e);
     assert_non_null(docs);
-    const double hour = 3600;
+    const double hour = BLOB_SWEEP_GRACE;
 
     /* a crash mid-upload: temporaries, one old and one still being written */
     char old_tmp[400], new_tmp[400];
