@@ -1,0 +1,302 @@
+/* The default blob backend: one file per blob under <data>/blobs, fanned out by the id's
+ * first two hex pairs (ab/cd/abcd...: 65,536 leaf directories, about 150 files each at ten
+ * million blobs); temporaries in tmp/. The directories are 0700 and the files 0600
+ * whatever the umask: object bytes are as private as ferry.db. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+
+#define ROOT_MAX (PATH_MAX - 2 * BLOB_ID_LEN)
+
+typedef struct files {
+    char root[ROOT_MAX];
+} files;
+
+typedef struct fwriter {
+    int fd;
+    char id[BLOB_ID_LEN + 1];
+} fwriter;
+
+static int sys_err(ferr *e, const char *what, const char *path)
+{
+    return ferr_internal(e, "blob store: %s %s: %s", what, path, strerror(errno));
+}
+
+static void tmp_path(const files *f, const char *id, char *out)
+{
+    snprintf(out, PATH_MAX, "%s/tmp/%s", f->root, id);
+}
+
+static void final_path(const files *f, const char *id, char *out)
+{
+    snprintf(out, PATH_MAX, "%s/%.2s/%.2s/%s", f->root, id, id + 2, id);
+}
+
+static int fsync_dir(const char *path, ferr *e)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return sys_err(e, "open", path);
+    int rc = fsync(fd);
+    close(fd);
+    return rc < 0 ? sys_err(e, "fsync", path) : 0;
+}
+
+/* A directory of ours, 0700: made (and its parent synced, so the entry survives a crash)
+ * when missing; one we own with wider modes is narrowed, someone else's refused. */
+static int own_dir(const char *path, ferr *e)
+{
+    if (mkdir(path, 0700) == 0) {
+        if (chmod(path, 0700) < 0) /* mkdir's mode went through the umask */
+            return sys_err(e, "chmod", path);
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof(parent), "%s", path);
+        char *slash = strrchr(parent, '/');
+        if (slash) *(slash == parent ? slash + 1 : slash) = '\0';
+        return fsync_dir(slash ? parent : ".", e);
+    }
+    if (errno != EEXIST) return sys_err(e, "mkdir", path);
+    struct stat sb;
+    if (lstat(path, &sb) < 0) return sys_err(e, "stat", path);
+    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+        return ferr_internal(e, "blob store: %s is not a directory of this user", path);
+    if ((sb.st_mode & 07777) != 0700 && chmod(path, 0700) < 0) return sys_err(e, "chmod", path);
+    return 0;
+}
+
+static void *f_open(const char *location, ferr *e)
+{
+    if (strlen(location) >= ROOT_MAX) {
+        ferr_internal(e, "blob store: path too long: %s", location);
+        return NULL;
+    }
+    files *f = calloc(1, sizeof(*f));
+    if (!f) {
+        ferr_oom(e);
+        return NULL;
+    }
+    snprintf(f->root, sizeof(f->root), "%s", location);
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s/tmp", f->root);
+    if (own_dir(f->root, e) < 0 || own_dir(tmp, e) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void f_close(void *impl)
+{
+    free(impl);
+}
+
+static void *f_create(void *impl, const char *id, ferr *e)
+{
+    files *f = impl;
+    fwriter *w = calloc(1, sizeof(*w));
+    if (!w) {
+        ferr_oom(e);
+        return NULL;
+    }
+    memcpy(w->id, id, sizeof(w->id));
+    char path[PATH_MAX];
+    tmp_path(f, id, path);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd < 0 || fchmod(w->fd, 0600) < 0) {
+        sys_err(e, "create", path);
+        if (w->fd >= 0) {
+            close(w->fd);
+            unlink(path);
+        }
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static int f_write(void *wp, const void *p, size_t n, ferr *e)
+{
+    fwriter *w = wp;
+    const char *b = p;
+    while (n) {
+        ssize_t k = write(w->fd, b, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0)
+            return ferr_internal(e, "blob store: write %s: %s", w->id,
+                                 k < 0 ? strerror(errno) : "no progress");
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static void f_abort(void *impl, void *wp)
+{
+    fwriter *w = wp;
+    if (!w) return;
+    char path[PATH_MAX];
+    tmp_path(impl, w->id, path);
+    close(w->fd);
+    unlink(path);
+    free(w);
+}
+
+/* The bytes durable, then the name: a crash leaves either the temporary or the whole blob.
+ * The mtime is set to now so the sweep's grace counts from here, not the last write. */
+static int f_commit(void *impl, void *wp, ferr *e)
+{
+    files *f = impl;
+    fwriter *w = wp;
+    char tmp[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
+    tmp_path(f, w->id, tmp);
+    final_path(f, w->id, dst);
+    if (futimens(w->fd, NULL) < 0 || fsync(w->fd) < 0) {
+        sys_err(e, "fsync", tmp);
+        f_abort(impl, w);
+        return -1;
+    }
+    snprintf(dir, sizeof(dir), "%s/%.2s", f->root, w->id);
+    int rc = own_dir(dir, e);
+    snprintf(dir, sizeof(dir), "%s/%.2s/%.2s", f->root, w->id, w->id + 2);
+    if (rc == 0) rc = own_dir(dir, e);
+    if (rc == 0 && rename(tmp, dst) < 0) rc = sys_err(e, "rename", tmp);
+    if (rc < 0) {
+        f_abort(impl, w);
+        return -1;
+    }
+    close(w->fd);
+    free(w);
+    return fsync_dir(dir, e);
+}
+
+static int f_open_read(void *impl, const char *id, void **r, uint64_t *size, ferr *e)
+{
+    char path[PATH_MAX];
+    final_path(impl, id, path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : sys_err(e, "open", path);
+    struct stat sb;
+    int *h = malloc(sizeof(*h));
+    if (!h || fstat(fd, &sb) < 0) {
+        if (h)
+            sys_err(e, "stat", path);
+        else
+            ferr_oom(e);
+        free(h);
+        close(fd);
+        return -1;
+    }
+    *h = fd;
+    *r = h;
+    *size = (uint64_t)sb.st_size;
+    return 1;
+}
+
+static int f_pread(void *r, void *p, size_t n, uint64_t off, size_t *got, ferr *e)
+{
+    int fd = *(int *)r;
+    for (;;) {
+        ssize_t k = pread(fd, p, n, (off_t)off);
+        if (k >= 0) {
+            *got = (size_t)k;
+            return 0;
+        }
+        if (errno != EINTR) return ferr_internal(e, "blob store: read: %s", strerror(errno));
+    }
+}
+
+static void f_close_read(void *r)
+{
+    if (!r) return;
+    close(*(int *)r);
+    free(r);
+}
+
+static int f_remove(void *impl, const char *id, int temporary, ferr *e)
+{
+    char path[PATH_MAX];
+    (temporary ? tmp_path : final_path)(impl, id, path);
+    if (unlink(path) == 0) return 1;
+    return errno == ENOENT ? 0 : sys_err(e, "unlink", path);
+}
+
+static int hex2(const char *s)
+{
+    return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
+}
+
+/* Calls cb for each regular file in dir; a missing dir has none. sub (may be NULL) is
+ * called instead for each two-hex-digit subdirectory. */
+static int scan_dir(const char *dir, int temporary, int (*sub)(const char *, void *, ferr *),
+                    blob_scan_cb cb, void *ud, ferr *e)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : sys_err(e, "opendir", dir);
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (errno = 0, de = readdir(d))) {
+        struct stat sb;
+        if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone since readdir: a concurrent delete */
+        if (sub && S_ISDIR(sb.st_mode) && hex2(de->d_name)) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+            rc = sub(path, ud, e);
+        } else if (!sub && S_ISREG(sb.st_mode)) {
+            double mtime = (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
+            rc = cb(ud, de->d_name, temporary, mtime, e);
+        }
+    }
+    if (rc == 0 && errno) rc = sys_err(e, "readdir", dir);
+    closedir(d);
+    return rc;
+}
+
+typedef struct scan_ctx {
+    blob_scan_cb cb;
+    void *ud;
+} scan_ctx;
+
+static int scan_leaf(const char *dir, void *ud, ferr *e)
+{
+    scan_ctx *c = ud;
+    return scan_dir(dir, 0, NULL, c->cb, c->ud, e);
+}
+
+static int scan_mid(const char *dir, void *ud, ferr *e)
+{
+    return scan_dir(dir, 0, scan_leaf, NULL, ud, e);
+}
+
+static int f_scan(void *impl, blob_scan_cb cb, void *ud, ferr *e)
+{
+    files *f = impl;
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s/tmp", f->root);
+    int rc = scan_dir(tmp, 1, NULL, cb, ud, e);
+    scan_ctx c = {cb, ud};
+    if (rc == 0) rc = scan_dir(f->root, 0, scan_mid, NULL, &c, e);
+    return rc < 0 ? -1 : 0;
+}
+
+const blob_backend blob_files_backend = {
+    .name = "files",
+    .open = f_open,
+    .close = f_close,
+    .create = f_create,
+    .write = f_write,
+    .commit = f_commit,
+    .abort = f_abort,
+    .open_read = f_open_read,
+    .pread = f_pread,
+    .close_read = f_close_read,
+    .remove = f_remove,
+    .scan = f_scan,
+};
