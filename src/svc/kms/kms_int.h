@@ -1,0 +1,51 @@
+/* AWS KMS: customer keys (documents "kms.key" keyed by account, region and key id) whose
+ * material is stored only wrapped under the installation's master key, aliases (documents
+ * "kms.alias" keyed by account, region and alias name), and the cryptographic operations.
+ *
+ * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
+ * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
+ * kms.c (the service). */
+#ifndef FERRY_SVC_KMS_INT_H
+#define FERRY_SVC_KMS_INT_H
+#include <jansson.h>
+
+#include "blob.h"
+#include "svc/svc.h"
+
+#define KMS_KEY_KIND      "kms.key"
+#define KMS_ALIAS_KIND    "kms.alias"
+#define KMS_MAX_PLAINTEXT 4096 /* AWS: Encrypt takes at most 4,096 bytes */
+
+/* A loaded key. Strings and doc belong to the call's arena. */
+typedef struct kms_key {
+    json_t *doc;
+    const char *account, *region, *id, *arn;
+    const char *state; /* Enabled, Disabled, PendingDeletion */
+    const char *policy;
+} kms_key;
+
+/* ---- master.c ---- */
+/* The installation's master key: the file kms-master.key in the data directory (0600,
+ * created on first use), or a key of this process's own when there is no data directory.
+ * 0 and *key, or -1 with c->err. */
+int kms_master(call *c, const unsigned char **key);
+
+/* ---- keys.c ---- */
+int kms_not_found(call *c, const char *what);
+int kms_validation(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Resolves KeyId as AWS accepts it (key id, key ARN, alias name, alias ARN; aliases=0
+ * refuses the alias forms), loads the key, records it for the trail and authorizes action
+ * with the key policy. 0, or -1 with NotFoundException / AccessDenied / ... in c->err. */
+int kms_key_open(call *c, const char *key_id, int aliases, const char *action, kms_key *k);
+/* Loads account's key id in the call's region: 1 found, 0 not, -1 error. */
+int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
+int kms_key_save(call *c, kms_key *k);
+/* The key may be used for cryptography: DisabledException / KMSInvalidStateException. */
+int kms_key_usable(call *c, const kms_key *k);
+/* The plaintext material of generation gen (32 bytes in the arena). 0, or -1 with c->err
+ * (InvalidCiphertextException when there is no such generation). */
+int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m);
+/* The current material generation (new ciphertexts use it). */
+uint32_t kms_key_gen(const kms_key *k);
+
+#endif
