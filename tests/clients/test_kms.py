@@ -16,6 +16,23 @@ def acct(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()["Account"]
 
 
+def raw(ferry, profile, op, body):
+    """A signed json 1.1 call, for operations newer than Debian's botocore knows."""
+    import urllib.request
+
+    import botocore.auth
+    import botocore.awsrequest
+    s = ferry.session(profile)
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url=ferry.endpoint + "/", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"TrentService.{op}"})
+    botocore.auth.SigV4Auth(s.get_credentials().get_frozen_credentials(), "kms",
+                            s.region_name or "us-east-1").add_auth(req)
+    with urllib.request.urlopen(urllib.request.Request(req.url, data=req.body, headers=dict(req.headers),
+                                                       method="POST"), timeout=30) as r:
+        return json.loads(r.read())
+
+
 @pytest.fixture(scope="module")
 def kms(ferry):
     return ferry.client("kms", "dev")
@@ -188,3 +205,98 @@ def test_key_master_file_is_owner_only(ferry, kms):
         db = f.read()
     with open(path, "rb") as f:
         assert f.read() not in db
+
+
+def test_tags_rotation_description(ferry, kms):
+    kid = kms.create_key(Tags=[{"TagKey": "team", "TagValue": "core"}])["KeyMetadata"]["KeyId"]
+    kms.tag_resource(KeyId=kid, Tags=[{"TagKey": "env", "TagValue": "dev"},
+                                      {"TagKey": "team", "TagValue": "platform"}])
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=kid)["Tags"]}
+    assert tags == {"team": "platform", "env": "dev"}
+    kms.untag_resource(KeyId=kid, TagKeys=["team"])
+    assert kms.list_resource_tags(KeyId=kid)["Tags"] == [{"TagKey": "env", "TagValue": "dev"}]
+    with pytest.raises(ClientError) as e:
+        kms.tag_resource(KeyId=kid, Tags=[{"TagKey": "aws:x", "TagValue": "y"}])
+    assert code(e) == "TagException"
+    assert kms.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is False
+    kms.enable_key_rotation(KeyId=kid)
+    assert kms.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is True
+    kms.disable_key_rotation(KeyId=kid)
+    assert kms.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is False
+    kms.update_key_description(KeyId=kid, Description="renamed")
+    assert kms.describe_key(KeyId=kid)["KeyMetadata"]["Description"] == "renamed"
+    # rotation: new material for new ciphertexts, the old ones still decrypt
+    old = kms.encrypt(KeyId=kid, Plaintext=b"before")["CiphertextBlob"]
+    assert raw(ferry, "dev", "RotateKeyOnDemand", {"KeyId": kid}) == {"KeyId": kid}
+    new = kms.encrypt(KeyId=kid, Plaintext=b"after")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"before"
+    assert kms.decrypt(CiphertextBlob=new)["Plaintext"] == b"after"
+
+
+def test_key_policy_decides_in_own_account(kms):
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert kms.list_key_policies(KeyId=kid)["PolicyNames"] == ["default"]
+    pol = json.loads(kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
+    assert pol["Statement"][0]["Action"] == "kms:*"
+    assert pol["Statement"][0]["Principal"]["AWS"].endswith(":root")
+    with pytest.raises(ClientError) as e:
+        kms.put_key_policy(KeyId=kid, PolicyName="default", Policy="{not json")
+    assert code(e) == "MalformedPolicyDocumentException"
+    # a key policy that allows only DescribeKey and PutKeyPolicy: the admin role's IAM policy
+    # no longer suffices to encrypt
+    root = pol["Statement"][0]["Principal"]["AWS"]
+    narrow = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": root},
+         "Action": ["kms:DescribeKey", "kms:PutKeyPolicy", "kms:GetKeyPolicy"], "Resource": "*"}]}
+    kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(narrow))
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=kid, Plaintext=b"x")
+    assert code(e) == "AccessDeniedException"
+    kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(pol))
+    assert kms.encrypt(KeyId=kid, Plaintext=b"x")["CiphertextBlob"]
+
+
+def test_cross_account_needs_the_key_policy(ferry):
+    tools_kms, dev_kms = ferry.client("kms", "tools"), ferry.client("kms", "dev")
+    tools, dev = acct(ferry, "tools"), acct(ferry, "dev")
+    md = tools_kms.create_key(Description="artifacts")["KeyMetadata"]
+    blob = tools_kms.encrypt(KeyId=md["KeyId"], Plaintext=b"artifact",
+                             EncryptionContext={"bucket": "a"})["CiphertextBlob"]
+    # the default policy trusts only the tools account
+    for call in (lambda: dev_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"bucket": "a"}),
+                 lambda: dev_kms.describe_key(KeyId=md["Arn"])):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == "AccessDeniedException"
+    pol = json.loads(tools_kms.get_key_policy(KeyId=md["KeyId"], PolicyName="default")["Policy"])
+    pol["Statement"].append({"Sid": "dev decrypts", "Effect": "Allow",
+                             "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
+                             "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"})
+    tools_kms.put_key_policy(KeyId=md["KeyId"], PolicyName="default", Policy=json.dumps(pol))
+    d = dev_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"bucket": "a"})
+    assert d["Plaintext"] == b"artifact" and d["KeyId"] == md["Arn"]
+    assert dev_kms.describe_key(KeyId=md["Arn"])["KeyMetadata"]["AWSAccountId"] == tools
+    # Decrypt only: encrypting with the key is still refused, and an alias name never
+    # reaches across accounts
+    with pytest.raises(ClientError) as e:
+        dev_kms.encrypt(KeyId=md["Arn"], Plaintext=b"x")
+    assert code(e) == "AccessDeniedException"
+    # a dev identity without kms:Decrypt in its own policy is refused although the key allows
+    iam = ferry.client("iam", "dev")
+    iam.create_user(UserName="nokms")
+    iam.put_user_policy(UserName="nokms", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="nokms")["AccessKey"]
+    import boto3
+    user_kms = boto3.client("kms", endpoint_url=ferry.endpoint, region_name=dev_kms.meta.region_name,
+                            aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        user_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"bucket": "a"})
+    assert code(e) == "AccessDeniedException"
+    # removing the statement takes the access away again
+    pol["Statement"].pop()
+    tools_kms.put_key_policy(KeyId=md["KeyId"], PolicyName="default", Policy=json.dumps(pol))
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"bucket": "a"})
+    assert code(e) == "AccessDeniedException"

@@ -83,11 +83,7 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
     /* a blob of a key that is not here (another installation, region, or deleted) */
     if (!rc) return invalid_ciphertext(c);
     call_resource(c, "AWS::KMS::Key", k->arn);
-    authz_req r = {.action = action,
-                   .resource = k->arn,
-                   .resource_account = k->account,
-                   .resource_policy = k->policy};
-    if (call_authorize_ex(c, &r) || kms_key_usable(c, k)) return -1;
+    if (kms_key_authorize(c, k, action) || kms_key_usable(c, k)) return -1;
     const unsigned char *ctx, *m;
     size_t ctxlen;
     if (context_of(c, in, ctx_member, &ctx, &ctxlen)) return -1;

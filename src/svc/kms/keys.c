@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
+#include "iam/policy.h"
 #include "kms_int.h"
 
 int kms_not_found(call *c, const char *what)
@@ -114,10 +115,18 @@ int kms_key_open(call *c, const char *key_id, int aliases, const char *action, k
     if (rc < 0) return -1;
     if (!rc) return kms_not_found(c, arena_printf(c->a, "Key '%s'", key_arn(c, account, id)));
     call_resource(c, "AWS::KMS::Key", k->arn);
+    return kms_key_authorize(c, k, action);
+}
+
+int kms_key_authorize(call *c, const kms_key *k, const char *action)
+{
+    /* AWS: the key policy decides, in the key's own account too; the default policy's
+     * account-root statement hands the decision to the account's IAM policies */
     authz_req r = {.action = action,
                    .resource = k->arn,
                    .resource_account = k->account,
-                   .resource_policy = k->policy};
+                   .resource_policy = k->policy,
+                   .resource_policy_required = 1};
     return call_authorize_ex(c, &r);
 }
 
@@ -154,8 +163,7 @@ int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned cha
     return 0;
 }
 
-/* New material for k, wrapped under the master key, appended to its Materials. */
-static int add_material(call *c, json_t *doc, const char *arn)
+int kms_key_add_material(call *c, json_t *doc, const char *arn)
 {
     const unsigned char *master;
     if (kms_master(c, &master)) return -1;
@@ -203,15 +211,13 @@ static const char *default_policy(call *c)
                         c->account);
 }
 
-static int policy_check(call *c, const char *policy)
+int kms_policy_check(call *c, const char *policy)
 {
-    json_t *j = json_loads(policy, 0, NULL);
-    int ok = json_is_object(j);
-    json_decref(j);
-    return ok ? 0
-              : ferr_set(c->err, 400, "MalformedPolicyDocumentException",
-                         "The new key policy will not allow you to update the key policy in "
-                         "the future.");
+    ferr pe = {0};
+    iam_policy *p = iam_policy_parse(policy, strlen(policy), IAM_KIND_RESOURCE, &pe);
+    if (!p) return ferr_set(c->err, 400, "MalformedPolicyDocumentException", "%s", pe.message);
+    iam_policy_free(p);
+    return 0;
 }
 
 int kms_op_create_key(call *c, json_t *in, json_t **out)
@@ -230,7 +236,7 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "UnsupportedOperationException",
                         "Origin %s is not supported by ferry", origin);
     const char *policy = jstr(in, "Policy");
-    if (policy && policy_check(c, policy)) return -1;
+    if (policy && kms_policy_check(c, policy)) return -1;
     char id[37];
     ids_uuid(id);
     const char *arn = key_arn(c, c->account, id);
@@ -243,7 +249,7 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
                             desc ? desc : "", "Policy", policy ? policy : default_policy(c),
                             "Materials", "Tags", tags ? tags : json_array(), "RotationEnabled", 0);
     if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
-    if (add_material(c, doc, arn)) return -1;
+    if (kms_key_add_material(c, doc, arn)) return -1;
     store_key sk = {KMS_KEY_KIND, c->account, c->region, id};
     if (store_put(c->txn, &sk, doc, c->err)) return -1;
     kms_key k;

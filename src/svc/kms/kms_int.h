@@ -4,7 +4,7 @@
  *
  * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
  * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
- * kms.c (the service). */
+ * manage.c (key policies, tags, rotation), kms.c (the service). */
 #ifndef FERRY_SVC_KMS_INT_H
 #define FERRY_SVC_KMS_INT_H
 #include <jansson.h>
@@ -37,6 +37,10 @@ int kms_validation(call *c, const char *fmt, ...) __attribute__((format(printf, 
  * refuses the alias forms), loads the key, records it for the trail and authorizes action
  * with the key policy. 0, or -1 with NotFoundException / AccessDenied / ... in c->err. */
 int kms_key_open(call *c, const char *key_id, int aliases, const char *action, kms_key *k);
+/* action on k, as its key policy and the caller's identity policies allow it. */
+int kms_key_authorize(call *c, const kms_key *k, const char *action);
+/* A key policy document: 0, or -1 with MalformedPolicyDocumentException. */
+int kms_policy_check(call *c, const char *policy);
 /* Loads account's key id in the call's region: 1 found, 0 not, -1 error. */
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
 int kms_key_save(call *c, kms_key *k);
@@ -45,6 +49,9 @@ int kms_key_usable(call *c, const kms_key *k);
 /* The plaintext material of generation gen (32 bytes in the arena). 0, or -1 with c->err
  * (InvalidCiphertextException when there is no such generation). */
 int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m);
+/* New material for the key of doc (arn), wrapped under the master key, appended to doc's
+ * Materials: new ciphertexts use it, older ones keep theirs. 0 or -1 with c->err. */
+int kms_key_add_material(call *c, json_t *doc, const char *arn);
 /* The current material generation (new ciphertexts use it). */
 uint32_t kms_key_gen(const kms_key *k);
 
