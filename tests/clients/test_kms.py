@@ -218,6 +218,9 @@ def test_tags_rotation_description(ferry, kms):
     with pytest.raises(ClientError) as e:
         kms.tag_resource(KeyId=kid, Tags=[{"TagKey": "aws:x", "TagValue": "y"}])
     assert code(e) == "TagException"
+    with pytest.raises(ClientError) as e:
+        kms.create_key(Tags=[{"TagKey": "aws:cloudformation:x", "TagValue": "y"}])
+    assert code(e) == "TagException"
     assert kms.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is False
     kms.enable_key_rotation(KeyId=kid)
     assert kms.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is True

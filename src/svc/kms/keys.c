@@ -236,7 +236,8 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "UnsupportedOperationException",
                         "Origin %s is not supported by ferry", origin);
     const char *policy = jstr(in, "Policy");
-    if (policy && kms_policy_check(c, policy)) return -1;
+    if ((policy && kms_policy_check(c, policy)) || kms_tags_check(c, json_object_get(in, "Tags")))
+        return -1;
     char id[37];
     ids_uuid(id);
     const char *arn = key_arn(c, c->account, id);
@@ -244,10 +245,11 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
     if (call_authorize(c, "kms:CreateKey", "*")) return -1;
     const char *desc = jstr(in, "Description");
     json_t *tags = json_object_get(in, "Tags");
-    json_t *doc = json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:O, s:b}", "KeyId", id, "Arn",
-                            arn, "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
-                            desc ? desc : "", "Policy", policy ? policy : default_policy(c),
-                            "Materials", "Tags", tags ? tags : json_array(), "RotationEnabled", 0);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b}", "KeyId", id, "Arn", arn,
+                  "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
+                  desc ? desc : "", "Policy", policy ? policy : default_policy(c), "Materials",
+                  "Tags", tags ? json_incref(tags) : json_array(), "RotationEnabled", 0);
     if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     if (kms_key_add_material(c, doc, arn)) return -1;
     store_key sk = {KMS_KEY_KIND, c->account, c->region, id};

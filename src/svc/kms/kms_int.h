@@ -30,6 +30,10 @@ typedef struct kms_key {
  * 0 and *key, or -1 with c->err. */
 int kms_master(call *c, const unsigned char **key);
 
+/* ---- manage.c ---- */
+/* Tags a client may set ([{TagKey, TagValue}]): 0, or -1 with TagException (aws: prefix). */
+int kms_tags_check(call *c, const json_t *tags);
+
 /* ---- keys.c ---- */
 int kms_not_found(call *c, const char *what);
 int kms_validation(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -47,7 +47,7 @@ int kms_op_list_key_policies(call *c, json_t *in, json_t **out)
 
 /* ---- tags ---- */
 
-static int tag_check(call *c, const json_t *tags)
+int kms_tags_check(call *c, const json_t *tags)
 {
     size_t i;
     const json_t *t;
@@ -64,7 +64,7 @@ int kms_op_tag_resource(call *c, json_t *in, json_t **out)
     (void)out;
     kms_key k;
     const json_t *tags = json_object_get(in, "Tags");
-    if (tag_check(c, tags) || kms_key_open(c, jstr(in, "KeyId"), 0, "kms:TagResource", &k))
+    if (kms_tags_check(c, tags) || kms_key_open(c, jstr(in, "KeyId"), 0, "kms:TagResource", &k))
         return -1;
     if (!strcmp(k.state, "PendingDeletion")) return kms_key_usable(c, &k);
     json_t *have = json_object_get(k.doc, "Tags");
