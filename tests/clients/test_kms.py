@@ -3,6 +3,7 @@ form, Encrypt/Decrypt/ReEncrypt/GenerateDataKey with encryption contexts, key st
 errors AWS answers, and a key shared across accounts only by its key policy."""
 import base64
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -279,6 +280,20 @@ def test_cross_account_needs_the_key_policy(ferry):
     d = dev_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"bucket": "a"})
     assert d["Plaintext"] == b"artifact" and d["KeyId"] == md["Arn"]
     assert dev_kms.describe_key(KeyId=md["Arn"])["KeyMetadata"]["AWSAccountId"] == tools
+    # the use is in both accounts' trails, read-only as CloudTrail records KMS cryptography
+    for profile in ("dev", "tools"):
+        ct = ferry.client("cloudtrail", profile)
+        deadline = time.time() + 30
+        while True:
+            evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                      "AttributeValue": "Decrypt"}])["Events"]
+            ok = [e for e in evs if json.loads(e["CloudTrailEvent"]).get("errorCode") is None]
+            if ok or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert ok, profile
+        assert json.loads(ok[0]["CloudTrailEvent"])["readOnly"] is True
+        assert ok[0]["Resources"][0]["ResourceName"] == md["Arn"]
     # Decrypt only: encrypting with the key is still refused, and an alias name never
     # reaches across accounts
     with pytest.raises(ClientError) as e:
@@ -303,3 +318,34 @@ def test_cross_account_needs_the_key_policy(ferry):
     with pytest.raises(ClientError) as e:
         dev_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"bucket": "a"})
     assert code(e) == "AccessDeniedException"
+
+
+def test_hmac_keys(kms):
+    md = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    assert md["KeySpec"] == "HMAC_256" and md["MacAlgorithms"] == ["HMAC_SHA_256"]
+    assert "EncryptionAlgorithms" not in md
+    kid = md["KeyId"]
+    mac = kms.generate_mac(KeyId=kid, Message=b"msg", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert len(mac) == 32
+    assert kms.verify_mac(KeyId=kid, Message=b"msg", MacAlgorithm="HMAC_SHA_256", Mac=mac)["MacValid"] is True
+    with pytest.raises(ClientError) as e:
+        kms.verify_mac(KeyId=kid, Message=b"msh", MacAlgorithm="HMAC_SHA_256", Mac=mac)
+    assert code(e) == "KMSInvalidMacException"
+    with pytest.raises(ClientError) as e:
+        kms.generate_mac(KeyId=kid, Message=b"msg", MacAlgorithm="HMAC_SHA_512")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=kid, Plaintext=b"x")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.enable_key_rotation(KeyId=kid)
+    assert code(e) == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as e:
+        kms.create_key(KeySpec="HMAC_384")
+    assert code(e) == "ValidationException"
+    k512 = kms.create_key(KeySpec="HMAC_512", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    assert len(kms.generate_mac(KeyId=k512, Message=b"m", MacAlgorithm="HMAC_SHA_512")["Mac"]) == 64
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as e:
+        kms.generate_mac(KeyId=sym, Message=b"m", MacAlgorithm="HMAC_SHA_256")
+    assert code(e) == "InvalidKeyUsageException"

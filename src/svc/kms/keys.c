@@ -139,13 +139,36 @@ int kms_key_usable(call *c, const kms_key *k)
                     !strcmp(k->state, "PendingDeletion") ? "pending deletion" : k->state);
 }
 
+const char *kms_key_spec(const kms_key *k)
+{
+    const char *s = jstr(k->doc, "KeySpec");
+    return s ? s : "SYMMETRIC_DEFAULT";
+}
+
+const char *kms_mac_algorithm(const char *spec)
+{
+    if (!strcmp(spec, "HMAC_224")) return "HMAC_SHA_224";
+    if (!strcmp(spec, "HMAC_384")) return "HMAC_SHA_384";
+    if (!strcmp(spec, "HMAC_512")) return "HMAC_SHA_512";
+    return "HMAC_SHA_256";
+}
+
+int kms_key_for(call *c, const kms_key *k, const char *usage)
+{
+    int hmac = !strncmp(kms_key_spec(k), "HMAC_", 5);
+    if (hmac == !strcmp(usage, "GENERATE_VERIFY_MAC")) return 0;
+    return ferr_set(c->err, 400, "InvalidKeyUsageException",
+                    "%s key usage is %s which is not valid for this operation.", k->arn,
+                    hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT");
+}
+
 uint32_t kms_key_gen(const kms_key *k)
 {
     size_t n = json_array_size(json_object_get(k->doc, "Materials"));
     return n ? (uint32_t)(n - 1) : 0;
 }
 
-int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m)
+int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m, size_t *len)
 {
     const unsigned char *master;
     if (kms_master(c, &master)) return -1;
@@ -153,27 +176,41 @@ int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned cha
     if (!w) return ferr_set(c->err, 400, "InvalidCiphertextException", "%s", "");
     size_t n = 0;
     unsigned char *wrapped = enc_unb64(c->a, w, strlen(w), &n);
-    unsigned char *out = arena_alloc(c->a, KMSBLOB_KEYLEN + 1);
+    unsigned char *out = arena_alloc(c->a, KMS_MAX_MATERIAL + 1);
     /* the material is bound to its key: a document's material copied to another key fails */
-    if (!wrapped || !out || n != KMSBLOB_KEYLEN + KMSBLOB_GCM ||
+    if (!wrapped || !out || n <= KMSBLOB_GCM || n > KMS_MAX_MATERIAL + KMSBLOB_GCM ||
         kmsblob_gcm_open(master, k->arn, strlen(k->arn), wrapped, n, out))
         return ferr_internal(c->err, "key material of %s does not open under the master key",
                              k->arn);
     *m = out;
+    *len = n - KMSBLOB_GCM;
     return 0;
+}
+
+/* Bytes of material per key spec: AES-256 for symmetric keys, HMAC keys as AWS sizes them */
+static size_t material_len(const char *spec)
+{
+    static const struct {
+        const char *spec;
+        size_t len;
+    } lens[] = {{"HMAC_224", 28}, {"HMAC_256", 32}, {"HMAC_384", 48}, {"HMAC_512", 64}};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+        if (spec && !strcmp(spec, lens[i].spec)) return lens[i].len;
+    return KMSBLOB_KEYLEN;
 }
 
 int kms_key_add_material(call *c, json_t *doc, const char *arn)
 {
     const unsigned char *master;
     if (kms_master(c, &master)) return -1;
-    unsigned char m[KMSBLOB_KEYLEN], w[KMSBLOB_KEYLEN + KMSBLOB_GCM];
-    ids_random(m, sizeof(m));
-    int rc = kmsblob_gcm_seal(master, arn, strlen(arn), m, sizeof(m), w);
+    size_t len = material_len(jstr(doc, "KeySpec"));
+    unsigned char m[KMS_MAX_MATERIAL], w[KMS_MAX_MATERIAL + KMSBLOB_GCM];
+    ids_random(m, len);
+    int rc = kmsblob_gcm_seal(master, arn, strlen(arn), m, len, w);
     memset(m, 0, sizeof(m));
     if (rc) return ferr_internal(c->err, "cannot wrap key material");
     json_t *mats = json_object_get(doc, "Materials");
-    char *b = enc_b64(c->a, w, sizeof(w));
+    char *b = enc_b64(c->a, w, len + KMSBLOB_GCM);
     if (!b || !mats || json_array_append_new(mats, json_string(b))) return ferr_oom(c->err);
     return 0;
 }
@@ -183,19 +220,26 @@ int kms_key_add_material(call *c, json_t *doc, const char *arn)
 static json_t *metadata(const kms_key *k)
 {
     json_t *d = k->doc;
+    const char *spec = kms_key_spec(k);
+    int hmac = !strncmp(spec, "HMAC_", 5);
     json_t *m = json_pack(
-        "{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:b}", "AWSAccountId",
+        "{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "AWSAccountId",
         k->account, "KeyId", k->id, "Arn", k->arn, "CreationDate",
         json_object_get(d, "CreationDate"), "Enabled", !strcmp(k->state, "Enabled"), "Description",
-        jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage", "ENCRYPT_DECRYPT",
-        "KeyState", k->state, "Origin", "AWS_KMS", "KeyManager", "CUSTOMER",
-        "CustomerMasterKeySpec", "SYMMETRIC_DEFAULT", "KeySpec", "SYMMETRIC_DEFAULT",
-        "EncryptionAlgorithms", "SYMMETRIC_DEFAULT", "MultiRegion", 0);
+        jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage",
+        hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT", "KeyState", k->state, "Origin", "AWS_KMS",
+        "KeyManager", "CUSTOMER", "CustomerMasterKeySpec", spec, "KeySpec", spec, "MultiRegion", 0);
     json_t *dd = json_object_get(d, "DeletionDate");
-    if (m && dd && json_object_set(m, "DeletionDate", dd)) {
+    /* which algorithms the key does: SYMMETRIC_DEFAULT, or HMAC_SHA_N for HMAC_N */
+    json_t *algs =
+        hmac ? json_pack("[s]", kms_mac_algorithm(spec)) : json_pack("[s]", "SYMMETRIC_DEFAULT");
+    if (m &&
+        (!algs || json_object_set_new(m, hmac ? "MacAlgorithms" : "EncryptionAlgorithms", algs) ||
+         (dd && json_object_set(m, "DeletionDate", dd)))) {
         json_decref(m);
         return NULL;
     }
+    if (!m) json_decref(algs);
     return m;
 }
 
@@ -224,13 +268,17 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
 {
     const char *spec = jstr(in, "KeySpec");
     if (!spec) spec = jstr(in, "CustomerMasterKeySpec");
-    if (spec && strcmp(spec, "SYMMETRIC_DEFAULT"))
+    if (!spec) spec = "SYMMETRIC_DEFAULT";
+    int hmac = !strncmp(spec, "HMAC_", 5);
+    if (strcmp(spec, "SYMMETRIC_DEFAULT") && !hmac)
         return ferr_set(c->err, 400, "UnsupportedOperationException",
                         "KeySpec %s is not supported by ferry yet", spec);
+    /* AWS: symmetric keys encrypt; HMAC keys must say GENERATE_VERIFY_MAC */
     const char *usage = jstr(in, "KeyUsage");
-    if (usage && strcmp(usage, "ENCRYPT_DECRYPT"))
-        return kms_validation(c, "KeyUsage %s is not compatible with KeySpec SYMMETRIC_DEFAULT",
-                              usage);
+    const char *want = hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT";
+    if ((usage || hmac) && strcmp(usage ? usage : "", want))
+        return kms_validation(c, "KeyUsage %s is not compatible with KeySpec %s",
+                              usage ? usage : "ENCRYPT_DECRYPT", spec);
     const char *origin = jstr(in, "Origin");
     if (origin && strcmp(origin, "AWS_KMS"))
         return ferr_set(c->err, 400, "UnsupportedOperationException",
@@ -246,10 +294,11 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
     const char *desc = jstr(in, "Description");
     json_t *tags = json_object_get(in, "Tags");
     json_t *doc =
-        json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b}", "KeyId", id, "Arn", arn,
-                  "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
+        json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b, s:s, s:s}", "KeyId", id, "Arn",
+                  arn, "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
                   desc ? desc : "", "Policy", policy ? policy : default_policy(c), "Materials",
-                  "Tags", tags ? json_incref(tags) : json_array(), "RotationEnabled", 0);
+                  "Tags", tags ? json_incref(tags) : json_array(), "RotationEnabled", 0, "KeySpec",
+                  spec, "KeyUsage", want);
     if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     if (kms_key_add_material(c, doc, arn)) return -1;
     store_key sk = {KMS_KEY_KIND, c->account, c->region, id};

@@ -4,7 +4,7 @@
  *
  * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
  * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
- * manage.c (key policies, tags, rotation), kms.c (the service). */
+ * manage.c (key policies, tags, rotation), mac.c (GenerateMac, VerifyMac), kms.c (the service). */
 #ifndef FERRY_SVC_KMS_INT_H
 #define FERRY_SVC_KMS_INT_H
 #include <jansson.h>
@@ -14,7 +14,8 @@
 
 #define KMS_KEY_KIND      "kms.key"
 #define KMS_ALIAS_KIND    "kms.alias"
-#define KMS_MAX_PLAINTEXT 4096 /* AWS: Encrypt takes at most 4,096 bytes */
+#define KMS_MAX_PLAINTEXT 4096
+#define KMS_MAX_MATERIAL  64 /* HMAC_512 */ /* AWS: Encrypt takes at most 4,096 bytes */
 
 /* A loaded key. Strings and doc belong to the call's arena. */
 typedef struct kms_key {
@@ -50,9 +51,16 @@ int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
 int kms_key_save(call *c, kms_key *k);
 /* The key may be used for cryptography: DisabledException / KMSInvalidStateException. */
 int kms_key_usable(call *c, const kms_key *k);
-/* The plaintext material of generation gen (32 bytes in the arena). 0, or -1 with c->err
+/* The plaintext material of generation gen (*len bytes in the arena). 0, or -1 with c->err
  * (InvalidCiphertextException when there is no such generation). */
-int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m);
+int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m, size_t *len);
+/* The key's KeySpec (SYMMETRIC_DEFAULT, HMAC_256, ...). */
+const char *kms_key_spec(const kms_key *k);
+/* The one MAC algorithm of an HMAC key spec: HMAC_256 -> HMAC_SHA_256. */
+const char *kms_mac_algorithm(const char *spec);
+/* The key is for usage (ENCRYPT_DECRYPT or GENERATE_VERIFY_MAC): 0, or -1 with
+ * InvalidKeyUsageException. */
+int kms_key_for(call *c, const kms_key *k, const char *usage);
 /* New material for the key of doc (arn), wrapped under the master key, appended to doc's
  * Materials: new ciphertexts use it, older ones keep theirs. 0 or -1 with c->err. */
 int kms_key_add_material(call *c, json_t *doc, const char *arn);

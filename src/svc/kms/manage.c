@@ -132,10 +132,21 @@ int kms_op_list_resource_tags(call *c, json_t *in, json_t **out)
 
 /* ---- rotation ---- */
 
+/* AWS rotates symmetric encryption keys only */
+static int rotatable(call *c, const kms_key *k)
+{
+    if (strcmp(kms_key_spec(k), "SYMMETRIC_DEFAULT"))
+        return ferr_set(c->err, 400, "UnsupportedOperationException",
+                        "%s key spec %s does not support rotation.", k->arn, kms_key_spec(k));
+    return 0;
+}
+
 static int rotation_set(call *c, json_t *in, const char *action, int on)
 {
     kms_key k;
-    if (kms_key_open(c, jstr(in, "KeyId"), 0, action, &k) || kms_key_usable(c, &k)) return -1;
+    if (kms_key_open(c, jstr(in, "KeyId"), 0, action, &k) || kms_key_usable(c, &k) ||
+        rotatable(c, &k))
+        return -1;
     long long days = jint(in, "RotationPeriodInDays", 365);
     if (on && (days < 90 || days > 2560))
         return kms_validation(c,
@@ -184,7 +195,8 @@ int kms_op_rotate_key_on_demand(call *c, json_t *in, json_t **out)
 {
     kms_key k;
     if (kms_key_open(c, jstr(in, "KeyId"), 0, "kms:RotateKeyOnDemand", &k) ||
-        kms_key_usable(c, &k) || kms_key_add_material(c, k.doc, k.arn) || kms_key_save(c, &k))
+        kms_key_usable(c, &k) || rotatable(c, &k) || kms_key_add_material(c, k.doc, k.arn) ||
+        kms_key_save(c, &k))
         return -1;
     *out = svc_out(c, json_pack("{s:s}", "KeyId", k.id));
     return 0;
