@@ -31,6 +31,14 @@ static const char *key_arn(call *c, const char *account, const char *id)
     return arena_printf(c->a, "arn:aws:kms:%s:%s:key/%s", c->region, account, id);
 }
 
+int kms_key_expired(const json_t *doc)
+{
+    const char *state = jstr(doc, "KeyState");
+    json_t *when = json_object_get(doc, "DeletionDate");
+    return state && !strcmp(state, "PendingDeletion") && json_is_number(when) &&
+           json_number_value(when) <= clock_now();
+}
+
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k)
 {
     memset(k, 0, sizeof(*k));
@@ -39,6 +47,11 @@ int kms_key_load(call *c, const char *account, const char *id, kms_key *k)
     int rc = store_get(c->txn, &sk, &doc, c->err);
     if (rc != 1) return rc;
     if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    if (kms_key_expired(doc)) {
+        /* its waiting period is over: AWS deleted it then; the first writer to see it does */
+        if (store_txn_is_write(c->txn) && store_del(c->txn, &sk, c->err) < 0) return -1;
+        return 0;
+    }
     k->doc = doc;
     k->account = arena_strdup(c->a, account);
     k->region = c->region;
@@ -326,6 +339,7 @@ typedef struct collect {
 static int collect_key(void *ud, const store_key *k, json_t *doc)
 {
     collect *cl = ud;
+    if (kms_key_expired(doc)) return 0;
     return json_array_append_new(
                cl->all, json_pack("{s:s, s:s}", "KeyId", k->id, "KeyArn", jstr(doc, "Arn")))
                ? -1

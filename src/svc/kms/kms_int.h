@@ -46,7 +46,10 @@ int kms_key_open(call *c, const char *key_id, int aliases, const char *action, k
 int kms_key_authorize(call *c, const kms_key *k, const char *action);
 /* A key policy document: 0, or -1 with MalformedPolicyDocumentException. */
 int kms_policy_check(call *c, const char *policy);
-/* Loads account's key id in the call's region: 1 found, 0 not, -1 error. */
+/* A key document whose deletion date has passed: the key is gone. */
+int kms_key_expired(const json_t *doc);
+/* Loads account's key id in the call's region: 1 found, 0 not (or deleted: past its
+ * DeletionDate), -1 error. */
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
 int kms_key_save(call *c, kms_key *k);
 /* The key may be used for cryptography: DisabledException / KMSInvalidStateException. */
