@@ -4,6 +4,7 @@ errors AWS answers, and a key shared across accounts only by its key policy."""
 import base64
 import json
 import time
+import urllib.error
 
 import pytest
 from botocore.exceptions import ClientError
@@ -349,3 +350,19 @@ def test_hmac_keys(kms):
     with pytest.raises(ClientError) as e:
         kms.generate_mac(KeyId=sym, Message=b"m", MacAlgorithm="HMAC_SHA_256")
     assert code(e) == "InvalidKeyUsageException"
+
+
+def test_dry_run(ferry, kms):
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=kid, Plaintext=b"p")["CiphertextBlob"]
+    for op, body in (("Encrypt", {"KeyId": kid, "Plaintext": "cA==", "DryRun": True}),
+                     ("Decrypt", {"CiphertextBlob": base64.b64encode(blob).decode(), "DryRun": True}),
+                     ("GenerateDataKey", {"KeyId": kid, "KeySpec": "AES_256", "DryRun": True})):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            raw(ferry, "dev", op, body)
+        assert e.value.code == 412
+        assert json.loads(e.value.read())["__type"].endswith("DryRunOperationException")
+    kms.disable_key(KeyId=kid)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        raw(ferry, "dev", "Encrypt", {"KeyId": kid, "Plaintext": "cA==", "DryRun": True})
+    assert json.loads(e.value.read())["__type"].endswith("DisabledException")

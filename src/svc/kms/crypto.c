@@ -49,8 +49,8 @@ static int seal(call *c, const kms_key *k, const json_t *in, const char *ctx_mem
     memcpy(h.key_id, k->id, 37);
     if (strlen(k->account) != 12 || strlen(k->id) != 36) return ferr_internal(c->err, "bad key");
     size_t mlen;
-    if (kms_key_for(c, k, "ENCRYPT_DECRYPT") || context_of(c, in, ctx_member, &ctx, &ctxlen) ||
-        kms_key_material(c, k, h.gen, &m, &mlen))
+    if (kms_key_for(c, k, "ENCRYPT_DECRYPT") || kms_dry_run(c, in) ||
+        context_of(c, in, ctx_member, &ctx, &ctxlen) || kms_key_material(c, k, h.gen, &m, &mlen))
         return -1;
     if (mlen != KMSBLOB_KEYLEN) return ferr_internal(c->err, "bad key material");
     if (kmsblob_seal(c->a, m, &h, ctx, ctxlen, pt, n, &blob, &outlen))
@@ -92,7 +92,11 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
     if (context_of(c, in, ctx_member, &ctx, &ctxlen)) return -1;
     if (h.gen > kms_key_gen(k)) return invalid_ciphertext(c);
     size_t mlen;
-    if (kms_key_for(c, k, "ENCRYPT_DECRYPT") || kms_key_material(c, k, h.gen, &m, &mlen)) return -1;
+    /* ReEncrypt's dry run answers once its destination is checked too (seal) */
+    if (kms_key_for(c, k, "ENCRYPT_DECRYPT") ||
+        (strcmp(c->op, "ReEncrypt") && kms_dry_run(c, in)) ||
+        kms_key_material(c, k, h.gen, &m, &mlen))
+        return -1;
     if (mlen != KMSBLOB_KEYLEN) return invalid_ciphertext(c);
     if (kmsblob_open(c->a, m, b, n, ctx, ctxlen, pt, ptlen)) return invalid_ciphertext(c);
     return 0;

@@ -143,6 +143,13 @@ int kms_key_authorize(call *c, const kms_key *k, const char *action)
     return call_authorize_ex(c, &r);
 }
 
+int kms_dry_run(call *c, const json_t *in)
+{
+    if (!jbool(in, "DryRun", 0)) return 0;
+    return ferr_set(c->err, 412, "DryRunOperationException",
+                    "The request would have succeeded, but the DryRun option is set.");
+}
+
 int kms_key_usable(call *c, const kms_key *k)
 {
     if (!strcmp(k->state, "Enabled")) return 0;

@@ -52,6 +52,9 @@ int kms_key_expired(const json_t *doc);
  * DeletionDate), -1 error. */
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
 int kms_key_save(call *c, kms_key *k);
+/* DryRun: after the checks, before the work: -1 with DryRunOperationException (412) when
+ * in asks for a dry run, else 0. */
+int kms_dry_run(call *c, const json_t *in);
 /* The key may be used for cryptography: DisabledException / KMSInvalidStateException. */
 int kms_key_usable(call *c, const kms_key *k);
 /* The plaintext material of generation gen (*len bytes in the arena). 0, or -1 with c->err

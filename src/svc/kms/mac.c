@@ -34,7 +34,7 @@ static int mac_of(call *c, const json_t *in, const char *action, kms_key *k, uns
                                                        : EVP_sha256();
     const unsigned char *m;
     size_t mlen;
-    if (kms_key_material(c, k, kms_key_gen(k), &m, &mlen)) return -1;
+    if (kms_dry_run(c, in) || kms_key_material(c, k, kms_key_gen(k), &m, &mlen)) return -1;
     if (!HMAC(md, m, (int)mlen, bytes, n, out, outlen)) return ferr_internal(c->err, "HMAC failed");
     return 0;
 }
