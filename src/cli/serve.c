@@ -159,6 +159,7 @@ int cli_serve(int argc, char **argv)
     ferr e = {0};
     env.started = clock_now();
     env.st = store_open(data, sync, &e);
+    env.data_dir = data;
     if (!env.st) {
         fprintf(stderr, "ferry serve: %s\n", e.message);
         return 1;

@@ -24,8 +24,10 @@ typedef struct ferry_env {
     waiters *waits; /* long polls waiting for svc_notify (engine/waiters.h) */
     int auth_open;  /* --auth open: any signature, account from the key id */
     char default_account[13];
-    char endpoint[256]; /* how clients reach us, e.g. http://127.0.0.1:4566 */
-    double started;     /* epoch seconds */
+    char endpoint[256];   /* how clients reach us, e.g. http://127.0.0.1:4566 */
+    double started;       /* epoch seconds */
+    const char *data_dir; /* the store's directory (files beside it: KMS's master key); NULL
+                             when there is none */
 } ferry_env;
 
 /* Who is on the other end of a call. Client calls come over HTTP (signed API calls, and the

@@ -1,0 +1,76 @@
+/* AWS KMS: customer keys (documents "kms.key" keyed by account, region and key id) whose
+ * material is stored only wrapped under the installation's master key, aliases (documents
+ * "kms.alias" keyed by account, region and alias name), and the cryptographic operations.
+ *
+ * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
+ * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
+ * manage.c (key policies, tags, rotation), mac.c (GenerateMac, VerifyMac), kms.c (the service). */
+#ifndef FERRY_SVC_KMS_INT_H
+#define FERRY_SVC_KMS_INT_H
+#include <jansson.h>
+
+#include "blob.h"
+#include "svc/svc.h"
+
+#define KMS_KEY_KIND      "kms.key"
+#define KMS_ALIAS_KIND    "kms.alias"
+#define KMS_MAX_PLAINTEXT 4096
+#define KMS_MAX_MATERIAL  64 /* HMAC_512 */ /* AWS: Encrypt takes at most 4,096 bytes */
+
+/* A loaded key. Strings and doc belong to the call's arena. */
+typedef struct kms_key {
+    json_t *doc;
+    const char *account, *region, *id, *arn;
+    const char *state; /* Enabled, Disabled, PendingDeletion */
+    const char *policy;
+} kms_key;
+
+/* ---- master.c ---- */
+/* The installation's master key: the file kms-master.key in the data directory (0600,
+ * created on first use), or a key of this process's own when there is no data directory.
+ * 0 and *key, or -1 with c->err. */
+int kms_master(call *c, const unsigned char **key);
+
+/* ---- manage.c ---- */
+/* Tags a client may set ([{TagKey, TagValue}]): 0, or -1 with TagException (aws: prefix). */
+int kms_tags_check(call *c, const json_t *tags);
+
+/* ---- keys.c ---- */
+int kms_not_found(call *c, const char *what);
+int kms_validation(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Resolves KeyId as AWS accepts it (key id, key ARN, alias name, alias ARN; aliases=0
+ * refuses the alias forms), loads the key, records it for the trail and authorizes action
+ * with the key policy. 0, or -1 with NotFoundException / AccessDenied / ... in c->err. */
+int kms_key_open(call *c, const char *key_id, int aliases, const char *action, kms_key *k);
+/* action on k, as its key policy and the caller's identity policies allow it. */
+int kms_key_authorize(call *c, const kms_key *k, const char *action);
+/* A key policy document: 0, or -1 with MalformedPolicyDocumentException. */
+int kms_policy_check(call *c, const char *policy);
+/* A key document whose deletion date has passed: the key is gone. */
+int kms_key_expired(const json_t *doc);
+/* Loads account's key id in the call's region: 1 found, 0 not (or deleted: past its
+ * DeletionDate), -1 error. */
+int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
+int kms_key_save(call *c, kms_key *k);
+/* DryRun: after the checks, before the work: -1 with DryRunOperationException (412) when
+ * in asks for a dry run, else 0. */
+int kms_dry_run(call *c, const json_t *in);
+/* The key may be used for cryptography: DisabledException / KMSInvalidStateException. */
+int kms_key_usable(call *c, const kms_key *k);
+/* The plaintext material of generation gen (*len bytes in the arena). 0, or -1 with c->err
+ * (InvalidCiphertextException when there is no such generation). */
+int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m, size_t *len);
+/* The key's KeySpec (SYMMETRIC_DEFAULT, HMAC_256, ...). */
+const char *kms_key_spec(const kms_key *k);
+/* The one MAC algorithm of an HMAC key spec: HMAC_256 -> HMAC_SHA_256. */
+const char *kms_mac_algorithm(const char *spec);
+/* The key is for usage (ENCRYPT_DECRYPT or GENERATE_VERIFY_MAC): 0, or -1 with
+ * InvalidKeyUsageException. */
+int kms_key_for(call *c, const kms_key *k, const char *usage);
+/* New material for the key of doc (arn), wrapped under the master key, appended to doc's
+ * Materials: new ciphertexts use it, older ones keep theirs. 0 or -1 with c->err. */
+int kms_key_add_material(call *c, json_t *doc, const char *arn);
+/* The current material generation (new ciphertexts use it). */
+uint32_t kms_key_gen(const kms_key *k);
+
+#endif
