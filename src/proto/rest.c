@@ -398,7 +398,9 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
         const proto_shape *ps = proto_member_shape(svc, pm);
         json_t *x = NULL;
         size_t po = proto_path_member(&v, pm->name);
-        if (ps->type == PT_BLOB) {
+        if (ps->type == PT_BLOB && (pm->flags & PM_STREAMING)) {
+            /* streamed into the blob store, never decoded (call_body_in) */
+        } else if (ps->type == PT_BLOB) {
             char *b64 = enc_b64(a, r->body, r->body_len);
             x = b64 ? json_string(b64) : NULL;
             if (!x) rc = ferr_oom(e);

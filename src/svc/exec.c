@@ -122,12 +122,15 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         c->resource_account = NULL;
         if (svc_fetch_pending(c)) return -1;
     }
-    if (rc == SVC_WAIT) {
+    if (rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed)
+        rc = SVC_BODY; /* call_body_want: nothing is recorded until the body is in */
+    if (rc == SVC_WAIT || rc == SVC_BODY) {
+        if (rc == SVC_BODY) ferr_clear(c->err);
         store_rollback(c->txn);
         c->txn = NULL;
         json_decref(*out);
         *out = NULL;
-        return SVC_WAIT;
+        return rc;
     }
     if (rc) {
         if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
