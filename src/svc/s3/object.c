@@ -236,6 +236,10 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
     if (ranged < 0) return -1;
     if (ranged) {
         c->status = 206;
+        /* a checksum is of the whole object: a part of it is answered without one */
+        static const char *const cks[] = {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1",
+                                          "ChecksumSHA256", NULL};
+        for (int i = 0; cks[i]; i++) json_object_del(o, cks[i]);
         char cr[96];
         snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)off,
                  (unsigned long long)(off + len - 1), (unsigned long long)size);
