@@ -547,3 +547,31 @@ def test_aws_s3_high_level_commands(ferry, tmp_path):
     aws(ferry, "s3", "rb", "s3://cli-bucket")
     r = aws(ferry, "s3api", "head-bucket", "--bucket", "cli-bucket", check=False)
     assert r.returncode != 0
+
+
+def test_unnamed_blobs_are_swept():
+    """Overwritten, deleted and aborted objects' bytes go once nothing names them (a short
+    sweep period and grace here; an hour's grace by default)."""
+    from ferrytest import Ferry
+    f = Ferry().start(env={"FERRY_BLOB_SWEEP_SECONDS": "0.5", "FERRY_BLOB_SWEEP_GRACE": "1"})
+    try:
+        f.init()
+        s3 = f.client("s3", "tools")
+        s3.create_bucket(Bucket="swept")
+        s3.put_object(Bucket="swept", Key="keep", Body=b"kept bytes")
+        for i in range(3):
+            s3.put_object(Bucket="swept", Key="over", Body=b"v%d" % i)
+        s3.put_object(Bucket="swept", Key="gone", Body=b"x")
+        s3.delete_object(Bucket="swept", Key="gone")
+        uid = s3.create_multipart_upload(Bucket="swept", Key="mpu")["UploadId"]
+        s3.upload_part(Bucket="swept", Key="mpu", UploadId=uid, PartNumber=1, Body=b"p")
+        s3.abort_multipart_upload(Bucket="swept", Key="mpu", UploadId=uid)
+        s3.copy_object(Bucket="swept", Key="copy", CopySource="swept/keep")
+        deadline = time.time() + 20
+        while len(list(blob_files(f))) > 2 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(list(blob_files(f))) == 2  # "keep" (shared with "copy") and the last "over"
+        assert s3.get_object(Bucket="swept", Key="copy")["Body"].read() == b"kept bytes"
+        assert s3.get_object(Bucket="swept", Key="over")["Body"].read() == b"v2"
+    finally:
+        f.close()
