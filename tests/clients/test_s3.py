@@ -575,3 +575,36 @@ def test_unnamed_blobs_are_swept():
         assert s3.get_object(Bucket="swept", Key="over")["Body"].read() == b"v2"
     finally:
         f.close()
+
+
+def test_cloudformation_reads_templates_from_s3(ferry, tmp_path):
+    """TemplateURL into ferry's S3 (read as the caller), `aws cloudformation package` of a
+    nested stack and `deploy --s3-bucket`."""
+    s3 = ferry.client("s3", "tools")
+    s3.create_bucket(Bucket="cfn-templates")
+    tpl = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\nOutputs:\n  Arn:\n    Value: !GetAtt Q.Arn\n"
+    s3.put_object(Bucket="cfn-templates", Key="q.yaml", Body=tpl.encode())
+    cfn = ferry.client("cloudformation", "tools")
+    for i, url in enumerate((f"https://s3.amazonaws.com/cfn-templates/q.yaml",
+                             f"https://cfn-templates.s3.us-east-1.amazonaws.com/q.yaml",
+                             f"{ferry.endpoint}/cfn-templates/q.yaml")):
+        cfn.create_stack(StackName=f"from-s3-{i}", TemplateURL=url)
+        cfn.get_waiter("stack_create_complete").wait(StackName=f"from-s3-{i}",
+                                                      WaiterConfig={"Delay": 1})
+    # another account may not read the tools bucket: its stack cannot use the URL
+    with pytest.raises(ClientError) as e:
+        ferry.client("cloudformation", "dev").create_stack(
+            StackName="not-mine", TemplateURL="https://s3.amazonaws.com/cfn-templates/q.yaml")
+    assert code(e) == "ValidationError"
+    (tmp_path / "child.yaml").write_text(tpl)
+    (tmp_path / "parent.yaml").write_text(
+        "Resources:\n  Child:\n    Type: AWS::CloudFormation::Stack\n"
+        "    Properties:\n      TemplateURL: child.yaml\n")
+    out = tmp_path / "packaged.yaml"
+    aws(ferry, "cloudformation", "package", "--template-file", str(tmp_path / "parent.yaml"),
+        "--s3-bucket", "cfn-templates", "--output-template-file", str(out))
+    assert "cfn-templates" in out.read_text()
+    aws(ferry, "cloudformation", "deploy", "--template-file", str(out), "--stack-name", "packaged",
+        "--s3-bucket", "cfn-templates", "--force-upload")
+    st = cfn.describe_stacks(StackName="packaged")["Stacks"][0]
+    assert st["StackStatus"] == "CREATE_COMPLETE"

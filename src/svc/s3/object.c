@@ -206,6 +206,29 @@ oom:
     return NULL;
 }
 
+/* Internal callers (CloudFormation reading a TemplateURL) take the bytes in the result, as
+ * base64 "Body": nothing streams for them. At most this many. */
+#define MAX_INLINE (16u << 20)
+static int inline_body(call *c, json_t *o, uint64_t len)
+{
+    if (len > MAX_INLINE)
+        return ferr_set(c->err, 400, "EntityTooLarge", "The object is too large to read here");
+    unsigned char *p = arena_alloc(c->a, len + 1);
+    if (!p) return ferr_oom(c->err);
+    size_t n = 0, got;
+    call_stream *s = call_stream_take(c);
+    int rc = 0;
+    do {
+        rc = call_stream_read(s, p + n, len - n, &got, c->err);
+        n += got;
+    } while (!rc && got && n < len);
+    call_stream_free(s);
+    if (rc) return -1;
+    char *b64 = enc_b64(c->a, p, n);
+    if (!b64 || json_object_set_new(o, "Body", json_string(b64))) return ferr_oom(c->err);
+    return 0;
+}
+
 static int get_or_head(call *c, json_t *in, json_t **out, int head)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
@@ -248,7 +271,9 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
             return ferr_oom(c->err);
     }
     if (head) return 0;
-    return s3_object_stream(c, doc, off, len);
+    if (s3_object_stream(c, doc, off, len)) return -1;
+    if (c->caller == CALLER_INTERNAL) return inline_body(c, o, len);
+    return 0;
 }
 
 int s3_op_get_object(call *c, json_t *in, json_t **out)
