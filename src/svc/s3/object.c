@@ -156,6 +156,8 @@ static json_t *describe(call *c, const json_t *in, const json_t *doc)
         json_t *v = json_object_get(doc, content_members[i]);
         if (v && json_object_set(o, content_members[i], v)) goto oom;
     }
+    size_t ntags = json_array_size(json_object_get(doc, "Tags"));
+    if (ntags && json_object_set_new(o, "TagCount", json_integer((json_int_t)ntags))) goto oom;
     json_t *sse = json_object_get(doc, "ServerSideEncryption");
     if (sse && json_object_set(o, "ServerSideEncryption", sse)) goto oom;
     const char *ck = jstr(doc, "ChecksumAlgorithm");
@@ -272,6 +274,10 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     int rc = object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     if (write_conditions(c, in, rc ? old : NULL)) return -1;
+    json_t *tags = NULL;
+    if (s3_acl_check(c, &b, in) ||
+        (jstr(in, "Tagging") && s3_tags_from_header(c, jstr(in, "Tagging"), &tags)))
+        return -1;
     if (jint(in, "ContentLength", 0) > (long long)MAX_SINGLE_PUT)
         return ferr_set(c->err, 400, "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size");
@@ -289,7 +295,10 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     if (body->checksum_alg && (jset_str(doc, "ChecksumAlgorithm", body->checksum_alg) ||
                                jset_str(doc, "Checksum", body->checksum)))
         return ferr_oom(c->err);
-    if (object_put(c, bucket, key, doc, rc ? old : NULL)) return -1;
+    if (json_array_size(tags) && json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
+    if (object_put(c, bucket, key, doc, rc ? old : NULL) ||
+        s3_notify(c, &b, "s3:ObjectCreated:Put", key, (long long)body->info.size, etag))
+        return -1;
     json_t *o = json_pack("{s:s}", "ETag", etag);
     if (o && body->checksum_alg) {
         char *m = arena_printf(c->a, "Checksum%s", body->checksum_alg);
@@ -311,7 +320,8 @@ int s3_op_delete_object(call *c, json_t *in, json_t **out)
     json_t *old;
     int rc = object_load(c, bucket, key, &old);
     if (rc <= 0) return rc; /* AWS: deleting what is not there succeeds */
-    return object_del(c, bucket, key, old);
+    if (object_del(c, bucket, key, old)) return -1;
+    return s3_notify(c, &b, "s3:ObjectRemoved:Delete", key, -1, NULL);
 }
 
 int s3_op_delete_objects(call *c, json_t *in, json_t **out)
@@ -341,6 +351,7 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
         int rc = s3_bucket_open(c, bucket, key, "s3:DeleteObject", &bb);
         if (!rc) rc = object_load(c, bucket, key, &old);
         if (rc > 0) rc = object_del(c, bucket, key, old);
+        if (!rc && old) rc = s3_notify(c, &bb, "s3:ObjectRemoved:Delete", key, -1, NULL);
         c->err = outer;
         if (rc < 0 && one.status >= 500) {
             *c->err = one;
@@ -402,11 +413,20 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
                         "ETag", json_object_get(from, "ETag"), "LastModified", now));
     if (!doc) return ferr_oom(c->err);
     if (take_content(c, doc, replace ? in : from)) return -1;
+    /* AWS: TaggingDirective COPY (the default) keeps the source's tags, REPLACE takes
+     * x-amz-tagging's */
+    const char *td = jstr(in, "TaggingDirective");
+    json_t *tags = json_object_get(from, "Tags");
+    if (td && !strcmp(td, "REPLACE") && s3_tags_from_header(c, jstr(in, "Tagging"), &tags))
+        return -1;
+    if (json_array_size(tags) && json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
     if (jstr(from, "ChecksumAlgorithm") &&
         (json_object_set(doc, "ChecksumAlgorithm", json_object_get(from, "ChecksumAlgorithm")) ||
          json_object_set(doc, "Checksum", json_object_get(from, "Checksum"))))
         return ferr_oom(c->err);
-    if (object_put(c, bucket, key, doc, rc ? old : NULL)) return -1;
+    if (object_put(c, bucket, key, doc, rc ? old : NULL) ||
+        s3_notify(c, &dst, "s3:ObjectCreated:Copy", key, jint(doc, "Size", 0), jstr(doc, "ETag")))
+        return -1;
     *out = svc_out(c, json_pack("{s:{s:O, s:f}}", "CopyObjectResult", "ETag",
                                 json_object_get(doc, "ETag"), "LastModified", now));
     return 0;
