@@ -147,7 +147,9 @@ static const proto_op *match(arena *a, const proto_service *svc, const hreq *r, 
         if (lit < 0) continue;
         int nq = qm ? match_qlits(qm + 1, c) : 0;
         if (nq < 0) continue;
-        long score = 1000L * nq + 4L * lit;
+        /* a deprecated operation (S3's PutBucketLifecycle) yields the same request to its
+         * successor (PutBucketLifecycleConfiguration), as AWS answers it */
+        long score = 1000L * nq + 4L * lit - (op->deprecated ? 1 : 0);
         /* same method and path (PutObject/CopyObject/UploadPart): required header
          * and querystring members decide */
         const proto_shape *ish = proto_op_input(svc, op);

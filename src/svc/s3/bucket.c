@@ -155,6 +155,7 @@ int s3_op_put_bucket_policy(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "MalformedPolicy",
                         "Policies must be valid JSON and the "
                         "first byte must be '{'");
+    if (s3_policy_allowed(c, &b, policy)) return -1;
     if (json_object_set_new(b.doc, "Policy", json_string(policy))) return ferr_oom(c->err);
     return s3_bucket_save(c, &b);
 }

@@ -307,7 +307,9 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
     int rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     /* the object takes over the kept parts' names on their blobs: the parts lose theirs */
-    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL)) return -1;
+    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL) ||
+        s3_notify(c, &b, "s3:ObjectCreated:CompleteMultipartUpload", key, total, etag))
+        return -1;
     json_array_foreach(keep, i, w) {
         if (s3_blob_ref(c, jstr(w, "Blob"), -1)) return -1;
     }

@@ -184,6 +184,8 @@ static json_t *describe(call *c, const json_t *in, const json_t *doc)
         if (v && json_object_set(o, content_members[i], v)) goto oom;
     }
     if (s3_sse_describe(c, doc, o)) goto oom;
+    size_t ntags = json_array_size(json_object_get(doc, "Tags"));
+    if (ntags && json_object_set_new(o, "TagCount", json_integer((json_int_t)ntags))) goto oom;
     const char *ck = jstr(doc, "ChecksumAlgorithm");
     const char *mode = jstr(in, "ChecksumMode");
     if (ck && mode && !strcmp(mode, "ENABLED")) {
@@ -326,6 +328,10 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     int rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     if (write_conditions(c, in, rc ? old : NULL)) return -1;
+    json_t *tags = NULL;
+    if (s3_acl_check(c, &b, in) ||
+        (jstr(in, "Tagging") && s3_tags_from_header(c, jstr(in, "Tagging"), &tags)))
+        return -1;
     if (jint(in, "ContentLength", 0) > (long long)MAX_SINGLE_PUT)
         return ferr_set(c->err, 400, "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size");
@@ -353,7 +359,10 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     if (body->checksum_alg && (jset_str(doc, "ChecksumAlgorithm", body->checksum_alg) ||
                                jset_str(doc, "Checksum", body->checksum)))
         return ferr_oom(c->err);
-    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL)) return -1;
+    if (json_array_size(tags) && json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
+    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL) ||
+        s3_notify(c, &b, "s3:ObjectCreated:Put", key, (long long)body->info.size, etag))
+        return -1;
     json_t *o = json_pack("{s:s}", "ETag", etag);
     if (o && s3_sse_describe(c, doc, o)) {
         json_decref(o);
@@ -379,7 +388,8 @@ int s3_op_delete_object(call *c, json_t *in, json_t **out)
     json_t *old;
     int rc = s3_object_load(c, bucket, key, &old);
     if (rc <= 0) return rc; /* AWS: deleting what is not there succeeds */
-    return object_del(c, bucket, key, old);
+    if (object_del(c, bucket, key, old)) return -1;
+    return s3_notify(c, &b, "s3:ObjectRemoved:Delete", key, -1, NULL);
 }
 
 int s3_op_delete_objects(call *c, json_t *in, json_t **out)
@@ -409,6 +419,7 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
         int rc = s3_bucket_open(c, bucket, key, "s3:DeleteObject", &bb);
         if (!rc) rc = s3_object_load(c, bucket, key, &old);
         if (rc > 0) rc = object_del(c, bucket, key, old);
+        if (!rc && old) rc = s3_notify(c, &bb, "s3:ObjectRemoved:Delete", key, -1, NULL);
         c->err = outer;
         if (rc < 0 && one.status >= 500) {
             *c->err = one;
@@ -478,11 +489,20 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
         if (v && json_object_set(doc, sealed[i], v)) return ferr_oom(c->err);
     }
     if (json_object_get(from, "Parts")) json_object_del(doc, "Blob");
+    /* AWS: TaggingDirective COPY (the default) keeps the source's tags, REPLACE takes
+     * x-amz-tagging's */
+    const char *td = jstr(in, "TaggingDirective");
+    json_t *tags = json_object_get(from, "Tags");
+    if (td && !strcmp(td, "REPLACE") && s3_tags_from_header(c, jstr(in, "Tagging"), &tags))
+        return -1;
+    if (json_array_size(tags) && json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
     if (jstr(from, "ChecksumAlgorithm") &&
         (json_object_set(doc, "ChecksumAlgorithm", json_object_get(from, "ChecksumAlgorithm")) ||
          json_object_set(doc, "Checksum", json_object_get(from, "Checksum"))))
         return ferr_oom(c->err);
-    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL)) return -1;
+    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL) ||
+        s3_notify(c, &dst, "s3:ObjectCreated:Copy", key, jint(doc, "Size", 0), jstr(doc, "ETag")))
+        return -1;
     *out = svc_out(c, json_pack("{s:{s:O, s:f}}", "CopyObjectResult", "ETag",
                                 json_object_get(doc, "ETag"), "LastModified", now));
     return 0;

@@ -5,7 +5,9 @@
  * and "s3.blobref" documents keyed by blob id answer the blob sweep's "still referenced?".
  *
  * Internal to src/svc/s3/: s3.c (the service, buckets' common checks, authorization),
- * bucket.c (bucket operations), object.c (objects), list.c (listings). */
+ * bucket.c (bucket operations), object.c (objects), list.c (listings), config.c (bucket
+ * subresources and object tags and ACLs), notify.c (event notifications), lifecycle.c
+ * (lifecycle expiration). */
 #ifndef FERRY_SVC_S3_INT_H
 #define FERRY_SVC_S3_INT_H
 #include <jansson.h>
@@ -71,5 +73,48 @@ int s3_sse_record(call *c, json_t *doc, json_t *part, const char *note);
 int s3_sse_open(call *c, const json_t *doc, const json_t *part, call_segment *seg);
 /* The response members that describe doc's encryption (ServerSideEncryption, SSEKMSKeyId). */
 int s3_sse_describe(call *c, const json_t *doc, json_t *out);
+
+/* ---- config.c ---- */
+#define S3_MAX_BUCKET_TAGS 50
+#define S3_MAX_OBJECT_TAGS 10
+/* 0 when tags ([{Key, Value}]) are at most max valid tags, else -1 with InvalidTag,
+ * BadRequest (too many object tags) or MalformedXML as AWS answers. */
+int s3_tags_check(call *c, const json_t *tags, size_t max);
+/* x-amz-tagging ("k1=v1&k2=v2", URL-encoded) as a checked TagSet [{Key, Value}] in *tags
+ * (the arena's; an empty array for ""). 0 or -1 with c->err. */
+int s3_tags_from_header(call *c, const char *header, json_t **tags);
+/* The bucket's default encryption for new objects: *alg "AES256" (AWS's default since 2023),
+ * "aws:kms" or "aws:kms:dsse", and *kms_key_id the key it names or NULL (KMS's default
+ * aws/s3 key). Strings borrowed from b->doc. Returns 0. */
+int s3_bucket_encryption(call *c, const s3_bucket *b, const char **alg, const char **kms_key_id);
+/* 1 when the bucket's Block Public Access flag ("BlockPublicAcls", "IgnorePublicAcls",
+ * "BlockPublicPolicy", "RestrictPublicBuckets") is on (all are, by default). */
+int s3_public_access_block(const s3_bucket *b, const char *flag);
+/* 1 when policy (JSON text) grants access to everyone, as AWS decides "public". */
+int s3_policy_is_public(const char *policy);
+/* 0 when policy may be set on b, -1 (AccessDenied) when it is public and BlockPublicPolicy
+ * is on. */
+int s3_policy_allowed(call *c, const s3_bucket *b, const char *policy);
+/* 0 when an ACL write (in: ACL, Grant* and AccessControlPolicy members) is allowed on b's
+ * Object Ownership, else -1 with AccessControlListNotSupported (BucketOwnerEnforced takes
+ * only the owner's full control: private, bucket-owner-full-control). */
+int s3_acl_check(call *c, const s3_bucket *b, const json_t *in);
+/* "Enabled", "Suspended", or NULL when the bucket was never versioned (borrowed). */
+const char *s3_bucket_versioning(const s3_bucket *b);
+
+/* ---- notify.c ---- */
+/* Sends event ("s3:ObjectCreated:Put", "s3:ObjectRemoved:Delete", ...) about key to every
+ * destination of b's notification configuration whose events and filter match, inside the
+ * call's transaction (so it is sent exactly when the change commits), as the service
+ * principal s3.amazonaws.com with aws:SourceArn = the bucket's ARN and aws:SourceAccount =
+ * its owner. A destination that refuses or is gone is skipped, as AWS drops such events.
+ * size < 0 and etag NULL are left out (deletes). 0, or -1 with c->err on OOM only. */
+int s3_notify(call *c, const s3_bucket *b, const char *event, const char *key, long long size,
+              const char *etag);
+/* 1 when event matches pattern ("s3:ObjectCreated:*" or the exact name). */
+int s3_event_matches(const char *pattern, const char *event);
+/* 1 when key passes filter ({"Key": {"FilterRules": [{"Name": "prefix"|"suffix", "Value"}]}},
+ * NULL: every key). */
+int s3_filter_matches(const json_t *filter, const char *key);
 
 #endif

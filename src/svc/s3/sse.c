@@ -57,9 +57,9 @@ int s3_sse_begin(call *c, const s3_bucket *b, const json_t *in, const char *key_
     const char *alg = jstr(in, "ServerSideEncryption");
     const char *kms_key = jstr(in, "SSEKMSKeyId");
     if (!alg) { /* the bucket's default encryption */
-        const json_t *d = json_object_get(b->doc, "DefaultEncryption");
-        alg = jstr(d, "SSEAlgorithm");
-        if (!kms_key) kms_key = jstr(d, "KMSMasterKeyID");
+        const char *dk = NULL;
+        s3_bucket_encryption(c, b, &alg, &dk);
+        if (!kms_key) kms_key = dk;
     }
     if (!alg) alg = "AES256";
     if (kms_key && strcmp(alg, "aws:kms") && strcmp(alg, "aws:kms:dsse"))
