@@ -95,7 +95,7 @@ def test_bucket_stack(ferry, stacks, s3):
     assert ex.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
 
     # a bucket that holds objects cannot be deleted: DELETE_FAILED, as AWS
-    s3.put_object(Bucket=name, Key="artifact.zip", Body=b"zip")
+    s3.put_object(Bucket=name, Key="artifact.zip", Body=b"zip", ServerSideEncryption="AES256")  # the default names a key no stack made
     stacks.cfn.delete_stack(StackName=s["StackId"])
     st = stacks.wait(s["StackId"])
     assert st["StackStatus"] == "DELETE_FAILED"
