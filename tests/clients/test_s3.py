@@ -608,3 +608,58 @@ def test_cloudformation_reads_templates_from_s3(ferry, tmp_path):
         "--s3-bucket", "cfn-templates", "--force-upload")
     st = cfn.describe_stacks(StackName="packaged")["Stacks"][0]
     assert st["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_versioning(s3):
+    s3.create_bucket(Bucket="tf-state")
+    s3.put_object(Bucket="tf-state", Key="state", Body=b"before versioning")
+    s3.put_bucket_versioning(Bucket="tf-state", VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket="tf-state", Key="state", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket="tf-state", Key="state", Body=b"two")["VersionId"]
+    assert v1 != v2 and v1 != "null"
+    g = s3.get_object(Bucket="tf-state", Key="state")
+    assert g["Body"].read() == b"two" and g["VersionId"] == v2
+    assert s3.get_object(Bucket="tf-state", Key="state", VersionId=v1)["Body"].read() == b"one"
+    assert s3.get_object(Bucket="tf-state", Key="state", VersionId="null")["Body"].read() == b"before versioning"
+    vs = s3.list_object_versions(Bucket="tf-state")
+    assert [(v["VersionId"], v["IsLatest"]) for v in vs["Versions"]] == [(v2, True), (v1, False), ("null", False)]
+    # a delete adds a marker: the key is gone, its versions stay
+    d = s3.delete_object(Bucket="tf-state", Key="state")
+    assert d["DeleteMarker"] is True and d["VersionId"]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="tf-state", Key="state")
+    assert code(e) == "NoSuchKey"
+    assert "Contents" not in s3.list_objects_v2(Bucket="tf-state")
+    vs = s3.list_object_versions(Bucket="tf-state")
+    assert vs["DeleteMarkers"][0]["IsLatest"] is True and len(vs["Versions"]) == 3
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="tf-state", Key="state", VersionId=d["VersionId"])
+    assert status(e) == 405
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="tf-state", Key="state", VersionId="0" * 24)
+    assert code(e) == "NoSuchVersion"
+    # removing the marker brings the last version back
+    s3.delete_object(Bucket="tf-state", Key="state", VersionId=d["VersionId"])
+    assert s3.get_object(Bucket="tf-state", Key="state")["Body"].read() == b"two"
+    # removing the current version for good makes the one before current
+    s3.delete_object(Bucket="tf-state", Key="state", VersionId=v2)
+    assert s3.get_object(Bucket="tf-state", Key="state")["Body"].read() == b"one"
+    # a copy of an old version
+    s3.copy_object(Bucket="tf-state", Key="restored", CopySource={"Bucket": "tf-state", "Key": "state", "VersionId": "null"})
+    assert s3.get_object(Bucket="tf-state", Key="restored")["Body"].read() == b"before versioning"
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket="tf-state")
+    assert code(e) == "BucketNotEmpty"
+    # suspended: new writes are the "null" version, replaced each time
+    s3.put_bucket_versioning(Bucket="tf-state", VersioningConfiguration={"Status": "Suspended"})
+    assert s3.put_object(Bucket="tf-state", Key="s", Body=b"a").get("VersionId") == "null"
+    s3.put_object(Bucket="tf-state", Key="s", Body=b"b")
+    vs = s3.list_object_versions(Bucket="tf-state", Prefix="s")
+    assert [(v["Key"], v["VersionId"]) for v in vs["Versions"] if v["Key"] == "s"] == [("s", "null")]
+    # every version of every key, removed version by version, empties the bucket
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket="tf-state"):
+        objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if objs:
+            s3.delete_objects(Bucket="tf-state", Delete={"Objects": objs})
+    s3.delete_bucket(Bucket="tf-state")

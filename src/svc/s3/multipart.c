@@ -307,16 +307,16 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
     int rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     /* the object takes over the kept parts' names on their blobs: the parts lose theirs */
-    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL) ||
+    if (s3_version_write(c, &b, key, doc, rc ? old : NULL) ||
         s3_notify(c, &b, "s3:ObjectCreated:CompleteMultipartUpload", key, total, etag))
         return -1;
     json_array_foreach(keep, i, w) {
         if (s3_blob_ref(c, jstr(w, "Blob"), -1)) return -1;
     }
     if (upload_drop(c, &u, have, keep)) return -1;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "Location",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "Location",
                           arena_printf(c->a, "%s/%s/%s", c->env->endpoint, bucket, key), "Bucket",
-                          bucket, "Key", key, "ETag", etag);
+                          bucket, "Key", key, "ETag", etag, "VersionId", jstr(doc, "VersionId"));
     if (o && s3_sse_describe(c, doc, o)) {
         json_decref(o);
         return -1;

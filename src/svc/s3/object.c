@@ -70,7 +70,7 @@ int s3_object_put(call *c, const char *bucket, const char *key, json_t *doc, jso
     return store_put(c->txn, &k, doc, c->err);
 }
 
-static int object_del(call *c, const char *bucket, const char *key, json_t *old)
+int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old)
 {
     const char *id = s3_object_id(c, bucket, key);
     if (!id) return -1;
@@ -184,6 +184,7 @@ static json_t *describe(call *c, const json_t *in, const json_t *doc)
         if (v && json_object_set(o, content_members[i], v)) goto oom;
     }
     if (s3_sse_describe(c, doc, o)) goto oom;
+    if (jstr(doc, "VersionId") && jset_str(o, "VersionId", jstr(doc, "VersionId"))) goto oom;
     size_t ntags = json_array_size(json_object_get(doc, "Tags"));
     if (ntags && json_object_set_new(o, "TagCount", json_integer((json_int_t)ntags))) goto oom;
     const char *ck = jstr(doc, "ChecksumAlgorithm");
@@ -237,7 +238,9 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
     s3_bucket b;
     if (s3_bucket_open(c, bucket, key, "s3:GetObject", &b)) return -1;
     json_t *doc;
-    int rc = s3_object_load(c, bucket, key, &doc);
+    const char *vid = jstr(in, "VersionId");
+    int rc = vid ? (s3_version_load(c, &b, key, vid, &doc) ? -1 : 1)
+                 : s3_object_load(c, bucket, key, &doc);
     if (rc <= 0) {
         /* AWS: without s3:ListBucket a missing key is 403, so keys cannot be probed */
         if (rc == 0 && call_authorize_ex(c, &(authz_req){.action = "s3:ListBucket",
@@ -360,10 +363,10 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
                                jset_str(doc, "Checksum", body->checksum)))
         return ferr_oom(c->err);
     if (json_array_size(tags) && json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
-    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL) ||
+    if (s3_version_write(c, &b, key, doc, rc ? old : NULL) ||
         s3_notify(c, &b, "s3:ObjectCreated:Put", key, (long long)body->info.size, etag))
         return -1;
-    json_t *o = json_pack("{s:s}", "ETag", etag);
+    json_t *o = json_pack("{s:s, s:s?}", "ETag", etag, "VersionId", jstr(doc, "VersionId"));
     if (o && s3_sse_describe(c, doc, o)) {
         json_decref(o);
         return -1;
@@ -381,15 +384,24 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
 
 int s3_op_delete_object(call *c, json_t *in, json_t **out)
 {
-    (void)out;
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
     if (s3_bucket_open(c, bucket, key, "s3:DeleteObject", &b)) return -1;
-    json_t *old;
+    json_t *old = NULL, *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
     int rc = s3_object_load(c, bucket, key, &old);
-    if (rc <= 0) return rc; /* AWS: deleting what is not there succeeds */
-    if (object_del(c, bucket, key, old)) return -1;
-    return s3_notify(c, &b, "s3:ObjectRemoved:Delete", key, -1, NULL);
+    if (rc < 0) return -1;
+    /* AWS: deleting what is not there succeeds */
+    if (s3_version_delete(c, &b, key, jstr(in, "VersionId"), rc ? old : NULL, o)) return -1;
+    if ((rc || json_object_get(o, "DeleteMarker")) &&
+        s3_notify(c, &b,
+                  json_object_get(o, "DeleteMarker") && !jstr(in, "VersionId")
+                      ? "s3:ObjectRemoved:DeleteMarkerCreated"
+                      : "s3:ObjectRemoved:Delete",
+                  key, -1, NULL))
+        return -1;
+    *out = svc_out(c, json_incref(o));
+    return 0;
 }
 
 int s3_op_delete_objects(call *c, json_t *in, json_t **out)
@@ -414,21 +426,30 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
         if (!key) continue;
         ferr *outer = c->err, one = {0};
         c->err = &one;
-        json_t *old = NULL;
+        json_t *old = NULL, *res = json_object();
+        if (!res || !arena_defer_json(c->a, res)) return ferr_oom(outer);
         s3_bucket bb;
-        int rc = s3_bucket_open(c, bucket, key, "s3:DeleteObject", &bb);
+        const char *vid = jstr(o, "VersionId");
+        int rc =
+            s3_bucket_open(c, bucket, key, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &bb);
         if (!rc) rc = s3_object_load(c, bucket, key, &old);
-        if (rc > 0) rc = object_del(c, bucket, key, old);
-        if (!rc && old) rc = s3_notify(c, &bb, "s3:ObjectRemoved:Delete", key, -1, NULL);
+        if (rc >= 0) rc = s3_version_delete(c, &bb, key, vid, rc ? old : NULL, res);
+        if (!rc && (old || json_object_get(res, "DeleteMarker")))
+            rc = s3_notify(c, &bb, "s3:ObjectRemoved:Delete", key, -1, NULL);
         c->err = outer;
         if (rc < 0 && one.status >= 500) {
             *c->err = one;
             return -1;
         }
-        json_t *x = rc < 0  ? json_pack("{s:s, s:s, s:s}", "Key", key, "Code", one.code, "Message",
-                                        one.message)
-                    : quiet ? NULL
-                            : json_pack("{s:s}", "Key", key);
+        json_t *x =
+            rc < 0
+                ? json_pack("{s:s, s:s, s:s}", "Key", key, "Code", one.code, "Message", one.message)
+            : quiet
+                ? NULL
+                : json_pack("{s:s, s:s?, s:O?, s:s?}", "Key", key, "VersionId", vid, "DeleteMarker",
+                            json_object_get(res, "DeleteMarker"), "DeleteMarkerVersionId",
+                            json_object_get(res, "DeleteMarker") && !vid ? jstr(res, "VersionId")
+                                                                         : NULL);
         if (x && json_array_append_new(rc < 0 ? errors : deleted, x)) return ferr_oom(c->err);
     }
     *out = svc_out(c, json_pack("{s:O, s:O}", "Deleted", deleted, "Errors", errors));
@@ -436,10 +457,12 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
 }
 
 /* "bucket/key" or "/bucket/key", percent-encoded, maybe "?versionId=...". */
-static int copy_source(call *c, const char *src, const char **bucket, const char **key)
+static int copy_source(call *c, const char *src, const char **bucket, const char **key,
+                       const char **vid)
 {
     if (*src == '/') src++;
     size_t n = strcspn(src, "?");
+    *vid = !strncmp(src + n, "?versionId=", 11) ? src + n + 11 : NULL;
     size_t dl;
     char *d = enc_url_decode(c->a, src, n, 0, &dl);
     char *slash = d ? strchr(d, '/') : NULL;
@@ -453,12 +476,14 @@ static int copy_source(call *c, const char *src, const char **bucket, const char
 
 int s3_op_copy_object(call *c, json_t *in, json_t **out)
 {
-    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key"), *sb = NULL, *sk = NULL;
-    if (s3_key_check(c, key) || copy_source(c, jstr(in, "CopySource"), &sb, &sk)) return -1;
+    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key"), *sb = NULL, *sk = NULL,
+               *svid = NULL;
+    if (s3_key_check(c, key) || copy_source(c, jstr(in, "CopySource"), &sb, &sk, &svid)) return -1;
     s3_bucket src, dst;
-    if (s3_bucket_open(c, sb, sk, "s3:GetObject", &src)) return -1;
+    if (s3_bucket_open(c, sb, sk, svid ? "s3:GetObjectVersion" : "s3:GetObject", &src)) return -1;
     json_t *from;
-    int rc = s3_object_load(c, sb, sk, &from);
+    int rc = svid ? (s3_version_load(c, &src, sk, svid, &from) ? -1 : 1)
+                  : s3_object_load(c, sb, sk, &from);
     if (rc <= 0) return rc < 0 ? -1 : s3_no_such_key(c);
     if (s3_bucket_open(c, bucket, key, "s3:PutObject", &dst)) return -1;
     const char *directive = jstr(in, "MetadataDirective");
@@ -500,7 +525,8 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
         (json_object_set(doc, "ChecksumAlgorithm", json_object_get(from, "ChecksumAlgorithm")) ||
          json_object_set(doc, "Checksum", json_object_get(from, "Checksum"))))
         return ferr_oom(c->err);
-    if (s3_object_put(c, bucket, key, doc, rc ? old : NULL) ||
+    json_object_del(doc, "VersionId");
+    if (s3_version_write(c, &dst, key, doc, rc ? old : NULL) ||
         s3_notify(c, &dst, "s3:ObjectCreated:Copy", key, jint(doc, "Size", 0), jstr(doc, "ETag")))
         return -1;
     *out = svc_out(c, json_pack("{s:{s:O, s:f}}", "CopyObjectResult", "ETag",

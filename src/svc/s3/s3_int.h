@@ -48,6 +48,8 @@ int s3_object_load(call *c, const char *bucket, const char *key, json_t **doc);
 /* Stores doc as bucket/key's current object, replacing old (NULL: none): the blobs each
  * names gain or lose a name ("Blob", or "Parts"[].Blob for a multipart object). */
 int s3_object_put(call *c, const char *bucket, const char *key, json_t *doc, json_t *old);
+/* Removes bucket/key's current object document old (its blobs lose a name). */
+int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old);
 /* One more (delta 1) or one fewer (-1) document naming blob id. */
 int s3_blob_ref(call *c, const char *id, int delta);
 /* The object's bytes [off, off + len) as the call's output payload. */
@@ -55,6 +57,18 @@ int s3_object_stream(call *c, const json_t *doc, uint64_t off, uint64_t len);
 /* The content headers, metadata and storage class of in into doc. */
 int s3_take_content(call *c, json_t *doc, const json_t *in);
 char *s3_etag_of(call *c, const unsigned char md5[16]); /* "\"hex\"" in the arena */
+
+/* ---- versions.c ---- */
+/* Writes doc as key's new current version, as the bucket's versioning says (none: it replaces
+ * old; Enabled: a new version id; Suspended: the "null" version), setting doc's VersionId. */
+int s3_version_write(call *c, const s3_bucket *b, const char *key, json_t *doc, json_t *old);
+/* DeleteObject: without vid, removes the object or (versioned) adds a delete marker; with
+ * vid, removes that version for good. Answers DeleteMarker/VersionId into out. */
+int s3_version_delete(call *c, const s3_bucket *b, const char *key, const char *vid, json_t *old,
+                      json_t *out);
+/* Version vid of key into *doc (the arena's): 0, or -1 with NoSuchVersion, InvalidArgument,
+ * or MethodNotAllowed for a delete marker. */
+int s3_version_load(call *c, const s3_bucket *b, const char *key, const char *vid, json_t **doc);
 
 /* ---- sse.c: server-side encryption ---- */
 /* The key the bytes of the object about to be written in bucket b must be sealed with, as
