@@ -149,6 +149,7 @@ int call_body_want(call *c, const blob_key *key, const char *note);
  * the handler is done. 0, or -1 with c->err (a blob is gone: InternalFailure). */
 typedef struct call_segment {
     const char *id;
+    uint64_t off; /* where the segment's bytes begin in the blob */
     uint64_t size;
     int sealed;
     blob_key key;
