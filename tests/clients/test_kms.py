@@ -366,3 +366,16 @@ def test_dry_run(ferry, kms):
     with pytest.raises(urllib.error.HTTPError) as e:
         raw(ferry, "dev", "Encrypt", {"KeyId": kid, "Plaintext": "cA==", "DryRun": True})
     assert json.loads(e.value.read())["__type"].endswith("DisabledException")
+
+
+def test_aws_managed_key_is_not_made_by_a_client(kms):
+    """alias/aws/<service> keys are made by their service's first use (SSM, Secrets Manager,
+    S3 call in with kms:ViaService); a client naming one that does not exist yet gets
+    NotFoundException, and may not make or move the alias."""
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId="alias/aws/lambda", Plaintext=b"x")
+    assert code(e) == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        kms.generate_data_key(KeyId="alias/aws/lambda", KeySpec="AES_256")
+    assert code(e) == "NotFoundException"
+    assert "alias/aws/lambda" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]

@@ -119,6 +119,8 @@ int kms_key_open(call *c, const char *key_id, int aliases, const char *action, k
         if (!aliases)
             return kms_validation(c, "Alias %s is not allowed here: use a key id or ARN", key_id);
         int rc = alias_target(c, account, alias, &id);
+        /* alias/aws/<service>: the AWS managed key, made when its service first uses it */
+        if (!rc && !strcmp(account, c->account)) rc = kms_managed_create(c, alias, &id);
         if (rc < 0) return -1;
         if (!rc)
             return kms_not_found(
@@ -135,10 +137,13 @@ int kms_key_authorize(call *c, const kms_key *k, const char *action)
 {
     /* AWS: the key policy decides, in the key's own account too; the default policy's
      * account-root statement hands the decision to the account's IAM policies */
+    json_t *ctx = json_pack("{s:s}", "kms:CallerAccount", c->account);
+    if (!ctx || !arena_defer_json(c->a, ctx)) return ferr_oom(c->err);
     authz_req r = {.action = action,
                    .resource = k->arn,
                    .resource_account = k->account,
                    .resource_policy = k->policy,
+                   .context = ctx,
                    .resource_policy_required = 1};
     return call_authorize_ex(c, &r);
 }
@@ -163,6 +168,12 @@ const char *kms_key_spec(const kms_key *k)
 {
     const char *s = jstr(k->doc, "KeySpec");
     return s ? s : "SYMMETRIC_DEFAULT";
+}
+
+const char *kms_key_manager(const kms_key *k)
+{
+    const char *m = jstr(k->doc, "KeyManager");
+    return m ? m : "CUSTOMER";
 }
 
 const char *kms_mac_algorithm(const char *spec)
@@ -235,6 +246,25 @@ int kms_key_add_material(call *c, json_t *doc, const char *arn)
     return 0;
 }
 
+int kms_key_create(call *c, const char *id, const kms_key_spec_in *ks, kms_key *k)
+{
+    const char *arn = key_arn(c, c->account, id);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b, s:s, s:s, s:s}", "KeyId", id, "Arn", arn,
+        "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
+        ks->description ? ks->description : "", "Policy", ks->policy, "Materials", "Tags",
+        ks->tags ? json_incref((json_t *)ks->tags) : json_array(), "RotationEnabled", ks->rotation,
+        "KeySpec", ks->spec, "KeyUsage", ks->usage, "KeyManager", ks->manager);
+    if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    if (ks->rotation && json_object_set_new(doc, "RotationPeriodInDays", json_integer(365)))
+        return ferr_oom(c->err);
+    if (kms_key_add_material(c, doc, arn)) return -1;
+    store_key sk = {KMS_KEY_KIND, c->account, c->region, id};
+    if (store_put(c->txn, &sk, doc, c->err)) return -1;
+    if (kms_key_load(c, c->account, id, k) != 1) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
+    return 0;
+}
+
 /* ---- key metadata ---- */
 
 static json_t *metadata(const kms_key *k)
@@ -242,13 +272,14 @@ static json_t *metadata(const kms_key *k)
     json_t *d = k->doc;
     const char *spec = kms_key_spec(k);
     int hmac = !strncmp(spec, "HMAC_", 5);
-    json_t *m = json_pack(
-        "{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "AWSAccountId",
-        k->account, "KeyId", k->id, "Arn", k->arn, "CreationDate",
-        json_object_get(d, "CreationDate"), "Enabled", !strcmp(k->state, "Enabled"), "Description",
-        jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage",
-        hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT", "KeyState", k->state, "Origin", "AWS_KMS",
-        "KeyManager", "CUSTOMER", "CustomerMasterKeySpec", spec, "KeySpec", spec, "MultiRegion", 0);
+    json_t *m =
+        json_pack("{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
+                  "AWSAccountId", k->account, "KeyId", k->id, "Arn", k->arn, "CreationDate",
+                  json_object_get(d, "CreationDate"), "Enabled", !strcmp(k->state, "Enabled"),
+                  "Description", jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage",
+                  hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT", "KeyState", k->state, "Origin",
+                  "AWS_KMS", "KeyManager", kms_key_manager(k), "CustomerMasterKeySpec", spec,
+                  "KeySpec", spec, "MultiRegion", 0);
     json_t *dd = json_object_get(d, "DeletionDate");
     /* which algorithms the key does: SYMMETRIC_DEFAULT, or HMAC_SHA_N for HMAC_N */
     json_t *algs =
@@ -308,23 +339,16 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
         return -1;
     char id[37];
     ids_uuid(id);
-    const char *arn = key_arn(c, c->account, id);
-    call_resource(c, "AWS::KMS::Key", arn);
+    call_resource(c, "AWS::KMS::Key", key_arn(c, c->account, id));
     if (call_authorize(c, "kms:CreateKey", "*")) return -1;
-    const char *desc = jstr(in, "Description");
-    json_t *tags = json_object_get(in, "Tags");
-    json_t *doc =
-        json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b, s:s, s:s}", "KeyId", id, "Arn",
-                  arn, "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
-                  desc ? desc : "", "Policy", policy ? policy : default_policy(c), "Materials",
-                  "Tags", tags ? json_incref(tags) : json_array(), "RotationEnabled", 0, "KeySpec",
-                  spec, "KeyUsage", want);
-    if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
-    if (kms_key_add_material(c, doc, arn)) return -1;
-    store_key sk = {KMS_KEY_KIND, c->account, c->region, id};
-    if (store_put(c->txn, &sk, doc, c->err)) return -1;
+    kms_key_spec_in ks = {.description = jstr(in, "Description"),
+                          .policy = policy ? policy : default_policy(c),
+                          .spec = spec,
+                          .usage = want,
+                          .tags = json_object_get(in, "Tags"),
+                          .manager = "CUSTOMER"};
     kms_key k;
-    if (kms_key_load(c, c->account, id, &k) != 1) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
+    if (kms_key_create(c, id, &ks, &k)) return -1;
     *out = svc_out(c, json_pack("{s:o*}", "KeyMetadata", metadata(&k)));
     return 0;
 }

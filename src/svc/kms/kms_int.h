@@ -4,7 +4,8 @@
  *
  * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
  * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
- * manage.c (key policies, tags, rotation), mac.c (GenerateMac, VerifyMac), kms.c (the service). */
+ * manage.c (key policies, tags, rotation), mac.c (GenerateMac, VerifyMac), managed.c (AWS
+ * managed keys), kms.c (the service). */
 #ifndef FERRY_SVC_KMS_INT_H
 #define FERRY_SVC_KMS_INT_H
 #include <jansson.h>
@@ -60,6 +61,18 @@ int kms_key_usable(call *c, const kms_key *k);
 /* The plaintext material of generation gen (*len bytes in the arena). 0, or -1 with c->err
  * (InvalidCiphertextException when there is no such generation). */
 int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned char **m, size_t *len);
+/* What a new key is made of (strings borrowed). */
+typedef struct kms_key_spec_in {
+    const char *description, *policy, *spec, *usage;
+    const char *manager; /* CUSTOMER, or AWS for a managed key */
+    const json_t *tags;  /* [{TagKey, TagValue}] or NULL */
+    int rotation;        /* rotated yearly (AWS managed keys) */
+} kms_key_spec_in;
+/* Creates key id in the caller's account and region, with fresh material, and loads it
+ * into *k. 0 or -1 with c->err. */
+int kms_key_create(call *c, const char *id, const kms_key_spec_in *ks, kms_key *k);
+/* CUSTOMER or AWS. */
+const char *kms_key_manager(const kms_key *k);
 /* The key's KeySpec (SYMMETRIC_DEFAULT, HMAC_256, ...). */
 const char *kms_key_spec(const kms_key *k);
 /* The one MAC algorithm of an HMAC key spec: HMAC_256 -> HMAC_SHA_256. */
@@ -72,5 +85,11 @@ int kms_key_for(call *c, const kms_key *k, const char *usage);
 int kms_key_add_material(call *c, json_t *doc, const char *arn);
 /* The current material generation (new ciphertexts use it). */
 uint32_t kms_key_gen(const kms_key *k);
+
+/* ---- managed.c ---- */
+/* alias/aws/<service> names no key yet: when the call runs in a write transaction on that
+ * service's behalf (kms:ViaService in its context), creates the AWS managed key and its
+ * alias: 1 and *id; 0 when it may not (the caller answers NotFoundException); -1 error. */
+int kms_managed_create(call *c, const char *alias, const char **id);
 
 #endif
