@@ -379,3 +379,111 @@ def test_aws_managed_key_is_not_made_by_a_client(kms):
         kms.generate_data_key(KeyId="alias/aws/lambda", KeySpec="AES_256")
     assert code(e) == "NotFoundException"
     assert "alias/aws/lambda" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+
+
+def test_grants_across_accounts(ferry):
+    """A grant lets its grantee (here in another account) use the key without the key policy,
+    within its encryption-context constraint and operations; Name makes CreateGrant
+    idempotent; the retiring principal retires it by token, the key's owner revokes."""
+    tools_kms, dev_kms = ferry.client("kms", "tools"), ferry.client("kms", "dev")
+    dev_arn = ferry.client("sts", "dev").get_caller_identity()["Arn"]
+    md = tools_kms.create_key(Description="granted")["KeyMetadata"]
+    blob_x = tools_kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x", EncryptionContext={"app": "x", "n": "1"})
+    blob_y = tools_kms.encrypt(KeyId=md["KeyId"], Plaintext=b"y", EncryptionContext={"app": "y"})
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"})
+    assert code(e) == "AccessDeniedException"
+    args = dict(KeyId=md["Arn"], GranteePrincipal=dev_arn, RetiringPrincipal=dev_arn, Name="ci",
+                Operations=["Decrypt", "DescribeKey"],
+                Constraints={"EncryptionContextSubset": {"app": "x"}})
+    g = tools_kms.create_grant(**args)
+    assert len(g["GrantId"]) == 64 and g["GrantToken"]
+    assert tools_kms.create_grant(**args)["GrantId"] == g["GrantId"]
+    d = dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"},
+                        GrantTokens=[g["GrantToken"]])
+    assert d["Plaintext"] == b"x"
+    assert dev_kms.describe_key(KeyId=md["Arn"])["KeyMetadata"]["KeyId"] == md["KeyId"]
+    # outside the constraint, or an operation the grant does not list
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_y["CiphertextBlob"], EncryptionContext={"app": "y"})
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.encrypt(KeyId=md["Arn"], Plaintext=b"z", EncryptionContext={"app": "x"})
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"},
+                        GrantTokens=["not-a-token"])
+    assert code(e) == "InvalidGrantTokenException"
+    listed = tools_kms.list_grants(KeyId=md["KeyId"])["Grants"]
+    assert [x["GrantId"] for x in listed] == [g["GrantId"]]
+    assert listed[0]["GranteePrincipal"] == dev_arn and listed[0]["Name"] == "ci"
+    assert listed[0]["Constraints"] == {"EncryptionContextSubset": {"app": "x"}}
+    assert listed[0]["IssuingAccount"] == f"arn:aws:iam::{acct(ferry, 'tools')}:root"
+    assert sorted(listed[0]["Operations"]) == ["Decrypt", "DescribeKey"]
+    retirable = dev_kms.list_retirable_grants(RetiringPrincipal=dev_arn)["Grants"]
+    assert g["GrantId"] in [x["GrantId"] for x in retirable]
+    # Sign is not an operation of a symmetric key
+    with pytest.raises(ClientError) as e:
+        tools_kms.create_grant(KeyId=md["KeyId"], GranteePrincipal=dev_arn, Operations=["Sign"])
+    assert code(e) == "ValidationException"
+    # the retiring principal retires it; the grant's access is gone
+    dev_kms.retire_grant(GrantToken=g["GrantToken"])
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"})
+    assert code(e) == "AccessDeniedException"
+    assert tools_kms.list_grants(KeyId=md["KeyId"])["Grants"] == []
+    # an Equals constraint, revoked by the key's owner; the grantee cannot revoke
+    g2 = tools_kms.create_grant(KeyId=md["KeyId"], GranteePrincipal=dev_arn, Operations=["Decrypt"],
+                                Constraints={"EncryptionContextEquals": {"app": "y"}})
+    assert dev_kms.decrypt(CiphertextBlob=blob_y["CiphertextBlob"],
+                           EncryptionContext={"app": "y"})["Plaintext"] == b"y"
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"})
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.revoke_grant(KeyId=md["Arn"], GrantId=g2["GrantId"])
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.retire_grant(KeyId=md["Arn"], GrantId=g2["GrantId"])
+    assert code(e) == "AccessDeniedException"
+    tools_kms.revoke_grant(KeyId=md["KeyId"], GrantId=g2["GrantId"])
+    with pytest.raises(ClientError) as e:
+        tools_kms.revoke_grant(KeyId=md["KeyId"], GrantId=g2["GrantId"])
+    assert code(e) == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_y["CiphertextBlob"], EncryptionContext={"app": "y"})
+    assert code(e) == "AccessDeniedException"
+
+
+def test_grant_needs_no_identity_policy_but_yields_to_deny(ferry):
+    """AWS: a grant allows its grantee as a policy would, with no IAM policy needed in the
+    grantee's account; an explicit deny there still wins."""
+    tools_kms = ferry.client("kms", "tools")
+    iam = ferry.client("iam", "dev")
+    iam.create_user(UserName="granted")
+    user = iam.get_user(UserName="granted")["User"]
+    k = iam.create_access_key(UserName="granted")["AccessKey"]
+    import boto3
+    user_kms = boto3.client("kms", endpoint_url=ferry.endpoint, region_name=tools_kms.meta.region_name,
+                            aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+    kid = tools_kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = tools_kms.encrypt(KeyId=kid, Plaintext=b"g")["CiphertextBlob"]
+    tools_kms.create_grant(KeyId=kid, GranteePrincipal=user["Arn"], Operations=["Decrypt"])
+    assert user_kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"g"
+    iam.put_user_policy(UserName="granted", PolicyName="deny", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}]}))
+    with pytest.raises(ClientError) as e:
+        user_kms.decrypt(CiphertextBlob=blob)
+    assert code(e) == "AccessDeniedException"
+
+
+def test_cli_grants(ferry):
+    kid = ferry.aws("kms", "create-key", profile="dev").json["KeyMetadata"]["KeyId"]
+    dev_arn = ferry.client("sts", "dev").get_caller_identity()["Arn"]
+    g = ferry.aws("kms", "create-grant", "--key-id", kid, "--grantee-principal", dev_arn,
+                  "--operations", "Encrypt", "Decrypt", profile="dev").json
+    grants = ferry.aws("kms", "list-grants", "--key-id", kid, profile="dev").json["Grants"]
+    assert [x["GrantId"] for x in grants] == [g["GrantId"]]
+    ferry.aws("kms", "revoke-grant", "--key-id", kid, "--grant-id", g["GrantId"], profile="dev")
+    assert ferry.aws("kms", "list-grants", "--key-id", kid, profile="dev").json["Grants"] == []

@@ -70,9 +70,11 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
     kmsblob_hdr h;
     if (!b || kmsblob_parse(b, n, &h)) return invalid_ciphertext(c);
     const char *want = jstr(in, key_member);
+    kms_use u = {json_object_get(in, ctx_member), json_object_get(in, "GrantTokens"), NULL};
+    if (kms_grant_tokens_check(c, u.tokens)) return -1;
     if (want) {
         kms_key named;
-        if (kms_key_open(c, want, 1, action, &named)) return -1;
+        if (kms_key_open_use(c, want, 1, action, &u, &named)) return -1;
         if (strcmp(named.account, h.account) || strcmp(named.id, h.key_id))
             return ferr_set(c->err, 400, "IncorrectKeyException",
                             "The key ID in the request does not identify a CMK that can perform "
@@ -86,7 +88,7 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
     /* a blob of a key that is not here (another installation, region, or deleted) */
     if (!rc) return invalid_ciphertext(c);
     call_resource(c, "AWS::KMS::Key", k->arn);
-    if (kms_key_authorize(c, k, action) || kms_key_usable(c, k)) return -1;
+    if (kms_key_authorize_use(c, k, action, &u) || kms_key_usable(c, k)) return -1;
     const unsigned char *ctx, *m;
     size_t ctxlen;
     if (context_of(c, in, ctx_member, &ctx, &ctxlen)) return -1;
@@ -113,7 +115,9 @@ int kms_op_encrypt(call *c, json_t *in, json_t **out)
                                  "equal to 4096 and greater than or equal to 1");
     kms_key k;
     const char *blob;
-    if (kms_key_open(c, jstr(in, "KeyId"), 1, "kms:Encrypt", &k) || kms_key_usable(c, &k) ||
+    kms_use u = {json_object_get(in, "EncryptionContext"), json_object_get(in, "GrantTokens"),
+                 NULL};
+    if (kms_key_open_use(c, jstr(in, "KeyId"), 1, "kms:Encrypt", &u, &k) || kms_key_usable(c, &k) ||
         seal(c, &k, in, "EncryptionContext", pt, n, &blob))
         return -1;
     *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "CiphertextBlob", blob, "KeyId", k.arn,
@@ -150,7 +154,8 @@ int kms_op_re_encrypt(call *c, json_t *in, json_t **out)
     if (open_blob(c, in, "CiphertextBlob", "SourceEncryptionContext", "SourceKeyId",
                   "kms:ReEncryptFrom", &src, &pt, &n))
         return -1;
-    int rc = kms_key_open(c, jstr(in, "DestinationKeyId"), 1, "kms:ReEncryptTo", &dst) ||
+    kms_use u = {json_object_get(in, "DestinationEncryptionContext"), NULL, NULL};
+    int rc = kms_key_open_use(c, jstr(in, "DestinationKeyId"), 1, "kms:ReEncryptTo", &u, &dst) ||
              kms_key_usable(c, &dst) ||
              seal(c, &dst, in, "DestinationEncryptionContext", pt, n, &blob);
     OPENSSL_cleanse(pt, n);
@@ -187,7 +192,9 @@ static int data_key(call *c, json_t *in, int with_plaintext, json_t **out)
     ids_random(pt, (size_t)n);
     const char *action =
         with_plaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext";
-    int rc = kms_key_open(c, jstr(in, "KeyId"), 1, action, &k) || kms_key_usable(c, &k) ||
+    kms_use u = {json_object_get(in, "EncryptionContext"), json_object_get(in, "GrantTokens"),
+                 NULL};
+    int rc = kms_key_open_use(c, jstr(in, "KeyId"), 1, action, &u, &k) || kms_key_usable(c, &k) ||
              seal(c, &k, in, "EncryptionContext", pt, (size_t)n, &blob);
     const char *b64 = rc || !with_plaintext ? NULL : enc_b64(c->a, pt, (size_t)n);
     OPENSSL_cleanse(pt, sizeof(pt));

@@ -101,6 +101,13 @@ static int alias_target(call *c, const char *account, const char *name, const ch
 
 int kms_key_open(call *c, const char *key_id, int aliases, const char *action, kms_key *k)
 {
+    return kms_key_open_use(c, key_id, aliases, action, NULL, k);
+}
+
+int kms_key_open_use(call *c, const char *key_id, int aliases, const char *action, const kms_use *u,
+                     kms_key *k)
+{
+    if (u && kms_grant_tokens_check(c, u->tokens)) return -1;
     const char *account = c->account, *id = key_id, *rest = NULL, *alias = NULL;
     if (!key_id || !*key_id) return kms_validation(c, "KeyId is required");
     if (!strncmp(key_id, "arn:", 4)) {
@@ -130,21 +137,52 @@ int kms_key_open(call *c, const char *key_id, int aliases, const char *action, k
     if (rc < 0) return -1;
     if (!rc) return kms_not_found(c, arena_printf(c->a, "Key '%s'", key_arn(c, account, id)));
     call_resource(c, "AWS::KMS::Key", k->arn);
-    return kms_key_authorize(c, k, action);
+    return kms_key_authorize_use(c, k, action, u);
 }
 
 int kms_key_authorize(call *c, const kms_key *k, const char *action)
 {
-    /* AWS: the key policy decides, in the key's own account too; the default policy's
-     * account-root statement hands the decision to the account's IAM policies */
+    return kms_key_authorize_use(c, k, action, NULL);
+}
+
+/* kms:CallerAccount, kms:EncryptionContext:<key> and kms:EncryptionContextKeys (AWS's
+ * condition keys of every key operation), and u's own. */
+static json_t *conditions(call *c, const kms_use *u)
+{
     json_t *ctx = json_pack("{s:s}", "kms:CallerAccount", c->account);
-    if (!ctx || !arena_defer_json(c->a, ctx)) return ferr_oom(c->err);
+    if (!ctx || !arena_defer_json(c->a, ctx)) return NULL;
+    const json_t *ec = u ? u->context : NULL;
+    if (json_object_size(ec)) {
+        json_t *keys = json_array(), *v;
+        const char *key;
+        if (!keys || json_object_set_new(ctx, "kms:EncryptionContextKeys", keys)) return NULL;
+        json_object_foreach((json_t *)ec, key, v) {
+            const char *name = arena_printf(c->a, "kms:EncryptionContext:%s", key);
+            if (!name || json_array_append_new(keys, json_string(key)) ||
+                (json_is_string(v) && json_object_set(ctx, name, v)))
+                return NULL;
+        }
+    }
+    if (u && u->cond && json_object_update(ctx, (json_t *)u->cond)) return NULL;
+    return ctx;
+}
+
+int kms_key_authorize_use(call *c, const kms_key *k, const char *action, const kms_use *u)
+{
+    /* AWS: the key policy decides, in the key's own account too; the default policy's
+     * account-root statement hands the decision to the account's IAM policies. A grant
+     * allows its grantee its operations besides (kms_grant_allows). */
+    json_t *ctx = conditions(c, u);
+    if (!ctx) return ferr_oom(c->err);
+    int granted = kms_grant_allows(c, k, action, u ? u->context : NULL);
+    if (granted < 0) return -1;
     authz_req r = {.action = action,
                    .resource = k->arn,
                    .resource_account = k->account,
                    .resource_policy = k->policy,
                    .context = ctx,
-                   .resource_policy_required = 1};
+                   .resource_policy_required = 1,
+                   .granted = granted};
     return call_authorize_ex(c, &r);
 }
 
@@ -356,7 +394,8 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
 int kms_op_describe_key(call *c, json_t *in, json_t **out)
 {
     kms_key k;
-    if (kms_key_open(c, jstr(in, "KeyId"), 1, "kms:DescribeKey", &k)) return -1;
+    kms_use u = {NULL, json_object_get(in, "GrantTokens"), NULL};
+    if (kms_key_open_use(c, jstr(in, "KeyId"), 1, "kms:DescribeKey", &u, &k)) return -1;
     *out = svc_out(c, json_pack("{s:o*}", "KeyMetadata", metadata(&k)));
     return 0;
 }
@@ -377,8 +416,7 @@ static int collect_key(void *ud, const store_key *k, json_t *doc)
                : 0;
 }
 
-/* Limit 1..1000 (the model says so), Marker -> a page of all */
-static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
+int kms_page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
 {
     json_t *o = json_object();
     if (!o || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
@@ -400,7 +438,7 @@ int kms_op_list_keys(call *c, json_t *in, json_t **out)
     if (store_list(c->txn, KMS_KEY_KIND, c->account, c->region, NULL, NULL, 0, collect_key, &cl,
                    c->err) < 0)
         return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
-    return page(c, in, cl.all, "Keys", out);
+    return kms_page(c, in, cl.all, "Keys", out);
 }
 
 /* ---- states ---- */
@@ -584,5 +622,5 @@ int kms_op_list_aliases(call *c, json_t *in, json_t **out)
     if (store_list(c->txn, KMS_ALIAS_KIND, c->account, c->region, NULL, NULL, 0, collect_alias, &cl,
                    c->err) < 0)
         return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
-    return page(c, in, cl.all, "Aliases", out);
+    return kms_page(c, in, cl.all, "Aliases", out);
 }

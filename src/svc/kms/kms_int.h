@@ -5,7 +5,8 @@
  * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
  * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
  * manage.c (key policies, tags, rotation), mac.c (GenerateMac, VerifyMac), managed.c (AWS
- * managed keys), kms.c (the service). */
+ * managed keys), grants.c (grants: documents "kms.grant" keyed by the key's account, region
+ * and "<key id>/<grant id>"), kms.c (the service). */
 #ifndef FERRY_SVC_KMS_INT_H
 #define FERRY_SVC_KMS_INT_H
 #include <jansson.h>
@@ -45,6 +46,18 @@ int kms_validation(call *c, const char *fmt, ...) __attribute__((format(printf, 
 int kms_key_open(call *c, const char *key_id, int aliases, const char *action, kms_key *k);
 /* action on k, as its key policy and the caller's identity policies allow it. */
 int kms_key_authorize(call *c, const kms_key *k, const char *action);
+/* What a request brings to the key's authorization (all may be NULL). */
+typedef struct kms_use {
+    const json_t *context; /* its encryption context: kms:EncryptionContext:*, grant constraints */
+    const json_t *tokens;  /* its GrantTokens: each must be a grant token (grants.c) */
+    const json_t *cond;    /* more condition keys, e.g. CreateGrant's kms:GranteePrincipal */
+} kms_use;
+int kms_key_open_use(call *c, const char *key_id, int aliases, const char *action, const kms_use *u,
+                     kms_key *k);
+int kms_key_authorize_use(call *c, const kms_key *k, const char *action, const kms_use *u);
+/* A page of all as member key of the answer, Limit (1..1000, default 100) and Marker as
+ * the KMS list operations take them. */
+int kms_page(call *c, json_t *in, json_t *all, const char *key, json_t **out);
 /* A key policy document: 0, or -1 with MalformedPolicyDocumentException. */
 int kms_policy_check(call *c, const char *policy);
 /* A key document whose deletion date has passed: the key is gone. */
@@ -85,6 +98,14 @@ int kms_key_for(call *c, const kms_key *k, const char *usage);
 int kms_key_add_material(call *c, json_t *doc, const char *arn);
 /* The current material generation (new ciphertexts use it). */
 uint32_t kms_key_gen(const kms_key *k);
+
+/* ---- grants.c ---- */
+#define KMS_GRANT_KIND "kms.grant"
+/* A grant on k lets the caller do action ("kms:Decrypt") with encryption context ctx:
+ * 1 yes, 0 no, -1 error. */
+int kms_grant_allows(call *c, const kms_key *k, const char *action, const json_t *ctx);
+/* GrantTokens: 0, or -1 with InvalidGrantTokenException for one that is not a token. */
+int kms_grant_tokens_check(call *c, const json_t *tokens);
 
 /* ---- managed.c ---- */
 /* alias/aws/<service> names no key yet: when the call runs in a write transaction on that
