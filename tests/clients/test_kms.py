@@ -59,8 +59,8 @@ def test_key_lifecycle_and_metadata(ferry, kms):
         kms.describe_key(KeyId="00000000-0000-4000-8000-000000000000")
     assert code(e) == "NotFoundException"
     with pytest.raises(ClientError) as e:
-        kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
-    assert code(e) == "UnsupportedOperationException"
+        kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="ENCRYPT_DECRYPT")
+    assert code(e) == "ValidationException"
 
 
 def test_aliases(kms):
@@ -487,3 +487,119 @@ def test_cli_grants(ferry):
     assert [x["GrantId"] for x in grants] == [g["GrantId"]]
     ferry.aws("kms", "revoke-grant", "--key-id", kid, "--grant-id", g["GrantId"], profile="dev")
     assert ferry.aws("kms", "list-grants", "--key-id", kid, profile="dev").json["Grants"] == []
+
+
+@pytest.mark.parametrize("spec,algs", [
+    ("RSA_2048", ["RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PSS_SHA_512"]),
+    ("RSA_3072", ["RSASSA_PKCS1_V1_5_SHA_256"]),
+    ("ECC_NIST_P256", ["ECDSA_SHA_256"]),
+    ("ECC_NIST_P384", ["ECDSA_SHA_384"]),
+    ("ECC_NIST_P521", ["ECDSA_SHA_512"]),
+    ("ECC_SECG_P256K1", ["ECDSA_SHA_256"]),
+])
+def test_sign_verify(kms, spec, algs):
+    """Signatures verify with the public key outside KMS too (cryptography), RAW and DIGEST
+    alike; a bad signature is KMSInvalidSignatureException."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+    md = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    assert md["KeySpec"] == spec and md["KeyUsage"] == "SIGN_VERIFY"
+    assert set(algs) <= set(md["SigningAlgorithms"]) and "EncryptionAlgorithms" not in md
+    pub = kms.get_public_key(KeyId=md["KeyId"])
+    assert pub["KeyUsage"] == "SIGN_VERIFY" and pub["SigningAlgorithms"] == md["SigningAlgorithms"]
+    key = serialization.load_der_public_key(pub["PublicKey"])
+    for alg in algs:
+        bits = alg[-3:]
+        h = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}[bits]
+        msg = b"release 1.2.3 " + alg.encode()
+        sig = kms.sign(KeyId=md["Arn"], Message=msg, MessageType="RAW", SigningAlgorithm=alg)
+        assert sig["SigningAlgorithm"] == alg and sig["KeyId"] == md["Arn"]
+        digest = hashlib.new("sha" + bits, msg).digest()
+        sig2 = kms.sign(KeyId=md["KeyId"], Message=digest, MessageType="DIGEST", SigningAlgorithm=alg)
+        for s in (sig["Signature"], sig2["Signature"]):
+            if alg.startswith("ECDSA"):
+                key.verify(s, msg, ec.ECDSA(h))
+            elif "PSS" in alg:
+                key.verify(s, msg, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+            else:
+                key.verify(s, msg, padding.PKCS1v15(), h)
+        v = kms.verify(KeyId=md["KeyId"], Message=msg, MessageType="RAW", Signature=sig["Signature"],
+                       SigningAlgorithm=alg)
+        assert v["SignatureValid"] is True
+        assert kms.verify(KeyId=md["KeyId"], Message=digest, MessageType="DIGEST",
+                          Signature=sig["Signature"], SigningAlgorithm=alg)["SignatureValid"] is True
+        with pytest.raises(ClientError) as e:
+            kms.verify(KeyId=md["KeyId"], Message=msg + b"!", MessageType="RAW",
+                       Signature=sig["Signature"], SigningAlgorithm=alg)
+        assert code(e) == "KMSInvalidSignatureException"
+        with pytest.raises(ClientError) as e:
+            kms.sign(KeyId=md["KeyId"], Message=b"short", MessageType="DIGEST", SigningAlgorithm=alg)
+        assert code(e) == "ValidationException"
+    wrong = "RSASSA_PSS_SHA_256" if spec.startswith("ECC") else "ECDSA_SHA_256"
+    with pytest.raises(ClientError) as e:
+        kms.sign(KeyId=md["KeyId"], Message=b"m", SigningAlgorithm=wrong)
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=md["KeyId"], Plaintext=b"m")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.enable_key_rotation(KeyId=md["KeyId"])
+    assert code(e) == "UnsupportedOperationException"
+
+
+def test_rsa_encrypt_decrypt(kms):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    md = kms.create_key(KeySpec="RSA_4096", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    assert md["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    pub = serialization.load_der_public_key(kms.get_public_key(KeyId=md["KeyId"])["PublicKey"])
+    for alg, h in (("RSAES_OAEP_SHA_1", hashes.SHA1()), ("RSAES_OAEP_SHA_256", hashes.SHA256())):
+        ct = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"secret", EncryptionAlgorithm=alg)
+        assert ct["EncryptionAlgorithm"] == alg and len(ct["CiphertextBlob"]) == 512
+        d = kms.decrypt(KeyId=md["Arn"], CiphertextBlob=ct["CiphertextBlob"], EncryptionAlgorithm=alg)
+        assert d["Plaintext"] == b"secret" and d["EncryptionAlgorithm"] == alg
+        # encrypted outside KMS with the public key, decrypted inside
+        outside = pub.encrypt(b"offline", padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None))
+        assert kms.decrypt(KeyId=md["KeyId"], CiphertextBlob=outside,
+                           EncryptionAlgorithm=alg)["Plaintext"] == b"offline"
+    with pytest.raises(ClientError) as e:
+        kms.decrypt(KeyId=md["KeyId"], CiphertextBlob=ct["CiphertextBlob"][:-1] + b"\0",
+                    EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert code(e) == "InvalidCiphertextException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x" * 447, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        kms.generate_data_key(KeyId=md["KeyId"], KeySpec="AES_256")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.sign(KeyId=md["KeyId"], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
+    assert code(e) == "InvalidKeyUsageException"
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as e:
+        kms.get_public_key(KeyId=sym)
+    assert code(e) == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=sym, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert code(e) == "InvalidKeyUsageException"
+
+
+def test_cli_sign_verify(ferry, tmp_path):
+    kid = ferry.aws("kms", "create-key", "--key-spec", "ECC_NIST_P256", "--key-usage", "SIGN_VERIFY",
+                    profile="dev").json["KeyMetadata"]["KeyId"]
+    msg = tmp_path / "m.txt"
+    msg.write_bytes(b"artifact digest")
+    sig = ferry.aws("kms", "sign", "--key-id", kid, "--message", f"fileb://{msg}",
+                    "--signing-algorithm", "ECDSA_SHA_256", profile="dev").json["Signature"]
+    sigf = tmp_path / "sig.bin"
+    sigf.write_bytes(base64.b64decode(sig))
+    v = ferry.aws("kms", "verify", "--key-id", kid, "--message", f"fileb://{msg}", "--signature",
+                  f"fileb://{sigf}", "--signing-algorithm", "ECDSA_SHA_256", profile="dev").json
+    assert v["SignatureValid"] is True
+    pub = ferry.aws("kms", "get-public-key", "--key-id", kid, profile="dev").json
+    assert pub["KeySpec"] == "ECC_NIST_P256" and base64.b64decode(pub["PublicKey"])[:2] == b"\x30\x59"

@@ -1,6 +1,7 @@
 /* KMS keys, their states and aliases: how every operation reaches a key (KeyId in any of
  * AWS's four forms -> load -> authorize with the key policy), and the key and alias
  * operations. */
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,17 @@ int kms_key_authorize_use(call *c, const kms_key *k, const char *action, const k
     return call_authorize_ex(c, &r);
 }
 
+unsigned char *kms_message(call *c, const char *b64, size_t *n)
+{
+    *n = 0;
+    unsigned char *bytes = b64 ? enc_unb64(c->a, b64, strlen(b64), n) : NULL;
+    if (bytes && *n >= 1 && *n <= KMS_MAX_PLAINTEXT) return bytes;
+    kms_validation(c, "1 validation error detected: Value at 'message' failed to satisfy "
+                      "constraint: Member must have length less than or equal to 4096 and "
+                      "greater than or equal to 1");
+    return NULL;
+}
+
 int kms_dry_run(call *c, const json_t *in)
 {
     if (!jbool(in, "DryRun", 0)) return 0;
@@ -222,13 +234,19 @@ const char *kms_mac_algorithm(const char *spec)
     return "HMAC_SHA_256";
 }
 
+const char *kms_key_usage(const kms_key *k)
+{
+    const char *u = jstr(k->doc, "KeyUsage");
+    if (u) return u;
+    return !strncmp(kms_key_spec(k), "HMAC_", 5) ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT";
+}
+
 int kms_key_for(call *c, const kms_key *k, const char *usage)
 {
-    int hmac = !strncmp(kms_key_spec(k), "HMAC_", 5);
-    if (hmac == !strcmp(usage, "GENERATE_VERIFY_MAC")) return 0;
+    if (!strcmp(kms_key_usage(k), usage)) return 0;
     return ferr_set(c->err, 400, "InvalidKeyUsageException",
                     "%s key usage is %s which is not valid for this operation.", k->arn,
-                    hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT");
+                    kms_key_usage(k));
 }
 
 uint32_t kms_key_gen(const kms_key *k)
@@ -245,9 +263,9 @@ int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned cha
     if (!w) return ferr_set(c->err, 400, "InvalidCiphertextException", "%s", "");
     size_t n = 0;
     unsigned char *wrapped = enc_unb64(c->a, w, strlen(w), &n);
-    unsigned char *out = arena_alloc(c->a, KMS_MAX_MATERIAL + 1);
+    unsigned char *out = n > KMSBLOB_GCM ? arena_alloc(c->a, n - KMSBLOB_GCM) : NULL;
     /* the material is bound to its key: a document's material copied to another key fails */
-    if (!wrapped || !out || n <= KMSBLOB_GCM || n > KMS_MAX_MATERIAL + KMSBLOB_GCM ||
+    if (!wrapped || !out || n > KMS_MAX_MATERIAL + KMSBLOB_GCM ||
         kmsblob_gcm_open(master, k->arn, strlen(k->arn), wrapped, n, out))
         return ferr_internal(c->err, "key material of %s does not open under the master key",
                              k->arn);
@@ -272,11 +290,20 @@ int kms_key_add_material(call *c, json_t *doc, const char *arn)
 {
     const unsigned char *master;
     if (kms_master(c, &master)) return -1;
-    size_t len = material_len(jstr(doc, "KeySpec"));
-    unsigned char m[KMS_MAX_MATERIAL], w[KMS_MAX_MATERIAL + KMSBLOB_GCM];
-    ids_random(m, len);
-    int rc = kmsblob_gcm_seal(master, arn, strlen(arn), m, len, w);
-    memset(m, 0, sizeof(m));
+    const char *spec = jstr(doc, "KeySpec");
+    size_t len = material_len(spec);
+    unsigned char sym[64], *m = sym, *w;
+    if (kms_asym_known(spec)) {
+        /* the private key; its public half is no secret */
+        const char *pub;
+        if (kms_asym_generate(c, spec, &m, &len, &pub)) return -1;
+        if (jset_str(doc, "PublicKey", pub)) return ferr_oom(c->err);
+    } else {
+        ids_random(sym, len);
+    }
+    w = arena_alloc(c->a, len + KMSBLOB_GCM);
+    int rc = !w || kmsblob_gcm_seal(master, arn, strlen(arn), m, len, w);
+    OPENSSL_cleanse(m, len);
     if (rc) return ferr_internal(c->err, "cannot wrap key material");
     json_t *mats = json_object_get(doc, "Materials");
     char *b = enc_b64(c->a, w, len + KMSBLOB_GCM);
@@ -310,21 +337,22 @@ static json_t *metadata(const kms_key *k)
     json_t *d = k->doc;
     const char *spec = kms_key_spec(k);
     int hmac = !strncmp(spec, "HMAC_", 5);
-    json_t *m =
-        json_pack("{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
-                  "AWSAccountId", k->account, "KeyId", k->id, "Arn", k->arn, "CreationDate",
-                  json_object_get(d, "CreationDate"), "Enabled", !strcmp(k->state, "Enabled"),
-                  "Description", jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage",
-                  hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT", "KeyState", k->state, "Origin",
-                  "AWS_KMS", "KeyManager", kms_key_manager(k), "CustomerMasterKeySpec", spec,
-                  "KeySpec", spec, "MultiRegion", 0);
+    json_t *m = json_pack(
+        "{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "AWSAccountId",
+        k->account, "KeyId", k->id, "Arn", k->arn, "CreationDate",
+        json_object_get(d, "CreationDate"), "Enabled", !strcmp(k->state, "Enabled"), "Description",
+        jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage", kms_key_usage(k),
+        "KeyState", k->state, "Origin", "AWS_KMS", "KeyManager", kms_key_manager(k),
+        "CustomerMasterKeySpec", spec, "KeySpec", spec, "MultiRegion", 0);
     json_t *dd = json_object_get(d, "DeletionDate");
-    /* which algorithms the key does: SYMMETRIC_DEFAULT, or HMAC_SHA_N for HMAC_N */
-    json_t *algs =
-        hmac ? json_pack("[s]", kms_mac_algorithm(spec)) : json_pack("[s]", "SYMMETRIC_DEFAULT");
-    if (m &&
-        (!algs || json_object_set_new(m, hmac ? "MacAlgorithms" : "EncryptionAlgorithms", algs) ||
-         (dd && json_object_set(m, "DeletionDate", dd)))) {
+    /* which algorithms the key does: SYMMETRIC_DEFAULT, HMAC_SHA_N for HMAC_N, or the
+     * asymmetric key's encryption or signing algorithms */
+    const char *member = hmac ? "MacAlgorithms" : "EncryptionAlgorithms";
+    json_t *algs = kms_asym_known(spec) ? kms_asym_algorithms(spec, kms_key_usage(k), &member)
+                   : hmac               ? json_pack("[s]", kms_mac_algorithm(spec))
+                                        : json_pack("[s]", "SYMMETRIC_DEFAULT");
+    if (m && (!algs || json_object_set_new(m, member, algs) ||
+              (dd && json_object_set(m, "DeletionDate", dd)))) {
         json_decref(m);
         return NULL;
     }
@@ -358,14 +386,15 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
     const char *spec = jstr(in, "KeySpec");
     if (!spec) spec = jstr(in, "CustomerMasterKeySpec");
     if (!spec) spec = "SYMMETRIC_DEFAULT";
-    int hmac = !strncmp(spec, "HMAC_", 5);
-    if (strcmp(spec, "SYMMETRIC_DEFAULT") && !hmac)
+    int hmac = !strncmp(spec, "HMAC_", 5), asym = kms_asym_known(spec);
+    if (strcmp(spec, "SYMMETRIC_DEFAULT") && !hmac && !asym)
         return ferr_set(c->err, 400, "UnsupportedOperationException",
                         "KeySpec %s is not supported by ferry yet", spec);
-    /* AWS: symmetric keys encrypt; HMAC keys must say GENERATE_VERIFY_MAC */
+    /* AWS: symmetric keys encrypt; HMAC keys must say GENERATE_VERIFY_MAC; RSA keys encrypt
+     * or sign, ECC keys sign (KeyUsage defaults to ENCRYPT_DECRYPT) */
     const char *usage = jstr(in, "KeyUsage");
-    const char *want = hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT";
-    if ((usage || hmac) && strcmp(usage ? usage : "", want))
+    const char *want = hmac ? "GENERATE_VERIFY_MAC" : asym && usage ? usage : "ENCRYPT_DECRYPT";
+    if (asym ? !kms_asym_usage_ok(spec, want) : (usage || hmac) && strcmp(usage ? usage : "", want))
         return kms_validation(c, "KeyUsage %s is not compatible with KeySpec %s",
                               usage ? usage : "ENCRYPT_DECRYPT", spec);
     const char *origin = jstr(in, "Origin");

@@ -5,7 +5,7 @@
  * Internal to src/svc/kms/: blob.c (the ciphertext format and AES-256-GCM), master.c (the
  * master key file), keys.c (keys, states and aliases), crypto.c (Encrypt, Decrypt, ...),
  * manage.c (key policies, tags, rotation), mac.c (GenerateMac, VerifyMac), managed.c (AWS
- * managed keys), grants.c (grants: documents "kms.grant" keyed by the key's account, region
+ * managed keys), asym.c (RSA and ECC keys), grants.c (grants: documents "kms.grant" keyed by the key's account, region
  * and "<key id>/<grant id>"), kms.c (the service). */
 #ifndef FERRY_SVC_KMS_INT_H
 #define FERRY_SVC_KMS_INT_H
@@ -17,7 +17,7 @@
 #define KMS_KEY_KIND      "kms.key"
 #define KMS_ALIAS_KIND    "kms.alias"
 #define KMS_MAX_PLAINTEXT 4096
-#define KMS_MAX_MATERIAL  64 /* HMAC_512 */ /* AWS: Encrypt takes at most 4,096 bytes */
+#define KMS_MAX_MATERIAL  4096 /* an RSA_4096 private key (DER) is about 2,400 bytes */
 
 /* A loaded key. Strings and doc belong to the call's arena. */
 typedef struct kms_key {
@@ -66,6 +66,8 @@ int kms_key_expired(const json_t *doc);
  * DeletionDate), -1 error. */
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
 int kms_key_save(call *c, kms_key *k);
+/* The bytes of a Message member (base64, 1..4,096 bytes), or NULL with ValidationException. */
+unsigned char *kms_message(call *c, const char *b64, size_t *n);
 /* DryRun: after the checks, before the work: -1 with DryRunOperationException (412) when
  * in asks for a dry run, else 0. */
 int kms_dry_run(call *c, const json_t *in);
@@ -88,6 +90,8 @@ int kms_key_create(call *c, const char *id, const kms_key_spec_in *ks, kms_key *
 const char *kms_key_manager(const kms_key *k);
 /* The key's KeySpec (SYMMETRIC_DEFAULT, HMAC_256, ...). */
 const char *kms_key_spec(const kms_key *k);
+/* ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC. */
+const char *kms_key_usage(const kms_key *k);
 /* The one MAC algorithm of an HMAC key spec: HMAC_256 -> HMAC_SHA_256. */
 const char *kms_mac_algorithm(const char *spec);
 /* The key is for usage (ENCRYPT_DECRYPT or GENERATE_VERIFY_MAC): 0, or -1 with
@@ -106,6 +110,23 @@ uint32_t kms_key_gen(const kms_key *k);
 int kms_grant_allows(call *c, const kms_key *k, const char *action, const json_t *ctx);
 /* GrantTokens: 0, or -1 with InvalidGrantTokenException for one that is not a token. */
 int kms_grant_tokens_check(call *c, const json_t *tokens);
+
+/* ---- asym.c ---- */
+/* spec is an asymmetric key spec ferry makes (RSA_*, ECC_*). */
+int kms_asym_known(const char *spec);
+/* usage (ENCRYPT_DECRYPT, SIGN_VERIFY) is one AWS allows for spec. */
+int kms_asym_usage_ok(const char *spec, const char *usage);
+/* The algorithms of such a key (a new array), and the metadata member that lists them. */
+json_t *kms_asym_algorithms(const char *spec, const char *usage, const char **member);
+/* A new private key of spec: its DER (*der, *n in the arena) and its public key (DER
+ * SubjectPublicKeyInfo, base64). 0 or -1 with c->err. */
+int kms_asym_generate(call *c, const char *spec, unsigned char **der, size_t *n,
+                      const char **pub_b64);
+/* Encrypt and Decrypt with an RSA key (in's EncryptionAlgorithm): the raw OAEP ciphertext,
+ * as AWS returns it. 0 or -1 with c->err. */
+int kms_asym_encrypt(call *c, const kms_key *k, const json_t *in, const unsigned char *pt, size_t n,
+                     const char **b64);
+int kms_asym_decrypt(call *c, const kms_key *k, const json_t *in, unsigned char **pt, size_t *n);
 
 /* ---- managed.c ---- */
 /* alias/aws/<service> names no key yet: when the call runs in a write transaction on that
