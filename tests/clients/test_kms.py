@@ -603,3 +603,31 @@ def test_cli_sign_verify(ferry, tmp_path):
     assert v["SignatureValid"] is True
     pub = ferry.aws("kms", "get-public-key", "--key-id", kid, profile="dev").json
     assert pub["KeySpec"] == "ECC_NIST_P256" and base64.b64decode(pub["PublicKey"])[:2] == b"\x30\x59"
+
+
+def test_policy_lockout_safety_check(ferry, kms):
+    dev = acct(ferry, "dev")
+    other = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{dev}:role/NoSuchAdmin"},
+         "Action": "kms:*", "Resource": "*"}]}
+    with pytest.raises(ClientError) as e:
+        kms.create_key(Policy=json.dumps(other))
+    assert code(e) == "MalformedPolicyDocumentException"
+    assert "will not allow you to update the key policy" in e.value.response["Error"]["Message"]
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as e:
+        kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(other))
+    assert code(e) == "MalformedPolicyDocumentException"
+    # the caller may still put a policy that keeps it in charge
+    kms.put_key_policy(KeyId=kid, PolicyName="default",
+                       Policy=kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
+    # bypassed, the caller locks itself out as AWS warns
+    kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(other),
+                       BypassPolicyLockoutSafetyCheck=True)
+    with pytest.raises(ClientError) as e:
+        kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(other))
+    assert code(e) == "AccessDeniedException"
+    md = kms.create_key(Policy=json.dumps(other), BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+    with pytest.raises(ClientError) as e:
+        kms.describe_key(KeyId=md["KeyId"])
+    assert code(e) == "AccessDeniedException"

@@ -381,6 +381,24 @@ int kms_policy_check(call *c, const char *policy)
     return 0;
 }
 
+int kms_lockout_check(call *c, const char *arn, const char *account, const char *policy,
+                      const json_t *in)
+{
+    if (jbool(in, "BypassPolicyLockoutSafetyCheck", 0)) return 0;
+    /* AWS: the caller must be able to change the policy again under the new one */
+    authz_req r = {.action = "kms:PutKeyPolicy",
+                   .resource = arn,
+                   .resource_account = account,
+                   .resource_policy = policy,
+                   .resource_policy_required = 1};
+    if (!call_authorize_ex(c, &r)) return 0;
+    if (ferr_isset(c->err) && c->err->status != 403) return -1;
+    ferr_clear(c->err);
+    return ferr_set(c->err, 400, "MalformedPolicyDocumentException", "%s",
+                    "The new key policy will not allow you to update the key policy in the "
+                    "future.");
+}
+
 int kms_op_create_key(call *c, json_t *in, json_t **out)
 {
     const char *spec = jstr(in, "KeySpec");
@@ -406,8 +424,11 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
         return -1;
     char id[37];
     ids_uuid(id);
-    call_resource(c, "AWS::KMS::Key", key_arn(c, c->account, id));
-    if (call_authorize(c, "kms:CreateKey", "*")) return -1;
+    const char *arn = key_arn(c, c->account, id);
+    call_resource(c, "AWS::KMS::Key", arn);
+    if (call_authorize(c, "kms:CreateKey", "*") ||
+        (policy && kms_lockout_check(c, arn, c->account, policy, in)))
+        return -1;
     kms_key_spec_in ks = {.description = jstr(in, "Description"),
                           .policy = policy ? policy : default_policy(c),
                           .spec = spec,

@@ -60,6 +60,11 @@ int kms_key_authorize_use(call *c, const kms_key *k, const char *action, const k
 int kms_page(call *c, json_t *in, json_t *all, const char *key, json_t **out);
 /* A key policy document: 0, or -1 with MalformedPolicyDocumentException. */
 int kms_policy_check(call *c, const char *policy);
+/* The policy lockout safety check of CreateKey and PutKeyPolicy: unless in says
+ * BypassPolicyLockoutSafetyCheck, policy must let the caller put the key's policy again:
+ * 0, or -1 with MalformedPolicyDocumentException. */
+int kms_lockout_check(call *c, const char *arn, const char *account, const char *policy,
+                      const json_t *in);
 /* A key document whose deletion date has passed: the key is gone. */
 int kms_key_expired(const json_t *doc);
 /* Loads account's key id in the call's region: 1 found, 0 not (or deleted: past its
