@@ -292,3 +292,29 @@ def test_cli(ferry):
     assert [p["Value"] for p in r["Parameters"]] == ["v1", "v2"]
     r = ferry.aws("ssm", "get-parameter", "--name", "/cli/none", profile="qa", check=False)
     assert r.returncode != 0 and "ParameterNotFound" in r.stderr
+
+
+def test_secure_string_default_key_is_aws_managed(ferry, ssm):
+    ssm.put_parameter(Name="/default/secret", Value="pa55", Type="SecureString")
+    md = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/default/secret"]}])["Parameters"]
+    assert md[0]["KeyId"] == "alias/aws/ssm"
+    assert ssm.get_parameter(Name="/default/secret", WithDecryption=True)["Parameter"]["Value"] == "pa55"
+    # KMS made the AWS managed key on SSM's first use; clients cannot use it directly
+    kms = ferry.client("kms", "dev")
+    km = kms.describe_key(KeyId="alias/aws/ssm")["KeyMetadata"]
+    assert km["KeyManager"] == "AWS"
+    blob = base64.b64decode(ssm.get_parameter(Name="/default/secret")["Parameter"]["Value"])
+    arn = ssm.get_parameter(Name="/default/secret")["Parameter"]["ARN"]
+    with pytest.raises(ClientError) as e:
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"PARAMETER_ARN": arn})
+    assert code(e) == "AccessDeniedException"
+    # AWS: the managed key lets every principal of the account decrypt through SSM
+    user = ferry.user_client("ssm", "dev", "ssmonly", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}]})
+    assert user.get_parameter(Name="/default/secret", WithDecryption=True)["Parameter"]["Value"] == "pa55"
+    # and nobody in another account
+    tools = ferry.client("ssm", "tools")
+    with pytest.raises(ClientError) as e:
+        tools.get_parameter(Name=arn, WithDecryption=True)
+    assert code(e) == "AccessDeniedException"
