@@ -126,3 +126,9 @@ def test_ssm_parameter_types(stacks, ssm):
                                 Parameters=[{"ParameterKey": "Size", "ParameterValue": "/types/none"}])
     assert e.value.response["Error"]["Code"] == "ValidationError"
     assert "Unable to fetch parameters [/types/none]" in e.value.response["Error"]["Message"]
+    ssm.put_parameter(Name="/types/secure", Value="x", Type="SecureString")
+    with pytest.raises(ClientError) as e:
+        stacks.cfn.create_stack(StackName="ssm-types-secure", TemplateBody=json.dumps(tpl),
+                                Parameters=[{"ParameterKey": "Size", "ParameterValue": "/types/secure"}])
+    assert e.value.response["Error"]["Message"] == \
+        "Parameters [/types/secure] referenced by template have types not supported by CloudFormation."

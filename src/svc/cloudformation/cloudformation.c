@@ -242,12 +242,21 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         ferr se = {0};
         int bad = !in || svc_invoke_in(c->txn, c->a, c->env, c->who, c->region, "ssm",
                                        "GetParameter", in, &found, NULL, &se);
+        const char *type = jstr(json_object_get(found, "Parameter"), "Type");
+        int secure = !bad && type && !strcmp(type, "SecureString");
         json_decref(in);
         json_decref(found);
-        if (!bad) continue;
-        ferr_validation(c->err,
-                        "Unable to fetch parameters [%s] from parameter store for this account.",
-                        jstr(p->raw, k));
+        if (!bad && !secure) continue;
+        if (secure)
+            ferr_validation(c->err,
+                            "Parameters [%s] referenced by template have types not supported by "
+                            "CloudFormation.",
+                            jstr(p->raw, k));
+        else
+            ferr_validation(c->err,
+                            "Unable to fetch parameters [%s] from parameter store for this "
+                            "account.",
+                            jstr(p->raw, k));
         goto fail;
     }
     /* AWS: "Requires capabilities : [CAPABILITY_IAM]" */
