@@ -60,7 +60,9 @@ static int parse_ssm(const char *all, size_t alln, const char *s, size_t n, cfn_
     if (nl < n) {
         const char *v = s + nl + 1;
         size_t vn = n - nl - 1;
-        if (!vn || vn > 18 || strspn(v, "0123456789") < vn)
+        size_t digits = 0; /* v is not NUL-terminated */
+        while (digits < vn && v[digits] >= '0' && v[digits] <= '9') digits++;
+        if (!vn || vn > 18 || digits < vn)
             return malformed(e, all, alln, "the version must be a number");
         char tmp[20];
         memcpy(tmp, v, vn);
