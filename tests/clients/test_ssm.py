@@ -105,6 +105,11 @@ def test_secure_string_is_encrypted_by_kms(ferry, ssm, key):
     blob = base64.b64decode(p["Value"])  # the ciphertext, base64, as AWS answers it
     assert b"hunter2" not in blob
     assert ssm.get_parameter(Name="/app/secret", WithDecryption=True)["Parameter"]["Value"] == "hunter2"
+    # at rest the store holds the ciphertext only
+    import glob
+    for f in glob.glob(ferry.data + "/ferry.db*"):
+        with open(f, "rb") as fh:
+            assert b"hunter2" not in fh.read(), f
     # the blob is KMS's own, bound to the parameter's ARN
     kms = ferry.client("kms", "dev")
     d = kms.decrypt(CiphertextBlob=blob, EncryptionContext={"PARAMETER_ARN": p["ARN"]})

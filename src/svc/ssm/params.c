@@ -188,6 +188,9 @@ int ssm_op_put_parameter(call *c, json_t *in, json_t **out)
         if (bad) json_decref(v);
         return ferr_oom(c->err);
     }
+    if ((!rc || strcmp(prev_tier ? prev_tier : "Standard", tier)) &&
+        ssm_count_move(c, rc ? (prev_tier ? prev_tier : "Standard") : NULL, tier))
+        return -1;
     if (ssm_save(c, name, doc)) return -1;
     *out = svc_out(c, json_pack("{s:I, s:s}", "Version", (json_int_t)version, "Tier", tier));
     return 0;
@@ -256,8 +259,12 @@ static int delete_one(call *c, const char *action, const char *in_name)
     json_t *doc;
     int rc = ssm_load(c, &r, &doc);
     if (rc <= 0) return rc;
+    const json_t *vs = json_object_get(doc, "Versions");
+    const char *tier = jstr(json_array_get(vs, json_array_size(vs) - 1), "Tier");
     store_key k = {SSM_PARAM_KIND, c->account, c->region, r.name};
-    return store_del(c->txn, &k, c->err) < 0 ? -1 : 1;
+    return store_del(c->txn, &k, c->err) < 0 || ssm_count_move(c, tier ? tier : "Standard", NULL)
+               ? -1
+               : 1;
 }
 
 int ssm_op_delete_parameter(call *c, json_t *in, json_t **out)

@@ -158,6 +158,31 @@ json_t *ssm_version(call *c, const json_t *doc, const ssm_ref *r)
     return NULL;
 }
 
+int ssm_count_move(call *c, const char *from, const char *to)
+{
+    /* the counts live in one document: counting stored parameters would read them all */
+    store_key k = {SSM_COUNT_KIND, c->account, c->region, "parameters"};
+    json_t *doc = NULL;
+    int rc = store_get(c->txn, &k, &doc, c->err);
+    if (rc < 0) return -1;
+    if (!rc && !(doc = json_object())) return ferr_oom(c->err);
+    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    if (to) {
+        long long n = jint(doc, to, 0), max = !strcmp(to, "Advanced") ? 100000 : 10000;
+        if (n >= max)
+            return ferr_set(c->err, 400, "ParameterLimitExceeded",
+                            "You have exceeded the number of parameters for this Amazon Web "
+                            "Services account. Delete one or more parameters and try again.");
+        if (json_object_set_new(doc, to, json_integer(n + 1))) return ferr_oom(c->err);
+    }
+    if (from) {
+        long long n = jint(doc, from, 0);
+        if (json_object_set_new(doc, from, json_integer(n > 0 ? n - 1 : 0)))
+            return ferr_oom(c->err);
+    }
+    return store_put(c->txn, &k, doc, c->err);
+}
+
 int ssm_authorize(call *c, const char *action, const char *account, const char *name)
 {
     const char *arn = ssm_arn(c, account, name);

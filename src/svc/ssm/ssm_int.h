@@ -13,9 +13,10 @@
 #include "svc/svc.h"
 
 #define SSM_PARAM_KIND   "ssm.param"
-#define SSM_MAX_VERSIONS 100 /* AWS: the 100 most recent versions are kept */
-#define SSM_MAX_LABELS   10  /* per version */
-#define SSM_MAX_LEVELS   15  /* hierarchy levels */
+#define SSM_COUNT_KIND   "ssm.count" /* one document per account and region: "parameters" */
+#define SSM_MAX_VERSIONS 100         /* AWS: the 100 most recent versions are kept */
+#define SSM_MAX_LABELS   10          /* per version */
+#define SSM_MAX_LEVELS   15          /* hierarchy levels */
 #define SSM_MAX_TAGS     50
 #define SSM_DEFAULT_KEY  "alias/aws/ssm"
 
@@ -45,6 +46,10 @@ int ssm_save(call *c, const char *name, json_t *doc);
 /* The version of doc r selects (latest when none): the object, or NULL with
  * ParameterVersionNotFound / ParameterNotFound in c->err. */
 json_t *ssm_version(call *c, const json_t *doc, const ssm_ref *r);
+/* A parameter of tier from (NULL: a new one) becomes one of tier to (NULL: deleted), within
+ * AWS's quotas of 10,000 Standard and 100,000 Advanced parameters per account and region
+ * (ParameterLimitExceeded). 0 or -1. */
+int ssm_count_move(call *c, const char *from, const char *to);
 /* Authorizes action on the parameter's ARN (call_authorize: another account's parameter is
  * refused, there is no resource policy that could share it). */
 int ssm_authorize(call *c, const char *action, const char *account, const char *name);
