@@ -132,3 +132,33 @@ def test_ssm_parameter_types(stacks, ssm):
                                 Parameters=[{"ParameterKey": "Size", "ParameterValue": "/types/secure"}])
     assert e.value.response["Error"]["Message"] == \
         "Parameters [/types/secure] referenced by template have types not supported by CloudFormation."
+
+
+def test_secretsmanager_references(stacks, ferry):
+    sm = ferry.client("secretsmanager", PROFILE, region=REGION)
+    try:
+        sm.list_secrets()
+    except ClientError as e:
+        if e.response["ResponseMetadata"]["HTTPStatusCode"] == 501 or "UnknownService" in str(e):
+            pytest.skip("the secretsmanager service is not in this build yet")
+        raise
+    arn = sm.create_secret(Name="cfn/db", SecretString=json.dumps({"user": "admin", "port": 5432}))["ARN"]
+    sm.put_secret_value(SecretId="cfn/db", SecretString=json.dumps({"user": "root", "port": 5433}))
+    tpl = {"Resources": {
+        "User": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Value": "{{resolve:secretsmanager:cfn/db:SecretString:user}}"}},
+        "Old": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Value": "{{resolve:secretsmanager:%s:SecretString:user:AWSPREVIOUS}}" % arn}},
+        "Port": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Value": "{{resolve:secretsmanager:cfn/db:SecretString:port}}"}},
+        "Whole": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Value": "{{resolve:secretsmanager:cfn/db}}"}}},
+        "Outputs": out(*[(k, {"Fn::GetAtt": [k, "Value"]}) for k in ("User", "Old", "Port", "Whole")])}
+    s = stacks.deploy("ssm-secretref", tpl)
+    assert s["Out"]["User"] == "root" and s["Out"]["Old"] == "admin" and s["Out"]["Port"] == "5433"
+    assert json.loads(s["Out"]["Whole"]) == {"user": "root", "port": 5433}
+    body = json.dumps(stacks.cfn.get_template(StackName="ssm-secretref")["TemplateBody"])
+    assert "root" not in body
+    s = stacks.deploy("ssm-secretref-missing", {"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {
+        "Type": "String", "Value": "{{resolve:secretsmanager:cfn/none}}"}}}}, status="ROLLBACK_COMPLETE")
+    assert stacks.failures("ssm-secretref-missing")
