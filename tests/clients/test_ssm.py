@@ -297,6 +297,17 @@ def test_cli(ferry):
     assert [p["Value"] for p in r["Parameters"]] == ["v1", "v2"]
     r = ferry.aws("ssm", "get-parameter", "--name", "/cli/none", profile="qa", check=False)
     assert r.returncode != 0 and "ParameterNotFound" in r.stderr
+    # SecureString under the default key; the CLI pages through a path by itself
+    for i in range(12):
+        ferry.aws("ssm", "put-parameter", "--name", f"/cli/s/p{i:02d}", "--value", f"secret{i}",
+                  "--type", "SecureString", profile="qa")
+    r = ferry.aws("ssm", "get-parameter", "--name", "/cli/s/p03", profile="qa").json
+    assert r["Parameter"]["Value"] != "secret3"
+    r = ferry.aws("ssm", "get-parameter", "--name", "/cli/s/p03", "--with-decryption", profile="qa").json
+    assert r["Parameter"]["Value"] == "secret3"
+    r = ferry.aws("ssm", "get-parameters-by-path", "--path", "/cli", "--recursive", "--with-decryption",
+                  profile="qa").json
+    assert [p["Value"] for p in r["Parameters"]] == ["v2"] + [f"secret{i}" for i in range(12)]
 
 
 def test_secure_string_default_key_is_aws_managed(ferry, ssm):
