@@ -162,3 +162,23 @@ def test_secretsmanager_references(stacks, ferry):
     s = stacks.deploy("ssm-secretref-missing", {"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {
         "Type": "String", "Value": "{{resolve:secretsmanager:cfn/none}}"}}}}, status="ROLLBACK_COMPLETE")
     assert stacks.failures("ssm-secretref-missing")
+
+
+def test_deploy_with_ssm_types_and_references(ferry, ssm, tmp_path):
+    """`aws cloudformation deploy` (change sets) with an SSM parameter type and a reference."""
+    ssm.put_parameter(Name="/deploy/env", Value="staging", Type="String")
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text("Parameters:\n"
+                   "  Env: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /deploy/env}\n"
+                   "Resources:\n"
+                   "  P:\n"
+                   "    Type: AWS::SSM::Parameter\n"
+                   "    Properties: {Type: String, Value: !Sub '${Env}-{{resolve:ssm:/deploy/env:1}}'}\n"
+                   "Outputs:\n"
+                   "  V: {Value: !GetAtt P.Value}\n")
+    from test_cfn_cli import deploy
+    deploy(ferry, "--stack-name", "ssm-deploy", "--template-file", str(tpl), "--region", REGION,
+           profile=PROFILE)
+    s = ferry.client("cloudformation", PROFILE, region=REGION).describe_stacks(StackName="ssm-deploy")["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]} == {"V": "staging-staging"}
+    assert s["Parameters"][0]["ResolvedValue"] == "staging"
