@@ -700,3 +700,26 @@ def test_upload_part_copy(s3, bucket):
     s3.delete_object(Bucket=bucket, Key="src-mpu")
     s3.delete_object(Bucket=bucket, Key="src-small")
     assert s3.get_object(Bucket=bucket, Key="assembled", Range="bytes=-5")["Body"].read() == small[-5:]
+
+
+def test_acknowledged_objects_survive_kill_9():
+    import signal
+    from ferrytest import Ferry
+    f = Ferry().start()
+    try:
+        f.init()
+        s3 = f.client("s3", "tools")
+        s3.create_bucket(Bucket="durable")
+        body = os.urandom(3 << 20)
+        s3.put_object(Bucket="durable", Key="k", Body=body)
+        uid = s3.create_multipart_upload(Bucket="durable", Key="m")["UploadId"]
+        e1 = s3.upload_part(Bucket="durable", Key="m", UploadId=uid, PartNumber=1, Body=body)["ETag"]
+        s3.complete_multipart_upload(Bucket="durable", Key="m", UploadId=uid,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
+        f.stop(signal.SIGKILL)
+        f.start()
+        s3 = f.client("s3", "tools")
+        assert s3.get_object(Bucket="durable", Key="k")["Body"].read() == body
+        assert s3.get_object(Bucket="durable", Key="m")["Body"].read() == body
+    finally:
+        f.close()
