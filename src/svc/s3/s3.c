@@ -97,3 +97,32 @@ int s3_key_check(call *c, const char *key)
     if (n > S3_MAX_KEY) return ferr_set(c->err, 400, "KeyTooLongError", "Your key is too long");
     return 0;
 }
+
+typedef struct docs_ud {
+    call *c;
+    json_t *arr;
+} docs_ud;
+
+static int doc_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    docs_ud *d = ud;
+    if (json_array_append(d->arr, doc)) d->c->oom = 1;
+    return 0;
+}
+
+json_t *s3_list_docs(call *c, const char *kind, const char *prefix, const char *after, int limit)
+{
+    json_t *arr = arena_defer_json(c->a, json_array());
+    if (!arr) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    docs_ud d = {c, arr};
+    if (store_list(c->txn, kind, "", "", prefix, after, limit, doc_cb, &d, c->err) < 0) return NULL;
+    if (c->oom) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    return arr;
+}
