@@ -278,7 +278,7 @@ static ssize_t blob_out(void *cls, uint64_t pos, char *p, size_t max)
     (void)pos; /* read in order: the reader keeps its place */
     size_t got = 0;
     ferr e = {0};
-    if (blob_read(cls, p, max, &got, &e)) {
+    if (call_stream_read(cls, p, max, &got, &e)) {
         log_error("blob read failed mid-response: %s", e.message);
         return MHD_CONTENT_READER_END_WITH_ERROR;
     }
@@ -287,7 +287,7 @@ static ssize_t blob_out(void *cls, uint64_t pos, char *p, size_t max)
 
 static void blob_out_free(void *cls)
 {
-    blob_reader_free(cls);
+    call_stream_free(cls);
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
@@ -297,7 +297,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
         buf_dispose(&pr->body);
         resp = MHD_create_response_from_callback(pr->stream_len, 256 * 1024, blob_out, pr->stream,
                                                  blob_out_free);
-        if (!resp) blob_reader_free(pr->stream);
+        if (!resp) call_stream_free(pr->stream);
         pr->stream = NULL;
         if (!resp) return MHD_NO;
     } else {
@@ -413,6 +413,7 @@ static enum MHD_Result body_done(server *s, rctx *r)
             upload_abort(r->up);
             ferr_oom(&r->w.body_err);
         } else if (!upload_finish(r->up, b, r->a, &r->w.body_err)) {
+            b->note = r->w.body_note;
             r->w.body = b;
         }
         r->up = NULL;
