@@ -105,7 +105,21 @@ end
     return path
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) pid has used: per request, a figure the other load on a
+    shared machine changes far less than requests/s."""
+    if not pid:
+        return 0.0
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+PIDS = {}  # port -> server pid, for cpu_s
+
+
 def wrk(port, script, conns, duration=DURATION):
+    pid = PIDS.get(port)
+    c0 = cpu_s(pid)
     out = subprocess.run(["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", f"{duration}s",
                           "--latency", "-s", script, f"http://127.0.0.1:{port}/"],
                          capture_output=True, text=True).stdout
@@ -119,7 +133,10 @@ def wrk(port, script, conns, duration=DURATION):
     for line in out.splitlines():
         if "Non-2xx" in line:
             bad = int(line.split(":")[1])
-    return {"rps": rps, "p50": lat.get("50%", "?"), "p99": lat.get("99%", "?"), "bad": bad}
+    n = int(out.split(" requests in ")[0].split()[-1])
+    cpu = (cpu_s(pid) - c0) / n * 1e6 if pid and n else None
+    return {"rps": rps, "p50": lat.get("50%", "?"), "p99": lat.get("99%", "?"), "bad": bad,
+            "cpu_us": cpu}
 
 
 def check(port, req):
@@ -318,7 +335,8 @@ def start_moto():
 
 def fmt(r):
     bad = f" ({r['bad']} non-2xx)" if r["bad"] else ""
-    return f"{r['rps']:,.0f}{bad} | {r['p50']} | {r['p99']}"
+    cpu = f"{r['cpu_us']:,.0f}" if r.get("cpu_us") else "?"
+    return f"{r['rps']:,.0f}{bad} | {r['p50']} | {r['p99']} | {cpu}"
 
 
 def main():
@@ -328,6 +346,7 @@ def main():
     f = Ferry(extra=["--log-level", "error"] + os.environ.get("FERRY_ARGS", "").split()).start()
     try:
         f.init()
+        PIDS[f.port] = f.proc.pid
         creds = botocore.credentials.Credentials(*f.keys("dev"))
         s3 = f.client("s3", profile="dev", region=REGION, config=V4)
         kms = f.client("kms", profile="dev", region=REGION)
@@ -350,6 +369,11 @@ def main():
 
         src = make_src(tmp)
         s3.create_bucket(Bucket="big")
+        # a fresh process: its RSS is not the 16-connection rows' heap
+        f.stop()
+        f.start()
+        PIDS[f.port] = f.proc.pid
+        big["ferry_start_rss"] = rss_kb(f.proc.pid)
         big["ferry"] = big_object(tmp, "ferry", f.port, f.proc.pid, s3, "big", src)
         s3.delete_object(Bucket="big", Key="big")
         big["dd"] = dd_ceiling(tmp)
@@ -359,6 +383,7 @@ def main():
         f.stop()
         load_s = load_keys(f, "list", LIST_KEYS)
         f.start()
+        PIDS[f.port] = f.proc.pid
         lists = {"ferry": (LIST_KEYS, list_rows(tmp, "ferry", f.port, creds, "list", LIST_KEYS))}
         notes.append(f"{LIST_KEYS:,} keys copied into ferry's store in {load_s:.1f} s "
                      "(one SQLite transaction, server stopped)")
@@ -368,6 +393,7 @@ def main():
 
     moto, mport = start_moto()
     if moto:
+        PIDS[mport] = moto.pid
         try:
             mc = botocore.credentials.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40)
             ms3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{mport}", region_name=REGION,
@@ -403,21 +429,24 @@ def main():
     print(f"### S3 and KMS ({time.strftime('%Y-%m-%d')}, {platform.node()}, {os.cpu_count()} "
           f"cores, {platform.processor() or platform.machine()}, wrk {DURATION}s per row, "
           f"{CONNS} connections, {NKEYS:,} pre-signed requests replayed)\n")
-    print("| server | workload | requests/s | p50 | p99 |")
-    print("|---|---|---|---|---|")
+    print("| server | workload | requests/s | p50 | p99 | server CPU µs/request |")
+    print("|---|---|---|---|---|---|")
     for srv, what, r in rows:
         print(f"| {srv} | {what} | {fmt(r)} |")
     print()
     for srv, (n, lr) in lists.items():
         for label, r in lr:
+            cpu = f", {r['cpu_us'] / 1000:.1f} ms of server CPU per page" if r.get("cpu_us") else ""
             print(f"- {srv}: ListObjectsV2 of 1,000 keys from a bucket of {n:,}, {label}: "
-                  f"p50 {r['p50']}, p99 {r['p99']} ({r['rps']:,.0f} pages/s at 1 connection)")
+                  f"p50 {r['p50']}, p99 {r['p99']} ({r['rps']:,.0f} pages/s at 1 connection{cpu})")
     for srv, b in big.items():
-        if srv == "dd":
+        if srv in ("dd", "ferry_start_rss"):
             continue
         print(f"- {srv}: {BIG_MIB} MiB object, curl with presigned URLs: PUT {b['up']:,.0f} MB/s, "
               f"GET {b['down']:,.0f} MB/s; peak server RSS {b['rss_up'] / 1024:.1f} MB during "
               f"the PUT, {b['rss_down'] / 1024:.1f} MB during the GET")
+    print(f"- ferry was restarted for the 1 GiB object: RSS {big['ferry_start_rss'] / 1024:.1f} MB "
+          "before its PUT")
     print(f"- ceiling, `dd` on the same disk: write (fdatasync) {big['dd'][0]:,.0f} MB/s, "
           f"read back {big['dd'][1]:,.0f} MB/s (page cache)")
     print(f"- ferry RSS after all of it: {ferry_rss / 1024:.1f} MB")
