@@ -325,7 +325,7 @@ static int mkdirs(const char *dir)
 /* At rest the store holds every account's secret keys, session secrets and the SNS signing
  * key; its only protection is the file system, so the data directory is 0700 and its files
  * 0600 whatever the umask (SQLite gives -wal and -shm the mode of the database file). */
-static const char *const store_files[] = {"ferry.db", "ferry.db-wal", "ferry.db-shm",
+static const char *const store_files[] = {"ferry.db",         "ferry.db-wal",   "ferry.db-shm",
                                           "ferry.db-journal", "kms-master.key", "s3-master.key"};
 
 static int ours(const char *name)
