@@ -723,3 +723,39 @@ def test_acknowledged_objects_survive_kill_9():
         assert s3.get_object(Bucket="durable", Key="m")["Body"].read() == body
     finally:
         f.close()
+
+
+def test_bucket_policy_conditions(ferry, s3):
+    """The seeds' artifact buckets refuse unencrypted uploads (s3:x-amz-server-side-encryption)
+    and plain-http access (aws:SecureTransport); listing can be held to a prefix (s3:prefix)."""
+    tools = acct(ferry, "tools")
+    s3.create_bucket(Bucket="guarded")
+    s3.put_bucket_policy(Bucket="guarded", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::guarded/*",
+             "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+            {"Sid": "OnlyReportsListed", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::guarded",
+             "Condition": {"StringNotLike": {"s3:prefix": "reports/*"}}}]}))
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="guarded", Key="a", Body=b"x")
+    assert code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="guarded", Key="a", Body=b"x", ServerSideEncryption="AES256")
+    assert code(e) == "AccessDenied"
+    s3.put_object(Bucket="guarded", Key="reports/a", Body=b"x", ServerSideEncryption="aws:kms")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="guarded", Prefix="reports/")["Contents"]] == ["reports/a"]
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket="guarded")
+    assert code(e) == "AccessDenied"
+    s3.put_bucket_policy(Bucket="guarded", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                       "Action": "s3:*", "Resource": ["arn:aws:s3:::guarded", "arn:aws:s3:::guarded/*"],
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    with pytest.raises(ClientError) as e:  # ferry is plain http: refused as AWS would
+        s3.get_object(Bucket="guarded", Key="reports/a")
+    assert code(e) == "AccessDenied"
+    assert tools
