@@ -35,28 +35,32 @@ int cli_add_regions(const char *cmd, const char *list)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
-            "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
-            "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
-            "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
-            "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
-            "                   [--audit-retention-days DAYS] [--audit-max-events N]\n"
-            "Limits before authentication (a signature that does not need the body is checked\n"
-            "from the headers, and a request refused by them is answered without its body):\n"
-            "  --body-budget BYTES    bodies held in all until their signature is checked\n"
-            "                         (default 64 MiB; beyond it 503 SlowDown)\n"
-            "  --header-timeout S     to send complete headers (default 10)\n"
-            "  --body-timeout S       to send a body not yet authenticated (default 60)\n"
-            "  --max-conns N          connections in all (default 8192, at most the descriptor\n"
-            "                         limit, raised to its hard limit, less 128); near it the\n"
-            "                         oldest that never sent a request, then idle ones, close\n"
-            "  --max-conns-per-ip N   connections per client address (default 256)\n"
-            "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n"
-            "  --regions R1,R2,...    regions served beyond the aws, aws-cn and aws-us-gov ones\n"
-            "Audit trail (the oldest events go first, in the background; 0 turns a bound off):\n"
-            "  --audit-retention-days DAYS  events kept (default 90, CloudTrail's event history)\n"
-            "  --audit-max-events N   events kept at most (default 1000000, about 0.8 KB each)\n");
+    fprintf(
+        stderr,
+        "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
+        "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
+        "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
+        "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
+        "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
+        "                   [--audit-retention-days DAYS] [--audit-max-events N]\n"
+        "                   [--s3-host SUFFIX]\n"
+        "  --s3-host SUFFIX       BUCKET.SUFFIX[:port] addresses bucket BUCKET (virtual-hosted\n"
+        "                         S3, beside BUCKET.localhost and BUCKET.s3.localhost)\n"
+        "Limits before authentication (a signature that does not need the body is checked\n"
+        "from the headers, and a request refused by them is answered without its body):\n"
+        "  --body-budget BYTES    bodies held in all until their signature is checked\n"
+        "                         (default 64 MiB; beyond it 503 SlowDown)\n"
+        "  --header-timeout S     to send complete headers (default 10)\n"
+        "  --body-timeout S       to send a body not yet authenticated (default 60)\n"
+        "  --max-conns N          connections in all (default 8192, at most the descriptor\n"
+        "                         limit, raised to its hard limit, less 128); near it the\n"
+        "                         oldest that never sent a request, then idle ones, close\n"
+        "  --max-conns-per-ip N   connections per client address (default 256)\n"
+        "  --max-body BYTES       a request body (default 16 MiB; beyond it 413)\n"
+        "  --regions R1,R2,...    regions served beyond the aws, aws-cn and aws-us-gov ones\n"
+        "Audit trail (the oldest events go first, in the background; 0 turns a bound off):\n"
+        "  --audit-retention-days DAYS  events kept (default 90, CloudTrail's event history)\n"
+        "  --audit-max-events N   events kept at most (default 1000000, about 0.8 KB each)\n");
 }
 
 int cli_serve(int argc, char **argv)
@@ -85,6 +89,7 @@ int cli_serve(int argc, char **argv)
                                          {"regions", required_argument, 0, 'R'},
                                          {"audit-retention-days", required_argument, 0, 'D'},
                                          {"audit-max-events", required_argument, 0, 'E'},
+                                         {"s3-host", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -116,6 +121,7 @@ int cli_serve(int argc, char **argv)
             break;
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
         case 'B': so.body_budget = strtoull(optarg, NULL, 10); break;
+        case 'S': snprintf(env.s3_host, sizeof(env.s3_host), "%s", optarg); break;
         case 'H': so.header_timeout = (unsigned)atoi(optarg); break;
         case 'T': so.body_timeout = (unsigned)atoi(optarg); break;
         case 'C': so.max_conns = (unsigned)atoi(optarg); break;

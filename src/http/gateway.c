@@ -215,12 +215,14 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
 
 /* S3's virtual-hosted addressing: BUCKET.SUFFIX[:port]/key is /BUCKET/key. The view r
  * decodes as; the signature is always checked against r as sent. */
-static const hreq *api_view(arena *a, const proto_service *svc, const hreq *r)
+static const hreq *api_view(gateway *g, arena *a, const proto_service *svc, const hreq *r)
 {
     if (!svc->endpoint_prefix || strcmp(svc->endpoint_prefix, "s3") || !r->host[0]) return r;
-    static const char *const suffixes[] = {".s3.localhost", ".localhost", ".s3.amazonaws.com"};
+    char own[136];
+    snprintf(own, sizeof(own), ".%s", g->env->s3_host);
+    const char *suffixes[] = {own, ".s3.localhost", ".localhost", ".s3.amazonaws.com"};
     size_t hl = strcspn(r->host, ":");
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    for (size_t i = g->env->s3_host[0] ? 0 : 1; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         size_t sl = strlen(suffixes[i]);
         if (hl <= sl || strncasecmp(r->host + hl - sl, suffixes[i], sl)) continue;
         size_t bl = hl - sl;
@@ -242,7 +244,7 @@ int gateway_streams(gateway *g, arena *a, const hreq *r)
     ferr e = {0};
     int rc = sigv4_parse(a, r, &sa, &e);
     const proto_service *svc = proto_route(a, r, rc == 0 ? sa.service : NULL, &e);
-    return svc && proto_streams_input(a, svc, api_view(a, svc, r));
+    return svc && proto_streams_input(a, svc, api_view(g, a, svc, r));
 }
 
 upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, ferr *e)
@@ -330,7 +332,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     if (rc) {
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
-        if (have_who && !proto_decode(a, svc, api_view(a, svc, r), &op, &in, &ignored)) {
+        if (have_who && !proto_decode(a, svc, api_view(g, a, svc, r), &op, &in, &ignored)) {
             c.op = op->name;
             sop = find_op(svc, op);
             read_only = sop && (sop->flags & SVC_READ);
@@ -341,7 +343,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         c.who = &who;
         c.account = who.account;
     }
-    if (proto_decode(a, svc, api_view(a, svc, r), &op, &in, &e)) goto fail;
+    if (proto_decode(a, svc, api_view(g, a, svc, r), &op, &in, &e)) goto fail;
     c.op = op->name;
     sop = find_op(svc, op);
     if (sop && w->body_failed) { /* the streamed body failed its checks: nothing was stored */

@@ -621,7 +621,21 @@ void proto_rest_encode_error(arena *a, const proto_service *svc, const ferr *e,
         proto_xml_escape(b, e->code, strlen(e->code));
         buf_puts(b, "</Code><Message>");
         proto_xml_escape(b, e->message, strlen(e->message));
-        buf_puts(b, "</Message><RequestId>");
+        buf_puts(b, "</Message>");
+        /* the bucket's region, which SDKs redirect to: S3 names it in the message */
+        const char *exp = !strcmp(e->code, "AuthorizationHeaderMalformed")
+                              ? strstr(e->message, "expecting '")
+                              : NULL;
+        if (exp) {
+            exp += 11;
+            size_t rl = strcspn(exp, "'");
+            buf_puts(b, "<Region>");
+            proto_xml_escape(b, exp, rl);
+            buf_puts(b, "</Region>");
+            char *region = arena_strndup(a, exp, rl);
+            if (region) proto_response_header(a, out, "x-amz-bucket-region", region);
+        }
+        buf_puts(b, "<RequestId>");
         if (request_id) proto_xml_escape(b, request_id, strlen(request_id));
         buf_puts(b, "</RequestId></Error>");
         if (request_id) proto_response_header(a, out, "x-amz-request-id", request_id);

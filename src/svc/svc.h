@@ -27,6 +27,7 @@ typedef struct ferry_env {
     int auth_open;     /* --auth open: any signature, account from the key id */
     char default_account[13];
     char endpoint[256];   /* how clients reach us, e.g. http://127.0.0.1:4566 */
+    char s3_host[128];    /* --s3-host: BUCKET.<this> is virtual-hosted S3 ("" none) */
     double started;       /* epoch seconds */
     const char *data_dir; /* the store's directory (files beside it: KMS's master key); NULL
                              when there is none */

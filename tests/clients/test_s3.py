@@ -443,17 +443,14 @@ def test_streaming_upload_with_chunk_signatures(ferry, s3, bucket):
     assert status(e) == 404
 
 
-def test_virtual_hosted_addressing(ferry, s3, bucket):
-    s3.put_object(Bucket=bucket, Key="vhost/key.txt", Body=b"by host")
+def vhost_get(ferry, host, path):
     akid, secret = ferry.keys("tools")
     from botocore.credentials import Credentials
-    url = f"http://{bucket}.localhost:{ferry.port}/vhost/key.txt"
-    req = botocore.awsrequest.AWSRequest(method="GET", url=url)
+    req = botocore.awsrequest.AWSRequest(method="GET", url=f"http://{host}:{ferry.port}{path}")
     botocore.auth.S3SigV4Auth(Credentials(akid, secret), "s3", "us-east-1").add_auth(req)
-    hdrs = dict(req.headers)
     with socket.create_connection(("127.0.0.1", ferry.port)) as s:
-        head = f"GET /vhost/key.txt HTTP/1.1\r\nHost: {bucket}.localhost:{ferry.port}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in hdrs.items() if k.lower() != "host")
+        head = f"GET {path} HTTP/1.1\r\nHost: {host}:{ferry.port}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host")
         s.sendall((head + "Connection: close\r\n\r\n").encode())
         data = b""
         while True:
@@ -461,8 +458,29 @@ def test_virtual_hosted_addressing(ferry, s3, bucket):
             if not got:
                 break
             data += got
-    assert data.startswith(b"HTTP/1.1 200"), data[:300]
-    assert data.endswith(b"by host")
+    return data
+
+
+def test_virtual_hosted_addressing(ferry, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="vhost/key.txt", Body=b"by host")
+    for host in (f"{bucket}.localhost", f"{bucket}.s3.localhost"):
+        data = vhost_get(ferry, host, "/vhost/key.txt")
+        assert data.startswith(b"HTTP/1.1 200"), data[:300]
+        assert data.endswith(b"by host")
+
+
+def test_configured_s3_host_suffix():
+    from ferrytest import Ferry
+    f = Ferry(extra=["--s3-host", "s3.ferry.test"]).start()
+    try:
+        f.init()
+        s3 = f.client("s3", "tools")
+        s3.create_bucket(Bucket="suffixed")
+        s3.put_object(Bucket="suffixed", Key="k", Body=b"by the configured host")
+        data = vhost_get(f, "suffixed.s3.ferry.test", "/k")
+        assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"by the configured host")
+    finally:
+        f.close()
 
 
 def test_presigned_urls(ferry, s3, bucket):
@@ -759,3 +777,11 @@ def test_bucket_policy_conditions(ferry, s3):
         s3.get_object(Bucket="guarded", Key="reports/a")
     assert code(e) == "AccessDenied"
     assert tools
+
+
+def test_wrong_region_is_named_and_followed(ferry, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="east.txt", Body=b"in us-east-1")
+    west = ferry.client("s3", "tools", region="eu-west-1")
+    # the SDK follows AuthorizationHeaderMalformed's <Region> to the bucket's region
+    assert west.get_object(Bucket=bucket, Key="east.txt")["Body"].read() == b"in us-east-1"
+    assert west.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "us-east-1"
