@@ -25,13 +25,19 @@ int call_body_want(call *c, const blob_key *key, const char *note)
     return ferr_internal(c->err, "%s waits for its body", c->op);
 }
 
+/* What the call's arena holds of a stream it may still have to free: taken (the server or
+ * a handler frees the stream itself) sets s to NULL. The holder outlives any such free. */
+typedef struct stream_holder {
+    call_stream *s;
+} stream_holder;
+
 struct call_stream {
+    stream_holder *holder;
     blob_store *bs;
     call_segment *segs; /* ids copied after the array */
     size_t n, idx;
     uint64_t skip, left; /* into segs[idx]; bytes still to give */
     blob_reader *r;
-    int taken; /* the server has it: the arena must not free it */
 };
 
 void call_stream_free(call_stream *s)
@@ -45,8 +51,8 @@ void call_stream_free(call_stream *s)
 
 static void stream_release(void *p)
 {
-    call_stream *s = p;
-    if (!s->taken) call_stream_free(s);
+    stream_holder *h = p;
+    call_stream_free(h->s);
 }
 
 uint64_t call_stream_len(const call_stream *s)
@@ -90,15 +96,18 @@ int call_stream_read(call_stream *s, void *p, size_t n, size_t *got, ferr *e)
 int call_stream_blobs(call *c, const call_segment *segs, size_t n, uint64_t off, uint64_t len)
 {
     if (!c->env->blobs) return ferr_internal(c->err, "this server keeps no object bytes");
-    call_stream *s = calloc(1, sizeof(*s));
+    stream_holder *h = arena_alloc(c->a, sizeof(*h));
+    call_stream *s = h ? calloc(1, sizeof(*s)) : NULL;
     size_t ids = 0;
     for (size_t i = 0; i < n; i++) ids += strlen(segs[i].id) + 1;
     if (s) s->segs = malloc(n * sizeof(*segs) + ids + 1);
-    if (!s || !s->segs || arena_defer(c->a, stream_release, s)) {
+    if (!s || !s->segs || arena_defer(c->a, stream_release, h)) {
         if (s) free(s->segs);
         free(s);
         return ferr_oom(c->err);
     }
+    h->s = s;
+    s->holder = h;
     char *p = (char *)(s->segs + n);
     for (size_t i = 0; i < n; i++) {
         s->segs[i] = segs[i];
@@ -118,7 +127,8 @@ int call_stream_blobs(call *c, const call_segment *segs, size_t n, uint64_t off,
 call_stream *call_stream_take(call *c)
 {
     call_stream *s = c->stream;
-    if (s) s->taken = 1;
+    if (s && s->holder) s->holder->s = NULL;
+    if (s) s->holder = NULL;
     c->stream = NULL;
     return s;
 }
