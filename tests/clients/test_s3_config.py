@@ -373,3 +373,52 @@ def test_notifications_to_a_topic(ferry, s3, bucket):
     ev = receive(sqs, url, 1)
     assert [e["Records"][0]["eventName"] for e in ev] == ["ObjectRemoved:Delete"]
     assert ev[0]["Records"][0]["s3"]["object"]["key"] == "gone"
+
+
+# --- lifecycle expiration --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def swept():
+    """A ferry whose lifecycle sweep runs every 0.2 s (the FERRY_S3_LIFECYCLE_INTERVAL seam)."""
+    from ferrytest import Ferry
+    f = Ferry().start(env={"FERRY_S3_LIFECYCLE_INTERVAL": "0.2"})
+    f.init()
+    yield f
+    f.close()
+
+
+def keys_of(s3, bucket):
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def test_lifecycle_expiration_is_applied(swept):
+    s3 = swept.client("s3", "dev", region="us-east-1")
+    s3.create_bucket(Bucket="expiring")
+    sqs, url, arn = queue(swept, "dev", "expiry-events", "expiring")
+    s3.put_bucket_notification_configuration(Bucket="expiring", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:LifecycleExpiration:*"]}]})
+    assert receive(sqs, url, 1)[0]["Event"] == "s3:TestEvent"
+    for k in ("tmp/a", "tmp/b", "keep/c"):
+        s3.put_object(Bucket="expiring", Key=k, Body=b"x", Tagging="class=scratch")
+    s3.put_object(Bucket="expiring", Key="tmp/untagged", Body=b"x")
+    # Days counts from each object's creation (none is a day old); a past Date expires at once
+    s3.put_bucket_lifecycle_configuration(Bucket="expiring", LifecycleConfiguration={"Rules": [
+        {"ID": "later", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}},
+        {"ID": "disabled", "Status": "Disabled", "Filter": {"Prefix": "keep/"},
+         "Expiration": {"Date": "2020-01-01T00:00:00Z"}},
+        {"ID": "scratch", "Status": "Enabled",
+         "Filter": {"And": {"Prefix": "tmp/", "Tags": [{"Key": "class", "Value": "scratch"}]}},
+         "Expiration": {"Date": "2020-01-01T00:00:00Z"}}]})
+    deadline = time.time() + 20
+    while keys_of(s3, "expiring") != ["keep/c", "tmp/untagged"]:
+        assert time.time() < deadline, keys_of(s3, "expiring")
+        time.sleep(0.1)
+    ev = receive(sqs, url, 2)
+    assert sorted((e["Records"][0]["eventName"], e["Records"][0]["s3"]["object"]["key"])
+                  for e in ev) == [("LifecycleExpiration:Delete", "tmp/a"),
+                                   ("LifecycleExpiration:Delete", "tmp/b")]
+    # the expiry is in the owner's trail, by S3 itself
+    ct = swept.client("cloudtrail", "dev", region="us-east-1")
+    evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                              "AttributeValue": "DeleteObjects"}])["Events"]
+    assert any("s3.amazonaws.com" in (e.get("Username") or "") + e["CloudTrailEvent"] for e in evs)

@@ -84,4 +84,15 @@ int s3_event_matches(const char *pattern, const char *event);
  * NULL: every key). */
 int s3_filter_matches(const json_t *filter, const char *key);
 
+/* ---- lifecycle.c ---- */
+/* An internal call whose c->arg is &s3_lifecycle_marker is S3's own lifecycle sweep: it acts
+ * with the service's authority (s3_bucket_open does not authorize it) and its deletions
+ * notify as s3:LifecycleExpiration:*. */
+extern const char s3_lifecycle_marker;
+/* 1 when lifecycle rule (the API's shape) expires the current object key (its document obj)
+ * at now (epoch seconds). */
+int s3_lifecycle_expires(const json_t *rule, const char *key, const json_t *obj, double now);
+/* The DeleteObject handler (the lifecycle sweep deletes through it). */
+int s3_op_delete_object(call *c, json_t *in, json_t **out);
+
 #endif
