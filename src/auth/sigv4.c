@@ -856,6 +856,13 @@ int sigv4_parse(arena *a, const hreq *r, sigv4_auth *out, ferr *e)
                         "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
                         "parameter, Signature query string parameter or the Authorization header "
                         "should be specified");
+    /* Signature Version 2 ("AWS AKID:sig", or ?AWSAccessKeyId=&Signature=&Expires=, which
+     * older SDKs still presign S3 URLs with): AWS has refused it for buckets made since 2020 */
+    if ((authz && !strncmp(authz, "AWS ", 4)) ||
+        (!query && strstr(r->raw_query ? r->raw_query : "", "AWSAccessKeyId=")))
+        return ferr_set(e, 400, "InvalidRequest",
+                        "The authorization mechanism you have provided is not supported. Please "
+                        "use AWS4-HMAC-SHA256.");
     if (authz) return parse_header(a, r, authz, out, e);
     if (query) return parse_query(v, out, e);
     return 1;
@@ -968,6 +975,7 @@ int sigv4_verify_headers(arena *a, const hreq *r, const sigv4_auth *p, const cha
     /* With x-amz-content-sha256 the canonical request names the body by that header, so
      * the whole signature can be checked now; the body is held to the hash when it is in. */
     const char *h = hreq_header(r, "x-amz-content-sha256");
+    if (!h && p->presigned && is_s3(p->service)) return check_signature(a, r, p, secret, e);
     if (!h) return 1;
     if (strcmp(h, "UNSIGNED-PAYLOAD") && strncmp(h, "STREAMING-", 10) && !is_hex64(h))
         return check_payload(r, e); /* the InvalidArgument it gives for any body */

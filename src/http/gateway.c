@@ -380,10 +380,9 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         goto fail_audited;
     }
     if (c.status) resp->status = c.status;
-    if (c.stream) { /* the payload is a blob's bytes: the server streams them */
-        resp->stream = c.stream->r;
-        resp->stream_len = c.stream->len;
-        c.stream->r = NULL;
+    if (c.stream) { /* the payload is blobs' bytes: the server streams them */
+        resp->stream = call_stream_take(&c);
+        resp->stream_len = call_stream_len(resp->stream);
     }
     goto done;
 

@@ -278,7 +278,7 @@ static ssize_t blob_out(void *cls, uint64_t pos, char *p, size_t max)
     (void)pos; /* read in order: the reader keeps its place */
     size_t got = 0;
     ferr e = {0};
-    if (blob_read(cls, p, max, &got, &e)) {
+    if (call_stream_read(cls, p, max, &got, &e)) {
         log_error("blob read failed mid-response: %s", e.message);
         return MHD_CONTENT_READER_END_WITH_ERROR;
     }
@@ -287,17 +287,33 @@ static ssize_t blob_out(void *cls, uint64_t pos, char *p, size_t max)
 
 static void blob_out_free(void *cls)
 {
-    blob_reader_free(cls);
+    call_stream_free(cls);
+}
+
+static ssize_t no_body(void *cls, uint64_t pos, char *p, size_t max)
+{
+    (void)cls, (void)pos, (void)p, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
 {
     struct MHD_Response *resp;
-    if (pr->stream) { /* a blob's bytes, read as the client takes them */
+    /* a HEAD answer names the length of the body it does not send (S3's HeadObject):
+     * libmicrohttpd takes that length from the response, not from a header */
+    const char *head_len = NULL;
+    for (size_t i = 0; i < pr->nheaders; i++)
+        if (!strcasecmp(pr->headers[i].name, "Content-Length")) head_len = pr->headers[i].value;
+    if (head_len && !pr->stream && !pr->body.len) {
+        buf_dispose(&pr->body);
+        resp = MHD_create_response_from_callback(strtoull(head_len, NULL, 10), 4096, no_body, NULL,
+                                                 NULL);
+        if (!resp) return MHD_NO;
+    } else if (pr->stream) { /* a blob's bytes, read as the client takes them */
         buf_dispose(&pr->body);
         resp = MHD_create_response_from_callback(pr->stream_len, 256 * 1024, blob_out, pr->stream,
                                                  blob_out_free);
-        if (!resp) blob_reader_free(pr->stream);
+        if (!resp) call_stream_free(pr->stream);
         pr->stream = NULL;
         if (!resp) return MHD_NO;
     } else {
@@ -311,7 +327,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
     }
     if (pr->content_type) MHD_add_response_header(resp, "Content-Type", pr->content_type);
     for (size_t i = 0; i < pr->nheaders; i++)
-        MHD_add_response_header(resp, pr->headers[i].name, pr->headers[i].value);
+        if (pr->headers[i].value != head_len)
+            MHD_add_response_header(resp, pr->headers[i].name, pr->headers[i].value);
     MHD_add_response_header(resp, "Server", "ferry");
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)(pr->status ? pr->status : 500), resp);
     MHD_destroy_response(resp);
@@ -413,6 +430,7 @@ static enum MHD_Result body_done(server *s, rctx *r)
             upload_abort(r->up);
             ferr_oom(&r->w.body_err);
         } else if (!upload_finish(r->up, b, r->a, &r->w.body_err)) {
+            b->note = r->w.body_note;
             r->w.body = b;
         }
         r->up = NULL;

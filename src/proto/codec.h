@@ -27,9 +27,9 @@ typedef struct proto_response {
     const char *content_type;       /* static or arena-owned */
     hdr headers[PROTO_MAX_HEADERS]; /* arena-owned strings; content-type is not among them */
     size_t nheaders;
-    /* A streamed body instead of body (a blob's bytes, call_stream_blob): the response's
-     * owner frees it (blob_reader_free) unless it hands it on. */
-    struct blob_reader *stream;
+    /* A streamed body instead of body (blobs' bytes, call_stream_blobs in svc/svc.h): the
+     * response's owner frees it (call_stream_free) unless it hands it on. */
+    struct call_stream *stream;
     uint64_t stream_len;
 } proto_response;
 

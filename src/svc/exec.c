@@ -157,9 +157,26 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     return 0;
 }
 
-/* The op inside the caller's transaction, under a savepoint. */
+/* The op inside the caller's transaction, under a savepoint; a read-only op may also run
+ * inside a read transaction (S3 asking KMS to decrypt for a GetObject), where there is
+ * nothing to undo. */
 static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
+    if (!store_txn_is_write(c->txn)) {
+        if (!(op->flags & SVC_READ))
+            return ferr_internal(c->err, "%s cannot run inside a read transaction", op->name);
+        int rc = run_op(c, op, in, out);
+        if (rc == 0 && c->oom) rc = ferr_oom(c->err);
+        if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait here", op->name);
+        if (rc) {
+            if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
+            json_decref(*out);
+            *out = NULL;
+            return -1;
+        }
+        svc_audit(c, NULL, 1, 200);
+        return 0;
+    }
     if (store_savepoint(c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
     if (rc == 0 && c->oom) rc = ferr_oom(c->err);
@@ -212,7 +229,8 @@ static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *w
         return ferr_oom(e);
     }
     int rc = t ? exec_in(&c, o, input, out) : svc_exec(&c, o, input, out);
-    if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
+    if (rc < 0)
+        svc_audit(&c, t && store_txn_is_write(t) ? t : NULL, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);
     if (!ta) arena_free(a);
     return rc == SVC_WAIT

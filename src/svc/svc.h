@@ -108,7 +108,7 @@ typedef struct call {
     const char *fetch_url;
     size_t fetch_max;
     struct call_fetched *fetched;
-    struct call_stream *stream; /* call_stream_blob: the output payload, in the arena */
+    struct call_stream *stream; /* call_stream_blobs: the output payload */
     int status;                 /* a success status other than the operation's (S3's 206, 304) */
 } call;
 typedef struct call_fetched call_fetched;
@@ -143,15 +143,24 @@ int call_fetch(call *c, const char *url, size_t max, const char **body, size_t *
 #define SVC_BODY 2
 const call_body *call_body_in(const call *c);
 int call_body_want(call *c, const blob_key *key, const char *note);
-/* The operation's output payload is blob id's bytes [off, off + len), opened with key (NULL:
- * plaintext) now, inside the handler's transaction (an object overwritten and its blob
- * deleted after this commit still reads whole), and streamed once the handler is done.
- * 0, or -1 with c->err (the blob is gone: InternalFailure; a range past its end: 416). */
-typedef struct call_stream {
-    blob_reader *r; /* the gateway takes it; else freed with the call's arena */
-    uint64_t len;
-} call_stream;
-int call_stream_blob(call *c, const char *id, const blob_key *key, uint64_t off, uint64_t len);
+/* The operation's output payload is bytes [off, off + len) of the concatenation of blobs
+ * (one, or an object's multipart parts), each opened with its key (sealed: 0 for plaintext).
+ * The first is opened now, inside the handler's transaction, and the bytes are streamed once
+ * the handler is done. 0, or -1 with c->err (a blob is gone: InternalFailure). */
+typedef struct call_segment {
+    const char *id;
+    uint64_t size;
+    int sealed;
+    blob_key key;
+} call_segment;
+typedef struct call_stream call_stream;
+int call_stream_blobs(call *c, const call_segment *segs, size_t n, uint64_t off, uint64_t len);
+/* For the server: the next bytes of s (*got 0 at its end), its length, and its end. */
+int call_stream_read(call_stream *s, void *p, size_t n, size_t *got, ferr *e);
+uint64_t call_stream_len(const call_stream *s);
+void call_stream_free(call_stream *s); /* NULL is a no-op */
+/* The gateway takes c's stream for the server, which frees it when the response is done. */
+call_stream *call_stream_take(call *c);
 
 typedef int (*svc_fn)(call *c, json_t *in, json_t **out);
 

@@ -100,12 +100,15 @@ def test_bucket_stack(ferry, stacks, s3):
     assert ex.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
 
     # a bucket that holds objects cannot be deleted: DELETE_FAILED, as AWS
-    s3.put_object(Bucket=name, Key="artifact.zip", Body=b"zip")
+    s3.put_object(Bucket=name, Key="artifact.zip", Body=b"zip", ServerSideEncryption="AES256")  # the default names a key no stack made
     stacks.cfn.delete_stack(StackName=s["StackId"])
     st = stacks.wait(s["StackId"])
     assert st["StackStatus"] == "DELETE_FAILED"
     assert any("BucketNotEmpty" in f or "not empty" in f for f in stacks.failures(s["StackId"]))
-    s3.delete_object(Bucket=name, Key="artifact.zip")
+    # the bucket is versioned: every version and delete marker must go before it can
+    vs = s3.list_object_versions(Bucket=name)
+    for v in vs.get("Versions", []) + vs.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=name, Key=v["Key"], VersionId=v["VersionId"])
     stacks.delete(s)
     with pytest.raises(botocore.exceptions.ClientError) as ex:
         s3.head_bucket(Bucket=name)

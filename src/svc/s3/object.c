@@ -2,6 +2,7 @@
  * conditions), delete, batch delete, copy. A blob may be named by several objects (a copy
  * shares its source's bytes); "s3.blobref" documents count the names, and the blob sweep
  * reclaims what none names. */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,12 @@ static const char *const content_members[] = {
     "ContentType",     "CacheControl", "ContentDisposition",      "ContentEncoding",
     "ContentLanguage", "Expires",      "WebsiteRedirectLocation", NULL};
 
-static int no_such_key(call *c)
+int s3_no_such_key(call *c)
 {
     return ferr_set(c->err, 404, "NoSuchKey", "The specified key does not exist.");
 }
 
-/* The current object doc of bucket/key: 1 (in the arena), 0 absent, -1 error. */
-static int object_load(call *c, const char *bucket, const char *key, json_t **doc)
+int s3_object_load(call *c, const char *bucket, const char *key, json_t **doc)
 {
     const char *id = s3_object_id(c, bucket, key);
     if (!id) return -1;
@@ -32,8 +32,7 @@ static int object_load(call *c, const char *bucket, const char *key, json_t **do
     return rc;
 }
 
-/* One more (delta 1) or one fewer (-1) object naming blob id. */
-static int blob_ref(call *c, const char *id, int delta)
+int s3_blob_ref(call *c, const char *id, int delta)
 {
     store_key k = {S3_BLOBREF_KIND, "", "", id};
     json_t *doc = NULL;
@@ -49,23 +48,51 @@ static int blob_ref(call *c, const char *id, int delta)
     return rc;
 }
 
-static int object_put(call *c, const char *bucket, const char *key, json_t *doc, json_t *old)
+/* One more (delta 1) or one fewer (-1) name for each blob of an object document. */
+static int doc_refs(call *c, const json_t *doc, int delta)
+{
+    if (!doc) return 0;
+    if (jstr(doc, "Blob")) return s3_blob_ref(c, jstr(doc, "Blob"), delta);
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(doc, "Parts"), i, p) {
+        if (jstr(p, "Blob") && s3_blob_ref(c, jstr(p, "Blob"), delta)) return -1;
+    }
+    return 0;
+}
+
+int s3_object_put(call *c, const char *bucket, const char *key, json_t *doc, json_t *old)
 {
     const char *id = s3_object_id(c, bucket, key);
     if (!id) return -1;
-    if (old && jstr(old, "Blob") && blob_ref(c, jstr(old, "Blob"), -1)) return -1;
-    if (blob_ref(c, jstr(doc, "Blob"), 1)) return -1;
+    if (doc_refs(c, old, -1) || doc_refs(c, doc, 1)) return -1;
     store_key k = {S3_OBJECT_KIND, "", "", id};
     return store_put(c->txn, &k, doc, c->err);
 }
 
-static int object_del(call *c, const char *bucket, const char *key, json_t *old)
+int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old)
 {
     const char *id = s3_object_id(c, bucket, key);
     if (!id) return -1;
-    if (jstr(old, "Blob") && blob_ref(c, jstr(old, "Blob"), -1)) return -1;
+    if (doc_refs(c, old, -1)) return -1;
     store_key k = {S3_OBJECT_KIND, "", "", id};
     return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
+}
+
+int s3_object_stream(call *c, const json_t *doc, uint64_t off, uint64_t len)
+{
+    json_t *parts = json_object_get(doc, "Parts");
+    size_t n = parts ? json_array_size(parts) : 1;
+    call_segment *segs = arena_alloc(c->a, (n ? n : 1) * sizeof(*segs));
+    if (!segs) return ferr_oom(c->err);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = parts ? json_array_get(parts, i) : doc;
+        segs[i].id = jstr(p, "Blob");
+        segs[i].size = (uint64_t)jint(p, "Size", 0);
+        if (!segs[i].id) return ferr_internal(c->err, "object without its bytes");
+        if (s3_sse_open(c, doc, p, &segs[i])) return -1;
+    }
+    return call_stream_blobs(c, segs, n, off, len);
 }
 
 static int precondition_failed(call *c)
@@ -156,10 +183,10 @@ static json_t *describe(call *c, const json_t *in, const json_t *doc)
         json_t *v = json_object_get(doc, content_members[i]);
         if (v && json_object_set(o, content_members[i], v)) goto oom;
     }
+    if (s3_sse_describe(c, doc, o)) goto oom;
+    if (jstr(doc, "VersionId") && jset_str(o, "VersionId", jstr(doc, "VersionId"))) goto oom;
     size_t ntags = json_array_size(json_object_get(doc, "Tags"));
     if (ntags && json_object_set_new(o, "TagCount", json_integer((json_int_t)ntags))) goto oom;
-    json_t *sse = json_object_get(doc, "ServerSideEncryption");
-    if (sse && json_object_set(o, "ServerSideEncryption", sse)) goto oom;
     const char *ck = jstr(doc, "ChecksumAlgorithm");
     const char *mode = jstr(in, "ChecksumMode");
     if (ck && mode && !strcmp(mode, "ENABLED")) {
@@ -182,13 +209,38 @@ oom:
     return NULL;
 }
 
+/* Internal callers (CloudFormation reading a TemplateURL) take the bytes in the result, as
+ * base64 "Body": nothing streams for them. At most this many. */
+#define MAX_INLINE (16u << 20)
+static int inline_body(call *c, json_t *o, uint64_t len)
+{
+    if (len > MAX_INLINE)
+        return ferr_set(c->err, 400, "EntityTooLarge", "The object is too large to read here");
+    unsigned char *p = arena_alloc(c->a, len + 1);
+    if (!p) return ferr_oom(c->err);
+    size_t n = 0, got;
+    call_stream *s = call_stream_take(c);
+    int rc = 0;
+    do {
+        rc = call_stream_read(s, p + n, len - n, &got, c->err);
+        n += got;
+    } while (!rc && got && n < len);
+    call_stream_free(s);
+    if (rc) return -1;
+    char *b64 = enc_b64(c->a, p, n);
+    if (!b64 || json_object_set_new(o, "Body", json_string(b64))) return ferr_oom(c->err);
+    return 0;
+}
+
 static int get_or_head(call *c, json_t *in, json_t **out, int head)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
     if (s3_bucket_open(c, bucket, key, "s3:GetObject", &b)) return -1;
     json_t *doc;
-    int rc = object_load(c, bucket, key, &doc);
+    const char *vid = jstr(in, "VersionId");
+    int rc = vid ? (s3_version_load(c, &b, key, vid, &doc) ? -1 : 1)
+                 : s3_object_load(c, bucket, key, &doc);
     if (rc <= 0) {
         /* AWS: without s3:ListBucket a missing key is 403, so keys cannot be probed */
         if (rc == 0 && call_authorize_ex(c, &(authz_req){.action = "s3:ListBucket",
@@ -196,7 +248,7 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
                                                          .resource_account = b.owner,
                                                          .resource_policy = jstr(b.doc, "Policy")}))
             return -1;
-        return rc < 0 ? -1 : no_such_key(c);
+        return rc < 0 ? -1 : s3_no_such_key(c);
     }
     int cond = conditions(c, in, doc);
     if (cond < 0) return -1;
@@ -212,6 +264,10 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
     if (ranged < 0) return -1;
     if (ranged) {
         c->status = 206;
+        /* a checksum is of the whole object: a part of it is answered without one */
+        static const char *const cks[] = {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1",
+                                          "ChecksumSHA256", NULL};
+        for (int i = 0; cks[i]; i++) json_object_del(o, cks[i]);
         char cr[96];
         snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)off,
                  (unsigned long long)(off + len - 1), (unsigned long long)size);
@@ -220,7 +276,9 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
             return ferr_oom(c->err);
     }
     if (head) return 0;
-    return call_stream_blob(c, jstr(doc, "Blob"), NULL, off, len);
+    if (s3_object_stream(c, doc, off, len)) return -1;
+    if (c->caller == CALLER_INTERNAL) return inline_body(c, o, len);
+    return 0;
 }
 
 int s3_op_get_object(call *c, json_t *in, json_t **out)
@@ -233,8 +291,7 @@ int s3_op_head_object(call *c, json_t *in, json_t **out)
     return get_or_head(c, in, out, 1);
 }
 
-/* The content members and metadata of a PUT (or a copy that replaces them) into doc. */
-static int take_content(call *c, json_t *doc, const json_t *in)
+int s3_take_content(call *c, json_t *doc, const json_t *in)
 {
     for (int i = 0; content_members[i]; i++) {
         json_t *v = json_object_get(in, content_members[i]);
@@ -247,7 +304,7 @@ static int take_content(call *c, json_t *doc, const json_t *in)
     return 0;
 }
 
-static char *etag_of(call *c, const unsigned char md5[16])
+char *s3_etag_of(call *c, const unsigned char md5[16])
 {
     char hex[33];
     enc_hex(md5, 16, hex);
@@ -259,7 +316,7 @@ static int write_conditions(call *c, const json_t *in, const json_t *old)
 {
     const char *inm = jstr(in, "IfNoneMatch"), *im = jstr(in, "IfMatch");
     if (inm && old && etag_in(inm, jstr(old, "ETag"))) return precondition_failed(c);
-    if (im && !old) return no_such_key(c);
+    if (im && !old) return s3_no_such_key(c);
     if (im && !etag_in(im, jstr(old, "ETag"))) return precondition_failed(c);
     return 0;
 }
@@ -271,7 +328,7 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     s3_bucket b;
     if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
     json_t *old = NULL;
-    int rc = object_load(c, bucket, key, &old);
+    int rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     if (write_conditions(c, in, rc ? old : NULL)) return -1;
     json_t *tags = NULL;
@@ -281,25 +338,39 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     if (jint(in, "ContentLength", 0) > (long long)MAX_SINGLE_PUT)
         return ferr_set(c->err, 400, "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size");
+    const char *arn = arena_printf(c->a, "%s/%s", b.arn, key);
+    if (!arn) return ferr_oom(c->err);
     const call_body *body = call_body_in(c);
-    if (!body) return call_body_want(c, NULL, NULL);
+    if (!body) { /* the bytes are sealed as they arrive, with a data key of their own */
+        blob_key dk;
+        const char *note;
+        if (s3_sse_begin(c, &b, in, arn, &dk, &note)) return -1;
+        int rc2 = call_body_want(c, &dk, note);
+        OPENSSL_cleanse(&dk, sizeof(dk));
+        return rc2;
+    }
     if (body->info.size > MAX_SINGLE_PUT)
         return ferr_set(c->err, 400, "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size");
-    const char *etag = etag_of(c, body->info.md5);
+    const char *etag = s3_etag_of(c, body->info.md5);
     json_t *doc =
         arena_defer_json(c->a, json_pack("{s:s, s:s, s:I, s:s, s:f}", "Key", key, "Blob",
                                          body->info.id, "Size", (json_int_t)body->info.size, "ETag",
                                          etag, "LastModified", (double)(long long)clock_now()));
-    if (!doc || take_content(c, doc, in)) return ferr_oom(c->err);
+    if (!doc || s3_take_content(c, doc, in)) return ferr_oom(c->err);
+    if (jset_str(doc, "KeyArn", arn) || s3_sse_record(c, doc, doc, body->note)) return -1;
     if (body->checksum_alg && (jset_str(doc, "ChecksumAlgorithm", body->checksum_alg) ||
                                jset_str(doc, "Checksum", body->checksum)))
         return ferr_oom(c->err);
     if (json_array_size(tags) && json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
-    if (object_put(c, bucket, key, doc, rc ? old : NULL) ||
+    if (s3_version_write(c, &b, key, doc, rc ? old : NULL) ||
         s3_notify(c, &b, "s3:ObjectCreated:Put", key, (long long)body->info.size, etag))
         return -1;
-    json_t *o = json_pack("{s:s}", "ETag", etag);
+    json_t *o = json_pack("{s:s, s:s?}", "ETag", etag, "VersionId", jstr(doc, "VersionId"));
+    if (o && s3_sse_describe(c, doc, o)) {
+        json_decref(o);
+        return -1;
+    }
     if (o && body->checksum_alg) {
         char *m = arena_printf(c->a, "Checksum%s", body->checksum_alg);
         if (!m || json_object_set_new(o, m, json_string(body->checksum))) {
@@ -313,15 +384,24 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
 
 int s3_op_delete_object(call *c, json_t *in, json_t **out)
 {
-    (void)out;
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
     if (s3_bucket_open(c, bucket, key, "s3:DeleteObject", &b)) return -1;
-    json_t *old;
-    int rc = object_load(c, bucket, key, &old);
-    if (rc <= 0) return rc; /* AWS: deleting what is not there succeeds */
-    if (object_del(c, bucket, key, old)) return -1;
-    return s3_notify(c, &b, "s3:ObjectRemoved:Delete", key, -1, NULL);
+    json_t *old = NULL, *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
+    int rc = s3_object_load(c, bucket, key, &old);
+    if (rc < 0) return -1;
+    /* AWS: deleting what is not there succeeds */
+    if (s3_version_delete(c, &b, key, jstr(in, "VersionId"), rc ? old : NULL, o)) return -1;
+    if ((rc || json_object_get(o, "DeleteMarker")) &&
+        s3_notify(c, &b,
+                  json_object_get(o, "DeleteMarker") && !jstr(in, "VersionId")
+                      ? "s3:ObjectRemoved:DeleteMarkerCreated"
+                      : "s3:ObjectRemoved:Delete",
+                  key, -1, NULL))
+        return -1;
+    *out = svc_out(c, json_incref(o));
+    return 0;
 }
 
 int s3_op_delete_objects(call *c, json_t *in, json_t **out)
@@ -346,21 +426,30 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
         if (!key) continue;
         ferr *outer = c->err, one = {0};
         c->err = &one;
-        json_t *old = NULL;
+        json_t *old = NULL, *res = json_object();
+        if (!res || !arena_defer_json(c->a, res)) return ferr_oom(outer);
         s3_bucket bb;
-        int rc = s3_bucket_open(c, bucket, key, "s3:DeleteObject", &bb);
-        if (!rc) rc = object_load(c, bucket, key, &old);
-        if (rc > 0) rc = object_del(c, bucket, key, old);
-        if (!rc && old) rc = s3_notify(c, &bb, "s3:ObjectRemoved:Delete", key, -1, NULL);
+        const char *vid = jstr(o, "VersionId");
+        int rc =
+            s3_bucket_open(c, bucket, key, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &bb);
+        if (!rc) rc = s3_object_load(c, bucket, key, &old);
+        if (rc >= 0) rc = s3_version_delete(c, &bb, key, vid, rc ? old : NULL, res);
+        if (!rc && (old || json_object_get(res, "DeleteMarker")))
+            rc = s3_notify(c, &bb, "s3:ObjectRemoved:Delete", key, -1, NULL);
         c->err = outer;
         if (rc < 0 && one.status >= 500) {
             *c->err = one;
             return -1;
         }
-        json_t *x = rc < 0  ? json_pack("{s:s, s:s, s:s}", "Key", key, "Code", one.code, "Message",
-                                        one.message)
-                    : quiet ? NULL
-                            : json_pack("{s:s}", "Key", key);
+        json_t *x =
+            rc < 0
+                ? json_pack("{s:s, s:s, s:s}", "Key", key, "Code", one.code, "Message", one.message)
+            : quiet
+                ? NULL
+                : json_pack("{s:s, s:s?, s:O?, s:s?}", "Key", key, "VersionId", vid, "DeleteMarker",
+                            json_object_get(res, "DeleteMarker"), "DeleteMarkerVersionId",
+                            json_object_get(res, "DeleteMarker") && !vid ? jstr(res, "VersionId")
+                                                                         : NULL);
         if (x && json_array_append_new(rc < 0 ? errors : deleted, x)) return ferr_oom(c->err);
     }
     *out = svc_out(c, json_pack("{s:O, s:O}", "Deleted", deleted, "Errors", errors));
@@ -368,10 +457,12 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
 }
 
 /* "bucket/key" or "/bucket/key", percent-encoded, maybe "?versionId=...". */
-static int copy_source(call *c, const char *src, const char **bucket, const char **key)
+static int copy_source(call *c, const char *src, const char **bucket, const char **key,
+                       const char **vid)
 {
     if (*src == '/') src++;
     size_t n = strcspn(src, "?");
+    *vid = !strncmp(src + n, "?versionId=", 11) ? src + n + 11 : NULL;
     size_t dl;
     char *d = enc_url_decode(c->a, src, n, 0, &dl);
     char *slash = d ? strchr(d, '/') : NULL;
@@ -385,13 +476,15 @@ static int copy_source(call *c, const char *src, const char **bucket, const char
 
 int s3_op_copy_object(call *c, json_t *in, json_t **out)
 {
-    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key"), *sb = NULL, *sk = NULL;
-    if (s3_key_check(c, key) || copy_source(c, jstr(in, "CopySource"), &sb, &sk)) return -1;
+    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key"), *sb = NULL, *sk = NULL,
+               *svid = NULL;
+    if (s3_key_check(c, key) || copy_source(c, jstr(in, "CopySource"), &sb, &sk, &svid)) return -1;
     s3_bucket src, dst;
-    if (s3_bucket_open(c, sb, sk, "s3:GetObject", &src)) return -1;
+    if (s3_bucket_open(c, sb, sk, svid ? "s3:GetObjectVersion" : "s3:GetObject", &src)) return -1;
     json_t *from;
-    int rc = object_load(c, sb, sk, &from);
-    if (rc <= 0) return rc < 0 ? -1 : no_such_key(c);
+    int rc = svid ? (s3_version_load(c, &src, sk, svid, &from) ? -1 : 1)
+                  : s3_object_load(c, sb, sk, &from);
+    if (rc <= 0) return rc < 0 ? -1 : s3_no_such_key(c);
     if (s3_bucket_open(c, bucket, key, "s3:PutObject", &dst)) return -1;
     const char *directive = jstr(in, "MetadataDirective");
     int replace = directive && !strcmp(directive, "REPLACE");
@@ -404,7 +497,7 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
     if ((im && !etag_in(im, jstr(from, "ETag"))) || (inm && etag_in(inm, jstr(from, "ETag"))))
         return precondition_failed(c);
     json_t *old = NULL;
-    rc = object_load(c, bucket, key, &old);
+    rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     double now = (double)(long long)clock_now();
     json_t *doc = arena_defer_json(
@@ -412,7 +505,15 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
                         json_object_get(from, "Blob"), "Size", json_object_get(from, "Size"),
                         "ETag", json_object_get(from, "ETag"), "LastModified", now));
     if (!doc) return ferr_oom(c->err);
-    if (take_content(c, doc, replace ? in : from)) return -1;
+    if (s3_take_content(c, doc, replace ? in : from)) return -1;
+    /* the copy names the same sealed bytes: it keeps their key */
+    static const char *const sealed[] = {"ServerSideEncryption", "SSEKMSKeyId", "KeyArn", "DataKey",
+                                         "NoncePrefix",          "Parts",       NULL};
+    for (int i = 0; sealed[i]; i++) {
+        json_t *v = json_object_get(from, sealed[i]);
+        if (v && json_object_set(doc, sealed[i], v)) return ferr_oom(c->err);
+    }
+    if (json_object_get(from, "Parts")) json_object_del(doc, "Blob");
     /* AWS: TaggingDirective COPY (the default) keeps the source's tags, REPLACE takes
      * x-amz-tagging's */
     const char *td = jstr(in, "TaggingDirective");
@@ -424,7 +525,8 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
         (json_object_set(doc, "ChecksumAlgorithm", json_object_get(from, "ChecksumAlgorithm")) ||
          json_object_set(doc, "Checksum", json_object_get(from, "Checksum"))))
         return ferr_oom(c->err);
-    if (object_put(c, bucket, key, doc, rc ? old : NULL) ||
+    json_object_del(doc, "VersionId");
+    if (s3_version_write(c, &dst, key, doc, rc ? old : NULL) ||
         s3_notify(c, &dst, "s3:ObjectCreated:Copy", key, jint(doc, "Size", 0), jstr(doc, "ETag")))
         return -1;
     *out = svc_out(c, json_pack("{s:{s:O, s:f}}", "CopyObjectResult", "ETag",

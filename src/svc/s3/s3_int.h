@@ -12,12 +12,12 @@
 #define FERRY_SVC_S3_INT_H
 #include <jansson.h>
 
+#include "svc/s3/documents.h"
 #include "svc/svc.h"
 
-#define S3_BUCKET_KIND  "s3.bucket"
-#define S3_OBJECT_KIND  "s3.object"
-#define S3_BLOBREF_KIND "s3.blobref"
-#define S3_MAX_KEY      1024 /* bytes of UTF-8 */
+#define S3_BUCKET_KIND "s3.bucket"
+#define S3_OBJECT_KIND "s3.object"
+#define S3_MAX_KEY     1024 /* bytes of UTF-8 */
 
 /* A loaded bucket: doc and strings in the call's arena. */
 typedef struct s3_bucket {
@@ -40,6 +40,53 @@ int s3_bucket_save(call *c, const s3_bucket *b);
 const char *s3_object_id(call *c, const char *bucket, const char *key);
 /* 0 when key is a valid object key (1..1024 bytes), else -1 with KeyTooLongError / ... */
 int s3_key_check(call *c, const char *key);
+
+/* ---- object.c ---- */
+int s3_no_such_key(call *c);
+/* The current object document of bucket/key: 1 (*doc in the arena), 0 absent, -1 error. */
+int s3_object_load(call *c, const char *bucket, const char *key, json_t **doc);
+/* Stores doc as bucket/key's current object, replacing old (NULL: none): the blobs each
+ * names gain or lose a name ("Blob", or "Parts"[].Blob for a multipart object). */
+int s3_object_put(call *c, const char *bucket, const char *key, json_t *doc, json_t *old);
+/* Removes bucket/key's current object document old (its blobs lose a name). */
+int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old);
+/* One more (delta 1) or one fewer (-1) document naming blob id. */
+int s3_blob_ref(call *c, const char *id, int delta);
+/* The object's bytes [off, off + len) as the call's output payload. */
+int s3_object_stream(call *c, const json_t *doc, uint64_t off, uint64_t len);
+/* The content headers, metadata and storage class of in into doc. */
+int s3_take_content(call *c, json_t *doc, const json_t *in);
+char *s3_etag_of(call *c, const unsigned char md5[16]); /* "\"hex\"" in the arena */
+
+/* ---- versions.c ---- */
+/* Writes doc as key's new current version, as the bucket's versioning says (none: it replaces
+ * old; Enabled: a new version id; Suspended: the "null" version), setting doc's VersionId. */
+int s3_version_write(call *c, const s3_bucket *b, const char *key, json_t *doc, json_t *old);
+/* DeleteObject: without vid, removes the object or (versioned) adds a delete marker; with
+ * vid, removes that version for good. Answers DeleteMarker/VersionId into out. */
+int s3_version_delete(call *c, const s3_bucket *b, const char *key, const char *vid, json_t *old,
+                      json_t *out);
+/* Version vid of key into *doc (the arena's): 0, or -1 with NoSuchVersion, InvalidArgument,
+ * or MethodNotAllowed for a delete marker. */
+int s3_version_load(call *c, const s3_bucket *b, const char *key, const char *vid, json_t **doc);
+
+/* ---- sse.c: server-side encryption ---- */
+/* The key the bytes of the object about to be written in bucket b must be sealed with, as
+ * the request (in: ServerSideEncryption, SSEKMSKeyId) or else the bucket's default asks:
+ * SSE-S3 (a data key wrapped by this installation's S3 key) or SSE-KMS (a data key from
+ * GenerateDataKey on the caller's behalf). *key is the plaintext data key, *note what the
+ * object's document keeps (JSON text: the algorithm, the wrapped key, the KMS key id); the
+ * handler passes both to call_body_want. 0 or -1 with c->err (KMS refusals included). */
+int s3_sse_begin(call *c, const s3_bucket *b, const json_t *in, const char *key_arn, blob_key *key,
+                 const char **note);
+/* Records note's encryption in doc (the object or part) and part (where the wrapped key
+ * goes: the object document itself for a single PUT). */
+int s3_sse_record(call *c, json_t *doc, json_t *part, const char *note);
+/* Opens the data key of part (an object or one of its parts) into seg, on the caller's
+ * behalf for SSE-KMS (kms:Decrypt with the object's ARN as context): 0 or -1. */
+int s3_sse_open(call *c, const json_t *doc, const json_t *part, call_segment *seg);
+/* The response members that describe doc's encryption (ServerSideEncryption, SSEKMSKeyId). */
+int s3_sse_describe(call *c, const json_t *doc, json_t *out);
 
 /* ---- config.c ---- */
 #define S3_MAX_BUCKET_TAGS 50
