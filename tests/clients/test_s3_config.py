@@ -240,6 +240,29 @@ def test_object_tagging(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="a b")["Body"].read() == b"1"
 
 
+def test_object_tagging_of_versions(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1", Tagging="gen=1")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"2")["VersionId"]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
+    got = s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)
+    assert got["TagSet"] == [{"Key": "gen", "Value": "1"}] and got["VersionId"] == v1
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=v1,
+                          Tagging={"TagSet": [{"Key": "gen", "Value": "old"}]})
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "gen", "Value": "2"}]})
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)["TagSet"] == [
+        {"Key": "gen", "Value": "old"}]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v2)["TagSet"] == [
+        {"Key": "gen", "Value": "2"}]
+    # the current version's tags stay with it once it is no longer current
+    s3.put_object(Bucket=bucket, Key="k", Body=b"3")
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v2)["TagSet"] == [
+        {"Key": "gen", "Value": "2"}]
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=v1)["TagCount"] == 1
+    raises(s3.get_object_tagging, "NoSuchVersion", Bucket=bucket, Key="k",
+           VersionId="A" * 24)
+
+
 def test_s3api_cli(ferry, s3, bucket):
     ferry.aws("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging",
               "TagSet=[{Key=a,Value=b}]", profile="dev", region="us-east-1")

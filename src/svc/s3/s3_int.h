@@ -69,6 +69,11 @@ int s3_version_delete(call *c, const s3_bucket *b, const char *key, const char *
 /* Version vid of key into *doc (the arena's): 0, or -1 with NoSuchVersion, InvalidArgument,
  * or MethodNotAllowed for a delete marker. */
 int s3_version_load(call *c, const s3_bucket *b, const char *key, const char *vid, json_t **doc);
+/* Stores doc's member field (absent: removed) into the version doc is (object tags and
+ * ACLs): the key's object document if it is the current version, its version document if
+ * the bucket keeps versions. 0 or -1. */
+int s3_version_set(call *c, const s3_bucket *b, const char *key, const json_t *doc,
+                   const char *field);
 
 /* ---- sse.c: server-side encryption ---- */
 /* The key the bytes of the object about to be written in bucket b must be sealed with, as
