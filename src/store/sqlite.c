@@ -169,9 +169,13 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* sq_list's statements, one for each set of filters given (see list_sql) */
+#define LIST_VARIANTS 24
+
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *list_st[LIST_VARIANTS]; /* prepared on first use */
     struct conn *next;
 } conn;
 
@@ -209,6 +213,7 @@ static void conn_free(conn *c)
 {
     if (!c) return;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->st[i]);
+    for (int i = 0; i < LIST_VARIANTS; i++) sqlite3_finalize(c->list_st[i]);
     sqlite3_close(c->db);
     free(c);
 }
@@ -320,7 +325,7 @@ static int mkdirs(const char *dir)
 /* At rest the store holds every account's secret keys, session secrets and the SNS signing
  * key; its only protection is the file system, so the data directory is 0700 and its files
  * 0600 whatever the umask (SQLite gives -wal and -shm the mode of the database file). */
-static const char *const store_files[] = {"ferry.db", "ferry.db-wal", "ferry.db-shm",
+static const char *const store_files[] = {"ferry.db",         "ferry.db-wal",   "ferry.db-shm",
                                           "ferry.db-journal", "kms-master.key", "s3-master.key"};
 
 static int ours(const char *name)
@@ -736,23 +741,85 @@ static int sq_del(void *txn, const store_key *k, ferr *e)
     return ret;
 }
 
+/* The smallest string above every string that begins with prefix (n bytes), in SQLite's
+ * BINARY order (memcmp): the prefix without its trailing 0xff bytes, last byte plus one.
+ * Returns 0 with *out malloc'ed, 0 with *out NULL when there is none (the prefix is empty or
+ * all 0xff), -1 out of memory. */
+static int prefix_upper(const char *prefix, size_t n, char **out)
+{
+    *out = NULL;
+    while (n && (unsigned char)prefix[n - 1] == 0xff) n--;
+    if (!n) return 0;
+    char *u = malloc(n + 1);
+    if (!u) return -1;
+    memcpy(u, prefix, n);
+    u[n - 1] = (char)((unsigned char)u[n - 1] + 1);
+    u[n] = 0;
+    *out = u;
+    return 0;
+}
+
+enum { LIST_ACCOUNT = 1, LIST_REGION = 2, LIST_UPPER = 4, LIST_GT = 8, LIST_GE = 16 };
+
+/* A listing with account, region and id bounds bound only when given: nullable filters
+ * ("?2 IS NULL OR account=?2", "substr(id,...)=?4") cannot become an index range, and a
+ * bucket's page of 1,000 keys scanned every key of the kind. With equalities on the leading
+ * key columns and at most one lower and one upper bound on id, the primary key (kind,
+ * account, region, id) gives the range directly. */
+static sqlite3_stmt *list_stmt(conn *c, int flags, int *fresh)
+{
+    int i = (flags & 7) + (flags & LIST_GT ? 8 : flags & LIST_GE ? 16 : 0);
+    *fresh = 0;
+    /* a callback may list again on this connection while the cached one is stepping */
+    if (c->list_st[i] && !sqlite3_stmt_busy(c->list_st[i])) return c->list_st[i];
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT account, region, id, doc FROM docs WHERE kind=?1%s%s%s%s"
+             " ORDER BY account, region, id",
+             flags & LIST_ACCOUNT ? " AND account=?2" : "",
+             flags & LIST_REGION ? " AND region=?3" : "",
+             flags & LIST_GT   ? " AND id>?4"
+             : flags & LIST_GE ? " AND id>=?4"
+                               : "",
+             flags & LIST_UPPER ? " AND id<?5" : "");
+    sqlite3_stmt *st = NULL;
+    if (c->list_st[i]) {
+        *fresh = 1;
+        return sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK ? st : NULL;
+    }
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    c->list_st[i] = st;
+    return st;
+}
+
 static int sq_list(void *txn, const char *kind, const char *account, const char *region,
                    const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
                    ferr *e)
 {
     sqtxn *t = txn;
-    sqlite3_stmt *st;
-    const char *sql = "SELECT account, region, id, doc FROM docs WHERE kind=?1"
-                      " AND (?2 IS NULL OR account=?2) AND (?3 IS NULL OR region=?3)"
-                      " AND (?4 IS NULL OR substr(id,1,length(?4))=?4)"
-                      " AND (?5 IS NULL OR id>?5) ORDER BY account, region, id";
-    if (sqlite3_prepare_v2(t->c->db, sql, -1, &st, NULL) != SQLITE_OK)
+    char *upper = NULL;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    if (prefix_upper(prefix ? prefix : "", plen, &upper)) return ferr_oom(e);
+    /* one lower bound: the prefix, unless `after` is at or above it */
+    const char *lower = after;
+    int flags = (account ? LIST_ACCOUNT : 0) | (region ? LIST_REGION : 0) |
+                (upper ? LIST_UPPER : 0) | (after ? LIST_GT : 0);
+    if (plen && (!after || strcmp(after, prefix) < 0)) {
+        lower = prefix;
+        flags = (flags & ~LIST_GT) | LIST_GE;
+    }
+    int fresh;
+    sqlite3_stmt *st = list_stmt(t->c, flags, &fresh);
+    if (!st) {
+        free(upper);
         return sqerr(e, t->c->db, "list");
+    }
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     if (account) sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
     if (region) sqlite3_bind_text(st, 3, region, -1, SQLITE_STATIC);
-    if (prefix) sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
-    if (after) sqlite3_bind_text(st, 5, after, -1, SQLITE_STATIC);
+    if (flags & (LIST_GT | LIST_GE)) sqlite3_bind_text(st, 4, lower, -1, SQLITE_STATIC);
+    if (upper) sqlite3_bind_text(st, 5, upper, -1, SQLITE_STATIC);
     int n = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_key k = {kind, (const char *)sqlite3_column_text(st, 0),
@@ -776,7 +843,11 @@ static int sq_list(void *txn, const char *kind, const char *account, const char 
         }
     }
     if (rc != SQLITE_DONE) n = sqerr(e, t->c->db, "list");
-    sqlite3_finalize(st);
+    if (fresh)
+        sqlite3_finalize(st);
+    else
+        stmt_done(st);
+    free(upper);
     return n;
 }
 

@@ -40,8 +40,9 @@ const svc_op *svc_find_op(const svc_def *d, const char *op)
 
 int svc_run(call *c, const svc_op *op, json_t *in, json_t **out)
 {
+    const svc_def *d = c->service ? svc_find(c->service) : NULL;
+    if (d && d->condition_keys && d->condition_keys(c, in)) return -1;
     int rc = op->fn(c, in, out);
     if (rc || (op->flags & SVC_READ)) return rc;
-    const svc_def *d = c->service ? svc_find(c->service) : NULL;
     return d && d->before_commit ? d->before_commit(c) : 0;
 }

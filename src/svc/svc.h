@@ -233,7 +233,11 @@ typedef struct svc_def {
      * before the operation is audited and committed (IAM moves its generation here);
      * -1 with c->err set fails the operation. */
     int (*before_commit)(call *c);
-    void (*written)(void);   /* optional: called after each of its write operations commits */
+    void (*written)(void); /* optional: called after each of its write operations commits */
+    /* optional: before each handler, the service's own condition keys taken from the input
+     * (S3's s3:x-amz-server-side-encryption, s3:prefix...) added to c->context, so that every
+     * authorization of the call sees them; -1 with c->err fails the call (OOM). */
+    int (*condition_keys)(call *c, const json_t *in);
     const svc_route *routes; /* optional: URLs it serves outside the signed API */
     size_t nroutes;
 } svc_def;

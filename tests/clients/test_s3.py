@@ -700,3 +700,62 @@ def test_upload_part_copy(s3, bucket):
     s3.delete_object(Bucket=bucket, Key="src-mpu")
     s3.delete_object(Bucket=bucket, Key="src-small")
     assert s3.get_object(Bucket=bucket, Key="assembled", Range="bytes=-5")["Body"].read() == small[-5:]
+
+
+def test_acknowledged_objects_survive_kill_9():
+    import signal
+    from ferrytest import Ferry
+    f = Ferry().start()
+    try:
+        f.init()
+        s3 = f.client("s3", "tools")
+        s3.create_bucket(Bucket="durable")
+        body = os.urandom(3 << 20)
+        s3.put_object(Bucket="durable", Key="k", Body=body)
+        uid = s3.create_multipart_upload(Bucket="durable", Key="m")["UploadId"]
+        e1 = s3.upload_part(Bucket="durable", Key="m", UploadId=uid, PartNumber=1, Body=body)["ETag"]
+        s3.complete_multipart_upload(Bucket="durable", Key="m", UploadId=uid,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
+        f.stop(signal.SIGKILL)
+        f.start()
+        s3 = f.client("s3", "tools")
+        assert s3.get_object(Bucket="durable", Key="k")["Body"].read() == body
+        assert s3.get_object(Bucket="durable", Key="m")["Body"].read() == body
+    finally:
+        f.close()
+
+
+def test_bucket_policy_conditions(ferry, s3):
+    """The seeds' artifact buckets refuse unencrypted uploads (s3:x-amz-server-side-encryption)
+    and plain-http access (aws:SecureTransport); listing can be held to a prefix (s3:prefix)."""
+    tools = acct(ferry, "tools")
+    s3.create_bucket(Bucket="guarded")
+    s3.put_bucket_policy(Bucket="guarded", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::guarded/*",
+             "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+            {"Sid": "OnlyReportsListed", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::guarded",
+             "Condition": {"StringNotLike": {"s3:prefix": "reports/*"}}}]}))
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="guarded", Key="a", Body=b"x")
+    assert code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="guarded", Key="a", Body=b"x", ServerSideEncryption="AES256")
+    assert code(e) == "AccessDenied"
+    s3.put_object(Bucket="guarded", Key="reports/a", Body=b"x", ServerSideEncryption="aws:kms")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="guarded", Prefix="reports/")["Contents"]] == ["reports/a"]
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket="guarded")
+    assert code(e) == "AccessDenied"
+    s3.put_bucket_policy(Bucket="guarded", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                       "Action": "s3:*", "Resource": ["arn:aws:s3:::guarded", "arn:aws:s3:::guarded/*"],
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    with pytest.raises(ClientError) as e:  # ferry is plain http: refused as AWS would
+        s3.get_object(Bucket="guarded", Key="reports/a")
+    assert code(e) == "AccessDenied"
+    assert tools

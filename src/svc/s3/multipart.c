@@ -49,6 +49,13 @@ static int upload_load(call *c, const json_t *in, upload_doc *u)
     return 0;
 }
 
+/* The bucket (action authorized on the key) and the upload a part operation names. */
+static int open_upload(call *c, const json_t *in, const char *action, s3_bucket *b, upload_doc *u)
+{
+    if (s3_bucket_open(c, jstr(in, "Bucket"), jstr(in, "Key"), action, b)) return -1;
+    return upload_load(c, in, u);
+}
+
 static const char *part_id(call *c, const char *uid, long long n)
 {
     const char *id = arena_printf(c->a, "%s/%05lld", uid, n);
@@ -169,36 +176,15 @@ static int part_put(call *c, const char *uid, long long n, json_t *part)
     return store_put(c->txn, &k, part, c->err);
 }
 
-typedef struct parts_ud {
-    call *c;
-    json_t *arr;
-} parts_ud;
-
-static int part_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    parts_ud *p = ud;
-    if (json_array_append(p->arr, doc)) p->c->oom = 1;
-    return 0;
-}
-
 /* Every part of upload uid, in part number order (in the arena). */
 static json_t *parts_of(call *c, const char *uid, const char *after, int limit)
 {
-    json_t *arr = arena_defer_json(c->a, json_array());
     const char *prefix = arena_printf(c->a, "%s/", uid);
-    if (!arr || !prefix) {
+    if (!prefix) {
         ferr_oom(c->err);
         return NULL;
     }
-    parts_ud p = {c, arr};
-    if (store_list(c->txn, S3_PART_KIND, "", "", prefix, after, limit, part_cb, &p, c->err) < 0)
-        return NULL;
-    if (c->oom) {
-        ferr_oom(c->err);
-        return NULL;
-    }
-    return arr;
+    return s3_list_docs(c, S3_PART_KIND, prefix, after, limit);
 }
 
 /* Drops the upload and its parts; parts not in keep (NULL: none) lose their blob's name. */
@@ -224,11 +210,9 @@ static int upload_drop(call *c, upload_doc *u, json_t *parts, const json_t *keep
 int s3_op_abort_multipart_upload(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:AbortMultipartUpload", &b)) return -1;
     upload_doc u;
-    if (upload_load(c, in, &u)) return -1;
+    if (open_upload(c, in, "s3:AbortMultipartUpload", &b, &u)) return -1;
     json_t *parts = parts_of(c, jstr(u.doc, "UploadId"), NULL, 0);
     return parts ? upload_drop(c, &u, parts, NULL) : -1;
 }
@@ -260,9 +244,8 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
     upload_doc u;
-    if (upload_load(c, in, &u)) return -1;
+    if (open_upload(c, in, "s3:PutObject", &b, &u)) return -1;
     json_t *want = json_object_get(json_object_get(in, "MultipartUpload"), "Parts");
     size_t n = json_array_size(want);
     if (!n)
@@ -361,9 +344,8 @@ int s3_op_list_parts(call *c, json_t *in, json_t **out)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:ListMultipartUploadParts", &b)) return -1;
     upload_doc u;
-    if (upload_load(c, in, &u)) return -1;
+    if (open_upload(c, in, "s3:ListMultipartUploadParts", &b, &u)) return -1;
     long long max = jint(in, "MaxParts", 1000), marker = jint(in, "PartNumberMarker", 0);
     if (max < 0 || max > 1000) max = 1000;
     const char *uid = jstr(u.doc, "UploadId");
@@ -397,14 +379,6 @@ int s3_op_list_parts(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-static int upload_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    parts_ud *p = ud;
-    if (json_array_append(p->arr, doc)) p->c->oom = 1;
-    return 0;
-}
-
 static int by_key(const void *x, const void *y)
 {
     const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
@@ -420,13 +394,10 @@ int s3_op_list_multipart_uploads(call *c, json_t *in, json_t **out)
     const char *bucket = jstr(in, "Bucket");
     s3_bucket b;
     if (s3_bucket_open(c, bucket, NULL, "s3:ListBucketMultipartUploads", &b)) return -1;
-    json_t *all = arena_defer_json(c->a, json_array());
     const char *prefix = arena_printf(c->a, "%s/", bucket);
-    if (!all || !prefix) return ferr_oom(c->err);
-    parts_ud p = {c, all};
-    if (store_list(c->txn, S3_UPLOAD_KIND, "", "", prefix, NULL, 0, upload_cb, &p, c->err) < 0)
-        return -1;
-    if (c->oom) return ferr_oom(c->err);
+    if (!prefix) return ferr_oom(c->err);
+    json_t *all = s3_list_docs(c, S3_UPLOAD_KIND, prefix, NULL, 0);
+    if (!all) return -1;
     size_t n = json_array_size(all);
     json_t **v = arena_alloc(c->a, (n ? n : 1) * sizeof(*v));
     if (!v) return ferr_oom(c->err);

@@ -48,8 +48,7 @@ int s3_blob_ref(call *c, const char *id, int delta)
     return rc;
 }
 
-/* One more (delta 1) or one fewer (-1) name for each blob of an object document. */
-static int doc_refs(call *c, const json_t *doc, int delta)
+int s3_doc_refs(call *c, const json_t *doc, int delta)
 {
     if (!doc) return 0;
     if (jstr(doc, "Blob")) return s3_blob_ref(c, jstr(doc, "Blob"), delta);
@@ -65,7 +64,7 @@ int s3_object_put(call *c, const char *bucket, const char *key, json_t *doc, jso
 {
     const char *id = s3_object_id(c, bucket, key);
     if (!id) return -1;
-    if (doc_refs(c, old, -1) || doc_refs(c, doc, 1)) return -1;
+    if (s3_doc_refs(c, old, -1) || s3_doc_refs(c, doc, 1)) return -1;
     store_key k = {S3_OBJECT_KIND, "", "", id};
     return store_put(c->txn, &k, doc, c->err);
 }
@@ -74,7 +73,7 @@ int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old)
 {
     const char *id = s3_object_id(c, bucket, key);
     if (!id) return -1;
-    if (doc_refs(c, old, -1)) return -1;
+    if (s3_doc_refs(c, old, -1)) return -1;
     store_key k = {S3_OBJECT_KIND, "", "", id};
     return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
 }

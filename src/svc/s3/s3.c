@@ -5,7 +5,42 @@
 
 #include "s3_int.h"
 
-const svc_def svc_s3 = {.name = "s3", .event_source = "s3.amazonaws.com"};
+/* S3's condition keys that come from the request (AWS's "Actions, resources, and condition
+ * keys for Amazon S3"): the input member each is read from. */
+static const char *const s3_keys[][2] = {
+    {"ServerSideEncryption", "s3:x-amz-server-side-encryption"},
+    {"SSEKMSKeyId", "s3:x-amz-server-side-encryption-aws-kms-key-id"},
+    {"ACL", "s3:x-amz-acl"},
+    {"CopySource", "s3:x-amz-copy-source"},
+    {"StorageClass", "s3:x-amz-storage-class"},
+    {"MetadataDirective", "s3:x-amz-metadata-directive"},
+    {"Prefix", "s3:prefix"},
+    {"Delimiter", "s3:delimiter"},
+    {"MaxKeys", "s3:max-keys"},
+    {"VersionId", "s3:VersionId"},
+};
+
+static int condition_keys(call *c, const json_t *in)
+{
+    json_t *ctx = NULL;
+    for (size_t i = 0; i < sizeof(s3_keys) / sizeof(s3_keys[0]); i++) {
+        json_t *v = json_object_get(in, s3_keys[i][0]);
+        if (!v) continue;
+        if (!ctx) {
+            ctx = c->context ? json_deep_copy(c->context) : json_object();
+            if (!ctx || !arena_defer_json(c->a, ctx)) return ferr_oom(c->err);
+        }
+        json_t *s = json_is_integer(v)
+                        ? json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v))
+                        : json_incref(v);
+        if (json_object_set_new(ctx, s3_keys[i][1], s)) return ferr_oom(c->err);
+    }
+    if (ctx) c->context = ctx;
+    return 0;
+}
+
+const svc_def svc_s3 = {
+    .name = "s3", .event_source = "s3.amazonaws.com", .condition_keys = condition_keys};
 
 /* AWS's general purpose bucket naming rules: 3-63 characters of lower-case letters,
  * digits, dots and hyphens, beginning and ending with a letter or digit, no two adjacent
@@ -97,4 +132,33 @@ int s3_key_check(call *c, const char *key)
     if (!n) return ferr_set(c->err, 400, "InvalidArgument", "Object key must not be empty");
     if (n > S3_MAX_KEY) return ferr_set(c->err, 400, "KeyTooLongError", "Your key is too long");
     return 0;
+}
+
+typedef struct docs_ud {
+    call *c;
+    json_t *arr;
+} docs_ud;
+
+static int doc_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    docs_ud *d = ud;
+    if (json_array_append(d->arr, doc)) d->c->oom = 1;
+    return 0;
+}
+
+json_t *s3_list_docs(call *c, const char *kind, const char *prefix, const char *after, int limit)
+{
+    json_t *arr = arena_defer_json(c->a, json_array());
+    if (!arr) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    docs_ud d = {c, arr};
+    if (store_list(c->txn, kind, "", "", prefix, after, limit, doc_cb, &d, c->err) < 0) return NULL;
+    if (c->oom) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    return arr;
 }

@@ -54,6 +54,12 @@ int s3_copy_source_open(call *c, const char *cs, const char **bucket, const char
                         const char **vid, s3_bucket *b, json_t **doc);
 /* Removes bucket/key's current object document old (its blobs lose a name). */
 int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old);
+/* One more (delta 1) or one fewer (-1) name for each blob an object or version document
+ * names ("Blob", or "Parts"[].Blob; a delete marker names none). */
+int s3_doc_refs(call *c, const json_t *doc, int delta);
+/* Every document of kind whose id begins with prefix, after `after` (NULL: from the start),
+ * at most limit (0: all), in id order: an array in the arena, or NULL with c->err. */
+json_t *s3_list_docs(call *c, const char *kind, const char *prefix, const char *after, int limit);
 /* One more (delta 1) or one fewer (-1) document naming blob id. */
 int s3_blob_ref(call *c, const char *id, int delta);
 /* The object's bytes [off, off + len) as the call's output payload. */

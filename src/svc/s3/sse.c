@@ -51,6 +51,19 @@ static int kms_call(call *c, const char *op, json_t *in, json_t **out)
     return 0;
 }
 
+/* KMS op (GenerateDataKey or Decrypt) for the caller; the 256-bit Plaintext into key. */
+static int kms_data_key(call *c, const char *op, json_t *in, json_t **out, unsigned char key[32])
+{
+    if (kms_call(c, op, in, out)) return -1;
+    const char *pt = jstr(*out, "Plaintext");
+    size_t len = 0;
+    unsigned char *raw = pt ? enc_unb64(c->a, pt, strlen(pt), &len) : NULL;
+    if (!raw || len != 32) return ferr_internal(c->err, "KMS gave no 256-bit data key");
+    memcpy(key, raw, 32);
+    OPENSSL_cleanse(raw, len);
+    return 0;
+}
+
 int s3_sse_begin(call *c, const s3_bucket *b, const json_t *in, const char *key_arn, blob_key *key,
                  const char **note)
 {
@@ -80,17 +93,12 @@ int s3_sse_begin(call *c, const s3_bucket *b, const json_t *in, const char *key_
                       enc_b64(c->a, wrapped, sizeof(wrapped)), "NoncePrefix", prefix);
     } else if (!strcmp(alg, "aws:kms") || !strcmp(alg, "aws:kms:dsse")) {
         json_t *out;
-        if (kms_call(c, "GenerateDataKey",
-                     json_pack("{s:s, s:s, s:{s:s}}", "KeyId", kms_key ? kms_key : "alias/aws/s3",
-                               "KeySpec", "AES_256", "EncryptionContext", "aws:s3:arn", key_arn),
-                     &out))
+        if (kms_data_key(c, "GenerateDataKey",
+                         json_pack("{s:s, s:s, s:{s:s}}", "KeyId",
+                                   kms_key ? kms_key : "alias/aws/s3", "KeySpec", "AES_256",
+                                   "EncryptionContext", "aws:s3:arn", key_arn),
+                         &out, key->key))
             return -1;
-        const char *pt = jstr(out, "Plaintext");
-        size_t len = 0;
-        unsigned char *raw = pt ? enc_unb64(c->a, pt, strlen(pt), &len) : NULL;
-        if (!raw || len != 32) return ferr_internal(c->err, "KMS gave no 256-bit data key");
-        memcpy(key->key, raw, 32);
-        OPENSSL_cleanse(raw, len);
         n = json_pack("{s:s, s:s?, s:s?, s:s}", "Alg", alg, "DataKey", jstr(out, "CiphertextBlob"),
                       "KmsKeyId", jstr(out, "KeyId"), "NoncePrefix", prefix);
     } else {
@@ -140,17 +148,11 @@ int s3_sse_open(call *c, const json_t *doc, const json_t *part, call_segment *se
             return ferr_internal(c->err, "the object's data key does not open");
     } else {
         json_t *out;
-        if (kms_call(c, "Decrypt",
-                     json_pack("{s:s, s:{s:s}}", "CiphertextBlob", dk, "EncryptionContext",
-                               "aws:s3:arn", arn),
-                     &out))
+        if (kms_data_key(c, "Decrypt",
+                         json_pack("{s:s, s:{s:s}}", "CiphertextBlob", dk, "EncryptionContext",
+                                   "aws:s3:arn", arn),
+                         &out, seg->key.key))
             return -1;
-        const char *pt = jstr(out, "Plaintext");
-        size_t len = 0;
-        unsigned char *raw = pt ? enc_unb64(c->a, pt, strlen(pt), &len) : NULL;
-        if (!raw || len != 32) return ferr_internal(c->err, "KMS gave no 256-bit data key");
-        memcpy(seg->key.key, raw, 32);
-        OPENSSL_cleanse(raw, len);
     }
     seg->sealed = 1;
     return 0;

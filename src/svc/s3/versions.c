@@ -32,62 +32,28 @@ static const char *version_id(call *c, const char *bucket, const char *key, cons
     return id;
 }
 
-static int blob_refs(call *c, const json_t *doc, int delta)
-{
-    if (!doc || jbool(doc, "DeleteMarker", 0)) return 0;
-    if (jstr(doc, "Blob")) return s3_blob_ref(c, jstr(doc, "Blob"), delta);
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(doc, "Parts"), i, p) {
-        if (jstr(p, "Blob") && s3_blob_ref(c, jstr(p, "Blob"), delta)) return -1;
-    }
-    return 0;
-}
-
 static int version_put(call *c, const char *bucket, const char *key, const char *rank, json_t *doc)
 {
     const char *id = version_id(c, bucket, key, rank);
-    if (!id || jset_str(doc, "Rank", rank) || blob_refs(c, doc, 1)) return -1;
+    if (!id || jset_str(doc, "Rank", rank) || s3_doc_refs(c, doc, 1)) return -1;
     store_key k = {S3_VERSION_KIND, "", "", id};
     return store_put(c->txn, &k, doc, c->err);
 }
 
-typedef struct vlist {
-    call *c;
-    json_t *arr;
-} vlist;
-
-static int vcb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    vlist *v = ud;
-    if (json_array_append(v->arr, doc)) v->c->oom = 1;
-    return 0;
-}
-
-/* Every stored version of bucket/key, newest first (in the arena), or NULL with c->err. */
 static json_t *versions_of(call *c, const char *bucket, const char *key)
 {
-    json_t *arr = arena_defer_json(c->a, json_array());
     const char *prefix = arena_printf(c->a, "%s/%s\x01", bucket, key);
-    if (!arr || !prefix) {
+    if (!prefix) {
         ferr_oom(c->err);
         return NULL;
     }
-    vlist v = {c, arr};
-    if (store_list(c->txn, S3_VERSION_KIND, "", "", prefix, NULL, 0, vcb, &v, c->err) < 0)
-        return NULL;
-    if (c->oom) {
-        ferr_oom(c->err);
-        return NULL;
-    }
-    return arr;
+    return s3_list_docs(c, S3_VERSION_KIND, prefix, NULL, 0);
 }
 
 static int version_del(call *c, const char *bucket, const char *key, const json_t *doc)
 {
     const char *id = version_id(c, bucket, key, jstr(doc, "Rank") ? jstr(doc, "Rank") : "");
-    if (!id || blob_refs(c, doc, -1)) return -1;
+    if (!id || s3_doc_refs(c, doc, -1)) return -1;
     store_key k = {S3_VERSION_KIND, "", "", id};
     return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
 }
@@ -148,7 +114,7 @@ static int promote(call *c, const char *bucket, const char *key, json_t *old)
     if (!oid) return -1;
     store_key k = {S3_OBJECT_KIND, "", "", oid};
     if (!top || jbool(top, "DeleteMarker", 0)) {
-        if (old && blob_refs(c, old, -1)) return -1;
+        if (old && s3_doc_refs(c, old, -1)) return -1;
         return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
     }
     json_t *cur = json_deep_copy(top);

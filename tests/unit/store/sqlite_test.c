@@ -183,6 +183,113 @@ static void test_list(void **st)
     store_rollback(t);
 }
 
+/* The ids a listing gave, each followed by a space. */
+typedef struct joined {
+    char s[256];
+} joined;
+
+static int join_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)doc;
+    joined *j = ud;
+    size_t n = strlen(j->s);
+    snprintf(j->s + n, sizeof(j->s) - n, "%s ", k->id);
+    return 0;
+}
+
+static const char *listed(store_txn *t, const char *acct, const char *region, const char *prefix,
+                          const char *after, int limit, joined *j)
+{
+    ferr e = {0};
+    memset(j->s, 0, sizeof(j->s));
+    int n = store_list(t, "thing", acct, region, prefix, after, limit, join_cb, j, &e);
+    assert_true(n >= 0);
+    return j->s;
+}
+
+/* A prefix and an `after` are an id range: the same rows as a byte-prefix test, at every
+ * edge of the bound computed from the prefix (0xff bytes, multibyte UTF-8, empty). */
+static void test_list_ranges(void **st)
+{
+    (void)st;
+    const char *ids[] = {"a",        "a\xff", "a\xff\xff", "a\xffz",   "b",
+                         "b/",       "b/c",   "b0",        "\xc3\xa9", "\xc3\xa9z",
+                         "\xc3\xaa", "\xff",  "\xff\xff",  "\xffz",    "c"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) put(S, "444444444444", ids[i], 1);
+    put(S, "555555555555", "b/x", 1);
+    ferr e = {0};
+    store_txn *t;
+    joined j = {0};
+    const char *A = "444444444444", *R = "us-east-1";
+    assert_int_equal(store_begin(S, 0, &t, &e), 0);
+    assert_string_equal(
+        listed(t, A, R, "", NULL, 0, &j),
+        "a a\xff a\xffz a\xff\xff b b/ b/c b0 c \xc3\xa9 \xc3\xa9z \xc3\xaa \xff \xffz \xff\xff ");
+    assert_string_equal(listed(t, A, R, "a\xff", NULL, 0, &j), "a\xff a\xffz a\xff\xff ");
+    assert_string_equal(listed(t, A, R, "a\xff\xff", NULL, 0, &j), "a\xff\xff ");
+    assert_string_equal(listed(t, A, R, "\xff", NULL, 0, &j), "\xff \xffz \xff\xff ");
+    assert_string_equal(listed(t, A, R, "\xff\xff", NULL, 0, &j), "\xff\xff ");
+    assert_string_equal(listed(t, A, R, "\xc3\xa9", NULL, 0, &j), "\xc3\xa9 \xc3\xa9z ");
+    /* a prefix ending inside a UTF-8 character is bytes too (SQLite's substr counted characters) */
+    assert_string_equal(listed(t, A, R, "\xc3", NULL, 0, &j), "\xc3\xa9 \xc3\xa9z \xc3\xaa ");
+    assert_string_equal(listed(t, A, R, "b/", NULL, 0, &j), "b/ b/c ");
+    assert_string_equal(listed(t, A, R, "zz", NULL, 0, &j), "");
+    /* after below the prefix: from the prefix; inside it: after it; beyond it: nothing */
+    assert_string_equal(listed(t, A, R, "b", "a\xff", 0, &j), "b b/ b/c b0 ");
+    assert_string_equal(listed(t, A, R, "b", "b/", 0, &j), "b/c b0 ");
+    assert_string_equal(listed(t, A, R, "b", "b/\xff", 0, &j), "b0 ");
+    assert_string_equal(listed(t, A, R, "b", "b0", 0, &j), "");
+    assert_string_equal(listed(t, A, R, "b", "c", 0, &j), "");
+    assert_string_equal(listed(t, A, R, "\xff", "\xff", 0, &j), "\xffz \xff\xff ");
+    assert_string_equal(listed(t, A, R, NULL, "\xc3\xaa", 0, &j), "\xff \xffz \xff\xff ");
+    assert_string_equal(listed(t, A, R, "", "c", 2, &j), "\xc3\xa9 \xc3\xa9z ");
+    /* any account or region: ordered by account, then id */
+    assert_string_equal(listed(t, NULL, NULL, "b/", NULL, 0, &j), "b/ b/c b/x ");
+    assert_string_equal(listed(t, NULL, R, "b/", "b/", 0, &j), "b/c b/x ");
+    assert_string_equal(listed(t, A, NULL, "b/", NULL, 0, &j), "b/ b/c ");
+    assert_string_equal(listed(t, A, "eu-west-1", "b/", NULL, 0, &j), "");
+    store_rollback(t);
+}
+
+typedef struct nest {
+    store_txn *t;
+    int outer, inner;
+} nest;
+
+static int count_one(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    (void)doc;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static int nest_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    (void)doc;
+    nest *n = ud;
+    ferr e = {0};
+    n->outer++;
+    return store_list(n->t, "thing", "444444444444", "us-east-1", "q-", NULL, 0, count_one,
+                      &n->inner, &e) != 3;
+}
+
+/* A callback may list again, with the same filters, while its listing is stepping. */
+static void test_list_nested(void **st)
+{
+    (void)st;
+    for (int i = 0; i < 3; i++) put(S, "444444444444", i ? i > 1 ? "q-3" : "q-2" : "q-1", i);
+    ferr e = {0};
+    nest n = {0};
+    assert_int_equal(store_begin(S, 0, &n.t, &e), 0);
+    assert_int_equal(
+        store_list(n.t, "thing", "444444444444", "us-east-1", "q-", NULL, 0, nest_cb, &n, &e), 3);
+    assert_int_equal(n.outer, 3);
+    assert_int_equal(n.inner, 9);
+    store_rollback(n.t);
+}
+
 static int count_cb(void *ud, int64_t seq, const audit_rec *r)
 {
     (void)seq;
@@ -309,13 +416,9 @@ static void test_reopen_and_reset(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_documents),
-        T(test_rollback_discards),
-        T(test_list),
-        T(test_audit),
-        T(test_concurrent_writers),
-        T(test_reopen_and_reset),
-        T(test_savepoints_and_generations),
+        T(test_documents),          T(test_rollback_discards), T(test_list),
+        T(test_list_ranges),        T(test_list_nested),       T(test_audit),
+        T(test_concurrent_writers), T(test_reopen_and_reset),  T(test_savepoints_and_generations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
