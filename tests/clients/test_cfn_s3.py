@@ -32,7 +32,10 @@ def bucket_template(versioning="Enabled", expire_days=30, with_policy=True, extr
                                            "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         "LifecycleConfiguration": {"Rules": [{"Id": "old", "Status": "Enabled", "Prefix": "tmp/",
-                                              "ExpirationInDays": expire_days}]},
+                                              "ExpirationInDays": expire_days},
+                                             {"Id": "dated", "Status": "Enabled",
+                                              "TagFilters": [{"Key": "t", "Value": "1"}],
+                                              "ExpirationDate": "2030-01-01T00:00:00Z"}]},
         "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"],
                                              "MaxAge": 60}]},
         "Tags": [{"Key": "app", "Value": "pipeline"}],
@@ -71,8 +74,10 @@ def test_bucket_stack(ferry, stacks, s3):
                                                           "KMSMasterKeyID": "alias/artifacts"},
                    "BucketKeyEnabled": True}
     rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
-    assert rules == [{"ID": "old", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
-                      "Expiration": {"Days": 30}}]
+    assert rules[0] == {"ID": "old", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+                        "Expiration": {"Days": 30}}
+    assert rules[1]["Filter"] == {"Tag": {"Key": "t", "Value": "1"}}
+    assert rules[1]["Expiration"]["Date"].isoformat() == "2030-01-01T00:00:00+00:00"
     assert s3.get_bucket_cors(Bucket=name)["CORSRules"] == [
         {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "MaxAgeSeconds": 60}]
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}

@@ -240,6 +240,29 @@ def test_object_tagging(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="a b")["Body"].read() == b"1"
 
 
+def test_object_tagging_of_versions(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1", Tagging="gen=1")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"2")["VersionId"]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
+    got = s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)
+    assert got["TagSet"] == [{"Key": "gen", "Value": "1"}] and got["VersionId"] == v1
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=v1,
+                          Tagging={"TagSet": [{"Key": "gen", "Value": "old"}]})
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "gen", "Value": "2"}]})
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)["TagSet"] == [
+        {"Key": "gen", "Value": "old"}]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v2)["TagSet"] == [
+        {"Key": "gen", "Value": "2"}]
+    # the current version's tags stay with it once it is no longer current
+    s3.put_object(Bucket=bucket, Key="k", Body=b"3")
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v2)["TagSet"] == [
+        {"Key": "gen", "Value": "2"}]
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=v1)["TagCount"] == 1
+    raises(s3.get_object_tagging, "NoSuchVersion", Bucket=bucket, Key="k",
+           VersionId="A" * 24)
+
+
 def test_s3api_cli(ferry, s3, bucket):
     ferry.aws("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging",
               "TagSet=[{Key=a,Value=b}]", profile="dev", region="us-east-1")
@@ -373,3 +396,52 @@ def test_notifications_to_a_topic(ferry, s3, bucket):
     ev = receive(sqs, url, 1)
     assert [e["Records"][0]["eventName"] for e in ev] == ["ObjectRemoved:Delete"]
     assert ev[0]["Records"][0]["s3"]["object"]["key"] == "gone"
+
+
+# --- lifecycle expiration --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def swept():
+    """A ferry whose lifecycle sweep runs every 0.2 s (the FERRY_S3_LIFECYCLE_INTERVAL seam)."""
+    from ferrytest import Ferry
+    f = Ferry().start(env={"FERRY_S3_LIFECYCLE_INTERVAL": "0.2"})
+    f.init()
+    yield f
+    f.close()
+
+
+def keys_of(s3, bucket):
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def test_lifecycle_expiration_is_applied(swept):
+    s3 = swept.client("s3", "dev", region="us-east-1")
+    s3.create_bucket(Bucket="expiring")
+    sqs, url, arn = queue(swept, "dev", "expiry-events", "expiring")
+    s3.put_bucket_notification_configuration(Bucket="expiring", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:LifecycleExpiration:*"]}]})
+    assert receive(sqs, url, 1)[0]["Event"] == "s3:TestEvent"
+    for k in ("tmp/a", "tmp/b", "keep/c"):
+        s3.put_object(Bucket="expiring", Key=k, Body=b"x", Tagging="class=scratch")
+    s3.put_object(Bucket="expiring", Key="tmp/untagged", Body=b"x")
+    # Days counts from each object's creation (none is a day old); a past Date expires at once
+    s3.put_bucket_lifecycle_configuration(Bucket="expiring", LifecycleConfiguration={"Rules": [
+        {"ID": "later", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}},
+        {"ID": "disabled", "Status": "Disabled", "Filter": {"Prefix": "keep/"},
+         "Expiration": {"Date": "2020-01-01T00:00:00Z"}},
+        {"ID": "scratch", "Status": "Enabled",
+         "Filter": {"And": {"Prefix": "tmp/", "Tags": [{"Key": "class", "Value": "scratch"}]}},
+         "Expiration": {"Date": "2020-01-01T00:00:00Z"}}]})
+    deadline = time.time() + 20
+    while keys_of(s3, "expiring") != ["keep/c", "tmp/untagged"]:
+        assert time.time() < deadline, keys_of(s3, "expiring")
+        time.sleep(0.1)
+    ev = receive(sqs, url, 2)
+    assert sorted((e["Records"][0]["eventName"], e["Records"][0]["s3"]["object"]["key"])
+                  for e in ev) == [("LifecycleExpiration:Delete", "tmp/a"),
+                                   ("LifecycleExpiration:Delete", "tmp/b")]
+    # the expiry is in the owner's trail, by S3 itself
+    ct = swept.client("cloudtrail", "dev", region="us-east-1")
+    evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                              "AttributeValue": "DeleteObjects"}])["Events"]
+    assert any("s3.amazonaws.com" in (e.get("Username") or "") + e["CloudTrailEvent"] for e in evs)

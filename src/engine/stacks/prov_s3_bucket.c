@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "prov_int.h"
 
 static const prov_prop schema[] = {
@@ -113,10 +114,11 @@ static json_t *lifecycle_rule(const json_t *r)
     rc |= json_object_set(x, "Filter", filter);
     long long days = cint(r, "ExpirationInDays");
     json_t *date = json_object_get(r, "ExpirationDate");
+    double when; /* the API's timestamps are epoch seconds */
     if (days >= 0)
         rc |= json_object_set_new(x, "Expiration", json_pack("{s:I}", "Days", (json_int_t)days));
-    else if (json_is_string(date))
-        rc |= json_object_set_new(x, "Expiration", json_pack("{s:O}", "Date", date));
+    else if (json_is_string(date) && !clock_parse(json_string_value(date), &when))
+        rc |= json_object_set_new(x, "Expiration", json_pack("{s:f}", "Date", when));
     else if (cbool(r, "ExpiredObjectDeleteMarker"))
         rc |= json_object_set_new(x, "Expiration",
                                   json_pack("{s:b}", "ExpiredObjectDeleteMarker", 1));

@@ -143,27 +143,28 @@ int s3_op_delete_bucket_tagging(call *c, json_t *in, json_t **out)
     return set_field(c, &b, F_TAGS, NULL);
 }
 
-/* The object doc of the request's key, for a tagging or ACL operation: 0 (*doc in the
- * arena), or -1 (NoSuchKey). */
+/* The object (VersionId: that version) of the request's key, for a tagging or ACL operation:
+ * 0 (*doc in the arena), or -1 (NoSuchKey, NoSuchVersion...). */
 static int open_object(call *c, const json_t *in, const char *action, s3_bucket *b, json_t **doc)
 {
-    const char *key = jstr(in, "Key");
-    if (s3_bucket_open(c, jstr(in, "Bucket"), key, action, b)) return -1;
-    const char *id = s3_object_id(c, b->name, key);
-    if (!id) return -1;
-    store_key k = {S3_OBJECT_KIND, "", "", id};
-    int rc = store_get(c->txn, &k, doc, c->err);
+    const char *key = jstr(in, "Key"), *vid = jstr(in, "VersionId");
+    /* AWS: acting on a given version is its own permission (s3:GetObjectVersionTagging) */
+    const char *act = action;
+    if (vid) {
+        static const char *const by_version[][2] = {
+            {"s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+            {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+            {"s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
+            {"s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+            {"s3:GetObjectAcl", "s3:GetObjectVersionAcl"}};
+        for (size_t i = 0; i < sizeof(by_version) / sizeof(by_version[0]); i++)
+            if (!strcmp(action, by_version[i][0])) act = by_version[i][1];
+    }
+    if (s3_bucket_open(c, jstr(in, "Bucket"), key, act, b)) return -1;
+    if (vid) return s3_version_load(c, b, key, vid, doc);
+    int rc = s3_object_load(c, b->name, key, doc);
     if (rc < 0) return -1;
-    if (!rc) return ferr_set(c->err, 404, "NoSuchKey", "The specified key does not exist.");
-    return arena_defer_json(c->a, *doc) ? 0 : ferr_oom(c->err);
-}
-
-static int save_object(call *c, const s3_bucket *b, const json_t *in, json_t *doc)
-{
-    const char *id = s3_object_id(c, b->name, jstr(in, "Key"));
-    if (!id) return -1;
-    store_key k = {S3_OBJECT_KIND, "", "", id};
-    return store_put(c->txn, &k, doc, c->err);
+    return rc ? 0 : ferr_set(c->err, 404, "NoSuchKey", "The specified key does not exist.");
 }
 
 int s3_op_put_object_tagging(call *c, json_t *in, json_t **out)
@@ -174,7 +175,7 @@ int s3_op_put_object_tagging(call *c, json_t *in, json_t **out)
     json_t *tags = json_object_get(json_object_get(in, "Tagging"), "TagSet");
     if (s3_tags_check(c, tags, S3_MAX_OBJECT_TAGS)) return -1;
     if (json_object_set(doc, "Tags", tags)) return ferr_oom(c->err);
-    if (save_object(c, &b, in, doc)) return -1;
+    if (s3_version_set(c, &b, jstr(in, "Key"), doc, "Tags")) return -1;
     *out = svc_out(c, json_pack("{s:s?}", "VersionId", jstr(doc, "VersionId")));
     return 0;
 }
@@ -196,7 +197,7 @@ int s3_op_delete_object_tagging(call *c, json_t *in, json_t **out)
     json_t *doc;
     if (open_object(c, in, "s3:DeleteObjectTagging", &b, &doc)) return -1;
     json_object_del(doc, "Tags");
-    if (save_object(c, &b, in, doc)) return -1;
+    if (s3_version_set(c, &b, jstr(in, "Key"), doc, "Tags")) return -1;
     *out = svc_out(c, json_pack("{s:s?}", "VersionId", jstr(doc, "VersionId")));
     return 0;
 }
@@ -643,7 +644,7 @@ int s3_op_put_object_acl(call *c, json_t *in, json_t **out)
     const char *acl;
     if (open_object(c, in, "s3:PutObjectAcl", &b, &doc) || acl_write(c, &b, in, &acl)) return -1;
     if (jset_str(doc, "Acl", acl)) return ferr_oom(c->err);
-    if (save_object(c, &b, in, doc)) return -1;
+    if (s3_version_set(c, &b, jstr(in, "Key"), doc, "Acl")) return -1;
     *out = svc_out(c, json_object());
     return 0;
 }

@@ -313,6 +313,11 @@ int s3_notify(call *c, const s3_bucket *b, const char *event, const char *key, l
 {
     json_t *n = json_object_get(b->doc, F_NOTIFY);
     if (!n) return 0;
+    /* AWS: what the lifecycle removes is notified as such */
+    if (c->caller == CALLER_INTERNAL && c->arg == &s3_lifecycle_marker &&
+        !strncmp(event, "s3:ObjectRemoved:", 17) &&
+        !(event = arena_printf(c->a, "s3:LifecycleExpiration:%s", event + 17)))
+        return ferr_oom(c->err);
     for (size_t k = 0; k < NKINDS; k++) {
         size_t i, j;
         json_t *e, *pat;

@@ -79,6 +79,11 @@ int s3_version_delete(call *c, const s3_bucket *b, const char *key, const char *
 /* Version vid of key into *doc (the arena's): 0, or -1 with NoSuchVersion, InvalidArgument,
  * or MethodNotAllowed for a delete marker. */
 int s3_version_load(call *c, const s3_bucket *b, const char *key, const char *vid, json_t **doc);
+/* Stores doc's member field (absent: removed) into the version doc is (object tags and
+ * ACLs): the key's object document if it is the current version, its version document if
+ * the bucket keeps versions. 0 or -1. */
+int s3_version_set(call *c, const s3_bucket *b, const char *key, const json_t *doc,
+                   const char *field);
 
 /* ---- sse.c: server-side encryption ---- */
 /* The key the bytes of the object about to be written in bucket b must be sealed with, as
@@ -140,5 +145,16 @@ int s3_event_matches(const char *pattern, const char *event);
 /* 1 when key passes filter ({"Key": {"FilterRules": [{"Name": "prefix"|"suffix", "Value"}]}},
  * NULL: every key). */
 int s3_filter_matches(const json_t *filter, const char *key);
+
+/* ---- lifecycle.c ---- */
+/* An internal call whose c->arg is &s3_lifecycle_marker is S3's own lifecycle sweep: it acts
+ * with the service's authority (s3_bucket_open does not authorize it) and its deletions
+ * notify as s3:LifecycleExpiration:*. */
+extern const char s3_lifecycle_marker;
+/* 1 when lifecycle rule (the API's shape) expires the current object key (its document obj)
+ * at now (epoch seconds). */
+int s3_lifecycle_expires(const json_t *rule, const char *key, const json_t *obj, double now);
+/* The DeleteObject handler (the lifecycle sweep deletes through it). */
+int s3_op_delete_object(call *c, json_t *in, json_t **out);
 
 #endif

@@ -195,6 +195,38 @@ int s3_version_load(call *c, const s3_bucket *b, const char *key, const char *vi
     return ferr_set(c->err, 404, "NoSuchVersion", "The specified version does not exist.");
 }
 
+/* Stores one field of doc (a version as s3_version_load gave it) where that version lives:
+ * the key's object document when it is the current version, and its version document when
+ * the bucket keeps versions. Blob names are untouched: the bytes stay the same. */
+int s3_version_set(call *c, const s3_bucket *b, const char *key, const json_t *doc,
+                   const char *field)
+{
+    const char *vid = jstr(doc, "VersionId") ? jstr(doc, "VersionId") : "null";
+    json_t *v = json_object_get(doc, field), *cur = NULL;
+    int rc = s3_object_load(c, b->name, key, &cur);
+    if (rc < 0) return -1;
+    if (rc && !strcmp(jstr(cur, "VersionId") ? jstr(cur, "VersionId") : "null", vid)) {
+        const char *id = s3_object_id(c, b->name, key);
+        store_key k = {S3_OBJECT_KIND, "", "", id};
+        if (!id || (v ? json_object_set(cur, field, v) : (json_object_del(cur, field), 0)))
+            return ferr_oom(c->err);
+        if (store_put(c->txn, &k, cur, c->err)) return -1;
+    }
+    json_t *all = s3_bucket_versioning(b) ? versions_of(c, b->name, key) : NULL;
+    if (s3_bucket_versioning(b) && !all) return -1;
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) {
+        if (strcmp(jstr(x, "VersionId") ? jstr(x, "VersionId") : "null", vid)) continue;
+        const char *id = version_id(c, b->name, key, jstr(x, "Rank") ? jstr(x, "Rank") : "");
+        store_key k = {S3_VERSION_KIND, "", "", id};
+        if (!id || (v ? json_object_set(x, field, v) : (json_object_del(x, field), 0)))
+            return ferr_oom(c->err);
+        return store_put(c->txn, &k, x, c->err);
+    }
+    return 0;
+}
+
 /* ---- ListObjectVersions ---- */
 
 typedef struct lv {
