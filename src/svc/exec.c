@@ -73,6 +73,9 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
      * rollback) queues its record: waiting for the writer, which needs the write lock the
      * caller holds, would never end. */
     int queue = (read_only && !ferr_isset(c->err)) || c->txn;
+    /* a read-only call that calls another (GetSecretValue's Decrypt) records it beside its
+     * own: a read transaction takes no writes */
+    if (t && !store_txn_is_write(t)) t = NULL;
     for (int copy = 0; copy < 2 && !rc; copy++) {
         if (copy) { /* the resource owner's trail shows the cross-account call too */
             if (!c->resource_account || !strcmp(c->resource_account, rec.account)) break;
@@ -157,7 +160,9 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 /* The op inside the caller's transaction, under a savepoint. */
 static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
-    if (store_savepoint(c->txn, c->err)) return -1;
+    /* in a read transaction there is nothing to undo (and no savepoint to take) */
+    int sp = store_txn_is_write(c->txn);
+    if (sp && store_savepoint(c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
     if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT)
@@ -168,11 +173,11 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
         *out = NULL;
         ferr undo = {0};
         /* not undone: the caller's commit will fail rather than keep the op's writes */
-        if (store_savepoint_end(c->txn, 0, &undo))
+        if (sp && store_savepoint_end(c->txn, 0, &undo))
             log_error("%s: writes of the failed call not undone: %s", op->name, undo.message);
         return -1;
     }
-    if (store_savepoint_end(c->txn, 1, c->err)) {
+    if (sp && store_savepoint_end(c->txn, 1, c->err)) {
         json_decref(*out);
         *out = NULL;
         return -1;

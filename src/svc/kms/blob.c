@@ -1,11 +1,10 @@
 /* KMS ciphertext blobs (see blob.h). */
 #include "blob.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/ids.h"
+#include "base/aead.h"
 
 static int is_uuid(const char *s)
 {
@@ -35,39 +34,19 @@ int kmsblob_parse(const unsigned char *b, size_t n, kmsblob_hdr *h)
     return 0;
 }
 
+_Static_assert(KMSBLOB_IV == AEAD_IV && KMSBLOB_TAG == AEAD_TAG && KMSBLOB_KEYLEN == AEAD_KEYLEN,
+               "KMS blobs are sealed by base/aead");
+
 int kmsblob_gcm_seal(const unsigned char key[KMSBLOB_KEYLEN], const void *aad, size_t aadlen,
                      const unsigned char *pt, size_t n, unsigned char *out)
 {
-    if (n > INT32_MAX || aadlen > INT32_MAX) return -1;
-    unsigned char *iv = out, *tag = out + KMSBLOB_IV, *ct = out + KMSBLOB_GCM;
-    ids_random(iv, KMSBLOB_IV);
-    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int len, ok = x && EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) == 1 &&
-                  (!aadlen || EVP_EncryptUpdate(x, NULL, &len, aad, (int)aadlen) == 1) &&
-                  (!n || EVP_EncryptUpdate(x, ct, &len, pt, (int)n) == 1) &&
-                  EVP_EncryptFinal_ex(x, ct + n, &len) == 1 &&
-                  EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, KMSBLOB_TAG, tag) == 1;
-    EVP_CIPHER_CTX_free(x);
-    return ok ? 0 : -1;
+    return aead_seal(key, aad, aadlen, pt, n, out);
 }
 
 int kmsblob_gcm_open(const unsigned char key[KMSBLOB_KEYLEN], const void *aad, size_t aadlen,
                      const unsigned char *in, size_t n, unsigned char *pt)
 {
-    if (n < KMSBLOB_GCM || n > INT32_MAX || aadlen > INT32_MAX) return -1;
-    const unsigned char *iv = in, *tag = in + KMSBLOB_IV, *ct = in + KMSBLOB_GCM;
-    size_t ctlen = n - KMSBLOB_GCM;
-    unsigned char tagcopy[KMSBLOB_TAG];
-    memcpy(tagcopy, tag, sizeof(tagcopy));
-    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int len, ok = x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) == 1 &&
-                  (!aadlen || EVP_DecryptUpdate(x, NULL, &len, aad, (int)aadlen) == 1) &&
-                  (!ctlen || EVP_DecryptUpdate(x, pt, &len, ct, (int)ctlen) == 1) &&
-                  EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, KMSBLOB_TAG, tagcopy) == 1 &&
-                  EVP_DecryptFinal_ex(x, pt + ctlen, &len) == 1;
-    EVP_CIPHER_CTX_free(x);
-    if (!ok && ctlen) OPENSSL_cleanse(pt, ctlen); /* no unauthenticated plaintext escapes */
-    return ok ? 0 : -1;
+    return aead_open(key, aad, aadlen, in, n, pt);
 }
 
 static int cmp_str(const void *a, const void *b)
