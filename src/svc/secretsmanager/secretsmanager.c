@@ -216,16 +216,18 @@ int secretsmanager_op_create_secret(call *c, json_t *in, json_t **out)
     return out_ident(c, &s, vid, out);
 }
 
-int secretsmanager_op_get_secret_value(call *c, json_t *in, json_t **out)
+/* GetSecretValue's result for secret id and the version in names: a new object, or NULL
+ * with c->err. */
+static json_t *secret_value(call *c, const char *id, const json_t *in)
 {
     sm_secret s;
     const char *vid = NULL;
     json_t *v = NULL;
     unsigned char *value = NULL;
     size_t n = 0;
-    if (sm_open(c, jstr(in, "SecretId"), "secretsmanager:GetSecretValue", 1, &s) ||
+    if (sm_open(c, id, "secretsmanager:GetSecretValue", 1, &s) ||
         pick_version(c, &s, in, &vid, &v) || sm_open_value(c, &s, vid, v, &value, &n))
-        return -1;
+        return NULL;
     int binary = jbool(v, "Binary", 0);
     json_t *o = ident(&s);
     char *b = binary ? enc_b64(c->a, value, n) : NULL;
@@ -236,8 +238,16 @@ int secretsmanager_op_get_secret_value(call *c, json_t *in, json_t **out)
         json_object_set(o, "VersionStages", json_object_get(v, "Stages")) ||
         json_object_set(o, "CreatedDate", json_object_get(v, "CreatedDate"))) {
         json_decref(o);
-        return ferr_oom(c->err);
+        ferr_oom(c->err);
+        return NULL;
     }
+    return o;
+}
+
+int secretsmanager_op_get_secret_value(call *c, json_t *in, json_t **out)
+{
+    json_t *o = secret_value(c, jstr(in, "SecretId"), in);
+    if (!o) return -1;
     *out = svc_out(c, o);
     return 0;
 }
@@ -652,5 +662,61 @@ int secretsmanager_op_validate_resource_policy(call *c, json_t *in, json_t **out
     }
     *out = svc_out(c, json_pack("{s:b, s:o}", "PolicyValidationPassed", bad == NULL,
                                 "ValidationErrors", bad ? bad : json_array()));
+    return 0;
+}
+
+/* ---- BatchGetSecretValue ---- */
+
+int secretsmanager_op_batch_get_secret_value(call *c, json_t *in, json_t **out)
+{
+    json_t *ids = json_object_get(in, "SecretIdList"), *filters = json_object_get(in, "Filters");
+    if (!ids == !filters)
+        return sm_invalid_param(c, "Either 'SecretIdList' or 'Filters' must be provided, but not "
+                                   "both.");
+    if (filters_check(c, filters) || call_authorize(c, "secretsmanager:BatchGetSecretValue", "*"))
+        return -1;
+    json_t *page = json_object(), *names = json_array(), *values = json_array(),
+           *errors = json_array();
+    if (!arena_defer_json(c->a, page) || !arena_defer_json(c->a, names) ||
+        !arena_defer_json(c->a, values) || !arena_defer_json(c->a, errors) || !page || !names ||
+        !values || !errors)
+        return ferr_oom(c->err);
+    if (filters) {
+        /* a page of the secrets the filters select, each read as GetSecretValue */
+        json_t *all, *arns = json_array();
+        if (!arena_defer_json(c->a, arns) || !arns) return ferr_oom(c->err);
+        if (list_secrets(c, filters, 0, 0, &all)) return -1;
+        size_t i;
+        json_t *d;
+        json_array_foreach(all, i, d) {
+            if (json_array_append_new(arns, json_string(jstr(d, "ARN")))) return ferr_oom(c->err);
+        }
+        if (svc_page(c, arns, jstr(in, "NextToken"), jint(in, "MaxResults", 20), page, "Ids",
+                     "NextToken", "InvalidNextTokenException"))
+            return -1;
+        ids = json_object_get(page, "Ids");
+    } else if (json_object_get(in, "MaxResults") || jstr(in, "NextToken")) {
+        return sm_invalid_param(c, "'MaxResults' and 'NextToken' go with 'Filters' only.");
+    }
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        const char *sid = json_string_value(id);
+        json_t *v = sid ? secret_value(c, sid, NULL) : NULL;
+        int rc = v ? json_array_append_new(values, v) : 0;
+        if (!v) {
+            /* AWS: a secret that cannot be read is an entry of Errors, not a failed call */
+            if (c->err->status >= 500) return -1;
+            rc = json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "SecretId",
+                                                         sid ? sid : "", "ErrorCode", c->err->code,
+                                                         "Message", c->err->message));
+            ferr_clear(c->err);
+        }
+        if (rc) return ferr_oom(c->err);
+    }
+    json_object_del(page, "Ids");
+    if (json_object_set(page, "SecretValues", values) || json_object_set(page, "Errors", errors))
+        return ferr_oom(c->err);
+    *out = svc_out(c, json_incref(page));
     return 0;
 }
