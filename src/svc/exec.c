@@ -73,9 +73,6 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
      * rollback) queues its record: waiting for the writer, which needs the write lock the
      * caller holds, would never end. */
     int queue = (read_only && !ferr_isset(c->err)) || c->txn;
-    /* a read-only call that calls another (GetSecretValue's Decrypt) records it beside its
-     * own: a read transaction takes no writes */
-    if (t && !store_txn_is_write(t)) t = NULL;
     for (int copy = 0; copy < 2 && !rc; copy++) {
         if (copy) { /* the resource owner's trail shows the cross-account call too */
             if (!c->resource_account || !strcmp(c->resource_account, rec.account)) break;
@@ -157,12 +154,15 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     return 0;
 }
 
-/* The op inside the caller's transaction, under a savepoint. */
+/* The op inside the caller's transaction, under a savepoint. In a read transaction (SSM's
+ * GetParameter asking KMS to Decrypt) only a read-only op may run, with nothing to undo, and
+ * its record is group-committed as any read's. */
 static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
-    /* in a read transaction there is nothing to undo (and no savepoint to take) */
-    int sp = store_txn_is_write(c->txn);
-    if (sp && store_savepoint(c->txn, c->err)) return -1;
+    int write = store_txn_is_write(c->txn);
+    if (!write && !(op->flags & SVC_READ))
+        return ferr_internal(c->err, "%s cannot run in a read transaction", op->name);
+    if (write && store_savepoint(c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
     if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT)
@@ -173,16 +173,16 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
         *out = NULL;
         ferr undo = {0};
         /* not undone: the caller's commit will fail rather than keep the op's writes */
-        if (sp && store_savepoint_end(c->txn, 0, &undo))
+        if (write && store_savepoint_end(c->txn, 0, &undo))
             log_error("%s: writes of the failed call not undone: %s", op->name, undo.message);
         return -1;
     }
-    if (sp && store_savepoint_end(c->txn, 1, c->err)) {
+    if (write && store_savepoint_end(c->txn, 1, c->err)) {
         json_decref(*out);
         *out = NULL;
         return -1;
     }
-    svc_audit(c, c->txn, (op->flags & SVC_READ) != 0, 200);
+    svc_audit(c, write ? c->txn : NULL, (op->flags & SVC_READ) != 0, 200);
     return 0;
 }
 
@@ -214,7 +214,8 @@ static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *w
         return ferr_oom(e);
     }
     int rc = t ? exec_in(&c, o, input, out) : svc_exec(&c, o, input, out);
-    if (rc < 0) svc_audit(&c, t, (o->flags & SVC_READ) != 0, e->status);
+    if (rc < 0)
+        svc_audit(&c, t && store_txn_is_write(t) ? t : NULL, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);
     if (!ta) arena_free(a);
     return rc == SVC_WAIT
