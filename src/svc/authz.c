@@ -182,7 +182,8 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (err) return ferr_oom(c->err);
 
     iam_result res;
-    if (iam_evaluate(&q, &res) == IAM_ALLOW) return 0;
+    int d = iam_evaluate(&q, &res);
+    if (d == IAM_ALLOW || (r->granted && d != IAM_EXPLICIT_DENY)) return 0;
     char msg[1024];
     iam_denied_message(&q, &res, msg, sizeof(msg));
     return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s", msg);

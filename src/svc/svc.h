@@ -221,6 +221,7 @@ typedef struct authz_req {
     const json_t *context;        /* extra condition keys {"sts:ExternalId": "x"} or NULL */
     const char *denied_code;      /* error code on refusal; NULL = "AccessDenied" */
     int resource_policy_required; /* it must allow even in the caller's own account (trust) */
+    int granted; /* a KMS grant allows it: allowed unless a policy explicitly denies (AWS) */
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 

@@ -59,8 +59,8 @@ def test_key_lifecycle_and_metadata(ferry, kms):
         kms.describe_key(KeyId="00000000-0000-4000-8000-000000000000")
     assert code(e) == "NotFoundException"
     with pytest.raises(ClientError) as e:
-        kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
-    assert code(e) == "UnsupportedOperationException"
+        kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="ENCRYPT_DECRYPT")
+    assert code(e) == "ValidationException"
 
 
 def test_aliases(kms):
@@ -366,3 +366,268 @@ def test_dry_run(ferry, kms):
     with pytest.raises(urllib.error.HTTPError) as e:
         raw(ferry, "dev", "Encrypt", {"KeyId": kid, "Plaintext": "cA==", "DryRun": True})
     assert json.loads(e.value.read())["__type"].endswith("DisabledException")
+
+
+def test_aws_managed_key_is_not_made_by_a_client(kms):
+    """alias/aws/<service> keys are made by their service's first use (SSM, Secrets Manager,
+    S3 call in with kms:ViaService); a client naming one that does not exist yet gets
+    NotFoundException, and may not make or move the alias."""
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId="alias/aws/lambda", Plaintext=b"x")
+    assert code(e) == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        kms.generate_data_key(KeyId="alias/aws/lambda", KeySpec="AES_256")
+    assert code(e) == "NotFoundException"
+    assert "alias/aws/lambda" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+
+
+def test_grants_across_accounts(ferry):
+    """A grant lets its grantee (here in another account) use the key without the key policy,
+    within its encryption-context constraint and operations; Name makes CreateGrant
+    idempotent; the retiring principal retires it by token, the key's owner revokes."""
+    tools_kms, dev_kms = ferry.client("kms", "tools"), ferry.client("kms", "dev")
+    dev_arn = ferry.client("sts", "dev").get_caller_identity()["Arn"]
+    md = tools_kms.create_key(Description="granted")["KeyMetadata"]
+    blob_x = tools_kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x", EncryptionContext={"app": "x", "n": "1"})
+    blob_y = tools_kms.encrypt(KeyId=md["KeyId"], Plaintext=b"y", EncryptionContext={"app": "y"})
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"})
+    assert code(e) == "AccessDeniedException"
+    args = dict(KeyId=md["Arn"], GranteePrincipal=dev_arn, RetiringPrincipal=dev_arn, Name="ci",
+                Operations=["Decrypt", "DescribeKey"],
+                Constraints={"EncryptionContextSubset": {"app": "x"}})
+    g = tools_kms.create_grant(**args)
+    assert len(g["GrantId"]) == 64 and g["GrantToken"]
+    assert tools_kms.create_grant(**args)["GrantId"] == g["GrantId"]
+    d = dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"},
+                        GrantTokens=[g["GrantToken"]])
+    assert d["Plaintext"] == b"x"
+    assert dev_kms.describe_key(KeyId=md["Arn"])["KeyMetadata"]["KeyId"] == md["KeyId"]
+    # outside the constraint, or an operation the grant does not list
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_y["CiphertextBlob"], EncryptionContext={"app": "y"})
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.encrypt(KeyId=md["Arn"], Plaintext=b"z", EncryptionContext={"app": "x"})
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"},
+                        GrantTokens=["not-a-token"])
+    assert code(e) == "InvalidGrantTokenException"
+    listed = tools_kms.list_grants(KeyId=md["KeyId"])["Grants"]
+    assert [x["GrantId"] for x in listed] == [g["GrantId"]]
+    assert listed[0]["GranteePrincipal"] == dev_arn and listed[0]["Name"] == "ci"
+    assert listed[0]["Constraints"] == {"EncryptionContextSubset": {"app": "x"}}
+    assert listed[0]["IssuingAccount"] == f"arn:aws:iam::{acct(ferry, 'tools')}:root"
+    assert sorted(listed[0]["Operations"]) == ["Decrypt", "DescribeKey"]
+    retirable = dev_kms.list_retirable_grants(RetiringPrincipal=dev_arn)["Grants"]
+    assert g["GrantId"] in [x["GrantId"] for x in retirable]
+    # Sign is not an operation of a symmetric key
+    with pytest.raises(ClientError) as e:
+        tools_kms.create_grant(KeyId=md["KeyId"], GranteePrincipal=dev_arn, Operations=["Sign"])
+    assert code(e) == "ValidationException"
+    # the retiring principal retires it; the grant's access is gone
+    dev_kms.retire_grant(GrantToken=g["GrantToken"])
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"})
+    assert code(e) == "AccessDeniedException"
+    assert tools_kms.list_grants(KeyId=md["KeyId"])["Grants"] == []
+    # an Equals constraint, revoked by the key's owner; the grantee cannot revoke
+    g2 = tools_kms.create_grant(KeyId=md["KeyId"], GranteePrincipal=dev_arn, Operations=["Decrypt"],
+                                Constraints={"EncryptionContextEquals": {"app": "y"}})
+    assert dev_kms.decrypt(CiphertextBlob=blob_y["CiphertextBlob"],
+                           EncryptionContext={"app": "y"})["Plaintext"] == b"y"
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_x["CiphertextBlob"], EncryptionContext={"app": "x", "n": "1"})
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.revoke_grant(KeyId=md["Arn"], GrantId=g2["GrantId"])
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.retire_grant(KeyId=md["Arn"], GrantId=g2["GrantId"])
+    assert code(e) == "AccessDeniedException"
+    tools_kms.revoke_grant(KeyId=md["KeyId"], GrantId=g2["GrantId"])
+    with pytest.raises(ClientError) as e:
+        tools_kms.revoke_grant(KeyId=md["KeyId"], GrantId=g2["GrantId"])
+    assert code(e) == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        dev_kms.decrypt(CiphertextBlob=blob_y["CiphertextBlob"], EncryptionContext={"app": "y"})
+    assert code(e) == "AccessDeniedException"
+
+
+def test_grant_needs_no_identity_policy_but_yields_to_deny(ferry):
+    """AWS: a grant allows its grantee as a policy would, with no IAM policy needed in the
+    grantee's account; an explicit deny there still wins."""
+    tools_kms = ferry.client("kms", "tools")
+    iam = ferry.client("iam", "dev")
+    iam.create_user(UserName="granted")
+    user = iam.get_user(UserName="granted")["User"]
+    k = iam.create_access_key(UserName="granted")["AccessKey"]
+    import boto3
+    user_kms = boto3.client("kms", endpoint_url=ferry.endpoint, region_name=tools_kms.meta.region_name,
+                            aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+    kid = tools_kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = tools_kms.encrypt(KeyId=kid, Plaintext=b"g")["CiphertextBlob"]
+    tools_kms.create_grant(KeyId=kid, GranteePrincipal=user["Arn"], Operations=["Decrypt"])
+    assert user_kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"g"
+    iam.put_user_policy(UserName="granted", PolicyName="deny", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}]}))
+    with pytest.raises(ClientError) as e:
+        user_kms.decrypt(CiphertextBlob=blob)
+    assert code(e) == "AccessDeniedException"
+
+
+def test_cli_grants(ferry):
+    kid = ferry.aws("kms", "create-key", profile="dev").json["KeyMetadata"]["KeyId"]
+    dev_arn = ferry.client("sts", "dev").get_caller_identity()["Arn"]
+    g = ferry.aws("kms", "create-grant", "--key-id", kid, "--grantee-principal", dev_arn,
+                  "--operations", "Encrypt", "Decrypt", profile="dev").json
+    grants = ferry.aws("kms", "list-grants", "--key-id", kid, profile="dev").json["Grants"]
+    assert [x["GrantId"] for x in grants] == [g["GrantId"]]
+    ferry.aws("kms", "revoke-grant", "--key-id", kid, "--grant-id", g["GrantId"], profile="dev")
+    assert ferry.aws("kms", "list-grants", "--key-id", kid, profile="dev").json["Grants"] == []
+
+
+@pytest.mark.parametrize("spec,algs", [
+    ("RSA_2048", ["RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PSS_SHA_512"]),
+    ("RSA_3072", ["RSASSA_PKCS1_V1_5_SHA_256"]),
+    ("ECC_NIST_P256", ["ECDSA_SHA_256"]),
+    ("ECC_NIST_P384", ["ECDSA_SHA_384"]),
+    ("ECC_NIST_P521", ["ECDSA_SHA_512"]),
+    ("ECC_SECG_P256K1", ["ECDSA_SHA_256"]),
+])
+def test_sign_verify(kms, spec, algs):
+    """Signatures verify with the public key outside KMS too (cryptography), RAW and DIGEST
+    alike; a bad signature is KMSInvalidSignatureException."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+    md = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    assert md["KeySpec"] == spec and md["KeyUsage"] == "SIGN_VERIFY"
+    assert set(algs) <= set(md["SigningAlgorithms"]) and "EncryptionAlgorithms" not in md
+    pub = kms.get_public_key(KeyId=md["KeyId"])
+    assert pub["KeyUsage"] == "SIGN_VERIFY" and pub["SigningAlgorithms"] == md["SigningAlgorithms"]
+    key = serialization.load_der_public_key(pub["PublicKey"])
+    for alg in algs:
+        bits = alg[-3:]
+        h = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}[bits]
+        msg = b"release 1.2.3 " + alg.encode()
+        sig = kms.sign(KeyId=md["Arn"], Message=msg, MessageType="RAW", SigningAlgorithm=alg)
+        assert sig["SigningAlgorithm"] == alg and sig["KeyId"] == md["Arn"]
+        digest = hashlib.new("sha" + bits, msg).digest()
+        sig2 = kms.sign(KeyId=md["KeyId"], Message=digest, MessageType="DIGEST", SigningAlgorithm=alg)
+        for s in (sig["Signature"], sig2["Signature"]):
+            if alg.startswith("ECDSA"):
+                key.verify(s, msg, ec.ECDSA(h))
+            elif "PSS" in alg:
+                key.verify(s, msg, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+            else:
+                key.verify(s, msg, padding.PKCS1v15(), h)
+        v = kms.verify(KeyId=md["KeyId"], Message=msg, MessageType="RAW", Signature=sig["Signature"],
+                       SigningAlgorithm=alg)
+        assert v["SignatureValid"] is True
+        assert kms.verify(KeyId=md["KeyId"], Message=digest, MessageType="DIGEST",
+                          Signature=sig["Signature"], SigningAlgorithm=alg)["SignatureValid"] is True
+        with pytest.raises(ClientError) as e:
+            kms.verify(KeyId=md["KeyId"], Message=msg + b"!", MessageType="RAW",
+                       Signature=sig["Signature"], SigningAlgorithm=alg)
+        assert code(e) == "KMSInvalidSignatureException"
+        with pytest.raises(ClientError) as e:
+            kms.sign(KeyId=md["KeyId"], Message=b"short", MessageType="DIGEST", SigningAlgorithm=alg)
+        assert code(e) == "ValidationException"
+    wrong = "RSASSA_PSS_SHA_256" if spec.startswith("ECC") else "ECDSA_SHA_256"
+    with pytest.raises(ClientError) as e:
+        kms.sign(KeyId=md["KeyId"], Message=b"m", SigningAlgorithm=wrong)
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=md["KeyId"], Plaintext=b"m")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.enable_key_rotation(KeyId=md["KeyId"])
+    assert code(e) == "UnsupportedOperationException"
+
+
+def test_rsa_encrypt_decrypt(kms):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    md = kms.create_key(KeySpec="RSA_4096", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    assert md["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    pub = serialization.load_der_public_key(kms.get_public_key(KeyId=md["KeyId"])["PublicKey"])
+    for alg, h in (("RSAES_OAEP_SHA_1", hashes.SHA1()), ("RSAES_OAEP_SHA_256", hashes.SHA256())):
+        ct = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"secret", EncryptionAlgorithm=alg)
+        assert ct["EncryptionAlgorithm"] == alg and len(ct["CiphertextBlob"]) == 512
+        d = kms.decrypt(KeyId=md["Arn"], CiphertextBlob=ct["CiphertextBlob"], EncryptionAlgorithm=alg)
+        assert d["Plaintext"] == b"secret" and d["EncryptionAlgorithm"] == alg
+        # encrypted outside KMS with the public key, decrypted inside
+        outside = pub.encrypt(b"offline", padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None))
+        assert kms.decrypt(KeyId=md["KeyId"], CiphertextBlob=outside,
+                           EncryptionAlgorithm=alg)["Plaintext"] == b"offline"
+    with pytest.raises(ClientError) as e:
+        kms.decrypt(KeyId=md["KeyId"], CiphertextBlob=ct["CiphertextBlob"][:-1] + b"\0",
+                    EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert code(e) == "InvalidCiphertextException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x" * 447, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        kms.generate_data_key(KeyId=md["KeyId"], KeySpec="AES_256")
+    assert code(e) == "InvalidKeyUsageException"
+    with pytest.raises(ClientError) as e:
+        kms.sign(KeyId=md["KeyId"], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
+    assert code(e) == "InvalidKeyUsageException"
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as e:
+        kms.get_public_key(KeyId=sym)
+    assert code(e) == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=sym, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert code(e) == "InvalidKeyUsageException"
+
+
+def test_cli_sign_verify(ferry, tmp_path):
+    kid = ferry.aws("kms", "create-key", "--key-spec", "ECC_NIST_P256", "--key-usage", "SIGN_VERIFY",
+                    profile="dev").json["KeyMetadata"]["KeyId"]
+    msg = tmp_path / "m.txt"
+    msg.write_bytes(b"artifact digest")
+    sig = ferry.aws("kms", "sign", "--key-id", kid, "--message", f"fileb://{msg}",
+                    "--signing-algorithm", "ECDSA_SHA_256", profile="dev").json["Signature"]
+    sigf = tmp_path / "sig.bin"
+    sigf.write_bytes(base64.b64decode(sig))
+    v = ferry.aws("kms", "verify", "--key-id", kid, "--message", f"fileb://{msg}", "--signature",
+                  f"fileb://{sigf}", "--signing-algorithm", "ECDSA_SHA_256", profile="dev").json
+    assert v["SignatureValid"] is True
+    pub = ferry.aws("kms", "get-public-key", "--key-id", kid, profile="dev").json
+    assert pub["KeySpec"] == "ECC_NIST_P256" and base64.b64decode(pub["PublicKey"])[:2] == b"\x30\x59"
+
+
+def test_policy_lockout_safety_check(ferry, kms):
+    dev = acct(ferry, "dev")
+    other = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{dev}:role/NoSuchAdmin"},
+         "Action": "kms:*", "Resource": "*"}]}
+    with pytest.raises(ClientError) as e:
+        kms.create_key(Policy=json.dumps(other))
+    assert code(e) == "MalformedPolicyDocumentException"
+    assert "will not allow you to update the key policy" in e.value.response["Error"]["Message"]
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as e:
+        kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(other))
+    assert code(e) == "MalformedPolicyDocumentException"
+    # the caller may still put a policy that keeps it in charge
+    kms.put_key_policy(KeyId=kid, PolicyName="default",
+                       Policy=kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
+    # bypassed, the caller locks itself out as AWS warns
+    kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(other),
+                       BypassPolicyLockoutSafetyCheck=True)
+    with pytest.raises(ClientError) as e:
+        kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(other))
+    assert code(e) == "AccessDeniedException"
+    md = kms.create_key(Policy=json.dumps(other), BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+    with pytest.raises(ClientError) as e:
+        kms.describe_key(KeyId=md["KeyId"])
+    assert code(e) == "AccessDeniedException"

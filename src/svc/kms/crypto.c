@@ -22,6 +22,15 @@ static int algorithm_check(call *c, const json_t *in, const char *member)
     return 0;
 }
 
+/* Symmetric cryptography (alg) needs a symmetric key: InvalidKeyUsageException. */
+static int symmetric(call *c, const kms_key *k, const char *alg)
+{
+    if (!strcmp(kms_key_spec(k), "SYMMETRIC_DEFAULT")) return 0;
+    return ferr_set(c->err, 400, "InvalidKeyUsageException",
+                    "%s is not a valid encryption algorithm for %s (%s).", alg, k->arn,
+                    kms_key_spec(k));
+}
+
 /* Base64 member -> bytes (the codec hands blobs as base64). */
 static unsigned char *blob_in(call *c, const json_t *in, const char *member, size_t *n)
 {
@@ -49,8 +58,9 @@ static int seal(call *c, const kms_key *k, const json_t *in, const char *ctx_mem
     memcpy(h.key_id, k->id, 37);
     if (strlen(k->account) != 12 || strlen(k->id) != 36) return ferr_internal(c->err, "bad key");
     size_t mlen;
-    if (kms_key_for(c, k, "ENCRYPT_DECRYPT") || kms_dry_run(c, in) ||
-        context_of(c, in, ctx_member, &ctx, &ctxlen) || kms_key_material(c, k, h.gen, &m, &mlen))
+    if (kms_key_for(c, k, "ENCRYPT_DECRYPT") || symmetric(c, k, "SYMMETRIC_DEFAULT") ||
+        kms_dry_run(c, in) || context_of(c, in, ctx_member, &ctx, &ctxlen) ||
+        kms_key_material(c, k, h.gen, &m, &mlen))
         return -1;
     if (mlen != KMSBLOB_KEYLEN) return ferr_internal(c->err, "bad key material");
     if (kmsblob_seal(c->a, m, &h, ctx, ctxlen, pt, n, &blob, &outlen))
@@ -70,9 +80,13 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
     kmsblob_hdr h;
     if (!b || kmsblob_parse(b, n, &h)) return invalid_ciphertext(c);
     const char *want = jstr(in, key_member);
+    kms_use u = {json_object_get(in, ctx_member), json_object_get(in, "GrantTokens"), NULL};
+    if (kms_grant_tokens_check(c, u.tokens)) return -1;
     if (want) {
         kms_key named;
-        if (kms_key_open(c, want, 1, action, &named)) return -1;
+        if (kms_key_open_use(c, want, 1, action, &u, &named) ||
+            symmetric(c, &named, "SYMMETRIC_DEFAULT"))
+            return -1;
         if (strcmp(named.account, h.account) || strcmp(named.id, h.key_id))
             return ferr_set(c->err, 400, "IncorrectKeyException",
                             "The key ID in the request does not identify a CMK that can perform "
@@ -86,7 +100,7 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
     /* a blob of a key that is not here (another installation, region, or deleted) */
     if (!rc) return invalid_ciphertext(c);
     call_resource(c, "AWS::KMS::Key", k->arn);
-    if (kms_key_authorize(c, k, action) || kms_key_usable(c, k)) return -1;
+    if (kms_key_authorize_use(c, k, action, &u) || kms_key_usable(c, k)) return -1;
     const unsigned char *ctx, *m;
     size_t ctxlen;
     if (context_of(c, in, ctx_member, &ctx, &ctxlen)) return -1;
@@ -104,7 +118,6 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
 
 int kms_op_encrypt(call *c, json_t *in, json_t **out)
 {
-    if (algorithm_check(c, in, "EncryptionAlgorithm")) return -1;
     size_t n;
     unsigned char *pt = blob_in(c, in, "Plaintext", &n);
     if (!pt || n < 1 || n > KMS_MAX_PLAINTEXT)
@@ -113,28 +126,49 @@ int kms_op_encrypt(call *c, json_t *in, json_t **out)
                                  "equal to 4096 and greater than or equal to 1");
     kms_key k;
     const char *blob;
-    if (kms_key_open(c, jstr(in, "KeyId"), 1, "kms:Encrypt", &k) || kms_key_usable(c, &k) ||
-        seal(c, &k, in, "EncryptionContext", pt, n, &blob))
+    kms_use u = {json_object_get(in, "EncryptionContext"), json_object_get(in, "GrantTokens"),
+                 NULL};
+    if (kms_key_open_use(c, jstr(in, "KeyId"), 1, "kms:Encrypt", &u, &k) || kms_key_usable(c, &k))
+        return -1;
+    /* an RSA key: the algorithm decides; a symmetric key takes SYMMETRIC_DEFAULT only */
+    int asym = kms_asym_known(kms_key_spec(&k));
+    if (asym ? kms_asym_encrypt(c, &k, in, pt, n, &blob)
+             : algorithm_check(c, in, "EncryptionAlgorithm") ||
+                   seal(c, &k, in, "EncryptionContext", pt, n, &blob))
         return -1;
     *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "CiphertextBlob", blob, "KeyId", k.arn,
-                                "EncryptionAlgorithm", "SYMMETRIC_DEFAULT"));
+                                "EncryptionAlgorithm",
+                                asym ? jstr(in, "EncryptionAlgorithm") : "SYMMETRIC_DEFAULT"));
     return 0;
+}
+
+/* Decrypt with an RSA key, which the request must name (its ciphertext does not). */
+static int decrypt_asym(call *c, json_t *in, kms_key *k, unsigned char **pt, size_t *n)
+{
+    kms_use u = {NULL, json_object_get(in, "GrantTokens"), NULL};
+    if (kms_key_open_use(c, jstr(in, "KeyId"), 1, "kms:Decrypt", &u, k) || kms_key_usable(c, k))
+        return -1;
+    if (!kms_asym_known(kms_key_spec(k))) return algorithm_check(c, in, "EncryptionAlgorithm");
+    return kms_asym_decrypt(c, k, in, pt, n);
 }
 
 int kms_op_decrypt(call *c, json_t *in, json_t **out)
 {
-    if (algorithm_check(c, in, "EncryptionAlgorithm")) return -1;
     kms_key k;
     unsigned char *pt;
     size_t n;
-    if (open_blob(c, in, "CiphertextBlob", "EncryptionContext", "KeyId", "kms:Decrypt", &k, &pt,
-                  &n))
+    const char *alg = jstr(in, "EncryptionAlgorithm");
+    int asym = alg && strcmp(alg, "SYMMETRIC_DEFAULT") && jstr(in, "KeyId");
+    if (asym ? decrypt_asym(c, in, &k, &pt, &n)
+             : algorithm_check(c, in, "EncryptionAlgorithm") ||
+                   open_blob(c, in, "CiphertextBlob", "EncryptionContext", "KeyId", "kms:Decrypt",
+                             &k, &pt, &n))
         return -1;
     const char *b64 = enc_b64(c->a, pt, n);
     OPENSSL_cleanse(pt, n);
     if (!b64) return ferr_oom(c->err);
     *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "KeyId", k.arn, "Plaintext", b64,
-                                "EncryptionAlgorithm", "SYMMETRIC_DEFAULT"));
+                                "EncryptionAlgorithm", asym ? alg : "SYMMETRIC_DEFAULT"));
     return 0;
 }
 
@@ -150,7 +184,8 @@ int kms_op_re_encrypt(call *c, json_t *in, json_t **out)
     if (open_blob(c, in, "CiphertextBlob", "SourceEncryptionContext", "SourceKeyId",
                   "kms:ReEncryptFrom", &src, &pt, &n))
         return -1;
-    int rc = kms_key_open(c, jstr(in, "DestinationKeyId"), 1, "kms:ReEncryptTo", &dst) ||
+    kms_use u = {json_object_get(in, "DestinationEncryptionContext"), NULL, NULL};
+    int rc = kms_key_open_use(c, jstr(in, "DestinationKeyId"), 1, "kms:ReEncryptTo", &u, &dst) ||
              kms_key_usable(c, &dst) ||
              seal(c, &dst, in, "DestinationEncryptionContext", pt, n, &blob);
     OPENSSL_cleanse(pt, n);
@@ -187,7 +222,9 @@ static int data_key(call *c, json_t *in, int with_plaintext, json_t **out)
     ids_random(pt, (size_t)n);
     const char *action =
         with_plaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext";
-    int rc = kms_key_open(c, jstr(in, "KeyId"), 1, action, &k) || kms_key_usable(c, &k) ||
+    kms_use u = {json_object_get(in, "EncryptionContext"), json_object_get(in, "GrantTokens"),
+                 NULL};
+    int rc = kms_key_open_use(c, jstr(in, "KeyId"), 1, action, &u, &k) || kms_key_usable(c, &k) ||
              seal(c, &k, in, "EncryptionContext", pt, (size_t)n, &blob);
     const char *b64 = rc || !with_plaintext ? NULL : enc_b64(c->a, pt, (size_t)n);
     OPENSSL_cleanse(pt, sizeof(pt));

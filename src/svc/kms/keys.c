@@ -1,6 +1,7 @@
 /* KMS keys, their states and aliases: how every operation reaches a key (KeyId in any of
  * AWS's four forms -> load -> authorize with the key policy), and the key and alias
  * operations. */
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,13 @@ static int alias_target(call *c, const char *account, const char *name, const ch
 
 int kms_key_open(call *c, const char *key_id, int aliases, const char *action, kms_key *k)
 {
+    return kms_key_open_use(c, key_id, aliases, action, NULL, k);
+}
+
+int kms_key_open_use(call *c, const char *key_id, int aliases, const char *action, const kms_use *u,
+                     kms_key *k)
+{
+    if (u && kms_grant_tokens_check(c, u->tokens)) return -1;
     const char *account = c->account, *id = key_id, *rest = NULL, *alias = NULL;
     if (!key_id || !*key_id) return kms_validation(c, "KeyId is required");
     if (!strncmp(key_id, "arn:", 4)) {
@@ -119,6 +127,8 @@ int kms_key_open(call *c, const char *key_id, int aliases, const char *action, k
         if (!aliases)
             return kms_validation(c, "Alias %s is not allowed here: use a key id or ARN", key_id);
         int rc = alias_target(c, account, alias, &id);
+        /* alias/aws/<service>: the AWS managed key, made when its service first uses it */
+        if (!rc && !strcmp(account, c->account)) rc = kms_managed_create(c, alias, &id);
         if (rc < 0) return -1;
         if (!rc)
             return kms_not_found(
@@ -128,19 +138,64 @@ int kms_key_open(call *c, const char *key_id, int aliases, const char *action, k
     if (rc < 0) return -1;
     if (!rc) return kms_not_found(c, arena_printf(c->a, "Key '%s'", key_arn(c, account, id)));
     call_resource(c, "AWS::KMS::Key", k->arn);
-    return kms_key_authorize(c, k, action);
+    return kms_key_authorize_use(c, k, action, u);
 }
 
 int kms_key_authorize(call *c, const kms_key *k, const char *action)
 {
+    return kms_key_authorize_use(c, k, action, NULL);
+}
+
+/* kms:CallerAccount, kms:EncryptionContext:<key> and kms:EncryptionContextKeys (AWS's
+ * condition keys of every key operation), and u's own. */
+static json_t *conditions(call *c, const kms_use *u)
+{
+    json_t *ctx = json_pack("{s:s}", "kms:CallerAccount", c->account);
+    if (!ctx || !arena_defer_json(c->a, ctx)) return NULL;
+    const json_t *ec = u ? u->context : NULL;
+    if (json_object_size(ec)) {
+        json_t *keys = json_array(), *v;
+        const char *key;
+        if (!keys || json_object_set_new(ctx, "kms:EncryptionContextKeys", keys)) return NULL;
+        json_object_foreach((json_t *)ec, key, v) {
+            const char *name = arena_printf(c->a, "kms:EncryptionContext:%s", key);
+            if (!name || json_array_append_new(keys, json_string(key)) ||
+                (json_is_string(v) && json_object_set(ctx, name, v)))
+                return NULL;
+        }
+    }
+    if (u && u->cond && json_object_update(ctx, (json_t *)u->cond)) return NULL;
+    return ctx;
+}
+
+int kms_key_authorize_use(call *c, const kms_key *k, const char *action, const kms_use *u)
+{
     /* AWS: the key policy decides, in the key's own account too; the default policy's
-     * account-root statement hands the decision to the account's IAM policies */
+     * account-root statement hands the decision to the account's IAM policies. A grant
+     * allows its grantee its operations besides (kms_grant_allows). */
+    json_t *ctx = conditions(c, u);
+    if (!ctx) return ferr_oom(c->err);
+    int granted = kms_grant_allows(c, k, action, u ? u->context : NULL);
+    if (granted < 0) return -1;
     authz_req r = {.action = action,
                    .resource = k->arn,
                    .resource_account = k->account,
                    .resource_policy = k->policy,
-                   .resource_policy_required = 1};
+                   .context = ctx,
+                   .resource_policy_required = 1,
+                   .granted = granted};
     return call_authorize_ex(c, &r);
+}
+
+unsigned char *kms_message(call *c, const char *b64, size_t *n)
+{
+    *n = 0;
+    unsigned char *bytes = b64 ? enc_unb64(c->a, b64, strlen(b64), n) : NULL;
+    if (bytes && *n >= 1 && *n <= KMS_MAX_PLAINTEXT) return bytes;
+    kms_validation(c, "1 validation error detected: Value at 'message' failed to satisfy "
+                      "constraint: Member must have length less than or equal to 4096 and "
+                      "greater than or equal to 1");
+    return NULL;
 }
 
 int kms_dry_run(call *c, const json_t *in)
@@ -165,6 +220,12 @@ const char *kms_key_spec(const kms_key *k)
     return s ? s : "SYMMETRIC_DEFAULT";
 }
 
+const char *kms_key_manager(const kms_key *k)
+{
+    const char *m = jstr(k->doc, "KeyManager");
+    return m ? m : "CUSTOMER";
+}
+
 const char *kms_mac_algorithm(const char *spec)
 {
     if (!strcmp(spec, "HMAC_224")) return "HMAC_SHA_224";
@@ -173,13 +234,19 @@ const char *kms_mac_algorithm(const char *spec)
     return "HMAC_SHA_256";
 }
 
+const char *kms_key_usage(const kms_key *k)
+{
+    const char *u = jstr(k->doc, "KeyUsage");
+    if (u) return u;
+    return !strncmp(kms_key_spec(k), "HMAC_", 5) ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT";
+}
+
 int kms_key_for(call *c, const kms_key *k, const char *usage)
 {
-    int hmac = !strncmp(kms_key_spec(k), "HMAC_", 5);
-    if (hmac == !strcmp(usage, "GENERATE_VERIFY_MAC")) return 0;
+    if (!strcmp(kms_key_usage(k), usage)) return 0;
     return ferr_set(c->err, 400, "InvalidKeyUsageException",
                     "%s key usage is %s which is not valid for this operation.", k->arn,
-                    hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT");
+                    kms_key_usage(k));
 }
 
 uint32_t kms_key_gen(const kms_key *k)
@@ -196,9 +263,9 @@ int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned cha
     if (!w) return ferr_set(c->err, 400, "InvalidCiphertextException", "%s", "");
     size_t n = 0;
     unsigned char *wrapped = enc_unb64(c->a, w, strlen(w), &n);
-    unsigned char *out = arena_alloc(c->a, KMS_MAX_MATERIAL + 1);
+    unsigned char *out = n > KMSBLOB_GCM ? arena_alloc(c->a, n - KMSBLOB_GCM) : NULL;
     /* the material is bound to its key: a document's material copied to another key fails */
-    if (!wrapped || !out || n <= KMSBLOB_GCM || n > KMS_MAX_MATERIAL + KMSBLOB_GCM ||
+    if (!wrapped || !out || n > KMS_MAX_MATERIAL + KMSBLOB_GCM ||
         kmsblob_gcm_open(master, k->arn, strlen(k->arn), wrapped, n, out))
         return ferr_internal(c->err, "key material of %s does not open under the master key",
                              k->arn);
@@ -223,15 +290,43 @@ int kms_key_add_material(call *c, json_t *doc, const char *arn)
 {
     const unsigned char *master;
     if (kms_master(c, &master)) return -1;
-    size_t len = material_len(jstr(doc, "KeySpec"));
-    unsigned char m[KMS_MAX_MATERIAL], w[KMS_MAX_MATERIAL + KMSBLOB_GCM];
-    ids_random(m, len);
-    int rc = kmsblob_gcm_seal(master, arn, strlen(arn), m, len, w);
-    memset(m, 0, sizeof(m));
+    const char *spec = jstr(doc, "KeySpec");
+    size_t len = material_len(spec);
+    unsigned char sym[64], *m = sym, *w;
+    if (kms_asym_known(spec)) {
+        /* the private key; its public half is no secret */
+        const char *pub;
+        if (kms_asym_generate(c, spec, &m, &len, &pub)) return -1;
+        if (jset_str(doc, "PublicKey", pub)) return ferr_oom(c->err);
+    } else {
+        ids_random(sym, len);
+    }
+    w = arena_alloc(c->a, len + KMSBLOB_GCM);
+    int rc = !w || kmsblob_gcm_seal(master, arn, strlen(arn), m, len, w);
+    OPENSSL_cleanse(m, len);
     if (rc) return ferr_internal(c->err, "cannot wrap key material");
     json_t *mats = json_object_get(doc, "Materials");
     char *b = enc_b64(c->a, w, len + KMSBLOB_GCM);
     if (!b || !mats || json_array_append_new(mats, json_string(b))) return ferr_oom(c->err);
+    return 0;
+}
+
+int kms_key_create(call *c, const char *id, const kms_key_spec_in *ks, kms_key *k)
+{
+    const char *arn = key_arn(c, c->account, id);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b, s:s, s:s, s:s}", "KeyId", id, "Arn", arn,
+        "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
+        ks->description ? ks->description : "", "Policy", ks->policy, "Materials", "Tags",
+        ks->tags ? json_incref((json_t *)ks->tags) : json_array(), "RotationEnabled", ks->rotation,
+        "KeySpec", ks->spec, "KeyUsage", ks->usage, "KeyManager", ks->manager);
+    if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    if (ks->rotation && json_object_set_new(doc, "RotationPeriodInDays", json_integer(365)))
+        return ferr_oom(c->err);
+    if (kms_key_add_material(c, doc, arn)) return -1;
+    store_key sk = {KMS_KEY_KIND, c->account, c->region, id};
+    if (store_put(c->txn, &sk, doc, c->err)) return -1;
+    if (kms_key_load(c, c->account, id, k) != 1) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
     return 0;
 }
 
@@ -246,16 +341,18 @@ static json_t *metadata(const kms_key *k)
         "{s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "AWSAccountId",
         k->account, "KeyId", k->id, "Arn", k->arn, "CreationDate",
         json_object_get(d, "CreationDate"), "Enabled", !strcmp(k->state, "Enabled"), "Description",
-        jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage",
-        hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT", "KeyState", k->state, "Origin", "AWS_KMS",
-        "KeyManager", "CUSTOMER", "CustomerMasterKeySpec", spec, "KeySpec", spec, "MultiRegion", 0);
+        jstr(d, "Description") ? jstr(d, "Description") : "", "KeyUsage", kms_key_usage(k),
+        "KeyState", k->state, "Origin", "AWS_KMS", "KeyManager", kms_key_manager(k),
+        "CustomerMasterKeySpec", spec, "KeySpec", spec, "MultiRegion", 0);
     json_t *dd = json_object_get(d, "DeletionDate");
-    /* which algorithms the key does: SYMMETRIC_DEFAULT, or HMAC_SHA_N for HMAC_N */
-    json_t *algs =
-        hmac ? json_pack("[s]", kms_mac_algorithm(spec)) : json_pack("[s]", "SYMMETRIC_DEFAULT");
-    if (m &&
-        (!algs || json_object_set_new(m, hmac ? "MacAlgorithms" : "EncryptionAlgorithms", algs) ||
-         (dd && json_object_set(m, "DeletionDate", dd)))) {
+    /* which algorithms the key does: SYMMETRIC_DEFAULT, HMAC_SHA_N for HMAC_N, or the
+     * asymmetric key's encryption or signing algorithms */
+    const char *member = hmac ? "MacAlgorithms" : "EncryptionAlgorithms";
+    json_t *algs = kms_asym_known(spec) ? kms_asym_algorithms(spec, kms_key_usage(k), &member)
+                   : hmac               ? json_pack("[s]", kms_mac_algorithm(spec))
+                                        : json_pack("[s]", "SYMMETRIC_DEFAULT");
+    if (m && (!algs || json_object_set_new(m, member, algs) ||
+              (dd && json_object_set(m, "DeletionDate", dd)))) {
         json_decref(m);
         return NULL;
     }
@@ -284,19 +381,38 @@ int kms_policy_check(call *c, const char *policy)
     return 0;
 }
 
+int kms_lockout_check(call *c, const char *arn, const char *account, const char *policy,
+                      const json_t *in)
+{
+    if (jbool(in, "BypassPolicyLockoutSafetyCheck", 0)) return 0;
+    /* AWS: the caller must be able to change the policy again under the new one */
+    authz_req r = {.action = "kms:PutKeyPolicy",
+                   .resource = arn,
+                   .resource_account = account,
+                   .resource_policy = policy,
+                   .resource_policy_required = 1};
+    if (!call_authorize_ex(c, &r)) return 0;
+    if (ferr_isset(c->err) && c->err->status != 403) return -1;
+    ferr_clear(c->err);
+    return ferr_set(c->err, 400, "MalformedPolicyDocumentException", "%s",
+                    "The new key policy will not allow you to update the key policy in the "
+                    "future.");
+}
+
 int kms_op_create_key(call *c, json_t *in, json_t **out)
 {
     const char *spec = jstr(in, "KeySpec");
     if (!spec) spec = jstr(in, "CustomerMasterKeySpec");
     if (!spec) spec = "SYMMETRIC_DEFAULT";
-    int hmac = !strncmp(spec, "HMAC_", 5);
-    if (strcmp(spec, "SYMMETRIC_DEFAULT") && !hmac)
+    int hmac = !strncmp(spec, "HMAC_", 5), asym = kms_asym_known(spec);
+    if (strcmp(spec, "SYMMETRIC_DEFAULT") && !hmac && !asym)
         return ferr_set(c->err, 400, "UnsupportedOperationException",
                         "KeySpec %s is not supported by ferry yet", spec);
-    /* AWS: symmetric keys encrypt; HMAC keys must say GENERATE_VERIFY_MAC */
+    /* AWS: symmetric keys encrypt; HMAC keys must say GENERATE_VERIFY_MAC; RSA keys encrypt
+     * or sign, ECC keys sign (KeyUsage defaults to ENCRYPT_DECRYPT) */
     const char *usage = jstr(in, "KeyUsage");
-    const char *want = hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT";
-    if ((usage || hmac) && strcmp(usage ? usage : "", want))
+    const char *want = hmac ? "GENERATE_VERIFY_MAC" : asym && usage ? usage : "ENCRYPT_DECRYPT";
+    if (asym ? !kms_asym_usage_ok(spec, want) : (usage || hmac) && strcmp(usage ? usage : "", want))
         return kms_validation(c, "KeyUsage %s is not compatible with KeySpec %s",
                               usage ? usage : "ENCRYPT_DECRYPT", spec);
     const char *origin = jstr(in, "Origin");
@@ -310,21 +426,17 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
     ids_uuid(id);
     const char *arn = key_arn(c, c->account, id);
     call_resource(c, "AWS::KMS::Key", arn);
-    if (call_authorize(c, "kms:CreateKey", "*")) return -1;
-    const char *desc = jstr(in, "Description");
-    json_t *tags = json_object_get(in, "Tags");
-    json_t *doc =
-        json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[], s:o, s:b, s:s, s:s}", "KeyId", id, "Arn",
-                  arn, "CreationDate", clock_now(), "KeyState", "Enabled", "Description",
-                  desc ? desc : "", "Policy", policy ? policy : default_policy(c), "Materials",
-                  "Tags", tags ? json_incref(tags) : json_array(), "RotationEnabled", 0, "KeySpec",
-                  spec, "KeyUsage", want);
-    if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
-    if (kms_key_add_material(c, doc, arn)) return -1;
-    store_key sk = {KMS_KEY_KIND, c->account, c->region, id};
-    if (store_put(c->txn, &sk, doc, c->err)) return -1;
+    if (call_authorize(c, "kms:CreateKey", "*") ||
+        (policy && kms_lockout_check(c, arn, c->account, policy, in)))
+        return -1;
+    kms_key_spec_in ks = {.description = jstr(in, "Description"),
+                          .policy = policy ? policy : default_policy(c),
+                          .spec = spec,
+                          .usage = want,
+                          .tags = json_object_get(in, "Tags"),
+                          .manager = "CUSTOMER"};
     kms_key k;
-    if (kms_key_load(c, c->account, id, &k) != 1) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
+    if (kms_key_create(c, id, &ks, &k)) return -1;
     *out = svc_out(c, json_pack("{s:o*}", "KeyMetadata", metadata(&k)));
     return 0;
 }
@@ -332,7 +444,8 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
 int kms_op_describe_key(call *c, json_t *in, json_t **out)
 {
     kms_key k;
-    if (kms_key_open(c, jstr(in, "KeyId"), 1, "kms:DescribeKey", &k)) return -1;
+    kms_use u = {NULL, json_object_get(in, "GrantTokens"), NULL};
+    if (kms_key_open_use(c, jstr(in, "KeyId"), 1, "kms:DescribeKey", &u, &k)) return -1;
     *out = svc_out(c, json_pack("{s:o*}", "KeyMetadata", metadata(&k)));
     return 0;
 }
@@ -353,8 +466,7 @@ static int collect_key(void *ud, const store_key *k, json_t *doc)
                : 0;
 }
 
-/* Limit 1..1000 (the model says so), Marker -> a page of all */
-static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
+int kms_page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
 {
     json_t *o = json_object();
     if (!o || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
@@ -376,7 +488,7 @@ int kms_op_list_keys(call *c, json_t *in, json_t **out)
     if (store_list(c->txn, KMS_KEY_KIND, c->account, c->region, NULL, NULL, 0, collect_key, &cl,
                    c->err) < 0)
         return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
-    return page(c, in, cl.all, "Keys", out);
+    return kms_page(c, in, cl.all, "Keys", out);
 }
 
 /* ---- states ---- */
@@ -560,5 +672,5 @@ int kms_op_list_aliases(call *c, json_t *in, json_t **out)
     if (store_list(c->txn, KMS_ALIAS_KIND, c->account, c->region, NULL, NULL, 0, collect_alias, &cl,
                    c->err) < 0)
         return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
-    return page(c, in, cl.all, "Aliases", out);
+    return kms_page(c, in, cl.all, "Aliases", out);
 }

@@ -15,12 +15,10 @@ static int mac_of(call *c, const json_t *in, const char *action, kms_key *k, uns
 {
     const char *msg = jstr(in, "Message"), *alg = jstr(in, "MacAlgorithm");
     size_t n = 0;
-    unsigned char *bytes = msg ? enc_unb64(c->a, msg, strlen(msg), &n) : NULL;
-    if (!bytes || n < 1 || n > KMS_MAX_PLAINTEXT)
-        return kms_validation(c, "1 validation error detected: Value at 'message' failed to "
-                                 "satisfy constraint: Member must have length less than or "
-                                 "equal to 4096 and greater than or equal to 1");
-    if (kms_key_open(c, jstr(in, "KeyId"), 1, action, k) || kms_key_usable(c, k) ||
+    unsigned char *bytes = kms_message(c, msg, &n);
+    if (!bytes) return -1;
+    kms_use u = {NULL, json_object_get(in, "GrantTokens"), NULL};
+    if (kms_key_open_use(c, jstr(in, "KeyId"), 1, action, &u, k) || kms_key_usable(c, k) ||
         kms_key_for(c, k, "GENERATE_VERIFY_MAC"))
         return -1;
     const char *want = kms_mac_algorithm(kms_key_spec(k));

@@ -30,7 +30,8 @@ int kms_op_put_key_policy(call *c, json_t *in, json_t **out)
     kms_key k;
     const char *policy = jstr(in, "Policy");
     if (kms_key_open(c, jstr(in, "KeyId"), 0, "kms:PutKeyPolicy", &k) || policy_name_check(c, in) ||
-        kms_policy_check(c, policy ? policy : ""))
+        kms_policy_check(c, policy ? policy : "") ||
+        kms_lockout_check(c, k.arn, k.account, policy, in))
         return -1;
     if (!strcmp(k.state, "PendingDeletion")) return kms_key_usable(c, &k);
     if (jset_str(k.doc, "Policy", policy)) return ferr_oom(c->err);

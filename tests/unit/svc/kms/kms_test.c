@@ -1,6 +1,7 @@
 /* KMS below the wire, through svc_invoke: a key whose deletion window passed is gone (clock
- * offset), and the master key is read back from its file (blobs still open after the
- * service used another data directory's key). */
+ * offset), the master key is read back from its file (blobs still open after the service
+ * used another data directory's key), and AWS managed keys are made only when their service
+ * calls in a write transaction (svc_invoke_in with kms:ViaService). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "base/clock.h"
 #include "engine/audit.h"
 #include "svc/kms/kms_int.h"
+#include "fixture.h"
 
 static char dir[256], dir2[256];
 static ferry_env env;
@@ -24,14 +26,11 @@ static principal root;
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof(dir), "/tmp/ferry-kms-test-XXXXXX");
-    snprintf(dir2, sizeof(dir2), "/tmp/ferry-kms-test2-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    assert_non_null(mkdtemp(dir2));
     ferr e = {0};
     memset(&env, 0, sizeof(env));
-    env.st = store_open(dir, STORE_SYNC_NORMAL, &e);
+    env.st = fixture_store_open(dir, sizeof(dir), "kms-test");
     assert_non_null(env.st);
+    assert_int_equal(fixture_tmpdir(dir2, sizeof(dir2), "kms-test2"), 0);
     env.data_dir = dir;
     env.audit = auditq_new(env.st, &e);
     assert_non_null(env.audit);
@@ -44,10 +43,7 @@ static int teardown(void **st)
     (void)st;
     clock_set_offset(0);
     auditq_free(env.audit);
-    store_close(env.st);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, dir2);
-    return system(cmd);
+    return fixture_store_close(env.st, dir) | fixture_rmdir(dir2);
 }
 
 static json_t *invoke(const char *op, json_t *in, ferr *e)
@@ -126,11 +122,108 @@ static void test_master_key_from_file(void **st)
     free(id);
 }
 
+/* op as a service calls it on root's behalf, in its own write transaction, with
+ * kms:ViaService = via (NULL: none). */
+static json_t *invoke_via(const char *op, json_t *in, const char *via, ferr *e)
+{
+    store_txn *t;
+    arena *a = arena_new(0);
+    json_t *ctx = via ? json_pack("{s:s}", "kms:ViaService", via) : NULL, *out = NULL;
+    assert_non_null(a);
+    ferr_clear(e);
+    assert_int_equal(store_begin(env.st, 1, &t, e), 0);
+    int rc = svc_invoke_in(t, a, &env, &root, "us-east-1", "kms", op, in, &out, ctx, e);
+    ferr ce = {0};
+    assert_int_equal(store_commit(t, &ce), 0);
+    arena_free(a);
+    json_decref(ctx);
+    json_decref(in);
+    if (rc) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void test_managed_key(void **st)
+{
+    (void)st;
+    ferr e;
+    const char *ssm = "ssm.us-east-1.amazonaws.com";
+    /* a client's own call, or another service's, does not make it */
+    assert_null(invoke(
+        "Encrypt", json_pack("{s:s, s:s}", "KeyId", "alias/aws/ssm", "Plaintext", "aGVsbG8="), &e));
+    assert_string_equal(e.code, "NotFoundException");
+    assert_null(invoke_via("GenerateDataKey",
+                           json_pack("{s:s, s:i}", "KeyId", "alias/aws/ssm", "NumberOfBytes", 32),
+                           "sqs.us-east-1.amazonaws.com", &e));
+    assert_string_equal(e.code, "NotFoundException");
+    assert_null(
+        invoke_via("GenerateDataKey",
+                   json_pack("{s:s, s:i}", "KeyId", "alias/aws/nosuch", "NumberOfBytes", 32),
+                   "nosuch.us-east-1.amazonaws.com", &e));
+    assert_string_equal(e.code, "NotFoundException");
+    /* SSM's first call makes it; its second uses the same key */
+    json_t *dk =
+        invoke_via("GenerateDataKey",
+                   json_pack("{s:s, s:i}", "KeyId", "alias/aws/ssm", "NumberOfBytes", 32), ssm, &e);
+    if (!dk) fail_msg("%s %s", e.code, e.message);
+    json_t *dk2 =
+        invoke_via("GenerateDataKey",
+                   json_pack("{s:s, s:i}", "KeyId", "alias/aws/ssm", "NumberOfBytes", 32), ssm, &e);
+    assert_non_null(dk2);
+    const char *arn = json_string_value(json_object_get(dk, "KeyId"));
+    assert_string_equal(arn, json_string_value(json_object_get(dk2, "KeyId")));
+    json_t *pt = invoke_via(
+        "Decrypt", json_pack("{s:O}", "CiphertextBlob", json_object_get(dk, "CiphertextBlob")), ssm,
+        &e);
+    assert_non_null(pt);
+    assert_true(json_equal(json_object_get(pt, "Plaintext"), json_object_get(dk, "Plaintext")));
+    json_decref(pt);
+    /* the account reads its metadata; it is AWS's */
+    json_t *d = ok("DescribeKey", json_pack("{s:s}", "KeyId", "alias/aws/ssm"));
+    json_t *md = json_object_get(d, "KeyMetadata");
+    assert_string_equal(jstr(md, "Arn"), arn);
+    assert_string_equal(jstr(md, "KeyManager"), "AWS");
+    assert_string_equal(jstr(md, "Description"),
+                        "Default key that protects my SSM parameters when no other key is defined");
+    json_t *rot = ok("GetKeyRotationStatus", json_pack("{s:s}", "KeyId", arn));
+    assert_true(json_is_true(json_object_get(rot, "KeyRotationEnabled")));
+    json_decref(rot);
+    json_t *pol = ok("GetKeyPolicy", json_pack("{s:s}", "KeyId", arn));
+    assert_non_null(
+        strstr(jstr(pol, "Policy"), "\"kms:ViaService\":\"ssm.us-east-1.amazonaws.com\""));
+    json_decref(pol);
+    /* but cannot use it directly (kms:ViaService), nor manage it */
+    assert_null(invoke("Decrypt",
+                       json_pack("{s:O}", "CiphertextBlob", json_object_get(dk, "CiphertextBlob")),
+                       &e));
+    assert_string_equal(e.code, "AccessDenied"); /* AccessDeniedException on the wire */
+    static const char *const refused[] = {"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy",
+                                          "DisableKeyRotation", "TagResource"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        json_t *in = json_pack("{s:s, s:s, s:[]}", "KeyId", arn, "Policy", "{}", "Tags");
+        assert_null(invoke(refused[i], in, &e));
+        assert_string_equal(e.code, "AccessDenied"); /* AccessDeniedException on the wire */
+    }
+    /* nor may an alias be pointed elsewhere */
+    char *mine = new_key();
+    assert_null(invoke("UpdateAlias",
+                       json_pack("{s:s, s:s}", "AliasName", "alias/aws/ssm", "TargetKeyId", mine),
+                       &e));
+    assert_string_equal(e.code, "NotAuthorizedException");
+    free(mine);
+    json_decref(d);
+    json_decref(dk);
+    json_decref(dk2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deleted_after_window),
         cmocka_unit_test(test_master_key_from_file),
+        cmocka_unit_test(test_managed_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
