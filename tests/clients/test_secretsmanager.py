@@ -379,3 +379,30 @@ def test_cli(ferry, key):
     r = ferry.aws("secretsmanager", "describe-secret", "--secret-id", "cli/s", profile="dev",
                   check=False)
     assert r.returncode != 0 and "ResourceNotFoundException" in r.stderr
+
+
+def test_default_key_is_the_aws_managed_one(ferry, sm):
+    """Without KmsKeyId the value is sealed under alias/aws/secretsmanager, made by KMS on
+    the service's first use; AWS's policy for it lets only its own account use it, through
+    Secrets Manager, so such a secret cannot be read from another account."""
+    r = sm.create_secret(Name="default-key", SecretString="dflt")
+    assert sm.get_secret_value(SecretId="default-key")["SecretString"] == "dflt"
+    assert "KmsKeyId" not in sm.describe_secret(SecretId="default-key")
+    v = sm.list_secret_version_ids(SecretId="default-key")["Versions"]
+    assert v[0]["KmsKeyIds"] == ["DefaultEncryptionKey"]
+    kms = ferry.client("kms", "dev")
+    md = kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]
+    assert md["KeyManager"] == "AWS"
+    # the key is the service's: the account's own direct use is refused
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId="alias/aws/secretsmanager", Plaintext=b"x")
+    assert code(e) in ("AccessDeniedException", "NotFoundException")
+    # shared by the secret's policy, still unreadable from another account
+    qa = acct(ferry, "qa")
+    sm.put_resource_policy(SecretId="default-key", ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{qa}:root"},
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    with pytest.raises(ClientError) as e:
+        ferry.client("secretsmanager", "qa").get_secret_value(SecretId=r["ARN"])
+    assert code(e) == "AccessDeniedException"

@@ -195,8 +195,9 @@ int sm_seal(call *c, const sm_secret *s, const char *vid, const unsigned char *v
         ferr_internal(c->err, "cannot seal the secret value");
     else {
         char *b = enc_b64(c->a, sealed, n + AEAD_OVERHEAD);
+        /* AWS lists versions under the default key as "DefaultEncryptionKey" */
         rc = !b || jset_str(v, "Value", b) || jset_str(v, "DataKey", blob) ||
-                     jset_str(v, "KmsKeyArn", jstr(out, "KeyId"))
+                     jset_str(v, "KmsKeyArn", key ? jstr(out, "KeyId") : "DefaultEncryptionKey")
                  ? ferr_oom(c->err)
                  : 0;
     }
