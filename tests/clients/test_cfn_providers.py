@@ -509,3 +509,47 @@ def test_secretsmanager_stack(ferry, stacks):
     assert "SecretString" in " ".join(stacks.failures("sm-stack"))
     stacks.cfn.delete_stack(StackName=sid)
     assert stacks.wait(sid)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_secretsmanager_resource_policy_stack(ferry, stacks):
+    require(ferry, "cloudformation", "secretsmanager")
+    sm = ferry.client("secretsmanager", PROFILE, region=REGION)
+    qa = ferry.client("sts", "qa").get_caller_identity()["Account"]
+
+    def policy(action):
+        return {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{qa}:root"},
+            "Action": action, "Resource": "*"}]}
+
+    def tpl(action="secretsmanager:GetSecretValue", principal=None):
+        doc = policy(action)
+        if principal:
+            doc["Statement"][0]["Principal"] = principal
+        return {"Resources": {
+            "Secret": {"Type": "AWS::SecretsManager::Secret",
+                       "Properties": {"Name": "cfn/shared", "SecretString": "s"}},
+            "Policy": {"Type": "AWS::SecretsManager::ResourcePolicy", "Properties": {
+                "SecretId": {"Ref": "Secret"}, "ResourcePolicy": doc, "BlockPublicPolicy": True}}},
+            "Outputs": out(("PolicyRef", {"Ref": "Policy"}), ("SecretRef", {"Ref": "Secret"}))}
+
+    s = stacks.deploy("smpol-stack", tpl())
+    assert s["Out"]["PolicyRef"] == s["Out"]["SecretRef"]
+    got = json.loads(sm.get_resource_policy(SecretId="cfn/shared")["ResourcePolicy"])
+    assert got == policy("secretsmanager:GetSecretValue")
+    stacks.deploy("smpol-stack", tpl(action="secretsmanager:DescribeSecret"), update=True)
+    got = json.loads(sm.get_resource_policy(SecretId="cfn/shared")["ResourcePolicy"])
+    assert got["Statement"][0]["Action"] == "secretsmanager:DescribeSecret"
+    # BlockPublicPolicy refuses a public one: the update rolls back to the policy before
+    stacks.cfn.update_stack(StackName="smpol-stack", TemplateBody=json.dumps(tpl(principal="*")),
+                            Capabilities=CAPS)
+    assert stacks.wait("smpol-stack")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert "public access" in " ".join(stacks.failures("smpol-stack"))
+    got = json.loads(sm.get_resource_policy(SecretId="cfn/shared")["ResourcePolicy"])
+    assert got["Statement"][0]["Action"] == "secretsmanager:DescribeSecret"
+    # the policy alone goes away with its resource
+    t = tpl(action="secretsmanager:DescribeSecret")
+    del t["Resources"]["Policy"]
+    t["Outputs"] = out(("SecretRef", {"Ref": "Secret"}))
+    stacks.deploy("smpol-stack", t, update=True)
+    assert "ResourcePolicy" not in sm.get_resource_policy(SecretId="cfn/shared")
+    stacks.delete(s)
