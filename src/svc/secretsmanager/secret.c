@@ -177,10 +177,12 @@ int sm_seal(call *c, const sm_secret *s, const char *vid, const unsigned char *v
             json_t *v)
 {
     const char *key = jstr(s->doc, "KmsKeyId");
-    json_t *out = NULL;
+    json_t *out = NULL, *ctx = kms_context(s, vid);
+    /* (ctx checked first: "o*" would leave a NULL context out and seal without it) */
+    if (!ctx) return ferr_oom(c->err);
     if (kms_call(c, "GenerateDataKey",
-                 json_pack("{s:s, s:s, s:o*}", "KeyId", key ? key : "alias/aws/secretsmanager",
-                           "KeySpec", "AES_256", "EncryptionContext", kms_context(s, vid)),
+                 json_pack("{s:s, s:s, s:o}", "KeyId", key ? key : "alias/aws/secretsmanager",
+                           "KeySpec", "AES_256", "EncryptionContext", ctx),
                  &out, "EncryptionFailure", "encrypt"))
         return -1;
     const char *pt = jstr(out, "Plaintext"), *blob = jstr(out, "CiphertextBlob");
@@ -211,11 +213,11 @@ int sm_open_value(call *c, const sm_secret *s, const char *vid, const json_t *v,
 {
     const char *blob = jstr(v, "DataKey"), *sealed_b64 = jstr(v, "Value");
     if (!blob || !sealed_b64) return ferr_internal(c->err, "version %s has no value", vid);
-    json_t *out = NULL;
+    json_t *out = NULL, *ctx = kms_context(s, vid);
+    if (!ctx) return ferr_oom(c->err);
     if (kms_call(c, "Decrypt",
-                 json_pack("{s:s, s:o*}", "CiphertextBlob", blob, "EncryptionContext",
-                           kms_context(s, vid)),
-                 &out, "DecryptionFailure", "decrypt"))
+                 json_pack("{s:s, s:o}", "CiphertextBlob", blob, "EncryptionContext", ctx), &out,
+                 "DecryptionFailure", "decrypt"))
         return -1;
     const char *pt = jstr(out, "Plaintext");
     size_t klen = 0, slen = 0;
