@@ -71,9 +71,12 @@ static int prune(json_t *versions)
 
 int sm_version_add(json_t *versions, const char *vid, json_t *v, const json_t *stages)
 {
-    if (!v || json_object_set_new(v, "Stages", json_array()) ||
-        json_object_set_new(versions, vid, v))
+    if (!v) return -1;
+    if (json_object_set_new(v, "Stages", json_array())) {
+        json_decref(v); /* stolen: released on every path */
         return -1;
+    }
+    if (json_object_set_new(versions, vid, v)) return -1;
     json_t *dflt = stages ? NULL : json_pack("[s]", "AWSCURRENT");
     const json_t *list = stages ? stages : dflt;
     int rc = list ? 0 : -1;
