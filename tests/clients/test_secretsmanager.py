@@ -21,6 +21,18 @@ def acct(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()["Account"]
 
 
+def trail(ferry, profile, key, value, done, timeout=30):
+    """The account's CloudTrail events with key=value, once done(events) (reads are
+    group-committed: they appear within moments of the reply)."""
+    ct = ferry.client("cloudtrail", profile)
+    deadline = time.time() + timeout
+    while True:
+        evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": key, "AttributeValue": value}])["Events"]
+        if done(evs) or time.time() > deadline:
+            return evs
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def sm(ferry):
     return ferry.client("secretsmanager", "dev")
@@ -283,15 +295,12 @@ def test_value_needs_kms_decrypt_of_the_caller(ferry, sm):
         sm.put_secret_value(SecretId="kms-bound", SecretString="x")
     assert code(e) == "EncryptionFailure"
     kms.enable_key(KeyId=kid)
-    ct = ferry.client("cloudtrail", "dev")
-    deadline = time.time() + 30
-    while True:
-        names = {e["EventName"] for e in ct.lookup_events(LookupAttributes=[
-            {"AttributeKey": "EventSource", "AttributeValue": "kms.amazonaws.com"}])["Events"]}
-        if {"GenerateDataKey", "Decrypt"} <= names or time.time() > deadline:
-            break
-        time.sleep(0.2)
-    assert {"GenerateDataKey", "Decrypt"} <= names
+    def names(evs):
+        return {e["EventName"] for e in evs}
+
+    evs = trail(ferry, "dev", "EventSource", "kms.amazonaws.com",
+                lambda evs: {"GenerateDataKey", "Decrypt"} <= names(evs))
+    assert {"GenerateDataKey", "Decrypt"} <= names(evs)
 
 
 def test_cross_account_read_needs_secret_identity_and_key_policies(ferry):
@@ -345,17 +354,12 @@ def test_cross_account_read_needs_secret_identity_and_key_policies(ferry):
     tools_kms.put_key_policy(KeyId=kid, PolicyName="default", Policy=json.dumps(pol))
     refused()
     # the read is in both accounts' trails
+    def reads(evs):
+        return [e for e in evs if json.loads(e["CloudTrailEvent"]).get("errorCode") is None
+                and any(r.get("ResourceName") == arn for r in e.get("Resources", []))]
+
     for profile in ("dev", "tools"):
-        ct = ferry.client("cloudtrail", profile)
-        deadline = time.time() + 30
-        while True:
-            evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
-                                                      "AttributeValue": "GetSecretValue"}])["Events"]
-            ok = [e for e in evs if json.loads(e["CloudTrailEvent"]).get("errorCode") is None
-                  and any(r.get("ResourceName") == arn for r in e.get("Resources", []))]
-            if ok or time.time() > deadline:
-                break
-            time.sleep(0.2)
+        ok = reads(trail(ferry, profile, "EventName", "GetSecretValue", reads))
         assert ok, profile
         assert json.loads(ok[0]["CloudTrailEvent"])["readOnly"] is True
 
