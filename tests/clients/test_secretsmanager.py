@@ -410,3 +410,19 @@ def test_default_key_is_the_aws_managed_one(ferry, sm):
     with pytest.raises(ClientError) as e:
         ferry.client("secretsmanager", "qa").get_secret_value(SecretId=r["ARN"])
     assert code(e) == "AccessDeniedException"
+
+
+def test_new_key_reencrypts_the_labeled_versions(ferry, sm):
+    kms = ferry.client("kms", "dev")
+    k1, k2 = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+    sm.create_secret(Name="rekey", SecretString="a", KmsKeyId=k1)
+    sm.put_secret_value(SecretId="rekey", SecretString="b")
+    sm.update_secret(SecretId="rekey", KmsKeyId=k2)
+    assert sm.describe_secret(SecretId="rekey")["KmsKeyId"] == k2
+    versions = sm.list_secret_version_ids(SecretId="rekey")["Versions"]
+    assert [v["KmsKeyIds"] for v in versions] == [[k2], [k2]]
+    # the old key is no longer needed to read them
+    kms.disable_key(KeyId=k1)
+    assert sm.get_secret_value(SecretId="rekey")["SecretString"] == "b"
+    assert sm.get_secret_value(SecretId="rekey", VersionStage="AWSPREVIOUS")["SecretString"] == "a"
+    kms.enable_key(KeyId=k1)

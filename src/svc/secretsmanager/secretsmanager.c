@@ -273,16 +273,41 @@ int secretsmanager_op_put_secret_value(call *c, json_t *in, json_t **out)
     return 0;
 }
 
+/* AWS: a new KmsKeyId re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions
+ * under it, as far as the caller may use both keys; a version it cannot re-encrypt keeps its
+ * key. Others (deprecated) keep theirs. */
+static int rekey(call *c, const sm_secret *s)
+{
+    static const char *const stages[] = {"AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"};
+    json_t *versions = json_object_get(s->doc, "Versions");
+    for (size_t i = 0; i < 3; i++) {
+        const char *vid = sm_stage_holder(versions, stages[i]);
+        json_t *v = vid ? json_object_get(versions, vid) : NULL;
+        unsigned char *value = NULL;
+        size_t n = 0;
+        json_t *fresh = v ? json_object() : NULL;
+        if (v && !fresh) return ferr_oom(c->err);
+        if (!v) continue;
+        int rc = sm_open_value(c, s, vid, v, &value, &n) || sm_seal(c, s, vid, value, n, fresh);
+        if (!rc) rc = json_object_update(v, fresh) ? ferr_oom(c->err) : 0;
+        json_decref(fresh);
+        if (rc && c->err->status >= 500) return -1;
+        ferr_clear(c->err);
+    }
+    return 0;
+}
+
 int secretsmanager_op_update_secret(call *c, json_t *in, json_t **out)
 {
     sm_secret s;
     const char *vid = NULL;
     if (sm_open(c, jstr(in, "SecretId"), "secretsmanager:UpdateSecret", 1, &s)) return -1;
     const char *desc = jstr(in, "Description"), *key = jstr(in, "KmsKeyId");
-    /* new versions use the new key; older ones keep the key that sealed them */
+    const char *was = jstr(s.doc, "KmsKeyId");
+    int new_key = key && (!was || strcmp(was, key));
     if (jset_str(s.doc, "Description", desc) || jset_str(s.doc, "KmsKeyId", key))
         return ferr_oom(c->err);
-    if (new_version(c, &s, in, NULL, &vid) || touch(c, &s)) return -1;
+    if ((new_key && rekey(c, &s)) || new_version(c, &s, in, NULL, &vid) || touch(c, &s)) return -1;
     return out_ident(c, &s, vid, out);
 }
 
