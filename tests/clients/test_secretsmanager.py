@@ -426,3 +426,32 @@ def test_new_key_reencrypts_the_labeled_versions(ferry, sm):
     assert sm.get_secret_value(SecretId="rekey")["SecretString"] == "b"
     assert sm.get_secret_value(SecretId="rekey", VersionStage="AWSPREVIOUS")["SecretString"] == "a"
     kms.enable_key(KeyId=k1)
+
+
+def test_tag_based_access(ferry, sm, key):
+    """secretsmanager:ResourceTag/K (and aws:ResourceTag/K) in a policy condition: a user may
+    read only the secrets tagged for its team."""
+    sm.create_secret(Name="abac/a", SecretString="a", KmsKeyId=key, Tags=[{"Key": "team", "Value": "a"}])
+    sm.create_secret(Name="abac/b", SecretString="b", KmsKeyId=key, Tags=[{"Key": "team", "Value": "b"}])
+    iam = ferry.client("iam", "dev")
+    iam.create_user(UserName="team-a")
+    iam.put_user_policy(UserName="team-a", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+             "Condition": {"StringEquals": {"secretsmanager:ResourceTag/team": "a"}}},
+            {"Effect": "Allow", "Action": "secretsmanager:DescribeSecret", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/team": "a"}}}]}))
+    k = iam.create_access_key(UserName="team-a")["AccessKey"]
+    user = boto3.client("secretsmanager", endpoint_url=ferry.endpoint, region_name=sm.meta.region_name,
+                        aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+    assert user.get_secret_value(SecretId="abac/a")["SecretString"] == "a"
+    assert user.describe_secret(SecretId="abac/a")["Name"] == "abac/a"
+    for call in (lambda: user.get_secret_value(SecretId="abac/b"),
+                 lambda: user.describe_secret(SecretId="abac/b")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == "AccessDeniedException"
+    # retagged, the secret changes hands
+    sm.tag_resource(SecretId="abac/b", Tags=[{"Key": "team", "Value": "a"}])
+    assert user.get_secret_value(SecretId="abac/b")["SecretString"] == "b"

@@ -5,6 +5,7 @@
  * data key's KMS ciphertext is kept, so reading a value needs kms:Decrypt on the key. */
 #include <openssl/crypto.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/aead.h"
@@ -107,6 +108,26 @@ static int find(call *c, const char *id, sm_secret *s, const char **account, con
     return load(c, *account, rest, s);
 }
 
+/* The condition keys a secret brings: its ARN (secretsmanager:SecretId) and its tags
+ * (aws:ResourceTag/K and secretsmanager:ResourceTag/K), for tag-based policies. */
+static json_t *resource_context(const sm_secret *s)
+{
+    json_t *ctx = json_pack("{s:s}", "secretsmanager:SecretId", s->arn);
+    size_t i;
+    json_t *t;
+    int rc = !ctx;
+    json_array_foreach(json_object_get(s->doc, "Tags"), i, t) {
+        const char *k = jstr(t, "Key"), *v = jstr(t, "Value");
+        char key[192];
+        if (rc || !k || !v || strlen(k) > 128) continue;
+        snprintf(key, sizeof(key), "aws:ResourceTag/%s", k);
+        rc = json_object_set_new(ctx, key, json_string(v));
+        snprintf(key, sizeof(key), "secretsmanager:ResourceTag/%s", k);
+        rc = rc || json_object_set_new(ctx, key, json_string(v));
+    }
+    return jdone(ctx, rc);
+}
+
 int sm_open(call *c, const char *secret_id, const char *action, int live, sm_secret *s)
 {
     memset(s, 0, sizeof(*s));
@@ -121,10 +142,13 @@ int sm_open(call *c, const char *secret_id, const char *action, int live, sm_sec
         return call_authorize_ex(c, &r) ? -1 : sm_not_found(c);
     }
     call_resource(c, "AWS::SecretsManager::Secret", s->arn);
+    json_t *ctx = resource_context(s);
+    if (!ctx || !arena_defer_json(c->a, ctx)) return ferr_oom(c->err);
     authz_req r = {.action = action,
                    .resource = s->arn,
                    .resource_account = s->account,
-                   .resource_policy = jstr(s->doc, "ResourcePolicy")};
+                   .resource_policy = jstr(s->doc, "ResourcePolicy"),
+                   .context = ctx};
     if (call_authorize_ex(c, &r)) return -1;
     if (live && sm_deleted(s))
         return sm_invalid_request(c, "You can't perform this operation on the secret because it "
