@@ -515,6 +515,47 @@ static int compute_signature(arena *a, const char *canonical, const char *amz_da
     return 0;
 }
 
+/* ---- chunk signatures -------------------------------------------------- */
+
+void sigv4_chain_init(sigv4_chain *c, const sigv4_auth *p, const char *secret)
+{
+    memset(c, 0, sizeof(*c));
+    signing_key(p->akid, secret, p->date, p->region, p->service, c->key);
+    snprintf(c->scope, sizeof(c->scope), "%s/%s/%s/aws4_request", p->date, p->region, p->service);
+    memcpy(c->amz_date, p->amz_date, sizeof(c->amz_date));
+    memcpy(c->prev, p->signature, sizeof(c->prev));
+}
+
+static int chain_step(sigv4_chain *c, const char *algo, const char *middle, const char *hash,
+                      const char *sig, ferr *e)
+{
+    char sts[512], got[65];
+    unsigned char mac[32];
+    int n = snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%s%s", algo, c->amz_date, c->scope, c->prev,
+                     middle, hash);
+    if (n < 0 || (size_t)n >= sizeof(sts)) return ferr_internal(e, "chunk string to sign");
+    hmac(c->key, 32, sts, (size_t)n, mac);
+    enc_hex(mac, 32, got);
+    if (!sig || !enc_ct_equal(got, sig))
+        return ferr_set(e, 403, "SignatureDoesNotMatch", "%s", MSG_MISMATCH);
+    memcpy(c->prev, got, sizeof(c->prev));
+    return 0;
+}
+
+int sigv4_chain_chunk(sigv4_chain *c, const unsigned char sha[32], const char *sig, ferr *e)
+{
+    char h[65];
+    enc_hex(sha, 32, h);
+    return chain_step(c, "AWS4-HMAC-SHA256-PAYLOAD", EMPTY_SHA256 "\n", h, sig, e);
+}
+
+int sigv4_chain_trailer(sigv4_chain *c, const char *trailers, size_t n, const char *sig, ferr *e)
+{
+    char h[65];
+    sha256_hex(trailers, n, h);
+    return chain_step(c, "AWS4-HMAC-SHA256-TRAILER", "", h, sig, e);
+}
+
 /* ---- parsing -------------------------------------------------------------- */
 
 int sigv4_missing(ferr *e)
@@ -815,6 +856,13 @@ int sigv4_parse(arena *a, const hreq *r, sigv4_auth *out, ferr *e)
                         "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
                         "parameter, Signature query string parameter or the Authorization header "
                         "should be specified");
+    /* Signature Version 2 ("AWS AKID:sig", or ?AWSAccessKeyId=&Signature=&Expires=, which
+     * older SDKs still presign S3 URLs with): AWS has refused it for buckets made since 2020 */
+    if ((authz && !strncmp(authz, "AWS ", 4)) ||
+        (!query && strstr(r->raw_query ? r->raw_query : "", "AWSAccessKeyId=")))
+        return ferr_set(e, 400, "InvalidRequest",
+                        "The authorization mechanism you have provided is not supported. Please "
+                        "use AWS4-HMAC-SHA256.");
     if (authz) return parse_header(a, r, authz, out, e);
     if (query) return parse_query(v, out, e);
     return 1;
@@ -927,6 +975,7 @@ int sigv4_verify_headers(arena *a, const hreq *r, const sigv4_auth *p, const cha
     /* With x-amz-content-sha256 the canonical request names the body by that header, so
      * the whole signature can be checked now; the body is held to the hash when it is in. */
     const char *h = hreq_header(r, "x-amz-content-sha256");
+    if (!h && p->presigned && is_s3(p->service)) return check_signature(a, r, p, secret, e);
     if (!h) return 1;
     if (strcmp(h, "UNSIGNED-PAYLOAD") && strncmp(h, "STREAMING-", 10) && !is_hex64(h))
         return check_payload(r, e); /* the InvalidArgument it gives for any body */

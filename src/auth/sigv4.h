@@ -55,6 +55,23 @@ int sigv4_verify(arena *a, const hreq *r, const sigv4_auth *p, const char *secre
 int sigv4_verify_headers(arena *a, const hreq *r, const sigv4_auth *p, const char *secret,
                          double now, ferr *e);
 
+/* Uploads signed chunk by chunk (x-amz-content-sha256 STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+ * and its -TRAILER form): each chunk's signature chains from the previous one, the first
+ * from the request's own, and the trailer's from the last chunk's. */
+typedef struct sigv4_chain {
+    unsigned char key[32];
+    char scope[192]; /* DATE/REGION/SERVICE/aws4_request */
+    char amz_date[17];
+    char prev[65];
+} sigv4_chain;
+/* For the request p, whose headers sigv4_verify_headers has verified with secret. */
+void sigv4_chain_init(sigv4_chain *c, const sigv4_auth *p, const char *secret);
+/* sig signs the chunk whose data hashes to sha: 0 (the chain moves on to it), else -1 with
+ * 403 SignatureDoesNotMatch. */
+int sigv4_chain_chunk(sigv4_chain *c, const unsigned char sha[32], const char *sig, ferr *e);
+/* sig signs the trailer lines, canonical "name:value\n" each: 0, else -1 as above. */
+int sigv4_chain_trailer(sigv4_chain *c, const char *trailers, size_t n, const char *sig, ferr *e);
+
 /* Sign r (which must already carry its X-Amz-Date / Date header) and return the
  * Authorization header value, in the arena; NULL on OOM or bad arguments. Signs every
  * header of r except authorization, plus host (from r->host) when r has no host

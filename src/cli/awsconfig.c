@@ -101,7 +101,10 @@ int awsconfig_write(const char *dir, const aws_profile *p, size_t n)
             buf_puts(&c, "[default]\n");
         else
             buf_printf(&c, "[profile %s]\n", p[i].name);
-        buf_printf(&c, "region = %s\noutput = json\n", p[i].region);
+        /* SDKs that still presign S3 URLs with Signature Version 2 (Debian's botocore) are
+         * told to use SigV4, which is all ferry (and AWS, for buckets since 2020) accepts */
+        buf_printf(&c, "region = %s\noutput = json\ns3 =\n    signature_version = s3v4\n",
+                   p[i].region);
         if (p[i].endpoint_url) buf_printf(&c, "endpoint_url = %s\n", p[i].endpoint_url);
         if (p[i].role_arn)
             buf_printf(&c, "role_arn = %s\nsource_profile = %s\n", p[i].role_arn,

@@ -165,6 +165,15 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     store_audit_retention(env.st, &retention);
+    /* object bytes beside the documents: <data>/blobs (owner-only, like the store) */
+    char blobs[4200];
+    snprintf(blobs, sizeof(blobs), "%s/blobs", data);
+    env.blobs = blob_store_open(NULL, blobs, &e);
+    if (!env.blobs) {
+        fprintf(stderr, "ferry serve: %s\n", e.message);
+        store_close(env.st);
+        return 1;
+    }
     /* Listen first so the endpoint (and its port) is known before the engines resume work
      * that names it (queue URLs, SNS confirmation links); a request arriving before they
      * start is answered, and its background work waits in the store for them. */
@@ -183,6 +192,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "ferry serve: %s\n", e.message);
         server_free(srv);
         gateway_free(g);
+        blob_store_close(env.blobs);
         store_close(env.st);
         return 1;
     }
@@ -204,6 +214,7 @@ int cli_serve(int argc, char **argv)
     server_free(srv);
     engines_stop(&env);
     gateway_free(g);
+    blob_store_close(env.blobs);
     store_close(env.st);
     log_info("stopped");
     return 0;

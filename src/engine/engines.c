@@ -2,12 +2,14 @@
 
 #include <stddef.h>
 
+#include "blobsweep.h"
 #include "delivery.h"
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
-    &delivery_engine, /* SNS fan-out (engine/delivery.c) */
-    &cfn_engine,      /* after delivery: stack events publish to SNS; stops first */
+    &delivery_engine,  /* SNS fan-out (engine/delivery.c) */
+    &cfn_engine,       /* after delivery: stack events publish to SNS; stops first */
+    &blobsweep_engine, /* object bytes no document names (engine/blobsweep.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -1,8 +1,10 @@
 #include "gateway.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth/keys.h"
 #include "auth/regions.h"
@@ -13,6 +15,7 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
+#include "http/upload.h"
 
 #define FERRY_VERSION "0.1.0"
 
@@ -177,7 +180,8 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
                             "The security token included in the request is expired");
     }
     /* from the headers alone: 1 when the signature covers a body not read */
-    if (r->headers_only) return sigv4_verify_headers(a, r, sa, k.secret, clock_now(), e);
+    if (r->headers_only || r->body_pending)
+        return sigv4_verify_headers(a, r, sa, k.secret, clock_now(), e);
     return sigv4_verify(a, r, sa, k.secret, clock_now(), e);
 }
 
@@ -207,6 +211,60 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
     hreq h = *r;
     h.headers_only = 1;
     return authenticate(g, a, &h, &sa, 1, &who, &have_who, &e);
+}
+
+/* S3's virtual-hosted addressing: BUCKET.SUFFIX[:port]/key is /BUCKET/key. The view r
+ * decodes as; the signature is always checked against r as sent. */
+static const hreq *api_view(arena *a, const proto_service *svc, const hreq *r)
+{
+    if (!svc->endpoint_prefix || strcmp(svc->endpoint_prefix, "s3") || !r->host[0]) return r;
+    static const char *const suffixes[] = {".s3.localhost", ".localhost", ".s3.amazonaws.com"};
+    size_t hl = strcspn(r->host, ":");
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (hl <= sl || strncasecmp(r->host + hl - sl, suffixes[i], sl)) continue;
+        size_t bl = hl - sl;
+        if (bl == 2 && !strncmp(r->host, "s3", 2)) return r; /* s3.localhost: path style */
+        hreq *v = arena_alloc(a, sizeof(*v));
+        char *p = v ? arena_printf(a, "/%.*s%s", (int)bl, r->host, r->raw_path) : NULL;
+        if (!p) return r;
+        *v = *r;
+        v->raw_path = p;
+        return v;
+    }
+    return r;
+}
+
+int gateway_streams(gateway *g, arena *a, const hreq *r)
+{
+    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8)) return 0;
+    sigv4_auth sa;
+    ferr e = {0};
+    int rc = sigv4_parse(a, r, &sa, &e);
+    const proto_service *svc = proto_route(a, r, rc == 0 ? sa.service : NULL, &e);
+    return svc && proto_streams_input(a, svc, api_view(a, svc, r));
+}
+
+upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, ferr *e)
+{
+    const char *cs = hreq_header(r, "x-amz-content-sha256");
+    sigv4_chain chain, *ch = NULL;
+    if (!g->env->auth_open && cs && !strncmp(cs, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34)) {
+        sigv4_auth sa;
+        key_info k;
+        if (sigv4_parse(a, r, &sa, e)) return NULL;
+        int rc = keys_lookup_cached(g->env->st, sa.akid, &k, e);
+        if (rc <= 0) {
+            if (!rc) ferr_set(e, 403, "InvalidAccessKeyId", "The key is no longer valid.");
+            return NULL;
+        }
+        sigv4_chain_init(&chain, &sa, k.secret);
+        OPENSSL_cleanse(&k, sizeof(k));
+        ch = &chain;
+    }
+    upload *u = upload_new(g->env->blobs, r, w->body_sealed ? &w->body_key : NULL, ch, e);
+    if (ch) OPENSSL_cleanse(ch, sizeof(*ch));
+    return u;
 }
 
 static const svc_op *find_op(const proto_service *svc, const proto_op *op)
@@ -264,12 +322,15 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     }
 
     rc = authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e);
-    if (rc > 0) /* headers_only, and the headers no longer refuse (a clock tick, a new key) */
+    if (rc > 0 && r->body_pending) /* a streamed body cannot be hashed before it is read */
+        ferr_set(&e, 400, "InvalidRequest",
+                 "Missing required header for this request: x-amz-content-sha256");
+    else if (rc > 0) /* headers_only, and the headers no longer refuse (a clock tick, a new key) */
         ferr_set(&e, 503, "ServiceUnavailable", "Please retry the request.");
     if (rc) {
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
-        if (have_who && !proto_decode(a, svc, r, &op, &in, &ignored)) {
+        if (have_who && !proto_decode(a, svc, api_view(a, svc, r), &op, &in, &ignored)) {
             c.op = op->name;
             sop = find_op(svc, op);
             read_only = sop && (sop->flags & SVC_READ);
@@ -280,9 +341,14 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         c.who = &who;
         c.account = who.account;
     }
-    if (proto_decode(a, svc, r, &op, &in, &e)) goto fail;
+    if (proto_decode(a, svc, api_view(a, svc, r), &op, &in, &e)) goto fail;
     c.op = op->name;
     sop = find_op(svc, op);
+    if (sop && w->body_failed) { /* the streamed body failed its checks: nothing was stored */
+        e = w->body_err;
+        read_only = (sop->flags & SVC_READ) != 0;
+        goto fail;
+    }
     if (!sop) {
         ferr_set(&e, 501, "NotImplemented", "ferry does not implement %s:%s yet", svc->signing_name,
                  op->name);
@@ -294,7 +360,15 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     rc = svc_exec(&c, sop, in, &out);
     if (rc == SVC_WAIT && w->key) return 1; /* call_park filled w */
     if (rc == SVC_WAIT) rc = ferr_internal(&e, "%s waited without a key", op->name);
-    if (rc) goto fail_audited;
+    if (rc == SVC_BODY && r->body_pending) return SVC_BODY; /* w says how to read it */
+    if (rc == SVC_BODY) rc = ferr_internal(&e, "%s wants a body that does not stream", op->name);
+    if (rc) {
+        if (w->body) { /* nothing names the blob: it goes now rather than at the sweep */
+            ferr ignored = {0};
+            blob_delete(g->env->blobs, w->body->info.id, &ignored);
+        }
+        goto fail_audited;
+    }
     if (out && !arena_defer_json(a, out)) { /* no output is an empty result */
         ferr_oom(&e);
         goto fail_audited;
@@ -304,6 +378,11 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         buf_dispose(&resp->body);
         memset(resp, 0, sizeof(*resp));
         goto fail_audited;
+    }
+    if (c.status) resp->status = c.status;
+    if (c.stream) { /* the payload is blobs' bytes: the server streams them */
+        resp->stream = call_stream_take(&c);
+        resp->stream_len = call_stream_len(resp->stream);
     }
     goto done;
 

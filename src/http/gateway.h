@@ -18,7 +18,8 @@ void gateway_free(gateway *g);
  * kept, with a, until the request is over. Returns 0 with resp filled (caller disposes
  * resp->body) and the request log line written, or 1 when the handler waits: the caller
  * parks the request on w->key until w->wake_at and calls again with w->resumed or w->final
- * set. */
+ * set; or SVC_BODY when the handler of a streamed body (r->body_pending) asked for it: the
+ * caller reads it (gateway_upload) and calls again with w->body or w->body_failed set. */
 int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_response *resp);
 
 /* What the headers of r (its body not read yet) say about its caller, so that a server
@@ -28,5 +29,14 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
  * the request will be refused whatever its body (malformed signature, unknown key, bad
  * date or clock, wrong signature): answer it with gateway_handle and r->headers_only. */
 int gateway_preauth(gateway *g, arena *a, const hreq *r);
+
+/* 1 when r is for an operation that takes its body streamed (svc.h call_body_want): the
+ * server then runs it from the headers, with r->body_pending set, before reading any body. */
+int gateway_streams(gateway *g, arena *a, const hreq *r);
+
+/* When gateway_handle answered SVC_BODY: the reader of r's body into the blob store, as the
+ * handler asked in w. NULL with e when the headers already refuse the body. */
+struct upload;
+struct upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, ferr *e);
 
 #endif

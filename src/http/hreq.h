@@ -23,6 +23,9 @@ typedef struct hreq {
     /* 1 when the server answers from the headers alone and never reads the body (it was
      * refused before authentication, see gateway_preauth) */
     int headers_only;
+    /* 1 while the body is streamed (gateway_streams): the handler runs before it is read,
+     * and the signature is verified from the headers (the body's hashes as it streams) */
+    int body_pending;
 } hreq;
 
 /* First header with that lowercase name, or NULL. */

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "engine/waiters.h"
+#include "http/upload.h"
 
 /* libmicrohttpd 0.9.75 keeps the request line and a record per query parameter (about 56
  * bytes) in the 32 KiB connection pool; when they do not fit it neither answers nor closes
@@ -78,6 +80,9 @@ typedef struct rctx {
     int have_hr;
     call_wait w; /* the only long-poll state: freed with the request */
     _Atomic int final;
+    /* a streamed body (call_body_want), on its way into the blob store */
+    int streams; /* the operation takes its body streamed */
+    upload *up;  /* reading it */
 } rctx;
 
 static conn *conn_of(struct MHD_Connection *con)
@@ -226,6 +231,8 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
     s->in_flight--;
     if (r->budgeted) s->body_held -= r->body.len;
     if (con) conn_set(s, con, C_IDLE);
+    upload_abort(r->up); /* the client went away mid-body: nothing of it stays */
+    if (r->w.body_sealed) OPENSSL_cleanse(&r->w.body_key, sizeof(r->w.body_key));
     buf_dispose(&r->body);
     arena_free(r->a);
     free(r);
@@ -266,18 +273,62 @@ static enum MHD_Result hdr_cb(void *cls, enum MHD_ValueKind kind, const char *ke
     return MHD_YES;
 }
 
+static ssize_t blob_out(void *cls, uint64_t pos, char *p, size_t max)
+{
+    (void)pos; /* read in order: the reader keeps its place */
+    size_t got = 0;
+    ferr e = {0};
+    if (call_stream_read(cls, p, max, &got, &e)) {
+        log_error("blob read failed mid-response: %s", e.message);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    return got ? (ssize_t)got : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void blob_out_free(void *cls)
+{
+    call_stream_free(cls);
+}
+
+static ssize_t no_body(void *cls, uint64_t pos, char *p, size_t max)
+{
+    (void)cls, (void)pos, (void)p, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
 {
-    size_t len = pr->body.len;
-    char *body = buf_take(&pr->body);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    /* a HEAD answer names the length of the body it does not send (S3's HeadObject):
+     * libmicrohttpd takes that length from the response, not from a header */
+    const char *head_len = NULL;
+    for (size_t i = 0; i < pr->nheaders; i++)
+        if (!strcasecmp(pr->headers[i].name, "Content-Length")) head_len = pr->headers[i].value;
+    if (head_len && !pr->stream && !pr->body.len) {
+        buf_dispose(&pr->body);
+        resp = MHD_create_response_from_callback(strtoull(head_len, NULL, 10), 4096, no_body, NULL,
+                                                 NULL);
+        if (!resp) return MHD_NO;
+    } else if (pr->stream) { /* a blob's bytes, read as the client takes them */
+        buf_dispose(&pr->body);
+        resp = MHD_create_response_from_callback(pr->stream_len, 256 * 1024, blob_out, pr->stream,
+                                                 blob_out_free);
+        if (!resp) call_stream_free(pr->stream);
+        pr->stream = NULL;
+        if (!resp) return MHD_NO;
+    } else {
+        size_t len = pr->body.len;
+        char *body = buf_take(&pr->body);
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        if (!resp) {
+            free(body);
+            return MHD_NO;
+        }
     }
     if (pr->content_type) MHD_add_response_header(resp, "Content-Type", pr->content_type);
     for (size_t i = 0; i < pr->nheaders; i++)
-        MHD_add_response_header(resp, pr->headers[i].name, pr->headers[i].value);
+        if (pr->headers[i].value != head_len)
+            MHD_add_response_header(resp, pr->headers[i].name, pr->headers[i].value);
     MHD_add_response_header(resp, "Server", "ferry");
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)(pr->status ? pr->status : 500), resp);
     MHD_destroy_response(resp);
@@ -353,13 +404,39 @@ static enum MHD_Result run(server *s, rctx *r)
 {
     proto_response pr;
     r->w.final = r->final;
-    if (gateway_handle(s->g, r->a, &r->hr, &r->w, &pr) == 1) {
+    int rc = gateway_handle(s->g, r->a, &r->hr, &r->w, &pr);
+    if (rc == 1) {
         MHD_suspend_connection(r->con);
         if (waiters_add(s->waits, r->w.key, r->w.wake_at, r->w.seq, wake, r)) wake(r, 1);
         r->w.resumed = 1;
         return MHD_YES;
     }
+    if (rc == SVC_BODY) { /* the handler wants the body: read it into the blob store */
+        r->up = gateway_upload(s->g, r->a, &r->hr, &r->w, &r->w.body_err);
+        if (r->up) return MHD_YES;
+        r->w.body_failed = 1;
+        r->hr.headers_only = 1; /* refused from the headers: the body is not read */
+        return run(s, r);
+    }
     return send_resp(r->con, &pr);
+}
+
+/* The streamed body is in (or failed): the handler runs again with it. */
+static enum MHD_Result body_done(server *s, rctx *r)
+{
+    if (r->up) {
+        call_body *b = arena_alloc(r->a, sizeof(*b));
+        if (!b) {
+            upload_abort(r->up);
+            ferr_oom(&r->w.body_err);
+        } else if (!upload_finish(r->up, b, r->a, &r->w.body_err)) {
+            b->note = r->w.body_note;
+            r->w.body = b;
+        }
+        r->up = NULL;
+    }
+    if (!r->w.body) r->w.body_failed = 1;
+    return run(s, r);
 }
 
 /* Headers complete, no body byte taken yet: what can be refused now is refused now. */
@@ -377,13 +454,20 @@ static enum MHD_Result headers_in(server *s, rctx *r, struct MHD_Connection *con
         return http_error(con, 501, "NotImplemented",
                           "A header you provided implies functionality that is not implemented.");
     const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > s->max_body) return too_big(con, s);
     build_hreq(r, con, method);
     int pre = gateway_preauth(s->g, r->a, &r->hr);
     if (pre < 0) { /* refused whatever the body: answered without reading it */
         r->hr.headers_only = 1;
         return run(s, r);
     }
+    if (gateway_streams(s->g, r->a, &r->hr)) {
+        /* the handler runs from the headers; it asks for the body (SVC_BODY) only when it
+         * will take it, and then it goes to the blob store as it comes, whatever its size */
+        r->streams = 1;
+        r->hr.body_pending = 1;
+        return run(s, r);
+    }
+    if (cl && strtoull(cl, NULL, 10) > s->max_body) return too_big(con, s);
     if (pre == 0 || (cl && !strcmp(cl, "0")) || (!cl && !te)) return MHD_YES;
     /* A body of unknown length from a caller not authenticated yet is not taken: chunked
      * uploads are for signed streams (libmicrohttpd 0.9.75 cannot answer a long chunk line
@@ -407,6 +491,18 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     if (!r->started) {
         r->started = 1;
         return headers_in(s, r, con, method);
+    }
+    if (r->streams) {
+        if (*upload_size) {
+            size_t n = *upload_size;
+            *upload_size = 0;
+            if (r->up && upload_write(r->up, upload, n, &r->w.body_err)) {
+                upload_abort(r->up);
+                r->up = NULL; /* the rest is read and dropped, then the error answered */
+            }
+            return MHD_YES;
+        }
+        return body_done(s, r);
     }
     if (*upload_size) {
         size_t n = *upload_size;

@@ -27,6 +27,10 @@ typedef struct proto_response {
     const char *content_type;       /* static or arena-owned */
     hdr headers[PROTO_MAX_HEADERS]; /* arena-owned strings; content-type is not among them */
     size_t nheaders;
+    /* A streamed body instead of body (blobs' bytes, call_stream_blobs in svc/svc.h): the
+     * response's owner frees it (call_stream_free) unless it hands it on. */
+    struct call_stream *stream;
+    uint64_t stream_len;
 } proto_response;
 
 /* Initializes out (status 200, empty body). proto_encode* call it themselves. */
@@ -36,6 +40,10 @@ void proto_response_init(proto_response *out);
  * when unsigned), X-Amz-Target, Action= (query), or the REST path. Returns a
  * borrowed pointer, or NULL with e set (400 "UnknownService" / "InvalidAction"). */
 const proto_service *proto_route(arena *a, const hreq *r, const char *scope_service, ferr *e);
+
+/* 1 when r is for an operation of svc whose input payload is a streaming blob (S3
+ * PutObject, UploadPart): its body is not decoded, the handler streams it (call_body_in). */
+int proto_streams_input(arena *a, const proto_service *svc, const hreq *r);
 
 /* Decodes the request into one JSON object shaped by the operation's input.
  * On success *op is set and *input is arena-owned (released at arena_free).

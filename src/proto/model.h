@@ -82,6 +82,8 @@ typedef struct proto_op {
     const char *result_wrapper; /* query output wrapper element or NULL */
     int32_t input, output;      /* member index of the input/output ref, -1 when none */
     uint16_t response_code;     /* 200 unless the model says otherwise */
+    uint8_t deprecated; /* the model marks it so (S3's PutBucketNotification: another operation
+                           takes the same request, see proto_rest_match) */
 } proto_op;
 
 typedef struct proto_service {

@@ -147,7 +147,9 @@ static const proto_op *match(arena *a, const proto_service *svc, const hreq *r, 
         if (lit < 0) continue;
         int nq = qm ? match_qlits(qm + 1, c) : 0;
         if (nq < 0) continue;
-        long score = 1000L * nq + 4L * lit;
+        /* a deprecated operation (S3's PutBucketLifecycle) yields the same request to its
+         * successor (PutBucketLifecycleConfiguration), as AWS answers it */
+        long score = 1000L * nq + 4L * lit - (op->deprecated ? 1 : 0);
         /* same method and path (PutObject/CopyObject/UploadPart): required header
          * and querystring members decide */
         const proto_shape *ish = proto_op_input(svc, op);
@@ -398,7 +400,9 @@ int proto_rest_decode(arena *a, const proto_service *svc, const hreq *r, const p
         const proto_shape *ps = proto_member_shape(svc, pm);
         json_t *x = NULL;
         size_t po = proto_path_member(&v, pm->name);
-        if (ps->type == PT_BLOB) {
+        if (ps->type == PT_BLOB && (pm->flags & PM_STREAMING)) {
+            /* streamed into the blob store, never decoded (call_body_in) */
+        } else if (ps->type == PT_BLOB) {
             char *b64 = enc_b64(a, r->body, r->body_len);
             x = b64 ? json_string(b64) : NULL;
             if (!x) rc = ferr_oom(e);

@@ -321,7 +321,7 @@ static int mkdirs(const char *dir)
  * key; its only protection is the file system, so the data directory is 0700 and its files
  * 0600 whatever the umask (SQLite gives -wal and -shm the mode of the database file). */
 static const char *const store_files[] = {"ferry.db", "ferry.db-wal", "ferry.db-shm",
-                                          "ferry.db-journal", "kms-master.key"};
+                                          "ferry.db-journal", "kms-master.key", "s3-master.key"};
 
 static int ours(const char *name)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/enc.h"
 #include "fetch.h"
 
 struct call_fetched {
@@ -64,6 +65,72 @@ static char *get(const char *url, size_t max, size_t *len)
     return b.len ? buf_take(&b) : strdup("");
 }
 
+/* An S3 URL (https://s3[.REGION].amazonaws.com/BUCKET/KEY, https://BUCKET.s3[.REGION]
+ * .amazonaws.com/KEY, or ferry's own endpoint/BUCKET/KEY) names an object in ferry's S3: it
+ * is read there as the caller, as CloudFormation reads a TemplateURL with the caller's
+ * credentials. 1 and *bucket, *key (decoded, in the arena) when url is one. */
+static int s3_url(call *c, const char *url, const char **bucket, const char **key)
+{
+    const char *p = !strncmp(url, "https://", 8)  ? url + 8
+                    : !strncmp(url, "http://", 7) ? url + 7
+                                                  : NULL;
+    if (!p) return 0;
+    size_t hl = strcspn(p, "/?#");
+    const char *path = p + hl;
+    char host[256];
+    if (hl >= sizeof(host) || *path != '/') return 0;
+    memcpy(host, p, hl);
+    host[hl] = 0;
+    const char *own = strstr(c->env->endpoint, "://");
+    int path_style = (own && !strcmp(host, own + 3)) || !strcmp(host, "s3.amazonaws.com") ||
+                     (!strncmp(host, "s3.", 3) && strstr(host, ".amazonaws.com")) ||
+                     (!strncmp(host, "s3-", 3) && strstr(host, ".amazonaws.com"));
+    const char *vh = strstr(host, ".s3.");
+    if (!vh) vh = strstr(host, ".s3-");
+    size_t plen = strcspn(path, "?#");
+    size_t dl;
+    char *d = enc_url_decode(c->a, path + 1, plen ? plen - 1 : 0, 0, &dl);
+    if (!d || strlen(d) != dl) return 0;
+    if (path_style) {
+        char *slash = strchr(d, '/');
+        if (!slash || slash == d || !slash[1]) return 0;
+        *slash = 0;
+        *bucket = d;
+        *key = slash + 1;
+        return 1;
+    }
+    if (vh && strstr(vh, ".amazonaws.com") && *d) {
+        *bucket = arena_strndup(c->a, host, (size_t)(vh - host));
+        *key = d;
+        return *bucket != NULL;
+    }
+    return 0;
+}
+
+/* The object's bytes through S3 GetObject as the caller: a new malloc'd buffer, or NULL. */
+static char *get_s3(call *c, const char *bucket, const char *key, size_t max, size_t *len)
+{
+    json_t *in = json_pack("{s:s, s:s}", "Bucket", bucket, "Key", key), *out = NULL;
+    ferr e = {0};
+    char *body = NULL;
+    if (in && c->who &&
+        !svc_invoke(c->env, c->who, c->region, "s3", "GetObject", in, &out, NULL, &e)) {
+        const char *b64 = jstr(out, "Body");
+        size_t n = 0;
+        arena *a = arena_new(1024);
+        unsigned char *raw = a && b64 ? enc_unb64(a, b64, strlen(b64), &n) : NULL;
+        if (raw && n <= max && (body = malloc(n + 1))) {
+            memcpy(body, raw, n);
+            body[n] = 0;
+            *len = n;
+        }
+        arena_free(a);
+    }
+    json_decref(in);
+    json_decref(out);
+    return body;
+}
+
 int svc_fetch_pending(call *c)
 {
     call_fetched *f = arena_alloc(c->a, sizeof(*f));
@@ -71,7 +138,9 @@ int svc_fetch_pending(call *c)
     f->url = c->fetch_url;
     f->max = c->fetch_max;
     c->fetch_url = NULL;
-    char *got = get(f->url, f->max, &f->len);
+    const char *bucket, *key;
+    char *got = s3_url(c, f->url, &bucket, &key) ? get_s3(c, bucket, key, f->max, &f->len)
+                                                 : get(f->url, f->max, &f->len);
     if (got) {
         f->body = arena_alloc(c->a, f->len + 1); /* zeroed: the body ends in a NUL */
         if (f->body) memcpy(f->body, got, f->len);

@@ -12,6 +12,7 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "base/jval.h"
+#include "store/blob.h"
 #include "store/store.h"
 
 typedef struct auditq auditq;
@@ -20,9 +21,10 @@ typedef struct waiters waiters;
 /* Server-wide state every call can read. */
 typedef struct ferry_env {
     store *st;
-    auditq *audit;  /* group-committed audit records (engine/audit.h) */
-    waiters *waits; /* long polls waiting for svc_notify (engine/waiters.h) */
-    int auth_open;  /* --auth open: any signature, account from the key id */
+    blob_store *blobs; /* object bytes (S3), beside st; NULL when the server keeps none */
+    auditq *audit;     /* group-committed audit records (engine/audit.h) */
+    waiters *waits;    /* long polls waiting for svc_notify (engine/waiters.h) */
+    int auth_open;     /* --auth open: any signature, account from the key id */
     char default_account[13];
     char endpoint[256];   /* how clients reach us, e.g. http://127.0.0.1:4566 */
     double started;       /* epoch seconds */
@@ -51,12 +53,28 @@ typedef struct call_client {
 /* A long poll between the runs of one request. The server keeps one per request and frees
  * it with the request, whatever happens; a handler reaches it as c->wait, which is NULL
  * when the caller cannot park (internal calls). */
+/* A streamed request body, in the blob store (see call_body). */
+typedef struct call_body {
+    blob_info info;           /* id, size, MD5, SHA-256 (and CRCs) of the payload */
+    const char *checksum_alg; /* CRC32, CRC32C, SHA1 or SHA256 when the client sent one */
+    const char *checksum;     /* its value (base64), verified against the payload */
+    const char *note;         /* what the handler left with call_body_want */
+} call_body;
+
 typedef struct call_wait {
     int resumed, final; /* in: a re-run after svc_notify(key) / at wake_at (or shutdown) */
     double until;       /* the handler's own: its deadline, kept between runs (0 at first) */
     const char *key;    /* out (call_park): what to wait for, in the request's arena */
     double wake_at;     /* out (call_park): run again with final=1 at the latest then */
     uint64_t seq;       /* out: waiters_seq() read before the handler looked */
+    /* Streamed bodies (call_body): what the handler asked for and what the server then read. */
+    int body_wanted;       /* out: the handler asked for the body */
+    int body_sealed;       /* out: ... sealed with body_key */
+    blob_key body_key;     /* out */
+    const char *body_note; /* out, in the request's arena */
+    const call_body *body; /* in: the body, in the blob store (the request's arena) */
+    ferr body_err;         /* in: why reading the body failed (then body is NULL) */
+    int body_failed;       /* in */
 } call_wait;
 
 typedef struct call {
@@ -90,6 +108,8 @@ typedef struct call {
     const char *fetch_url;
     size_t fetch_max;
     struct call_fetched *fetched;
+    struct call_stream *stream; /* call_stream_blobs: the output payload */
+    int status;                 /* a success status other than the operation's (S3's 206, 304) */
 } call;
 typedef struct call_fetched call_fetched;
 
@@ -110,6 +130,37 @@ int call_park(call *c, const char *key, double wake_at);
  * handler words the error as its service does). Inside another call's transaction
  * (svc_invoke_in) the -1 stands. */
 int call_fetch(call *c, const char *url, size_t max, const char **body, size_t *len);
+
+/* Streamed request bodies (S3 PutObject, UploadPart: operations whose input payload is a
+ * streaming blob). Their handler first runs before the server has read any of the body:
+ * call_body_in answers NULL, and after its own checks and authorization the handler returns
+ * call_body_want, like call_fetch: the transaction is rolled back, the server streams the
+ * body into the blob store (sealed with key unless NULL; its signature, hashes and checksums
+ * verified on the way) and runs the call again, when call_body_in answers the body (with the
+ * note the handler left, e.g. its wrapped data key: a second run must not make another). The
+ * handler names the blob's id in its documents; if the call then fails, the blob is deleted.
+ * Internal callers cannot stream: call_body_want fails with InternalFailure for them. */
+#define SVC_BODY 2
+const call_body *call_body_in(const call *c);
+int call_body_want(call *c, const blob_key *key, const char *note);
+/* The operation's output payload is bytes [off, off + len) of the concatenation of blobs
+ * (one, or an object's multipart parts), each opened with its key (sealed: 0 for plaintext).
+ * The first is opened now, inside the handler's transaction, and the bytes are streamed once
+ * the handler is done. 0, or -1 with c->err (a blob is gone: InternalFailure). */
+typedef struct call_segment {
+    const char *id;
+    uint64_t size;
+    int sealed;
+    blob_key key;
+} call_segment;
+typedef struct call_stream call_stream;
+int call_stream_blobs(call *c, const call_segment *segs, size_t n, uint64_t off, uint64_t len);
+/* For the server: the next bytes of s (*got 0 at its end), its length, and its end. */
+int call_stream_read(call_stream *s, void *p, size_t n, size_t *got, ferr *e);
+uint64_t call_stream_len(const call_stream *s);
+void call_stream_free(call_stream *s); /* NULL is a no-op */
+/* The gateway takes c's stream for the server, which frees it when the response is done. */
+call_stream *call_stream_take(call *c);
 
 typedef int (*svc_fn)(call *c, json_t *in, json_t **out);
 

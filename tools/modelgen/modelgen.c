@@ -574,8 +574,9 @@ static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *
         lit(f, uri ? uri : "/");
         fputc(',', f);
         lit(f, json_string_value(json_object_get(jo, "resultWrapper")));
-        fprintf(f, ",%d,%d,%d},\n", in[i], out[i],
-                json_is_integer(rc) ? (int)json_integer_value(rc) : 200);
+        fprintf(f, ",%d,%d,%d,%d},\n", in[i], out[i],
+                json_is_integer(rc) ? (int)json_integer_value(rc) : 200,
+                json_is_true(json_object_get(op, "deprecated")));
     }
     const char *proto = json_string_value(json_object_get(md, "protocol"));
     int pnum = !proto                        ? 0

@@ -11,6 +11,7 @@
  * -> UPDATE_ROLLBACK_COMPLETE; DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED. */
 #include "engine.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -467,6 +468,7 @@ static int name_props(op *o, const cfn_provider *pv, const char *logical, json_t
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
         n = cfn_physical_name(&p, pv->name_max, isfifo);
+        for (char *q = n; q && pv->name_lowercase && *q; q++) *q = (char)tolower((unsigned char)*q);
         if (!n || json_object_set_new(doc, "GenName", json_string(n))) {
             free(n);
             return -1;

@@ -60,7 +60,8 @@ typedef struct cfn_provider {
     /* Properties CloudFormation needs before create (e.g. QueueName optional, TopicName
      * optional): names generated as AWS does ("STACK-LOGICALID-RANDOM") when absent. */
     const char *name_property;
-    int name_max; /* AWS's length limit for generated names */
+    int name_max;       /* AWS's length limit for generated names */
+    int name_lowercase; /* generated names in lower case (S3 bucket names) */
     /* Boolean property that makes a generated name end in ".fifo" ("FifoQueue", "FifoTopic"),
      * or NULL. */
     const char *fifo_property;

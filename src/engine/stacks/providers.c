@@ -10,8 +10,8 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_iam_managed_policy, cfn_provider_iam_user, cfn_provider_iam_access_key,
     cfn_provider_iam_group, cfn_provider_iam_instance_profile, cfn_provider_sns_topic,
     cfn_provider_sns_subscription, cfn_provider_sns_topic_policy, cfn_provider_sqs_queue,
-    cfn_provider_sqs_queue_policy, cfn_provider_secretsmanager_secret,
-    cfn_provider_secretsmanager_policy;
+    cfn_provider_sqs_queue_policy, cfn_provider_s3_bucket, cfn_provider_s3_bucket_policy,
+    cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -32,6 +32,8 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_sns_topic_policy,
     &cfn_provider_sqs_queue,
     &cfn_provider_sqs_queue_policy,
+    &cfn_provider_s3_bucket,
+    &cfn_provider_s3_bucket_policy,
     &cfn_provider_secretsmanager_secret,
     &cfn_provider_secretsmanager_policy,
 };

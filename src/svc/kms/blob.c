@@ -1,10 +1,12 @@
 /* KMS ciphertext blobs (see blob.h). */
 #include "blob.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/aead.h"
+#include "base/ids.h"
+#include "base/keyfile.h"
 
 static int is_uuid(const char *s)
 {
@@ -34,19 +36,16 @@ int kmsblob_parse(const unsigned char *b, size_t n, kmsblob_hdr *h)
     return 0;
 }
 
-_Static_assert(KMSBLOB_IV == AEAD_IV && KMSBLOB_TAG == AEAD_TAG && KMSBLOB_KEYLEN == AEAD_KEYLEN,
-               "KMS blobs are sealed by base/aead");
-
 int kmsblob_gcm_seal(const unsigned char key[KMSBLOB_KEYLEN], const void *aad, size_t aadlen,
                      const unsigned char *pt, size_t n, unsigned char *out)
 {
-    return aead_seal(key, aad, aadlen, pt, n, out);
+    return keyfile_seal(key, aad, aadlen, pt, n, out);
 }
 
 int kmsblob_gcm_open(const unsigned char key[KMSBLOB_KEYLEN], const void *aad, size_t aadlen,
                      const unsigned char *in, size_t n, unsigned char *pt)
 {
-    return aead_open(key, aad, aadlen, in, n, pt);
+    return keyfile_open(key, aad, aadlen, in, n, pt);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/aead.h"
+#include "base/keyfile.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "iam/policy.h"
@@ -158,6 +158,9 @@ int sm_open(call *c, const char *secret_id, const char *action, int live, sm_sec
 
 /* ---- the KMS envelope ---- */
 
+/* KMS GenerateDataKey KeySpec AES_256: 32 bytes */
+#define DATA_KEY 32
+
 static json_t *kms_context(const sm_secret *s, const char *vid)
 {
     return json_pack("{s:s, s:s}", "SecretARN", s->arn, "SecretVersionId", vid);
@@ -212,15 +215,15 @@ int sm_seal(call *c, const sm_secret *s, const char *vid, const unsigned char *v
     const char *pt = jstr(out, "Plaintext"), *blob = jstr(out, "CiphertextBlob");
     size_t klen = 0;
     unsigned char *dk = pt ? enc_unb64(c->a, pt, strlen(pt), &klen) : NULL;
-    unsigned char *sealed = arena_alloc(c->a, n + AEAD_OVERHEAD);
+    unsigned char *sealed = arena_alloc(c->a, n + KEYFILE_AEAD);
     const char *a = aad(c, s, vid);
     int rc = -1;
-    if (!dk || klen != AEAD_KEYLEN || !blob || !sealed || !a)
+    if (!dk || klen != DATA_KEY || !blob || !sealed || !a)
         ferr_internal(c->err, "KMS gave no data key");
-    else if (aead_seal(dk, a, strlen(a), value, n, sealed))
+    else if (keyfile_seal(dk, a, strlen(a), value, n, sealed))
         ferr_internal(c->err, "cannot seal the secret value");
     else {
-        char *b = enc_b64(c->a, sealed, n + AEAD_OVERHEAD);
+        char *b = enc_b64(c->a, sealed, n + KEYFILE_AEAD);
         /* AWS lists versions under the default key as "DefaultEncryptionKey" */
         rc = !b || jset_str(v, "Value", b) || jset_str(v, "DataKey", blob) ||
                      jset_str(v, "KmsKeyArn", key ? jstr(out, "KeyId") : "DefaultEncryptionKey")
@@ -247,18 +250,18 @@ int sm_open_value(call *c, const sm_secret *s, const char *vid, const json_t *v,
     size_t klen = 0, slen = 0;
     unsigned char *dk = pt ? enc_unb64(c->a, pt, strlen(pt), &klen) : NULL;
     unsigned char *sealed = enc_unb64(c->a, sealed_b64, strlen(sealed_b64), &slen);
-    unsigned char *plain = sealed && slen >= AEAD_OVERHEAD ? arena_alloc(c->a, slen + 1) : NULL;
+    unsigned char *plain = sealed && slen >= KEYFILE_AEAD ? arena_alloc(c->a, slen + 1) : NULL;
     const char *a = aad(c, s, vid);
     int rc = -1;
-    if (!dk || klen != AEAD_KEYLEN || !plain || !a)
+    if (!dk || klen != DATA_KEY || !plain || !a)
         ferr_internal(c->err, "the value of version %s cannot be read", vid);
-    else if (aead_open(dk, a, strlen(a), sealed, slen, plain))
+    else if (keyfile_open(dk, a, strlen(a), sealed, slen, plain))
         ferr_set(c->err, 400, "DecryptionFailure",
                  "Secrets Manager can't decrypt the protected secret text using the provided KMS "
                  "key.");
     else {
         *value = plain;
-        *n = slen - AEAD_OVERHEAD;
+        *n = slen - KEYFILE_AEAD;
         rc = 0;
     }
     if (dk) OPENSSL_cleanse(dk, klen);

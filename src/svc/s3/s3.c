@@ -1,0 +1,99 @@
+/* Amazon S3 (rest-xml): the service, and what every bucket operation checks first. The
+ * operation table is generated from the model (src/svc/svc.h); see s3_int.h. */
+#include <ctype.h>
+#include <string.h>
+
+#include "s3_int.h"
+
+const svc_def svc_s3 = {.name = "s3", .event_source = "s3.amazonaws.com"};
+
+/* AWS's general purpose bucket naming rules: 3-63 characters of lower-case letters,
+ * digits, dots and hyphens, beginning and ending with a letter or digit, no two adjacent
+ * dots, not an IP address, none of the reserved prefixes and suffixes. */
+int s3_bucket_name_check(call *c, const char *name)
+{
+    size_t n = strlen(name);
+    int ok = n >= 3 && n <= 63 && isalnum((unsigned char)name[0]) &&
+             isalnum((unsigned char)name[n - 1]) && !strstr(name, "..") &&
+             strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n &&
+             strncmp(name, "xn--", 4) && strncmp(name, "sthree-", 7) &&
+             (n < 8 || strcmp(name + n - 8, "-s3alias")) &&
+             (n < 6 || strcmp(name + n - 6, "--ol-s3"));
+    int dots = 0, digits_only = 1;
+    for (const char *p = name; *p; p++) {
+        if (*p == '.')
+            dots++;
+        else if (!isdigit((unsigned char)*p))
+            digits_only = 0;
+    }
+    if (ok && dots == 3 && digits_only) ok = 0; /* formatted as an IP address */
+    return ok ? 0
+              : ferr_set(c->err, 400, "InvalidBucketName", "The specified bucket is not valid.");
+}
+
+static int no_such_bucket(call *c)
+{
+    return ferr_set(c->err, 404, "NoSuchBucket", "The specified bucket does not exist");
+}
+
+int s3_bucket_load(call *c, const char *name, s3_bucket *b)
+{
+    memset(b, 0, sizeof(*b));
+    store_key k = {S3_BUCKET_KIND, "", "", name};
+    json_t *doc;
+    int rc = store_get(c->txn, &k, &doc, c->err);
+    if (rc <= 0) {
+        if (!rc) no_such_bucket(c);
+        return rc;
+    }
+    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    b->doc = doc;
+    b->name = jstr(doc, "Name");
+    b->owner = jstr(doc, "Owner");
+    b->region = jstr(doc, "Region");
+    b->arn = arena_printf(c->a, "arn:aws:s3:::%s", name);
+    if (!b->name || !b->owner || !b->region)
+        return ferr_internal(c->err, "bucket %s: corrupt document", name);
+    if (!b->arn) return ferr_oom(c->err);
+    return 1;
+}
+
+int s3_bucket_open(call *c, const char *name, const char *key, const char *action, s3_bucket *b)
+{
+    int rc = s3_bucket_load(c, name, b);
+    if (rc <= 0) return -1;
+    if (c->region && strcmp(c->region, b->region))
+        return ferr_set(c->err, 400, "AuthorizationHeaderMalformed",
+                        "The authorization header is malformed; the region '%s' is wrong; "
+                        "expecting '%s'",
+                        c->region, b->region);
+    const char *res = key ? arena_printf(c->a, "%s/%s", b->arn, key) : b->arn;
+    if (!res) return ferr_oom(c->err);
+    call_resource(c, key ? "AWS::S3::Object" : "AWS::S3::Bucket", res);
+    authz_req r = {.action = action,
+                   .resource = res,
+                   .resource_account = b->owner,
+                   .resource_policy = jstr(b->doc, "Policy")};
+    return call_authorize_ex(c, &r);
+}
+
+int s3_bucket_save(call *c, const s3_bucket *b)
+{
+    store_key k = {S3_BUCKET_KIND, "", "", b->name};
+    return store_put(c->txn, &k, b->doc, c->err);
+}
+
+const char *s3_object_id(call *c, const char *bucket, const char *key)
+{
+    const char *id = arena_printf(c->a, "%s/%s", bucket, key);
+    if (!id) ferr_oom(c->err);
+    return id;
+}
+
+int s3_key_check(call *c, const char *key)
+{
+    size_t n = strlen(key);
+    if (!n) return ferr_set(c->err, 400, "InvalidArgument", "Object key must not be empty");
+    if (n > S3_MAX_KEY) return ferr_set(c->err, 400, "KeyTooLongError", "Your key is too long");
+    return 0;
+}
