@@ -166,4 +166,51 @@ trail booking AssumeRole
 say "booking's trail: what the deploy role session tried"
 trail booking CreateUser
 
+step "11. The tools account's artifact bucket, encrypted with its own KMS key, shared with booking"
+ARTIFACTS="seed000-artifacts-$TOOLS"
+KEY=$(aws --profile tools kms create-key --description "pipeline artifacts" --query KeyMetadata.Arn --output text)
+run aws --profile tools kms create-alias --alias-name alias/seed000-artifacts --target-key-id "$KEY"
+run aws --profile tools s3 mb "s3://$ARTIFACTS"
+$PY -c 'import json,sys; print(json.dumps({"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": sys.argv[1]}}]}))' "$KEY" > "$work/enc.json"
+run aws --profile tools s3api put-bucket-encryption --bucket "$ARTIFACTS" --server-side-encryption-configuration "file://$work/enc.json"
+printf 'booking service build 42\n' > "$work/app.zip"
+run aws --profile tools s3 cp --no-progress "$work/app.zip" "s3://$ARTIFACTS/booking/app.zip"
+aws --profile tools s3api head-object --bucket "$ARTIFACTS" --key booking/app.zip \
+  --query '[ServerSideEncryption,SSEKMSKeyId]' --output text | sed 's/^/   at rest: /'
+say "booking's ArtifactReader role may read S3 objects and decrypt with KMS (its own policy):"
+aws --profile booking iam create-role --role-name ArtifactReader --assume-role-policy-document \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::$BOOKING:root\"},\"Action\":\"sts:AssumeRole\"}]}" >/dev/null
+aws --profile booking iam put-role-policy --role-name ArtifactReader --policy-name read --policy-document \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket","kms:Decrypt"],"Resource":"*"}]}'
+read_artifact() { as_role "arn:aws:iam::$BOOKING:role/ArtifactReader" reader "" booking &&
+  aws s3 cp "s3://$ARTIFACTS/booking/app.zip" - ; }
+say "without a bucket policy, the other account's role is refused:"
+refused read_artifact; as_none
+cat > "$work/bucket-policy.json" <<POLICY
+{"Version":"2012-10-17","Statement":[{"Sid":"BookingReads","Effect":"Allow",
+ "Principal":{"AWS":"arn:aws:iam::$BOOKING:role/ArtifactReader"},
+ "Action":["s3:GetObject","s3:ListBucket"],
+ "Resource":["arn:aws:s3:::$ARTIFACTS","arn:aws:s3:::$ARTIFACTS/*"]}]}
+POLICY
+run aws --profile tools s3api put-bucket-policy --bucket "$ARTIFACTS" --policy "file://$work/bucket-policy.json"
+say "the bucket policy allows it, but the key policy does not: the read is still refused:"
+refused read_artifact; as_none
+aws --profile tools kms get-key-policy --key-id "$KEY" --policy-name default --query Policy --output text > "$work/key-policy.json"
+$PY - "$work/key-policy.json" "$BOOKING" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["Statement"].append({"Sid": "BookingDecrypts", "Effect": "Allow",
+                       "Principal": {"AWS": "arn:aws:iam::%s:role/ArtifactReader" % sys.argv[2]},
+                       "Action": "kms:Decrypt", "Resource": "*"})
+json.dump(p, open(sys.argv[1] + ".new", "w"))
+PY
+run aws --profile tools kms put-key-policy --key-id "$KEY" --policy-name default --policy "file://$work/key-policy.json.new"
+say "with both the bucket policy and the key policy, booking reads the artifact:"
+printf '   read: '; read_artifact; as_none
+run aws --profile tools kms put-key-policy --key-id "$KEY" --policy-name default --policy "file://$work/key-policy.json"
+say "kms:Decrypt taken out of the key policy again: refused again"
+refused read_artifact; as_none
+say "the tools account's trail records booking's reads of its bucket:"
+trail tools GetObject | head -4
+
 step "Done. ferry stops and the temporary data directory is removed."

@@ -114,6 +114,17 @@ class Ferry:
         # Debian's boto3 1.26 does not read endpoint_url from profiles: pass it.
         return self.session(profile, region).client(service, endpoint_url=self.endpoint, **kw)
 
+    def user_client(self, service, profile, user, policy, region=None):
+        """A client signed by a new IAM user of profile's account whose only policy is policy."""
+        import boto3
+        iam = self.client("iam", profile)
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+        k = iam.create_access_key(UserName=user)["AccessKey"]
+        return boto3.client(service, endpoint_url=self.endpoint,
+                            region_name=region or self.client(service, profile).meta.region_name,
+                            aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+
     def aws(self, *args, profile="management", region=None, check=True):
         cmd = [AWS_BIN, "--endpoint-url", self.endpoint, "--profile", profile, "--output", "json"]
         if region:

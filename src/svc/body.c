@@ -64,7 +64,8 @@ static int open_next(call_stream *s, ferr *e)
     if (s->idx == s->n) return ferr_internal(e, "the object's parts end before its size");
     const call_segment *g = &s->segs[s->idx];
     uint64_t want = g->size - s->skip < s->left ? g->size - s->skip : s->left;
-    int rc = blob_reader_new(s->bs, g->id, g->sealed ? &g->key : NULL, s->skip, want, &s->r, e);
+    int rc =
+        blob_reader_new(s->bs, g->id, g->sealed ? &g->key : NULL, g->off + s->skip, want, &s->r, e);
     if (rc == 0) return ferr_internal(e, "the bytes of this object are missing");
     return rc < 0 ? -1 : 0;
 }

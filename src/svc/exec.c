@@ -157,27 +157,15 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     return 0;
 }
 
-/* The op inside the caller's transaction, under a savepoint; a read-only op may also run
- * inside a read transaction (S3 asking KMS to decrypt for a GetObject), where there is
- * nothing to undo. */
+/* The op inside the caller's transaction, under a savepoint. In a read transaction (SSM's
+ * GetParameter asking KMS to Decrypt) only a read-only op may run, with nothing to undo, and
+ * its record is group-committed as any read's. */
 static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
 {
-    if (!store_txn_is_write(c->txn)) {
-        if (!(op->flags & SVC_READ))
-            return ferr_internal(c->err, "%s cannot run inside a read transaction", op->name);
-        int rc = run_op(c, op, in, out);
-        if (rc == 0 && c->oom) rc = ferr_oom(c->err);
-        if (rc == SVC_WAIT) rc = ferr_internal(c->err, "%s cannot wait here", op->name);
-        if (rc) {
-            if (!ferr_isset(c->err)) ferr_internal(c->err, "%s failed", op->name);
-            json_decref(*out);
-            *out = NULL;
-            return -1;
-        }
-        svc_audit(c, NULL, 1, 200);
-        return 0;
-    }
-    if (store_savepoint(c->txn, c->err)) return -1;
+    int write = store_txn_is_write(c->txn);
+    if (!write && !(op->flags & SVC_READ))
+        return ferr_internal(c->err, "%s cannot run in a read transaction", op->name);
+    if (write && store_savepoint(c->txn, c->err)) return -1;
     int rc = run_op(c, op, in, out);
     if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT)
@@ -188,16 +176,16 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
         *out = NULL;
         ferr undo = {0};
         /* not undone: the caller's commit will fail rather than keep the op's writes */
-        if (store_savepoint_end(c->txn, 0, &undo))
+        if (write && store_savepoint_end(c->txn, 0, &undo))
             log_error("%s: writes of the failed call not undone: %s", op->name, undo.message);
         return -1;
     }
-    if (store_savepoint_end(c->txn, 1, c->err)) {
+    if (write && store_savepoint_end(c->txn, 1, c->err)) {
         json_decref(*out);
         *out = NULL;
         return -1;
     }
-    svc_audit(c, c->txn, (op->flags & SVC_READ) != 0, 200);
+    svc_audit(c, write ? c->txn : NULL, (op->flags & SVC_READ) != 0, 200);
     return 0;
 }
 

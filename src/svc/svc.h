@@ -149,6 +149,7 @@ int call_body_want(call *c, const blob_key *key, const char *note);
  * the handler is done. 0, or -1 with c->err (a blob is gone: InternalFailure). */
 typedef struct call_segment {
     const char *id;
+    uint64_t off; /* where the segment's bytes begin in the blob */
     uint64_t size;
     int sealed;
     blob_key key;
@@ -293,7 +294,8 @@ int svc_invoke(ferry_env *env, const principal *who, const char *region, const c
  * commit: the operation runs under a savepoint (a failure undoes only its own writes) and
  * its audit record, refusals included, joins t. Work the handler defers (long-poll wakes)
  * is registered on a: the caller frees a after t is committed. The service's written hook
- * is not called (no service that uses it is called this way yet). */
+ * is not called (no service that uses it is called this way yet). t may also be a read
+ * transaction when op is read-only (a read that needs another service's read). */
 int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who, const char *region,
                   const char *service, const char *op, const json_t *in, json_t **out,
                   const json_t *context, ferr *e);

@@ -29,6 +29,7 @@ PROBES = {
     "sqs": lambda c: c.list_queues(),
     "sns": lambda c: c.list_topics(),
     "secretsmanager": lambda c: c.list_secrets(),
+    "kms": lambda c: c.list_keys(),
 }
 
 
@@ -553,3 +554,93 @@ def test_secretsmanager_resource_policy_stack(ferry, stacks):
     stacks.deploy("smpol-stack", t, update=True)
     assert "ResourcePolicy" not in sm.get_resource_policy(SecretId="cfn/shared")
     stacks.delete(s)
+# --- KMS ----------------------------------------------------------------------------------
+
+def kms_template(desc="artifacts", enabled=True, rotation=True, alias_target="Key", spec=None,
+                 principal=None, tags=(("app", "ci"),)):
+    key = {"Description": desc, "Enabled": enabled, "EnableKeyRotation": rotation,
+           "PendingWindowInDays": 7, "Tags": [{"Key": k, "Value": v} for k, v in tags]}
+    if spec:
+        key.update(KeySpec=spec, KeyUsage="SIGN_VERIFY")
+    if principal:
+        key["KeyPolicy"] = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "admin", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "kms:*",
+             "Resource": "*"}]}
+    return {"Resources": {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": key},
+        "Other": {"Type": "AWS::KMS::Key", "Properties": {"Description": "other"}},
+        "Alias": {"Type": "AWS::KMS::Alias",
+                  "Properties": {"AliasName": "alias/cfn-artifacts", "TargetKeyId": {"Ref": alias_target}}},
+    }, "Outputs": out(("KeyId", {"Ref": "Key"}), ("Arn", {"Fn::GetAtt": ["Key", "Arn"]}),
+                      ("KeyIdAtt", {"Fn::GetAtt": ["Key", "KeyId"]}), ("Alias", {"Ref": "Alias"}),
+                      ("Other", {"Ref": "Other"}))}
+
+
+def test_kms_stack(ferry, stacks):
+    require(ferry, "cloudformation", "kms")
+    kms = ferry.client("kms", PROFILE, region=REGION)
+    dev = ferry.client("sts", PROFILE).get_caller_identity()["Account"]
+    s = stacks.deploy("kms-stack", kms_template())
+    o = s["Out"]
+    assert o["KeyId"] == o["KeyIdAtt"] and o["Arn"] == f"arn:aws:kms:{REGION}:{dev}:key/{o['KeyId']}"
+    assert o["Alias"] == "alias/cfn-artifacts"
+    md = kms.describe_key(KeyId="alias/cfn-artifacts")["KeyMetadata"]
+    assert md["KeyId"] == o["KeyId"] and md["Description"] == "artifacts" and md["Enabled"]
+    assert kms.get_key_rotation_status(KeyId=o["KeyId"])["KeyRotationEnabled"] is True
+    assert tags_of([{"Key": t["TagKey"], "Value": t["TagValue"]}
+                    for t in kms.list_resource_tags(KeyId=o["KeyId"])["Tags"]]) == {"team": "core", "app": "ci"}
+    blob = kms.encrypt(KeyId="alias/cfn-artifacts", Plaintext=b"a")["CiphertextBlob"]
+
+    # in place: description, disabled, no rotation, tags, the alias moved to the other key
+    s2 = stacks.deploy("kms-stack", kms_template(desc="v2", enabled=False, rotation=False,
+                                                 alias_target="Other", tags=(("app", "cd"),)),
+                       update=True)
+    assert s2["Out"]["KeyId"] == o["KeyId"]
+    md = kms.describe_key(KeyId=o["KeyId"])["KeyMetadata"]
+    assert md["Description"] == "v2" and md["KeyState"] == "Disabled"
+    assert kms.get_key_rotation_status(KeyId=o["KeyId"])["KeyRotationEnabled"] is False
+    assert kms.describe_key(KeyId="alias/cfn-artifacts")["KeyMetadata"]["KeyId"] == o["Other"]
+    assert tags_of([{"Key": t["TagKey"], "Value": t["TagValue"]}
+                    for t in kms.list_resource_tags(KeyId=o["KeyId"])["Tags"]]) == {"team": "core", "app": "cd"}
+
+    # a key policy that would lock the stack's caller out fails (and rolls back)
+    stacks.cfn.update_stack(StackName="kms-stack", Capabilities=CAPS, TemplateBody=json.dumps(
+        kms_template(desc="v2", enabled=False, rotation=False, alias_target="Other",
+                     principal=f"arn:aws:iam::{dev}:role/Nobody", tags=(("app", "cd"),))))
+    st = stacks.wait("kms-stack")
+    assert st["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("will not allow you to update the key policy" in f for f in stacks.failures("kms-stack"))
+
+    # KeySpec replaces: a new key, the old one scheduled for deletion after 7 days
+    s3 = stacks.deploy("kms-stack", kms_template(spec="ECC_NIST_P256", rotation=False), update=True)
+    new = s3["Out"]["KeyId"]
+    assert new != o["KeyId"] and kms.describe_key(KeyId=new)["KeyMetadata"]["KeySpec"] == "ECC_NIST_P256"
+    old = kms.describe_key(KeyId=o["KeyId"])["KeyMetadata"]
+    assert old["KeyState"] == "PendingDeletion"
+    assert 6.9 * 86400 < old["DeletionDate"].timestamp() - time.time() <= 7 * 86400
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        kms.decrypt(CiphertextBlob=blob)
+    assert code(ei) == "KMSInvalidStateException"
+
+    # delete: the keys pending deletion (30 days by default), the alias gone
+    stacks.delete(s3)
+    for kid, days in ((new, 7), (s3["Out"]["Other"], 30)):
+        md = kms.describe_key(KeyId=kid)["KeyMetadata"]
+        assert md["KeyState"] == "PendingDeletion"
+        assert days - 0.1 < (md["DeletionDate"].timestamp() - time.time()) / 86400 <= days
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        kms.describe_key(KeyId="alias/cfn-artifacts")
+    assert code(ei) == "NotFoundException"
+
+
+def test_kms_alias_that_exists_is_not_taken_over(ferry, stacks):
+    require(ferry, "cloudformation", "kms")
+    kms = ferry.client("kms", PROFILE, region=REGION)
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/cfn-taken", TargetKeyId=kid)
+    tpl = {"Resources": {"A": {"Type": "AWS::KMS::Alias",
+                               "Properties": {"AliasName": "alias/cfn-taken", "TargetKeyId": kid}}}}
+    stacks.cfn.create_stack(StackName="kms-taken", TemplateBody=json.dumps(tpl))
+    s = stacks.wait("kms-taken")
+    assert s["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert kms.describe_key(KeyId="alias/cfn-taken")["KeyMetadata"]["KeyId"] == kid

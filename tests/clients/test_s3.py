@@ -663,3 +663,63 @@ def test_versioning(s3):
         if objs:
             s3.delete_objects(Bucket="tf-state", Delete={"Objects": objs})
     s3.delete_bucket(Bucket="tf-state")
+
+
+def test_upload_part_copy(s3, bucket):
+    """Parts copied from other objects (ranges across a multipart source's parts, and a
+    KMS-sealed source) name the bytes where they are."""
+    src = os.urandom(6 << 20)
+    mpu = s3.create_multipart_upload(Bucket=bucket, Key="src-mpu")
+    e1 = s3.upload_part(Bucket=bucket, Key="src-mpu", UploadId=mpu["UploadId"], PartNumber=1,
+                        Body=src[:5 << 20])["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="src-mpu", UploadId=mpu["UploadId"], PartNumber=2,
+                        Body=src[5 << 20:])["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="src-mpu", UploadId=mpu["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1},
+                                                            {"PartNumber": 2, "ETag": e2}]})
+    small = b"small object bytes"
+    s3.put_object(Bucket=bucket, Key="src-small", Body=small)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
+    lo, hi = 1000, (5 << 20) + 1000  # 5 MiB across the source's two parts
+    p1 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=up, PartNumber=1,
+                             CopySource={"Bucket": bucket, "Key": "src-mpu"},
+                             CopySourceRange=f"bytes={lo}-{hi - 1}")
+    whole_first = src[lo:hi]
+    p2 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=up, PartNumber=2,
+                             CopySource=f"{bucket}/src-small")
+    with pytest.raises(ClientError) as e:
+        s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=up, PartNumber=3,
+                            CopySource=f"{bucket}/src-small", CopySourceRange="bytes=5-1000")
+    assert code(e) == "InvalidRange"
+    s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]},
+                  {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+    got = s3.get_object(Bucket=bucket, Key="assembled")["Body"].read()
+    assert got == whole_first + small
+    # the sources can go: the assembled object keeps the bytes it names
+    s3.delete_object(Bucket=bucket, Key="src-mpu")
+    s3.delete_object(Bucket=bucket, Key="src-small")
+    assert s3.get_object(Bucket=bucket, Key="assembled", Range="bytes=-5")["Body"].read() == small[-5:]
+
+
+def test_acknowledged_objects_survive_kill_9():
+    import signal
+    from ferrytest import Ferry
+    f = Ferry().start()
+    try:
+        f.init()
+        s3 = f.client("s3", "tools")
+        s3.create_bucket(Bucket="durable")
+        body = os.urandom(3 << 20)
+        s3.put_object(Bucket="durable", Key="k", Body=body)
+        uid = s3.create_multipart_upload(Bucket="durable", Key="m")["UploadId"]
+        e1 = s3.upload_part(Bucket="durable", Key="m", UploadId=uid, PartNumber=1, Body=body)["ETag"]
+        s3.complete_multipart_upload(Bucket="durable", Key="m", UploadId=uid,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
+        f.stop(signal.SIGKILL)
+        f.start()
+        s3 = f.client("s3", "tools")
+        assert s3.get_object(Bucket="durable", Key="k")["Body"].read() == body
+        assert s3.get_object(Bucket="durable", Key="m")["Body"].read() == body
+    finally:
+        f.close()

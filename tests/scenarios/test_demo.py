@@ -15,7 +15,7 @@ def test_demo_runs_end_to_end():
                        text=True, env=env, timeout=600)
     out = r.stdout
     assert r.returncode == 0, out[-6000:] + r.stderr[-3000:]
-    for step in range(1, 11):
+    for step in range(1, 12):
         assert f"== {step}." in out, f"step {step} missing"
     # accounts: three, each the same in two regions
     arns = re.findall(r"^   (?:tools|booking|airmiles) +\S+ +(arn:aws:iam::\d{12}:root)$", out, re.M)
@@ -34,3 +34,8 @@ def test_demo_runs_end_to_end():
     # audit trail in the resource owner's account shows the refusals
     assert re.search(r"AssumeRole +AccessDenied", out)
     assert re.search(r"CreateUser +AccessDenied", out)
+    # the artifact bucket: readable across accounts only with the bucket and the key policy
+    assert re.search(r"at rest: aws:kms\s+arn:aws:kms:", out)
+    assert "read: booking service build 42" in out
+    assert len(re.findall(r"refused: .*kms:Decrypt", out)) == 2
+    assert re.search(r"ArtifactReader/read GetObject +allowed", out)

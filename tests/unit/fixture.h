@@ -41,4 +41,29 @@ static inline int fixture_store_close(store *s, const char *dir)
     return fixture_rmdir(dir);
 }
 
+#ifdef FERRY_SVC_H
+#include <string.h>
+
+#include "engine/audit.h"
+
+/* A service environment on a fresh store (its directory in dir[n], also env's data
+ * directory) with an audit queue, for tests that call services through svc_invoke. 0 or
+ * -1. */
+static inline int fixture_env_open(ferry_env *env, char *dir, size_t n, const char *name)
+{
+    ferr e = {0};
+    memset(env, 0, sizeof(*env));
+    if (!(env->st = fixture_store_open(dir, n, name))) return -1;
+    env->data_dir = dir;
+    env->audit = auditq_new(env->st, &e);
+    return env->audit ? 0 : -1;
+}
+
+static inline int fixture_env_close(ferry_env *env, const char *dir)
+{
+    auditq_free(env->audit);
+    return fixture_store_close(env->st, dir);
+}
+#endif
+
 #endif

@@ -27,6 +27,7 @@
 #include "base/jval.h"
 #include "base/log.h"
 #include "base/thread.h"
+#include "dynref.h"
 #include "stackset.h"
 #include "template.h"
 
@@ -406,6 +407,20 @@ static void pctx_init(op *o, cfn_pctx *p, const char *logical, ferr *e)
     p->e = e;
 }
 
+/* What a provider is given: props with their dynamic references resolved as the stack
+ * (dynref.h), new reference, or NULL with p->e. The stack keeps them as written. lenient:
+ * the old side of an update, given as written when a reference no longer resolves. */
+static json_t *live_props(cfn_pctx *p, const json_t *props, int lenient)
+{
+    if (!props) return NULL;
+    json_t *v = cfn_dynref_resolve(p, props);
+    if (!v && lenient) {
+        ferr_clear(p->e);
+        v = json_incref((json_t *)props);
+    }
+    return v;
+}
+
 /* Makes a resource's values visible to the steps after it: 0, or -1 (out of memory). */
 static int set_resv(op *o, const char *logical, const json_t *doc)
 {
@@ -739,8 +754,11 @@ static int step_create(op *o, const char *logical)
     cfn_pctx p;
     step_intent si;
     pctx_create(o, &p, logical, &e, &si, doc);
-    json_t *result = NULL;
-    if (cfn_provider_create(pv, &p, props, &result)) {
+    json_t *result = NULL, *live = live_props(&p, props, 0);
+    if (!live) return step_failed(o, doc, "CREATE_FAILED", e.message);
+    rc = cfn_provider_create(pv, &p, live, &result);
+    json_decref(live);
+    if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
         /* the provider undid what it made: nothing announced is ours to delete (a name
          * given in the template may be someone else's resource) */
@@ -1716,13 +1734,19 @@ static int step_update(op *o, const char *logical)
     cfn_pctx p;
     step_intent si;
     pctx_create(o, &p, logical, &e, &si, doc);
-    json_t *result = NULL;
-    if (replace) {
-        rc = cfn_provider_create(pv, &p, props, &result);
+    json_t *result = NULL, *live = live_props(&p, props, 0), *old_live = NULL;
+    if (!live)
+        rc = -1;
+    else if (replace) {
+        rc = cfn_provider_create(pv, &p, live, &result);
         if (!rc) maybe_die();
-    } else
-        rc = cfn_provider_update(pv, &p, jstr(olddoc, "PhysicalResourceId"), oldprops, props,
-                                 &result);
+    } else {
+        old_live = live_props(&p, oldprops, 1);
+        rc = cfn_provider_update(pv, &p, jstr(olddoc, "PhysicalResourceId"),
+                                 old_live ? old_live : oldprops, live, &result);
+    }
+    json_decref(live);
+    json_decref(old_live);
     json_decref(olddoc);
     json_decref(props);
     json_object_del(doc, "Intents"); /* done or undone by the provider (see step_create) */
@@ -1995,10 +2019,13 @@ static int step_unupdate(op *o, const char *logical)
             return step_unrecorded(o, doc);
         cfn_pctx p;
         pctx_init(o, &p, logical, &e);
-        json_t *result = NULL;
-        if (cfn_provider_update(pv, &p, jstr(old, "PhysicalResourceId"),
-                                json_object_get(doc, "Props"), json_object_get(old, "Props"),
-                                &result)) {
+        json_t *result = NULL, *from = live_props(&p, json_object_get(doc, "Props"), 1);
+        json_t *to = live_props(&p, json_object_get(old, "Props"), 0);
+        rc = !to || cfn_provider_update(pv, &p, jstr(old, "PhysicalResourceId"),
+                                        from ? from : json_object_get(doc, "Props"), to, &result);
+        json_decref(from);
+        json_decref(to);
+        if (rc) {
             if (!ferr_isset(&e)) ferr_internal(&e, "%s update failed", type);
             return step_failed(o, doc, "UPDATE_FAILED", e.message);
         }

@@ -37,6 +37,8 @@ int prov_is_gone(const ferr *e)
         "QueueDoesNotExist",
         "AWS.SimpleQueueService.NonExistentQueue",
         "ResourceNotFoundException",
+        "NotFoundException", /* KMS */
+        "ParameterNotFound", /* SSM */
     };
     if (!ferr_isset(e)) return 0;
     if (e->status == 404) return 1;

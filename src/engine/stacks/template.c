@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "dynref.h"
 
 #define UNKNOWN "\x01?"
 #define NOVALUE "\x01-"
@@ -1548,7 +1549,7 @@ int cfn_template_check(const json_t *tpl, ferr *e)
     if (!rc) rc = unresolved_error(&x, "Outputs", e);
     json_decref(x.conds);
     json_decref(x.unresolved);
-    if (rc) return -1;
+    if (rc || cfn_dynref_check(tpl, e)) return -1;
 
     json_t *ids = json_array();
     rc = !ids;

@@ -234,15 +234,30 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         ferr_oom(c->err);
         goto fail;
     }
-    if (ssm && !svc_find("ssm")) {
-        json_object_foreach(decl, k, pd) {
-            if (!cfn_param_is_ssm(pd)) continue;
+    /* AWS: SSM parameter types name parameters that must exist when the stack is asked for
+     * (the engine reads their values when it runs) */
+    json_object_foreach(decl, k, pd) {
+        if (!ssm || !cfn_param_is_ssm(pd)) continue;
+        json_t *in = json_pack("{s:s}", "Name", jstr(p->raw, k)), *found = NULL;
+        ferr se = {0};
+        int bad = !in || svc_invoke_in(c->txn, c->a, c->env, c->who, c->region, "ssm",
+                                       "GetParameter", in, &found, NULL, &se);
+        const char *type = jstr(json_object_get(found, "Parameter"), "Type");
+        int secure = !bad && type && !strcmp(type, "SecureString");
+        json_decref(in);
+        json_decref(found);
+        if (!bad && !secure) continue;
+        if (secure)
+            ferr_validation(c->err,
+                            "Parameters [%s] referenced by template have types not supported by "
+                            "CloudFormation.",
+                            jstr(p->raw, k));
+        else
             ferr_validation(c->err,
                             "Unable to fetch parameters [%s] from parameter store for this "
                             "account.",
                             jstr(p->raw, k));
-            goto fail;
-        }
+        goto fail;
     }
     /* AWS: "Requires capabilities : [CAPABILITY_IAM]" */
     p->caps = json_object_get(in, "Capabilities");

@@ -11,6 +11,7 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "iam/policy.h"
+#include "keyid.h"
 #include "kms_int.h"
 
 int kms_not_found(call *c, const char *what)
@@ -424,6 +425,18 @@ int kms_op_create_key(call *c, json_t *in, json_t **out)
         return -1;
     char id[37];
     ids_uuid(id);
+    const char *given = c->caller == CALLER_INTERNAL ? jstr(in, KMS_CREATE_KEY_ID) : NULL;
+    if (given) {
+        kms_key old;
+        int rc = strlen(given) == 36 && strspn(given, "0123456789abcdef-") == 36
+                     ? kms_key_load(c, c->account, given, &old)
+                     : kms_validation(c, "%s is not a key id", given);
+        if (rc)
+            return rc < 0 ? -1
+                          : ferr_set(c->err, 400, "AlreadyExistsException", "Key %s already exists",
+                                     given);
+        memcpy(id, given, sizeof(id));
+    }
     const char *arn = key_arn(c, c->account, id);
     call_resource(c, "AWS::KMS::Key", arn);
     if (call_authorize(c, "kms:CreateKey", "*") ||

@@ -19,6 +19,8 @@
 #define MIN_PART       (5ULL << 20) /* AWS: every part but the last is at least 5 MiB */
 #define MAX_PART       (5ULL << 30)
 
+static int part_put(call *c, const char *uid, long long n, json_t *part);
+
 static int no_such_upload(call *c)
 {
     return ferr_set(c->err, 404, "NoSuchUpload",
@@ -123,14 +125,7 @@ int s3_op_upload_part(call *c, json_t *in, json_t **out)
     if (body->checksum_alg && (jset_str(part, "ChecksumAlgorithm", body->checksum_alg) ||
                                jset_str(part, "Checksum", body->checksum)))
         return ferr_oom(c->err);
-    const char *pid = part_id(c, jstr(u.doc, "UploadId"), n);
-    if (!pid) return -1;
-    store_key k = {S3_PART_KIND, "", "", pid};
-    json_t *old = NULL;
-    if (store_get(c->txn, &k, &old, c->err) < 0) return -1;
-    int rc = old && jstr(old, "Blob") ? s3_blob_ref(c, jstr(old, "Blob"), -1) : 0;
-    json_decref(old);
-    if (rc || s3_blob_ref(c, body->info.id, 1) || store_put(c->txn, &k, part, c->err)) return -1;
+    if (part_put(c, jstr(u.doc, "UploadId"), n, part)) return -1;
     json_t *o = json_pack("{s:s}", "ETag", etag);
     if (o && body->checksum_alg) {
         char *m = arena_printf(c->a, "Checksum%s", body->checksum_alg);
@@ -145,6 +140,33 @@ int s3_op_upload_part(call *c, json_t *in, json_t **out)
     }
     *out = svc_out(c, o);
     return 0;
+}
+
+/* One more or one fewer name for each blob a part document names: its own blob, or for a
+ * part copied from other objects (UploadPartCopy) the blobs of its segments. */
+static int part_refs(call *c, const json_t *part, int delta)
+{
+    if (jstr(part, "Blob")) return s3_blob_ref(c, jstr(part, "Blob"), delta);
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(part, "Segments"), i, g) {
+        if (jstr(g, "Blob") && s3_blob_ref(c, jstr(g, "Blob"), delta)) return -1;
+    }
+    return 0;
+}
+
+/* Stores part as upload uid's part n, replacing the one there. */
+static int part_put(call *c, const char *uid, long long n, json_t *part)
+{
+    const char *pid = part_id(c, uid, n);
+    if (!pid) return -1;
+    store_key k = {S3_PART_KIND, "", "", pid};
+    json_t *old = NULL;
+    if (store_get(c->txn, &k, &old, c->err) < 0) return -1;
+    int rc = old ? part_refs(c, old, -1) : 0;
+    json_decref(old);
+    if (rc || part_refs(c, part, 1)) return -1;
+    return store_put(c->txn, &k, part, c->err);
 }
 
 typedef struct parts_ud {
@@ -190,7 +212,7 @@ static int upload_drop(call *c, upload_doc *u, json_t *parts, const json_t *keep
         json_t *q;
         json_array_foreach((json_t *)keep, j, q)
             kept |= jint(q, "PartNumber", 0) == jint(p, "PartNumber", -1);
-        if (!kept && jstr(p, "Blob") && s3_blob_ref(c, jstr(p, "Blob"), -1)) return -1;
+        if (!kept && part_refs(c, p, -1)) return -1;
         const char *pid = part_id(c, jstr(u->doc, "UploadId"), jint(p, "PartNumber", 0));
         store_key k = {S3_PART_KIND, "", "", pid};
         if (!pid || store_del(c->txn, &k, c->err) < 0) return -1;
@@ -280,11 +302,19 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
                             "size.");
         memcpy(md5s + 16 * i, md5, 16);
         total += size;
-        json_t *seg =
-            json_pack("{s:s?, s:I, s:s?, s:s?}", "Blob", jstr(p, "Blob"), "Size", (json_int_t)size,
-                      "DataKey", jstr(p, "DataKey"), "NoncePrefix", jstr(p, "NoncePrefix"));
-        if (!seg || json_array_append_new(segs, seg) || json_array_append(keep, p))
-            return ferr_oom(c->err);
+        if (json_object_get(p, "Segments")) { /* a copied part: its segments, in order */
+            size_t k;
+            json_t *g;
+            json_array_foreach(json_object_get(p, "Segments"), k, g) {
+                if (json_array_append(segs, g)) return ferr_oom(c->err);
+            }
+        } else {
+            json_t *seg = json_pack("{s:s?, s:I, s:s?, s:s?}", "Blob", jstr(p, "Blob"), "Size",
+                                    (json_int_t)size, "DataKey", jstr(p, "DataKey"), "NoncePrefix",
+                                    jstr(p, "NoncePrefix"));
+            if (!seg || json_array_append_new(segs, seg)) return ferr_oom(c->err);
+        }
+        if (json_array_append(keep, p)) return ferr_oom(c->err);
     }
     unsigned char d[EVP_MAX_MD_SIZE];
     if (!EVP_Digest(md5s, 16 * n, d, NULL, EVP_md5(), NULL))
@@ -300,6 +330,8 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
     if (!doc || s3_take_content(c, doc, u.doc)) return ferr_oom(c->err);
     /* the parts were sealed as the upload (or the bucket's default) said */
     json_t *first = json_array_get(keep, 0);
+    if (json_object_get(first, "Segments"))
+        first = json_array_get(json_object_get(first, "Segments"), 0);
     if (jset_str(doc, "ServerSideEncryption", jstr(first, "ServerSideEncryption")) ||
         jset_str(doc, "SSEKMSKeyId", jstr(first, "SSEKMSKeyId")))
         return ferr_oom(c->err);
@@ -311,7 +343,7 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
         s3_notify(c, &b, "s3:ObjectCreated:CompleteMultipartUpload", key, total, etag))
         return -1;
     json_array_foreach(keep, i, w) {
-        if (s3_blob_ref(c, jstr(w, "Blob"), -1)) return -1;
+        if (part_refs(c, w, -1)) return -1;
     }
     if (upload_drop(c, &u, have, keep)) return -1;
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "Location",
@@ -436,5 +468,90 @@ int s3_op_list_multipart_uploads(call *c, json_t *in, json_t **out)
         o = NULL;
     }
     *out = svc_out(c, o);
+    return 0;
+}
+
+/* "bytes=first-last" within size: 0 and [*off, *off + *len), else -1 with c->err. */
+static int copy_range(call *c, const char *r, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    *off = 0;
+    *len = size;
+    if (!r) return 0;
+    unsigned long long a, b;
+    char tail;
+    if (sscanf(r, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || b < a)
+        return ferr_set(c->err, 400, "InvalidArgument",
+                        "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                        "where first and last are the zero-based offsets of the first and last "
+                        "bytes to copy");
+    if (b >= size)
+        return ferr_set(c->err, 400, "InvalidRange", "The requested range is not satisfiable");
+    *off = a;
+    *len = b - a + 1;
+    return 0;
+}
+
+/* UploadPartCopy: the part names the source's bytes [off, off + len) where they are (segments
+ * of the source's blobs, each keeping its sealing): nothing is copied. Its ETag is an MD5 of
+ * the source's ETag and the range (AWS's is the MD5 of the bytes; clients only hand it back
+ * to CompleteMultipartUpload). */
+int s3_op_upload_part_copy(call *c, json_t *in, json_t **out)
+{
+    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
+    s3_bucket b, src;
+    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
+    long long n = jint(in, "PartNumber", 0);
+    if (n < 1 || n > MAX_PARTS)
+        return ferr_set(c->err, 400, "InvalidArgument",
+                        "Part number must be an integer between 1 and 10000, inclusive");
+    upload_doc u;
+    if (upload_load(c, in, &u)) return -1;
+    const char *sb, *sk, *svid;
+    json_t *from;
+    if (s3_copy_source_open(c, jstr(in, "CopySource"), &sb, &sk, &svid, &src, &from)) return -1;
+    const char *im = jstr(in, "CopySourceIfMatch");
+    if (im && strcmp(im, jstr(from, "ETag") ? jstr(from, "ETag") : ""))
+        return ferr_set(c->err, 412, "PreconditionFailed",
+                        "At least one of the pre-conditions you specified did not hold");
+    uint64_t size = (uint64_t)jint(from, "Size", 0), off, len;
+    if (copy_range(c, jstr(in, "CopySourceRange"), size, &off, &len)) return -1;
+    if (len > MAX_PART)
+        return ferr_set(c->err, 400, "EntityTooLarge",
+                        "Your proposed upload exceeds the maximum allowed size");
+    json_t *segs = arena_defer_json(c->a, json_array());
+    if (!segs) return ferr_oom(c->err);
+    json_t *parts = json_object_get(from, "Parts");
+    size_t np = parts ? json_array_size(parts) : 1;
+    uint64_t pos = 0;
+    for (size_t i = 0; i < np; i++) {
+        const json_t *p = parts ? json_array_get(parts, i) : from;
+        uint64_t ps = (uint64_t)jint(p, "Size", 0), po = (uint64_t)jint(p, "Off", 0);
+        uint64_t lo = off > pos ? off - pos : 0;
+        uint64_t hi = off + len < pos + ps ? off + len - pos : ps;
+        if (lo < hi) {
+            const char *alg = jstr(p, "ServerSideEncryption") ? jstr(p, "ServerSideEncryption")
+                                                              : jstr(from, "ServerSideEncryption");
+            const char *karn = jstr(p, "KeyArn") ? jstr(p, "KeyArn") : jstr(from, "KeyArn");
+            json_t *g = json_pack(
+                "{s:s?, s:I, s:I, s:s?, s:s?, s:s?, s:s?}", "Blob", jstr(p, "Blob"), "Off",
+                (json_int_t)(po + lo), "Size", (json_int_t)(hi - lo), "DataKey", jstr(p, "DataKey"),
+                "NoncePrefix", jstr(p, "NoncePrefix"), "ServerSideEncryption", alg, "KeyArn", karn);
+            if (!g || json_array_append_new(segs, g)) return ferr_oom(c->err);
+        }
+        pos += ps;
+    }
+    char *tag = arena_printf(c->a, "%s %llu-%llu", jstr(from, "ETag") ? jstr(from, "ETag") : "",
+                             (unsigned long long)off, (unsigned long long)len);
+    unsigned char d[EVP_MAX_MD_SIZE];
+    if (!tag || !EVP_Digest(tag, strlen(tag), d, NULL, EVP_md5(), NULL)) return ferr_oom(c->err);
+    const char *etag = s3_etag_of(c, d);
+    double now = (double)(long long)clock_now();
+    json_t *part = arena_defer_json(
+        c->a, json_pack("{s:I, s:O, s:I, s:s, s:f}", "PartNumber", (json_int_t)n, "Segments", segs,
+                        "Size", (json_int_t)len, "ETag", etag, "LastModified", now));
+    if (!part) return ferr_oom(c->err);
+    if (part_put(c, jstr(u.doc, "UploadId"), n, part)) return -1;
+    *out = svc_out(c, json_pack("{s:{s:s, s:f}, s:s?}", "CopyPartResult", "ETag", etag,
+                                "LastModified", now, "CopySourceVersionId", svid));
     return 0;
 }

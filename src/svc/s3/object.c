@@ -88,6 +88,7 @@ int s3_object_stream(call *c, const json_t *doc, uint64_t off, uint64_t len)
     for (size_t i = 0; i < n; i++) {
         const json_t *p = parts ? json_array_get(parts, i) : doc;
         segs[i].id = jstr(p, "Blob");
+        segs[i].off = (uint64_t)jint(p, "Off", 0);
         segs[i].size = (uint64_t)jint(p, "Size", 0);
         if (!segs[i].id) return ferr_internal(c->err, "object without its bytes");
         if (s3_sse_open(c, doc, p, &segs[i])) return -1;
@@ -474,17 +475,27 @@ static int copy_source(call *c, const char *src, const char **bucket, const char
     return 0;
 }
 
+int s3_copy_source_open(call *c, const char *cs, const char **bucket, const char **key,
+                        const char **vid, s3_bucket *b, json_t **doc)
+{
+    if (copy_source(c, cs ? cs : "", bucket, key, vid)) return -1;
+    if (s3_bucket_open(c, *bucket, *key, *vid ? "s3:GetObjectVersion" : "s3:GetObject", b))
+        return -1;
+    int rc = *vid ? (s3_version_load(c, b, *key, *vid, doc) ? -1 : 1)
+                  : s3_object_load(c, *bucket, *key, doc);
+    return rc <= 0 ? (rc < 0 ? -1 : s3_no_such_key(c)) : 0;
+}
+
 int s3_op_copy_object(call *c, json_t *in, json_t **out)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key"), *sb = NULL, *sk = NULL,
                *svid = NULL;
-    if (s3_key_check(c, key) || copy_source(c, jstr(in, "CopySource"), &sb, &sk, &svid)) return -1;
     s3_bucket src, dst;
-    if (s3_bucket_open(c, sb, sk, svid ? "s3:GetObjectVersion" : "s3:GetObject", &src)) return -1;
     json_t *from;
-    int rc = svid ? (s3_version_load(c, &src, sk, svid, &from) ? -1 : 1)
-                  : s3_object_load(c, sb, sk, &from);
-    if (rc <= 0) return rc < 0 ? -1 : s3_no_such_key(c);
+    if (s3_key_check(c, key) ||
+        s3_copy_source_open(c, jstr(in, "CopySource"), &sb, &sk, &svid, &src, &from))
+        return -1;
+    int rc;
     if (s3_bucket_open(c, bucket, key, "s3:PutObject", &dst)) return -1;
     const char *directive = jstr(in, "MetadataDirective");
     int replace = directive && !strcmp(directive, "REPLACE");

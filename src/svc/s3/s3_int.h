@@ -48,6 +48,10 @@ int s3_object_load(call *c, const char *bucket, const char *key, json_t **doc);
 /* Stores doc as bucket/key's current object, replacing old (NULL: none): the blobs each
  * names gain or lose a name ("Blob", or "Parts"[].Blob for a multipart object). */
 int s3_object_put(call *c, const char *bucket, const char *key, json_t *doc, json_t *old);
+/* CopySource ("bucket/key[?versionId=v]", percent-encoded) opened for reading as the caller
+ * (s3:GetObject or s3:GetObjectVersion): 0 with its bucket and object document, or -1. */
+int s3_copy_source_open(call *c, const char *cs, const char **bucket, const char **key,
+                        const char **vid, s3_bucket *b, json_t **doc);
 /* Removes bucket/key's current object document old (its blobs lose a name). */
 int s3_object_drop(call *c, const char *bucket, const char *key, json_t *old);
 /* One more (delta 1) or one fewer (-1) document naming blob id. */

@@ -120,7 +120,11 @@ int s3_sse_record(call *c, json_t *doc, json_t *part, const char *note)
 int s3_sse_open(call *c, const json_t *doc, const json_t *part, call_segment *seg)
 {
     const char *dk = jstr(part, "DataKey"), *np = jstr(part, "NoncePrefix");
-    const char *alg = jstr(doc, "ServerSideEncryption"), *arn = jstr(doc, "KeyArn");
+    /* a part copied from another object keeps that object's sealing */
+    const char *alg = jstr(part, "ServerSideEncryption") && jstr(part, "KeyArn")
+                          ? jstr(part, "ServerSideEncryption")
+                          : jstr(doc, "ServerSideEncryption");
+    const char *arn = jstr(part, "KeyArn") ? jstr(part, "KeyArn") : jstr(doc, "KeyArn");
     seg->sealed = 0;
     if (!dk) return 0; /* written before objects were sealed */
     size_t wl = 0, pl = 0;

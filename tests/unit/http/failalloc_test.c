@@ -239,6 +239,11 @@ static int setup(void **st)
     r = ok("sqs", "AmazonSQS.SendMessage", body);
     reply_dispose(&r);
 
+    /* a SecureString under the AWS managed key KMS makes on SSM's first use */
+    r = ok("ssm", "AmazonSSM.PutParameter",
+           "{\"Name\":\"/fa/secure\",\"Value\":\"s\",\"Type\":\"SecureString\"}");
+    reply_dispose(&r);
+
     r = ok("sns", NULL, "Action=CreateTopic&Version=2010-03-31&Name=fa-topic");
     xml_value(r.body, "TopicArn", topic_arn, sizeof(topic_arn));
     reply_dispose(&r);
@@ -473,6 +478,22 @@ static void cfn_create_stack(void **st)
     walk("cfn-create-stack", "cloudformation", NULL, "CreateStack", body);
 }
 
+/* SSM seals and opens SecureString values by calling KMS inside its own transaction. */
+static void ssm_put_parameter(void **st)
+{
+    (void)st;
+    walk("ssm-put-parameter", "ssm", "AmazonSSM.PutParameter", "PutParameter",
+         "{\"Name\":\"/fa/p{N}\",\"Value\":\"v\",\"Type\":\"SecureString\","
+         "\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\"}]}");
+}
+
+static void ssm_get_parameter(void **st)
+{
+    (void)st;
+    walk("ssm-get-parameter", "ssm", "AmazonSSM.GetParameter", "GetParameter",
+         "{\"Name\":\"/fa/secure\",\"WithDecryption\":true}");
+}
+
 /* SQLite's allocations are counted too (SQLite tests its own OOM handling; this tests the
  * store's handling of SQLITE_NOMEM). Configured before SQLite initializes. */
 static sqlite3_mem_methods sqlite_mem;
@@ -527,6 +548,8 @@ int main(void)
         cmocka_unit_test(sqs_op_receive_message),
         cmocka_unit_test(sns_op_publish),
         cmocka_unit_test(cfn_create_stack),
+        cmocka_unit_test(ssm_put_parameter),
+        cmocka_unit_test(ssm_get_parameter),
         cmocka_unit_test(secretsmanager_put_secret_value),
         cmocka_unit_test(secretsmanager_get_secret_value),
     };
