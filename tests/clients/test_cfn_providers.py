@@ -28,6 +28,7 @@ PROBES = {
     "iam": lambda c: c.list_roles(),
     "sqs": lambda c: c.list_queues(),
     "sns": lambda c: c.list_topics(),
+    "secretsmanager": lambda c: c.list_secrets(),
     "kms": lambda c: c.list_keys(),
 }
 
@@ -421,6 +422,138 @@ def test_sns_stack(ferry, stacks):
     assert code(ei) == "NotFound"
 
 
+# --- Secrets Manager ------------------------------------------------------------------------
+
+def secret_template(plain="plain", description="d1", name="cfn/plain"):
+    return {
+        "Parameters": {"Key": {"Type": "String"}},
+        "Resources": {
+            "Generated": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+                "KmsKeyId": {"Ref": "Key"},
+                "GenerateSecretString": {
+                    "SecretStringTemplate": json.dumps({"username": "admin"}),
+                    "GenerateStringKey": "password", "PasswordLength": 20,
+                    "ExcludePunctuation": "true"},
+                "Tags": [{"Key": "app", "Value": "shop"}]}},
+            "Plain": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+                "Name": name, "KmsKeyId": {"Ref": "Key"}, "SecretString": plain,
+                "Description": description}},
+        },
+        "Outputs": out(("GenRef", {"Ref": "Generated"}), ("GenId", {"Fn::GetAtt": ["Generated", "Id"]}),
+                       ("PlainRef", {"Ref": "Plain"})),
+    }
+
+
+def test_secretsmanager_stack(ferry, stacks):
+    require(ferry, "cloudformation", "secretsmanager")
+    sm = ferry.client("secretsmanager", PROFILE, region=REGION)
+    key = ferry.client("kms", PROFILE, region=REGION).create_key()["KeyMetadata"]["Arn"]
+    params = [{"ParameterKey": "Key", "ParameterValue": key}]
+
+    def deploy(tpl, update=False, status=None):
+        fn = stacks.cfn.update_stack if update else stacks.cfn.create_stack
+        fn(StackName="sm-stack", TemplateBody=json.dumps(tpl), Parameters=params, Tags=STACK_TAGS)
+        st = stacks.wait("sm-stack")
+        assert st["StackStatus"] == (status or ("UPDATE_COMPLETE" if update else "CREATE_COMPLETE")), \
+            stacks.failures("sm-stack")
+        st["Out"] = {o["OutputKey"]: o["OutputValue"] for o in st.get("Outputs", [])}
+        return st
+
+    s = deploy(secret_template())
+    o = s["Out"]
+    assert o["GenRef"] == o["GenId"] and ":secret:sm-stack-Generated-" in o["GenRef"]
+    gen = json.loads(sm.get_secret_value(SecretId=o["GenRef"])["SecretString"])
+    assert gen["username"] == "admin" and len(gen["password"]) == 20 and gen["password"].isalnum()
+    d = sm.describe_secret(SecretId=o["GenRef"])
+    assert d["KmsKeyId"] == key
+    assert tags_of(d["Tags"]) == {"team": "core", "app": "shop",
+                                  "aws:cloudformation:stack-name": "sm-stack",
+                                  "aws:cloudformation:stack-id": s["StackId"],
+                                  "aws:cloudformation:logical-id": "Generated"}
+    assert sm.get_secret_value(SecretId="cfn/plain")["SecretString"] == "plain"
+    assert o["PlainRef"] == sm.describe_secret(SecretId="cfn/plain")["ARN"]
+
+    # in place: a new value becomes AWSCURRENT, the generated one is left alone
+    o2 = deploy(secret_template(plain="plain2", description="d2"), update=True)["Out"]
+    assert o2 == o
+    assert sm.get_secret_value(SecretId="cfn/plain")["SecretString"] == "plain2"
+    assert sm.get_secret_value(SecretId="cfn/plain", VersionStage="AWSPREVIOUS")["SecretString"] == "plain"
+    assert sm.describe_secret(SecretId="cfn/plain")["Description"] == "d2"
+    assert json.loads(sm.get_secret_value(SecretId=o["GenRef"])["SecretString"]) == gen
+
+    # a new name replaces: the old secret is deleted at once
+    o3 = deploy(secret_template(plain="plain2", description="d2", name="cfn/renamed"), update=True)["Out"]
+    assert o3["PlainRef"] != o["PlainRef"] and ":secret:cfn/renamed-" in o3["PlainRef"]
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        sm.describe_secret(SecretId="cfn/plain")
+    assert code(ei) == "ResourceNotFoundException"
+
+    stacks.delete(s)
+    for arn in (o3["PlainRef"], o3["GenRef"]):
+        with pytest.raises(botocore.exceptions.ClientError) as ei:
+            sm.describe_secret(SecretId=arn)
+        assert code(ei) == "ResourceNotFoundException"
+
+    # a named secret that is already there is not taken over, and the rollback leaves it
+    theirs = sm.create_secret(Name="cfn/plain", SecretString="theirs", KmsKeyId=key)["ARN"]
+    sid = deploy(secret_template(), status="ROLLBACK_COMPLETE")["StackId"]
+    assert "already exists" in " ".join(stacks.failures("sm-stack"))
+    assert sm.get_secret_value(SecretId=theirs)["SecretString"] == "theirs"
+    stacks.cfn.delete_stack(StackName=sid)
+    assert stacks.wait(sid)["StackStatus"] == "DELETE_COMPLETE"
+
+    # both SecretString and GenerateSecretString: a validation failure
+    bad = secret_template()
+    bad["Resources"]["Plain"]["Properties"]["GenerateSecretString"] = {}
+    bad["Resources"]["Plain"]["Properties"]["Name"] = "cfn/other"
+    sid = deploy(bad, status="ROLLBACK_COMPLETE")["StackId"]
+    assert "SecretString" in " ".join(stacks.failures("sm-stack"))
+    stacks.cfn.delete_stack(StackName=sid)
+    assert stacks.wait(sid)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_secretsmanager_resource_policy_stack(ferry, stacks):
+    require(ferry, "cloudformation", "secretsmanager")
+    sm = ferry.client("secretsmanager", PROFILE, region=REGION)
+    qa = ferry.client("sts", "qa").get_caller_identity()["Account"]
+
+    def policy(action):
+        return {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{qa}:root"},
+            "Action": action, "Resource": "*"}]}
+
+    def tpl(action="secretsmanager:GetSecretValue", principal=None):
+        doc = policy(action)
+        if principal:
+            doc["Statement"][0]["Principal"] = principal
+        return {"Resources": {
+            "Secret": {"Type": "AWS::SecretsManager::Secret",
+                       "Properties": {"Name": "cfn/shared", "SecretString": "s"}},
+            "Policy": {"Type": "AWS::SecretsManager::ResourcePolicy", "Properties": {
+                "SecretId": {"Ref": "Secret"}, "ResourcePolicy": doc, "BlockPublicPolicy": True}}},
+            "Outputs": out(("PolicyRef", {"Ref": "Policy"}), ("SecretRef", {"Ref": "Secret"}))}
+
+    s = stacks.deploy("smpol-stack", tpl())
+    assert s["Out"]["PolicyRef"] == s["Out"]["SecretRef"]
+    got = json.loads(sm.get_resource_policy(SecretId="cfn/shared")["ResourcePolicy"])
+    assert got == policy("secretsmanager:GetSecretValue")
+    stacks.deploy("smpol-stack", tpl(action="secretsmanager:DescribeSecret"), update=True)
+    got = json.loads(sm.get_resource_policy(SecretId="cfn/shared")["ResourcePolicy"])
+    assert got["Statement"][0]["Action"] == "secretsmanager:DescribeSecret"
+    # BlockPublicPolicy refuses a public one: the update rolls back to the policy before
+    stacks.cfn.update_stack(StackName="smpol-stack", TemplateBody=json.dumps(tpl(principal="*")),
+                            Capabilities=CAPS)
+    assert stacks.wait("smpol-stack")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert "public access" in " ".join(stacks.failures("smpol-stack"))
+    got = json.loads(sm.get_resource_policy(SecretId="cfn/shared")["ResourcePolicy"])
+    assert got["Statement"][0]["Action"] == "secretsmanager:DescribeSecret"
+    # the policy alone goes away with its resource
+    t = tpl(action="secretsmanager:DescribeSecret")
+    del t["Resources"]["Policy"]
+    t["Outputs"] = out(("SecretRef", {"Ref": "Secret"}))
+    stacks.deploy("smpol-stack", t, update=True)
+    assert "ResourcePolicy" not in sm.get_resource_policy(SecretId="cfn/shared")
+    stacks.delete(s)
 # --- KMS ----------------------------------------------------------------------------------
 
 def kms_template(desc="artifacts", enabled=True, rotation=True, alias_target="Key", spec=None,

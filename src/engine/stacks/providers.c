@@ -11,22 +11,35 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_iam_group, cfn_provider_iam_instance_profile, cfn_provider_sns_topic,
     cfn_provider_sns_subscription, cfn_provider_sns_topic_policy, cfn_provider_sqs_queue,
     cfn_provider_sqs_queue_policy, cfn_provider_s3_bucket, cfn_provider_s3_bucket_policy,
-    cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter;
+    cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter,
+    cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
 
 static const cfn_provider *const registry[] = {
-    &cfn_provider_cfn_stack,          &cfn_provider_cfn_waitcondition,
-    &cfn_provider_cfn_waithandle,     &cfn_provider_iam_access_key,
-    &cfn_provider_iam_group,          &cfn_provider_iam_instance_profile,
-    &cfn_provider_iam_managed_policy, &cfn_provider_iam_policy,
-    &cfn_provider_iam_role,           &cfn_provider_iam_user,
-    &cfn_provider_sns_subscription,   &cfn_provider_sns_topic,
-    &cfn_provider_sns_topic_policy,   &cfn_provider_sqs_queue,
-    &cfn_provider_sqs_queue_policy,   &cfn_provider_s3_bucket,
-    &cfn_provider_s3_bucket_policy,   &cfn_provider_kms_key,
-    &cfn_provider_kms_alias,          &cfn_provider_ssm_parameter,
+    &cfn_provider_cfn_stack,
+    &cfn_provider_cfn_waitcondition,
+    &cfn_provider_cfn_waithandle,
+    &cfn_provider_iam_access_key,
+    &cfn_provider_iam_group,
+    &cfn_provider_iam_instance_profile,
+    &cfn_provider_iam_managed_policy,
+    &cfn_provider_iam_policy,
+    &cfn_provider_iam_role,
+    &cfn_provider_iam_user,
+    &cfn_provider_sns_subscription,
+    &cfn_provider_sns_topic,
+    &cfn_provider_sns_topic_policy,
+    &cfn_provider_sqs_queue,
+    &cfn_provider_sqs_queue_policy,
+    &cfn_provider_s3_bucket,
+    &cfn_provider_s3_bucket_policy,
+    &cfn_provider_kms_key,
+    &cfn_provider_kms_alias,
+    &cfn_provider_ssm_parameter,
+    &cfn_provider_secretsmanager_secret,
+    &cfn_provider_secretsmanager_policy,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -5,6 +5,7 @@
 #define FERRY_SVC_IAM_INT_H
 #include <jansson.h>
 
+#include "base/jtags.h"
 #include "iam/policy.h"
 #include "svc/iam/iam.h"
 
@@ -29,10 +30,8 @@ extern const iamsvc_etype iamsvc_user_t, iamsvc_group_t, iamsvc_role_t;
 /* Tags beyond the model's constraints (proto/validate.c checks names, paths, lengths,
  * patterns): keys not "aws:", unique regardless of case, at most 50 with existing. */
 int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing);
-/* Merges tags into doc["Tags"] (same key: value replaced). */
-/* 0, or -1 when out of memory (doc then half-merged: do not save it). */
-int iamsvc_merge_tags(json_t *doc, const json_t *tags) __attribute__((warn_unused_result));
-void iamsvc_remove_tags(json_t *doc, const json_t *keys);
+/* Tags are merged and removed by base/jtags.h (a failed merge leaves doc half-merged: do
+ * not save it). */
 
 /* Lowercased copy of name (ids are case-insensitive). Arena-owned. */
 char *iamsvc_lower(arena *a, const char *name);

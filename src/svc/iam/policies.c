@@ -414,7 +414,7 @@ int iam_op_create_policy(call *c, json_t *in, json_t **out)
                             "UpdateDate", now, "Versions", "VersionId", "v1", "IsDefaultVersion", 1,
                             "CreateDate", now, "NextVersion", 2, "Tags");
     if (!pol) return ferr_oom(c->err);
-    if (jset_str(pol, "Description", desc) || (tags && iamsvc_merge_tags(pol, tags))) {
+    if (jset_str(pol, "Description", desc) || (tags && jtags_merge(pol, tags))) {
         json_decref(pol);
         return ferr_oom(c->err);
     }

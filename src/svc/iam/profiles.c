@@ -88,7 +88,7 @@ int iam_op_create_instance_profile(call *c, json_t *in, json_t **out)
                             "InstanceProfileId", id, "Arn", arn, "Path", path, "CreateDate",
                             (double)(long long)clock_now(), "Roles", "Tags");
     if (!doc) return ferr_oom(c->err);
-    if (tags && iamsvc_merge_tags(doc, tags)) {
+    if (tags && jtags_merge(doc, tags)) {
         json_decref(doc);
         return ferr_oom(c->err);
     }

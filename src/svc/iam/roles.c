@@ -73,7 +73,7 @@ static int create_role(call *c, const char *account, const char *name, const cha
     if (!doc) return ferr_oom(c->err);
     if (jset_str(doc, "Description", description) ||
         (boundary && json_object_set_new(doc, "PermissionsBoundary", boundary_doc(boundary))) ||
-        (tags && iamsvc_merge_tags(doc, tags))) {
+        (tags && jtags_merge(doc, tags))) {
         json_decref(doc);
         return ferr_oom(c->err);
     }
@@ -296,7 +296,7 @@ int iam_op_tag_role(call *c, json_t *in, json_t **out)
     json_t *role, *tags = json_object_get(in, "Tags");
     if (load_role(c, "iam:TagRole", jstr(in, "RoleName"), &role)) return -1;
     int rc = iamsvc_check_tags(c, tags, json_object_get(role, "Tags"));
-    if (!rc) rc = iamsvc_merge_tags(role, tags) ? ferr_oom(c->err) : save_role(c, role);
+    if (!rc) rc = jtags_merge(role, tags) ? ferr_oom(c->err) : save_role(c, role);
     json_decref(role);
     return rc;
 }
@@ -306,7 +306,7 @@ int iam_op_untag_role(call *c, json_t *in, json_t **out)
     (void)out;
     json_t *role;
     if (load_role(c, "iam:UntagRole", jstr(in, "RoleName"), &role)) return -1;
-    iamsvc_remove_tags(role, json_object_get(in, "TagKeys"));
+    jtags_remove(role, json_object_get(in, "TagKeys"));
     int rc = save_role(c, role);
     json_decref(role);
     return rc;

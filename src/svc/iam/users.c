@@ -81,7 +81,7 @@ int iam_op_create_user(call *c, json_t *in, json_t **out)
                           (double)(long long)clock_now(), "Tags", "AttachedPolicies",
                           "InlinePolicies", "Groups", "AccessKeys");
     if (!u) return ferr_oom(c->err);
-    int rc = tags ? iamsvc_merge_tags(u, tags) : 0;
+    int rc = tags ? jtags_merge(u, tags) : 0;
     if (boundary)
         rc |= json_object_set_new(u, "PermissionsBoundary",
                                   json_pack("{s:s, s:s}", "PermissionsBoundaryType", "Policy",
@@ -240,7 +240,7 @@ int iam_op_tag_user(call *c, json_t *in, json_t **out)
     json_t *u, *tags = json_object_get(in, "Tags");
     if (load_user(c, "iam:TagUser", jstr(in, "UserName"), &u)) return -1;
     int rc = iamsvc_check_tags(c, tags, json_object_get(u, "Tags"));
-    if (!rc) rc = iamsvc_merge_tags(u, tags) ? ferr_oom(c->err) : save_user(c, u);
+    if (!rc) rc = jtags_merge(u, tags) ? ferr_oom(c->err) : save_user(c, u);
     json_decref(u);
     return rc;
 }
@@ -250,7 +250,7 @@ int iam_op_untag_user(call *c, json_t *in, json_t **out)
     (void)out;
     json_t *u;
     if (load_user(c, "iam:UntagUser", jstr(in, "UserName"), &u)) return -1;
-    iamsvc_remove_tags(u, json_object_get(in, "TagKeys"));
+    jtags_remove(u, json_object_get(in, "TagKeys"));
     int rc = save_user(c, u);
     json_decref(u);
     return rc;

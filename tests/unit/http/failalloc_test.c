@@ -253,6 +253,11 @@ static int setup(void **st)
              urlenc(topic_arn), "arn%3Aaws%3Asqs%3Aus-east-1%3A111122223333%3Afa-queue");
     r = ok("sns", NULL, body);
     reply_dispose(&r);
+
+    /* under the AWS managed key KMS makes on this first use */
+    r = ok("secretsmanager", "secretsmanager.CreateSecret",
+           "{\"Name\":\"fa-secret\",\"SecretString\":\"v\"}");
+    reply_dispose(&r);
     return 0;
 }
 
@@ -513,17 +518,40 @@ static void hook_sqlite(void)
     assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
 }
 
+/* A value sealed under a new data key from KMS (a call inside the write), and one opened
+ * by KMS Decrypt inside a read transaction. */
+static void secretsmanager_put_secret_value(void **st)
+{
+    (void)st;
+    walk("secretsmanager-put-secret-value", "secretsmanager", "secretsmanager.PutSecretValue",
+         "PutSecretValue", "{\"SecretId\":\"fa-secret\",\"SecretString\":\"v{N}\"}");
+}
+
+static void secretsmanager_get_secret_value(void **st)
+{
+    (void)st;
+    walk("secretsmanager-get-secret-value", "secretsmanager", "secretsmanager.GetSecretValue",
+         "GetSecretValue", "{\"SecretId\":\"fa-secret\"}");
+}
+
 int main(void)
 {
     failalloc_hook_jansson();
     hook_sqlite();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sts_get_caller_identity), cmocka_unit_test(sts_assume_role),
-        cmocka_unit_test(iam_create_user),         cmocka_unit_test(iam_put_role_policy),
-        cmocka_unit_test(sqs_op_send_message),     cmocka_unit_test(sqs_send_message_query),
-        cmocka_unit_test(sqs_op_receive_message),  cmocka_unit_test(sns_op_publish),
-        cmocka_unit_test(cfn_create_stack),        cmocka_unit_test(ssm_put_parameter),
+        cmocka_unit_test(sts_get_caller_identity),
+        cmocka_unit_test(sts_assume_role),
+        cmocka_unit_test(iam_create_user),
+        cmocka_unit_test(iam_put_role_policy),
+        cmocka_unit_test(sqs_op_send_message),
+        cmocka_unit_test(sqs_send_message_query),
+        cmocka_unit_test(sqs_op_receive_message),
+        cmocka_unit_test(sns_op_publish),
+        cmocka_unit_test(cfn_create_stack),
+        cmocka_unit_test(ssm_put_parameter),
         cmocka_unit_test(ssm_get_parameter),
+        cmocka_unit_test(secretsmanager_put_secret_value),
+        cmocka_unit_test(secretsmanager_get_secret_value),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
