@@ -785,3 +785,46 @@ def test_wrong_region_is_named_and_followed(ferry, s3, bucket):
     # the SDK follows AuthorizationHeaderMalformed's <Region> to the bucket's region
     assert west.get_object(Bucket=bucket, Key="east.txt")["Body"].read() == b"in us-east-1"
     assert west.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "us-east-1"
+
+
+NEW_PY = "/root/.pyenv/shims/python3"
+
+
+def new_boto3():
+    """A current boto3 (1.36+, which sends aws-chunked bodies with CRC32 trailers by default)
+    when this machine has one beside Debian's; the test skips otherwise."""
+    if not os.path.exists(NEW_PY):
+        return None
+    r = subprocess.run([NEW_PY, "-c", "import boto3; print(boto3.__version__)"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        return None
+    major, minor = (int(x) for x in r.stdout.strip().split(".")[:2])
+    return r.stdout.strip() if (major, minor) >= (1, 36) else None
+
+
+def test_current_boto3_with_default_checksums(ferry):
+    if not new_boto3():
+        pytest.skip("no current boto3 beside Debian's")
+    akid, secret = ferry.keys("tools")
+    script = f"""
+import boto3, os
+from boto3.s3.transfer import TransferConfig
+s3 = boto3.client("s3", endpoint_url="{ferry.endpoint}", region_name="us-east-1",
+                  aws_access_key_id="{akid}", aws_secret_access_key="{secret}")
+s3.create_bucket(Bucket="new-boto3")
+body = os.urandom(300_000)
+r = s3.put_object(Bucket="new-boto3", Key="k", Body=body)
+assert r.get("ChecksumCRC32"), r
+g = s3.get_object(Bucket="new-boto3", Key="k", ChecksumMode="ENABLED")
+assert g["Body"].read() == body
+big = os.urandom(12 << 20)
+import io
+s3.upload_fileobj(io.BytesIO(big), "new-boto3", "big", Config=TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20))
+out = io.BytesIO()
+s3.download_fileobj("new-boto3", "big", out)
+assert out.getvalue() == big
+print("ok")
+"""
+    r = subprocess.run([NEW_PY, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
