@@ -332,7 +332,8 @@ static int ours(const char *name)
 {
     for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++)
         if (!strcmp(name, store_files[i])) return 1;
-    return !strcmp(name, ".") || !strcmp(name, "..");
+    /* the blob store's directory (store/blob_files.c keeps it 0700 itself) */
+    return !strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, "blobs");
 }
 
 /* 1 when dir holds nothing but the store's files, 0 when it holds others, -1 unreadable. */

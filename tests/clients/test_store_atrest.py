@@ -38,8 +38,15 @@ def test_serve_and_init_on_an_open_data_directory(umask022):
         m = modes(f.data)
         # the store's files, the -wal and -shm of a live server included
         assert {"ferry.db", "ferry.db-wal", "ferry.db-shm"} <= set(m), m
-        assert m == {name: (0o700 if name == "" else 0o600) for name in m}, m
+        # the directory and the blob store's directory 0700, every file 0600
+        assert m == {name: (0o700 if name in ("", "blobs") else 0o600) for name in m}, m
         assert "now 0700" in open(f.log).read()
+        # opened again on an open directory that now holds the blob store too: fixed, not refused
+        f.stop()
+        os.chmod(f.data, 0o755)
+        f.start()
+        f.client("sts", "management").get_caller_identity()
+        assert stat.S_IMODE(os.stat(f.data).st_mode) == 0o700
     finally:
         f.close()
 
