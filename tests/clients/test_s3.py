@@ -571,7 +571,7 @@ def test_unnamed_blobs_are_swept():
     """Overwritten, deleted and aborted objects' bytes go once nothing names them (a short
     sweep period and grace here; an hour's grace by default)."""
     from ferrytest import Ferry
-    f = Ferry().start(env={"FERRY_BLOB_SWEEP_SECONDS": "0.5", "FERRY_BLOB_SWEEP_GRACE": "1"})
+    f = Ferry().start(env={"FERRY_BLOB_SWEEP_SECONDS": "0.5", "FERRY_BLOB_SWEEP_GRACE": "3"})
     try:
         f.init()
         s3 = f.client("s3", "tools")
