@@ -757,10 +757,10 @@ static int parse_header(arena *a, const hreq *r, const char *authz, sigv4_auth *
     return 0;
 }
 
-enum { Q_ALGO, Q_CRED, Q_SIG, Q_DATE, Q_SH, Q_EXP, Q_TOKEN, Q_N };
+enum { Q_ALGO, Q_CRED, Q_SIG, Q_DATE, Q_SH, Q_EXP, Q_TOKEN, Q_V2KEY, Q_N };
 static const char *const QNAMES[Q_N] = {
-    "X-Amz-Algorithm",     "X-Amz-Credential", "X-Amz-Signature",     "X-Amz-Date",
-    "X-Amz-SignedHeaders", "X-Amz-Expires",    "X-Amz-Security-Token"};
+    "X-Amz-Algorithm",     "X-Amz-Credential", "X-Amz-Signature",      "X-Amz-Date",
+    "X-Amz-SignedHeaders", "X-Amz-Expires",    "X-Amz-Security-Token", "AWSAccessKeyId"};
 
 /* Finds the X-Amz-* auth parameters in the query (first occurrence, decoded). -1: out of
  * memory, -2: one carries a NUL. */
@@ -794,7 +794,7 @@ static int parse_query(const char *v[Q_N], sigv4_auth *out, ferr *e)
     ferr ignore;
     int s3 = v[Q_CRED] && parse_credential(v[Q_CRED], &tmp, 1, &ignore) == 0 && is_s3(tmp.service);
     for (int i = 0; i < Q_N; i++) {
-        if (i == Q_TOKEN || (i == Q_EXP && !s3) || (v[i] && *v[i])) continue;
+        if (i == Q_TOKEN || i == Q_V2KEY || (i == Q_EXP && !s3) || (v[i] && *v[i])) continue;
         if (s3)
             return ferr_set(e, 400, "AuthorizationQueryParametersError",
                             "Query-string authentication version 4 requires the X-Amz-Algorithm, "
@@ -858,8 +858,7 @@ int sigv4_parse(arena *a, const hreq *r, sigv4_auth *out, ferr *e)
                         "should be specified");
     /* Signature Version 2 ("AWS AKID:sig", or ?AWSAccessKeyId=&Signature=&Expires=, which
      * older SDKs still presign S3 URLs with): AWS has refused it for buckets made since 2020 */
-    if ((authz && !strncmp(authz, "AWS ", 4)) ||
-        (!query && strstr(r->raw_query ? r->raw_query : "", "AWSAccessKeyId=")))
+    if ((authz && !strncmp(authz, "AWS ", 4)) || (!query && v[Q_V2KEY]))
         return ferr_set(e, 400, "InvalidRequest",
                         "The authorization mechanism you have provided is not supported. Please "
                         "use AWS4-HMAC-SHA256.");

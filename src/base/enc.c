@@ -28,6 +28,25 @@ void enc_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = 0;
 }
 
+static int hexdigit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int enc_unhex(const char *in, unsigned char *out, size_t n)
+{
+    if (strlen(in) != 2 * n) return -1;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexdigit(in[2 * i]), lo = hexdigit(in[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 void enc_sha256(const void *in, size_t n, unsigned char out[32])
 {
     SHA256(in, n, out);

@@ -7,6 +7,8 @@
 #include "arena.h"
 
 void enc_hex(const unsigned char *in, size_t n, char *out); /* out: 2n+1 bytes */
+/* The reverse: in must be exactly 2n hex digits (either case). 0, or -1. */
+int enc_unhex(const char *in, unsigned char *out, size_t n);
 void enc_sha256(const void *in, size_t n, unsigned char out[32]);
 void enc_sha256_hex(const void *in, size_t n, char out[65]);
 void enc_md5_hex(const void *in, size_t n, char out[33]);

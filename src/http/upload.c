@@ -154,17 +154,6 @@ static int decode_b64(const char *v, unsigned char *out, size_t want)
     return ok ? 0 : -1;
 }
 
-static int hexbytes(const char *h, unsigned char *out, size_t n)
-{
-    if (strlen(h) != 2 * n) return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(h + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (unsigned char)v;
-    }
-    return 0;
-}
-
 static int framing(upload *u, const hreq *r, const sigv4_chain *chain, ferr *e)
 {
     const char *cs = hreq_header(r, "x-amz-content-sha256");
@@ -181,7 +170,7 @@ static int framing(upload *u, const hreq *r, const sigv4_chain *chain, ferr *e)
             u->signed_chunks = 0;
     } else if (!strcmp(cs, "STREAMING-UNSIGNED-PAYLOAD-TRAILER")) {
         chunked = u->trailer_expected = 1;
-    } else if (!hexbytes(cs, u->want_sha256, 32)) {
+    } else if (!enc_unhex(cs, u->want_sha256, 32)) {
         u->have_sha256 = 1;
     } else {
         return ferr_set(e, 400, "InvalidArgument",

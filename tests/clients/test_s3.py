@@ -224,6 +224,8 @@ def test_list_objects_prefix_delimiter_pages(s3):
     assert seen == ["logs/", "readme", "src/", "\u00e9t\u00e9"]
     r = s3.list_objects_v2(Bucket="listing", StartAfter="logs/2026/05.txt", MaxKeys=2)
     assert [o["Key"] for o in r["Contents"]] == ["logs/2026/06.txt", "logs/a"]
+    # a value that merely contains SigV2's parameter name is not SigV2
+    assert "Contents" not in s3.list_objects_v2(Bucket="listing", Prefix="AWSAccessKeyId=x")
     v1 = s3.list_objects(Bucket="listing", Prefix="src/")
     assert [o["Key"] for o in v1["Contents"]] == ["src/x.c", "src/y/z.c"]
     pag = s3.get_paginator("list_objects").paginate(Bucket="listing", PaginationConfig={"PageSize": 4})

@@ -102,7 +102,7 @@ int s3_op_delete_bucket(call *c, json_t *in, json_t **out)
     /* versions and delete markers keep a bucket from going too, as in AWS */
     if (store_list(c->txn, S3_OBJECT_KIND, "", "", prefix, NULL, 1, any_cb, &u, c->err) < 0 ||
         (!u.found &&
-         store_list(c->txn, "s3.version", "", "", prefix, NULL, 1, any_cb, &u, c->err) < 0))
+         store_list(c->txn, S3_VERSION_KIND, "", "", prefix, NULL, 1, any_cb, &u, c->err) < 0))
         return -1;
     if (u.found)
         return ferr_set(c->err, 409, "BucketNotEmpty",

@@ -225,19 +225,18 @@ static int invalid_part(call *c)
                     "entity tag.");
 }
 
-/* "\"hex\"" or "hex" -> 16 bytes: 0, or -1. */
+/* An ETag as S3 prints it ("\"hex\"", or bare as some clients send it) -> its 16 bytes: 0, or -1. */
 static int etag_md5(const char *etag, unsigned char md5[16])
 {
     if (!etag) return -1;
     size_t n = strlen(etag);
-    if (n == 34 && etag[0] == '"' && etag[33] == '"') etag++, n -= 2;
-    if (n != 32) return -1;
-    for (int i = 0; i < 16; i++) {
-        unsigned v;
-        if (sscanf(etag + 2 * i, "%2x", &v) != 1) return -1;
-        md5[i] = (unsigned char)v;
+    char bare[33];
+    if (n == 34 && etag[0] == '"' && etag[33] == '"') {
+        memcpy(bare, etag + 1, 32);
+        bare[32] = 0;
+        etag = bare;
     }
-    return 0;
+    return enc_unhex(etag, md5, 16);
 }
 
 int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)

@@ -15,9 +15,10 @@
 #include "svc/s3/documents.h"
 #include "svc/svc.h"
 
-#define S3_BUCKET_KIND "s3.bucket"
-#define S3_OBJECT_KIND "s3.object"
-#define S3_MAX_KEY     1024 /* bytes of UTF-8 */
+#define S3_BUCKET_KIND  "s3.bucket"
+#define S3_OBJECT_KIND  "s3.object"
+#define S3_VERSION_KIND "s3.version" /* versions.c */
+#define S3_MAX_KEY      1024         /* bytes of UTF-8 */
 
 /* A loaded bucket: doc and strings in the call's arena. */
 typedef struct s3_bucket {

@@ -13,7 +13,7 @@
 #include "base/ids.h"
 #include "s3_int.h"
 
-#define S3_VERSION_KIND "s3.version"
+#define VERSION_ID_LEN 24 /* the rank: 16 hex digits of time, 8 of randomness */
 
 /* Newest first: the complement of the time in microseconds, then randomness. */
 static const char *new_rank(call *c)
@@ -163,7 +163,7 @@ int s3_version_delete(call *c, const s3_bucket *b, const char *key, const char *
             return ferr_oom(c->err);
         return 0;
     }
-    if (strcmp(vid, "null") && strlen(vid) != 24)
+    if (strcmp(vid, "null") && strlen(vid) != VERSION_ID_LEN)
         return ferr_set(c->err, 400, "InvalidArgument", "Invalid version id specified");
     return jset_str(out, "VersionId", vid) ? ferr_oom(c->err) : 0; /* gone already: AWS 204 */
 }
@@ -190,7 +190,7 @@ int s3_version_load(call *c, const s3_bucket *b, const char *key, const char *vi
         *doc = v;
         return 0;
     }
-    if (strcmp(vid, "null") && strlen(vid) != 24)
+    if (strcmp(vid, "null") && strlen(vid) != VERSION_ID_LEN)
         return ferr_set(c->err, 400, "InvalidArgument", "Invalid version id specified");
     return ferr_set(c->err, 404, "NoSuchVersion", "The specified version does not exist.");
 }

@@ -104,6 +104,12 @@ static void test_enc(void **st)
     assert_memory_equal(d, "hello!?", 7);
     assert_null(enc_unb64(a, "a$==", 4, &n));
     assert_null(enc_unb64(a, "a", 1, &n));
+    unsigned char raw[3];
+    assert_int_equal(enc_unhex("00fFa9", raw, 3), 0);
+    assert_true(raw[0] == 0 && raw[1] == 0xff && raw[2] == 0xa9);
+    assert_int_equal(enc_unhex("00ff", raw, 3), -1);    /* too short */
+    assert_int_equal(enc_unhex("00ffa9b", raw, 3), -1); /* too long */
+    assert_int_equal(enc_unhex("0g0000", raw, 3), -1);  /* not hex */
     assert_string_equal(enc_url_decode(a, "a%20b+c", 7, 1, &n), "a b c");
     assert_string_equal(enc_url_decode(a, "a%20b+c", 7, 0, &n), "a b+c");
     assert_null(enc_url_decode(a, "bad%2", 5, 0, &n));
