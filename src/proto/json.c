@@ -287,16 +287,23 @@ static const char *json_ct(const proto_service *svc)
                                                                   : "application/x-amz-json-1.1";
 }
 
+int proto_json_put(buf *b, json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!s) return -1;
+    buf_puts(b, s);
+    free(s);
+    return 0;
+}
+
 int proto_json_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,
                       const char *request_id, proto_response *out)
 {
     const proto_shape *osh = proto_op_output(svc, op);
-    json_t *o = osh ? proto_json_out_struct(svc, osh, output, 0, 0) : json_object();
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s) return -1;
-    buf_puts(&out->body, s);
-    free(s);
+    if (proto_json_put(&out->body,
+                       osh ? proto_json_out_struct(svc, osh, output, 0, 0) : json_object()))
+        return -1;
     out->status = 200;
     out->content_type = json_ct(svc);
     (void)a, (void)request_id; /* x-amzn-RequestId is added by the caller for every response */
@@ -314,10 +321,7 @@ void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
         json_decref(o);
         o = NULL;
     }
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    buf_puts(&out->body, s ? s : "{}");
-    free(s);
+    if (proto_json_put(&out->body, o)) buf_puts(&out->body, "{}");
     out->status = status;
     out->content_type = svc->protocol == PROTO_REST_JSON ? "application/json" : json_ct(svc);
     proto_response_header(a, out, "x-amzn-ErrorType", code);

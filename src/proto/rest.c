@@ -553,14 +553,8 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
                 const char *ns = pm->xmlns ? pm->xmlns : is_s3(svc) ? S3_NS : svc->xml_namespace;
                 buf_puts(&out->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
                 proto_xml_write(&out->body, svc, pm, proto_member_wire_name(pm), val, ns, 0, 0);
-            } else {
-                json_t *j = proto_json_out_struct(svc, ps, val, 0, 0);
-                char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-                json_decref(j);
-                if (!s) return -1;
-                buf_puts(&out->body, s);
-                free(s);
-            }
+            } else if (proto_json_put(&out->body, proto_json_out_struct(svc, ps, val, 0, 0)))
+                return -1;
         }
     } else if (osh && has_body) {
         if (is_xml(svc)) {
@@ -589,14 +583,8 @@ int proto_rest_encode(arena *a, const proto_service *svc, const proto_op *op, co
                 proto_xml_write_members(&out->body, svc, osh, output, 1, 0);
                 buf_printf(&out->body, "</%s>", root);
             }
-        } else {
-            json_t *j = proto_json_out_struct(svc, osh, output, 1, 0);
-            char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-            json_decref(j);
-            if (!s) return -1;
-            buf_puts(&out->body, s);
-            free(s);
-        }
+        } else if (proto_json_put(&out->body, proto_json_out_struct(svc, osh, output, 1, 0)))
+            return -1;
     }
     if (!out->content_type)
         out->content_type = is_xml(svc) ? "application/xml" : "application/json";

@@ -1205,22 +1205,26 @@ static json_t *stale_steps(op *o, ferr *e)
 static const char *interrupted = "Resource handler was interrupted by a server restart; "
                                  "its state is not known";
 
-/* Marks stale steps failed (forward phases). Returns how many there were, or -1 when the
- * store failed (the phase is done again). */
-static int fail_stale(op *o, const char *failed_status)
+/* Marks stale steps failed_status; a forward phase also counts them among the operation's
+ * failures (a rollback is undoing them from their Old record). Returns how many there
+ * were, or -1 when the store failed (the phase is done again). */
+static int fail_stale(op *o, const char *failed_status, int forward)
 {
     ferr e = {0};
     json_t *stale = stale_steps(o, &e);
     if (!stale) return store_trouble(o, "cannot list the resources", &e);
     size_t i;
     json_t *d;
-    int n = 0;
+    int unrecorded = 0, n = (int)json_array_size(stale);
     json_array_foreach(stale, i, d) {
-        res_status(o, d, failed_status, interrupted, NULL, NULL);
-        op_fail(o, jstr(d, "LogicalResourceId"), interrupted);
-        n++;
+        /* one not recorded is stale again when the phase is done again */
+        if (res_status(o, d, failed_status, interrupted, NULL, NULL))
+            unrecorded = 1;
+        else if (forward)
+            op_fail(o, jstr(d, "LogicalResourceId"), interrupted);
     }
     json_decref(stale);
+    if (unrecorded) return store_trouble(o, "cannot record an interrupted step", NULL);
     return n;
 }
 
@@ -1496,7 +1500,7 @@ static int finish_create(op *o, ferr *e)
 static int phase_create(op *o)
 {
     ferr e = {0};
-    int stale = fail_stale(o, "CREATE_FAILED");
+    int stale = fail_stale(o, "CREATE_FAILED", 1);
     if (stale < 0) return 0;
     if (stale) goto failed;
     if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
@@ -1787,7 +1791,7 @@ static int phase_update(op *o)
 {
     ferr e = {0};
     json_t *nw = json_object_get(json_object_get(o->stack, "_op"), "New");
-    int stale = fail_stale(o, "UPDATE_FAILED");
+    int stale = fail_stale(o, "UPDATE_FAILED", 1);
     if (stale < 0) return 0;
     if (stale) goto failed;
     /* the acting identity and notification targets of the update */
@@ -2046,17 +2050,8 @@ static int step_unupdate(op *o, const char *logical)
 
 static int phase_update_rollback(op *o)
 {
-    ferr e = {0};
     /* stale steps are done again: an interrupted update is undone from its Old record */
-    json_t *stale = stale_steps(o, &e);
-    if (!stale) return store_trouble(o, "cannot list the resources", &e), 0;
-    size_t i;
-    json_t *d;
-    int unrecorded = 0;
-    json_array_foreach(stale, i, d)
-        unrecorded |= res_status(o, d, "UPDATE_FAILED", interrupted, NULL, NULL);
-    json_decref(stale);
-    if (unrecorded) return store_trouble(o, "cannot record an interrupted step", NULL), 0;
+    if (fail_stale(o, "UPDATE_FAILED", 0) < 0) return 0;
     if (load_template_lenient(o, "new", "cur")) return 0;
     int rc = run_over_records(o, 0, step_unupdate);
     if (rc == 1) return 0;

@@ -56,6 +56,17 @@ static int open_upload(call *c, const json_t *in, const char *action, s3_bucket 
     return upload_load(c, in, u);
 }
 
+/* The bucket, upload and part number (*n) an UploadPart or UploadPartCopy names. */
+static int open_part(call *c, const json_t *in, s3_bucket *b, upload_doc *u, long long *n)
+{
+    if (s3_bucket_open(c, jstr(in, "Bucket"), jstr(in, "Key"), "s3:PutObject", b)) return -1;
+    *n = jint(in, "PartNumber", 0);
+    if (*n < 1 || *n > MAX_PARTS)
+        return ferr_set(c->err, 400, "InvalidArgument",
+                        "Part number must be an integer between 1 and 10000, inclusive");
+    return upload_load(c, in, u);
+}
+
 static const char *part_id(call *c, const char *uid, long long n)
 {
     const char *id = arena_printf(c->a, "%s/%05lld", uid, n);
@@ -95,15 +106,11 @@ int s3_op_create_multipart_upload(call *c, json_t *in, json_t **out)
 
 int s3_op_upload_part(call *c, json_t *in, json_t **out)
 {
-    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
+    const char *key = jstr(in, "Key");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
-    long long n = jint(in, "PartNumber", 0);
-    if (n < 1 || n > MAX_PARTS)
-        return ferr_set(c->err, 400, "InvalidArgument",
-                        "Part number must be an integer between 1 and 10000, inclusive");
     upload_doc u;
-    if (upload_load(c, in, &u)) return -1;
+    long long n;
+    if (open_part(c, in, &b, &u, &n)) return -1;
     if (jint(in, "ContentLength", 0) > (long long)MAX_PART)
         return ferr_set(c->err, 400, "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size");
@@ -467,15 +474,10 @@ static int copy_range(call *c, const char *r, uint64_t size, uint64_t *off, uint
  * to CompleteMultipartUpload). */
 int s3_op_upload_part_copy(call *c, json_t *in, json_t **out)
 {
-    const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b, src;
-    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
-    long long n = jint(in, "PartNumber", 0);
-    if (n < 1 || n > MAX_PARTS)
-        return ferr_set(c->err, 400, "InvalidArgument",
-                        "Part number must be an integer between 1 and 10000, inclusive");
     upload_doc u;
-    if (upload_load(c, in, &u)) return -1;
+    long long n;
+    if (open_part(c, in, &b, &u, &n)) return -1;
     const char *sb, *sk, *svid;
     json_t *from;
     if (s3_copy_source_open(c, jstr(in, "CopySource"), &sb, &sk, &svid, &src, &from)) return -1;
