@@ -10,6 +10,7 @@ int ferr_vset(ferr *e, int status, const char *code, const char *prefix, const c
     if (!e) return -1;
     e->status = status;
     e->sender = status < 500;
+    e->region[0] = 0;
     snprintf(e->code, sizeof(e->code), "%s", code);
     size_t n = strlen(prefix);
     if (n >= sizeof(e->message)) n = sizeof(e->message) - 1;

@@ -9,6 +9,10 @@ typedef struct ferr {
     int sender;    /* 1: the caller's fault (query <Type>Sender</Type>), 0: Receiver */
     char code[96]; /* AWS error code, e.g. "ValidationError" */
     char message[1024];
+    /* The region the request's resource is in, when the error is that the request is for
+     * another (S3's AuthorizationHeaderMalformed): the codecs that can say it do (S3's
+     * <Region> and x-amz-bucket-region, which SDKs redirect to). Empty otherwise. */
+    char region[32];
 } ferr;
 
 /* Sets the error and returns -1, so callers can `return ferr_set(...)`. */

@@ -610,17 +610,11 @@ void proto_rest_encode_error(arena *a, const proto_service *svc, const ferr *e,
         buf_puts(b, "</Code><Message>");
         proto_xml_escape(b, e->message, strlen(e->message));
         buf_puts(b, "</Message>");
-        /* the bucket's region, which SDKs redirect to: S3 names it in the message */
-        const char *exp = !strcmp(e->code, "AuthorizationHeaderMalformed")
-                              ? strstr(e->message, "expecting '")
-                              : NULL;
-        if (exp) {
-            exp += 11;
-            size_t rl = strcspn(exp, "'");
+        if (e->region[0]) { /* the bucket's region, which SDKs redirect to */
             buf_puts(b, "<Region>");
-            proto_xml_escape(b, exp, rl);
+            proto_xml_escape(b, e->region, strlen(e->region));
             buf_puts(b, "</Region>");
-            char *region = arena_strndup(a, exp, rl);
+            char *region = arena_strdup(a, e->region);
             if (region) proto_response_header(a, out, "x-amz-bucket-region", region);
         }
         buf_puts(b, "<RequestId>");

@@ -1,6 +1,7 @@
 /* Amazon S3 (rest-xml): the service, and what every bucket operation checks first. The
  * operation table is generated from the model (src/svc/svc.h); see s3_int.h. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "s3_int.h"
@@ -97,11 +98,14 @@ int s3_bucket_open(call *c, const char *name, const char *key, const char *actio
 {
     int rc = s3_bucket_load(c, name, b);
     if (rc <= 0) return -1;
-    if (c->region && strcmp(c->region, b->region))
-        return ferr_set(c->err, 400, "AuthorizationHeaderMalformed",
-                        "The authorization header is malformed; the region '%s' is wrong; "
-                        "expecting '%s'",
-                        c->region, b->region);
+    if (c->region && strcmp(c->region, b->region)) {
+        ferr_set(c->err, 400, "AuthorizationHeaderMalformed",
+                 "The authorization header is malformed; the region '%s' is wrong; "
+                 "expecting '%s'",
+                 c->region, b->region);
+        snprintf(c->err->region, sizeof(c->err->region), "%s", b->region);
+        return -1;
+    }
     const char *res = key ? arena_printf(c->a, "%s/%s", b->arn, key) : b->arn;
     if (!res) return ferr_oom(c->err);
     call_resource(c, key ? "AWS::S3::Object" : "AWS::S3::Bucket", res);

@@ -339,6 +339,26 @@ static void s3_create_bucket_and_errors(void **st)
         "<Message>The specified bucket does not exist</Message><RequestId>rid"
         "</RequestId></Error>");
     buf_dispose(&out.body);
+
+    /* the bucket's region comes beside the error, never out of its message */
+    ferr_set(&e, 400, "AuthorizationHeaderMalformed",
+             "The authorization header is malformed; the region 'a' is wrong; expecting 'b'");
+    proto_encode_error(a, s, &e, "rid", &out);
+    assert_null(strstr(buf_str(&out.body), "<Region>"));
+    assert_int_equal(out.nheaders, 1); /* x-amz-request-id */
+    buf_dispose(&out.body);
+    snprintf(e.region, sizeof(e.region), "eu-west-1");
+    proto_encode_error(a, s, &e, "rid", &out);
+    assert_non_null(strstr(buf_str(&out.body), "</Message><Region>eu-west-1</Region><RequestId>"));
+    const char *hdr = NULL;
+    for (size_t i = 0; i < out.nheaders; i++)
+        if (!strcmp(out.headers[i].name, "x-amz-bucket-region")) hdr = out.headers[i].value;
+    assert_non_null(hdr);
+    assert_string_equal(hdr, "eu-west-1");
+    buf_dispose(&out.body);
+    /* a new error forgets the region */
+    ferr_set(&e, 404, "NoSuchBucket", "The specified bucket does not exist");
+    assert_string_equal(e.region, "");
     arena_free(a);
 }
 
