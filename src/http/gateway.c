@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "auth/keys.h"
 #include "auth/regions.h"
@@ -213,30 +212,6 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
     return authenticate(g, a, &h, &sa, 1, &who, &have_who, &e);
 }
 
-/* S3's virtual-hosted addressing: BUCKET.SUFFIX[:port]/key is /BUCKET/key. The view r
- * decodes as; the signature is always checked against r as sent. */
-static const hreq *api_view(gateway *g, arena *a, const proto_service *svc, const hreq *r)
-{
-    if (!svc->endpoint_prefix || strcmp(svc->endpoint_prefix, "s3") || !r->host[0]) return r;
-    char own[136];
-    snprintf(own, sizeof(own), ".%s", g->env->s3_host);
-    const char *suffixes[] = {own, ".s3.localhost", ".localhost", ".s3.amazonaws.com"};
-    size_t hl = strcspn(r->host, ":");
-    for (size_t i = g->env->s3_host[0] ? 0 : 1; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        size_t sl = strlen(suffixes[i]);
-        if (hl <= sl || strncasecmp(r->host + hl - sl, suffixes[i], sl)) continue;
-        size_t bl = hl - sl;
-        if (bl == 2 && !strncmp(r->host, "s3", 2)) return r; /* s3.localhost: path style */
-        hreq *v = arena_alloc(a, sizeof(*v));
-        char *p = v ? arena_printf(a, "/%.*s%s", (int)bl, r->host, r->raw_path) : NULL;
-        if (!p) return r;
-        *v = *r;
-        v->raw_path = p;
-        return v;
-    }
-    return r;
-}
-
 int gateway_streams(gateway *g, arena *a, const hreq *r)
 {
     if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8)) return 0;
@@ -244,7 +219,8 @@ int gateway_streams(gateway *g, arena *a, const hreq *r)
     ferr e = {0};
     int rc = sigv4_parse(a, r, &sa, &e);
     const proto_service *svc = proto_route(a, r, rc == 0 ? sa.service : NULL, &e);
-    return svc && proto_streams_input(a, svc, api_view(g, a, svc, r));
+    const hreq *view = svc ? proto_request_view(a, svc, r, g->env->s3_host, &e) : NULL;
+    return view && proto_streams_input(a, svc, view);
 }
 
 upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, ferr *e)
@@ -303,6 +279,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     const proto_op *op = NULL;
     const svc_op *sop = NULL;
     json_t *in = NULL, *out = NULL;
+    const hreq *view = r; /* r as the service addresses it (proto_request_view) */
     int rc = sigv4_parse(a, r, &sa, &e);
     if (rc < 0 && g->env->auth_open) {
         /* open mode takes any signature, even a malformed one */
@@ -316,6 +293,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     svc = proto_route(a, r, has_auth ? sa.service : NULL, &e);
     if (!svc) goto fail;
     c.service = svc->signing_name;
+    view = proto_request_view(a, svc, r, g->env->s3_host, &e);
+    if (!view) goto fail;
     /* a scope naming no region AWS or the operator has is never served (in open mode too:
      * the region still comes from the signature); answered in the service's protocol */
     if (has_auth && regions_check(sa.region, &e)) {
@@ -332,7 +311,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     if (rc) {
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
-        if (have_who && !proto_decode(a, svc, api_view(g, a, svc, r), &op, &in, &ignored)) {
+        if (have_who && !proto_decode(a, svc, view, &op, &in, &ignored)) {
             c.op = op->name;
             sop = find_op(svc, op);
             read_only = sop && (sop->flags & SVC_READ);
@@ -343,7 +322,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         c.who = &who;
         c.account = who.account;
     }
-    if (proto_decode(a, svc, api_view(g, a, svc, r), &op, &in, &e)) goto fail;
+    if (proto_decode(a, svc, view, &op, &in, &e)) goto fail;
     c.op = op->name;
     sop = find_op(svc, op);
     if (sop && w->body_failed) { /* the streamed body failed its checks: nothing was stored */

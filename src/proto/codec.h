@@ -41,6 +41,14 @@ void proto_response_init(proto_response *out);
  * borrowed pointer, or NULL with e set (400 "UnknownService" / "InvalidAction"). */
 const proto_service *proto_route(arena *a, const hreq *r, const char *scope_service, ferr *e);
 
+/* r as svc addresses it, for proto_streams_input and proto_decode: S3's virtual-hosted
+ * addressing, BUCKET.SUFFIX[:port]/key, is /BUCKET/key (SUFFIX: host_suffix, the
+ * installation's own S3 host, "" for none; s3.localhost, localhost, s3.amazonaws.com).
+ * The signature is always checked against r as sent. Returns r itself, an arena-owned
+ * view, or NULL with e set (out of memory). */
+const hreq *proto_request_view(arena *a, const proto_service *svc, const hreq *r,
+                               const char *host_suffix, ferr *e);
+
 /* 1 when r is for an operation of svc whose input payload is a streaming blob (S3
  * PutObject, UploadPart): its body is not decoded, the handler streams it (call_body_in). */
 int proto_streams_input(arena *a, const proto_service *svc, const hreq *r);

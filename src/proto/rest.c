@@ -2,7 +2,9 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/enc.h"
 #include "proto/json.h"
@@ -194,6 +196,30 @@ static int is_xml(const proto_service *svc)
 static int is_s3(const proto_service *svc)
 {
     return svc->endpoint_prefix && !strcmp(svc->endpoint_prefix, "s3");
+}
+
+const hreq *proto_request_view(arena *a, const proto_service *svc, const hreq *r,
+                               const char *host_suffix, ferr *e)
+{
+    if (!is_s3(svc) || !r->host[0]) return r;
+    char own[136];
+    snprintf(own, sizeof(own), ".%s", host_suffix);
+    const char *suffixes[] = {own, ".s3.localhost", ".localhost", ".s3.amazonaws.com"};
+    size_t hl = strcspn(r->host, ":");
+    for (size_t i = host_suffix[0] ? 0 : 1; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (hl <= sl || strncasecmp(r->host + hl - sl, suffixes[i], sl)) continue;
+        size_t bl = hl - sl;
+        if (bl == 2 && !strncmp(r->host, "s3", 2)) return r; /* s3.localhost: path style */
+        /* out of memory is an error: r read as path style would name another bucket */
+        hreq *v = arena_alloc(a, sizeof(*v));
+        char *p = v ? arena_printf(a, "/%.*s%s", (int)bl, r->host, r->raw_path) : NULL;
+        if (!p) return ferr_oom(e), NULL;
+        *v = *r;
+        v->raw_path = p;
+        return v;
+    }
+    return r;
 }
 
 /* A header value for member m, split for lists. */

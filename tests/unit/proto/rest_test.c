@@ -362,6 +362,41 @@ static void s3_create_bucket_and_errors(void **st)
     arena_free(a);
 }
 
+/* S3's virtual-hosted addressing is path addressing as the codec sees it. */
+static void s3_virtual_hosts(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    ferr e = {0};
+    hreq *r = mkreq(a, "GET", "/k/x", NULL, NULL, 0);
+    const proto_service *s = proto_route(a, r, "s3", &e);
+    assert_non_null(s);
+    static const struct {
+        const char *host, *suffix, *path;
+    } cases[] = {
+        {"bkt.localhost:4566", "", "/bkt/k/x"},
+        {"bkt.s3.localhost", "", "/bkt/k/x"},
+        {"my.bkt.s3.amazonaws.com", "", "/my.bkt/k/x"},
+        {"s3.localhost:4566", "", "/k/x"}, /* path style */
+        {"localhost:4566", "", "/k/x"},
+        {"bkt.s3.example.test", "", "/k/x"},
+        {"bkt.s3.example.test:80", "s3.example.test", "/bkt/k/x"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r->host = cases[i].host;
+        const hreq *v = proto_request_view(a, s, r, cases[i].suffix, &e);
+        assert_non_null(v);
+        assert_string_equal(v->raw_path, cases[i].path);
+        assert_string_equal(r->raw_path, "/k/x"); /* what the signature covers is kept */
+    }
+    /* other services are addressed by path only */
+    r->host = "bkt.localhost";
+    const proto_service *sqs = proto_route(a, r, "sqs", &e);
+    assert_non_null(sqs);
+    assert_ptr_equal(proto_request_view(a, sqs, r, "", &e), r);
+    arena_free(a);
+}
+
 static void s3_flattened_and_attributes(void **st)
 {
     (void)st;
@@ -472,6 +507,7 @@ int main(void)
         cmocka_unit_test(s3_put_get_object),
         cmocka_unit_test(s3_list_objects_v2),
         cmocka_unit_test(s3_create_bucket_and_errors),
+        cmocka_unit_test(s3_virtual_hosts),
         cmocka_unit_test(s3_flattened_and_attributes),
         cmocka_unit_test(nul_bytes),
     };
