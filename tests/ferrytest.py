@@ -179,3 +179,41 @@ class Ferry:
         cp = configparser.ConfigParser()
         cp.read(os.path.join(self.awsdir, "credentials"))
         return cp[profile]["aws_access_key_id"], cp[profile]["aws_secret_access_key"]
+
+
+# --- helpers the client tests share ----------------------------------------------------
+
+def code(excinfo):
+    """The AWS error code of a pytest.raises(ClientError) result."""
+    return excinfo.value.response["Error"]["Code"]
+
+
+def message(excinfo):
+    """The AWS error message of a pytest.raises(ClientError) result."""
+    return excinfo.value.response["Error"]["Message"]
+
+
+def status(excinfo):
+    """The HTTP status of a pytest.raises(ClientError) result."""
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def acct(ferry, profile):
+    """The account id a profile's credentials act in."""
+    return ferry.client("sts", profile).get_caller_identity()["Account"]
+
+
+def raises(fn, code, msg=None, status=None, **kw):
+    """Calls fn(**kw), which must fail with the AWS error code (and the exact message and
+    HTTP status when given); returns the message."""
+    import botocore.exceptions
+    import pytest
+    with pytest.raises(botocore.exceptions.ClientError) as ex:
+        fn(**kw)
+    e = ex.value.response
+    assert e["Error"]["Code"] == code, e["Error"]
+    if msg is not None:
+        assert e["Error"]["Message"] == msg, e["Error"]["Message"]
+    if status is not None:
+        assert e["ResponseMetadata"]["HTTPStatusCode"] == status
+    return e["Error"]["Message"]

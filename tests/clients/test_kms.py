@@ -8,14 +8,7 @@ import urllib.error
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-def code(exc):
-    return exc.value.response["Error"]["Code"]
-
-
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
+from ferrytest import acct, code
 
 
 def raw(ferry, profile, op, body):

@@ -20,18 +20,7 @@ import botocore.awsrequest
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
-
-def code(exc):
-    return exc.value.response["Error"]["Code"]
-
-
-def status(exc):
-    return exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
+from ferrytest import acct, code, status
 
 
 @pytest.fixture(scope="module")

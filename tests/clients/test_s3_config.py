@@ -7,24 +7,8 @@ import json
 import time
 import urllib.parse
 
-import botocore
 import pytest
-
-
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
-
-
-def raises(fn, code, msg=None, status=None, **kw):
-    with pytest.raises(botocore.exceptions.ClientError) as ex:
-        fn(**kw)
-    e = ex.value.response
-    assert e["Error"]["Code"] == code, e["Error"]
-    if msg is not None:
-        assert e["Error"]["Message"] == msg, e["Error"]["Message"]
-    if status is not None:
-        assert e["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e["Error"]["Message"]
+from ferrytest import acct, raises
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,7 @@ import uuid
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
-
-def code(exc):
-    return exc.value.response["Error"]["Code"]
-
-
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
+from ferrytest import acct, code
 
 
 def trail(ferry, profile, key, value, done, timeout=30):

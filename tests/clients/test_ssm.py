@@ -7,14 +7,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-def code(exc):
-    return exc.value.response["Error"]["Code"]
-
-
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
+from ferrytest import acct, code
 
 
 @pytest.fixture(scope="module")
