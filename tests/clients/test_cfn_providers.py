@@ -8,6 +8,7 @@ import time
 import boto3
 import botocore
 import pytest
+from ferrytest import code
 
 REGION = "us-east-1"
 PROFILE = "dev"
@@ -43,10 +44,6 @@ def require(ferry, *services):
             if r["Error"]["Code"] == "NotImplemented" or r["ResponseMetadata"]["HTTPStatusCode"] == 501:
                 pytest.skip(f"the {s} service is not in this build yet (501 NotImplemented)")
             raise
-
-
-def code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
 
 
 class Stacks:

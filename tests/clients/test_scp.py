@@ -6,6 +6,7 @@ import json
 
 import botocore
 import pytest
+from ferrytest import code, message
 
 SCP = "SERVICE_CONTROL_POLICY"
 
@@ -16,14 +17,6 @@ def doc(*statements):
 
 DENY_DESCRIBE = doc({"Effect": "Deny", "Action": "organizations:DescribeOrganization",
                      "Resource": "*"})
-
-
-def code(e):
-    return e.value.response["Error"]["Code"]
-
-
-def message(e):
-    return e.value.response["Error"]["Message"]
 
 
 def ident(ferry, profile):

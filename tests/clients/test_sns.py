@@ -17,29 +17,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from ferrytest import acct, raises
 
 
 # --- helpers (test_sns_cli.py imports some) --------------------------------------------
 
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
-
-
 def err(excinfo):
     e = excinfo.value.response
     return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def raises(fn, code, msg=None, status=None, **kw):
-    with pytest.raises(botocore.exceptions.ClientError) as ex:
-        fn(**kw)
-    c, m, s = err(ex)
-    assert c == code, (c, m)
-    if msg is not None:
-        assert m == msg, m
-    if status is not None:
-        assert s == status
-    return m
 
 
 def queue_for(ferry, profile, name, topic_arn=None, region=None):

@@ -15,18 +15,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 from botocore.exceptions import ClientError
-
-
-def acct(ferry, profile):
-    return ferry.client("sts", profile).get_caller_identity()["Account"]
-
-
-def code(exc):
-    return exc.value.response["Error"]["Code"]
-
-
-def msg(exc):
-    return exc.value.response["Error"]["Message"]
+from ferrytest import acct, code, message as msg
 
 
 @pytest.fixture(scope="module")

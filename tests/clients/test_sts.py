@@ -12,6 +12,7 @@ import boto3
 import botocore
 import botocore.config
 import pytest
+from ferrytest import code, message
 
 ACCESS_ROLE = "OrganizationAccountAccessRole"
 
@@ -24,14 +25,6 @@ def trust(principal, **extra):
     s = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
     s.update(extra)
     return doc(s)
-
-
-def code(e):
-    return e.value.response["Error"]["Code"]
-
-
-def message(e):
-    return e.value.response["Error"]["Message"]
 
 
 @pytest.fixture(scope="module")
