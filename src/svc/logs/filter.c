@@ -50,7 +50,7 @@ struct logs_filter {
     field *fields;
     size_t nfields;
     /* the pool */
-    node nodes[MAX_NODES];
+    node **nodes;
     size_t nnodes;
     char **strs;
     size_t nstrs;
@@ -98,8 +98,15 @@ static char *keep(cur *c, const char *s, size_t n)
 static node *new_node(cur *c, int type)
 {
     if (c->f->nnodes == MAX_NODES) return NULL;
-    node *n = &c->f->nodes[c->f->nnodes++];
-    memset(n, 0, sizeof(*n));
+    node **all = realloc(c->f->nodes, (c->f->nnodes + 1) * sizeof(*all));
+    node *n = calloc(1, sizeof(*n));
+    if (all) c->f->nodes = all;
+    if (!all || !n) {
+        free(n);
+        c->oom = 1;
+        return NULL;
+    }
+    all[c->f->nnodes++] = n;
     n->type = type;
     return n;
 }
@@ -380,6 +387,8 @@ void logs_filter_free(logs_filter *f)
 {
     if (!f) return;
     for (size_t i = 0; i < f->nstrs; i++) free(f->strs[i]);
+    for (size_t i = 0; i < f->nnodes; i++) free(f->nodes[i]);
+    free(f->nodes);
     free(f->strs);
     free(f->terms);
     free(f->fields);
