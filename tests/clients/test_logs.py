@@ -391,3 +391,42 @@ def test_retention_sweep():
         assert logs.describe_log_groups()["logGroups"][0]["storedBytes"] == len("fresh")
     finally:
         f.close()
+
+
+def test_cfn_log_group_provider(ferry):
+    from test_cfn_providers import PROFILE, REGION, Stacks, out
+    stacks = Stacks(ferry)
+    logs = ferry.client("logs", PROFILE, region=REGION)
+
+    def tpl(days=7, tags=None, name="/cfn/logs/named"):
+        named = {"LogGroupName": name, "RetentionInDays": days,
+                 "Tags": [{"Key": k, "Value": v} for k, v in (tags or {"env": "dev"}).items()]}
+        if days is None:
+            del named["RetentionInDays"]
+        return {"Resources": {"Named": {"Type": "AWS::Logs::LogGroup", "Properties": named},
+                              "Unnamed": {"Type": "AWS::Logs::LogGroup"}},
+                "Outputs": out(("Ref", {"Ref": "Named"}), ("Arn", {"Fn::GetAtt": ["Named", "Arn"]}),
+                               ("Unnamed", {"Ref": "Unnamed"}))}
+
+    def group(name):
+        gs = [g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
+        return gs[0] if gs else None
+
+    s = stacks.deploy("logs-groups", tpl())
+    assert s["Out"]["Ref"] == "/cfn/logs/named"
+    assert s["Out"]["Arn"] == group("/cfn/logs/named")["arn"] and s["Out"]["Arn"].endswith(":log-group:/cfn/logs/named:*")
+    assert s["Out"]["Unnamed"].startswith("logs-groups-Unnamed-")
+    assert group("/cfn/logs/named")["retentionInDays"] == 7
+    tags = logs.list_tags_log_group(logGroupName="/cfn/logs/named")["tags"]
+    assert tags["env"] == "dev" and tags["aws:cloudformation:stack-name"] == "logs-groups"
+    # retention and tags change in place; removing RetentionInDays removes the policy
+    stacks.deploy("logs-groups", tpl(days=None, tags={"env": "qa"}), update=True)
+    assert "retentionInDays" not in group("/cfn/logs/named")
+    assert logs.list_tags_log_group(logGroupName="/cfn/logs/named")["tags"]["env"] == "qa"
+    # a bad retention fails the update as the service refuses it, and rolls back
+    stacks.deploy("logs-groups", tpl(days=8), update=True, status="UPDATE_ROLLBACK_COMPLETE")
+    assert any("retentionInDays" in f for f in stacks.failures("logs-groups"))
+    assert "retentionInDays" not in group("/cfn/logs/named")
+    unnamed = s["Out"]["Unnamed"]
+    stacks.delete(s)
+    assert group("/cfn/logs/named") is None and group(unnamed) is None

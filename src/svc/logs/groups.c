@@ -223,3 +223,30 @@ int logs_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
     if (logs_parse_group_arn(c, jstr(in, "resourceArn"), &account, &name)) return -1;
     return tags_of(c, account, name, "logs:ListTagsForResource", out);
 }
+
+/* AssociateKmsKey / DisassociateKmsKey: the key is recorded (events are not sealed with it) */
+static int kms_key(call *c, json_t *in, json_t **out, const char *action, const char *key)
+{
+    const char *name = jstr(in, "logGroupName");
+    json_t *doc;
+    if (!name)
+        return logs_invalid(c, "Specify either logGroupName or resourceIdentifier, not both.");
+    if (logs_authorize(c, action, c->account, name, NULL) ||
+        logs_group_need(c, c->account, name, &doc))
+        return -1;
+    if (key ? jset_str(doc, "kmsKeyId", key) : (json_object_del(doc, "kmsKeyId"), 0))
+        return ferr_oom(c->err);
+    if (logs_group_save(c, name, doc)) return -1;
+    *out = svc_out(c, json_object());
+    return 0;
+}
+
+int logs_op_associate_kms_key(call *c, json_t *in, json_t **out)
+{
+    return kms_key(c, in, out, "logs:AssociateKmsKey", jstr(in, "kmsKeyId"));
+}
+
+int logs_op_disassociate_kms_key(call *c, json_t *in, json_t **out)
+{
+    return kms_key(c, in, out, "logs:DisassociateKmsKey", NULL);
+}
