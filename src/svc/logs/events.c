@@ -246,7 +246,7 @@ int logs_op_get_log_events(call *c, json_t *in, json_t **out)
     long long end = json_object_get(in, "endTime") ? jint(in, "endTime", 0) - 1 : INT64_MAX;
     reader r = {c, NULL, jint(in, "startTime", 0), end, NULL, NULL, 0, 0, 0};
     if (read_stream(&r, account, group, stream)) return -1;
-    qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
+    if (r.n) qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
     /* [a, b) of r.evs to answer */
     size_t a = 0, b = r.n, limit = (size_t)jint(in, "limit", 10000);
     if (from_token) {
@@ -338,7 +338,7 @@ int logs_op_filter_log_events(call *c, json_t *in, json_t **out)
         for (size_t i = 0; i < n; i++)
             if (read_stream(&r, account, group, ids[i])) return -1;
     }
-    qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
+    if (r.n) qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
     size_t a = 0, limit = (size_t)jint(in, "limit", 10000), k = 0;
     while (token && a < r.n && pos_cmp(&r.evs[a].p, &at) <= 0) a++;
     long long bytes = 0;
