@@ -137,6 +137,13 @@ typedef struct reader {
     const char *stream;
     long long start, end; /* [start, end] inclusive; end LLONG_MAX when open */
     const logs_filter *filter;
+    /* Reading forward for the first `want` events after `after`: a stream's batches come in
+     * order of their first event, so once a stream gave more than want events, a batch that
+     * starts after all of them cannot hold any of the first want (0: read everything). */
+    size_t want;
+    pos after;
+    size_t stream_n;
+    long long stream_max;
     event *evs;
     size_t n, cap;
     int oom;
@@ -162,6 +169,7 @@ static int read_batch(void *ud, const store_key *k, json_t *doc)
     const char *tail = k->id + strlen(k->id) - 26;
     long long first = strtoll(tail, NULL, 10), seq = strtoll(tail + 14, NULL, 10);
     if (first > r->end) return 1; /* later batches start later still */
+    if (r->want && r->stream_n > r->want && first > r->stream_max) return 1;
     if (jint(doc, "l", 0) < r->start) return 0;
     if (!arena_defer_json(r->c->a, json_incref(doc))) return r->oom = 1;
     long long ing = jint(doc, "i", 0);
@@ -171,6 +179,8 @@ static int read_batch(void *ud, const store_key *k, json_t *doc)
         long long ts = json_integer_value(json_array_get(e, 0));
         const char *msg = json_string_value(json_array_get(e, 1));
         if (ts < r->start || ts > r->end || !msg) continue;
+        pos p = {ts, seq, (long long)i};
+        if (r->want && pos_cmp(&p, &r->after) <= 0) continue;
         if (r->filter && !logs_filter_match(r->filter, msg, strlen(msg))) continue;
         if (r->n == r->cap) {
             size_t cap = r->cap ? r->cap * 2 : 256;
@@ -180,7 +190,9 @@ static int read_batch(void *ud, const store_key *k, json_t *doc)
             r->evs = evs;
             r->cap = cap;
         }
-        r->evs[r->n++] = (event){{ts, seq, (long long)i}, ing, msg, r->stream};
+        r->evs[r->n++] = (event){p, ing, msg, r->stream};
+        r->stream_n++;
+        if (ts > r->stream_max) r->stream_max = ts;
     }
     return 0;
 }
@@ -196,6 +208,8 @@ static int read_stream(reader *r, const char *account, const char *group, const 
     const char *after = from > 0 ? arena_printf(c->a, "%s%013lld", prefix, from) : NULL;
     if (from > 0 && !after) return ferr_oom(c->err);
     r->stream = stream;
+    r->stream_n = 0;
+    r->stream_max = INT64_MIN;
     if (store_list(c->txn, LOGS_BATCH_KIND, account, c->region, prefix, after, 0, read_batch, r,
                    c->err) < 0)
         return -1;
@@ -244,7 +258,7 @@ int logs_op_get_log_events(call *c, json_t *in, json_t **out)
         from_token = 1;
     }
     long long end = json_object_get(in, "endTime") ? jint(in, "endTime", 0) - 1 : INT64_MAX;
-    reader r = {c, NULL, jint(in, "startTime", 0), end, NULL, NULL, 0, 0, 0};
+    reader r = {.c = c, .start = jint(in, "startTime", 0), .end = end};
     if (read_stream(&r, account, group, stream)) return -1;
     if (r.n) qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
     /* [a, b) of r.evs to answer */
@@ -317,7 +331,13 @@ int logs_op_filter_log_events(call *c, json_t *in, json_t **out)
         return ferr_oom(c->err);
     }
     long long end = json_object_get(in, "endTime") ? jint(in, "endTime", 0) : INT64_MAX;
-    reader r = {c, NULL, jint(in, "startTime", 0), end, f, NULL, 0, 0, 0};
+    size_t limit = (size_t)jint(in, "limit", 10000);
+    reader r = {.c = c,
+                .start = jint(in, "startTime", 0),
+                .end = end,
+                .filter = f,
+                .want = limit,
+                .after = at};
     if (token && at.ts > r.start) r.start = at.ts;
     /* the streams to read: those named, or those of the prefix with events in range */
     const char *gp = logs_prefix(c, group, NULL);
@@ -339,8 +359,7 @@ int logs_op_filter_log_events(call *c, json_t *in, json_t **out)
             if (read_stream(&r, account, group, ids[i])) return -1;
     }
     if (r.n) qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
-    size_t a = 0, limit = (size_t)jint(in, "limit", 10000), k = 0;
-    while (token && a < r.n && pos_cmp(&r.evs[a].p, &at) <= 0) a++;
+    size_t a = 0, k = 0; /* what is at or before the token was skipped */
     long long bytes = 0;
     while (a + k < r.n && k < limit &&
            (bytes += (long long)strlen(r.evs[a + k].msg) + EVENT_OVERHEAD) <= MAX_RESULT_BYTES)
