@@ -430,3 +430,29 @@ def test_cfn_log_group_provider(ferry):
     unnamed = s["Out"]["Unnamed"]
     stacks.delete(s)
     assert group("/cfn/logs/named") is None and group(unnamed) is None
+
+
+def test_get_log_events_over_hours(logs):
+    """The latest events of a long stream, and a batch that spans hours found by a startTime
+    inside it (reads start from the stream's longest batch span, not the whole stream)."""
+    logs.create_log_group(logGroupName="/h/g")
+    logs.create_log_stream(logGroupName="/h/g", logStreamName="s")
+    t = now()
+    hour = 3600 * 1000
+    # one batch over 10 hours, then single events an hour apart
+    logs.put_log_events(logGroupName="/h/g", logStreamName="s",
+                        logEvents=[{"timestamp": t - 13 * hour, "message": "wide-a"},
+                                   {"timestamp": t - 3 * hour - 5, "message": "wide-b"}])
+    for h in (3, 2, 1, 0):
+        logs.put_log_events(logGroupName="/h/g", logStreamName="s",
+                            logEvents=[{"timestamp": t - h * hour, "message": f"h{h}"}])
+    get = lambda **kw: [e["message"] for e in logs.get_log_events(logGroupName="/h/g", logStreamName="s", **kw)["events"]]
+    assert get(limit=2) == ["h1", "h0"]
+    assert get(limit=5) == ["wide-b", "h3", "h2", "h1", "h0"]
+    assert get() == ["wide-a", "wide-b", "h3", "h2", "h1", "h0"]
+    r = logs.get_log_events(logGroupName="/h/g", logStreamName="s", limit=2)
+    assert get(limit=3, nextToken=r["nextBackwardToken"]) == ["wide-b", "h3", "h2"]
+    assert get(startTime=t - 4 * hour, startFromHead=True, limit=1) == ["wide-b"]
+    assert get(startTime=t - 4 * hour, endTime=t - 2 * hour) == ["wide-b", "h3"]
+    r = logs.filter_log_events(logGroupName="/h/g", startTime=t - 4 * hour, filterPattern="wide")
+    assert [e["message"] for e in r["events"]] == ["wide-b"]

@@ -104,6 +104,10 @@ int logs_op_put_log_events(call *c, json_t *in, json_t **out)
                                 json_integer(sf && sf < first ? sf : first)) ||
             json_object_set_new(s, "lastEventTimestamp", json_integer(sl > last ? sl : last)) ||
             json_object_set_new(s, "lastIngestionTime", json_integer(now)) ||
+            json_object_set_new(s, "span",
+                                json_integer(last - first > jint(s, "span", 0)
+                                                 ? last - first
+                                                 : jint(s, "span", 0))) ||
             json_object_set_new(s, "storedBytes", json_integer(jint(s, "storedBytes", 0) + bytes)))
             return ferr_oom(c->err);
         if (store_put(c->txn, &bk, batch, c->err) || store_put(c->txn, &sk, s, c->err) ||
@@ -197,14 +201,16 @@ static int read_batch(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
-/* Reads the events of group's stream within r's range into r (unsorted). */
-static int read_stream(reader *r, const char *account, const char *group, const char *stream)
+/* Reads the events of group's stream within r's range into r (unsorted). span: the longest
+ * time a batch of the stream covers (its document's "span"). */
+static int read_stream(reader *r, const char *account, const char *group, const char *stream,
+                       long long span)
 {
     call *c = r->c;
     const char *prefix = logs_prefix(c, group, stream);
     if (!prefix) return -1;
-    /* a batch spans at most a day: none that starts earlier holds events at or after start */
-    long long from = r->start - LOGS_DAY_MS - 1;
+    /* no batch that starts before start - span holds events at or after start */
+    long long from = r->start - span - 1;
     const char *after = from > 0 ? arena_printf(c->a, "%s%013lld", prefix, from) : NULL;
     if (from > 0 && !after) return ferr_oom(c->err);
     r->stream = stream;
@@ -214,6 +220,21 @@ static int read_stream(reader *r, const char *account, const char *group, const 
                    c->err) < 0)
         return -1;
     return r->oom ? ferr_oom(c->err) : 0;
+}
+
+/* read_stream of a stream named by a request: nothing when there is no such stream. */
+static int read_named(reader *r, const char *account, const char *group, const char *stream)
+{
+    call *c = r->c;
+    const char *id = arena_printf(c->a, "%s:%s", group, stream);
+    if (!id) return ferr_oom(c->err);
+    store_key k = {LOGS_STREAM_KIND, account, c->region, id};
+    json_t *doc = NULL;
+    int rc = store_get(c->txn, &k, &doc, c->err);
+    if (rc <= 0) return rc;
+    long long span = jint(doc, "span", LOGS_DAY_MS);
+    json_decref(doc);
+    return read_stream(r, account, group, stream, span);
 }
 
 static const char *pos_token(call *c, const char *dir, const pos *p)
@@ -258,11 +279,31 @@ int logs_op_get_log_events(call *c, json_t *in, json_t **out)
         from_token = 1;
     }
     long long end = json_object_get(in, "endTime") ? jint(in, "endTime", 0) - 1 : INT64_MAX;
-    reader r = {.c = c, .start = jint(in, "startTime", 0), .end = end};
-    if (read_stream(&r, account, group, stream)) return -1;
+    long long start = jint(in, "startTime", 0), span = jint(s, "span", LOGS_DAY_MS);
+    size_t limit = (size_t)jint(in, "limit", 10000);
+    reader r = {.c = c, .start = start, .end = end};
+    if (forward) {
+        r.want = limit;
+        r.after = at;
+        if (read_stream(&r, account, group, stream, span)) return -1;
+    } else {
+        /* the latest events: windows back from the newest (or the token's), widened until
+         * they hold a page or reach startTime, so a long stream is not read whole */
+        const json_t *newest = json_object_get(s, "lastEventTimestamp");
+        long long top = from_token ? at.ts : newest ? json_integer_value(newest) : start;
+        if (top > end) top = end;
+        for (long long w = 60000;; w *= 16) {
+            r.start = top - w > start ? top - w : start;
+            r.n = 0;
+            if (read_stream(&r, account, group, stream, span)) return -1;
+            size_t before = 0;
+            for (size_t i = 0; i < r.n; i++) before += !from_token || pos_cmp(&r.evs[i].p, &at) < 0;
+            if (before >= limit || r.start == start || w > 100 * 365 * LOGS_DAY_MS) break;
+        }
+    }
     if (r.n) qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
     /* [a, b) of r.evs to answer */
-    size_t a = 0, b = r.n, limit = (size_t)jint(in, "limit", 10000);
+    size_t a = 0, b = r.n;
     if (from_token) {
         while (a < b && forward && pos_cmp(&r.evs[a].p, &at) <= 0) a++;
         while (b > a && !forward && pos_cmp(&r.evs[b - 1].p, &at) >= 0) b--;
@@ -346,7 +387,7 @@ int logs_op_filter_log_events(call *c, json_t *in, json_t **out)
         size_t i;
         json_t *nm;
         json_array_foreach(names, i, nm) {
-            if (read_stream(&r, account, group, json_string_value(nm))) return -1;
+            if (read_named(&r, account, group, json_string_value(nm))) return -1;
         }
     } else {
         const char *p = sprefix ? arena_printf(c->a, "%s%s", gp, sprefix) : gp, **ids;
@@ -356,7 +397,7 @@ int logs_op_filter_log_events(call *c, json_t *in, json_t **out)
         if (logs_list_ids(c, LOGS_STREAM_KIND, account, p, strlen(gp), r.start, &ids, &n))
             return -1;
         for (size_t i = 0; i < n; i++)
-            if (read_stream(&r, account, group, ids[i])) return -1;
+            if (read_named(&r, account, group, ids[i])) return -1;
     }
     if (r.n) qsort(r.evs, r.n, sizeof(*r.evs), event_cmp);
     size_t a = 0, k = 0; /* what is at or before the token was skipped */
