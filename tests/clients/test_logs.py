@@ -3,8 +3,9 @@ its background sweep), tags by name and by ARN, streams, PutLogEvents' rules, Ge
 tokens, FilterLogEvents with filter patterns, `aws logs tail --follow`, the errors AWS
 answers and the refusals across accounts."""
 import json
-import os
+import queue
 import subprocess
+import threading
 import time
 
 import pytest
@@ -344,22 +345,28 @@ def test_tail_follow(ferry, logs):
     cmd = [AWS_BIN, "--endpoint-url", ferry.endpoint, "--profile", "dev", "logs", "tail", g,
            "--follow", "--since", "10m", "--format", "short"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ferry.env())
+    lines = queue.Queue()  # read on a thread, so that a silent CLI fails the test, not hangs it
+    threading.Thread(target=lambda: [lines.put(l) for l in p.stdout], daemon=True).start()
+
+    def next_line():
+        try:
+            return lines.get(timeout=60)
+        except queue.Empty:
+            raise AssertionError("aws logs tail printed nothing for 60 s")
+
     try:
-        lines = []
         # the first line proves the poller is running before the next events are put
-        lines.append(p.stdout.readline())
-        assert "before" in lines[0], lines[0] + p.stderr.read() if p.poll() is not None else lines
+        first = next_line()
+        assert "before" in first, first
         for i in range(3):
             logs.put_log_events(logGroupName=g, logStreamName="s",
                                 logEvents=[{"timestamp": now(), "message": f"live {i}"}])
-        deadline = time.time() + 60
-        while sum("live" in l for l in lines) < 3 and time.time() < deadline:
-            line = p.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-        got = [l.split(" ", 1)[1].strip() for l in lines if "live" in l]
-        assert got == ["live 0", "live 1", "live 2"], lines  # each once, in order
+        got = []
+        while len(got) < 3:
+            line = next_line()
+            if "live" in line:
+                got.append(line.split(" ", 1)[1].strip())
+        assert got == ["live 0", "live 1", "live 2"]  # each once, in order
     finally:
         p.kill()
         p.wait()
