@@ -220,8 +220,12 @@ def test_get_log_events_tokens(logs):
     assert seen == [f"e{i}" for i in range(20)]
     r = get(startTime=t + 5, endTime=t + 8, startFromHead=True)
     assert [e["message"] for e in r["events"]] == ["e5", "e6", "e7"]
+    for bad in ("garbage", "b/-9223372036854775808/0/0", "f/99999999999999999999/1/1", "f/1/2/3x"):
+        with pytest.raises(ClientError) as e:
+            get(nextToken=bad)
+        assert code(e) == "InvalidParameterException", bad
     with pytest.raises(ClientError) as e:
-        get(nextToken="garbage")
+        logs.filter_log_events(logGroupName="/e/g", nextToken="-5/0/0")
     assert code(e) == "InvalidParameterException"
     with pytest.raises(ClientError) as e:
         logs.get_log_events(logGroupName="/e/g", logStreamName="none")

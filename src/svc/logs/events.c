@@ -2,6 +2,7 @@
  * GetLogEvents and FilterLogEvents read the batches that can hold events in their time
  * range and order the events by (timestamp, batch number, index), a total order within a
  * group: the tokens are positions in it, and FilterLogEvents' eventId is too. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,11 +245,19 @@ static const char *pos_token(call *c, const char *dir, const pos *p)
     return t;
 }
 
+/* A token's position "TS/SEQ/IDX"; only what a position can be (times are bounded, so the
+ * arithmetic done on them cannot overflow). */
 static int pos_parse(const char *s, pos *p)
 {
-    int used = 0;
-    if (sscanf(s, "%lld/%lld/%lld%n", &p->ts, &p->seq, &p->idx, &used) != 3) return -1;
-    return s[used] ? -1 : 0;
+    long long *v[3] = {&p->ts, &p->seq, &p->idx};
+    for (int i = 0; i < 3; i++) {
+        char *end = NULL;
+        errno = 0;
+        *v[i] = strtoll(s, &end, 10);
+        if (end == s || errno || *end != (i < 2 ? '/' : 0)) return -1;
+        s = end + 1;
+    }
+    return p->ts < -1 || p->ts > 9999999999999LL || p->seq < 0 || p->idx < 0 ? -1 : 0;
 }
 
 /* Reads the group and the stream a GetLogEvents or FilterLogEvents names. */
