@@ -4,14 +4,16 @@
 
 #include "blobsweep.h"
 #include "delivery.h"
+#include "logs_retention.h"
 #include "s3_lifecycle.h"
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
-    &delivery_engine,     /* SNS fan-out (engine/delivery.c) */
-    &cfn_engine,          /* after delivery: stack events publish to SNS; stops first */
-    &blobsweep_engine,    /* object bytes no document names (engine/blobsweep.c) */
-    &s3_lifecycle_engine, /* S3 lifecycle expiration (engine/s3_lifecycle.c) */
+    &delivery_engine,       /* SNS fan-out (engine/delivery.c) */
+    &cfn_engine,            /* after delivery: stack events publish to SNS; stops first */
+    &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */
+    &s3_lifecycle_engine,   /* S3 lifecycle expiration (engine/s3_lifecycle.c) */
+    &logs_retention_engine, /* CloudWatch Logs retention (engine/logs_retention.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -47,6 +47,8 @@ static const struct vpolicy {
      * runtimes (python3.12), Access Analyzer policy types (RESOURCE_CONTROL_POLICY) */
     {"lambda", NULL, VS_ENUM, NULL},
     {"access-analyzer", NULL, VS_ENUM, NULL},
+    /* CloudWatch Logs words its request validation the usual way under its own code */
+    {"logs", "InvalidParameterException", 0, NULL},
     /* S3 has no validation layer of its own: a missing member is InvalidRequest, and its
      * handlers answer bad values with S3's codes (InvalidArgument, InvalidBucketName, ...);
      * the model's patterns (CopySource's \/.+\/.+) are not what S3 enforces */

@@ -12,7 +12,8 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_sns_subscription, cfn_provider_sns_topic_policy, cfn_provider_sqs_queue,
     cfn_provider_sqs_queue_policy, cfn_provider_s3_bucket, cfn_provider_s3_bucket_policy,
     cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter,
-    cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy;
+    cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy,
+    cfn_provider_logs_log_group /* src/svc/logs/prov_log_group.c */;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -40,6 +41,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_ssm_parameter,
     &cfn_provider_secretsmanager_secret,
     &cfn_provider_secretsmanager_policy,
+    &cfn_provider_logs_log_group,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

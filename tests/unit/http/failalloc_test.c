@@ -254,6 +254,12 @@ static int setup(void **st)
     r = ok("sns", NULL, body);
     reply_dispose(&r);
 
+    r = ok("logs", "Logs_20140328.CreateLogGroup", "{\"logGroupName\":\"/fa/logs\"}");
+    reply_dispose(&r);
+    r = ok("logs", "Logs_20140328.CreateLogStream",
+           "{\"logGroupName\":\"/fa/logs\",\"logStreamName\":\"s\"}");
+    reply_dispose(&r);
+
     /* under the AWS managed key KMS makes on this first use */
     r = ok("secretsmanager", "secretsmanager.CreateSecret",
            "{\"Name\":\"fa-secret\",\"SecretString\":\"v\"}");
@@ -494,6 +500,27 @@ static void ssm_get_parameter(void **st)
          "{\"Name\":\"/fa/secure\",\"WithDecryption\":true}");
 }
 
+/* A batch of events into a stream (three documents written), and a filtered read of them. */
+static void logs_put_log_events(void **st)
+{
+    (void)st;
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"logGroupName\":\"/fa/logs\",\"logStreamName\":\"s\",\"logEvents\":[{"
+             "\"timestamp\":%lld,\"message\":\"run {N}\"},{\"timestamp\":%lld,\"message\":"
+             "\"{\\\"level\\\":\\\"ERROR\\\"}\"}]}",
+             (long long)time(NULL) * 1000, (long long)time(NULL) * 1000);
+    walk("logs-put-log-events", "logs", "Logs_20140328.PutLogEvents", "PutLogEvents", body);
+}
+
+static void logs_filter_log_events(void **st)
+{
+    (void)st;
+    walk("logs-filter-log-events", "logs", "Logs_20140328.FilterLogEvents", "FilterLogEvents",
+         "{\"logGroupName\":\"/fa/logs\",\"filterPattern\":\"{ $.level = ERR* || $.n > "
+         "{N} }\",\"limit\":5}");
+}
+
 /* SQLite's allocations are counted too (SQLite tests its own OOM handling; this tests the
  * store's handling of SQLITE_NOMEM). Configured before SQLite initializes. */
 static sqlite3_mem_methods sqlite_mem;
@@ -550,6 +577,8 @@ int main(void)
         cmocka_unit_test(cfn_create_stack),
         cmocka_unit_test(ssm_put_parameter),
         cmocka_unit_test(ssm_get_parameter),
+        cmocka_unit_test(logs_put_log_events),
+        cmocka_unit_test(logs_filter_log_events),
         cmocka_unit_test(secretsmanager_put_secret_value),
         cmocka_unit_test(secretsmanager_get_secret_value),
     };
