@@ -1,0 +1,437 @@
+/* src/engine/functions.c and its modules: functions run as local processes behind the
+ * Runtime API. Python, Node and provided (a shell bootstrap) functions in temp dirs:
+ * results, thrown errors, import errors, timeouts, init crashes, memory, concurrency, warm
+ * reuse, and the execution role's credentials in the environment. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/keys.h"
+#include "engine/engines.h"
+#include "engine/functions.h"
+#include "fixture.h" /* after svc.h: fixture_env_open */
+
+#define ACCT "111122223333"
+#define TRUST(svc) \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":" \
+    "\"" svc "\"},\"Action\":\"sts:AssumeRole\"}]}"
+
+static ferry_env env;
+static char dir[128], code[256];
+
+static void mkrole(const char *name, const char *trust)
+{
+    principal root;
+    keys_root_principal(ACCT, &root);
+    json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "AssumeRolePolicyDocument", trust);
+    json_t *out = NULL;
+    ferr e = {0};
+    assert_int_equal(svc_invoke(&env, &root, "us-east-1", "iam", "CreateRole", in, &out, NULL, &e),
+                     0);
+    json_decref(in);
+    json_decref(out);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    setenv("FERRY_FN_IDLE_SECONDS", "60", 1);
+    assert_int_equal(fixture_env_open(&env, dir, sizeof(dir), "functions"), 0);
+    snprintf(env.endpoint, sizeof(env.endpoint), "http://127.0.0.1:9");
+    mkrole("Exec", TRUST("lambda.amazonaws.com"));
+    mkrole("Ec2", TRUST("ec2.amazonaws.com"));
+    ferr e = {0};
+    assert_int_equal(functions_engine.start(&env, &e), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    functions_engine.stop(&env);
+    return fixture_env_close(&env, dir);
+}
+
+/* A fresh code directory holding files (name, text; NULL-terminated pairs). */
+static const char *mkcode(const char *name, ...)
+{
+    snprintf(code, sizeof(code), "%s/code-XXXXXX", dir);
+    assert_non_null(mkdtemp(code));
+    va_list ap;
+    va_start(ap, name);
+    for (const char *n = name; n; n = va_arg(ap, const char *)) {
+        const char *text = va_arg(ap, const char *);
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", code, n);
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        chmod(p, 0755);
+    }
+    va_end(ap);
+    return code;
+}
+
+static fn_spec spec(const char *name, const char *runtime, const char *handler, const char *dir_)
+{
+    static char arn[256];
+    snprintf(arn, sizeof(arn), "arn:aws:lambda:us-east-1:" ACCT ":function:%s:$LATEST", name);
+    return (fn_spec){.account = ACCT,
+                     .region = "us-east-1",
+                     .name = name,
+                     .arn = arn,
+                     .version = "$LATEST",
+                     .revision = "r1",
+                     .runtime = runtime,
+                     .handler = handler,
+                     .code_dir = dir_,
+                     .role_arn = "arn:aws:iam::" ACCT ":role/Exec",
+                     .timeout_s = 20,
+                     .memory_mb = 256,
+                     .concurrency = -1,
+                     .log_group = NULL};
+}
+
+/* Invokes s with payload: the parsed result (the caller decrefs), r's other fields kept. */
+static json_t *invoke(const fn_spec *s, const char *payload, fn_result *r)
+{
+    ferr e = {0};
+    memset(r, 0, sizeof(*r));
+    int rc = functions_invoke(&env, s, payload, strlen(payload), NULL, r, &e);
+    if (rc) fprintf(stderr, "invoke: %s %s\n", e.code, e.message);
+    assert_int_equal(rc, 0);
+    json_error_t je;
+    json_t *j = json_loadb(r->payload, r->len, JSON_DECODE_ANY, &je);
+    if (!j) fprintf(stderr, "payload: %.*s\nlog: %s\n", (int)r->len, r->payload, r->log_tail);
+    assert_non_null(j);
+    return j;
+}
+
+static const char *PY_APP =
+    "import os\n"
+    "print('loading')\n"
+    "def handler(event, context):\n"
+    "    print('handling', event)\n"
+    "    if event.get('fail'):\n"
+    "        raise ValueError('boom')\n"
+    "    return {'event': event, 'pid': os.getpid(), 'rid': context.aws_request_id,\n"
+    "            'fn': context.function_name, 'mem': context.memory_limit_in_mb,\n"
+    "            'arn': context.invoked_function_arn, 'left': "
+    "context.get_remaining_time_in_millis(),\n"
+    "            'group': context.log_group_name, 'stream': context.log_stream_name,\n"
+    "            'akid': os.environ.get('AWS_ACCESS_KEY_ID'),\n"
+    "            'token': os.environ.get('AWS_SESSION_TOKEN'),\n"
+    "            'region': os.environ.get('AWS_REGION'),\n"
+    "            'endpoint': os.environ.get('AWS_ENDPOINT_URL'),\n"
+    "            'color': os.environ.get('COLOR'),\n"
+    "            'task': os.environ.get('LAMBDA_TASK_ROOT'), 'cwd': os.getcwd()}\n";
+
+static void test_python(void **state)
+{
+    (void)state;
+    fn_spec s = spec("py", "python3.11", "app.handler", mkcode("app.py", PY_APP, NULL));
+    json_t *vars = json_pack("{s:s}", "COLOR", "blue");
+    s.variables = vars;
+    fn_result r;
+    json_t *a = invoke(&s, "{\"n\":1}", &r);
+    assert_null(r.function_error);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "event"), "n")), 1);
+    assert_string_equal(json_string_value(json_object_get(a, "rid")), r.request_id);
+    assert_string_equal(json_string_value(json_object_get(a, "fn")), "py");
+    assert_string_equal(json_string_value(json_object_get(a, "mem")), "256");
+    assert_string_equal(json_string_value(json_object_get(a, "arn")), s.arn);
+    assert_string_equal(json_string_value(json_object_get(a, "group")), "/aws/lambda/py");
+    assert_true(json_integer_value(json_object_get(a, "left")) > 0);
+    assert_string_equal(json_string_value(json_object_get(a, "color")), "blue");
+    assert_string_equal(json_string_value(json_object_get(a, "region")), "us-east-1");
+    assert_string_equal(json_string_value(json_object_get(a, "endpoint")), "http://127.0.0.1:9");
+    /* the execution role's session credentials */
+    assert_true(!strncmp(json_string_value(json_object_get(a, "akid")), "ASIA", 4));
+    assert_true(strlen(json_string_value(json_object_get(a, "token"))) > 10);
+    /* a copy of the code in the environment, not the package itself */
+    const char *task = json_string_value(json_object_get(a, "task"));
+    assert_string_equal(task, json_string_value(json_object_get(a, "cwd")));
+    assert_true(strcmp(task, code) != 0);
+    /* the log: init output, START, the handler's, END, REPORT with the cold start's init */
+    assert_non_null(r.log_tail);
+    assert_non_null(strstr(r.log_tail, "loading"));
+    assert_non_null(strstr(r.log_tail, "START RequestId: "));
+    assert_non_null(strstr(r.log_tail, "handling {'n': 1}"));
+    assert_non_null(strstr(r.log_tail, "END RequestId: "));
+    assert_non_null(strstr(r.log_tail, "Memory Size: 256 MB"));
+    assert_non_null(strstr(r.log_tail, "Init Duration: "));
+    const char *stream = json_string_value(json_object_get(a, "stream"));
+    assert_true(strlen(stream) == 10 + 1 + 9 + 32 && !strncmp(stream + 10, "/[$LATEST]", 10));
+    fn_result_clear(&r);
+
+    /* warm: the same process, no init */
+    json_t *b = invoke(&s, "{\"n\":2}", &r);
+    assert_int_equal(json_integer_value(json_object_get(a, "pid")),
+                     json_integer_value(json_object_get(b, "pid")));
+    assert_null(strstr(r.log_tail, "Init Duration"));
+    assert_null(strstr(r.log_tail, "loading"));
+    fn_result_clear(&r);
+    json_decref(b);
+
+    /* a thrown exception: AWS's error document, and the environment stays warm */
+    b = invoke(&s, "{\"fail\":true}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(b, "errorType")), "ValueError");
+    assert_string_equal(json_string_value(json_object_get(b, "errorMessage")), "boom");
+    assert_string_equal(json_string_value(json_object_get(b, "requestId")), r.request_id);
+    assert_true(json_array_size(json_object_get(b, "stackTrace")) >= 1);
+    fn_result_clear(&r);
+    json_decref(b);
+    b = invoke(&s, "{\"n\":3}", &r);
+    assert_int_equal(json_integer_value(json_object_get(a, "pid")),
+                     json_integer_value(json_object_get(b, "pid")));
+    fn_result_clear(&r);
+    json_decref(b);
+
+    /* a new revision: a new environment */
+    s.revision = "r2";
+    b = invoke(&s, "{\"n\":4}", &r);
+    assert_true(json_integer_value(json_object_get(a, "pid")) !=
+                json_integer_value(json_object_get(b, "pid")));
+    fn_result_clear(&r);
+    json_decref(b);
+    json_decref(a);
+    json_decref(vars);
+}
+
+static void test_python_init_errors(void **state)
+{
+    (void)state;
+    fn_spec s = spec("pyimport", "python3.11", "nosuch.handler", mkcode("app.py", PY_APP, NULL));
+    fn_result r;
+    json_t *a = invoke(&s, "{}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(a, "errorType")),
+                        "Runtime.ImportModuleError");
+    assert_non_null(strstr(json_string_value(json_object_get(a, "errorMessage")),
+                           "Unable to import module 'nosuch'"));
+    fn_result_clear(&r);
+    json_decref(a);
+
+    s = spec("pyhandler", "python3.11", "app.nothere", mkcode("app.py", PY_APP, NULL));
+    a = invoke(&s, "{}", &r);
+    assert_string_equal(json_string_value(json_object_get(a, "errorType")),
+                        "Runtime.HandlerNotFound");
+    fn_result_clear(&r);
+    json_decref(a);
+}
+
+static void test_node(void **state)
+{
+    (void)state;
+    const char *cjs =
+        "exports.handler = async (event, context) => {\n"
+        "  console.log('hello', event.n);\n"
+        "  if (event.fail) throw new TypeError('bad thing');\n"
+        "  return {n: event.n, rid: context.awsRequestId, pid: process.pid,\n"
+        "          left: context.getRemainingTimeInMillis(), fn: context.functionName};\n"
+        "};\n"
+        "exports.cb = (event, context, callback) => {\n"
+        "  setTimeout(() => callback(null, {cb: event.n}), 10);\n"
+        "};\n";
+    const char *mjs = "export const handler = async (event) => ({esm: event.n});\n";
+    fn_spec s =
+        spec("node", "nodejs20.x", "index.handler", mkcode("index.js", cjs, "esm.mjs", mjs, NULL));
+    fn_result r;
+    json_t *a = invoke(&s, "{\"n\":7}", &r);
+    assert_null(r.function_error);
+    assert_int_equal(json_integer_value(json_object_get(a, "n")), 7);
+    assert_string_equal(json_string_value(json_object_get(a, "rid")), r.request_id);
+    assert_string_equal(json_string_value(json_object_get(a, "fn")), "node");
+    assert_true(json_integer_value(json_object_get(a, "left")) > 0);
+    assert_non_null(strstr(r.log_tail, "\tINFO\thello 7"));
+    fn_result_clear(&r);
+
+    json_t *b = invoke(&s, "{\"n\":8,\"fail\":true}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(b, "errorType")), "TypeError");
+    assert_string_equal(json_string_value(json_object_get(b, "errorMessage")), "bad thing");
+    fn_result_clear(&r);
+    json_decref(b);
+    b = invoke(&s, "{\"n\":9}", &r);
+    assert_int_equal(json_integer_value(json_object_get(a, "pid")),
+                     json_integer_value(json_object_get(b, "pid")));
+    fn_result_clear(&r);
+    json_decref(b);
+    json_decref(a);
+
+    fn_spec c = spec("nodecb", "nodejs20.x", "index.cb", s.code_dir);
+    a = invoke(&c, "{\"n\":3}", &r);
+    assert_int_equal(json_integer_value(json_object_get(a, "cb")), 3);
+    fn_result_clear(&r);
+    json_decref(a);
+
+    fn_spec m = spec("nodeesm", "nodejs20.x", "esm.handler", s.code_dir);
+    a = invoke(&m, "{\"n\":4}", &r);
+    assert_int_equal(json_integer_value(json_object_get(a, "esm")), 4);
+    fn_result_clear(&r);
+    json_decref(a);
+
+    fn_spec x = spec("nodemissing", "nodejs20.x", "nope.handler", s.code_dir);
+    a = invoke(&x, "{}", &r);
+    assert_string_equal(json_string_value(json_object_get(a, "errorType")),
+                        "Runtime.ImportModuleError");
+    fn_result_clear(&r);
+    json_decref(a);
+}
+
+/* A provided runtime: the package's bootstrap speaks the Runtime API with curl. */
+static const char *SH_BOOT =
+    "#!/bin/sh\n"
+    "API=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\n"
+    "echo booting\n"
+    "while true; do\n"
+    "  H=$(mktemp)\n"
+    "  B=$(curl -sS -D \"$H\" \"$API/invocation/next\")\n"
+    "  ID=$(grep -i '^lambda-runtime-aws-request-id:' \"$H\" | tr -d '\\r' | cut -d' ' -f2)\n"
+    "  case \"$B\" in\n"
+    "    *sleep*) sleep 30 ;;\n"
+    "    *mem*) python3 -c 'b = b\"x\" * (400 << 20); import time; time.sleep(30)' ;;\n"
+    "    *err*) curl -sS -X POST -H 'Lambda-Runtime-Function-Error-Type: My.Error' "
+    "-d '{\"errorMessage\":\"nope\",\"errorType\":\"My.Error\"}' \"$API/invocation/$ID/error\" ;;\n"
+    "    *) curl -sS -X POST -d \"{\\\"got\\\":$B,\\\"pid\\\":$$}\" "
+    "\"$API/invocation/$ID/response\" ;;\n"
+    "  esac\n"
+    "done\n";
+
+static void test_provided(void **state)
+{
+    (void)state;
+    fn_spec s = spec("sh", "provided.al2023", NULL, mkcode("bootstrap", SH_BOOT, NULL));
+    s.timeout_s = 2;
+    fn_result r;
+    json_t *a = invoke(&s, "{\"x\":1}", &r);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "got"), "x")), 1);
+    assert_non_null(strstr(r.log_tail, "booting"));
+    fn_result_clear(&r);
+    json_t *b = invoke(&s, "{\"err\":1}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(b, "errorType")), "My.Error");
+    fn_result_clear(&r);
+    json_decref(b);
+
+    /* timeout: AWS's message, the environment discarded */
+    b = invoke(&s, "{\"sleep\":1}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    const char *m = json_string_value(json_object_get(b, "errorMessage"));
+    assert_non_null(m);
+    assert_non_null(strstr(m, "Task timed out after 2.00 seconds"));
+    assert_non_null(strstr(m, r.request_id));
+    fn_result_clear(&r);
+    json_decref(b);
+    b = invoke(&s, "{\"x\":2}", &r);
+    assert_true(json_integer_value(json_object_get(a, "pid")) !=
+                json_integer_value(json_object_get(b, "pid")));
+    assert_non_null(strstr(r.log_tail, "Init Duration"));
+    fn_result_clear(&r);
+    json_decref(b);
+    json_decref(a);
+
+    /* memory: the process group over MemorySize is killed */
+    s.memory_mb = 128;
+    s.timeout_s = 20;
+    a = invoke(&s, "{\"mem\":1}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(a, "errorType")), "Runtime.ExitError");
+    assert_non_null(
+        strstr(json_string_value(json_object_get(a, "errorMessage")), "signal: killed"));
+    fn_result_clear(&r);
+    json_decref(a);
+}
+
+static void test_init_failures(void **state)
+{
+    (void)state;
+    /* crashes during init: Runtime.ExitError with its log */
+    fn_spec s = spec("crash", "provided.al2", NULL,
+                     mkcode("bootstrap", "#!/bin/sh\necho 'cannot start'\nexit 3\n", NULL));
+    fn_result r;
+    json_t *a = invoke(&s, "{}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(a, "errorType")), "Runtime.ExitError");
+    assert_non_null(strstr(json_string_value(json_object_get(a, "errorMessage")), "exit status 3"));
+    assert_non_null(strstr(r.log_tail, "cannot start"));
+    fn_result_clear(&r);
+    json_decref(a);
+
+    /* never calls /next: timed out */
+    s = spec("silent", "provided.al2", NULL,
+             mkcode("bootstrap", "#!/bin/sh\nexec sleep 60\n", NULL));
+    s.timeout_s = 1;
+    a = invoke(&s, "{}", &r);
+    assert_non_null(strstr(json_string_value(json_object_get(a, "errorMessage")),
+                           "Task timed out after 1.00 seconds"));
+    fn_result_clear(&r);
+    json_decref(a);
+
+    /* a role that does not trust lambda.amazonaws.com: the invocation fails */
+    s = spec("untrusted", "python3.11", "app.handler", mkcode("app.py", PY_APP, NULL));
+    s.role_arn = "arn:aws:iam::" ACCT ":role/Ec2";
+    ferr e = {0};
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(functions_invoke(&env, &s, "{}", 2, NULL, &r, &e), -1);
+    assert_string_equal(e.code, "AccessDeniedException");
+}
+
+static void test_concurrency(void **state)
+{
+    (void)state;
+    fn_spec s = spec("conc", "provided.al2023", NULL, mkcode("bootstrap", SH_BOOT, NULL));
+    s.timeout_s = 1;
+    s.concurrency = 1;
+    ferr e = {0};
+    char id1[40], id2[40];
+    assert_int_equal(functions_start(&env, &s, "{\"sleep\":1}", 11, NULL, id1, &e), 0);
+    assert_int_equal(functions_start(&env, &s, "{}", 2, NULL, id2, &e), -1);
+    assert_string_equal(e.code, "TooManyRequestsException");
+    assert_int_equal(e.status, 429);
+    /* parked callers: woken through the key, the result taken once */
+    char key[48];
+    fn_wait_key(id1, key);
+    assert_true(!strncmp(key, "fn:", 3));
+    fn_result r = {0};
+    int rc;
+    while ((rc = functions_take(&env, id1, &r)) == 0) usleep(20000);
+    assert_int_equal(rc, 1);
+    assert_string_equal(r.function_error, "Unhandled");
+    fn_result_clear(&r);
+    assert_int_equal(functions_take(&env, id1, &r), -1);
+    /* the slot is free again */
+    s.timeout_s = 10;
+    json_t *a = invoke(&s, "{\"x\":1}", &r);
+    fn_result_clear(&r);
+    json_decref(a);
+    /* reserved 0: throttled at once */
+    s.concurrency = 0;
+    assert_int_equal(functions_start(&env, &s, "{}", 2, NULL, id2, &e), -1);
+    assert_string_equal(e.code, "TooManyRequestsException");
+    /* a forgotten invocation is freed by the engine */
+    s.concurrency = -1;
+    assert_int_equal(functions_start(&env, &s, "{}", 2, NULL, id2, &e), 0);
+    functions_forget(&env, id2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_python),        cmocka_unit_test(test_python_init_errors),
+        cmocka_unit_test(test_node),          cmocka_unit_test(test_provided),
+        cmocka_unit_test(test_init_failures), cmocka_unit_test(test_concurrency),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
