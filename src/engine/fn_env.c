@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,31 +349,65 @@ int fn_env_prepare(fnenv *v, const char *root, const char *endpoint, ferr *e)
     return bad ? ferr_oom(e) : 0;
 }
 
-void fn_child_exec(const fnenv *v, int out_fd, pid_t parent)
+/* The function's own process, forked by the guard: never returns. */
+static void function_exec(const fnenv *v, pid_t guard)
 {
-    /* a session and group of its own: timeouts kill the whole group */
-    setsid();
-    /* dies with the thread that forked it (the supervisor, alive as long as ferry) */
+    /* dies with its guard, whatever kills it */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127); /* it died before PDEATHSIG was set */
-    int in = open("/dev/null", O_RDONLY);
-    if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) _exit(127);
-    close_range(3, ~0U, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (getppid() != guard) _exit(127);
+    close(3);
     if (geteuid() == 0) {
         gid_t g = (gid_t)(FN_UID_BASE + v->slot);
         if (setgroups(0, NULL) || setgid(g) || setuid((uid_t)g)) _exit(127);
     }
     umask(022);
-    char task[PATH_MAX];
+    char task[600];
     size_t l = strlen(v->dir);
     memcpy(task, v->dir, l);
     memcpy(task + l, "/task", 6);
     if (chdir(task)) _exit(127);
     execve(v->argv[0], v->argv, v->envp);
     _exit(126);
+}
+
+void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
+{
+    /* The guard: leader of a process group of its own (timeouts kill the whole group),
+     * parent of the function. PR_SET_PDEATHSIG would reach only a direct child, not what a
+     * bootstrap starts, so the guard watches life_fd instead, whose other end only ferry
+     * holds: when ferry dies, however it dies, the read sees the end and the guard kills
+     * its group, itself included. */
+    setsid();
+    int in = open("/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
+        dup2(life_fd, 3) < 0)
+        _exit(127);
+    close_range(4, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+    pid_t guard = getpid();
+    pid_t f = fork();
+    if (f < 0) _exit(127);
+    if (f == 0) function_exec(v, guard);
+    int pidfd = (int)syscall(SYS_pidfd_open, f, 0);
+    for (;;) {
+        struct pollfd p[2] = {{.fd = 3, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+        char c;
+        if (n > 0 && p[0].revents && read(3, &c, 1) <= 0) kill(0, SIGKILL);
+        int st;
+        if (waitpid(f, &st, WNOHANG) == f) {
+            /* the function's end is the guard's: ferry reads it from the guard */
+            if (WIFEXITED(st)) _exit(WEXITSTATUS(st));
+            struct rlimit none_core = {0, 0};
+            setrlimit(RLIMIT_CORE, &none_core);
+            kill(getpid(), WTERMSIG(st));
+            kill(getpid(), SIGKILL);
+        }
+    }
 }
 
 /* pgid -> resident KB of the last scan */
@@ -406,7 +444,8 @@ long fn_group_rss_kb(pid_t pgid, int rescan)
             char *sv = NULL;
             for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
                 f[i++] = atol(t);
-            if (i < 22 || f[2] <= 1) continue;
+            /* the group's leader is its guard, a fork of ferry sharing ferry's pages */
+            if (i < 22 || f[2] <= 1 || f[2] == atol(de->d_name)) continue;
             size_t g = 0;
             while (g < ngroups && groups[g].pgid != (pid_t)f[2]) g++;
             if (g == ngroups) {

@@ -53,8 +53,9 @@ struct fnenv {
     char **argv, **envp;
     struct MHD_Daemon *mhd;
     int port;
-    pid_t pid;  /* the process (and its group); 0 before fork and once reaped */
-    int out_fd; /* its stdout and stderr */
+    pid_t pid;   /* the process (and its group); 0 before fork and once reaped */
+    int out_fd;  /* its stdout and stderr */
+    int life_fd; /* the guard's lifeline: closing it (or dying) kills the group */
     char partial[1024];
     size_t partial_len;
     int state, busy, retire, oom, init_reported, started_once, prepared;
@@ -75,8 +76,9 @@ int fn_root_init(char *root, size_t n, ferr *e);
  * function runs as; fills argv/envp. */
 int fn_env_prepare(fnenv *v, const char *root, const char *endpoint, ferr *e);
 void fn_rmtree(const char *path);
-/* Called in the forked child (async-signal-safe only): never returns. */
-void fn_child_exec(const fnenv *v, int out_fd, pid_t parent);
+/* Called in the forked child (async-signal-safe only): becomes the environment's guard
+ * (see there), which starts the function. Never returns. */
+void fn_child_exec(const fnenv *v, int out_fd, int life_fd);
 /* Resident memory (KB) of the processes in group pgid, from a scan of /proc made when
  * rescan is set (one scan serves every group of a pass). */
 long fn_group_rss_kb(pid_t pgid, int rescan);

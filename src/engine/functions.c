@@ -2,9 +2,9 @@
  *
  * functions_start never blocks on the store: it picks an idle environment of the same
  * (arn, revision) or dedicates a new one, whose preparation (the execution role's session,
- * the files) runs on a thread of its own. One supervisor thread forks every process (so
- * that PR_SET_PDEATHSIG, which fires when the forking thread exits, means "ferry died"),
- * reads their output, reaps them, and enforces deadlines, memory and idleness. */
+ * the files) runs on a thread of its own. One supervisor thread forks every environment's
+ * guard (fn_env.c: the process group's leader, which kills the group when ferry dies),
+ * reads the output, reaps the processes, and enforces deadlines, memory and idleness. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,7 +42,6 @@ static struct {
     pthread_t sup;
     char root[PATH_MAX];
     double idle_s;
-    pid_t self;
     unsigned char slots[65536 / 8];
 } F = {.done_cv = PTHREAD_COND_INITIALIZER, .wake = {-1, -1}};
 
@@ -270,7 +269,7 @@ static fnenv *env_new(const fn_spec *s)
 {
     fnenv *v = calloc(1, sizeof(*v));
     if (!v) return NULL;
-    v->out_fd = -1;
+    v->out_fd = v->life_fd = -1;
     v->slot = -1;
     pthread_cond_init(&v->cv, NULL);
     v->account = sdup(s->account), v->region = sdup(s->region), v->name = sdup(s->name);
@@ -477,22 +476,27 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
         char *key = *nkeys < maxkeys ? keys[*nkeys] : NULL;
         char spare[48];
         if (!key) key = spare;
-        /* fork the prepared (from this thread: PDEATHSIG follows it) */
+        /* start the prepared */
         if (v->state == ENV_READY && !F.stopping) {
-            int p[2];
+            int p[2], life[2];
             if (pipe2(p, O_CLOEXEC) == 0) {
-                v->spawned = now;
-                pid_t pid = fork();
-                if (pid == 0) fn_child_exec(v, p[1], F.self);
-                close(p[1]);
-                if (pid > 0) {
-                    v->pid = pid;
-                    v->out_fd = p[0];
-                    fcntl(p[0], F_SETFL, O_NONBLOCK);
-                    v->state = ENV_RUNNING;
-                } else {
-                    close(p[0]);
+                if (pipe2(life, O_CLOEXEC) == 0) {
+                    v->spawned = now;
+                    pid_t pid = fork();
+                    if (pid == 0) fn_child_exec(v, p[1], life[0]);
+                    close(life[0]);
+                    if (pid > 0) {
+                        v->pid = pid;
+                        v->out_fd = p[0];
+                        v->life_fd = life[1];
+                        fcntl(p[0], F_SETFL, O_NONBLOCK);
+                        v->state = ENV_RUNNING;
+                    } else {
+                        close(life[1]);
+                    }
                 }
+                close(p[1]);
+                if (v->state != ENV_RUNNING) close(p[0]);
             }
             if (v->state != ENV_RUNNING) {
                 if (inv) {
@@ -582,7 +586,8 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
         /* gone: unlinked, its daemon stopped and freed outside the lock */
         if (v->state == ENV_DYING && v->prepared && v->pid == 0 && !v->cur) {
             if (v->out_fd >= 0) close(v->out_fd);
-            v->out_fd = -1;
+            if (v->life_fd >= 0) close(v->life_fd);
+            v->out_fd = v->life_fd = -1;
             *pp = v->next;
             v->next = *dead;
             *dead = v;
@@ -656,7 +661,6 @@ static int fn_engine_start(ferry_env *env, ferr *e)
     if (fn_root_init(F.root, sizeof(F.root), e)) return -1;
     if (pipe2(F.wake, O_CLOEXEC | O_NONBLOCK)) return ferr_internal(e, "pipe: %s", strerror(errno));
     F.env = env;
-    F.self = getpid();
     F.stopping = 0;
     if (fn_logs_start(env, e)) goto fail;
     if (pthread_create(&F.sup, NULL, supervisor, NULL)) {

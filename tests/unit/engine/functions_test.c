@@ -12,13 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "auth/keys.h"
 #include "engine/engines.h"
 #include "engine/functions.h"
 #include "fixture.h" /* after svc.h: fixture_env_open */
+#include "http/gateway.h"
+#include "http/server.h"
 
 #define ACCT "111122223333"
 #define TRUST(svc) \
@@ -135,6 +140,89 @@ static const char *PY_APP =
     "            'endpoint': os.environ.get('AWS_ENDPOINT_URL'),\n"
     "            'color': os.environ.get('COLOR'),\n"
     "            'task': os.environ.get('LAMBDA_TASK_ROOT'), 'cwd': os.getcwd()}\n";
+
+/* Processes of ferry's environments running what (their comm): those whose environment
+ * names FERRY_FN_ROOT under root (a prefix). */
+static int count_marked(const char *root, const char *what)
+{
+    char marker[512];
+    snprintf(marker, sizeof(marker), "FERRY_FN_ROOT=%s", root);
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
+        char p[300], data[65536];
+        snprintf(p, sizeof(p), "/proc/%.32s/comm", de->d_name);
+        FILE *f = fopen(p, "r");
+        if (!f) continue;
+        size_t len = fread(data, 1, sizeof(data) - 1, f);
+        fclose(f);
+        data[len] = 0;
+        if (strncmp(data, what, strlen(what)) || data[strlen(what)] != '\n') continue;
+        snprintf(p, sizeof(p), "/proc/%.32s/environ", de->d_name);
+        if (!(f = fopen(p, "r"))) continue;
+        len = fread(data, 1, sizeof(data) - 1, f);
+        fclose(f);
+        data[len] = 0;
+        /* a zombie has no environment, and is no survivor */
+        for (size_t i = 0; i < len; i += strlen(data + i) + 1)
+            if (!strncmp(data + i, marker, strlen(marker))) {
+                n++;
+                break;
+            }
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+/* kill -9 of ferry: the environment's guard kills the process group (a bootstrap's
+ * children included); what escaped the group (setsid) is killed by the next start's sweep,
+ * which also removes the dead server's environments. */
+static void test_crash(void **state)
+{
+    (void)state;
+    const char *boot = "#!/bin/sh\n"
+                       "sleep 60 &\n"
+                       "setsid sleep 61 &\n"
+                       "exec sleep 62\n";
+    fn_spec s = spec("crash9", "provided.al2023", NULL, mkcode("bootstrap", boot, NULL));
+    s.timeout_s = 120;
+    /* a server of its own (a fork with no engine running), which the test kills */
+    functions_engine.stop(&env);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        ferr e = {0};
+        char id[40];
+        if (functions_engine.start(&env, &e) || functions_start(&env, &s, "{}", 2, NULL, id, &e))
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char root[300];
+    snprintf(root, sizeof(root), "%s/ferry-fn-%u/%d/", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (unsigned)geteuid(), (int)child);
+    /* the bootstrap's three sleeps (the last is the bootstrap itself; sleep runs once the
+     * setsid before it is done) */
+    int n = 0;
+    for (int i = 0; i < 600 && (n = count_marked(root, "sleep")) < 3; i++) usleep(50000);
+    if (n < 3) kill(child, SIGKILL);
+    assert_int_equal(n, 3);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    /* the group dies with its guard; the setsid'd sleep is left */
+    for (int i = 0; i < 200 && (n = count_marked(root, "sleep")) > 1; i++) usleep(50000);
+    assert_int_equal(n, 1);
+    struct stat st;
+    assert_int_equal(stat(root, &st), 0);
+    /* the next start sweeps */
+    ferr e = {0};
+    assert_int_equal(functions_engine.start(&env, &e), 0);
+    for (int i = 0; i < 100 && (n = count_marked(root, "sleep")) > 0; i++) usleep(50000);
+    assert_int_equal(n, 0);
+    assert_int_equal(stat(root, &st), -1);
+}
 
 static void test_python(void **state)
 {
@@ -426,12 +514,70 @@ static void test_concurrency(void **state)
     functions_forget(&env, id2);
 }
 
+/* A running ferry (gateway and server on a free loopback port) on its own store, for the
+ * functions that call it. */
+static gateway *gw;
+static server *srv;
+
+static int setup_server(void **state)
+{
+    (void)state;
+    ferr e = {0};
+    memset(&env, 0, sizeof(env));
+    snprintf(dir, sizeof(dir), "/tmp/ferry-functions-srv-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(env.st = store_open(dir, STORE_SYNC_NORMAL, &e));
+    env.data_dir = dir;
+    assert_non_null(gw = gateway_new(&env, &e));
+    server_opts so = {.listen = "127.0.0.1:0", .waits = env.waits};
+    assert_non_null(srv = server_new(gw, &so, &e));
+    snprintf(env.endpoint, sizeof(env.endpoint), "http://127.0.0.1:%d", server_port(srv));
+    mkrole("Exec", TRUST("lambda.amazonaws.com"));
+    assert_int_equal(functions_engine.start(&env, &e), 0);
+    return 0;
+}
+
+static int teardown_server(void **state)
+{
+    (void)state;
+    server_free(srv);
+    functions_engine.stop(&env);
+    gateway_free(gw);
+    store_close(env.st);
+    return fixture_rmdir(dir);
+}
+
+/* The machine's boto3 (Debian 12's 1.26 ignores AWS_ENDPOINT_URL) reaches ferry with the
+ * function's code unchanged, signed with the execution role's session. */
+static void test_python_boto3(void **state)
+{
+    (void)state;
+    if (system("/usr/bin/python3 -c 'import boto3' 2>/dev/null")) skip();
+    const char *app = "import boto3\n"
+                      "def handler(event, context):\n"
+                      "    return boto3.client('sts').get_caller_identity()['Arn']\n";
+    fn_spec s = spec("whoami", "python3.11", "app.handler", mkcode("app.py", app, NULL));
+    fn_result r;
+    json_t *a = invoke(&s, "{}", &r);
+    if (r.function_error) fprintf(stderr, "%.*s\n%s\n", (int)r.len, r.payload, r.log_tail);
+    assert_null(r.function_error);
+    assert_string_equal(json_string_value(a), "arn:aws:sts::" ACCT ":assumed-role/Exec/whoami");
+    fn_result_clear(&r);
+    json_decref(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_python),        cmocka_unit_test(test_python_init_errors),
-        cmocka_unit_test(test_node),          cmocka_unit_test(test_provided),
-        cmocka_unit_test(test_init_failures), cmocka_unit_test(test_concurrency),
+        cmocka_unit_test(test_crash),
+        cmocka_unit_test(test_python),
+        cmocka_unit_test(test_python_init_errors),
+        cmocka_unit_test(test_node),
+        cmocka_unit_test(test_provided),
+        cmocka_unit_test(test_init_failures),
+        cmocka_unit_test(test_concurrency),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest served[] = {cmocka_unit_test(test_python_boto3)};
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    return rc | cmocka_run_group_tests(served, setup_server, teardown_server);
 }
