@@ -30,6 +30,11 @@
 extern const char fn_rt_bootstrap_py[], fn_rt_sitecustomize_py[], fn_rt_bootstrap_js[];
 extern const size_t fn_rt_bootstrap_py_len, fn_rt_sitecustomize_py_len, fn_rt_bootstrap_js_len;
 
+uid_t fn_env_uid(const fnenv *v)
+{
+    return (uid_t)(FN_UID_BASE + v->slot);
+}
+
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
     (void)sb, (void)flag, (void)f;

@@ -76,6 +76,8 @@ int fn_root_init(char *root, size_t n, ferr *e);
  * function runs as; fills argv/envp. */
 int fn_env_prepare(fnenv *v, const char *root, const char *endpoint, ferr *e);
 void fn_rmtree(const char *path);
+/* The uid v's function runs as when ferry runs as root. */
+uid_t fn_env_uid(const fnenv *v);
 /* Called in the forked child (async-signal-safe only): becomes the environment's guard
  * (see there), which starts the function. Never returns. */
 void fn_child_exec(const fnenv *v, int out_fd, int life_fd);

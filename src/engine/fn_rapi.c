@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "engine/fn_int.h"
@@ -186,12 +187,46 @@ static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* The uid owning the loopback TCP socket at port (the peer of a connection to us), or -1:
+ * from /proc/net/tcp, whose lines read "sl local rem st ... uid ...". */
+static long socket_uid(unsigned port, unsigned our_port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f) return -1;
+    char line[512];
+    long uid = -1;
+    while (uid < 0 && fgets(line, sizeof(line), f)) {
+        unsigned la, lp, ra, rp, st;
+        long u;
+        if (sscanf(line, " %*u: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %ld", &la, &lp, &ra, &rp, &st,
+                   &u) == 6 &&
+            lp == port && rp == our_port)
+            uid = u;
+    }
+    fclose(f);
+    return uid;
+}
+
+/* When ferry runs as root every environment has a uid of its own, so the Runtime API
+ * answers only its environment's processes: another function on the machine cannot take
+ * or answer this one's invocations. (Otherwise all run as ferry's user, and the loopback
+ * port is the only boundary.) */
+static enum MHD_Result accept_peer(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    fnenv *v = cls;
+    if (geteuid() != 0) return MHD_YES;
+    if (addr->sa_family != AF_INET || len < sizeof(struct sockaddr_in)) return MHD_NO;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    long uid = socket_uid(ntohs(in->sin_port), (unsigned)v->port);
+    return uid == (long)fn_env_uid(v) ? MHD_YES : MHD_NO;
+}
+
 int fn_rapi_start(fnenv *v, ferr *e)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     v->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL,
-        NULL, handle, v, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, done, v,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0,
+        accept_peer, v, handle, v, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, done, v,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_END);
     if (!v->mhd) return ferr_internal(e, "cannot start the Runtime API");
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(v->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "auth/keys.h"
+#include "base/clock.h"
 #include "engine/engines.h"
 #include "engine/functions.h"
 #include "fixture.h" /* after svc.h: fixture_env_open */
@@ -139,6 +140,7 @@ static const char *PY_APP =
     "            'region': os.environ.get('AWS_REGION'),\n"
     "            'endpoint': os.environ.get('AWS_ENDPOINT_URL'),\n"
     "            'color': os.environ.get('COLOR'),\n"
+    "            'api': os.environ.get('AWS_LAMBDA_RUNTIME_API'),\n"
     "            'task': os.environ.get('LAMBDA_TASK_ROOT'), 'cwd': os.getcwd()}\n";
 
 /* Processes of ferry's environments running what (their comm): those whose environment
@@ -261,6 +263,17 @@ static void test_python(void **state)
     const char *stream = json_string_value(json_object_get(a, "stream"));
     assert_true(strlen(stream) == 10 + 1 + 9 + 32 && !strncmp(stream + 10, "/[$LATEST]", 10));
     fn_result_clear(&r);
+
+    /* as root, the Runtime API answers only the environment's own uid */
+    if (geteuid() == 0) {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd),
+                 "curl -sf -m 5 http://%s/2018-06-01/runtime/invocation/next >/dev/null 2>&1",
+                 json_string_value(json_object_get(a, "api")));
+        /* closed at once (curl: 52 empty reply, 56 receive failure), not left waiting (28) */
+        int st = system(cmd);
+        assert_true(WIFEXITED(st) && (WEXITSTATUS(st) == 52 || WEXITSTATUS(st) == 56));
+    }
 
     /* warm: the same process, no init */
     json_t *b = invoke(&s, "{\"n\":2}", &r);
@@ -566,6 +579,66 @@ static void test_python_boto3(void **state)
     json_decref(a);
 }
 
+static void restart(const char *idle)
+{
+    functions_engine.stop(&env);
+    setenv("FERRY_FN_IDLE_SECONDS", idle, 1);
+    ferr e = {0};
+    assert_int_equal(functions_engine.start(&env, &e), 0);
+}
+
+static long pid_of(const fn_spec *s)
+{
+    fn_result r;
+    json_t *a = invoke(s, "{}", &r);
+    long pid = (long)json_integer_value(json_object_get(a, "pid"));
+    fn_result_clear(&r);
+    json_decref(a);
+    return pid;
+}
+
+/* 1 while pid runs (a zombie does not) */
+static int alive(long pid)
+{
+    char p[64], st[512];
+    snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    size_t n = fread(st, 1, sizeof(st) - 1, f);
+    fclose(f);
+    st[n] = 0;
+    char *c = strrchr(st, ')');
+    return c && c[1] == ' ' && c[2] != 'Z';
+}
+
+static void wait_gone(long pid)
+{
+    for (int i = 0; i < 400 && alive(pid); i++) usleep(50000);
+    assert_false(alive(pid));
+}
+
+/* Idle environments are reaped (FERRY_FN_IDLE_SECONDS); an environment retires before its
+ * role's credentials expire. */
+static void test_idle_and_expiry(void **state)
+{
+    (void)state;
+    fn_spec s = spec("idle", "python3.11", "app.handler", mkcode("app.py", PY_APP, NULL));
+    restart("1");
+    long p1 = pid_of(&s);
+    wait_gone(p1);
+    long p2 = pid_of(&s);
+    assert_true(p2 != p1);
+
+    restart("100000");
+    long p3 = pid_of(&s);
+    assert_int_equal(pid_of(&s), p3);
+    clock_set_offset(3600 - 200); /* the one-hour session ends in 200 s */
+    wait_gone(p3);
+    clock_set_offset(0);
+    assert_true(pid_of(&s) != p3);
+    restart("60");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_provided),
         cmocka_unit_test(test_init_failures),
         cmocka_unit_test(test_concurrency),
+        cmocka_unit_test(test_idle_and_expiry),
     };
     const struct CMUnitTest served[] = {cmocka_unit_test(test_python_boto3)};
     int rc = cmocka_run_group_tests(tests, setup, teardown);
