@@ -85,6 +85,14 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd);
  * rescan is set (one scan serves every group of a pass). */
 long fn_group_rss_kb(pid_t pgid, int rescan);
 
+/* functions.c: appends a line to inv's log (its last 4 KB kept) and queues it for
+ * CloudWatch Logs. Under fn_mu. */
+void fn_log_line(fnenv *v, fn_inv *inv, const char *s, size_t n);
+
+/* functions.c: reads what v's processes wrote (EOF closes the descriptor); lines become
+ * log events of the invocation it serves (a cold one's include the init's). Under fn_mu. */
+void fn_drain(fnenv *v);
+
 /* fn_rapi.c */
 int fn_rapi_start(fnenv *v, ferr *e);
 void fn_rapi_stop(fnenv *v);

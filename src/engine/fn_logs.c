@@ -51,6 +51,9 @@ void fn_logs_add(const fnenv *v, double t, const char *msg, size_t len)
         s->next = L.streams;
         L.streams = s;
     }
+    /* lines come only once the environment holds its role's session (its process starts
+     * after it): the stream writes as that role */
+    s->who = v->sess.key.who;
     if (!s->events && !(s->events = json_array())) goto out;
     if (json_array_size(s->events) >= MAX_QUEUED) {
         L.dropped++;

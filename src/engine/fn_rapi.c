@@ -59,6 +59,12 @@ static enum MHD_Result next(fnenv *v, struct MHD_Connection *conn)
     fn_inv *inv = v->cur;
     inv->state = INV_RUNNING;
     inv->handed = clock_now();
+    /* AWS writes START when the runtime takes the invocation: after the init's output
+     * (written before this request, so in the pipe now) */
+    fn_drain(v);
+    char line[256];
+    snprintf(line, sizeof(line), "START RequestId: %s Version: %s", inv->request_id, v->version);
+    fn_log_line(v, inv, line, strlen(line));
     struct MHD_Response *r =
         MHD_create_response_from_buffer(inv->len, inv->payload, MHD_RESPMEM_MUST_COPY);
     char deadline[32], trace[96];

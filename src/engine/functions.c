@@ -90,9 +90,7 @@ static void env_free(fnenv *v)
     free(v);
 }
 
-/* Appends a line to the invocation's log (kept to its last 4 KB, on line boundaries where it
- * can) and queues it for CloudWatch Logs. Under fn_mu. */
-static void log_line(fnenv *v, fn_inv *inv, const char *s, size_t n)
+void fn_log_line(fnenv *v, fn_inv *inv, const char *s, size_t n)
 {
     double now = clock_now();
     fn_logs_add(v, now, s, n);
@@ -107,9 +105,7 @@ static void log_line(fnenv *v, fn_inv *inv, const char *s, size_t n)
     if (buf_put(b, s, n) || buf_putc(b, '\n')) b->failed = 0;
 }
 
-/* Reads what the process wrote; EOF closes the descriptor. Lines become log events (the
- * current invocation's, or the next one's while none runs: init output). Under fn_mu. */
-static void drain(fnenv *v)
+void fn_drain(fnenv *v)
 {
     if (v->out_fd < 0) return;
     char b[8192];
@@ -120,14 +116,14 @@ static void drain(fnenv *v)
             if (n == 0 || errno != EAGAIN) {
                 close(v->out_fd);
                 v->out_fd = -1;
-                if (v->partial_len) log_line(v, v->cur, v->partial, v->partial_len);
+                if (v->partial_len) fn_log_line(v, v->cur, v->partial, v->partial_len);
                 v->partial_len = 0;
             }
             return;
         }
         for (ssize_t i = 0; i < n; i++) {
             if (b[i] == '\n' || v->partial_len == sizeof(v->partial)) {
-                log_line(v, v->cur, v->partial, v->partial_len);
+                fn_log_line(v, v->cur, v->partial, v->partial_len);
                 v->partial_len = 0;
                 if (b[i] == '\n') continue;
             }
@@ -146,7 +142,7 @@ static void finish(fnenv *v, fn_inv *inv, char key[48])
     if (v && !inv->res.failed) {
         double ms = (now - (inv->handed ? inv->handed : inv->started)) * 1000;
         snprintf(line, sizeof(line), "END RequestId: %s", inv->request_id);
-        log_line(v, inv, line, strlen(line));
+        fn_log_line(v, inv, line, strlen(line));
         int n = snprintf(line, sizeof(line),
                          "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
                          "Memory Size: %d MB\tMax Memory Used: %ld MB\t",
@@ -155,7 +151,7 @@ static void finish(fnenv *v, fn_inv *inv, char key[48])
         if (v->init_ms > 0 && !v->init_reported && n > 0 && (size_t)n < sizeof(line))
             snprintf(line + n, sizeof(line) - (size_t)n, "Init Duration: %.2f ms\t", v->init_ms);
         v->init_reported = 1;
-        log_line(v, inv, line, strlen(line));
+        fn_log_line(v, inv, line, strlen(line));
     }
     if (!inv->res.failed) {
         inv->res.payload = inv->reply ? inv->reply : strdup("null");
@@ -390,9 +386,6 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
     v->cur = inv;
     v->busy = 1;
     inv->env = v;
-    char line[256];
-    snprintf(line, sizeof(line), "START RequestId: %s Version: %s", inv->request_id, v->version);
-    log_line(v, inv, line, strlen(line));
     inv->next = F.invs;
     F.invs = inv;
     memcpy(id, inv->id, sizeof(inv->id));
@@ -509,7 +502,7 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
             }
             inv = v->cur;
         }
-        drain(v);
+        fn_drain(v);
         /* the process is gone */
         if (v->pid > 0) {
             int st;
@@ -517,7 +510,7 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
             if (r == v->pid) {
                 kill(-v->pid, SIGKILL); /* its children too */
                 v->pid = 0;
-                drain(v);
+                fn_drain(v);
                 if (inv && inv->state != INV_REPLIED && inv->state != INV_DONE) {
                     char why[64];
                     if (WIFSIGNALED(st))
@@ -534,7 +527,7 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
                              "RequestId: %s Error: Runtime exited with error: %s\n"
                              "Runtime.ExitError",
                              inv->request_id, why);
-                    log_line(v, inv, line, strlen(line));
+                    fn_log_line(v, inv, line, strlen(line));
                     finish(v, inv, key);
                     ++*nkeys;
                     inv = NULL;
@@ -555,9 +548,9 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
             fail_with(inv, NULL, "%s %s Task timed out after %.2f seconds", ts, inv->request_id,
                       (double)v->timeout_s);
             char *m = inv->reply ? strstr(inv->reply, ts) : NULL;
-            if (m) log_line(v, inv, m, strcspn(m, "\""));
+            if (m) fn_log_line(v, inv, m, strcspn(m, "\""));
             kill_env(v);
-            drain(v);
+            fn_drain(v);
             finish(v, inv, key);
             ++*nkeys;
             inv = NULL;
@@ -610,7 +603,7 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
 static void *supervisor(void *arg)
 {
     (void)arg;
-    struct pollfd fds[1024];
+    static struct pollfd fds[8192];
     double last_sample = 0;
     for (;;) {
         int n = 0;
@@ -619,7 +612,7 @@ static void *supervisor(void *arg)
         int busy = 0;
         for (fnenv *v = F.envs; v; v = v->next) {
             busy |= v->cur != NULL;
-            if (v->out_fd >= 0 && n < 1024)
+            if (v->out_fd >= 0 && n < 8192)
                 fds[n++] = (struct pollfd){.fd = v->out_fd, .events = POLLIN};
         }
         int done = F.stopping && !F.envs;

@@ -255,7 +255,9 @@ static void test_python(void **state)
     /* the log: init output, START, the handler's, END, REPORT with the cold start's init */
     assert_non_null(r.log_tail);
     assert_non_null(strstr(r.log_tail, "loading"));
+    /* init output first, then START, as AWS writes them */
     assert_non_null(strstr(r.log_tail, "START RequestId: "));
+    assert_true(strstr(r.log_tail, "loading") < strstr(r.log_tail, "START RequestId: "));
     assert_non_null(strstr(r.log_tail, "handling {'n': 1}"));
     assert_non_null(strstr(r.log_tail, "END RequestId: "));
     assert_non_null(strstr(r.log_tail, "Memory Size: 256 MB"));
