@@ -523,6 +523,28 @@ static void test_concurrency(void **state)
     s.concurrency = 0;
     assert_int_equal(functions_start(&env, &s, "{}", 2, NULL, id2, &e), -1);
     assert_string_equal(e.code, "TooManyRequestsException");
+    /* scaled out: invocations started together get environments of their own; the next
+     * finds one of them warm */
+    s.concurrency = -1;
+    fn_spec w = spec("wide", "provided.al2023", NULL, s.code_dir);
+    char ids[3][40];
+    long pids[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(functions_start(&env, &w, "{\"x\":1}", 7, NULL, ids[i], &e), 0);
+    for (int i = 0; i < 3; i++) {
+        while ((rc = functions_take(&env, ids[i], &r)) == 0) usleep(20000);
+        assert_int_equal(rc, 1);
+        json_t *j = json_loadb(r.payload, r.len, 0, NULL);
+        pids[i] = (long)json_integer_value(json_object_get(j, "pid"));
+        json_decref(j);
+        fn_result_clear(&r);
+    }
+    assert_true(pids[0] != pids[1] && pids[1] != pids[2] && pids[0] != pids[2]);
+    a = invoke(&w, "{\"x\":2}", &r);
+    long again = (long)json_integer_value(json_object_get(a, "pid"));
+    assert_true(again == pids[0] || again == pids[1] || again == pids[2]);
+    fn_result_clear(&r);
+    json_decref(a);
     /* a forgotten invocation is freed by the engine */
     s.concurrency = -1;
     assert_int_equal(functions_start(&env, &s, "{}", 2, NULL, id2, &e), 0);
