@@ -4,7 +4,10 @@
  * (arn, revision) or dedicates a new one, whose preparation (the execution role's session,
  * the files) runs on a thread of its own. One supervisor thread forks every environment's
  * guard (fn_env.c: the process group's leader, which kills the group when ferry dies),
- * reads the output, reaps the processes, and enforces deadlines, memory and idleness. */
+ * reads the output, reaps the processes, and enforces deadlines, memory and idleness.
+ *
+ * Seams (environment of ferry): FERRY_FN_IDLE_SECONDS (an idle environment's life, 300 s),
+ * FERRY_FN_PYTHON and FERRY_FN_NODE (the interpreters; by default /usr/bin's, else PATH's). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -141,6 +141,7 @@ static const char *PY_APP =
     "            'endpoint': os.environ.get('AWS_ENDPOINT_URL'),\n"
     "            'color': os.environ.get('COLOR'),\n"
     "            'api': os.environ.get('AWS_LAMBDA_RUNTIME_API'),\n"
+    "            'readable': [os.access(p, os.R_OK) for p in event.get('probe', [])],\n"
     "            'task': os.environ.get('LAMBDA_TASK_ROOT'), 'cwd': os.getcwd()}\n";
 
 /* Processes of ferry's environments running what (their comm): those whose environment
@@ -301,9 +302,17 @@ static void test_python(void **state)
     fn_result_clear(&r);
     json_decref(b);
 
-    /* a new revision: a new environment */
+    /* a new revision: a new environment, which (as root: a uid of its own) reads neither
+     * ferry's data directory nor the other environment's code */
     s.revision = "r2";
-    b = invoke(&s, "{\"n\":4}", &r);
+    char probe[1200];
+    snprintf(probe, sizeof(probe), "{\"n\":4,\"probe\":[\"%s\",\"%s\",\"%s/app.py\"]}", dir, task,
+             task);
+    b = invoke(&s, probe, &r);
+    json_t *rd = json_object_get(b, "readable");
+    assert_int_equal(json_array_size(rd), 3);
+    if (geteuid() == 0)
+        for (size_t i = 0; i < 3; i++) assert_false(json_is_true(json_array_get(rd, i)));
     assert_true(json_integer_value(json_object_get(a, "pid")) !=
                 json_integer_value(json_object_get(b, "pid")));
     fn_result_clear(&r);
