@@ -53,10 +53,10 @@ struct fnenv {
     char **argv, **envp;
     struct MHD_Daemon *mhd;
     int port;
-    pid_t pid;   /* the process (and its group); 0 before fork and once reaped */
-    int out_fd;  /* its stdout and stderr */
-    int life_fd; /* the guard's lifeline: closing it (or dying) kills the group */
-    char partial[1024];
+    pid_t pid;          /* the process (and its group); 0 before fork and once reaped */
+    int out_fd;         /* its stdout and stderr */
+    int life_fd;        /* the guard's lifeline: closing it (or dying) kills the group */
+    char partial[8192]; /* a line being read (longer ones are cut into events) */
     size_t partial_len;
     int state, busy, retire, oom, init_reported, started_once, prepared;
     double spawned, idle_since, init_ms;
