@@ -67,23 +67,32 @@ static int teardown(void **state)
     return fixture_env_close(&env, dir);
 }
 
-/* A fresh code directory holding files (name, text; NULL-terminated pairs). */
-static const char *mkcode(const char *name, ...)
+/* Fills a fresh directory PREFIX-XXXXXX under the test's (its path in out[n]) with files:
+ * path, text pairs from ap, up to a NULL path; directories are made as paths need them. */
+static void fill(char *out, size_t n, const char *prefix, va_list ap)
 {
-    snprintf(code, sizeof(code), "%s/code-XXXXXX", dir);
-    assert_non_null(mkdtemp(code));
-    va_list ap;
-    va_start(ap, name);
-    for (const char *n = name; n; n = va_arg(ap, const char *)) {
+    snprintf(out, n, "%s/%s-XXXXXX", dir, prefix);
+    assert_non_null(mkdtemp(out));
+    for (const char *path; (path = va_arg(ap, const char *));) {
         const char *text = va_arg(ap, const char *);
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", code, n);
+        char p[600], cmd[700];
+        snprintf(p, sizeof(p), "%s/%s", out, path);
+        snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
+        assert_int_equal(system(cmd), 0);
         FILE *f = fopen(p, "w");
         assert_non_null(f);
         fputs(text, f);
         fclose(f);
         chmod(p, 0755);
     }
+}
+
+/* A fresh code directory holding files (path, text; NULL-terminated pairs). */
+static const char *mkcode(int dummy, ...)
+{
+    va_list ap;
+    va_start(ap, dummy);
+    fill(code, sizeof(code), "code", ap);
     va_end(ap);
     return code;
 }
@@ -189,7 +198,7 @@ static void test_crash(void **state)
                        "sleep 60 &\n"
                        "setsid sleep 61 &\n"
                        "exec sleep 62\n";
-    fn_spec s = spec("crash9", "provided.al2023", NULL, mkcode("bootstrap", boot, NULL));
+    fn_spec s = spec("crash9", "provided.al2023", NULL, mkcode(0, "bootstrap", boot, NULL));
     s.timeout_s = 120;
     /* a server of its own (a fork with no engine running), which the test kills */
     functions_engine.stop(&env);
@@ -230,7 +239,7 @@ static void test_crash(void **state)
 static void test_python(void **state)
 {
     (void)state;
-    fn_spec s = spec("py", "python3.11", "app.handler", mkcode("app.py", PY_APP, NULL));
+    fn_spec s = spec("py", "python3.11", "app.handler", mkcode(0, "app.py", PY_APP, NULL));
     json_t *vars = json_pack("{s:s}", "COLOR", "blue");
     s.variables = vars;
     fn_result r;
@@ -324,7 +333,7 @@ static void test_python(void **state)
 static void test_python_init_errors(void **state)
 {
     (void)state;
-    fn_spec s = spec("pyimport", "python3.11", "nosuch.handler", mkcode("app.py", PY_APP, NULL));
+    fn_spec s = spec("pyimport", "python3.11", "nosuch.handler", mkcode(0, "app.py", PY_APP, NULL));
     fn_result r;
     json_t *a = invoke(&s, "{}", &r);
     assert_string_equal(r.function_error, "Unhandled");
@@ -335,7 +344,7 @@ static void test_python_init_errors(void **state)
     fn_result_clear(&r);
     json_decref(a);
 
-    s = spec("pyhandler", "python3.11", "app.nothere", mkcode("app.py", PY_APP, NULL));
+    s = spec("pyhandler", "python3.11", "app.nothere", mkcode(0, "app.py", PY_APP, NULL));
     a = invoke(&s, "{}", &r);
     assert_string_equal(json_string_value(json_object_get(a, "errorType")),
                         "Runtime.HandlerNotFound");
@@ -357,8 +366,8 @@ static void test_node(void **state)
         "  setTimeout(() => callback(null, {cb: event.n}), 10);\n"
         "};\n";
     const char *mjs = "export const handler = async (event) => ({esm: event.n});\n";
-    fn_spec s =
-        spec("node", "nodejs20.x", "index.handler", mkcode("index.js", cjs, "esm.mjs", mjs, NULL));
+    fn_spec s = spec("node", "nodejs20.x", "index.handler",
+                     mkcode(0, "index.js", cjs, "esm.mjs", mjs, NULL));
     fn_result r;
     json_t *a = invoke(&s, "{\"n\":7}", &r);
     assert_null(r.function_error);
@@ -402,6 +411,71 @@ static void test_node(void **state)
     json_decref(a);
 }
 
+/* A layer directory holding files (path, text; NULL-terminated pairs). */
+static void mktree(char *out, size_t n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    fill(out, n, "layer", ap);
+    va_end(ap);
+}
+
+/* Layers make up /opt, in order (a later layer's file wins), on the runtimes' search paths:
+ * PYTHONPATH (python, python/lib/pythonX.Y/site-packages), NODE_PATH, PATH (bin), and a
+ * provided runtime's bootstrap. */
+static void test_layers(void **state)
+{
+    (void)state;
+    char l1[300], l2[300];
+    mktree(l1, sizeof(l1), "python/shared.py", "VALUE = 'one'\n",
+           "nodejs/node_modules/greet/index.js", "module.exports = n => 'hello ' + n;\n",
+           "bin/tool", "#!/bin/sh\necho tool-out\n", NULL);
+    mktree(l2, sizeof(l2), "python/shared.py", "VALUE = 'two'\n",
+           "python/lib/python3.11/site-packages/sp.py", "X = 1\n", "bootstrap",
+           "#!/bin/sh\nAPI=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\n"
+           "H=$(mktemp); curl -sS -D \"$H\" \"$API/invocation/next\" >/dev/null\n"
+           "ID=$(grep -i '^lambda-runtime-aws-request-id:' \"$H\" | tr -d '\\r' | cut -d' ' -f2)\n"
+           "curl -sS -X POST -d \"\\\"$(tool)\\\"\" \"$API/invocation/$ID/response\"\n"
+           "sleep 5\n",
+           NULL);
+    const char *layers[] = {l1, l2};
+    fn_spec s = spec("layered", "python3.11", "app.handler",
+                     mkcode(0, "app.py",
+                            "import shared, sp\n"
+                            "def handler(e, c):\n"
+                            "    return [shared.VALUE, sp.X]\n",
+                            NULL));
+    s.layer_dirs = layers;
+    s.n_layers = 2;
+    fn_result r;
+    json_t *a = invoke(&s, "{}", &r);
+    assert_string_equal(json_string_value(json_array_get(a, 0)), "two");
+    assert_int_equal(json_integer_value(json_array_get(a, 1)), 1);
+    fn_result_clear(&r);
+    json_decref(a);
+
+    fn_spec n = spec("layered-node", "nodejs20.x", "index.handler",
+                     mkcode(0, "index.js",
+                            "const greet = require('greet');\n"
+                            "exports.handler = async () => greet('you');\n",
+                            NULL));
+    n.layer_dirs = layers;
+    n.n_layers = 2;
+    a = invoke(&n, "{}", &r);
+    assert_string_equal(json_string_value(a), "hello you");
+    fn_result_clear(&r);
+    json_decref(a);
+
+    /* no bootstrap in the package: the layers' (/opt/bootstrap), with /opt/bin on PATH */
+    fn_spec p = spec("layered-sh", "provided.al2023", NULL, mkcode(0, "README", "none\n", NULL));
+    p.layer_dirs = layers;
+    p.n_layers = 2;
+    a = invoke(&p, "{}", &r);
+    assert_string_equal(json_string_value(a), "tool-out");
+    fn_result_clear(&r);
+    json_decref(a);
+}
+
 /* A provided runtime: the package's bootstrap speaks the Runtime API with curl. */
 static const char *SH_BOOT =
     "#!/bin/sh\n"
@@ -424,7 +498,7 @@ static const char *SH_BOOT =
 static void test_provided(void **state)
 {
     (void)state;
-    fn_spec s = spec("sh", "provided.al2023", NULL, mkcode("bootstrap", SH_BOOT, NULL));
+    fn_spec s = spec("sh", "provided.al2023", NULL, mkcode(0, "bootstrap", SH_BOOT, NULL));
     s.timeout_s = 2;
     fn_result r;
     json_t *a = invoke(&s, "{\"x\":1}", &r);
@@ -471,7 +545,7 @@ static void test_init_failures(void **state)
     (void)state;
     /* crashes during init: Runtime.ExitError with its log */
     fn_spec s = spec("crash", "provided.al2", NULL,
-                     mkcode("bootstrap", "#!/bin/sh\necho 'cannot start'\nexit 3\n", NULL));
+                     mkcode(0, "bootstrap", "#!/bin/sh\necho 'cannot start'\nexit 3\n", NULL));
     fn_result r;
     json_t *a = invoke(&s, "{}", &r);
     assert_string_equal(r.function_error, "Unhandled");
@@ -483,7 +557,7 @@ static void test_init_failures(void **state)
 
     /* never calls /next: timed out */
     s = spec("silent", "provided.al2", NULL,
-             mkcode("bootstrap", "#!/bin/sh\nexec sleep 60\n", NULL));
+             mkcode(0, "bootstrap", "#!/bin/sh\nexec sleep 60\n", NULL));
     s.timeout_s = 1;
     a = invoke(&s, "{}", &r);
     assert_non_null(strstr(json_string_value(json_object_get(a, "errorMessage")),
@@ -492,7 +566,7 @@ static void test_init_failures(void **state)
     json_decref(a);
 
     /* a role that does not trust lambda.amazonaws.com: the invocation fails */
-    s = spec("untrusted", "python3.11", "app.handler", mkcode("app.py", PY_APP, NULL));
+    s = spec("untrusted", "python3.11", "app.handler", mkcode(0, "app.py", PY_APP, NULL));
     s.role_arn = "arn:aws:iam::" ACCT ":role/Ec2";
     ferr e = {0};
     memset(&r, 0, sizeof(r));
@@ -503,7 +577,7 @@ static void test_init_failures(void **state)
 static void test_concurrency(void **state)
 {
     (void)state;
-    fn_spec s = spec("conc", "provided.al2023", NULL, mkcode("bootstrap", SH_BOOT, NULL));
+    fn_spec s = spec("conc", "provided.al2023", NULL, mkcode(0, "bootstrap", SH_BOOT, NULL));
     s.timeout_s = 1;
     s.concurrency = 1;
     ferr e = {0};
@@ -602,7 +676,7 @@ static void test_python_boto3(void **state)
     const char *app = "import boto3\n"
                       "def handler(event, context):\n"
                       "    return boto3.client('sts').get_caller_identity()['Arn']\n";
-    fn_spec s = spec("whoami", "python3.11", "app.handler", mkcode("app.py", app, NULL));
+    fn_spec s = spec("whoami", "python3.11", "app.handler", mkcode(0, "app.py", app, NULL));
     fn_result r;
     json_t *a = invoke(&s, "{}", &r);
     if (r.function_error) fprintf(stderr, "%.*s\n%s\n", (int)r.len, r.payload, r.log_tail);
@@ -655,7 +729,7 @@ static void wait_gone(long pid)
 static void test_idle_and_expiry(void **state)
 {
     (void)state;
-    fn_spec s = spec("idle", "python3.11", "app.handler", mkcode("app.py", PY_APP, NULL));
+    fn_spec s = spec("idle", "python3.11", "app.handler", mkcode(0, "app.py", PY_APP, NULL));
     restart("1");
     long p1 = pid_of(&s);
     wait_gone(p1);
@@ -682,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_provided),
         cmocka_unit_test(test_init_failures),
         cmocka_unit_test(test_concurrency),
+        cmocka_unit_test(test_layers),
         cmocka_unit_test(test_idle_and_expiry),
     };
     const struct CMUnitTest served[] = {cmocka_unit_test(test_python_boto3)};
