@@ -415,6 +415,36 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
     }
 }
 
+/* Calls fn(pid, pgrp, rss pages, arg) for every process of the machine but group leaders
+ * (an environment's leader is its guard, a fork of ferry sharing ferry's pages). */
+static void each_process(void (*fn)(pid_t pid, pid_t pgrp, long rss, void *arg), void *arg)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
+        char p[64], s[1024];
+        snprintf(p, sizeof(p), "/proc/%.32s/stat", de->d_name);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, s, sizeof(s) - 1);
+        close(fd);
+        if (n <= 0) continue;
+        s[n] = 0;
+        /* after the ")" closing comm: state ppid pgrp ... rss is field 24 */
+        char *c = strrchr(s, ')');
+        if (!c) continue;
+        long f[22] = {0};
+        int i = 0;
+        char *sv = NULL;
+        for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
+            f[i++] = atol(t);
+        if (i < 22 || f[2] <= 1 || f[2] == atol(de->d_name)) continue;
+        fn((pid_t)atol(de->d_name), (pid_t)f[2], f[21], arg);
+    }
+    if (d) closedir(d);
+}
+
 /* pgid -> resident KB of the last scan */
 typedef struct group_rss {
     pid_t pgid;
@@ -423,45 +453,39 @@ typedef struct group_rss {
 static group_rss groups[4096];
 static size_t ngroups;
 
+static void add_rss(pid_t pid, pid_t pgrp, long rss, void *arg)
+{
+    (void)pid;
+    long page_kb = *(long *)arg;
+    size_t g = 0;
+    while (g < ngroups && groups[g].pgid != pgrp) g++;
+    if (g == ngroups) {
+        if (ngroups == sizeof(groups) / sizeof(groups[0])) return;
+        groups[ngroups++] = (group_rss){pgrp, 0};
+    }
+    groups[g].kb += rss * page_kb;
+}
+
 long fn_group_rss_kb(pid_t pgid, int rescan)
 {
     static long page_kb;
     if (!page_kb) page_kb = sysconf(_SC_PAGESIZE) / 1024;
     if (rescan) {
         ngroups = 0;
-        DIR *d = opendir("/proc");
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-            if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
-            char p[64], s[1024];
-            snprintf(p, sizeof(p), "/proc/%.32s/stat", de->d_name);
-            int fd = open(p, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            ssize_t n = read(fd, s, sizeof(s) - 1);
-            close(fd);
-            if (n <= 0) continue;
-            s[n] = 0;
-            /* after the ")" closing comm: state ppid pgrp ... rss is field 24 */
-            char *c = strrchr(s, ')');
-            if (!c) continue;
-            long f[22] = {0};
-            int i = 0;
-            char *sv = NULL;
-            for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
-                f[i++] = atol(t);
-            /* the group's leader is its guard, a fork of ferry sharing ferry's pages */
-            if (i < 22 || f[2] <= 1 || f[2] == atol(de->d_name)) continue;
-            size_t g = 0;
-            while (g < ngroups && groups[g].pgid != (pid_t)f[2]) g++;
-            if (g == ngroups) {
-                if (ngroups == sizeof(groups) / sizeof(groups[0])) continue;
-                groups[ngroups++] = (group_rss){(pid_t)f[2], 0};
-            }
-            groups[g].kb += f[21] * page_kb;
-        }
-        if (d) closedir(d);
+        each_process(add_rss, &page_kb);
     }
     for (size_t g = 0; g < ngroups; g++)
         if (groups[g].pgid == pgid) return groups[g].kb;
     return 0;
+}
+
+static void stop_one(pid_t pid, pid_t pgrp, long rss, void *arg)
+{
+    (void)rss;
+    if (pgrp == *(pid_t *)arg) kill(pid, SIGSTOP);
+}
+
+void fn_group_freeze(pid_t pgid)
+{
+    each_process(stop_one, &pgid);
 }

@@ -58,7 +58,7 @@ struct fnenv {
     int life_fd;        /* the guard's lifeline: closing it (or dying) kills the group */
     char partial[8192]; /* a line being read (longer ones are cut into events) */
     size_t partial_len;
-    int state, busy, retire, oom, init_reported, started_once, prepared;
+    int state, busy, retire, oom, init_reported, started_once, prepared, frozen;
     double spawned, idle_since, init_ms;
     long max_rss_kb;
     fn_inv *cur;       /* the invocation it serves, NULL while idle */
@@ -84,6 +84,8 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd);
 /* Resident memory (KB) of the processes in group pgid, from a scan of /proc made when
  * rescan is set (one scan serves every group of a pass). */
 long fn_group_rss_kb(pid_t pgid, int rescan);
+/* Freezes group pgid's processes but its guard (SIGSTOP; SIGCONT to the group thaws). */
+void fn_group_freeze(pid_t pgid);
 
 /* functions.c: appends a line to inv's log (its last 4 KB kept) and queues it for
  * CloudWatch Logs. Under fn_mu. */

@@ -387,6 +387,8 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
         v->next = F.envs;
         F.envs = v;
     }
+    if (v->frozen && v->pid > 0) kill(-v->pid, SIGCONT);
+    v->frozen = 0;
     v->cur = inv;
     v->busy = 1;
     inv->env = v;
@@ -567,6 +569,12 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
                 v->oom = 1;
                 kill(-v->pid, SIGKILL);
             }
+        }
+        /* AWS freezes an idle environment: nothing it left running runs until the next
+         * invocation (its guard, which watches ferry's life, is left awake) */
+        if (!v->cur && v->state == ENV_RUNNING && v->pid > 0 && !v->frozen) {
+            fn_group_freeze(v->pid);
+            v->frozen = 1;
         }
         /* idleness, retirement (credentials about to expire, a changed function) */
         if (!v->cur && v->state == ENV_RUNNING) {

@@ -132,6 +132,20 @@ static json_t *invoke(const fn_spec *s, const char *payload, fn_result *r)
     return j;
 }
 
+/* The state letter of process pid (R, S, T, Z...), or 0. */
+static char proc_state(long pid)
+{
+    char p[64], st[512];
+    snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    size_t n = fread(st, 1, sizeof(st) - 1, f);
+    fclose(f);
+    st[n] = 0;
+    char *c = strrchr(st, ')');
+    return c && c[1] == ' ' ? c[2] : 0;
+}
+
 static const char *PY_APP =
     "import os\n"
     "print('loading')\n"
@@ -286,6 +300,12 @@ static void test_python(void **state)
         int st = system(cmd);
         assert_true(WIFEXITED(st) && (WEXITSTATUS(st) == 52 || WEXITSTATUS(st) == 56));
     }
+
+    /* idle: frozen (stopped) until the next invocation */
+    long pid = (long)json_integer_value(json_object_get(a, "pid"));
+    int frozen = 0;
+    for (int i = 0; i < 200 && !(frozen = proc_state(pid) == 'T'); i++) usleep(20000);
+    assert_true(frozen);
 
     /* warm: the same process, no init */
     json_t *b = invoke(&s, "{\"n\":2}", &r);
@@ -707,15 +727,8 @@ static long pid_of(const fn_spec *s)
 /* 1 while pid runs (a zombie does not) */
 static int alive(long pid)
 {
-    char p[64], st[512];
-    snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
-    FILE *f = fopen(p, "r");
-    if (!f) return 0;
-    size_t n = fread(st, 1, sizeof(st) - 1, f);
-    fclose(f);
-    st[n] = 0;
-    char *c = strrchr(st, ')');
-    return c && c[1] == ' ' && c[2] != 'Z';
+    char c = proc_state(pid);
+    return c && c != 'Z';
 }
 
 static void wait_gone(long pid)
