@@ -229,9 +229,9 @@ static void *prepare(void *arg)
     session_req r = {.role_arn = v->role_arn, .session_name = sname};
     int rc = 0;
     if (session_assume_as(F.env, NULL, NULL, &lambda, v->region, &r, &v->sess, &e)) {
-        /* AWS: "The role defined for the function cannot be assumed by Lambda." */
+        /* AWS's answer for a role that does not trust lambda.amazonaws.com */
         if (e.status < 500)
-            ferr_set(&e, 403, "AccessDeniedException",
+            ferr_set(&e, 400, "InvalidParameterValueException",
                      "The role defined for the function cannot be assumed by Lambda.");
         rc = -1;
     }

@@ -591,7 +591,9 @@ static void test_init_failures(void **state)
     ferr e = {0};
     memset(&r, 0, sizeof(r));
     assert_int_equal(functions_invoke(&env, &s, "{}", 2, NULL, &r, &e), -1);
-    assert_string_equal(e.code, "AccessDeniedException");
+    assert_string_equal(e.code, "InvalidParameterValueException");
+    assert_string_equal(e.message,
+                        "The role defined for the function cannot be assumed by Lambda.");
 }
 
 static void test_concurrency(void **state)
