@@ -8,6 +8,7 @@ import os
 import sys
 import time
 import traceback
+import urllib.error
 import urllib.request
 
 API = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
@@ -16,8 +17,14 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def call(method, path, body=None, headers=None):
     req = urllib.request.Request(API + path, data=body, method=method, headers=headers or {})
-    with OPENER.open(req) as r:
-        return r.read(), r.headers
+    try:
+        with OPENER.open(req) as r:
+            return r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        # a refused response (413: too large) ends that invocation, not the runtime
+        if method == "POST" and e.code < 500:
+            return e.read(), e.headers
+        raise
 
 
 def error_doc(exc, etype=None, rid=None):

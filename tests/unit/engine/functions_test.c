@@ -151,6 +151,8 @@ static const char *PY_APP =
     "print('loading')\n"
     "def handler(event, context):\n"
     "    print('handling', event)\n"
+    "    if event.get('big'):\n"
+    "        return 'x' * (7 << 20)\n"
     "    if event.get('fail'):\n"
     "        raise ValueError('boom')\n"
     "    return {'event': event, 'pid': os.getpid(), 'rid': context.aws_request_id,\n"
@@ -326,6 +328,19 @@ static void test_python(void **state)
     fn_result_clear(&r);
     json_decref(b);
     b = invoke(&s, "{\"n\":3}", &r);
+    assert_int_equal(json_integer_value(json_object_get(a, "pid")),
+                     json_integer_value(json_object_get(b, "pid")));
+    fn_result_clear(&r);
+    json_decref(b);
+
+    /* a response over 6 MB: AWS's error instead */
+    b = invoke(&s, "{\"big\":true}", &r);
+    assert_string_equal(r.function_error, "Unhandled");
+    assert_string_equal(json_string_value(json_object_get(b, "errorType")),
+                        "Function.ResponseSizeTooLarge");
+    fn_result_clear(&r);
+    json_decref(b);
+    b = invoke(&s, "{\"n\":5}", &r); /* the runtime lives on */
     assert_int_equal(json_integer_value(json_object_get(a, "pid")),
                      json_integer_value(json_object_get(b, "pid")));
     fn_result_clear(&r);
