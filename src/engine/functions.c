@@ -45,6 +45,7 @@ static struct {
     pthread_t sup;
     char root[PATH_MAX];
     double idle_s;
+    char why[256]; /* why functions cannot run on this machine ("" when they can) */
     unsigned char slots[65536 / 8];
 } F = {.done_cv = PTHREAD_COND_INITIALIZER, .wake = {-1, -1}};
 
@@ -340,8 +341,8 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
     if (!F.running || F.stopping) {
         pthread_mutex_unlock(&fn_mu);
         inv_free(inv);
-        return ferr_set(e, 500, "ServiceException",
-                        "functions cannot run: the engine is not running");
+        return ferr_set(e, 500, "ServiceException", "functions cannot run: %s",
+                        F.why[0] ? F.why : "the engine is not running");
     }
     /* concurrency: invocations in flight (an environment serving one, or starting for one) */
     int fn_busy = 0, acct_busy = 0;
@@ -663,7 +664,15 @@ static int fn_engine_start(ferry_env *env, ferr *e)
 {
     const char *idle = getenv("FERRY_FN_IDLE_SECONDS");
     F.idle_s = idle && atof(idle) > 0 ? atof(idle) : 300;
-    if (fn_root_init(F.root, sizeof(F.root), e)) return -1;
+    /* without a place for environments ferry still serves everything else: invocations
+     * are refused with the reason */
+    ferr re = {0};
+    if (fn_root_init(F.root, sizeof(F.root), &re)) {
+        snprintf(F.why, sizeof(F.why), "%.200s", re.message);
+        log_warn("functions cannot run: %s", re.message);
+        return 0;
+    }
+    F.why[0] = 0;
     if (pipe2(F.wake, O_CLOEXEC | O_NONBLOCK)) return ferr_internal(e, "pipe: %s", strerror(errno));
     F.env = env;
     F.stopping = 0;
