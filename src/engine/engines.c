@@ -4,11 +4,14 @@
 
 #include "blobsweep.h"
 #include "delivery.h"
+#include "functions.h"
 #include "logs_retention.h"
 #include "s3_lifecycle.h"
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
+    &functions_engine,      /* Lambda execution environments (engine/functions.c): first, so
+                               that deliveries and stacks can invoke functions */
     &delivery_engine,       /* SNS fan-out (engine/delivery.c) */
     &cfn_engine,            /* after delivery: stack events publish to SNS; stops first */
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */

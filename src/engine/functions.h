@@ -72,4 +72,7 @@ int functions_invoke(ferry_env *env, const fn_spec *s, const char *payload, size
 
 void fn_result_clear(fn_result *r);
 
+/* The engine itself (engines.c starts and stops it). */
+extern const struct engine_def functions_engine;
+
 #endif

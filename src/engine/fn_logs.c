@@ -1,0 +1,207 @@
+/* Functions' output to CloudWatch Logs: lines are queued per log stream and shipped once a
+ * second in PutLogEvents batches, through svc_invoke as the environment's execution role
+ * (AWS writes a function's logs with its role: a role without logs permissions gets none). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "engine/fn_int.h"
+
+/* PutLogEvents: at most 10,000 events and 1,048,576 bytes (26 per event) per call */
+#define MAX_EVENTS 10000
+#define MAX_BYTES  (1048576 - 64 * 1024)
+/* beyond this many queued events a stream drops lines (a runaway function) */
+#define MAX_QUEUED 50000
+
+typedef struct lstream {
+    char region[32], group[512], stream[96];
+    principal who;
+    int created;
+    json_t *events; /* [{"timestamp","message"}] waiting */
+    size_t bytes;
+    double last;
+    struct lstream *next;
+} lstream;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running, stopping;
+    pthread_t th;
+    ferry_env *env;
+    lstream *streams;
+    double last_note;
+    long dropped;
+} L = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL, NULL, 0, 0};
+
+void fn_logs_add(const fnenv *v, double t, const char *msg, size_t len)
+{
+    pthread_mutex_lock(&L.mu);
+    if (!L.running) goto out;
+    lstream *s = L.streams;
+    while (s && strcmp(s->stream, v->stream)) s = s->next;
+    if (!s) {
+        if (!(s = calloc(1, sizeof(*s)))) goto out;
+        snprintf(s->region, sizeof(s->region), "%s", v->region);
+        snprintf(s->group, sizeof(s->group), "%s", v->log_group);
+        snprintf(s->stream, sizeof(s->stream), "%s", v->stream);
+        s->who = v->sess.key.who;
+        s->next = L.streams;
+        L.streams = s;
+    }
+    /* lines come only once the environment holds its role's session (its process starts
+     * after it): the stream writes as that role */
+    s->who = v->sess.key.who;
+    if (!s->events && !(s->events = json_array())) goto out;
+    if (json_array_size(s->events) >= MAX_QUEUED) {
+        L.dropped++;
+        goto out;
+    }
+    json_t *ev = json_pack("{s:I,s:s%}", "timestamp", (json_int_t)(t * 1000), "message", msg, len);
+    if (!ev || json_array_append_new(s->events, ev)) {
+        L.dropped++;
+        goto out;
+    }
+    s->bytes += len + 26;
+    s->last = t;
+out:
+    pthread_mutex_unlock(&L.mu);
+}
+
+/* A failed call (no logs service yet, no permission) drops its batch, noted at most once a
+ * minute: logs are best effort, as AWS's are for a role that cannot write them. */
+static void note(const char *what, const ferr *e)
+{
+    double now = clock_now();
+    pthread_mutex_lock(&L.mu);
+    int say = now - L.last_note > 60;
+    if (say) L.last_note = now;
+    pthread_mutex_unlock(&L.mu);
+    if (say) log_warn("functions: log events dropped (%s: %s %s)", what, e->code, e->message);
+}
+
+static int logs_call(const lstream *s, const char *op, json_t *in, ferr *e)
+{
+    json_t *out = NULL;
+    int rc = svc_invoke(L.env, &s->who, s->region, "logs", op, in, &out, NULL, e);
+    json_decref(out);
+    return rc;
+}
+
+static void ship(lstream *s, json_t *events)
+{
+    ferr e = {0};
+    if (!s->created) {
+        json_t *g = json_pack("{s:s}", "logGroupName", s->group);
+        json_t *st = json_pack("{s:s,s:s}", "logGroupName", s->group, "logStreamName", s->stream);
+        if (g && logs_call(s, "CreateLogGroup", g, &e) &&
+            strcmp(e.code, "ResourceAlreadyExistsException")) {
+            note("CreateLogGroup", &e);
+        } else if (st && (ferr_clear(&e), logs_call(s, "CreateLogStream", st, &e)) &&
+                   strcmp(e.code, "ResourceAlreadyExistsException")) {
+            note("CreateLogStream", &e);
+        } else {
+            s->created = 1;
+        }
+        json_decref(g);
+        json_decref(st);
+        if (!s->created) return;
+    }
+    /* batches within PutLogEvents' limits, in order */
+    size_t n = json_array_size(events), i = 0;
+    while (i < n) {
+        json_t *batch = json_array();
+        size_t bytes = 0;
+        if (!batch) return;
+        for (; i < n && json_array_size(batch) < MAX_EVENTS; i++) {
+            json_t *ev = json_array_get(events, i);
+            size_t l = strlen(json_string_value(json_object_get(ev, "message"))) + 26;
+            if (bytes + l > MAX_BYTES && json_array_size(batch)) break;
+            bytes += l;
+            if (json_array_append(batch, ev)) break;
+        }
+        json_t *in = json_pack("{s:s,s:s,s:o}", "logGroupName", s->group, "logStreamName",
+                               s->stream, "logEvents", batch);
+        ferr_clear(&e);
+        if (!in || logs_call(s, "PutLogEvents", in, &e)) note("PutLogEvents", &e);
+        json_decref(in);
+    }
+}
+
+static void flush(int all)
+{
+    for (;;) {
+        pthread_mutex_lock(&L.mu);
+        lstream *s = L.streams;
+        while (s && !s->events) s = s->next;
+        json_t *ev = NULL;
+        if (s) {
+            ev = s->events;
+            s->events = NULL;
+            s->bytes = 0;
+        }
+        pthread_mutex_unlock(&L.mu);
+        if (!s) break;
+        ship(s, ev); /* s stays: only this thread frees streams */
+        json_decref(ev);
+    }
+    /* streams idle for ten minutes are forgotten (their environments are gone) */
+    double now = clock_now();
+    pthread_mutex_lock(&L.mu);
+    for (lstream **pp = &L.streams; *pp;) {
+        lstream *s = *pp;
+        if (!s->events && (all || now - s->last > 600)) {
+            *pp = s->next;
+            free(s);
+        } else {
+            pp = &s->next;
+        }
+    }
+    pthread_mutex_unlock(&L.mu);
+}
+
+static void *shipper(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&L.mu);
+    while (!L.stopping) {
+        struct timespec ts = clock_deadline(1.0);
+        pthread_cond_timedwait(&L.cv, &L.mu, &ts);
+        pthread_mutex_unlock(&L.mu);
+        flush(0);
+        pthread_mutex_lock(&L.mu);
+    }
+    pthread_mutex_unlock(&L.mu);
+    flush(1);
+    return NULL;
+}
+
+int fn_logs_start(ferry_env *env, ferr *e)
+{
+    pthread_mutex_lock(&L.mu);
+    L.env = env;
+    L.stopping = 0;
+    L.running = 1;
+    int rc = pthread_create(&L.th, NULL, shipper, NULL);
+    if (rc) L.running = 0;
+    pthread_mutex_unlock(&L.mu);
+    return rc ? ferr_internal(e, "cannot start the log shipper") : 0;
+}
+
+void fn_logs_stop(void)
+{
+    pthread_mutex_lock(&L.mu);
+    if (!L.running) {
+        pthread_mutex_unlock(&L.mu);
+        return;
+    }
+    L.stopping = 1;
+    pthread_cond_broadcast(&L.cv);
+    pthread_mutex_unlock(&L.mu);
+    pthread_join(L.th, NULL);
+    pthread_mutex_lock(&L.mu);
+    L.running = 0;
+    pthread_mutex_unlock(&L.mu);
+}

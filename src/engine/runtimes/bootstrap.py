@@ -1,0 +1,153 @@
+# ferry's Python runtime loop: the Lambda Runtime API (2018-06-01) over urllib only.
+# Written into each execution environment by engine/functions.c; runs the handler named by
+# _HANDLER from LAMBDA_TASK_ROOT with the event and context objects AWS's runtime gives.
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+API = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def call(method, path, body=None, headers=None):
+    req = urllib.request.Request(API + path, data=body, method=method, headers=headers or {})
+    try:
+        with OPENER.open(req) as r:
+            return r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        # a refused response (413: too large) ends that invocation, not the runtime
+        if method == "POST" and e.code < 500:
+            return e.read(), e.headers
+        raise
+
+
+def error_doc(exc, etype=None, rid=None):
+    tb = traceback.extract_tb(exc.__traceback__)
+    # the runtime's own frames are not the function's
+    tb = [f for f in tb if not f.filename.endswith("/bootstrap.py")]
+    doc = {"errorMessage": str(exc), "errorType": etype or type(exc).__name__}
+    if rid:
+        doc["requestId"] = rid
+    doc["stackTrace"] = traceback.format_list(tb)
+    return doc
+
+
+def post_error(path, doc):
+    body = json.dumps(doc).encode()
+    call("POST", path, body, {"Lambda-Runtime-Function-Error-Type": doc["errorType"],
+                              "Content-Type": "application/json"})
+
+
+class Context:
+    def __init__(self, rid, deadline_ms, arn):
+        self.aws_request_id = rid
+        self.invoked_function_arn = arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+
+class RequestIdFilter(logging.Filter):
+    rid = ""
+
+    def filter(self, record):
+        record.aws_request_id = RequestIdFilter.rid
+        return True
+
+
+def setup_logging():
+    h = logging.StreamHandler(sys.stdout)
+    h.setFormatter(logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S"))
+    h.formatter.converter = time.gmtime
+    h.addFilter(RequestIdFilter())
+    logging.getLogger().addHandler(h)
+
+
+def load_handler():
+    name = os.environ.get("_HANDLER", "")
+    task = os.environ.get("LAMBDA_TASK_ROOT", ".")
+    sys.path.insert(0, task)
+    if "." not in name:
+        raise InitError("Runtime.MalformedHandlerName",
+                        "Bad handler '%s': not enough values to unpack (expected 2, got 1)" % name)
+    mod_name, fn_name = name.rsplit(".", 1)
+    mod_name = mod_name.replace("/", ".")
+    try:
+        mod = importlib.import_module(mod_name)
+    except SyntaxError as e:
+        raise InitError("Runtime.UserCodeSyntaxError",
+                        "Syntax error in module '%s': %s" % (mod_name, e)) from e
+    except ImportError as e:
+        raise InitError("Runtime.ImportModuleError",
+                        "Unable to import module '%s': %s" % (mod_name, e)) from e
+    fn = getattr(mod, fn_name, None)
+    if fn is None:
+        raise InitError("Runtime.HandlerNotFound",
+                        "Handler '%s' missing on module '%s'" % (fn_name, mod_name))
+    return fn
+
+
+class InitError(Exception):
+    def __init__(self, etype, msg):
+        super().__init__(msg)
+        self.etype = etype
+
+
+def main():
+    setup_logging()
+    try:
+        handler = load_handler()
+    except InitError as e:
+        doc = error_doc(e, e.etype)
+        if e.__cause__ is not None:
+            doc["stackTrace"] = error_doc(e.__cause__)["stackTrace"]
+        print("[ERROR] %s: %s" % (e.etype, e), flush=True)
+        post_error("/init/error", doc)
+        sys.exit(1)
+    except Exception as e:
+        print("[ERROR] %s: %s" % (type(e).__name__, e), flush=True)
+        post_error("/init/error", error_doc(e))
+        sys.exit(1)
+    while True:
+        body, h = call("GET", "/invocation/next")
+        rid = h.get("Lambda-Runtime-Aws-Request-Id")
+        RequestIdFilter.rid = rid
+        if h.get("Lambda-Runtime-Trace-Id"):
+            os.environ["_X_AMZN_TRACE_ID"] = h.get("Lambda-Runtime-Trace-Id")
+        ctx = Context(rid, int(h.get("Lambda-Runtime-Deadline-Ms", "0")),
+                      h.get("Lambda-Runtime-Invoked-Function-Arn"))
+        try:
+            event = json.loads(body) if body else None
+            result = handler(event, ctx)
+        except Exception as e:
+            doc = error_doc(e, None, rid)
+            print("[ERROR] %s: %s" % (doc["errorType"], doc["errorMessage"]), flush=True)
+            post_error("/invocation/%s/error" % rid, doc)
+            continue
+        try:
+            out = json.dumps(result).encode()
+        except Exception as e:
+            post_error("/invocation/%s/error" % rid,
+                       {"errorMessage": "Unable to marshal response: %s" % e,
+                        "errorType": "Runtime.MarshalError", "requestId": rid, "stackTrace": []})
+            continue
+        call("POST", "/invocation/%s/response" % rid, out)
+
+
+main()
