@@ -1,0 +1,319 @@
+"""Lambda through boto3 and Debian's awscli (rest-json): functions from zip packages (inline
+and from S3), configuration, tags, the State/LastUpdateStatus waiters poll for, RevisionId
+preconditions, versions and weighted aliases, resource policies (cross-account Invoke needs
+the function's policy), concurrency and account settings, and Invoke's checks (DryRun,
+payload limits, unknown qualifiers). Results of functions that run are in
+test_lambda_invoke.py: they need the functions engine."""
+import base64
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+UNZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
+
+
+def code(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def message(exc):
+    return exc.value.response["Error"]["Message"]
+
+
+def acct(ferry, profile):
+    return ferry.client("sts", profile).get_caller_identity()["Account"]
+
+
+def zipped(files):
+    """A zip of {name: text} (a str value) or {name: (text, unix mode)}."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, v in files.items():
+            text, mode = v if isinstance(v, tuple) else (v, 0o100644)
+            zi = zipfile.ZipInfo(name)
+            zi.external_attr = mode << 16
+            zi.create_system = 3
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, text)
+    return b.getvalue()
+
+
+PY = zipped({"index.py": "def handler(event, context):\n    return event\n"})
+
+
+@pytest.fixture(scope="module")
+def lam(ferry):
+    return ferry.client("lambda", "dev")
+
+
+@pytest.fixture(scope="module")
+def role(ferry):
+    iam = ferry.client("iam", "dev")
+    return iam.create_role(RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+
+
+def create(lam, role, name, **kw):
+    args = dict(FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
+                Code={"ZipFile": PY})
+    args.update(kw)
+    return lam.create_function(**args)
+
+
+def test_create_get_list_delete(ferry, lam, role):
+    dev = acct(ferry, "dev")
+    r = create(lam, role, "hello", Description="says hello", Timeout=10, MemorySize=256,
+               Environment={"Variables": {"STAGE": "dev"}}, Tags={"team": "a"})
+    arn = f"arn:aws:lambda:us-east-1:{dev}:function:hello"
+    assert r["FunctionArn"] == arn and r["FunctionName"] == "hello"
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert r["State"] == "Pending" and r["Version"] == "$LATEST"
+    assert r["CodeSha256"] == base64.b64encode(hashlib.sha256(PY).digest()).decode()
+    assert r["CodeSize"] == len(PY)
+    assert r["Timeout"] == 10 and r["MemorySize"] == 256 and r["Architectures"] == ["x86_64"]
+    assert r["Environment"] == {"Variables": {"STAGE": "dev"}}
+    assert r["PackageType"] == "Zip" and r["RevisionId"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="hello",
+                                               WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+    g = lam.get_function(FunctionName="hello")
+    assert g["Configuration"]["State"] == "Active"
+    assert g["Configuration"]["LastUpdateStatus"] == "Successful"
+    assert g["Code"]["RepositoryType"] == "S3"
+    assert g["Tags"] == {"team": "a"}
+    for form in ("hello", arn, f"{dev}:function:hello", f"{arn}:$LATEST"):
+        assert lam.get_function_configuration(FunctionName=form)["FunctionArn"] == arn
+    create(lam, role, "other", Runtime="nodejs20.x")
+    names = [f["FunctionName"] for f in lam.get_paginator("list_functions").paginate(
+        PaginationConfig={"PageSize": 1}).build_full_result()["Functions"]]
+    assert sorted(names) == ["hello", "other"]
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "hello")
+    assert code(e) == "ResourceConflictException" and message(e) == "Function already exist: hello"
+    lam.delete_function(FunctionName="other")
+    with pytest.raises(ClientError) as e:
+        lam.get_function(FunctionName="other")
+    assert code(e) == "ResourceNotFoundException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert message(e) == f"Function not found: arn:aws:lambda:us-east-1:{dev}:function:other"
+
+
+def test_bad_packages_roles_and_config(ferry, lam, role):
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "notzip", Code={"ZipFile": b"this is not a zip"})
+    assert code(e) == "InvalidParameterValueException" and message(e) == UNZIP
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "slip", Code={"ZipFile": zipped({"../../evil.py": "x"})})
+    assert code(e) == "InvalidParameterValueException" and message(e) == UNZIP
+    iam = ferry.client("iam", "dev")
+    other = iam.create_role(RoleName="not-for-lambda", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+            "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    for bad in (other, role.replace("fn-exec", "no-such-role")):
+        with pytest.raises(ClientError) as e:
+            create(lam, role, "badrole", Role=bad)
+        assert code(e) == "InvalidParameterValueException"
+        assert message(e) == "The role defined for the function cannot be assumed by Lambda."
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "oldrt", Runtime="python2.7")
+    assert code(e) == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "reserved", Environment={"Variables": {"AWS_REGION": "x"}})
+    assert code(e) == "InvalidParameterValueException" and "AWS_REGION" in message(e)
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "bigenv", Environment={"Variables": {"KEY": "v" * 5000}})
+    assert code(e) == "InvalidParameterValueException" and "4KB" in message(e), message(e)
+    with pytest.raises(ClientError) as e:
+        lam.create_function(FunctionName="nort", Role=role, Code={"ZipFile": PY})
+    assert code(e) == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as e:
+        lam.list_functions()["Functions"] and lam.get_function(FunctionName="notzip")
+    assert code(e) == "ResourceNotFoundException"
+
+
+def test_code_from_s3_and_updates(ferry, lam, role):
+    s3 = ferry.client("s3", "dev")
+    s3.create_bucket(Bucket="dev-code")
+    pkg = zipped({"index.py": "def handler(e, c):\n    return 2\n", "lib/x.py": "X = 1\n"})
+    s3.put_object(Bucket="dev-code", Key="pkgs/v2.zip", Body=pkg)
+    r = create(lam, role, "upd")
+    rev = r["RevisionId"]
+    u = lam.update_function_code(FunctionName="upd", S3Bucket="dev-code", S3Key="pkgs/v2.zip")
+    assert u["CodeSha256"] == base64.b64encode(hashlib.sha256(pkg).digest()).decode()
+    assert u["LastUpdateStatus"] == "InProgress" and u["RevisionId"] != rev
+    lam.get_waiter("function_updated_v2").wait(FunctionName="upd",
+                                                WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+    with pytest.raises(ClientError) as e:
+        lam.update_function_code(FunctionName="upd", S3Bucket="dev-code", S3Key="none.zip")
+    assert code(e) == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName="upd", Timeout=5, RevisionId=rev)
+    assert code(e) == "PreconditionFailedException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    c = lam.update_function_configuration(FunctionName="upd", Timeout=5, Handler="x.y",
+                                           RevisionId=u["RevisionId"])
+    assert c["Timeout"] == 5 and c["Handler"] == "x.y" and c["CodeSha256"] == u["CodeSha256"]
+    # another account cannot read the bucket: the caller's rights are what count
+    with pytest.raises(ClientError) as e:
+        ferry.client("lambda", "qa").create_function(
+            FunctionName="steal", Runtime="python3.12", Role=role.replace(acct(ferry, "dev"), acct(ferry, "qa")),
+            Handler="index.handler", Code={"S3Bucket": "dev-code", "S3Key": "pkgs/v2.zip"})
+    assert code(e) == "InvalidParameterValueException"
+
+
+def test_tags(ferry, lam, role):
+    arn = create(lam, role, "tagged")["FunctionArn"]
+    lam.tag_resource(Resource=arn, Tags={"a": "1", "b": "2"})
+    lam.untag_resource(Resource=arn, TagKeys=["a"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"b": "2"}
+    with pytest.raises(ClientError) as e:
+        lam.list_tags(Resource=arn.replace("tagged", "nothere"))
+    assert code(e) == "ResourceNotFoundException"
+
+
+def test_versions_and_aliases(ferry, lam, role):
+    create(lam, role, "ver")
+    v1 = lam.publish_version(FunctionName="ver", Description="first")
+    assert v1["Version"] == "1" and v1["FunctionArn"].endswith(":ver:1")
+    assert lam.publish_version(FunctionName="ver")["Version"] == "1"  # nothing changed
+    lam.update_function_configuration(FunctionName="ver", Timeout=7)
+    with pytest.raises(ClientError) as e:
+        lam.publish_version(FunctionName="ver", CodeSha256="bad")
+    assert code(e) == "InvalidParameterValueException"
+    v2 = lam.publish_version(FunctionName="ver")
+    assert v2["Version"] == "2" and v2["Timeout"] == 7
+    assert lam.get_function_configuration(FunctionName="ver", Qualifier="1")["Timeout"] == 3
+    vs = lam.list_versions_by_function(FunctionName="ver")["Versions"]
+    assert [v["Version"] for v in vs] == ["$LATEST", "1", "2"]
+    a = lam.create_alias(FunctionName="ver", Name="live", FunctionVersion="1",
+                         RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    assert a["AliasArn"].endswith(":ver:live") and a["FunctionVersion"] == "1"
+    assert lam.get_function_configuration(FunctionName="ver:live")["Version"] == "1"
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="ver", Name="live", FunctionVersion="1")
+    assert code(e) == "ResourceConflictException"
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="ver", Name="bad", FunctionVersion="9")
+    assert code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        lam.update_alias(FunctionName="ver", Name="live", RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    assert code(e) == "InvalidParameterValueException"
+    u = lam.update_alias(FunctionName="ver", Name="live", FunctionVersion="2", RoutingConfig={})
+    assert u["FunctionVersion"] == "2"
+    with pytest.raises(ClientError) as e:
+        lam.update_alias(FunctionName="ver", Name="live", Description="x", RevisionId=a["RevisionId"])
+    assert code(e) == "PreconditionFailedException"
+    assert [x["Name"] for x in lam.list_aliases(FunctionName="ver")["Aliases"]] == ["live"]
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName="ver", Qualifier="2")
+    assert code(e) == "ResourceConflictException"
+    lam.delete_function(FunctionName="ver", Qualifier="1")
+    with pytest.raises(ClientError) as e:
+        lam.get_function(FunctionName="ver:1")
+    assert code(e) == "ResourceNotFoundException"
+    lam.delete_alias(FunctionName="ver", Name="live")
+    with pytest.raises(ClientError) as e:
+        lam.get_alias(FunctionName="ver", Name="live")
+    assert code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="ver", Qualifier="live")
+    assert code(e) == "ResourceNotFoundException"
+
+
+def test_policy_and_cross_account_invoke(ferry, lam, role):
+    dev, qa = acct(ferry, "dev"), acct(ferry, "qa")
+    arn = create(lam, role, "shared")["FunctionArn"]
+    qa_lam = ferry.client("lambda", "qa")
+    with pytest.raises(ClientError) as e:
+        qa_lam.invoke(FunctionName=arn, InvocationType="DryRun")
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName="shared")
+    assert code(e) == "ResourceNotFoundException"
+    s = lam.add_permission(FunctionName="shared", StatementId="qa", Action="lambda:InvokeFunction",
+                           Principal=qa)
+    st = json.loads(s["Statement"])
+    assert st == {"Sid": "qa", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{qa}:root"},
+                  "Action": "lambda:InvokeFunction", "Resource": arn}
+    lam.add_permission(FunctionName="shared", StatementId="sns", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceArn=f"arn:aws:sns:us-east-1:{dev}:t",
+                       SourceAccount=dev)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName="shared", StatementId="qa", Action="lambda:InvokeFunction",
+                           Principal=qa)
+    assert code(e) == "ResourceConflictException"
+    pol = json.loads(lam.get_policy(FunctionName="shared")["Policy"])
+    assert pol["Id"] == "default" and [x["Sid"] for x in pol["Statement"]] == ["qa", "sns"]
+    assert pol["Statement"][1]["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": dev},
+        "ArnLike": {"AWS:SourceArn": f"arn:aws:sns:us-east-1:{dev}:t"}}
+    r = qa_lam.invoke(FunctionName=arn, InvocationType="DryRun")
+    assert r["StatusCode"] == 204
+    lam.remove_permission(FunctionName="shared", StatementId="qa")
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName="shared", StatementId="qa")
+    assert code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        qa_lam.invoke(FunctionName=arn, InvocationType="DryRun")
+    assert code(e) == "AccessDeniedException"
+
+
+def test_invoke_checks(ferry, lam, role):
+    create(lam, role, "inv")
+    assert lam.invoke(FunctionName="inv", InvocationType="DryRun")["StatusCode"] == 204
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="inv", Payload=b"x" * (6 * 1024 * 1024 + 1))
+    assert code(e) == "RequestTooLargeException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="inv", InvocationType="Event", Payload=b"1" * (256 * 1024 + 1))
+    assert code(e) == "RequestTooLargeException"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="inv", Payload=b"{not json")
+    assert code(e) == "InvalidRequestContentException"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="inv", Qualifier="7")
+    assert code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="nothere")
+    assert code(e) == "ResourceNotFoundException"
+    lam.put_function_concurrency(FunctionName="inv", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="inv")
+    assert code(e) == "TooManyRequestsException"
+    lam.delete_function_concurrency(FunctionName="inv")
+
+
+def test_concurrency_and_account_settings(ferry, lam, role):
+    create(lam, role, "conc")
+    assert lam.get_function_concurrency(FunctionName="conc").get("ReservedConcurrentExecutions") is None
+    lam.put_function_concurrency(FunctionName="conc", ReservedConcurrentExecutions=50)
+    assert lam.get_function_concurrency(FunctionName="conc")["ReservedConcurrentExecutions"] == 50
+    assert lam.get_function(FunctionName="conc")["Concurrency"] == {"ReservedConcurrentExecutions": 50}
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName="conc", ReservedConcurrentExecutions=901)
+    assert code(e) == "InvalidParameterValueException" and "[100]" in message(e)
+    s = lam.get_account_settings()
+    assert s["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert s["AccountLimit"]["UnreservedConcurrentExecutions"] == 950
+    assert s["AccountLimit"]["CodeSizeUnzipped"] == 262144000
+    assert s["AccountUsage"]["FunctionCount"] >= 1
+    lam.delete_function_concurrency(FunctionName="conc")
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000
+
+
+def test_cli(ferry, role, tmp_path):
+    p = tmp_path / "fn.zip"
+    p.write_bytes(PY)
+    r = ferry.aws("lambda", "create-function", "--function-name", "cli", "--runtime", "python3.12",
+                  "--role", role, "--handler", "index.handler", "--zip-file", f"fileb://{p}",
+                  profile="dev")
+    assert r.json["FunctionName"] == "cli"
+    r = ferry.aws("lambda", "list-functions", profile="dev")
+    assert "cli" in [f["FunctionName"] for f in r.json["Functions"]]
+    r = ferry.aws("lambda", "get-function", "--function-name", "nothere", profile="dev", check=False)
+    assert r.returncode != 0 and "ResourceNotFoundException" in r.stderr
