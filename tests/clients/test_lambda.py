@@ -317,3 +317,37 @@ def test_cli(ferry, role, tmp_path):
     assert "cli" in [f["FunctionName"] for f in r.json["Functions"]]
     r = ferry.aws("lambda", "get-function", "--function-name", "nothere", profile="dev", check=False)
     assert r.returncode != 0 and "ResourceNotFoundException" in r.stderr
+
+
+def test_pending_and_in_progress_states():
+    """With a settle time (a test seam; ferry has nothing to wait for), a new function is
+    Pending and an update InProgress until it passes: changes meanwhile are refused, and the
+    SDK's waiters see the states settle."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    from ferrytest import Ferry
+    f = Ferry().start(env={"FERRY_LAMBDA_SETTLE_SECONDS": "2"})
+    try:
+        f.init()
+        lam = f.client("lambda", "dev")
+        role = f.client("iam", "dev").create_role(
+            RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        create(lam, role, "slow")
+        assert lam.get_function_configuration(FunctionName="slow")["State"] == "Pending"
+        with pytest.raises(ClientError) as e:
+            lam.update_function_configuration(FunctionName="slow", Timeout=9)
+        assert code(e) == "ResourceConflictException"
+        assert "An update is in progress" in message(e)
+        lam.get_waiter("function_active_v2").wait(FunctionName="slow",
+                                                   WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        u = lam.update_function_configuration(FunctionName="slow", Timeout=9)
+        assert u["LastUpdateStatus"] == "InProgress"
+        with pytest.raises(ClientError) as e:
+            lam.update_function_code(FunctionName="slow", ZipFile=PY)
+        assert code(e) == "ResourceConflictException"
+        lam.get_waiter("function_updated_v2").wait(FunctionName="slow",
+                                                    WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        assert lam.get_function_configuration(FunctionName="slow")["LastUpdateStatus"] == "Successful"
+    finally:
+        f.close()
