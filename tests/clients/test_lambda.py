@@ -351,3 +351,71 @@ def test_pending_and_in_progress_states():
         assert lam.get_function_configuration(FunctionName="slow")["LastUpdateStatus"] == "Successful"
     finally:
         f.close()
+
+
+def test_layers(ferry, lam, role):
+    dev, qa = acct(ferry, "dev"), acct(ferry, "qa")
+    pkg = zipped({"python/shared.py": "X = 1\n"})
+    v1 = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": pkg},
+                                   CompatibleRuntimes=["python3.12"], LicenseInfo="MIT",
+                                   CompatibleArchitectures=["x86_64"], Description="one")
+    arn = f"arn:aws:lambda:us-east-1:{dev}:layer:shared"
+    assert v1["Version"] == 1 and v1["LayerArn"] == arn and v1["LayerVersionArn"] == arn + ":1"
+    assert v1["Content"]["CodeSize"] == len(pkg)
+    assert v1["Content"]["CodeSha256"] == base64.b64encode(hashlib.sha256(pkg).digest()).decode()
+    assert v1["ResponseMetadata"]["HTTPStatusCode"] == 201
+    v2 = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": pkg},
+                                   CompatibleRuntimes=["nodejs20.x"])
+    assert v2["Version"] == 2
+    assert lam.get_layer_version(LayerName="shared", VersionNumber=1)["LicenseInfo"] == "MIT"
+    assert lam.get_layer_version_by_arn(Arn=arn + ":2")["Version"] == 2
+    vs = lam.list_layer_versions(LayerName="shared")["LayerVersions"]
+    assert [v["Version"] for v in vs] == [2, 1]
+    vs = lam.list_layer_versions(LayerName="shared", CompatibleRuntime="python3.12")["LayerVersions"]
+    assert [v["Version"] for v in vs] == [1]
+    ls = lam.list_layers()["Layers"]
+    assert [(x["LayerName"], x["LatestMatchingVersion"]["Version"]) for x in ls] == [("shared", 2)]
+    with pytest.raises(ClientError) as e:
+        lam.publish_layer_version(LayerName="bad", Content={"ZipFile": b"nope"})
+    assert code(e) == "InvalidParameterValueException" and message(e) == UNZIP
+    # a function naming the layer; another account needs the version's permission
+    f = create(lam, role, "withlayer", Layers=[arn + ":1"])
+    assert f["Layers"] == [{"Arn": arn + ":1", "CodeSize": len(pkg)}]
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "nolayer", Layers=[arn + ":9"])
+    assert code(e) == "InvalidParameterValueException"
+    qa_role = ferry.client("iam", "qa").create_role(
+        RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    qa_lam = ferry.client("lambda", "qa")
+    with pytest.raises(ClientError) as e:
+        create(qa_lam, qa_role, "borrower", Layers=[arn + ":1"])
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        qa_lam.get_layer_version_by_arn(Arn=arn + ":1")
+    assert code(e) == "AccessDeniedException"
+    p = lam.add_layer_version_permission(LayerName="shared", VersionNumber=1, StatementId="qa",
+                                         Action="lambda:GetLayerVersion", Principal=qa)
+    assert json.loads(p["Statement"])["Principal"] == {"AWS": f"arn:aws:iam::{qa}:root"}
+    assert create(qa_lam, qa_role, "borrower", Layers=[arn + ":1"])["Layers"][0]["Arn"] == arn + ":1"
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName="shared", VersionNumber=1, StatementId="qa",
+                                         Action="lambda:GetLayerVersion", Principal=qa)
+    assert code(e) == "ResourceConflictException"
+    org = lam.add_layer_version_permission(LayerName="shared", VersionNumber=2, StatementId="org",
+                                           Action="lambda:GetLayerVersion", Principal="*",
+                                           OrganizationId="o-abcdefghij")
+    assert json.loads(org["Statement"])["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
+    pol = json.loads(lam.get_layer_version_policy(LayerName="shared", VersionNumber=1)["Policy"])
+    assert [s["Sid"] for s in pol["Statement"]] == ["qa"]
+    lam.remove_layer_version_permission(LayerName="shared", VersionNumber=1, StatementId="qa")
+    with pytest.raises(ClientError) as e:
+        qa_lam.get_layer_version_by_arn(Arn=arn + ":1")
+    assert code(e) == "AccessDeniedException"
+    lam.delete_layer_version(LayerName="shared", VersionNumber=1)
+    lam.delete_layer_version(LayerName="shared", VersionNumber=1)
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version(LayerName="shared", VersionNumber=1)
+    assert code(e) == "ResourceNotFoundException"
+    # the function keeps its layer
+    assert lam.get_function(FunctionName="withlayer")["Configuration"]["Layers"][0]["Arn"] == arn + ":1"

@@ -152,6 +152,12 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
     }
     const char *code_dir = lambda_code_dir(c, cfg);
     if (!code_dir) return -1;
+    const json_t *layers = json_object_get(cfg, "Layers");
+    size_t nl = json_array_size(layers);
+    const char **layer_dirs = arena_alloc(c->a, (nl + 1) * sizeof(*layer_dirs));
+    if (!layer_dirs) return ferr_oom(c->err);
+    for (size_t i = 0; i < nl; i++)
+        if (!(layer_dirs[i] = lambda_code_dir(c, json_array_get(layers, i)))) return -1;
     json_t *conc = json_object_get(doc, "Concurrency");
     if (conc && json_integer_value(conc) == 0)
         return ferr_set(c->err, 429, "TooManyRequestsException", "Rate Exceeded.");
@@ -166,6 +172,8 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
                  .runtime = jstr(cfg, "Runtime"),
                  .handler = jstr(cfg, "Handler"),
                  .code_dir = code_dir,
+                 .layer_dirs = layer_dirs,
+                 .n_layers = nl,
                  .variables = json_object_get(json_object_get(cfg, "Environment"), "Variables"),
                  .role_arn = jstr(cfg, "Role"),
                  .timeout_s = (int)jint(cfg, "Timeout", 3),

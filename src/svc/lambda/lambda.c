@@ -204,7 +204,7 @@ int lambda_busy(call *c, const json_t *config)
     return 1;
 }
 
-static void last_modified(double t, char out[40])
+void lambda_timestamp(double t, char out[40])
 {
     time_t s = (time_t)t;
     struct tm tm;
@@ -219,7 +219,7 @@ int lambda_touch(call *c, json_t *config, int update)
     char rev[37], lm[40];
     ids_uuid(rev);
     double now = clock_now();
-    last_modified(now, lm);
+    lambda_timestamp(now, lm);
     double settle = settle_seconds();
     int bad = jset_str(config, "RevisionId", rev) || jset_str(config, "LastModified", lm);
     if (update) {
@@ -285,6 +285,20 @@ int lambda_open_unqualified(call *c, const json_t *in, const char *action, lambd
 {
     if (lambda_open(c, jstr(in, "FunctionName"), NULL, action, r, doc, arn)) return -1;
     if (r->qualifier) return lambda_invalid(c, "Unsupported qualifier: %s", r->qualifier);
+    return 0;
+}
+
+int lambda_sid_taken(call *c, const json_t *policy, const char *sid)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(policy, "Statement"), i, st)
+        if (!strcmp(jstr(st, "Sid"), sid))
+            return lambda_conflict(c,
+                                   "The statement id (%s) provided already exists. Please "
+                                   "provide a new statement id, or remove the existing "
+                                   "statement.",
+                                   sid);
     return 0;
 }
 
@@ -590,8 +604,14 @@ int lambda_apply_config(call *c, const json_t *in, json_t *config, int create)
         json_t *ls = json_array();
         size_t i;
         json_t *l;
-        json_array_foreach(layers, i, l)
-            bad |= json_array_append_new(ls, json_pack("{s:O, s:i}", "Arn", l, "CodeSize", 0));
+        json_array_foreach(layers, i, l) {
+            json_t *item;
+            if (lambda_layer_resolve(c, json_string_value(l), &item)) {
+                json_decref(ls);
+                return -1;
+            }
+            bad |= json_array_append_new(ls, item);
+        }
         bad |= json_object_set_new(config, "Layers", ls);
     }
     if (create) {

@@ -74,9 +74,20 @@ int lambda_blob_release(call *c, const json_t *doc, const char *blob);
 /* The directory the package of config is unzipped in (made on first use): in c's arena. */
 const char *lambda_code_dir(call *c, const json_t *config);
 
+/* A function's Layers item for the layer version arn ({Arn, CodeSize} and the package's
+ * private _Blob/_Sha), which the caller must be allowed lambda:GetLayerVersion on (another
+ * account's: through the version's policy). *item is a new reference. 0, or -1
+ * (InvalidParameterValueException for a version that does not exist). */
+int lambda_layer_resolve(call *c, const char *arn, json_t **item);
+/* "2019-08-14T22:26:11.234+0000", as Lambda writes dates. */
+void lambda_timestamp(double t, char out[40]);
+
 /* Configuration members CreateFunction and UpdateFunctionConfiguration share: validated and
  * set in config (create: defaults for what in lacks). */
 int lambda_apply_config(call *c, const json_t *in, json_t *config, int create);
+
+/* -1 with ResourceConflictException when policy (NULL: none) has a statement sid. */
+int lambda_sid_taken(call *c, const json_t *policy, const char *sid);
 
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

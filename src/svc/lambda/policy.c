@@ -48,15 +48,7 @@ int lambda_op_add_permission(call *c, json_t *in, json_t **out)
     json_t *pol = json_object_get(pols, slot);
     json_t *latest = json_object_get(doc, "Latest");
     if (lambda_check_revision(c, in, latest, "GetPolicy")) return -1;
-    size_t i;
-    json_t *st;
-    json_array_foreach(json_object_get(pol, "Statement"), i, st)
-        if (!strcmp(jstr(st, "Sid"), sid))
-            return lambda_conflict(c,
-                                   "The statement id (%s) provided already exists. Please "
-                                   "provide a new statement id, or remove the existing "
-                                   "statement.",
-                                   sid);
+    if (lambda_sid_taken(c, pol, sid)) return -1;
     json_t *cond = json_object(),
            *s = json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", sid, "Effect", "Allow", "Principal",
                           principal_of(who), "Action", action, "Resource", res);
