@@ -337,6 +337,59 @@ static int extract_one(zipar *z, const char *root, const zent *ent, ferr *e)
     return rc;
 }
 
+int zipar_write_mem(const char *const *names, const char *const *texts, size_t n,
+                    unsigned char **out, size_t *len, ferr *e)
+{
+    *out = NULL;
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_TRUNCATE, &ze) : NULL;
+    zip_error_fini(&ze);
+    if (!z) {
+        zip_source_free(src);
+        return ferr_oom(e);
+    }
+    zip_source_keep(src); /* read back after zip_close */
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        zip_source_t *f = zip_source_buffer(z, texts[i], strlen(texts[i]), 0);
+        zip_int64_t idx = f ? zip_file_add(z, names[i], f, ZIP_FL_ENC_UTF_8) : -1;
+        if (idx < 0) {
+            zip_source_free(f);
+            rc = -1;
+        } else if (zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
+                                                    (zip_uint32_t)0100644 << 16)) {
+            rc = -1;
+        }
+    }
+    if (rc)
+        zip_discard(z);
+    else if (zip_close(z)) {
+        zip_discard(z);
+        rc = -1;
+    }
+    zip_stat_t st;
+    if (!rc && (zip_source_stat(src, &st) || zip_source_open(src)))
+        rc = -1;
+    else if (!rc) {
+        *out = malloc(st.size ? st.size : 1);
+        zip_int64_t got = *out ? zip_source_read(src, *out, st.size) : -1;
+        zip_source_close(src);
+        if (got < 0 || (zip_uint64_t)got != st.size)
+            rc = -1;
+        else
+            *len = (size_t)st.size;
+    }
+    zip_source_free(src);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        return ferr_internal(e, "cannot write a zip archive");
+    }
+    return 0;
+}
+
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb, (void)ftw;

@@ -39,6 +39,12 @@ int zipar_has_file(const zipar *z, const char *path);
  * removed and the call succeeds. */
 int zipar_extract(zipar *z, const char *dir, ferr *e);
 
+/* Writes a zip of n files (names[i] with texts[i], mode 0644) into memory: *out (malloc'd,
+ * the caller frees) of *len bytes. For packages ferry makes itself (CloudFormation's inline
+ * Code.ZipFile). 0, or -1 with e. */
+int zipar_write_mem(const char *const *names, const char *const *texts, size_t n,
+                    unsigned char **out, size_t *len, ferr *e);
+
 /* Removes the tree at path without following symlinks (0, or -1 with e). */
 int zipar_rmtree(const char *path, ferr *e);
 

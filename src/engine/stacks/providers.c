@@ -13,6 +13,10 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_sqs_queue_policy, cfn_provider_s3_bucket, cfn_provider_s3_bucket_policy,
     cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter,
     cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy;
+/* Lambda's (src/svc/lambda/prov_lambda.c) */
+extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_permission,
+    cfn_provider_lambda_version, cfn_provider_lambda_alias, cfn_provider_lambda_layer_version,
+    cfn_provider_lambda_layer_version_permission;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -40,6 +44,12 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_ssm_parameter,
     &cfn_provider_secretsmanager_secret,
     &cfn_provider_secretsmanager_policy,
+    &cfn_provider_lambda_function,
+    &cfn_provider_lambda_permission,
+    &cfn_provider_lambda_version,
+    &cfn_provider_lambda_alias,
+    &cfn_provider_lambda_layer_version,
+    &cfn_provider_lambda_layer_version_permission,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -212,6 +212,25 @@ static void no_write_through_link(void **st)
     zipar_free(z);
 }
 
+/* What zipar_write_mem writes, zipar_open_mem reads back. */
+static void write_round_trip(void **st)
+{
+    (void)st;
+    const char *names[] = {"index.py", "cfnresponse.py"};
+    const char *texts[] = {"def handler(e, c):\n    return e\n", "import json\n"};
+    unsigned char *b;
+    size_t n;
+    ferr e = {0};
+    assert_int_equal(zipar_write_mem(names, texts, 2, &b, &n, &e), 0);
+    zipar *z;
+    assert_int_equal(zipar_open_mem(b, n, 1000, &z, &e), 0);
+    free(b);
+    assert_int_equal(zipar_count(z), 2);
+    assert_int_equal(zipar_size(z), strlen(texts[0]) + strlen(texts[1]));
+    assert_true(zipar_has_file(z, "cfnresponse.py"));
+    zipar_free(z);
+}
+
 static int teardown(void **st)
 {
     (void)st;
@@ -228,6 +247,7 @@ int main(void)
         cmocka_unit_test(too_big),
         cmocka_unit_test(extract_tree),
         cmocka_unit_test(no_write_through_link),
+        cmocka_unit_test(write_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
