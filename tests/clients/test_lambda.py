@@ -5,6 +5,7 @@ the function's policy), concurrency and account settings, and Invoke's checks (D
 payload limits, unknown qualifiers). Results of functions that run are in
 test_lambda_invoke.py: they need the functions engine."""
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -56,6 +57,20 @@ def lam(ferry):
 def role(ferry):
     iam = ferry.client("iam", "dev")
     return iam.create_role(RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+
+
+@contextlib.contextmanager
+def own_ferry(env):
+    """A server of its own started with env (test seams): its dev Lambda client and a role."""
+    from ferrytest import Ferry
+    f = Ferry().start(env=env)
+    try:
+        f.init()
+        role = f.client("iam", "dev").create_role(
+            RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        yield f.client("lambda", "dev"), role
+    finally:
+        f.close()
 
 
 def create(lam, role, name, **kw):
@@ -323,16 +338,7 @@ def test_pending_and_in_progress_states():
     """With a settle time (a test seam; ferry has nothing to wait for), a new function is
     Pending and an update InProgress until it passes: changes meanwhile are refused, and the
     SDK's waiters see the states settle."""
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-    from ferrytest import Ferry
-    f = Ferry().start(env={"FERRY_LAMBDA_SETTLE_SECONDS": "2"})
-    try:
-        f.init()
-        lam = f.client("lambda", "dev")
-        role = f.client("iam", "dev").create_role(
-            RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    with own_ferry({"FERRY_LAMBDA_SETTLE_SECONDS": "2"}) as (lam, role):
         create(lam, role, "slow")
         assert lam.get_function_configuration(FunctionName="slow")["State"] == "Pending"
         with pytest.raises(ClientError) as e:
@@ -349,8 +355,6 @@ def test_pending_and_in_progress_states():
         lam.get_waiter("function_updated_v2").wait(FunctionName="slow",
                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         assert lam.get_function_configuration(FunctionName="slow")["LastUpdateStatus"] == "Successful"
-    finally:
-        f.close()
 
 
 def test_layers(ferry, lam, role):
@@ -419,3 +423,30 @@ def test_layers(ferry, lam, role):
     assert code(e) == "ResourceNotFoundException"
     # the function keeps its layer
     assert lam.get_function(FunctionName="withlayer")["Configuration"]["Layers"][0]["Arn"] == arn + ":1"
+
+
+def test_code_from_an_s3_object_version(ferry, lam, role):
+    s3 = ferry.client("s3", "dev")
+    s3.create_bucket(Bucket="dev-versioned-code")
+    s3.put_bucket_versioning(Bucket="dev-versioned-code", VersioningConfiguration={"Status": "Enabled"})
+    first = zipped({"index.py": "V = 1\n"})
+    v1 = s3.put_object(Bucket="dev-versioned-code", Key="fn.zip", Body=first)["VersionId"]
+    s3.put_object(Bucket="dev-versioned-code", Key="fn.zip", Body=zipped({"index.py": "V = 2\n"}))
+    r = create(lam, role, "s3ver", Code={"S3Bucket": "dev-versioned-code", "S3Key": "fn.zip",
+                                         "S3ObjectVersion": v1})
+    assert r["CodeSha256"] == base64.b64encode(hashlib.sha256(first).digest()).decode()
+
+
+def test_code_storage_limit():
+    """Past the region's code storage (75 GB; FERRY_LAMBDA_CODE_STORAGE is a test seam),
+    a new package is refused with CodeStorageExceededException, functions and layers alike."""
+    with own_ferry({"FERRY_LAMBDA_CODE_STORAGE": str(len(PY) * 2)}) as (lam, role):
+        create(lam, role, "one")
+        lam.publish_version(FunctionName="one")
+        for call in (lambda: create(lam, role, "two"),
+                     lambda: lam.publish_layer_version(LayerName="l", Content={"ZipFile": PY})):
+            with pytest.raises(ClientError) as e:
+                call()
+            assert code(e) == "CodeStorageExceededException"
+        lam.delete_function(FunctionName="one")
+        create(lam, role, "two")

@@ -210,24 +210,6 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
 
 /* ---- concurrency ---- */
 
-typedef struct sum_ud {
-    const char *except;
-    long long reserved, code, count;
-} sum_ud;
-
-static int sum_one(void *ud, const store_key *k, json_t *doc)
-{
-    sum_ud *s = ud;
-    s->count++;
-    s->code += jint(json_object_get(doc, "Latest"), "CodeSize", 0);
-    const char *v;
-    json_t *cfg;
-    json_object_foreach(json_object_get(doc, "Versions"), v, cfg)
-        s->code += jint(cfg, "CodeSize", 0);
-    if (!s->except || strcmp(k->id, s->except)) s->reserved += jint(doc, "Concurrency", 0);
-    return 0;
-}
-
 static int open_own(call *c, const json_t *in, const char *action, lambda_ref *r, json_t **doc)
 {
     const char *arn;
@@ -242,10 +224,8 @@ int lambda_op_put_function_concurrency(call *c, json_t *in, json_t **out)
     json_t *doc;
     if (open_own(c, in, "lambda:PutFunctionConcurrency", &r, &doc)) return -1;
     long long n = jint(in, "ReservedConcurrentExecutions", 0);
-    sum_ud s = {.except = r.name};
-    if (store_list(c->txn, LAMBDA_FN_KIND, r.account, c->region, NULL, NULL, 0, sum_one, &s,
-                   c->err) < 0)
-        return -1;
+    lambda_usage s;
+    if (lambda_account_usage(c, r.name, &s)) return -1;
     if (LAMBDA_ACCOUNT_CONCURRENCY - s.reserved - n < LAMBDA_UNRESERVED_MIN)
         return lambda_invalid(c,
                               "Specified ReservedConcurrentExecutions for function decreases "
@@ -281,16 +261,15 @@ int lambda_op_get_account_settings(call *c, json_t *in, json_t **out)
 {
     (void)in;
     if (call_authorize(c, "lambda:GetAccountSettings", "*")) return -1;
-    sum_ud s = {0};
-    if (store_list(c->txn, LAMBDA_FN_KIND, c->account, c->region, NULL, NULL, 0, sum_one, &s,
-                   c->err) < 0)
-        return -1;
-    *out = svc_out(
-        c, json_pack("{s:{s:I, s:I, s:I, s:i, s:I}, s:{s:I, s:I}}", "AccountLimit", "TotalCodeSize",
-                     (json_int_t)80530636800LL, "CodeSizeUnzipped", (json_int_t)LAMBDA_UNZIPPED_MAX,
-                     "CodeSizeZipped", (json_int_t)LAMBDA_ZIPPED_MAX, "ConcurrentExecutions",
-                     LAMBDA_ACCOUNT_CONCURRENCY, "UnreservedConcurrentExecutions",
-                     (json_int_t)(LAMBDA_ACCOUNT_CONCURRENCY - s.reserved), "AccountUsage",
-                     "TotalCodeSize", (json_int_t)s.code, "FunctionCount", (json_int_t)s.count));
+    lambda_usage s;
+    if (lambda_account_usage(c, NULL, &s)) return -1;
+    *out = svc_out(c, json_pack("{s:{s:I, s:I, s:I, s:i, s:I}, s:{s:I, s:I}}", "AccountLimit",
+                                "TotalCodeSize", (json_int_t)80530636800LL, "CodeSizeUnzipped",
+                                (json_int_t)LAMBDA_UNZIPPED_MAX, "CodeSizeZipped",
+                                (json_int_t)LAMBDA_ZIPPED_MAX, "ConcurrentExecutions",
+                                LAMBDA_ACCOUNT_CONCURRENCY, "UnreservedConcurrentExecutions",
+                                (json_int_t)(LAMBDA_ACCOUNT_CONCURRENCY - s.reserved),
+                                "AccountUsage", "TotalCodeSize", (json_int_t)s.code,
+                                "FunctionCount", (json_int_t)s.functions));
     return 0;
 }

@@ -304,6 +304,55 @@ int lambda_sid_taken(call *c, const json_t *policy, const char *sid)
 
 /* ---- code ---- */
 
+typedef struct usage_ud {
+    const char *except;
+    lambda_usage *u;
+} usage_ud;
+
+static int usage_one(void *ud, const store_key *k, json_t *doc)
+{
+    usage_ud *s = ud;
+    const char *v;
+    json_t *cfg;
+    if (!strcmp(k->kind, LAMBDA_LAYER_KIND)) {
+        json_object_foreach(json_object_get(doc, "Versions"), v, cfg)
+            s->u->code += jint(json_object_get(cfg, "Content"), "CodeSize", 0);
+        return 0;
+    }
+    s->u->functions++;
+    s->u->code += jint(json_object_get(doc, "Latest"), "CodeSize", 0);
+    json_object_foreach(json_object_get(doc, "Versions"), v, cfg)
+        s->u->code += jint(cfg, "CodeSize", 0);
+    if (!s->except || strcmp(k->id, s->except)) s->u->reserved += jint(doc, "Concurrency", 0);
+    return 0;
+}
+
+int lambda_account_usage(call *c, const char *except, lambda_usage *u)
+{
+    memset(u, 0, sizeof(*u));
+    usage_ud s = {except, u};
+    if (store_list(c->txn, LAMBDA_FN_KIND, c->account, c->region, NULL, NULL, 0, usage_one, &s,
+                   c->err) < 0 ||
+        store_list(c->txn, LAMBDA_LAYER_KIND, c->account, c->region, NULL, NULL, 0, usage_one, &s,
+                   c->err) < 0)
+        return -1;
+    return 0;
+}
+
+/* AWS: CodeStorageExceededException past the region's 75 GB (FERRY_LAMBDA_CODE_STORAGE, in
+ * bytes, is a test seam). */
+static int check_storage(call *c, size_t len)
+{
+    const char *v = getenv("FERRY_LAMBDA_CODE_STORAGE");
+    long long max = v && *v ? atoll(v) : LAMBDA_CODE_STORAGE;
+    lambda_usage u;
+    if (lambda_account_usage(c, NULL, &u)) return -1;
+    if (u.code + (long long)len > max)
+        return ferr_set(c->err, 400, "CodeStorageExceededException",
+                        "Code storage limit exceeded.");
+    return 0;
+}
+
 int lambda_blobref(call *c, const char *blob, int on)
 {
     store_key k = {LAMBDA_BLOBREF_KIND, "", "", blob};
@@ -341,8 +390,11 @@ static int s3_code(call *c, const json_t *code, const unsigned char **zip, size_
     if (!bucket || !key) return lambda_invalid(c, "Please provide a source for function code.");
     const char *eb = enc_url_encode(c->a, bucket, strlen(bucket), 0);
     const char *ek = enc_url_encode(c->a, key, strlen(key), 1);
-    const char *url =
-        eb && ek ? arena_printf(c->a, "https://s3.amazonaws.com/%s/%s", eb, ek) : NULL;
+    const char *ver = jstr(code, "S3ObjectVersion");
+    const char *ev = ver ? enc_url_encode(c->a, ver, strlen(ver), 0) : "";
+    const char *url = eb && ek && ev ? arena_printf(c->a, "https://s3.amazonaws.com/%s/%s%s%s", eb,
+                                                    ek, ver ? "?versionId=" : "", ev)
+                                     : NULL;
     if (!url) return ferr_oom(c->err);
     const char *body;
     int rc = call_fetch(c, url, LAMBDA_UNZIPPED_MAX, &body, len);
@@ -377,6 +429,7 @@ int lambda_code_store(call *c, const json_t *code, json_t *config)
     zipar *z;
     if (zipar_open_mem(zip, len, LAMBDA_UNZIPPED_MAX, &z, c->err)) return -1;
     zipar_free(z);
+    if (check_storage(c, len)) return -1;
     if (!c->env->blobs) return ferr_internal(c->err, "this server keeps no code");
     blob_writer *w;
     blob_info info;

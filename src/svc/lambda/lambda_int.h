@@ -17,8 +17,10 @@
 #include "svc/svc.h"
 
 #define LAMBDA_FN_KIND             "lambda.function"
-#define LAMBDA_UNZIPPED_MAX        262144000ULL /* AWS: 250 MB unzipped, layers included */
-#define LAMBDA_ZIPPED_MAX          52428800ULL  /* AWS: 50 MB zipped, direct upload */
+#define LAMBDA_LAYER_KIND          "lambda.layer"
+#define LAMBDA_UNZIPPED_MAX        262144000ULL  /* AWS: 250 MB unzipped, layers included */
+#define LAMBDA_ZIPPED_MAX          52428800ULL   /* AWS: 50 MB zipped, direct upload */
+#define LAMBDA_CODE_STORAGE        80530636800LL /* AWS: 75 GB of packages per region */
 #define LAMBDA_ACCOUNT_CONCURRENCY 1000
 #define LAMBDA_UNRESERVED_MIN      100
 
@@ -88,6 +90,13 @@ int lambda_apply_config(call *c, const json_t *in, json_t *config, int create);
 
 /* -1 with ResourceConflictException when policy (NULL: none) has a statement sid. */
 int lambda_sid_taken(call *c, const json_t *policy, const char *sid);
+
+/* What the caller's account holds in the region: functions, their code (versions and
+ * layers included) and reserved concurrency (that of function except left out). */
+typedef struct lambda_usage {
+    long long functions, code, reserved;
+} lambda_usage;
+int lambda_account_usage(call *c, const char *except, lambda_usage *u);
 
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

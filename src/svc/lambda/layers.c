@@ -9,8 +9,6 @@
 #include "base/ids.h"
 #include "lambda_int.h"
 
-#define LAYER_KIND "lambda.layer"
-
 typedef struct layer_ref {
     const char *account, *name;
     long long version; /* 0: none given */
@@ -61,7 +59,7 @@ static const char *layer_arn(call *c, const layer_ref *l)
 /* 1 and *doc (arena) when the layer exists, 0 not, -1 error. */
 static int layer_load(call *c, const layer_ref *l, json_t **doc)
 {
-    store_key k = {LAYER_KIND, l->account, c->region, l->name};
+    store_key k = {LAMBDA_LAYER_KIND, l->account, c->region, l->name};
     int rc = store_get(c->txn, &k, doc, c->err);
     if (rc == 1 && !arena_defer_json(c->a, *doc)) return ferr_oom(c->err);
     return rc;
@@ -69,7 +67,7 @@ static int layer_load(call *c, const layer_ref *l, json_t **doc)
 
 static int layer_save(call *c, const layer_ref *l, json_t *doc)
 {
-    store_key k = {LAYER_KIND, l->account, c->region, l->name};
+    store_key k = {LAMBDA_LAYER_KIND, l->account, c->region, l->name};
     return store_put(c->txn, &k, doc, c->err);
 }
 
@@ -274,7 +272,7 @@ int lambda_op_list_layers(call *c, json_t *in, json_t **out)
         json_decref(o);
         return ferr_oom(c->err);
     }
-    if (store_list(c->txn, LAYER_KIND, c->account, c->region, NULL, NULL, 0, list_layer, &u,
+    if (store_list(c->txn, LAMBDA_LAYER_KIND, c->account, c->region, NULL, NULL, 0, list_layer, &u,
                    c->err) < 0 ||
         ferr_isset(c->err))
         return -1;
