@@ -9,6 +9,8 @@ import contextlib
 import hashlib
 import io
 import json
+import urllib.error
+import urllib.request
 import zipfile
 
 import pytest
@@ -99,6 +101,13 @@ def test_create_get_list_delete(ferry, lam, role):
     assert g["Configuration"]["State"] == "Active"
     assert g["Configuration"]["LastUpdateStatus"] == "Successful"
     assert g["Code"]["RepositoryType"] == "S3"
+    # Location downloads the package (for ten minutes), as AWS's presigned URL does
+    loc = g["Code"]["Location"]
+    with urllib.request.urlopen(loc, timeout=10) as resp:
+        assert resp.read() == PY
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        urllib.request.urlopen(loc[:-1] + ("0" if loc[-1] != "0" else "1"), timeout=10)
+    assert bad.value.code == 403
     assert g["Tags"] == {"team": "a"}
     for form in ("hello", arn, f"{dev}:function:hello", f"{arn}:$LATEST"):
         assert lam.get_function_configuration(FunctionName=form)["FunctionArn"] == arn

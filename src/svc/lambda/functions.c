@@ -83,8 +83,9 @@ int lambda_op_get_function(call *c, json_t *in, json_t **out)
     if (open_fn(c, in, "lambda:GetFunction", &r, &doc)) return -1;
     json_t *cfg = lambda_config(c, doc, &r, NULL);
     if (!cfg) return -1;
-    json_t *o = json_pack("{s:o, s:{s:s}}", "Configuration", lambda_render(c, cfg), "Code",
-                          "RepositoryType", "S3");
+    const char *loc = lambda_code_location(c, cfg);
+    json_t *o = json_pack("{s:o, s:{s:s, s:s?}}", "Configuration", lambda_render(c, cfg), "Code",
+                          "RepositoryType", "S3", "Location", loc);
     if (o && json_object_size(json_object_get(doc, "Tags")) &&
         json_object_set(o, "Tags", json_object_get(doc, "Tags")))
         c->oom = 1;

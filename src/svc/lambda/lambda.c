@@ -17,7 +17,12 @@
 #include "svc/session.h"
 #include "lambda_int.h"
 
-const svc_def svc_lambda = {.name = "lambda", .event_source = "lambda.amazonaws.com"};
+static const svc_route routes[] = {{"GET", NULL, "/_ferry/lambda/code/", lambda_code_serve}};
+
+const svc_def svc_lambda = {.name = "lambda",
+                            .event_source = "lambda.amazonaws.com",
+                            .routes = routes,
+                            .nroutes = sizeof(routes) / sizeof(routes[0])};
 
 int lambda_invalid(call *c, const char *fmt, ...)
 {

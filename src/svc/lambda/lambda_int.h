@@ -84,6 +84,11 @@ int lambda_layer_resolve(call *c, const char *arn, json_t **item);
 /* "2019-08-14T22:26:11.234+0000", as Lambda writes dates. */
 void lambda_timestamp(double t, char out[40]);
 
+/* Code.Location (location.c): a URL that downloads config's package for ten minutes, in
+ * the arena (NULL: none), and the route that serves it. */
+const char *lambda_code_location(call *c, const json_t *config);
+int lambda_code_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+
 /* Configuration members CreateFunction and UpdateFunctionConfiguration share: validated and
  * set in config (create: defaults for what in lacks). */
 int lambda_apply_config(call *c, const json_t *in, json_t *config, int create);
