@@ -63,14 +63,14 @@ def role(ferry):
 
 @contextlib.contextmanager
 def own_ferry(env):
-    """A server of its own started with env (test seams): its dev Lambda client and a role."""
+    """A server of its own started with env (test seams), its dev Lambda client and a role."""
     from ferrytest import Ferry
     f = Ferry().start(env=env)
     try:
         f.init()
         role = f.client("iam", "dev").create_role(
             RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-        yield f.client("lambda", "dev"), role
+        yield f, f.client("lambda", "dev"), role
     finally:
         f.close()
 
@@ -347,7 +347,7 @@ def test_pending_and_in_progress_states():
     """With a settle time (a test seam; ferry has nothing to wait for), a new function is
     Pending and an update InProgress until it passes: changes meanwhile are refused, and the
     SDK's waiters see the states settle."""
-    with own_ferry({"FERRY_LAMBDA_SETTLE_SECONDS": "2"}) as (lam, role):
+    with own_ferry({"FERRY_LAMBDA_SETTLE_SECONDS": "2"}) as (_, lam, role):
         create(lam, role, "slow")
         assert lam.get_function_configuration(FunctionName="slow")["State"] == "Pending"
         with pytest.raises(ClientError) as e:
@@ -446,10 +446,41 @@ def test_code_from_an_s3_object_version(ferry, lam, role):
     assert r["CodeSha256"] == base64.b64encode(hashlib.sha256(first).digest()).decode()
 
 
+def test_blob_sweep_keeps_named_packages():
+    """Packages a function, a version or a layer names stay through the blob sweep; those
+    nothing names any more (replaced code, deleted functions, a DryRun's) go (a short sweep
+    period and grace here)."""
+    import os
+    import time
+
+    def blobs(f):
+        root = os.path.join(f.data, "blobs")
+        return [os.path.join(d, n) for d, _, names in os.walk(root) for n in names]
+
+    env = {"FERRY_BLOB_SWEEP_SECONDS": "0.5", "FERRY_BLOB_SWEEP_GRACE": "2"}
+    with own_ferry(env) as (f, lam, role):
+        create(lam, role, "kept")
+        lam.publish_version(FunctionName="kept")
+        lam.update_function_code(FunctionName="kept", ZipFile=zipped({"index.py": "V = 2\n"}))
+        lam.update_function_code(FunctionName="kept", ZipFile=zipped({"index.py": "V = 3\n"}))
+        lam.update_function_code(FunctionName="kept", ZipFile=PY, DryRun=True)
+        create(lam, role, "gone")
+        lam.delete_function(FunctionName="gone")
+        lam.publish_layer_version(LayerName="l", Content={"ZipFile": PY})
+        deadline = time.time() + 20
+        while len(blobs(f)) > 3 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(blobs(f)) == 3  # version 1's, $LATEST's (V = 3) and the layer's
+        for q in ("1", "$LATEST"):
+            loc = lam.get_function(FunctionName="kept", Qualifier=q)["Code"]["Location"]
+            with urllib.request.urlopen(loc, timeout=10) as resp:
+                assert zipfile.ZipFile(io.BytesIO(resp.read())).namelist() == ["index.py"]
+
+
 def test_code_storage_limit():
     """Past the region's code storage (75 GB; FERRY_LAMBDA_CODE_STORAGE is a test seam),
     a new package is refused with CodeStorageExceededException, functions and layers alike."""
-    with own_ferry({"FERRY_LAMBDA_CODE_STORAGE": str(len(PY) * 2)}) as (lam, role):
+    with own_ferry({"FERRY_LAMBDA_CODE_STORAGE": str(len(PY) * 2)}) as (_, lam, role):
         create(lam, role, "one")
         lam.publish_version(FunctionName="one")
         for call in (lambda: create(lam, role, "two"),
