@@ -189,6 +189,35 @@ def test_code_from_s3_and_updates(ferry, lam, role):
     assert code(e) == "InvalidParameterValueException"
 
 
+def test_code_and_layers_unzipped_limit(ferry, lam, role):
+    """AWS: code and layers unzipped together within 262,144,000 bytes; each alone too."""
+    def zeros(name, n):
+        b = io.BytesIO()
+        chunk = b"\0" * (1 << 20)
+        with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            with z.open(name, "w", force_zip64=True) as w:
+                for off in range(0, n, len(chunk)):
+                    w.write(chunk[:n - off])
+        return b.getvalue()
+    big = lam.publish_layer_version(LayerName="big", Content={"ZipFile": zeros("python/big", 140_000_000)})
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "toobig", Layers=[big["LayerVersionArn"]],
+               Code={"ZipFile": zeros("index.py", 130_000_000)})
+    assert code(e) == "InvalidParameterValueException"
+    assert message(e) == ("Function code combined with layers exceeds the maximum allowed size of "
+                          "262144000 bytes. The actual size is 270000000 bytes.")
+    with pytest.raises(ClientError) as e:
+        create(lam, role, "toobig", Code={"ZipFile": zeros("index.py", 262_144_000)})
+    assert message(e) == "Unzipped size must be smaller than 262144000 bytes"
+    create(lam, role, "fits", Code={"ZipFile": zeros("index.py", 130_000_000)})
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName="fits", Layers=[big["LayerVersionArn"]],
+                                          Timeout=4)
+    assert code(e) == "InvalidParameterValueException"
+    lam.delete_function(FunctionName="fits")
+    lam.delete_layer_version(LayerName="big", VersionNumber=1)
+
+
 def test_tags(ferry, lam, role):
     arn = create(lam, role, "tagged")["FunctionArn"]
     lam.tag_resource(Resource=arn, Tags={"a": "1", "b": "2"})

@@ -48,7 +48,8 @@ int lambda_op_create_function(call *c, json_t *in, json_t **out)
     if (!json_object_get(in, "Tags") && json_object_set_new(doc, "Tags", json_object()))
         return ferr_oom(c->err);
     if (lambda_apply_config(c, in, cfg, 1) ||
-        lambda_code_store(c, json_object_get(in, "Code"), cfg) || lambda_touch(c, cfg, 0))
+        lambda_code_store(c, json_object_get(in, "Code"), cfg) || lambda_check_unzipped(c, cfg) ||
+        lambda_touch(c, cfg, 0))
         return -1;
     if (json_is_true(json_object_get(in, "Publish"))) {
         json_t *v = json_deep_copy(cfg);
@@ -218,7 +219,8 @@ int lambda_op_update_function_code(call *c, json_t *in, json_t **out)
     if (!cfg) return -1;
     char *old = jstr(cfg, "_Blob") ? arena_strdup(c->a, jstr(cfg, "_Blob")) : NULL;
     json_t *arch = json_object_get(in, "Architectures");
-    if (lambda_code_store(c, in, cfg) || (arch && json_object_set(cfg, "Architectures", arch)))
+    if (lambda_code_store(c, in, cfg) || lambda_check_unzipped(c, cfg) ||
+        (arch && json_object_set(cfg, "Architectures", arch)))
         return c->err->code[0] ? -1 : ferr_oom(c->err);
     if (json_is_true(json_object_get(in, "DryRun"))) {
         /* AWS: checks the code and the caller, changes nothing */
@@ -239,7 +241,9 @@ int lambda_op_update_function_configuration(call *c, json_t *in, json_t **out)
     lambda_ref r;
     json_t *doc, *cfg = open_latest(c, in, "lambda:UpdateFunctionConfiguration", &r, &doc);
     if (!cfg) return -1;
-    if (lambda_apply_config(c, in, cfg, 0) || lambda_touch(c, cfg, 1)) return -1;
+    if (lambda_apply_config(c, in, cfg, 0) || lambda_check_unzipped(c, cfg) ||
+        lambda_touch(c, cfg, 1))
+        return -1;
     *out = svc_out(c, fresh(c, cfg));
     return lambda_save(c, r.name, doc);
 }

@@ -433,6 +433,7 @@ int lambda_code_store(call *c, const json_t *code, json_t *config)
     }
     zipar *z;
     if (zipar_open_mem(zip, len, LAMBDA_UNZIPPED_MAX, &z, c->err)) return -1;
+    json_int_t unzipped = (json_int_t)zipar_size(z);
     zipar_free(z);
     if (check_storage(c, len)) return -1;
     if (!c->env->blobs) return ferr_internal(c->err, "this server keeps no code");
@@ -450,7 +451,8 @@ int lambda_code_store(call *c, const json_t *code, json_t *config)
     if (!sha) return ferr_oom(c->err);
     if (jset_str(config, "_Blob", info.id) || jset_str(config, "_Sha", hex) ||
         jset_str(config, "CodeSha256", sha) ||
-        json_object_set_new(config, "CodeSize", json_integer((json_int_t)len)))
+        json_object_set_new(config, "CodeSize", json_integer((json_int_t)len)) ||
+        json_object_set_new(config, "_Unzipped", json_integer(unzipped)))
         return ferr_oom(c->err);
     return lambda_blobref(c, info.id, 1);
 }
@@ -503,6 +505,20 @@ const char *lambda_code_dir(call *c, const json_t *config)
     zipar_free(z);
     unlink(path);
     return rc ? NULL : dir;
+}
+
+int lambda_check_unzipped(call *c, const json_t *config)
+{
+    long long total = jint(config, "_Unzipped", 0);
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(config, "Layers"), i, l) total += jint(l, "_Unzipped", 0);
+    if (total > (long long)LAMBDA_UNZIPPED_MAX)
+        return lambda_invalid(c,
+                              "Function code combined with layers exceeds the maximum allowed "
+                              "size of %llu bytes. The actual size is %lld bytes.",
+                              LAMBDA_UNZIPPED_MAX, total);
+    return 0;
 }
 
 /* ---- configuration ---- */

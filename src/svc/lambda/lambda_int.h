@@ -8,7 +8,8 @@
  *    "Policies": {"": policy, qualifier: policy}, "Concurrency": n (absent: unreserved)}
  * A config is the FunctionConfiguration AWS answers, plus private members the model does
  * not name (so the encoder never sends them): "_Blob" (the package's blob id), "_Sha"
- * (hex SHA-256 of the package, naming its unzipped tree), "_ReadyAt" (epoch seconds at
+ * (hex SHA-256 of the package, naming its unzipped tree), "_Unzipped" (its size
+ * unzipped; Layers items carry the three of their layer version's), "_ReadyAt" (epoch seconds at
  * which a Pending state or an InProgress update settles). */
 #ifndef FERRY_SVC_LAMBDA_INT_H
 #define FERRY_SVC_LAMBDA_INT_H
@@ -69,6 +70,8 @@ int lambda_authorize(call *c, const json_t *doc, const lambda_ref *r, const char
  * UpdateFunctionCode's members) checked and stored in the blob store; sets _Blob, _Sha,
  * CodeSha256 and CodeSize in config. 0, or -1 (call_fetch's first run included). */
 int lambda_code_store(call *c, const json_t *code, json_t *config);
+/* AWS: code and layers unzipped together within 250 MB (InvalidParameterValueException). */
+int lambda_check_unzipped(call *c, const json_t *config);
 /* Names (1) or stops naming (0) a blob: its lambda.blobref document. */
 int lambda_blobref(call *c, const char *blob, int on);
 /* Drops the blob references of configs no longer kept in doc besides except. */

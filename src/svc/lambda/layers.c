@@ -411,8 +411,9 @@ int lambda_layer_resolve(call *c, const char *arn, json_t **item)
         return -1;
     }
     const json_t *content = json_object_get(v, "Content");
-    *item = json_pack("{s:s, s:O, s:O, s:O}", "Arn", arn, "CodeSize",
+    *item = json_pack("{s:s, s:O, s:O, s:O, s:O}", "Arn", arn, "CodeSize",
                       json_object_get(content, "CodeSize"), "_Blob",
-                      json_object_get(content, "_Blob"), "_Sha", json_object_get(content, "_Sha"));
+                      json_object_get(content, "_Blob"), "_Sha", json_object_get(content, "_Sha"),
+                      "_Unzipped", json_object_get(content, "_Unzipped"));
     return *item ? 0 : ferr_oom(c->err);
 }
