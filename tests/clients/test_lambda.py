@@ -299,6 +299,11 @@ def test_policy_and_cross_account_invoke(ferry, lam, role):
         lam.add_permission(FunctionName="shared", StatementId="qa", Action="lambda:InvokeFunction",
                            Principal=qa)
     assert code(e) == "ResourceConflictException"
+    for bad in ("nobody", "12345", "Sns.AmazonAWS.com"):
+        with pytest.raises(ClientError) as e:
+            lam.add_permission(FunctionName="shared", StatementId="bad", Action="lambda:InvokeFunction",
+                               Principal=bad)
+        assert code(e) == "InvalidParameterValueException"
     pol = json.loads(lam.get_policy(FunctionName="shared")["Policy"])
     assert pol["Id"] == "default" and [x["Sid"] for x in pol["Statement"]] == ["qa", "sns"]
     assert pol["Statement"][1]["Condition"] == {

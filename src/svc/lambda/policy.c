@@ -16,6 +16,17 @@ static int open_policy(call *c, const json_t *in, const char *action, lambda_ref
     return r->qualifier && !lambda_config(c, *doc, r, NULL) ? -1 : 0;
 }
 
+/* "*", an account id, an IAM ARN, or a service ("sns.amazonaws.com"). */
+static int valid_principal(const char *p)
+{
+    size_t n = strlen(p);
+    if (!strcmp(p, "*") || (n == 12 && strspn(p, "0123456789") == 12)) return 1;
+    if (!strncmp(p, "arn:aws:iam::", 13)) return 1;
+    const char *dot = strchr(p, '.');
+    return dot && dot != p && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n &&
+           (strstr(p, ".amazonaws.com") || strstr(p, ".amazon.com"));
+}
+
 /* AWS: an account id becomes its root ARN, a service stays a service, "*" anyone. */
 static json_t *principal_of(const char *p)
 {
@@ -43,6 +54,9 @@ int lambda_op_add_permission(call *c, json_t *in, json_t **out)
     const char *who = jstr(in, "Principal");
     if (strncasecmp(action, "lambda:", 7) && strcmp(action, "*"))
         return lambda_invalid(c, "Invalid action: %s", action);
+    if (!valid_principal(who))
+        return lambda_invalid(c, "The provided principal was invalid. Please check the principal "
+                                 "and try again.");
     json_t *pols = json_object_get(doc, "Policies");
     const char *slot = r.qualifier ? r.qualifier : "";
     json_t *pol = json_object_get(pols, slot);
