@@ -132,7 +132,7 @@ int lambda_op_list_functions(call *c, json_t *in, json_t **out)
         return -1;
     json_t *o = json_object();
     if (!o || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    long long max = jint(in, "MaxItems", 50);
+    long long max = lambda_max_items(in);
     if (svc_page(c, l.all, jstr(in, "Marker"), max, o, "Functions", "NextMarker",
                  "InvalidParameterValueException"))
         return -1;

@@ -59,6 +59,12 @@ int lambda_precondition(call *c, const char *what)
                     what);
 }
 
+long long lambda_max_items(const json_t *in)
+{
+    long long n = jint(in, "MaxItems", 50);
+    return n > 50 ? 50 : n;
+}
+
 int lambda_check_revision(call *c, const json_t *in, const json_t *have, const char *what)
 {
     const char *want = jstr(in, "RevisionId"), *is = jstr(have, "RevisionId");

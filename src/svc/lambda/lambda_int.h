@@ -106,6 +106,9 @@ typedef struct lambda_usage {
 } lambda_usage;
 int lambda_account_usage(call *c, const char *except, lambda_usage *u);
 
+/* A listing's page size: MaxItems, at most 50 (AWS answers no more whatever is asked). */
+long long lambda_max_items(const json_t *in);
+
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lambda_not_found(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -235,8 +235,8 @@ int lambda_op_list_layer_versions(call *c, json_t *in, json_t **out)
     json_t *all = rc ? versions_of(c, doc, in) : json_array();
     if (!rc && all && !arena_defer_json(c->a, all)) return ferr_oom(c->err);
     if (!all) return -1;
-    if (svc_page(c, all, jstr(in, "Marker"), jint(in, "MaxItems", 50), o, "LayerVersions",
-                 "NextMarker", "InvalidParameterValueException"))
+    if (svc_page(c, all, jstr(in, "Marker"), lambda_max_items(in), o, "LayerVersions", "NextMarker",
+                 "InvalidParameterValueException"))
         return -1;
     *out = svc_out(c, json_incref(o));
     return 0;
@@ -276,7 +276,7 @@ int lambda_op_list_layers(call *c, json_t *in, json_t **out)
                    c->err) < 0 ||
         ferr_isset(c->err))
         return -1;
-    if (svc_page(c, u.all, jstr(in, "Marker"), jint(in, "MaxItems", 50), o, "Layers", "NextMarker",
+    if (svc_page(c, u.all, jstr(in, "Marker"), lambda_max_items(in), o, "Layers", "NextMarker",
                  "InvalidParameterValueException"))
         return -1;
     *out = svc_out(c, json_incref(o));

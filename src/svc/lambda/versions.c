@@ -114,7 +114,7 @@ static int page_sorted(call *c, json_t *items, const json_t *in, const char *key
         json_decref(sorted);
         return ferr_oom(c->err);
     }
-    int rc = svc_page(c, sorted, jstr(in, "Marker"), jint(in, "MaxItems", 50), o, key, "NextMarker",
+    int rc = svc_page(c, sorted, jstr(in, "Marker"), lambda_max_items(in), o, key, "NextMarker",
                       "InvalidParameterValueException");
     json_decref(sorted);
     if (rc) return -1;
