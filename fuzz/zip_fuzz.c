@@ -14,6 +14,11 @@
 
 static char root[64];
 
+static void remove_root(void)
+{
+    rmdir(root);
+}
+
 /* The names in dir other than "." and "..". */
 static int entries(const char *dir)
 {
@@ -31,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!root[0]) {
         snprintf(root, sizeof(root), "/tmp/ferry-zip-fuzz.XXXXXX");
         if (!mkdtemp(root)) abort();
+        atexit(remove_root);
     }
     zipar *z = NULL;
     ferr e = {0};
