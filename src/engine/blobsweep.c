@@ -5,11 +5,12 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "svc/lambda/documents.h"
 #include "svc/s3/documents.h"
 
-/* The kinds whose documents, keyed by blob id, say a blob is named (S3 objects and parts;
- * Lambda code and build artifacts to come). */
-static const char *const ref_kinds[] = {S3_BLOBREF_KIND};
+/* The kinds whose documents, keyed by blob id, say a blob is named (S3 objects and parts,
+ * Lambda packages; build artifacts to come). */
+static const char *const ref_kinds[] = {S3_BLOBREF_KIND, LAMBDA_BLOBREF_KIND};
 
 static int referenced(void *ud, const char *id, int *ref, ferr *e)
 {

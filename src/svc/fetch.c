@@ -107,10 +107,22 @@ static int s3_url(call *c, const char *url, const char **bucket, const char **ke
     return 0;
 }
 
-/* The object's bytes through S3 GetObject as the caller: a new malloc'd buffer, or NULL. */
-static char *get_s3(call *c, const char *bucket, const char *key, size_t max, size_t *len)
+/* The object's bytes through S3 GetObject as the caller (the version url's versionId names,
+ * as Lambda's S3ObjectVersion does): a new malloc'd buffer, or NULL. */
+static char *get_s3(call *c, const char *url, const char *bucket, const char *key, size_t max,
+                    size_t *len)
 {
     json_t *in = json_pack("{s:s, s:s}", "Bucket", bucket, "Key", key), *out = NULL;
+    const char *q = strchr(url, '?');
+    const char *ver = q ? strstr(q, "versionId=") : NULL;
+    if (ver && (ver[-1] == '?' || ver[-1] == '&')) {
+        size_t vl;
+        char *v = enc_url_decode(c->a, ver + 10, strcspn(ver + 10, "&#"), 0, &vl);
+        if (!v || jset_str(in, "VersionId", v)) {
+            json_decref(in);
+            in = NULL;
+        }
+    }
     ferr e = {0};
     char *body = NULL;
     if (in && c->who &&
@@ -139,7 +151,7 @@ int svc_fetch_pending(call *c)
     f->max = c->fetch_max;
     c->fetch_url = NULL;
     const char *bucket, *key;
-    char *got = s3_url(c, f->url, &bucket, &key) ? get_s3(c, bucket, key, f->max, &f->len)
+    char *got = s3_url(c, f->url, &bucket, &key) ? get_s3(c, f->url, bucket, key, f->max, &f->len)
                                                  : get(f->url, f->max, &f->len);
     if (got) {
         f->body = arena_alloc(c->a, f->len + 1); /* zeroed: the body ends in a NUL */

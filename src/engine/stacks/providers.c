@@ -14,6 +14,10 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter,
     cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy,
     cfn_provider_logs_log_group /* src/svc/logs/prov_log_group.c */;
+/* Lambda's (src/svc/lambda/prov_lambda.c) */
+extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_permission,
+    cfn_provider_lambda_version, cfn_provider_lambda_alias, cfn_provider_lambda_layer_version,
+    cfn_provider_lambda_layer_version_permission;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -42,6 +46,12 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_secretsmanager_secret,
     &cfn_provider_secretsmanager_policy,
     &cfn_provider_logs_log_group,
+    &cfn_provider_lambda_function,
+    &cfn_provider_lambda_permission,
+    &cfn_provider_lambda_version,
+    &cfn_provider_lambda_alias,
+    &cfn_provider_lambda_layer_version,
+    &cfn_provider_lambda_layer_version_permission,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

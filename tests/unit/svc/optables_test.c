@@ -50,6 +50,9 @@ static void test_read_only_rule(void **st)
     assert_int_equal(flags("sts", "AssumeRole"), 0);
     assert_int_equal(flags("sqs", "ReceiveMessage"), 0);
     assert_int_equal(flags("sqs", "ListQueues"), SVC_READ);
+    /* flags.list: Invoke changes no document */
+    assert_int_equal(flags("lambda", "Invoke"), SVC_READ);
+    assert_int_equal(flags("lambda", "CreateFunction"), 0);
     assert_int_equal(flags("iam", "SimulatePrincipalPolicy"), SVC_READ);
     assert_int_equal(flags("iam", "PutRolePermissionsBoundary"), 0);
     assert_int_equal(flags("cloudformation", "ValidateTemplate"), SVC_READ);
@@ -67,8 +70,8 @@ static void test_unimplemented_is_not_found(void **st)
     assert_non_null(sts);
     assert_null(svc_find_op(sts, "DecodeAuthorizationMessage"));
     assert_non_null(svc_find_op(sts, "GetCallerIdentity"));
-    /* a listed model without a folder is no service */
-    assert_null(svc_find("lambda"));
+    /* a name no listed folder defines is no service (a stem without a folder is none either) */
+    assert_null(svc_find("nosuchservice"));
 }
 
 int main(void)
