@@ -146,6 +146,8 @@ static void finish(fnenv *v, fn_inv *inv, char key[48])
     char line[512];
     if (v && !inv->res.failed) {
         double ms = (now - (inv->handed ? inv->handed : inv->started)) * 1000;
+        /* an invocation quicker than the sampler's period still reports what it used */
+        if (!v->max_rss_kb && v->pid > 0) v->max_rss_kb = fn_group_rss_kb(v->pid, 1);
         snprintf(line, sizeof(line), "END RequestId: %s", inv->request_id);
         fn_log_line(v, inv, line, strlen(line));
         int n = snprintf(line, sizeof(line),

@@ -255,7 +255,14 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
 {
     uint64_t t0 = clock_mono_ns();
     char rid[37];
-    ids_uuid(rid);
+    /* a request parked and run again keeps the id it was first given (an Invoke's id is
+     * its function's awsRequestId) */
+    if (w && w->request_id[0])
+        memcpy(rid, w->request_id, sizeof(rid));
+    else {
+        ids_uuid(rid);
+        if (w) memcpy(w->request_id, rid, sizeof(rid));
+    }
     memset(resp, 0, sizeof(*resp));
     if (service_route(g, a, r, resp) || ferry_endpoint(g, a, r, resp)) {
         log_info("req=%s %s %s status=%d", rid, r->method, r->raw_path, resp->status);

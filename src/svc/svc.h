@@ -63,13 +63,14 @@ typedef struct call_body {
 } call_body;
 
 typedef struct call_wait {
-    int resumed, final; /* in: a re-run after svc_notify(key) / at wake_at (or shutdown) */
-    double until;       /* the handler's own: its deadline, kept between runs (0 at first) */
-    char own[64];       /* the handler's own, kept between runs ("" at first): e.g. the id
+    int resumed, final;  /* in: a re-run after svc_notify(key) / at wake_at (or shutdown) */
+    double until;        /* the handler's own: its deadline, kept between runs (0 at first) */
+    char request_id[37]; /* the request's id, the same in every run ("" until the first) */
+    char own[64];        /* the handler's own, kept between runs ("" at first): e.g. the id
                            of the work it waits for */
-    const char *key;    /* out (call_park): what to wait for, in the request's arena */
-    double wake_at;     /* out (call_park): run again with final=1 at the latest then */
-    uint64_t seq;       /* out: waiters_seq() read before the handler looked */
+    const char *key;     /* out (call_park): what to wait for, in the request's arena */
+    double wake_at;      /* out (call_park): run again with final=1 at the latest then */
+    uint64_t seq;        /* out: waiters_seq() read before the handler looked */
     /* Streamed bodies (call_body): what the handler asked for and what the server then read. */
     int body_wanted;       /* out: the handler asked for the body */
     int body_sealed;       /* out: ... sealed with body_key */

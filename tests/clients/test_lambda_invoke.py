@@ -1,11 +1,13 @@
 """Lambda Invoke with functions that run (the functions engine): a Python and a Node function
 returning their event, RequestResponse results with X-Amz-Executed-Version and LogType Tail,
 an unhandled error's FunctionError and payload, Event (202), weighted aliases answering from
-both versions, and cross-account Invoke through the function's policy. Skipped while the
-server answers "functions cannot run yet" (the placeholder engine)."""
+both versions, cross-account Invoke through the function's policy, the
+function's output in CloudWatch Logs (START/END/REPORT) when its role may write logs, and
+SNS delivering to a function in another account through the function's policy."""
 import base64
 import io
 import json
+import time
 import zipfile
 
 import pytest
@@ -55,12 +57,6 @@ def functions(lam, role):
                         Code={"ZipFile": zipped(NODE)})
     for name in ("py", "node"):
         lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
-    try:
-        lam.invoke(FunctionName="py", Payload=b"{}")
-    except ClientError as e:
-        if "functions cannot run yet" in e.response["Error"]["Message"]:
-            pytest.skip("this server's functions engine is the placeholder")
-        raise
 
 
 @pytest.mark.parametrize("name", ["py", "node"])
@@ -85,7 +81,8 @@ def test_event_is_accepted(lam):
 
 def test_weighted_alias_uses_both_versions(lam):
     lam.publish_version(FunctionName="py")
-    lam.update_function_configuration(FunctionName="py", Description="v2")
+    # AWS publishes no new version for a description alone: change the environment
+    lam.update_function_configuration(FunctionName="py", Environment={"Variables": {"VER": "2"}})
     lam.get_waiter("function_updated_v2").wait(FunctionName="py", WaiterConfig={"Delay": 1, "MaxAttempts": 10})
     lam.publish_version(FunctionName="py")
     lam.create_alias(FunctionName="py", Name="canary", FunctionVersion="1",
@@ -110,3 +107,63 @@ def test_cross_account_invoke_through_the_policy(ferry, lam):
     lam.add_permission(FunctionName="node", StatementId="qa", Action="lambda:InvokeFunction", Principal=qa)
     r = qa_lam.invoke(FunctionName=arn, Payload=b'{"from": "qa"}')
     assert json.loads(r["Payload"].read())["event"] == {"from": "qa"}
+
+
+LOGS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}]}
+
+
+def wait_for_log(logs, group, pattern, seconds=30):
+    for _ in range(seconds * 4):
+        try:
+            ev = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+        except ClientError as e:
+            if code_of(e) != "ResourceNotFoundException":
+                raise
+            ev = []
+        if ev:
+            return ev
+        time.sleep(0.25)
+    raise AssertionError(f"no {pattern} in {group}")
+
+
+def code_of(e):
+    return e.response["Error"]["Code"]
+
+
+def test_output_goes_to_cloudwatch_logs_when_the_role_allows(ferry, lam, role):
+    iam = ferry.client("iam", "dev")
+    iam.put_role_policy(RoleName="fn-run", PolicyName="logs", PolicyDocument=json.dumps(LOGS))
+    try:
+        r = lam.invoke(FunctionName="py", Payload=b'{"mark": "logged-7731"}')
+        rid = r["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id") or \
+            r["ResponseMetadata"]["RequestId"]
+        logs = ferry.client("logs", "dev")
+        wait_for_log(logs, "/aws/lambda/py", '"logged-7731"')
+        report = wait_for_log(logs, "/aws/lambda/py", f'"REPORT RequestId: {rid}"')
+        assert "Billed Duration" in report[0]["message"] and "Max Memory Used" in report[0]["message"]
+        starts = wait_for_log(logs, "/aws/lambda/py", f'"START RequestId: {rid}"')
+        assert starts[0]["logStreamName"].endswith(starts[0]["logStreamName"][-32:])
+        assert "[$LATEST]" in starts[0]["logStreamName"]
+    finally:
+        iam.delete_role_policy(RoleName="fn-run", PolicyName="logs")
+
+
+def test_sns_delivers_to_a_function_in_another_account(ferry, lam, role):
+    iam = ferry.client("iam", "dev")
+    iam.put_role_policy(RoleName="fn-run", PolicyName="logs", PolicyDocument=json.dumps(LOGS))
+    qa_sns = ferry.client("sns", "qa")
+    topic = qa_sns.create_topic(Name="bookings")["TopicArn"]
+    fn = lam.get_function_configuration(FunctionName="py")["FunctionArn"]
+    lam.add_permission(FunctionName="py", StatementId="from-qa-topic", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceArn=topic)
+    # as in seed 000: the function's account subscribes it to the other account's topic,
+    # which the topic policy allows (a subscription made by its own account needs no confirming)
+    dev = fn.split(":")[4]
+    qa_sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": dev},
+                                                "Action": "sns:Subscribe", "Resource": topic}]}))
+    ferry.client("sns", "dev").subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn)
+    qa_sns.publish(TopicArn=topic, Message="booking-4411")
+    ev = wait_for_log(ferry.client("logs", "dev"), "/aws/lambda/py", '"booking-4411"')
+    assert "aws:sns" in ev[0]["message"] and topic in ev[0]["message"]
