@@ -2,8 +2,8 @@
 # make demo: the seed 000 architecture (cross-account serverless microservices) on one
 # machine, step by step: a tools account that deploys, through roles it is trusted with,
 # into a booking and an airmiles account; the two services talking across the account
-# boundary through an SNS topic and an SQS queue. Runs ferry on a temporary data directory
-# with its own AWS profiles; never touches ~/.aws.
+# boundary through an SNS topic and an SQS queue, then through a Lambda function. Runs
+# ferry on a temporary data directory with its own AWS profiles; never touches ~/.aws.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 FERRY=${FERRY_BIN:-$here/../build/ferry}
@@ -212,5 +212,29 @@ say "kms:Decrypt taken out of the key policy again: refused again"
 refused read_artifact; as_none
 say "the tools account's trail records booking's reads of its bucket:"
 trail tools GetObject | head -4
+
+step "12. Airmiles becomes a function: booking's topic invokes it across accounts, its logs in CloudWatch"
+say "the airmiles administrator deploys a Python function, its role, the permission for the topic"
+say "and the subscription (ferry runs it as a local process behind the Lambda Runtime API):"
+run aws --profile airmiles cloudformation deploy --stack-name airmiles-function \
+  --template-file "$here/seed000/airmiles-function.yaml" --capabilities CAPABILITY_IAM \
+  --parameter-overrides BookingTopicArn="$TOPIC"
+AWS_PROFILE=booking run $PY "$here/seed000/booking.py" "$TOPIC" 2
+say "the function's log group in the airmiles account (/aws/lambda/airmiles-credit):"
+i=0
+while :; do
+  aws --profile airmiles logs filter-log-events --log-group-name /aws/lambda/airmiles-credit \
+    --filter-pattern '"earns"' --query 'events[].message' --output text 2>/dev/null | tr '\t' '\n' > "$work/earned" || true
+  [ "$(grep -c earns "$work/earned")" -ge 2 ] && break
+  i=$((i+1)); [ $i -gt 120 ] && { say "UNEXPECTED: the function logged nothing"; cat "$work/ferry.log" | tail -20; exit 1; }
+  sleep 0.25
+done
+sed 's/^/   /' "$work/earned"
+aws --profile airmiles logs filter-log-events --log-group-name /aws/lambda/airmiles-credit \
+  --filter-pattern '"REPORT RequestId"' --query 'events[0].message' --output text | sed 's/^/   /'
+say "and the same function, invoked directly by its owner:"
+printf '{"Records":[{"Sns":{"Message":"{\\"bookingId\\":\\"direct01\\",\\"customer\\":\\"ana\\",\\"from\\":\\"LHR\\",\\"to\\":\\"JFK\\",\\"distanceKm\\":5540}"}}]}' > "$work/event.json"
+run aws --profile airmiles lambda invoke --function-name airmiles-credit --payload "fileb://$work/event.json" "$work/out.json" --query StatusCode
+say "result: $(cat "$work/out.json")"
 
 step "Done. ferry stops and the temporary data directory is removed."

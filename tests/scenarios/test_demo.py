@@ -15,7 +15,7 @@ def test_demo_runs_end_to_end():
                        text=True, env=env, timeout=600)
     out = r.stdout
     assert r.returncode == 0, out[-6000:] + r.stderr[-3000:]
-    for step in range(1, 12):
+    for step in range(1, 13):
         assert f"== {step}." in out, f"step {step} missing"
     # accounts: three, each the same in two regions
     arns = re.findall(r"^   (?:tools|booking|airmiles) +\S+ +(arn:aws:iam::\d{12}:root)$", out, re.M)
@@ -39,3 +39,7 @@ def test_demo_runs_end_to_end():
     assert "read: booking service build 42" in out
     assert len(re.findall(r"refused: .*kms:Decrypt", out)) == 2
     assert re.search(r"ArtifactReader/read GetObject +allowed", out)
+    # airmiles as a function: invoked by booking's topic across accounts, its logs readable
+    assert len(re.findall(r"airmiles: \w+ earns \d+ miles for booking \w+", out)) >= 2
+    assert re.search(r"REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration", out)
+    assert 'result: {"credited": 1}' in out
