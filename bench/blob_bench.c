@@ -76,14 +76,14 @@ int main(int argc, char **argv)
 {
     long mib = 1024;
     const char *dir = NULL;
-    unsigned flags = 0;
+    unsigned flags = BLOB_SHA256;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mib") && i + 1 < argc)
             mib = atol(argv[++i]);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--crc"))
-            flags = BLOB_CRC32 | BLOB_CRC32C;
+            flags |= BLOB_CRC32 | BLOB_CRC32C;
         else if (!strcmp(argv[i], "--seal")) {
             ids_random(&key, sizeof(key));
             use_key = &key;
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     }
     snprintf(root, sizeof(root), "%s/blobs", dir);
     ferr e = {0};
-    blob_store *bs = blob_store_open(NULL, root, &e);
+    blob_store *bs = blob_store_open(NULL, root, STORE_SYNC_FULL, &e);
     char *buf = malloc(PIECE);
     if (!bs || !buf) {
         fprintf(stderr, "open: %s\n", e.message);
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("blob store, %ld MiB in 1 MiB pieces, digests md5+sha256%s%s\n", mib,
-           flags ? "+crc32+crc32c" : "", use_key ? ", sealed" : "");
+           flags & BLOB_CRC32 ? "+crc32+crc32c" : "", use_key ? ", sealed" : "");
     printf("  write+commit  %8.0f MB/s   (dd conv=fsync %8.0f MB/s)\n", rate(bytes, up),
            rate(bytes, dd_up));
     printf("  of which the fsync at commit %.2f s, streaming %.2f s\n", up - streamed, streamed);

@@ -174,7 +174,7 @@ int cli_serve(int argc, char **argv)
     /* object bytes beside the documents: <data>/blobs (owner-only, like the store) */
     char blobs[4200];
     snprintf(blobs, sizeof(blobs), "%s/blobs", data);
-    env.blobs = blob_store_open(NULL, blobs, &e);
+    env.blobs = blob_store_open(NULL, blobs, sync, &e);
     if (!env.blobs) {
         fprintf(stderr, "ferry serve: %s\n", e.message);
         store_close(env.st);

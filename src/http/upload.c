@@ -240,7 +240,11 @@ upload *upload_new(blob_store *bs, const hreq *r, const blob_key *key, const sig
         upload_abort(u);
         return NULL;
     }
-    unsigned flags = u->alg == CK_CRC32 ? BLOB_CRC32 : u->alg == CK_CRC32C ? BLOB_CRC32C : 0;
+    unsigned flags = u->alg == CK_CRC32    ? BLOB_CRC32
+                     : u->alg == CK_CRC32C ? BLOB_CRC32C
+                     : u->alg == CK_SHA256 ? BLOB_SHA256
+                                           : 0;
+    if (u->have_sha256) flags |= BLOB_SHA256;
     if (blob_writer_new(bs, flags, key, &u->w, e)) {
         upload_abort(u);
         return NULL;

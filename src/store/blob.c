@@ -13,6 +13,7 @@
 struct blob_store {
     const blob_backend *be;
     void *impl;
+    int durable; /* STORE_SYNC_FULL */
 };
 
 /* MD5 runs at about half the speed of SHA-256 and below the disk's: on a large write a
@@ -197,7 +198,8 @@ static int id_ok(const char *id)
     return 1;
 }
 
-blob_store *blob_store_open(const blob_backend *backend, const char *location, ferr *e)
+blob_store *blob_store_open(const blob_backend *backend, const char *location, store_sync sync,
+                            ferr *e)
 {
     blob_store *bs = calloc(1, sizeof(*bs));
     if (!bs) {
@@ -205,6 +207,7 @@ blob_store *blob_store_open(const blob_backend *backend, const char *location, f
         return NULL;
     }
     bs->be = backend ? backend : &blob_files_backend;
+    bs->durable = sync == STORE_SYNC_FULL;
     bs->impl = bs->be->open(location, e);
     if (!bs->impl) {
         free(bs);
@@ -305,9 +308,10 @@ int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_wr
     w->flags = flags;
     w->md5_ok = 1;
     w->md5 = EVP_MD_CTX_new();
-    w->sha256 = EVP_MD_CTX_new();
-    if (!w->md5 || !w->sha256 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) ||
-        !EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL)) {
+    w->sha256 = flags & BLOB_SHA256 ? EVP_MD_CTX_new() : NULL;
+    if (!w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) ||
+        ((flags & BLOB_SHA256) &&
+         (!w->sha256 || !EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL)))) {
         writer_free(w);
         return ferr_internal(e, "blob digests unavailable");
     }
@@ -360,7 +364,7 @@ int blob_write(blob_writer *w, const void *p, size_t n, ferr *e)
         md5_helper_post(w->helper, p, n);
     else if (!EVP_DigestUpdate(w->md5, p, n))
         w->md5_ok = 0;
-    int ok = EVP_DigestUpdate(w->sha256, p, n);
+    int ok = !w->sha256 || EVP_DigestUpdate(w->sha256, p, n);
     if (w->flags & BLOB_CRC32) w->crc32 = blob_crc32(w->crc32, p, n);
     if (w->flags & BLOB_CRC32C) w->crc32c = blob_crc32c(w->crc32c, p, n);
     int rc = w->seal ? seal_feed(w, p, n, e) : w->bs->be->write(w->w, p, n, e);
@@ -375,7 +379,7 @@ int blob_writer_commit(blob_writer *w, blob_info *info, ferr *e)
 {
     memset(info, 0, sizeof(*info));
     if (!w->md5_ok || !EVP_DigestFinal_ex(w->md5, info->md5, NULL) ||
-        !EVP_DigestFinal_ex(w->sha256, info->sha256, NULL)) {
+        (w->sha256 && !EVP_DigestFinal_ex(w->sha256, info->sha256, NULL))) {
         blob_writer_abort(w);
         return ferr_internal(e, "blob digest failed");
     }
@@ -383,7 +387,7 @@ int blob_writer_commit(blob_writer *w, blob_info *info, ferr *e)
         blob_writer_abort(w);
         return -1;
     }
-    int rc = w->bs->be->commit(w->bs->impl, w->w, e);
+    int rc = w->bs->be->commit(w->bs->impl, w->w, w->bs->durable, e);
     if (rc == 0) {
         memcpy(info->id, w->id, sizeof(info->id));
         info->size = w->size;

@@ -4,8 +4,9 @@
  * Visibility handshake (a kill -9 at any moment leaves no half-visible object and no blob
  * that is never reclaimed):
  *   1. blob_writer_new + blob_write stream the bytes to a temporary the backend keeps apart;
- *   2. blob_writer_commit makes them durable under a fresh random id (files: fsync, rename,
- *      fsync the directory). Nothing refers to the id yet, so nobody can see it;
+ *   2. blob_writer_commit stores them under a fresh random id (files: rename; with
+ *      STORE_SYNC_FULL fsync before and the directory after, as the store syncs its commits
+ *      then). Nothing refers to the id yet, so nobody can see it;
  *   3. the caller puts the id in its document (object metadata) inside its store
  *      transaction and commits: the object becomes visible with its bytes already durable;
  *   4. a caller that drops the last reference calls blob_delete after that commit.
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 #define BLOB_ID_LEN 32 /* lowercase hex, 128 random bits */
 #define BLOB_TO_END UINT64_MAX
@@ -30,15 +32,17 @@ typedef struct blob_store blob_store;
 typedef struct blob_writer blob_writer;
 typedef struct blob_reader blob_reader;
 
-/* Optional checksums (S3 x-amz-checksum-crc32 / -crc32c); MD5 and SHA-256 always. */
-enum { BLOB_CRC32 = 1, BLOB_CRC32C = 2 };
+/* Optional digests: SHA-256 (x-amz-content-sha256, x-amz-checksum-sha256), CRC32 and
+ * CRC32C (x-amz-checksum-crc32 / -crc32c), each only when there is one to check or answer:
+ * a presigned PUT hashes nothing but the MD5 of its ETag, which is always computed. */
+enum { BLOB_CRC32 = 1, BLOB_CRC32C = 2, BLOB_SHA256 = 4 };
 
 typedef struct blob_info {
     char id[BLOB_ID_LEN + 1];
     uint64_t size;
     unsigned char md5[16];    /* the ETag of a single-part PUT */
-    unsigned char sha256[32]; /* x-amz-content-sha256, x-amz-checksum-sha256 */
-    uint32_t crc32, crc32c;   /* valid when asked for in blob_writer_new's flags */
+    unsigned char sha256[32]; /* these three valid when asked for in blob_writer_new's flags */
+    uint32_t crc32, crc32c;
 } blob_info;
 
 /* At-rest encryption (S3 SSE). A blob written with a key is sealed with AES-256-GCM in
@@ -66,8 +70,9 @@ typedef struct blob_backend {
     /* a temporary for id, written in order */
     void *(*create)(void *impl, const char *id, ferr *e);
     int (*write)(void *w, const void *p, size_t n, ferr *e);
-    /* durable and stored under its id when it returns 0; frees w either way */
-    int (*commit)(void *impl, void *w, ferr *e);
+    /* stored under its id when it returns 0 (durable: also across power loss); frees w
+     * either way */
+    int (*commit)(void *impl, void *w, int durable, ferr *e);
     void (*abort)(void *impl, void *w); /* frees w and removes the temporary */
     /* 1 opened (*size set), 0 no such blob, -1 error */
     int (*open_read)(void *impl, const char *id, void **r, uint64_t *size, ferr *e);
@@ -81,18 +86,20 @@ typedef struct blob_backend {
 
 extern const blob_backend blob_files_backend; /* location: <data>/blobs, 0700, files 0600 */
 
-/* Opens (creating) the store at location with backend (NULL: files). Caller owns. Any
- * number of threads may use one store; each handle belongs to one thread at a time. */
-blob_store *blob_store_open(const blob_backend *backend, const char *location, ferr *e);
+/* Opens (creating) the store at location with backend (NULL: files). sync is the document
+ * store's: blobs are as durable as the commits that name them. Caller owns. Any number of
+ * threads may use one store; each handle belongs to one thread at a time. */
+blob_store *blob_store_open(const blob_backend *backend, const char *location, store_sync sync,
+                            ferr *e);
 void blob_store_close(blob_store *bs); /* NULL is a no-op */
 
-/* flags: BLOB_CRC32 | BLOB_CRC32C. key: NULL for plaintext, else the blob is sealed (above)
+/* flags: BLOB_SHA256 | BLOB_CRC32 | BLOB_CRC32C. key: NULL for plaintext, else the blob is sealed (above)
  * and must be read with the same key. Caller owns *out until commit or abort. */
 int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_writer **out,
                     ferr *e);
 /* After a failed write the writer can only be aborted. */
 int blob_write(blob_writer *w, const void *p, size_t n, ferr *e);
-/* Durable under info->id (step 2 above). Frees w, also on failure (the temporary is gone). */
+/* Stored under info->id (step 2 above). Frees w, also on failure (the temporary is gone). */
 int blob_writer_commit(blob_writer *w, blob_info *info, ferr *e);
 void blob_writer_abort(blob_writer *w); /* frees w and its temporary; NULL is a no-op */
 

@@ -49,13 +49,15 @@ static int fsync_dir(const char *path, ferr *e)
     return rc < 0 ? sys_err(e, "fsync", path) : 0;
 }
 
-/* A directory of ours, 0700: made (and its parent synced, so the entry survives a crash)
- * when missing; one we own with wider modes is narrowed, someone else's refused. */
-static int own_dir(const char *path, ferr *e)
+/* A directory of ours, 0700: made (and, when durable, its parent synced so the entry
+ * survives power loss) when missing; one we own with wider modes is narrowed, someone
+ * else's refused. */
+static int own_dir(const char *path, int durable, ferr *e)
 {
     if (mkdir(path, 0700) == 0) {
         if (chmod(path, 0700) < 0) /* mkdir's mode went through the umask */
             return sys_err(e, "chmod", path);
+        if (!durable) return 0;
         char parent[PATH_MAX];
         snprintf(parent, sizeof(parent), "%s", path);
         char *slash = strrchr(parent, '/');
@@ -85,7 +87,7 @@ static void *f_open(const char *location, ferr *e)
     snprintf(f->root, sizeof(f->root), "%s", location);
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/tmp", f->root);
-    if (own_dir(f->root, e) < 0 || own_dir(tmp, e) < 0) {
+    if (own_dir(f->root, 1, e) < 0 || own_dir(tmp, 1, e) < 0) {
         free(f);
         return NULL;
     }
@@ -148,24 +150,26 @@ static void f_abort(void *impl, void *wp)
     free(w);
 }
 
-/* The bytes durable, then the name: a crash leaves either the temporary or the whole blob.
- * The mtime is set to now so the sweep's grace counts from here, not the last write. */
-static int f_commit(void *impl, void *wp, ferr *e)
+/* The bytes, then the name: a crash leaves either the temporary or the whole blob. Durable
+ * (--sync full) syncs both, so they survive power loss; otherwise the page cache holds
+ * them, which survives kill -9 as the store's synchronous=NORMAL does. The mtime is set to
+ * now so the sweep's grace counts from here, not the last write. */
+static int f_commit(void *impl, void *wp, int durable, ferr *e)
 {
     files *f = impl;
     fwriter *w = wp;
     char tmp[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
     tmp_path(f, w->id, tmp);
     final_path(f, w->id, dst);
-    if (futimens(w->fd, NULL) < 0 || fsync(w->fd) < 0) {
+    if (futimens(w->fd, NULL) < 0 || (durable && fsync(w->fd) < 0)) {
         sys_err(e, "fsync", tmp);
         f_abort(impl, w);
         return -1;
     }
     snprintf(dir, sizeof(dir), "%s/%.2s", f->root, w->id);
-    int rc = own_dir(dir, e);
+    int rc = own_dir(dir, durable, e);
     snprintf(dir, sizeof(dir), "%s/%.2s/%.2s", f->root, w->id, w->id + 2);
-    if (rc == 0) rc = own_dir(dir, e);
+    if (rc == 0) rc = own_dir(dir, durable, e);
     if (rc == 0 && rename(tmp, dst) < 0) rc = sys_err(e, "rename", tmp);
     if (rc < 0) {
         f_abort(impl, w);
@@ -173,7 +177,7 @@ static int f_commit(void *impl, void *wp, ferr *e)
     }
     close(w->fd);
     free(w);
-    return fsync_dir(dir, e);
+    return durable ? fsync_dir(dir, e) : 0;
 }
 
 static int f_open_read(void *impl, const char *id, void **r, uint64_t *size, ferr *e)
