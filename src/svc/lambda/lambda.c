@@ -445,7 +445,7 @@ int lambda_code_store(call *c, const json_t *code, json_t *config)
     if (!c->env->blobs) return ferr_internal(c->err, "this server keeps no code");
     blob_writer *w;
     blob_info info;
-    if (blob_writer_new(c->env->blobs, 0, NULL, &w, c->err)) return -1;
+    if (blob_writer_new(c->env->blobs, BLOB_SHA256, NULL, &w, c->err)) return -1;
     if (blob_write(w, zip, len, c->err)) {
         blob_writer_abort(w);
         return -1;
