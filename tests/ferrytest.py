@@ -203,6 +203,22 @@ def acct(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()["Account"]
 
 
+def zipped(files):
+    """A Lambda package: a zip of {name: text} (a str value) or {name: (text, unix mode)}."""
+    import io
+    import zipfile
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, v in files.items():
+            text, mode = v if isinstance(v, tuple) else (v, 0o100644)
+            zi = zipfile.ZipInfo(name)
+            zi.external_attr = mode << 16
+            zi.create_system = 3
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, text)
+    return b.getvalue()
+
+
 def raises(fn, code, msg=None, status=None, **kw):
     """Calls fn(**kw), which must fail with the AWS error code (and the exact message and
     HTTP status when given); returns the message."""

@@ -15,6 +15,7 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
+from ferrytest import zipped
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -31,20 +32,6 @@ def message(exc):
 
 def acct(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()["Account"]
-
-
-def zipped(files):
-    """A zip of {name: text} (a str value) or {name: (text, unix mode)}."""
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, v in files.items():
-            text, mode = v if isinstance(v, tuple) else (v, 0o100644)
-            zi = zipfile.ZipInfo(name)
-            zi.external_attr = mode << 16
-            zi.create_system = 3
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(zi, text)
-    return b.getvalue()
 
 
 PY = zipped({"index.py": "def handler(event, context):\n    return event\n"})

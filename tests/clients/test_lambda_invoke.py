@@ -5,13 +5,12 @@ both versions, cross-account Invoke through the function's policy, the
 function's output in CloudWatch Logs (START/END/REPORT) when its role may write logs, and
 SNS delivering to a function in another account through the function's policy."""
 import base64
-import io
 import json
 import time
-import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
+from ferrytest import zipped
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -24,14 +23,6 @@ PY = {"index.py": "import json\n\ndef handler(event, context):\n"
 NODE = {"index.js": "exports.handler = async (event, context) => {\n"
                     "  console.log('got', JSON.stringify(event));\n"
                     "  return { event, version: context.functionVersion };\n};\n"}
-
-
-def zipped(files):
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return b.getvalue()
 
 
 def code(exc):
