@@ -23,6 +23,8 @@ typedef struct store_backend {
     int (*list)(void *txn, const char *kind, const char *account, const char *region,
                 const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
                 ferr *e);
+    int (*range)(void *txn, const char *kind, const char *account, const char *region,
+                 const store_range_q *q, store_list_cb cb, void *ud, ferr *e);
     int (*audit_append)(void *txn, const audit_rec *r, ferr *e);
     int (*audit_query)(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
     long long (*audit_trim)(void *txn, double before, long long max_events, int limit, ferr *e);

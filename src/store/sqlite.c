@@ -852,6 +852,59 @@ static int sq_list(void *txn, const char *kind, const char *account, const char 
     return n;
 }
 
+/* Prepared per call (not cached): ranges are few per request, and a callback may start
+ * another while this one steps. */
+static int sq_range(void *txn, const char *kind, const char *account, const char *region,
+                    const store_range_q *q, store_list_cb cb, void *ud, ferr *e)
+{
+    sqtxn *t = txn;
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "SELECT account, region, id, doc FROM docs WHERE kind=?1%s%s%s%s"
+             " ORDER BY account %s, region %s, id %s",
+             account ? " AND account=?2" : "", region ? " AND region=?3" : "",
+             !q->lo       ? ""
+             : q->lo_incl ? " AND id>=?4"
+                          : " AND id>?4",
+             !q->hi       ? ""
+             : q->hi_incl ? " AND id<=?5"
+                          : " AND id<?5",
+             q->desc ? "DESC" : "ASC", q->desc ? "DESC" : "ASC", q->desc ? "DESC" : "ASC");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(t->c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sqerr(e, t->c->db, "range");
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    if (account) sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    if (region) sqlite3_bind_text(st, 3, region, -1, SQLITE_STATIC);
+    if (q->lo) sqlite3_bind_text(st, 4, q->lo, -1, SQLITE_STATIC);
+    if (q->hi) sqlite3_bind_text(st, 5, q->hi, -1, SQLITE_STATIC);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_key k = {kind, (const char *)sqlite3_column_text(st, 0),
+                       (const char *)sqlite3_column_text(st, 1),
+                       (const char *)sqlite3_column_text(st, 2)};
+        if (sqlite3_column_type(st, 3) == SQLITE_NULL) continue;
+        json_t *doc;
+        int lr = doc_load(st, 3, &doc);
+        if (lr < 0) {
+            n = ferr_oom(e);
+            rc = SQLITE_DONE;
+            break;
+        }
+        if (!lr) continue;
+        int stop = cb(ud, &k, doc);
+        json_decref(doc);
+        n++;
+        if (stop || (q->limit > 0 && n >= q->limit)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE) n = sqerr(e, t->c->db, "range");
+    sqlite3_finalize(st);
+    return n;
+}
+
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -1286,6 +1339,7 @@ const store_backend store_sqlite_backend = {
     .put = sq_put,
     .del = sq_del,
     .list = sq_list,
+    .range = sq_range,
     .audit_append = sq_audit_append,
     .audit_query = sq_audit_query,
     .audit_trim = sq_audit_trim,

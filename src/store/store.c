@@ -203,6 +203,12 @@ int store_list(store_txn *t, const char *kind, const char *account, const char *
     return t->s->be->list(t->impl, kind, account, region, prefix, after, limit, cb, ud, e);
 }
 
+int store_range(store_txn *t, const char *kind, const char *account, const char *region,
+                const store_range_q *q, store_list_cb cb, void *ud, ferr *e)
+{
+    return t->s->be->range(t->impl, kind, account, region, q, cb, ud, e);
+}
+
 int store_audit_append(store_txn *t, const audit_rec *r, ferr *e)
 {
     if (need_write(t, e)) return -1;

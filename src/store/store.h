@@ -63,6 +63,19 @@ int store_list(store_txn *t, const char *kind, const char *account, const char *
                const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
                ferr *e);
 
+/* Range listing: documents of (kind, account, region) whose ids lie between lo and hi
+ * (either NULL: open; *_incl: the bound itself included), in id order (byte order),
+ * descending when desc, at most limit (0: unlimited). cb as store_list's. Returns the number
+ * given, or -1. A key that orders as its ids do (DynamoDB's sort keys) is a range query. */
+typedef struct store_range_q {
+    const char *lo, *hi;
+    int lo_incl, hi_incl;
+    int desc;
+    int limit;
+} store_range_q;
+int store_range(store_txn *t, const char *kind, const char *account, const char *region,
+                const store_range_q *q, store_list_cb cb, void *ud, ferr *e);
+
 /* Audit trail: append-only, queried by account and time. */
 typedef struct audit_rec {
     double time;

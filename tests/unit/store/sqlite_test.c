@@ -251,6 +251,30 @@ static void test_list_ranges(void **st)
     store_rollback(t);
 }
 
+/* store_range: bounds open or closed on each side, both directions, a limit. */
+static void test_range(void **st)
+{
+    (void)st;
+    const char *ids[] = {"t/a", "t/b", "t/c", "t/d", "u/a"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) put(S, "444444444444", ids[i], 1);
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(S, 0, &t, &e), 0);
+    joined j = {0};
+    store_range_q q = {.lo = "t/b", .hi = "t/d", .lo_incl = 1};
+    assert_int_equal(store_range(t, "thing", "444444444444", "us-east-1", &q, join_cb, &j, &e), 2);
+    assert_string_equal(j.s, "t/b t/c ");
+    memset(&j, 0, sizeof(j));
+    q = (store_range_q){.lo = "t/", .hi = "t/c", .hi_incl = 1, .desc = 1, .limit = 2};
+    assert_int_equal(store_range(t, "thing", "444444444444", "us-east-1", &q, join_cb, &j, &e), 2);
+    assert_string_equal(j.s, "t/c t/b ");
+    memset(&j, 0, sizeof(j));
+    q = (store_range_q){.lo = "t/d"};
+    assert_int_equal(store_range(t, "thing", NULL, NULL, &q, join_cb, &j, &e), 1);
+    assert_string_equal(j.s, "u/a ");
+    store_rollback(t);
+}
+
 typedef struct nest {
     store_txn *t;
     int outer, inner;
@@ -416,9 +440,16 @@ static void test_reopen_and_reset(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_documents),          T(test_rollback_discards), T(test_list),
-        T(test_list_ranges),        T(test_list_nested),       T(test_audit),
-        T(test_concurrent_writers), T(test_reopen_and_reset),  T(test_savepoints_and_generations),
+        T(test_documents),
+        T(test_rollback_discards),
+        T(test_list),
+        T(test_list_ranges),
+        T(test_range),
+        T(test_list_nested),
+        T(test_audit),
+        T(test_concurrent_writers),
+        T(test_reopen_and_reset),
+        T(test_savepoints_and_generations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
