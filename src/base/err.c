@@ -11,6 +11,7 @@ int ferr_vset(ferr *e, int status, const char *code, const char *prefix, const c
     e->status = status;
     e->sender = status < 500;
     e->region[0] = 0;
+    e->extra = NULL;
     snprintf(e->code, sizeof(e->code), "%s", code);
     size_t n = strlen(prefix);
     if (n >= sizeof(e->message)) n = sizeof(e->message) - 1;
@@ -31,6 +32,12 @@ int ferr_set(ferr *e, int status, const char *code, const char *fmt, ...)
 void ferr_clear(ferr *e)
 {
     if (e) memset(e, 0, sizeof(*e));
+}
+
+int ferr_extra(ferr *e, const char *json_object_text)
+{
+    if (e) e->extra = json_object_text;
+    return -1;
 }
 
 int ferr_isset(const ferr *e)

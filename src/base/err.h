@@ -13,6 +13,11 @@ typedef struct ferr {
      * another (S3's AuthorizationHeaderMalformed): the codecs that can say it do (S3's
      * <Region> and x-amz-bucket-region, which SDKs redirect to). Empty otherwise. */
     char region[32];
+    /* Members beyond code and message that the error's body carries (DynamoDB's
+     * CancellationReasons, a failed condition's Item): a JSON object's text, encoded by the
+     * protocols whose errors are JSON. It points into the request's arena (the error is
+     * encoded before the arena goes) and is reset by every ferr_set; NULL: none. */
+    const char *extra;
 } ferr;
 
 /* Sets the error and returns -1, so callers can `return ferr_set(...)`. */
@@ -23,6 +28,8 @@ int ferr_set(ferr *e, int status, const char *code, const char *fmt, ...)
 int ferr_vset(ferr *e, int status, const char *code, const char *prefix, const char *fmt,
               va_list ap) __attribute__((format(printf, 5, 0)));
 void ferr_clear(ferr *e);
+/* Adds extra members (JSON object text, see ferr.extra) to the error just set; returns -1. */
+int ferr_extra(ferr *e, const char *json_object_text);
 int ferr_isset(const ferr *e);
 
 /* Common shapes. */

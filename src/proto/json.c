@@ -321,6 +321,12 @@ void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
         json_decref(o);
         o = NULL;
     }
+    json_t *extra = o && e->extra ? json_loads(e->extra, 0, NULL) : NULL;
+    if (extra && json_is_object(extra) && json_object_update_missing(o, extra)) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(extra);
     if (proto_json_put(&out->body, o)) buf_puts(&out->body, "{}");
     out->status = status;
     out->content_type = svc->protocol == PROTO_REST_JSON ? "application/json" : json_ct(svc);
