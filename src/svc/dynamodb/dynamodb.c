@@ -413,9 +413,9 @@ int dynamodb_op_create_table(call *c, json_t *in, json_t **out)
         if (json_object_set_new(doc, lists[l], dst)) return ferr_oom(c->err);
         json_array_foreach(src, i, x) {
             json_t *ix = json_pack(
-                "{s:O, s:O, s:O, s:s%s}", "IndexName", json_object_get(x, "IndexName"), "KeySchema",
+                "{s:O, s:O, s:O, s:O}", "IndexName", json_object_get(x, "IndexName"), "KeySchema",
                 json_object_get(x, "KeySchema"), "Projection", json_object_get(x, "Projection"),
-                "IndexArn", jstr(x, "IndexArn") ? jstr(x, "IndexArn") : "");
+                "IndexArn", json_object_get(x, "IndexArn"));
             if (!ix || json_array_append_new(dst, ix)) return ferr_oom(c->err);
             if (l && json_object_set_new(ix, "ProvisionedThroughput",
                                          pt_out(json_object_get(x, "ProvisionedThroughput"))))

@@ -102,8 +102,17 @@ int ddb_expr_keycond(call *c, const ddb_expr *e, ddb_keycond *k);
 /* Fails with AWS's message when a name or value given was not used. */
 int ddb_expr_unused(call *c, const json_t *names, const json_t *values, const json_t *used);
 
+/* The AttributeType t defines for name ("S" when none does). */
+const char *ddb_attr_type(const ddb_table *t, const char *name);
+/* The store id of item in index (NULL: the table; "" when the item lacks the index's key).
+ * NULL with c->err. */
+char *ddb_entry_id(call *c, const ddb_table *t, const char *index, const json_t *item);
 /* Checks that item holds t's key attributes with the defined types: 0 or -1. */
 int ddb_item_key_check(call *c, const ddb_table *t, const json_t *item);
+
+/* ---- query.c ---- */
+/* What an index entry holds of item (its projection): a new reference, NULL on OOM. */
+json_t *ddb_index_project(const ddb_table *t, const json_t *def, const json_t *item);
 
 /* ---- items.c ---- */
 /* The expression inputs of a request: names and values (checked, numbers canonical), and

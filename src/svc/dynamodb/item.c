@@ -238,7 +238,7 @@ set:
 
 /* ---- keys ---- */
 
-static const char *defined_type(const ddb_table *t, const char *name)
+const char *ddb_attr_type(const ddb_table *t, const char *name)
 {
     size_t i;
     json_t *d;
@@ -271,7 +271,7 @@ char *ddb_key_enc(call *c, const json_t *v)
 static int key_attr(call *c, const ddb_table *t, const char *name, const json_t *v, int item,
                     const char *index)
 {
-    const char *want = defined_type(t, name), *got = ddb_type(v);
+    const char *want = ddb_attr_type(t, name), *got = ddb_type(v);
     if (!v) {
         if (item) {
             if (index) return 1;
@@ -492,4 +492,13 @@ int ddb_item_key_check(call *c, const ddb_table *t, const json_t *item)
     if (key_attr(c, t, t->hash, json_object_get(item, t->hash), 1, NULL)) return -1;
     if (t->range && key_attr(c, t, t->range, json_object_get(item, t->range), 1, NULL)) return -1;
     return 0;
+}
+
+char *ddb_entry_id(call *c, const ddb_table *t, const char *index, const json_t *item)
+{
+    if (!index) return ddb_item_id(c, t, item);
+    ddb_keys k;
+    const json_t *x;
+    if (ddb_index_keys(c, t, index, &k, &x)) return NULL;
+    return index_id(c, t, x, item, 0);
 }
