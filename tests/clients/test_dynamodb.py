@@ -242,3 +242,200 @@ def test_terraform_lock(ddb):
                     ConditionExpression="Info = :info",
                     ExpressionAttributeValues={":info": {"S": '{"ID":"1"}'}})
     ddb.put_item(TableName="tf-locks", Item=lock, ConditionExpression="attribute_not_exists(LockID)")
+
+
+def test_query_scan_and_indexes(ddb):
+    mk(ddb, "qtab", range_="n", rtype="N",
+       extra_defs=[{"AttributeName": "g", "AttributeType": "S"},
+                   {"AttributeName": "s", "AttributeType": "S"}],
+       GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                              {"AttributeName": "n", "KeyType": "RANGE"}]}],
+       LocalSecondaryIndexes=[{"IndexName": "by-s", "Projection": {"ProjectionType": "ALL"},
+                               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                             {"AttributeName": "s", "KeyType": "RANGE"}]}])
+    nums = ["-10", "-1.5", "-1", "0", "0.5", "2", "10", "100", "1e20"]
+    for i, n in enumerate(nums):
+        ddb.put_item(TableName="qtab", Item={"pk": {"S": "h"}, "n": {"N": n}, "s": {"S": f"s{8 - i}"},
+                                          "g": {"S": "even" if i % 2 == 0 else "odd"},
+                                          "x": {"N": str(i)}})
+    ddb.put_item(TableName="qtab", Item={"pk": {"S": "other"}, "n": {"N": "1"}})
+
+    def q(expr, values, **kw):
+        r = ddb.query(TableName="qtab", KeyConditionExpression=expr,
+                      ExpressionAttributeValues=values, **kw)
+        return [i["n"]["N"] if "n" in i else None for i in r.get("Items", [])], r
+    h = {":h": {"S": "h"}}
+    assert q("pk = :h", h)[0] == ["-10", "-1.5", "-1", "0", "0.5", "2", "10", "100",
+                                  "100000000000000000000"]
+    assert q("pk = :h AND n < :v", {**h, ":v": {"N": "0"}})[0] == ["-10", "-1.5", "-1"]
+    assert q("pk = :h AND n <= :v", {**h, ":v": {"N": "-1"}})[0] == ["-10", "-1.5", "-1"]
+    assert q("pk = :h AND n > :v", {**h, ":v": {"N": "10"}})[0] == ["100", "100000000000000000000"]
+    assert q("pk = :h AND n >= :v", {**h, ":v": {"N": "10.0"}})[0][0] == "10"
+    assert q("n = :v AND pk = :h", {**h, ":v": {"N": "2"}})[0] == ["2"]
+    assert q("pk = :h AND n BETWEEN :a AND :b", {**h, ":a": {"N": "-1"}, ":b": {"N": "2"}})[0] == [
+        "-1", "0", "0.5", "2"]
+    got, r = q("pk = :h", h, ScanIndexForward=False, Limit=3)
+    assert got == ["100000000000000000000", "100", "10"] and r["ScannedCount"] == 3
+    got2, r2 = q("pk = :h", h, ScanIndexForward=False, Limit=3,
+                 ExclusiveStartKey=r["LastEvaluatedKey"])
+    assert got2 == ["2", "0.5", "0"]
+    r = ddb.query(TableName="qtab", KeyConditionExpression="pk = :h", FilterExpression="x >= :six",
+                  ExpressionAttributeValues={**h, ":six": {"N": "6"}})
+    assert r["Count"] == 3 and r["ScannedCount"] == 9
+    r = ddb.query(TableName="qtab", KeyConditionExpression="pk = :h", Select="COUNT",
+                  ExpressionAttributeValues=h)
+    assert r["Count"] == 9 and "Items" not in r
+    # the LSI orders by s; the GSI projects keys only
+    r = ddb.query(TableName="qtab", IndexName="by-s", KeyConditionExpression="pk = :h AND "
+                  "begins_with(s, :p)", ExpressionAttributeValues={**h, ":p": {"S": "s"}}, Limit=2)
+    assert [i["s"]["S"] for i in r["Items"]] == ["s0", "s1"] and "x" in r["Items"][0]
+    assert set(r["LastEvaluatedKey"]) == {"pk", "n", "s"}
+    r = ddb.query(TableName="qtab", IndexName="by-g", KeyConditionExpression="g = :g",
+                  ExpressionAttributeValues={":g": {"S": "odd"}})
+    assert [i["n"]["N"] for i in r["Items"]] == ["-1.5", "0", "2", "100"]
+    assert set(r["Items"][0]) == {"pk", "n", "g"}
+    # index entries follow updates and deletes
+    ddb.update_item(TableName="qtab", Key={"pk": {"S": "h"}, "n": {"N": "0"}},
+                    UpdateExpression="SET g = :e", ExpressionAttributeValues={":e": {"S": "even"}})
+    ddb.delete_item(TableName="qtab", Key={"pk": {"S": "h"}, "n": {"N": "100"}})
+    r = ddb.query(TableName="qtab", IndexName="by-g", KeyConditionExpression="g = :g",
+                  ExpressionAttributeValues={":g": {"S": "odd"}})
+    assert [i["n"]["N"] for i in r["Items"]] == ["-1.5", "2"]
+    # a GSI added later is filled from the items there
+    ddb.update_table(TableName="qtab", AttributeDefinitions=[{"AttributeName": "x",
+                                                           "AttributeType": "N"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by-x", "Projection": {"ProjectionType": "ALL"},
+                         "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]}}])
+    r = ddb.query(TableName="qtab", IndexName="by-x", KeyConditionExpression="x = :x",
+                  ExpressionAttributeValues={":x": {"N": "4"}})
+    assert [i["n"]["N"] for i in r["Items"]] == ["0.5"]
+    ddb.update_table(TableName="qtab", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-x"}}])
+    raises(ddb.query, "ValidationException", "The table does not have the specified index: by-x",
+           TableName="qtab", IndexName="by-x", KeyConditionExpression="x = :x",
+           ExpressionAttributeValues={":x": {"N": "4"}})
+    # errors
+    raises(ddb.query, "ValidationException", "Query condition missed key schema element: pk",
+           TableName="qtab", KeyConditionExpression="n = :v", ExpressionAttributeValues={":v": {"N": "1"}})
+    raises(ddb.query, "ValidationException",
+           "One or more parameter values were invalid: Condition parameter type does not match "
+           "schema type", TableName="qtab", KeyConditionExpression="pk = :v",
+           ExpressionAttributeValues={":v": {"N": "1"}})
+    # scans: everything once, in pages and in segments
+    assert ddb.scan(TableName="qtab")["Count"] == 9
+    seen, start = [], None
+    while True:
+        kw = {"ExclusiveStartKey": start} if start else {}
+        r = ddb.scan(TableName="qtab", Limit=4, **kw)
+        seen += [(i["pk"]["S"], i["n"]["N"]) for i in r["Items"]]
+        start = r.get("LastEvaluatedKey")
+        if not start:
+            break
+    assert len(seen) == 9 and len(set(seen)) == 9
+    segs = [ddb.scan(TableName="qtab", Segment=s, TotalSegments=3)["Count"] for s in range(3)]
+    assert sum(segs) == 9
+    r = ddb.scan(TableName="qtab", FilterExpression="g = :o", ProjectionExpression="n",
+                 ExpressionAttributeValues={":o": {"S": "odd"}})
+    assert sorted(i["n"]["N"] for i in r["Items"]) == ["-1.5", "2"]
+    assert ddb.scan(TableName="qtab", IndexName="by-g")["Count"] == 8
+    raises(ddb.scan, "ValidationException", TableName="qtab", Segment=3, TotalSegments=3)
+
+
+def test_resource_layer(res):
+    t = res.create_table(TableName="people", KeySchema=[
+        {"AttributeName": "team", "KeyType": "HASH"}, {"AttributeName": "age", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "team", "AttributeType": "S"},
+                              {"AttributeName": "age", "AttributeType": "N"}],
+        BillingMode="PAY_PER_REQUEST")
+    t.wait_until_exists()
+    with t.batch_writer() as w:
+        for i in range(30):
+            w.put_item(Item={"team": "a" if i % 3 else "b", "age": Decimal(i) / 2,
+                             "name": f"p{i}", "tags": {"x", f"t{i}"}})
+    t.reload()
+    assert t.item_count == 30
+    got = t.get_item(Key={"team": "a", "age": Decimal("0.5")})["Item"]
+    assert got["name"] == "p1" and got["tags"] == {"x", "t1"}
+    r = t.query(KeyConditionExpression=Key("team").eq("b") & Key("age").between(3, 6))
+    assert [i["age"] for i in r["Items"]] == [Decimal(3), Decimal("4.5"), Decimal(6)]
+    r = t.scan(FilterExpression=Attr("name").begins_with("p2") & Attr("age").gt(10))
+    assert sorted(i["name"] for i in r["Items"]) == ["p21", "p22", "p23", "p24", "p25", "p26",
+                                                     "p27", "p28", "p29"]
+    t.update_item(Key={"team": "a", "age": 1}, UpdateExpression="ADD visits :one",
+                  ExpressionAttributeValues={":one": 1})
+    t.update_item(Key={"team": "a", "age": 1}, UpdateExpression="ADD visits :one",
+                  ExpressionAttributeValues={":one": 1})
+    assert t.get_item(Key={"team": "a", "age": 1})["Item"]["visits"] == 2
+    t.delete()
+    t.wait_until_not_exists()
+
+
+def test_awscli(ferry):
+    ferry.aws("dynamodb", "create-table", "--table-name", "cli-t", "--billing-mode",
+              "PAY_PER_REQUEST", "--key-schema", "AttributeName=id,KeyType=HASH",
+              "--attribute-definitions", "AttributeName=id,AttributeType=S", profile="dev")
+    ferry.aws("dynamodb", "put-item", "--table-name", "cli-t", "--item",
+              '{"id": {"S": "1"}, "v": {"N": "1.10"}}', profile="dev")
+    import json
+    out = ferry.aws("dynamodb", "get-item", "--table-name", "cli-t", "--key",
+                    '{"id": {"S": "1"}}', profile="dev")
+    assert json.loads(out.stdout)["Item"]["v"] == {"N": "1.1"}
+
+
+def test_batches_and_transactions(ddb):
+    mk(ddb, "btab")
+    mk(ddb, "btab2")
+    ddb.batch_write_item(RequestItems={
+        "btab": [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}, "v": {"N": str(i)}}}}
+               for i in range(20)],
+        "btab2": [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]})
+    r = ddb.batch_write_item(RequestItems={"btab": [{"DeleteRequest": {"Key": {"pk": {"S": "k0"}}}}]})
+    assert r["UnprocessedItems"] == {}
+    raises(ddb.batch_write_item, "ValidationException",
+           "Too many items requested for the BatchWriteItem call",
+           RequestItems={"btab": [{"PutRequest": {"Item": {"pk": {"S": f"z{i}"}}}}
+                                  for i in range(13)],
+                         "btab2": [{"PutRequest": {"Item": {"pk": {"S": f"z{i}"}}}}
+                                   for i in range(13)]})
+    raises(ddb.batch_write_item, "ValidationException",
+           "Provided list of item keys contains duplicates",
+           RequestItems={"btab": [{"PutRequest": {"Item": {"pk": {"S": "d"}}}},
+                                {"DeleteRequest": {"Key": {"pk": {"S": "d"}}}}]})
+    r = ddb.batch_get_item(RequestItems={
+        "btab": {"Keys": [{"pk": {"S": "k0"}}, {"pk": {"S": "k1"}}, {"pk": {"S": "k2"}}],
+               "ProjectionExpression": "v"},
+        "btab2": {"Keys": [{"pk": {"S": "x"}}]}})
+    assert sorted(i["v"]["N"] for i in r["Responses"]["btab"]) == ["1", "2"]
+    assert r["Responses"]["btab2"] == [{"pk": {"S": "x"}}] and r["UnprocessedKeys"] == {}
+    raises(ddb.batch_get_item, "ValidationException",
+           "Too many items requested for the BatchGetItem call",
+           RequestItems={"btab": {"Keys": [{"pk": {"S": f"k{i}"}} for i in range(60)]},
+                         "btab2": {"Keys": [{"pk": {"S": f"k{i}"}} for i in range(41)]}})
+    # transactions: all or nothing
+    items = [{"Put": {"TableName": "btab", "Item": {"pk": {"S": "t1"}}}},
+             {"Update": {"TableName": "btab", "Key": {"pk": {"S": "k1"}},
+                         "UpdateExpression": "SET v = v + :one",
+                         "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+             {"ConditionCheck": {"TableName": "btab2", "Key": {"pk": {"S": "x"}},
+                                 "ConditionExpression": "attribute_not_exists(pk)"}}]
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as e:
+        ddb.transact_write_items(TransactItems=items)
+    assert e.value.response["CancellationReasons"] == [
+        {"Code": "None"}, {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}]
+    assert "[None, None, ConditionalCheckFailed]" in message(e)
+    assert "Item" not in ddb.get_item(TableName="btab", Key={"pk": {"S": "t1"}})
+    items[2] = {"Delete": {"TableName": "btab2", "Key": {"pk": {"S": "x"}},
+                           "ConditionExpression": "attribute_exists(pk)"}}
+    ddb.transact_write_items(TransactItems=items, ClientRequestToken="tok-1")
+    ddb.transact_write_items(TransactItems=items, ClientRequestToken="tok-1")  # idempotent
+    r = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": "btab", "Key": {"pk": {"S": "k1"}}}},
+        {"Get": {"TableName": "btab2", "Key": {"pk": {"S": "x"}}}}])
+    assert r["Responses"][0]["Item"]["v"] == {"N": "2"} and r["Responses"][1] == {}
+    raises(ddb.transact_write_items, "IdempotentParameterMismatchException",
+           TransactItems=items[:1], ClientRequestToken="tok-1")
+    raises(ddb.transact_write_items, "ValidationException",
+           "Transaction request cannot include multiple operations on one item",
+           TransactItems=[items[0], items[0]])

@@ -82,7 +82,7 @@ int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t)
     const char *n = name_of(c, name);
     const char *arn = n ? table_arn(c, n) : name;
     if (!arn) return ferr_oom(c->err);
-    if (call_authorize(c, action, arn)) return -1;
+    if (action && call_authorize(c, action, arn)) return -1;
     int rc = table_load(c, n, t);
     if (rc < 0) return -1;
     if (!rc)

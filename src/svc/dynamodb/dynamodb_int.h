@@ -36,8 +36,8 @@ int ddb_validation(call *c, const char *fmt, ...) __attribute__((format(printf, 
 int ddb_not_found(call *c);
 
 /* ---- dynamodb.c ---- */
-/* Loads TableName (a name or ARN) and authorizes action on it: 0, or -1 with
- * ResourceNotFoundException. */
+/* Loads TableName (a name or ARN) and authorizes action on it (NULL: the caller already
+ * did, or will): 0, or -1 with ResourceNotFoundException. */
 int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t);
 int ddb_table_save(call *c, const ddb_table *t);
 /* The key schema of index name of t (NULL: the table's): 0 and *k, or -1 (Validation). */
