@@ -4,6 +4,7 @@
 
 #include "blobsweep.h"
 #include "delivery.h"
+#include "dynamodb_ttl.h"
 #include "functions.h"
 #include "logs_retention.h"
 #include "s3_lifecycle.h"
@@ -17,6 +18,7 @@ static const engine_def *const registry[] = {
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */
     &s3_lifecycle_engine,   /* S3 lifecycle expiration (engine/s3_lifecycle.c) */
     &logs_retention_engine, /* CloudWatch Logs retention (engine/logs_retention.c) */
+    &dynamodb_ttl_engine,   /* DynamoDB TTL deletions (engine/dynamodb_ttl.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

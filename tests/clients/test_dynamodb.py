@@ -2,12 +2,13 @@
 billing, tags, TTL, backups, waiters), items (expressions for conditions, projections and
 updates; exact numbers; return values), Query and Scan (in key order, on indexes, paged),
 batches and transactions, and the errors AWS answers."""
+import time
 from decimal import Decimal
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
-from ferrytest import acct, code, message, raises
+from ferrytest import Ferry, acct, message, raises
 
 
 @pytest.fixture(scope="module")
@@ -439,3 +440,32 @@ def test_batches_and_transactions(ddb):
     raises(ddb.transact_write_items, "ValidationException",
            "Transaction request cannot include multiple operations on one item",
            TransactItems=[items[0], items[0]])
+
+
+def test_ttl_sweep():
+    f = Ferry().start(env={"FERRY_DYNAMODB_TTL_INTERVAL": "0.2"})
+    try:
+        f.init()
+        ddb = f.client("dynamodb", "dev")
+        mk(ddb, "ttl", extra_defs=[{"AttributeName": "g", "AttributeType": "S"}],
+           GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+        now = int(time.time())
+        items = {"old": now - 60, "new": now + 3600, "ancient": now - 6 * 365 * 86400}
+        for k, t in items.items():
+            ddb.put_item(TableName="ttl", Item={"pk": {"S": k}, "g": {"S": "x"},
+                                                "exp": {"N": str(t)}})
+        ddb.put_item(TableName="ttl", Item={"pk": {"S": "text"}, "exp": {"S": "0"}})
+        time.sleep(0.5)  # nothing goes while TTL is off
+        assert ddb.scan(TableName="ttl")["Count"] == 4
+        ddb.update_time_to_live(TableName="ttl", TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": "exp"})
+        deadline = time.time() + 20
+        while ddb.scan(TableName="ttl")["Count"] != 3 and time.time() < deadline:
+            time.sleep(0.1)
+        left = sorted(i["pk"]["S"] for i in ddb.scan(TableName="ttl")["Items"])
+        assert left == ["ancient", "new", "text"]
+        assert ddb.scan(TableName="ttl", IndexName="by-g")["Count"] == 2
+        assert ddb.describe_table(TableName="ttl")["Table"]["ItemCount"] == 3
+    finally:
+        f.close()
