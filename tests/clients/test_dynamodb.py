@@ -469,3 +469,54 @@ def test_ttl_sweep():
         assert ddb.describe_table(TableName="ttl")["Table"]["ItemCount"] == 3
     finally:
         f.close()
+
+
+def test_cfn_table_provider(ferry):
+    from test_cfn_providers import PROFILE, REGION, Stacks, out
+    stacks = Stacks(ferry)
+    ddb = ferry.client("dynamodb", PROFILE, region=REGION)
+
+    def tpl(rcu=5, gsi=False, ttl=False, env="dev"):
+        props = {"TableName": "cfn-orders", "BillingMode": "PROVISIONED",
+                 "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                 "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                 "ProvisionedThroughput": {"ReadCapacityUnits": rcu, "WriteCapacityUnits": 1},
+                 "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+                 "Tags": [{"Key": "env", "Value": env}]}
+        if gsi:
+            props["AttributeDefinitions"].append({"AttributeName": "g", "AttributeType": "S"})
+            props["GlobalSecondaryIndexes"] = [{
+                "IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}]
+        if ttl:
+            props["TimeToLiveSpecification"] = {"Enabled": True, "AttributeName": "exp"}
+        return {"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Properties": props},
+                              "U": {"Type": "AWS::DynamoDB::Table", "Properties": {
+                                  "BillingMode": "PAY_PER_REQUEST",
+                                  "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                                  "AttributeDefinitions": [{"AttributeName": "k",
+                                                            "AttributeType": "S"}]}}},
+                "Outputs": out(("Ref", {"Ref": "T"}), ("Arn", {"Fn::GetAtt": ["T", "Arn"]}),
+                               ("Stream", {"Fn::GetAtt": ["T", "StreamArn"]}),
+                               ("U", {"Ref": "U"}))}
+
+    s = stacks.deploy("ddb-tables", tpl())
+    t = ddb.describe_table(TableName="cfn-orders")["Table"]
+    assert s["Out"]["Ref"] == "cfn-orders" and s["Out"]["Arn"] == t["TableArn"]
+    assert s["Out"]["Stream"] == t["LatestStreamArn"] and "/stream/" in s["Out"]["Stream"]
+    assert s["Out"]["U"].startswith("ddb-tables-U-")
+    stacks.deploy("ddb-tables", tpl(rcu=9, gsi=True, ttl=True, env="qa"), update=True)
+    t = ddb.describe_table(TableName="cfn-orders")["Table"]
+    assert t["ProvisionedThroughput"]["ReadCapacityUnits"] == 9
+    assert [g["IndexName"] for g in t["GlobalSecondaryIndexes"]] == ["by-g"]
+    assert ddb.describe_time_to_live(TableName="cfn-orders")["TimeToLiveDescription"][
+        "TimeToLiveStatus"] == "ENABLED"
+    tags = {x["Key"]: x["Value"] for x in ddb.list_tags_of_resource(ResourceArn=t["TableArn"])["Tags"]}
+    assert tags["env"] == "qa"
+    stacks.deploy("ddb-tables", tpl(rcu=9), update=True)
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName="cfn-orders")["Table"]
+    u = s["Out"]["U"]
+    stacks.delete(s)
+    names = ddb.list_tables()["TableNames"]
+    assert "cfn-orders" not in names and u not in names

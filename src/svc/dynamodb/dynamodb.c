@@ -493,6 +493,7 @@ static int gsi_update(call *c, ddb_table *t, const json_t *u, const json_t *defs
         if (strcmp(jstr(x, "IndexName"), n)) continue;
         if (del) {
             if (ddb_index_drop(c, t, n) || json_array_remove(list, i)) return -1;
+            if (!json_array_size(list)) json_object_del(t->doc, "GlobalSecondaryIndexes");
             return 0;
         }
         if (json_object_set_new(x, "ProvisionedThroughput",
