@@ -520,3 +520,21 @@ def test_cfn_table_provider(ferry):
     stacks.delete(s)
     names = ddb.list_tables()["TableNames"]
     assert "cfn-orders" not in names and u not in names
+
+
+def test_authorization(ferry, ddb):
+    """Every operation asks for dynamodb:<Operation> on the table's ARN."""
+    mk(ddb, "authz-a")
+    mk(ddb, "authz-b")
+    arn = ddb.describe_table(TableName="authz-a")["Table"]["TableArn"]
+    ddb.put_item(TableName="authz-a", Item={"pk": {"S": "1"}})
+    ddb.put_item(TableName="authz-b", Item={"pk": {"S": "1"}})
+    u = ferry.user_client("dynamodb", "dev", "ddb-reader", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": arn}]})
+    assert u.get_item(TableName="authz-a", Key={"pk": {"S": "1"}})["Item"]
+    raises(u.get_item, "AccessDeniedException", TableName="authz-b", Key={"pk": {"S": "1"}})
+    raises(u.put_item, "AccessDeniedException", TableName="authz-a", Item={"pk": {"S": "2"}})
+    raises(u.batch_write_item, "AccessDeniedException",
+           RequestItems={"authz-a": [{"PutRequest": {"Item": {"pk": {"S": "3"}}}}]})
+    raises(u.list_tables, "AccessDeniedException")
+    assert "Item" not in ddb.get_item(TableName="authz-a", Key={"pk": {"S": "3"}})

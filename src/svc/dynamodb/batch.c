@@ -230,12 +230,7 @@ int dynamodb_op_transact_write_items(call *c, json_t *in, json_t **out)
                  "Transaction cancelled, please refer cancellation reasons for specific reasons "
                  "[%s]",
                  words);
-        json_t *x = json_pack("{s:O}", "CancellationReasons", reasons);
-        char *s = x ? json_dumps(x, JSON_COMPACT) : NULL;
-        json_decref(x);
-        if (s) ferr_extra(c->err, arena_strdup(c->a, s));
-        free(s);
-        return -1;
+        return ddb_err_member(c, "CancellationReasons", reasons);
     }
     json_array_foreach(items, i, el) {
         const char *kind;

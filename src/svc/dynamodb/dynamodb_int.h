@@ -127,6 +127,8 @@ int ddb_exprs_parse(call *c, ddb_exprs *x, const json_t *in, const char *member,
                     ddb_expr **e);
 /* After parsing: a name or value given and not used is an error. */
 int ddb_exprs_done(call *c, const ddb_exprs *x);
+/* Adds member name = v to the error just set (ferr.extra). Returns -1. */
+int ddb_err_member(call *c, const char *name, const json_t *v);
 /* ConditionalCheckFailedException, with the item when in asks for it
  * (ReturnValuesOnConditionCheckFailure ALL_OLD). Returns -1. */
 int ddb_condition_failed(call *c, const json_t *in, const json_t *old);

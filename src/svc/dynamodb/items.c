@@ -1,5 +1,6 @@
 /* PutItem, GetItem, UpdateItem, DeleteItem, and what they share with batches and
  * transactions (one write, checked and applied). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dynamodb_int.h"
@@ -49,17 +50,22 @@ int ddb_exprs_done(call *c, const ddb_exprs *x)
     return ddb_expr_unused(c, x->names, x->values, x->used);
 }
 
+int ddb_err_member(call *c, const char *name, const json_t *v)
+{
+    json_t *o = json_pack("{s:O}", name, v);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    /* out of memory: the error goes without the member rather than failing again */
+    if (s) ferr_extra(c->err, arena_strdup(c->a, s));
+    free(s);
+    return -1;
+}
+
 int ddb_condition_failed(call *c, const json_t *in, const json_t *old)
 {
     ferr_set(c->err, 400, "ConditionalCheckFailedException", "The conditional request failed");
     const char *rv = jstr(in, "ReturnValuesOnConditionCheckFailure");
-    if (old && rv && !strcmp(rv, "ALL_OLD")) {
-        json_t *o = json_pack("{s:O}", "Item", old);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        if (s) ferr_extra(c->err, arena_strdup(c->a, s));
-        free(s);
-    }
+    if (old && rv && !strcmp(rv, "ALL_OLD")) return ddb_err_member(c, "Item", old);
     return -1;
 }
 
