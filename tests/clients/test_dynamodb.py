@@ -340,6 +340,10 @@ def test_query_scan_and_indexes(ddb):
                  ExpressionAttributeValues={":o": {"S": "odd"}})
     assert sorted(i["n"]["N"] for i in r["Items"]) == ["-1.5", "2"]
     assert ddb.scan(TableName="qtab", IndexName="by-g")["Count"] == 8
+    raises(ddb.query, "ValidationException",
+           "Consistent reads are not supported on global secondary indexes", TableName="qtab",
+           IndexName="by-g", ConsistentRead=True, KeyConditionExpression="g = :g",
+           ExpressionAttributeValues={":g": {"S": "odd"}})
     raises(ddb.scan, "ValidationException", TableName="qtab", Segment=3, TotalSegments=3)
 
 

@@ -108,10 +108,19 @@ static int finish(call *c, json_t *in, const ddb_table *t, const ddb_keys *k, co
     return 0;
 }
 
-/* Select and the projections agree, as AWS requires. */
-static int select_check(call *c, json_t *in, ddb_expr *proj, const json_t *def)
+/* Select and the projections agree, as AWS requires; GSIs are eventually consistent. */
+static int select_check(call *c, json_t *in, ddb_expr *proj, const ddb_table *t, const json_t *def)
 {
     const char *s = jstr(in, "Select");
+    if (def && jbool(in, "ConsistentRead", 0)) {
+        size_t i;
+        json_t *g;
+        json_array_foreach(json_object_get(t->doc, "GlobalSecondaryIndexes"), i, g) {
+            if (g == def)
+                return ddb_validation(c, "Consistent reads are not supported on global "
+                                         "secondary indexes");
+        }
+    }
     if (proj && s && strcmp(s, "SPECIFIC_ATTRIBUTES"))
         return ddb_validation(c,
                               "Cannot specify the ProjectionExpression when choosing to get "
@@ -160,7 +169,7 @@ int dynamodb_op_query(call *c, json_t *in, json_t **out)
         ddb_exprs_parse(c, &x, in, "KeyConditionExpression", DDB_KEYCOND, &kc) ||
         ddb_exprs_parse(c, &x, in, "FilterExpression", DDB_FILTER, &filter) ||
         ddb_exprs_parse(c, &x, in, "ProjectionExpression", DDB_PROJ, &proj) ||
-        ddb_exprs_done(c, &x) || select_check(c, in, proj, def))
+        ddb_exprs_done(c, &x) || select_check(c, in, proj, &t, def))
         return -1;
     ddb_keycond q;
     if (ddb_expr_keycond(c, kc, &q)) return -1;
@@ -257,7 +266,7 @@ int dynamodb_op_scan(call *c, json_t *in, json_t **out)
     if (ddb_exprs_init(c, in, &x) ||
         ddb_exprs_parse(c, &x, in, "FilterExpression", DDB_FILTER, &filter) ||
         ddb_exprs_parse(c, &x, in, "ProjectionExpression", DDB_PROJ, &proj) ||
-        ddb_exprs_done(c, &x) || select_check(c, in, proj, def))
+        ddb_exprs_done(c, &x) || select_check(c, in, proj, &t, def))
         return -1;
     json_t *seg = json_object_get(in, "Segment"), *tot = json_object_get(in, "TotalSegments");
     if (seg && !tot)
