@@ -542,3 +542,4 @@ def test_authorization(ferry, ddb):
            RequestItems={"authz-a": [{"PutRequest": {"Item": {"pk": {"S": "3"}}}}]})
     raises(u.list_tables, "AccessDeniedException")
     assert "Item" not in ddb.get_item(TableName="authz-a", Key={"pk": {"S": "3"}})
+

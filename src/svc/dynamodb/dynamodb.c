@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jtags.h"
+#include "iam/policy.h"
 #include "dynamodb_int.h"
 
 const svc_def svc_dynamodb = {.name = "dynamodb", .event_source = "dynamodb.amazonaws.com"};
@@ -38,32 +39,45 @@ static double create_delay(void)
     return s ? atof(s) : 0;
 }
 
+static const char *arn_in(call *c, const char *account, const char *name)
+{
+    return arena_printf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->region, account, name);
+}
+
 static const char *table_arn(call *c, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->region, c->account, name);
+    return arn_in(c, c->account, name);
 }
 
-/* A TableName or ResourceArn: the table's name (an ARN of this account and region). */
-static const char *name_of(call *c, const char *s)
+/* A TableName or an ARN (of this region; another account's when it says so): the table's
+ * name and *account, or NULL (not a table ARN). */
+static const char *name_of(call *c, const char *s, const char **account)
 {
+    *account = c->account;
     if (strncmp(s, "arn:", 4)) return s;
     const char *t = strstr(s, ":table/");
-    if (!t) return NULL;
+    char acct[13] = "";
+    const char *p = s;
+    for (int field = 0; p && field < 4; field++) p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+    if (!t || !p || t - p != 12) return NULL;
+    memcpy(acct, p, 12);
+    *account = arena_strdup(c->a, acct);
     char *n = arena_strdup(c->a, t + 7), *slash = n ? strchr(n, '/') : NULL;
     if (slash) *slash = 0; /* .../table/NAME/index/X or /stream/... */
-    return n;
+    return *account ? n : NULL;
 }
 
-static int table_load(call *c, const char *name, ddb_table *t)
+static int table_load(call *c, const char *account, const char *name, ddb_table *t)
 {
     memset(t, 0, sizeof(*t));
     if (!name) return 0;
-    store_key k = call_key(c, DDB_TABLE, name);
+    store_key k = {DDB_TABLE, account, c->region, name};
     json_t *doc;
     int rc = store_get(c->txn, &k, &doc, c->err);
     if (rc <= 0) return rc;
     if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     t->doc = doc;
+    t->account = account;
     t->name = jstr(doc, "TableName");
     t->arn = jstr(doc, "TableArn");
     size_t i;
@@ -79,12 +93,19 @@ static int table_load(call *c, const char *name, ddb_table *t)
 
 int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t)
 {
-    const char *n = name_of(c, name);
-    const char *arn = n ? table_arn(c, n) : name;
+    const char *account;
+    const char *n = name_of(c, name, &account);
+    const char *arn = n ? arn_in(c, account, n) : name;
     if (!arn) return ferr_oom(c->err);
-    if (action && call_authorize(c, action, arn)) return -1;
-    int rc = table_load(c, n, t);
+    int rc = table_load(c, account, n, t);
     if (rc < 0) return -1;
+    /* the table's resource policy joins the decision; who may not act on a table does not
+     * learn whether it exists */
+    authz_req r = {.action = action,
+                   .resource = arn,
+                   .resource_account = n ? account : NULL,
+                   .resource_policy = rc ? jstr(t->doc, "Policy") : NULL};
+    if (action && call_authorize_ex(c, &r)) return -1;
     if (!rc)
         return ferr_set(c->err, 400, "ResourceNotFoundException",
                         "Requested resource not found: Table: %s not found", n ? n : name);
@@ -94,7 +115,7 @@ int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t)
 
 int ddb_table_save(call *c, const ddb_table *t)
 {
-    store_key k = call_key(c, DDB_TABLE, t->name);
+    store_key k = ddb_key(c, t, DDB_TABLE, t->name);
     return store_put(c->txn, &k, t->doc, c->err);
 }
 
@@ -235,7 +256,7 @@ int dynamodb_op_delete_table(call *c, json_t *in, json_t **out)
     if (jbool(t.doc, "DeletionProtectionEnabled", 0))
         return ddb_validation(c, "Resource cannot be deleted as it is currently protected against "
                                  "deletion. Disable deletion protection first.");
-    store_key k = call_key(c, DDB_TABLE, t.name);
+    store_key k = ddb_key(c, &t, DDB_TABLE, t.name);
     if (ddb_items_drop(c, &t) || store_del(c->txn, &k, c->err) < 0) return -1;
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, "DELETING")));
     return 0;
@@ -439,7 +460,7 @@ int dynamodb_op_create_table(call *c, json_t *in, json_t **out)
     if (rc)
         return ferr_set(c->err, 400, "ResourceInUseException", "Table already exists: %s", name);
     call_resource(c, "AWS::DynamoDB::Table", arn);
-    ddb_table t = {.doc = doc, .name = name, .arn = arn};
+    ddb_table t = {.doc = doc, .name = name, .arn = arn, .account = c->account};
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, "CREATING")));
     return 0;
 }
@@ -658,5 +679,66 @@ int dynamodb_op_update_continuous_backups(call *c, json_t *in, json_t **out)
                    "PointInTimeRecoveryEnabled", 0);
     if (json_object_set_new(t.doc, "Pitr", json_boolean(on)) || ddb_table_save(c, &t)) return -1;
     *out = svc_out(c, backups(&t));
+    return 0;
+}
+
+/* ---- resource policies ---- */
+
+static int policy_target(call *c, const json_t *in, const char *action, ddb_table *t)
+{
+    if (ddb_table_open(c, jstr(in, "ResourceArn"), action, t)) return -1;
+    const char *want = jstr(in, "ExpectedRevisionId"), *have = jstr(t->doc, "PolicyRevision");
+    if (want && (!have || strcmp(want, have)))
+        return ferr_set(c->err, 400, "PolicyNotFoundException",
+                        "Resource-based policy not found for the provided ResourceArn: Requested "
+                        "update for policy with revision id %s, but the policy associated to "
+                        "target table %s has revision id %s.",
+                        want, t->arn, have ? have : "null");
+    return 0;
+}
+
+static int policy_no(call *c, const ddb_table *t)
+{
+    return ferr_set(c->err, 400, "PolicyNotFoundException",
+                    "Resource-based policy not found for the provided ResourceArn: %s", t->arn);
+}
+
+int dynamodb_op_put_resource_policy(call *c, json_t *in, json_t **out)
+{
+    ddb_table t;
+    if (policy_target(c, in, "dynamodb:PutResourcePolicy", &t)) return -1;
+    const char *policy = jstr(in, "Policy");
+    ferr pe = {0};
+    iam_policy *p = iam_policy_parse(policy, strlen(policy), IAM_KIND_RESOURCE, &pe);
+    if (!p) return ddb_validation(c, "Invalid policy document: %s", pe.message);
+    iam_policy_free(p);
+    char rev[32];
+    snprintf(rev, sizeof(rev), "%lld", (long long)(clock_now() * 1000));
+    if (jset_str(t.doc, "Policy", policy) || jset_str(t.doc, "PolicyRevision", rev))
+        return ferr_oom(c->err);
+    if (ddb_table_save(c, &t)) return -1;
+    *out = svc_out(c, json_pack("{s:s}", "RevisionId", rev));
+    return 0;
+}
+
+int dynamodb_op_get_resource_policy(call *c, json_t *in, json_t **out)
+{
+    ddb_table t;
+    if (policy_target(c, in, "dynamodb:GetResourcePolicy", &t)) return -1;
+    if (!jstr(t.doc, "Policy")) return policy_no(c, &t);
+    *out = svc_out(c, json_pack("{s:s, s:s}", "Policy", jstr(t.doc, "Policy"), "RevisionId",
+                                jstr(t.doc, "PolicyRevision")));
+    return 0;
+}
+
+int dynamodb_op_delete_resource_policy(call *c, json_t *in, json_t **out)
+{
+    ddb_table t;
+    if (policy_target(c, in, "dynamodb:DeleteResourcePolicy", &t)) return -1;
+    if (!jstr(t.doc, "Policy")) return policy_no(c, &t);
+    json_object_del(t.doc, "Policy");
+    json_object_del(t.doc, "PolicyRevision");
+    if (ddb_table_save(c, &t)) return -1;
+    *out = svc_out(c, json_object());
     return 0;
 }

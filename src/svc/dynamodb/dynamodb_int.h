@@ -24,6 +24,7 @@
 typedef struct ddb_table {
     json_t *doc;
     const char *name, *arn;
+    const char *account;      /* the owner's (a table may be reached by ARN from another) */
     const char *hash, *range; /* key attribute names (range NULL when none) */
 } ddb_table;
 
@@ -102,6 +103,8 @@ int ddb_expr_keycond(call *c, const ddb_expr *e, ddb_keycond *k);
 /* Fails with AWS's message when a name or value given was not used. */
 int ddb_expr_unused(call *c, const json_t *names, const json_t *values, const json_t *used);
 
+/* The store key of a document of t (its account, the call's region). */
+store_key ddb_key(const call *c, const ddb_table *t, const char *kind, const char *id);
 /* The AttributeType t defines for name ("S" when none does). */
 const char *ddb_attr_type(const ddb_table *t, const char *name);
 /* The store id of item in index (NULL: the table; "" when the item lacks the index's key).

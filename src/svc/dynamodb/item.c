@@ -238,6 +238,11 @@ set:
 
 /* ---- keys ---- */
 
+store_key ddb_key(const call *c, const ddb_table *t, const char *kind, const char *id)
+{
+    return (store_key){kind, t->account, c->region, id};
+}
+
 const char *ddb_attr_type(const ddb_table *t, const char *name)
 {
     size_t i;
@@ -351,7 +356,7 @@ int ddb_item_get(call *c, const ddb_table *t, const json_t *key, json_t **item)
 {
     char *id = ddb_item_id(c, t, key);
     if (!id) return -1;
-    store_key k = call_key(c, DDB_ITEM, id);
+    store_key k = ddb_key(c, t, DDB_ITEM, id);
     int rc = store_get(c->txn, &k, item, c->err);
     if (rc == 1 && !arena_defer_json(c->a, *item)) return ferr_oom(c->err);
     return rc;
@@ -390,7 +395,7 @@ static int index_each(call *c, const ddb_table *t, const json_t *item, int put, 
             char *id = index_id(c, t, x, item, check);
             if (!id) return -1;
             if (!*id || check) continue;
-            store_key k = call_key(c, DDB_INDEX, id);
+            store_key k = ddb_key(c, t, DDB_INDEX, id);
             if (put ? store_put(c->txn, &k, item, c->err) : store_del(c->txn, &k, c->err) < 0)
                 return -1;
         }
@@ -403,7 +408,7 @@ int ddb_item_write(call *c, ddb_table *t, const json_t *old, const json_t *item)
     if (item && index_each(c, t, item, 1, 1)) return -1;
     char *id = ddb_item_id(c, t, item ? item : old);
     if (!id) return -1;
-    store_key k = call_key(c, DDB_ITEM, id);
+    store_key k = ddb_key(c, t, DDB_ITEM, id);
     if (old && index_each(c, t, old, 0, 0)) return -1;
     if (item ? store_put(c->txn, &k, item, c->err) : store_del(c->txn, &k, c->err) < 0) return -1;
     if (item && index_each(c, t, item, 1, 0)) return -1;
@@ -425,14 +430,14 @@ static int collect(void *ud, const store_key *k, json_t *doc)
 }
 
 /* Every document of kind under prefix: a [id, doc] array in the arena, NULL on error. */
-static json_t *all_of(call *c, const char *kind, const char *prefix)
+static json_t *all_of(call *c, const ddb_table *t, const char *kind, const char *prefix)
 {
     json_t *a = json_array();
     if (!a || !arena_defer_json(c->a, a)) {
         ferr_oom(c->err);
         return NULL;
     }
-    int n = store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect, a, c->err);
+    int n = store_list(c->txn, kind, t->account, c->region, prefix, NULL, 0, collect, a, c->err);
     if (n < 0) return NULL;
     if ((size_t)n != json_array_size(a)) {
         ferr_oom(c->err);
@@ -441,13 +446,13 @@ static json_t *all_of(call *c, const char *kind, const char *prefix)
     return a;
 }
 
-static int drop_all(call *c, const char *kind, const char *prefix)
+static int drop_all(call *c, const ddb_table *t, const char *kind, const char *prefix)
 {
-    json_t *a = all_of(c, kind, prefix), *p;
+    json_t *a = all_of(c, t, kind, prefix), *p;
     if (!a) return -1;
     size_t i;
     json_array_foreach(a, i, p) {
-        store_key k = call_key(c, kind, json_string_value(json_array_get(p, 0)));
+        store_key k = ddb_key(c, t, kind, json_string_value(json_array_get(p, 0)));
         if (store_del(c->txn, &k, c->err) < 0) return -1;
     }
     return 0;
@@ -457,20 +462,20 @@ int ddb_items_drop(call *c, const ddb_table *t)
 {
     char *p = arena_printf(c->a, "%s/", t->name);
     if (!p) return ferr_oom(c->err);
-    return drop_all(c, DDB_ITEM, p) || drop_all(c, DDB_INDEX, p) ? -1 : 0;
+    return drop_all(c, t, DDB_ITEM, p) || drop_all(c, t, DDB_INDEX, p) ? -1 : 0;
 }
 
 int ddb_index_drop(call *c, const ddb_table *t, const char *name)
 {
     char *p = arena_printf(c->a, "%s/%s/", t->name, name);
     if (!p) return ferr_oom(c->err);
-    return drop_all(c, DDB_INDEX, p);
+    return drop_all(c, t, DDB_INDEX, p);
 }
 
 int ddb_index_fill(call *c, const ddb_table *t, const char *name)
 {
     char *p = arena_printf(c->a, "%s/", t->name);
-    json_t *a = p ? all_of(c, DDB_ITEM, p) : NULL, *pr;
+    json_t *a = p ? all_of(c, t, DDB_ITEM, p) : NULL, *pr;
     if (!a) return p ? -1 : ferr_oom(c->err);
     const json_t *x = NULL;
     ddb_keys k;
@@ -481,7 +486,7 @@ int ddb_index_fill(call *c, const ddb_table *t, const char *name)
         char *id = index_id(c, t, x, item, 0);
         if (!id) return -1;
         if (!*id) continue;
-        store_key sk = call_key(c, DDB_INDEX, id);
+        store_key sk = ddb_key(c, t, DDB_INDEX, id);
         if (store_put(c->txn, &sk, item, c->err)) return -1;
     }
     return 0;

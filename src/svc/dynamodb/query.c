@@ -247,7 +247,7 @@ int dynamodb_op_query(call *c, json_t *in, json_t **out)
     }
     acc a = {.c = c, .items = json_array(), .limit = jint(in, "Limit", 0)};
     if (!arena_defer_json(c->a, a.items)) return ferr_oom(c->err);
-    if (store_range(c->txn, index ? DDB_INDEX : DDB_ITEM, c->account, c->region, &r, acc_cb, &a,
+    if (store_range(c->txn, index ? DDB_INDEX : DDB_ITEM, t.account, c->region, &r, acc_cb, &a,
                     c->err) < 0)
         return -1;
     return finish(c, in, &t, &k, def, filter, proj, &a, out);
@@ -294,7 +294,7 @@ int dynamodb_op_scan(call *c, json_t *in, json_t **out)
              .total = tot ? json_integer_value(tot) : 0,
              .hash_name = t.hash};
     if (!arena_defer_json(c->a, a.items)) return ferr_oom(c->err);
-    if (store_list(c->txn, index ? DDB_INDEX : DDB_ITEM, c->account, c->region, p, sid, 0, acc_cb,
+    if (store_list(c->txn, index ? DDB_INDEX : DDB_ITEM, t.account, c->region, p, sid, 0, acc_cb,
                    &a, c->err) < 0)
         return -1;
     return finish(c, in, &t, &k, def, filter, proj, &a, out);

@@ -7,7 +7,8 @@ const require = createRequire(process.env.NODE_PATH + "/");
 const {
   DynamoDBClient, CreateTableCommand, DescribeTableCommand, PutItemCommand, GetItemCommand,
   UpdateItemCommand, QueryCommand, TransactWriteItemsCommand, DeleteTableCommand,
-  waitUntilTableExists, waitUntilTableNotExists, paginateQuery,
+  waitUntilTableExists, waitUntilTableNotExists, paginateQuery, PutResourcePolicyCommand,
+  GetResourcePolicyCommand, DeleteResourcePolicyCommand,
 } = require("@aws-sdk/client-dynamodb");
 
 const keys = JSON.parse(process.env.FERRY_KEYS);
@@ -73,4 +74,30 @@ test("tables, items, conditions, queries and transactions", async () => {
     (e) => e.name === "ResourceNotFoundException" && e.$metadata.httpStatusCode === 400);
   await ddb.send(new DeleteTableCommand({ TableName: "js-orders" }));
   await waitUntilTableNotExists({ client: ddb, maxWaitTime: 20, minDelay: 1 }, { TableName: "js-orders" });
+});
+
+test("a table's resource policy joins every decision on it", async () => {
+  await ddb.send(new CreateTableCommand({ TableName: "js-shared", BillingMode: "PAY_PER_REQUEST",
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }] }));
+  const arn = (await ddb.send(new DescribeTableCommand({ TableName: "js-shared" }))).Table.TableArn;
+  await ddb.send(new PutItemCommand({ TableName: "js-shared", Item: { pk: { S: "1" } } }));
+  await assert.rejects(ddb.send(new GetResourcePolicyCommand({ ResourceArn: arn })),
+    (e) => e.name === "PolicyNotFoundException");
+  const pol = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*",
+    Action: "dynamodb:GetItem", Resource: arn }] };
+  const { RevisionId } = await ddb.send(new PutResourcePolicyCommand({ ResourceArn: arn, Policy: JSON.stringify(pol) }));
+  const got = await ddb.send(new GetResourcePolicyCommand({ ResourceArn: arn }));
+  assert.equal(got.RevisionId, RevisionId);
+  assert.deepEqual(JSON.parse(got.Policy), pol);
+  // an explicit deny in the table's policy refuses even the owner's callers
+  await assert.rejects(ddb.send(new GetItemCommand({ TableName: "js-shared", Key: { pk: { S: "1" } } })),
+    (e) => e.name === "AccessDeniedException");
+  await assert.rejects(ddb.send(new PutResourcePolicyCommand({ ResourceArn: arn, Policy: "{}" })),
+    (e) => e.name === "ValidationException");
+  await assert.rejects(ddb.send(new DeleteResourcePolicyCommand({ ResourceArn: arn, ExpectedRevisionId: "nope" })),
+    (e) => e.name === "PolicyNotFoundException");
+  await ddb.send(new DeleteResourcePolicyCommand({ ResourceArn: arn, ExpectedRevisionId: RevisionId }));
+  const item = await ddb.send(new GetItemCommand({ TableName: "js-shared", Key: { pk: { S: "1" } } }));
+  assert.deepEqual(item.Item, { pk: { S: "1" } });
 });
