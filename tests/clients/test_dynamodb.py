@@ -543,3 +543,37 @@ def test_authorization(ferry, ddb):
     raises(u.list_tables, "AccessDeniedException")
     assert "Item" not in ddb.get_item(TableName="authz-a", Key={"pk": {"S": "3"}})
 
+
+
+def test_partiql(ddb):
+    mk(ddb, "pql", range_="n", rtype="N")
+    ddb.execute_statement(Statement="INSERT INTO \"pql\" VALUE {'pk': 'a', 'n': 1, 'tags': <<'x', 'y'>>,"
+                                    " 'm': {'k': [1, true, null]}}")
+    ddb.execute_statement(Statement="INSERT INTO pql VALUE {'pk': ?, 'n': ?, 'v': 'two'}",
+                          Parameters=[{"S": "a"}, {"N": "2"}])
+    raises(ddb.execute_statement, "DuplicateItemException",
+           "Duplicate primary key exists in table",
+           Statement="INSERT INTO pql VALUE {'pk': 'a', 'n': 2}")
+    r = ddb.execute_statement(Statement="SELECT * FROM pql WHERE pk = 'a' AND n >= 1")
+    assert [i["n"]["N"] for i in r["Items"]] == ["1", "2"]
+    assert r["Items"][0]["tags"] == {"SS": ["x", "y"]}
+    assert r["Items"][0]["m"] == {"M": {"k": {"L": [{"N": "1"}, {"BOOL": True}, {"NULL": True}]}}}
+    r = ddb.execute_statement(Statement="SELECT v, n FROM \"pql\" WHERE v IN ['two', 'three']")
+    assert r["Items"] == [{"v": {"S": "two"}, "n": {"N": "2"}}]
+    r = ddb.execute_statement(Statement="SELECT * FROM pql", Limit=1)
+    assert len(r["Items"]) == 1 and r["NextToken"]
+    r2 = ddb.execute_statement(Statement="SELECT * FROM pql", Limit=5, NextToken=r["NextToken"])
+    assert [i["n"]["N"] for i in r2["Items"]] == ["2"]
+    ddb.execute_statement(Statement="UPDATE pql SET v = 'one' SET w = 3 REMOVE tags "
+                                    "WHERE pk = 'a' AND n = 1")
+    item = ddb.get_item(TableName="pql", Key={"pk": {"S": "a"}, "n": {"N": "1"}})["Item"]
+    assert item["v"] == {"S": "one"} and item["w"] == {"N": "3"} and "tags" not in item
+    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+        ddb.execute_statement(Statement="UPDATE pql SET v = 'x' WHERE pk = 'zz' AND n = 1")
+    raises(ddb.execute_statement, "ValidationException",
+           "Where clause does not contain a mandatory equality on all key attributes",
+           Statement="DELETE FROM pql WHERE pk = 'a'")
+    ddb.execute_statement(Statement="DELETE FROM pql WHERE pk = 'a' AND n = 2")
+    assert ddb.scan(TableName="pql")["Count"] == 1
+    m = raises(ddb.execute_statement, "ValidationException", Statement="SELEC * FROM pql")
+    assert m.startswith("Statement wasn't well formed")

@@ -117,6 +117,14 @@ int ddb_item_key_check(call *c, const ddb_table *t, const json_t *item);
 /* What an index entry holds of item (its projection): a new reference, NULL on OOM. */
 json_t *ddb_index_project(const ddb_table *t, const json_t *def, const json_t *item);
 
+/* ---- partiql.c ---- */
+/* Runs one PartiQL statement with its parameters ([AttributeValue]); opts holds Limit and
+ * NextToken. As the operations it stands for: 0 with *out, or -1. */
+int ddb_partiql(call *c, const char *stmt, const json_t *params, json_t *opts, json_t **out);
+/* The parse alone: *req = the request it stands for (TableName, IndexName, Item, expressions,
+ * "Where" text, "Keys" (the WHERE's top-level equalities) and "Verb"), a new reference. */
+int ddb_partiql_translate(call *c, const char *stmt, const json_t *params, json_t **req);
+
 /* ---- items.c ---- */
 /* The expression inputs of a request: names and values (checked, numbers canonical), and
  * which of them the expressions used. */
