@@ -104,12 +104,66 @@ static _Atomic(pcre2_code **) re_sets[MAX_SETS];
 
 /* AWS models write patterns for java.util.regex, matched against the whole value:
  * \uXXXX escapes (PCRE2_ALT_BSUX), \p{...} classes and ranges over Unicode (UTF). */
+static unsigned hex4(const char *s)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = s[i];
+        int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+        if (d < 0) return 0x10000; /* not four hex digits */
+        v = v * 16 + (unsigned)d;
+    }
+    return v;
+}
+
+/* Java writes a character beyond the BMP as its UTF-16 surrogate pair (DynamoDB's
+ * "\uD800\uDC00-\uDBFF\uDFFF"); PCRE2 in UTF mode wants the character: a pair becomes
+ * its code point in UTF-8 (ALT_BSUX has no \x{...}); and \p{Print} is Java's printable
+ * ASCII, which PCRE2 does not name. A new malloc'd pattern, or NULL when there is nothing to
+ * rewrite (or no memory). */
+static char *java_pairs(const char *pattern)
+{
+    if (!strstr(pattern, "\\uD") && !strstr(pattern, "\\ud") && !strstr(pattern, "\\p{Print}"))
+        return NULL;
+    size_t n = strlen(pattern);
+    char *out = malloc(2 * n + 1), *w = out;
+    if (!out) return NULL;
+    for (const char *r = pattern; *r;) {
+        if (!strncmp(r, "\\p{Print}", 9)) { /* Java's POSIX class: printable ASCII */
+            memcpy(w, "[\\x20-\\x7E]", 11);
+            w += 11;
+            r += 9;
+            continue;
+        }
+        unsigned hi = r[0] == '\\' && r[1] == 'u' ? hex4(r + 2) : 0x10000;
+        unsigned lo =
+            hi >= 0xD800 && hi <= 0xDBFF && r[6] == '\\' && r[7] == 'u' ? hex4(r + 8) : 0x10000;
+        if (lo >= 0xDC00 && lo <= 0xDFFF) { /* 12 characters become 4 bytes of UTF-8 */
+            unsigned cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            *w++ = (char)(0xF0 | (cp >> 18));
+            *w++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+            *w++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *w++ = (char)(0x80 | (cp & 0x3F));
+            r += 12;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+    return out;
+}
+
 static pcre2_code *re_compile_quiet(const char *pattern, int *err, size_t *off)
 {
     PCRE2_SIZE o = 0;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_ANCHORED | PCRE2_ENDANCHORED,
-                                   err, &o, NULL);
+    char *rewritten = java_pairs(pattern);
+    pcre2_code *re = pcre2_compile(
+        (PCRE2_SPTR)(rewritten ? rewritten : pattern), PCRE2_ZERO_TERMINATED,
+        PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_ANCHORED | PCRE2_ENDANCHORED, err, &o, NULL);
+    free(rewritten);
     *off = (size_t)o;
     return re;
 }
