@@ -384,3 +384,26 @@ def test_kill9_while_waiting_finishes_after_restart(fx):
     assert s["StackStatus"] == "CREATE_COMPLETE", reasons(c, sid)
     assert outputs(s) == {"Ref": "after-restart", "Out": "survived"}
     r.none()  # the request was not sent again
+
+
+def test_graceful_stop_while_waiting_resumes(fx):
+    """A server stopped (SIGTERM) while a stack waits on a custom resource leaves the step for
+    the next start, as a kill -9 does; so does a delete."""
+    r = Responder(fx, "custom-term")
+    c = cfn(fx)
+    sid = c.create_stack(StackName="custom-term", TemplateBody=custom_tpl(r.topic, {}))["StackId"]
+    ev = r.next()
+    fx.stop(signal.SIGTERM)
+    fx.start(env=SEAM)
+    assert respond(ev, physical="p-term") == 200
+    c = cfn(fx)
+    assert wait(c, sid)["StackStatus"] == "CREATE_COMPLETE", reasons(c, sid)
+    c.delete_stack(StackName=sid)
+    ev = r.next()
+    assert ev["RequestType"] == "Delete"
+    fx.stop(signal.SIGTERM)
+    fx.start(env=SEAM)
+    assert respond(ev) == 200
+    c = cfn(fx)
+    assert wait(c, sid)["StackStatus"] == "DELETE_COMPLETE", reasons(c, sid)
+    r.none()

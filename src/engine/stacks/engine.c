@@ -545,15 +545,16 @@ static int res_metadata(op *o, const char *logical, json_t *doc)
 
 /* ------------------------------------------------------------------ the graph */
 
+/* A step: 0 done, -1 failed, 1 left unfinished for the next start (the engine stops). */
 typedef int (*step_fn)(op *o, const char *logical);
 
 typedef struct dag {
     op *o;
     size_t n;
     const char **ids;
-    int **deps; /* -1 terminated */
-    int *state; /* 0 pending, 1 running, 2 done, 3 failed */
-    int running, failed;
+    int **deps;                   /* -1 terminated */
+    int *state;                   /* 0 pending, 1 running, 2 done, 3 failed */
+    int running, failed, stopped; /* stopped: a step left for the next start */
     step_fn fn;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -571,7 +572,10 @@ static void *task_main(void *arg)
     int rc = d->fn(d->o, d->ids[t->i]);
     pthread_mutex_lock(&d->mu);
     d->state[t->i] = rc ? 3 : 2;
-    if (rc) d->failed = 1;
+    if (rc == 1)
+        d->stopped = 1;
+    else if (rc)
+        d->failed = 1;
     d->running--;
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
@@ -622,7 +626,7 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
     pthread_mutex_lock(&d.mu);
     for (;;) {
         if (!d.failed && !stop) {
-            if (stopping()) stop = 1;
+            if (stopping() || d.stopped) stop = 1;
             for (size_t i = 0; i < d.n && d.running < PARALLEL && !stop; i++) {
                 if (d.state[i]) continue;
                 int ready = 1;
@@ -659,7 +663,7 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
         pthread_cond_wait(&d.cv, &d.mu);
     }
     pthread_mutex_unlock(&d.mu);
-    int rc = d.failed ? -1 : stop ? 1 : 0;
+    int rc = d.failed ? -1 : stop || d.stopped ? 1 : 0;
     for (size_t i = 0; i < d.n; i++) {
         free(fwd[i]);
         free(d.deps[i]);
@@ -768,6 +772,11 @@ static int step_create(op *o, const char *logical)
     if (!live) return step_failed(o, doc, "CREATE_FAILED", e.message);
     rc = cfn_provider_create(pv, &p, live, &result);
     json_decref(live);
+    if (rc && pv->resumes && stopping()) {
+        /* the wait ended because the engine stops: done again at the next start */
+        json_decref(doc);
+        return 1;
+    }
     if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
         /* the provider undid what it made: nothing announced is ours to delete (a name
@@ -806,7 +815,8 @@ static int has_physical(const json_t *rec)
  * and then DELETE_COMPLETE or DELETE_FAILED records (events show physical). Without a
  * physical id, what the interrupted create announced (intents) is deleted, each gone one
  * counting as deleted. 0 deleted (or never created), -1 the provider failed (why in *e), -2
- * the store refused a record. */
+ * the store refused a record, -3 a provider that resumes gave up its wait because the
+ * engine stops (nothing recorded: the delete is done again at the next start). */
 static int delete_recorded(op *o, json_t *doc, const char *type, const char *physical,
                            const json_t *intents, const json_t *props, ferr *e)
 {
@@ -825,6 +835,7 @@ static int delete_recorded(op *o, json_t *doc, const char *type, const char *phy
             if (rc) break;
         }
     }
+    if (rc && pv && pv->resumes && stopping()) return -3; /* done again at the next start */
     if (rc && !ferr_isset(e)) ferr_internal(e, "%s delete failed", type);
     if (res_status(o, doc, rc ? "DELETE_FAILED" : "DELETE_COMPLETE", rc ? e->message : NULL, NULL,
                    physical))
@@ -858,6 +869,10 @@ static int step_delete(op *o, const char *logical)
     rc = delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Intents"),
                          json_object_get(doc, "Props"), &e);
     if (rc == -2) return step_unrecorded(o, doc);
+    if (rc == -3) {
+        json_decref(doc);
+        return 1;
+    }
     if (rc) op_fail(o, logical, e.message);
     json_decref(doc);
     return rc;
