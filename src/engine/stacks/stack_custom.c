@@ -34,7 +34,6 @@
 #include "proto/pcommon.h"
 #include "template.h"
 
-#define CUSTOM_KIND     "cfn.custom"
 #define CUSTOM_PREFIX   "/_ferry/cloudformation/custom/"
 #define RESPONSE_MAX    4096  /* AWS: the response body can't exceed 4096 bytes */
 #define RESPONSE_STORED 65536 /* beyond this a PUT is refused; beyond RESPONSE_MAX: too long */
@@ -174,7 +173,7 @@ int cfn_custom_serve(ferry_env *env, arena *a, const svc_request *r, proto_respo
     long long expires = atoll(exp);
     char id[300];
     snprintf(id, sizeof(id), "%s/%s", ref.uuid, ref.logical);
-    store_key k = {CUSTOM_KIND, ref.account, ref.region, id};
+    store_key k = {CFN_KIND_CUSTOM, ref.account, ref.region, id};
     ferr e = {0};
     store_txn *t = NULL;
     json_t *doc = NULL;
@@ -287,7 +286,7 @@ static int load_request(cfn_pctx *p, json_t **doc)
 {
     char id[300];
     snprintf(id, sizeof(id), "%s/%s", strrchr(p->stack_id, '/') + 1, p->logical_id);
-    store_key k = {CUSTOM_KIND, p->account, p->region, id};
+    store_key k = {CFN_KIND_CUSTOM, p->account, p->region, id};
     store_txn *t = NULL;
     if (store_begin(p->env->st, 0, &t, p->e)) return -1;
     int rc = store_get(t, &k, doc, p->e);
@@ -300,7 +299,7 @@ static int save_request(cfn_pctx *p, const json_t *doc)
 {
     char id[300];
     snprintf(id, sizeof(id), "%s/%s", strrchr(p->stack_id, '/') + 1, p->logical_id);
-    store_key k = {CUSTOM_KIND, p->account, p->region, id};
+    store_key k = {CFN_KIND_CUSTOM, p->account, p->region, id};
     store_txn *t = NULL;
     if (store_begin(p->env->st, 1, &t, p->e)) return -1;
     if (doc ? store_put(t, &k, doc, p->e) : store_del(t, &k, p->e) < 0) {
