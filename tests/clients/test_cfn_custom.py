@@ -182,7 +182,11 @@ def test_failed_response_and_bad_responses(fx):
         r.topic, {}, type_="AWS::CloudFormation::CustomResource"))["StackId"]
     ev = r.next()
     assert ev["ResourceType"] == "AWS::CloudFormation::CustomResource"
-    assert respond(ev, status="FAILED", reason="the vendor said no") == 200
+    assert respond(ev, status="FAILED", physical="half-made", reason="the vendor said no") == 200
+    # AWS: the rollback sends the failed create's physical id a Delete
+    dl = r.next()
+    assert dl["RequestType"] == "Delete" and dl["PhysicalResourceId"] == "half-made"
+    assert respond(dl) == 200
     s = wait(c, sid)
     assert s["StackStatus"] == "ROLLBACK_COMPLETE"
     assert (f"Received response status [FAILED] from custom resource. Message returned: "
@@ -196,6 +200,9 @@ def test_failed_response_and_bad_responses(fx):
         sid = c.create_stack(StackName=name, TemplateBody=custom_tpl(r.topic, {}))["StackId"]
         ev = r.next()
         assert put(ev["ResponseURL"], body) == 200
+        dl = r.next()  # with an id CloudFormation makes up when the response has none
+        assert dl["RequestType"] == "Delete" and dl["PhysicalResourceId"]
+        assert respond(dl) == 200
         assert wait(c, sid)["StackStatus"] == "ROLLBACK_COMPLETE"
         assert why in reasons(c, sid)
 
@@ -213,8 +220,9 @@ def test_timeout_and_service_timeout_checks(fx):
     assert time.time() - t0 < 15
     assert (f"CloudFormation did not receive a response from your Custom Resource. Please check "
             f"your logs for requestId [{ev['RequestId']}].") in " ".join(reasons(c, sid))
-    # a late response finds nothing waiting
+    # a late response finds nothing waiting; no Delete follows a create never answered
     assert respond(ev) == 403
+    r.none()
     for bad in (0, 3601, "x"):
         sid = c.create_stack(StackName="custom-st", TemplateBody=custom_tpl(r.topic, {"ServiceTimeout": bad}))["StackId"]
         assert wait(c, sid)["StackStatus"] == "ROLLBACK_COMPLETE"

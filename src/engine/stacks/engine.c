@@ -782,6 +782,13 @@ static int step_create(op *o, const char *logical)
         /* the provider undid what it made: nothing announced is ours to delete (a name
          * given in the template may be someone else's resource) */
         json_object_del(doc, "Intents");
+        /* ... but a custom resource's failed create names what the rollback's Delete
+         * request is for */
+        const char *fpid = pv->resumes ? jstr(result, "PhysicalResourceId") : NULL;
+        int bad =
+            fpid && *fpid && json_object_set_new(doc, "PhysicalResourceId", json_string(fpid));
+        json_decref(result);
+        if (bad) return step_oom(o, logical, doc);
         /* AWS words a provider error as "<message> (Service: X, Status Code: N, ...)"; the
          * service's own message is what people need */
         return step_failed(o, doc, "CREATE_FAILED", e.message);

@@ -417,11 +417,13 @@ static int new_request(cfn_pctx *p, const char *rtype, const char *token, long t
 }
 
 /* Runs one request: sends it (or picks up the one a stopped server sent) and waits for
- * the response. *resp: the parsed response of a SUCCESS. */
+ * the response. 0 with *resp the parsed response of a SUCCESS; -1 with *answered set when
+ * the provider answered (*resp then the parsed FAILED response, else NULL). */
 static int run_request(cfn_pctx *p, const char *rtype, const json_t *props_in, const json_t *old_in,
-                       const char *physical, json_t **resp)
+                       const char *physical, json_t **resp, int *answered)
 {
     *resp = NULL;
+    *answered = 0;
     const char *token = jstr(props_in, "ServiceToken");
     if (!token || !*token) return invalid(p, "#: required key [ServiceToken] not found");
     long timeout = TIMEOUT_DEFAULT;
@@ -493,13 +495,14 @@ static int run_request(cfn_pctx *p, const char *rtype, const json_t *props_in, c
             if (save_request(p, NULL))
                 log_warn("cfn: %s: cannot drop request %s", p->logical_id, rid);
             *p->e = keep;
-            if (rc) return -1;
+            if (rc) return *answered = 1, -1;
             if (!strcmp(jstr(r, "Status"), "FAILED")) {
                 ferr_set(p->e, 400, "InvalidRequest",
                          "Received response status [FAILED] from custom resource. Message "
                          "returned: %s (RequestId: %s)",
                          jstr(r, "Reason") ? jstr(r, "Reason") : "", rid);
-                json_decref(r);
+                *answered = 1;
+                *resp = r;
                 return -1;
             }
             *resp = r;
@@ -542,8 +545,23 @@ static int success(cfn_pctx *p, json_t *r, json_t **result)
 static int custom_create(cfn_pctx *p, const json_t *props, json_t **result)
 {
     json_t *r = NULL;
-    if (run_request(p, "Create", props, NULL, NULL, &r)) return -1;
-    return success(p, r, result);
+    int answered = 0;
+    if (!run_request(p, "Create", props, NULL, NULL, &r, &answered)) {
+        if (!success(p, r, result)) return 0;
+        r = NULL; /* success consumed it: answered without a usable id */
+        answered = 1;
+    }
+    if (answered) {
+        /* AWS: a create the provider answered but failed gets a Delete in the rollback, with
+         * the physical id of the FAILED response (else one CloudFormation makes up); the
+         * engine keeps the id of a failed create of a provider that resumes */
+        const char *pid = jstr(r, "PhysicalResourceId");
+        char *gen = pid && *pid ? NULL : cfn_physical_name(p, 255, 0);
+        *result = json_pack("{s:s}", "PhysicalResourceId", pid && *pid ? pid : gen ? gen : "");
+        free(gen);
+    }
+    json_decref(r);
+    return -1;
 }
 
 static int custom_update(cfn_pctx *p, const char *physical_id, const json_t *old_props,
@@ -555,16 +573,21 @@ static int custom_update(cfn_pctx *p, const char *physical_id, const json_t *old
     if (p->intent && a && b && strcmp(a, b))
         return ferr_validation(p->e, "Modifying service token is not allowed.");
     json_t *r = NULL;
-    if (run_request(p, "Update", new_props, old_props, physical_id, &r)) return -1;
+    int answered;
+    if (run_request(p, "Update", new_props, old_props, physical_id, &r, &answered)) {
+        json_decref(r);
+        return -1;
+    }
     return success(p, r, result);
 }
 
 static int custom_del(cfn_pctx *p, const char *physical_id, const json_t *props)
 {
     json_t *r = NULL;
-    if (run_request(p, "Delete", props, NULL, physical_id, &r)) return -1;
+    int answered;
+    int rc = run_request(p, "Delete", props, NULL, physical_id, &r, &answered);
     json_decref(r);
-    return 0;
+    return rc;
 }
 
 const cfn_provider cfn_provider_cfn_custom = {
