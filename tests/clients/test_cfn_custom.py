@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from ferrytest import Ferry, acct
+from ferrytest import Ferry, acct, zipped
 
 REGION = "us-east-1"
 # FERRY_CFN_CUSTOM_TIMEOUT_SCALE: 3600 s (AWS's default) becomes 7.2 s, 1000 s 2 s
@@ -313,6 +313,19 @@ def test_lambda_functions_answer_with_cfnresponse_and_urllib(fx):
     assert wait(c, sid)["StackStatus"] == "DELETE_COMPLETE", reasons(c, sid)
 
 
+RAW = """import json
+import urllib.request
+
+
+def handler(event, context):
+    body = json.dumps({"Status": "SUCCESS", "PhysicalResourceId": "raw-Create",
+                       "StackId": event["StackId"], "RequestId": event["RequestId"],
+                       "LogicalResourceId": event["LogicalResourceId"],
+                       "Data": {"Out": event["ResourceType"]}}).encode()
+    urllib.request.urlopen(urllib.request.Request(event["ResponseURL"], data=body, method="PUT")).read()
+"""
+
+
 LOOKUP = """import boto3
 import cfnresponse
 
@@ -372,6 +385,39 @@ def test_cross_account_lookup(fx):
                          Parameters=[{"ParameterKey": "Token", "ParameterValue": fn_arn}])["StackId"]
     assert wait(ca, sa)["StackStatus"] == "ROLLBACK_COMPLETE"
     assert any("not authorized" in x or "AccessDenied" in x for x in reasons(ca, sa)), reasons(ca, sa)
+
+
+def test_sent_as_the_stack_role(fx):
+    """The request is sent as the stack's identity: with a RoleARN, the role's policy decides
+    whether the ServiceToken's function may be invoked (a function has no policy of its own
+    that lets its account in, unlike an SNS topic's default one)."""
+    iam = fx.client("iam", "dev")
+    lam = fx.client("lambda", "dev", region=REGION)
+
+    def role(name, service, actions):
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": service}}]}
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        return arn
+
+    exec_role = role("custom-fn-exec", "lambda.amazonaws.com", ["logs:*"])
+    fn = lam.create_function(FunctionName="custom-raw", Runtime="python3.12", Role=exec_role,
+                             Handler="index.handler", Code={"ZipFile": zipped({"index.py": RAW})})["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="custom-raw", WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+    denied = role("custom-no-invoke", "cloudformation.amazonaws.com", ["sqs:*"])
+    allowed = role("custom-invoke", "cloudformation.amazonaws.com", ["lambda:InvokeFunction"])
+    c = cfn(fx)
+    sid = c.create_stack(StackName="custom-denied", TemplateBody=custom_tpl(fn, {}, True), RoleARN=denied)["StackId"]
+    assert wait(c, sid)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert any("not authorized" in x for x in reasons(c, sid)), reasons(c, sid)
+    sid = c.create_stack(StackName="custom-allowed", TemplateBody=custom_tpl(fn, {}, True), RoleARN=allowed)["StackId"]
+    s = wait(c, sid)
+    assert s["StackStatus"] == "CREATE_COMPLETE", reasons(c, sid)
+    assert outputs(s) == {"Ref": "raw-Create", "Out": "Custom::Thing"}
+    c.delete_stack(StackName=sid)
+    assert wait(c, sid)["StackStatus"] == "DELETE_COMPLETE", reasons(c, sid)
 
 
 def test_kill9_while_waiting_finishes_after_restart(fx):
