@@ -226,13 +226,19 @@ def test_rotate_secret_validation(fy, sm):
     raises(sm.rotate_secret, "InvalidRequestException", SecretId=arn, RotationLambdaARN=fy.fns["rotator"])
 
 
-def test_a_failing_step_leaves_awspending(fy, sm):
+def failed_rotation(fy, sm, fn):
+    """A new secret whose rotation by fn failed: (ARN, AWSCURRENT's version, the token)."""
     arn = new_secret(sm)
     old = sm.get_secret_value(SecretId=arn)["VersionId"]
-    token = sm.rotate_secret(SecretId=arn, RotationLambdaARN=fy.fns["failing"])["VersionId"]
+    token = sm.rotate_secret(SecretId=arn, RotationLambdaARN=fy.fns[fn])["VersionId"]
     rotation_event(fy, arn, "RotationFailed")
-    # createSecret ran, setSecret failed: the new value waits under AWSPENDING
     assert stages(sm, arn) == {old: ["AWSCURRENT"], token: ["AWSPENDING"]}
+    return arn, old, token
+
+
+def test_a_failing_step_leaves_awspending(fy, sm):
+    # createSecret ran, setSecret failed: the new value waits under AWSPENDING
+    arn, old, token = failed_rotation(fy, sm, "failing")
     assert json.loads(pending_written(sm, arn)["SecretString"])["password"] != "old-password"
     assert json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])["password"] == "old-password"
     raises(sm.rotate_secret, "InvalidRequestException",
@@ -244,11 +250,7 @@ def test_a_failing_step_leaves_awspending(fy, sm):
 
 
 def test_finish_secret_must_move_awscurrent(fy, sm):
-    arn = new_secret(sm)
-    old = sm.get_secret_value(SecretId=arn)["VersionId"]
-    token = sm.rotate_secret(SecretId=arn, RotationLambdaARN=fy.fns["lazy"])["VersionId"]
-    rotation_event(fy, arn, "RotationFailed")
-    assert stages(sm, arn) == {old: ["AWSCURRENT"], token: ["AWSPENDING"]}
+    arn, _, _ = failed_rotation(fy, sm, "lazy")
     assert "LastRotatedDate" not in sm.describe_secret(SecretId=arn)
 
 

@@ -35,7 +35,8 @@ static int check(cfn_pctx *p, const json_t *pr)
     return 0;
 }
 
-static int rotate(cfn_pctx *p, const char *secret, const json_t *pr, int now_too)
+/* RotateSecret: at once for a new schedule, on update as RotateImmediatelyOnUpdate says */
+static int rotate(cfn_pctx *p, const char *secret, const json_t *pr, int created)
 {
     const json_t *rules = json_object_get(pr, "RotationRules");
     json_t *rn = NULL;
@@ -43,7 +44,8 @@ static int rotate(cfn_pctx *p, const char *secret, const json_t *pr, int now_too
     return prov_call(p, "secretsmanager", "RotateSecret",
                      json_pack("{s:s, s:s, s:o*, s:b}", "SecretId", secret, "RotationLambdaARN",
                                jstr(pr, "RotationLambdaARN"), "RotationRules", rn,
-                               "RotateImmediately", now_too),
+                               "RotateImmediately",
+                               created || jbool(pr, "RotateImmediatelyOnUpdate", 1)),
                      NULL);
 }
 
@@ -54,40 +56,16 @@ static int rotation_del(cfn_pctx *p, const char *arn, const json_t *props)
                              json_pack("{s:s}", "SecretId", arn));
 }
 
-static int rotation_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **arn_out,
-                         json_t **attrs)
-{
-    (void)s;
-    json_t *out = NULL;
-    /* the secret's ARN, whatever form SecretId takes: the physical id and what del needs */
-    if (prov_call(p, "secretsmanager", "DescribeSecret",
-                  json_pack("{s:s}", "SecretId", jstr(pr, "SecretId")), &out))
-        return -1;
-    const char *arn = jstr(out, "ARN");
-    int rc = !arn ? ferr_internal(p->e, "Secrets Manager returned no ARN")
-             : cfn_intent(p, arn) || rotate(p, arn, pr, 1) ? -1
-             : !(*arn_out = strdup(arn)) || !(*attrs = json_pack("{s:s}", "Id", arn))
-                 ? ferr_oom(p->e)
-                 : 0;
-    json_decref(out);
-    return rc;
-}
-
-static int rotation_change(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *op,
-                           const json_t *np)
-{
-    (void)s;
-    (void)op;
-    return rotate(p, arn, np, jbool(np, "RotateImmediatelyOnUpdate", 1));
-}
+static const prov_secret_setting setting = {rotate};
 
 static const prov_shape shape = {
     .schema = schema,
     .check = check,
-    .make = rotation_make,
-    .change = rotation_change,
+    .make = prov_secret_setting_make,
+    .change = prov_secret_setting_change,
     .attrs = prov_shape_id_attrs,
     .del = rotation_del,
+    .data = &setting,
 };
 
 static const char *const replace_on[] = {"SecretId", NULL};
