@@ -374,6 +374,18 @@ def test_a_due_schedule_rotates(ahead):
     assert list(stages(sm, arn).values()).count(["AWSCURRENT"]) == 1
 
 
+def test_the_next_window_reattempts_a_failed_rotation(ahead):
+    sm = ahead.client("secretsmanager", "dev")
+    arn = new_secret(sm)
+    token = sm.rotate_secret(SecretId=arn, RotationLambdaARN=ahead.fns["failing"])["VersionId"]
+    rotation_event(ahead, arn, "RotationFailed")
+    # the function fixed (another one), rotation scheduled: its first window is open, and the
+    # rotation goes on with the version the failed attempt left under AWSPENDING
+    sm.rotate_secret(SecretId=arn, RotationLambdaARN=ahead.fns["rotator"], RotateImmediately=False,
+                     RotationRules={"AutomaticallyAfterDays": 1})
+    wait(lambda: rotated(sm, arn, token))
+
+
 def test_a_rotation_interrupted_by_kill_9_goes_on(ahead):
     sm = ahead.client("secretsmanager", "dev")
     arn = new_secret(sm)

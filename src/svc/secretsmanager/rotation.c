@@ -136,11 +136,12 @@ static const char *in_progress(const json_t *doc)
     return pending && (!cur || strcmp(pending, cur)) ? pending : NULL;
 }
 
-/* The rotation's version: token with no value yet, labelled AWSPENDING. 0 or -1. */
-static int pending_version(call *c, json_t *doc, const char *token)
+/* The rotation's version: token labelled AWSPENDING, with no value yet unless again (a
+ * rotation reattempted with the version an earlier attempt left). 0 or -1. */
+static int pending_version(call *c, json_t *doc, const char *token, int again)
 {
     json_t *versions = json_object_get(doc, "Versions"), *have = json_object_get(versions, token);
-    if (have && json_object_get(have, "Value"))
+    if (have && json_object_get(have, "Value") && !again)
         return ferr_set(c->err, 400, "ResourceExistsException",
                         "A version with this ClientRequestToken already exists.");
     if (!have &&
@@ -210,7 +211,7 @@ int secretsmanager_op_rotate_secret(call *c, json_t *in, json_t **out)
             ids_uuid(uuid);
             token = uuid;
         }
-        if (pending_version(c, s.doc, token) || jset_str(rot, "Token", token)) return -1;
+        if (pending_version(c, s.doc, token, 0) || jset_str(rot, "Token", token)) return -1;
         json_object_del(rot, "NextRotationDate"); /* set when this rotation ends */
     } else {
         /* the next window after the last rotation (or the secret's creation); a cron counts
@@ -335,7 +336,7 @@ static int op_start(call *c, json_t *in, json_t **out)
             ids_uuid(uuid);
             tok = uuid;
         }
-        if (pending_version(c, s.doc, tok) || jset_str(rot, "Token", tok) || sm_save(c, &s))
+        if (pending_version(c, s.doc, tok, 1) || jset_str(rot, "Token", tok) || sm_save(c, &s))
             return -1;
         tok = jstr(rot, "Token");
     }
