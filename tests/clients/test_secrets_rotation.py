@@ -147,7 +147,15 @@ def stages(sm, arn):
 
 
 def rotated(sm, arn, token):
-    return stages(sm, arn).get(token) == ["AWSCURRENT"]
+    """token's version is AWSCURRENT and the rotation has ended (its date recorded after the
+    function's finishSecret moved the label)."""
+    d = sm.describe_secret(SecretId=arn)
+    return d["VersionIdsToStages"].get(token) == ["AWSCURRENT"] and "LastRotatedDate" in d
+
+
+def rotated_once(sm, arn, old):
+    d = sm.describe_secret(SecretId=arn)
+    return d["VersionIdsToStages"].get(old) == ["AWSPREVIOUS"] and "LastRotatedDate" in d
 
 
 def pending_written(sm, arn):
@@ -332,7 +340,7 @@ def test_cloudformation_rotation_schedule(fy, sm):
     assert s["StackStatus"] == "CREATE_COMPLETE", s
     assert s["Outputs"][0]["OutputValue"] == arn
     # a new schedule rotates at once
-    wait(lambda: stages(sm, arn).get(old) == ["AWSPREVIOUS"])
+    wait(lambda: rotated_once(sm, arn, old))
     d = sm.describe_secret(SecretId=arn)
     assert d["RotationEnabled"] and d["RotationRules"] == {"AutomaticallyAfterDays": 30}
     last = d["LastRotatedDate"]
@@ -368,7 +376,7 @@ def test_a_due_schedule_rotates(ahead):
                          RotationRules={"ScheduleExpression": "rate(1 day)"})
     assert "VersionId" not in r
     # the secret is a day old by the rotation clock: its first window is open
-    wait(lambda: stages(sm, arn).get(old) == ["AWSPREVIOUS"])
+    wait(lambda: rotated_once(sm, arn, old))
     d = raw_describe(ahead, arn)
     assert d["LastRotatedDate"] < d["NextRotationDate"]
     assert list(stages(sm, arn).values()).count(["AWSCURRENT"]) == 1
