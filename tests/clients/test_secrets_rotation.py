@@ -264,8 +264,11 @@ def test_finish_secret_must_move_awscurrent(fy, sm):
 
 def test_cancel_rotate_secret(fy, sm):
     arn = new_secret(sm)
-    token = sm.rotate_secret(SecretId=arn, RotationLambdaARN=fy.fns["slow"],
-                             RotationRules={"ScheduleExpression": "rate(10 days)"})["VersionId"]
+    rotate = dict(SecretId=arn, RotationLambdaARN=fy.fns["slow"], ClientRequestToken=str(uuid.uuid4()),
+                  RotationRules={"ScheduleExpression": "rate(10 days)"})
+    token = sm.rotate_secret(**rotate)["VersionId"]
+    # a retry of the same request (its token) is answered as the first, while it runs
+    assert sm.rotate_secret(**rotate)["VersionId"] == token == rotate["ClientRequestToken"]
     # before createSecret: the version exists with its label only (the templates check this)
     d = sm.describe_secret(SecretId=arn)
     if d["VersionIdsToStages"].get(token) == ["AWSPENDING"] and not pending_written(sm, arn):

@@ -198,7 +198,14 @@ int secretsmanager_op_rotate_secret(call *c, json_t *in, json_t **out)
     if (!fn)
         return sm_invalid_request(c, "No Lambda rotation function ARN is associated with this "
                                      "secret.");
-    if (now_too && in_progress(s.doc))
+    const char *busy = now_too ? in_progress(s.doc) : NULL;
+    if (busy && token && !strcmp(busy, token) && jstr(rot, "Token")) {
+        /* the same request again (SDKs retry with the token they made): it is under way */
+        *out = svc_out(
+            c, json_pack("{s:s, s:s, s:s}", "ARN", s.arn, "Name", s.name, "VersionId", token));
+        return 0;
+    }
+    if (busy)
         return sm_invalid_request(c, "A previous rotation isn't complete. That rotation will be "
                                      "reattempted.");
     if (may_invoke(c, &s, fn)) return -1;
