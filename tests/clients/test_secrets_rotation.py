@@ -3,7 +3,8 @@ rotation templates are (boto3 inside: describe_secret, get_secret_value, put_sec
 with AWSPENDING, update_secret_version_stage to move AWSCURRENT), invoked by
 secretsmanager.amazonaws.com through the function's policy: rotating immediately and the
 stages after, RotateSecret's validation, a step that fails (AWSPENDING stays, the next
-RotateSecret is refused until it is cleared), a finishSecret that does not move AWSCURRENT,
+RotateSecret is refused until it is cleared, the next scheduled window reattempts it), a
+finishSecret that does not move AWSCURRENT, a retry with the same ClientRequestToken,
 CancelRotateSecret, a schedule firing (FERRY_SM_ROTATION_CLOCK_OFFSET), a rotation a kill -9
 interrupted going on after the restart, AWS::SecretsManager::RotationSchedule, and awscli."""
 import json
