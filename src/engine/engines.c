@@ -7,6 +7,7 @@
 #include "functions.h"
 #include "logs_retention.h"
 #include "s3_lifecycle.h"
+#include "sm_rotation.h"
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
@@ -17,6 +18,7 @@ static const engine_def *const registry[] = {
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */
     &s3_lifecycle_engine,   /* S3 lifecycle expiration (engine/s3_lifecycle.c) */
     &logs_retention_engine, /* CloudWatch Logs retention (engine/logs_retention.c) */
+    &sm_rotation_engine,    /* Secrets Manager rotation (engine/sm_rotation.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -13,6 +13,7 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_sqs_queue_policy, cfn_provider_s3_bucket, cfn_provider_s3_bucket_policy,
     cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter,
     cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy,
+    cfn_provider_secretsmanager_rotation,
     cfn_provider_logs_log_group /* src/svc/logs/prov_log_group.c */;
 /* Lambda's (src/svc/lambda/prov_lambda.c) */
 extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_permission,
@@ -45,6 +46,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_ssm_parameter,
     &cfn_provider_secretsmanager_secret,
     &cfn_provider_secretsmanager_policy,
+    &cfn_provider_secretsmanager_rotation,
     &cfn_provider_logs_log_group,
     &cfn_provider_lambda_function,
     &cfn_provider_lambda_permission,
