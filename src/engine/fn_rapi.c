@@ -159,14 +159,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
     (void)version;
     fnenv *v = cls;
+    upload *u = *con_cls;
+    if (!u) {
+        /* a reply queued before the whole request is read makes libmicrohttpd close the
+         * connection after it: every request answers on the second call, so a runtime's
+         * connection is kept alive (one connection, one thread, one accept per runtime) */
+        if (!(u = calloc(1, sizeof(*u)))) return MHD_NO;
+        buf_init(&u->body, FN_MAX_PAYLOAD);
+        *con_cls = u;
+        return MHD_YES;
+    }
     if (!strcmp(method, "POST")) {
-        upload *u = *con_cls;
-        if (!u) {
-            if (!(u = calloc(1, sizeof(*u)))) return MHD_NO;
-            buf_init(&u->body, FN_MAX_PAYLOAD);
-            *con_cls = u;
-            return MHD_YES;
-        }
         if (*data_size) {
             if (!u->too_big && buf_put(&u->body, data, *data_size)) u->too_big = 1;
             *data_size = 0;
@@ -177,7 +180,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return rapi_error(conn, 404, "InvalidRequest", "unknown path");
     const char *rest = url + strlen(PREFIX);
     if (!strcmp(method, "GET") && !strcmp(rest, "invocation/next")) return next(v, conn);
-    if (!strcmp(method, "POST")) return post(v, conn, rest, *con_cls);
+    if (!strcmp(method, "POST")) return post(v, conn, rest, u);
     return rapi_error(conn, 405, "InvalidRequest", "method not allowed");
 }
 
