@@ -59,6 +59,7 @@ struct fnenv {
     char partial[8192]; /* a line being read (longer ones are cut into events) */
     size_t partial_len;
     int state, busy, retire, oom, init_reported, started_once, prepared, frozen;
+    int reserved; /* its function has reserved concurrency (not in the account's pool) */
     double spawned, idle_since, init_ms;
     long max_rss_kb;
     fn_inv *cur;       /* the invocation it serves, NULL while idle */

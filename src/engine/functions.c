@@ -357,7 +357,9 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
         if (v->state == ENV_DYING) continue;
         int same = same_fn(v, s);
         if (v->cur) {
-            acct_busy += !strcmp(v->account, s->account);
+            /* reserved functions run on their reservation, the others share the pool */
+            acct_busy += !strcmp(v->account, s->account) && !strcmp(v->region, s->region) &&
+                         !(same ? s->concurrency >= 0 : v->reserved);
             fn_busy += same;
         } else if (same && (strcmp(v->arn, s->arn) || strcmp(v->revision, rev))) {
             /* AWS: a changed function gets new environments; its old idle ones go */
@@ -366,7 +368,8 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
             idle = v;
         }
     }
-    if ((s->concurrency >= 0 && fn_busy >= s->concurrency) || acct_busy >= ACCOUNT_POOL) {
+    int pool = s->unreserved > 0 ? s->unreserved : ACCOUNT_POOL;
+    if (s->concurrency >= 0 ? fn_busy >= s->concurrency : acct_busy >= pool) {
         pthread_mutex_unlock(&fn_mu);
         inv_free(inv);
         return ferr_set(e, 429, "TooManyRequestsException", "Rate Exceeded.");
@@ -394,6 +397,7 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
         v->next = F.envs;
         F.envs = v;
     }
+    v->reserved = s->concurrency >= 0;
     if (v->frozen && v->pid > 0) kill(-v->pid, SIGCONT);
     v->frozen = 0;
     v->cur = inv;
