@@ -17,7 +17,7 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 import pytest
-from ferrytest import Ferry, zipped
+from ferrytest import Ferry, raises, zipped
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -25,6 +25,7 @@ EXITS = {"bootstrap": ("#!/bin/sh\necho 'about to crash'\nexit 3\n", 0o100755)}
 NEVER_NEXT = {"bootstrap": ("#!/bin/sh\necho \"pid=$$\"\nexec sleep 300\n", 0o100755)}
 SLOW = {"index.py": "import time\n\ndef handler(event, context):\n"
                     "    time.sleep(event.get('sleep', 0))\n    return 'done'\n"}
+BIG = {"index.py": "def handler(event, context):\n    return 'x' * 6291556\n"}
 SPAWNS = {"index.py": "import os, subprocess\n\ndef handler(event, context):\n"
                       "    kid = subprocess.Popen(['sleep', '300'])\n"
                       "    own = subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
@@ -67,6 +68,7 @@ def make(f, name, runtime, files, handler="index.handler", timeout=3):
 def lam(ferry):
     make(ferry, "exits", "provided.al2023", EXITS)
     make(ferry, "never-next", "provided.al2023", NEVER_NEXT, timeout=1)
+    make(ferry, "big", "python3.12", BIG)
     return make(ferry, "slow", "python3.12", SLOW)
 
 
@@ -96,6 +98,20 @@ def test_runtime_never_calling_next_is_timed_out_and_discarded(lam):
     assert "Task timed out after 1.00 seconds" in json.loads(r["Payload"].read())["errorMessage"]
     pid2 = int(re.search(r"pid=(\d+)", tail(r)).group(1))
     assert pid2 != pid and wait_gone([pid2]) == []
+
+
+def test_payloads_beyond_aws_sizes(lam):
+    raises(lam.invoke, "RequestTooLargeException",
+           "Request must be smaller than 6291456 bytes for the InvokeFunction operation", 413,
+           FunctionName="slow", Payload=b'"' + b"x" * 6291455 + b'"')
+    raises(lam.invoke, "RequestTooLargeException",
+           "Request must be smaller than 262144 bytes for the InvokeFunction operation", 413,
+           FunctionName="slow", InvocationType="Event", Payload=b'"' + b"x" * 262143 + b'"')
+    r = lam.invoke(FunctionName="big", Payload=b"{}")
+    assert r["FunctionError"] == "Unhandled"
+    assert json.loads(r["Payload"].read()) == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge"}
 
 
 def signed_invoke(f, name, body):
