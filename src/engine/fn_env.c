@@ -375,6 +375,44 @@ static void function_exec(const fnenv *v, pid_t guard)
     _exit(126);
 }
 
+/* The guard's last act when ferry died: every process of its group but itself, then every
+ * process reparented to it (it is their subreaper: what the function started in sessions
+ * of its own, once their parents died), round after round as killed parents hand it their
+ * children. */
+static void kill_all(pid_t self)
+{
+    for (int round = 0; round < 100; round++) {
+        int found = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            long pid = atol(de->d_name);
+            if (pid <= 0 || pid == self) continue;
+            char p[64], st[512];
+            snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
+            int fd = open(p, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, st, sizeof(st) - 1);
+            close(fd);
+            if (n <= 0) continue;
+            st[n] = 0;
+            char *c = strrchr(st, ')'), state;
+            long ppid, pgrp;
+            if (!c || sscanf(c + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+            if ((ppid == self || pgrp == self) && state != 'Z') {
+                kill((pid_t)pid, SIGKILL);
+                found = 1;
+            }
+        }
+        if (d) closedir(d);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        if (!found) break;
+        usleep(2000);
+    }
+    _exit(137);
+}
+
 void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
 {
     /* The guard: leader of a process group of its own (timeouts kill the whole group),
@@ -394,17 +432,22 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
     pid_t guard = getpid();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t f = fork();
     if (f < 0) _exit(127);
     if (f == 0) function_exec(v, guard);
     int pidfd = (int)syscall(SYS_pidfd_open, f, 0);
     for (;;) {
         struct pollfd p[2] = {{.fd = 3, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-        int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+        /* a second at most: processes reparented to the guard are reaped */
+        int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? 1000 : 100);
         char c;
-        if (n > 0 && p[0].revents && read(3, &c, 1) <= 0) kill(0, SIGKILL);
+        if (n > 0 && p[0].revents && read(3, &c, 1) <= 0) kill_all(guard);
         int st;
-        if (waitpid(f, &st, WNOHANG) == f) {
+        pid_t w;
+        while ((w = waitpid(-1, &st, WNOHANG)) > 0 && w != f) {
+        }
+        if (w == f) {
             /* the function's end is the guard's: ferry reads it from the guard */
             if (WIFEXITED(st)) _exit(WEXITSTATUS(st));
             struct rlimit none_core = {0, 0};
