@@ -144,9 +144,16 @@ static enum MHD_Result post(fnenv *v, struct MHD_Connection *conn, const char *r
         inv->function_error = is_error ? "Unhandled" : NULL;
     }
     inv->state = INV_REPLIED;
-    if (init) v->retire = 1; /* an environment whose init failed serves nothing */
+    char key[48] = "";
+    if (init)
+        v->retire = 1; /* an environment whose init failed serves nothing */
+    else
+        fn_replied(v, inv, key);
     pthread_mutex_unlock(&fn_mu);
-    fn_wake();
+    if (*key)
+        fn_notify(key);
+    else
+        fn_wake();
     if (u->too_big)
         return rapi_error(conn, 413, "RequestEntityTooLarge",
                           "Exceeded maximum allowed payload size (6291556 bytes).");

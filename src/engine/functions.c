@@ -183,6 +183,17 @@ static void finish(fnenv *v, fn_inv *inv, char key[48])
     pthread_cond_broadcast(&F.done_cv);
 }
 
+void fn_replied(fnenv *v, fn_inv *inv, char key[48])
+{
+    fn_drain(v);
+    finish(v, inv, key);
+}
+
+void fn_notify(const char *key)
+{
+    if (F.env) svc_notify(F.env, key);
+}
+
 static void fail_with(fn_inv *inv, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void fail_with(fn_inv *inv, const char *type, const char *fmt, ...)
