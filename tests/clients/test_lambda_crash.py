@@ -1,4 +1,5 @@
-"""Functions that fail and a ferry that dies: a runtime that exits during init answers
+"""Functions that fail and a ferry that dies (and the Python runtime loop's logging and
+error documents): a runtime that exits during init answers
 Runtime.ExitError with its output in the log tail; a runtime that never calls /next is
 timed out and its environment (processes included) discarded; a client that disconnects
 while its RequestResponse Invoke is parked leaves the server serving and nothing parked;
@@ -24,6 +25,10 @@ EXITS = {"bootstrap": ("#!/bin/sh\necho 'about to crash'\nexit 3\n", 0o100755)}
 NEVER_NEXT = {"bootstrap": ("#!/bin/sh\necho \"pid=$$\"\nexec sleep 300\n", 0o100755)}
 SLOW = {"index.py": "import time\n\ndef handler(event, context):\n"
                     "    time.sleep(event.get('sleep', 0))\n    return 'done'\n"}
+LOGS = {"index.py": "import logging\nlogging.getLogger().setLevel(logging.INFO)\n\n"
+                    "def handler(event, context):\n    logging.info('through logging')\n"
+                    "    try:\n        raise KeyError('k')\n    except KeyError:\n"
+                    "        logging.exception('caught')\n    raise ValueError('boom')\n"}
 BIG = {"index.py": "def handler(event, context):\n    return 'x' * 6291556\n"}
 SPAWNS = {"index.py": "import os, subprocess\n\ndef handler(event, context):\n"
                       "    kid = subprocess.Popen(['sleep', '300'])\n"
@@ -68,6 +73,7 @@ def lam(ferry):
     make(ferry, "exits", "provided.al2023", EXITS)
     make(ferry, "never-next", "provided.al2023", NEVER_NEXT, timeout=1)
     make(ferry, "big", "python3.12", BIG)
+    make(ferry, "logs", "python3.12", LOGS)
     return make(ferry, "slow", "python3.12", SLOW)
 
 
@@ -111,6 +117,18 @@ def test_payloads_beyond_aws_sizes(lam):
     assert json.loads(r["Payload"].read()) == {
         "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
         "errorType": "Function.ResponseSizeTooLarge"}
+
+
+def test_python_logging_and_errors_as_aws_writes_them(lam):
+    # the runtime loop sets up AWS's root handler when the function imports logging
+    r = lam.invoke(FunctionName="logs", Payload=b"{}", LogType="Tail")
+    rid = r["ResponseMetadata"]["RequestId"]
+    log = tail(r)
+    assert re.search(r"\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t" + rid + r"\tthrough logging", log), log
+    assert f"[ERROR]\t" in log and "caught" in log and "KeyError: 'k'" in log
+    doc = json.loads(r["Payload"].read())
+    assert doc["errorType"] == "ValueError" and doc["errorMessage"] == "boom"
+    assert doc["requestId"] == rid and any("index.py" in f for f in doc["stackTrace"])
 
 
 def signed_invoke(f, name, body):
