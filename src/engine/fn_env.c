@@ -375,43 +375,7 @@ static void function_exec(const fnenv *v, pid_t guard)
     _exit(126);
 }
 
-/* The guard's last act when ferry died: every process of its group but itself, then every
- * process reparented to it (it is their subreaper: what the function started in sessions
- * of its own, once their parents died), round after round as killed parents hand it their
- * children. */
-static void kill_all(pid_t self)
-{
-    for (int round = 0; round < 100; round++) {
-        int found = 0;
-        DIR *d = opendir("/proc");
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-            long pid = atol(de->d_name);
-            if (pid <= 0 || pid == self) continue;
-            char p[64], st[512];
-            snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
-            int fd = open(p, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            ssize_t n = read(fd, st, sizeof(st) - 1);
-            close(fd);
-            if (n <= 0) continue;
-            st[n] = 0;
-            char *c = strrchr(st, ')'), state;
-            long ppid, pgrp;
-            if (!c || sscanf(c + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
-            if ((ppid == self || pgrp == self) && state != 'Z') {
-                kill((pid_t)pid, SIGKILL);
-                found = 1;
-            }
-        }
-        if (d) closedir(d);
-        while (waitpid(-1, NULL, WNOHANG) > 0) {
-        }
-        if (!found) break;
-        usleep(2000);
-    }
-    _exit(137);
-}
+static void kill_all(pid_t self);
 
 void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
 {
@@ -458,9 +422,9 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
     }
 }
 
-/* Calls fn(pid, pgrp, rss pages, arg) for every process of the machine but group leaders
- * (an environment's leader is its guard, a fork of ferry sharing ferry's pages). */
-static void each_process(void (*fn)(pid_t pid, pid_t pgrp, long rss, void *arg), void *arg)
+/* Calls fn(pid, state, f, arg) for every process of the machine, f its /proc/PID/stat
+ * fields after the ")" closing its command (f[1] ppid, f[2] pgrp, f[21] rss pages). */
+static void each_process(void (*fn)(pid_t pid, char state, const long *f, void *arg), void *arg)
 {
     DIR *d = opendir("/proc");
     struct dirent *de;
@@ -474,18 +438,55 @@ static void each_process(void (*fn)(pid_t pid, pid_t pgrp, long rss, void *arg),
         close(fd);
         if (n <= 0) continue;
         s[n] = 0;
-        /* after the ")" closing comm: state ppid pgrp ... rss is field 24 */
         char *c = strrchr(s, ')');
-        if (!c) continue;
+        if (!c || !c[1] || !c[2]) continue;
+        char state = c[2];
         long f[22] = {0};
         int i = 0;
         char *sv = NULL;
         for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
             f[i++] = atol(t);
-        if (i < 22 || f[2] <= 1 || f[2] == atol(de->d_name)) continue;
-        fn((pid_t)atol(de->d_name), (pid_t)f[2], f[21], arg);
+        if (i == 22) fn((pid_t)atol(de->d_name), state, f, arg);
     }
     if (d) closedir(d);
+}
+
+/* A process of an environment but its group's leader (the guard, a fork of ferry sharing
+ * ferry's pages). */
+static int member(pid_t pid, const long *f)
+{
+    return f[2] > 1 && f[2] != pid;
+}
+
+typedef struct sweep {
+    pid_t self;
+    int found;
+} sweep;
+
+static void kill_one(pid_t pid, char state, const long *f, void *arg)
+{
+    sweep *s = arg;
+    if (pid != s->self && (f[1] == s->self || f[2] == s->self) && state != 'Z') {
+        kill(pid, SIGKILL);
+        s->found = 1;
+    }
+}
+
+/* The guard's last act when ferry died: every process of its group but itself, then every
+ * process reparented to it (it is their subreaper: what the function started in sessions
+ * of its own, once their parents died), round after round as killed parents hand it their
+ * children. */
+static void kill_all(pid_t self)
+{
+    for (int round = 0; round < 100; round++) {
+        sweep s = {self, 0};
+        each_process(kill_one, &s);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        if (!s.found) break;
+        usleep(2000);
+    }
+    _exit(137);
 }
 
 /* pgid -> resident KB of the last scan */
@@ -496,17 +497,18 @@ typedef struct group_rss {
 static group_rss groups[4096];
 static size_t ngroups;
 
-static void add_rss(pid_t pid, pid_t pgrp, long rss, void *arg)
+static void add_rss(pid_t pid, char state, const long *f, void *arg)
 {
-    (void)pid;
+    (void)state;
+    if (!member(pid, f)) return;
     long page_kb = *(long *)arg;
     size_t g = 0;
-    while (g < ngroups && groups[g].pgid != pgrp) g++;
+    while (g < ngroups && groups[g].pgid != (pid_t)f[2]) g++;
     if (g == ngroups) {
         if (ngroups == sizeof(groups) / sizeof(groups[0])) return;
-        groups[ngroups++] = (group_rss){pgrp, 0};
+        groups[ngroups++] = (group_rss){(pid_t)f[2], 0};
     }
-    groups[g].kb += rss * page_kb;
+    groups[g].kb += f[21] * page_kb;
 }
 
 long fn_group_rss_kb(pid_t pgid, int rescan)
@@ -522,10 +524,10 @@ long fn_group_rss_kb(pid_t pgid, int rescan)
     return 0;
 }
 
-static void stop_one(pid_t pid, pid_t pgrp, long rss, void *arg)
+static void stop_one(pid_t pid, char state, const long *f, void *arg)
 {
-    (void)rss;
-    if (pgrp == *(pid_t *)arg) kill(pid, SIGSTOP);
+    (void)state;
+    if (member(pid, f) && (pid_t)f[2] == *(pid_t *)arg) kill(pid, SIGSTOP);
 }
 
 void fn_group_freeze(pid_t pgid)

@@ -4,7 +4,6 @@
 # Written into each execution environment by engine/functions.c; runs the handler named by
 # _HANDLER from LAMBDA_TASK_ROOT with the event and context objects AWS's runtime gives.
 import importlib
-import importlib.machinery
 import json
 import os
 import socket
@@ -135,33 +134,12 @@ def setup_logging(logging):
     logging.getLogger().addHandler(h)
 
 
-class LoggingHook:
+def install_logging():
     """AWS's root logger handler, set up when the function first imports logging: importing
     it costs every cold start (a third of the runtime loop's own start) and most handlers
-    never log through it."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "logging":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        orig = spec.loader.exec_module
-
-        def exec_module(module):
-            orig(module)
-            setup_logging(module)
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-def install_logging():
-    if "logging" in sys.modules:
-        setup_logging(sys.modules["logging"])
-    else:
-        sys.meta_path.insert(0, LoggingHook())
+    never log through it. after_import is in ferry's sitecustomize, first on PYTHONPATH."""
+    from sitecustomize import after_import
+    after_import("logging", setup_logging)
 
 
 def load_handler():
