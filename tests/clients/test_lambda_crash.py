@@ -1,5 +1,5 @@
-"""Functions that fail and a ferry that dies (and the Python runtime loop's logging and
-error documents): a runtime that exits during init answers
+"""Functions that fail and a ferry that dies (and the runtime loops' logging and error
+documents): a runtime that exits during init answers
 Runtime.ExitError with its output in the log tail; a runtime that never calls /next is
 timed out and its environment (processes included) discarded; a client that disconnects
 while its RequestResponse Invoke is parked leaves the server serving and nothing parked;
@@ -29,6 +29,10 @@ LOGS = {"index.py": "import logging\nlogging.getLogger().setLevel(logging.INFO)\
                     "def handler(event, context):\n    logging.info('through logging')\n"
                     "    try:\n        raise KeyError('k')\n    except KeyError:\n"
                     "        logging.exception('caught')\n    raise ValueError('boom')\n"}
+NODE_FAILS = {"index.js": "exports.handler = async (event) => {\n"
+                         "  if (event.fail) throw new TypeError('asked to fail');\n"
+                         "  return {ok: event.n};\n};\n"}
+NODE_BROKEN = {"index.js": "exports.handler = async (event) => {\n"}
 BIG = {"index.py": "def handler(event, context):\n    return 'x' * 6291556\n"}
 SPAWNS = {"index.py": "import os, subprocess\n\ndef handler(event, context):\n"
                       "    kid = subprocess.Popen(['sleep', '300'])\n"
@@ -74,6 +78,8 @@ def lam(ferry):
     make(ferry, "never-next", "provided.al2023", NEVER_NEXT, timeout=1)
     make(ferry, "big", "python3.12", BIG)
     make(ferry, "logs", "python3.12", LOGS)
+    make(ferry, "node-fails", "nodejs20.x", NODE_FAILS)
+    make(ferry, "node-broken", "nodejs20.x", NODE_BROKEN)
     return make(ferry, "slow", "python3.12", SLOW)
 
 
@@ -129,6 +135,20 @@ def test_python_logging_and_errors_as_aws_writes_them(lam):
     doc = json.loads(r["Payload"].read())
     assert doc["errorType"] == "ValueError" and doc["errorMessage"] == "boom"
     assert doc["requestId"] == rid and any("index.py" in f for f in doc["stackTrace"])
+
+
+def test_node_errors_and_answers_on_one_connection(lam):
+    # errors and answers alternate on the runtime's kept-alive connection
+    for n in range(3):
+        r = lam.invoke(FunctionName="node-fails", Payload=b'{"fail": true}')
+        doc = json.loads(r["Payload"].read())
+        assert r["FunctionError"] == "Unhandled"
+        assert doc["errorType"] == "TypeError" and doc["errorMessage"] == "asked to fail"
+        r = lam.invoke(FunctionName="node-fails", Payload=json.dumps({"n": n}).encode())
+        assert "FunctionError" not in r and json.loads(r["Payload"].read()) == {"ok": n}
+    r = lam.invoke(FunctionName="node-broken", Payload=b"{}", LogType="Tail")
+    assert r["FunctionError"] == "Unhandled"
+    assert json.loads(r["Payload"].read())["errorType"] == "Runtime.UserCodeSyntaxError"
 
 
 def signed_invoke(f, name, body):
