@@ -1,6 +1,7 @@
 /* Invoke (RequestResponse parks until the functions engine answers; Event starts the
  * invocation and answers 202; DryRun authorizes), reserved concurrency and the account's
  * settings. The execution environments are the engine's (engine/functions.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,8 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
     json_t *conc = json_object_get(doc, "Concurrency");
     if (conc && json_integer_value(conc) == 0)
         return ferr_set(c->err, 429, "TooManyRequestsException", "Rate Exceeded.");
+    int pool = 0;
+    if (!conc && lambda_unreserved_pool(c, &pool)) return -1;
     const char *log_group = arena_printf(c->a, "/aws/lambda/%s", r.name);
     if (!log_group) return ferr_oom(c->err);
     fn_spec s = {.account = r.account,
@@ -179,6 +182,7 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
                  .timeout_s = (int)jint(cfg, "Timeout", 3),
                  .memory_mb = (int)jint(cfg, "MemorySize", 128),
                  .concurrency = conc ? (int)json_integer_value(conc) : -1,
+                 .unreserved = pool,
                  .log_group = log_group};
     if (!strcmp(s.arn, arn)) s.arn = arena_printf(c->a, "%s:$LATEST", arn);
     if (!s.arn) return ferr_oom(c->err);
@@ -210,6 +214,67 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
 
 /* ---- concurrency ---- */
 
+int lambda_account_concurrency(void)
+{
+    static int limit;
+    if (!limit) {
+        const char *v = getenv("FERRY_LAMBDA_CONCURRENCY");
+        limit = v && atoi(v) > 0 ? atoi(v) : 1000;
+    }
+    return limit;
+}
+
+int lambda_unreserved_min(void)
+{
+    return lambda_account_concurrency() / 10;
+}
+
+/* Every Invoke of an unreserved function needs the account's reservations, a listing of its
+ * functions: kept per account and region for a second, forgotten on every function write. */
+static struct {
+    pthread_mutex_t mu;
+    struct {
+        char account[16], region[32];
+        long long reserved;
+        double at;
+    } e[64];
+    unsigned next;
+} R = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void lambda_reserved_forget(void)
+{
+    pthread_mutex_lock(&R.mu);
+    for (size_t i = 0; i < sizeof(R.e) / sizeof(R.e[0]); i++) R.e[i].at = 0;
+    pthread_mutex_unlock(&R.mu);
+}
+
+int lambda_unreserved_pool(call *c, int *pool)
+{
+    double now = clock_now();
+    long long reserved = -1;
+    size_t n = sizeof(R.e) / sizeof(R.e[0]);
+    pthread_mutex_lock(&R.mu);
+    for (size_t i = 0; i < n && reserved < 0; i++)
+        if (now - R.e[i].at < 1 && !strcmp(R.e[i].account, c->account) &&
+            !strcmp(R.e[i].region, c->region))
+            reserved = R.e[i].reserved;
+    pthread_mutex_unlock(&R.mu);
+    if (reserved < 0) {
+        lambda_usage u;
+        if (lambda_account_usage(c, NULL, &u)) return -1;
+        reserved = u.reserved;
+        pthread_mutex_lock(&R.mu);
+        unsigned i = R.next++ % n;
+        snprintf(R.e[i].account, sizeof(R.e[i].account), "%s", c->account);
+        snprintf(R.e[i].region, sizeof(R.e[i].region), "%s", c->region);
+        R.e[i].reserved = reserved;
+        R.e[i].at = now;
+        pthread_mutex_unlock(&R.mu);
+    }
+    *pool = (int)(lambda_account_concurrency() - reserved);
+    return 0;
+}
+
 static int open_own(call *c, const json_t *in, const char *action, lambda_ref *r, json_t **doc)
 {
     const char *arn;
@@ -226,12 +291,12 @@ int lambda_op_put_function_concurrency(call *c, json_t *in, json_t **out)
     long long n = jint(in, "ReservedConcurrentExecutions", 0);
     lambda_usage s;
     if (lambda_account_usage(c, r.name, &s)) return -1;
-    if (LAMBDA_ACCOUNT_CONCURRENCY - s.reserved - n < LAMBDA_UNRESERVED_MIN)
+    if (lambda_account_concurrency() - s.reserved - n < lambda_unreserved_min())
         return lambda_invalid(c,
                               "Specified ReservedConcurrentExecutions for function decreases "
                               "account's UnreservedConcurrentExecution below its minimum value "
                               "of [%d].",
-                              LAMBDA_UNRESERVED_MIN);
+                              lambda_unreserved_min());
     if (json_object_set_new(doc, "Concurrency", json_integer(n))) return ferr_oom(c->err);
     *out = svc_out(c, json_pack("{s:I}", "ReservedConcurrentExecutions", (json_int_t)n));
     return lambda_save(c, r.name, doc);
@@ -267,8 +332,8 @@ int lambda_op_get_account_settings(call *c, json_t *in, json_t **out)
                                 "TotalCodeSize", (json_int_t)80530636800LL, "CodeSizeUnzipped",
                                 (json_int_t)LAMBDA_UNZIPPED_MAX, "CodeSizeZipped",
                                 (json_int_t)LAMBDA_ZIPPED_MAX, "ConcurrentExecutions",
-                                LAMBDA_ACCOUNT_CONCURRENCY, "UnreservedConcurrentExecutions",
-                                (json_int_t)(LAMBDA_ACCOUNT_CONCURRENCY - s.reserved),
+                                lambda_account_concurrency(), "UnreservedConcurrentExecutions",
+                                (json_int_t)(lambda_account_concurrency() - s.reserved),
                                 "AccountUsage", "TotalCodeSize", (json_int_t)s.code,
                                 "FunctionCount", (json_int_t)s.functions));
     return 0;

@@ -147,6 +147,7 @@ int lambda_load(call *c, const lambda_ref *r, json_t **doc)
 int lambda_save(call *c, const char *name, json_t *doc)
 {
     store_key k = {LAMBDA_FN_KIND, c->account, c->region, name};
+    lambda_reserved_forget();
     return store_put(c->txn, &k, doc, c->err);
 }
 

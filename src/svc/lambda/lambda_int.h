@@ -17,13 +17,22 @@
 
 #include "svc/svc.h"
 
-#define LAMBDA_FN_KIND             "lambda.function"
-#define LAMBDA_LAYER_KIND          "lambda.layer"
-#define LAMBDA_UNZIPPED_MAX        262144000ULL  /* AWS: 250 MB unzipped, layers included */
-#define LAMBDA_ZIPPED_MAX          52428800ULL   /* AWS: 50 MB zipped, direct upload */
-#define LAMBDA_CODE_STORAGE        80530636800LL /* AWS: 75 GB of packages per region */
-#define LAMBDA_ACCOUNT_CONCURRENCY 1000
-#define LAMBDA_UNRESERVED_MIN      100
+#define LAMBDA_FN_KIND      "lambda.function"
+#define LAMBDA_LAYER_KIND   "lambda.layer"
+#define LAMBDA_UNZIPPED_MAX 262144000ULL  /* AWS: 250 MB unzipped, layers included */
+#define LAMBDA_ZIPPED_MAX   52428800ULL   /* AWS: 50 MB zipped, direct upload */
+#define LAMBDA_CODE_STORAGE 80530636800LL /* AWS: 75 GB of packages per region */
+
+/* The account's concurrency limit: AWS's default 1000, or FERRY_LAMBDA_CONCURRENCY (a seam
+ * lowering it, so that a test can exhaust the unreserved pool). */
+int lambda_account_concurrency(void);
+/* What PutFunctionConcurrency must leave unreserved: AWS's 100 of 1000, a tenth of a
+ * lowered limit. */
+int lambda_unreserved_min(void);
+/* The account's unreserved concurrency in the caller's region: its limit less every
+ * function's reservation (cached for a second; lambda_reserved_forget after writes). */
+int lambda_unreserved_pool(call *c, int *pool);
+void lambda_reserved_forget(void);
 
 /* A FunctionName as clients give it (name, partial ARN ACCOUNT:function:NAME, or ARN, each
  * optionally with :QUALIFIER) and an optional Qualifier parameter, resolved. */
