@@ -5,6 +5,7 @@
 #include "blobsweep.h"
 #include "delivery.h"
 #include "functions.h"
+#include "lambda_async.h"
 #include "logs_retention.h"
 #include "s3_lifecycle.h"
 #include "stacks/engine.h"
@@ -12,6 +13,8 @@
 static const engine_def *const registry[] = {
     &functions_engine,      /* Lambda execution environments (engine/functions.c): first, so
                                that deliveries and stacks can invoke functions */
+    &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): after the
+                               functions engine it runs them through, stopped before it */
     &delivery_engine,       /* SNS fan-out (engine/delivery.c) */
     &cfn_engine,            /* after delivery: stack events publish to SNS; stops first */
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */
