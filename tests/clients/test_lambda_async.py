@@ -195,6 +195,8 @@ def test_default_is_two_retries_and_the_dead_letter_queue(lam, role, sqs):
     assert a["ErrorCode"] == {"StringValue": "200", "DataType": "Number"}
     assert a["ErrorMessage"] == {"StringValue": "asked to fail", "DataType": "String"}
     assert receive(sqs, out, 1, seconds=1) == []  # no fourth attempt
+    raises(lam.update_function_configuration, "InvalidParameterValueException", FunctionName="doomed",
+           DeadLetterConfig={"TargetArn": "arn:aws:s3:::a-bucket"})
 
 
 def test_event_older_than_its_maximum_age_is_given_up(lam, role, sqs):
