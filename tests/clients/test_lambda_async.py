@@ -3,7 +3,7 @@ invocations queued durably before the 202 and run after a kill -9 and restart, A
 retries after function errors, the maximum event age, the EventInvokeConfig API and its
 validation, OnSuccess/OnFailure destinations with AWS's invocation record, the function's
 DeadLetterConfig with AWS's message attributes, and SNS subscriptions and S3 notifications
-going through the same queue. The functions write to SQS so the tests can watch them; the
+going through the same queue, and CloudFormation's AWS::Lambda::EventInvokeConfig. The functions write to SQS so the tests can watch them; the
 server runs with FERRY_LAMBDA_ASYNC_TIME_SCALE=0.01 (AWS's minute between retries: 0.6 s)."""
 import json
 import signal
@@ -260,3 +260,29 @@ def test_invoke_event_in_the_trail_as_a_write(fx):
     ev = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Invoke"}])
     assert any(json.loads(e["CloudTrailEvent"]).get("readOnly") is False for e in ev["Events"])
 
+
+
+def test_cloudformation_event_invoke_config(fx, lam, role, sqs):
+    arn, _ = function(lam, role, sqs, "stacked")
+    _, qarn = queue(sqs, "stacked-failed")
+    cfn = fx.client("cloudformation", "dev")
+
+    def tpl(retries):
+        return json.dumps({"Resources": {"Cfg": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": "stacked", "Qualifier": "$LATEST", "MaximumRetryAttempts": retries,
+            "DestinationConfig": {"OnFailure": {"Destination": qarn}}}}},
+            "Outputs": {"Id": {"Value": {"Ref": "Cfg"}}}})
+
+    wait = {"Delay": 1, "MaxAttempts": 30}
+    cfn.create_stack(StackName="eic", TemplateBody=tpl(1))
+    cfn.get_waiter("stack_create_complete").wait(StackName="eic", WaiterConfig=wait)
+    [o] = cfn.describe_stacks(StackName="eic")["Stacks"][0]["Outputs"]
+    assert o["OutputValue"] == arn + ":$LATEST"
+    g = lam.get_function_event_invoke_config(FunctionName="stacked")
+    assert g["MaximumRetryAttempts"] == 1 and g["DestinationConfig"]["OnFailure"] == {"Destination": qarn}
+    cfn.update_stack(StackName="eic", TemplateBody=tpl(0))
+    cfn.get_waiter("stack_update_complete").wait(StackName="eic", WaiterConfig=wait)
+    assert lam.get_function_event_invoke_config(FunctionName="stacked")["MaximumRetryAttempts"] == 0
+    cfn.delete_stack(StackName="eic")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="eic", WaiterConfig=wait)
+    raises(lam.get_function_event_invoke_config, "ResourceNotFoundException", FunctionName="stacked")
