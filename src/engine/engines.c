@@ -11,10 +11,12 @@
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
+    &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): stopped after
+                             the functions engine, whose stop ends the invocations its workers
+                             wait for (the events stay queued); one taken before the functions
+                             engine has started is tried again a second later */
     &functions_engine,      /* Lambda execution environments (engine/functions.c): first, so
                                that deliveries and stacks can invoke functions */
-    &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): after the
-                               functions engine it runs them through, stopped before it */
     &delivery_engine,       /* SNS fan-out (engine/delivery.c) */
     &cfn_engine,            /* after delivery: stack events publish to SNS; stops first */
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */

@@ -125,16 +125,11 @@ static void send_to(store_txn *t, arena *a, const principal *who, const char *ar
     }
     json_t *in = NULL;
     const char *op = NULL;
-    if (!strcmp(service, "sqs")) {
-        op = "SendMessage";
-        in = json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", text);
-        if (in && attrs && json_object_set(in, "MessageAttributes", (json_t *)attrs)) {
-            json_decref(in);
-            in = NULL;
-        }
-    } else if (!strcmp(service, "sns")) {
-        op = "Publish";
-        in = json_pack("{s:s, s:s}", "TopicArn", arn, "Message", text);
+    int sqs = !strcmp(service, "sqs");
+    if (sqs || !strcmp(service, "sns")) {
+        op = sqs ? "SendMessage" : "Publish";
+        in = json_pack("{s:s, s:s}", sqs ? "QueueUrl" : "TopicArn", arn,
+                       sqs ? "MessageBody" : "Message", text);
         if (in && attrs && json_object_set(in, "MessageAttributes", (json_t *)attrs)) {
             json_decref(in);
             in = NULL;

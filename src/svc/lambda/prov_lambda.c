@@ -478,18 +478,26 @@ static json_t *alias_input(const json_t *pr, const char *fn, const char *name)
     return jdone(in, rc);
 }
 
-static int alias_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+/* pr's FunctionName as an ARN qualified with qualifier (malloc'd), or NULL (p->e). */
+static char *qualified_arn(cfn_pctx *p, const json_t *pr, const char *qualifier)
 {
-    (void)s, (void)attrs;
     json_t *out = NULL;
     if (prov_call(p, "lambda", "GetFunctionConfiguration",
                   json_pack("{s:O}", "FunctionName", json_object_get(pr, "FunctionName")), &out))
-        return -1;
+        return NULL;
     char *arn = NULL;
     const char *fa = jstr(out, "FunctionArn");
-    if (!fa || asprintf(&arn, "%s:%s", fa, jstr(pr, "Name")) < 0) arn = NULL;
+    if (!fa || asprintf(&arn, "%s:%s", fa, qualifier) < 0) arn = NULL;
     json_decref(out);
-    if (!arn) return ferr_oom(p->e);
+    if (!arn) ferr_oom(p->e);
+    return arn;
+}
+
+static int alias_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+{
+    (void)s, (void)attrs;
+    char *arn = qualified_arn(p, pr, jstr(pr, "Name"));
+    if (!arn) return -1;
     if (cfn_intent(p, arn) ||
         prov_call(p, "lambda", "CreateAlias",
                   alias_input(pr, jstr(pr, "FunctionName"), jstr(pr, "Name")), NULL)) {
@@ -560,15 +568,8 @@ static json_t *eic_input(const json_t *pr, const char *fn, const char *qualifier
 static int eic_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
 {
     (void)s, (void)attrs;
-    json_t *out = NULL;
-    if (prov_call(p, "lambda", "GetFunctionConfiguration",
-                  json_pack("{s:O}", "FunctionName", json_object_get(pr, "FunctionName")), &out))
-        return -1;
-    char *arn = NULL;
-    const char *fa = jstr(out, "FunctionArn");
-    if (!fa || asprintf(&arn, "%s:%s", fa, jstr(pr, "Qualifier")) < 0) arn = NULL;
-    json_decref(out);
-    if (!arn) return ferr_oom(p->e);
+    char *arn = qualified_arn(p, pr, jstr(pr, "Qualifier"));
+    if (!arn) return -1;
     const char *q;
     char *fn = alias_parts(arn, &q);
     int rc = !fn ? ferr_oom(p->e)
