@@ -2,7 +2,8 @@
 invocations queued durably before the 202 and run after a kill -9 and restart, AWS's
 retries after function errors, the maximum event age, the EventInvokeConfig API and its
 validation, OnSuccess/OnFailure destinations with AWS's invocation record, the function's
-DeadLetterConfig with AWS's message attributes, and SNS subscriptions and S3 notifications
+DeadLetterConfig with AWS's message attributes, throttled events kept until they age out,
+a destination in another account through its policy, and SNS subscriptions and S3 notifications
 going through the same queue, and CloudFormation's AWS::Lambda::EventInvokeConfig. The functions write to SQS so the tests can watch them; the
 server runs with FERRY_LAMBDA_ASYNC_TIME_SCALE=0.01 (AWS's minute between retries: 0.6 s)."""
 import json
@@ -286,3 +287,39 @@ def test_cloudformation_event_invoke_config(fx, lam, role, sqs):
     cfn.delete_stack(StackName="eic")
     cfn.get_waiter("stack_delete_complete").wait(StackName="eic", WaiterConfig=wait)
     raises(lam.get_function_event_invoke_config, "ResourceNotFoundException", FunctionName="stacked")
+
+
+def test_throttled_events_age_out_to_on_failure_and_dlq(lam, role, sqs):
+    _, out = function(lam, role, sqs, "throttled")
+    fail_url, fail_arn = queue(sqs, "throttled-failed")
+    dlq_url, dlq_arn = queue(sqs, "throttled-dlq")
+    lam.put_function_concurrency(FunctionName="throttled", ReservedConcurrentExecutions=0)
+    lam.update_function_configuration(FunctionName="throttled", DeadLetterConfig={"TargetArn": dlq_arn})
+    lam.get_waiter("function_updated_v2").wait(FunctionName="throttled", WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    lam.put_function_event_invoke_config(FunctionName="throttled", MaximumEventAgeInSeconds=60,
+                                         DestinationConfig={"OnFailure": {"Destination": fail_arn}})
+    # AWS: throttled events are kept and retried (not counted as retries) until they age out
+    assert lam.invoke(FunctionName="throttled", InvocationType="Event", Payload=b'{"n": 3}')["StatusCode"] == 202
+    [rec] = receive(sqs, fail_url, 1)
+    assert rec["requestContext"]["condition"] == "EventAgeExceeded"
+    assert rec["requestContext"]["approximateInvokeCount"] == 0 and "responseContext" not in rec
+    [m] = receive(sqs, dlq_url, 1, attrs=True)
+    assert m["MessageAttributes"]["ErrorCode"]["StringValue"] == "429"
+    assert receive(sqs, out, 1, seconds=1) == []
+
+
+def test_destination_in_another_account_through_its_policy(fx, lam, role, sqs):
+    _, out = function(lam, role, sqs, "crossing")
+    qa_sqs = fx.client("sqs", "qa")
+    url, qarn = queue(qa_sqs, "from-dev")
+    lam.put_function_event_invoke_config(FunctionName="crossing",
+                                         DestinationConfig={"OnSuccess": {"Destination": qarn}})
+    lam.invoke(FunctionName="crossing", InvocationType="Event", Payload=b'{"n": 1}')
+    receive(sqs, out, 1)
+    assert receive(qa_sqs, url, 1, seconds=2) == []  # the queue's policy does not allow the role
+    qa_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": role},
+                                                "Action": "sqs:SendMessage", "Resource": qarn}]})})
+    lam.invoke(FunctionName="crossing", InvocationType="Event", Payload=b'{"n": 2}')
+    [rec] = receive(qa_sqs, url, 1)
+    assert rec["requestPayload"] == {"n": 2} and rec["requestContext"]["condition"] == "Success"
