@@ -253,7 +253,9 @@ static int run_op(call *c, json_t *in, json_t **out)
     (void)in;
     const json_t *rec = c->arg;
     if (!rec) return ferr_internal(c->err, "no queued event");
-    const char *q = jstr(rec, "Qualifier");
+    const char *q = jstr(rec, "Qualifier"), *payload = jstr(rec, "Payload");
+    if (!payload || !jstr(rec, "Function") || !jstr(rec, "RequestId"))
+        return lambda_not_found(c, "The queued event is incomplete"); /* dropped */
     lambda_ref r = {.account = c->account,
                     .name = jstr(rec, "Function"),
                     .qualifier = q && strcmp(q, "$LATEST") ? q : NULL};
@@ -286,8 +288,8 @@ static int run_op(call *c, json_t *in, json_t **out)
     } else if (lambda_spec(c, &r, doc, cfg, executed, &s)) {
         e = *c->err;
         ferr_clear(c->err);
-    } else if (functions_invoke(c->env, &s, jstr(rec, "Payload"), strlen(jstr(rec, "Payload")),
-                                jstr(rec, "RequestId"), &res, &e) == 0 &&
+    } else if (functions_invoke(c->env, &s, payload, strlen(payload), jstr(rec, "RequestId"), &res,
+                                &e) == 0 &&
                res.failed) {
         e = res.err;
     }
