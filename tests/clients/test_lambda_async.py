@@ -323,3 +323,19 @@ def test_destination_in_another_account_through_its_policy(fx, lam, role, sqs):
     lam.invoke(FunctionName="crossing", InvocationType="Event", Payload=b'{"n": 2}')
     [rec] = receive(qa_sqs, url, 1)
     assert rec["requestPayload"] == {"n": 2} and rec["requestContext"]["condition"] == "Success"
+
+
+def test_alias_has_its_own_config(lam, role, sqs):
+    arn, out = function(lam, role, sqs, "aliased")
+    ok_url, ok_arn = queue(sqs, "aliased-ok")
+    lam.publish_version(FunctionName="aliased")
+    lam.create_alias(FunctionName="aliased", Name="live", FunctionVersion="1")
+    lam.put_function_event_invoke_config(FunctionName="aliased", Qualifier="live",
+                                         DestinationConfig={"OnSuccess": {"Destination": ok_arn}})
+    lam.invoke(FunctionName="aliased", InvocationType="Event", Payload=b'{"n": 1}')  # $LATEST: no config
+    lam.invoke(FunctionName="aliased", Qualifier="live", InvocationType="Event", Payload=b'{"n": 2}')
+    assert len(receive(sqs, out, 2)) == 2
+    [rec] = receive(sqs, ok_url, 1)
+    assert rec["requestContext"]["functionArn"] == arn + ":live"
+    assert rec["responseContext"]["executedVersion"] == "1" and rec["requestPayload"] == {"n": 2}
+    assert receive(sqs, ok_url, 1, seconds=1) == []

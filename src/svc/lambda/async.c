@@ -261,8 +261,9 @@ static int run_op(call *c, json_t *in, json_t **out)
                     .qualifier = q && strcmp(q, "$LATEST") ? q : NULL};
     json_t *doc;
     if (lambda_load(c, &r, &doc) <= 0) return -1;
-    json_t *cfg = lambda_config(c, doc, &r, NULL);
+    json_t *alias, *cfg = lambda_config(c, doc, &r, &alias);
     if (!cfg) return -1;
+    if (alias) cfg = lambda_route(c, doc, alias, cfg); /* the alias's weights, as Invoke */
     const char *arn = config_arn(c, &r);
     json_t *o = arena_defer_json(c->a, json_object());
     if (!o || !arn) return ferr_oom(c->err);

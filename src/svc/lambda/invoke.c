@@ -20,8 +20,7 @@ static int too_large(call *c, size_t max)
                     "Request must be smaller than %zu bytes for the InvokeFunction operation", max);
 }
 
-/* The version an alias sends this invocation to: its own, or by weight its additional one. */
-static json_t *route(call *c, json_t *doc, json_t *alias, json_t *cfg)
+json_t *lambda_route(call *c, json_t *doc, json_t *alias, json_t *cfg)
 {
     const json_t *w =
         json_object_get(json_object_get(alias, "RoutingConfig"), "AdditionalVersionWeights");
@@ -154,7 +153,7 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
         cfg = version_of(doc, executed);
         if (!cfg) return lambda_not_found(c, "Function not found: %s:%s", arn, executed);
     } else {
-        if (alias) cfg = route(c, doc, alias, cfg);
+        if (alias) cfg = lambda_route(c, doc, alias, cfg);
         executed = jstr(cfg, "Version");
     }
     json_t *settled = lambda_render(c, cfg);

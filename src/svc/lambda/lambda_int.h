@@ -109,6 +109,10 @@ int lambda_account_usage(call *c, const char *except, lambda_usage *u);
 /* A listing's page size: MaxItems, at most 50 (AWS answers no more whatever is asked). */
 long long lambda_max_items(const json_t *in);
 
+/* The version alias sends an invocation to: cfg (its own), or by weight its additional one
+ * (invoke.c). Borrowed from doc. */
+json_t *lambda_route(call *c, json_t *doc, json_t *alias, json_t *cfg);
+
 /* The functions engine's spec for running config (version executed) of the function doc
  * r names (invoke.c), in c's arena: 0, or -1 (TooManyRequestsException when its reserved
  * concurrency is 0). */
