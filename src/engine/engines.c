@@ -5,12 +5,17 @@
 #include "blobsweep.h"
 #include "delivery.h"
 #include "functions.h"
+#include "lambda_async.h"
 #include "logs_retention.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
+    &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): stopped after
+                             the functions engine, whose stop ends the invocations its workers
+                             wait for (the events stay queued); one taken before the functions
+                             engine has started is tried again a second later */
     &functions_engine,      /* Lambda execution environments (engine/functions.c): first, so
                                that deliveries and stacks can invoke functions */
     &delivery_engine,       /* SNS fan-out (engine/delivery.c) */

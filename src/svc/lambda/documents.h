@@ -7,4 +7,16 @@
  * $LATEST or one of its versions names it */
 #define LAMBDA_BLOBREF_KIND "lambda.blobref"
 
+/* The asynchronous invocation queue (engine/lambda_async.c runs it). One document per
+ * accepted Event invocation, written by Invoke in the transaction that answers 202 (an
+ * S3 notification's in the PUT's), deleted by the engine once the event is done with:
+ * kind "lambda.async", the function's account and region, id time-ordered (uuid7), so a
+ * listing is in arrival order:
+ *   {"Function": name, "Qualifier": "$LATEST" | version | alias (as invoked),
+ *    "RequestId": the Invoke's request id, "Payload": the event (JSON text),
+ *    "Enqueued": epoch seconds, "NextAt": epoch seconds it is due,
+ *    "Attempts": invocations that ended in a function error,
+ *    "Throttles": attempts refused for concurrency or by a system error} */
+#define LAMBDA_ASYNC_KIND "lambda.async"
+
 #endif

@@ -663,6 +663,13 @@ int lambda_apply_config(call *c, const json_t *in, json_t *config, int create)
     if (role && check_role(c, role)) return -1;
     const json_t *env = json_object_get(in, "Environment");
     if (env && check_environment(c, env)) return -1;
+    /* AWS: a dead-letter queue is an SQS queue or an SNS topic */
+    const char *dlq = jstr(json_object_get(in, "DeadLetterConfig"), "TargetArn");
+    if (dlq && *dlq && strncmp(dlq, "arn:aws:sqs:", 12) && strncmp(dlq, "arn:aws:sns:", 12))
+        return lambda_invalid(c,
+                              "The provided DeadLetterConfig TargetArn %s is not an SQS queue "
+                              "or an SNS topic.",
+                              dlq);
     const json_t *layers = json_object_get(in, "Layers");
     if (json_array_size(layers) > 5)
         return lambda_invalid(c, "Cannot reference more than 5 layers.");

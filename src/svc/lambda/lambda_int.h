@@ -118,6 +118,22 @@ int lambda_account_usage(call *c, const char *except, lambda_usage *u);
 /* A listing's page size: MaxItems, at most 50 (AWS answers no more whatever is asked). */
 long long lambda_max_items(const json_t *in);
 
+/* The version alias sends an invocation to: cfg (its own), or by weight its additional one
+ * (invoke.c). Borrowed from doc. */
+json_t *lambda_route(call *c, json_t *doc, json_t *alias, json_t *cfg);
+
+/* The functions engine's spec for running config (version executed) of the function doc
+ * r names (invoke.c), in c's arena: 0, or -1 (TooManyRequestsException when its reserved
+ * concurrency is 0). */
+struct fn_spec;
+int lambda_spec(call *c, const lambda_ref *r, const json_t *doc, const json_t *cfg,
+                const char *executed, struct fn_spec *s);
+
+/* Queues an Event invocation of r with payload in c->txn (a write transaction) for the
+ * asynchronous engine, and answers 202 (async.c). */
+int lambda_async_enqueue(call *c, const lambda_ref *r, const char *payload, size_t len,
+                         json_t **out);
+
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lambda_not_found(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -11,7 +11,8 @@ const {
   UpdateFunctionConfigurationCommand, PublishVersionCommand, CreateAliasCommand,
   AddPermissionCommand, GetPolicyCommand, InvokeCommand, PublishLayerVersionCommand,
   ListFunctionsCommand, DeleteFunctionCommand, waitUntilFunctionActiveV2,
-  waitUntilFunctionUpdatedV2,
+  waitUntilFunctionUpdatedV2, PutFunctionEventInvokeConfigCommand,
+  GetFunctionEventInvokeConfigCommand, DeleteFunctionEventInvokeConfigCommand,
 } = require("@aws-sdk/client-lambda");
 const { SignatureV4 } = require("@smithy/signature-v4");
 import crypto from "node:crypto";
@@ -115,6 +116,21 @@ test("policy, DryRun and errors", async () => {
     Code: { ZipFile: Buffer.from("not a zip") },
   })), (e) => e.name === "InvalidParameterValueException" &&
     e.message === "Could not unzip uploaded file. Please check your file, then try to upload again.");
+});
+
+test("asynchronous invocation: EventInvokeConfig and Event", async () => {
+  const put = await lambda.send(new PutFunctionEventInvokeConfigCommand({
+    FunctionName: "js", MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120,
+  }));
+  assert.match(put.FunctionArn, /:function:js:\$LATEST$/);
+  assert.ok(put.LastModified instanceof Date);
+  const got = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "js" }));
+  assert.equal(got.MaximumEventAgeInSeconds, 120);
+  const r = await lambda.send(new InvokeCommand({ FunctionName: "js", InvocationType: "Event", Payload: "{}" }));
+  assert.equal(r.StatusCode, 202);
+  await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: "js" }));
+  await assert.rejects(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "js" })),
+    (e) => e.name === "ResourceNotFoundException" && /doesn't have an EventInvokeConfig$/.test(e.message));
 });
 
 test("layers", async () => {
