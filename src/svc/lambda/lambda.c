@@ -246,6 +246,9 @@ int lambda_touch(call *c, json_t *config, int update)
 int lambda_authorize(call *c, const json_t *doc, const lambda_ref *r, const char *action,
                      const char *resource)
 {
+    /* AWS: an event source mapping's poller invokes as Lambda itself (esm.c checked the
+     * mapping); no principal's permission is asked */
+    if (c->arg == lambda_trusted_invoke && c->caller == CALLER_INTERNAL) return 0;
     /* the function's policy and, for a qualifier, that qualifier's (AddPermission
      * --qualifier): their statements together are the resource policy */
     const json_t *pols = json_object_get(doc, "Policies");

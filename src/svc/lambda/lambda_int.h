@@ -15,9 +15,10 @@
 #define FERRY_SVC_LAMBDA_INT_H
 #include <jansson.h>
 
+#include "documents.h"
 #include "svc/svc.h"
 
-#define LAMBDA_FN_KIND             "lambda.function"
+#define LAMBDA_FN_KIND             LAMBDA_FUNCTION_KIND
 #define LAMBDA_LAYER_KIND          "lambda.layer"
 #define LAMBDA_UNZIPPED_MAX        262144000ULL  /* AWS: 250 MB unzipped, layers included */
 #define LAMBDA_ZIPPED_MAX          52428800ULL   /* AWS: 50 MB zipped, direct upload */
@@ -108,6 +109,12 @@ int lambda_account_usage(call *c, const char *except, lambda_usage *u);
 
 /* A listing's page size: MaxItems, at most 50 (AWS answers no more whatever is asked). */
 long long lambda_max_items(const json_t *in);
+
+/* Event source mappings (esm.c): the engine looks at the mappings again once c commits. */
+void lambda_esm_changed(call *c);
+/* c->arg of an Invoke an event source mapping makes (esm.c): lambda_authorize allows it. */
+extern const char lambda_trusted_invoke[];
+int lambda_op_invoke(call *c, json_t *in, json_t **out);
 
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
