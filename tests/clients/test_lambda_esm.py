@@ -26,7 +26,7 @@ def handler(event, context):
     sqs.send_message(QueueUrl=os.environ["SINK"], MessageBody=json.dumps(event))
     bodies = [r["body"] for r in event["Records"]]
     if "slow" in bodies:
-        time.sleep(2)
+        time.sleep(1)
     if "boom" in bodies:
         raise RuntimeError("boom")
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
@@ -313,5 +313,5 @@ def test_kill9_batch_in_flight_is_delivered_again(ferry, lam, sqs, sink):
     [again] = records(evs)
     assert again["messageId"] == first["messageId"] and again["attributes"]["ApproximateReceiveCount"] == "2"
     c = ferry.client("sqs", "dev")
-    assert drained(c, url, timeout=15)
+    assert drained(c, url, timeout=25)
     ferry.client("lambda", "dev").delete_event_source_mapping(UUID=m["UUID"])
