@@ -301,6 +301,34 @@ def test_awscli_create_and_list(ferry, sqs):
     assert [m["State"] for m in r.json["EventSourceMappings"]] == ["Disabled"]
 
 
+def test_cloudformation_event_source_mapping(ferry, lam, sqs, sink):
+    from test_cfn_providers import Stacks, out
+    stacks = Stacks(ferry)
+
+    def tpl(batch, enabled=True):
+        return {"Resources": {
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 5}},
+            "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+                "FunctionName": "worker", "EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]},
+                "BatchSize": batch, "Enabled": enabled,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}},
+            "Outputs": out(("Ref", {"Ref": "Map"}), ("Id", {"Fn::GetAtt": ["Map", "Id"]}),
+                           ("Queue", {"Ref": "Q"}))}
+    s = stacks.deploy("esm-stack", tpl(4))
+    uuid = s["Out"]["Ref"]
+    assert s["Out"]["Id"] == uuid
+    m = lam.get_event_source_mapping(UUID=uuid)
+    assert m["BatchSize"] == 4 and m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    sqs.send_message(QueueUrl=s["Out"]["Queue"], MessageBody="via-cfn")
+    assert [r["body"] for r in records(events(sqs, sink, 1))] == ["via-cfn"]
+    s = stacks.deploy("esm-stack", tpl(7, enabled=False), update=True)
+    m = lam.get_event_source_mapping(UUID=uuid)
+    assert m["BatchSize"] == 7 and m["State"] == "Disabled"
+    stacks.delete(s)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_event_source_mapping(UUID=uuid)
+
+
 def test_kill9_batch_in_flight_is_delivered_again(ferry, lam, sqs, sink):
     url, arn = queue(sqs, "crash", visibility=4)
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="worker")
