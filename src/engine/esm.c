@@ -413,7 +413,7 @@ static void delete_messages(round *r, const char *const *handles, size_t n)
     for (size_t i = 0; i < n; i += 10) {
         json_t *entries = json_array();
         for (size_t j = i; j < n && j < i + 10 && entries; j++) {
-            char id[16];
+            char id[24];
             snprintf(id, sizeof(id), "%zu", j);
             if (json_array_append_new(
                     entries, json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle", handles[j]))) {
