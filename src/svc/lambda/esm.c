@@ -23,12 +23,6 @@
 /* AWS accepts the role when it may call these on the queue (AWSLambdaSQSQueueExecutionRole). */
 static const char *const ROLE_ACTIONS[] = {"ReceiveMessage", "DeleteMessage", "GetQueueAttributes"};
 
-static double settle_seconds(void)
-{
-    const char *v = getenv("FERRY_LAMBDA_SETTLE_SECONDS"); /* shared with function states */
-    return v && *v ? atof(v) : 0;
-}
-
 static const char *esm_arn(call *c, const char *uuid)
 {
     return arena_printf(c->a, "arn:aws:lambda:%s:%s:event-source-mapping:%s", c->region, c->account,
@@ -157,7 +151,7 @@ static int touch(call *c, json_t *doc, const char *state)
     int bad = jset_str(doc, "State", state) ||
               jset_str(doc, "StateTransitionReason", "USER_INITIATED") ||
               json_object_set_new(doc, "LastModified", json_real((double)(long long)now)) ||
-              json_object_set_new(doc, "_ReadyAt", json_real(now + settle_seconds()));
+              json_object_set_new(doc, "_ReadyAt", json_real(now + lambda_settle_seconds()));
     return bad ? ferr_oom(c->err) : 0;
 }
 

@@ -174,7 +174,7 @@ json_t *lambda_config(call *c, json_t *doc, const lambda_ref *r, json_t **alias)
     return v;
 }
 
-static double settle_seconds(void)
+double lambda_settle_seconds(void)
 {
     /* a test seam: how long a create stays Pending and an update InProgress (AWS: about a
      * second; ferry has nothing to wait for, so 0 unless a test asks) */
@@ -231,7 +231,7 @@ int lambda_touch(call *c, json_t *config, int update)
     ids_uuid(rev);
     double now = clock_now();
     lambda_timestamp(now, lm);
-    double settle = settle_seconds();
+    double settle = lambda_settle_seconds();
     int bad = jset_str(config, "RevisionId", rev) || jset_str(config, "LastModified", lm);
     if (update) {
         bad = bad || jset_str(config, "LastUpdateStatus", "InProgress");

@@ -44,6 +44,9 @@ int lambda_save(call *c, const char *name, json_t *doc);
 json_t *lambda_config(call *c, json_t *doc, const lambda_ref *r, json_t **alias);
 /* A copy of config as AWS answers it now (Pending/InProgress settled when due). */
 json_t *lambda_render(call *c, const json_t *config);
+/* Seconds a Pending/InProgress state (and an event source mapping's transition) lasts:
+ * FERRY_LAMBDA_SETTLE_SECONDS, 0 by default. */
+double lambda_settle_seconds(void);
 /* Settles config in place (State/LastUpdateStatus, when due). */
 void lambda_settle(json_t *config);
 /* 1 while an update of config is in progress (ResourceConflictException set), else 0. */
