@@ -4,6 +4,7 @@
 
 #include "blobsweep.h"
 #include "delivery.h"
+#include "esm.h"
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
@@ -19,6 +20,8 @@ static const engine_def *const registry[] = {
     &functions_engine,      /* Lambda execution environments (engine/functions.c): first, so
                                that deliveries and stacks can invoke functions */
     &delivery_engine,       /* SNS fan-out (engine/delivery.c) */
+    &esm_engine,            /* SQS event source mappings (engine/esm.c): after functions, so
+                               that it stops first */
     &cfn_engine,            /* after delivery: stack events publish to SNS; stops first */
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */
     &s3_lifecycle_engine,   /* S3 lifecycle expiration (engine/s3_lifecycle.c) */

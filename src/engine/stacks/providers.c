@@ -19,6 +19,8 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
 extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_permission,
     cfn_provider_lambda_version, cfn_provider_lambda_alias, cfn_provider_lambda_layer_version,
     cfn_provider_lambda_layer_version_permission, cfn_provider_lambda_event_invoke_config;
+/* src/svc/lambda/prov_esm.c */
+extern const cfn_provider cfn_provider_lambda_event_source_mapping;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -55,6 +57,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_lambda_layer_version,
     &cfn_provider_lambda_layer_version_permission,
     &cfn_provider_lambda_event_invoke_config,
+    &cfn_provider_lambda_event_source_mapping,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -175,7 +175,7 @@ json_t *lambda_config(call *c, json_t *doc, const lambda_ref *r, json_t **alias)
     return v;
 }
 
-static double settle_seconds(void)
+double lambda_settle_seconds(void)
 {
     /* a test seam: how long a create stays Pending and an update InProgress (AWS: about a
      * second; ferry has nothing to wait for, so 0 unless a test asks) */
@@ -232,7 +232,7 @@ int lambda_touch(call *c, json_t *config, int update)
     ids_uuid(rev);
     double now = clock_now();
     lambda_timestamp(now, lm);
-    double settle = settle_seconds();
+    double settle = lambda_settle_seconds();
     int bad = jset_str(config, "RevisionId", rev) || jset_str(config, "LastModified", lm);
     if (update) {
         bad = bad || jset_str(config, "LastUpdateStatus", "InProgress");
@@ -247,6 +247,9 @@ int lambda_touch(call *c, json_t *config, int update)
 int lambda_authorize(call *c, const json_t *doc, const lambda_ref *r, const char *action,
                      const char *resource)
 {
+    /* AWS: an event source mapping's poller invokes as Lambda itself (esm.c checked the
+     * mapping); no principal's permission is asked */
+    if (c->arg == lambda_trusted_invoke && c->caller == CALLER_INTERNAL) return 0;
     /* the function's policy and, for a qualifier, that qualifier's (AddPermission
      * --qualifier): their statements together are the resource policy */
     const json_t *pols = json_object_get(doc, "Policies");

@@ -1,5 +1,6 @@
 /* The lambda service's interface for the rest of ferry: the asynchronous invocation engine
- * (engine/lambda_async.c) runs the events Invoke queued (documents.h) through here. */
+ * (engine/lambda_async.c) runs the events Invoke queued (documents.h) through here, and
+ * event source mappings (engine/esm.c) invoke through it. */
 #ifndef FERRY_SVC_LAMBDA_H
 #define FERRY_SVC_LAMBDA_H
 #include <jansson.h>
@@ -19,5 +20,12 @@
  * or -1 with e (the function or qualifier is gone: ResourceNotFoundException). */
 int lambda_async_run(ferry_env *env, const char *account, const char *region, const json_t *rec,
                      json_t **out, ferr *e);
+
+/* Invoke on behalf of an event source mapping (engine/esm.c), through svc_invoke_fn with
+ * arg = the mapping's UUID and who = lambda.amazonaws.com in the mapping's account: Invoke's
+ * input and output, run only while the mapping exists, is enabled and names in's
+ * FunctionName (else ResourceNotFoundException); the function's policy is not asked (AWS's
+ * pollers invoke as Lambda itself). Blocks until the invocation ends. */
+extern const svc_op lambda_esm_invoke;
 
 #endif

@@ -15,9 +15,10 @@
 #define FERRY_SVC_LAMBDA_INT_H
 #include <jansson.h>
 
+#include "documents.h"
 #include "svc/svc.h"
 
-#define LAMBDA_FN_KIND      "lambda.function"
+#define LAMBDA_FN_KIND      LAMBDA_FUNCTION_KIND
 #define LAMBDA_LAYER_KIND   "lambda.layer"
 #define LAMBDA_UNZIPPED_MAX 262144000ULL  /* AWS: 250 MB unzipped, layers included */
 #define LAMBDA_ZIPPED_MAX   52428800ULL   /* AWS: 50 MB zipped, direct upload */
@@ -52,6 +53,9 @@ int lambda_save(call *c, const char *name, json_t *doc);
 json_t *lambda_config(call *c, json_t *doc, const lambda_ref *r, json_t **alias);
 /* A copy of config as AWS answers it now (Pending/InProgress settled when due). */
 json_t *lambda_render(call *c, const json_t *config);
+/* Seconds a Pending/InProgress state (and an event source mapping's transition) lasts:
+ * FERRY_LAMBDA_SETTLE_SECONDS, 0 by default. */
+double lambda_settle_seconds(void);
 /* Settles config in place (State/LastUpdateStatus, when due). */
 void lambda_settle(json_t *config);
 /* 1 while an update of config is in progress (ResourceConflictException set), else 0. */
@@ -133,6 +137,12 @@ int lambda_spec(call *c, const lambda_ref *r, const json_t *doc, const json_t *c
  * asynchronous engine, and answers 202 (async.c). */
 int lambda_async_enqueue(call *c, const lambda_ref *r, const char *payload, size_t len,
                          json_t **out);
+
+/* Event source mappings (esm.c): the engine looks at the mappings again once c commits. */
+void lambda_esm_changed(call *c);
+/* c->arg of an Invoke an event source mapping makes (esm.c): lambda_authorize allows it. */
+extern const char lambda_trusted_invoke[];
+int lambda_op_invoke(call *c, json_t *in, json_t **out);
 
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
