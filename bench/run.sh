@@ -5,6 +5,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/server_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/s3_bench.py"
+echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/fn_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/ddb_bench.py"
 for b in "$here/../$build"/*_bench; do
   [ -x "$b" ] || continue

@@ -5,19 +5,29 @@
 #include "blobsweep.h"
 #include "delivery.h"
 #include "dynamodb_ttl.h"
+#include "esm.h"
 #include "functions.h"
+#include "lambda_async.h"
 #include "logs_retention.h"
 #include "s3_lifecycle.h"
+#include "sm_rotation.h"
 #include "stacks/engine.h"
 
 static const engine_def *const registry[] = {
+    &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): stopped after
+                             the functions engine, whose stop ends the invocations its workers
+                             wait for (the events stay queued); one taken before the functions
+                             engine has started is tried again a second later */
     &functions_engine,      /* Lambda execution environments (engine/functions.c): first, so
                                that deliveries and stacks can invoke functions */
     &delivery_engine,       /* SNS fan-out (engine/delivery.c) */
+    &esm_engine,            /* SQS event source mappings (engine/esm.c): after functions, so
+                               that it stops first */
     &cfn_engine,            /* after delivery: stack events publish to SNS; stops first */
     &blobsweep_engine,      /* object bytes no document names (engine/blobsweep.c) */
     &s3_lifecycle_engine,   /* S3 lifecycle expiration (engine/s3_lifecycle.c) */
     &logs_retention_engine, /* CloudWatch Logs retention (engine/logs_retention.c) */
+    &sm_rotation_engine,    /* Secrets Manager rotation (engine/sm_rotation.c) */
     &dynamodb_ttl_engine,   /* DynamoDB TTL deletions (engine/dynamodb_ttl.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))

@@ -375,6 +375,8 @@ static void function_exec(const fnenv *v, pid_t guard)
     _exit(126);
 }
 
+static void kill_all(pid_t self);
+
 void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
 {
     /* The guard: leader of a process group of its own (timeouts kill the whole group),
@@ -394,17 +396,22 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
     pid_t guard = getpid();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t f = fork();
     if (f < 0) _exit(127);
     if (f == 0) function_exec(v, guard);
     int pidfd = (int)syscall(SYS_pidfd_open, f, 0);
     for (;;) {
         struct pollfd p[2] = {{.fd = 3, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-        int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+        /* a second at most: processes reparented to the guard are reaped */
+        int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? 1000 : 100);
         char c;
-        if (n > 0 && p[0].revents && read(3, &c, 1) <= 0) kill(0, SIGKILL);
+        if (n > 0 && p[0].revents && read(3, &c, 1) <= 0) kill_all(guard);
         int st;
-        if (waitpid(f, &st, WNOHANG) == f) {
+        pid_t w;
+        while ((w = waitpid(-1, &st, WNOHANG)) > 0 && w != f) {
+        }
+        if (w == f) {
             /* the function's end is the guard's: ferry reads it from the guard */
             if (WIFEXITED(st)) _exit(WEXITSTATUS(st));
             struct rlimit none_core = {0, 0};
@@ -415,9 +422,9 @@ void fn_child_exec(const fnenv *v, int out_fd, int life_fd)
     }
 }
 
-/* Calls fn(pid, pgrp, rss pages, arg) for every process of the machine but group leaders
- * (an environment's leader is its guard, a fork of ferry sharing ferry's pages). */
-static void each_process(void (*fn)(pid_t pid, pid_t pgrp, long rss, void *arg), void *arg)
+/* Calls fn(pid, state, f, arg) for every process of the machine, f its /proc/PID/stat
+ * fields after the ")" closing its command (f[1] ppid, f[2] pgrp, f[21] rss pages). */
+static void each_process(void (*fn)(pid_t pid, char state, const long *f, void *arg), void *arg)
 {
     DIR *d = opendir("/proc");
     struct dirent *de;
@@ -431,18 +438,55 @@ static void each_process(void (*fn)(pid_t pid, pid_t pgrp, long rss, void *arg),
         close(fd);
         if (n <= 0) continue;
         s[n] = 0;
-        /* after the ")" closing comm: state ppid pgrp ... rss is field 24 */
         char *c = strrchr(s, ')');
-        if (!c) continue;
+        if (!c || !c[1] || !c[2]) continue;
+        char state = c[2];
         long f[22] = {0};
         int i = 0;
         char *sv = NULL;
         for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
             f[i++] = atol(t);
-        if (i < 22 || f[2] <= 1 || f[2] == atol(de->d_name)) continue;
-        fn((pid_t)atol(de->d_name), (pid_t)f[2], f[21], arg);
+        if (i == 22) fn((pid_t)atol(de->d_name), state, f, arg);
     }
     if (d) closedir(d);
+}
+
+/* A process of an environment but its group's leader (the guard, a fork of ferry sharing
+ * ferry's pages). */
+static int member(pid_t pid, const long *f)
+{
+    return f[2] > 1 && f[2] != pid;
+}
+
+typedef struct sweep {
+    pid_t self;
+    int found;
+} sweep;
+
+static void kill_one(pid_t pid, char state, const long *f, void *arg)
+{
+    sweep *s = arg;
+    if (pid != s->self && (f[1] == s->self || f[2] == s->self) && state != 'Z') {
+        kill(pid, SIGKILL);
+        s->found = 1;
+    }
+}
+
+/* The guard's last act when ferry died: every process of its group but itself, then every
+ * process reparented to it (it is their subreaper: what the function started in sessions
+ * of its own, once their parents died), round after round as killed parents hand it their
+ * children. */
+static void kill_all(pid_t self)
+{
+    for (int round = 0; round < 100; round++) {
+        sweep s = {self, 0};
+        each_process(kill_one, &s);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        if (!s.found) break;
+        usleep(2000);
+    }
+    _exit(137);
 }
 
 /* pgid -> resident KB of the last scan */
@@ -453,17 +497,18 @@ typedef struct group_rss {
 static group_rss groups[4096];
 static size_t ngroups;
 
-static void add_rss(pid_t pid, pid_t pgrp, long rss, void *arg)
+static void add_rss(pid_t pid, char state, const long *f, void *arg)
 {
-    (void)pid;
+    (void)state;
+    if (!member(pid, f)) return;
     long page_kb = *(long *)arg;
     size_t g = 0;
-    while (g < ngroups && groups[g].pgid != pgrp) g++;
+    while (g < ngroups && groups[g].pgid != (pid_t)f[2]) g++;
     if (g == ngroups) {
         if (ngroups == sizeof(groups) / sizeof(groups[0])) return;
-        groups[ngroups++] = (group_rss){pgrp, 0};
+        groups[ngroups++] = (group_rss){(pid_t)f[2], 0};
     }
-    groups[g].kb += rss * page_kb;
+    groups[g].kb += f[21] * page_kb;
 }
 
 long fn_group_rss_kb(pid_t pgid, int rescan)
@@ -479,10 +524,10 @@ long fn_group_rss_kb(pid_t pgid, int rescan)
     return 0;
 }
 
-static void stop_one(pid_t pid, pid_t pgrp, long rss, void *arg)
+static void stop_one(pid_t pid, char state, const long *f, void *arg)
 {
-    (void)rss;
-    if (pgrp == *(pid_t *)arg) kill(pid, SIGSTOP);
+    (void)state;
+    if (member(pid, f) && (pid_t)f[2] == *(pid_t *)arg) kill(pid, SIGSTOP);
 }
 
 void fn_group_freeze(pid_t pgid)

@@ -59,6 +59,7 @@ struct fnenv {
     char partial[8192]; /* a line being read (longer ones are cut into events) */
     size_t partial_len;
     int state, busy, retire, oom, init_reported, started_once, prepared, frozen;
+    int reserved; /* its function has reserved concurrency (not in the account's pool) */
     double spawned, idle_since, init_ms;
     long max_rss_kb;
     fn_inv *cur;       /* the invocation it serves, NULL while idle */
@@ -100,6 +101,12 @@ int fn_rapi_start(fnenv *v, ferr *e);
 void fn_rapi_stop(fnenv *v);
 /* Wakes the supervisor (the Runtime API has news). */
 void fn_wake(void);
+/* The runtime answered inv (a Runtime API thread, under fn_mu): the output it wrote first
+ * is in the pipe, so the invocation ends now, not at the supervisor's next pass (a wake and
+ * a pass over every environment fewer per invocation). key gets the wait key to give
+ * fn_notify once fn_mu is released. */
+void fn_replied(fnenv *v, fn_inv *inv, char key[48]);
+void fn_notify(const char *key);
 
 /* fn_logs.c: ships log events to CloudWatch Logs as the environment's role. */
 int fn_logs_start(ferry_env *env, ferr *e);

@@ -144,9 +144,16 @@ static enum MHD_Result post(fnenv *v, struct MHD_Connection *conn, const char *r
         inv->function_error = is_error ? "Unhandled" : NULL;
     }
     inv->state = INV_REPLIED;
-    if (init) v->retire = 1; /* an environment whose init failed serves nothing */
+    char key[48] = "";
+    if (init)
+        v->retire = 1; /* an environment whose init failed serves nothing */
+    else
+        fn_replied(v, inv, key);
     pthread_mutex_unlock(&fn_mu);
-    fn_wake();
+    if (*key)
+        fn_notify(key);
+    else
+        fn_wake();
     if (u->too_big)
         return rapi_error(conn, 413, "RequestEntityTooLarge",
                           "Exceeded maximum allowed payload size (6291556 bytes).");
@@ -159,14 +166,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
     (void)version;
     fnenv *v = cls;
+    upload *u = *con_cls;
+    if (!u) {
+        /* a reply queued before the whole request is read makes libmicrohttpd close the
+         * connection after it: every request answers on the second call, so a runtime's
+         * connection is kept alive (one connection, one thread, one accept per runtime) */
+        if (!(u = calloc(1, sizeof(*u)))) return MHD_NO;
+        buf_init(&u->body, FN_MAX_PAYLOAD);
+        *con_cls = u;
+        return MHD_YES;
+    }
     if (!strcmp(method, "POST")) {
-        upload *u = *con_cls;
-        if (!u) {
-            if (!(u = calloc(1, sizeof(*u)))) return MHD_NO;
-            buf_init(&u->body, FN_MAX_PAYLOAD);
-            *con_cls = u;
-            return MHD_YES;
-        }
         if (*data_size) {
             if (!u->too_big && buf_put(&u->body, data, *data_size)) u->too_big = 1;
             *data_size = 0;
@@ -177,7 +187,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return rapi_error(conn, 404, "InvalidRequest", "unknown path");
     const char *rest = url + strlen(PREFIX);
     if (!strcmp(method, "GET") && !strcmp(rest, "invocation/next")) return next(v, conn);
-    if (!strcmp(method, "POST")) return post(v, conn, rest, *con_cls);
+    if (!strcmp(method, "POST")) return post(v, conn, rest, u);
     return rapi_error(conn, 405, "InvalidRequest", "method not allowed");
 }
 

@@ -32,6 +32,10 @@
 /* an environment retires this long before its credentials expire */
 #define CRED_MARGIN  300
 #define TAIL_BYTES   4096
+/* an idle environment is frozen this long after its last invocation: freezing (a scan of
+ * /proc for the group's processes, SIGSTOP each) after every invocation cost more than the
+ * invocation itself under steady load, and AWS's freeze is not observable that soon */
+#define FREEZE_AFTER 0.05
 
 pthread_mutex_t fn_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -177,6 +181,17 @@ static void finish(fnenv *v, fn_inv *inv, char key[48])
     }
     fn_wait_key(inv->id, key);
     pthread_cond_broadcast(&F.done_cv);
+}
+
+void fn_replied(fnenv *v, fn_inv *inv, char key[48])
+{
+    fn_drain(v);
+    finish(v, inv, key);
+}
+
+void fn_notify(const char *key)
+{
+    if (F.env) svc_notify(F.env, key);
 }
 
 static void fail_with(fn_inv *inv, const char *type, const char *fmt, ...)
@@ -353,7 +368,9 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
         if (v->state == ENV_DYING) continue;
         int same = same_fn(v, s);
         if (v->cur) {
-            acct_busy += !strcmp(v->account, s->account);
+            /* reserved functions run on their reservation, the others share the pool */
+            acct_busy += !strcmp(v->account, s->account) && !strcmp(v->region, s->region) &&
+                         !(same ? s->concurrency >= 0 : v->reserved);
             fn_busy += same;
         } else if (same && (strcmp(v->arn, s->arn) || strcmp(v->revision, rev))) {
             /* AWS: a changed function gets new environments; its old idle ones go */
@@ -362,7 +379,8 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
             idle = v;
         }
     }
-    if ((s->concurrency >= 0 && fn_busy >= s->concurrency) || acct_busy >= ACCOUNT_POOL) {
+    int pool = s->unreserved > 0 ? s->unreserved : ACCOUNT_POOL;
+    if (s->concurrency >= 0 ? fn_busy >= s->concurrency : acct_busy >= pool) {
         pthread_mutex_unlock(&fn_mu);
         inv_free(inv);
         return ferr_set(e, 429, "TooManyRequestsException", "Rate Exceeded.");
@@ -390,6 +408,7 @@ int functions_start(ferry_env *env, const fn_spec *s, const char *payload, size_
         v->next = F.envs;
         F.envs = v;
     }
+    v->reserved = s->concurrency >= 0;
     if (v->frozen && v->pid > 0) kill(-v->pid, SIGCONT);
     v->frozen = 0;
     v->cur = inv;
@@ -575,7 +594,8 @@ static void supervise(double now, int sample, char (*keys)[48], int *nkeys, int 
         }
         /* AWS freezes an idle environment: nothing it left running runs until the next
          * invocation (its guard, which watches ferry's life, is left awake) */
-        if (!v->cur && v->state == ENV_RUNNING && v->pid > 0 && !v->frozen) {
+        if (!v->cur && v->state == ENV_RUNNING && v->pid > 0 && !v->frozen &&
+            now - v->idle_since >= FREEZE_AFTER) {
             fn_group_freeze(v->pid);
             v->frozen = 1;
         }
@@ -625,8 +645,10 @@ static void *supervisor(void *arg)
         fds[n++] = (struct pollfd){.fd = F.wake[0], .events = POLLIN};
         pthread_mutex_lock(&fn_mu);
         int busy = 0;
+        int unfrozen = 0; /* an idle environment to freeze soon */
         for (fnenv *v = F.envs; v; v = v->next) {
             busy |= v->cur != NULL;
+            unfrozen |= !v->cur && !v->frozen && v->state == ENV_RUNNING;
             if (v->out_fd >= 0 && n < 8192)
                 fds[n++] = (struct pollfd){.fd = v->out_fd, .events = POLLIN};
         }
@@ -634,7 +656,7 @@ static void *supervisor(void *arg)
         pthread_mutex_unlock(&fn_mu);
         if (done) break;
         /* a tenth of a second bounds how late a timeout, a memory check or an exit is seen */
-        poll(fds, (nfds_t)n, busy ? 100 : 500);
+        poll(fds, (nfds_t)n, unfrozen ? (int)(FREEZE_AFTER * 1000) : busy ? 100 : 500);
         char b[256];
         while (read(F.wake[0], b, sizeof(b)) > 0) {
         }

@@ -35,6 +35,8 @@ typedef struct fn_spec {
     int timeout_s;           /* 1..900 */
     int memory_mb;           /* 128..10240 */
     int concurrency;         /* reserved concurrency; -1 unreserved (the account's pool) */
+    int unreserved;          /* an unreserved function's pool: the account's limit less every
+                       reservation (0: AWS's default 1000) */
     const char *log_group;   /* "/aws/lambda/NAME" */
 } fn_spec;
 

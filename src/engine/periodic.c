@@ -10,7 +10,8 @@ static void *run(void *arg)
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         struct timespec ts = clock_deadline(p->interval);
-        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        if (!p->kicked) pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        p->kicked = 0;
         if (p->stopping) break;
         pthread_mutex_unlock(&p->mu);
         p->sweep(p->env);
@@ -30,6 +31,14 @@ int periodic_start(periodic *p, ferry_env *env, ferr *e)
         return ferr_internal(e, "%s: cannot start its thread", p->name);
     p->running = 1;
     return 0;
+}
+
+void periodic_kick(periodic *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->kicked = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 void periodic_stop(periodic *p)

@@ -16,7 +16,7 @@ typedef struct periodic {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t th;
-    int running, stopping;
+    int running, stopping, kicked;
     double interval;
     ferry_env *env;
 } periodic;
@@ -29,5 +29,7 @@ typedef struct periodic {
 
 int periodic_start(periodic *p, ferry_env *env, ferr *e);
 void periodic_stop(periodic *p); /* waits for a sweep in progress */
+/* Runs a sweep now (or right after the one in progress) instead of at the interval. */
+void periodic_kick(periodic *p);
 
 #endif

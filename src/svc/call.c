@@ -14,6 +14,12 @@ int call_park(call *c, const char *key, double wake_at)
     return SVC_WAIT;
 }
 
+int call_want_write(call *c)
+{
+    c->want_write = 1;
+    return ferr_internal(c->err, "%s must write and runs in a read transaction", c->op);
+}
+
 json_t *svc_out(call *c, json_t *v)
 {
     if (!v) c->oom = 1;

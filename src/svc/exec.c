@@ -111,6 +111,19 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
         rc = run_op(c, op, in, out);
         if (rc == 0 && c->oom) rc = ferr_oom(c->err);
+        if (rc < 0 && c->want_write && read_only && fetches < MAX_FETCHES) {
+            /* call_want_write: the same call again, in a write transaction */
+            store_rollback(c->txn);
+            c->txn = NULL;
+            json_decref(*out);
+            *out = NULL;
+            ferr_clear(c->err);
+            c->resources = NULL;
+            c->resource_account = NULL;
+            c->want_write = 0;
+            read_only = 0;
+            continue;
+        }
         if (!(rc < 0 && c->fetch_url && fetches < MAX_FETCHES)) break;
         /* the handler needs a URL: fetched with no transaction open, then run again */
         store_rollback(c->txn);

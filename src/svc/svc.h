@@ -114,6 +114,7 @@ typedef struct call {
     struct call_fetched *fetched;
     struct call_stream *stream; /* call_stream_blobs: the output payload */
     int status;                 /* a success status other than the operation's (S3's 206, 304) */
+    int want_write;             /* call_want_write: run again in a write transaction */
 } call;
 typedef struct call_fetched call_fetched;
 
@@ -123,6 +124,12 @@ typedef struct call_fetched call_fetched;
  * Returns SVC_WAIT, or -1 (c->err) when the caller cannot park or on OOM. */
 #define SVC_WAIT 1
 int call_park(call *c, const char *key, double wake_at);
+
+/* A read-only operation that finds it must write after all (Lambda's Invoke of type Event
+ * records the event) returns call_want_write(c) when store_txn_is_write(c->txn) is 0: the
+ * read transaction is rolled back and the call runs again in a write transaction, audited
+ * as a write. Inside another call's read transaction (svc_invoke_in) it fails. -1. */
+int call_want_write(call *c);
 
 /* Network I/O never runs under the store's write lock (it would stall every writer of
  * every account). A handler that needs url's body (at most max bytes, http(s) only) calls

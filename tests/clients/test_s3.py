@@ -540,6 +540,10 @@ def test_aws_s3_high_level_commands(ferry, tmp_path):
     (src / "sub").mkdir(parents=True)
     (src / "a.txt").write_bytes(b"alpha")
     (src / "sub" / "b.bin").write_bytes(os.urandom(9 << 20))  # multipart in the CLI
+    # S3's LastModified has whole seconds, as AWS's: a file written in the second of its
+    # upload would look newer than its object to the next sync (as it would against AWS)
+    for f in (src / "a.txt", src / "sub" / "b.bin"):
+        os.utime(f, (time.time() - 10, time.time() - 10))
     aws(ferry, "s3", "sync", str(src), "s3://cli-bucket/site/")
     out = aws(ferry, "s3", "ls", "--recursive", "s3://cli-bucket/").stdout
     assert "site/a.txt" in out and "site/sub/b.bin" in out

@@ -1,29 +1,81 @@
-// ferry's Node.js runtime loop: the Lambda Runtime API (2018-06-01) over http only. Written
-// into each execution environment by engine/functions.c; runs the handler named by _HANDLER
-// from LAMBDA_TASK_ROOT (CommonJS or ES module; async or callback style).
+// ferry's Node.js runtime loop: the Lambda Runtime API (2018-06-01) over one kept-alive
+// HTTP/1.1 connection on a raw socket (the http module's client cost more per invocation
+// than a trivial handler). Written into each execution environment by engine/functions.c;
+// runs the handler named by _HANDLER from LAMBDA_TASK_ROOT (CommonJS or ES module; async or
+// callback style).
 'use strict';
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const fs = require('fs');
 const util = require('util');
 const { pathToFileURL } = require('url');
 
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 let currentId = null;
+let sock = null;
 
-function call(method, p, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port: PORT, method, agent,
-      path: '/2018-06-01/runtime' + p, headers: headers || {} }, res => {
-      const chunks = [];
-      res.on('data', c => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
-        body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body); else req.end();
+function open() {
+  const s = net.connect({ host: HOST, port: Number(PORT) });
+  s.setNoDelay(true);
+  s.inbuf = Buffer.alloc(0);
+  s.waiter = null;
+  s.on('data', d => { s.inbuf = s.inbuf.length ? Buffer.concat([s.inbuf, d]) : d; parse(s); });
+  const gone = err => {
+    if (sock === s) sock = null;
+    const p = s.waiter;
+    s.waiter = null;
+    if (p) p.fail(err || new Error('the Runtime API closed the connection'));
+  };
+  s.on('error', gone);
+  s.on('close', () => gone());
+  return s;
+}
+
+// a whole response in s.inbuf settles the request waiting on s
+function parse(s) {
+  const p = s.waiter;
+  const end = s.inbuf.indexOf('\r\n\r\n');
+  if (!p || end < 0) return;
+  const lines = s.inbuf.subarray(0, end).toString('latin1').split('\r\n');
+  const headers = {};
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(':');
+    if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  const n = Number(headers['content-length'] || 0);
+  if (s.inbuf.length < end + 4 + n) return;
+  const body = s.inbuf.subarray(end + 4, end + 4 + n);
+  s.inbuf = s.inbuf.subarray(end + 4 + n);
+  s.waiter = null;
+  if ((headers.connection || '').toLowerCase() === 'close') {
+    if (sock === s) sock = null;
+    s.destroy();
+  }
+  p.ok({ status: Number(lines[0].split(' ')[1]), headers, body });
+}
+
+function send(msg) {
+  return new Promise((ok, fail) => {
+    if (!sock) sock = open();
+    sock.waiter = { ok, fail };
+    sock.write(msg);
   });
+}
+
+async function call(method, p, body, headers) {
+  const b = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+  let head = `${method} /2018-06-01/runtime${p} HTTP/1.1\r\nHost: ${HOST}\r\n`;
+  if (method === 'POST') head += `Content-Length: ${b.length}\r\n`;
+  for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
+  const msg = Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), b]);
+  try {
+    return await send(msg);
+  } catch (e) {
+    // a kept-alive connection the server closed meanwhile: once more on a new one
+    if (sock) sock.destroy();
+    sock = null;
+    return send(msg);
+  }
 }
 
 function errorDoc(err) {

@@ -1,33 +1,88 @@
-# ferry's Python runtime loop: the Lambda Runtime API (2018-06-01) over urllib only.
+# ferry's Python runtime loop: the Lambda Runtime API (2018-06-01) over one kept-alive
+# HTTP/1.1 connection on a raw socket (urllib opened a connection, and ferry a thread, for
+# every request, and its own overhead was larger than a trivial handler's).
 # Written into each execution environment by engine/functions.c; runs the handler named by
 # _HANDLER from LAMBDA_TASK_ROOT with the event and context objects AWS's runtime gives.
 import importlib
 import json
-import logging
 import os
+import socket
 import sys
 import time
-import traceback
-import urllib.error
-import urllib.request
 
-API = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+HOST, _, PORT = os.environ["AWS_LAMBDA_RUNTIME_API"].rpartition(":")
+PREFIX = "/2018-06-01/runtime"
 
 
-def call(method, path, body=None, headers=None):
-    req = urllib.request.Request(API + path, data=body, method=method, headers=headers or {})
-    try:
-        with OPENER.open(req) as r:
-            return r.read(), r.headers
-    except urllib.error.HTTPError as e:
+class Api:
+    sock = None
+    rest = b""
+
+    def connect(self):
+        self.sock = socket.create_connection((HOST, int(PORT)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rest = b""
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+
+    def recv(self):
+        b = self.sock.recv(65536)
+        if not b:
+            raise ConnectionError("the Runtime API closed the connection")
+        self.rest += b
+
+    def response(self):
+        while b"\r\n\r\n" not in self.rest:
+            self.recv()
+        head, self.rest = self.rest.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get("content-length", "0"))
+        while len(self.rest) < n:
+            self.recv()
+        body, self.rest = self.rest[:n], self.rest[n:]
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, body, headers
+
+    def call(self, method, path, body=b"", headers=None):
+        head = "%s %s%s HTTP/1.1\r\nHost: %s\r\n" % (method, PREFIX, path, HOST)
+        if method == "POST":
+            head += "Content-Length: %d\r\n" % len(body)
+        for k, v in (headers or {}).items():
+            head += "%s: %s\r\n" % (k, v)
+        msg = head.encode("latin-1") + b"\r\n" + body
+        for attempt in (0, 1):
+            if self.sock is None:
+                self.connect()
+            try:
+                self.sock.sendall(msg)
+                status, data, h = self.response()
+                break
+            except ConnectionError:
+                # a kept-alive connection the server closed meanwhile: once more on a new one
+                self.close()
+                if attempt:
+                    raise
         # a refused response (413: too large) ends that invocation, not the runtime
-        if method == "POST" and e.code < 500:
-            return e.read(), e.headers
-        raise
+        if status >= 500 or (method == "GET" and status >= 300):
+            raise RuntimeError("Runtime API %s %s: %d %s" % (method, path, status, data[:200]))
+        return data, h
+
+
+API = Api()
+call = API.call
 
 
 def error_doc(exc, etype=None, rid=None):
+    import traceback
     tb = traceback.extract_tb(exc.__traceback__)
     # the runtime's own frames are not the function's
     tb = [f for f in tb if not f.filename.endswith("/bootstrap.py")]
@@ -61,7 +116,7 @@ class Context:
         return max(int(self._deadline_ms - time.time() * 1000), 0)
 
 
-class RequestIdFilter(logging.Filter):
+class RequestIdFilter:
     rid = ""
 
     def filter(self, record):
@@ -69,7 +124,7 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def setup_logging():
+def setup_logging(logging):
     h = logging.StreamHandler(sys.stdout)
     h.setFormatter(logging.Formatter(
         "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
@@ -77,6 +132,14 @@ def setup_logging():
     h.formatter.converter = time.gmtime
     h.addFilter(RequestIdFilter())
     logging.getLogger().addHandler(h)
+
+
+def install_logging():
+    """AWS's root logger handler, set up when the function first imports logging: importing
+    it costs every cold start (a third of the runtime loop's own start) and most handlers
+    never log through it. after_import is in ferry's sitecustomize, first on PYTHONPATH."""
+    from sitecustomize import after_import
+    after_import("logging", setup_logging)
 
 
 def load_handler():
@@ -110,7 +173,7 @@ class InitError(Exception):
 
 
 def main():
-    setup_logging()
+    install_logging()
     try:
         handler = load_handler()
     except InitError as e:
@@ -126,12 +189,12 @@ def main():
         sys.exit(1)
     while True:
         body, h = call("GET", "/invocation/next")
-        rid = h.get("Lambda-Runtime-Aws-Request-Id")
+        rid = h.get("lambda-runtime-aws-request-id")
         RequestIdFilter.rid = rid
-        if h.get("Lambda-Runtime-Trace-Id"):
-            os.environ["_X_AMZN_TRACE_ID"] = h.get("Lambda-Runtime-Trace-Id")
-        ctx = Context(rid, int(h.get("Lambda-Runtime-Deadline-Ms", "0")),
-                      h.get("Lambda-Runtime-Invoked-Function-Arn"))
+        if h.get("lambda-runtime-trace-id"):
+            os.environ["_X_AMZN_TRACE_ID"] = h.get("lambda-runtime-trace-id")
+        ctx = Context(rid, int(h.get("lambda-runtime-deadline-ms", "0")),
+                      h.get("lambda-runtime-invoked-function-arn"))
         try:
             event = json.loads(body) if body else None
             result = handler(event, ctx)

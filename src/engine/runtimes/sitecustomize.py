@@ -28,25 +28,33 @@ def _url_for(service):
     return os.environ.get(key) or _URL
 
 
-if _URL:
+def after_import(name, then):
+    """Calls then(module) once module name is imported (at once if it is already): a hook on
+    sys.meta_path that wraps the module's loader, so nothing is imported before it is."""
+    if name in sys.modules:
+        then(sys.modules[name])
+        return
     import importlib.machinery
 
     class _Hook:
-        def find_spec(self, name, path=None, target=None):
-            if name != "botocore.session":
+        def find_spec(self, fullname, path=None, target=None):
+            if fullname != name:
                 return None
             sys.meta_path.remove(self)
-            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
             if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
                 return spec
-            loader = spec.loader
-            orig = loader.exec_module
+            orig = spec.loader.exec_module
 
             def exec_module(module):
                 orig(module)
-                _patch(module)
+                then(module)
 
-            loader.exec_module = exec_module
+            spec.loader.exec_module = exec_module
             return spec
 
     sys.meta_path.insert(0, _Hook())
+
+
+if _URL:
+    after_import("botocore.session", _patch)

@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "base/thread.h"
 #include "dynref.h"
+#include "stack_custom.h"
 #include "stackset.h"
 #include "template.h"
 
@@ -43,6 +44,7 @@ const cfn_provider *cfn_find_provider(const char *type)
         return &cfn_provider_cfn_waithandle;
     if (!strcmp(type, "AWS::CloudFormation::WaitCondition")) return &cfn_provider_cfn_waitcondition;
     if (!strcmp(type, "AWS::CloudFormation::Stack")) return &cfn_provider_cfn_stack;
+    if (cfn_custom_type(type)) return &cfn_provider_cfn_custom;
     /* test-only type, present when the server was started with FERRY_CFN_TEST_TYPES=1 */
     if (!strcmp(type, "Ferry::Test::Resource")) {
         const char *t = getenv("FERRY_CFN_TEST_TYPES");
@@ -428,10 +430,14 @@ static int set_resv(op *o, const char *logical, const json_t *doc)
     if (!ref) ref = json_object_get(doc, "PhysicalResourceId");
     json_t *attrs = json_object_get(doc, "Attributes");
     pthread_mutex_lock(&o->mu);
-    int rc =
-        json_object_set_new(o->resv, logical,
-                            json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(), "Attributes",
-                                      attrs ? json_incref(attrs) : json_object()));
+    json_t *v = json_pack("{s:O, s:o}", "Ref", ref ? ref : json_null(), "Attributes",
+                          attrs ? json_incref(attrs) : json_object());
+    if (v && json_is_true(json_object_get(doc, "NoEcho")) &&
+        json_object_set_new(v, "NoEcho", json_true())) {
+        json_decref(v);
+        v = NULL;
+    }
+    int rc = json_object_set_new(o->resv, logical, v);
     pthread_mutex_unlock(&o->mu);
     return rc;
 }
@@ -462,9 +468,13 @@ static int apply_result(json_t *doc, const json_t *result)
     const char *pid = jstr(result, "PhysicalResourceId");
     json_t *ref = json_object_get(result, "Ref");
     json_t *at = json_object_get(result, "Attributes");
+    /* a custom resource's NoEcho masks the outputs that read its values */
+    json_object_del(doc, "NoEcho");
     return json_object_set_new(doc, "PhysicalResourceId", json_string(pid ? pid : "")) ||
            json_object_set_new(doc, "Ref", ref ? json_incref(ref) : json_string(pid ? pid : "")) ||
-           json_object_set_new(doc, "Attributes", at ? json_incref(at) : json_object());
+           json_object_set_new(doc, "Attributes", at ? json_incref(at) : json_object()) ||
+           (json_is_true(json_object_get(result, "NoEcho")) &&
+            json_object_set_new(doc, "NoEcho", json_true()));
 }
 
 /* Fills a generated name into props when the provider wants one and none is given: 0, or
@@ -535,15 +545,16 @@ static int res_metadata(op *o, const char *logical, json_t *doc)
 
 /* ------------------------------------------------------------------ the graph */
 
+/* A step: 0 done, -1 failed, 1 left unfinished for the next start (the engine stops). */
 typedef int (*step_fn)(op *o, const char *logical);
 
 typedef struct dag {
     op *o;
     size_t n;
     const char **ids;
-    int **deps; /* -1 terminated */
-    int *state; /* 0 pending, 1 running, 2 done, 3 failed */
-    int running, failed;
+    int **deps;                   /* -1 terminated */
+    int *state;                   /* 0 pending, 1 running, 2 done, 3 failed */
+    int running, failed, stopped; /* stopped: a step left for the next start */
     step_fn fn;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -561,7 +572,10 @@ static void *task_main(void *arg)
     int rc = d->fn(d->o, d->ids[t->i]);
     pthread_mutex_lock(&d->mu);
     d->state[t->i] = rc ? 3 : 2;
-    if (rc) d->failed = 1;
+    if (rc == 1)
+        d->stopped = 1;
+    else if (rc)
+        d->failed = 1;
     d->running--;
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
@@ -612,7 +626,7 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
     pthread_mutex_lock(&d.mu);
     for (;;) {
         if (!d.failed && !stop) {
-            if (stopping()) stop = 1;
+            if (stopping() || d.stopped) stop = 1;
             for (size_t i = 0; i < d.n && d.running < PARALLEL && !stop; i++) {
                 if (d.state[i]) continue;
                 int ready = 1;
@@ -649,7 +663,7 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
         pthread_cond_wait(&d.cv, &d.mu);
     }
     pthread_mutex_unlock(&d.mu);
-    int rc = d.failed ? -1 : stop ? 1 : 0;
+    int rc = d.failed ? -1 : stop || d.stopped ? 1 : 0;
     for (size_t i = 0; i < d.n; i++) {
         free(fwd[i]);
         free(d.deps[i]);
@@ -758,11 +772,23 @@ static int step_create(op *o, const char *logical)
     if (!live) return step_failed(o, doc, "CREATE_FAILED", e.message);
     rc = cfn_provider_create(pv, &p, live, &result);
     json_decref(live);
+    if (rc && pv->resumes && stopping()) {
+        /* the wait ended because the engine stops: done again at the next start */
+        json_decref(doc);
+        return 1;
+    }
     if (rc) {
         if (!ferr_isset(&e)) ferr_internal(&e, "%s create failed", pv->type);
         /* the provider undid what it made: nothing announced is ours to delete (a name
          * given in the template may be someone else's resource) */
         json_object_del(doc, "Intents");
+        /* ... but a custom resource's failed create names what the rollback's Delete
+         * request is for */
+        const char *fpid = pv->resumes ? jstr(result, "PhysicalResourceId") : NULL;
+        int bad =
+            fpid && *fpid && json_object_set_new(doc, "PhysicalResourceId", json_string(fpid));
+        json_decref(result);
+        if (bad) return step_oom(o, logical, doc);
         /* AWS words a provider error as "<message> (Service: X, Status Code: N, ...)"; the
          * service's own message is what people need */
         return step_failed(o, doc, "CREATE_FAILED", e.message);
@@ -796,7 +822,8 @@ static int has_physical(const json_t *rec)
  * and then DELETE_COMPLETE or DELETE_FAILED records (events show physical). Without a
  * physical id, what the interrupted create announced (intents) is deleted, each gone one
  * counting as deleted. 0 deleted (or never created), -1 the provider failed (why in *e), -2
- * the store refused a record. */
+ * the store refused a record, -3 a provider that resumes gave up its wait because the
+ * engine stops (nothing recorded: the delete is done again at the next start). */
 static int delete_recorded(op *o, json_t *doc, const char *type, const char *physical,
                            const json_t *intents, const json_t *props, ferr *e)
 {
@@ -815,6 +842,7 @@ static int delete_recorded(op *o, json_t *doc, const char *type, const char *phy
             if (rc) break;
         }
     }
+    if (rc && pv && pv->resumes && stopping()) return -3; /* done again at the next start */
     if (rc && !ferr_isset(e)) ferr_internal(e, "%s delete failed", type);
     if (res_status(o, doc, rc ? "DELETE_FAILED" : "DELETE_COMPLETE", rc ? e->message : NULL, NULL,
                    physical))
@@ -848,6 +876,10 @@ static int step_delete(op *o, const char *logical)
     rc = delete_recorded(o, doc, jstr(doc, "ResourceType"), phys, json_object_get(doc, "Intents"),
                          json_object_get(doc, "Props"), &e);
     if (rc == -2) return step_unrecorded(o, doc);
+    if (rc == -3) {
+        json_decref(doc);
+        return 1;
+    }
     if (rc) op_fail(o, logical, e.message);
     json_decref(doc);
     return rc;
@@ -1206,8 +1238,9 @@ static const char *interrupted = "Resource handler was interrupted by a server r
                                  "its state is not known";
 
 /* Marks stale steps failed_status; a forward phase also counts them among the operation's
- * failures (a rollback is undoing them from their Old record). Returns how many there
- * were, or -1 when the store failed (the phase is done again). */
+ * failures (a rollback is undoing them from their Old record). forward 2 (a create): the
+ * creates of providers that resume (provider.h) are left to be done again. Returns how many
+ * were marked, or -1 when the store failed (the phase is done again). */
 static int fail_stale(op *o, const char *failed_status, int forward)
 {
     ferr e = {0};
@@ -1215,8 +1248,15 @@ static int fail_stale(op *o, const char *failed_status, int forward)
     if (!stale) return store_trouble(o, "cannot list the resources", &e);
     size_t i;
     json_t *d;
-    int unrecorded = 0, n = (int)json_array_size(stale);
+    int unrecorded = 0, n = 0;
     json_array_foreach(stale, i, d) {
+        /* a create that waits on someone else (a custom resource's response) is done again:
+         * its provider picks up the request it sent */
+        const cfn_provider *pv = cfn_find_provider(jstr(d, "ResourceType"));
+        if (forward == 2 && pv && pv->resumes &&
+            !strcmp(jstr(d, "ResourceStatus"), "CREATE_IN_PROGRESS"))
+            continue;
+        n++;
         /* one not recorded is stale again when the phase is done again */
         if (res_status(o, d, failed_status, interrupted, NULL, NULL))
             unrecorded = 1;
@@ -1276,12 +1316,15 @@ static json_t *resolve_outputs(op *o, json_t **exports, ferr *e)
         char *text = textual ? cfn_param_text(val) : NULL;
         json_decref(val);
         if (!text && textual) goto oom;
+        pthread_mutex_lock(&o->mu);
+        int masked = cfn_custom_masked(json_object_get(v, "Value"), o->resv);
+        pthread_mutex_unlock(&o->mu);
         if (!text) {
             ferr_validation(e, "Template format error: The Value field of every Outputs member "
                                "must evaluate to a String and not a Map.");
             goto fail;
         }
-        json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", text);
+        json_t *o1 = json_pack("{s:s, s:s}", "OutputKey", k, "OutputValue", masked ? "****" : text);
         if (!o1 || (jstr(v, "Description") &&
                     json_object_set(o1, "Description", json_object_get(v, "Description")))) {
             json_decref(o1);
@@ -1500,7 +1543,7 @@ static int finish_create(op *o, ferr *e)
 static int phase_create(op *o)
 {
     ferr e = {0};
-    int stale = fail_stale(o, "CREATE_FAILED", 1);
+    int stale = fail_stale(o, "CREATE_FAILED", 2);
     if (stale < 0) return 0;
     if (stale) goto failed;
     if (op_init(o, "cur", json_object_get(o->stack, "_raw"), &e)) {
@@ -1759,6 +1802,15 @@ static int step_update(op *o, const char *logical)
         if (replace && json_object_set_new(doc, "PhysicalResourceId", json_string("")))
             return step_oom(o, logical, doc);
         return step_failed(o, doc, "UPDATE_FAILED", e.message);
+    }
+    /* a custom resource that answers another physical id was replaced: the cleanup sends
+     * the old one its Delete */
+    const char *newpid = jstr(result, "PhysicalResourceId"),
+               *oldpid = jstr(json_object_get(doc, "Old"), "PhysicalResourceId");
+    if (!replace && pv->update_may_replace && newpid && oldpid && strcmp(newpid, oldpid) &&
+        json_object_set_new(doc, "Replaced", json_true())) {
+        json_decref(result);
+        return step_oom(o, logical, doc);
     }
     return step_done(o, doc, "UPDATE_COMPLETE", result);
 }

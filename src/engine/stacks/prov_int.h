@@ -166,6 +166,16 @@ struct prov_shape {
 int prov_shape_generated_id(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id,
                             json_t **attrs);
 int prov_shape_id_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs);
+/* make and change of what is set on a secret (SecretsManager::ResourcePolicy,
+ * RotationSchedule): the physical id, Ref and GetAtt Id are the secret's ARN, whatever form
+ * SecretId takes; s->data is a prov_secret_setting whose put sets it (created: on make). */
+typedef struct prov_secret_setting {
+    int (*put)(cfn_pctx *p, const char *arn, const json_t *pr, int created);
+} prov_secret_setting;
+int prov_secret_setting_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id,
+                             json_t **attrs);
+int prov_secret_setting_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                               const json_t *np);
 int prov_shape_create(const prov_shape *s, cfn_pctx *p, const json_t *props, json_t **result);
 int prov_shape_update(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *old_props,
                       const json_t *new_props, json_t **result);

@@ -65,6 +65,12 @@ typedef struct cfn_provider {
     /* Boolean property that makes a generated name end in ".fifo" ("FifoQueue", "FifoTopic"),
      * or NULL. */
     const char *fifo_property;
+    /* create and del pick up the request a stopped server was waiting on (custom resources):
+     * a create step a restart interrupted is done again instead of failed. */
+    int resumes;
+    /* An in-place update may answer another physical id: the resource was replaced, and the
+     * old one is deleted in the cleanup (custom resources). */
+    int update_may_replace;
 } cfn_provider;
 
 /* Create and in-place update through pv's shape or its own functions; can_update says

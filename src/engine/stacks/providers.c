@@ -13,11 +13,14 @@ extern const cfn_provider cfn_provider_iam_role, cfn_provider_iam_policy,
     cfn_provider_sqs_queue_policy, cfn_provider_s3_bucket, cfn_provider_s3_bucket_policy,
     cfn_provider_kms_key, cfn_provider_kms_alias, cfn_provider_ssm_parameter,
     cfn_provider_secretsmanager_secret, cfn_provider_secretsmanager_policy,
-    cfn_provider_dynamodb_table, cfn_provider_logs_log_group /* src/svc/logs/prov_log_group.c */;
+    cfn_provider_dynamodb_table, cfn_provider_secretsmanager_rotation,
+    cfn_provider_logs_log_group /* src/svc/logs/prov_log_group.c */;
 /* Lambda's (src/svc/lambda/prov_lambda.c) */
 extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_permission,
     cfn_provider_lambda_version, cfn_provider_lambda_alias, cfn_provider_lambda_layer_version,
-    cfn_provider_lambda_layer_version_permission;
+    cfn_provider_lambda_layer_version_permission, cfn_provider_lambda_event_invoke_config;
+/* src/svc/lambda/prov_esm.c */
+extern const cfn_provider cfn_provider_lambda_event_source_mapping;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -45,6 +48,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_ssm_parameter,
     &cfn_provider_secretsmanager_secret,
     &cfn_provider_secretsmanager_policy,
+    &cfn_provider_secretsmanager_rotation,
     &cfn_provider_logs_log_group,
     &cfn_provider_dynamodb_table,
     &cfn_provider_lambda_function,
@@ -53,6 +57,8 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_lambda_alias,
     &cfn_provider_lambda_layer_version,
     &cfn_provider_lambda_layer_version_permission,
+    &cfn_provider_lambda_event_invoke_config,
+    &cfn_provider_lambda_event_source_mapping,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -12,6 +12,7 @@
 #include "cloudformation_int.h"
 #include "cloudformation.h"
 #include "engine/stacks/engine.h"
+#include "engine/stacks/stack_custom.h"
 #include "engine/stacks/template.h"
 #include "svc/iam/iam.h"
 #include "svc/session.h"
@@ -1298,5 +1299,11 @@ int cloudformation_op_signal_resource(call *c, json_t *in, json_t **out)
     return rc;
 }
 
+/* custom resources' ResponseURL (engine/stacks/stack_custom.h) */
+static const svc_route routes[] = {
+    {"PUT", NULL, "/_ferry/cloudformation/custom/", cfn_custom_serve}};
+
 const svc_def svc_cloudformation = {.name = "cloudformation",
-                                    .event_source = "cloudformation.amazonaws.com"};
+                                    .event_source = "cloudformation.amazonaws.com",
+                                    .routes = routes,
+                                    .nroutes = sizeof(routes) / sizeof(routes[0])};

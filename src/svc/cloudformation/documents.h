@@ -13,6 +13,8 @@
  *   cfn.import     name\tstackid   {"ExportName", "StackId", "StackName"}
  *   cfn.changeset  uuid            one change set
  *   cfn.signal     uuid/logical/id  one signal sent to a wait condition
+ *   cfn.custom     uuid/logical    a custom resource's request in flight (its ResponseURL's
+ *                                  secret, deadline, and the response once PUT)
  *   cfn.stackset   set name        one stack set
  *   cfn.ssinst     set/acct/region one stack instance
  *   cfn.ssop       set/operation   one stack set operation (its "_Results")
@@ -32,6 +34,7 @@
 #define CFN_KIND_IMPORT    "cfn.import"
 #define CFN_KIND_CHANGESET "cfn.changeset"
 #define CFN_KIND_SIGNAL    "cfn.signal"
+#define CFN_KIND_CUSTOM    "cfn.custom"
 #define CFN_KIND_STACKSET  "cfn.stackset"
 #define CFN_KIND_SSINST    "cfn.ssinst"
 #define CFN_KIND_SSOP      "cfn.ssop"

@@ -185,6 +185,7 @@ int lambda_op_delete_function(call *c, json_t *in, json_t **out)
     json_object_foreach(versions, vn, v)
         if (lambda_blob_release(c, NULL, jstr(v, "_Blob"))) return -1;
     store_key k = {LAMBDA_FN_KIND, c->account, c->region, r.name};
+    lambda_reserved_forget();
     return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
 }
 

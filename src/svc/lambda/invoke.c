@@ -1,6 +1,7 @@
-/* Invoke (RequestResponse parks until the functions engine answers; Event starts the
- * invocation and answers 202; DryRun authorizes), reserved concurrency and the account's
+/* Invoke (RequestResponse parks until the functions engine answers; Event is queued
+ * (async.c) and answered 202; DryRun authorizes), reserved concurrency and the account's
  * settings. The execution environments are the engine's (engine/functions.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,7 @@ static int too_large(call *c, size_t max)
                     "Request must be smaller than %zu bytes for the InvokeFunction operation", max);
 }
 
-/* The version an alias sends this invocation to: its own, or by weight its additional one. */
-static json_t *route(call *c, json_t *doc, json_t *alias, json_t *cfg)
+json_t *lambda_route(call *c, json_t *doc, json_t *alias, json_t *cfg)
 {
     const json_t *w =
         json_object_get(json_object_get(alias, "RoutingConfig"), "AdditionalVersionWeights");
@@ -65,6 +65,47 @@ static int answer(call *c, fn_result *res, const char *version, int tail, json_t
     }
     *out = svc_out(c, o);
     return 0;
+}
+
+int lambda_spec(call *c, const lambda_ref *r, const json_t *doc, const json_t *cfg,
+                const char *executed, fn_spec *s)
+{
+    const char *code_dir = lambda_code_dir(c, cfg);
+    if (!code_dir) return -1;
+    const json_t *layers = json_object_get(cfg, "Layers");
+    size_t nl = json_array_size(layers);
+    const char **layer_dirs = arena_alloc(c->a, (nl + 1) * sizeof(*layer_dirs));
+    if (!layer_dirs) return ferr_oom(c->err);
+    for (size_t i = 0; i < nl; i++)
+        if (!(layer_dirs[i] = lambda_code_dir(c, json_array_get(layers, i)))) return -1;
+    json_t *conc = json_object_get(doc, "Concurrency");
+    if (conc && json_integer_value(conc) == 0)
+        return ferr_set(c->err, 429, "TooManyRequestsException", "Rate Exceeded.");
+    int pool = 0;
+    if (!conc && lambda_unreserved_pool(c, &pool)) return -1;
+    const char *log_group = arena_printf(c->a, "/aws/lambda/%s", r->name);
+    const char *arn = lambda_fn_arn(c, r->account, r->name);
+    if (!log_group || !arn) return ferr_oom(c->err);
+    *s = (fn_spec){.account = r->account,
+                   .region = c->region,
+                   .name = r->name,
+                   .arn = jstr(cfg, "FunctionArn"),
+                   .version = executed,
+                   .revision = jstr(cfg, "RevisionId"),
+                   .runtime = jstr(cfg, "Runtime"),
+                   .handler = jstr(cfg, "Handler"),
+                   .code_dir = code_dir,
+                   .layer_dirs = layer_dirs,
+                   .n_layers = nl,
+                   .variables = json_object_get(json_object_get(cfg, "Environment"), "Variables"),
+                   .role_arn = jstr(cfg, "Role"),
+                   .timeout_s = (int)jint(cfg, "Timeout", 3),
+                   .memory_mb = (int)jint(cfg, "MemorySize", 128),
+                   .concurrency = conc ? (int)json_integer_value(conc) : -1,
+                   .unreserved = pool,
+                   .log_group = log_group};
+    if (!strcmp(s->arn, arn)) s->arn = arena_printf(c->a, "%s:$LATEST", arn);
+    return s->arn ? 0 : ferr_oom(c->err);
 }
 
 int lambda_op_invoke(call *c, json_t *in, json_t **out)
@@ -116,7 +157,7 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
         cfg = version_of(doc, executed);
         if (!cfg) return lambda_not_found(c, "Function not found: %s:%s", arn, executed);
     } else {
-        if (alias) cfg = route(c, doc, alias, cfg);
+        if (alias) cfg = lambda_route(c, doc, alias, cfg);
         executed = jstr(cfg, "Version");
     }
     json_t *settled = lambda_render(c, cfg);
@@ -126,6 +167,11 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
                                "The operation cannot be performed at this time. The function "
                                "is currently in the following state: %s",
                                jstr(settled, "State"));
+    if (event) {
+        /* AWS: an accepted event is queued, durably, before the 202 */
+        if (!store_txn_is_write(c->txn)) return call_want_write(c);
+        return lambda_async_enqueue(c, &r, (const char *)payload, len, out);
+    }
     int tail = jstr(in, "LogType") && !strcmp(jstr(in, "LogType"), "Tail");
     fn_result result = {0};
     if (w && w->own[0]) {
@@ -150,38 +196,8 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
         fn_result_clear(&result);
         return rc;
     }
-    const char *code_dir = lambda_code_dir(c, cfg);
-    if (!code_dir) return -1;
-    const json_t *layers = json_object_get(cfg, "Layers");
-    size_t nl = json_array_size(layers);
-    const char **layer_dirs = arena_alloc(c->a, (nl + 1) * sizeof(*layer_dirs));
-    if (!layer_dirs) return ferr_oom(c->err);
-    for (size_t i = 0; i < nl; i++)
-        if (!(layer_dirs[i] = lambda_code_dir(c, json_array_get(layers, i)))) return -1;
-    json_t *conc = json_object_get(doc, "Concurrency");
-    if (conc && json_integer_value(conc) == 0)
-        return ferr_set(c->err, 429, "TooManyRequestsException", "Rate Exceeded.");
-    const char *log_group = arena_printf(c->a, "/aws/lambda/%s", r.name);
-    if (!log_group) return ferr_oom(c->err);
-    fn_spec s = {.account = r.account,
-                 .region = c->region,
-                 .name = r.name,
-                 .arn = jstr(cfg, "FunctionArn"),
-                 .version = executed,
-                 .revision = jstr(cfg, "RevisionId"),
-                 .runtime = jstr(cfg, "Runtime"),
-                 .handler = jstr(cfg, "Handler"),
-                 .code_dir = code_dir,
-                 .layer_dirs = layer_dirs,
-                 .n_layers = nl,
-                 .variables = json_object_get(json_object_get(cfg, "Environment"), "Variables"),
-                 .role_arn = jstr(cfg, "Role"),
-                 .timeout_s = (int)jint(cfg, "Timeout", 3),
-                 .memory_mb = (int)jint(cfg, "MemorySize", 128),
-                 .concurrency = conc ? (int)json_integer_value(conc) : -1,
-                 .log_group = log_group};
-    if (!strcmp(s.arn, arn)) s.arn = arena_printf(c->a, "%s:$LATEST", arn);
-    if (!s.arn) return ferr_oom(c->err);
+    fn_spec s;
+    if (lambda_spec(c, &r, doc, cfg, executed, &s)) return -1;
     if (!w) {
         /* an internal caller: it cannot park, it waits */
         if (functions_invoke(c->env, &s, (const char *)payload, len, c->request_id, &result,
@@ -194,12 +210,6 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
     char id[40];
     if (functions_start(c->env, &s, (const char *)payload, len, c->request_id, id, c->err))
         return -1;
-    if (event) {
-        /* started and forgotten: async invocations are not yet kept across a restart */
-        functions_forget(c->env, id);
-        *out = svc_out(c, json_pack("{s:i}", "StatusCode", 202));
-        return 0;
-    }
     snprintf(w->own, sizeof(w->own), "%s|%s", id, executed);
     w->until = clock_now() + s.timeout_s + 10;
     char key[48];
@@ -209,6 +219,67 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
 }
 
 /* ---- concurrency ---- */
+
+int lambda_account_concurrency(void)
+{
+    static int limit;
+    if (!limit) {
+        const char *v = getenv("FERRY_LAMBDA_CONCURRENCY");
+        limit = v && atoi(v) > 0 ? atoi(v) : 1000;
+    }
+    return limit;
+}
+
+int lambda_unreserved_min(void)
+{
+    return lambda_account_concurrency() / 10;
+}
+
+/* Every Invoke of an unreserved function needs the account's reservations, a listing of its
+ * functions: kept per account and region for a second, forgotten on every function write. */
+static struct {
+    pthread_mutex_t mu;
+    struct {
+        char account[16], region[32];
+        long long reserved;
+        double at;
+    } e[64];
+    unsigned next;
+} R = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void lambda_reserved_forget(void)
+{
+    pthread_mutex_lock(&R.mu);
+    for (size_t i = 0; i < sizeof(R.e) / sizeof(R.e[0]); i++) R.e[i].at = 0;
+    pthread_mutex_unlock(&R.mu);
+}
+
+int lambda_unreserved_pool(call *c, int *pool)
+{
+    double now = clock_now();
+    long long reserved = -1;
+    size_t n = sizeof(R.e) / sizeof(R.e[0]);
+    pthread_mutex_lock(&R.mu);
+    for (size_t i = 0; i < n && reserved < 0; i++)
+        if (now - R.e[i].at < 1 && !strcmp(R.e[i].account, c->account) &&
+            !strcmp(R.e[i].region, c->region))
+            reserved = R.e[i].reserved;
+    pthread_mutex_unlock(&R.mu);
+    if (reserved < 0) {
+        lambda_usage u;
+        if (lambda_account_usage(c, NULL, &u)) return -1;
+        reserved = u.reserved;
+        pthread_mutex_lock(&R.mu);
+        unsigned i = R.next++ % n;
+        snprintf(R.e[i].account, sizeof(R.e[i].account), "%s", c->account);
+        snprintf(R.e[i].region, sizeof(R.e[i].region), "%s", c->region);
+        R.e[i].reserved = reserved;
+        R.e[i].at = now;
+        pthread_mutex_unlock(&R.mu);
+    }
+    *pool = (int)(lambda_account_concurrency() - reserved);
+    return 0;
+}
 
 static int open_own(call *c, const json_t *in, const char *action, lambda_ref *r, json_t **doc)
 {
@@ -226,12 +297,12 @@ int lambda_op_put_function_concurrency(call *c, json_t *in, json_t **out)
     long long n = jint(in, "ReservedConcurrentExecutions", 0);
     lambda_usage s;
     if (lambda_account_usage(c, r.name, &s)) return -1;
-    if (LAMBDA_ACCOUNT_CONCURRENCY - s.reserved - n < LAMBDA_UNRESERVED_MIN)
+    if (lambda_account_concurrency() - s.reserved - n < lambda_unreserved_min())
         return lambda_invalid(c,
                               "Specified ReservedConcurrentExecutions for function decreases "
                               "account's UnreservedConcurrentExecution below its minimum value "
                               "of [%d].",
-                              LAMBDA_UNRESERVED_MIN);
+                              lambda_unreserved_min());
     if (json_object_set_new(doc, "Concurrency", json_integer(n))) return ferr_oom(c->err);
     *out = svc_out(c, json_pack("{s:I}", "ReservedConcurrentExecutions", (json_int_t)n));
     return lambda_save(c, r.name, doc);
@@ -267,8 +338,8 @@ int lambda_op_get_account_settings(call *c, json_t *in, json_t **out)
                                 "TotalCodeSize", (json_int_t)80530636800LL, "CodeSizeUnzipped",
                                 (json_int_t)LAMBDA_UNZIPPED_MAX, "CodeSizeZipped",
                                 (json_int_t)LAMBDA_ZIPPED_MAX, "ConcurrentExecutions",
-                                LAMBDA_ACCOUNT_CONCURRENCY, "UnreservedConcurrentExecutions",
-                                (json_int_t)(LAMBDA_ACCOUNT_CONCURRENCY - s.reserved),
+                                lambda_account_concurrency(), "UnreservedConcurrentExecutions",
+                                (json_int_t)(lambda_account_concurrency() - s.reserved),
                                 "AccountUsage", "TotalCodeSize", (json_int_t)s.code,
                                 "FunctionCount", (json_int_t)s.functions));
     return 0;

@@ -147,6 +147,7 @@ int lambda_load(call *c, const lambda_ref *r, json_t **doc)
 int lambda_save(call *c, const char *name, json_t *doc)
 {
     store_key k = {LAMBDA_FN_KIND, c->account, c->region, name};
+    lambda_reserved_forget();
     return store_put(c->txn, &k, doc, c->err);
 }
 
@@ -174,7 +175,7 @@ json_t *lambda_config(call *c, json_t *doc, const lambda_ref *r, json_t **alias)
     return v;
 }
 
-static double settle_seconds(void)
+double lambda_settle_seconds(void)
 {
     /* a test seam: how long a create stays Pending and an update InProgress (AWS: about a
      * second; ferry has nothing to wait for, so 0 unless a test asks) */
@@ -231,7 +232,7 @@ int lambda_touch(call *c, json_t *config, int update)
     ids_uuid(rev);
     double now = clock_now();
     lambda_timestamp(now, lm);
-    double settle = settle_seconds();
+    double settle = lambda_settle_seconds();
     int bad = jset_str(config, "RevisionId", rev) || jset_str(config, "LastModified", lm);
     if (update) {
         bad = bad || jset_str(config, "LastUpdateStatus", "InProgress");
@@ -246,6 +247,9 @@ int lambda_touch(call *c, json_t *config, int update)
 int lambda_authorize(call *c, const json_t *doc, const lambda_ref *r, const char *action,
                      const char *resource)
 {
+    /* AWS: an event source mapping's poller invokes as Lambda itself (esm.c checked the
+     * mapping); no principal's permission is asked */
+    if (c->arg == lambda_trusted_invoke && c->caller == CALLER_INTERNAL) return 0;
     /* the function's policy and, for a qualifier, that qualifier's (AddPermission
      * --qualifier): their statements together are the resource policy */
     const json_t *pols = json_object_get(doc, "Policies");
@@ -662,6 +666,13 @@ int lambda_apply_config(call *c, const json_t *in, json_t *config, int create)
     if (role && check_role(c, role)) return -1;
     const json_t *env = json_object_get(in, "Environment");
     if (env && check_environment(c, env)) return -1;
+    /* AWS: a dead-letter queue is an SQS queue or an SNS topic */
+    const char *dlq = jstr(json_object_get(in, "DeadLetterConfig"), "TargetArn");
+    if (dlq && *dlq && strncmp(dlq, "arn:aws:sqs:", 12) && strncmp(dlq, "arn:aws:sns:", 12))
+        return lambda_invalid(c,
+                              "The provided DeadLetterConfig TargetArn %s is not an SQS queue "
+                              "or an SNS topic.",
+                              dlq);
     const json_t *layers = json_object_get(in, "Layers");
     if (json_array_size(layers) > 5)
         return lambda_invalid(c, "Cannot reference more than 5 layers.");

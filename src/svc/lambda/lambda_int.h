@@ -15,15 +15,25 @@
 #define FERRY_SVC_LAMBDA_INT_H
 #include <jansson.h>
 
+#include "documents.h"
 #include "svc/svc.h"
 
-#define LAMBDA_FN_KIND             "lambda.function"
-#define LAMBDA_LAYER_KIND          "lambda.layer"
-#define LAMBDA_UNZIPPED_MAX        262144000ULL  /* AWS: 250 MB unzipped, layers included */
-#define LAMBDA_ZIPPED_MAX          52428800ULL   /* AWS: 50 MB zipped, direct upload */
-#define LAMBDA_CODE_STORAGE        80530636800LL /* AWS: 75 GB of packages per region */
-#define LAMBDA_ACCOUNT_CONCURRENCY 1000
-#define LAMBDA_UNRESERVED_MIN      100
+#define LAMBDA_FN_KIND      LAMBDA_FUNCTION_KIND
+#define LAMBDA_LAYER_KIND   "lambda.layer"
+#define LAMBDA_UNZIPPED_MAX 262144000ULL  /* AWS: 250 MB unzipped, layers included */
+#define LAMBDA_ZIPPED_MAX   52428800ULL   /* AWS: 50 MB zipped, direct upload */
+#define LAMBDA_CODE_STORAGE 80530636800LL /* AWS: 75 GB of packages per region */
+
+/* The account's concurrency limit: AWS's default 1000, or FERRY_LAMBDA_CONCURRENCY (a seam
+ * lowering it, so that a test can exhaust the unreserved pool). */
+int lambda_account_concurrency(void);
+/* What PutFunctionConcurrency must leave unreserved: AWS's 100 of 1000, a tenth of a
+ * lowered limit. */
+int lambda_unreserved_min(void);
+/* The account's unreserved concurrency in the caller's region: its limit less every
+ * function's reservation (cached for a second; lambda_reserved_forget after writes). */
+int lambda_unreserved_pool(call *c, int *pool);
+void lambda_reserved_forget(void);
 
 /* A FunctionName as clients give it (name, partial ARN ACCOUNT:function:NAME, or ARN, each
  * optionally with :QUALIFIER) and an optional Qualifier parameter, resolved. */
@@ -43,6 +53,9 @@ int lambda_save(call *c, const char *name, json_t *doc);
 json_t *lambda_config(call *c, json_t *doc, const lambda_ref *r, json_t **alias);
 /* A copy of config as AWS answers it now (Pending/InProgress settled when due). */
 json_t *lambda_render(call *c, const json_t *config);
+/* Seconds a Pending/InProgress state (and an event source mapping's transition) lasts:
+ * FERRY_LAMBDA_SETTLE_SECONDS, 0 by default. */
+double lambda_settle_seconds(void);
 /* Settles config in place (State/LastUpdateStatus, when due). */
 void lambda_settle(json_t *config);
 /* 1 while an update of config is in progress (ResourceConflictException set), else 0. */
@@ -108,6 +121,28 @@ int lambda_account_usage(call *c, const char *except, lambda_usage *u);
 
 /* A listing's page size: MaxItems, at most 50 (AWS answers no more whatever is asked). */
 long long lambda_max_items(const json_t *in);
+
+/* The version alias sends an invocation to: cfg (its own), or by weight its additional one
+ * (invoke.c). Borrowed from doc. */
+json_t *lambda_route(call *c, json_t *doc, json_t *alias, json_t *cfg);
+
+/* The functions engine's spec for running config (version executed) of the function doc
+ * r names (invoke.c), in c's arena: 0, or -1 (TooManyRequestsException when its reserved
+ * concurrency is 0). */
+struct fn_spec;
+int lambda_spec(call *c, const lambda_ref *r, const json_t *doc, const json_t *cfg,
+                const char *executed, struct fn_spec *s);
+
+/* Queues an Event invocation of r with payload in c->txn (a write transaction) for the
+ * asynchronous engine, and answers 202 (async.c). */
+int lambda_async_enqueue(call *c, const lambda_ref *r, const char *payload, size_t len,
+                         json_t **out);
+
+/* Event source mappings (esm.c): the engine looks at the mappings again once c commits. */
+void lambda_esm_changed(call *c);
+/* c->arg of an Invoke an event source mapping makes (esm.c): lambda_authorize allows it. */
+extern const char lambda_trusted_invoke[];
+int lambda_op_invoke(call *c, json_t *in, json_t **out);
 
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,8 +1,9 @@
 /* CloudFormation providers for Lambda: AWS::Lambda::Function, Permission, Version, Alias,
- * LayerVersion and LayerVersionPermission, each through the lambda service as the stack
+ * EventInvokeConfig, LayerVersion and LayerVersionPermission, each through the lambda service as the stack
  * (engine/stacks/prov_int.h). Ref and GetAtt as AWS documents them: Function: Ref the name,
  * Arn; Version: Ref the version's ARN, Version; Alias: Ref the alias ARN; LayerVersion: Ref
- * the version's ARN; Permission and LayerVersionPermission: their ids. */
+ * the version's ARN; Permission, LayerVersionPermission and EventInvokeConfig: their ids
+ * (EventInvokeConfig's: the qualified function ARN it configures). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,18 +478,26 @@ static json_t *alias_input(const json_t *pr, const char *fn, const char *name)
     return jdone(in, rc);
 }
 
-static int alias_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+/* pr's FunctionName as an ARN qualified with qualifier (malloc'd), or NULL (p->e). */
+static char *qualified_arn(cfn_pctx *p, const json_t *pr, const char *qualifier)
 {
-    (void)s, (void)attrs;
     json_t *out = NULL;
     if (prov_call(p, "lambda", "GetFunctionConfiguration",
                   json_pack("{s:O}", "FunctionName", json_object_get(pr, "FunctionName")), &out))
-        return -1;
+        return NULL;
     char *arn = NULL;
     const char *fa = jstr(out, "FunctionArn");
-    if (!fa || asprintf(&arn, "%s:%s", fa, jstr(pr, "Name")) < 0) arn = NULL;
+    if (!fa || asprintf(&arn, "%s:%s", fa, qualifier) < 0) arn = NULL;
     json_decref(out);
-    if (!arn) return ferr_oom(p->e);
+    if (!arn) ferr_oom(p->e);
+    return arn;
+}
+
+static int alias_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+{
+    (void)s, (void)attrs;
+    char *arn = qualified_arn(p, pr, jstr(pr, "Name"));
+    if (!arn) return -1;
     if (cfn_intent(p, arn) ||
         prov_call(p, "lambda", "CreateAlias",
                   alias_input(pr, jstr(pr, "FunctionName"), jstr(pr, "Name")), NULL)) {
@@ -530,6 +539,90 @@ const cfn_provider cfn_provider_lambda_alias = {
     .shape = &alias_shape,
     .del = alias_del,
     .replace_on = alias_replace_on,
+};
+
+/* ---- AWS::Lambda::EventInvokeConfig: id the qualified function ARN ---- */
+
+static const prov_prop eic_schema[] = {
+    {"DestinationConfig", PT_OBJECT, 0},
+    {"FunctionName", PT_STR, 1},
+    {"MaximumEventAgeInSeconds", PT_INT, 0},
+    {"MaximumRetryAttempts", PT_INT, 0},
+    {"Qualifier", PT_STR, 1},
+    {NULL, 0, 0},
+};
+
+/* PutFunctionEventInvokeConfig's input: the whole configuration, as CloudFormation states it
+ * (what the template leaves out is removed, as Put does). */
+static json_t *eic_input(const json_t *pr, const char *fn, const char *qualifier)
+{
+    json_t *in = json_pack("{s:s, s:s}", "FunctionName", fn, "Qualifier", qualifier);
+    const char *copy[] = {"DestinationConfig", "MaximumEventAgeInSeconds", "MaximumRetryAttempts"};
+    int rc = !in;
+    for (size_t i = 0; !rc && i < sizeof(copy) / sizeof(copy[0]); i++)
+        if (json_object_get(pr, copy[i]))
+            rc = json_object_set(in, copy[i], json_object_get(pr, copy[i]));
+    return jdone(in, rc);
+}
+
+static int eic_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+{
+    (void)s, (void)attrs;
+    char *arn = qualified_arn(p, pr, jstr(pr, "Qualifier"));
+    if (!arn) return -1;
+    const char *q;
+    char *fn = alias_parts(arn, &q);
+    int rc = !fn ? ferr_oom(p->e)
+                 : cfn_intent(p, arn) || prov_call(p, "lambda", "PutFunctionEventInvokeConfig",
+                                                   eic_input(pr, fn, q), NULL);
+    free(fn);
+    if (rc) {
+        free(arn);
+        return -1;
+    }
+    *id = arn;
+    return 0;
+}
+
+static int eic_change(const prov_shape *s, cfn_pctx *p, const char *arn, const json_t *op,
+                      const json_t *np)
+{
+    (void)s, (void)op;
+    const char *q;
+    char *fn = alias_parts(arn, &q);
+    if (!fn) return ferr_oom(p->e);
+    int rc = prov_call(p, "lambda", "PutFunctionEventInvokeConfig", eic_input(np, fn, q), NULL);
+    free(fn);
+    return rc;
+}
+
+static int eic_del(cfn_pctx *p, const char *arn, const json_t *props)
+{
+    (void)props;
+    const char *q;
+    char *fn = alias_parts(arn, &q);
+    if (!fn) return 0;
+    int rc = prov_call_gone_ok(p, NULL, "lambda", "DeleteFunctionEventInvokeConfig",
+                               json_pack("{s:s, s:s}", "FunctionName", fn, "Qualifier", q));
+    free(fn);
+    return rc;
+}
+
+static const prov_shape eic_shape = {
+    .schema = eic_schema,
+    .make = eic_make,
+    .change = eic_change,
+    .attrs = no_attrs,
+    .del = eic_del,
+};
+
+static const char *const eic_replace_on[] = {"FunctionName", "Qualifier", NULL};
+
+const cfn_provider cfn_provider_lambda_event_invoke_config = {
+    .type = "AWS::Lambda::EventInvokeConfig",
+    .shape = &eic_shape,
+    .del = eic_del,
+    .replace_on = eic_replace_on,
 };
 
 /* ---- AWS::Lambda::LayerVersion: id the version's ARN ---- */

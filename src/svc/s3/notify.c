@@ -94,9 +94,12 @@ static const char *arn_region(call *c, const char *arn)
     return arena_strndup(c->a, p, (size_t)(e - p));
 }
 
-/* Sends body to destination arn of kind k as s3.amazonaws.com on b's behalf: 0 or -1 (e). */
+/* Sends body to destination arn of kind k as s3.amazonaws.com on b's behalf: 0 or -1 (e).
+ * A function gets the event through Lambda's asynchronous queue (Invoke's Event type, in
+ * the writing call's transaction); test: only whether it may be invoked (AWS sends Lambda
+ * no s3:TestEvent, it checks the function's policy). */
 static int send_to(call *c, const s3_bucket *b, const dest_kind *k, const char *arn,
-                   const char *body, ferr *e)
+                   const char *body, int test, ferr *e)
 {
     const char *region = arn_region(c, arn);
     if (!region) return ferr_set(e, 400, "InvalidArgument", "bad ARN");
@@ -109,12 +112,14 @@ static int send_to(call *c, const s3_bucket *b, const dest_kind *k, const char *
     snprintf(p.service, sizeof(p.service), "s3.amazonaws.com");
     /* AWS: S3 calls on the bucket's behalf, so destination policies can require these */
     json_t *ctx = json_pack("{s:s, s:s}", "aws:SourceArn", b->arn, "aws:SourceAccount", b->owner);
-    json_t *in =
-        !strcmp(k->service, "sns") ? json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "Message", body,
-                                               "Subject", "Amazon S3 Notification")
-        : !strcmp(k->service, "sqs") ? json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", body)
-                                     : json_pack("{s:s, s:s, s:s}", "FunctionName", arn,
-                                                 "InvocationType", "Event", "Payload", body);
+    json_t *in = !strcmp(k->service, "sns")
+                     ? json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "Message", body, "Subject",
+                                 "Amazon S3 Notification")
+                 : !strcmp(k->service, "sqs")
+                     ? json_pack("{s:s, s:s}", "QueueUrl", arn, "MessageBody", body)
+                     : json_pack("{s:s, s:s, s:s?}", "FunctionName", arn, "InvocationType",
+                                 test ? "DryRun" : "Event", "Payload",
+                                 enc_b64(c->a, (const unsigned char *)body, strlen(body)));
     json_t *out = NULL;
     int rc = !ctx || !in ? ferr_oom(e)
                          : svc_invoke_in(c->txn, c->a, c->env, &p, region, k->service,
@@ -222,7 +227,7 @@ int s3_op_put_bucket_notification_configuration(call *c, json_t *in, json_t **ou
             if (json_object_set_new(tested, arn, json_true())) return ferr_oom(c->err);
             ferr fe = {0};
             if (!body && !(body = test_event(c, &b))) return ferr_oom(c->err);
-            if (send_to(c, &b, &kinds[k], arn, body, &fe)) {
+            if (send_to(c, &b, &kinds[k], arn, body, 1, &fe)) {
                 size_t n = strlen(failed);
                 snprintf(failed + n, sizeof(failed) - n, "%s%s", n ? ", " : "", arn);
             }
@@ -331,7 +336,7 @@ int s3_notify(call *c, const s3_bucket *b, const char *event, const char *key, l
             if (!body) return ferr_oom(c->err);
             ferr fe = {0};
             /* AWS drops an event its destination refuses or that is gone: the write stands */
-            (void)send_to(c, b, &kinds[k], jstr(e, kinds[k].arn_member), body, &fe);
+            (void)send_to(c, b, &kinds[k], jstr(e, kinds[k].arn_member), body, 0, &fe);
         }
     }
     return 0;

@@ -64,6 +64,12 @@ static int load(call *c, const char *account, const char *name, sm_secret *s)
     return s->account && s->name && s->arn ? 1 : ferr_oom(c->err);
 }
 
+int sm_load(call *c, const char *account, const char *name, sm_secret *s)
+{
+    memset(s, 0, sizeof(*s));
+    return name ? load(c, account, name, s) : 0;
+}
+
 int sm_save(call *c, const sm_secret *s)
 {
     store_key sk = {SM_KIND, s->account, c->region, s->name};

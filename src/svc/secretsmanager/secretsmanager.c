@@ -106,6 +106,11 @@ static int pick_version(call *c, const sm_secret *s, const json_t *in, const cha
             "Secrets Manager can't find the specified secret value for staging label: %s", stage);
     *vid = id ? id : holder;
     *v = json_object_get(versions, *vid);
+    /* a rotation's version before its createSecret step: a label, no value yet */
+    if (!json_object_get(*v, "Value"))
+        return ferr_set(c->err, 400, "ResourceNotFoundException",
+                        "Secrets Manager can't find the specified secret value for %s: %s",
+                        id ? "VersionId" : "staging label", id ? id : stage);
     return 0;
 }
 
@@ -131,6 +136,12 @@ static int new_version(call *c, const sm_secret *s, const json_t *in, const json
     if (!(*vid = arena_strdup(c->a, token))) return ferr_oom(c->err);
     json_t *versions = json_object_get(s->doc, "Versions");
     json_t *have = json_object_get(versions, token);
+    if (have && !json_object_get(have, "Value")) {
+        /* the version RotateSecret made for the new value: the value comes now (the
+         * rotation function's createSecret), with the stages this call gives */
+        json_object_del(versions, token);
+        have = NULL;
+    }
     if (have) {
         unsigned char *old;
         size_t oldn;
@@ -367,6 +378,10 @@ static json_t *describe(const json_t *d, int list)
                   json_object_get(d, "DeletedDate"), "Tags", json_object_get(d, "Tags"),
                   "RotationEnabled", 0, list ? "SecretVersionsToStages" : "VersionIdsToStages",
                   sm_version_stages(json_object_get(d, "Versions")));
+    if (o && sm_rotation_describe(d, o)) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
 }
 

@@ -4,7 +4,8 @@
  *
  * Internal to src/svc/secretsmanager/: secret.c (finding a secret by name or ARN, its
  * authorization, the KMS envelope of its values), stages.c (versions and staging labels),
- * password.c (GetRandomPassword), secretsmanager.c (the operations). */
+ * password.c (GetRandomPassword), rotation.c (RotateSecret, CancelRotateSecret and the
+ * rotation engine's side), secretsmanager.c (the other operations). */
 #ifndef FERRY_SVC_SECRETSMANAGER_INT_H
 #define FERRY_SVC_SECRETSMANAGER_INT_H
 #include <jansson.h>
@@ -34,6 +35,9 @@ int sm_not_found(call *c);
  * live=1 also refuses a secret scheduled for deletion (InvalidRequestException). */
 int sm_open(call *c, const char *secret_id, const char *action, int live, sm_secret *s);
 int sm_save(call *c, const sm_secret *s);
+/* Loads account's secret name without authorizing (the service's own engine): 1 found, 0 not
+ * (or its recovery window is over), -1 error. */
+int sm_load(call *c, const char *account, const char *name, sm_secret *s);
 /* 1 when the secret is scheduled for deletion. */
 int sm_deleted(const sm_secret *s);
 /* Seals value (n bytes) as version vid of s under a new data key from KMS, asked as the
@@ -62,6 +66,10 @@ int sm_stage_remove(json_t *versions, const char *vid, const char *stage);
 int sm_version_add(json_t *versions, const char *vid, json_t *v, const json_t *stages);
 /* {VersionId: [stages]} of the versions that have stages (VersionIdsToStages). NULL: OOM. */
 json_t *sm_version_stages(const json_t *versions);
+
+/* ---- rotation.c ---- */
+/* Adds DescribeSecret's rotation members of doc to o. 0 or -1 (OOM). */
+int sm_rotation_describe(const json_t *doc, json_t *o);
 
 /* ---- password.c ---- */
 typedef struct sm_password_opts {

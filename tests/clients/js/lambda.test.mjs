@@ -11,8 +11,11 @@ const {
   UpdateFunctionConfigurationCommand, PublishVersionCommand, CreateAliasCommand,
   AddPermissionCommand, GetPolicyCommand, InvokeCommand, PublishLayerVersionCommand,
   ListFunctionsCommand, DeleteFunctionCommand, waitUntilFunctionActiveV2,
-  waitUntilFunctionUpdatedV2,
+  waitUntilFunctionUpdatedV2, PutFunctionEventInvokeConfigCommand,
+  GetFunctionEventInvokeConfigCommand, DeleteFunctionEventInvokeConfigCommand,
+  CreateEventSourceMappingCommand, GetEventSourceMappingCommand, DeleteEventSourceMappingCommand,
 } = require("@aws-sdk/client-lambda");
+const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require("@aws-sdk/client-sqs");
 const { SignatureV4 } = require("@smithy/signature-v4");
 import crypto from "node:crypto";
 
@@ -58,9 +61,13 @@ let role;
 
 // IAM CreateRole by hand (no JS IAM client is pinned): a signed query-protocol POST.
 async function createRole(name, trust) {
+  const text = await iam({ Action: "CreateRole", RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) });
+  return text.match(/<Arn>([^<]+)<\/Arn>/)[1];
+}
+
+async function iam(params) {
   const url = new URL(process.env.FERRY_ENDPOINT);
-  const body = new URLSearchParams({ Action: "CreateRole", Version: "2010-05-08", RoleName: name,
-    AssumeRolePolicyDocument: JSON.stringify(trust) }).toString();
+  const body = new URLSearchParams({ Version: "2010-05-08", ...params }).toString();
   const signer = new SignatureV4({ service: "iam", region: "us-east-1", sha256: Sha256,
     credentials: { accessKeyId: keys.dev[0], secretAccessKey: keys.dev[1] } });
   const req = await signer.sign({ method: "POST", protocol: url.protocol, hostname: url.hostname,
@@ -69,7 +76,7 @@ async function createRole(name, trust) {
   const r = await fetch(url.origin + "/", { method: "POST", headers: req.headers, body });
   const text = await r.text();
   assert.equal(r.status, 200, text);
-  return text.match(/<Arn>([^<]+)<\/Arn>/)[1];
+  return text;
 }
 
 test("create, wait, update, versions, aliases", async () => {
@@ -117,6 +124,21 @@ test("policy, DryRun and errors", async () => {
     e.message === "Could not unzip uploaded file. Please check your file, then try to upload again.");
 });
 
+test("asynchronous invocation: EventInvokeConfig and Event", async () => {
+  const put = await lambda.send(new PutFunctionEventInvokeConfigCommand({
+    FunctionName: "js", MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120,
+  }));
+  assert.match(put.FunctionArn, /:function:js:\$LATEST$/);
+  assert.ok(put.LastModified instanceof Date);
+  const got = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "js" }));
+  assert.equal(got.MaximumEventAgeInSeconds, 120);
+  const r = await lambda.send(new InvokeCommand({ FunctionName: "js", InvocationType: "Event", Payload: "{}" }));
+  assert.equal(r.StatusCode, 202);
+  await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: "js" }));
+  await assert.rejects(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "js" })),
+    (e) => e.name === "ResourceNotFoundException" && /doesn't have an EventInvokeConfig$/.test(e.message));
+});
+
 test("layers", async () => {
   const l = await lambda.send(new PublishLayerVersionCommand({
     LayerName: "js-layer", Content: { ZipFile: zip({ "nodejs/x.js": "1" }) }, CompatibleRuntimes: ["nodejs20.x"],
@@ -124,4 +146,34 @@ test("layers", async () => {
   assert.equal(l.Version, 1);
   assert.match(l.LayerVersionArn, /:layer:js-layer:1$/);
   await lambda.send(new DeleteFunctionCommand({ FunctionName: "js" }));
+});
+
+test("SQS event source mapping: ScalingConfig (which Debian's boto3 does not know)", async () => {
+  const trust = { Version: "2012-10-17", Statement: [
+    { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+  const esmRole = await createRole("js-esm", trust);
+  await iam({ Action: "PutRolePolicy", RoleName: "js-esm", PolicyName: "sqs", PolicyDocument: JSON.stringify(
+    { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:*", Resource: "*" }] }) });
+  await lambda.send(new CreateFunctionCommand({
+    FunctionName: "js-esm", Runtime: "nodejs20.x", Role: esmRole, Handler: "index.handler", Code: { ZipFile: code },
+  }));
+  const sqs = new SQSClient(cfg("dev"));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-esm" }));
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes.QueueArn;
+  await assert.rejects(lambda.send(new CreateEventSourceMappingCommand({
+    FunctionName: "js-esm", EventSourceArn: arn, ScalingConfig: { MaximumConcurrency: 1 },
+  })), (e) => e.name === "ValidationException" && /maximumConcurrency/.test(e.message));
+  const m = await lambda.send(new CreateEventSourceMappingCommand({
+    FunctionName: "js-esm", EventSourceArn: arn, BatchSize: 20, MaximumBatchingWindowInSeconds: 1,
+    ScalingConfig: { MaximumConcurrency: 3 },
+  }));
+  assert.equal(m.State, "Creating");
+  assert.equal(m.ScalingConfig.MaximumConcurrency, 3);
+  assert.equal(m.BatchSize, 20);
+  const g = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+  assert.equal(g.State, "Enabled");
+  assert.ok(g.LastModified instanceof Date);
+  const d = await lambda.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
+  assert.equal(d.State, "Deleting");
+  await lambda.send(new DeleteFunctionCommand({ FunctionName: "js-esm" }));
 });
