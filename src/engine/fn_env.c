@@ -346,9 +346,13 @@ int fn_env_prepare(fnenv *v, const char *root, const char *endpoint, ferr *e)
         bad |= env_set(E, "PYTHONPATH", pp) || env_set(E, "PYTHONUNBUFFERED", "1") ||
                env_set(E, "PYTHONDONTWRITEBYTECODE", "1");
     } else if (kind == 2) {
+        /* after the layers', AWS's nodejs runtimes offer the JavaScript SDK v3 of their own
+         * (/var/runtime/node_modules): FERRY_FN_NODE_MODULES names the install offered here */
+        const char *sdk = getenv("FERRY_FN_NODE_MODULES");
+        int has_sdk = sdk && *sdk;
         char np[2048];
-        snprintf(np, sizeof(np), "%s/nodejs/node_modules:%s/nodejs/node%d/node_modules", opt, opt,
-                 runtime_number(v->runtime, "nodejs"));
+        snprintf(np, sizeof(np), "%s/nodejs/node_modules:%s/nodejs/node%d/node_modules%s%s", opt,
+                 opt, runtime_number(v->runtime, "nodejs"), has_sdk ? ":" : "", has_sdk ? sdk : "");
         bad |= env_set(E, "NODE_PATH", np);
     }
     return bad ? ferr_oom(e) : 0;

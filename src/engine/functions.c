@@ -7,7 +7,8 @@
  * reads the output, reaps the processes, and enforces deadlines, memory and idleness.
  *
  * Seams (environment of ferry): FERRY_FN_IDLE_SECONDS (an idle environment's life, 300 s),
- * FERRY_FN_PYTHON and FERRY_FN_NODE (the interpreters; by default /usr/bin's, else PATH's). */
+ * FERRY_FN_PYTHON and FERRY_FN_NODE (the interpreters; by default /usr/bin's, else PATH's),
+ * FERRY_FN_NODE_MODULES (the JavaScript SDK's node_modules offered to nodejs functions). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
