@@ -144,7 +144,7 @@ static int wait_on(const char *key, double deadline, uint64_t seq, const char *u
     token *t = calloc(1, sizeof(*t));
     if (!t) return -1;
     snprintf(t->uuid, sizeof(t->uuid), "%s", uuid);
-    if (waiters_add(E.env->waits, key, deadline, seq, waiter_cb, t)) {
+    if (waiters_watch(E.env->waits, key, deadline, seq, waiter_cb, t)) {
         free(t);
         return -1;
     }
@@ -323,7 +323,7 @@ static void *manager(void *arg)
         int now = E.rescan || g != gen;
         E.rescan = 0;
         if (!E.listening) {
-            /* waiters_add may fire at once, into waiter_cb, which takes mu */
+            /* waiters_watch may fire at once, into waiter_cb, which takes mu */
             E.listening = 1;
             pthread_mutex_unlock(&mu);
             int bad = wait_on(LAMBDA_ESM_NOTIFY, clock_now() + 30, seq, "*");

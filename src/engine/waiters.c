@@ -14,6 +14,7 @@ typedef struct ent {
     double deadline;
     waiter_fn fn;
     void *arg;
+    int quiet; /* an engine's watch (waiters_watch), not a parked request */
 } ent;
 
 struct waiters {
@@ -107,7 +108,8 @@ uint64_t waiters_seq(waiters *w)
     return s;
 }
 
-int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn, void *arg)
+static int add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn, void *arg,
+               int quiet)
 {
     ent *e = calloc(1, sizeof(*e));
     if (!e || !(e->key = strdup(key))) {
@@ -117,6 +119,7 @@ int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, wait
     e->deadline = deadline;
     e->fn = fn;
     e->arg = arg;
+    e->quiet = quiet;
     pthread_mutex_lock(&w->mu);
     if (w->seq != seq || w->stop) { /* something happened since the caller looked */
         pthread_mutex_unlock(&w->mu);
@@ -131,11 +134,22 @@ int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, wait
     return 0;
 }
 
+int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn, void *arg)
+{
+    return add(w, key, deadline, seq, fn, arg, 0);
+}
+
+int waiters_watch(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn,
+                  void *arg)
+{
+    return add(w, key, deadline, seq, fn, arg, 1);
+}
+
 size_t waiters_parked(waiters *w)
 {
     size_t n = 0;
     pthread_mutex_lock(&w->mu);
-    for (const ent *e = w->head; e; e = e->next) n++;
+    for (const ent *e = w->head; e; e = e->next) n += !e->quiet;
     pthread_mutex_unlock(&w->mu);
     return n;
 }

@@ -17,6 +17,9 @@ void waiters_free(waiters *w); /* fires every remaining waiter with final=1, the
 uint64_t waiters_seq(waiters *w);
 int waiters_add(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn,
                 void *arg);
+/* The same for an engine watching a key (not a parked request: waiters_parked omits it). */
+int waiters_watch(waiters *w, const char *key, double deadline, uint64_t seq, waiter_fn fn,
+                  void *arg);
 void waiters_notify(waiters *w, const char *key);
 /* How many requests are parked now (GET /_ferry/health shows it to signed callers; tests
  * use it to know a long poll is waiting before they wake it). */
