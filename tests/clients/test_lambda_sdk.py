@@ -6,6 +6,9 @@ same send is refused (the function fails with the SDK's AccessDenied)."""
 import base64
 import json
 import os
+import shutil
+import stat
+import tempfile
 
 import pytest
 from ferrytest import Ferry, acct, zipped
@@ -28,9 +31,37 @@ NODE = {"index.js": "const { SQSClient, SendMessageCommand } = require('@aws-sdk
                     "  return { id: r.MessageId };\n};\n"}
 
 
+def reachable_by_others(path):
+    """Whether a uid of no group of ours may reach path (ferry run as root runs functions as
+    uids of their own): every directory on the way searchable by others."""
+    p = path
+    while True:
+        if not os.stat(p).st_mode & stat.S_IXOTH:
+            return False
+        parent = os.path.dirname(p)
+        if parent == p:
+            return True
+        p = parent
+
+
 @pytest.fixture(scope="module")
-def ferry():
-    f = Ferry().start(env={"FERRY_FN_NODE_MODULES": NODE_MODULES})
+def node_modules():
+    if os.geteuid() != 0 or reachable_by_others(NODE_MODULES):
+        yield NODE_MODULES
+        return
+    # a checkout under /root: offer the functions a copy they can read (the SDK v3 packages,
+    # not the v2 models the build reads)
+    tmp = tempfile.mkdtemp(prefix="ferry-sdk-")
+    os.chmod(tmp, 0o755)
+    dst = os.path.join(tmp, "node_modules")
+    shutil.copytree(NODE_MODULES, dst, symlinks=True, ignore=shutil.ignore_patterns("aws-sdk"))
+    yield dst
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ferry(node_modules):
+    f = Ferry().start(env={"FERRY_FN_NODE_MODULES": node_modules})
     f.init()
     yield f
     f.close()
