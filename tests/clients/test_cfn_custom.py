@@ -126,6 +126,13 @@ def test_sns_token_create_update_replace_delete(fx):
     # the URL is signed: another signature, or another request's path, is refused
     bad = ev["ResponseURL"].replace("Signature=", "Signature=0")[:-1]
     assert put(bad, {"Status": "SUCCESS"}) == 403
+    # refused as S3 refuses a presigned URL whose signature does not match
+    req = urllib.request.Request(bad, data=b"{}", method="PUT", headers={"Content-Type": ""})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req)
+    body = refused.value.read().decode()
+    assert refused.value.headers["Content-Type"] == "application/xml"
+    assert "<Error><Code>SignatureDoesNotMatch</Code>" in body and "<RequestId>" in body, body
     assert put(ev["ResponseURL"].replace(ev["RequestId"], "0" * 36), {"Status": "SUCCESS"}) == 403
     assert respond(ev, physical="phys-1", data={"Out": "first"}) == 200
     s = wait(c, sid)

@@ -31,6 +31,7 @@
 #include "base/log.h"
 #include "engine.h"
 #include "proto/codec.h"
+#include "proto/model.h"
 #include "proto/pcommon.h"
 #include "template.h"
 
@@ -142,16 +143,14 @@ int cfn_custom_response_parse(const char *text, size_t len, json_t **out, ferr *
 
 /* ------------------------------------------------------------------ the route */
 
-static int s3_error(proto_response *resp, int status, const char *code, const char *msg)
+/* The ResponseURL stands for a presigned S3 URL: its refusals are S3's errors, in proto's
+ * S3 shape (escaped, with a RequestId). */
+static int s3_error(arena *a, proto_response *resp, int status, const char *code, const char *msg)
 {
+    ferr e = {0};
+    ferr_set(&e, status, code, "%s", msg);
     buf_dispose(&resp->body);
-    proto_response_init(resp);
-    resp->status = status;
-    resp->content_type = "application/xml";
-    buf_printf(&resp->body,
-               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
-               "<Message>%s</Message></Error>",
-               code, msg);
+    proto_encode_error(a, proto_service_by_signing_name("s3"), &e, NULL, resp);
     return 1;
 }
 
@@ -160,15 +159,15 @@ int cfn_custom_serve(ferry_env *env, arena *a, const svc_request *r, proto_respo
     proto_response_init(resp);
     cfn_custom_ref ref;
     if (cfn_custom_ref_parse(r->rest, &ref))
-        return s3_error(resp, 404, "NoSuchKey", "The specified key does not exist.");
+        return s3_error(a, resp, 404, "NoSuchKey", "The specified key does not exist.");
     const char *exp = proto_qs_param(a, r->query, "Expires");
     const char *given = proto_qs_param(a, r->query, "Signature");
     if (!exp || !given || strlen(given) != 64)
-        return s3_error(resp, 403, "AccessDenied",
+        return s3_error(a, resp, 403, "AccessDenied",
                         "Query-string authentication requires the Signature and Expires "
                         "parameters");
     if (r->body_len > RESPONSE_STORED)
-        return s3_error(resp, 400, "EntityTooLarge",
+        return s3_error(a, resp, 400, "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size");
     long long expires = atoll(exp);
     char id[300];
@@ -177,14 +176,15 @@ int cfn_custom_serve(ferry_env *env, arena *a, const svc_request *r, proto_respo
     ferr e = {0};
     store_txn *t = NULL;
     json_t *doc = NULL;
-    if (store_begin(env->st, 1, &t, &e)) return s3_error(resp, 500, "InternalError", "store");
+    if (store_begin(env->st, 1, &t, &e))
+        return s3_error(a, resp, 500, "InternalError", "We encountered an internal error.");
     int rc = store_get(t, &k, &doc, &e);
     const char *secret = jstr(doc, "Secret");
     char sig[65];
     if (rc == 1 && secret) sign(secret, &ref, expires, sig);
     if (rc < 0) {
         store_rollback(t);
-        return s3_error(resp, 500, "InternalError", "We encountered an internal error.");
+        return s3_error(a, resp, 500, "InternalError", "We encountered an internal error.");
     }
     /* a request no longer waited for (answered, timed out) cannot be checked: refused */
     if (rc == 0 || !secret ||
@@ -192,14 +192,14 @@ int cfn_custom_serve(ferry_env *env, arena *a, const svc_request *r, proto_respo
         !enc_ct_equal(sig, given)) {
         json_decref(doc);
         store_rollback(t);
-        return s3_error(resp, 403, "SignatureDoesNotMatch",
+        return s3_error(a, resp, 403, "SignatureDoesNotMatch",
                         "The request signature we calculated does not match the signature you "
                         "provided.");
     }
     if (expires < (long long)clock_now()) {
         json_decref(doc);
         store_rollback(t);
-        return s3_error(resp, 403, "AccessDenied", "Request has expired");
+        return s3_error(a, resp, 403, "AccessDenied", "Request has expired");
     }
     /* the first response counts (CloudFormation reads the object once) */
     int bad = 0;
@@ -214,7 +214,7 @@ int cfn_custom_serve(ferry_env *env, arena *a, const svc_request *r, proto_respo
     json_decref(doc);
     if (bad || store_commit(t, &e)) {
         if (bad) store_rollback(t);
-        return s3_error(resp, 500, "InternalError", "We encountered an internal error.");
+        return s3_error(a, resp, 500, "InternalError", "We encountered an internal error.");
     }
     resp->status = 200;
     return 1;
