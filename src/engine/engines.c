@@ -6,6 +6,7 @@
 #include "delivery.h"
 #include "dynamodb_ttl.h"
 #include "esm.h"
+#include "events_bus.h"
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
@@ -29,6 +30,7 @@ static const engine_def *const registry[] = {
     &logs_retention_engine, /* CloudWatch Logs retention (engine/logs_retention.c) */
     &sm_rotation_engine,    /* Secrets Manager rotation (engine/sm_rotation.c) */
     &dynamodb_ttl_engine,   /* DynamoDB TTL deletions (engine/dynamodb_ttl.c) */
+    &events_bus_engine,     /* EventBridge deliveries and schedules (engine/events_bus.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -25,9 +25,11 @@ typedef enum {
     C_AB_PREFIX, /* {"anything-but": {"prefix": "bas"}} */
     C_AB_SUFFIX,
     C_AB_EQIC,
-    C_NUMERIC, /* {"numeric": [">", 0, "<=", 150]} */
-    C_EXISTS,  /* {"exists": true} */
-    C_CIDR,    /* {"cidr": "10.0.0.0/24"} */
+    C_NUMERIC,     /* {"numeric": [">", 0, "<=", 150]} */
+    C_EXISTS,      /* {"exists": true} */
+    C_CIDR,        /* {"cidr": "10.0.0.0/24"} */
+    C_WILDCARD,    /* {"wildcard": "*.png"} (EventBridge) */
+    C_AB_WILDCARD, /* {"anything-but": {"wildcard": "*.tmp"}} (EventBridge) */
 } ckind;
 
 enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -88,8 +90,13 @@ static double scaled(double x)
 static int fail(pctx *p, const char *fmt, const char *arg)
 {
     char reason[768];
+    /* EventBridge words the same reasons without SNS's parameter name */
+    if (p->scope == SNS_SCOPE_EVENT && !strncmp(fmt, "FilterPolicy: ", 14)) fmt += 14;
     snprintf(reason, sizeof(reason), fmt, arg ? arg : "");
-    return ferr_set(p->e, 400, "InvalidParameter", "%s%s", p->prefix, reason);
+    return ferr_set(p->e, 400,
+                    p->scope == SNS_SCOPE_EVENT ? "InvalidEventPatternException"
+                                                : "InvalidParameter",
+                    "%s%s", p->prefix, reason);
 }
 
 static const char *dump(arena *a, const json_t *v)
@@ -213,6 +220,8 @@ static int compile_anything_but(pctx *p, const json_t *v, cond *c)
             c->k = C_AB_SUFFIX;
         else if (!strcmp(k, "equals-ignore-case"))
             c->k = C_AB_EQIC;
+        else if (!strcmp(k, "wildcard") && p->scope == SNS_SCOPE_EVENT)
+            c->k = C_AB_WILDCARD;
         else
             return fail(p, "FilterPolicy: Unsupported anything-but pattern: %s", k);
         if (!json_is_string(x))
@@ -253,10 +262,12 @@ static int compile_cond(pctx *p, const json_t *v, cond *c)
     void *it = json_object_iter((json_t *)v);
     const char *op = json_object_iter_key(it);
     const json_t *x = json_object_iter_value(it);
-    if (!strcmp(op, "prefix") || !strcmp(op, "suffix") || !strcmp(op, "equals-ignore-case")) {
+    int wild = !strcmp(op, "wildcard") && p->scope == SNS_SCOPE_EVENT;
+    if (!strcmp(op, "prefix") || !strcmp(op, "suffix") || !strcmp(op, "equals-ignore-case") ||
+        wild) {
         if (!json_is_string(x))
             return fail(p, "FilterPolicy: %s match pattern must be a string", op);
-        c->k = op[0] == 'p' ? C_PREFIX : op[0] == 's' ? C_SUFFIX : C_EQIC;
+        c->k = wild ? C_WILDCARD : op[0] == 'p' ? C_PREFIX : op[0] == 's' ? C_SUFFIX : C_EQIC;
         c->slen = json_string_length(x);
         c->s = arena_strndup(p->a, json_string_value(x), c->slen);
         return c->s ? 0 : ferr_oom(p->e);
@@ -381,8 +392,9 @@ sns_filter *sns_filter_parse(const char *text, size_t len, int scope, const char
         fail(&p, "FilterPolicy: Filter policy must be a JSON object", NULL);
         goto out;
     }
-    /* AWS: "A filter policy can have a maximum of five keys" (parent keys when nested) */
-    if (json_object_size(doc) > SNS_FILTER_MAX_KEYS) {
+    /* AWS: "A filter policy can have a maximum of five keys" (parent keys when nested);
+     * EventBridge's patterns have no such limit */
+    if (scope != SNS_SCOPE_EVENT && json_object_size(doc) > SNS_FILTER_MAX_KEYS) {
         fail(&p, "FilterPolicy: Filter policy can not have more than 5 keys", NULL);
         goto out;
     }
@@ -396,7 +408,7 @@ sns_filter *sns_filter_parse(const char *text, size_t len, int scope, const char
     f->a = p.a = a;
     f->scope = scope;
     if (compile_pattern(&p, doc, 1, &f->root)) goto fail;
-    if (combinations(&f->root, 1, 1) > SNS_FILTER_MAX_COMBINATIONS) {
+    if (scope != SNS_SCOPE_EVENT && combinations(&f->root, 1, 1) > SNS_FILTER_MAX_COMBINATIONS) {
         fail(&p, "FilterPolicy: Filter policy is too complex", NULL);
         goto fail;
     }
@@ -515,6 +527,34 @@ static int eq_ic(const val *v, const char *s, size_t n)
     return v->t == V_STR && v->slen == n && !strncasecmp(v->s, s, n);
 }
 
+/* EventBridge's wildcard: '*' matches any run of characters, "\\*" a literal star. */
+static int glob(const char *p, size_t pn, const char *s, size_t sn)
+{
+    size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
+    while (si < sn) {
+        if (pi < pn && p[pi] == '*') {
+            star = pi++;
+            mark = si;
+            continue;
+        }
+        if (pi < pn) {
+            char want = p[pi];
+            size_t step = 1;
+            if (want == '\\' && pi + 1 < pn) want = p[pi + 1], step = 2;
+            if (want == s[si]) {
+                pi += step;
+                si++;
+                continue;
+            }
+        }
+        if (star == (size_t)-1) return 0;
+        pi = star + 1;
+        si = ++mark;
+    }
+    while (pi < pn && p[pi] == '*') pi++;
+    return pi == pn;
+}
+
 static int num_ok(int op, double x, double y)
 {
     switch (op) {
@@ -571,6 +611,8 @@ static int cond_val(const cond *c, const val *v)
             if (!num_ok(c->op[i], v->n, c->val[i])) return 0;
         return 1;
     case C_CIDR: return cidr_ok(c, v);
+    case C_WILDCARD: return v->t == V_STR && glob(c->s, c->slen, v->s, v->slen);
+    case C_AB_WILDCARD: return v->t == V_STR && !glob(c->s, c->slen, v->s, v->slen);
     case C_EXISTS: return 0;
     }
     return 0;
@@ -588,7 +630,8 @@ static int leaf(const entry *en, const vals *vs)
             if (c->exists == vs->present) return 1;
             continue;
         }
-        if (c->k == C_AB || c->k == C_AB_PREFIX || c->k == C_AB_SUFFIX || c->k == C_AB_EQIC) {
+        if (c->k == C_AB || c->k == C_AB_PREFIX || c->k == C_AB_SUFFIX || c->k == C_AB_EQIC ||
+            c->k == C_AB_WILDCARD) {
             if (!vs->n) continue;
             size_t j = 0;
             while (j < vs->n && cond_val(c, &vs->v[j])) j++;
@@ -664,6 +707,7 @@ static int match_body(const pattern *pt, const json_t *obj, int depth)
 int sns_filter_match(const sns_filter *f, const json_t *attrs, const json_t *body)
 {
     if (!f) return 1;
+    if (f->scope == SNS_SCOPE_EVENT) return json_is_object(body) && match_body(&f->root, body, 0);
     if (f->scope == SNS_SCOPE_BODY) {
         /* AWS: payload-based filtering "assumes the message payload is a well-formed JSON
          * object"; anything else is not delivered */

@@ -15,7 +15,11 @@
 
 typedef struct sns_filter sns_filter;
 
-enum { SNS_SCOPE_ATTRIBUTES = 0, SNS_SCOPE_BODY = 1 };
+/* SNS_SCOPE_EVENT: EventBridge's event patterns, the same language (AWS's event ruler) over
+ * an event's JSON as in MessageBody scope, plus "wildcard" (also inside anything-but),
+ * without SNS's key and complexity limits, refused as InvalidEventPatternException with
+ * EventBridge's wording (prefix "Event pattern is not valid. Reason: "). */
+enum { SNS_SCOPE_ATTRIBUTES = 0, SNS_SCOPE_BODY = 1, SNS_SCOPE_EVENT = 2 };
 
 #define SNS_FILTER_MAX_BYTES        (256 * 1024) /* AWS: "The maximum size of a filter policy is 256 KB" */
 #define SNS_FILTER_MAX_KEYS         5
