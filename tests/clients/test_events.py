@@ -345,3 +345,47 @@ def test_cli(fx):
                                                    "time": "t", "region": "us-east-1", "detail-type": "x",
                                                    "detail": {}}), profile="qa").json
     assert res["Result"] is True
+
+
+def test_cloudformation_rule_and_bus(fx, ev, sqs):
+    from test_cfn_providers import Stacks, out
+    stacks = Stacks(fx)
+    queue_policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Q", "Arn"]}}]}
+
+    def tpl(detail_type, target_input=None):
+        target = {"Id": "q", "Arn": {"Fn::GetAtt": ["Q", "Arn"]}}
+        if target_input:
+            target["Input"] = target_input
+        return {"Resources": {
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "cfn-ev"}},
+            "QP": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+                "Queues": [{"Ref": "Q"}], "PolicyDocument": queue_policy}},
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "cfn-bus"}},
+            "R": {"Type": "AWS::Events::Rule", "Properties": {
+                "EventPattern": {"source": ["cfn.test"], "detail-type": [detail_type]},
+                "Targets": [target]}},
+            "OnBus": {"Type": "AWS::Events::Rule", "Properties": {
+                "Name": "on-cfn-bus", "EventBusName": {"Ref": "Bus"},
+                "EventPattern": {"source": ["x"]}}}},
+            "Outputs": out(("Name", {"Ref": "R"}), ("Arn", {"Fn::GetAtt": ["R", "Arn"]}),
+                           ("Bus", {"Ref": "Bus"}), ("BusArn", {"Fn::GetAtt": ["Bus", "Arn"]}),
+                           ("OnBus", {"Ref": "OnBus"}))}
+
+    s = stacks.deploy("ev-stack", tpl("a"))
+    name = s["Out"]["Name"]
+    assert name.startswith("ev-stack-R-") and s["Out"]["Arn"].endswith(":rule/" + name)
+    assert s["Out"]["Bus"] == "cfn-bus" and s["Out"]["BusArn"].endswith(":event-bus/cfn-bus")
+    assert s["Out"]["OnBus"] == "cfn-bus|on-cfn-bus"
+    url = sqs.get_queue_url(QueueName="cfn-ev")["QueueUrl"]
+    ev.put_events(Entries=[{"Source": "cfn.test", "DetailType": "a", "Detail": "{}"}])
+    assert json.loads(receive(sqs, url)[0])["detail-type"] == "a"
+    # in place: the pattern and the target's input
+    s = stacks.deploy("ev-stack", tpl("b", "{\"changed\": 1}"), update=True)
+    assert s["Out"]["Name"] == name
+    ev.put_events(Entries=[{"Source": "cfn.test", "DetailType": "b", "Detail": "{}"}])
+    assert json.loads(receive(sqs, url)[0]) == {"changed": 1}
+    stacks.delete(s)
+    raises(ev.describe_rule, "ResourceNotFoundException", Name=name)
+    assert [b["Name"] for b in ev.list_event_buses()["EventBuses"]] == ["default"]
