@@ -6,6 +6,7 @@ rules (FERRY_EVENTS_TIME_SCALE shortens rate()), retries and the dead-letter que
 custom buses and a bus in another account behind its policy, and CloudFormation's
 AWS::Events::Rule / AWS::Events::EventBus."""
 import json
+import signal
 import time
 
 import pytest
@@ -179,6 +180,42 @@ def test_sqs_target_envelope_and_inputs(fx, ev, sqs):
     ev.remove_targets(Rule="orders", Ids=["all", "path", "tr", "const", "closed"])
     ev.delete_rule(Name="orders")
     assert rule_arn.endswith(":rule/orders")
+
+
+def test_sns_target_and_kill9(fx, ev, sqs):
+    sns = fx.client("sns", "dev")
+    topic = sns.create_topic(Name="ev-topic")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish", "Resource": topic}]}))
+    url, arn = queue(sqs, "ev-from-sns", allow_events=False)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": arn}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    durl, darn = queue(sqs, "ev-durable")
+    ev.put_rule(Name="fan", EventPattern=json.dumps({"source": ["fan.test"]}))
+    ev.put_targets(Rule="fan", Targets=[{"Id": "t", "Arn": topic}, {"Id": "q", "Arn": darn}])
+    ev.put_events(Entries=[{"Source": "fan.test", "DetailType": "t", "Detail": "{\"via\": \"sns\"}"}])
+    got = receive(sqs, url)
+    assert len(got) == 1 and json.loads(got[0])["detail"] == {"via": "sns"}
+    receive(sqs, durl)
+    # accepted events survive a kill -9 that comes before (or after) their delivery: each
+    # arrives once
+    ids = [ev.put_events(Entries=[{"Source": "fan.test", "DetailType": "t", "Detail": json.dumps({"n": n})}])
+           ["Entries"][0]["EventId"] for n in range(5)]
+    fx.stop(signal.SIGKILL)
+    fx.start(env=ENV)
+    sqs2 = fx.client("sqs", "dev")
+    got = receive(sqs2, durl, n=5)
+    time.sleep(0.5)
+    got += receive(sqs2, durl, seconds=1)
+    assert sorted(json.loads(m)["id"] for m in got) == sorted(ids)
+    ev2 = fx.client("events", "dev")
+    ev2.remove_targets(Rule="fan", Ids=["t", "q"])
+    ev2.delete_rule(Name="fan")
 
 
 def test_retry_policy_and_dead_letter(fx, ev, sqs):
