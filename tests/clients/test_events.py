@@ -11,6 +11,8 @@ import time
 
 import pytest
 from ferrytest import Ferry, acct, raises, zipped
+from test_lambda_async import queue as async_queue
+from test_lambda_async import receive as async_receive
 
 ENV = {"FERRY_EVENTS_TIME_SCALE": "0.001", "FERRY_EVENTS_INTERVAL": "0.1",
        "FERRY_LAMBDA_ASYNC_TIME_SCALE": "0.01"}
@@ -35,8 +37,8 @@ def sqs(fx):
 
 
 def queue(sqs, name, allow_events=True):
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    """A queue (url, arn); with a policy that lets EventBridge send to it unless told not to."""
+    url, arn = async_queue(sqs, name)
     if allow_events:
         pol = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -46,15 +48,8 @@ def queue(sqs, name, allow_events=True):
 
 
 def receive(sqs, url, n=1, seconds=10, attrs=False):
-    got = []
-    deadline = time.time() + seconds
-    while len(got) < n and time.time() < deadline:
-        r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                MessageAttributeNames=["All"] if attrs else [])
-        for m in r.get("Messages", []):
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            got.append(m if attrs else m["Body"])
-    return got
+    """Messages received and deleted: bodies parsed as JSON (the whole message with attrs)."""
+    return async_receive(sqs, url, n, seconds=seconds, attrs=attrs)
 
 
 def test_rules_crud_and_errors(fx, ev):
@@ -164,16 +159,16 @@ def test_sqs_target_envelope_and_inputs(fx, ev, sqs):
     assert r["FailedEntryCount"] == 0
     got = receive(sqs, url)
     assert len(got) == 1
-    env = json.loads(got[0])
+    env = got[0]
     assert env["version"] == "0" and env["id"] == r["Entries"][0]["EventId"]
     assert env["source"] == "my.shop" and env["detail-type"] == "Order Placed"
     assert env["account"] == dev and env["region"] == ev.meta.region_name
     assert env["resources"] == ["arn:aws:x:::o/1"] and env["detail"]["total"] == 42
     assert env["time"].endswith("Z")
-    assert json.loads(receive(sqs, url2)[0]) == {"name": "ann", "tier": 1}
-    assert json.loads(receive(sqs, url3)[0]) == {"msg": "ann paid 42", "total": 42, "who": "ann",
+    assert receive(sqs, url2)[0] == {"name": "ann", "tier": 1}
+    assert receive(sqs, url3)[0] == {"msg": "ann paid 42", "total": 42, "who": "ann",
                                                   "rule": "orders"}
-    assert json.loads(receive(sqs, url4)[0]) == {"fixed": True}
+    assert receive(sqs, url4)[0] == {"fixed": True}
     # the queue without a policy for events.amazonaws.com gets nothing; nor the others more
     assert receive(sqs, closed_url, seconds=1) == []
     assert receive(sqs, url, seconds=1) == []
@@ -200,7 +195,7 @@ def test_sns_target_and_kill9(fx, ev, sqs):
     ev.put_targets(Rule="fan", Targets=[{"Id": "t", "Arn": topic}, {"Id": "q", "Arn": darn}])
     ev.put_events(Entries=[{"Source": "fan.test", "DetailType": "t", "Detail": "{\"via\": \"sns\"}"}])
     got = receive(sqs, url)
-    assert len(got) == 1 and json.loads(got[0])["detail"] == {"via": "sns"}
+    assert len(got) == 1 and got[0]["detail"] == {"via": "sns"}
     receive(sqs, durl)
     # accepted events survive a kill -9 that comes before (or after) their delivery: each
     # arrives once
@@ -212,7 +207,7 @@ def test_sns_target_and_kill9(fx, ev, sqs):
     got = receive(sqs2, durl, n=5)
     time.sleep(0.5)
     got += receive(sqs2, durl, seconds=1)
-    assert sorted(json.loads(m)["id"] for m in got) == sorted(ids)
+    assert sorted(m["id"] for m in got) == sorted(ids)
     ev2 = fx.client("events", "dev")
     ev2.remove_targets(Rule="fan", Ids=["t", "q"])
     ev2.delete_rule(Name="fan")
@@ -285,7 +280,7 @@ def test_schedule_fires(ev, sqs):
     ev.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
     got = receive(sqs, url, n=2)
     assert len(got) >= 2
-    e = json.loads(got[0])
+    e = got[0]
     assert e["source"] == "aws.events" and e["detail-type"] == "Scheduled Event"
     assert e["detail"] == {} and e["resources"] == [rule_arn]
     ev.disable_rule(Name="tick")
@@ -320,13 +315,13 @@ def test_custom_bus_and_cross_account(fx, ev, sqs):
     assert pol["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{prod}:root"}
     assert pev.put_events(Entries=[entry])["FailedEntryCount"] == 0
     got = receive(sqs, url)
-    assert len(got) == 1 and json.loads(got[0])["account"] == prod
+    assert len(got) == 1 and got[0]["account"] == prod
     # a rule in prod whose target is dev's bus: forwarded through the same policy
     pev.put_rule(Name="fwd", EventPattern=json.dumps({"source": ["x.y"]}))
     pev.put_targets(Rule="fwd", Targets=[{"Id": "bus", "Arn": bus_arn}])
     pev.put_events(Entries=[{"Source": "x.y", "DetailType": "t", "Detail": "{\"hop\": 1}"}])
     got = receive(sqs, url)
-    assert len(got) == 1 and json.loads(got[0])["detail"] == {"hop": 1}
+    assert len(got) == 1 and got[0]["detail"] == {"hop": 1}
     ev.remove_permission(EventBusName="app", StatementId="prod")
     raises(ev.remove_permission, "ResourceNotFoundException", EventBusName="app", StatementId="prod")
     raises(pev.put_events, "AccessDeniedException", Entries=[entry])
@@ -368,7 +363,7 @@ def test_lambda_target(fx, ev, sqs):
                        Principal="events.amazonaws.com", SourceArn=rule_arn)
     ev.put_events(Entries=[{"Source": "fn.test", "DetailType": "t", "Detail": "{\"n\": 2}"}])
     got = receive(sqs, out, seconds=20)
-    assert len(got) == 1 and json.loads(got[0])["detail"] == {"n": 2}
+    assert len(got) == 1 and got[0]["detail"] == {"n": 2}
 
 
 def test_cli(fx):
@@ -417,12 +412,12 @@ def test_cloudformation_rule_and_bus(fx, ev, sqs):
     assert s["Out"]["OnBus"] == "cfn-bus|on-cfn-bus"
     url = sqs.get_queue_url(QueueName="cfn-ev")["QueueUrl"]
     ev.put_events(Entries=[{"Source": "cfn.test", "DetailType": "a", "Detail": "{}"}])
-    assert json.loads(receive(sqs, url)[0])["detail-type"] == "a"
+    assert receive(sqs, url)[0]["detail-type"] == "a"
     # in place: the pattern and the target's input
     s = stacks.deploy("ev-stack", tpl("b", "{\"changed\": 1}"), update=True)
     assert s["Out"]["Name"] == name
     ev.put_events(Entries=[{"Source": "cfn.test", "DetailType": "b", "Detail": "{}"}])
-    assert json.loads(receive(sqs, url)[0]) == {"changed": 1}
+    assert receive(sqs, url)[0] == {"changed": 1}
     stacks.delete(s)
     raises(ev.describe_rule, "ResourceNotFoundException", Name=name)
     assert [b["Name"] for b in ev.list_event_buses()["EventBuses"]] == ["default"]
