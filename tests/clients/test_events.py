@@ -5,6 +5,7 @@ target (the queue's policy decides), InputPath and InputTransformer, a Lambda ta
 rules (FERRY_EVENTS_TIME_SCALE shortens rate()), retries and the dead-letter queue,
 custom buses and a bus in another account behind its policy, and CloudFormation's
 AWS::Events::Rule / AWS::Events::EventBus."""
+import datetime
 import json
 import signal
 import time
@@ -152,6 +153,7 @@ def test_sqs_target_envelope_and_inputs(fx, ev, sqs):
     ])
     r = ev.put_events(Entries=[
         {"Source": "my.shop", "DetailType": "Order Placed", "Resources": ["arn:aws:x:::o/1"],
+         "Time": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
          "Detail": json.dumps({"total": 42, "customer": {"name": "ann", "tier": 1}})},
         {"Source": "my.shop", "DetailType": "Order Placed", "Detail": json.dumps({"total": 5})},
         {"Source": "other", "DetailType": "Order Placed", "Detail": json.dumps({"total": 50})},
@@ -164,7 +166,7 @@ def test_sqs_target_envelope_and_inputs(fx, ev, sqs):
     assert env["source"] == "my.shop" and env["detail-type"] == "Order Placed"
     assert env["account"] == dev and env["region"] == ev.meta.region_name
     assert env["resources"] == ["arn:aws:x:::o/1"] and env["detail"]["total"] == 42
-    assert env["time"].endswith("Z")
+    assert env["time"] == "2024-01-02T03:04:05Z"
     assert receive(sqs, url2)[0] == {"name": "ann", "tier": 1}
     assert receive(sqs, url3)[0] == {"msg": "ann paid 42", "total": 42, "who": "ann",
                                                   "rule": "orders"}
