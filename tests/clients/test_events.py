@@ -383,6 +383,7 @@ def test_cli(fx):
 
 def test_cloudformation_rule_and_bus(fx, ev, sqs):
     from test_cfn_providers import Stacks, out
+    prod, qa = acct(fx, "prod"), acct(fx, "qa")
     stacks = Stacks(fx)
     queue_policy = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -400,6 +401,13 @@ def test_cloudformation_rule_and_bus(fx, ev, sqs):
             "R": {"Type": "AWS::Events::Rule", "Properties": {
                 "EventPattern": {"source": ["cfn.test"], "detail-type": [detail_type]},
                 "Targets": [target]}},
+            "BP": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+                "EventBusName": {"Ref": "Bus"}, "StatementId": "from-prod",
+                "Statement": {"Effect": "Allow", "Principal": {"AWS": prod},
+                              "Action": "events:PutEvents", "Resource": {"Fn::GetAtt": ["Bus", "Arn"]}}}},
+            "BP2": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+                "EventBusName": {"Ref": "Bus"}, "StatementId": "from-qa", "Action": "events:PutEvents",
+                "Principal": qa}},
             "OnBus": {"Type": "AWS::Events::Rule", "Properties": {
                 "Name": "on-cfn-bus", "EventBusName": {"Ref": "Bus"},
                 "EventPattern": {"source": ["x"]}}}},
@@ -412,6 +420,10 @@ def test_cloudformation_rule_and_bus(fx, ev, sqs):
     assert name.startswith("ev-stack-R-") and s["Out"]["Arn"].endswith(":rule/" + name)
     assert s["Out"]["Bus"] == "cfn-bus" and s["Out"]["BusArn"].endswith(":event-bus/cfn-bus")
     assert s["Out"]["OnBus"] == "cfn-bus|on-cfn-bus"
+    pol = json.loads(ev.describe_event_bus(Name="cfn-bus")["Policy"])
+    assert sorted(st["Sid"] for st in pol["Statement"]) == ["from-prod", "from-qa"]
+    entry = {"Source": "x", "DetailType": "t", "Detail": "{}", "EventBusName": s["Out"]["BusArn"]}
+    assert fx.client("events", "prod").put_events(Entries=[entry])["FailedEntryCount"] == 0
     url = sqs.get_queue_url(QueueName="cfn-ev")["QueueUrl"]
     ev.put_events(Entries=[{"Source": "cfn.test", "DetailType": "a", "Detail": "{}"}])
     assert receive(sqs, url)[0]["detail-type"] == "a"

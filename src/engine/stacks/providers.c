@@ -22,7 +22,8 @@ extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_perm
 /* src/svc/lambda/prov_esm.c */
 extern const cfn_provider cfn_provider_lambda_event_source_mapping;
 /* EventBridge's (src/svc/events/prov_events.c) */
-extern const cfn_provider cfn_provider_events_rule, cfn_provider_events_event_bus;
+extern const cfn_provider cfn_provider_events_rule, cfn_provider_events_event_bus,
+    cfn_provider_events_event_bus_policy;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -63,6 +64,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_lambda_event_source_mapping,
     &cfn_provider_events_rule,
     &cfn_provider_events_event_bus,
+    &cfn_provider_events_event_bus_policy,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -1,4 +1,4 @@
-/* CloudFormation's AWS::Events::Rule and AWS::Events::EventBus.
+/* CloudFormation's AWS::Events::Rule, AWS::Events::EventBus and AWS::Events::EventBusPolicy.
  *
  * Rule: Ref = the rule's name ("BUS|NAME" on a custom bus, as AWS), GetAtt Arn. Name and
  * EventBusName replace; the rest (pattern, schedule, state, description, role, targets)
@@ -295,4 +295,157 @@ const cfn_provider cfn_provider_events_event_bus = {
     .shape = &bus_shape,
     .del = bus_del,
     .replace_on = bus_replace_on,
+};
+
+/* ---- AWS::Events::EventBusPolicy ----
+ * Ref = the StatementId. A Statement (a policy statement object) is merged into the bus's
+ * policy under that Sid; or Action, Principal and Condition make one as PutPermission does.
+ * EventBusName and StatementId replace; the rest changes in place. A Statement that
+ * PutPermission cannot express is merged by reading and writing the whole policy: two such
+ * made at the same time may lose one (AWS's own provider has the same window). */
+
+static const prov_prop policy_schema[] = {
+    {"Action", PT_STR, 0},
+    {"Condition", PT_OBJECT, 0},
+    {"EventBusName", PT_STR, 0},
+    {"Principal", PT_STR, 0},
+    {"Statement", PT_JSON, 0},
+    {"StatementId", PT_STR, 1},
+    {NULL, 0, 0},
+};
+
+static int policy_del(cfn_pctx *p, const char *sid, const json_t *props)
+{
+    return prov_call_gone_ok(
+        p, NULL, "events", "RemovePermission",
+        json_pack("{s:s, s:s}", "EventBusName", bus_name(props), "StatementId", sid));
+}
+
+/* The bus's policy with pr's Statement as Sid (any earlier one of that Sid replaced). */
+static int merge_statement(cfn_pctx *p, const char *bus, const char *sid, const json_t *pr)
+{
+    json_t *out = NULL, *pol = NULL;
+    if (prov_call(p, "events", "DescribeEventBus", json_pack("{s:s}", "Name", bus), &out))
+        return -1;
+    const char *have = jstr(out, "Policy");
+    pol = have ? json_loads(have, 0, NULL) : NULL;
+    if (!json_is_object(pol)) {
+        json_decref(pol);
+        pol = json_pack("{s:s, s:[]}", "Version", "2012-10-17", "Statement");
+    }
+    char *text = prov_doc_text(json_object_get(pr, "Statement"));
+    json_t *st = json_object_get(pol, "Statement"), *add = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    int rc = 0;
+    if (!json_is_object(add)) rc = prov_invalid(p, "#/Statement: expected type: JSONObject");
+    for (size_t i = json_array_size(st); !rc && i-- > 0;)
+        if (!strcmp(jstr(json_array_get(st, i), "Sid") ? jstr(json_array_get(st, i), "Sid") : "",
+                    sid))
+            rc = json_array_remove(st, i) ? ferr_oom(p->e) : 0;
+    if (!rc && (jset_str(add, "Sid", sid) || json_array_append(st, add))) rc = ferr_oom(p->e);
+    char *doc = rc ? NULL : json_dumps(pol, JSON_COMPACT);
+    if (!rc)
+        rc = !doc ? ferr_oom(p->e)
+                  : prov_call(p, "events", "PutPermission",
+                              json_pack("{s:s, s:s}", "EventBusName", bus, "Policy", doc), NULL);
+    free(doc);
+    json_decref(add);
+    json_decref(pol);
+    json_decref(out);
+    return rc;
+}
+
+/* A Statement PutPermission can make itself (Allow events:PutEvents to an account or "*",
+ * at most one condition): as Action, Principal and Condition, so that statements made at
+ * once (CloudFormation creates resources in parallel) do not overwrite each other. New
+ * props, or NULL when it cannot. */
+static json_t *simple_statement(const json_t *pr)
+{
+    char *text = prov_doc_text(json_object_get(pr, "Statement"));
+    json_t *st = text ? json_loads(text, 0, NULL) : NULL, *out = NULL;
+    free(text);
+    const json_t *pp = json_object_get(st, "Principal"), *cond = json_object_get(st, "Condition");
+    const char *who = json_is_string(pp) ? json_string_value(pp) : jstr(pp, "AWS");
+    if (who && !strncmp(who, "arn:aws:iam::", 13) && strlen(who) == 30 &&
+        !strcmp(who + 25, ":root"))
+        who += 13;
+    const char *ctype = NULL, *ckey = NULL;
+    const json_t *cval = NULL;
+    if (json_object_size(cond) == 1) {
+        ctype = json_object_iter_key(json_object_iter((json_t *)cond));
+        const json_t *kv = json_object_iter_value(json_object_iter((json_t *)cond));
+        if (json_object_size(kv) == 1) {
+            ckey = json_object_iter_key(json_object_iter((json_t *)kv));
+            cval = json_object_iter_value(json_object_iter((json_t *)kv));
+        }
+    }
+    int ok = st && who && (!strcmp(who, "*") || strspn(who, "0123456789") == 12) &&
+             !strcmp(jstr(st, "Effect") ? jstr(st, "Effect") : "", "Allow") &&
+             !strcmp(jstr(st, "Action") ? jstr(st, "Action") : "", "events:PutEvents") &&
+             (!cond || (ckey && json_is_string(cval)));
+    if (ok) {
+        out = json_pack("{s:s, s:s, s:s}", "EventBusName", bus_name(pr), "Action",
+                        "events:PutEvents", "Principal", who);
+        if (out && cond &&
+            json_object_set_new(out, "Condition",
+                                json_pack("{s:s, s:s, s:s}", "Type", ctype, "Key", ckey, "Value",
+                                          json_string_value(cval))))
+            json_decref(out), out = NULL;
+    }
+    json_decref(st);
+    return out;
+}
+
+static int policy_put(cfn_pctx *p, const char *sid, const json_t *pr)
+{
+    const char *bus = bus_name(pr);
+    json_t *simple = json_object_get(pr, "Statement") ? simple_statement(pr) : NULL;
+    if (simple) {
+        int rc = policy_put(p, sid, simple);
+        json_decref(simple);
+        return rc;
+    }
+    if (json_object_get(pr, "Statement")) return merge_statement(p, bus, sid, pr);
+    json_t *in = json_pack("{s:s, s:s, s:s, s:s}", "EventBusName", bus, "StatementId", sid,
+                           "Action", jstr(pr, "Action") ? jstr(pr, "Action") : "", "Principal",
+                           jstr(pr, "Principal") ? jstr(pr, "Principal") : "");
+    const json_t *cond = json_object_get(pr, "Condition");
+    if (in && cond && json_object_set(in, "Condition", (json_t *)cond)) {
+        json_decref(in);
+        in = NULL;
+    }
+    return prov_call(p, "events", "PutPermission", in, NULL);
+}
+
+static int policy_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id,
+                       json_t **attrs)
+{
+    const char *sid = jstr(pr, "StatementId");
+    if (cfn_intent(p, sid) || policy_put(p, sid, pr)) return -1;
+    if (!(*id = strdup(sid))) return ferr_oom(p->e);
+    return prov_shape_id_attrs(s, p, sid, attrs);
+}
+
+static int policy_change(const prov_shape *s, cfn_pctx *p, const char *sid, const json_t *op,
+                         const json_t *np)
+{
+    (void)s;
+    return policy_del(p, sid, op) || policy_put(p, sid, np) ? -1 : 0;
+}
+
+static const prov_shape policy_shape = {
+    .schema = policy_schema,
+    .make = policy_make,
+    .change = policy_change,
+    .attrs = prov_shape_id_attrs,
+    .del = policy_del,
+};
+
+static const char *const policy_replace_on[] = {"EventBusName", "StatementId", NULL};
+
+const cfn_provider cfn_provider_events_event_bus_policy = {
+    .type = "AWS::Events::EventBusPolicy",
+    .shape = &policy_shape,
+    .del = policy_del,
+    .replace_on = policy_replace_on,
 };
