@@ -302,7 +302,7 @@ const cfn_provider cfn_provider_events_event_bus = {
  * policy under that Sid; or Action, Principal and Condition make one as PutPermission does.
  * EventBusName and StatementId replace; the rest changes in place. A Statement that
  * PutPermission cannot express is merged by reading and writing the whole policy: two such
- * made at the same time may lose one (AWS's own provider has the same window). */
+ * made at the same time may lose one. */
 
 static const prov_prop policy_schema[] = {
     {"Action", PT_STR, 0},
