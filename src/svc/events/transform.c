@@ -115,8 +115,7 @@ static char *transform(const json_t *tr, const json_t *event, const char *rule_a
     const json_t *map = json_object_get(tr, "InputPathsMap");
     buf b;
     buf_init(&b, 0);
-    json_t *tmp = json_object();
-    int quoted = 0, rc = tmp ? 0 : -1;
+    int quoted = 0, rc = 0;
     for (const char *p = tpl; !rc && *p; p++) {
         if (*p == '\\' && quoted && p[1]) {
             rc = buf_put(&b, p, 2);
@@ -158,7 +157,6 @@ static char *transform(const json_t *tr, const json_t *event, const char *rule_a
         json_decref(own);
         p = end;
     }
-    json_decref(tmp);
     char *out = rc ? NULL : buf_take(&b);
     buf_dispose(&b);
     if (!out) ferr_oom(e);
