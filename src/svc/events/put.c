@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/gencache.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "events_int.h"
@@ -54,6 +55,35 @@ static int queue_target(match_ctx *m, const json_t *rule, const json_t *target)
     return rc;
 }
 
+static void filter_free(void *f)
+{
+    sns_filter_free(f);
+}
+
+/* Compiled patterns, keyed by their text (which says all of them: generation 0). */
+static gencache_static patterns = GENCACHE_STATIC(4096, filter_free);
+
+/* 1 when event matches pattern (a pattern that no longer parses matches nothing). */
+static int pattern_hit(const char *pattern, const json_t *event)
+{
+    gencache *gc = gencache_of(&patterns);
+    gencache_entry *en = gencache_acquire(gc, pattern, 0);
+    if (!en) {
+        ferr pe = {0};
+        sns_filter *f = sns_filter_parse(pattern, strlen(pattern), SNS_SCOPE_EVENT, "", &pe);
+        if (!f) return 0;
+        en = gencache_insert(gc, pattern, 0, f);
+        if (!en) {
+            int hit = sns_filter_match(f, NULL, event);
+            sns_filter_free(f);
+            return hit;
+        }
+    }
+    int hit = sns_filter_match(gencache_value(en), NULL, event);
+    gencache_release(en);
+    return hit;
+}
+
 static int match_rule(void *ud, const store_key *k, json_t *rule)
 {
     (void)k;
@@ -64,11 +94,7 @@ static int match_rule(void *ud, const store_key *k, json_t *rule)
         if (strcmp(jstr(rule, "Name"), m->only)) return 0;
     } else {
         if (!pattern) return 0; /* schedules get their own events only */
-        ferr pe = {0};
-        sns_filter *f = sns_filter_parse(pattern, strlen(pattern), SNS_SCOPE_EVENT, "", &pe);
-        int hit = f && sns_filter_match(f, NULL, m->event);
-        sns_filter_free(f);
-        if (!hit) return 0;
+        if (!pattern_hit(pattern, m->event)) return 0;
     }
     size_t i;
     json_t *t;
