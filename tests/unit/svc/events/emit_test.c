@@ -47,6 +47,21 @@ static json_t *deliveries(store *st)
     return all;
 }
 
+/* events_emit in a transaction of its own, committed or rolled back. */
+static void emit(store *st, const json_t *detail, const json_t *res, int commit)
+{
+    store_txn *t;
+    ferr e = {0};
+    assert_int_equal(store_begin(st, 1, &t, &e), 0);
+    assert_int_equal(events_emit(t, ACCT, REGION, "aws.codecommit",
+                                 "CodeCommit Repository State Change", detail, res, &e),
+                     0);
+    if (commit)
+        assert_int_equal(store_commit(t, &e), 0);
+    else
+        store_rollback(t);
+}
+
 static void test_emit(void **state)
 {
     (void)state;
@@ -69,23 +84,13 @@ static void test_emit(void **state)
              "\"Targets\":[{\"Id\":\"d\",\"Arn\":\"arn:aws:sqs:us-east-1:111122223333:q\"}]}");
     json_t *detail = json_pack("{s:s, s:s}", "referenceName", "main", "event", "referenceUpdated");
     json_t *res = json_pack("[s]", "arn:aws:codecommit:us-east-1:111122223333:repo");
-    store_txn *t;
-    ferr e = {0};
     /* rolled back: nothing queued */
-    assert_int_equal(store_begin(st, 1, &t, &e), 0);
-    assert_int_equal(events_emit(t, ACCT, REGION, "aws.codecommit",
-                                 "CodeCommit Repository State Change", detail, res, &e),
-                     0);
-    store_rollback(t);
+    emit(st, detail, res, 0);
     json_t *got = deliveries(st);
     assert_int_equal(json_array_size(got), 0);
     json_decref(got);
     /* committed: one delivery per target of the matching enabled rule on the default bus */
-    assert_int_equal(store_begin(st, 1, &t, &e), 0);
-    assert_int_equal(events_emit(t, ACCT, REGION, "aws.codecommit",
-                                 "CodeCommit Repository State Change", detail, res, &e),
-                     0);
-    assert_int_equal(store_commit(t, &e), 0);
+    emit(st, detail, res, 1);
     got = deliveries(st);
     assert_int_equal(json_array_size(got), 2);
     const json_t *d = json_array_get(got, 0), *ev = json_object_get(d, "Event");
@@ -107,11 +112,7 @@ static void test_emit(void **state)
     json_decref(got);
     /* another branch matches nothing */
     json_object_set_new(detail, "referenceName", json_string("dev"));
-    assert_int_equal(store_begin(st, 1, &t, &e), 0);
-    assert_int_equal(events_emit(t, ACCT, REGION, "aws.codecommit",
-                                 "CodeCommit Repository State Change", detail, NULL, &e),
-                     0);
-    assert_int_equal(store_commit(t, &e), 0);
+    emit(st, detail, NULL, 1);
     got = deliveries(st);
     assert_int_equal(json_array_size(got), 2);
     json_decref(got);
