@@ -223,7 +223,8 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
 
 int gateway_streams(gateway *g, arena *a, const hreq *r)
 {
-    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8)) return 0;
+    /* a service's own URLs (an HTTP API's PUT) take their body whole */
+    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r)) return 0;
     sigv4_auth sa;
     ferr e = {0};
     int rc = sigv4_parse(a, r, &sa, &e);
