@@ -405,3 +405,49 @@ def test_jwt_authorizer(ferry, gw, fn, issuer):
     admin = token(issuer, {"iss": issuer["url"], "aud": "app", "exp": now + 600, "scope": "admin"})
     assert call(ferry, api, "GET", "/admin", headers={"Authorization": admin})[0] == 200
     assert issuer["state"]["fetches"] == 1  # the key set is cached
+
+
+# ---- CloudFormation ----
+
+def test_cloudformation_stack_serves(ferry, gw):
+    from test_cfn_providers import Stacks, out
+    stacks = Stacks(ferry)
+    src = ("def handler(event, context):\n"
+           "    return {'route': event['routeKey'], 'id': event['pathParameters']['id'],\n"
+           "            'stage': event['requestContext']['stage']}\n")
+
+    def tpl(desc):
+        return {"Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+                "Runtime": "python3.12", "Handler": "index.handler",
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": src}}},
+            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+                "Name": "cfn-http", "ProtocolType": "HTTP", "Description": desc}},
+            "Integ": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+                "ApiId": {"Ref": "Api"}, "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": {"Fn::GetAtt": ["Fn", "Arn"]}, "PayloadFormatVersion": "2.0"}},
+            "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+                "ApiId": {"Ref": "Api"}, "RouteKey": "GET /things/{id}",
+                "Target": {"Fn::Join": ["/", ["integrations", {"Ref": "Integ"}]]}}},
+            "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+                "ApiId": {"Ref": "Api"}, "StageName": "live", "AutoDeploy": True}},
+            "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {
+                "FunctionName": {"Ref": "Fn"}, "Action": "lambda:InvokeFunction",
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"}}}},
+            "Outputs": out(("Id", {"Ref": "Api"}), ("Endpoint", {"Fn::GetAtt": ["Api", "ApiEndpoint"]}),
+                           ("Route", {"Ref": "Route"}), ("Stage", {"Ref": "Stage"}))}
+
+    s = stacks.deploy("http-api", tpl("one"))
+    api = s["Out"]["Id"]
+    assert s["Out"]["Endpoint"] == f"http://{api}.execute-api.localhost:{ferry.port}"
+    assert s["Out"]["Stage"] == "live"
+    assert gw.get_route(ApiId=api, RouteId=s["Out"]["Route"])["RouteKey"] == "GET /things/{id}"
+    st, _, b = call(ferry, api, "GET", "/live/things/7")
+    assert st == 200, b
+    assert json.loads(b) == {"route": "GET /things/{id}", "id": "7", "stage": "live"}
+    s = stacks.deploy("http-api", tpl("two"), update=True)
+    assert s["Out"]["Id"] == api and gw.get_api(ApiId=api)["Description"] == "two"
+    stacks.delete(s)
+    raises(gw.get_api, "NotFoundException", ApiId=api)
