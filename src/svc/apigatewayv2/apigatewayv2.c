@@ -223,7 +223,11 @@ int apigatewayv2_op_create_api(call *c, json_t *in, json_t **out)
         return ferr_oom(c->err);
     if (jstr(in, "Target") && quick_create(c, doc, in)) return -1;
     call_resource(c, "AWS::ApiGatewayV2::Api", id);
-    if (apigwv2_save(c, doc)) return -1;
+    store_key hk = {APIGWV2_HOST_KIND, "", "", id};
+    json_t *where = json_pack("{s:s, s:s}", "Account", c->account, "Region", c->region);
+    int rc = where ? store_put(c->txn, &hk, where, c->err) : ferr_oom(c->err);
+    json_decref(where);
+    if (rc || apigwv2_save(c, doc)) return -1;
     *out = svc_out(c, render_api(c, doc));
     return 0;
 }
@@ -298,8 +302,9 @@ int apigatewayv2_op_delete_api(call *c, json_t *in, json_t **out)
 {
     json_t *doc;
     if (apigwv2_open(c, in, "DELETE", &doc) < 0) return -1;
-    store_key k = call_key(c, APIGWV2_KIND, jstr(in, "ApiId"));
-    if (store_del(c->txn, &k, c->err) < 0) return -1;
+    store_key k = call_key(c, APIGWV2_KIND, jstr(in, "ApiId")),
+              hk = {APIGWV2_HOST_KIND, "", "", jstr(in, "ApiId")};
+    if (store_del(c->txn, &k, c->err) < 0 || store_del(c->txn, &hk, c->err) < 0) return -1;
     *out = svc_out(c, json_object());
     return 0;
 }

@@ -9,7 +9,10 @@
 #define FERRY_APIGATEWAYV2_INT_H
 #include "svc/svc.h"
 
-#define APIGWV2_KIND "apigatewayv2:api"
+#define APIGWV2_KIND      "apigatewayv2:api"
+/* Where each API lives, for its URL (which names neither account nor region): kind
+ * APIGWV2_HOST_KIND, account and region "", id the API id, {"Account", "Region"}. */
+#define APIGWV2_HOST_KIND "apigatewayv2:host"
 
 typedef struct proto_response proto_response;
 

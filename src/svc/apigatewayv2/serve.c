@@ -60,41 +60,28 @@ static void answer(req *q, proto_response *resp, int status, const char *message
 
 /* ---- finding the API ---- */
 
-typedef struct find_ud {
-    const char *id;
-    json_t *doc;
-    char account[16], region[32];
-} find_ud;
-
-static int find_one(void *ud, const store_key *k, json_t *doc)
-{
-    find_ud *f = ud;
-    if (strcmp(k->id, f->id)) return 0;
-    f->doc = json_incref(doc);
-    snprintf(f->account, sizeof(f->account), "%s", k->account);
-    snprintf(f->region, sizeof(f->region), "%s", k->region);
-    return 1;
-}
-
 /* 1: found (q filled), 0: no HTTP API has that id, -1: the store failed. */
 static int find_api(req *q, const char *id)
 {
     store_txn *t = NULL;
     ferr e = {0};
-    find_ud f = {.id = id};
+    json_t *where = NULL, *doc = NULL;
     if (!q->env->st || store_begin(q->env->st, 0, &t, &e)) return -1;
-    int rc = store_list(t, APIGWV2_KIND, NULL, NULL, id, NULL, 0, find_one, &f, &e);
+    store_key hk = {APIGWV2_HOST_KIND, "", "", id};
+    int rc = store_get(t, &hk, &where, &e);
+    if (rc > 0 && !arena_defer_json(q->a, where)) rc = -1;
+    store_key k = {APIGWV2_KIND, jstr(where, "Account"), jstr(where, "Region"), id};
+    if (rc > 0 && k.account && k.region) rc = store_get(t, &k, &doc, &e);
     store_rollback(t);
-    if (rc < 0) return -1;
-    if (!f.doc) return 0;
-    if (!arena_defer_json(q->a, f.doc)) return -1;
-    const char *proto = jstr(json_object_get(f.doc, "Api"), "ProtocolType");
+    if (rc <= 0 || !doc) return rc < 0 ? -1 : 0;
+    if (!arena_defer_json(q->a, doc)) return -1;
+    const char *proto = jstr(json_object_get(doc, "Api"), "ProtocolType");
     if (!proto || strcmp(proto, "HTTP")) return 0;
-    q->doc = f.doc;
+    q->doc = doc;
     q->api_id = arena_strdup(q->a, id);
-    q->account = arena_strdup(q->a, f.account);
-    q->region = arena_strdup(q->a, f.region);
-    return q->api_id && q->account && q->region ? 1 : -1;
+    q->account = k.account;
+    q->region = k.region;
+    return q->api_id ? 1 : -1;
 }
 
 /* The stage: a first segment naming one, else $default (then the path is whole). */
