@@ -259,6 +259,8 @@ def test_function_policy_decides(ferry, gw, fn):
 
 class Backend(http.server.BaseHTTPRequestHandler):
     def do_any(self):
+        if self.path.startswith("/up/slow"):
+            time.sleep(1)
         n = int(self.headers.get("content-length") or 0)
         body = json.dumps({"method": self.command, "path": self.path,
                            "body": self.rfile.read(n).decode(),
@@ -294,6 +296,9 @@ def test_http_proxy(ferry, gw, backend):
     s, h, b = call(ferry, api, "PUT", "/svc/a/b?q=1", body=b"data", headers={"X-Test": "t"})
     assert s == 202 and hdr(h, "x-backend") == "1"
     assert json.loads(b) == {"method": "PUT", "path": "/up/a/b?q=1", "body": "data", "x": "t"}
+    gw.update_integration(ApiId=api, IntegrationId=iid, TimeoutInMillis=200)
+    s, _, b = call(ferry, api, "GET", "/svc/slow")
+    assert (s, json.loads(b)) == (503, {"message": "Service Unavailable"})
 
 
 def test_cors_preflight_and_headers(ferry, gw, fn):

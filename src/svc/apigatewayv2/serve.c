@@ -661,7 +661,7 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
     if (rc) {
         buf_dispose(&hr.body);
         log_info("apigatewayv2: %s: %s %s failed", q->api_id, method, url ? url : "");
-        return rc == HTTPC_TIMEOUT ? 504 : 500;
+        return rc == HTTPC_TIMEOUT ? 503 : 500; /* AWS: a timeout is 503 on HTTP APIs */
     }
     proto_response_init(resp);
     resp->status = (int)hr.status;
@@ -733,7 +733,6 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     case 403: answer(&q, resp, 403, "Forbidden"); break;
     case 404: answer(&q, resp, 404, "Not Found"); break;
     case 503: answer(&q, resp, 503, "Service Unavailable"); break;
-    case 504: answer(&q, resp, 504, "Service Unavailable"); break;
     default: answer(&q, resp, 500, "Internal Server Error");
     }
     cors_headers(&q, resp, 0);
