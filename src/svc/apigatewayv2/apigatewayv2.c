@@ -210,12 +210,12 @@ int apigatewayv2_op_create_api(call *c, json_t *in, json_t **out)
         json_decref(doc);
         if (!rc) break;
     } while (1);
-    json_t *api =
-        json_pack("{s:s, s:s, s:f, s:s, s:s, s:b, s:O}", "ApiId", id, "ApiKeySelectionExpression",
-                  "$request.header.x-api-key", "CreatedDate", (double)(long long)clock_now(),
-                  "ProtocolType", proto, "RouteSelectionExpression",
-                  "${request.method} ${request.path}", "DisableExecuteApiEndpoint", 0, "Tags",
-                  json_object_get(in, "Tags") ? json_object_get(in, "Tags") : json_object());
+    json_t *tags = json_object_get(in, "Tags");
+    json_t *api = json_pack(
+        "{s:s, s:s, s:f, s:s, s:s, s:b, s:o}", "ApiId", id, "ApiKeySelectionExpression",
+        "$request.header.x-api-key", "CreatedDate", (double)(long long)clock_now(), "ProtocolType",
+        proto, "RouteSelectionExpression", "${request.method} ${request.path}",
+        "DisableExecuteApiEndpoint", 0, "Tags", tags ? json_deep_copy(tags) : json_object());
     doc = json_pack("{s:o, s:{}, s:{}, s:{}, s:{}, s:{}}", "Api", api, "Routes", "Integrations",
                     "Authorizers", "Stages", "Deployments");
     if (!doc || !arena_defer_json(c->a, doc) ||
