@@ -17,10 +17,12 @@ from ferrytest import acct, raises, zipped
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
-FN = {"index.py": """import base64, json
+FN = {"index.py": """import base64, json, time
 
 def handler(event, context):
     p = event['rawPath']
+    if p.endswith('/slow'):
+        time.sleep(1)
     if p.endswith('/plain'):
         return {'hello': 'world'}
     if p.endswith('/bin'):
@@ -236,6 +238,19 @@ def test_routes_path_parameters_and_stages(ferry, gw, fn):
     assert s == 404
     gw.create_deployment(ApiId=api, StageName="frozen")
     assert call(ferry, api, "GET", "/frozen/items/1", form="path")[0] == 200
+
+
+def test_integration_timeout(ferry, gw, fn, quick):
+    assert call(ferry, quick, "GET", "/warm")[0] == 200
+    api = gw.create_api(Name="slow", ProtocolType="HTTP")["ApiId"]
+    iid = gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn,
+                                PayloadFormatVersion="2.0", TimeoutInMillis=300)["IntegrationId"]
+    gw.create_route(ApiId=api, RouteKey="$default", Target="integrations/" + iid)
+    gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+    s, _, b = call(ferry, api, "GET", "/slow")
+    assert (s, json.loads(b)) == (503, {"message": "Service Unavailable"})
+    gw.update_integration(ApiId=api, IntegrationId=iid, TimeoutInMillis=29000)
+    assert call(ferry, api, "GET", "/plain")[0] == 200
 
 
 def test_function_policy_decides(ferry, gw, fn):

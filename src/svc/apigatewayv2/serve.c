@@ -565,6 +565,98 @@ static const char *source_arn(req *q)
                         q->api_id, q->stage, sp ? q->r->method : "$default", sp ? sp + 1 : "");
 }
 
+/* An invocation the request waits for at most its integration's timeout (AWS: 30 s at
+ * most). The function is not stopped when the request stops waiting: the invoking thread
+ * ends with it and frees what it holds. */
+#define INTEGRATION_MAX_MS 30000
+#define INVOKE_TIMEOUT     (-2)
+
+typedef struct invocation {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, abandoned, rc;
+    ferry_env *env;
+    principal who;
+    char region[32];
+    json_t *in, *ctx, *out;
+    ferr e;
+} invocation;
+
+static void invocation_free(invocation *v)
+{
+    json_decref(v->in);
+    json_decref(v->ctx);
+    json_decref(v->out);
+    pthread_cond_destroy(&v->cv);
+    pthread_mutex_destroy(&v->mu);
+    free(v);
+}
+
+static void *invoke_main(void *arg)
+{
+    invocation *v = arg;
+    json_t *out = NULL;
+    ferr e = {0};
+    int rc = svc_invoke(v->env, &v->who, v->region, "lambda", "Invoke", v->in, &out, v->ctx, &e);
+    pthread_mutex_lock(&v->mu);
+    v->rc = rc;
+    v->out = out;
+    v->e = e;
+    v->done = 1;
+    int gone = v->abandoned;
+    pthread_cond_signal(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+    if (gone) invocation_free(v);
+    return NULL;
+}
+
+/* svc_invoke of lambda:Invoke (in and ctx stolen) within ms: 0 (*out new), -1 (*e), or
+ * INVOKE_TIMEOUT. */
+static int invoke_within(ferry_env *env, const principal *who, const char *region, json_t *in,
+                         json_t *ctx, long long ms, json_t **out, ferr *e)
+{
+    invocation *v = calloc(1, sizeof(*v));
+    if (!v) {
+        json_decref(in);
+        json_decref(ctx);
+        return ferr_oom(e);
+    }
+    pthread_mutex_init(&v->mu, NULL);
+    pthread_cond_init(&v->cv, NULL);
+    v->env = env;
+    v->who = *who;
+    snprintf(v->region, sizeof(v->region), "%s", region);
+    v->in = in;
+    v->ctx = ctx;
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int started = pthread_create(&th, &at, invoke_main, v) == 0;
+    pthread_attr_destroy(&at);
+    if (!started) {
+        invocation_free(v);
+        return ferr_internal(e, "cannot start the invocation");
+    }
+    if (ms <= 0 || ms > INTEGRATION_MAX_MS) ms = INTEGRATION_MAX_MS;
+    struct timespec until = clock_deadline((double)ms / 1000.0);
+    pthread_mutex_lock(&v->mu);
+    while (!v->done)
+        if (pthread_cond_timedwait(&v->cv, &v->mu, &until)) break;
+    if (!v->done) {
+        v->abandoned = 1; /* invoke_main frees it */
+        pthread_mutex_unlock(&v->mu);
+        return INVOKE_TIMEOUT;
+    }
+    pthread_mutex_unlock(&v->mu);
+    int rc = v->rc;
+    *out = v->out;
+    v->out = NULL;
+    *e = v->e;
+    invocation_free(v);
+    return rc;
+}
+
 static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response *resp)
 {
     const char *fn = apigwv2_lambda_arn(q->a, jstr(integ, "IntegrationUri"));
@@ -593,9 +685,16 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     snprintf(region, sizeof(region), "%.*s", colon ? (int)(colon - rp) : 0, rp);
     json_t *out = NULL;
     ferr e = {0};
-    int rc = in && ctx ? svc_invoke(q->env, &p, region, "lambda", "Invoke", in, &out, ctx, &e) : -1;
-    json_decref(in);
-    json_decref(ctx);
+    int rc = -1;
+    if (in && ctx)
+        rc = invoke_within(q->env, &p, region, in, ctx,
+                           jint(integ, "TimeoutInMillis", INTEGRATION_MAX_MS), &out, &e);
+    else
+        json_decref(in), json_decref(ctx);
+    if (rc == INVOKE_TIMEOUT) {
+        log_info("apigatewayv2: %s: %s did not answer in time", q->api_id, fn);
+        return 503;
+    }
     if (rc) {
         log_info("apigatewayv2: %s: invoking %s failed: %s %s", q->api_id, fn, e.code, e.message);
         return 500;
