@@ -238,6 +238,10 @@ def test_routes_path_parameters_and_stages(ferry, gw, fn):
     assert s == 404
     gw.create_deployment(ApiId=api, StageName="frozen")
     assert call(ferry, api, "GET", "/frozen/items/1", form="path")[0] == 200
+    # AWS: with the default endpoint disabled, every request is refused
+    gw.update_api(ApiId=api, DisableExecuteApiEndpoint=True)
+    s, _, b = call(ferry, api, "GET", "/prod/items/1")
+    assert (s, json.loads(b)) == (403, {"message": "Forbidden"})
 
 
 def test_integration_timeout(ferry, gw, fn, quick):

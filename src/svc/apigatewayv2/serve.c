@@ -790,8 +790,12 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
         if (rc < 0) answer(&q, resp, 500, "Internal Server Error");
         return rc < 0; /* 0: not an HTTP API; another service's route may know it */
     }
-    if (jbool(json_object_get(q.doc, "Api"), "DisableExecuteApiEndpoint", 0) ||
-        pick_stage(&q, path) <= 0) {
+    /* AWS: a disabled default endpoint refuses every request */
+    if (jbool(json_object_get(q.doc, "Api"), "DisableExecuteApiEndpoint", 0)) {
+        answer(&q, resp, 403, "Forbidden");
+        return 1;
+    }
+    if (pick_stage(&q, path) <= 0) {
         answer(&q, resp, 404, "Not Found");
         return 1;
     }
