@@ -75,6 +75,14 @@ static const char *view_header(const svc_request *v, const char *lname)
     return hreq_header(v->impl, lname);
 }
 
+static const char *view_header_at(const svc_request *v, size_t i, const char **value)
+{
+    const hreq *r = v->impl;
+    if (i >= r->nheaders) return NULL;
+    *value = r->headers[i].value;
+    return r->headers[i].name;
+}
+
 /* The URLs services serve themselves (svc_def routes), before the signed API. */
 static int service_route(gateway *g, arena *a, const hreq *r, proto_response *resp)
 {
@@ -86,6 +94,7 @@ static int service_route(gateway *g, arena *a, const hreq *r, proto_response *re
                      .body_len = r->body_len,
                      .client = gateway_client(r),
                      .header = view_header,
+                     .header_at = view_header_at,
                      .impl = r};
     return svc_route_dispatch(g->env, a, &v, resp);
 }
@@ -214,7 +223,8 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
 
 int gateway_streams(gateway *g, arena *a, const hreq *r)
 {
-    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8)) return 0;
+    /* a service's own URLs (an HTTP API's PUT) take their body whole */
+    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r)) return 0;
     sigv4_auth sa;
     ferr e = {0};
     int rc = sigv4_parse(a, r, &sa, &e);
@@ -247,7 +257,7 @@ upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, 
 
 static const svc_op *find_op(const proto_service *svc, const proto_op *op)
 {
-    const svc_def *d = svc_find(svc->signing_name);
+    const svc_def *d = svc_find_model(svc->stem);
     return d ? svc_find_op(d, op->name) : NULL;
 }
 
@@ -299,7 +309,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
 
     svc = proto_route(a, r, has_auth ? sa.service : NULL, &e);
     if (!svc) goto fail;
-    c.service = svc->signing_name;
+    /* the implementing service's name: apigatewayv2 signs as apigateway */
+    c.service = svc_find_model(svc->stem) ? svc_find_model(svc->stem)->name : svc->signing_name;
     view = proto_request_view(a, svc, r, g->env->s3_host, &e);
     if (!view) goto fail;
     /* a scope naming no region AWS or the operator has is never served (in open mode too:

@@ -66,6 +66,13 @@ const proto_service *proto_route(arena *a, const hreq *r, const char *scope_serv
     }
     if (scope_service && *scope_service) {
         const proto_service *s = proto_service_by_signing_name(scope_service);
+        /* another model signing with the same name (apigatewayv2 beside apigateway) is
+         * told apart by its paths */
+        for (size_t i = 0; s && is_rest(s) && i < proto_nservices; i++)
+            if (proto_services[i] != s &&
+                !strcmp(proto_services[i]->signing_name, s->signing_name) &&
+                proto_rest_match(a, proto_services[i], r))
+                return proto_services[i];
         if (s) return target ? s : query_past(a, r, s, e);
         ferr_set(e, 400, "UnknownService", "The service %.64s is not available", scope_service);
         return NULL;

@@ -5,12 +5,28 @@
 const proto_service *proto_service_by_signing_name(const char *name)
 {
     if (!name) return NULL;
-    for (size_t i = 0; i < proto_nservices; i++)
-        if (!strcmp(proto_services[i]->signing_name, name)) return proto_services[i];
+    /* Two models may sign with one name (API Gateway's apigateway and apigatewayv2): the one
+     * whose stem is that name comes first; the other is found by its stem's name. */
+    const proto_service *first = NULL;
+    for (size_t i = 0; i < proto_nservices; i++) {
+        if (strcmp(proto_services[i]->signing_name, name)) continue;
+        if (proto_stem_is(proto_services[i], name)) return proto_services[i];
+        if (!first) first = proto_services[i];
+    }
+    if (first) return first;
     for (size_t i = 0; i < proto_nservices; i++)
         if (proto_services[i]->endpoint_prefix && !strcmp(proto_services[i]->endpoint_prefix, name))
             return proto_services[i];
+    for (size_t i = 0; i < proto_nservices; i++)
+        if (proto_stem_is(proto_services[i], name)) return proto_services[i];
     return NULL;
+}
+
+int proto_stem_is(const proto_service *s, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncmp(s->stem, name, n) && s->stem[n] == '-' && s->stem[n + 1] >= '0' &&
+           s->stem[n + 1] <= '9';
 }
 
 int proto_target_matches(const char *model_prefix, const char *prefix, size_t n)

@@ -111,6 +111,8 @@ extern const size_t proto_nservices;
 
 /* Lookups; all return borrowed pointers into the tables, or NULL. */
 const proto_service *proto_service_by_signing_name(const char *name); /* also endpoint prefix */
+/* 1 when s's stem is name and a date ("apigatewayv2" of "apigatewayv2-2018-11-29"). */
+int proto_stem_is(const proto_service *s, const char *name);
 const proto_service *proto_service_by_target(const char *prefix, size_t n);
 /* 1 when an X-Amz-Target prefix names the model's targetPrefix (full or short form). */
 int proto_target_matches(const char *model_prefix, const char *prefix, size_t n);

@@ -53,6 +53,9 @@ static const struct vpolicy {
      * handlers answer bad values with S3's codes (InvalidArgument, InvalidBucketName, ...);
      * the model's patterns (CopySource's \/.+\/.+) are not what S3 enforces */
     {"s3", "InvalidRequest", VS_ALL, "InvalidArgument"},
+    /* API Gateway (v1 and v2, both signing as apigateway) answers bad input
+     * BadRequestException */
+    {"apigateway", "BadRequestException", 0, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)

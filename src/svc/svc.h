@@ -213,6 +213,8 @@ typedef struct svc_request {
     call_client client;
     /* First header with that lowercase name, or NULL. */
     const char *(*header)(const struct svc_request *r, const char *lname);
+    /* The i-th header as received (name lowercased, value in *value), NULL past the last. */
+    const char *(*header_at)(const struct svc_request *r, size_t i, const char **value);
     const void *impl; /* the gateway's, for header */
 } svc_request;
 
@@ -265,6 +267,9 @@ extern const svc_table svc_tables[];
 extern const size_t svc_ntables;
 
 const svc_def *svc_find(const char *name);
+/* The service implementing the model stem ("apigatewayv2-2018-11-29"), or NULL: how the
+ * gateway tells apart two services signing with one name (apigateway). */
+const svc_def *svc_find_model(const char *stem);
 /* Calls every service's reset hook (POST /_ferry/reset, after store_reset). */
 void svc_reset_all(void);
 /* The implemented operation op of d, or NULL (not in the model, or no handler). */

@@ -24,6 +24,9 @@ extern const cfn_provider cfn_provider_lambda_event_source_mapping;
 /* EventBridge's (src/svc/events/prov_events.c) */
 extern const cfn_provider cfn_provider_events_rule, cfn_provider_events_event_bus,
     cfn_provider_events_event_bus_policy;
+/* src/svc/apigatewayv2/prov_apigatewayv2.c */
+extern const cfn_provider cfn_provider_apigatewayv2_api, cfn_provider_apigatewayv2_route,
+    cfn_provider_apigatewayv2_integration, cfn_provider_apigatewayv2_stage;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -65,6 +68,10 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_events_rule,
     &cfn_provider_events_event_bus,
     &cfn_provider_events_event_bus_policy,
+    &cfn_provider_apigatewayv2_api,
+    &cfn_provider_apigatewayv2_route,
+    &cfn_provider_apigatewayv2_integration,
+    &cfn_provider_apigatewayv2_stage,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
