@@ -247,7 +247,7 @@ upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, 
 
 static const svc_op *find_op(const proto_service *svc, const proto_op *op)
 {
-    const svc_def *d = svc_find(svc->signing_name);
+    const svc_def *d = svc_find_model(svc->stem);
     return d ? svc_find_op(d, op->name) : NULL;
 }
 
@@ -299,7 +299,9 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
 
     svc = proto_route(a, r, has_auth ? sa.service : NULL, &e);
     if (!svc) goto fail;
-    c.service = svc->signing_name;
+    /* the implementing service's name: models sharing a signing name are told apart */
+    const svc_def *sd = svc_find_model(svc->stem);
+    c.service = sd ? sd->name : svc->signing_name;
     view = proto_request_view(a, svc, r, g->env->s3_host, &e);
     if (!view) goto fail;
     /* a scope naming no region AWS or the operator has is never served (in open mode too:

@@ -13,6 +13,13 @@ const svc_def *svc_find(const char *name)
     return NULL;
 }
 
+const svc_def *svc_find_model(const char *stem)
+{
+    for (size_t i = 0; i < svc_ntables; i++)
+        if (strcmp(svc_tables[i].model, stem) == 0) return svc_tables[i].def;
+    return NULL;
+}
+
 void svc_reset_all(void)
 {
     for (size_t i = 0; i < svc_ntables; i++)

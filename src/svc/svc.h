@@ -265,6 +265,9 @@ extern const svc_table svc_tables[];
 extern const size_t svc_ntables;
 
 const svc_def *svc_find(const char *name);
+/* The service implementing the model stem ("streams.dynamodb-2012-08-10"), or NULL: two
+ * models may share a signing name (DynamoDB and DynamoDB Streams sign as "dynamodb"). */
+const svc_def *svc_find_model(const char *stem);
 /* Calls every service's reset hook (POST /_ferry/reset, after store_reset). */
 void svc_reset_all(void);
 /* The implemented operation op of d, or NULL (not in the model, or no handler). */

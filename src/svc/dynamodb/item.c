@@ -418,6 +418,7 @@ int ddb_item_write(call *c, ddb_table *t, const json_t *old, const json_t *item)
     if (json_object_set_new(t->doc, "ItemCount", json_integer(n)) ||
         json_object_set_new(t->doc, "TableSizeBytes", json_integer(sz < 0 ? 0 : sz)))
         return ferr_oom(c->err);
+    if (ddb_stream_record(c, t, old, item)) return -1;
     return ddb_table_save(c, t);
 }
 
@@ -446,7 +447,7 @@ static json_t *all_of(call *c, const ddb_table *t, const char *kind, const char 
     return a;
 }
 
-static int drop_all(call *c, const ddb_table *t, const char *kind, const char *prefix)
+int ddb_drop_prefix(call *c, const ddb_table *t, const char *kind, const char *prefix)
 {
     json_t *a = all_of(c, t, kind, prefix), *p;
     if (!a) return -1;
@@ -462,14 +463,14 @@ int ddb_items_drop(call *c, const ddb_table *t)
 {
     char *p = arena_printf(c->a, "%s/", t->name);
     if (!p) return ferr_oom(c->err);
-    return drop_all(c, t, DDB_ITEM, p) || drop_all(c, t, DDB_INDEX, p) ? -1 : 0;
+    return ddb_drop_prefix(c, t, DDB_ITEM, p) || ddb_drop_prefix(c, t, DDB_INDEX, p) ? -1 : 0;
 }
 
 int ddb_index_drop(call *c, const ddb_table *t, const char *name)
 {
     char *p = arena_printf(c->a, "%s/%s/", t->name, name);
     if (!p) return ferr_oom(c->err);
-    return drop_all(c, t, DDB_INDEX, p);
+    return ddb_drop_prefix(c, t, DDB_INDEX, p);
 }
 
 int ddb_index_fill(call *c, const ddb_table *t, const char *name)
