@@ -187,10 +187,11 @@ int ddb_stream_record(call *c, ddb_table *t, const json_t *old, const json_t *it
     if ((new_img && json_object_set(d, "NewImage", (json_t *)item)) ||
         (old_img && json_object_set(d, "OldImage", (json_t *)old)))
         return ferr_oom(c->err);
-    /* AWS: TTL deletions are made by the service, and say so */
+    /* AWS: TTL deletions are made by the service, and say so (the Lambda event words it
+     * {type, principalId}) */
     if (t->ttl_delete && json_object_set_new(r, "userIdentity",
-                                             json_pack("{s:s, s:s}", "type", "Service",
-                                                       "principalId", "dynamodb.amazonaws.com")))
+                                             json_pack("{s:s, s:s}", "Type", "Service",
+                                                       "PrincipalId", "dynamodb.amazonaws.com")))
         return ferr_oom(c->err);
     char *id = arena_printf(c->a, "%s/%s/%s", t->name, jstr(e, "Label"), seq);
     if (!id) return ferr_oom(c->err);

@@ -115,12 +115,14 @@ typedef struct lister {
     call *c;
     const char *table;
     json_t *all;
+    int found; /* the table filtered on exists */
 } lister;
 
 static int list_cb(void *ud, const store_key *k, json_t *doc)
 {
     lister *l = ud;
     if (l->table && strcmp(k->id, l->table)) return 0;
+    l->found = 1;
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(doc, DYNAMODB_STREAMS_FIELD), i, e) {
@@ -134,14 +136,14 @@ static int list_cb(void *ud, const store_key *k, json_t *doc)
 int dynamodbstreams_op_list_streams(call *c, json_t *in, json_t **out)
 {
     if (call_authorize(c, "dynamodb:ListStreams", "*")) return -1;
-    lister l = {c, jstr(in, "TableName"), json_array()};
+    lister l = {c, jstr(in, "TableName"), json_array(), 0};
     json_t *o = json_object();
     if (!l.all || !arena_defer_json(c->a, l.all) || !o || !arena_defer_json(c->a, o))
         return ferr_oom(c->err);
-    int n = store_list(c->txn, DYNAMODB_TABLE_KIND, c->account, c->region, NULL, NULL, 0, list_cb,
-                       &l, c->err);
-    if (n < 0) return -1;
-    if (l.table && !n) /* AWS: filtering on a table that does not exist */
+    if (store_list(c->txn, DYNAMODB_TABLE_KIND, c->account, c->region, NULL, NULL, 0, list_cb, &l,
+                   c->err) < 0)
+        return -1;
+    if (l.table && !l.found) /* AWS: filtering on a table that does not exist */
         return ferr_set(c->err, 400, "ResourceNotFoundException",
                         "Requested resource not found: Table: %s not found", l.table);
     const char *after = jstr(in, "ExclusiveStartStreamArn");
