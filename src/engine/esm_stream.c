@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "svc/lambda/documents.h"
 
 int esm_stream_is(const char *arn)
 {
@@ -39,7 +40,7 @@ static void position_get(esm_stream_round *r, char *out, size_t n)
     store_txn *t = NULL;
     ferr e = {0};
     if (store_begin(r->env->st, 0, &t, &e)) return;
-    store_key k = {ESM_STREAM_POS_KIND, r->account, r->region, r->uuid};
+    store_key k = {LAMBDA_ESM_POSITION_KIND, r->account, r->region, r->uuid};
     json_t *doc = NULL;
     if (store_get(t, &k, &doc, &e) == 1 && jstr(doc, "Stream") &&
         !strcmp(jstr(doc, "Stream"), r->stream))
@@ -53,7 +54,7 @@ static int position_put(esm_stream_round *r, const char *seq)
     store_txn *t = NULL;
     ferr e = {0};
     json_t *doc = json_pack("{s:s, s:s}", "Stream", r->stream, "SequenceNumber", seq);
-    store_key k = {ESM_STREAM_POS_KIND, r->account, r->region, r->uuid};
+    store_key k = {LAMBDA_ESM_POSITION_KIND, r->account, r->region, r->uuid};
     int rc = !doc || store_begin(r->env->st, 1, &t, &e) || store_put(t, &k, doc, &e) ||
                      store_commit(t, &e)
                  ? -1

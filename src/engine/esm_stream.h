@@ -2,7 +2,7 @@
  * rounds, holds the role's session and parks mappings with nothing to read). A round reads
  * from the mapping's checkpoint as the execution role (DynamoDB Streams' GetShardIterator
  * and GetRecords), invokes the function with AWS's stream event, and moves the checkpoint,
- * which is stored (ESM_STREAM_POS_KIND) in its own transaction once a batch is done:
+ * which is stored (LAMBDA_ESM_POSITION_KIND) in its own transaction once a batch is done:
  * after kill -9 a batch whose checkpoint was not stored is delivered again. Failures: partial
  * batch responses (ReportBatchItemFailures: from the lowest failed sequence number),
  * BisectBatchOnFunctionError, MaximumRetryAttempts (-1: until the records expire),
@@ -14,8 +14,6 @@
 
 #include "base/arena.h"
 #include "svc/svc.h"
-
-#define ESM_STREAM_POS_KIND "lambda.esm.position"
 
 /* How a round ended, as the engine's rounds do. */
 enum { ESM_STREAM_AGAIN, ESM_STREAM_FULL, ESM_STREAM_PARK, ESM_STREAM_BACKOFF };

@@ -69,6 +69,8 @@ int ddb_item_get(call *c, const ddb_table *t, const json_t *key, json_t **item);
 int ddb_item_write(call *c, ddb_table *t, const json_t *old, const json_t *item);
 /* Numbers equal by value, sets by members, the rest as JSON. */
 int ddb_value_equal(const json_t *a, const json_t *b);
+/* Items (or maps' members) equal attribute by attribute, as ddb_value_equal. */
+int ddb_item_equal(const json_t *x, const json_t *y);
 /* <0, 0, >0 for values of the same scalar type (S, N, B); 2 when incomparable. */
 int ddb_value_cmp(const json_t *a, const json_t *b);
 /* Writes index name's entries for every item of t / deletes them all. 0 or -1. */

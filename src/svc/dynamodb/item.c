@@ -201,6 +201,18 @@ static int member_of(const json_t *set, const json_t *x, int numeric)
     return 0;
 }
 
+int ddb_item_equal(const json_t *x, const json_t *y)
+{
+    if (json_object_size(x) != json_object_size(y)) return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)x, k, v) {
+        const json_t *w = json_object_get(y, k);
+        if (!w || !ddb_value_equal(v, w)) return 0;
+    }
+    return 1;
+}
+
 int ddb_value_equal(const json_t *a, const json_t *b)
 {
     const char *ta = ddb_type(a), *tb = ddb_type(b);
@@ -215,16 +227,7 @@ int ddb_value_equal(const json_t *a, const json_t *b)
             if (!ddb_value_equal(json_array_get(x, i), json_array_get(y, i))) return 0;
         return 1;
     }
-    if (!strcmp(ta, "M")) {
-        if (json_object_size(x) != json_object_size(y)) return 0;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)x, k, v) {
-            const json_t *w = json_object_get(y, k);
-            if (!w || !ddb_value_equal(v, w)) return 0;
-        }
-        return 1;
-    }
+    if (!strcmp(ta, "M")) return ddb_item_equal(x, y);
     return json_equal(x, y);
 set:
     if (json_array_size(x) != json_array_size(y)) return 0;

@@ -141,25 +141,12 @@ static void wake(call *c, const char *arn)
     if (!arena_own(c->a, notify_cb, v)) c->oom = 1;
 }
 
-/* Items equal as DynamoDB compares values (a write that changes nothing records nothing). */
-static int same_item(const json_t *a, const json_t *b)
-{
-    if (json_object_size(a) != json_object_size(b)) return 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)a, k, v) {
-        const json_t *w = json_object_get(b, k);
-        if (!w || !ddb_value_equal(v, w)) return 0;
-    }
-    return 1;
-}
-
 int ddb_stream_record(call *c, ddb_table *t, const json_t *old, const json_t *item)
 {
     const json_t *ss = json_object_get(t->doc, "StreamSpecification");
     if (!jbool(ss, "StreamEnabled", 0)) return 0;
     /* AWS: a PutItem or UpdateItem that does not change the item writes no stream record */
-    if (old && item && same_item(old, item)) return 0;
+    if (old && item && ddb_item_equal(old, item)) return 0;
     const json_t *e = stream_of(t, NULL);
     const char *view = jstr(e, "ViewType");
     char seq[DYNAMODB_SEQ_LEN + 1], eid[33];

@@ -508,7 +508,8 @@ int lambda_op_delete_event_source_mapping(call *c, json_t *in, json_t **out)
     json_t *doc;
     if (open_esm(c, jstr(in, "UUID"), "lambda:DeleteEventSourceMapping", &doc) <= 0) return -1;
     store_key k = {LAMBDA_ESM_KIND, c->account, c->region, jstr(doc, "UUID")};
-    if (store_del(c->txn, &k, c->err) < 0) return -1;
+    store_key pk = {LAMBDA_ESM_POSITION_KIND, c->account, c->region, jstr(doc, "UUID")};
+    if (store_del(c->txn, &k, c->err) < 0 || store_del(c->txn, &pk, c->err) < 0) return -1;
     lambda_esm_changed(c);
     /* AWS answers the mapping as it is being deleted; polling stops with the commit */
     if (touch(c, doc, "Deleting")) return -1;
