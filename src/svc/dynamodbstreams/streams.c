@@ -1,15 +1,14 @@
 /* Amazon DynamoDB Streams (json 1.0, target DynamoDBStreams_20120810, signed as "dynamodb"):
  * ListStreams, DescribeStream, GetShardIterator, GetRecords over the streams and records
  * DynamoDB keeps with its tables (svc/dynamodb/dynamodb.h). Each stream has one shard, open
- * while the stream is enabled; its records are in commit order. A shard iterator is
- * "<stream ARN>|1|<base64 of its position>", valid FERRY_DYNAMODB_STREAMS_ITERATOR_SECONDS
- * [900] (AWS: 15 minutes). */
+ * while the stream is enabled; its records are in commit order. A shard iterator
+ * (iterator.h) is valid FERRY_DYNAMODB_STREAMS_ITERATOR_SECONDS [900] (AWS: 15 minutes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
-#include "base/enc.h"
+#include "iterator.h"
 #include "svc/dynamodb/dynamodb.h"
 #include "svc/svc.h"
 
@@ -206,46 +205,13 @@ int dynamodbstreams_op_describe_stream(call *c, json_t *in, json_t **out)
 
 /* ---- iterators ---- */
 
-/* A position: mode 'a' after seq, 't' at seq, 'h' the trim horizon; the iterator's
- * expiry in epoch ms. */
-typedef struct pos {
-    char mode;
-    char seq[48];
-    long long expires;
-} pos;
-
-static char *iterator(call *c, const char *arn, const pos *p)
+static char *iterator(call *c, const char *arn, const ddbs_pos *p)
 {
-    char raw[96];
-    int n = snprintf(raw, sizeof(raw), "%c:%s:%lld", p->mode, p->seq, p->expires);
-    char *b = enc_b64(c->a, (const unsigned char *)raw, (size_t)n);
-    return b ? arena_printf(c->a, "%s|1|%s", arn, b) : NULL;
-}
-
-/* Parses an iterator: 0 with its stream ARN and position, or -1 (ValidationException). */
-static int iterator_parse(call *c, const char *it, const char **arn, pos *p)
-{
-    const char *bar = it ? strstr(it, "|1|") : NULL;
-    size_t len = 0;
-    unsigned char *raw = bar ? enc_unb64(c->a, bar + 3, strlen(bar + 3), &len) : NULL;
-    char buf[96];
-    if (raw && len < sizeof(buf)) {
-        memcpy(buf, raw, len);
-        buf[len] = 0;
-        char *s1 = strchr(buf, ':'), *s2 = s1 ? strchr(s1 + 1, ':') : NULL;
-        if (s1 && s2 && s1 == buf + 1 && strchr("ath", buf[0]) && (size_t)(s2 - s1 - 1) < 48) {
-            p->mode = buf[0];
-            snprintf(p->seq, sizeof(p->seq), "%.*s", (int)(s2 - s1 - 1), s1 + 1);
-            p->expires = atoll(s2 + 1);
-            *arn = arena_strndup(c->a, it, (size_t)(bar - it));
-            return *arn ? 0 : ferr_oom(c->err);
-        }
-    }
-    return validation(c, "Invalid ShardIterator");
+    return ddbs_iter_format(c->a, arn, p);
 }
 
 /* AWS: reading from before the oldest record still kept */
-static int trimmed(call *c, const strm *s, const pos *p)
+static int trimmed(call *c, const strm *s, const ddbs_pos *p)
 {
     const char *t = jstr(s->entry, "Trimmed");
     if (p->mode == 'h' || !t || strcmp(p->seq, t) > 0) return 0;
@@ -262,7 +228,7 @@ int dynamodbstreams_op_get_shard_iterator(call *c, json_t *in, json_t **out)
     if (strcmp(shard, jstr(s.entry, "ShardId")))
         return ferr_set(c->err, 400, "ResourceNotFoundException",
                         "Requested resource not found: Shard does not exist");
-    pos p = {.expires = (long long)((clock_now() + iterator_seconds()) * 1000)};
+    ddbs_pos p = {.expires = (long long)((clock_now() + iterator_seconds()) * 1000)};
     int at = !strcmp(type, "AT_SEQUENCE_NUMBER"), after = !strcmp(type, "AFTER_SEQUENCE_NUMBER");
     if (at || after) {
         if (!seq)
@@ -306,8 +272,10 @@ static int record_cb(void *ud, const store_key *k, json_t *doc)
 int dynamodbstreams_op_get_records(call *c, json_t *in, json_t **out)
 {
     const char *arn;
-    pos p;
-    if (iterator_parse(c, jstr(in, "ShardIterator"), &arn, &p)) return -1;
+    ddbs_pos p;
+    int rc = ddbs_iter_parse(c->a, jstr(in, "ShardIterator"), &arn, &p);
+    if (rc == -2) return ferr_oom(c->err);
+    if (rc) return validation(c, "Invalid ShardIterator");
     strm s;
     if (open_stream(c, arn, "dynamodb:GetRecords", &s)) return -1;
     long long now = (long long)(clock_now() * 1000);
@@ -333,8 +301,8 @@ int dynamodbstreams_op_get_records(call *c, json_t *in, json_t **out)
         return -1;
     json_t *o = json_pack("{s:O}", "Records", r.records);
     if (!o || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    pos next = {.mode = r.last[0] ? 'a' : p.mode,
-                .expires = (long long)((clock_now() + iterator_seconds()) * 1000)};
+    ddbs_pos next = {.mode = r.last[0] ? 'a' : p.mode,
+                     .expires = (long long)((clock_now() + iterator_seconds()) * 1000)};
     snprintf(next.seq, sizeof(next.seq), "%s", r.last[0] ? r.last : p.seq);
     /* AWS: a closed shard read to its end has no next iterator */
     int done = json_object_get(s.entry, "Closed") && !json_array_size(r.records);
