@@ -1,7 +1,10 @@
 /* The DynamoDB TTL sweep: every interval it deletes expired items, SWEEP_MAX a transaction
- * until none is due. Nothing is kept between sweeps: after a crash the next sweep finds what
- * is still due. */
+ * until none is due, and trims stream records past their retention (24 hours;
+ * FERRY_DYNAMODB_STREAM_RETENTION_SECONDS is a test seam) the same way. Nothing is kept
+ * between sweeps: after a crash the next sweep finds what is still due. */
 #include "dynamodb_ttl.h"
+
+#include <stdlib.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -16,7 +19,14 @@ static void sweep(ferry_env *env)
         ferr e = {0};
         long long n = dynamodb_ttl_sweep(env->st, clock_now(), SWEEP_MAX, &e);
         if (n < 0) log_error("dynamodb ttl: %s", e.message);
-        if (n < SWEEP_MAX) return;
+        if (n < SWEEP_MAX) break;
+    }
+    const char *r = getenv("FERRY_DYNAMODB_STREAM_RETENTION_SECONDS");
+    for (int round = 0; round < 100; round++) {
+        ferr e = {0};
+        long long n = dynamodb_stream_trim(env->st, clock_now(), r ? atof(r) : 0, SWEEP_MAX, &e);
+        if (n < 0) log_error("dynamodb streams: %s", e.message);
+        if (n < SWEEP_MAX) break;
     }
 }
 

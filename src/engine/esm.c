@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "engines.h"
 #include "esm_event.h"
+#include "esm_stream.h"
 #include "svc/lambda/documents.h"
 #include "svc/lambda/lambda.h"
 #include "svc/session.h"
@@ -42,6 +43,7 @@ typedef struct mapping {
     struct mapping *next;
     char *uuid, *account, *region, *queue, *fn, *role, *conf;
     int batch, window, report, concurrency;
+    int stream; /* the source is a DynamoDB stream (esm_stream.c) */
     sns_filter **filters;
     size_t nfilters;
     int busy;    /* workers running a round of it */
@@ -182,6 +184,7 @@ static mapping *mapping_new(const store_key *k, const json_t *doc, const char *c
     m->uuid = sdup(k->id), m->account = sdup(k->account), m->region = sdup(k->region);
     m->queue = sdup(jstr(doc, "EventSourceArn")), m->fn = sdup(jstr(doc, "FunctionArn"));
     m->role = sdup(role), m->conf = sdup(conf);
+    m->stream = esm_stream_is(m->queue);
     m->batch = (int)jint(doc, "BatchSize", 10);
     m->window = (int)jint(doc, "MaximumBatchingWindowInSeconds", 0);
     m->concurrency =
@@ -242,6 +245,21 @@ static int scan_one(void *ud, const store_key *k, json_t *doc)
         json_object_get(doc, "MaximumBatchingWindowInSeconds"), "r",
         json_object_get(doc, "FunctionResponseTypes"), "p", json_object_get(doc, "FilterCriteria"),
         "s", json_object_get(doc, "ScalingConfig"), "role", role);
+    /* a stream's own settings (esm_stream.h) */
+    json_t *sx = c && esm_stream_is(jstr(doc, "EventSourceArn"))
+                     ? json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "sp",
+                                 json_object_get(doc, "StartingPosition"), "ss",
+                                 json_object_get(doc, "_StartSeq"), "rt",
+                                 json_object_get(doc, "MaximumRetryAttempts"), "ma",
+                                 json_object_get(doc, "MaximumRecordAgeInSeconds"), "bi",
+                                 json_object_get(doc, "BisectBatchOnFunctionError"), "d",
+                                 json_object_get(doc, "DestinationConfig"))
+                     : NULL;
+    if (c && esm_stream_is(jstr(doc, "EventSourceArn")) && (!sx || json_object_update(c, sx))) {
+        json_decref(c);
+        c = NULL;
+    }
+    json_decref(sx);
     char *conf = c ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(c);
     mapping *m = conf && role ? mapping_new(k, doc, conf, role) : NULL;
@@ -304,6 +322,7 @@ static void rescan(void)
         m->filters = n->filters, m->nfilters = n->nfilters;
         n->filters = f, n->nfilters = nf;
         m->batch = n->batch, m->window = n->window, m->report = n->report;
+        m->stream = n->stream;
         m->concurrency = n->concurrency;
         mapping_free(n);
     }
@@ -351,8 +370,8 @@ typedef struct round {
     mapping *m;
     arena *a;
     principal who;
-    const char *uuid, *account, *region, *queue, *fn;
-    int batch, window, report;
+    const char *uuid, *account, *region, *queue, *fn, *conf;
+    int batch, window, report, stream;
 } round;
 
 static int call_sqs(round *r, const char *op, json_t *in, json_t **out, ferr *e)
@@ -391,10 +410,10 @@ static int ensure_session(mapping *m, round *r)
     r->who = s.key.who;
     json_t *out = NULL;
     int vis = 30;
-    if (!call_sqs(
-            r, "GetQueueAttributes",
-            json_pack("{s:s, s:[s]}", "QueueUrl", r->queue, "AttributeNames", "VisibilityTimeout"),
-            &out, &e)) {
+    if (!r->stream && !call_sqs(r, "GetQueueAttributes",
+                                json_pack("{s:s, s:[s]}", "QueueUrl", r->queue, "AttributeNames",
+                                          "VisibilityTimeout"),
+                                &out, &e)) {
         const char *v = jstr(json_object_get(out, "Attributes"), "VisibilityTimeout");
         if (v) vis = atoi(v);
     }
@@ -488,6 +507,34 @@ static int invoke(round *r, json_t *records, unsigned char *failed, const char *
 /* How a round ended: the mapping is polled again now, or parks until its queue has
  * messages (or its failed messages come back). */
 enum { AGAIN, FULL, PARK, BACKOFF };
+
+static int invoke_cb(void *ctx, json_t *records, unsigned char *failed, const char *const *ids)
+{
+    return invoke(ctx, records, failed, ids);
+}
+
+/* A round of a stream's mapping (esm_stream.c), its results as run_round's. */
+static int stream_round(round *r)
+{
+    esm_stream_round sr = {.env = E.env,
+                           .who = &r->who,
+                           .a = r->a,
+                           .uuid = r->uuid,
+                           .account = r->account,
+                           .region = r->region,
+                           .stream = r->queue,
+                           .fn = r->fn,
+                           .conf = r->conf,
+                           .batch = r->batch,
+                           .invoke = invoke_cb,
+                           .ctx = r};
+    switch (esm_stream_run(&sr)) {
+    case ESM_STREAM_AGAIN: return AGAIN;
+    case ESM_STREAM_FULL: return FULL;
+    case ESM_STREAM_PARK: return PARK;
+    default: return BACKOFF;
+    }
+}
 
 static int run_round(round *r, uint64_t *seq)
 {
@@ -635,13 +682,17 @@ static void *worker(void *arg)
         r.region = r.a ? arena_strdup(r.a, m->region) : NULL;
         r.queue = r.a ? arena_strdup(r.a, m->queue) : NULL;
         r.fn = r.a ? arena_strdup(r.a, m->fn) : NULL;
-        r.batch = m->batch, r.window = m->window, r.report = m->report;
+        r.conf = r.a ? arena_strdup(r.a, m->conf) : NULL;
+        r.batch = m->batch, r.window = m->window, r.report = m->report, r.stream = m->stream;
         pthread_mutex_unlock(&mu);
 
         int result = BACKOFF;
         uint64_t seq = 0;
-        if (r.uuid && r.account && r.region && r.queue && r.fn && !ensure_session(m, &r))
-            result = run_round(&r, &seq);
+        if (r.uuid && r.account && r.region && r.queue && r.fn && r.conf &&
+            !ensure_session(m, &r)) {
+            seq = waiters_seq(E.env->waits);
+            result = r.stream ? stream_round(&r) : run_round(&r, &seq);
+        }
         arena_free(r.a);
 
         pthread_mutex_lock(&mu);

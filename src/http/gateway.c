@@ -309,8 +309,9 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
 
     svc = proto_route(a, r, has_auth ? sa.service : NULL, &e);
     if (!svc) goto fail;
-    /* the implementing service's name: apigatewayv2 signs as apigateway */
-    c.service = svc_find_model(svc->stem) ? svc_find_model(svc->stem)->name : svc->signing_name;
+    /* the implementing service's name: models sharing a signing name are told apart */
+    const svc_def *sd = svc_find_model(svc->stem);
+    c.service = sd ? sd->name : svc->signing_name;
     view = proto_request_view(a, svc, r, g->env->s3_host, &e);
     if (!view) goto fail;
     /* a scope naming no region AWS or the operator has is never served (in open mode too:

@@ -218,6 +218,16 @@ static int table_change(const prov_shape *s, cfn_pctx *p, const char *name, cons
         if (n && !(o && prov_same(o, n))) rc |= json_object_set(in, fields[i], n);
     }
     json_t *os = stream_spec(op), *ns = stream_spec(np);
+    /* AWS: an enabled stream's view type does not change; CloudFormation disables the stream,
+     * then enables a new one */
+    if (!rc && os && ns && !prov_same(os, ns) &&
+        prov_call(p, "dynamodb", "UpdateTable",
+                  json_pack("{s:s, s:{s:b}}", "TableName", name, "StreamSpecification",
+                            "StreamEnabled", 0),
+                  NULL)) {
+        json_decref(os), json_decref(ns), json_decref(in), json_decref(gsis);
+        return -1;
+    }
     if (!rc && !prov_same(os, ns))
         rc |= json_object_set_new(in, "StreamSpecification",
                                   ns ? json_incref(ns) : json_pack("{s:b}", "StreamEnabled", 0));

@@ -185,6 +185,8 @@ static json_t *describe(const ddb_table *t, const char *status)
     json_object_del(d, "Pitr");
     json_object_del(d, "BillingMode");
     json_object_del(d, "Tokens");
+    json_object_del(d, DYNAMODB_STREAMS_FIELD);
+    json_object_del(d, DYNAMODB_SEQ_FIELD);
     int bad =
         json_object_set_new(d, "TableStatus", json_string(status ? status : status_of(t->doc)));
     bad |= json_object_set_new(d, "BillingModeSummary", billing_summary(t->doc));
@@ -257,7 +259,8 @@ int dynamodb_op_delete_table(call *c, json_t *in, json_t **out)
         return ddb_validation(c, "Resource cannot be deleted as it is currently protected against "
                                  "deletion. Disable deletion protection first.");
     store_key k = ddb_key(c, &t, DDB_TABLE, t.name);
-    if (ddb_items_drop(c, &t) || store_del(c->txn, &k, c->err) < 0) return -1;
+    if (ddb_items_drop(c, &t) || ddb_stream_drop(c, &t) || store_del(c->txn, &k, c->err) < 0)
+        return -1;
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, "DELETING")));
     return 0;
 }
@@ -407,11 +410,6 @@ int dynamodb_op_create_table(call *c, json_t *in, json_t **out)
                                  "in AttributeDefinitions");
     if (json_array_size(json_object_get(in, "Tags")) > MAX_TAGS)
         return ddb_validation(c, "One or more parameter values were invalid: Too many tags");
-    const json_t *ss = json_object_get(in, "StreamSpecification");
-    if (ss && jbool(ss, "StreamEnabled", 0) && !jstr(ss, "StreamViewType"))
-        return ddb_validation(c, "One or more parameter values were invalid: "
-                                 "StreamSpecification: StreamViewType is required when streams "
-                                 "are enabled");
     char id[37];
     ids_uuid(id);
     double now = clock_now();
@@ -443,24 +441,17 @@ int dynamodb_op_create_table(call *c, json_t *in, json_t **out)
                 return ferr_oom(c->err);
         }
     }
-    if ((ss && json_object_set(doc, "StreamSpecification", (json_t *)ss)) ||
-        (json_object_get(in, "Tags") && jtags_merge(doc, json_object_get(in, "Tags"))))
+    if (json_object_get(in, "Tags") && jtags_merge(doc, json_object_get(in, "Tags")))
         return ferr_oom(c->err);
-    if (ss && jbool(ss, "StreamEnabled", 0)) {
-        char label[32];
-        clock_iso8601(now, 1, label);
-        label[23] = 0;
-        if (json_object_set_new(doc, "LatestStreamLabel", json_string(label)) ||
-            json_object_set_new(doc, "LatestStreamArn", json_sprintf("%s/stream/%s", arn, label)))
-            return ferr_oom(c->err);
-    }
+    ddb_table t = {.doc = doc, .name = name, .arn = arn, .account = c->account};
+    const json_t *ss = json_object_get(in, "StreamSpecification");
+    if (ss && ddb_stream_spec(c, &t, ss, 1)) return -1;
     store_key key = call_key(c, DDB_TABLE, name);
     int rc = store_insert(c->txn, &key, doc, c->err);
     if (rc < 0) return -1;
     if (rc)
         return ferr_set(c->err, 400, "ResourceInUseException", "Table already exists: %s", name);
     call_resource(c, "AWS::DynamoDB::Table", arn);
-    ddb_table t = {.doc = doc, .name = name, .arn = arn, .account = c->account};
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, "CREATING")));
     return 0;
 }
@@ -562,7 +553,7 @@ int dynamodb_op_update_table(call *c, json_t *in, json_t **out)
         if (gsi_update(c, &t, u, defs, names)) return -1;
     }
     const json_t *ss = json_object_get(in, "StreamSpecification");
-    if (ss && json_object_set(t.doc, "StreamSpecification", (json_t *)ss)) return ferr_oom(c->err);
+    if (ss && ddb_stream_spec(c, &t, ss, 0)) return -1;
     if (json_object_get(in, "DeletionProtectionEnabled") &&
         json_object_set_new(t.doc, "DeletionProtectionEnabled",
                             json_boolean(jbool(in, "DeletionProtectionEnabled", 0))))

@@ -12,9 +12,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "dynamodb.h"
 #include "svc/svc.h"
 
-#define DDB_TABLE    "dynamodb.table"
+#define DDB_TABLE    DYNAMODB_TABLE_KIND
 #define DDB_ITEM     "dynamodb.item"
 #define DDB_INDEX    "dynamodb.index"
 /* AWS: an item is at most 400 KB, names and values counted in UTF-8 bytes */
@@ -26,6 +27,7 @@ typedef struct ddb_table {
     const char *name, *arn;
     const char *account;      /* the owner's (a table may be reached by ARN from another) */
     const char *hash, *range; /* key attribute names (range NULL when none) */
+    int ttl_delete;           /* its writes are TTL deletions (the stream record says so) */
 } ddb_table;
 
 /* The key schema of a table or index (names borrowed from its document). */
@@ -67,11 +69,15 @@ int ddb_item_get(call *c, const ddb_table *t, const json_t *key, json_t **item);
 int ddb_item_write(call *c, ddb_table *t, const json_t *old, const json_t *item);
 /* Numbers equal by value, sets by members, the rest as JSON. */
 int ddb_value_equal(const json_t *a, const json_t *b);
+/* Items (or maps' members) equal attribute by attribute, as ddb_value_equal. */
+int ddb_item_equal(const json_t *x, const json_t *y);
 /* <0, 0, >0 for values of the same scalar type (S, N, B); 2 when incomparable. */
 int ddb_value_cmp(const json_t *a, const json_t *b);
 /* Writes index name's entries for every item of t / deletes them all. 0 or -1. */
 int ddb_index_fill(call *c, const ddb_table *t, const char *name);
 int ddb_index_drop(call *c, const ddb_table *t, const char *name);
+/* Deletes every document of kind of t's account whose id starts with prefix. */
+int ddb_drop_prefix(call *c, const ddb_table *t, const char *kind, const char *prefix);
 /* Deletes every item and index entry of t. */
 int ddb_items_drop(call *c, const ddb_table *t);
 
@@ -149,5 +155,15 @@ int ddb_capacity(call *c, const json_t *in, const ddb_table *t, double units, js
  * "Update" or "ConditionCheck". Without apply, only the checks and the condition. 0, or -1
  * (a failed condition is ConditionalCheckFailedException). */
 int ddb_write_one(call *c, const char *kind, json_t *in, int apply, json_t **old_out);
+
+/* ---- stream.c ---- */
+/* A StreamSpecification of CreateTable (create) or UpdateTable applied to t: a stream
+ * opened or closed, with AWS's refusals. 0 or -1. */
+int ddb_stream_spec(call *c, ddb_table *t, const json_t *ss, int create);
+/* The stream record of replacing old by item (either NULL), when t's stream is enabled and
+ * the item changed; in c->txn, before t is saved. 0 or -1. */
+int ddb_stream_record(call *c, ddb_table *t, const json_t *old, const json_t *item);
+/* Deletes every stream record of t (DeleteTable). */
+int ddb_stream_drop(call *c, const ddb_table *t);
 
 #endif

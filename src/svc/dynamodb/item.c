@@ -201,6 +201,18 @@ static int member_of(const json_t *set, const json_t *x, int numeric)
     return 0;
 }
 
+int ddb_item_equal(const json_t *x, const json_t *y)
+{
+    if (json_object_size(x) != json_object_size(y)) return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)x, k, v) {
+        const json_t *w = json_object_get(y, k);
+        if (!w || !ddb_value_equal(v, w)) return 0;
+    }
+    return 1;
+}
+
 int ddb_value_equal(const json_t *a, const json_t *b)
 {
     const char *ta = ddb_type(a), *tb = ddb_type(b);
@@ -215,16 +227,7 @@ int ddb_value_equal(const json_t *a, const json_t *b)
             if (!ddb_value_equal(json_array_get(x, i), json_array_get(y, i))) return 0;
         return 1;
     }
-    if (!strcmp(ta, "M")) {
-        if (json_object_size(x) != json_object_size(y)) return 0;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)x, k, v) {
-            const json_t *w = json_object_get(y, k);
-            if (!w || !ddb_value_equal(v, w)) return 0;
-        }
-        return 1;
-    }
+    if (!strcmp(ta, "M")) return ddb_item_equal(x, y);
     return json_equal(x, y);
 set:
     if (json_array_size(x) != json_array_size(y)) return 0;
@@ -418,6 +421,7 @@ int ddb_item_write(call *c, ddb_table *t, const json_t *old, const json_t *item)
     if (json_object_set_new(t->doc, "ItemCount", json_integer(n)) ||
         json_object_set_new(t->doc, "TableSizeBytes", json_integer(sz < 0 ? 0 : sz)))
         return ferr_oom(c->err);
+    if (ddb_stream_record(c, t, old, item)) return -1;
     return ddb_table_save(c, t);
 }
 
@@ -446,7 +450,7 @@ static json_t *all_of(call *c, const ddb_table *t, const char *kind, const char 
     return a;
 }
 
-static int drop_all(call *c, const ddb_table *t, const char *kind, const char *prefix)
+int ddb_drop_prefix(call *c, const ddb_table *t, const char *kind, const char *prefix)
 {
     json_t *a = all_of(c, t, kind, prefix), *p;
     if (!a) return -1;
@@ -462,14 +466,14 @@ int ddb_items_drop(call *c, const ddb_table *t)
 {
     char *p = arena_printf(c->a, "%s/", t->name);
     if (!p) return ferr_oom(c->err);
-    return drop_all(c, t, DDB_ITEM, p) || drop_all(c, t, DDB_INDEX, p) ? -1 : 0;
+    return ddb_drop_prefix(c, t, DDB_ITEM, p) || ddb_drop_prefix(c, t, DDB_INDEX, p) ? -1 : 0;
 }
 
 int ddb_index_drop(call *c, const ddb_table *t, const char *name)
 {
     char *p = arena_printf(c->a, "%s/%s/", t->name, name);
     if (!p) return ferr_oom(c->err);
-    return drop_all(c, t, DDB_INDEX, p);
+    return ddb_drop_prefix(c, t, DDB_INDEX, p);
 }
 
 int ddb_index_fill(call *c, const ddb_table *t, const char *name)

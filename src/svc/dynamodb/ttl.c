@@ -68,6 +68,7 @@ long long dynamodb_ttl_sweep(store *st, double now, int max, ferr *e)
             rc = -1;
             break;
         }
+        tb.ttl_delete = 1;
         s.attr = jstr(tb.doc, "Ttl");
         s.max = (int)(max - done);
         s.found = json_array();

@@ -17,9 +17,12 @@
  * alias), BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes,
  * FilterCriteria.Filters[].Pattern, ScalingConfig.MaximumConcurrency, State, ...) plus
  * "_Enabled" (true: to be polled; the State may still be settling). */
-#define LAMBDA_ESM_KIND   "lambda.esm"
+#define LAMBDA_ESM_KIND          "lambda.esm"
 /* svc_notify key: a mapping was created, changed or deleted (after the commit). */
-#define LAMBDA_ESM_NOTIFY "lambda:esm"
+#define LAMBDA_ESM_NOTIFY        "lambda:esm"
+/* A stream mapping's checkpoint (engine/esm_stream.c), same account, region and UUID:
+ * {Stream, SequenceNumber}; deleted with its mapping. */
+#define LAMBDA_ESM_POSITION_KIND "lambda.esm.position"
 
 /* The asynchronous invocation queue (engine/lambda_async.c runs it). One document per
  * accepted Event invocation, written by Invoke in the transaction that answers 202 (an

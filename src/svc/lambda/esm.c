@@ -15,6 +15,7 @@
 #include "documents.h"
 #include "lambda.h"
 #include "lambda_int.h"
+#include "svc/dynamodb/dynamodb.h"
 #include "svc/sns/filter.h"
 
 #define ESM_MAX_FILTERS 5 /* AWS: filters per event source mapping (default quota) */
@@ -77,22 +78,90 @@ static int busy(const json_t *doc)
            strcmp(st, "Disabled");
 }
 
+/* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL */
+static int is_stream(const char *arn)
+{
+    return arn && !strncmp(arn, "arn:aws:dynamodb:", 17) && strstr(arn, ":table/") &&
+           strstr(arn, "/stream/");
+}
+
+/* What only a stream's mapping has (AWS's defaults at create): where it starts, retries,
+ * record age, bisection, the on-failure destination, parallelization (recorded). */
+static int stream_members(call *c, const json_t *in, json_t *doc, int create)
+{
+    static const struct {
+        const char *name;
+        int dflt;
+    } ints[] = {{"MaximumRetryAttempts", -1},
+                {"MaximumRecordAgeInSeconds", -1},
+                {"ParallelizationFactor", 1},
+                {"TumblingWindowInSeconds", 0}};
+    json_t *v;
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if ((v = json_object_get(in, ints[i].name))) {
+            if (json_object_set(doc, ints[i].name, v)) return ferr_oom(c->err);
+        } else if (create && json_object_set_new(doc, ints[i].name, json_integer(ints[i].dflt))) {
+            return ferr_oom(c->err);
+        }
+    }
+    long long age = jint(doc, "MaximumRecordAgeInSeconds", -1);
+    if (age != -1 && age < 60)
+        return lambda_invalid(c, "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800");
+    if ((v = json_object_get(in, "BisectBatchOnFunctionError")) || create)
+        if (json_object_set_new(doc, "BisectBatchOnFunctionError", json_boolean(json_is_true(v))))
+            return ferr_oom(c->err);
+    if ((v = json_object_get(in, "DestinationConfig"))) {
+        const char *d = jstr(json_object_get(v, "OnFailure"), "Destination");
+        if (d && strncmp(d, "arn:aws:sqs:", 12) && strncmp(d, "arn:aws:sns:", 12))
+            return lambda_invalid(
+                c,
+                "The provided destination config DestinationConfig(onSuccess=null, "
+                "onFailure=OnFailure(destination=%s)) is invalid.",
+                d);
+        if (json_object_set_new(doc, "DestinationConfig", json_pack("{s:{}}", "OnFailure")) ||
+            (d && json_object_set_new(json_object_get(doc, "DestinationConfig"), "OnFailure",
+                                      json_pack("{s:s}", "Destination", d))))
+            return ferr_oom(c->err);
+    } else if (create &&
+               json_object_set_new(doc, "DestinationConfig", json_pack("{s:{}}", "OnFailure"))) {
+        return ferr_oom(c->err);
+    }
+    if (!create) return 0;
+    const char *sp = jstr(in, "StartingPosition");
+    if (!sp)
+        return lambda_invalid(c, "1 validation error detected: Value null at 'startingPosition' "
+                                 "failed to satisfy constraint: Member must not be null.");
+    if (!strcmp(sp, "AT_TIMESTAMP"))
+        return lambda_invalid(c,
+                              "Unsupported starting position for DynamoDB streams: AT_TIMESTAMP");
+    /* LATEST is what is written after the mapping is made, wherever the poller is then */
+    char seq[DYNAMODB_SEQ_LEN + 1];
+    dynamodb_stream_seq((long long)(clock_now() * 1000), 0, seq);
+    if (jset_str(doc, "StartingPosition", sp) ||
+        (!strcmp(sp, "LATEST") && jset_str(doc, "_StartSeq", seq)))
+        return ferr_oom(c->err);
+    return 0;
+}
+
 /* BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, FilterCriteria and
  * ScalingConfig from in, checked with AWS's rules and set in doc (create: defaults). */
 static int apply(call *c, const json_t *in, json_t *doc, int create)
 {
     json_t *v;
     int bad = 0;
+    int stream = is_stream(jstr(doc, "EventSourceArn"));
     if ((v = json_object_get(in, "BatchSize")))
         bad |= json_object_set(doc, "BatchSize", v);
-    else if (create)
-        bad |= json_object_set_new(doc, "BatchSize", json_integer(10));
+    else if (create) /* AWS: 100 records from a stream, 10 messages from a queue */
+        bad |= json_object_set_new(doc, "BatchSize", json_integer(stream ? 100 : 10));
     if ((v = json_object_get(in, "MaximumBatchingWindowInSeconds")))
         bad |= json_object_set(doc, "MaximumBatchingWindowInSeconds", v);
     else if (create)
         bad |= json_object_set_new(doc, "MaximumBatchingWindowInSeconds", json_integer(0));
     if (bad) return ferr_oom(c->err);
-    if (jint(doc, "BatchSize", 10) > 10 && jint(doc, "MaximumBatchingWindowInSeconds", 0) < 1)
+    if (stream && stream_members(c, in, doc, create)) return -1;
+    if (!stream && jint(doc, "BatchSize", 10) > 10 &&
+        jint(doc, "MaximumBatchingWindowInSeconds", 0) < 1)
         return lambda_invalid(c, "Maximum batch window in seconds must be greater than 0 if "
                                  "maximum batch size is greater than 10");
     const char *src = jstr(doc, "EventSourceArn");
@@ -192,9 +261,10 @@ static int resolve_function(call *c, const char *name, const char **fn_arn, json
     return *fn_arn ? 0 : ferr_oom(c->err);
 }
 
-/* arn:aws:sqs:REGION:ACCOUNT:NAME, else AWS's refusal of the source. */
+/* arn:aws:sqs:REGION:ACCOUNT:NAME or a DynamoDB stream, else AWS's refusal of the source. */
 static int sqs_source(call *c, const char *arn)
 {
+    if (is_stream(arn)) return 0;
     const char *p = arn && !strncmp(arn, "arn:aws:sqs:", 12) ? arn + 12 : NULL;
     const char *a = p ? strchr(p, ':') : NULL, *n = a ? strchr(a + 1, ':') : NULL;
     if (!n || n - a != 13 || !n[1] || strchr(n + 1, ':'))
@@ -207,7 +277,8 @@ static int sqs_source(call *c, const char *arn)
  * DeleteMessage and GetQueueAttributes on the queue (its identity policies, and the queue's
  * policy for a queue of another account). The queue is read as the role would read it, and
  * its visibility timeout must cover the function's timeout. */
-static int check_role(call *c, const char *role_arn, const char *queue, const json_t *cfg)
+/* The execution role as the check acts: 0 with *p, or -1 (Invalid role). */
+static int role_principal(call *c, const char *role_arn, principal *p)
 {
     char acct[13] = "", name[160] = "";
     const char *slash = role_arn ? strstr(role_arn, ":role/") : NULL;
@@ -215,13 +286,62 @@ static int check_role(call *c, const char *role_arn, const char *queue, const js
     if (!slash || slash - role_arn < 12 || !last) return lambda_invalid(c, "Invalid role.");
     snprintf(acct, sizeof(acct), "%.*s", 12, slash - 12);
     snprintf(name, sizeof(name), "%s", last + 1);
-    principal p = {.kind = PRIN_ASSUMED_ROLE};
-    snprintf(p.account, sizeof(p.account), "%s", acct);
-    snprintf(p.role_arn, sizeof(p.role_arn), "%s", role_arn);
-    snprintf(p.name, sizeof(p.name), "%s", name);
-    snprintf(p.session, sizeof(p.session), "awslambda_esm_check");
-    snprintf(p.arn, sizeof(p.arn), "arn:aws:sts::%s:assumed-role/%s/%s", acct, name, p.session);
-    snprintf(p.service, sizeof(p.service), "lambda.amazonaws.com");
+    memset(p, 0, sizeof(*p));
+    p->kind = PRIN_ASSUMED_ROLE;
+    snprintf(p->account, sizeof(p->account), "%s", acct);
+    snprintf(p->role_arn, sizeof(p->role_arn), "%s", role_arn);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    snprintf(p->session, sizeof(p->session), "awslambda_esm_check");
+    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%s", acct, name, p->session);
+    snprintf(p->service, sizeof(p->service), "lambda.amazonaws.com");
+    return 0;
+}
+
+/* AWS (AWSLambdaDynamoDBExecutionRole): the role must be allowed to read the stream. */
+static int check_stream_role(call *c, const char *role_arn, const char *stream)
+{
+    principal p;
+    if (role_principal(c, role_arn, &p)) return -1;
+    json_t *in = json_pack("{s:s}", "StreamArn", stream), *out = NULL;
+    if (!in) return ferr_oom(c->err);
+    ferr se = {0};
+    int rc = svc_invoke_in(c->txn, c->a, c->env, &p, c->region, "streams.dynamodb",
+                           "DescribeStream", in, &out, NULL, &se);
+    json_decref(in);
+    json_decref(out);
+    if (rc && se.status >= 500) {
+        *c->err = se;
+        return -1;
+    }
+    if (rc && strcmp(se.code, "AccessDenied") && strcmp(se.code, "AccessDeniedException"))
+        return lambda_invalid(c, "Stream not found: %s", stream);
+    call as = *c;
+    ferr ignored = {0};
+    as.who = &p;
+    as.err = &ignored;
+    static const char *const actions[] = {"dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                                          "dynamodb:DescribeStream", "dynamodb:ListStreams"};
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        authz_req q = {.action = actions[i], .resource = i < 3 ? stream : "*"};
+        if (call_authorize_ex(&as, &q)) {
+            if (as.oom || ignored.status >= 500) return ferr_oom(c->err);
+            rc = -1;
+        }
+    }
+    if (rc)
+        return lambda_invalid(c,
+                              "Cannot access stream %s. Please ensure the role can perform the "
+                              "GetRecords, GetShardIterator, DescribeStream, and ListStreams "
+                              "Actions on your stream in IAM.",
+                              stream);
+    return 0;
+}
+
+static int check_role(call *c, const char *role_arn, const char *queue, const json_t *cfg)
+{
+    if (is_stream(queue)) return check_stream_role(c, role_arn, queue);
+    principal p;
+    if (role_principal(c, role_arn, &p)) return -1;
 
     json_t *in = json_pack("{s:s, s:[s]}", "QueueUrl", queue, "AttributeNames", "All"), *out = NULL;
     if (!in) return ferr_oom(c->err);
@@ -388,7 +508,8 @@ int lambda_op_delete_event_source_mapping(call *c, json_t *in, json_t **out)
     json_t *doc;
     if (open_esm(c, jstr(in, "UUID"), "lambda:DeleteEventSourceMapping", &doc) <= 0) return -1;
     store_key k = {LAMBDA_ESM_KIND, c->account, c->region, jstr(doc, "UUID")};
-    if (store_del(c->txn, &k, c->err) < 0) return -1;
+    store_key pk = {LAMBDA_ESM_POSITION_KIND, c->account, c->region, jstr(doc, "UUID")};
+    if (store_del(c->txn, &k, c->err) < 0 || store_del(c->txn, &pk, c->err) < 0) return -1;
     lambda_esm_changed(c);
     /* AWS answers the mapping as it is being deleted; polling stops with the commit */
     if (touch(c, doc, "Deleting")) return -1;

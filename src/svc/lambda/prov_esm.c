@@ -10,13 +10,20 @@
 
 static const prov_prop esm_schema[] = {
     {"BatchSize", PT_INT, 0},
+    {"BisectBatchOnFunctionError", PT_BOOL, 0},
+    {"DestinationConfig", PT_OBJECT, 0},
     {"Enabled", PT_BOOL, 0},
     {"EventSourceArn", PT_STR, 0},
     {"FilterCriteria", PT_OBJECT, 0},
     {"FunctionName", PT_STR, 1},
     {"FunctionResponseTypes", PT_STRLIST, 0},
     {"MaximumBatchingWindowInSeconds", PT_INT, 0},
+    {"MaximumRecordAgeInSeconds", PT_INT, 0},
+    {"MaximumRetryAttempts", PT_INT, 0},
+    {"ParallelizationFactor", PT_INT, 0},
     {"ScalingConfig", PT_OBJECT, 0},
+    {"StartingPosition", PT_STR, 0},
+    {"TumblingWindowInSeconds", PT_INT, 0},
     {NULL, 0, 0},
 };
 
@@ -29,6 +36,13 @@ static const char *const esm_members[] = {
     "FunctionResponseTypes",
     "MaximumBatchingWindowInSeconds",
     "ScalingConfig",
+    /* a stream's (given only when the template has them) */
+    "BisectBatchOnFunctionError",
+    "DestinationConfig",
+    "MaximumRecordAgeInSeconds",
+    "MaximumRetryAttempts",
+    "ParallelizationFactor",
+    "TumblingWindowInSeconds",
     NULL,
 };
 
@@ -95,12 +109,14 @@ static int esm_change(const prov_shape *s, cfn_pctx *p, const char *id, const js
                       const json_t *np)
 {
     (void)s, (void)op;
+    const char *src = jstr(np, "EventSourceArn");
+    int stream = src && !strncmp(src, "arn:aws:dynamodb:", 17);
     json_t *in = json_pack("{s:s}", "UUID", id);
     for (size_t i = 0; in && esm_members[i]; i++) {
         json_t *v = json_object_get(np, esm_members[i]);
         /* AWS: a property removed from the template goes back to its default */
         if (!v && !strcmp(esm_members[i], "BatchSize"))
-            v = json_integer(10);
+            v = json_integer(stream ? 100 : 10); /* AWS's defaults for a stream, a queue */
         else if (!v && !strcmp(esm_members[i], "Enabled"))
             v = json_true();
         else if (!v && !strcmp(esm_members[i], "MaximumBatchingWindowInSeconds"))
@@ -140,7 +156,7 @@ static const prov_shape esm_shape = {
     .del = esm_del,
 };
 
-static const char *const esm_replace_on[] = {"EventSourceArn", NULL};
+static const char *const esm_replace_on[] = {"EventSourceArn", "StartingPosition", NULL};
 
 const cfn_provider cfn_provider_lambda_event_source_mapping = {
     .type = "AWS::Lambda::EventSourceMapping",
