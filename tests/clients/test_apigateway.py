@@ -147,3 +147,157 @@ def test_cli_lists_rest_apis(ferry, apigw):
     api = apigw.create_rest_api(name="cli-api")["id"]
     r = ferry.aws("apigateway", "get-rest-apis", profile="dev")
     assert api in [x["id"] for x in r.json["items"]]
+
+
+# ---- the data plane ----
+
+ECHO = {"index.py": """import base64, json
+
+def handler(event, context):
+    p = event["path"]
+    if p.endswith("/malformed"):
+        return {"statusCode": 200, "bogus": 1}
+    if p.endswith("/fail"):
+        raise ValueError("asked to fail")
+    if p.endswith("/binary"):
+        return {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},
+                "body": base64.b64encode(bytes([0, 1, 2, 255])).decode(), "isBase64Encoded": True}
+    return {"statusCode": 201, "headers": {"X-Echo": "yes"},
+            "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]}, "body": json.dumps(event)}
+"""}
+
+
+def call(ferry, api, stage_path, method="GET", body=None, headers=None, host_form=True):
+    """An HTTP request to a deployed stage, at API.execute-api.localhost (Host routing) or at
+    the path form; returns (status, headers, body bytes)."""
+    h = dict(headers or {})
+    if host_form:
+        h["Host"] = f"{api}.execute-api.localhost:{ferry.port}"
+        url = ferry.endpoint + stage_path
+    else:
+        url = f"{ferry.endpoint}/_ferry/execute-api/{api}{stage_path}"
+    req = urllib.request.Request(url, data=body, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+@pytest.fixture(scope="module")
+def lam(ferry):
+    return ferry.client("lambda", "dev")
+
+
+@pytest.fixture(scope="module")
+def echo(ferry, lam):
+    iam = ferry.client("iam", "dev")
+    role = iam.create_role(RoleName="apigw-fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    arns = {}
+    for name in ("echo", "noperm"):
+        arns[name] = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                         Handler="index.handler", Code={"ZipFile": zipped(ECHO)})["FunctionArn"]
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    return arns
+
+
+def lambda_uri(region, fn_arn):
+    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"
+
+
+def proxy_method(apigw, api, rid, fn_arn, method="ANY", auth="NONE"):
+    apigw.put_method(restApiId=api, resourceId=rid, httpMethod=method, authorizationType=auth)
+    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod=method, type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=lambda_uri(apigw.meta.region_name, fn_arn))
+
+
+@pytest.fixture(scope="module")
+def proxy_api(ferry, apigw, lam, echo):
+    api = apigw.create_rest_api(name="proxy", binaryMediaTypes=["application/octet-stream"])["id"]
+    root = root_of(apigw, api)
+    items = apigw.create_resource(restApiId=api, parentId=root, pathPart="items")
+    item = apigw.create_resource(restApiId=api, parentId=items["id"], pathPart="{id}")
+    greedy = apigw.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")
+    np = apigw.create_resource(restApiId=api, parentId=root, pathPart="noperm")
+    proxy_method(apigw, api, item["id"], echo["echo"], "GET")
+    proxy_method(apigw, api, greedy["id"], echo["echo"])
+    proxy_method(apigw, api, np["id"], echo["noperm"], "GET")
+    region, account = apigw.meta.region_name, acct(ferry, "dev")
+    lam.add_permission(FunctionName="echo", StatementId="apigw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{region}:{account}:{api}/*/*/*")
+    apigw.create_deployment(restApiId=api, stageName="prod", variables={"color": "blue"})
+    return api
+
+
+@pytest.mark.parametrize("host_form", [True, False])
+def test_lambda_proxy_event(ferry, proxy_api, host_form):
+    st, h, body = call(ferry, proxy_api, "/prod/items/42?a=1&a=2&b=x%20y", headers={"X-Test": "v"},
+                       host_form=host_form)
+    assert st == 201, body
+    assert h["X-Echo"] == "yes" and h.get_all("Set-Cookie") == ["a=1", "b=2"]
+    ev = json.loads(body)
+    assert ev["resource"] == "/items/{id}" and ev["path"] == "/items/42" and ev["httpMethod"] == "GET"
+    assert ev["pathParameters"] == {"id": "42"} and ev["stageVariables"] == {"color": "blue"}
+    assert ev["queryStringParameters"] == {"a": "2", "b": "x y"}
+    assert ev["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["x y"]}
+    assert ev["headers"]["x-test"] == "v" and ev["multiValueHeaders"]["x-test"] == ["v"]
+    assert ev["body"] is None and ev["isBase64Encoded"] is False
+    rc = ev["requestContext"]
+    assert rc["accountId"] == acct(ferry, "dev") and rc["apiId"] == proxy_api and rc["stage"] == "prod"
+    assert rc["resourcePath"] == "/items/{id}" and rc["httpMethod"] == "GET" and rc["path"] == "/prod/items/42"
+    assert rc["identity"]["sourceIp"] == "127.0.0.1" and rc["protocol"] == "HTTP/1.1"
+    assert rc["requestId"] and rc["resourceId"] and rc["requestTimeEpoch"] > 0 and rc["domainName"]
+
+
+def test_greedy_path_and_bodies(ferry, proxy_api):
+    st, _, body = call(ferry, proxy_api, "/prod/a/b/c", method="POST", body=b'{"k": 1}',
+                       headers={"Content-Type": "application/json"})
+    ev = json.loads(body)
+    assert st == 201 and ev["resource"] == "/{proxy+}" and ev["pathParameters"] == {"proxy": "a/b/c"}
+    assert ev["httpMethod"] == "POST" and ev["body"] == '{"k": 1}' and ev["isBase64Encoded"] is False
+    st, _, body = call(ferry, proxy_api, "/prod/up", method="PUT", body=bytes([0, 159, 146, 150]),
+                       headers={"Content-Type": "application/octet-stream"})
+    ev = json.loads(body)
+    assert ev["isBase64Encoded"] is True and base64.b64decode(ev["body"]) == bytes([0, 159, 146, 150])
+    st, h, body = call(ferry, proxy_api, "/prod/x/binary")
+    assert st == 200 and body == bytes([0, 1, 2, 255]) and h["Content-Type"] == "application/octet-stream"
+
+
+def test_proxy_failures(ferry, proxy_api):
+    err = {"message": "Internal server error"}
+    st, _, body = call(ferry, proxy_api, "/prod/x/malformed")
+    assert (st, json.loads(body)) == (502, err)
+    st, _, body = call(ferry, proxy_api, "/prod/x/fail")
+    assert (st, json.loads(body)) == (502, err)
+    st, _, body = call(ferry, proxy_api, "/prod/noperm")  # no AddPermission for this function
+    assert (st, json.loads(body)) == (500, err)
+    st, _, body = call(ferry, proxy_api, "/nostage/items/1")
+    assert (st, json.loads(body)) == (403, {"message": "Forbidden"})
+    st, h, body = call(ferry, proxy_api, "/prod/noperm", method="POST")  # no such method
+    assert (st, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+    assert h["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    st, _, body = call(ferry, proxy_api, "/prod")  # the root has no method
+    assert (st, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_mock_and_redeploy(ferry, apigw):
+    api, rid = mock_api(apigw, "mock2", '{"pong": true}')
+    apigw.put_integration_response(restApiId=api, resourceId=rid, httpMethod="GET", statusCode="200",
+                                   responseTemplates={"application/json": '{"pong": true}'},
+                                   responseParameters={"method.response.header.X-Mock": "'yes'"})
+    apigw.create_deployment(restApiId=api, stageName="v1")
+    st, h, body = call(ferry, api, "/v1/ping")
+    assert st == 200 and json.loads(body) == {"pong": True} and h["X-Mock"] == "yes"
+    # a change is not served until deployed again
+    root = root_of(apigw, api)
+    r = apigw.create_resource(restApiId=api, parentId=root, pathPart="later")
+    apigw.put_method(restApiId=api, resourceId=r["id"], httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=r["id"], httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_integration_response(restApiId=api, resourceId=r["id"], httpMethod="GET", statusCode="200",
+                                   responseTemplates={"application/json": '{"later": 1}'})
+    assert call(ferry, api, "/v1/later")[0] == 403
+    apigw.create_deployment(restApiId=api, stageName="v1")
+    st, _, body = call(ferry, api, "/v1/later", host_form=False)
+    assert st == 200 and json.loads(body) == {"later": 1}
