@@ -301,3 +301,93 @@ def test_mock_and_redeploy(ferry, apigw):
     apigw.create_deployment(restApiId=api, stageName="v1")
     st, _, body = call(ferry, api, "/v1/later", host_form=False)
     assert st == 200 and json.loads(body) == {"later": 1}
+
+
+def signed(ferry, creds, api, stage_path, method="GET", region="us-east-1"):
+    """A SigV4 (execute-api) signed request to the host form."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    host = f"{api}.execute-api.localhost:{ferry.port}"
+    req = AWSRequest(method=method, url=f"http://{host}{stage_path}", headers={"Host": host})
+    SigV4Auth(creds, "execute-api", region).add_auth(req)
+    return call(ferry, api, stage_path, method=method, headers=dict(req.headers.items()))
+
+
+def test_aws_iam_authorization(ferry, apigw):
+    api, rid = mock_api(apigw, "iam-api")
+    apigw.delete_method(restApiId=api, resourceId=rid, httpMethod="GET")
+    apigw.put_method(restApiId=api, resourceId=rid, httpMethod="GET", authorizationType="AWS_IAM")
+    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_integration_response(restApiId=api, resourceId=rid, httpMethod="GET", statusCode="200",
+                                   responseTemplates={"application/json": '{"signed": true}'})
+    apigw.create_deployment(restApiId=api, stageName="s")
+    region = apigw.meta.region_name
+    st, _, body = call(ferry, api, "/s/ping")
+    assert (st, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+    st, _, body = signed(ferry, ferry.session("dev").get_credentials(), api, "/s/ping", region=region)
+    assert (st, json.loads(body)) == (200, {"signed": True})
+    other = ferry.user_client("sts", "dev", "no-invoke", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "execute-api:Invoke",
+         "Resource": f"arn:aws:execute-api:{region}:*:{api}/s/POST/*"}]})
+    st, _, body = signed(ferry, other._request_signer._credentials, api, "/s/ping", region=region)
+    assert st == 403 and "not authorized to perform: execute-api:Invoke" in json.loads(body)["Message"]
+
+
+SWAGGER = {
+    "swagger": "2.0", "info": {"title": "catalog", "version": "1"}, "basePath": "/Prod",
+    "x-amazon-apigateway-binary-media-types": ["image/png"],
+    "paths": {
+        "/product/create": {"post": {"responses": {"200": {}}, "x-amazon-apigateway-integration": {
+            "type": "aws_proxy", "httpMethod": "POST", "uri": "URI"}}},
+        "/product/find/{id}": {"get": {"x-amazon-apigateway-integration": {
+            "type": "aws_proxy", "httpMethod": "POST", "uri": "URI"}}},
+        "/health": {"get": {"responses": {"200": {}}, "x-amazon-apigateway-integration": {
+            "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {"default": {"statusCode": "200",
+                                      "responseTemplates": {"application/json": '{"up": 1}'}}}}}}}}
+
+YAML_SPEC = """openapi: "3.0.1"
+info:
+  title: catalog-v2
+paths:
+  /only:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates:
+          application/json: '{"statusCode": 200}'
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates:
+              application/json: '{"only": true}'
+"""
+
+
+def test_import_swagger_and_put_yaml(ferry, apigw, lam, echo):
+    region, account = apigw.meta.region_name, acct(ferry, "dev")
+    spec = json.loads(json.dumps(SWAGGER).replace('"URI"', json.dumps(lambda_uri(region, echo["echo"]))))
+    a = apigw.import_rest_api(body=json.dumps(spec).encode())
+    assert a["name"] == "catalog" and a["binaryMediaTypes"] == ["image/png"]
+    api = a["id"]
+    paths = sorted(r["path"] for r in apigw.get_resources(restApiId=api)["items"])
+    assert paths == ["/", "/health", "/product", "/product/create", "/product/find", "/product/find/{id}"]
+    lam.add_permission(FunctionName="echo", StatementId="catalog", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{region}:{account}:{api}/*/*/*")
+    apigw.create_deployment(restApiId=api, stageName="Prod")
+    st, _, body = call(ferry, api, "/Prod/product/create", method="POST", body=b'{"id": 1001}')
+    assert st == 201 and json.loads(json.loads(body)["body"]) == {"id": 1001}
+    st, _, body = call(ferry, api, "/Prod/product/find/1001")
+    assert st == 201 and json.loads(body)["pathParameters"] == {"id": "1001"}
+    st, _, body = call(ferry, api, "/Prod/health")
+    assert (st, json.loads(body)) == (200, {"up": 1})
+    up = apigw.put_rest_api(restApiId=api, mode="overwrite", body=YAML_SPEC.encode())
+    assert up["name"] == "catalog-v2"
+    assert sorted(r["path"] for r in apigw.get_resources(restApiId=api)["items"]) == ["/", "/only"]
+    apigw.create_deployment(restApiId=api, stageName="Prod")
+    st, _, body = call(ferry, api, "/Prod/only", method="DELETE", host_form=False)
+    assert (st, json.loads(body)) == (200, {"only": True})
+    raises(apigw.import_rest_api, "BadRequestException", status=400, body=b"{not a spec")
+    raises(apigw.import_rest_api, "BadRequestException", status=400, body=b'{"swagger": "1.2"}')
