@@ -391,3 +391,85 @@ def test_import_swagger_and_put_yaml(ferry, apigw, lam, echo):
     assert (st, json.loads(body)) == (200, {"only": True})
     raises(apigw.import_rest_api, "BadRequestException", status=400, body=b"{not a spec")
     raises(apigw.import_rest_api, "BadRequestException", status=400, body=b'{"swagger": "1.2"}')
+
+
+# ---- CloudFormation ----
+
+AIRMILES = ("import json\n\ndef handler(event, context):\n"
+            "    return {'statusCode': 200, 'body': json.dumps({'booking': event['pathParameters']['bookingid'],"
+            " 'method': event['httpMethod']})}\n")
+
+
+def cfn_function():
+    return {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Code": {"ZipFile": AIRMILES}}},
+        "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/*/*"}}},
+    }
+
+
+FN_URI = {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}
+
+
+def test_cloudformation_rest_api_method_deployment(ferry, apigw):
+    from test_cfn_providers import Stacks
+    stacks = Stacks(ferry)
+    tpl = {"Resources": {**cfn_function(),
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "airmiles"}},
+        "Airmiles": {"Type": "AWS::ApiGateway::Resource", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+            "PathPart": "airmiles"}},
+        "Booking": {"Type": "AWS::ApiGateway::Resource", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ParentId": {"Ref": "Airmiles"}, "PathPart": "{bookingid}"}},
+        "Get": {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ResourceId": {"Ref": "Booking"}, "HttpMethod": "GET",
+            "AuthorizationType": "NONE",
+            "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Uri": FN_URI}}},
+        "Deployment": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["Get"], "Properties": {
+            "RestApiId": {"Ref": "Api"}, "StageName": "Prod"}}},
+        "Outputs": {"Api": {"Value": {"Ref": "Api"}}, "Root": {"Value": {"Fn::GetAtt": ["Api", "RootResourceId"]}}}}
+    s = stacks.deploy("airmiles", tpl)
+    api = s["Out"]["Api"]
+    assert s["Out"]["Root"] == root_of(apigw, api)
+    st, _, body = call(ferry, api, "/Prod/airmiles/b-42")
+    assert st == 200 and json.loads(body) == {"booking": "b-42", "method": "GET"}
+    stacks.delete(s)
+    raises(apigw.get_rest_api, "NotFoundException", status=404, restApiId=api)
+
+
+def sam_like(paths):
+    """What the SAM transform makes of an implicit API: RestApi with a Swagger Body, a
+    Deployment with StageName "Stage" and a Prod stage."""
+    body = {"swagger": "2.0", "info": {"title": "bookings", "version": "1.0"}, "paths": {
+        p: {"x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": {
+            "type": "aws_proxy", "httpMethod": "POST", "uri": FN_URI}}} for p in paths}}
+    dep = "ServerlessRestApiDeployment" + str(len(paths))
+    return {"Resources": {**cfn_function(),
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Body": body}},
+        dep: {"Type": "AWS::ApiGateway::Deployment", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "Description": "RestApi deployment", "StageName": "Stage"}},
+        "ServerlessRestApiProdStage": {"Type": "AWS::ApiGateway::Stage", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "DeploymentId": {"Ref": dep}, "StageName": "Prod"}}},
+        "Outputs": {"Api": {"Value": {"Ref": "Api"}}}}
+
+
+def test_cloudformation_swagger_body_update(ferry, apigw):
+    from test_cfn_providers import Stacks
+    stacks = Stacks(ferry)
+    s = stacks.deploy("bookings", sam_like(["/airmiles/{bookingid}"]))
+    api = s["Out"]["Api"]
+    assert apigw.get_rest_api(restApiId=api)["name"] == "bookings"
+    st, _, body = call(ferry, api, "/Prod/airmiles/7", method="POST")
+    assert st == 200 and json.loads(body) == {"booking": "7", "method": "POST"}
+    s = stacks.deploy("bookings", sam_like(["/airmiles/{bookingid}", "/miles/{bookingid}"]), update=True)
+    assert s["Out"]["Api"] == api
+    st, _, body = call(ferry, api, "/Prod/miles/8", host_form=False)
+    assert st == 200 and json.loads(body)["booking"] == "8"
+    assert sorted(x["stageName"] for x in apigw.get_stages(restApiId=api)["item"]) == ["Prod", "Stage"]
+    assert len(apigw.get_deployments(restApiId=api)["items"]) == 1
+    stacks.delete(s)

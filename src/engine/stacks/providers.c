@@ -21,6 +21,10 @@ extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_perm
     cfn_provider_lambda_layer_version_permission, cfn_provider_lambda_event_invoke_config;
 /* src/svc/lambda/prov_esm.c */
 extern const cfn_provider cfn_provider_lambda_event_source_mapping;
+/* API Gateway's (src/svc/apigateway/prov_apigateway.c) */
+extern const cfn_provider cfn_provider_apigateway_restapi, cfn_provider_apigateway_resource,
+    cfn_provider_apigateway_method, cfn_provider_apigateway_deployment,
+    cfn_provider_apigateway_stage;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -59,6 +63,11 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_lambda_layer_version_permission,
     &cfn_provider_lambda_event_invoke_config,
     &cfn_provider_lambda_event_source_mapping,
+    &cfn_provider_apigateway_restapi,
+    &cfn_provider_apigateway_resource,
+    &cfn_provider_apigateway_method,
+    &cfn_provider_apigateway_deployment,
+    &cfn_provider_apigateway_stage,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -151,6 +151,17 @@ int apigateway_op_get_deployments(call *c, json_t *in, json_t **out)
     return 0;
 }
 
+int apigateway_op_update_deployment(call *c, json_t *in, json_t **out)
+{
+    json_t *doc, *d = open_deployment(c, in, "PATCH", &doc);
+    if (!d) return -1;
+    if (apigw_patch(c, d, json_object_get(in, "patchOperations"), "/description") ||
+        apigw_save(c, doc))
+        return -1;
+    *out = render_deployment(c, d);
+    return 0;
+}
+
 int apigateway_op_delete_deployment(call *c, json_t *in, json_t **out)
 {
     (void)out;
