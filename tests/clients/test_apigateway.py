@@ -473,3 +473,79 @@ def test_cloudformation_swagger_body_update(ferry, apigw):
     assert sorted(x["stageName"] for x in apigw.get_stages(restApiId=api)["item"]) == ["Prod", "Stage"]
     assert len(apigw.get_deployments(restApiId=api)["items"]) == 1
     stacks.delete(s)
+
+
+# ---- HTTP_PROXY and timeouts ----
+
+@pytest.fixture(scope="module")
+def backend():
+    """A local HTTP endpoint answering with what it was sent (and slowly under /slow)."""
+    import http.server
+    import threading
+    import time
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def answer(self):
+            if self.path.startswith("/slow"):
+                time.sleep(1.5)
+            n = int(self.headers.get("Content-Length") or 0)
+            body = json.dumps({"method": self.command, "path": self.path,
+                               "x-test": self.headers.get("X-Test"),
+                               "body": self.rfile.read(n).decode()}).encode()
+            try:
+                self.send_response(207)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-Backend", "1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        do_GET = do_POST = do_PUT = do_DELETE = answer
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def test_http_proxy_and_timeout(ferry, apigw, backend):
+    api = apigw.create_rest_api(name="http")["id"]
+    root = root_of(apigw, api)
+    greedy = apigw.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")
+    apigw.put_method(restApiId=api, resourceId=greedy["id"], httpMethod="ANY", authorizationType="NONE",
+                     requestParameters={"method.request.path.proxy": True})
+    apigw.put_integration(restApiId=api, resourceId=greedy["id"], httpMethod="ANY", type="HTTP_PROXY",
+                          integrationHttpMethod="ANY", uri=backend + "/{proxy}", timeoutInMillis=500,
+                          requestParameters={"integration.request.path.proxy": "method.request.path.proxy"})
+    apigw.create_deployment(restApiId=api, stageName="live")
+    st, h, body = call(ferry, api, "/live/a/b?q=1", method="POST", body=b"hello", headers={"X-Test": "t"})
+    assert st == 207 and h["X-Backend"] == "1"
+    assert json.loads(body) == {"method": "POST", "path": "/a/b?q=1", "x-test": "t", "body": "hello"}
+    st, _, body = call(ferry, api, "/live/slow")
+    assert (st, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+
+
+SLOW = {"index.py": "import time\n\ndef handler(event, context):\n    time.sleep(1.5)\n"
+                    "    return {'statusCode': 200, 'body': 'late'}\n"}
+
+
+def test_lambda_integration_timeout(ferry, apigw, lam, echo):  # echo: its role
+    role = ferry.client("iam", "dev").get_role(RoleName="apigw-fn")["Role"]["Arn"]
+    arn = lam.create_function(FunctionName="slow", Runtime="python3.12", Role=role, Timeout=5,
+                              Handler="index.handler", Code={"ZipFile": zipped(SLOW)})["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="slow", WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    api = apigw.create_rest_api(name="slow")["id"]
+    root = root_of(apigw, api)
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=lambda_uri(apigw.meta.region_name, arn),
+                          timeoutInMillis=1000)
+    lam.add_permission(FunctionName="slow", StatementId="apigw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    apigw.create_deployment(restApiId=api, stageName="s")
+    st, _, body = call(ferry, api, "/s")
+    assert (st, json.loads(body)) == (504, {"message": "Endpoint request timed out"})

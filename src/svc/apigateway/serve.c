@@ -15,6 +15,7 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "httpint.h"
 #include "proxy.h"
 
 #define MISSING_TOKEN "Missing Authentication Token"
@@ -459,6 +460,13 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
             resp->content_type = "application/json";
             buf_put(&resp->body, out, out_len);
         }
+    } else if (!strcmp(type, "HTTP_PROXY")) {
+        const char *uri =
+            substitute(a, jstr(integ, "uri"), json_object_get(v.stage_doc, "variables"));
+        if (uri)
+            apigw_http_proxy(a, r, uri, params, (long)jint(integ, "timeoutInMillis", 29000), resp);
+        else
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
     } else {
         apigw_answer(a, resp, 500, NULL, "Internal server error");
     }
