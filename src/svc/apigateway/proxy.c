@@ -15,10 +15,16 @@
 
 void apigw_answer(arena *a, proto_response *resp, int status, const char *type, const char *msg)
 {
+    apigw_answer_as(a, resp, status, type, "message", msg);
+}
+
+void apigw_answer_as(arena *a, proto_response *resp, int status, const char *type, const char *key,
+                     const char *msg)
+{
     proto_response_init(resp);
     resp->status = status;
     resp->content_type = "application/json";
-    json_t *b = json_pack("{s:s}", "message", msg);
+    json_t *b = json_pack("{s:s}", key, msg);
     char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     buf_puts(&resp->body, text ? text : "{}");

@@ -35,5 +35,8 @@ int apigw_proxy_response(arena *a, const char *payload, size_t len, proto_respon
 /* API Gateway's own answers: {"message": msg} with status (and x-amzn-ErrorType when
  * type is given: MissingAuthenticationTokenException, ...). Initializes resp. */
 void apigw_answer(arena *a, proto_response *resp, int status, const char *type, const char *msg);
+/* The same under another key (IAM refusals say "Message"). */
+void apigw_answer_as(arena *a, proto_response *resp, int status, const char *type, const char *key,
+                     const char *msg);
 
 #endif

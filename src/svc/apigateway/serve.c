@@ -329,15 +329,7 @@ static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, const s
                                      "User: %s is not authorized to perform: execute-api:Invoke "
                                      "on resource: %s",
                                      who->arn[0] ? who->arn : who->account, arn);
-        proto_response_init(resp);
-        resp->status = 403;
-        resp->content_type = "application/json";
-        json_t *b = json_pack("{s:s}", "Message", m ? m : "");
-        char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
-        json_decref(b);
-        buf_puts(&resp->body, text ? text : "{}");
-        free(text);
-        proto_response_header(a, resp, "x-amzn-ErrorType", "AccessDeniedException");
+        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message", m ? m : "");
         return -1;
     }
     return 0;
