@@ -37,6 +37,13 @@ def test_rest_api_lifecycle(apigw, ferry):
         {"op": "replace", "path": "/name", "value": "two"},
         {"op": "replace", "path": "/description", "value": "second"}])
     assert up["name"] == "two" and up["description"] == "second"
+    up = apigw.update_rest_api(restApiId=a["id"], patchOperations=[
+        {"op": "add", "path": "/binaryMediaTypes/image~1png"},
+        {"op": "add", "path": "/binaryMediaTypes/application~1pdf"}])
+    assert sorted(up["binaryMediaTypes"]) == ["application/pdf", "image/png"]
+    up = apigw.update_rest_api(restApiId=a["id"], patchOperations=[
+        {"op": "remove", "path": "/binaryMediaTypes/image~1png"}])
+    assert up["binaryMediaTypes"] == ["application/pdf"]
     res = apigw.get_resources(restApiId=a["id"])["items"]
     assert [r["path"] for r in res] == ["/"] and "parentId" not in res[0]
     apigw.delete_rest_api(restApiId=a["id"])

@@ -174,7 +174,9 @@ int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed)
             key = path + is_map;
         }
         if (!strcmp(o, "replace") || !strcmp(o, "add")) {
-            if (!value) return apigw_bad(c, "Invalid patch operation specified.");
+            /* an entry of a list-like map (binaryMediaTypes) needs no value */
+            if (!value && !is_map) return apigw_bad(c, "Invalid patch operation specified.");
+            if (!value) value = "";
             json_t *prev = json_object_get(target, key);
             json_t *v = json_is_boolean(prev)   ? json_boolean(!strcmp(value, "true"))
                         : json_is_integer(prev) ? json_integer(atoll(value))
@@ -255,6 +257,26 @@ int apigateway_op_update_rest_api(call *c, json_t *in, json_t **out)
     json_t *doc;
     if (apigw_open(c, in, "PATCH", "", &doc) < 0) return -1;
     json_t *api = json_object_get(doc, "api");
+    /* binaryMediaTypes is a list; its patch paths name entries ("/binaryMediaTypes/image~1png"):
+     * patched as a map of them, then a list again */
+    json_t *list = json_object_get(api, "binaryMediaTypes");
+    if (json_is_array(list)) {
+        json_t *m = json_object();
+        size_t i;
+        json_t *t;
+        json_array_foreach(list, i, t) {
+            char k[256];
+            size_t o = 0;
+            for (const char *p = json_string_value(t); p && *p && o + 3 < sizeof(k); p++)
+                if (*p == '/')
+                    k[o++] = '~', k[o++] = '1';
+                else
+                    k[o++] = *p;
+            k[o] = 0;
+            if (!m || json_object_set_new(m, k, json_string(""))) c->oom = 1;
+        }
+        if (!m || json_object_set_new(api, "binaryMediaTypes", m)) return ferr_oom(c->err);
+    }
     if (apigw_patch(c, api, json_object_get(in, "patchOperations"),
                     "/name /description /version /apiKeySource /minimumCompressionSize "
                     "/disableExecuteApiEndpoint /policy /binaryMediaTypes/"))

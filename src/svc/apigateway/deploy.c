@@ -82,9 +82,13 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in)
         }
         if (!summary || json_object_set_new(summary, jstr(r, "path"), s)) c->oom = 1;
     }
-    json_t *d = id && summary ? json_pack("{s:s, s:f, s:o, s:O}", "id", id, "createdDate",
-                                          clock_now(), "apiSummary", summary, "_resources", res)
-                              : NULL;
+    /* a copy: the API's own resources change on, the deployment's stay as they were */
+    json_t *snap = json_deep_copy(res);
+    json_t *d = id && summary && snap
+                    ? json_pack("{s:s, s:f, s:o, s:o}", "id", id, "createdDate", clock_now(),
+                                "apiSummary", summary, "_resources", snap)
+                    : NULL;
+    if (!d) json_decref(snap);
     if (!d) json_decref(summary);
     if (d && jstr(in, "description") && jset_str(d, "description", jstr(in, "description")))
         json_decref(d), d = NULL;

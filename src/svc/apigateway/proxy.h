@@ -25,7 +25,8 @@ typedef struct apigw_proxy_req {
     const principal *caller;    /* AWS_IAM: who signed; NULL otherwise */
 } apigw_proxy_req;
 
-/* The event (payload format 1.0), a new reference; NULL when out of memory. */
+/* The event (payload format 1.0), a new reference; NULL when out of memory. Header names
+ * are as the server holds them, lower case (AWS keeps the case a client sent). */
 json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q);
 
 /* Maps the function's output (payload, len bytes) to resp (initialized here): 0, or -1 when
