@@ -70,14 +70,35 @@ static call_client gateway_client(const hreq *r)
                          .secure = r->secure};
 }
 
+/* What a route's view of the request (svc_request.impl) points to. */
+typedef struct route_ctx {
+    gateway *g;
+    arena *a;
+    const hreq *r;
+} route_ctx;
+
 static const char *view_header(const svc_request *v, const char *lname)
 {
-    return hreq_header(v->impl, lname);
+    return hreq_header(((const route_ctx *)v->impl)->r, lname);
+}
+
+static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
+                        principal *who, int *have_who, ferr *e);
+
+static int view_signer(const svc_request *v, principal *who, ferr *e)
+{
+    const route_ctx *x = v->impl;
+    sigv4_auth sa;
+    int have_who = 0;
+    int rc = sigv4_parse(x->a, x->r, &sa, e);
+    if (rc) return rc;
+    if (regions_check(sa.region, e)) return -1;
+    return authenticate(x->g, x->a, x->r, &sa, 1, who, &have_who, e) ? -1 : 0;
 }
 
 static const char *view_header_at(const svc_request *v, size_t i, const char **value)
 {
-    const hreq *r = v->impl;
+    const hreq *r = ((const route_ctx *)v->impl)->r;
     if (i >= r->nheaders) return NULL;
     *value = r->headers[i].value;
     return r->headers[i].name;
@@ -86,6 +107,7 @@ static const char *view_header_at(const svc_request *v, size_t i, const char **v
 /* The URLs services serve themselves (svc_def routes), before the signed API. */
 static int service_route(gateway *g, arena *a, const hreq *r, proto_response *resp)
 {
+    route_ctx x = {g, a, r};
     svc_request v = {.method = r->method,
                      .host = r->host,
                      .path = r->raw_path,
@@ -95,12 +117,12 @@ static int service_route(gateway *g, arena *a, const hreq *r, proto_response *re
                      .client = gateway_client(r),
                      .header = view_header,
                      .header_at = view_header_at,
-                     .impl = r};
+                     .impl = &x,
+                     .headers = r->headers,
+                     .nheaders = r->nheaders,
+                     .signer = view_signer};
     return svc_route_dispatch(g->env, a, &v, resp);
 }
-
-static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *sa, int has_auth,
-                        principal *who, int *have_who, ferr *e);
 
 /* 1 when r carries a valid signature of a known key (any service in its scope). */
 static int signed_caller(gateway *g, arena *a, const hreq *r)
@@ -223,7 +245,8 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
 
 int gateway_streams(gateway *g, arena *a, const hreq *r)
 {
-    /* a service's own URLs (an HTTP API's PUT) take their body whole */
+    /* a service's own URLs take their bodies whole (an API Gateway stage's PUT is no S3
+     * upload) */
     if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r)) return 0;
     sigv4_auth sa;
     ferr e = {0};

@@ -216,6 +216,13 @@ typedef struct svc_request {
     /* The i-th header as received (name lowercased, value in *value), NULL past the last. */
     const char *(*header_at)(const struct svc_request *r, size_t i, const char **value);
     const void *impl; /* the gateway's, for header */
+    /* Every header as received (names lowercased), for routes that pass them on (API
+     * Gateway's proxy events); NULL/0 when the gateway gives none. */
+    const struct hdr *headers;
+    size_t nheaders;
+    /* Who signed r with SigV4 (any service in its scope, e.g. execute-api): 0 and *who, 1
+     * when r carries no signature, -1 with e when it is refused. NULL: cannot tell. */
+    int (*signer)(const struct svc_request *r, principal *who, ferr *e);
 } svc_request;
 
 /* Returns 1 when it answered (resp initialized and filled; the caller disposes its body),

@@ -27,6 +27,10 @@ extern const cfn_provider cfn_provider_events_rule, cfn_provider_events_event_bu
 /* src/svc/apigatewayv2/prov_apigatewayv2.c */
 extern const cfn_provider cfn_provider_apigatewayv2_api, cfn_provider_apigatewayv2_route,
     cfn_provider_apigatewayv2_integration, cfn_provider_apigatewayv2_stage;
+/* API Gateway's (src/svc/apigateway/prov_apigateway.c) */
+extern const cfn_provider cfn_provider_apigateway_restapi, cfn_provider_apigateway_resource,
+    cfn_provider_apigateway_method, cfn_provider_apigateway_deployment,
+    cfn_provider_apigateway_stage;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -72,6 +76,11 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigatewayv2_route,
     &cfn_provider_apigatewayv2_integration,
     &cfn_provider_apigatewayv2_stage,
+    &cfn_provider_apigateway_restapi,
+    &cfn_provider_apigateway_resource,
+    &cfn_provider_apigateway_method,
+    &cfn_provider_apigateway_deployment,
+    &cfn_provider_apigateway_stage,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -1,0 +1,62 @@
+/* What the apigateway service's files share (apigateway.c: REST APIs, documents, errors,
+ * tags; resources.c: resources, methods, integrations and their responses; deploy.c:
+ * deployments and stages; import.c: ImportRestApi/PutRestApi; serve.c: the data plane).
+ *
+ * Storage: one document per REST API, kind "apigateway.restapi", id the API's id:
+ *   {"api": RestApi (as AWS answers it, rootResourceId included),
+ *    "resources": {id: Resource with full resourceMethods (Method with methodIntegration)},
+ *    "deployments": {id: Deployment + "_resources": the resources when it was made},
+ *    "stages": {name: Stage}}
+ * and one index document per API id, kind "apigateway.apiid" (account "", region ""):
+ *   {"account", "region"}, so that the data plane finds an API from its id alone and ids
+ *   are unique across accounts, as their host names are. */
+#ifndef FERRY_SVC_APIGATEWAY_INT_H
+#define FERRY_SVC_APIGATEWAY_INT_H
+#include <jansson.h>
+
+#include "svc/svc.h"
+
+#define APIGW_KIND       "apigateway.restapi"
+#define APIGW_INDEX_KIND "apigateway.apiid"
+
+/* Errors as API Gateway words them. */
+int apigw_bad(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int apigw_not_found(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int apigw_conflict(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "arn:aws:apigateway:REGION::/restapis/ID" + suffix, in the arena. */
+const char *apigw_arn(call *c, const char *api_id, const char *suffix);
+
+/* Loads the API in's restApiId names after authorizing apigateway:<verb> on its ARN + suffix:
+ * 1 (*doc owned by the arena), or -1 (NotFoundException "Invalid API identifier specified"). */
+int apigw_open(call *c, const json_t *in, const char *verb, const char *suffix, json_t **doc);
+int apigw_save(call *c, const json_t *doc);
+/* A new API document with its root resource, named name (id fresh), indexed. */
+int apigw_create(call *c, const json_t *in, json_t **doc);
+/* A fresh 10-character id (lowercase alnum) in the arena. */
+const char *apigw_id(call *c);
+
+/* The resource id names in doc, or NULL with NotFoundException. */
+json_t *apigw_resource(call *c, json_t *doc, const char *id);
+/* Adds a resource under parent: the new resource, or NULL (ConflictException for a
+ * duplicate, BadRequestException for a bad path part). */
+json_t *apigw_add_resource(call *c, json_t *doc, const char *parent_id, const char *part);
+/* Stores method (PutMethod's members, borrowed) as httpMethod of res. */
+json_t *apigw_put_method(call *c, json_t *res, const char *http_method, const json_t *in);
+json_t *apigw_put_integration(call *c, json_t *method, const json_t *in);
+/* Replaces the API's resources with those of a Swagger 2.0 / OpenAPI 3.0 definition
+ * (JSON or YAML text; import.c). mode "overwrite" or "merge". */
+int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char *mode);
+/* Deploys doc (a snapshot of its resources) and, when stage_name is given, creates or
+ * points that stage at it. The deployment, or NULL. */
+json_t *apigw_deploy(call *c, json_t *doc, const json_t *in);
+
+/* JSON patch operations (UpdateRestApi, UpdateStage, ...) on obj: paths listed in allowed
+ * ("/name /description"), and under a map prefix ending in '/' ("/variables/"). */
+int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed);
+
+/* The data plane's route (serve.c). */
+int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+
+#endif

@@ -1,0 +1,212 @@
+/* ImportRestApi / PutRestApi: a Swagger 2.0 or OpenAPI 3.0 definition (JSON or YAML) into
+ * the API's resources and methods, with API Gateway's extensions:
+ * x-amazon-apigateway-integration (aws_proxy, aws, http, http_proxy, mock),
+ * x-amazon-apigateway-any-method, x-amazon-apigateway-binary-media-types, and IAM
+ * authorization (x-amazon-apigateway-auth {type: aws_iam}, or a security scheme whose
+ * x-amazon-apigateway-authtype is awsSigv4). The base path is ignored (AWS's default
+ * basepath=ignore). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "apigateway_int.h"
+#include "base/enc.h"
+#include "base/yaml.h"
+
+#define BAD_INPUT "Invalid OpenAPI input."
+
+static const char *const VERBS[][2] = {
+    {"get", "GET"},         {"post", "POST"},
+    {"put", "PUT"},         {"delete", "DELETE"},
+    {"patch", "PATCH"},     {"head", "HEAD"},
+    {"options", "OPTIONS"}, {"x-amazon-apigateway-any-method", "ANY"}};
+
+/* The resource at path, made (with its ancestors) when missing. */
+static json_t *resource_at(call *c, json_t *doc, const char *path)
+{
+    json_t *all = json_object_get(doc, "resources");
+    const char *root = jstr(json_object_get(doc, "api"), "rootResourceId");
+    json_t *cur = json_object_get(all, root);
+    const char *p = path;
+    while (cur && *p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        size_t n = strcspn(p, "/");
+        const char *part = arena_strndup(c->a, p, n);
+        if (!part) return ferr_oom(c->err), NULL;
+        const char *pid = jstr(cur, "id");
+        json_t *next = NULL;
+        const char *k;
+        json_t *r;
+        json_object_foreach(all, k, r) {
+            if (jstr(r, "parentId") && !strcmp(jstr(r, "parentId"), pid) &&
+                !strcmp(jstr(r, "pathPart"), part))
+                next = r;
+        }
+        if (!next) next = apigw_add_resource(c, doc, pid, part);
+        cur = next;
+        p += n;
+    }
+    return cur;
+}
+
+static int is_iam(const json_t *spec, const json_t *op)
+{
+    const char *t = jstr(json_object_get(op, "x-amazon-apigateway-auth"), "type");
+    if (t && !strcasecmp(t, "aws_iam")) return 1;
+    const json_t *schemes = json_object_get(spec, "securityDefinitions");
+    if (!schemes) schemes = json_object_get(json_object_get(spec, "components"), "securitySchemes");
+    const json_t *sec = json_object_get(op, "security");
+    if (!sec) sec = json_object_get(spec, "security");
+    size_t i;
+    const json_t *req;
+    json_array_foreach(sec, i, req) {
+        const char *name;
+        json_t *v;
+        json_object_foreach((json_t *)req, name, v) {
+            const char *at = jstr(json_object_get(schemes, name), "x-amazon-apigateway-authtype");
+            if (at && !strcasecmp(at, "awsSigv4")) return 1;
+        }
+    }
+    return 0;
+}
+
+static int add_method(call *c, const json_t *spec, json_t *res, const char *verb, const json_t *op)
+{
+    if (!json_is_object(op)) return apigw_bad(c, BAD_INPUT);
+    json_object_del(json_object_get(res, "resourceMethods"), verb);
+    json_t *in =
+        json_pack("{s:s, s:b, s:s?}", "authorizationType", is_iam(spec, op) ? "AWS_IAM" : "NONE",
+                  "apiKeyRequired", 0, "operationName", jstr(op, "operationId"));
+    if (!in || !arena_defer_json(c->a, in)) return ferr_oom(c->err);
+    json_t *m = apigw_put_method(c, res, verb, in);
+    if (!m) return -1;
+    const char *k;
+    json_t *v;
+    json_t *mr = json_object();
+    if (!mr || json_object_set_new(m, "methodResponses", mr)) return ferr_oom(c->err);
+    json_object_foreach(json_object_get(op, "responses"), k, v) {
+        if (strlen(k) == 3 && isdigit((unsigned char)k[0]) &&
+            json_object_set_new(mr, k, json_pack("{s:s}", "statusCode", k)))
+            return ferr_oom(c->err);
+    }
+    const json_t *x = json_object_get(op, "x-amazon-apigateway-integration");
+    if (!x) return 0;
+    const char *type = jstr(x, "type");
+    char up[32];
+    snprintf(up, sizeof(up), "%s", type ? type : "");
+    for (char *p = up; *p; p++) *p = (char)toupper((unsigned char)*p);
+    json_t *iin = json_pack("{s:s, s:s?, s:s?, s:O?, s:s?, s:O?, s:s?}", "type", up, "uri",
+                            jstr(x, "uri"), "integrationHttpMethod", jstr(x, "httpMethod"),
+                            "requestTemplates", json_object_get(x, "requestTemplates"),
+                            "passthroughBehavior", jstr(x, "passthroughBehavior"),
+                            "requestParameters", json_object_get(x, "requestParameters"),
+                            "contentHandling", jstr(x, "contentHandling"));
+    if (!iin || !arena_defer_json(c->a, iin)) return ferr_oom(c->err);
+    json_t *t = json_object_get(x, "timeoutInMillis");
+    if (json_is_integer(t) && json_object_set(iin, "timeoutInMillis", t)) return ferr_oom(c->err);
+    json_t *integ = apigw_put_integration(c, m, iin);
+    if (!integ) return -1;
+    json_t *irs = json_object();
+    if (!irs || json_object_set_new(integ, "integrationResponses", irs)) return ferr_oom(c->err);
+    json_object_foreach(json_object_get(x, "responses"), k, v) {
+        const char *sc = jstr(v, "statusCode");
+        if (!sc) return apigw_bad(c, BAD_INPUT);
+        json_t *ir = json_pack("{s:s, s:O?, s:O?}", "statusCode", sc, "responseTemplates",
+                               json_object_get(v, "responseTemplates"), "responseParameters",
+                               json_object_get(v, "responseParameters"));
+        if (ir && strcmp(k, "default") && jset_str(ir, "selectionPattern", k))
+            json_decref(ir), ir = NULL;
+        if (!ir || json_object_set_new(irs, sc, ir)) return ferr_oom(c->err);
+    }
+    return 0;
+}
+
+int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char *mode)
+{
+    json_t *spec = json_loadb(body, len, 0, NULL);
+    if (!spec) {
+        ferr e = {0};
+        spec = yaml_to_json(body, len, &e);
+    }
+    if (!spec || !arena_defer_json(c->a, spec))
+        return spec ? ferr_oom(c->err) : apigw_bad(c, BAD_INPUT);
+    const char *sw = jstr(spec, "swagger"), *oa = jstr(spec, "openapi");
+    if (!json_is_object(spec) || !((sw && !strcmp(sw, "2.0")) || (oa && !strncmp(oa, "3.", 2))))
+        return apigw_bad(c, BAD_INPUT);
+    const json_t *paths = json_object_get(spec, "paths");
+    if (paths && !json_is_object(paths)) return apigw_bad(c, BAD_INPUT);
+    json_t *api = json_object_get(doc, "api");
+    const json_t *info = json_object_get(spec, "info");
+    if (jstr(info, "title") && jset_str(api, "name", jstr(info, "title"))) return ferr_oom(c->err);
+    if (jstr(info, "description") && jset_str(api, "description", jstr(info, "description")))
+        return ferr_oom(c->err);
+    json_t *bm = json_object_get(spec, "x-amazon-apigateway-binary-media-types");
+    if (json_is_array(bm) && json_object_set(api, "binaryMediaTypes", bm)) return ferr_oom(c->err);
+    if (!mode || strcmp(mode, "merge")) {
+        /* overwrite: only the root remains, without its methods */
+        json_t *all = json_object_get(doc, "resources");
+        const char *root = jstr(api, "rootResourceId"), *k;
+        json_t *r;
+        void *tmp;
+        json_object_foreach_safe(all, tmp, k, r) {
+            if (strcmp(k, root)) json_object_del(all, k);
+        }
+        json_object_clear(json_object_get(json_object_get(all, root), "resourceMethods"));
+    }
+    const char *path;
+    json_t *item;
+    json_object_foreach((json_t *)paths, path, item) {
+        if (path[0] != '/' || !json_is_object(item)) return apigw_bad(c, BAD_INPUT);
+        json_t *res = resource_at(c, doc, path);
+        if (!res) return -1;
+        for (size_t i = 0; i < sizeof(VERBS) / sizeof(VERBS[0]); i++) {
+            json_t *op = json_object_get(item, VERBS[i][0]);
+            if (op && add_method(c, spec, res, VERBS[i][1], op)) return -1;
+        }
+    }
+    return 0;
+}
+
+static int body_of(call *c, const json_t *in, const char **body, size_t *len)
+{
+    const char *b64 = jstr(in, "body");
+    *body = b64 ? (const char *)enc_unb64(c->a, b64, strlen(b64), len) : NULL;
+    if (!*body) return b64 ? ferr_oom(c->err) : apigw_bad(c, BAD_INPUT);
+    return 0;
+}
+
+int apigateway_op_import_rest_api(call *c, json_t *in, json_t **out)
+{
+    if (call_authorize(c, "apigateway:POST", apigw_arn(c, "", ""))) return -1;
+    const char *body;
+    size_t len;
+    json_t *doc;
+    json_t *name = json_pack("{s:s}", "name", "");
+    if (!name || !arena_defer_json(c->a, name)) return ferr_oom(c->err);
+    if (body_of(c, in, &body, &len) || apigw_create(c, name, &doc) ||
+        apigw_import(c, doc, body, len, "overwrite"))
+        return -1;
+    json_t *api = json_object_get(doc, "api");
+    if (!*jstr(api, "name")) return apigw_bad(c, "Invalid OpenAPI input: missing info.title");
+    if (apigw_save(c, doc)) return -1;
+    *out = svc_out(c, json_deep_copy(api));
+    return 0;
+}
+
+int apigateway_op_put_rest_api(call *c, json_t *in, json_t **out)
+{
+    json_t *doc;
+    if (apigw_open(c, in, "PUT", "", &doc) < 0) return -1;
+    const char *body;
+    size_t len;
+    const char *mode = jstr(in, "mode");
+    if (!mode) mode = "merge";
+    if (strcmp(mode, "merge") && strcmp(mode, "overwrite"))
+        return apigw_bad(c, "Invalid mode specified. Valid options are merge, overwrite");
+    if (body_of(c, in, &body, &len) || apigw_import(c, doc, body, len, mode) || apigw_save(c, doc))
+        return -1;
+    *out = svc_out(c, json_deep_copy(json_object_get(doc, "api")));
+    return 0;
+}

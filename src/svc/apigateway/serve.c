@@ -1,0 +1,480 @@
+/* The data plane: every deployed stage of a REST API, served at
+ *   http://API_ID.execute-api.localhost:PORT/STAGE/path   (Host routing, as AWS names them)
+ *   http://HOST:PORT/_ferry/execute-api/API_ID/STAGE/path  (for clients that cannot set Host)
+ * from the deployment the stage points at (later changes to the API are not served until it
+ * is deployed again, as in AWS). Integrations: AWS_PROXY and AWS to Lambda (invoked as
+ * apigateway.amazonaws.com, so the function's resource policy decides), MOCK. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apigateway.h"
+#include "apigateway_int.h"
+#include "base/clock.h"
+#include "base/enc.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "httpint.h"
+#include "proxy.h"
+
+#define MISSING_TOKEN "Missing Authentication Token"
+
+/* The stage's view, copied out of the store before any integration runs (no transaction
+ * is held while a function runs). */
+typedef struct stage_view {
+    const char *account, *region, *api_id, *stage;
+    json_t *api;       /* RestApi */
+    json_t *stage_doc; /* Stage */
+    json_t *resources; /* the deployment's snapshot */
+} stage_view;
+
+/* 1 found, 0 no such API (v2 may own the id), -1 error. */
+static int load_api(ferry_env *env, store_txn *t, arena *a, const char *api_id, json_t **doc,
+                    const char **account, const char **region)
+{
+    ferr e = {0};
+    json_t *ix = NULL;
+    store_key k = {APIGW_INDEX_KIND, "", "", api_id};
+    int rc = store_get(t, &k, &ix, &e);
+    if (rc <= 0) return rc;
+    *account = arena_strdup(a, jstr(ix, "account"));
+    *region = arena_strdup(a, jstr(ix, "region"));
+    json_decref(ix);
+    if (!*account || !*region) return -1;
+    store_key d = {APIGW_KIND, *account, *region, api_id};
+    rc = store_get(t, &d, doc, &e);
+    (void)env;
+    if (rc > 0 && !arena_defer_json(a, *doc)) return -1;
+    return rc;
+}
+
+int apigw_rest_api_exists(ferry_env *env, arena *a, const char *api_id)
+{
+    store_txn *t = NULL;
+    ferr e = {0};
+    if (store_begin(env->st, 0, &t, &e)) return 0;
+    store_key k = {APIGW_INDEX_KIND, "", "", api_id};
+    json_t *ix = NULL;
+    int rc = store_get(t, &k, &ix, &e);
+    json_decref(ix);
+    store_rollback(t);
+    (void)a;
+    return rc > 0;
+}
+
+/* ---- resource matching ---- */
+
+/* A resource's match of segs: 0 when it matches, with its specificity in score, one
+ * character per path part ('2' literal, '1' {param}, '0' {proxy+}): AWS prefers literal
+ * parts, then variables, then the greedy variable, position by position (strcmp order). */
+#define MAX_SEGS 128
+static int match_one(arena *a, const char *path, char **segs, size_t n, json_t *params,
+                     char score[MAX_SEGS + 2])
+{
+    size_t i = 0;
+    const char *p = path + 1;
+    score[0] = 0;
+    while (*p) {
+        size_t l = strcspn(p, "/");
+        if (p[0] == '{' && l > 2 && p[l - 2] == '+') {
+            if (i >= n) return -1;
+            score[i] = '0', score[i + 1] = 0;
+            if (params) {
+                char *name = arena_strndup(a, p + 1, l - 3);
+                buf b;
+                buf_init(&b, 0);
+                for (size_t j = i; j < n; j++) buf_printf(&b, "%s%s", j > i ? "/" : "", segs[j]);
+                int bad = !name || json_object_set_new(params, name, json_string(buf_str(&b)));
+                buf_dispose(&b);
+                if (bad) return -1;
+            }
+            return 0;
+        }
+        if (i >= n) return -1;
+        if (p[0] == '{' && l > 1 && p[l - 1] == '}') {
+            score[i] = '1';
+            if (params) {
+                char *name = arena_strndup(a, p + 1, l - 2);
+                if (!name || json_object_set_new(params, name, json_string(segs[i]))) return -1;
+            }
+        } else if (strlen(segs[i]) == l && !strncmp(p, segs[i], l)) {
+            score[i] = '2';
+        } else {
+            return -1;
+        }
+        score[++i] = 0;
+        p += l;
+        if (*p) p++;
+    }
+    /* an exact match outranks a greedy one that shares its prefix */
+    if (i != n) return -1;
+    score[i] = '3', score[i + 1] = 0;
+    return 0;
+}
+
+static json_t *match(arena *a, json_t *resources, const char *path, json_t *params)
+{
+    /* the path's segments, decoded */
+    char *segs[MAX_SEGS];
+    size_t n = 0;
+    const char *p = path;
+    while (*p == '/') p++;
+    while (*p && n < MAX_SEGS) {
+        size_t l = strcspn(p, "/"), dl = 0;
+        if (l) segs[n++] = enc_url_decode(a, p, l, 0, &dl);
+        if (l && !segs[n - 1]) return NULL;
+        p += l;
+        while (*p == '/') p++;
+    }
+    if (*p) return NULL; /* deeper than any resource can be */
+    json_t *best = NULL;
+    char best_score[MAX_SEGS + 2] = "", score[MAX_SEGS + 2];
+    const char *k;
+    json_t *r;
+    json_object_foreach(resources, k, r) {
+        if (!match_one(a, jstr(r, "path"), segs, n, NULL, score) &&
+            (!best || strcmp(score, best_score) > 0))
+            best = r, memcpy(best_score, score, sizeof(score));
+    }
+    if (best && match_one(a, jstr(best, "path"), segs, n, params, score)) return NULL;
+    return best;
+}
+
+/* ---- integrations ---- */
+
+/* ${stageVariables.name} in s replaced by the stage's value. */
+static const char *substitute(arena *a, const char *s, const json_t *vars)
+{
+    buf b;
+    buf_init(&b, 0);
+    while (*s) {
+        const char *at = strstr(s, "${stageVariables.");
+        const char *end = at ? strchr(at, '}') : NULL;
+        if (!at || !end) {
+            buf_puts(&b, s);
+            break;
+        }
+        buf_put(&b, s, (size_t)(at - s));
+        char name[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(end - at - 17), at + 17);
+        const char *v = jstr(vars, name);
+        buf_puts(&b, v ? v : "");
+        s = end + 1;
+    }
+    const char *out = arena_strdup(a, buf_str(&b));
+    buf_dispose(&b);
+    return out;
+}
+
+/* The function an integration URI names: arn:aws:apigateway:R:lambda:path/2015-03-31/
+ * functions/FUNCTION_ARN/invocations. */
+static const char *function_of(arena *a, const char *uri, const char **region)
+{
+    const char *f = uri ? strstr(uri, ":lambda:path/2015-03-31/functions/") : NULL;
+    if (!f) return NULL;
+    f += strlen(":lambda:path/2015-03-31/functions/");
+    const char *end = strstr(f, "/invocations");
+    if (!end || strncmp(f, "arn:aws:lambda:", 15)) return NULL;
+    const char *reg = f + 15, *colon = strchr(reg, ':');
+    if (!colon || colon > end) return NULL;
+    *region = arena_strndup(a, reg, (size_t)(colon - reg));
+    return arena_strndup(a, f, (size_t)(end - f));
+}
+
+/* Runs the function as apigateway.amazonaws.com on the API's behalf. 0 and the output (in
+ * the arena), or -1: *status/msg say what the client gets. */
+static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *integ,
+                  const char *source_arn, const char *payload, size_t len, const char **out,
+                  size_t *out_len, int *status, const char **msg)
+{
+    *status = 500;
+    *msg = "Internal server error";
+    const char *region = NULL;
+    const char *uri = substitute(a, jstr(integ, "uri"), json_object_get(v->stage_doc, "variables"));
+    const char *fn = uri ? function_of(a, uri, &region) : NULL;
+    if (!fn || !region) return -1;
+    principal p;
+    memset(&p, 0, sizeof(p));
+    p.kind = PRIN_SERVICE;
+    snprintf(p.account, sizeof(p.account), "%s", v->account);
+    snprintf(p.service, sizeof(p.service), "apigateway.amazonaws.com");
+    json_t *ctx =
+        json_pack("{s:s, s:s}", "aws:SourceArn", source_arn, "aws:SourceAccount", v->account);
+    char *b64 = enc_b64(a, (const unsigned char *)payload, len);
+    json_t *in = b64 ? json_pack("{s:s, s:s}", "FunctionName", fn, "Payload", b64) : NULL;
+    json_t *res = NULL;
+    ferr e = {0};
+    double t0 = clock_now();
+    int rc = ctx && in ? svc_invoke(env, &p, region, "lambda", "Invoke", in, &res, ctx, &e) : -1;
+    json_decref(ctx);
+    json_decref(in);
+    if (rc) {
+        /* AWS: a function API Gateway may not invoke (no permission) or cannot find is the
+         * integration's failure, 500 */
+        log_info("apigateway: %s/%s: Invoke of %s refused: %s %s", v->api_id, v->stage, fn, e.code,
+                 e.message);
+        return -1;
+    }
+    double limit = (double)jint(integ, "timeoutInMillis", 29000) / 1000.0;
+    const char *p64 = jstr(res, "Payload");
+    int failed = jstr(res, "FunctionError") != NULL;
+    *out = p64 ? (const char *)enc_unb64(a, p64, strlen(p64), out_len) : NULL;
+    json_decref(res);
+    if (clock_now() - t0 > limit) {
+        *status = 504;
+        *msg = "Endpoint request timed out";
+        return -1;
+    }
+    if (failed || !*out) {
+        *status = 502;
+        return -1;
+    }
+    return 0;
+}
+
+/* MOCK: the status the request template names ({"statusCode": 200}), then the integration
+ * response for it (or the default one, without selectionPattern) with its static template. */
+static void mock(arena *a, const json_t *integ, proto_response *resp)
+{
+    long long status = 200;
+    const json_t *tpls = json_object_get(integ, "requestTemplates");
+    const char *tpl = jstr(tpls, "application/json");
+    if (!tpl) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)tpls, k, x) {
+            tpl = json_string_value(x);
+            break;
+        }
+    }
+    json_t *t = tpl ? json_loads(tpl, 0, NULL) : NULL;
+    if (json_is_integer(json_object_get(t, "statusCode")))
+        status = json_integer_value(json_object_get(t, "statusCode"));
+    json_decref(t);
+    const json_t *irs = json_object_get(integ, "integrationResponses"), *ir = NULL;
+    char want[16];
+    snprintf(want, sizeof(want), "%lld", status);
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)irs, k, x) {
+        const char *sel = jstr(x, "selectionPattern");
+        if ((sel && !strcmp(sel, want)) || (!ir && (!sel || !*sel))) ir = x;
+    }
+    if (!ir) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return;
+    }
+    proto_response_init(resp);
+    resp->status = atoi(jstr(ir, "statusCode"));
+    resp->content_type = "application/json";
+    const char *body = jstr(json_object_get(ir, "responseTemplates"), "application/json");
+    if (body) buf_puts(&resp->body, body);
+    /* static header mappings: method.response.header.NAME = 'value' */
+    json_object_foreach(json_object_get(ir, "responseParameters"), k, x) {
+        const char *val = json_string_value(x);
+        size_t vl = val ? strlen(val) : 0;
+        if (strncmp(k, "method.response.header.", 23) || vl < 2 || val[0] != '\'' ||
+            val[vl - 1] != '\'')
+            continue;
+        const char *hv = arena_strndup(a, val + 1, vl - 2);
+        if (hv && proto_response_header(a, resp, k + 23, hv)) break;
+    }
+}
+
+/* ---- authorization (AWS_IAM) ---- */
+
+/* 0 allowed; else resp answered. */
+static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, const stage_view *v,
+                         const char *arn, const char *rid, principal *who, proto_response *resp)
+{
+    ferr e = {0};
+    int rc = r->signer ? r->signer(r, who, &e) : 1;
+    if (rc == 1) {
+        apigw_answer(a, resp, 403, "MissingAuthenticationTokenException", MISSING_TOKEN);
+        return -1;
+    }
+    if (rc < 0) {
+        apigw_answer(a, resp, 403, "UnrecognizedClientException",
+                     e.message[0] ? e.message
+                                  : "The security token included in the request is "
+                                    "invalid.");
+        return -1;
+    }
+    store_txn *t = NULL;
+    if (store_begin(env->st, 0, &t, &e)) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return -1;
+    }
+    call c = {.a = a,
+              .env = env,
+              .request_id = rid,
+              .service = "execute-api",
+              .op = "Invoke",
+              .account = who->account,
+              .region = v->region,
+              .who = who,
+              .txn = t,
+              .caller = CALLER_CLIENT,
+              .client = r->client,
+              .err = &e};
+    authz_req q = {.action = "execute-api:Invoke",
+                   .resource = arn,
+                   .resource_account = v->account,
+                   .resource_policy = jstr(v->api, "policy")};
+    rc = call_authorize_ex(&c, &q);
+    store_rollback(t);
+    if (rc) {
+        const char *m = arena_printf(a,
+                                     "User: %s is not authorized to perform: execute-api:Invoke "
+                                     "on resource: %s",
+                                     who->arn[0] ? who->arn : who->account, arn);
+        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message", m ? m : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the request ---- */
+
+static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api_id,
+                 const char *rest, proto_response *resp)
+{
+    char rid[37];
+    ids_uuid(rid);
+    /* API ids are lowercase; hosts are case-insensitive */
+    char *id = arena_strdup(a, api_id);
+    if (!id) return 0;
+    for (char *p = id; *p; p++) *p = (char)tolower((unsigned char)*p);
+    while (*rest == '/') rest++;
+    size_t sl = strcspn(rest, "/");
+    const char *stage = arena_strndup(a, rest, sl), *path = rest[sl] ? rest + sl : "/";
+    stage_view v = {.api_id = id, .stage = stage};
+    store_txn *t = NULL;
+    ferr e = {0};
+    json_t *doc = NULL;
+    if (!stage || store_begin(env->st, 0, &t, &e)) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return 1;
+    }
+    int rc = load_api(env, t, a, id, &doc, &v.account, &v.region);
+    store_rollback(t);
+    if (rc == 0) return 0; /* not a REST API: an HTTP API may answer for the id */
+    if (rc < 0) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return 1;
+    }
+    v.api = json_object_get(doc, "api");
+    v.stage_doc = json_object_get(json_object_get(doc, "stages"), stage);
+    json_t *dep =
+        json_object_get(json_object_get(doc, "deployments"), jstr(v.stage_doc, "deploymentId"));
+    v.resources = json_object_get(dep, "_resources");
+    if (!v.stage_doc || !v.resources || jbool(v.api, "disableExecuteApiEndpoint", 0)) {
+        apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
+        return 1;
+    }
+    json_t *params = json_object();
+    if (!params || !arena_defer_json(a, params)) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return 1;
+    }
+    json_t *res = match(a, v.resources, path, params);
+    json_t *methods = json_object_get(res, "resourceMethods");
+    json_t *m = json_object_get(methods, r->method);
+    if (!m) m = json_object_get(methods, "ANY");
+    if (!m) {
+        apigw_answer(a, resp, 403, "MissingAuthenticationTokenException", MISSING_TOKEN);
+        return 1;
+    }
+    const char *rpath = jstr(res, "path");
+    const char *source_arn = arena_printf(a, "arn:aws:execute-api:%s:%s:%s/%s/%s%s", v.region,
+                                          v.account, id, stage, r->method, rpath);
+    const char *invoke_arn = arena_printf(a, "arn:aws:execute-api:%s:%s:%s/%s/%s%s", v.region,
+                                          v.account, id, stage, r->method, path);
+    if (!source_arn || !invoke_arn) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return 1;
+    }
+    principal who;
+    const char *auth = jstr(m, "authorizationType");
+    int iam = auth && !strcmp(auth, "AWS_IAM");
+    if (iam && authorize_iam(env, a, r, &v, invoke_arn, rid, &who, resp)) return 1;
+    json_t *integ = json_object_get(m, "methodIntegration");
+    const char *type = jstr(integ, "type");
+    if (!type) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+    } else if (!strcmp(type, "MOCK")) {
+        mock(a, integ, resp);
+    } else if (!strcmp(type, "AWS_PROXY") || !strcmp(type, "AWS")) {
+        int proxy = !strcmp(type, "AWS_PROXY");
+        const char *payload = NULL;
+        size_t len = 0;
+        if (proxy) {
+            apigw_proxy_req q = {.r = r,
+                                 .path = path,
+                                 .resource = rpath,
+                                 .resource_id = jstr(res, "id"),
+                                 .stage = stage,
+                                 .api_id = id,
+                                 .account = v.account,
+                                 .request_id = rid,
+                                 .domain = r->host,
+                                 .path_params = params,
+                                 .stage_vars = json_object_get(v.stage_doc, "variables"),
+                                 .binary_types = json_object_get(v.api, "binaryMediaTypes"),
+                                 .caller = iam ? &who : NULL};
+            json_t *ev = apigw_proxy_event(a, &q);
+            char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+            json_decref(ev);
+            payload = text ? arena_strdup(a, text) : NULL;
+            free(text);
+            len = payload ? strlen(payload) : 0;
+        } else {
+            /* AWS (non-proxy) with no template: the body passes through */
+            payload = r->body_len ? (const char *)r->body : "{}";
+            len = r->body_len ? r->body_len : 2;
+        }
+        const char *out, *msg;
+        size_t out_len = 0;
+        int status;
+        if (!payload) {
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
+        } else if (invoke(env, a, &v, integ, source_arn, payload, len, &out, &out_len, &status,
+                          &msg)) {
+            apigw_answer(a, resp, status, NULL, msg);
+        } else if (proxy) {
+            if (apigw_proxy_response(a, out, out_len, resp)) {
+                log_info("apigateway: %s/%s: malformed Lambda proxy response", id, stage);
+                apigw_answer(a, resp, 502, NULL, "Internal server error");
+            }
+        } else {
+            proto_response_init(resp);
+            resp->content_type = "application/json";
+            buf_put(&resp->body, out, out_len);
+        }
+    } else if (!strcmp(type, "HTTP_PROXY")) {
+        const char *uri =
+            substitute(a, jstr(integ, "uri"), json_object_get(v.stage_doc, "variables"));
+        if (uri)
+            apigw_http_proxy(a, r, uri, params, (long)jint(integ, "timeoutInMillis", 29000), resp);
+        else
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
+    } else {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+    }
+    proto_response_header(a, resp, "x-amzn-RequestId", rid);
+    return 1;
+}
+
+int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
+{
+    return serve(env, a, r, r->host_label, r->path, resp);
+}
+
+int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
+{
+    const char *slash = strchr(r->rest, '/');
+    const char *id = slash ? arena_strndup(a, r->rest, (size_t)(slash - r->rest)) : r->rest;
+    if (!id || !*id) return 0;
+    return serve(env, a, r, id, slash ? slash : "", resp);
+}
