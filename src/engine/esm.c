@@ -451,11 +451,12 @@ static void delete_messages(round *r, const char *const *handles, size_t n)
     }
 }
 
-/* 1 when record passes one of the mapping's filters (or it has none). */
+/* 1 when record passes one of the mapping's filters (or it has none). A stream's record is
+ * matched as it is (AWS: patterns address eventName, dynamodb.NewImage...). */
 static int passes(mapping *m, const json_t *record)
 {
     if (!m->nfilters) return 1;
-    json_t *v = esm_filter_view(record);
+    json_t *v = m->stream ? json_incref((json_t *)record) : esm_filter_view(record);
     int ok = 0;
     for (size_t i = 0; v && i < m->nfilters && !ok; i++)
         ok = m->filters[i] && sns_filter_match(m->filters[i], NULL, v);
@@ -513,6 +514,15 @@ static int invoke_cb(void *ctx, json_t *records, unsigned char *failed, const ch
     return invoke(ctx, records, failed, ids);
 }
 
+static int keep_cb(void *ctx, const json_t *record)
+{
+    round *r = ctx;
+    pthread_mutex_lock(&mu);
+    int ok = passes(r->m, record);
+    pthread_mutex_unlock(&mu);
+    return ok;
+}
+
 /* A round of a stream's mapping (esm_stream.c), its results as run_round's. */
 static int stream_round(round *r)
 {
@@ -527,6 +537,7 @@ static int stream_round(round *r)
                            .conf = r->conf,
                            .batch = r->batch,
                            .invoke = invoke_cb,
+                           .keep = keep_cb,
                            .ctx = r};
     switch (esm_stream_run(&sr)) {
     case ESM_STREAM_AGAIN: return AGAIN;

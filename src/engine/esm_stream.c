@@ -254,14 +254,26 @@ int esm_stream_run(esm_stream_round *r)
                                                    "principalId", jstr(u, "PrincipalId"))))
                 break;
         }
-        if (i < n)
+        json_t *kept = i < n ? NULL : json_array();
+        for (i = 0; kept && i < n; i++) {
+            json_t *x = json_array_get(recs, i);
+            if (r->keep(r->ctx, x) && json_array_append(kept, x)) {
+                json_decref(kept);
+                kept = NULL;
+            }
+        }
+        size_t nk = json_array_size(kept);
+        if (!kept)
             result = ESM_STREAM_BACKOFF;
         else if (!n)
             result = ESM_STREAM_PARK;
-        else if (process(r, &o, recs, 0, n))
+        else if ((nk && process(r, &o, kept, 0, nk)) ||
+                 /* records filtered out after the last kept are done too */
+                 (nk < n && position_put(r, seq_of(json_array_get(recs, n - 1)))))
             result = ESM_STREAM_BACKOFF;
         else
             result = (int)n >= r->batch ? ESM_STREAM_FULL : ESM_STREAM_AGAIN;
+        json_decref(kept);
     }
     json_decref(recs);
     json_decref(o.conf);

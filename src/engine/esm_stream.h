@@ -22,6 +22,8 @@ enum { ESM_STREAM_AGAIN, ESM_STREAM_FULL, ESM_STREAM_PARK, ESM_STREAM_BACKOFF };
  * function failed), ids the records' sequence numbers. 0, or -1: not invoked. */
 typedef int (*esm_stream_invoke_fn)(void *ctx, json_t *records, unsigned char *failed,
                                     const char *const *ids);
+/* 1 when record passes the mapping's filters (AWS: the others are skipped, not delivered). */
+typedef int (*esm_stream_keep_fn)(void *ctx, const json_t *record);
 
 typedef struct esm_stream_round {
     ferry_env *env;
@@ -33,6 +35,7 @@ typedef struct esm_stream_round {
                          "bi", DestinationConfig "d" */
     int batch;
     esm_stream_invoke_fn invoke;
+    esm_stream_keep_fn keep;
     void *ctx;
 } esm_stream_round;
 

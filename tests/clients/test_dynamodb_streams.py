@@ -345,6 +345,20 @@ def test_retries_bisect_and_on_failure(ddb, lam, sqs, sink, functions):
     lam.delete_event_source_mapping(UUID=m["UUID"])
 
 
+def test_filters_skip_records(ddb, lam, sqs, sink, functions):
+    arn = table(ddb, "filtered", "NEW_IMAGE")["LatestStreamArn"]
+    ddb.put_item(TableName="filtered", Item={"pk": S("a")})
+    ddb.put_item(TableName="filtered", Item={"pk": S("a"), "v": S("x")})
+    ddb.delete_item(TableName="filtered", Key={"pk": S("a")})
+    ddb.put_item(TableName="filtered", Item={"pk": S("b")})
+    m = lam.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="ddb-worker", StartingPosition="TRIM_HORIZON",
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]})
+    got = events(sqs, sink, 3, timeout=4)
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in got] == [("INSERT", "a"), ("INSERT", "b")]
+    lam.delete_event_source_mapping(UUID=m["UUID"])
+
+
 def test_cloudformation_table_stream_and_mapping(ferry, ddb, sqs, sink, roles, functions):
     cfn = ferry.client("cloudformation", "dev")
     tpl = {"Resources": {
