@@ -184,20 +184,35 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
     return sigv4_verify(a, r, sa, k.secret, clock_now(), e);
 }
 
-/* 1 when a service serves r itself (svc_def routes): those URLs are not signed. */
-static int is_service_route(arena *a, const hreq *r)
+/* 1 when a service serves r itself (svc_def routes): those URLs are not signed. With
+ * *authenticated: 1 when that service accepts r's credentials from its headers
+ * (route_preauth), else 0. */
+static int is_service_route(gateway *g, arena *a, const hreq *r, int *authenticated)
 {
-    svc_request v = {.method = r->method, .host = r->host, .path = r->raw_path};
-    for (size_t i = 0; i < svc_ntables; i++)
-        for (size_t j = 0; j < svc_tables[i].def->nroutes; j++)
-            if (svc_route_match(&svc_tables[i].def->routes[j], a, &v)) return 1;
+    svc_request v = {.method = r->method,
+                     .host = r->host,
+                     .path = r->raw_path,
+                     .query = r->raw_query,
+                     .client = gateway_client(r),
+                     .header = view_header,
+                     .impl = r};
+    *authenticated = 0;
+    for (size_t i = 0; i < svc_ntables; i++) {
+        const svc_def *d = svc_tables[i].def;
+        for (size_t j = 0; j < d->nroutes; j++) {
+            if (!svc_route_match(&d->routes[j], a, &v)) continue;
+            *authenticated = d->route_preauth && d->route_preauth(g->env, a, &v) == 1;
+            return 1;
+        }
+    }
     return 0;
 }
 
 int gateway_preauth(gateway *g, arena *a, const hreq *r)
 {
-    if (g->env->auth_open || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r))
-        return 1;
+    int authenticated;
+    if (is_service_route(g, a, r, &authenticated)) return authenticated ? 0 : 1;
+    if (g->env->auth_open || !strncmp(r->raw_path, "/_ferry/", 8)) return 1;
     sigv4_auth sa;
     principal who;
     int have_who = 0;

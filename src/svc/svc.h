@@ -251,6 +251,11 @@ typedef struct svc_def {
     int (*condition_keys)(call *c, const json_t *in);
     const svc_route *routes; /* optional: URLs it serves outside the signed API */
     size_t nroutes;
+    /* optional: 1 when a request for one of its routes carries credentials the service
+     * accepts, checked from the headers alone (before the body is read). The server then
+     * takes a body of unknown length (chunked) for it, as it does for a signed request:
+     * git sends its larger pushes so. */
+    int (*route_preauth)(ferry_env *env, arena *a, const svc_request *r);
 } svc_def;
 
 /* Generated at build time (build/gen/svc_ops.c) from src/proto/services.list: one entry
