@@ -376,3 +376,73 @@ def test_role_from_another_account(ferry, cc, home):
         assert (r.returncode == 0) == ok, r.stderr
         if not ok:
             assert "403" in r.stderr
+
+
+# --- CloudFormation -----------------------------------------------------------------------
+
+REPO_TEMPLATE = """
+Resources:
+  Repo:
+    Type: AWS::CodeCommit::Repository
+    Properties:
+      RepositoryName: cfn-repo
+      RepositoryDescription: from a stack
+      Code:
+        BranchName: develop
+        S3: {Bucket: !Ref Bucket, Key: seed.zip}
+      Tags: [{Key: team, Value: pipes}]
+Parameters:
+  Bucket: {Type: String}
+Outputs:
+  Id: {Value: !Ref Repo}
+  Arn: {Value: !GetAtt Repo.Arn}
+  Name: {Value: !GetAtt Repo.Name}
+  Http: {Value: !GetAtt Repo.CloneUrlHttp}
+  Ssh: {Value: !GetAtt Repo.CloneUrlSsh}
+"""
+
+
+def stack_wait(cfn, name):
+    import time
+    from botocore.exceptions import ClientError
+    for _ in range(300):
+        try:
+            s = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError:  # deleted: a name no longer finds it
+            return None
+        if not s["StackStatus"].endswith("IN_PROGRESS"):
+            return s
+        time.sleep(0.1)
+    raise AssertionError("stack did not settle")
+
+
+def test_cloudformation_repository_from_s3_zip(ferry, cc):
+    from ferrytest import zipped
+    s3 = ferry.client("s3", "tools", region=REGION)
+    s3.create_bucket(Bucket="cc-seed-bucket")
+    s3.put_object(Bucket="cc-seed-bucket", Key="seed.zip",
+                  Body=zipped({"README.md": "seed\n", "bin/build.sh": ("#!/bin/sh\n", 0o100755)}))
+    cfn = ferry.client("cloudformation", "tools", region=REGION)
+    cfn.create_stack(StackName="repo-stack", TemplateBody=REPO_TEMPLATE,
+                     Parameters=[{"ParameterKey": "Bucket", "ParameterValue": "cc-seed-bucket"}])
+    s = stack_wait(cfn, "repo-stack")
+    assert s["StackStatus"] == "CREATE_COMPLETE", s
+    out = {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}
+    m = cc.get_repository(repositoryName="cfn-repo")["repositoryMetadata"]
+    assert out["Id"] == m["repositoryId"] and out["Arn"] == m["Arn"] and out["Name"] == "cfn-repo"
+    assert out["Http"] == m["cloneUrlHttp"] and out["Ssh"] == m["cloneUrlSsh"]
+    assert m["defaultBranch"] == "develop" and m["repositoryDescription"] == "from a stack"
+    assert cc.get_file(repositoryName="cfn-repo", filePath="README.md")["fileContent"] == b"seed\n"
+    assert cc.get_file(repositoryName="cfn-repo", filePath="bin/build.sh")[
+        "fileMode"] == "EXECUTABLE"
+    assert cc.list_tags_for_resource(resourceArn=m["Arn"])["tags"]["team"] == "pipes"
+    # a new description is set in place
+    cfn.update_stack(StackName="repo-stack",
+                     TemplateBody=REPO_TEMPLATE.replace("from a stack", "changed"),
+                     Parameters=[{"ParameterKey": "Bucket", "ParameterValue": "cc-seed-bucket"}])
+    assert stack_wait(cfn, "repo-stack")["StackStatus"] == "UPDATE_COMPLETE"
+    assert cc.get_repository(repositoryName="cfn-repo")["repositoryMetadata"][
+        "repositoryDescription"] == "changed"
+    cfn.delete_stack(StackName="repo-stack")
+    stack_wait(cfn, "repo-stack")
+    raises(cc.get_repository, "RepositoryDoesNotExistException", repositoryName="cfn-repo")

@@ -21,6 +21,8 @@ extern const cfn_provider cfn_provider_lambda_function, cfn_provider_lambda_perm
     cfn_provider_lambda_layer_version_permission, cfn_provider_lambda_event_invoke_config;
 /* src/svc/lambda/prov_esm.c */
 extern const cfn_provider cfn_provider_lambda_event_source_mapping;
+/* src/svc/codecommit/prov_repository.c */
+extern const cfn_provider cfn_provider_codecommit_repository;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -59,6 +61,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_lambda_layer_version_permission,
     &cfn_provider_lambda_event_invoke_config,
     &cfn_provider_lambda_event_source_mapping,
+    &cfn_provider_codecommit_repository,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -1,6 +1,5 @@
 /* AWS CodeCommit: the service, repositories and their tags. See codecommit_int.h. */
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "base/zip.h"
 #include "codecommit_int.h"
 
 static const svc_route routes[] = {
@@ -255,12 +255,6 @@ int codecommit_op_list_repositories(call *c, json_t *in, json_t **out)
                     "InvalidContinuationTokenException");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int codecommit_op_delete_repository(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "repositoryName");
@@ -280,8 +274,8 @@ int codecommit_op_delete_repository(call *c, json_t *in, json_t **out)
     const char *dir = cc_repo_dir(c, d);
     if (!dir) return -1;
     /* the git directory goes now: a repository of the same name gets a new id and directory */
-    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
-        log_warn("codecommit: removing %s: %s", dir, strerror(errno));
+    ferr rm = {0};
+    if (zipar_rmtree(dir, &rm)) log_warn("codecommit: removing %s: %s", dir, rm.message);
     call_resource(c, "AWS::CodeCommit::Repository", name);
     *out = svc_out(c, json_pack("{s:O}", "repositoryId", json_object_get(d, "repositoryId")));
     return 0;
