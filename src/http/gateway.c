@@ -75,18 +75,24 @@ static const char *view_header(const svc_request *v, const char *lname)
     return hreq_header(v->impl, lname);
 }
 
+/* r as a service route sees it. */
+static svc_request route_view(const hreq *r)
+{
+    return (svc_request){.method = r->method,
+                         .host = r->host,
+                         .path = r->raw_path,
+                         .query = r->raw_query,
+                         .body = r->body,
+                         .body_len = r->body_len,
+                         .client = gateway_client(r),
+                         .header = view_header,
+                         .impl = r};
+}
+
 /* The URLs services serve themselves (svc_def routes), before the signed API. */
 static int service_route(gateway *g, arena *a, const hreq *r, proto_response *resp)
 {
-    svc_request v = {.method = r->method,
-                     .host = r->host,
-                     .path = r->raw_path,
-                     .query = r->raw_query,
-                     .body = r->body,
-                     .body_len = r->body_len,
-                     .client = gateway_client(r),
-                     .header = view_header,
-                     .impl = r};
+    svc_request v = route_view(r);
     return svc_route_dispatch(g->env, a, &v, resp);
 }
 
@@ -189,13 +195,7 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
  * (route_preauth), else 0. */
 static int is_service_route(gateway *g, arena *a, const hreq *r, int *authenticated)
 {
-    svc_request v = {.method = r->method,
-                     .host = r->host,
-                     .path = r->raw_path,
-                     .query = r->raw_query,
-                     .client = gateway_client(r),
-                     .header = view_header,
-                     .impl = r};
+    svc_request v = route_view(r);
     *authenticated = 0;
     for (size_t i = 0; i < svc_ntables; i++) {
         const svc_def *d = svc_tables[i].def;

@@ -365,21 +365,32 @@ static json_t *user_info(const git_signature *s)
                      s->email ? s->email : "", "date", date);
 }
 
+/* The commit or blob a full id names (in the arena): InvalidCommitIdException /
+ * CommitIdDoesNotExistException and the blob's two as AWS words them. */
+static int lookup_id(call *c, git_repository *repo, const char *hexid, git_object_t type,
+                     git_object **o)
+{
+    int cm = type == GIT_OBJECT_COMMIT;
+    const char *noun = cm ? "commit" : "blob";
+    git_oid id;
+    if (strlen(hexid) != GIT_OID_HEXSZ || git_oid_fromstr(&id, hexid))
+        return ferr_set(c->err, 400, cm ? "InvalidCommitIdException" : "InvalidBlobIdException",
+                        "The specified %s ID is not valid.", noun);
+    if (git_object_lookup(o, repo, &id, type))
+        return ferr_set(c->err, 400,
+                        cm ? "CommitIdDoesNotExistException" : "BlobIdDoesNotExistException",
+                        "Could not find %s with %s ID %s", noun, noun, hexid);
+    return arena_own(c->a, obj_free, *o) ? 0 : ferr_oom(c->err);
+}
+
 int codecommit_op_get_commit(call *c, json_t *in, json_t **out)
 {
     json_t *d;
     git_repository *repo;
     const char *cid = jstr(in, "commitId");
     if (open_repo(c, in, "codecommit:GetCommit", &d, &repo)) return -1;
-    git_oid id;
-    git_commit *cm = NULL;
-    if (strlen(cid) != GIT_OID_HEXSZ || git_oid_fromstr(&id, cid))
-        return ferr_set(c->err, 400, "InvalidCommitIdException",
-                        "The specified commit ID is not valid.");
-    if (git_commit_lookup(&cm, repo, &id))
-        return ferr_set(c->err, 400, "CommitIdDoesNotExistException",
-                        "Could not find commit with commit ID %s", cid);
-    if (!arena_own(c->a, obj_free, cm)) return ferr_oom(c->err);
+    git_commit *cm;
+    if (lookup_id(c, repo, cid, GIT_OBJECT_COMMIT, (git_object **)&cm)) return -1;
     json_t *parents = json_array();
     for (unsigned i = 0; parents && i < git_commit_parentcount(cm); i++)
         if (json_array_append_new(parents, json_string(hex(c, git_commit_parent_id(cm, i)))))
@@ -398,16 +409,9 @@ int codecommit_op_get_blob(call *c, json_t *in, json_t **out)
     git_repository *repo;
     const char *bid = jstr(in, "blobId");
     if (open_repo(c, in, "codecommit:GetBlob", &d, &repo)) return -1;
-    git_oid id;
-    git_blob *b = NULL;
-    if (strlen(bid) != GIT_OID_HEXSZ || git_oid_fromstr(&id, bid))
-        return ferr_set(c->err, 400, "InvalidBlobIdException",
-                        "The specified blob ID is not valid.");
-    if (git_blob_lookup(&b, repo, &id))
-        return ferr_set(c->err, 400, "BlobIdDoesNotExistException",
-                        "Could not find blob with blob ID %s", bid);
+    git_blob *b;
+    if (lookup_id(c, repo, bid, GIT_OBJECT_BLOB, (git_object **)&b)) return -1;
     const char *b64 = enc_b64(c->a, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
-    git_blob_free(b);
     if (!b64) return ferr_oom(c->err);
     *out = svc_out(c, json_pack("{s:s}", "content", b64));
     return 0;
