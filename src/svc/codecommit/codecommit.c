@@ -167,11 +167,10 @@ int codecommit_op_create_repository(call *c, json_t *in, json_t **out)
     char id[37];
     ids_uuid(id);
     double now = clock_now();
-    json_t *d = json_pack("{s:s, s:s, s:s, s:f, s:f, s:O}", "repositoryId", id, "repositoryName",
+    json_t *d = json_pack("{s:s, s:s, s:s, s:f, s:f, s:o}", "repositoryId", id, "repositoryName",
                           name, "Arn", arn, "creationDate", now, "lastModifiedDate", now, "Tags",
-                          tags ? tags : json_object());
+                          tags ? json_deep_copy(tags) : json_object());
     if (!arena_defer_json(c->a, d)) return ferr_oom(c->err);
-    if (tags && !json_object_size(tags)) json_object_clear(json_object_get(d, "Tags"));
     if (desc && jset_str(d, "repositoryDescription", desc)) return ferr_oom(c->err);
     store_key k = call_key(c, CC_REPO_KIND, name);
     int rc = store_insert(c->txn, &k, d, c->err);
