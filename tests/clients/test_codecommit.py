@@ -446,3 +446,15 @@ def test_cloudformation_repository_from_s3_zip(ferry, cc):
     cfn.delete_stack(StackName="repo-stack")
     stack_wait(cfn, "repo-stack")
     raises(cc.get_repository, "RepositoryDoesNotExistException", repositoryName="cfn-repo")
+
+
+def test_open_mode_needs_no_credentials(open_ferry, home):
+    """--auth open (drop-in for other local clouds): git acts as the default account's root."""
+    import boto3
+    c = boto3.client("codecommit", endpoint_url=open_ferry.endpoint, region_name=REGION,
+                     aws_access_key_id="test", aws_secret_access_key="test")
+    url = c.create_repository(repositoryName="open")["repositoryMetadata"]["cloneUrlHttp"]
+    c.put_file(repositoryName="open", branchName="main", filePath="f", fileContent=b"f")
+    work = os.path.join(home, "open")
+    git(home, "clone", url, work)
+    assert open(os.path.join(work, "f")).read() == "f"
