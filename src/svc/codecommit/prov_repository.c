@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/enc.h"
 #include "base/ids.h"
 #include "base/zip.h"
 #include "codecommit_int.h"
@@ -80,12 +79,7 @@ static int code_commit(call *c, json_t *in, json_t **out)
     if (cc_repo_load(c, "codecommit:CreateCommit", jstr(in, "repositoryName"), &d) ||
         cc_git_open(c, d, &repo))
         return -1;
-    const char *eb = enc_url_encode(c->a, bucket, strlen(bucket), 0);
-    const char *ek = enc_url_encode(c->a, key, strlen(key), 1);
-    const char *ev = ver ? enc_url_encode(c->a, ver, strlen(ver), 0) : "";
-    const char *url = eb && ek && ev ? arena_printf(c->a, "https://s3.amazonaws.com/%s/%s%s%s", eb,
-                                                    ek, ver ? "?versionId=" : "", ev)
-                                     : NULL;
+    const char *url = call_s3_url(c, bucket, key, ver);
     if (!url) return ferr_oom(c->err);
     const char *body;
     size_t len;
