@@ -1029,3 +1029,46 @@ char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret, 
                         ALGO " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
                         akid, date, region, service, sh.p, sig);
 }
+
+/* ---- git credentials signed by `aws codecommit credential-helper` ------------ */
+
+int sigv4_git_parse(const char *password, char amz_date[17], char sig[65])
+{
+    size_t n = password ? strlen(password) : 0;
+    double t;
+    if (n != 16 + 64) return -1;
+    memcpy(amz_date, password, 16);
+    amz_date[16] = 0;
+    memcpy(sig, password + 16, 64);
+    sig[64] = 0;
+    if (parse_amz_date(amz_date, &t)) return -1;
+    return strspn(sig, "0123456789abcdef") == 64 ? 0 : -1;
+}
+
+int sigv4_git_verify(arena *a, const char *akid, const char *secret, const char *region,
+                     const char *host, const char *path, const char *password, double now, ferr *e)
+{
+    char amz[17], want[65], date[9], got[65];
+    double t;
+    if (sigv4_git_parse(password, amz, want) || parse_amz_date(amz, &t))
+        return ferr_set(e, 403, "SignatureDoesNotMatch", "The request signature is malformed.");
+    if (t < now - SKEW_S || t > now + SKEW_S)
+        return ferr_set(e, 403, "SignatureDoesNotMatch", "Signature expired: %s", amz);
+    /* the helper signs without the port, and its string to sign carries the timestamp
+     * without the Z the password shows (botocore's request.context['timestamp']) */
+    size_t hl = strcspn(host, ":");
+    const char *canonical = arena_printf(a, "GIT\n%s\n\nhost:%.*s\n\nhost\n", path, (int)hl, host);
+    memcpy(date, amz, 8);
+    date[8] = 0;
+    amz[15] = 0;
+    if (!canonical) return ferr_oom(e);
+    unsigned char key[32];
+    signing_key(akid, secret, date, region, "codecommit", key);
+    if (compute_signature(a, canonical, amz, date, region, "codecommit", key, got))
+        return ferr_oom(e);
+    if (!enc_ct_equal(got, want))
+        return ferr_set(e, 403, "SignatureDoesNotMatch",
+                        "The request signature we calculated does not match the signature you "
+                        "provided.");
+    return 0;
+}

@@ -79,4 +79,14 @@ int sigv4_chain_trailer(sigv4_chain *c, const char *trailers, size_t n, const ch
 char *sigv4_sign(arena *a, const hreq *r, const char *akid, const char *secret, const char *region,
                  const char *service, const char *amz_date, const char *payload_hash);
 
+/* Git over HTTPS with `aws codecommit credential-helper`: the user name is the access key id
+ * (with %SESSION_TOKEN for temporary credentials) and the password YYYYMMDDTHHMMSSZ followed
+ * by the hex SigV4 signature, service "codecommit", of the canonical request
+ * "GIT\nPATH\n\nhost:HOST\n\nhost\n" (HOST without its port). sigv4_git_parse splits the
+ * password: 0, or -1 when it is not of that form. sigv4_git_verify checks it against secret
+ * at time now (15 minutes either way): 0, or -1 with 403 SignatureDoesNotMatch. */
+int sigv4_git_parse(const char *password, char amz_date[17], char sig[65]);
+int sigv4_git_verify(arena *a, const char *akid, const char *secret, const char *region,
+                     const char *host, const char *path, const char *password, double now, ferr *e);
+
 #endif

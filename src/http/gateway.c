@@ -104,23 +104,30 @@ static const char *view_header_at(const svc_request *v, size_t i, const char **v
     return r->headers[i].name;
 }
 
+/* r as a service route sees it (x outlives the view). */
+static svc_request route_view(const route_ctx *x)
+{
+    const hreq *r = x->r;
+    return (svc_request){.method = r->method,
+                         .host = r->host,
+                         .path = r->raw_path,
+                         .query = r->raw_query,
+                         .body = r->body,
+                         .body_len = r->body_len,
+                         .client = gateway_client(r),
+                         .header = view_header,
+                         .header_at = view_header_at,
+                         .impl = x,
+                         .headers = r->headers,
+                         .nheaders = r->nheaders,
+                         .signer = view_signer};
+}
+
 /* The URLs services serve themselves (svc_def routes), before the signed API. */
 static int service_route(gateway *g, arena *a, const hreq *r, proto_response *resp)
 {
     route_ctx x = {g, a, r};
-    svc_request v = {.method = r->method,
-                     .host = r->host,
-                     .path = r->raw_path,
-                     .query = r->raw_query,
-                     .body = r->body,
-                     .body_len = r->body_len,
-                     .client = gateway_client(r),
-                     .header = view_header,
-                     .header_at = view_header_at,
-                     .impl = &x,
-                     .headers = r->headers,
-                     .nheaders = r->nheaders,
-                     .signer = view_signer};
+    svc_request v = route_view(&x);
     return svc_route_dispatch(g->env, a, &v, resp);
 }
 
@@ -215,20 +222,30 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
     return sigv4_verify(a, r, sa, k.secret, clock_now(), e);
 }
 
-/* 1 when a service serves r itself (svc_def routes): those URLs are not signed. */
-static int is_service_route(arena *a, const hreq *r)
+/* 1 when a service serves r itself (svc_def routes): those URLs are not signed. With
+ * *authenticated: 1 when that service accepts r's credentials from its headers
+ * (route_preauth), else 0. */
+static int is_service_route(gateway *g, arena *a, const hreq *r, int *authenticated)
 {
-    svc_request v = {.method = r->method, .host = r->host, .path = r->raw_path};
-    for (size_t i = 0; i < svc_ntables; i++)
-        for (size_t j = 0; j < svc_tables[i].def->nroutes; j++)
-            if (svc_route_match(&svc_tables[i].def->routes[j], a, &v)) return 1;
+    route_ctx x = {g, a, r};
+    svc_request v = route_view(&x);
+    *authenticated = 0;
+    for (size_t i = 0; i < svc_ntables; i++) {
+        const svc_def *d = svc_tables[i].def;
+        for (size_t j = 0; j < d->nroutes; j++) {
+            if (!svc_route_match(&d->routes[j], a, &v)) continue;
+            *authenticated = d->route_preauth && d->route_preauth(g->env, a, &v) == 1;
+            return 1;
+        }
+    }
     return 0;
 }
 
 int gateway_preauth(gateway *g, arena *a, const hreq *r)
 {
-    if (g->env->auth_open || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r))
-        return 1;
+    int authenticated;
+    if (is_service_route(g, a, r, &authenticated)) return authenticated ? 0 : 1;
+    if (g->env->auth_open || !strncmp(r->raw_path, "/_ferry/", 8)) return 1;
     sigv4_auth sa;
     principal who;
     int have_who = 0;

@@ -25,7 +25,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
 /* What the headers of r (its body not read yet) say about its caller, so that a server
  * reads no body for a caller it will refuse: 0 when the signature is verified from the
  * headers alone (x-amz-content-sha256 signed), 1 when nothing is refused yet (unsigned
- * URLs, open mode, a signature over the body, or no signature: the body decides), -1 when
+ * URLs, open mode, a signature over the body, or no signature: the body decides; 0 too for
+ * a service route whose service accepts the credentials, svc_def.route_preauth), -1 when
  * the request will be refused whatever its body (malformed signature, unknown key, bad
  * date or clock, wrong signature): answer it with gateway_handle and r->headers_only. */
 int gateway_preauth(gateway *g, arena *a, const hreq *r);

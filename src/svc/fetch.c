@@ -17,6 +17,16 @@ struct call_fetched {
     size_t len;
 };
 
+const char *call_s3_url(call *c, const char *bucket, const char *key, const char *version)
+{
+    const char *eb = enc_url_encode(c->a, bucket, strlen(bucket), 0);
+    const char *ek = enc_url_encode(c->a, key, strlen(key), 1);
+    const char *ev = version ? enc_url_encode(c->a, version, strlen(version), 0) : "";
+    return eb && ek && ev ? arena_printf(c->a, "https://s3.amazonaws.com/%s/%s%s%s", eb, ek,
+                                         version ? "?versionId=" : "", ev)
+                          : NULL;
+}
+
 int call_fetch(call *c, const char *url, size_t max, const char **body, size_t *len)
 {
     for (const call_fetched *f = c->fetched; f; f = f->next)

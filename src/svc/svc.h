@@ -141,6 +141,9 @@ int call_want_write(call *c);
  * handler words the error as its service does). Inside another call's transaction
  * (svc_invoke_in) the -1 stands. */
 int call_fetch(call *c, const char *url, size_t max, const char **body, size_t *len);
+/* The URL call_fetch reads an S3 object from, as the caller (Lambda's S3Bucket/S3Key code,
+ * CodeCommit's first commit): version NULL for the latest. Arena; NULL out of memory. */
+const char *call_s3_url(call *c, const char *bucket, const char *key, const char *version);
 
 /* Streamed request bodies (S3 PutObject, UploadPart: operations whose input payload is a
  * streaming blob). Their handler first runs before the server has read any of the body:
@@ -260,6 +263,11 @@ typedef struct svc_def {
     int (*condition_keys)(call *c, const json_t *in);
     const svc_route *routes; /* optional: URLs it serves outside the signed API */
     size_t nroutes;
+    /* optional: 1 when a request for one of its routes carries credentials the service
+     * accepts, checked from the headers alone (before the body is read). The server then
+     * takes a body of unknown length (chunked) for it, as it does for a signed request:
+     * git sends its larger pushes so. */
+    int (*route_preauth)(ferry_env *env, arena *a, const svc_request *r);
 } svc_def;
 
 /* Generated at build time (build/gen/svc_ops.c) from src/proto/services.list: one entry

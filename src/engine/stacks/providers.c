@@ -31,6 +31,8 @@ extern const cfn_provider cfn_provider_apigatewayv2_api, cfn_provider_apigateway
 extern const cfn_provider cfn_provider_apigateway_restapi, cfn_provider_apigateway_resource,
     cfn_provider_apigateway_method, cfn_provider_apigateway_deployment,
     cfn_provider_apigateway_stage;
+/* src/svc/codecommit/prov_repository.c */
+extern const cfn_provider cfn_provider_codecommit_repository;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -81,6 +83,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigateway_method,
     &cfn_provider_apigateway_deployment,
     &cfn_provider_apigateway_stage,
+    &cfn_provider_codecommit_repository,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -44,4 +44,10 @@ int iamsvc_attach_role_policy(call *c, const char *account, const char *role_nam
 int iamsvc_put_role_policy(call *c, const char *account, const char *role_name,
                            const char *policy_name, const char *document);
 
+/* HTTPS Git credentials (service-specific credentials, ssc.c): 1 when user/password are an
+ * active credential of service ("codecommit.amazonaws.com"), *who then its IAM user; 0 when
+ * they are not; -1 with e on a store error. */
+int iamsvc_ssc_principal(store_txn *t, const char *service, const char *user, const char *password,
+                         principal *who, ferr *e);
+
 #endif

@@ -43,6 +43,15 @@ void iamsvc_new_id(const char *prefix, char out[32]);
 /* The document text as AWS returns it: URL-encoded. Arena-owned. */
 char *iamsvc_url(arena *a, const char *text);
 
+/* Stores pw in doc as a salted SHA-256 ("Salt", "PasswordDigest"): login profiles and
+ * service-specific credentials (users.c). 0, or -1 out of memory. */
+int iamsvc_password_set(json_t *doc, const char *pw);
+/* 1 when pw is the password iamsvc_password_set stored in doc, else 0 (constant time). */
+int iamsvc_password_check(const json_t *doc, const char *pw);
+
+/* The UserName of in, or the calling IAM user's when absent (AWS), else ValidationError. */
+int iamsvc_user_name(call *c, const json_t *in, const char **name);
+
 /* ---- storage ---- */
 /* 1 found (*doc new reference), 0 absent, -1 error. */
 int iamsvc_fetch(store_txn *t, const iamsvc_etype *et, const char *account, const char *name,

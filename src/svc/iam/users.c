@@ -42,7 +42,7 @@ static json_t *user_view(const json_t *u, int full)
 }
 
 /* AWS: without UserName, user operations act on the calling IAM user. */
-static int user_name(call *c, const json_t *in, const char **name)
+int iamsvc_user_name(call *c, const json_t *in, const char **name)
 {
     *name = jstr(in, "UserName");
     if (*name) return 0;
@@ -115,7 +115,7 @@ int iam_op_get_user(call *c, json_t *in, json_t **out)
     }
     const char *name;
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:GetUser", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:GetUser", name, &u)) return -1;
     *out = svc_out(c, json_pack("{s:o}", "User", user_view(u, 1)));
     json_decref(u);
     return 0;
@@ -275,7 +275,7 @@ int iam_op_create_access_key(call *c, json_t *in, json_t **out)
 {
     const char *name;
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:CreateAccessKey", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:CreateAccessKey", name, &u)) return -1;
     int rc = -1;
     json_t *keys = json_object_get(u, "AccessKeys");
     if (!json_is_array(keys)) {
@@ -339,7 +339,7 @@ int iam_op_list_access_keys(call *c, json_t *in, json_t **out)
 {
     const char *name;
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:ListAccessKeys", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:ListAccessKeys", name, &u)) return -1;
     json_t *all = json_array();
     size_t i, pos;
     json_t *v;
@@ -379,7 +379,7 @@ int iam_op_delete_access_key(call *c, json_t *in, json_t **out)
     const char *name, *id = jstr(in, "AccessKeyId");
     json_t *u, *key;
     size_t pos;
-    if (user_name(c, in, &name) || load_user(c, "iam:DeleteAccessKey", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:DeleteAccessKey", name, &u)) return -1;
     int rc = user_key(c, u, id, &key, &pos);
     if (!rc) {
         store_key k = {"accesskey", "", "", id};
@@ -397,7 +397,7 @@ int iam_op_update_access_key(call *c, json_t *in, json_t **out)
     const char *name, *id = jstr(in, "AccessKeyId"), *status = jstr(in, "Status");
     json_t *u, *key;
     size_t pos;
-    if (user_name(c, in, &name) || load_user(c, "iam:UpdateAccessKey", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:UpdateAccessKey", name, &u)) return -1;
     int rc = user_key(c, u, id, &key, &pos);
     if (!rc) {
         /* AWS: an Inactive key stops authenticating at once (the gateway reads Status) */
@@ -430,7 +430,7 @@ static int check_password(call *c, const char *pw)
     return 0;
 }
 
-static int set_password(json_t *profile, const char *pw)
+int iamsvc_password_set(json_t *profile, const char *pw)
 {
     char salt[33], digest[65];
     ids_hex(salt, 32);
@@ -439,6 +439,17 @@ static int set_password(json_t *profile, const char *pw)
     enc_sha256_hex(both, strlen(both), digest);
     free(both);
     return jset_str(profile, "Salt", salt) || jset_str(profile, "PasswordDigest", digest) ? -1 : 0;
+}
+
+int iamsvc_password_check(const json_t *doc, const char *pw)
+{
+    const char *salt = jstr(doc, "Salt"), *want = jstr(doc, "PasswordDigest");
+    char digest[65];
+    char *both = NULL;
+    if (!salt || !want || !pw || asprintf(&both, "%s:%s", salt, pw) < 0) return 0;
+    enc_sha256_hex(both, strlen(both), digest);
+    free(both);
+    return enc_ct_equal(digest, want);
 }
 
 static json_t *login_view(const json_t *u)
@@ -453,7 +464,8 @@ int iam_op_create_login_profile(call *c, json_t *in, json_t **out)
 {
     const char *name, *pw = jstr(in, "Password");
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:CreateLoginProfile", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:CreateLoginProfile", name, &u))
+        return -1;
     int rc = -1;
     if (json_object_get(u, "LoginProfile")) {
         ferr_set(c->err, 409, "EntityAlreadyExists", "Login Profile for user %s already exists.",
@@ -463,7 +475,7 @@ int iam_op_create_login_profile(call *c, json_t *in, json_t **out)
     if (check_password(c, pw)) goto out;
     json_t *p = json_pack("{s:f, s:b}", "CreateDate", (double)(long long)clock_now(),
                           "PasswordResetRequired", jbool(in, "PasswordResetRequired", 0));
-    if (!p || set_password(p, pw)) {
+    if (!p || iamsvc_password_set(p, pw)) {
         json_decref(p);
         ferr_oom(c->err);
         goto out;
@@ -484,7 +496,7 @@ int iam_op_get_login_profile(call *c, json_t *in, json_t **out)
 {
     const char *name;
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:GetLoginProfile", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:GetLoginProfile", name, &u)) return -1;
     int rc = json_object_get(u, "LoginProfile") ? 0 : no_login(c, jstr(u, "UserName"));
     if (!rc) *out = svc_out(c, json_pack("{s:o}", "LoginProfile", login_view(u)));
     json_decref(u);
@@ -496,12 +508,13 @@ int iam_op_update_login_profile(call *c, json_t *in, json_t **out)
     (void)out;
     const char *name, *pw = jstr(in, "Password");
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:UpdateLoginProfile", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:UpdateLoginProfile", name, &u))
+        return -1;
     json_t *p = json_object_get(u, "LoginProfile");
     int rc = p ? 0 : no_login(c, jstr(u, "UserName"));
     if (!rc && pw) rc = check_password(c, pw);
     if (!rc) {
-        if ((pw && set_password(p, pw)) ||
+        if ((pw && iamsvc_password_set(p, pw)) ||
             (json_object_get(in, "PasswordResetRequired") &&
              json_object_set(p, "PasswordResetRequired",
                              json_object_get(in, "PasswordResetRequired"))))
@@ -518,7 +531,8 @@ int iam_op_delete_login_profile(call *c, json_t *in, json_t **out)
     (void)out;
     const char *name;
     json_t *u;
-    if (user_name(c, in, &name) || load_user(c, "iam:DeleteLoginProfile", name, &u)) return -1;
+    if (iamsvc_user_name(c, in, &name) || load_user(c, "iam:DeleteLoginProfile", name, &u))
+        return -1;
     int rc = json_object_get(u, "LoginProfile") ? 0 : no_login(c, jstr(u, "UserName"));
     if (!rc) {
         json_object_del(u, "LoginProfile");

@@ -403,13 +403,7 @@ static int s3_code(call *c, const json_t *code, const unsigned char **zip, size_
 {
     const char *bucket = jstr(code, "S3Bucket"), *key = jstr(code, "S3Key");
     if (!bucket || !key) return lambda_invalid(c, "Please provide a source for function code.");
-    const char *eb = enc_url_encode(c->a, bucket, strlen(bucket), 0);
-    const char *ek = enc_url_encode(c->a, key, strlen(key), 1);
-    const char *ver = jstr(code, "S3ObjectVersion");
-    const char *ev = ver ? enc_url_encode(c->a, ver, strlen(ver), 0) : "";
-    const char *url = eb && ek && ev ? arena_printf(c->a, "https://s3.amazonaws.com/%s/%s%s%s", eb,
-                                                    ek, ver ? "?versionId=" : "", ev)
-                                     : NULL;
+    const char *url = call_s3_url(c, bucket, key, jstr(code, "S3ObjectVersion"));
     if (!url) return ferr_oom(c->err);
     const char *body;
     int rc = call_fetch(c, url, LAMBDA_UNZIPPED_MAX, &body, len);

@@ -1,0 +1,45 @@
+/* AWS CodeCommit (json 1.1): repositories are bare git repositories under the data directory
+ * (DATA/codecommit/REPOSITORY_ID.git), read and written through libgit2 by the API and
+ * through git's own `git http-backend` by git clients (githttp.c). Their metadata is a
+ * document "codecommit.repo" keyed by account, region and name: {repositoryId,
+ * repositoryName, repositoryDescription, defaultBranch, creationDate, lastModifiedDate,
+ * Arn, Tags {k: v}}.
+ *
+ * Internal to src/svc/codecommit/: codecommit.c (the service, repositories, tags),
+ * gitops.c (branches, files, folders, commits, differences, merges), githttp.c (git smart
+ * HTTP, its credentials and GitPull/GitPush authorization). */
+#ifndef FERRY_SVC_CODECOMMIT_INT_H
+#define FERRY_SVC_CODECOMMIT_INT_H
+#include <git2.h>
+#include <jansson.h>
+
+#include "svc/codecommit/codecommit.h"
+#include "svc/svc.h"
+
+#define CC_REPO_KIND "codecommit.repo"
+
+/* ---- codecommit.c ---- */
+/* arn:aws:codecommit:REGION:ACCOUNT:NAME (arena). */
+const char *cc_arn(call *c, const char *name);
+/* Authorizes action on the repository name's ARN, then loads its document: 0 (*doc in the
+ * arena), or -1 with RepositoryDoesNotExistException as AWS words it. */
+int cc_repo_load(call *c, const char *action, const char *name, json_t **doc);
+int cc_repo_save(call *c, const json_t *doc);
+/* The repository's git directory (arena), or NULL with c->err. */
+const char *cc_repo_dir(call *c, const json_t *doc);
+/* Opens doc's git repository for this call (freed with the arena): 0 or -1. */
+int cc_git_open(call *c, const json_t *doc, git_repository **repo);
+/* A libgit2 failure as InternalFailure naming what failed; returns -1. */
+int cc_git_fail(call *c, const char *what);
+/* After refs of doc's repository changed through the API: lastModifiedDate, and the default
+ * branch (and HEAD) when the repository had none. doc is saved. 0 or -1. */
+int cc_touch(call *c, json_t *doc, git_repository *repo, const char *branch);
+/* The process-wide libgit2 initialization (once). */
+void cc_git_init(void);
+
+/* ---- githttp.c ---- */
+int cc_git_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+/* svc_def.route_preauth: 1 when a git request's credentials pass (its body may be chunked). */
+int cc_git_preauth(ferry_env *env, arena *a, const svc_request *r);
+
+#endif
