@@ -65,11 +65,13 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
     return 0;
 }
 
-int cfnsvc_changeset_body(call *c, const char *name, const char *stack, char **body)
+int cfnsvc_changeset_body(call *c, const char *name, const char *stack, int processed, char **body)
 {
     json_t *cs = NULL;
     if (find_changeset(c, name, stack, &cs)) return -1;
-    *body = strdup(jstr(cs, "_body") ? jstr(cs, "_body") : "");
+    const char *b =
+        processed && jstr(cs, "_processed") ? jstr(cs, "_processed") : jstr(cs, "_body");
+    *body = strdup(b ? b : "");
     json_decref(cs);
     return 0;
 }
@@ -416,7 +418,8 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
               json_object_set_new(cs, "_uuid", json_string(uuid)) ||
               json_object_set_new(cs, "_stack_uuid", json_string(jstr(stack, "_uuid"))) ||
               json_object_set_new(cs, "_type", json_string(type)) ||
-              json_object_set_new(cs, "_body", json_string(p.body));
+              json_object_set_new(cs, "_body", json_string(p.body)) ||
+              (p.processed && json_object_set_new(cs, "_processed", json_string(p.processed)));
     /* the request as given: ExecuteChangeSet prepares it again against the stack then */
     json_t *req = json_deep_copy(in);
     json_object_del(req, "TemplateBody");
