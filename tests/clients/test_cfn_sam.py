@@ -328,7 +328,7 @@ def test_api_schedule_and_stream_events_expand(cfn):
     cfn.delete_stack(StackName="sam-api")
 
 
-def test_bad_sam_templates(cfn):
+def test_bad_sam_templates(ferry, cfn, tmp_path):
     def tpl(events=None, fn_type="AWS::Serverless::Function", props=None):
         p = {"Runtime": "python3.12", "Handler": "i.h", "InlineCode": "x"}
         if events:
@@ -370,3 +370,14 @@ def test_bad_sam_templates(cfn):
     with pytest.raises(ClientError) as e:
         cfn.validate_template(TemplateBody=json.dumps({"Transform": "AWS::Include", "Resources": {}}))
     assert message(e) == "No transform named AWS::Include found."
+    # a change set the transform refuses is FAILED with its words, as deploy shows them
+    bad = tmp_path / "bad.json"
+    bad.write_text(cases[0][0])
+    r = aws(ferry, "cloudformation", "deploy", "--template-file", str(bad), "--stack-name",
+            "bad-sam-cs", check=False)
+    assert r.returncode == 255
+    assert "Status: FAILED. Reason: " + prefix + cases[0][1] in r.stderr, r.stderr
+    cs = cfn.list_change_sets(StackName="bad-sam-cs")["Summaries"]
+    assert [(c["Status"], c["ExecutionStatus"]) for c in cs] == [("FAILED", "UNAVAILABLE")]
+    assert cfn.describe_stacks(StackName="bad-sam-cs")["Stacks"][0]["StackStatus"] == \
+        "REVIEW_IN_PROGRESS"
