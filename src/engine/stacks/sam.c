@@ -99,8 +99,17 @@ json_t *sam_with_globals(sam_x *x, const char *section, const json_t *props)
     return m;
 }
 
-/* Copies props[k] to o[k] when present. */
-static int copy(json_t *o, const json_t *props, const char *k)
+/* A SAM resource's Properties under Globals[section]; NULL (x->oom) when out of memory. */
+static json_t *props_of(sam_x *x, const char *section, const json_t *res)
+{
+    json_t *p = sam_with_globals(x, section, json_object_get(res, "Properties"));
+    if (!p) x->oom = 1;
+    return p;
+}
+
+#define copy sam_copy
+
+int sam_copy(json_t *o, const json_t *props, const char *k)
 {
     json_t *v = json_object_get(props, k);
     return v ? json_object_set_new(o, k, json_deep_copy(v)) : 0;
@@ -115,10 +124,11 @@ static json_t *resource(const char *type, json_t *props, const json_t *src)
     return jdone(r, rc);
 }
 
-/* SAM's Tags map as CloudFormation's [{Key, Value}] after "lambda:createdBy: SAM". */
+/* SAM's Tags map as CloudFormation's [{Key, Value}], after {created_key: SAM} unless NULL. */
 static json_t *tag_list(const json_t *tags, const char *created_key)
 {
-    json_t *l = json_pack("[{s:s, s:s}]", "Key", created_key, "Value", "SAM");
+    json_t *l =
+        created_key ? json_pack("[{s:s, s:s}]", "Key", created_key, "Value", "SAM") : json_array();
     int rc = !l;
     const char *k;
     json_t *v;
@@ -461,11 +471,8 @@ static void event(sam_x *x, const fn_target *t, const char *ev, const json_t *e,
 
 static void function(sam_x *x, const char *id, const json_t *res)
 {
-    json_t *p = sam_with_globals(x, "Function", json_object_get(res, "Properties"));
-    if (!p) {
-        x->oom = 1;
-        return;
-    }
+    json_t *p = props_of(x, "Function", res);
+    if (!p) return;
     const char *k;
     json_t *v;
     json_object_foreach(p, k, v)
@@ -610,11 +617,8 @@ static void function(sam_x *x, const char *id, const json_t *res)
 
 static void simple_table(sam_x *x, const char *id, const json_t *res)
 {
-    json_t *p = sam_with_globals(x, "SimpleTable", json_object_get(res, "Properties"));
-    if (!p) {
-        x->oom = 1;
-        return;
-    }
+    json_t *p = props_of(x, "SimpleTable", res);
+    if (!p) return;
     json_t *pk = json_object_get(p, "PrimaryKey");
     json_t *name = json_object_get(pk, "Name");
     const char *type = json_string_value(json_object_get(pk, "Type"));
@@ -646,25 +650,15 @@ static void simple_table(sam_x *x, const char *id, const json_t *res)
     rc |= copy(tp, p, "TableName") || copy(tp, p, "SSESpecification") ||
           copy(tp, p, "PointInTimeRecoverySpecification");
     json_t *tags = json_object_get(p, "Tags");
-    if (json_object_size(tags)) {
-        json_t *l = json_array();
-        const char *k;
-        json_t *v;
-        json_object_foreach(tags, k, v)
-            rc |= json_array_append_new(l, json_pack("{s:s, s:O}", "Key", k, "Value", v));
-        rc |= json_object_set_new(tp, "Tags", l);
-    }
+    if (json_object_size(tags)) rc |= json_object_set_new(tp, "Tags", tag_list(tags, NULL));
     sam_put(x, id, resource("AWS::DynamoDB::Table", jdone(tp, rc), res));
     json_decref(p);
 }
 
 static void layer(sam_x *x, const char *id, const json_t *res)
 {
-    json_t *p = sam_with_globals(x, "LayerVersion", json_object_get(res, "Properties"));
-    if (!p) {
-        x->oom = 1;
-        return;
-    }
+    json_t *p = props_of(x, "LayerVersion", res);
+    if (!p) return;
     json_t *content = sam_s3_location(x, id, "ContentUri", json_object_get(p, "ContentUri"),
                                       "S3Bucket", "S3Key", "S3ObjectVersion");
     if (!content) {

@@ -241,10 +241,23 @@ static void cors(sam_x *x, json_t *body, const json_t *c)
     }
 }
 
-static int copy(json_t *o, const json_t *props, const char *k)
+#define copy sam_copy
+
+/* o's Body, or BodyS3Location from DefinitionUri: 0, or -1 when that is not a location (the
+ * error recorded). */
+static int definition(sam_x *x, const char *id, const json_t *api, json_t *o)
 {
-    json_t *v = json_object_get(props, k);
-    return v ? json_object_set_new(o, k, json_deep_copy(v)) : 0;
+    json_t *body = json_object_get(api, "Body");
+    if (body) {
+        x->oom |= json_object_set(o, "Body", body);
+        return 0;
+    }
+    json_t *p = json_object_get(api, "Props");
+    json_t *loc = sam_s3_location(x, id, "DefinitionUri", json_object_get(p, "DefinitionUri"),
+                                  "Bucket", "Key", "Version");
+    if (!loc) return -1;
+    x->oom |= json_object_set_new(o, "BodyS3Location", loc);
+    return 0;
 }
 
 static json_t *with_cond(json_t *r, const json_t *api)
@@ -264,16 +277,9 @@ static void emit_rest(sam_x *x, const char *id, json_t *api)
     json_t *rp = json_object();
     int rc = !rp;
     if (body && json_object_get(p, "Cors")) cors(x, body, json_object_get(p, "Cors"));
-    if (body)
-        rc |= json_object_set(rp, "Body", body);
-    else {
-        json_t *loc = sam_s3_location(x, id, "DefinitionUri", json_object_get(p, "DefinitionUri"),
-                                      "Bucket", "Key", "Version");
-        if (!loc) {
-            json_decref(rp);
-            return;
-        }
-        rc |= json_object_set_new(rp, "BodyS3Location", loc);
+    if (definition(x, id, api, rp)) {
+        json_decref(rp);
+        return;
     }
     rc |= copy(rp, p, "Name") || copy(rp, p, "Description") || copy(rp, p, "BinaryMediaTypes") ||
           copy(rp, p, "MinimumCompressionSize") || copy(rp, p, "Mode") ||
@@ -323,15 +329,10 @@ static void emit_http(sam_x *x, const char *id, json_t *api)
     if (body) {
         json_t *cc = json_object_get(p, "CorsConfiguration");
         if (json_is_object(cc)) rc |= json_object_set(body, "x-amazon-apigateway-cors", cc);
-        rc |= json_object_set(ap, "Body", body);
-    } else {
-        json_t *loc = sam_s3_location(x, id, "DefinitionUri", json_object_get(p, "DefinitionUri"),
-                                      "Bucket", "Key", "Version");
-        if (!loc) {
-            json_decref(ap);
-            return;
-        }
-        rc |= json_object_set_new(ap, "BodyS3Location", loc);
+    }
+    if (definition(x, id, api, ap)) {
+        json_decref(ap);
+        return;
     }
     rc |= copy(ap, p, "Name") || copy(ap, p, "Description") ||
           copy(ap, p, "DisableExecuteApiEndpoint");

@@ -28,6 +28,8 @@ json_t *sam_sub(const char *fmt, const char *var, const json_t *val);
 /* Globals[section] merged under props as SAM does (maps merge, lists append, scalars and
  * intrinsic functions of the resource win): new reference. */
 json_t *sam_with_globals(sam_x *x, const char *section, const json_t *props);
+/* Copies props[k] to o[k] when present: 0, or -1 (out of memory). */
+int sam_copy(json_t *o, const json_t *props, const char *k);
 /* First 10 hex digits of the SHA-256 of v's canonical JSON (out: 11 bytes). */
 void sam_hash10(const json_t *v, char out[11]);
 /* Copies id keeping only [A-Za-z0-9] (out: n bytes). */
