@@ -153,6 +153,39 @@ def test_sns_function_table_globals_and_policies(ferry, stacks, cfn):
     stacks.delete(s)
 
 
+def test_sns_event_on_another_accounts_topic(ferry, stacks, cfn):
+    """Seed 000's Airmiles as SAM: the function subscribes to the booking account's topic,
+    whose policy lets the airmiles account subscribe; the permission names that topic."""
+    from ferrytest import acct
+    sns_prod = ferry.client("sns", "prod", region=REGION)
+    topic = sns_prod.create_topic(Name="bookings")["TopicArn"]
+    sns_prod.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct(ferry, PROFILE)}:root"},
+            "Action": "sns:Subscribe", "Resource": topic}]}))
+    body = json.dumps({
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Parameters": {"BookingTopicArn": {"Type": "String"}},
+        "Resources": {"Airmiles": {"Type": "AWS::Serverless::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler",
+            "InlineCode": "def handler(e, c):\n    print('miles', e['Records'][0]['Sns']['Message'])\n",
+            "Events": {"Booked": {"Type": "SNS", "Properties": {
+                "Topic": {"Ref": "BookingTopicArn"}}}}}}},
+        "Outputs": {"Fn": {"Value": {"Ref": "Airmiles"}}}})
+    cfn.create_stack(StackName="sam-airmiles", TemplateBody=body, Capabilities=CAPS,
+                     Parameters=[{"ParameterKey": "BookingTopicArn", "ParameterValue": topic}])
+    s = stacks.wait("sam-airmiles")
+    assert s["StackStatus"] == "CREATE_COMPLETE", stacks.failures("sam-airmiles")
+    fn = outputs(s)["Fn"]
+    lam = ferry.client("lambda", PROFILE, region=REGION)
+    pol = json.loads(lam.get_policy(FunctionName=fn)["Policy"])["Statement"][0]
+    assert pol["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert pol["Condition"]["ArnLike"]["AWS:SourceArn"] == topic
+    sns_prod.publish(TopicArn=topic, Message="booking-42")
+    wait_for_log(ferry, f"/aws/lambda/{fn}", '"miles booking-42"')
+    stacks.delete(s)
+
+
 def aws(ferry, *args, check=True, bin=AWS_BIN):
     cmd = [bin, "--endpoint-url", ferry.endpoint, "--profile", PROFILE]
     r = subprocess.run(cmd + list(args), capture_output=True, text=True, env=ferry.env())
