@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *t = cfn_template_parse((const char *)data, size, &e);
     if (!t) return 0;
     ferr xe = {0};
-    json_t *x = sam_expand(t, &xe);
+    json_t *x = sam_expand(t, NULL, &xe);
     if (x) {
         ferr ce = {0};
         cfn_template_check(x, &ce);
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(x);
     }
     ferr te = {0};
-    if (sam_transform(&t, &te) == 1) cfn_template_check(t, &te);
+    if (sam_transform(&t, NULL, &te) == 1) cfn_template_check(t, &te);
     json_decref(t);
     return 0;
 }

@@ -107,6 +107,29 @@ static json_t *props_of(sam_x *x, const char *section, const json_t *res)
     return p;
 }
 
+const char *sam_str(sam_x *x, const json_t *v)
+{
+    if (json_is_string(v)) return json_string_value(v);
+    return json_string_value(json_object_get(x->params, jstr(v, "Ref")));
+}
+
+/* {name: value} of the parameters: Default, then what the request gives. */
+static json_t *param_values(const json_t *tpl, const json_t *given)
+{
+    json_t *o = json_object();
+    int rc = !o;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(tpl, "Parameters"), k, v)
+        if (json_is_string(json_object_get(v, "Default")))
+            rc |= json_object_set(o, k, json_object_get(v, "Default"));
+    size_t i;
+    json_array_foreach(given, i, v)
+        if (jstr(v, "ParameterKey") && jstr(v, "ParameterValue"))
+            rc |= json_object_set(o, jstr(v, "ParameterKey"), json_object_get(v, "ParameterValue"));
+    return jdone(o, rc);
+}
+
 #define copy sam_copy
 
 int sam_copy(json_t *o, const json_t *props, const char *k)
@@ -521,7 +544,7 @@ static void function(sam_x *x, const char *id, const json_t *res)
                                    : json_pack("{s:[ss]}", "Fn::GetAtt", role_id, "Arn"));
     /* the alias events point at */
     fn_target t = {.fn = id};
-    const char *alias = json_string_value(json_object_get(p, "AutoPublishAlias"));
+    const char *alias = sam_str(x, json_object_get(p, "AutoPublishAlias"));
     char version_id[300] = "";
     if (alias) {
         char an[128], h[11];
@@ -721,9 +744,9 @@ static void rename_refs(sam_x *x, json_t *node)
 static const char *const global_sections[] = {"Function",    "Api",          "HttpApi",
                                               "SimpleTable", "LayerVersion", NULL};
 
-json_t *sam_expand(const json_t *tpl, ferr *e)
+json_t *sam_expand(const json_t *tpl, const json_t *given, ferr *e)
 {
-    sam_x x = {.tpl = tpl};
+    sam_x x = {.tpl = tpl, .params = param_values(tpl, given)};
     buf_init(&x.errs, 16384);
     x.out = json_object();
     x.apis = json_object();
@@ -731,7 +754,7 @@ json_t *sam_expand(const json_t *tpl, ferr *e)
     x.s3 = json_array();
     json_t *res = json_object_get(tpl, "Resources");
     json_t *done = NULL;
-    x.oom = !x.out || !x.apis || !x.renames || !x.s3;
+    x.oom = !x.out || !x.apis || !x.renames || !x.s3 || !x.params;
     json_t *g = json_object_get(tpl, "Globals");
     if (g && !json_is_object(g)) {
         sam_error(&x, NULL, "'Globals' section is invalid. Globals must be a dictionary.");
@@ -844,11 +867,12 @@ done:
     json_decref(x.apis);
     json_decref(x.renames);
     json_decref(x.s3);
+    json_decref(x.params);
     buf_dispose(&x.errs);
     return done;
 }
 
-int sam_transform(json_t **tpl, ferr *e)
+int sam_transform(json_t **tpl, const json_t *given, ferr *e)
 {
     json_t *tr = json_object_get(*tpl, "Transform");
     if (!tr) return 0;
@@ -872,7 +896,7 @@ int sam_transform(json_t **tpl, ferr *e)
     }
     json_decref(list);
     if (rc || !sam) return rc;
-    json_t *x = sam_expand(*tpl, e);
+    json_t *x = sam_expand(*tpl, given, e);
     if (!x) return -1;
     json_decref(*tpl);
     *tpl = x;

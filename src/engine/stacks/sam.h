@@ -17,9 +17,12 @@
  * ValidationError: "Transform AWS::Serverless-2016-10-31 failed with: Invalid Serverless
  * Application Specification document. Number of errors found: N. Resource with id [X] is
  * invalid. ..." as SAM says it, or "No transform named X found." for other transforms. */
-int sam_transform(json_t **tpl, ferr *e);
+int sam_transform(json_t **tpl, const json_t *given, ferr *e);
 
-/* The SAM expansion of tpl itself (Transform not looked at): a new reference or NULL. */
-json_t *sam_expand(const json_t *tpl, ferr *e);
+/* The SAM expansion of tpl itself (Transform not looked at): a new reference or NULL. given:
+ * the request's Parameters ([{ParameterKey, ParameterValue}] or NULL): as SAM, a Ref to a
+ * parameter in what names resources (AutoPublishAlias, an API's StageName) takes its value
+ * (given, else the Default). */
+json_t *sam_expand(const json_t *tpl, const json_t *given, ferr *e);
 
 #endif

@@ -65,9 +65,9 @@ void sam_api_declare(sam_x *x, const char *id, const json_t *res, int http)
 }
 
 /* The stage's name as the logical ids spell it. */
-static void stage_alnum(const json_t *api, char *out, size_t n)
+static void stage_alnum(sam_x *x, const json_t *api, char *out, size_t n)
 {
-    const char *s = jstr(json_object_get(api, "Props"), "StageName");
+    const char *s = sam_str(x, json_object_get(json_object_get(api, "Props"), "StageName"));
     if (json_is_true(json_object_get(api, "Implicit")) && !json_object_get(api, "Http")) s = "Prod";
     sam_alnum(s ? s : "Stage", out, n);
 }
@@ -175,7 +175,7 @@ void sam_api_event(sam_x *x, const char *fn, const char *ev, const json_t *props
                     : NULL;
     if (r && cond && json_object_set_new(r, "Condition", json_deep_copy(cond))) x->oom = 1;
     char id[700], st[128] = "";
-    if (!http) stage_alnum(api, st, sizeof(st));
+    if (!http) stage_alnum(x, api, st, sizeof(st));
     snprintf(id, sizeof(id), "%s%sPermission%s", fn, ev, st);
     sam_put(x, id, r);
 }
@@ -307,7 +307,7 @@ static void emit_rest(sam_x *x, const char *id, json_t *api)
             with_cond(json_pack("{s:s, s:o}", "Type", "AWS::ApiGateway::Deployment", "Properties",
                                 dp ? dp : json_null()),
                       api));
-    stage_alnum(api, st, sizeof(st));
+    stage_alnum(x, api, st, sizeof(st));
     snprintf(sid, sizeof(sid), "%s%sStage", id, st);
     json_t *sp = json_pack("{s:{s:s}, s:{s:s}, s:O}", "DeploymentId", "Ref", dep, "RestApiId",
                            "Ref", id, "StageName", json_object_get(p, "StageName"));

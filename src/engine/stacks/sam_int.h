@@ -14,6 +14,7 @@ typedef struct sam_x {
     json_t *apis;
     json_t *renames; /* {old logical id: new} (layer versions get a hash suffix) */
     json_t *s3;      /* [{Bucket, Config, Permission}] bucket notifications to add */
+    json_t *params;  /* {name: value} the parameters' values SAM resolves (given or Default) */
     buf errs;
     int nerr, oom;
 } sam_x;
@@ -28,6 +29,8 @@ json_t *sam_sub(const char *fmt, const char *var, const json_t *val);
 /* Globals[section] merged under props as SAM does (maps merge, lists append, scalars and
  * intrinsic functions of the resource win): new reference. */
 json_t *sam_with_globals(sam_x *x, const char *section, const json_t *props);
+/* A string, or a Ref to a parameter with a value: the text; else NULL. */
+const char *sam_str(sam_x *x, const json_t *v);
 /* Copies props[k] to o[k] when present: 0, or -1 (out of memory). */
 int sam_copy(json_t *o, const json_t *props, const char *k);
 /* First 10 hex digits of the SHA-256 of v's canonical JSON (out: 11 bytes). */

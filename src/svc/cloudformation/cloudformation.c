@@ -200,7 +200,7 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
     p->tpl = cfn_template_parse(p->body, strlen(p->body), c->err);
     if (!p->tpl) goto fail;
     /* the Transform first: the checks and the engine see the processed template */
-    int tr = sam_transform(&p->tpl, c->err);
+    int tr = sam_transform(&p->tpl, json_object_get(in, "Parameters"), c->err);
     if (tr < 0) goto fail;
     if (tr && !(p->processed = json_dumps(p->tpl, JSON_COMPACT))) {
         ferr_oom(c->err);
@@ -1017,7 +1017,8 @@ static int template_of(call *c, json_t *in, char **body, json_t **tpl)
     if (!*body) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
     *tpl = cfn_template_parse(*body, strlen(*body), c->err);
     json_t *x = *tpl ? json_incref(*tpl) : NULL;
-    int bad = !x || sam_transform(&x, c->err) < 0 || cfn_template_check(x, c->err);
+    int bad = !x || sam_transform(&x, json_object_get(in, "Parameters"), c->err) < 0 ||
+              cfn_template_check(x, c->err);
     json_decref(x);
     if (bad) {
         free(*body);

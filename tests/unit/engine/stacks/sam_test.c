@@ -20,7 +20,7 @@ static json_t *expand(const char *yaml, ferr *e)
     memset(e, 0, sizeof(*e));
     json_t *t = cfn_template_parse(yaml, strlen(yaml), e);
     assert_non_null(t);
-    int rc = sam_transform(&t, e);
+    int rc = sam_transform(&t, NULL, e);
     if (rc < 0) {
         json_decref(t);
         return NULL;
@@ -55,6 +55,8 @@ static const char *type_of(json_t *t, const char *id)
 
 static const char *const APP =
     "Transform: AWS::Serverless-2016-10-31\n"
+    "Parameters:\n"
+    "  Stage: {Type: String, Default: dev}\n"
     "Globals:\n"
     "  Function: {Runtime: python3.12, Handler: i.h, InlineCode: x, Layers: [g1]}\n"
     "  Api: {Cors: \"'*'\"}\n"
@@ -63,11 +65,12 @@ static const char *const APP =
     "  Lib: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: s3://b/l.zip}}\n"
     "  Bookings:\n"
     "    Type: AWS::Serverless::Api\n"
-    "    Properties: {StageName: dev}\n"
+    "    Properties: {StageName: !Ref Stage}\n"
     "  Fn:\n"
     "    Type: AWS::Serverless::Function\n"
     "    Properties:\n"
     "      Layers: [!Ref Lib]\n"
+    "      AutoPublishAlias: !Ref Stage\n"
     "      Events:\n"
     "        List: {Type: Api, Properties: {Path: '/b/{id}', Method: get}}\n"
     "        Make: {Type: Api, Properties: {Path: /b, Method: post, RestApiId: !Ref Bookings}}\n"
@@ -91,6 +94,9 @@ static void events_and_apis(void **st)
     assert_int_equal(cfn_template_check(t, &e), 0);
     assert_string_equal(type_of(t, "Fn"), "AWS::Lambda::Function");
     assert_string_equal(type_of(t, "FnRole"), "AWS::IAM::Role");
+    /* a Ref to a parameter names the alias and the stage, as SAM resolves it */
+    assert_string_equal(type_of(t, "FnAliasdev"), "AWS::Lambda::Alias");
+    hashed(t, "FnVersion");
     /* the implicit REST API, its deployment and Prod stage; the declared one with its stage */
     assert_string_equal(type_of(t, "ServerlessRestApi"), "AWS::ApiGateway::RestApi");
     assert_string_equal(type_of(t, hashed(t, "ServerlessRestApiDeployment")),
@@ -112,7 +118,7 @@ static void events_and_apis(void **st)
     json_t *integ = json_object_get(get, "x-amazon-apigateway-integration");
     assert_string_equal(jstr(integ, "type"), "aws_proxy");
     assert_string_equal(jstr(integ, "httpMethod"), "POST");
-    assert_non_null(strstr(jstr(json_object_get(integ, "uri"), "Fn::Sub"), "${Fn.Arn}"));
+    assert_non_null(strstr(jstr(json_object_get(integ, "uri"), "Fn::Sub"), "${FnAliasdev}"));
     assert_non_null(json_object_get(json_object_get(paths, "/b/{id}"), "options"));
     assert_null(json_object_get(paths, "/b")); /* that one is on Bookings */
     json_t *src = json_object_get(
