@@ -324,7 +324,9 @@ def test_api_schedule_and_stream_events_expand(cfn):
     body = json.dumps(API_APP)
     v = cfn.validate_template(TemplateBody=body)
     assert v["DeclaredTransforms"] == ["AWS::Serverless-2016-10-31"]
-    assert "CAPABILITY_AUTO_EXPAND" in v["Capabilities"]
+    # the role SAM makes for the function needs CAPABILITY_IAM
+    assert v["Capabilities"] == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+    assert v["CapabilitiesReason"] == "The following resource(s) require capabilities: [AWS::IAM::Role]"
     try:
         cfn.create_change_set(StackName="sam-api", ChangeSetName="c1", ChangeSetType="CREATE",
                               TemplateBody=body, Capabilities=["CAPABILITY_IAM"])

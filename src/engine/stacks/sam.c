@@ -882,16 +882,13 @@ int sam_transform(json_t **tpl, const json_t *given, ferr *e)
     size_t i;
     json_t *v;
     json_array_foreach(list, i, v) {
-        const char *n = json_string_value(v);
+        const char *n = json_is_object(v) ? jstr(v, "Name") : json_string_value(v);
         if (n && !strcmp(n, SAM_TRANSFORM)) {
             sam = 1;
             continue;
         }
         /* AWS::Include, macros of the account: not run by ferry */
-        rc = ferr_validation(e, "No transform named %s found.",
-                             n                   ? n
-                             : json_is_object(v) ? jstr(v, "Name") ? jstr(v, "Name") : ""
-                                                 : "");
+        rc = ferr_validation(e, "No transform named %s found.", n ? n : "");
         break;
     }
     json_decref(list);

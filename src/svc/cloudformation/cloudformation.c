@@ -1044,7 +1044,16 @@ static int summary_common(const json_t *tpl, json_t *out)
 {
     int iam = 0, expand = 0;
     char reason[512];
-    cfn_template_capabilities(tpl, &iam, &expand, reason, sizeof(reason));
+    /* the IAM capabilities are those of what the Transform makes (a SAM function's role) */
+    json_t *x = json_incref((json_t *)tpl);
+    ferr te = {0};
+    if (sam_transform(&x, NULL, &te) < 0) {
+        json_decref(x);
+        x = json_incref((json_t *)tpl);
+    }
+    cfn_template_capabilities(x, &iam, &expand, reason, sizeof(reason));
+    json_decref(x);
+    expand = json_object_get(tpl, "Transform") != NULL;
     json_t *caps = json_array();
     int rc = !caps;
     if (iam == 1) rc |= json_array_append_new(caps, json_string("CAPABILITY_IAM"));

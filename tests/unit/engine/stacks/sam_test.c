@@ -189,6 +189,10 @@ static void errors(void **st)
 {
     (void)st;
     ferr e;
+    /* the object form names the transform too */
+    json_t *ok = expand("Transform: {Name: AWS::Serverless-2016-10-31}\nResources: {}\n", &e);
+    assert_non_null(ok);
+    json_decref(ok);
     assert_null(expand("Transform: AWS::Serverless-2016-10-31\nGlobals: {Queue: {}}\n"
                        "Resources: {}\n",
                        &e));
