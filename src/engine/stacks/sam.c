@@ -198,47 +198,27 @@ json_t *sam_s3_location(sam_x *x, const char *id, const char *prop, const json_t
 
 /* ---------------------------------------------------------------- functions */
 
-static const char *const function_props[] = {"Handler",
-                                             "Runtime",
-                                             "CodeUri",
+/* AWS::Serverless::Function properties of SAM's own (the others: lambda_same) */
+static const char *const function_props[] = {"CodeUri",
                                              "InlineCode",
                                              "ImageUri",
-                                             "PackageType",
-                                             "FunctionName",
-                                             "Description",
-                                             "MemorySize",
-                                             "Timeout",
                                              "Role",
                                              "Policies",
                                              "PermissionsBoundary",
-                                             "Environment",
-                                             "VpcConfig",
                                              "Events",
                                              "Tags",
                                              "Tracing",
-                                             "KmsKeyArn",
                                              "DeadLetterQueue",
                                              "DeploymentPreference",
-                                             "Layers",
                                              "AutoPublishAlias",
                                              "AutoPublishCodeSha256",
                                              "AutoPublishAliasAllProperties",
                                              "VersionDescription",
-                                             "ReservedConcurrentExecutions",
                                              "ProvisionedConcurrencyConfig",
                                              "EventInvokeConfig",
-                                             "Architectures",
-                                             "EphemeralStorage",
-                                             "FileSystemConfigs",
-                                             "ImageConfig",
-                                             "SnapStart",
-                                             "LoggingConfig",
-                                             "RuntimeManagementConfig",
-                                             "CodeSigningConfigArn",
                                              "FunctionUrlConfig",
                                              "AssumeRolePolicyDocument",
                                              "RolePath",
-                                             "RecursiveLoop",
                                              "SourceKMSKeyArn",
                                              "PropagateTags",
                                              NULL};
@@ -499,7 +479,7 @@ static void function(sam_x *x, const char *id, const json_t *res)
     const char *k;
     json_t *v;
     json_object_foreach(p, k, v)
-        if (!in_list(function_props, k)) {
+        if (!in_list(function_props, k) && !in_list(lambda_same, k)) {
             sam_error(x, id,
                       "property %s not defined for resource of type AWS::Serverless::Function", k);
             json_decref(p);
