@@ -1819,11 +1819,7 @@ static int extra_promote(store_txn *t, op *o, ferr *e)
 {
     /* the new template and parameters become the stack's */
     json_t *nw = json_object_get(json_object_get(o->stack, "_op"), "New");
-    char *body = cfn_template_body(t, o->stack, "new", e);
-    if (!body) return -1;
-    int rc = cfn_template_store(t, o->stack, "cur", body, e);
-    free(body);
-    if (rc) return -1;
+    if (cfn_template_promote(t, o->stack, "new", "cur", e)) return -1;
     int bad = json_object_set(o->stack, "_raw", json_object_get(nw, "_raw"));
     const char *keys[] = {"Parameters",       "Description", "Capabilities", "Tags",
                           "NotificationARNs", "RoleARN",     "_as",          "DisableRollback"};

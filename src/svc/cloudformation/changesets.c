@@ -65,11 +65,13 @@ static int find_changeset(call *c, const char *name, const char *stack_name, jso
     return 0;
 }
 
-int cfnsvc_changeset_body(call *c, const char *name, const char *stack, char **body)
+int cfnsvc_changeset_body(call *c, const char *name, const char *stack, int processed, char **body)
 {
     json_t *cs = NULL;
     if (find_changeset(c, name, stack, &cs)) return -1;
-    *body = strdup(jstr(cs, "_body") ? jstr(cs, "_body") : "");
+    const char *b =
+        processed && jstr(cs, "_processed") ? jstr(cs, "_processed") : jstr(cs, "_body");
+    *body = strdup(b ? b : "");
     json_decref(cs);
     return 0;
 }
@@ -291,6 +293,40 @@ done:
     return changes;
 }
 
+/* AWS: a template its Transform refuses still makes a change set, FAILED with the
+ * transform's words as its StatusReason (what `aws cloudformation deploy` prints). */
+static int failed_changeset(call *c, const json_t *in, json_t *stack, int created,
+                            const char *csname, const char *type, json_t **out)
+{
+    char reason[sizeof(c->err->message)];
+    snprintf(reason, sizeof(reason), "%s", c->err->message);
+    memset(c->err, 0, sizeof(*c->err));
+    char uuid[37];
+    ids_uuid(uuid);
+    char *csid = arena_printf(c->a, "arn:aws:cloudformation:%s:%s:changeSet/%s/%s", c->region,
+                              c->account, csname, uuid);
+    json_t *cs = json_pack(
+        "{s:s, s:s, s:O, s:O, s:[], s:f, s:s, s:s, s:s, s:[], s:o, s:[], s:b, s:[], s:s, s:s, "
+        "s:s}",
+        "ChangeSetName", csname, "ChangeSetId", csid, "StackId", json_object_get(stack, "StackId"),
+        "StackName", json_object_get(stack, "StackName"), "Parameters", "CreationTime", clock_now(),
+        "ExecutionStatus", "UNAVAILABLE", "Status", "FAILED", "StatusReason", reason, "Changes",
+        "Capabilities",
+        json_object_get(in, "Capabilities") ? json_deep_copy(json_object_get(in, "Capabilities"))
+                                            : json_array(),
+        "NotificationARNs", "IncludeNestedStacks", 0, "Tags", "_uuid", uuid, "_stack_uuid",
+        jstr(stack, "_uuid"), "_type", type);
+    store_key k = {CFN_KIND_CHANGESET, c->account, c->region, uuid};
+    int rc = !cs ? ferr_oom(c->err) : store_put(c->txn, &k, cs, c->err);
+    json_decref(cs);
+    if (!rc && created) rc = cfn_stack_put(c->txn, stack, c->err);
+    if (!rc) {
+        call_resource(c, "AWS::CloudFormation::ChangeSet", csid);
+        *out = json_pack("{s:s, s:O}", "Id", csid, "StackId", json_object_get(stack, "StackId"));
+    }
+    return rc;
+}
+
 int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "StackName"), *csname = jstr(in, "ChangeSetName");
@@ -355,8 +391,14 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
     }
     json_decref(existing);
     cfn_prep p;
-    if (cfnsvc_prepare(c, in, created || !strcmp(type, "CREATE") ? NULL : stack, &p))
+    if (cfnsvc_prepare(c, in, created || !strcmp(type, "CREATE") ? NULL : stack, &p)) {
+        if (c->err->status == 400 && !strncmp(c->err->message, "Transform ", 10)) {
+            rc = failed_changeset(c, in, stack, created, csname, type, out);
+            json_decref(stack);
+            return rc;
+        }
         goto fail_stack;
+    }
     /* an update compares with the stack's resources; a new stack has none */
     json_t *docs = NULL;
     int listed;
@@ -416,7 +458,8 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
               json_object_set_new(cs, "_uuid", json_string(uuid)) ||
               json_object_set_new(cs, "_stack_uuid", json_string(jstr(stack, "_uuid"))) ||
               json_object_set_new(cs, "_type", json_string(type)) ||
-              json_object_set_new(cs, "_body", json_string(p.body));
+              json_object_set_new(cs, "_body", json_string(p.body)) ||
+              (p.processed && json_object_set_new(cs, "_processed", json_string(p.processed)));
     /* the request as given: ExecuteChangeSet prepares it again against the stack then */
     json_t *req = json_deep_copy(in);
     json_object_del(req, "TemplateBody");

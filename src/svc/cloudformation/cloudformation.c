@@ -12,6 +12,7 @@
 #include "cloudformation_int.h"
 #include "cloudformation.h"
 #include "engine/stacks/engine.h"
+#include "engine/stacks/sam.h"
 #include "engine/stacks/stack_custom.h"
 #include "engine/stacks/template.h"
 #include "svc/iam/iam.h"
@@ -99,6 +100,7 @@ json_t *cfnsvc_stack_view(const json_t *stack)
 void cfnsvc_prep_dispose(cfn_prep *p)
 {
     free(p->body);
+    free(p->processed);
     json_decref(p->tpl);
     json_decref(p->raw);
     json_decref(p->plist);
@@ -178,7 +180,8 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
                                        "Body/Template URL");
     if (prev) {
         if (!stack) return ferr_validation(c->err, "UsePreviousTemplate is only valid for updates");
-        p->body = cfn_template_body(c->txn, stack, "cur", c->err);
+        /* the template as sent: its Transform runs again */
+        p->body = cfn_template_original(c->txn, stack, "cur", c->err);
         if (!p->body) return -1;
     } else if (body) {
         if (strlen(body) > CFN_TEMPLATE_MAX)
@@ -195,7 +198,15 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
         return ferr_validation(c->err, "Either Template URL or Template Body must be specified.");
     }
     p->tpl = cfn_template_parse(p->body, strlen(p->body), c->err);
-    if (!p->tpl || cfn_template_check(p->tpl, c->err)) goto fail;
+    if (!p->tpl) goto fail;
+    /* the Transform first: the checks and the engine see the processed template */
+    int tr = sam_transform(&p->tpl, json_object_get(in, "Parameters"), c->err);
+    if (tr < 0) goto fail;
+    if (tr && !(p->processed = json_dumps(p->tpl, JSON_COMPACT))) {
+        ferr_oom(c->err);
+        goto fail;
+    }
+    if (cfn_template_check(p->tpl, c->err)) goto fail;
     /* AWS: types that do not exist are refused before anything is created */
     json_t *types = cfn_template_types(p->tpl);
     buf bad;
@@ -288,6 +299,21 @@ int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p)
 fail:
     cfnsvc_prep_dispose(p);
     return -1;
+}
+
+int cfnsvc_store_template(call *c, const json_t *stack, const char *which, const cfn_prep *p)
+{
+    return cfn_template_store_orig(c->txn, stack, which, p->processed ? p->processed : p->body,
+                                   p->processed ? p->body : NULL, c->err);
+}
+
+/* AWS: a stack made or updated directly from a template with a Transform needs
+ * CAPABILITY_AUTO_EXPAND; through a change set it does not (the changes were shown). */
+static int auto_expand_ok(call *c, const cfn_prep *p)
+{
+    if (!p->processed || has_cap(p->caps, "CAPABILITY_AUTO_EXPAND")) return 0;
+    return ferr_set(c->err, 400, "InsufficientCapabilitiesException",
+                    "Requires capabilities : [CAPABILITY_AUTO_EXPAND]");
 }
 
 static json_t *tags_of(call *c, const json_t *in, int *bad)
@@ -392,7 +418,7 @@ int cfnsvc_start_create(call *c, json_t *stack, cfn_prep *p, const json_t *in,
          json_object_set_new(stack, "EnableTerminationProtection", json_true())) ||
         json_object_set_new(stack, "_as", cfn_principal_json(&p->as)))
         return ferr_oom(c->err);
-    if (cfn_template_store(c->txn, stack, "cur", p->body, c->err)) return -1;
+    if (cfnsvc_store_template(c, stack, "cur", p)) return -1;
     return start_engine(c, stack, "CREATE_IN_PROGRESS");
 }
 
@@ -410,6 +436,10 @@ static int create_stack(call *c, json_t *in, json_t **out, const char *parent_id
         return ferr_set(c->err, 400, "AlreadyExistsException", "Stack [%s] already exists", name);
     cfn_prep p;
     if (cfnsvc_prepare(c, in, NULL, &p)) return -1;
+    if (auto_expand_ok(c, &p)) {
+        cfnsvc_prep_dispose(&p);
+        return -1;
+    }
     json_t *stack = NULL;
     rc = cfnsvc_new_stack(c, name, &stack);
     if (!rc && parent_id) {
@@ -494,7 +524,7 @@ int cfnsvc_start_update(call *c, json_t *stack, cfn_prep *p, const json_t *in,
         json_object_set(stack, "_noecho", p->noecho) ||
         json_object_set_new(stack, "LastUpdatedTime", json_real(clock_now())))
         return ferr_oom(c->err);
-    if (cfn_template_store(c->txn, stack, "new", p->body, c->err)) return -1;
+    if (cfnsvc_store_template(c, stack, "new", p)) return -1;
     return start_engine(c, stack, "UPDATE_IN_PROGRESS");
 }
 
@@ -526,6 +556,7 @@ int cloudformation_op_update_stack(call *c, json_t *in, json_t **out)
     cfn_prep p = {0};
     int rc = cfnsvc_updatable(c, stack);
     if (!rc) rc = cfnsvc_prepare(c, in, stack, &p);
+    if (!rc) rc = auto_expand_ok(c, &p);
     if (!rc) {
         int same = no_change(c, stack, &p, in);
         if (same < 0)
@@ -934,18 +965,22 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "StackName"), *cs = jstr(in, "ChangeSetName");
     json_t *stack = NULL;
     if (cfnsvc_auth(c, "GetTemplate", name, name)) return -1;
+    /* AWS: Original (the default) as sent, Processed after the Transform */
+    const char *stage = jstr(in, "TemplateStage");
+    int processed = stage && !strcmp(stage, "Processed");
     if (cs) {
         extern int cfnsvc_changeset_body(call * c, const char *name, const char *stack,
-                                         char **body);
+                                         int processed, char **body);
         char *body = NULL;
-        if (cfnsvc_changeset_body(c, cs, name, &body)) return -1;
+        if (cfnsvc_changeset_body(c, cs, name, processed, &body)) return -1;
         *out = svc_out(c, json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable",
                                     "Original", "Processed"));
         free(body);
         return 0;
     }
     if (cfnsvc_load_stack(c, name, &stack)) return -1;
-    char *body = cfn_template_body(c->txn, stack, "cur", c->err);
+    char *body = processed ? cfn_template_body(c->txn, stack, "cur", c->err)
+                           : cfn_template_original(c->txn, stack, "cur", c->err);
     json_decref(stack);
     if (!body) return -1;
     *out = svc_out(c, json_pack("{s:s, s:[ss]}", "TemplateBody", body, "StagesAvailable",
@@ -954,7 +989,8 @@ int cloudformation_op_get_template(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-/* Template from TemplateBody / TemplateURL, or a stack's. */
+/* Template from TemplateBody / TemplateURL, or a stack's (as sent); *tpl as given, checked
+ * after its Transform. */
 static int template_of(call *c, json_t *in, char **body, json_t **tpl)
 {
     const char *b = jstr(in, "TemplateBody"), *url = jstr(in, "TemplateURL"),
@@ -975,12 +1011,16 @@ static int template_of(call *c, json_t *in, char **body, json_t **tpl)
     } else {
         json_t *stack = NULL;
         if (cfnsvc_load_stack(c, name, &stack)) return -1;
-        *body = cfn_template_body(c->txn, stack, "cur", c->err);
+        *body = cfn_template_original(c->txn, stack, "cur", c->err);
         json_decref(stack);
     }
     if (!*body) return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
     *tpl = cfn_template_parse(*body, strlen(*body), c->err);
-    if (!*tpl || cfn_template_check(*tpl, c->err)) {
+    json_t *x = *tpl ? json_incref(*tpl) : NULL;
+    int bad = !x || sam_transform(&x, json_object_get(in, "Parameters"), c->err) < 0 ||
+              cfn_template_check(x, c->err);
+    json_decref(x);
+    if (bad) {
         free(*body);
         *body = NULL;
         json_decref(*tpl);
@@ -1004,7 +1044,16 @@ static int summary_common(const json_t *tpl, json_t *out)
 {
     int iam = 0, expand = 0;
     char reason[512];
-    cfn_template_capabilities(tpl, &iam, &expand, reason, sizeof(reason));
+    /* the IAM capabilities are those of what the Transform makes (a SAM function's role) */
+    json_t *x = json_incref((json_t *)tpl);
+    ferr te = {0};
+    if (sam_transform(&x, NULL, &te) < 0) {
+        json_decref(x);
+        x = json_incref((json_t *)tpl);
+    }
+    cfn_template_capabilities(x, &iam, &expand, reason, sizeof(reason));
+    json_decref(x);
+    expand = json_object_get(tpl, "Transform") != NULL;
     json_t *caps = json_array();
     int rc = !caps;
     if (iam == 1) rc |= json_array_append_new(caps, json_string("CAPABILITY_IAM"));

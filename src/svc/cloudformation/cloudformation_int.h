@@ -8,17 +8,21 @@
 
 /* What CreateStack, UpdateStack and CreateChangeSet agree on before they act. */
 typedef struct cfn_prep {
-    char *body;     /* template text (malloc) */
-    json_t *tpl;    /* parsed */
-    json_t *raw;    /* {param: raw string} */
-    json_t *plist;  /* [{ParameterKey, ParameterValue}] as DescribeStacks shows them */
-    json_t *noecho; /* [names] */
-    json_t *caps;   /* Capabilities the caller gave */
-    principal as;   /* the identity the stack acts as (RoleARN session or the caller) */
+    char *body;      /* template text (malloc) */
+    char *processed; /* the template after its Transform (malloc), NULL without one */
+    json_t *tpl;     /* parsed (and transformed) */
+    json_t *raw;     /* {param: raw string} */
+    json_t *plist;   /* [{ParameterKey, ParameterValue}] as DescribeStacks shows them */
+    json_t *noecho;  /* [names] */
+    json_t *caps;    /* Capabilities the caller gave */
+    principal as;    /* the identity the stack acts as (RoleARN session or the caller) */
     const char *role_arn;
 } cfn_prep;
 
 void cfnsvc_prep_dispose(cfn_prep *p);
+/* Stores the prepared template as the stack's which ("cur"/"new"): the processed one for
+ * the engine, the original for GetTemplate. */
+int cfnsvc_store_template(call *c, const json_t *stack, const char *which, const cfn_prep *p);
 /* stack: the stack being updated (UsePreviousTemplate, UsePreviousValue) or NULL. */
 int cfnsvc_prepare(call *c, const json_t *in, const json_t *stack, cfn_prep *p);
 /* "Stack with id X does not exist" (ValidationError) when absent. */

@@ -97,31 +97,66 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
     return ev;
 }
 
-char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
+/* The template document which of the stack: 1 (*d), or -1 (missing is an error). */
+static int template_doc(store_txn *t, const json_t *stack, const char *which, json_t **d, ferr *e)
 {
     char id[128];
     snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), which);
     store_key k = {CFN_KIND_TPL, jstr(stack, "_account"), jstr(stack, "_region"), id};
+    int rc = store_get(t, &k, d, e);
+    if (rc == 0) ferr_internal(e, "stack template %s missing", id);
+    return rc <= 0 ? -1 : 1;
+}
+
+char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, ferr *e)
+{
     json_t *d = NULL;
-    int rc = store_get(t, &k, &d, e);
-    if (rc <= 0) {
-        if (rc == 0) ferr_internal(e, "stack template %s missing", id);
-        return NULL;
-    }
+    if (template_doc(t, stack, which, &d, e) < 0) return NULL;
     char *s = strdup(jstr(d, "Body") ? jstr(d, "Body") : "");
     json_decref(d);
     return s;
 }
 
-int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
-                       ferr *e)
+char *cfn_template_original(store_txn *t, const json_t *stack, const char *which, ferr *e)
+{
+    json_t *d = NULL;
+    if (template_doc(t, stack, which, &d, e) < 0) return NULL;
+    const char *o = jstr(d, "Original") ? jstr(d, "Original") : jstr(d, "Body");
+    char *s = strdup(o ? o : "");
+    json_decref(d);
+    return s;
+}
+
+int cfn_template_store_orig(store_txn *t, const json_t *stack, const char *which, const char *body,
+                            const char *original, ferr *e)
 {
     char id[128];
     snprintf(id, sizeof(id), "%s/%s", jstr(stack, "_uuid"), which);
     store_key k = {CFN_KIND_TPL, jstr(stack, "_account"), jstr(stack, "_region"), id};
     if (!body) return store_del(t, &k, e) < 0 ? -1 : 0;
     json_t *d = json_pack("{s:s}", "Body", body);
-    int rc = store_put(t, &k, d, e);
+    if (d && original && jset_str(d, "Original", original)) {
+        json_decref(d);
+        d = NULL;
+    }
+    int rc = d ? store_put(t, &k, d, e) : ferr_oom(e);
+    json_decref(d);
+    return rc;
+}
+
+int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
+                       ferr *e)
+{
+    return cfn_template_store_orig(t, stack, which, body, NULL, e);
+}
+
+int cfn_template_promote(store_txn *t, const json_t *stack, const char *from, const char *to,
+                         ferr *e)
+{
+    json_t *d = NULL;
+    if (template_doc(t, stack, from, &d, e) < 0) return -1;
+    int rc = cfn_template_store_orig(t, stack, to, jstr(d, "Body") ? jstr(d, "Body") : "",
+                                     jstr(d, "Original"), e);
     json_decref(d);
     return rc;
 }

@@ -6,7 +6,9 @@
  *                                  state: _uuid, _account, _region, _as, _op, _raw,
  *                                  _exports, _imports, _policy, _cancel)
  *   cfn.name       stack name      {"Id": uuid} while the stack is not deleted
- *   cfn.tpl        uuid/cur|new    {"Body": text} (new: the update in progress)
+ *   cfn.tpl        uuid/cur|new    {"Body": text, "Original": text} (new: the update in
+ *                                  progress; Body is after the Transform, Original as sent
+ *                                  when there was one)
  *   cfn.res        uuid/logical    one resource
  *   cfn.event      uuid/time-seq   one event
  *   cfn.export     export name     {"Name", "Value", "ExportingStackId"}
@@ -53,6 +55,14 @@ char *cfn_template_body(store_txn *t, const json_t *stack, const char *which, fe
 /* Stores (body NULL: removes) the stack's template which. */
 int cfn_template_store(store_txn *t, const json_t *stack, const char *which, const char *body,
                        ferr *e);
+/* The same with the template as sent before its Transform (original NULL: none). */
+int cfn_template_store_orig(store_txn *t, const json_t *stack, const char *which, const char *body,
+                            const char *original, ferr *e);
+/* The template which as sent (before its Transform): new string or NULL. */
+char *cfn_template_original(store_txn *t, const json_t *stack, const char *which, ferr *e);
+/* Copies the stack's template from (both forms) to to. */
+int cfn_template_promote(store_txn *t, const json_t *stack, const char *from, const char *to,
+                         ferr *e);
 
 /* The documents of kind in account/region whose ids start with prefix (NULL: all), in id
  * order, and only those of the stack stack_uuid ("_stack_uuid") when it is not NULL: a new

@@ -17,6 +17,8 @@
     "{\"Effect\":\"Allow\",\"Action\":\"iam:CreateServiceLinkedRole\",\"Resource\":\"*\"," \
     "\"Condition\":{\"StringEquals\":{\"iam:AWSServiceName\":\"organizations.amazonaws.com\"}}}"
 
+#define LAMBDA_LOGS "\"logs:CreateLogGroup\",\"logs:CreateLogStream\",\"logs:PutLogEvents\""
+
 /* 2015-02-06T18:39:46Z, when AWS published the first managed policies */
 #define T0 1423247986.0
 
@@ -111,6 +113,29 @@ static const iamsvc_awspol aws_policies[] = {
              "\"ssm:List*\",\"sts:GetAccessKeyInfo\",\"sts:GetCallerIdentity\","
              "\"sts:GetSessionToken\"") END,
      T0, 1714521600.0},
+    /* the execution roles of Lambda functions (SAM gives every function the first; the
+     * others with their event sources): NAME is PATH/NAME under /service-role/ */
+    {"service-role/AWSLambdaBasicExecutionRole", "ANPAJNCQGXC42545SKXIK", "v1",
+     "Provides write permissions to CloudWatch Logs.", V ALLOW(LAMBDA_LOGS) END, T0, T0},
+    {"service-role/AWSLambdaSQSQueueExecutionRole", "ANPAJFWJZI6JNND4TSELK", "v2",
+     "Provides receive message, delete message, and read attribute access to SQS queues, and "
+     "write permissions to CloudWatch logs.",
+     V ALLOW("\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:GetQueueAttributes\"," LAMBDA_LOGS)
+         END,
+     T0, T0},
+    {"service-role/AWSLambdaDynamoDBExecutionRole", "ANPAIP7WNAGMIPYNW4WQG", "v1",
+     "Provides list and read access to DynamoDB streams and write permissions to CloudWatch "
+     "logs.",
+     V ALLOW("\"dynamodb:DescribeStream\",\"dynamodb:GetRecords\",\"dynamodb:GetShardIterator\","
+             "\"dynamodb:ListStreams\"," LAMBDA_LOGS) END,
+     T0, T0},
+    {"service-role/AWSLambdaKinesisExecutionRole", "ANPAJHOLKJPXV4GBRMJUQ", "v2",
+     "Provides list and read access to Kinesis streams and write permissions to CloudWatch "
+     "logs.",
+     V ALLOW("\"kinesis:DescribeStream\",\"kinesis:DescribeStreamSummary\",\"kinesis:GetRecords\","
+             "\"kinesis:GetShardIterator\",\"kinesis:ListShards\",\"kinesis:ListStreams\","
+             "\"kinesis:SubscribeToShard\"," LAMBDA_LOGS) END,
+     T0, T0},
 };
 
 #define NPOL (sizeof(aws_policies) / sizeof(aws_policies[0]))

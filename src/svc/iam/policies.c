@@ -17,9 +17,13 @@ static json_t *aws_view(const iamsvc_awspol *p)
 {
     json_t *ver = json_pack("{s:s, s:s, s:b, s:f}", "VersionId", p->version, "Document",
                             p->document, "IsDefaultVersion", 1, "CreateDate", p->updated);
+    /* a name with a path (service-role/X): PolicyName X, Path /service-role/ */
+    const char *slash = strrchr(p->name, '/');
+    char path[64];
+    snprintf(path, sizeof(path), "/%.*s", slash ? (int)(slash - p->name + 1) : 0, p->name);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:f, s:f, s:o, s:b}", "PolicyName",
-                     p->name, "PolicyId", p->id, "Arn",
-                     /* built below */ "", "Path", "/", "DefaultVersionId", p->version,
+                     slash ? slash + 1 : p->name, "PolicyId", p->id, "Arn",
+                     /* built below */ "", "Path", path, "DefaultVersionId", p->version,
                      "IsAttachable", 1, "Description", p->description, "CreateDate", p->created,
                      "UpdateDate", p->updated, "Versions", json_pack("[o]", ver), "AwsManaged", 1);
 }
