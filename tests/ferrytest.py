@@ -11,6 +11,7 @@ import urllib.request
 
 FERRY_BIN = os.environ.get("FERRY_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "build", "ferry")
+RUNTIMES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "engine", "runtimes")
 AWS_BIN = "/usr/bin/aws"  # Debian's awscli, not whatever else is on PATH
 
 
@@ -99,6 +100,14 @@ class Ferry:
         e["AWS_CONFIG_FILE"] = os.path.join(self.awsdir, "config")
         e["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(self.awsdir, "credentials")
         e["AWS_PAGER"] = ""
+        return e
+
+    def package_env(self, env=None):
+        """env (default self.env()) for Debian's `aws cloudformation package`, whose S3 client
+        ignores --endpoint-url: ferry's sitecustomize points it at AWS_ENDPOINT_URL."""
+        e = dict(env or self.env())
+        e["AWS_ENDPOINT_URL"] = self.endpoint
+        e["PYTHONPATH"] = RUNTIMES
         return e
 
     def session(self, profile, region=None):

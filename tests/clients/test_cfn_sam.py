@@ -186,9 +186,9 @@ def test_sns_event_on_another_accounts_topic(ferry, stacks, cfn):
     stacks.delete(s)
 
 
-def aws(ferry, *args, check=True, bin=AWS_BIN):
-    cmd = [bin, "--endpoint-url", ferry.endpoint, "--profile", PROFILE]
-    r = subprocess.run(cmd + list(args), capture_output=True, text=True, env=ferry.env())
+def aws(ferry, *args, check=True, env=None):
+    cmd = [AWS_BIN, "--endpoint-url", ferry.endpoint, "--profile", PROFILE]
+    r = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env or ferry.env())
     if check and r.returncode != 0:
         raise AssertionError(f"aws {' '.join(args)} failed: {r.stderr}")
     return r
@@ -239,7 +239,8 @@ def test_package_and_deploy_sqs_layer_alias(ferry, cfn, tmp_path):
     # Debian's awscli 2.9 uploads to the real S3 (its package command reads no endpoint from
     # the profile); the awscli on PATH does, as test_s3's package test relies on
     aws(ferry, "cloudformation", "package", "--template-file", str(tmp_path / "t.yaml"),
-        "--s3-bucket", "sam-artifacts", "--output-template-file", str(packaged), bin="aws")
+        "--s3-bucket", "sam-artifacts", "--output-template-file", str(packaged),
+        env=ferry.package_env())
     assert "s3://sam-artifacts/" in packaged.read_text()
     r = aws(ferry, "cloudformation", "deploy", "--template-file", str(packaged),
             "--stack-name", "sam-sqs", "--capabilities", "CAPABILITY_IAM")

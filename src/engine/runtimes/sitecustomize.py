@@ -1,6 +1,8 @@
-# ferry: botocore releases before 1.31 (Debian 12's boto3 1.26) ignore AWS_ENDPOINT_URL.
-# Unchanged function code must still reach ferry, so clients made without an endpoint_url
-# get the one the environment names. botocore.session is patched when it is first
+# ferry: botocore releases before 1.31 (Debian 12's boto3 1.26, and the botocore inside its
+# awscli 2.9) ignore AWS_ENDPOINT_URL. Unchanged function code must still reach ferry, so
+# clients made without an endpoint_url get the one the environment names. The same file on
+# PYTHONPATH lets Debian's `aws cloudformation package`, which makes its S3 client without
+# --endpoint-url, upload to ferry. botocore.session is patched when it is first
 # imported, not here: importing botocore costs every Python process a tenth of a second.
 import os
 import sys
@@ -58,3 +60,4 @@ def after_import(name, then):
 
 if _URL:
     after_import("botocore.session", _patch)
+    after_import("awscli.botocore.session", _patch)
