@@ -326,6 +326,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         goto fail;
     }
     if (have_who) {
+        keys_principal_in(&who, c.region);
         c.who = &who;
         c.account = who.account;
     }

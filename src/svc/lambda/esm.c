@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "documents.h"
@@ -25,8 +26,8 @@ static const char *const ROLE_ACTIONS[] = {"ReceiveMessage", "DeleteMessage", "G
 
 static const char *esm_arn(call *c, const char *uuid)
 {
-    return arena_printf(c->a, "arn:aws:lambda:%s:%s:event-source-mapping:%s", c->region, c->account,
-                        uuid);
+    return arena_printf(c->a, "arn:%s:lambda:%s:%s:event-source-mapping:%s",
+                        arn_partition(c->region), c->region, c->account, uuid);
 }
 
 static int not_found(call *c)
@@ -195,7 +196,7 @@ static int resolve_function(call *c, const char *name, const char **fn_arn, json
 /* arn:aws:sqs:REGION:ACCOUNT:NAME, else AWS's refusal of the source. */
 static int sqs_source(call *c, const char *arn)
 {
-    const char *p = arn && !strncmp(arn, "arn:aws:sqs:", 12) ? arn + 12 : NULL;
+    const char *p = arn_rest(arn, "sqs");
     const char *a = p ? strchr(p, ':') : NULL, *n = a ? strchr(a + 1, ':') : NULL;
     if (!n || n - a != 13 || !n[1] || strchr(n + 1, ':'))
         return lambda_invalid(c, "Unrecognized event source, must be kinesis, dynamodb stream "
@@ -220,7 +221,8 @@ static int check_role(call *c, const char *role_arn, const char *queue, const js
     snprintf(p.role_arn, sizeof(p.role_arn), "%s", role_arn);
     snprintf(p.name, sizeof(p.name), "%s", name);
     snprintf(p.session, sizeof(p.session), "awslambda_esm_check");
-    snprintf(p.arn, sizeof(p.arn), "arn:aws:sts::%s:assumed-role/%s/%s", acct, name, p.session);
+    snprintf(p.arn, sizeof(p.arn), "arn:%s:sts::%s:assumed-role/%s/%s", arn_partition(c->region),
+             acct, name, p.session);
     snprintf(p.service, sizeof(p.service), "lambda.amazonaws.com");
 
     json_t *in = json_pack("{s:s, s:[s]}", "QueueUrl", queue, "AttributeNames", "All"), *out = NULL;

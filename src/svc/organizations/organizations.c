@@ -74,7 +74,7 @@ int organizations_op_create_organization(call *c, json_t *in, json_t **out)
     }
     char email[64];
     snprintf(email, sizeof(email), "root+%s@example.com", c->account);
-    if (org_create(c->txn, c->account, "management", email, &org, c->err)) return -1;
+    if (org_create(c->txn, c->region, c->account, "management", email, &org, c->err)) return -1;
     json_object_del(org, "Root");
     *out = svc_out(c, json_pack("{s:o}", "Organization", org));
     return 0;

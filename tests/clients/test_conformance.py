@@ -1,0 +1,75 @@
+"""Conformance (issue 16): answers that were silently wrong, and errors as AWS sends them."""
+import json
+import re
+
+import pytest
+
+from ferrytest import acct, raises
+
+TRUST_ROOT = lambda account, part="aws": json.dumps({  # noqa: E731
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:{part}:iam::{account}:root"},
+                   "Action": "sts:AssumeRole"}]})
+
+
+def test_master_account_arn_carries_the_whole_account_id(ferry):
+    org = ferry.client("organizations").describe_organization()["Organization"]
+    mid, oid = org["MasterAccountId"], org["Id"]
+    assert org["MasterAccountArn"] == f"arn:aws:organizations::{mid}:account/{oid}/{mid}"
+    assert re.fullmatch(rf"arn:aws:organizations::{mid}:organization/o-[a-z0-9]{{10}}", org["Arn"])
+    # every account's ARN, the management one's included
+    for a in ferry.client("organizations").list_accounts()["Accounts"]:
+        assert a["Arn"] == f"arn:aws:organizations::{mid}:account/{oid}/{a['Id']}"
+
+
+def test_a_long_role_path_is_not_cut_in_the_session(ferry):
+    """IAM paths run to 512 characters: the role ARN a session carries is whole."""
+    iam, me = ferry.client("iam"), acct(ferry, "management")
+    path = "/" + "/".join(["p" * 60] * 8) + "/"
+    arn = iam.create_role(RoleName="longpath", Path=path,
+                          AssumeRolePolicyDocument=TRUST_ROOT(me))["Role"]["Arn"]
+    assert arn == f"arn:aws:iam::{me}:role{path}longpath"
+    c = ferry.client("sts").assume_role(RoleArn=arn, RoleSessionName="ss")["Credentials"]
+    import boto3
+    s3c = boto3.client("iam", endpoint_url=ferry.endpoint, region_name="us-east-1",
+                       aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                       aws_session_token=c["SessionToken"])
+    # the refusal names the session; the role ARN behind it was whole (it was authorized)
+    msg = raises(s3c.list_users, "AccessDenied")
+    assert "assumed-role/longpath/ss" in msg
+
+
+@pytest.mark.parametrize("region,part", [("cn-north-1", "aws-cn"), ("cn-northwest-1", "aws-cn"),
+                                         ("us-gov-west-1", "aws-us-gov")])
+def test_partition_follows_the_region(ferry, region, part):
+    me = acct(ferry, "management")
+    who = ferry.client("sts", region=region).get_caller_identity()
+    assert who["Arn"].startswith(f"arn:{part}:"), who
+    sqs = ferry.client("sqs", region=region)
+    url = sqs.create_queue(QueueName="parted")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert qarn == f"arn:{part}:sqs:{region}:{me}:parted"
+    tarn = ferry.client("sns", region=region).create_topic(Name="parted")["TopicArn"]
+    assert tarn == f"arn:{part}:sns:{region}:{me}:parted"
+    # IAM is global: its ARNs carry the partition of the endpoint called
+    iam = ferry.client("iam", region=region)
+    rarn = iam.create_role(RoleName=f"parted-{region}",
+                           AssumeRolePolicyDocument=TRUST_ROOT(me, part))["Role"]["Arn"]
+    assert rarn == f"arn:{part}:iam::{me}:role/parted-{region}"
+    sess = ferry.client("sts", region=region).assume_role(RoleArn=rarn, RoleSessionName="ss")
+    assert sess["AssumedRoleUser"]["Arn"] == f"arn:{part}:sts::{me}:assumed-role/parted-{region}/ss"
+
+
+def test_a_role_of_another_partition_cannot_be_assumed(ferry):
+    me = acct(ferry, "management")
+    rarn = ferry.client("iam", region="cn-north-1").create_role(
+        RoleName="cn-only", AssumeRolePolicyDocument=TRUST_ROOT(me, "aws-cn"))["Role"]["Arn"]
+    # from the aws partition, the aws-cn role is out of reach: AccessDenied, as AWS answers
+    msg = raises(ferry.client("sts", region="us-east-1").assume_role, "AccessDenied",
+                 RoleArn=rarn, RoleSessionName="ss")
+    assert msg == (f"User: arn:aws:iam::{me}:root is not authorized to perform: sts:AssumeRole "
+                   f"on resource: {rarn}")
+    # nor the same role named in the aws partition from China
+    raises(ferry.client("sts", region="cn-north-1").assume_role, "AccessDenied",
+           RoleArn=rarn.replace("arn:aws-cn:", "arn:aws:"), RoleSessionName="ss")
+
