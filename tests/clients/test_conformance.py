@@ -73,3 +73,38 @@ def test_a_role_of_another_partition_cannot_be_assumed(ferry):
     raises(ferry.client("sts", region="cn-north-1").assume_role, "AccessDenied",
            RoleArn=rarn.replace("arn:aws-cn:", "arn:aws:"), RoleSessionName="ss")
 
+
+def _open_client(f, service, akid, secret="x", token=None, region="us-east-1"):
+    import boto3
+    return boto3.client(service, endpoint_url=f.endpoint, region_name=region,
+                        aws_access_key_id=akid, aws_secret_access_key=secret,
+                        aws_session_token=token)
+
+
+def test_open_mode_keys_ferry_issued_are_their_own_principal(open_ferry):
+    a = "111111111111"
+    iam = _open_client(open_ferry, "iam", a)  # unknown key: the open rule, account a's root
+    iam.create_role(RoleName="worker", AssumeRolePolicyDocument=TRUST_ROOT(a))
+    iam.put_role_policy(RoleName="worker", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sqs:CreateQueue", "sqs:GetQueueUrl"],
+                       "Resource": "*"}]}))
+    c = _open_client(open_ferry, "sts", a).assume_role(
+        RoleArn=f"arn:aws:iam::{a}:role/worker", RoleSessionName="ss")["Credentials"]
+    keys = dict(akid=c["AccessKeyId"], secret=c["SecretAccessKey"], token=c["SessionToken"])
+    who = _open_client(open_ferry, "sts", **keys).get_caller_identity()
+    assert who["Arn"] == f"arn:aws:sts::{a}:assumed-role/worker/ss"
+    sqs = _open_client(open_ferry, "sqs", **keys)
+    url = sqs.create_queue(QueueName="from-role")["QueueUrl"]
+    assert f"/{a}/from-role" in url  # in the role's account, not the default one
+    # what the role's policy does not allow is refused, open mode or not
+    raises(sqs.delete_queue, "AccessDenied", QueueUrl=url)
+    raises(_open_client(open_ferry, "sns", **keys).create_topic, "AuthorizationError", Name="t")
+    # a user's access key likewise
+    iam.create_user(UserName="u")
+    k = iam.create_access_key(UserName="u")["AccessKey"]
+    msg = raises(_open_client(open_ferry, "sqs", k["AccessKeyId"], k["SecretAccessKey"]).list_queues,
+                 "AccessDenied")
+    assert f"arn:aws:iam::{a}:user/u" in msg
+    # an unknown key still gets the open rule
+    assert _open_client(open_ferry, "sqs", "AKIAUNKNOWN").list_queues() is not None
