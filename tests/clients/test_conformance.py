@@ -108,3 +108,44 @@ def test_open_mode_keys_ferry_issued_are_their_own_principal(open_ferry):
     assert f"arn:aws:iam::{a}:user/u" in msg
     # an unknown key still gets the open rule
     assert _open_client(open_ferry, "sqs", "AKIAUNKNOWN").list_queues() is not None
+
+
+SLOW_STACK = """
+Parameters:
+  Token: {Type: String}
+Resources:
+  Slow:
+    Type: Custom::Slow
+    Properties: {ServiceToken: !Ref Token, ServiceTimeout: 600}
+  After:
+    Type: AWS::SQS::Queue
+    DependsOn: Slow
+    Properties: {QueueName: after-slow}
+"""
+
+
+def test_reset_fences_a_stack_operation_in_flight():
+    """POST /_ferry/reset while a stack waits on its custom resource: the operation, which
+    goes on, writes nothing after the reset (no stack, no event, no queue)."""
+    import time
+    from ferrytest import Ferry
+    f = Ferry(auth="open").start(env={"FERRY_CFN_CUSTOM_TIMEOUT_SCALE": "0.05"})
+    try:
+        token = _open_client(f, "sns", "test").create_topic(Name="slow")["TopicArn"]
+        cfn = _open_client(f, "cloudformation", "test")
+        cfn.create_stack(StackName="slow", TemplateBody=SLOW_STACK,
+                         Parameters=[{"ParameterKey": "Token", "ParameterValue": token}])
+        time.sleep(0.1)  # the custom resource's request is out; the stack waits on it
+        assert f.http("POST", "/_ferry/reset")[0] == 200
+        # the operation notices (its request is gone) and tries to fail and roll back: fenced
+        deadline = time.time() + 10
+        while "nothing written" not in open(f.log).read() and time.time() < deadline:
+            time.sleep(0.05)
+        log = open(f.log).read()
+        assert "nothing written" in log
+        assert "vanished" not in log
+        raises(cfn.describe_stacks, "ValidationError", StackName="slow")
+        assert cfn.list_stacks()["StackSummaries"] == []
+        assert _open_client(f, "sqs", "test").list_queues().get("QueueUrls", []) == []
+    finally:
+        f.close()
