@@ -149,3 +149,31 @@ def test_reset_fences_a_stack_operation_in_flight():
         assert _open_client(f, "sqs", "test").list_queues().get("QueueUrls", []) == []
     finally:
         f.close()
+
+
+
+def test_sqs_json_errors_are_fully_qualified(ferry):
+    """SQS over json 1.0 (current SDKs; tests/clients/js/sqs.test.mjs checks the JS SDK's
+    modelled QueueDoesNotExist): __type is the fully qualified shape name, the query code in
+    x-amzn-query-error."""
+    import json as j
+    import urllib.request
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    creds = ferry.session("management").get_credentials()
+    req = AWSRequest("POST", ferry.endpoint + "/", data=j.dumps({"QueueName": "nope"}),
+                     headers={"Content-Type": "application/x-amz-json-1.0",
+                              "X-Amz-Target": "AmazonSQS.GetQueueUrl"})
+    SigV4Auth(creds, "sqs", "us-east-1").add_auth(req)
+    with pytest.raises(urllib.error.HTTPError) as ex:
+        urllib.request.urlopen(urllib.request.Request(
+            req.url, data=req.body, headers=dict(req.headers), method="POST"))
+    e = ex.value
+    assert e.code == 400
+    assert j.loads(e.read()) == {"__type": "com.amazonaws.sqs#QueueDoesNotExist",
+                                 "message": "The specified queue does not exist."}
+    assert e.headers["x-amzn-query-error"] == "AWS.SimpleQueueService.NonExistentQueue;Sender"
+    # the query protocol (Debian's botocore) still gets the query code, and the modelled class
+    sqs = ferry.client("sqs", region="us-east-1")
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName="nope")
