@@ -177,3 +177,29 @@ def test_sqs_json_errors_are_fully_qualified(ferry):
     sqs = ferry.client("sqs", region="us-east-1")
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName="nope")
+
+
+def test_organizations_answers_the_specific_not_found(ferry):
+    org = ferry.client("organizations")
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="conf")["OrganizationalUnit"]
+    got = org.describe_organizational_unit(OrganizationalUnitId=ou["Id"])["OrganizationalUnit"]
+    assert got == {"Id": ou["Id"], "Arn": ou["Arn"], "Name": "conf"}
+    missing = ou["Id"][:-8] + "zzzzzzzz"
+    with pytest.raises(org.exceptions.OrganizationalUnitNotFoundException):
+        org.describe_organizational_unit(OrganizationalUnitId=missing)
+    assert org.list_parents(ChildId=ou["Id"])["Parents"] == [{"Id": root, "Type": "ROOT"}]
+    me = acct(ferry, "management")
+    assert org.list_parents(ChildId=me)["Parents"] == [{"Id": root, "Type": "ROOT"}]
+    with pytest.raises(org.exceptions.ChildNotFoundException):
+        org.list_parents(ChildId="999999999999")
+    kids = org.list_children(ParentId=root, ChildType="ORGANIZATIONAL_UNIT")["Children"]
+    assert {"Id": ou["Id"], "Type": "ORGANIZATIONAL_UNIT"} in kids
+    assert {"Id": me, "Type": "ACCOUNT"} in \
+        org.list_children(ParentId=root, ChildType="ACCOUNT")["Children"]
+    with pytest.raises(org.exceptions.ParentNotFoundException):
+        org.list_children(ParentId=missing, ChildType="ACCOUNT")
+    with pytest.raises(org.exceptions.AccountNotFoundException):
+        org.describe_account(AccountId="999999999999")
+    with pytest.raises(org.exceptions.PolicyNotFoundException):
+        org.describe_policy(PolicyId="p-zzzzzzzz")
