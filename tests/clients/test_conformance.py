@@ -203,3 +203,19 @@ def test_organizations_answers_the_specific_not_found(ferry):
         org.describe_account(AccountId="999999999999")
     with pytest.raises(org.exceptions.PolicyNotFoundException):
         org.describe_policy(PolicyId="p-zzzzzzzz")
+
+
+def test_sns_unknown_topics_and_subscriptions_are_404_not_found(ferry):
+    sns, me = ferry.client("sns", region="us-east-1"), acct(ferry, "management")
+    topic = f"arn:aws:sns:us-east-1:{me}:no-such-topic"
+    for fn, kw in ((sns.get_topic_attributes, {"TopicArn": topic}),
+                   (sns.publish, {"TopicArn": topic, "Message": "m"}),
+                   (sns.list_subscriptions_by_topic, {"TopicArn": topic}),
+                   (sns.subscribe, {"TopicArn": topic, "Protocol": "email",
+                                    "Endpoint": "a@example.com"}),
+                   (sns.get_subscription_attributes,
+                    {"SubscriptionArn": topic + ":8c9f3a6e-2c3e-4c6e-9c4e-0d1f2a3b4c5d"})):
+        with pytest.raises(sns.exceptions.NotFoundException) as ex:
+            fn(**kw)
+        assert ex.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404, fn
+        assert ex.value.response["Error"]["Code"] == "NotFound"
