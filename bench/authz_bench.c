@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     store_txn *t;
     json_t *org = NULL, *acct = NULL;
     store_begin(env.st, 1, &t, &e);
-    org_create(t, "111111111111", "management", "m@example.com", &org, &e);
+    org_create(t, "us-east-1", "111111111111", "management", "m@example.com", &org, &e);
     const char *root = json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
     json_t *ou1 = NULL, *ou2 = NULL;
     org_add_ou(t, org, root, "Workloads", &ou1, &e);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/gencache.h"
 #include "base/ids.h"
@@ -36,6 +37,22 @@ void keys_root_principal(const char *account, principal *out)
     snprintf(out->account, sizeof(out->account), "%s", account);
     snprintf(out->arn, sizeof(out->arn), "arn:aws:iam::%s:root", account);
     snprintf(out->userid, sizeof(out->userid), "%s", account);
+}
+
+void keys_principal_in(principal *p, const char *region)
+{
+    const char *want = arn_partition(region);
+    char *fields[] = {p->arn, p->role_arn};
+    size_t cap[] = {sizeof(p->arn), sizeof(p->role_arn)};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n, wl = strlen(want);
+        const char *part = arn_partition_of(fields[i], &n);
+        if (!part || (n == wl && !strncmp(part, want, n))) continue;
+        size_t len = strlen(fields[i]);
+        if (len - n + wl >= cap[i]) continue; /* cannot happen: partitions are short */
+        memmove(fields[i] + 4 + wl, part + n, len - 4 - n + 1);
+        memcpy(fields[i] + 4, want, wl);
+    }
 }
 
 static int store_key_doc(store_txn *t, const key_info *k, double expires, const json_t *extra,

@@ -31,5 +31,8 @@ int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e);
 int keys_lookup_cached(store *st, const char *akid, key_info *out, ferr *e);
 /* Fills a root principal for an account. */
 void keys_root_principal(const char *account, principal *out);
+/* Presents p in the partition of region: IAM is global, and a caller's ARNs (its own and its
+ * role's) carry the partition of the endpoint it called, as in AWS. */
+void keys_principal_in(principal *p, const char *region);
 
 #endif

@@ -13,11 +13,11 @@ typedef enum {
 typedef struct principal {
     prin_kind kind;
     char account[13];
-    char arn[512];      /* the caller's ARN as GetCallerIdentity returns it */
+    char arn[640];      /* the caller's ARN as GetCallerIdentity returns it */
     char userid[160];   /* UserId: account id for root, AIDA... for users, AROA...:session */
     char name[160];     /* user name, role name, or "" */
     char session[96];   /* role session name */
-    char role_arn[512]; /* the IAM role ARN for assumed roles (arn:aws:iam::ACCT:role/PATH/NAME) */
+    char role_arn[640]; /* the IAM role ARN for assumed roles (arn:aws:iam::ACCT:role/PATH/NAME) */
     char akid[64];      /* access key id used to sign */
     char service[96];   /* PRIN_SERVICE: the service; else the service holding this identity
                             (a role session CloudFormation assumed): CloudTrail's invokedBy */

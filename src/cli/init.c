@@ -241,7 +241,7 @@ int cli_init(int argc, char **argv)
         if (!given) ids_account(id);
         if (given >= 0) {
             char *email = email_for(mgmt, mname);
-            rc = org_create(t, id, mname, email, &org, &e);
+            rc = org_create(t, region, id, mname, email, &org, &e);
             free(email);
             m[0].created = 1;
         } else {

@@ -16,6 +16,7 @@
  * one writer at a time), and its read then finds the message, or finds that it was
  * rolled back. A backend without that property is covered by retrying a missing message
  * for a grace period before it is forgotten. */
+#include "base/arn.h"
 #include "delivery.h"
 
 #include <curl/curl.h>
@@ -663,7 +664,7 @@ static int sub_key(const char *arn, char *acct, char *region, char *id, size_t i
     int n = 0;
     f[n++] = p;
     while ((p = strchr(p, ':')) && n < 7) f[n++] = ++p;
-    if (n != 7 || strncmp(arn, "arn:aws:sns:", 12)) return -1;
+    if (n != 7 || !arn_rest(arn, "sns")) return -1;
     size_t rl = (size_t)(f[4] - f[3] - 1), al = (size_t)(f[5] - f[4] - 1);
     if (rl >= 32 || al != 12) return -1;
     memcpy(region, f[3], rl);
@@ -897,8 +898,9 @@ static json_t *source_context(const dlv *d)
  * runs in the queue's region. */
 static int queue_url(const char *arn, char *url, size_t n, char *region)
 {
-    if (strncmp(arn, "arn:aws:sqs:", 12)) return -1;
-    const char *p = arn + 12, *c1 = strchr(p, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    const char *p = arn_rest(arn, "sqs");
+    if (!p) return -1;
+    const char *c1 = strchr(p, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (!c1 || !c2 || c1 - p >= 32 || c2 - c1 - 1 != 12 || !c2[1] || strlen(arn) >= n) return -1;
     memcpy(region, p, (size_t)(c1 - p));
     region[c1 - p] = 0;
@@ -1103,7 +1105,7 @@ static void run_lambda(engine *g, dlv *d)
     }
     const char *region = "us-east-1";
     char rbuf[32];
-    const char *p = d->target + strlen("arn:aws:lambda:"), *c = strchr(p, ':');
+    const char *p = arn_rest(d->target, "lambda"), *c = p ? strchr(p, ':') : NULL;
     if (c && c - p < (long)sizeof(rbuf)) {
         memcpy(rbuf, p, (size_t)(c - p));
         rbuf[c - p] = 0;

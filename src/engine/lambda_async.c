@@ -4,6 +4,7 @@
  * (lambda_async_run: the functions engine, as Invoke does) and settles it in one write
  * transaction: the event is rescheduled, or deleted together with the destination and
  * dead-letter messages that report it. */
+#include "base/arn.h"
 #include "lambda_async.h"
 
 #include <pthread.h>
@@ -105,8 +106,8 @@ static void due_at(double t)
 /* The service an ARN names ("sqs", "sns", "lambda") and its region, in a. */
 static int arn_parts(arena *a, const char *arn, const char **service, const char **region)
 {
-    if (strncmp(arn, "arn:aws:", 8)) return -1;
-    const char *s = arn + 8, *r = strchr(s, ':'), *re = r ? strchr(r + 1, ':') : NULL;
+    const char *s = arn_rest(arn, NULL), *r = s ? strchr(s, ':') : NULL;
+    const char *re = r ? strchr(r + 1, ':') : NULL;
     if (!re) return -1;
     *service = arena_strndup(a, s, (size_t)(r - s));
     *region = arena_strndup(a, r + 1, (size_t)(re - r - 1));

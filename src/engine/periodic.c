@@ -14,6 +14,8 @@ static void *run(void *arg)
         p->kicked = 0;
         if (p->stopping) break;
         pthread_mutex_unlock(&p->mu);
+        /* a reset during the sweep fences its writes (store.h) */
+        store_fence_enter(store_epoch(p->env->st));
         p->sweep(p->env);
         pthread_mutex_lock(&p->mu);
     }

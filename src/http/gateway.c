@@ -189,8 +189,22 @@ static int authenticate(gateway *g, arena *a, const hreq *r, const sigv4_auth *s
                         principal *who, int *have_who, ferr *e)
 {
     if (g->env->auth_open) {
-        /* Drop-in mode for tools built for other local clouds: any signature, the account
-         * is the key id when it is 12 digits. */
+        /* Drop-in mode for tools built for other local clouds: any signature. A key ferry
+         * issued (CreateAccessKey, AssumeRole, ferry init) is its own principal, authorized
+         * as such, so a role's keys act in the role's account with the role's rights; an
+         * unknown key is the default account's root, or the account its id names when it is
+         * 12 digits. */
+        key_info k;
+        int known = has_auth ? keys_lookup_cached(g->env->st, sa->akid, &k, e) : 0;
+        if (known < 0) return -1;
+        if (known == 1 && k.active) {
+            if (k.who.expires && clock_now() >= k.who.expires)
+                return ferr_set(e, 400, "ExpiredToken",
+                                "The security token included in the request is expired");
+            *who = k.who;
+            *have_who = 1;
+            return 0;
+        }
         const char *acct = g->env->default_account;
         if (has_auth && strlen(sa->akid) == 12 && strspn(sa->akid, "0123456789") == 12)
             acct = sa->akid;
@@ -381,6 +395,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         goto fail;
     }
     if (have_who) {
+        keys_principal_in(&who, c.region);
         c.who = &who;
         c.account = who.account;
     }

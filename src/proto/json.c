@@ -315,8 +315,12 @@ void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
 {
     int status = e->status ? e->status : 400;
     const char *code = proto_json_error_code(e->code, &status);
+    const proto_overlay *ov = proto_overlay_for(svc);
+    const char *type = ov && ov->json_type_prefix && !strchr(code, '#')
+                           ? arena_printf(a, "%s%s", ov->json_type_prefix, code)
+                           : code;
     json_t *o = json_object();
-    if (o && (json_object_set_new(o, "__type", proto_json_text(code)) ||
+    if (o && (json_object_set_new(o, "__type", proto_json_text(type ? type : code)) ||
               json_object_set_new(o, "message", proto_json_text(e->message)))) {
         json_decref(o);
         o = NULL;

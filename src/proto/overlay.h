@@ -40,6 +40,9 @@ typedef struct proto_overlay {
     /* A string member a query request may leave out and send as the request URL instead
      * (SQS: QueueUrl, when the form is POSTed to the queue's URL). NULL: none. */
     const char *url_member;
+    /* json errors: __type is this namespace, '#', and the shape name, the fully qualified
+     * name AWS sends ("com.amazonaws.sqs#QueueDoesNotExist") and current SDKs match */
+    const char *json_type_prefix;
     const proto_overlay_member *members;
     size_t nmembers;
     const proto_overlay_error *errors;

@@ -54,6 +54,7 @@ static const proto_overlay sqs = {
     .xml_namespace = "http://queue.amazonaws.com/doc/2012-11-05/",
     .result_wrapper = "%sResult",
     .url_member = "QueueUrl",
+    .json_type_prefix = "com.amazonaws.sqs#",
     .members = sqs_members,
     .nmembers = N(sqs_members),
     .errors = sqs_errors,

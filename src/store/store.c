@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,14 +16,18 @@ struct store {
     const store_backend *be;
     void *impl;
     _Atomic uint64_t gen[GEN_SLOTS];
+    _Atomic uint64_t epoch; /* moved by every reset */
 };
+
+static _Thread_local uint64_t fence;
 
 struct store_txn {
     store *s;
     void *impl;
     int write;
-    int broken;   /* a savepoint did not end cleanly: the transaction must not commit */
-    int ntouched; /* TOUCH_MAX + 1: too many to remember */
+    uint64_t fence; /* the epoch the thread's work began in, or 0 */
+    int broken;     /* a savepoint did not end cleanly: the transaction must not commit */
+    int ntouched;   /* TOUCH_MAX + 1: too many to remember */
     unsigned touched[TOUCH_MAX];
 };
 
@@ -66,6 +71,7 @@ store *store_open(const char *location, store_sync sync, ferr *e)
     }
     /* Only SQLite so far; a "postgres://" location will select the PostgreSQL backend. */
     s->be = &store_sqlite_backend;
+    atomic_store(&s->epoch, 1); /* 0 is "not fenced" */
     s->impl = s->be->open(location, sync, e);
     if (!s->impl) {
         free(s);
@@ -91,8 +97,17 @@ int store_schema_version(store *s)
     return s->be->schema_version(s->impl);
 }
 
+static int fenced(store *s, uint64_t f, ferr *e)
+{
+    if (!f || f == atomic_load(&s->epoch)) return 0;
+    return ferr_set(e, 503, "ServiceUnavailable",
+                    "the store was reset after this work began: nothing written");
+}
+
 int store_begin(store *s, int write, store_txn **out, ferr *e)
 {
+    /* work from before a reset neither reads what came after it nor writes */
+    if (fenced(s, fence, e)) return -1;
     store_txn *t = calloc(1, sizeof(*t));
     if (!t) return ferr_oom(e);
     t->impl = s->be->begin(s->impl, write, e);
@@ -102,6 +117,7 @@ int store_begin(store *s, int write, store_txn **out, ferr *e)
     }
     t->s = s;
     t->write = write;
+    t->fence = fence;
     *out = t;
     return 0;
 }
@@ -117,6 +133,12 @@ int store_commit(store_txn *t, ferr *e)
     if (t->broken) {
         store_rollback(t);
         return ferr_internal(e, "transaction rolled back: a failed part of it could not be undone");
+    }
+    /* a write transaction holds the write lock from its start: the reset, which moved the
+     * epoch before taking it, has either wiped the store already or waits for this commit */
+    if (fenced(t->s, t->fence, e)) {
+        store_rollback(t);
+        return -1;
     }
     int rc = t->s->be->commit(t->s->impl, t->impl, t->ntouched ? committed : NULL, t, e);
     free(t);
@@ -289,8 +311,24 @@ int store_mq_key_put(store_txn *t, const char *queue, const char *key, double no
     return t->s->be->mq_key_put(t->impl, queue, key, now, expires_at, value, num, e);
 }
 
+uint64_t store_epoch(store *s)
+{
+    return atomic_load(&s->epoch);
+}
+
+void store_fence_enter(uint64_t epoch)
+{
+    fence = epoch;
+}
+
+uint64_t store_fence_current(void)
+{
+    return fence;
+}
+
 int store_reset(store *s, ferr *e)
 {
+    atomic_fetch_add(&s->epoch, 1);
     int rc = s->be->reset(s->impl, e);
     bump(s, NULL);
     return rc;

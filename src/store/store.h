@@ -186,7 +186,19 @@ int store_mq_key_get(store_txn *t, const char *queue, const char *key, double no
 int store_mq_key_put(store_txn *t, const char *queue, const char *key, double now,
                      double expires_at, const char *value, int64_t num, ferr *e);
 
-/* Empties every table (ferry serve --auth open, POST /_ferry/reset). */
+/* Empties every table (ferry serve --auth open, POST /_ferry/reset). Moves the epoch first,
+ * so that no fenced work begun before it writes after it. */
 int store_reset(store *s, ferr *e);
+
+/* Reset fence. Background work (a stack operation, an engine's sweep or job) enters the
+ * store's epoch when it begins, on each thread it runs on; a transaction such a thread
+ * begins then fails to commit (503 ServiceUnavailable, nothing written) once a reset has
+ * happened since. The check is made at commit, under the write lock the reset also needs,
+ * so a write either precedes the reset's wipe or does not happen. Request threads are not
+ * fenced (epoch 0). Such a thread's store_begin fails likewise, so the work stops at its
+ * next step. */
+uint64_t store_epoch(store *s);
+void store_fence_enter(uint64_t epoch); /* this thread's fence; 0 leaves it */
+uint64_t store_fence_current(void);
 
 #endif

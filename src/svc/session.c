@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "iam/policy.h"
@@ -155,6 +156,9 @@ static int trusted_role(call *c, const session_req *r, const char *caller_source
     *role = NULL;
     if (iamsvc_role_from_arn(r->role_arn, account, 13, name, sizeof(name)))
         return ferr_validation(c->err, "%s is invalid", r->role_arn);
+    /* AWS: credentials of one partition reach nothing in another; a role ARN of another
+     * partition is refused like a role that does not trust the caller */
+    if (!arn_in_partition(r->role_arn, c->region)) return denied(c, "sts:AssumeRole", r->role_arn);
     int rc = iamsvc_get_role(c->txn, account, name, role, c->err);
     if (rc < 0) return -1;
     /* a missing role is refused exactly like one that does not trust the caller */
@@ -256,8 +260,8 @@ int session_assume(call *c, const session_req *r, session *out)
     memset(&p, 0, sizeof(p));
     p.kind = PRIN_ASSUMED_ROLE;
     snprintf(p.account, sizeof(p.account), "%s", account);
-    snprintf(p.arn, sizeof(p.arn), "arn:aws:sts::%s:assumed-role/%s/%s", account, rname,
-             session_name);
+    snprintf(p.arn, sizeof(p.arn), "arn:%s:sts::%s:assumed-role/%s/%s", arn_partition(c->region),
+             account, rname, session_name);
     snprintf(p.userid, sizeof(p.userid), "%s:%s", jstr(role, "RoleId"), session_name);
     snprintf(p.name, sizeof(p.name), "%s", rname);
     snprintf(p.session, sizeof(p.session), "%s", session_name);

@@ -563,12 +563,14 @@ typedef struct dag {
 typedef struct task {
     dag *d;
     int i;
+    uint64_t fence; /* the operation's: a step writes nothing after a reset */
 } task;
 
 static void *task_main(void *arg)
 {
     task *t = arg;
     dag *d = t->d;
+    store_fence_enter(t->fence);
     int rc = d->fn(d->o, d->ids[t->i]);
     pthread_mutex_lock(&d->mu);
     d->state[t->i] = rc ? 3 : 2;
@@ -643,6 +645,7 @@ static int dag_run(op *o, const json_t *ids, int reverse, step_fn fn)
                 }
                 t->d = &d;
                 t->i = (int)i;
+                t->fence = store_fence_current();
                 d.state[i] = 1;
                 d.running++;
                 if (thread_start_detached(task_main, t)) {
@@ -2116,6 +2119,9 @@ static int run_phase(stackref *r)
     ferr e = {0};
     store_txn *t = NULL;
     json_t *stack = NULL;
+    /* Fenced from the start: a reset from here on stops every write of this phase, its
+     * steps' threads included (task.fence). */
+    store_fence_enter(store_epoch(env->st));
     /* a write transaction: it starts after the request that kicked us has committed */
     int rc = store_begin(env->st, 1, &t, &e);
     store_key k = {CFN_KIND_STACK, r->account, r->region, r->uuid};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "prov_int.h"
 
 static const prov_prop schema[] = {
@@ -36,7 +37,7 @@ static char *table_arn(cfn_pctx *p, const char *name)
     size_t n = strlen(name) + 128;
     char *arn = malloc(n);
     if (arn)
-        snprintf(arn, n, "arn:aws:dynamodb:%s:%s:table/%s", p->region,
+        snprintf(arn, n, "arn:%s:dynamodb:%s:%s:table/%s", arn_partition(p->region), p->region,
                  p->account ? p->account : p->as->account, name);
     return arn;
 }

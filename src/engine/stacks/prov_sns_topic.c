@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "prov_int.h"
 
 static const prov_prop schema[] = {
@@ -193,7 +194,7 @@ static int topic_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
         goto out;
     }
     char planned[512];
-    snprintf(planned, sizeof(planned), "arn:aws:sns:%s:%s:%s", p->region,
+    snprintf(planned, sizeof(planned), "arn:%s:sns:%s:%s:%s", arn_partition(p->region), p->region,
              p->account ? p->account : p->as->account, name);
     if (jstr(pr, "TopicName") &&
         prov_refuse_existing(p, "AWS::SNS::Topic", planned, "sns", "GetTopicAttributes",

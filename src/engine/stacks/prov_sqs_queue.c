@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "prov_int.h"
 
 static const prov_prop schema[] = {
@@ -104,7 +105,7 @@ static int queue_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
         goto out;
     /* the queue's ARN: DeleteQueue takes it from internal callers */
     char arn[512];
-    snprintf(arn, sizeof(arn), "arn:aws:sqs:%s:%s:%s", p->region,
+    snprintf(arn, sizeof(arn), "arn:%s:sqs:%s:%s:%s", arn_partition(p->region), p->region,
              p->account ? p->account : p->as->account, name);
     if (cfn_intent(p, arn)) goto out;
     tags = prov_tags(p, json_object_get(pr, "Tags"), 1);

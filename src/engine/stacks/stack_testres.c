@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/arn.h"
 #include "engine.h"
 
 static void nap(const json_t *props)
@@ -45,7 +46,8 @@ static int record(cfn_pctx *p, const char *name, const json_t *props, int del)
 static int result_for(cfn_pctx *p, const char *name, const json_t *props, json_t **result)
 {
     char arn[512];
-    snprintf(arn, sizeof(arn), "arn:aws:ferrytest:%s:%s:resource/%s", p->region, p->account, name);
+    snprintf(arn, sizeof(arn), "arn:%s:ferrytest:%s:%s:resource/%s", arn_partition(p->region),
+             p->region, p->account, name);
     json_t *v = json_object_get(props, "Value");
     json_t *at = json_pack("{s:s, s:s, s:o}", "Arn", arn, "Name", name, "Value",
                            v ? json_deep_copy(v) : json_string(""));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/buf.h"
 #include "dynref.h"
 
@@ -27,18 +28,6 @@ int cfn_is_novalue(const json_t *v)
 static json_t *unknown(void)
 {
     return json_string(UNKNOWN);
-}
-
-const char *cfn_partition(const char *region)
-{
-    if (region && !strncmp(region, "cn-", 3)) return "aws-cn";
-    if (region && !strncmp(region, "us-gov-", 7)) return "aws-us-gov";
-    return "aws";
-}
-
-const char *cfn_url_suffix(const char *region)
-{
-    return region && !strncmp(region, "cn-", 3) ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
 static const char *const functions_list =
@@ -438,8 +427,8 @@ static json_t *ref_value(cfn_ctx *x, const char *name, ferr *e)
     if (!strcmp(name, "AWS::StackName"))
         return x->stack_name ? json_string(x->stack_name) : unknown();
     if (!strcmp(name, "AWS::StackId")) return x->stack_id ? json_string(x->stack_id) : unknown();
-    if (!strcmp(name, "AWS::Partition")) return json_string(cfn_partition(x->region));
-    if (!strcmp(name, "AWS::URLSuffix")) return json_string(cfn_url_suffix(x->region));
+    if (!strcmp(name, "AWS::Partition")) return json_string(arn_partition(x->region));
+    if (!strcmp(name, "AWS::URLSuffix")) return json_string(arn_dns_suffix(x->region));
     if (!strcmp(name, "AWS::NoValue")) return json_string(NOVALUE);
     if (!strcmp(name, "AWS::NotificationARNs"))
         return x->notification_arns ? json_deep_copy(x->notification_arns) : json_array();

@@ -92,8 +92,4 @@ json_t *cfn_resource_deps(const json_t *tpl, const char *logical);
  * ignored): new array, or NULL with "Circular dependency between resources: [A, B]". */
 json_t *cfn_order(const json_t *tpl, const json_t *ids, ferr *e);
 
-/* "aws", "aws-cn", "aws-us-gov" for a region; URL suffix likewise. */
-const char *cfn_partition(const char *region);
-const char *cfn_url_suffix(const char *region);
-
 #endif

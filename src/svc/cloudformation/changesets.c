@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jval.h"
@@ -421,8 +422,8 @@ int cloudformation_op_create_change_set(call *c, json_t *in, json_t **out)
     }
     char uuid[37];
     ids_uuid(uuid);
-    char *csid = arena_printf(c->a, "arn:aws:cloudformation:%s:%s:changeSet/%s/%s", c->region,
-                              c->account, csname, uuid);
+    char *csid = arena_printf(c->a, "arn:%s:cloudformation:%s:%s:changeSet/%s/%s",
+                              arn_partition(c->region), c->region, c->account, csname, uuid);
     int empty = 0;
     if (!strcmp(type, "UPDATE") && !json_array_size(changes)) {
         /* AWS: outputs, parameters or tags that change without a resource change are still a

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
@@ -40,8 +41,8 @@ int cfnsvc_valid_name(call *c, const char *name, const char *member)
 
 static char *stack_arn(call *c, const char *name, const char *uuid)
 {
-    return arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stack/%s/%s", c->region, c->account,
-                        name, uuid ? uuid : "*");
+    return arena_printf(c->a, "arn:%s:cloudformation:%s:%s:stack/%s/%s", arn_partition(c->region),
+                        c->region, c->account, name, uuid ? uuid : "*");
 }
 
 int cfnsvc_auth(call *c, const char *action, const char *stack_name, const char *stack_id)

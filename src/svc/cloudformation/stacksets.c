@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "auth/regions.h"
 #include "base/clock.h"
 #include "base/ids.h"
@@ -18,8 +19,8 @@ static int auth(call *c, const char *action, const char *name)
 {
     char act[128];
     snprintf(act, sizeof(act), "cloudformation:%s", action);
-    const char *res = name ? arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stackset/%s:*",
-                                          c->region, c->account, name)
+    const char *res = name ? arena_printf(c->a, "arn:%s:cloudformation:%s:%s:stackset/%s:*",
+                                          arn_partition(c->region), c->region, c->account, name)
                            : "*";
     return call_authorize(c, act, res);
 }
@@ -123,7 +124,8 @@ int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
         "Tags",
         json_object_get(in, "Tags") ? json_deep_copy(json_object_get(in, "Tags")) : json_array(),
         "StackSetARN",
-        arena_printf(c->a, "arn:aws:cloudformation:%s:%s:stackset/%s", c->region, c->account, id),
+        arena_printf(c->a, "arn:%s:cloudformation:%s:%s:stackset/%s", arn_partition(c->region),
+                     c->region, c->account, id),
         "AdministrationRoleARN", admin ? admin : dflt_admin, "ExecutionRoleName",
         execn ? execn : "AWSCloudFormationStackSetExecutionRole", "PermissionModel", "SELF_MANAGED",
         "StackSetDriftDetectionDetails", "DriftStatus", "NOT_CHECKED");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jtags.h"
@@ -41,7 +42,8 @@ static double create_delay(void)
 
 static const char *arn_in(call *c, const char *account, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->region, account, name);
+    return arena_printf(c->a, "arn:%s:dynamodb:%s:%s:table/%s", arn_partition(c->region), c->region,
+                        account, name);
 }
 
 static const char *table_arn(call *c, const char *name)
@@ -375,8 +377,9 @@ static int indexes_check(call *c, const char *table, json_t *list, int global, c
                                                     n)))
             return -1;
         if (json_object_set_new(x, "IndexArn",
-                                json_sprintf("arn:aws:dynamodb:%s:%s:table/%s/index/%s", c->region,
-                                             c->account, table, n)))
+                                json_sprintf("arn:%s:dynamodb:%s:%s:table/%s/index/%s",
+                                             arn_partition(c->region), c->region, c->account, table,
+                                             n)))
             return ferr_oom(c->err);
     }
     return 0;

@@ -12,7 +12,7 @@ static int op_attach(call *c, const iamsvc_etype *et, const char *action, json_t
     /* AWS: the request is authorized on the entity, with iam:PolicyARN in the context */
     int rc = iamsvc_fetch(c->txn, et, c->account, name ? name : "", &ent, c->err);
     if (rc < 0) return -1;
-    const char *earn = rc ? jstr(ent, "Arn") : iamsvc_arn(c->a, c->account, et->noun, "/", name);
+    const char *earn = rc ? jstr(ent, "Arn") : iamsvc_arn(c, c->account, et->noun, "/", name);
     rc = iamsvc_authorize_ctx(c, action, earn, "iam:PolicyARN", arn);
     json_decref(ent);
     if (rc) return -1;
@@ -82,7 +82,7 @@ static int op_boundary(call *c, const iamsvc_etype *et, const char *action, json
     const char *name = jstr(in, et->name_key), *arn = jstr(in, "PermissionsBoundary");
     int rc = iamsvc_fetch(c->txn, et, c->account, name ? name : "", &ent, c->err);
     if (rc < 0) return -1;
-    const char *earn = rc ? jstr(ent, "Arn") : iamsvc_arn(c->a, c->account, et->noun, "/", name);
+    const char *earn = rc ? jstr(ent, "Arn") : iamsvc_arn(c, c->account, et->noun, "/", name);
     const char *cur = jstr(json_object_get(ent, "PermissionsBoundary"), "PermissionsBoundaryArn");
     int arc = del ? (cur ? iamsvc_authorize_ctx(c, action, earn, "iam:PermissionsBoundary", cur)
                          : iamsvc_authorize(c, action, earn))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/arn.h"
 #include "iam_int.h"
 
 #define V              "{\"Version\":\"2012-10-17\",\"Statement\":["
@@ -167,9 +168,11 @@ const iamsvc_awspol *iamsvc_aws_policy_at(size_t i)
 
 const iamsvc_awspol *iamsvc_aws_policy(const char *arn)
 {
-    static const char pfx[] = "arn:aws:iam::aws:policy/";
-    if (!arn || strncmp(arn, pfx, sizeof(pfx) - 1)) return NULL;
-    const char *name = arn + sizeof(pfx) - 1;
+    /* arn:PARTITION:iam::aws:policy/NAME: the same policies in every partition */
+    static const char pfx[] = ":aws:policy/";
+    const char *rest = arn_rest(arn, "iam");
+    if (!rest || strncmp(rest, pfx, sizeof(pfx) - 1)) return NULL;
+    const char *name = rest + sizeof(pfx) - 1;
     for (size_t i = 0; i < NPOL; i++)
         if (!strcmp(aws_policies[i].name, name)) return &aws_policies[i];
     return NULL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/enc.h"
 #include "base/ids.h"
 #include "iam_int.h"
@@ -85,11 +86,10 @@ char *iamsvc_lower(arena *a, const char *name)
     return s;
 }
 
-char *iamsvc_arn(arena *a, const char *account, const char *noun, const char *path,
-                 const char *name)
+char *iamsvc_arn(call *c, const char *account, const char *noun, const char *path, const char *name)
 {
-    return arena_printf(a, "arn:aws:iam::%s:%s%s%s", account, noun, path && *path ? path : "/",
-                        name);
+    return arena_printf(c->a, "arn:%s:iam::%s:%s%s%s", arn_partition(c->region), account, noun,
+                        path && *path ? path : "/", name);
 }
 
 void iamsvc_new_id(const char *prefix, char out[32])
@@ -210,9 +210,9 @@ json_t *iamsvc_ctx(const char *key, const char *value)
  * "group NAME", "instance-profile NAME", "policy ARN"; anything else as given. */
 static const char *display(call *c, const char *arn)
 {
-    static const char pfx[] = "arn:aws:iam::";
-    if (!arn || strncmp(arn, pfx, sizeof(pfx) - 1)) return arn;
-    const char *res = strchr(arn + sizeof(pfx) - 1, ':');
+    const char *rest = arn_rest(arn, "iam");
+    if (!rest || *rest != ':') return arn;
+    const char *res = strchr(rest + 1, ':');
     const char *slash = res ? strchr(res, '/') : NULL;
     if (!slash) return arn;
     const char *type = arena_strndup(c->a, res + 1, (size_t)(slash - res - 1));
@@ -228,7 +228,8 @@ int iamsvc_authorize_ctx(call *c, const char *action, const char *resource, cons
 {
     json_t *ctx = key ? iamsvc_ctx(key, value ? value : "") : NULL;
     /* AWS managed policies live in no account: reading them is the caller's own business */
-    int aws = resource && !strncmp(resource, "arn:aws:iam::aws:", 17);
+    const char *rest = arn_rest(resource, "iam");
+    int aws = rest && !strncmp(rest, ":aws:", 5);
     authz_req r = {.action = action,
                    .resource = resource,
                    .context = ctx,
@@ -261,7 +262,7 @@ int iamsvc_load_auth(call *c, const iamsvc_etype *et, const char *action, const 
     if (!name) name = "";
     int rc = iamsvc_fetch(c->txn, et, c->account, name, doc, c->err);
     if (rc < 0) return -1;
-    const char *arn = rc ? jstr(*doc, "Arn") : iamsvc_arn(c->a, c->account, et->noun, "/", name);
+    const char *arn = rc ? jstr(*doc, "Arn") : iamsvc_arn(c, c->account, et->noun, "/", name);
     if (iamsvc_authorize(c, action, arn)) goto fail;
     if (!rc) {
         iamsvc_no_such(c, et, name);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/checked.h"
+#include "base/arn.h"
 #include "iam_int.h"
 
 static int wanted(const json_t *filter, const char *what)
@@ -118,7 +119,8 @@ int iam_op_get_account_authorization_details(call *c, json_t *in, json_t **out)
     if (wanted(filter, "AWSManagedPolicy")) {
         const iamsvc_awspol *ap;
         for (i = 0; (ap = iamsvc_aws_policy_at(i)); i++) {
-            char *arn = arena_printf(c->a, "arn:aws:iam::aws:policy/%s", ap->name);
+            char *arn =
+                arena_printf(c->a, "arn:%s:iam::aws:policy/%s", arn_partition(c->region), ap->name);
             if (!json_object_get(counts, arn) && !json_object_get(bcounts, arn)) continue;
             json_t *pd = NULL;
             if (iamsvc_policy_fetch(c->txn, c->account, arn, &pd, c->err) == 1)

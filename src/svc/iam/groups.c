@@ -42,7 +42,7 @@ int iam_op_create_group(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "GroupName"), *path = jstr(in, "Path");
     if (!path) path = "/";
-    const char *arn = iamsvc_arn(c->a, c->account, "group", path, name);
+    const char *arn = iamsvc_arn(c, c->account, "group", path, name);
     if (iamsvc_authorize(c, "iam:CreateGroup", arn)) return -1;
     char id[32];
     iamsvc_new_id("AGPA", id);
@@ -253,7 +253,7 @@ int iam_op_update_group(call *c, json_t *in, json_t **out)
         ferr_oom(c->err);
         goto out;
     }
-    const char *arn = iamsvc_arn(c->a, c->account, "group", jstr(g, "Path"), jstr(g, "GroupName"));
+    const char *arn = iamsvc_arn(c, c->account, "group", jstr(g, "Path"), jstr(g, "GroupName"));
     /* AWS: the new name and path must be allowed too */
     if (iamsvc_authorize(c, "iam:UpdateGroup", arn)) goto out;
     if (jset_str(g, "Arn", arn)) {

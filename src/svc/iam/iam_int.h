@@ -35,8 +35,9 @@ int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing);
 
 /* Lowercased copy of name (ids are case-insensitive). Arena-owned. */
 char *iamsvc_lower(arena *a, const char *name);
-/* arn:aws:iam::ACCT:NOUN/PATH-WITHOUT-SLASHES.../NAME, arena-owned. */
-char *iamsvc_arn(arena *a, const char *account, const char *noun, const char *path,
+/* arn:PARTITION:iam::ACCT:NOUN/PATH-WITHOUT-SLASHES.../NAME, arena-owned; IAM is global, its
+ * ARNs carry the partition of the endpoint (region) of the call. */
+char *iamsvc_arn(call *c, const char *account, const char *noun, const char *path,
                  const char *name);
 /* Fills a new AWS id: prefix + 17 uppercase chars (out: 22 bytes). */
 void iamsvc_new_id(const char *prefix, char out[32]);

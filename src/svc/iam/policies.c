@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "base/checked.h"
+#include "base/arn.h"
 #include "base/clock.h"
 #include "iam_int.h"
 
-#define MAX_VERSIONS      5
-#define AWS_POLICY_PREFIX "arn:aws:iam::aws:policy/"
+#define MAX_VERSIONS 5
 
 /* ---- lookup ---- */
 
@@ -28,13 +28,14 @@ static json_t *aws_view(const iamsvc_awspol *p)
                      "UpdateDate", p->updated, "Versions", json_pack("[o]", ver), "AwsManaged", 1);
 }
 
-/* Splits a customer policy ARN of account: arn:aws:iam::ACCT:policy/PATH/NAME. Returns the
- * name (pointer into arn) or NULL. */
+/* Splits a customer policy ARN of account: arn:PARTITION:iam::ACCT:policy/PATH/NAME. Returns
+ * the name (pointer into arn) or NULL. */
 static const char *policy_arn_name(const char *arn, const char *account)
 {
     char pfx[64];
-    snprintf(pfx, sizeof(pfx), "arn:aws:iam::%s:policy/", account);
-    if (strncmp(arn, pfx, strlen(pfx))) return NULL;
+    snprintf(pfx, sizeof(pfx), ":%s:policy/", account);
+    const char *rest = arn_rest(arn, "iam");
+    if (!rest || strncmp(rest, pfx, strlen(pfx))) return NULL;
     const char *name = strrchr(arn, '/') + 1;
     return *name ? name : NULL;
 }
@@ -366,7 +367,8 @@ int iamsvc_detach(call *c, const iamsvc_etype *et, const char *account, const ch
 
 static int is_aws(const char *arn)
 {
-    return arn && !strncmp(arn, AWS_POLICY_PREFIX, sizeof(AWS_POLICY_PREFIX) - 1);
+    const char *rest = arn_rest(arn, "iam");
+    return rest && !strncmp(rest, ":aws:policy/", 12);
 }
 
 /* Loads a policy for an operation: authorizes action on arn, then NoSuchEntity.
@@ -404,7 +406,7 @@ int iam_op_create_policy(call *c, json_t *in, json_t **out)
     const char *doc = jstr(in, "PolicyDocument"), *desc = jstr(in, "Description");
     json_t *tags = json_object_get(in, "Tags");
     if (!path) path = "/";
-    const char *arn = iamsvc_arn(c->a, c->account, "policy", path, name);
+    const char *arn = iamsvc_arn(c, c->account, "policy", path, name);
     if (iamsvc_authorize(c, "iam:CreatePolicy", arn) || check_policy_doc(c, doc) ||
         (tags && iamsvc_check_tags(c, tags, NULL)))
         return -1;
@@ -513,8 +515,9 @@ int iam_op_list_policies(call *c, json_t *in, json_t **out)
         const iamsvc_awspol *p;
         for (size_t i = 0; (p = iamsvc_aws_policy_at(i)); i++) {
             json_t *d = aws_view(p);
-            rc |= json_object_set_new(
-                d, "Arn", json_string(arena_printf(c->a, AWS_POLICY_PREFIX "%s", p->name)));
+            rc |= json_object_set_new(d, "Arn",
+                                      json_string(arena_printf(c->a, "arn:%s:iam::aws:policy/%s",
+                                                               arn_partition(c->region), p->name)));
             rc |= json_array_append_new(all, iamsvc_policy_view(d));
             json_decref(d);
         }

@@ -32,7 +32,7 @@ static int load_profile(call *c, const char *action, const char *name, json_t **
     int rc = iamsvc_fetch(c->txn, &profile_t, c->account, name ? name : "", doc, c->err);
     if (rc < 0) return -1;
     const char *arn = rc ? jstr(*doc, "Arn")
-                         : iamsvc_arn(c->a, c->account, "instance-profile", "/", name ? name : "");
+                         : iamsvc_arn(c, c->account, "instance-profile", "/", name ? name : "");
     if (iamsvc_authorize(c, action, arn) || (!rc && no_profile(c, name))) {
         json_decref(*doc);
         *doc = NULL;
@@ -78,7 +78,7 @@ int iam_op_create_instance_profile(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "InstanceProfileName"), *path = jstr(in, "Path");
     json_t *tags = json_object_get(in, "Tags");
     if (!path) path = "/";
-    const char *arn = iamsvc_arn(c->a, c->account, "instance-profile", path, name);
+    const char *arn = iamsvc_arn(c, c->account, "instance-profile", path, name);
     if (iamsvc_authorize(c, "iam:CreateInstanceProfile", arn) ||
         (tags && iamsvc_check_tags(c, tags, NULL)))
         return -1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/checked.h"
+#include "base/arn.h"
 #include "base/clock.h"
 #include "iam_int.h"
 
@@ -16,10 +17,8 @@ int iamsvc_get_role(store_txn *t, const char *account, const char *name, json_t 
 
 int iamsvc_role_from_arn(const char *arn, char *account, size_t na, char *name, size_t nn)
 {
-    /* arn:aws:iam::ACCT:role/PATH/NAME */
-    static const char pfx[] = "arn:aws:iam::";
-    if (!arn || strncmp(arn, pfx, sizeof(pfx) - 1)) return -1;
-    const char *a = arn + sizeof(pfx) - 1, *colon = strchr(a, ':');
+    /* arn:PARTITION:iam::ACCT:role/PATH/NAME */
+    const char *a = arn_rest(arn, "iam"), *colon = a && *a == ':' ? strchr(++a, ':') : NULL;
     if (!colon || colon - a != 12 || strncmp(colon + 1, "role/", 5)) return -1;
     const char *slash = strrchr(colon + 1, '/');
     if (!slash[1]) return -1;
@@ -65,11 +64,11 @@ static int create_role(call *c, const char *account, const char *name, const cha
         return -1;
     char id[32];
     iamsvc_new_id("AROA", id);
-    json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:s, s:f, s:s, s:I, s:[], s:[], s:{}}", "RoleName", name, "RoleId", id,
-        "Arn", iamsvc_arn(c->a, account, "role", path, name), "Path", path, "CreateDate",
-        (double)(long long)clock_now(), "AssumeRolePolicyDocument", trust, "MaxSessionDuration",
-        (json_int_t)max_session, "Tags", "AttachedPolicies", "InlinePolicies");
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:I, s:[], s:[], s:{}}", "RoleName",
+                            name, "RoleId", id, "Arn", iamsvc_arn(c, account, "role", path, name),
+                            "Path", path, "CreateDate", (double)(long long)clock_now(),
+                            "AssumeRolePolicyDocument", trust, "MaxSessionDuration",
+                            (json_int_t)max_session, "Tags", "AttachedPolicies", "InlinePolicies");
     if (!doc) return ferr_oom(c->err);
     if (jset_str(doc, "Description", description) ||
         (boundary && json_object_set_new(doc, "PermissionsBoundary", boundary_doc(boundary))) ||
@@ -161,7 +160,7 @@ int iam_op_create_role(call *c, json_t *in, json_t **out)
 {
     const char *name = jstr(in, "RoleName"), *path = jstr(in, "Path");
     const char *boundary = jstr(in, "PermissionsBoundary");
-    const char *arn = iamsvc_arn(c->a, c->account, "role", path, name);
+    const char *arn = iamsvc_arn(c, c->account, "role", path, name);
     if (boundary
             ? iamsvc_authorize_ctx(c, "iam:CreateRole", arn, "iam:PermissionsBoundary", boundary)
             : iamsvc_authorize(c, "iam:CreateRole", arn))

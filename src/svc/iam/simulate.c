@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/checked.h"
+#include "base/arn.h"
 #include "iam_int.h"
 #include "svc/authz.h"
 
@@ -111,8 +112,9 @@ static int load_source(sim *s, const char *arn)
 {
     call *c = s->c;
     char pfx[64];
-    snprintf(pfx, sizeof(pfx), "arn:aws:iam::%s:", c->account);
-    const char *res = arn && !strncmp(arn, pfx, strlen(pfx)) ? arn + strlen(pfx) : NULL;
+    snprintf(pfx, sizeof(pfx), ":%s:", c->account);
+    const char *res = arn_rest(arn, "iam");
+    res = res && !strncmp(res, pfx, strlen(pfx)) ? res + strlen(pfx) : NULL;
     const iamsvc_etype *et = !res                         ? NULL
                              : !strncmp(res, "user/", 5)  ? &iamsvc_user_t
                              : !strncmp(res, "group/", 6) ? &iamsvc_group_t
@@ -247,10 +249,11 @@ static int run(sim *s, json_t *in, int principal_sim, json_t **out)
     if (caller) {
         /* AWS: CallerArn names an IAM user; it stands in for the principal in resource
          * policies and policy variables */
-        if (strncmp(caller, "arn:aws:iam::", 13) || !strstr(caller, ":user/"))
+        const char *rest = arn_rest(caller, "iam");
+        if (!rest || *rest != ':' || !strstr(caller, ":user/"))
             return ferr_set(c->err, 400, "InvalidInput", "Invalid CallerArn: %s", caller);
         snprintf(s->who.arn, sizeof(s->who.arn), "%s", caller);
-        snprintf(s->who.account, sizeof(s->who.account), "%.12s", caller + 13);
+        snprintf(s->who.account, sizeof(s->who.account), "%.12s", rest + 1);
         if (!principal_sim) s->who.kind = PRIN_USER;
     }
     if (!s->who.kind) {
@@ -259,7 +262,8 @@ static int run(sim *s, json_t *in, int principal_sim, json_t **out)
     }
     char racct[13] = "";
     if (owner) {
-        const char *p = !strncmp(owner, "arn:aws:iam::", 13) ? owner + 13 : owner;
+        const char *p = arn_rest(owner, "iam");
+        p = p && *p == ':' ? p + 1 : owner;
         snprintf(racct, sizeof(racct), "%.12s", p);
     }
 

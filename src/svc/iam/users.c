@@ -59,7 +59,7 @@ int iam_op_create_user(call *c, json_t *in, json_t **out)
     const char *boundary = jstr(in, "PermissionsBoundary");
     json_t *tags = json_object_get(in, "Tags");
     if (!path) path = "/";
-    const char *arn = iamsvc_arn(c->a, c->account, "user", path, name);
+    const char *arn = iamsvc_arn(c, c->account, "user", path, name);
     if (boundary
             ? iamsvc_authorize_ctx(c, "iam:CreateUser", arn, "iam:PermissionsBoundary", boundary)
             : iamsvc_authorize(c, "iam:CreateUser", arn))
@@ -172,7 +172,7 @@ int iam_op_update_user(call *c, json_t *in, json_t **out)
     const char *oldkey = iamsvc_lower(c->a, jstr(u, "UserName"));
     if (nname) {
         const char *newarn =
-            iamsvc_arn(c->a, c->account, "user", npath ? npath : jstr(u, "Path"), nname);
+            iamsvc_arn(c, c->account, "user", npath ? npath : jstr(u, "Path"), nname);
         if (iamsvc_authorize(c, "iam:UpdateUser", newarn)) goto out;
         if (strcasecmp(nname, jstr(u, "UserName"))) {
             json_t *other = NULL;
@@ -188,8 +188,7 @@ int iam_op_update_user(call *c, json_t *in, json_t **out)
         if (jset_str(u, "UserName", nname)) goto oom;
     }
     if (jset_str(u, "Path", npath) ||
-        jset_str(u, "Arn",
-                 iamsvc_arn(c->a, c->account, "user", jstr(u, "Path"), jstr(u, "UserName"))))
+        jset_str(u, "Arn", iamsvc_arn(c, c->account, "user", jstr(u, "Path"), jstr(u, "UserName"))))
         goto oom;
     store_key k = {"iam.user", c->account, IAMSVC_REGION, oldkey};
     if (store_del(c->txn, &k, c->err) < 0 || save_user(c, u) || rename_keys(c, u)) goto out;

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/enc.h"
 #include "base/ids.h"
 #include "kms_int.h"
@@ -92,8 +93,8 @@ static int open_blob(call *c, const json_t *in, const char *blob_member, const c
                             "The key ID in the request does not identify a CMK that can perform "
                             "this operation.");
     }
-    const char *arn =
-        arena_printf(c->a, "arn:aws:kms:%s:%s:key/%s", c->region, h.account, h.key_id);
+    const char *arn = arena_printf(c->a, "arn:%s:kms:%s:%s:key/%s", arn_partition(c->region),
+                                   c->region, h.account, h.key_id);
     if (!arn) return ferr_oom(c->err);
     int rc = kms_key_load(c, h.account, h.key_id, k);
     if (rc < 0) return -1;

@@ -5,6 +5,7 @@
  * counts its grants (GrantCount) so that keys without any never look for one. */
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -174,12 +175,9 @@ static int principal_valid(const char *p)
     if (!p) return 0;
     size_t n = strlen(p);
     if (n > 13 && !strcmp(p + n - 14, ".amazonaws.com")) return 1;
-    const char *rest = NULL;
-    if (!strncmp(p, "arn:aws:iam::", 13))
-        rest = p + 13;
-    else if (!strncmp(p, "arn:aws:sts::", 13))
-        rest = p + 13;
-    if (!rest || strspn(rest, "0123456789") != 12 || rest[12] != ':') return 0;
+    const char *rest = arn_rest(p, "iam");
+    if (!rest) rest = arn_rest(p, "sts");
+    if (!rest || *rest++ != ':' || strspn(rest, "0123456789") != 12 || rest[12] != ':') return 0;
     rest += 13;
     return !strcmp(rest, "root") || !strncmp(rest, "user/", 5) || !strncmp(rest, "role/", 5) ||
            !strncmp(rest, "assumed-role/", 13);
@@ -336,8 +334,9 @@ static int list_one(void *ud, const store_key *k, json_t *doc)
         int rc = kms_key_load(l->c, k->account, key, &kk);
         if (rc <= 0) return rc;
     }
-    const char *arn =
-        key ? arena_printf(l->c->a, "arn:aws:kms:%s:%s:key/%s", k->region, k->account, key) : NULL;
+    const char *arn = key ? arena_printf(l->c->a, "arn:%s:kms:%s:%s:key/%s",
+                                         arn_partition(k->region), k->region, k->account, key)
+                          : NULL;
     if (!arn) return -1;
     return json_array_append_new(l->all, grant_out(doc, arn)) ? -1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -30,7 +31,8 @@ int kms_validation(call *c, const char *fmt, ...)
 
 static const char *key_arn(call *c, const char *account, const char *id)
 {
-    return arena_printf(c->a, "arn:aws:kms:%s:%s:key/%s", c->region, account, id);
+    return arena_printf(c->a, "arn:%s:kms:%s:%s:key/%s", arn_partition(c->region), c->region,
+                        account, id);
 }
 
 int kms_key_expired(const json_t *doc)
@@ -80,9 +82,9 @@ static int account_valid(const char *s, size_t n)
 static int split_arn(call *c, const char *arn, const char **account, const char **rest)
 {
     size_t rl = strlen(c->region);
-    if (strncmp(arn, "arn:aws:kms:", 12) || strncmp(arn + 12, c->region, rl) || arn[12 + rl] != ':')
-        return -1;
-    const char *a = arn + 13 + rl;
+    const char *r = arn_rest(arn, "kms");
+    if (!r || strncmp(r, c->region, rl) || r[rl] != ':') return -1;
+    const char *a = r + rl + 1;
     if (!account_valid(a, 12) || a[12] != ':') return -1;
     *account = arena_strndup(c->a, a, 12);
     *rest = a + 13;
@@ -584,7 +586,8 @@ static int alias_name_check(call *c, const char *name)
 
 static const char *alias_arn(call *c, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:kms:%s:%s:%s", c->region, c->account, name);
+    return arena_printf(c->a, "arn:%s:kms:%s:%s:%s", arn_partition(c->region), c->region,
+                        c->account, name);
 }
 
 /* The target of CreateAlias/UpdateAlias: a key of the caller's own account (AWS), usable
@@ -665,7 +668,8 @@ static int collect_alias(void *ud, const store_key *k, json_t *doc)
     if (cl->target && (!target || strcmp(target, cl->target))) return 0;
     json_t *a =
         json_pack("{s:s, s:s, s:s*, s:O, s:O}", "AliasName", k->id, "AliasArn",
-                  arena_printf(cl->c->a, "arn:aws:kms:%s:%s:%s", k->region, k->account, k->id),
+                  arena_printf(cl->c->a, "arn:%s:kms:%s:%s:%s", arn_partition(k->region), k->region,
+                               k->account, k->id),
                   "TargetKeyId", target, "CreationDate", json_object_get(doc, "CreationDate"),
                   "LastUpdatedDate", json_object_get(doc, "LastUpdatedDate"));
     return json_array_append_new(cl->all, a) ? -1 : 0;

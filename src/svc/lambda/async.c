@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "documents.h"
@@ -73,11 +74,11 @@ static int check_destination(call *c, const json_t *dc, const char *which)
     if (!d) return 0;
     const char *arn = jstr(d, "Destination");
     if (!arn) return 0;
-    static const char *const ok[] = {"arn:aws:sqs:", "arn:aws:sns:", "arn:aws:lambda:"};
+    static const char *const ok[] = {"sqs", "sns", "lambda"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        if (strncmp(arn, ok[i], strlen(ok[i]))) continue;
-        /* arn:aws:SERVICE:REGION:ACCOUNT:NAME..., each part there */
-        const char *p = arn + strlen(ok[i]), *q = strchr(p, ':');
+        /* arn:PARTITION:SERVICE:REGION:ACCOUNT:NAME..., each part there */
+        const char *p = arn_rest(arn, ok[i]), *q = p ? strchr(p, ':') : NULL;
+        if (!p) continue;
         if (q && q > p && q[1] != ':' && strchr(q + 1, ':') && strchr(q + 1, ':')[1]) return 0;
     }
     return lambda_invalid(c,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "documents.h"
@@ -26,8 +27,8 @@ static const char *const ROLE_ACTIONS[] = {"ReceiveMessage", "DeleteMessage", "G
 
 static const char *esm_arn(call *c, const char *uuid)
 {
-    return arena_printf(c->a, "arn:aws:lambda:%s:%s:event-source-mapping:%s", c->region, c->account,
-                        uuid);
+    return arena_printf(c->a, "arn:%s:lambda:%s:%s:event-source-mapping:%s",
+                        arn_partition(c->region), c->region, c->account, uuid);
 }
 
 static int not_found(call *c)
@@ -78,11 +79,10 @@ static int busy(const json_t *doc)
            strcmp(st, "Disabled");
 }
 
-/* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL */
+/* arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL */
 static int is_stream(const char *arn)
 {
-    return arn && !strncmp(arn, "arn:aws:dynamodb:", 17) && strstr(arn, ":table/") &&
-           strstr(arn, "/stream/");
+    return arn_rest(arn, "dynamodb") && strstr(arn, ":table/") && strstr(arn, "/stream/");
 }
 
 /* What only a stream's mapping has (AWS's defaults at create): where it starts, retries,
@@ -112,7 +112,7 @@ static int stream_members(call *c, const json_t *in, json_t *doc, int create)
             return ferr_oom(c->err);
     if ((v = json_object_get(in, "DestinationConfig"))) {
         const char *d = jstr(json_object_get(v, "OnFailure"), "Destination");
-        if (d && strncmp(d, "arn:aws:sqs:", 12) && strncmp(d, "arn:aws:sns:", 12))
+        if (d && !arn_rest(d, "sqs") && !arn_rest(d, "sns"))
             return lambda_invalid(
                 c,
                 "The provided destination config DestinationConfig(onSuccess=null, "
@@ -261,11 +261,11 @@ static int resolve_function(call *c, const char *name, const char **fn_arn, json
     return *fn_arn ? 0 : ferr_oom(c->err);
 }
 
-/* arn:aws:sqs:REGION:ACCOUNT:NAME or a DynamoDB stream, else AWS's refusal of the source. */
+/* arn:PARTITION:sqs:REGION:ACCOUNT:NAME or a DynamoDB stream, else AWS's refusal of the source. */
 static int sqs_source(call *c, const char *arn)
 {
     if (is_stream(arn)) return 0;
-    const char *p = arn && !strncmp(arn, "arn:aws:sqs:", 12) ? arn + 12 : NULL;
+    const char *p = arn_rest(arn, "sqs");
     const char *a = p ? strchr(p, ':') : NULL, *n = a ? strchr(a + 1, ':') : NULL;
     if (!n || n - a != 13 || !n[1] || strchr(n + 1, ':'))
         return lambda_invalid(c, "Unrecognized event source, must be kinesis, dynamodb stream "
@@ -292,7 +292,8 @@ static int role_principal(call *c, const char *role_arn, principal *p)
     snprintf(p->role_arn, sizeof(p->role_arn), "%s", role_arn);
     snprintf(p->name, sizeof(p->name), "%s", name);
     snprintf(p->session, sizeof(p->session), "awslambda_esm_check");
-    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%s", acct, name, p->session);
+    snprintf(p->arn, sizeof(p->arn), "arn:%s:sts::%s:assumed-role/%s/%s", arn_partition(c->region),
+             acct, name, p->session);
     snprintf(p->service, sizeof(p->service), "lambda.amazonaws.com");
     return 0;
 }

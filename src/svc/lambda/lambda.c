@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -88,7 +89,7 @@ int lambda_ref_parse(call *c, const char *fn, const char *qualifier, lambda_ref 
     const char *p = fn;
     if (!strncmp(p, "arn:", 4)) {
         /* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] */
-        const char *rest = !strncmp(p, "arn:aws:lambda:", 15) ? p + 15 : NULL;
+        const char *rest = arn_rest(p, "lambda");
         const char *colon = rest ? strchr(rest, ':') : NULL;
         if (!colon) return lambda_invalid(c, "Invalid function name: %s", fn);
         size_t rl = (size_t)(colon - rest);
@@ -125,7 +126,8 @@ int lambda_ref_parse(call *c, const char *fn, const char *qualifier, lambda_ref 
 
 const char *lambda_fn_arn(call *c, const char *account, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:lambda:%s:%s:function:%s", c->region, account, name);
+    return arena_printf(c->a, "arn:%s:lambda:%s:%s:function:%s", arn_partition(c->region),
+                        c->region, account, name);
 }
 
 int lambda_load(call *c, const lambda_ref *r, json_t **doc)
@@ -662,7 +664,7 @@ int lambda_apply_config(call *c, const json_t *in, json_t *config, int create)
     if (env && check_environment(c, env)) return -1;
     /* AWS: a dead-letter queue is an SQS queue or an SNS topic */
     const char *dlq = jstr(json_object_get(in, "DeadLetterConfig"), "TargetArn");
-    if (dlq && *dlq && strncmp(dlq, "arn:aws:sqs:", 12) && strncmp(dlq, "arn:aws:sns:", 12))
+    if (dlq && *dlq && !arn_rest(dlq, "sqs") && !arn_rest(dlq, "sns"))
         return lambda_invalid(c,
                               "The provided DeadLetterConfig TargetArn %s is not an SQS queue "
                               "or an SNS topic.",

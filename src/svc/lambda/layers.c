@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "lambda_int.h"
@@ -31,12 +32,12 @@ static int layer_parse(call *c, const char *s, layer_ref *l)
     const char *p = s;
     if (!strncmp(s, "arn:", 4)) {
         size_t rl = strlen(c->region);
-        if (strncmp(s, "arn:aws:lambda:", 15) || strncmp(s + 15, c->region, rl) ||
-            s[15 + rl] != ':' || strspn(s + 16 + rl, "0123456789") != 12 ||
-            strncmp(s + 28 + rl, ":layer:", 7))
+        const char *r = arn_rest(s, "lambda"); /* REGION:ACCOUNT:layer:... */
+        if (!r || strncmp(r, c->region, rl) || r[rl] != ':' ||
+            strspn(r + 1 + rl, "0123456789") != 12 || strncmp(r + 13 + rl, ":layer:", 7))
             return lambda_invalid(c, "Invalid layer arn: %s", s);
-        l->account = arena_strndup(c->a, s + 16 + rl, 12);
-        p = s + 35 + rl;
+        l->account = arena_strndup(c->a, r + 1 + rl, 12);
+        p = r + 20 + rl;
     }
     const char *colon = strchr(p, ':');
     size_t n = colon ? (size_t)(colon - p) : strlen(p);
@@ -53,7 +54,8 @@ static int layer_parse(call *c, const char *s, layer_ref *l)
 
 static const char *layer_arn(call *c, const layer_ref *l)
 {
-    return arena_printf(c->a, "arn:aws:lambda:%s:%s:layer:%s", c->region, l->account, l->name);
+    return arena_printf(c->a, "arn:%s:lambda:%s:%s:layer:%s", arn_partition(c->region), c->region,
+                        l->account, l->name);
 }
 
 /* 1 and *doc (arena) when the layer exists, 0 not, -1 error. */

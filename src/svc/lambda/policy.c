@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/ids.h"
 #include "lambda_int.h"
 
@@ -21,7 +22,7 @@ static int valid_principal(const char *p)
 {
     size_t n = strlen(p);
     if (!strcmp(p, "*") || (n == 12 && strspn(p, "0123456789") == 12)) return 1;
-    if (!strncmp(p, "arn:aws:iam::", 13)) return 1;
+    if (arn_rest(p, "iam")) return 1;
     const char *dot = strchr(p, '.');
     return dot && dot != p && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n &&
            (strstr(p, ".amazonaws.com") || strstr(p, ".amazon.com"));

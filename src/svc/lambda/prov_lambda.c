@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/enc.h"
 #include "base/zip.h"
 #include "engine/stacks/prov_int.h"
@@ -157,7 +158,8 @@ static json_t *code_input(cfn_pctx *p, const json_t *pr)
 static char *fn_arn(cfn_pctx *p, const char *name)
 {
     char *s = NULL;
-    if (asprintf(&s, "arn:aws:lambda:%s:%s:function:%s", p->region, p->account, name) < 0)
+    if (asprintf(&s, "arn:%s:lambda:%s:%s:function:%s", arn_partition(p->region), p->region,
+                 p->account, name) < 0)
         return NULL;
     return s;
 }

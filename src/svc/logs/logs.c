@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "logs_int.h"
 
@@ -33,14 +34,15 @@ int logs_not_found(call *c, const char *what)
 
 const char *logs_group_arn(call *c, const char *account, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:logs:%s:%s:log-group:%s", c->region, account, name);
+    return arena_printf(c->a, "arn:%s:logs:%s:%s:log-group:%s", arn_partition(c->region), c->region,
+                        account, name);
 }
 
 int logs_parse_group_arn(call *c, const char *arn, const char **account, const char **name)
 {
     /* arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*] */
     size_t rl = strlen(c->region);
-    const char *p = strncmp(arn, "arn:aws:logs:", 13) ? NULL : arn + 13;
+    const char *p = arn_rest(arn, "logs");
     if (!p || strncmp(p, c->region, rl) || p[rl] != ':' || strspn(p + rl + 1, "0123456789") != 12 ||
         strncmp(p + rl + 13, ":log-group:", 11))
         return logs_invalid(c, "Invalid resource arn: %s", arn);

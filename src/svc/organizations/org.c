@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jval.h"
@@ -22,16 +23,28 @@ int org_get(store_txn *t, json_t **org, ferr *e)
     return store_get(t, &k, org, e);
 }
 
-int org_create(store_txn *t, const char *mgmt_id, const char *mgmt_name, const char *mgmt_email,
-               json_t **org, ferr *e)
+const char *org_partition(const json_t *org, char out[16])
 {
-    char oid[16] = "o-", rid[8] = "r-", arn[256], rarn[256];
+    size_t n;
+    const char *p = arn_partition_of(jstr(org, "Arn"), &n);
+    if (!p || n >= 16) return "aws";
+    memcpy(out, p, n);
+    out[n] = 0;
+    return out;
+}
+
+int org_create(store_txn *t, const char *region, const char *mgmt_id, const char *mgmt_name,
+               const char *mgmt_email, json_t **org, ferr *e)
+{
+    /* The organization's partition is the one it was made in: every ARN under it follows. */
+    const char *part = arn_partition(region);
+    char oid[16] = "o-", rid[8] = "r-", arn[ORG_ARN_MAX], rarn[ORG_ARN_MAX], marn[ORG_ARN_MAX];
     ids_lower_alnum(oid + 2, 10);
     ids_lower_alnum(rid + 2, 4);
-    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:organization/%s", mgmt_id, oid);
-    snprintf(rarn, sizeof(rarn), "arn:aws:organizations::%s:root/%s/%s", mgmt_id, oid, rid);
-    char marn[64];
-    snprintf(marn, sizeof(marn), "arn:aws:organizations::%s:account/%s/%s", mgmt_id, oid, mgmt_id);
+    snprintf(arn, sizeof(arn), "arn:%s:organizations::%s:organization/%s", part, mgmt_id, oid);
+    snprintf(rarn, sizeof(rarn), "arn:%s:organizations::%s:root/%s/%s", part, mgmt_id, oid, rid);
+    snprintf(marn, sizeof(marn), "arn:%s:organizations::%s:account/%s/%s", part, mgmt_id, oid,
+             mgmt_id);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:{s:s, s:s, s:s, s:[]}}",
                           "Id", oid, "Arn", arn, "FeatureSet", "ALL", "MasterAccountArn", marn,
                           "MasterAccountId", mgmt_id, "MasterAccountEmail", mgmt_email,
@@ -112,7 +125,7 @@ int org_parent_exists(store_txn *t, const json_t *org, const char *parent_id, fe
 int org_add_account(store_txn *t, const json_t *org, const char *name, const char *email,
                     const char *parent_id, const char *account_id, json_t **acct, ferr *e)
 {
-    char id[13], arn[256];
+    char id[13], arn[ORG_ARN_MAX], part[16];
     if (account_id) {
         snprintf(id, sizeof(id), "%s", account_id);
     } else {
@@ -124,7 +137,7 @@ int org_add_account(store_txn *t, const json_t *org, const char *name, const cha
         } while (org_get_account(t, id, &x, e) == 1);
         json_decref(x);
     }
-    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:account/%s/%s",
+    snprintf(arn, sizeof(arn), "arn:%s:organizations::%s:account/%s/%s", org_partition(org, part),
              jstr(org, "MasterAccountId"), jstr(org, "Id"), id);
     json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "Id", id, "Arn", arn, "Email",
                           email, "Name", name, "Status", "ACTIVE", "ParentId", parent_id,
@@ -150,11 +163,11 @@ int org_add_ou(store_txn *t, const json_t *org, const char *parent_id, const cha
         return ferr_set(e, 400, "DuplicateOrganizationalUnitException",
                         "An OU with the same name already exists.");
     const char *root = jstr(json_object_get(org, "Root"), "Id");
-    char id[48], arn[256];
+    char id[48], arn[ORG_ARN_MAX], part[16];
     snprintf(id, sizeof(id), "ou-%s-", root + 2);
     ids_lower_alnum(id + strlen(id), 8);
-    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:ou/%s/%s", jstr(org, "MasterAccountId"),
-             jstr(org, "Id"), id);
+    snprintf(arn, sizeof(arn), "arn:%s:organizations::%s:ou/%s/%s", org_partition(org, part),
+             jstr(org, "MasterAccountId"), jstr(org, "Id"), id);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "Id", id, "Arn", arn, "Name", name, "ParentId",
                           parent_id);
     if (!o) return ferr_oom(e);

@@ -74,7 +74,7 @@ int organizations_op_create_organization(call *c, json_t *in, json_t **out)
     }
     char email[64];
     snprintf(email, sizeof(email), "root+%s@example.com", c->account);
-    if (org_create(c->txn, c->account, "management", email, &org, c->err)) return -1;
+    if (org_create(c->txn, c->region, c->account, "management", email, &org, c->err)) return -1;
     json_object_del(org, "Root");
     *out = svc_out(c, json_pack("{s:o}", "Organization", org));
     return 0;
@@ -377,3 +377,90 @@ int organizations_op_move_account(call *c, json_t *in, json_t **out)
 const svc_def svc_organizations = {.name = "organizations",
                                    .event_source = "organizations.amazonaws.com",
                                    .reset = org_authz_changed};
+
+/* The OU (new ref) or AWS's OrganizationalUnitNotFoundException. */
+static int load_ou(call *c, const char *id, json_t **ou)
+{
+    store_key k = {"ou", "", "", id ? id : ""};
+    int rc = store_get(c->txn, &k, ou, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_set(c->err, 400, "OrganizationalUnitNotFoundException",
+                        "We can't find an OU with the OrganizationalUnitId that you specified.");
+    return 0;
+}
+
+int organizations_op_describe_organizational_unit(call *c, json_t *in, json_t **out)
+{
+    json_t *org, *ou = NULL;
+    if (call_authorize(c, "organizations:DescribeOrganizationalUnit", "*") ||
+        orgsvc_load(c, 1, &org))
+        return -1;
+    json_decref(org);
+    if (load_ou(c, jstr(in, "OrganizationalUnitId"), &ou)) return -1;
+    *out = svc_out(c, json_pack("{s:o}", "OrganizationalUnit", strip(ou)));
+    return 0;
+}
+
+int organizations_op_list_parents(call *c, json_t *in, json_t **out)
+{
+    json_t *org, *child = NULL;
+    const char *id = jstr(in, "ChildId");
+    if (call_authorize(c, "organizations:ListParents", "*") || orgsvc_check_max(c, in, 20) ||
+        orgsvc_load(c, 1, &org))
+        return -1;
+    json_decref(org);
+    int rc = id && !strncmp(id, "ou-", 3)
+                 ? store_get(c->txn, &(store_key){"ou", "", "", id}, &child, c->err)
+                 : org_get_account(c->txn, id ? id : "", &child, c->err);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ferr_set(c->err, 400, "ChildNotFoundException",
+                        "We can't find an organizational unit (OU) or AWS account with the "
+                        "ChildId that you specified.");
+    const char *pid = jstr(child, "ParentId");
+    json_t *parents = json_pack("[{s:s, s:s}]", "Id", pid ? pid : "", "Type",
+                                pid && !strncmp(pid, "r-", 2) ? "ROOT" : "ORGANIZATIONAL_UNIT");
+    json_decref(child);
+    if (!parents) return ferr_oom(c->err);
+    *out = svc_out(c, json_object());
+    rc = svc_page(c, parents, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, "Parents",
+                  "NextToken", "InvalidInputException");
+    json_decref(parents);
+    return rc;
+}
+
+int organizations_op_list_children(call *c, json_t *in, json_t **out)
+{
+    json_t *org;
+    const char *parent = jstr(in, "ParentId"), *type = jstr(in, "ChildType");
+    if (call_authorize(c, "organizations:ListChildren", "*") || orgsvc_check_max(c, in, 20) ||
+        orgsvc_load(c, 1, &org))
+        return -1;
+    int rc = need_parent(c, org, parent, "ParentNotFoundException");
+    json_decref(org);
+    if (rc) return -1;
+    int accounts = type && !strcmp(type, "ACCOUNT");
+    collect col = {parent, 0, json_array(), 0};
+    if (store_list(c->txn, accounts ? "account" : "ou", "", "", NULL, NULL, 0, collect_cb, &col,
+                   c->err) < 0 ||
+        (col.oom && ferr_oom(c->err))) {
+        json_decref(col.arr);
+        return -1;
+    }
+    json_t *children = json_array(), *v;
+    size_t i;
+    json_array_foreach(col.arr, i, v)
+        col.oom |= json_array_append_new(
+            children, json_pack("{s:s, s:s}", "Id", jstr(v, "Id"), "Type", type));
+    json_decref(col.arr);
+    if (col.oom || !children) {
+        json_decref(children);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_object());
+    rc = svc_page(c, children, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, "Children",
+                  "NextToken", "InvalidInputException");
+    json_decref(children);
+    return rc;
+}

@@ -11,9 +11,15 @@
 
 /* 1 and *org (new ref) when the organization exists, 0 when not, -1 error. */
 int org_get(store_txn *t, json_t **org, ferr *e);
-/* Creates the organization with mgmt as management account (and its account document). */
-int org_create(store_txn *t, const char *mgmt_id, const char *mgmt_name, const char *mgmt_email,
-               json_t **org, ferr *e);
+/* Room for any organization ARN ferry builds: partition, 12-digit ids, o-/ou-/p- ids and a
+ * policy type's name (arn:aws-us-gov:organizations::123456789012:policy/o-.../... is < 128). */
+#define ORG_ARN_MAX 256
+/* Creates the organization with mgmt as management account (and its account document), in
+ * the partition of region. */
+int org_create(store_txn *t, const char *region, const char *mgmt_id, const char *mgmt_name,
+               const char *mgmt_email, json_t **org, ferr *e);
+/* The organization's partition (from its ARN), in out or a constant; "aws" when unreadable. */
+const char *org_partition(const json_t *org, char out[16]);
 /* Creates a member account under parent_id (root or OU). account_id NULL = generate.
  * *acct gets a new reference. */
 int org_add_account(store_txn *t, const json_t *org, const char *name, const char *email,

@@ -457,7 +457,7 @@ int organizations_op_create_policy(call *c, json_t *in, json_t **out)
         json_decref(org);
         return -1;
     }
-    char id[16] = "p-", arn[300], lower[48];
+    char id[16] = "p-", arn[ORG_ARN_MAX], lower[48], part[16];
     json_t *dup = NULL;
     do { /* ids are random: retry the (unlikely) collision */
         json_decref(dup);
@@ -466,7 +466,7 @@ int organizations_op_create_policy(call *c, json_t *in, json_t **out)
     } while (org_policy_get(c->txn, id, &dup, c->err) == 1);
     json_decref(dup);
     type_lower(type, lower, sizeof(lower));
-    snprintf(arn, sizeof(arn), "arn:aws:organizations::%s:policy/%s/%s/%s",
+    snprintf(arn, sizeof(arn), "arn:%s:organizations::%s:policy/%s/%s/%s", org_partition(org, part),
              jstr(org, "MasterAccountId"), jstr(org, "Id"), lower, id);
     json_decref(org);
     json_t *tags = json_object_get(in, "Tags");

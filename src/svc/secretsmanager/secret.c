@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/keyfile.h"
 #include "base/clock.h"
 #include "base/enc.h"
@@ -142,8 +143,8 @@ int sm_open(call *c, const char *secret_id, const char *action, int live, sm_sec
     if (rc < 0) return -1;
     if (!rc) {
         /* who may not act on it does not learn whether it exists */
-        const char *arn =
-            arena_printf(c->a, "arn:aws:secretsmanager:%s:%s:secret:%s", c->region, account, name);
+        const char *arn = arena_printf(c->a, "arn:%s:secretsmanager:%s:%s:secret:%s",
+                                       arn_partition(c->region), c->region, account, name);
         authz_req r = {.action = action, .resource = arn, .resource_account = account};
         return call_authorize_ex(c, &r) ? -1 : sm_not_found(c);
     }

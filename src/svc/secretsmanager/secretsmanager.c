@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -187,8 +188,8 @@ int secretsmanager_op_create_secret(call *c, json_t *in, json_t **out)
     char suffix[7];
     random_suffix(suffix);
     sm_secret s = {.account = c->account, .name = name};
-    s.arn = arena_printf(c->a, "arn:aws:secretsmanager:%s:%s:secret:%s-%s", c->region, c->account,
-                         name, suffix);
+    s.arn = arena_printf(c->a, "arn:%s:secretsmanager:%s:%s:secret:%s-%s", arn_partition(c->region),
+                         c->region, c->account, name, suffix);
     if (!s.arn) return ferr_oom(c->err);
     call_resource(c, "AWS::SecretsManager::Secret", s.arn);
     if (call_authorize(c, "secretsmanager:CreateSecret", s.arn)) return -1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -339,7 +340,7 @@ static int publish_target(call *c, json_t *in, const char **arn)
         sns_arn a;
         if (sns_parse_arn(g, 0, &a)) {
             /* a mobile push endpoint: ferry has no platform applications */
-            if (!strncmp(g, "arn:aws:sns:", 12) && strstr(g, ":endpoint/"))
+            if (arn_rest(g, "sns") && strstr(g, ":endpoint/"))
                 return ferr_set(c->err, 404, "NotFound", "Endpoint does not exist");
             return sns_invalid(c, "TargetArn");
         }

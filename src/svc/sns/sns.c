@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "engine/delivery.h"
 #include "engine/delivery_policy.h"
 #include "iam/policy.h"
@@ -15,8 +16,9 @@
 int sns_parse_arn(const char *arn, int want_sub, sns_arn *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!arn || strncmp(arn, "arn:aws:sns:", 12)) return -1;
-    const char *p = arn + 12, *q = strchr(p, ':');
+    const char *p = arn_rest(arn, "sns"), *q;
+    if (!p) return -1;
+    q = strchr(p, ':');
     if (!q || q == p || (size_t)(q - p) >= sizeof(out->region)) return -1;
     memcpy(out->region, p, (size_t)(q - p));
     p = q + 1;
@@ -245,14 +247,13 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
         json_decref(r);
         if (!ok) return sns_invalid(c, "%sRedrivePolicy: failed to parse JSON.", prefix);
         if (!*dlq) return sns_invalid(c, "%sRedrivePolicy: deadLetterTargetArn is missing", prefix);
-        if (strncmp(dlq, "arn:aws:sqs:", 12))
+        if (!arn_rest(dlq, "sqs"))
             return sns_invalid(c, "%sRedrivePolicy: deadLetterTargetArn is an invalid arn", prefix);
         return 0;
     }
     if (!strcmp(name, "DeliveryPolicy")) return delivery_policy_validate(value, 0, c->err);
     if (!strcmp(name, "SubscriptionRoleArn")) {
-        if (strncmp(value, "arn:aws:iam::", 13))
-            return sns_invalid(c, "%sSubscriptionRoleArn", prefix);
+        if (!arn_rest(value, "iam")) return sns_invalid(c, "%sSubscriptionRoleArn", prefix);
         return 0;
     }
     if (!strcmp(name, "ReplayPolicy")) return 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
@@ -208,7 +209,7 @@ static int check_endpoint(call *c, const char *proto, const char *ep, int fifo)
             return sns_invalid(c, "Endpoint must match the specified protocol");
     } else if (!strcmp(proto, "sqs")) {
         char acct[32], name[128];
-        if (strncmp(ep, "arn:aws:sqs:", 12) || arn_field(ep, 4, acct, sizeof(acct)) ||
+        if (!arn_rest(ep, "sqs") || arn_field(ep, 4, acct, sizeof(acct)) ||
             arn_field(ep, 5, name, sizeof(name)) || strlen(acct) != 12)
             return sns_invalid(c, "SQS endpoint ARN");
         size_t nl = strlen(name);
@@ -220,7 +221,7 @@ static int check_endpoint(call *c, const char *proto, const char *ep, int fifo)
             return sns_invalid(c, "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
                                   "subscribed to standard SNS topics");
     } else if (!strcmp(proto, "lambda")) {
-        if (strncmp(ep, "arn:aws:lambda:", 15)) return sns_invalid(c, "Lambda endpoint ARN");
+        if (!arn_rest(ep, "lambda")) return sns_invalid(c, "Lambda endpoint ARN");
     } else if (!strcmp(proto, "email") || !strcmp(proto, "email-json")) {
         const char *at = strchr(ep, '@');
         if (!at || at == ep || !strchr(at, '.')) return sns_invalid(c, "Email address");
@@ -228,10 +229,9 @@ static int check_endpoint(call *c, const char *proto, const char *ep, int fifo)
         size_t d = strspn(ep + (ep[0] == '+'), "0123456789");
         if (d < 5 || d > 15 || ep[(ep[0] == '+') + d]) return sns_invalid(c, "SMS endpoint");
     } else if (!strcmp(proto, "application")) {
-        if (strncmp(ep, "arn:aws:sns:", 12))
-            return sns_invalid(c, "Application endpoint arn invalid");
+        if (!arn_rest(ep, "sns")) return sns_invalid(c, "Application endpoint arn invalid");
     } else if (!strcmp(proto, "firehose")) {
-        if (strncmp(ep, "arn:aws:firehose:", 17)) return sns_invalid(c, "Firehose endpoint ARN");
+        if (!arn_rest(ep, "firehose")) return sns_invalid(c, "Firehose endpoint ARN");
     }
     if (fifo && strcmp(proto, "sqs")) return sns_invalid(c, "Invalid protocol type: %s", proto);
     return 0;

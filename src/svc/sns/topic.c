@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/checked.h"
 #include "engine/delivery.h"
 #include "engine/delivery_policy.h"
@@ -82,7 +83,8 @@ int sns_op_create_topic(call *c, json_t *in, json_t **out)
         return sns_invalid(c, "Topic Name");
     }
     char arn[384];
-    snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", c->region, c->account, name);
+    snprintf(arn, sizeof(arn), "arn:%s:sns:%s:%s:%s", arn_partition(c->region), c->region,
+             c->account, name);
     if (call_authorize_ex(c, &(authz_req){.action = "SNS:CreateTopic",
                                           .resource = arn,
                                           .denied_code = "AuthorizationError"}))
@@ -385,7 +387,8 @@ int sns_op_add_permission(call *c, json_t *in, json_t **out)
             rc = sns_invalid(c, "AWSAccountId");
             goto out;
         }
-        if (json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id))) {
+        if (json_array_append_new(
+                principals, json_sprintf("arn:%s:iam::%s:root", arn_partition(c->region), id))) {
             rc = ferr_oom(c->err);
             goto out;
         }

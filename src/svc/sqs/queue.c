@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/arn.h"
 #include "base/checked.h"
 #include "base/clock.h"
 #include "base/gencache.h"
@@ -57,7 +58,8 @@ const char *sqs_queue_url(call *c, const char *account, const char *name)
 
 const char *sqs_queue_arn(call *c, const char *region, const char *account, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:sqs:%s:%s:%s", region ? region : c->region, account, name);
+    const char *r = region ? region : c->region;
+    return arena_printf(c->a, "arn:%s:sqs:%s:%s:%s", arn_partition(r), r, account, name);
 }
 
 static int account_valid(const char *s, size_t n)
@@ -68,8 +70,9 @@ static int account_valid(const char *s, size_t n)
 int sqs_parse_arn(call *c, const char *arn, const char **region, const char **account,
                   const char **name)
 {
-    if (!arn || strncmp(arn, "arn:aws:sqs:", 12)) return -1;
-    const char *r = arn + 12, *a = strchr(r, ':');
+    const char *r = arn_rest(arn, "sqs"), *a;
+    if (!r) return -1;
+    a = strchr(r, ':');
     if (!a || a == r) return -1;
     const char *n = strchr(a + 1, ':');
     if (!n || !account_valid(a + 1, (size_t)(n - a - 1)) || !n[1] || strchr(n + 1, ':')) return -1;

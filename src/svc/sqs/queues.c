@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "sqs_int.h"
@@ -403,7 +404,8 @@ int sqs_op_add_permission(call *c, json_t *in, json_t **out)
                                      "Value %.64s for parameter PrincipalId is invalid. "
                                      "Reason: Unable to verify.",
                                      id ? id : "");
-        if (json_array_append_new(principals, json_sprintf("arn:aws:iam::%s:root", id)))
+        if (json_array_append_new(
+                principals, json_sprintf("arn:%s:iam::%s:root", arn_partition(c->region), id)))
             return ferr_oom(c->err);
     }
     json_array_foreach(acts, i, v) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/enc.h"
 #include "ssm_int.h"
 
@@ -75,7 +76,7 @@ int ssm_ref_parse(call *c, const char *in, int sel, ssm_ref *r)
     if (!strncmp(in, "arn:", 4)) {
         /* arn:aws:ssm:REGION:ACCOUNT:parameter/NAME */
         size_t rl = strlen(c->region);
-        const char *p = strncmp(in, "arn:aws:ssm:", 12) ? NULL : in + 12;
+        const char *p = arn_rest(in, "ssm");
         if (!p || strncmp(p, c->region, rl) || p[rl] != ':' ||
             strspn(p + rl + 1, "0123456789") != 12 || strncmp(p + rl + 13, ":parameter/", 11))
             return bad_name(c);
@@ -101,8 +102,8 @@ int ssm_ref_parse(call *c, const char *in, int sel, ssm_ref *r)
 
 const char *ssm_arn(call *c, const char *account, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:ssm:%s:%s:parameter%s%s", c->region, account,
-                        name[0] == '/' ? "" : "/", name);
+    return arena_printf(c->a, "arn:%s:ssm:%s:%s:parameter%s%s", arn_partition(c->region), c->region,
+                        account, name[0] == '/' ? "" : "/", name);
 }
 
 int ssm_load(call *c, ssm_ref *r, json_t **doc)

@@ -78,6 +78,8 @@ test("queues: create, url, list, attributes, delete", async () => {
     assert.equal(e.$metadata.httpStatusCode, 400);
     assert.equal(e.Error?.Code ?? e.Code, "AWS.SimpleQueueService.NonExistentQueue");
     assert.equal(e.message, "The specified queue does not exist.");
+    // the modelled exception class, from the fully qualified __type (issue 16)
+    assert.ok(e instanceof sqsmod.QueueDoesNotExist, e.constructor.name);
   });
 });
 

@@ -74,7 +74,8 @@ static void test_layers_paths_and_exemption(void **st)
     store_txn *t;
     assert_int_equal(store_begin(S, 1, &t, &e), 0);
     json_t *org = NULL, *ou = NULL, *inner = NULL, *acct = NULL;
-    assert_int_equal(org_create(t, "111111111111", "mgmt", "m@example.com", &org, &e), 0);
+    assert_int_equal(org_create(t, "us-east-1", "111111111111", "mgmt", "m@example.com", &org, &e),
+                     0);
     const char *root = jstr(json_object_get(org, "Root"), "Id"), *oid = jstr(org, "Id");
     assert_int_equal(org_add_ou(t, org, root, "Workloads", &ou, &e), 0);
     assert_int_equal(org_add_ou(t, org, jstr(ou, "Id"), "Dev", &inner, &e), 0);
