@@ -458,3 +458,41 @@ def test_open_mode_needs_no_credentials(open_ferry, home):
     work = os.path.join(home, "open")
     git(home, "clone", url, work)
     assert open(os.path.join(work, "f")).read() == "f"
+
+
+def test_push_puts_state_change_events_on_the_bus(ferry, cc, home):
+    """A push is AWS's "CodeCommit Repository State Change" on the account's default bus:
+    a rule on a branch (as the seeds' pipelines start) sends it to a queue."""
+    url = cc.create_repository(repositoryName="events-repo")["repositoryMetadata"]["cloneUrlHttp"]
+    arn = cc.get_repository(repositoryName="events-repo")["repositoryMetadata"]["Arn"]
+    user, pw, _, _ = git_user(ferry, "pusher", ["codecommit:GitPull", "codecommit:GitPush"])
+    sqs = ferry.client("sqs", "tools", region=REGION)
+    q = sqs.create_queue(QueueName="repo-events")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": qarn}]})})
+    ev = ferry.client("events", "tools", region=REGION)
+    ev.put_rule(Name="on-main", EventPattern=json.dumps({
+        "source": ["aws.codecommit"], "detail-type": ["CodeCommit Repository State Change"],
+        "resources": [arn], "detail": {"referenceType": ["branch"], "referenceName": ["main"]}}))
+    ev.put_targets(Rule="on-main", Targets=[{"Id": "q", "Arn": qarn}])
+    work = os.path.join(home, "ev")
+    git(home, "clone", with_creds(url, user, pw), work)
+    with open(os.path.join(work, "buildspec.yml"), "w") as f:
+        f.write("version: 0.2\n")
+    git(home, "add", "buildspec.yml", cwd=work)
+    git(home, "commit", "-m", "first", cwd=work)
+    git(home, "branch", "-M", "main", cwd=work)
+    git(home, "push", "origin", "main", "HEAD:other", cwd=work)
+    head = git(home, "rev-parse", "HEAD", cwd=work).stdout.strip()
+    msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=10, MaxNumberOfMessages=10)["Messages"]
+    assert len(msgs) == 1  # the rule matched main, not other
+    e = json.loads(msgs[0]["Body"])
+    assert e["source"] == "aws.codecommit" and e["resources"] == [arn]
+    assert e["account"] == acct(ferry, "tools") and e["region"] == REGION
+    d = e["detail"]
+    assert d["event"] == "referenceCreated" and d["referenceFullName"] == "refs/heads/main"
+    assert d["commitId"] == head and d["repositoryName"] == "events-repo"
+    assert d["callerUserArn"].endswith(":user/pusher") and "oldCommitId" not in d

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/zip.h"
 #include "codecommit_int.h"
+#include "svc/events/events.h"
 
 static const svc_route routes[] = {
     /* AWS's clone URL, git-codecommit.REGION.localhost[:port]/v1/repos/NAME, and the same
@@ -374,9 +375,30 @@ int codecommit_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
 
 /* ---- refs pushed by git (codecommit.h) ---- */
 
+/* AWS's detail of a "CodeCommit Repository State Change" for a pushed ref. */
+static json_t *ref_event(const json_t *repo, const char *ref, const char *old_id,
+                         const char *new_id, const char *caller_arn)
+{
+    int created = strspn(old_id, "0") == strlen(old_id);
+    int deleted = strspn(new_id, "0") == strlen(new_id);
+    int tag = !strncmp(ref, "refs/tags/", 10);
+    const char *name = tag ? ref + 10 : !strncmp(ref, "refs/heads/", 11) ? ref + 11 : ref;
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "event",
+                          created   ? "referenceCreated"
+                          : deleted ? "referenceDeleted"
+                                    : "referenceUpdated",
+                          "referenceType", tag ? "tag" : "branch", "referenceName", name,
+                          "referenceFullName", ref, "callerUserArn", caller_arn ? caller_arn : "",
+                          "repositoryName", json_object_get(repo, "repositoryName"), "repositoryId",
+                          json_object_get(repo, "repositoryId"));
+    if (d && !deleted && jset_str(d, "commitId", new_id)) json_decref(d), d = NULL;
+    if (d && !created && jset_str(d, "oldCommitId", old_id)) json_decref(d), d = NULL;
+    return d;
+}
+
 int codecommit_ref_changed(store_txn *t, const char *account, const char *region,
                            const char *repo_name, const char *ref, const char *old_id,
-                           const char *new_id, ferr *e)
+                           const char *new_id, const char *caller_arn, ferr *e)
 {
     store_key k = {CC_REPO_KIND, account, region, repo_name};
     json_t *d = NULL;
@@ -390,6 +412,15 @@ int codecommit_ref_changed(store_txn *t, const char *account, const char *region
         jset_str(d, "defaultBranch", ref + 11))
         rc = ferr_oom(e);
     if (!rc) rc = store_put(t, &k, d, e);
+    if (!rc) {
+        json_t *detail = ref_event(d, ref, old_id, new_id, caller_arn);
+        json_t *res = json_pack("[O]", json_object_get(d, "Arn"));
+        rc = detail && res ? events_emit(t, account, region, "aws.codecommit",
+                                         "CodeCommit Repository State Change", detail, res, e)
+                           : ferr_oom(e);
+        json_decref(detail);
+        json_decref(res);
+    }
     json_decref(d);
     return rc;
 }

@@ -250,13 +250,13 @@ static void record_refs(ferry_env *env, const principal *who, const char *region
         if (old && !strcmp(old, json_string_value(v))) continue;
         if (!first && !strncmp(k, "refs/heads/", 11)) first = k;
         if (codecommit_ref_changed(t, who->account, region, name, k, old ? old : ZERO_ID,
-                                   json_string_value(v), &e))
+                                   json_string_value(v), who->arn, &e))
             goto fail;
     }
     json_object_foreach(before, k, v) {
         if (json_object_get(after, k)) continue;
         if (codecommit_ref_changed(t, who->account, region, name, k, json_string_value(v), ZERO_ID,
-                                   &e))
+                                   who->arn, &e))
             goto fail;
     }
     if (!had_default && first) {
