@@ -320,16 +320,7 @@ static void vtl_context(arena *a, const svc_request *r, const stage_view *v, con
                         const json_t *res, const json_t *params, apigw_vtl_ctx *x)
 {
     json_t *q = json_object(), *h = json_object();
-    for (const char *p = r->query; q && p && *p;) {
-        size_t n = strcspn(p, "&");
-        const char *eq = memchr(p, '=', n);
-        size_t kl = eq ? (size_t)(eq - p) : n, kn, vn;
-        char *k = enc_url_decode(a, p, kl, 1, &kn);
-        char *val = eq ? enc_url_decode(a, eq + 1, n - kl - 1, 1, &vn) : "";
-        if (k && val && json_object_set_new(q, k, json_string(val))) break;
-        p += n;
-        if (*p) p++;
-    }
+    if (q && apigw_query_params(a, r->query, q, NULL)) json_object_clear(q);
     for (size_t i = 0; h && i < r->nheaders; i++)
         if (json_object_set_new(h, r->headers[i].name, json_string(r->headers[i].value))) break;
     json_t *ctx = json_pack(
