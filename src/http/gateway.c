@@ -264,7 +264,10 @@ int gateway_streams(gateway *g, arena *a, const hreq *r)
 {
     /* a service's own URLs take their bodies whole (an API Gateway stage's PUT is no S3
      * upload) */
-    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(a, r)) return 0;
+    int authenticated;
+    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8) ||
+        is_service_route(g, a, r, &authenticated))
+        return 0;
     sigv4_auth sa;
     ferr e = {0};
     int rc = sigv4_parse(a, r, &sa, &e);
