@@ -556,3 +556,27 @@ def test_lambda_integration_timeout(ferry, apigw, lam, echo):  # echo: its role
     apigw.create_deployment(restApiId=api, stageName="s")
     st, _, body = call(ferry, api, "/s")
     assert (st, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_mock_mapping_templates(ferry, apigw):
+    api = apigw.create_rest_api(name="vtl")["id"]
+    root = root_of(apigw, api)
+    r = apigw.create_resource(restApiId=api, parentId=root, pathPart="{id}")
+    apigw.put_method(restApiId=api, resourceId=r["id"], httpMethod="POST", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=r["id"], httpMethod="POST", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": $input.json(\'$.code\')}'})
+    apigw.put_integration_response(restApiId=api, resourceId=r["id"], httpMethod="POST", statusCode="200",
+                                   responseTemplates={"application/json": (
+                                       '{"id": "$input.params(\'id\')", "q": "$util.escapeJavaScript($input.params(\'q\'))", '
+                                       '"stage": "$context.stage", "color": "${stageVariables.color}", '
+                                       '"ip": "$context.identity.sourceIp", "rid": "$context.requestId", "x": "$nothing"}')})
+    apigw.put_integration_response(restApiId=api, resourceId=r["id"], httpMethod="POST", statusCode="404",
+                                   selectionPattern="404", responseTemplates={"application/json": '{"missing": true}'})
+    apigw.create_deployment(restApiId=api, stageName="t", variables={"color": "red"})
+    st, h, body = call(ferry, api, '/t/42?q=say%20"hi"', method="POST", body=b'{"code": 200}')
+    assert st == 200, body
+    got = json.loads(body)
+    assert got["id"] == "42" and got["q"] == 'say "hi"' and got["stage"] == "t" and got["color"] == "red"
+    assert got["ip"] == "127.0.0.1" and got["rid"] == h["x-amzn-RequestId"] and got["x"] == "$nothing"
+    st, _, body = call(ferry, api, "/t/42", method="POST", body=b'{"code": 404}')
+    assert (st, json.loads(body)) == (404, {"missing": True})

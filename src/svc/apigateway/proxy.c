@@ -91,6 +91,24 @@ static json_t *identity(const apigw_proxy_req *q)
     return id;
 }
 
+int apigw_query_params(arena *a, const char *query, json_t *single, json_t *multi)
+{
+    for (const char *p = query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t kl = eq ? (size_t)(eq - p) : n, kn = 0, vn = 0;
+        char *k = enc_url_decode(a, p, kl, 1, &kn);
+        char *v = eq ? enc_url_decode(a, eq + 1, n - kl - 1, 1, &vn) : arena_strdup(a, "");
+        if (!k || !v) return -1;
+        if (kl && (multi ? add_multi(single, multi, k, v)
+                         : json_object_set_new(single, k, json_string(v))))
+            return -1;
+        p += n;
+        if (*p) p++;
+    }
+    return 0;
+}
+
 json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q)
 {
     const svc_request *r = q->r;
@@ -98,19 +116,7 @@ json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q)
     int bad = !h || !mh || !qs || !mqs;
     for (size_t i = 0; !bad && i < r->nheaders; i++)
         bad |= add_multi(h, mh, r->headers[i].name, r->headers[i].value);
-    for (const char *p = r->query; !bad && p && *p;) {
-        size_t n = strcspn(p, "&");
-        const char *eq = memchr(p, '=', n);
-        size_t kl = eq ? (size_t)(eq - p) : n, kn = 0, vn = 0;
-        char *k = enc_url_decode(a, p, kl, 1, &kn);
-        char *v = eq ? enc_url_decode(a, eq + 1, n - kl - 1, 1, &vn) : arena_strdup(a, "");
-        if (!k || !v)
-            bad = 1;
-        else if (kl)
-            bad |= add_multi(qs, mqs, k, v);
-        p += n;
-        if (*p) p++;
-    }
+    bad |= apigw_query_params(a, r->query, qs, mqs);
     double now = clock_now();
     char when[40];
     time_t t = (time_t)now;

@@ -29,6 +29,10 @@ typedef struct apigw_proxy_req {
  * are as the server holds them, lower case (AWS keeps the case a client sent). */
 json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q);
 
+/* The query string's parameters (decoded) into single {k: last value} and, when not NULL,
+ * multi {k: [values]}: 0, or -1 out of memory. */
+int apigw_query_params(arena *a, const char *query, json_t *single, json_t *multi);
+
 /* Maps the function's output (payload, len bytes) to resp (initialized here): 0, or -1 when
  * the output is not a valid proxy response (AWS answers 502 then). */
 int apigw_proxy_response(arena *a, const char *payload, size_t len, proto_response *resp);

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "httpint.h"
 #include "proxy.h"
+#include "vtl.h"
 
 #define MISSING_TOKEN "Missing Authentication Token"
 
@@ -233,46 +234,53 @@ static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *i
     return 0;
 }
 
-/* MOCK: the status the request template names ({"statusCode": 200}), then the integration
- * response for it (or the default one, without selectionPattern) with its static template. */
-static void mock(arena *a, const json_t *integ, proto_response *resp)
+/* The template for application/json, else the first. */
+static const char *template_for(const json_t *tpls)
 {
-    long long status = 200;
-    const json_t *tpls = json_object_get(integ, "requestTemplates");
     const char *tpl = jstr(tpls, "application/json");
-    if (!tpl) {
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)tpls, k, x) {
-            tpl = json_string_value(x);
-            break;
-        }
-    }
-    json_t *t = tpl ? json_loads(tpl, 0, NULL) : NULL;
-    if (json_is_integer(json_object_get(t, "statusCode")))
-        status = json_integer_value(json_object_get(t, "statusCode"));
-    json_decref(t);
-    const json_t *irs = json_object_get(integ, "integrationResponses"), *ir = NULL;
-    char want[16];
-    snprintf(want, sizeof(want), "%lld", status);
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)irs, k, x) {
+    json_object_foreach((json_t *)tpls, k, x) {
+        if (!tpl) tpl = json_string_value(x);
+    }
+    return tpl;
+}
+
+/* The integration response whose selectionPattern matches want, else the default one. */
+static const json_t *pick_response(const json_t *integ, const char *want)
+{
+    const json_t *ir = NULL;
+    const char *k;
+    json_t *x;
+    json_object_foreach(json_object_get(integ, "integrationResponses"), k, x) {
         const char *sel = jstr(x, "selectionPattern");
         if ((sel && !strcmp(sel, want)) || (!ir && (!sel || !*sel))) ir = x;
     }
-    if (!ir) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
-        return;
-    }
+    return ir;
+}
+
+/* Answers with integration response ir: its status, its template rendered over x (whose
+ * $input is the integration's output), its static header mappings. */
+static void respond(arena *a, const json_t *ir, const apigw_vtl_ctx *x, proto_response *resp)
+{
     proto_response_init(resp);
     resp->status = atoi(jstr(ir, "statusCode"));
     resp->content_type = "application/json";
-    const char *body = jstr(json_object_get(ir, "responseTemplates"), "application/json");
-    if (body) buf_puts(&resp->body, body);
+    const char *tpl = template_for(json_object_get(ir, "responseTemplates"));
+    if (tpl && *tpl) {
+        if (apigw_vtl_render(a, tpl, x, &resp->body)) {
+            buf_dispose(&resp->body);
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
+            return;
+        }
+    } else if (x->body_len) {
+        buf_put(&resp->body, x->body, x->body_len); /* no template: passed through */
+    }
     /* static header mappings: method.response.header.NAME = 'value' */
-    json_object_foreach(json_object_get(ir, "responseParameters"), k, x) {
-        const char *val = json_string_value(x);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(ir, "responseParameters"), k, v) {
+        const char *val = json_string_value(v);
         size_t vl = val ? strlen(val) : 0;
         if (strncmp(k, "method.response.header.", 23) || vl < 2 || val[0] != '\'' ||
             val[vl - 1] != '\'')
@@ -280,6 +288,53 @@ static void mock(arena *a, const json_t *integ, proto_response *resp)
         const char *hv = arena_strndup(a, val + 1, vl - 2);
         if (hv && proto_response_header(a, resp, k + 23, hv)) break;
     }
+}
+
+/* MOCK: the status the rendered request template names ({"statusCode": 200}), then the
+ * integration response for it (or the default one). */
+static void mock(arena *a, const json_t *integ, const apigw_vtl_ctx *x, proto_response *resp)
+{
+    long long status = 200;
+    const char *tpl = template_for(json_object_get(integ, "requestTemplates"));
+    buf b;
+    buf_init(&b, 0);
+    json_t *t = tpl && !apigw_vtl_render(a, tpl, x, &b) ? json_loads(buf_str(&b), 0, NULL) : NULL;
+    buf_dispose(&b);
+    if (json_is_integer(json_object_get(t, "statusCode")))
+        status = json_integer_value(json_object_get(t, "statusCode"));
+    json_decref(t);
+    char want[24];
+    snprintf(want, sizeof(want), "%lld", status);
+    const json_t *ir = pick_response(integ, want);
+    if (!ir) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return;
+    }
+    apigw_vtl_ctx out = *x;
+    out.body = "", out.body_len = 0;
+    respond(a, ir, &out, resp);
+}
+
+/* What mapping templates see of the request. */
+static void vtl_context(arena *a, const svc_request *r, const stage_view *v, const char *rid,
+                        const json_t *res, const json_t *params, apigw_vtl_ctx *x)
+{
+    json_t *q = json_object(), *h = json_object();
+    if (q && apigw_query_params(a, r->query, q, NULL)) json_object_clear(q);
+    for (size_t i = 0; h && i < r->nheaders; i++)
+        if (json_object_set_new(h, r->headers[i].name, json_string(r->headers[i].value))) break;
+    json_t *ctx = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}}", "requestId", rid, "stage", v->stage,
+        "httpMethod", r->method, "resourcePath", jstr(res, "path"), "resourceId", jstr(res, "id"),
+        "apiId", v->api_id, "accountId", v->account, "identity", "sourceIp",
+        r->client.source_ip ? r->client.source_ip : "", "userAgent", r->client.user_agent);
+    *x = (apigw_vtl_ctx){.body = (const char *)r->body,
+                         .body_len = r->body_len,
+                         .path = params,
+                         .query = arena_defer_json(a, q),
+                         .headers = arena_defer_json(a, h),
+                         .context = arena_defer_json(a, ctx),
+                         .stage_vars = json_object_get(v->stage_doc, "variables")};
 }
 
 /* ---- authorization (AWS_IAM) ---- */
@@ -401,10 +456,12 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     if (iam && authorize_iam(env, a, r, &v, invoke_arn, rid, &who, resp)) return 1;
     json_t *integ = json_object_get(m, "methodIntegration");
     const char *type = jstr(integ, "type");
+    apigw_vtl_ctx x;
+    vtl_context(a, r, &v, rid, res, params, &x);
     if (!type) {
         apigw_answer(a, resp, 500, NULL, "Internal server error");
     } else if (!strcmp(type, "MOCK")) {
-        mock(a, integ, resp);
+        mock(a, integ, &x, resp);
     } else if (!strcmp(type, "AWS_PROXY") || !strcmp(type, "AWS")) {
         int proxy = !strcmp(type, "AWS_PROXY");
         const char *payload = NULL;
@@ -430,9 +487,18 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
             free(text);
             len = payload ? strlen(payload) : 0;
         } else {
-            /* AWS (non-proxy) with no template: the body passes through */
-            payload = r->body_len ? (const char *)r->body : "{}";
-            len = r->body_len ? r->body_len : 2;
+            /* AWS (non-proxy): the request template rendered, else the body as it came */
+            const char *tpl = template_for(json_object_get(integ, "requestTemplates"));
+            buf b;
+            buf_init(&b, 0);
+            if (tpl && !apigw_vtl_render(a, tpl, &x, &b)) {
+                payload = arena_strndup(a, buf_str(&b), b.len);
+                len = b.len;
+            } else if (!tpl) {
+                payload = r->body_len ? (const char *)r->body : "{}";
+                len = r->body_len ? r->body_len : 2;
+            }
+            buf_dispose(&b);
         }
         const char *out, *msg;
         size_t out_len = 0;
@@ -448,9 +514,16 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
                 apigw_answer(a, resp, 502, NULL, "Internal server error");
             }
         } else {
-            proto_response_init(resp);
-            resp->content_type = "application/json";
-            buf_put(&resp->body, out, out_len);
+            const json_t *ir = pick_response(integ, "");
+            apigw_vtl_ctx ox = x;
+            ox.body = out, ox.body_len = out_len;
+            if (ir) {
+                respond(a, ir, &ox, resp);
+            } else {
+                proto_response_init(resp);
+                resp->content_type = "application/json";
+                buf_put(&resp->body, out, out_len);
+            }
         }
     } else if (!strcmp(type, "HTTP_PROXY")) {
         const char *uri =
