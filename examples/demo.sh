@@ -2,7 +2,8 @@
 # make demo: the seed 000 architecture (cross-account serverless microservices) on one
 # machine, step by step: a tools account that deploys, through roles it is trusted with,
 # into a booking and an airmiles account; the two services talking across the account
-# boundary through an SNS topic and an SQS queue, then through a Lambda function. Runs
+# boundary through an SNS topic and an SQS queue, then through a Lambda function, and at
+# last both services as SAM applications answering HTTP through API Gateway. Runs
 # ferry on a temporary data directory with its own AWS profiles; never touches ~/.aws.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -236,5 +237,51 @@ say "and the same function, invoked directly by its owner:"
 printf '{"Records":[{"Sns":{"Message":"{\\"bookingId\\":\\"direct01\\",\\"customer\\":\\"ana\\",\\"from\\":\\"LHR\\",\\"to\\":\\"JFK\\",\\"distanceKm\\":5540}"}}]}' > "$work/event.json"
 run aws --profile airmiles lambda invoke --function-name airmiles-credit --payload "fileb://$work/event.json" "$work/out.json" --query StatusCode
 say "result: $(cat "$work/out.json")"
+
+step "13. Booking and Airmiles as SAM applications: HTTP in, DynamoDB tables, across accounts by SNS"
+say "each team packages its SAM template (code into its own bucket) and deploys it; ferry's"
+say "CloudFormation expands the transform into API Gateway, Lambda, IAM and DynamoDB resources:"
+out() { aws --profile "$1" cloudformation describe-stacks --stack-name "$2" \
+  --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue" --output text; }
+sam_deploy() { # PROFILE STACK TEMPLATE [PARAM=VALUE]
+  aws --profile "$1" s3 mb "s3://$2-code-$(acct "$1")" >/dev/null
+  # Debian's aws 2.9 makes package's S3 client without --endpoint-url; ferry's
+  # sitecustomize points it at AWS_ENDPOINT_URL (newer CLIs read that variable themselves)
+  export AWS_ENDPOINT_URL="$EP" PYTHONPATH="$here/../src/engine/runtimes"
+  run aws --profile "$1" cloudformation package --template-file "$here/seed000/sam/$3" \
+    --s3-bucket "$2-code-$(acct "$1")" --output-template-file "$work/$3" >/dev/null \
+    2>"$work/package.err" || { cat "$work/package.err"; exit 1; }
+  unset AWS_ENDPOINT_URL PYTHONPATH
+  p=$1; s=$2; t=$3; shift 3
+  run aws --profile "$p" cloudformation deploy --stack-name "$s" --template-file "$work/$t" \
+    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides "$@"
+}
+sam_deploy booking booking-service booking.yaml AirmilesAccount="$AIRMILES"
+say "what the booking template became (GetTemplate --template-stage Processed has the rest):"
+aws --profile booking cloudformation list-stack-resources --stack-name booking-service \
+  --query 'StackResourceSummaries[].[LogicalResourceId,ResourceType,ResourceStatus]' --output text |
+  awk '{ printf "   | %-40s %-32s %s\n", $1, $2, $3 }'
+BTOPIC=$(out booking booking-service BookingTopicArn)
+sam_deploy airmiles airmiles-service airmiles.yaml BookingTopicArn="$BTOPIC"
+PORT=${EP##*:}
+BAPI="http://$(out booking booking-service BookingApiId).execute-api.localhost:$PORT/Prod"
+AAPI="http://$(out airmiles airmiles-service AirmilesApiId).execute-api.localhost:$PORT/Prod"
+say "a customer books over HTTP (API Gateway in the booking account; curl resolves *.localhost):"
+BOOKING_JSON='{"first_name":"Ana","last_name":"Silva","from_airport":"SYD","to_airport":"MEL","departure_date":"2027-01-01","return_date":"2027-01-05","age_group":"adult","booking_class":"business"}'
+printf "%s   \$ curl -X POST %s/bookings -d '%s'%s\n" "$d" "$BAPI" "$BOOKING_JSON" "$n"
+curl -sS -X POST "$BAPI/bookings" -H 'Content-Type: application/json' -d "$BOOKING_JSON" > "$work/booking.json"
+printf '   '; cat "$work/booking.json"; echo
+NUM=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["booking_number"])' "$work/booking.json")
+say "the booking crosses into the airmiles account through the topic; airmiles answers over HTTP:"
+i=0
+while [ "$(curl -s -o "$work/miles.json" -w '%{http_code}' "$AAPI/airmiles/$NUM")" != 200 ]; do
+  i=$((i+1)); [ $i -gt 240 ] && { say "UNEXPECTED: no airmiles for $NUM"; tail -20 "$work/ferry.log"; exit 1; }
+  sleep 0.25
+done
+printf '%s   $ curl %s%s\n' "$d" "$AAPI/airmiles/$NUM" "$n"
+printf '   '; cat "$work/miles.json"; echo
+say "an unknown booking is a 404 from the function, and a route the API lacks is API Gateway's 403:"
+printf '   '; curl -sS -w '  (HTTP %{http_code})' "$AAPI/airmiles/nosuchbooking"; echo
+printf '   '; curl -sS -w '  (HTTP %{http_code})' "$AAPI/flights"; echo
 
 step "Done. ferry stops and the temporary data directory is removed."

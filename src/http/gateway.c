@@ -255,6 +255,12 @@ static int is_service_route(gateway *g, arena *a, const hreq *r, int *authentica
     return 0;
 }
 
+int gateway_is_route(gateway *g, arena *a, const hreq *r)
+{
+    int authenticated;
+    return is_service_route(g, a, r, &authenticated);
+}
+
 int gateway_preauth(gateway *g, arena *a, const hreq *r)
 {
     int authenticated;

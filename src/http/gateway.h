@@ -31,6 +31,9 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
  * date or clock, wrong signature): answer it with gateway_handle and r->headers_only. */
 int gateway_preauth(gateway *g, arena *a, const hreq *r);
 
+/* 1 when a service serves r itself (svc_def routes: API Gateway stages, git over HTTP...). */
+int gateway_is_route(gateway *g, arena *a, const hreq *r);
+
 /* 1 when r is for an operation that takes its body streamed (svc.h call_body_want): the
  * server then runs it from the headers, with r->body_pending set, before reading any body. */
 int gateway_streams(gateway *g, arena *a, const hreq *r);

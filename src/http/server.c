@@ -51,6 +51,7 @@ struct server {
     size_t max_body;
     int port;
     _Atomic int in_flight; /* requests begun and not yet completed */
+    _Atomic int offloads;  /* service routes running on threads of their own (offload) */
     /* bodies held for requests not authenticated from their headers, against body_budget */
     _Atomic size_t body_held;
     size_t body_budget;
@@ -83,6 +84,10 @@ typedef struct rctx {
     /* a streamed body (call_body_want), on its way into the blob store */
     int streams; /* the operation takes its body streamed */
     upload *up;  /* reading it */
+    /* a service route run off the connection's thread: 1 running, 2 off_resp is its answer */
+    _Atomic int offload;
+    server *srv;
+    proto_response off_resp;
 } rctx;
 
 static conn *conn_of(struct MHD_Connection *con)
@@ -399,9 +404,49 @@ static void wake(void *arg, int final)
     MHD_resume_connection(r->con);
 }
 
+static void *offload_main(void *arg)
+{
+    rctx *r = arg;
+    server *s = r->srv;
+    gateway_handle(s->g, r->a, &r->hr, &r->w, &r->off_resp);
+    r->offload = 2;
+    MHD_resume_connection(r->con);
+    s->offloads--;
+    return NULL;
+}
+
+/* A service route (an API Gateway stage, git over HTTP) may run a function or a process for
+ * as long as it takes, and a thread of the pool serves many connections: among them, maybe
+ * the function's own calls back into ferry. So it runs on a thread of its own while its
+ * connection is suspended. 1 when it went there. */
+static int offload(server *s, rctx *r)
+{
+    if (!gateway_is_route(s->g, r->a, &r->hr)) return 0;
+    pthread_attr_t at;
+    pthread_t th;
+    if (pthread_attr_init(&at)) return 0;
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    r->srv = s;
+    r->offload = 1;
+    s->offloads++;
+    MHD_suspend_connection(r->con);
+    int rc = pthread_create(&th, &at, offload_main, r);
+    pthread_attr_destroy(&at);
+    if (!rc) return 1;
+    MHD_resume_connection(r->con); /* no thread: it runs here */
+    s->offloads--;
+    r->offload = 0;
+    return 0;
+}
+
 /* Runs the gateway; parks the connection (no thread held) while the handler waits. */
 static enum MHD_Result run(server *s, rctx *r)
 {
+    if (r->offload == 2) {
+        r->offload = 0;
+        return send_resp(r->con, &r->off_resp);
+    }
+    if (!r->hr.headers_only && !r->streams && offload(s, r)) return MHD_YES;
     proto_response pr;
     r->w.final = r->final;
     int rc = gateway_handle(s->g, r->a, &r->hr, &r->w, &pr);
@@ -665,6 +710,8 @@ void server_free(server *s)
     MHD_quiesce_daemon(s->d);
     if (s->waits) waiters_fire_all(s->waits); /* parked long polls answer now */
     for (int i = 0; i < 1000 && s->in_flight > 0; i++) usleep(10000);
+    /* an offloaded route resumes its connection: the daemon must outlive it */
+    for (int i = 0; i < 3000 && s->offloads > 0; i++) usleep(10000);
     MHD_stop_daemon(s->d);
     if (s->have_sweeper) {
         pthread_mutex_lock(&s->cm);

@@ -15,7 +15,7 @@ def test_demo_runs_end_to_end():
                        text=True, env=env, timeout=600)
     out = r.stdout
     assert r.returncode == 0, out[-6000:] + r.stderr[-3000:]
-    for step in range(1, 13):
+    for step in range(1, 14):
         assert f"== {step}." in out, f"step {step} missing"
     # accounts: three, each the same in two regions
     arns = re.findall(r"^   (?:tools|booking|airmiles) +\S+ +(arn:aws:iam::\d{12}:root)$", out, re.M)
@@ -43,3 +43,10 @@ def test_demo_runs_end_to_end():
     assert len(re.findall(r"airmiles: \w+ earns \d+ miles for booking \w+", out)) >= 2
     assert re.search(r"REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration", out)
     assert 'result: {"credited": 1}' in out
+    # Booking and Airmiles as SAM applications: HTTP in, DynamoDB, across accounts by SNS
+    assert re.search(r"\| ServerlessRestApi +AWS::ApiGateway::RestApi +CREATE_COMPLETE", out)
+    assert re.search(r"\| BookingTable +AWS::DynamoDB::Table +CREATE_COMPLETE", out)
+    m = re.search(r'\{"booking_number": "(\w+)"\}', out)
+    assert m, "no booking number"
+    assert re.search(r'\{"booking_number": "%s", "route": "SYD-MEL", "miles": \d+\}' % m.group(1), out)
+    assert "(HTTP 404)" in out and '{"message":"Missing Authentication Token"}  (HTTP 403)' in out
