@@ -115,15 +115,10 @@ static const iamsvc_awspol aws_policies[] = {
              "\"sts:GetSessionToken\"") END,
      T0, 1714521600.0},
     /* the execution roles of Lambda functions (SAM gives every function the first; the
-     * others with their event sources): NAME is PATH/NAME under /service-role/ */
+     * others with their event sources): NAME is PATH/NAME under /service-role/. Sorted by
+     * name, as the whole table (found by binary search) */
     {"service-role/AWSLambdaBasicExecutionRole", "ANPAJNCQGXC42545SKXIK", "v1",
      "Provides write permissions to CloudWatch Logs.", V ALLOW(LAMBDA_LOGS) END, T0, T0},
-    {"service-role/AWSLambdaSQSQueueExecutionRole", "ANPAJFWJZI6JNND4TSELK", "v2",
-     "Provides receive message, delete message, and read attribute access to SQS queues, and "
-     "write permissions to CloudWatch logs.",
-     V ALLOW("\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:GetQueueAttributes\"," LAMBDA_LOGS)
-         END,
-     T0, T0},
     {"service-role/AWSLambdaDynamoDBExecutionRole", "ANPAIP7WNAGMIPYNW4WQG", "v1",
      "Provides list and read access to DynamoDB streams and write permissions to CloudWatch "
      "logs.",
@@ -136,6 +131,12 @@ static const iamsvc_awspol aws_policies[] = {
      V ALLOW("\"kinesis:DescribeStream\",\"kinesis:DescribeStreamSummary\",\"kinesis:GetRecords\","
              "\"kinesis:GetShardIterator\",\"kinesis:ListShards\",\"kinesis:ListStreams\","
              "\"kinesis:SubscribeToShard\"," LAMBDA_LOGS) END,
+     T0, T0},
+    {"service-role/AWSLambdaSQSQueueExecutionRole", "ANPAJFWJZI6JNND4TSELK", "v2",
+     "Provides receive message, delete message, and read attribute access to SQS queues, and "
+     "write permissions to CloudWatch logs.",
+     V ALLOW("\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:GetQueueAttributes\"," LAMBDA_LOGS)
+         END,
      T0, T0},
 };
 

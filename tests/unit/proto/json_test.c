@@ -80,8 +80,9 @@ static void sqs_send_message_batch(void **st)
     assert_string_equal(resp_header(&out, "x-amzn-query-error"),
                         "AWS.SimpleQueueService.NonExistentQueue;Sender");
     json_t *j = json_loads(buf_str(&out.body), 0, NULL);
+    /* the fully qualified name current SDKs match (the part after '#') */
     assert_string_equal(json_string_value(json_object_get(j, "__type")),
-                        "AWS.SimpleQueueService.NonExistentQueue");
+                        "com.amazonaws.sqs#AWS.SimpleQueueService.NonExistentQueue");
     assert_string_equal(json_string_value(json_object_get(j, "message")),
                         "The specified queue does not exist.");
     json_decref(j);

@@ -292,7 +292,8 @@ static void errors(void **st)
     const proto_service *js = svc_named("sqs");
     ferr_set(&qe, 400, "QueueDoesNotExist", "The specified queue does not exist.");
     proto_encode_error(a, js, &qe, "rid", &out);
-    assert_non_null(strstr(buf_str(&out.body), "\"__type\":\"QueueDoesNotExist\""));
+    assert_non_null(
+        strstr(buf_str(&out.body), "\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\""));
     assert_string_equal(resp_header(&out, "x-amzn-query-error"),
                         "AWS.SimpleQueueService.NonExistentQueue;Sender");
     buf_dispose(&out.body);
@@ -304,7 +305,8 @@ static void errors(void **st)
     ferr_set(&qe, 403, "AccessDenied", "no");
     proto_encode_error(a, js, &qe, "rid", &out);
     assert_int_equal(out.status, 400);
-    assert_non_null(strstr(buf_str(&out.body), "\"__type\":\"AccessDeniedException\""));
+    assert_non_null(
+        strstr(buf_str(&out.body), "\"__type\":\"com.amazonaws.sqs#AccessDeniedException\""));
     assert_string_equal(resp_header(&out, "x-amzn-ErrorType"), "AccessDeniedException");
     assert_string_equal(resp_header(&out, "x-amzn-query-error"), "AccessDenied;Sender");
     buf_dispose(&out.body);
@@ -315,8 +317,8 @@ static void errors(void **st)
     ferr_set(&qe, 403, "MissingAuthenticationToken", "no");
     proto_encode_error(a, js, &qe, "rid", &out);
     assert_int_equal(out.status, 403);
-    assert_non_null(
-        strstr(buf_str(&out.body), "\"__type\":\"MissingAuthenticationTokenException\""));
+    assert_non_null(strstr(buf_str(&out.body),
+                           "\"__type\":\"com.amazonaws.sqs#MissingAuthenticationTokenException\""));
     buf_dispose(&out.body);
     arena_free(a);
 }
