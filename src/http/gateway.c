@@ -96,14 +96,6 @@ static int view_signer(const svc_request *v, principal *who, ferr *e)
     return authenticate(x->g, x->a, x->r, &sa, 1, who, &have_who, e) ? -1 : 0;
 }
 
-static const char *view_header_at(const svc_request *v, size_t i, const char **value)
-{
-    const hreq *r = ((const route_ctx *)v->impl)->r;
-    if (i >= r->nheaders) return NULL;
-    *value = r->headers[i].value;
-    return r->headers[i].name;
-}
-
 /* r as a service route sees it (x outlives the view). */
 static svc_request route_view(const route_ctx *x)
 {
@@ -116,7 +108,6 @@ static svc_request route_view(const route_ctx *x)
                          .body_len = r->body_len,
                          .client = gateway_client(r),
                          .header = view_header,
-                         .header_at = view_header_at,
                          .impl = x,
                          .headers = r->headers,
                          .nheaders = r->nheaders,

@@ -216,8 +216,6 @@ typedef struct svc_request {
     call_client client;
     /* First header with that lowercase name, or NULL. */
     const char *(*header)(const struct svc_request *r, const char *lname);
-    /* The i-th header as received (name lowercased, value in *value), NULL past the last. */
-    const char *(*header_at)(const struct svc_request *r, size_t i, const char **value);
     const void *impl; /* the gateway's, for header */
     /* Every header as received (names lowercased), for routes that pass them on (API
      * Gateway's proxy events); NULL/0 when the gateway gives none. */

@@ -18,7 +18,7 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
-#include "httpc.h"
+#include "svc/httpc.h"
 #include "jwt.h"
 #include "proto/codec.h"
 #include "proto/pcommon.h"
@@ -422,7 +422,9 @@ static json_t *event_v2(req *q, json_t *authorizer)
     json_t *headers = json_object(), *cookies = json_array(), *qs = json_object();
     const char *name, *value;
     int bad = !headers || !cookies || !qs;
-    for (size_t i = 0; r->header_at && (name = r->header_at(r, i, &value)); i++) {
+    for (size_t i = 0; i < r->nheaders; i++) {
+        name = r->headers[i].name;
+        value = r->headers[i].value;
         if (!strcmp(name, "cookie")) { /* AWS: cookies apart, one per pair */
             for (const char *p = value; *p;) {
                 p += strspn(p, " ;");
@@ -708,17 +710,6 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     return 0;
 }
 
-/* Hop-by-hop headers (RFC 7230) and those the proxy sets itself are not passed on. */
-static int hop(const char *n)
-{
-    static const char *const h[] = {"connection",       "keep-alive", "transfer-encoding", "te",
-                                    "upgrade",          "host",       "content-length",    "expect",
-                                    "proxy-connection", "trailer"};
-    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
-        if (!strcasecmp(n, h[i])) return 1;
-    return 0;
-}
-
 static int run_http(req *q, json_t *integ, proto_response *resp)
 {
     const svc_request *r = q->r;
@@ -748,9 +739,9 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
     buf_dispose(&u);
     size_t nh = 0;
     httpc_header hs[64];
-    const char *name, *value;
-    for (size_t i = 0; r->header_at && (name = r->header_at(r, i, &value)) && nh < 62; i++)
-        if (!hop(name)) hs[nh++] = (httpc_header){name, value};
+    for (size_t i = 0; i < r->nheaders && nh < 62; i++)
+        if (!httpc_hop_header(r->headers[i].name))
+            hs[nh++] = (httpc_header){r->headers[i].name, r->headers[i].value};
     hs[nh++] = (httpc_header){"x-forwarded-for", r->client.source_ip ? r->client.source_ip : ""};
     long tmo = (long)jint(integ, "TimeoutInMillis", 30000);
     httpc_resp hr;
@@ -765,10 +756,9 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
     proto_response_init(resp);
     resp->status = (int)hr.status;
     resp->content_type = NULL;
-    buf_put(&resp->body, hr.body.p, hr.body.len);
-    buf_dispose(&hr.body);
+    resp->body = hr.body; /* taken: the response disposes it */
     for (size_t i = 0; i < hr.nheaders; i++) {
-        if (hop(hr.headers[i].name)) continue;
+        if (httpc_hop_header(hr.headers[i].name)) continue;
         if (!strcmp(hr.headers[i].name, "content-type"))
             resp->content_type = hr.headers[i].value;
         else

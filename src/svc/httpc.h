@@ -1,7 +1,8 @@
-/* The HTTP requests HTTP APIs make: HTTP_PROXY integrations and JWT issuers' discovery
- * documents and key sets (libcurl, never under a store transaction). */
-#ifndef FERRY_APIGWV2_HTTPC_H
-#define FERRY_APIGWV2_HTTPC_H
+/* Outbound HTTP for the URLs services serve: API Gateway's HTTP_PROXY integrations (REST
+ * and HTTP APIs) and JWT issuers' discovery documents and key sets (libcurl, never under a
+ * store transaction). */
+#ifndef FERRY_SVC_HTTPC_H
+#define FERRY_SVC_HTTPC_H
 #include <stddef.h>
 
 #include "base/arena.h"
@@ -25,5 +26,8 @@ typedef struct httpc_resp {
  * https only). 0 with *out filled (any status), HTTPC_FAILED or HTTPC_TIMEOUT. */
 int httpc_do(arena *a, const char *method, const char *url, const httpc_header *hs, size_t nh,
              const void *body, size_t len, long timeout_ms, size_t max, httpc_resp *out);
+
+/* 1 for a hop-by-hop header (RFC 9110) or one a proxy sets itself: never passed on. */
+int httpc_hop_header(const char *name);
 
 #endif

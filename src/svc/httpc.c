@@ -4,6 +4,16 @@
 #include <string.h>
 #include <strings.h>
 
+int httpc_hop_header(const char *n)
+{
+    static const char *const h[] = {"connection",       "keep-alive", "transfer-encoding", "te",
+                                    "upgrade",          "host",       "content-length",    "expect",
+                                    "proxy-connection", "trailer"};
+    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+        if (!strcasecmp(n, h[i])) return 1;
+    return 0;
+}
+
 typedef struct sink {
     arena *a;
     httpc_resp *r;
