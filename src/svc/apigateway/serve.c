@@ -11,6 +11,7 @@
 
 #include "apigateway.h"
 #include "apigateway_int.h"
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -176,7 +177,7 @@ static const char *function_of(arena *a, const char *uri, const char **region)
     if (!f) return NULL;
     f += strlen(":lambda:path/2015-03-31/functions/");
     const char *end = strstr(f, "/invocations");
-    if (!end || strncmp(f, "arn:aws:lambda:", 15)) return NULL;
+    if (!end || !arn_rest(f, "lambda")) return NULL;
     const char *reg = f + 15, *colon = strchr(reg, ':');
     if (!colon || colon > end) return NULL;
     *region = arena_strndup(a, reg, (size_t)(colon - reg));
@@ -379,12 +380,12 @@ static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, const s
                    .resource_policy = jstr(v->api, "policy")};
     rc = call_authorize_ex(&c, &q);
     store_rollback(t);
-    if (rc) {
-        const char *m = arena_printf(a,
-                                     "User: %s is not authorized to perform: execute-api:Invoke "
-                                     "on resource: %s",
-                                     who->arn[0] ? who->arn : who->account, arn);
-        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message", m ? m : "");
+    if (rc && e.status >= 500) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return -1;
+    }
+    if (rc) { /* the policy engine's words, as every refusal */
+        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message", e.message);
         return -1;
     }
     return 0;
@@ -442,10 +443,12 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
         return 1;
     }
     const char *rpath = jstr(res, "path");
-    const char *source_arn = arena_printf(a, "arn:aws:execute-api:%s:%s:%s/%s/%s%s", v.region,
-                                          v.account, id, stage, r->method, rpath);
-    const char *invoke_arn = arena_printf(a, "arn:aws:execute-api:%s:%s:%s/%s/%s%s", v.region,
-                                          v.account, id, stage, r->method, path);
+    const char *source_arn =
+        arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v.region), v.region,
+                     v.account, id, stage, r->method, rpath);
+    const char *invoke_arn =
+        arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v.region), v.region,
+                     v.account, id, stage, r->method, path);
     if (!source_arn || !invoke_arn) {
         apigw_answer(a, resp, 500, NULL, "Internal server error");
         return 1;
