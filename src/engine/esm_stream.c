@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
@@ -12,8 +13,7 @@
 
 int esm_stream_is(const char *arn)
 {
-    return arn && !strncmp(arn, "arn:aws:dynamodb:", 17) && strstr(arn, ":table/") &&
-           strstr(arn, "/stream/");
+    return arn && arn_rest(arn, "dynamodb") && strstr(arn, ":table/") && strstr(arn, "/stream/");
 }
 
 /* What a round knows of its mapping. */
@@ -165,7 +165,7 @@ static void give_up(esm_stream_round *r, const opts *o, json_t *recs, size_t lo,
     json_decref(rc), json_decref(resp), json_decref(info);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    int sqs = !strncmp(o->dest, "arn:aws:sqs:", 12);
+    int sqs = arn_rest(o->dest, "sqs") != NULL;
     json_t *in = text ? json_pack("{s:s, s:s}", sqs ? "QueueUrl" : "TopicArn", o->dest,
                                   sqs ? "MessageBody" : "Message", text)
                       : NULL;

@@ -58,6 +58,15 @@ def test_partition_follows_the_region(ferry, region, part):
     assert rarn == f"arn:{part}:iam::{me}:role/parted-{region}"
     sess = ferry.client("sts", region=region).assume_role(RoleArn=rarn, RoleSessionName="ss")
     assert sess["AssumedRoleUser"]["Arn"] == f"arn:{part}:sts::{me}:assumed-role/parted-{region}/ss"
+    # and the services added since: EventBridge, CodeCommit, API Gateway
+    rule = ferry.client("events", region=region).put_rule(Name="parted", ScheduleExpression="rate(1 day)")
+    assert rule["RuleArn"] == f"arn:{part}:events:{region}:{me}:rule/parted"
+    repo = ferry.client("codecommit", region=region).create_repository(repositoryName="parted")
+    assert repo["repositoryMetadata"]["Arn"] == f"arn:{part}:codecommit:{region}:{me}:parted"
+    api = ferry.client("apigatewayv2", region=region).create_api(Name="parted", ProtocolType="HTTP")
+    tags = ferry.client("apigatewayv2", region=region).get_tags(
+        ResourceArn=f"arn:{part}:apigateway:{region}::/apis/{api['ApiId']}")
+    assert tags["Tags"] == {}
 
 
 def test_a_role_of_another_partition_cannot_be_assumed(ferry):

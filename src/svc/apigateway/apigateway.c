@@ -7,6 +7,7 @@
 
 #include "apigateway.h"
 #include "apigateway_int.h"
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 
@@ -55,8 +56,8 @@ int apigw_conflict(call *c, const char *fmt, ...)
 
 const char *apigw_arn(call *c, const char *api_id, const char *suffix)
 {
-    return arena_printf(c->a, "arn:aws:apigateway:%s::/restapis/%s%s", c->region, api_id,
-                        suffix ? suffix : "");
+    return arena_printf(c->a, "arn:%s:apigateway:%s::/restapis/%s%s", arn_partition(c->region),
+                        c->region, api_id, suffix ? suffix : "");
 }
 
 const char *apigw_id(call *c)
@@ -319,7 +320,8 @@ int apigateway_op_delete_rest_api(call *c, json_t *in, json_t **out)
 
 static json_t *tag_target(call *c, const char *arn, const char *verb, json_t **doc)
 {
-    const char *pre = arena_printf(c->a, "arn:aws:apigateway:%s::/restapis/", c->region);
+    const char *pre =
+        arena_printf(c->a, "arn:%s:apigateway:%s::/restapis/", arn_partition(c->region), c->region);
     if (!pre) return ferr_oom(c->err), NULL;
     size_t pl = strlen(pre);
     if (strncmp(arn, pre, pl)) return apigw_bad(c, "Invalid ARN specified in the request"), NULL;

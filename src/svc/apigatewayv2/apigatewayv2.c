@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apigatewayv2_int.h"
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 
@@ -50,8 +51,10 @@ int apigwv2_conflict(call *c, const char *fmt, ...)
 
 static const char *api_arn(call *c, const char *id)
 {
-    return id ? arena_printf(c->a, "arn:aws:apigateway:%s::/apis/%s", c->region, id)
-              : arena_printf(c->a, "arn:aws:apigateway:%s::/apis", c->region);
+    return id ? arena_printf(c->a, "arn:%s:apigateway:%s::/apis/%s", arn_partition(c->region),
+                             c->region, id)
+              : arena_printf(c->a, "arn:%s:apigateway:%s::/apis", arn_partition(c->region),
+                             c->region);
 }
 
 static int authorize(call *c, const char *method, const char *id)
@@ -98,13 +101,12 @@ void apigwv2_new_id(const json_t *o, size_t n, char *out)
 const char *apigwv2_lambda_arn(arena *a, const char *uri)
 {
     if (!uri) return NULL;
-    if (!strncmp(uri, "arn:aws:lambda:", 15)) return uri;
+    if (arn_rest(uri, "lambda")) return uri;
     const char *f = strstr(uri, ":lambda:path/2015-03-31/functions/");
-    if (!f || strncmp(uri, "arn:aws:apigateway:", 19)) return NULL;
+    if (!f || !arn_rest(uri, "apigateway")) return NULL;
     f += strlen(":lambda:path/2015-03-31/functions/");
     const char *end = strstr(f, "/invocations");
-    return end && !strncmp(f, "arn:aws:lambda:", 15) ? arena_strndup(a, f, (size_t)(end - f))
-                                                     : NULL;
+    return end && arn_rest(f, "lambda") ? arena_strndup(a, f, (size_t)(end - f)) : NULL;
 }
 
 /* GetApi's shape: the stored API with its endpoint. */
@@ -328,7 +330,7 @@ int apigatewayv2_op_delete_cors_configuration(call *c, json_t *in, json_t **out)
 static int tags_of(call *c, const char *arn, const char *method, json_t **doc, json_t **tags)
 {
     char pre[96];
-    snprintf(pre, sizeof(pre), "arn:aws:apigateway:%s::/apis/", c->region);
+    snprintf(pre, sizeof(pre), "arn:%s:apigateway:%s::/apis/", arn_partition(c->region), c->region);
     size_t n = strlen(pre);
     if (strncmp(arn, pre, n)) return apigwv2_not_found(c, "resource", arn);
     const char *id = arn + n, *slash = strchr(id, '/');

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "apigatewayv2_int.h"
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/ids.h"
@@ -563,8 +564,9 @@ static int result_v2(req *q, const char *payload, size_t len, proto_response *re
 static const char *source_arn(req *q)
 {
     const char *rk = q->route_key, *sp = strchr(rk, ' ');
-    return arena_printf(q->a, "arn:aws:execute-api:%s:%s:%s/%s/%s%s", q->region, q->account,
-                        q->api_id, q->stage, sp ? q->r->method : "$default", sp ? sp + 1 : "");
+    return arena_printf(q->a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(q->region),
+                        q->region, q->account, q->api_id, q->stage, sp ? q->r->method : "$default",
+                        sp ? sp + 1 : "");
 }
 
 /* An invocation the request waits for at most its integration's timeout (AWS: 30 s at
@@ -683,8 +685,8 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     session_service_principal(&p, "apigateway.amazonaws.com", q->account);
     /* AWS: a function in the API's region (the ARN's own region otherwise refused) */
     char region[32];
-    const char *rp = fn + strlen("arn:aws:lambda:"), *colon = strchr(rp, ':');
-    snprintf(region, sizeof(region), "%.*s", colon ? (int)(colon - rp) : 0, rp);
+    const char *rp = arn_rest(fn, "lambda"), *colon = rp ? strchr(rp, ':') : NULL;
+    snprintf(region, sizeof(region), "%.*s", colon ? (int)(colon - rp) : 0, rp ? rp : "");
     json_t *out = NULL;
     ferr e = {0};
     int rc = -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
@@ -43,7 +44,8 @@ int cc_git_fail(call *c, const char *what)
 
 const char *cc_arn(call *c, const char *name)
 {
-    return arena_printf(c->a, "arn:aws:codecommit:%s:%s:%s", c->region, c->account, name);
+    return arena_printf(c->a, "arn:%s:codecommit:%s:%s:%s", arn_partition(c->region), c->region,
+                        c->account, name);
 }
 
 static int no_repo(call *c, const char *name)
@@ -318,10 +320,11 @@ int codecommit_op_update_repository_name(call *c, json_t *in, json_t **out)
 /* The repository an ARN names (in the caller's account and region): 0 and *doc, or -1. */
 static int tag_target(call *c, const char *arn, const char *action, json_t **doc)
 {
-    const char *pre = arena_printf(c->a, "arn:aws:codecommit:%s:%s:", c->region, c->account);
+    const char *pre = arena_printf(c->a, "arn:%s:codecommit:%s:%s:", arn_partition(c->region),
+                                   c->region, c->account);
     if (!pre) return ferr_oom(c->err);
     size_t n = strlen(pre);
-    if (strncmp(arn, "arn:aws:codecommit:", 19))
+    if (!arn_rest(arn, "codecommit"))
         return ferr_set(c->err, 400, "InvalidResourceArnException",
                         "The value for the resource ARN is not valid. For more information "
                         "about resources in AWS CodeCommit, see CodeCommit Resources and "

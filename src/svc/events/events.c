@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/jtags.h"
 #include "events_int.h"
@@ -56,15 +57,18 @@ int events_not_found(call *c, const char *fmt, ...)
 
 const char *events_bus_arn(arena *a, const char *region, const char *account, const char *bus)
 {
-    return arena_printf(a, "arn:aws:events:%s:%s:event-bus/%s", region, account, bus);
+    return arena_printf(a, "arn:%s:events:%s:%s:event-bus/%s", arn_partition(region), region,
+                        account, bus);
 }
 
 const char *events_rule_arn(arena *a, const char *region, const char *account, const char *bus,
                             const char *rule)
 {
     if (!strcmp(bus, "default"))
-        return arena_printf(a, "arn:aws:events:%s:%s:rule/%s", region, account, rule);
-    return arena_printf(a, "arn:aws:events:%s:%s:rule/%s/%s", region, account, bus, rule);
+        return arena_printf(a, "arn:%s:events:%s:%s:rule/%s", arn_partition(region), region,
+                            account, rule);
+    return arena_printf(a, "arn:%s:events:%s:%s:rule/%s/%s", arn_partition(region), region, account,
+                        bus, rule);
 }
 
 const char *events_rule_id(arena *a, const char *bus, const char *rule)
@@ -79,7 +83,7 @@ int events_bus_ref(call *c, const char *v, const char **account, const char **na
     if (!v || strncmp(v, "arn:", 4)) return 0;
     /* arn:aws:events:REGION:ACCOUNT:event-bus/NAME, in the call's region */
     size_t rl = strlen(c->region);
-    const char *p = strncmp(v, "arn:aws:events:", 15) ? NULL : v + 15;
+    const char *p = arn_rest(v, "events");
     if (!p || strncmp(p, c->region, rl) || p[rl] != ':' || strspn(p + rl + 1, "0123456789") != 12 ||
         strncmp(p + rl + 13, ":event-bus/", 11) || !p[rl + 24])
         return events_invalid(c,
@@ -330,12 +334,13 @@ int events_op_put_permission(call *c, json_t *in, json_t **out)
                                 "Statement with the provided id already exists.");
             }
         }
-        json_t *stmt = json_pack(
-            "{s:s, s:s, s:o, s:s, s:s}", "Sid", sid, "Effect", "Allow", "Principal",
-            !strcmp(who, "*")
-                ? json_string("*")
-                : json_pack("{s:s}", "AWS", arena_printf(c->a, "arn:aws:iam::%s:root", who)),
-            "Action", action, "Resource", arn);
+        json_t *stmt =
+            json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", sid, "Effect", "Allow", "Principal",
+                      !strcmp(who, "*") ? json_string("*")
+                                        : json_pack("{s:s}", "AWS",
+                                                    arena_printf(c->a, "arn:%s:iam::%s:root",
+                                                                 arn_partition(c->region), who)),
+                      "Action", action, "Resource", arn);
         if (stmt && cond &&
             json_object_set_new(
                 stmt, "Condition",
@@ -388,7 +393,8 @@ int events_op_remove_permission(call *c, json_t *in, json_t **out)
 /* The document an ARN names, with its store key (in c->a). */
 static int tagged(call *c, const char *arn, const char *action, store_key *k, json_t **doc)
 {
-    const char *pfx = arena_printf(c->a, "arn:aws:events:%s:%s:", c->region, c->account);
+    const char *pfx =
+        arena_printf(c->a, "arn:%s:events:%s:%s:", arn_partition(c->region), c->region, c->account);
     if (!pfx) return ferr_oom(c->err);
     size_t n = strlen(pfx);
     if (strncmp(arn, pfx, n)) return events_not_found(c, "Resource %s does not exist.", arn);

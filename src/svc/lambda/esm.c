@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "documents.h"
+#include "engine/esm_stream.h"
 #include "lambda.h"
 #include "lambda_int.h"
 #include "svc/dynamodb/dynamodb.h"
@@ -77,12 +78,6 @@ static int busy(const json_t *doc)
     const char *st = jstr(doc, "State");
     return at && json_number_value(at) > clock_now() && st && strcmp(st, "Enabled") &&
            strcmp(st, "Disabled");
-}
-
-/* arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL */
-static int is_stream(const char *arn)
-{
-    return arn_rest(arn, "dynamodb") && strstr(arn, ":table/") && strstr(arn, "/stream/");
 }
 
 /* What only a stream's mapping has (AWS's defaults at create): where it starts, retries,
@@ -149,7 +144,7 @@ static int apply(call *c, const json_t *in, json_t *doc, int create)
 {
     json_t *v;
     int bad = 0;
-    int stream = is_stream(jstr(doc, "EventSourceArn"));
+    int stream = esm_stream_is(jstr(doc, "EventSourceArn"));
     if ((v = json_object_get(in, "BatchSize")))
         bad |= json_object_set(doc, "BatchSize", v);
     else if (create) /* AWS: 100 records from a stream, 10 messages from a queue */
@@ -264,7 +259,7 @@ static int resolve_function(call *c, const char *name, const char **fn_arn, json
 /* arn:PARTITION:sqs:REGION:ACCOUNT:NAME or a DynamoDB stream, else AWS's refusal of the source. */
 static int sqs_source(call *c, const char *arn)
 {
-    if (is_stream(arn)) return 0;
+    if (esm_stream_is(arn)) return 0;
     const char *p = arn_rest(arn, "sqs");
     const char *a = p ? strchr(p, ':') : NULL, *n = a ? strchr(a + 1, ':') : NULL;
     if (!n || n - a != 13 || !n[1] || strchr(n + 1, ':'))
@@ -340,7 +335,7 @@ static int check_stream_role(call *c, const char *role_arn, const char *stream)
 
 static int check_role(call *c, const char *role_arn, const char *queue, const json_t *cfg)
 {
-    if (is_stream(queue)) return check_stream_role(c, role_arn, queue);
+    if (esm_stream_is(queue)) return check_stream_role(c, role_arn, queue);
     principal p;
     if (role_principal(c, role_arn, &p)) return -1;
 
