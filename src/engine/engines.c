@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "blobsweep.h"
+#include "builds.h"
 #include "delivery.h"
 #include "dynamodb_ttl.h"
 #include "esm.h"
@@ -31,6 +32,8 @@ static const engine_def *const registry[] = {
     &sm_rotation_engine,    /* Secrets Manager rotation (engine/sm_rotation.c) */
     &dynamodb_ttl_engine,   /* DynamoDB TTL deletions (engine/dynamodb_ttl.c) */
     &events_bus_engine,     /* EventBridge deliveries and schedules (engine/events_bus.c) */
+    &builds_engine,         /* CodeBuild builds (engine/builds.c): after functions and logs'
+                               users, stopped first */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

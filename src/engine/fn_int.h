@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "base/buf.h"
+#include "engine/fn_logs.h"
 #include "engine/functions.h"
 #include "svc/session.h"
 
@@ -70,13 +71,9 @@ struct fnenv {
 extern pthread_mutex_t fn_mu;
 
 /* fn_env.c: the environment's files and process image. */
-/* The engine's root for this process ($TMPDIR/ferry-fn/PID); removes what dead ferry
- * processes left there (their function processes killed first). */
-int fn_root_init(char *root, size_t n, ferr *e);
 /* Makes env->dir with the code, layers and runtime files, readable by the uid the
  * function runs as; fills argv/envp. */
 int fn_env_prepare(fnenv *v, const char *root, const char *endpoint, ferr *e);
-void fn_rmtree(const char *path);
 /* The uid v's function runs as when ferry runs as root. */
 uid_t fn_env_uid(const fnenv *v);
 /* Called in the forked child (async-signal-safe only): becomes the environment's guard
@@ -107,10 +104,5 @@ void fn_wake(void);
  * fn_notify once fn_mu is released. */
 void fn_replied(fnenv *v, fn_inv *inv, char key[48]);
 void fn_notify(const char *key);
-
-/* fn_logs.c: ships log events to CloudWatch Logs as the environment's role. */
-int fn_logs_start(ferry_env *env, ferr *e);
-void fn_logs_stop(void);
-void fn_logs_add(const fnenv *v, double t, const char *msg, size_t len);
 
 #endif

@@ -1,13 +1,14 @@
-/* Functions' output to CloudWatch Logs: lines are queued per log stream and shipped once a
- * second in PutLogEvents batches, through svc_invoke as the environment's execution role
- * (AWS writes a function's logs with its role: a role without logs permissions gets none). */
+/* Functions' and builds' output to CloudWatch Logs: lines are queued per log stream and
+ * shipped once a second in PutLogEvents batches, through svc_invoke as the writer's role (AWS
+ * writes a function's logs with its execution role, a build's with its service role: a role
+ * without logs permissions gets none). See fn_logs.h. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "engine/fn_int.h"
+#include "engine/fn_logs.h"
 
 /* PutLogEvents: at most 10,000 events and 1,048,576 bytes (26 per event) per call */
 #define MAX_EVENTS 10000
@@ -28,32 +29,31 @@ typedef struct lstream {
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int running, stopping;
+    int running, stopping, users;
     pthread_t th;
     ferry_env *env;
     lstream *streams;
     double last_note;
     long dropped;
-} L = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL, NULL, 0, 0};
+} L = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0, 0};
 
-void fn_logs_add(const fnenv *v, double t, const char *msg, size_t len)
+void fn_logs_put(const char *region, const char *group, const char *stream, const principal *who,
+                 double t, const char *msg, size_t len)
 {
     pthread_mutex_lock(&L.mu);
     if (!L.running) goto out;
     lstream *s = L.streams;
-    while (s && strcmp(s->stream, v->stream)) s = s->next;
+    while (s && (strcmp(s->stream, stream) || strcmp(s->group, group))) s = s->next;
     if (!s) {
         if (!(s = calloc(1, sizeof(*s)))) goto out;
-        snprintf(s->region, sizeof(s->region), "%s", v->region);
-        snprintf(s->group, sizeof(s->group), "%s", v->log_group);
-        snprintf(s->stream, sizeof(s->stream), "%s", v->stream);
-        s->who = v->sess.key.who;
+        snprintf(s->region, sizeof(s->region), "%s", region);
+        snprintf(s->group, sizeof(s->group), "%s", group);
+        snprintf(s->stream, sizeof(s->stream), "%s", stream);
         s->next = L.streams;
         L.streams = s;
     }
-    /* lines come only once the environment holds its role's session (its process starts
-     * after it): the stream writes as that role */
-    s->who = v->sess.key.who;
+    /* the stream writes as the writer's latest session (a build's is refreshed) */
+    s->who = *who;
     if (!s->events && !(s->events = json_array())) goto out;
     if (json_array_size(s->events) >= MAX_QUEUED) {
         L.dropped++;
@@ -79,7 +79,7 @@ static void note(const char *what, const ferr *e)
     int say = now - L.last_note > 60;
     if (say) L.last_note = now;
     pthread_mutex_unlock(&L.mu);
-    if (say) log_warn("functions: log events dropped (%s: %s %s)", what, e->code, e->message);
+    if (say) log_warn("logs: log events dropped (%s: %s %s)", what, e->code, e->message);
 }
 
 static int logs_call(const lstream *s, const char *op, json_t *in, ferr *e)
@@ -181,11 +181,15 @@ static void *shipper(void *arg)
 int fn_logs_start(ferry_env *env, ferr *e)
 {
     pthread_mutex_lock(&L.mu);
+    if (L.users++) { /* one shipper serves every engine that writes logs */
+        pthread_mutex_unlock(&L.mu);
+        return 0;
+    }
     L.env = env;
     L.stopping = 0;
     L.running = 1;
     int rc = pthread_create(&L.th, NULL, shipper, NULL);
-    if (rc) L.running = 0;
+    if (rc) L.running = 0, L.users = 0;
     pthread_mutex_unlock(&L.mu);
     return rc ? ferr_internal(e, "cannot start the log shipper") : 0;
 }
@@ -193,7 +197,7 @@ int fn_logs_start(ferry_env *env, ferr *e)
 void fn_logs_stop(void)
 {
     pthread_mutex_lock(&L.mu);
-    if (!L.running) {
+    if (!L.running || --L.users > 0) {
         pthread_mutex_unlock(&L.mu);
         return;
     }

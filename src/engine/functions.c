@@ -27,6 +27,7 @@
 #include "base/thread.h"
 #include "engine/engines.h"
 #include "engine/fn_int.h"
+#include "engine/proc.h"
 
 /* AWS's default account concurrency (unreserved functions share it) */
 #define ACCOUNT_POOL 1000
@@ -102,7 +103,7 @@ static void env_free(fnenv *v)
 void fn_log_line(fnenv *v, fn_inv *inv, const char *s, size_t n)
 {
     double now = clock_now();
-    fn_logs_add(v, now, s, n);
+    fn_logs_put(v->region, v->log_group, v->stream, &v->sess.key.who, now, s, n);
     if (!inv) return;
     buf *b = &inv->log;
     if (b->len + n + 1 > 4 * TAIL_BYTES) {
@@ -678,7 +679,7 @@ static void *supervisor(void *arg)
             fnenv *v = dead;
             dead = v->next;
             fn_rapi_stop(v);
-            if (*v->dir) fn_rmtree(v->dir);
+            if (*v->dir) proc_rmtree(v->dir);
             env_free(v);
         }
     }
@@ -692,7 +693,7 @@ static int fn_engine_start(ferry_env *env, ferr *e)
     /* without a place for environments ferry still serves everything else: invocations
      * are refused with the reason */
     ferr re = {0};
-    if (fn_root_init(F.root, sizeof(F.root), &re)) {
+    if (proc_root_init("fn", "FERRY_FN_ROOT", F.root, sizeof(F.root), &re)) {
         snprintf(F.why, sizeof(F.why), "%.200s", re.message);
         log_warn("functions cannot run: %s", re.message);
         return 0;
@@ -736,7 +737,7 @@ static void fn_engine_stop(ferry_env *env)
     pthread_mutex_unlock(&fn_mu);
     close(F.wake[0]), close(F.wake[1]);
     F.wake[0] = F.wake[1] = -1;
-    fn_rmtree(F.root);
+    proc_rmtree(F.root);
 }
 
 const engine_def functions_engine = {"functions", fn_engine_start, fn_engine_stop};

@@ -1,14 +1,28 @@
 /* AWS CodeBuild (json 1.1): projects, builds run as local processes from a buildspec, report
  * groups and reports.
  *
- * Internal to src/svc/codebuild/: codebuild.c (the service), artifacts.c (which files a
- * buildspec's artifacts select, and their zip), reports.c (report groups, reports, test
- * cases, and reading JUnit XML / Cucumber JSON / TestNG XML files into them). Each module's
- * own interface is its header (artifacts.h, reports.h). */
+ * Internal to src/svc/codebuild/: codebuild.c (the service, projects), buildops.c (StartBuild
+ * and the other build operations; the builds engine, engine/builds.c, runs them), buildspec.c
+ * (the buildspec parser, its own header), artifacts.c (which files a buildspec's artifacts
+ * select, and their zip), reports.c (report groups, reports, test cases, and reading JUnit
+ * XML / Cucumber JSON / TestNG XML files into them). Stored documents: documents.h. */
 #ifndef FERRY_SVC_CODEBUILD_INT_H
 #define FERRY_SVC_CODEBUILD_INT_H
 #include <jansson.h>
 
+#include "svc/codebuild/documents.h"
 #include "svc/svc.h"
+
+/* ---- codebuild.c ---- */
+/* arn:aws:codebuild:REGION:ACCOUNT:project/NAME (arena). */
+const char *cb_project_arn(call *c, const char *name);
+/* A project by name or ARN, authorized for action: 0 and *doc (arena), 1 not found (nothing
+ * set), -1. */
+int cb_project_find(call *c, const char *name_or_arn, const char *action, json_t **doc);
+/* ResourceNotFoundException for the project as AWS words it; returns -1. */
+int cb_no_project(call *c, const char *name_or_arn);
+int cb_project_save(call *c, const json_t *doc);
+/* The project document as AWS shows it (new reference, NULL on OOM). */
+json_t *cb_project_view(const json_t *doc);
 
 #endif

@@ -13,4 +13,11 @@ int codecommit_ref_changed(store_txn *t, const char *account, const char *region
                            const char *repo_name, const char *ref, const char *old_id,
                            const char *new_id, const char *caller_arn, ferr *e);
 
+/* An internal entry point for svc_invoke_fn (CodeCommit's side of CodeBuild's source
+ * download): checks out the commit in {"repositoryName", "commitSpecifier"} (a branch, tag
+ * or commit id; absent: the default branch) into the directory arg (a const char *, made by
+ * the caller), authorized and recorded as codecommit:GitPull on the repository. Output
+ * {"commitId"}; RepositoryDoesNotExistException, CommitDoesNotExistException. */
+extern const svc_op codecommit_checkout_op;
+
 #endif

@@ -767,3 +767,32 @@ int codecommit_op_merge_branches_by_fast_forward(call *c, json_t *in, json_t **o
                                 hex(c, git_commit_tree_id(src))));
     return 0;
 }
+
+/* codecommit_checkout_op (codecommit.h): the files of a commit written under a directory, as
+ * CodeBuild's source download needs them, authorized as git's own pull. */
+static int checkout(call *c, json_t *in, json_t **out)
+{
+    const char *dir = c->arg, *spec = jstr(in, "commitSpecifier");
+    json_t *doc;
+    git_repository *repo;
+    git_commit *commit;
+    if (cc_repo_load(c, "codecommit:GitPull", jstr(in, "repositoryName"), &doc) ||
+        cc_git_open(c, doc, &repo) || resolve(c, repo, doc, spec, &commit))
+        return -1;
+    git_tree *tree = NULL;
+    if (git_commit_tree(&tree, commit)) return cc_git_fail(c, "read tree");
+    git_checkout_options o;
+    git_checkout_options_init(&o, GIT_CHECKOUT_OPTIONS_VERSION);
+    /* the bare repository's own index stays as it is */
+    o.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+    o.target_directory = dir;
+    int rc = git_checkout_tree(repo, (git_object *)tree, &o);
+    git_tree_free(tree);
+    if (rc) return cc_git_fail(c, "check out");
+    const char *id = hex(c, git_commit_id(commit));
+    if (!id) return ferr_oom(c->err);
+    *out = svc_out(c, json_pack("{s:s}", "commitId", id));
+    return 0;
+}
+
+const svc_op codecommit_checkout_op = {"GitPull", checkout, SVC_READ};

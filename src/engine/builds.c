@@ -1,0 +1,1289 @@
+/* CodeBuild builds, run: see builds.h.
+ *
+ * One dispatcher thread finds the builds to run (codebuild.pending documents) and gives each
+ * a thread of its own, which provisions it (the service role's session, a work directory),
+ * downloads its sources, reads its buildspec, and runs one shell script (build_script) that
+ * holds every phase's commands. The script marks where phases and commands begin and end
+ * with lines only this build can print (RS + a per-build nonce), on the same pipe as the
+ * commands' output, so that each output line is attributed to the phase that printed it. */
+#include "engine/builds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/jval.h"
+#include "base/log.h"
+#include "engine/fn_logs.h"
+#include "engine/proc.h"
+#include "svc/codebuild/artifacts.h"
+#include "svc/codebuild/buildspec.h"
+#include "svc/codebuild/documents.h"
+#include "svc/codebuild/reports.h"
+#include "svc/codecommit/codecommit.h"
+#include "svc/events/events.h"
+#include "svc/session.h"
+
+extern const char fn_rt_sitecustomize_py[];
+extern const size_t fn_rt_sitecustomize_py_len;
+
+typedef struct run {
+    char account[13], region[32], id[320], uuid[40];
+    char token[65];
+    session sess; /* the service role's session, refreshed under B.mu */
+    char role_arn[640];
+    int life_fd;
+    int stop, done;
+    pthread_t th;
+    json_t *doc; /* the build document (the run's own copy) */
+    struct run *next;
+} run;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running, stopping, kicked;
+    pthread_t th;
+    ferry_env *env;
+    run *runs;
+    char root[1024];
+} B = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+void builds_kick(void)
+{
+    pthread_mutex_lock(&B.mu);
+    B.kicked = 1;
+    pthread_cond_broadcast(&B.cv);
+    pthread_mutex_unlock(&B.mu);
+}
+
+/* FERRY_CODEBUILD_MINUTE: how many seconds a minute of timeoutInMinutes lasts (60; tests
+ * shorten it). */
+static double minute(void)
+{
+    const char *s = getenv("FERRY_CODEBUILD_MINUTE");
+    double m = s && *s ? atof(s) : 60;
+    return m > 0 ? m : 60;
+}
+
+json_t *builds_view(const json_t *b)
+{
+    json_t *v = json_deep_copy(b);
+    if (v) json_object_del(v, "_stop");
+    return v;
+}
+
+/* ---- events ---- */
+
+/* AWS's event times: "Sep 1, 2017 4:12:29 PM". */
+static void event_time(double t, char out[40])
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 40, "%b %-d, %Y %-I:%M:%S %p", &tm);
+}
+
+static json_t *additional(const json_t *b)
+{
+    char st[40];
+    event_time(json_number_value(json_object_get(b, "startTime")), st);
+    const json_t *logs = json_object_get(b, "logs");
+    json_t *phases = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(b, "phases"), i, p) {
+        char ps[40], pe[40];
+        event_time(json_number_value(json_object_get(p, "startTime")), ps);
+        json_t *x = json_pack("{s:s, s:s, s:O*, s:O*}", "phase-type", jstr(p, "phaseType"),
+                              "start-time", ps, "phase-status", json_object_get(p, "phaseStatus"),
+                              "duration-in-seconds", json_object_get(p, "durationInSeconds"));
+        if (x && json_object_get(p, "endTime")) {
+            event_time(json_number_value(json_object_get(p, "endTime")), pe);
+            if (jset_str(x, "end-time", pe)) json_decref(x), x = NULL;
+        }
+        if (!x || json_array_append_new(phases, x)) {
+            json_decref(phases);
+            return NULL;
+        }
+    }
+    return json_pack(
+        "{s:b, s:s, s:s, s:O*, s:O*, s:O*, s:{s:s*, s:s*, s:s*}, s:o, s:O*, s:O*}",
+        "build-complete", jbool(b, "buildComplete", 0), "initiator", jstr(b, "initiator"),
+        "build-start-time", st, "source", json_object_get(b, "source"), "source-version",
+        json_object_get(b, "sourceVersion"), "environment", json_object_get(b, "environment"),
+        "logs", "group-name", jstr(logs, "groupName"), "stream-name", jstr(logs, "streamName"),
+        "deep-link", jstr(logs, "deepLink"), "phases", phases, "timeout-in-minutes",
+        json_object_get(b, "timeoutInMinutes"), "queued-timeout-in-minutes",
+        json_object_get(b, "queuedTimeoutInMinutes"));
+}
+
+static int emit(store_txn *t, const char *account, const char *region, const json_t *b,
+                const char *type, json_t *detail, ferr *e)
+{
+    json_t *res = json_pack("[s]", jstr(b, "arn"));
+    int rc = detail && res ? events_emit(t, account, region, "aws.codebuild", type, detail, res, e)
+                           : ferr_oom(e);
+    json_decref(detail);
+    json_decref(res);
+    return rc;
+}
+
+int builds_emit_state(store_txn *t, const char *account, const char *region, const json_t *b,
+                      ferr *e)
+{
+    json_t *d =
+        json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "build-status", jstr(b, "buildStatus"),
+                  "project-name", jstr(b, "projectName"), "build-id", jstr(b, "arn"),
+                  "additional-information", additional(b), "current-phase", jstr(b, "currentPhase"),
+                  "current-phase-context", "[]", "version", "1");
+    return emit(t, account, region, b, "CodeBuild Build State Change", d, e);
+}
+
+static int emit_phase(store_txn *t, const run *r, const json_t *p, ferr *e)
+{
+    char ps[40], pe[40];
+    event_time(json_number_value(json_object_get(p, "startTime")), ps);
+    event_time(json_number_value(json_object_get(p, "endTime")), pe);
+    const json_t *ctx = json_array_get(json_object_get(p, "contexts"), 0);
+    char cs[1200];
+    snprintf(cs, sizeof(cs), "[%s: %s]", ctx ? jstr(ctx, "statusCode") : "",
+             ctx ? jstr(ctx, "message") : "");
+    json_t *d =
+        json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:O*, s:s, s:s, s:s}", "completed-phase",
+                  jstr(p, "phaseType"), "project-name", jstr(r->doc, "projectName"), "build-id",
+                  jstr(r->doc, "arn"), "completed-phase-context", cs, "additional-information",
+                  additional(r->doc), "completed-phase-status", jstr(p, "phaseStatus"),
+                  "completed-phase-duration-seconds", json_object_get(p, "durationInSeconds"),
+                  "version", "1", "completed-phase-start", ps, "completed-phase-end", pe);
+    return emit(t, r->account, r->region, r->doc, "CodeBuild Build Phase Change", d, e);
+}
+
+/* ---- the build's document ---- */
+
+/* Writes r->doc (keeping a _stop StopBuild set meanwhile), with the events of the phase that
+ * just ended (ended, or NULL) and of the build's end (r->doc complete: its pending document
+ * goes too). */
+static void save(run *r, const json_t *ended)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    store_key k = {CB_BUILD_KIND, r->account, r->region, r->id};
+    store_key pk = {CB_PENDING_KIND, r->account, r->region, r->id};
+    int complete = jbool(r->doc, "buildComplete", 0);
+    if (store_begin(B.env->st, 1, &t, &e)) goto fail;
+    json_t *cur = NULL;
+    int rc = store_get(t, &k, &cur, &e);
+    if (rc < 0) goto fail;
+    if (!rc) { /* deleted meanwhile (BatchDeleteBuilds refuses running builds; a reset) */
+        store_rollback(t);
+        return;
+    }
+    if (jbool(cur, "_stop", 0) && json_object_set_new(r->doc, "_stop", json_true())) {
+        json_decref(cur);
+        ferr_oom(&e);
+        goto fail;
+    }
+    json_decref(cur);
+    if (store_put(t, &k, r->doc, &e) || (ended && emit_phase(t, r, ended, &e)) ||
+        (complete &&
+         (store_del(t, &pk, &e) < 0 || builds_emit_state(t, r->account, r->region, r->doc, &e))))
+        goto fail;
+    if (store_commit(t, &e)) {
+        t = NULL;
+        goto fail;
+    }
+    return;
+fail:
+    store_rollback(t);
+    log_warn("codebuild: %s: cannot record the build: %s %s", r->id, e.code, e.message);
+}
+
+static json_t *phases(run *r)
+{
+    return json_object_get(r->doc, "phases");
+}
+
+static json_t *last_phase(run *r)
+{
+    json_t *ps = phases(r);
+    return json_array_get(ps, json_array_size(ps) - 1);
+}
+
+/* Ends the open phase (status, and a context when code is given), without saving. */
+static json_t *phase_close(run *r, const char *status, const char *code, const char *msg)
+{
+    json_t *p = last_phase(r);
+    if (!p || json_object_get(p, "endTime")) return NULL;
+    double now = clock_now(), st = json_number_value(json_object_get(p, "startTime"));
+    int bad = json_object_set_new(p, "endTime", json_real(now)) ||
+              json_object_set_new(p, "durationInSeconds", json_integer((json_int_t)(now - st))) ||
+              (status && jset_str(p, "phaseStatus", status)) ||
+              json_object_set_new(
+                  p, "contexts",
+                  code ? json_pack("[{s:s, s:s}]", "statusCode", code, "message", msg ? msg : "")
+                       : json_pack("[{s:s, s:s}]", "statusCode", "", "message", ""));
+    return bad ? NULL : p;
+}
+
+static void log_line(run *r, const char *s, size_t n);
+
+/* "[Container] 2024/01/02 03:04:05.123456 " + what, as AWS's agent logs. */
+static void agent(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void agent(run *r, const char *fmt, ...)
+{
+    char line[2048];
+    double now = clock_now();
+    time_t s = (time_t)now;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(line, sizeof(line), "[Container] %Y/%m/%d %H:%M:%S", &tm);
+    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%06d ", (int)((now - (double)s) * 1e6));
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    va_end(ap);
+    n = k < 0 ? n : n + (size_t)k >= sizeof(line) ? sizeof(line) - 1 : n + (size_t)k;
+    log_line(r, line, n);
+}
+
+/* Ends the open phase, records it, and opens phase next (NULL: none). */
+static void phase_next(run *r, const char *status, const char *code, const char *msg,
+                       const char *next)
+{
+    json_t *p = phase_close(r, status, code, msg);
+    if (p && strcmp(jstr(p, "phaseType"), "SUBMITTED") && strcmp(jstr(p, "phaseType"), "QUEUED") &&
+        strcmp(jstr(p, "phaseType"), "PROVISIONING")) {
+        agent(r, "Phase complete: %s State: %s", jstr(p, "phaseType"), status ? status : "");
+        agent(r, "Phase context status code: %s Message: %s", code ? code : "", msg ? msg : "");
+    }
+    if (next) {
+        json_t *np = json_pack("{s:s, s:f}", "phaseType", next, "startTime", clock_now());
+        if (!np || json_array_append_new(phases(r), np) || jset_str(r->doc, "currentPhase", next))
+            log_warn("codebuild: %s: out of memory", r->id);
+        if (strcmp(next, "COMPLETED") && strcmp(next, "FINALIZING") &&
+            strcmp(next, "UPLOAD_ARTIFACTS"))
+            agent(r, "Entering phase %s", next);
+    }
+    save(r, p);
+}
+
+/* The build's end: status, FINALIZING and COMPLETED. */
+static void finish(run *r, const char *status)
+{
+    if (strcmp(jstr(last_phase(r), "phaseType"), "FINALIZING"))
+        phase_next(r, NULL, NULL, NULL, "FINALIZING");
+    json_t *p = phase_close(r, "SUCCEEDED", NULL, NULL);
+    json_t *c = json_pack("{s:s, s:f}", "phaseType", "COMPLETED", "startTime", clock_now());
+    if (!c || json_array_append_new(phases(r), c) ||
+        jset_str(r->doc, "currentPhase", "COMPLETED") || jset_str(r->doc, "buildStatus", status) ||
+        json_object_set_new(r->doc, "buildComplete", json_true()) ||
+        json_object_set_new(r->doc, "endTime", json_real(clock_now())))
+        log_warn("codebuild: %s: out of memory", r->id);
+    save(r, p);
+}
+
+/* ---- output ---- */
+
+static void log_line(run *r, const char *s, size_t n)
+{
+    const json_t *logs = json_object_get(r->doc, "logs");
+    const char *status = jstr(json_object_get(logs, "cloudWatchLogs"), "status");
+    if (status && !strcmp(status, "DISABLED")) return;
+    principal who;
+    pthread_mutex_lock(&B.mu);
+    who = r->sess.key.who;
+    pthread_mutex_unlock(&B.mu);
+    if (!who.kind) return; /* no session: nothing may write as the role */
+    fn_logs_put(r->region, jstr(logs, "groupName"), jstr(logs, "streamName"), &who, clock_now(), s,
+                n);
+}
+
+/* ---- sources ---- */
+
+/* The repository a CODECOMMIT location names: AWS's
+ * https://git-codecommit.REGION.amazonaws.com/v1/repos/NAME, or ferry's own clone URL. */
+static const char *repo_of(const char *loc, char *region, size_t rn)
+{
+    const char *p = strstr(loc, "/v1/repos/");
+    if (!p) return NULL;
+    const char *h = strstr(loc, "git-codecommit.");
+    if (h && h < p) {
+        h += strlen("git-codecommit.");
+        const char *dot = strchr(h, '.');
+        if (dot && dot < p && (size_t)(dot - h) < rn)
+            snprintf(region, rn, "%.*s", (int)(dot - h), h);
+    }
+    return p + strlen("/v1/repos/");
+}
+
+/* Downloads source src (version, or its default) into dir: 0 and *resolved (malloc'd, NULL
+ * when there is no commit), or -1 with e (the phase context's message). */
+static int download(run *r, const json_t *src, const char *version, const char *dir,
+                    char **resolved, ferr *e)
+{
+    *resolved = NULL;
+    const char *type = jstr(src, "type");
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return ferr_internal(e, "cannot create %s: %s", dir, strerror(errno));
+    if (!type || !strcmp(type, "NO_SOURCE") || !strcmp(type, "CODEPIPELINE")) return 0;
+    if (strcmp(type, "CODECOMMIT"))
+        return ferr_set(e, 400, "CLIENT_ERROR", "source type %s is not supported by ferry yet",
+                        type);
+    char region[32];
+    snprintf(region, sizeof(region), "%s", r->region);
+    const char *name = repo_of(jstr(src, "location"), region, sizeof(region));
+    if (!name || !*name)
+        return ferr_set(e, 400, "CLIENT_ERROR", "invalid source location: %s",
+                        jstr(src, "location"));
+    json_t *in = json_pack("{s:s, s:s*}", "repositoryName", name, "commitSpecifier", version);
+    json_t *out = NULL;
+    principal who;
+    pthread_mutex_lock(&B.mu);
+    who = r->sess.key.who;
+    pthread_mutex_unlock(&B.mu);
+    int rc = in ? svc_invoke_fn(B.env, &who, region, "codecommit", &codecommit_checkout_op, dir, in,
+                                &out, e)
+                : ferr_oom(e);
+    json_decref(in);
+    if (rc) {
+        char msg[1100];
+        snprintf(msg, sizeof(msg), "%s", e->message);
+        return ferr_set(e, 400, "CLIENT_ERROR",
+                        "repository not found for primary source and source version %s: %s",
+                        version ? version : "", msg);
+    }
+    const char *id = jstr(out, "commitId");
+    *resolved = id ? strdup(id) : NULL;
+    json_decref(out);
+    return 0;
+}
+
+/* The buildspec text: inline YAML, or a file of the source (default buildspec.yml). 0 and
+ * *text (malloc'd), or -1 with e as AWS reports a missing file. */
+static int buildspec_text(const json_t *src, const char *src_dir, char **text, size_t *len, ferr *e)
+{
+    const char *bs = jstr(src, "buildspec");
+    if (bs && (strchr(bs, '\n') || !strncmp(bs, "version", 7))) {
+        *text = strdup(bs);
+        *len = strlen(bs);
+        return *text ? 0 : ferr_oom(e);
+    }
+    char path[PATH_MAX * 2];
+    snprintf(path, sizeof(path), "%s/%s", src_dir, bs && *bs ? bs : "buildspec.yml");
+    FILE *f = fopen(path, "rb");
+    if (!f) return ferr_set(e, 400, "YAML_FILE_ERROR", "YAML file does not exist");
+    buf b;
+    buf_init(&b, 1 << 20);
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_put(&b, chunk, n)) rc = ferr_set(e, 400, "YAML_FILE_ERROR", "YAML file too large");
+    fclose(f);
+    if (rc) {
+        buf_dispose(&b);
+        return -1;
+    }
+    *len = b.len;
+    *text = buf_take(&b);
+    return *text ? 0 : ferr_oom(e);
+}
+
+/* ---- environment variables ---- */
+
+static int call_as(run *r, const char *service, const char *op, json_t *in, json_t **out, ferr *e)
+{
+    principal who;
+    pthread_mutex_lock(&B.mu);
+    who = r->sess.key.who;
+    pthread_mutex_unlock(&B.mu);
+    int rc = in ? svc_invoke(B.env, &who, r->region, service, op, in, out, NULL, e) : ferr_oom(e);
+    json_decref(in);
+    return rc;
+}
+
+static int param(run *r, const char *name, char **value, ferr *e)
+{
+    json_t *out = NULL;
+    if (call_as(r, "ssm", "GetParameter",
+                json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1), &out, e))
+        return -1;
+    const char *v = jstr(json_object_get(out, "Parameter"), "Value");
+    *value = strdup(v ? v : "");
+    json_decref(out);
+    return *value ? 0 : ferr_oom(e);
+}
+
+/* secret-id:json-key:version-stage:version-id, the secret id itself maybe an ARN (with its
+ * own colons: the last three fields are counted from the end). */
+static int secret(run *r, const char *ref, char **value, ferr *e)
+{
+    char id[2048], *f[3] = {NULL, NULL, NULL};
+    snprintf(id, sizeof(id), "%s", ref);
+    int arn = !strncmp(id, "arn:", 4);
+    char *rest = id;
+    if (arn) { /* arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME[:key:stage:vid] */
+        int colons = 0;
+        for (char *c = id; *c; c++)
+            if (*c == ':' && ++colons == 7) {
+                rest = c;
+                break;
+            }
+        if (colons < 7) rest = id + strlen(id);
+    } else {
+        rest = strchr(id, ':');
+        if (!rest) rest = id + strlen(id);
+    }
+    for (int i = 0; i < 3 && *rest == ':'; i++) {
+        *rest++ = 0;
+        f[i] = rest;
+        char *n = strchr(rest, ':');
+        rest = n ? n : rest + strlen(rest);
+    }
+    json_t *out = NULL;
+    if (call_as(r, "secretsmanager", "GetSecretValue",
+                json_pack("{s:s, s:s*, s:s*}", "SecretId", id, "VersionStage",
+                          f[1] && *f[1] ? f[1] : NULL, "VersionId", f[2] && *f[2] ? f[2] : NULL),
+                &out, e))
+        return -1;
+    const char *s = jstr(out, "SecretString");
+    int rc = 0;
+    if (f[0] && *f[0]) {
+        json_error_t je;
+        json_t *j = s ? json_loads(s, 0, &je) : NULL;
+        json_t *v = json_object_get(j, f[0]);
+        if (!v)
+            rc = ferr_set(e, 400, "ResourceNotFoundException", "Secrets Manager key not found: %s",
+                          f[0]);
+        else
+            *value = json_is_string(v) ? strdup(json_string_value(v))
+                                       : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(j);
+    } else {
+        *value = strdup(s ? s : "");
+    }
+    json_decref(out);
+    if (!rc && !*value) rc = ferr_oom(e);
+    return rc;
+}
+
+/* The build's variables in the order they apply (later wins): the buildspec's env, then the
+ * project's (with StartBuild's overrides). vars: {NAME: value}. */
+static int resolve_vars(run *r, const cb_buildspec *bs, json_t *vars, ferr *e)
+{
+    const char *k;
+    json_t *v;
+    if (bs->variables)
+        json_object_foreach(bs->variables, k, v)
+            if (json_object_set(vars, k, v)) return ferr_oom(e);
+    char *val = NULL;
+    if (bs->parameter_store)
+        json_object_foreach(bs->parameter_store, k, v) {
+            if (param(r, json_string_value(v), &val, e)) return -1;
+            if (json_object_set_new(vars, k, json_string(val))) return free(val), ferr_oom(e);
+            free(val);
+        }
+    if (bs->secrets_manager)
+        json_object_foreach(bs->secrets_manager, k, v) {
+            if (secret(r, json_string_value(v), &val, e)) return -1;
+            if (json_object_set_new(vars, k, json_string(val))) return free(val), ferr_oom(e);
+            free(val);
+        }
+    size_t i;
+    json_array_foreach(
+        json_object_get(json_object_get(r->doc, "environment"), "environmentVariables"), i, v) {
+        const char *type = jstr(v, "type"), *name = jstr(v, "name"), *value = jstr(v, "value");
+        if (!name) continue;
+        if (type && !strcmp(type, "PARAMETER_STORE")) {
+            if (param(r, value, &val, e)) return -1;
+        } else if (type && !strcmp(type, "SECRETS_MANAGER")) {
+            if (secret(r, value, &val, e)) return -1;
+        } else {
+            val = strdup(value ? value : "");
+        }
+        if (!val || json_object_set_new(vars, name, json_string(val)))
+            return free(val), ferr_oom(e);
+        free(val);
+        val = NULL;
+    }
+    return 0;
+}
+
+/* ---- the script ---- */
+
+static int write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return -1;
+    int rc = write(fd, data, len) == (ssize_t)len ? 0 : -1;
+    if (close(fd)) rc = -1;
+    return rc;
+}
+
+/* A valid shell name (exported variables are read by name). */
+static int shell_name(const char *s)
+{
+    if (!s || !*s || (*s >= '0' && *s <= '9')) return 0;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+/* One shell for every phase (0.2) or a subshell per command (0.1), AWS's phase transitions
+ * in shell: a failed INSTALL or PRE_BUILD ends the build unless on-failure is CONTINUE, a
+ * failed BUILD still runs POST_BUILD unless on-failure is ABORT; finally blocks always run. */
+static int build_script(const cb_buildspec *bs, const char *dir, const char *nonce, ferr *e)
+{
+    buf s;
+    buf_init(&s, 0);
+    int bad = buf_printf(&s, "__cb_m() { printf '\\036%s %%s\\n' \"$*\"; }\n__cb_go=1\n", nonce);
+    for (int i = 0; i < CB_NPHASES; i++) {
+        const cb_phase *p = &bs->phases[i];
+        bad |= buf_printf(&s, "if [ \"$__cb_go\" = 1 ]; then\n__cb_m P %d\n__cb_ps=0\n", i);
+        for (int part = 0; part < 2; part++) {
+            size_t j;
+            json_t *c;
+            json_array_foreach(part ? p->finally : p->commands, j, c) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s/cmd/%d_%d_%zu", dir, i, part, j);
+                const char *text = json_string_value(c);
+                if (write_file(path, text, strlen(text), 0600))
+                    return buf_dispose(&s), ferr_internal(e, "cannot write %s", path);
+                bad |= buf_printf(
+                    &s,
+                    "%s__cb_m C %d %d %zu; %s '%s'%s; __cb_rc=$?; if [ $__cb_rc != 0 ]; "
+                    "then __cb_m F %d %d %zu $__cb_rc; [ $__cb_ps = 0 ] && "
+                    "__cb_ps=$__cb_rc; fi%s\n",
+                    part ? "" : "if [ $__cb_ps = 0 ]; then ", i, part, j, bs->v01 ? "(." : ".",
+                    path, bs->v01 ? ")" : "", i, part, j, part ? "" : "; fi");
+            }
+        }
+        int stops = p->on_failure == CB_CONTINUE ? 0 : p->on_failure == CB_ABORT ? 1 : i < CB_BUILD;
+        bad |= buf_printf(&s, "__cb_m E %d $__cb_ps\n%sfi\n", i,
+                          stops ? "[ $__cb_ps != 0 ] && __cb_go=0\n" : "");
+    }
+    size_t j;
+    json_t *v;
+    bad |= buf_printf(&s, "{ :");
+    json_array_foreach(bs->exported, j, v)
+        if (shell_name(json_string_value(v)))
+            bad |= buf_printf(&s, "; printf '%%s=%%s\\0' %s \"${%s-}\"", json_string_value(v),
+                              json_string_value(v));
+    bad |= buf_printf(&s, "; } > '%s/exported'\nexit 0\n", dir);
+    if (bad) return buf_dispose(&s), ferr_oom(e);
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/script.sh", dir);
+    int rc = write_file(path, buf_str(&s), s.len, 0600);
+    buf_dispose(&s);
+    return rc ? ferr_internal(e, "cannot write %s", path) : 0;
+}
+
+typedef struct child_arg {
+    char **argv, **envp;
+    const char *cwd;
+} child_arg;
+
+static void child_exec(const void *arg)
+{
+    const child_arg *c = arg;
+    umask(022);
+    if (chdir(c->cwd)) _exit(127);
+    execve(c->argv[0], c->argv, c->envp);
+    _exit(126);
+}
+
+/* ---- running the phases ---- */
+
+typedef struct reader {
+    run *r;
+    const cb_buildspec *bs;
+    char nonce[24];
+    char line[16384];
+    size_t len;
+    int phase;      /* open phase (0..3), -1 none */
+    int failed;     /* some phase failed */
+    char ctx[1024]; /* the open phase's failure */
+} reader;
+
+static const char *command_of(const reader *rd, int ph, int part, size_t j)
+{
+    const cb_phase *p = &rd->bs->phases[ph];
+    return json_string_value(json_array_get(part ? p->finally : p->commands, j));
+}
+
+static void marker(reader *rd, char *m)
+{
+    run *r = rd->r;
+    int ph = -1, part = 0, rc = 0;
+    size_t j = 0;
+    char kind = m[0];
+    if (kind == 'P' && sscanf(m + 1, "%d", &ph) == 1 && ph >= 0 && ph < CB_NPHASES) {
+        /* the phase before was closed by its E marker; PROVISIONING/DOWNLOAD_SOURCE by us */
+        json_t *p = last_phase(r);
+        if (p && !json_object_get(p, "endTime"))
+            phase_next(r, "SUCCEEDED", NULL, NULL, cb_phase_names[ph]);
+        else
+            phase_next(r, NULL, NULL, NULL, cb_phase_names[ph]);
+        rd->phase = ph;
+        rd->ctx[0] = 0;
+        if (ph == CB_INSTALL && rd->bs->phases[ph].runtime_versions) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(rd->bs->phases[ph].runtime_versions, k, v)
+                agent(r, "Runtime version %s: %s (the host's own)", k,
+                      json_is_string(v) ? json_string_value(v) : "?");
+        }
+    } else if (kind == 'C' && sscanf(m + 1, "%d %d %zu", &ph, &part, &j) == 3 && ph >= 0 &&
+               ph < CB_NPHASES) {
+        const char *c = command_of(rd, ph, part, j);
+        agent(r, "Running command %s", c ? c : "");
+    } else if (kind == 'F' && sscanf(m + 1, "%d %d %zu %d", &ph, &part, &j, &rc) == 4 && ph >= 0 &&
+               ph < CB_NPHASES) {
+        const char *c = command_of(rd, ph, part, j);
+        agent(r, "Command did not exit successfully %s exit status %d", c ? c : "", rc);
+        if (!rd->ctx[0])
+            snprintf(rd->ctx, sizeof(rd->ctx),
+                     "Error while executing command: %s. Reason: exit status %d", c ? c : "", rc);
+    } else if (kind == 'E' && sscanf(m + 1, "%d %d", &ph, &rc) == 2) {
+        if (rc) rd->failed = 1;
+        json_t *p = phase_close(r, rc ? "FAILED" : "SUCCEEDED",
+                                rc ? "COMMAND_EXECUTION_ERROR" : NULL, rc ? rd->ctx : NULL);
+        agent(r, "Phase complete: %s State: %s", cb_phase_names[ph], rc ? "FAILED" : "SUCCEEDED");
+        agent(r, "Phase context status code: %s Message: %s", rc ? "COMMAND_EXECUTION_ERROR" : "",
+              rc ? rd->ctx : "");
+        save(r, p);
+        rd->phase = -1;
+    }
+}
+
+/* Splits what the build printed into log lines and markers. */
+static void feed(reader *rd, const char *p, size_t n)
+{
+    size_t nl = strlen(rd->nonce);
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '\036' && rd->len) { /* a marker after output with no newline */
+            log_line(rd->r, rd->line, rd->len);
+            rd->len = 0;
+        }
+        if (ch == '\n' || rd->len == sizeof(rd->line) - 1) {
+            rd->line[rd->len] = 0;
+            if (rd->line[0] == '\036' && rd->len > nl + 2 && !memcmp(rd->line + 1, rd->nonce, nl) &&
+                rd->line[nl + 1] == ' ')
+                marker(rd, rd->line + nl + 2);
+            else
+                log_line(rd->r, rd->line, rd->len);
+            rd->len = 0;
+            if (ch == '\n') continue;
+        }
+        rd->line[rd->len++] = ch;
+    }
+}
+
+static int run_phases(run *r, const cb_buildspec *bs, char **envp, const char *work,
+                      const char *src, const char **status)
+{
+    reader *rd = calloc(1, sizeof(*rd));
+    if (!rd) return -1;
+    rd->r = r;
+    rd->bs = bs;
+    rd->phase = -1;
+    ids_hex(rd->nonce, 16);
+    ferr e = {0};
+    char cmd[PATH_MAX], script[PATH_MAX];
+    snprintf(cmd, sizeof(cmd), "%s/cmd", work);
+    snprintf(script, sizeof(script), "%s/script.sh", work);
+    if ((mkdir(cmd, 0700) && errno != EEXIST) || build_script(bs, work, rd->nonce, &e)) {
+        phase_next(r, "FAILED", "CLIENT_ERROR", e.message, NULL);
+        *status = "FAILED";
+        free(rd);
+        return 0;
+    }
+    const char *shell = bs->shell && !strcmp(bs->shell, "sh") ? "/bin/sh" : "/bin/bash";
+    char *argv[] = {(char *)shell, script, NULL};
+    child_arg ca = {argv, envp, src};
+    int out[2] = {-1, -1}, life[2] = {-1, -1};
+    if (pipe2(out, O_CLOEXEC) || pipe2(life, O_CLOEXEC)) {
+        if (out[0] >= 0) close(out[0]), close(out[1]);
+        free(rd);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) proc_guard_exec(out[1], life[0], child_exec, &ca);
+    close(out[1]);
+    close(life[0]);
+    if (pid < 0) {
+        close(out[0]), close(life[1]);
+        free(rd);
+        return -1;
+    }
+    pthread_mutex_lock(&B.mu);
+    r->life_fd = life[1];
+    pthread_mutex_unlock(&B.mu);
+    double start = json_number_value(json_object_get(r->doc, "startTime"));
+    double deadline = start + (double)jint(r->doc, "timeoutInMinutes", 60) * minute();
+    int timed_out = 0, stopped = 0;
+    char chunk[65536];
+    for (;;) {
+        struct pollfd pf = {.fd = out[0], .events = POLLIN};
+        int n = poll(&pf, 1, 100);
+        if (n > 0) {
+            ssize_t got = read(out[0], chunk, sizeof(chunk));
+            if (got > 0) {
+                feed(rd, chunk, (size_t)got);
+                continue;
+            }
+            if (got == 0 || errno != EINTR) break;
+        }
+        pthread_mutex_lock(&B.mu);
+        int stop = r->stop || B.stopping;
+        pthread_mutex_unlock(&B.mu);
+        if (!stopped && !timed_out && (stop || clock_now() >= deadline)) {
+            /* the guard kills the whole tree when its lifeline ends */
+            if (stop)
+                stopped = 1 + (B.stopping && !r->stop);
+            else
+                timed_out = 1;
+            pthread_mutex_lock(&B.mu);
+            close(r->life_fd);
+            r->life_fd = -1;
+            pthread_mutex_unlock(&B.mu);
+        }
+    }
+    if (rd->len) log_line(r, rd->line, rd->len);
+    close(out[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    pthread_mutex_lock(&B.mu);
+    if (r->life_fd >= 0) close(r->life_fd);
+    r->life_fd = -1;
+    pthread_mutex_unlock(&B.mu);
+    *status = rd->failed ? "FAILED" : "SUCCEEDED";
+    if (timed_out || stopped) {
+        const char *ps = timed_out ? "TIMED_OUT" : stopped == 2 ? "FAILED" : "STOPPED";
+        const char *code = timed_out      ? "BUILD_TIMED_OUT"
+                           : stopped == 2 ? "CLIENT_ERROR"
+                                          : "BUILD_STOPPED";
+        const char *msg = timed_out      ? "Build has timed out. "
+                          : stopped == 2 ? "ferry stopped while the build ran"
+                                         : "Build was stopped";
+        if (rd->phase >= 0) phase_next(r, ps, code, msg, NULL);
+        *status = ps;
+    } else if (rd->phase >= 0) {
+        /* the shell ended inside a phase: a command ran exit */
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        char msg[1100];
+        snprintf(msg, sizeof(msg), "%s", rd->ctx[0] ? rd->ctx : "");
+        if (!msg[0])
+            snprintf(msg, sizeof(msg), "Error while executing command. Reason: exit status %d",
+                     code);
+        if (code)
+            phase_next(r, "FAILED", "COMMAND_EXECUTION_ERROR", msg, NULL);
+        else
+            phase_next(r, "SUCCEEDED", NULL, NULL, NULL);
+        if (code) *status = "FAILED";
+    }
+    free(rd);
+    return 0;
+}
+
+/* The exported variables the script left: NAME=VALUE\0 ... */
+static void read_exported(run *r, const char *work)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/exported", work);
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    static const size_t max = 1 << 16;
+    char *data = malloc(max + 1);
+    size_t n = data ? fread(data, 1, max, f) : 0;
+    fclose(f);
+    if (!data) return;
+    data[n] = 0;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i += strlen(data + i) + 1) {
+        char *eq = strchr(data + i, '=');
+        if (!eq) continue;
+        json_t *v =
+            json_pack("{s:s%, s:s}", "name", data + i, (size_t)(eq - data - i), "value", eq + 1);
+        if (!v || json_array_append_new(list, v)) break;
+    }
+    if (list && json_object_set_new(r->doc, "exportedEnvironmentVariables", list))
+        log_warn("codebuild: %s: out of memory", r->id);
+    free(data);
+}
+
+/* ---- one build ---- */
+
+static int reached(run *r, const char *phase)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(phases(r), i, p)
+        if (!strcmp(jstr(p, "phaseType"), phase)) return 1;
+    return 0;
+}
+
+static int env_add(char **E, const char *k, const char *v)
+{
+    return proc_env_set(E, k, v);
+}
+
+static void run_build(run *r)
+{
+    ferr e = {0};
+    char work[PATH_MAX / 2], src[PATH_MAX], home[PATH_MAX], rt[PATH_MAX], p[PATH_MAX * 2];
+    char **envp = NULL;
+    cb_buildspec *bs = NULL;
+    char *text = NULL, *resolved = NULL;
+    size_t tlen = 0;
+    const char *status = "FAILED";
+    json_t *vars = json_object();
+    snprintf(work, sizeof(work), "%s/%s", B.root, r->uuid);
+    snprintf(src, sizeof(src), "%s/src", work);
+    snprintf(home, sizeof(home), "%s/home", work);
+    snprintf(rt, sizeof(rt), "%s/rt", work);
+
+    /* PROVISIONING: the role, the work directory */
+    phase_next(r, "SUCCEEDED", NULL, NULL, "PROVISIONING");
+    principal cb;
+    session_service_principal(&cb, "codebuild.amazonaws.com", r->account);
+    char sname[64];
+    snprintf(sname, sizeof(sname), "AWSCodeBuild-%s", r->uuid);
+    session_req req = {.role_arn = jstr(r->doc, "serviceRole"), .session_name = sname};
+    session s;
+    if (!req.role_arn || session_assume_as(B.env, NULL, NULL, &cb, r->region, &req, &s, &e)) {
+        char msg[800];
+        snprintf(msg, sizeof(msg), "CodeBuild is not authorized to perform: sts:AssumeRole on %s",
+                 req.role_arn ? req.role_arn : "");
+        phase_next(r, "FAILED", "CLIENT_ERROR", msg, NULL);
+        goto out;
+    }
+    pthread_mutex_lock(&B.mu);
+    r->sess = s;
+    snprintf(r->role_arn, sizeof(r->role_arn), "%s", req.role_arn);
+    pthread_mutex_unlock(&B.mu);
+    snprintf(p, sizeof(p), "%s/python", rt);
+    if (mkdir(work, 0700) || mkdir(home, 0700) || mkdir(rt, 0755) || mkdir(p, 0755)) {
+        phase_next(r, "FAILED", "CLIENT_ERROR", "cannot create the build's directory", NULL);
+        goto out;
+    }
+    snprintf(p, sizeof(p), "%s/python/sitecustomize.py", rt);
+    if (write_file(p, fn_rt_sitecustomize_py, fn_rt_sitecustomize_py_len, 0444)) {
+        phase_next(r, "FAILED", "CLIENT_ERROR", "cannot write the build's files", NULL);
+        goto out;
+    }
+    agent(r, "Running on ferry (a host process, no container)");
+    phase_next(r, "SUCCEEDED", NULL, NULL, "DOWNLOAD_SOURCE");
+
+    /* DOWNLOAD_SOURCE: sources, buildspec, variables */
+    const json_t *source = json_object_get(r->doc, "source");
+    if (download(r, source, jstr(r->doc, "sourceVersion"), src, &resolved, &e)) {
+        phase_next(r, "FAILED", e.code, e.message, NULL);
+        goto out;
+    }
+    if (resolved && jset_str(r->doc, "resolvedSourceVersion", resolved)) goto oom;
+    agent(r, "CODEBUILD_SRC_DIR=%s", src);
+    size_t i;
+    json_t *ss;
+    json_array_foreach(json_object_get(r->doc, "secondarySources"), i, ss) {
+        const char *sid = jstr(ss, "sourceIdentifier");
+        if (!sid || !shell_name(sid)) continue;
+        const char *ver = NULL;
+        size_t j;
+        json_t *sv;
+        json_array_foreach(json_object_get(r->doc, "secondarySourceVersions"), j, sv)
+            if (jstr(sv, "sourceIdentifier") && !strcmp(jstr(sv, "sourceIdentifier"), sid))
+                ver = jstr(sv, "sourceVersion");
+        char dir[PATH_MAX + 64], *res2 = NULL, name[300];
+        snprintf(dir, sizeof(dir), "%s/src_%s", work, sid);
+        snprintf(name, sizeof(name), "CODEBUILD_SRC_DIR_%s", sid);
+        if (download(r, ss, ver, dir, &res2, &e)) {
+            phase_next(r, "FAILED", e.code, e.message, NULL);
+            goto out;
+        }
+        free(res2);
+        if (json_object_set_new(vars, name, json_string(dir))) goto oom;
+        agent(r, "%s=%s", name, dir);
+    }
+    if (buildspec_text(source, src, &text, &tlen, &e) || cb_buildspec_parse(text, tlen, &bs, &e)) {
+        phase_next(r, "FAILED", "YAML_FILE_ERROR", e.message, NULL);
+        goto out;
+    }
+    if (resolve_vars(r, bs, vars, &e)) {
+        phase_next(r, "FAILED", "Decrypted Variables Error", e.message, NULL);
+        goto out;
+    }
+
+    /* the process image */
+    if (!(envp = calloc(PROC_ENV_MAX, sizeof(char *)))) goto oom;
+    const char *k;
+    json_t *v;
+    int bad = 0;
+    json_object_foreach(vars, k, v) bad |= env_add(envp, k, json_string_value(v));
+    char num[32], uri[600], pp[PATH_MAX + 16];
+    snprintf(num, sizeof(num), "%lld", (long long)jint(r->doc, "buildNumber", 0));
+    snprintf(uri, sizeof(uri), "%s%s", B.env->endpoint, BUILDS_CREDENTIALS_PATH);
+    snprintf(pp, sizeof(pp), "%s/python", rt);
+    const char *image = jstr(json_object_get(r->doc, "environment"), "image");
+    bad |=
+        env_add(envp, "PATH", "/usr/local/bin:/usr/bin:/bin") || env_add(envp, "LANG", "C.UTF-8") ||
+        env_add(envp, "HOME", home) || env_add(envp, "TMPDIR", home) ||
+        env_add(envp, "CODEBUILD_BUILD_ID", r->id) ||
+        env_add(envp, "CODEBUILD_BUILD_ARN", jstr(r->doc, "arn")) ||
+        env_add(envp, "CODEBUILD_BUILD_NUMBER", num) || env_add(envp, "CODEBUILD_SRC_DIR", src) ||
+        env_add(envp, "CODEBUILD_RESOLVED_SOURCE_VERSION", resolved ? resolved : "") ||
+        env_add(envp, "CODEBUILD_SOURCE_VERSION",
+                jstr(r->doc, "sourceVersion") ? jstr(r->doc, "sourceVersion") : "") ||
+        env_add(envp, "CODEBUILD_INITIATOR", jstr(r->doc, "initiator")) ||
+        env_add(envp, "CODEBUILD_BUILD_IMAGE", image ? image : "") ||
+        env_add(envp, "CODEBUILD_BUILD_SUCCEEDING", "1") ||
+        env_add(envp, "CODEBUILD_LOG_PATH", jstr(json_object_get(r->doc, "logs"), "streamName")) ||
+        env_add(envp, "AWS_REGION", r->region) || env_add(envp, "AWS_DEFAULT_REGION", r->region) ||
+        env_add(envp, "AWS_CONTAINER_CREDENTIALS_FULL_URI", uri) ||
+        env_add(envp, "AWS_CONTAINER_AUTHORIZATION_TOKEN", r->token) ||
+        env_add(envp, "AWS_ENDPOINT_URL", B.env->endpoint) || env_add(envp, "PYTHONPATH", pp) ||
+        env_add(envp, "FERRY_CB_ROOT", (snprintf(p, sizeof(p), "%s/", work), p));
+    if (bad) goto oom;
+
+    if (run_phases(r, bs, envp, work, src, &status)) {
+        phase_next(r, "FAULT", "CLIENT_ERROR", "cannot start the build's shell", NULL);
+        status = "FAULT";
+        goto out;
+    }
+    read_exported(r, work);
+    if (!strcmp(status, "STOPPED") || !strcmp(status, "TIMED_OUT") || !reached(r, "BUILD"))
+        goto out; /* AWS: a failed INSTALL or PRE_BUILD goes on to FINALIZING */
+
+    /* UPLOAD_ARTIFACTS */
+    phase_next(r, NULL, NULL, NULL, "UPLOAD_ARTIFACTS");
+    const char *ustatus = "SUCCEEDED", *ucode = NULL;
+    char umsg[1100] = "";
+    if (bs->artifacts) {
+        cb_files files = {0};
+        if (cb_artifacts_select(src, bs->artifacts, &files, &e)) {
+            ustatus = "FAILED", ucode = e.code;
+            snprintf(umsg, sizeof(umsg), "%s", e.message);
+        }
+        cb_files_clear(&files);
+    }
+    if (bs->reports && !ucode) {
+        const char *name;
+        json_t *spec;
+        json_object_foreach(bs->reports, name, spec) {
+            cb_report_input ri = {
+                r->account, r->region, jstr(r->doc, "projectName"), jstr(r->doc, "arn"), name,
+                spec,       src};
+            char *rarn = NULL;
+            principal who;
+            pthread_mutex_lock(&B.mu);
+            who = r->sess.key.who;
+            pthread_mutex_unlock(&B.mu);
+            ferr_clear(&e);
+            if (cb_reports_ingest(B.env, &who, &ri, &rarn, &e)) {
+                ustatus = "FAILED", ucode = e.code;
+                snprintf(umsg, sizeof(umsg), "%s", e.message);
+                break;
+            }
+            free(rarn);
+        }
+    }
+    if (!json_object_get(json_object_get(r->doc, "artifacts"), "location") &&
+        json_object_set_new(r->doc, "artifacts", json_pack("{s:s}", "location", "")))
+        goto oom;
+    if (ucode) status = "FAILED";
+    phase_next(r, ustatus, ucode, ucode ? umsg : NULL, NULL);
+    goto out;
+oom:
+    phase_next(r, "FAULT", "CLIENT_ERROR", "out of memory", NULL);
+    status = "FAULT";
+out:
+    finish(r, status);
+    cb_buildspec_free(bs);
+    free(text);
+    free(resolved);
+    proc_env_free(envp);
+    json_decref(vars);
+    proc_rmtree(work);
+}
+
+static void *build_thread(void *arg)
+{
+    run *r = arg;
+    log_info("codebuild: %s/%s build %s started", r->account, r->region, r->id);
+    run_build(r);
+    log_info("codebuild: build %s %s", r->id, jstr(r->doc, "buildStatus"));
+    pthread_mutex_lock(&B.mu);
+    r->done = 1;
+    pthread_cond_broadcast(&B.cv);
+    pthread_mutex_unlock(&B.mu);
+    return NULL;
+}
+
+/* ---- the dispatcher ---- */
+
+typedef struct found {
+    char account[13], region[32], id[320];
+    struct found *next;
+} found;
+
+static int collect_pending(void *ud, const store_key *k, json_t *doc)
+{
+    (void)doc;
+    found *f = calloc(1, sizeof(*f));
+    if (!f) return 1;
+    snprintf(f->account, sizeof(f->account), "%s", k->account);
+    snprintf(f->region, sizeof(f->region), "%s", k->region);
+    snprintf(f->id, sizeof(f->id), "%s", k->id);
+    f->next = *(found **)ud;
+    *(found **)ud = f;
+    return 0;
+}
+
+static found *pending(void)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    found *f = NULL;
+    if (store_begin(B.env->st, 0, &t, &e)) return NULL;
+    store_list(t, CB_PENDING_KIND, NULL, NULL, NULL, NULL, 0, collect_pending, &f, &e);
+    store_rollback(t);
+    return f;
+}
+
+static json_t *load(const char *account, const char *region, const char *id)
+{
+    ferr e = {0};
+    store_txn *t = NULL;
+    json_t *d = NULL;
+    if (store_begin(B.env->st, 0, &t, &e)) return NULL;
+    store_key k = {CB_BUILD_KIND, account, region, id};
+    if (store_get(t, &k, &d, &e) <= 0) d = NULL;
+    store_rollback(t);
+    return d;
+}
+
+static void free_run(run *r)
+{
+    json_decref(r->doc);
+    free(r);
+}
+
+/* New builds get a thread; running ones asked to stop are stopped; ended ones reaped. */
+static void dispatch(void)
+{
+    found *f = pending();
+    while (f) {
+        found *next = f->next;
+        pthread_mutex_lock(&B.mu);
+        run *r = B.runs;
+        while (r && (strcmp(r->id, f->id) || strcmp(r->account, f->account) ||
+                     strcmp(r->region, f->region)))
+            r = r->next;
+        pthread_mutex_unlock(&B.mu);
+        json_t *d = load(f->account, f->region, f->id);
+        if (r && d && jbool(d, "_stop", 0)) {
+            pthread_mutex_lock(&B.mu);
+            r->stop = 1;
+            pthread_mutex_unlock(&B.mu);
+        } else if (!r && d && !B.stopping) {
+            run *n = calloc(1, sizeof(*n));
+            const char *colon = strrchr(f->id, ':');
+            if (n) {
+                snprintf(n->account, sizeof(n->account), "%s", f->account);
+                snprintf(n->region, sizeof(n->region), "%s", f->region);
+                snprintf(n->id, sizeof(n->id), "%s", f->id);
+                snprintf(n->uuid, sizeof(n->uuid), "%.36s", colon ? colon + 1 : f->id);
+                ids_hex(n->token, 64);
+                n->life_fd = -1;
+                n->doc = d;
+                d = NULL;
+                if (jbool(n->doc, "_stop", 0)) n->stop = 1;
+                pthread_mutex_lock(&B.mu);
+                n->next = B.runs;
+                B.runs = n;
+                if (pthread_create(&n->th, NULL, build_thread, n)) {
+                    B.runs = n->next;
+                    free_run(n);
+                }
+                pthread_mutex_unlock(&B.mu);
+            }
+        }
+        json_decref(d);
+        free(f);
+        f = next;
+    }
+    pthread_mutex_lock(&B.mu);
+    for (run **pp = &B.runs; *pp;) {
+        run *r = *pp;
+        if (r->done) {
+            *pp = r->next;
+            pthread_mutex_unlock(&B.mu);
+            pthread_join(r->th, NULL);
+            free_run(r);
+            pthread_mutex_lock(&B.mu);
+            pp = &B.runs;
+        } else {
+            pp = &r->next;
+        }
+    }
+    pthread_mutex_unlock(&B.mu);
+}
+
+static void *dispatcher(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&B.mu);
+    while (!B.stopping) {
+        if (!B.kicked) {
+            struct timespec ts = clock_deadline(0.5);
+            pthread_cond_timedwait(&B.cv, &B.mu, &ts);
+        }
+        B.kicked = 0;
+        if (B.stopping) break;
+        pthread_mutex_unlock(&B.mu);
+        dispatch();
+        pthread_mutex_lock(&B.mu);
+    }
+    pthread_mutex_unlock(&B.mu);
+    return NULL;
+}
+
+/* Builds a ferry that died was running: AWS's builds end FAILED when their host is lost. */
+static void fail_orphans(void)
+{
+    found *f = pending();
+    while (f) {
+        found *next = f->next;
+        run r = {0};
+        snprintf(r.account, sizeof(r.account), "%s", f->account);
+        snprintf(r.region, sizeof(r.region), "%s", f->region);
+        snprintf(r.id, sizeof(r.id), "%s", f->id);
+        r.doc = load(f->account, f->region, f->id);
+        if (r.doc) {
+            log_warn("codebuild: build %s was running when ferry stopped: FAILED", r.id);
+            json_t *p = last_phase(&r);
+            if (p && !json_object_get(p, "endTime"))
+                phase_next(&r, "FAILED", "CLIENT_ERROR",
+                           "Build was interrupted: ferry stopped while it ran", NULL);
+            finish(&r, "FAILED");
+            json_decref(r.doc);
+        }
+        free(f);
+        f = next;
+    }
+}
+
+static int builds_start(ferry_env *env, ferr *e)
+{
+    B.env = env;
+    B.stopping = 0;
+    if (proc_root_init("cb", "FERRY_CB_ROOT", B.root, sizeof(B.root), e)) return -1;
+    fail_orphans();
+    if (fn_logs_start(env, e)) return -1;
+    if (pthread_create(&B.th, NULL, dispatcher, NULL)) {
+        fn_logs_stop();
+        return ferr_internal(e, "cannot start the builds engine");
+    }
+    B.running = 1;
+    return 0;
+}
+
+static void builds_stop(ferry_env *env)
+{
+    (void)env;
+    if (!B.running) return;
+    pthread_mutex_lock(&B.mu);
+    B.stopping = 1;
+    pthread_cond_broadcast(&B.cv);
+    pthread_mutex_unlock(&B.mu);
+    pthread_join(B.th, NULL);
+    /* running builds are killed and recorded FAILED by their threads */
+    for (;;) {
+        pthread_mutex_lock(&B.mu);
+        run *r = B.runs;
+        if (r) B.runs = r->next;
+        pthread_mutex_unlock(&B.mu);
+        if (!r) break;
+        pthread_join(r->th, NULL);
+        free_run(r);
+    }
+    fn_logs_stop();
+    proc_rmtree(B.root);
+    B.running = 0;
+}
+
+const engine_def builds_engine = {"codebuild", builds_start, builds_stop};
+
+/* ---- container credentials ---- */
+
+static int same(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (strlen(a) != n) return 0;
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++) d |= (unsigned char)(a[i] ^ b[i]);
+    return !d;
+}
+
+int builds_credentials(ferry_env *env, const char *auth, char **body)
+{
+    *body = NULL;
+    if (!auth || !*auth) return 401;
+    pthread_mutex_lock(&B.mu);
+    run *r = B.runs;
+    while (r && (r->done || !r->sess.key.who.kind || !same(auth, r->token))) r = r->next;
+    if (!r) {
+        pthread_mutex_unlock(&B.mu);
+        return 403;
+    }
+    session s = r->sess;
+    char role[640], account[13], region[32], uuid[40];
+    snprintf(role, sizeof(role), "%s", r->role_arn);
+    snprintf(account, sizeof(account), "%s", r->account);
+    snprintf(region, sizeof(region), "%s", r->region);
+    snprintf(uuid, sizeof(uuid), "%s", r->uuid);
+    pthread_mutex_unlock(&B.mu);
+    if (s.expires - clock_now() < 15 * 60) {
+        /* SDKs refresh 15 minutes before the end: the next session is minted now */
+        principal cb;
+        session_service_principal(&cb, "codebuild.amazonaws.com", account);
+        char sname[64];
+        snprintf(sname, sizeof(sname), "AWSCodeBuild-%s", uuid);
+        session_req req = {.role_arn = role, .session_name = sname};
+        ferr e = {0};
+        session n;
+        if (!session_assume_as(env, NULL, NULL, &cb, region, &req, &n, &e)) {
+            s = n;
+            pthread_mutex_lock(&B.mu);
+            for (run *x = B.runs; x; x = x->next)
+                if (x == r && !x->done) x->sess = n;
+            pthread_mutex_unlock(&B.mu);
+        }
+    }
+    char exp[32];
+    clock_iso8601(s.expires, 0, exp);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "AccessKeyId", s.key.akid, "SecretAccessKey",
+                  s.key.secret, "Token", s.key.session_token, "Expiration", exp, "RoleArn", role);
+    *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return *body ? 200 : 500;
+}

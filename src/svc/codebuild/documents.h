@@ -1,0 +1,19 @@
+/* CodeBuild's stored documents, for the builds engine (engine/builds.c) that runs them.
+ *
+ * "codebuild.project", id NAME: AWS's Project shape as BatchGetProjects returns it, plus
+ *   "_n" (the last build number given).
+ * "codebuild.build", id NAME:UUID (a UUID v7: a project's builds list in start order): AWS's
+ *   Build shape as BatchGetBuilds returns it, its overrides applied (source.buildspec,
+ *   environment.environmentVariables, timeoutInMinutes, artifacts...), plus "_stop" (1 once
+ *   StopBuild asked) and "_role" (the service role to run as).
+ * "codebuild.pending", id NAME:UUID, same account and region: {} while the build is not
+ *   complete. The engine runs what it finds there and deletes it with the build's last
+ *   update; one found when the engine starts was running in a ferry that died. */
+#ifndef FERRY_SVC_CODEBUILD_DOCUMENTS_H
+#define FERRY_SVC_CODEBUILD_DOCUMENTS_H
+
+#define CB_PROJECT_KIND "codebuild.project"
+#define CB_BUILD_KIND   "codebuild.build"
+#define CB_PENDING_KIND "codebuild.pending"
+
+#endif
