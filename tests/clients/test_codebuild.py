@@ -354,3 +354,29 @@ def test_events_to_sqs(ferry, cb, role):
             assert e["detail"]["additional-information"]["build-complete"] is True
             return
     raise AssertionError("no event")
+
+
+def test_events_rule_starts_build(ferry, cb, role):
+    iam = ferry.client("iam", "tools")
+    ev = ferry.client("events", "tools", region=REGION)
+    ev_role = iam.create_role(RoleName="ev-start", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="ev-start", PolicyName="start", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "codebuild:StartBuild", "Resource": "*"}]}))
+    p = project(cb, role, "by-rule", "version: 0.2\nenv:\n  exported-variables: [WHO]\nphases:\n"
+                "  build:\n    commands:\n      - echo $WHO\n")
+    ev.put_rule(Name="start-it", EventPattern=json.dumps({"source": ["my.app"]}))
+    ev.put_targets(Rule="start-it", Targets=[{
+        "Id": "cb", "Arn": p["arn"], "RoleArn": ev_role,
+        "Input": json.dumps({"environmentVariablesOverride": [{"name": "WHO", "value": "rule", "type": "PLAINTEXT"}]})}])
+    ev.put_events(Entries=[{"Source": "my.app", "DetailType": "x", "Detail": "{}"}])
+    deadline = time.time() + 10
+    while time.time() < deadline and not cb.list_builds_for_project(projectName="by-rule")["ids"]:
+        time.sleep(0.1)
+    ids = cb.list_builds_for_project(projectName="by-rule")["ids"]
+    assert len(ids) == 1
+    b = wait(cb, ids[0])
+    assert b["buildStatus"] == "SUCCEEDED"
+    assert b["exportedEnvironmentVariables"] == [{"name": "WHO", "value": "rule"}]
+    assert b["initiator"] == "ev-start/EventBridge"

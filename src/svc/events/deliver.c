@@ -218,9 +218,47 @@ static int send_bus(ferry_env *env, store_txn *t, arena *a, const char *account,
     return rc;
 }
 
-/* The hook for targets whose services come later (CodeBuild StartBuild, CodePipeline
- * StartPipelineExecution): until then a delivery to them fails, and is retried or
- * dead-lettered as any failure. */
+/* CodeBuild: StartBuild of the project as the target's RoleArn (AWS requires one), the
+ * target's input read as StartBuild's overrides (its *Override members and sourceVersion;
+ * anything else in it, the event itself by default, is not a StartBuild parameter). */
+static int send_codebuild(ferry_env *env, store_txn *t, arena *a, const char *account,
+                          const char *region, const json_t *doc, const char *input, ferr *e)
+{
+    const json_t *tg = json_object_get(doc, "Target");
+    const char *arn = jstr(tg, "Arn"), *role = jstr(tg, "RoleArn");
+    const char *name = strstr(arn, ":project/"), *pregion = arn_region(a, arn);
+    if (!name || !pregion) return ferr_set(e, 400, "ValidationException", "not a project: %s", arn);
+    if (!role)
+        return ferr_set(e, 400, "ValidationException", "RoleArn is required for target %s", arn);
+    principal svc;
+    service_principal(&svc, account);
+    session s;
+    session_req r = {.role_arn = role, .session_name = "EventBridge", .duration = 900};
+    if (session_assume_as(env, t, a, &svc, region, &r, &s, e)) return -1;
+    json_t *in = json_pack("{s:s}", "projectName", name + strlen(":project/"));
+    json_t *ov = json_loads(input, 0, NULL), *out = NULL;
+    const char *k;
+    json_t *v;
+    size_t kl;
+    if (in && json_is_object(ov))
+        json_object_foreach(ov, k, v) {
+            kl = strlen(k);
+            if ((!strcmp(k, "sourceVersion") || (kl > 8 && !strcmp(k + kl - 8, "Override"))) &&
+                json_object_set(in, k, v))
+                json_decref(in), in = NULL;
+            if (!in) break;
+        }
+    json_decref(ov);
+    int rc = in ? svc_invoke_in(t, a, env, &s.key.who, pregion, "codebuild", "StartBuild", in, &out,
+                                NULL, e)
+                : ferr_oom(e);
+    json_decref(in);
+    json_decref(out);
+    return rc;
+}
+
+/* The hook for targets whose services come later (CodePipeline StartPipelineExecution):
+ * until then a delivery to them fails, and is retried or dead-lettered as any failure. */
 static int send_not_yet(ferry_env *env, store_txn *t, arena *a, const char *account,
                         const char *region, const json_t *doc, const char *input, ferr *e)
 {
@@ -230,8 +268,12 @@ static int send_not_yet(ferry_env *env, store_txn *t, arena *a, const char *acco
 }
 
 static const target_kind kinds[] = {
-    {"sqs", send_sqs},    {"sns", send_sns},           {"lambda", send_lambda},
-    {"events", send_bus}, {"codebuild", send_not_yet}, {"codepipeline", send_not_yet},
+    {"sqs", send_sqs},
+    {"sns", send_sns},
+    {"lambda", send_lambda},
+    {"events", send_bus},
+    {"codebuild", send_codebuild},
+    {"codepipeline", send_not_yet},
 };
 
 static const target_kind *kind_of(const char *arn)
