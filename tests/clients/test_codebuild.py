@@ -380,3 +380,32 @@ def test_events_rule_starts_build(ferry, cb, role):
     assert b["buildStatus"] == "SUCCEEDED"
     assert b["exportedEnvironmentVariables"] == [{"name": "WHO", "value": "rule"}]
     assert b["initiator"] == "ev-start/EventBridge"
+
+
+def test_cloudformation_project(ferry, cb, role):
+    cfn = ferry.client("cloudformation", "tools", region=REGION)
+    tpl = {"Resources": {"P": {"Type": "AWS::CodeBuild::Project", "Properties": {
+        "Name": "from-cfn", "ServiceRole": role, "TimeoutInMinutes": 15,
+        "Source": {"Type": "NO_SOURCE", "BuildSpec": "version: 0.2\nphases:\n  build:\n    commands:\n      - echo cfn\n"},
+        "Artifacts": {"Type": "NO_ARTIFACTS"},
+        "Environment": {"Type": "LINUX_CONTAINER", "ComputeType": "BUILD_GENERAL1_SMALL",
+                        "Image": "aws/codebuild/standard:7.0",
+                        "EnvironmentVariables": [{"Name": "A", "Value": "1"}]},
+        "Tags": [{"Key": "k", "Value": "v"}]}}},
+        "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["P", "Arn"]}}, "Ref": {"Value": {"Ref": "P"}}}}
+    cfn.create_stack(StackName="cb-stack", TemplateBody=json.dumps(tpl))
+    cfn.get_waiter("stack_create_complete").wait(StackName="cb-stack", WaiterConfig={"Delay": 0.2})
+    outs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="cb-stack")["Stacks"][0]["Outputs"]}
+    assert outs["Ref"] == "from-cfn" and outs["Arn"].endswith(":project/from-cfn")
+    p = cb.batch_get_projects(names=["from-cfn"])["projects"][0]
+    assert p["timeoutInMinutes"] == 15 and p["tags"] == [{"key": "k", "value": "v"}]
+    assert p["environment"]["environmentVariables"] == [{"name": "A", "value": "1"}]
+    b = wait(cb, cb.start_build(projectName="from-cfn")["build"]["id"])
+    assert b["buildStatus"] == "SUCCEEDED"
+    tpl["Resources"]["P"]["Properties"]["TimeoutInMinutes"] = 25
+    cfn.update_stack(StackName="cb-stack", TemplateBody=json.dumps(tpl))
+    cfn.get_waiter("stack_update_complete").wait(StackName="cb-stack", WaiterConfig={"Delay": 0.2})
+    assert cb.batch_get_projects(names=["from-cfn"])["projects"][0]["timeoutInMinutes"] == 25
+    cfn.delete_stack(StackName="cb-stack")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="cb-stack", WaiterConfig={"Delay": 0.2})
+    assert cb.batch_get_projects(names=["from-cfn"])["projectsNotFound"] == ["from-cfn"]
