@@ -409,3 +409,35 @@ def test_cloudformation_project(ferry, cb, role):
     cfn.delete_stack(StackName="cb-stack")
     cfn.get_waiter("stack_delete_complete").wait(StackName="cb-stack", WaiterConfig={"Delay": 0.2})
     assert cb.batch_get_projects(names=["from-cfn"])["projectsNotFound"] == ["from-cfn"]
+
+
+def test_kill9_leaves_no_orphans_and_fails_running_builds(role):
+    import signal
+    import subprocess
+    f = Ferry().start()
+    try:
+        f.init()
+        cb = f.client("codebuild", "tools", region=REGION)
+        iam = f.client("iam", "tools")
+        r = iam.create_role(RoleName="cb-service", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        # a child in a session of its own, and one that outlives its parent
+        project(cb, r, "long", "version: 0.2\nphases:\n  build:\n    commands:\n"
+                "      - setsid sleep 3017 &\n      - (sleep 3018 &) ; sleep 3019\n")
+        b = cb.start_build(projectName="long")["build"]
+        deadline = time.time() + 10
+        while time.time() < deadline and subprocess.run(["pgrep", "-f", "sleep 3019"]).returncode:
+            time.sleep(0.1)
+        assert subprocess.run(["pgrep", "-f", "sleep 3017"]).returncode == 0
+        f.stop(signal.SIGKILL)
+        deadline = time.time() + 5
+        while time.time() < deadline and not subprocess.run(["pgrep", "-f", "sleep 301[789]"]).returncode:
+            time.sleep(0.1)
+        assert subprocess.run(["pgrep", "-f", "sleep 301[789]"]).returncode == 1
+        f.start()
+        b = f.client("codebuild", "tools", region=REGION).batch_get_builds(ids=[b["id"]])["builds"][0]
+        assert b["buildStatus"] == "FAILED" and b["buildComplete"]
+        ph = phases(b)["BUILD"]
+        assert ph["phaseStatus"] == "FAILED"
+        assert ph["contexts"][0]["message"] == "Build was interrupted: ferry stopped while it ran"
+    finally:
+        f.close()
