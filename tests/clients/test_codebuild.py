@@ -441,3 +441,55 @@ def test_kill9_leaves_no_orphans_and_fails_running_builds(role):
         assert ph["contexts"][0]["message"] == "Build was interrupted: ferry stopped while it ran"
     finally:
         f.close()
+
+
+@pytest.mark.skip(reason="artifacts/reports land with the cbreports branch")
+def test_artifacts_to_s3(ferry, cb, role):
+    s3 = ferry.client("s3", "tools", region=REGION)
+    s3.create_bucket(Bucket="cb-artifacts")
+    spec = """version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p out/sub && echo a > out/a.txt && echo b > out/sub/b.txt
+artifacts:
+  files:
+    - '**/*'
+  base-directory: out
+  name: bundle.zip
+"""
+    cb.create_project(name="arts", source={"type": "NO_SOURCE", "buildspec": spec},
+                      artifacts={"type": "S3", "location": "cb-artifacts", "path": "p",
+                                 "namespaceType": "BUILD_ID", "packaging": "ZIP"},
+                      environment={"type": "LINUX_CONTAINER", "computeType": "BUILD_GENERAL1_SMALL",
+                                   "image": "aws/codebuild/standard:7.0"}, serviceRole=role)
+    b = wait(cb, cb.start_build(projectName="arts")["build"]["id"])
+    assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
+    uuid = b["id"].split(":")[1]
+    key = f"p/{uuid}/bundle.zip"
+    assert b["artifacts"]["location"] == f"arn:aws:s3:::cb-artifacts/{key}"
+    import io
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket="cb-artifacts", Key=key)["Body"].read()))
+    assert sorted(z.namelist()) == ["a.txt", "sub/b.txt"]
+
+
+@pytest.mark.skip(reason="artifacts/reports land with the cbreports branch")
+def test_reports_from_junit(ferry, cb, role):
+    spec = """version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p reports
+      - echo '<testsuite name="s" tests="2"><testcase name="ok"/><testcase name="bad"><failure/></testcase></testsuite>' > reports/junit.xml
+reports:
+  unit:
+    files: ['junit.xml']
+    base-directory: reports
+    file-format: JUNITXML
+"""
+    project(cb, role, "reported", spec)
+    b = wait(cb, cb.start_build(projectName="reported")["build"]["id"])
+    assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
+    groups = cb.list_report_groups()["reportGroups"]
+    assert any(g.endswith(":report-group/reported-unit") for g in groups)
