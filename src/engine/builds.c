@@ -24,9 +24,11 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/enc.h"
 #include "base/ids.h"
 #include "base/jval.h"
 #include "base/log.h"
+#include "base/zip.h"
 #include "engine/fn_logs.h"
 #include "engine/proc.h"
 #include "svc/codebuild/artifacts.h"
@@ -330,6 +332,44 @@ static const char *repo_of(const char *loc, char *region, size_t rn)
     return p + strlen("/v1/repos/");
 }
 
+static int call_as(run *r, const char *service, const char *op, json_t *in, json_t **out, ferr *e);
+
+/* An S3 source: the zip at BUCKET/KEY (version: the object's version id), GetObject as the
+ * role, unpacked into dir (which it makes). */
+static int download_s3(run *r, const json_t *src, const char *version, const char *dir,
+                       char **resolved, ferr *e)
+{
+    const char *loc = jstr(src, "location"), *slash = loc ? strchr(loc, '/') : NULL;
+    if (!slash || slash == loc || !slash[1])
+        return ferr_set(e, 400, "CLIENT_ERROR", "invalid source location: %s", loc ? loc : "");
+    char bucket[256];
+    snprintf(bucket, sizeof(bucket), "%.*s", (int)(slash - loc), loc);
+    json_t *out = NULL;
+    if (call_as(
+            r, "s3", "GetObject",
+            json_pack("{s:s, s:s, s:s*}", "Bucket", bucket, "Key", slash + 1, "VersionId", version),
+            &out, e)) {
+        char msg[1100];
+        snprintf(msg, sizeof(msg), "%s", e->message);
+        return ferr_set(e, 400, "CLIENT_ERROR", "error while downloading source: %s", msg);
+    }
+    const char *b64 = jstr(out, "Body");
+    arena *a = arena_new(4096);
+    size_t n = 0;
+    unsigned char *raw = a && b64 ? enc_unb64(a, b64, strlen(b64), &n) : NULL;
+    zipar *z = NULL;
+    int rc = !raw ? ferr_oom(e)
+             : zipar_open_mem(raw, n, (uint64_t)10 << 30, &z, e)
+                 ? ferr_set(e, 400, "CLIENT_ERROR", "zip: not a valid zip file")
+                 : zipar_extract(z, dir, e);
+    const char *vid = jstr(out, "VersionId");
+    if (!rc && vid && !(*resolved = strdup(vid))) rc = ferr_oom(e);
+    zipar_free(z);
+    arena_free(a);
+    json_decref(out);
+    return rc;
+}
+
 /* Downloads source src (version, or its default) into dir: 0 and *resolved (malloc'd, NULL
  * when there is no commit), or -1 with e (the phase context's message). */
 static int download(run *r, const json_t *src, const char *version, const char *dir,
@@ -337,6 +377,7 @@ static int download(run *r, const json_t *src, const char *version, const char *
 {
     *resolved = NULL;
     const char *type = jstr(src, "type");
+    if (type && !strcmp(type, "S3")) return download_s3(r, src, version, dir, resolved, e);
     if (mkdir(dir, 0755) && errno != EEXIST)
         return ferr_internal(e, "cannot create %s: %s", dir, strerror(errno));
     if (!type || !strcmp(type, "NO_SOURCE") || !strcmp(type, "CODEPIPELINE")) return 0;

@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from ferrytest import Ferry, acct, raises
+from ferrytest import Ferry, acct, raises, zipped
 
 REGION = "us-east-1"
 TRUST = {"Version": "2012-10-17", "Statement": [
@@ -493,3 +493,19 @@ reports:
     assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
     groups = cb.list_report_groups()["reportGroups"]
     assert any(g.endswith(":report-group/reported-unit") for g in groups)
+
+
+def test_s3_source(ferry, cb, role):
+    s3 = ferry.client("s3", "tools", region=REGION)
+    s3.create_bucket(Bucket="cb-src")
+    s3.put_object(Bucket="cb-src", Key="app/src.zip", Body=zipped({
+        "buildspec.yml": "version: 0.2\nphases:\n  build:\n    commands:\n      - cat data/in.txt\n",
+        "data/in.txt": "from s3 zip\n"}))
+    project(cb, role, "from-s3", None, source={"type": "S3", "location": "cb-src/app/src.zip"})
+    b = wait(cb, cb.start_build(projectName="from-s3")["build"]["id"])
+    assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
+    assert "from s3 zip" in log_text(ferry, b, "from s3 zip")
+    s3.put_object(Bucket="cb-src", Key="app/bad.zip", Body=b"not a zip")
+    b = wait(cb, cb.start_build(projectName="from-s3", sourceLocationOverride="cb-src/app/bad.zip")["build"]["id"])
+    ds = phases(b)["DOWNLOAD_SOURCE"]
+    assert ds["phaseStatus"] == "FAILED" and ds["contexts"][0]["statusCode"] == "CLIENT_ERROR"
