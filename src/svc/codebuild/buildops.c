@@ -1,7 +1,6 @@
 /* CodeBuild's build operations: StartBuild records a build (its overrides applied) for the
  * builds engine (engine/builds.c), which runs it and writes its progress into the same
  * document; the others read, stop and delete builds. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,18 +10,10 @@
 #include "codebuild_int.h"
 #include "engine/builds.h"
 
-static const char *build_arn(call *c, const char *id)
-{
-    return arena_printf(c->a, "arn:%s:codebuild:%s:%s:build/%s", arn_partition(c->region),
-                        c->region, c->account, id);
-}
-
 /* A build id ("PROJECT:UUID") from an id or a build ARN of the caller's account and region. */
 static const char *build_id(call *c, const char *s)
 {
-    const char *pre = build_arn(c, "");
-    if (pre && !strncmp(s, pre, strlen(pre))) return s + strlen(pre);
-    return s;
+    return cb_local(c, "build", s);
 }
 
 /* AWS's initiator: the user's name, ROLE/SESSION for a role session, the service's name. */
@@ -102,7 +93,7 @@ int codebuild_op_start_build(call *c, json_t *in, json_t **out)
     double now = clock_now();
     char uuid[37];
     ids_uuid7(uuid, now);
-    const char *id = arena_printf(c->a, "%s:%s", pname, uuid), *arn = build_arn(c, id);
+    const char *id = arena_printf(c->a, "%s:%s", pname, uuid), *arn = cb_arn(c, "build", id);
     const char *who = initiator(c);
     if (!id || !arn || !who) return ferr_oom(c->err);
     json_int_t n = jint(p, "_n", 0) + 1;
@@ -228,49 +219,24 @@ int codebuild_op_stop_build(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-typedef struct idlist {
-    json_t *docs;
-} idlist;
-
-static int collect(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    return json_array_append(((idlist *)ud)->docs, doc);
-}
-
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
-static int sort_asc;
-static int by_start(const void *pa, const void *pb)
+static int by_start(const void *pa, const void *pb, void *ctx)
 {
     const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
     double x = json_number_value(json_object_get(a, "startTime")),
            y = json_number_value(json_object_get(b, "startTime"));
     int r = x < y ? -1 : x > y ? 1 : strcmp(jstr(a, "id"), jstr(b, "id"));
-    return sort_asc ? r : -r;
+    return *(int *)ctx ? r : -r;
 }
 
 /* Ids of the builds under prefix (NULL: all), newest first unless sortOrder ASCENDING. */
 static int list_ids(call *c, json_t *in, const char *prefix, json_t **out)
 {
-    idlist l = {arena_defer_json(c->a, json_array())};
-    if (!l.docs) return ferr_oom(c->err);
-    if (store_list(c->txn, CB_BUILD_KIND, c->account, c->region, prefix, NULL, 0, collect, &l,
-                   c->err) < 0)
-        return -1;
-    size_t n = json_array_size(l.docs);
-    json_t **v = arena_alloc(c->a, (n + 1) * sizeof(*v));
-    if (!v) return ferr_oom(c->err);
-    for (size_t i = 0; i < n; i++) v[i] = json_array_get(l.docs, i);
     const char *order = jstr(in, "sortOrder");
-    pthread_mutex_lock(&sort_lock);
-    sort_asc = order && !strcmp(order, "ASCENDING");
-    qsort(v, n, sizeof(*v), by_start);
-    pthread_mutex_unlock(&sort_lock);
-    json_t *ids = arena_defer_json(c->a, json_array());
-    for (size_t i = 0; ids && i < n; i++)
-        if (json_array_append(ids, json_object_get(v[i], "id"))) return ferr_oom(c->err);
+    int asc = order && !strcmp(order, "ASCENDING");
+    json_t *ids;
+    if (cb_list(c, CB_BUILD_KIND, prefix, by_start, &asc, "id", &ids)) return -1;
     *out = svc_out(c, json_object());
-    if (!ids || !*out) return ferr_oom(c->err);
+    if (!*out) return ferr_oom(c->err);
     return svc_page(c, ids, jstr(in, "nextToken"), 100, *out, "ids", "nextToken",
                     "InvalidInputException");
 }

@@ -1,5 +1,4 @@
 /* AWS CodeBuild: the service and projects. See codebuild_int.h. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,18 +39,22 @@ const svc_def svc_codebuild = {.name = "codebuild",
                                .routes = routes,
                                .nroutes = sizeof(routes) / sizeof(routes[0])};
 
-const char *cb_project_arn(call *c, const char *name)
+const char *cb_arn(call *c, const char *type, const char *name)
 {
-    return arena_printf(c->a, "arn:%s:codebuild:%s:%s:project/%s", arn_partition(c->region),
-                        c->region, c->account, name);
+    return arena_printf(c->a, "arn:%s:codebuild:%s:%s:%s/%s", arn_partition(c->region), c->region,
+                        c->account, type, name);
 }
 
-/* The name in a project ARN of the caller's account and region, else the text itself. */
-static const char *project_name(call *c, const char *s)
+const char *cb_local(call *c, const char *type, const char *s)
 {
-    const char *arn = cb_project_arn(c, "");
+    const char *arn = cb_arn(c, type, "");
     if (arn && !strncmp(s, arn, strlen(arn))) return s + strlen(arn);
     return s;
+}
+
+const char *cb_project_arn(call *c, const char *name)
+{
+    return cb_arn(c, "project", name);
 }
 
 int cb_no_project(call *c, const char *name_or_arn)
@@ -64,7 +67,7 @@ int cb_no_project(call *c, const char *name_or_arn)
 
 int cb_project_find(call *c, const char *name_or_arn, const char *action, json_t **doc)
 {
-    const char *name = project_name(c, name_or_arn);
+    const char *name = cb_local(c, "project", name_or_arn);
     const char *arn = cb_project_arn(c, name);
     if (!arn) return ferr_oom(c->err);
     if (call_authorize(c, action, arn)) return -1;
@@ -262,54 +265,80 @@ int codebuild_op_batch_get_projects(call *c, json_t *in, json_t **out)
     return 0;
 }
 
+/* Orders projects by ctx: NULL by name, else the time member it names; descending when
+ * the member after it says so. */
+typedef struct order {
+    const char *field;
+    int desc;
+} order;
+
+static int project_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    const order *o = ctx;
+    int r;
+    if (o->field) {
+        double x = json_number_value(json_object_get(a, o->field)),
+               y = json_number_value(json_object_get(b, o->field));
+        r = x < y ? -1 : x > y;
+    } else {
+        r = strcmp(jstr(a, "name"), jstr(b, "name"));
+    }
+    return o->desc ? -r : r;
+}
+
+int codebuild_op_list_projects(call *c, json_t *in, json_t **out)
+{
+    if (call_authorize(c, "codebuild:ListProjects", "*")) return -1;
+    const char *by = jstr(in, "sortBy"), *dir = jstr(in, "sortOrder");
+    order o = {!by || !strcmp(by, "NAME")    ? NULL
+               : !strcmp(by, "CREATED_TIME") ? "created"
+                                             : "lastModified",
+               dir && !strcmp(dir, "DESCENDING")};
+    json_t *names;
+    if (cb_list(c, CB_PROJECT_KIND, NULL, project_cmp, &o, "name", &names)) return -1;
+    *out = svc_out(c, json_object());
+    if (!*out) return ferr_oom(c->err);
+    return svc_page(c, names, jstr(in, "nextToken"), 100, *out, "projects", "nextToken",
+                    "InvalidInputException");
+}
+
 static int collect(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
     return json_array_append(ud, doc);
 }
 
-static const char *sort_field;
-static int sort_desc;
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
-static int project_cmp(const void *pa, const void *pb)
+/* Merge sort with a context (C11's qsort has none). */
+static void merge_sort(json_t **v, json_t **tmp, size_t n,
+                       int (*cmp)(const void *, const void *, void *), void *ctx)
 {
-    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-    int r;
-    if (sort_field) {
-        double x = json_number_value(json_object_get(a, sort_field)),
-               y = json_number_value(json_object_get(b, sort_field));
-        r = x < y ? -1 : x > y;
-    } else {
-        r = strcmp(jstr(a, "name"), jstr(b, "name"));
-    }
-    return sort_desc ? -r : r;
+    if (n < 2) return;
+    size_t h = n / 2, i = 0, j = h, k = 0;
+    merge_sort(v, tmp, h, cmp, ctx);
+    merge_sort(v + h, tmp, n - h, cmp, ctx);
+    while (i < h && j < n) tmp[k++] = cmp(&v[j], &v[i], ctx) < 0 ? v[j++] : v[i++];
+    while (i < h) tmp[k++] = v[i++];
+    while (j < n) tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof(*v));
 }
 
-int codebuild_op_list_projects(call *c, json_t *in, json_t **out)
+int cb_list(call *c, const char *kind, const char *prefix,
+            int (*cmp)(const void *, const void *, void *), void *ctx, const char *member,
+            json_t **out)
 {
-    if (call_authorize(c, "codebuild:ListProjects", "*")) return -1;
     json_t *all = arena_defer_json(c->a, json_array());
-    if (!all) return ferr_oom(c->err);
-    if (store_list(c->txn, CB_PROJECT_KIND, c->account, c->region, NULL, NULL, 0, collect, all,
-                   c->err) < 0)
+    *out = arena_defer_json(c->a, json_array());
+    if (!all || !*out) return ferr_oom(c->err);
+    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect, all, c->err) < 0)
         return -1;
     size_t n = json_array_size(all);
-    json_t **v = arena_alloc(c->a, (n + 1) * sizeof(*v));
-    if (!v) return ferr_oom(c->err);
+    json_t **v = arena_alloc(c->a, (n + 1) * sizeof(*v)),
+           **tmp = arena_alloc(c->a, (n + 1) * sizeof(*v));
+    if (!v || !tmp) return ferr_oom(c->err);
     for (size_t i = 0; i < n; i++) v[i] = json_array_get(all, i);
-    const char *by = jstr(in, "sortBy"), *order = jstr(in, "sortOrder");
-    pthread_mutex_lock(&sort_lock); /* qsort has no context argument in C11 */
-    sort_field = !by || !strcmp(by, "NAME")    ? NULL
-                 : !strcmp(by, "CREATED_TIME") ? "created"
-                                               : "lastModified";
-    sort_desc = order && !strcmp(order, "DESCENDING");
-    qsort(v, n, sizeof(*v), project_cmp);
-    pthread_mutex_unlock(&sort_lock);
-    json_t *names = arena_defer_json(c->a, json_array());
-    for (size_t i = 0; names && i < n; i++)
-        if (json_array_append(names, json_object_get(v[i], "name"))) return ferr_oom(c->err);
-    *out = svc_out(c, json_object());
-    if (!names || !*out) return ferr_oom(c->err);
-    return svc_page(c, names, jstr(in, "nextToken"), 100, *out, "projects", "nextToken",
-                    "InvalidInputException");
+    merge_sort(v, tmp, n, cmp, ctx);
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append(*out, json_object_get(v[i], member))) return ferr_oom(c->err);
+    return 0;
 }

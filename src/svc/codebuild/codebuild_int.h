@@ -14,8 +14,16 @@
 #include "svc/svc.h"
 
 /* ---- codebuild.c ---- */
-/* arn:aws:codebuild:REGION:ACCOUNT:project/NAME (arena). */
+/* arn:aws:codebuild:REGION:ACCOUNT:TYPE/NAME (arena): TYPE project, build, report-group. */
+const char *cb_arn(call *c, const char *type, const char *name);
+/* NAME from such an ARN of the caller's account and region, else s itself. */
+const char *cb_local(call *c, const char *type, const char *s);
 const char *cb_project_arn(call *c, const char *name);
+/* member of every document of kind (ids beginning with prefix, NULL all) in the caller's
+ * account and region, in cmp's order (cmp gets two json_t ** and ctx): *out in the arena. */
+int cb_list(call *c, const char *kind, const char *prefix,
+            int (*cmp)(const void *, const void *, void *), void *ctx, const char *member,
+            json_t **out);
 /* A project by name or ARN, authorized for action: 0 and *doc (arena), 1 not found (nothing
  * set), -1. */
 int cb_project_find(call *c, const char *name_or_arn, const char *action, json_t **doc);
