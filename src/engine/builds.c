@@ -29,6 +29,8 @@
 #include "base/jval.h"
 #include "base/log.h"
 #include "base/zip.h"
+#include "auth/sigv4.h"
+#include "svc/httpc.h"
 #include "engine/fn_logs.h"
 #include "engine/proc.h"
 #include "svc/codebuild/artifacts.h"
@@ -871,6 +873,101 @@ static void read_exported(run *r, const char *work)
     free(data);
 }
 
+/* ---- artifacts ---- */
+
+/* PUT of a file's bytes to ferry's own S3 (path style), signed with the role's session:
+ * internal calls cannot stream a request body, a client's PutObject can. */
+static int put_object(run *r, const char *bucket, const char *key, const char *path, ferr *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ferr_internal(e, "cannot read %s", path);
+    buf b;
+    buf_init(&b, 0);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_put(&b, chunk, n)) rc = ferr_oom(e);
+    fclose(f);
+    arena *a = arena_new(4096);
+    session s;
+    pthread_mutex_lock(&B.mu);
+    s = r->sess;
+    pthread_mutex_unlock(&B.mu);
+    const char *ek = a ? enc_url_encode(a, key, strlen(key), 1) : NULL;
+    const char *eb = a ? enc_url_encode(a, bucket, strlen(bucket), 0) : NULL;
+    const char *host = strstr(B.env->endpoint, "://");
+    host = host ? host + 3 : B.env->endpoint;
+    char date[17], sha[65];
+    clock_amz(time(NULL), date);
+    enc_sha256_hex(b.p ? b.p : "", b.len, sha);
+    const char *rpath = ek && eb ? arena_printf(a, "/%s/%s", eb, ek) : NULL;
+    const char *url = rpath ? arena_printf(a, "%s%s", B.env->endpoint, rpath) : NULL;
+    hdr hs[4] = {{"host", (char *)host},
+                 {"x-amz-date", date},
+                 {"x-amz-content-sha256", sha},
+                 {"x-amz-security-token", s.key.session_token}};
+    hreq q = {.method = "PUT",
+              .raw_path = rpath,
+              .raw_query = "",
+              .host = host,
+              .headers = hs,
+              .nheaders = 4,
+              .body = (const unsigned char *)b.p,
+              .body_len = b.len};
+    char *auth =
+        !rc && url ? sigv4_sign(a, &q, s.key.akid, s.key.secret, r->region, "s3", date, sha) : NULL;
+    if (!rc && !auth) rc = ferr_oom(e);
+    if (!rc) {
+        httpc_header h[4] = {{"x-amz-date", date},
+                             {"x-amz-content-sha256", sha},
+                             {"x-amz-security-token", s.key.session_token},
+                             {"Authorization", auth}};
+        httpc_resp resp = {0};
+        int hr = httpc_do(a, "PUT", url, h, 4, b.p, b.len, 60000, 65536, &resp);
+        if (hr || resp.status != 200)
+            rc = ferr_set(e, 400, "CLIENT_ERROR", "Error uploading artifacts: %s",
+                          hr ? "S3 unreachable" : buf_str(&resp.body));
+        buf_dispose(&resp.body);
+    }
+    arena_free(a);
+    buf_dispose(&b);
+    return rc;
+}
+
+/* The selected files to the project's S3 artifacts location as AWS lays them out:
+ * LOCATION/PATH/[BUILD_UUID/]NAME, one zip (packaging ZIP) or NAME/ the files (NONE).
+ * *location gets arn:aws:s3:::BUCKET/KEY. */
+static int upload(run *r, const cb_files *files, const char *work, const cb_buildspec *bs,
+                  char *location, size_t ln, ferr *e)
+{
+    const json_t *art = json_object_get(r->doc, "artifacts");
+    const char *type = jstr(art, "type");
+    if (!type || strcmp(type, "S3")) return 0; /* NO_ARTIFACTS; CODEPIPELINE: the pipeline's */
+    const char *bucket = jstr(art, "location"), *path = jstr(art, "path"),
+               *ns = jstr(art, "namespaceType"), *pk = jstr(art, "packaging");
+    const char *name = jstr(art, "name");
+    if (bs->artifacts && jstr(bs->artifacts, "name") && jbool(art, "overrideArtifactName", 0))
+        name = jstr(bs->artifacts, "name");
+    if (!name || !*name) name = jstr(r->doc, "projectName");
+    char key[2048];
+    snprintf(key, sizeof(key), "%s%s%s%s%s", path && *path ? path : "", path && *path ? "/" : "",
+             ns && !strcmp(ns, "BUILD_ID") ? r->uuid : "", ns && !strcmp(ns, "BUILD_ID") ? "/" : "",
+             name);
+    snprintf(location, ln, "arn:aws:s3:::%s/%s", bucket, key);
+    if (pk && !strcmp(pk, "ZIP")) {
+        char zip[PATH_MAX];
+        snprintf(zip, sizeof(zip), "%s/artifact.zip", work);
+        return cb_artifacts_zip(files, zip, e) || put_object(r, bucket, key, zip, e) ? -1 : 0;
+    }
+    for (size_t i = 0; i < files->n; i++) {
+        char k[4096];
+        snprintf(k, sizeof(k), "%s/%s", key, files->names[i]);
+        if (put_object(r, bucket, k, files->paths[i], e)) return -1;
+    }
+    return 0;
+}
+
 /* ---- one build ---- */
 
 static int reached(run *r, const char *phase)
@@ -1019,9 +1116,15 @@ static void run_build(run *r)
     char umsg[1100] = "";
     if (bs->artifacts) {
         cb_files files = {0};
-        if (cb_artifacts_select(src, bs->artifacts, &files, &e)) {
+        char loc[2200] = "";
+        if (cb_artifacts_select(src, bs->artifacts, &files, &e) ||
+            upload(r, &files, work, bs, loc, sizeof(loc), &e)) {
             ustatus = "FAILED", ucode = e.code;
             snprintf(umsg, sizeof(umsg), "%s", e.message);
+        } else if (*loc && json_object_set_new(json_object_get(r->doc, "artifacts"), "location",
+                                               json_string(loc))) {
+            cb_files_clear(&files);
+            goto oom;
         }
         cb_files_clear(&files);
     }
