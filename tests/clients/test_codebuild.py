@@ -509,3 +509,20 @@ def test_s3_source(ferry, cb, role):
     b = wait(cb, cb.start_build(projectName="from-s3", sourceLocationOverride="cb-src/app/bad.zip")["build"]["id"])
     ds = phases(b)["DOWNLOAD_SOURCE"]
     assert ds["phaseStatus"] == "FAILED" and ds["contexts"][0]["statusCode"] == "CLIENT_ERROR"
+
+
+def test_concurrent_build_limit(ferry, cb, role):
+    project(cb, role, "limited", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 30\n",
+            concurrentBuildLimit=1)
+    b = cb.start_build(projectName="limited")["build"]
+    raises(cb.start_build, "AccountLimitExceededException",
+           "Cannot have more than 1 active builds for the project", projectName="limited")
+    cb.stop_build(id=b["id"])
+    assert wait(cb, b["id"])["buildStatus"] == "STOPPED"
+    b = cb.start_build(projectName="limited")["build"]
+    cb.update_project(name="limited", concurrentBuildLimit=-1)
+    assert "concurrentBuildLimit" not in cb.batch_get_projects(names=["limited"])["projects"][0]
+    b2 = cb.start_build(projectName="limited")["build"]
+    for x in (b, b2):
+        cb.stop_build(id=x["id"])
+        assert wait(cb, x["id"])["buildStatus"] == "STOPPED"

@@ -172,7 +172,8 @@ static int apply(call *c, const json_t *in, json_t *doc)
             strcmp(t, "SECRETS_MANAGER"))
             return invalid(c, "Invalid environment variable type");
     }
-    if ((v = json_object_get(in, "concurrentBuildLimit")) && json_integer_value(v) < 1)
+    if ((v = json_object_get(in, "concurrentBuildLimit")) && json_integer_value(v) < 1 &&
+        json_integer_value(v) != -1)
         return invalid(c, "Project-level concurrent build limit must be greater than 0");
     const char *role = jstr(in, "serviceRole");
     if (role && strncmp(role, "arn:", 4)) {
@@ -186,6 +187,8 @@ static int apply(call *c, const json_t *in, json_t *doc)
         if (!strcmp(keys[i], "serviceRole") && role && strncmp(role, "arn:", 4)) continue;
         if (json_object_set_new(doc, keys[i], json_deep_copy(v))) return ferr_oom(c->err);
     }
+    /* AWS: -1 removes the project's limit */
+    if (jint(doc, "concurrentBuildLimit", 0) == -1) json_object_del(doc, "concurrentBuildLimit");
     if (json_object_set_new(doc, "lastModified", json_real(clock_now()))) return ferr_oom(c->err);
     return 0;
 }
