@@ -326,6 +326,16 @@ def test_codecommit_source(ferry, cb, role):
     assert b["buildStatus"] == "FAILED" and b["resolvedSourceVersion"] == c1
     b = wait(cb, cb.start_build(projectName="from-cc", sourceVersion="nope")["build"]["id"])
     assert phases(b)["DOWNLOAD_SOURCE"]["phaseStatus"] == "FAILED"
+    # a secondary source, at CODEBUILD_SRC_DIR_<sourceIdentifier>, at the version asked
+    b = wait(cb, cb.start_build(
+        projectName="from-cc", sourceVersion="main",
+        buildspecOverride="version: 0.2\nphases:\n  build:\n    commands:\n"
+                          "      - test -f $CODEBUILD_SRC_DIR_other/buildspec.yml\n"
+                          "      - test ! -f $CODEBUILD_SRC_DIR_other/hello.txt\n",
+        secondarySourcesOverride=[{"type": "CODECOMMIT", "sourceIdentifier": "other",
+                                   "location": cc.get_repository(repositoryName="cb-src")["repositoryMetadata"]["cloneUrlHttp"]}],
+        secondarySourcesVersionOverride=[{"sourceIdentifier": "other", "sourceVersion": c1}])["build"]["id"])
+    assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
 
 
 def test_events_to_sqs(ferry, cb, role):
