@@ -795,12 +795,13 @@ static int run_phases(run *r, const cb_buildspec *bs, char **envp, const char *w
             if (got == 0 || errno != EINTR) break;
         }
         pthread_mutex_lock(&B.mu);
-        int stop = r->stop || B.stopping;
+        /* 1 StopBuild, 2 ferry stopping */
+        int stop = r->stop ? 1 : B.stopping ? 2 : 0;
         pthread_mutex_unlock(&B.mu);
         if (!stopped && !timed_out && (stop || clock_now() >= deadline)) {
             /* the guard kills the whole tree when its lifeline ends */
             if (stop)
-                stopped = 1 + (B.stopping && !r->stop);
+                stopped = stop;
             else
                 timed_out = 1;
             pthread_mutex_lock(&B.mu);
