@@ -351,6 +351,16 @@ def test_events_to_sqs(ferry, cb, role):
         "source": ["aws.codebuild"], "detail-type": ["CodeBuild Build State Change"],
         "detail": {"build-status": ["SUCCEEDED", "FAILED"], "project-name": ["evented"]}}))
     ev.put_targets(Rule="cb-state", Targets=[{"Id": "q", "Arn": qarn}])
+    pq = sqs.create_queue(QueueName="cb-phases")["QueueUrl"]
+    parn = sqs.get_queue_attributes(QueueUrl=pq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=pq, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": parn}]})})
+    ev.put_rule(Name="cb-phase", EventPattern=json.dumps({
+        "source": ["aws.codebuild"], "detail-type": ["CodeBuild Build Phase Change"],
+        "detail": {"project-name": ["evented"]}}))
+    ev.put_targets(Rule="cb-phase", Targets=[{"Id": "q", "Arn": parn}])
     project(cb, role, "evented", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo ok\n")
     b = wait(cb, cb.start_build(projectName="evented")["build"]["id"])
     deadline = time.time() + 10
@@ -362,8 +372,18 @@ def test_events_to_sqs(ferry, cb, role):
             assert e["detail"]["build-status"] == "SUCCEEDED"
             assert e["detail"]["build-id"] == b["arn"] and e["resources"] == [b["arn"]]
             assert e["detail"]["additional-information"]["build-complete"] is True
-            return
-    raise AssertionError("no event")
+            break
+    else:
+        raise AssertionError("no event")
+    # every phase's end, BUILD's among them
+    got = []
+    deadline = time.time() + 10
+    while time.time() < deadline and "BUILD" not in [g["completed-phase"] for g in got]:
+        for m in sqs.receive_message(QueueUrl=pq, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", []):
+            got.append(json.loads(m["Body"])["detail"])
+    ph = [g for g in got if g["completed-phase"] == "BUILD"][0]
+    assert ph["completed-phase-status"] == "SUCCEEDED" and ph["build-id"] == b["arn"]
+    assert ph["project-name"] == "evented" and "completed-phase-duration-seconds" in ph
 
 
 def test_events_rule_starts_build(ferry, cb, role):
