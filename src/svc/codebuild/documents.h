@@ -4,8 +4,9 @@
  *   "_n" (the last build number given).
  * "codebuild.build", id NAME:UUID (a UUID v7: a project's builds list in start order): AWS's
  *   Build shape as BatchGetBuilds returns it, its overrides applied (source.buildspec,
- *   environment.environmentVariables, timeoutInMinutes, artifacts...), plus "_stop" (1 once
- *   StopBuild asked) and "_role" (the service role to run as).
+ *   environment.environmentVariables, timeoutInMinutes, artifacts, serviceRole...), plus
+ *   "_stop" (true once StopBuild asked). The engine writes its phases, statuses, times,
+ *   resolvedSourceVersion, exportedEnvironmentVariables and artifacts.location.
  * "codebuild.pending", id NAME:UUID, same account and region: {} while the build is not
  *   complete. The engine runs what it finds there and deletes it with the build's last
  *   update; one found when the engine starts was running in a ferry that died. */
