@@ -83,6 +83,15 @@ static double minute(void)
     return m > 0 ? m : 60;
 }
 
+/* FERRY_CODEBUILD_SESSION_SECONDS: how long a build's role sessions last (3600, AWS's; a
+ * test seam: at 900, every credentials request mints a new session). */
+static long long session_seconds(void)
+{
+    const char *s = getenv("FERRY_CODEBUILD_SESSION_SECONDS");
+    long long v = s && *s ? atoll(s) : 3600;
+    return v >= 900 && v <= 43200 ? v : 3600;
+}
+
 json_t *builds_view(const json_t *b)
 {
     json_t *v = json_deep_copy(b);
@@ -1006,7 +1015,9 @@ static void run_build(run *r)
     session_service_principal(&cb, "codebuild.amazonaws.com", r->account);
     char sname[64];
     snprintf(sname, sizeof(sname), "AWSCodeBuild-%s", r->uuid);
-    session_req req = {.role_arn = jstr(r->doc, "serviceRole"), .session_name = sname};
+    session_req req = {.role_arn = jstr(r->doc, "serviceRole"),
+                       .session_name = sname,
+                       .duration = session_seconds()};
     session s;
     if (!req.role_arn || session_assume_as(B.env, NULL, NULL, &cb, r->region, &req, &s, &e)) {
         char msg[800];
@@ -1412,7 +1423,7 @@ int builds_credentials(ferry_env *env, const char *auth, char **body)
         session_service_principal(&cb, "codebuild.amazonaws.com", account);
         char sname[64];
         snprintf(sname, sizeof(sname), "AWSCodeBuild-%s", uuid);
-        session_req req = {.role_arn = role, .session_name = sname};
+        session_req req = {.role_arn = role, .session_name = sname, .duration = session_seconds()};
         ferr e = {0};
         session n;
         if (!session_assume_as(env, NULL, NULL, &cb, region, &req, &n, &e)) {

@@ -556,3 +556,32 @@ def test_concurrent_build_limit(ferry, cb, role):
     for x in (b, b2):
         cb.stop_build(id=x["id"])
         assert wait(cb, x["id"])["buildStatus"] == "STOPPED"
+
+
+def test_credentials_refreshed_and_guarded():
+    # sessions of 15 minutes: each request is within the refresh window, and gets new keys
+    f = Ferry().start(env={"FERRY_CODEBUILD_SESSION_SECONDS": "900"})
+    try:
+        f.init()
+        cb = f.client("codebuild", "tools", region=REGION)
+        iam = f.client("iam", "tools")
+        r = iam.create_role(RoleName="cb-service", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        spec = """version: 0.2
+env:
+  exported-variables: [K1, K2, BAD]
+phases:
+  build:
+    commands:
+      - |
+        get() { python3 -c 'import json,os,sys,urllib.request as u; q=u.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], headers={"Authorization": sys.argv[1]}); print(json.load(u.urlopen(q))["AccessKeyId"])' "$1"; }
+      - export K1=$(get "$AWS_CONTAINER_AUTHORIZATION_TOKEN") K2=$(get "$AWS_CONTAINER_AUTHORIZATION_TOKEN")
+      - export BAD=$(get wrong 2>&1 | grep -o 'HTTP Error [0-9]*')
+"""
+        project(cb, r, "refresh", spec)
+        b = wait(cb, cb.start_build(projectName="refresh")["build"]["id"])
+        assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
+        v = {x["name"]: x["value"] for x in b["exportedEnvironmentVariables"]}
+        assert v["K1"].startswith("ASIA") and v["K2"].startswith("ASIA") and v["K1"] != v["K2"]
+        assert v["BAD"] == "HTTP Error 403"
+    finally:
+        f.close()
