@@ -125,3 +125,69 @@ def test_authorization(ferry):
            exportConfig=no)
     raises(c.delete_report_group, "AccessDeniedException", arn=arn(ferry, "team-x"))
     raises(c.list_report_groups, "AccessDeniedException")
+
+
+RG_TEMPLATE = """
+Resources:
+  Named:
+    Type: AWS::CodeBuild::ReportGroup
+    Properties:
+      Name: cfn-tests
+      Type: TEST
+      DeleteReports: true
+      ExportConfig:
+        Type: S3
+        S3Destination: {Bucket: report-bucket, Packaging: ZIP, EncryptionDisabled: "true"}
+      Tags: [{Key: team, Value: pipes}]
+  Unnamed:
+    Type: AWS::CodeBuild::ReportGroup
+    Properties:
+      Type: CODE_COVERAGE
+      ExportConfig: {Type: NO_EXPORT}
+Outputs:
+  Ref: {Value: !Ref Named}
+  Arn: {Value: !GetAtt Named.Arn}
+  Name: {Value: !GetAtt Named.Name}
+  Other: {Value: !Ref Unnamed}
+"""
+
+
+def stack_wait(cfn, name):
+    from botocore.exceptions import ClientError
+    for _ in range(300):
+        try:
+            s = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError:  # deleted: a name no longer finds it
+            return None
+        if not s["StackStatus"].endswith("IN_PROGRESS"):
+            return s
+        time.sleep(0.1)
+    raise AssertionError("stack did not settle")
+
+
+def test_cloudformation_report_group(ferry, cb):
+    cfn = ferry.client("cloudformation", "tools", region=REGION)
+    cfn.create_stack(StackName="rg-stack", TemplateBody=RG_TEMPLATE)
+    s = stack_wait(cfn, "rg-stack")
+    assert s["StackStatus"] == "CREATE_COMPLETE", s
+    out = {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}
+    assert out["Ref"] == out["Arn"] == arn(ferry, "cfn-tests") and out["Name"] == "cfn-tests"
+    assert out["Other"].startswith(arn(ferry, "rg-stack-Unnamed-"))
+    g = cb.batch_get_report_groups(reportGroupArns=[out["Arn"]])["reportGroups"][0]
+    assert g["exportConfig"] == {"exportConfigType": "S3", "s3Destination": {
+        "bucket": "report-bucket", "packaging": "ZIP", "encryptionDisabled": True}}
+    assert {"key": "team", "value": "pipes"} in g["tags"]
+    other = cb.batch_get_report_groups(reportGroupArns=[out["Other"]])["reportGroups"][0]
+    assert other["type"] == "CODE_COVERAGE"
+    # the export config changes in place
+    cfn.update_stack(StackName="rg-stack", TemplateBody=RG_TEMPLATE.replace(
+        "Type: S3\n        S3Destination: {Bucket: report-bucket, Packaging: ZIP, "
+        "EncryptionDisabled: \"true\"}", "Type: NO_EXPORT"))
+    assert stack_wait(cfn, "rg-stack")["StackStatus"] == "UPDATE_COMPLETE"
+    g = cb.batch_get_report_groups(reportGroupArns=[out["Arn"]])["reportGroups"][0]
+    assert g["exportConfig"] == {"exportConfigType": "NO_EXPORT"} and g["created"] < \
+        g["lastModified"]
+    cfn.delete_stack(StackName="rg-stack")
+    stack_wait(cfn, "rg-stack")
+    assert cb.batch_get_report_groups(reportGroupArns=[out["Arn"], out["Other"]])[
+        "reportGroupsNotFound"] == [out["Arn"], out["Other"]]
