@@ -10,7 +10,7 @@ import time
 
 import botocore.config
 import pytest
-from ferrytest import acct, raises
+from ferrytest import acct, raises, stack_wait
 
 REGION = "us-east-1"
 
@@ -150,19 +150,6 @@ Outputs:
   Name: {Value: !GetAtt Named.Name}
   Other: {Value: !Ref Unnamed}
 """
-
-
-def stack_wait(cfn, name):
-    from botocore.exceptions import ClientError
-    for _ in range(300):
-        try:
-            s = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        except ClientError:  # deleted: a name no longer finds it
-            return None
-        if not s["StackStatus"].endswith("IN_PROGRESS"):
-            return s
-        time.sleep(0.1)
-    raise AssertionError("stack did not settle")
 
 
 def test_cloudformation_report_group(ferry, cb):

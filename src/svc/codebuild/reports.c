@@ -338,27 +338,40 @@ int codebuild_op_delete_report_group(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int codebuild_op_batch_get_report_groups(call *c, json_t *in, json_t **out)
+/* BatchGetReportGroups and BatchGetReports: each ARN found (get) or not; the action is
+ * authorized on the ARN itself, or with auth_member on that member of what was found (a
+ * report's group: AWS authorizes report actions on the group). */
+static int batch_get(call *c, const json_t *arns, int (*get)(call *, const char *, json_t **),
+                     const char *action, const char *auth_member, const char *found_key,
+                     const char *missing_key, json_t **out)
 {
     json_t *found = arena_defer_json(c->a, json_array()),
            *missing = arena_defer_json(c->a, json_array());
     if (!found || !missing) return ferr_oom(c->err);
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(in, "reportGroupArns"), i, a) {
+    json_array_foreach(arns, i, a) {
         const char *arn = json_string_value(a);
-        if (call_authorize(c, "codebuild:BatchGetReportGroups", arn)) return -1;
+        if (!auth_member && call_authorize(c, action, arn)) return -1;
         json_t *d;
-        int rc = group_get(c, arn, &d);
+        int rc = get(c, arn, &d);
         if (rc < 0) return -1;
+        if (rc && auth_member && call_authorize(c, action, jstr(d, auth_member))) return -1;
         if (json_array_append(rc ? found : missing, rc ? d : a)) return ferr_oom(c->err);
     }
     *out = svc_out(c, json_object());
     if (!*out) return -1;
-    if ((json_array_size(found) && json_object_set(*out, "reportGroups", found)) ||
-        (json_array_size(missing) && json_object_set(*out, "reportGroupsNotFound", missing)))
+    if ((json_array_size(found) && json_object_set(*out, found_key, found)) ||
+        (json_array_size(missing) && json_object_set(*out, missing_key, missing)))
         return ferr_oom(c->err);
     return 0;
+}
+
+int codebuild_op_batch_get_report_groups(call *c, json_t *in, json_t **out)
+{
+    return batch_get(c, json_object_get(in, "reportGroupArns"), group_get,
+                     "codebuild:BatchGetReportGroups", NULL, "reportGroups", "reportGroupsNotFound",
+                     out);
 }
 
 int codebuild_op_list_report_groups(call *c, json_t *in, json_t **out)
@@ -400,26 +413,8 @@ int codebuild_op_list_reports_for_report_group(call *c, json_t *in, json_t **out
 
 int codebuild_op_batch_get_reports(call *c, json_t *in, json_t **out)
 {
-    json_t *found = arena_defer_json(c->a, json_array()),
-           *missing = arena_defer_json(c->a, json_array());
-    if (!found || !missing) return ferr_oom(c->err);
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(in, "reportArns"), i, a) {
-        json_t *d;
-        int rc = report_get(c, json_string_value(a), &d);
-        if (rc < 0) return -1;
-        /* AWS: report actions are authorized on the report's group */
-        if (rc && call_authorize(c, "codebuild:BatchGetReports", jstr(d, "reportGroupArn")))
-            return -1;
-        if (json_array_append(rc ? found : missing, rc ? d : a)) return ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_object());
-    if (!*out) return -1;
-    if ((json_array_size(found) && json_object_set(*out, "reports", found)) ||
-        (json_array_size(missing) && json_object_set(*out, "reportsNotFound", missing)))
-        return ferr_oom(c->err);
-    return 0;
+    return batch_get(c, json_object_get(in, "reportArns"), report_get, "codebuild:BatchGetReports",
+                     "reportGroupArn", "reports", "reportsNotFound", out);
 }
 
 int codebuild_op_delete_report(call *c, json_t *in, json_t **out)

@@ -105,6 +105,19 @@ static json_t *report(const char *arn)
     return r;
 }
 
+/* Ingests name with spec, which must succeed with a report of status (and type). */
+static void expect_report(const char *name, const char *spec, const char *status, const char *type)
+{
+    ferr e = {0};
+    char *arn = ingest(name, spec, &e);
+    if (!arn) fail_msg("%s: %s %s", name, e.code, e.message);
+    json_t *r = report(arn);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), status);
+    assert_string_equal(json_string_value(json_object_get(r, "type")), type);
+    json_decref(r);
+    free(arn);
+}
+
 static void test_ingest_by_name(void **state)
 {
     (void)state;
@@ -188,28 +201,13 @@ static void test_ingest_formats_and_errors(void **state)
 {
     (void)state;
     ferr e = {0};
-    char *arn = ingest("bdd", "{\"files\":[\"**/*.json\"],\"file-format\":\"CUCUMBERJSON\"}", &e);
-    assert_non_null(arn);
-    json_t *r = report(arn);
-    assert_string_equal(json_string_value(json_object_get(r, "status")), "SUCCEEDED");
-    json_decref(r);
-    free(arn);
-
+    expect_report("bdd", "{\"files\":[\"**/*.json\"],\"file-format\":\"CUCUMBERJSON\"}",
+                  "SUCCEEDED", "TEST");
     /* nothing matches: the report is made, INCOMPLETE and empty */
-    arn = ingest("none", "{\"files\":[\"nothing/*\"]}", &e);
-    assert_non_null(arn);
-    r = report(arn);
-    assert_string_equal(json_string_value(json_object_get(r, "status")), "INCOMPLETE");
-    json_decref(r);
-    free(arn);
-
+    expect_report("none", "{\"files\":[\"nothing/*\"]}", "INCOMPLETE", "TEST");
     /* coverage formats are recorded as CODE_COVERAGE reports */
-    arn = ingest("cov", "{\"files\":[\"reports/junit.xml\"],\"file-format\":\"JACOCOXML\"}", &e);
-    assert_non_null(arn);
-    r = report(arn);
-    assert_string_equal(json_string_value(json_object_get(r, "type")), "CODE_COVERAGE");
-    json_decref(r);
-    free(arn);
+    expect_report("cov", "{\"files\":[\"reports/junit.xml\"],\"file-format\":\"JACOCOXML\"}",
+                  "SUCCEEDED", "CODE_COVERAGE");
 
     assert_null(ingest("x", "{\"files\":[\"*\"],\"file-format\":\"EXCEL\"}", &e));
     assert_string_equal(e.code, "YAML_FILE_ERROR");
@@ -223,14 +221,8 @@ static void test_ingest_formats_and_errors(void **state)
     json_decref(call_ok("CreateReportGroup",
                         json_pack("{s:s, s:s, s:{s:s}}", "name", "shared", "type", "TEST",
                                   "exportConfig", "exportConfigType", "NO_EXPORT")));
-    arn = ingest("arn:aws:codebuild:us-east-1:111122223333:report-group/shared",
-                 "{\"files\":[\"reports/more.xml\"]}", &e);
-    assert_non_null(arn);
-    assert_non_null(strstr(arn, ":report/shared:"));
-    r = report(arn);
-    assert_string_equal(json_string_value(json_object_get(r, "status")), "SUCCEEDED");
-    json_decref(r);
-    free(arn);
+    expect_report("arn:aws:codebuild:us-east-1:111122223333:report-group/shared",
+                  "{\"files\":[\"reports/more.xml\"]}", "SUCCEEDED", "TEST");
 }
 
 int main(void)
