@@ -28,17 +28,20 @@ static int yaml_error(ferr *e, const char *fmt, const char *key)
     return -1;
 }
 
-/* Matches path component list p[0..np) against pattern components g[0..ng). */
+#define CB_MAX_PARTS (CB_MAX_DEPTH + 2)
+
+/* Matches path components p[0..np) against pattern components g[0..ng), both at most
+ * CB_MAX_PARTS: m[i][j] says whether g[i..] matches p[j..], filled from the end, so a
+ * pattern of many `**` costs ng * np component matches, never a backtracking search. */
 static int match_parts(char **g, size_t ng, char **p, size_t np)
 {
-    if (!ng) return np == 0;
-    if (!strcmp(g[0], "**")) {
-        for (size_t k = 0; k <= np; k++)
-            if (match_parts(g + 1, ng - 1, p + k, np - k)) return 1;
-        return 0;
-    }
-    if (!np) return 0;
-    return !fnmatch(g[0], p[0], 0) && match_parts(g + 1, ng - 1, p + 1, np - 1);
+    unsigned char m[CB_MAX_PARTS + 1][CB_MAX_PARTS + 1];
+    for (size_t j = 0; j <= np; j++) m[ng][j] = j == np;
+    for (size_t i = ng; i-- > 0;)
+        for (size_t j = np + 1; j-- > 0;)
+            m[i][j] = !strcmp(g[i], "**") ? m[i + 1][j] || (j < np && m[i][j + 1])
+                                          : j < np && m[i + 1][j + 1] && !fnmatch(g[i], p[j], 0);
+    return m[0][0];
 }
 
 /* Splits s (modified in place) on '/', dropping empty and "." components. *n parts in
@@ -58,10 +61,10 @@ static int split(char *s, char **parts, size_t max, size_t *n)
 static int glob_match(const char *glob, const char *rel)
 {
     char *gs = strdup(glob), *ps = strdup(rel);
-    char *g[CB_MAX_DEPTH + 2], *p[CB_MAX_DEPTH + 2];
+    char *g[CB_MAX_PARTS], *p[CB_MAX_PARTS];
     size_t ng, np;
-    int m = gs && ps && !split(gs, g, CB_MAX_DEPTH + 2, &ng) &&
-            !split(ps, p, CB_MAX_DEPTH + 2, &np) && ng && match_parts(g, ng, p, np);
+    int m = gs && ps && !split(gs, g, CB_MAX_PARTS, &ng) && !split(ps, p, CB_MAX_PARTS, &np) &&
+            ng && match_parts(g, ng, p, np);
     free(gs), free(ps);
     return m;
 }
@@ -225,10 +228,10 @@ static int yes_no(const json_t *spec, const char *key, const char *label, int *o
 /* The base directories base (a glob relative to src) names, walked in turn. */
 static int walk_bases(walk *w, const char *src, const char *base)
 {
-    char *b = strdup(base), *parts[CB_MAX_DEPTH + 2];
+    char *b = strdup(base), *parts[CB_MAX_PARTS];
     size_t np;
     if (!b) return ferr_oom(w->e);
-    int bad = split(b, parts, CB_MAX_DEPTH + 2, &np);
+    int bad = split(b, parts, CB_MAX_PARTS, &np);
     if (bad || base[0] == '/') {
         free(b);
         return ferr_set(w->e, 400, "CLIENT_ERROR",
