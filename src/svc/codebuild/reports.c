@@ -249,10 +249,11 @@ static int group_create(call *c, const char *name, const char *type, const json_
     double now = clock_now();
     json_t *d = arena_defer_json(
         c->a,
-        json_pack("{s:s, s:s, s:s, s:O, s:f, s:f, s:O, s:s}", "arn", arn ? arn : "", "name", name,
+        json_pack("{s:s, s:s, s:s, s:o, s:f, s:f, s:o, s:s}", "arn", arn ? arn : "", "name", name,
                   "type", type, "exportConfig",
-                  ec ? ec : json_pack("{s:s}", "exportConfigType", "NO_EXPORT"), "created", now,
-                  "lastModified", now, "tags", tags ? tags : json_array(), "status", "ACTIVE"));
+                  ec ? json_deep_copy(ec) : json_pack("{s:s}", "exportConfigType", "NO_EXPORT"),
+                  "created", now, "lastModified", now, "tags",
+                  tags ? json_deep_copy(tags) : json_array(), "status", "ACTIVE"));
     if (!d || !arn) return ferr_oom(c->err);
     store_key k = call_key(c, CB_GROUP_KIND, name);
     int rc = store_insert(c->txn, &k, d, c->err);
