@@ -39,7 +39,9 @@ static int not_found(call *c, const char *fmt, const char *what)
     return -1;
 }
 
-/* AWS: a report group's name is 2 to 128 of [A-Za-z0-9-_], starting with a letter or digit. */
+/* AWS documents 2 to 128 characters and no pattern; ferry keeps names to what project names
+ * allow (letters, digits, '-' and '_', a letter or digit first), so that ':' and '/' never
+ * make an ARN or a document id ambiguous. */
 static int name_ok(const char *n)
 {
     size_t len = strlen(n);
