@@ -45,6 +45,13 @@ int zipar_extract(zipar *z, const char *dir, ferr *e);
 int zipar_write_mem(const char *const *names, const char *const *texts, size_t n,
                     unsigned char **out, size_t *len, ferr *e);
 
+/* Writes a zip of n files read from disk (paths[i], stored as names[i], with its mode as
+ * the file has it) to zip_path, replacing it: libzip streams each file into the archive when
+ * it is closed (a temporary beside zip_path, renamed into place), so nothing is held in
+ * memory. For archives of a build's output (CodeBuild artifacts). 0, or -1 with e. */
+int zipar_write_files(const char *const *paths, const char *const *names, size_t n,
+                      const char *zip_path, ferr *e);
+
 /* Removes the tree at path without following symlinks (0, or -1 with e). */
 int zipar_rmtree(const char *path, ferr *e);
 
