@@ -399,6 +399,32 @@ static json_t *ref_event(const json_t *repo, const char *ref, const char *old_id
     return d;
 }
 
+/* What every ref change goes through, pushed or made by the API: the event on the bus. */
+static int ref_emit(store_txn *t, const char *account, const char *region, const json_t *repo,
+                    const char *ref, const char *old_id, const char *new_id, const char *caller_arn,
+                    ferr *e)
+{
+    json_t *detail = ref_event(repo, ref, old_id, new_id, caller_arn);
+    json_t *res = json_pack("[O]", json_object_get(repo, "Arn"));
+    int rc = detail && res ? events_emit(t, account, region, "aws.codecommit",
+                                         "CodeCommit Repository State Change", detail, res, e)
+                           : ferr_oom(e);
+    json_decref(detail);
+    json_decref(res);
+    return rc;
+}
+
+#define ZERO_ID "0000000000000000000000000000000000000000"
+
+int cc_ref_moved(call *c, const json_t *doc, const char *ref, const git_oid *old,
+                 const git_oid *neu)
+{
+    char o[GIT_OID_HEXSZ + 1] = ZERO_ID, n[GIT_OID_HEXSZ + 1] = ZERO_ID;
+    if (old) git_oid_tostr(o, sizeof(o), old);
+    if (neu) git_oid_tostr(n, sizeof(n), neu);
+    return ref_emit(c->txn, c->account, c->region, doc, ref, o, n, c->who->arn, c->err);
+}
+
 int codecommit_ref_changed(store_txn *t, const char *account, const char *region,
                            const char *repo_name, const char *ref, const char *old_id,
                            const char *new_id, const char *caller_arn, ferr *e)
@@ -415,15 +441,7 @@ int codecommit_ref_changed(store_txn *t, const char *account, const char *region
         jset_str(d, "defaultBranch", ref + 11))
         rc = ferr_oom(e);
     if (!rc) rc = store_put(t, &k, d, e);
-    if (!rc) {
-        json_t *detail = ref_event(d, ref, old_id, new_id, caller_arn);
-        json_t *res = json_pack("[O]", json_object_get(d, "Arn"));
-        rc = detail && res ? events_emit(t, account, region, "aws.codecommit",
-                                         "CodeCommit Repository State Change", detail, res, e)
-                           : ferr_oom(e);
-        json_decref(detail);
-        json_decref(res);
-    }
+    if (!rc) rc = ref_emit(t, account, region, d, ref, old_id, new_id, caller_arn, e);
     json_decref(d);
     return rc;
 }

@@ -34,8 +34,25 @@ int cc_git_fail(call *c, const char *what);
 /* After refs of doc's repository changed through the API: lastModifiedDate, and the default
  * branch (and HEAD) when the repository had none. doc is saved. 0 or -1. */
 int cc_touch(call *c, json_t *doc, git_repository *repo, const char *branch);
+/* A ref of doc's repository moved through the API (old/neu NULL: created/deleted): the
+ * same record and event as a pushed ref (codecommit_ref_changed), as the caller. 0 or -1. */
+int cc_ref_moved(call *c, const json_t *doc, const char *ref, const git_oid *old,
+                 const git_oid *neu);
 /* The process-wide libgit2 initialization (once). */
 void cc_git_init(void);
+
+/* ---- gitops.c ---- */
+/* Merges src into dst as option says (FAST_FORWARD_MERGE, SQUASH_MERGE, THREE_WAY_MERGE;
+ * in's conflictResolutionStrategy, authorName, email, commitMessage, else msg) and moves
+ * the branch target to the result (*result), which emits its event. Conflicts:
+ * ManualMergeRequiredException. 0 or -1. */
+int cc_merge(call *c, git_repository *repo, json_t *doc, const char *option, const git_commit *src,
+             const git_commit *dst, const char *target, const json_t *in, const char *msg,
+             git_oid *result);
+/* A commit specifier (branch, tag or commit id; NULL: the default branch) as a commit (in
+ * the arena), or CommitDoesNotExistException. */
+int cc_resolve(call *c, git_repository *repo, const json_t *doc, const char *spec,
+               git_commit **out);
 
 /* ---- githttp.c ---- */
 int cc_git_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
