@@ -112,3 +112,174 @@ def test_squash_and_conflicts(cc):
     got = cc.get_commit(repositoryName="api-events", commitId=m["commitId"])["commit"]
     assert got["parents"] == [t] and s != m["commitId"]
     assert cc.get_file(repositoryName="api-events", filePath="x.txt")["fileContent"] == b"source\n"
+
+
+RULE = {"Version": "2018-11-08", "Statements": [{
+    "Type": "Approvers", "NumberOfApprovalsNeeded": 2,
+    "ApprovalPoolMembers": ["CodeCommitApprovers:{acct}:reviewer",
+                            "arn:aws:sts::{acct}:assumed-role/Reviewers/*"]}]}
+
+
+def rule_text(ferry):
+    return json.dumps(RULE).replace("{acct}", acct(ferry, "tools"))
+
+
+@pytest.fixture(scope="module")
+def reviewers(ferry):
+    """A reviewer user and a session of the Reviewers role, both allowed CodeCommit."""
+    allow = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "codecommit:*", "Resource": "*"}]}
+    user = ferry.user_client("codecommit", "tools", "reviewer", allow, region=REGION)
+    tools = acct(ferry, "tools")
+    iam = ferry.client("iam", "tools")
+    iam.create_role(RoleName="Reviewers", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": f"arn:aws:iam::{tools}:root"}}]}))
+    iam.put_role_policy(RoleName="Reviewers", PolicyName="cc", PolicyDocument=json.dumps(allow))
+    cr = ferry.client("sts", "tools", region=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{tools}:role/Reviewers", RoleSessionName="ana")["Credentials"]
+    import boto3
+    role = boto3.client("codecommit", endpoint_url=ferry.endpoint, region_name=REGION,
+                        aws_access_key_id=cr["AccessKeyId"],
+                        aws_secret_access_key=cr["SecretAccessKey"],
+                        aws_session_token=cr["SessionToken"])
+    return user, role
+
+
+def test_pull_request_lifecycle_and_approvals(ferry, cc, sqs, reviewers):
+    user, role = reviewers
+    cc.create_repository(repositoryName="prs")
+    base = cc.put_file(repositoryName="prs", branchName="main", filePath="app.py",
+                       fileContent=b"v1\n")["commitId"]
+    cc.create_branch(repositoryName="prs", branchName="feature", commitId=base)
+    src = cc.put_file(repositoryName="prs", branchName="feature", filePath="app.py",
+                      fileContent=b"v2\n", parentCommitId=base)["commitId"]
+    q = rule_to_queue(ferry, sqs, "pr-events", {
+        "source": ["aws.codecommit"], "detail-type": ["CodeCommit Pull Request State Change"]})
+    pr = cc.create_pull_request(title="Add v2", description="please",
+                                targets=[{"repositoryName": "prs", "sourceReference": "feature",
+                                          "destinationReference": "main"}],
+                                clientRequestToken="tok-1")["pullRequest"]
+    pid = pr["pullRequestId"]
+    t = pr["pullRequestTargets"][0]
+    assert pr["pullRequestStatus"] == "OPEN" and pr["authorArn"].startswith("arn:aws:")
+    assert t["sourceReference"] == "refs/heads/feature" and t["destinationReference"] == \
+        "refs/heads/main"
+    assert t["sourceCommit"] == src and t["destinationCommit"] == base and t["mergeBase"] == base
+    assert t["mergeMetadata"]["isMerged"] is False
+    # the same token answers the same pull request
+    again = cc.create_pull_request(title="Add v2", targets=[{
+        "repositoryName": "prs", "sourceReference": "feature"}], clientRequestToken="tok-1")
+    assert again["pullRequest"]["pullRequestId"] == pid
+    raises(cc.create_pull_request, "SourceAndDestinationAreSameException", title="x",
+           targets=[{"repositoryName": "prs", "sourceReference": "main",
+                     "destinationReference": "main"}])
+    raises(cc.create_pull_request, "ReferenceDoesNotExistException", title="x",
+           targets=[{"repositoryName": "prs", "sourceReference": "nope"}])
+    raises(cc.get_pull_request, "PullRequestDoesNotExistException", pullRequestId="999")
+    raises(cc.get_pull_request, "InvalidPullRequestIdException", pullRequestId="abc")
+    assert cc.list_pull_requests(repositoryName="prs", pullRequestStatus="OPEN")[
+        "pullRequestIds"] == [pid]
+    assert cc.list_pull_requests(repositoryName="prs", authorArn="arn:aws:iam::1:user/x")[
+        "pullRequestIds"] == []
+    cc.update_pull_request_title(pullRequestId=pid, title="Add v2!")
+    cc.update_pull_request_description(pullRequestId=pid, description="now")
+    g = cc.get_pull_request(pullRequestId=pid)["pullRequest"]
+    assert g["title"] == "Add v2!" and g["description"] == "now"
+
+    # an approval rule: two approvals from the pool
+    rule = cc.create_pull_request_approval_rule(pullRequestId=pid, approvalRuleName="two",
+                                                approvalRuleContent=rule_text(ferry))["approvalRule"]
+    assert rule["approvalRuleName"] == "two" and len(rule["ruleContentSha256"]) == 64
+    raises(cc.create_pull_request_approval_rule, "InvalidApprovalRuleContentException",
+           pullRequestId=pid, approvalRuleName="bad", approvalRuleContent='{"Version": "1"}')
+    raises(cc.create_pull_request_approval_rule, "ApprovalRuleNameAlreadyExistsException",
+           pullRequestId=pid, approvalRuleName="two", approvalRuleContent=rule_text(ferry))
+    rev = cc.get_pull_request(pullRequestId=pid)["pullRequest"]["revisionId"]
+    raises(cc.update_pull_request_approval_state, "PullRequestCannotBeApprovedByAuthorException",
+           pullRequestId=pid, revisionId=rev, approvalState="APPROVE")
+    user.update_pull_request_approval_state(pullRequestId=pid, revisionId=rev,
+                                            approvalState="APPROVE")
+    ev = cc.evaluate_pull_request_approval_rules(pullRequestId=pid, revisionId=rev)["evaluation"]
+    assert ev == {"approved": False, "overridden": False, "approvalRulesSatisfied": [],
+                  "approvalRulesNotSatisfied": ["two"]}
+    raises(cc.merge_pull_request_by_fast_forward, "PullRequestApprovalRulesNotSatisfiedException",
+           pullRequestId=pid, repositoryName="prs")
+    role.update_pull_request_approval_state(pullRequestId=pid, revisionId=rev,
+                                            approvalState="APPROVE")
+    states = cc.get_pull_request_approval_states(pullRequestId=pid, revisionId=rev)["approvals"]
+    assert sorted(s["userArn"].split(":")[-1] for s in states) == [
+        "assumed-role/Reviewers/ana", "user/reviewer"]
+    ev = cc.evaluate_pull_request_approval_rules(pullRequestId=pid, revisionId=rev)["evaluation"]
+    assert ev["approved"] is True and ev["approvalRulesSatisfied"] == ["two"]
+    # a new commit on the source is a new revision: approvals start over
+    src2 = cc.put_file(repositoryName="prs", branchName="feature", filePath="more.txt",
+                       fileContent=b"m", parentCommitId=src)["commitId"]
+    g = cc.get_pull_request(pullRequestId=pid)["pullRequest"]
+    assert g["revisionId"] != rev and g["pullRequestTargets"][0]["sourceCommit"] == src2
+    raises(cc.evaluate_pull_request_approval_rules, "RevisionNotCurrentException",
+           pullRequestId=pid, revisionId=rev)
+    rev = g["revisionId"]
+    assert cc.evaluate_pull_request_approval_rules(pullRequestId=pid, revisionId=rev)[
+        "evaluation"]["approved"] is False
+    # an override lets it merge
+    cc.override_pull_request_approval_rules(pullRequestId=pid, revisionId=rev,
+                                            overrideStatus="OVERRIDE")
+    o = cc.get_pull_request_override_state(pullRequestId=pid, revisionId=rev)
+    assert o["overridden"] is True and o["overrider"]
+    cc.override_pull_request_approval_rules(pullRequestId=pid, revisionId=rev,
+                                            overrideStatus="REVOKE")
+    user.update_pull_request_approval_state(pullRequestId=pid, revisionId=rev,
+                                            approvalState="APPROVE")
+    role.update_pull_request_approval_state(pullRequestId=pid, revisionId=rev,
+                                            approvalState="APPROVE")
+    raises(cc.merge_pull_request_by_fast_forward, "TipOfSourceReferenceIsDifferentException",
+           pullRequestId=pid, repositoryName="prs", sourceCommitId=src)
+    m = cc.merge_pull_request_by_fast_forward(pullRequestId=pid, repositoryName="prs",
+                                              sourceCommitId=src2)["pullRequest"]
+    mm = m["pullRequestTargets"][0]["mergeMetadata"]
+    assert m["pullRequestStatus"] == "CLOSED" and mm["isMerged"] is True
+    assert mm["mergeOption"] == "FAST_FORWARD_MERGE" and mm["mergeCommitId"] == src2
+    assert cc.get_branch(repositoryName="prs", branchName="main")["branch"]["commitId"] == src2
+    raises(cc.update_pull_request_title, "PullRequestAlreadyClosedException", pullRequestId=pid,
+           title="late")
+    types = [e["pullRequestEventType"] for e in
+             cc.describe_pull_request_events(pullRequestId=pid)["pullRequestEvents"]]
+    assert types[0] == "PULL_REQUEST_CREATED" and types[-1] == "PULL_REQUEST_MERGE_STATE_CHANGED"
+    assert "PULL_REQUEST_SOURCE_REFERENCE_UPDATED" in types
+    assert types.count("PULL_REQUEST_APPROVAL_STATE_CHANGED") == 4
+    evs = [e["detail"] for e in drain(sqs, q, 10)]
+    assert len(evs) == 10
+    kinds = [d["event"] for d in evs]
+    assert kinds[0] == "pullRequestCreated" and kinds[-1] == "pullRequestMergeStatusUpdated", kinds
+    assert "pullRequestSourceBranchUpdated" in kinds and "pullRequestApprovalStateChanged" in kinds
+    created = evs[0]
+    assert created["pullRequestId"] == pid and created["repositoryNames"] == ["prs"]
+    assert created["pullRequestStatus"] == "Open" and created["isMerged"] == "False"
+    assert evs[-1]["isMerged"] == "True" and evs[-1]["pullRequestStatus"] == "Closed"
+
+
+def test_pull_request_squash_three_way_and_close(cc):
+    base = cc.get_branch(repositoryName="prs", branchName="main")["branch"]["commitId"]
+    cc.create_branch(repositoryName="prs", branchName="f2", commitId=base)
+    cc.put_file(repositoryName="prs", branchName="f2", filePath="f2.txt", fileContent=b"2",
+                parentCommitId=base)
+    main2 = cc.put_file(repositoryName="prs", branchName="main", filePath="main.txt",
+                        fileContent=b"m", parentCommitId=base)["commitId"]
+    p = cc.create_pull_request(title="f2", targets=[{"repositoryName": "prs",
+                                                     "sourceReference": "f2"}])["pullRequest"]
+    raises(cc.merge_pull_request_by_fast_forward, "ManualMergeRequiredException",
+           pullRequestId=p["pullRequestId"], repositoryName="prs")
+    m = cc.merge_pull_request_by_three_way(pullRequestId=p["pullRequestId"], repositoryName="prs")
+    cid = m["pullRequest"]["pullRequestTargets"][0]["mergeMetadata"]["mergeCommitId"]
+    assert len(cc.get_commit(repositoryName="prs", commitId=cid)["commit"]["parents"]) == 2
+    p3 = cc.create_pull_request(title="closed", targets=[{
+        "repositoryName": "prs", "sourceReference": "feature"}])["pullRequest"]["pullRequestId"]
+    cc.update_pull_request_status(pullRequestId=p3, pullRequestStatus="CLOSED")
+    raises(cc.update_pull_request_status, "InvalidPullRequestStatusUpdateException",
+           pullRequestId=p3, pullRequestStatus="OPEN")
+    assert p3 in cc.list_pull_requests(repositoryName="prs", pullRequestStatus="CLOSED")[
+        "pullRequestIds"]
+    raises(cc.merge_pull_request_by_squash, "PullRequestAlreadyClosedException",
+           pullRequestId=p3, repositoryName="prs")
+    assert main2

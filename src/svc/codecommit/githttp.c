@@ -5,7 +5,7 @@
  * credentials, basic auth) or `aws codecommit credential-helper` (the access key id and a
  * SigV4 signature as the password), and authorized for codecommit:GitPull or
  * codecommit:GitPush on the repository like any call (audited as GitPull / GitPush). After
- * a push the refs that moved are recorded (codecommit_ref_changed). */
+ * a push the refs that moved are recorded (cc_ref_pushed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -249,14 +249,13 @@ static void record_refs(ferry_env *env, const principal *who, const char *region
         const char *old = jstr(before, k);
         if (old && !strcmp(old, json_string_value(v))) continue;
         if (!first && !strncmp(k, "refs/heads/", 11)) first = k;
-        if (codecommit_ref_changed(t, who->account, region, name, k, old ? old : ZERO_ID,
-                                   json_string_value(v), who->arn, &e))
+        if (cc_ref_pushed(env, t, who, region, name, k, old ? old : ZERO_ID, json_string_value(v),
+                          &e))
             goto fail;
     }
     json_object_foreach(before, k, v) {
         if (json_object_get(after, k)) continue;
-        if (codecommit_ref_changed(t, who->account, region, name, k, json_string_value(v), ZERO_ID,
-                                   who->arn, &e))
+        if (cc_ref_pushed(env, t, who, region, name, k, json_string_value(v), ZERO_ID, &e))
             goto fail;
     }
     if (!had_default && first) {
