@@ -283,3 +283,78 @@ def test_pull_request_squash_three_way_and_close(cc):
     raises(cc.merge_pull_request_by_squash, "PullRequestAlreadyClosedException",
            pullRequestId=p3, repositoryName="prs")
     assert main2
+
+
+def test_approval_rule_templates(ferry, cc, reviewers):
+    user, _ = reviewers
+    content = json.dumps({"Version": "2018-11-08", "DestinationReferences": ["refs/heads/main"],
+                          "Statements": [{"Type": "Approvers", "NumberOfApprovalsNeeded": 1,
+                                          "ApprovalPoolMembers": [
+                                              f"arn:aws:iam::{acct(ferry, 'tools')}:user/*"]}]})
+    t = cc.create_approval_rule_template(approvalRuleTemplateName="one-approver",
+                                         approvalRuleTemplateContent=content,
+                                         approvalRuleTemplateDescription="d")["approvalRuleTemplate"]
+    assert t["approvalRuleTemplateName"] == "one-approver" and len(t["ruleContentSha256"]) == 64
+    raises(cc.create_approval_rule_template, "ApprovalRuleTemplateNameAlreadyExistsException",
+           approvalRuleTemplateName="one-approver", approvalRuleTemplateContent=content)
+    raises(cc.create_approval_rule_template, "InvalidApprovalRuleTemplateContentException",
+           approvalRuleTemplateName="bad", approvalRuleTemplateContent="{}")
+    raises(cc.get_approval_rule_template, "ApprovalRuleTemplateDoesNotExistException",
+           approvalRuleTemplateName="nope")
+    cc.create_approval_rule_template(approvalRuleTemplateName="tmp", approvalRuleTemplateContent=content)
+    cc.update_approval_rule_template_name(oldApprovalRuleTemplateName="tmp",
+                                          newApprovalRuleTemplateName="tmp2")
+    cc.update_approval_rule_template_description(approvalRuleTemplateName="tmp2",
+                                                 approvalRuleTemplateDescription="x")
+    u = cc.update_approval_rule_template_content(
+        approvalRuleTemplateName="tmp2", newRuleContent=content.replace('heads/main', 'heads/dev'),
+        existingRuleContentSha256=t["ruleContentSha256"])["approvalRuleTemplate"]
+    assert u["approvalRuleTemplateDescription"] == "x" and u["ruleContentSha256"] != t[
+        "ruleContentSha256"]
+    assert sorted(cc.list_approval_rule_templates()["approvalRuleTemplateNames"]) == [
+        "one-approver", "tmp2"]
+    cc.create_repository(repositoryName="tmpl-repo")
+    base = cc.put_file(repositoryName="tmpl-repo", branchName="main", filePath="a",
+                       fileContent=b"a")["commitId"]
+    cc.create_branch(repositoryName="tmpl-repo", branchName="dev", commitId=base)
+    cc.put_file(repositoryName="tmpl-repo", branchName="dev", filePath="b", fileContent=b"b",
+                parentCommitId=base)
+    cc.associate_approval_rule_template_with_repository(approvalRuleTemplateName="one-approver",
+                                                        repositoryName="tmpl-repo")
+    b = cc.batch_associate_approval_rule_template_with_repositories(
+        approvalRuleTemplateName="tmp2", repositoryNames=["tmpl-repo", "missing"])
+    assert b["associatedRepositoryNames"] == ["tmpl-repo"]
+    assert b["errors"][0]["repositoryName"] == "missing" and \
+        b["errors"][0]["errorCode"] == "RepositoryDoesNotExistException"
+    assert sorted(cc.list_associated_approval_rule_templates_for_repository(
+        repositoryName="tmpl-repo")["approvalRuleTemplateNames"]) == ["one-approver", "tmp2"]
+    assert cc.list_repositories_for_approval_rule_template(
+        approvalRuleTemplateName="one-approver")["repositoryNames"] == ["tmpl-repo"]
+    raises(cc.delete_approval_rule_template, "ApprovalRuleTemplateInUseException",
+           approvalRuleTemplateName="tmp2")
+    # a pull request into main gets the main template's rule, not the dev one's
+    pr = cc.create_pull_request(title="t", targets=[{
+        "repositoryName": "tmpl-repo", "sourceReference": "dev"}])["pullRequest"]
+    rules = pr["approvalRules"]
+    assert [r["approvalRuleName"] for r in rules] == ["one-approver"]
+    assert rules[0]["originApprovalRuleTemplate"]["approvalRuleTemplateId"] == t[
+        "approvalRuleTemplateId"]
+    pid, rev = pr["pullRequestId"], pr["revisionId"]
+    raises(cc.delete_pull_request_approval_rule, "CannotDeleteApprovalRuleFromTemplateException",
+           pullRequestId=pid, approvalRuleName="one-approver")
+    raises(cc.merge_pull_request_by_squash, "PullRequestApprovalRulesNotSatisfiedException",
+           pullRequestId=pid, repositoryName="tmpl-repo")
+    user.update_pull_request_approval_state(pullRequestId=pid, revisionId=rev,
+                                            approvalState="APPROVE")
+    m = cc.merge_pull_request_by_squash(pullRequestId=pid, repositoryName="tmpl-repo",
+                                        commitMessage="squashed")["pullRequest"]
+    assert m["pullRequestTargets"][0]["mergeMetadata"]["mergeOption"] == "SQUASH_MERGE"
+    assert cc.get_file(repositoryName="tmpl-repo", filePath="b")["fileContent"] == b"b"
+    cc.batch_disassociate_approval_rule_template_from_repositories(
+        approvalRuleTemplateName="tmp2", repositoryNames=["tmpl-repo"])
+    cc.disassociate_approval_rule_template_from_repository(
+        approvalRuleTemplateName="one-approver", repositoryName="tmpl-repo")
+    assert cc.delete_approval_rule_template(approvalRuleTemplateName="tmp2")[
+        "approvalRuleTemplateId"] == u["approvalRuleTemplateId"]
+    assert cc.list_associated_approval_rule_templates_for_repository(
+        repositoryName="tmpl-repo")["approvalRuleTemplateNames"] == []
