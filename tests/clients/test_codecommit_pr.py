@@ -358,3 +358,77 @@ def test_approval_rule_templates(ferry, cc, reviewers):
         "approvalRuleTemplateId"] == u["approvalRuleTemplateId"]
     assert cc.list_associated_approval_rule_templates_for_repository(
         repositoryName="tmpl-repo")["approvalRuleTemplateNames"] == []
+
+
+FN = {"index.py": """import json, os
+import boto3
+
+
+def handler(event, context):
+    boto3.client("sqs").send_message(QueueUrl=os.environ["OUT"], MessageBody=json.dumps(event))
+    return {}
+"""}
+
+
+def test_triggers_to_sns_and_lambda(ferry, cc, sqs):
+    from ferrytest import zipped
+    tools = acct(ferry, "tools")
+    cc.create_repository(repositoryName="trig")
+    sns = ferry.client("sns", "tools", region=REGION)
+    topic = sns.create_topic(Name="cc-trig")["TopicArn"]
+    tq, tqarn = queue(sqs, "trig-sns", "sns.amazonaws.com")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=tqarn,
+                  Attributes={"RawMessageDelivery": "true"})
+    iam = ferry.client("iam", "tools")
+    role = iam.create_role(RoleName="cc-trig-fn", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="cc-trig-fn", PolicyName="send", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                "Resource": "*"}]}))
+    fq = sqs.create_queue(QueueName="trig-fn-out")["QueueUrl"]
+    lam = ferry.client("lambda", "tools", region=REGION)
+    fn = lam.create_function(FunctionName="cc-trig", Runtime="python3.12", Role=role,
+                             Handler="index.handler", Code={"ZipFile": zipped(FN)},
+                             Environment={"Variables": {"OUT": fq}}, Timeout=30)["FunctionArn"]
+    triggers = [
+        {"name": "to-topic", "destinationArn": topic, "customData": "hello",
+         "branches": [], "events": ["all"]},
+        {"name": "to-fn", "destinationArn": fn, "branches": ["main"],
+         "events": ["updateReference"]}]
+    raises(cc.put_repository_triggers, "RepositoryTriggerEventsListRequiredException",
+           repositoryName="trig", triggers=[dict(triggers[0], events=[])])
+    raises(cc.put_repository_triggers, "InvalidRepositoryTriggerRegionException",
+           repositoryName="trig",
+           triggers=[dict(triggers[0], destinationArn=topic.replace(REGION, "eu-west-1"))])
+    conf = cc.put_repository_triggers(repositoryName="trig", triggers=triggers)["configurationId"]
+    got = cc.get_repository_triggers(repositoryName="trig")
+    assert got["configurationId"] == conf and [t["name"] for t in got["triggers"]] == [
+        "to-topic", "to-fn"]
+    c1 = cc.put_file(repositoryName="trig", branchName="main", filePath="a",
+                     fileContent=b"a")["commitId"]
+    rec = drain(sqs, tq, 1)[0]["Records"][0]
+    assert rec["eventSource"] == "aws:codecommit" and rec["customData"] == "hello"
+    assert rec["eventSourceARN"] == f"arn:aws:codecommit:{REGION}:{tools}:trig"
+    assert rec["eventTriggerName"] == "to-topic" and rec["eventTriggerConfigId"] == conf
+    assert rec["codecommit"]["references"] == [{"commit": c1, "ref": "refs/heads/main",
+                                                "created": True}]
+    # the function may not be invoked by CodeCommit until its policy says so
+    c2 = cc.put_file(repositoryName="trig", branchName="main", filePath="b", fileContent=b"b",
+                     parentCommitId=c1)["commitId"]
+    assert drain(sqs, tq, 1)[0]["Records"][0]["codecommit"]["references"][0]["commit"] == c2
+    assert drain(sqs, fq, 1, timeout=2) == []
+    lam.add_permission(FunctionName="cc-trig", StatementId="cc", Action="lambda:InvokeFunction",
+                       Principal="codecommit.amazonaws.com",
+                       SourceArn=f"arn:aws:codecommit:{REGION}:{tools}:trig")
+    t = cc.test_repository_triggers(repositoryName="trig", triggers=triggers)
+    assert sorted(t["successfulExecutions"]) == ["to-fn", "to-topic"] and not t["failedExecutions"]
+    assert drain(sqs, tq, 1)[0]["Records"][0]["eventName"] == "TriggerEventTest"
+    cc.create_branch(repositoryName="trig", branchName="other", commitId=c2)  # not to-fn's
+    c3 = cc.put_file(repositoryName="trig", branchName="main", filePath="c", fileContent=b"c",
+                     parentCommitId=c2)["commitId"]
+    evs = drain(sqs, fq, 2, timeout=30)
+    assert [e["Records"][0]["eventName"] for e in evs] == ["TriggerEventTest", "ReferenceChanges"]
+    assert evs[1]["Records"][0]["codecommit"]["references"] == [{"commit": c3,
+                                                                 "ref": "refs/heads/main"}]

@@ -448,12 +448,10 @@ static int pushed(call *c, const char *repo_name, const char *ref, const char *o
     return rc;
 }
 
-int cc_ref_pushed(ferry_env *env, store_txn *t, const principal *who, const char *region,
+int cc_ref_pushed(ferry_env *env, store_txn *t, arena *a, const principal *who, const char *region,
                   const char *repo_name, const char *ref, const char *old_id, const char *new_id,
                   ferr *e)
 {
-    arena *a = arena_new(4096);
-    if (!a) return ferr_oom(e);
     call c = {.a = a,
               .env = env,
               .service = "codecommit",
@@ -464,9 +462,7 @@ int cc_ref_pushed(ferry_env *env, store_txn *t, const principal *who, const char
               .txn = t,
               .caller = CALLER_INTERNAL,
               .err = e};
-    int rc = pushed(&c, repo_name, ref, old_id, new_id);
-    arena_free(a);
-    return rc;
+    return pushed(&c, repo_name, ref, old_id, new_id);
 }
 
 int codecommit_ref_changed(store_txn *t, const char *account, const char *region,
@@ -476,5 +472,9 @@ int codecommit_ref_changed(store_txn *t, const char *account, const char *region
     principal p = {0};
     snprintf(p.account, sizeof(p.account), "%s", account);
     snprintf(p.arn, sizeof(p.arn), "%s", caller_arn ? caller_arn : "");
-    return cc_ref_pushed(NULL, t, &p, region, repo_name, ref, old_id, new_id, e);
+    arena *a = arena_new(4096);
+    int rc =
+        a ? cc_ref_pushed(NULL, t, a, &p, region, repo_name, ref, old_id, new_id, e) : ferr_oom(e);
+    arena_free(a);
+    return rc;
 }

@@ -39,8 +39,9 @@ int cc_touch(call *c, json_t *doc, git_repository *repo, const char *branch);
 int cc_ref_moved(call *c, const json_t *doc, const char *ref, const git_oid *old,
                  const git_oid *neu);
 /* A ref pushed by who (githttp.c): as codecommit_ref_changed, and the repository's triggers
- * fire (env). Runs in t. 0 or -1 with e. */
-int cc_ref_pushed(ferry_env *env, store_txn *t, const principal *who, const char *region,
+ * fire (env). Runs in t; what the deliveries defer is registered on a, which the caller
+ * frees after committing t. 0 or -1 with e. */
+int cc_ref_pushed(ferry_env *env, store_txn *t, arena *a, const principal *who, const char *region,
                   const char *repo_name, const char *ref, const char *old_id, const char *new_id,
                   ferr *e);
 /* The process-wide libgit2 initialization (once). */

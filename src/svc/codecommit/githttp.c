@@ -244,18 +244,24 @@ static void record_refs(ferry_env *env, const principal *who, const char *region
     const char *k;
     json_t *v;
     const char *first = NULL;
+    /* what the triggers' deliveries defer runs after the commit, when a is freed */
+    arena *a = arena_new(8192);
+    if (!a) {
+        ferr_oom(&e);
+        goto fail;
+    }
     if (store_begin(env->st, 1, &t, &e)) goto fail;
     json_object_foreach(after, k, v) {
         const char *old = jstr(before, k);
         if (old && !strcmp(old, json_string_value(v))) continue;
         if (!first && !strncmp(k, "refs/heads/", 11)) first = k;
-        if (cc_ref_pushed(env, t, who, region, name, k, old ? old : ZERO_ID, json_string_value(v),
-                          &e))
+        if (cc_ref_pushed(env, t, a, who, region, name, k, old ? old : ZERO_ID,
+                          json_string_value(v), &e))
             goto fail;
     }
     json_object_foreach(before, k, v) {
         if (json_object_get(after, k)) continue;
-        if (cc_ref_pushed(env, t, who, region, name, k, json_string_value(v), ZERO_ID, &e))
+        if (cc_ref_pushed(env, t, a, who, region, name, k, json_string_value(v), ZERO_ID, &e))
             goto fail;
     }
     if (!had_default && first) {
@@ -267,9 +273,11 @@ static void record_refs(ferry_env *env, const principal *who, const char *region
         t = NULL;
         goto fail;
     }
+    arena_free(a);
     return;
 fail:
     store_rollback(t);
+    arena_free(a);
     log_error("codecommit: %s: pushed refs not recorded: %s", name, e.message);
 }
 
