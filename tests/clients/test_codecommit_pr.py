@@ -432,3 +432,38 @@ def test_triggers_to_sns_and_lambda(ferry, cc, sqs):
     assert [e["Records"][0]["eventName"] for e in evs] == ["TriggerEventTest", "ReferenceChanges"]
     assert evs[1]["Records"][0]["codecommit"]["references"] == [{"commit": c3,
                                                                  "ref": "refs/heads/main"}]
+
+
+def test_cloudformation_code_and_triggers(ferry, cc, sqs):
+    from ferrytest import zipped
+    from test_codecommit import stack_wait
+    s3 = ferry.client("s3", "tools", region=REGION)
+    s3.create_bucket(Bucket="cc-pr-seed")
+    s3.put_object(Bucket="cc-pr-seed", Key="src.zip", Body=zipped({"buildspec.yml": "version: 0.2\n"}))
+    sns = ferry.client("sns", "tools", region=REGION)
+    topic = sns.create_topic(Name="cfn-trig")["TopicArn"]
+    q, qarn = queue(sqs, "cfn-trig", "sns.amazonaws.com")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn,
+                  Attributes={"RawMessageDelivery": "true"})
+    tpl = {"Resources": {"R": {"Type": "AWS::CodeCommit::Repository", "Properties": {
+        "RepositoryName": "cfn-trig-repo",
+        "Code": {"BranchName": "main", "S3": {"Bucket": "cc-pr-seed", "Key": "src.zip"}},
+        "Triggers": [{"Name": "all", "DestinationArn": topic, "CustomData": "cfn",
+                      "Branches": ["main"], "Events": ["all"]}]}}}}
+    cfn = ferry.client("cloudformation", "tools", region=REGION)
+    cfn.create_stack(StackName="cc-trig-stack", TemplateBody=json.dumps(tpl))
+    assert stack_wait(cfn, "cc-trig-stack")["StackStatus"] == "CREATE_COMPLETE"
+    assert cc.get_file(repositoryName="cfn-trig-repo", filePath="buildspec.yml")[
+        "fileContent"] == b"version: 0.2\n"
+    trig = cc.get_repository_triggers(repositoryName="cfn-trig-repo")["triggers"]
+    assert trig == [{"name": "all", "destinationArn": topic, "customData": "cfn",
+                     "branches": ["main"], "events": ["all"]}]
+    tip = cc.get_branch(repositoryName="cfn-trig-repo", branchName="main")["branch"]["commitId"]
+    c = cc.put_file(repositoryName="cfn-trig-repo", branchName="main", filePath="x",
+                    fileContent=b"x", parentCommitId=tip)["commitId"]
+    rec = drain(sqs, q, 1)[0]["Records"][0]
+    assert rec["customData"] == "cfn" and rec["codecommit"]["references"][0]["commit"] == c
+    tpl["Resources"]["R"]["Properties"]["Triggers"] = []
+    cfn.update_stack(StackName="cc-trig-stack", TemplateBody=json.dumps(tpl))
+    assert stack_wait(cfn, "cc-trig-stack")["StackStatus"] == "UPDATE_COMPLETE"
+    assert cc.get_repository_triggers(repositoryName="cfn-trig-repo")["triggers"] == []
