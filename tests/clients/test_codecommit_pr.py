@@ -467,3 +467,46 @@ def test_cloudformation_code_and_triggers(ferry, cc, sqs):
     cfn.update_stack(StackName="cc-trig-stack", TemplateBody=json.dumps(tpl))
     assert stack_wait(cfn, "cc-trig-stack")["StackStatus"] == "UPDATE_COMPLETE"
     assert cc.get_repository_triggers(repositoryName="cfn-trig-repo")["triggers"] == []
+
+
+def test_push_updates_pull_request_and_fires_triggers(ferry, cc, sqs, tmp_path):
+    """A git push goes the API's way: the open pull request from the branch gets a new
+    revision, and the repository's trigger fires."""
+    import os
+    from test_codecommit import git, git_user, with_creds
+    home = str(tmp_path)
+    url = cc.create_repository(repositoryName="push-pr")["repositoryMetadata"]["cloneUrlHttp"]
+    base = cc.put_file(repositoryName="push-pr", branchName="main", filePath="a",
+                       fileContent=b"a")["commitId"]
+    cc.create_branch(repositoryName="push-pr", branchName="topic", commitId=base)
+    cc.put_file(repositoryName="push-pr", branchName="topic", filePath="t", fileContent=b"t",
+                parentCommitId=base)
+    pr = cc.create_pull_request(title="p", targets=[{
+        "repositoryName": "push-pr", "sourceReference": "topic"}])["pullRequest"]
+    sns = ferry.client("sns", "tools", region=REGION)
+    topic = sns.create_topic(Name="push-trig")["TopicArn"]
+    q, qarn = queue(sqs, "push-trig", "sns.amazonaws.com")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn,
+                  Attributes={"RawMessageDelivery": "true"})
+    cc.put_repository_triggers(repositoryName="push-pr", triggers=[{
+        "name": "t", "destinationArn": topic, "branches": ["topic"], "events": ["all"]}])
+    user, pw, _, _ = git_user(ferry, "pr-pusher", ["codecommit:GitPull", "codecommit:GitPush"])
+    work = os.path.join(home, "w")
+    git(home, "clone", "-b", "topic", with_creds(url, user, pw), work)
+    with open(os.path.join(work, "pushed.txt"), "w") as f:
+        f.write("p\n")
+    git(home, "add", "pushed.txt", cwd=work)
+    git(home, "commit", "-m", "pushed", cwd=work)
+    git(home, "push", "origin", "topic", cwd=work)
+    head = git(home, "rev-parse", "HEAD", cwd=work).stdout.strip()
+    g = cc.get_pull_request(pullRequestId=pr["pullRequestId"])["pullRequest"]
+    assert g["pullRequestTargets"][0]["sourceCommit"] == head
+    assert g["revisionId"] != pr["revisionId"]
+    ev = cc.describe_pull_request_events(pullRequestId=pr["pullRequestId"],
+                                         pullRequestEventType="PULL_REQUEST_SOURCE_REFERENCE_UPDATED")
+    e = ev["pullRequestEvents"][0]
+    assert e["actorArn"].endswith(":user/pr-pusher")
+    assert e["pullRequestSourceReferenceUpdatedEventMetadata"]["afterCommitId"] == head
+    rec = drain(sqs, q, 1)[0]["Records"][0]
+    assert rec["codecommit"]["references"] == [{"commit": head, "ref": "refs/heads/topic"}]
+    assert rec["userIdentityARN"].endswith(":user/pr-pusher")
