@@ -106,6 +106,17 @@ def test_squash_and_conflicts(cc):
     raises(cc.merge_branches_by_fast_forward, "ManualMergeRequiredException",
            repositoryName="api-events", sourceCommitSpecifier="s1",
            destinationCommitSpecifier="main")
+    o = cc.get_merge_options(repositoryName="api-events", sourceCommitSpecifier="s1",
+                             destinationCommitSpecifier="main")
+    assert o["mergeOptions"] == ["SQUASH_MERGE", "THREE_WAY_MERGE"] and o["baseCommitId"] == c1
+    assert o["sourceCommitId"] == s and o["destinationCommitId"] == t
+    mc = cc.get_merge_conflicts(repositoryName="api-events", sourceCommitSpecifier="s1",
+                                destinationCommitSpecifier="main", mergeOption="THREE_WAY_MERGE")
+    assert mc["mergeable"] is False and [x["filePath"] for x in mc["conflictMetadataList"]] == [
+        "x.txt"]
+    assert cc.get_merge_conflicts(repositoryName="api-events", sourceCommitSpecifier="s1",
+                                  destinationCommitSpecifier=c1,
+                                  mergeOption="FAST_FORWARD_MERGE")["mergeable"] is True
     m = cc.merge_branches_by_squash(repositoryName="api-events", sourceCommitSpecifier="s1",
                                     destinationCommitSpecifier="main",
                                     conflictResolutionStrategy="ACCEPT_SOURCE")

@@ -868,3 +868,84 @@ int codecommit_op_merge_branches_by_three_way(call *c, json_t *in, json_t **out)
 {
     return merge_branches(c, in, out, "codecommit:MergeBranchesByThreeWay", "THREE_WAY_MERGE");
 }
+
+/* ---- merge previews ---- */
+
+/* The source and destination of a merge preview, their merge base (*has_base), and whether
+ * the source fast-forwards the destination. */
+static int preview(call *c, json_t *in, const char *action, git_repository **repo, git_commit **src,
+                   git_commit **dst, git_oid *base, int *has_base, int *ff)
+{
+    json_t *d;
+    if (open_repo(c, in, action, &d, repo) ||
+        cc_resolve(c, *repo, d, jstr(in, "sourceCommitSpecifier"), src) ||
+        cc_resolve(c, *repo, d, jstr(in, "destinationCommitSpecifier"), dst))
+        return -1;
+    const git_oid *s = git_commit_id(*src), *t = git_commit_id(*dst);
+    *has_base = git_merge_base(base, *repo, s, t) == 0;
+    *ff = git_oid_equal(s, t) || git_graph_descendant_of(*repo, s, t) == 1;
+    return 0;
+}
+
+static int preview_ids(call *c, json_t *out, const git_commit *src, const git_commit *dst,
+                       const git_oid *base, int has_base)
+{
+    return jset_str(out, "sourceCommitId", hex(c, git_commit_id(src))) ||
+                   jset_str(out, "destinationCommitId", hex(c, git_commit_id(dst))) ||
+                   (has_base && jset_str(out, "baseCommitId", hex(c, base)))
+               ? ferr_oom(c->err)
+               : 0;
+}
+
+int codecommit_op_get_merge_options(call *c, json_t *in, json_t **out)
+{
+    git_repository *repo;
+    git_commit *src, *dst;
+    git_oid base;
+    int has_base, ff;
+    if (preview(c, in, "codecommit:GetMergeOptions", &repo, &src, &dst, &base, &has_base, &ff))
+        return -1;
+    /* squash and three-way merges are always offered (conflicts are theirs to resolve) */
+    *out =
+        ff ? svc_out(c, json_pack("{s:[s, s, s]}", "mergeOptions", "FAST_FORWARD_MERGE",
+                                  "SQUASH_MERGE", "THREE_WAY_MERGE"))
+           : svc_out(c, json_pack("{s:[s, s]}", "mergeOptions", "SQUASH_MERGE", "THREE_WAY_MERGE"));
+    return *out ? preview_ids(c, *out, src, dst, &base, has_base) : -1;
+}
+
+int codecommit_op_get_merge_conflicts(call *c, json_t *in, json_t **out)
+{
+    git_repository *repo;
+    git_commit *src, *dst;
+    git_oid base;
+    int has_base, ff;
+    const char *option = jstr(in, "mergeOption");
+    if (preview(c, in, "codecommit:GetMergeConflicts", &repo, &src, &dst, &base, &has_base, &ff))
+        return -1;
+    json_t *list = json_array();
+    *out = svc_out(c, json_pack("{s:b, s:o}", "mergeable", 1, "conflictMetadataList", list));
+    if (!*out || preview_ids(c, *out, src, dst, &base, has_base)) return -1;
+    if (option && !strcmp(option, "FAST_FORWARD_MERGE")) {
+        if (!ff && json_object_set_new(*out, "mergeable", json_false())) return ferr_oom(c->err);
+        return 0;
+    }
+    if (ff) return 0;
+    git_index *idx = NULL;
+    if (git_merge_commits(&idx, repo, dst, src, NULL) || !arena_own(c->a, index_free, idx))
+        return cc_git_fail(c, "merge");
+    if (!git_index_has_conflicts(idx)) return 0;
+    git_index_conflict_iterator *it = NULL;
+    const git_index_entry *anc, *ours, *theirs;
+    if (git_index_conflict_iterator_new(&it, idx)) return cc_git_fail(c, "conflicts");
+    int rc = json_object_set_new(*out, "mergeable", json_false());
+    while (!rc && !git_index_conflict_next(&anc, &ours, &theirs, it)) {
+        const char *path = ours ? ours->path : theirs ? theirs->path : anc->path;
+        rc = json_array_append_new(list,
+                                   json_pack("{s:s, s:b, s:b, s:b, s:i}", "filePath", path,
+                                             "contentConflict", ours && theirs, "fileModeConflict",
+                                             ours && theirs && ours->mode != theirs->mode,
+                                             "objectTypeConflict", 0, "numberOfConflicts", 1));
+    }
+    git_index_conflict_iterator_free(it);
+    return rc ? ferr_oom(c->err) : 0;
+}
