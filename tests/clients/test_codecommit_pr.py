@@ -198,6 +198,20 @@ def test_pull_request_lifecycle_and_approvals(ferry, cc, sqs, reviewers):
     g = cc.get_pull_request(pullRequestId=pid)["pullRequest"]
     assert g["title"] == "Add v2!" and g["description"] == "now"
 
+    # comments, in threads by commits and location
+    kw = dict(pullRequestId=pid, repositoryName="prs", beforeCommitId=base, afterCommitId=src)
+    c1 = cc.post_comment_for_pull_request(content="looks good", clientRequestToken="c-1", **kw)
+    assert c1["comment"]["content"] == "looks good" and c1["pullRequestId"] == pid
+    again = cc.post_comment_for_pull_request(content="looks good", clientRequestToken="c-1", **kw)
+    assert again["comment"]["commentId"] == c1["comment"]["commentId"]
+    loc = {"filePath": "app.py", "filePosition": 1, "relativeFileVersion": "AFTER"}
+    user.post_comment_for_pull_request(content="line 1?", location=loc, **kw)
+    raises(cc.post_comment_for_pull_request, "CommentContentRequiredException", content="", **kw)
+    threads = cc.get_comments_for_pull_request(pullRequestId=pid)["commentsForPullRequestData"]
+    assert [[m["content"] for m in t["comments"]] for t in threads] == [["looks good"], ["line 1?"]]
+    assert threads[1]["location"] == loc and threads[1]["comments"][0]["authorArn"].endswith(
+        ":user/reviewer")
+
     # an approval rule: two approvals from the pool
     rule = cc.create_pull_request_approval_rule(pullRequestId=pid, approvalRuleName="two",
                                                 approvalRuleContent=rule_text(ferry))["approvalRule"]

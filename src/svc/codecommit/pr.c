@@ -598,3 +598,111 @@ int cc_pr_ref_moved(call *c, const json_t *repo, const char *ref, const char *ne
     }
     return 0;
 }
+
+/* ---- comments ---- */
+
+/* AWS's limit on a comment's content. */
+#define MAX_COMMENT 10240
+
+/* The thread a comment belongs to: the commits and the location it was made on. */
+static int same_thread(const json_t *a, const json_t *b)
+{
+    const char *keys[] = {"beforeCommitId", "afterCommitId"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *x = jstr(a, keys[i]), *y = jstr(b, keys[i]);
+        if (!x != !y || (x && strcmp(x, y))) return 0;
+    }
+    return json_equal(json_object_get(a, "location"), json_object_get(b, "location")) ||
+           (!json_object_get(a, "location") && !json_object_get(b, "location"));
+}
+
+int codecommit_op_post_comment_for_pull_request(call *c, json_t *in, json_t **out)
+{
+    json_t *pr, *repo, *e;
+    const char *content = jstr(in, "content"), *token = jstr(in, "clientRequestToken");
+    if (cc_pr_load(c, jstr(in, "pullRequestId"), "codecommit:PostCommentForPullRequest", &pr,
+                   &repo))
+        return -1;
+    const json_t *t = json_array_get(json_object_get(pr, "pullRequestTargets"), 0);
+    const char *rn = jstr(in, "repositoryName");
+    if (rn && strcmp(rn, jstr(t, "repositoryName")))
+        return ferr_set(c->err, 400, "RepositoryNotAssociatedWithPullRequestException",
+                        "The repository does not contain any pull requests with that pull "
+                        "request ID. Use GetPullRequest to verify the correct repository name "
+                        "for the pull request ID.");
+    if (!content || !*content)
+        return ferr_set(c->err, 400, "CommentContentRequiredException",
+                        "The comment is empty. You must provide some content for a comment. The "
+                        "content cannot be null.");
+    if (strlen(content) > MAX_COMMENT)
+        return ferr_set(c->err, 400, "CommentContentSizeLimitExceededException",
+                        "The comment is too large. Comments are limited to 10,240 characters.");
+    json_t *all = json_object_get(pr, "_comments");
+    if (!all) {
+        all = json_array();
+        if (json_object_set_new(pr, "_comments", all)) return ferr_oom(c->err);
+    }
+    size_t i;
+    json_array_foreach(all, i, e) {
+        const char *tok = jstr(json_object_get(e, "comment"), "clientRequestToken");
+        if (!token || !tok || strcmp(tok, token)) continue;
+        if (strcmp(jstr(json_object_get(e, "comment"), "content"), content))
+            return ferr_set(c->err, 400, "IdempotencyParameterMismatchException",
+                            "The client request token is not valid. Either the token is not in a "
+                            "valid format, or the token has been used in a previous request and "
+                            "cannot be reused.");
+        *out = svc_out(c, json_deep_copy(e)); /* AWS: the same token, the same comment */
+        return 0;
+    }
+    char id[37];
+    ids_uuid(id);
+    double now = clock_now();
+    json_t *cm = json_pack("{s:s, s:s, s:f, s:f, s:s, s:b, s:[], s:{}}", "commentId", id, "content",
+                           content, "creationDate", now, "lastModifiedDate", now, "authorArn",
+                           c->who->arn, "deleted", 0, "callerReactions", "reactionCounts");
+    json_t *v = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:o}", "repositoryName",
+                          jstr(t, "repositoryName"), "pullRequestId", jstr(pr, "pullRequestId"),
+                          "beforeCommitId", json_object_get(in, "beforeCommitId"), "afterCommitId",
+                          json_object_get(in, "afterCommitId"), "location",
+                          json_object_get(in, "location"), "comment", cm);
+    if (!v || (token && jset_str(cm, "clientRequestToken", token)) || json_array_append(all, v)) {
+        json_decref(v);
+        return ferr_oom(c->err);
+    }
+    *out = svc_out(c, v);
+    return cc_pr_save(c, pr);
+}
+
+int codecommit_op_get_comments_for_pull_request(call *c, json_t *in, json_t **out)
+{
+    json_t *pr, *repo, *e, *g;
+    if (cc_pr_load(c, jstr(in, "pullRequestId"), "codecommit:GetCommentsForPullRequest", &pr,
+                   &repo))
+        return -1;
+    const char *before = jstr(in, "beforeCommitId"), *after = jstr(in, "afterCommitId");
+    json_t *groups = arena_defer_json(c->a, json_array());
+    if (!groups) return ferr_oom(c->err);
+    size_t i, j;
+    json_array_foreach(json_object_get(pr, "_comments"), i, e) {
+        if (before && (!jstr(e, "beforeCommitId") || strcmp(before, jstr(e, "beforeCommitId"))))
+            continue;
+        if (after && (!jstr(e, "afterCommitId") || strcmp(after, jstr(e, "afterCommitId"))))
+            continue;
+        json_t *into = NULL;
+        json_array_foreach(groups, j, g)
+            if (!into && same_thread(g, e)) into = g;
+        if (!into) {
+            into = json_deep_copy(e);
+            if (!into || json_object_del(into, "comment") ||
+                json_object_set_new(into, "comments", json_array()) ||
+                json_array_append_new(groups, into))
+                return ferr_oom(c->err);
+        }
+        if (json_array_append(json_object_get(into, "comments"), json_object_get(e, "comment")))
+            return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_object());
+    if (!*out) return -1;
+    return svc_page(c, groups, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
+                    "commentsForPullRequestData", "nextToken", "InvalidContinuationTokenException");
+}
