@@ -11,10 +11,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = strndup((const char *)data, size); /* the content is text: NUL ends it */
     if (!s) return 0;
-    memcpy(s, data, size);
-    s[size] = 0;
     ferr e = {0};
     json_t *rule = NULL;
     if (!ccrule_parse(s, "InvalidApprovalRuleContentException", &rule, &e)) {

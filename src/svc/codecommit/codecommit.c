@@ -111,6 +111,25 @@ int cc_touch(call *c, json_t *doc, git_repository *repo, const char *branch)
     return cc_repo_save(c, doc);
 }
 
+json_t *cc_view(const json_t *doc)
+{
+    json_t *v = json_object();
+    const char *k;
+    json_t *x;
+    int rc = !v;
+    json_object_foreach((json_t *)doc, k, x)
+        if (v && k[0] != '_') rc |= json_object_set(v, k, x);
+    return jdone(v, rc);
+}
+
+int cc_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
+{
+    *out = svc_out(c, json_object());
+    if (!*out || !all) return ferr_oom(c->err);
+    return svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out, key,
+                    "nextToken", "InvalidContinuationTokenException");
+}
+
 /* AWS's https://git-codecommit.REGION.amazonaws.com/v1/repos/NAME, here on ferry's port:
  * git-codecommit.REGION.localhost resolves to loopback (curl, and so git, make every
  * *.localhost name loopback); an endpoint elsewhere keeps its own host. */

@@ -44,6 +44,11 @@ int cc_ref_moved(call *c, const json_t *doc, const char *ref, const git_oid *old
 int cc_ref_pushed(ferry_env *env, store_txn *t, arena *a, const principal *who, const char *region,
                   const char *repo_name, const char *ref, const char *old_id, const char *new_id,
                   ferr *e);
+/* doc without its own members (those whose names start with '_'): AWS's shape of a pull
+ * request or template document. New reference, NULL out of memory. */
+json_t *cc_view(const json_t *doc);
+/* *out = {key: a page of all} by in's nextToken and maxResults (default 100). 0 or -1. */
+int cc_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
 /* The process-wide libgit2 initialization (once). */
 void cc_git_init(void);
 
@@ -66,8 +71,6 @@ int cc_resolve(call *c, git_repository *repo, const json_t *doc, const char *spe
 int cc_pr_load(call *c, const char *id, const char *action, json_t **pr, json_t **repo);
 /* Saves pr (its lastActivityDate, and the open index). 0 or -1. */
 int cc_pr_save(call *c, json_t *pr);
-/* AWS's PullRequest shape of pr (new reference). */
-json_t *cc_pr_view(call *c, const json_t *pr);
 /* Appends a PullRequestEvent of type with meta under meta_key (meta is taken). 0 or -1. */
 int cc_pr_event(call *c, json_t *pr, const char *type, const char *meta_key, json_t *meta);
 /* Puts "CodeCommit Pull Request State Change" event for pr, with extra members of the

@@ -91,18 +91,6 @@ int cc_pr_save(call *c, json_t *pr)
     return store_del(c->txn, &ok, c->err) < 0 ? -1 : 0;
 }
 
-json_t *cc_pr_view(call *c, const json_t *pr)
-{
-    json_t *v = json_object();
-    const char *k;
-    json_t *x;
-    int rc = !v;
-    json_object_foreach((json_t *)pr, k, x)
-        if (v && k[0] != '_') rc |= json_object_set(v, k, x);
-    (void)c;
-    return jdone(v, rc);
-}
-
 const char *cc_pr_revision(call *c, const json_t *pr)
 {
     return jstr(pr, "revisionId") ? jstr(pr, "revisionId") : (ferr_oom(c->err), NULL);
@@ -271,7 +259,7 @@ int codecommit_op_create_pull_request(call *c, json_t *in, json_t **out)
                                 "The client request token is not valid. Either the token is not "
                                 "in a valid format, or the token has been used in a previous "
                                 "request and cannot be reused.");
-            *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+            *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
             return 0;
         }
     }
@@ -326,7 +314,7 @@ int codecommit_op_create_pull_request(call *c, json_t *in, json_t **out)
         json_decref(v);
         if (rc) return -1;
     }
-    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
 
@@ -335,7 +323,7 @@ int codecommit_op_get_pull_request(call *c, json_t *in, json_t **out)
     json_t *pr, *repo;
     if (cc_pr_load(c, jstr(in, "pullRequestId"), "codecommit:GetPullRequest", &pr, &repo))
         return -1;
-    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
 
@@ -369,10 +357,7 @@ int codecommit_op_list_pull_requests(call *c, json_t *in, json_t **out)
     /* newest first, as AWS lists them */
     if (store_list(c->txn, PR_KIND, c->account, c->region, NULL, NULL, 0, list_one, &l, c->err) < 0)
         return -1;
-    *out = svc_out(c, json_object());
-    if (!*out) return -1;
-    return svc_page(c, l.ids, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
-                    "pullRequestIds", "nextToken", "InvalidContinuationTokenException");
+    return cc_page(c, in, l.ids, "pullRequestIds", out);
 }
 
 /* ---- updates ---- */
@@ -400,7 +385,7 @@ int codecommit_op_update_pull_request_title(call *c, json_t *in, json_t **out)
     if (load_open(c, in, "codecommit:UpdatePullRequestTitle", &pr, &repo)) return -1;
     if (jset_str(pr, "title", title)) return ferr_oom(c->err);
     if (cc_pr_save(c, pr)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
 
@@ -411,7 +396,7 @@ int codecommit_op_update_pull_request_description(call *c, json_t *in, json_t **
     if (jset_str(pr, "description", jstr(in, "description") ? jstr(in, "description") : ""))
         return ferr_oom(c->err);
     if (cc_pr_save(c, pr)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
 
@@ -447,11 +432,21 @@ int codecommit_op_update_pull_request_status(call *c, json_t *in, json_t **out)
                         "The pull request status update is not valid. The only valid update is "
                         "from OPEN to CLOSED.");
     if (strcmp(now, st) && set_status(c, pr, st)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
 
 /* ---- merges ---- */
+
+/* A request's repositoryName (when given) must be the pull request's target's. */
+static int same_repo(call *c, const json_t *target, const char *name)
+{
+    if (!name || !strcmp(name, jstr(target, "repositoryName"))) return 0;
+    return ferr_set(c->err, 400, "RepositoryNotAssociatedWithPullRequestException",
+                    "The repository does not contain any pull requests with that pull "
+                    "request ID. Use GetPullRequest to verify the correct repository name "
+                    "for the pull request ID.");
+}
 
 static int merge_pr(call *c, json_t *in, json_t **out, const char *action, const char *option)
 {
@@ -459,12 +454,7 @@ static int merge_pr(call *c, json_t *in, json_t **out, const char *action, const
     git_repository *g;
     if (cc_pr_load(c, jstr(in, "pullRequestId"), action, &pr, &repo)) return -1;
     json_t *t = json_array_get(json_object_get(pr, "pullRequestTargets"), 0);
-    const char *rn = jstr(in, "repositoryName");
-    if (rn && strcmp(rn, jstr(t, "repositoryName")))
-        return ferr_set(c->err, 400, "RepositoryNotAssociatedWithPullRequestException",
-                        "The repository does not contain any pull requests with that pull "
-                        "request ID. Use GetPullRequest to verify the correct repository name "
-                        "for the pull request ID.");
+    if (same_repo(c, t, jstr(in, "repositoryName"))) return -1;
     if (strcmp(jstr(pr, "pullRequestStatus"), "OPEN")) return closed(c);
     if (cc_git_open(c, repo, &g)) return -1;
     git_oid s, d, res;
@@ -505,7 +495,7 @@ static int merge_pr(call *c, json_t *in, json_t **out, const char *action, const
                               "mergeMetadata", mm)) ||
         cc_pr_save(c, pr) || cc_pr_emit(c, pr, "pullRequestMergeStatusUpdated", NULL))
         return -1;
-    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_pr_view(c, pr)));
+    *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
 
@@ -538,10 +528,7 @@ int codecommit_op_describe_pull_request_events(call *c, json_t *in, json_t **out
         if (actor && strcmp(jstr(e, "actorArn"), actor)) continue;
         if (!all || json_array_append(all, e)) return ferr_oom(c->err);
     }
-    *out = svc_out(c, json_object());
-    if (!*out) return -1;
-    return svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
-                    "pullRequestEvents", "nextToken", "InvalidContinuationTokenException");
+    return cc_page(c, in, all, "pullRequestEvents", out);
 }
 
 /* ---- refs that moved (codecommit.c's ref path) ---- */
@@ -624,12 +611,7 @@ int codecommit_op_post_comment_for_pull_request(call *c, json_t *in, json_t **ou
                    &repo))
         return -1;
     const json_t *t = json_array_get(json_object_get(pr, "pullRequestTargets"), 0);
-    const char *rn = jstr(in, "repositoryName");
-    if (rn && strcmp(rn, jstr(t, "repositoryName")))
-        return ferr_set(c->err, 400, "RepositoryNotAssociatedWithPullRequestException",
-                        "The repository does not contain any pull requests with that pull "
-                        "request ID. Use GetPullRequest to verify the correct repository name "
-                        "for the pull request ID.");
+    if (same_repo(c, t, jstr(in, "repositoryName"))) return -1;
     if (!content || !*content)
         return ferr_set(c->err, 400, "CommentContentRequiredException",
                         "The comment is empty. You must provide some content for a comment. The "
@@ -701,8 +683,5 @@ int codecommit_op_get_comments_for_pull_request(call *c, json_t *in, json_t **ou
         if (json_array_append(json_object_get(into, "comments"), json_object_get(e, "comment")))
             return ferr_oom(c->err);
     }
-    *out = svc_out(c, json_object());
-    if (!*out) return -1;
-    return svc_page(c, groups, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
-                    "commentsForPullRequestData", "nextToken", "InvalidContinuationTokenException");
+    return cc_page(c, in, groups, "commentsForPullRequestData", out);
 }

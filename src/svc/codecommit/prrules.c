@@ -204,6 +204,18 @@ int codecommit_op_delete_pull_request_approval_rule(call *c, json_t *in, json_t 
     return 0;
 }
 
+/* An approval or override of the current revision: its PullRequestEvent (type, meta_key
+ * {revisionId, key: value}), saved, and the bus event ev with key: value in its detail. */
+static int revision_event(call *c, json_t *pr, const char *type, const char *meta_key,
+                          const char *key, const char *value, const char *ev)
+{
+    return cc_pr_event(c, pr, type, meta_key,
+                       json_pack("{s:s, s:s}", "revisionId", jstr(pr, "revisionId"), key, value)) ||
+                   cc_pr_save(c, pr) || cc_pr_emit(c, pr, ev, json_pack("{s:s}", key, value))
+               ? -1
+               : 0;
+}
+
 /* AWS counts at most this many approvals on a revision. */
 #define MAX_APPROVALS 200
 
@@ -240,15 +252,9 @@ int codecommit_op_update_pull_request_approval_state(call *c, json_t *in, json_t
         if (json_array_append_new(list, json_string(c->who->arn))) return ferr_oom(c->err);
     } else if (!approve && at != (size_t)-1 && json_array_remove(list, at))
         return ferr_oom(c->err);
-    return cc_pr_event(c, pr, "PULL_REQUEST_APPROVAL_STATE_CHANGED",
-                       "approvalStateChangedEventMetadata",
-                       json_pack("{s:s, s:s}", "revisionId", jstr(pr, "revisionId"),
-                                 "approvalStatus", state)) ||
-                   cc_pr_save(c, pr) ||
-                   cc_pr_emit(c, pr, "pullRequestApprovalStateChanged",
-                              json_pack("{s:s}", "approvalStatus", state))
-               ? -1
-               : 0;
+    return revision_event(c, pr, "PULL_REQUEST_APPROVAL_STATE_CHANGED",
+                          "approvalStateChangedEventMetadata", "approvalStatus", state,
+                          "pullRequestApprovalStateChanged");
 }
 
 int codecommit_op_get_pull_request_approval_states(call *c, json_t *in, json_t **out)
@@ -304,15 +310,9 @@ int codecommit_op_override_pull_request_approval_rules(call *c, json_t *in, json
     if (want && json_object_set_new(pr, "_override", json_pack("{s:s}", "overrider", c->who->arn)))
         return ferr_oom(c->err);
     if (!want) json_object_del(pr, "_override");
-    return cc_pr_event(c, pr, "PULL_REQUEST_APPROVAL_RULE_OVERRIDDEN",
-                       "approvalRuleOverriddenEventMetadata",
-                       json_pack("{s:s, s:s}", "revisionId", jstr(pr, "revisionId"),
-                                 "overrideStatus", st)) ||
-                   cc_pr_save(c, pr) ||
-                   cc_pr_emit(c, pr, "pullRequestApprovalRuleOverridden",
-                              json_pack("{s:s}", "overrideStatus", st))
-               ? -1
-               : 0;
+    return revision_event(c, pr, "PULL_REQUEST_APPROVAL_RULE_OVERRIDDEN",
+                          "approvalRuleOverriddenEventMetadata", "overrideStatus", st,
+                          "pullRequestApprovalRuleOverridden");
 }
 
 int codecommit_op_get_pull_request_override_state(call *c, json_t *in, json_t **out)

@@ -43,17 +43,6 @@ static int save(call *c, json_t *t)
     return store_put(c->txn, &k, t, c->err);
 }
 
-static json_t *view(const json_t *t)
-{
-    json_t *v = json_object();
-    const char *k;
-    json_t *x;
-    int rc = !v;
-    json_object_foreach((json_t *)t, k, x)
-        if (v && k[0] != '_') rc |= json_object_set(v, k, x);
-    return jdone(v, rc);
-}
-
 /* Sets the content (checked) and its hash. */
 static int set_content(call *c, json_t *t, const char *content)
 {
@@ -117,7 +106,7 @@ int codecommit_op_create_approval_rule_template(call *c, json_t *in, json_t **ou
                         "You cannot create an approval rule template with that name because a "
                         "template with that name already exists in this AWS Region for your AWS "
                         "account. Approval rule template names must be unique.");
-    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", view(t)));
+    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", cc_view(t)));
     return 0;
 }
 
@@ -126,7 +115,7 @@ int codecommit_op_get_approval_rule_template(call *c, json_t *in, json_t **out)
     json_t *t;
     if (load(c, jstr(in, "approvalRuleTemplateName"), "codecommit:GetApprovalRuleTemplate", &t))
         return -1;
-    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", view(t)));
+    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", cc_view(t)));
     return 0;
 }
 
@@ -144,10 +133,7 @@ int codecommit_op_list_approval_rule_templates(call *c, json_t *in, json_t **out
     if (store_list(c->txn, TMPL_KIND, c->account, c->region, NULL, NULL, 0, name_one, all, c->err) <
         0)
         return -1;
-    *out = svc_out(c, json_object());
-    if (!*out) return -1;
-    return svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
-                    "approvalRuleTemplateNames", "nextToken", "InvalidContinuationTokenException");
+    return cc_page(c, in, all, "approvalRuleTemplateNames", out);
 }
 
 int codecommit_op_delete_approval_rule_template(call *c, json_t *in, json_t **out)
@@ -193,7 +179,7 @@ int codecommit_op_update_approval_rule_template_name(call *c, json_t *in, json_t
                             "your AWS account. Approval rule template names must be unique.");
         if (store_del(c->txn, &ok, c->err) < 0) return -1;
     }
-    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", view(t)));
+    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", cc_view(t)));
     return 0;
 }
 
@@ -209,7 +195,7 @@ int codecommit_op_update_approval_rule_template_description(call *c, json_t *in,
         json_object_set_new(t, "lastModifiedDate", json_real(clock_now())))
         return ferr_oom(c->err);
     if (save(c, t)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", view(t)));
+    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", cc_view(t)));
     return 0;
 }
 
@@ -224,7 +210,7 @@ int codecommit_op_update_approval_rule_template_content(call *c, json_t *in, jso
         return ferr_set(c->err, 400, "InvalidRuleContentSha256Exception",
                         "The SHA-256 hash signature for the rule content is not valid.");
     if (set_content(c, t, jstr(in, "newRuleContent")) || save(c, t)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", view(t)));
+    *out = svc_out(c, json_pack("{s:o}", "approvalRuleTemplate", cc_view(t)));
     return 0;
 }
 
@@ -361,10 +347,7 @@ int codecommit_op_list_associated_approval_rule_templates_for_repository(call *c
                      &repo) ||
         !(names = templates_of(c, name)))
         return -1;
-    *out = svc_out(c, json_object());
-    if (!*out) return -1;
-    return svc_page(c, names, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
-                    "approvalRuleTemplateNames", "nextToken", "InvalidContinuationTokenException");
+    return cc_page(c, in, names, "approvalRuleTemplateNames", out);
 }
 
 int codecommit_op_list_repositories_for_approval_rule_template(call *c, json_t *in, json_t **out)
@@ -374,10 +357,7 @@ int codecommit_op_list_repositories_for_approval_rule_template(call *c, json_t *
              "codecommit:ListRepositoriesForApprovalRuleTemplate", &t))
         return -1;
     json_t *all = arena_defer_json(c->a, json_deep_copy(json_object_get(t, "_repositories")));
-    *out = svc_out(c, json_object());
-    if (!*out || !all) return ferr_oom(c->err);
-    return svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out,
-                    "repositoryNames", "nextToken", "InvalidContinuationTokenException");
+    return cc_page(c, in, all, "repositoryNames", out);
 }
 
 int cc_pr_apply_templates(call *c, json_t *pr, const json_t *repo)
