@@ -534,6 +534,13 @@ def test_push_updates_pull_request_and_fires_triggers(ferry, cc, sqs, tmp_path):
     e = ev["pullRequestEvents"][0]
     assert e["actorArn"].endswith(":user/pr-pusher")
     assert e["pullRequestSourceReferenceUpdatedEventMetadata"]["afterCommitId"] == head
+    assert g["pullRequestTargets"][0]["mergeBase"] == base
     rec = drain(sqs, q, 1)[0]["Records"][0]
     assert rec["codecommit"]["references"] == [{"commit": head, "ref": "refs/heads/topic"}]
     assert rec["userIdentityARN"].endswith(":user/pr-pusher")
+    # merged by git and pushed: AWS marks the pull request merged and closes it
+    git(home, "push", "origin", "topic:main", cwd=work)
+    g = cc.get_pull_request(pullRequestId=pr["pullRequestId"])["pullRequest"]
+    mm = g["pullRequestTargets"][0]["mergeMetadata"]
+    assert g["pullRequestStatus"] == "CLOSED" and mm["isMerged"] is True
+    assert mm["mergedBy"].endswith(":user/pr-pusher")

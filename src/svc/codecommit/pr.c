@@ -438,6 +438,19 @@ int codecommit_op_update_pull_request_status(call *c, json_t *in, json_t **out)
 
 /* ---- merges ---- */
 
+/* pr (target t) was merged: its event, saved, and the bus's. */
+static int merged_event(call *c, json_t *pr, const json_t *t)
+{
+    return cc_pr_event(c, pr, "PULL_REQUEST_MERGE_STATE_CHANGED",
+                       "pullRequestMergedStateChangedEventMetadata",
+                       json_pack("{s:s, s:s, s:O}", "repositoryName", jstr(t, "repositoryName"),
+                                 "destinationReference", jstr(t, "destinationReference"),
+                                 "mergeMetadata", json_object_get(t, "mergeMetadata"))) ||
+                   cc_pr_save(c, pr) || cc_pr_emit(c, pr, "pullRequestMergeStatusUpdated", NULL)
+               ? -1
+               : 0;
+}
+
 /* A request's repositoryName (when given) must be the pull request's target's. */
 static int same_repo(call *c, const json_t *target, const char *name)
 {
@@ -481,20 +494,20 @@ static int merge_pr(call *c, json_t *in, json_t **out, const char *action, const
     const char *msg =
         arena_printf(c->a, "Merged PR %s: %s", jstr(pr, "pullRequestId"), jstr(pr, "title"));
     if (!msg) return ferr_oom(c->err);
-    if (cc_merge(c, g, repo, option, sc, dc, dst, in, msg, &res)) return -1;
+    /* out of the open index first: the moved destination must not merge it a second time */
+    const char *oid;
+    store_key ok = open_key(c, pr, &oid);
+    if (!oid) return ferr_oom(c->err);
+    if (store_del(c->txn, &ok, c->err) < 0 ||
+        cc_merge(c, g, repo, option, sc, dc, dst, in, msg, &res))
+        return -1;
     json_t *mm = json_pack("{s:b, s:s, s:s, s:s}", "isMerged", 1, "mergedBy", c->who->arn,
                            "mergeCommitId", hexid(c, &res), "mergeOption", option);
     if (!mm || json_object_set_new(t, "mergeMetadata", mm) ||
         jset_str(t, "destinationCommit", hexid(c, &res)) || jset_str(t, "sourceCommit", tip) ||
         jset_str(pr, "pullRequestStatus", "CLOSED"))
         return ferr_oom(c->err);
-    if (cc_pr_event(c, pr, "PULL_REQUEST_MERGE_STATE_CHANGED",
-                    "pullRequestMergedStateChangedEventMetadata",
-                    json_pack("{s:s, s:s, s:O}", "repositoryName", jstr(t, "repositoryName"),
-                              "destinationReference", jstr(t, "destinationReference"),
-                              "mergeMetadata", mm)) ||
-        cc_pr_save(c, pr) || cc_pr_emit(c, pr, "pullRequestMergeStatusUpdated", NULL))
-        return -1;
+    if (merged_event(c, pr, t)) return -1;
     *out = svc_out(c, json_pack("{s:o}", "pullRequest", cc_view(pr)));
     return 0;
 }
@@ -554,6 +567,7 @@ int cc_pr_ref_moved(call *c, const json_t *repo, const char *ref, const char *ne
     int deleted = strspn(new_id, "0") == strlen(new_id);
     size_t i;
     json_t *idv;
+    git_repository *g = NULL;
     json_array_foreach(m.ids, i, idv) {
         const char *k = pr_key(c, json_string_value(idv));
         store_key key = call_key(c, PR_KIND, k ? k : "");
@@ -564,8 +578,22 @@ int cc_pr_ref_moved(call *c, const json_t *repo, const char *ref, const char *ne
             continue;
         }
         json_t *t = json_array_get(json_object_get(pr, "pullRequestTargets"), 0);
+        if (!g && c->env && cc_git_open(c, repo, &g)) return -1;
         if (!deleted && !strcmp(jstr(t, "destinationReference"), ref)) {
-            if (jset_str(t, "destinationCommit", new_id) || cc_pr_save(c, pr)) return -1;
+            if (jset_str(t, "destinationCommit", new_id)) return ferr_oom(c->err);
+            /* AWS: a destination that now holds the source (merged by git and pushed)
+             * merges the pull request */
+            git_oid src, dst;
+            if (g && !git_oid_fromstr(&src, jstr(t, "sourceCommit")) &&
+                !git_oid_fromstr(&dst, new_id) &&
+                (git_oid_equal(&src, &dst) || git_graph_descendant_of(g, &dst, &src) == 1)) {
+                json_t *mm = json_pack("{s:b, s:s}", "isMerged", 1, "mergedBy", c->who->arn);
+                if (!mm || json_object_set_new(t, "mergeMetadata", mm) ||
+                    jset_str(pr, "pullRequestStatus", "CLOSED"))
+                    return ferr_oom(c->err);
+                if (merged_event(c, pr, t)) return -1;
+            } else if (cc_pr_save(c, pr))
+                return -1;
         } else if (!deleted && !strcmp(jstr(t, "sourceReference"), ref)) {
             const char *before = arena_strdup(c->a, jstr(t, "sourceCommit"));
             /* a new revision: its approvals and override start over */
@@ -573,6 +601,11 @@ int cc_pr_ref_moved(call *c, const json_t *repo, const char *ref, const char *ne
                 json_object_set_new(pr, "_approvals", json_array()))
                 return ferr_oom(c->err);
             json_object_del(pr, "_override");
+            git_oid src, dst, base;
+            if (g && !git_oid_fromstr(&src, new_id) &&
+                !git_oid_fromstr(&dst, jstr(t, "destinationCommit")) &&
+                !git_merge_base(&base, g, &src, &dst) && jset_str(t, "mergeBase", hexid(c, &base)))
+                return ferr_oom(c->err);
             if (set_revision(c, pr, new_id) ||
                 cc_pr_event(c, pr, "PULL_REQUEST_SOURCE_REFERENCE_UPDATED",
                             "pullRequestSourceReferenceUpdatedEventMetadata",
