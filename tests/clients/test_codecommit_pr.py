@@ -5,7 +5,7 @@ import json
 import time
 
 import pytest
-from ferrytest import acct, raises
+from ferrytest import acct, raises, stack_wait, zipped
 
 REGION = "us-east-1"
 ALLOW_EVENTS = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -396,7 +396,6 @@ def handler(event, context):
 
 
 def test_triggers_to_sns_and_lambda(ferry, cc, sqs):
-    from ferrytest import zipped
     tools = acct(ferry, "tools")
     cc.create_repository(repositoryName="trig")
     sns = ferry.client("sns", "tools", region=REGION)
@@ -462,8 +461,6 @@ def test_triggers_to_sns_and_lambda(ferry, cc, sqs):
 
 
 def test_cloudformation_code_and_triggers(ferry, cc, sqs):
-    from ferrytest import zipped
-    from test_codecommit import stack_wait
     s3 = ferry.client("s3", "tools", region=REGION)
     s3.create_bucket(Bucket="cc-pr-seed")
     s3.put_object(Bucket="cc-pr-seed", Key="src.zip", Body=zipped({"buildspec.yml": "version: 0.2\n"}))
