@@ -22,6 +22,11 @@
 #define PR_SEQ_KIND   "codecommit.prseq"
 #define PR_TOKEN_KIND "codecommit.prtoken"
 
+static void commit_free(void *p)
+{
+    git_commit_free(p);
+}
+
 static const char *pr_key(call *c, const char *id)
 {
     return arena_printf(c->a, "%010lld", atoll(id));
@@ -487,8 +492,8 @@ static int merge_pr(call *c, json_t *in, json_t **out, const char *action, const
                         "The pull request cannot be merged because one or more approval rules "
                         "applied to the pull request have conditions that have not been met.");
     git_commit *sc, *dc;
-    if (git_commit_lookup(&sc, g, &s) || !arena_own(c->a, (void (*)(void *))git_commit_free, sc) ||
-        git_commit_lookup(&dc, g, &d) || !arena_own(c->a, (void (*)(void *))git_commit_free, dc))
+    if (git_commit_lookup(&sc, g, &s) || !arena_own(c->a, commit_free, sc) ||
+        git_commit_lookup(&dc, g, &d) || !arena_own(c->a, commit_free, dc))
         return cc_git_fail(c, "read commits");
     const char *dst = jstr(t, "destinationReference") + 11;
     const char *msg =

@@ -194,8 +194,7 @@ int codecommit_op_delete_pull_request_approval_rule(call *c, json_t *in, json_t 
         return 0;
     }
     if (from_template(c, r, "CannotDeleteApprovalRuleFromTemplateException", "deleted")) return -1;
-    json_incref(r);
-    arena_defer_json(c->a, r);
+    if (!arena_defer_json(c->a, json_incref(r))) return ferr_oom(c->err);
     if (json_array_remove(json_object_get(pr, "approvalRules"), at)) return ferr_oom(c->err);
     if (rule_event(c, pr, "PULL_REQUEST_APPROVAL_RULE_DELETED", "pullRequestApprovalRuleDeleted",
                    r))

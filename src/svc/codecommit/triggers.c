@@ -109,9 +109,8 @@ int codecommit_op_get_repository_triggers(call *c, json_t *in, json_t **out)
         return -1;
     json_t *t = json_object_get(d, "triggers");
     const char *id = jstr(d, "triggersConfigurationId");
-    *out = svc_out(c, json_pack("{s:s, s:O}", "configurationId", id ? id : "", "triggers",
-                                t ? t : json_array()));
-    if (!t) json_decref(json_object_get(*out, "triggers"));
+    *out = svc_out(c, json_pack("{s:s, s:o}", "configurationId", id ? id : "", "triggers",
+                                t ? json_incref(t) : json_array()));
     return 0;
 }
 
