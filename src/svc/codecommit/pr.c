@@ -21,6 +21,8 @@
 #define PR_OPEN_KIND  "codecommit.propen"
 #define PR_SEQ_KIND   "codecommit.prseq"
 #define PR_TOKEN_KIND "codecommit.prtoken"
+/* The events a pull request keeps (DescribePullRequestEvents): the latest this many. */
+#define MAX_EVENTS    1000
 
 static void commit_free(void *p)
 {
@@ -170,6 +172,8 @@ int cc_pr_event(call *c, json_t *pr, const char *type, const char *meta_key, jso
                   clock_now(), "pullRequestEventType", type, "actorArn", c->who->arn);
     if (e && meta && json_object_set(e, meta_key, meta)) json_decref(e), e = NULL;
     json_decref(meta);
+    /* the document stays bounded: the oldest events go first */
+    while (json_array_size(evs) >= MAX_EVENTS) json_array_remove(evs, 0);
     return json_array_append_new(evs, e) ? ferr_oom(c->err) : 0;
 }
 

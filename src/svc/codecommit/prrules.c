@@ -215,7 +215,7 @@ static int revision_event(call *c, json_t *pr, const char *type, const char *met
                : 0;
 }
 
-/* AWS counts at most this many approvals on a revision. */
+/* ferry keeps at most this many approvals of a revision (the document stays bounded). */
 #define MAX_APPROVALS 200
 
 int codecommit_op_update_pull_request_approval_state(call *c, json_t *in, json_t **out)
