@@ -2,10 +2,10 @@
 Change" events of refs moved by the API (PutFile, DeleteFile, CreateCommit, branches,
 merges), pull requests and their merges, approval rules and templates, and triggers."""
 import json
-import time
 
 import pytest
 from ferrytest import acct, raises, stack_wait, zipped
+from test_s3_config import receive as drain  # n JSON bodies, deleted, within a timeout
 
 REGION = "us-east-1"
 ALLOW_EVENTS = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -30,17 +30,6 @@ def queue(sqs, name, principal):
             "Effect": "Allow", "Principal": {"Service": principal},
             "Action": "sqs:SendMessage", "Resource": arn}]})})
     return q, arn
-
-
-def drain(sqs, q, n, timeout=10):
-    """n messages' bodies (JSON), waiting at most timeout seconds."""
-    got, end = [], time.time() + timeout
-    while len(got) < n and time.time() < end:
-        r = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1, MaxNumberOfMessages=10)
-        for m in r.get("Messages", []):
-            got.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=q, ReceiptHandle=m["ReceiptHandle"])
-    return got
 
 
 def rule_to_queue(ferry, sqs, name, pattern):
