@@ -1,6 +1,7 @@
 """CodeCommit through boto3, beyond repositories and git: the "CodeCommit Repository State
 Change" events of refs moved by the API (PutFile, DeleteFile, CreateCommit, branches,
-merges), pull requests and their merges, approval rules and templates, and triggers."""
+merges), pull requests (comments, merges, events), approval rules and templates, triggers to
+SNS and Lambda, and AWS::CodeCommit::Repository's Code.S3 and Triggers."""
 import json
 
 import pytest
@@ -8,8 +9,6 @@ from ferrytest import acct, raises, stack_wait, zipped
 from test_s3_config import receive as drain  # n JSON bodies, deleted, within a timeout
 
 REGION = "us-east-1"
-ALLOW_EVENTS = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage", "Resource": "*"}
 
 
 @pytest.fixture(scope="module")
