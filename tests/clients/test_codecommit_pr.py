@@ -66,7 +66,7 @@ def test_api_ref_changes_emit_state_change_events(ferry, cc, sqs):
     seen = [(e["detail"]["event"], e["detail"]["referenceName"], e["detail"].get("oldCommitId"),
              e["detail"].get("commitId")) for e in evs]
     me = acct(ferry, "tools")
-    assert all(e["detail"]["callerUserArn"].startswith(f"arn:aws:") and me in
+    assert all(e["detail"]["callerUserArn"].startswith("arn:aws:") and me in
                e["detail"]["callerUserArn"] for e in evs)
     assert seen == [
         ("referenceCreated", "main", None, c1),
