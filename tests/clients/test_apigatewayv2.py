@@ -2,7 +2,8 @@
 routes, integrations, stages, deployments, authorizers, CORS, tags, AWS's errors) and the
 APIs served at API_ID.execute-api.localhost:PORT and /_ferry/execute-api/API_ID/...: Lambda
 proxy integrations with payload format 2.0 (the event, path parameters, route selection,
-plain JSON results, base64 bodies, cookies, the function's policy deciding), HTTP_PROXY
+plain JSON results, base64 bodies, cookies, the function's policy deciding) and 1.0 (the
+REST APIs' event with HTTP APIs' differences, its response mapping), HTTP_PROXY
 integrations, CORS preflights and JWT authorizers against a key set this test serves."""
 import base64
 import http.client
@@ -20,7 +21,7 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 FN = {"index.py": """import base64, json, time
 
 def handler(event, context):
-    p = event['rawPath']
+    p = event.get('rawPath') or event['path']  # 2.0, else 1.0
     if p.endswith('/slow'):
         time.sleep(1)
     if p.endswith('/plain'):
@@ -242,6 +243,44 @@ def test_routes_path_parameters_and_stages(ferry, gw, fn):
     gw.update_api(ApiId=api, DisableExecuteApiEndpoint=True)
     s, _, b = call(ferry, api, "GET", "/prod/items/1")
     assert (s, json.loads(b)) == (403, {"message": "Forbidden"})
+
+
+def test_lambda_payload_v1(ferry, gw, fn):
+    api = gw.create_api(Name="v1", ProtocolType="HTTP")["ApiId"]
+    iid = gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn,
+                                PayloadFormatVersion="1.0")["IntegrationId"]
+    gw.create_route(ApiId=api, RouteKey="GET /items/{id}", Target="integrations/" + iid)
+    gw.create_route(ApiId=api, RouteKey="$default", Target="integrations/" + iid)
+    gw.create_stage(ApiId=api, StageName="prod", AutoDeploy=True, StageVariables={"color": "red"})
+    s, h, b = call(ferry, api, "GET", "/prod/items/7?a=1&a=2&b=3",
+                   headers={"X-Two": "v", "User-Agent": "tester"})
+    assert s == 200, b
+    assert hdr(h, "x-custom") == "yes" and hdr(h, "apigw-requestid")
+    ev = json.loads(b)
+    assert ev["version"] == "1.0" and ev["httpMethod"] == "GET"
+    assert ev["resource"] == "/items/{id}" and ev["path"] == "/prod/items/7"
+    assert ev["pathParameters"] == {"id": "7"} and ev["stageVariables"] == {"color": "red"}
+    assert ev["queryStringParameters"] == {"a": "2", "b": "3"}
+    assert ev["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["3"]}
+    assert ev["headers"]["x-two"] == "v" and ev["multiValueHeaders"]["x-two"] == ["v"]
+    assert ev["body"] is None and ev["isBase64Encoded"] is False
+    rc = ev["requestContext"]
+    assert rc["apiId"] == api and rc["stage"] == "prod" and rc["accountId"] == acct(ferry, "dev")
+    assert rc["httpMethod"] == "GET" and rc["path"] == "/prod/items/7"
+    assert rc["resourcePath"] == "/items/{id}" and rc["resourceId"] == "GET /items/{id}"
+    assert rc["authorizer"] == {"claims": None, "scopes": None}
+    assert rc["identity"]["sourceIp"] == "127.0.0.1" and rc["identity"]["userAgent"] == "tester"
+    assert rc["requestId"] and rc["requestTimeEpoch"] > 0 and rc["protocol"] == "HTTP/1.1"
+    s, _, b = call(ferry, api, "POST", "/prod/other", body=b'{"k": 1}',
+                   headers={"Content-Type": "application/json"})
+    ev = json.loads(b)
+    assert s == 200 and ev["resource"] == "$default" and ev["body"] == '{"k": 1}'
+    assert ev["pathParameters"] is None
+    # the 1.0 response: base64 bodies decoded; a result without statusCode is malformed (500)
+    s, h, b = call(ferry, api, "GET", "/prod/bin")
+    assert s == 201 and b == b"\x00\x01\xff"
+    s, _, b = call(ferry, api, "GET", "/prod/plain")
+    assert (s, json.loads(b)) == (500, {"message": "Internal Server Error"})
 
 
 def test_integration_timeout(ferry, gw, fn, quick):

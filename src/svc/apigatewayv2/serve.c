@@ -19,8 +19,9 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
-#include "svc/httpc.h"
 #include "jwt.h"
+#include "svc/apigateway/proxy.h"
+#include "svc/httpc.h"
 #include "proto/codec.h"
 #include "proto/pcommon.h"
 #include "svc/session.h"
@@ -502,6 +503,37 @@ static json_t *event_v2(req *q, json_t *authorizer)
     return ev;
 }
 
+/* ---- payload format 1.0 ---- */
+
+/* The REST APIs' proxy event with HTTP APIs' differences (AWS, "Payload format version"):
+ * a "version", path and requestContext.path as sent (the stage included), the route's path
+ * as resource and resourcePath, its key as resourceId, and the authorizer's output (a JWT's
+ * claims and scopes directly under authorizer). */
+static json_t *event_v1(req *q, json_t *authorizer)
+{
+    const char *sp = strchr(q->route_key, ' ');
+    const char *resource = sp ? sp + 1 : q->route_key;
+    json_t *jwt = json_object_get(authorizer, "jwt");
+    json_t *az = jwt ? jwt : authorizer;
+    json_t *none = az ? NULL : json_pack("{s:n, s:n}", "claims", "scopes");
+    if (!az && (!none || !arena_defer_json(q->a, none))) return NULL;
+    apigw_proxy_req p = {.r = q->r,
+                         .path = q->raw_path,
+                         .resource = resource,
+                         .resource_id = q->route_key,
+                         .stage = q->stage,
+                         .api_id = q->api_id,
+                         .account = q->account,
+                         .request_id = q->request_id,
+                         .domain = q->r->host,
+                         .path_params = q->params,
+                         .stage_vars = json_object_get(q->st, "StageVariables"),
+                         .authorizer = az ? az : none,
+                         .version = "1.0",
+                         .ctx_path = q->raw_path};
+    return apigw_proxy_event(q->a, &p);
+}
+
 /* Sets resp from a 2.0 result: 0, or -1 when it is malformed (AWS: 500). */
 static int result_v2(req *q, const char *payload, size_t len, proto_response *resp)
 {
@@ -666,13 +698,8 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     const char *fn = apigwv2_lambda_arn(q->a, jstr(integ, "IntegrationUri"));
     const char *pfv = jstr(integ, "PayloadFormatVersion");
     if (!fn) return 500;
-    if (pfv && strcmp(pfv, "2.0")) {
-        /* TODO(lead): payload format 1.0 for HTTP APIs is the REST proxy event
-         * (src/svc/apigateway/proxy.c), to be wired here. */
-        log_warn("apigatewayv2: %s: payload format 1.0 is not served yet", q->api_id);
-        return 500;
-    }
-    json_t *ev = event_v2(q, authorizer);
+    int v1 = pfv && !strcmp(pfv, "1.0");
+    json_t *ev = v1 ? event_v1(q, authorizer) : event_v2(q, authorizer);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     const char *b64 = text ? enc_b64(q->a, (const unsigned char *)text, strlen(text)) : NULL;
@@ -708,7 +735,11 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     unsigned char *raw = pl ? enc_unb64(q->a, pl, strlen(pl), &len) : NULL;
     int failed = jstr(out, "FunctionError") != NULL;
     json_decref(out);
-    if (!raw || failed || result_v2(q, (const char *)raw, len, resp)) return 500;
+    if (!raw || failed) return 500;
+    /* AWS: a malformed 1.0 answer is the integration's failure, 500 on HTTP APIs */
+    if (v1 ? apigw_proxy_response(q->a, (const char *)raw, len, resp)
+           : result_v2(q, (const char *)raw, len, resp))
+        return 500;
     return 0;
 }
 
