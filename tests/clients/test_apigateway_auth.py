@@ -1,0 +1,251 @@
+"""API Gateway REST APIs: Lambda authorizers (CreateAuthorizer ... DeleteAuthorizer, AWS's
+errors, methods of authorization type CUSTOM) and what the data plane does with them: TOKEN
+and REQUEST authorizers invoked as API Gateway (the function's policy, or the authorizer's
+credentials role), their IAM policy evaluated against the method ARN, principalId and
+context handed to the integration, answers cached by identity, and AWS's 401/403/500."""
+import json
+import urllib.request
+
+import pytest
+from ferrytest import acct, raises, zipped
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+AUTHZ = {"index.py": """import json, uuid
+
+def handler(event, context):
+    if event["type"] == "TOKEN":
+        tok = event["authorizationToken"]
+    else:
+        tok = event["headers"].get("x-token", "")
+    if tok == "unauth":
+        raise Exception("Unauthorized")
+    if tok == "boom":
+        raise ValueError("boom")
+    if tok == "bad":
+        return {"nope": 1}
+    arn = event["methodArn"]
+    resource = arn.rsplit("/", 2)[0] + "/POST/*" if tok == "other" else arn
+    ctx = {"k": "v", "n": 1, "b": True, "nonce": str(uuid.uuid4()), "type": event["type"],
+           "arn": arn}
+    if event["type"] == "REQUEST":
+        ctx["q"] = event["queryStringParameters"]["q"]
+        ctx["color"] = event["stageVariables"]["color"]
+    return {"principalId": "user-" + tok,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Deny" if tok == "deny" else "Allow",
+                 "Resource": resource}]},
+            "context": ctx}
+"""}
+
+ECHO = {"index.py": """import json
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""}
+
+
+@pytest.fixture(scope="module")
+def apigw(ferry):
+    return ferry.client("apigateway", "dev")
+
+
+@pytest.fixture(scope="module")
+def fns(ferry):
+    lam = ferry.client("lambda", "dev")
+    role = ferry.client("iam", "dev").create_role(
+        RoleName="authz-fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    arns = {}
+    for name, code in (("authz", AUTHZ), ("authz-private", AUTHZ), ("echo", ECHO)):
+        arns[name] = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                         Handler="index.handler",
+                                         Code={"ZipFile": zipped(code)})["FunctionArn"]
+    for name in arns:
+        lam.get_waiter("function_active_v2").wait(FunctionName=name,
+                                                  WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    account = acct(ferry, "dev")
+    for name in ("authz", "echo"):
+        lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                           Principal="apigateway.amazonaws.com",
+                           SourceArn=f"arn:aws:execute-api:us-east-1:{account}:*")
+    return arns
+
+
+def uri(fn_arn):
+    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{fn_arn}/invocations"
+
+
+def call(ferry, api, path, headers=None):
+    h = dict(headers or {})
+    h["Host"] = f"{api}.execute-api.localhost:{ferry.port}"
+    req = urllib.request.Request(ferry.endpoint + path, method="GET", headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def root_of(apigw, api):
+    return next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+
+
+def test_authorizer_control_plane(apigw, fns):
+    api = apigw.create_rest_api(name="authz-cp")["id"]
+    a = apigw.create_authorizer(restApiId=api, name="tok", type="TOKEN",
+                                authorizerUri=uri(fns["authz"]),
+                                identitySource="method.request.header.Authorization",
+                                identityValidationExpression="^[a-z]+$")
+    assert a["type"] == "TOKEN" and a["name"] == "tok" and a["authorizerResultTtlInSeconds"] == 300
+    assert apigw.get_authorizer(restApiId=api, authorizerId=a["id"])["identitySource"] == \
+        "method.request.header.Authorization"
+    r = apigw.create_authorizer(restApiId=api, name="req", type="REQUEST",
+                                authorizerUri=uri(fns["authz"]), authorizerResultTtlInSeconds=0,
+                                identitySource="method.request.header.x, method.request.querystring.q")
+    assert sorted(x["name"] for x in apigw.get_authorizers(restApiId=api)["items"]) == ["req", "tok"]
+    u = apigw.update_authorizer(restApiId=api, authorizerId=a["id"], patchOperations=[
+        {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "60"},
+        {"op": "replace", "path": "/name", "value": "tok2"}])
+    assert u["authorizerResultTtlInSeconds"] == 60 and u["name"] == "tok2"
+    raises(apigw.create_authorizer, "BadRequestException",
+           "Invalid token source expression: method.request.querystring.q. The source must be a "
+           "method request header, matching 'method.request.header.[a-zA-Z0-9._-]+'.",
+           restApiId=api, name="x", type="TOKEN", authorizerUri=uri(fns["authz"]),
+           identitySource="method.request.querystring.q")
+    raises(apigw.create_authorizer, "BadRequestException", restApiId=api, name="x",
+           type="REQUEST", authorizerUri=uri(fns["authz"]), identitySource="body.x")
+    raises(apigw.create_authorizer, "BadRequestException", restApiId=api, name="x", type="TOKEN",
+           identitySource="method.request.header.A")
+    raises(apigw.update_authorizer, "BadRequestException", restApiId=api, authorizerId=a["id"],
+           patchOperations=[{"op": "replace", "path": "/authorizerResultTtlInSeconds",
+                             "value": "3601"}])
+    raises(apigw.get_authorizer, "NotFoundException", "Invalid Authorizer identifier specified",
+           restApiId=api, authorizerId="nope")
+    root = root_of(apigw, api)
+    raises(apigw.put_method, "BadRequestException",
+           "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+           "COGNITO_USER_POOLS requires a valid authorizer.",
+           restApiId=api, resourceId=root, httpMethod="GET", authorizationType="CUSTOM",
+           authorizerId="nope")
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="CUSTOM",
+                     authorizerId=r["id"])
+    raises(apigw.delete_authorizer, "ConflictException", restApiId=api, authorizerId=r["id"])
+    apigw.delete_authorizer(restApiId=api, authorizerId=a["id"])
+    assert [x["name"] for x in apigw.get_authorizers(restApiId=api)["items"]] == ["req"]
+
+
+@pytest.fixture(scope="module")
+def served(ferry, apigw, fns):
+    """An API whose resources each use one authorizer: /tok (TOKEN, no cache), /cached (TOKEN,
+    cached), /req (REQUEST, cached), /creds (TOKEN through a credentials role), /mock (MOCK
+    mapping $context.authorizer)."""
+    api = apigw.create_rest_api(name="authz")["id"]
+    root = root_of(apigw, api)
+    iam = ferry.client("iam", "dev")
+    role = iam.create_role(RoleName="apigw-invoker", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+             "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="apigw-invoker", PolicyName="invoke", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": fns["authz-private"]}]}))
+    azs = {
+        "tok": dict(type="TOKEN", identitySource="method.request.header.Authorization",
+                    identityValidationExpression="[a-z0-9]+", authorizerResultTtlInSeconds=0),
+        "cached": dict(type="TOKEN", identitySource="method.request.header.Authorization"),
+        "req": dict(type="REQUEST", authorizerResultTtlInSeconds=300,
+                    identitySource="method.request.header.X-Token, method.request.querystring.q"),
+        "creds": dict(type="TOKEN", identitySource="method.request.header.Authorization",
+                      authorizerResultTtlInSeconds=0, authorizerCredentials=role),
+        "nocreds": dict(type="TOKEN", identitySource="method.request.header.Authorization",
+                        authorizerResultTtlInSeconds=0),
+    }
+    for name, kw in azs.items():
+        fn = fns["authz-private"] if name in ("creds", "nocreds") else fns["authz"]
+        az = apigw.create_authorizer(restApiId=api, name=name, authorizerUri=uri(fn), **kw)["id"]
+        rid = apigw.create_resource(restApiId=api, parentId=root, pathPart=name)["id"]
+        apigw.put_method(restApiId=api, resourceId=rid, httpMethod="GET",
+                         authorizationType="CUSTOM", authorizerId=az)
+        apigw.put_integration(restApiId=api, resourceId=rid, httpMethod="GET", type="AWS_PROXY",
+                              integrationHttpMethod="POST", uri=uri(fns["echo"]))
+        if name == "tok":
+            tok = az
+    rid = apigw.create_resource(restApiId=api, parentId=root, pathPart="mock")["id"]
+    apigw.put_method(restApiId=api, resourceId=rid, httpMethod="GET", authorizationType="CUSTOM",
+                     authorizerId=tok)
+    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(restApiId=api, resourceId=rid, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(
+        restApiId=api, resourceId=rid, httpMethod="GET", statusCode="200", responseTemplates={
+            "application/json": '{"who": "$context.authorizer.principalId", '
+                                '"k": "$context.authorizer.k"}'})
+    apigw.create_deployment(restApiId=api, stageName="prod", variables={"color": "green"})
+    return api
+
+
+def test_token_authorizer(ferry, served):
+    account = acct(ferry, "dev")
+    s, h, b = call(ferry, served, "/prod/tok", {"Authorization": "allow"})
+    assert s == 200, b
+    ev = json.loads(b)
+    az = ev["requestContext"]["authorizer"]
+    assert az["principalId"] == "user-allow" and az["k"] == "v" and az["n"] == "1"
+    assert az["b"] == "true" and az["type"] == "TOKEN" and "integrationLatency" in az
+    assert az["arn"] == f"arn:aws:execute-api:us-east-1:{account}:{served}/prod/GET/tok"
+    # refusals, in AWS's words
+    for headers, status, body in (
+            ({}, 401, {"message": "Unauthorized"}),
+            ({"Authorization": "NOT-valid!"}, 401, {"message": "Unauthorized"}),
+            ({"Authorization": "unauth"}, 401, {"message": "Unauthorized"}),
+            ({"Authorization": "deny"}, 403,
+             {"Message": "User is not authorized to access this resource with an explicit deny"}),
+            ({"Authorization": "other"}, 403,
+             {"Message": "User is not authorized to access this resource"}),
+            ({"Authorization": "boom"}, 500, {"message": None}),
+            ({"Authorization": "bad"}, 500, {"message": None})):
+        s, h, b = call(ferry, served, "/prod/tok", headers)
+        assert (s, json.loads(b)) == (status, body), headers
+    s, h, _ = call(ferry, served, "/prod/tok", {"Authorization": "boom"})
+    assert h["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
+    # $context.authorizer in mapping templates
+    s, _, b = call(ferry, served, "/prod/mock", {"Authorization": "allow"})
+    assert s == 200 and json.loads(b) == {"who": "user-allow", "k": "v"}
+
+
+def test_cache_by_identity(ferry, served):
+    def nonce(path, headers):
+        s, _, b = call(ferry, served, path, headers)
+        assert s == 200, b
+        return json.loads(b)["requestContext"]["authorizer"]["nonce"]
+
+    one = nonce("/prod/cached", {"Authorization": "c1"})
+    assert nonce("/prod/cached", {"Authorization": "c1"}) == one
+    assert nonce("/prod/cached", {"Authorization": "c2"}) != one
+    t1 = nonce("/prod/tok", {"Authorization": "c1"})  # TTL 0: asked every time
+    assert nonce("/prod/tok", {"Authorization": "c1"}) != t1
+
+
+def test_request_authorizer(ferry, served):
+    s, _, b = call(ferry, served, "/prod/req?q=1", {"X-Token": "r1"})
+    assert s == 200, b
+    az = json.loads(b)["requestContext"]["authorizer"]
+    assert az["type"] == "REQUEST" and az["q"] == "1" and az["color"] == "green"
+    assert az["principalId"] == "user-r1"
+    again = json.loads(call(ferry, served, "/prod/req?q=1", {"X-Token": "r1"})[2])
+    assert again["requestContext"]["authorizer"]["nonce"] == az["nonce"]
+    other = json.loads(call(ferry, served, "/prod/req?q=2", {"X-Token": "r1"})[2])
+    assert other["requestContext"]["authorizer"]["nonce"] != az["nonce"]
+    # a missing identity source: refused before the function runs
+    s, _, b = call(ferry, served, "/prod/req", {"X-Token": "r1"})
+    assert (s, json.loads(b)) == (401, {"message": "Unauthorized"})
+
+
+def test_authorizer_credentials(ferry, served):
+    # the function's policy does not name API Gateway: only the credentials role may invoke it
+    s, _, b = call(ferry, served, "/prod/creds", {"Authorization": "allow"})
+    assert s == 200, b
+    assert json.loads(b)["requestContext"]["authorizer"]["principalId"] == "user-allow"
+    s, _, b = call(ferry, served, "/prod/nocreds", {"Authorization": "allow"})
+    assert (s, json.loads(b)) == (500, {"message": None})
