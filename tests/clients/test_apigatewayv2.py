@@ -4,7 +4,8 @@ APIs served at API_ID.execute-api.localhost:PORT and /_ferry/execute-api/API_ID/
 proxy integrations with payload format 2.0 (the event, path parameters, route selection,
 plain JSON results, base64 bodies, cookies, the function's policy deciding) and 1.0 (the
 REST APIs' event with HTTP APIs' differences, its response mapping), HTTP_PROXY
-integrations, CORS preflights and JWT authorizers against a key set this test serves."""
+integrations, CORS preflights, JWT authorizers against a key set this test serves, and Lambda (REQUEST)
+authorizers in both payload formats, simple and IAM policy answers, cached by identity."""
 import base64
 import http.client
 import http.server
@@ -468,6 +469,85 @@ def test_jwt_authorizer(ferry, gw, fn, issuer):
     admin = token(issuer, {"iss": issuer["url"], "aud": "app", "exp": now + 600, "scope": "admin"})
     assert call(ferry, api, "GET", "/admin", headers={"Authorization": admin})[0] == 200
     assert issuer["state"]["fetches"] == 1  # the key set is cached
+
+
+AUTHZ = {"index.py": """import uuid
+
+def handler(event, context):
+    tok = (event.get("headers") or {}).get("x-token", "")
+    if tok == "boom":
+        raise ValueError("boom")
+    ctx = {"who": tok, "nonce": str(uuid.uuid4()), "ids": event["identitySource"],
+           "type": event["type"], "n": 1}
+    if event["version"] == "2.0":
+        ctx["arn"] = event["routeArn"]
+        return {"isAuthorized": tok == "yes", "context": ctx}
+    ctx["arn"] = event["methodArn"]
+    return {"principalId": tok, "context": ctx, "policyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow" if tok == "yes" else "Deny",
+                           "Action": "execute-api:Invoke", "Resource": event["methodArn"]}]}}
+"""}
+
+
+def test_lambda_authorizer(ferry, gw, fn):
+    lam = ferry.client("lambda", "dev", region="us-east-1")
+    role = lam.get_function(FunctionName="web")["Configuration"]["Role"]
+    azfn = lam.create_function(FunctionName="httpauthz", Runtime="python3.12", Role=role,
+                               Handler="index.handler", Code={"ZipFile": zipped(AUTHZ)})["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="httpauthz",
+                                              WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    account = acct(ferry, "dev")
+    lam.add_permission(FunctionName="httpauthz", StatementId="apigw",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:{account}:*")
+    api = gw.create_api(Name="lambda-authz", ProtocolType="HTTP")["ApiId"]
+    azuri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{azfn}/invocations"
+    raises(gw.create_authorizer, "BadRequestException", ApiId=api, Name="x",
+           AuthorizerType="REQUEST", AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="1.0",
+           EnableSimpleResponses=True, IdentitySource=["$request.header.X-Token"])
+    raises(gw.create_authorizer, "BadRequestException", ApiId=api, Name="x",
+           AuthorizerType="REQUEST", AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="2.0",
+           IdentitySource=["$request.body.x"])
+    simple = gw.create_authorizer(ApiId=api, Name="simple", AuthorizerType="REQUEST",
+                                  AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="2.0",
+                                  EnableSimpleResponses=True, AuthorizerResultTtlInSeconds=300,
+                                  IdentitySource=["$request.header.X-Token"])["AuthorizerId"]
+    policy = gw.create_authorizer(ApiId=api, Name="policy", AuthorizerType="REQUEST",
+                                  AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="1.0",
+                                  IdentitySource=["$request.header.X-Token",
+                                                  "$request.querystring.q"])["AuthorizerId"]
+    got = gw.get_authorizer(ApiId=api, AuthorizerId=simple)
+    assert got["EnableSimpleResponses"] is True and got["AuthorizerPayloadFormatVersion"] == "2.0"
+    iid = gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn,
+                                PayloadFormatVersion="2.0")["IntegrationId"]
+    gw.create_route(ApiId=api, RouteKey="GET /simple", Target="integrations/" + iid,
+                    AuthorizationType="CUSTOM", AuthorizerId=simple)
+    gw.create_route(ApiId=api, RouteKey="GET /policy", Target="integrations/" + iid,
+                    AuthorizationType="CUSTOM", AuthorizerId=policy)
+    gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+
+    s, _, b = call(ferry, api, "GET", "/simple", headers={"X-Token": "yes"})
+    assert s == 200, b
+    lc = json.loads(b)["requestContext"]["authorizer"]["lambda"]
+    assert lc["who"] == "yes" and lc["ids"] == ["yes"] and lc["type"] == "REQUEST" and lc["n"] == 1
+    assert lc["arn"] == f"arn:aws:execute-api:us-east-1:{account}:{api}/$default/GET/simple"
+    again = json.loads(call(ferry, api, "GET", "/simple", headers={"X-Token": "yes"})[2])
+    assert again["requestContext"]["authorizer"]["lambda"]["nonce"] == lc["nonce"]  # cached
+    for headers, status, msg in (({}, 401, "Unauthorized"), ({"X-Token": "no"}, 403, "Forbidden"),
+                                 ({"X-Token": "boom"}, 500, "Internal Server Error")):
+        s, _, b = call(ferry, api, "GET", "/simple", headers=headers)
+        assert (s, json.loads(b)) == (status, {"message": msg}), headers
+    # the IAM policy format (payload 1.0): the document decides for the route's ARN
+    s, _, b = call(ferry, api, "GET", "/policy?q=1", headers={"X-Token": "yes"})
+    assert s == 200, b
+    lc = json.loads(b)["requestContext"]["authorizer"]["lambda"]
+    assert lc["ids"] == "yes,1" and lc["arn"].endswith(f"{api}/$default/GET/policy")
+    again = json.loads(call(ferry, api, "GET", "/policy?q=1", headers={"X-Token": "yes"})[2])
+    assert again["requestContext"]["authorizer"]["lambda"]["nonce"] != lc["nonce"]  # no TTL
+    s, _, b = call(ferry, api, "GET", "/policy?q=1", headers={"X-Token": "no"})
+    assert (s, json.loads(b)) == (403, {"message": "Forbidden"})
+    s, _, b = call(ferry, api, "GET", "/policy", headers={"X-Token": "yes"})
+    assert (s, json.loads(b)) == (401, {"message": "Unauthorized"})
 
 
 # ---- CloudFormation ----
