@@ -2,8 +2,12 @@
 errors, methods of authorization type CUSTOM) and what the data plane does with them: TOKEN
 and REQUEST authorizers invoked as API Gateway (the function's policy, or the authorizer's
 credentials role), their IAM policy evaluated against the method ARN, principalId and
-context handed to the integration, answers cached by identity, and AWS's 401/403/500."""
+context handed to the integration, answers cached by identity, and AWS's 401/403/500. Then
+API keys and usage plans: the control plane, methods requiring a key (x-api-key) of a plan
+naming their stage, the quota enforced (429) and counted durably (across a kill -9)."""
+import datetime
 import json
+import signal
 import urllib.request
 
 import pytest
@@ -249,3 +253,102 @@ def test_authorizer_credentials(ferry, served):
     assert json.loads(b)["requestContext"]["authorizer"]["principalId"] == "user-allow"
     s, _, b = call(ferry, served, "/prod/nocreds", {"Authorization": "allow"})
     assert (s, json.loads(b)) == (500, {"message": None})
+
+
+# ---- API keys and usage plans ----
+
+def test_api_keys(apigw):
+    k = apigw.create_api_key(name="alpha", enabled=True, description="d", customerId="c1")
+    assert len(k["value"]) == 40 and k["enabled"] is True and k["name"] == "alpha"
+    assert "value" not in apigw.get_api_key(apiKey=k["id"])
+    assert apigw.get_api_key(apiKey=k["id"], includeValue=True)["value"] == k["value"]
+    mine = apigw.create_api_key(name="beta", value="b" * 24)
+    assert mine["value"] == "b" * 24 and mine["enabled"] is False
+    listed = apigw.get_api_keys(includeValues=True, nameQuery="al")["items"]
+    assert [(x["name"], x["value"]) for x in listed] == [("alpha", k["value"])]
+    assert {x["name"] for x in apigw.get_api_keys()["items"]} >= {"alpha", "beta"}
+    assert all("value" not in x for x in apigw.get_api_keys()["items"])
+    raises(apigw.create_api_key, "BadRequestException", name="short", value="tooshort")
+    raises(apigw.create_api_key, "ConflictException", name="dup", value="b" * 24)
+    u = apigw.update_api_key(apiKey=mine["id"], patchOperations=[
+        {"op": "replace", "path": "/enabled", "value": "true"},
+        {"op": "replace", "path": "/description", "value": "now on"}])
+    assert u["enabled"] is True and u["description"] == "now on"
+    apigw.delete_api_key(apiKey=mine["id"])
+    raises(apigw.get_api_key, "NotFoundException", "Invalid API Key identifier specified",
+           apiKey=mine["id"])
+
+
+@pytest.fixture(scope="module")
+def keyed(apigw):
+    """GET /keyed (MOCK) requires an API key; the prod stage is in a plan of 3 a day."""
+    api = apigw.create_rest_api(name="keyed")["id"]
+    root = root_of(apigw, api)
+    rid = apigw.create_resource(restApiId=api, parentId=root, pathPart="keyed")["id"]
+    apigw.put_method(restApiId=api, resourceId=rid, httpMethod="GET", authorizationType="NONE",
+                     apiKeyRequired=True)
+    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(restApiId=api, resourceId=rid, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(restApiId=api, resourceId=rid, httpMethod="GET",
+                                   statusCode="200",
+                                   responseTemplates={"application/json": '{"ok": true}'})
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    apigw.create_deployment(restApiId=api, stageName="beta")
+    return api
+
+
+def test_usage_plans_and_quota(ferry, apigw, keyed):
+    raises(apigw.create_usage_plan, "BadRequestException", name="bad",
+           apiStages=[{"apiId": keyed, "stage": "nope"}])
+    plan = apigw.create_usage_plan(name="gold", apiStages=[{"apiId": keyed, "stage": "prod"}],
+                                   throttle={"burstLimit": 10, "rateLimit": 5.0},
+                                   quota={"limit": 3, "period": "DAY"})
+    assert plan["apiStages"] == [{"apiId": keyed, "stage": "prod"}]
+    assert plan["quota"] == {"limit": 3, "offset": 0, "period": "DAY"} or \
+        plan["quota"] == {"limit": 3, "period": "DAY"}
+    key = apigw.create_api_key(name="caller", enabled=True)
+    other = apigw.create_api_key(name="outsider", enabled=True)
+    forbidden = (403, {"message": "Forbidden"})
+    s, _, b = call(ferry, keyed, "/prod/keyed")
+    assert (s, json.loads(b)) == forbidden
+    s, _, b = call(ferry, keyed, "/prod/keyed", {"x-api-key": key["value"]})
+    assert (s, json.loads(b)) == forbidden  # not in the plan yet
+    pk = apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert pk == {**pk, "id": key["id"], "type": "API_KEY", "value": key["value"], "name": "caller"}
+    raises(apigw.create_usage_plan_key, "ConflictException", usagePlanId=plan["id"],
+           keyId=key["id"], keyType="API_KEY")
+    assert [x["id"] for x in apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == [key["id"]]
+    assert [p["id"] for p in apigw.get_usage_plans(keyId=key["id"])["items"]] == [plan["id"]]
+    for _ in range(2):
+        s, _, b = call(ferry, keyed, "/prod/keyed", {"x-api-key": key["value"]})
+        assert (s, json.loads(b)) == (200, {"ok": True})
+    s, _, b = call(ferry, keyed, "/beta/keyed", {"x-api-key": key["value"]})
+    assert (s, json.loads(b)) == forbidden  # the plan does not name beta
+    s, _, b = call(ferry, keyed, "/prod/keyed", {"x-api-key": other["value"]})
+    assert (s, json.loads(b)) == forbidden
+    # the count survives a kill -9
+    ferry.stop(signal.SIGKILL)
+    ferry.start()
+    s, _, b = call(ferry, keyed, "/prod/keyed", {"x-api-key": key["value"]})
+    assert s == 200
+    s, h, b = call(ferry, keyed, "/prod/keyed", {"x-api-key": key["value"]})
+    assert (s, json.loads(b)) == (429, {"message": "Limit Exceeded"})
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    u = apigw.get_usage(usagePlanId=plan["id"], startDate=today, endDate=today)
+    assert u["items"] == {key["id"]: [[3, 0]]} and u["usagePlanId"] == plan["id"]
+    # more quota, a disabled key, a key removed from the plan
+    apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+        {"op": "replace", "path": "/quota/limit", "value": "10"},
+        {"op": "add", "path": "/apiStages", "value": f"{keyed}:beta"}])
+    assert call(ferry, keyed, "/beta/keyed", {"x-api-key": key["value"]})[0] == 200
+    apigw.update_api_key(apiKey=key["id"], patchOperations=[
+        {"op": "replace", "path": "/enabled", "value": "false"}])
+    assert call(ferry, keyed, "/prod/keyed", {"x-api-key": key["value"]})[0] == 403
+    apigw.update_api_key(apiKey=key["id"], patchOperations=[
+        {"op": "replace", "path": "/enabled", "value": "true"}])
+    apigw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+    assert call(ferry, keyed, "/prod/keyed", {"x-api-key": key["value"]})[0] == 403
+    apigw.delete_usage_plan(usagePlanId=plan["id"])
+    raises(apigw.get_usage_plan, "NotFoundException", "Invalid Usage Plan ID specified",
+           usagePlanId=plan["id"])

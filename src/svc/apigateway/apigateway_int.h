@@ -60,6 +60,12 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in);
  * ("/name /description"), and under a map prefix ending in '/' ("/variables/"). */
 int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed);
 
+/* A method that requires an API key (usage.c): 0 when value is the key of an enabled API key
+ * in a usage plan of api's stage, with quota left (the request then counted, durably); else
+ * the status AWS answers: 403 (no such key), 429 (quota spent), 500. */
+int apigw_usage_check(ferry_env *env, const char *account, const char *region, const char *api,
+                      const char *stage, const char *value);
+
 /* The data plane's route (serve.c). */
 int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

@@ -666,6 +666,7 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
                          .binary_types = json_object_get(v.api, "binaryMediaTypes"),
                          .caller = iam ? &who : NULL};
     json_t *authz = NULL;
+    int keyed = jbool(m, "apiKeyRequired", 0);
     if (auth && !strcmp(auth, "CUSTOM")) {
         if (authorize_custom(env, a, r, &v, doc, m, &q, &x, invoke_arn, &authz, resp)) {
             proto_response_header(a, resp, "x-amzn-RequestId", rid);
@@ -677,6 +678,20 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
             apigw_answer(a, resp, 500, NULL, "Internal server error");
             return 1;
         }
+    }
+    /* AWS: after authorization, the API key (apiKeySource HEADER: x-api-key) */
+    int st = keyed
+                 ? apigw_usage_check(env, v.account, v.region, id, stage, r->header(r, "x-api-key"))
+                 : 0;
+    if (st) {
+        if (st == 429)
+            apigw_answer(a, resp, 429, "LimitExceededException", "Limit Exceeded");
+        else if (st == 403)
+            apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
+        else
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
+        proto_response_header(a, resp, "x-amzn-RequestId", rid);
+        return 1;
     }
     if (!type) {
         apigw_answer(a, resp, 500, NULL, "Internal server error");
