@@ -352,3 +352,71 @@ def test_usage_plans_and_quota(ferry, apigw, keyed):
     apigw.delete_usage_plan(usagePlanId=plan["id"])
     raises(apigw.get_usage_plan, "NotFoundException", "Invalid Usage Plan ID specified",
            usagePlanId=plan["id"])
+
+
+# ---- CloudFormation ----
+
+AUTHZ_SRC = """def handler(event, context):
+    tok = event["authorizationToken"]
+    return {"principalId": tok, "policyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Action": "execute-api:Invoke", "Effect": "Allow" if tok == "allow" else "Deny",
+         "Resource": event["methodArn"]}]}}
+"""
+
+
+def test_cloudformation_authorizer_key_plan(ferry, apigw):
+    from test_cfn_providers import Stacks
+    stacks = Stacks(ferry)
+    api = {"Ref": "Api"}
+    tpl = {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": AUTHZ_SRC}}},
+        "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/authorizers/*"}}},
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "guarded"}},
+        "Auth": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {
+            "RestApiId": api, "Name": "tok", "Type": "TOKEN",
+            "IdentitySource": "method.request.header.Authorization",
+            "AuthorizerResultTtlInSeconds": 0,
+            "AuthorizerUri": {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}}},
+        "Get": {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "RestApiId": api, "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+            "HttpMethod": "GET", "AuthorizationType": "CUSTOM", "AuthorizerId": {"Ref": "Auth"},
+            "ApiKeyRequired": True,
+            "MethodResponses": [{"StatusCode": "200"}],
+            "Integration": {"Type": "MOCK", "RequestTemplates": {"application/json": '{"statusCode": 200}'},
+                            "IntegrationResponses": [{"StatusCode": "200", "ResponseTemplates": {
+                                "application/json": '{"hi": "$context.authorizer.principalId"}'}}]}}},
+        "Deployment": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["Get"],
+                       "Properties": {"RestApiId": api, "StageName": "Prod"}},
+        "Key": {"Type": "AWS::ApiGateway::ApiKey", "Properties": {"Enabled": True}},
+        "Plan": {"Type": "AWS::ApiGateway::UsagePlan", "DependsOn": ["Deployment"], "Properties": {
+            "UsagePlanName": "basic", "ApiStages": [{"ApiId": api, "Stage": "Prod"}],
+            "Quota": {"Limit": 100, "Period": "MONTH"}, "Throttle": {"BurstLimit": 5, "RateLimit": 2}}},
+        "PlanKey": {"Type": "AWS::ApiGateway::UsagePlanKey", "Properties": {
+            "KeyId": {"Ref": "Key"}, "KeyType": "API_KEY", "UsagePlanId": {"Ref": "Plan"}}}},
+        "Outputs": {"Api": {"Value": api}, "Key": {"Value": {"Ref": "Key"}},
+                    "KeyId": {"Value": {"Fn::GetAtt": ["Key", "APIKeyId"]}},
+                    "Plan": {"Value": {"Ref": "Plan"}}, "Auth": {"Value": {"Fn::GetAtt": ["Auth", "AuthorizerId"]}}}}
+    s = stacks.deploy("guarded", tpl)
+    out = s["Out"]
+    assert out["Key"] == out["KeyId"]
+    assert apigw.get_authorizer(restApiId=out["Api"], authorizerId=out["Auth"])["type"] == "TOKEN"
+    plan = apigw.get_usage_plan(usagePlanId=out["Plan"])
+    assert plan["name"] == "basic" and plan["quota"]["limit"] == 100
+    value = apigw.get_api_key(apiKey=out["Key"], includeValue=True)["value"]
+    s1, _, b = call(ferry, out["Api"], "/Prod/", {"Authorization": "allow", "x-api-key": value})
+    assert (s1, json.loads(b)) == (200, {"hi": "allow"})
+    assert call(ferry, out["Api"], "/Prod/", {"Authorization": "allow"})[0] == 403
+    assert call(ferry, out["Api"], "/Prod/", {"Authorization": "deny", "x-api-key": value})[0] == 403
+    # an update: the plan's quota
+    tpl["Resources"]["Plan"]["Properties"]["Quota"]["Limit"] = 200
+    stacks.deploy("guarded", tpl, update=True)
+    assert apigw.get_usage_plan(usagePlanId=out["Plan"])["quota"]["limit"] == 200
+    stacks.delete(s)
+    raises(apigw.get_api_key, "NotFoundException", apiKey=out["Key"])
+    raises(apigw.get_usage_plan, "NotFoundException", usagePlanId=out["Plan"])

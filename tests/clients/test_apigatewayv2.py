@@ -594,3 +594,40 @@ def test_cloudformation_stack_serves(ferry, gw):
     assert s["Out"]["Id"] == api and gw.get_api(ApiId=api)["Description"] == "two"
     stacks.delete(s)
     raises(gw.get_api, "NotFoundException", ApiId=api)
+
+
+def test_cloudformation_lambda_authorizer(ferry, gw, fn):
+    from test_cfn_providers import Stacks, out
+    stacks = Stacks(ferry)
+    azfn = ferry.client("lambda", "dev", region="us-east-1").get_function(
+        FunctionName="httpauthz")["Configuration"]["FunctionArn"]  # test_lambda_authorizer's
+
+    def tpl(ttl):
+        return {"Resources": {
+            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+                "Name": "cfn-authz", "ProtocolType": "HTTP"}},
+            "Authz": {"Type": "AWS::ApiGatewayV2::Authorizer", "Properties": {
+                "ApiId": {"Ref": "Api"}, "Name": "lam", "AuthorizerType": "REQUEST",
+                "AuthorizerUri": {"Fn::Sub": f"arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/{azfn}/invocations"},
+                "AuthorizerPayloadFormatVersion": "2.0", "EnableSimpleResponses": True,
+                "AuthorizerResultTtlInSeconds": ttl, "IdentitySource": ["$request.header.X-Token"]}},
+            "Integ": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+                "ApiId": {"Ref": "Api"}, "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": fn, "PayloadFormatVersion": "2.0"}},
+            "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+                "ApiId": {"Ref": "Api"}, "RouteKey": "GET /x", "AuthorizationType": "CUSTOM",
+                "AuthorizerId": {"Ref": "Authz"},
+                "Target": {"Fn::Join": ["/", ["integrations", {"Ref": "Integ"}]]}}},
+            "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+                "ApiId": {"Ref": "Api"}, "StageName": "$default", "AutoDeploy": True}}},
+            "Outputs": out(("Id", {"Ref": "Api"}), ("Authz", {"Fn::GetAtt": ["Authz", "AuthorizerId"]}))}
+
+    s = stacks.deploy("http-authz", tpl(0))
+    api, az = s["Out"]["Id"], s["Out"]["Authz"]
+    assert gw.get_authorizer(ApiId=api, AuthorizerId=az)["AuthorizerType"] == "REQUEST"
+    assert call(ferry, api, "GET", "/x", headers={"X-Token": "yes"})[0] == 200
+    assert call(ferry, api, "GET", "/x", headers={"X-Token": "no"})[0] == 403
+    stacks.deploy("http-authz", tpl(60), update=True)
+    assert gw.get_authorizer(ApiId=api, AuthorizerId=az)["AuthorizerResultTtlInSeconds"] == 60
+    stacks.delete(s)
+    raises(gw.get_api, "NotFoundException", ApiId=api)
