@@ -29,6 +29,31 @@ const char *apigw_function_of(arena *a, const char *uri, const char **region)
     return arena_strndup(a, f, (size_t)(end - f));
 }
 
+int apigw_lambda_invoke(ferry_env *env, arena *a, const principal *p, const char *account,
+                        const char *fn, const char *region, const char *source_arn,
+                        const char *payload, size_t len, const char **out, size_t *out_len,
+                        int *failed, ferr *e)
+{
+    *out = NULL;
+    *out_len = 0;
+    *failed = 0;
+    const char *b64 = enc_b64(a, (const unsigned char *)payload, len);
+    json_t *in = b64 ? json_pack("{s:s, s:s}", "FunctionName", fn, "Payload", b64) : NULL;
+    json_t *ctx =
+        json_pack("{s:s, s:s}", "aws:SourceArn", source_arn, "aws:SourceAccount", account);
+    json_t *res = NULL;
+    int rc =
+        in && ctx ? svc_invoke(env, p, region, "lambda", "Invoke", in, &res, ctx, e) : ferr_oom(e);
+    json_decref(in);
+    json_decref(ctx);
+    if (rc) return -1;
+    const char *p64 = jstr(res, "Payload");
+    *failed = jstr(res, "FunctionError") != NULL;
+    *out = p64 ? (const char *)enc_unb64(a, p64, strlen(p64), out_len) : NULL;
+    json_decref(res);
+    return 0;
+}
+
 int apigw_authz_invoke(ferry_env *env, arena *a, const char *account, const char *fn,
                        const char *region, const char *role, const char *source_arn,
                        const json_t *event, json_t **out)
@@ -49,29 +74,21 @@ int apigw_authz_invoke(ferry_env *env, arena *a, const char *account, const char
         p = s.key.who;
     }
     char *text = json_dumps(event, JSON_COMPACT);
-    const char *b64 = text ? enc_b64(a, (const unsigned char *)text, strlen(text)) : NULL;
+    const char *payload = text ? arena_strdup(a, text) : NULL;
     free(text);
-    json_t *in = b64 ? json_pack("{s:s, s:s}", "FunctionName", fn, "Payload", b64) : NULL;
-    json_t *ctx =
-        json_pack("{s:s, s:s}", "aws:SourceArn", source_arn, "aws:SourceAccount", account);
-    json_t *res = NULL;
-    int rc = in && ctx ? svc_invoke(env, &p, region, "lambda", "Invoke", in, &res, ctx, &e) : -1;
-    json_decref(in);
-    json_decref(ctx);
-    if (rc) {
+    const char *raw = NULL;
+    size_t len = 0;
+    int failed = 0;
+    if (!payload || apigw_lambda_invoke(env, a, &p, account, fn, region, source_arn, payload,
+                                        strlen(payload), &raw, &len, &failed, &e)) {
         log_info("apigateway: authorizer %s not invoked: %s %s", fn, e.code, e.message);
         return -1;
     }
-    const char *p64 = jstr(res, "Payload");
-    size_t len = 0;
-    unsigned char *raw = p64 ? enc_unb64(a, p64, strlen(p64), &len) : NULL;
-    int failed = jstr(res, "FunctionError") != NULL;
-    json_decref(res);
-    json_t *ans = raw ? json_loadb((const char *)raw, len, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *ans = raw ? json_loadb(raw, len, JSON_DECODE_ANY, NULL) : NULL;
     if (failed) {
         /* AWS: an authorizer that fails with the message "Unauthorized" refuses (401) */
         const char *m = jstr(ans, "errorMessage");
-        rc = m && !strcmp(m, "Unauthorized") ? APIGW_AUTHZ_UNAUTHORIZED : -1;
+        int rc = m && !strcmp(m, "Unauthorized") ? APIGW_AUTHZ_UNAUTHORIZED : -1;
         json_decref(ans);
         return rc;
     }

@@ -13,6 +13,15 @@
  * none. */
 const char *apigw_function_of(arena *a, const char *uri, const char **region);
 
+/* Invokes fn (in region) with payload as p (apigateway.amazonaws.com, or a role it
+ * assumed) on behalf of account's API, aws:SourceArn source_arn: 0 with *out (the
+ * function's output, in a; NULL when it gave none) and *failed (a FunctionError), or -1
+ * with *e (the invocation refused: no permission, no such function). */
+int apigw_lambda_invoke(ferry_env *env, arena *a, const principal *p, const char *account,
+                        const char *fn, const char *region, const char *source_arn,
+                        const char *payload, size_t len, const char **out, size_t *out_len,
+                        int *failed, ferr *e);
+
 #define APIGW_AUTHZ_UNAUTHORIZED 1 /* the function failed with "Unauthorized" */
 
 /* Invokes fn (in region) with event on behalf of account's API: as role when given (the

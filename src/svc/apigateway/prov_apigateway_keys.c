@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/stacks/prov_int.h"
+#include "prov_apigateway.h"
 
 /* CloudFormation's PascalCase members as the API's camelCase, all the way down
  * ("ProviderARNs" -> "providerARNs"), Tags as the API's map. A new reference, or NULL. */
@@ -36,18 +36,6 @@ static json_t *camel(const json_t *v)
         if (o && (!nv || json_object_set_new(o, name, nv))) json_decref(o), o = NULL;
     }
     return o;
-}
-
-/* Takes the id of a made resource: *id (malloc'd) announced. */
-static int took(cfn_pctx *p, const char *made, char **id)
-{
-    if (!made || !(*id = strdup(made))) return ferr_oom(p->e);
-    if (cfn_intent(p, *id)) {
-        free(*id);
-        *id = NULL;
-        return -1;
-    }
-    return 0;
 }
 
 /* Patch operations replacing each scalar member of np named in props (CloudFormation
@@ -104,7 +92,7 @@ static int authz_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
     (void)s;
     json_t *out = NULL;
     int rc = prov_call(p, "apigateway", "CreateAuthorizer", camel(pr), &out);
-    if (!rc) rc = took(p, jstr(out, "id"), id);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
     if (!rc) rc = id_attr(p, "AuthorizerId", *id, attrs);
     json_decref(out);
     return rc;
@@ -187,7 +175,7 @@ static int key_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
     json_object_del(in, "generateDistinctId");
     json_t *out = NULL;
     int rc = prov_call(p, "apigateway", "CreateApiKey", in, &out);
-    if (!rc) rc = took(p, jstr(out, "id"), id);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
     if (!rc) rc = id_attr(p, "APIKeyId", *id, attrs);
     json_decref(out);
     return rc;
@@ -259,7 +247,7 @@ static int plan_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
     json_object_del(in, "usagePlanName");
     json_t *out = NULL;
     int rc = prov_call(p, "apigateway", "CreateUsagePlan", in, &out);
-    if (!rc) rc = took(p, jstr(out, "id"), id);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
     if (!rc) rc = id_attr(p, "Id", *id, attrs);
     json_decref(out);
     return rc;
@@ -356,7 +344,7 @@ static int pkey_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
     (void)s;
     json_t *out = NULL;
     int rc = prov_call(p, "apigateway", "CreateUsagePlanKey", camel(pr), &out);
-    if (!rc) rc = took(p, jstr(out, "id"), id);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
     if (!rc) rc = id_attr(p, "Id", *id, attrs);
     json_decref(out);
     return rc;

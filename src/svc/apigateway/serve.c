@@ -18,6 +18,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "proto/pcommon.h"
+#include "svc/session.h"
 #include "httpint.h"
 #include "lambdaauth.h"
 #include "proxy.h"
@@ -185,21 +186,12 @@ static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *i
     const char *fn = uri ? apigw_function_of(a, uri, &region) : NULL;
     if (!fn || !region) return -1;
     principal p;
-    memset(&p, 0, sizeof(p));
-    p.kind = PRIN_SERVICE;
-    snprintf(p.account, sizeof(p.account), "%s", v->account);
-    snprintf(p.service, sizeof(p.service), "apigateway.amazonaws.com");
-    json_t *ctx =
-        json_pack("{s:s, s:s}", "aws:SourceArn", source_arn, "aws:SourceAccount", v->account);
-    char *b64 = enc_b64(a, (const unsigned char *)payload, len);
-    json_t *in = b64 ? json_pack("{s:s, s:s}", "FunctionName", fn, "Payload", b64) : NULL;
-    json_t *res = NULL;
+    session_service_principal(&p, "apigateway.amazonaws.com", v->account);
     ferr e = {0};
+    int failed = 0;
     double t0 = clock_now();
-    int rc = ctx && in ? svc_invoke(env, &p, region, "lambda", "Invoke", in, &res, ctx, &e) : -1;
-    json_decref(ctx);
-    json_decref(in);
-    if (rc) {
+    if (apigw_lambda_invoke(env, a, &p, v->account, fn, region, source_arn, payload, len, out,
+                            out_len, &failed, &e)) {
         /* AWS: a function API Gateway may not invoke (no permission) or cannot find is the
          * integration's failure, 500 */
         log_info("apigateway: %s/%s: Invoke of %s refused: %s %s", v->api_id, v->stage, fn, e.code,
@@ -207,10 +199,6 @@ static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *i
         return -1;
     }
     double limit = (double)jint(integ, "timeoutInMillis", 29000) / 1000.0;
-    const char *p64 = jstr(res, "Payload");
-    int failed = jstr(res, "FunctionError") != NULL;
-    *out = p64 ? (const char *)enc_unb64(a, p64, strlen(p64), out_len) : NULL;
-    json_decref(res);
     if (clock_now() - t0 > limit) {
         *status = 504;
         *msg = "Endpoint request timed out";
