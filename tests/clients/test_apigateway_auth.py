@@ -255,6 +255,39 @@ def test_authorizer_credentials(ferry, served):
     assert (s, json.loads(b)) == (500, {"message": None})
 
 
+def test_import_authorizers_and_api_keys(ferry, apigw, fns):
+    mock = {"type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {"default": {"statusCode": "200", "responseTemplates": {
+                "application/json": '{"who": "$context.authorizer.principalId"}'}}}}
+    spec = {"swagger": "2.0", "info": {"title": "imported", "version": "1"},
+            "securityDefinitions": {
+                "tok": {"type": "apiKey", "name": "Authorization", "in": "header",
+                        "x-amazon-apigateway-authtype": "custom",
+                        "x-amazon-apigateway-authorizer": {
+                            "type": "token", "authorizerUri": uri(fns["authz"]),
+                            "authorizerResultTtlInSeconds": 0}},
+                "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}},
+            "paths": {
+                "/who": {"get": {"security": [{"tok": []}], "responses": {"200": {}},
+                                 "x-amazon-apigateway-integration": mock}},
+                "/keyed": {"get": {"security": [{"api_key": []}], "responses": {"200": {}},
+                                   "x-amazon-apigateway-integration": mock}}}}
+    api = apigw.import_rest_api(body=json.dumps(spec))["id"]
+    azs = apigw.get_authorizers(restApiId=api)["items"]
+    assert [(a["name"], a["type"], a["identitySource"]) for a in azs] == \
+        [("tok", "TOKEN", "method.request.header.Authorization")]
+    res = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api)["items"]}
+    m = apigw.get_method(restApiId=api, resourceId=res["/who"], httpMethod="GET")
+    assert m["authorizationType"] == "CUSTOM" and m["authorizerId"] == azs[0]["id"]
+    m = apigw.get_method(restApiId=api, resourceId=res["/keyed"], httpMethod="GET")
+    assert m["apiKeyRequired"] is True and m["authorizationType"] == "NONE"
+    apigw.create_deployment(restApiId=api, stageName="v1")
+    s, _, b = call(ferry, api, "/v1/who", {"Authorization": "allow"})
+    assert (s, json.loads(b)) == (200, {"who": "user-allow"})
+    assert call(ferry, api, "/v1/who")[0] == 401
+    assert call(ferry, api, "/v1/keyed")[0] == 403
+
+
 # ---- API keys and usage plans ----
 
 def test_api_keys(apigw):
