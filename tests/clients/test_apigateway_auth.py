@@ -453,3 +453,39 @@ def test_cloudformation_authorizer_key_plan(ferry, apigw):
     stacks.delete(s)
     raises(apigw.get_api_key, "NotFoundException", apiKey=out["Key"])
     raises(apigw.get_usage_plan, "NotFoundException", usagePlanId=out["Plan"])
+
+
+def test_sam_auth_authorizers_and_api_key(ferry, apigw):
+    cfn = ferry.client("cloudformation", "dev", region="us-east-1")
+    echo = ("import json\n"
+            "def handler(event, context):\n"
+            "    return {'statusCode': 200, 'body': json.dumps(event['requestContext']['authorizer'])}\n")
+    tpl = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+        "AuthFn": {"Type": "AWS::Serverless::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "InlineCode": AUTHZ_SRC}},
+        "Api": {"Type": "AWS::Serverless::Api", "Properties": {
+            "StageName": "Prod", "Auth": {"DefaultAuthorizer": "Tok", "Authorizers": {
+                "Tok": {"FunctionArn": {"Fn::GetAtt": ["AuthFn", "Arn"]},
+                        "Identity": {"ReauthorizeEvery": 0}}}}}},
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "InlineCode": echo,
+            "Events": {
+                "Hello": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"},
+                                                        "Path": "/hello", "Method": "get"}},
+                "Open": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"},
+                                                       "Path": "/open", "Method": "get",
+                                                       "Auth": {"Authorizer": "NONE",
+                                                                "ApiKeyRequired": True}}}}}}},
+        "Outputs": {"Api": {"Value": {"Ref": "Api"}}}}
+    cfn.create_stack(StackName="sam-auth", TemplateBody=json.dumps(tpl),
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.get_waiter("stack_create_complete").wait(StackName="sam-auth",
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    api = cfn.describe_stacks(StackName="sam-auth")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    s, _, b = call(ferry, api, "/Prod/hello", {"Authorization": "allow"})
+    assert s == 200, b
+    assert json.loads(b)["principalId"] == "allow"
+    assert call(ferry, api, "/Prod/hello", {"Authorization": "deny"})[0] == 403
+    assert call(ferry, api, "/Prod/hello")[0] == 401
+    s, _, b = call(ferry, api, "/Prod/open")
+    assert (s, json.loads(b)) == (403, {"message": "Forbidden"})  # no key
