@@ -140,8 +140,11 @@ static void rest_authorizers(sam_x *x, const char *id, json_t *api, json_t *body
             for (size_t k = 0; k < 4; k++) {
                 size_t i;
                 json_t *v;
-                json_array_foreach(json_object_get(idn, kinds[k][0]), i, v)
-                    buf_printf(&b, "%s%s%s", b.len ? ", " : "", kinds[k][1], json_string_value(v));
+                json_array_foreach(json_object_get(idn, kinds[k][0]), i, v) {
+                    if (json_is_string(v))
+                        buf_printf(&b, "%s%s%s", b.len ? ", " : "", kinds[k][1],
+                                   json_string_value(v));
+                }
             }
             if (b.len) rc |= jset_str(xa, "identitySource", buf_str(&b));
             buf_dispose(&b);
