@@ -4,7 +4,8 @@ and REQUEST authorizers invoked as API Gateway (the function's policy, or the au
 credentials role), their IAM policy evaluated against the method ARN, principalId and
 context handed to the integration, answers cached by identity, and AWS's 401/403/500. Then
 API keys and usage plans: the control plane, methods requiring a key (x-api-key) of a plan
-naming their stage, the quota enforced (429) and counted durably (across a kill -9)."""
+naming their stage (or the key a Lambda authorizer answers), the quota enforced (429) and
+counted durably (across a kill -9); OpenAPI imports, CloudFormation and SAM Auth."""
 import datetime
 import json
 import signal
@@ -36,11 +37,14 @@ def handler(event, context):
     if event["type"] == "REQUEST":
         ctx["q"] = event["queryStringParameters"]["q"]
         ctx["color"] = event["stageVariables"]["color"]
-    return {"principalId": "user-" + tok,
-            "policyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Deny" if tok == "deny" else "Allow",
-                 "Resource": resource}]},
-            "context": ctx}
+    out = {"principalId": "user-" + tok,
+           "policyDocument": {"Version": "2012-10-17", "Statement": [
+               {"Action": "execute-api:Invoke", "Effect": "Deny" if tok == "deny" else "Allow",
+                "Resource": resource}]},
+           "context": ctx}
+    if tok.startswith("key-"):
+        out["usageIdentifierKey"] = tok[4:]
+    return out
 """}
 
 ECHO = {"index.py": """import json
@@ -489,3 +493,23 @@ def test_sam_auth_authorizers_and_api_key(ferry, apigw):
     assert call(ferry, api, "/Prod/hello")[0] == 401
     s, _, b = call(ferry, api, "/Prod/open")
     assert (s, json.loads(b)) == (403, {"message": "Forbidden"})  # no key
+
+
+def test_api_key_from_the_authorizer(ferry, apigw, fns):
+    api = apigw.create_rest_api(name="keysrc", apiKeySource="AUTHORIZER")["id"]
+    az = apigw.create_authorizer(restApiId=api, name="tok", type="TOKEN",
+                                 authorizerUri=uri(fns["authz"]), authorizerResultTtlInSeconds=0,
+                                 identitySource="method.request.header.Authorization")["id"]
+    root = root_of(apigw, api)
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="CUSTOM",
+                     authorizerId=az, apiKeyRequired=True)
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=uri(fns["echo"]))
+    apigw.create_deployment(restApiId=api, stageName="live")
+    key = apigw.create_api_key(name="from-authz", enabled=True, value="v" * 30)
+    plan = apigw.create_usage_plan(name="authz-plan", apiStages=[{"apiId": api, "stage": "live"}])
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert call(ferry, api, "/live/", {"Authorization": "key-" + "v" * 30})[0] == 200
+    # the header is not where the key comes from
+    s, _, b = call(ferry, api, "/live/", {"Authorization": "key-nope", "x-api-key": "v" * 30})
+    assert (s, json.loads(b)) == (403, {"message": "Forbidden"})

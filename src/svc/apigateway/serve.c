@@ -466,7 +466,7 @@ static int answer_ok(const json_t *ans)
 static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, const stage_view *v,
                             const json_t *doc, const json_t *m, const apigw_proxy_req *pq,
                             const apigw_vtl_ctx *x, const char *method_arn, json_t **authz,
-                            proto_response *resp)
+                            const char **usage_key, proto_response *resp)
 {
     const char *az_id = jstr(m, "authorizerId");
     const json_t *az = json_object_get(json_object_get(doc, "authorizers"), az_id ? az_id : "");
@@ -562,6 +562,8 @@ static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, cons
                                : "User is not authorized to access this resource");
         return -1;
     }
+    /* AWS: with apiKeySource AUTHORIZER, the key is the answer's usageIdentifierKey */
+    *usage_key = jstr(ans, "usageIdentifierKey");
     *authz = authorizer_context(a, ans, (long long)((clock_now() - t0) * 1000));
     if (!*authz) {
         authorizer_failed(a, resp);
@@ -655,8 +657,10 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
                          .caller = iam ? &who : NULL};
     json_t *authz = NULL;
     int keyed = jbool(m, "apiKeyRequired", 0);
+    const char *from_authorizer = NULL;
     if (auth && !strcmp(auth, "CUSTOM")) {
-        if (authorize_custom(env, a, r, &v, doc, m, &q, &x, invoke_arn, &authz, resp)) {
+        if (authorize_custom(env, a, r, &v, doc, m, &q, &x, invoke_arn, &authz, &from_authorizer,
+                             resp)) {
             proto_response_header(a, resp, "x-amzn-RequestId", rid);
             return 1;
         }
@@ -667,10 +671,12 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
             return 1;
         }
     }
-    /* AWS: after authorization, the API key (apiKeySource HEADER: x-api-key) */
-    int st = keyed
-                 ? apigw_usage_check(env, v.account, v.region, id, stage, r->header(r, "x-api-key"))
-                 : 0;
+    /* AWS: after authorization, the API key (apiKeySource HEADER: x-api-key; AUTHORIZER:
+     * what the Lambda authorizer answered) */
+    const char *src = jstr(v.api, "apiKeySource");
+    const char *key =
+        src && !strcmp(src, "AUTHORIZER") ? from_authorizer : r->header(r, "x-api-key");
+    int st = keyed ? apigw_usage_check(env, v.account, v.region, id, stage, key) : 0;
     if (st) {
         if (st == 429)
             apigw_answer(a, resp, 429, "LimitExceededException", "Limit Exceeded");
