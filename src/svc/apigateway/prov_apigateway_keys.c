@@ -64,6 +64,18 @@ static int id_attr(cfn_pctx *p, const char *name, const char *id, json_t **attrs
     return *attrs ? 0 : ferr_oom(p->e);
 }
 
+/* Makes a resource with op (in taken): its id, announced, and attrs {attr: id}. */
+static int create(cfn_pctx *p, const char *op, json_t *in, const char *attr, char **id,
+                  json_t **attrs)
+{
+    json_t *out = NULL;
+    int rc = prov_call(p, "apigateway", op, in, &out);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
+    if (!rc) rc = id_attr(p, attr, *id, attrs);
+    json_decref(out);
+    return rc;
+}
+
 /* ---- AWS::ApiGateway::Authorizer ---- */
 
 static const prov_prop authz_schema[] = {
@@ -90,12 +102,7 @@ static int authz_del(cfn_pctx *p, const char *id, const json_t *props)
 static int authz_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
 {
     (void)s;
-    json_t *out = NULL;
-    int rc = prov_call(p, "apigateway", "CreateAuthorizer", camel(pr), &out);
-    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
-    if (!rc) rc = id_attr(p, "AuthorizerId", *id, attrs);
-    json_decref(out);
-    return rc;
+    return create(p, "CreateAuthorizer", camel(pr), "AuthorizerId", id, attrs);
 }
 
 static int authz_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
@@ -173,12 +180,7 @@ static int key_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
     free(name);
     if (!in) return ferr_oom(p->e);
     json_object_del(in, "generateDistinctId");
-    json_t *out = NULL;
-    int rc = prov_call(p, "apigateway", "CreateApiKey", in, &out);
-    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
-    if (!rc) rc = id_attr(p, "APIKeyId", *id, attrs);
-    json_decref(out);
-    return rc;
+    return create(p, "CreateApiKey", in, "APIKeyId", id, attrs);
 }
 
 static int key_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
@@ -245,12 +247,7 @@ static int plan_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
     if (in && name && json_object_set(in, "name", name)) json_decref(in), in = NULL;
     if (!in) return ferr_oom(p->e);
     json_object_del(in, "usagePlanName");
-    json_t *out = NULL;
-    int rc = prov_call(p, "apigateway", "CreateUsagePlan", in, &out);
-    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
-    if (!rc) rc = id_attr(p, "Id", *id, attrs);
-    json_decref(out);
-    return rc;
+    return create(p, "CreateUsagePlan", in, "Id", id, attrs);
 }
 
 static int plan_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
@@ -342,12 +339,7 @@ static int pkey_del(cfn_pctx *p, const char *id, const json_t *props)
 static int pkey_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
 {
     (void)s;
-    json_t *out = NULL;
-    int rc = prov_call(p, "apigateway", "CreateUsagePlanKey", camel(pr), &out);
-    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
-    if (!rc) rc = id_attr(p, "Id", *id, attrs);
-    json_decref(out);
-    return rc;
+    return create(p, "CreateUsagePlanKey", camel(pr), "Id", id, attrs);
 }
 
 static int pkey_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
