@@ -31,6 +31,11 @@ extern const cfn_provider cfn_provider_apigatewayv2_api, cfn_provider_apigateway
 extern const cfn_provider cfn_provider_apigateway_restapi, cfn_provider_apigateway_resource,
     cfn_provider_apigateway_method, cfn_provider_apigateway_deployment,
     cfn_provider_apigateway_stage;
+/* src/svc/apigateway/prov_apigateway_keys.c */
+extern const cfn_provider cfn_provider_apigateway_authorizer, cfn_provider_apigateway_apikey,
+    cfn_provider_apigateway_usageplan, cfn_provider_apigateway_usageplankey;
+/* src/svc/apigatewayv2/prov_apigatewayv2.c */
+extern const cfn_provider cfn_provider_apigatewayv2_authorizer;
 /* src/svc/codecommit/prov_repository.c */
 extern const cfn_provider cfn_provider_codecommit_repository;
 /* src/svc/codebuild/prov_report_group.c */
@@ -85,6 +90,11 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigateway_method,
     &cfn_provider_apigateway_deployment,
     &cfn_provider_apigateway_stage,
+    &cfn_provider_apigateway_authorizer,
+    &cfn_provider_apigateway_apikey,
+    &cfn_provider_apigateway_usageplan,
+    &cfn_provider_apigateway_usageplankey,
+    &cfn_provider_apigatewayv2_authorizer,
     &cfn_provider_codecommit_repository,
     &cfn_provider_codebuild_report_group,
 };
