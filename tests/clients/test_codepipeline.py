@@ -1,0 +1,221 @@
+"""CodePipeline through boto3 (json 1.1): pipeline validation with AWS's errors; executions
+that run for real: an S3 source, a manual approval (SNS notification, PutApprovalResult) and
+a CloudFormation deploy into another account through an action role assumed by the
+pipeline's service role, with KMS-encrypted artifacts; a CodeCommit source whose variables
+are resolved into a later action's configuration; a Lambda invoke action reporting through
+PutJobSuccessResult with output variables; and an execution that survives kill -9."""
+import io
+import json
+import signal
+import time
+import uuid
+import zipfile
+
+import pytest
+from ferrytest import Ferry, acct, raises
+
+REGION = "us-east-1"
+TOPIC_TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Commit:
+    Type: String
+    Default: none
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+Outputs:
+  TopicArn:
+    Value: !Ref Topic
+  Commit:
+    Value: !Ref Commit
+"""
+
+
+@pytest.fixture(scope="module")
+def fx():
+    f = Ferry().start(env={"FERRY_PIPELINE_INTERVAL": "0.1"})
+    f.init()
+    yield f
+    f.close()
+
+
+def uniq(p="cp"):
+    return f"{p}-{uuid.uuid4().hex[:8]}"
+
+
+def zipped(files):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+    return b.getvalue()
+
+
+def trust(principal):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+
+
+def allow(*stmts):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": a, "Resource": r} for a, r in stmts]})
+
+
+class Env:
+    """The tools account's artifact bucket, key, topic and service role; the dev account's
+    deploy role and CloudFormation role."""
+
+    def __init__(self, f):
+        self.f = f
+        self.tools, self.dev = acct(f, "tools"), acct(f, "dev")
+        s3 = f.client("s3", "tools", region=REGION)
+        self.bucket = uniq("artifacts")
+        s3.create_bucket(Bucket=self.bucket)
+        s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        kms = f.client("kms", "tools", region=REGION)
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.tools}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.dev}:root"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:Encrypt"], "Resource": "*"}]}
+        self.key = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]["Arn"]
+        s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.dev}:root"},
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:GetObjectVersion"], "Resource": f"arn:aws:s3:::{self.bucket}/*"}]}))
+        self.topic = f.client("sns", "tools", region=REGION).create_topic(Name=uniq("approvals"))["TopicArn"]
+        iam = f.client("iam", "tools")
+        self.service_role = iam.create_role(RoleName=uniq("cp-service"),
+                                            AssumeRolePolicyDocument=trust({"Service": "codepipeline.amazonaws.com"}))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=self.service_role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+            ("sts:AssumeRole", "*"), ("s3:*", "*"), ("kms:*", "*"), ("sns:Publish", "*"), ("codecommit:*", "*"),
+            ("cloudformation:*", "*"), ("iam:PassRole", "*"), ("lambda:InvokeFunction", "*")))
+        diam = f.client("iam", "dev")
+        self.cfn_role = diam.create_role(RoleName=uniq("cfn-exec"),
+                                         AssumeRolePolicyDocument=trust({"Service": "cloudformation.amazonaws.com"}))["Role"]["Arn"]
+        diam.put_role_policy(RoleName=self.cfn_role.split("/")[-1], PolicyName="p", PolicyDocument=allow(("sns:*", "*")))
+        self.deploy_role = self.dev_role(("kms:Decrypt", "*"), ("kms:GenerateDataKey", "*"))
+        self.nokms_role = self.dev_role()
+
+    def dev_role(self, *extra):
+        diam = self.f.client("iam", "dev")
+        arn = diam.create_role(RoleName=uniq("cp-deploy"),
+                               AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{self.tools}:root"}))["Role"]["Arn"]
+        diam.put_role_policy(RoleName=arn.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+            ("s3:*", "*"), ("cloudformation:*", "*"), ("iam:PassRole", self.cfn_role), *extra))
+        return arn
+
+    def store(self, kms=True):
+        s = {"type": "S3", "location": self.bucket}
+        if kms:
+            s["encryptionKey"] = {"id": self.key, "type": "KMS"}
+        return s
+
+
+@pytest.fixture(scope="module")
+def env(fx):
+    return Env(fx)
+
+
+@pytest.fixture(scope="module")
+def cp(fx):
+    return fx.client("codepipeline", "tools", region=REGION)
+
+
+def s3_source(env, key):
+    return {"name": "Source", "actions": [{
+        "name": "Source", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+        "configuration": {"S3Bucket": env.bucket, "S3ObjectKey": key, "PollForSourceChanges": "false"},
+        "outputArtifacts": [{"name": "SourceOut"}]}]}
+
+
+def approval(env, name="Approve"):
+    return {"name": name, "actions": [{
+        "name": "Approve", "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"},
+        "configuration": {"NotificationArn": env.topic, "CustomData": "Deploy #{codepipeline.PipelineExecutionId}?",
+                          "ExternalEntityLink": "https://example.com/change"}}]}
+
+
+def deploy(env, stack, role, extra=None):
+    cfg = {"ActionMode": "CREATE_UPDATE", "StackName": stack, "TemplatePath": "SourceOut::template.yaml",
+           "RoleArn": env.cfn_role, "Capabilities": "CAPABILITY_IAM"}
+    cfg.update(extra or {})
+    return {"name": "Deploy", "actions": [{
+        "name": "Deploy", "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CloudFormation", "version": "1"},
+        "configuration": cfg, "inputArtifacts": [{"name": "SourceOut"}], "roleArn": role, "region": REGION}]}
+
+
+def wait(cp, name, pred, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = cp.get_pipeline_state(name=name)
+        got = pred(st)
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(json.dumps(cp.get_pipeline_state(name=name), default=str, indent=1))
+
+
+def action_state(st, stage, action="Approve"):
+    for s in st["stageStates"]:
+        if s["stageName"] == stage:
+            for a in s["actionStates"]:
+                if a["actionName"] == action:
+                    return a.get("latestExecution")
+    return None
+
+
+def pending_token(stage="Approve"):
+    def pred(st):
+        le = action_state(st, stage)
+        return le and le["status"] == "InProgress" and le.get("token")
+    return pred
+
+
+def wait_exec(cp, name, xid, statuses=("Succeeded", "Failed", "Stopped"), timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        x = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=xid)["pipelineExecution"]
+        if x["status"] in statuses:
+            return x
+        time.sleep(0.1)
+    raise AssertionError(json.dumps(cp.get_pipeline_state(name=name), default=str, indent=1))
+
+
+def latest(cp, name):
+    return cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"][0]["pipelineExecutionId"]
+
+
+def put_source(fx, env, key, files):
+    fx.client("s3", "tools", region=REGION).put_object(Bucket=env.bucket, Key=key, Body=zipped(files))
+
+
+# ---- validation ----
+
+def decl(env, stages, name=None):
+    return {"name": name or uniq(), "roleArn": env.service_role, "artifactStore": env.store(), "stages": stages}
+
+
+def test_validation_errors(env, cp):
+    one = decl(env, [s3_source(env, "x.zip")])
+    raises(lambda: cp.create_pipeline(pipeline=one), "InvalidStructureException",
+           "Pipeline has only 1 stage(s). There should be a minimum of 2 stages.")
+    bad = decl(env, [s3_source(env, "x.zip"), approval(env)])
+    bad["stages"][1]["actions"][0]["actionTypeId"]["provider"] = "Nope"
+    raises(lambda: cp.create_pipeline(pipeline=bad), "InvalidActionDeclarationException",
+           "ActionType (Category: 'Approval', Provider: 'Nope', Owner: 'AWS', Version: '1') in action 'Approve' "
+           "is not available in region 'US_EAST_1'")
+    missing = decl(env, [s3_source(env, "x.zip"), deploy(env, "s", env.deploy_role)])
+    missing["stages"][1]["actions"][0]["inputArtifacts"] = [{"name": "Other"}]
+    raises(lambda: cp.create_pipeline(pipeline=missing), "InvalidStructureException",
+           "Input Artifact Bundle Other in action 'Deploy' is not declared as an output artifact in any of the "
+           "actions preceding it")
+    dup = decl(env, [s3_source(env, "x.zip"), approval(env), approval(env)])
+    raises(lambda: cp.create_pipeline(pipeline=dup), "InvalidStructureException")
+    order = decl(env, [s3_source(env, "x.zip"), approval(env)])
+    order["stages"][1]["actions"][0]["runOrder"] = 1000
+    raises(lambda: cp.create_pipeline(pipeline=order), "ValidationException")
+    src2 = decl(env, [s3_source(env, "x.zip"), s3_source(env, "y.zip")])
+    src2["stages"][1]["name"] = "Again"
+    raises(lambda: cp.create_pipeline(pipeline=src2), "InvalidStructureException")
+    raises(lambda: cp.get_pipeline(name="nope"), "PipelineNotFoundException")
+    raises(lambda: cp.start_pipeline_execution(name="nope"), "PipelineNotFoundException")
+    assert all(p["name"] != one["name"] for p in cp.list_pipelines()["pipelines"])
