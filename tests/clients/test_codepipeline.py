@@ -219,3 +219,77 @@ def test_validation_errors(env, cp):
     raises(lambda: cp.get_pipeline(name="nope"), "PipelineNotFoundException")
     raises(lambda: cp.start_pipeline_execution(name="nope"), "PipelineNotFoundException")
     assert all(p["name"] != one["name"] for p in cp.list_pipelines()["pipelines"])
+
+
+# ---- S3 source -> approval -> CloudFormation in another account ----
+
+def test_cross_account_deploy_approved_and_rejected(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    sqs = fx.client("sqs", "tools", region=REGION)
+    qurl = sqs.create_queue(QueueName=uniq("approvals"))["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=qurl, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": qarn}]})})
+    fx.client("sns", "tools", region=REGION).subscribe(TopicArn=env.topic, Protocol="sqs", Endpoint=qarn,
+                                                        Attributes={"RawMessageDelivery": "true"})
+    stack = uniq("booking")
+    name = uniq("booking-pipeline-long-name")
+    p = decl(env, [s3_source(env, key), approval(env), deploy(env, stack, env.deploy_role)], name)
+    got = cp.create_pipeline(pipeline=p, tags=[{"key": "team", "value": "booking"}])["pipeline"]
+    assert got["version"] == 1
+    meta = cp.get_pipeline(name=name)["metadata"]
+    assert meta["pipelineArn"] == f"arn:aws:codepipeline:{REGION}:{env.tools}:{name}"
+    token = wait(cp, name, pending_token())
+    xid = latest(cp, name)
+    # the approval's notification, as AWS words it
+    msgs = sqs.receive_message(QueueUrl=qurl, WaitTimeSeconds=5)["Messages"]
+    m = json.loads(msgs[0]["Body"])
+    assert m["approval"]["pipelineName"] == name and m["approval"]["token"] == token
+    assert m["approval"]["customData"] == f"Deploy {xid}?"
+    assert m["approval"]["externalEntityLink"] == "https://example.com/change"
+    # the source artifact is a zip in the artifact store, under the name cut at 20, SSE-KMS
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})["actionExecutionDetails"]
+    src = [a for a in acts if a["actionName"] == "Source"][0]
+    loc = src["output"]["outputArtifacts"][0]["s3location"]
+    assert loc["bucket"] == env.bucket and loc["key"].startswith(name[:20] + "/SourceOut/")
+    head = fx.client("s3", "tools", region=REGION).head_object(Bucket=env.bucket, Key=loc["key"])
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == env.key
+    assert src["output"]["outputVariables"]["ObjectKey"] == key
+    raises(lambda: cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                                          result={"summary": "x", "status": "Approved"}, token=str(uuid.uuid4())),
+           "InvalidApprovalTokenException")
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "ship it", "status": "Approved"}, token=token)
+    x = wait_exec(cp, name, xid)
+    assert x["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    # the stack is in the dev account, made by CloudFormation as the dev role
+    s = fx.client("cloudformation", "dev", region=REGION).describe_stacks(StackName=stack)["Stacks"][0]
+    assert s["StackStatus"] == "CREATE_COMPLETE" and s["RoleARN"] == env.cfn_role
+    dep = [a for a in cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
+        "actionExecutionDetails"] if a["actionName"] == "Deploy"][0]
+    assert dep["output"]["outputVariables"]["TopicArn"].startswith(f"arn:aws:sns:{REGION}:{env.dev}:")
+    assert dep["input"]["roleArn"] == env.deploy_role
+    # rejected: the execution fails, later stages do not run
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    token = wait(cp, name, lambda st: st["stageStates"][1].get("latestExecution", {}).get(
+        "pipelineExecutionId") == x2 and pending_token()(st))
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "no", "status": "Rejected"}, token=token)
+    assert wait_exec(cp, name, x2)["status"] == "Failed"
+    st = cp.get_pipeline_state(name=name)
+    assert st["stageStates"][1]["latestExecution"] == {"pipelineExecutionId": x2, "status": "Failed"}
+    assert st["stageStates"][2]["latestExecution"]["pipelineExecutionId"] == xid
+    assert cp.list_tags_for_resource(resourceArn=meta["pipelineArn"])["tags"] == [{"key": "team", "value": "booking"}]
+
+
+def test_action_role_without_kms_decrypt_fails(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    name = uniq("nokms")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), deploy(env, uniq("s"), env.nokms_role)], name))
+    xid = latest(cp, name)
+    x = wait_exec(cp, name, xid)
+    assert x["status"] == "Failed"
+    le = action_state(cp.get_pipeline_state(name=name), "Deploy", "Deploy")
+    assert le["status"] == "Failed" and le["errorDetails"]["code"] == "AccessDenied", le
