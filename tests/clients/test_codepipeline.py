@@ -86,7 +86,7 @@ class Env:
         self.service_role = iam.create_role(RoleName=uniq("cp-service"),
                                             AssumeRolePolicyDocument=trust({"Service": "codepipeline.amazonaws.com"}))["Role"]["Arn"]
         iam.put_role_policy(RoleName=self.service_role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
-            ("sts:AssumeRole", "*"), ("s3:*", "*"), ("kms:*", "*"), ("sns:Publish", "*"), ("codecommit:*", "*"),
+            ("sts:AssumeRole", "*"), ("s3:*", "*"), ("kms:*", "*"), ("sns:*", "*"), ("codecommit:*", "*"),
             ("cloudformation:*", "*"), ("iam:PassRole", "*"), ("lambda:InvokeFunction", "*")))
         diam = f.client("iam", "dev")
         self.cfn_role = diam.create_role(RoleName=uniq("cfn-exec"),
@@ -293,3 +293,109 @@ def test_action_role_without_kms_decrypt_fails(fx, env, cp):
     assert x["status"] == "Failed"
     le = action_state(cp.get_pipeline_state(name=name), "Deploy", "Deploy")
     assert le["status"] == "Failed" and le["errorDetails"]["code"] == "AccessDenied", le
+
+
+# ---- CodeCommit source, variables ----
+
+def test_codecommit_source_variables_resolved(fx, env, cp):
+    import base64
+    cc = fx.client("codecommit", "tools", region=REGION)
+    repo = uniq("repo")
+    cc.create_repository(repositoryName=repo)
+    commit = cc.put_file(repositoryName=repo, branchName="main", filePath="infra/template.yaml",
+                         fileContent=TOPIC_TEMPLATE.encode(), commitMessage="the topic")["commitId"]
+    name, stack = uniq("cc"), uniq("ccstack")
+    src = {"name": "Source", "actions": [{
+        "name": "Checkout", "namespace": "SourceVariables",
+        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
+        "configuration": {"RepositoryName": repo, "BranchName": "main", "PollForSourceChanges": "false"},
+        "outputArtifacts": [{"name": "SourceOut"}]}]}
+    dep = deploy(env, stack, None, {"TemplatePath": "SourceOut::infra/template.yaml",
+                                    "ParameterOverrides": json.dumps({"Commit": "#{SourceVariables.CommitId}"})})
+    del dep["actions"][0]["roleArn"]
+    del dep["actions"][0]["configuration"]["RoleArn"]
+    cp.create_pipeline(pipeline=decl(env, [src, dep], name))
+    xid = latest(cp, name)
+    assert wait_exec(cp, name, xid)["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    s = fx.client("cloudformation", "tools", region=REGION).describe_stacks(StackName=stack)["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}["Commit"] == commit
+    acts = {a["actionName"]: a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]}
+    v = acts["Checkout"]["output"]["outputVariables"]
+    assert v["CommitId"] == commit and v["BranchName"] == "main" and v["CommitMessage"] == "the topic"
+    assert v["RepositoryName"] == repo and v["AuthorDate"]
+    assert json.loads(acts["Deploy"]["input"]["resolvedConfiguration"]["ParameterOverrides"]) == {"Commit": commit}
+    x = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=xid)["pipelineExecution"]
+    assert x["artifactRevisions"][0]["revisionId"] == commit
+
+
+# ---- Lambda invoke, the job-worker API ----
+
+FN = {"index.py": """import boto3
+def handler(event, context):
+    job = event["CodePipeline.job"]
+    data = job["data"]
+    cp = boto3.client("codepipeline")
+    if "continuationToken" not in data:
+        cp.put_job_success_result(jobId=job["id"], continuationToken="step2")
+        return
+    up = data["actionConfiguration"]["configuration"]["UserParameters"]
+    cp.put_job_success_result(jobId=job["id"], executionDetails={"summary": "greeted"},
+                              outputVariables={"greeting": "hello " + up, "step": data["continuationToken"],
+                                               "input": data["inputArtifacts"][0]["location"]["s3Location"]["bucketName"]})
+"""}
+
+
+def test_lambda_invoke_job_output_variables(fx, env, cp):
+    iam = fx.client("iam", "tools")
+    role = iam.create_role(RoleName=uniq("fn"), AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+        ("codepipeline:PutJobSuccessResult", "*"), ("codepipeline:PutJobFailureResult", "*"), ("logs:*", "*")))
+    lam = fx.client("lambda", "tools", region=REGION)
+    fn = uniq("greeter")
+    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="index.handler",
+                        Code={"ZipFile": zipped(FN)}, Timeout=30)
+    lam.get_waiter("function_active_v2").wait(FunctionName=fn, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    invoke = {"name": "Invoke", "actions": [{
+        "name": "Greet", "namespace": "Greet",
+        "actionTypeId": {"category": "Invoke", "owner": "AWS", "provider": "Lambda", "version": "1"},
+        "configuration": {"FunctionName": fn, "UserParameters": "world"},
+        "inputArtifacts": [{"name": "SourceOut"}]}]}
+    gate = approval(env)
+    gate["actions"][0]["configuration"]["CustomData"] = "#{Greet.greeting} (#{Greet.step})"
+    name = uniq("lambda")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), invoke, gate], name))
+    wait(cp, name, pending_token(), timeout=60)
+    xid = latest(cp, name)
+    acts = {a["actionName"]: a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]}
+    assert acts["Greet"]["status"] == "Succeeded"
+    assert acts["Greet"]["output"]["outputVariables"] == {"greeting": "hello world", "step": "step2", "input": env.bucket}
+    assert acts["Greet"]["output"]["executionResult"]["externalExecutionSummary"] == "greeted"
+    assert acts["Approve"]["input"]["resolvedConfiguration"]["CustomData"] == "hello world (step2)"
+    # stop and abandon: the approval is abandoned, the execution stopped
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=xid, abandon=True, reason="enough")
+    assert wait_exec(cp, name, xid)["status"] == "Stopped"
+    assert action_state(cp.get_pipeline_state(name=name), "Approve")["status"] == "Abandoned"
+    raises(lambda: cp.put_job_success_result(jobId=str(uuid.uuid4())), "JobNotFoundException")
+
+
+# ---- kill -9 ----
+
+def test_execution_survives_kill9(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    name = uniq("durable")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), approval(env)], name))
+    token = wait(cp, name, pending_token())
+    xid = latest(cp, name)
+    fx.stop(signal.SIGKILL)
+    fx.start(env={"FERRY_PIPELINE_INTERVAL": "0.1"})
+    cp2 = fx.client("codepipeline", "tools", region=REGION)
+    assert wait(cp2, name, pending_token()) == token
+    cp2.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                            result={"summary": "after restart", "status": "Approved"}, token=token)
+    assert wait_exec(cp2, name, xid)["status"] == "Succeeded"
+    # the source ran once for this attempt
+    acts = cp2.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})["actionExecutionDetails"]
+    assert sorted(a["actionName"] for a in acts) == ["Approve", "Source"]

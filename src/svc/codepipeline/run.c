@@ -476,7 +476,7 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
     json_array_foreach(json_object_get(s, "actions"), j, a) {
         const char *st = jstr(a, "status");
         if (!st || run_order(x, sn, a) != ro) continue;
-        if (!strcmp(st, "Failed") || !strcmp(st, "Abandoned")) {
+        if (!strcmp(st, "Failed") || (!strcmp(st, "Abandoned") && !stopping)) {
             failed = 1;
             if (!why) why = jstr(json_object_get(a, "error"), "message");
         } else if (!strcmp(st, "InProgress")) {
