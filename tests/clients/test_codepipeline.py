@@ -314,9 +314,28 @@ def test_codecommit_source_variables_resolved(fx, env, cp):
                                     "ParameterOverrides": json.dumps({"Commit": "#{SourceVariables.CommitId}"})})
     del dep["actions"][0]["roleArn"]
     del dep["actions"][0]["configuration"]["RoleArn"]
+    # the execution's state changes, on EventBridge
+    sqs = fx.client("sqs", "tools", region=REGION)
+    qurl = sqs.create_queue(QueueName=uniq("states"))["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=qurl, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": qarn}]})})
+    ev = fx.client("events", "tools", region=REGION)
+    states = uniq("states")
+    ev.put_rule(Name=states, EventPattern=json.dumps({"source": ["aws.codepipeline"], "detail": {"pipeline": [name]}}))
+    ev.put_targets(Rule=states, Targets=[{"Id": "q", "Arn": qarn}])
     cp.create_pipeline(pipeline=decl(env, [src, dep], name))
     xid = latest(cp, name)
     assert wait_exec(cp, name, xid)["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    seen, deadline = [], time.time() + 10
+    while time.time() < deadline and ("CodePipeline Pipeline Execution State Change", "SUCCEEDED") not in seen:
+        for m in sqs.receive_message(QueueUrl=qurl, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            b = json.loads(m["Body"])
+            seen.append((b["detail-type"], b["detail"]["state"]))
+            assert b["detail"]["execution-id"] == xid and b["resources"] == [cp.get_pipeline(name=name)["metadata"]["pipelineArn"]]
+    assert ("CodePipeline Stage Execution State Change", "STARTED") in seen
+    assert ("CodePipeline Action Execution State Change", "SUCCEEDED") in seen
+    assert ("CodePipeline Pipeline Execution State Change", "SUCCEEDED") in seen
     s = fx.client("cloudformation", "tools", region=REGION).describe_stacks(StackName=stack)["Stacks"][0]
     assert {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}["Commit"] == commit
     acts = {a["actionName"]: a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]}
@@ -326,6 +345,24 @@ def test_codecommit_source_variables_resolved(fx, env, cp):
     assert json.loads(acts["Deploy"]["input"]["resolvedConfiguration"]["ParameterOverrides"]) == {"Commit": commit}
     x = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=xid)["pipelineExecution"]
     assert x["artifactRevisions"][0]["revisionId"] == commit
+
+    # an EventBridge rule starts the pipeline as its target's role (V1 change detection)
+    iam = fx.client("iam", "tools")
+    role = iam.create_role(RoleName=uniq("events"), AssumeRolePolicyDocument=trust({"Service": "events.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p",
+                        PolicyDocument=allow(("codepipeline:StartPipelineExecution", "*")))
+    ev = fx.client("events", "tools", region=REGION)
+    rule = uniq("push")
+    ev.put_rule(Name=rule, EventPattern=json.dumps({"source": ["ferry.test"], "detail-type": ["push"]}))
+    arn = cp.get_pipeline(name=name)["metadata"]["pipelineArn"]
+    ev.put_targets(Rule=rule, Targets=[{"Id": "p", "Arn": arn, "RoleArn": role}])
+    ev.put_events(Entries=[{"Source": "ferry.test", "DetailType": "push", "Detail": "{}"}])
+    deadline = time.time() + 20
+    while time.time() < deadline and len(cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]) < 2:
+        time.sleep(0.1)
+    runs = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+    assert len(runs) == 2 and runs[0]["trigger"]["triggerDetail"].startswith(
+        f"arn:aws:sts::{env.tools}:assumed-role/{role.split('/')[-1]}/")
 
 
 # ---- Lambda invoke, the job-worker API ----
