@@ -417,6 +417,44 @@ def test_lambda_invoke_job_output_variables(fx, env, cp):
     raises(lambda: cp.put_job_success_result(jobId=str(uuid.uuid4())), "JobNotFoundException")
 
 
+# ---- CloudFormation ----
+
+def test_cloudformation_pipeline(fx, env, cp):
+    cfn = fx.client("cloudformation", "tools", region=REGION)
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    tpl = {"Resources": {"P": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {
+        "RoleArn": env.service_role,
+        "ArtifactStore": {"Type": "S3", "Location": env.bucket},
+        "DisableInboundStageTransitions": [{"StageName": "Approve", "Reason": "freeze"}],
+        "Stages": [
+            {"Name": "Source", "Actions": [{"Name": "Source", "ActionTypeId": {
+                "Category": "Source", "Owner": "AWS", "Provider": "S3", "Version": "1"},
+                "Configuration": {"S3Bucket": env.bucket, "S3ObjectKey": key},
+                "OutputArtifacts": [{"Name": "SourceOut"}]}]},
+            {"Name": "Approve", "Actions": [{"Name": "Approve", "ActionTypeId": {
+                "Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"}}]}],
+        "Tags": [{"Key": "k", "Value": "v"}]}}},
+        "Outputs": {"Name": {"Value": {"Ref": "P"}}, "Version": {"Value": {"Fn::GetAtt": ["P", "Version"]}}}}
+    stack = uniq("pipestack")
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(tpl))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    out = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
+    name = out["Name"]
+    assert name.startswith(stack + "-P-") and out["Version"] == "1"
+    p = cp.get_pipeline(name=name)["pipeline"]
+    assert p["stages"][0]["actions"][0]["configuration"] == {"S3Bucket": env.bucket, "S3ObjectKey": key}
+    # the source ran; the disabled transition holds the execution before Approve
+    st = wait(cp, name, lambda st: st["stageStates"][0].get("latestExecution", {}).get("status") == "Succeeded" and st)
+    assert st["stageStates"][1]["inboundTransitionState"]["enabled"] is False
+    assert st["stageStates"][1]["inboundTransitionState"]["disabledReason"] == "freeze"
+    assert "latestExecution" not in st["stageStates"][1]
+    cp.enable_stage_transition(pipelineName=name, stageName="Approve", transitionType="Inbound")
+    wait(cp, name, pending_token())
+    cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    raises(lambda: cp.get_pipeline(name=name), "PipelineNotFoundException")
+
 # ---- kill -9 ----
 
 def test_execution_survives_kill9(fx, env, cp):

@@ -33,6 +33,8 @@ extern const cfn_provider cfn_provider_apigateway_restapi, cfn_provider_apigatew
     cfn_provider_apigateway_stage;
 /* src/svc/codecommit/prov_repository.c */
 extern const cfn_provider cfn_provider_codecommit_repository;
+/* src/svc/codepipeline/prov_pipeline.c */
+extern const cfn_provider cfn_provider_codepipeline_pipeline;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -84,6 +86,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigateway_deployment,
     &cfn_provider_apigateway_stage,
     &cfn_provider_codecommit_repository,
+    &cfn_provider_codepipeline_pipeline,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
