@@ -417,6 +417,93 @@ def test_lambda_invoke_job_output_variables(fx, env, cp):
     raises(lambda: cp.put_job_success_result(jobId=str(uuid.uuid4())), "JobNotFoundException")
 
 
+# ---- execution modes, V2 variables, retries ----
+
+def raw(fx, profile, op, body):
+    """A CodePipeline call as JSON (Debian's botocore predates V2 pipelines' members)."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    import urllib.error
+    import urllib.request
+    req = botocore.awsrequest.AWSRequest(method="POST", url=fx.endpoint + "/", data=json.dumps(body), headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"CodePipeline_20150709.{op}"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*fx.keys(profile)), "codepipeline", REGION).add_auth(req)
+    r = urllib.request.Request(req.url, data=req.body, headers=dict(req.headers), method="POST")
+    try:
+        with urllib.request.urlopen(r) as resp:
+            return json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return {"__error": json.loads(e.read())}
+
+
+def test_queued_v2_variables(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    name = uniq("queued")
+    gate = approval(env)
+    gate["actions"][0]["configuration"]["CustomData"] = "for #{variables.Who}"
+    p = dict(decl(env, [s3_source(env, key), gate], name), pipelineType="V2", executionMode="QUEUED",
+             variables=[{"name": "Who", "defaultValue": "nobody"}])
+    v1 = dict(p, pipelineType="V1", name=uniq())
+    assert raw(fx, "tools", "CreatePipeline", {"pipeline": v1})["__error"]["__type"].endswith("ValidationException")
+    got = raw(fx, "tools", "CreatePipeline", {"pipeline": p})["pipeline"]
+    assert got["pipelineType"] == "V2" and got["executionMode"] == "QUEUED"
+    first = wait(cp, name, pending_token())
+    x1 = latest(cp, name)
+    bad = raw(fx, "tools", "StartPipelineExecution", {"name": name, "variables": [{"name": "Nope", "value": "x"}]})
+    assert bad["__error"]["__type"].endswith("ValidationException")
+    x2 = raw(fx, "tools", "StartPipelineExecution", {"name": name, "variables": [{"name": "Who", "value": "alice"}],
+                                                     "clientRequestToken": "tok-1"})["pipelineExecutionId"]
+    assert raw(fx, "tools", "StartPipelineExecution", {"name": name, "clientRequestToken": "tok-1"})["pipelineExecutionId"] == x2
+    ex = raw(fx, "tools", "GetPipelineExecution", {"pipelineName": name, "pipelineExecutionId": x2})["pipelineExecution"]
+    assert ex["variables"] == [{"name": "Who", "resolvedValue": "alice"}] and ex["executionMode"] == "QUEUED"
+    # the second waits for the first to leave the approval stage
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": x2})["actionExecutionDetails"]
+        if any(a["actionName"] == "Source" and a["status"] == "Succeeded" for a in acts):
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    assert [a["actionName"] for a in cp.list_action_executions(
+        pipelineName=name, filter={"pipelineExecutionId": x2})["actionExecutionDetails"]] == ["Source"]
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "ok", "status": "Approved"}, token=first)
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    second = wait(cp, name, lambda st: pending_token()(st) != first and pending_token()(st))
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": x2})["actionExecutionDetails"]
+    assert [a for a in acts if a["actionName"] == "Approve"][0]["input"]["resolvedConfiguration"]["CustomData"] == "for alice"
+    assert second
+
+
+def test_superseded_and_retry(fx, env, cp):
+    key = uniq("src") + ".zip"
+    name = uniq("super")
+    # the source object is missing: the first execution fails in Source
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), approval(env), approval(env, "Again")], name))
+    x1 = latest(cp, name)
+    assert wait_exec(cp, name, x1)["status"] == "Failed"
+    le = action_state(cp.get_pipeline_state(name=name), "Source", "Source")
+    assert le["errorDetails"]["code"] == "NoSuchKey"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    assert cp.retry_stage_execution(pipelineName=name, stageName="Source", pipelineExecutionId=x1,
+                                    retryMode="FAILED_ACTIONS")["pipelineExecutionId"] == x1
+    raises(lambda: cp.retry_stage_execution(pipelineName=name, stageName="Source", pipelineExecutionId=x1,
+                                            retryMode="FAILED_ACTIONS"), "StageNotRetryableException")
+    token = wait(cp, name, pending_token())
+    # a newer execution: the older one is superseded at its next stage boundary
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "ok", "status": "Approved"}, token=token)
+    assert wait_exec(cp, name, x1, ("Superseded", "Succeeded", "Failed"))["status"] == "Superseded"
+    wait(cp, name, lambda st: st["stageStates"][1].get("latestExecution", {}).get("pipelineExecutionId") == x2
+         and pending_token()(st))
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=x2, abandon=True)
+    assert wait_exec(cp, name, x2)["status"] == "Stopped"
+    raises(lambda: cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=x2),
+           "PipelineExecutionNotStoppableException")
+
 # ---- CloudFormation ----
 
 def test_cloudformation_pipeline(fx, env, cp):
