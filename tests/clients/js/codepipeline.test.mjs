@@ -56,8 +56,9 @@ test("V2 pipeline with variables, executed as a role that does not exist", async
 });
 
 test("structure errors", async () => {
+  const acct = (await new STSClient(cfg("qa")).send(new GetCallerIdentityCommand({}))).Account;
   await assert.rejects(cp.send(new CreatePipelineCommand({ pipeline: {
-    name: "one", roleArn: "arn:aws:iam::123456789012:role/r", artifactStore: { type: "S3", location: "bucket" },
+    name: "one", roleArn: `arn:aws:iam::${acct}:role/r`, artifactStore: { type: "S3", location: "bucket" },
     stages: [{ name: "S", actions: [{ name: "S", actionTypeId: { category: "Source", owner: "AWS", provider: "S3", version: "1" },
       outputArtifacts: [{ name: "O" }] }] }] } })),
   (e) => e.name === "InvalidStructureException" && /minimum of 2 stages/.test(e.message));
