@@ -283,6 +283,37 @@ def test_cross_account_deploy_approved_and_rejected(fx, env, cp):
     assert cp.list_tags_for_resource(resourceArn=meta["pipelineArn"])["tags"] == [{"key": "team", "value": "booking"}]
 
 
+def test_change_set_replace_then_execute(fx, env, cp):
+    """Seed 000's DeployToTest: CHANGE_SET_REPLACE then CHANGE_SET_EXECUTE in the workload
+    account, with a template configuration and Fn::GetArtifactAtt in the overrides."""
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE,
+                              "config.json": json.dumps({"Parameters": {"Commit": "from-config"}})})
+    stack, name = uniq("cs"), uniq("changeset")
+    cs = deploy(env, stack, env.deploy_role, {"ActionMode": "CHANGE_SET_REPLACE", "ChangeSetName": "pipeline-cs",
+                                             "TemplateConfiguration": "SourceOut::config.json"})
+    cs["actions"][0]["name"] = "Replace"
+    ex = deploy(env, stack, env.deploy_role, {"ActionMode": "CHANGE_SET_EXECUTE", "ChangeSetName": "pipeline-cs"})
+    ex["actions"][0].update(name="Execute", runOrder=2, inputArtifacts=[])
+    del ex["actions"][0]["configuration"]["TemplatePath"]
+    cs["actions"].append(ex["actions"][0])
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), cs], name))
+    xid = latest(cp, name)
+    assert wait_exec(cp, name, xid)["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    s = fx.client("cloudformation", "dev", region=REGION).describe_stacks(StackName=stack)["Stacks"][0]
+    assert s["StackStatus"] == "CREATE_COMPLETE"
+    assert {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}["Commit"] == "from-config"
+    # again: the change set is replaced; overrides win over the configuration file
+    over = json.dumps({"Commit": {"Fn::GetArtifactAtt": ["SourceOut", "ObjectKey"]}})
+    p = cp.get_pipeline(name=name)["pipeline"]
+    p["stages"][1]["actions"][0]["configuration"]["ParameterOverrides"] = over
+    assert cp.update_pipeline(pipeline=p)["pipeline"]["version"] == 2
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert wait_exec(cp, name, x2)["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    s = fx.client("cloudformation", "dev", region=REGION).describe_stacks(StackName=stack)["Stacks"][0]
+    assert s["StackStatus"] == "UPDATE_COMPLETE"
+    assert {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}["Commit"].startswith(name[:20] + "/SourceOut/")
+
 def test_action_role_without_kms_decrypt_fails(fx, env, cp):
     key = uniq("src") + ".zip"
     put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
