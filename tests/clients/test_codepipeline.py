@@ -6,13 +6,15 @@ are resolved into a later action's configuration; a Lambda invoke action reporti
 PutJobSuccessResult with output variables; and an execution that survives kill -9."""
 import io
 import json
+import os
 import signal
+import subprocess
 import time
 import uuid
 import zipfile
 
 import pytest
-from ferrytest import Ferry, acct, raises
+from ferrytest import FERRY_BIN, Ferry, acct, raises
 
 REGION = "us-east-1"
 TOPIC_TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
@@ -592,3 +594,27 @@ def test_execution_survives_kill9(fx, env, cp):
     # the source ran once for this attempt
     acts = cp2.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})["actionExecutionDetails"]
     assert sorted(a["actionName"] for a in acts) == ["Approve", "Source"]
+
+
+def watch(fx, name, profile="tools"):
+    akid, secret = fx.keys(profile)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=akid, AWS_SECRET_ACCESS_KEY=secret, AWS_REGION=REGION)
+    env.pop("AWS_SESSION_TOKEN", None)
+    return subprocess.run([FERRY_BIN, "pipeline", "watch", name, "--endpoint-url", fx.endpoint,
+                           "--interval", "0.1"], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_pipeline_watch(fx, env, cp):
+    """`ferry pipeline watch` follows an execution stage by stage and exits with its outcome."""
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE})
+    name = uniq("watched")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), deploy(env, uniq("w"), env.nokms_role)], name))
+    r = watch(fx, name)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"pipeline {name}, execution ")
+    assert any("Source" in l and "Succeeded" in l for l in lines)
+    assert any("Deploy" in l and "Failed" in l and "kms:Decrypt" in l for l in lines), r.stdout
+    assert lines[-1].endswith(": Failed")
+    assert watch(fx, "nope").returncode == 2
