@@ -63,7 +63,10 @@ static json_t *call(const watch *w, const char *op, json_t *body)
         fprintf(stderr, "ferry pipeline: cannot reach %s\n", w->endpoint);
         goto done;
     }
-    out = json_loads(buf_str(&resp.body), 0, NULL);
+    json_error_t je;
+    out = json_loads(buf_str(&resp.body), 0, &je);
+    if (!out && resp.status == 200)
+        fprintf(stderr, "ferry pipeline: %s: unreadable answer: %s\n", op, je.text);
     if (resp.status != 200) {
         fprintf(stderr, "ferry pipeline: %s: %s\n", op,
                 jstr(out, "message") ? jstr(out, "message") : buf_str(&resp.body));
@@ -104,6 +107,7 @@ int cli_pipeline(int argc, char **argv)
                getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"),
                getenv("AWS_SESSION_TOKEN")};
     const char *xid = NULL;
+    char *owned = NULL;
     double interval = 1.0;
     int c;
     optind = 1;
@@ -130,7 +134,7 @@ int cli_pipeline(int argc, char **argv)
         if (!l) return 2;
         const char *id = jstr(json_array_get(json_object_get(l, "pipelineExecutionSummaries"), 0),
                               "pipelineExecutionId");
-        xid = id ? strdup(id) : NULL;
+        xid = owned = id ? strdup(id) : NULL;
         json_decref(l);
         if (!xid) {
             fprintf(stderr, "ferry pipeline: %s has no execution\n", name);
@@ -178,6 +182,7 @@ int cli_pipeline(int argc, char **argv)
         int done = st && strcmp(st, "InProgress") && strcmp(st, "Stopping");
         if (done) {
             printf("execution %s: %s\n", xid, st);
+            fflush(stdout);
             rc = !strcmp(st, "Succeeded") ? 0 : 1;
         }
         json_decref(x);
@@ -186,5 +191,6 @@ int cli_pipeline(int argc, char **argv)
         usleep((useconds_t)(interval * 1e6));
     }
     json_decref(seen);
+    free(owned);
     return rc;
 }

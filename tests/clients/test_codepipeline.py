@@ -616,5 +616,5 @@ def test_pipeline_watch(fx, env, cp):
     assert lines[0].startswith(f"pipeline {name}, execution ")
     assert any("Source" in l and "Succeeded" in l for l in lines)
     assert any("Deploy" in l and "Failed" in l and "kms:Decrypt" in l for l in lines), r.stdout
-    assert lines[-1].endswith(": Failed")
+    assert lines[-1].endswith(": Failed"), r.stdout + r.stderr
     assert watch(fx, "nope").returncode == 2
