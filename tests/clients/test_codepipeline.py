@@ -594,6 +594,19 @@ def test_execution_survives_kill9(fx, env, cp):
     # the source ran once for this attempt
     acts = cp2.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})["actionExecutionDetails"]
     assert sorted(a["actionName"] for a in acts) == ["Approve", "Source"]
+    # killed while an action ran: after the restart it fails, saying so, and is not run again
+    fx.stop()
+    fx.start(env={"FERRY_PIPELINE_INTERVAL": "0.1", "FERRY_PIPELINE_KILL_IN_ACTION": "1"})
+    xk = fx.client("codepipeline", "tools", region=REGION).start_pipeline_execution(name=name)["pipelineExecutionId"]
+    fx.proc.wait(20)
+    assert fx.proc.returncode == -signal.SIGKILL
+    fx.start(env={"FERRY_PIPELINE_INTERVAL": "0.1"})
+    cp3 = fx.client("codepipeline", "tools", region=REGION)
+    assert wait_exec(cp3, name, xk)["status"] == "Failed"
+    acts = cp3.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xk})["actionExecutionDetails"]
+    assert [a["actionName"] for a in acts] == ["Source"] and acts[0]["status"] == "Failed"
+    assert "ferry stopped while it ran" in action_state(cp3.get_pipeline_state(name=name), "Source", "Source")[
+        "errorDetails"]["message"]
 
 
 def watch(fx, name, profile="tools"):

@@ -53,8 +53,9 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
 int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
 
 /* ---- run.c ---- */
-/* Asks the engine to look at the executions now (after the caller's commit). */
-void cp_wake(void);
+/* Asks the engine to look at the executions once c's transaction is committed (the engine
+ * would not see the change before). 0, or -1 with c->err (out of memory). */
+int cp_wake_after(call *c);
 /* Records the state change events of an execution, stage or action (EventBridge). */
 int cp_emit(store_txn *t, const char *account, const char *region, const json_t *exec,
             const char *stage, const json_t *action, const char *state, ferr *e);

@@ -123,7 +123,7 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
         cp_emit(c->txn, c->account, c->region, x, NULL, NULL, "STARTED", c->err))
         return -1;
     *id = arena_strdup(c->a, uuid);
-    cp_wake();
+    if (cp_wake_after(c)) return -1;
     return *id ? 0 : ferr_oom(c->err);
 }
 
@@ -179,7 +179,7 @@ int codepipeline_op_stop_pipeline_execution(call *c, json_t *in, json_t **out)
     if (exec_save(c, x) ||
         cp_emit(c->txn, c->account, c->region, x, NULL, NULL, "STOPPING", c->err))
         return -1;
-    cp_wake();
+    if (cp_wake_after(c)) return -1;
     *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", id));
     return 0;
 }
@@ -504,7 +504,7 @@ int codepipeline_op_put_approval_result(call *c, json_t *in, json_t **out)
     if (exec_save(c, x) ||
         cp_emit(c->txn, c->account, c->region, x, sn, a, ok ? "SUCCEEDED" : "FAILED", c->err))
         return -1;
-    cp_wake();
+    if (cp_wake_after(c)) return -1;
     *out = svc_out(c, json_pack("{s:f}", "approvedAt", now));
     return 0;
 }
@@ -537,7 +537,7 @@ static int transition(call *c, json_t *in, int enable, json_t **out)
                                       "lastChangedAt", clock_now())) ||
         cp_pipe_save(c, d))
         return -1 | ferr_oom(c->err);
-    cp_wake();
+    if (cp_wake_after(c)) return -1;
     *out = svc_out(c, json_object());
     return 0;
 }
@@ -593,7 +593,7 @@ int codepipeline_op_retry_stage_execution(call *c, json_t *in, json_t **out)
     if (exec_save(c, x) || activate(c, x) ||
         cp_emit(c->txn, c->account, c->region, x, sn, NULL, "RESUMED", c->err))
         return -1;
-    cp_wake();
+    if (cp_wake_after(c)) return -1;
     *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", id));
     return 0;
 }

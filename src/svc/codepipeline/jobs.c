@@ -118,7 +118,7 @@ static int settle(call *c, json_t *job, const char *status, const json_t *in, in
     if (store_put(c->txn, &k, x, c->err) ||
         (state && cp_emit(c->txn, c->account, c->region, x, jstr(job, "stage"), a, state, c->err)))
         return -1;
-    cp_wake();
+    if (cp_wake_after(c)) return -1;
     return 0;
 }
 
