@@ -255,6 +255,39 @@ int zipar_has_file(const zipar *z, const char *path)
     return f && f->kind == ENT_FILE;
 }
 
+typedef struct mem_sink {
+    unsigned char *p;
+    size_t n;
+} mem_sink;
+
+static int mem_put(void *ud, const void *p, size_t n)
+{
+    mem_sink *m = ud;
+    memcpy(m->p + m->n, p, n);
+    m->n += n;
+    return 0;
+}
+
+int zipar_read(zipar *z, const char *path, unsigned char **out, size_t *len, ferr *e)
+{
+    char *norm = normalise(path);
+    if (!norm) return ferr_oom(e);
+    zent key = {.name = norm};
+    const zent *f = bsearch(&key, z->ents, z->n, sizeof(*z->ents), by_name);
+    free(norm);
+    if (!f || f->kind != ENT_FILE) return 1;
+    mem_sink m = {malloc(f->size + 1), 0};
+    if (!m.p) return ferr_oom(e);
+    if (read_entry(z, f, mem_put, &m, e)) {
+        free(m.p);
+        return -1;
+    }
+    m.p[m.n] = 0;
+    *out = m.p;
+    *len = m.n;
+    return 0;
+}
+
 /* mkdir -p of rel's parent directories under root (rel has no "..", and the tree holds no
  * symlink yet, so nothing resolves outside root). */
 static int make_parents(const char *root, const char *rel, ferr *e)

@@ -33,6 +33,10 @@ size_t zipar_count(const zipar *z);  /* entries that are extracted (skipped syml
 /* 1 when the archive holds a regular file at path (normalised as above). */
 int zipar_has_file(const zipar *z, const char *path);
 
+/* The bytes of the regular file at path (normalised as above): 0 and *out (malloc'd, NUL
+ * after its *len bytes; the caller frees), 1 when the archive holds no such file, or -1. For
+ * files read out of an archive in memory (CodePipeline's TemplatePath). */
+int zipar_read(zipar *z, const char *path, unsigned char **out, size_t *len, ferr *e);
 /* Extracts into dir, which must not exist: into a fresh temporary beside it, renamed into
  * place when complete (dirs 0755, files 0644 or 0755 when the entry had any execute bit).
  * When dir appears meanwhile (another extraction of the same code won), the temporary is

@@ -10,6 +10,7 @@
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
+#include "pipelines.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
 #include "stacks/engine.h"
@@ -31,6 +32,8 @@ static const engine_def *const registry[] = {
     &sm_rotation_engine,    /* Secrets Manager rotation (engine/sm_rotation.c) */
     &dynamodb_ttl_engine,   /* DynamoDB TTL deletions (engine/dynamodb_ttl.c) */
     &events_bus_engine,     /* EventBridge deliveries and schedules (engine/events_bus.c) */
+    &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
+                               its actions call (stacks, functions, deliveries); stops first */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

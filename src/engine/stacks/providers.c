@@ -40,6 +40,8 @@ extern const cfn_provider cfn_provider_apigatewayv2_authorizer;
 extern const cfn_provider cfn_provider_codecommit_repository;
 /* src/svc/codebuild/prov_report_group.c */
 extern const cfn_provider cfn_provider_codebuild_report_group;
+/* src/svc/codepipeline/prov_pipeline.c */
+extern const cfn_provider cfn_provider_codepipeline_pipeline;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -97,6 +99,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigatewayv2_authorizer,
     &cfn_provider_codecommit_repository,
     &cfn_provider_codebuild_report_group,
+    &cfn_provider_codepipeline_pipeline,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -218,6 +218,31 @@ static int send_bus(ferry_env *env, store_txn *t, arena *a, const char *account,
     return rc;
 }
 
+/* CodePipeline: StartPipelineExecution as the target's RoleArn (AWS requires one; the rule
+ * is how a V1 pipeline's CodeCommit source detects changes), in the delivery's transaction. */
+static int send_pipeline(ferry_env *env, store_txn *t, arena *a, const char *account,
+                         const char *region, const json_t *doc, const char *input, ferr *e)
+{
+    (void)input; /* AWS starts the pipeline; the event is not passed on */
+    const json_t *tg = json_object_get(doc, "Target");
+    const char *arn = jstr(tg, "Arn"), *role = jstr(tg, "RoleArn");
+    const char *name = strrchr(arn, ':'), *where = arn_region(a, arn);
+    if (!role)
+        return ferr_set(e, 400, "ValidationException", "RoleArn is required for target %s", arn);
+    principal svc;
+    service_principal(&svc, account);
+    session_req r = {.role_arn = role, .session_name = "EventBridge", .duration = 900};
+    session s;
+    if (session_assume_as(env, t, a, &svc, region, &r, &s, e)) return -1;
+    json_t *in = json_pack("{s:s}", "name", name ? name + 1 : ""), *out = NULL;
+    int rc = !in || !where ? ferr_oom(e)
+                           : svc_invoke_in(t, a, env, &s.key.who, where, "codepipeline",
+                                           "StartPipelineExecution", in, &out, NULL, e);
+    json_decref(in);
+    json_decref(out);
+    return rc;
+}
+
 /* The hook for targets whose services come later (CodeBuild StartBuild, CodePipeline
  * StartPipelineExecution): until then a delivery to them fails, and is retried or
  * dead-lettered as any failure. */
@@ -231,7 +256,7 @@ static int send_not_yet(ferry_env *env, store_txn *t, arena *a, const char *acco
 
 static const target_kind kinds[] = {
     {"sqs", send_sqs},    {"sns", send_sns},           {"lambda", send_lambda},
-    {"events", send_bus}, {"codebuild", send_not_yet}, {"codepipeline", send_not_yet},
+    {"events", send_bus}, {"codebuild", send_not_yet}, {"codepipeline", send_pipeline},
 };
 
 static const target_kind *kind_of(const char *arn)
