@@ -5,8 +5,11 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 5
 PYTHON     := /usr/bin/python3
+# Test modules share nothing (each starts its own server on a random port with its own data
+# directory), so a suite's modules are spread over workers, a module's tests kept together.
+XDIST      ?= -n 2 --dist loadfile
 
-.PHONY: all deps format format-check build asan fuzz unit unit-asan clients clients-asan scenarios check demo bench clean
+.PHONY: all deps format format-check build asan fuzz fuzz-build fuzz-run unit unit-asan clients clients-asan scenarios check demo bench clean
 
 all: build
 
@@ -21,12 +24,18 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# libFuzzer targets, each run briefly over its committed corpus.
-fuzz: deps
+# libFuzzer targets, each run briefly over its committed corpus (one core each: make check
+# runs them beside the client suites, which leave a core mostly idle while they wait).
+fuzz-build: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DFERRY_FUZZ=ON -DFERRY_TESTS=OFF \
 	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+fuzz-run:
 	@sh tests/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run
 
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -38,14 +47,14 @@ unit-asan: asan
 # Real clients (Debian's awscli and python3-boto3, npm @aws-sdk/client-*) against a fresh
 # server on a random loopback port with a temporary data directory per test module.
 clients: build
-	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/clients
+	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q $(XDIST) tests/clients
 
 # The SDK-driven client tests again against the ASan+UBSan server: a sanitizer report
 # fails the test. (The `aws` CLI suites drive the same server paths, and spend their time
 # starting Python.)
 clients-asan: build asan
 	@FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q \
-	  tests/clients --ignore-glob='*_cli.py'
+	  $(XDIST) tests/clients --ignore-glob='*_cli.py'
 
 scenarios: build
 	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/scenarios
@@ -59,11 +68,11 @@ format:
 format-check: deps
 	@clang-format --dry-run --Werror $(FORMAT_FILES)
 
-# The three real-client suites share no state (each module starts its own server on a random
-# port with its own data directory) and spend much of their time waiting on it, so they run
-# side by side; the builds they need are made once, before them.
-check: format-check unit unit-asan fuzz
-	@$(MAKE) --no-print-directory -j3 --output-sync=target clients clients-asan scenarios
+# The three real-client suites and the fuzz runs share no state (each test module starts its
+# own server on a random port with its own data directory) and spend much of their time
+# waiting, so they run side by side; the builds they need are made once, before them.
+check: format-check unit unit-asan fuzz-build
+	@$(MAKE) --no-print-directory -j4 --output-sync=target clients clients-asan scenarios fuzz-run
 	@echo "make check: all suites passed"
 
 demo: build

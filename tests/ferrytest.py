@@ -242,3 +242,19 @@ def raises(fn, code, msg=None, status=None, **kw):
     if status is not None:
         assert e["ResponseMetadata"]["HTTPStatusCode"] == status
     return e["Error"]["Message"]
+
+
+def stack_wait(cfn, name):
+    """Waits for a stack to leave its *_IN_PROGRESS status: the stack, or None once it is
+    deleted (a name no longer finds it)."""
+    import time
+    from botocore.exceptions import ClientError
+    for _ in range(300):
+        try:
+            s = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError:
+            return None
+        if not s["StackStatus"].endswith("IN_PROGRESS"):
+            return s
+        time.sleep(0.1)
+    raise AssertionError("stack did not settle")

@@ -255,6 +255,39 @@ int zipar_has_file(const zipar *z, const char *path)
     return f && f->kind == ENT_FILE;
 }
 
+typedef struct mem_sink {
+    unsigned char *p;
+    size_t n;
+} mem_sink;
+
+static int mem_put(void *ud, const void *p, size_t n)
+{
+    mem_sink *m = ud;
+    memcpy(m->p + m->n, p, n);
+    m->n += n;
+    return 0;
+}
+
+int zipar_read(zipar *z, const char *path, unsigned char **out, size_t *len, ferr *e)
+{
+    char *norm = normalise(path);
+    if (!norm) return ferr_oom(e);
+    zent key = {.name = norm};
+    const zent *f = bsearch(&key, z->ents, z->n, sizeof(*z->ents), by_name);
+    free(norm);
+    if (!f || f->kind != ENT_FILE) return 1;
+    mem_sink m = {malloc(f->size + 1), 0};
+    if (!m.p) return ferr_oom(e);
+    if (read_entry(z, f, mem_put, &m, e)) {
+        free(m.p);
+        return -1;
+    }
+    m.p[m.n] = 0;
+    *out = m.p;
+    *len = m.n;
+    return 0;
+}
+
 /* mkdir -p of rel's parent directories under root (rel has no "..", and the tree holds no
  * symlink yet, so nothing resolves outside root). */
 static int make_parents(const char *root, const char *rel, ferr *e)
@@ -388,6 +421,42 @@ int zipar_write_mem(const char *const *names, const char *const *texts, size_t n
         return ferr_internal(e, "cannot write a zip archive");
     }
     return 0;
+}
+
+int zipar_write_files(const char *const *paths, const char *const *names, size_t n,
+                      const char *zip_path, ferr *e)
+{
+    int zerr = 0;
+    zip_t *z = zip_open(zip_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    if (!z) return ferr_internal(e, "cannot create %s (libzip error %d)", zip_path, zerr);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) || !S_ISREG(st.st_mode)) {
+            rc = ferr_internal(e, "cannot read %s", paths[i]);
+            break;
+        }
+        zip_source_t *f = zip_source_file(z, paths[i], 0, -1);
+        zip_int64_t idx =
+            f ? zip_file_add(z, names[i], f, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE) : -1;
+        if (idx < 0) {
+            zip_source_free(f);
+            rc = ferr_internal(e, "cannot add %s to %s", names[i], zip_path);
+        } else if (zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
+                                                    (zip_uint32_t)(S_IFREG | (st.st_mode & 07777))
+                                                        << 16)) {
+            rc = ferr_internal(e, "cannot set the mode of %s", names[i]);
+        }
+    }
+    if (rc) {
+        zip_discard(z);
+        return -1;
+    }
+    if (zip_close(z)) {
+        rc = ferr_internal(e, "cannot write %s: %s", zip_path, zip_strerror(z));
+        zip_discard(z);
+    }
+    return rc;
 }
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)

@@ -33,6 +33,10 @@ size_t zipar_count(const zipar *z);  /* entries that are extracted (skipped syml
 /* 1 when the archive holds a regular file at path (normalised as above). */
 int zipar_has_file(const zipar *z, const char *path);
 
+/* The bytes of the regular file at path (normalised as above): 0 and *out (malloc'd, NUL
+ * after its *len bytes; the caller frees), 1 when the archive holds no such file, or -1. For
+ * files read out of an archive in memory (CodePipeline's TemplatePath). */
+int zipar_read(zipar *z, const char *path, unsigned char **out, size_t *len, ferr *e);
 /* Extracts into dir, which must not exist: into a fresh temporary beside it, renamed into
  * place when complete (dirs 0755, files 0644 or 0755 when the entry had any execute bit).
  * When dir appears meanwhile (another extraction of the same code won), the temporary is
@@ -44,6 +48,13 @@ int zipar_extract(zipar *z, const char *dir, ferr *e);
  * Code.ZipFile). 0, or -1 with e. */
 int zipar_write_mem(const char *const *names, const char *const *texts, size_t n,
                     unsigned char **out, size_t *len, ferr *e);
+
+/* Writes a zip of n files read from disk (paths[i], stored as names[i], with its mode as
+ * the file has it) to zip_path, replacing it: libzip streams each file into the archive when
+ * it is closed (a temporary beside zip_path, renamed into place), so nothing is held in
+ * memory. For archives of a build's output (CodeBuild artifacts). 0, or -1 with e. */
+int zipar_write_files(const char *const *paths, const char *const *names, size_t n,
+                      const char *zip_path, ferr *e);
 
 /* Removes the tree at path without following symlinks (0, or -1 with e). */
 int zipar_rmtree(const char *path, ferr *e);

@@ -11,6 +11,7 @@
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
+#include "pipelines.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
 #include "stacks/engine.h"
@@ -34,6 +35,8 @@ static const engine_def *const registry[] = {
     &events_bus_engine,     /* EventBridge deliveries and schedules (engine/events_bus.c) */
     &builds_engine,         /* CodeBuild builds (engine/builds.c): after functions and logs'
                                users, stopped first */
+    &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
+                               its actions call (stacks, functions, deliveries); stops first */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -2,8 +2,10 @@
 routes, integrations, stages, deployments, authorizers, CORS, tags, AWS's errors) and the
 APIs served at API_ID.execute-api.localhost:PORT and /_ferry/execute-api/API_ID/...: Lambda
 proxy integrations with payload format 2.0 (the event, path parameters, route selection,
-plain JSON results, base64 bodies, cookies, the function's policy deciding), HTTP_PROXY
-integrations, CORS preflights and JWT authorizers against a key set this test serves."""
+plain JSON results, base64 bodies, cookies, the function's policy deciding) and 1.0 (the
+REST APIs' event with HTTP APIs' differences, its response mapping), HTTP_PROXY
+integrations, CORS preflights, JWT authorizers against a key set this test serves, and Lambda (REQUEST)
+authorizers in both payload formats, simple and IAM policy answers, cached by identity."""
 import base64
 import http.client
 import http.server
@@ -20,7 +22,7 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 FN = {"index.py": """import base64, json, time
 
 def handler(event, context):
-    p = event['rawPath']
+    p = event.get('rawPath') or event['path']  # 2.0, else 1.0
     if p.endswith('/slow'):
         time.sleep(1)
     if p.endswith('/plain'):
@@ -244,6 +246,44 @@ def test_routes_path_parameters_and_stages(ferry, gw, fn):
     assert (s, json.loads(b)) == (403, {"message": "Forbidden"})
 
 
+def test_lambda_payload_v1(ferry, gw, fn):
+    api = gw.create_api(Name="v1", ProtocolType="HTTP")["ApiId"]
+    iid = gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn,
+                                PayloadFormatVersion="1.0")["IntegrationId"]
+    gw.create_route(ApiId=api, RouteKey="GET /items/{id}", Target="integrations/" + iid)
+    gw.create_route(ApiId=api, RouteKey="$default", Target="integrations/" + iid)
+    gw.create_stage(ApiId=api, StageName="prod", AutoDeploy=True, StageVariables={"color": "red"})
+    s, h, b = call(ferry, api, "GET", "/prod/items/7?a=1&a=2&b=3",
+                   headers={"X-Two": "v", "User-Agent": "tester"})
+    assert s == 200, b
+    assert hdr(h, "x-custom") == "yes" and hdr(h, "apigw-requestid")
+    ev = json.loads(b)
+    assert ev["version"] == "1.0" and ev["httpMethod"] == "GET"
+    assert ev["resource"] == "/items/{id}" and ev["path"] == "/prod/items/7"
+    assert ev["pathParameters"] == {"id": "7"} and ev["stageVariables"] == {"color": "red"}
+    assert ev["queryStringParameters"] == {"a": "2", "b": "3"}
+    assert ev["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["3"]}
+    assert ev["headers"]["x-two"] == "v" and ev["multiValueHeaders"]["x-two"] == ["v"]
+    assert ev["body"] is None and ev["isBase64Encoded"] is False
+    rc = ev["requestContext"]
+    assert rc["apiId"] == api and rc["stage"] == "prod" and rc["accountId"] == acct(ferry, "dev")
+    assert rc["httpMethod"] == "GET" and rc["path"] == "/prod/items/7"
+    assert rc["resourcePath"] == "/items/{id}" and rc["resourceId"] == "GET /items/{id}"
+    assert rc["authorizer"] == {"claims": None, "scopes": None}
+    assert rc["identity"]["sourceIp"] == "127.0.0.1" and rc["identity"]["userAgent"] == "tester"
+    assert rc["requestId"] and rc["requestTimeEpoch"] > 0 and rc["protocol"] == "HTTP/1.1"
+    s, _, b = call(ferry, api, "POST", "/prod/other", body=b'{"k": 1}',
+                   headers={"Content-Type": "application/json"})
+    ev = json.loads(b)
+    assert s == 200 and ev["resource"] == "$default" and ev["body"] == '{"k": 1}'
+    assert ev["pathParameters"] is None
+    # the 1.0 response: base64 bodies decoded; a result without statusCode is malformed (500)
+    s, h, b = call(ferry, api, "GET", "/prod/bin")
+    assert s == 201 and b == b"\x00\x01\xff"
+    s, _, b = call(ferry, api, "GET", "/prod/plain")
+    assert (s, json.loads(b)) == (500, {"message": "Internal Server Error"})
+
+
 def test_integration_timeout(ferry, gw, fn, quick):
     assert call(ferry, quick, "GET", "/warm")[0] == 200
     api = gw.create_api(Name="slow", ProtocolType="HTTP")["ApiId"]
@@ -431,6 +471,85 @@ def test_jwt_authorizer(ferry, gw, fn, issuer):
     assert issuer["state"]["fetches"] == 1  # the key set is cached
 
 
+AUTHZ = {"index.py": """import uuid
+
+def handler(event, context):
+    tok = (event.get("headers") or {}).get("x-token", "")
+    if tok == "boom":
+        raise ValueError("boom")
+    ctx = {"who": tok, "nonce": str(uuid.uuid4()), "ids": event["identitySource"],
+           "type": event["type"], "n": 1}
+    if event["version"] == "2.0":
+        ctx["arn"] = event["routeArn"]
+        return {"isAuthorized": tok == "yes", "context": ctx}
+    ctx["arn"] = event["methodArn"]
+    return {"principalId": tok, "context": ctx, "policyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow" if tok == "yes" else "Deny",
+                           "Action": "execute-api:Invoke", "Resource": event["methodArn"]}]}}
+"""}
+
+
+def test_lambda_authorizer(ferry, gw, fn):
+    lam = ferry.client("lambda", "dev", region="us-east-1")
+    role = lam.get_function(FunctionName="web")["Configuration"]["Role"]
+    azfn = lam.create_function(FunctionName="httpauthz", Runtime="python3.12", Role=role,
+                               Handler="index.handler", Code={"ZipFile": zipped(AUTHZ)})["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="httpauthz",
+                                              WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    account = acct(ferry, "dev")
+    lam.add_permission(FunctionName="httpauthz", StatementId="apigw",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:{account}:*")
+    api = gw.create_api(Name="lambda-authz", ProtocolType="HTTP")["ApiId"]
+    azuri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{azfn}/invocations"
+    raises(gw.create_authorizer, "BadRequestException", ApiId=api, Name="x",
+           AuthorizerType="REQUEST", AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="1.0",
+           EnableSimpleResponses=True, IdentitySource=["$request.header.X-Token"])
+    raises(gw.create_authorizer, "BadRequestException", ApiId=api, Name="x",
+           AuthorizerType="REQUEST", AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="2.0",
+           IdentitySource=["$request.body.x"])
+    simple = gw.create_authorizer(ApiId=api, Name="simple", AuthorizerType="REQUEST",
+                                  AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="2.0",
+                                  EnableSimpleResponses=True, AuthorizerResultTtlInSeconds=300,
+                                  IdentitySource=["$request.header.X-Token"])["AuthorizerId"]
+    policy = gw.create_authorizer(ApiId=api, Name="policy", AuthorizerType="REQUEST",
+                                  AuthorizerUri=azuri, AuthorizerPayloadFormatVersion="1.0",
+                                  IdentitySource=["$request.header.X-Token",
+                                                  "$request.querystring.q"])["AuthorizerId"]
+    got = gw.get_authorizer(ApiId=api, AuthorizerId=simple)
+    assert got["EnableSimpleResponses"] is True and got["AuthorizerPayloadFormatVersion"] == "2.0"
+    iid = gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn,
+                                PayloadFormatVersion="2.0")["IntegrationId"]
+    gw.create_route(ApiId=api, RouteKey="GET /simple", Target="integrations/" + iid,
+                    AuthorizationType="CUSTOM", AuthorizerId=simple)
+    gw.create_route(ApiId=api, RouteKey="GET /policy", Target="integrations/" + iid,
+                    AuthorizationType="CUSTOM", AuthorizerId=policy)
+    gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+
+    s, _, b = call(ferry, api, "GET", "/simple", headers={"X-Token": "yes"})
+    assert s == 200, b
+    lc = json.loads(b)["requestContext"]["authorizer"]["lambda"]
+    assert lc["who"] == "yes" and lc["ids"] == ["yes"] and lc["type"] == "REQUEST" and lc["n"] == 1
+    assert lc["arn"] == f"arn:aws:execute-api:us-east-1:{account}:{api}/$default/GET/simple"
+    again = json.loads(call(ferry, api, "GET", "/simple", headers={"X-Token": "yes"})[2])
+    assert again["requestContext"]["authorizer"]["lambda"]["nonce"] == lc["nonce"]  # cached
+    for headers, status, msg in (({}, 401, "Unauthorized"), ({"X-Token": "no"}, 403, "Forbidden"),
+                                 ({"X-Token": "boom"}, 500, "Internal Server Error")):
+        s, _, b = call(ferry, api, "GET", "/simple", headers=headers)
+        assert (s, json.loads(b)) == (status, {"message": msg}), headers
+    # the IAM policy format (payload 1.0): the document decides for the route's ARN
+    s, _, b = call(ferry, api, "GET", "/policy?q=1", headers={"X-Token": "yes"})
+    assert s == 200, b
+    lc = json.loads(b)["requestContext"]["authorizer"]["lambda"]
+    assert lc["ids"] == "yes,1" and lc["arn"].endswith(f"{api}/$default/GET/policy")
+    again = json.loads(call(ferry, api, "GET", "/policy?q=1", headers={"X-Token": "yes"})[2])
+    assert again["requestContext"]["authorizer"]["lambda"]["nonce"] != lc["nonce"]  # no TTL
+    s, _, b = call(ferry, api, "GET", "/policy?q=1", headers={"X-Token": "no"})
+    assert (s, json.loads(b)) == (403, {"message": "Forbidden"})
+    s, _, b = call(ferry, api, "GET", "/policy", headers={"X-Token": "yes"})
+    assert (s, json.loads(b)) == (401, {"message": "Unauthorized"})
+
+
 # ---- CloudFormation ----
 
 def test_cloudformation_stack_serves(ferry, gw):
@@ -473,5 +592,42 @@ def test_cloudformation_stack_serves(ferry, gw):
     assert json.loads(b) == {"route": "GET /things/{id}", "id": "7", "stage": "live"}
     s = stacks.deploy("http-api", tpl("two"), update=True)
     assert s["Out"]["Id"] == api and gw.get_api(ApiId=api)["Description"] == "two"
+    stacks.delete(s)
+    raises(gw.get_api, "NotFoundException", ApiId=api)
+
+
+def test_cloudformation_lambda_authorizer(ferry, gw, fn):
+    from test_cfn_providers import Stacks, out
+    stacks = Stacks(ferry)
+    azfn = ferry.client("lambda", "dev", region="us-east-1").get_function(
+        FunctionName="httpauthz")["Configuration"]["FunctionArn"]  # test_lambda_authorizer's
+
+    def tpl(ttl):
+        return {"Resources": {
+            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+                "Name": "cfn-authz", "ProtocolType": "HTTP"}},
+            "Authz": {"Type": "AWS::ApiGatewayV2::Authorizer", "Properties": {
+                "ApiId": {"Ref": "Api"}, "Name": "lam", "AuthorizerType": "REQUEST",
+                "AuthorizerUri": {"Fn::Sub": f"arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/{azfn}/invocations"},
+                "AuthorizerPayloadFormatVersion": "2.0", "EnableSimpleResponses": True,
+                "AuthorizerResultTtlInSeconds": ttl, "IdentitySource": ["$request.header.X-Token"]}},
+            "Integ": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+                "ApiId": {"Ref": "Api"}, "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": fn, "PayloadFormatVersion": "2.0"}},
+            "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+                "ApiId": {"Ref": "Api"}, "RouteKey": "GET /x", "AuthorizationType": "CUSTOM",
+                "AuthorizerId": {"Ref": "Authz"},
+                "Target": {"Fn::Join": ["/", ["integrations", {"Ref": "Integ"}]]}}},
+            "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+                "ApiId": {"Ref": "Api"}, "StageName": "$default", "AutoDeploy": True}}},
+            "Outputs": out(("Id", {"Ref": "Api"}), ("Authz", {"Fn::GetAtt": ["Authz", "AuthorizerId"]}))}
+
+    s = stacks.deploy("http-authz", tpl(0))
+    api, az = s["Out"]["Id"], s["Out"]["Authz"]
+    assert gw.get_authorizer(ApiId=api, AuthorizerId=az)["AuthorizerType"] == "REQUEST"
+    assert call(ferry, api, "GET", "/x", headers={"X-Token": "yes"})[0] == 200
+    assert call(ferry, api, "GET", "/x", headers={"X-Token": "no"})[0] == 403
+    stacks.deploy("http-authz", tpl(60), update=True)
+    assert gw.get_authorizer(ApiId=api, AuthorizerId=az)["AuthorizerResultTtlInSeconds"] == 60
     stacks.delete(s)
     raises(gw.get_api, "NotFoundException", ApiId=api)

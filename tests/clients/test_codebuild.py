@@ -473,7 +473,6 @@ def test_kill9_leaves_no_orphans_and_fails_running_builds(role):
         f.close()
 
 
-@pytest.mark.skip(reason="artifacts/reports land with the cbreports branch")
 def test_artifacts_to_s3(ferry, cb, role):
     s3 = ferry.client("s3", "tools", region=REGION)
     s3.create_bucket(Bucket="cb-artifacts")
@@ -490,7 +489,8 @@ artifacts:
 """
     cb.create_project(name="arts", source={"type": "NO_SOURCE", "buildspec": spec},
                       artifacts={"type": "S3", "location": "cb-artifacts", "path": "p",
-                                 "namespaceType": "BUILD_ID", "packaging": "ZIP"},
+                                 "namespaceType": "BUILD_ID", "packaging": "ZIP",
+                                 "overrideArtifactName": True},
                       environment={"type": "LINUX_CONTAINER", "computeType": "BUILD_GENERAL1_SMALL",
                                    "image": "aws/codebuild/standard:7.0"}, serviceRole=role)
     b = wait(cb, cb.start_build(projectName="arts")["build"]["id"])
@@ -504,7 +504,6 @@ artifacts:
     assert sorted(z.namelist()) == ["a.txt", "sub/b.txt"]
 
 
-@pytest.mark.skip(reason="artifacts/reports land with the cbreports branch")
 def test_reports_from_junit(ferry, cb, role):
     spec = """version: 0.2
 phases:

@@ -11,7 +11,7 @@ import tempfile
 import urllib.parse
 
 import pytest
-from ferrytest import acct, raises
+from ferrytest import acct, raises, stack_wait
 
 REGION = "us-east-1"
 
@@ -400,20 +400,6 @@ Outputs:
   Http: {Value: !GetAtt Repo.CloneUrlHttp}
   Ssh: {Value: !GetAtt Repo.CloneUrlSsh}
 """
-
-
-def stack_wait(cfn, name):
-    import time
-    from botocore.exceptions import ClientError
-    for _ in range(300):
-        try:
-            s = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        except ClientError:  # deleted: a name no longer finds it
-            return None
-        if not s["StackStatus"].endswith("IN_PROGRESS"):
-            return s
-        time.sleep(0.1)
-    raise AssertionError("stack did not settle")
 
 
 def test_cloudformation_repository_from_s3_zip(ferry, cc):

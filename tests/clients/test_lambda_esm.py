@@ -114,7 +114,8 @@ def drained(sqs, url, timeout=10):
 
 
 def test_happy_path_event_shape_and_api(lam, sqs, sink):
-    url, arn = queue(sqs, "orders")
+    # visible again only long after a cold start on a loaded machine: received once
+    url, arn = queue(sqs, "orders", visibility=30)
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="worker")
     assert m["State"] == "Creating" and m["BatchSize"] == 10 and m["MaximumBatchingWindowInSeconds"] == 0
     assert m["EventSourceArn"] == arn and m["FunctionArn"].endswith(":function:worker")
@@ -247,7 +248,13 @@ def test_disable_enable_and_delete(lam, sqs, sink):
         lam.get_event_source_mapping(UUID=m["UUID"])
     sqs.send_message(QueueUrl=url, MessageBody="after-delete")
     assert events(sqs, sink, 1, timeout=1.5) == []
-    assert counts(sqs, url) == (1, 0)
+    # a receive the deleted mapping's poller had under way returns the message when its
+    # visibility ends (3 s); nothing consumes it
+    deadline = time.time() + 8
+    while counts(sqs, url) != (1, 0):
+        assert time.time() < deadline, counts(sqs, url)
+        time.sleep(0.2)
+    assert events(sqs, sink, 1, timeout=0.5) == []
 
 
 def test_validation_errors(lam, sqs, ferry):
@@ -339,8 +346,9 @@ def test_kill9_batch_in_flight_is_delivered_again(ferry, lam, sqs, sink):
     ferry.proc.wait()
     ferry.start(env={"FERRY_ESM_POLL_SECONDS": "1"})
     evs = events(ferry.client("sqs", "dev"), sink, 1, timeout=20)
-    [again] = records(evs)
-    assert again["messageId"] == first["messageId"] and again["attributes"]["ApproximateReceiveCount"] == "2"
+    again = records(evs)[0]  # (a cold start slower than the visibility may add a third)
+    assert again["messageId"] == first["messageId"]
+    assert int(again["attributes"]["ApproximateReceiveCount"]) >= 2
     c = ferry.client("sqs", "dev")
     assert drained(c, url, timeout=25)
     ferry.client("lambda", "dev").delete_event_source_mapping(UUID=m["UUID"])

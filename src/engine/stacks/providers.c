@@ -31,10 +31,19 @@ extern const cfn_provider cfn_provider_apigatewayv2_api, cfn_provider_apigateway
 extern const cfn_provider cfn_provider_apigateway_restapi, cfn_provider_apigateway_resource,
     cfn_provider_apigateway_method, cfn_provider_apigateway_deployment,
     cfn_provider_apigateway_stage;
+/* src/svc/apigateway/prov_apigateway_keys.c */
+extern const cfn_provider cfn_provider_apigateway_authorizer, cfn_provider_apigateway_apikey,
+    cfn_provider_apigateway_usageplan, cfn_provider_apigateway_usageplankey;
+/* src/svc/apigatewayv2/prov_apigatewayv2.c */
+extern const cfn_provider cfn_provider_apigatewayv2_authorizer;
 /* src/svc/codecommit/prov_repository.c */
 extern const cfn_provider cfn_provider_codecommit_repository;
 /* src/svc/codebuild/prov_project.c */
 extern const cfn_provider cfn_provider_codebuild_project;
+/* src/svc/codebuild/prov_report_group.c */
+extern const cfn_provider cfn_provider_codebuild_report_group;
+/* src/svc/codepipeline/prov_pipeline.c */
+extern const cfn_provider cfn_provider_codepipeline_pipeline;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -85,8 +94,15 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigateway_method,
     &cfn_provider_apigateway_deployment,
     &cfn_provider_apigateway_stage,
+    &cfn_provider_apigateway_authorizer,
+    &cfn_provider_apigateway_apikey,
+    &cfn_provider_apigateway_usageplan,
+    &cfn_provider_apigateway_usageplankey,
+    &cfn_provider_apigatewayv2_authorizer,
     &cfn_provider_codecommit_repository,
     &cfn_provider_codebuild_project,
+    &cfn_provider_codebuild_report_group,
+    &cfn_provider_codepipeline_pipeline,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

@@ -72,6 +72,113 @@ static void stage_alnum(sam_x *x, const json_t *api, char *out, size_t n)
     sam_alnum(s ? s : "Stage", out, n);
 }
 
+static json_t *with_cond(json_t *r, const json_t *api);
+
+/* SAM's Auth of a REST API event: the method's security from the event's Auth (Authorizer,
+ * ApiKeyRequired) or the API's (DefaultAuthorizer, ApiKeyRequired), with the api_key
+ * scheme its definition needs (the authorizers' schemes are added by emit_rest). */
+static void rest_auth(sam_x *x, json_t *api, json_t *body, const json_t *props, json_t *op)
+{
+    const json_t *auth = json_object_get(json_object_get(api, "Props"), "Auth");
+    const json_t *eauth = json_object_get(props, "Auth");
+    const char *az = jstr(eauth, "Authorizer");
+    if (!az) az = jstr(auth, "DefaultAuthorizer");
+    json_t *key = json_object_get(eauth, "ApiKeyRequired");
+    if (!key) key = json_object_get(auth, "ApiKeyRequired");
+    json_t *sec = json_array();
+    int rc = !sec;
+    if (az && strcmp(az, "NONE") && json_object_get(json_object_get(auth, "Authorizers"), az))
+        rc |= json_array_append_new(sec, json_pack("{s:[]}", az));
+    if (json_is_true(key)) {
+        rc |= json_array_append_new(sec, json_pack("{s:[]}", "api_key"));
+        json_t *defs = json_object_get(body, "securityDefinitions");
+        if (body && !defs) {
+            rc |= json_object_set_new(body, "securityDefinitions", json_object());
+            defs = json_object_get(body, "securityDefinitions");
+        }
+        if (defs && !json_object_get(defs, "api_key"))
+            rc |= json_object_set_new(defs, "api_key",
+                                      json_pack("{s:s, s:s, s:s}", "type", "apiKey", "name",
+                                                "x-api-key", "in", "header"));
+    }
+    if (!rc && json_array_size(sec)) rc |= json_object_set(op, "security", sec);
+    json_decref(sec);
+    x->oom |= rc;
+}
+
+/* SAM's Auth.Authorizers of a REST API: a security scheme each (x-amazon-apigateway-authorizer
+ * of type token or request) and the permission for API Gateway to invoke the function. */
+static void rest_authorizers(sam_x *x, const char *id, json_t *api, json_t *body)
+{
+    const json_t *auth = json_object_get(json_object_get(api, "Props"), "Auth");
+    const char *name;
+    json_t *a;
+    json_object_foreach(json_object_get(auth, "Authorizers"), name, a) {
+        json_t *fn = json_object_get(a, "FunctionArn");
+        if (!fn) continue; /* Cognito user pools: not served */
+        const json_t *idn = json_object_get(a, "Identity");
+        const char *pt = jstr(a, "FunctionPayloadType");
+        int request = pt && !strcmp(pt, "REQUEST");
+        const char *header = jstr(idn, "Header") ? jstr(idn, "Header") : "Authorization";
+        json_t *ttl = json_object_get(idn, "ReauthorizeEvery");
+        json_t *xa = json_pack(
+            "{s:s, s:o, s:I}", "type", request ? "request" : "token", "authorizerUri",
+            sam_sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
+                    "functions/${__FunctionArn__}/invocations",
+                    "__FunctionArn__", fn),
+            "authorizerResultTtlInSeconds",
+            (json_int_t)(json_is_integer(ttl) ? json_integer_value(ttl) : 300));
+        int rc = !xa;
+        if (request) {
+            /* AWS SAM: Identity.Headers, QueryStrings, StageVariables, Context */
+            static const char *const kinds[][2] = {{"Headers", "method.request.header."},
+                                                   {"QueryStrings", "method.request.querystring."},
+                                                   {"StageVariables", "stageVariables."},
+                                                   {"Context", "context."}};
+            buf b;
+            buf_init(&b, 0);
+            for (size_t k = 0; k < 4; k++) {
+                size_t i;
+                json_t *v;
+                json_array_foreach(json_object_get(idn, kinds[k][0]), i, v) {
+                    if (json_is_string(v))
+                        buf_printf(&b, "%s%s%s", b.len ? ", " : "", kinds[k][1],
+                                   json_string_value(v));
+                }
+            }
+            if (b.len) rc |= jset_str(xa, "identitySource", buf_str(&b));
+            buf_dispose(&b);
+        } else if (jstr(idn, "ValidationExpression")) {
+            rc |= jset_str(xa, "identityValidationExpression", jstr(idn, "ValidationExpression"));
+        }
+        if (json_object_get(a, "FunctionInvokeRole"))
+            rc |= json_object_set(xa, "authorizerCredentials",
+                                  json_object_get(a, "FunctionInvokeRole"));
+        json_t *scheme = json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "apiKey", "name", header,
+                                   "in", "header", "x-amazon-apigateway-authtype", "custom",
+                                   "x-amazon-apigateway-authorizer", jdone(xa, rc));
+        json_t *defs = json_object_get(body, "securityDefinitions");
+        if (body && !defs) {
+            x->oom |= json_object_set_new(body, "securityDefinitions", json_object());
+            defs = json_object_get(body, "securityDefinitions");
+        }
+        if (!scheme || !defs || json_object_set_new(defs, name, scheme)) x->oom = 1;
+        json_t *perm = json_pack(
+            "{s:s, s:O, s:s, s:{s:[s,{s:{s:s}}]}}", "Action", "lambda:InvokeFunction",
+            "FunctionName", fn, "Principal", "apigateway.amazonaws.com", "SourceArn", "Fn::Sub",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${__ApiId__}/"
+            "authorizers/*",
+            "__ApiId__", "Ref", id);
+        char pid[600];
+        snprintf(pid, sizeof(pid), "%s%sAuthorizerPermission", id, name);
+        sam_put(x, pid,
+                with_cond(perm ? json_pack("{s:s, s:o}", "Type", "AWS::Lambda::Permission",
+                                           "Properties", perm)
+                               : NULL,
+                          api));
+    }
+}
+
 void sam_api_event(sam_x *x, const char *fn, const char *ev, const json_t *props, int http,
                    const char *target, const json_t *fnref, const json_t *cond)
 {
@@ -122,6 +229,7 @@ void sam_api_event(sam_x *x, const char *fn, const char *ev, const json_t *props
     json_t *op =
         json_pack("{s:o, s:{}}", "x-amazon-apigateway-integration", jdone(integ, rc), "responses");
     json_t *body = json_object_get(api, "Body");
+    if (!http && op) rest_auth(x, api, body, props, op);
     json_t *paths = json_object_get(body, "paths");
     if (body && !paths) {
         x->oom |= json_object_set_new(body, "paths", json_object());
@@ -277,6 +385,7 @@ static void emit_rest(sam_x *x, const char *id, json_t *api)
     json_t *rp = json_object();
     int rc = !rp;
     if (body && json_object_get(p, "Cors")) cors(x, body, json_object_get(p, "Cors"));
+    if (body) rest_authorizers(x, id, api, body);
     if (definition(x, id, api, rp)) {
         json_decref(rp);
         return;

@@ -6,7 +6,8 @@
  *   {"api": RestApi (as AWS answers it, rootResourceId included),
  *    "resources": {id: Resource with full resourceMethods (Method with methodIntegration)},
  *    "deployments": {id: Deployment + "_resources": the resources when it was made},
- *    "stages": {name: Stage}}
+ *    "stages": {name: Stage},
+ *    "authorizers": {id: Authorizer}}
  * and one index document per API id, kind "apigateway.apiid" (account "", region ""):
  *   {"account", "region"}, so that the data plane finds an API from its id alone and ids
  *   are unique across accounts, as their host names are. */
@@ -47,6 +48,10 @@ json_t *apigw_put_integration(call *c, json_t *method, const json_t *in);
 /* Replaces the API's resources with those of a Swagger 2.0 / OpenAPI 3.0 definition
  * (JSON or YAML text; import.c). mode "overwrite" or "merge". */
 int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char *mode);
+/* A method (PutMethod's input, or the method after UpdateMethod) of authorization type
+ * CUSTOM or COGNITO_USER_POOLS names one of doc's authorizers: 1, else 0 with
+ * BadRequestException. */
+int apigw_authorizer_ok(call *c, const json_t *doc, const json_t *method);
 /* Deploys doc (a snapshot of its resources) and, when stage_name is given, creates or
  * points that stage at it. The deployment, or NULL. */
 json_t *apigw_deploy(call *c, json_t *doc, const json_t *in);
@@ -54,6 +59,12 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in);
 /* JSON patch operations (UpdateRestApi, UpdateStage, ...) on obj: paths listed in allowed
  * ("/name /description"), and under a map prefix ending in '/' ("/variables/"). */
 int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed);
+
+/* A method that requires an API key (usage.c): 0 when value is the key of an enabled API key
+ * in a usage plan of api's stage, with quota left (the request then counted, durably); else
+ * the status AWS answers: 403 (no such key), 429 (quota spent), 500. */
+int apigw_usage_check(ferry_env *env, const char *account, const char *region, const char *api,
+                      const char *stage, const char *value);
 
 /* The data plane's route (serve.c). */
 int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

@@ -1,9 +1,10 @@
 /* ImportRestApi / PutRestApi: a Swagger 2.0 or OpenAPI 3.0 definition (JSON or YAML) into
  * the API's resources and methods, with API Gateway's extensions:
  * x-amazon-apigateway-integration (aws_proxy, aws, http, http_proxy, mock),
- * x-amazon-apigateway-any-method, x-amazon-apigateway-binary-media-types, and IAM
+ * x-amazon-apigateway-any-method, x-amazon-apigateway-binary-media-types, IAM
  * authorization (x-amazon-apigateway-auth {type: aws_iam}, or a security scheme whose
- * x-amazon-apigateway-authtype is awsSigv4). The base path is ignored (AWS's default
+ * x-amazon-apigateway-authtype is awsSigv4), Lambda authorizers (security schemes with an
+ * x-amazon-apigateway-authorizer) and API keys (the x-api-key header scheme). The base path is ignored (AWS's default
  * basepath=ignore). */
 #include <ctype.h>
 #include <stdio.h>
@@ -51,12 +52,25 @@ static json_t *resource_at(call *c, json_t *doc, const char *path)
     return cur;
 }
 
-static int is_iam(const json_t *spec, const json_t *op)
+static const json_t *schemes_of(const json_t *spec)
 {
-    const char *t = jstr(json_object_get(op, "x-amazon-apigateway-auth"), "type");
-    if (t && !strcasecmp(t, "aws_iam")) return 1;
     const json_t *schemes = json_object_get(spec, "securityDefinitions");
-    if (!schemes) schemes = json_object_get(json_object_get(spec, "components"), "securitySchemes");
+    return schemes ? schemes
+                   : json_object_get(json_object_get(spec, "components"), "securitySchemes");
+}
+
+/* What an operation's security asks: AWS_IAM (x-amazon-apigateway-auth, or a scheme of
+ * x-amazon-apigateway-authtype awsSigv4), CUSTOM (a scheme with an
+ * x-amazon-apigateway-authorizer: *authorizer its name), else NONE; *api_key when a scheme
+ * is the x-api-key header without an authorizer. */
+static const char *security_of(const json_t *spec, const json_t *op, const char **authorizer,
+                               int *api_key)
+{
+    *authorizer = NULL;
+    *api_key = 0;
+    const char *t = jstr(json_object_get(op, "x-amazon-apigateway-auth"), "type");
+    const char *type = t && !strcasecmp(t, "aws_iam") ? "AWS_IAM" : "NONE";
+    const json_t *schemes = schemes_of(spec);
     const json_t *sec = json_object_get(op, "security");
     if (!sec) sec = json_object_get(spec, "security");
     size_t i;
@@ -65,25 +79,78 @@ static int is_iam(const json_t *spec, const json_t *op)
         const char *name;
         json_t *v;
         json_object_foreach((json_t *)req, name, v) {
-            const char *at = jstr(json_object_get(schemes, name), "x-amazon-apigateway-authtype");
-            if (at && !strcasecmp(at, "awsSigv4")) return 1;
+            const json_t *sc = json_object_get(schemes, name);
+            const char *at = jstr(sc, "x-amazon-apigateway-authtype");
+            if (at && !strcasecmp(at, "awsSigv4")) {
+                type = "AWS_IAM";
+            } else if (json_object_get(sc, "x-amazon-apigateway-authorizer")) {
+                type = "CUSTOM";
+                *authorizer = name;
+            } else if (jstr(sc, "type") && !strcmp(jstr(sc, "type"), "apiKey") &&
+                       jstr(sc, "name") && !strcasecmp(jstr(sc, "name"), "x-api-key")) {
+                *api_key = 1;
+            }
         }
+    }
+    return type;
+}
+
+/* The authorizers the security schemes define (x-amazon-apigateway-authorizer), made or
+ * replaced by name. */
+static int import_authorizers(call *c, json_t *doc, const json_t *spec)
+{
+    json_t *all = json_object_get(doc, "authorizers");
+    if (!all && (json_object_set_new(doc, "authorizers", all = json_object()) || !all))
+        return ferr_oom(c->err);
+    const char *name;
+    json_t *sc;
+    json_object_foreach((json_t *)schemes_of(spec), name, sc) {
+        const json_t *x = json_object_get(sc, "x-amazon-apigateway-authorizer");
+        if (!x) continue;
+        char type[16];
+        snprintf(type, sizeof(type), "%s", jstr(x, "type") ? jstr(x, "type") : "token");
+        for (char *p = type; *p; p++) *p = (char)toupper((unsigned char)*p);
+        /* a TOKEN authorizer's header is the scheme's name when it gives no source */
+        const char *src = jstr(x, "identitySource");
+        if (!src && !strcmp(type, "TOKEN") && jstr(sc, "name"))
+            src = arena_printf(c->a, "method.request.header.%s", jstr(sc, "name"));
+        const char *id = NULL, *k;
+        json_t *az;
+        json_object_foreach(all, k, az) {
+            if (!strcmp(jstr(az, "name"), name)) id = k;
+        }
+        if (!id && !(id = apigw_id(c))) return ferr_oom(c->err);
+        json_t *ttl = json_object_get(x, "authorizerResultTtlInSeconds");
+        az = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I}", "id", id, "name", name,
+                       "type", type, "authorizerUri", jstr(x, "authorizerUri"),
+                       "authorizerCredentials", jstr(x, "authorizerCredentials"), "identitySource",
+                       src, "identityValidationExpression", jstr(x, "identityValidationExpression"),
+                       "authorizerResultTtlInSeconds",
+                       (json_int_t)(json_is_integer(ttl) ? json_integer_value(ttl) : 300));
+        if (!az || json_object_set_new(all, id, az)) return ferr_oom(c->err);
     }
     return 0;
 }
 
-static int add_method(call *c, const json_t *spec, json_t *res, const char *verb, const json_t *op)
+static int add_method(call *c, const json_t *spec, json_t *doc, json_t *res, const char *verb,
+                      const json_t *op)
 {
     if (!json_is_object(op)) return apigw_bad(c, BAD_INPUT);
     json_object_del(json_object_get(res, "resourceMethods"), verb);
-    json_t *in =
-        json_pack("{s:s, s:b, s:s?}", "authorizationType", is_iam(spec, op) ? "AWS_IAM" : "NONE",
-                  "apiKeyRequired", 0, "operationName", jstr(op, "operationId"));
+    const char *authorizer;
+    int api_key;
+    const char *auth = security_of(spec, op, &authorizer, &api_key);
+    json_t *in = json_pack("{s:s, s:b, s:s?}", "authorizationType", auth, "apiKeyRequired", api_key,
+                           "operationName", jstr(op, "operationId"));
     if (!in || !arena_defer_json(c->a, in)) return ferr_oom(c->err);
-    json_t *m = apigw_put_method(c, res, verb, in);
-    if (!m) return -1;
     const char *k;
     json_t *v;
+    json_object_foreach(json_object_get(doc, "authorizers"), k, v) {
+        if (authorizer && !strcmp(jstr(v, "name"), authorizer) && jset_str(in, "authorizerId", k))
+            return ferr_oom(c->err);
+    }
+    json_t *m = apigw_put_method(c, res, verb, in);
+    if (!m) return -1;
     json_t *mr = json_object();
     if (!mr || json_object_set_new(m, "methodResponses", mr)) return ferr_oom(c->err);
     json_object_foreach(json_object_get(op, "responses"), k, v) {
@@ -155,6 +222,7 @@ int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char 
         }
         json_object_clear(json_object_get(json_object_get(all, root), "resourceMethods"));
     }
+    if (import_authorizers(c, doc, spec)) return -1;
     const char *path;
     json_t *item;
     json_object_foreach((json_t *)paths, path, item) {
@@ -163,7 +231,7 @@ int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char 
         if (!res) return -1;
         for (size_t i = 0; i < sizeof(VERBS) / sizeof(VERBS[0]); i++) {
             json_t *op = json_object_get(item, VERBS[i][0]);
-            if (op && add_method(c, spec, res, VERBS[i][1], op)) return -1;
+            if (op && add_method(c, spec, doc, res, VERBS[i][1], op)) return -1;
         }
     }
     return 0;

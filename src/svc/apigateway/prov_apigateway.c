@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "base/enc.h"
-#include "engine/stacks/prov_int.h"
+#include "prov_apigateway.h"
 
 static int no_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
 {
@@ -22,8 +22,7 @@ static int no_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **a
     return *attrs ? 0 : ferr_oom(p->e);
 }
 
-/* Takes the id of a made resource: *id (malloc'd) announced. */
-static int took(cfn_pctx *p, const char *made, char **id)
+int apigw_prov_took(cfn_pctx *p, const char *made, char **id)
 {
     if (!made || !(*id = strdup(made))) return ferr_oom(p->e);
     if (cfn_intent(p, *id)) {
@@ -133,7 +132,7 @@ static int api_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
         rc = prov_call(p, "apigateway", "CreateRestApi", in, &out);
     }
     free(b);
-    if (rc || took(p, jstr(out, "id"), id)) {
+    if (rc || apigw_prov_took(p, jstr(out, "id"), id)) {
         json_decref(out);
         return -1;
     }
@@ -217,7 +216,7 @@ static int res_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
                        json_pack("{s:s, s:s, s:s}", "restApiId", jstr(pr, "RestApiId"), "parentId",
                                  jstr(pr, "ParentId"), "pathPart", jstr(pr, "PathPart")),
                        &out);
-    if (!rc) rc = took(p, jstr(out, "id"), id);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
     if (!rc && !(*attrs = json_pack("{s:s}", "ResourceId", *id))) rc = ferr_oom(p->e);
     json_decref(out);
     return rc;
@@ -436,7 +435,7 @@ static int dep_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
         json_decref(in), in = NULL;
     json_t *out = NULL;
     int rc = prov_call(p, "apigateway", "CreateDeployment", in, &out);
-    if (!rc) rc = took(p, jstr(out, "id"), id);
+    if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
     if (!rc && !(*attrs = json_pack("{s:s}", "DeploymentId", *id))) rc = ferr_oom(p->e);
     json_decref(out);
     return rc;

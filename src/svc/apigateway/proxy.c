@@ -123,12 +123,12 @@ json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    const char *full = arena_printf(a, "/%s%s", q->stage, q->path);
+    const char *full = q->ctx_path ? q->ctx_path : arena_printf(a, "/%s%s", q->stage, q->path);
     const char *dot = strchr(q->domain ? q->domain : "", '.');
     const char *prefix = dot ? arena_strndup(a, q->domain, (size_t)(dot - q->domain)) : q->api_id;
     json_t *ctx =
         full && prefix
-            ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:s, "
+            ? json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:s, "
                         "s:s}",
                         "resourceId", q->resource_id, "resourcePath", q->resource, "httpMethod",
                         r->method, "extendedRequestId", q->request_id, "requestTime", when, "path",
@@ -148,18 +148,23 @@ json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q)
             body = json_stringn((const char *)r->body, r->body_len);
         }
     }
+    if (ctx && !q->resource_id) bad |= json_object_set_new(ctx, "resourceId", json_null());
+    if (ctx && q->authorizer) bad |= json_object_set(ctx, "authorizer", (json_t *)q->authorizer);
     if (bad || !ctx || !body) {
         json_decref(h), json_decref(mh), json_decref(qs), json_decref(mqs);
         json_decref(ctx), json_decref(body);
         return NULL;
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:O?, s:O?, s:o, s:o, s:b}", "resource",
-                     q->resource, "path", q->path, "httpMethod", r->method, "headers", or_null(h),
-                     "multiValueHeaders", or_null(mh), "queryStringParameters", or_null(qs),
-                     "multiValueQueryStringParameters", or_null(mqs), "pathParameters",
-                     json_object_size(q->path_params) ? q->path_params : NULL, "stageVariables",
-                     json_object_size(q->stage_vars) ? q->stage_vars : NULL, "requestContext", ctx,
-                     "body", body, "isBase64Encoded", b64);
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:O?, s:O?, s:o, s:o, s:b}", "resource", q->resource,
+        "path", q->path, "httpMethod", r->method, "headers", or_null(h), "multiValueHeaders",
+        or_null(mh), "queryStringParameters", or_null(qs), "multiValueQueryStringParameters",
+        or_null(mqs), "pathParameters", json_object_size(q->path_params) ? q->path_params : NULL,
+        "stageVariables", json_object_size(q->stage_vars) ? q->stage_vars : NULL, "requestContext",
+        ctx, "body", body, "isBase64Encoded", b64);
+    if (ev && q->version && json_object_set_new(ev, "version", json_string(q->version)))
+        json_decref(ev), ev = NULL;
+    return ev;
 }
 
 /* A header value as AWS takes it from the function's map: strings, and numbers and booleans

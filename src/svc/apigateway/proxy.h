@@ -23,10 +23,16 @@ typedef struct apigw_proxy_req {
     const json_t *stage_vars;   /* {"k": "v"} or NULL */
     const json_t *binary_types; /* the API's binaryMediaTypes (bodies sent base64) or NULL */
     const principal *caller;    /* AWS_IAM: who signed; NULL otherwise */
+    const json_t *authorizer;   /* requestContext.authorizer (a Lambda authorizer's context,
+                                   JWT claims), or NULL */
+    /* HTTP APIs' format 1.0 (NULL for REST APIs): "1.0", the event's "version" */
+    const char *version;
+    const char *ctx_path; /* requestContext.path when it is not "/STAGE" + path */
 } apigw_proxy_req;
 
 /* The event (payload format 1.0), a new reference; NULL when out of memory. Header names
- * are as the server holds them, lower case (AWS keeps the case a client sent). */
+ * are as the server holds them, lower case (AWS keeps the case a client sent). A NULL
+ * resource_id is null in the event. */
 json_t *apigw_proxy_event(arena *a, const apigw_proxy_req *q);
 
 /* The query string's parameters (decoded) into single {k: last value} and, when not NULL,

@@ -228,6 +228,7 @@ int apigateway_op_put_method(call *c, json_t *in, json_t **out)
     const char *t = arena_printf(c->a, "/methods/%s", jstr(in, "httpMethod"));
     json_t *r = t ? open_resource(c, in, "PUT", t, &doc) : NULL;
     if (!r) return t ? -1 : ferr_oom(c->err);
+    if (!apigw_authorizer_ok(c, doc, in)) return -1;
     json_t *m = apigw_put_method(c, r, jstr(in, "httpMethod"), in);
     if (!m || apigw_save(c, doc)) return -1;
     *out = svc_out(c, json_deep_copy(m));
@@ -260,7 +261,7 @@ int apigateway_op_update_method(call *c, json_t *in, json_t **out)
     if (apigw_patch(c, m, json_object_get(in, "patchOperations"),
                     "/authorizationType /apiKeyRequired /authorizerId /operationName "
                     "/requestValidatorId /requestParameters/") ||
-        apigw_save(c, doc))
+        !apigw_authorizer_ok(c, doc, m) || apigw_save(c, doc))
         return -1;
     *out = svc_out(c, json_deep_copy(m));
     return 0;

@@ -5,6 +5,7 @@
  * is deployed again, as in AWS). Integrations: AWS_PROXY and AWS to Lambda (invoked as
  * apigateway.amazonaws.com, so the function's resource policy decides), MOCK. */
 #include <ctype.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,10 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "proto/pcommon.h"
+#include "svc/session.h"
 #include "httpint.h"
+#include "lambdaauth.h"
 #include "proxy.h"
 #include "vtl.h"
 
@@ -169,21 +173,6 @@ static const char *substitute(arena *a, const char *s, const json_t *vars)
     return out;
 }
 
-/* The function an integration URI names: arn:aws:apigateway:R:lambda:path/2015-03-31/
- * functions/FUNCTION_ARN/invocations. */
-static const char *function_of(arena *a, const char *uri, const char **region)
-{
-    const char *f = uri ? strstr(uri, ":lambda:path/2015-03-31/functions/") : NULL;
-    if (!f) return NULL;
-    f += strlen(":lambda:path/2015-03-31/functions/");
-    const char *end = strstr(f, "/invocations");
-    if (!end || !arn_rest(f, "lambda")) return NULL;
-    const char *reg = f + 15, *colon = strchr(reg, ':');
-    if (!colon || colon > end) return NULL;
-    *region = arena_strndup(a, reg, (size_t)(colon - reg));
-    return arena_strndup(a, f, (size_t)(end - f));
-}
-
 /* Runs the function as apigateway.amazonaws.com on the API's behalf. 0 and the output (in
  * the arena), or -1: *status/msg say what the client gets. */
 static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *integ,
@@ -194,24 +183,15 @@ static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *i
     *msg = "Internal server error";
     const char *region = NULL;
     const char *uri = substitute(a, jstr(integ, "uri"), json_object_get(v->stage_doc, "variables"));
-    const char *fn = uri ? function_of(a, uri, &region) : NULL;
+    const char *fn = uri ? apigw_function_of(a, uri, &region) : NULL;
     if (!fn || !region) return -1;
     principal p;
-    memset(&p, 0, sizeof(p));
-    p.kind = PRIN_SERVICE;
-    snprintf(p.account, sizeof(p.account), "%s", v->account);
-    snprintf(p.service, sizeof(p.service), "apigateway.amazonaws.com");
-    json_t *ctx =
-        json_pack("{s:s, s:s}", "aws:SourceArn", source_arn, "aws:SourceAccount", v->account);
-    char *b64 = enc_b64(a, (const unsigned char *)payload, len);
-    json_t *in = b64 ? json_pack("{s:s, s:s}", "FunctionName", fn, "Payload", b64) : NULL;
-    json_t *res = NULL;
+    session_service_principal(&p, "apigateway.amazonaws.com", v->account);
     ferr e = {0};
+    int failed = 0;
     double t0 = clock_now();
-    int rc = ctx && in ? svc_invoke(env, &p, region, "lambda", "Invoke", in, &res, ctx, &e) : -1;
-    json_decref(ctx);
-    json_decref(in);
-    if (rc) {
+    if (apigw_lambda_invoke(env, a, &p, v->account, fn, region, source_arn, payload, len, out,
+                            out_len, &failed, &e)) {
         /* AWS: a function API Gateway may not invoke (no permission) or cannot find is the
          * integration's failure, 500 */
         log_info("apigateway: %s/%s: Invoke of %s refused: %s %s", v->api_id, v->stage, fn, e.code,
@@ -219,10 +199,6 @@ static int invoke(ferry_env *env, arena *a, const stage_view *v, const json_t *i
         return -1;
     }
     double limit = (double)jint(integ, "timeoutInMillis", 29000) / 1000.0;
-    const char *p64 = jstr(res, "Payload");
-    int failed = jstr(res, "FunctionError") != NULL;
-    *out = p64 ? (const char *)enc_unb64(a, p64, strlen(p64), out_len) : NULL;
-    json_decref(res);
     if (clock_now() - t0 > limit) {
         *status = 504;
         *msg = "Endpoint request timed out";
@@ -391,6 +367,211 @@ static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, const s
     return 0;
 }
 
+/* ---- authorization (CUSTOM: Lambda authorizers) ---- */
+
+/* AWS: {"message": null} with the error type, for an authorizer that is misconfigured or
+ * failed (the AUTHORIZER_CONFIGURATION_ERROR and AUTHORIZER_FAILURE gateway responses). */
+static void authorizer_failed(arena *a, proto_response *resp)
+{
+    proto_response_init(resp);
+    resp->status = 500;
+    resp->content_type = "application/json";
+    buf_puts(&resp->body, "{\"message\":null}");
+    proto_response_header(a, resp, "x-amzn-ErrorType", "AuthorizerConfigurationException");
+}
+
+/* A dotted name in obj ("identity.sourceIp"), as a string, or NULL. */
+static const char *dotted(arena *a, const json_t *obj, const char *name)
+{
+    const json_t *v = obj;
+    for (const char *p = name; v && *p;) {
+        size_t n = strcspn(p, ".");
+        char *k = arena_strndup(a, p, n);
+        v = k ? json_object_get(v, k) : NULL;
+        p += n;
+        if (*p) p++;
+    }
+    if (json_is_string(v)) return json_string_value(v);
+    if (json_is_integer(v)) return arena_printf(a, "%lld", (long long)json_integer_value(v));
+    return NULL;
+}
+
+/* An identity source's value: method.request.header.X, method.request.querystring.X,
+ * stageVariables.X or context.X; NULL when the request has none. */
+static const char *source_value(arena *a, const svc_request *r, const apigw_vtl_ctx *x,
+                                const char *src, size_t n)
+{
+    char *s = arena_strndup(a, src, n);
+    if (!s) return NULL;
+    if (!strncmp(s, "method.request.header.", 22)) {
+        for (char *p = s + 22; *p; p++) *p = (char)tolower((unsigned char)*p);
+        return r->header(r, s + 22);
+    }
+    if (!strncmp(s, "method.request.querystring.", 27)) return proto_qs_param(a, r->query, s + 27);
+    if (!strncmp(s, "stageVariables.", 15)) return jstr(x->stage_vars, s + 15);
+    if (!strncmp(s, "context.", 8)) return dotted(a, x->context, s + 8);
+    return NULL;
+}
+
+/* AWS: identityValidationExpression is a regular expression the whole token must match. */
+static int token_valid(arena *a, const char *expr, const char *tok)
+{
+    if (!expr || !*expr) return 1;
+    const char *anchored = arena_printf(a, "^(%s)$", expr);
+    regex_t re;
+    if (!anchored || regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB)) return 0;
+    int ok = regexec(&re, tok, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+/* The authorizer's answer as the integration sees it (requestContext.authorizer,
+ * $context.authorizer): principalId, the context's values as strings, and the latency. */
+static json_t *authorizer_context(arena *a, const json_t *ans, long long latency_ms)
+{
+    json_t *o = json_pack("{s:s, s:I}", "principalId", jstr(ans, "principalId"),
+                          "integrationLatency", (json_int_t)latency_ms);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(ans, "context"), k, v) {
+        const char *s = json_is_string(v)    ? json_string_value(v)
+                        : json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
+                        : json_is_integer(v)
+                            ? arena_printf(a, "%lld", (long long)json_integer_value(v))
+                        : json_is_real(v) ? arena_printf(a, "%g", json_real_value(v))
+                                          : NULL;
+        if (o && (!s || json_object_set_new(o, k, json_string(s)))) json_decref(o), o = NULL;
+    }
+    return o ? arena_defer_json(a, o) : NULL;
+}
+
+/* AWS: an answer needs a principalId and a policy document; context values are strings,
+ * numbers or booleans. */
+static int answer_ok(const json_t *ans)
+{
+    if (!json_is_object(ans) || !json_is_object(json_object_get(ans, "policyDocument")) ||
+        !json_is_string(json_object_get(ans, "principalId")))
+        return 0;
+    json_t *ctx = json_object_get(ans, "context");
+    if (ctx && !json_is_object(ctx) && !json_is_null(ctx)) return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(ctx, k, v) {
+        if (json_is_object(v) || json_is_array(v)) return 0;
+    }
+    return 1;
+}
+
+/* 0 allowed (*authz the integration's view of the answer); else resp answered. */
+static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, const stage_view *v,
+                            const json_t *doc, const json_t *m, const apigw_proxy_req *pq,
+                            const apigw_vtl_ctx *x, const char *method_arn, json_t **authz,
+                            const char **usage_key, proto_response *resp)
+{
+    const char *az_id = jstr(m, "authorizerId");
+    const json_t *az = json_object_get(json_object_get(doc, "authorizers"), az_id ? az_id : "");
+    const char *type = jstr(az, "type");
+    long long ttl = jint(az, "authorizerResultTtlInSeconds", 0);
+    if (!type || (strcmp(type, "TOKEN") && strcmp(type, "REQUEST"))) {
+        authorizer_failed(a, resp); /* COGNITO_USER_POOLS: not served */
+        return -1;
+    }
+    buf id;
+    buf_init(&id, 0);
+    json_t *ev = NULL;
+    int missing = 0;
+    if (!strcmp(type, "TOKEN")) {
+        const char *src = jstr(az, "identitySource");
+        const char *tok = src ? source_value(a, r, x, src, strlen(src)) : NULL;
+        missing = !tok || !*tok || !token_valid(a, jstr(az, "identityValidationExpression"), tok);
+        if (!missing) {
+            buf_puts(&id, tok);
+            ev = json_pack("{s:s, s:s, s:s}", "type", "TOKEN", "authorizationToken", tok,
+                           "methodArn", method_arn);
+        }
+    } else {
+        for (const char *p = jstr(az, "identitySource"); p && *p;) {
+            p += strspn(p, " ");
+            size_t n = strcspn(p, ","), t = n;
+            while (t && p[t - 1] == ' ') t--;
+            const char *val = source_value(a, r, x, p, t);
+            /* AWS: with caching on, every identity source must be present and non-empty */
+            if (!val || !*val) missing |= ttl > 0;
+            buf_printf(&id, "%s\x1f", val ? val : "");
+            p += n;
+            if (*p) p++;
+        }
+        if (!missing && (ev = apigw_proxy_event(a, pq))) {
+            json_object_del(ev, "body");
+            json_object_del(ev, "isBase64Encoded");
+            if (jset_str(ev, "type", "REQUEST") || jset_str(ev, "methodArn", method_arn))
+                json_decref(ev), ev = NULL;
+        }
+    }
+    const char *key = arena_printf(a, "%s/%s/%s", v->api_id, az_id, buf_str(&id));
+    buf_dispose(&id);
+    if (missing) {
+        apigw_answer(a, resp, 401, "UnauthorizedException", "Unauthorized");
+        json_decref(ev);
+        return -1;
+    }
+    if (!ev || !key || !arena_defer_json(a, ev)) {
+        authorizer_failed(a, resp);
+        return -1;
+    }
+    double t0 = clock_now();
+    json_t *ans = ttl > 0 ? apigw_authz_cached(key) : NULL;
+    if (!ans) {
+        const char *region = NULL;
+        const char *fn =
+            apigw_function_of(a, substitute(a, jstr(az, "authorizerUri"), x->stage_vars), &region);
+        const char *src_arn =
+            arena_printf(a, "arn:%s:execute-api:%s:%s:%s/authorizers/%s", arn_partition(v->region),
+                         v->region, v->account, v->api_id, az_id);
+        int rc = fn && src_arn
+                     ? apigw_authz_invoke(env, a, v->account, fn, region,
+                                          jstr(az, "authorizerCredentials"), src_arn, ev, &ans)
+                     : -1;
+        if (rc == APIGW_AUTHZ_UNAUTHORIZED) {
+            apigw_answer(a, resp, 401, "UnauthorizedException", "Unauthorized");
+            return -1;
+        }
+        if (rc || !answer_ok(ans)) {
+            log_info("apigateway: %s/%s: authorizer %s failed or answered no valid policy",
+                     v->api_id, v->stage, az_id);
+            json_decref(ans);
+            authorizer_failed(a, resp);
+            return -1;
+        }
+        apigw_authz_remember(key, ans, ttl);
+    }
+    if (!arena_defer_json(a, ans)) {
+        authorizer_failed(a, resp);
+        return -1;
+    }
+    int d = apigw_authz_policy(a, json_object_get(ans, "policyDocument"), v->account, method_arn);
+    if (d < 0) {
+        authorizer_failed(a, resp);
+        return -1;
+    }
+    if (d != 1) {
+        /* AWS's words for a policy that does not allow the method */
+        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message",
+                        d == 2 ? "User is not authorized to access this resource with an "
+                                 "explicit deny"
+                               : "User is not authorized to access this resource");
+        return -1;
+    }
+    /* AWS: with apiKeySource AUTHORIZER, the key is the answer's usageIdentifierKey */
+    *usage_key = jstr(ans, "usageIdentifierKey");
+    *authz = authorizer_context(a, ans, (long long)((clock_now() - t0) * 1000));
+    if (!*authz) {
+        authorizer_failed(a, resp);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the request ---- */
 
 static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api_id,
@@ -461,6 +642,51 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     const char *type = jstr(integ, "type");
     apigw_vtl_ctx x;
     vtl_context(a, r, &v, rid, res, params, &x);
+    apigw_proxy_req q = {.r = r,
+                         .path = path,
+                         .resource = rpath,
+                         .resource_id = jstr(res, "id"),
+                         .stage = stage,
+                         .api_id = id,
+                         .account = v.account,
+                         .request_id = rid,
+                         .domain = r->host,
+                         .path_params = params,
+                         .stage_vars = json_object_get(v.stage_doc, "variables"),
+                         .binary_types = json_object_get(v.api, "binaryMediaTypes"),
+                         .caller = iam ? &who : NULL};
+    json_t *authz = NULL;
+    int keyed = jbool(m, "apiKeyRequired", 0);
+    const char *from_authorizer = NULL;
+    if (auth && !strcmp(auth, "CUSTOM")) {
+        if (authorize_custom(env, a, r, &v, doc, m, &q, &x, invoke_arn, &authz, &from_authorizer,
+                             resp)) {
+            proto_response_header(a, resp, "x-amzn-RequestId", rid);
+            return 1;
+        }
+        /* the integration sees the answer: requestContext.authorizer, $context.authorizer */
+        q.authorizer = authz;
+        if (json_object_set((json_t *)x.context, "authorizer", authz)) {
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
+            return 1;
+        }
+    }
+    /* AWS: after authorization, the API key (apiKeySource HEADER: x-api-key; AUTHORIZER:
+     * what the Lambda authorizer answered) */
+    const char *src = jstr(v.api, "apiKeySource");
+    const char *key =
+        src && !strcmp(src, "AUTHORIZER") ? from_authorizer : r->header(r, "x-api-key");
+    int st = keyed ? apigw_usage_check(env, v.account, v.region, id, stage, key) : 0;
+    if (st) {
+        if (st == 429)
+            apigw_answer(a, resp, 429, "LimitExceededException", "Limit Exceeded");
+        else if (st == 403)
+            apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
+        else
+            apigw_answer(a, resp, 500, NULL, "Internal server error");
+        proto_response_header(a, resp, "x-amzn-RequestId", rid);
+        return 1;
+    }
     if (!type) {
         apigw_answer(a, resp, 500, NULL, "Internal server error");
     } else if (!strcmp(type, "MOCK")) {
@@ -470,19 +696,6 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
         const char *payload = NULL;
         size_t len = 0;
         if (proxy) {
-            apigw_proxy_req q = {.r = r,
-                                 .path = path,
-                                 .resource = rpath,
-                                 .resource_id = jstr(res, "id"),
-                                 .stage = stage,
-                                 .api_id = id,
-                                 .account = v.account,
-                                 .request_id = rid,
-                                 .domain = r->host,
-                                 .path_params = params,
-                                 .stage_vars = json_object_get(v.stage_doc, "variables"),
-                                 .binary_types = json_object_get(v.api, "binaryMediaTypes"),
-                                 .caller = iam ? &who : NULL};
             json_t *ev = apigw_proxy_event(a, &q);
             char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
             json_decref(ev);

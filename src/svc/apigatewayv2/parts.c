@@ -150,6 +150,33 @@ static int check_authorizer(call *c, const json_t *in, json_t *item)
         (!jstr(jc, "Issuer") || !json_array_size(json_object_get(jc, "Audience"))))
         return apigwv2_bad(c, "JwtConfiguration with an Issuer and an Audience is required for "
                               "JWT authorizers");
+    if (!t || strcmp(t, "REQUEST")) return 0;
+    /* AWS: a Lambda authorizer names its function and the format it is called with */
+    const char *uri = jstr(item, "AuthorizerUri"),
+               *pfv = jstr(item, "AuthorizerPayloadFormatVersion");
+    if (!apigwv2_lambda_arn(c->a, uri))
+        return apigwv2_bad(c, "Invalid authorizer URI specified: %s", uri ? uri : "null");
+    if (!pfv || (strcmp(pfv, "1.0") && strcmp(pfv, "2.0")))
+        return apigwv2_bad(c, "AuthorizerPayloadFormatVersion must be 1.0 or 2.0 for REQUEST "
+                              "authorizers");
+    if (jbool(item, "EnableSimpleResponses", 0) && strcmp(pfv, "2.0"))
+        return apigwv2_bad(c, "EnableSimpleResponses is only supported for "
+                              "AuthorizerPayloadFormatVersion 2.0");
+    json_t *ttl = json_object_get(item, "AuthorizerResultTtlInSeconds");
+    if (ttl && (json_integer_value(ttl) < 0 || json_integer_value(ttl) > 3600))
+        return apigwv2_bad(c, "AuthorizerResultTtlInSeconds must be between 0 and 3600");
+    if (json_integer_value(ttl) > 0 && !json_array_size(json_object_get(item, "IdentitySource")))
+        return apigwv2_bad(c, "IdentitySource is required when AuthorizerResultTtlInSeconds is "
+                              "greater than 0");
+    size_t i;
+    json_t *src;
+    json_array_foreach(json_object_get(item, "IdentitySource"), i, src) {
+        const char *v = json_string_value(src);
+        if (!v || (strncmp(v, "$request.header.", 16) && strncmp(v, "$request.querystring.", 21) &&
+                   strncmp(v, "$context.", 9) && strncmp(v, "$stageVariables.", 16)))
+            return apigwv2_bad(c, "Invalid identity source expression specified: %s",
+                               v ? v : "null");
+    }
     (void)in;
     return 0;
 }

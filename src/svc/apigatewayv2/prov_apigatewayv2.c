@@ -1,8 +1,8 @@
 /* CloudFormation providers for HTTP APIs: AWS::ApiGatewayV2::Api (quick create with Target
- * included), Route, Integration and Stage, each through the apigatewayv2 service as the stack
+ * included), Route, Integration, Authorizer and Stage, each through the apigatewayv2 service as the stack
  * (engine/stacks/prov_int.h). Ref and GetAtt as AWS documents them: Api: Ref the API id,
  * ApiEndpoint, ApiId; Route: Ref the route id, RouteId; Integration: Ref the integration id,
- * IntegrationId; Stage: Ref the stage name. The service picks every id but the stage's, so
+ * IntegrationId; Authorizer: Ref the authorizer id, AuthorizerId; Stage: Ref the stage name. The service picks every id but the stage's, so
  * a create cannot announce its resource before making it (cfn_intent): as IAM::AccessKey, a
  * crash between the two leaves it behind. */
 #include <stdlib.h>
@@ -149,9 +149,25 @@ static const prov_prop stage_schema[] = {
     {NULL, 0, 0},
 };
 
+static const prov_prop authz_schema[] = {
+    {"ApiId", PT_STR, 1},
+    {"AuthorizerCredentialsArn", PT_STR, 0},
+    {"AuthorizerPayloadFormatVersion", PT_STR, 0},
+    {"AuthorizerResultTtlInSeconds", PT_INT, 0},
+    {"AuthorizerType", PT_STR, 1},
+    {"AuthorizerUri", PT_STR, 0},
+    {"EnableSimpleResponses", PT_BOOL, 0},
+    {"IdentitySource", PT_STRLIST, 0},
+    {"IdentityValidationExpression", PT_STR, 0},
+    {"JwtConfiguration", PT_OBJECT, 0},
+    {"Name", PT_STR, 1},
+    {NULL, 0, 0},
+};
+
 static const char *const api_attrs[] = {"ApiEndpoint", "ApiId", NULL};
 static const char *const route_attrs[] = {"RouteId", NULL};
 static const char *const integ_attrs[] = {"IntegrationId", NULL};
+static const char *const authz_attrs[] = {"AuthorizerId", NULL};
 static const char *const no_attrs[] = {NULL};
 static const char *const api_fixed[] = {"ProtocolType", "Tags", NULL};
 static const char *const stage_fixed[] = {"Tags", NULL};
@@ -167,6 +183,13 @@ static const v2type integ_t = {"CreateIntegration",
                                "DeleteIntegration",
                                "IntegrationId",
                                integ_attrs,
+                               none};
+static const v2type authz_t = {"CreateAuthorizer",
+                               "UpdateAuthorizer",
+                               "GetAuthorizer",
+                               "DeleteAuthorizer",
+                               "AuthorizerId",
+                               authz_attrs,
                                none};
 static const v2type stage_t = {"CreateStage", "UpdateStage", "GetStage", "DeleteStage",
                                "StageName",   no_attrs,      stage_fixed};
@@ -189,6 +212,7 @@ V2_DEL(api_del, api_t)
 V2_DEL(route_del, route_t)
 V2_DEL(integ_del, integ_t)
 V2_DEL(stage_del, stage_t)
+V2_DEL(authz_del, authz_t)
 
 static const prov_shape api_shape = {.schema = api_schema,
                                      .check = api_check,
@@ -215,6 +239,13 @@ static const prov_shape stage_shape = {.schema = stage_schema,
                                        .attrs = v2_attrs,
                                        .del = stage_del,
                                        .data = &stage_t};
+
+static const prov_shape authz_shape = {.schema = authz_schema,
+                                       .make = v2_make,
+                                       .change = v2_change,
+                                       .attrs = v2_attrs,
+                                       .del = authz_del,
+                                       .data = &authz_t};
 
 static const char *const api_replace_on[] = {"ProtocolType", NULL};
 static const char *const part_replace_on[] = {"ApiId", NULL};
@@ -243,4 +274,10 @@ const cfn_provider cfn_provider_apigatewayv2_stage = {
     .shape = &stage_shape,
     .del = stage_del,
     .replace_on = stage_replace_on,
+};
+const cfn_provider cfn_provider_apigatewayv2_authorizer = {
+    .type = "AWS::ApiGatewayV2::Authorizer",
+    .shape = &authz_shape,
+    .del = authz_del,
+    .replace_on = part_replace_on,
 };

@@ -19,8 +19,10 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
-#include "svc/httpc.h"
 #include "jwt.h"
+#include "svc/apigateway/lambdaauth.h"
+#include "svc/apigateway/proxy.h"
+#include "svc/httpc.h"
 #include "proto/codec.h"
 #include "proto/pcommon.h"
 #include "svc/session.h"
@@ -365,6 +367,13 @@ static const char *identity(req *q, const char *src)
     }
     if (!strncmp(src, "$request.querystring.", 21))
         return proto_qs_param(q->a, q->r->query, src + 21);
+    if (!strncmp(src, "$stageVariables.", 16))
+        return jstr(json_object_get(q->st, "StageVariables"), src + 16);
+    if (!strcmp(src, "$context.requestId")) return q->request_id;
+    if (!strcmp(src, "$context.stage")) return q->stage;
+    if (!strcmp(src, "$context.routeKey")) return q->route_key;
+    if (!strcmp(src, "$context.apiId")) return q->api_id;
+    if (!strcmp(src, "$context.identity.sourceIp")) return q->r->client.source_ip;
     return NULL;
 }
 
@@ -500,6 +509,137 @@ static json_t *event_v2(req *q, json_t *authorizer)
         return NULL;
     }
     return ev;
+}
+
+/* ---- payload format 1.0 ---- */
+
+/* The REST APIs' proxy event with HTTP APIs' differences (AWS, "Payload format version"):
+ * a "version", path and requestContext.path as sent (the stage included), the route's path
+ * as resource and resourcePath, its key as resourceId, and the authorizer's output (a JWT's
+ * claims and scopes directly under authorizer). */
+static json_t *event_v1(req *q, json_t *authorizer)
+{
+    const char *sp = strchr(q->route_key, ' ');
+    const char *resource = sp ? sp + 1 : q->route_key;
+    json_t *jwt = json_object_get(authorizer, "jwt");
+    json_t *az = jwt ? jwt : authorizer;
+    json_t *none = az ? NULL : json_pack("{s:n, s:n}", "claims", "scopes");
+    if (!az && (!none || !arena_defer_json(q->a, none))) return NULL;
+    apigw_proxy_req p = {.r = q->r,
+                         .path = q->raw_path,
+                         .resource = resource,
+                         .resource_id = q->route_key,
+                         .stage = q->stage,
+                         .api_id = q->api_id,
+                         .account = q->account,
+                         .request_id = q->request_id,
+                         .domain = q->r->host,
+                         .path_params = q->params,
+                         .stage_vars = json_object_get(q->st, "StageVariables"),
+                         .authorizer = az ? az : none,
+                         .version = "1.0",
+                         .ctx_path = q->raw_path};
+    return apigw_proxy_event(q->a, &p);
+}
+
+/* ---- Lambda authorizers ---- */
+
+/* The event a REQUEST authorizer gets: the integration's event of that format, without the
+ * body, with its type, the route's ARN and the identity (AWS, "Lambda authorizer payload
+ * format"). */
+static json_t *authorizer_event(req *q, const char *pfv, const char *arn, json_t *ids)
+{
+    int v1 = !strcmp(pfv, "1.0");
+    json_t *ev = v1 ? event_v1(q, NULL) : event_v2(q, NULL);
+    if (!ev) return NULL;
+    json_object_del(ev, "body");
+    json_object_del(ev, "isBase64Encoded");
+    json_object_del(json_object_get(ev, "requestContext"), "authorizer");
+    int bad = jset_str(ev, "type", "REQUEST") || jset_str(ev, v1 ? "methodArn" : "routeArn", arn);
+    if (v1) {
+        /* 1.0: the identity as one comma-separated string */
+        buf b;
+        buf_init(&b, 0);
+        size_t i;
+        json_t *x;
+        json_array_foreach(ids, i, x) buf_printf(&b, "%s%s", i ? "," : "", json_string_value(x));
+        bad |= jset_str(ev, "identitySource", buf_str(&b));
+        buf_dispose(&b);
+    } else {
+        bad |= json_object_set(ev, "identitySource", ids);
+    }
+    if (bad) json_decref(ev), ev = NULL;
+    return ev;
+}
+
+/* 0: allowed (*ctx the requestContext.authorizer); else the status refused. */
+static int authorize_lambda(req *q, json_t **ctx)
+{
+    *ctx = NULL;
+    const char *az_id = jstr(q->route, "AuthorizerId");
+    json_t *az = json_object_get(q->authzs, az_id ? az_id : "");
+    const char *pfv = jstr(az, "AuthorizerPayloadFormatVersion");
+    const char *fn = apigwv2_lambda_arn(q->a, jstr(az, "AuthorizerUri"));
+    if (!az || !fn || !pfv) return 500;
+    long long ttl = jint(az, "AuthorizerResultTtlInSeconds", 0);
+    json_t *ids = json_array();
+    if (!ids || !arena_defer_json(q->a, ids)) return 500;
+    buf key;
+    buf_init(&key, 0);
+    buf_printf(&key, "v2/%s/%s/", q->api_id, az_id);
+    size_t i;
+    json_t *src;
+    int missing = 0;
+    json_array_foreach(json_object_get(az, "IdentitySource"), i, src) {
+        const char *v = identity(q, json_string_value(src));
+        /* AWS: a request without one of the identity sources is refused unseen */
+        if (!v || !*v) missing = 1;
+        if (v && json_array_append_new(ids, json_string(v))) missing = -1;
+        buf_printf(&key, "%s\x1f", v ? v : "");
+    }
+    const char *k = arena_strdup(q->a, buf_str(&key));
+    buf_dispose(&key);
+    if (missing) return missing < 0 ? 500 : 401;
+    const char *arn =
+        arena_printf(q->a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(q->region),
+                     q->region, q->account, q->api_id, q->stage, q->r->method, q->path);
+    json_t *ans = ttl > 0 && k ? apigw_authz_cached(k) : NULL;
+    if (!ans) {
+        json_t *ev = arn ? authorizer_event(q, pfv, arn, ids) : NULL;
+        const char *src_arn =
+            arena_printf(q->a, "arn:%s:execute-api:%s:%s:%s/authorizers/%s",
+                         arn_partition(q->region), q->region, q->account, q->api_id, az_id);
+        const char *rp = arn_rest(fn, "lambda"), *colon = rp ? strchr(rp, ':') : NULL;
+        const char *region = colon ? arena_strndup(q->a, rp, (size_t)(colon - rp)) : NULL;
+        int rc = ev && src_arn && region
+                     ? apigw_authz_invoke(q->env, q->a, q->account, fn, region,
+                                          jstr(az, "AuthorizerCredentialsArn"), src_arn, ev, &ans)
+                     : -1;
+        json_decref(ev);
+        if (rc == APIGW_AUTHZ_UNAUTHORIZED) return 401;
+        if (rc || !json_is_object(ans)) {
+            json_decref(ans);
+            log_info("apigatewayv2: %s: authorizer %s failed", q->api_id, az_id);
+            return 500;
+        }
+        if (k) apigw_authz_remember(k, ans, ttl);
+    }
+    if (!arena_defer_json(q->a, ans)) return 500;
+    json_t *lctx = json_object_get(ans, "context");
+    if (lctx && !json_is_object(lctx)) return 500;
+    if (jbool(az, "EnableSimpleResponses", 0)) {
+        json_t *ok = json_object_get(ans, "isAuthorized");
+        if (!json_is_boolean(ok)) return 500;
+        if (!json_is_true(ok)) return 403;
+    } else {
+        /* the IAM policy format: its document decides for the route's ARN */
+        int d = apigw_authz_policy(q->a, json_object_get(ans, "policyDocument"), q->account, arn);
+        if (d < 0 || !json_is_string(json_object_get(ans, "principalId"))) return 500;
+        if (d != 1) return 403;
+    }
+    *ctx = lctx ? json_pack("{s:O}", "lambda", lctx) : json_pack("{s:{}}", "lambda");
+    if (!*ctx || !arena_defer_json(q->a, *ctx)) return 500;
+    return 0;
 }
 
 /* Sets resp from a 2.0 result: 0, or -1 when it is malformed (AWS: 500). */
@@ -666,13 +806,8 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     const char *fn = apigwv2_lambda_arn(q->a, jstr(integ, "IntegrationUri"));
     const char *pfv = jstr(integ, "PayloadFormatVersion");
     if (!fn) return 500;
-    if (pfv && strcmp(pfv, "2.0")) {
-        /* TODO(lead): payload format 1.0 for HTTP APIs is the REST proxy event
-         * (src/svc/apigateway/proxy.c), to be wired here. */
-        log_warn("apigatewayv2: %s: payload format 1.0 is not served yet", q->api_id);
-        return 500;
-    }
-    json_t *ev = event_v2(q, authorizer);
+    int v1 = pfv && !strcmp(pfv, "1.0");
+    json_t *ev = v1 ? event_v1(q, authorizer) : event_v2(q, authorizer);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     const char *b64 = text ? enc_b64(q->a, (const unsigned char *)text, strlen(text)) : NULL;
@@ -708,7 +843,11 @@ static int run_lambda(req *q, json_t *integ, json_t *authorizer, proto_response 
     unsigned char *raw = pl ? enc_unb64(q->a, pl, strlen(pl), &len) : NULL;
     int failed = jstr(out, "FunctionError") != NULL;
     json_decref(out);
-    if (!raw || failed || result_v2(q, (const char *)raw, len, resp)) return 500;
+    if (!raw || failed) return 500;
+    /* AWS: a malformed 1.0 answer is the integration's failure, 500 on HTTP APIs */
+    if (v1 ? apigw_proxy_response(q->a, (const char *)raw, len, resp)
+           : result_v2(q, (const char *)raw, len, resp))
+        return 500;
     return 0;
 }
 
@@ -810,6 +949,9 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     }
     json_t *authorizer = NULL;
     status = authorize_jwt(&q, &authorizer);
+    if (!status && jstr(q.route, "AuthorizationType") &&
+        !strcmp(jstr(q.route, "AuthorizationType"), "CUSTOM"))
+        status = authorize_lambda(&q, &authorizer);
     const char *target = jstr(q.route, "Target");
     json_t *integ = !status && target && !strncmp(target, "integrations/", 13)
                         ? json_object_get(q.integs, target + 13)

@@ -111,6 +111,25 @@ int cc_touch(call *c, json_t *doc, git_repository *repo, const char *branch)
     return cc_repo_save(c, doc);
 }
 
+json_t *cc_view(const json_t *doc)
+{
+    json_t *v = json_object();
+    const char *k;
+    json_t *x;
+    int rc = !v;
+    json_object_foreach((json_t *)doc, k, x)
+        if (v && k[0] != '_') rc |= json_object_set(v, k, x);
+    return jdone(v, rc);
+}
+
+int cc_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
+{
+    *out = svc_out(c, json_object());
+    if (!*out || !all) return ferr_oom(c->err);
+    return svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), *out, key,
+                    "nextToken", "InvalidContinuationTokenException");
+}
+
 /* AWS's https://git-codecommit.REGION.amazonaws.com/v1/repos/NAME, here on ferry's port:
  * git-codecommit.REGION.localhost resolves to loopback (curl, and so git, make every
  * *.localhost name loopback); an endpoint elsewhere keeps its own host. */
@@ -399,31 +418,82 @@ static json_t *ref_event(const json_t *repo, const char *ref, const char *old_id
     return d;
 }
 
+/* What every ref change goes through, pushed or made by the API: the event on the bus, the
+ * open pull requests of the branch, the repository's triggers (when c->env is set). */
+static int ref_record(call *c, const json_t *repo, const char *ref, const char *old_id,
+                      const char *new_id)
+{
+    json_t *detail = ref_event(repo, ref, old_id, new_id, c->who->arn);
+    json_t *res = json_pack("[O]", json_object_get(repo, "Arn"));
+    int rc = detail && res ? events_emit(c->txn, c->account, c->region, "aws.codecommit",
+                                         "CodeCommit Repository State Change", detail, res, c->err)
+                           : ferr_oom(c->err);
+    json_decref(detail);
+    json_decref(res);
+    if (!rc && !strncmp(ref, "refs/heads/", 11)) rc = cc_pr_ref_moved(c, repo, ref, new_id);
+    if (!rc && c->env) rc = cc_triggers_fire(c, repo, ref, old_id, new_id);
+    return rc;
+}
+
+#define ZERO_ID "0000000000000000000000000000000000000000"
+
+int cc_ref_moved(call *c, const json_t *doc, const char *ref, const git_oid *old,
+                 const git_oid *neu)
+{
+    char o[GIT_OID_HEXSZ + 1] = ZERO_ID, n[GIT_OID_HEXSZ + 1] = ZERO_ID;
+    if (old) git_oid_tostr(o, sizeof(o), old);
+    if (neu) git_oid_tostr(n, sizeof(n), neu);
+    return ref_record(c, doc, ref, o, n);
+}
+
+/* A pushed ref: the repository's lastModifiedDate and default branch, then ref_record. */
+static int pushed(call *c, const char *repo_name, const char *ref, const char *old_id,
+                  const char *new_id)
+{
+    store_key k = call_key(c, CC_REPO_KIND, repo_name);
+    json_t *d = NULL;
+    int rc = store_get(c->txn, &k, &d, c->err);
+    if (rc <= 0) return rc;
+    log_info("codecommit: %s/%s/%s %s %.12s -> %.12s", c->account, c->region, repo_name, ref,
+             old_id, new_id);
+    rc = json_object_set_new(d, "lastModifiedDate", json_real(clock_now())) ? ferr_oom(c->err) : 0;
+    int created = strspn(new_id, "0") != strlen(new_id); /* not a deletion */
+    if (!rc && !jstr(d, "defaultBranch") && created && !strncmp(ref, "refs/heads/", 11) &&
+        jset_str(d, "defaultBranch", ref + 11))
+        rc = ferr_oom(c->err);
+    if (!rc) rc = store_put(c->txn, &k, d, c->err);
+    if (!rc) rc = ref_record(c, d, ref, old_id, new_id);
+    json_decref(d);
+    return rc;
+}
+
+int cc_ref_pushed(ferry_env *env, store_txn *t, arena *a, const principal *who, const char *region,
+                  const char *repo_name, const char *ref, const char *old_id, const char *new_id,
+                  ferr *e)
+{
+    call c = {.a = a,
+              .env = env,
+              .service = "codecommit",
+              .op = "GitPush",
+              .account = who->account,
+              .region = region,
+              .who = who,
+              .txn = t,
+              .caller = CALLER_INTERNAL,
+              .err = e};
+    return pushed(&c, repo_name, ref, old_id, new_id);
+}
+
 int codecommit_ref_changed(store_txn *t, const char *account, const char *region,
                            const char *repo_name, const char *ref, const char *old_id,
                            const char *new_id, const char *caller_arn, ferr *e)
 {
-    store_key k = {CC_REPO_KIND, account, region, repo_name};
-    json_t *d = NULL;
-    int rc = store_get(t, &k, &d, e);
-    if (rc <= 0) return rc;
-    log_info("codecommit: %s/%s/%s %s %.12s -> %.12s", account, region, repo_name, ref, old_id,
-             new_id);
-    rc = json_object_set_new(d, "lastModifiedDate", json_real(clock_now())) ? ferr_oom(e) : 0;
-    int created = strspn(new_id, "0") != strlen(new_id); /* not a deletion */
-    if (!rc && !jstr(d, "defaultBranch") && created && !strncmp(ref, "refs/heads/", 11) &&
-        jset_str(d, "defaultBranch", ref + 11))
-        rc = ferr_oom(e);
-    if (!rc) rc = store_put(t, &k, d, e);
-    if (!rc) {
-        json_t *detail = ref_event(d, ref, old_id, new_id, caller_arn);
-        json_t *res = json_pack("[O]", json_object_get(d, "Arn"));
-        rc = detail && res ? events_emit(t, account, region, "aws.codecommit",
-                                         "CodeCommit Repository State Change", detail, res, e)
-                           : ferr_oom(e);
-        json_decref(detail);
-        json_decref(res);
-    }
-    json_decref(d);
+    principal p = {0};
+    snprintf(p.account, sizeof(p.account), "%s", account);
+    snprintf(p.arn, sizeof(p.arn), "%s", caller_arn ? caller_arn : "");
+    arena *a = arena_new(4096);
+    int rc =
+        a ? cc_ref_pushed(NULL, t, a, &p, region, repo_name, ref, old_id, new_id, e) : ferr_oom(e);
+    arena_free(a);
     return rc;
 }

@@ -34,8 +34,69 @@ int cc_git_fail(call *c, const char *what);
 /* After refs of doc's repository changed through the API: lastModifiedDate, and the default
  * branch (and HEAD) when the repository had none. doc is saved. 0 or -1. */
 int cc_touch(call *c, json_t *doc, git_repository *repo, const char *branch);
+/* A ref of doc's repository moved through the API (old/neu NULL: created/deleted): the
+ * same record and event as a pushed ref (codecommit_ref_changed), as the caller. 0 or -1. */
+int cc_ref_moved(call *c, const json_t *doc, const char *ref, const git_oid *old,
+                 const git_oid *neu);
+/* A ref pushed by who (githttp.c): as codecommit_ref_changed, and the repository's triggers
+ * fire (env). Runs in t; what the deliveries defer is registered on a, which the caller
+ * frees after committing t. 0 or -1 with e. */
+int cc_ref_pushed(ferry_env *env, store_txn *t, arena *a, const principal *who, const char *region,
+                  const char *repo_name, const char *ref, const char *old_id, const char *new_id,
+                  ferr *e);
+/* doc without its own members (those whose names start with '_'): AWS's shape of a pull
+ * request or template document. New reference, NULL out of memory. */
+json_t *cc_view(const json_t *doc);
+/* *out = {key: a page of all} by in's nextToken and maxResults (default 100). 0 or -1. */
+int cc_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
 /* The process-wide libgit2 initialization (once). */
 void cc_git_init(void);
+
+/* ---- gitops.c ---- */
+/* Merges src into dst as option says (FAST_FORWARD_MERGE, SQUASH_MERGE, THREE_WAY_MERGE;
+ * in's conflictResolutionStrategy, authorName, email, commitMessage, else msg) and moves
+ * the branch target to the result (*result), which emits its event. Conflicts:
+ * ManualMergeRequiredException. 0 or -1. */
+int cc_merge(call *c, git_repository *repo, json_t *doc, const char *option, const git_commit *src,
+             const git_commit *dst, const char *target, const json_t *in, const char *msg,
+             git_oid *result);
+/* A commit specifier (branch, tag or commit id; NULL: the default branch) as a commit (in
+ * the arena), or CommitDoesNotExistException. */
+int cc_resolve(call *c, git_repository *repo, const json_t *doc, const char *spec,
+               git_commit **out);
+
+/* ---- pr.c: pull requests ---- */
+/* The pull request id (PullRequestDoesNotExistException and AWS's id errors), and its
+ * repository authorized for action; both in the arena. 0 or -1. */
+int cc_pr_load(call *c, const char *id, const char *action, json_t **pr, json_t **repo);
+/* Saves pr (its lastActivityDate, and the open index). 0 or -1. */
+int cc_pr_save(call *c, json_t *pr);
+/* Appends a PullRequestEvent of type with meta under meta_key (meta is taken). 0 or -1. */
+int cc_pr_event(call *c, json_t *pr, const char *type, const char *meta_key, json_t *meta);
+/* Puts "CodeCommit Pull Request State Change" event for pr, with extra members of the
+ * detail (taken; NULL: none). 0 or -1. */
+int cc_pr_emit(call *c, const json_t *pr, const char *event, json_t *extra);
+/* A branch of repo moved to new_id (zeros: deleted): the open pull requests from it get a
+ * new revision, those into it the new destination commit. 0 or -1. */
+int cc_pr_ref_moved(call *c, const json_t *repo, const char *ref, const char *new_id);
+
+/* ---- prrules.c: approval rules, approvals, overrides ---- */
+/* 1 when pr may be merged: every rule satisfied by its approvals, or overridden. With
+ * evaluation, AWS's Evaluation shape (new reference) there. */
+int cc_pr_approved(const json_t *pr, json_t **evaluation);
+/* AWS's ApprovalRule shape for a new rule of content (origin: its template's
+ * {approvalRuleTemplateId, approvalRuleTemplateName}, or NULL). New reference or NULL. */
+json_t *cc_rule_new(call *c, const char *name, const char *content, const json_t *origin);
+
+/* ---- templates.c ---- */
+/* The rules of the approval rule templates associated with repo that apply to pr's
+ * destination, added to pr's approvalRules. 0 or -1. */
+int cc_pr_apply_templates(call *c, json_t *pr, const json_t *repo);
+
+/* ---- triggers.c ---- */
+/* A ref of repo moved: its triggers that match deliver to SNS or Lambda. 0 or -1. */
+int cc_triggers_fire(call *c, const json_t *repo, const char *ref, const char *old_id,
+                     const char *new_id);
 
 /* ---- githttp.c ---- */
 int cc_git_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

@@ -5,7 +5,7 @@
  * credentials, basic auth) or `aws codecommit credential-helper` (the access key id and a
  * SigV4 signature as the password), and authorized for codecommit:GitPull or
  * codecommit:GitPush on the repository like any call (audited as GitPull / GitPush). After
- * a push the refs that moved are recorded (codecommit_ref_changed). */
+ * a push the refs that moved are recorded (cc_ref_pushed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -244,19 +244,24 @@ static void record_refs(ferry_env *env, const principal *who, const char *region
     const char *k;
     json_t *v;
     const char *first = NULL;
+    /* what the triggers' deliveries defer runs after the commit, when a is freed */
+    arena *a = arena_new(8192);
+    if (!a) {
+        ferr_oom(&e);
+        goto fail;
+    }
     if (store_begin(env->st, 1, &t, &e)) goto fail;
     json_object_foreach(after, k, v) {
         const char *old = jstr(before, k);
         if (old && !strcmp(old, json_string_value(v))) continue;
         if (!first && !strncmp(k, "refs/heads/", 11)) first = k;
-        if (codecommit_ref_changed(t, who->account, region, name, k, old ? old : ZERO_ID,
-                                   json_string_value(v), who->arn, &e))
+        if (cc_ref_pushed(env, t, a, who, region, name, k, old ? old : ZERO_ID,
+                          json_string_value(v), &e))
             goto fail;
     }
     json_object_foreach(before, k, v) {
         if (json_object_get(after, k)) continue;
-        if (codecommit_ref_changed(t, who->account, region, name, k, json_string_value(v), ZERO_ID,
-                                   who->arn, &e))
+        if (cc_ref_pushed(env, t, a, who, region, name, k, json_string_value(v), ZERO_ID, &e))
             goto fail;
     }
     if (!had_default && first) {
@@ -268,9 +273,11 @@ static void record_refs(ferry_env *env, const principal *who, const char *region
         t = NULL;
         goto fail;
     }
+    arena_free(a);
     return;
 fail:
     store_rollback(t);
+    arena_free(a);
     log_error("codecommit: %s: pushed refs not recorded: %s", name, e.message);
 }
 

@@ -65,8 +65,7 @@ static int no_commit(call *c, const char *spec)
 }
 
 /* A commit specifier (branch, tag or commit id; NULL: the default branch) as a commit. */
-static int resolve(call *c, git_repository *repo, const json_t *doc, const char *spec,
-                   git_commit **out)
+int cc_resolve(call *c, git_repository *repo, const json_t *doc, const char *spec, git_commit **out)
 {
     const char *s = spec ? spec : jstr(doc, "defaultBranch");
     if (!s) return no_commit(c, "HEAD");
@@ -166,8 +165,8 @@ int codecommit_op_list_branches(call *c, json_t *in, json_t **out)
 }
 
 /* Sets refs/heads/name to id when it still points at old (NULL: when it does not exist). */
-static int move_branch(call *c, git_repository *repo, const char *name, const git_oid *id,
-                       const git_oid *old, const char *log)
+static int move_branch(call *c, git_repository *repo, const json_t *doc, const char *name,
+                       const git_oid *id, const git_oid *old, const char *log)
 {
     const char *ref = arena_printf(c->a, "refs/heads/%s", name);
     if (!ref) return ferr_oom(c->err);
@@ -183,7 +182,8 @@ static int move_branch(call *c, git_repository *repo, const char *name, const gi
     if (rc == GIT_EINVALIDSPEC)
         return ferr_set(c->err, 400, "InvalidBranchNameException",
                         "The specified reference name is not valid.");
-    return rc ? cc_git_fail(c, "update branch") : 0;
+    if (rc) return cc_git_fail(c, "update branch");
+    return cc_ref_moved(c, doc, ref, old, id);
 }
 
 int codecommit_op_create_branch(call *c, json_t *in, json_t **out)
@@ -202,11 +202,11 @@ int codecommit_op_create_branch(call *c, json_t *in, json_t **out)
                         "already exists.",
                         b);
     git_commit *cm;
-    if (git_oid_fromstr(&id, cid) || resolve(c, repo, d, cid, &cm)) {
+    if (git_oid_fromstr(&id, cid) || cc_resolve(c, repo, d, cid, &cm)) {
         ferr_clear(c->err);
         return no_commit(c, cid);
     }
-    if (move_branch(c, repo, b, git_commit_id(cm), NULL, "CreateBranch")) return -1;
+    if (move_branch(c, repo, d, b, git_commit_id(cm), NULL, "CreateBranch")) return -1;
     return cc_touch(c, d, repo, b);
 }
 
@@ -232,7 +232,7 @@ int codecommit_op_delete_branch(call *c, json_t *in, json_t **out)
     if (git_reference_lookup(&r, repo, ref) || !arena_own(c->a, ref_free, r) ||
         git_reference_delete(r))
         return cc_git_fail(c, "delete branch");
-    if (cc_touch(c, d, repo, NULL)) return -1;
+    if (cc_ref_moved(c, d, ref, &id, NULL) || cc_touch(c, d, repo, NULL)) return -1;
     *out = svc_out(
         c, json_pack("{s:{s:s, s:s}}", "deletedBranch", "branchName", b, "commitId", hex(c, &id)));
     return 0;
@@ -272,7 +272,7 @@ int codecommit_op_get_file(call *c, json_t *in, json_t **out)
     git_tree_entry *e = NULL;
     git_blob *blob = NULL;
     if (open_repo(c, in, "codecommit:GetFile", &d, &repo) ||
-        resolve(c, repo, d, jstr(in, "commitSpecifier"), &cm))
+        cc_resolve(c, repo, d, jstr(in, "commitSpecifier"), &cm))
         return -1;
     const char *path = clean_path(c, jstr(in, "filePath"));
     if (!path) return -1;
@@ -306,7 +306,7 @@ int codecommit_op_get_folder(call *c, json_t *in, json_t **out)
     git_commit *cm;
     git_tree *root = NULL, *tree = NULL;
     if (open_repo(c, in, "codecommit:GetFolder", &d, &repo) ||
-        resolve(c, repo, d, jstr(in, "commitSpecifier"), &cm))
+        cc_resolve(c, repo, d, jstr(in, "commitSpecifier"), &cm))
         return -1;
     const char *asked = jstr(in, "folderPath"), *path = clean_path(c, asked);
     if (!path) return -1;
@@ -432,8 +432,8 @@ int codecommit_op_get_differences(call *c, json_t *in, json_t **out)
     git_tree *at = NULL, *bt = NULL;
     const char *bspec = jstr(in, "beforeCommitSpecifier");
     if (open_repo(c, in, "codecommit:GetDifferences", &d, &repo) ||
-        resolve(c, repo, d, jstr(in, "afterCommitSpecifier"), &after) ||
-        (bspec && resolve(c, repo, d, bspec, &before)))
+        cc_resolve(c, repo, d, jstr(in, "afterCommitSpecifier"), &after) ||
+        (bspec && cc_resolve(c, repo, d, bspec, &before)))
         return -1;
     if (git_commit_tree(&at, after) || !arena_own(c->a, obj_free, at) ||
         (before && (git_commit_tree(&bt, before) || !arena_own(c->a, obj_free, bt))))
@@ -564,19 +564,26 @@ static int put_blob(call *c, git_repository *repo, git_index *idx, const char *p
     return git_index_add(idx, &e) ? cc_git_fail(c, "index add") : 1;
 }
 
+/* The author and committer of an API commit (in the arena). */
+static int signature(call *c, const char *author, const char *email, git_signature **sig)
+{
+    /* AWS: without a name the commit is the caller's (its ARN); git wants an email too */
+    if (!author || !*author) author = c->who->arn;
+    if (git_signature_now(sig, author, email && *email ? email : author) ||
+        !arena_own(c->a, sig_free, *sig))
+        return cc_git_fail(c, "signature");
+    return 0;
+}
+
 /* Writes the index as a commit on the branch (moving it from parent). */
 static int commit_index(call *c, git_repository *repo, json_t *doc, const json_t *in,
                         git_index *idx, const git_oid *parent, const char *author, git_oid *commit,
                         git_oid *tree)
 {
-    const char *email = jstr(in, "email"), *msg = jstr(in, "commitMessage");
-    git_signature *sig = NULL;
+    const char *msg = jstr(in, "commitMessage");
+    git_signature *sig;
     git_commit *p = NULL;
-    /* AWS: without a name the commit is the caller's (its ARN); git wants an email too */
-    if (!author) author = c->who->arn;
-    if (git_signature_now(&sig, author, email && *email ? email : author) ||
-        !arena_own(c->a, sig_free, sig))
-        return cc_git_fail(c, "signature");
+    if (signature(c, author, jstr(in, "email"), &sig)) return -1;
     if (git_index_write_tree_to(tree, idx, repo)) return cc_git_fail(c, "write tree");
     if (parent && (git_commit_lookup(&p, repo, parent) || !arena_own(c->a, obj_free, p)))
         return cc_git_fail(c, "read parent");
@@ -588,7 +595,7 @@ static int commit_index(call *c, git_repository *repo, json_t *doc, const json_t
                           parents))
         return cc_git_fail(c, "write commit");
     const char *b = jstr(in, "branchName");
-    if (move_branch(c, repo, b, commit, parent, "CodeCommit")) return -1;
+    if (move_branch(c, repo, doc, b, commit, parent, "CodeCommit")) return -1;
     return cc_touch(c, doc, repo, b);
 }
 
@@ -630,6 +637,30 @@ int codecommit_op_put_file(call *c, json_t *in, json_t **out)
         return -1;
     *out = svc_out(c, json_pack("{s:s, s:s, s:s}", "commitId", hex(c, &commit), "blobId",
                                 hex(c, &blob), "treeId", hex(c, &tree)));
+    return 0;
+}
+
+int codecommit_op_delete_file(call *c, json_t *in, json_t **out)
+{
+    json_t *d;
+    git_repository *repo;
+    git_index *idx;
+    git_oid parent, commit, tree;
+    int have;
+    if (open_repo(c, in, "codecommit:DeleteFile", &d, &repo) ||
+        write_target(c, repo, in, &parent, &have))
+        return -1;
+    if (!have) return no_branch(c, jstr(in, "branchName"));
+    if (index_of(c, repo, &parent, &idx)) return -1;
+    const char *path = clean_path(c, jstr(in, "filePath"));
+    if (!path) return -1;
+    const git_index_entry *old = git_index_get_bypath(idx, path, 0);
+    if (!old) return no_file(c, path);
+    git_oid blob = old->id;
+    if (git_index_remove_bypath(idx, path)) return cc_git_fail(c, "index remove");
+    if (commit_index(c, repo, d, in, idx, &parent, jstr(in, "name"), &commit, &tree)) return -1;
+    *out = svc_out(c, json_pack("{s:s, s:s, s:s, s:s}", "commitId", hex(c, &commit), "blobId",
+                                hex(c, &blob), "treeId", hex(c, &tree), "filePath", path));
     return 0;
 }
 
@@ -741,31 +772,182 @@ int codecommit_op_create_commit(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-int codecommit_op_merge_branches_by_fast_forward(call *c, json_t *in, json_t **out)
+static int manual_merge(call *c)
 {
-    json_t *d;
-    git_repository *repo;
-    git_commit *src, *dst;
-    const char *dspec = jstr(in, "destinationCommitSpecifier"), *target = jstr(in, "targetBranch");
-    if (open_repo(c, in, "codecommit:MergeBranchesByFastForward", &d, &repo) ||
-        resolve(c, repo, d, jstr(in, "sourceCommitSpecifier"), &src) ||
-        resolve(c, repo, d, dspec, &dst))
-        return -1;
-    if (!target) target = dspec;
+    return ferr_set(c->err, 400, "ManualMergeRequiredException",
+                    "The pull request cannot be merged automatically into the destination "
+                    "branch. You must manually merge the branches and resolve any conflicts.");
+}
+
+int cc_merge(call *c, git_repository *repo, json_t *doc, const char *option, const git_commit *src,
+             const git_commit *dst, const char *target, const json_t *in, const char *msg,
+             git_oid *result)
+{
+    const git_oid *s = git_commit_id(src), *t = git_commit_id(dst);
     git_oid tip;
     int rc = branch_tip(c, repo, target, &tip);
     if (rc <= 0) return rc < 0 ? -1 : no_branch(c, target);
-    const git_oid *s = git_commit_id(src), *t = git_commit_id(dst);
-    if (!git_oid_equal(s, t) && git_graph_descendant_of(repo, s, t) != 1)
-        return ferr_set(c->err, 400, "ManualMergeRequiredException",
-                        "The pull request cannot be merged automatically into the destination "
-                        "branch. You must manually merge the branches and resolve any "
-                        "conflicts.");
-    if (!git_oid_equal(&tip, s) && move_branch(c, repo, target, s, &tip, "merge")) return -1;
-    if (cc_touch(c, d, repo, target)) return -1;
-    *out = svc_out(c, json_pack("{s:s, s:s}", "commitId", hex(c, s), "treeId",
-                                hex(c, git_commit_tree_id(src))));
+    int ff = git_oid_equal(s, t) || git_graph_descendant_of(repo, s, t) == 1;
+    if (!strcmp(option, "FAST_FORWARD_MERGE")) {
+        if (!ff) return manual_merge(c);
+        *result = *s;
+    } else if (git_oid_equal(s, t) || git_graph_descendant_of(repo, t, s) == 1) {
+        *result = *t; /* the source is already in the destination */
+    } else {
+        git_index *idx = NULL;
+        git_merge_options mo;
+        git_merge_options_init(&mo, GIT_MERGE_OPTIONS_VERSION);
+        const char *how = jstr(in, "conflictResolutionStrategy");
+        if (how && !strcmp(how, "ACCEPT_SOURCE")) mo.file_favor = GIT_MERGE_FILE_FAVOR_THEIRS;
+        if (how && !strcmp(how, "ACCEPT_DESTINATION")) mo.file_favor = GIT_MERGE_FILE_FAVOR_OURS;
+        if (ff) { /* the source's tree is the result */
+            git_tree *st = NULL;
+            if (git_index_new(&idx) || !arena_own(c->a, index_free, idx) ||
+                git_commit_tree(&st, src) || git_index_read_tree(idx, st)) {
+                git_tree_free(st);
+                return cc_git_fail(c, "read source");
+            }
+            git_tree_free(st);
+        } else if (git_merge_commits(&idx, repo, dst, src, &mo) ||
+                   !arena_own(c->a, index_free, idx))
+            return cc_git_fail(c, "merge");
+        if (git_index_has_conflicts(idx)) return manual_merge(c);
+        git_oid tid;
+        git_tree *tree = NULL;
+        git_signature *sig;
+        if (git_index_write_tree_to(&tid, idx, repo) || git_tree_lookup(&tree, repo, &tid) ||
+            !arena_own(c->a, obj_free, tree))
+            return cc_git_fail(c, "write tree");
+        if (signature(c, jstr(in, "authorName"), jstr(in, "email"), &sig)) return -1;
+        const git_commit *parents[2] = {dst, src};
+        int three = !strcmp(option, "THREE_WAY_MERGE");
+        const char *m = jstr(in, "commitMessage");
+        if (!m) m = msg;
+        if (git_commit_create(result, repo, NULL, sig, sig, NULL, m ? m : "", tree, three ? 2 : 1,
+                              parents))
+            return cc_git_fail(c, "write commit");
+    }
+    if (!git_oid_equal(&tip, result) && move_branch(c, repo, doc, target, result, &tip, "merge"))
+        return -1;
+    return cc_touch(c, doc, repo, target);
+}
+
+/* MergeBranchesBy*: the source and destination specifiers merged into targetBranch. */
+static int merge_branches(call *c, json_t *in, json_t **out, const char *action, const char *option)
+{
+    json_t *d;
+    git_repository *repo;
+    git_commit *src, *dst, *res;
+    const char *dspec = jstr(in, "destinationCommitSpecifier"), *target = jstr(in, "targetBranch");
+    if (open_repo(c, in, action, &d, &repo) ||
+        cc_resolve(c, repo, d, jstr(in, "sourceCommitSpecifier"), &src) ||
+        cc_resolve(c, repo, d, dspec, &dst))
+        return -1;
+    if (!target) target = dspec;
+    git_oid id;
+    if (cc_merge(c, repo, d, option, src, dst, target, in, NULL, &id)) return -1;
+    if (git_commit_lookup(&res, repo, &id) || !arena_own(c->a, obj_free, res))
+        return cc_git_fail(c, "read merge");
+    *out = svc_out(c, json_pack("{s:s, s:s}", "commitId", hex(c, &id), "treeId",
+                                hex(c, git_commit_tree_id(res))));
     return 0;
+}
+
+int codecommit_op_merge_branches_by_fast_forward(call *c, json_t *in, json_t **out)
+{
+    return merge_branches(c, in, out, "codecommit:MergeBranchesByFastForward",
+                          "FAST_FORWARD_MERGE");
+}
+
+int codecommit_op_merge_branches_by_squash(call *c, json_t *in, json_t **out)
+{
+    return merge_branches(c, in, out, "codecommit:MergeBranchesBySquash", "SQUASH_MERGE");
+}
+
+int codecommit_op_merge_branches_by_three_way(call *c, json_t *in, json_t **out)
+{
+    return merge_branches(c, in, out, "codecommit:MergeBranchesByThreeWay", "THREE_WAY_MERGE");
+}
+
+/* ---- merge previews ---- */
+
+/* The source and destination of a merge preview, their merge base (*has_base), and whether
+ * the source fast-forwards the destination. */
+static int preview(call *c, json_t *in, const char *action, git_repository **repo, git_commit **src,
+                   git_commit **dst, git_oid *base, int *has_base, int *ff)
+{
+    json_t *d;
+    if (open_repo(c, in, action, &d, repo) ||
+        cc_resolve(c, *repo, d, jstr(in, "sourceCommitSpecifier"), src) ||
+        cc_resolve(c, *repo, d, jstr(in, "destinationCommitSpecifier"), dst))
+        return -1;
+    const git_oid *s = git_commit_id(*src), *t = git_commit_id(*dst);
+    *has_base = git_merge_base(base, *repo, s, t) == 0;
+    *ff = git_oid_equal(s, t) || git_graph_descendant_of(*repo, s, t) == 1;
+    return 0;
+}
+
+static int preview_ids(call *c, json_t *out, const git_commit *src, const git_commit *dst,
+                       const git_oid *base, int has_base)
+{
+    return jset_str(out, "sourceCommitId", hex(c, git_commit_id(src))) ||
+                   jset_str(out, "destinationCommitId", hex(c, git_commit_id(dst))) ||
+                   (has_base && jset_str(out, "baseCommitId", hex(c, base)))
+               ? ferr_oom(c->err)
+               : 0;
+}
+
+int codecommit_op_get_merge_options(call *c, json_t *in, json_t **out)
+{
+    git_repository *repo;
+    git_commit *src, *dst;
+    git_oid base;
+    int has_base, ff;
+    if (preview(c, in, "codecommit:GetMergeOptions", &repo, &src, &dst, &base, &has_base, &ff))
+        return -1;
+    /* squash and three-way merges are always offered (conflicts are theirs to resolve) */
+    *out =
+        ff ? svc_out(c, json_pack("{s:[s, s, s]}", "mergeOptions", "FAST_FORWARD_MERGE",
+                                  "SQUASH_MERGE", "THREE_WAY_MERGE"))
+           : svc_out(c, json_pack("{s:[s, s]}", "mergeOptions", "SQUASH_MERGE", "THREE_WAY_MERGE"));
+    return *out ? preview_ids(c, *out, src, dst, &base, has_base) : -1;
+}
+
+int codecommit_op_get_merge_conflicts(call *c, json_t *in, json_t **out)
+{
+    git_repository *repo;
+    git_commit *src, *dst;
+    git_oid base;
+    int has_base, ff;
+    const char *option = jstr(in, "mergeOption");
+    if (preview(c, in, "codecommit:GetMergeConflicts", &repo, &src, &dst, &base, &has_base, &ff))
+        return -1;
+    json_t *list = json_array();
+    *out = svc_out(c, json_pack("{s:b, s:o}", "mergeable", 1, "conflictMetadataList", list));
+    if (!*out || preview_ids(c, *out, src, dst, &base, has_base)) return -1;
+    if (option && !strcmp(option, "FAST_FORWARD_MERGE")) {
+        if (!ff && json_object_set_new(*out, "mergeable", json_false())) return ferr_oom(c->err);
+        return 0;
+    }
+    if (ff) return 0;
+    git_index *idx = NULL;
+    if (git_merge_commits(&idx, repo, dst, src, NULL) || !arena_own(c->a, index_free, idx))
+        return cc_git_fail(c, "merge");
+    if (!git_index_has_conflicts(idx)) return 0;
+    git_index_conflict_iterator *it = NULL;
+    const git_index_entry *anc, *ours, *theirs;
+    if (git_index_conflict_iterator_new(&it, idx)) return cc_git_fail(c, "conflicts");
+    int rc = json_object_set_new(*out, "mergeable", json_false());
+    while (!rc && !git_index_conflict_next(&anc, &ours, &theirs, it)) {
+        const char *path = ours ? ours->path : theirs ? theirs->path : anc->path;
+        rc = json_array_append_new(list,
+                                   json_pack("{s:s, s:b, s:b, s:b, s:i}", "filePath", path,
+                                             "contentConflict", ours && theirs, "fileModeConflict",
+                                             ours && theirs && ours->mode != theirs->mode,
+                                             "objectTypeConflict", 0, "numberOfConflicts", 1));
+    }
+    git_index_conflict_iterator_free(it);
+    return rc ? ferr_oom(c->err) : 0;
 }
 
 /* codecommit_checkout_op (codecommit.h): the files of a commit written under a directory, as
@@ -777,7 +959,7 @@ static int checkout(call *c, json_t *in, json_t **out)
     git_repository *repo;
     git_commit *commit;
     if (cc_repo_load(c, "codecommit:GitPull", jstr(in, "repositoryName"), &doc) ||
-        cc_git_open(c, doc, &repo) || resolve(c, repo, doc, spec, &commit))
+        cc_git_open(c, doc, &repo) || cc_resolve(c, repo, doc, spec, &commit))
         return -1;
     git_tree *tree = NULL;
     if (git_commit_tree(&tree, commit)) return cc_git_fail(c, "read tree");

@@ -1,7 +1,7 @@
 /* AWS::CodeCommit::Repository. Ref = the repository's id; GetAtt Arn, Name, CloneUrlHttp,
- * CloneUrlSsh. RepositoryName and RepositoryDescription change in place; Code (a zip in S3,
- * committed to Code.BranchName, "main" by default) is used only when the repository is
- * created, as AWS does. The first commit is made by an internal entry point (cc_op_code),
+ * CloneUrlSsh. RepositoryName, RepositoryDescription and Triggers (PutRepositoryTriggers)
+ * change in place; Code (a zip in S3, committed to Code.BranchName, "main" by default) is
+ * used only when the repository is created, as AWS does. The first commit is made by an internal entry point (cc_op_code),
  * recorded in the trail as CreateCommit. */
 #include <dirent.h>
 #include <stdio.h>
@@ -175,6 +175,28 @@ static int repo_attrs_of(cfn_pctx *p, const char *name, char **id, json_t **attr
     return *attrs && (!id || *id) ? 0 : ferr_oom(p->e);
 }
 
+/* Triggers (CloudFormation's RepositoryTrigger, capitalized) through PutRepositoryTriggers;
+ * none: an empty list. */
+static int triggers_put(cfn_pctx *p, const char *name, const json_t *pr)
+{
+    json_t *list = json_array(), *t;
+    size_t i;
+    int rc = !list;
+    json_array_foreach(json_object_get(pr, "Triggers"), i, t) {
+        json_t *v = json_pack(
+            "{s:O?, s:O?, s:O?, s:O?, s:O?}", "name", json_object_get(t, "Name"), "destinationArn",
+            json_object_get(t, "DestinationArn"), "customData", json_object_get(t, "CustomData"),
+            "branches", json_object_get(t, "Branches"), "events", json_object_get(t, "Events"));
+        rc |= !list || json_array_append_new(list, v);
+    }
+    if (rc) {
+        json_decref(list);
+        return ferr_oom(p->e);
+    }
+    return prov_call(p, "codecommit", "PutRepositoryTriggers",
+                     json_pack("{s:s, s:o}", "repositoryName", name, "triggers", list), NULL);
+}
+
 static int repo_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
 {
     (void)s;
@@ -208,6 +230,8 @@ static int repo_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
         json_decref(out);
         if (rc) return prov_undo(p, repo_del, name, pr);
     }
+    if (json_array_size(json_object_get(pr, "Triggers")) && triggers_put(p, name, pr))
+        return prov_undo(p, repo_del, name, pr);
     if (repo_attrs_of(p, name, id, attrs)) return prov_undo(p, repo_del, name, pr);
     return 0;
 }
@@ -220,6 +244,9 @@ static int repo_change(const prov_shape *s, cfn_pctx *p, const char *id, const j
     if (strcmp(old, neu) &&
         prov_call(p, "codecommit", "UpdateRepositoryName",
                   json_pack("{s:s, s:s}", "oldName", old, "newName", neu), NULL))
+        return -1;
+    if (!prov_same(json_object_get(op, "Triggers"), json_object_get(np, "Triggers")) &&
+        triggers_put(p, neu, np))
         return -1;
     if (prov_same(json_object_get(op, "RepositoryDescription"),
                   json_object_get(np, "RepositoryDescription")))

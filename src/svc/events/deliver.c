@@ -218,23 +218,33 @@ static int send_bus(ferry_env *env, store_txn *t, arena *a, const char *account,
     return rc;
 }
 
-/* CodeBuild: StartBuild of the project as the target's RoleArn (AWS requires one), the
- * target's input read as StartBuild's overrides (its *Override members and sourceVersion;
- * anything else in it, the event itself by default, is not a StartBuild parameter). */
+/* A target's RoleArn (AWS requires one for CodeBuild and CodePipeline), assumed by
+ * EventBridge in the delivery's transaction. */
+static int target_session(ferry_env *env, store_txn *t, arena *a, const char *account,
+                          const char *region, const json_t *tg, session *s, ferr *e)
+{
+    const char *role = jstr(tg, "RoleArn");
+    if (!role)
+        return ferr_set(e, 400, "ValidationException", "RoleArn is required for target %s",
+                        jstr(tg, "Arn"));
+    principal svc;
+    service_principal(&svc, account);
+    session_req r = {.role_arn = role, .session_name = "EventBridge", .duration = 900};
+    return session_assume_as(env, t, a, &svc, region, &r, s, e);
+}
+
+/* CodeBuild: StartBuild of the project as the target's role, the target's input read as
+ * StartBuild's overrides (its *Override members and sourceVersion; anything else in it, the
+ * event itself by default, is not a StartBuild parameter). */
 static int send_codebuild(ferry_env *env, store_txn *t, arena *a, const char *account,
                           const char *region, const json_t *doc, const char *input, ferr *e)
 {
     const json_t *tg = json_object_get(doc, "Target");
-    const char *arn = jstr(tg, "Arn"), *role = jstr(tg, "RoleArn");
+    const char *arn = jstr(tg, "Arn");
     const char *name = strstr(arn, ":project/"), *pregion = arn_region(a, arn);
     if (!name || !pregion) return ferr_set(e, 400, "ValidationException", "not a project: %s", arn);
-    if (!role)
-        return ferr_set(e, 400, "ValidationException", "RoleArn is required for target %s", arn);
-    principal svc;
-    service_principal(&svc, account);
     session s;
-    session_req r = {.role_arn = role, .session_name = "EventBridge", .duration = 900};
-    if (session_assume_as(env, t, a, &svc, region, &r, &s, e)) return -1;
+    if (target_session(env, t, a, account, region, tg, &s, e)) return -1;
     json_t *in = json_pack("{s:s}", "projectName", name + strlen(":project/"));
     json_t *ov = json_loads(input, 0, NULL), *out = NULL;
     const char *k;
@@ -257,14 +267,24 @@ static int send_codebuild(ferry_env *env, store_txn *t, arena *a, const char *ac
     return rc;
 }
 
-/* The hook for targets whose services come later (CodePipeline StartPipelineExecution):
- * until then a delivery to them fails, and is retried or dead-lettered as any failure. */
-static int send_not_yet(ferry_env *env, store_txn *t, arena *a, const char *account,
-                        const char *region, const json_t *doc, const char *input, ferr *e)
+/* CodePipeline: StartPipelineExecution as the target's RoleArn (the rule is how a V1
+ * pipeline's CodeCommit source detects changes), in the delivery's transaction. */
+static int send_pipeline(ferry_env *env, store_txn *t, arena *a, const char *account,
+                         const char *region, const json_t *doc, const char *input, ferr *e)
 {
-    (void)env, (void)t, (void)a, (void)account, (void)region, (void)input;
-    return ferr_set(e, 501, "NotImplemented", "EventBridge cannot deliver to %s yet",
-                    jstr(json_object_get(doc, "Target"), "Arn"));
+    (void)input; /* AWS starts the pipeline; the event is not passed on */
+    const json_t *tg = json_object_get(doc, "Target");
+    const char *arn = jstr(tg, "Arn");
+    const char *name = strrchr(arn, ':'), *where = arn_region(a, arn);
+    session s;
+    if (target_session(env, t, a, account, region, tg, &s, e)) return -1;
+    json_t *in = json_pack("{s:s}", "name", name ? name + 1 : ""), *out = NULL;
+    int rc = !in || !where ? ferr_oom(e)
+                           : svc_invoke_in(t, a, env, &s.key.who, where, "codepipeline",
+                                           "StartPipelineExecution", in, &out, NULL, e);
+    json_decref(in);
+    json_decref(out);
+    return rc;
 }
 
 static const target_kind kinds[] = {
@@ -273,7 +293,7 @@ static const target_kind kinds[] = {
     {"lambda", send_lambda},
     {"events", send_bus},
     {"codebuild", send_codebuild},
-    {"codepipeline", send_not_yet},
+    {"codepipeline", send_pipeline},
 };
 
 static const target_kind *kind_of(const char *arn)

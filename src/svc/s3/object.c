@@ -232,6 +232,32 @@ static int inline_body(call *c, json_t *o, uint64_t len)
     return 0;
 }
 
+/* Internal callers (CodePipeline writing an artifact) cannot stream: they give the bytes as
+ * base64 "Body", written (and sealed as any PUT's) here before the object names them. */
+static int inline_put(call *c, const s3_bucket *b, const json_t *in, const char *arn,
+                      call_body *out)
+{
+    const char *b64 = jstr(in, "Body");
+    size_t n = 0;
+    unsigned char *p = enc_unb64(c->a, b64, strlen(b64), &n);
+    if (!p) return ferr_set(c->err, 400, "InvalidArgument", "Body is not base64");
+    if (n > MAX_INLINE) return ferr_set(c->err, 400, "EntityTooLarge", "The object is too large");
+    blob_key dk;
+    const char *note = NULL;
+    if (s3_sse_begin(c, b, in, arn, &dk, &note)) return -1;
+    blob_writer *w = NULL;
+    memset(out, 0, sizeof(*out));
+    int rc = blob_writer_new(c->env->blobs, 0, &dk, &w, c->err);
+    OPENSSL_cleanse(&dk, sizeof(dk));
+    if (rc || blob_write(w, p, n, c->err)) {
+        blob_writer_abort(w);
+        return -1;
+    }
+    if (blob_writer_commit(w, &out->info, c->err)) return -1;
+    out->note = note ? arena_strdup(c->a, note) : NULL;
+    return 0;
+}
+
 static int get_or_head(call *c, json_t *in, json_t **out, int head)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
@@ -341,6 +367,11 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     const char *arn = arena_printf(c->a, "%s/%s", b.arn, key);
     if (!arn) return ferr_oom(c->err);
     const call_body *body = call_body_in(c);
+    call_body inl;
+    if (!body && c->caller == CALLER_INTERNAL && jstr(in, "Body")) {
+        if (inline_put(c, &b, in, arn, &inl)) return -1;
+        body = &inl;
+    }
     if (!body) { /* the bytes are sealed as they arrive, with a data key of their own */
         blob_key dk;
         const char *note;

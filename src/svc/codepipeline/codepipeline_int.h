@@ -1,0 +1,63 @@
+/* AWS CodePipeline (json 1.1). A pipeline is a document "codepipeline.pipeline" keyed by
+ * account, region and name: {pipeline (the declaration as GetPipeline answers it, with its
+ * version), arn, created, updated, Tags {k: v}, transitions {STAGE: {enabled, reason,
+ * lastChangedBy, lastChangedAt}}}. An execution is a document "codepipeline.execution"
+ * keyed by "PIPELINE/EXECUTIONID": {id, pipelineName, pipelineVersion, status,
+ * statusSummary, startTime, lastUpdateTime, trigger, executionMode, variables [{name,
+ * resolvedValue}], decl (the declaration it runs, frozen at its start), stages [{name,
+ * status, id, actions [{name, status, id, phase, startTime, lastUpdateTime, token,
+ * externalExecutionId, summary, error {code, message}, outputVariables, outputArtifacts,
+ * inputArtifacts, config (resolved), wait (the provider's state), attempt}]}], artifacts
+ * {NAME: {bucket, key}}, namespaces {NS: {VAR: value}}, stop}. An execution still running has a
+ * "codepipeline.active" entry "PIPELINE/STARTMICROS/EXECUTIONID", the engine's work list (in
+ * start order per pipeline: SUPERSEDED and QUEUED executions look at those before them).
+ * Lambda invoke and custom actions hand out jobs, "codepipeline.job" keyed by job id: {id,
+ * exec (its execution's key), stage, action, status, nonce, data, accountId}.
+ *
+ * Internal to src/svc/codepipeline/: codepipeline.c (the service, pipelines, tags,
+ * validation), executions.c (executions, their state, approvals, transitions, retries, the
+ * job-worker API), run.c (the engine's side: advancing executions, see codepipeline.h),
+ * providers.c (what each action provider does). */
+#ifndef FERRY_SVC_CODEPIPELINE_INT_H
+#define FERRY_SVC_CODEPIPELINE_INT_H
+#include <jansson.h>
+
+#include "svc/codepipeline/codepipeline.h"
+#include "svc/svc.h"
+
+#define CP_PIPE_KIND   "codepipeline.pipeline"
+#define CP_EXEC_KIND   "codepipeline.execution"
+#define CP_ACTIVE_KIND "codepipeline.active"
+#define CP_JOB_KIND    "codepipeline.job"
+
+/* ---- codepipeline.c ---- */
+/* arn:aws:codepipeline:REGION:ACCOUNT:NAME (arena). */
+const char *cp_arn(call *c, const char *name);
+/* Authorizes action on the pipeline's ARN (stage/action appended when not NULL), loads it:
+ * 0 (*doc in the arena) or -1 with PipelineNotFoundException. */
+int cp_pipe_load(call *c, const char *action, const char *name, const char *sub, json_t **doc);
+int cp_pipe_save(call *c, const json_t *doc);
+int cp_not_found(call *c, const char *name);
+/* The stage/action named in an execution document (borrowed), or NULL. */
+json_t *cp_stage_of(const json_t *exec, const char *stage);
+json_t *cp_action_of(const json_t *stage, const char *action);
+/* The declaration of action in decl (borrowed), or NULL. */
+const json_t *cp_decl_action(const json_t *decl, const char *stage, const char *action);
+
+/* ---- executions.c ---- */
+/* Starts an execution of the pipeline doc (loaded, authorized) in c->txn: its id in *id
+ * (arena). variables: [{name, value}] or NULL; trigger {triggerType, triggerDetail}. */
+int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const json_t *trigger,
+                  const char **id);
+/* Loads the execution PIPELINE/ID in c->txn: 1 (*doc in the arena), 0 absent, -1. */
+int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
+
+/* ---- run.c ---- */
+/* Asks the engine to look at the executions once c's transaction is committed (the engine
+ * would not see the change before). 0, or -1 with c->err (out of memory). */
+int cp_wake_after(call *c);
+/* Records the state change events of an execution, stage or action (EventBridge). */
+int cp_emit(store_txn *t, const char *account, const char *region, const json_t *exec,
+            const char *stage, const json_t *action, const char *state, ferr *e);
+
+#endif
