@@ -338,25 +338,26 @@ def test_codecommit_source(ferry, cb, role):
     assert b["buildStatus"] == "SUCCEEDED", json.dumps(b["phases"], default=str)
 
 
+def events_queue(sqs, name):
+    """A queue (url, arn) EventBridge may send to."""
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": arn}]})})
+    return url, arn
+
+
 def test_events_to_sqs(ferry, cb, role):
     sqs = ferry.client("sqs", "tools", region=REGION)
     ev = ferry.client("events", "tools", region=REGION)
-    q = sqs.create_queue(QueueName="cb-events")["QueueUrl"]
-    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage", "Resource": qarn}]})})
+    q, qarn = events_queue(sqs, "cb-events")
     ev.put_rule(Name="cb-state", EventPattern=json.dumps({
         "source": ["aws.codebuild"], "detail-type": ["CodeBuild Build State Change"],
         "detail": {"build-status": ["SUCCEEDED", "FAILED"], "project-name": ["evented"]}}))
     ev.put_targets(Rule="cb-state", Targets=[{"Id": "q", "Arn": qarn}])
-    pq = sqs.create_queue(QueueName="cb-phases")["QueueUrl"]
-    parn = sqs.get_queue_attributes(QueueUrl=pq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.set_queue_attributes(QueueUrl=pq, Attributes={"Policy": json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage", "Resource": parn}]})})
+    pq, parn = events_queue(sqs, "cb-phases")
     ev.put_rule(Name="cb-phase", EventPattern=json.dumps({
         "source": ["aws.codebuild"], "detail-type": ["CodeBuild Build Phase Change"],
         "detail": {"project-name": ["evented"]}}))
