@@ -3,7 +3,9 @@ that run for real: an S3 source, a manual approval (SNS notification, PutApprova
 a CloudFormation deploy into another account through an action role assumed by the
 pipeline's service role, with KMS-encrypted artifacts; a CodeCommit source whose variables
 are resolved into a later action's configuration; a Lambda invoke action reporting through
-PutJobSuccessResult with output variables; and an execution that survives kill -9."""
+PutJobSuccessResult with output variables; a CodeBuild action that packages the source
+between it and the deploy, its exported variables becoming output variables; and an
+execution that survives kill -9."""
 import io
 import json
 import os
@@ -631,3 +633,59 @@ def test_pipeline_watch(fx, env, cp):
     assert any("Deploy" in l and "Failed" in l and "kms:Decrypt" in l for l in lines), r.stdout
     assert lines[-1].endswith(": Failed"), r.stdout + r.stderr
     assert watch(fx, "nope").returncode == 2
+
+
+# ---- Build: CodeBuild between the source and the deploy (seed 000's shape) ----
+
+BUILDSPEC = """version: 0.2
+env:
+  exported-variables: [STAMP]
+phases:
+  build:
+    commands:
+      - STAMP="built-$(cat stamp.txt)"
+      - 'sed "s/Default: none/Default: $STAMP/" template.yaml > packaged.yaml'
+artifacts:
+  files: [packaged.yaml]
+"""
+
+
+def test_codebuild_action_between_source_and_deploy(fx, env, cp):
+    iam = fx.client("iam", "tools")
+    role = iam.create_role(RoleName=uniq("cb"), AssumeRolePolicyDocument=trust(
+        {"Service": "codebuild.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+        ("s3:*", "*"), ("kms:*", "*"), ("logs:*", "*")))
+    # the pipeline's service role starts and follows builds, as AWS asks of it
+    iam.put_role_policy(RoleName=env.service_role.split("/")[-1], PolicyName="codebuild",
+                        PolicyDocument=allow(("codebuild:StartBuild", "*"),
+                                             ("codebuild:BatchGetBuilds", "*")))
+    cb = fx.client("codebuild", "tools", region=REGION)
+    project = uniq("package")
+    cb.create_project(name=project, serviceRole=role,
+                      source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
+                      artifacts={"type": "CODEPIPELINE"},
+                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                                   "computeType": "BUILD_GENERAL1_SMALL"})
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE, "stamp.txt": "42"})
+    build = {"name": "Build", "actions": [{
+        "name": "Package", "namespace": "Build",
+        "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+        "configuration": {"ProjectName": project},
+        "inputArtifacts": [{"name": "SourceOut"}], "outputArtifacts": [{"name": "BuildOut"}]}]}
+    stack = uniq("built")
+    dep = deploy(env, stack, env.deploy_role, {"TemplatePath": "BuildOut::packaged.yaml"})
+    dep["actions"][0]["inputArtifacts"] = [{"name": "BuildOut"}]
+    name = uniq("build")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), build, dep], name))
+    x = wait_exec(cp, name, latest(cp, name), timeout=90)
+    acts = {a["actionName"]: a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]}
+    build_id = acts["Package"]["output"]["executionResult"]["externalExecutionId"]
+    [b] = cb.batch_get_builds(ids=[build_id])["builds"]
+    assert x["status"] == "Succeeded", json.dumps(b["phases"], default=str)
+    assert acts["Package"]["output"]["outputVariables"] == {"STAMP": "built-42"}
+    assert b["buildStatus"] == "SUCCEEDED" and b["projectName"] == project
+    outs = fx.client("cloudformation", "dev", region=REGION).describe_stacks(StackName=stack)[
+        "Stacks"][0]["Outputs"]
+    assert {o["OutputKey"]: o["OutputValue"] for o in outs}["Commit"] == "built-42"
