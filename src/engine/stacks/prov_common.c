@@ -445,6 +445,33 @@ json_t *prov_tags(const cfn_pctx *p, const json_t *tags_prop, int system)
     return jdone(out, rc);
 }
 
+json_t *prov_camel(const json_t *v, prov_camel_fn fn, void *ud)
+{
+    if (json_is_array(v)) {
+        json_t *l = json_array();
+        int rc = !l;
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) rc |= json_array_append_new(l, prov_camel(x, fn, ud));
+        return jdone(l, rc);
+    }
+    if (!json_is_object(v)) return json_deep_copy(v);
+    json_t *o = json_object();
+    int rc = !o;
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        char key[PROV_KEY_MAX];
+        snprintf(key, sizeof(key), "%s", k);
+        key[0] = (char)tolower((unsigned char)key[0]);
+        int skip = 0;
+        json_t *nv = fn ? fn(k, key, x, &skip, ud) : NULL;
+        if (skip) continue;
+        rc |= json_object_set_new(o, key, nv ? nv : prov_camel(x, fn, ud));
+    }
+    return jdone(o, rc);
+}
+
 json_t *prov_tags_map(const json_t *list)
 {
     json_t *m = json_object();

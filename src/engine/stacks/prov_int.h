@@ -99,6 +99,19 @@ const json_t *prov_policy_find(const json_t *policies, const char *name);
 /* Property values equal (NULL = absent). */
 int prov_same(const json_t *a, const json_t *b);
 
+/* ---- property casing -------------------------------------------------------------------- */
+
+/* How prov_camel treats one object member (cfn_key as in the template); key holds its API
+ * name (first letter lowered, PROV_KEY_MAX bytes) and may be rewritten. Returns the
+ * member's value (new reference), or NULL for the default conversion; *skip = 1 drops it. */
+#define PROV_KEY_MAX 256
+typedef json_t *(*prov_camel_fn)(const char *cfn_key, char *key, const json_t *v, int *skip,
+                                 void *ud);
+/* v in its API's casing: every object key's first letter lowered, all the way down (the
+ * json APIs name members as CloudFormation does, less the capital). fn may be NULL. New
+ * reference; NULL out of memory. */
+json_t *prov_camel(const json_t *v, prov_camel_fn fn, void *ud);
+
 /* ---- tags ------------------------------------------------------------------------------ */
 
 /* The tags a resource gets: the stack's tags, the resource's Tags over them, and with

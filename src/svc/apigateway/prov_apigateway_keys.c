@@ -11,31 +11,17 @@
 
 #include "prov_apigateway.h"
 
+static json_t *tags_as_map(const char *cfn_key, char *key, const json_t *v, int *skip, void *ud)
+{
+    (void)key, (void)skip, (void)ud;
+    return strcmp(cfn_key, "Tags") ? NULL : prov_tags_map(v);
+}
+
 /* CloudFormation's PascalCase members as the API's camelCase, all the way down
  * ("ProviderARNs" -> "providerARNs"), Tags as the API's map. A new reference, or NULL. */
 static json_t *camel(const json_t *v)
 {
-    if (json_is_array(v)) {
-        json_t *o = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x) {
-            if (o && json_array_append_new(o, camel(x))) json_decref(o), o = NULL;
-        }
-        return o;
-    }
-    if (!json_is_object(v)) return json_deep_copy(v);
-    json_t *o = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)v, k, x) {
-        char name[128];
-        snprintf(name, sizeof(name), "%s", k);
-        name[0] = (char)tolower((unsigned char)name[0]);
-        json_t *nv = !strcmp(k, "Tags") ? prov_tags_map(x) : camel(x);
-        if (o && (!nv || json_object_set_new(o, name, nv))) json_decref(o), o = NULL;
-    }
-    return o;
+    return prov_camel(v, tags_as_map, NULL);
 }
 
 /* Patch operations replacing each scalar member of np named in props (CloudFormation

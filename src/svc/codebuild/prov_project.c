@@ -37,29 +37,18 @@ static const prov_prop schema[] = {
     {NULL, 0, 0},
 };
 
+/* CloudFormation's BuildSpec is the API's buildspec (all lower case). */
+static json_t *buildspec_key(const char *cfn_key, char *key, const json_t *v, int *skip, void *ud)
+{
+    (void)v, (void)skip, (void)ud;
+    if (!strcmp(cfn_key, "BuildSpec")) strcpy(key, "buildspec");
+    return NULL;
+}
+
 /* v with every object key's first letter lowered (new reference; NULL out of memory). */
 static json_t *camel(const json_t *v)
 {
-    if (json_is_array(v)) {
-        json_t *r = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x)
-            if (r && json_array_append_new(r, camel(x))) json_decref(r), r = NULL;
-        return r;
-    }
-    if (!json_is_object(v)) return json_deep_copy(v);
-    json_t *r = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)v, k, x) {
-        char key[256];
-        snprintf(key, sizeof(key), "%s", k);
-        key[0] = (char)tolower((unsigned char)key[0]);
-        if (!strcmp(key, "buildSpec")) strcpy(key, "buildspec");
-        if (r && json_object_set_new(r, key, camel(x))) json_decref(r), r = NULL;
-    }
-    return r;
+    return prov_camel(v, buildspec_key, NULL);
 }
 
 /* The API's input for props pr, named name. */

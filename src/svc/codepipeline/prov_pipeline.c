@@ -3,7 +3,6 @@
  * the action's own and stay as given); every change is an UpdatePipeline in place, except
  * Name (a new pipeline). DisableInboundStageTransitions are applied after each create or
  * update, as CloudFormation does. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,45 +27,34 @@ static const prov_prop schema[] = {
 
 /* CloudFormation's Name to the API's name; ArtifactStores' {Region, ArtifactStore} list to
  * the API's map. Configuration is copied as it is. */
-static json_t *api_form(const json_t *v, int in_config)
+static json_t *pipeline_member(const char *k, char *key, const json_t *x, int *skip, void *ud)
 {
-    if (json_is_array(v)) {
-        json_t *l = json_array();
+    (void)key, (void)ud;
+    if (!strcmp(k, "DisableInboundStageTransitions") || !strcmp(k, "RestartExecutionOnUpdate") ||
+        !strcmp(k, "Tags")) {
+        *skip = 1;
+        return NULL;
+    }
+    if (!strcmp(k, "Configuration")) return json_deep_copy(x);
+    if (!strcmp(k, "ArtifactStores") && json_is_array(x)) {
+        json_t *m = json_object();
+        int rc = !m;
         size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x) {
-            if (l && json_array_append_new(l, api_form(x, in_config))) json_decref(l), l = NULL;
+        json_t *e;
+        json_array_foreach(x, i, e) {
+            const char *r = json_string_value(json_object_get(e, "Region"));
+            if (r)
+                rc |= json_object_set_new(
+                    m, r, prov_camel(json_object_get(e, "ArtifactStore"), pipeline_member, NULL));
         }
-        return l;
+        return jdone(m, rc);
     }
-    if (!json_is_object(v) || in_config) return json_deep_copy(v);
-    json_t *o = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)v, k, x) {
-        char key[128];
-        snprintf(key, sizeof(key), "%s", k);
-        key[0] = (char)tolower((unsigned char)key[0]);
-        if (!strcmp(k, "ArtifactStores") && json_is_array(x)) {
-            json_t *m = json_object();
-            size_t i;
-            json_t *e;
-            json_array_foreach(x, i, e) {
-                const char *r = json_string_value(json_object_get(e, "Region"));
-                if (m && r &&
-                    json_object_set_new(m, r, api_form(json_object_get(e, "ArtifactStore"), 0)))
-                    json_decref(m), m = NULL;
-            }
-            if (o && json_object_set_new(o, key, m)) json_decref(o), o = NULL;
-            continue;
-        }
-        if (!strcmp(k, "DisableInboundStageTransitions") ||
-            !strcmp(k, "RestartExecutionOnUpdate") || !strcmp(k, "Tags"))
-            continue;
-        if (o && json_object_set_new(o, key, api_form(x, !strcmp(k, "Configuration"))))
-            json_decref(o), o = NULL;
-    }
-    return o;
+    return NULL;
+}
+
+static json_t *api_form(const json_t *v)
+{
+    return prov_camel(v, pipeline_member, NULL);
 }
 
 static int set_transitions(cfn_pctx *p, const char *name, const json_t *op, const json_t *np)
@@ -117,7 +105,7 @@ static int pipe_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
 {
     (void)s, (void)attrs;
     char *name = prov_name(p, pr, "Name", 100, 0);
-    json_t *decl = api_form(pr, 0);
+    json_t *decl = api_form(pr);
     json_t *tags = prov_tags(p, json_object_get(pr, "Tags"), 0);
     json_t *in = NULL;
     int rc = !name || !decl || !tags || jset_str(decl, "name", name) ? ferr_oom(p->e) : 0;
@@ -153,7 +141,7 @@ static int pipe_change(const prov_shape *s, cfn_pctx *p, const char *id, const j
                        const json_t *np)
 {
     (void)s;
-    json_t *decl = api_form(np, 0);
+    json_t *decl = api_form(np);
     if (!decl || jset_str(decl, "name", id)) {
         json_decref(decl);
         return ferr_oom(p->e);
