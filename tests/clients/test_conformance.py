@@ -154,6 +154,26 @@ def test_arns_inside_services_take_the_partition(ferry):
     assert s["StackStatus"] == "CREATE_COMPLETE", s
     assert s["Outputs"][0]["OutputValue"] == f"arn:{part}:s3:::cn-arn-bucket"
 
+
+def test_an_account_made_in_china_has_an_access_role_china_can_assume(ferry):
+    """CreateAccount through an aws-cn endpoint: the member's OrganizationAccountAccessRole
+    trusts the management account's aws-cn root, so it is assumed from China."""
+    org = ferry.client("organizations", region="cn-north-1")
+    st = org.create_account(Email="cn@example.com", AccountName="cn-member")["CreateAccountStatus"]
+    done = org.describe_create_account_status(CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
+    assert done["State"] == "SUCCEEDED", done
+    rarn = f"arn:aws-cn:iam::{done['AccountId']}:role/OrganizationAccountAccessRole"
+    sess = ferry.client("sts", region="cn-north-1").assume_role(RoleArn=rarn, RoleSessionName="ss")
+    assert sess["AssumedRoleUser"]["Arn"].startswith(f"arn:aws-cn:sts::{done['AccountId']}:")
+    c = sess["Credentials"]
+    iam = _open_client(ferry, "iam", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"],
+                       region="cn-north-1")
+    role = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"].startswith("arn:aws-cn:")
+    # AWS managed policies are named in the partition too
+    att = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+    assert [a["PolicyArn"] for a in att] == ["arn:aws-cn:iam::aws:policy/AdministratorAccess"]
+
 def _open_client(f, service, akid, secret="x", token=None, region="us-east-1"):
     import boto3
     return boto3.client(service, endpoint_url=f.endpoint, region_name=region,

@@ -201,6 +201,7 @@ int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region, 
      * included) and recorded in the member's trail like any call. */
     principal root;
     keys_root_principal(account, &root);
+    keys_principal_in(&root, region);
     snprintf(root.service, sizeof(root.service), "organizations.amazonaws.com");
     json_t *create = json_pack("{s:s, s:s, s:s}", "RoleName", role_name, "Path", "/",
                                "AssumeRolePolicyDocument", trust);
