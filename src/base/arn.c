@@ -1,5 +1,6 @@
 #include "arn.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* AWS's partitions by region prefix (botocore's partitions.json regionRegex); the order
@@ -66,4 +67,18 @@ int arn_in_partition(const char *arn, const char *region)
     size_t n;
     const char *p = arn_partition_of(arn, &n), *want = arn_partition(region);
     return p && strlen(want) == n && !strncmp(p, want, n);
+}
+
+char *arn_root(char *out, size_t cap, const char *account, const char *region)
+{
+    snprintf(out, cap, "arn:%s:iam::%s:root", arn_partition(region), account);
+    return out;
+}
+
+const char *arn_root_account(const char *arn)
+{
+    const char *r = arn_rest(arn, "iam");
+    if (!r || r[0] != ':' || strspn(r + 1, "0123456789") != 12 || strcmp(r + 13, ":root"))
+        return NULL;
+    return r + 1;
 }

@@ -20,5 +20,11 @@ const char *arn_rest(const char *arn, const char *service);
 const char *arn_partition_of(const char *arn, size_t *len);
 /* 1 when arn's partition is region's partition. */
 int arn_in_partition(const char *arn, const char *region);
+/* The root principal of account in region's partition ("arn:aws-cn:iam::ACCOUNT:root"),
+ * written into out (cap bytes); returns out. */
+char *arn_root(char *out, size_t cap, const char *account, const char *region);
+/* The account of a root principal ARN of any partition ("arn:P:iam::ACCOUNT:root"), or NULL;
+ * borrowed from arn, 12 digits long. */
+const char *arn_root_account(const char *arn);
 
 #endif

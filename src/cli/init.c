@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "auth/keys.h"
 #include "auth/regions.h"
 #include "base/arena.h"
@@ -98,7 +99,8 @@ static int access_role(ferry_env *env, store_txn *t, const char *region, const c
     int rc = org_access_role(env, t, a, region, mgmt, m->id, ORG_ACCESS_ROLE, e);
     arena_free(a);
     snprintf(m->admin, sizeof(m->admin), "%s-admin", m->name);
-    snprintf(m->role_arn, sizeof(m->role_arn), "arn:aws:iam::%s:role/%s", m->id, ORG_ACCESS_ROLE);
+    snprintf(m->role_arn, sizeof(m->role_arn), "arn:%s:iam::%s:role/%s", arn_partition(region),
+             m->id, ORG_ACCESS_ROLE);
     return rc;
 }
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ferrytest import acct, raises
+from ferrytest import acct, raises, stack_wait, zipped
 
 TRUST_ROOT = lambda account, part="aws": json.dumps({  # noqa: E731
     "Version": "2012-10-17",
@@ -82,6 +82,97 @@ def test_a_role_of_another_partition_cannot_be_assumed(ferry):
     raises(ferry.client("sts", region="cn-north-1").assume_role, "AccessDenied",
            RoleArn=rarn.replace("arn:aws-cn:", "arn:aws:"), RoleSessionName="ss")
 
+
+
+def test_arns_inside_services_take_the_partition(ferry):
+    """In China the ARNs services write into policies, principals and their own answers are
+    aws-cn ones, and aws-cn ARNs are recognised where a service reads one back."""
+    r, part = "cn-north-1", "aws-cn"
+    me = acct(ferry, "management")
+    root = f"arn:{part}:iam::{me}:root"
+    # KMS: the default key policy lets the account's root in
+    kms = ferry.client("kms", region=r)
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    pol = json.loads(kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
+    assert pol["Statement"][0]["Principal"] == {"AWS": root}
+    # Lambda: an account id given to AddPermission becomes that account's root
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam = ferry.client("iam", region=r)
+    role = iam.create_role(RoleName="cn-fn", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="cn-fn", PolicyName="streams", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}))
+    lam = ferry.client("lambda", region=r)
+    lam.create_function(FunctionName="cnfn", Runtime="python3.12", Role=role, Handler="index.handler",
+                        Code={"ZipFile": zipped({"index.py": "def handler(e, c):\n    return e\n"})})
+    lam.add_permission(FunctionName="cnfn", StatementId="s", Action="lambda:InvokeFunction", Principal=me)
+    st = json.loads(lam.get_policy(FunctionName="cnfn")["Policy"])["Statement"][0]
+    assert st["Principal"] == {"AWS": root}
+    # SNS: the subscription's principal
+    sns, sqs = ferry.client("sns", region=r), ferry.client("sqs", region=r)
+    tarn = sns.create_topic(Name="cn-topic")["TopicArn"]
+    qurl = sqs.create_queue(QueueName="cn-sub")["QueueUrl"]
+    qarn = f"arn:{part}:sqs:{r}:{me}:cn-sub"
+    sarn = sns.subscribe(TopicArn=tarn, Protocol="sqs", Endpoint=qarn,
+                         ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert sarn.startswith(f"arn:{part}:sns:{r}:{me}:cn-topic:")
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sarn)["Attributes"]
+    assert attrs["SubscriptionPrincipal"] == root
+    # EventBridge: an aws-cn target is a target, and the event reaches it
+    ev = ferry.client("events", region=r)
+    rarn = ev.put_rule(Name="cn-rule", EventPattern=json.dumps({"source": ["cn.test"]}))["RuleArn"]
+    assert rarn == f"arn:{part}:events:{r}:{me}:rule/cn-rule"
+    eurl = sqs.create_queue(QueueName="cn-ev")["QueueUrl"]
+    earn = f"arn:{part}:sqs:{r}:{me}:cn-ev"
+    sqs.set_queue_attributes(QueueUrl=eurl, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": earn}]})})
+    assert ev.put_targets(Rule="cn-rule", Targets=[{"Id": "q", "Arn": earn}])["FailedEntryCount"] == 0
+    ev.put_events(Entries=[{"Source": "cn.test", "DetailType": "t", "Detail": "{\"in\": \"cn\"}"}])
+    got = sqs.receive_message(QueueUrl=eurl, WaitTimeSeconds=5).get("Messages", [])
+    assert len(got) == 1 and json.loads(got[0]["Body"])["detail"] == {"in": "cn"}
+    # DynamoDB Streams: the stream's aws-cn ARN is read back, and a mapping takes it
+    ddb = ferry.client("dynamodb", region=r)
+    t = ddb.create_table(TableName="cn-t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST",
+                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    stream = t["TableDescription"]["LatestStreamArn"]
+    assert stream.startswith(f"arn:{part}:dynamodb:{r}:{me}:table/cn-t/stream/")
+    d = ferry.client("dynamodbstreams", region=r).describe_stream(StreamArn=stream)
+    assert d["StreamDescription"]["StreamArn"] == stream
+    esm = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="cnfn",
+                                          StartingPosition="LATEST")
+    assert esm["EventSourceArn"] == stream
+    # S3: a bucket in China has an aws-cn ARN
+    cfn = ferry.client("cloudformation", region=r)
+    tpl = {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "cn-arn-bucket"}}},
+           "Outputs": {"A": {"Value": {"Fn::GetAtt": ["B", "Arn"]}}}}
+    cfn.create_stack(StackName="cn-s3", TemplateBody=json.dumps(tpl))
+    s = stack_wait(cfn, "cn-s3")
+    assert s["StackStatus"] == "CREATE_COMPLETE", s
+    assert s["Outputs"][0]["OutputValue"] == f"arn:{part}:s3:::cn-arn-bucket"
+
+
+def test_an_account_made_in_china_has_an_access_role_china_can_assume(ferry):
+    """CreateAccount through an aws-cn endpoint: the member's OrganizationAccountAccessRole
+    trusts the management account's aws-cn root, so it is assumed from China."""
+    org = ferry.client("organizations", region="cn-north-1")
+    st = org.create_account(Email="cn@example.com", AccountName="cn-member")["CreateAccountStatus"]
+    done = org.describe_create_account_status(CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
+    assert done["State"] == "SUCCEEDED", done
+    rarn = f"arn:aws-cn:iam::{done['AccountId']}:role/OrganizationAccountAccessRole"
+    sess = ferry.client("sts", region="cn-north-1").assume_role(RoleArn=rarn, RoleSessionName="ss")
+    assert sess["AssumedRoleUser"]["Arn"].startswith(f"arn:aws-cn:sts::{done['AccountId']}:")
+    c = sess["Credentials"]
+    iam = _open_client(ferry, "iam", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"],
+                       region="cn-north-1")
+    role = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"].startswith("arn:aws-cn:")
+    # AWS managed policies are named in the partition too
+    att = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+    assert [a["PolicyArn"] for a in att] == ["arn:aws-cn:iam::aws:policy/AdministratorAccess"]
 
 def _open_client(f, service, akid, secret="x", token=None, region="us-east-1"):
     import boto3

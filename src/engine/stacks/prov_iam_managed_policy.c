@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "prov_iam.h"
 
 static const prov_prop schema[] = {
@@ -129,7 +130,7 @@ static int mp_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **ar
         goto out;
     }
     char planned[1024];
-    snprintf(planned, sizeof(planned), "arn:aws:iam::%s:policy%s%s",
+    snprintf(planned, sizeof(planned), "arn:%s:iam::%s:policy%s%s", arn_partition(p->region),
              p->account ? p->account : p->as->account, jstr(pr, "Path") ? jstr(pr, "Path") : "/",
              name);
     if (cfn_intent(p, planned)) goto out;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "prov_int.h"
 
@@ -322,7 +323,7 @@ static int bucket_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json
     (void)s;
     const char *r = p->region;
     char arn[128], dn[128], rdn[160], ds[192], web[192];
-    snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", name);
+    snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", arn_partition(r), name);
     snprintf(dn, sizeof(dn), "%s.s3.amazonaws.com", name);
     snprintf(rdn, sizeof(rdn), "%s.s3.%s.amazonaws.com", name, r);
     snprintf(ds, sizeof(ds), "%s.s3.dualstack.%s.amazonaws.com", name, r);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/jval.h"
@@ -74,7 +75,8 @@ static int assume_chain(job *j, const json_t *set, const char *target_acct, prin
                     "CloudFormation service", &adm, why, n))
         return -1;
     char exec_arn[512], trusted[200];
-    snprintf(exec_arn, sizeof(exec_arn), "arn:aws:iam::%s:role/%s", target_acct, exec_name);
+    snprintf(exec_arn, sizeof(exec_arn), "arn:%s:iam::%s:role/%s", arn_partition(j->region),
+             target_acct, exec_name);
     snprintf(trusted, sizeof(trusted), "Role '%s'", aname);
     if (assume_link(j, &adm.key.who, exec_arn, "AWSCloudFormationStackSetExecutionRole",
                     target_acct, exec_name, trusted, &ex, why, n))

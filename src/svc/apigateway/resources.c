@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "apigateway_int.h"
 
 /* ---- resources ---- */
@@ -354,8 +355,7 @@ json_t *apigw_put_integration(call *c, json_t *method, const json_t *in)
         if (!uri || !*uri)
             return apigw_bad(c, "Enumeration value for Integration Uri must be non-empty"), NULL;
         if (!ihm) return apigw_bad(c, "Enumeration value for HttpMethod must be non-empty"), NULL;
-        if ((!strcmp(type, "AWS") || !strcmp(type, "AWS_PROXY")) &&
-            strncmp(uri, "arn:aws:apigateway:", 19))
+        if ((!strcmp(type, "AWS") || !strcmp(type, "AWS_PROXY")) && !arn_rest(uri, "apigateway"))
             return apigw_bad(c, "AWS ARN for integration must contain path or action"), NULL;
         if ((!strcmp(type, "HTTP") || !strcmp(type, "HTTP_PROXY")) && strncmp(uri, "http://", 7) &&
             strncmp(uri, "https://", 8))

@@ -304,8 +304,8 @@ static int failed_changeset(call *c, const json_t *in, json_t *stack, int create
     memset(c->err, 0, sizeof(*c->err));
     char uuid[37];
     ids_uuid(uuid);
-    char *csid = arena_printf(c->a, "arn:aws:cloudformation:%s:%s:changeSet/%s/%s", c->region,
-                              c->account, csname, uuid);
+    char *csid = arena_printf(c->a, "arn:%s:cloudformation:%s:%s:changeSet/%s/%s",
+                              arn_partition(c->region), c->region, c->account, csname, uuid);
     json_t *cs = json_pack(
         "{s:s, s:s, s:O, s:O, s:[], s:f, s:s, s:s, s:s, s:[], s:o, s:[], s:b, s:[], s:s, s:s, "
         "s:s}",

@@ -110,8 +110,9 @@ int cloudformation_op_create_stack_set(call *c, json_t *in, json_t **out)
     ids_uuid(uuid);
     char *id = arena_printf(c->a, "%s:%s", name, uuid);
     const char *admin = jstr(in, "AdministrationRoleARN");
-    char *dflt_admin = arena_printf(
-        c->a, "arn:aws:iam::%s:role/AWSCloudFormationStackSetAdministrationRole", c->account);
+    char *dflt_admin =
+        arena_printf(c->a, "arn:%s:iam::%s:role/AWSCloudFormationStackSetAdministrationRole",
+                     arn_partition(c->region), c->account);
     const char *execn = jstr(in, "ExecutionRoleName");
     json_t *set = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:{s:s}}", "StackSetName", name,

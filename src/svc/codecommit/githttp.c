@@ -334,6 +334,7 @@ static int caller(ferry_env *env, arena *a, const svc_request *r, const git_targ
     const char *user, *pass;
     if (env->auth_open) { /* drop-in mode: anyone is the default account's root */
         keys_root_principal(env->default_account, who);
+        keys_principal_in(who, t->region);
         return 0;
     }
     if (basic_auth(a, r, &user, &pass)) return 401;

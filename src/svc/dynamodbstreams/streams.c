@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "iterator.h"
 #include "svc/dynamodb/dynamodb.h"
@@ -42,14 +43,13 @@ typedef struct strm {
     const json_t *entry; /* its DYNAMODB_STREAMS_FIELD entry */
 } strm;
 
-/* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL of this region: 0, or -1. */
+/* arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL of this region: 0, or -1. */
 static int parse_arn(call *c, const char *arn, strm *s)
 {
     memset(s, 0, sizeof(*s));
     s->arn = arn;
-    const char *pre = "arn:aws:dynamodb:";
     size_t rl = strlen(c->region);
-    const char *p = arn && !strncmp(arn, pre, strlen(pre)) ? arn + strlen(pre) : NULL;
+    const char *p = arn_in_partition(arn, c->region) ? arn_rest(arn, "dynamodb") : NULL;
     if (p && !strncmp(p, c->region, rl) && p[rl] == ':') {
         const char *acct = p + rl + 1, *t = strstr(acct, ":table/");
         const char *st = t ? strstr(t + 7, "/stream/") : NULL;

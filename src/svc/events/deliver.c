@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/log.h"
@@ -109,7 +110,8 @@ typedef struct target_kind {
 
 static const char *arn_region(arena *a, const char *arn)
 {
-    const char *p = strchr(arn + 8, ':'), *q = p ? strchr(p + 1, ':') : NULL;
+    const char *r = arn_rest(arn, NULL), *p = r ? strchr(r, ':') : NULL;
+    const char *q = p ? strchr(p + 1, ':') : NULL;
     return q ? arena_strndup(a, p + 1, (size_t)(q - p - 1)) : NULL;
 }
 
@@ -200,7 +202,7 @@ static int send_bus(ferry_env *env, store_txn *t, arena *a, const char *account,
         memset(&who, 0, sizeof(who));
         who.kind = PRIN_ROOT;
         snprintf(who.account, sizeof(who.account), "%s", account);
-        snprintf(who.arn, sizeof(who.arn), "arn:aws:iam::%s:root", account);
+        arn_root(who.arn, sizeof(who.arn), account, region);
         snprintf(who.userid, sizeof(who.userid), "%s", account);
         snprintf(who.service, sizeof(who.service), "events.amazonaws.com");
     }
@@ -298,11 +300,8 @@ static const target_kind kinds[] = {
 
 static const target_kind *kind_of(const char *arn)
 {
-    if (!arn || strncmp(arn, "arn:aws:", 8)) return NULL;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        size_t n = strlen(kinds[i].service);
-        if (!strncmp(arn + 8, kinds[i].service, n) && arn[8 + n] == ':') return &kinds[i];
-    }
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (arn_rest(arn, kinds[i].service)) return &kinds[i];
     return NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "engine/stacks/prov_int.h"
 
 /* ---- AWS::Events::Rule ---- */
@@ -366,9 +367,7 @@ static json_t *simple_statement(const json_t *pr)
     free(text);
     const json_t *pp = json_object_get(st, "Principal"), *cond = json_object_get(st, "Condition");
     const char *who = json_is_string(pp) ? json_string_value(pp) : jstr(pp, "AWS");
-    if (who && !strncmp(who, "arn:aws:iam::", 13) && strlen(who) == 30 &&
-        !strcmp(who + 25, ":root"))
-        who += 13;
+    if (arn_root_account(who)) who = arn_root_account(who);
     const char *ctype = NULL, *ckey = NULL;
     const json_t *cval = NULL;
     if (json_object_size(cond) == 1) {

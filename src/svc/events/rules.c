@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/jtags.h"
 #include "base/schedule.h"
@@ -301,8 +302,8 @@ static int failed(json_t *list, const char *id, const char *code, const char *ms
 
 static int arn_ok(const char *arn)
 {
-    /* arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE */
-    if (!arn || strncmp(arn, "arn:aws:", 8)) return 0;
+    /* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE */
+    if (!arn_rest(arn, NULL)) return 0;
     int colons = 0;
     for (const char *p = arn; *p; p++) colons += *p == ':';
     return colons >= 5;

@@ -276,11 +276,12 @@ int kms_op_create_grant(call *c, json_t *in, json_t **out)
         return -1;
     if (!strcmp(k.state, "PendingDeletion")) return kms_key_usable(c, &k);
     if (kms_dry_run(c, in)) return -1;
+    char root[64];
     json_t *g =
         json_pack("{s:s*, s:s, s:s*, s:O, s:f, s:s}", "Name", jstr(in, "Name"), "GranteePrincipal",
                   jstr(in, "GranteePrincipal"), "RetiringPrincipal", jstr(in, "RetiringPrincipal"),
                   "Operations", ops, "CreationDate", clock_now(), "IssuingAccount",
-                  arena_printf(c->a, "arn:aws:iam::%s:root", k.account));
+                  arn_root(root, sizeof(root), k.account, c->region));
     if (!g || !arena_defer_json(c->a, g)) return ferr_oom(c->err);
     const json_t *cons = json_object_get(in, "Constraints");
     if (json_object_size(cons) && json_object_set(g, "Constraints", (json_t *)cons))

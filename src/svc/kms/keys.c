@@ -370,9 +370,9 @@ static const char *default_policy(call *c)
     return arena_printf(c->a,
                         "{\"Version\":\"2012-10-17\",\"Id\":\"key-default-1\",\"Statement\":[{"
                         "\"Sid\":\"Enable IAM User Permissions\",\"Effect\":\"Allow\","
-                        "\"Principal\":{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"kms:*\","
+                        "\"Principal\":{\"AWS\":\"arn:%s:iam::%s:root\"},\"Action\":\"kms:*\","
                         "\"Resource\":\"*\"}]}",
-                        c->account);
+                        arn_partition(c->region), c->account);
 }
 
 int kms_policy_check(call *c, const char *policy)

@@ -5,6 +5,7 @@
  * refusals follow from the policy, as they do in AWS. */
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "kms_int.h"
@@ -47,9 +48,9 @@ static const char *managed_policy(call *c, const managed_svc *s, const char *via
         "\"kms:CreateGrant\",\"kms:DescribeKey\"],\"Resource\":\"*\",\"Condition\":{"
         "\"StringEquals\":{\"kms:CallerAccount\":\"%s\",\"kms:ViaService\":\"%s\"}}},"
         "{\"Sid\":\"Allow direct access to key metadata to the account\",\"Effect\":\"Allow\","
-        "\"Principal\":{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":[\"kms:Describe*\","
+        "\"Principal\":{\"AWS\":\"arn:%s:iam::%s:root\"},\"Action\":[\"kms:Describe*\","
         "\"kms:Get*\",\"kms:List*\",\"kms:RevokeGrant\"],\"Resource\":\"*\"}]}",
-        s->alias, s->what, s->via, c->account, via, c->account);
+        s->alias, s->what, s->via, c->account, via, arn_partition(c->region), c->account);
 }
 
 int kms_managed_create(call *c, const char *alias, const char **id)

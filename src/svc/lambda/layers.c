@@ -330,7 +330,7 @@ int lambda_op_add_layer_version_permission(call *c, json_t *in, json_t **out)
         return lambda_invalid(c, "OrganizationId can only be used with the principal '*'.");
     if (lambda_sid_taken(c, pol, sid)) return -1;
     char principal[64];
-    if (strcmp(who, "*")) snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", who);
+    if (strcmp(who, "*")) arn_root(principal, sizeof(principal), who, c->region);
     json_t *s =
         strcmp(who, "*")
             ? json_pack("{s:s, s:s, s:{s:s}, s:s, s:s}", "Sid", sid, "Effect", "Allow", "Principal",

@@ -29,12 +29,12 @@ static int valid_principal(const char *p)
 }
 
 /* AWS: an account id becomes its root ARN, a service stays a service, "*" anyone. */
-static json_t *principal_of(const char *p)
+static json_t *principal_of(call *c, const char *p)
 {
     if (!strcmp(p, "*")) return json_string("*");
     if (strlen(p) == 12 && strspn(p, "0123456789") == 12) {
         char arn[64];
-        snprintf(arn, sizeof(arn), "arn:aws:iam::%s:root", p);
+        arn_root(arn, sizeof(arn), p, c->region);
         return json_pack("{s:s}", "AWS", arn);
     }
     if (!strncmp(p, "arn:", 4)) return json_pack("{s:s}", "AWS", p);
@@ -66,7 +66,7 @@ int lambda_op_add_permission(call *c, json_t *in, json_t **out)
     if (lambda_sid_taken(c, pol, sid)) return -1;
     json_t *cond = json_object(),
            *s = json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", sid, "Effect", "Allow", "Principal",
-                          principal_of(who), "Action", action, "Resource", res);
+                          principal_of(c, who), "Action", action, "Resource", res);
     if (!cond || !s || !arena_defer_json(c->a, s)) {
         json_decref(cond);
         return ferr_oom(c->err);

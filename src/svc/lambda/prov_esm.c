@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "engine/stacks/prov_int.h"
 
 static const prov_prop esm_schema[] = {
@@ -110,7 +111,7 @@ static int esm_change(const prov_shape *s, cfn_pctx *p, const char *id, const js
 {
     (void)s, (void)op;
     const char *src = jstr(np, "EventSourceArn");
-    int stream = src && !strncmp(src, "arn:aws:dynamodb:", 17);
+    int stream = arn_rest(src, "dynamodb") != NULL;
     json_t *in = json_pack("{s:s}", "UUID", id);
     for (size_t i = 0; in && esm_members[i]; i++) {
         json_t *v = json_object_get(np, esm_members[i]);

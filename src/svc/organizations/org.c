@@ -189,20 +189,23 @@ int org_access_role(ferry_env *env, store_txn *t, arena *a, const char *region, 
     json_decref(role);
     if (rc < 0) return -1;
     if (rc == 1) return 0; /* there already: a second run changes nothing */
-    char trust[256];
+    char trust[256], admin[96];
     snprintf(trust, sizeof(trust),
              "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-             "{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}",
-             mgmt);
+             "{\"AWS\":\"arn:%s:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}",
+             arn_partition(region), mgmt);
+    /* AWS managed policies carry the partition too (arn:aws-cn:iam::aws:policy/... in China) */
+    snprintf(admin, sizeof(admin), "arn:%s:iam::aws:policy/AdministratorAccess",
+             arn_partition(region));
     /* The account's own root makes the calls, on behalf of Organizations: authorized (SCPs
      * included) and recorded in the member's trail like any call. */
     principal root;
     keys_root_principal(account, &root);
+    keys_principal_in(&root, region);
     snprintf(root.service, sizeof(root.service), "organizations.amazonaws.com");
     json_t *create = json_pack("{s:s, s:s, s:s}", "RoleName", role_name, "Path", "/",
                                "AssumeRolePolicyDocument", trust);
-    json_t *attach = json_pack("{s:s, s:s}", "RoleName", role_name, "PolicyArn",
-                               "arn:aws:iam::aws:policy/AdministratorAccess");
+    json_t *attach = json_pack("{s:s, s:s}", "RoleName", role_name, "PolicyArn", admin);
     json_t *out = NULL;
     rc = create && attach ? 0 : ferr_oom(e);
     if (!rc)

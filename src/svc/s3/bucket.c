@@ -1,6 +1,7 @@
 /* Bucket operations: create, head, delete, list, location, policy. */
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "s3_int.h"
 
@@ -23,7 +24,7 @@ int s3_op_create_bucket(call *c, json_t *in, json_t **out)
     if (lc && !strcmp(lc, "us-east-1"))
         return ferr_set(c->err, 400, "InvalidLocationConstraint",
                         "The specified location-constraint is not valid");
-    const char *arn = arena_printf(c->a, "arn:aws:s3:::%s", name);
+    const char *arn = arena_printf(c->a, "arn:%s:s3:::%s", arn_partition(region), name);
     if (!arn) return ferr_oom(c->err);
     call_resource(c, "AWS::S3::Bucket", arn);
     if (call_authorize(c, "s3:CreateBucket", arn)) return -1;

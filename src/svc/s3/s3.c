@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "s3_int.h"
 
 /* S3's condition keys that come from the request (AWS's "Actions, resources, and condition
@@ -87,7 +88,8 @@ int s3_bucket_load(call *c, const char *name, s3_bucket *b)
     b->name = jstr(doc, "Name");
     b->owner = jstr(doc, "Owner");
     b->region = jstr(doc, "Region");
-    b->arn = arena_printf(c->a, "arn:aws:s3:::%s", name);
+    /* the bucket's own region decides its partition, whichever endpoint was called */
+    b->arn = arena_printf(c->a, "arn:%s:s3:::%s", arn_partition(b->region), name);
     if (!b->name || !b->owner || !b->region)
         return ferr_internal(c->err, "bucket %s: corrupt document", name);
     if (!b->arn) return ferr_oom(c->err);

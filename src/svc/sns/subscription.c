@@ -604,7 +604,7 @@ int sns_op_get_subscription_attributes(call *c, json_t *in, json_t **out)
     if (json_object_get(attrs, "FilterPolicy") && !json_object_get(attrs, "FilterPolicyScope"))
         bad |= jset_str(attrs, "FilterPolicyScope", "MessageAttributes");
     char principal[64];
-    snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", jstr(sub, "Owner"));
+    arn_root(principal, sizeof(principal), jstr(sub, "Owner"), a.region);
     bad |= jset_str(attrs, "SubscriptionPrincipal", principal);
     char *edp = NULL;
     if (!strcmp(proto, "http") || !strcmp(proto, "https")) {
