@@ -1,5 +1,5 @@
 /* Functions' and builds' output to CloudWatch Logs: lines are queued per log stream and
- * shipped once a second in PutLogEvents batches, through svc_invoke as the writer's role (AWS
+ * shipped in PutLogEvents batches a moment (GATHER) after the first of them was queued, through svc_invoke as the writer's role (AWS
  * writes a function's logs with its execution role, a build's with its service role: a role
  * without logs permissions gets none). See fn_logs.h. */
 #include <pthread.h>
@@ -15,6 +15,10 @@
 #define MAX_BYTES  (1048576 - 64 * 1024)
 /* beyond this many queued events a stream drops lines (a runaway function) */
 #define MAX_QUEUED 50000
+/* How long the shipper waits after a line arrives for the lines that follow it: a line is
+ * readable through GetLogEvents about this soon, and a chatty process still gets a few
+ * batches a second rather than a call per line. */
+#define GATHER     0.05
 
 typedef struct lstream {
     char region[32], group[512], stream[96];
@@ -30,12 +34,13 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int running, stopping, users;
+    int pending; /* lines queued since the last flush */
     pthread_t th;
     ferry_env *env;
     lstream *streams;
     double last_note;
     long dropped;
-} L = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0, 0};
+} L = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, NULL, NULL, 0, 0};
 
 void fn_logs_put(const char *region, const char *group, const char *stream, const principal *who,
                  double t, const char *msg, size_t len)
@@ -66,6 +71,7 @@ void fn_logs_put(const char *region, const char *group, const char *stream, cons
     }
     s->bytes += len + 26;
     s->last = t;
+    if (!L.pending++) pthread_cond_signal(&L.cv);
 out:
     pthread_mutex_unlock(&L.mu);
 }
@@ -167,8 +173,12 @@ static void *shipper(void *arg)
     (void)arg;
     pthread_mutex_lock(&L.mu);
     while (!L.stopping) {
-        struct timespec ts = clock_deadline(1.0);
+        /* idle: wake once a second to forget idle streams; with lines queued: gather */
+        struct timespec ts = clock_deadline(L.pending ? GATHER : 1.0);
+        int had = L.pending;
         pthread_cond_timedwait(&L.cv, &L.mu, &ts);
+        if (!had && L.pending && !L.stopping) continue; /* the first line: now gather */
+        L.pending = 0;
         pthread_mutex_unlock(&L.mu);
         flush(0);
         pthread_mutex_lock(&L.mu);
