@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/zip.h"
 #include "auth/sigv4.h"
+#include "base/arn.h"
 #include "svc/httpc.h"
 #include "engine/fn_logs.h"
 #include "engine/proc.h"
@@ -947,7 +948,7 @@ static int put_object(run *r, const char *bucket, const char *key, const char *p
 
 /* The selected files to the project's S3 artifacts location as AWS lays them out:
  * LOCATION/PATH/[BUILD_UUID/]NAME, one zip (packaging ZIP) or NAME/ the files (NONE).
- * *location gets arn:aws:s3:::BUCKET/KEY. */
+ * *location gets the object's ARN (arn:PARTITION:s3:::BUCKET/KEY). */
 static int upload(run *r, const cb_files *files, const char *work, const cb_buildspec *bs,
                   char *location, size_t ln, ferr *e)
 {
@@ -964,7 +965,7 @@ static int upload(run *r, const cb_files *files, const char *work, const cb_buil
     snprintf(key, sizeof(key), "%s%s%s%s%s", path && *path ? path : "", path && *path ? "/" : "",
              ns && !strcmp(ns, "BUILD_ID") ? r->uuid : "", ns && !strcmp(ns, "BUILD_ID") ? "/" : "",
              name);
-    snprintf(location, ln, "arn:aws:s3:::%s/%s", bucket, key);
+    snprintf(location, ln, "arn:%s:s3:::%s/%s", arn_partition(r->region), bucket, key);
     if (pk && !strcmp(pk, "ZIP")) {
         char zip[PATH_MAX];
         snprintf(zip, sizeof(zip), "%s/artifact.zip", work);
@@ -1390,22 +1391,13 @@ const engine_def builds_engine = {"codebuild", builds_start, builds_stop};
 
 /* ---- container credentials ---- */
 
-static int same(const char *a, const char *b)
-{
-    size_t n = strlen(b);
-    if (strlen(a) != n) return 0;
-    unsigned char d = 0;
-    for (size_t i = 0; i < n; i++) d |= (unsigned char)(a[i] ^ b[i]);
-    return !d;
-}
-
 int builds_credentials(ferry_env *env, const char *auth, char **body)
 {
     *body = NULL;
     if (!auth || !*auth) return 401;
     pthread_mutex_lock(&B.mu);
     run *r = B.runs;
-    while (r && (r->done || !r->sess.key.who.kind || !same(auth, r->token))) r = r->next;
+    while (r && (r->done || !r->sess.key.who.kind || !enc_ct_equal(auth, r->token))) r = r->next;
     if (!r) {
         pthread_mutex_unlock(&B.mu);
         return 403;
