@@ -6,6 +6,7 @@
 #include "builds.h"
 #include "delivery.h"
 #include "dynamodb_ttl.h"
+#include "elb_health.h"
 #include "esm.h"
 #include "events_bus.h"
 #include "functions.h"
@@ -37,6 +38,7 @@ static const engine_def *const registry[] = {
                                users, stopped first */
     &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
                                its actions call (stacks, functions, deliveries); stops first */
+    &elb_health_engine,     /* ELBv2 target health checks (engine/elb_health.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 
