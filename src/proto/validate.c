@@ -56,6 +56,8 @@ static const struct vpolicy {
     /* API Gateway (v1 and v2, both signing as apigateway) answers bad input
      * BadRequestException */
     {"apigateway", "BadRequestException", 0, NULL},
+    /* ECS answers bad parameters InvalidParameterException */
+    {"ecs", "InvalidParameterException", 0, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)
