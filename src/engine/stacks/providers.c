@@ -44,6 +44,12 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/elbv2/prov_elbv2.c */
+extern const cfn_provider cfn_provider_elbv2_load_balancer, cfn_provider_elbv2_target_group,
+    cfn_provider_elbv2_listener, cfn_provider_elbv2_listener_rule;
+/* src/svc/ecs/prov_ecs.c */
+extern const cfn_provider cfn_provider_ecs_cluster, cfn_provider_ecs_task_definition,
+    cfn_provider_ecs_service;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -103,6 +109,13 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_elbv2_load_balancer,
+    &cfn_provider_elbv2_target_group,
+    &cfn_provider_elbv2_listener,
+    &cfn_provider_elbv2_listener_rule,
+    &cfn_provider_ecs_cluster,
+    &cfn_provider_ecs_task_definition,
+    &cfn_provider_ecs_service,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
