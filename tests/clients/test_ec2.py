@@ -304,3 +304,24 @@ def test_durable_after_kill9(ferry, ec2):
     ferry.start()
     again = ferry.client("ec2", "dev", region=REGION)
     assert again.describe_vpcs(VpcIds=[vid])["Vpcs"][0]["CidrBlock"] == "10.7.0.0/16"
+
+
+def test_shared_subnets_through_ram(ferry, ec2):
+    """A participant sees the owner's shared subnet, and its VPC, with the owner's OwnerId:
+    the seed's `describe-vpcs --filters Name=owner-id,Values=OWNER` in account 2."""
+    dev, qa = acct(ferry, "dev"), acct(ferry, "qa")
+    vid = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    sub = ec2.create_subnet(VpcId=vid, CidrBlock="10.8.1.0/24")["Subnet"]
+    ferry.client("ram", "management", region=REGION).enable_sharing_with_aws_organization()
+    ram = ferry.client("ram", "dev", region=REGION)
+    ram.create_resource_share(name="net", resourceArns=[sub["SubnetArn"]], principals=[qa])
+    qa_ec2 = ferry.client("ec2", "qa", region=REGION)
+    seen = qa_ec2.describe_subnets(Filters=[{"Name": "owner-id", "Values": [dev]}])["Subnets"]
+    assert [(s["SubnetId"], s["OwnerId"]) for s in seen] == [(sub["SubnetId"], dev)]
+    r = ferry.aws("ec2", "describe-vpcs", "--filters", f"Name=owner-id,Values={dev}",
+                  "--query", "Vpcs[*].VpcId", profile="qa", region=REGION)
+    assert r.json == [vid]
+    # the participant's own VPCs are still its own; the owner's others stay hidden
+    own = qa_ec2.describe_vpcs()["Vpcs"]
+    assert {v["OwnerId"] for v in own} == {dev, qa} and len(own) == 2
+    assert qa_ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]["OwnerId"] == dev
