@@ -8,13 +8,16 @@ import pytest
 from ferrytest import acct, raises
 
 REGION = "us-east-1"
-NET = {"awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d4e5f60001"],
-                               "securityGroups": ["sg-0123456789abcdef0"],
-                               "assignPublicIp": "DISABLED"}}
+NET = {}  # the dev account's default subnet and security group (set by the ecs fixture)
 
 
 @pytest.fixture(scope="module")
 def ecs(ferry):
+    ec2 = ferry.client("ec2", "dev", region=REGION)
+    NET["awsvpcConfiguration"] = {
+        "subnets": [ec2.describe_subnets()["Subnets"][0]["SubnetId"]],
+        "securityGroups": [ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]],
+        "assignPublicIp": "DISABLED"}
     return ferry.client("ecs", "dev", region=REGION)
 
 
@@ -129,6 +132,10 @@ def test_services(ecs):
     raises(lambda: ecs.create_service(cluster="svc", serviceName="x", taskDefinition="svc-app",
                                       launchType="FARGATE"), "InvalidParameterException",
            "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    bad = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
+    raises(lambda: ecs.create_service(cluster="svc", serviceName="x", taskDefinition="svc-app",
+                                      launchType="FARGATE", networkConfiguration=bad),
+           "InvalidParameterException")
     raises(lambda: ecs.create_service(cluster="svc", serviceName="x", taskDefinition="nope:1",
                                       launchType="FARGATE", networkConfiguration=NET),
            "InvalidParameterException")

@@ -12,8 +12,9 @@ import pytest
 from ferrytest import Ferry, acct, code, message, raises
 
 REGION = "us-east-1"
-SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
-VPC = "vpc-0a1b2c3d4e5f60001"
+# the dev account's default VPC in REGION, its first two subnets and default security group
+# (set by the elb fixture from EC2)
+SUBNETS, VPC, SG = [], None, None
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,12 @@ def srv():
 
 @pytest.fixture(scope="module")
 def elb(srv):
+    global SUBNETS, VPC, SG
+    ec2 = srv.client("ec2", "dev", region=REGION)
+    subs = sorted(ec2.describe_subnets()["Subnets"], key=lambda x: x["AvailabilityZone"])
+    SUBNETS[:] = [x["SubnetId"] for x in subs[:2]]
+    VPC = subs[0]["VpcId"]
+    SG = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
     return srv.client("elbv2", "dev", region=REGION)
 
 
@@ -43,7 +50,7 @@ def mk_tg(elb, name, **kw):
 
 def test_load_balancers(srv, elb):
     dev = acct(srv, "dev")
-    lb = mk_lb(elb, "web", SecurityGroups=["sg-0123456789abcdef0"],
+    lb = mk_lb(elb, "web", SecurityGroups=[SG],
                Tags=[{"Key": "team", "Value": "a"}])
     assert lb["LoadBalancerArn"].startswith(
         f"arn:aws:elasticloadbalancing:{REGION}:{dev}:loadbalancer/app/web/")
@@ -54,8 +61,9 @@ def test_load_balancers(srv, elb):
     assert lb["State"]["Code"] == "provisioning"
     assert lb["Scheme"] == "internet-facing" and lb["Type"] == "application"
     assert [z["SubnetId"] for z in lb["AvailabilityZones"]] == SUBNETS
-    assert lb["SecurityGroups"] == ["sg-0123456789abcdef0"]
-    assert lb["VpcId"].startswith("vpc-")
+    assert [z["ZoneName"] for z in lb["AvailabilityZones"]] == [f"{REGION}a", f"{REGION}b"]
+    assert lb["SecurityGroups"] == [SG]
+    assert lb["VpcId"] == VPC
 
     got = elb.describe_load_balancers(Names=["web"])["LoadBalancers"][0]
     assert got["State"]["Code"] == "active" and got["DNSName"] == lb["DNSName"]
@@ -64,7 +72,7 @@ def test_load_balancers(srv, elb):
     elb.get_waiter("load_balancer_available").wait(Names=["web"])
 
     # AWS: the same name and settings answer the existing one; other settings are refused
-    again = mk_lb(elb, "web", SecurityGroups=["sg-0123456789abcdef0"])
+    again = mk_lb(elb, "web", SecurityGroups=[SG])
     assert again["LoadBalancerArn"] == lb["LoadBalancerArn"]
     raises(lambda: mk_lb(elb, "web", Scheme="internal"), "DuplicateLoadBalancerName",
            "A load balancer with the same name 'web' exists, but with different settings")
@@ -79,8 +87,19 @@ def test_load_balancers(srv, elb):
            "At least two subnets in two different Availability Zones must be specified")
     raises(lambda: mk_lb(elb, "-bad"), "ValidationError")
     raises(lambda: mk_lb(elb, "internal-x"), "ValidationError")
-    raises(lambda: mk_lb(elb, "badsub", Subnets=["nope", "nope2"]), "SubnetNotFound")
-    raises(lambda: mk_lb(elb, "badsg", SecurityGroups=["x"]), "InvalidSecurityGroup")
+    raises(lambda: mk_lb(elb, "badsub", Subnets=[SUBNETS[0], "subnet-0123456789abcdef0"]),
+           "SubnetNotFound", "The subnet ID 'subnet-0123456789abcdef0' is not valid")
+    raises(lambda: mk_lb(elb, "twice", Subnets=[SUBNETS[0], SUBNETS[0]]), "ValidationError")
+    raises(lambda: mk_lb(elb, "badsg", SecurityGroups=["sg-0123456789abcdef0"]),
+           "InvalidSecurityGroup")
+    # a security group of another VPC, a subnet of another account
+    ec2 = srv.client("ec2", "dev", region=REGION)
+    other_vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    other_sg = ec2.create_security_group(GroupName="o", Description="o",
+                                         VpcId=other_vpc)["GroupId"]
+    raises(lambda: mk_lb(elb, "badsg", SecurityGroups=[other_sg]), "InvalidConfigurationRequest")
+    qa_sub = srv.client("ec2", "qa", region=REGION).describe_subnets()["Subnets"][0]["SubnetId"]
+    raises(lambda: mk_lb(elb, "qa", Subnets=[SUBNETS[0], qa_sub]), "SubnetNotFound")
 
     # paging
     names = sorted(x["LoadBalancerName"]
@@ -137,6 +156,8 @@ def test_target_groups(elb):
 
     raises(lambda: elb.create_target_group(Name="x", Protocol="HTTP", Port=80),
            "ValidationError", "A VPC ID must be specified")
+    raises(lambda: mk_tg(elb, "x", VpcId="vpc-0123456789abcdef0"), "ValidationError",
+           "The VPC ID 'vpc-0123456789abcdef0' is not found")
     raises(lambda: elb.create_target_group(Name="x", Protocol="HTTP", VpcId=VPC),
            "ValidationError", "A port must be specified")
     raises(lambda: elb.create_target_group(Name="x", TargetType="lambda", Port=80),
@@ -457,7 +478,7 @@ def test_health_checks(elb):
             pass
 
 
-def test_cli(srv):
+def test_cli(srv, elb):
     tg = srv.aws("elbv2", "create-target-group", "--name", "cli-tg", "--protocol", "HTTP",
                  "--port", "8080", "--vpc-id", VPC, "--target-type", "ip", profile="dev",
                  region=REGION).json["TargetGroups"][0]

@@ -13,6 +13,14 @@ REGION = "us-east-1"
 TEMPLATE = """
 AWSTemplateFormatVersion: '2010-09-09'
 Parameters:
+  Subnet1:
+    Type: String
+  Subnet2:
+    Type: String
+  Sg:
+    Type: String
+  Vpc:
+    Type: String
   Weight:
     Type: Number
     Default: 50
@@ -27,8 +35,8 @@ Resources:
     Type: AWS::ElasticLoadBalancingV2::LoadBalancer
     Properties:
       Name: cfn-alb
-      Subnets: [subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002]
-      SecurityGroups: [sg-0123456789abcdef0]
+      Subnets: [!Ref Subnet1, !Ref Subnet2]
+      SecurityGroups: [!Ref Sg]
       LoadBalancerAttributes:
         - Key: idle_timeout.timeout_seconds
           Value: '30'
@@ -40,7 +48,7 @@ Resources:
     Properties:
       Protocol: HTTP
       Port: 8080
-      VpcId: vpc-0a1b2c3d4e5f60001
+      VpcId: !Ref Vpc
       TargetType: ip
       HealthCheckPath: /health
       HealthCheckIntervalSeconds: 10
@@ -53,7 +61,7 @@ Resources:
       Name: cfn-cell2
       Protocol: HTTP
       Port: 8080
-      VpcId: vpc-0a1b2c3d4e5f60001
+      VpcId: !Ref Vpc
       TargetType: ip
   Listener:
     Type: AWS::ElasticLoadBalancingV2::Listener
@@ -115,8 +123,8 @@ Resources:
       LaunchType: FARGATE
       NetworkConfiguration:
         AwsvpcConfiguration:
-          Subnets: [subnet-0a1b2c3d4e5f60001]
-          SecurityGroups: [sg-0123456789abcdef0]
+          Subnets: [!Ref Subnet1]
+          SecurityGroups: [!Ref Sg]
       LoadBalancers:
         - TargetGroupArn: !Ref Cell1
           ContainerName: app
@@ -155,7 +163,12 @@ def test_stack(ferry):
     elb = ferry.client("elbv2", "dev", region=REGION)
     ecs = ferry.client("ecs", "dev", region=REGION)
     dev = acct(ferry, "dev")
-    cfn.create_stack(StackName="cells", TemplateBody=TEMPLATE)
+    ec2 = ferry.client("ec2", "dev", region=REGION)
+    subs = sorted(ec2.describe_subnets()["Subnets"], key=lambda x: x["AvailabilityZone"])
+    sg = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    net = dict(Subnet1=subs[0]["SubnetId"], Subnet2=subs[1]["SubnetId"], Sg=sg,
+               Vpc=subs[0]["VpcId"])
+    cfn.create_stack(StackName="cells", TemplateBody=TEMPLATE, Parameters=params(**net))
     s = stack_wait(cfn, "cells")
     assert s["StackStatus"] == "CREATE_COMPLETE", cfn.describe_stack_events(
         StackName="cells")["StackEvents"][:3]
@@ -166,7 +179,7 @@ def test_stack(ferry):
     assert out["ZoneId"] == "Z35SXDOTRQ7X7K" and out["LbName"] == "cfn-alb"
     assert out["FullName"] == lb["LoadBalancerArn"].split(":loadbalancer/")[1]
     assert out["FullName"].startswith("app/cfn-alb/")
-    assert out["LbSgs"] == "sg-0123456789abcdef0"
+    assert out["LbSgs"] == sg
     attrs = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(
         LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
     assert attrs["idle_timeout.timeout_seconds"] == "30"
@@ -199,12 +212,11 @@ def test_stack(ferry):
     svc = ecs.describe_services(cluster="cfn-cells", services=["cell-svc"])["services"][0]
     assert svc["desiredCount"] == 2 and svc["runningCount"] == 2
     assert svc["loadBalancers"][0]["targetGroupArn"] == out["Cell1"]
-    assert svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == [
-        "subnet-0a1b2c3d4e5f60001"]
+    assert svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == [net["Subnet1"]]
 
     # weights, desired count in place; a new image replaces the task definition
     cfn.update_stack(StackName="cells", TemplateBody=TEMPLATE,
-                     Parameters=params(Weight=0, Desired=3, Image="python:3.13"))
+                     Parameters=params(Weight=0, Desired=3, Image="python:3.13", **net))
     s = stack_wait(cfn, "cells")
     assert s["StackStatus"] == "UPDATE_COMPLETE", cfn.describe_stack_events(
         StackName="cells")["StackEvents"][:3]

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "ecs_int.h"
 #include "svc/ec2/ec2.h"
+#include "svc/ram/ram.h"
 
 #define MAX_DESCRIBE 10 /* AWS: services per DescribeServices */
 
@@ -110,10 +112,16 @@ static int check_network(call *c, const json_t *td, const json_t *net)
     json_t *x;
     json_array_foreach(json_object_get(vpc, "subnets"), i, x) {
         const char *id = json_string_value(x);
-        int rc = ec2_subnet_find(c->txn, c->region, id ? id : "", NULL, NULL, c->err);
+        char owner[13] = "";
+        int rc = ec2_subnet_find(c->txn, c->region, id ? id : "", owner, NULL, c->err);
+        /* AWS: a subnet shared with the account through RAM is its to use */
+        if (rc == 1 && strcmp(owner, c->account)) {
+            const char *arn = arena_printf(c->a, "arn:%s:ec2:%s:%s:subnet/%s",
+                                           arn_partition(c->region), c->region, owner, id);
+            rc = arn ? ram_shared_with(c->txn, arn, c->account, c->err) : ferr_oom(c->err);
+        }
         if (rc < 0) return -1;
-        /* EC2's records may not know it yet: a well-formed id is taken as given */
-        if (!rc && (!id || strncmp(id, "subnet-", 7) || strlen(id) < 15))
+        if (!rc)
             return ecs_invalid(c,
                                "Error retrieving subnet information for [%s]: The subnet ID "
                                "'%s' does not exist",
@@ -123,7 +131,7 @@ static int check_network(call *c, const json_t *td, const json_t *net)
         const char *id = json_string_value(x);
         int rc = ec2_sg_find(c->txn, c->region, id ? id : "", NULL, NULL, c->err);
         if (rc < 0) return -1;
-        if (!rc && (!id || strncmp(id, "sg-", 3) || strlen(id) < 11))
+        if (!rc)
             return ecs_invalid(c,
                                "Error retrieving security group information for [%s]: The "
                                "security group '%s' does not exist",

@@ -12,6 +12,7 @@
 #include "base/jtags.h"
 #include "elbv2_int.h"
 #include "svc/ec2/ec2.h"
+#include "svc/ram/ram.h"
 
 const svc_def svc_elbv2 = {.name = "elasticloadbalancing",
                            .event_source = "elasticloadbalancing.amazonaws.com"};
@@ -244,13 +245,38 @@ static const char *alb_zone(const char *region)
     return "Z35SXDOTRQ7X7K";
 }
 
-static int is_id(const char *s, const char *prefix)
+/* A subnet the caller may place a load balancer in: its own, or one shared with it
+ * through RAM (AWS: participants of a shared subnet create load balancers in it). 1 usable
+ * (its VPC in vpc), 0 not, -1. */
+static int subnet_usable(call *c, const char *id, char vpc[EC2_ID_MAX])
 {
-    size_t n = strlen(prefix), len = s ? strlen(s) : 0;
-    if (!s || strncmp(s, prefix, n) || len < n + 8 || len >= EC2_ID_MAX) return 0;
-    for (size_t i = n; i < len; i++)
-        if (!isxdigit((unsigned char)s[i])) return 0;
-    return 1;
+    char owner[13] = "";
+    int rc = ec2_subnet_find(c->txn, c->region, id, owner, vpc, c->err);
+    if (rc <= 0 || !strcmp(owner, c->account)) return rc;
+    const char *arn = arena_printf(c->a, "arn:%s:ec2:%s:%s:subnet/%s", arn_partition(c->region),
+                                   c->region, owner, id);
+    return arn ? ram_shared_with(c->txn, arn, c->account, c->err) : ferr_oom(c->err);
+}
+
+/* The Availability Zones of subnets ({id: zone}), read from EC2 as the caller; NULL when it
+ * cannot tell (then zones are named by position). */
+static json_t *subnet_zones(call *c, const json_t *ids)
+{
+    json_t *in = json_pack("{s:O}", "SubnetIds", ids), *out = NULL;
+    ferr e = {0};
+    int rc = in ? svc_invoke_in(c->txn, c->a, c->env, c->who, c->region, "ec2", "DescribeSubnets",
+                                in, &out, NULL, &e)
+                : -1;
+    json_decref(in);
+    json_t *zones = rc ? NULL : arena_defer_json(c->a, json_object()), *s;
+    size_t i;
+    json_array_foreach(json_object_get(out, "Subnets"), i, s) {
+        if (zones && jstr(s, "SubnetId") && jstr(s, "AvailabilityZone") &&
+            json_object_set(zones, jstr(s, "SubnetId"), json_object_get(s, "AvailabilityZone")))
+            zones = NULL;
+    }
+    json_decref(out);
+    return zones;
 }
 
 /* The subnets (Subnets or SubnetMappings) as AvailabilityZones, and their VPC. */
@@ -276,45 +302,55 @@ static int lb_subnets(call *c, const json_t *in, const char *type, json_t **azs,
     vpc[0] = 0;
     json_array_foreach(ids, i, s) {
         const char *id = json_string_value(s);
-        char owner[13] = "", in_vpc[EC2_ID_MAX] = "";
-        int rc = ec2_subnet_find(c->txn, c->region, id ? id : "", owner, in_vpc, c->err);
+        char in_vpc[EC2_ID_MAX] = "";
+        int rc = subnet_usable(c, id ? id : "", in_vpc);
         if (rc < 0) return -1;
-        /* EC2's records may not know the subnet (they came later than this service): a
-         * well-formed id is taken as given until they do. */
-        if (!rc && !is_id(id, "subnet-"))
+        if (!rc)
             return ferr_set(c->err, 400, "SubnetNotFound", "The subnet ID '%s' is not valid",
                             id ? id : "");
-        if (rc && vpc[0] && strcmp(vpc, in_vpc))
-            return ferr_set(c->err, 400, "InvalidConfigurationRequest",
-                            "The subnets must all be in the same VPC");
-        if (rc && !vpc[0]) snprintf(vpc, EC2_ID_MAX, "%s", in_vpc);
-        char zone[64];
-        snprintf(zone, sizeof(zone), "%s%c", c->region, (int)('a' + i % 6));
-        if (json_array_append_new(*azs, json_pack("{s:s, s:s, s:[]}", "ZoneName", zone, "SubnetId",
+        if (vpc[0] && strcmp(vpc, in_vpc))
+            return ferr_set(c->err, 400, "InvalidSubnet",
+                            "The subnets must all belong to the same VPC");
+        snprintf(vpc, EC2_ID_MAX, "%s", in_vpc);
+    }
+    json_t *zones = subnet_zones(c, ids), *used = arena_defer_json(c->a, json_object());
+    if (!used) return ferr_oom(c->err);
+    json_array_foreach(ids, i, s) {
+        const char *id = json_string_value(s), *zone = jstr(zones, id);
+        char pos[64];
+        if (!zone) {
+            snprintf(pos, sizeof(pos), "%s%c", c->region, (int)('a' + i % 6));
+            zone = pos;
+        }
+        if (json_object_get(used, zone))
+            return el_invalid(c,
+                              "You cannot specify multiple subnets from the same Availability "
+                              "Zone '%s'",
+                              zone);
+        if (json_object_set_new(used, zone, json_true()) ||
+            json_array_append_new(*azs, json_pack("{s:s, s:s, s:[]}", "ZoneName", zone, "SubnetId",
                                                   id, "LoadBalancerAddresses")))
             return ferr_oom(c->err);
-    }
-    if (!vpc[0]) {
-        /* no EC2 record: a VPC id of its own, stable for the account and region */
-        unsigned h = 2166136261u;
-        for (const char *p = c->account; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-        for (const char *p = c->region; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-        snprintf(vpc, EC2_ID_MAX, "vpc-%08x%09x", h, h % 0x10000000u);
     }
     return 0;
 }
 
-static int lb_sgs(call *c, const json_t *sgs)
+/* Security groups must exist, in the load balancer's VPC (NULL: not known yet). */
+static int lb_sgs(call *c, const json_t *sgs, const char *vpc)
 {
     size_t i;
     const json_t *s;
     json_array_foreach(sgs, i, s) {
         const char *id = json_string_value(s);
-        int rc = ec2_sg_find(c->txn, c->region, id ? id : "", NULL, NULL, c->err);
+        char in_vpc[EC2_ID_MAX] = "";
+        int rc = ec2_sg_find(c->txn, c->region, id ? id : "", NULL, in_vpc, c->err);
         if (rc < 0) return -1;
-        if (!rc && !is_id(id, "sg-"))
+        if (!rc)
             return ferr_set(c->err, 400, "InvalidSecurityGroup",
                             "One or more security groups are invalid");
+        if (vpc && strcmp(vpc, in_vpc))
+            return ferr_set(c->err, 400, "InvalidConfigurationRequest",
+                            "One or more security groups are not in VPC '%s'", vpc);
     }
     return 0;
 }
@@ -399,7 +435,7 @@ int elbv2_op_create_load_balancer(call *c, json_t *in, json_t **out)
                              "'gateway'");
     json_t *azs;
     char vpc[EC2_ID_MAX];
-    if (lb_subnets(c, in, type, &azs, vpc) || lb_sgs(c, sgs) || el_check_tags(c, tags, NULL))
+    if (lb_subnets(c, in, type, &azs, vpc) || lb_sgs(c, sgs, vpc) || el_check_tags(c, tags, NULL))
         return -1;
     json_t *have;
     int rc = el_get(c, EL_LB, name, &have);
@@ -565,7 +601,7 @@ int elbv2_op_set_security_groups(call *c, json_t *in, json_t **out)
     if (el_auth(c, arn)) return -1;
     int rc = el_lb_by_arn(c, arn, &d);
     if (rc <= 0) return rc < 0 ? -1 : lb_not_found(c, arn);
-    if (lb_sgs(c, sgs) || json_object_set(d, "SecurityGroups", sgs) ||
+    if (lb_sgs(c, sgs, jstr(d, "VpcId")) || json_object_set(d, "SecurityGroups", sgs) ||
         el_put(c, EL_LB, jstr(d, "LoadBalancerName"), d))
         return -1;
     *out = svc_out(c, json_pack("{s:O}", "SecurityGroupIds", sgs));

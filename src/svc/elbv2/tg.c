@@ -175,10 +175,7 @@ int elbv2_op_create_target_group(call *c, json_t *in, json_t **out)
     if (vpc) {
         int rc = ec2_vpc_find(c->txn, c->region, vpc, NULL, c->err);
         if (rc < 0) return -1;
-        /* until EC2's records know it, a well-formed id is taken as given */
-        int well = !strncmp(vpc, "vpc-", 4) && strlen(vpc) >= 12 && strlen(vpc) < EC2_ID_MAX;
-        for (const char *p = vpc + 4; well && *p; p++) well = isxdigit((unsigned char)*p);
-        if (!rc && !well) return el_invalid(c, "The VPC ID '%s' is not found", vpc);
+        if (!rc) return el_invalid(c, "The VPC ID '%s' is not found", vpc);
     }
     int http = proto && (!strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS"));
     json_t *doc = arena_defer_json(c->a, json_object());

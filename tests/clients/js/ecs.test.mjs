@@ -13,12 +13,17 @@ const {
   ClusterNotFoundException, InvalidParameterException, ClientException, ServiceNotFoundException,
 } = require("@aws-sdk/client-ecs");
 
+const { EC2Client, DescribeSubnetsCommand } = require("@aws-sdk/client-ec2");
+
 const keys = JSON.parse(process.env.FERRY_KEYS);
-const ecs = new ECSClient({
+const cfg = {
   endpoint: process.env.FERRY_ENDPOINT, region: "us-east-1",
   credentials: { accessKeyId: keys.dev[0], secretAccessKey: keys.dev[1] },
-});
-const NET = { awsvpcConfiguration: { subnets: ["subnet-0a1b2c3d4e5f60001"], securityGroups: ["sg-0123456789abcdef0"] } };
+};
+const ecs = new ECSClient(cfg);
+// a subnet of the dev account's default VPC
+const subnet = (await new EC2Client(cfg).send(new DescribeSubnetsCommand({}))).Subnets[0].SubnetId;
+const NET = { awsvpcConfiguration: { subnets: [subnet] } };
 
 test("clusters, task definitions and a Fargate service", async () => {
   const { cluster } = await ecs.send(new CreateClusterCommand({ clusterName: "js", tags: [{ key: "a", value: "1" }] }));

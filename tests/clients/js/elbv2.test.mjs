@@ -15,13 +15,18 @@ const {
   TargetGroupNotFoundException, ResourceInUseException,
 } = require("@aws-sdk/client-elastic-load-balancing-v2");
 
+const { EC2Client, DescribeSubnetsCommand } = require("@aws-sdk/client-ec2");
+
 const keys = JSON.parse(process.env.FERRY_KEYS);
-const elb = new ElasticLoadBalancingV2Client({
+const cfg = {
   endpoint: process.env.FERRY_ENDPOINT, region: "us-east-1",
   credentials: { accessKeyId: keys.dev[0], secretAccessKey: keys.dev[1] },
-});
-const SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"];
-const VPC = "vpc-0a1b2c3d4e5f60001";
+};
+const elb = new ElasticLoadBalancingV2Client(cfg);
+// the dev account's default VPC and two of its subnets
+const subnets = (await new EC2Client(cfg).send(new DescribeSubnetsCommand({}))).Subnets;
+const SUBNETS = subnets.slice(0, 2).map((s) => s.SubnetId);
+const VPC = subnets[0].VpcId;
 
 test("load balancer, target groups, weighted listener and rules", async () => {
   const [lb] = (await elb.send(new CreateLoadBalancerCommand({ Name: "js-alb", Subnets: SUBNETS }))).LoadBalancers;
