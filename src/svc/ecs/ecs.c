@@ -34,38 +34,10 @@ int ecs_auth(call *c, const char *arn)
     return call_authorize(c, action, arn ? arn : "*");
 }
 
-int ecs_get(call *c, const char *kind, const char *id, json_t **doc)
-{
-    store_key k = call_key(c, kind, id);
-    json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, c->err);
-    if (rc == 1 && !arena_defer_json(c->a, d)) return ferr_oom(c->err);
-    *doc = rc == 1 ? d : NULL;
-    return rc;
-}
-
 int ecs_put(call *c, const char *kind, const char *id, const json_t *doc)
 {
     store_key k = call_key(c, kind, id);
     return store_put(c->txn, &k, doc, c->err);
-}
-
-static int collect(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    return json_array_append(ud, doc) ? -1 : 0;
-}
-
-json_t *ecs_list(call *c, const char *kind, const char *prefix)
-{
-    json_t *all = arena_defer_json(c->a, json_array());
-    if (!all) {
-        ferr_oom(c->err);
-        return NULL;
-    }
-    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect, all, c->err) < 0)
-        return NULL;
-    return all;
 }
 
 int ecs_invalid(call *c, const char *fmt, ...)
@@ -75,6 +47,15 @@ int ecs_invalid(call *c, const char *fmt, ...)
     int rc = ferr_vset(c->err, 400, "InvalidParameterException", "", fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int ecs_valid_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 1 || n > 255) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_') return 0;
+    return 1;
 }
 
 int ecs_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
@@ -149,7 +130,7 @@ static const char *cluster_name(call *c, const char *ref)
 int ecs_cluster_load(call *c, const char *ref, json_t **doc)
 {
     const char *name = cluster_name(c, ref);
-    int rc = name ? ecs_get(c, ECS_CLUSTER, name, doc) : 0;
+    int rc = name ? call_doc_get(c, ECS_CLUSTER, name, doc) : 0;
     if (rc < 0) return -1;
     if (!rc) return ferr_set(c->err, 400, "ClusterNotFoundException", "Cluster not found.");
     return 0;
@@ -160,7 +141,8 @@ int ecs_cluster_load(call *c, const char *ref, json_t **doc)
 static json_t *cluster_out(call *c, const json_t *doc, int tags)
 {
     json_t *v = arena_defer_json(c->a, json_deep_copy(doc));
-    json_t *svcs = ecs_list(c, ECS_SERVICE, arena_printf(c->a, "%s/", jstr(doc, "clusterName")));
+    json_t *svcs =
+        call_doc_list(c, ECS_SERVICE, arena_printf(c->a, "%s/", jstr(doc, "clusterName")));
     if (!v || !svcs) {
         c->oom = 1;
         return NULL;
@@ -188,16 +170,12 @@ int ecs_op_create_cluster(call *c, json_t *in, json_t **out)
     const char *arn = ecs_arn(c, arena_printf(c->a, "cluster/%s", name));
     if (!arn) return ferr_oom(c->err);
     if (ecs_auth(c, arn)) return -1;
-    size_t n = strlen(name);
-    int ok = n >= 1 && n <= 255;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = isalnum((unsigned char)name[i]) || name[i] == '-' || name[i] == '_';
-    if (!ok)
+    if (!ecs_valid_name(name))
         return ecs_invalid(c, "Cluster name must be between 1 and 255 characters: letters, "
                               "numbers, hyphens and underscores");
     if (ecs_check_tags(c, tags)) return -1;
     json_t *have;
-    int rc = ecs_get(c, ECS_CLUSTER, name, &have);
+    int rc = call_doc_get(c, ECS_CLUSTER, name, &have);
     if (rc < 0) return -1;
     if (rc == 1) {
         /* AWS: creating an existing cluster answers it */
@@ -248,7 +226,7 @@ int ecs_op_describe_clusters(call *c, json_t *in, json_t **out)
     if (ecs_auth(c, NULL)) return -1;
     if (!json_array_size(refs)) {
         json_t *d;
-        int rc = ecs_get(c, ECS_CLUSTER, "default", &d);
+        int rc = call_doc_get(c, ECS_CLUSTER, "default", &d);
         if (rc < 0) return -1;
         if (rc && json_array_append(list, cluster_out(c, d, wants_tags(in))))
             return ferr_oom(c->err);
@@ -260,7 +238,7 @@ int ecs_op_describe_clusters(call *c, json_t *in, json_t **out)
     json_array_foreach(refs, i, x) {
         const char *ref = json_string_value(x), *name = cluster_name(c, ref);
         json_t *d;
-        int rc = name ? ecs_get(c, ECS_CLUSTER, name, &d) : 0;
+        int rc = name ? call_doc_get(c, ECS_CLUSTER, name, &d) : 0;
         if (rc < 0) return -1;
         if (rc ? json_array_append(list, cluster_out(c, d, wants_tags(in)))
                : json_array_append_new(
@@ -278,7 +256,8 @@ int ecs_op_describe_clusters(call *c, json_t *in, json_t **out)
 int ecs_op_list_clusters(call *c, json_t *in, json_t **out)
 {
     if (ecs_auth(c, NULL)) return -1;
-    json_t *all = ecs_list(c, ECS_CLUSTER, NULL), *arns = arena_defer_json(c->a, json_array()), *x;
+    json_t *all = call_doc_list(c, ECS_CLUSTER, NULL), *arns = arena_defer_json(c->a, json_array()),
+           *x;
     size_t i;
     if (!all || !arns) return all ? ferr_oom(c->err) : -1;
     json_array_foreach(all, i, x) {
@@ -298,7 +277,7 @@ int ecs_op_delete_cluster(call *c, json_t *in, json_t **out)
                         "The Cluster cannot be deleted while Services are active.");
     /* the cluster's inactive services go with it */
     const char *name = jstr(d, "clusterName");
-    json_t *svcs = ecs_list(c, ECS_SERVICE, arena_printf(c->a, "%s/", name)), *s;
+    json_t *svcs = call_doc_list(c, ECS_SERVICE, arena_printf(c->a, "%s/", name)), *s;
     size_t i;
     if (!svcs) return -1;
     json_array_foreach(svcs, i, s) {
@@ -324,12 +303,12 @@ static int tagged(call *c, const char *arn, const char **kind, const char **id, 
     if ((rest = ecs_arn_rest(c, arn, "cluster"))) {
         *kind = ECS_CLUSTER;
         *id = rest;
-        rc = ecs_get(c, *kind, rest, doc);
+        rc = call_doc_get(c, *kind, rest, doc);
         if (!rc) return ferr_set(c->err, 400, "ClusterNotFoundException", "Cluster not found.");
     } else if ((rest = ecs_arn_rest(c, arn, "service"))) {
         *kind = ECS_SERVICE;
         *id = rest;
-        rc = ecs_get(c, *kind, rest, doc);
+        rc = call_doc_get(c, *kind, rest, doc);
     } else if ((rest = ecs_arn_rest(c, arn, "task-definition"))) {
         *kind = ECS_TASKDEF;
         rc = ecs_taskdef_find(c, arn, doc);

@@ -27,14 +27,13 @@ const char *ecs_arn(call *c, const char *resource);
 const char *ecs_arn_rest(call *c, const char *arn, const char *kind);
 /* Authorizes ecs:<c->op> on arn ("*" when NULL). 0 or -1. */
 int ecs_auth(call *c, const char *arn);
-/* kind/id: 1 (*doc in the arena), 0 absent, -1. */
-int ecs_get(call *c, const char *kind, const char *id, json_t **doc);
+/* Stores doc as kind/id (documents are read with call_doc_get/call_doc_list). 0 or -1. */
 int ecs_put(call *c, const char *kind, const char *id, const json_t *doc);
-/* Every document of kind whose id starts with prefix (arena array); NULL with c->err. */
-json_t *ecs_list(call *c, const char *kind, const char *prefix);
 /* The cluster named by a name or ARN (NULL: "default"), ACTIVE: 0 with *doc (arena), or -1
  * ClusterNotFoundException. */
 int ecs_cluster_load(call *c, const char *ref, json_t **doc);
+/* 1 for a cluster, service or family name: 1 to 255 letters, digits, '-' and '_'. */
+int ecs_valid_name(const char *name);
 /* InvalidParameterException with AWS's message. -1. */
 int ecs_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* *out = {key: a page of all, nextToken} by in's nextToken and maxResults (1..100). */

@@ -15,14 +15,6 @@
 #include "base/jval.h"
 #include "engine/stacks/prov_int.h"
 
-static int numeric(const char *s)
-{
-    if (!s || !*s) return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s)) return 0;
-    return 1;
-}
-
 /* Maps whose keys are the user's (log driver options, Docker labels) keep them; numbers
  * given as text become numbers. */
 static json_t *camel_fn(const char *cfn_key, char *key, const json_t *v, int *skip, void *ud)
@@ -44,8 +36,7 @@ static json_t *camel_fn(const char *cfn_key, char *key, const json_t *v, int *sk
                                        "MinimumHealthyPercent",
                                        "HealthCheckGracePeriodSeconds"};
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-        if (!strcmp(cfn_key, ints[i]) && json_is_string(v) && numeric(json_string_value(v)))
-            return json_integer(atoll(json_string_value(v)));
+        if (!strcmp(cfn_key, ints[i]) && json_is_string(v)) return prov_as_int(v);
     return NULL;
 }
 
@@ -212,13 +203,9 @@ static int td_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id
     static const char *const task_text[] = {"cpu", "memory"};
     for (size_t i = 0; i < 2; i++) {
         json_t *v = json_object_get(in, task_text[i]);
-        if (json_is_integer(v)) {
-            char b[32];
-            snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-            if (jset_str(in, task_text[i], b)) {
-                json_decref(in);
-                return ferr_oom(p->e);
-            }
+        if (json_is_number(v) && json_object_set_new(in, task_text[i], prov_as_str(v))) {
+            json_decref(in);
+            return ferr_oom(p->e);
         }
     }
     /* AWS: a Family of the template's own is kept across replacements (each is a new

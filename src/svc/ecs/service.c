@@ -34,7 +34,7 @@ static int service_find(call *c, const json_t *cluster, const char *ref, const c
     } else if (!ref || !strncmp(ref, "arn:", 4))
         return 0;
     *id = arena_printf(c->a, "%s/%s", cname, name);
-    return *id ? ecs_get(c, ECS_SERVICE, *id, doc) : ferr_oom(c->err);
+    return *id ? call_doc_get(c, ECS_SERVICE, *id, doc) : ferr_oom(c->err);
 }
 
 static json_t *svc_view(call *c, const json_t *doc, int tags)
@@ -202,11 +202,7 @@ int ecs_op_create_service(call *c, json_t *in, json_t **out)
     const char *arn = ecs_arn(c, arena_printf(c->a, "service/%s/%s", cname, name));
     if (!arn) return ferr_oom(c->err);
     if (ecs_auth(c, arn)) return -1;
-    size_t n = strlen(name);
-    int ok = n >= 1 && n <= 255;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = isalnum((unsigned char)name[i]) || name[i] == '-' || name[i] == '_';
-    if (!ok)
+    if (!ecs_valid_name(name))
         return ecs_invalid(c, "Service name must be between 1 and 255 characters: letters, "
                               "numbers, hyphens and underscores");
     if (!lt && !json_array_size(json_object_get(in, "capacityProviderStrategy"))) lt = "EC2";
@@ -221,7 +217,7 @@ int ecs_op_create_service(call *c, json_t *in, json_t **out)
         ecs_check_tags(c, tags))
         return -1;
     const char *id = arena_printf(c->a, "%s/%s", cname, name);
-    int rc = id ? ecs_get(c, ECS_SERVICE, id, &have) : ferr_oom(c->err);
+    int rc = id ? call_doc_get(c, ECS_SERVICE, id, &have) : ferr_oom(c->err);
     if (rc < 0) return -1;
     if (rc && strcmp(jstr(have, "status"), "INACTIVE"))
         return ecs_invalid(c, "Creation of service was not idempotent.");
@@ -407,7 +403,7 @@ int ecs_op_list_services(call *c, json_t *in, json_t **out)
     json_t *cl;
     if (ecs_auth(c, NULL) || ecs_cluster_load(c, jstr(in, "cluster"), &cl)) return -1;
     const char *lt = jstr(in, "launchType"), *sched = jstr(in, "schedulingStrategy");
-    json_t *all = ecs_list(c, ECS_SERVICE, arena_printf(c->a, "%s/", jstr(cl, "clusterName")));
+    json_t *all = call_doc_list(c, ECS_SERVICE, arena_printf(c->a, "%s/", jstr(cl, "clusterName")));
     json_t *arns = arena_defer_json(c->a, json_array()), *x;
     size_t i;
     if (!all || !arns) return all ? ferr_oom(c->err) : -1;

@@ -9,15 +9,6 @@
 #include "base/clock.h"
 #include "ecs_int.h"
 
-static int valid_family(const char *f)
-{
-    size_t n = f ? strlen(f) : 0;
-    if (n < 1 || n > 255) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)f[i]) && f[i] != '-' && f[i] != '_') return 0;
-    return 1;
-}
-
 int ecs_taskdef_find(call *c, const char *ref, json_t **doc)
 {
     *doc = NULL;
@@ -33,10 +24,10 @@ int ecs_taskdef_find(call *c, const char *ref, json_t **doc)
         long long rev = strtoll(colon + 1, &end, 10);
         if (*end || rev < 1) return 0;
         const char *id = arena_printf(c->a, "%.*s:%010lld", (int)(colon - ref), ref, rev);
-        return id ? ecs_get(c, ECS_TASKDEF, id, doc) : ferr_oom(c->err);
+        return id ? call_doc_get(c, ECS_TASKDEF, id, doc) : ferr_oom(c->err);
     }
     if (rest) return 0; /* an ARN names a revision */
-    json_t *all = ecs_list(c, ECS_TASKDEF, arena_printf(c->a, "%s:", ref)), *x;
+    json_t *all = call_doc_list(c, ECS_TASKDEF, arena_printf(c->a, "%s:", ref)), *x;
     size_t i;
     if (!all) return -1;
     json_array_foreach(all, i, x) {
@@ -60,7 +51,7 @@ int ecs_op_register_task_definition(call *c, json_t *in, json_t **out)
     const char *family = jstr(in, "family");
     json_t *tags = json_object_get(in, "tags"), *defs = json_object_get(in, "containerDefinitions");
     if (ecs_auth(c, NULL)) return -1;
-    if (!valid_family(family))
+    if (!ecs_valid_name(family))
         return ecs_invalid(c, "Family must be between 1 and 255 characters: letters, numbers, "
                               "hyphens and underscores");
     if (!json_array_size(defs))
@@ -90,7 +81,7 @@ int ecs_op_register_task_definition(call *c, json_t *in, json_t **out)
     if (ecs_check_tags(c, tags)) return -1;
 
     json_t *fam;
-    int rc = ecs_get(c, ECS_FAMILY, family, &fam);
+    int rc = call_doc_get(c, ECS_FAMILY, family, &fam);
     if (rc < 0) return -1;
     long long rev = (rc ? jint(fam, "last", 0) : 0) + 1;
     const char *arn = ecs_arn(c, arena_printf(c->a, "task-definition/%s:%lld", family, rev));
@@ -212,7 +203,8 @@ int ecs_op_list_task_definitions(call *c, json_t *in, json_t **out)
 {
     const char *prefix = jstr(in, "familyPrefix"), *st = status_filter(c, in);
     if (ecs_auth(c, NULL) || !st) return -1;
-    json_t *all = ecs_list(c, ECS_TASKDEF, NULL), *arns = arena_defer_json(c->a, json_array()), *x;
+    json_t *all = call_doc_list(c, ECS_TASKDEF, NULL), *arns = arena_defer_json(c->a, json_array()),
+           *x;
     size_t i;
     if (!all || !arns) return all ? ferr_oom(c->err) : -1;
     int desc = jstr(in, "sort") && !strcmp(jstr(in, "sort"), "DESC");
@@ -232,7 +224,7 @@ int ecs_op_list_task_definition_families(call *c, json_t *in, json_t **out)
 {
     const char *prefix = jstr(in, "familyPrefix"), *st = status_filter(c, in);
     if (ecs_auth(c, NULL) || !st) return -1;
-    json_t *all = ecs_list(c, ECS_TASKDEF, NULL), *fams = arena_defer_json(c->a, json_array()),
+    json_t *all = call_doc_list(c, ECS_TASKDEF, NULL), *fams = arena_defer_json(c->a, json_array()),
            *seen = arena_defer_json(c->a, json_object()), *x;
     size_t i;
     if (!all || !fams || !seen) return all ? ferr_oom(c->err) : -1;

@@ -43,20 +43,19 @@ int el_auth(call *c, const char *arn)
     return call_authorize(c, action, arn ? arn : "*");
 }
 
-int el_get(call *c, const char *kind, const char *id, json_t **doc)
-{
-    store_key k = call_key(c, kind, id);
-    json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, c->err);
-    if (rc == 1 && !arena_defer_json(c->a, d)) return ferr_oom(c->err);
-    *doc = rc == 1 ? d : NULL;
-    return rc;
-}
-
 int el_put(call *c, const char *kind, const char *id, const json_t *doc)
 {
     store_key k = call_key(c, kind, id);
     return store_put(c->txn, &k, doc, c->err);
+}
+
+int el_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
+{
+    json_t *o = json_object();
+    if (!o) return ferr_oom(c->err);
+    *out = o;
+    return svc_page(c, all, jstr(in, "Marker"), jint(in, "PageSize", 400), o, key, "NextMarker",
+                    "ValidationError");
 }
 
 void el_id(char out[17])
@@ -89,7 +88,7 @@ static int by_rest(call *c, const char *kind, const char *rest, int typed, json_
     char *name = arena_strndup(c->a, rest, (size_t)(slash - rest));
     if (!name) return ferr_oom(c->err);
     json_t *d;
-    int rc = el_get(c, kind, name, &d);
+    int rc = call_doc_get(c, kind, name, &d);
     if (rc != 1) return rc;
     if (!jstr(d, "_id") || strcmp(jstr(d, "_id"), slash + 1)) return 0;
     *doc = d;
@@ -104,24 +103,6 @@ int el_lb_by_arn(call *c, const char *arn, json_t **doc)
 int el_tg_by_arn(call *c, const char *arn, json_t **doc)
 {
     return by_rest(c, EL_TG, el_arn_rest(c, arn, "targetgroup"), 0, doc);
-}
-
-static int collect(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    return json_array_append(ud, doc) ? -1 : 0;
-}
-
-json_t *el_list(call *c, const char *kind, const char *prefix)
-{
-    json_t *all = arena_defer_json(c->a, json_array());
-    if (!all) {
-        ferr_oom(c->err);
-        return NULL;
-    }
-    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect, all, c->err) < 0)
-        return NULL;
-    return all;
 }
 
 json_t *el_view(call *c, const json_t *doc)
@@ -438,7 +419,7 @@ int elbv2_op_create_load_balancer(call *c, json_t *in, json_t **out)
     if (lb_subnets(c, in, type, &azs, vpc) || lb_sgs(c, sgs, vpc) || el_check_tags(c, tags, NULL))
         return -1;
     json_t *have;
-    int rc = el_get(c, EL_LB, name, &have);
+    int rc = call_doc_get(c, EL_LB, name, &have);
     if (rc < 0) return -1;
     if (rc == 1) {
         /* AWS: the same name with the same settings answers the existing load balancer */
@@ -522,7 +503,7 @@ int elbv2_op_describe_load_balancers(call *c, json_t *in, json_t **out)
     } else if (json_array_size(names)) {
         json_array_foreach(names, i, x) {
             json_t *d;
-            int rc = el_get(c, EL_LB, json_string_value(x), &d);
+            int rc = call_doc_get(c, EL_LB, json_string_value(x), &d);
             if (rc < 0) return -1;
             if (!rc)
                 return ferr_set(c->err, 400, "LoadBalancerNotFound",
@@ -530,18 +511,13 @@ int elbv2_op_describe_load_balancers(call *c, json_t *in, json_t **out)
             if (json_array_append(all, lb_out(c, d))) return ferr_oom(c->err);
         }
     } else {
-        json_t *docs = el_list(c, EL_LB, NULL);
+        json_t *docs = call_doc_list(c, EL_LB, NULL);
         if (!docs) return -1;
         json_array_foreach(docs, i, x) {
             if (json_array_append(all, lb_out(c, x))) return ferr_oom(c->err);
         }
     }
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    *out = o;
-    long long max = jint(in, "PageSize", 400);
-    return svc_page(c, all, jstr(in, "Marker"), max, o, "LoadBalancers", "NextMarker",
-                    "ValidationError");
+    return el_page(c, in, all, "LoadBalancers", out);
 }
 
 int elbv2_op_delete_load_balancer(call *c, json_t *in, json_t **out)
@@ -636,7 +612,7 @@ static int tagged(call *c, const char *arn, const char **kind, const char **id, 
     if (listener || (rest = el_arn_rest(c, arn, "listener-rule"))) {
         *kind = listener ? EL_LS : EL_RULE;
         *id = rest;
-        int rc = el_get(c, *kind, rest, doc);
+        int rc = call_doc_get(c, *kind, rest, doc);
         if (rc < 0) return -1;
         if (!rc)
             return listener

@@ -35,15 +35,11 @@ const char *el_arn(call *c, const char *resource);
 const char *el_arn_rest(call *c, const char *arn, const char *kind);
 /* Authorizes elasticloadbalancing:<c->op> on arn ("*" for none). 0 or -1. */
 int el_auth(call *c, const char *arn);
-/* The document kind/id (1, *doc in the arena), 0 when absent, -1. */
-int el_get(call *c, const char *kind, const char *id, json_t **doc);
+/* Stores doc as kind/id (documents are read with call_doc_get/call_doc_list). 0 or -1. */
 int el_put(call *c, const char *kind, const char *id, const json_t *doc);
 /* The load balancer or target group arn names (1 found, *doc in the arena; 0 not). */
 int el_lb_by_arn(call *c, const char *arn, json_t **doc);
 int el_tg_by_arn(call *c, const char *arn, json_t **doc);
-/* Every document of kind in the caller's account and region whose id starts with prefix
- * (NULL: all), as a new array in the arena; NULL with c->err. */
-json_t *el_list(call *c, const char *kind, const char *prefix);
 /* doc without ferry's members (those starting with '_', Attributes, Tags, Targets): AWS's
  * shape. New reference in the arena; NULL with c->oom. */
 json_t *el_view(call *c, const json_t *doc);
@@ -51,6 +47,8 @@ json_t *el_view(call *c, const json_t *doc);
 int el_check_tags(call *c, const json_t *tags, const json_t *have);
 /* A ValidationError with AWS's message. -1. */
 int el_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* *out = {key: a page of all, NextMarker} by in's Marker and PageSize (default 400). */
+int el_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
 /* A 16-digit lowercase hex id (AWS's resource ids in ARNs). */
 void el_id(char out[17]);
 /* {Key: Value} pairs of doc's "Attributes" as [{Key, Value}] (arena); NULL with c->err. */

@@ -213,7 +213,7 @@ static int norm_actions(call *c, const json_t *actions, json_t **out)
 static int ls_load(call *c, const char *arn, const char **id, json_t **doc)
 {
     const char *rest = el_arn_rest(c, arn, "listener");
-    int rc = rest ? el_get(c, EL_LS, rest, doc) : 0;
+    int rc = rest ? call_doc_get(c, EL_LS, rest, doc) : 0;
     if (rc < 0) return -1;
     if (!rc) return ls_not_found(c, arn);
     *id = rest;
@@ -222,7 +222,7 @@ static int ls_load(call *c, const char *arn, const char **id, json_t **doc)
 
 static int port_taken(call *c, const char *lb_rest, long long port, const char *except)
 {
-    json_t *all = el_list(c, EL_LS, arena_printf(c->a, "%s/", lb_rest)), *x;
+    json_t *all = call_doc_list(c, EL_LS, arena_printf(c->a, "%s/", lb_rest)), *x;
     size_t i;
     if (!all) return -1;
     json_array_foreach(all, i, x) {
@@ -331,8 +331,8 @@ int elbv2_op_describe_listeners(call *c, json_t *in, json_t **out)
             return rc < 0 ? -1
                           : ferr_set(c->err, 400, "LoadBalancerNotFound",
                                      "Load balancer '%s' not found", lb_arn);
-        json_t *docs =
-            el_list(c, EL_LS, arena_printf(c->a, "%s/", el_arn_rest(c, lb_arn, "loadbalancer")));
+        json_t *docs = call_doc_list(
+            c, EL_LS, arena_printf(c->a, "%s/", el_arn_rest(c, lb_arn, "loadbalancer")));
         if (!docs) return -1;
         json_array_foreach(docs, i, x) {
             if (json_array_append(all, el_view(c, x))) return ferr_oom(c->err);
@@ -344,11 +344,7 @@ int elbv2_op_describe_listeners(call *c, json_t *in, json_t **out)
             if (json_array_append(all, el_view(c, d))) return ferr_oom(c->err);
         }
     }
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    *out = o;
-    return svc_page(c, all, jstr(in, "Marker"), jint(in, "PageSize", 400), o, "Listeners",
-                    "NextMarker", "ValidationError");
+    return el_page(c, in, all, "Listeners", out);
 }
 
 int elbv2_op_modify_listener(call *c, json_t *in, json_t **out)
@@ -375,7 +371,7 @@ int elbv2_op_modify_listener(call *c, json_t *in, json_t **out)
 /* Deletes listener id and its rules. */
 static int ls_delete(call *c, const char *id)
 {
-    json_t *rules = el_list(c, EL_RULE, arena_printf(c->a, "%s/", id)), *r;
+    json_t *rules = call_doc_list(c, EL_RULE, arena_printf(c->a, "%s/", id)), *r;
     size_t i;
     if (!rules) return -1;
     json_array_foreach(rules, i, r) {
@@ -388,7 +384,7 @@ static int ls_delete(call *c, const char *id)
 
 int el_listeners_delete(call *c, const char *lb_rest)
 {
-    json_t *all = el_list(c, EL_LS, arena_printf(c->a, "%s/", lb_rest)), *x;
+    json_t *all = call_doc_list(c, EL_LS, arena_printf(c->a, "%s/", lb_rest)), *x;
     size_t i;
     if (!all) return -1;
     json_array_foreach(all, i, x) {
@@ -473,7 +469,7 @@ static int norm_conditions(call *c, const json_t *conds, json_t **out)
 
 static int priority_taken(call *c, const char *ls_id, long long prio, const char *except)
 {
-    json_t *all = el_list(c, EL_RULE, arena_printf(c->a, "%s/", ls_id)), *x;
+    json_t *all = call_doc_list(c, EL_RULE, arena_printf(c->a, "%s/", ls_id)), *x;
     size_t i;
     if (!all) return -1;
     json_array_foreach(all, i, x) {
@@ -523,7 +519,7 @@ static int rule_load(call *c, const char *arn, const char **id, json_t **doc, js
     const char *rest = el_arn_rest(c, arn, "listener-rule");
     *ls = NULL;
     if (!rest) return rule_not_found(c, arn);
-    int rc = el_get(c, EL_RULE, rest, doc);
+    int rc = call_doc_get(c, EL_RULE, rest, doc);
     if (rc < 0) return -1;
     *id = rest;
     const char *slash = strrchr(rest, '/');
@@ -531,7 +527,7 @@ static int rule_load(call *c, const char *arn, const char **id, json_t **doc, js
     if (ls_id) *ls_id = lid;
     if (rc == 1) return 0;
     json_t *l;
-    rc = lid ? el_get(c, EL_LS, lid, &l) : 0;
+    rc = lid ? call_doc_get(c, EL_LS, lid, &l) : 0;
     if (rc < 0) return -1;
     if (!rc || strcmp(jstr(l, "_rule"), slash + 1)) return rule_not_found(c, arn);
     *ls = l;
@@ -571,7 +567,7 @@ int elbv2_op_describe_rules(call *c, json_t *in, json_t **out)
     if (ls_arn) {
         const char *id;
         if (ls_load(c, ls_arn, &id, &ls)) return -1;
-        json_t *docs = el_list(c, EL_RULE, arena_printf(c->a, "%s/", id));
+        json_t *docs = call_doc_list(c, EL_RULE, arena_printf(c->a, "%s/", id));
         if (!docs) return -1;
         json_array_foreach(docs, i, x) {
             if (json_array_append(all, x)) return ferr_oom(c->err);
@@ -591,11 +587,7 @@ int elbv2_op_describe_rules(call *c, json_t *in, json_t **out)
     if (ls_arn) qsort(v, n, sizeof(*v), by_priority);
     for (i = 0; i < n; i++)
         if (json_array_append(sorted, el_view(c, v[i]))) return ferr_oom(c->err);
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    *out = o;
-    return svc_page(c, sorted, jstr(in, "Marker"), jint(in, "PageSize", 400), o, "Rules",
-                    "NextMarker", "ValidationError");
+    return el_page(c, in, sorted, "Rules", out);
 }
 
 int elbv2_op_modify_rule(call *c, json_t *in, json_t **out)
@@ -665,7 +657,7 @@ int elbv2_op_set_rule_priorities(call *c, json_t *in, json_t **out)
     const char *lid;
     json_t *unused;
     json_object_foreach(touched, lid, unused) {
-        json_t *all = el_list(c, EL_RULE, arena_printf(c->a, "%s/", lid)), *y;
+        json_t *all = call_doc_list(c, EL_RULE, arena_printf(c->a, "%s/", lid)), *y;
         size_t j;
         if (!all) return -1;
         json_array_foreach(all, i, x) {

@@ -30,14 +30,6 @@ static int del_gone_ok(cfn_pctx *p, const char *op, json_t *in, const char *gone
     return rc;
 }
 
-static int numeric(const char *s)
-{
-    if (!s || !*s) return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s)) return 0;
-    return 1;
-}
-
 /* Actions and conditions as the API takes them: CloudFormation's templates give numbers as
  * text (Weight: "50") and text as numbers (a redirect's Port: 443). New reference. */
 static json_t *coerce(const json_t *v, const char *key)
@@ -58,15 +50,11 @@ static json_t *coerce(const json_t *v, const char *key)
     }
     int to_int =
         key && (!strcmp(key, "Weight") || !strcmp(key, "Order") || !strcmp(key, "DurationSeconds"));
-    if (to_int && json_is_string(v) && numeric(json_string_value(v)))
-        return json_integer(atoll(json_string_value(v)));
     int to_str = key && (!strcmp(key, "Port") || !strcmp(key, "StatusCode"));
-    if (to_str && json_is_integer(v)) {
-        char b[32];
-        snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-        return json_string(b);
-    }
-    return json_deep_copy(v);
+    json_t *n = to_int && json_is_string(v)   ? prov_as_int(v)
+                : to_str && json_is_number(v) ? prov_as_str(v)
+                                              : NULL;
+    return n ? n : json_deep_copy(v);
 }
 
 static json_t *tags_of(cfn_pctx *p, const json_t *pr)
@@ -304,9 +292,8 @@ static json_t *targets_minus(const json_t *list, const json_t *other)
             found |= prov_same(json_object_get(t, "Id"), json_object_get(u, "Id")) &&
                      jint(t, "Port", -1) == jint(u, "Port", -1);
         }
-        json_t *c = coerce(t, NULL), *port = c ? json_object_get(c, "Port") : NULL;
-        if (c && json_is_string(port) && numeric(json_string_value(port)))
-            rc |= json_object_set_new(c, "Port", json_integer(atoll(json_string_value(port))));
+        json_t *c = json_deep_copy(t), *port = c ? prov_as_int(json_object_get(c, "Port")) : NULL;
+        if (port) rc |= json_object_set_new(c, "Port", port);
         if (!found)
             rc |= json_array_append_new(out, c);
         else

@@ -39,7 +39,7 @@ static int save(call *c, const json_t *d)
 
 int el_tg_in_use(call *c, const char *tg_arn, json_t *lbs)
 {
-    json_t *ls = el_list(c, EL_LS, NULL), *rules = el_list(c, EL_RULE, NULL), *x;
+    json_t *ls = call_doc_list(c, EL_LS, NULL), *rules = call_doc_list(c, EL_RULE, NULL), *x;
     if (!ls || !rules) return -1;
     int used = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -203,7 +203,7 @@ int elbv2_op_create_target_group(call *c, json_t *in, json_t **out)
     if (bad) return ferr_oom(c->err);
     if (health_settings(c, doc, in) || el_check_tags(c, tags, NULL)) return -1;
     json_t *have;
-    int rc = el_get(c, EL_TG, name, &have);
+    int rc = call_doc_get(c, EL_TG, name, &have);
     if (rc < 0) return -1;
     if (rc == 1) {
         /* AWS: the same name and settings answer the existing group */
@@ -255,7 +255,7 @@ int elbv2_op_describe_target_groups(call *c, json_t *in, json_t **out)
     if (json_array_size(arns) || json_array_size(names)) {
         json_array_foreach(arns ? arns : names, i, x) {
             const char *s = json_string_value(x);
-            int rc = arns ? el_tg_by_arn(c, s, &d) : el_get(c, EL_TG, s, &d);
+            int rc = arns ? el_tg_by_arn(c, s, &d) : call_doc_get(c, EL_TG, s, &d);
             if (rc < 0) return -1;
             if (!rc)
                 return ferr_set(c->err, 400, "TargetGroupNotFound",
@@ -270,7 +270,7 @@ int elbv2_op_describe_target_groups(call *c, json_t *in, json_t **out)
                 return ferr_set(c->err, 400, "LoadBalancerNotFound", "Load balancer '%s' not found",
                                 lb);
         }
-        json_t *docs = el_list(c, EL_TG, NULL);
+        json_t *docs = call_doc_list(c, EL_TG, NULL);
         if (!docs) return -1;
         json_array_foreach(docs, i, x) {
             json_t *v = tg_out(c, x);
@@ -284,11 +284,7 @@ int elbv2_op_describe_target_groups(call *c, json_t *in, json_t **out)
             if (hit && json_array_append(all, v)) return ferr_oom(c->err);
         }
     }
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    *out = o;
-    return svc_page(c, all, jstr(in, "Marker"), jint(in, "PageSize", 400), o, "TargetGroups",
-                    "NextMarker", "ValidationError");
+    return el_page(c, in, all, "TargetGroups", out);
 }
 
 int elbv2_op_modify_target_group(call *c, json_t *in, json_t **out)
