@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "iam/grammar.h"
 #include "iam/policy.h"
 #include "jpos.h"
 #include "proto/model.h"
@@ -831,8 +832,9 @@ static void check_condition(ctx *x, const jpos_node *c)
                 continue;
             }
             char msg[256];
-            if (!op_bad && engine_accepts(x, op, key, vals, msg, sizeof(msg))) {
-                if (!strncmp(msg, "Invalid Condition type", 22)) {
+            if (!op_bad && (!iam_condition_operator_known(op) ||
+                            engine_accepts(x, op, key, vals, msg, sizeof(msg)))) {
+                if (!iam_condition_operator_known(op)) {
                     pop(x);
                     add(x, &INVALID_CONDITION_OPERATOR, block, NULL,
                         "The condition operator %s is not valid. Use a valid condition operator.",
