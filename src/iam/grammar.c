@@ -24,6 +24,22 @@ static const char *const STMT_KEYS[] = {"Sid",          "Effect",      "Principa
                                         "NotPrincipal", "Action",      "NotAction",
                                         "Resource",     "NotResource", "Condition"};
 
+static const char *const TOP_KEYS[] = {"Version", "Id", "Statement"};
+
+/* 1 when o is an object whose keys are all among names (case-sensitive, as AWS reads them). */
+static int keys_within(json_t *o, const char *const *names, size_t n)
+{
+    if (!json_is_object(o)) return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        size_t i = 0;
+        while (i < n && strcmp(k, names[i])) i++;
+        if (i == n) return 0;
+    }
+    return 1;
+}
+
 /* Policy documents kept by IAM itself (not by the service owning a resource). */
 static int kind_identity(int kind)
 {
@@ -98,14 +114,7 @@ static int condition_syntax_ok(json_t *c)
 
 static int stmt_syntax_ok(json_t *s)
 {
-    if (!json_is_object(s)) return 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(s, k, v) {
-        size_t i = 0;
-        while (i < sizeof(STMT_KEYS) / sizeof(STMT_KEYS[0]) && strcmp(k, STMT_KEYS[i])) i++;
-        if (i == sizeof(STMT_KEYS) / sizeof(STMT_KEYS[0])) return 0;
-    }
+    if (!keys_within(s, STMT_KEYS, sizeof(STMT_KEYS) / sizeof(STMT_KEYS[0]))) return 0;
     if (json_object_get(s, "Action") && json_object_get(s, "NotAction")) return 0;
     if (json_object_get(s, "Resource") && json_object_get(s, "NotResource")) return 0;
     if (json_object_get(s, "Principal") && json_object_get(s, "NotPrincipal")) return 0;
@@ -131,12 +140,7 @@ static int stmt_syntax_ok(json_t *s)
 
 static int doc_syntax_ok(json_t *root)
 {
-    if (!json_is_object(root)) return 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(root, k, v) {
-        if (strcmp(k, "Version") && strcmp(k, "Id") && strcmp(k, "Statement")) return 0;
-    }
+    if (!keys_within(root, TOP_KEYS, sizeof(TOP_KEYS) / sizeof(TOP_KEYS[0]))) return 0;
     json_t *ver = json_object_get(root, "Version");
     if (ver && (!json_is_string(ver) || (strcmp(json_string_value(ver), "2012-10-17") &&
                                          strcmp(json_string_value(ver), "2008-10-17"))))
