@@ -385,7 +385,8 @@ static int legacy_resource_ok(const char *r)
     return c2 && c2[1] && c2[1] != ':';
 }
 
-/* "*" or "vendor:name"; the name is free text, the vendor letters, digits, '-' and '.'. */
+/* "*" or "vendor:name"; the name is free text, the vendor letters, digits, '-', '.' and
+ * wildcards (IAM takes "s3*:Get*"; Access Analyzer suggests naming the service). */
 static int action_ok(json_t *v, ferr *e)
 {
     for (size_t i = 0; i < list_n(v); i++) {
@@ -400,7 +401,7 @@ static int action_ok(json_t *v, ferr *e)
         size_t vl = (size_t)(colon - s);
         if (vl == 1 && s[0] == '*') continue;
         for (size_t k = 0; k < vl; k++)
-            if (!isalnum((unsigned char)s[k]) && s[k] != '-' && s[k] != '.')
+            if (!isalnum((unsigned char)s[k]) && !strchr("-.*?", s[k]))
                 return MALFORMED(e, "Vendor %.*s is not valid", (int)vl, s);
     }
     return 0;
