@@ -326,3 +326,72 @@ def test_change_survives_kill9(ferry):
         assert "d.durable.example.com." in [s["Name"] for s in sets]
     finally:
         f.close()
+
+
+TEMPLATE = """
+Resources:
+  Zone:
+    Type: AWS::Route53::HostedZone
+    Properties:
+      Name: stack.example.com
+      HostedZoneConfig: {Comment: from a stack}
+      HostedZoneTags: [{Key: team, Value: net}]
+  Check:
+    Type: AWS::Route53::HealthCheck
+    Properties:
+      HealthCheckConfig: {Type: TCP, IPAddress: 127.0.0.1, Port: 9, RequestInterval: 30}
+  Www:
+    Type: AWS::Route53::RecordSet
+    Properties:
+      HostedZoneName: stack.example.com.
+      Name: www.stack.example.com
+      Type: A
+      TTL: "60"
+      ResourceRecords: [192.0.2.1]
+  Group:
+    Type: AWS::Route53::RecordSetGroup
+    Properties:
+      HostedZoneId: !Ref Zone
+      RecordSets:
+        - {Name: api.stack.example.com, Type: A, TTL: "30", ResourceRecords: [192.0.2.2],
+           SetIdentifier: blue, Weight: 1}
+        - {Name: api.stack.example.com, Type: A, TTL: "30", ResourceRecords: [192.0.2.3],
+           SetIdentifier: green, Weight: 3, HealthCheckId: !Ref Check}
+        - Name: alias.stack.example.com
+          Type: A
+          AliasTarget: {HostedZoneId: !Ref Zone, DNSName: www.stack.example.com}
+    DependsOn: Www
+Outputs:
+  ZoneId: {Value: !Ref Zone}
+  ZoneAttr: {Value: !GetAtt Zone.Id}
+  NameServers: {Value: !Join [",", !GetAtt Zone.NameServers]}
+  Check: {Value: !GetAtt Check.HealthCheckId}
+  Www: {Value: !Ref Www}
+"""
+
+
+def test_cloudformation(ferry):
+    from ferrytest import stack_wait
+    cfn = ferry.client("cloudformation", "prod", region="eu-west-1")
+    r53 = ferry.client("route53", "prod")
+    cfn.create_stack(StackName="dns", TemplateBody=TEMPLATE)
+    s = stack_wait(cfn, "dns")
+    assert s["StackStatus"] == "CREATE_COMPLETE", cfn.describe_stack_events(StackName="dns")
+    out = {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}
+    zid = out["ZoneId"]
+    assert out["ZoneAttr"] == zid and len(out["NameServers"].split(",")) == 4
+    assert out["Www"] == "www.stack.example.com"
+    z = r53.get_hosted_zone(Id=zid)["HostedZone"]
+    assert z["Config"]["Comment"] == "from a stack"
+    sets = r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]
+    got = {(x["Name"], x.get("SetIdentifier")): x for x in sets}
+    assert got[("api.stack.example.com.", "green")]["HealthCheckId"] == out["Check"]
+    assert got[("api.stack.example.com.", "blue")]["Weight"] == 1
+    assert got[("alias.stack.example.com.", None)]["AliasTarget"]["DNSName"] == "www.stack.example.com."
+    assert got[("www.stack.example.com.", None)]["TTL"] == 60
+    tags = r53.list_tags_for_resource(ResourceType="hostedzone", ResourceId=zid)
+    assert {"Key": "team", "Value": "net"} in tags["ResourceTagSet"]["Tags"]
+    cfn.delete_stack(StackName="dns")
+    assert stack_wait(cfn, "dns") is None
+    raises(r53.get_hosted_zone, "NoSuchHostedZone", Id=zid)
+    raises(r53.get_health_check, "NoSuchHealthCheck", HealthCheckId=out["Check"])
