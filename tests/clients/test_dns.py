@@ -263,3 +263,47 @@ def test_malformed_queries_dropped(ferry):
     with socket.create_connection(ferry.dns, timeout=2) as c:
         c.sendall(b"\x00\x05abc")  # a short message, then the peer goes away
     assert udp(ferry.dns, "www.dns.example.com", "A")[0] == 0
+
+
+def resolvers(ferry, want, timeout=5):
+    deadline = time.time() + timeout
+    while True:
+        info = json.loads(urllib.request.urlopen(ferry.endpoint + "/_ferry/dns").read())
+        got = {r["VpcId"]: (r["Address"], r["Port"]) for r in info["Resolvers"]}
+        if all(v in got for v in want):
+            return got
+        assert time.time() < deadline, f"resolvers {got} never listed {want}"
+        time.sleep(0.05)
+
+
+def test_private_zone_per_vpc_resolver(ferry):
+    def vpc(profile, cidr):
+        try:
+            return ferry.client("ec2", profile, region="us-east-1").create_vpc(
+                CidrBlock=cidr)["Vpc"]["VpcId"]
+        except Exception as e:  # EC2 lands in its own branch
+            if "NotImplemented" in str(e) or "UnknownService" in str(e):
+                pytest.skip("EC2 VPCs are not there yet")
+            raise
+    r53 = ferry.client("route53")
+    v1, v2, v3 = vpc("management", "10.1.0.0/16"), vpc("management", "10.2.0.0/16"), vpc("dev", "10.3.0.0/16")
+    zid = r53.create_hosted_zone(Name="svc.internal", CallerReference=str(uuid.uuid4()),
+                                 VPC={"VPCRegion": "us-east-1", "VPCId": v1})["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [
+        change("CREATE", "x.svc.internal", "A", ["10.1.0.5"])]})
+    res = resolvers(ferry, [v1, v2, v3])
+    assert len({res[v1][0], res[v2][0], res[v3][0]}) == 3
+    assert udp(res[v1], "x.svc.internal", "A") == (0, [(1, "10.1.0.5")], [])
+    assert tcp(res[v1], "x.svc.internal", "A")[1] == [(1, "10.1.0.5")]
+    assert dig(res[v1], "x.svc.internal") == ["10.1.0.5"]
+    # another VPC's resolver and the public address do not answer the private zone
+    assert udp(res[v2], "x.svc.internal", "A")[0] == 5
+    assert udp(ferry.dns, "x.svc.internal", "A")[0] == 5
+    # public zones are answered at every resolver
+    assert udp(res[v2], "www.dns.example.com", "A")[0] == 0
+    # a cross-account association makes the zone answer at the other account's VPC
+    r53.create_vpc_association_authorization(HostedZoneId=zid, VPC={"VPCRegion": "us-east-1",
+                                                                     "VPCId": v3})
+    ferry.client("route53", "dev").associate_vpc_with_hosted_zone(
+        HostedZoneId=zid, VPC={"VPCRegion": "us-east-1", "VPCId": v3})
+    assert udp(res[v3], "x.svc.internal", "A")[1] == [(1, "10.1.0.5")]

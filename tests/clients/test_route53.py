@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from ferrytest import Ferry, raises
+from ferrytest import Ferry, acct, raises
 
 
 @pytest.fixture(scope="module")
@@ -395,3 +395,54 @@ def test_cloudformation(ferry):
     assert stack_wait(cfn, "dns") is None
     raises(r53.get_hosted_zone, "NoSuchHostedZone", Id=zid)
     raises(r53.get_health_check, "NoSuchHealthCheck", HealthCheckId=out["Check"])
+
+
+def vpc(ferry, profile, cidr):
+    ec2 = ferry.client("ec2", profile, region="us-east-1")
+    try:
+        return ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    except Exception as e:  # EC2 lands in its own branch
+        if "NotImplemented" in str(e) or "UnknownService" in str(e):
+            pytest.skip("EC2 VPCs are not there yet")
+        raise
+
+
+def test_private_zone_cross_account(ferry):
+    owner, other = ferry.client("route53"), ferry.client("route53", "dev")
+    va, vb = vpc(ferry, "management", "10.10.0.0/16"), vpc(ferry, "dev", "10.20.0.0/16")
+    A = lambda v: {"VPCRegion": "us-east-1", "VPCId": v}  # noqa: E731
+    raises(owner.create_hosted_zone, "InvalidVPCId", Name="x.internal", CallerReference=ref(),
+           VPC=A("vpc-0123456789abcdef0"))
+    raises(owner.create_hosted_zone, "InvalidInput", Name="x.internal", CallerReference=ref(),
+           HostedZoneConfig={"PrivateZone": True})
+    out = owner.create_hosted_zone(Name="corp.internal", CallerReference=ref(), VPC=A(va),
+                                   HostedZoneConfig={"PrivateZone": True, "Comment": "p"})
+    zid = out["HostedZone"]["Id"]
+    assert out["HostedZone"]["Config"]["PrivateZone"] is True and out["VPC"] == A(va)
+    assert "DelegationSet" not in out
+    # the VPC's owner cannot associate before the zone's owner authorizes it
+    raises(other.associate_vpc_with_hosted_zone, "NotAuthorizedException", status=401,
+           HostedZoneId=zid, VPC=A(vb))
+    owner.create_vpc_association_authorization(HostedZoneId=zid, VPC=A(vb))
+    assert owner.list_vpc_association_authorizations(HostedZoneId=zid)["VPCs"] == [A(vb)]
+    r = ferry.aws("route53", "associate-vpc-with-hosted-zone", "--hosted-zone-id", zid,
+                  "--vpc", f"VPCRegion=us-east-1,VPCId={vb}", profile="dev")
+    time.sleep(0.35)
+    r = ferry.aws("route53", "get-change", "--id", r.json["ChangeInfo"]["Id"], profile="dev")
+    assert r.json["ChangeInfo"]["Status"] == "INSYNC"
+    assert owner.get_hosted_zone(Id=zid)["VPCs"] == [A(va), A(vb)]
+    by = other.list_hosted_zones_by_vpc(VPCId=vb, VPCRegion="us-east-1")["HostedZoneSummaries"]
+    assert by == [{"HostedZoneId": zid.split("/")[-1], "Name": "corp.internal.",
+                   "Owner": {"OwningAccount": acct(ferry, "management")}}]
+    raises(other.associate_vpc_with_hosted_zone, "ConflictingDomainExists", HostedZoneId=zid,
+           VPC=A(vb))
+    owner.delete_vpc_association_authorization(HostedZoneId=zid, VPC=A(vb))
+    assert owner.list_vpc_association_authorizations(HostedZoneId=zid)["VPCs"] == []
+    other.disassociate_vpc_from_hosted_zone(HostedZoneId=zid, VPC=A(vb))
+    raises(owner.disassociate_vpc_from_hosted_zone, "LastVPCAssociation", HostedZoneId=zid,
+           VPC=A(va))
+    raises(owner.disassociate_vpc_from_hosted_zone, "VPCAssociationNotFound", HostedZoneId=zid,
+           VPC=A(vb))
+    public = zone(owner, "pub.example.com")
+    raises(owner.associate_vpc_with_hosted_zone, "PublicZoneVPCAssociation", HostedZoneId=public,
+           VPC=A(va))
