@@ -342,6 +342,7 @@ Resources:
       HealthCheckConfig: {Type: TCP, IPAddress: 127.0.0.1, Port: 9, RequestInterval: 30}
   Www:
     Type: AWS::Route53::RecordSet
+    DependsOn: Zone
     Properties:
       HostedZoneName: stack.example.com.
       Name: www.stack.example.com
@@ -392,7 +393,8 @@ def test_cloudformation(ferry):
     tags = r53.list_tags_for_resource(ResourceType="hostedzone", ResourceId=zid)
     assert {"Key": "team", "Value": "net"} in tags["ResourceTagSet"]["Tags"]
     cfn.delete_stack(StackName="dns")
-    assert stack_wait(cfn, "dns") is None
+    gone = stack_wait(cfn, "dns")
+    assert gone is None, cfn.describe_stack_events(StackName="dns")["StackEvents"][:3]
     raises(r53.get_hosted_zone, "NoSuchHostedZone", Id=zid)
     raises(r53.get_health_check, "NoSuchHealthCheck", HealthCheckId=out["Check"])
 

@@ -148,6 +148,7 @@ typedef struct vpc_ud {
     store_txn *t;
     int next; /* resolvers already allocated */
     int added;
+    int dry; /* only count the VPCs that have none */
     ferr *e;
 } vpc_ud;
 
@@ -170,6 +171,10 @@ static int vpc_cb(void *ud, const char *account, const char *region, const char 
     int rc = store_get(u->t, &k, &d, u->e);
     json_decref(d);
     if (rc) return rc < 0 ? -1 : 0;
+    if (u->dry) {
+        u->added++;
+        return 0;
+    }
     if (u->next >= 254 * 254) return 0;
     int n = u->next++;
     char addr[32];
@@ -183,7 +188,8 @@ static int vpc_cb(void *ud, const char *account, const char *region, const char 
     return 0;
 }
 
-/* Gives every VPC its resolver address (once, stored), then binds those not bound yet. */
+/* Gives every VPC its resolver address (once, stored), then binds those not bound yet. A
+ * read transaction looks first: the write lock is taken only when a VPC is new. */
 static void refresh_vpcs(void)
 {
     double now = clock_now();
@@ -191,16 +197,25 @@ static void refresh_vpcs(void)
     D.vpcs_at = now;
     ferr e = {0};
     store_txn *t = NULL;
-    if (store_begin(D.env->st, 1, &t, &e)) return;
-    vpc_ud u = {t, 0, 0, &e};
-    if (store_list(t, ROUTE53_RESOLVER_KIND, "", "", NULL, NULL, 0, count_cb, &u.next, &e) < 0 ||
-        ec2_vpc_each(t, vpc_cb, &u, &e)) {
-        store_rollback(t);
-        return;
-    }
-    if (u.added ? store_commit(t, &e) : (store_rollback(t), 0)) {
-        log_error("dns: resolvers: %s", e.message);
-        return;
+    for (int write = 0; write < 2; write++) {
+        if (store_begin(D.env->st, write, &t, &e)) return;
+        vpc_ud u = {t, 0, 0, !write, &e};
+        if (store_list(t, ROUTE53_RESOLVER_KIND, "", "", NULL, NULL, 0, count_cb, &u.next, &e) <
+                0 ||
+            ec2_vpc_each(t, vpc_cb, &u, &e)) {
+            store_rollback(t);
+            log_error("dns: resolvers: %s", e.message);
+            return;
+        }
+        if (!write || !u.added) {
+            store_rollback(t);
+            if (!u.added) break;
+            continue;
+        }
+        if (store_commit(t, &e)) {
+            log_error("dns: resolvers: %s", e.message);
+            return;
+        }
     }
     json_t *all = json_array();
     if (!all || store_begin(D.env->st, 0, &t, &e)) {
