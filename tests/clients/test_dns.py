@@ -300,7 +300,8 @@ def test_private_zone_per_vpc_resolver(ferry):
     assert udp(res[v2], "x.svc.internal", "A")[0] == 5
     assert udp(ferry.dns, "x.svc.internal", "A")[0] == 5
     # public zones are answered at every resolver
-    assert udp(res[v2], "www.dns.example.com", "A")[0] == 0
+    zone(r53, "pubv.example.com", change("CREATE", "www.pubv.example.com", "A", ["192.0.2.8"]))
+    assert udp(res[v2], "www.pubv.example.com", "A")[1] == [(1, "192.0.2.8")]
     # a cross-account association makes the zone answer at the other account's VPC
     r53.create_vpc_association_authorization(HostedZoneId=zid, VPC={"VPCRegion": "us-east-1",
                                                                      "VPCId": v3})
