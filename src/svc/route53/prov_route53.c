@@ -11,6 +11,16 @@
 #include "engine/stacks/prov_int.h"
 #include "route53_int.h"
 
+/* The template's tags on a new zone or health check. */
+static int add_tags(cfn_pctx *p, const char *type, const char *id, const json_t *tags)
+{
+    if (!json_array_size(tags)) return 0;
+    return prov_call(
+        p, "route53", "ChangeTagsForResource",
+        json_pack("{s:s, s:s, s:O}", "ResourceType", type, "ResourceId", id, "AddTags", tags),
+        NULL);
+}
+
 /* ---- HostedZone ---- */
 
 static const prov_prop zone_schema[] = {
@@ -96,12 +106,7 @@ static int zone_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
                                 vpc_in(json_array_get(vpcs, i))),
                       NULL))
             return prov_undo(p, zone_del, *id, pr);
-    json_t *tags = json_object_get(pr, "HostedZoneTags");
-    if (json_array_size(tags) &&
-        prov_call(p, "route53", "ChangeTagsForResource",
-                  json_pack("{s:s, s:s, s:O}", "ResourceType", "hostedzone", "ResourceId", *id,
-                            "AddTags", tags),
-                  NULL))
+    if (add_tags(p, "hostedzone", *id, json_object_get(pr, "HostedZoneTags")))
         return prov_undo(p, zone_del, *id, pr);
     return 0;
 }
@@ -536,14 +541,7 @@ static int hc_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id
     *id = strdup(jstr(json_object_get(out, "HealthCheck"), "Id"));
     json_decref(out);
     if (!*id) return ferr_oom(p->e);
-    json_t *tags = json_object_get(pr, "HealthCheckTags");
-    if (json_array_size(tags) &&
-        prov_call(p, "route53", "ChangeTagsForResource",
-                  json_pack("{s:s, s:s, s:O}", "ResourceType", "healthcheck", "ResourceId", *id,
-                            "AddTags", tags),
-                  NULL))
-        return -1;
-    return 0;
+    return add_tags(p, "healthcheck", *id, json_object_get(pr, "HealthCheckTags"));
 }
 
 static int hc_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,

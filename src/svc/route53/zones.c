@@ -367,16 +367,21 @@ static const char *auth_id(call *c, const char *zone, const json_t *vpc)
     return arena_printf(c->a, "%s/%s/%s", zone, jstr(vpc, "VPCRegion"), jstr(vpc, "VPCId"));
 }
 
+/* The zone of in's HostedZoneId, in whichever account (the VPC's owner acts on another
+ * account's zone), authorized for action: 0 (*z, *owner) or -1. */
+static int any_zone(call *c, const char *action, json_t *in, json_t **z, const char **owner)
+{
+    if (route53_zone_load(c, jstr(in, "HostedZoneId"), z, owner) <= 0) return -1;
+    call_resource(c, "AWS::Route53::HostedZone", jstr(*z, "Id"));
+    return call_authorize(c, action, zone_arn(c, jstr(*z, "Id")));
+}
+
 int route53_op_associate_vpc_with_hosted_zone(call *c, json_t *in, json_t **out)
 {
     json_t *z;
     const char *owner;
     const json_t *vpc = json_object_get(in, "VPC");
-    int rc = route53_zone_load(c, jstr(in, "HostedZoneId"), &z, &owner);
-    if (rc <= 0) return -1;
-    call_resource(c, "AWS::Route53::HostedZone", jstr(z, "Id"));
-    if (call_authorize(c, "route53:AssociateVPCWithHostedZone", zone_arn(c, jstr(z, "Id"))))
-        return -1;
+    if (any_zone(c, "route53:AssociateVPCWithHostedZone", in, &z, &owner)) return -1;
     char vowner[13] = "";
     if (vpc_check(c, vpc, vowner)) return -1;
     if (strcmp(owner, c->account) || strcmp(vowner, c->account)) {
@@ -422,11 +427,7 @@ int route53_op_disassociate_vpc_from_hosted_zone(call *c, json_t *in, json_t **o
     json_t *z;
     const char *owner;
     const json_t *vpc = json_object_get(in, "VPC");
-    int rc = route53_zone_load(c, jstr(in, "HostedZoneId"), &z, &owner);
-    if (rc <= 0) return -1;
-    call_resource(c, "AWS::Route53::HostedZone", jstr(z, "Id"));
-    if (call_authorize(c, "route53:DisassociateVPCFromHostedZone", zone_arn(c, jstr(z, "Id"))))
-        return -1;
+    if (any_zone(c, "route53:DisassociateVPCFromHostedZone", in, &z, &owner)) return -1;
     json_t *vpcs = json_object_get(z, "VPCs");
     size_t i, at = (size_t)-1;
     json_t *v;
