@@ -29,11 +29,12 @@ int route53_invalid_input(call *c, const char *fmt, ...)
 void route53_id(char prefix, char out[24])
 {
     static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    unsigned char r[20];
+    /* 20 characters, as AWS's zone ids: "/hostedzone/" and the id fit the model's 32 */
+    unsigned char r[19];
     ids_random(r, sizeof(r));
     out[0] = prefix;
-    for (int i = 0; i < 20; i++) out[i + 1] = al[r[i] % 36];
-    out[21] = 0;
+    for (int i = 0; i < 19; i++) out[i + 1] = al[r[i] % 36];
+    out[20] = 0;
 }
 
 const char *route53_bare_id(const char *id)

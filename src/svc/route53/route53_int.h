@@ -24,7 +24,7 @@
 #define R53_NAME_MAX    1024
 
 /* ---- route53.c ---- */
-/* "Z" + 20 upper-case letters and digits (and C... for changes) */
+/* "Z" + 19 upper-case letters and digits (and C... for changes) */
 void route53_id(char prefix, char out[24]);
 /* Strips "/hostedzone/" or "/change/" (clients send either form). */
 const char *route53_bare_id(const char *id);
