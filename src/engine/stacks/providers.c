@@ -44,6 +44,9 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/route53/prov_route53.c */
+extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53_record_set,
+    cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -103,6 +106,10 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_route53_hosted_zone,
+    &cfn_provider_route53_record_set,
+    &cfn_provider_route53_record_set_group,
+    &cfn_provider_route53_health_check,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
