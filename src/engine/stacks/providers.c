@@ -48,6 +48,13 @@ extern const cfn_provider cfn_provider_codepipeline_pipeline;
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
 
+/* EC2 networking (src/svc/ec2/prov_ec2.c, prov_sg.c) */
+extern const cfn_provider cfn_provider_ec2_vpc, cfn_provider_ec2_subnet,
+    cfn_provider_ec2_route_table, cfn_provider_ec2_route,
+    cfn_provider_ec2_subnet_route_table_association, cfn_provider_ec2_internet_gateway,
+    cfn_provider_ec2_vpc_gateway_attachment, cfn_provider_ec2_nat_gateway, cfn_provider_ec2_eip,
+    cfn_provider_ec2_security_group, cfn_provider_ec2_security_group_ingress,
+    cfn_provider_ec2_security_group_egress, cfn_provider_ec2_vpc_endpoint;
 static const cfn_provider *const registry[] = {
     &cfn_provider_cfn_stack,
     &cfn_provider_cfn_waitcondition,
@@ -103,6 +110,19 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_ec2_vpc,
+    &cfn_provider_ec2_subnet,
+    &cfn_provider_ec2_route_table,
+    &cfn_provider_ec2_route,
+    &cfn_provider_ec2_subnet_route_table_association,
+    &cfn_provider_ec2_internet_gateway,
+    &cfn_provider_ec2_vpc_gateway_attachment,
+    &cfn_provider_ec2_nat_gateway,
+    &cfn_provider_ec2_eip,
+    &cfn_provider_ec2_security_group,
+    &cfn_provider_ec2_security_group_ingress,
+    &cfn_provider_ec2_security_group_egress,
+    &cfn_provider_ec2_vpc_endpoint,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
