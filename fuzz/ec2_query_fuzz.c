@@ -11,22 +11,29 @@
 #include "fuzz_proto.h"
 #include "http/hreq.h"
 
+static hdr form_type[1] = {{"content-type", "application/x-www-form-urlencoded"}};
+
+/* EC2's clients POST the form to the regional endpoint's root. */
+static hreq ec2_post(const char *body)
+{
+    return (hreq){.method = "POST",
+                  .raw_path = "/",
+                  .raw_query = "",
+                  .host = "ec2.us-east-1.localhost",
+                  .headers = form_type,
+                  .nheaders = 1,
+                  .body = (const unsigned char *)body,
+                  .body_len = strlen(body)};
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     arena *a = arena_new(0);
     char *in = arena_strndup(a, (const char *)data, size);
-    if (!in) goto out;
-    hdr h[1] = {{"content-type", "application/x-www-form-urlencoded"}};
-    hreq r = {.method = "POST",
-              .raw_path = "/",
-              .raw_query = "",
-              .host = "ec2.us-east-1.localhost",
-              .headers = h,
-              .nheaders = 1,
-              .body = (const unsigned char *)in,
-              .body_len = strlen(in)};
-    fuzz_proto_roundtrip(a, &r, "ec2");
-out:
+    if (in) {
+        hreq r = ec2_post(in);
+        fuzz_proto_roundtrip(a, &r, "ec2");
+    }
     arena_free(a);
     return 0;
 }
