@@ -335,6 +335,13 @@ static int igw_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
                            spec ? json_pack("{s:o}", "TagSpecifications", spec) : NULL, id, NULL);
 }
 
+/* GetAtt of a resource whose only attribute is its id, under the name s->data. */
+static int id_named(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
+{
+    *attrs = json_pack("{s:s}", (const char *)s->data, id);
+    return *attrs ? 0 : ferr_oom(p->e);
+}
+
 static int tags_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
                        const json_t *np)
 {
@@ -342,24 +349,11 @@ static int tags_change(const prov_shape *s, cfn_pctx *p, const char *id, const j
     return prov_ec2_sync_tags(p, id, np);
 }
 
-static int rtb_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
-{
-    (void)s;
-    *attrs = json_pack("{s:s}", "RouteTableId", id);
-    return *attrs ? 0 : ferr_oom(p->e);
-}
-
-static int igw_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
-{
-    (void)s;
-    *attrs = json_pack("{s:s}", "InternetGatewayId", id);
-    return *attrs ? 0 : ferr_oom(p->e);
-}
-
 static const prov_shape rtb_shape = {.schema = rtb_schema,
                                      .make = rtb_make,
                                      .change = tags_change,
-                                     .attrs = rtb_attrs,
+                                     .attrs = id_named,
+                                     .data = "RouteTableId",
                                      .del = rtb_del};
 static const char *const rtb_replace[] = {"VpcId", NULL};
 const cfn_provider cfn_provider_ec2_route_table = {
@@ -367,7 +361,8 @@ const cfn_provider cfn_provider_ec2_route_table = {
 static const prov_shape igw_shape = {.schema = igw_schema,
                                      .make = igw_make,
                                      .change = tags_change,
-                                     .attrs = igw_attrs,
+                                     .attrs = id_named,
+                                     .data = "InternetGatewayId",
                                      .del = igw_del};
 const cfn_provider cfn_provider_ec2_internet_gateway = {
     .type = "AWS::EC2::InternetGateway", .shape = &igw_shape, .del = igw_del};
@@ -517,15 +512,8 @@ static int assoc_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
                            id, NULL);
 }
 
-static int id_attr(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
-{
-    (void)s;
-    *attrs = json_pack("{s:s}", "Id", id);
-    return *attrs ? 0 : ferr_oom(p->e);
-}
-
 static const prov_shape assoc_shape = {
-    .schema = assoc_schema, .make = assoc_make, .attrs = id_attr, .del = assoc_del};
+    .schema = assoc_schema, .make = assoc_make, .attrs = prov_shape_id_attrs, .del = assoc_del};
 static const char *const assoc_replace[] = {"RouteTableId", "SubnetId", NULL};
 const cfn_provider cfn_provider_ec2_subnet_route_table_association = {
     .type = "AWS::EC2::SubnetRouteTableAssociation",
@@ -696,17 +684,11 @@ static int nat_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
         id, NULL);
 }
 
-static int nat_attrs(const prov_shape *s, cfn_pctx *p, const char *id, json_t **attrs)
-{
-    (void)s;
-    *attrs = json_pack("{s:s}", "NatGatewayId", id);
-    return *attrs ? 0 : ferr_oom(p->e);
-}
-
 static const prov_shape nat_shape = {.schema = nat_schema,
                                      .make = nat_make,
                                      .change = tags_change,
-                                     .attrs = nat_attrs,
+                                     .attrs = id_named,
+                                     .data = "NatGatewayId",
                                      .del = nat_del};
 static const char *const nat_replace[] = {"SubnetId", "AllocationId", "ConnectivityType",
                                           "PrivateIpAddress", NULL};
