@@ -51,6 +51,13 @@ extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
 
+/* EC2 networking (src/svc/ec2/prov_ec2.c, prov_sg.c) */
+extern const cfn_provider cfn_provider_ec2_vpc, cfn_provider_ec2_subnet,
+    cfn_provider_ec2_route_table, cfn_provider_ec2_route,
+    cfn_provider_ec2_subnet_route_table_association, cfn_provider_ec2_internet_gateway,
+    cfn_provider_ec2_vpc_gateway_attachment, cfn_provider_ec2_nat_gateway, cfn_provider_ec2_eip,
+    cfn_provider_ec2_security_group, cfn_provider_ec2_security_group_ingress,
+    cfn_provider_ec2_security_group_egress, cfn_provider_ec2_vpc_endpoint;
 static const cfn_provider *const registry[] = {
     &cfn_provider_cfn_stack,
     &cfn_provider_cfn_waitcondition,
@@ -110,6 +117,19 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_route53_record_set,
     &cfn_provider_route53_record_set_group,
     &cfn_provider_route53_health_check,
+    &cfn_provider_ec2_vpc,
+    &cfn_provider_ec2_subnet,
+    &cfn_provider_ec2_route_table,
+    &cfn_provider_ec2_route,
+    &cfn_provider_ec2_subnet_route_table_association,
+    &cfn_provider_ec2_internet_gateway,
+    &cfn_provider_ec2_vpc_gateway_attachment,
+    &cfn_provider_ec2_nat_gateway,
+    &cfn_provider_ec2_eip,
+    &cfn_provider_ec2_security_group,
+    &cfn_provider_ec2_security_group_ingress,
+    &cfn_provider_ec2_security_group_egress,
+    &cfn_provider_ec2_vpc_endpoint,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
