@@ -44,6 +44,8 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/ram/prov_share.c */
+extern const cfn_provider cfn_provider_ram_resource_share;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -103,6 +105,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_ram_resource_share,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)

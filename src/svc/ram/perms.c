@@ -94,7 +94,12 @@ int ram_op_list_permissions(call *c, json_t *in, json_t **out)
 int ram_op_get_permission(call *c, json_t *in, json_t **out)
 {
     const char *arn = jstr(in, "permissionArn");
-    if (call_authorize(c, "ram:GetPermission", arn ? arn : "*")) return -1;
+    /* AWS managed permissions are readable by every account: the caller's own policies
+     * decide (their ARN's account "aws" is nobody's) */
+    if (call_authorize_ex(c, &(authz_req){.action = "ram:GetPermission",
+                                          .resource = arn ? arn : "*",
+                                          .resource_account = c->account}))
+        return -1;
     if (!arn_rest(arn, "ram"))
         return ferr_set(c->err, 400, "MalformedArnException",
                         "The specified ARN %s is not valid. Verify the ARN and try again.", arn);

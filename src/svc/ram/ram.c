@@ -49,8 +49,9 @@ int ram_share_load(call *c, const char *action, const char *arn, json_t **share)
     char owner[13], region[32];
     const char *id = arn ? share_id(arn, owner, region) : NULL;
     if (!id) return malformed(c, arn ? arn : "");
-    if (call_authorize(c, action, arn)) return -1;
+    /* another account's share is unknown to the caller (RAM looks in the caller's own) */
     if (strcmp(owner, c->account) || strcmp(region, c->region)) return unknown_share(c, arn);
+    if (call_authorize(c, action, arn)) return -1;
     store_key k = call_key(c, RAM_SHARE_KIND, id);
     int rc = store_get(c->txn, &k, share, c->err);
     if (rc < 0) return -1;
