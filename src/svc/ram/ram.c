@@ -166,6 +166,7 @@ const char *ram_resource_type(call *c, const char *arn)
     const char *svc = arn_rest(arn, NULL);
     if (!svc) return NULL;
     const char *colon = strchr(svc, ':');
+    if (colon == svc) return NULL; /* no service */
     /* the resource part: after SERVICE:REGION:ACCOUNT: (both checked above) */
     const char *res = colon + 1 + strlen(region) + 1 + 12 + 1;
     size_t n = strcspn(res, "/:");
