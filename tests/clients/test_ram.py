@@ -6,7 +6,6 @@ tokens, AWS's managed permissions, the errors as AWS words them, AWS::RAM::Resou
 and shares surviving kill -9."""
 import json
 import signal
-import time
 
 import boto3
 import pytest
@@ -31,6 +30,24 @@ def ids(ferry):
 
 def mesh(account, name):
     return f"arn:aws:appmesh:{REGION}:{account}:mesh/{name}"
+
+
+def received(client, arn=None):
+    """The resource ARNs other accounts share with client's account (in the share arn)."""
+    kw = {"resourceShareArns": [arn]} if arn else {}
+    return [x["arn"] for x in client.list_resources(resourceOwner="OTHER-ACCOUNTS",
+                                                    **kw)["resources"]]
+
+
+def own_share(client, arn):
+    return client.get_resource_shares(resourceOwner="SELF",
+                                      resourceShareArns=[arn])["resourceShares"][0]
+
+
+def create_stack(cfn, name, body, account2):
+    cfn.create_stack(StackName=name, TemplateBody=body,
+                     Parameters=[{"ParameterKey": "Account2AccountId", "ParameterValue": account2}])
+    return stack_wait(cfn, name)
 
 
 def assocs(client, arn, kind):
@@ -60,7 +77,7 @@ def test_invitations_inside_the_organization(ram, ids):
     assert assocs(tools, arn, "RESOURCE")[m]["status"] == "ASSOCIATED"
     # pending: not shared yet
     assert dev.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
-    assert dev.list_resources(resourceOwner="OTHER-ACCOUNTS")["resources"] == []
+    assert received(dev) == []
     inv = dev.get_resource_share_invitations(resourceShareArns=[arn])
     inv = inv["resourceShareInvitations"]
     assert len(inv) == 1 and inv[0]["status"] == "PENDING"
@@ -171,29 +188,24 @@ def test_organization_sharing_accepts_automatically(ferry, ram, ids):
                 if i["resourceShareArn"] == arn]
     assert arn in [s["resourceShareArn"] for s in
                    dev.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]]
-    assert qa.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])[
-        "resources"] == []
+    assert received(qa, arn) == []
     # the whole organization
     org = ferry.client("organizations", "management").describe_organization()["Organization"]
     r = tools.associate_resource_share(resourceShareArn=arn, principals=[org["Arn"]])
     assert [(a["associatedEntity"], a["status"]) for a in r["resourceShareAssociations"]] == [
         (org["Arn"], "ASSOCIATING")]
     assert assocs(tools, arn, "PRINCIPAL")[org["Arn"]]["status"] == "ASSOCIATED"
-    assert [x["arn"] for x in qa.list_resources(resourceOwner="OTHER-ACCOUNTS",
-                                                resourceShareArns=[arn])["resources"]] == [m]
+    assert received(qa, arn) == [m]
     tools.disassociate_resource_share(resourceShareArn=arn, principals=[org["Arn"]])
-    assert qa.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])[
-        "resources"] == []
+    assert received(qa, arn) == []
     # an OU: prod moves into it and gets the share, qa (outside it) does not
     o = ferry.client("organizations", "management")
     root = o.list_roots()["Roots"][0]["Id"]
     ou = o.create_organizational_unit(ParentId=root, Name="Shared")["OrganizationalUnit"]
     o.move_account(AccountId=ids["prod"], SourceParentId=root, DestinationParentId=ou["Id"])
     tools.associate_resource_share(resourceShareArn=arn, principals=[ou["Arn"]])
-    assert [x["arn"] for x in prod.list_resources(resourceOwner="OTHER-ACCOUNTS",
-                                                  resourceShareArns=[arn])["resources"]] == [m]
-    assert qa.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])[
-        "resources"] == []
+    assert received(prod, arn) == [m]
+    assert received(qa, arn) == []
     raises(tools.associate_resource_share, "UnknownResourceException",
            resourceShareArn=arn,
            principals=[ou["Arn"].rsplit("/", 1)[0] + "/ou-zzzz-zzzzzzzz"])
@@ -230,8 +242,7 @@ def test_share_lifecycle(ram, ids):
            associationType="PRINCIPAL", resourceArn=m2)
     d = tools.disassociate_resource_share(resourceShareArn=arn, resourceArns=[m1])
     assert d["resourceShareAssociations"][0]["status"] == "DISASSOCIATING"
-    assert [x["arn"] for x in dev.list_resources(
-        resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])["resources"]] == [m2]
+    assert received(dev, arn) == [m2]
     raises(tools.disassociate_resource_share, "UnknownResourceException",
            resourceShareArn=arn, resourceArns=[m1])
     # tags
@@ -248,8 +259,7 @@ def test_share_lifecycle(ram, ids):
     assert got["resourceShares"][0]["status"] == "DELETED"
     assert tools.get_resource_shares(resourceOwner="SELF", resourceShareArns=[arn],
                                      resourceShareStatus="ACTIVE")["resourceShares"] == []
-    assert dev.list_resources(resourceOwner="OTHER-ACCOUNTS",
-                              resourceShareArns=[arn])["resources"] == []
+    assert received(dev, arn) == []
     raises(tools.associate_resource_share, "InvalidStateTransitionException",
            resourceShareArn=arn, resourceArns=[m1])
     # pages
@@ -327,19 +337,14 @@ Outputs:
 def test_cloudformation_resource_share(ferry, ram, ids):
     cfn = ferry.client("cloudformation", "tools", region=REGION)
     body = SHARE_TEMPLATE % {"name": "mesh-share", "principals": "[!Ref Account2AccountId]"}
-    cfn.create_stack(StackName="ram-share", TemplateBody=body,
-                     Parameters=[{"ParameterKey": "Account2AccountId",
-                                  "ParameterValue": ids["dev"]}])
-    s = stack_wait(cfn, "ram-share")
+    s = create_stack(cfn, "ram-share", body, ids["dev"])
     assert s["StackStatus"] == "CREATE_COMPLETE", s
     out = {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}
     arn = out["ShareRef"]
     assert arn == out["ShareArn"] and arn.startswith(f"arn:aws:ram:{REGION}:{ids['tools']}:")
     m = mesh(ids["tools"], "cfn-mesh")
-    dev_res = ram["dev"].list_resources(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])
-    assert [x["arn"] for x in dev_res["resources"]] == [m]
-    share = ram["tools"].get_resource_shares(resourceOwner="SELF",
-                                             resourceShareArns=[arn])["resourceShares"][0]
+    assert received(ram["dev"], arn) == [m]
+    share = own_share(ram["tools"], arn)
     tags = {t["key"]: t["value"] for t in share["tags"]}
     assert tags["purpose"] == "seed004" and tags["aws:cloudformation:logical-id"] == "MeshShare"
     # in place: a new name and principal set
@@ -349,19 +354,13 @@ def test_cloudformation_resource_share(ferry, ram, ids):
     s = stack_wait(cfn, "ram-share")
     assert s["StackStatus"] == "UPDATE_COMPLETE", s
     assert {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}["ShareRef"] == arn
-    share = ram["tools"].get_resource_shares(resourceOwner="SELF",
-                                             resourceShareArns=[arn])["resourceShares"][0]
+    share = own_share(ram["tools"], arn)
     assert share["name"] == "mesh-share-2"
-    assert ram["dev"].list_resources(resourceOwner="OTHER-ACCOUNTS",
-                                     resourceShareArns=[arn])["resources"] == []
-    assert [x["arn"] for x in ram["qa"].list_resources(
-        resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])["resources"]] == [m]
+    assert received(ram["dev"], arn) == []
+    assert received(ram["qa"], arn) == [m]
     # a bad principal fails the stack with RAM's error, and rolls back
     body = SHARE_TEMPLATE % {"name": "bad", "principals": "['o-123random']"}
-    cfn.create_stack(StackName="ram-bad", TemplateBody=body,
-                     Parameters=[{"ParameterKey": "Account2AccountId",
-                                  "ParameterValue": ids["dev"]}])
-    s = stack_wait(cfn, "ram-bad")
+    s = create_stack(cfn, "ram-bad", body, ids["dev"])
     assert s["StackStatus"] == "ROLLBACK_COMPLETE", s
     ev = cfn.describe_stack_events(StackName="ram-bad")["StackEvents"]
     assert any("Principal ID o-123random is malformed" in (e.get("ResourceStatusReason") or "")
@@ -370,8 +369,7 @@ def test_cloudformation_resource_share(ferry, ram, ids):
         resourceOwner="SELF", name="bad", resourceShareStatus="ACTIVE")["resourceShares"]]
     cfn.delete_stack(StackName="ram-share")
     assert stack_wait(cfn, "ram-share") is None
-    share = ram["tools"].get_resource_shares(resourceOwner="SELF",
-                                             resourceShareArns=[arn])["resourceShares"][0]
+    share = own_share(ram["tools"], arn)
     assert share["status"] == "DELETED"
 
 
@@ -395,8 +393,7 @@ def test_outside_the_organization(open_ferry):
     assert [i["status"] for i in inv] == ["PENDING"]
     other.accept_resource_share_invitation(
         resourceShareInvitationArn=inv[0]["resourceShareInvitationArn"])
-    assert [x["arn"] for x in other.list_resources(
-        resourceOwner="OTHER-ACCOUNTS")["resources"]] == [m]
+    assert received(other) == [m]
     # subnets are shared only inside an organization
     raises(owner.create_resource_share, "UnknownResourceException", name="sub",
            resourceArns=[f"arn:aws:ec2:{REGION}:111111111111:subnet/subnet-0123456789abcdef0"],
@@ -409,7 +406,7 @@ def test_outside_the_organization(open_ferry):
     assert [i["status"] for i in inv] == ["EXPIRED"]
     raises(third.accept_resource_share_invitation, "ResourceShareInvitationExpiredException",
            resourceShareInvitationArn=inv[0]["resourceShareInvitationArn"])
-    assert other.list_resources(resourceOwner="OTHER-ACCOUNTS")["resources"] == []
+    assert received(other) == []
 
 
 # --- durability ------------------------------------------------------------------------
@@ -422,5 +419,4 @@ def test_share_survives_kill(ferry, ram, ids):
     ferry.stop(signal.SIGKILL)
     ferry.start()
     dev = ferry.client("ram", "dev", region=REGION)
-    got = dev.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])
-    assert [x["arn"] for x in got["resources"]] == [m]
+    assert received(dev, arn) == [m]

@@ -84,29 +84,6 @@ int ram_invites_withdraw(call *c, const json_t *share, const char *principal)
     return 0;
 }
 
-static int all_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    return json_array_append(ud, doc) ? -1 : 0;
-}
-
-static int listed(const json_t *list, const char *s)
-{
-    size_t i;
-    json_t *x;
-    if (!json_array_size(list)) return 1;
-    json_array_foreach(list, i, x) {
-        if (s && json_is_string(x) && !strcmp(json_string_value(x), s)) return 1;
-    }
-    return 0;
-}
-
-static int inv_malformed(call *c, const char *arn)
-{
-    return ferr_set(c->err, 400, "MalformedArnException",
-                    "The specified ARN %s is not valid. Verify the ARN and try again.", arn);
-}
-
 /* The shape of an invitation: the document less its own members. */
 static json_t *inv_view(const json_t *inv)
 {
@@ -123,17 +100,17 @@ int ram_op_get_resource_share_invitations(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *x;
     json_array_foreach(arns, i, x) {
-        if (!arn_rest(json_string_value(x), "ram")) return inv_malformed(c, json_string_value(x));
+        if (!arn_rest(json_string_value(x), "ram")) return ram_malformed(c, json_string_value(x));
     }
     json_t *all = arena_defer_json(c->a, json_array()),
            *list = arena_defer_json(c->a, json_array());
     if (!all || !list) return ferr_oom(c->err);
-    if (store_list(c->txn, RAM_INV_KIND, c->account, c->region, NULL, NULL, 0, all_cb, all,
+    if (store_list(c->txn, RAM_INV_KIND, c->account, c->region, NULL, NULL, 0, ram_collect, all,
                    c->err) < 0)
         return -1;
     json_array_foreach(all, i, x) {
-        if (!listed(arns, jstr(x, "resourceShareInvitationArn")) ||
-            !listed(shares, jstr(x, "resourceShareArn")))
+        if (!ram_listed(arns, jstr(x, "resourceShareInvitationArn")) ||
+            !ram_listed(shares, jstr(x, "resourceShareArn")))
             continue;
         if (json_array_append_new(list, inv_view(x))) return ferr_oom(c->err);
     }
@@ -149,7 +126,7 @@ static int respond(call *c, json_t *in, json_t **out, int accept)
     char owner[13], region[32];
     const char *rest = arn_rest(arn, "ram");
     if (!rest || ram_arn_owner(arn, owner, region) || !strstr(rest, ":resource-share-invitation/"))
-        return inv_malformed(c, arn ? arn : "");
+        return ram_malformed(c, arn ? arn : "");
     if (call_authorize_ex(c, &(authz_req){.action = accept ? "ram:AcceptResourceShareInvitation"
                                                            : "ram:RejectResourceShareInvitation",
                                           .resource = arn,

@@ -58,6 +58,15 @@ json_t *ram_shares(call *c, const char *account, const char *region);
  * service and resource type), in the arena; NULL when it is not an ARN. */
 const char *ram_resource_type(call *c, const char *arn);
 
+/* MalformedArnException as AWS words it; -1. */
+int ram_malformed(call *c, const char *arn);
+/* resourceOwner is SELF or OTHER-ACCOUNTS: 0, else -1 (InvalidParameterException). */
+int ram_owner_check(call *c, const char *owner);
+/* store_list callback appending each document to the array ud. */
+int ram_collect(void *ud, const store_key *k, json_t *doc);
+/* 1 when s is in list (a list of strings) or list is empty or absent. */
+int ram_listed(const json_t *list, const char *s);
+
 /* ---- invite.c ---- */
 /* Sends share's invitation to account (principal) unless one is pending. 0 or -1. */
 int ram_invite(call *c, const json_t *share, const char *account);
