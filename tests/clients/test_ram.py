@@ -6,10 +6,11 @@ tokens, AWS's managed permissions, the errors as AWS words them, AWS::RAM::Resou
 and shares surviving kill -9."""
 import json
 import signal
+import subprocess
 
 import boto3
 import pytest
-from ferrytest import acct, raises, stack_wait
+from ferrytest import AWS_BIN, acct, raises, stack_wait
 
 REGION = "us-east-1"
 ORG_ONLY = ("The resource you are attempting to share can only be shared within your AWS "
@@ -222,6 +223,45 @@ def test_organization_sharing_accepts_automatically(ferry, ram, ids):
     assert [x["arn"] for x in p] == [perm]
 
 
+def test_subnets_inside_the_organization(ferry, ram, ids):
+    """A shared subnet is EC2's: the participant describes it (and its VPC) with the owner's
+    OwnerId while the share holds it, and no longer once it is disassociated."""
+    ec2 = ferry.client("ec2", "tools", region=REGION)
+    vid = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subs = [ec2.create_subnet(VpcId=vid, CidrBlock=f"10.20.{i}.0/24")["Subnet"]
+            for i in (1, 2)]
+    arns = [x["SubnetArn"] for x in subs]
+    assert arns[0] == f"arn:aws:ec2:{REGION}:{ids['tools']}:subnet/{subs[0]['SubnetId']}"
+    tools = ram["tools"]
+    # AWS: subnets are not shared by invitation, even when the share allows it
+    raises(tools.create_resource_share, "OperationNotPermittedException", ORG_ONLY,
+           name="net-out", resourceArns=arns, principals=["999999999999"])
+    # another account's subnet is not the caller's to share
+    raises(ram["dev"].create_resource_share, "UnknownResourceException", name="theirs",
+           resourceArns=arns[:1])
+    arn = tools.create_resource_share(name="net", resourceArns=arns, principals=[ids["qa"]])
+    arn = arn["resourceShare"]["resourceShareArn"]
+    assert sorted(received(ram["qa"], arn)) == sorted(arns)
+    qa_ec2 = ferry.client("ec2", "qa", region=REGION)
+    seen = qa_ec2.describe_subnets(Filters=[{"Name": "owner-id", "Values": [ids["tools"]]}])
+    assert sorted((x["SubnetId"], x["OwnerId"]) for x in seen["Subnets"]) == sorted(
+        (x["SubnetId"], ids["tools"]) for x in subs)
+    r = ferry.aws("ec2", "describe-vpcs", "--filters", f"Name=owner-id,Values={ids['tools']}",
+                  "--query", "Vpcs[*].VpcId", profile="qa", region=REGION)
+    assert r.json == [vid]
+    # dev was not given them
+    assert ferry.client("ec2", "dev", region=REGION).describe_subnets(
+        Filters=[{"Name": "owner-id", "Values": [ids["tools"]]}])["Subnets"] == []
+    perms = tools.list_resource_share_permissions(resourceShareArn=arn)["permissions"]
+    assert [x["name"] for x in perms] == ["AWSRAMDefaultPermissionSubnet"]
+    tools.disassociate_resource_share(resourceShareArn=arn, resourceArns=arns[1:])
+    seen = qa_ec2.describe_subnets(Filters=[{"Name": "owner-id", "Values": [ids["tools"]]}])
+    assert [x["SubnetId"] for x in seen["Subnets"]] == [subs[0]["SubnetId"]]
+    tools.delete_resource_share(resourceShareArn=arn)
+    assert qa_ec2.describe_subnets(
+        Filters=[{"Name": "owner-id", "Values": [ids["tools"]]}])["Subnets"] == []
+
+
 def test_share_lifecycle(ram, ids):
     tools, dev = ram["tools"], ram["dev"]
     m1, m2 = mesh(ids["tools"], "life-1"), mesh(ids["tools"], "life-2")
@@ -373,6 +413,69 @@ def test_cloudformation_resource_share(ferry, ram, ids):
     assert share["status"] == "DELETED"
 
 
+MESH_AND_VPC_SHARE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Description: Share the mesh and the VPC's subnets with account 2 (seed 004 step 3)
+Parameters:
+  Account2AccountId: {Type: String, AllowedPattern: '[0-9]{12}'}
+  PrivateSubnet1: {Type: String}
+  PrivateSubnet2: {Type: String}
+Resources:
+  MeshShare:
+    Type: AWS::RAM::ResourceShare
+    Properties:
+      Name: mesh-share
+      AllowExternalPrincipals: false
+      ResourceArns:
+        - !Sub arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/am-multi-account-mesh
+      Principals: [!Ref Account2AccountId]
+  VpcShare:
+    Type: AWS::RAM::ResourceShare
+    Properties:
+      Name: vpc-share
+      AllowExternalPrincipals: false
+      ResourceArns:
+        - !Sub arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${PrivateSubnet1}
+        - !Sub arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${PrivateSubnet2}
+      Principals: [!Ref Account2AccountId]
+Outputs:
+  MeshShareArn: {Value: !Ref MeshShare}
+  VpcShareArn: {Value: !GetAtt VpcShare.Arn}
+"""
+
+
+def test_cloudformation_mesh_and_vpc_share(ferry, ram, ids, tmp_path):
+    """The seed's step 3 with `aws cloudformation deploy` (sharing with the organization is
+    on): account 2 gets the mesh and describes the subnets and their VPC as account 1's."""
+    ec2 = ferry.client("ec2", "management", region=REGION)
+    vid = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subs = [ec2.create_subnet(VpcId=vid, CidrBlock=f"10.40.{i}.0/24")["Subnet"]["SubnetId"]
+            for i in (2, 3)]
+    tpl = tmp_path / "3_mesh_and_vpc_share.yaml"
+    tpl.write_text(MESH_AND_VPC_SHARE)
+    # deploy prints text, not JSON: run it as the seed does
+    r = subprocess.run(
+        [AWS_BIN, "--endpoint-url", ferry.endpoint, "--profile", "management", "--region", REGION,
+         "cloudformation", "deploy", "--no-fail-on-empty-changeset", "--stack-name",
+         "mesh-and-vpc-share", "--template-file", str(tpl), "--parameter-overrides",
+         f"Account2AccountId={ids['dev']}", f"PrivateSubnet1={subs[0]}",
+         f"PrivateSubnet2={subs[1]}", "--capabilities", "CAPABILITY_IAM"],
+        capture_output=True, text=True, env=ferry.env(), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = ferry.aws("cloudformation", "describe-stacks", "--stack-name", "mesh-and-vpc-share",
+                    profile="management", region=REGION).json["Stacks"][0]["Outputs"]
+    out = {o["OutputKey"]: o["OutputValue"] for o in out}
+    dev = ram["dev"]
+    assert received(dev, out["MeshShareArn"]) == [mesh(ids["management"], "am-multi-account-mesh")]
+    assert len(received(dev, out["VpcShareArn"])) == 2
+    r = ferry.aws("ec2", "describe-vpcs", "--filters",
+                  f"Name=owner-id,Values={ids['management']}", "--query", "Vpcs[*].VpcId",
+                  "--output", "json", profile="dev", region=REGION)
+    assert r.json == [vid]
+    seen = ferry.client("ec2", "dev", region=REGION).describe_subnets(SubnetIds=subs)["Subnets"]
+    assert sorted(x["SubnetId"] for x in seen) == sorted(subs)
+
+
 # --- outside the organization (open auth: any 12-digit key is that account) --------------
 
 def test_outside_the_organization(open_ferry):
@@ -398,6 +501,14 @@ def test_outside_the_organization(open_ferry):
     raises(owner.create_resource_share, "UnknownResourceException", name="sub",
            resourceArns=[f"arn:aws:ec2:{REGION}:111111111111:subnet/subnet-0123456789abcdef0"],
            principals=["222222222222"])
+    ec2 = boto3.client("ec2", endpoint_url=open_ferry.endpoint, region_name=REGION,
+                       aws_access_key_id="111111111111", aws_secret_access_key="x")
+    vid = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    sub = ec2.create_subnet(VpcId=vid, CidrBlock="10.30.1.0/24")["Subnet"]["SubnetArn"]
+    raises(owner.create_resource_share, "OperationNotPermittedException", ORG_ONLY,
+           name="sub", resourceArns=[sub], principals=["222222222222"])
+    raises(owner.associate_resource_share, "OperationNotPermittedException", ORG_ONLY,
+           resourceShareArn=arn, resourceArns=[sub])
     # the owner deletes the share: the pending invitation of a third account expires
     third = client("333333333333")
     owner.associate_resource_share(resourceShareArn=arn, principals=["333333333333"])
