@@ -5,6 +5,7 @@ account enables sharing (accounts, the organization, an OU), associations, tags,
 tokens, AWS's managed permissions, the errors as AWS words them, AWS::RAM::ResourceShare,
 and shares surviving kill -9."""
 import json
+import os
 import signal
 import subprocess
 
@@ -344,11 +345,6 @@ def test_cli(ferry, ids):
     got = ferry.aws("ram", "list-resources", "--resource-owner", "OTHER-ACCOUNTS",
                     "--resource-share-arns", arn, profile="prod", region=REGION).json
     assert [x["arn"] for x in got["resources"]] == [m]
-    ferry.aws("ram", "delete-resource-share", "--resource-share-arn", arn, profile="qa",
-              region=REGION)
-    got = ferry.aws("ram", "get-resource-shares", "--resource-owner", "SELF",
-                    "--resource-share-arns", arn, profile="qa", region=REGION).json
-    assert got["resourceShares"][0]["status"] == "DELETED"
 
 
 # --- CloudFormation --------------------------------------------------------------------
@@ -413,66 +409,56 @@ def test_cloudformation_resource_share(ferry, ram, ids):
     assert share["status"] == "DELETED"
 
 
-MESH_AND_VPC_SHARE = """
-AWSTemplateFormatVersion: '2010-09-09'
-Description: Share the mesh and the VPC's subnets with account 2 (seed 004 step 3)
+SEED004_REAL = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "seed004-real")
+
+# Step 1's exports, of subnets made through EC2's API (until EC2 has its CloudFormation types)
+INFRA_EXPORTS = """
 Parameters:
-  Account2AccountId: {Type: String, AllowedPattern: '[0-9]{12}'}
-  PrivateSubnet1: {Type: String}
-  PrivateSubnet2: {Type: String}
+  Vpc: {Type: String}
+  Subnets: {Type: CommaDelimitedList}
 Resources:
-  MeshShare:
-    Type: AWS::RAM::ResourceShare
-    Properties:
-      Name: mesh-share
-      AllowExternalPrincipals: false
-      ResourceArns:
-        - !Sub arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/am-multi-account-mesh
-      Principals: [!Ref Account2AccountId]
-  VpcShare:
-    Type: AWS::RAM::ResourceShare
-    Properties:
-      Name: vpc-share
-      AllowExternalPrincipals: false
-      ResourceArns:
-        - !Sub arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${PrivateSubnet1}
-        - !Sub arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${PrivateSubnet2}
-      Principals: [!Ref Account2AccountId]
+  Nothing: {Type: AWS::CloudFormation::WaitConditionHandle}
 Outputs:
-  MeshShareArn: {Value: !Ref MeshShare}
-  VpcShareArn: {Value: !GetAtt VpcShare.Arn}
+  VPC: {Value: !Ref Vpc, Export: {Name: !Sub '${AWS::StackName}-VPC'}}
+  PublicSubnet1: {Value: !Select [0, !Ref Subnets], Export: {Name: !Sub '${AWS::StackName}-PublicSubnet1'}}
+  PublicSubnet2: {Value: !Select [1, !Ref Subnets], Export: {Name: !Sub '${AWS::StackName}-PublicSubnet2'}}
+  PrivateSubnet1: {Value: !Select [2, !Ref Subnets], Export: {Name: !Sub '${AWS::StackName}-PrivateSubnet1'}}
+  PrivateSubnet2: {Value: !Select [3, !Ref Subnets], Export: {Name: !Sub '${AWS::StackName}-PrivateSubnet2'}}
 """
 
 
-def test_cloudformation_mesh_and_vpc_share(ferry, ram, ids, tmp_path):
-    """The seed's step 3 with `aws cloudformation deploy` (sharing with the organization is
-    on): account 2 gets the mesh and describes the subnets and their VPC as account 1's."""
+def test_seed004_mesh_and_vpc_share(ferry, ram, ids):
+    """examples/seed004-real's step 3 with `aws cloudformation deploy`, as the seed runs it
+    (sharing with the organization is on): account 2 gets the mesh and describes the subnets
+    and their VPC as account 1's."""
     ec2 = ferry.client("ec2", "management", region=REGION)
     vid = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
     subs = [ec2.create_subnet(VpcId=vid, CidrBlock=f"10.40.{i}.0/24")["Subnet"]["SubnetId"]
-            for i in (2, 3)]
-    tpl = tmp_path / "3_mesh_and_vpc_share.yaml"
-    tpl.write_text(MESH_AND_VPC_SHARE)
+            for i in range(4)]
+    cfn = ferry.client("cloudformation", "management", region=REGION)
+    cfn.create_stack(StackName="appmesh-vpc-subnet-infra", TemplateBody=INFRA_EXPORTS,
+                     Parameters=[{"ParameterKey": "Vpc", "ParameterValue": vid},
+                                 {"ParameterKey": "Subnets", "ParameterValue": ",".join(subs)}])
+    assert stack_wait(cfn, "appmesh-vpc-subnet-infra")["StackStatus"] == "CREATE_COMPLETE"
     # deploy prints text, not JSON: run it as the seed does
     r = subprocess.run(
         [AWS_BIN, "--endpoint-url", ferry.endpoint, "--profile", "management", "--region", REGION,
          "cloudformation", "deploy", "--no-fail-on-empty-changeset", "--stack-name",
-         "mesh-and-vpc-share", "--template-file", str(tpl), "--parameter-overrides",
-         f"Account2AccountId={ids['dev']}", f"PrivateSubnet1={subs[0]}",
-         f"PrivateSubnet2={subs[1]}", "--capabilities", "CAPABILITY_IAM"],
+         "mesh-and-vpc-share", "--template-file",
+         os.path.join(SEED004_REAL, "3_mesh_and_vpc_share.yaml"), "--parameter-overrides",
+         f"Account2AccountId={ids['dev']}", "--capabilities", "CAPABILITY_IAM"],
         capture_output=True, text=True, env=ferry.env(), timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    out = ferry.aws("cloudformation", "describe-stacks", "--stack-name", "mesh-and-vpc-share",
-                    profile="management", region=REGION).json["Stacks"][0]["Outputs"]
+    out = cfn.describe_stacks(StackName="mesh-and-vpc-share")["Stacks"][0]["Outputs"]
     out = {o["OutputKey"]: o["OutputValue"] for o in out}
+    assert out["SharedVpc"] == vid and out["SharedWith"] == ids["dev"]
     dev = ram["dev"]
-    assert received(dev, out["MeshShareArn"]) == [mesh(ids["management"], "am-multi-account-mesh")]
-    assert len(received(dev, out["VpcShareArn"])) == 2
-    r = ferry.aws("ec2", "describe-vpcs", "--filters",
-                  f"Name=owner-id,Values={ids['management']}", "--query", "Vpcs[*].VpcId",
-                  "--output", "json", profile="dev", region=REGION)
-    assert r.json == [vid]
-    seen = ferry.client("ec2", "dev", region=REGION).describe_subnets(SubnetIds=subs)["Subnets"]
+    assert received(dev, out["MeshShareArn"]) == [mesh(ids["management"], "appmesh-mesh")]
+    assert len(received(dev, out["VpcShareArn"])) == 4
+    dev_ec2 = ferry.client("ec2", "dev", region=REGION)
+    vpcs = dev_ec2.describe_vpcs(Filters=[{"Name": "owner-id", "Values": [ids["management"]]}])
+    assert [v["VpcId"] for v in vpcs["Vpcs"]] == [vid]
+    seen = dev_ec2.describe_subnets(SubnetIds=subs)["Subnets"]
     assert sorted(x["SubnetId"] for x in seen) == sorted(subs)
 
 
