@@ -85,6 +85,10 @@ def test_invitations_inside_the_organization(ram, ids):
     assert len(inv) == 1 and inv[0]["status"] == "PENDING"
     assert inv[0]["senderAccountId"] == ids["tools"] and inv[0]["receiverAccountId"] == ids["dev"]
     assert inv[0]["resourceShareName"] == "inv" and inv[0]["resourceShareArn"] == arn
+    pending = dev.list_pending_invitation_resources(
+        resourceShareInvitationArn=inv[0]["resourceShareInvitationArn"])["resources"]
+    assert [(x["arn"], x["type"], x["resourceShareArn"]) for x in pending] == [
+        (m, "appmesh:Mesh", arn)]
     # the invitation is the receiver's alone
     raises(qa.accept_resource_share_invitation, "ResourceShareInvitationArnNotFoundException",
            resourceShareInvitationArn=inv[0]["resourceShareInvitationArn"])
@@ -111,6 +115,9 @@ def test_invitations_inside_the_organization(ram, ids):
     raises(qa.accept_resource_share_invitation, "ResourceShareInvitationAlreadyRejectedException",
            resourceShareInvitationArn=qinv["resourceShareInvitationArn"])
     assert qa.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
+    raises(qa.list_pending_invitation_resources,
+           "ResourceShareInvitationAlreadyRejectedException",
+           resourceShareInvitationArn=qinv["resourceShareInvitationArn"])
     assert assocs(tools, arn, "PRINCIPAL")[ids["qa"]]["status"] == "DISASSOCIATED"
     # SELF listings of the owner
     own = tools.list_principals(resourceOwner="SELF", resourceShareArns=[arn])["principals"]

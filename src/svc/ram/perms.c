@@ -196,12 +196,7 @@ int ram_op_list_resources(call *c, json_t *in, json_t **out)
                 (type && strcasecmp(type, jstr(r, "type"))) ||
                 !ram_listed(json_object_get(in, "resourceArns"), arn))
                 continue;
-            json_t *v =
-                json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:s}", "arn", arn, "type",
-                          json_object_get(r, "type"), "resourceShareArn",
-                          json_object_get(s, "resourceShareArn"), "status", "AVAILABLE",
-                          "creationTime", json_object_get(r, "creationTime"), "lastUpdatedTime",
-                          json_object_get(r, "lastUpdatedTime"), "resourceRegionScope", "REGIONAL");
+            json_t *v = ram_resource_view(s, arn, r);
             if (json_array_append_new(list, v)) return ferr_oom(c->err);
         }
     }

@@ -92,6 +92,15 @@ json_t *ram_share_view(const json_t *d)
                      "lastUpdatedTime", json_object_get(d, "lastUpdatedTime"));
 }
 
+json_t *ram_resource_view(const json_t *share, const char *arn, const json_t *r)
+{
+    return json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:s}", "arn", arn, "type",
+                     json_object_get(r, "type"), "resourceShareArn",
+                     json_object_get(share, "resourceShareArn"), "status", "AVAILABLE",
+                     "creationTime", json_object_get(r, "creationTime"), "lastUpdatedTime",
+                     json_object_get(r, "lastUpdatedTime"), "resourceRegionScope", "REGIONAL");
+}
+
 int ram_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
 {
     long long max = jint(in, "maxResults", 500);

@@ -45,6 +45,8 @@ int ram_share_load(call *c, const char *action, const char *arn, json_t **share)
 int ram_share_save(call *c, const json_t *share);
 /* AWS's ResourceShare shape of a share document (new reference, NULL out of memory). */
 json_t *ram_share_view(const json_t *share);
+/* AWS's Resource shape of share's resource arn (r its association); new ref or NULL. */
+json_t *ram_resource_view(const json_t *share, const char *arn, const json_t *r);
 /* *out = {key: a page of all} by in's nextToken and maxResults. 0 or -1. */
 int ram_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
 /* Idempotent retries: 1 when in's clientToken was used for op before with the same input
