@@ -47,6 +47,8 @@ extern const cfn_provider cfn_provider_codepipeline_pipeline;
 /* src/svc/route53/prov_route53.c */
 extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53_record_set,
     cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
+/* src/svc/ram/prov_share.c */
+extern const cfn_provider cfn_provider_ram_resource_share;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -130,6 +132,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_ec2_security_group_ingress,
     &cfn_provider_ec2_security_group_egress,
     &cfn_provider_ec2_vpc_endpoint,
+    &cfn_provider_ram_resource_share,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
