@@ -56,6 +56,8 @@ static const struct vpolicy {
     /* API Gateway (v1 and v2, both signing as apigateway) answers bad input
      * BadRequestException */
     {"apigateway", "BadRequestException", 0, NULL},
+    /* Cloud Map answers bad input InvalidInput ("1 validation error detected: ...") */
+    {"servicediscovery", "InvalidInput", 0, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)
