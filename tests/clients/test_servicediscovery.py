@@ -349,3 +349,87 @@ def test_iam_refusal(ferry):
     c.list_namespaces()
     raises(c.create_http_namespace, "AccessDeniedException", Name="denied")
     json.dumps({})
+
+
+CFN_TEMPLATE = """
+Parameters:
+  Color: {Type: String, Default: blue}
+Resources:
+  Http:
+    Type: AWS::ServiceDiscovery::HttpNamespace
+    Properties:
+      Name: cfn-http
+      Description: from a stack
+      Tags: [{Key: team, Value: mesh}]
+  Private:
+    Type: AWS::ServiceDiscovery::PrivateDnsNamespace
+    Properties:
+      Name: cfn.internal
+      Vpc: vpc-0abc
+      Properties: {DnsProperties: {SOA: {TTL: "100"}}}
+  Svc:
+    Type: AWS::ServiceDiscovery::Service
+    Properties:
+      Name: backend
+      NamespaceId: !Ref Private
+      DnsConfig:
+        RoutingPolicy: MULTIVALUE
+        DnsRecords: [{Type: A, TTL: "60"}]
+      HealthCheckCustomConfig: {FailureThreshold: 1}
+  HttpSvc:
+    Type: AWS::ServiceDiscovery::Service
+    Properties:
+      NamespaceId: !GetAtt Http.Id
+      Description: unnamed
+  Inst:
+    Type: AWS::ServiceDiscovery::Instance
+    Properties:
+      ServiceId: !Ref Svc
+      InstanceId: cell-1
+      InstanceAttributes: {AWS_INSTANCE_IPV4: 10.1.0.5, AWS_INSTANCE_PORT: 80, color: !Ref Color}
+Outputs:
+  HttpId: {Value: !Ref Http}
+  HttpArn: {Value: !GetAtt Http.Arn}
+  PrivateId: {Value: !GetAtt Private.Id}
+  Zone: {Value: !GetAtt Private.HostedZoneId}
+  SvcId: {Value: !Ref Svc}
+  SvcArn: {Value: !GetAtt Svc.Arn}
+  SvcName: {Value: !GetAtt Svc.Name}
+  HttpSvcName: {Value: !GetAtt HttpSvc.Name}
+  Inst: {Value: !Ref Inst}
+"""
+
+
+def test_cloudformation(ferry, sd, data):
+    from ferrytest import stack_wait
+    cfn = ferry.client("cloudformation", "dev")
+    cfn.create_stack(StackName="sd", TemplateBody=CFN_TEMPLATE)
+    st = stack_wait(cfn, "sd")
+    assert st["StackStatus"] == "CREATE_COMPLETE", cfn.describe_stack_events(StackName="sd")["StackEvents"][:3]
+    out = {o["OutputKey"]: o["OutputValue"] for o in st["Outputs"]}
+    ns = sd.get_namespace(Id=out["HttpId"])["Namespace"]
+    assert ns["Name"] == "cfn-http" and ns["Arn"] == out["HttpArn"] and ns["Description"] == "from a stack"
+    tags = {t["Key"]: t["Value"] for t in sd.list_tags_for_resource(ResourceARN=ns["Arn"])["Tags"]}
+    assert tags["team"] == "mesh" and tags["aws:cloudformation:stack-name"] == "sd"
+    priv = sd.get_namespace(Id=out["PrivateId"])["Namespace"]
+    assert priv["Type"] == "DNS_PRIVATE" and priv["Properties"]["DnsProperties"]["SOA"] == {"TTL": 100}
+    assert out["Zone"] == priv["Properties"]["DnsProperties"].get("HostedZoneId", "")
+    s = sd.get_service(Id=out["SvcId"])["Service"]
+    assert s["Arn"] == out["SvcArn"] and out["SvcName"] == "backend"
+    assert s["DnsConfig"]["DnsRecords"] == [{"Type": "A", "TTL": 60}]
+    assert out["HttpSvcName"].startswith("sd-HttpSvc-")
+    assert out["Inst"] == "cell-1"
+    r = data.discover_instances(NamespaceName="cfn.internal", ServiceName="backend")
+    assert r["Instances"][0]["Attributes"] == {"AWS_INSTANCE_IPV4": "10.1.0.5",
+                                               "AWS_INSTANCE_PORT": "80", "color": "blue"}
+    # an update re-registers the instance in place
+    cfn.update_stack(StackName="sd", TemplateBody=CFN_TEMPLATE,
+                     Parameters=[{"ParameterKey": "Color", "ParameterValue": "green"}])
+    assert stack_wait(cfn, "sd")["StackStatus"] == "UPDATE_COMPLETE"
+    r = data.discover_instances(NamespaceName="cfn.internal", ServiceName="backend")
+    assert r["Instances"][0]["Attributes"]["color"] == "green"
+    cfn.delete_stack(StackName="sd")
+    assert stack_wait(cfn, "sd") is None
+    raises(sd.get_namespace, "NamespaceNotFound", Id=out["HttpId"])
+    raises(sd.get_namespace, "NamespaceNotFound", Id=out["PrivateId"])
+    raises(sd.get_service, "ServiceNotFound", Id=out["SvcId"])

@@ -44,6 +44,9 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/servicediscovery/prov_servicediscovery.c */
+extern const cfn_provider cfn_provider_sd_http_namespace, cfn_provider_sd_private_dns_namespace,
+    cfn_provider_sd_public_dns_namespace, cfn_provider_sd_service, cfn_provider_sd_instance;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -103,6 +106,11 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_sd_http_namespace,
+    &cfn_provider_sd_private_dns_namespace,
+    &cfn_provider_sd_public_dns_namespace,
+    &cfn_provider_sd_service,
+    &cfn_provider_sd_instance,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
