@@ -226,15 +226,7 @@ int servicediscovery_op_list_instances(call *c, json_t *in, json_t **out)
     inst_list l = {svc, NULL, NULL, NULL, 0, 0};
     if (inst_list_run(c->txn, c->account, c->region, &l, c->err)) return -1;
     if (!arena_defer_json(c->a, l.all)) return ferr_oom(c->err);
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, l.all, jstr(in, "NextToken"), jint(in, "MaxResults", 100), o, "Instances",
-                 "NextToken", "InvalidInput")) {
-        json_decref(o);
-        return -1;
-    }
-    *out = o;
-    return 0;
+    return sd_page(c, in, l.all, "Instances", out);
 }
 
 int servicediscovery_op_get_instances_health_status(call *c, json_t *in, json_t **out)

@@ -132,76 +132,38 @@ int servicediscovery_op_get_namespace(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-typedef struct ns_list {
-    const json_t *filters;
-    json_t *all;
-    int rc;
-} ns_list;
-
-static int ns_each(void *ud, const store_key *k, json_t *doc)
+static int ns_item(void *ud, const json_t *doc, json_t **item)
 {
-    (void)k;
-    ns_list *l = ud;
+    const json_t *filters = ud;
     size_t i;
     json_t *f;
-    json_array_foreach(l->filters, i, f) {
-        const char *name = jstr(f, "Name"), *cond = jstr(f, "Condition");
+    json_array_foreach(filters, i, f) {
+        const char *name = jstr(f, "Name");
         const char *value =
             !strcmp(name, "TYPE") ? jstr(doc, "Type")
             : !strcmp(name, "NAME")
                 ? jstr(doc, "Name")
                 : jstr(json_object_get(json_object_get(doc, "Properties"), "HttpProperties"),
                        "HttpName");
-        int hit = 0;
-        size_t j;
-        json_t *v;
-        json_array_foreach(json_object_get(f, "Values"), j, v) {
-            const char *s = json_string_value(v);
-            if (!s || !value) continue;
-            hit |= cond && !strcmp(cond, "BEGINS_WITH") ? !strncmp(value, s, strlen(s))
-                                                        : !strcmp(value, s);
-        }
-        if (!hit) return 0;
+        if (!sd_filter_match(f, value)) return 0;
     }
-    l->rc |= json_array_append_new(l->all, ns_out(doc, 1));
-    return 0;
+    *item = ns_out(doc, 1);
+    return *item ? 0 : -1;
 }
 
 int servicediscovery_op_list_namespaces(call *c, json_t *in, json_t **out)
 {
     if (call_authorize(c, "servicediscovery:ListNamespaces", "*")) return -1;
-    const json_t *filters = json_object_get(in, "Filters");
+    json_t *filters = json_object_get(in, "Filters");
     size_t i;
     json_t *f;
+    /* AWS: TYPE takes EQ or IN, NAME and HTTP_NAME take EQ or BEGINS_WITH */
     json_array_foreach(filters, i, f) {
-        const char *name = jstr(f, "Name"), *cond = jstr(f, "Condition");
-        size_t nv = json_array_size(json_object_get(f, "Values"));
-        int type = !strcmp(name, "TYPE");
-        /* AWS: TYPE takes EQ or IN, NAME and HTTP_NAME take EQ or BEGINS_WITH; EQ and
-         * BEGINS_WITH take one value */
-        if (cond && (type ? strcmp(cond, "EQ") && strcmp(cond, "IN")
-                          : strcmp(cond, "EQ") && strcmp(cond, "BEGINS_WITH")))
-            return sd_invalid(c, "The %s condition is not supported for the %s filter.", cond,
-                              name);
-        if (!nv || (nv > 1 && !(cond && !strcmp(cond, "IN"))))
-            return sd_invalid(c, "The %s filter takes exactly one value with condition %s.", name,
-                              cond ? cond : "EQ");
+        if (sd_filter_check(c, f, !strcmp(jstr(f, "Name"), "TYPE") ? "EQ IN" : "EQ BEGINS_WITH"))
+            return -1;
     }
-    ns_list l = {filters, json_array(), 0};
-    if (!l.all || !arena_defer_json(c->a, l.all)) return ferr_oom(c->err);
-    if (store_list(c->txn, SD_NS_KIND, c->account, c->region, NULL, NULL, 0, ns_each, &l, c->err) <
-        0)
-        return -1;
-    if (l.rc) return ferr_oom(c->err);
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, l.all, jstr(in, "NextToken"), jint(in, "MaxResults", 100), o, "Namespaces",
-                 "NextToken", "InvalidInput")) {
-        json_decref(o);
-        return -1;
-    }
-    *out = o;
-    return 0;
+    json_t *all = sd_collect(c, SD_NS_KIND, ns_item, filters);
+    return all ? sd_page(c, in, all, "Namespaces", out) : -1;
 }
 
 int servicediscovery_op_delete_namespace(call *c, json_t *in, json_t **out)

@@ -83,42 +83,24 @@ int servicediscovery_op_get_operation(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-typedef struct op_list {
-    call *c;
-    const json_t *filters;
-    json_t *all;
-    int rc;
-} op_list;
-
-/* AWS: EQ (the default) and IN compare values; BETWEEN takes two dates (UPDATE_DATE). */
-static int filter_match(const json_t *f, const char *value, double date)
+/* ListOperations' filters: UPDATE_DATE BETWEEN two dates, the others EQ or IN. */
+static int op_item(void *ud, const json_t *doc, json_t **item)
 {
-    const char *cond = jstr(f, "Condition");
-    const json_t *vals = json_object_get(f, "Values");
-    if (cond && !strcmp(cond, "BETWEEN")) {
-        double lo = json_number_value(json_array_get(vals, 0)),
-               hi = json_number_value(json_array_get(vals, 1));
-        return date >= lo && date <= hi;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(vals, i, v) {
-        if (value && !strcmp(json_string_value(v) ? json_string_value(v) : "", value)) return 1;
-    }
-    return 0;
-}
-
-static int op_each(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    op_list *l = ud;
+    const json_t *filters = ud;
     double updated;
     const char *status = op_status(doc, &updated);
     const json_t *targets = json_object_get(doc, "Targets");
     size_t i;
     json_t *f;
-    json_array_foreach(l->filters, i, f) {
+    json_array_foreach(filters, i, f) {
         const char *name = jstr(f, "Name"), *value = NULL;
+        if (!strcmp(name, "UPDATE_DATE")) {
+            const json_t *vals = json_object_get(f, "Values");
+            if (updated < json_number_value(json_array_get(vals, 0)) ||
+                updated > json_number_value(json_array_get(vals, 1)))
+                return 0;
+            continue;
+        }
         if (!strcmp(name, "NAMESPACE_ID"))
             value = jstr(targets, "NAMESPACE");
         else if (!strcmp(name, "SERVICE_ID"))
@@ -127,11 +109,11 @@ static int op_each(void *ud, const store_key *k, json_t *doc)
             value = status;
         else if (!strcmp(name, "TYPE"))
             value = jstr(doc, "Type");
-        if (!filter_match(f, value, updated)) return 0;
+        if (!sd_filter_match(f, value)) return 0;
     }
-    l->rc |= json_array_append_new(l->all, json_pack("{s:s, s:s, s:f}", "Id", jstr(doc, "Id"),
-                                                     "Status", status, "UpdateDate", updated));
-    return 0;
+    *item = json_pack("{s:s, s:s, s:f}", "Id", jstr(doc, "Id"), "Status", status, "UpdateDate",
+                      updated);
+    return *item ? 0 : -1;
 }
 
 static int by_date(const void *a, const void *b)
@@ -144,53 +126,30 @@ static int by_date(const void *a, const void *b)
 int servicediscovery_op_list_operations(call *c, json_t *in, json_t **out)
 {
     if (call_authorize(c, "servicediscovery:ListOperations", "*")) return -1;
-    const json_t *filters = json_object_get(in, "Filters");
+    json_t *filters = json_object_get(in, "Filters");
     size_t i;
     json_t *f;
     json_array_foreach(filters, i, f) {
-        const char *name = jstr(f, "Name"), *cond = jstr(f, "Condition");
-        size_t nv = json_array_size(json_object_get(f, "Values"));
-        int date = !strcmp(name, "UPDATE_DATE");
-        if (date ? !cond || strcmp(cond, "BETWEEN") || nv != 2
-                 : (cond && strcmp(cond, "EQ") && strcmp(cond, "IN")) ||
-                       (nv != 1 && (!cond || strcmp(cond, "IN"))))
-            return sd_invalid(c, "The filter %s does not support that condition or those values.",
-                              name);
-        if (date) {
-            /* the dates come as epoch seconds in text */
-            json_t *vals = json_object_get(f, "Values");
-            for (size_t j = 0; j < 2; j++)
-                if (json_array_set_new(
-                        vals, j,
-                        json_real(strtod(json_string_value(json_array_get(vals, j)), NULL))))
-                    return ferr_oom(c->err);
-        }
+        int date = !strcmp(jstr(f, "Name"), "UPDATE_DATE");
+        if (sd_filter_check(c, f, date ? "BETWEEN" : "EQ IN")) return -1;
+        /* the dates come as epoch seconds in text */
+        json_t *vals = json_object_get(f, "Values");
+        for (size_t j = 0; date && j < 2; j++)
+            if (json_array_set_new(
+                    vals, j, json_real(strtod(json_string_value(json_array_get(vals, j)), NULL))))
+                return ferr_oom(c->err);
     }
-    op_list l = {c, filters, json_array(), 0};
-    if (!l.all || !arena_defer_json(c->a, l.all)) return ferr_oom(c->err);
-    if (store_list(c->txn, SD_OP_KIND, c->account, c->region, NULL, NULL, 0, op_each, &l, c->err) <
-        0)
-        return -1;
-    if (l.rc) return ferr_oom(c->err);
+    json_t *all = sd_collect(c, SD_OP_KIND, op_item, filters);
+    if (!all) return -1;
     /* newest first, as AWS lists them */
-    size_t n = json_array_size(l.all);
+    size_t n = json_array_size(all);
     json_t **items = arena_alloc(c->a, (n ? n : 1) * sizeof(*items));
-    if (!items) return ferr_oom(c->err);
-    for (i = 0; i < n; i++) items[i] = json_array_get(l.all, i);
+    json_t *sorted = json_array();
+    if (!items || !sorted || !arena_defer_json(c->a, sorted)) return ferr_oom(c->err);
+    for (i = 0; i < n; i++) items[i] = json_array_get(all, i);
     qsort(items, n, sizeof(*items), by_date);
-    json_t *sorted = json_array(), *o = json_object();
-    int rc = !sorted || !o || !arena_defer_json(c->a, sorted);
-    for (i = 0; !rc && i < n; i++)
-        rc = json_object_del(items[i], "UpdateDate") || json_array_append(sorted, items[i]);
-    if (rc) {
-        json_decref(o);
-        return ferr_oom(c->err);
-    }
-    if (svc_page(c, sorted, jstr(in, "NextToken"), jint(in, "MaxResults", 100), o, "Operations",
-                 "NextToken", "InvalidInput")) {
-        json_decref(o);
-        return -1;
-    }
-    *out = o;
-    return 0;
+    for (i = 0; i < n; i++)
+        if (json_object_del(items[i], "UpdateDate") || json_array_append(sorted, items[i]))
+            return ferr_oom(c->err);
+    return sd_page(c, in, sorted, "Operations", out);
 }

@@ -203,3 +203,76 @@ int sd_revision(store_txn *t, const char *account, const char *region, const cha
     arena_free(a);
     return rc;
 }
+
+/* ---- listings ---- */
+
+int sd_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
+{
+    json_t *o = json_object();
+    if (!o) return ferr_oom(c->err);
+    if (svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 100), o, key, "NextToken",
+                 "InvalidInput")) {
+        json_decref(o);
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
+int sd_filter_check(call *c, const json_t *f, const char *conds)
+{
+    const char *name = jstr(f, "Name"), *cond = jstr(f, "Condition");
+    size_t nv = json_array_size(json_object_get(f, "Values"));
+    if (!cond) cond = "EQ";
+    size_t n = strlen(cond);
+    const char *at = strstr(conds, cond);
+    if (!at || (at > conds && at[-1] != ' ') || (at[n] && at[n] != ' '))
+        return sd_invalid(c, "The %s condition is not supported for the %s filter.", cond, name);
+    /* AWS: IN takes a list, BETWEEN two values, the others one */
+    size_t want = !strcmp(cond, "BETWEEN") ? 2 : 1;
+    if (!nv || (strcmp(cond, "IN") && nv != want))
+        return sd_invalid(c, "The %s filter takes %zu value%s with condition %s.", name, want,
+                          want > 1 ? "s" : "", cond);
+    return 0;
+}
+
+int sd_filter_match(const json_t *f, const char *value)
+{
+    const char *cond = jstr(f, "Condition");
+    int prefix = cond && !strcmp(cond, "BEGINS_WITH");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(f, "Values"), i, v) {
+        const char *s = json_string_value(v);
+        if (s && value && (prefix ? !strncmp(value, s, strlen(s)) : !strcmp(value, s))) return 1;
+    }
+    return 0;
+}
+
+typedef struct collect {
+    sd_item_fn fn;
+    void *ud;
+    json_t *all;
+    int rc;
+} collect;
+
+static int collect_each(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    collect *x = ud;
+    json_t *item = NULL;
+    x->rc |= x->fn(x->ud, doc, &item);
+    if (item) x->rc |= json_array_append_new(x->all, item);
+    return x->rc != 0;
+}
+
+json_t *sd_collect(call *c, const char *kind, sd_item_fn fn, void *ud)
+{
+    collect x = {fn, ud, json_array(), 0};
+    if (!x.all || !arena_defer_json(c->a, x.all)) return ferr_oom(c->err), NULL;
+    if (store_list(c->txn, kind, c->account, c->region, NULL, NULL, 0, collect_each, &x, c->err) <
+        0)
+        return NULL;
+    if (x.rc) return ferr_oom(c->err), NULL;
+    return x.all;
+}

@@ -54,6 +54,20 @@ int sd_authorize(call *c, const char *action, const char *arn);
 /* Checks a Tags list against AWS's quota (TooManyTagsException). */
 int sd_tags_check(call *c, const json_t *tags, const char *arn);
 
+/* Listings: the call's NextToken and MaxResults (default 100) applied to all, *out the
+ * reply with the page under key. 0 or -1. */
+int sd_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
+/* A list filter's Condition (EQ when absent) is one of conds (space-separated), and it has
+ * as many values as the condition takes (IN: any, BETWEEN: 2, else 1): 0, or InvalidInput. */
+int sd_filter_check(call *c, const json_t *f, const char *conds);
+/* Whether value satisfies filter f (EQ, IN, BEGINS_WITH). */
+int sd_filter_match(const json_t *f, const char *value);
+/* What each document of kind (the call's account and region) gives: 0 with *item (a new
+ * reference; NULL: left out), or -1 out of memory. */
+typedef int (*sd_item_fn)(void *ud, const json_t *doc, json_t **item);
+/* The items fn gives, in id order: an array the arena holds, or NULL (c->err set). */
+json_t *sd_collect(call *c, const char *kind, sd_item_fn fn, void *ud);
+
 /* ---- operations.c ---- */
 /* Records a new operation of type on targets ({"NAMESPACE": id, ...}) that ends in outcome
  * ("SUCCESS", or "FAIL" with code and message): *id its id (arena). 0 or -1. */

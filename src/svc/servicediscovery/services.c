@@ -142,62 +142,29 @@ int servicediscovery_op_get_service(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-typedef struct svc_list {
-    const json_t *filters;
-    json_t *all;
-    int rc;
-} svc_list;
-
-static int svc_each(void *ud, const store_key *k, json_t *doc)
+static int svc_item(void *ud, const json_t *doc, json_t **item)
 {
-    (void)k;
-    svc_list *l = ud;
+    const json_t *filters = ud;
     size_t i;
     json_t *f;
-    json_array_foreach(l->filters, i, f) {
-        int hit = 0;
-        size_t j;
-        json_t *v;
-        json_array_foreach(json_object_get(f, "Values"), j, v) {
-            hit |= json_string_value(v) && !strcmp(json_string_value(v), jstr(doc, "NamespaceId"));
-        }
-        if (!hit) return 0;
+    json_array_foreach(filters, i, f) {
+        if (!sd_filter_match(f, jstr(doc, "NamespaceId"))) return 0;
     }
-    l->rc |= json_array_append_new(l->all, svc_shape(doc, 1));
-    return 0;
+    *item = svc_shape(doc, 1);
+    return *item ? 0 : -1;
 }
 
 int servicediscovery_op_list_services(call *c, json_t *in, json_t **out)
 {
     if (call_authorize(c, "servicediscovery:ListServices", "*")) return -1;
-    const json_t *filters = json_object_get(in, "Filters");
+    json_t *filters = json_object_get(in, "Filters");
     size_t i;
     json_t *f;
     json_array_foreach(filters, i, f) {
-        const char *cond = jstr(f, "Condition");
-        size_t nv = json_array_size(json_object_get(f, "Values"));
-        if (cond && strcmp(cond, "EQ") && strcmp(cond, "IN"))
-            return sd_invalid(c, "The %s condition is not supported for the NAMESPACE_ID filter.",
-                              cond);
-        if (!nv || (nv > 1 && !(cond && !strcmp(cond, "IN"))))
-            return sd_invalid(c, "The NAMESPACE_ID filter takes exactly one value with "
-                                 "condition EQ.");
+        if (sd_filter_check(c, f, "EQ IN")) return -1;
     }
-    svc_list l = {filters, json_array(), 0};
-    if (!l.all || !arena_defer_json(c->a, l.all)) return ferr_oom(c->err);
-    if (store_list(c->txn, SD_SVC_KIND, c->account, c->region, NULL, NULL, 0, svc_each, &l,
-                   c->err) < 0)
-        return -1;
-    if (l.rc) return ferr_oom(c->err);
-    json_t *o = json_object();
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, l.all, jstr(in, "NextToken"), jint(in, "MaxResults", 100), o, "Services",
-                 "NextToken", "InvalidInput")) {
-        json_decref(o);
-        return -1;
-    }
-    *out = o;
-    return 0;
+    json_t *all = sd_collect(c, SD_SVC_KIND, svc_item, filters);
+    return all ? sd_page(c, in, all, "Services", out) : -1;
 }
 
 int servicediscovery_op_delete_service(call *c, json_t *in, json_t **out)
