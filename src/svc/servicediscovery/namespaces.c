@@ -34,13 +34,7 @@ static int existing(call *c, const char *name, const char *creator, json_t **out
         return 1;
     }
     ferr_set(c->err, 400, "NamespaceAlreadyExists", "Namespace already exists with ID: %s", id);
-    json_t *x = json_pack("{s:s, s:s?}", "NamespaceId", id, "CreatorRequestId", was);
-    char *text = x ? json_dumps(x, JSON_COMPACT) : NULL;
-    json_decref(x);
-    const char *extra = text ? arena_strdup(c->a, text) : NULL;
-    free(text);
-    if (!extra) return ferr_oom(c->err);
-    return ferr_extra(c->err, extra);
+    return sd_err_members(c, json_pack("{s:s, s:s?}", "NamespaceId", id, "CreatorRequestId", was));
 }
 
 static int create_ns(call *c, json_t *in, json_t **out, const char *type, const char *action)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/arn.h"
@@ -127,13 +128,21 @@ int sd_count(call *c, json_t *doc, const char *key, long long delta)
     return 0;
 }
 
+int sd_err_members(call *c, json_t *members)
+{
+    char *text = members ? json_dumps(members, JSON_COMPACT) : NULL;
+    json_decref(members);
+    const char *extra = text ? arena_strdup(c->a, text) : NULL;
+    free(text);
+    return extra ? ferr_extra(c->err, extra) : ferr_oom(c->err);
+}
+
 int sd_tags_check(call *c, const json_t *tags, const char *arn)
 {
     if (json_array_size(tags) <= SD_MAX_TAGS) return 0;
     ferr_set(c->err, 400, "TooManyTagsException", "The resource can have no more than %d tags.",
              SD_MAX_TAGS);
-    char *extra = arena_printf(c->a, "{\"ResourceName\": \"%s\"}", arn);
-    return extra ? ferr_extra(c->err, extra) : -1;
+    return sd_err_members(c, json_pack("{s:s}", "ResourceName", arn));
 }
 
 /* ---- servicediscovery.h ---- */

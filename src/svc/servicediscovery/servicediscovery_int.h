@@ -51,6 +51,9 @@ int sd_ns_by_name(store_txn *t, arena *a, const char *account, const char *regio
 int sd_count(call *c, json_t *doc, const char *key, long long delta);
 /* Authorizes action on arn and records the resource for the trail. */
 int sd_authorize(call *c, const char *action, const char *arn);
+/* Adds members (an object, consumed; NULL: out of memory) to the error just set, as AWS's
+ * error shapes carry them (NamespaceAlreadyExists' NamespaceId). Returns -1. */
+int sd_err_members(call *c, json_t *members);
 /* Checks a Tags list against AWS's quota (TooManyTagsException). */
 int sd_tags_check(call *c, const json_t *tags, const char *arn);
 

@@ -94,13 +94,8 @@ int servicediscovery_op_create_service(call *c, json_t *in, json_t **out)
         }
         ferr_set(c->err, 400, "ServiceAlreadyExists", "Service already exists with ID: %s",
                  jstr(ix, "Id"));
-        json_t *x =
-            json_pack("{s:s, s:s?}", "ServiceId", jstr(ix, "Id"), "CreatorRequestId", wcreator);
-        char *text = x ? json_dumps(x, JSON_COMPACT) : NULL;
-        json_decref(x);
-        const char *extra = text ? arena_strdup(c->a, text) : NULL;
-        free(text);
-        return extra ? ferr_extra(c->err, extra) : ferr_oom(c->err);
+        return sd_err_members(
+            c, json_pack("{s:s, s:s?}", "ServiceId", jstr(ix, "Id"), "CreatorRequestId", wcreator));
     }
     const char *id = sd_new_id(c, "srv"), *arn = id ? sd_arn(c, "service", id) : NULL;
     if (!arn || sd_tags_check(c, tags, arn)) return -1;
