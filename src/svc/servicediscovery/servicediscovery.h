@@ -14,7 +14,7 @@
  * namespaces that is the domain name, matched without regard to case as DNS does), in
  * account and region, whose attributes include every key/value of query_params (an object
  * of strings; NULL or {} for all), healthy or not. *out is a new array (the caller decrefs)
- * of DiscoverInstances' HttpInstanceSummary objects, in registration order:
+ * of DiscoverInstances' HttpInstanceSummary objects, in instance id order:
  *   {"InstanceId", "NamespaceName", "ServiceName",
  *    "HealthStatus": "HEALTHY" | "UNHEALTHY" | "UNKNOWN",
  *    "Attributes": {"AWS_INSTANCE_IPV4": "10.0.0.5", "AWS_INSTANCE_PORT": "8080", ...}}
