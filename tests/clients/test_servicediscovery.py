@@ -37,6 +37,17 @@ def data(ferry):
     return ferry.client("servicediscovery", "dev", config=Config(inject_host_prefix=False))
 
 
+@pytest.fixture(scope="module")
+def vpc(ferry):
+    """dev's default VPC (a made-up id while ferry has no EC2)."""
+    try:
+        vpcs = ferry.client("ec2", "dev").describe_vpcs(
+            Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+        return vpcs[0]["VpcId"]
+    except Exception:
+        return "vpc-0123456789abcdef0"
+
+
 def wait_op(sd, op_id, want="SUCCESS"):
     for _ in range(100):
         o = sd.get_operation(OperationId=op_id)["Operation"]
@@ -121,8 +132,8 @@ def test_duplicate_namespace_and_creator_request_id(sd):
     raises(sd.create_http_namespace, "InvalidInput", Name="")
 
 
-def test_private_and_public_dns_namespaces(ferry, sd):
-    op = sd.create_private_dns_namespace(Name="internal-Domain2.com", Vpc="vpc-0123456789abcdef0",
+def test_private_and_public_dns_namespaces(ferry, sd, vpc):
+    op = sd.create_private_dns_namespace(Name="internal-Domain2.com", Vpc=vpc,
                                          Properties={"DnsProperties": {"SOA": {"TTL": 60}}})["OperationId"]
     o = wait_op(sd, op)
     ns = sd.get_namespace(Id=o["Targets"]["NAMESPACE"])["Namespace"]
@@ -144,8 +155,8 @@ def test_private_and_public_dns_namespaces(ferry, sd):
     assert r.json["Operation"]["Status"] == "SUCCESS"
 
 
-def test_services(ferry, sd):
-    nsid = wait_op(sd, sd.create_private_dns_namespace(Name="svc.local", Vpc="vpc-1")["OperationId"])["Targets"]["NAMESPACE"]
+def test_services(ferry, sd, vpc):
+    nsid = wait_op(sd, sd.create_private_dns_namespace(Name="svc.local", Vpc=vpc)["OperationId"])["Targets"]["NAMESPACE"]
     s = sd.create_service(Name="web", NamespaceId=nsid, Description="front",
                           DnsConfig={"RoutingPolicy": "WEIGHTED",
                                      "DnsRecords": [{"Type": "A", "TTL": 60}, {"Type": "SRV", "TTL": 60}]},
@@ -300,8 +311,8 @@ def test_discover_defaults_and_errors(ferry, sd, data, shop):
     assert sorted(r.json) == ["i-0", "i-1", "i-2"]
 
 
-def test_register_checks_dns_attributes(sd):
-    nsid = wait_op(sd, sd.create_private_dns_namespace(Name="attrs.local", Vpc="vpc-2")["OperationId"])["Targets"]["NAMESPACE"]
+def test_register_checks_dns_attributes(sd, vpc):
+    nsid = wait_op(sd, sd.create_private_dns_namespace(Name="attrs.local", Vpc=vpc)["OperationId"])["Targets"]["NAMESPACE"]
     s = sd.create_service(Name="db", NamespaceId=nsid, DnsConfig={
         "DnsRecords": [{"Type": "A", "TTL": 30}, {"Type": "SRV", "TTL": 30}]})["Service"]
     raises(sd.register_instance, "InvalidInput", ServiceId=s["Id"], InstanceId="x",
@@ -354,6 +365,7 @@ def test_iam_refusal(ferry):
 CFN_TEMPLATE = """
 Parameters:
   Color: {Type: String, Default: blue}
+  Vpc: {Type: String}
 Resources:
   Http:
     Type: AWS::ServiceDiscovery::HttpNamespace
@@ -365,7 +377,7 @@ Resources:
     Type: AWS::ServiceDiscovery::PrivateDnsNamespace
     Properties:
       Name: cfn.internal
-      Vpc: vpc-0abc
+      Vpc: !Ref Vpc
       Properties: {DnsProperties: {SOA: {TTL: "100"}}}
   Svc:
     Type: AWS::ServiceDiscovery::Service
@@ -400,10 +412,11 @@ Outputs:
 """
 
 
-def test_cloudformation(ferry, sd, data):
+def test_cloudformation(ferry, sd, data, vpc):
     from ferrytest import stack_wait
     cfn = ferry.client("cloudformation", "dev")
-    cfn.create_stack(StackName="sd", TemplateBody=CFN_TEMPLATE)
+    cfn.create_stack(StackName="sd", TemplateBody=CFN_TEMPLATE,
+                     Parameters=[{"ParameterKey": "Vpc", "ParameterValue": vpc}])
     st = stack_wait(cfn, "sd")
     assert st["StackStatus"] == "CREATE_COMPLETE", cfn.describe_stack_events(StackName="sd")["StackEvents"][:3]
     out = {o["OutputKey"]: o["OutputValue"] for o in st["Outputs"]}
@@ -424,7 +437,8 @@ def test_cloudformation(ferry, sd, data):
                                                "AWS_INSTANCE_PORT": "80", "color": "blue"}
     # an update re-registers the instance in place
     cfn.update_stack(StackName="sd", TemplateBody=CFN_TEMPLATE,
-                     Parameters=[{"ParameterKey": "Color", "ParameterValue": "green"}])
+                     Parameters=[{"ParameterKey": "Color", "ParameterValue": "green"},
+                                 {"ParameterKey": "Vpc", "UsePreviousValue": True}])
     assert stack_wait(cfn, "sd")["StackStatus"] == "UPDATE_COMPLETE"
     r = data.discover_instances(NamespaceName="cfn.internal", ServiceName="backend")
     assert r["Instances"][0]["Attributes"]["color"] == "green"
@@ -433,3 +447,78 @@ def test_cloudformation(ferry, sd, data):
     raises(sd.get_namespace, "NamespaceNotFound", Id=out["HttpId"])
     raises(sd.get_namespace, "NamespaceNotFound", Id=out["PrivateId"])
     raises(sd.get_service, "ServiceNotFound", Id=out["SvcId"])
+
+
+@pytest.fixture(scope="module")
+def r53(ferry):
+    c = ferry.client("route53", "dev")
+    try:
+        c.list_hosted_zones()
+    except Exception as e:  # a ferry without Route 53 yet
+        pytest.skip(f"no Route 53: {e}")
+    return c
+
+
+def records(r53, zone):
+    rrs = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    return sorted(((r["Name"], r["Type"], r.get("SetIdentifier"), r.get("Weight"),
+                    r.get("MultiValueAnswer"), r.get("TTL"),
+                    tuple(v["Value"] for v in r.get("ResourceRecords", [])))
+                   for r in rrs if r["Type"] not in ("SOA", "NS")), key=str)
+
+
+def test_dns_namespace_hosted_zone_and_records(ferry, sd, r53, vpc):
+    o = wait_op(sd, sd.create_private_dns_namespace(Name="mesh.internal", Vpc=vpc)["OperationId"])
+    ns = sd.get_namespace(Id=o["Targets"]["NAMESPACE"])["Namespace"]
+    zone = ns["Properties"]["DnsProperties"]["HostedZoneId"]
+    assert zone
+    hz = r53.get_hosted_zone(Id=zone)
+    assert hz["HostedZone"]["Name"] == "mesh.internal." and hz["HostedZone"]["Config"]["PrivateZone"]
+    assert [v["VPCId"] for v in hz["VPCs"]] == [vpc]
+    # the seed's way to the zone id
+    r = ferry.aws("servicediscovery", "list-namespaces", "--query",
+                  "Namespaces[?Name == 'mesh.internal'].Properties.DnsProperties.HostedZoneId",
+                  "--output", "text", profile="dev", check=True)
+    assert zone in r.stdout
+
+    multi = sd.create_service(Name="b", NamespaceId=ns["Id"], DnsConfig={
+        "RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 30}, {"Type": "SRV", "TTL": 30}]})["Service"]
+    for i in (1, 2):
+        wait_op(sd, sd.register_instance(ServiceId=multi["Id"], InstanceId=f"cell{i}", Attributes={
+            "AWS_INSTANCE_IPV4": f"10.0.1.{i}", "AWS_INSTANCE_PORT": "8080"})["OperationId"])
+    got = records(r53, zone)
+    assert ("b.mesh.internal.", "A", "cell1", None, True, 30, ("10.0.1.1",)) in got
+    assert ("b.mesh.internal.", "A", "cell2", None, True, 30, ("10.0.1.2",)) in got
+    assert ("b.mesh.internal.", "SRV", "cell1", None, True, 30,
+            ("1 1 8080 cell1.b.mesh.internal",)) in got or \
+           ("b.mesh.internal.", "SRV", "cell1", None, True, 30,
+            ("1 1 8080 cell1.b.mesh.internal.",)) in got
+    assert any(r[0] == "cell1.b.mesh.internal." and r[1] == "A" for r in got)
+
+    weighted = sd.create_service(Name="x", NamespaceId=ns["Id"], DnsConfig={
+        "RoutingPolicy": "WEIGHTED", "DnsRecords": [{"Type": "CNAME", "TTL": 60}]})["Service"]
+    wait_op(sd, sd.register_instance(ServiceId=weighted["Id"], InstanceId="lb", Attributes={
+        "AWS_INSTANCE_CNAME": "lb.example.com"})["OperationId"])
+    got = records(r53, zone)
+    assert any(r[:4] == ("x.mesh.internal.", "CNAME", "lb", 1) for r in got)
+
+    # deregistering takes the records away; then the namespace and its zone can go
+    wait_op(sd, sd.deregister_instance(ServiceId=multi["Id"], InstanceId="cell1")["OperationId"])
+    got = records(r53, zone)
+    assert not any(r[2] == "cell1" for r in got) and any(r[2] == "cell2" for r in got)
+    for sid, iid in ((multi["Id"], "cell2"), (weighted["Id"], "lb")):
+        wait_op(sd, sd.deregister_instance(ServiceId=sid, InstanceId=iid)["OperationId"])
+        sd.delete_service(Id=sid)
+    assert records(r53, zone) == []
+    wait_op(sd, sd.delete_namespace(Id=ns["Id"])["OperationId"])
+    with pytest.raises(Exception):
+        r53.get_hosted_zone(Id=zone)
+
+
+def test_dns_namespace_zone_refused(sd, r53):
+    # Route 53 refuses a private zone for a VPC that is not there: the operation fails
+    op = sd.create_private_dns_namespace(Name="novpc.internal", Vpc="vpc-0000000000000dead")["OperationId"]
+    o = wait_op(sd, op, want="FAIL")
+    assert o["ErrorCode"] == "CANNOT_CREATE_HOSTED_ZONE" and o["ErrorMessage"]
+    raises(sd.get_namespace, "NamespaceNotFound", Id=o["Targets"]["NAMESPACE"])
+    assert all(n["Name"] != "novpc.internal" for n in sd.list_namespaces()["Namespaces"])
