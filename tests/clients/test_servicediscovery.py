@@ -502,6 +502,20 @@ def test_dns_namespace_hosted_zone_and_records(ferry, sd, r53, vpc):
     got = records(r53, zone)
     assert any(r[:4] == ("x.mesh.internal.", "CNAME", "lb", 1) for r in got)
 
+    # a custom health check's UNHEALTHY takes the instance out of DNS until it is healthy
+    hs = sd.create_service(Name="h", NamespaceId=ns["Id"], HealthCheckCustomConfig={"FailureThreshold": 1},
+                           DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]
+    wait_op(sd, sd.register_instance(ServiceId=hs["Id"], InstanceId="h1",
+                                     Attributes={"AWS_INSTANCE_IPV4": "10.0.2.1"})["OperationId"])
+    assert any(r[:3] == ("h.mesh.internal.", "A", "h1") for r in records(r53, zone))
+    sd.update_instance_custom_health_status(ServiceId=hs["Id"], InstanceId="h1", Status="UNHEALTHY")
+    assert not any(r[0] == "h.mesh.internal." for r in records(r53, zone))
+    sd.update_instance_custom_health_status(ServiceId=hs["Id"], InstanceId="h1", Status="HEALTHY")
+    assert any(r[:3] == ("h.mesh.internal.", "A", "h1") for r in records(r53, zone))
+    sd.update_instance_custom_health_status(ServiceId=hs["Id"], InstanceId="h1", Status="UNHEALTHY")
+    wait_op(sd, sd.deregister_instance(ServiceId=hs["Id"], InstanceId="h1")["OperationId"])
+    sd.delete_service(Id=hs["Id"])
+
     # deregistering takes the records away; then the namespace and its zone can go
     wait_op(sd, sd.deregister_instance(ServiceId=multi["Id"], InstanceId="cell1")["OperationId"])
     got = records(r53, zone)

@@ -4,7 +4,8 @@
  * weighted or multivalue answer as the service's RoutingPolicy says). All through Route 53's
  * own operations, as the caller (AWS requires the caller's route53 permissions for these
  * operations too), inside the request's transaction (svc_invoke_in). A ferry without Route
- * 53 leaves the namespace without a zone. */
+ * 53 leaves the namespace without a zone. An instance a custom health check calls UNHEALTHY
+ * has no record sets while it is. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,8 +110,12 @@ int sd_dns_records(call *c, const json_t *ns, const json_t *svc, const json_t *i
                    const char **why)
 {
     const json_t *dc = json_object_get(svc, "DnsConfig");
-    const char *zone = zone_of(ns);
+    const char *zone = zone_of(ns), *health = jstr(inst, "Health");
     if (!dc || !zone || !sd_dns_available()) return 0;
+    /* AWS: DNS answers leave out an instance its custom health check calls UNHEALTHY; its
+     * record sets are taken away while it is, and put back when it is healthy again */
+    if (json_object_get(svc, "HealthCheckCustomConfig") && health && !strcmp(health, "UNHEALTHY"))
+        return 0;
     const json_t *attrs = json_object_get(inst, "Attributes");
     const char *iid = jstr(inst, "Id"), *policy = jstr(dc, "RoutingPolicy");
     const char *name = arena_printf(c->a, "%s.%s", jstr(svc, "Name"), jstr(ns, "Name"));

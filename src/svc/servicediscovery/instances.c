@@ -293,10 +293,19 @@ int servicediscovery_op_update_instance_custom_health_status(call *c, json_t *in
         return ferr_set(c->err, 400, "CustomHealthNotFound",
                         "Service %s doesn't have a custom health check configuration.",
                         jstr(svc, "Id"));
-    const char *status = jstr(in, "Status");
+    const char *status = jstr(in, "Status"), *why = NULL;
     if (strcmp(status, jstr(inst, "Health") ? jstr(inst, "Health") : "")) {
+        json_t *ns;
+        int healthy = !strcmp(status, "HEALTHY");
+        if (sd_get(c, SD_NS_KIND, jstr(svc, "NamespaceId"), &ns) < 0) return -1;
+        /* the records go while the instance is still healthy, come back once it is */
+        int drc = ns && !healthy ? sd_dns_records(c, ns, svc, inst, 0, &why) : 0;
+        if (drc < 0) return -1;
         if (jset_str(inst, "Health", status) || sd_count(c, svc, "Revision", 1))
             return ferr_oom(c->err);
+        if (!drc && ns && healthy) drc = sd_dns_records(c, ns, svc, inst, 1, &why);
+        if (drc < 0) return -1;
+        if (drc > 0) return ferr_internal(c->err, "Route 53 refused the change: %s", why);
         if (sd_put(c, SD_INST_KIND, key, inst) || sd_put(c, SD_SVC_KIND, jstr(svc, "Id"), svc))
             return -1;
     }
