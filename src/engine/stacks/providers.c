@@ -44,6 +44,9 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/route53/prov_route53.c */
+extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53_record_set,
+    cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
 /* src/svc/servicediscovery/prov_servicediscovery.c */
 extern const cfn_provider cfn_provider_sd_http_namespace, cfn_provider_sd_private_dns_namespace,
     cfn_provider_sd_public_dns_namespace, cfn_provider_sd_service, cfn_provider_sd_instance;
@@ -106,6 +109,10 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_route53_hosted_zone,
+    &cfn_provider_route53_record_set,
+    &cfn_provider_route53_record_set_group,
+    &cfn_provider_route53_health_check,
     &cfn_provider_sd_http_namespace,
     &cfn_provider_sd_private_dns_namespace,
     &cfn_provider_sd_public_dns_namespace,
