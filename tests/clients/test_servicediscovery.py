@@ -478,8 +478,8 @@ def test_dns_namespace_hosted_zone_and_records(ferry, sd, r53, vpc):
     # the seed's way to the zone id
     r = ferry.aws("servicediscovery", "list-namespaces", "--query",
                   "Namespaces[?Name == 'mesh.internal'].Properties.DnsProperties.HostedZoneId",
-                  "--output", "text", profile="dev", check=True)
-    assert zone in r.stdout
+                  profile="dev")
+    assert r.json == [zone]
 
     multi = sd.create_service(Name="b", NamespaceId=ns["Id"], DnsConfig={
         "RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 30}, {"Type": "SRV", "TTL": 30}]})["Service"]
@@ -536,3 +536,51 @@ def test_dns_namespace_zone_refused(sd, r53):
     assert o["ErrorCode"] == "CANNOT_CREATE_HOSTED_ZONE" and o["ErrorMessage"]
     raises(sd.get_namespace, "NamespaceNotFound", Id=o["Targets"]["NAMESPACE"])
     assert all(n["Name"] != "novpc.internal" for n in sd.list_namespaces()["Namespaces"])
+
+
+def test_dns_answers_registered_instances():
+    """End to end: a private DNS namespace's instances answered by ferry's DNS server at the
+    VPC's resolver, an UNHEALTHY one left out, a deregistered one gone."""
+    import subprocess
+    import urllib.request
+    f = Ferry(extra=["--dns", "127.0.0.1:0"]).start(env={
+        "FERRY_SERVICEDISCOVERY_OPERATION_SECONDS": "0", "FERRY_ROUTE53_SYNC_SECONDS": "0"})
+    try:
+        f.init()
+        try:
+            f.client("route53", "dev").list_hosted_zones()
+            vpc_id = f.client("ec2", "dev").describe_vpcs(
+                Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        except Exception as e:
+            pytest.skip(f"no Route 53 or EC2: {e}")
+        sd = f.client("servicediscovery", "dev")
+        o = wait_op(sd, sd.create_private_dns_namespace(Name="internal-Domain1.com", Vpc=vpc_id)["OperationId"])
+        s = sd.create_service(Name="Domain1-ServiceB-Cell1", NamespaceId=o["Targets"]["NAMESPACE"],
+                              HealthCheckCustomConfig={"FailureThreshold": 1},
+                              DnsConfig={"RoutingPolicy": "MULTIVALUE",
+                                         "DnsRecords": [{"Type": "A", "TTL": 5}]})["Service"]
+        for i in (1, 2):
+            sd.register_instance(ServiceId=s["Id"], InstanceId=f"t{i}",
+                                 Attributes={"AWS_INSTANCE_IPV4": f"10.9.0.{i}"})
+        res = None
+        for _ in range(100):
+            info = json.loads(urllib.request.urlopen(f.endpoint + "/_ferry/dns").read())
+            res = {r["VpcId"]: (r["Address"], r["Port"]) for r in info["Resolvers"]}.get(vpc_id)
+            if res:
+                break
+            time.sleep(0.05)
+        assert res, info
+
+        def dig():
+            out = subprocess.run(["dig", f"@{res[0]}", "-p", str(res[1]), "+short", "+tries=1",
+                                  "+time=2", "Domain1-ServiceB-Cell1.internal-Domain1.com", "A"],
+                                 capture_output=True, text=True, check=True).stdout
+            return sorted(out.split())
+        assert dig() == ["10.9.0.1", "10.9.0.2"]
+        sd.update_instance_custom_health_status(ServiceId=s["Id"], InstanceId="t1", Status="UNHEALTHY")
+        assert dig() == ["10.9.0.2"]
+        sd.deregister_instance(ServiceId=s["Id"], InstanceId="t2")
+        sd.update_instance_custom_health_status(ServiceId=s["Id"], InstanceId="t1", Status="HEALTHY")
+        assert dig() == ["10.9.0.1"]
+    finally:
+        f.close()

@@ -55,9 +55,12 @@ int sd_dns_zone_create(call *c, const json_t *ns, const char *vpc, const char **
     if (!sd_dns_available()) return 0;
     const char *comment =
         arena_printf(c->a, "Created by AWS Cloud Map namespace with ARN %s", jstr(ns, "Arn"));
-    json_t *in = comment ? json_pack("{s:s, s:s, s:{s:s, s:b}}", "Name", jstr(ns, "Name"),
-                                     "CallerReference", jstr(ns, "Id"), "HostedZoneConfig",
-                                     "Comment", comment, "PrivateZone", vpc != NULL)
+    /* the zone shows Cloud Map as its manager, as AWS's do (route53.h) */
+    json_t *in = comment ? json_pack("{s:s, s:s, s:{s:s, s:b}, s:{s:s, s:s}}", "Name",
+                                     jstr(ns, "Name"), "CallerReference", jstr(ns, "Id"),
+                                     "HostedZoneConfig", "Comment", comment, "PrivateZone",
+                                     vpc != NULL, "LinkedService", "ServicePrincipal",
+                                     "servicediscovery.amazonaws.com", "Description", comment)
                          : NULL;
     if (in && vpc &&
         json_object_set_new(in, "VPC",
