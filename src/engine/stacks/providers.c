@@ -49,6 +49,9 @@ extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53
     cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
 /* src/svc/ram/prov_share.c */
 extern const cfn_provider cfn_provider_ram_resource_share;
+/* src/svc/servicediscovery/prov_servicediscovery.c */
+extern const cfn_provider cfn_provider_sd_http_namespace, cfn_provider_sd_private_dns_namespace,
+    cfn_provider_sd_public_dns_namespace, cfn_provider_sd_service, cfn_provider_sd_instance;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -133,6 +136,11 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_ec2_security_group_egress,
     &cfn_provider_ec2_vpc_endpoint,
     &cfn_provider_ram_resource_share,
+    &cfn_provider_sd_http_namespace,
+    &cfn_provider_sd_private_dns_namespace,
+    &cfn_provider_sd_public_dns_namespace,
+    &cfn_provider_sd_service,
+    &cfn_provider_sd_instance,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
