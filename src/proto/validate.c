@@ -60,6 +60,8 @@ static const struct vpolicy {
      * handlers (its model states almost no constraints); a missing member is
      * MissingParameter (ec2_missing below) */
     {"ec2", "InvalidParameterValue", VS_ALL, NULL},
+    /* Cloud Map answers bad input InvalidInput ("1 validation error detected: ...") */
+    {"servicediscovery", "InvalidInput", 0, NULL},
     /* ECS answers bad parameters InvalidParameterException */
     {"ecs", "InvalidParameterException", 0, NULL},
 };

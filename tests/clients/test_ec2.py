@@ -325,3 +325,18 @@ def test_shared_subnets_through_ram(ferry, ec2):
     own = qa_ec2.describe_vpcs()["Vpcs"]
     assert {v["OwnerId"] for v in own} == {dev, qa} and len(own) == 2
     assert qa_ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]["OwnerId"] == dev
+
+
+def test_unauthorized_and_dry_run(ferry, ec2):
+    raises(ec2.describe_vpcs, "DryRunOperation",
+           "Request would have succeeded, but DryRun flag is set.", status=412, DryRun=True)
+    raises(ec2.create_vpc, "DryRunOperation", CidrBlock="10.9.0.0/16", DryRun=True)
+    assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.9.0.0/16"]}])["Vpcs"] == []
+    ro = ferry.user_client("ec2", "dev", "ec2-reader", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]})
+    assert ro.describe_vpcs()["Vpcs"]
+    msg = raises(ro.create_vpc, "UnauthorizedOperation", status=403, CidrBlock="10.9.0.0/16")
+    assert msg.startswith("You are not authorized to perform this operation.") and \
+        "ec2:CreateVpc" in msg
+    raises(ro.create_vpc, "UnauthorizedOperation", CidrBlock="10.9.0.0/16", DryRun=True)

@@ -37,7 +37,8 @@ int ec2_ready(call *c);
 const char *ec2_new_id(call *c, const char *prefix);
 /* arn:PARTITION:ec2:REGION:ACCOUNT:TYPE/ID in the arena (account NULL: the caller's). */
 const char *ec2_arn(call *c, const ec2_type *ty, const char *account, const char *id);
-/* Authorizes action ("ec2:CreateVpc") on the resource id of ty (id NULL: "*"). */
+/* Authorizes action ("ec2:CreateVpc") on the resource id of ty (id NULL: "*"); a refusal
+ * is EC2's UnauthorizedOperation. */
 int ec2_authz(call *c, const char *action, const ec2_type *ty, const char *id);
 
 /* The caller's resource id: 0 and *doc (borrowed, the arena's; may be changed and put

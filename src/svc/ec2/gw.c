@@ -416,11 +416,25 @@ int ec2_op_allocate_address(call *c, json_t *in, json_t **out)
     const char *id = ec2_new_id(c, "eipalloc");
     json_t *d = id ? ec2_new_doc(c, &ec2_eip, id, in, NULL) : NULL;
     if (!d) return id ? -1 : ferr_oom(c->err);
-    unsigned char r[3];
-    ids_random(r, sizeof(r));
-    /* an address from a documentation range (RFC 5737): it reaches nothing */
+    /* an address of the documentation ranges (RFC 5737): it reaches nothing; one the
+     * account does not hold already */
+    static const char *const nets[] = {"192.0.2", "198.51.100", "203.0.113"};
+    json_t *held = ec2_all(c, &ec2_eip, NULL);
+    if (!held) return -1;
     char ip[24];
-    snprintf(ip, sizeof(ip), "203.0.%u.%u", r[0] & 0x7f, 1 + r[1] % 254);
+    for (int tries = 0;; tries++) {
+        unsigned char r[2];
+        ids_random(r, sizeof(r));
+        snprintf(ip, sizeof(ip), "%s.%u", nets[r[0] % 3], 1 + r[1] % 254);
+        int taken = 0;
+        size_t i;
+        const json_t *x;
+        json_array_foreach(held, i, x) taken |= !strcmp(jstr(x, "PublicIp"), ip);
+        if (!taken) break;
+        if (tries > 64)
+            return ferr_set(c->err, 400, "AddressLimitExceeded",
+                            "The maximum number of addresses has been reached.");
+    }
     if (jset_str(d, "PublicIp", ip) || jset_str(d, "Domain", "vpc") ||
         jset_str(d, "PublicIpv4Pool", "amazon") || jset_str(d, "NetworkBorderGroup", c->region) ||
         ec2_put(c, &ec2_eip, d))

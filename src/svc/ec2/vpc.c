@@ -10,7 +10,18 @@
 #define VPC_MIN_PREFIX 16
 #define VPC_MAX_PREFIX 28
 
-const svc_def svc_ec2 = {.name = "ec2", .event_source = "ec2.amazonaws.com"};
+/* AWS: a DryRun request that would be allowed answers DryRunOperation (412), one that
+ * would not UnauthorizedOperation; nothing else of it runs. */
+static int dry_run(call *c, const json_t *in)
+{
+    if (!jbool(in, "DryRun", 0)) return 0;
+    if (ec2_authz(c, arena_printf(c->a, "ec2:%s", c->op), NULL, NULL)) return -1;
+    return ferr_set(c->err, 412, "DryRunOperation",
+                    "Request would have succeeded, but DryRun flag is set.");
+}
+
+const svc_def svc_ec2 = {
+    .name = "ec2", .event_source = "ec2.amazonaws.com", .condition_keys = dry_run};
 
 json_t *ec2_vpc_make(call *c, const char *cidr, int is_default, const json_t *in)
 {
