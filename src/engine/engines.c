@@ -11,6 +11,7 @@
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
+#include "mesh.h"
 #include "pipelines.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
@@ -37,6 +38,7 @@ static const engine_def *const registry[] = {
                                users, stopped first */
     &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
                                its actions call (stacks, functions, deliveries); stops first */
+    &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 
