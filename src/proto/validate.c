@@ -56,6 +56,8 @@ static const struct vpolicy {
     /* API Gateway (v1 and v2, both signing as apigateway) answers bad input
      * BadRequestException */
     {"apigateway", "BadRequestException", 0, NULL},
+    /* App Mesh's model has no ValidationException: it answers bad input BadRequestException */
+    {"appmesh", "BadRequestException", 0, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)
