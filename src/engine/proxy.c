@@ -403,6 +403,71 @@ static void exec_haproxy(const void *arg)
     _exit(127);
 }
 
+/* Sends cmd on the master's socket; what it answered in out (NUL-terminated). 0, or -1
+ * (no master listening). */
+static int master_cmd(proxy *p, const char *cmd, char *out, size_t n)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t sl = strlen(p->sock), len = 0;
+    if (sl < sizeof(sa.sun_path)) memcpy(sa.sun_path, p->sock, sl + 1);
+    if (fd < 0 || sl >= sizeof(sa.sun_path) || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+        write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    /* the master answers and closes once it sees the end of the request */
+    shutdown(fd, SHUT_WR);
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    ssize_t got;
+    while (poll(&pf, 1, 2000) > 0 && (got = read(fd, out + len, n - 1 - len)) > 0) {
+        len += (size_t)got;
+        if (len == n - 1) break;
+    }
+    out[len] = 0;
+    close(fd);
+    return 0;
+}
+
+/* The current workers' pids (those of the latest configuration: 0 reloads), at most max. */
+static int current_workers(proxy *p, long *pids, int max)
+{
+    static char out[16384];
+    if (master_cmd(p, "show proc\n", out, sizeof(out))) return -1;
+    int n = 0;
+    char *sv = NULL;
+    for (char *line = strtok_r(out, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv)) {
+        long pid, reloads;
+        char type[32];
+        if (line[0] == '#' || sscanf(line, "%ld %31s %ld", &pid, type, &reloads) != 3) continue;
+        if (!strcmp(type, "worker") && reloads == 0 && n < max) pids[n++] = pid;
+    }
+    return n;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits (3 s at most) until a worker that is not one of old[0..nold) serves: the master
+ * bound the listeners before forking it, so a request made after this reaches the new
+ * configuration. */
+static void wait_new_worker(proxy *p, const long *old, int nold)
+{
+    for (int i = 0; i < 300; i++) {
+        long pids[16];
+        int n = current_workers(p, pids, 16);
+        for (int j = 0; j < n; j++) {
+            int seen = 0;
+            for (int k = 0; k < nold; k++) seen |= pids[j] == old[k];
+            if (!seen) return;
+        }
+        pause_ms(10);
+    }
+}
+
 static int start(proxy *p, ferr *e)
 {
     unlink(p->sock);
@@ -429,10 +494,10 @@ static int start(proxy *p, ferr *e)
     }
     p->guard = pid;
     p->life_fd = life[1];
-    /* serve before answering: wait (3 s at most) for the master's socket */
+    /* serve before answering: wait (3 s at most) for the master and its first worker */
     for (int i = 0; i < 300; i++) {
-        struct stat st;
-        if (!stat(p->sock, &st)) return 0;
+        long pids[4];
+        if (current_workers(p, pids, 4) > 0) return 0;
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             p->guard = 0;
@@ -440,33 +505,25 @@ static int start(proxy *p, ferr *e)
             p->life_fd = -1;
             return ferr_internal(e, "haproxy exited at start (see %s)", p->log);
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        pause_ms(10);
     }
     return 0;
 }
 
-/* The master re-reads the configuration: on its socket ("reload"), else by SIGUSR2. */
+/* The master re-reads the configuration ("reload" on its socket, else SIGUSR2); returns
+ * once a worker of the new configuration is up. */
 static int reload(proxy *p, ferr *e)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t sl = strlen(p->sock);
-    if (sl < sizeof(sa.sun_path)) memcpy(sa.sun_path, p->sock, sl + 1);
-    if (fd >= 0 && sl < sizeof(sa.sun_path) && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-        write(fd, "reload\n", 7) == 7) {
-        /* the master closes the connection as it re-executes itself */
-        char tmp[256];
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        while (poll(&pf, 1, 2000) > 0 && read(fd, tmp, sizeof(tmp)) > 0) {
-        }
-        close(fd);
-        return 0;
+    long old[16];
+    int nold = current_workers(p, old, 16);
+    char tmp[256];
+    if (master_cmd(p, "reload\n", tmp, sizeof(tmp))) {
+        pid_t master = proxy_pid(p);
+        if (master <= 0 || kill(master, SIGUSR2))
+            return ferr_internal(e, "cannot reload haproxy: %s", strerror(errno));
     }
-    if (fd >= 0) close(fd);
-    pid_t master = proxy_pid(p);
-    if (master > 0 && !kill(master, SIGUSR2)) return 0;
-    return ferr_internal(e, "cannot reload haproxy: %s", strerror(errno));
+    wait_new_worker(p, old, nold < 0 ? 0 : nold);
+    return 0;
 }
 
 int proxy_apply(proxy *p, const json_t *conf, ferr *e)
