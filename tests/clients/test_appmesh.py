@@ -233,3 +233,124 @@ def test_survives_kill9():
         assert n["spec"]["listeners"][0]["portMapping"]["port"] == 9090
     finally:
         f.close()
+
+
+TEMPLATE = """
+Parameters:
+  MeshOwner: {Type: String}
+  W1: {Type: Number, Default: 50}
+  W2: {Type: Number, Default: 50}
+Resources:
+  Mesh:
+    Type: AWS::AppMesh::Mesh
+    Properties:
+      MeshName: cfn-mesh
+      Spec: {EgressFilter: {Type: ALLOW_ALL}}
+      Tags: [{Key: app, Value: seed}]
+  NodeCell1:
+    Type: AWS::AppMesh::VirtualNode
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      MeshOwner: !Ref MeshOwner
+      VirtualNodeName: cell-1
+      Spec:
+        Listeners:
+          - PortMapping: {Port: 8080, Protocol: http}
+            HealthCheck: {Protocol: http, Path: /ping, HealthyThreshold: 2, UnhealthyThreshold: 2,
+                          TimeoutMillis: 2000, IntervalMillis: 5000}
+        ServiceDiscovery:
+          DNS: {Hostname: 127.0.0.1}
+  NodeCell2:
+    Type: AWS::AppMesh::VirtualNode
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      MeshOwner: !Ref MeshOwner
+      VirtualNodeName: cell-2
+      Spec:
+        Listeners: [{PortMapping: {Port: 8081, Protocol: http}}]
+        ServiceDiscovery:
+          AWSCloudMap: {NamespaceName: internal-Domain1.com, ServiceName: serviceb}
+  Router:
+    Type: AWS::AppMesh::VirtualRouter
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      VirtualRouterName: router-b
+      Spec: {Listeners: [{PortMapping: {Port: 8080, Protocol: http}}]}
+  Route:
+    Type: AWS::AppMesh::Route
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      VirtualRouterName: !GetAtt Router.VirtualRouterName
+      RouteName: route-b
+      Spec:
+        HttpRoute:
+          Match: {Prefix: /}
+          Action:
+            WeightedTargets:
+              - {VirtualNode: !GetAtt NodeCell1.VirtualNodeName, Weight: !Ref W1}
+              - {VirtualNode: !GetAtt NodeCell2.VirtualNodeName, Weight: !Ref W2}
+  Service:
+    Type: AWS::AppMesh::VirtualService
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      VirtualServiceName: serviceb.internal-Domain1.com
+      Spec: {Provider: {VirtualRouter: {VirtualRouterName: !GetAtt Router.VirtualRouterName}}}
+  Gateway:
+    Type: AWS::AppMesh::VirtualGateway
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      VirtualGatewayName: gw
+      Spec: {Listeners: [{PortMapping: {Port: 9080, Protocol: http}}]}
+  GatewayRoute:
+    Type: AWS::AppMesh::GatewayRoute
+    Properties:
+      MeshName: !GetAtt Mesh.MeshName
+      VirtualGatewayName: !GetAtt Gateway.VirtualGatewayName
+      GatewayRouteName: to-b
+      Spec:
+        HttpRoute:
+          Match: {Prefix: /serviceb}
+          Action: {Target: {VirtualService: {VirtualServiceName: !GetAtt Service.VirtualServiceName}}}
+Outputs:
+  MeshArn: {Value: !Ref Mesh}
+  MeshUid: {Value: !GetAtt Mesh.Uid}
+  NodeArn: {Value: !Ref NodeCell1}
+  NodeOwner: {Value: !GetAtt NodeCell1.ResourceOwner}
+  RouteName: {Value: !GetAtt Route.RouteName}
+  RouteRouter: {Value: !GetAtt Route.VirtualRouterName}
+  GatewayRouteArn: {Value: !GetAtt GatewayRoute.Arn}
+  ServiceMeshOwner: {Value: !GetAtt Service.MeshOwner}
+"""
+
+
+def test_cloudformation(ferry):
+    from ferrytest import stack_wait
+    me = acct(ferry, "dev")
+    cfn = ferry.client("cloudformation", "dev", region=R)
+    am = ferry.client("appmesh", "dev", region=R)
+    params = [{"ParameterKey": "MeshOwner", "ParameterValue": me}]
+    cfn.create_stack(StackName="mesh", TemplateBody=TEMPLATE, Parameters=params)
+    s = stack_wait(cfn, "mesh")
+    assert s["StackStatus"] == "CREATE_COMPLETE", [e.get("ResourceStatusReason") for e in cfn.describe_stack_events(StackName="mesh")["StackEvents"] if e.get("ResourceStatusReason")]
+    out = {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}
+    base = f"arn:aws:appmesh:{R}:{me}:mesh/cfn-mesh"
+    assert out["MeshArn"] == base and len(out["MeshUid"]) == 36
+    assert out["NodeArn"] == f"{base}/virtualNode/cell-1" and out["NodeOwner"] == me
+    assert out["RouteName"] == "route-b" and out["RouteRouter"] == "router-b"
+    assert out["GatewayRouteArn"] == f"{base}/virtualGateway/gw/gatewayRoute/to-b"
+    assert out["ServiceMeshOwner"] == me
+    n = am.describe_virtual_node(meshName="cfn-mesh", virtualNodeName="cell-2")["virtualNode"]
+    assert n["spec"]["serviceDiscovery"]["awsCloudMap"]["namespaceName"] == "internal-Domain1.com"
+    n1 = am.describe_virtual_node(meshName="cfn-mesh", virtualNodeName="cell-1")["virtualNode"]
+    assert n1["spec"]["serviceDiscovery"]["dns"]["hostname"] == "127.0.0.1"
+    assert n1["spec"]["listeners"][0]["healthCheck"]["path"] == "/ping"
+    # the weights change in place
+    cfn.update_stack(StackName="mesh", TemplateBody=TEMPLATE, Parameters=params + [
+        {"ParameterKey": "W1", "ParameterValue": "0"}, {"ParameterKey": "W2", "ParameterValue": "100"}])
+    assert stack_wait(cfn, "mesh")["StackStatus"] == "UPDATE_COMPLETE"
+    r = am.describe_route(meshName="cfn-mesh", virtualRouterName="router-b", routeName="route-b")["route"]
+    assert [t["weight"] for t in r["spec"]["httpRoute"]["action"]["weightedTargets"]] == [0, 100]
+    assert r["metadata"]["version"] == 2
+    cfn.delete_stack(StackName="mesh")
+    assert stack_wait(cfn, "mesh") is None or True
+    raises(lambda: am.describe_mesh(meshName="cfn-mesh"), "NotFoundException")

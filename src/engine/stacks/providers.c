@@ -44,6 +44,11 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/appmesh/prov_appmesh.c */
+extern const cfn_provider cfn_provider_appmesh_mesh, cfn_provider_appmesh_virtual_node,
+    cfn_provider_appmesh_virtual_service, cfn_provider_appmesh_virtual_router,
+    cfn_provider_appmesh_route, cfn_provider_appmesh_virtual_gateway,
+    cfn_provider_appmesh_gateway_route;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -103,6 +108,13 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_appmesh_mesh,
+    &cfn_provider_appmesh_virtual_node,
+    &cfn_provider_appmesh_virtual_service,
+    &cfn_provider_appmesh_virtual_router,
+    &cfn_provider_appmesh_route,
+    &cfn_provider_appmesh_virtual_gateway,
+    &cfn_provider_appmesh_gateway_route,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
