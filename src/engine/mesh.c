@@ -19,6 +19,10 @@
 #include "engine/periodic.h"
 #include "engine/proxy.h"
 #include "svc/appmesh/documents.h"
+/* Cloud Map's instances, once Cloud Map is in the tree */
+#if __has_include("svc/servicediscovery/servicediscovery.h")
+#include "svc/servicediscovery/servicediscovery.h"
+#endif
 
 static const char *const KINDS[] = {APPMESH_KIND_MESH,   APPMESH_KIND_NODE,  APPMESH_KIND_SERVICE,
                                     APPMESH_KIND_ROUTER, APPMESH_KIND_ROUTE, APPMESH_KIND_GATEWAY,
@@ -30,6 +34,8 @@ static struct {
     proxy *px;
     json_t *ports;     /* listener key -> port, kept for the process's life */
     json_t *endpoints; /* what GET /_ferry/mesh answers */
+    json_t *last_conf; /* the description last handed to the proxy */
+    int cloudmap;      /* the last render read Cloud Map */
     char last_error[1024];
     uint64_t gen; /* the generations rendered, summed */
     int rendered;
@@ -70,6 +76,8 @@ static json_t *load(store_txn *t, const char *kind, ferr *e)
 typedef struct build {
     json_t *docs[NKINDS]; /* by KINDS index */
     json_t *frontends, *backends, *endpoints;
+    json_t *inst;     /* "ACCOUNT REGION MESH/NODE" -> the node's instances [{addr, port}] */
+    int cloudmap;     /* some node's instances come from Cloud Map: render at every sweep */
     json_t *node_be;  /* "ACCOUNT REGION MESH/NODE" -> {"name", "n" servers, "checked"} */
     json_t *route_be; /* "ACCOUNT REGION MESH/ROUTER/ROUTE" -> backend name */
     int nb;
@@ -93,20 +101,59 @@ static int port_for(const char *key)
 }
 
 /* The instances of a virtual node: [{addr, port}]. */
-static json_t *instances(const json_t *node)
+/* Adds {addr, port} to out when host is an IPv4 address or "localhost": an address haproxy
+ * need not resolve (a name would be looked up once, when haproxy starts). */
+static void add_instance(json_t *out, const char *host, long long port)
+{
+    struct in_addr ia;
+    if (!host || port < 1 || port > 65535) return;
+    if (!strcmp(host, "localhost")) host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &ia) == 1)
+        CHK(json_array_append_new(out, json_pack("{s:s, s:I}", "addr", host, "port", port)));
+}
+
+/* A virtual node's instances, [{addr, port}]: its DNS hostname with its listener's port, or
+ * the healthy instances registered in its Cloud Map service (in the node owner's account,
+ * filtered by the node's attributes; AWS_INSTANCE_PORT, else the listener's port). */
+static json_t *instances(const json_t *node, store_txn *t, const char *region)
 {
     json_t *out = json_array();
     const json_t *spec = json_object_get(node, "spec");
     const json_t *l = json_array_get(json_object_get(spec, "listeners"), 0);
     long long port = jint(json_object_get(l, "portMapping"), "port", 0);
-    const char *host =
-        jstr(json_object_get(json_object_get(spec, "serviceDiscovery"), "dns"), "hostname");
-    struct in_addr ia;
-    if (!out || !host || port < 1) return out;
-    if (!strcmp(host, "localhost")) host = "127.0.0.1";
-    /* an address haproxy need not resolve (names would be looked up once, at its start) */
-    if (inet_pton(AF_INET, host, &ia) == 1)
-        CHK(json_array_append_new(out, json_pack("{s:s, s:I}", "addr", host, "port", port)));
+    const json_t *sd = json_object_get(spec, "serviceDiscovery");
+    if (!out) return NULL;
+    add_instance(out, jstr(json_object_get(sd, "dns"), "hostname"), port);
+#if __has_include("svc/servicediscovery/servicediscovery.h")
+    const json_t *cm = json_object_get(sd, "awsCloudMap");
+    const char *owner = jstr(json_object_get(node, "metadata"), "resourceOwner");
+    if (cm && owner && jstr(cm, "namespaceName") && jstr(cm, "serviceName")) {
+        json_t *q = json_object(), *found = NULL, *a;
+        size_t i;
+        json_array_foreach(json_object_get(cm, "attributes"), i, a) {
+            if (jstr(a, "key") && jstr(a, "value"))
+                CHK(jset_str(q, jstr(a, "key"), jstr(a, "value")));
+        }
+        arena *ar = arena_new(4096);
+        ferr e = {0};
+        if (q && ar &&
+            !sd_instances(t, ar, owner, region, jstr(cm, "namespaceName"), jstr(cm, "serviceName"),
+                          q, &found, &e)) {
+            json_array_foreach(found, i, a) {
+                const json_t *at = json_object_get(a, "Attributes");
+                const char *hs = jstr(a, "HealthStatus");
+                if (hs && !strcmp(hs, "UNHEALTHY")) continue; /* App Mesh routes to healthy ones */
+                const char *ip = jstr(at, "AWS_INSTANCE_IPV4"), *p = jstr(at, "AWS_INSTANCE_PORT");
+                add_instance(out, ip, p ? atoll(p) : port);
+            }
+        }
+        json_decref(found);
+        json_decref(q);
+        arena_free(ar);
+    }
+#else
+    (void)t, (void)region;
+#endif
     return out;
 }
 
@@ -136,7 +183,7 @@ static int node_backends(build *b)
     const char *key;
     json_t *node;
     json_object_foreach(b->docs[1], key, node) {
-        json_t *servers = instances(node), *check = listener_check(node);
+        json_t *servers = json_incref(json_object_get(b->inst, key)), *check = listener_check(node);
         char name[32];
         snprintf(name, sizeof(name), "n%d", ++b->nb);
         json_t *be = servers ? json_pack("{s:s, s:O}", "name", name, "servers", servers) : NULL;
@@ -223,8 +270,7 @@ static int route_backends(build *b)
             char nk[1500];
             snprintf(nk, sizeof(nk), "%s%s", prefix, jstr(t, "virtualNode"));
             const json_t *nb = json_object_get(b->node_be, nk);
-            const json_t *node = json_object_get(b->docs[1], nk);
-            json_t *inst = node ? instances(node) : NULL;
+            json_t *inst = json_deep_copy(json_object_get(b->inst, nk));
             long long n = (long long)json_array_size(inst), w = jint(t, "weight", 0);
             size_t j;
             json_t *s;
@@ -548,6 +594,7 @@ static void build_free(build *b)
     json_decref(b->backends);
     json_decref(b->endpoints);
     json_decref(b->node_be);
+    json_decref(b->inst);
     json_decref(b->route_be);
 }
 
@@ -562,9 +609,12 @@ static void sweep(ferry_env *env)
 {
     uint64_t gen = generation(env);
     pthread_mutex_lock(&M.mu);
-    int same = M.rendered && gen == M.gen;
+    /* Cloud Map's instances change without App Mesh's documents changing: a mesh that uses
+     * them is rendered at every sweep, and applied when the result differs */
+    int same = M.rendered && gen == M.gen && !M.cloudmap;
     pthread_mutex_unlock(&M.mu);
     if (same) return;
+    OOM = 0;
     build b = {0};
     ferr e = {0};
     store_txn *t = NULL;
@@ -575,12 +625,24 @@ static void sweep(ferry_env *env)
     int rc = 0;
     for (size_t i = 0; i < NKINDS && !rc; i++)
         if (!(b.docs[i] = load(t, KINDS[i], &e))) rc = -1;
+    b.inst = json_object();
+    if (!rc && !b.inst) rc = ferr_oom(&e);
+    const char *nkey;
+    json_t *node;
+    json_object_foreach(rc ? NULL : b.docs[1], nkey, node) {
+        char kc[1300], *acct, *region, *id;
+        snprintf(kc, sizeof(kc), "%s", nkey);
+        if (split_key(kc, &acct, &region, &id)) continue;
+        b.cloudmap |=
+            json_object_get(json_object_get(json_object_get(node, "spec"), "serviceDiscovery"),
+                            "awsCloudMap") != NULL;
+        if (json_object_set_new(b.inst, nkey, instances(node, t, region))) rc = ferr_oom(&e);
+    }
     store_rollback(t);
     b.frontends = json_array(), b.backends = json_array(), b.endpoints = json_array();
     b.node_be = json_object(), b.route_be = json_object();
     pthread_mutex_lock(&M.mu);
     if (!M.ports) M.ports = json_object();
-    OOM = 0;
     if (!rc &&
         (!b.frontends || !b.backends || !b.endpoints || !b.node_be || !b.route_be || !M.ports ||
          node_backends(&b) || route_backends(&b) || mesh_frontends(&b) || gateway_frontends(&b)))
@@ -589,6 +651,17 @@ static void sweep(ferry_env *env)
     json_t *conf =
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
+    M.cloudmap = b.cloudmap;
+    if (!rc && M.last_conf && json_equal(conf, M.last_conf)) {
+        /* nothing changed since the last attempt (applied, or refused: said once) */
+        json_decref(conf);
+        M.gen = gen;
+        pthread_mutex_unlock(&M.mu);
+        build_free(&b);
+        return;
+    }
+    json_decref(M.last_conf);
+    M.last_conf = json_incref(conf);
     if (!rc && !json_array_size(b.frontends)) {
         /* nothing to serve: no proxy running */
         proxy_stop(M.px);
@@ -658,6 +731,8 @@ static void stop(ferry_env *env)
     M.endpoints = NULL;
     json_decref(M.ports);
     M.ports = NULL;
+    json_decref(M.last_conf);
+    M.last_conf = NULL;
     M.rendered = 0;
     M.last_error[0] = 0;
     pthread_mutex_unlock(&M.mu);
