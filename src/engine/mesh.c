@@ -471,6 +471,27 @@ static int split_key(char *k, char **acct, char **region, char **id)
     return 0;
 }
 
+/* A listener (kind "mesh" or "virtualGateway", of the document at key) on its port, with
+ * its selectors (stolen), listed for GET /_ferry/mesh; where: account, region, mesh. */
+static int add_listener(build *b, const char *kind, const char *key, int idx, json_t *sels,
+                        const char *const where[3], const char *name, long long lport)
+{
+    char lk[1400], fname[32];
+    snprintf(lk, sizeof(lk), "%s %s", kind, key);
+    snprintf(fname, sizeof(fname), "%c%d", kind[0], idx);
+    int port = port_for(lk);
+    if (!port) {
+        json_decref(sels);
+        return -1;
+    }
+    return json_array_append_new(b->frontends,
+                                 json_pack("{s:s, s:s, s:i, s:o}", "name", fname, "addr",
+                                           "127.0.0.1", "port", port, "selectors", sels)) ||
+                   endpoint(b, where[0], where[1], where[2], kind, name, port, lport)
+               ? -1
+               : 0;
+}
+
 /* One listener per mesh, selecting by Host among its virtual services. */
 static int mesh_frontends(build *b)
 {
@@ -497,16 +518,8 @@ static int mesh_frontends(build *b)
             json_decref(sels);
             continue;
         }
-        char lk[1300], fname[32];
-        snprintf(lk, sizeof(lk), "mesh %s", key);
-        snprintf(fname, sizeof(fname), "m%d", ++i);
-        int port = port_for(lk);
-        if (!port ||
-            json_array_append_new(b->frontends,
-                                  json_pack("{s:s, s:s, s:i, s:o}", "name", fname, "addr",
-                                            "127.0.0.1", "port", port, "selectors", sels)) ||
-            endpoint(b, acct, region, name, "mesh", name, port, 0))
-            return -1;
+        const char *where[] = {acct, region, name};
+        if (add_listener(b, "mesh", key, ++i, sels, where, name, 0)) return -1;
     }
     return 0;
 }
@@ -568,21 +581,13 @@ static int gateway_frontends(build *b)
             CHK(json_array_append_new(sels, sel));
         }
         free(rs);
-        char lk[1300], fname[32];
-        snprintf(lk, sizeof(lk), "gateway %s", key);
-        snprintf(fname, sizeof(fname), "g%d", ++i);
-        int port = port_for(lk);
         long long lport =
             jint(json_object_get(
                      json_array_get(json_object_get(json_object_get(gw, "spec"), "listeners"), 0),
                      "portMapping"),
                  "port", 0);
-        if (!port ||
-            json_array_append_new(b->frontends,
-                                  json_pack("{s:s, s:s, s:i, s:o}", "name", fname, "addr",
-                                            "127.0.0.1", "port", port, "selectors", sels)) ||
-            endpoint(b, acct, region, mesh, "virtualGateway", gname, port, lport))
-            return -1;
+        const char *where[] = {acct, region, mesh};
+        if (add_listener(b, "virtualGateway", key, ++i, sels, where, gname, lport)) return -1;
     }
     return 0;
 }

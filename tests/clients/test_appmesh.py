@@ -14,14 +14,6 @@ from ferrytest import Ferry, acct, raises
 R = "us-east-1"
 
 
-@pytest.fixture(scope="module")
-def ferry():
-    f = Ferry().start()
-    f.init()
-    yield f
-    f.close()
-
-
 def node_spec(port=8080, host="127.0.0.1", hc=False):
     listener = {"portMapping": {"port": port, "protocol": "http"}}
     if hc:

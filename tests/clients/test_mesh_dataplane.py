@@ -45,14 +45,6 @@ def cells():
         s.shutdown()
 
 
-@pytest.fixture(scope="module")
-def ferry():
-    f = Ferry().start()
-    f.init()
-    yield f
-    f.close()
-
-
 def endpoints(ferry):
     st, _, body = ferry.http("GET", "/_ferry/mesh")
     assert st == 200

@@ -43,39 +43,11 @@ static int serve_mesh(ferry_env *env, arena *a, const svc_request *r, proto_resp
     return mesh_engine_serve(env, a, r, resp);
 }
 
-int am_bad(call *c, const char *fmt, ...)
+int am_fail(call *c, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ferr_vset(c->err, 400, "BadRequestException", "", fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int am_not_found(call *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    ferr_vset(c->err, 404, "NotFoundException", "", fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int am_in_use(call *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    ferr_vset(c->err, 409, "ResourceInUseException", "", fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int conflict(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int conflict(call *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    ferr_vset(c->err, 409, "ConflictException", "", fmt, ap);
+    ferr_vset(c->err, status, code, "", fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -213,6 +185,20 @@ static int reply(call *c, const char *key, const json_t *data, json_t **out)
     return 0;
 }
 
+/* A new resource's document: its data (stolen), the request's tags and clientToken. In the
+ * arena; NULL out of memory. */
+static json_t *new_doc(call *c, json_t *data, const json_t *in)
+{
+    const json_t *tags = json_object_get(in, "tags");
+    json_t *doc = data ? json_pack("{s:o, s:o}", "data", data, "tags",
+                                   tags ? json_incref((json_t *)tags) : json_array())
+                       : NULL;
+    if (!doc || !arena_defer_json(c->a, doc) ||
+        (jstr(in, "clientToken") && jset_str(doc, "clientToken", jstr(in, "clientToken"))))
+        return NULL;
+    return doc;
+}
+
 /* ---- meshes ----------------------------------------------------------------------------- */
 
 int appmesh_op_create_mesh(call *c, json_t *in, json_t **out)
@@ -231,19 +217,14 @@ int appmesh_op_create_mesh(call *c, json_t *in, json_t **out)
         const char *tok = jstr(in, "clientToken");
         if (tok && jstr(old, "clientToken") && !strcmp(tok, jstr(old, "clientToken")))
             return reply(c, "mesh", json_object_get(old, "data"), out);
-        return conflict(c, "Mesh with name %s already exists", name);
+        return am_fail(c, 409, "ConflictException", "Mesh with name %s already exists", name);
     }
     json_t *spec = json_object_get(in, "spec");
-    json_t *data =
-        json_pack("{s:s, s:O, s:o, s:{s:s}}", "meshName", name, "spec", spec ? spec : json_object(),
-                  "metadata", metadata(arn, c->account, c->account), "status", "status", "ACTIVE");
-    json_t *doc =
-        data ? json_pack("{s:o, s:O}", "data", data, "tags",
-                         json_object_get(in, "tags") ? json_object_get(in, "tags") : json_array())
-             : NULL;
-    if (!doc || !arena_defer_json(c->a, doc) ||
-        (jstr(in, "clientToken") && jset_str(doc, "clientToken", jstr(in, "clientToken"))))
-        return ferr_oom(c->err);
+    json_t *data = json_pack("{s:s, s:o, s:o, s:{s:s}}", "meshName", name, "spec",
+                             spec ? json_incref(spec) : json_object(), "metadata",
+                             metadata(arn, c->account, c->account), "status", "status", "ACTIVE");
+    json_t *doc = new_doc(c, data, in);
+    if (!doc) return ferr_oom(c->err);
     if (store_put(c->txn, &k, doc, c->err)) return -1;
     call_resource(c, "AWS::AppMesh::Mesh", name);
     return reply(c, "mesh", data, out);
@@ -428,6 +409,16 @@ static int owns(call *c, const json_t *data)
     return owner && !strcmp(owner, c->account);
 }
 
+/* Writes doc (or deletes it, doc NULL) as t's name under parent in m. 0, or -1. */
+static int res_save(call *c, const am_type *t, const am_mesh *m, const char *parent,
+                    const char *name, const json_t *doc)
+{
+    store_key k = mesh_key(c, m->owner, t->kind, am_id(c, m, parent, name));
+    if (!k.id) return ferr_oom(c->err);
+    if (doc) return store_put(c->txn, &k, doc, c->err);
+    return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
+}
+
 static int res_create(call *c, const am_type *t, json_t *in, json_t **out)
 {
     am_mesh m;
@@ -439,7 +430,8 @@ static int res_create(call *c, const am_type *t, json_t *in, json_t **out)
         const char *tok = jstr(in, "clientToken");
         if (tok && jstr(old, "clientToken") && !strcmp(tok, jstr(old, "clientToken")))
             return reply(c, t->key, json_object_get(old, "data"), out);
-        return conflict(c, "%s with name %s already exists in mesh %s", t->label, name, m.name);
+        return am_fail(c, 409, "ConflictException", "%s with name %s already exists in mesh %s",
+                       t->label, name, m.name);
     }
     json_t *spec = json_object_get(in, "spec");
     if (tags_ok(c, json_object_get(in, "tags")) || (t->check && t->check(c, &m, parent, spec)))
@@ -451,62 +443,36 @@ static int res_create(call *c, const am_type *t, json_t *in, json_t **out)
         json_decref(data);
         data = NULL;
     }
-    json_t *doc =
-        data ? json_pack("{s:o, s:O}", "data", data, "tags",
-                         json_object_get(in, "tags") ? json_object_get(in, "tags") : json_array())
-             : NULL;
-    if (!doc || !arena_defer_json(c->a, doc) ||
-        (jstr(in, "clientToken") && jset_str(doc, "clientToken", jstr(in, "clientToken"))))
-        return ferr_oom(c->err);
-    store_key k = mesh_key(c, m.owner, t->kind, am_id(c, &m, parent, name));
-    if (!k.id) return ferr_oom(c->err);
-    if (store_put(c->txn, &k, doc, c->err)) return -1;
+    json_t *doc = new_doc(c, data, in);
+    if (!doc) return ferr_oom(c->err);
+    if (res_save(c, t, &m, parent, name, doc)) return -1;
     return reply(c, t->key, data, out);
 }
 
-static int res_describe(call *c, const am_type *t, json_t *in, json_t **out)
+/* Describe, Update and Delete of t's resource: verb says which. */
+static int res_change(call *c, const am_type *t, json_t *in, json_t **out, const char *verb)
 {
     am_mesh m;
     const char *parent, *name, *arn;
     json_t *doc;
-    if (open_res(c, t, in, "Describe", &m, &parent, &name, &arn, &doc) < 0) return -1;
-    return reply(c, t->key, json_object_get(doc, "data"), out);
-}
-
-static int res_update(call *c, const am_type *t, json_t *in, json_t **out)
-{
-    am_mesh m;
-    const char *parent, *name, *arn;
-    json_t *doc;
-    if (open_res(c, t, in, "Update", &m, &parent, &name, &arn, &doc) < 0) return -1;
+    if (open_res(c, t, in, verb, &m, &parent, &name, &arn, &doc) < 0) return -1;
     json_t *data = json_object_get(doc, "data"), *md = json_object_get(data, "metadata");
+    if (!strcmp(verb, "Describe")) return reply(c, t->key, data, out);
     if (!owns(c, data)) return forbidden(c, t->label, name);
+    if (!strcmp(verb, "Delete")) {
+        if ((t->in_use && t->in_use(c, &m, parent, name)) || res_save(c, t, &m, parent, name, NULL))
+            return -1;
+        if (json_object_set_new(json_object_get(data, "status"), "status", json_string("DELETED")))
+            return ferr_oom(c->err);
+        return reply(c, t->key, data, out);
+    }
     json_t *spec = json_object_get(in, "spec");
     if (t->check && t->check(c, &m, parent, spec)) return -1;
     if (json_object_set(data, "spec", spec) ||
         json_object_set_new(md, "version", json_integer(jint(md, "version", 1) + 1)) ||
         json_object_set_new(md, "lastUpdatedAt", json_real(clock_now())))
         return ferr_oom(c->err);
-    store_key k = mesh_key(c, m.owner, t->kind, am_id(c, &m, parent, name));
-    if (!k.id) return ferr_oom(c->err);
-    if (store_put(c->txn, &k, doc, c->err)) return -1;
-    return reply(c, t->key, data, out);
-}
-
-static int res_delete(call *c, const am_type *t, json_t *in, json_t **out)
-{
-    am_mesh m;
-    const char *parent, *name, *arn;
-    json_t *doc;
-    if (open_res(c, t, in, "Delete", &m, &parent, &name, &arn, &doc) < 0) return -1;
-    json_t *data = json_object_get(doc, "data");
-    if (!owns(c, data)) return forbidden(c, t->label, name);
-    if (t->in_use && t->in_use(c, &m, parent, name)) return -1;
-    store_key k = mesh_key(c, m.owner, t->kind, am_id(c, &m, parent, name));
-    if (!k.id) return ferr_oom(c->err);
-    if (store_del(c->txn, &k, c->err) < 0) return -1;
-    if (json_object_set_new(json_object_get(data, "status"), "status", json_string("DELETED")))
-        return ferr_oom(c->err);
+    if (res_save(c, t, &m, parent, name, doc)) return -1;
     return reply(c, t->key, data, out);
 }
 
@@ -542,15 +508,15 @@ static int res_list(call *c, const am_type *t, json_t *in, json_t **out)
     } \
     int appmesh_op_describe_##snake(call *c, json_t *in, json_t **out) \
     { \
-        return res_describe(c, &T, in, out); \
+        return res_change(c, &T, in, out, "Describe"); \
     } \
     int appmesh_op_update_##snake(call *c, json_t *in, json_t **out) \
     { \
-        return res_update(c, &T, in, out); \
+        return res_change(c, &T, in, out, "Update"); \
     } \
     int appmesh_op_delete_##snake(call *c, json_t *in, json_t **out) \
     { \
-        return res_delete(c, &T, in, out); \
+        return res_change(c, &T, in, out, "Delete"); \
     } \
     int appmesh_op_list_##plural(call *c, json_t *in, json_t **out) \
     { \

@@ -43,8 +43,11 @@ typedef int (*am_each_fn)(void *ud, const json_t *doc);
 int am_each(call *c, const char *kind, const am_mesh *m, const char *parent, am_each_fn fn,
             void *ud);
 
-int am_bad(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int am_not_found(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int am_in_use(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* App Mesh's errors: ferr_set with a printf message; -1. */
+int am_fail(call *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define am_bad(c, ...)       am_fail((c), 400, "BadRequestException", __VA_ARGS__)
+#define am_not_found(c, ...) am_fail((c), 404, "NotFoundException", __VA_ARGS__)
+#define am_in_use(c, ...)    am_fail((c), 409, "ResourceInUseException", __VA_ARGS__)
 
 #endif
