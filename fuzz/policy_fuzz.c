@@ -95,7 +95,7 @@ static void run(const iam_policy *pol, int kind)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    for (int kind = IAM_KIND_IDENTITY; kind <= IAM_KIND_SESSION; kind++) {
+    for (int kind = IAM_KIND_IDENTITY; kind <= IAM_KIND_MANAGED; kind++) {
         ferr e = {0};
         iam_policy *p = iam_policy_parse((const char *)data, size, kind, &e);
         if (!p) continue;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "engine/engines.h"
 #include "http/server.h"
+#include "svc/route53/route53.h"
 
 const char *cli_default_data_dir(char *out, size_t n)
 {
@@ -43,9 +44,11 @@ static void usage(void)
         "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
         "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
         "                   [--audit-retention-days DAYS] [--audit-max-events N]\n"
-        "                   [--s3-host SUFFIX]\n"
+        "                   [--s3-host SUFFIX] [--dns ADDR:PORT]\n"
         "  --s3-host SUFFIX       BUCKET.SUFFIX[:port] addresses bucket BUCKET (virtual-hosted\n"
         "                         S3, beside BUCKET.localhost and BUCKET.s3.localhost)\n"
+        "  --dns ADDR:PORT        answer Route 53 zones over UDP and TCP there (public zones),\n"
+        "                         and at each VPC's resolver 127.53.X.Y:PORT (GET /_ferry/dns)\n"
         "Limits before authentication (a signature that does not need the body is checked\n"
         "from the headers, and a request refused by them is answered without its body):\n"
         "  --body-budget BYTES    bodies held in all until their signature is checked\n"
@@ -65,7 +68,7 @@ static void usage(void)
 
 int cli_serve(int argc, char **argv)
 {
-    const char *listen = "127.0.0.1:4566", *data = NULL, *port_file = NULL;
+    const char *listen = "127.0.0.1:4566", *data = NULL, *port_file = NULL, *dns = NULL;
     ferry_env env = {.default_account = "000000000000"};
     server_opts so = {0};
     store_sync sync = STORE_SYNC_NORMAL;
@@ -90,6 +93,7 @@ int cli_serve(int argc, char **argv)
                                          {"audit-retention-days", required_argument, 0, 'D'},
                                          {"audit-max-events", required_argument, 0, 'E'},
                                          {"s3-host", required_argument, 0, 'S'},
+                                         {"dns", required_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -121,6 +125,7 @@ int cli_serve(int argc, char **argv)
             break;
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
         case 'B': so.body_budget = strtoull(optarg, NULL, 10); break;
+        case 'N': dns = optarg; break;
         case 'S': snprintf(env.s3_host, sizeof(env.s3_host), "%s", optarg); break;
         case 'H': so.header_timeout = (unsigned)atoi(optarg); break;
         case 'T': so.body_timeout = (unsigned)atoi(optarg); break;
@@ -194,7 +199,8 @@ int cli_serve(int argc, char **argv)
         if (colon) *colon = 0;
         snprintf(env.endpoint, sizeof(env.endpoint), "http://%.200s:%d", host, server_port(srv));
     }
-    if (!srv || engines_start(&env, &e)) {
+    if (!srv || engines_start(&env, &e) || (dns && route53_dns_start(&env, dns, &e))) {
+        if (srv && dns) engines_stop(&env);
         fprintf(stderr, "ferry serve: %s\n", e.message);
         server_free(srv);
         gateway_free(g);
@@ -217,6 +223,7 @@ int cli_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     log_info("signal %d: finishing requests in flight and stopping", sig);
+    route53_dns_stop();
     server_free(srv);
     engines_stop(&env);
     gateway_free(g);

@@ -16,6 +16,7 @@
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
 #include "stacks/engine.h"
+#include "svc/route53/route53.h"
 
 static const engine_def *const registry[] = {
     &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): stopped after
@@ -38,6 +39,7 @@ static const engine_def *const registry[] = {
                                users, stopped first */
     &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
                                its actions call (stacks, functions, deliveries); stops first */
+    &route53_health_engine, /* Route 53 health checks (svc/route53/health.c) */
     &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))

@@ -160,34 +160,47 @@ static int compile_val(arena *a, const opdef *d, const char *s, int vars, cond_v
     return 0;
 }
 
-int iam_cond_compile(arena *a, const char *opname, const char *key, json_t *vals, int vars,
-                     iam_cond *c, ferr *e)
+int iam_cond_op_find(const char *opname, int *qual, int *if_exists)
 {
-    memset(c, 0, sizeof(*c));
     const char *name = opname;
+    *qual = Q_NONE;
+    *if_exists = 0;
     if (!strncasecmp(name, "ForAllValues:", 13)) {
-        c->qual = Q_ALL;
+        *qual = Q_ALL;
         name += 13;
     } else if (!strncasecmp(name, "ForAnyValue:", 12)) {
-        c->qual = Q_ANY;
+        *qual = Q_ANY;
         name += 12;
     }
     size_t nl = strlen(name);
     if (nl > 8 && !strcasecmp(name + nl - 8, "IfExists")) {
-        c->if_exists = 1;
+        *if_exists = 1;
         nl -= 8;
     }
-    size_t op = NOPS;
     for (size_t i = 0; i < NOPS; i++)
-        if (strlen(OPS[i].name) == nl && !strncasecmp(OPS[i].name, name, nl)) op = i;
-    if (op == NOPS || (OPS[op].type == T_NULL && (c->if_exists || c->qual)))
-        return MALFORMED(e, "Invalid Condition type : %s", opname);
+        if (strlen(OPS[i].name) == nl && !strncasecmp(OPS[i].name, name, nl)) return (int)i;
+    return -1;
+}
+
+int iam_cond_op_is_date(int op)
+{
+    return op >= 0 && (size_t)op < NOPS && OPS[op].type == T_DATE;
+}
+
+int iam_cond_compile(arena *a, const char *opname, const char *key, json_t *vals, int vars,
+                     iam_cond *c, ferr *e)
+{
+    memset(c, 0, sizeof(*c));
+    int qual, if_exists;
+    int op = iam_cond_op_find(opname, &qual, &if_exists);
+    /* the grammar (grammar.c) refused unknown operators; IAM accepts NullIfExists and a
+     * qualified Null (Access Analyzer warns): Null ignores both when evaluated */
+    if (op < 0) return MALFORMED(e, "Syntax errors in policy.");
+    c->qual = (uint8_t)qual;
+    c->if_exists = (uint8_t)if_exists;
     c->op = (uint8_t)op;
-    /* AWS: condition keys carry a vendor prefix, e.g. aws:SourceIp, s3:prefix */
-    const char *colon = strchr(key, ':');
-    if (!colon || colon == key)
-        return MALFORMED(e, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, "
-                            "ec2, etc.");
+    /* AWS: IAM does not validate condition key names (a key without a vendor prefix is
+     * accepted and never present in a request); Access Analyzer warns about them */
     c->key = arena_strdup(a, key);
     if (!c->key) return ferr_oom(e);
     c->keylen = (uint32_t)strlen(key);

@@ -101,6 +101,11 @@ enum { Q_NONE = 0, Q_ALL, Q_ANY };
 struct json_t;
 int iam_cond_compile(arena *a, const char *opname, const char *key, struct json_t *vals, int vars,
                      iam_cond *c, ferr *e);
+/* The operator table index of opname ("ForAnyValue:StringLikeIfExists" -> StringLike, with
+ * *qual Q_ANY and *if_exists 1; case-insensitive), or -1 when it names no operator. */
+int iam_cond_op_find(const char *opname, int *qual, int *if_exists);
+/* 1 when operator index op is one of the Date operators. */
+int iam_cond_op_is_date(int op);
 /* 1 true, 0 false, -1 unresolved policy variable. */
 int iam_cond_eval(const iam_cond *c, iam_env *env);
 

@@ -7,21 +7,11 @@
 #include <string.h>
 
 #include "base/jval.h"
+#include "iam/grammar.h"
 #include "iam/iam_int.h"
 
 #define MALFORMED(e, ...) ferr_set((e), 400, "MalformedPolicyDocument", __VA_ARGS__)
 #define SYNTAX(e)         MALFORMED(e, "Syntax errors in policy.")
-
-static int kind_has_principal(int kind)
-{
-    return kind == IAM_KIND_RESOURCE || kind == IAM_KIND_TRUST;
-}
-/* Documents IAM itself stores: AWS checks Sids against [0-9A-Za-z]*. */
-static int kind_iam_sid(int kind)
-{
-    return kind == IAM_KIND_IDENTITY || kind == IAM_KIND_BOUNDARY || kind == IAM_KIND_SESSION ||
-           kind == IAM_KIND_TRUST;
-}
 
 /* A string or an array of strings (AWS accepts either for Action, Resource, ...). */
 static int str_list(json_t *v, size_t *n)
@@ -52,11 +42,7 @@ static int compile_actions(iam_policy *p, iam_stmt *st, json_t *v, ferr *e)
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(list_at(v, i));
         size_t sl = strlen(s);
-        const char *colon = strchr(s, ':');
-        /* AWS: "*" or "vendor:Action" */
-        if (!(sl == 1 && s[0] == '*') && (!colon || colon == s))
-            return MALFORMED(e, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, "
-                                "ec2, etc.");
+        const char *colon = strchr(s, ':'); /* "*" or "vendor:Action" (grammar.c) */
         /* AWS: action names are case-insensitive; kept lowercase, matched lowercase */
         char *low = arena_strdup(p->a, s);
         if (!low) return ferr_oom(e);
@@ -82,8 +68,6 @@ static int compile_resources(iam_policy *p, iam_stmt *st, json_t *v, ferr *e)
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(list_at(v, i));
         size_t sl = strlen(s);
-        if (!(sl == 1 && s[0] == '*') && strncmp(s, "arn:", 4) != 0)
-            return MALFORMED(e, "Resource %s must be in ARN format or \"*\".", s);
         if (iam_pat_compile(p->a, s, sl, p->version == 2012, 1, &pats[i])) return ferr_oom(e);
     }
     st->resources = pats;
@@ -235,64 +219,27 @@ static int compile_conditions(iam_policy *p, iam_stmt *st, json_t *v, ferr *e)
     return 0;
 }
 
+/* Compiles a statement the grammar (grammar.c) has accepted. */
 static int compile_stmt(iam_policy *p, json_t *s, int index, iam_stmt *st, ferr *e)
 {
-    if (!json_is_object(s)) return SYNTAX(e);
     st->index = index;
     st->sid = "";
-    const char *k;
-    json_t *v;
-    json_object_foreach(s, k, v) {
-        if (strcmp(k, "Sid") && strcmp(k, "Effect") && strcmp(k, "Principal") &&
-            strcmp(k, "NotPrincipal") && strcmp(k, "Action") && strcmp(k, "NotAction") &&
-            strcmp(k, "Resource") && strcmp(k, "NotResource") && strcmp(k, "Condition"))
-            return MALFORMED(e, "Unknown field %s", k);
-    }
     json_t *sid = json_object_get(s, "Sid");
-    if (sid) {
-        if (!json_is_string(sid)) return SYNTAX(e);
-        const char *t = json_string_value(sid);
-        if (kind_iam_sid(p->kind))
-            for (const char *c = t; *c; c++)
-                if (!isalnum((unsigned char)*c))
-                    return MALFORMED(e, "Statement IDs (SID) must be alpha-numeric. Check that "
-                                        "your input satisfies the regular expression [0-9A-Za-z]*");
-        if (!(st->sid = arena_strdup(p->a, t))) return ferr_oom(e);
-    }
-    json_t *eff = json_object_get(s, "Effect");
-    if (!eff) return MALFORMED(e, "Missing required field Effect");
-    if (!json_is_string(eff)) return SYNTAX(e);
-    if (!strcmp(json_string_value(eff), "Deny"))
-        st->deny = 1;
-    else if (strcmp(json_string_value(eff), "Allow"))
-        return MALFORMED(e, "Invalid effect: %s", json_string_value(eff));
+    if (sid && !(st->sid = arena_strdup(p->a, json_string_value(sid)))) return ferr_oom(e);
+    st->deny = !strcmp(json_string_value(json_object_get(s, "Effect")), "Deny");
 
     json_t *pa = json_object_get(s, "Principal"), *npa = json_object_get(s, "NotPrincipal");
-    if (pa && npa) return SYNTAX(e);
-    if ((pa || npa) && !kind_has_principal(p->kind))
-        return MALFORMED(e, "Policy document should not specify a principal.");
-    if (!pa && !npa && kind_has_principal(p->kind))
-        return MALFORMED(e, "Missing required field Principal");
     if (pa || npa) {
         st->not_principal = npa != NULL;
         if (compile_principal(p, st, pa ? pa : npa, e)) return -1;
     }
 
     json_t *ac = json_object_get(s, "Action"), *nac = json_object_get(s, "NotAction");
-    if (ac && nac) return SYNTAX(e);
-    if (!ac && !nac) return MALFORMED(e, "Policy statement must contain actions.");
     st->not_action = nac != NULL;
     if (compile_actions(p, st, ac ? ac : nac, e)) return -1;
     if (st->not_action) st->svc_mask = ~(uint64_t)0;
 
     json_t *re = json_object_get(s, "Resource"), *nre = json_object_get(s, "NotResource");
-    if (re && nre) return SYNTAX(e);
-    if (p->kind == IAM_KIND_TRUST && (re || nre))
-        return MALFORMED(e, "Has prohibited field %s", re ? "Resource" : "NotResource");
-    if (!re && !nre &&
-        (p->kind == IAM_KIND_IDENTITY || p->kind == IAM_KIND_BOUNDARY ||
-         p->kind == IAM_KIND_SESSION))
-        return MALFORMED(e, "Policy statement must contain resources.");
     if (re || nre) {
         st->not_resource = nre != NULL;
         if (compile_resources(p, st, re ? re : nre, e)) return -1;
@@ -305,40 +252,18 @@ static int compile_stmt(iam_policy *p, json_t *s, int index, iam_stmt *st, ferr 
 
 static int compile_doc(iam_policy *p, json_t *root, ferr *e)
 {
-    if (!json_is_object(root)) return SYNTAX(e);
-    const char *k;
-    json_t *v;
-    json_object_foreach(root, k, v) {
-        if (strcmp(k, "Version") && strcmp(k, "Id") && strcmp(k, "Statement"))
-            return MALFORMED(e, "Unknown field %s", k);
-    }
     json_t *ver = json_object_get(root, "Version");
-    p->version = 2008; /* AWS: no Version means 2008-10-17, variables stay text */
-    if (ver) {
-        if (!json_is_string(ver)) return SYNTAX(e);
-        if (!strcmp(json_string_value(ver), "2012-10-17"))
-            p->version = 2012;
-        else if (strcmp(json_string_value(ver), "2008-10-17"))
-            return MALFORMED(e, "Policy document must be version 2012-10-17 or greater.");
-    }
+    /* AWS: no Version means 2008-10-17, variables stay text */
+    p->version = ver && !strcmp(json_string_value(ver), "2012-10-17") ? 2012 : 2008;
     json_t *id = json_object_get(root, "Id");
     p->name = "";
-    if (id) {
-        if (!json_is_string(id)) return SYNTAX(e);
-        if (!(p->name = arena_strdup(p->a, json_string_value(id)))) return ferr_oom(e);
-    }
+    if (id && !(p->name = arena_strdup(p->a, json_string_value(id)))) return ferr_oom(e);
     json_t *sts = json_object_get(root, "Statement");
-    if (!sts) return MALFORMED(e, "Missing required field Statement");
-    if (!json_is_object(sts) && !json_is_array(sts)) return SYNTAX(e);
     size_t n = json_is_array(sts) ? json_array_size(sts) : 1;
-    iam_stmt *st = arena_alloc(p->a, (n ? n : 1) * sizeof(*st));
+    iam_stmt *st = arena_alloc(p->a, n * sizeof(*st));
     if (!st) return ferr_oom(e);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (compile_stmt(p, list_at(sts, i), (int)i, &st[i], e)) return -1;
-        for (size_t j = 0; j < i; j++)
-            if (st[i].sid[0] && !strcmp(st[i].sid, st[j].sid))
-                return MALFORMED(e, "Statement IDs (SID) in a single policy must be unique.");
-    }
     p->stmts = st;
     p->nstmts = n;
     return 0;
@@ -346,7 +271,7 @@ static int compile_doc(iam_policy *p, json_t *root, ferr *e)
 
 iam_policy *iam_policy_parse(const char *json, size_t len, int kind, ferr *e)
 {
-    if (kind < IAM_KIND_IDENTITY || kind > IAM_KIND_SESSION) {
+    if (kind < IAM_KIND_IDENTITY || kind > IAM_KIND_MANAGED) {
         ferr_internal(e, "invalid policy kind %d", kind);
         return NULL;
     }
@@ -376,7 +301,7 @@ iam_policy *iam_policy_parse(const char *json, size_t len, int kind, ferr *e)
     }
     p->a = a;
     p->kind = kind;
-    if (compile_doc(p, root, e)) goto fail;
+    if (iam_grammar_check(root, json, len, kind, e) || compile_doc(p, root, e)) goto fail;
     json_decref(root);
     return p;
 fail:

@@ -17,6 +17,8 @@ typedef enum {
     IAM_KIND_SCP,          /* service control policy: no Principal, Resource optional ("*") */
     IAM_KIND_BOUNDARY,     /* permissions boundary: as identity */
     IAM_KIND_SESSION, /* session policy passed to AssumeRole or GetFederationToken: as identity */
+    IAM_KIND_MANAGED, /* customer managed policy (CreatePolicy, CreatePolicyVersion): as identity,
+                       * and AWS takes only Version 2012-10-17 and text starting with '{' */
 } iam_kind;
 
 /* AWS quotas, in characters excluding whitespace (iam_policy_size()). The parser itself
@@ -34,8 +36,8 @@ typedef enum {
 
 /* Parses and compiles json[0..len). kind is an iam_kind. Returns a policy the caller
  * owns (iam_policy_free), or NULL with e set: code "MalformedPolicyDocument" (400)
- * and AWS's message, e.g. "Syntax errors in policy.", "Missing required field Effect",
- * or "InternalFailure" on OOM. Services whose API names the error differently
+ * and AWS's message (grammar.h: "Syntax errors in policy.", "The policy failed legacy
+ * parsing", "Actions/Condition can contain only one colon.", ...), or "InternalFailure" on OOM. Services whose API names the error differently
  * (S3 MalformedPolicy, SQS InvalidAttributeValue) re-code it and keep the message. */
 iam_policy *iam_policy_parse(const char *json, size_t len, int kind, ferr *e);
 void iam_policy_free(iam_policy *p); /* NULL is a no-op */

@@ -63,6 +63,7 @@ typedef struct proto_member {
     uint8_t location;         /* proto_location */
     uint8_t tsfmt;            /* proto_tsfmt */
     uint16_t flags;           /* PM_* */
+    const char *query_name;   /* queryName (the ec2 protocol's request name) or NULL */
 } proto_member;
 
 enum { PS_UNION = 1, PS_DOCUMENT = 2, PS_EXCEPTION = 4 };

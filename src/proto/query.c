@@ -166,8 +166,23 @@ typedef struct qctx {
     const qset *q;
     proto_vctx *v;
     const proto_service *svc;
+    int ec2; /* the ec2 protocol: its own member names, every list flattened */
     kbuf k;
 } qctx;
+
+/* The name a request member goes by. The ec2 protocol (botocore's EC2Serializer) names it
+ * by queryName, else its locationName capitalized ("dryRun" is DryRun), else its name. */
+static size_t kpush_member(qctx *c, const proto_member *m)
+{
+    if (!c->ec2 || m->query_name || !m->loc_name)
+        return kpush(&c->k, c->ec2 && m->query_name ? m->query_name : proto_member_wire_name(m));
+    size_t old = kpush(&c->k, m->loc_name);
+    if (!c->k.overflow) {
+        char *first = c->k.b + old + (old ? 1 : 0);
+        if (*first >= 'a' && *first <= 'z') *first = (char)(*first - 'a' + 'A');
+    }
+    return old;
+}
 
 static json_t *qdecode(qctx *c, const proto_member *m, int depth);
 
@@ -176,7 +191,7 @@ static json_t *qdecode_struct(qctx *c, const proto_shape *sh, int depth)
     json_t *obj = proto_vmade(c->v, json_object());
     for (size_t i = 0; obj && i < sh->nmembers; i++) {
         const proto_member *cm = proto_shape_member(c->svc, sh, i);
-        size_t ko = kpush(&c->k, proto_member_wire_name(cm));
+        size_t ko = kpush_member(c, cm);
         size_t po = proto_path_member(c->v, cm->name);
         json_t *x = qdecode(c, cm, depth + 1);
         proto_vset(c->v, obj, cm->name, x);
@@ -200,7 +215,9 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
         size_t base = c->k.n;
         char saved[sizeof(c->k.b)];
         memcpy(saved, c->k.b, base + 1);
-        if (m->flags & PM_FLATTENED) {
+        if (c->ec2) {
+            /* ec2: Filter.1.Value.1, the list's own name then the index */
+        } else if (m->flags & PM_FLATTENED) {
             if (lm->loc_name) kreplace_last(&c->k, lm->loc_name);
         } else {
             kpush(&c->k, lm->loc_name ? lm->loc_name : "member");
@@ -331,7 +348,7 @@ int proto_query_decode(arena *a, const proto_service *svc, const hreq *r, const 
                         act->v, svc->api_version);
     proto_vctx v;
     proto_vctx_init(&v, svc);
-    qctx c = {.q = &q, .v = &v, .svc = svc};
+    qctx c = {.q = &q, .v = &v, .svc = svc, .ec2 = svc->protocol == PROTO_EC2};
     json_t *in;
     const proto_shape *ish = proto_op_input(svc, o);
     in = ish ? qdecode_struct(&c, ish, 0) : json_object();
@@ -357,6 +374,16 @@ int proto_query_encode(arena *a, const proto_service *svc, const proto_op *op, c
     if (svc->xml_namespace) proto_xml_escape(b, svc->xml_namespace, strlen(svc->xml_namespace));
     buf_puts(b, "\">");
     const proto_shape *osh = proto_op_output(svc, op);
+    if (svc->protocol == PROTO_EC2) {
+        /* ec2: no result element, the request id first as <requestId> */
+        buf_puts(b, "<requestId>");
+        if (request_id) proto_xml_escape(b, request_id, strlen(request_id));
+        buf_puts(b, "</requestId>");
+        if (osh) proto_xml_write_members(b, svc, osh, output, 0, 0);
+        buf_printf(b, "</%sResponse>", op->name);
+        out->content_type = "text/xml;charset=UTF-8";
+        return b->failed ? -1 : 0;
+    }
     if (osh) {
         if (op->result_wrapper) buf_printf(b, "<%s>", op->result_wrapper);
         proto_xml_write_members(b, svc, osh, output, 0, 0);
@@ -375,6 +402,18 @@ void proto_query_encode_error(arena *a, const proto_service *svc, const ferr *e,
 {
     (void)a; /* the signature all codecs share */
     buf *b = &out->body;
+    out->status = e->status ? e->status : 400;
+    out->content_type = "text/xml";
+    if (svc && svc->protocol == PROTO_EC2) { /* EC2's own error document */
+        buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>");
+        proto_xml_escape(b, e->code, strlen(e->code));
+        buf_puts(b, "</Code><Message>");
+        proto_xml_escape(b, e->message, strlen(e->message));
+        buf_puts(b, "</Message></Error></Errors><RequestID>");
+        if (request_id) proto_xml_escape(b, request_id, strlen(request_id));
+        buf_puts(b, "</RequestID></Response>");
+        return;
+    }
     buf_puts(b, "<ErrorResponse");
     if (svc && svc->xml_namespace) {
         buf_puts(b, " xmlns=\"");

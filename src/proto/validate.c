@@ -56,6 +56,12 @@ static const struct vpolicy {
     /* API Gateway (v1 and v2, both signing as apigateway) answers bad input
      * BadRequestException */
     {"apigateway", "BadRequestException", 0, NULL},
+    /* EC2 answers a value it cannot read InvalidParameterValue and checks values in its
+     * handlers (its model states almost no constraints); a missing member is
+     * MissingParameter (ec2_missing below) */
+    {"ec2", "InvalidParameterValue", VS_ALL, NULL},
+    /* Cloud Map answers bad input InvalidInput ("1 validation error detected: ...") */
+    {"servicediscovery", "InvalidInput", 0, NULL},
     /* App Mesh's model has no ValidationException: it answers bad input BadRequestException */
     {"appmesh", "BadRequestException", 0, NULL},
 };
@@ -522,6 +528,23 @@ static void check_struct(vwalk *w, const proto_shape *sh, const json_t *obj, int
     }
 }
 
+/* EC2: "The request must contain the parameter VpcId", by the member's wire name. */
+static int ec2_missing(const proto_service *svc, const proto_shape *ish, const json_t *in, ferr *e)
+{
+    for (size_t i = 0; i < ish->nmembers; i++) {
+        const proto_member *m = proto_shape_member(svc, ish, i);
+        const json_t *c = json_object_get(in, m->name);
+        /* an empty value ("VpcId=") is missing too */
+        if (!(m->flags & PM_REQUIRED) ||
+            (c && !json_is_null(c) && !(json_is_string(c) && !*json_string_value(c))))
+            continue;
+        const char *n = m->query_name ? m->query_name : proto_member_wire_name(m);
+        return ferr_set(e, 400, "MissingParameter", "The request must contain the parameter %c%s",
+                        n[0] >= 'a' && n[0] <= 'z' ? n[0] - 'a' + 'A' : n[0], n + 1);
+    }
+    return 0;
+}
+
 int proto_validate(const proto_service *svc, const proto_op *op, const json_t *in, ferr *e)
 {
     /* a query view (proto/overlay.h) is checked against its model, answered as itself */
@@ -531,6 +554,7 @@ int proto_validate(const proto_service *svc, const proto_op *op, const json_t *i
     const proto_shape *ish = mop ? proto_op_input(ms, mop) : NULL;
     if (si < 0 || si >= MAX_SETS || !ish || ish->type != PT_STRUCTURE || !json_is_object(in))
         return 0;
+    if (ms->protocol == PROTO_EC2 && ec2_missing(ms, ish, in, e)) return -1;
     const struct vpolicy *p = policy_of(svc);
     vwalk w = {.svc = ms, .cs = &proto_csets[si], .re = re_set(si), .skip = p ? p->skip : 0};
     if (!w.re) return ferr_oom(e);

@@ -174,6 +174,26 @@ def test_an_account_made_in_china_has_an_access_role_china_can_assume(ferry):
     att = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
     assert [a["PolicyArn"] for a in att] == ["arn:aws-cn:iam::aws:policy/AdministratorAccess"]
 
+def test_full_aws_access_takes_the_organization_partition():
+    """The AWS managed FullAWSAccess SCP is named in the organization's partition."""
+    import subprocess
+    from ferrytest import FERRY_BIN, Ferry
+    f = Ferry().start()
+    try:
+        subprocess.run([FERRY_BIN, "init", "--data", f.data, "--aws-config", f.awsdir,
+                        "--endpoint-url", f.endpoint, "--region", "cn-north-1"],
+                       check=True, capture_output=True)
+        org = f.client("organizations", region="cn-north-1")
+        assert org.describe_organization()["Organization"]["Arn"].startswith("arn:aws-cn:")
+        pol = org.describe_policy(PolicyId="p-FullAWSAccess")["Policy"]["PolicySummary"]
+        assert pol["Arn"] == \
+            "arn:aws-cn:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
+        listed = org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+        assert [p["Arn"] for p in listed if p["Id"] == "p-FullAWSAccess"] == [pol["Arn"]]
+    finally:
+        f.close()
+
+
 def _open_client(f, service, akid, secret="x", token=None, region="us-east-1"):
     import boto3
     return boto3.client(service, endpoint_url=f.endpoint, region_name=region,

@@ -411,6 +411,59 @@ def test_managed_policy_errors(iam, acct):
     raises(iam.delete_policy, "AccessDenied", 403, PolicyArn=AWS_POLICY + "AdministratorAccess")
 
 
+def _doc(*stmts, version="2012-10-17"):
+    d = {"Version": version} if version else {}
+    d["Statement"] = list(stmts)
+    return json.dumps(d)
+
+
+def test_policy_grammar_is_aws(iam):
+    """IAM refuses and accepts what AWS does, with AWS's words (the full table of documents
+    is tests/data/iam/eval_cases.json, "parse")."""
+    iam.create_role(RoleName="grammar", AssumeRolePolicyDocument=trust())
+    iam.create_user(UserName="grammar")
+    s3 = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::example_bucket"}
+    refused = [
+        (iam.put_role_policy, {"RoleName": "grammar", "PolicyName": "p"},
+         _doc(dict(s3, Action="s3:List:Bucket")), "Actions/Condition can contain only one colon."),
+        (iam.put_user_policy, {"UserName": "grammar", "PolicyName": "p"},
+         _doc(), "Syntax errors in policy."),
+        (iam.put_user_policy, {"UserName": "grammar", "PolicyName": "p"},
+         _doc(dict(s3, Action="a a:ListBucket")), "Vendor a a is not valid"),
+        (iam.put_user_policy, {"UserName": "grammar", "PolicyName": "p"},
+         _doc(dict(s3, Effect="allow")), "The policy failed legacy parsing"),
+        (iam.create_policy, {"PolicyName": "p"}, _doc(s3, version=None),
+         "Policy document must be version 2012-10-17 or greater."),
+        (iam.create_policy, {"PolicyName": "p"}, _doc(dict(s3, Resource="arn:aws:iam:::x")),
+         'IAM resource path must either be "*", root, or start with user/, federated-user/, '
+         "role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, "
+         "saml-provider/, oidc-provider/, report/, access-report/."),
+        (iam.create_policy, {"PolicyName": "p"}, _doc(dict(s3, Resource="arn:error:s3:::b")),
+         'Partition "error" is not valid for resource "arn:error:s3:::b".'),
+        (iam.create_role, {"RoleName": "oidc"},
+         _doc({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+               "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/o.example"},
+               "Condition": {"StringEquals": {"https://o.example:sub": "x"}}}),
+         "Condition can contain only one colon."),
+    ]
+    for fn, kw, doc, msg in refused:
+        key = "AssumeRolePolicyDocument" if fn == iam.create_role else "PolicyDocument"
+        got = raises(fn, "MalformedPolicyDocument", 400, **kw, **{key: doc})
+        assert got == msg, (doc, got)
+    # condition keys are not validated by IAM (Access Analyzer warns about them)
+    loose = dict(s3, Condition={"StringEquals": {"SourceIp": "x", "a": "b"}})
+    iam.put_role_policy(RoleName="grammar", PolicyName="loose", PolicyDocument=_doc(loose))
+    arn = iam.create_policy(PolicyName="grammar-loose", PolicyDocument=_doc(loose))["Policy"]["Arn"]
+    # an inline policy may still omit Version (2008-10-17); names after the colon are free text
+    iam.put_user_policy(UserName="grammar", PolicyName="old",
+                        PolicyDocument=_doc(dict(s3, Action="s3:"), version=None))
+    iam.delete_policy(PolicyArn=arn)
+    iam.delete_role_policy(RoleName="grammar", PolicyName="loose")
+    iam.delete_user_policy(UserName="grammar", PolicyName="old")
+    iam.delete_role(RoleName="grammar")
+    iam.delete_user(UserName="grammar")
+
+
 def test_aws_managed_policies(iam):
     names = {p["PolicyName"] for p in iam.get_paginator("list_policies").paginate(Scope="AWS")
              .build_full_result()["Policies"]}

@@ -80,7 +80,7 @@ static void hclear(hmap *m)
 
 /* ---- per-service tables ---- */
 typedef struct {
-    const char *name, *loc_name, *xmlns, *xmlns_prefix;
+    const char *name, *loc_name, *xmlns, *xmlns_prefix, *query_name;
     int shape, location, tsfmt, flags;
 } mem;
 typedef struct {
@@ -144,6 +144,8 @@ static void apply_traits(mem *m, json_t *obj)
     json_object_foreach(obj, k, v) {
         if (!strcmp(k, "locationName") && json_is_string(v)) {
             m->loc_name = json_string_value(v);
+        } else if (!strcmp(k, "queryName") && json_is_string(v)) {
+            m->query_name = json_string_value(v);
         } else if (!strcmp(k, "location") && json_is_string(v)) {
             const char *l = json_string_value(v);
             m->location = !strcmp(l, "header")        ? 1
@@ -555,7 +557,9 @@ static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *
         lit(f, m->xmlns);
         fputc(',', f);
         lit(f, m->xmlns_prefix);
-        fprintf(f, ",%d,%d,%d,%d},\n", m->shape, m->location, m->tsfmt, m->flags);
+        fprintf(f, ",%d,%d,%d,%d,", m->shape, m->location, m->tsfmt, m->flags);
+        lit(f, m->query_name);
+        fputs("},\n", f);
     }
     if (!nmems) fputs("  {0},\n", f);
     fprintf(f, "};\nstatic const proto_shape s%d[] = {\n", si);

@@ -44,6 +44,14 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/route53/prov_route53.c */
+extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53_record_set,
+    cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
+/* src/svc/ram/prov_share.c */
+extern const cfn_provider cfn_provider_ram_resource_share;
+/* src/svc/servicediscovery/prov_servicediscovery.c */
+extern const cfn_provider cfn_provider_sd_http_namespace, cfn_provider_sd_private_dns_namespace,
+    cfn_provider_sd_public_dns_namespace, cfn_provider_sd_service, cfn_provider_sd_instance;
 /* src/svc/appmesh/prov_appmesh.c */
 extern const cfn_provider cfn_provider_appmesh_mesh, cfn_provider_appmesh_virtual_node,
     cfn_provider_appmesh_virtual_service, cfn_provider_appmesh_virtual_router,
@@ -53,6 +61,13 @@ extern const cfn_provider cfn_provider_appmesh_mesh, cfn_provider_appmesh_virtua
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
 
+/* EC2 networking (src/svc/ec2/prov_ec2.c, prov_sg.c) */
+extern const cfn_provider cfn_provider_ec2_vpc, cfn_provider_ec2_subnet,
+    cfn_provider_ec2_route_table, cfn_provider_ec2_route,
+    cfn_provider_ec2_subnet_route_table_association, cfn_provider_ec2_internet_gateway,
+    cfn_provider_ec2_vpc_gateway_attachment, cfn_provider_ec2_nat_gateway, cfn_provider_ec2_eip,
+    cfn_provider_ec2_security_group, cfn_provider_ec2_security_group_ingress,
+    cfn_provider_ec2_security_group_egress, cfn_provider_ec2_vpc_endpoint;
 static const cfn_provider *const registry[] = {
     &cfn_provider_cfn_stack,
     &cfn_provider_cfn_waitcondition,
@@ -108,6 +123,29 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_route53_hosted_zone,
+    &cfn_provider_route53_record_set,
+    &cfn_provider_route53_record_set_group,
+    &cfn_provider_route53_health_check,
+    &cfn_provider_ec2_vpc,
+    &cfn_provider_ec2_subnet,
+    &cfn_provider_ec2_route_table,
+    &cfn_provider_ec2_route,
+    &cfn_provider_ec2_subnet_route_table_association,
+    &cfn_provider_ec2_internet_gateway,
+    &cfn_provider_ec2_vpc_gateway_attachment,
+    &cfn_provider_ec2_nat_gateway,
+    &cfn_provider_ec2_eip,
+    &cfn_provider_ec2_security_group,
+    &cfn_provider_ec2_security_group_ingress,
+    &cfn_provider_ec2_security_group_egress,
+    &cfn_provider_ec2_vpc_endpoint,
+    &cfn_provider_ram_resource_share,
+    &cfn_provider_sd_http_namespace,
+    &cfn_provider_sd_private_dns_namespace,
+    &cfn_provider_sd_public_dns_namespace,
+    &cfn_provider_sd_service,
+    &cfn_provider_sd_instance,
     &cfn_provider_appmesh_mesh,
     &cfn_provider_appmesh_virtual_node,
     &cfn_provider_appmesh_virtual_service,

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "iam/grammar.h"
 #include "iam/policy.h"
 #include "jpos.h"
 #include "proto/model.h"
@@ -128,8 +129,9 @@ typedef struct ctx {
     elem path[MAX_PATH];
     int depth;
     int errors;    /* ERROR findings so far */
-    int explained; /* suggestions about documents IAM itself would refuse (EMPTY_*,
-                      NULL_WITH_QUALIFIER): no ERROR on top of them */
+    int explained; /* findings about documents IAM itself would refuse (EMPTY_*,
+                      NULL_WITH_QUALIFIER, TYPE_MISMATCH_DATE: IAM's legacy parser refuses
+                      the date): no ERROR on top of them */
     int oom;
 } ctx;
 
@@ -191,7 +193,7 @@ static void addv(ctx *x, const check *ck, json_t *locations, const char *fmt, va
     if (!f || json_array_append_new(x->findings, f)) x->oom = 1;
     if (!strcmp(ck->type, E)) x->errors++;
     if ((!strncmp(ck->code, "EMPTY_", 6) && strcmp(ck->code, "EMPTY_SID_VALUE")) ||
-        ck == &NULL_WITH_QUALIFIER)
+        ck == &NULL_WITH_QUALIFIER || ck == &TYPE_MISMATCH_DATE)
         x->explained++;
 }
 
@@ -831,8 +833,9 @@ static void check_condition(ctx *x, const jpos_node *c)
                 continue;
             }
             char msg[256];
-            if (!op_bad && engine_accepts(x, op, key, vals, msg, sizeof(msg))) {
-                if (!strncmp(msg, "Invalid Condition type", 22)) {
+            if (!op_bad && (!iam_condition_operator_known(op) ||
+                            engine_accepts(x, op, key, vals, msg, sizeof(msg)))) {
+                if (!iam_condition_operator_known(op)) {
                     pop(x);
                     add(x, &INVALID_CONDITION_OPERATOR, block, NULL,
                         "The condition operator %s is not valid. Use a valid condition operator.",
@@ -840,7 +843,9 @@ static void check_condition(ctx *x, const jpos_node *c)
                     op_bad = 1;
                     continue;
                 }
-                add(x, &DATA_TYPE_MISMATCH, vals, NULL, "%s", msg);
+                /* an unreadable date: check_values warns (TYPE_MISMATCH_DATE) */
+                if (strncasecmp(base, "Date", 4) || strcmp(msg, "The policy failed legacy parsing"))
+                    add(x, &DATA_TYPE_MISMATCH, vals, NULL, "%s", msg);
             }
             if (!op_bad) check_values(x, op, base, vals);
             pop(x);

@@ -397,7 +397,7 @@ static int save_policy(call *c, json_t *pol)
 
 static int check_policy_doc(call *c, const char *doc)
 {
-    return iamsvc_check_doc(c, doc, IAM_KIND_IDENTITY, IAM_QUOTA_MANAGED_POLICY, "PolicySize");
+    return iamsvc_check_doc(c, doc, IAM_KIND_MANAGED, IAM_QUOTA_MANAGED_POLICY, "PolicySize");
 }
 
 int iam_op_create_policy(call *c, json_t *in, json_t **out)

@@ -25,20 +25,28 @@ static store_key gkey(const char *kind, const char *id)
     return (store_key){kind, "", "", id};
 }
 
-static json_t *full_access_policy(void)
+/* AWS: the managed policy lives in account "aws" of the organization's partition
+ * (arn:aws-cn:organizations::aws:policy/service_control_policy/p-FullAWSAccess in China). */
+static json_t *full_access_policy(const char *partition)
 {
+    char arn[128];
+    snprintf(arn, sizeof(arn), "arn:%s:organizations::aws:policy/service_control_policy/%s",
+             partition, ORG_FULL_ACCESS_ID);
     return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id",
-                     ORG_FULL_ACCESS_ID, "Arn",
-                     "arn:aws:organizations::aws:policy/service_control_policy/" ORG_FULL_ACCESS_ID,
-                     "Name", "FullAWSAccess", "Description", "Allows access to every operation",
-                     "Type", ORG_SCP, "AwsManaged", 1, "Content", full_access_doc);
+                     ORG_FULL_ACCESS_ID, "Arn", arn, "Name", "FullAWSAccess", "Description",
+                     "Allows access to every operation", "Type", ORG_SCP, "AwsManaged", 1,
+                     "Content", full_access_doc);
 }
 
 int org_policy_get(store_txn *t, const char *id, json_t **pol, ferr *e)
 {
     if (!id) return 0;
     if (!strcmp(id, ORG_FULL_ACCESS_ID)) {
-        *pol = full_access_policy();
+        json_t *org = NULL;
+        char part[16];
+        if (org_get(t, &org, e) < 0) return -1;
+        *pol = full_access_policy(org_partition(org, part));
+        json_decref(org);
         return *pol ? 1 : ferr_oom(e);
     }
     store_key k = gkey("orgpolicy", id);

@@ -84,29 +84,6 @@ int ram_invites_withdraw(call *c, const json_t *share, const char *principal)
     return 0;
 }
 
-static int all_cb(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    return json_array_append(ud, doc) ? -1 : 0;
-}
-
-static int listed(const json_t *list, const char *s)
-{
-    size_t i;
-    json_t *x;
-    if (!json_array_size(list)) return 1;
-    json_array_foreach(list, i, x) {
-        if (s && json_is_string(x) && !strcmp(json_string_value(x), s)) return 1;
-    }
-    return 0;
-}
-
-static int inv_malformed(call *c, const char *arn)
-{
-    return ferr_set(c->err, 400, "MalformedArnException",
-                    "The specified ARN %s is not valid. Verify the ARN and try again.", arn);
-}
-
 /* The shape of an invitation: the document less its own members. */
 static json_t *inv_view(const json_t *inv)
 {
@@ -123,21 +100,66 @@ int ram_op_get_resource_share_invitations(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *x;
     json_array_foreach(arns, i, x) {
-        if (!arn_rest(json_string_value(x), "ram")) return inv_malformed(c, json_string_value(x));
+        if (!arn_rest(json_string_value(x), "ram")) return ram_malformed(c, json_string_value(x));
     }
     json_t *all = arena_defer_json(c->a, json_array()),
            *list = arena_defer_json(c->a, json_array());
     if (!all || !list) return ferr_oom(c->err);
-    if (store_list(c->txn, RAM_INV_KIND, c->account, c->region, NULL, NULL, 0, all_cb, all,
+    if (store_list(c->txn, RAM_INV_KIND, c->account, c->region, NULL, NULL, 0, ram_collect, all,
                    c->err) < 0)
         return -1;
     json_array_foreach(all, i, x) {
-        if (!listed(arns, jstr(x, "resourceShareInvitationArn")) ||
-            !listed(shares, jstr(x, "resourceShareArn")))
+        if (!ram_listed(arns, jstr(x, "resourceShareInvitationArn")) ||
+            !ram_listed(shares, jstr(x, "resourceShareArn")))
             continue;
         if (json_array_append_new(list, inv_view(x))) return ferr_oom(c->err);
     }
     return ram_page(c, in, list, "resourceShareInvitations", out);
+}
+
+/* The caller's invitation arn authorized for action, and its share (NULL when gone), both
+ * in the arena: 0, or -1 (MalformedArnException, ResourceShareInvitationArnNotFound...). */
+static int inv_load(call *c, const char *action, const char *arn, json_t **inv, json_t **share)
+{
+    char owner[13], region[32];
+    const char *rest = arn_rest(arn, "ram");
+    if (!rest || ram_arn_owner(arn, owner, region) || !strstr(rest, ":resource-share-invitation/"))
+        return ram_malformed(c, arn ? arn : "");
+    /* the receiver's own: its policies decide, though the ARN names the sender's account */
+    if (call_authorize_ex(
+            c, &(authz_req){.action = action, .resource = arn, .resource_account = c->account}))
+        return -1;
+    store_key k = call_key(c, RAM_INV_KIND, inv_id(arn));
+    int rc = strcmp(region, c->region) ? 0 : store_get(c->txn, &k, inv, c->err);
+    if (rc < 0) return -1;
+    if (!rc)
+        return ferr_set(c->err, 400, "ResourceShareInvitationArnNotFoundException",
+                        "ResourceShareInvitation %s could not be found.", arn);
+    if (!arena_defer_json(c->a, *inv)) return ferr_oom(c->err);
+    char o2[13], r2[32];
+    const char *share_arn = jstr(*inv, "resourceShareArn"), *sid = strrchr(share_arn, '/');
+    if (ram_arn_owner(share_arn, o2, r2) || !sid) return ferr_internal(c->err, "bad share ARN");
+    store_key sk = {RAM_SHARE_KIND, o2, r2, sid + 1};
+    *share = NULL;
+    rc = store_get(c->txn, &sk, share, c->err);
+    if (rc < 0) return -1;
+    if (rc && !arena_defer_json(c->a, *share)) return ferr_oom(c->err);
+    return 0;
+}
+
+/* The invitation's status allows what the caller asks: accepted ones only when accepted_ok. */
+static int inv_open(call *c, const json_t *inv, int accepted_ok)
+{
+    const char *st = jstr(inv, "status"), *arn = jstr(inv, "resourceShareInvitationArn");
+    if (!strcmp(st, "PENDING") || (accepted_ok && !strcmp(st, "ACCEPTED"))) return 0;
+    if (!strcmp(st, "ACCEPTED"))
+        return ferr_set(c->err, 400, "ResourceShareInvitationAlreadyAcceptedException",
+                        "ResourceShareInvitation %s has already been accepted.", arn);
+    if (!strcmp(st, "REJECTED"))
+        return ferr_set(c->err, 400, "ResourceShareInvitationAlreadyRejectedException",
+                        "ResourceShareInvitation %s has already been rejected.", arn);
+    return ferr_set(c->err, 400, "ResourceShareInvitationExpiredException",
+                    "ResourceShareInvitation %s has expired.", arn);
 }
 
 /* Accepts or rejects the caller's invitation in in. */
@@ -146,46 +168,17 @@ static int respond(call *c, json_t *in, json_t **out, int accept)
     int seen = ram_token_seen(c, in, out);
     if (seen) return seen < 0 ? -1 : 0;
     const char *arn = jstr(in, "resourceShareInvitationArn");
-    char owner[13], region[32];
-    const char *rest = arn_rest(arn, "ram");
-    if (!rest || ram_arn_owner(arn, owner, region) || !strstr(rest, ":resource-share-invitation/"))
-        return inv_malformed(c, arn ? arn : "");
-    if (call_authorize_ex(c, &(authz_req){.action = accept ? "ram:AcceptResourceShareInvitation"
-                                                           : "ram:RejectResourceShareInvitation",
-                                          .resource = arn,
-                                          .resource_account = c->account}))
+    json_t *inv, *share;
+    if (inv_load(c,
+                 accept ? "ram:AcceptResourceShareInvitation" : "ram:RejectResourceShareInvitation",
+                 arn, &inv, &share) ||
+        inv_open(c, inv, 0))
         return -1;
-    store_key k = call_key(c, RAM_INV_KIND, inv_id(arn));
-    json_t *inv = NULL;
-    int rc = strcmp(region, c->region) ? 0 : store_get(c->txn, &k, &inv, c->err);
-    if (rc < 0) return -1;
-    if (!rc)
-        return ferr_set(c->err, 400, "ResourceShareInvitationArnNotFoundException",
-                        "ResourceShareInvitation %s could not be found.", arn);
-    if (!arena_defer_json(c->a, inv)) return ferr_oom(c->err);
-    const char *st = jstr(inv, "status");
-    if (!strcmp(st, "ACCEPTED"))
-        return ferr_set(c->err, 400, "ResourceShareInvitationAlreadyAcceptedException",
-                        "ResourceShareInvitation %s has already been accepted.", arn);
-    if (!strcmp(st, "REJECTED"))
-        return ferr_set(c->err, 400, "ResourceShareInvitationAlreadyRejectedException",
-                        "ResourceShareInvitation %s has already been rejected.", arn);
-    if (strcmp(st, "PENDING"))
-        return ferr_set(c->err, 400, "ResourceShareInvitationExpiredException",
-                        "ResourceShareInvitation %s has expired.", arn);
     /* the share's principal (the account, or an IAM ARN of it) joins, or leaves */
-    char o2[13], r2[32];
-    const char *share_arn = jstr(inv, "resourceShareArn"), *sid = strrchr(share_arn, '/');
-    if (ram_arn_owner(share_arn, o2, r2) || !sid) return ferr_internal(c->err, "bad share ARN");
-    store_key sk = {RAM_SHARE_KIND, o2, r2, sid + 1};
-    json_t *share = NULL;
-    rc = store_get(c->txn, &sk, &share, c->err);
-    if (rc < 0) return -1;
-    if (rc && !arena_defer_json(c->a, share)) return ferr_oom(c->err);
     double now = clock_now();
     const char *p;
     json_t *a;
-    json_object_foreach(rc ? json_object_get(share, "principals") : NULL, p, a) {
+    json_object_foreach(json_object_get(share, "principals"), p, a) {
         if (strcmp(jstr(a, "status"), "ASSOCIATING")) continue;
         const char *iam = arn_rest(p, "iam");
         if (strcmp(p, c->account) && !(iam && !strncmp(iam + 2, c->account, 12))) continue;
@@ -195,12 +188,29 @@ static int respond(call *c, json_t *in, json_t **out, int accept)
         if (!accept && jset_str(a, "statusMessage", "The invitation was rejected."))
             return ferr_oom(c->err);
     }
-    if (rc && store_put(c->txn, &sk, share, c->err)) return -1;
+    if (share && ram_share_save(c, share)) return -1;
     if (jset_str(inv, "status", accept ? "ACCEPTED" : "REJECTED")) return ferr_oom(c->err);
     if (inv_save(c, inv)) return -1;
     call_resource(c, "AWS::RAM::ResourceShareInvitation", arn);
     *out = svc_out(c, json_pack("{s:o}", "resourceShareInvitation", inv_view(inv)));
     return *out ? ram_token_keep(c, in, *out) : -1;
+}
+
+int ram_op_list_pending_invitation_resources(call *c, json_t *in, json_t **out)
+{
+    json_t *inv, *share, *list = arena_defer_json(c->a, json_array()), *r;
+    if (!list) return ferr_oom(c->err);
+    if (inv_load(c, "ram:ListPendingInvitationResources", jstr(in, "resourceShareInvitationArn"),
+                 &inv, &share) ||
+        inv_open(c, inv, 1))
+        return -1;
+    const char *arn;
+    json_object_foreach(json_object_get(share, "resources"), arn, r) {
+        if (strcmp(jstr(r, "status"), "ASSOCIATED")) continue;
+        json_t *v = ram_resource_view(share, arn, r);
+        if (json_array_append_new(list, v)) return ferr_oom(c->err);
+    }
+    return ram_page(c, in, list, "resources", out);
 }
 
 int ram_op_accept_resource_share_invitation(call *c, json_t *in, json_t **out)

@@ -94,10 +94,13 @@ int ram_op_list_permissions(call *c, json_t *in, json_t **out)
 int ram_op_get_permission(call *c, json_t *in, json_t **out)
 {
     const char *arn = jstr(in, "permissionArn");
-    if (call_authorize(c, "ram:GetPermission", arn ? arn : "*")) return -1;
-    if (!arn_rest(arn, "ram"))
-        return ferr_set(c->err, 400, "MalformedArnException",
-                        "The specified ARN %s is not valid. Verify the ARN and try again.", arn);
+    /* AWS managed permissions are readable by every account: the caller's own policies
+     * decide (their ARN's account "aws" is nobody's) */
+    if (call_authorize_ex(c, &(authz_req){.action = "ram:GetPermission",
+                                          .resource = arn ? arn : "*",
+                                          .resource_account = c->account}))
+        return -1;
+    if (!arn_rest(arn, "ram")) return ram_malformed(c, arn);
     const managed *m = perm_find(arn);
     long long version = jint(in, "permissionVersion", 1);
     if (!m || version != 1)
@@ -137,24 +140,6 @@ int ram_op_list_resource_share_permissions(call *c, json_t *in, json_t **out)
 
 /* ---- ListResources, ListPrincipals ---- */
 
-static int in_list(const json_t *list, const char *s)
-{
-    size_t i;
-    json_t *x;
-    if (!json_array_size(list)) return 1;
-    json_array_foreach(list, i, x) {
-        if (json_is_string(x) && s && !strcmp(json_string_value(x), s)) return 1;
-    }
-    return 0;
-}
-
-static int owner_ok(call *c, const char *owner)
-{
-    if (owner && (!strcmp(owner, "SELF") || !strcmp(owner, "OTHER-ACCOUNTS"))) return 0;
-    return ferr_set(c->err, 400, "InvalidParameterException",
-                    "resourceOwner must be SELF or OTHER-ACCOUNTS.");
-}
-
 /* The shares in scope of a listing: the caller's own (SELF), or the ACTIVE shares of other
  * accounts that reach it; filtered by in's resourceShareArns. Arena array. */
 static json_t *scope(call *c, const json_t *in, int self)
@@ -165,7 +150,7 @@ static json_t *scope(call *c, const json_t *in, int self)
     if (!v) return ferr_oom(c->err), NULL;
     size_t i;
     json_array_foreach(all, i, s) {
-        if (!in_list(json_object_get(in, "resourceShareArns"), jstr(s, "resourceShareArn")))
+        if (!ram_listed(json_object_get(in, "resourceShareArns"), jstr(s, "resourceShareArn")))
             continue;
         if (!self) {
             if (!strcmp(jstr(s, "owningAccountId"), c->account)) continue;
@@ -188,7 +173,7 @@ int ram_op_list_resources(call *c, json_t *in, json_t **out)
 {
     const char *owner = jstr(in, "resourceOwner"), *principal = jstr(in, "principal"),
                *type = jstr(in, "resourceType");
-    if (owner_ok(c, owner) || call_authorize(c, "ram:ListResources", "*")) return -1;
+    if (ram_owner_check(c, owner) || call_authorize(c, "ram:ListResources", "*")) return -1;
     int self = !strcmp(owner, "SELF");
     json_t *shares = scope(c, in, self), *list = arena_defer_json(c->a, json_array()), *s;
     if (!shares) return -1;
@@ -209,14 +194,9 @@ int ram_op_list_resources(call *c, json_t *in, json_t **out)
         json_object_foreach(json_object_get(s, "resources"), arn, r) {
             if (!live(r) || (!self && strcmp(jstr(r, "status"), "ASSOCIATED")) ||
                 (type && strcasecmp(type, jstr(r, "type"))) ||
-                !in_list(json_object_get(in, "resourceArns"), arn))
+                !ram_listed(json_object_get(in, "resourceArns"), arn))
                 continue;
-            json_t *v =
-                json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:s}", "arn", arn, "type",
-                          json_object_get(r, "type"), "resourceShareArn",
-                          json_object_get(s, "resourceShareArn"), "status", "AVAILABLE",
-                          "creationTime", json_object_get(r, "creationTime"), "lastUpdatedTime",
-                          json_object_get(r, "lastUpdatedTime"), "resourceRegionScope", "REGIONAL");
+            json_t *v = ram_resource_view(s, arn, r);
             if (json_array_append_new(list, v)) return ferr_oom(c->err);
         }
     }
@@ -227,7 +207,7 @@ int ram_op_list_principals(call *c, json_t *in, json_t **out)
 {
     const char *owner = jstr(in, "resourceOwner"), *res = jstr(in, "resourceArn"),
                *type = jstr(in, "resourceType");
-    if (owner_ok(c, owner) || call_authorize(c, "ram:ListPrincipals", "*")) return -1;
+    if (ram_owner_check(c, owner) || call_authorize(c, "ram:ListPrincipals", "*")) return -1;
     int self = !strcmp(owner, "SELF");
     json_t *shares = scope(c, in, self), *list = arena_defer_json(c->a, json_array()), *s;
     if (!shares) return -1;
@@ -244,7 +224,7 @@ int ram_op_list_principals(call *c, json_t *in, json_t **out)
         const char *p;
         json_t *a;
         json_object_foreach(json_object_get(s, "principals"), p, a) {
-            if (!live(a) || !in_list(json_object_get(in, "principals"), p)) continue;
+            if (!live(a) || !ram_listed(json_object_get(in, "principals"), p)) continue;
             if (!self) {
                 int rc = strcmp(jstr(a, "status"), "ASSOCIATED")
                              ? 0

@@ -22,7 +22,18 @@ static const char *share_arn(call *c, const char *id)
                         c->region, c->account, id);
 }
 
-static int malformed(call *c, const char *arn)
+int ram_listed(const json_t *list, const char *s)
+{
+    size_t i;
+    json_t *x;
+    if (!json_array_size(list)) return 1;
+    json_array_foreach(list, i, x) {
+        if (s && json_is_string(x) && !strcmp(json_string_value(x), s)) return 1;
+    }
+    return 0;
+}
+
+int ram_malformed(call *c, const char *arn)
 {
     return ferr_set(c->err, 400, "MalformedArnException",
                     "The specified ARN %s is not valid. Verify the ARN and try again.", arn);
@@ -48,9 +59,10 @@ int ram_share_load(call *c, const char *action, const char *arn, json_t **share)
 {
     char owner[13], region[32];
     const char *id = arn ? share_id(arn, owner, region) : NULL;
-    if (!id) return malformed(c, arn ? arn : "");
-    if (call_authorize(c, action, arn)) return -1;
+    if (!id) return ram_malformed(c, arn ? arn : "");
+    /* another account's share is unknown to the caller (RAM looks in the caller's own) */
     if (strcmp(owner, c->account) || strcmp(region, c->region)) return unknown_share(c, arn);
+    if (call_authorize(c, action, arn)) return -1;
     store_key k = call_key(c, RAM_SHARE_KIND, id);
     int rc = store_get(c->txn, &k, share, c->err);
     if (rc < 0) return -1;
@@ -80,6 +92,15 @@ json_t *ram_share_view(const json_t *d)
                      "lastUpdatedTime", json_object_get(d, "lastUpdatedTime"));
 }
 
+json_t *ram_resource_view(const json_t *share, const char *arn, const json_t *r)
+{
+    return json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:s}", "arn", arn, "type",
+                     json_object_get(r, "type"), "resourceShareArn",
+                     json_object_get(share, "resourceShareArn"), "status", "AVAILABLE",
+                     "creationTime", json_object_get(r, "creationTime"), "lastUpdatedTime",
+                     json_object_get(r, "lastUpdatedTime"), "resourceRegionScope", "REGIONAL");
+}
+
 int ram_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
 {
     long long max = jint(in, "maxResults", 500);
@@ -92,17 +113,17 @@ int ram_page(call *c, const json_t *in, json_t *all, const char *key, json_t **o
                     "InvalidNextTokenException");
 }
 
-static int collect_cb(void *ud, const store_key *k, json_t *doc)
+int ram_collect(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
-    return json_array_append(ud, doc);
+    return json_array_append(ud, doc) ? -1 : 0;
 }
 
 json_t *ram_shares(call *c, const char *account, const char *region)
 {
     json_t *all = arena_defer_json(c->a, json_array());
     if (!all) return ferr_oom(c->err), NULL;
-    if (store_list(c->txn, RAM_SHARE_KIND, account, region, NULL, NULL, 0, collect_cb, all,
+    if (store_list(c->txn, RAM_SHARE_KIND, account, region, NULL, NULL, 0, ram_collect, all,
                    c->err) < 0)
         return NULL;
     return all;
@@ -165,6 +186,7 @@ const char *ram_resource_type(call *c, const char *arn)
     const char *svc = arn_rest(arn, NULL);
     if (!svc) return NULL;
     const char *colon = strchr(svc, ':');
+    if (colon == svc) return NULL; /* no service */
     /* the resource part: after SERVICE:REGION:ACCOUNT: (both checked above) */
     const char *res = colon + 1 + strlen(region) + 1 + 12 + 1;
     size_t n = strcspn(res, "/:");
@@ -202,20 +224,20 @@ static int resource_check(call *c, const char *arn, const char **type)
 {
     char owner[13], region[32];
     if (!arn || ram_arn_owner(arn, owner, region) || !(*type = ram_resource_type(c, arn)))
-        return malformed(c, arn ? arn : "");
+        return ram_malformed(c, arn ? arn : "");
     /* AWS: only the resource's owner shares it, from the resource's region */
     if (strcmp(owner, c->account) || strcmp(region, c->region)) return unknown_resource(c, arn);
     const char *res = strrchr(arn, ':') + 1;
     if (!strcmp(*type, "ec2:Subnet")) {
         const char *id = strchr(res, '/');
-        if (!id || strncmp(id + 1, "subnet-", 7)) return malformed(c, arn);
+        if (!id || strncmp(id + 1, "subnet-", 7)) return ram_malformed(c, arn);
         char sub_owner[13];
         int rc = ec2_subnet_find(c->txn, c->region, id + 1, sub_owner, NULL, c->err);
         if (rc < 0) return -1;
         if (!rc || strcmp(sub_owner, c->account)) return unknown_resource(c, arn);
     } else if (!strcmp(*type, "appmesh:Mesh")) {
         const char *name = strchr(res, '/');
-        if (!name || !name[1] || strchr(name + 1, '/')) return malformed(c, arn);
+        if (!name || !name[1] || strchr(name + 1, '/')) return ram_malformed(c, arn);
     }
     return 0;
 }
@@ -450,7 +472,7 @@ int ram_op_create_resource_share(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(in, "permissionArns"), i, p) {
-        if (!arn_rest(json_string_value(p), "ram")) return malformed(c, json_string_value(p));
+        if (!arn_rest(json_string_value(p), "ram")) return ram_malformed(c, json_string_value(p));
     }
     double now = clock_now();
     json_t *d = json_pack(
@@ -479,11 +501,7 @@ static int share_matches(const json_t *s, const json_t *in)
                *perm = jstr(in, "permissionArn");
     size_t i, j;
     json_t *x;
-    if (json_array_size(arns)) {
-        int hit = 0;
-        json_array_foreach(arns, i, x) hit |= json_equal(x, json_object_get(s, "resourceShareArn"));
-        if (!hit) return 0;
-    }
+    if (!ram_listed(arns, jstr(s, "resourceShareArn"))) return 0;
     if (status && strcmp(status, jstr(s, "status"))) return 0;
     if (name && strcmp(name, jstr(s, "name"))) return 0;
     if (perm) {
@@ -508,7 +526,7 @@ static int share_matches(const json_t *s, const json_t *in)
     return 1;
 }
 
-static int owner_check(call *c, const char *owner)
+int ram_owner_check(call *c, const char *owner)
 {
     if (!owner || (strcmp(owner, "SELF") && strcmp(owner, "OTHER-ACCOUNTS")))
         return ferr_set(c->err, 400, "InvalidParameterException",
@@ -538,12 +556,12 @@ static json_t *visible_shares(call *c, const char *owner)
 int ram_op_get_resource_shares(call *c, json_t *in, json_t **out)
 {
     const char *owner = jstr(in, "resourceOwner");
-    if (owner_check(c, owner) || call_authorize(c, "ram:GetResourceShares", "*")) return -1;
+    if (ram_owner_check(c, owner) || call_authorize(c, "ram:GetResourceShares", "*")) return -1;
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(in, "resourceShareArns"), i, x) {
         char o[13], r[32];
-        if (!share_id(json_string_value(x), o, r)) return malformed(c, json_string_value(x));
+        if (!share_id(json_string_value(x), o, r)) return ram_malformed(c, json_string_value(x));
     }
     json_t *all = visible_shares(c, owner), *list = arena_defer_json(c->a, json_array()), *s;
     if (!all) return -1;
@@ -690,10 +708,7 @@ int ram_op_get_resource_share_associations(call *c, json_t *in, json_t **out)
     if (!list) return ferr_oom(c->err);
     size_t i;
     json_array_foreach(all, i, s) {
-        json_t *filter = json_pack("{s:O?}", "resourceShareArns", arns);
-        int hit = filter && share_matches(s, filter);
-        json_decref(filter);
-        if (!hit) continue;
+        if (!ram_listed(arns, jstr(s, "resourceShareArn"))) continue;
         const char *e;
         json_t *a;
         json_object_foreach(json_object_get(s, by_res ? "resources" : "principals"), e, a) {

@@ -45,6 +45,8 @@ int ram_share_load(call *c, const char *action, const char *arn, json_t **share)
 int ram_share_save(call *c, const json_t *share);
 /* AWS's ResourceShare shape of a share document (new reference, NULL out of memory). */
 json_t *ram_share_view(const json_t *share);
+/* AWS's Resource shape of share's resource arn (r its association); new ref or NULL. */
+json_t *ram_resource_view(const json_t *share, const char *arn, const json_t *r);
 /* *out = {key: a page of all} by in's nextToken and maxResults. 0 or -1. */
 int ram_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
 /* Idempotent retries: 1 when in's clientToken was used for op before with the same input
@@ -57,6 +59,15 @@ json_t *ram_shares(call *c, const char *account, const char *region);
 /* The RAM resource type of an ARN ("ec2:Subnet", "appmesh:Mesh", others by the ARN's
  * service and resource type), in the arena; NULL when it is not an ARN. */
 const char *ram_resource_type(call *c, const char *arn);
+
+/* MalformedArnException as AWS words it; -1. */
+int ram_malformed(call *c, const char *arn);
+/* resourceOwner is SELF or OTHER-ACCOUNTS: 0, else -1 (InvalidParameterException). */
+int ram_owner_check(call *c, const char *owner);
+/* store_list callback appending each document to the array ud. */
+int ram_collect(void *ud, const store_key *k, json_t *doc);
+/* 1 when s is in list (a list of strings) or list is empty or absent. */
+int ram_listed(const json_t *list, const char *s);
 
 /* ---- invite.c ---- */
 /* Sends share's invitation to account (principal) unless one is pending. 0 or -1. */

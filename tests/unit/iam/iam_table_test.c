@@ -221,11 +221,12 @@ static int run_case(json_t *c)
     return bad;
 }
 
-static const char *kind_names[] = {"identity", "resource", "trust", "scp", "boundary", "session"};
+static const char *kind_names[] = {"identity", "resource", "trust",  "scp",
+                                   "boundary", "session",  "managed"};
 
 static int kind_of(const char *s)
 {
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         if (s && !strcmp(s, kind_names[i])) return i;
     return IAM_KIND_IDENTITY;
 }

@@ -179,7 +179,7 @@ static void test_table(void **state)
          ID, 0, ""},
         {V "{\"Effect\":\"Deny\",\"Action\":\"iam:PassRole\",\"Resource\":\"*\"}" END, ID, 0, ""},
         {V "{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\","
-           "\"NotResource\":\"arn:aws:iam::111122223333:x\"}" END,
+           "\"NotResource\":\"arn:aws:iam::111122223333:role/x\"}" END,
          ID, 0, "SECURITY_WARNING PASS_ROLE_WITH_NOT_RESOURCE"},
         {V "{\"Effect\":\"Allow\",\"NotAction\":\"s3:*\",\"NotResource\":\"arn:aws:s3:::b\"}" END,
          ID, 0,
