@@ -192,3 +192,44 @@ def test_kill9_leaves_no_haproxy(cells):
             get(ep["port"], "/", "k.local")
     finally:
         f.close()
+
+
+def test_cloud_map_instances(ferry, cells):
+    """A virtual node discovered through Cloud Map: its registered instances serve it, and a
+    deregistered one leaves the proxy."""
+    sd = ferry.client("servicediscovery", "dev", region=R)
+    op = sd.create_http_namespace(Name="cm.local")["OperationId"]
+    deadline = time.time() + 10
+    while sd.get_operation(OperationId=op)["Operation"]["Status"] != "SUCCESS" and time.time() < deadline:
+        time.sleep(0.05)
+    ns = [n["Id"] for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "cm.local"][0]
+    svc = sd.create_service(Name="cells", NamespaceId=ns)["Service"]["Id"]
+    sd.register_instance(ServiceId=svc, InstanceId="i-1", Attributes={
+        "AWS_INSTANCE_IPV4": "127.0.0.1", "AWS_INSTANCE_PORT": str(cells[1])})
+    am = ferry.client("appmesh", "dev", region=R)
+    am.create_mesh(meshName="cm")
+    am.create_virtual_node(meshName="cm", virtualNodeName="n", spec={
+        "listeners": [{"portMapping": {"port": 8080, "protocol": "http"}}],
+        "serviceDiscovery": {"awsCloudMap": {"namespaceName": "cm.local", "serviceName": "cells"}}})
+    am.create_virtual_service(meshName="cm", virtualServiceName="cm.svc",
+                              spec={"provider": {"virtualNode": {"virtualNodeName": "n"}}})
+    ep = listener(ferry, "mesh", "cm")
+    deadline = time.time() + 5
+    body = None
+    while time.time() < deadline:
+        try:
+            body = get(ep["port"], "/", "cm.svc")[0]
+            break
+        except urllib.error.HTTPError:
+            time.sleep(0.05)
+    assert body == "You have hit cell-2"
+    sd.deregister_instance(ServiceId=svc, InstanceId="i-1")
+    deadline = time.time() + 5
+    code = 200
+    while time.time() < deadline and code == 200:
+        try:
+            get(ep["port"], "/", "cm.svc")
+        except urllib.error.HTTPError as e:
+            code = e.code
+        time.sleep(0.05)
+    assert code == 503
