@@ -19,10 +19,7 @@
 #include "engine/periodic.h"
 #include "engine/proxy.h"
 #include "svc/appmesh/documents.h"
-/* Cloud Map's instances, once Cloud Map is in the tree */
-#if __has_include("svc/servicediscovery/servicediscovery.h")
 #include "svc/servicediscovery/servicediscovery.h"
-#endif
 
 static const char *const KINDS[] = {APPMESH_KIND_MESH,   APPMESH_KIND_NODE,  APPMESH_KIND_SERVICE,
                                     APPMESH_KIND_ROUTER, APPMESH_KIND_ROUTE, APPMESH_KIND_GATEWAY,
@@ -124,7 +121,6 @@ static json_t *instances(const json_t *node, store_txn *t, const char *region)
     const json_t *sd = json_object_get(spec, "serviceDiscovery");
     if (!out) return NULL;
     add_instance(out, jstr(json_object_get(sd, "dns"), "hostname"), port);
-#if __has_include("svc/servicediscovery/servicediscovery.h")
     const json_t *cm = json_object_get(sd, "awsCloudMap");
     const char *owner = jstr(json_object_get(node, "metadata"), "resourceOwner");
     if (cm && owner && jstr(cm, "namespaceName") && jstr(cm, "serviceName")) {
@@ -151,9 +147,6 @@ static json_t *instances(const json_t *node, store_txn *t, const char *region)
         json_decref(q);
         arena_free(ar);
     }
-#else
-    (void)t, (void)region;
-#endif
     return out;
 }
 
