@@ -12,6 +12,7 @@
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
+#include "mesh.h"
 #include "pipelines.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
@@ -41,6 +42,7 @@ static const engine_def *const registry[] = {
                                its actions call (stacks, functions, deliveries); stops first */
     &route53_health_engine, /* Route 53 health checks (svc/route53/health.c) */
     &elb_health_engine,     /* ELBv2 target health checks (engine/elb_health.c) */
+    &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -64,6 +64,8 @@ static const struct vpolicy {
     {"servicediscovery", "InvalidInput", 0, NULL},
     /* ECS answers bad parameters InvalidParameterException */
     {"ecs", "InvalidParameterException", 0, NULL},
+    /* App Mesh's model has no ValidationException: it answers bad input BadRequestException */
+    {"appmesh", "BadRequestException", 0, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)
