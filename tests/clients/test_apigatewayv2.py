@@ -563,7 +563,7 @@ def test_cloudformation_stack_serves(ferry, gw):
         return {"Resources": {
             "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
             "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-                "Runtime": "python3.12", "Handler": "index.handler",
+                "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 30,
                 "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": src}}},
             "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
                 "Name": "cfn-http", "ProtocolType": "HTTP", "Description": desc}},
