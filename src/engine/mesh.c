@@ -85,14 +85,7 @@ static int port_for(const char *key)
 {
     long long have = jint(M.ports, key, 0);
     if (have) return (int)have;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    int port = 0;
-    if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-        !getsockname(fd, (struct sockaddr *)&sa, &sl))
-        port = ntohs(sa.sin_port);
-    if (fd >= 0) close(fd);
+    int port = proxy_free_port();
     if (port && json_object_set_new(M.ports, key, json_integer(port))) port = 0;
     return port;
 }
@@ -695,12 +688,9 @@ int mesh_engine_serve(ferry_env *env, arena *a, const svc_request *r, proto_resp
 {
     (void)env, (void)a, (void)r;
     pthread_mutex_lock(&M.mu);
-    json_t *o = json_pack("{s:O, s:{s:b, s:i, s:I, s:s?, s:s?}}", "endpoints",
-                          M.endpoints ? M.endpoints : json_array(), "proxy", "running",
-                          M.px && proxy_pid(M.px) > 0, "pid", M.px ? (int)proxy_pid(M.px) : 0,
-                          "generation", M.px ? (json_int_t)proxy_generation(M.px) : 0, "config",
-                          M.px ? proxy_config_path(M.px) : NULL, "lastError",
-                          M.last_error[0] ? M.last_error : NULL);
+    json_t *o =
+        json_pack("{s:o, s:o}", "endpoints", M.endpoints ? json_incref(M.endpoints) : json_array(),
+                  "proxy", proxy_status(M.px, M.last_error));
     pthread_mutex_unlock(&M.mu);
     proto_response_init(resp);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -208,6 +209,20 @@ static int render_backend(buf *b, const json_t *be, ferr *e)
         return ferr_set(e, 400, "BadRequestException", "Invalid backend name '%s'",
                         name ? name : "");
     buf_printf(b, "\nbackend b_%s\n    balance roundrobin\n", name);
+    const json_t *ret = json_object_get(be, "return");
+    if (ret) {
+        /* answered here (a load balancer's fixed response): haproxy takes 200..599 */
+        long long st = jint(ret, "status", 0);
+        const char *ct = jstr(ret, "contentType"), *body = jstr(ret, "body");
+        if (st < 200 || st > 599 || !ct || !body)
+            return ferr_set(e, 400, "BadRequestException", "Invalid response in backend '%s'",
+                            name);
+        buf_printf(b, "    http-request return status %lld content-type ", st);
+        if (put_quoted(b, ct, e)) return -1;
+        buf_puts(b, " string ");
+        if (put_quoted(b, body, e)) return -1;
+        return buf_putc(b, '\n');
+    }
     const json_t *check = json_object_get(be, "check");
     int checked = json_is_object(check);
     if (checked && json_is_true(json_object_get(check, "http"))) {
@@ -354,6 +369,28 @@ const char *proxy_config_path(const proxy *p)
 unsigned long proxy_generation(const proxy *p)
 {
     return p->gen;
+}
+
+json_t *proxy_status(const proxy *p, const char *last_error)
+{
+    return json_pack("{s:b, s:i, s:I, s:s?, s:s?}", "running", p && proxy_pid(p) > 0, "pid",
+                     p ? (int)proxy_pid(p) : 0, "generation",
+                     p ? (json_int_t)proxy_generation(p) : 0, "config",
+                     p ? proxy_config_path(p) : NULL, "lastError",
+                     last_error && *last_error ? last_error : NULL);
+}
+
+int proxy_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    int port = 0;
+    if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+        !getsockname(fd, (struct sockaddr *)&sa, &sl))
+        port = ntohs(sa.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
 }
 
 /* The first lines of what `haproxy -c` said, for the error. */

@@ -5,7 +5,9 @@
  *   {"frontends": [{"name", "addr", "port", "selectors": [SELECTOR...]}],
  *    "backends":  [{"name", "servers": [{"addr", "port", "weight", "track"}],
  *                   "check": {"http", "path", "interval", "timeout", "rise", "fall"},
- *                   "retries", "retryOn": ["conn-failure", "503", ...]}]}
+ *                   "retries", "retryOn": ["conn-failure", "503", ...],
+ *                   "return": {"status", "contentType", "body"}}]}
+ * A backend with "return" answers every request it gets itself, with that response.
  * A frontend tries its selectors in order; the first whose "match" holds picks the request,
  * rewrites it ("rewrite": {"prefix": [FROM, TO], "path": P, "host": H}), then its "rules"
  * ({"match", "backend"}) are tried in order on the rewritten request. A request no rule
@@ -51,5 +53,10 @@ pid_t proxy_pid(const proxy *p);
 const char *proxy_config_path(const proxy *p);
 /* How many times a configuration was put in place (starts and reloads). */
 unsigned long proxy_generation(const proxy *p);
+/* {"running", "pid", "generation", "config", "lastError"} for p (NULL: not made yet) and the
+ * engine's last error ("" or NULL: none), as the /_ferry routes show it (new), NULL OOM. */
+json_t *proxy_status(const proxy *p, const char *last_error);
+/* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */
+int proxy_free_port(void);
 
 #endif
