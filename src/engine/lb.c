@@ -144,6 +144,43 @@ static json_t *printable(const char *s)
     return v;
 }
 
+/* An ALB redirect component ("#{host}" and the like within literals) as the proxy's
+ * parts, appended to out. */
+static void add_parts(build *b, json_t *out, const char *s)
+{
+    static const char *const keys[] = {"host", "port", "path", "query"};
+    while (s && *s) {
+        const char *open = strstr(s, "#{"), *close = open ? strchr(open, '}') : NULL;
+        const char *key = NULL;
+        for (size_t k = 0; close && k < 4; k++)
+            if ((size_t)(close - open - 2) == strlen(keys[k]) &&
+                !strncmp(open + 2, keys[k], strlen(keys[k])))
+                key = keys[k];
+        size_t lit = key ? (size_t)(open - s) : close ? (size_t)(close + 1 - s) : strlen(s);
+        if (lit && json_array_append_new(out, json_stringn(s, lit))) b->oom = 1;
+        if (key && json_array_append_new(out, json_pack("{s:s}", "fetch", key))) b->oom = 1;
+        s += key ? (size_t)(close + 1 - s) : lit;
+    }
+}
+
+/* A redirect action as the proxy's {"code", "location", "query"} (new). The listener is
+ * plain HTTP: #{protocol} is "http". */
+static json_t *redirect(build *b, const json_t *a)
+{
+    json_t *loc = json_array(), *query = json_array();
+    const char *proto = jstr(a, "protocol");
+    json_t *rd = json_pack("{s:I, s:o, s:o}", "code", jint(a, "status", 302), "location", loc,
+                           "query", query);
+    if (!rd) return b->oom = 1, NULL;
+    add_parts(b, loc, proto && !strcmp(proto, "HTTPS") ? "https://" : "http://");
+    add_parts(b, loc, jstr(a, "host"));
+    add_parts(b, loc, ":");
+    add_parts(b, loc, jstr(a, "port"));
+    add_parts(b, loc, jstr(a, "path"));
+    add_parts(b, query, jstr(a, "query"));
+    return rd;
+}
+
 /* The backend serving action (its name in the arena of the description), NULL when the
  * action is one the proxy cannot serve. */
 static const char *action_backend(build *b, const json_t *action)
@@ -159,6 +196,9 @@ static const char *action_backend(build *b, const json_t *action)
         be = json_pack("{s:s, s:[], s:{s:I, s:s?, s:o}}", "name", name, "servers", "return",
                        "status", jint(action, "status", 503), "contentType",
                        jstr(action, "content_type"), "body", printable(jstr(action, "body")));
+    else if (type && !strcmp(type, "redirect"))
+        be =
+            json_pack("{s:s, s:[], s:o}", "name", name, "servers", "redirect", redirect(b, action));
     if (!be) return NULL;
     if (json_array_append_new(b->backends, be)) return b->oom = 1, NULL;
     return jstr(be, "name");

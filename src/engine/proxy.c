@@ -202,6 +202,65 @@ static int render_frontend(buf *b, const json_t *fe, ferr *e)
     return buf_puts(b, "    default_backend x_noroute\n");
 }
 
+/* A redirect's parts as a log-format string: a literal (its "%" doubled) or
+ * {"fetch": "host" (without port) | "port" (the one the client reached) | "path" (without
+ * its leading slash) | "query"}. */
+static int put_parts(buf *b, const json_t *parts, ferr *e)
+{
+    static const struct {
+        const char *name, *expr;
+    } fetches[] = {{"host", "%[req.hdr(host),field(1,:)]"},
+                   {"port", "%[dst_port]"},
+                   {"path", "%[path,bytes(1)]"},
+                   {"query", "%[query]"}};
+    size_t i;
+    const json_t *v;
+    json_array_foreach(parts, i, v) {
+        const char *lit = json_string_value(v), *f = jstr(v, "fetch"), *expr = NULL;
+        if (lit) {
+            for (; *lit; lit++) buf_puts(b, *lit == '%' ? "%%" : (char[]){*lit, 0});
+            continue;
+        }
+        for (size_t k = 0; f && k < sizeof(fetches) / sizeof(fetches[0]); k++)
+            if (!strcmp(f, fetches[k].name)) expr = fetches[k].expr;
+        if (!expr) return ferr_set(e, 400, "BadRequestException", "Invalid redirect part");
+        buf_puts(b, expr);
+    }
+    return 0;
+}
+
+/* A backend's redirect: with "?" and the query when the request has one (or the query is
+ * all literal), else without. */
+static int render_redirect(buf *b, const json_t *rd, ferr *e)
+{
+    long long code = jint(rd, "code", 302);
+    if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+        return ferr_set(e, 400, "BadRequestException", "Invalid redirect code %lld", code);
+    const json_t *query = json_object_get(rd, "query"), *v;
+    size_t i;
+    int fetched = 0; /* a query made of literals is always there */
+    json_array_foreach(query, i, v) fetched |= !json_is_string(v);
+    for (int q = json_array_size(query) ? 1 : 0; q >= 0; q--) {
+        buf loc;
+        buf_init(&loc, 4096);
+        int rc = put_parts(&loc, json_object_get(rd, "location"), e);
+        if (!rc && q) {
+            buf_putc(&loc, '?');
+            rc = put_parts(&loc, query, e);
+        }
+        if (!rc && loc.failed) rc = ferr_oom(e);
+        if (!rc) {
+            buf_puts(b, "    http-request redirect location ");
+            rc = put_quoted(b, buf_str(&loc), e);
+        }
+        buf_dispose(&loc);
+        if (rc) return -1;
+        buf_printf(b, " code %lld%s\n", code, q && fetched ? " if { query -m len 1: }" : "");
+        if (q && !fetched) break;
+    }
+    return 0;
+}
+
 static int render_backend(buf *b, const json_t *be, ferr *e)
 {
     const char *name = jstr(be, "name");
@@ -209,6 +268,8 @@ static int render_backend(buf *b, const json_t *be, ferr *e)
         return ferr_set(e, 400, "BadRequestException", "Invalid backend name '%s'",
                         name ? name : "");
     buf_printf(b, "\nbackend b_%s\n    balance roundrobin\n", name);
+    if (json_object_get(be, "redirect"))
+        return render_redirect(b, json_object_get(be, "redirect"), e);
     const json_t *ret = json_object_get(be, "return");
     if (ret) {
         /* answered here (a load balancer's fixed response): haproxy takes 200..599 */

@@ -6,8 +6,13 @@
  *    "backends":  [{"name", "servers": [{"addr", "port", "weight", "track"}],
  *                   "check": {"http", "path", "interval", "timeout", "rise", "fall"},
  *                   "retries", "retryOn": ["conn-failure", "503", ...],
- *                   "return": {"status", "contentType", "body"}}]}
- * A backend with "return" answers every request it gets itself, with that response.
+ *                   "return": {"status", "contentType", "body"},
+ *                   "redirect": {"code", "location": [PART...], "query": [PART...]}}]}
+ * A backend with "return" answers every request it gets itself, with that response; one
+ * with "redirect" sends it to location (followed by "?" and query when the request has a
+ * query string or query is all literals), a PART being a literal or {"fetch": "host"
+ * (without its port), "port" (the one the client reached), "path" (without its leading
+ * slash), "query"}.
  * A frontend tries its selectors in order; the first whose "match" holds picks the request,
  * rewrites it ("rewrite": {"prefix": [FROM, TO], "path": P, "host": H}), then its "rules"
  * ({"match", "backend"}) are tried in order on the rewritten request. A request no rule

@@ -4,6 +4,7 @@ listener forwarding 50/50 over two target groups splits 1,000 requests by the we
 follows modify-listener; a path-pattern rule answers a fixed response; a target failing its
 health check leaves the rotation (FERRY_ELBV2_HEALTH_INTERVAL seam); deleting the load
 balancer removes its listener; kill -9 of ferry leaves no haproxy behind."""
+import http.client
 import http.server
 import json
 import os
@@ -164,6 +165,33 @@ def test_fixed_response_rule(srv, lb):
     assert get(port, "/also-fixed") == (403, "not here")
     assert get(port, "/also-fixed/no")[0] == 200
     assert get(port, "/other")[0] == 200
+
+
+def location(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    return r.status, r.getheader("location")
+
+
+def test_redirect_rule(srv, lb):
+    lb["elb"].create_rule(ListenerArn=lb["listener"], Priority=20, Conditions=[
+        {"Field": "path-pattern", "Values": ["/old/*"]}], Actions=[
+        {"Type": "redirect", "RedirectConfig": {"Path": "/new/#{path}", "StatusCode": "HTTP_301"}}])
+    port = listener(srv, lb["lb"]["LoadBalancerArn"], 80)["proxyPort"]
+    until(lambda: location(port, "/old/x")[0] == 301)
+    assert location(port, "/old/x") == (301, f"http://127.0.0.1:{port}/new/old/x")
+    assert location(port, "/old/x?a=1&b=%25") == (301, f"http://127.0.0.1:{port}/new/old/x?a=1&b=%25")
+    lb["elb"].create_rule(ListenerArn=lb["listener"], Priority=21, Conditions=[
+        {"Field": "path-pattern", "Values": ["/away"]}], Actions=[
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Host": "example.com",
+                                                "Port": "443", "Query": "from=elb",
+                                                "StatusCode": "HTTP_302"}}])
+    until(lambda: location(port, "/away")[0] == 302)
+    assert location(port, "/away?q=1") == (302, "https://example.com:443/away?from=elb")
+    assert location(port, "/away") == (302, "https://example.com:443/away?from=elb")
 
 
 def test_unhealthy_target_leaves_rotation(srv, lb, cells):
