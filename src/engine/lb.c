@@ -23,11 +23,9 @@ static const char *const KINDS[] = {"elbv2.lb", "elbv2.listener", "elbv2.rule", 
 
 static struct {
     pthread_mutex_t mu;
-    proxy *px;
+    proxy_slot slot;
     json_t *ports;     /* "LBARN PORT" -> proxy port, kept while the listener exists */
     json_t *listeners; /* what GET /_ferry/elb answers */
-    json_t *last_conf; /* the description last handed to the proxy */
-    char last_error[1024];
     uint64_t gen;
     int rendered;
 } L = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -314,32 +312,10 @@ static void sweep(ferry_env *env)
     json_t *conf =
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
-    if (!rc && L.last_conf && json_equal(conf, L.last_conf)) {
-        /* nothing changed since the last attempt (applied, or refused: said once) */
-        json_decref(conf);
-        L.gen = gen;
-        pthread_mutex_unlock(&L.mu);
-        build_free(&b);
-        return;
-    }
-    if (!rc) {
-        json_decref(L.last_conf);
-        L.last_conf = json_incref(conf);
-        if (!json_array_size(b.frontends))
-            proxy_stop(L.px); /* nothing to serve: no proxy running */
-        else {
-            if (!L.px) L.px = proxy_new("elb", &e);
-            rc = L.px ? proxy_apply(L.px, conf, &e) : -1;
-        }
-    }
-    json_decref(conf);
+    rc = proxy_slot_offer(&L.slot, "elb", rc ? NULL : conf, &e);
     L.gen = gen;
     L.rendered = 1;
-    if (rc) {
-        snprintf(L.last_error, sizeof(L.last_error), "%s", e.message);
-        log_error("elb: %s", e.message);
-    } else {
-        L.last_error[0] = 0;
+    if (!rc) {
         json_decref(L.listeners);
         L.listeners = json_incref(b.listeners);
         /* a listener deleted frees its port; one still there keeps it */
@@ -363,18 +339,9 @@ int lb_engine_serve(ferry_env *env, arena *a, const svc_request *r, proto_respon
 {
     (void)env, (void)a, (void)r;
     pthread_mutex_lock(&L.mu);
-    json_t *o =
-        json_pack("{s:o, s:o}", "listeners", L.listeners ? json_incref(L.listeners) : json_array(),
-                  "proxy", proxy_status(L.px, L.last_error));
+    int rc = proxy_slot_serve(&L.slot, "listeners", L.listeners, resp);
     pthread_mutex_unlock(&L.mu);
-    proto_response_init(resp);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    resp->status = text ? 200 : 500;
-    buf_puts(&resp->body, text ? text : "{}");
-    resp->content_type = "application/json";
-    free(text);
-    return 1;
+    return rc;
 }
 
 static int start(ferry_env *env, ferr *e)
@@ -388,16 +355,12 @@ static void stop(ferry_env *env)
     (void)env;
     periodic_stop(&P);
     pthread_mutex_lock(&L.mu);
-    proxy_free(L.px);
-    L.px = NULL;
+    proxy_slot_clear(&L.slot);
     json_decref(L.listeners);
     L.listeners = NULL;
     json_decref(L.ports);
     L.ports = NULL;
-    json_decref(L.last_conf);
-    L.last_conf = NULL;
     L.rendered = 0;
-    L.last_error[0] = 0;
     pthread_mutex_unlock(&L.mu);
 }
 

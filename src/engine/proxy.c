@@ -432,13 +432,56 @@ unsigned long proxy_generation(const proxy *p)
     return p->gen;
 }
 
-json_t *proxy_status(const proxy *p, const char *last_error)
+int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e)
 {
-    return json_pack("{s:b, s:i, s:I, s:s?, s:s?}", "running", p && proxy_pid(p) > 0, "pid",
-                     p ? (int)proxy_pid(p) : 0, "generation",
-                     p ? (json_int_t)proxy_generation(p) : 0, "config",
-                     p ? proxy_config_path(p) : NULL, "lastError",
-                     last_error && *last_error ? last_error : NULL);
+    if (conf && s->last_conf && json_equal(conf, s->last_conf)) {
+        /* nothing changed since the last attempt (applied, or refused: said once) */
+        json_decref(conf);
+        return 1;
+    }
+    int rc = conf ? 0 : -1;
+    json_decref(s->last_conf);
+    s->last_conf = conf;
+    if (!rc && !json_array_size(json_object_get(conf, "frontends")))
+        proxy_stop(s->px); /* nothing to serve: no proxy running */
+    else if (!rc) {
+        if (!s->px) s->px = proxy_new(name, e);
+        rc = s->px ? proxy_apply(s->px, conf, e) : -1;
+    }
+    if (rc) {
+        snprintf(s->last_error, sizeof(s->last_error), "%s", e->message);
+        log_error("%s: %s", name, e->message);
+    } else
+        s->last_error[0] = 0;
+    return rc;
+}
+
+int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list, proto_response *resp)
+{
+    const proxy *p = s->px;
+    json_t *o = json_pack("{s:o, s:{s:b, s:i, s:I, s:s?, s:s?}}", key,
+                          list ? json_incref((json_t *)list) : json_array(), "proxy", "running",
+                          p && proxy_pid(p) > 0, "pid", p ? (int)proxy_pid(p) : 0, "generation",
+                          p ? (json_int_t)proxy_generation(p) : 0, "config",
+                          p ? proxy_config_path(p) : NULL, "lastError",
+                          s->last_error[0] ? s->last_error : NULL);
+    proto_response_init(resp);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    resp->status = text ? 200 : 500;
+    buf_puts(&resp->body, text ? text : "{}");
+    resp->content_type = "application/json";
+    free(text);
+    return 1;
+}
+
+void proxy_slot_clear(proxy_slot *s)
+{
+    proxy_free(s->px);
+    s->px = NULL;
+    json_decref(s->last_conf);
+    s->last_conf = NULL;
+    s->last_error[0] = 0;
 }
 
 int proxy_free_port(void)

@@ -35,6 +35,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "proto/codec.h"
 
 typedef struct proxy proxy;
 
@@ -58,9 +59,26 @@ pid_t proxy_pid(const proxy *p);
 const char *proxy_config_path(const proxy *p);
 /* How many times a configuration was put in place (starts and reloads). */
 unsigned long proxy_generation(const proxy *p);
-/* {"running", "pid", "generation", "config", "lastError"} for p (NULL: not made yet) and the
- * engine's last error ("" or NULL: none), as the /_ferry routes show it (new), NULL OOM. */
-json_t *proxy_status(const proxy *p, const char *last_error);
+
+/* What an engine serving one proxy keeps (engine/mesh.c, engine/lb.c), under its own lock:
+ * the proxy, the description last offered and the last error. Zero-initialized. */
+typedef struct proxy_slot {
+    proxy *px;
+    json_t *last_conf;
+    char last_error[1024];
+} proxy_slot;
+
+/* Offers conf (stolen; NULL: building it failed with e) to the slot's proxy, named name:
+ * 1 when it equals the last one offered (nothing done), else stops haproxy when conf has no
+ * frontend or applies it (making the proxy the first time): 0, or -1 with e, kept in
+ * last_error and logged. */
+int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
+/* Answers {key: list (or []), "proxy": {"running", "pid", "generation", "config",
+ * "lastError"}} as JSON (a /_ferry route of the engine). Returns 1. */
+int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list,
+                     proto_response *resp);
+/* Stops and frees the proxy, forgets the description and the error. */
+void proxy_slot_clear(proxy_slot *s);
 /* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */
 int proxy_free_port(void);
 
