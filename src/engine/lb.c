@@ -38,13 +38,14 @@ typedef struct build {
 /* ---- conditions ------------------------------------------------------------------- */
 
 /* ALB's wildcard pattern ("*" any run, "?" one character) as one anchored regular
- * expression matching any of values; lower: compare lower-cased (host names). NULL when
- * there are none. */
-static char *patterns_regex(const json_t *values, int lower)
+ * expression matching any of values; lower: compare lower-cased (host names, which the
+ * proxy lowers), caseless: ignore case (header values; haproxy's regexes are PCRE2). NULL
+ * when there are none. */
+static char *patterns_regex(const json_t *values, int lower, int caseless)
 {
     buf b;
     buf_init(&b, 256);
-    buf_puts(&b, "^(");
+    buf_puts(&b, caseless ? "(?i)^(" : "^(");
     size_t i;
     const json_t *v;
     json_array_foreach(values, i, v) {
@@ -73,7 +74,7 @@ static int add_regex(build *b, json_t *m, const char *what, const char *name, co
                      int lower)
 {
     if (!json_array_size(values)) return 0;
-    char *rx = patterns_regex(values, lower);
+    char *rx = patterns_regex(values, lower, name != NULL);
     json_t *c = rx ? json_pack("{s:s, s:s, s:s}", "what", what, "how", "regex", "value", rx) : NULL;
     free(rx);
     if (c && name && jset_str(c, "name", name)) c = (json_decref(c), NULL);

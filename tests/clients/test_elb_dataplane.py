@@ -167,6 +167,25 @@ def test_fixed_response_rule(srv, lb):
     assert get(port, "/other")[0] == 200
 
 
+def test_host_and_header_rules(srv, lb):
+    elb, port = lb["elb"], listener(srv, lb["lb"]["LoadBalancerArn"], 80)["proxyPort"]
+    elb.create_rule(ListenerArn=lb["listener"], Priority=5, Conditions=[
+        {"Field": "host-header", "Values": ["*.Example.com"]},
+        {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Cell",
+                                                      "Values": ["one", "un?"]}}], Actions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {
+            "StatusCode": "200", "ContentType": "text/plain", "MessageBody": "cell one"}}])
+
+    def ask(host, cell):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": host, "X-Cell": cell})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read().decode()
+    until(lambda: ask("a.example.com", "one") == "cell one")
+    assert ask("B.EXAMPLE.COM:80", "UNO") == "cell one"
+    assert ask("example.com", "one") != "cell one"
+    assert ask("a.example.com", "two") != "cell one"
+
+
 def location(port, path):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     conn.request("GET", path)
