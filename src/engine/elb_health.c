@@ -3,6 +3,7 @@
 #include "elb_health.h"
 
 #include "base/log.h"
+#include "lb.h"
 #include "periodic.h"
 #include "svc/elbv2/elbv2.h"
 
@@ -10,6 +11,8 @@ static void sweep(ferry_env *env)
 {
     ferr e = {0};
     if (elbv2_health_sweep(env, &e)) log_error("elbv2 health checks: %s", e.message);
+    /* a target that changed state enters or leaves the proxy's rotation now */
+    lb_engine_kick();
 }
 
 /* every second by default: a target group's own interval (5 s and up) decides when its

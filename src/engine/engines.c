@@ -10,6 +10,7 @@
 #include "esm.h"
 #include "events_bus.h"
 #include "functions.h"
+#include "lb.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
 #include "mesh.h"
@@ -43,6 +44,7 @@ static const engine_def *const registry[] = {
     &route53_health_engine, /* Route 53 health checks (svc/route53/health.c) */
     &elb_health_engine,     /* ELBv2 target health checks (engine/elb_health.c) */
     &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
+    &lb_engine,             /* ELBv2's data plane, HAProxy (engine/lb.c, engine/proxy.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -28,13 +28,11 @@ static const char *const KINDS[] = {APPMESH_KIND_MESH,   APPMESH_KIND_NODE,  APP
 
 static struct {
     pthread_mutex_t mu;
-    proxy *px;
+    proxy_slot slot;
     json_t *ports;     /* listener key -> port, kept for the process's life */
     json_t *endpoints; /* what GET /_ferry/mesh answers */
-    json_t *last_conf; /* the description last handed to the proxy */
     int cloudmap;      /* the last render read Cloud Map */
-    char last_error[1024];
-    uint64_t gen; /* the generations rendered, summed */
+    uint64_t gen;      /* the generations rendered, summed */
     int rendered;
 } M = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -85,14 +83,7 @@ static int port_for(const char *key)
 {
     long long have = jint(M.ports, key, 0);
     if (have) return (int)have;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    int port = 0;
-    if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-        !getsockname(fd, (struct sockaddr *)&sa, &sl))
-        port = ntohs(sa.sin_port);
-    if (fd >= 0) close(fd);
+    int port = proxy_free_port();
     if (port && json_object_set_new(M.ports, key, json_integer(port))) port = 0;
     return port;
 }
@@ -650,31 +641,15 @@ static void sweep(ferry_env *env)
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
     M.cloudmap = b.cloudmap;
-    if (!rc && M.last_conf && json_equal(conf, M.last_conf)) {
-        /* nothing changed since the last attempt (applied, or refused: said once) */
-        json_decref(conf);
-        M.gen = gen;
+    rc = proxy_slot_offer(&M.slot, "mesh", rc ? NULL : conf, &e);
+    M.gen = gen;
+    if (rc == 1) {
         pthread_mutex_unlock(&M.mu);
         build_free(&b);
         return;
     }
-    json_decref(M.last_conf);
-    M.last_conf = json_incref(conf);
-    if (!rc && !json_array_size(b.frontends)) {
-        /* nothing to serve: no proxy running */
-        proxy_stop(M.px);
-    } else if (!rc) {
-        if (!M.px) M.px = proxy_new("mesh", &e);
-        rc = M.px ? proxy_apply(M.px, conf, &e) : -1;
-    }
-    json_decref(conf);
-    M.gen = gen;
     M.rendered = 1;
-    if (rc) {
-        snprintf(M.last_error, sizeof(M.last_error), "%s", e.message);
-        log_error("mesh: %s", e.message);
-    } else {
-        M.last_error[0] = 0;
+    if (!rc) {
         json_decref(M.endpoints);
         M.endpoints = json_incref(b.endpoints);
     }
@@ -695,21 +670,9 @@ int mesh_engine_serve(ferry_env *env, arena *a, const svc_request *r, proto_resp
 {
     (void)env, (void)a, (void)r;
     pthread_mutex_lock(&M.mu);
-    json_t *o = json_pack("{s:O, s:{s:b, s:i, s:I, s:s?, s:s?}}", "endpoints",
-                          M.endpoints ? M.endpoints : json_array(), "proxy", "running",
-                          M.px && proxy_pid(M.px) > 0, "pid", M.px ? (int)proxy_pid(M.px) : 0,
-                          "generation", M.px ? (json_int_t)proxy_generation(M.px) : 0, "config",
-                          M.px ? proxy_config_path(M.px) : NULL, "lastError",
-                          M.last_error[0] ? M.last_error : NULL);
+    int rc = proxy_slot_serve(&M.slot, "endpoints", M.endpoints, resp);
     pthread_mutex_unlock(&M.mu);
-    proto_response_init(resp);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    resp->status = text ? 200 : 500;
-    buf_puts(&resp->body, text ? text : "{}");
-    resp->content_type = "application/json";
-    free(text);
-    return 1;
+    return rc;
 }
 
 static int start(ferry_env *env, ferr *e)
@@ -723,16 +686,12 @@ static void stop(ferry_env *env)
     (void)env;
     periodic_stop(&P);
     pthread_mutex_lock(&M.mu);
-    proxy_free(M.px);
-    M.px = NULL;
+    proxy_slot_clear(&M.slot);
     json_decref(M.endpoints);
     M.endpoints = NULL;
     json_decref(M.ports);
     M.ports = NULL;
-    json_decref(M.last_conf);
-    M.last_conf = NULL;
     M.rendered = 0;
-    M.last_error[0] = 0;
     pthread_mutex_unlock(&M.mu);
 }
 

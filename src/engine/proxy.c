@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -201,6 +202,65 @@ static int render_frontend(buf *b, const json_t *fe, ferr *e)
     return buf_puts(b, "    default_backend x_noroute\n");
 }
 
+/* A redirect's parts as a log-format string: a literal (its "%" doubled) or
+ * {"fetch": "host" (without port) | "port" (the one the client reached) | "path" (without
+ * its leading slash) | "query"}. */
+static int put_parts(buf *b, const json_t *parts, ferr *e)
+{
+    static const struct {
+        const char *name, *expr;
+    } fetches[] = {{"host", "%[req.hdr(host),field(1,:)]"},
+                   {"port", "%[dst_port]"},
+                   {"path", "%[path,bytes(1)]"},
+                   {"query", "%[query]"}};
+    size_t i;
+    const json_t *v;
+    json_array_foreach(parts, i, v) {
+        const char *lit = json_string_value(v), *f = jstr(v, "fetch"), *expr = NULL;
+        if (lit) {
+            for (; *lit; lit++) buf_puts(b, *lit == '%' ? "%%" : (char[]){*lit, 0});
+            continue;
+        }
+        for (size_t k = 0; f && k < sizeof(fetches) / sizeof(fetches[0]); k++)
+            if (!strcmp(f, fetches[k].name)) expr = fetches[k].expr;
+        if (!expr) return ferr_set(e, 400, "BadRequestException", "Invalid redirect part");
+        buf_puts(b, expr);
+    }
+    return 0;
+}
+
+/* A backend's redirect: with "?" and the query when the request has one (or the query is
+ * all literal), else without. */
+static int render_redirect(buf *b, const json_t *rd, ferr *e)
+{
+    long long code = jint(rd, "code", 302);
+    if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+        return ferr_set(e, 400, "BadRequestException", "Invalid redirect code %lld", code);
+    const json_t *query = json_object_get(rd, "query"), *v;
+    size_t i;
+    int fetched = 0; /* a query made of literals is always there */
+    json_array_foreach(query, i, v) fetched |= !json_is_string(v);
+    for (int q = json_array_size(query) ? 1 : 0; q >= 0; q--) {
+        buf loc;
+        buf_init(&loc, 4096);
+        int rc = put_parts(&loc, json_object_get(rd, "location"), e);
+        if (!rc && q) {
+            buf_putc(&loc, '?');
+            rc = put_parts(&loc, query, e);
+        }
+        if (!rc && loc.failed) rc = ferr_oom(e);
+        if (!rc) {
+            buf_puts(b, "    http-request redirect location ");
+            rc = put_quoted(b, buf_str(&loc), e);
+        }
+        buf_dispose(&loc);
+        if (rc) return -1;
+        buf_printf(b, " code %lld%s\n", code, q && fetched ? " if { query -m len 1: }" : "");
+        if (q && !fetched) break;
+    }
+    return 0;
+}
+
 static int render_backend(buf *b, const json_t *be, ferr *e)
 {
     const char *name = jstr(be, "name");
@@ -208,6 +268,22 @@ static int render_backend(buf *b, const json_t *be, ferr *e)
         return ferr_set(e, 400, "BadRequestException", "Invalid backend name '%s'",
                         name ? name : "");
     buf_printf(b, "\nbackend b_%s\n    balance roundrobin\n", name);
+    if (json_object_get(be, "redirect"))
+        return render_redirect(b, json_object_get(be, "redirect"), e);
+    const json_t *ret = json_object_get(be, "return");
+    if (ret) {
+        /* answered here (a load balancer's fixed response): haproxy takes 200..599 */
+        long long st = jint(ret, "status", 0);
+        const char *ct = jstr(ret, "contentType"), *body = jstr(ret, "body");
+        if (st < 200 || st > 599 || !ct || !body)
+            return ferr_set(e, 400, "BadRequestException", "Invalid response in backend '%s'",
+                            name);
+        buf_printf(b, "    http-request return status %lld content-type ", st);
+        if (put_quoted(b, ct, e)) return -1;
+        buf_puts(b, " string ");
+        if (put_quoted(b, body, e)) return -1;
+        return buf_putc(b, '\n');
+    }
     const json_t *check = json_object_get(be, "check");
     int checked = json_is_object(check);
     if (checked && json_is_true(json_object_get(check, "http"))) {
@@ -354,6 +430,71 @@ const char *proxy_config_path(const proxy *p)
 unsigned long proxy_generation(const proxy *p)
 {
     return p->gen;
+}
+
+int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e)
+{
+    if (conf && s->last_conf && json_equal(conf, s->last_conf)) {
+        /* nothing changed since the last attempt (applied, or refused: said once) */
+        json_decref(conf);
+        return 1;
+    }
+    int rc = conf ? 0 : -1;
+    json_decref(s->last_conf);
+    s->last_conf = conf;
+    if (!rc && !json_array_size(json_object_get(conf, "frontends")))
+        proxy_stop(s->px); /* nothing to serve: no proxy running */
+    else if (!rc) {
+        if (!s->px) s->px = proxy_new(name, e);
+        rc = s->px ? proxy_apply(s->px, conf, e) : -1;
+    }
+    if (rc) {
+        snprintf(s->last_error, sizeof(s->last_error), "%s", e->message);
+        log_error("%s: %s", name, e->message);
+    } else
+        s->last_error[0] = 0;
+    return rc;
+}
+
+int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list, proto_response *resp)
+{
+    const proxy *p = s->px;
+    json_t *o = json_pack("{s:o, s:{s:b, s:i, s:I, s:s?, s:s?}}", key,
+                          list ? json_incref((json_t *)list) : json_array(), "proxy", "running",
+                          p && proxy_pid(p) > 0, "pid", p ? (int)proxy_pid(p) : 0, "generation",
+                          p ? (json_int_t)proxy_generation(p) : 0, "config",
+                          p ? proxy_config_path(p) : NULL, "lastError",
+                          s->last_error[0] ? s->last_error : NULL);
+    proto_response_init(resp);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    resp->status = text ? 200 : 500;
+    buf_puts(&resp->body, text ? text : "{}");
+    resp->content_type = "application/json";
+    free(text);
+    return 1;
+}
+
+void proxy_slot_clear(proxy_slot *s)
+{
+    proxy_free(s->px);
+    s->px = NULL;
+    json_decref(s->last_conf);
+    s->last_conf = NULL;
+    s->last_error[0] = 0;
+}
+
+int proxy_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    int port = 0;
+    if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+        !getsockname(fd, (struct sockaddr *)&sa, &sl))
+        port = ntohs(sa.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
 }
 
 /* The first lines of what `haproxy -c` said, for the error. */

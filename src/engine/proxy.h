@@ -5,7 +5,14 @@
  *   {"frontends": [{"name", "addr", "port", "selectors": [SELECTOR...]}],
  *    "backends":  [{"name", "servers": [{"addr", "port", "weight", "track"}],
  *                   "check": {"http", "path", "interval", "timeout", "rise", "fall"},
- *                   "retries", "retryOn": ["conn-failure", "503", ...]}]}
+ *                   "retries", "retryOn": ["conn-failure", "503", ...],
+ *                   "return": {"status", "contentType", "body"},
+ *                   "redirect": {"code", "location": [PART...], "query": [PART...]}}]}
+ * A backend with "return" answers every request it gets itself, with that response; one
+ * with "redirect" sends it to location (followed by "?" and query when the request has a
+ * query string or query is all literals), a PART being a literal or {"fetch": "host"
+ * (without its port), "port" (the one the client reached), "path" (without its leading
+ * slash), "query"}.
  * A frontend tries its selectors in order; the first whose "match" holds picks the request,
  * rewrites it ("rewrite": {"prefix": [FROM, TO], "path": P, "host": H}), then its "rules"
  * ({"match", "backend"}) are tried in order on the rewritten request. A request no rule
@@ -28,6 +35,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "proto/codec.h"
 
 typedef struct proxy proxy;
 
@@ -51,5 +59,27 @@ pid_t proxy_pid(const proxy *p);
 const char *proxy_config_path(const proxy *p);
 /* How many times a configuration was put in place (starts and reloads). */
 unsigned long proxy_generation(const proxy *p);
+
+/* What an engine serving one proxy keeps (engine/mesh.c, engine/lb.c), under its own lock:
+ * the proxy, the description last offered and the last error. Zero-initialized. */
+typedef struct proxy_slot {
+    proxy *px;
+    json_t *last_conf;
+    char last_error[1024];
+} proxy_slot;
+
+/* Offers conf (stolen; NULL: building it failed with e) to the slot's proxy, named name:
+ * 1 when it equals the last one offered (nothing done), else stops haproxy when conf has no
+ * frontend or applies it (making the proxy the first time): 0, or -1 with e, kept in
+ * last_error and logged. */
+int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
+/* Answers {key: list (or []), "proxy": {"running", "pid", "generation", "config",
+ * "lastError"}} as JSON (a /_ferry route of the engine). Returns 1. */
+int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list,
+                     proto_response *resp);
+/* Stops and frees the proxy, forgets the description and the error. */
+void proxy_slot_clear(proxy_slot *s);
+/* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */
+int proxy_free_port(void);
 
 #endif

@@ -11,11 +11,31 @@
 #include "base/ids.h"
 #include "base/jtags.h"
 #include "elbv2_int.h"
+#include "engine/lb.h"
 #include "svc/ec2/ec2.h"
 #include "svc/ram/ram.h"
 
+static int serve_elb(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
+{
+    return lb_engine_serve(env, a, r, resp);
+}
+
+/* GET /_ferry/elb: where the data plane listens (engine/lb.c) */
+static const svc_route routes[] = {
+    {"GET", NULL, "/_ferry/elb", serve_elb},
+};
+
+/* every committed change reaches the proxy at once (the engine also polls) */
+static void written(void)
+{
+    lb_engine_kick();
+}
+
 const svc_def svc_elbv2 = {.name = "elasticloadbalancing",
-                           .event_source = "elasticloadbalancing.amazonaws.com"};
+                           .event_source = "elasticloadbalancing.amazonaws.com",
+                           .written = written,
+                           .routes = routes,
+                           .nroutes = sizeof(routes) / sizeof(routes[0])};
 
 #define MAX_TAGS 50 /* AWS: tags per resource */
 

@@ -1,6 +1,6 @@
 /* Elastic Load Balancing v2 for the rest of ferry: the health-check engine
- * (engine/elb_health.c) runs elbv2_health_sweep; the proxy data plane (engine/proxy.h,
- * when it serves load balancers) reads elbv2_render's description of one. */
+ * (engine/elb_health.c) runs elbv2_health_sweep; the proxy data plane (engine/lb.c)
+ * reads elbv2_render's description of each load balancer. */
 #ifndef FERRY_SVC_ELBV2_H
 #define FERRY_SVC_ELBV2_H
 #include <jansson.h>
