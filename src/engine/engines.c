@@ -6,11 +6,13 @@
 #include "builds.h"
 #include "delivery.h"
 #include "dynamodb_ttl.h"
+#include "elb_health.h"
 #include "esm.h"
 #include "events_bus.h"
 #include "functions.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
+#include "mesh.h"
 #include "pipelines.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
@@ -39,6 +41,8 @@ static const engine_def *const registry[] = {
     &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
                                its actions call (stacks, functions, deliveries); stops first */
     &route53_health_engine, /* Route 53 health checks (svc/route53/health.c) */
+    &elb_health_engine,     /* ELBv2 target health checks (engine/elb_health.c) */
+    &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

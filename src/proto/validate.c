@@ -62,6 +62,10 @@ static const struct vpolicy {
     {"ec2", "InvalidParameterValue", VS_ALL, NULL},
     /* Cloud Map answers bad input InvalidInput ("1 validation error detected: ...") */
     {"servicediscovery", "InvalidInput", 0, NULL},
+    /* ECS answers bad parameters InvalidParameterException */
+    {"ecs", "InvalidParameterException", 0, NULL},
+    /* App Mesh's model has no ValidationException: it answers bad input BadRequestException */
+    {"appmesh", "BadRequestException", 0, NULL},
 };
 
 static const struct vpolicy *policy_of(const proto_service *svc)

@@ -39,6 +39,46 @@ store_key call_key(const call *c, const char *kind, const char *id)
     return (store_key){kind, c->account, c->region, id};
 }
 
+int call_doc_get(call *c, const char *kind, const char *id, json_t **doc)
+{
+    store_key k = call_key(c, kind, id);
+    json_t *d = NULL;
+    int rc = store_get(c->txn, &k, &d, c->err);
+    if (rc == 1 && !arena_defer_json(c->a, d)) return ferr_oom(c->err);
+    *doc = rc == 1 ? d : NULL;
+    return rc;
+}
+
+typedef struct doc_list {
+    json_t *all;
+    int failed; /* an append ran out of memory (store_list only stops) */
+} doc_list;
+
+static int collect_doc(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    doc_list *l = ud;
+    if (json_array_append(l->all, doc)) l->failed = 1;
+    return l->failed;
+}
+
+json_t *call_doc_list(call *c, const char *kind, const char *prefix)
+{
+    doc_list l = {arena_defer_json(c->a, json_array()), 0};
+    if (!l.all) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_doc, &l, c->err) <
+        0)
+        return NULL;
+    if (l.failed) {
+        ferr_oom(c->err);
+        return NULL;
+    }
+    return l.all;
+}
+
 int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out, const char *key,
              const char *token_key, const char *bad_token_code)
 {

@@ -352,6 +352,12 @@ void call_resource(call *c, const char *type, const char *name);
 
 /* Store key helpers scoped to the call's account and region ("" for global kinds). */
 store_key call_key(const call *c, const char *kind, const char *id);
+/* The document kind/id of the caller's account and region: 1 (*doc, the call's arena
+ * owns it), 0 absent (*doc NULL), -1 with c->err. */
+int call_doc_get(call *c, const char *kind, const char *id, json_t **doc);
+/* The documents of kind in the caller's account and region whose ids start with prefix
+ * (NULL: all), in id order: an array the call's arena owns, or NULL with c->err. */
+json_t *call_doc_list(call *c, const char *kind, const char *prefix);
 
 /* Pagination over an already-filtered array: takes items [offset, offset+max) of `all`
  * into out[key], and sets out[token_key] when more remain. The token is opaque to clients;

@@ -426,7 +426,8 @@ static json_t *botocore_model(const char *bdir, const char *stem, const char *ap
     memcpy(name, stem, n - 11); /* "iam-2010-05-08" -> "iam" */
     name[n - 11] = 0;
     /* the few aws-sdk stems botocore names otherwise */
-    static const char *const renamed[][2] = {{"streams.dynamodb", "dynamodbstreams"}};
+    static const char *const renamed[][2] = {{"streams.dynamodb", "dynamodbstreams"},
+                                             {"elasticloadbalancingv2", "elbv2"}};
     for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
         if (!strcmp(name, renamed[i][0])) snprintf(name, sizeof(name), "%s", renamed[i][1]);
     snprintf(path, sizeof(path), "%s/%s/%s/service-2.json", bdir, name, api_version);

@@ -137,6 +137,16 @@ static json_t *as_int(const json_t *v)
     return NULL;
 }
 
+json_t *prov_as_int(const json_t *v)
+{
+    return as_int(v);
+}
+
+json_t *prov_as_str(const json_t *v)
+{
+    return as_str(v);
+}
+
 static json_t *as_bool(const json_t *v)
 {
     if (json_is_boolean(v)) return json_incref((json_t *)v);

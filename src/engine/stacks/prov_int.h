@@ -63,6 +63,12 @@ typedef struct prov_prop {
     int required;
 } prov_prop;
 
+/* v as CloudFormation coerces an Integer (numbers, numeric text) or a String (scalars as
+ * their text), for values deeper than a schema reaches: a new reference, NULL when v is
+ * none (or out of memory). */
+json_t *prov_as_int(const json_t *v);
+json_t *prov_as_str(const json_t *v);
+
 /* Checks props (NULL = none) against schema (terminated by a NULL name) and gives a copy
  * with values in their schema types; JSON null values count as absent. Refusals are
  * ValidationError in the wording of CloudFormation's schema validation. */

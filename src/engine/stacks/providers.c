@@ -52,6 +52,17 @@ extern const cfn_provider cfn_provider_ram_resource_share;
 /* src/svc/servicediscovery/prov_servicediscovery.c */
 extern const cfn_provider cfn_provider_sd_http_namespace, cfn_provider_sd_private_dns_namespace,
     cfn_provider_sd_public_dns_namespace, cfn_provider_sd_service, cfn_provider_sd_instance;
+/* src/svc/elbv2/prov_elbv2.c */
+extern const cfn_provider cfn_provider_elbv2_load_balancer, cfn_provider_elbv2_target_group,
+    cfn_provider_elbv2_listener, cfn_provider_elbv2_listener_rule;
+/* src/svc/ecs/prov_ecs.c */
+extern const cfn_provider cfn_provider_ecs_cluster, cfn_provider_ecs_task_definition,
+    cfn_provider_ecs_service;
+/* src/svc/appmesh/prov_appmesh.c */
+extern const cfn_provider cfn_provider_appmesh_mesh, cfn_provider_appmesh_virtual_node,
+    cfn_provider_appmesh_virtual_service, cfn_provider_appmesh_virtual_router,
+    cfn_provider_appmesh_route, cfn_provider_appmesh_virtual_gateway,
+    cfn_provider_appmesh_gateway_route;
 /* the stack engine's own (src/engine/stacks/stack_*.c) */
 extern const cfn_provider cfn_provider_cfn_stack, cfn_provider_cfn_waithandle,
     cfn_provider_cfn_waitcondition;
@@ -141,6 +152,20 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_sd_public_dns_namespace,
     &cfn_provider_sd_service,
     &cfn_provider_sd_instance,
+    &cfn_provider_elbv2_load_balancer,
+    &cfn_provider_elbv2_target_group,
+    &cfn_provider_elbv2_listener,
+    &cfn_provider_elbv2_listener_rule,
+    &cfn_provider_ecs_cluster,
+    &cfn_provider_ecs_task_definition,
+    &cfn_provider_ecs_service,
+    &cfn_provider_appmesh_mesh,
+    &cfn_provider_appmesh_virtual_node,
+    &cfn_provider_appmesh_virtual_service,
+    &cfn_provider_appmesh_virtual_router,
+    &cfn_provider_appmesh_route,
+    &cfn_provider_appmesh_virtual_gateway,
+    &cfn_provider_appmesh_gateway_route,
 };
 
 const cfn_provider *cfn_provider_find(const char *type)
