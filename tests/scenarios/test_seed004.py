@@ -106,7 +106,8 @@ def cells():
 @pytest.fixture(scope="module")
 def org():
     f = Ferry(config=ORG, extra=["--dns", "127.0.0.1:0"]).start(env={
-        "FERRY_ROUTE53_SYNC_SECONDS": "1", "FERRY_SERVICEDISCOVERY_OPERATION_SECONDS": "1"})
+        "FERRY_ROUTE53_SYNC_SECONDS": "1", "FERRY_SERVICEDISCOVERY_OPERATION_SECONDS": "1",
+        "FERRY_ELBV2_HEALTH_INTERVAL": "0.2"})
     f.init()
     yield f
     f.close()
@@ -222,6 +223,9 @@ def route_change(f, tmp_path, name, owner):
 
 
 # ---- the scenario ----------------------------------------------------------------------------
+
+DONE = {}  # what the end-to-end test leaves for the load balancers' test
+
 
 def test_seed004_end_to_end(org, cells, tmp_path):
     cell, mesh = cells
@@ -347,6 +351,7 @@ def test_seed004_end_to_end(org, cells, tmp_path):
     deploy(f, A1, "AppMesh-Virtual-Gateway-resources", "11_Virtual-Gateway-AppMesh-resources.yaml", f"MeshOwner={a1}")
     deploy(f, A1, "Virtual-Gateway-Load-Balancer", "12_FrontEnd-ECS-Task-and-Service-for-Virtual-Gateway.yaml")
     gw = mesh_endpoint(f, "virtualGateway", "frontend-gateway")
+    DONE["gateway"] = gw
     step(f"the virtual gateway frontend-gateway listens on 127.0.0.1:{gw['port']}")
     for path, svc in (("/servicea", "A"), ("/serviceb", "B"), ("/servicex", "X")):
         body = until(f"{path} through the gateway", lambda: (lambda b: b if "You have hit" in b else None)(
@@ -375,3 +380,73 @@ def test_seed004_end_to_end(org, cells, tmp_path):
             os.path.join(TPL, "4_common_infra_account_1.yaml"), "--capabilities", "CAPABILITY_IAM", check=False)
     assert r.returncode != 0 and "Requires capabilities : [CAPABILITY_NAMED_IAM]" in r.stderr
     step("seed 004 ran end to end")
+
+
+def elb_listener(f, lb_arn):
+    def find():
+        st, _, body = f.http("GET", "/_ferry/elb")
+        assert st == 200, body
+        return next((ls for ls in json.loads(body)["listeners"]
+                     if ls["loadBalancerArn"] == lb_arn and ls["port"] == 80), None)
+    return until(f"{lb_arn} in /_ferry/elb", find)
+
+
+def register_target(f, tg, port):
+    """What the ECS service's LoadBalancers would do for its task: an ip target."""
+    aws(f, A1, "elbv2", "register-targets", "--target-group-arn", tg, "--targets", f"Id=127.0.0.1,Port={port}")
+
+
+def test_seed004_load_balancers(org, cells):
+    """The seed's last words: "grab the ALB DNS from the output of ALB-for-Service-A and test",
+    then the front-end load balancer of step 12 with /servicea, /serviceb, /servicex. Needs
+    ELBv2's data plane (GET /_ferry/elb)."""
+    f = org
+    cell, _ = cells
+    if "gateway" not in DONE:
+        pytest.skip("the end-to-end test did not get to the virtual gateway")
+    if f.http("GET", "/_ferry/elb")[0] != 200:
+        pytest.skip("ELBv2 serves no traffic in this tree yet (no GET /_ferry/elb)")
+    # step 5's ALB: A's cells are its targets, one target group each
+    for n in (1, 2):
+        tg = output(f, A1, "ALB-for-Service-A", f"TargetGroupCell{n}")
+        register_target(f, tg, cell[f"Domain-1-Service-A-Cell-{n}"].server_address[1])
+    dns = output(f, A1, "ALB-for-Service-A", "ALBDNS")
+    arn = text(f, A1, "elbv2", "describe-load-balancers", "--names", "ALB-for-Service-A",
+               "--query", "LoadBalancers[0].LoadBalancerArn")
+    ls = elb_listener(f, arn)
+    assert ls["dnsName"] == dns
+    step(f"ALB {dns} listens on 127.0.0.1:{ls['proxyPort']}")
+
+    def via(port, path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+                body = r.read().decode()
+        except urllib.error.HTTPError:
+            return None
+        return body if "You have hit" in body else None
+
+    seen = set()
+    for _ in range(40):
+        body = until("A through the ALB", lambda: via(ls["proxyPort"], "/"))
+        chain = [who(body, s) for s in "ABX"]
+        assert chain[1:] == ["Domain-1-Service-B-Cell-2", "Domain-2-Service-X-Cell-2"], body
+        seen.add(chain[0])
+    step(f"  GET / through the ALB: A's cells {sorted(seen)}, each -> B-Cell-2 -> X-Cell-2")
+    assert seen == {"Domain-1-Service-A-Cell-1", "Domain-1-Service-A-Cell-2"}
+    body = until("/cell2/ rule", lambda: via(ls["proxyPort"], "/cell2/x"))
+    assert who(body, "A") == "Domain-1-Service-A-Cell-2", body
+
+    # step 12's front-end load balancer: its target is the gateway's Envoy task (here the
+    # virtual gateway's listener)
+    tg = text(f, A1, "elbv2", "describe-target-groups", "--names", "virtual-gateway",
+              "--query", "TargetGroups[0].TargetGroupArn")
+    register_target(f, tg, DONE["gateway"]["port"])
+    arn = text(f, A1, "elbv2", "describe-load-balancers", "--names", "Virtual-Gateway-LB",
+               "--query", "LoadBalancers[0].LoadBalancerArn")
+    fe = elb_listener(f, arn)
+    assert fe["dnsName"] == output(f, A1, "Virtual-Gateway-Load-Balancer", "FrontEndDNS")
+    for path, svc in (("/servicea", "A"), ("/serviceb", "B"), ("/servicex", "X")):
+        body = until(f"{path} through the front end", lambda: via(fe["proxyPort"], path))
+        chain = [who(body, s) for s in "ABX"["ABX".index(svc):]]
+        step(f"  GET {fe['dnsName']}{path}: {' -> '.join(chain)}")
+        assert f"Service-{svc}-" in chain[0] and chain[-1] == "Domain-2-Service-X-Cell-2", body
