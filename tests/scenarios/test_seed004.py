@@ -106,7 +106,7 @@ def cells():
 @pytest.fixture(scope="module")
 def org():
     f = Ferry(config=ORG, extra=["--dns", "127.0.0.1:0"]).start(env={
-        "FERRY_ROUTE53_SYNC_SECONDS": "1", "FERRY_SERVICEDISCOVERY_OPERATION_SECONDS": "1",
+        "FERRY_ROUTE53_SYNC_SECONDS": "0.3", "FERRY_SERVICEDISCOVERY_OPERATION_SECONDS": "0.3",
         "FERRY_ELBV2_HEALTH_INTERVAL": "0.2"})
     f.init()
     yield f
