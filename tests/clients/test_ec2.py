@@ -325,6 +325,14 @@ def test_shared_subnets_through_ram(ferry, ec2):
     own = qa_ec2.describe_vpcs()["Vpcs"]
     assert {v["OwnerId"] for v in own} == {dev, qa} and len(own) == 2
     assert qa_ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]["OwnerId"] == dev
+    # a participant creates its own security groups in the shared VPC (seed 004's step 8);
+    # a VPC nobody shared stays unknown to it
+    g = qa_ec2.create_security_group(GroupName="mine", Description="d", VpcId=vid)["GroupId"]
+    got = qa_ec2.describe_security_groups(GroupIds=[g])["SecurityGroups"][0]
+    assert (got["VpcId"], got["OwnerId"]) == (vid, qa)
+    hidden = ec2.create_vpc(CidrBlock="10.18.0.0/16")["Vpc"]["VpcId"]
+    raises(qa_ec2.create_security_group, "InvalidVpcID.NotFound", GroupName="x", Description="d",
+           VpcId=hidden)
 
 
 def test_unauthorized_and_dry_run(ferry, ec2):

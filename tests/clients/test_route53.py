@@ -430,8 +430,11 @@ def test_private_zone_cross_account(ferry):
     r = ferry.aws("route53", "associate-vpc-with-hosted-zone", "--hosted-zone-id", zid,
                   "--vpc", f"VPCRegion=us-east-1,VPCId={vb}", profile="dev")
     time.sleep(0.35)
-    r = ferry.aws("route53", "get-change", "--id", r.json["ChangeInfo"]["Id"], profile="dev")
+    cid = r.json["ChangeInfo"]["Id"]
+    r = ferry.aws("route53", "get-change", "--id", cid, profile="dev")
     assert r.json["ChangeInfo"]["Status"] == "INSYNC"
+    # the zone's owner follows the change too (seed 004 asks get-change in the zone's account)
+    assert owner.get_change(Id=cid)["ChangeInfo"]["Status"] == "INSYNC"
     assert owner.get_hosted_zone(Id=zid)["VPCs"] == [A(va), A(vb)]
     by = other.list_hosted_zones_by_vpc(VPCId=vb, VPCRegion="us-east-1")["HostedZoneSummaries"]
     assert by == [{"HostedZoneId": zid.split("/")[-1], "Name": "corp.internal.",

@@ -115,6 +115,22 @@ static int mentions_params(const json_t *node, const json_t *decl)
     return 0;
 }
 
+/* An export as it is now: AWS resolves Fn::ImportValue when it computes a change set, so an
+ * import whose value did not change is no change. */
+static int import_now(void *ud, const char *name, char **value, ferr *e)
+{
+    call *c = ud;
+    store_key k = {CFN_KIND_EXPORT, c->account, c->region, name};
+    json_t *d = NULL;
+    int rc = store_get(c->txn, &k, &d, e);
+    if (rc == 1) {
+        *value = strdup(jstr(d, "Value") ? jstr(d, "Value") : "");
+        json_decref(d);
+        if (!*value) return ferr_oom(e);
+    }
+    return rc;
+}
+
 /* Changes of a stack update (or create when docs is empty). */
 static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, const json_t *docs,
                                ferr *e)
@@ -154,6 +170,8 @@ static json_t *compute_changes(call *c, const json_t *stack, const cfn_prep *p, 
                  .params = params,
                  .conds = json_object(),
                  .res = resv,
+                 .import = import_now,
+                 .ud = c,
                  .strict = 0};
     json_t *changes = NULL;
     if (bad || !x.conds) {

@@ -87,6 +87,8 @@ int ec2_ok(call *c, json_t **out);
 /* The subnets shared with the caller through RAM in the call's region (their owners'
  * documents, the arena's): a new array, NULL with c->err. */
 json_t *ec2_shared_subnets(call *c);
+/* The caller's VPC id, or a VPC shared with it through its subnets: 0 and *doc, or -1. */
+int ec2_vpc_usable(call *c, const char *id, json_t **doc);
 
 /* Makers shared by the operations and the default VPC (each stores what it makes and
  * returns its document, the arena's; NULL with c->err). in: the request, for its

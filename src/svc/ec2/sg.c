@@ -90,7 +90,7 @@ int ec2_op_create_security_group(call *c, json_t *in, json_t **out)
     json_t *vpc;
     if (ec2_ready(c)) return -1;
     if (!vpc_id && !(vpc_id = default_vpc(c))) return -1;
-    if (ec2_get(c, &ec2_vpc, vpc_id, &vpc)) return -1;
+    if (ec2_vpc_usable(c, vpc_id, &vpc)) return -1;
     if (!strncmp(name, "sg-", 3))
         return ferr_set(c->err, 400, "InvalidParameterValue",
                         "Value (%.64s) for parameter GroupName is invalid. Group names may not "

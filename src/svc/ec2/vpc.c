@@ -127,6 +127,26 @@ static json_t *shared_vpcs(call *c)
     return vpcs;
 }
 
+/* A VPC the caller may place things in: its own, or one whose subnets are shared with it
+ * (AWS lets a shared VPC's participants create their own security groups in it). */
+int ec2_vpc_usable(call *c, const char *id, json_t **doc)
+{
+    int rc = ec2_find(c, &ec2_vpc, NULL, id, doc);
+    if (rc) return rc == 1 ? 0 : -1;
+    json_t *vpcs = shared_vpcs(c);
+    if (!vpcs) return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vpcs, i, v) {
+        const char *vid = jstr(v, "VpcId");
+        if (vid && !strcmp(vid, id)) {
+            *doc = v;
+            return 0;
+        }
+    }
+    return ec2_get(c, &ec2_vpc, id, doc); /* its NotFound */
+}
+
 int ec2_op_describe_vpcs(call *c, json_t *in, json_t **out)
 {
     if (ec2_ready(c) || ec2_authz(c, "ec2:DescribeVpcs", &ec2_vpc, NULL)) return -1;

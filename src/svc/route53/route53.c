@@ -212,13 +212,19 @@ static double sync_seconds(void)
 
 json_t *route53_change_new(call *c, const char *comment)
 {
+    return route53_change_new_in(c, c->account, comment);
+}
+
+json_t *route53_change_new_in(call *c, const char *zone_owner, const char *comment)
+{
     char id[24], ts[32];
     route53_id('C', id);
     double now = clock_now();
     clock_iso8601(now, 1, ts);
     json_t *doc = json_pack("{s:s, s:f, s:s}", "SubmittedAt", ts, "SyncAt", now + sync_seconds(),
                             "Owner", c->account);
-    if (!doc || (comment && jset_str(doc, "Comment", comment))) {
+    if (!doc || (comment && jset_str(doc, "Comment", comment)) ||
+        (strcmp(zone_owner, c->account) && jset_str(doc, "ZoneOwner", zone_owner))) {
         json_decref(doc);
         ferr_oom(c->err);
         return NULL;
@@ -247,7 +253,9 @@ int route53_op_get_change(call *c, json_t *in, json_t **out)
     store_key k = {R53_CHANGE_KIND, "", "", id};
     int rc = store_get(c->txn, &k, &doc, c->err);
     if (rc < 0) return -1;
-    if (!rc || strcmp(jstr(doc, "Owner") ? jstr(doc, "Owner") : "", c->account)) {
+    const char *zo = jstr(doc, "ZoneOwner");
+    if (!rc || (strcmp(jstr(doc, "Owner") ? jstr(doc, "Owner") : "", c->account) &&
+                (!zo || strcmp(zo, c->account)))) {
         json_decref(doc);
         return ferr_set(c->err, 404, "NoSuchChange",
                         "A change with the specified change ID "

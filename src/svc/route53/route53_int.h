@@ -43,6 +43,9 @@ int route53_zone_save(call *c, const char *owner, json_t *doc);
 json_t *route53_zone_shape(call *c, const json_t *doc);
 /* Records a change (PENDING until FERRY_ROUTE53_SYNC_SECONDS pass): its ChangeInfo. */
 json_t *route53_change_new(call *c, const char *comment);
+/* The same for a change to zone_owner's zone: a cross-account VPC association's change is
+ * also the zone owner's to GetChange (AWS: it is asked in the zone's account, as seed 004 does). */
+json_t *route53_change_new_in(call *c, const char *zone_owner, const char *comment);
 int route53_invalid_input(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- records.c ---- */

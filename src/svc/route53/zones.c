@@ -416,7 +416,7 @@ int route53_op_associate_vpc_with_hosted_zone(call *c, json_t *in, json_t **out)
                                               "VPCId", jstr(vpc, "VPCId"))))
         return ferr_oom(c->err);
     if (route53_zone_save(c, owner, z)) return -1;
-    json_t *ci = route53_change_new(c, jstr(in, "Comment"));
+    json_t *ci = route53_change_new_in(c, owner, jstr(in, "Comment"));
     if (!ci) return -1;
     *out = svc_out(c, json_pack("{s:O}", "ChangeInfo", ci));
     return 0;
@@ -452,7 +452,7 @@ int route53_op_disassociate_vpc_from_hosted_zone(call *c, json_t *in, json_t **o
                         "is the last VPC that is associated with the hosted zone. Amazon Route 53 "
                         "doesn't support disassociating the last VPC from a hosted zone.");
     if (json_array_remove(vpcs, at) || route53_zone_save(c, owner, z)) return -1;
-    json_t *ci = route53_change_new(c, jstr(in, "Comment"));
+    json_t *ci = route53_change_new_in(c, owner, jstr(in, "Comment"));
     if (!ci) return -1;
     *out = svc_out(c, json_pack("{s:O}", "ChangeInfo", ci));
     return 0;
