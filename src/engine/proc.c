@@ -95,31 +95,55 @@ int proc_root_init(const char *name, const char *marker, char *root, size_t n, f
     return 0;
 }
 
+/* A /proc entry as getdents64 returns it. */
+typedef struct proc_dirent {
+    unsigned long long ino;
+    long long off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+} proc_dirent;
+
+/* One /proc/PID/stat read and split (name is the directory entry). */
+static void each_one(const char *name, void (*fn)(pid_t, char, const long *, void *), void *arg)
+{
+    if (name[0] < '1' || name[0] > '9') return;
+    char p[64], s[1024];
+    snprintf(p, sizeof(p), "/proc/%.32s/stat", name);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, s, sizeof(s) - 1);
+    close(fd);
+    if (n <= 0) return;
+    s[n] = 0;
+    char *c = strrchr(s, ')');
+    if (!c || !c[1] || !c[2]) return;
+    char state = c[2];
+    long f[22] = {0};
+    int i = 0;
+    char *sv = NULL;
+    for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
+        f[i++] = atol(t);
+    if (i == 22) fn((pid_t)atol(name), state, f, arg);
+}
+
 void proc_each(void (*fn)(pid_t pid, char state, const long *f, void *arg), void *arg)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
-        char p[64], s[1024];
-        snprintf(p, sizeof(p), "/proc/%.32s/stat", de->d_name);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        ssize_t n = read(fd, s, sizeof(s) - 1);
-        close(fd);
-        if (n <= 0) continue;
-        s[n] = 0;
-        char *c = strrchr(s, ')');
-        if (!c || !c[1] || !c[2]) continue;
-        char state = c[2];
-        long f[22] = {0};
-        int i = 0;
-        char *sv = NULL;
-        for (char *t = strtok_r(c + 2, " ", &sv); t && i < 22; t = strtok_r(NULL, " ", &sv))
-            f[i++] = atol(t);
-        if (i == 22) fn((pid_t)atol(de->d_name), state, f, arg);
+    /* getdents64 into the stack, not opendir: the guard runs this in the forked child of a
+     * threaded ferry, where malloc can wait forever on a lock another thread held at the
+     * fork (ASan's allocator did: a stopped build's guard spun and the build never ended) */
+    int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return;
+    _Alignas(8) char buf[8192];
+    long n;
+    while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+        for (long off = 0; off < n;) {
+            const proc_dirent *de = (const proc_dirent *)(buf + off);
+            off += de->reclen;
+            each_one(de->name, fn, arg);
+        }
     }
-    if (d) closedir(d);
+    close(dfd);
 }
 
 typedef struct sweep {
