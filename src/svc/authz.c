@@ -162,7 +162,7 @@ int call_authorize_ex(call *c, const authz_req *r)
     /* Values are borrowed: every one outlives the evaluation below. */
     static const char *const k_true[] = {"true"}, *const k_false[] = {"false"};
     /* the client's address and transport; internal calls have neither */
-    const char *ip = c->caller == CALLER_CLIENT && c->client.source_ip ? c->client.source_ip : "";
+    const char *ip = call_source_ip(c);
     int secure = c->caller == CALLER_CLIENT && c->client.secure;
     const char *v_now[] = {now}, *v_epoch[] = {epoch},
                *v_region[] = {c->region ? c->region : "us-east-1"}, *v_ip[] = {ip};

@@ -110,3 +110,20 @@ int svc_page(call *c, json_t *all, const char *token, long long max, json_t *out
     }
     return rc ? ferr_oom(c->err) : 0;
 }
+
+const char *call_source_ip(const call *c)
+{
+    return c->caller == CALLER_CLIENT && c->client.source_ip ? c->client.source_ip : "";
+}
+
+const char *call_base_url(call *c)
+{
+    if (c->caller == CALLER_CLIENT && c->client.host && c->client.host[0])
+        return arena_printf(c->a, "%s://%s", c->client.secure ? "https" : "http", c->client.host);
+    return c->env->endpoint;
+}
+
+const char *svc_request_source_ip(const svc_request *r)
+{
+    return r->client.source_ip ? r->client.source_ip : "";
+}

@@ -118,6 +118,13 @@ typedef struct call {
 } call;
 typedef struct call_fetched call_fetched;
 
+/* What a handler may know of its client, whatever carried the call: the client's address
+ * ("" for calls made inside ferry) and the base URL it reached ferry at (scheme and Host as
+ * sent; ferry's own endpoint for internal calls or when no Host was sent). Handlers ask
+ * these, never c->client: internal calls carry no client. */
+const char *call_source_ip(const call *c);
+const char *call_base_url(call *c);
+
 /* Long polls: a handler with nothing to answer yet (and c->wait set) returns
  * call_park(c, key, wake_at). Its transaction is rolled back and nothing is audited; it is
  * run again with c->wait->resumed after svc_notify(key), or with c->wait->final at wake_at.
@@ -225,6 +232,9 @@ typedef struct svc_request {
      * when r carries no signature, -1 with e when it is refused. NULL: cannot tell. */
     int (*signer)(const struct svc_request *r, principal *who, ferr *e);
 } svc_request;
+
+/* A route's client address, "" when unknown. */
+const char *svc_request_source_ip(const svc_request *r);
 
 /* Returns 1 when it answered (resp initialized and filled; the caller disposes its body),
  * or 0 to decline: the request goes on to the API path (e.g. an S3 request that is signed,

@@ -76,9 +76,9 @@ static json_t *identity(const apigw_proxy_req *q)
     const char *ua = q->r->client.user_agent;
     json_t *id = json_pack("{s:n, s:n, s:n, s:n, s:s, s:n, s:n, s:n, s:n, s:n, s:s?, s:n}",
                            "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller",
-                           "sourceIp", q->r->client.source_ip ? q->r->client.source_ip : "",
-                           "principalOrgId", "accessKey", "cognitoAuthenticationType",
-                           "cognitoAuthenticationProvider", "userArn", "userAgent", ua, "user");
+                           "sourceIp", svc_request_source_ip(q->r), "principalOrgId", "accessKey",
+                           "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn",
+                           "userAgent", ua, "user");
     if (id && !ua && json_object_set_new(id, "userAgent", json_null())) json_decref(id), id = NULL;
     if (id && p) {
         /* AWS_IAM: who signed the request */

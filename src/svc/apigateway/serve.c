@@ -300,11 +300,11 @@ static void vtl_context(arena *a, const svc_request *r, const stage_view *v, con
     if (q && apigw_query_params(a, r->query, q, NULL)) json_object_clear(q);
     for (size_t i = 0; h && i < r->nheaders; i++)
         if (json_object_set_new(h, r->headers[i].name, json_string(r->headers[i].value))) break;
-    json_t *ctx = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}}", "requestId", rid, "stage", v->stage,
-        "httpMethod", r->method, "resourcePath", jstr(res, "path"), "resourceId", jstr(res, "id"),
-        "apiId", v->api_id, "accountId", v->account, "identity", "sourceIp",
-        r->client.source_ip ? r->client.source_ip : "", "userAgent", r->client.user_agent);
+    json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}}", "requestId", rid,
+                            "stage", v->stage, "httpMethod", r->method, "resourcePath",
+                            jstr(res, "path"), "resourceId", jstr(res, "id"), "apiId", v->api_id,
+                            "accountId", v->account, "identity", "sourceIp",
+                            svc_request_source_ip(r), "userAgent", r->client.user_agent);
     *x = (apigw_vtl_ctx){.body = (const char *)r->body,
                          .body_len = r->body_len,
                          .path = params,

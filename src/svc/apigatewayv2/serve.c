@@ -373,7 +373,7 @@ static const char *identity(req *q, const char *src)
     if (!strcmp(src, "$context.stage")) return q->stage;
     if (!strcmp(src, "$context.routeKey")) return q->route_key;
     if (!strcmp(src, "$context.apiId")) return q->api_id;
-    if (!strcmp(src, "$context.identity.sourceIp")) return q->r->client.source_ip;
+    if (!strcmp(src, "$context.identity.sourceIp")) return svc_request_source_ip(q->r);
     return NULL;
 }
 
@@ -479,9 +479,9 @@ static json_t *event_v2(req *q, json_t *authorizer)
         r->query, "headers", headers, "requestContext", "accountId", q->account, "apiId", q->api_id,
         "domainName", host, hl, "domainPrefix", host, strcspn(host, ".:"), "http", "method",
         r->method, "path", q->raw_path, "protocol", "HTTP/1.1", "sourceIp",
-        r->client.source_ip ? r->client.source_ip : "", "userAgent", ua ? ua : "", "requestId",
-        q->request_id, "routeKey", q->route_key, "stage", q->stage, "time", when, "timeEpoch",
-        (json_int_t)(now * 1000), "isBase64Encoded", 0);
+        svc_request_source_ip(r), "userAgent", ua ? ua : "", "requestId", q->request_id, "routeKey",
+        q->route_key, "stage", q->stage, "time", when, "timeEpoch", (json_int_t)(now * 1000),
+        "isBase64Encoded", 0);
     if (!ev) {
         json_decref(cookies);
         json_decref(qs);
@@ -883,7 +883,7 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
     for (size_t i = 0; i < r->nheaders && nh < 62; i++)
         if (!httpc_hop_header(r->headers[i].name))
             hs[nh++] = (httpc_header){r->headers[i].name, r->headers[i].value};
-    hs[nh++] = (httpc_header){"x-forwarded-for", r->client.source_ip ? r->client.source_ip : ""};
+    hs[nh++] = (httpc_header){"x-forwarded-for", svc_request_source_ip(r)};
     long tmo = (long)jint(integ, "TimeoutInMillis", 30000);
     httpc_resp hr;
     int rc =

@@ -409,7 +409,7 @@ int cc_git_serve(ferry_env *env, arena *a, const svc_request *r, proto_response 
         "GIT_HTTP_EXPORT_ALL=1",
         env_var(a, "PATH_INFO", arena_printf(a, "/%s", tail)),
         env_var(a, "REMOTE_USER", who.arn),
-        env_var(a, "REMOTE_ADDR", r->client.source_ip),
+        env_var(a, "REMOTE_ADDR", svc_request_source_ip(r)),
         env_var(a, "REQUEST_METHOD", r->method),
         env_var(a, "QUERY_STRING", r->query),
         env_var(a, "CONTENT_TYPE", ctype),

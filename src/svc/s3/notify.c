@@ -300,11 +300,11 @@ static char *event_record(call *c, const s3_bucket *b, const char *config_id, co
                         "Records", "eventVersion", "2.1", "eventSource", "aws:s3", "awsRegion",
                         b->region, "eventTime", iso_now(c), "eventName", event + 3, "userIdentity",
                         "principalId", arena_printf(c->a, "AWS:%s", who), "requestParameters",
-                        "sourceIPAddress", c->client.source_ip ? c->client.source_ip : "",
-                        "responseElements", "x-amz-request-id", c->request_id ? c->request_id : "",
-                        "x-amz-id-2", "ferry", "s3", "s3SchemaVersion", "1.0", "configurationId",
-                        config_id, "bucket", "name", b->name, "ownerIdentity", "principalId",
-                        b->owner, "arn", b->arn, "object", obj)
+                        "sourceIPAddress", call_source_ip(c), "responseElements",
+                        "x-amz-request-id", c->request_id ? c->request_id : "", "x-amz-id-2",
+                        "ferry", "s3", "s3SchemaVersion", "1.0", "configurationId", config_id,
+                        "bucket", "name", b->name, "ownerIdentity", "principalId", b->owner, "arn",
+                        b->arn, "object", obj)
             : NULL;
     char *s = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_decref(rec);

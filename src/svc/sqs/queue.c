@@ -50,10 +50,7 @@ int sqs_name_valid(const char *name, int fifo)
 const char *sqs_queue_url(call *c, const char *account, const char *name)
 {
     /* the host the client reached us at, so the URL works for the client that asked */
-    if (c->caller == CALLER_CLIENT && c->client.host && c->client.host[0])
-        return arena_printf(c->a, "%s://%s/%s/%s", c->client.secure ? "https" : "http",
-                            c->client.host, account, name);
-    return arena_printf(c->a, "%s/%s/%s", c->env->endpoint, account, name);
+    return arena_printf(c->a, "%s/%s/%s", call_base_url(c), account, name);
 }
 
 const char *sqs_queue_arn(call *c, const char *region, const char *account, const char *name)
