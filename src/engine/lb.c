@@ -21,14 +21,9 @@
 static const char *const KINDS[] = {"elbv2.lb", "elbv2.listener", "elbv2.rule", "elbv2.tg"};
 #define NKINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
-static struct {
-    pthread_mutex_t mu;
-    proxy_slot slot;
-    json_t *ports;     /* "LBARN PORT" -> proxy port, kept while the listener exists */
-    json_t *listeners; /* what GET /_ferry/elb answers */
-    uint64_t gen;
-    int rendered;
-} L = {.mu = PTHREAD_MUTEX_INITIALIZER};
+/* ports: "LBARN PORT" -> proxy port, kept while the listener exists; listing: what
+ * GET /_ferry/elb answers */
+static proxy_slot S = PROXY_SLOT_INIT;
 
 typedef struct build {
     json_t *frontends, *backends, *listeners, *ports;
@@ -211,7 +206,7 @@ static int add_listener(build *b, const char *acct, const char *region, const ch
     long long lport = jint(ls, "port", 0);
     char key[1200];
     snprintf(key, sizeof(key), "%s %lld", arn, lport);
-    int port = (int)jint(L.ports, key, 0);
+    int port = (int)jint(S.ports, key, 0);
     if (!port) port = proxy_free_port();
     if (!port || json_object_set_new(b->ports, key, json_integer(port))) return -1;
     json_t *rules = json_array();
@@ -289,10 +284,7 @@ static uint64_t generation(ferry_env *env)
 static void sweep(ferry_env *env)
 {
     uint64_t gen = generation(env);
-    pthread_mutex_lock(&L.mu);
-    int same = L.rendered && gen == L.gen;
-    pthread_mutex_unlock(&L.mu);
-    if (same) return;
+    if (proxy_slot_current(&S, gen)) return;
     build b = {.frontends = json_array(),
                .backends = json_array(),
                .listeners = json_array(),
@@ -304,7 +296,7 @@ static void sweep(ferry_env *env)
         build_free(&b);
         return;
     }
-    pthread_mutex_lock(&L.mu);
+    pthread_mutex_lock(&S.mu);
     int rc = !b.frontends || !b.backends || !b.listeners || !b.ports ? ferr_oom(&e) : 0;
     lbref r = {&b, t, &e};
     if (!rc && store_list(t, KINDS[0], NULL, NULL, NULL, NULL, 0, one_lb, &r, &e) < 0) rc = -1;
@@ -313,17 +305,14 @@ static void sweep(ferry_env *env)
     json_t *conf =
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
-    rc = proxy_slot_offer(&L.slot, "elb", rc ? NULL : conf, &e);
-    L.gen = gen;
-    L.rendered = 1;
+    rc = proxy_slot_offer(&S, "elb", rc ? NULL : conf, &e);
+    proxy_slot_rendered(&S, gen, rc, b.listeners);
     if (!rc) {
-        json_decref(L.listeners);
-        L.listeners = json_incref(b.listeners);
         /* a listener deleted frees its port; one still there keeps it */
-        json_decref(L.ports);
-        L.ports = json_incref(b.ports);
+        json_decref(S.ports);
+        S.ports = json_incref(b.ports);
     }
-    pthread_mutex_unlock(&L.mu);
+    pthread_mutex_unlock(&S.mu);
     build_free(&b);
 }
 
@@ -339,10 +328,7 @@ void lb_engine_kick(void)
 int lb_engine_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
     (void)env, (void)a, (void)r;
-    pthread_mutex_lock(&L.mu);
-    int rc = proxy_slot_serve(&L.slot, "listeners", L.listeners, resp);
-    pthread_mutex_unlock(&L.mu);
-    return rc;
+    return proxy_slot_serve(&S, "listeners", resp);
 }
 
 static int start(ferry_env *env, ferr *e)
@@ -355,14 +341,7 @@ static void stop(ferry_env *env)
 {
     (void)env;
     periodic_stop(&P);
-    pthread_mutex_lock(&L.mu);
-    proxy_slot_clear(&L.slot);
-    json_decref(L.listeners);
-    L.listeners = NULL;
-    json_decref(L.ports);
-    L.ports = NULL;
-    L.rendered = 0;
-    pthread_mutex_unlock(&L.mu);
+    proxy_slot_clear(&S);
 }
 
 const engine_def lb_engine = {"elb", start, stop};

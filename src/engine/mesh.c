@@ -26,17 +26,12 @@ static const char *const KINDS[] = {APPMESH_KIND_MESH,   APPMESH_KIND_NODE,  APP
                                     APPMESH_KIND_GROUTE};
 #define NKINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
-static struct {
-    pthread_mutex_t mu;
-    proxy_slot slot;
-    json_t *ports;     /* listener key -> port, kept for the process's life */
-    json_t *endpoints; /* what GET /_ferry/mesh answers */
-    int cloudmap;      /* the last render read Cloud Map */
-    uint64_t gen;      /* the generations rendered, summed */
-    int rendered;
-} M = {.mu = PTHREAD_MUTEX_INITIALIZER};
+/* ports: listener key -> port, kept for the process's life; listing: what GET /_ferry/mesh
+ * answers; gen: the generations rendered, summed */
+static proxy_slot S = PROXY_SLOT_INIT;
+static int CLOUDMAP; /* the last render read Cloud Map (the sweep's thread only) */
 
-/* Out of memory while building (the sweep's thread only, under M.mu): the sweep then renders
+/* Out of memory while building (the sweep's thread only, under S.mu): the sweep then renders
  * nothing and keeps what runs. */
 static int OOM;
 #define CHK(x) \
@@ -81,10 +76,10 @@ typedef struct build {
 /* A port of our own for a listener, the same for the process's life. */
 static int port_for(const char *key)
 {
-    long long have = jint(M.ports, key, 0);
+    long long have = jint(S.ports, key, 0);
     if (have) return (int)have;
     int port = proxy_free_port();
-    if (port && json_object_set_new(M.ports, key, json_integer(port))) port = 0;
+    if (port && json_object_set_new(S.ports, key, json_integer(port))) port = 0;
     return port;
 }
 
@@ -597,12 +592,9 @@ static uint64_t generation(ferry_env *env)
 static void sweep(ferry_env *env)
 {
     uint64_t gen = generation(env);
-    pthread_mutex_lock(&M.mu);
     /* Cloud Map's instances change without App Mesh's documents changing: a mesh that uses
      * them is rendered at every sweep, and applied when the result differs */
-    int same = M.rendered && gen == M.gen && !M.cloudmap;
-    pthread_mutex_unlock(&M.mu);
-    if (same) return;
+    if (!CLOUDMAP && proxy_slot_current(&S, gen)) return;
     OOM = 0;
     build b = {0};
     ferr e = {0};
@@ -630,30 +622,20 @@ static void sweep(ferry_env *env)
     store_rollback(t);
     b.frontends = json_array(), b.backends = json_array(), b.endpoints = json_array();
     b.node_be = json_object(), b.route_be = json_object();
-    pthread_mutex_lock(&M.mu);
-    if (!M.ports) M.ports = json_object();
+    pthread_mutex_lock(&S.mu);
+    if (!S.ports) S.ports = json_object();
     if (!rc &&
-        (!b.frontends || !b.backends || !b.endpoints || !b.node_be || !b.route_be || !M.ports ||
+        (!b.frontends || !b.backends || !b.endpoints || !b.node_be || !b.route_be || !S.ports ||
          node_backends(&b) || route_backends(&b) || mesh_frontends(&b) || gateway_frontends(&b)))
         rc = ferr_oom(&e);
     if (OOM) rc = ferr_oom(&e);
     json_t *conf =
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
-    M.cloudmap = b.cloudmap;
-    rc = proxy_slot_offer(&M.slot, "mesh", rc ? NULL : conf, &e);
-    M.gen = gen;
-    if (rc == 1) {
-        pthread_mutex_unlock(&M.mu);
-        build_free(&b);
-        return;
-    }
-    M.rendered = 1;
-    if (!rc) {
-        json_decref(M.endpoints);
-        M.endpoints = json_incref(b.endpoints);
-    }
-    pthread_mutex_unlock(&M.mu);
+    CLOUDMAP = b.cloudmap;
+    rc = proxy_slot_offer(&S, "mesh", rc ? NULL : conf, &e);
+    proxy_slot_rendered(&S, gen, rc, b.endpoints);
+    pthread_mutex_unlock(&S.mu);
     build_free(&b);
 }
 
@@ -669,10 +651,7 @@ void mesh_engine_kick(void)
 int mesh_engine_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
     (void)env, (void)a, (void)r;
-    pthread_mutex_lock(&M.mu);
-    int rc = proxy_slot_serve(&M.slot, "endpoints", M.endpoints, resp);
-    pthread_mutex_unlock(&M.mu);
-    return rc;
+    return proxy_slot_serve(&S, "endpoints", resp);
 }
 
 static int start(ferry_env *env, ferr *e)
@@ -685,14 +664,7 @@ static void stop(ferry_env *env)
 {
     (void)env;
     periodic_stop(&P);
-    pthread_mutex_lock(&M.mu);
-    proxy_slot_clear(&M.slot);
-    json_decref(M.endpoints);
-    M.endpoints = NULL;
-    json_decref(M.ports);
-    M.ports = NULL;
-    M.rendered = 0;
-    pthread_mutex_unlock(&M.mu);
+    proxy_slot_clear(&S);
 }
 
 const engine_def mesh_engine = {"mesh", start, stop};

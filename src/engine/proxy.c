@@ -456,15 +456,35 @@ int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e)
     return rc;
 }
 
-int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list, proto_response *resp)
+int proxy_slot_current(proxy_slot *s, uint64_t gen)
 {
+    pthread_mutex_lock(&s->mu);
+    int same = s->rendered && gen == s->gen;
+    pthread_mutex_unlock(&s->mu);
+    return same;
+}
+
+void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing)
+{
+    s->gen = gen;
+    s->rendered = 1;
+    if (rc) return;
+    json_decref(s->listing);
+    s->listing = json_incref(listing);
+}
+
+int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp)
+{
+    pthread_mutex_lock(&s->mu);
     const proxy *p = s->px;
+    const json_t *list = s->listing;
     json_t *o = json_pack("{s:o, s:{s:b, s:i, s:I, s:s?, s:s?}}", key,
                           list ? json_incref((json_t *)list) : json_array(), "proxy", "running",
                           p && proxy_pid(p) > 0, "pid", p ? (int)proxy_pid(p) : 0, "generation",
                           p ? (json_int_t)proxy_generation(p) : 0, "config",
                           p ? proxy_config_path(p) : NULL, "lastError",
                           s->last_error[0] ? s->last_error : NULL);
+    pthread_mutex_unlock(&s->mu);
     proto_response_init(resp);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -477,11 +497,18 @@ int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list, p
 
 void proxy_slot_clear(proxy_slot *s)
 {
+    pthread_mutex_lock(&s->mu);
     proxy_free(s->px);
     s->px = NULL;
     json_decref(s->last_conf);
     s->last_conf = NULL;
     s->last_error[0] = 0;
+    json_decref(s->listing);
+    s->listing = NULL;
+    json_decref(s->ports);
+    s->ports = NULL;
+    s->rendered = 0;
+    pthread_mutex_unlock(&s->mu);
 }
 
 int proxy_free_port(void)

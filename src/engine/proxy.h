@@ -31,6 +31,8 @@
 #ifndef FERRY_ENGINE_PROXY_H
 #define FERRY_ENGINE_PROXY_H
 #include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/buf.h"
@@ -60,24 +62,40 @@ const char *proxy_config_path(const proxy *p);
 /* How many times a configuration was put in place (starts and reloads). */
 unsigned long proxy_generation(const proxy *p);
 
-/* What an engine serving one proxy keeps (engine/mesh.c, engine/lb.c), under its own lock:
- * the proxy, the description last offered and the last error. Zero-initialized. */
+/* What an engine serving one proxy keeps (engine/mesh.c, engine/lb.c): the proxy, the
+ * description last offered, the last error, the listing its /_ferry route answers, the
+ * listener ports it keeps between renders and the store generation it last rendered. The
+ * engine's sweep holds mu while it builds and offers; the route and clear take it. */
 typedef struct proxy_slot {
+    pthread_mutex_t mu;
     proxy *px;
     json_t *last_conf;
     char last_error[1024];
+    json_t *listing;
+    json_t *ports;
+    uint64_t gen;
+    int rendered;
 } proxy_slot;
+#define PROXY_SLOT_INIT \
+    { \
+        .mu = PTHREAD_MUTEX_INITIALIZER \
+    }
+
+/* 1 when the store generation gen is the one rendered last (nothing to do). Takes mu. */
+int proxy_slot_current(proxy_slot *s, uint64_t gen);
+/* After an offer that returned rc (holding mu): gen is rendered, and listing (borrowed)
+ * becomes what the route answers when the offer was applied (rc 0). */
+void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing);
 
 /* Offers conf (stolen; NULL: building it failed with e) to the slot's proxy, named name:
  * 1 when it equals the last one offered (nothing done), else stops haproxy when conf has no
  * frontend or applies it (making the proxy the first time): 0, or -1 with e, kept in
  * last_error and logged. */
 int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
-/* Answers {key: list (or []), "proxy": {"running", "pid", "generation", "config",
- * "lastError"}} as JSON (a /_ferry route of the engine). Returns 1. */
-int proxy_slot_serve(const proxy_slot *s, const char *key, const json_t *list,
-                     proto_response *resp);
-/* Stops and frees the proxy, forgets the description and the error. */
+/* Answers {key: the listing (or []), "proxy": {"running", "pid", "generation", "config",
+ * "lastError"}} as JSON (a /_ferry route of the engine). Takes mu. Returns 1. */
+int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp);
+/* Stops and frees the proxy, forgets everything the slot holds. Takes mu. */
 void proxy_slot_clear(proxy_slot *s);
 /* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */
 int proxy_free_port(void);
