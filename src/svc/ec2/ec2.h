@@ -14,6 +14,11 @@ int ec2_vpc_find(store_txn *t, const char *region, const char *vpc_id, char owne
 /* 1 when the subnet exists in region (owner and VPC out, each may be NULL), 0, -1. */
 int ec2_subnet_find(store_txn *t, const char *region, const char *subnet_id, char owner[13],
                     char vpc_id[EC2_ID_MAX], ferr *e);
+/* 1 when account may place things in the subnet (ELB, ECS tasks): its own, or one its owner
+ * shares with it through RAM (AWS: participants use a shared subnet); its VPC in vpc_id (may
+ * be NULL). 0 when it does not exist or is not the account's to use, -1 error. */
+int ec2_subnet_usable(store_txn *t, const char *region, const char *subnet_id, const char *account,
+                      char vpc_id[EC2_ID_MAX], ferr *e);
 /* 1 when the security group exists in region (owner and VPC out, may be NULL), 0, -1. */
 int ec2_sg_find(store_txn *t, const char *region, const char *sg_id, char owner[13],
                 char vpc_id[EC2_ID_MAX], ferr *e);

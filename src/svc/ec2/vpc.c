@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "ec2_int.h"
+#include "svc/ram/ram.h"
 
 /* AWS: a VPC's IPv4 block is a /16 to a /28. */
 #define VPC_MIN_PREFIX 16
@@ -283,6 +285,17 @@ int ec2_subnet_find(store_txn *t, const char *region, const char *subnet_id, cha
                     char vpc_id[EC2_ID_MAX], ferr *e)
 {
     return find_any(t, ec2_subnet.kind, region, subnet_id, owner, vpc_id, e);
+}
+
+int ec2_subnet_usable(store_txn *t, const char *region, const char *subnet_id, const char *account,
+                      char vpc_id[EC2_ID_MAX], ferr *e)
+{
+    char owner[13] = "", arn[256];
+    int rc = ec2_subnet_find(t, region, subnet_id, owner, vpc_id, e);
+    if (rc <= 0 || !strcmp(owner, account)) return rc;
+    snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:subnet/%s", arn_partition(region), region, owner,
+             subnet_id);
+    return ram_shared_with(t, arn, account, e);
 }
 
 int ec2_sg_find(store_txn *t, const char *region, const char *sg_id, char owner[13],

@@ -11,7 +11,6 @@
 #include "base/ids.h"
 #include "ecs_int.h"
 #include "svc/ec2/ec2.h"
-#include "svc/ram/ram.h"
 
 #define MAX_DESCRIBE 10 /* AWS: services per DescribeServices */
 
@@ -112,14 +111,7 @@ static int check_network(call *c, const json_t *td, const json_t *net)
     json_t *x;
     json_array_foreach(json_object_get(vpc, "subnets"), i, x) {
         const char *id = json_string_value(x);
-        char owner[13] = "";
-        int rc = ec2_subnet_find(c->txn, c->region, id ? id : "", owner, NULL, c->err);
-        /* AWS: a subnet shared with the account through RAM is its to use */
-        if (rc == 1 && strcmp(owner, c->account)) {
-            const char *arn = arena_printf(c->a, "arn:%s:ec2:%s:%s:subnet/%s",
-                                           arn_partition(c->region), c->region, owner, id);
-            rc = arn ? ram_shared_with(c->txn, arn, c->account, c->err) : ferr_oom(c->err);
-        }
+        int rc = ec2_subnet_usable(c->txn, c->region, id ? id : "", c->account, NULL, c->err);
         if (rc < 0) return -1;
         if (!rc)
             return ecs_invalid(c,

@@ -13,7 +13,6 @@
 #include "elbv2_int.h"
 #include "engine/lb.h"
 #include "svc/ec2/ec2.h"
-#include "svc/ram/ram.h"
 
 static int serve_elb(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
@@ -246,19 +245,6 @@ static const char *alb_zone(const char *region)
     return "Z35SXDOTRQ7X7K";
 }
 
-/* A subnet the caller may place a load balancer in: its own, or one shared with it
- * through RAM (AWS: participants of a shared subnet create load balancers in it). 1 usable
- * (its VPC in vpc), 0 not, -1. */
-static int subnet_usable(call *c, const char *id, char vpc[EC2_ID_MAX])
-{
-    char owner[13] = "";
-    int rc = ec2_subnet_find(c->txn, c->region, id, owner, vpc, c->err);
-    if (rc <= 0 || !strcmp(owner, c->account)) return rc;
-    const char *arn = arena_printf(c->a, "arn:%s:ec2:%s:%s:subnet/%s", arn_partition(c->region),
-                                   c->region, owner, id);
-    return arn ? ram_shared_with(c->txn, arn, c->account, c->err) : ferr_oom(c->err);
-}
-
 /* The Availability Zones of subnets ({id: zone}), read from EC2 as the caller; NULL when it
  * cannot tell (then zones are named by position). */
 static json_t *subnet_zones(call *c, const json_t *ids)
@@ -304,7 +290,7 @@ static int lb_subnets(call *c, const json_t *in, const char *type, json_t **azs,
     json_array_foreach(ids, i, s) {
         const char *id = json_string_value(s);
         char in_vpc[EC2_ID_MAX] = "";
-        int rc = subnet_usable(c, id ? id : "", in_vpc);
+        int rc = ec2_subnet_usable(c->txn, c->region, id ? id : "", c->account, in_vpc, c->err);
         if (rc < 0) return -1;
         if (!rc)
             return ferr_set(c->err, 400, "SubnetNotFound", "The subnet ID '%s' is not valid",
