@@ -110,7 +110,8 @@ int call_authorize_ex(call *c, const authz_req *r)
     const principal *who = c->who;
     if (!who)
         return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied",
-                        "anonymous access is not allowed");
+                        "%sanonymous access is not allowed",
+                        r->denied_prefix ? r->denied_prefix : "");
     iam_request q;
     memset(&q, 0, sizeof(q));
     q.principal = who;
@@ -186,7 +187,8 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (d == IAM_ALLOW || (r->granted && d != IAM_EXPLICIT_DENY)) return 0;
     char msg[1024];
     iam_denied_message(&q, &res, msg, sizeof(msg));
-    return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s", msg);
+    return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s%s",
+                    r->denied_prefix ? r->denied_prefix : "", msg);
 }
 
 int call_authorize(call *c, const char *action, const char *resource)

@@ -315,6 +315,8 @@ typedef struct authz_req {
     const char *resource_policy;  /* policy JSON text, or NULL */
     const json_t *context;        /* extra condition keys {"sts:ExternalId": "x"} or NULL */
     const char *denied_code;      /* error code on refusal; NULL = "AccessDenied" */
+    const char *denied_prefix;    /* put before the refusal's message (EC2's "You are not
+                                     authorized to perform this operation. "); NULL: none */
     int resource_policy_required; /* it must allow even in the caller's own account (trust) */
     int granted; /* a KMS grant allows it: allowed unless a policy explicitly denies (AWS) */
 } authz_req;

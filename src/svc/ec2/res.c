@@ -173,14 +173,12 @@ int ec2_authz(call *c, const char *action, const ec2_type *ty, const char *id)
 {
     const char *arn = id ? ec2_arn(c, ty, NULL, id) : "*";
     if (!arn || !action) return ferr_oom(c->err);
-    if (!call_authorize(c, action, arn)) return 0;
     /* AWS: EC2 words a refusal UnauthorizedOperation */
-    const char *why =
-        strcmp(c->err->code, "AccessDenied") ? NULL : arena_strdup(c->a, c->err->message);
-    if (why)
-        ferr_set(c->err, 403, "UnauthorizedOperation",
-                 "You are not authorized to perform this operation. %s", why);
-    return -1;
+    return call_authorize_ex(
+        c, &(authz_req){.action = action,
+                        .resource = arn,
+                        .denied_code = "UnauthorizedOperation",
+                        .denied_prefix = "You are not authorized to perform this operation. "});
 }
 
 static int not_found(call *c, const ec2_type *ty, const char *id)
