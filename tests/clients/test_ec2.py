@@ -79,7 +79,11 @@ def test_vpc_lifecycle_and_errors(ec2):
            "The vpc ID 'vpc-00000000000000000' does not exist", VpcIds=["vpc-00000000000000000"])
     raises(ec2.describe_vpcs, "InvalidParameterValue", "The filter 'nope' is invalid",
            Filters=[{"Name": "nope", "Values": ["x"]}])
-    # attributes
+    # attributes: DNS support is on by default, hostnames off (for a VPC not the default)
+    assert ec2.describe_vpc_attribute(VpcId=vid, Attribute="enableDnsSupport")[
+        "EnableDnsSupport"]["Value"] is True
+    assert ec2.describe_vpc_attribute(VpcId=vid, Attribute="enableDnsHostnames")[
+        "EnableDnsHostnames"]["Value"] is False
     ec2.modify_vpc_attribute(VpcId=vid, EnableDnsHostnames={"Value": True})
     assert ec2.describe_vpc_attribute(VpcId=vid, Attribute="enableDnsHostnames")[
         "EnableDnsHostnames"]["Value"] is True
@@ -333,6 +337,11 @@ def test_shared_subnets_through_ram(ferry, ec2):
     hidden = ec2.create_vpc(CidrBlock="10.18.0.0/16")["Vpc"]["VpcId"]
     raises(qa_ec2.create_security_group, "InvalidVpcID.NotFound", GroupName="x", Description="d",
            VpcId=hidden)
+    # the participant's group keeps the owner's VPC, as AWS's DependencyViolation says
+    ec2.delete_subnet(SubnetId=sub["SubnetId"])
+    raises(ec2.delete_vpc, "DependencyViolation", VpcId=vid)
+    qa_ec2.delete_security_group(GroupId=g)
+    ec2.delete_vpc(VpcId=vid)
 
 
 def test_unauthorized_and_dry_run(ferry, ec2):

@@ -514,7 +514,9 @@ int ec2_op_create_nat_gateway(call *c, json_t *in, json_t **out)
     int len;
     char priv[20];
     if (ec2_cidr(jstr(sub, "CidrBlock"), &net, &len)) return ferr_internal(c->err, "bad subnet");
-    net += 4 + (uint32_t)json_array_size(ec2_all(c, &ec2_nat, NULL)) % 200;
+    json_t *nats = ec2_all(c, &ec2_nat, NULL);
+    if (!nats) return -1;
+    net += 4 + (uint32_t)json_array_size(nats) % 200;
     snprintf(priv, sizeof(priv), "%u.%u.%u.%u", net >> 24, (net >> 16) & 255, (net >> 8) & 255,
              net & 255);
     json_t *addr = json_pack("{s:s, s:s, s:b, s:s}", "NetworkInterfaceId", eni, "PrivateIp", priv,

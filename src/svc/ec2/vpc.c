@@ -156,8 +156,22 @@ int ec2_op_describe_vpcs(call *c, json_t *in, json_t **out)
     return extra ? ec2_describe(c, &ec2_vpc, in, "VpcIds", extra, "Vpcs", out) : -1;
 }
 
+typedef struct others {
+    const char *vpc, *owner;
+    int hit;
+} others;
+
+static int others_cb(void *ud, const store_key *k, json_t *doc)
+{
+    others *o = ud;
+    const char *v = jstr(doc, "VpcId");
+    o->hit = strcmp(k->account, o->owner) && v && !strcmp(v, o->vpc);
+    return o->hit;
+}
+
 /* What keeps a VPC from being deleted (AWS: DependencyViolation): anything in it but its
- * main route table and default security group. */
+ * main route table and default security group, the security groups participants of its
+ * shared subnets made in it included. */
 static int vpc_busy(call *c, const json_t *vpc)
 {
     const char *id = jstr(vpc, "VpcId");
@@ -179,6 +193,10 @@ static int vpc_busy(call *c, const json_t *vpc)
             return 1;
         }
     }
+    others o = {id, c->account, 0};
+    if (store_list(c->txn, ec2_sg.kind, NULL, c->region, NULL, NULL, 0, others_cb, &o, c->err) < 0)
+        return -1;
+    if (o.hit) return 1;
     json_t *igws = ec2_all(c, &ec2_igw, NULL);
     if (!igws) return -1;
     size_t j;
@@ -235,16 +253,16 @@ int ec2_op_describe_vpc_attribute(call *c, json_t *in, json_t **out)
     if (ec2_ready(c) || ec2_get(c, &ec2_vpc, id, &vpc) ||
         ec2_authz(c, "ec2:DescribeVpcAttribute", &ec2_vpc, id))
         return -1;
-    const char *key = !strcmp(attr, "enableDnsSupport")     ? "EnableDnsSupport"
+    int sup = !strcmp(attr, "enableDnsSupport");
+    const char *key = sup                                   ? "EnableDnsSupport"
                       : !strcmp(attr, "enableDnsHostnames") ? "EnableDnsHostnames"
                                                             : NULL;
     if (!key)
         return ferr_set(c->err, 400, "InvalidParameterValue",
                         "Value (%.64s) for parameter attribute is invalid. Unknown attribute.",
                         attr);
-    *out = svc_out(
-        c, json_pack("{s:s, s:{s:b}}", "VpcId", id, key, "Value",
-                     jbool(vpc, key[6] == 'S' ? "_EnableDnsSupport" : "_EnableDnsHostnames", 0)));
+    *out = svc_out(c, json_pack("{s:s, s:{s:b}}", "VpcId", id, key, "Value",
+                                jbool(vpc, sup ? "_EnableDnsSupport" : "_EnableDnsHostnames", 0)));
     return 0;
 }
 
