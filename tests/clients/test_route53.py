@@ -288,6 +288,11 @@ def test_health_checks(ferry):
         tcp = r53.create_health_check(CallerReference=ref(), HealthCheckConfig={
             "Type": "TCP", "IPAddress": "127.0.0.1", "Port": closed, "FailureThreshold": 1})
         wait_status(r53, tcp["HealthCheck"]["Id"], "Failure")
+        # a name that only looks like a loopback address is not probed (it resolves anywhere)
+        named = r53.create_health_check(CallerReference=ref(), HealthCheckConfig={
+            "Type": "TCP", "FullyQualifiedDomainName": "127.0.0.1.example.com", "Port": closed,
+            "FailureThreshold": 1})
+        wait_status(r53, named["HealthCheck"]["Id"], "Success: not checked")
         ids = [h["Id"] for h in r53.list_health_checks()["HealthChecks"]]
         assert hc["Id"] in ids and failing in ids
         assert r53.get_health_check(HealthCheckId=hc["Id"])["HealthCheck"]["HealthCheckConfig"][
@@ -310,6 +315,16 @@ def test_tags(ferry):
     assert t["ResourceId"] == zid and t["Tags"] == [{"Key": "team", "Value": "a"}]
     raises(r53.list_tags_for_resource, "NoSuchHostedZone", ResourceType="hostedzone",
            ResourceId="ZNOPE")
+    # tags are authorized as the operation itself, on zones and health checks alike
+    hc = r53.create_health_check(CallerReference="tags-hc", HealthCheckConfig={
+        "Type": "TCP", "IPAddress": "127.0.0.1", "Port": 9})["HealthCheck"]["Id"]
+    reader = ferry.user_client("route53", "management", "tag-reader", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "route53:ListTagsForResource", "Resource": "*"}]})
+    for kind, rid in (("hostedzone", zid), ("healthcheck", hc)):
+        reader.list_tags_for_resource(ResourceType=kind, ResourceId=rid)
+        raises(reader.change_tags_for_resource, "AccessDenied", ResourceType=kind, ResourceId=rid,
+               AddTags=[{"Key": "k", "Value": "v"}])
 
 
 def test_change_survives_kill9(ferry):

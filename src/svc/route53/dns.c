@@ -414,9 +414,13 @@ void route53_dns_stop(void)
     for (size_t i = 0; i < D.nls; i++) close(D.ls[i].udp), close(D.ls[i].tcp);
     free(D.ls);
     D.ls = NULL, D.nls = 0;
-    /* TCP connections end within their receive timeout; they hold their own snapshot ref */
-    snap_put(D.cur);
+    /* TCP connections end within their receive timeout; they hold their own snapshot ref,
+     * and one taking it now must see NULL, not the one being released */
+    pthread_mutex_lock(&D.mu);
+    snap_ref *cur = D.cur;
     D.cur = NULL;
+    pthread_mutex_unlock(&D.mu);
+    snap_put(cur);
     D.running = 0;
 }
 

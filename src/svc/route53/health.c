@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -53,10 +54,14 @@ int route53_hc_exists(call *c, const char *id)
 
 /* ---- the checks ---- */
 
+/* A target ferry may probe: an address literal in 127/8 or ::1, or localhost. A name such
+ * as 127.example.com is not one (it resolves anywhere). */
 static int loopback(const char *host)
 {
-    return host && (!strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
-                    !strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."));
+    struct in_addr a4;
+    if (host && inet_pton(AF_INET, host, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    return host && (!strcmp(host, "::1") || !strcasecmp(host, "localhost") ||
+                    !strcasecmp(host, "localhost."));
 }
 
 static int tcp_check(const char *host, int port, long ms, char *report, size_t n)
@@ -293,7 +298,7 @@ static const char *hc_arn(call *c, const char *id)
     return a ? a : "*";
 }
 
-static int load_hc(call *c, const char *action, const char *id, json_t **doc)
+int route53_hc_load(call *c, const char *action, const char *id, json_t **doc)
 {
     store_key k = {R53_HC_KIND, c->account, "", id ? id : ""};
     int rc = store_get(c->txn, &k, doc, c->err);
@@ -403,7 +408,7 @@ int route53_op_create_health_check(call *c, json_t *in, json_t **out)
 int route53_op_get_health_check(call *c, json_t *in, json_t **out)
 {
     json_t *doc;
-    if (load_hc(c, "route53:GetHealthCheck", jstr(in, "HealthCheckId"), &doc)) return -1;
+    if (route53_hc_load(c, "route53:GetHealthCheck", jstr(in, "HealthCheckId"), &doc)) return -1;
     *out = svc_out(c, json_pack("{s:o}", "HealthCheck", hc_shape(c, doc)));
     return 0;
 }
@@ -412,7 +417,7 @@ int route53_op_delete_health_check(call *c, json_t *in, json_t **out)
 {
     json_t *doc;
     const char *id = jstr(in, "HealthCheckId");
-    if (load_hc(c, "route53:DeleteHealthCheck", id, &doc)) return -1;
+    if (route53_hc_load(c, "route53:DeleteHealthCheck", id, &doc)) return -1;
     store_key k = {R53_HC_KIND, c->account, "", id};
     store_key rk = {R53_REF_KIND, c->account, "",
                     arena_printf(c->a, "hc/%s", jstr(doc, "CallerReference"))};
@@ -425,7 +430,7 @@ int route53_op_update_health_check(call *c, json_t *in, json_t **out)
 {
     json_t *doc;
     const char *id = jstr(in, "HealthCheckId");
-    if (load_hc(c, "route53:UpdateHealthCheck", id, &doc)) return -1;
+    if (route53_hc_load(c, "route53:UpdateHealthCheck", id, &doc)) return -1;
     json_t *cfg = json_object_get(doc, "HealthCheckConfig");
     static const char *const keys[] = {"IPAddress",       "Port",
                                        "ResourcePath",    "FullyQualifiedDomainName",
@@ -514,7 +519,7 @@ int route53_op_get_health_check_status(call *c, json_t *in, json_t **out)
 {
     json_t *doc;
     const char *id = jstr(in, "HealthCheckId");
-    if (load_hc(c, "route53:GetHealthCheckStatus", id, &doc)) return -1;
+    if (route53_hc_load(c, "route53:GetHealthCheckStatus", id, &doc)) return -1;
     const json_t *cfg = json_object_get(doc, "HealthCheckConfig");
     char report[160] = "", ts[32];
     double at = 0;

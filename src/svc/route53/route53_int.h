@@ -59,5 +59,8 @@ int route53_records_apply(call *c, json_t *zone, const json_t *changes);
 /* 1 when the health check is healthy (or unknown: a check starts healthy), 0 when not. */
 int route53_health_ok(const char *id);
 int route53_hc_exists(call *c, const char *id);
+/* The caller's health check id (*doc in the arena), authorized for action on its ARN:
+ * 0, or -1 (NoSuchHealthCheck, AccessDenied). */
+int route53_hc_load(call *c, const char *action, const char *id, json_t **doc);
 
 #endif

@@ -16,6 +16,19 @@ static const char *zone_arn(call *c, const char *id)
 }
 
 /* The caller may act on its own zone id: 1 (*doc), 0/-1 with c->err. */
+/* route53_norm_name for a zone's name: AWS refuses a bad one as InvalidDomainName (its
+ * message kept; an internal failure stays what it is). */
+static const char *zone_name(call *c, const char *name)
+{
+    const char *n = route53_norm_name(c, name);
+    if (!n && c->err->status == 400) {
+        char m[sizeof(c->err->message)];
+        snprintf(m, sizeof(m), "%s", c->err->message);
+        ferr_set(c->err, 400, "InvalidDomainName", "%s", m);
+    }
+    return n;
+}
+
 static int own_zone(call *c, const char *action, const char *id, json_t **doc)
 {
     int rc = route53_zone_load(c, id, doc, NULL);
@@ -98,8 +111,8 @@ int route53_op_create_hosted_zone(call *c, json_t *in, json_t **out)
     const json_t *vpc = json_object_get(in, "VPC");
     int priv = jbool(cfg, "PrivateZone", 0) || vpc;
     if (call_authorize(c, "route53:CreateHostedZone", "*")) return -1;
-    const char *name = route53_norm_name(c, jstr(in, "Name"));
-    if (!name) return ferr_set(c->err, 400, "InvalidDomainName", "%s", c->err->message);
+    const char *name = zone_name(c, jstr(in, "Name"));
+    if (!name) return -1;
     if (!strchr(name, '.') || !strcmp(name, "."))
         return ferr_set(c->err, 400, "InvalidDomainName", "%s is reserved by AWS!", name);
     if (jbool(cfg, "PrivateZone", 0) && !vpc)
@@ -282,8 +295,8 @@ int route53_op_list_hosted_zones_by_name(call *c, json_t *in, json_t **out)
     json_t *all = own_zones(c);
     if (!all) return -1;
     const char *dns = jstr(in, "DNSName"), *hzid = jstr(in, "HostedZoneId");
-    const char *start = dns ? route53_norm_name(c, dns) : NULL;
-    if (dns && !start) return ferr_set(c->err, 400, "InvalidDomainName", "%s", c->err->message);
+    const char *start = dns ? zone_name(c, dns) : NULL;
+    if (dns && !start) return -1;
     if (hzid && !dns)
         return route53_invalid_input(c, "Invalid request: HostedZoneId requires DNSName");
     long long max = max_items(in);
@@ -584,23 +597,21 @@ int route53_op_list_hosted_zones_by_vpc(call *c, json_t *in, json_t **out)
 
 /* ---- tags ---- */
 
-/* The document holding the resource's tags: 1 (*doc, *k), 0/-1 with c->err. */
+/* The document holding the resource's tags, authorized for the call's own action: 1 (*doc,
+ * *k), 0/-1 with c->err. */
 static int tagged(call *c, const char *type, const char *id, json_t **doc, store_key *k)
 {
+    const char *action = arena_printf(c->a, "route53:%s", c->op);
+    if (!action) return ferr_oom(c->err);
     id = route53_bare_id(id);
     if (!strcmp(type, "hostedzone")) {
-        if (own_zone(c, "route53:ChangeTagsForResource", id, doc) < 0) return -1;
+        if (own_zone(c, action, id, doc) < 0) return -1;
         *k = (store_key){R53_ZONE_KIND, c->account, "", jstr(*doc, "Id")};
         return 1;
     }
     if (!strcmp(type, "healthcheck")) {
+        if (route53_hc_load(c, action, id, doc)) return -1;
         *k = (store_key){R53_HC_KIND, c->account, "", id};
-        int rc = store_get(c->txn, k, doc, c->err);
-        if (rc < 0) return -1;
-        if (!rc)
-            return ferr_set(c->err, 404, "NoSuchHealthCheck",
-                            "A health check with id %s does not exist.", id);
-        if (!arena_defer_json(c->a, *doc)) return ferr_oom(c->err);
         return 1;
     }
     return route53_invalid_input(c, "Invalid request: resource type %s is not supported", type);
