@@ -294,8 +294,7 @@ static json_t *hc_shape(call *c, const json_t *doc)
 
 static const char *hc_arn(call *c, const char *id)
 {
-    const char *a = arena_printf(c->a, "arn:aws:route53:::healthcheck/%s", id);
-    return a ? a : "*";
+    return route53_arn(c, "healthcheck", id);
 }
 
 int route53_hc_load(call *c, const char *action, const char *id, json_t **doc)

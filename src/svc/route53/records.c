@@ -320,7 +320,7 @@ int route53_op_change_resource_record_sets(call *c, json_t *in, json_t **out)
     if (rc <= 0) return -1;
     call_resource(c, "AWS::Route53::HostedZone", jstr(z, "Id"));
     if (call_authorize(c, "route53:ChangeResourceRecordSets",
-                       arena_printf(c->a, "arn:aws:route53:::hostedzone/%s", jstr(z, "Id"))))
+                       route53_arn(c, "hostedzone", jstr(z, "Id"))))
         return -1;
     const json_t *batch = json_object_get(in, "ChangeBatch");
     if (route53_records_apply(c, z, json_object_get(batch, "Changes")) ||
@@ -338,7 +338,7 @@ int route53_op_list_resource_record_sets(call *c, json_t *in, json_t **out)
     int rc = route53_zone_load(c, jstr(in, "HostedZoneId"), &z, NULL);
     if (rc <= 0) return -1;
     if (call_authorize(c, "route53:ListResourceRecordSets",
-                       arena_printf(c->a, "arn:aws:route53:::hostedzone/%s", jstr(z, "Id"))))
+                       route53_arn(c, "hostedzone", jstr(z, "Id"))))
         return -1;
     const char *sn = jstr(in, "StartRecordName"), *st = jstr(in, "StartRecordType");
     const char *si = jstr(in, "StartRecordIdentifier");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "route53_int.h"
@@ -26,15 +27,18 @@ int route53_invalid_input(call *c, const char *fmt, ...)
     return -1;
 }
 
-void route53_id(char prefix, char out[24])
+void route53_id(const char *prefix, char out[24])
 {
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     /* 20 characters, as AWS's zone ids: "/hostedzone/" and the id fit the model's 32 */
-    unsigned char r[19];
-    ids_random(r, sizeof(r));
-    out[0] = prefix;
-    for (int i = 0; i < 19; i++) out[i + 1] = al[r[i] % 36];
-    out[20] = 0;
+    ids_aws(prefix, 19, out);
+}
+
+const char *route53_arn(call *c, const char *type, const char *id)
+{
+    const char *a =
+        arena_printf(c->a, "arn:%s:route53:::%s/%s", arn_partition(c->region), type, id);
+    if (!a) c->oom = 1;
+    return a ? a : "*";
 }
 
 const char *route53_bare_id(const char *id)
@@ -218,7 +222,7 @@ json_t *route53_change_new(call *c, const char *comment)
 json_t *route53_change_new_in(call *c, const char *zone_owner, const char *comment)
 {
     char id[24], ts[32];
-    route53_id('C', id);
+    route53_id("C", id);
     double now = clock_now();
     clock_iso8601(now, 1, ts);
     json_t *doc = json_pack("{s:s, s:f, s:s}", "SubmittedAt", ts, "SyncAt", now + sync_seconds(),
@@ -262,9 +266,7 @@ int route53_op_get_change(call *c, json_t *in, json_t **out)
                         "does not exist.");
     }
     if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
-    if (call_authorize(c, "route53:GetChange",
-                       arena_printf(c->a, "arn:aws:route53:::change/%s", id)))
-        return -1;
+    if (call_authorize(c, "route53:GetChange", route53_arn(c, "change", id))) return -1;
     int insync = clock_now() >= json_real_value(json_object_get(doc, "SyncAt"));
     json_t *ci = json_pack("{s:s+, s:s, s:s}", "Id", "/change/", id, "Status",
                            insync ? "INSYNC" : "PENDING", "SubmittedAt", jstr(doc, "SubmittedAt"));

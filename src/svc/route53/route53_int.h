@@ -25,7 +25,9 @@
 
 /* ---- route53.c ---- */
 /* "Z" + 19 upper-case letters and digits (and C... for changes) */
-void route53_id(char prefix, char out[24]);
+void route53_id(const char *prefix, char out[24]);
+/* arn:PARTITION:route53:::TYPE/ID (arena; "*" and c->oom when out of memory). */
+const char *route53_arn(call *c, const char *type, const char *id);
 /* Strips "/hostedzone/" or "/change/" (clients send either form). */
 const char *route53_bare_id(const char *id);
 /* A DNS name as Route 53 keeps it: lower case, final dot, "*" as "\052". Arena; NULL when

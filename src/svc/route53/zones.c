@@ -10,9 +10,7 @@
 
 static const char *zone_arn(call *c, const char *id)
 {
-    const char *a = arena_printf(c->a, "arn:aws:route53:::hostedzone/%s", id);
-    if (!a) c->oom = 1;
-    return a ? a : "*";
+    return route53_arn(c, "hostedzone", id);
 }
 
 /* The caller may act on its own zone id: 1 (*doc), 0/-1 with c->err. */
@@ -142,7 +140,7 @@ int route53_op_create_hosted_zone(call *c, json_t *in, json_t **out)
         if (vpc_conflict(c, name, vpc)) return -1;
     }
     char id[24];
-    route53_id('Z', id);
+    route53_id("Z", id);
     json_t *zone = json_pack("{s:s, s:s, s:s, s:b, s:[], s:{}, s:[], s:f}", "Id", id, "Name", name,
                              "CallerReference", ref, "Private", priv, "VPCs", "Tags", "Records",
                              "Created", clock_now());
