@@ -28,7 +28,11 @@ static proxy_slot S = PROXY_SLOT_INIT;
 typedef struct build {
     json_t *frontends, *backends, *listeners, *ports;
     int nb, oom;
+    double pending; /* when the first load balancer still provisioning becomes active, 0 */
 } build;
+
+/* the last render's build.pending (the sweep's thread only) */
+static double PENDING;
 
 /* ---- conditions ------------------------------------------------------------------- */
 
@@ -193,24 +197,26 @@ static const char *action_backend(build *b, const json_t *action)
     else if (type && !strcmp(type, "redirect"))
         be =
             json_pack("{s:s, s:[], s:o}", "name", name, "servers", "redirect", redirect(b, action));
-    if (!be) return NULL;
-    if (json_array_append_new(b->backends, be)) return b->oom = 1, NULL;
+    else
+        return NULL; /* an action the proxy does not serve: its rule is left out */
+    if (!be || json_array_append_new(b->backends, be)) return b->oom = 1, NULL;
     return jstr(be, "name");
 }
 
 /* ---- listeners ---------------------------------------------------------------------- */
 
 static int add_listener(build *b, const char *acct, const char *region, const char *arn,
-                        const char *dns, const json_t *ls)
+                        const char *dns, const json_t *ls, ferr *e)
 {
     long long lport = jint(ls, "port", 0);
     char key[1200];
     snprintf(key, sizeof(key), "%s %lld", arn, lport);
     int port = (int)jint(S.ports, key, 0);
     if (!port) port = proxy_free_port();
-    if (!port || json_object_set_new(b->ports, key, json_integer(port))) return -1;
+    if (!port) return ferr_internal(e, "no free loopback port for %s's listener", arn);
+    if (json_object_set_new(b->ports, key, json_integer(port))) return ferr_oom(e);
     json_t *rules = json_array();
-    if (!rules) return -1;
+    if (!rules) return ferr_oom(e);
     size_t i;
     const json_t *rt;
     json_array_foreach(json_object_get(ls, "routes"), i, rt) {
@@ -230,7 +236,7 @@ static int add_listener(build *b, const char *acct, const char *region, const ch
                               json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:i}", "account", acct,
                                         "region", region, "loadBalancerArn", arn, "dnsName", dns,
                                         "port", lport, "address", "127.0.0.1", "proxyPort", port)))
-        return -1;
+        return ferr_oom(e);
     return 0;
 }
 
@@ -246,20 +252,22 @@ static int one_lb(void *ud, const store_key *k, json_t *doc)
     lbref *r = ud;
     const json_t *lb = doc;
     const char *type = jstr(lb, "Type"), *arn = jstr(lb, "LoadBalancerArn");
-    /* provisioning for FERRY_ELBV2_PROVISION_SECONDS after its creation (svc/elbv2) */
-    const char *s = getenv("FERRY_ELBV2_PROVISION_SECONDS");
-    double made = json_number_value(json_object_get(lb, "CreatedTime"));
-    if (!arn || (type && strcmp(type, "application")) || clock_now() < made + (s ? atof(s) : 0))
+    double until;
+    if (!arn || (type && strcmp(type, "application"))) return 0;
+    if (!elbv2_lb_active(lb, clock_now(), &until)) {
+        /* provisioning: the sweep renders again when it is due, changed store or not */
+        if (!r->b->pending || until < r->b->pending) r->b->pending = until;
         return 0;
+    }
     json_t *desc = NULL;
     int rc = elbv2_render(r->t, k->account, k->region, arn, &desc, r->e);
     if (rc < 0) return -1;
     size_t i;
     const json_t *ls;
     json_array_foreach(json_object_get(desc, "listeners"), i, ls) {
-        if (add_listener(r->b, k->account, k->region, arn, jstr(desc, "dns_name"), ls)) {
+        if (add_listener(r->b, k->account, k->region, arn, jstr(desc, "dns_name"), ls, r->e)) {
             json_decref(desc);
-            return ferr_oom(r->e);
+            return -1;
         }
     }
     json_decref(desc);
@@ -284,7 +292,8 @@ static uint64_t generation(ferry_env *env)
 static void sweep(ferry_env *env)
 {
     uint64_t gen = generation(env);
-    if (proxy_slot_current(&S, gen)) return;
+    int due = PENDING && clock_now() >= PENDING;
+    if (!due && proxy_slot_current(&S, gen)) return;
     build b = {.frontends = json_array(),
                .backends = json_array(),
                .listeners = json_array(),
@@ -305,6 +314,7 @@ static void sweep(ferry_env *env)
     json_t *conf =
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
+    PENDING = b.pending;
     rc = proxy_slot_offer(&S, "elb", rc ? NULL : conf, &e);
     proxy_slot_rendered(&S, gen, rc, b.listeners);
     if (!rc) {

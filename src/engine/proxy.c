@@ -319,7 +319,8 @@ static int render_backend(buf *b, const json_t *be, ferr *e)
         if (track) {
             const char *slash = strchr(track, '/');
             char bn[128];
-            if (!slash || (size_t)(slash - track) >= sizeof(bn)) return -1;
+            if (!slash || (size_t)(slash - track) >= sizeof(bn))
+                return ferr_set(e, 400, "BadRequestException", "Invalid track '%s'", track);
             memcpy(bn, track, (size_t)(slash - track));
             bn[slash - track] = 0;
             if (!name_ok(bn) || !name_ok(slash + 1))
@@ -372,8 +373,11 @@ struct proxy {
     unsigned long gen;
 };
 
-static int roots_made; /* one work root per process, shared by every proxy */
+/* one work root per process, shared by every proxy; made once, under the lock, since the
+ * mesh and load balancer engines each make their proxy on their own thread */
+static int roots_made;
 static char px_root[PATH_MAX];
+static pthread_mutex_t roots_mu = PTHREAD_MUTEX_INITIALIZER;
 
 proxy *proxy_new(const char *name, ferr *e)
 {
@@ -381,11 +385,12 @@ proxy *proxy_new(const char *name, ferr *e)
         ferr_internal(e, "invalid proxy name");
         return NULL;
     }
-    if (!roots_made) {
-        /* the marker lets a later ferry kill a haproxy a killed one left (engine/proc.c) */
-        if (proc_root_init("px", "FERRY_PX_ROOT", px_root, sizeof(px_root), e)) return NULL;
-        roots_made = 1;
-    }
+    pthread_mutex_lock(&roots_mu);
+    /* the marker lets a later ferry kill a haproxy a killed one left (engine/proc.c) */
+    int made = roots_made || !proc_root_init("px", "FERRY_PX_ROOT", px_root, sizeof(px_root), e);
+    roots_made = made;
+    pthread_mutex_unlock(&roots_mu);
+    if (!made) return NULL;
     proxy *p = calloc(1, sizeof(*p));
     if (!p) {
         ferr_oom(e);
@@ -600,7 +605,7 @@ static int master_cmd(proxy *p, const char *cmd, char *out, size_t n)
 /* The current workers' pids (those of the latest configuration: 0 reloads), at most max. */
 static int current_workers(proxy *p, long *pids, int max)
 {
-    static char out[16384];
+    char out[16384];
     if (master_cmd(p, "show proc\n", out, sizeof(out))) return -1;
     int n = 0;
     char *sv = NULL;

@@ -265,3 +265,25 @@ def test_kill9_leaves_no_haproxy(cells):
             get(port)
     finally:
         f.close()
+
+
+def test_served_once_provisioning_ends():
+    """A load balancer is served when it turns active, with no other write to wake the engine:
+    the sweep renders again when the first provisioning one is due."""
+    f = Ferry().start(env={"FERRY_ELBV2_PROVISION_SECONDS": "1.5"})
+    try:
+        f.init()
+        elb = client(f)
+        subnets, _ = network(f)
+        arn = elb.create_load_balancer(Name="slow", Subnets=subnets)["LoadBalancers"][0][
+            "LoadBalancerArn"]
+        elb.create_listener(LoadBalancerArn=arn, Protocol="HTTP", Port=80, DefaultActions=[
+            {"Type": "fixed-response",
+             "FixedResponseConfig": {"StatusCode": "200", "MessageBody": "ready"}}])
+        assert elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0][
+            "State"]["Code"] == "provisioning"
+        assert not [x for x in state(f)["listeners"] if x["loadBalancerArn"] == arn]
+        port = listener(f, arn, 80, timeout=10)["proxyPort"]
+        until(lambda: get(port) == (200, "ready"))
+    finally:
+        f.close()

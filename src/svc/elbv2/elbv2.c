@@ -377,15 +377,19 @@ static json_t *lb_default_attrs(const char *type)
                      "waf.fail_open.enabled", "false", "client_keep_alive.seconds", "3600");
 }
 
-/* The load balancer's current state: provisioning for FERRY_ELBV2_PROVISION_SECONDS
- * (default 0) after its creation, then active. */
+int elbv2_lb_active(const json_t *doc, double now, double *until)
+{
+    const char *s = getenv("FERRY_ELBV2_PROVISION_SECONDS");
+    double ready = json_number_value(json_object_get(doc, "CreatedTime")) + (s ? atof(s) : 0);
+    if (until) *until = ready;
+    return now >= ready;
+}
+
+/* The load balancer's current state: provisioning, then active. */
 static json_t *lb_out(call *c, const json_t *doc)
 {
     json_t *v = el_view(c, doc);
-    const char *s = getenv("FERRY_ELBV2_PROVISION_SECONDS");
-    double wait = s ? atof(s) : 0;
-    double made = json_number_value(json_object_get(doc, "CreatedTime"));
-    const char *state = clock_now() < made + wait ? "provisioning" : "active";
+    const char *state = elbv2_lb_active(doc, clock_now(), NULL) ? "active" : "provisioning";
     if (v && json_object_set_new(v, "State", json_pack("{s:s}", "Code", state))) c->oom = 1;
     return v;
 }

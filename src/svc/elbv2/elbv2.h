@@ -30,6 +30,10 @@ int elbv2_health_sweep(ferry_env *env, ferr *e);
  *                  "query"}}]}]}
  * Routes are in the order they are tried (priority, default last). 1 found, 0 no such load
  * balancer, -1 with e. */
+/* 1 when the load balancer document is active at now, 0 while it is provisioning (for
+ * FERRY_ELBV2_PROVISION_SECONDS, default 0, after its creation; *until then, may be NULL). */
+int elbv2_lb_active(const json_t *doc, double now, double *until);
+
 int elbv2_render(store_txn *t, const char *account, const char *region, const char *lb_arn,
                  json_t **out, ferr *e);
 

@@ -186,7 +186,7 @@ static int apply(json_t *tg, json_t *t, int ok, const char *reason, const char *
 }
 
 /* Does this sweep's work on tg (in its write transaction), with the results of the checks
- * (results: {"ID:PORT": {"ok", "reason", "desc"}}). 1 changed, 0 not, -1 OOM. */
+ * (results: {"GROUPARN ID:PORT": {"ok", "reason", "desc"}}). 1 changed, 0 not, -1 OOM. */
 static int update(json_t *tg, const json_t *results, int in_use, double now)
 {
     json_t *targets = json_object_get(tg, "Targets"), *t;
@@ -221,8 +221,10 @@ static int update(json_t *tg, const json_t *results, int in_use, double now)
             changed = 1;
             continue;
         }
-        char key[128];
-        snprintf(key, sizeof(key), "%s:%lld", jstr(t, "Id"), jint(t, "Port", 0));
+        char key[1200];
+        /* per group: two groups probe one target with their own paths and intervals */
+        snprintf(key, sizeof(key), "%s %s:%lld", jstr(tg, "TargetGroupArn"), jstr(t, "Id"),
+                 jint(t, "Port", 0));
         json_t *r = json_object_get(results, key);
         if (!r) continue;
         if (apply(tg, t, jbool(r, "ok", 0), jstr(r, "reason"), jstr(r, "desc"), now)) return -1;
@@ -276,9 +278,10 @@ int elbv2_health_sweep(ferry_env *env, ferr *e)
             if (now - json_number_value(json_object_get(tgt, "_checked")) < interval_of(tg) * 0.95)
                 continue;
             const char *reason = NULL;
-            char desc[128] = "", key[128];
+            char desc[128] = "", key[1200];
             int ok = probe(a, tg, tgt, &reason, desc, sizeof(desc));
-            snprintf(key, sizeof(key), "%s:%lld", jstr(tgt, "Id"), jint(tgt, "Port", 0));
+            snprintf(key, sizeof(key), "%s %s:%lld", jstr(tg, "TargetGroupArn"), jstr(tgt, "Id"),
+                     jint(tgt, "Port", 0));
             if (json_object_set_new(
                     results, key,
                     json_pack("{s:b, s:s?, s:s}", "ok", ok, "reason", reason, "desc", desc))) {
