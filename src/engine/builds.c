@@ -1424,6 +1424,9 @@ int builds_credentials(ferry_env *env, const char *auth, char **body)
             for (run *x = B.runs; x; x = x->next)
                 if (x == r && !x->done) x->sess = n;
             pthread_mutex_unlock(&B.mu);
+        } else {
+            log_warn("codebuild: %s: the build's session was not renewed: %s", uuid, e.message);
+            if (s.expires <= clock_now()) return 500; /* never hand out an expired one */
         }
     }
     char exp[32];

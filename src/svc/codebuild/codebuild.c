@@ -19,7 +19,11 @@ static int credentials_route(ferry_env *env, arena *a, const svc_request *r, pro
     proto_response_init(resp);
     resp->status = status;
     resp->content_type = "application/json";
-    buf_puts(&resp->body, body ? body : "{\"message\": \"Unauthorized\"}");
+    /* what the refusal is: no token, a token no running build holds, or ferry's failure */
+    const char *why = status == 401   ? "{\"message\": \"Unauthorized\"}"
+                      : status == 403 ? "{\"message\": \"Forbidden\"}"
+                                      : "{\"message\": \"Internal error\"}";
+    buf_puts(&resp->body, body ? body : why);
     free(body);
     return 1;
 }
