@@ -64,13 +64,18 @@ static int collect_doc(void *ud, const store_key *k, json_t *doc)
 
 json_t *call_doc_list(call *c, const char *kind, const char *prefix)
 {
+    return call_doc_list_in(c, kind, c->account, c->region, prefix);
+}
+
+json_t *call_doc_list_in(call *c, const char *kind, const char *account, const char *region,
+                         const char *prefix)
+{
     doc_list l = {arena_defer_json(c->a, json_array()), 0};
     if (!l.all) {
         ferr_oom(c->err);
         return NULL;
     }
-    if (store_list(c->txn, kind, c->account, c->region, prefix, NULL, 0, collect_doc, &l, c->err) <
-        0)
+    if (store_list(c->txn, kind, account, region, prefix, NULL, 0, collect_doc, &l, c->err) < 0)
         return NULL;
     if (l.failed) {
         ferr_oom(c->err);

@@ -370,6 +370,9 @@ int call_doc_get(call *c, const char *kind, const char *id, json_t **doc);
 /* The documents of kind in the caller's account and region whose ids start with prefix
  * (NULL: all), in id order: an array the call's arena owns, or NULL with c->err. */
 json_t *call_doc_list(call *c, const char *kind, const char *prefix);
+/* The same in account and region (NULL: every one). */
+json_t *call_doc_list_in(call *c, const char *kind, const char *account, const char *region,
+                         const char *prefix);
 
 /* Pagination over an already-filtered array: takes items [offset, offset+max) of `all`
  * into out[key], and sets out[token_key] when more remain. The token is opaque to clients;

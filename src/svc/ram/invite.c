@@ -102,12 +102,10 @@ int ram_op_get_resource_share_invitations(call *c, json_t *in, json_t **out)
     json_array_foreach(arns, i, x) {
         if (!arn_rest(json_string_value(x), "ram")) return ram_malformed(c, json_string_value(x));
     }
-    json_t *all = arena_defer_json(c->a, json_array()),
+    json_t *all = call_doc_list(c, RAM_INV_KIND, NULL),
            *list = arena_defer_json(c->a, json_array());
-    if (!all || !list) return ferr_oom(c->err);
-    if (store_list(c->txn, RAM_INV_KIND, c->account, c->region, NULL, NULL, 0, ram_collect, all,
-                   c->err) < 0)
-        return -1;
+    if (!all) return -1;
+    if (!list) return ferr_oom(c->err);
     json_array_foreach(all, i, x) {
         if (!ram_listed(arns, jstr(x, "resourceShareInvitationArn")) ||
             !ram_listed(shares, jstr(x, "resourceShareArn")))

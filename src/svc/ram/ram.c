@@ -113,20 +113,9 @@ int ram_page(call *c, const json_t *in, json_t *all, const char *key, json_t **o
                     "InvalidNextTokenException");
 }
 
-int ram_collect(void *ud, const store_key *k, json_t *doc)
-{
-    (void)k;
-    return json_array_append(ud, doc) ? -1 : 0;
-}
-
 json_t *ram_shares(call *c, const char *account, const char *region)
 {
-    json_t *all = arena_defer_json(c->a, json_array());
-    if (!all) return ferr_oom(c->err), NULL;
-    if (store_list(c->txn, RAM_SHARE_KIND, account, region, NULL, NULL, 0, ram_collect, all,
-                   c->err) < 0)
-        return NULL;
-    return all;
+    return call_doc_list_in(c, RAM_SHARE_KIND, account, region, NULL);
 }
 
 /* ---- client tokens ---- */

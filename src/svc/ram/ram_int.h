@@ -64,8 +64,6 @@ const char *ram_resource_type(call *c, const char *arn);
 int ram_malformed(call *c, const char *arn);
 /* resourceOwner is SELF or OTHER-ACCOUNTS: 0, else -1 (InvalidParameterException). */
 int ram_owner_check(call *c, const char *owner);
-/* store_list callback appending each document to the array ud. */
-int ram_collect(void *ud, const store_key *k, json_t *doc);
 /* 1 when s is in list (a list of strings) or list is empty or absent. */
 int ram_listed(const json_t *list, const char *s);
 
