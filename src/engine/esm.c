@@ -51,6 +51,7 @@ typedef struct mapping {
                        back to one when the queue is empty, at most concurrency */
     int ready;   /* it should be polled now */
     int waiting; /* a waiter on its queue is registered */
+    int held;    /* workers registering that waiter (outside mu; the waiter may fire first) */
     int gone;    /* deleted or disabled: freed when no worker or waiter holds it */
     double not_before;
     double visible_at; /* messages it saw fail come back then (0: none) */
@@ -110,7 +111,7 @@ static void reap(void)
 {
     for (mapping **p = &E.list; *p;) {
         mapping *m = *p;
-        if (m->gone && !m->busy && !m->waiting) {
+        if (m->gone && !m->busy && !m->waiting && !m->held) {
             *p = m->next;
             mapping_free(m);
         } else {
@@ -723,13 +724,15 @@ static void *worker(void *arg)
             if (m->visible_at <= now) m->visible_at = 0;
             m->ready = 0;
             m->limit = 1;
-            m->waiting = 1; /* keeps m while the waiter may fire (outside mu) */
+            m->waiting = 1; /* keeps m until the waiter fires */
+            m->held++;      /* keeps m until we are back under mu, which may be after */
             char key[512], uuid[40];
             snprintf(key, sizeof(key), "%s", m->queue);
             snprintf(uuid, sizeof(uuid), "%s", m->uuid);
             pthread_mutex_unlock(&mu);
             int bad = wait_on(key, until, seq, uuid);
             pthread_mutex_lock(&mu);
+            m->held--;
             if (bad) {
                 m->waiting = 0;
                 m->ready = 1;
