@@ -308,3 +308,27 @@ def test_private_zone_per_vpc_resolver(ferry):
     ferry.client("route53", "dev").associate_vpc_with_hosted_zone(
         HostedZoneId=zid, VPC={"VPCRegion": "us-east-1", "VPCId": v3})
     assert udp(res[v3], "x.svc.internal", "A")[1] == [(1, "10.1.0.5")]
+
+
+def test_load_balancer_names(ferry):
+    """An ALB's DNSName (and its dualstack. form) is answered with the data plane's address,
+    directly and through a Route 53 alias to the load balancer's CanonicalHostedZoneId; a
+    deleted load balancer's name is no longer answered."""
+    ec2 = ferry.client("ec2", "dev", region="us-east-1")
+    elb = ferry.client("elbv2", "dev", region="us-east-1")
+    subnets = [s["SubnetId"] for s in sorted(ec2.describe_subnets()["Subnets"],
+                                             key=lambda s: s["AvailabilityZone"])[:2]]
+    lb = elb.create_load_balancer(Name="dns-lb", Subnets=subnets)["LoadBalancers"][0]
+    name = lb["DNSName"]
+    assert name.endswith(".us-east-1.elb.amazonaws.com")
+    assert dig(ferry.dns, name, "A") == ["127.0.0.1"]
+    rc, ans, _ = udp(ferry.dns, "dualstack." + name, "A")
+    assert rc == 0 and ans == [(1, "127.0.0.1")]
+    r53 = ferry.client("route53", "dev")
+    zone(r53, "lb.example.com", change("CREATE", "www.lb.example.com", "A", AliasTarget={
+        "HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": "dualstack." + name,
+        "EvaluateTargetHealth": True}))
+    assert dig(ferry.dns, "www.lb.example.com", "A") == ["127.0.0.1"]
+    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert dig(ferry.dns, name, "A") == []
+    assert udp(ferry.dns, "www.lb.example.com", "A")[1] == []

@@ -17,6 +17,10 @@
  * no transaction open; their results are written in one. 0 or -1 with e. */
 int elbv2_health_sweep(ferry_env *env, ferr *e);
 
+/* 1 when the load balancer document is active at now, 0 while it is provisioning (for
+ * FERRY_ELBV2_PROVISION_SECONDS, default 0, after its creation; *until then, may be NULL). */
+int elbv2_lb_active(const json_t *doc, double now, double *until);
+
 /* The load balancer lb_arn (of account, in region) as a proxy needs it, with no AWS names
  * a proxy must know (*out, a new reference):
  *   {"name", "dns_name", "scheme", "listeners": [{"port", "protocol", "routes": [
@@ -30,11 +34,16 @@ int elbv2_health_sweep(ferry_env *env, ferr *e);
  *                  "query"}}]}]}
  * Routes are in the order they are tried (priority, default last). 1 found, 0 no such load
  * balancer, -1 with e. */
-/* 1 when the load balancer document is active at now, 0 while it is provisioning (for
- * FERRY_ELBV2_PROVISION_SECONDS, default 0, after its creation; *until then, may be NULL). */
-int elbv2_lb_active(const json_t *doc, double now, double *until);
-
 int elbv2_render(store_txn *t, const char *account, const char *region, const char *lb_arn,
                  json_t **out, ferr *e);
+
+/* The store kind of load balancers: its generation says when their DNS names changed. */
+extern const char *const elbv2_lb_kind;
+
+/* Appends to zones, for each region with load balancers, a zone as Route 53's DNS server
+ * answers it: {"Id": the region's CanonicalHostedZoneId, "Name": "REGION.elb.SUFFIX.",
+ * "Private": false, "Records": [each DNSName and its dualstack. form, A 127.0.0.1, the
+ * address the data plane (engine/lb.c) listens on]}. 0, or -1 with e. */
+int elbv2_dns_zones(store_txn *t, json_t *zones, ferr *e);
 
 #endif

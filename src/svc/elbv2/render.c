@@ -263,3 +263,50 @@ int elbv2_render(store_txn *t, const char *account, const char *region, const ch
     json_decref(ls_out);
     return rc;
 }
+
+const char *const elbv2_lb_kind = EL_LB;
+
+typedef struct dns_ctx {
+    json_t *by; /* region -> zone */
+    int oom;
+} dns_ctx;
+
+/* One load balancer's names into its region's zone; stops when out of memory. */
+static int dns_one(void *ud, const store_key *k, json_t *lb)
+{
+    dns_ctx *d = ud;
+    const char *dns = jstr(lb, "DNSName"), *zid = jstr(lb, "CanonicalHostedZoneId");
+    const char *dot = dns ? strchr(dns, '.') : NULL;
+    if (!dot || !zid || !k->region) return 0;
+    json_t *z = json_object_get(d->by, k->region);
+    char name[300];
+    if (!z) {
+        snprintf(name, sizeof(name), "%s.", dot + 1);
+        z = json_pack("{s:s, s:s, s:b, s:[]}", "Id", zid, "Name", name, "Private", 0, "Records");
+        if (!z || json_object_set_new(d->by, k->region, z)) return d->oom = 1;
+    }
+    /* AWS answers the name and its dualstack. form (what aliases to it usually name) */
+    for (int dual = 0; dual < 2; dual++) {
+        snprintf(name, sizeof(name), "%s%s.", dual ? "dualstack." : "", dns);
+        if (json_array_append_new(json_object_get(z, "Records"),
+                                  json_pack("{s:s, s:s, s:i, s:[{s:s}]}", "Name", name, "Type", "A",
+                                            "TTL", 60, "ResourceRecords", "Value", "127.0.0.1")))
+            return d->oom = 1;
+    }
+    return 0;
+}
+
+int elbv2_dns_zones(store_txn *t, json_t *zones, ferr *e)
+{
+    dns_ctx d = {json_object(), 0};
+    if (!d.by) return ferr_oom(e);
+    int rc = store_list(t, EL_LB, NULL, NULL, NULL, NULL, 0, dns_one, &d, e) < 0 ? -1 : 0;
+    const char *region;
+    json_t *z;
+    json_object_foreach(d.by, region, z) {
+        if (json_array_append(zones, z)) d.oom = 1;
+    }
+    json_decref(d.by);
+    if (!rc && d.oom) rc = ferr_oom(e);
+    return rc;
+}

@@ -1,9 +1,9 @@
 /* The DNS server (`ferry serve --dns ADDR:PORT`): UDP and TCP on the public address, and the
  * same on each VPC's resolver address (127.53.X.Y, same port), bound as VPCs appear. One
  * thread polls every datagram socket and listener; a TCP connection gets a thread of its
- * own (at most MAX_TCP at once). Queries are answered from a snapshot of the zones rebuilt
- * when a zone document changes (store generation), so a committed change is answered by
- * the next query. */
+ * own (at most MAX_TCP at once). Queries are answered from a snapshot of the zones (and of
+ * the load balancers' names, elbv2_dns_zones) rebuilt when a zone or load balancer document
+ * changes (store generation), so a committed change is answered by the next query. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +22,7 @@
 #include "proto/codec.h"
 #include "route53_int.h"
 #include "svc/ec2/ec2.h"
+#include "svc/elbv2/elbv2.h"
 
 #define MAX_VPCS 4096
 #define MAX_TCP  64
@@ -86,7 +87,9 @@ static int zones_cb(void *ud, const store_key *k, json_t *doc)
 
 static void refresh_zones(void)
 {
-    uint64_t g = store_generation(D.env->st, R53_ZONE_KIND);
+    /* the hosted zones, and the load balancers' names (answered as ELB's zones are) */
+    uint64_t g =
+        store_generation(D.env->st, R53_ZONE_KIND) + store_generation(D.env->st, elbv2_lb_kind);
     if (D.cur && g == D.gen) return;
     json_t *zones = json_array();
     store_txn *t = NULL;
@@ -96,7 +99,9 @@ static void refresh_zones(void)
         return;
     }
     int rc = store_list(t, R53_ZONE_KIND, NULL, "", NULL, NULL, 0, zones_cb, zones, &e);
+    if (rc >= 0) rc = elbv2_dns_zones(t, zones, &e);
     store_rollback(t);
+    if (rc < 0) log_warn("dns: cannot read the zones: %s", e.message);
     snap_ref *s = rc < 0 ? NULL : calloc(1, sizeof(*s));
     if (!s) {
         json_decref(zones);
