@@ -21,7 +21,7 @@
 static const char *const KINDS[] = {"elbv2.lb", "elbv2.listener", "elbv2.rule", "elbv2.tg"};
 #define NKINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
-/* ports: "LBARN PORT" -> proxy port, kept while the listener exists; listing: what
+/* ports: "LBARN PORT" -> proxy port, kept (in the store) while the listener exists; listing: what
  * GET /_ferry/elb answers */
 static proxy_slot S = PROXY_SLOT_INIT;
 
@@ -307,6 +307,7 @@ static void sweep(ferry_env *env)
     }
     pthread_mutex_lock(&S.mu);
     int rc = !b.frontends || !b.backends || !b.listeners || !b.ports ? ferr_oom(&e) : 0;
+    if (!rc && proxy_slot_load_ports(&S, t, "elb", &e)) rc = -1;
     lbref r = {&b, t, &e};
     if (!rc && store_list(t, KINDS[0], NULL, NULL, NULL, NULL, 0, one_lb, &r, &e) < 0) rc = -1;
     store_rollback(t);
@@ -322,6 +323,7 @@ static void sweep(ferry_env *env)
         json_decref(S.ports);
         S.ports = json_incref(b.ports);
     }
+    if (rc >= 0) proxy_slot_save_ports(&S, env->st, "elb");
     pthread_mutex_unlock(&S.mu);
     build_free(&b);
 }

@@ -26,7 +26,7 @@ static const char *const KINDS[] = {APPMESH_KIND_MESH,   APPMESH_KIND_NODE,  APP
                                     APPMESH_KIND_GROUTE};
 #define NKINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
-/* ports: listener key -> port, kept for the process's life; listing: what GET /_ferry/mesh
+/* ports: listener key -> port, kept (in the store) from then on; listing: what GET /_ferry/mesh
  * answers; gen: the generations rendered, summed */
 static proxy_slot S = PROXY_SLOT_INIT;
 static int CLOUDMAP; /* the last render read Cloud Map (the sweep's thread only) */
@@ -73,7 +73,7 @@ typedef struct build {
     int nb;
 } build;
 
-/* A port of our own for a listener, the same for the process's life. */
+/* A port of our own for a listener, the same from then on (kept in the store). */
 static int port_for(const char *key)
 {
     long long have = jint(S.ports, key, 0);
@@ -619,11 +619,13 @@ static void sweep(ferry_env *env)
                             "awsCloudMap") != NULL;
         if (json_object_set_new(b.inst, nkey, instances(node, t, region))) rc = ferr_oom(&e);
     }
+    pthread_mutex_lock(&S.mu);
+    if (!rc && proxy_slot_load_ports(&S, t, "mesh", &e)) rc = -1;
+    pthread_mutex_unlock(&S.mu);
     store_rollback(t);
     b.frontends = json_array(), b.backends = json_array(), b.endpoints = json_array();
     b.node_be = json_object(), b.route_be = json_object();
     pthread_mutex_lock(&S.mu);
-    if (!S.ports) S.ports = json_object();
     if (!rc &&
         (!b.frontends || !b.backends || !b.endpoints || !b.node_be || !b.route_be || !S.ports ||
          node_backends(&b) || route_backends(&b) || mesh_frontends(&b) || gateway_frontends(&b)))
@@ -635,6 +637,7 @@ static void sweep(ferry_env *env)
     CLOUDMAP = b.cloudmap;
     rc = proxy_slot_offer(&S, "mesh", rc ? NULL : conf, &e);
     proxy_slot_rendered(&S, gen, rc, b.endpoints);
+    if (rc >= 0) proxy_slot_save_ports(&S, env->st, "mesh");
     pthread_mutex_unlock(&S.mu);
     build_free(&b);
 }

@@ -500,6 +500,44 @@ int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp)
     return 1;
 }
 
+#define PORTS_KIND "proxy.ports"
+
+int proxy_slot_load_ports(proxy_slot *s, store_txn *t, const char *name, ferr *e)
+{
+    if (s->ports) return 0;
+    json_t *doc = NULL;
+    store_key k = {PORTS_KIND, "", "", name};
+    if (store_get(t, &k, &doc, e) < 0) return -1;
+    s->ports = json_is_object(doc) ? doc : json_object();
+    if (s->ports != doc) json_decref(doc);
+    json_decref(s->saved_ports);
+    s->saved_ports = s->ports ? json_deep_copy(s->ports) : NULL;
+    return s->ports ? 0 : ferr_oom(e);
+}
+
+void proxy_slot_save_ports(proxy_slot *s, store *st, const char *name)
+{
+    if (!s->ports || (s->saved_ports && json_equal(s->ports, s->saved_ports))) return;
+    json_t *copy = json_deep_copy(s->ports);
+    store_txn *t = NULL;
+    ferr e = {0};
+    store_key k = {PORTS_KIND, "", "", name};
+    int rc = copy ? store_begin(st, 1, &t, &e) : ferr_oom(&e);
+    if (!rc && store_put(t, &k, copy, &e)) {
+        store_rollback(t);
+        rc = -1;
+    } else if (!rc) {
+        rc = store_commit(t, &e);
+    }
+    if (rc) {
+        log_warn("%s: cannot keep the listener ports: %s", name, e.message);
+        json_decref(copy);
+        return;
+    }
+    json_decref(s->saved_ports);
+    s->saved_ports = copy;
+}
+
 void proxy_slot_clear(proxy_slot *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -512,6 +550,8 @@ void proxy_slot_clear(proxy_slot *s)
     s->listing = NULL;
     json_decref(s->ports);
     s->ports = NULL;
+    json_decref(s->saved_ports);
+    s->saved_ports = NULL;
     s->rendered = 0;
     pthread_mutex_unlock(&s->mu);
 }

@@ -38,6 +38,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "proto/codec.h"
+#include "store/store.h"
 
 typedef struct proxy proxy;
 
@@ -73,6 +74,7 @@ typedef struct proxy_slot {
     char last_error[1024];
     json_t *listing;
     json_t *ports;
+    json_t *saved_ports; /* what the store holds of ports */
     uint64_t gen;
     int rendered;
 } proxy_slot;
@@ -95,6 +97,12 @@ int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
 /* Answers {key: the listing (or []), "proxy": {"running", "pid", "generation", "config",
  * "lastError"}} as JSON (a /_ferry route of the engine). Takes mu. Returns 1. */
 int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp);
+/* Listener ports outlive the process (a client that keeps one keeps working after a restart):
+ * load reads the slot's ports (kind "proxy.ports", id name) with t when it has none yet;
+ * save writes them when they changed since (a write transaction of its own; a failure is
+ * logged and tried again at the next save). Both hold mu. */
+int proxy_slot_load_ports(proxy_slot *s, store_txn *t, const char *name, ferr *e);
+void proxy_slot_save_ports(proxy_slot *s, store *st, const char *name);
 /* Stops and frees the proxy, forgets everything the slot holds. Takes mu. */
 void proxy_slot_clear(proxy_slot *s);
 /* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */

@@ -3,7 +3,8 @@ Application Load Balancer. Small local HTTP servers are ip targets (127.0.0.1:PO
 listener forwarding 50/50 over two target groups splits 1,000 requests by the weights, then
 follows modify-listener; a path-pattern rule answers a fixed response; a target failing its
 health check leaves the rotation (FERRY_ELBV2_HEALTH_INTERVAL seam); deleting the load
-balancer removes its listener; kill -9 of ferry leaves no haproxy behind."""
+balancer removes its listener; kill -9 of ferry leaves no haproxy behind, and a restart
+serves each listener on the port it had."""
 import http.client
 import http.server
 import json
@@ -241,7 +242,7 @@ def test_delete_load_balancer_removes_listener(srv, lb):
         get(port)
 
 
-def test_kill9_leaves_no_haproxy(cells):
+def test_kill9_leaves_no_haproxy_and_ports_survive(cells):
     f = Ferry().start(env={"FERRY_ELBV2_HEALTH_INTERVAL": "0.1"})
     try:
         f.init()
@@ -263,6 +264,10 @@ def test_kill9_leaves_no_haproxy(cells):
         assert not os.path.exists(f"/proc/{pid}"), "haproxy outlived ferry"
         with pytest.raises(OSError):
             get(port)
+        # started again on the same data, the listener is served on the port it had
+        f.start(env={"FERRY_ELBV2_HEALTH_INTERVAL": "0.1"})
+        assert listener(f, arn, 80)["proxyPort"] == port
+        until(lambda: get(port) == (200, "You have hit cell-1"))
     finally:
         f.close()
 

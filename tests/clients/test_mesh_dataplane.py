@@ -168,7 +168,7 @@ def test_bad_config_never_replaces_good(ferry, mesh, tmp_path):
     assert split(gw["port"], 50, "/serviceb/") == {"You have hit cell-1": 50}
 
 
-def test_kill9_leaves_no_haproxy(cells):
+def test_kill9_leaves_no_haproxy_and_ports_survive(cells):
     f = Ferry().start()
     try:
         f.init()
@@ -190,6 +190,10 @@ def test_kill9_leaves_no_haproxy(cells):
         assert not os.path.exists(f"/proc/{pid}"), "haproxy outlived ferry"
         with pytest.raises(OSError):
             get(ep["port"], "/", "k.local")
+        # started again on the same data, the listener is served on the port it had
+        f.start()
+        assert listener(f, "mesh", "k")["port"] == ep["port"]
+        assert get(ep["port"], "/", "k.local")[0] == "You have hit cell-1"
     finally:
         f.close()
 
