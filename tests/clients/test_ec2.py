@@ -337,6 +337,12 @@ def test_shared_subnets_through_ram(ferry, ec2):
     hidden = ec2.create_vpc(CidrBlock="10.18.0.0/16")["Vpc"]["VpcId"]
     raises(qa_ec2.create_security_group, "InvalidVpcID.NotFound", GroupName="x", Description="d",
            VpcId=hidden)
+    # ELBv2 and ECS ask the same rules: a target group in the shared VPC, not in a hidden one
+    qa_elb = ferry.client("elbv2", "qa", region=REGION)
+    tg = qa_elb.create_target_group(Name="shared", Protocol="HTTP", Port=80, VpcId=vid)
+    raises(qa_elb.create_target_group, "ValidationError", Name="hidden", Protocol="HTTP", Port=80,
+           VpcId=hidden)
+    qa_elb.delete_target_group(TargetGroupArn=tg["TargetGroups"][0]["TargetGroupArn"])
     # the participant's group keeps the owner's VPC, as AWS's DependencyViolation says
     ec2.delete_subnet(SubnetId=sub["SubnetId"])
     raises(ec2.delete_vpc, "DependencyViolation", VpcId=vid)

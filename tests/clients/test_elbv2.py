@@ -100,6 +100,10 @@ def test_load_balancers(srv, elb):
     raises(lambda: mk_lb(elb, "badsg", SecurityGroups=[other_sg]), "InvalidConfigurationRequest")
     qa_sub = srv.client("ec2", "qa", region=REGION).describe_subnets()["Subnets"][0]["SubnetId"]
     raises(lambda: mk_lb(elb, "qa", Subnets=[SUBNETS[0], qa_sub]), "SubnetNotFound")
+    # another account's security group is not the caller's to attach
+    qa_ec2 = srv.client("ec2", "qa", region=REGION)
+    qa_sg = qa_ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    raises(lambda: mk_lb(elb, "qasg", SecurityGroups=[qa_sg]), "InvalidSecurityGroup")
 
     # paging
     names = sorted(x["LoadBalancerName"]
@@ -142,7 +146,7 @@ def test_load_balancers(srv, elb):
     raises(lambda: elb.describe_load_balancers(Names=["inner"]), "LoadBalancerNotFound")
 
 
-def test_target_groups(elb):
+def test_target_groups(srv, elb):
     tg = mk_tg(elb, "tg-a", Tags=[{"Key": "k", "Value": "v"}])
     assert tg["TargetGroupArn"].split(":")[-1].startswith("targetgroup/tg-a/")
     assert tg["HealthCheckPath"] == "/" and tg["HealthCheckPort"] == "traffic-port"
@@ -158,6 +162,10 @@ def test_target_groups(elb):
            "ValidationError", "A VPC ID must be specified")
     raises(lambda: mk_tg(elb, "x", VpcId="vpc-0123456789abcdef0"), "ValidationError",
            "The VPC ID 'vpc-0123456789abcdef0' is not found")
+    # another account's VPC (not shared with the caller) is not found either
+    qa_vpc = srv.client("ec2", "qa", region=REGION).describe_vpcs()["Vpcs"][0]["VpcId"]
+    raises(lambda: mk_tg(elb, "x", VpcId=qa_vpc), "ValidationError",
+           f"The VPC ID '{qa_vpc}' is not found")
     raises(lambda: elb.create_target_group(Name="x", Protocol="HTTP", VpcId=VPC),
            "ValidationError", "A port must be specified")
     raises(lambda: elb.create_target_group(Name="x", TargetType="lambda", Port=80),

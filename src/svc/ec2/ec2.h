@@ -22,6 +22,14 @@ int ec2_subnet_usable(store_txn *t, const char *region, const char *subnet_id, c
 /* 1 when the security group exists in region (owner and VPC out, may be NULL), 0, -1. */
 int ec2_sg_find(store_txn *t, const char *region, const char *sg_id, char owner[13],
                 char vpc_id[EC2_ID_MAX], ferr *e);
+/* 1 when the security group exists and is account's (AWS: a participant in a shared VPC
+ * attaches its own groups, not the owner's), its VPC in vpc_id (may be NULL); 0, -1. */
+int ec2_sg_usable(store_txn *t, const char *region, const char *sg_id, const char *account,
+                  char vpc_id[EC2_ID_MAX], ferr *e);
+/* 1 when account may use the VPC (a target group's): its own, or one holding a subnet its
+ * owner shares with account through RAM. 0 when not (or no such VPC), -1 error. */
+int ec2_vpc_usable_by(store_txn *t, const char *region, const char *vpc_id, const char *account,
+                      ferr *e);
 
 /* Every VPC of every account and region (default VPCs included), in a stable order:
  * the DNS server gives each one its resolver. fn returns 0 to go on, -1 to stop (error). */

@@ -322,6 +322,46 @@ int ec2_sg_find(store_txn *t, const char *region, const char *sg_id, char owner[
     return find_any(t, ec2_sg.kind, region, sg_id, owner, vpc_id, e);
 }
 
+int ec2_sg_usable(store_txn *t, const char *region, const char *sg_id, const char *account,
+                  char vpc_id[EC2_ID_MAX], ferr *e)
+{
+    char owner[13] = "";
+    int rc = ec2_sg_find(t, region, sg_id, owner, vpc_id, e);
+    return rc <= 0 ? rc : !strcmp(owner, account);
+}
+
+typedef struct in_vpc {
+    store_txn *t;
+    const char *region, *vpc_id;
+    ferr *e;
+    int hit;
+} in_vpc;
+
+/* A subnet shared with the account (its ARN): does it lie in the VPC asked about? */
+static int shared_in_vpc(void *ud, const char *arn)
+{
+    in_vpc *v = ud;
+    char region[64], owner[13], id[EC2_ID_MAX], vpc[EC2_ID_MAX] = "";
+    const char *rest = arn_rest(arn, "ec2");
+    if (v->hit || !rest || sscanf(rest, "%63[^:]:%12[0-9]:subnet/%31s", region, owner, id) != 3 ||
+        strcmp(region, v->region))
+        return 0;
+    if (ec2_subnet_find(v->t, region, id, NULL, vpc, v->e) < 0) return -1;
+    v->hit = !strcmp(vpc, v->vpc_id);
+    return 0;
+}
+
+int ec2_vpc_usable_by(store_txn *t, const char *region, const char *vpc_id, const char *account,
+                      ferr *e)
+{
+    char owner[13] = "";
+    int rc = ec2_vpc_find(t, region, vpc_id, owner, e);
+    if (rc <= 0 || !strcmp(owner, account)) return rc;
+    in_vpc v = {t, region, vpc_id, e, 0};
+    if (ram_each_shared(t, account, "ec2:Subnet", shared_in_vpc, &v, e)) return -1;
+    return v.hit;
+}
+
 typedef struct rows {
     json_t *all;
     int oom;

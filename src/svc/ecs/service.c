@@ -121,7 +121,7 @@ static int check_network(call *c, const json_t *td, const json_t *net)
     }
     json_array_foreach(json_object_get(vpc, "securityGroups"), i, x) {
         const char *id = json_string_value(x);
-        int rc = ec2_sg_find(c->txn, c->region, id ? id : "", NULL, NULL, c->err);
+        int rc = ec2_sg_usable(c->txn, c->region, id ? id : "", c->account, NULL, c->err);
         if (rc < 0) return -1;
         if (!rc)
             return ecs_invalid(c,

@@ -322,7 +322,8 @@ static int lb_subnets(call *c, const json_t *in, const char *type, json_t **azs,
     return 0;
 }
 
-/* Security groups must exist, in the load balancer's VPC (NULL: not known yet). */
+/* Security groups must exist, be the caller's, in the load balancer's VPC (NULL: not known
+ * yet). */
 static int lb_sgs(call *c, const json_t *sgs, const char *vpc)
 {
     size_t i;
@@ -330,7 +331,7 @@ static int lb_sgs(call *c, const json_t *sgs, const char *vpc)
     json_array_foreach(sgs, i, s) {
         const char *id = json_string_value(s);
         char in_vpc[EC2_ID_MAX] = "";
-        int rc = ec2_sg_find(c->txn, c->region, id ? id : "", NULL, in_vpc, c->err);
+        int rc = ec2_sg_usable(c->txn, c->region, id ? id : "", c->account, in_vpc, c->err);
         if (rc < 0) return -1;
         if (!rc)
             return ferr_set(c->err, 400, "InvalidSecurityGroup",

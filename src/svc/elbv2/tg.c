@@ -173,7 +173,7 @@ int elbv2_op_create_target_group(call *c, json_t *in, json_t **out)
     if (!lambda && !port) return el_invalid(c, "A port must be specified");
     if (!lambda && !vpc) return el_invalid(c, "A VPC ID must be specified");
     if (vpc) {
-        int rc = ec2_vpc_find(c->txn, c->region, vpc, NULL, c->err);
+        int rc = ec2_vpc_usable_by(c->txn, c->region, vpc, c->account, c->err);
         if (rc < 0) return -1;
         if (!rc) return el_invalid(c, "The VPC ID '%s' is not found", vpc);
     }
