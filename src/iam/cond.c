@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "iam/grammar.h"
 
 enum { T_STR, T_STR_IC, T_LIKE, T_NUM, T_DATE, T_BOOL, T_BIN, T_IP, T_ARN, T_NULL };
 enum { C_EQ, C_LT, C_LE, C_GT, C_GE };
@@ -137,6 +138,13 @@ static const char *val_text(json_t *v, char *tmp, size_t n)
     return NULL;
 }
 
+/* A date as the policy grammar reads it (iam_date_parse), or in a form ferry's own context
+ * values may take that it does not (clock_parse's: RFC 7231, basic ISO 8601). */
+static int date_of(const char *s, double *t)
+{
+    return iam_date_parse(s, t) && clock_parse(s, t) ? -1 : 0;
+}
+
 static int compile_val(arena *a, const opdef *d, const char *s, int vars, cond_val *o)
 {
     switch (d->type) {
@@ -149,7 +157,7 @@ static int compile_val(arena *a, const opdef *d, const char *s, int vars, cond_v
         if (parse_num(s, &o->num)) o->num = NAN;
         return 0;
     case T_DATE:
-        if (clock_parse(s, &o->num)) o->num = NAN;
+        if (date_of(s, &o->num)) o->num = NAN;
         return 0;
     case T_BOOL:
     case T_NULL: o->b = parse_bool(s); return 0;
@@ -245,7 +253,7 @@ static int positive(const iam_cond *c, const opdef *d, iam_env *env, const char 
         if (parse_num(v, &num)) return -3;
         break;
     case T_DATE:
-        if (clock_parse(v, &num)) return -3;
+        if (date_of(v, &num)) return -3;
         break;
     case T_BOOL:
         if ((b = parse_bool(v)) < 0) return -3;

@@ -191,64 +191,90 @@ static int num_in(const char *s, size_t n, long long lo, long long hi, long long
     return x >= lo && x <= hi;
 }
 
-/* The legacy parser's reading of a Date condition value: an ISO 8601 date-time (any
- * prefix of yyyy-mm-ddThh:mm:ss.fffffffff with Z or an offset) or epoch seconds. */
-static int legacy_date_ok(const char *v)
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (any year). */
+static double days_from_civil(long long y, long long m, long long d)
 {
-    if (strstr(v, "${")) return 1; /* a policy variable is resolved at evaluation */
-    if (!strpbrk(v, "tT-")) {
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (double)era * 146097.0 + (double)doe - 719468.0;
+}
+
+int iam_date_parse(const char *v, double *t)
+{
+    double out = 0;
+    if (!t) t = &out;
+    if (!strpbrk(v, "tT-")) { /* epoch seconds */
         size_t n = strlen(v);
-        if (n > 19) return 0;
-        if (n == 19 && strcmp(v, "9223372036854775807") > 0) return 0;
+        if (!n || n > 19 || (n == 19 && strcmp(v, "9223372036854775807") > 0)) return -1;
         for (size_t i = 0; i < n; i++)
-            if (!isdigit((unsigned char)v[i])) return 0;
-        return n > 0;
+            if (!isdigit((unsigned char)v[i])) return -1;
+        *t = strtod(v, NULL);
+        return 0;
     }
-    const char *t = strpbrk(v, "tT");
-    size_t dl = t ? (size_t)(t - v) : strlen(v);
+    const char *tp = strpbrk(v, "tT");
+    size_t dl = tp ? (size_t)(tp - v) : strlen(v);
     const char *d = v, *dend = v + dl;
-    if (d < dend && *d == '-') d++; /* a negative year */
-    long long f[3];
+    int neg = d < dend && *d == '-'; /* a negative year */
+    d += neg;
+    long long f[3] = {0, 1, 1};
     int nf = 0;
     for (const char *p = d;; nf++) {
         const char *m = memchr(p, '-', (size_t)(dend - p));
         const char *end = m ? m : dend;
-        if (nf == 3) return 0;
+        if (nf == 3) return -1;
         static const long long lo[3] = {0, 1, 1}, hi[3] = {292278993, 12, 31};
-        if (!num_in(p, (size_t)(end - p), lo[nf], hi[nf], &f[nf])) return 0;
-        if (!m) {
-            nf++;
-            break;
-        }
+        if (!num_in(p, (size_t)(end - p), lo[nf], hi[nf], &f[nf])) return -1;
+        if (!m) break;
         p = m + 1;
     }
-    if (!t) return 1;
+    double secs = days_from_civil(neg ? -f[0] : f[0], f[1], f[2]) * 86400.0;
+    *t = secs;
+    if (!tp) return 0;
     /* time: hh[:mm[:ss[.fffffffff][z|+hh[:mm]|-hh[:mm]]]] */
-    const char *p = t + 1;
+    long long h = 0, mi = 0, se = 0, fr = 0;
+    const char *p = tp + 1;
     size_t n = strcspn(p, ":");
-    if (n && !num_in(p, n, 0, 23, NULL)) return 0;
-    if (!p[n]) return 1;
+    if (n && !num_in(p, n, 0, 23, &h)) return -1;
+    *t = secs + (double)h * 3600;
+    if (!p[n]) return 0;
     p += n + 1;
     n = strcspn(p, ":");
-    if (!num_in(p, n, 0, 59, NULL)) return 0;
-    if (!p[n]) return 1;
+    if (!num_in(p, n, 0, 59, &mi)) return -1;
+    *t = secs + (double)(h * 3600 + mi * 60);
+    if (!p[n]) return 0;
     p += n + 1;
     size_t sl = strcspn(p, "zZ+-");
     const char *dot = memchr(p, '.', sl);
-    if (!num_in(p, dot ? (size_t)(dot - p) : sl, 0, 59, NULL)) return 0;
+    if (!num_in(p, dot ? (size_t)(dot - p) : sl, 0, 59, &se)) return -1;
+    size_t fl = 0;
     if (dot) {
-        size_t fl = (size_t)(p + sl - dot - 1);
-        if (fl > 9 || !num_in(dot + 1, fl, 0, 999999999, NULL)) return 0;
+        fl = (size_t)(p + sl - dot - 1);
+        if (fl > 9 || !num_in(dot + 1, fl, 0, 999999999, &fr)) return -1;
     }
+    double frac = (double)fr;
+    for (size_t i = 0; i < fl; i++) frac /= 10;
+    *t = secs + (double)(h * 3600 + mi * 60 + se) + frac;
     p += sl;
-    if (*p == 'z' || *p == 'Z') return p[1] == 0;
+    if (*p == 'z' || *p == 'Z') return p[1] == 0 ? 0 : -1;
     if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        long long oh, om = 0;
         p++;
-        if (strlen(p) < 2 || !num_in(p, 2, 0, 23, NULL)) return 0;
-        if (!p[2]) return 1;
-        if (p[2] != ':' || strlen(p + 3) != 2 || !num_in(p + 3, 2, 0, 59, NULL)) return 0;
+        if (strlen(p) < 2 || !num_in(p, 2, 0, 23, &oh)) return -1;
+        if (p[2] && (p[2] != ':' || strlen(p + 3) != 2 || !num_in(p + 3, 2, 0, 59, &om))) return -1;
+        *t -= sign * (double)(oh * 3600 + om * 60);
     }
-    return 1;
+    return 0;
+}
+
+/* The legacy parser accepts a Date condition value it can read, or a policy variable
+ * (resolved at evaluation). */
+static int legacy_date_ok(const char *v)
+{
+    return strstr(v, "${") || !iam_date_parse(v, NULL);
 }
 
 static int legacy_conditions_ok(json_t *c)

@@ -19,4 +19,11 @@ int iam_grammar_check(struct json_t *root, const char *json, size_t len, int kin
  * "DateLessThanIfExists", ...), else 0. */
 int iam_condition_operator_known(const char *op);
 
+/* Reads a Date condition value as IAM's legacy parser does (what the grammar accepts is
+ * what evaluation compares): epoch seconds (up to 19 digits), or an ISO 8601 date-time
+ * given as any prefix of [-]yyyy-mm-ddThh:mm:ss.fffffffff, with Z or an offset (+hh[:mm]);
+ * what is left out is the start of the period ("2020-01" is 2020-01-01T00:00:00Z). *t
+ * (may be NULL) gets epoch seconds. 0, or -1 when it is not such a value. */
+int iam_date_parse(const char *v, double *t);
+
 #endif
