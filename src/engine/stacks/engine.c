@@ -204,14 +204,8 @@ static int import_cb(void *ud, const char *name, char **value, ferr *e)
     op *o = ud;
     store_txn *t = NULL;
     if (store_begin(o->env->st, 0, &t, e)) return -1;
-    store_key k = {CFN_KIND_EXPORT, o->r.account, o->r.region, name};
-    json_t *d = NULL;
-    int rc = store_get(t, &k, &d, e);
+    int rc = cfn_export_value(t, o->r.account, o->r.region, name, value, e);
     store_rollback(t);
-    if (rc == 1) {
-        *value = strdup(jstr(d, "Value") ? jstr(d, "Value") : "");
-        json_decref(d);
-    }
     return rc;
 }
 

@@ -120,15 +120,7 @@ static int mentions_params(const json_t *node, const json_t *decl)
 static int import_now(void *ud, const char *name, char **value, ferr *e)
 {
     call *c = ud;
-    store_key k = {CFN_KIND_EXPORT, c->account, c->region, name};
-    json_t *d = NULL;
-    int rc = store_get(c->txn, &k, &d, e);
-    if (rc == 1) {
-        *value = strdup(jstr(d, "Value") ? jstr(d, "Value") : "");
-        json_decref(d);
-        if (!*value) return ferr_oom(e);
-    }
-    return rc;
+    return cfn_export_value(c->txn, c->account, c->region, name, value, e);
 }
 
 /* Changes of a stack update (or create when docs is empty). */

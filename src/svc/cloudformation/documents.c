@@ -191,3 +191,17 @@ int cfn_docs_list(store_txn *t, const char *kind, const char *account, const cha
     *arr = col.arr;
     return 0;
 }
+
+int cfn_export_value(store_txn *t, const char *account, const char *region, const char *name,
+                     char **value, ferr *e)
+{
+    store_key k = {CFN_KIND_EXPORT, account, region, name};
+    json_t *d = NULL;
+    int rc = store_get(t, &k, &d, e);
+    if (rc == 1) {
+        *value = strdup(jstr(d, "Value") ? jstr(d, "Value") : "");
+        json_decref(d);
+        if (!*value) return ferr_oom(e);
+    }
+    return rc;
+}

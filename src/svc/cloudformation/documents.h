@@ -73,4 +73,9 @@ int cfn_docs_list(store_txn *t, const char *kind, const char *account, const cha
 /* 1 when status ends in _IN_PROGRESS (REVIEW_IN_PROGRESS excepted: no work to do). */
 int cfn_status_busy(const char *status);
 
+/* The value of the export name (account, region) in *value (malloc'd): 1, 0 when there is
+ * no such export, -1 with e. What Fn::ImportValue reads, in a change set and in a run. */
+int cfn_export_value(store_txn *t, const char *account, const char *region, const char *name,
+                     char **value, ferr *e);
+
 #endif
