@@ -31,6 +31,9 @@ int ec2_sg_usable(store_txn *t, const char *region, const char *sg_id, const cha
 int ec2_vpc_usable_by(store_txn *t, const char *region, const char *vpc_id, const char *account,
                       ferr *e);
 
+/* The store kind of VPCs: its generation says when a VPC appeared or went. */
+const char *ec2_vpc_kind(void);
+
 /* Every VPC of every account and region (default VPCs included), in a stable order:
  * the DNS server gives each one its resolver. fn returns 0 to go on, -1 to stop (error). */
 typedef int (*ec2_vpc_fn)(void *ud, const char *account, const char *region, const char *vpc_id,

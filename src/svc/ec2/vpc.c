@@ -294,6 +294,11 @@ static int find_any(store_txn *t, const char *kind, const char *region, const ch
     return f.hit;
 }
 
+const char *ec2_vpc_kind(void)
+{
+    return ec2_vpc.kind;
+}
+
 int ec2_vpc_find(store_txn *t, const char *region, const char *vpc_id, char owner[13], ferr *e)
 {
     return find_any(t, ec2_vpc.kind, region, vpc_id, owner, NULL, e);

@@ -325,6 +325,21 @@ static int resolve(q_ctx *q, const char *qname, const char *owner, const char *t
     return choose(q, want, nw, owner, type, out);
 }
 
+/* Empties the reply's answer, authority and additional sections (the header and question
+ * stay). */
+static void strip(ldns_pkt *resp)
+{
+    ldns_rr_list_deep_free(ldns_pkt_answer(resp));
+    ldns_rr_list_deep_free(ldns_pkt_authority(resp));
+    ldns_rr_list_deep_free(ldns_pkt_additional(resp));
+    ldns_pkt_set_answer(resp, ldns_rr_list_new());
+    ldns_pkt_set_authority(resp, ldns_rr_list_new());
+    ldns_pkt_set_additional(resp, ldns_rr_list_new());
+    ldns_pkt_set_ancount(resp, 0);
+    ldns_pkt_set_nscount(resp, 0);
+    ldns_pkt_set_arcount(resp, 0);
+}
+
 int route53_dns_answer(const route53_snap *s, const char *vpc, const unsigned char *wire, size_t n,
                        size_t max, unsigned char **out, size_t *outn)
 {
@@ -391,8 +406,11 @@ int route53_dns_answer(const route53_snap *s, const char *vpc, const unsigned ch
     }
     ldns_pkt_free(qp);
     if (rc) {
-        ldns_pkt_free(resp);
-        return -1;
+        /* a failure of ours (out of memory): SERVFAIL, so the client asks again or elsewhere
+         * instead of waiting out its timeout */
+        strip(resp);
+        ldns_pkt_set_aa(resp, 0);
+        ldns_pkt_set_rcode(resp, LDNS_RCODE_SERVFAIL);
     }
     uint8_t *w = NULL;
     size_t wn = 0;
@@ -405,15 +423,7 @@ int route53_dns_answer(const route53_snap *s, const char *vpc, const unsigned ch
          * again over TCP */
         free(w);
         w = NULL;
-        ldns_rr_list_deep_free(ldns_pkt_answer(resp));
-        ldns_rr_list_deep_free(ldns_pkt_authority(resp));
-        ldns_rr_list_deep_free(ldns_pkt_additional(resp));
-        ldns_pkt_set_answer(resp, ldns_rr_list_new());
-        ldns_pkt_set_authority(resp, ldns_rr_list_new());
-        ldns_pkt_set_additional(resp, ldns_rr_list_new());
-        ldns_pkt_set_ancount(resp, 0);
-        ldns_pkt_set_nscount(resp, 0);
-        ldns_pkt_set_arcount(resp, 0);
+        strip(resp);
         ldns_pkt_set_tc(resp, 1);
         if (ldns_pkt2wire(&w, resp, &wn) != LDNS_STATUS_OK) {
             ldns_pkt_free(resp);

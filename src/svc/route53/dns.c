@@ -51,6 +51,7 @@ static struct {
     uint64_t gen;
     atomic_int tcp_conns;
     double vpcs_at;
+    uint64_t vpcs_gen;
 } D = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 int route53_dns_port(void)
@@ -194,12 +195,17 @@ static int vpc_cb(void *ud, const char *account, const char *region, const char 
 }
 
 /* Gives every VPC its resolver address (once, stored), then binds those not bound yet. A
- * read transaction looks first: the write lock is taken only when a VPC is new. */
+ * read transaction looks first: the write lock is taken only when a VPC is new. Done when
+ * VPCs or resolvers changed (store generations), and every VPCS_RESCAN seconds besides. */
+#define VPCS_RESCAN 10.0
 static void refresh_vpcs(void)
 {
     double now = clock_now();
-    if (now - D.vpcs_at < 0.5) return;
+    uint64_t g = store_generation(D.env->st, ec2_vpc_kind()) +
+                 store_generation(D.env->st, ROUTE53_RESOLVER_KIND);
+    if (g == D.vpcs_gen && now - D.vpcs_at < VPCS_RESCAN) return;
     D.vpcs_at = now;
+    D.vpcs_gen = g;
     ferr e = {0};
     store_txn *t = NULL;
     for (int write = 0; write < 2; write++) {

@@ -37,7 +37,8 @@ extern const struct engine_def route53_health_engine;
 /* The DNS answer to one query (wire format), as a resolver serving the zones of snapshot
  * would give it: vpc is "REGION/VPC" for a VPC's resolver, NULL for the public address.
  * *out is malloc'd (caller frees), NULL when the query is to be dropped. max is the reply's
- * size limit (UDP: 512 or the EDNS size; TCP: 65535). For the fuzz target. */
+ * size limit (UDP: 512 or the EDNS size; TCP: 65535). A failure while answering is a
+ * SERVFAIL reply; -1 only when not even that could be encoded. For the fuzz target. */
 typedef struct route53_snap route53_snap;
 route53_snap *route53_snap_from_json(json_t *zones); /* takes zones: an array of zone docs */
 void route53_snap_free(route53_snap *s);
