@@ -305,7 +305,11 @@ int servicediscovery_op_update_instance_custom_health_status(call *c, json_t *in
             return ferr_oom(c->err);
         if (!drc && ns && healthy) drc = sd_dns_records(c, ns, svc, inst, 1, &why);
         if (drc < 0) return -1;
-        if (drc > 0) return ferr_internal(c->err, "Route 53 refused the change: %s", why);
+        /* Route 53 refused the caller (its permissions, the zone's limits): the caller's
+         * problem, not ferry's; nothing is written */
+        if (drc > 0)
+            return ferr_set(c->err, 400, "InvalidInput",
+                            "The instance's DNS records cannot be changed: %s", why);
         if (sd_put(c, SD_INST_KIND, key, inst) || sd_put(c, SD_SVC_KIND, jstr(svc, "Id"), svc))
             return -1;
     }
