@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "engine/engines.h"
 #include "http/server.h"
-#include "svc/route53/route53.h"
 
 const char *cli_default_data_dir(char *out, size_t n)
 {
@@ -199,8 +198,8 @@ int cli_serve(int argc, char **argv)
         if (colon) *colon = 0;
         snprintf(env.endpoint, sizeof(env.endpoint), "http://%.200s:%d", host, server_port(srv));
     }
-    if (!srv || engines_start(&env, &e) || (dns && route53_dns_start(&env, dns, &e))) {
-        if (srv && dns) engines_stop(&env);
+    env.dns = dns;
+    if (!srv || engines_start(&env, &e)) {
         fprintf(stderr, "ferry serve: %s\n", e.message);
         server_free(srv);
         gateway_free(g);
@@ -223,7 +222,6 @@ int cli_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     log_info("signal %d: finishing requests in flight and stopping", sig);
-    route53_dns_stop();
     server_free(srv);
     engines_stop(&env);
     gateway_free(g);

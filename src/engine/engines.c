@@ -42,6 +42,8 @@ static const engine_def *const registry[] = {
     &pipelines_engine,      /* CodePipeline executions (engine/pipelines.c): after the engines
                                its actions call (stacks, functions, deliveries); stops first */
     &route53_health_engine, /* Route 53 health checks (svc/route53/health.c) */
+    &route53_dns_engine,    /* ferry serve --dns (svc/route53/dns.c): after the health checks
+                               its answers read */
     &elb_health_engine,     /* ELBv2 target health checks (engine/elb_health.c) */
     &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
     &lb_engine,             /* ELBv2's data plane, HAProxy (engine/lb.c, engine/proxy.c) */

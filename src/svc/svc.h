@@ -31,6 +31,8 @@ typedef struct ferry_env {
     double started;       /* epoch seconds */
     const char *data_dir; /* the store's directory (files beside it: KMS's master key); NULL
                              when there is none */
+    const char *dns;      /* --dns ADDR:PORT: where Route 53's DNS server answers (NULL:
+                             nowhere) */
 } ferry_env;
 
 /* Who is on the other end of a call. Client calls come over HTTP (signed API calls, and the

@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "engine/engines.h"
 #include "proto/codec.h"
 #include "route53_int.h"
 #include "svc/ec2/ec2.h"
@@ -386,8 +387,10 @@ static void *run(void *arg)
     return NULL;
 }
 
-int route53_dns_start(ferry_env *env, const char *addr, ferr *e)
+static int dns_start(ferry_env *env, ferr *e)
 {
+    const char *addr = env->dns;
+    if (!addr) return 0;
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(D.host))
         return ferr_set(e, 400, "InvalidArgument", "--dns wants ADDR:PORT, not %s", addr);
@@ -417,8 +420,9 @@ int route53_dns_start(ferry_env *env, const char *addr, ferr *e)
     return 0;
 }
 
-void route53_dns_stop(void)
+static void dns_stop(ferry_env *env)
 {
+    (void)env;
     if (!D.running) return;
     atomic_store(&D.stopping, 1);
     pthread_join(D.th, NULL);
@@ -434,6 +438,8 @@ void route53_dns_stop(void)
     snap_put(cur);
     D.running = 0;
 }
+
+const engine_def route53_dns_engine = {"dns", dns_start, dns_stop};
 
 /* GET /_ferry/dns: where the DNS server answers, and each VPC's resolver. Unsigned: it says
  * where to ask, not what the zones hold (private zones answer only at their resolvers). */

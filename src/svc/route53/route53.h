@@ -23,15 +23,14 @@
 
 #define ROUTE53_RESOLVER_KIND "route53.resolver" /* global: ("", "REGION/VPC") -> Address */
 
-/* Starts answering on addr ("127.0.0.1:5353", port 0: any), UDP and TCP; the port bound is
- * the same for every VPC resolver. 0, or -1 with e. */
-int route53_dns_start(ferry_env *env, const char *addr, ferr *e);
-void route53_dns_stop(void);
+/* The DNS server (engine/engines.c): answers on env->dns ("127.0.0.1:5353", port 0: any),
+ * UDP and TCP, when it is set; the port bound is the same for every VPC resolver. */
+struct engine_def;
+extern const struct engine_def route53_dns_engine;
 /* The port answered on (0 when not serving). */
 int route53_dns_port(void);
 
 /* The health checks' engine (engine/engines.c). */
-struct engine_def;
 extern const struct engine_def route53_health_engine;
 
 /* The DNS answer to one query (wire format), as a resolver serving the zones of snapshot
