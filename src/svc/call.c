@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arn.h"
 #include "base/enc.h"
 #include "svc.h"
 
@@ -47,6 +48,34 @@ int call_doc_get(call *c, const char *kind, const char *id, json_t **doc)
     if (rc == 1 && !arena_defer_json(c->a, d)) return ferr_oom(c->err);
     *doc = rc == 1 ? d : NULL;
     return rc;
+}
+
+int call_doc_put(call *c, const char *kind, const char *id, const json_t *doc)
+{
+    store_key k = call_key(c, kind, id);
+    return store_put(c->txn, &k, doc, c->err);
+}
+
+const char *call_arn(call *c, const char *service, const char *resource)
+{
+    return arena_printf(c->a, "arn:%s:%s:%s:%s:%s", arn_partition(c->region), service, c->region,
+                        c->account, resource);
+}
+
+const char *call_arn_rest(call *c, const char *service, const char *arn, const char *kind)
+{
+    const char *pre = arn ? call_arn(c, service, kind) : NULL;
+    if (!pre) return NULL;
+    size_t n = strlen(pre);
+    if (strncmp(arn, pre, n) || arn[n] != '/' || !arn[n + 1]) return NULL;
+    return arn + n + 1;
+}
+
+int call_authorize_op(call *c, const char *prefix, const char *arn)
+{
+    const char *action = arena_printf(c->a, "%s:%s", prefix, c->op);
+    if (!action) return ferr_oom(c->err);
+    return call_authorize(c, action, arn ? arn : "*");
 }
 
 typedef struct doc_list {

@@ -376,6 +376,18 @@ json_t *call_doc_list(call *c, const char *kind, const char *prefix);
 json_t *call_doc_list_in(call *c, const char *kind, const char *account, const char *region,
                          const char *prefix);
 
+/* Writes the document kind/id of the caller's account and region. 0, or -1 with c->err. */
+int call_doc_put(call *c, const char *kind, const char *id, const json_t *doc);
+
+/* "arn:PARTITION:service:REGION:ACCOUNT:resource" of the caller's account and region, in the
+ * arena (NULL: out of memory). */
+const char *call_arn(call *c, const char *service, const char *resource);
+/* The part of arn after "...:kind/" when arn is one of service's ARNs of that kind in the
+ * caller's account and region (call_arn(c, service, kind) + "/"), else NULL. */
+const char *call_arn_rest(call *c, const char *service, const char *arn, const char *kind);
+/* Authorizes "prefix:<the operation's name>" on arn (NULL: "*"): call_authorize's result. */
+int call_authorize_op(call *c, const char *prefix, const char *arn);
+
 /* Pagination over an already-filtered array: takes items [offset, offset+max) of `all`
  * into out[key], and sets out[token_key] when more remain. The token is opaque to clients;
  * a token that does not decode is bad_token_code (400, "Invalid NextToken"). */

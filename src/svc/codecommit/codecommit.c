@@ -44,8 +44,7 @@ int cc_git_fail(call *c, const char *what)
 
 const char *cc_arn(call *c, const char *name)
 {
-    return arena_printf(c->a, "arn:%s:codecommit:%s:%s:%s", arn_partition(c->region), c->region,
-                        c->account, name);
+    return call_arn(c, "codecommit", name);
 }
 
 static int no_repo(call *c, const char *name)

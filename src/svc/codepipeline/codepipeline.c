@@ -13,8 +13,7 @@ const svc_def svc_codepipeline = {.name = "codepipeline",
 
 const char *cp_arn(call *c, const char *name)
 {
-    return arena_printf(c->a, "arn:%s:codepipeline:%s:%s:%s", arn_partition(c->region), c->region,
-                        c->account, name);
+    return call_arn(c, "codepipeline", name);
 }
 
 int cp_not_found(call *c, const char *name)

@@ -14,30 +14,17 @@ const svc_def svc_ecs = {.name = "ecs", .event_source = "ecs.amazonaws.com"};
 
 const char *ecs_arn(call *c, const char *resource)
 {
-    return arena_printf(c->a, "arn:%s:ecs:%s:%s:%s", arn_partition(c->region), c->region,
-                        c->account, resource);
+    return call_arn(c, "ecs", resource);
 }
 
 const char *ecs_arn_rest(call *c, const char *arn, const char *kind)
 {
-    const char *pre = arn ? ecs_arn(c, kind) : NULL;
-    if (!pre) return NULL;
-    size_t n = strlen(pre);
-    if (strncmp(arn, pre, n) || arn[n] != '/' || !arn[n + 1]) return NULL;
-    return arn + n + 1;
+    return call_arn_rest(c, "ecs", arn, kind);
 }
 
 int ecs_auth(call *c, const char *arn)
 {
-    const char *action = arena_printf(c->a, "ecs:%s", c->op);
-    if (!action) return ferr_oom(c->err);
-    return call_authorize(c, action, arn ? arn : "*");
-}
-
-int ecs_put(call *c, const char *kind, const char *id, const json_t *doc)
-{
-    store_key k = call_key(c, kind, id);
-    return store_put(c->txn, &k, doc, c->err);
+    return call_authorize_op(c, "ecs", arn);
 }
 
 int ecs_invalid(call *c, const char *fmt, ...)
@@ -200,7 +187,7 @@ int ecs_op_create_cluster(call *c, json_t *in, json_t **out)
             doc, "settings",
             json_pack("[{s:s, s:s}]", "name", "containerInsights", "value", "disabled")))
         return ferr_oom(c->err);
-    if (ecs_put(c, ECS_CLUSTER, name, doc)) return -1;
+    if (call_doc_put(c, ECS_CLUSTER, name, doc)) return -1;
     call_resource(c, "AWS::ECS::Cluster", arn);
     *out = svc_out(c, json_pack("{s:O}", "cluster", cluster_out(c, doc, 1)));
     return 0;
@@ -331,7 +318,7 @@ int ecs_op_tag_resource(call *c, json_t *in, json_t **out)
     if (ecs_auth(c, arn) || tagged(c, arn, &kind, &id, &d) || ecs_check_tags(c, tags) ||
         ecs_tags_merge(c, d, tags))
         return -1;
-    return ecs_put(c, kind, id, d);
+    return call_doc_put(c, kind, id, d);
 }
 
 int ecs_op_untag_resource(call *c, json_t *in, json_t **out)
@@ -348,7 +335,7 @@ int ecs_op_untag_resource(call *c, json_t *in, json_t **out)
                 json_array_remove(have, j))
                 return ferr_oom(c->err);
     }
-    return ecs_put(c, kind, id, d);
+    return call_doc_put(c, kind, id, d);
 }
 
 int ecs_op_list_tags_for_resource(call *c, json_t *in, json_t **out)

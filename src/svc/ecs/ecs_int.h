@@ -27,8 +27,6 @@ const char *ecs_arn(call *c, const char *resource);
 const char *ecs_arn_rest(call *c, const char *arn, const char *kind);
 /* Authorizes ecs:<c->op> on arn ("*" when NULL). 0 or -1. */
 int ecs_auth(call *c, const char *arn);
-/* Stores doc as kind/id (documents are read with call_doc_get/call_doc_list). 0 or -1. */
-int ecs_put(call *c, const char *kind, const char *id, const json_t *doc);
 /* The cluster named by a name or ARN (NULL: "default"), ACTIVE: 0 with *doc (arena), or -1
  * ClusterNotFoundException. */
 int ecs_cluster_load(call *c, const char *ref, json_t **doc);

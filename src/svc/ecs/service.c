@@ -255,7 +255,7 @@ int ecs_op_create_service(call *c, json_t *in, json_t **out)
         return c->err->code[0] ? -1 : ferr_oom(c->err);
     if (json_array_append_new(json_object_get(doc, "deployments"), deployment(doc, now)))
         return ferr_oom(c->err);
-    if (steady(c, doc, now) || ecs_put(c, ECS_SERVICE, id, doc)) return -1;
+    if (steady(c, doc, now) || call_doc_put(c, ECS_SERVICE, id, doc)) return -1;
     call_resource(c, "AWS::ECS::Service", arn);
     *out = svc_out(c, json_pack("{s:O}", "service", svc_view(c, doc, 0)));
     return 0;
@@ -329,7 +329,7 @@ int ecs_op_update_service(call *c, json_t *in, json_t **out)
             json_object_set_new(d, "updatedAt", json_real(now)))
             return ferr_oom(c->err);
     }
-    if (steady(c, s, now) || ecs_put(c, ECS_SERVICE, id, s)) return -1;
+    if (steady(c, s, now) || call_doc_put(c, ECS_SERVICE, id, s)) return -1;
     *out = svc_out(c, json_pack("{s:O}", "service", svc_view(c, s, 0)));
     return 0;
 }
@@ -347,7 +347,7 @@ int ecs_op_delete_service(call *c, json_t *in, json_t **out)
         json_object_set_new(s, "runningCount", json_integer(0)) ||
         jset_str(s, "status", "INACTIVE") || json_array_clear(json_object_get(s, "deployments")))
         return ferr_oom(c->err);
-    if (ecs_put(c, ECS_SERVICE, id, s)) return -1;
+    if (call_doc_put(c, ECS_SERVICE, id, s)) return -1;
     call_resource(c, "AWS::ECS::Service", jstr(s, "serviceArn"));
     json_t *v = svc_view(c, s, 0);
     /* AWS: the reply shows the service DRAINING; it is INACTIVE once its tasks stopped,

@@ -130,7 +130,7 @@ int ecs_op_register_task_definition(call *c, json_t *in, json_t **out)
     const char *id = arena_printf(c->a, "%s:%010lld", family, rev);
     json_t *f = arena_defer_json(c->a, json_pack("{s:I}", "last", rev));
     if (!id || !f) return ferr_oom(c->err);
-    if (ecs_put(c, ECS_FAMILY, family, f) || ecs_put(c, ECS_TASKDEF, id, doc)) return -1;
+    if (call_doc_put(c, ECS_FAMILY, family, f) || call_doc_put(c, ECS_TASKDEF, id, doc)) return -1;
     call_resource(c, "AWS::ECS::TaskDefinition", arn);
     *out = svc_out(c, json_pack("{s:O, s:O}", "taskDefinition", taskdef_out(c, doc), "tags",
                                 json_object_get(doc, "tags")));
@@ -181,7 +181,7 @@ int ecs_op_deregister_task_definition(call *c, json_t *in, json_t **out)
         const char *id =
             arena_printf(c->a, "%s:%010lld", jstr(d, "family"), jint(d, "revision", 0));
         if (!id) return ferr_oom(c->err);
-        if (ecs_put(c, ECS_TASKDEF, id, d)) return -1;
+        if (call_doc_put(c, ECS_TASKDEF, id, d)) return -1;
     }
     call_resource(c, "AWS::ECS::TaskDefinition", jstr(d, "taskDefinitionArn"));
     *out = svc_out(c, json_pack("{s:O}", "taskDefinition", taskdef_out(c, d)));

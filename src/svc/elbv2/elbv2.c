@@ -42,30 +42,17 @@ const svc_def svc_elbv2 = {.name = "elasticloadbalancing",
 
 const char *el_arn(call *c, const char *resource)
 {
-    return arena_printf(c->a, "arn:%s:elasticloadbalancing:%s:%s:%s", arn_partition(c->region),
-                        c->region, c->account, resource);
+    return call_arn(c, "elasticloadbalancing", resource);
 }
 
 const char *el_arn_rest(call *c, const char *arn, const char *kind)
 {
-    const char *pre = arn ? el_arn(c, kind) : NULL;
-    if (!pre) return NULL;
-    size_t n = strlen(pre);
-    if (strncmp(arn, pre, n) || arn[n] != '/' || !arn[n + 1]) return NULL;
-    return arn + n + 1;
+    return call_arn_rest(c, "elasticloadbalancing", arn, kind);
 }
 
 int el_auth(call *c, const char *arn)
 {
-    const char *action = arena_printf(c->a, "elasticloadbalancing:%s", c->op);
-    if (!action) return ferr_oom(c->err);
-    return call_authorize(c, action, arn ? arn : "*");
-}
-
-int el_put(call *c, const char *kind, const char *id, const json_t *doc)
-{
-    store_key k = call_key(c, kind, id);
-    return store_put(c->txn, &k, doc, c->err);
+    return call_authorize_op(c, "elasticloadbalancing", arn);
 }
 
 int el_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
@@ -477,7 +464,7 @@ int elbv2_op_create_load_balancer(call *c, json_t *in, json_t **out)
         json_object_set_new(doc, "SecurityGroups", sgs ? json_copy(sgs) : json_array()))
         return ferr_oom(c->err);
     if (jtags_merge(doc, tags)) return ferr_oom(c->err);
-    if (el_put(c, EL_LB, name, doc)) return -1;
+    if (call_doc_put(c, EL_LB, name, doc)) return -1;
     call_resource(c, "AWS::ElasticLoadBalancingV2::LoadBalancer", arn);
     json_t *v = el_view(c, doc);
     if (v && json_object_set_new(v, "State", json_pack("{s:s}", "Code", "provisioning")))
@@ -573,7 +560,7 @@ int elbv2_op_modify_load_balancer_attributes(call *c, json_t *in, json_t **out)
     int rc = el_lb_by_arn(c, arn, &d);
     if (rc <= 0) return rc < 0 ? -1 : lb_not_found(c, arn);
     if (el_attr_set(c, d, json_object_get(in, "Attributes"), lb_attr_keys) ||
-        el_put(c, EL_LB, jstr(d, "LoadBalancerName"), d))
+        call_doc_put(c, EL_LB, jstr(d, "LoadBalancerName"), d))
         return -1;
     json_t *list = el_attr_list(c, d);
     if (!list) return -1;
@@ -589,7 +576,7 @@ int elbv2_op_set_security_groups(call *c, json_t *in, json_t **out)
     int rc = el_lb_by_arn(c, arn, &d);
     if (rc <= 0) return rc < 0 ? -1 : lb_not_found(c, arn);
     if (lb_sgs(c, sgs, jstr(d, "VpcId")) || json_object_set(d, "SecurityGroups", sgs) ||
-        el_put(c, EL_LB, jstr(d, "LoadBalancerName"), d))
+        call_doc_put(c, EL_LB, jstr(d, "LoadBalancerName"), d))
         return -1;
     *out = svc_out(c, json_pack("{s:O}", "SecurityGroupIds", sgs));
     return 0;
@@ -647,7 +634,7 @@ int elbv2_op_add_tags(call *c, json_t *in, json_t **out)
             el_check_tags(c, tags, json_object_get(d, "Tags")))
             return -1;
         if (jtags_merge(d, tags)) return ferr_oom(c->err);
-        if (el_put(c, kind, id, d)) return -1;
+        if (call_doc_put(c, kind, id, d)) return -1;
     }
     return 0;
 }
@@ -662,7 +649,7 @@ int elbv2_op_remove_tags(call *c, json_t *in, json_t **out)
         json_t *d;
         if (el_auth(c, arn) || tagged(c, arn, &kind, &id, &d)) return -1;
         jtags_remove(d, json_object_get(in, "TagKeys"));
-        if (el_put(c, kind, id, d)) return -1;
+        if (call_doc_put(c, kind, id, d)) return -1;
     }
     return 0;
 }

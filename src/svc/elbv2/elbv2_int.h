@@ -35,8 +35,6 @@ const char *el_arn(call *c, const char *resource);
 const char *el_arn_rest(call *c, const char *arn, const char *kind);
 /* Authorizes elasticloadbalancing:<c->op> on arn ("*" for none). 0 or -1. */
 int el_auth(call *c, const char *arn);
-/* Stores doc as kind/id (documents are read with call_doc_get/call_doc_list). 0 or -1. */
-int el_put(call *c, const char *kind, const char *id, const json_t *doc);
 /* The load balancer or target group arn names (1 found, *doc in the arena; 0 not). */
 int el_lb_by_arn(call *c, const char *arn, json_t **doc);
 int el_tg_by_arn(call *c, const char *arn, json_t **doc);

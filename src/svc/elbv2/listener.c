@@ -306,7 +306,7 @@ int elbv2_op_create_listener(call *c, json_t *in, json_t **out)
         jset_str(doc, "_rule", rid) || json_object_set_new(doc, "Tags", json_array()) ||
         jtags_merge(doc, tags))
         return ferr_oom(c->err);
-    if (el_put(c, EL_LS, id, doc)) return -1;
+    if (call_doc_put(c, EL_LS, id, doc)) return -1;
     call_resource(c, "AWS::ElasticLoadBalancingV2::Listener", arn);
     *out = svc_out(c, json_pack("{s:[O]}", "Listeners", el_view(c, doc)));
     return 0;
@@ -363,7 +363,7 @@ int elbv2_op_modify_listener(call *c, json_t *in, json_t **out)
                                  "A listener already exists on this port for this load "
                                  "balancer '%s'",
                                  jstr(d, "LoadBalancerArn"));
-    if (el_put(c, EL_LS, id, d)) return -1;
+    if (call_doc_put(c, EL_LS, id, d)) return -1;
     *out = svc_out(c, json_pack("{s:[O]}", "Listeners", el_view(c, d)));
     return 0;
 }
@@ -505,7 +505,7 @@ int elbv2_op_create_rule(call *c, json_t *in, json_t **out)
                         "Priority", ps, "Conditions", conds, "Actions", acts, "IsDefault", 0,
                         "Tags", "_lb", json_object_get(ls, "LoadBalancerArn")));
     if (!arn || !doc || jtags_merge(doc, tags)) return ferr_oom(c->err);
-    if (el_put(c, EL_RULE, id, doc)) return -1;
+    if (call_doc_put(c, EL_RULE, id, doc)) return -1;
     call_resource(c, "AWS::ElasticLoadBalancingV2::ListenerRule", arn);
     *out = svc_out(c, json_pack("{s:[O]}", "Rules", el_view(c, doc)));
     return 0;
@@ -609,8 +609,8 @@ int elbv2_op_modify_rule(call *c, json_t *in, json_t **out)
             (ls && json_object_set(ls, "DefaultActions", acts)))
             return -1;
     }
-    if (ls ? el_put(c, EL_LS, el_arn_rest(c, jstr(ls, "ListenerArn"), "listener"), ls)
-           : el_put(c, EL_RULE, id, d))
+    if (ls ? call_doc_put(c, EL_LS, el_arn_rest(c, jstr(ls, "ListenerArn"), "listener"), ls)
+           : call_doc_put(c, EL_RULE, id, d))
         return -1;
     *out = svc_out(c, json_pack("{s:[O]}", "Rules", el_view(c, d)));
     return 0;
@@ -651,7 +651,7 @@ int elbv2_op_set_rule_priorities(call *c, json_t *in, json_t **out)
             return el_invalid(c, "Priority '%lld' must be between 1 and %d", prio, MAX_PRIORITY);
         snprintf(ps, sizeof(ps), "%lld", prio);
         if (jset_str(d, "Priority", ps) || json_object_set_new(touched, ls_id, json_true()) ||
-            el_put(c, EL_RULE, id, d) || json_array_append(list, el_view(c, d)))
+            call_doc_put(c, EL_RULE, id, d) || json_array_append(list, el_view(c, d)))
             return c->err->code[0] ? -1 : ferr_oom(c->err);
     }
     const char *lid;

@@ -34,7 +34,7 @@ static int load(call *c, const char *arn, json_t **d)
 
 static int save(call *c, const json_t *d)
 {
-    return el_put(c, EL_TG, jstr(d, "TargetGroupName"), d);
+    return call_doc_put(c, EL_TG, jstr(d, "TargetGroupName"), d);
 }
 
 int el_tg_in_use(call *c, const char *tg_arn, json_t *lbs)
