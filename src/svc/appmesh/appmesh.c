@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/jtags.h"
 #include "appmesh_int.h"
 #include "base/arn.h"
 #include "base/clock.h"
@@ -604,25 +605,8 @@ int appmesh_op_tag_resource(call *c, json_t *in, json_t **out)
     store_key k;
     json_t *doc;
     if (by_arn(c, jstr(in, "resourceArn"), "TagResource", &k, &doc)) return -1;
-    json_t *tags = json_object_get(doc, "tags"), *t;
-    if (!json_is_array(tags)) {
-        if (json_object_set_new(doc, "tags", json_array())) return ferr_oom(c->err);
-        tags = json_object_get(doc, "tags");
-    }
-    size_t i;
-    json_array_foreach(json_object_get(in, "tags"), i, t) {
-        size_t j;
-        json_t *have;
-        int done = 0;
-        json_array_foreach(tags, j, have) {
-            if (!strcmp(jstr(have, "key"), jstr(t, "key"))) {
-                if (json_object_set(have, "value", json_object_get(t, "value")))
-                    return ferr_oom(c->err);
-                done = 1;
-            }
-        }
-        if (!done && json_array_append(tags, t)) return ferr_oom(c->err);
-    }
+    if (jtags_merge_named(doc, &jtags_lower, json_object_get(in, "tags"))) return ferr_oom(c->err);
+    json_t *tags = json_object_get(doc, "tags");
     if (tags_ok(c, tags) || store_put(c->txn, &k, doc, c->err)) return -1;
     *out = svc_out(c, json_object());
     return 0;
@@ -633,13 +617,7 @@ int appmesh_op_untag_resource(call *c, json_t *in, json_t **out)
     store_key k;
     json_t *doc;
     if (by_arn(c, jstr(in, "resourceArn"), "UntagResource", &k, &doc)) return -1;
-    json_t *tags = json_object_get(doc, "tags"), *key;
-    size_t i;
-    json_array_foreach(json_object_get(in, "tagKeys"), i, key) {
-        for (size_t j = json_array_size(tags); j-- > 0;)
-            if (!strcmp(jstr(json_array_get(tags, j), "key"), json_string_value(key)))
-                json_array_remove(tags, j);
-    }
+    jtags_remove_named(doc, &jtags_lower, json_object_get(in, "tagKeys"));
     if (store_put(c->txn, &k, doc, c->err)) return -1;
     *out = svc_out(c, json_object());
     return 0;

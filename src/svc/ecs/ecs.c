@@ -6,6 +6,7 @@
 
 #include "base/arn.h"
 #include "base/clock.h"
+#include "base/jtags.h"
 #include "ecs_int.h"
 
 const svc_def svc_ecs = {.name = "ecs", .event_source = "ecs.amazonaws.com"};
@@ -76,30 +77,8 @@ int ecs_check_tags(call *c, const json_t *tags)
 
 int ecs_tags_merge(call *c, json_t *doc, const json_t *tags)
 {
-    json_t *have = json_object_get(doc, "tags");
-    if (!json_is_array(have)) {
-        have = json_array();
-        if (json_object_set_new(doc, "tags", have)) return ferr_oom(c->err);
-    }
-    size_t i, j;
-    const json_t *t;
-    json_t *h;
-    json_array_foreach(tags, i, t) {
-        int found = 0;
-        json_array_foreach(have, j, h) {
-            if (!strcmp(jstr(h, "key"), jstr(t, "key"))) {
-                found = 1;
-                if (json_object_set_new(h, "value",
-                                        json_string(jstr(t, "value") ? jstr(t, "value") : "")))
-                    return ferr_oom(c->err);
-            }
-        }
-        if (!found &&
-            json_array_append_new(have, json_pack("{s:s, s:s}", "key", jstr(t, "key"), "value",
-                                                  jstr(t, "value") ? jstr(t, "value") : "")))
-            return ferr_oom(c->err);
-    }
-    if (json_array_size(have) > MAX_TAGS)
+    if (jtags_merge_named(doc, &jtags_lower, tags)) return ferr_oom(c->err);
+    if (json_array_size(json_object_get(doc, "tags")) > MAX_TAGS)
         return ecs_invalid(c, "The number of tags exceeds the limit of %d", MAX_TAGS);
     return 0;
 }
@@ -327,14 +306,7 @@ int ecs_op_untag_resource(call *c, json_t *in, json_t **out)
     const char *arn = jstr(in, "resourceArn"), *kind, *id;
     json_t *d;
     if (ecs_auth(c, arn) || tagged(c, arn, &kind, &id, &d)) return -1;
-    json_t *have = json_object_get(d, "tags"), *k;
-    size_t i, j;
-    json_array_foreach(json_object_get(in, "tagKeys"), i, k) {
-        for (j = json_array_size(have); j-- > 0;)
-            if (!strcmp(jstr(json_array_get(have, j), "key"), json_string_value(k)) &&
-                json_array_remove(have, j))
-                return ferr_oom(c->err);
-    }
+    jtags_remove_named(d, &jtags_lower, json_object_get(in, "tagKeys"));
     return call_doc_put(c, kind, id, d);
 }
 

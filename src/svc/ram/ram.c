@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/jtags.h"
 #include "base/arn.h"
 #include "base/clock.h"
 #include "base/ids.h"
@@ -431,20 +432,8 @@ static int tags_check(call *c, const json_t *tags)
 /* Sets tags ([{key, value}]) on share: a key already there takes the new value. */
 static int tags_merge(call *c, json_t *share, const json_t *tags)
 {
-    json_t *have = json_object_get(share, "tags"), *t, *h;
-    size_t i, j;
-    json_array_foreach(tags, i, t) {
-        int found = 0;
-        json_array_foreach(have, j, h) {
-            if (!strcmp(jstr(h, "key"), jstr(t, "key"))) {
-                found = 1;
-                if (json_object_set(h, "value", json_object_get(t, "value")))
-                    return ferr_oom(c->err);
-            }
-        }
-        if (!found && json_array_append_new(have, json_deep_copy(t))) return ferr_oom(c->err);
-    }
-    return tags_check(c, have);
+    if (jtags_merge_named(share, &jtags_lower, tags)) return ferr_oom(c->err);
+    return tags_check(c, json_object_get(share, "tags"));
 }
 
 int ram_op_create_resource_share(call *c, json_t *in, json_t **out)
@@ -734,13 +723,7 @@ int ram_op_untag_resource(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "MissingRequiredParameterException",
                         "resourceShareArn is required.");
     if (ram_share_load(c, "ram:UntagResource", arn, &d)) return -1;
-    json_t *tags = json_object_get(d, "tags"), *keys = json_object_get(in, "tagKeys"), *k;
-    size_t i, j;
-    json_array_foreach(keys, i, k) {
-        for (j = json_array_size(tags); j-- > 0;)
-            if (json_equal(json_object_get(json_array_get(tags, j), "key"), k))
-                json_array_remove(tags, j);
-    }
+    jtags_remove_named(d, &jtags_lower, json_object_get(in, "tagKeys"));
     if (ram_share_save(c, d)) return -1;
     *out = svc_out(c, json_object());
     return 0;
