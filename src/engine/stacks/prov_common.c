@@ -33,18 +33,18 @@ int prov_is_gone(const ferr *e)
 {
     static const char *const codes[] = {
         "NoSuchEntity",
-        "NotFound",
         "QueueDoesNotExist",
         "AWS.SimpleQueueService.NonExistentQueue",
         "ResourceNotFoundException",
         "NotFoundException", /* KMS */
-        "ParameterNotFound", /* SSM */
     };
     if (!ferr_isset(e)) return 0;
     if (e->status == 404) return 1;
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
         if (!strcmp(e->code, codes[i])) return 1;
-    return 0;
+    /* EC2's codes name the thing: InvalidVpcID.NotFound, NatGatewayNotFound, ... */
+    size_t n = strlen(e->code);
+    return n >= 8 && !strcmp(e->code + n - 8, "NotFound");
 }
 
 int prov_call_gone_ok(cfn_pctx *p, const char *region, const char *service, const char *op,

@@ -24,8 +24,8 @@ int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char
  * (AWS: a delete handler treats NotFound as success). */
 int prov_call_gone_ok(cfn_pctx *p, const char *region, const char *service, const char *op,
                       json_t *in);
-/* NoSuchEntity (IAM), NotFound (SNS), QueueDoesNotExist (SQS), NotFoundException (KMS), or
- * any 404. */
+/* NoSuchEntity (IAM), NotFound (SNS), QueueDoesNotExist (SQS), NotFoundException (KMS),
+ * EC2's *NotFound, or any 404. */
 int prov_is_gone(const ferr *e);
 /* After a failed create: runs del(p, id, props) to undo what was made, keeping the error
  * that caused the failure in p->e. Returns -1 so callers can `return prov_undo(...)`. */

@@ -105,7 +105,6 @@ static int route_target(call *c, const json_t *in, const char **key, const char 
                         "The request must contain exactly one of gatewayId, natGatewayId, "
                         "networkInterfaceId, vpcPeeringConnectionId or instanceId");
     json_t *d;
-    if (!strcmp(*key, "GatewayId") && !strncmp(*id, "vpce-", 5)) *key = "GatewayId";
     const ec2_type *ty = !strcmp(*key, "NatGatewayId")                             ? &ec2_nat
                          : !strcmp(*key, "VpcEndpointId")                          ? &ec2_vpce
                          : !strcmp(*key, "GatewayId") && !strncmp(*id, "igw-", 4)  ? &ec2_igw

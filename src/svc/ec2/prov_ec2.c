@@ -16,12 +16,7 @@
 
 int prov_ec2_gone_ok(cfn_pctx *p, const char *op, json_t *in)
 {
-    if (!prov_call(p, "ec2", op, in, NULL)) return 0;
-    if (strstr(p->e->code, "NotFound")) {
-        memset(p->e, 0, sizeof(*p->e));
-        return 0;
-    }
-    return -1;
+    return prov_call_gone_ok(p, NULL, "ec2", op, in);
 }
 
 json_t *prov_ec2_tag_specs(cfn_pctx *p, const json_t *pr, const char *type)

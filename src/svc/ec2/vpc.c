@@ -101,8 +101,10 @@ int ec2_op_create_vpc(call *c, json_t *in, json_t **out)
     if (ec2_authz(c, "ec2:CreateVpc", &ec2_vpc, "*")) return -1;
     json_t *d = ec2_vpc_make(c, cidr, 0, in);
     if (!d) return -1;
-    if (tenancy && (jset_str(d, "InstanceTenancy", tenancy) || ec2_put(c, &ec2_vpc, d)))
-        return c->oom ? -1 : ferr_oom(c->err);
+    if (tenancy) {
+        if (jset_str(d, "InstanceTenancy", tenancy)) return ferr_oom(c->err);
+        if (ec2_put(c, &ec2_vpc, d)) return -1;
+    }
     *out = svc_out(c, json_pack("{s:O}", "Vpc", d));
     return 0;
 }
