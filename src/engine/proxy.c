@@ -469,27 +469,46 @@ int proxy_slot_current(proxy_slot *s, uint64_t gen)
     return same;
 }
 
+/* The route's view of the slot (holding mu): its listing and the proxy's state now. */
+static void update_view(proxy_slot *s)
+{
+    const proxy *p = s->px;
+    json_t *v = json_pack("{s:O?, s:{s:b, s:i, s:I, s:s?, s:s?}}", "listing", s->listing, "proxy",
+                          "running", p && proxy_pid(p) > 0, "pid", p ? (int)proxy_pid(p) : 0,
+                          "generation", p ? (json_int_t)proxy_generation(p) : 0, "config",
+                          p ? proxy_config_path(p) : NULL, "lastError",
+                          s->last_error[0] ? s->last_error : NULL);
+    if (!v) return; /* out of memory: the route answers the view before */
+    pthread_mutex_lock(&s->view_mu);
+    json_t *old = s->view;
+    s->view = v;
+    pthread_mutex_unlock(&s->view_mu);
+    json_decref(old);
+}
+
 void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing)
 {
     s->gen = gen;
     s->rendered = 1;
-    if (rc) return;
-    json_decref(s->listing);
-    s->listing = json_incref(listing);
+    if (!rc) {
+        json_decref(s->listing);
+        s->listing = json_incref(listing);
+    }
+    update_view(s);
 }
 
 int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp)
 {
-    pthread_mutex_lock(&s->mu);
-    const proxy *p = s->px;
-    const json_t *list = s->listing;
-    json_t *o = json_pack("{s:o, s:{s:b, s:i, s:I, s:s?, s:s?}}", key,
-                          list ? json_incref((json_t *)list) : json_array(), "proxy", "running",
-                          p && proxy_pid(p) > 0, "pid", p ? (int)proxy_pid(p) : 0, "generation",
-                          p ? (json_int_t)proxy_generation(p) : 0, "config",
-                          p ? proxy_config_path(p) : NULL, "lastError",
-                          s->last_error[0] ? s->last_error : NULL);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->view_mu);
+    json_t *v = json_incref(s->view);
+    pthread_mutex_unlock(&s->view_mu);
+    const json_t *list = json_object_get(v, "listing"), *px = json_object_get(v, "proxy");
+    json_t *o =
+        json_pack("{s:o, s:o}", key, list ? json_incref((json_t *)list) : json_array(), "proxy",
+                  px ? json_incref((json_t *)px)
+                     : json_pack("{s:b, s:i, s:i, s:n, s:n}", "running", 0, "pid", 0, "generation",
+                                 0, "config", "lastError"));
+    json_decref(v);
     proto_response_init(resp);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -553,6 +572,10 @@ void proxy_slot_clear(proxy_slot *s)
     json_decref(s->saved_ports);
     s->saved_ports = NULL;
     s->rendered = 0;
+    pthread_mutex_lock(&s->view_mu);
+    json_decref(s->view);
+    s->view = NULL;
+    pthread_mutex_unlock(&s->view_mu);
     pthread_mutex_unlock(&s->mu);
 }
 

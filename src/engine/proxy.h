@@ -66,9 +66,13 @@ unsigned long proxy_generation(const proxy *p);
 /* What an engine serving one proxy keeps (engine/mesh.c, engine/lb.c): the proxy, the
  * description last offered, the last error, the listing its /_ferry route answers, the
  * listener ports it keeps between renders and the store generation it last rendered. The
- * engine's sweep holds mu while it builds and offers; the route and clear take it. */
+ * engine's sweep holds mu while it builds and offers (seconds, when haproxy checks and
+ * reloads); the route reads view, what the last render left, under view_mu only, so it is
+ * never held up by a reload. */
 typedef struct proxy_slot {
     pthread_mutex_t mu;
+    pthread_mutex_t view_mu;
+    json_t *view; /* {"listing": [...], "proxy": {...}} */
     proxy *px;
     json_t *last_conf;
     char last_error[1024];
@@ -80,13 +84,14 @@ typedef struct proxy_slot {
 } proxy_slot;
 #define PROXY_SLOT_INIT \
     { \
-        .mu = PTHREAD_MUTEX_INITIALIZER \
+        .mu = PTHREAD_MUTEX_INITIALIZER, .view_mu = PTHREAD_MUTEX_INITIALIZER \
     }
 
 /* 1 when the store generation gen is the one rendered last (nothing to do). Takes mu. */
 int proxy_slot_current(proxy_slot *s, uint64_t gen);
 /* After an offer that returned rc (holding mu): gen is rendered, and listing (borrowed)
- * becomes what the route answers when the offer was applied (rc 0). */
+ * becomes what the route answers when the offer was applied (rc 0); the route's view of
+ * the proxy (pid, generation, last error) is brought up to date either way. */
 void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing);
 
 /* Offers conf (stolen; NULL: building it failed with e) to the slot's proxy, named name:
@@ -95,7 +100,7 @@ void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing);
  * last_error and logged. */
 int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
 /* Answers {key: the listing (or []), "proxy": {"running", "pid", "generation", "config",
- * "lastError"}} as JSON (a /_ferry route of the engine). Takes mu. Returns 1. */
+ * "lastError"}} as JSON (a /_ferry route of the engine) from the view. Returns 1. */
 int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp);
 /* Listener ports outlive the process (a client that keeps one keeps working after a restart):
  * load reads the slot's ports (kind "proxy.ports", id name) with t when it has none yet;
