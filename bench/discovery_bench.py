@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, HERE)
 from ferrytest import Ferry  # noqa: E402
-from server_bench import free_port  # noqa: E402
+from server_bench import free_port, wrk_parse  # noqa: E402
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
 WINDOW = int(os.environ.get("BENCH_DNS_WINDOW", "64"))
@@ -127,13 +127,7 @@ def wrk(port, conns, host=None):
     if host:
         cmd += ["-H", f"Host: {host}"]
     out = subprocess.run(cmd + [f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
-    rps = float(out.split("Requests/sec:")[1].split()[0])
-    lat = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] in ("50%", "99%"):
-            lat[parts[0]] = parts[1]
-    return rps, lat.get("50%", "?"), lat.get("99%", "?"), "Non-2xx" in out
+    return wrk_parse(out)
 
 
 def mesh_endpoint(f, kind, name, timeout=10):

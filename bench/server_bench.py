@@ -51,19 +51,23 @@ def wrk_script(tmp, port, akid, secret, service="sts", body=BODY, target=None):
     return path
 
 
-def wrk(port, script, conns):
-    threads = min(conns, 2)
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", DURATION + "s",
-                          "--latency", "-s", script, f"http://127.0.0.1:{port}/"],
-                         capture_output=True, text=True).stdout
+def wrk_parse(out):
+    """wrk --latency's output: (requests/s, p50, p99, whether any answer was not 2xx)."""
     rps = float(out.split("Requests/sec:")[1].split()[0])
     lat = {}
     for line in out.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0] in ("50%", "99%"):
             lat[parts[0]] = parts[1]
-    non2xx = "Non-2xx" in out
-    return rps, lat.get("50%", "?"), lat.get("99%", "?"), non2xx
+    return rps, lat.get("50%", "?"), lat.get("99%", "?"), "Non-2xx" in out
+
+
+def wrk(port, script, conns):
+    threads = min(conns, 2)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", DURATION + "s",
+                          "--latency", "-s", script, f"http://127.0.0.1:{port}/"],
+                         capture_output=True, text=True).stdout
+    return wrk_parse(out)
 
 
 def rss_kb(pid):
