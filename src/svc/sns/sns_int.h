@@ -7,15 +7,32 @@
  *   sns_sub    (topic owner, region, "name:uuid") see engine/delivery.h
  *   sns_mysub  (subscriber, region, subscription ARN) {"TopicAccount", "Key"}: ListSubscriptions
  *   sns_dedup  (topic owner, region, "name:dedupid") {"MessageId", "SequenceNumber", "Time"}
- *   sns_msg, sns_dlv: see engine/delivery.h */
+ *   sns_msg, sns_dlv: see engine/delivery.h
+ *   sns_app    (owner, region, "PLATFORM/name") {"PlatformApplicationArn", "Name", "Platform",
+ *                                              "Attributes" (credentials included: never
+ *                                              answered)}
+ *   sns_endpoint (owner, region, "PLATFORM/app/uuid") {"EndpointArn", "Attributes": {Token,
+ *                                              Enabled, CustomUserData}}
+ *   sns_sent   (account, region, uuid7)        a recorded push or SMS delivery (nothing is
+ *                                              sent): {"Kind": "push"|"sms", "MessageId",
+ *                                              "Message", "Timestamp", ...}
+ *   sns_sms    (account, region, "attributes") SetSMSAttributes' attributes
+ *   sns_optout (account, region, phone)        an opted-out number
+ *   sns_sandbox (account, region, phone)       {"PhoneNumber", "Status", "Otp" (pending)} */
 #ifndef FERRY_SVC_SNS_INT_H
 #define FERRY_SVC_SNS_INT_H
 #include "svc/sns/documents.h"
 #include "svc/svc.h"
 
-#define SNS_KIND_TOPIC "sns_topic"
-#define SNS_KIND_MYSUB "sns_mysub"
-#define SNS_KIND_DEDUP "sns_dedup"
+#define SNS_KIND_TOPIC    "sns_topic"
+#define SNS_KIND_MYSUB    "sns_mysub"
+#define SNS_KIND_DEDUP    "sns_dedup"
+#define SNS_KIND_APP      "sns_app"
+#define SNS_KIND_ENDPOINT "sns_endpoint"
+#define SNS_KIND_SENT     "sns_sent"
+#define SNS_KIND_SMS      "sns_sms"
+#define SNS_KIND_OPTOUT   "sns_optout"
+#define SNS_KIND_SANDBOX  "sns_sandbox"
 
 #define SNS_MAX_MESSAGE 262144 /* AWS: 256 KiB, message and attributes together */
 #define SNS_PAGE        100    /* AWS pages ListTopics and ListSubscriptions* by 100 */
@@ -123,5 +140,41 @@ void sns_subs_changed(void);
 /* Deletes a subscription, its owner index and (for confirmed HTTP/S ones) sends the
  * UnsubscribeConfirmation. */
 int sns_delete_sub(call *c, const json_t *sub, int notify);
+
+/* Mobile push (platform.c) and SMS (sms.c). */
+int sns_op_create_platform_application(call *c, json_t *in, json_t **out);
+int sns_op_delete_platform_application(call *c, json_t *in, json_t **out);
+int sns_op_get_platform_application_attributes(call *c, json_t *in, json_t **out);
+int sns_op_set_platform_application_attributes(call *c, json_t *in, json_t **out);
+int sns_op_list_platform_applications(call *c, json_t *in, json_t **out);
+int sns_op_create_platform_endpoint(call *c, json_t *in, json_t **out);
+int sns_op_delete_endpoint(call *c, json_t *in, json_t **out);
+int sns_op_get_endpoint_attributes(call *c, json_t *in, json_t **out);
+int sns_op_set_endpoint_attributes(call *c, json_t *in, json_t **out);
+int sns_op_list_endpoints_by_platform_application(call *c, json_t *in, json_t **out);
+int sns_op_set_sms_attributes(call *c, json_t *in, json_t **out);
+int sns_op_get_sms_attributes(call *c, json_t *in, json_t **out);
+int sns_op_check_if_phone_number_is_opted_out(call *c, json_t *in, json_t **out);
+int sns_op_list_phone_numbers_opted_out(call *c, json_t *in, json_t **out);
+int sns_op_opt_in_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_create_sms_sandbox_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_verify_sms_sandbox_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_delete_sms_sandbox_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_list_sms_sandbox_phone_numbers(call *c, json_t *in, json_t **out);
+int sns_op_get_sms_sandbox_account_status(call *c, json_t *in, json_t **out);
+int sns_op_list_origination_numbers(call *c, json_t *in, json_t **out);
+int sns_op_get_data_protection_policy(call *c, json_t *in, json_t **out);
+int sns_op_put_data_protection_policy(call *c, json_t *in, json_t **out);
+
+/* Loads the endpoint arn names: 0 with *ep (caller decrefs), or -1 (InvalidParameter
+ * naming param, NotFound). */
+int sns_load_endpoint(call *c, const char *arn, const char *param, json_t **ep, sns_arn *a);
+/* Publish to a push endpoint (TargetArn) or a phone number (PhoneNumber): recorded. */
+int sns_publish_endpoint(call *c, json_t *in, json_t **out);
+int sns_publish_sms(call *c, json_t *in, json_t **out);
+/* Records rec (taken) as a push or SMS delivery of account and region, in c's transaction. */
+int sns_record_delivery(call *c, const char *account, const char *region, json_t *rec);
+/* An E.164-ish number: optional '+', 5 to 15 digits. */
+int sns_valid_phone(const char *ph);
 
 #endif
