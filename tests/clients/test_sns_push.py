@@ -187,3 +187,21 @@ def test_endpoint_survives_kill9(ferry, sns):
     ferry.start(env={"FERRY_SNS_SMS_OTP": "424242"})
     sns = ferry.client("sns", "dev", region="us-east-1")
     assert sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"]["Token"] == "durable-token"
+
+
+def test_topic_fans_out_to_push_and_sms_subscriptions(ferry, sns):
+    dev = acct(ferry, "dev")
+    app = sns.create_platform_application(Name="fanout", Platform="GCM", Attributes={
+        "PlatformCredential": "k"})["PlatformApplicationArn"]
+    on = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="fan-on")["EndpointArn"]
+    off = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="fan-off",
+                                       Attributes={"Enabled": "false"})["EndpointArn"]
+    topic = sns.create_topic(Name="fanout")["TopicArn"]
+    for ep in (on, off):
+        sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=ep)
+    sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550777")
+    mid = sns.publish(TopicArn=topic, Message="to all")["MessageId"]
+    got = [d for d in deliveries(ferry, dev) if d["MessageId"] == mid]
+    assert sorted((d["Kind"], d.get("EndpointArn") or d["PhoneNumber"]) for d in got) == sorted(
+        [("push", on), ("sms", "+15555550777")])  # the disabled endpoint gets nothing
+    assert all(d["TopicArn"] == topic and d["Message"] == "to all" for d in got)

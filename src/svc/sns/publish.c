@@ -317,9 +317,11 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
         ferr_oom(c->err);
     }
     dlv_msg *dm = msg ? delivery_message(b, a->account, a->region, msg, c->err) : NULL;
-    json_decref(msg);
     int rc = dm ? 0 : -1;
-    for (size_t i = 0; !rc && i < nmatch; i++) rc = delivery_to(dm, match[i]->arn, NULL, c->err);
+    for (size_t i = 0; !rc && i < nmatch; i++)
+        rc = match[i]->endpoint ? sns_record_fanout(c, match[i], msg)
+                                : delivery_to(dm, match[i]->arn, NULL, c->err);
+    json_decref(msg);
     free(match);
     if (rc && !ferr_isset(c->err)) ferr_oom(c->err);
     return rc;

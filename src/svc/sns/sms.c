@@ -205,10 +205,14 @@ static int load_sandbox(call *c, const char *phone, json_t **doc)
 static int record_sms(call *c, const char *phone, const char *status, const json_t *in,
                       char mid[37])
 {
-    ids_uuid(mid);
+    const char *given = jstr(in, "MessageId"); /* a topic's message keeps its id */
+    if (given)
+        snprintf(mid, 37, "%s", given);
+    else
+        ids_uuid(mid);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s}", "Kind", "sms", "MessageId", mid, "PhoneNumber",
                             phone, "Status", status);
-    static const char *const copy[] = {"Message", "MessageAttributes", NULL};
+    static const char *const copy[] = {"Message", "MessageAttributes", "TopicArn", NULL};
     for (const char *const *k = copy; rec && in && *k; k++) {
         json_t *v = json_object_get(in, *k);
         if (v && json_object_set(rec, *k, v)) {
@@ -411,5 +415,34 @@ int sns_op_put_data_protection_policy(call *c, json_t *in, json_t **out)
     store_key k = sns_topic_key(&a);
     if (!rc) rc = store_put(c->txn, &k, topic, c->err);
     json_decref(topic);
+    return rc;
+}
+
+int sns_record_fanout(call *c, const sns_sub_entry *e, const json_t *msg)
+{
+    char mid[37];
+    if (!strcmp(e->proto, "sms")) {
+        int rc = opted_out(c, e->endpoint);
+        return rc < 0 ? -1 : record_sms(c, e->endpoint, rc ? "OptedOut" : "Delivered", msg, mid);
+    }
+    json_t *ep;
+    sns_arn a;
+    if (sns_load_endpoint(c, e->endpoint, "Endpoint", &ep, &a)) {
+        /* an endpoint deleted or never there takes nothing; the store failing fails */
+        if (c->err->status >= 500) return -1;
+        ferr_clear(c->err);
+        return 0;
+    }
+    const json_t *attrs = json_object_get(ep, "Attributes");
+    int rc = 0;
+    if (!strcmp(jstr(attrs, "Enabled") ? jstr(attrs, "Enabled") : "true", "true")) {
+        json_t *rec = json_pack(
+            "{s:s, s:O, s:s, s:s, s:O?, s:O?, s:O?}", "Kind", "push", "MessageId",
+            json_object_get(msg, "MessageId"), "EndpointArn", e->endpoint, "Token",
+            jstr(attrs, "Token"), "Message", json_object_get(msg, "Message"), "MessageStructure",
+            json_object_get(msg, "MessageStructure"), "TopicArn", json_object_get(msg, "TopicArn"));
+        rc = sns_record_delivery(c, a.account, a.region, rec);
+    }
+    json_decref(ep);
     return rc;
 }

@@ -123,12 +123,14 @@ int sns_collect_subs(call *c, const sns_arn *topic, json_t *(*map)(const json_t 
 typedef struct sns_filter sns_filter;
 typedef struct sns_sub_entry {
     char *arn;
-    const char *proto;  /* "sqs", "lambda", "http", "https" */
+    const char *proto;  /* "sqs", "lambda", "http", "https", "application", "sms" */
+    char *endpoint;     /* "application" and "sms": the endpoint ARN or phone number */
     sns_filter *filter; /* NULL: takes every message */
     int broken;         /* its stored filter policy no longer parses: takes none */
 } sns_sub_entry;
 typedef struct sns_subs sns_subs;
-/* The topic's confirmed SQS, Lambda and HTTP/S subscriptions, valid until c's arena goes. */
+/* The topic's confirmed SQS, Lambda, HTTP/S, push and SMS subscriptions, valid until c's
+ * arena goes. */
 sns_subs *sns_subs_get(call *c, const sns_arn *topic);
 const sns_sub_entry *sns_subs_items(const sns_subs *s, size_t *n);
 /* sns_load_topic for Publish: the document may be shared, read it only. */
@@ -172,6 +174,9 @@ int sns_load_endpoint(call *c, const char *arn, const char *param, json_t **ep, 
 /* Publish to a push endpoint (TargetArn) or a phone number (PhoneNumber): recorded. */
 int sns_publish_endpoint(call *c, json_t *in, json_t **out);
 int sns_publish_sms(call *c, json_t *in, json_t **out);
+/* A topic's message to its push ("application") or SMS subscription e: recorded when the
+ * endpoint exists and is enabled, or the number has not opted out. */
+int sns_record_fanout(call *c, const sns_sub_entry *e, const json_t *msg);
 /* Records rec (taken) as a push or SMS delivery of account and region, in c's transaction. */
 int sns_record_delivery(call *c, const char *account, const char *region, json_t *rec);
 /* An E.164-ish number: optional '+', 5 to 15 digits. */
