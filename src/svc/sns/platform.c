@@ -58,37 +58,6 @@ static int authorize(call *c, const char *action, const char *arn)
         c, &(authz_req){.action = action, .resource = arn, .denied_code = "AuthorizationError"});
 }
 
-static int app_not_found(call *c)
-{
-    return ferr_set(c->err, 404, "NotFound", "PlatformApplication does not exist");
-}
-
-static int endpoint_not_found(call *c)
-{
-    return ferr_set(c->err, 404, "NotFound", "Endpoint does not exist");
-}
-
-/* Loads the application arn names (param: the input member, for the message). */
-static int load_app(call *c, const char *arn, const char *param, json_t **app, sns_arn *a)
-{
-    const char *rest;
-    if (parse_res(c, arn, "app/", a, &rest)) return sns_invalid(c, "%s", param);
-    store_key k = {SNS_KIND_APP, a->account, a->region, rest};
-    int rc = store_get(c->txn, &k, app, c->err);
-    if (rc < 0) return -1;
-    return rc ? 0 : app_not_found(c);
-}
-
-int sns_load_endpoint(call *c, const char *arn, const char *param, json_t **ep, sns_arn *a)
-{
-    const char *rest;
-    if (parse_res(c, arn, "endpoint/", a, &rest)) return sns_invalid(c, "%s", param);
-    store_key k = {SNS_KIND_ENDPOINT, a->account, a->region, rest};
-    int rc = store_get(c->txn, &k, ep, c->err);
-    if (rc < 0) return -1;
-    return rc ? 0 : endpoint_not_found(c);
-}
-
 static int check_app_attr(call *c, const char *name, const char *value)
 {
     if (!in_list(app_attrs, name))
@@ -188,41 +157,6 @@ static json_t *public_attrs(const json_t *attrs)
     return o;
 }
 
-int sns_op_get_platform_application_attributes(call *c, json_t *in, json_t **out)
-{
-    json_t *app;
-    sns_arn a;
-    const char *arn = jstr(in, "PlatformApplicationArn");
-    if (load_app(c, arn, "PlatformApplicationArn", &app, &a)) return -1;
-    int rc = authorize(c, "SNS:GetPlatformApplicationAttributes", arn);
-    json_t *attrs = rc ? NULL : public_attrs(json_object_get(app, "Attributes"));
-    json_decref(app);
-    if (rc) return -1;
-    return sns_attributes_out(c, attrs ? attrs : json_object(), NULL, !attrs, out);
-}
-
-int sns_op_set_platform_application_attributes(call *c, json_t *in, json_t **out)
-{
-    (void)out;
-    json_t *app;
-    sns_arn a;
-    const char *arn = jstr(in, "PlatformApplicationArn");
-    json_t *attrs = json_object_get(in, "Attributes");
-    if (load_app(c, arn, "PlatformApplicationArn", &app, &a)) return -1;
-    int rc = authorize(c, "SNS:SetPlatformApplicationAttributes", arn);
-    const char *k;
-    json_t *v;
-    json_object_foreach(attrs, k, v) {
-        if (!rc) rc = check_app_attr(c, k, json_string_value(v));
-    }
-    if (!rc) rc = merge_attrs(c, json_object_get(app, "Attributes"), attrs);
-    const char *rest = strstr(arn, ":app/") + 5;
-    store_key key = {SNS_KIND_APP, a.account, a.region, rest};
-    if (!rc) rc = store_put(c->txn, &key, app, c->err);
-    json_decref(app);
-    return rc;
-}
-
 static int collect_cb(void *ud, const store_key *k, json_t *doc)
 {
     (void)k;
@@ -235,28 +169,11 @@ static int collect_cb(void *ud, const store_key *k, json_t *doc)
     return json_array_append_new(all, item);
 }
 
-/* Every document of kind under prefix as [{<Arn>, Attributes}], paged into *out. */
-static int list_page(call *c, const char *kind, const char *account, const char *prefix,
-                     const char *token, const char *key, json_t **out)
-{
-    json_t *all = json_array();
-    int n = store_list(c->txn, kind, account, c->region, prefix, NULL, 0, collect_cb, all, c->err);
-    if (n < 0 || (size_t)n != json_array_size(all)) {
-        json_decref(all);
-        return n < 0 ? -1 : ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_object());
-    int rc =
-        *out ? svc_page(c, all, token, SNS_PAGE, *out, key, "NextToken", "InvalidParameter") : -1;
-    json_decref(all);
-    return rc;
-}
-
 int sns_op_list_platform_applications(call *c, json_t *in, json_t **out)
 {
     if (authorize(c, "SNS:ListPlatformApplications", "*")) return -1;
-    return list_page(c, SNS_KIND_APP, c->account, NULL, jstr(in, "NextToken"),
-                     "PlatformApplications", out);
+    return sns_list_page(c, SNS_KIND_APP, c->account, NULL, collect_cb, jstr(in, "NextToken"),
+                         SNS_PAGE, "PlatformApplications", "NextToken", out);
 }
 
 static int del_cb(void *ud, const store_key *k, json_t *doc)
@@ -300,6 +217,84 @@ static int check_endpoint_attr(call *c, const char *name, const char *value)
     return 0;
 }
 
+/* Platform applications and endpoints alike: their store kind, ARN resource prefix, input
+ * member, NotFound message and attribute rules. */
+typedef struct res_def {
+    const char *kind, *prefix, *param, *missing;
+    int (*check)(call *c, const char *name, const char *value);
+} res_def;
+static const res_def APP = {SNS_KIND_APP, "app/", "PlatformApplicationArn",
+                            "PlatformApplication does not exist", check_app_attr};
+static const res_def ENDPOINT = {SNS_KIND_ENDPOINT, "endpoint/", "EndpointArn",
+                                 "Endpoint does not exist", check_endpoint_attr};
+
+/* Loads the document arn names: 0 with *doc (caller decrefs) and its key *k (borrowing
+ * arn), or -1 (InvalidParameter, NotFound). */
+static int load_res(call *c, const res_def *d, const char *arn, json_t **doc, store_key *k,
+                    sns_arn *a)
+{
+    const char *rest;
+    if (parse_res(c, arn, d->prefix, a, &rest)) return sns_invalid(c, "%s", d->param);
+    *k = (store_key){d->kind, a->account, a->region, rest};
+    int rc = store_get(c->txn, k, doc, c->err);
+    if (rc < 0) return -1;
+    return rc ? 0 : ferr_set(c->err, 404, "NotFound", "%s", d->missing);
+}
+
+static int get_attrs(call *c, const res_def *d, const char *arn, const char *action, json_t **out)
+{
+    json_t *doc;
+    store_key k;
+    sns_arn a;
+    if (load_res(c, d, arn, &doc, &k, &a)) return -1;
+    int rc = authorize(c, action, arn);
+    json_t *attrs = rc ? NULL : public_attrs(json_object_get(doc, "Attributes"));
+    json_decref(doc);
+    if (rc) return -1;
+    return sns_attributes_out(c, attrs ? attrs : json_object(), NULL, !attrs, out);
+}
+
+static int set_attrs(call *c, const res_def *d, json_t *in, const char *action)
+{
+    json_t *doc;
+    store_key k;
+    sns_arn a;
+    const char *arn = jstr(in, d->param);
+    json_t *attrs = json_object_get(in, "Attributes");
+    if (load_res(c, d, arn, &doc, &k, &a)) return -1;
+    int rc = authorize(c, action, arn);
+    const char *name;
+    json_t *v;
+    json_object_foreach(attrs, name, v) {
+        if (!rc) rc = d->check(c, name, json_string_value(v));
+    }
+    json_t *have = json_object_get(doc, "Attributes");
+    if (!rc) rc = merge_attrs(c, have, attrs);
+    const char *e = jstr(have, "Enabled"); /* kept as "true" or "false" */
+    if (!rc && e && jset_str(have, "Enabled", !strcasecmp(e, "true") ? "true" : "false"))
+        rc = ferr_oom(c->err);
+    if (!rc) rc = store_put(c->txn, &k, doc, c->err);
+    json_decref(doc);
+    return rc;
+}
+
+static int load_app(call *c, const char *arn, json_t **app, sns_arn *a)
+{
+    store_key k;
+    return load_res(c, &APP, arn, app, &k, a);
+}
+
+int sns_load_endpoint(call *c, const char *arn, const char *param, json_t **ep, sns_arn *a)
+{
+    store_key k;
+    if (!load_res(c, &ENDPOINT, arn, ep, &k, a)) return 0;
+    if (!strcmp(c->err->code, "InvalidParameter")) { /* the caller's member name */
+        ferr_clear(c->err);
+        return sns_invalid(c, "%s", param);
+    }
+    return -1;
+}
+
 typedef struct find_token {
     const char *token;
     json_t *found; /* the endpoint with that token (new reference) */
@@ -324,7 +319,7 @@ int sns_op_create_platform_endpoint(call *c, json_t *in, json_t **out)
     const char *app_arn = jstr(in, "PlatformApplicationArn"), *token = jstr(in, "Token");
     const char *user = jstr(in, "CustomUserData");
     json_t *attrs = json_object_get(in, "Attributes");
-    if (load_app(c, app_arn, "PlatformApplicationArn", &app, &a)) return -1;
+    if (load_app(c, app_arn, &app, &a)) return -1;
     json_decref(app);
     if (authorize(c, "SNS:CreatePlatformEndpoint", app_arn)) return -1;
     if (check_endpoint_attr(c, "Token", token)) return -1;
@@ -396,41 +391,26 @@ int sns_op_delete_endpoint(call *c, json_t *in, json_t **out)
     return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
 }
 
+int sns_op_get_platform_application_attributes(call *c, json_t *in, json_t **out)
+{
+    return get_attrs(c, &APP, jstr(in, APP.param), "SNS:GetPlatformApplicationAttributes", out);
+}
+
+int sns_op_set_platform_application_attributes(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    return set_attrs(c, &APP, in, "SNS:SetPlatformApplicationAttributes");
+}
+
 int sns_op_get_endpoint_attributes(call *c, json_t *in, json_t **out)
 {
-    json_t *ep;
-    sns_arn a;
-    const char *arn = jstr(in, "EndpointArn");
-    if (sns_load_endpoint(c, arn, "EndpointArn", &ep, &a)) return -1;
-    int rc = authorize(c, "SNS:GetEndpointAttributes", arn);
-    json_t *attrs = rc ? NULL : json_deep_copy(json_object_get(ep, "Attributes"));
-    json_decref(ep);
-    if (rc) return -1;
-    return sns_attributes_out(c, attrs ? attrs : json_object(), NULL, !attrs, out);
+    return get_attrs(c, &ENDPOINT, jstr(in, ENDPOINT.param), "SNS:GetEndpointAttributes", out);
 }
 
 int sns_op_set_endpoint_attributes(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    json_t *ep;
-    sns_arn a;
-    const char *arn = jstr(in, "EndpointArn");
-    json_t *attrs = json_object_get(in, "Attributes");
-    if (sns_load_endpoint(c, arn, "EndpointArn", &ep, &a)) return -1;
-    int rc = authorize(c, "SNS:SetEndpointAttributes", arn);
-    const char *k;
-    json_t *v;
-    json_object_foreach(attrs, k, v) {
-        if (!rc) rc = check_endpoint_attr(c, k, json_string_value(v));
-    }
-    json_t *have = json_object_get(ep, "Attributes");
-    if (!rc) rc = merge_attrs(c, have, attrs);
-    const char *e = jstr(have, "Enabled");
-    if (!rc && e) rc = jset_str(have, "Enabled", !strcasecmp(e, "true") ? "true" : "false");
-    store_key key = {SNS_KIND_ENDPOINT, a.account, a.region, strstr(arn, ":endpoint/") + 10};
-    if (!rc) rc = store_put(c->txn, &key, ep, c->err);
-    json_decref(ep);
-    return rc ? (ferr_isset(c->err) ? -1 : ferr_oom(c->err)) : 0;
+    return set_attrs(c, &ENDPOINT, in, "SNS:SetEndpointAttributes");
 }
 
 int sns_op_list_endpoints_by_platform_application(call *c, json_t *in, json_t **out)
@@ -438,13 +418,13 @@ int sns_op_list_endpoints_by_platform_application(call *c, json_t *in, json_t **
     json_t *app;
     sns_arn a;
     const char *arn = jstr(in, "PlatformApplicationArn");
-    if (load_app(c, arn, "PlatformApplicationArn", &app, &a)) return -1;
+    if (load_app(c, arn, &app, &a)) return -1;
     json_decref(app);
     if (authorize(c, "SNS:ListEndpointsByPlatformApplication", arn)) return -1;
     const char *prefix = arena_printf(c->a, "%s/", strstr(arn, ":app/") + 5);
     if (!prefix) return ferr_oom(c->err);
-    return list_page(c, SNS_KIND_ENDPOINT, a.account, prefix, jstr(in, "NextToken"), "Endpoints",
-                     out);
+    return sns_list_page(c, SNS_KIND_ENDPOINT, a.account, prefix, collect_cb, jstr(in, "NextToken"),
+                         SNS_PAGE, "Endpoints", "NextToken", out);
 }
 
 int sns_publish_endpoint(call *c, json_t *in, json_t **out)

@@ -165,19 +165,8 @@ static int phone_cb(void *ud, const store_key *k, json_t *doc)
 int sns_op_list_phone_numbers_opted_out(call *c, json_t *in, json_t **out)
 {
     if (authorize(c, "SNS:ListPhoneNumbersOptedOut")) return -1;
-    json_t *all = json_array();
-    int n = store_list(c->txn, SNS_KIND_OPTOUT, c->account, c->region, NULL, NULL, 0, phone_cb, all,
-                       c->err);
-    if (n < 0 || (size_t)n != json_array_size(all)) {
-        json_decref(all);
-        return n < 0 ? -1 : ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_object());
-    int rc = *out ? svc_page(c, all, jstr(in, "nextToken"), SNS_PAGE, *out, "phoneNumbers",
-                             "nextToken", "InvalidParameter")
-                  : -1;
-    json_decref(all);
-    return rc;
+    return sns_list_page(c, SNS_KIND_OPTOUT, c->account, NULL, phone_cb, jstr(in, "nextToken"),
+                         SNS_PAGE, "phoneNumbers", "nextToken", out);
 }
 
 int sns_op_opt_in_phone_number(call *c, json_t *in, json_t **out)
@@ -320,19 +309,8 @@ int sns_op_list_sms_sandbox_phone_numbers(call *c, json_t *in, json_t **out)
     long long max;
     if (max_results(c, in, &max)) return -1;
     if (authorize(c, "SNS:ListSMSSandboxPhoneNumbers")) return -1;
-    json_t *all = json_array();
-    int n = store_list(c->txn, SNS_KIND_SANDBOX, c->account, c->region, NULL, NULL, 0, sandbox_cb,
-                       all, c->err);
-    if (n < 0 || (size_t)n != json_array_size(all)) {
-        json_decref(all);
-        return n < 0 ? -1 : ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_object());
-    int rc = *out ? svc_page(c, all, jstr(in, "NextToken"), max, *out, "PhoneNumbers", "NextToken",
-                             "InvalidParameter")
-                  : -1;
-    json_decref(all);
-    return rc;
+    return sns_list_page(c, SNS_KIND_SANDBOX, c->account, NULL, sandbox_cb, jstr(in, "NextToken"),
+                         max, "PhoneNumbers", "NextToken", out);
 }
 
 int sns_op_get_sms_sandbox_account_status(call *c, json_t *in, json_t **out)

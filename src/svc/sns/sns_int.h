@@ -168,6 +168,12 @@ int sns_op_list_origination_numbers(call *c, json_t *in, json_t **out);
 int sns_op_get_data_protection_policy(call *c, json_t *in, json_t **out);
 int sns_op_put_data_protection_policy(call *c, json_t *in, json_t **out);
 
+/* The documents of kind in account and c's region (ids starting with prefix; NULL: all),
+ * each cb(array, key, doc) appends one item, paged by max into a new *out {key: [...],
+ * token_key: ...} (a bad token is InvalidParameter). */
+int sns_list_page(call *c, const char *kind, const char *account, const char *prefix,
+                  store_list_cb cb, const char *token, long long max, const char *key,
+                  const char *token_key, json_t **out);
 /* Loads the endpoint arn names: 0 with *ep (caller decrefs), or -1 (InvalidParameter
  * naming param, NotFound). */
 int sns_load_endpoint(call *c, const char *arn, const char *param, json_t **ep, sns_arn *a);
