@@ -317,9 +317,11 @@ static int publish_one(call *c, json_t *topic, const sns_arn *a, const json_t *e
         ferr_oom(c->err);
     }
     dlv_msg *dm = msg ? delivery_message(b, a->account, a->region, msg, c->err) : NULL;
-    json_decref(msg);
     int rc = dm ? 0 : -1;
-    for (size_t i = 0; !rc && i < nmatch; i++) rc = delivery_to(dm, match[i]->arn, NULL, c->err);
+    for (size_t i = 0; !rc && i < nmatch; i++)
+        rc = match[i]->endpoint ? sns_record_fanout(c, match[i], msg)
+                                : delivery_to(dm, match[i]->arn, NULL, c->err);
+    json_decref(msg);
     free(match);
     if (rc && !ferr_isset(c->err)) ferr_oom(c->err);
     return rc;
@@ -338,12 +340,8 @@ static int publish_target(call *c, json_t *in, const char **arn)
     *arn = t ? t : g;
     if (g) {
         sns_arn a;
-        if (sns_parse_arn(g, 0, &a)) {
-            /* a mobile push endpoint: ferry has no platform applications */
-            if (arn_rest(g, "sns") && strstr(g, ":endpoint/"))
-                return ferr_set(c->err, 404, "NotFound", "Endpoint does not exist");
+        if (sns_parse_arn(g, 0, &a) && !(arn_rest(g, "sns") && strstr(g, ":endpoint/")))
             return sns_invalid(c, "TargetArn");
-        }
     }
     return 0;
 }
@@ -352,22 +350,8 @@ int sns_op_publish(call *c, json_t *in, json_t **out)
 {
     const char *arn = NULL;
     if (publish_target(c, in, &arn)) return -1;
-    if (!arn) {
-        /* AWS: SMS straight to a phone number; ferry keeps no SMS channel */
-        const char *ph = jstr(in, "PhoneNumber");
-        size_t d = strspn(ph + (ph[0] == '+'), "0123456789");
-        if (d < 5 || d > 15 || ph[(ph[0] == '+') + d])
-            return sns_invalid(c, "PhoneNumber Reason: %s is not valid to publish to", ph);
-        if (call_authorize_ex(c, &(authz_req){.action = "SNS:Publish",
-                                              .resource = "*",
-                                              .denied_code = "AuthorizationError"}))
-            return -1;
-        char mid[37];
-        ids_uuid(mid);
-        log_info("sns: SMS to %s accepted as message %s (not sent)", ph, mid);
-        *out = svc_out(c, json_pack("{s:s}", "MessageId", mid));
-        return 0;
-    }
+    if (!arn) return sns_publish_sms(c, in, out);
+    if (strstr(arn, ":endpoint/")) return sns_publish_endpoint(c, in, out);
     json_t *topic;
     sns_arn a;
     const char *param = jstr(in, "TopicArn") ? "TopicArn" : "TargetArn";

@@ -74,6 +74,22 @@ int sns_set_attr(json_t *attrs, const char *name, const char *value, const char 
     return 0;
 }
 
+int sns_list_page(call *c, const char *kind, const char *account, const char *prefix,
+                  store_list_cb cb, const char *token, long long max, const char *key,
+                  const char *token_key, json_t **out)
+{
+    json_t *all = json_array();
+    int n = store_list(c->txn, kind, account, c->region, prefix, NULL, 0, cb, all, c->err);
+    if (n < 0 || (size_t)n != json_array_size(all)) {
+        json_decref(all);
+        return n < 0 ? -1 : ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_object());
+    int rc = *out ? svc_page(c, all, token, max, *out, key, token_key, "InvalidParameter") : -1;
+    json_decref(all);
+    return rc;
+}
+
 store_key sns_topic_key(const sns_arn *a)
 {
     return (store_key){SNS_KIND_TOPIC, a->account, a->region, a->topic};
@@ -263,7 +279,7 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
 
 /* after POST /_ferry/reset: cached subscription lists and topics describe a store that is gone */
 /* SubscribeURL, UnsubscribeURL and the signing certificate (snshttp.h) */
-static const svc_route routes[] = {{"GET HEAD", NULL, "/_ferry/sns/", sns_http_serve}};
+static const svc_route routes[] = {{"GET HEAD POST", NULL, "/_ferry/sns/", sns_http_serve}};
 
 const svc_def svc_sns = {.name = "sns",
                          .event_source = "sns.amazonaws.com",

@@ -7,15 +7,32 @@
  *   sns_sub    (topic owner, region, "name:uuid") see engine/delivery.h
  *   sns_mysub  (subscriber, region, subscription ARN) {"TopicAccount", "Key"}: ListSubscriptions
  *   sns_dedup  (topic owner, region, "name:dedupid") {"MessageId", "SequenceNumber", "Time"}
- *   sns_msg, sns_dlv: see engine/delivery.h */
+ *   sns_msg, sns_dlv: see engine/delivery.h
+ *   sns_app    (owner, region, "PLATFORM/name") {"PlatformApplicationArn", "Name", "Platform",
+ *                                              "Attributes" (credentials included: never
+ *                                              answered)}
+ *   sns_endpoint (owner, region, "PLATFORM/app/uuid") {"EndpointArn", "Attributes": {Token,
+ *                                              Enabled, CustomUserData}}
+ *   sns_sent   (account, region, uuid7)        a recorded push or SMS delivery (nothing is
+ *                                              sent): {"Kind": "push"|"sms", "MessageId",
+ *                                              "Message", "Timestamp", ...}
+ *   sns_sms    (account, region, "attributes") SetSMSAttributes' attributes
+ *   sns_optout (account, region, phone)        an opted-out number
+ *   sns_sandbox (account, region, phone)       {"PhoneNumber", "Status", "Otp" (pending)} */
 #ifndef FERRY_SVC_SNS_INT_H
 #define FERRY_SVC_SNS_INT_H
 #include "svc/sns/documents.h"
 #include "svc/svc.h"
 
-#define SNS_KIND_TOPIC "sns_topic"
-#define SNS_KIND_MYSUB "sns_mysub"
-#define SNS_KIND_DEDUP "sns_dedup"
+#define SNS_KIND_TOPIC    "sns_topic"
+#define SNS_KIND_MYSUB    "sns_mysub"
+#define SNS_KIND_DEDUP    "sns_dedup"
+#define SNS_KIND_APP      "sns_app"
+#define SNS_KIND_ENDPOINT "sns_endpoint"
+#define SNS_KIND_SENT     "sns_sent"
+#define SNS_KIND_SMS      "sns_sms"
+#define SNS_KIND_OPTOUT   "sns_optout"
+#define SNS_KIND_SANDBOX  "sns_sandbox"
 
 #define SNS_MAX_MESSAGE 262144 /* AWS: 256 KiB, message and attributes together */
 #define SNS_PAGE        100    /* AWS pages ListTopics and ListSubscriptions* by 100 */
@@ -106,12 +123,14 @@ int sns_collect_subs(call *c, const sns_arn *topic, json_t *(*map)(const json_t 
 typedef struct sns_filter sns_filter;
 typedef struct sns_sub_entry {
     char *arn;
-    const char *proto;  /* "sqs", "lambda", "http", "https" */
+    const char *proto;  /* "sqs", "lambda", "http", "https", "application", "sms" */
+    char *endpoint;     /* "application" and "sms": the endpoint ARN or phone number */
     sns_filter *filter; /* NULL: takes every message */
     int broken;         /* its stored filter policy no longer parses: takes none */
 } sns_sub_entry;
 typedef struct sns_subs sns_subs;
-/* The topic's confirmed SQS, Lambda and HTTP/S subscriptions, valid until c's arena goes. */
+/* The topic's confirmed SQS, Lambda, HTTP/S, push and SMS subscriptions, valid until c's
+ * arena goes. */
 sns_subs *sns_subs_get(call *c, const sns_arn *topic);
 const sns_sub_entry *sns_subs_items(const sns_subs *s, size_t *n);
 /* sns_load_topic for Publish: the document may be shared, read it only. */
@@ -123,5 +142,50 @@ void sns_subs_changed(void);
 /* Deletes a subscription, its owner index and (for confirmed HTTP/S ones) sends the
  * UnsubscribeConfirmation. */
 int sns_delete_sub(call *c, const json_t *sub, int notify);
+
+/* Mobile push (platform.c) and SMS (sms.c). */
+int sns_op_create_platform_application(call *c, json_t *in, json_t **out);
+int sns_op_delete_platform_application(call *c, json_t *in, json_t **out);
+int sns_op_get_platform_application_attributes(call *c, json_t *in, json_t **out);
+int sns_op_set_platform_application_attributes(call *c, json_t *in, json_t **out);
+int sns_op_list_platform_applications(call *c, json_t *in, json_t **out);
+int sns_op_create_platform_endpoint(call *c, json_t *in, json_t **out);
+int sns_op_delete_endpoint(call *c, json_t *in, json_t **out);
+int sns_op_get_endpoint_attributes(call *c, json_t *in, json_t **out);
+int sns_op_set_endpoint_attributes(call *c, json_t *in, json_t **out);
+int sns_op_list_endpoints_by_platform_application(call *c, json_t *in, json_t **out);
+int sns_op_set_sms_attributes(call *c, json_t *in, json_t **out);
+int sns_op_get_sms_attributes(call *c, json_t *in, json_t **out);
+int sns_op_check_if_phone_number_is_opted_out(call *c, json_t *in, json_t **out);
+int sns_op_list_phone_numbers_opted_out(call *c, json_t *in, json_t **out);
+int sns_op_opt_in_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_create_sms_sandbox_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_verify_sms_sandbox_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_delete_sms_sandbox_phone_number(call *c, json_t *in, json_t **out);
+int sns_op_list_sms_sandbox_phone_numbers(call *c, json_t *in, json_t **out);
+int sns_op_get_sms_sandbox_account_status(call *c, json_t *in, json_t **out);
+int sns_op_list_origination_numbers(call *c, json_t *in, json_t **out);
+int sns_op_get_data_protection_policy(call *c, json_t *in, json_t **out);
+int sns_op_put_data_protection_policy(call *c, json_t *in, json_t **out);
+
+/* The documents of kind in account and c's region (ids starting with prefix; NULL: all),
+ * each cb(array, key, doc) appends one item, paged by max into a new *out {key: [...],
+ * token_key: ...} (a bad token is InvalidParameter). */
+int sns_list_page(call *c, const char *kind, const char *account, const char *prefix,
+                  store_list_cb cb, const char *token, long long max, const char *key,
+                  const char *token_key, json_t **out);
+/* Loads the endpoint arn names: 0 with *ep (caller decrefs), or -1 (InvalidParameter
+ * naming param, NotFound). */
+int sns_load_endpoint(call *c, const char *arn, const char *param, json_t **ep, sns_arn *a);
+/* Publish to a push endpoint (TargetArn) or a phone number (PhoneNumber): recorded. */
+int sns_publish_endpoint(call *c, json_t *in, json_t **out);
+int sns_publish_sms(call *c, json_t *in, json_t **out);
+/* A topic's message to its push ("application") or SMS subscription e: recorded when the
+ * endpoint exists and is enabled, or the number has not opted out. */
+int sns_record_fanout(call *c, const sns_sub_entry *e, const json_t *msg);
+/* Records rec (taken) as a push or SMS delivery of account and region, in c's transaction. */
+int sns_record_delivery(call *c, const char *account, const char *region, json_t *rec);
+/* An E.164-ish number: optional '+', 5 to 15 digits. */
+int sns_valid_phone(const char *ph);
 
 #endif

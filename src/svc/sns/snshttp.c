@@ -1,5 +1,6 @@
 #include "snshttp.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/ids.h"
@@ -65,6 +66,68 @@ static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, 
     json_decref(out);
 }
 
+static int sent_cb(void *ud, const store_key *k, json_t *doc)
+{
+    json_t *d = json_copy(doc);
+    if (!d || jset_str(d, "Account", k->account) || jset_str(d, "Region", k->region)) {
+        json_decref(d);
+        return -1;
+    }
+    return json_array_append_new(ud, d);
+}
+
+/* GET /_ferry/sns/deliveries[?Account=&Region=]: the recorded push and SMS deliveries (and
+ * sandbox one-time passwords), oldest first, as {"Deliveries": [...]}. */
+static void serve_deliveries(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
+{
+    const char *acct = proto_qs_param(a, r->query, "Account"),
+               *region = proto_qs_param(a, r->query, "Region");
+    store_txn *t = NULL;
+    ferr e = {0};
+    json_t *all = json_array();
+    int rc = all ? store_begin(env->st, 0, &t, &e) : -1;
+    if (!rc) {
+        int n = store_list(t, SNS_KIND_SENT, acct, region, NULL, NULL, 0, sent_cb, all, &e);
+        rc = n < 0 || (size_t)n != json_array_size(all);
+    }
+    store_rollback(t);
+    json_t *o = !rc && all ? json_pack("{s:O}", "Deliveries", all) : NULL;
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (body)
+        text(resp, 200, "application/json", body);
+    else
+        text(resp, 500, "text/plain", "cannot read the deliveries\n");
+    free(body);
+    json_decref(o);
+    json_decref(all);
+}
+
+/* POST /_ferry/sns/opt-out?Account=&Region=&PhoneNumber=: what a recipient's STOP reply
+ * does, for tests (AWS has no API to opt a number out). */
+static void serve_opt_out(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
+{
+    const char *acct = proto_qs_param(a, r->query, "Account"),
+               *region = proto_qs_param(a, r->query, "Region"),
+               *phone = proto_qs_param(a, r->query, "PhoneNumber");
+    if (!acct || strlen(acct) != 12 || strspn(acct, "0123456789") != 12 || !region || !*region ||
+        !sns_valid_phone(phone)) {
+        text(resp, 400, "text/plain", "Account, Region and PhoneNumber are required\n");
+        return;
+    }
+    store_txn *t = NULL;
+    ferr e = {0};
+    store_key k = {SNS_KIND_OPTOUT, acct, region, phone};
+    json_t *d = json_pack("{s:s}", "PhoneNumber", phone);
+    int rc = d ? store_begin(env->st, 1, &t, &e) : -1;
+    if (!rc) rc = store_put(t, &k, d, &e);
+    if (!rc)
+        rc = store_commit(t, &e);
+    else
+        store_rollback(t);
+    json_decref(d);
+    text(resp, rc ? 500 : 200, "text/plain", rc ? "cannot opt out\n" : "opted out\n");
+}
+
 int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
     const char *p = r->rest;
@@ -86,6 +149,10 @@ int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_respons
         json_t *in = json_pack("{s:s?}", "SubscriptionArn", sub);
         run(env, a, r, "Unsubscribe", sns_unsubscribe_by_url, sub ? sub : "", 1, in, resp);
         json_decref(in);
+    } else if (!strcmp(p, "deliveries") && !strcmp(r->method, "GET")) {
+        serve_deliveries(env, a, r, resp);
+    } else if (!strcmp(p, "opt-out") && !strcmp(r->method, "POST")) {
+        serve_opt_out(env, a, r, resp);
     } else {
         text(resp, 404, "text/plain", "no such ferry endpoint\n");
     }

@@ -21,6 +21,7 @@ static void subs_free(void *p)
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].arn);
+        free(s->v[i].endpoint);
         sns_filter_free(s->v[i].filter);
     }
     free(s->v);
@@ -68,13 +69,16 @@ static int fill_cb(void *ud, json_t *sub)
     fill *f = ud;
     if (!json_is_true(json_object_get(sub, "Confirmed"))) return 0;
     const char *proto = jstr(sub, "Protocol");
-    /* ferry delivers to SQS, HTTP/S and Lambda; email, SMS, push and Firehose
-     * subscriptions are kept but nothing is sent to them */
-    int kind = !strcmp(proto, "sqs")      ? 0
-               : !strcmp(proto, "lambda") ? 1
-               : !strcmp(proto, "http")   ? 2
-               : !strcmp(proto, "https")  ? 3
-                                          : -1;
+    /* ferry delivers to SQS, HTTP/S and Lambda, records what push and SMS subscriptions
+     * would get (nothing is sent); email and Firehose subscriptions are kept but nothing
+     * is sent to them */
+    int kind = !strcmp(proto, "sqs")           ? 0
+               : !strcmp(proto, "lambda")      ? 1
+               : !strcmp(proto, "http")        ? 2
+               : !strcmp(proto, "https")       ? 3
+               : !strcmp(proto, "application") ? 4
+               : !strcmp(proto, "sms")         ? 5
+                                               : -1;
     if (kind < 0) return 0;
     if (kind == 1 && !svc_find("lambda"))
         return 0; /* recorded; delivered once ferry runs functions */
@@ -91,11 +95,14 @@ static int fill_cb(void *ud, json_t *sub)
     sns_sub_entry *e = &f->s->v[f->s->n];
     memset(e, 0, sizeof(*e));
     e->arn = strdup(jstr(sub, "SubscriptionArn"));
-    if (!e->arn) {
+    e->endpoint = kind >= 4 ? strdup(jstr(sub, "Endpoint")) : NULL;
+    if (!e->arn || (kind >= 4 && !e->endpoint)) {
+        free(e->arn);
+        free(e->endpoint);
         f->oom = 1;
         return 1;
     }
-    static const char *const protos[] = {"sqs", "lambda", "http", "https"};
+    static const char *const protos[] = {"sqs", "lambda", "http", "https", "application", "sms"};
     e->proto = protos[kind];
     json_t *attrs = json_object_get(sub, "Attributes");
     const char *fp = jstr(attrs, "FilterPolicy");
