@@ -298,3 +298,49 @@ def test_kill9_keeps_tags(ferry, org, root):
     org = ferry.client("organizations", "management")
     tags = org.list_tags_for_resource(ResourceId=root)["Tags"]
     assert {"Key": "durable", "Value": "yes"} in tags
+
+
+def test_handshakes_invite_a_standalone_account(ferry, org, root):
+    aid, sess = new_account(ferry, org, "wanderer")
+    org.remove_account_from_organization(AccountId=aid)
+    mine = sess.client("organizations", endpoint_url=ferry.endpoint)
+    h = org.invite_account_to_organization(Target={"Id": aid, "Type": "ACCOUNT"},
+                                           Notes="come back")["Handshake"]
+    assert h["State"] == "OPEN" and h["Action"] == "INVITE" and h["Id"].startswith("h-")
+    assert {"Id": aid, "Type": "ACCOUNT"} in h["Parties"]
+    assert {"Value": "come back", "Type": "NOTES"} in h["Resources"]
+    with pytest.raises(org.exceptions.DuplicateHandshakeException):
+        org.invite_account_to_organization(Target={"Id": aid, "Type": "ACCOUNT"})
+    assert [x["Id"] for x in mine.list_handshakes_for_account()["Handshakes"]] == [h["Id"]]
+    assert mine.describe_handshake(HandshakeId=h["Id"])["Handshake"]["State"] == "OPEN"
+    assert mine.decline_handshake(HandshakeId=h["Id"])["Handshake"]["State"] == "DECLINED"
+    with pytest.raises(mine.exceptions.InvalidHandshakeTransitionException):
+        mine.accept_handshake(HandshakeId=h["Id"])
+    # invited again, by the email it had; a member cannot accept it for it
+    h2 = org.invite_account_to_organization(Target={"Id": "wanderer@example.com", "Type": "EMAIL"})["Handshake"]
+    raises(ferry.client("organizations", "dev").accept_handshake, "AccessDeniedException",
+           HandshakeId=h2["Id"])
+    got = mine.accept_handshake(HandshakeId=h2["Id"])["Handshake"]
+    assert got["State"] == "ACCEPTED"
+    a = org.describe_account(AccountId=aid)["Account"]
+    assert a["JoinedMethod"] == "INVITED" and a["Name"] == "wanderer" and a["Status"] == "ACTIVE"
+    assert org.list_parents(ChildId=aid)["Parents"][0]["Id"] == root
+    assert mine.describe_organization()["Organization"]["Id"] == org.describe_organization()["Organization"]["Id"]
+    states = {x["Id"]: x["State"] for x in org.list_handshakes_for_organization()["Handshakes"]}
+    assert states[h["Id"]] == "DECLINED" and states[h2["Id"]] == "ACCEPTED"
+    # errors: a member already, an unknown id, cancelling what is done, a bad target
+    with pytest.raises(org.exceptions.HandshakeConstraintViolationException) as e:
+        org.invite_account_to_organization(Target={"Id": aid, "Type": "ACCOUNT"})
+    assert "ALREADY_IN_AN_ORGANIZATION" in message(e)
+    with pytest.raises(org.exceptions.HandshakeNotFoundException):
+        org.describe_handshake(HandshakeId="h-0000000000")
+    with pytest.raises(org.exceptions.InvalidHandshakeTransitionException):
+        org.cancel_handshake(HandshakeId=h2["Id"])
+    with pytest.raises(org.exceptions.InvalidInputException):
+        org.invite_account_to_organization(Target={"Id": "12", "Type": "ACCOUNT"})
+    # the management account cancels an open one
+    org.remove_account_from_organization(AccountId=aid)
+    h3 = org.invite_account_to_organization(Target={"Id": aid, "Type": "ACCOUNT"})["Handshake"]
+    assert org.cancel_handshake(HandshakeId=h3["Id"])["Handshake"]["State"] == "CANCELED"
+    with pytest.raises(mine.exceptions.InvalidHandshakeTransitionException):
+        mine.accept_handshake(HandshakeId=h3["Id"])
