@@ -12,16 +12,6 @@ from ferrytest import acct, message, raises
 TAG = "TAG_POLICY"
 
 
-@pytest.fixture(scope="module")
-def org(ferry):
-    return ferry.client("organizations", "management")
-
-
-@pytest.fixture(scope="module")
-def root(org):
-    return org.list_roots()["Roots"][0]["Id"]
-
-
 def new_account(ferry, org, name):
     """A member account made by CreateAccount and a session in it (through its
     OrganizationAccountAccessRole)."""

@@ -126,11 +126,7 @@ static int list(call *c, json_t *in, const char *target_of, json_t **out)
         json_decref(s.arr);
         return -1;
     }
-    *out = svc_out(c, json_object());
-    int rc = svc_page(c, s.arr, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out,
-                      "Handshakes", "NextToken", "InvalidInputException");
-    json_decref(s.arr);
-    return rc;
+    return orgsvc_page(c, in, s.arr, "Handshakes", out);
 }
 
 static int open_for(call *c, const char *type, const char *id, int *dup)

@@ -134,11 +134,7 @@ int organizations_op_list_create_account_status(call *c, json_t *in, json_t **ou
         json_decref(s.arr);
         return -1;
     }
-    *out = svc_out(c, json_object());
-    int rc = svc_page(c, s.arr, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out,
-                      "CreateAccountStatuses", "NextToken", "InvalidInputException");
-    json_decref(s.arr);
-    return rc;
+    return orgsvc_page(c, in, s.arr, "CreateAccountStatuses", out);
 }
 
 /* The member account id names (new ref): AccountNotFoundException when it is not in the

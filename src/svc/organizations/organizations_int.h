@@ -14,6 +14,11 @@ int orgsvc_check_max(call *c, json_t *in, int cap);
  * its document, new ref, in *doc). 0, or -1 with InvalidInputException or
  * TargetNotFoundException. */
 int orgsvc_target(call *c, const json_t *org, const char *id, const char **type, json_t **doc);
+/* AWS's TargetNotFoundException; returns -1. */
+int orgsvc_target_not_found(call *c);
+/* Answers one page of all (consumed: the caller's reference is dropped) under key in a new
+ * *out, from the request's NextToken and MaxResults. */
+int orgsvc_page(call *c, json_t *in, json_t *all, const char *key, json_t **out);
 /* ConstraintViolationException when adding tags to have ([{Key, Value}], may be NULL) would
  * exceed AWS's 50 tags per resource. */
 int orgsvc_check_tags(call *c, const json_t *have, const json_t *add);

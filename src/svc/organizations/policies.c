@@ -186,11 +186,14 @@ static int resolve_target(call *c, const json_t *org, const char *id, target *t)
         rc = store_get(c->txn, &k, &t->doc, c->err);
     }
     if (rc < 0) return -1;
-    if (rc == 0)
-        return ferr_set(c->err, 400, "TargetNotFoundException",
-                        "We can't find a root, OU, account, or policy with the TargetId that you "
-                        "specified.");
-    return 0;
+    return rc == 0 ? orgsvc_target_not_found(c) : 0;
+}
+
+int orgsvc_target_not_found(call *c)
+{
+    return ferr_set(c->err, 400, "TargetNotFoundException",
+                    "We can't find a root, OU, account, or policy with the TargetId that you "
+                    "specified.");
 }
 
 int orgsvc_target(call *c, const json_t *org, const char *id, const char **type, json_t **doc)
@@ -290,7 +293,7 @@ static int attachments(call *c, const char *policy_id, const char *type, json_t 
     return 0;
 }
 
-static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
+int orgsvc_page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
 {
     *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
@@ -588,7 +591,7 @@ int organizations_op_list_policies(call *c, json_t *in, json_t **out)
     json_decref(org);
     if (check_type(c, type) || orgsvc_check_max(c, in, 20) || all_policies(c, type, NULL, &all))
         return -1;
-    return page(c, in, all, "Policies", out);
+    return orgsvc_page(c, in, all, "Policies", out);
 }
 
 /* ---- attachments ---- */
@@ -683,7 +686,7 @@ int organizations_op_list_policies_for_target(call *c, json_t *in, json_t **out)
         json_decref(all);
         return -1;
     }
-    return page(c, in, all, "Policies", out);
+    return orgsvc_page(c, in, all, "Policies", out);
 }
 
 int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out)
@@ -718,5 +721,5 @@ int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out)
         json_decref(all);
         return -1;
     }
-    return page(c, in, all, "Targets", out);
+    return orgsvc_page(c, in, all, "Targets", out);
 }

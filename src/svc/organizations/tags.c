@@ -41,11 +41,7 @@ static int tag_holder(call *c, const json_t *org, const char *id, json_t **doc, 
         *place = *doc;
     }
     if (rc < 0) return -1;
-    if (rc == 0)
-        return ferr_set(c->err, 400, "TargetNotFoundException",
-                        "We can't find a root, OU, account, or policy with the TargetId that you "
-                        "specified.");
-    return 0;
+    return rc == 0 ? orgsvc_target_not_found(c) : 0;
 }
 
 int orgsvc_check_tags(call *c, const json_t *have, const json_t *add)
@@ -110,9 +106,5 @@ int organizations_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
     json_t *tags = json_object_get(place, "Tags");
     tags = tags ? json_incref(tags) : json_array();
     json_decref(doc);
-    *out = svc_out(c, json_object());
-    rc = svc_page(c, tags, jstr(in, "NextToken"), 0, *out, "Tags", "NextToken",
-                  "InvalidInputException");
-    json_decref(tags);
-    return rc;
+    return orgsvc_page(c, in, tags, "Tags", out);
 }

@@ -59,15 +59,6 @@ static int gather_kind(call *c, const char *kind, gather *g)
     return 0;
 }
 
-static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
-{
-    *out = svc_out(c, json_object());
-    int rc = svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
-                      "NextToken", "InvalidInputException");
-    json_decref(all);
-    return rc;
-}
-
 /* ---- trusted access ---- */
 
 int organizations_op_enable_aws_service_access(call *c, json_t *in, json_t **out)
@@ -107,7 +98,7 @@ int organizations_op_list_aws_service_access_for_organization(call *c, json_t *i
     if (begin(c, "organizations:ListAWSServiceAccessForOrganization", &org)) return -1;
     json_decref(org);
     if (orgsvc_check_max(c, in, 20) || gather_kind(c, "orgaccess", &g)) return -1;
-    return page(c, in, g.arr, "EnabledServicePrincipals", out);
+    return orgsvc_page(c, in, g.arr, "EnabledServicePrincipals", out);
 }
 
 /* ---- delegated administrators ---- */
@@ -242,7 +233,7 @@ int organizations_op_list_delegated_administrators(call *c, json_t *in, json_t *
         json_decref(all);
         return -1;
     }
-    return page(c, in, all, "DelegatedAdministrators", out);
+    return orgsvc_page(c, in, all, "DelegatedAdministrators", out);
 }
 
 int organizations_op_list_delegated_services_for_account(call *c, json_t *in, json_t **out)
@@ -261,5 +252,5 @@ int organizations_op_list_delegated_services_for_account(call *c, json_t *in, js
     json_t *v;
     size_t i;
     json_array_foreach(g.arr, i, v) json_object_del(v, "AccountId");
-    return page(c, in, g.arr, "DelegatedServices", out);
+    return orgsvc_page(c, in, g.arr, "DelegatedServices", out);
 }
