@@ -21,3 +21,15 @@ def open_ferry():
     f = Ferry(auth="open").start()
     yield f
     f.close()
+
+
+@pytest.fixture(scope="module")
+def org(ferry):
+    """The management account's Organizations client (test_scp, test_organizations_more)."""
+    return ferry.client("organizations", "management")
+
+
+@pytest.fixture(scope="module")
+def root(org):
+    """The organization's root id."""
+    return org.list_roots()["Roots"][0]["Id"]

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.mark.parametrize("service,call,kw,name", [
     ("sts", "decode_authorization_message", {"EncodedMessage": "x"}, "sts:DecodeAuthorizationMessage"),
-    ("organizations", "list_handshakes_for_account", {}, "organizations:ListHandshakesForAccount"),
+    ("cloudtrail", "list_public_keys", {}, "cloudtrail:ListPublicKeys"),
     ("iam", "list_saml_providers", {}, "iam:ListSAMLProviders"),
 ])
 def test_model_operation_without_handler_is_501(ferry, service, call, kw, name):

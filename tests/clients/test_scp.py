@@ -23,16 +23,6 @@ def ident(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()
 
 
-@pytest.fixture(scope="module")
-def org(ferry):
-    return ferry.client("organizations", "management")
-
-
-@pytest.fixture(scope="module")
-def root(org):
-    return org.list_roots()["Roots"][0]["Id"]
-
-
 @pytest.fixture
 def scps(org, root):
     """SCPs enabled on the root for one test, disabled (everything detached) after it."""

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/jtags.h"
 #include "organizations.h"
 #include "organizations_int.h"
 #include "scp.h"
@@ -46,18 +47,19 @@ static const char *root_id(const json_t *org)
     return json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
 }
 
-/* Documents carry ParentId and their policy attachments for ferry's bookkeeping; AWS's
+/* Documents carry ParentId, their policy attachments and tags for ferry's bookkeeping; AWS's
  * Account, OrganizationalUnit and Root shapes do not. */
-static json_t *strip(json_t *v)
+json_t *orgsvc_strip(json_t *v)
 {
     json_object_del(v, "ParentId");
     json_object_del(v, "Policies");
+    json_object_del(v, "Tags");
     return v;
 }
 
 static json_t *account_view(const json_t *a)
 {
-    return strip(json_deep_copy(a));
+    return orgsvc_strip(json_deep_copy(a));
 }
 
 int organizations_op_create_organization(call *c, json_t *in, json_t **out)
@@ -95,7 +97,7 @@ int organizations_op_list_roots(call *c, json_t *in, json_t **out)
 {
     json_t *org;
     if (call_authorize(c, "organizations:ListRoots", "*") || orgsvc_load(c, 1, &org)) return -1;
-    json_t *roots = json_pack("[o]", strip(json_deep_copy(json_object_get(org, "Root"))));
+    json_t *roots = json_pack("[o]", orgsvc_strip(json_deep_copy(json_object_get(org, "Root"))));
     json_decref(org);
     *out = svc_out(c, json_object());
     int rc = svc_page(c, roots, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, "Roots",
@@ -194,7 +196,7 @@ int organizations_op_list_organizational_units_for_parent(call *c, json_t *in, j
     if (list_kind(c, in, "ou", parent, "OrganizationalUnits", out)) return -1;
     json_t *v;
     size_t i;
-    json_array_foreach(json_object_get(*out, "OrganizationalUnits"), i, v) strip(v);
+    json_array_foreach(json_object_get(*out, "OrganizationalUnits"), i, v) orgsvc_strip(v);
     return 0;
 }
 
@@ -220,6 +222,15 @@ static int valid_email(const char *e)
     const char *at = e ? strchr(e, '@') : NULL;
     return at && at != e && strchr(at + 1, '.') && strlen(e) >= 6 && strlen(e) <= 64 &&
            !strchr(e, ' ');
+}
+
+/* Tags given at creation (CreateAccount, CreateOrganizationalUnit) on the new document. */
+static int add_tags(call *c, const char *kind, json_t *doc, const json_t *tags)
+{
+    if (!json_array_size(tags)) return 0;
+    if (orgsvc_check_tags(c, NULL, tags)) return -1;
+    store_key k = {kind, "", "", jstr(doc, "Id")};
+    return jtags_merge(doc, tags) ? ferr_oom(c->err) : store_put(c->txn, &k, doc, c->err);
 }
 
 int organizations_op_create_account(call *c, json_t *in, json_t **out)
@@ -273,6 +284,7 @@ int organizations_op_create_account(call *c, json_t *in, json_t **out)
          * OrganizationAccountAccessRole by default) */
         const char *role = jstr(in, "RoleName");
         if (org_add_account(c->txn, org, name, email, root_id(org), NULL, &acct, c->err) ||
+            add_tags(c, "account", acct, json_object_get(in, "Tags")) ||
             org_access_role(c->env, c->txn, c->a, c->region, c->account, jstr(acct, "Id"),
                             role ? role : ORG_ACCESS_ROLE, c->err)) {
             json_decref(acct);
@@ -332,9 +344,10 @@ int organizations_op_create_organizational_unit(call *c, json_t *in, json_t **ou
         return -1;
     int rc = need_parent(c, org, parent, "ParentNotFoundException");
     if (!rc) rc = org_add_ou(c->txn, org, parent, name, &ou, c->err);
+    if (!rc) rc = add_tags(c, "ou", ou, json_object_get(in, "Tags"));
     json_decref(org);
     if (rc) return -1;
-    strip(ou);
+    orgsvc_strip(ou);
     call_resource(c, "AWS::Organizations::OrganizationalUnit", jstr(ou, "Id"));
     *out = svc_out(c, json_pack("{s:o}", "OrganizationalUnit", ou));
     return 0;
@@ -379,7 +392,7 @@ const svc_def svc_organizations = {.name = "organizations",
                                    .reset = org_authz_changed};
 
 /* The OU (new ref) or AWS's OrganizationalUnitNotFoundException. */
-static int load_ou(call *c, const char *id, json_t **ou)
+int orgsvc_load_ou(call *c, const char *id, json_t **ou)
 {
     store_key k = {"ou", "", "", id ? id : ""};
     int rc = store_get(c->txn, &k, ou, c->err);
@@ -397,8 +410,8 @@ int organizations_op_describe_organizational_unit(call *c, json_t *in, json_t **
         orgsvc_load(c, 1, &org))
         return -1;
     json_decref(org);
-    if (load_ou(c, jstr(in, "OrganizationalUnitId"), &ou)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "OrganizationalUnit", strip(ou)));
+    if (orgsvc_load_ou(c, jstr(in, "OrganizationalUnitId"), &ou)) return -1;
+    *out = svc_out(c, json_pack("{s:o}", "OrganizationalUnit", orgsvc_strip(ou)));
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* The organization model, shared by the Organizations API and `ferry init`.
  * One organization per ferry store. Documents (global: account "" region ""):
- *   org/"org", account/<id>, ou/<id>, car/<id> (create-account status). */
+ *   org/"org", account/<id>, ou/<id>, car/<id> (create-account status); beside them
+ *   orgpolicy/ (scp.h), orgaccess/ and orgdelegate/ (trusted.c), orgrespolicy/ (respolicy.c),
+ *   handshake/ (handshakes.c) and orgformer/<id> (what a departed account was called). */
 #ifndef FERRY_SVC_ORGANIZATIONS_H
 #define FERRY_SVC_ORGANIZATIONS_H
 #include <jansson.h>

@@ -71,6 +71,19 @@ static int malformed(call *c)
                     "policy type.");
 }
 
+/* The one top-level key of a management policy of type (NULL: none known). */
+static const char *type_section(const char *type)
+{
+    static const char *const sections[][2] = {{"TAG_POLICY", "tags"},
+                                              {"BACKUP_POLICY", "plans"},
+                                              {"AISERVICES_OPT_OUT_POLICY", "services"},
+                                              {"CHATBOT_POLICY", "chatbot"},
+                                              {"DECLARATIVE_POLICY_EC2", "ec2_attributes"}};
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+        if (!strcmp(type, sections[i][0])) return sections[i][1];
+    return NULL;
+}
+
 /* Content must be JSON in the grammar of its type; SCPs and RCPs use IAM's. */
 static int check_content(call *c, const char *type, const char *content)
 {
@@ -87,7 +100,12 @@ static int check_content(call *c, const char *type, const char *content)
         return 0;
     }
     json_t *doc = json_loadb(content, n, JSON_REJECT_DUPLICATES, NULL);
-    int ok = json_is_object(doc);
+    int ok = json_is_object(doc) && json_object_size(doc);
+    /* AWS: a management policy's top level is its type's own section ("tags" for tag
+     * policies, ...); anything else there does not meet the type's requirements */
+    const char *section = type_section(type), *key;
+    json_t *v;
+    json_object_foreach(doc, key, v) ok &= section && !strcmp(key, section) && json_is_object(v);
     json_decref(doc);
     return ok ? 0 : malformed(c);
 }
@@ -168,11 +186,23 @@ static int resolve_target(call *c, const json_t *org, const char *id, target *t)
         rc = store_get(c->txn, &k, &t->doc, c->err);
     }
     if (rc < 0) return -1;
-    if (rc == 0)
-        return ferr_set(c->err, 400, "TargetNotFoundException",
-                        "We can't find a root, OU, account, or policy with the TargetId that you "
-                        "specified.");
-    return 0;
+    return rc == 0 ? orgsvc_target_not_found(c) : 0;
+}
+
+int orgsvc_target_not_found(call *c)
+{
+    return ferr_set(c->err, 400, "TargetNotFoundException",
+                    "We can't find a root, OU, account, or policy with the TargetId that you "
+                    "specified.");
+}
+
+int orgsvc_target(call *c, const json_t *org, const char *id, const char **type, json_t **doc)
+{
+    target t;
+    int rc = resolve_target(c, org, id, &t);
+    *type = t.type;
+    *doc = t.doc;
+    return rc;
 }
 
 /* ---- listing ---- */
@@ -263,7 +293,7 @@ static int attachments(call *c, const char *policy_id, const char *type, json_t 
     return 0;
 }
 
-static int page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
+int orgsvc_page(call *c, json_t *in, json_t *all, const char *key, json_t **out)
 {
     *out = svc_out(c, json_object());
     int rc = svc_page(c, all, jstr(in, "NextToken"), jint(in, "MaxResults", 0), *out, key,
@@ -561,7 +591,7 @@ int organizations_op_list_policies(call *c, json_t *in, json_t **out)
     json_decref(org);
     if (check_type(c, type) || orgsvc_check_max(c, in, 20) || all_policies(c, type, NULL, &all))
         return -1;
-    return page(c, in, all, "Policies", out);
+    return orgsvc_page(c, in, all, "Policies", out);
 }
 
 /* ---- attachments ---- */
@@ -656,7 +686,7 @@ int organizations_op_list_policies_for_target(call *c, json_t *in, json_t **out)
         json_decref(all);
         return -1;
     }
-    return page(c, in, all, "Policies", out);
+    return orgsvc_page(c, in, all, "Policies", out);
 }
 
 int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out)
@@ -691,5 +721,5 @@ int organizations_op_list_targets_for_policy(call *c, json_t *in, json_t **out)
         json_decref(all);
         return -1;
     }
-    return page(c, in, all, "Targets", out);
+    return orgsvc_page(c, in, all, "Targets", out);
 }

@@ -330,6 +330,16 @@ int org_authz(call *c, const char *account, authz_org *out)
             return rc;
         }
     }
+    /* AWS: a closed account (CloseAccount: PENDING_CLOSURE, then SUSPENDED) can no longer
+     * be used; its credentials are refused like unknown ones. The account document is read
+     * here anyway, so this costs nothing. Organizations acting in it is not refused. */
+    const char *status = json_string_value(json_object_get(acct, "Status"));
+    if (status && strcmp(status, "ACTIVE") &&
+        !(c->who && !strcmp(c->who->service, "organizations.amazonaws.com"))) {
+        rc = ferr_set(c->err, 403, "InvalidClientTokenId",
+                      "The security token included in the request is invalid.");
+        goto out;
+    }
     const char *oid = json_string_value(json_object_get(org, "Id"));
     const char *root = json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
     const char *mgmt = json_string_value(json_object_get(org, "MasterAccountId"));
