@@ -374,6 +374,15 @@ int iamsvc_oidc_provider(store_txn *t, const char *account, const char *issuer, 
     size_t n = strlen(r), hl = strcspn(r, "/");
     if (n >= sizeof(id)) return 0;
     for (size_t i = 0; i <= n; i++) id[i] = i < hl ? (char)tolower((unsigned char)r[i]) : r[i];
+    /* a loopback test issuer (http://127.0.0.1:PORT/PATH) is the provider 127.0.0.1/PATH:
+     * providers carry no port, and condition keys allow one colon */
+    char *port = strchr(id, ':');
+    if (!strncmp(issuer, "http://", 7) && port && port < id + hl) {
+        size_t pl = strcspn(port, "/");
+        memmove(port, port + pl, strlen(port + pl) + 1);
+        n -= pl;
+        hl -= pl;
+    }
     while (n > hl && id[n - 1] == '/') id[--n] = 0;
     store_key k = {"iam.oidc", account, IAMSVC_REGION, id};
     return store_get(t, &k, doc, e);
