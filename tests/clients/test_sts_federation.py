@@ -194,3 +194,47 @@ def test_issuer_unreachable(ferry, idp, setup, sts):
     raises(sts.assume_role_with_web_identity, "IDPCommunicationError", RoleArn=setup["role"],
            RoleSessionName="s1", WebIdentityToken=dead.token(aud="a"))
     iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=prov)
+
+
+def test_get_federation_token(ferry):
+    a = acct(ferry, "dev")
+    iam = ferry.client("iam", "dev")
+    iam.create_user(UserName="broker")
+    iam.put_user_policy(UserName="broker", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sts:GetFederationToken", "sqs:ListQueues",
+                                           "sqs:CreateQueue"], "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="broker")["AccessKey"]
+    kw = dict(region_name="us-east-1", endpoint_url=ferry.endpoint)
+    sts = boto3.client("sts", aws_access_key_id=k["AccessKeyId"],
+                       aws_secret_access_key=k["SecretAccessKey"], **kw)
+    r = sts.get_federation_token(Name="alice", DurationSeconds=900, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sqs:ListQueues", "s3:ListAllMyBuckets"],
+             "Resource": "*"}]}))
+    assert r["FederatedUser"] == {"FederatedUserId": f"{a}:alice",
+                                  "Arn": f"arn:aws:sts::{a}:federated-user/alice"}
+    assert r["PackedPolicySize"] > 0
+    c = r["Credentials"]
+    ck = dict(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+              aws_session_token=c["SessionToken"], **kw)
+    assert boto3.client("sts", **ck).get_caller_identity()["Arn"] == r["FederatedUser"]["Arn"]
+    sqs = boto3.client("sqs", **ck)
+    sqs.list_queues()  # both allow
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # the session policy does not
+        sqs.create_queue(QueueName="fed-q")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # the user's policy does not
+        boto3.client("s3", **ck).list_buckets()
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    # without a session policy, nothing is allowed
+    bare = sts.get_federation_token(Name="bob")["Credentials"]
+    with pytest.raises(botocore.exceptions.ClientError):
+        boto3.client("sqs", aws_access_key_id=bare["AccessKeyId"],
+                     aws_secret_access_key=bare["SecretAccessKey"],
+                     aws_session_token=bare["SessionToken"], **kw).list_queues()
+    # not from session credentials, not for the root, nor past the model's range
+    raises(boto3.client("sts", **ck).get_federation_token, "AccessDenied", Name="carol")
+    raises(ferry.client("sts", "dev").get_federation_token, "AccessDenied", Name="carol")
+    raises(sts.get_federation_token, "ValidationError", Name="carol", DurationSeconds=129601)
+    raises(sts.get_federation_token, "MalformedPolicyDocument", Name="carol", Policy="{}")
