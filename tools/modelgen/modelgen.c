@@ -947,6 +947,7 @@ static int ops_main(int argc, char **argv)
         free(t->snake);
         free(t->handler);
         free(t->read);
+        free(t->unsig);
         free(t->ops);
         json_decref(t->model);
         free(t->stem);
