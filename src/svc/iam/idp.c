@@ -131,6 +131,36 @@ static int list_tags(call *c, const idp_kind *k, const char *action, const json_
     return rc;
 }
 
+/* Every provider of kind k in the account, each as its fields, under key. */
+static int list_providers(call *c, const idp_kind *k, const char *action, const char *key,
+                          const char *const *fields, json_t **out)
+{
+    if (iamsvc_authorize(c, action, "*")) return -1;
+    json_t *all = iamsvc_list_all(c, k->kind, c->account), *list = json_array(), *p;
+    size_t i;
+    int bad = !all || !list;
+    json_array_foreach(all, i, p) {
+        json_t *e = json_object();
+        bad |= json_array_append_new(list, e);
+        for (size_t f = 0; !bad && fields[f]; f++)
+            bad |= json_object_set(e, fields[f], json_object_get(p, fields[f]));
+    }
+    json_decref(all);
+    if (bad) {
+        json_decref(list);
+        return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:o}", key, list));
+    return 0;
+}
+
+/* Adds doc's tags to out when it has some (AWS leaves Tags out otherwise). */
+static void with_tags(call *c, json_t *out, const json_t *doc)
+{
+    json_t *tags = json_object_get(doc, "Tags");
+    if (out && json_array_size(tags) && json_object_set(out, "Tags", tags)) c->oom = 1;
+}
+
 /* ---- OpenID Connect ---- */
 
 /* AWS: https only, no query or fragment, no port; the provider is HOST/PATH, the host
@@ -229,9 +259,7 @@ int iam_op_create_open_id_connect_provider(call *c, json_t *in, json_t **out)
     }
     if (insert(c, &oidc_k, doc, arena_printf(c->a, "Provider with url https://%s", res))) goto out;
     *out = svc_out(c, json_pack("{s:s}", "OpenIDConnectProviderArn", arn));
-    if (*out && json_array_size(json_object_get(doc, "Tags")) &&
-        json_object_set(*out, "Tags", json_object_get(doc, "Tags")))
-        c->oom = 1;
+    with_tags(c, *out, doc);
     rc = 0;
 out:
     json_decref(ids);
@@ -253,9 +281,7 @@ int iam_op_get_open_id_connect_provider(call *c, json_t *in, json_t **out)
                                 "ClientIDList", json_object_get(doc, "ClientIDList"),
                                 "ThumbprintList", json_object_get(doc, "ThumbprintList"),
                                 "CreateDate", json_object_get(doc, "CreateDate")));
-    if (*out && json_array_size(json_object_get(doc, "Tags")) &&
-        json_object_set(*out, "Tags", json_object_get(doc, "Tags")))
-        c->oom = 1;
+    with_tags(c, *out, doc);
     json_decref(doc);
     return 0;
 }
@@ -269,19 +295,9 @@ int iam_op_delete_open_id_connect_provider(call *c, json_t *in, json_t **out)
 int iam_op_list_open_id_connect_providers(call *c, json_t *in, json_t **out)
 {
     (void)in;
-    if (iamsvc_authorize(c, "iam:ListOpenIDConnectProviders", "*")) return -1;
-    json_t *all = iamsvc_list_all(c, oidc_k.kind, c->account), *list = json_array(), *p;
-    size_t i;
-    int bad = !all || !list;
-    json_array_foreach(all, i, p)
-        bad |= json_array_append_new(list, json_pack("{s:O}", "Arn", json_object_get(p, "Arn")));
-    json_decref(all);
-    if (bad) {
-        json_decref(list);
-        return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_pack("{s:o}", "OpenIDConnectProviderList", list));
-    return 0;
+    static const char *const fields[] = {"Arn", NULL};
+    return list_providers(c, &oidc_k, "iam:ListOpenIDConnectProviders", "OpenIDConnectProviderList",
+                          fields, out);
 }
 
 /* Changes the provider's list key with fn; saves it. */
@@ -441,9 +457,7 @@ int iam_op_create_saml_provider(call *c, json_t *in, json_t **out)
     int rc = insert(c, &saml_k, doc, arena_printf(c->a, "SAMLProvider %s", name));
     if (!rc) {
         *out = svc_out(c, json_pack("{s:s}", "SAMLProviderArn", arn));
-        if (*out && json_array_size(json_object_get(doc, "Tags")) &&
-            json_object_set(*out, "Tags", json_object_get(doc, "Tags")))
-            c->oom = 1;
+        with_tags(c, *out, doc);
     }
     json_decref(doc);
     return rc;
@@ -457,9 +471,7 @@ int iam_op_get_saml_provider(call *c, json_t *in, json_t **out)
                                 json_object_get(doc, "SAMLMetadataDocument"), "CreateDate",
                                 json_object_get(doc, "CreateDate"), "ValidUntil",
                                 json_object_get(doc, "ValidUntil")));
-    if (*out && json_array_size(json_object_get(doc, "Tags")) &&
-        json_object_set(*out, "Tags", json_object_get(doc, "Tags")))
-        c->oom = 1;
+    with_tags(c, *out, doc);
     json_decref(doc);
     return 0;
 }
@@ -494,22 +506,8 @@ int iam_op_delete_saml_provider(call *c, json_t *in, json_t **out)
 int iam_op_list_saml_providers(call *c, json_t *in, json_t **out)
 {
     (void)in;
-    if (iamsvc_authorize(c, "iam:ListSAMLProviders", "*")) return -1;
-    json_t *all = iamsvc_list_all(c, saml_k.kind, c->account), *list = json_array(), *p;
-    size_t i;
-    int bad = !all || !list;
-    json_array_foreach(all, i, p)
-        bad |= json_array_append_new(list,
-                                     json_pack("{s:O, s:O, s:O}", "Arn", json_object_get(p, "Arn"),
-                                               "ValidUntil", json_object_get(p, "ValidUntil"),
-                                               "CreateDate", json_object_get(p, "CreateDate")));
-    json_decref(all);
-    if (bad) {
-        json_decref(list);
-        return ferr_isset(c->err) ? -1 : ferr_oom(c->err);
-    }
-    *out = svc_out(c, json_pack("{s:o}", "SAMLProviderList", list));
-    return 0;
+    static const char *const fields[] = {"Arn", "ValidUntil", "CreateDate", NULL};
+    return list_providers(c, &saml_k, "iam:ListSAMLProviders", "SAMLProviderList", fields, out);
 }
 
 int iam_op_tag_saml_provider(call *c, json_t *in, json_t **out)
