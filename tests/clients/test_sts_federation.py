@@ -238,3 +238,14 @@ def test_get_federation_token(ferry):
     raises(ferry.client("sts", "dev").get_federation_token, "AccessDenied", Name="carol")
     raises(sts.get_federation_token, "ValidationError", Name="carol", DurationSeconds=129601)
     raises(sts.get_federation_token, "MalformedPolicyDocument", Name="carol", Policy="{}")
+
+
+def test_only_web_identity_is_unsigned(ferry, idp, setup, sts):
+    # every other operation still needs a signature
+    raises(sts.get_caller_identity, "MissingAuthenticationToken", status=403)
+    # a client that signs anyway (Debian's botocore does) gets the same answer: the token
+    # alone decides
+    signed = ferry.client("sts", "qa")
+    r = signed.assume_role_with_web_identity(RoleArn=setup["role"], RoleSessionName="signed",
+                                             WebIdentityToken=idp.token())
+    assert r["AssumedRoleUser"]["Arn"].endswith(":assumed-role/gha-deploy/signed")
