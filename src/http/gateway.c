@@ -375,7 +375,20 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         goto fail;
     }
 
-    rc = authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e);
+    /* AWS serves a few operations unsigned (the model's authtype "none": STS's
+     * AssumeRoleWithWebIdentity, whose token is the credential): without a signature they
+     * run with no principal (c.who NULL), in strict and open mode alike. */
+    int unsigned_op = 0;
+    if (!has_auth) {
+        ferr ignored = {0};
+        const proto_op *uop;
+        json_t *uin;
+        if (!proto_decode(a, svc, view, &uop, &uin, &ignored)) {
+            const svc_op *s = find_op(svc, uop);
+            unsigned_op = s && (s->flags & SVC_UNSIGNED);
+        }
+    }
+    rc = unsigned_op ? 0 : authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e);
     if (rc > 0 && r->body_pending) /* a streamed body cannot be hashed before it is read */
         ferr_set(&e, 400, "InvalidRequest",
                  "Missing required header for this request: x-amz-content-sha256");

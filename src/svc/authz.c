@@ -108,24 +108,26 @@ static int add_context(iam_request *q, call *c, const json_t *ctx)
 int call_authorize_ex(call *c, const authz_req *r)
 {
     const principal *who = c->who;
-    if (!who)
+    /* nobody (an unsigned call) is evaluated only as a federated caller (a web identity) */
+    if (!who && !r->federated)
         return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied",
                         "%sanonymous access is not allowed",
                         r->denied_prefix ? r->denied_prefix : "");
     iam_request q;
     memset(&q, 0, sizeof(q));
     q.principal = who;
-    q.is_root = who->kind == PRIN_ROOT;
+    q.is_root = who && who->kind == PRIN_ROOT;
+    q.federated = r->federated;
     q.action = r->action;
     q.resource = r->resource ? r->resource : "*";
     q.resource_account = r->resource_account ? r->resource_account : arn_account(c->a, q.resource);
     if (!q.resource_account || !*q.resource_account) q.resource_account = c->account;
-    if (who->kind != PRIN_SERVICE && strcmp(q.resource_account, who->account))
+    if (who && who->kind != PRIN_SERVICE && strcmp(q.resource_account, who->account))
         c->resource_account = arena_strdup(c->a, q.resource_account);
 
     authz_identity id;
     memset(&id, 0, sizeof(id));
-    if (who->kind != PRIN_SERVICE && iamsvc_identity(c, who, &id)) return -1;
+    if (who && who->kind != PRIN_SERVICE && iamsvc_identity(c, who, &id)) return -1;
     q.identity = id.identity;
     q.boundary = id.boundary;
     q.session = id.session;
@@ -134,10 +136,10 @@ int call_authorize_ex(call *c, const authz_req *r)
 
     authz_org org;
     memset(&org, 0, sizeof(org));
-    if (who->kind != PRIN_SERVICE && org_authz(c, who->account, &org)) return -1;
+    if (who && who->kind != PRIN_SERVICE && org_authz(c, who->account, &org)) return -1;
     q.scp_layers = org.scp_layers;
     q.nscp_layers = org.nlayers;
-    q.scp_exempt = org.exempt || who->kind == PRIN_SERVICE;
+    q.scp_exempt = org.exempt || !who || who->kind == PRIN_SERVICE;
     q.org_id = org.org_id;
     q.org_paths = org.paths;
     q.norg_paths = org.npaths;

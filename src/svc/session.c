@@ -34,7 +34,7 @@ void session_service_principal(principal *p, const char *service, const char *ac
 static int caller_session(call *c, json_t **doc)
 {
     *doc = NULL;
-    if (c->who->kind != PRIN_ASSUMED_ROLE || !c->who->akid[0]) return 0;
+    if (!c->who || c->who->kind != PRIN_ASSUMED_ROLE || !c->who->akid[0]) return 0;
     store_key k = {"accesskey", "", "", c->who->akid};
     return store_get(c->txn, &k, doc, c->err) < 0 ? -1 : 0;
 }
@@ -46,7 +46,10 @@ static int denied(call *c, const char *action, const char *role_arn)
     const principal *w = c->who;
     return ferr_set(c->err, 403, "AccessDenied",
                     "User: %s is not authorized to perform: %s on resource: %s",
-                    w->kind == PRIN_SERVICE ? w->service : w->arn, action, role_arn);
+                    !w                        ? "anonymous"
+                    : w->kind == PRIN_SERVICE ? w->service
+                                              : w->arn,
+                    action, role_arn);
 }
 
 static int has_key(const json_t *tags, const char *k)
@@ -125,6 +128,7 @@ static json_t *assume_context(const session_req *r, const char *caller_source)
     }
     if (json_array_size(r->transitive))
         bad |= json_object_set(ctx, "sts:TransitiveTagKeys", (json_t *)r->transitive);
+    if (r->federated_context) bad |= json_object_update(ctx, (json_t *)r->federated_context);
     if (bad) {
         json_decref(ctx);
         return NULL;
@@ -133,9 +137,10 @@ static json_t *assume_context(const session_req *r, const char *caller_source)
 }
 
 /* 0 when the caller may perform action on the role, else -1 with AWS's AccessDenied. */
-static int authorize(call *c, const char *action, const char *role_arn, const char *account,
+static int authorize(call *c, const session_req *r, const char *action, const char *account,
                      const char *trust, const json_t *ctx)
 {
+    const char *role_arn = r->role_arn;
     /* AWS: the trust policy must allow, in the role's own account too (an identity policy
      * alone never lets anyone assume a role); across accounts the identity side as well */
     authz_req q = {.action = action,
@@ -143,6 +148,7 @@ static int authorize(call *c, const char *action, const char *role_arn, const ch
                    .resource_account = account,
                    .resource_policy = trust ? trust : "",
                    .context = ctx,
+                   .federated = r->federated,
                    .resource_policy_required = 1};
     if (!call_authorize_ex(c, &q)) return 0;
     return strcmp(c->err->code, "AccessDenied") ? -1 : denied(c, action, role_arn);
@@ -158,22 +164,22 @@ static int trusted_role(call *c, const session_req *r, const char *caller_source
         return ferr_validation(c->err, "%s is invalid", r->role_arn);
     /* AWS: credentials of one partition reach nothing in another; a role ARN of another
      * partition is refused like a role that does not trust the caller */
-    if (!arn_in_partition(r->role_arn, c->region)) return denied(c, "sts:AssumeRole", r->role_arn);
+    const char *action = r->federated ? "sts:AssumeRoleWithWebIdentity" : "sts:AssumeRole";
+    if (!arn_in_partition(r->role_arn, c->region)) return denied(c, action, r->role_arn);
     int rc = iamsvc_get_role(c->txn, account, name, role, c->err);
     if (rc < 0) return -1;
     /* a missing role is refused exactly like one that does not trust the caller */
-    if (rc == 0 || strcmp(jstr(*role, "Arn"), r->role_arn))
-        return denied(c, "sts:AssumeRole", r->role_arn);
+    if (rc == 0 || strcmp(jstr(*role, "Arn"), r->role_arn)) return denied(c, action, r->role_arn);
     json_t *ctx = assume_context(r, caller_source);
     if (!ctx) return ferr_oom(c->err);
     const char *trust = jstr(*role, "AssumeRolePolicyDocument");
-    rc = authorize(c, "sts:AssumeRole", r->role_arn, account, trust, ctx);
+    rc = authorize(c, r, action, account, trust, ctx);
     /* AWS: passing session tags needs sts:TagSession, a source identity
      * sts:SetSourceIdentity, both from the same trust policy */
     if (!rc && (json_array_size(r->tags) || json_array_size(r->transitive)))
-        rc = authorize(c, "sts:TagSession", r->role_arn, account, trust, ctx);
+        rc = authorize(c, r, "sts:TagSession", account, trust, ctx);
     if (!rc && r->source_identity && !caller_source)
-        rc = authorize(c, "sts:SetSourceIdentity", r->role_arn, account, trust, ctx);
+        rc = authorize(c, r, "sts:SetSourceIdentity", account, trust, ctx);
     json_decref(ctx);
     return rc;
 }
@@ -221,7 +227,7 @@ int session_assume(call *c, const session_req *r, session *out)
 
     /* The caller's own session: chaining caps the duration, carries transitive tags and the
      * source identity over. */
-    int chained = c->who->kind == PRIN_ASSUMED_ROLE;
+    int chained = !r->federated && c->who && c->who->kind == PRIN_ASSUMED_ROLE;
     json_t *mine = NULL, *role = NULL, *extra = NULL;
     json_t *tags = json_array(), *transitive = json_array();
     int rc = -1;
@@ -229,7 +235,7 @@ int session_assume(call *c, const session_req *r, session *out)
         ferr_oom(c->err);
         goto out;
     }
-    if (caller_session(c, &mine)) goto out;
+    if (!r->federated && caller_session(c, &mine)) goto out;
     const char *caller_source = jstr(mine, "SourceIdentity");
     if (caller_source && source && strcmp(caller_source, source)) {
         ferr_set(c->err, 403, "AccessDenied",
@@ -266,7 +272,7 @@ int session_assume(call *c, const session_req *r, session *out)
     snprintf(p.name, sizeof(p.name), "%s", rname);
     snprintf(p.session, sizeof(p.session), "%s", session_name);
     snprintf(p.role_arn, sizeof(p.role_arn), "%s", jstr(role, "Arn"));
-    snprintf(p.service, sizeof(p.service), "%s", c->who->service);
+    snprintf(p.service, sizeof(p.service), "%s", c->who && !r->federated ? c->who->service : "");
 
     extra = session_extra(r, tags, transitive, source, &out->packed_pct);
     if (!extra) {

@@ -34,6 +34,12 @@ typedef struct session_req {
     const json_t *transitive;  /* ["Key", ...] transitive tag keys, or NULL */
     const char *source_identity;
     const char *external_id;
+    /* AssumeRoleWithWebIdentity: the OIDC provider ARN the token came from (the trust
+     * policy must allow sts:AssumeRoleWithWebIdentity for {"Federated": it}; the caller is
+     * nobody, c->who may be NULL) and the condition keys the token sets
+     * ({"HOST/PATH:aud": ..., "HOST/PATH:sub": ...}). NULL otherwise. */
+    const char *federated;
+    const json_t *federated_context;
 } session_req;
 
 typedef struct session {

@@ -194,6 +194,10 @@ enum {
      * Head, BatchGet, Simulate or Validate (CloudTrail's readOnly convention), unless
      * src/svc/<folder>/flags.list says otherwise ("GetSessionToken write"). */
     SVC_READ = 1,
+    /* Served without a signature (AWS: the model's authtype "none", e.g. STS's
+     * AssumeRoleWithWebIdentity, whose token is the credential): from flags.list
+     * ("<Operation> unsigned"). An unsigned request runs with c->who NULL. */
+    SVC_UNSIGNED = 2,
 };
 
 /* One operation of a service's model. Handlers are named <folder>_op_<snake_case name>
@@ -321,6 +325,8 @@ typedef struct authz_req {
                                      authorized to perform this operation. "); NULL: none */
     int resource_policy_required; /* it must allow even in the caller's own account (trust) */
     int granted; /* a KMS grant allows it: allowed unless a policy explicitly denies (AWS) */
+    const char *federated; /* the identity provider ARN a web identity came through: with
+                              c->who NULL, only a resource policy naming it may allow */
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 

@@ -701,7 +701,8 @@ int main(int argc, char **argv)
  *   - a <folder>_op_* function that names no operation of the model fails the build, and
  *     so does a static one (the table could not reach it).
  * Flags: SVC_READ by the rule of src/svc/svc.h (the operation name starts with a read
- * verb), overridden by src/svc/<folder>/flags.list ("<Operation> read|write" lines). */
+ * verb), overridden by src/svc/<folder>/flags.list ("<Operation> read|write" lines);
+ * SVC_UNSIGNED from "<Operation> unsigned" lines. */
 
 typedef struct {
     char *stem, *folder;
@@ -710,6 +711,7 @@ typedef struct {
     char **snake;     /* <snake_case> of ops[i] */
     char **handler;   /* found handler symbol or NULL */
     unsigned *read;
+    unsigned *unsig; /* flags.list "unsigned": served without a signature */
     size_t nops;
 } optab;
 
@@ -765,10 +767,12 @@ static void optab_load(optab *t, const char *apis)
     t->snake = xrealloc(NULL, sizeof(char *) * (t->nops + 1));
     t->handler = xrealloc(NULL, sizeof(char *) * (t->nops + 1));
     t->read = xrealloc(NULL, sizeof(unsigned) * (t->nops + 1));
+    t->unsig = xrealloc(NULL, sizeof(unsigned) * (t->nops + 1));
     for (i = 0; i < t->nops; i++) {
         t->snake[i] = snake_case(t->ops[i]);
         t->handler[i] = NULL;
         t->read[i] = (unsigned)read_verb(t->ops[i]);
+        t->unsig[i] = 0;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->snake[i], t->snake[j]))
                 die("two operations have one handler name", t->snake[i]);
@@ -782,7 +786,7 @@ static long optab_find(const optab *t, const char *op)
     return -1;
 }
 
-/* src/svc/<folder>/flags.list: "<Operation> read|write", '#' comments. */
+/* src/svc/<folder>/flags.list: "<Operation> read|write|unsigned", '#' comments. */
 static void optab_flags(optab *t, const char *svcdir)
 {
     char path[4096], line[512];
@@ -805,8 +809,10 @@ static void optab_flags(optab *t, const char *svcdir)
             t->read[i] = 1;
         else if (!strcmp(flag, "write"))
             t->read[i] = 0;
+        else if (!strcmp(flag, "unsigned"))
+            t->unsig[i] = 1;
         else
-            die("flags.list: the flag is read or write", flag);
+            die("flags.list: the flag is read, write or unsigned", flag);
     }
     fclose(f);
 }
@@ -916,8 +922,8 @@ static int ops_main(int argc, char **argv)
         for (size_t j = 0; j < t->nops; j++) {
             fputs("    {", f);
             lit(f, t->ops[j]);
-            fprintf(f, ", %s, %s},\n", t->handler[j] ? t->handler[j] : "NULL",
-                    t->read[j] ? "SVC_READ" : "0");
+            fprintf(f, ", %s, %s%s},\n", t->handler[j] ? t->handler[j] : "NULL",
+                    t->read[j] ? "SVC_READ" : "0", t->unsig[j] ? " | SVC_UNSIGNED" : "");
         }
         if (!t->nops) fputs("    {NULL, NULL, 0},\n", f);
         fputs("};\n", f);
@@ -941,6 +947,7 @@ static int ops_main(int argc, char **argv)
         free(t->snake);
         free(t->handler);
         free(t->read);
+        free(t->unsig);
         free(t->ops);
         json_decref(t->model);
         free(t->stem);

@@ -19,7 +19,7 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "base/log.h"
-#include "jwt.h"
+#include "auth/jwt.h"
 #include "svc/apigateway/lambdaauth.h"
 #include "svc/apigateway/proxy.h"
 #include "svc/httpc.h"

@@ -50,4 +50,10 @@ int iamsvc_put_role_policy(call *c, const char *account, const char *role_name,
 int iamsvc_ssc_principal(store_txn *t, const char *service, const char *user, const char *password,
                          principal *who, ferr *e);
 
+/* The OIDC provider registered in account for the token issuer (iss: https://HOST/PATH, or
+ * http:// for loopback test issuers): {"Url","Arn","ClientIDList","ThumbprintList",...}.
+ * 1 found (*doc new reference), 0 none, -1 error (idp.c). */
+int iamsvc_oidc_provider(store_txn *t, const char *account, const char *issuer, json_t **doc,
+                         ferr *e);
+
 #endif

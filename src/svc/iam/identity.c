@@ -183,7 +183,47 @@ static int add_tags(arena *a, tvec *tv, const json_t *tags)
     return 0;
 }
 
-static int user_identity(call *c, store_txn *t, const principal *who, pvec *id, pvec *bd,
+/* Session policies and tags, stored by STS on the session's key (role sessions, federated
+ * users): added to ss and tags. */
+static int session_policies(call *c, store_txn *t, const char *account, const principal *who,
+                            pvec *ss, tvec *tags)
+{
+    int rc = 0;
+    json_t *key = NULL;
+    store_key k = {"accesskey", "", "", who->akid};
+    if (store_get(t, &k, &key, c->err) < 0) return -1;
+    const char *sp = jstr(key, "SessionPolicy");
+    if (sp && *sp) {
+        const iam_policy *p = iamsvc_cached_policy(c, NULL, "SessionPolicy", sp, IAM_KIND_SESSION);
+        /* an unreadable session policy must not widen the session: it allows nothing */
+        if (!p)
+            p = iamsvc_cached_policy(c, "empty-session", "SessionPolicy",
+                                     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                                     "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}",
+                                     IAM_KIND_IDENTITY);
+        rc = push(c->a, ss, p);
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(key, "SessionPolicyArns"), i, a) {
+        if (rc) break;
+        const char *arn = json_string_value(a);
+        if (!arn) continue;
+        rc = push(c->a, ss, managed(c, t, account, arn, NULL, IAM_KIND_IDENTITY));
+    }
+    if (!rc) rc = add_tags(c->a, tags, json_object_get(key, "SessionTags"));
+    json_decref(key);
+    return rc ? -1 : 0;
+}
+
+/* 1 when who is a federated user (STS GetFederationToken): a user's session whose key
+ * carries session policies. */
+static int federated_user(const principal *who)
+{
+    return who->kind == PRIN_USER && who->akid[0] && strstr(who->arn, ":federated-user/");
+}
+
+static int user_identity(call *c, store_txn *t, const principal *who, pvec *id, pvec *bd, pvec *ss,
                          tvec *tags)
 {
     json_t *user = NULL;
@@ -210,6 +250,7 @@ static int user_identity(call *c, store_txn *t, const principal *who, pvec *id, 
         json_decref(group);
     }
     json_decref(user);
+    if (!rc && federated_user(who)) rc = session_policies(c, t, who->account, who, ss, tags);
     return rc ? -1 : 0;
 }
 
@@ -235,32 +276,7 @@ static int role_identity(call *c, store_txn *t, const principal *who, pvec *id, 
     json_decref(role);
     if (rc || !who->akid[0]) return rc ? -1 : 0;
 
-    /* session policies and tags, stored by STS on the session's key */
-    json_t *key = NULL;
-    store_key k = {"accesskey", "", "", who->akid};
-    if (store_get(t, &k, &key, c->err) < 0) return -1;
-    const char *sp = jstr(key, "SessionPolicy");
-    if (sp && *sp) {
-        const iam_policy *p = iamsvc_cached_policy(c, NULL, "SessionPolicy", sp, IAM_KIND_SESSION);
-        /* an unreadable session policy must not widen the session: it allows nothing */
-        if (!p)
-            p = iamsvc_cached_policy(c, "empty-session", "SessionPolicy",
-                                     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-                                     "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}",
-                                     IAM_KIND_IDENTITY);
-        rc = push(c->a, ss, p);
-    }
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(key, "SessionPolicyArns"), i, a) {
-        if (rc) break;
-        const char *arn = json_string_value(a);
-        if (!arn) continue;
-        rc = push(c->a, ss, managed(c, t, account, arn, NULL, IAM_KIND_IDENTITY));
-    }
-    if (!rc) rc = add_tags(c->a, tags, json_object_get(key, "SessionTags"));
-    json_decref(key);
-    return rc ? -1 : 0;
+    return session_policies(c, t, account, who, ss, tags);
 }
 
 /* ---- the identity memo ----
@@ -365,7 +381,7 @@ static char *memo_key(call *c, store_txn *t, const principal *who, uint64_t *gen
     json_decref(g);
     return arena_printf(c->a, "%d|%s|%s|%s|%s|%s", (int)who->kind, who->account, who->name,
                         who->userid, who->role_arn,
-                        who->kind == PRIN_ASSUMED_ROLE ? who->akid : "");
+                        who->kind == PRIN_ASSUMED_ROLE || federated_user(who) ? who->akid : "");
 }
 
 int iamsvc_identity(call *c, const principal *who, authz_identity *out)
@@ -391,7 +407,7 @@ int iamsvc_identity(call *c, const principal *who, authz_identity *out)
     tvec tags = {0};
     held hd = {0};
     recording = &hd;
-    int rc = who->kind == PRIN_USER ? user_identity(c, t, who, &id, &bd, &tags)
+    int rc = who->kind == PRIN_USER ? user_identity(c, t, who, &id, &bd, &ss, &tags)
                                     : role_identity(c, t, who, &id, &bd, &ss, &tags);
     recording = NULL;
     store_rollback(own);

@@ -18,6 +18,7 @@
 #include "iam/policy.h"
 #include "svc/session.h"
 #include "svc/svc.h"
+#include "sts_int.h"
 
 #define DEFAULT_ROLE_SESSION 3600
 #define USER_TOKEN_DEFAULT   43200
@@ -29,7 +30,7 @@
  * cannot say, worded as AWS words it ---- */
 
 /* DurationSeconds, its range checked by the model, or dflt. */
-static long long duration_of(const json_t *in, long long dflt)
+long long sts_duration(const json_t *in, long long dflt)
 {
     json_t *v = json_object_get(in, "DurationSeconds");
     return v ? json_integer_value(v) : dflt;
@@ -50,26 +51,10 @@ static int check_tags(call *c, const json_t *tags)
     return 0;
 }
 
-/* ---- results ---- */
-
-static json_t *credentials(const key_info *k, double expires)
+int sts_check_policies(call *c, const json_t *in)
 {
-    return json_pack("{s:s, s:s, s:s, s:I}", "AccessKeyId", k->akid, "SecretAccessKey", k->secret,
-                     "SessionToken", k->session_token, "Expiration", (json_int_t)expires);
-}
-
-/* ---- AssumeRole: the request checked as STS words it, the session minted by the one
- * path every role assumption takes (svc/session.h) ---- */
-
-int sts_op_assume_role(call *c, json_t *in, json_t **out)
-{
-    const char *role_arn = jstr(in, "RoleArn"), *session_name = jstr(in, "RoleSessionName");
-    const char *policy = jstr(in, "Policy"), *source = jstr(in, "SourceIdentity");
+    const char *policy = jstr(in, "Policy");
     json_t *arns = json_object_get(in, "PolicyArns");
-    json_t *req_tags = json_object_get(in, "Tags");
-    json_t *req_transitive = json_object_get(in, "TransitiveTagKeys");
-    long long duration = duration_of(in, DEFAULT_ROLE_SESSION);
-    if (check_tags(c, req_tags)) return -1;
     if (json_array_size(arns) > MAX_POLICY_ARNS)
         return ferr_validation(c->err,
                                "1 validation error detected: Value at 'policyArns' failed to "
@@ -96,6 +81,30 @@ int sts_op_assume_role(call *c, json_t *in, json_t **out)
         if (!p) return ferr_set(c->err, 400, "MalformedPolicyDocument", "%s", pe.message);
         iam_policy_free(p);
     }
+    return 0;
+}
+
+/* ---- results ---- */
+
+json_t *sts_credentials(const key_info *k, double expires)
+{
+    return json_pack("{s:s, s:s, s:s, s:I}", "AccessKeyId", k->akid, "SecretAccessKey", k->secret,
+                     "SessionToken", k->session_token, "Expiration", (json_int_t)expires);
+}
+
+/* ---- AssumeRole: the request checked as STS words it, the session minted by the one
+ * path every role assumption takes (svc/session.h) ---- */
+
+int sts_op_assume_role(call *c, json_t *in, json_t **out)
+{
+    const char *role_arn = jstr(in, "RoleArn"), *session_name = jstr(in, "RoleSessionName");
+    const char *policy = jstr(in, "Policy"), *source = jstr(in, "SourceIdentity");
+    json_t *arns = json_object_get(in, "PolicyArns");
+    json_t *req_tags = json_object_get(in, "Tags");
+    json_t *req_transitive = json_object_get(in, "TransitiveTagKeys");
+    long long duration = sts_duration(in, DEFAULT_ROLE_SESSION);
+    if (check_tags(c, req_tags)) return -1;
+    if (sts_check_policies(c, in)) return -1;
     session_req r = {.role_arn = role_arn,
                      .session_name = session_name,
                      .duration = duration,
@@ -108,7 +117,7 @@ int sts_op_assume_role(call *c, json_t *in, json_t **out)
     session s;
     if (session_assume(c, &r, &s)) return -1;
     const principal *p = &s.key.who;
-    *out = json_pack("{s:o, s:{s:s, s:s}}", "Credentials", credentials(&s.key, s.expires),
+    *out = json_pack("{s:o, s:{s:s, s:s}}", "Credentials", sts_credentials(&s.key, s.expires),
                      "AssumedRoleUser", "AssumedRoleId", p->userid, "Arn", p->arn);
     if (!*out) return ferr_oom(c->err);
     if ((policy || json_array_size(arns) || json_array_size(req_tags)) &&
@@ -135,13 +144,13 @@ int sts_op_get_session_token(call *c, json_t *in, json_t **out)
                         "User: %s is not authorized to perform: "
                         "sts:GetSessionToken",
                         w->arn);
-    long long duration = duration_of(in, USER_TOKEN_DEFAULT);
+    long long duration = sts_duration(in, USER_TOKEN_DEFAULT);
     /* AWS: sessions of the root are at most one hour; longer requests get one hour */
     if (w->kind == PRIN_ROOT && duration > ROOT_TOKEN_MAX) duration = ROOT_TOKEN_MAX;
     double expires = (double)(long long)clock_now() + (double)duration;
     key_info k;
     if (keys_create_session(c->txn, w, expires, &k, c->err)) return -1;
-    *out = svc_out(c, json_pack("{s:o}", "Credentials", credentials(&k, expires)));
+    *out = svc_out(c, json_pack("{s:o}", "Credentials", sts_credentials(&k, expires)));
     return 0;
 }
 

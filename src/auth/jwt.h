@@ -1,7 +1,7 @@
-/* JSON Web Tokens as HTTP APIs' JWT authorizers take them (RFC 7519, JWS compact form,
+/* JSON Web Tokens as HTTP APIs' JWT authorizers and STS AssumeRoleWithWebIdentity take them (RFC 7519, JWS compact form,
  * RS256 signatures checked against the issuer's JSON Web Key Set). */
-#ifndef FERRY_APIGWV2_JWT_H
-#define FERRY_APIGWV2_JWT_H
+#ifndef FERRY_AUTH_JWT_H
+#define FERRY_AUTH_JWT_H
 #include <jansson.h>
 #include <stddef.h>
 
