@@ -50,6 +50,15 @@ int iamsvc_password_set(json_t *doc, const char *pw);
 /* 1 when pw is the password iamsvc_password_set stored in doc, else 0 (constant time). */
 int iamsvc_password_check(const json_t *doc, const char *pw);
 
+/* Console passwords against the account's password policy (account.c): pw meets the
+ * policy (AWS's default without one: 8 characters), else PasswordPolicyViolation. */
+int iamsvc_password_policy_check(call *c, const char *pw);
+/* PasswordPolicyViolation when pw is the current or one of the remembered passwords of a
+ * login profile the policy's PasswordReusePrevention covers. */
+int iamsvc_password_reuse_check(call *c, const json_t *profile, const char *pw);
+/* Sets a login profile's password, remembering the one it replaces. */
+int iamsvc_password_rotate(call *c, json_t *profile, const char *pw);
+
 /* The UserName of in, or the calling IAM user's when absent (AWS), else ValidationError. */
 int iamsvc_user_name(call *c, const json_t *in, const char **name);
 

@@ -419,16 +419,6 @@ static int no_login(call *c, const char *user)
                     user);
 }
 
-/* AWS's default password policy: at least 8 characters (at most 128: the model's). */
-static int check_password(call *c, const char *pw)
-{
-    size_t n = pw ? strlen(pw) : 0;
-    if (n < 8)
-        return ferr_set(c->err, 400, "PasswordPolicyViolation",
-                        "Password should have a minimum length of 8");
-    return 0;
-}
-
 int iamsvc_password_set(json_t *profile, const char *pw)
 {
     char salt[33], digest[65];
@@ -471,7 +461,7 @@ int iam_op_create_login_profile(call *c, json_t *in, json_t **out)
                  jstr(u, "UserName"));
         goto out;
     }
-    if (check_password(c, pw)) goto out;
+    if (iamsvc_password_policy_check(c, pw)) goto out;
     json_t *p = json_pack("{s:f, s:b}", "CreateDate", (double)(long long)clock_now(),
                           "PasswordResetRequired", jbool(in, "PasswordResetRequired", 0));
     if (!p || iamsvc_password_set(p, pw)) {
@@ -511,10 +501,10 @@ int iam_op_update_login_profile(call *c, json_t *in, json_t **out)
         return -1;
     json_t *p = json_object_get(u, "LoginProfile");
     int rc = p ? 0 : no_login(c, jstr(u, "UserName"));
-    if (!rc && pw) rc = check_password(c, pw);
+    if (!rc && pw) rc = iamsvc_password_policy_check(c, pw);
+    if (!rc && pw) rc = iamsvc_password_rotate(c, p, pw);
     if (!rc) {
-        if ((pw && iamsvc_password_set(p, pw)) ||
-            (json_object_get(in, "PasswordResetRequired") &&
+        if ((json_object_get(in, "PasswordResetRequired") &&
              json_object_set(p, "PasswordResetRequired",
                              json_object_get(in, "PasswordResetRequired"))))
             rc = ferr_oom(c->err);

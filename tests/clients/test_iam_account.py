@@ -1,0 +1,152 @@
+"""IAM account settings through boto3 (and one `aws` CLI call): the password policy and its
+enforcement on login profiles and ChangePassword, account aliases (unique across accounts),
+GetAccountSummary's counts and quotas."""
+import boto3
+import pytest
+
+from ferrytest import acct, raises
+
+
+@pytest.fixture(scope="module")
+def iam(ferry):
+    return ferry.client("iam", "dev", region="us-east-1")
+
+
+def user_iam(ferry, iam, name):
+    iam.create_user(UserName=name)
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.client("iam", region_name="us-east-1", endpoint_url=ferry.endpoint,
+                        aws_access_key_id=k["AccessKeyId"],
+                        aws_secret_access_key=k["SecretAccessKey"])
+
+
+def test_password_policy_round_trip(ferry, iam):
+    nsfe = iam.get_account_password_policy
+    raises(nsfe, "NoSuchEntity",
+           f"The Password Policy with domain name {acct(ferry, 'dev')} cannot be found.", 404)
+    raises(iam.delete_account_password_policy, "NoSuchEntity", status=404)
+    iam.update_account_password_policy()
+    p = iam.get_account_password_policy()["PasswordPolicy"]
+    assert p["MinimumPasswordLength"] == 6 and p["ExpirePasswords"] is False
+    assert p["RequireSymbols"] is False and p["AllowUsersToChangePassword"] is False
+    iam.update_account_password_policy(MinimumPasswordLength=12, RequireSymbols=True,
+                                       RequireNumbers=True, RequireUppercaseCharacters=True,
+                                       RequireLowercaseCharacters=True,
+                                       AllowUsersToChangePassword=True, MaxPasswordAge=90,
+                                       PasswordReusePrevention=3, HardExpiry=False)
+    p = iam.get_account_password_policy()["PasswordPolicy"]
+    assert p == {"MinimumPasswordLength": 12, "RequireSymbols": True, "RequireNumbers": True,
+                 "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": True,
+                 "AllowUsersToChangePassword": True, "ExpirePasswords": True,
+                 "MaxPasswordAge": 90, "PasswordReusePrevention": 3, "HardExpiry": False}
+    with pytest.raises(Exception):  # the model's range (botocore refuses it client-side)
+        iam.update_account_password_policy(MinimumPasswordLength=3)
+    iam.delete_account_password_policy()
+    raises(nsfe, "NoSuchEntity", status=404)
+
+
+def test_policy_enforced_on_login_profiles(iam):
+    iam.create_user(UserName="pp-user")
+    # without a policy: AWS's default of 8 characters
+    raises(iam.create_login_profile, "PasswordPolicyViolation",
+           "Password should have a minimum length of 8", 400, UserName="pp-user",
+           Password="short")
+    iam.update_account_password_policy(MinimumPasswordLength=10, RequireNumbers=True,
+                                       RequireUppercaseCharacters=True, RequireSymbols=True)
+    try:
+        raises(iam.create_login_profile, "PasswordPolicyViolation",
+               "Password should have a minimum length of 10", UserName="pp-user",
+               Password="abcdefgh")
+        raises(iam.create_login_profile, "PasswordPolicyViolation",
+               "Password should have at least one uppercase letter", UserName="pp-user",
+               Password="abcdefghij1!")
+        raises(iam.create_login_profile, "PasswordPolicyViolation",
+               "Password should have at least one number", UserName="pp-user",
+               Password="Abcdefghijk!")
+        raises(iam.create_login_profile, "PasswordPolicyViolation",
+               "Password should have at least one symbol", UserName="pp-user",
+               Password="Abcdefghijk1")
+        iam.create_login_profile(UserName="pp-user", Password="Abcdefghij1!")
+        raises(iam.update_login_profile, "PasswordPolicyViolation", UserName="pp-user",
+               Password="abc")
+        iam.update_login_profile(UserName="pp-user", Password="Zyxwvutsr9$")
+    finally:
+        iam.delete_account_password_policy()
+
+
+def test_change_password(ferry, iam):
+    me = user_iam(ferry, iam, "pp-self")
+    iam.create_login_profile(UserName="pp-self", Password="Original1!", PasswordResetRequired=True)
+    # no policy letting users change their own: the user's policies must allow it
+    raises(me.change_password, "AccessDenied", OldPassword="Original1!",
+           NewPassword="Changed12!", status=403)
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=True,
+                                       PasswordReusePrevention=2)
+    try:
+        other = user_iam(ferry, iam, "pp-noprofile")
+        raises(other.change_password, "NoSuchEntity",
+               "Login Profile for User pp-noprofile cannot be found.", 404, OldPassword="x",
+               NewPassword="Whatever12!")
+        raises(me.change_password, "AccessDenied", "The old password is incorrect.", 403,
+               OldPassword="Wrong", NewPassword="Changed12!")
+        raises(me.change_password, "PasswordPolicyViolation",
+               "Password should have a minimum length of 8", OldPassword="Original1!",
+               NewPassword="short")
+        raises(me.change_password, "PasswordPolicyViolation", OldPassword="Original1!",
+               NewPassword="Original1!")
+        me.change_password(OldPassword="Original1!", NewPassword="Changed12!")
+        assert iam.get_login_profile(UserName="pp-self")["LoginProfile"][
+            "PasswordResetRequired"] is False
+        # the previous password is remembered (reuse prevention 2)
+        raises(me.change_password, "PasswordPolicyViolation", OldPassword="Changed12!",
+               NewPassword="Original1!")
+        me.change_password(OldPassword="Changed12!", NewPassword="Third333!")
+    finally:
+        iam.delete_account_password_policy()
+    # the account's own root is not an IAM user
+    raises(iam.change_password, "InvalidUserType", OldPassword="a", NewPassword="b")
+
+
+def test_account_alias(ferry, iam):
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    for bad in ["Upper-case", "-dash", "dash-", "two--dashes", "under_score"]:
+        raises(iam.create_account_alias, "ValidationError", status=400, AccountAlias=bad)
+    iam.create_account_alias(AccountAlias="ferry-dev-1")
+    iam.create_account_alias(AccountAlias="ferry-dev-1")  # the account's own: no change
+    assert iam.list_account_aliases()["AccountAliases"] == ["ferry-dev-1"]
+    raises(iam.create_account_alias, "LimitExceeded",
+           "Cannot exceed quota for AccountAliasesPerAccount: 1", AccountAlias="another-one")
+    # unique across accounts
+    qa = ferry.client("iam", "qa", region="us-east-1")
+    raises(qa.create_account_alias, "EntityAlreadyExists",
+           "The account alias ferry-dev-1 already exists.", 409, AccountAlias="ferry-dev-1")
+    raises(iam.delete_account_alias, "NoSuchEntity", status=404, AccountAlias="not-mine")
+    iam.delete_account_alias(AccountAlias="ferry-dev-1")
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    qa.create_account_alias(AccountAlias="ferry-dev-1")
+    out = ferry.aws("iam", "list-account-aliases", profile="qa").json
+    assert out["AccountAliases"] == ["ferry-dev-1"]
+    qa.delete_account_alias(AccountAlias="ferry-dev-1")
+
+
+def test_account_summary(ferry):
+    iam = ferry.client("iam", "management", region="us-east-1")
+    before = iam.get_account_summary()["SummaryMap"]
+    iam.create_user(UserName="sum-u")
+    iam.create_group(GroupName="sum-g")
+    iam.create_policy(PolicyName="sum-p", PolicyDocument='{"Version":"2012-10-17","Statement":'
+                      '[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')
+    iam.create_instance_profile(InstanceProfileName="sum-ip")
+    m = iam.get_account_summary()["SummaryMap"]
+    assert m["Users"] == before["Users"] + 1
+    assert m["Groups"] == before["Groups"] + 1
+    assert m["Policies"] == before["Policies"] + 1
+    assert m["PolicyVersionsInUse"] == before["PolicyVersionsInUse"] + 1
+    assert m["InstanceProfiles"] == before["InstanceProfiles"] + 1
+    iam.create_role(RoleName="sum-r", AssumeRolePolicyDocument='{"Version":"2012-10-17",'
+                    '"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
+                    '"Action":"sts:AssumeRole"}]}')
+    assert iam.get_account_summary()["SummaryMap"]["Roles"] == before["Roles"] + 1
+    assert m["UsersQuota"] == 5000 and m["RolesQuota"] == 1000 and m["GroupsQuota"] == 300
+    assert m["AccessKeysPerUserQuota"] == 2 and m["VersionsPerPolicyQuota"] == 5
+    assert m["AccountMFAEnabled"] == 0 and m["MFADevices"] == 0
