@@ -150,3 +150,38 @@ def test_account_summary(ferry):
     assert m["UsersQuota"] == 5000 and m["RolesQuota"] == 1000 and m["GroupsQuota"] == 300
     assert m["AccessKeysPerUserQuota"] == 2 and m["VersionsPerPolicyQuota"] == 5
     assert m["AccountMFAEnabled"] == 0 and m["MFADevices"] == 0
+
+
+POLICY = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+          '"Resource":"*"}]}')
+
+
+def test_policy_tags(iam):
+    arn = iam.create_policy(PolicyName="tagged-pol", PolicyDocument=POLICY,
+                            Tags=[{"Key": "a", "Value": "1"}])["Policy"]["Arn"]
+    iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "9"}])
+    tags = iam.list_policy_tags(PolicyArn=arn)["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("a", "9"), ("b", "2")]
+    assert {t["Key"] for t in iam.get_policy(PolicyArn=arn)["Policy"]["Tags"]} == {"a", "b"}
+    iam.untag_policy(PolicyArn=arn, TagKeys=["a"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+    raises(iam.tag_policy, "InvalidInput", PolicyArn=arn, Tags=[{"Key": "aws:x", "Value": "1"}])
+    missing = arn.replace("tagged-pol", "nope")
+    raises(iam.list_policy_tags, "NoSuchEntity", f"Policy {missing} was not found.", 404,
+           PolicyArn=missing)
+    raises(iam.tag_policy, "AccessDenied", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess",
+           Tags=[{"Key": "k", "Value": "v"}])
+
+
+def test_instance_profile_tags(iam):
+    iam.create_instance_profile(InstanceProfileName="tagged-ip")
+    assert iam.list_instance_profile_tags(InstanceProfileName="tagged-ip")["Tags"] == []
+    iam.tag_instance_profile(InstanceProfileName="tagged-ip",
+                             Tags=[{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "x"}])
+    r = iam.list_instance_profile_tags(InstanceProfileName="tagged-ip", MaxItems=1)
+    assert r["IsTruncated"] and len(r["Tags"]) == 1
+    iam.untag_instance_profile(InstanceProfileName="tagged-ip", TagKeys=["team"])
+    assert iam.get_instance_profile(InstanceProfileName="tagged-ip")["InstanceProfile"][
+        "Tags"] == [{"Key": "env", "Value": "dev"}]
+    raises(iam.tag_instance_profile, "NoSuchEntity", "Instance Profile nope cannot be found.", 404,
+           InstanceProfileName="nope", Tags=[{"Key": "k", "Value": "v"}])

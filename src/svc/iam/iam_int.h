@@ -33,6 +33,14 @@ int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing);
 /* Tags are merged and removed by base/jtags.h (a failed merge leaves doc half-merged: do
  * not save it). */
 
+/* TagX, UntagX and ListXTags once X is loaded and authorized (tags.c): merges in's
+ * "Tags" (checked as iamsvc_check_tags), removes its "TagKeys", or pages the tags into
+ * *out. save stores doc (tag and untag). Takes doc's reference. */
+typedef enum { IAMSVC_TAG, IAMSVC_UNTAG, IAMSVC_LIST_TAGS } iamsvc_tag_verb;
+typedef int (*iamsvc_saver)(call *c, const json_t *doc);
+int iamsvc_tags_op(call *c, iamsvc_tag_verb verb, json_t *doc, const json_t *in, json_t **out,
+                   iamsvc_saver save);
+
 /* Lowercased copy of name (ids are case-insensitive). Arena-owned. */
 char *iamsvc_lower(arena *a, const char *name);
 /* arn:PARTITION:iam::ACCT:NOUN/PATH-WITHOUT-SLASHES.../NAME, arena-owned; IAM is global, its

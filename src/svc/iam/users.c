@@ -235,37 +235,23 @@ int iam_op_delete_user(call *c, json_t *in, json_t **out)
 
 int iam_op_tag_user(call *c, json_t *in, json_t **out)
 {
-    (void)out;
-    json_t *u, *tags = json_object_get(in, "Tags");
-    if (load_user(c, "iam:TagUser", jstr(in, "UserName"), &u)) return -1;
-    int rc = iamsvc_check_tags(c, tags, json_object_get(u, "Tags"));
-    if (!rc) rc = jtags_merge(u, tags) ? ferr_oom(c->err) : save_user(c, u);
-    json_decref(u);
-    return rc;
+    json_t *doc;
+    if (load_user(c, "iam:TagUser", jstr(in, "UserName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_TAG, doc, in, out, save_user);
 }
 
 int iam_op_untag_user(call *c, json_t *in, json_t **out)
 {
-    (void)out;
-    json_t *u;
-    if (load_user(c, "iam:UntagUser", jstr(in, "UserName"), &u)) return -1;
-    jtags_remove(u, json_object_get(in, "TagKeys"));
-    int rc = save_user(c, u);
-    json_decref(u);
-    return rc;
+    json_t *doc;
+    if (load_user(c, "iam:UntagUser", jstr(in, "UserName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_UNTAG, doc, in, out, save_user);
 }
 
 int iam_op_list_user_tags(call *c, json_t *in, json_t **out)
 {
-    json_t *u;
-    if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &u)) return -1;
-    json_t *tags = json_incref(json_object_get(u, "Tags"));
-    if (!tags) tags = json_array();
-    *out = svc_out(c, json_object());
-    int rc = iamsvc_page(c, tags, in, *out, "Tags");
-    json_decref(tags);
-    json_decref(u);
-    return rc;
+    json_t *doc;
+    if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, doc, in, out, NULL);
 }
 
 /* ---- access keys ---- */
