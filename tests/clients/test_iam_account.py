@@ -185,3 +185,70 @@ def test_instance_profile_tags(iam):
         "Tags"] == [{"Key": "env", "Value": "dev"}]
     raises(iam.tag_instance_profile, "NoSuchEntity", "Instance Profile nope cannot be found.", 404,
            InstanceProfileName="nope", Tags=[{"Key": "k", "Value": "v"}])
+
+
+def test_access_key_last_used(ferry, iam):
+    iam.create_user(UserName="lu-user")
+    k = iam.create_access_key(UserName="lu-user")["AccessKey"]
+    r = iam.get_access_key_last_used(AccessKeyId=k["AccessKeyId"])
+    assert r["UserName"] == "lu-user"
+    assert r["AccessKeyLastUsed"] == {"ServiceName": "N/A", "Region": "N/A"}
+    s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=ferry.endpoint,
+                      aws_access_key_id=k["AccessKeyId"],
+                      aws_secret_access_key=k["SecretAccessKey"])
+    with pytest.raises(Exception):
+        s3.list_buckets()  # refused (no policy), but the key was used
+    u = iam.get_access_key_last_used(AccessKeyId=k["AccessKeyId"])["AccessKeyLastUsed"]
+    assert u["ServiceName"] == "s3" and u["Region"] == "eu-west-1" and "LastUsedDate" in u
+    raises(iam.get_access_key_last_used, "NoSuchEntity",
+           "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found.", 404,
+           AccessKeyId="AKIAAAAAAAAAAAAAAAAA")
+    # another account's key is not this account's to see
+    qa = ferry.client("iam", "qa", region="us-east-1")
+    raises(qa.get_access_key_last_used, "NoSuchEntity", AccessKeyId=k["AccessKeyId"])
+
+
+def test_last_use_survives_restart(tmp_path):
+    """The periodic writer stores the last use (FERRY_KEY_LAST_USED_INTERVAL shortens it)."""
+    import time
+    import signal
+    from ferrytest import Ferry
+    f = Ferry().start(env={"FERRY_KEY_LAST_USED_INTERVAL": "0.1"})
+    try:
+        f.init()
+        iam = f.client("iam", "dev", region="us-east-1")
+        iam.create_user(UserName="lu2")
+        k = iam.create_access_key(UserName="lu2")["AccessKey"]
+        boto3.client("sts", region_name="us-west-2", endpoint_url=f.endpoint,
+                     aws_access_key_id=k["AccessKeyId"],
+                     aws_secret_access_key=k["SecretAccessKey"]).get_caller_identity()
+        time.sleep(0.5)
+        f.stop(signal.SIGKILL)
+        f.start()
+        iam = f.client("iam", "dev", region="us-east-1")
+        u = iam.get_access_key_last_used(AccessKeyId=k["AccessKeyId"])["AccessKeyLastUsed"]
+        assert u["ServiceName"] == "sts" and u["Region"] == "us-west-2"
+    finally:
+        f.close()
+
+
+def test_credential_report(ferry, iam):
+    raises(iam.get_credential_report, "ReportNotPresent", status=410)
+    iam.create_user(UserName="cr-user")
+    iam.create_login_profile(UserName="cr-user", Password="Report-pass1")
+    iam.create_access_key(UserName="cr-user")
+    r = iam.generate_credential_report()
+    assert r["State"] == "STARTED"
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    rep = iam.get_credential_report()
+    assert rep["ReportFormat"] == "text/csv"
+    lines = rep["Content"].decode().splitlines()
+    head = lines[0].split(",")
+    assert head[:4] == ["user", "arn", "user_creation_time", "password_enabled"]
+    assert len(head) == 22 and head[-1] == "cert_2_last_rotated"
+    rows = {ln.split(",")[0]: dict(zip(head, ln.split(","))) for ln in lines[1:]}
+    assert rows["<root_account>"]["arn"].endswith(":root")
+    cr = rows["cr-user"]
+    assert cr["password_enabled"] == "true" and cr["access_key_1_active"] == "true"
+    assert cr["access_key_2_active"] == "false" and cr["mfa_active"] == "false"
+    assert all(len(r) == 22 for r in rows.values())

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "auth/lastused.h"
 #include "base/checked.h"
 #include "base/clock.h"
 #include "base/enc.h"
@@ -369,7 +370,10 @@ int iam_op_delete_access_key(call *c, json_t *in, json_t **out)
     if (!rc) {
         store_key k = {"accesskey", "", "", id};
         json_array_remove(json_object_get(u, "AccessKeys"), pos);
-        rc = store_del(c->txn, &k, c->err) < 0 || save_user(c, u) ? -1 : 0;
+        rc = store_del(c->txn, &k, c->err) < 0 || lastused_forget(c->txn, id, c->err) ||
+                     save_user(c, u)
+                 ? -1
+                 : 0;
     }
     json_decref(key);
     json_decref(u);
