@@ -252,3 +252,54 @@ def test_credential_report(ferry, iam):
     assert cr["password_enabled"] == "true" and cr["access_key_1_active"] == "true"
     assert cr["access_key_2_active"] == "false" and cr["mfa_active"] == "false"
     assert all(len(r) == 22 for r in rows.values())
+
+
+def self_signed(tmp_path, name):
+    import subprocess
+    key, crt = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                    "-subj", f"/CN={name}.example.com", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return crt.read_text(), key.read_text()
+
+
+def test_server_certificates(ferry, iam, tmp_path):
+    body, key = self_signed(tmp_path, "one")
+    _, other_key = self_signed(tmp_path, "two")
+    raises(iam.upload_server_certificate, "MalformedCertificate", status=400,
+           ServerCertificateName="bad", CertificateBody="not a pem", PrivateKey=key)
+    raises(iam.upload_server_certificate, "MalformedCertificate", status=400,
+           ServerCertificateName="bad", CertificateBody=body, PrivateKey="not a key")
+    raises(iam.upload_server_certificate, "KeyPairMismatch", status=400,
+           ServerCertificateName="bad", CertificateBody=body, PrivateKey=other_key)
+    m = iam.upload_server_certificate(ServerCertificateName="web", Path="/cloudfront/",
+                                      CertificateBody=body, PrivateKey=key, CertificateChain=body,
+                                      Tags=[{"Key": "k", "Value": "v"}])
+    meta = m["ServerCertificateMetadata"]
+    assert meta["ServerCertificateId"].startswith("ASCA")
+    assert meta["Arn"].endswith(":server-certificate/cloudfront/web")
+    assert meta["Expiration"] > meta["UploadDate"]
+    raises(iam.upload_server_certificate, "EntityAlreadyExists",
+           "The Server Certificate with name web already exists.", 409,
+           ServerCertificateName="web", CertificateBody=body, PrivateKey=key)
+    got = iam.get_server_certificate(ServerCertificateName="web")["ServerCertificate"]
+    assert got["CertificateBody"].strip() == body.strip()
+    assert "PrivateKey" not in str(got) and "PRIVATE KEY" not in str(got)
+    assert got["Tags"] == [{"Key": "k", "Value": "v"}]
+    lst = iam.list_server_certificates(PathPrefix="/cloudfront/")["ServerCertificateMetadataList"]
+    assert [x["ServerCertificateName"] for x in lst] == ["web"]
+    assert iam.list_server_certificates(PathPrefix="/other/")["ServerCertificateMetadataList"] == []
+    iam.tag_server_certificate(ServerCertificateName="web", Tags=[{"Key": "a", "Value": "b"}])
+    iam.untag_server_certificate(ServerCertificateName="web", TagKeys=["k"])
+    assert iam.list_server_certificate_tags(ServerCertificateName="web")["Tags"] == [
+        {"Key": "a", "Value": "b"}]
+    iam.update_server_certificate(ServerCertificateName="web", NewServerCertificateName="web2",
+                                  NewPath="/")
+    raises(iam.get_server_certificate, "NoSuchEntity",
+           "The Server Certificate with name web cannot be found.", 404,
+           ServerCertificateName="web")
+    assert iam.get_server_certificate(ServerCertificateName="web2")["ServerCertificate"][
+        "ServerCertificateMetadata"]["Arn"].endswith(":server-certificate/web2")
+    assert iam.get_account_summary()["SummaryMap"]["ServerCertificates"] == 1
+    iam.delete_server_certificate(ServerCertificateName="web2")
+    raises(iam.delete_server_certificate, "NoSuchEntity", ServerCertificateName="web2")
