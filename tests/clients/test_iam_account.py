@@ -303,3 +303,28 @@ def test_server_certificates(ferry, iam, tmp_path):
     assert iam.get_account_summary()["SummaryMap"]["ServerCertificates"] == 1
     iam.delete_server_certificate(ServerCertificateName="web2")
     raises(iam.delete_server_certificate, "NoSuchEntity", ServerCertificateName="web2")
+
+
+def test_signing_certificates(ferry, iam, tmp_path):
+    iam.create_user(UserName="sc-user")
+    b1, _ = self_signed(tmp_path, "s1")
+    b2, _ = self_signed(tmp_path, "s2")
+    b3, _ = self_signed(tmp_path, "s3")
+    raises(iam.upload_signing_certificate, "MalformedCertificate", status=400,
+           UserName="sc-user", CertificateBody="garbage")
+    c1 = iam.upload_signing_certificate(UserName="sc-user", CertificateBody=b1)["Certificate"]
+    assert c1["Status"] == "Active" and c1["UserName"] == "sc-user"
+    raises(iam.upload_signing_certificate, "DuplicateCertificate", status=409,
+           UserName="sc-user", CertificateBody=b1)
+    iam.upload_signing_certificate(UserName="sc-user", CertificateBody=b2)
+    raises(iam.upload_signing_certificate, "LimitExceeded",
+           "Cannot exceed quota for SigningCertificatesPerUser: 2", UserName="sc-user",
+           CertificateBody=b3)
+    iam.update_signing_certificate(UserName="sc-user", CertificateId=c1["CertificateId"],
+                                   Status="Inactive")
+    certs = iam.list_signing_certificates(UserName="sc-user")["Certificates"]
+    assert {c["CertificateId"]: c["Status"] for c in certs}[c1["CertificateId"]] == "Inactive"
+    iam.delete_signing_certificate(UserName="sc-user", CertificateId=c1["CertificateId"])
+    raises(iam.delete_signing_certificate, "NoSuchEntity", status=404, UserName="sc-user",
+           CertificateId=c1["CertificateId"])
+    assert len(iam.list_signing_certificates(UserName="sc-user")["Certificates"]) == 1
