@@ -328,3 +328,46 @@ def test_signing_certificates(ferry, iam, tmp_path):
     raises(iam.delete_signing_certificate, "NoSuchEntity", status=404, UserName="sc-user",
            CertificateId=c1["CertificateId"])
     assert len(iam.list_signing_certificates(UserName="sc-user")["Certificates"]) == 1
+
+
+def ssh_key(tmp_path, name, bits=2048):
+    import subprocess
+    path = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", str(bits), "-N", "", "-f", str(path)],
+                   check=True, capture_output=True)
+    pub = (tmp_path / f"{name}.pub").read_text()
+    fp = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", str(path) + ".pub"], check=True,
+                        capture_output=True, text=True).stdout.split()[1][len("MD5:"):]
+    pem = subprocess.run(["ssh-keygen", "-e", "-m", "PKCS8", "-f", str(path) + ".pub"],
+                         check=True, capture_output=True, text=True).stdout
+    return pub, pem, fp
+
+
+def test_ssh_public_keys(ferry, iam, tmp_path):
+    iam.create_user(UserName="ssh-user")
+    pub, pem, fp = ssh_key(tmp_path, "k1")
+    k = iam.upload_ssh_public_key(UserName="ssh-user", SSHPublicKeyBody=pub)["SSHPublicKey"]
+    assert k["SSHPublicKeyId"].startswith("APKA") and k["Fingerprint"] == fp
+    assert k["Status"] == "Active"
+    # the same key as PEM has the same fingerprint: a duplicate
+    raises(iam.upload_ssh_public_key, "DuplicateSSHPublicKey", status=400, UserName="ssh-user",
+           SSHPublicKeyBody=pem)
+    pub2, pem2, fp2 = ssh_key(tmp_path, "k2")
+    k2 = iam.upload_ssh_public_key(UserName="ssh-user", SSHPublicKeyBody=pem2)["SSHPublicKey"]
+    assert k2["Fingerprint"] == fp2
+    raises(iam.upload_ssh_public_key, "UnrecognizedPublicKeyEncoding", status=400,
+           UserName="ssh-user", SSHPublicKeyBody="ssh-ed25519 AAAAC3Nza x")
+    small, _, _ = ssh_key(tmp_path, "k3", bits=1024)
+    raises(iam.upload_ssh_public_key, "InvalidPublicKey", status=400, UserName="ssh-user",
+           SSHPublicKeyBody=small)
+    got = iam.get_ssh_public_key(UserName="ssh-user", SSHPublicKeyId=k["SSHPublicKeyId"],
+                                 Encoding="SSH")["SSHPublicKey"]
+    assert got["SSHPublicKeyBody"] == pub
+    iam.update_ssh_public_key(UserName="ssh-user", SSHPublicKeyId=k["SSHPublicKeyId"],
+                              Status="Inactive")
+    keys = iam.list_ssh_public_keys(UserName="ssh-user")["SSHPublicKeys"]
+    assert {x["SSHPublicKeyId"]: x["Status"] for x in keys} == {
+        k["SSHPublicKeyId"]: "Inactive", k2["SSHPublicKeyId"]: "Active"}
+    iam.delete_ssh_public_key(UserName="ssh-user", SSHPublicKeyId=k["SSHPublicKeyId"])
+    raises(iam.get_ssh_public_key, "NoSuchEntity", status=404, UserName="ssh-user",
+           SSHPublicKeyId=k["SSHPublicKeyId"], Encoding="SSH")
