@@ -371,3 +371,8 @@ def test_ssh_public_keys(ferry, iam, tmp_path):
     iam.delete_ssh_public_key(UserName="ssh-user", SSHPublicKeyId=k["SSHPublicKeyId"])
     raises(iam.get_ssh_public_key, "NoSuchEntity", status=404, UserName="ssh-user",
            SSHPublicKeyId=k["SSHPublicKeyId"], Encoding="SSH")
+    # a user with keys or certificates left is not deleted
+    raises(iam.delete_user, "DeleteConflict",
+           "Cannot delete entity, must delete SSH public keys first.", 409, UserName="ssh-user")
+    iam.delete_ssh_public_key(UserName="ssh-user", SSHPublicKeyId=k2["SSHPublicKeyId"])
+    iam.delete_user(UserName="ssh-user")

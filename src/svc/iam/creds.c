@@ -3,6 +3,7 @@
  * "credreport": {"Content" (base64), "GeneratedTime"}). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "auth/keys.h"
@@ -12,6 +13,14 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "iam_int.h"
+
+json_t *iamsvc_user_docs(call *c, const char *kind, const char *user)
+{
+    json_t *all = iamsvc_list_all(c, kind, c->account);
+    for (size_t i = json_array_size(all); i-- > 0;)
+        if (strcasecmp(jstr(json_array_get(all, i), "UserName"), user)) json_array_remove(all, i);
+    return all;
+}
 
 int iam_op_get_access_key_last_used(call *c, json_t *in, json_t **out)
 {

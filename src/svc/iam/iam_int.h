@@ -67,6 +67,10 @@ int iamsvc_password_reuse_check(call *c, const json_t *profile, const char *pw);
 /* Sets a login profile's password, remembering the one it replaces. */
 int iamsvc_password_rotate(call *c, json_t *profile, const char *pw);
 
+/* The documents of kind in the call's account whose "UserName" is user (signing
+ * certificates, SSH keys: creds.c), a new array; NULL on error. */
+json_t *iamsvc_user_docs(call *c, const char *kind, const char *user);
+
 /* The UserName of in, or the calling IAM user's when absent (AWS), else ValidationError. */
 int iamsvc_user_name(call *c, const json_t *in, const char **name);
 

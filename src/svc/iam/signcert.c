@@ -14,13 +14,6 @@
 #define CERTS_PER_USER 2
 
 /* The certificates of user (lowercased name compared), a new array. NULL on error. */
-static json_t *user_certs(call *c, const char *user)
-{
-    json_t *all = iamsvc_list_all(c, "iam.signcert", c->account);
-    for (size_t i = json_array_size(all); i-- > 0;)
-        if (strcasecmp(jstr(json_array_get(all, i), "UserName"), user)) json_array_remove(all, i);
-    return all;
-}
 
 static int load_user(call *c, const char *action, const json_t *in, json_t **u)
 {
@@ -64,7 +57,7 @@ int iam_op_upload_signing_certificate(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "MalformedCertificate",
                         "Unable to parse certificate. Please ensure the certificate is in PEM "
                         "format.");
-    json_t *mine = user_certs(c, user);
+    json_t *mine = iamsvc_user_docs(c, "iam.signcert", user);
     if (!mine) return -1;
     int rc = 0;
     size_t i;
@@ -138,7 +131,7 @@ int iam_op_list_signing_certificates(call *c, json_t *in, json_t **out)
 {
     json_t *u;
     if (load_user(c, "iam:ListSigningCertificates", in, &u)) return -1;
-    json_t *mine = user_certs(c, jstr(u, "UserName"));
+    json_t *mine = iamsvc_user_docs(c, "iam.signcert", jstr(u, "UserName"));
     json_decref(u);
     if (!mine) return -1;
     int rc = 0;

@@ -16,14 +16,6 @@ static int load_user(call *c, const char *action, const json_t *in, json_t **u)
     return iamsvc_user_name(c, in, &name) || iamsvc_load_auth(c, &iamsvc_user_t, action, name, u);
 }
 
-static json_t *user_keys(call *c, const char *user)
-{
-    json_t *all = iamsvc_list_all(c, "iam.sshkey", c->account);
-    for (size_t i = json_array_size(all); i-- > 0;)
-        if (strcasecmp(jstr(json_array_get(all, i), "UserName"), user)) json_array_remove(all, i);
-    return all;
-}
-
 static json_t *key_view(const json_t *d)
 {
     return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "UserName", json_object_get(d, "UserName"),
@@ -49,7 +41,7 @@ int iam_op_upload_ssh_public_key(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "InvalidPublicKey",
                         "The public key is not valid: an RSA key of at least 2048 bits is "
                         "required.");
-    json_t *mine = user_keys(c, user);
+    json_t *mine = iamsvc_user_docs(c, "iam.sshkey", user);
     if (!mine) return -1;
     size_t i;
     json_t *d;
@@ -135,7 +127,7 @@ int iam_op_list_ssh_public_keys(call *c, json_t *in, json_t **out)
 {
     json_t *u;
     if (load_user(c, "iam:ListSSHPublicKeys", in, &u)) return -1;
-    json_t *mine = user_keys(c, jstr(u, "UserName"));
+    json_t *mine = iamsvc_user_docs(c, "iam.sshkey", jstr(u, "UserName"));
     json_decref(u);
     if (!mine) return -1;
     int rc = 0;

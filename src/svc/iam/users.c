@@ -202,6 +202,18 @@ out:
     return rc;
 }
 
+/* 0 when the user has no documents of kind, else -1 with AWS's DeleteConflict for them */
+static int user_owns(call *c, const char *kind, const json_t *u, const char *what)
+{
+    json_t *docs = iamsvc_user_docs(c, kind, jstr(u, "UserName"));
+    size_t n = json_array_size(docs);
+    json_decref(docs);
+    if (!docs) return -1;
+    return n ? ferr_set(c->err, 409, "DeleteConflict",
+                        "Cannot delete entity, must delete %s first.", what)
+             : 0;
+}
+
 int iam_op_delete_user(call *c, json_t *in, json_t **out)
 {
     (void)out;
@@ -224,6 +236,9 @@ int iam_op_delete_user(call *c, json_t *in, json_t **out)
     else if (json_array_size(json_object_get(u, "Groups")))
         ferr_set(c->err, 409, "DeleteConflict",
                  "Cannot delete entity, must remove users from group first.");
+    else if (user_owns(c, "iam.signcert", u, "signing certificates") ||
+             user_owns(c, "iam.sshkey", u, "SSH public keys"))
+        ; /* c->err says which */
     else {
         store_key k = {"iam.user", c->account, IAMSVC_REGION,
                        iamsvc_lower(c->a, jstr(u, "UserName"))};
