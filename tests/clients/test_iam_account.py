@@ -1,6 +1,8 @@
 """IAM account settings through boto3 (and one `aws` CLI call): the password policy and its
 enforcement on login profiles and ChangePassword, account aliases (unique across accounts),
 GetAccountSummary's counts and quotas."""
+import json
+
 import boto3
 import pytest
 
@@ -376,3 +378,37 @@ def test_ssh_public_keys(ferry, iam, tmp_path):
            "Cannot delete entity, must delete SSH public keys first.", 409, UserName="ssh-user")
     iam.delete_ssh_public_key(UserName="ssh-user", SSHPublicKeyId=k2["SSHPublicKeyId"])
     iam.delete_user(UserName="ssh-user")
+
+
+def test_service_linked_roles(ferry):
+    iam = ferry.client("iam", "qa", region="us-east-1")
+    r = iam.create_service_linked_role(AWSServiceName="elasticloadbalancing.amazonaws.com")["Role"]
+    assert r["RoleName"] == "AWSServiceRoleForElasticLoadBalancing"
+    assert r["Path"] == "/aws-service-role/elasticloadbalancing.amazonaws.com/"
+    assert r["Arn"].endswith(
+        ":role/aws-service-role/elasticloadbalancing.amazonaws.com/"
+        "AWSServiceRoleForElasticLoadBalancing")
+    trust = r["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "elasticloadbalancing.amazonaws.com"}
+    raises(iam.create_service_linked_role, "InvalidInput",
+           "Service role name AWSServiceRoleForElasticLoadBalancing has been taken in this "
+           "account, please try a different suffix.", 400,
+           AWSServiceName="elasticloadbalancing.amazonaws.com")
+    raises(iam.create_service_linked_role, "InvalidInput", status=400,
+           AWSServiceName="ecs.amazonaws.com", CustomSuffix="mine")
+    raises(iam.create_service_linked_role, "InvalidInput", status=400,
+           AWSServiceName="nothing.amazonaws.com")
+    a = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com",
+                                       CustomSuffix="web")["Role"]
+    assert a["RoleName"] == "AWSServiceRoleForAutoScaling_web"
+    name = r["RoleName"]
+    raises(iam.delete_role, "UnmodifiableEntity",
+           f"Cannot perform the operation on the protected role '{name}' - this role is only "
+           "modifiable by AWS", 400, RoleName=name)
+    task = iam.delete_service_linked_role(RoleName=name)["DeletionTaskId"]
+    assert task.startswith(f"task/aws-service-role/elasticloadbalancing.amazonaws.com/{name}/")
+    st = iam.get_service_linked_role_deletion_status(DeletionTaskId=task)
+    assert st["Status"] == "SUCCEEDED"
+    raises(iam.get_role, "NoSuchEntity", RoleName=name)
+    iam.create_role(RoleName="plain", AssumeRolePolicyDocument=r and json.dumps(trust))
+    raises(iam.delete_service_linked_role, "InvalidInput", RoleName="plain")

@@ -71,6 +71,9 @@ int iamsvc_password_rotate(call *c, json_t *profile, const char *pw);
  * certificates, SSH keys: creds.c), a new array; NULL on error. */
 json_t *iamsvc_user_docs(call *c, const char *kind, const char *user);
 
+/* 1 when role (a role document) is service-linked (slr.c): only its service deletes it. */
+int iamsvc_is_service_linked(const json_t *role);
+
 /* The UserName of in, or the calling IAM user's when absent (AWS), else ValidationError. */
 int iamsvc_user_name(call *c, const json_t *in, const char **name);
 

@@ -213,6 +213,13 @@ int iam_op_delete_role(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "RoleName");
     if (load_role(c, "iam:DeleteRole", name, &role)) return -1;
     int rc = -1;
+    if (iamsvc_is_service_linked(role)) {
+        ferr_set(c->err, 400, "UnmodifiableEntity",
+                 "Cannot perform the operation on the protected role '%s' - this role is only "
+                 "modifiable by AWS",
+                 jstr(role, "RoleName"));
+        goto out;
+    }
     /* AWS: a role must be bare before it is deleted */
     if (json_array_size(json_object_get(role, "AttachedPolicies"))) {
         ferr_set(c->err, 409, "DeleteConflict",
