@@ -56,18 +56,12 @@ def test_policy_enforced_on_login_profiles(iam):
     iam.update_account_password_policy(MinimumPasswordLength=10, RequireNumbers=True,
                                        RequireUppercaseCharacters=True, RequireSymbols=True)
     try:
-        raises(iam.create_login_profile, "PasswordPolicyViolation",
-               "Password should have a minimum length of 10", UserName="pp-user",
-               Password="abcdefgh")
-        raises(iam.create_login_profile, "PasswordPolicyViolation",
-               "Password should have at least one uppercase letter", UserName="pp-user",
-               Password="abcdefghij1!")
-        raises(iam.create_login_profile, "PasswordPolicyViolation",
-               "Password should have at least one number", UserName="pp-user",
-               Password="Abcdefghijk!")
-        raises(iam.create_login_profile, "PasswordPolicyViolation",
-               "Password should have at least one symbol", UserName="pp-user",
-               Password="Abcdefghijk1")
+        for pw, why in [("abcdefgh", "a minimum length of 10"),
+                        ("abcdefghij1!", "at least one uppercase letter"),
+                        ("Abcdefghijk!", "at least one number"),
+                        ("Abcdefghijk1", "at least one symbol")]:
+            raises(iam.create_login_profile, "PasswordPolicyViolation",
+                   f"Password should have {why}", UserName="pp-user", Password=pw)
         iam.create_login_profile(UserName="pp-user", Password="Abcdefghij1!")
         raises(iam.update_login_profile, "PasswordPolicyViolation", UserName="pp-user",
                Password="abc")
