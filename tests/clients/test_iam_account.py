@@ -406,3 +406,12 @@ def test_service_linked_roles(ferry):
     raises(iam.get_role, "NoSuchEntity", RoleName=name)
     iam.create_role(RoleName="plain", AssumeRolePolicyDocument=r and json.dumps(trust))
     raises(iam.delete_service_linked_role, "InvalidInput", RoleName="plain")
+
+
+def test_sts_token_preferences(ferry):
+    iam = ferry.client("iam", "qa", region="us-east-1")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v1Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1

@@ -292,6 +292,21 @@ int iam_op_list_account_aliases(call *c, json_t *in, json_t **out)
     return rc;
 }
 
+/* ---- STS token preferences: which tokens the global STS endpoint issues; reported as
+ * GetAccountSummary's GlobalEndpointTokenVersion ---- */
+
+int iam_op_set_security_token_service_preferences(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    if (iamsvc_authorize(c, "iam:SetSecurityTokenServicePreferences", "*")) return -1;
+    const char *v = jstr(in, "GlobalEndpointTokenVersion");
+    json_t *doc = json_pack("{s:i}", "Version", v && !strcmp(v, "v2Token") ? 2 : 1);
+    store_key k = {"iam.account", c->account, IAMSVC_REGION, "stsprefs"};
+    int rc = doc ? store_put(c->txn, &k, doc, c->err) : ferr_oom(c->err);
+    json_decref(doc);
+    return rc;
+}
+
 /* ---- GetAccountSummary ---- */
 
 typedef struct tally {
@@ -348,6 +363,17 @@ int iam_op_get_account_summary(call *c, json_t *in, json_t **out)
         "GroupsPerUserQuota", 10, "SigningCertificatesPerUserQuota", 2, "AccessKeysPerUserQuota", 2,
         "AttachedPoliciesPerUserQuota", 10, "AttachedPoliciesPerGroupQuota", 10,
         "AttachedPoliciesPerRoleQuota", 10, "GlobalEndpointTokenVersion", 1);
+    json_t *prefs = NULL;
+    if (m && account_get(c, "stsprefs", &prefs) < 0) {
+        json_decref(m);
+        return -1;
+    }
+    if (m && prefs &&
+        json_object_set(m, "GlobalEndpointTokenVersion", json_object_get(prefs, "Version"))) {
+        json_decref(m);
+        m = NULL;
+    }
+    json_decref(prefs);
     if (!m) return ferr_oom(c->err);
     *out = svc_out(c, json_pack("{s:o}", "SummaryMap", m));
     return 0;
