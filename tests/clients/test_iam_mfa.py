@@ -53,6 +53,10 @@ def test_virtual_mfa_lifecycle(iam):
     c1, c2 = codes(seed)
     iam.resync_mfa_device(UserName="mfa-user", SerialNumber=serial, AuthenticationCode1=c1,
                           AuthenticationCode2=c2)
+    iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "x", "Value": "y"}])
+    iam.untag_mfa_device(SerialNumber=serial, TagKeys=["k"])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "x", "Value": "y"}]
+    raises(iam.list_mfa_device_tags, "NoSuchEntity", status=404, SerialNumber=serial + "x")
     raises(iam.delete_virtual_mfa_device, "DeleteConflict", status=409, SerialNumber=serial)
     iam.deactivate_mfa_device(UserName="mfa-user", SerialNumber=serial)
     assert iam.list_mfa_devices(UserName="mfa-user")["MFADevices"] == []

@@ -273,3 +273,30 @@ int iam_op_list_virtual_mfa_devices(call *c, json_t *in, json_t **out)
     json_decref(all);
     return rc;
 }
+
+static int load_tagged(call *c, const char *action, const json_t *in, json_t **d)
+{
+    const char *serial = jstr(in, "SerialNumber");
+    return iamsvc_authorize(c, action, serial ? serial : "*") || load_dev(c, serial, d) ? -1 : 0;
+}
+
+int iam_op_tag_mfa_device(call *c, json_t *in, json_t **out)
+{
+    json_t *d;
+    if (load_tagged(c, "iam:TagMFADevice", in, &d)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_TAG, d, in, out, save_dev);
+}
+
+int iam_op_untag_mfa_device(call *c, json_t *in, json_t **out)
+{
+    json_t *d;
+    if (load_tagged(c, "iam:UntagMFADevice", in, &d)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_UNTAG, d, in, out, save_dev);
+}
+
+int iam_op_list_mfa_device_tags(call *c, json_t *in, json_t **out)
+{
+    json_t *d;
+    if (load_tagged(c, "iam:ListMFADeviceTags", in, &d)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, d, in, out, NULL);
+}
