@@ -13,6 +13,7 @@
 #include "lb.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
+#include "keys_lastused.h"
 #include "mesh.h"
 #include "pipelines.h"
 #include "s3_lifecycle.h"
@@ -47,6 +48,7 @@ static const engine_def *const registry[] = {
     &elb_health_engine,     /* ELBv2 target health checks (engine/elb_health.c) */
     &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
     &lb_engine,             /* ELBv2's data plane, HAProxy (engine/lb.c, engine/proxy.c) */
+    &keys_lastused_engine,  /* access keys' last uses (engine/keys_lastused.c) */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "auth/lastused.h"
 #include "auth/regions.h"
 #include "auth/sigv4.h"
 #include "base/clock.h"
@@ -405,6 +406,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         goto fail;
     }
     if (have_who) {
+        /* in memory only: engine/keys_lastused.c writes it at most once an interval */
+        lastused_note(who.akid, c.service, c.region, clock_now());
         keys_principal_in(&who, c.region);
         c.who = &who;
         c.account = who.account;

@@ -33,6 +33,14 @@ int iamsvc_check_tags(call *c, const json_t *tags, const json_t *existing);
 /* Tags are merged and removed by base/jtags.h (a failed merge leaves doc half-merged: do
  * not save it). */
 
+/* TagX, UntagX and ListXTags once X is loaded and authorized (tags.c): merges in's
+ * "Tags" (checked as iamsvc_check_tags), removes its "TagKeys", or pages the tags into
+ * *out. save stores doc (tag and untag). Takes doc's reference. */
+typedef enum { IAMSVC_TAG, IAMSVC_UNTAG, IAMSVC_LIST_TAGS } iamsvc_tag_verb;
+typedef int (*iamsvc_saver)(call *c, const json_t *doc);
+int iamsvc_tags_op(call *c, iamsvc_tag_verb verb, json_t *doc, const json_t *in, json_t **out,
+                   iamsvc_saver save);
+
 /* Lowercased copy of name (ids are case-insensitive). Arena-owned. */
 char *iamsvc_lower(arena *a, const char *name);
 /* arn:PARTITION:iam::ACCT:NOUN/PATH-WITHOUT-SLASHES.../NAME, arena-owned; IAM is global, its
@@ -49,6 +57,22 @@ char *iamsvc_url(arena *a, const char *text);
 int iamsvc_password_set(json_t *doc, const char *pw);
 /* 1 when pw is the password iamsvc_password_set stored in doc, else 0 (constant time). */
 int iamsvc_password_check(const json_t *doc, const char *pw);
+
+/* Console passwords against the account's password policy (account.c): pw meets the
+ * policy (AWS's default without one: 8 characters), else PasswordPolicyViolation. */
+int iamsvc_password_policy_check(call *c, const char *pw);
+/* PasswordPolicyViolation when pw is the current or one of the remembered passwords of a
+ * login profile the policy's PasswordReusePrevention covers. */
+int iamsvc_password_reuse_check(call *c, const json_t *profile, const char *pw);
+/* Sets a login profile's password, remembering the one it replaces. */
+int iamsvc_password_rotate(call *c, json_t *profile, const char *pw);
+
+/* The documents of kind in the call's account whose "UserName" is user (signing
+ * certificates, SSH keys: creds.c), a new array; NULL on error. */
+json_t *iamsvc_user_docs(call *c, const char *kind, const char *user);
+
+/* 1 when role (a role document) is service-linked (slr.c): only its service deletes it. */
+int iamsvc_is_service_linked(const json_t *role);
 
 /* The UserName of in, or the calling IAM user's when absent (AWS), else ValidationError. */
 int iamsvc_user_name(call *c, const json_t *in, const char **name);

@@ -387,7 +387,7 @@ static int load_policy(call *c, const char *action, const char *arn, int writing
     return 0;
 }
 
-static int save_policy(call *c, json_t *pol)
+static int save_policy(call *c, const json_t *pol)
 {
     store_key k = {"iam.policy", c->account, IAMSVC_REGION,
                    iamsvc_lower(c->a, jstr(pol, "PolicyName"))};
@@ -782,4 +782,26 @@ out:
     usage_free(&u);
     json_decref(pol);
     return rc;
+}
+
+/* Tags on customer managed policies (AWS managed ones are not the account's to tag) */
+int iam_op_tag_policy(call *c, json_t *in, json_t **out)
+{
+    json_t *pol;
+    if (load_policy(c, "iam:TagPolicy", jstr(in, "PolicyArn"), 1, &pol)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_TAG, pol, in, out, save_policy);
+}
+
+int iam_op_untag_policy(call *c, json_t *in, json_t **out)
+{
+    json_t *pol;
+    if (load_policy(c, "iam:UntagPolicy", jstr(in, "PolicyArn"), 1, &pol)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_UNTAG, pol, in, out, save_policy);
+}
+
+int iam_op_list_policy_tags(call *c, json_t *in, json_t **out)
+{
+    json_t *pol;
+    if (load_policy(c, "iam:ListPolicyTags", jstr(in, "PolicyArn"), 0, &pol)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, pol, in, out, NULL);
 }

@@ -231,3 +231,31 @@ int iam_op_remove_role_from_instance_profile(call *c, json_t *in, json_t **out)
     (void)out;
     return role_in_profile(c, in, 1);
 }
+
+static int save_profile(call *c, const json_t *p)
+{
+    call_resource(c, profile_t.cfn_type, jstr(p, "InstanceProfileName"));
+    return iamsvc_save(c, &profile_t, c->account, p);
+}
+
+int iam_op_tag_instance_profile(call *c, json_t *in, json_t **out)
+{
+    json_t *p;
+    if (load_profile(c, "iam:TagInstanceProfile", jstr(in, "InstanceProfileName"), &p)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_TAG, p, in, out, save_profile);
+}
+
+int iam_op_untag_instance_profile(call *c, json_t *in, json_t **out)
+{
+    json_t *p;
+    if (load_profile(c, "iam:UntagInstanceProfile", jstr(in, "InstanceProfileName"), &p)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_UNTAG, p, in, out, save_profile);
+}
+
+int iam_op_list_instance_profile_tags(call *c, json_t *in, json_t **out)
+{
+    json_t *p;
+    if (load_profile(c, "iam:ListInstanceProfileTags", jstr(in, "InstanceProfileName"), &p))
+        return -1;
+    return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, p, in, out, NULL);
+}

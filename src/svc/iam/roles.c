@@ -213,6 +213,13 @@ int iam_op_delete_role(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "RoleName");
     if (load_role(c, "iam:DeleteRole", name, &role)) return -1;
     int rc = -1;
+    if (iamsvc_is_service_linked(role)) {
+        ferr_set(c->err, 400, "UnmodifiableEntity",
+                 "Cannot perform the operation on the protected role '%s' - this role is only "
+                 "modifiable by AWS",
+                 jstr(role, "RoleName"));
+        goto out;
+    }
     /* AWS: a role must be bare before it is deleted */
     if (json_array_size(json_object_get(role, "AttachedPolicies"))) {
         ferr_set(c->err, 409, "DeleteConflict",
@@ -242,7 +249,7 @@ out:
     return rc;
 }
 
-static int save_role(call *c, json_t *role)
+static int save_role(call *c, const json_t *role)
 {
     call_resource(c, "AWS::IAM::Role", jstr(role, "RoleName"));
     return iamsvc_save(c, &iamsvc_role_t, c->account, role);
@@ -291,35 +298,21 @@ int iam_op_update_assume_role_policy(call *c, json_t *in, json_t **out)
 
 int iam_op_tag_role(call *c, json_t *in, json_t **out)
 {
-    (void)out;
-    json_t *role, *tags = json_object_get(in, "Tags");
-    if (load_role(c, "iam:TagRole", jstr(in, "RoleName"), &role)) return -1;
-    int rc = iamsvc_check_tags(c, tags, json_object_get(role, "Tags"));
-    if (!rc) rc = jtags_merge(role, tags) ? ferr_oom(c->err) : save_role(c, role);
-    json_decref(role);
-    return rc;
+    json_t *doc;
+    if (load_role(c, "iam:TagRole", jstr(in, "RoleName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_TAG, doc, in, out, save_role);
 }
 
 int iam_op_untag_role(call *c, json_t *in, json_t **out)
 {
-    (void)out;
-    json_t *role;
-    if (load_role(c, "iam:UntagRole", jstr(in, "RoleName"), &role)) return -1;
-    jtags_remove(role, json_object_get(in, "TagKeys"));
-    int rc = save_role(c, role);
-    json_decref(role);
-    return rc;
+    json_t *doc;
+    if (load_role(c, "iam:UntagRole", jstr(in, "RoleName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_UNTAG, doc, in, out, save_role);
 }
 
 int iam_op_list_role_tags(call *c, json_t *in, json_t **out)
 {
-    json_t *role;
-    if (load_role(c, "iam:ListRoleTags", jstr(in, "RoleName"), &role)) return -1;
-    json_t *tags = json_incref(json_object_get(role, "Tags"));
-    if (!tags) tags = json_array();
-    *out = svc_out(c, json_object());
-    int rc = iamsvc_page(c, tags, in, *out, "Tags");
-    json_decref(tags);
-    json_decref(role);
-    return rc;
+    json_t *doc;
+    if (load_role(c, "iam:ListRoleTags", jstr(in, "RoleName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, doc, in, out, NULL);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth/keys.h"
+#include "auth/lastused.h"
 #include "base/checked.h"
 #include "base/clock.h"
 #include "base/enc.h"
@@ -201,6 +202,18 @@ out:
     return rc;
 }
 
+/* 0 when the user has no documents of kind, else -1 with AWS's DeleteConflict for them */
+static int user_owns(call *c, const char *kind, const json_t *u, const char *what)
+{
+    json_t *docs = iamsvc_user_docs(c, kind, jstr(u, "UserName"));
+    size_t n = json_array_size(docs);
+    json_decref(docs);
+    if (!docs) return -1;
+    return n ? ferr_set(c->err, 409, "DeleteConflict",
+                        "Cannot delete entity, must delete %s first.", what)
+             : 0;
+}
+
 int iam_op_delete_user(call *c, json_t *in, json_t **out)
 {
     (void)out;
@@ -223,6 +236,9 @@ int iam_op_delete_user(call *c, json_t *in, json_t **out)
     else if (json_array_size(json_object_get(u, "Groups")))
         ferr_set(c->err, 409, "DeleteConflict",
                  "Cannot delete entity, must remove users from group first.");
+    else if (user_owns(c, "iam.signcert", u, "signing certificates") ||
+             user_owns(c, "iam.sshkey", u, "SSH public keys"))
+        ; /* c->err says which */
     else {
         store_key k = {"iam.user", c->account, IAMSVC_REGION,
                        iamsvc_lower(c->a, jstr(u, "UserName"))};
@@ -235,37 +251,23 @@ int iam_op_delete_user(call *c, json_t *in, json_t **out)
 
 int iam_op_tag_user(call *c, json_t *in, json_t **out)
 {
-    (void)out;
-    json_t *u, *tags = json_object_get(in, "Tags");
-    if (load_user(c, "iam:TagUser", jstr(in, "UserName"), &u)) return -1;
-    int rc = iamsvc_check_tags(c, tags, json_object_get(u, "Tags"));
-    if (!rc) rc = jtags_merge(u, tags) ? ferr_oom(c->err) : save_user(c, u);
-    json_decref(u);
-    return rc;
+    json_t *doc;
+    if (load_user(c, "iam:TagUser", jstr(in, "UserName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_TAG, doc, in, out, save_user);
 }
 
 int iam_op_untag_user(call *c, json_t *in, json_t **out)
 {
-    (void)out;
-    json_t *u;
-    if (load_user(c, "iam:UntagUser", jstr(in, "UserName"), &u)) return -1;
-    jtags_remove(u, json_object_get(in, "TagKeys"));
-    int rc = save_user(c, u);
-    json_decref(u);
-    return rc;
+    json_t *doc;
+    if (load_user(c, "iam:UntagUser", jstr(in, "UserName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_UNTAG, doc, in, out, save_user);
 }
 
 int iam_op_list_user_tags(call *c, json_t *in, json_t **out)
 {
-    json_t *u;
-    if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &u)) return -1;
-    json_t *tags = json_incref(json_object_get(u, "Tags"));
-    if (!tags) tags = json_array();
-    *out = svc_out(c, json_object());
-    int rc = iamsvc_page(c, tags, in, *out, "Tags");
-    json_decref(tags);
-    json_decref(u);
-    return rc;
+    json_t *doc;
+    if (load_user(c, "iam:ListUserTags", jstr(in, "UserName"), &doc)) return -1;
+    return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, doc, in, out, NULL);
 }
 
 /* ---- access keys ---- */
@@ -383,7 +385,10 @@ int iam_op_delete_access_key(call *c, json_t *in, json_t **out)
     if (!rc) {
         store_key k = {"accesskey", "", "", id};
         json_array_remove(json_object_get(u, "AccessKeys"), pos);
-        rc = store_del(c->txn, &k, c->err) < 0 || save_user(c, u) ? -1 : 0;
+        rc = store_del(c->txn, &k, c->err) < 0 || lastused_forget(c->txn, id, c->err) ||
+                     save_user(c, u)
+                 ? -1
+                 : 0;
     }
     json_decref(key);
     json_decref(u);
@@ -417,16 +422,6 @@ static int no_login(call *c, const char *user)
 {
     return ferr_set(c->err, 404, "NoSuchEntity", "Login Profile for User %s cannot be found.",
                     user);
-}
-
-/* AWS's default password policy: at least 8 characters (at most 128: the model's). */
-static int check_password(call *c, const char *pw)
-{
-    size_t n = pw ? strlen(pw) : 0;
-    if (n < 8)
-        return ferr_set(c->err, 400, "PasswordPolicyViolation",
-                        "Password should have a minimum length of 8");
-    return 0;
 }
 
 int iamsvc_password_set(json_t *profile, const char *pw)
@@ -471,7 +466,7 @@ int iam_op_create_login_profile(call *c, json_t *in, json_t **out)
                  jstr(u, "UserName"));
         goto out;
     }
-    if (check_password(c, pw)) goto out;
+    if (iamsvc_password_policy_check(c, pw)) goto out;
     json_t *p = json_pack("{s:f, s:b}", "CreateDate", (double)(long long)clock_now(),
                           "PasswordResetRequired", jbool(in, "PasswordResetRequired", 0));
     if (!p || iamsvc_password_set(p, pw)) {
@@ -511,10 +506,10 @@ int iam_op_update_login_profile(call *c, json_t *in, json_t **out)
         return -1;
     json_t *p = json_object_get(u, "LoginProfile");
     int rc = p ? 0 : no_login(c, jstr(u, "UserName"));
-    if (!rc && pw) rc = check_password(c, pw);
+    if (!rc && pw) rc = iamsvc_password_policy_check(c, pw);
+    if (!rc && pw) rc = iamsvc_password_rotate(c, p, pw);
     if (!rc) {
-        if ((pw && iamsvc_password_set(p, pw)) ||
-            (json_object_get(in, "PasswordResetRequired") &&
+        if ((json_object_get(in, "PasswordResetRequired") &&
              json_object_set(p, "PasswordResetRequired",
                              json_object_get(in, "PasswordResetRequired"))))
             rc = ferr_oom(c->err);
