@@ -8,7 +8,8 @@ import pytest
 @pytest.mark.parametrize("service,call,kw,name", [
     ("sts", "decode_authorization_message", {"EncodedMessage": "x"}, "sts:DecodeAuthorizationMessage"),
     ("cloudtrail", "list_public_keys", {}, "cloudtrail:ListPublicKeys"),
-    ("iam", "list_saml_providers", {}, "iam:ListSAMLProviders"),
+    ("iam", "get_context_keys_for_custom_policy", {"PolicyInputList": ["{}"]},
+     "iam:GetContextKeysForCustomPolicy"),
 ])
 def test_model_operation_without_handler_is_501(ferry, service, call, kw, name):
     with pytest.raises(botocore.exceptions.ClientError) as e:
