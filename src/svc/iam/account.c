@@ -338,26 +338,28 @@ int iam_op_get_account_summary(call *c, json_t *in, json_t **out)
 {
     (void)in;
     if (iamsvc_authorize(c, "iam:GetAccountSummary", "*")) return -1;
-    json_int_t users, groups, roles, pols, versions, profiles, mfa = 0, mfa_used = 0, certs = 0;
+    json_int_t users, groups, roles, pols, versions, profiles, mfa = 0, mfa_used = 0, certs = 0,
+                                                               oidc = 0, saml = 0;
     if (count(c, "iam.user", NULL, &users, NULL) || count(c, "iam.group", NULL, &groups, NULL) ||
         count(c, "iam.role", NULL, &roles, NULL) || count(c, "iam.policy", NULL, &pols, NULL) ||
         count(c, "iam.policyversion", NULL, &versions, NULL) ||
         count(c, "iam.profile", NULL, &profiles, NULL) ||
         count(c, "iam.mfa", "User", &mfa, &mfa_used) ||
-        count(c, "iam.servercert", NULL, &certs, NULL))
+        count(c, "iam.servercert", NULL, &certs, NULL) || count(c, "iam.oidc", NULL, &oidc, NULL) ||
+        count(c, "iam.saml", NULL, &saml, NULL))
         return -1;
     /* AWS's default quotas (ferry's own limits where it enforces one: the inline policy
      * sizes come from the entity types) */
     json_t *m = json_pack(
-        "{s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:I, s:i, "
+        "{s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:I, s:I, "
         "s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
         "Users", users, "UsersQuota", 5000, "Groups", groups, "GroupsQuota", 300, "Roles", roles,
         "RolesQuota", 1000, "Policies", pols, "PoliciesQuota", 1500, "PolicyVersionsInUse",
         versions, "PolicyVersionsInUseQuota", 10000, "InstanceProfiles", profiles,
         "InstanceProfilesQuota", 1000, "ServerCertificates", certs, "ServerCertificatesQuota", 20,
-        "MFADevices", mfa, "MFADevicesInUse", mfa_used, "Providers", 0, "AccountMFAEnabled", 0,
-        "AccountAccessKeysPresent", 0, "AccountSigningCertificatesPresent", 0,
-        "UserPolicySizeQuota", (int)iamsvc_user_t.inline_quota, "GroupPolicySizeQuota",
+        "MFADevices", mfa, "MFADevicesInUse", mfa_used, "Providers", oidc + saml,
+        "AccountMFAEnabled", 0, "AccountAccessKeysPresent", 0, "AccountSigningCertificatesPresent",
+        0, "UserPolicySizeQuota", (int)iamsvc_user_t.inline_quota, "GroupPolicySizeQuota",
         (int)iamsvc_group_t.inline_quota, "RolePolicySizeQuota", (int)iamsvc_role_t.inline_quota,
         "PolicySizeQuota", 6144, "AssumeRolePolicySizeQuota", 2048, "VersionsPerPolicyQuota", 5,
         "GroupsPerUserQuota", 10, "SigningCertificatesPerUserQuota", 2, "AccessKeysPerUserQuota", 2,
