@@ -133,7 +133,8 @@ def test_account_summary(ferry):
     iam.create_policy(PolicyName="sum-p", PolicyDocument='{"Version":"2012-10-17","Statement":'
                       '[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')
     iam.create_instance_profile(InstanceProfileName="sum-ip")
-    iam.create_open_id_connect_provider(Url="https://sum.example.com", ClientIDList=["sts"])
+    iam.create_open_id_connect_provider(Url="https://sum.example.com", ClientIDList=["sts"],
+                                        ThumbprintList=["a" * 40])
     m = iam.get_account_summary()["SummaryMap"]
     assert m["Providers"] == before["Providers"] + 1
     assert m["Users"] == before["Users"] + 1
