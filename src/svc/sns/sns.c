@@ -279,7 +279,8 @@ int sns_check_sub_attr(call *c, const char *name, const char *value, const char 
 
 /* after POST /_ferry/reset: cached subscription lists and topics describe a store that is gone */
 /* SubscribeURL, UnsubscribeURL and the signing certificate (snshttp.h) */
-static const svc_route routes[] = {{"GET HEAD POST", NULL, "/_ferry/sns/", sns_http_serve}};
+static const svc_route routes[] = {{"POST", NULL, "/_ferry/sns/opt-out", sns_http_opt_out},
+                                   {"GET HEAD", NULL, "/_ferry/sns/", sns_http_serve}};
 
 const svc_def svc_sns = {.name = "sns",
                          .event_source = "sns.amazonaws.com",

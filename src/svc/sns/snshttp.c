@@ -104,7 +104,7 @@ static void serve_deliveries(ferry_env *env, arena *a, const svc_request *r, pro
 
 /* POST /_ferry/sns/opt-out?Account=&Region=&PhoneNumber=: what a recipient's STOP reply
  * does, for tests (AWS has no API to opt a number out). */
-static void serve_opt_out(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
+int sns_http_opt_out(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
     const char *acct = proto_qs_param(a, r->query, "Account"),
                *region = proto_qs_param(a, r->query, "Region"),
@@ -112,7 +112,7 @@ static void serve_opt_out(ferry_env *env, arena *a, const svc_request *r, proto_
     if (!acct || strlen(acct) != 12 || strspn(acct, "0123456789") != 12 || !region || !*region ||
         !sns_valid_phone(phone)) {
         text(resp, 400, "text/plain", "Account, Region and PhoneNumber are required\n");
-        return;
+        return 1;
     }
     store_txn *t = NULL;
     ferr e = {0};
@@ -126,6 +126,7 @@ static void serve_opt_out(ferry_env *env, arena *a, const svc_request *r, proto_
         store_rollback(t);
     json_decref(d);
     text(resp, rc ? 500 : 200, "text/plain", rc ? "cannot opt out\n" : "opted out\n");
+    return 1;
 }
 
 int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
@@ -151,8 +152,6 @@ int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_respons
         json_decref(in);
     } else if (!strcmp(p, "deliveries") && !strcmp(r->method, "GET")) {
         serve_deliveries(env, a, r, resp);
-    } else if (!strcmp(p, "opt-out") && !strcmp(r->method, "POST")) {
-        serve_opt_out(env, a, r, resp);
     } else {
         text(resp, 404, "text/plain", "no such ferry endpoint\n");
     }

@@ -11,5 +11,7 @@
 
 /* The route handler (svc_route_fn): r->rest is the path after /_ferry/sns/. */
 int sns_http_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
+/* POST /_ferry/sns/opt-out?Account=&Region=&PhoneNumber=: a recipient's STOP reply (tests). */
+int sns_http_opt_out(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 
 #endif
