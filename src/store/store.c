@@ -187,6 +187,7 @@ static int need_write(const store_txn *t, ferr *e)
 
 int store_get(store_txn *t, const store_key *k, json_t **out, ferr *e)
 {
+    *out = NULL; /* absent or failed: callers may decref it either way */
     return t->s->be->get(t->impl, k, out, e);
 }
 

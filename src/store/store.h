@@ -45,7 +45,7 @@ typedef struct store_key {
     const char *kind, *account, *region, *id;
 } store_key;
 
-/* 1 found (*out: new reference, caller decrefs), 0 absent, -1 error. */
+/* 1 found (*out: new reference, caller decrefs), 0 absent, -1 error (*out NULL then). */
 int store_get(store_txn *t, const store_key *k, json_t **out, ferr *e);
 /* Insert or replace. */
 int store_put(store_txn *t, const store_key *k, const json_t *doc, ferr *e);

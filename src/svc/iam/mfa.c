@@ -82,6 +82,7 @@ static const char *dev_name(const char *serial)
 static int load_dev(call *c, const char *serial, json_t **d)
 {
     store_key k = {"iam.mfa", c->account, IAMSVC_REGION, iamsvc_lower(c->a, dev_name(serial))};
+    *d = NULL; /* store_get leaves it alone when there is no such device */
     int rc = store_get(c->txn, &k, d, c->err);
     if (rc < 0) return -1;
     if (rc && !strcmp(jstr(*d, "SerialNumber"), serial ? serial : "")) return 0;
