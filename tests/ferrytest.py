@@ -156,19 +156,25 @@ class Ferry:
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
 
+    def signed_http(self, method, path, profile, service="sts", region="us-east-1", body=None):
+        """An HTTP request to ferry signed with profile's key, or with the (access key,
+        secret) pair profile is (for ferry's own URLs)."""
+        import botocore.auth
+        import botocore.awsrequest
+        import botocore.credentials
+        req = botocore.awsrequest.AWSRequest(method=method, url=self.endpoint + path, data=body)
+        keys = self.keys(profile) if isinstance(profile, str) else profile
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(*keys),
+                                service, region).add_auth(req)
+        return self.http(method, path, body=body, headers=dict(req.headers))
+
     def health(self, profile=None):
         """GET /_ferry/health as JSON; signed with profile's key when given (signed callers
         also see server internals such as parked_polls)."""
-        headers = {}
         if profile:
-            import botocore.auth
-            import botocore.awsrequest
-            import botocore.credentials
-            req = botocore.awsrequest.AWSRequest(method="GET", url=self.endpoint + "/_ferry/health")
-            botocore.auth.SigV4Auth(botocore.credentials.Credentials(*self.keys(profile)),
-                                    "sts", "us-east-1").add_auth(req)
-            headers = dict(req.headers)
-        status, _, body = self.http("GET", "/_ferry/health", headers=headers)
+            status, _, body = self.signed_http("GET", "/_ferry/health", profile)
+        else:
+            status, _, body = self.http("GET", "/_ferry/health")
         assert status == 200, body
         return json.loads(body)
 

@@ -22,9 +22,10 @@ def sns(ferry):
     return ferry.client("sns", "dev", region="us-east-1")
 
 
-def deliveries(ferry, account, kind=None):
-    s, _, b = ferry.http("GET", f"/_ferry/sns/deliveries?Account={account}&Region=us-east-1")
-    assert s == 200
+def deliveries(ferry, profile, kind=None):
+    """The recorded deliveries of profile's account (signed: they hold the messages)."""
+    s, _, b = ferry.signed_http("GET", "/_ferry/sns/deliveries?Region=us-east-1", profile, "sns")
+    assert s == 200, b
     return [d for d in json.loads(b)["Deliveries"] if kind is None or d["Kind"] == kind]
 
 
@@ -95,14 +96,14 @@ def test_endpoints_and_push_deliveries(ferry, sns):
     assert sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"] == {
         "Token": "tok-1", "Enabled": "true", "CustomUserData": "user 1"}
     mid = sns.publish(TargetArn=ep, Message="hello phone")["MessageId"]
-    got = deliveries(ferry, dev, "push")
+    got = deliveries(ferry, "dev", "push")
     assert [(d["MessageId"], d["EndpointArn"], d["Token"], d["Message"]) for d in got] == [
         (mid, ep, "tok-1", "hello phone")]
     # a disabled endpoint is not delivered to
     sns.set_endpoint_attributes(EndpointArn=ep, Attributes={"Enabled": "false"})
     assert sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"]["Enabled"] == "false"
     raises(sns.publish, "EndpointDisabled", "Endpoint is disabled", 400, TargetArn=ep, Message="m")
-    assert len(deliveries(ferry, dev, "push")) == 1
+    assert len(deliveries(ferry, "dev", "push")) == 1
     raises(sns.set_endpoint_attributes, "InvalidParameter", EndpointArn=ep, Attributes={"Enabled": "maybe"})
     raises(sns.create_platform_endpoint, "NotFound", "PlatformApplication does not exist", 404,
            PlatformApplicationArn=app + "x", Token="t")
@@ -139,7 +140,7 @@ def test_sms_sandbox_opt_outs_and_publish(ferry, sns):
     sns.create_sms_sandbox_phone_number(PhoneNumber=phone, LanguageCode="en-US")
     assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [{"PhoneNumber": phone, "Status": "Pending"}]
     # the one-time password is texted (recorded), and fixed by FERRY_SNS_SMS_OTP
-    otp = [d for d in deliveries(ferry, dev, "sms") if d["Status"] == "Verification"]
+    otp = [d for d in deliveries(ferry, "dev", "sms") if d["Status"] == "Verification"]
     assert otp[-1]["PhoneNumber"] == phone and otp[-1]["Message"].endswith("424242")
     raises(sns.verify_sms_sandbox_phone_number, "VerificationException", status=400,
            PhoneNumber=phone, OneTimePassword="000000")
@@ -148,7 +149,7 @@ def test_sms_sandbox_opt_outs_and_publish(ferry, sns):
     sns.verify_sms_sandbox_phone_number(PhoneNumber=phone, OneTimePassword="424242")
     assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [{"PhoneNumber": phone, "Status": "Verified"}]
     mid = sns.publish(PhoneNumber=phone, Message="your code")["MessageId"]
-    sent = [d for d in deliveries(ferry, dev, "sms") if d["MessageId"] == mid]
+    sent = [d for d in deliveries(ferry, "dev", "sms") if d["MessageId"] == mid]
     assert sent[0]["Status"] == "Delivered" and sent[0]["Message"] == "your code"
     # opt-outs: a STOP reply (the seam), then OptInPhoneNumber
     assert sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"] is False
@@ -157,9 +158,11 @@ def test_sms_sandbox_opt_outs_and_publish(ferry, sns):
     assert sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"] is True
     assert sns.list_phone_numbers_opted_out()["phoneNumbers"] == [phone]
     mid = sns.publish(PhoneNumber=phone, Message="suppressed")["MessageId"]
-    assert [d["Status"] for d in deliveries(ferry, dev, "sms") if d["MessageId"] == mid] == ["OptedOut"]
+    assert [d["Status"] for d in deliveries(ferry, "dev", "sms") if d["MessageId"] == mid] == ["OptedOut"]
     sns.opt_in_phone_number(phoneNumber=phone)
     assert sns.list_phone_numbers_opted_out()["phoneNumbers"] == []
+    s, _, b = ferry.http("POST", f"/_ferry/sns/opt-out?Account={dev}&Region=us-east-1&PhoneNumber=call")
+    assert s == 400 and b"InvalidParameter" in b
     raises(sns.check_if_phone_number_is_opted_out, "InvalidParameter", phoneNumber="call me")
     sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
     raises(sns.delete_sms_sandbox_phone_number, "ResourceNotFound", status=404, PhoneNumber=phone)
@@ -201,7 +204,25 @@ def test_topic_fans_out_to_push_and_sms_subscriptions(ferry, sns):
         sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=ep)
     sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550777")
     mid = sns.publish(TopicArn=topic, Message="to all")["MessageId"]
-    got = [d for d in deliveries(ferry, dev) if d["MessageId"] == mid]
+    got = [d for d in deliveries(ferry, "dev") if d["MessageId"] == mid]
     assert sorted((d["Kind"], d.get("EndpointArn") or d["PhoneNumber"]) for d in got) == sorted(
         [("push", on), ("sms", "+15555550777")])  # the disabled endpoint gets nothing
     assert all(d["TopicArn"] == topic and d["Message"] == "to all" for d in got)
+
+
+def test_deliveries_are_the_signed_callers_own(ferry, sns):
+    """The record holds messages and one-time passwords: only a signed caller of the account,
+    allowed sns:ListDeliveries (ferry's own action), reads it."""
+    mid = sns.publish(TargetArn=sns.create_platform_endpoint(
+        PlatformApplicationArn=sns.create_platform_application(
+            Name="private", Platform="GCM", Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"],
+        Token="private-token")["EndpointArn"], Message="for dev only")["MessageId"]
+    assert mid in [d["MessageId"] for d in deliveries(ferry, "dev")]
+    s, _, b = ferry.http("GET", "/_ferry/sns/deliveries")
+    assert s == 403 and b"MissingAuthenticationToken" in b
+    assert mid not in [d["MessageId"] for d in deliveries(ferry, "qa")]
+    user = ferry.user_client("sns", "dev", "nodeliveries", {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "*"}]})
+    creds = user._request_signer._credentials
+    s, _, b = ferry.signed_http("GET", "/_ferry/sns/deliveries", (creds.access_key, creds.secret_key), "sns")
+    assert s == 403 and b"AuthorizationError" in b, b

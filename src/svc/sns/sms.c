@@ -179,6 +179,42 @@ int sns_op_opt_in_phone_number(call *c, json_t *in, json_t **out)
     return store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
 }
 
+int sns_opt_out_by_reply(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    const char *ph = jstr(in, "PhoneNumber");
+    if (!sns_valid_phone(ph)) return bad_phone(c, "PhoneNumber");
+    store_key k = {SNS_KIND_OPTOUT, c->account, c->region, ph};
+    json_t *d = json_pack("{s:s}", "PhoneNumber", ph);
+    int rc = d ? store_put(c->txn, &k, d, c->err) : ferr_oom(c->err);
+    json_decref(d);
+    return rc;
+}
+
+static int sent_cb(void *ud, const store_key *k, json_t *doc)
+{
+    json_t *d = json_copy(doc);
+    if (!d || jset_str(d, "Account", k->account) || jset_str(d, "Region", k->region)) {
+        json_decref(d);
+        return -1;
+    }
+    return json_array_append_new(ud, d);
+}
+
+int sns_list_deliveries(call *c, json_t *in, json_t **out)
+{
+    /* ferry's own action (AWS sends, it keeps no such record): sns:* or root allows it */
+    if (authorize(c, "sns:ListDeliveries")) return -1;
+    json_t *all = json_array();
+    if (!all) return ferr_oom(c->err);
+    int n = store_list(c->txn, SNS_KIND_SENT, c->account, jstr(in, "Region"), NULL, NULL, 0,
+                       sent_cb, all, c->err);
+    if (n >= 0 && (size_t)n != json_array_size(all)) n = ferr_oom(c->err);
+    *out = n < 0 ? NULL : svc_out(c, json_pack("{s:o}", "Deliveries", all));
+    if (n < 0) json_decref(all);
+    return n < 0 ? -1 : 0;
+}
+
 static int load_sandbox(call *c, const char *phone, json_t **doc)
 {
     store_key k = {SNS_KIND_SANDBOX, c->account, c->region, phone};

@@ -110,6 +110,10 @@ int sns_op_publish_batch(call *c, json_t *in, json_t **out);
  * by token, unsubscribe by ARN. Run inside svc_exec like an operation. */
 int sns_confirm_by_token(call *c, json_t *in, json_t **out);
 int sns_unsubscribe_by_url(call *c, json_t *in, json_t **out);
+/* ferry's routes (snshttp.c): a recipient's STOP reply (PhoneNumber), and the caller's
+ * account's recorded push and SMS deliveries ({"Deliveries": [...]}, optional Region). */
+int sns_opt_out_by_reply(call *c, json_t *in, json_t **out);
+int sns_list_deliveries(call *c, json_t *in, json_t **out);
 
 /* Subscriptions of a topic in ARN order: calls cb until it returns non-zero. */
 typedef int (*sns_sub_cb)(void *ud, json_t *sub);

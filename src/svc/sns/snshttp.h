@@ -1,9 +1,11 @@
-/* ferry's unsigned SNS endpoints, a route of the sns svc_def under /_ferry/sns/:
+/* ferry's SNS endpoints, routes of the sns svc_def under /_ferry/sns/:
  *   GET cert.pem                                 the certificate messages are signed with
  *   GET confirm?TopicArn=...&Token=...           a message's SubscribeURL: confirms
  *   GET unsubscribe?SubscriptionArn=...          a message's UnsubscribeURL: unsubscribes
- * AWS serves the last two as unsigned Action=ConfirmSubscription / Action=Unsubscribe
- * links; the answers are the same XML. */
+ *   GET deliveries[?Region=]                     signed: the caller's recorded push and SMS
+ * AWS serves confirm and unsubscribe as unsigned Action=ConfirmSubscription /
+ * Action=Unsubscribe links; the answers are the same XML. Every action runs as an operation
+ * (svc_exec): authorized, audited, errors in SNS's shape. */
 #ifndef FERRY_SNS_HTTP_H
 #define FERRY_SNS_HTTP_H
 #include "proto/codec.h"
