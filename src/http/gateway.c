@@ -379,16 +379,12 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     /* AWS serves a few operations unsigned (the model's authtype "none": STS's
      * AssumeRoleWithWebIdentity, whose token is the credential): without a signature they
      * run with no principal (c.who NULL), in strict and open mode alike. */
-    int unsigned_op = 0;
-    if (!has_auth) {
-        ferr ignored = {0};
-        const proto_op *uop;
-        json_t *uin;
-        if (!proto_decode(a, svc, view, &uop, &uin, &ignored)) {
-            const svc_op *s = find_op(svc, uop);
-            unsigned_op = s && (s->flags & SVC_UNSIGNED);
-        }
-    }
+    /* An unsigned request is decoded before authentication to learn its operation; any
+     * other once it is authenticated (a refusal's audit record decodes it then). */
+    ferr derr = {0};
+    int decoded = has_auth ? -1 : !proto_decode(a, svc, view, &op, &in, &derr); /* -1: not yet */
+    sop = decoded == 1 ? find_op(svc, op) : NULL;
+    int unsigned_op = sop && (sop->flags & SVC_UNSIGNED);
     rc = unsigned_op ? 0 : authenticate(g, a, r, &sa, has_auth, &who, &have_who, &e);
     if (rc > 0 && r->body_pending) /* a streamed body cannot be hashed before it is read */
         ferr_set(&e, 400, "InvalidRequest",
@@ -398,7 +394,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     if (rc) {
         /* The refusal is audited under the operation that was attempted, when it decodes. */
         ferr ignored = {0};
-        if (have_who && !proto_decode(a, svc, view, &op, &in, &ignored)) {
+        if (have_who && decoded < 0) decoded = !proto_decode(a, svc, view, &op, &in, &ignored);
+        if (have_who && decoded == 1) {
             c.op = op->name;
             sop = find_op(svc, op);
             read_only = sop && (sop->flags & SVC_READ);
@@ -412,7 +409,8 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
         c.who = &who;
         c.account = who.account;
     }
-    if (proto_decode(a, svc, view, &op, &in, &e)) goto fail;
+    if (decoded == 0) e = derr; /* unsigned, allowed (open mode), and malformed */
+    if (decoded == 0 || (decoded < 0 && proto_decode(a, svc, view, &op, &in, &e))) goto fail;
     c.op = op->name;
     sop = find_op(svc, op);
     if (sop && w->body_failed) { /* the streamed body failed its checks: nothing was stored */
