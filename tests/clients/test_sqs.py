@@ -15,7 +15,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 from botocore.exceptions import ClientError
-from ferrytest import acct, code, message as msg
+from ferrytest import acct, code, message as msg, raises
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_create_is_idempotent_with_equal_attributes(sqs):
     u1 = sqs.create_queue(QueueName="idem", Attributes=a)["QueueUrl"]
     assert sqs.create_queue(QueueName="idem", Attributes=a)["QueueUrl"] == u1
     assert sqs.create_queue(QueueName="idem")["QueueUrl"] == u1
-    assert sqs.create_queue(QueueName="idem", Attributes={"MaximumMessageSize": "262144"})["QueueUrl"] == u1
+    assert sqs.create_queue(QueueName="idem", Attributes={"MaximumMessageSize": "1048576"})["QueueUrl"] == u1
     with pytest.raises(sqs.exceptions.QueueNameExists) as e:
         sqs.create_queue(QueueName="idem", Attributes={"VisibilityTimeout": "46"})
     assert code(e) == "QueueAlreadyExists"
@@ -106,7 +106,7 @@ def test_attributes(sqs):
     url = sqs.create_queue(QueueName="attrs", Attributes={"MessageRetentionPeriod": "600"})["QueueUrl"]
     a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert a["VisibilityTimeout"] == "30" and a["DelaySeconds"] == "0"
-    assert a["MaximumMessageSize"] == "262144" and a["MessageRetentionPeriod"] == "600"
+    assert a["MaximumMessageSize"] == "1048576" and a["MessageRetentionPeriod"] == "600"
     assert a["ReceiveMessageWaitTimeSeconds"] == "0" and a["SqsManagedSseEnabled"] == "true"
     assert a["QueueArn"].startswith("arn:aws:sqs:us-east-1:") and a["QueueArn"].endswith(":attrs")
     assert a["ApproximateNumberOfMessages"] == "0"
@@ -202,10 +202,17 @@ def test_message_attribute_selection(sqs):
 def test_message_errors(sqs):
     url = sqs.create_queue(QueueName="errs")["QueueUrl"]
     with pytest.raises(ClientError) as e:
-        sqs.send_message(QueueUrl=url, MessageBody="x" * 262145)
+        sqs.send_message(QueueUrl=url, MessageBody="x" * 1048577)
     assert code(e) == "InvalidParameterValue"
-    assert msg(e) == "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes."
-    assert sqs.send_message(QueueUrl=url, MessageBody="x" * 262144)["MessageId"]
+    assert msg(e) == "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."
+    # 1 MiB since AWS raised the limit in 2025, received whole
+    mid = sqs.send_message(QueueUrl=url, MessageBody="y" * 1048576)["MessageId"]
+    got = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    assert got["MessageId"] == mid and got["Body"] == "y" * 1048576
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
+    small = sqs.create_queue(QueueName="errs-small", Attributes={"MaximumMessageSize": "1048576"})["QueueUrl"]
+    raises(sqs.set_queue_attributes, "InvalidAttributeValue", QueueUrl=small,
+           Attributes={"MaximumMessageSize": "1048577"})
     with pytest.raises(ClientError) as e:
         sqs.send_message(QueueUrl=url, MessageBody="bad \x01 char")
     assert code(e) == "InvalidMessageContents" and "#x1" in msg(e)
@@ -322,7 +329,7 @@ def test_batches(sqs):
              ([{"Id": f"i{i}", "MessageBody": "x"} for i in range(11)], "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"),
              ([{"Id": "same", "MessageBody": "x"}, {"Id": "same", "MessageBody": "y"}], "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"),
              ([{"Id": "bad id!", "MessageBody": "x"}], "AWS.SimpleQueueService.InvalidBatchEntryId"),
-             ([{"Id": "a", "MessageBody": "x" * 200000}, {"Id": "b", "MessageBody": "x" * 100000}],
+             ([{"Id": "a", "MessageBody": "x" * 600000}, {"Id": "b", "MessageBody": "x" * 500000}],
               "AWS.SimpleQueueService.BatchRequestTooLong")]
     for ents, want in cases:
         with pytest.raises(ClientError) as e:

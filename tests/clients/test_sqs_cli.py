@@ -59,9 +59,9 @@ def test_messages(ferry, tmp_path):
     r = ferry.aws("sqs", "delete-message", "--queue-url", url, "--receipt-handle", "nonsense", profile="dev", check=False)
     assert 'The input receipt handle "nonsense" is not a valid receipt handle.' in failed(r, "ReceiptHandleIsInvalid")
     big = tmp_path / "big.txt"
-    big.write_text("x" * 262145)
+    big.write_text("x" * 1048577)
     r = ferry.aws("sqs", "send-message", "--queue-url", url, "--message-body", f"file://{big}", profile="dev", check=False)
-    assert "Message must be shorter than 262144 bytes" in failed(r, "InvalidParameterValue")
+    assert "Message must be shorter than 1048576 bytes" in failed(r, "InvalidParameterValue")
 
 
 def test_batches(ferry):

@@ -299,7 +299,7 @@ json_t *sqs_attributes_defaults(int fifo)
     /* AWS defaults; new queues get SQS-managed encryption (SSE-SQS) */
     json_t *a =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "DelaySeconds", "0", "MaximumMessageSize",
-                  "262144", "MessageRetentionPeriod", "345600", "ReceiveMessageWaitTimeSeconds",
+                  "1048576", "MessageRetentionPeriod", "345600", "ReceiveMessageWaitTimeSeconds",
                   "0", "VisibilityTimeout", "30", "SqsManagedSseEnabled", "true");
     if (a && fifo)
         return jdone(a, jset_str(a, "FifoQueue", "true") |

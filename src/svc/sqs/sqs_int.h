@@ -14,7 +14,7 @@
 
 #define SQS_KIND           "sqs.queue"
 #define SQS_MAX_BATCH      10
-#define SQS_MAX_MESSAGE    262144 /* AWS: 256 KiB, also the batch payload cap */
+#define SQS_MAX_MESSAGE    1048576 /* AWS: 1 MiB since 2025 (was 256 KiB), also the batch payload cap */
 #define SQS_DEDUP_WINDOW   300.0  /* AWS: FIFO deduplication interval, 5 minutes */
 #define SQS_PURGE_INTERVAL 60.0   /* AWS: one PurgeQueue per queue every 60 seconds */
 

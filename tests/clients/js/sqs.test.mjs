@@ -108,8 +108,8 @@ test("messages: attributes, MD5s, visibility, delete", async () => {
   assert.equal((await dev.send(new ReceiveMessageCommand({ QueueUrl }))).Messages, undefined);
   await rejects(dev.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: "xyz" })), "ReceiptHandleIsInvalid");
   await rejects(dev.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: again.ReceiptHandle, VisibilityTimeout: 5 })), "InvalidParameterValue");
-  await rejects(dev.send(new SendMessageCommand({ QueueUrl, MessageBody: "x".repeat(262145) })), "InvalidParameterValue",
-    (e) => assert.equal(e.message, "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes."));
+  await rejects(dev.send(new SendMessageCommand({ QueueUrl, MessageBody: "x".repeat(1048577) })), "InvalidParameterValue",
+    (e) => assert.equal(e.message, "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."));
   await rejects(dev.send(new SendMessageCommand({ QueueUrl, MessageBody: "bad \u0001" })), "InvalidMessageContents");
   await rejects(dev.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 11 })), "InvalidParameterValue");
   await rejects(dev.send(new SendMessageCommand({ QueueUrl: QueueUrl + "-none", MessageBody: "x" })), "QueueDoesNotExist");
@@ -132,7 +132,7 @@ test("batches and their errors", async () => {
     (e) => assert.equal(e.Error?.Code ?? e.Code, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"));
   await rejects(dev.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: [{ Id: "x", ReceiptHandle: "h" }, { Id: "x", ReceiptHandle: "h" }] })), "BatchEntryIdsNotDistinct");
   await rejects(dev.send(new SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: "no spaces", MessageBody: "x" }] })), "InvalidBatchEntryId");
-  await rejects(dev.send(new SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: "a", MessageBody: "x".repeat(200000) }, { Id: "b", MessageBody: "y".repeat(70000) }] })), "BatchRequestTooLong");
+  await rejects(dev.send(new SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: "a", MessageBody: "x".repeat(600000) }, { Id: "b", MessageBody: "y".repeat(500000) }] })), "BatchRequestTooLong");
   await dev.send(new PurgeQueueCommand({ QueueUrl }));
   await rejects(dev.send(new PurgeQueueCommand({ QueueUrl })), "PurgeQueueInProgress");
 });
