@@ -131,6 +131,11 @@ def test_put_events_entry_errors(ev):
     assert e[4]["ErrorCode"] == "ResourceNotFoundException"
     raises(ev.put_events, "ValidationException",
            Entries=[{"Source": "a", "DetailType": "t", "Detail": "{}"}] * 11)
+    # 1 MB a request since AWS raised it (2026): one large entry passes, more than 1 MB not
+    big = json.dumps({"d": "x" * 1040000})
+    assert ev.put_events(Entries=[{"Source": "my.app", "DetailType": "t", "Detail": big}])["FailedEntryCount"] == 0
+    raises(ev.put_events, "ValidationException", "Total size of the entries in the request is over the limit.",
+           Entries=[{"Source": "my.app", "DetailType": "t", "Detail": big}] * 2)
 
 
 def test_sqs_target_envelope_and_inputs(fx, ev, sqs):

@@ -116,8 +116,8 @@ def test_payloads_beyond_aws_sizes(lam):
            "Request must be smaller than 6291456 bytes for the InvokeFunction operation", 413,
            FunctionName="slow", Payload=b'"' + b"x" * 6291455 + b'"')
     raises(lam.invoke, "RequestTooLargeException",
-           "Request must be smaller than 262144 bytes for the InvokeFunction operation", 413,
-           FunctionName="slow", InvocationType="Event", Payload=b'"' + b"x" * 262143 + b'"')
+           "Request must be smaller than 1048576 bytes for the InvokeFunction operation", 413,
+           FunctionName="slow", InvocationType="Event", Payload=b'"' + b"x" * 1048575 + b'"')
     r = lam.invoke(FunctionName="big", Payload=b"{}")
     assert r["FunctionError"] == "Unhandled"
     assert json.loads(r["Payload"].read()) == {

@@ -13,7 +13,7 @@
 #include "lambda_int.h"
 
 #define SYNC_PAYLOAD_MAX  6291456 /* AWS: 6 MB request and response, synchronous */
-#define ASYNC_PAYLOAD_MAX 262144  /* AWS: 256 KB, asynchronous */
+#define ASYNC_PAYLOAD_MAX 1048576 /* AWS: 1 MB, asynchronous (256 KB before 2025) */
 
 static int too_large(call *c, size_t max)
 {
