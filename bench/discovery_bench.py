@@ -131,25 +131,14 @@ def wrk(port, conns, host=None):
 
 
 def mesh_endpoint(f, kind, name, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        st, _, body = f.http("GET", "/_ferry/mesh")
-        for ep in json.loads(body).get("endpoints", []) if st == 200 else []:
-            if ep["kind"] == kind and ep["name"] == name:
-                return ep["port"]
-        time.sleep(0.05)
-    raise SystemExit(f"no {kind} {name} in /_ferry/mesh")
+    return f.view_item("mesh", "endpoints", lambda ep: ep["kind"] == kind and ep["name"] == name,
+                       timeout, poll=0.05)["port"]
 
 
 def elb_endpoint(f, lb_arn, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        st, _, body = f.http("GET", "/_ferry/elb")
-        for ls in json.loads(body).get("listeners", []) if st == 200 else []:
-            if ls["loadBalancerArn"] == lb_arn and ls.get("proxyPort"):
-                return ls["proxyPort"]
-        time.sleep(0.05)
-    raise SystemExit(f"no listener of {lb_arn} in /_ferry/elb")
+    return f.view_item("elb", "listeners",
+                       lambda ls: ls["loadBalancerArn"] == lb_arn and ls.get("proxyPort"),
+                       timeout, poll=0.05)["proxyPort"]
 
 
 def set_weights(am, w1, w2):

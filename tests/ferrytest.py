@@ -178,6 +178,24 @@ class Ferry:
         assert status == 200, body
         return json.loads(body)
 
+    def view(self, name):
+        """ferry's own view of a data plane, GET /_ferry/NAME (mesh, elb, dns) as JSON."""
+        status, _, body = self.http("GET", f"/_ferry/{name}")
+        assert status == 200, body
+        return json.loads(body)
+
+    def view_item(self, name, key, match, timeout=10, poll=0.02):
+        """Waits for the first item of view(name)[key] that match(item) accepts (a listener
+        the data plane has opened) and returns it."""
+        deadline = time.time() + timeout
+        while True:
+            found = next((x for x in self.view(name).get(key, []) if match(x)), None)
+            if found is not None:
+                return found
+            if time.time() >= deadline:
+                raise AssertionError(f"nothing matching in /_ferry/{name} {key}: {self.view(name)}")
+            time.sleep(poll)
+
     def wait_parked(self, n, profile="management", timeout=10):
         """Waits until at least n requests are parked as long polls (proves a poller waits)."""
         deadline = time.time() + timeout

@@ -83,19 +83,11 @@ def forward(*weighted):
 
 
 def state(f):
-    st, _, body = f.http("GET", "/_ferry/elb")
-    assert st == 200
-    return json.loads(body)
+    return f.view("elb")
 
 
 def listener(f, lb_arn, port, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for ls in state(f)["listeners"]:
-            if ls["loadBalancerArn"] == lb_arn and ls["port"] == port:
-                return ls
-        time.sleep(0.02)
-    raise AssertionError(f"no listener {lb_arn}:{port} in /_ferry/elb: {state(f)}")
+    return f.view_item("elb", "listeners", lambda ls: ls["loadBalancerArn"] == lb_arn and ls["port"] == port, timeout)
 
 
 def get(port, path="/"):

@@ -46,19 +46,11 @@ def cells():
 
 
 def endpoints(ferry):
-    st, _, body = ferry.http("GET", "/_ferry/mesh")
-    assert st == 200
-    return json.loads(body)
+    return ferry.view("mesh")
 
 
 def listener(ferry, kind, name, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for ep in endpoints(ferry)["endpoints"]:
-            if ep["kind"] == kind and ep["name"] == name:
-                return ep
-        time.sleep(0.02)
-    raise AssertionError(f"no {kind} {name} in /_ferry/mesh: {endpoints(ferry)}")
+    return ferry.view_item("mesh", "endpoints", lambda ep: ep["kind"] == kind and ep["name"] == name, timeout)
 
 
 def get(port, path="/", host=None):

@@ -383,12 +383,7 @@ def test_seed004_end_to_end(org, cells, tmp_path):
 
 
 def elb_listener(f, lb_arn):
-    def find():
-        st, _, body = f.http("GET", "/_ferry/elb")
-        assert st == 200, body
-        return next((ls for ls in json.loads(body)["listeners"]
-                     if ls["loadBalancerArn"] == lb_arn and ls["port"] == 80), None)
-    return until(f"{lb_arn} in /_ferry/elb", find)
+    return f.view_item("elb", "listeners", lambda ls: ls["loadBalancerArn"] == lb_arn and ls["port"] == 80, 20, poll=0.1)
 
 
 def register_target(f, tg, port):
