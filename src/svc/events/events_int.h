@@ -8,9 +8,9 @@
 #include "documents.h"
 #include "events.h"
 
-#define EVENTS_MAX_TARGETS 5            /* AWS: targets per rule */
-#define EVENTS_MAX_ENTRIES 10           /* AWS: PutEvents entries per request */
-#define EVENTS_MAX_BYTES   (1024 * 1024) /* AWS: PutEvents request size, 1 MB since 2026 (was 256 KB) */
+#define EVENTS_MAX_TARGETS 5             /* AWS: targets per rule */
+#define EVENTS_MAX_ENTRIES 10            /* AWS: PutEvents entries per request */
+#define EVENTS_MAX_BYTES   (1024 * 1024) /* AWS: PutEvents request, 1 MB */
 
 int events_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int events_not_found(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

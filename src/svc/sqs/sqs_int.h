@@ -14,9 +14,9 @@
 
 #define SQS_KIND           "sqs.queue"
 #define SQS_MAX_BATCH      10
-#define SQS_MAX_MESSAGE    1048576 /* AWS: 1 MiB since 2025 (was 256 KiB), also the batch payload cap */
-#define SQS_DEDUP_WINDOW   300.0  /* AWS: FIFO deduplication interval, 5 minutes */
-#define SQS_PURGE_INTERVAL 60.0   /* AWS: one PurgeQueue per queue every 60 seconds */
+#define SQS_MAX_MESSAGE    1048576 /* AWS: 1 MiB since 2025, also the batch cap */
+#define SQS_DEDUP_WINDOW   300.0   /* AWS: FIFO deduplication interval, 5 minutes */
+#define SQS_PURGE_INTERVAL 60.0    /* AWS: one PurgeQueue per queue every 60 seconds */
 
 /* A loaded queue. Strings and doc belong to the call's arena. */
 typedef struct sqs_queue {
