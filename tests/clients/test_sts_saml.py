@@ -246,6 +246,11 @@ def test_signature_wrapping_refused(idp, setup, sts):
         f"<saml:Issuer>{ENTITY}</saml:Issuer>", f"<saml:Issuer>{ENTITY}</saml:Issuer>{sig}", 1)
     raises(call, "InvalidIdentityToken", "Response signature invalid", sts=sts, setup=setup,
            xml=signed[:start] + moved + signed[end:])
+    # a signature must cover its own parent: one in the Assertion naming the Response is
+    # not the Assertion's
+    other_ref = assertion([setup["pair"]]).replace('URI="#_a1"', 'URI="#_r1"')
+    raises(call, "InvalidIdentityToken", "Response signature invalid", sts=sts, setup=setup,
+           xml=idp.sign(response(other_ref)))
 
 
 def test_claims_checked(idp, setup, sts):
