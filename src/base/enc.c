@@ -127,6 +127,16 @@ unsigned char *enc_unb64(arena *a, const char *in, size_t n, size_t *outlen)
     return out;
 }
 
+unsigned char *enc_unb64_ws(arena *a, const char *in, size_t n, size_t *outlen)
+{
+    char *clean = arena_alloc(a, n + 1);
+    if (!clean) return NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(" \t\r\n\f\v", in[i]) || !in[i]) clean[m++] = in[i];
+    return enc_unb64(a, clean, m, outlen);
+}
+
 static int hexv(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';

@@ -20,6 +20,8 @@ int enc_ct_equal(const char *a, const char *b);
 char *enc_b64(arena *a, const unsigned char *in, size_t n);
 /* Returns NULL on invalid base64 (padding optional); *outlen set. */
 unsigned char *enc_unb64(arena *a, const char *in, size_t inlen, size_t *outlen);
+/* The same, skipping ASCII whitespace anywhere (PEM bodies, XML text, wrapped base64). */
+unsigned char *enc_unb64_ws(arena *a, const char *in, size_t inlen, size_t *outlen);
 
 /* Percent-decoding: returns NULL on a bad escape (or out of memory). plus_is_space for
  * forms. *outlen excludes the added NUL (the result may contain NUL bytes). */

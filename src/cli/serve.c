@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth/regions.h"
+#include "auth/saml.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli.h"
@@ -165,6 +166,9 @@ int cli_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    /* xmlsec (AssumeRoleWithSAML's signatures) starts once, before any thread */
+    if (saml_init()) log_warn("xmlsec did not start: SAML signatures will be refused");
 
     ferr e = {0};
     env.started = clock_now();

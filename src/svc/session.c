@@ -164,7 +164,9 @@ static int trusted_role(call *c, const session_req *r, const char *caller_source
         return ferr_validation(c->err, "%s is invalid", r->role_arn);
     /* AWS: credentials of one partition reach nothing in another; a role ARN of another
      * partition is refused like a role that does not trust the caller */
-    const char *action = r->federated ? "sts:AssumeRoleWithWebIdentity" : "sts:AssumeRole";
+    const char *action = !r->federated         ? "sts:AssumeRole"
+                         : r->federated_action ? r->federated_action
+                                               : "sts:AssumeRoleWithWebIdentity";
     if (!arn_in_partition(r->role_arn, c->region)) return denied(c, action, r->role_arn);
     int rc = iamsvc_get_role(c->txn, account, name, role, c->err);
     if (rc < 0) return -1;

@@ -40,6 +40,10 @@ typedef struct session_req {
      * ({"HOST/PATH:aud": ..., "HOST/PATH:sub": ...}). NULL otherwise. */
     const char *federated;
     const json_t *federated_context;
+    /* The action the trust policy must allow for a federated caller:
+     * "sts:AssumeRoleWithSAML" (AssumeRoleWithSAML, federated = the SAML provider ARN);
+     * NULL means sts:AssumeRoleWithWebIdentity. */
+    const char *federated_action;
 } session_req;
 
 typedef struct session {

@@ -56,4 +56,9 @@ int iamsvc_ssc_principal(store_txn *t, const char *service, const char *user, co
 int iamsvc_oidc_provider(store_txn *t, const char *account, const char *issuer, json_t **doc,
                          ferr *e);
 
+/* The SAML provider arn names (arn:PARTITION:iam::ACCOUNT:saml-provider/NAME, in its own
+ * account): {"Name","Arn","SAMLMetadataDocument","ValidUntil","Tags","CreateDate"}.
+ * 1 found (*doc new reference), 0 none, -1 error (idp.c). a holds scratch. */
+int iamsvc_saml_provider(store_txn *t, arena *a, const char *arn, json_t **doc, ferr *e);
+
 #endif

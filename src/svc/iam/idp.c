@@ -433,6 +433,27 @@ static int check_metadata(call *c, const char *doc, double created, double *vali
     return 0;
 }
 
+int iamsvc_saml_provider(store_txn *t, arena *a, const char *arn, json_t **doc, ferr *e)
+{
+    *doc = NULL;
+    const char *p = arn ? arn_rest(arn, "iam") : NULL;
+    /* REST is ":ACCOUNT:saml-provider/NAME" */
+    if (!p || *p != ':' || strlen(p) < 29 || strncmp(p + 13, ":saml-provider/", 15) || !p[28])
+        return 0;
+    char account[13];
+    snprintf(account, sizeof(account), "%.12s", p + 1);
+    const char *id = iamsvc_lower(a, p + 28);
+    if (!id) return ferr_oom(e);
+    store_key k = {"iam.saml", account, IAMSVC_REGION, id};
+    int rc = store_get(t, &k, doc, e);
+    if (rc == 1 && strcmp(jstr(*doc, "Arn"), arn)) {
+        json_decref(*doc);
+        *doc = NULL;
+        return 0;
+    }
+    return rc;
+}
+
 static const char *saml_arn_in(const json_t *in)
 {
     return jstr(in, "SAMLProviderArn");
