@@ -147,7 +147,9 @@ int call_authorize_ex(call *c, const authz_req *r)
      * ones too, but not service-linked roles */
     int slr =
         who && who->kind == PRIN_ASSUMED_ROLE && strstr(who->role_arn, ":role/aws-service-role/");
-    if (!slr && org_rcp(c, q.resource_account, q.action, &q.rcp_layers, &q.nrcp_layers)) return -1;
+    if (!slr && !r->rcp_exempt &&
+        org_rcp(c, q.resource_account, q.action, &q.rcp_layers, &q.nrcp_layers))
+        return -1;
 
     if (r->resource_policy && *r->resource_policy) {
         int oom = 0;

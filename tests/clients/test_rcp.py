@@ -249,6 +249,30 @@ def test_rcp_conditions_see_the_request_and_bind_members_too(ferry, org, root, r
     org.delete_policy(PolicyId=p["Id"])
 
 
+def test_rcps_skip_aws_managed_kms_keys(ferry, org, root, rcps):
+    """AWS: RCPs do not apply to AWS managed keys. An RCP denying KMS over plain HTTP stops a
+    customer key's use, not S3's encryption with aws/s3."""
+    dev = acct(ferry, "dev")
+    kms, s3 = ferry.client("kms", "dev"), ferry.client("s3", "dev")
+    key = kms.create_key(Description="rcp key")["KeyMetadata"]["KeyId"]
+    s3.create_bucket(Bucket="rcp-sse")
+    p = org.create_policy(Name="KmsTls", Description="", Type=RCP, Content=doc(
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+         "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}}))["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=p["Id"], TargetId=dev)
+    try:
+        with pytest.raises(ClientError) as e:
+            kms.encrypt(KeyId=key, Plaintext=b"x")
+        assert "explicit deny in a resource control policy" in message(e)
+        # S3 asks KMS for a data key of aws/s3 as the caller: not an RCP's business
+        r = s3.put_object(Bucket="rcp-sse", Key="k", Body=b"sealed", ServerSideEncryption="aws:kms")
+        assert r["ServerSideEncryption"] == "aws:kms" and r["SSEKMSKeyId"]
+    finally:
+        org.detach_policy(PolicyId=p["Id"], TargetId=dev)
+    assert kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+    org.delete_policy(PolicyId=p["Id"])
+
+
 def test_management_account_resources_are_never_restricted(ferry, org, root, rcps, outsider,
                                                             org_id):
     out_id, out_client = outsider
