@@ -28,6 +28,12 @@ def org_only(action, org_id):
                               "Bool": {"aws:PrincipalIsAWSService": "false"}}})
 
 
+def tls_only(action):
+    """An RCP refusing action over plain HTTP (aws:SecureTransport false)."""
+    return doc({"Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}})
+
+
 @pytest.fixture
 def rcps(org, root):
     """RCPs enabled on the root for one test, disabled (everything detached) after it."""
@@ -231,9 +237,8 @@ def test_rcp_conditions_see_the_request_and_bind_members_too(ferry, org, root, r
     prod = acct(ferry, "prod")
     sqs = ferry.client("sqs", "prod")
     url = sqs.create_queue(QueueName="rcp-tls")["QueueUrl"]
-    p = org.create_policy(Name="TlsOnly", Description="", Type=RCP, Content=doc(
-        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
-         "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}}))["Policy"]["PolicySummary"]
+    p = org.create_policy(Name="TlsOnly", Description="", Type=RCP,
+                          Content=tls_only("*"))["Policy"]["PolicySummary"]
     org.attach_policy(PolicyId=p["Id"], TargetId=prod)
     try:
         with pytest.raises(ClientError) as e:
@@ -256,9 +261,8 @@ def test_rcps_skip_aws_managed_kms_keys(ferry, org, root, rcps):
     kms, s3 = ferry.client("kms", "dev"), ferry.client("s3", "dev")
     key = kms.create_key(Description="rcp key")["KeyMetadata"]["KeyId"]
     s3.create_bucket(Bucket="rcp-sse")
-    p = org.create_policy(Name="KmsTls", Description="", Type=RCP, Content=doc(
-        {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
-         "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}}))["Policy"]["PolicySummary"]
+    p = org.create_policy(Name="KmsTls", Description="", Type=RCP,
+                          Content=tls_only("kms:*"))["Policy"]["PolicySummary"]
     org.attach_policy(PolicyId=p["Id"], TargetId=dev)
     try:
         with pytest.raises(ClientError) as e:
