@@ -4,6 +4,7 @@ the account that owns a resource (root, OUs, account) restrict whoever calls it 
 outside the organization included -- but never the management account's resources. Each
 test builds what it needs on one organization and undoes it."""
 import json
+import time
 
 import boto3
 import pytest
@@ -251,6 +252,50 @@ def test_rcp_conditions_see_the_request_and_bind_members_too(ferry, org, root, r
     finally:
         org.detach_policy(PolicyId=p["Id"], TargetId=prod)
     assert sqs.send_message(QueueUrl=url, MessageBody="x")["MessageId"]
+    org.delete_policy(PolicyId=p["Id"])
+
+
+def test_rcps_bind_aws_service_principals(ferry, org, root, rcps):
+    """AWS service principals are not exempt (AWS's examples exempt them with
+    aws:PrincipalIsAWSService): SNS delivering to a member's queue is refused while an RCP
+    denies it for the topic's aws:SourceAccount, and delivers again once it is detached."""
+    qa = acct(ferry, "qa")
+    sqs, sns = ferry.client("sqs", "qa"), ferry.client("sns", "qa")
+    url = sqs.create_queue(QueueName="rcp-fanout")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url,
+                                    AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": doc({
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": qarn})})
+    topic = sns.create_topic(Name="rcp-fanout")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn,
+                  Attributes={"RawMessageDelivery": "true"})
+    p = org.create_policy(Name="NoFanout", Description="", Type=RCP, Content=doc(
+        {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
+         "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"},
+                       "StringEquals": {"aws:SourceAccount": qa}}}))["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=p["Id"], TargetId=qa)
+    try:
+        sns.publish(TopicArn=topic, Message="held")
+        # the account's own principal is not a service: it still sends
+        sqs.send_message(QueueUrl=url, MessageBody="direct")
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+        assert [m["Body"] for m in got.get("Messages", [])] == ["direct"]
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=got["Messages"][0]["ReceiptHandle"])
+        # the server's log says why: SNS (sns.amazonaws.com) met the RCP's explicit deny
+        for _ in range(100):
+            if any("sns.amazonaws.com is not authorized" in line and "resource control" in line
+                   for line in open(ferry.log, errors="replace") if "rcp-fanout" in line):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("SNS's delivery was not refused")
+    finally:
+        org.detach_policy(PolicyId=p["Id"], TargetId=qa)
+    # a refused delivery is a client error SNS does not retry: only what follows arrives
+    sns.publish(TopicArn=topic, Message="after")
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MaxNumberOfMessages=10)
+    assert [m["Body"] for m in got.get("Messages", [])] == ["after"]
     org.delete_policy(PolicyId=p["Id"])
 
 
