@@ -1,7 +1,8 @@
 /* Policy evaluation logic (AWS "Policy evaluation logic", IAM User Guide):
  *  1. an explicit Deny in any applicable policy decides;
  *  2. every SCP level (root, OUs, account) must allow -- not for the management
- *     account or service principals;
+ *     account or service principals; every RCP level of the resource's account must
+ *     allow, whoever calls (the caller leaves out the RCPs that do not apply);
  *  3. same account: a resource-policy allow that names the user or session ARN
  *     suffices on its own; otherwise an identity allow, or a resource allow naming the
  *     role ARN, is needed, intersected with the permissions boundary and session
@@ -95,6 +96,9 @@ int iam_env_lookup(iam_env *env, const char *key, size_t klen, const char *const
     if (key_is(key, klen, "aws:userid")) return one_val(env, p->userid, vals, n);
     if (key_is(key, klen, "aws:username"))
         return p->kind == PRIN_USER && one_val(env, p->name, vals, n);
+    /* AWS: present in every signed request; RCPs use it to let services through */
+    if (key_is(key, klen, "aws:PrincipalIsAWSService"))
+        return put_val(env, p->kind == PRIN_SERVICE ? "true" : "false", vals, n);
     if (key_is(key, klen, "aws:PrincipalServiceName"))
         return p->kind == PRIN_SERVICE && one_val(env, p->service, vals, n);
     return 0;
@@ -307,6 +311,14 @@ int iam_evaluate(const iam_request *r, iam_result *out)
             if (!s.allow) scp_missing = 1; /* AWS: each level must allow */
         }
     }
+    int rcp_missing = 0;
+    for (size_t l = 0; l < r->nrcp_layers; l++) {
+        scan s = {0};
+        for (size_t i = 0; i < r->rcp_layers[l].n && !s.deny; i++)
+            scan_policy(r->rcp_layers[l].v[i], &env, IAM_BY_RCP, 1, &s);
+        if (s.deny) return explicit_deny(out, &s, IAM_BY_RCP);
+        if (!s.allow) rcp_missing = 1;
+    }
     scan rs = {0}, id = {0}, bd = {0}, ss = {0};
     scan_policy(r->resource_policy, &env, IAM_BY_RESOURCE, 1, &rs);
     if (rs.deny) return explicit_deny(out, &rs, IAM_BY_RESOURCE);
@@ -321,6 +333,7 @@ int iam_evaluate(const iam_request *r, iam_result *out)
         }
     }
     if (scp_missing) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_SCP);
+    if (rcp_missing) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_RCP);
 
     if (anon_or_service) { /* only a resource policy can grant them anything */
         if (!rs.allow) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_RESOURCE);
@@ -375,6 +388,7 @@ static const char *by_noun(int by, int with_article)
     case IAM_BY_BOUNDARY: return with_article ? "a permissions boundary" : "permissions boundary";
     case IAM_BY_SESSION: return with_article ? "a session policy" : "session policy";
     case IAM_BY_SCP: return with_article ? "a service control policy" : "service control policy";
+    case IAM_BY_RCP: return with_article ? "a resource control policy" : "resource control policy";
     default: return with_article ? "an identity-based policy" : "identity-based policy";
     }
 }

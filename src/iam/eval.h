@@ -1,6 +1,6 @@
 /* IAM policy evaluation: AWS's evaluation logic over compiled policies.
- * AWS: "explicit deny in any policy overrides any allow"; SCPs must allow at every
- * level; in one account an allow in an identity OR a resource policy suffices;
+ * AWS: "explicit deny in any policy overrides any allow"; SCPs (on the principal's
+ * account) and RCPs (on the resource's) must allow at every level; in one account an allow in an identity OR a resource policy suffices;
  * across accounts both must allow; boundaries and session policies intersect. */
 #ifndef FERRY_IAM_EVAL_H
 #define FERRY_IAM_EVAL_H
@@ -56,7 +56,10 @@ typedef struct iam_request {
     iam_policy_set session;            /* n 0 = no session policies */
     const iam_policy_set *scp_layers;  /* root, OUs..., account: each must allow */
     size_t nscp_layers;
-    int scp_exempt;              /* management account or service-linked role: skip SCPs */
+    int scp_exempt;                   /* management account or service-linked role: skip SCPs */
+    const iam_policy_set *rcp_layers; /* the resource owner's root, OUs..., account: each
+                                         must allow, whoever calls (n 0: none apply) */
+    size_t nrcp_layers;
     int require_resource_policy; /* the resource policy must allow even in the same account
                                     (AWS: a role's trust policy for sts:AssumeRole*) */
 } iam_request;
@@ -76,6 +79,7 @@ typedef enum {
     IAM_BY_SESSION,
     IAM_BY_SCP,
     IAM_BY_ROOT, /* allowed because the caller is the account root */
+    IAM_BY_RCP,
 } iam_by;
 
 typedef struct iam_stmt_ref {

@@ -1,6 +1,6 @@
 /* call_authorize: every operation's question to the policy engine. Gathers the caller's
- * identity policies (IAM service), SCPs (Organizations), the resource policy and the
- * request context, evaluates with AWS's logic, and words a refusal as AWS does. */
+ * identity policies (IAM service), SCPs and RCPs (Organizations), the resource policy and
+ * the request context, evaluates with AWS's logic, and words a refusal as AWS does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +143,13 @@ int call_authorize_ex(call *c, const authz_req *r)
     q.org_id = org.org_id;
     q.org_paths = org.paths;
     q.norg_paths = org.npaths;
+    /* AWS: the RCPs of the resource's account restrict every caller, services and anonymous
+     * ones too, but not service-linked roles */
+    int slr =
+        who && who->kind == PRIN_ASSUMED_ROLE && strstr(who->role_arn, ":role/aws-service-role/");
+    if (!slr && !r->rcp_exempt &&
+        org_rcp(c, q.resource_account, q.action, &q.rcp_layers, &q.nrcp_layers))
+        return -1;
 
     if (r->resource_policy && *r->resource_policy) {
         int oom = 0;

@@ -39,5 +39,10 @@ typedef struct authz_org {
 
 /* Provided by Organizations (src/svc/organizations/). */
 int org_authz(call *c, const char *account, authz_org *out);
+/* The RCP layers (root, OUs..., account; arena-owned) that apply to action on a resource
+ * owned by account: none (*n 0) unless account is a member (not the management account)
+ * of an organization with RCPs enabled and action's service supports RCPs. 0 or -1. */
+int org_rcp(call *c, const char *account, const char *action, const iam_policy_set **layers,
+            size_t *n);
 
 #endif

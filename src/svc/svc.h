@@ -327,6 +327,7 @@ typedef struct authz_req {
     int granted; /* a KMS grant allows it: allowed unless a policy explicitly denies (AWS) */
     const char *federated; /* the identity provider ARN a web identity came through: with
                               c->who NULL, only a resource policy naming it may allow */
+    int rcp_exempt;        /* RCPs never apply to the resource (AWS: KMS's AWS managed keys) */
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 

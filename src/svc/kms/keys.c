@@ -186,7 +186,9 @@ int kms_key_authorize_use(call *c, const kms_key *k, const char *action, const k
                    .resource_policy = k->policy,
                    .context = ctx,
                    .resource_policy_required = 1,
-                   .granted = granted};
+                   .granted = granted,
+                   /* AWS: "RCPs do not apply to AWS managed keys" */
+                   .rcp_exempt = !strcmp(kms_key_manager(k), "AWS")};
     return call_authorize_ex(c, &r);
 }
 

@@ -87,7 +87,7 @@ int organizations_op_describe_effective_policy(call *c, json_t *in, json_t **out
     if (call_authorize(c, "organizations:DescribeEffectivePolicy", "*") || orgsvc_load(c, 0, &org))
         return -1;
     int is_mgmt = !strcmp(c->account, jstr(org, "MasterAccountId")), rc = 0;
-    if (!type || !strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY"))
+    if (!type || org_is_authz_type(type))
         rc = ferr_set(c->err, 400, "InvalidInputException",
                       "You specified an invalid policy type string.");
     else if (target && strcmp(target, c->account) && !is_mgmt)

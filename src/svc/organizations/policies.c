@@ -1,8 +1,9 @@
 /* AWS Organizations policy operations: policy types on the root, policy documents, and
  * their attachments to the root, OUs and accounts. AWS: only the management account may
- * call them; SCP documents follow the IAM grammar (checked with the policy engine);
- * FullAWSAccess is AWS managed, cannot be changed, and is attached to every root, OU and
- * account while SCPs are enabled; an entity keeps at least one SCP. */
+ * call them; SCP and RCP documents follow the IAM grammar (checked with the policy
+ * engine), RCPs with AWS's narrower rules; FullAWSAccess (RCPFullAWSAccess) is AWS managed,
+ * cannot be changed, and is attached to every root, OU and account while SCPs (RCPs) are
+ * enabled; an entity keeps at least one SCP, and RCPFullAWSAccess stays. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static const char *const policy_types[] = {"SERVICE_CONTROL_POLICY",
 /* AWS quotas: maximum size of a policy document, by type. */
 static size_t max_size(const char *type)
 {
-    if (!strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY")) return 5120;
+    if (org_is_authz_type(type)) return 5120;
     if (!strcmp(type, "AISERVICES_OPT_OUT_POLICY")) return 2500;
     return 10000;
 }
@@ -84,6 +85,37 @@ static const char *type_section(const char *type)
     return NULL;
 }
 
+static int rcp_action_ok(const json_t *a)
+{
+    const char *s = json_string_value(a);
+    return s && (!strcmp(s, "*") || org_rcp_service(s));
+}
+
+/* AWS "RCP syntax": Allow is for RCPFullAWSAccess alone, so a customer RCP only denies;
+ * every statement names the Principal "*" (no NotPrincipal: conditions say whom), lists
+ * its Actions (no NotAction), and those only of the services RCPs support. The document
+ * already parsed as a resource policy. */
+static int rcp_rules_ok(const char *content, size_t n)
+{
+    json_t *doc = json_loadb(content, n, 0, NULL), *sts = json_object_get(doc, "Statement");
+    size_t cnt = json_is_array(sts) ? json_array_size(sts) : 1;
+    int ok = doc != NULL;
+    for (size_t i = 0; ok && i < cnt; i++) {
+        json_t *st = json_is_array(sts) ? json_array_get(sts, i) : sts, *ac, *v;
+        const char *eff = jstr(st, "Effect"), *pr = jstr(st, "Principal");
+        ok = eff && !strcmp(eff, "Deny") && pr && !strcmp(pr, "*") &&
+             !json_object_get(st, "NotPrincipal") && !json_object_get(st, "NotAction") &&
+             (ac = json_object_get(st, "Action")) != NULL;
+        size_t j;
+        if (ok && json_is_array(ac))
+            json_array_foreach(ac, j, v) ok &= rcp_action_ok(v);
+        else if (ok)
+            ok = rcp_action_ok(ac);
+    }
+    json_decref(doc);
+    return ok;
+}
+
 /* Content must be JSON in the grammar of its type; SCPs and RCPs use IAM's. */
 static int check_content(call *c, const char *type, const char *content)
 {
@@ -92,12 +124,13 @@ static int check_content(call *c, const char *type, const char *content)
     if (n > max_size(type))
         return ferr_set(c->err, 400, "ConstraintViolationException",
                         "You attempted to create a policy that is larger than the maximum size.");
-    if (!strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY")) {
+    if (org_is_authz_type(type)) {
+        int rcp = !strcmp(type, ORG_RCP);
         ferr pe = {0};
-        iam_policy *p = iam_policy_parse(content, n, IAM_KIND_SCP, &pe);
+        iam_policy *p = iam_policy_parse(content, n, rcp ? IAM_KIND_RESOURCE : IAM_KIND_SCP, &pe);
         if (!p) return malformed(c);
         iam_policy_free(p);
-        return 0;
+        return rcp && !rcp_rules_ok(content, n) ? malformed(c) : 0;
     }
     json_t *doc = json_loadb(content, n, JSON_REJECT_DUPLICATES, NULL);
     int ok = json_is_object(doc) && json_object_size(doc);
@@ -226,17 +259,19 @@ static int policies_cb(void *ud, const store_key *k, json_t *doc)
     return col->oom;
 }
 
-/* Summaries of every policy of type (FullAWSAccess first for SCPs). */
+/* Summaries of every policy of type (its AWS managed full-access policy first). */
 static int all_policies(call *c, const char *type, const char *name, json_t **out)
 {
     collect col = {type, NULL, name, json_array(), 0};
     if (!col.arr) return ferr_oom(c->err);
-    if (!strcmp(type, ORG_SCP) && (!name || !strcmp(name, "FullAWSAccess"))) {
-        json_t *full = NULL;
-        org_policy_get(c->txn, ORG_FULL_ACCESS_ID, &full, c->err);
-        if (full) col.oom = json_array_append(col.arr, (json_t *)summary(full));
-        json_decref(full);
+    json_t *full = NULL;
+    if (org_policy_get(c->txn, org_full_access_id(type), &full, c->err) < 0) {
+        json_decref(col.arr);
+        return -1;
     }
+    if (full && (!name || !strcmp(jstr(summary(full), "Name"), name)))
+        col.oom = json_array_append(col.arr, (json_t *)summary(full));
+    json_decref(full);
     if (col.oom ||
         store_list(c->txn, "orgpolicy", "", "", NULL, NULL, 0, policies_cb, &col, c->err) < 0 ||
         (col.oom && ferr_oom(c->err))) {
@@ -390,8 +425,10 @@ int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
                 ? ferr_oom(c->err)
                 : put_org(c, org);
     }
-    if (!rc && !strcmp(type, ORG_SCP)) {
-        /* AWS: enabling SCPs attaches FullAWSAccess to the root and every OU and account */
+    const char *full = org_full_access_id(type);
+    if (!rc && full) {
+        /* AWS: enabling SCPs (RCPs) attaches FullAWSAccess (RCPFullAWSAccess) to the root and
+         * every OU and account */
         ids_cb_ctx ids = {json_array(), 0};
         ids.oom = json_array_append_new(ids.arr, json_string(root));
         if (ids.oom || store_list(c->txn, "ou", "", "", NULL, NULL, 0, ids_cb, &ids, c->err) < 0 ||
@@ -403,8 +440,7 @@ int organizations_op_enable_policy_type(call *c, json_t *in, json_t **out)
         size_t i;
         json_array_foreach(ids.arr, i, v) {
             if (rc) break;
-            if (org_attach(c->txn, json_string_value(v), ORG_FULL_ACCESS_ID, ORG_SCP, c->err) < 0)
-                rc = -1;
+            if (org_attach(c->txn, json_string_value(v), full, type, c->err) < 0) rc = -1;
         }
         json_decref(ids.arr);
     }
@@ -611,8 +647,7 @@ int organizations_op_attach_policy(call *c, json_t *in, json_t **out)
                       "attach policies of the specified type to entities in a root until you "
                       "enable that type in the root.");
     if (!rc) rc = org_attached(c->txn, tid, type, &have, c->err);
-    if (!rc && json_array_size(have) >= MAX_ATTACHED &&
-        (!strcmp(type, ORG_SCP) || !strcmp(type, "RESOURCE_CONTROL_POLICY")))
+    if (!rc && json_array_size(have) >= MAX_ATTACHED && org_is_authz_type(type))
         rc = ferr_set(c->err, 400, "ConstraintViolationException",
                       "You attempted to exceed the number of policies of a certain type that can "
                       "be attached to an entity at one time.");
@@ -647,11 +682,15 @@ int organizations_op_detach_policy(call *c, json_t *in, json_t **out)
     if (!rc && !attached)
         rc = ferr_set(c->err, 400, "PolicyNotAttachedException",
                       "The policy isn't attached to the specified target in the specified root.");
-    /* AWS: an entity keeps at least one SCP while SCPs are enabled */
-    if (!rc && json_array_size(have) == 1 && !strcmp(type, ORG_SCP))
+    /* AWS: an entity keeps at least one SCP (RCP) while the type is enabled */
+    if (!rc && json_array_size(have) == 1 && org_is_authz_type(type))
         rc = ferr_set(c->err, 400, "ConstraintViolationException",
                       "You cannot remove the last policy attached to the specified target. You "
                       "must have at least one attached at all times.");
+    /* AWS: RCPFullAWSAccess "cannot be detached" (only disabling RCPs removes it) */
+    if (!rc && !strcmp(pid, ORG_RCP_FULL_ACCESS_ID))
+        rc = ferr_set(c->err, 400, "ConstraintViolationException",
+                      "You cannot detach the RCPFullAWSAccess policy from the specified target.");
     if (!rc) rc = org_detach(c->txn, tid, pid, c->err) < 0 ? -1 : 0;
     if (!rc) call_resource(c, "AWS::Organizations::Policy", pid);
     json_decref(have);

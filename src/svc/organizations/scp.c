@@ -11,41 +11,88 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "organizations.h"
 #include "base/gencache.h"
 #include "svc/authz.h"
-
-static const char full_access_doc[] =
-    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
-    "\"Resource\":\"*\"}]}";
 
 static store_key gkey(const char *kind, const char *id)
 {
     return (store_key){kind, "", "", id};
 }
 
-/* AWS: the managed policy lives in account "aws" of the organization's partition
+/* The AWS managed full-access policy of each authorization type: what it allows lets the
+ * other policies only narrow (RCPs' one adds the Principal RCPs must name). */
+typedef struct full_access {
+    const char *type, *id, *name, *desc, *arn_kind, *doc;
+} full_access;
+
+static const full_access fulls[] = {
+    {ORG_SCP, ORG_FULL_ACCESS_ID, "FullAWSAccess", "Allows access to every operation",
+     "service_control_policy",
+     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
+     "\"Resource\":\"*\"}]}"},
+    {ORG_RCP, ORG_RCP_FULL_ACCESS_ID, "RCPFullAWSAccess", "Allows access to every resource",
+     "resource_control_policy",
+     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
+     "\"Action\":\"*\",\"Resource\":\"*\"}]}"},
+};
+#define NFULLS (sizeof(fulls) / sizeof(fulls[0]))
+
+static const full_access *full_by(const char *type, const char *id)
+{
+    for (size_t i = 0; i < NFULLS; i++)
+        if ((type && !strcmp(type, fulls[i].type)) || (id && !strcmp(id, fulls[i].id)))
+            return &fulls[i];
+    return NULL;
+}
+
+int org_is_authz_type(const char *type)
+{
+    return full_by(type, NULL) != NULL;
+}
+
+const char *org_full_access_id(const char *type)
+{
+    const full_access *f = type ? full_by(type, NULL) : NULL;
+    return f ? f->id : NULL;
+}
+
+int org_rcp_service(const char *action)
+{
+    /* AWS "List of AWS services that support RCPs" (Amazon Cognito is its user pools) */
+    static const char *const services[] = {"s3",  "sts",  "sqs",         "kms",  "secretsmanager",
+                                           "ecr", "aoss", "cognito-idp", "logs", "dynamodb"};
+    const char *colon = action ? strchr(action, ':') : NULL;
+    if (!colon) return 0;
+    size_t n = (size_t)(colon - action);
+    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+        if (strlen(services[i]) == n && !strncasecmp(action, services[i], n)) return 1;
+    return 0;
+}
+
+/* AWS: the managed policies live in account "aws" of the organization's partition
  * (arn:aws-cn:organizations::aws:policy/service_control_policy/p-FullAWSAccess in China). */
-static json_t *full_access_policy(const char *partition)
+static json_t *full_access_policy(const full_access *f, const char *partition)
 {
     char arn[128];
-    snprintf(arn, sizeof(arn), "arn:%s:organizations::aws:policy/service_control_policy/%s",
-             partition, ORG_FULL_ACCESS_ID);
-    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id",
-                     ORG_FULL_ACCESS_ID, "Arn", arn, "Name", "FullAWSAccess", "Description",
-                     "Allows access to every operation", "Type", ORG_SCP, "AwsManaged", 1,
-                     "Content", full_access_doc);
+    snprintf(arn, sizeof(arn), "arn:%s:organizations::aws:policy/%s/%s", partition, f->arn_kind,
+             f->id);
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:s}", "PolicySummary", "Id", f->id, "Arn",
+                     arn, "Name", f->name, "Description", f->desc, "Type", f->type, "AwsManaged", 1,
+                     "Content", f->doc);
 }
 
 int org_policy_get(store_txn *t, const char *id, json_t **pol, ferr *e)
 {
     if (!id) return 0;
-    if (!strcmp(id, ORG_FULL_ACCESS_ID)) {
+    const full_access *f = full_by(NULL, id);
+    if (f) {
         json_t *org = NULL;
         char part[16];
         if (org_get(t, &org, e) < 0) return -1;
-        *pol = full_access_policy(org_partition(org, part));
+        *pol = full_access_policy(f, org_partition(org, part));
         json_decref(org);
         return *pol ? 1 : ferr_oom(e);
     }
@@ -167,37 +214,48 @@ int org_attached(store_txn *t, const char *target, const char *type, json_t **id
 
 int org_attach_defaults(store_txn *t, const json_t *org, const char *target, ferr *e)
 {
-    if (!org_type_enabled(org, ORG_SCP)) return 0;
-    return org_attach(t, target, ORG_FULL_ACCESS_ID, ORG_SCP, e) < 0 ? -1 : 0;
+    for (size_t i = 0; i < NFULLS; i++)
+        if (org_type_enabled(org, fulls[i].type) &&
+            org_attach(t, target, fulls[i].id, fulls[i].type, e) < 0)
+            return -1;
+    return 0;
 }
 
 /* ---- authorization ---- */
 
+/* The IAM grammar each authorization type is read with: RCPs name a Principal. */
+static int kind_of(const char *type)
+{
+    return !strcmp(type, ORG_RCP) ? IAM_KIND_RESOURCE : IAM_KIND_SCP;
+}
+
 static pthread_once_t full_once = PTHREAD_ONCE_INIT;
-static iam_policy *full_compiled; /* shared, immutable, lives as long as the process */
+static iam_policy *full_compiled[NFULLS]; /* shared, immutable, live as long as the process */
 
 static void compile_full(void)
 {
-    ferr e = {0};
-    full_compiled =
-        iam_policy_parse(full_access_doc, sizeof(full_access_doc) - 1, IAM_KIND_SCP, &e);
-    if (full_compiled) iam_policy_set_name(full_compiled, ORG_FULL_ACCESS_ID);
+    for (size_t i = 0; i < NFULLS; i++) {
+        ferr e = {0};
+        full_compiled[i] =
+            iam_policy_parse(fulls[i].doc, strlen(fulls[i].doc), kind_of(fulls[i].type), &e);
+        if (full_compiled[i]) iam_policy_set_name(full_compiled[i], fulls[i].id);
+    }
 }
 
-/* The compiled form of an SCP document (shared: authz_policy), named by its ARN, which is
- * what evaluation results report; NULL when it does not compile, or on OOM (then *oom is
- * set, and c->err). */
-static const iam_policy *compiled(call *c, const char *text, const char *name, int *oom)
+/* The compiled form of an SCP or RCP document (shared: authz_policy), named by its ARN,
+ * which is what evaluation results report; NULL when it does not compile, or on OOM (then
+ * *oom is set, and c->err). */
+static const iam_policy *compiled(call *c, const char *text, const char *name, int kind, int *oom)
 {
-    const iam_policy *p = authz_policy(c, NULL, name, text, IAM_KIND_SCP, NULL, oom);
+    const iam_policy *p = authz_policy(c, NULL, name, text, kind, NULL, oom);
     if (*oom) ferr_oom(c->err);
     return p;
 }
 
-/* The compiled SCPs of one attachment list, into *layer (arena-owned). */
-static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
+/* The compiled policies of type in one attachment list, into *layer (arena-owned). */
+static int layer_for(call *c, const json_t *attached, const char *type, iam_policy_set *layer)
 {
-    json_t *ids = ids_of(attached, ORG_SCP);
+    json_t *ids = ids_of(attached, type);
     if (!ids) return ferr_oom(c->err);
     size_t n = json_array_size(ids), k = 0;
     const iam_policy **v = arena_alloc(c->a, (n ? n : 1) * sizeof(*v));
@@ -207,9 +265,10 @@ static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
     }
     for (size_t i = 0; i < n; i++) {
         const char *id = json_string_value(json_array_get(ids, i));
-        if (!strcmp(id, ORG_FULL_ACCESS_ID)) {
+        const full_access *f = full_by(NULL, id);
+        if (f) {
             pthread_once(&full_once, compile_full);
-            if (full_compiled) v[k++] = full_compiled;
+            if (full_compiled[f - fulls]) v[k++] = full_compiled[f - fulls];
             continue;
         }
         json_t *pol = NULL;
@@ -222,7 +281,9 @@ static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
         const json_t *sum = json_object_get(pol, "PolicySummary");
         int oom = 0;
         const iam_policy *p =
-            text ? compiled(c, text, json_string_value(json_object_get(sum, "Arn")), &oom) : NULL;
+            text ? compiled(c, text, json_string_value(json_object_get(sum, "Arn")), kind_of(type),
+                            &oom)
+                 : NULL;
         json_decref(pol);
         if (p)
             v[k++] = p;
@@ -244,17 +305,21 @@ static int layer_for(call *c, const json_t *attached, iam_policy_set *layer)
  * kept per account while the store's generations of those kinds are unchanged (read
  * before them). Documents are shared read-only (jansson's reference counts are atomic). */
 typedef struct org_facts {
-    json_t *org, *acct, *ous[ORG_MAX_DEPTH];
+    json_t *org, *acct, *ous[ORG_MAX_DEPTH]; /* the OUs nearest first */
     size_t nous;
 } org_facts;
 
-static void facts_free(void *p)
+static void facts_release(org_facts *f)
 {
-    org_facts *f = p;
     json_decref(f->org);
     json_decref(f->acct);
     for (size_t i = 0; i < f->nous; i++) json_decref(f->ous[i]);
-    free(f);
+}
+
+static void facts_free(void *p)
+{
+    facts_release(p);
+    free(p);
 }
 
 static gencache_static facts = GENCACHE_STATIC(1024, facts_free);
@@ -277,93 +342,98 @@ static uint64_t facts_gen(const call *c)
     return gen;
 }
 
-typedef struct facts_out {
-    json_t **org, **acct, **ous;
-    size_t *nous;
-} facts_out;
-
 static void facts_copy(const void *v, void *ud)
 {
     const org_facts *f = v;
-    facts_out *o = ud;
-    *o->org = json_incref(f->org);
-    *o->acct = json_incref(f->acct);
+    org_facts *o = ud;
+    o->org = json_incref(f->org);
+    o->acct = json_incref(f->acct);
     for (size_t i = 0; i < f->nous; i++) o->ous[i] = json_incref(f->ous[i]);
-    *o->nous = f->nous;
+    o->nous = f->nous;
 }
 
-/* 1 with new references when cached and current, else 0. */
-static int facts_get(const char *account, uint64_t gen, json_t **org, json_t **acct, json_t **ous,
-                     size_t *nous)
-{
-    facts_out o = {org, acct, ous, nous};
-    return gen && gencache_read(gencache_of(&facts), account, gen, facts_copy, &o);
-}
-
-static void facts_put(const char *account, uint64_t gen, json_t *org, json_t *acct,
-                      json_t *const *ous, size_t nous)
+static void facts_put(const char *account, uint64_t gen, const org_facts *src)
 {
     org_facts *f = gen ? malloc(sizeof(*f)) : NULL;
     if (!f) return;
-    f->org = json_incref(org);
-    f->acct = json_incref(acct);
-    for (size_t i = 0; i < nous; i++) f->ous[i] = json_incref(ous[i]);
-    f->nous = nous;
+    facts_copy(src, f);
     if (gencache_put(gencache_of(&facts), account, gen, f, NULL)) facts_free(f);
+}
+
+/* The organization, account's document and the OUs above it, into *f (new references:
+ * facts_release), from the cache when current. 1, 0 when there is no organization or
+ * account is not in it (*f empty), -1. */
+static int facts_read(call *c, const char *account, org_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    uint64_t gen = c->env ? facts_gen(c) : 0;
+    if (gen && gencache_read(gencache_of(&facts), account, gen, facts_copy, f)) return 1;
+    int rc = org_get(c->txn, &f->org, c->err);
+    if (rc > 0) rc = org_get_account(c->txn, account, &f->acct, c->err);
+    const char *root = json_string_value(json_object_get(json_object_get(f->org, "Root"), "Id"));
+    const char *parent = json_string_value(json_object_get(f->acct, "ParentId"));
+    while (rc > 0 && parent && root && strcmp(parent, root) && f->nous < ORG_MAX_DEPTH) {
+        json_t *ou = NULL;
+        store_key k = gkey("ou", parent);
+        int got = store_get(c->txn, &k, &ou, c->err);
+        if (got < 0) rc = -1;
+        if (got <= 0) break; /* a dangling parent ends the path */
+        f->ous[f->nous++] = ou;
+        parent = json_string_value(json_object_get(ou, "ParentId"));
+    }
+    if (rc > 0) {
+        facts_put(account, gen, f);
+        return 1;
+    }
+    facts_release(f);
+    memset(f, 0, sizeof(*f));
+    return rc;
+}
+
+/* The layers of type's policies: root, each OU down the path, the account (arena-owned). */
+static int layers_of(call *c, const org_facts *f, const char *type, const iam_policy_set **out,
+                     size_t *n)
+{
+    size_t nl = f->nous + 2;
+    iam_policy_set *layers = arena_alloc(c->a, nl * sizeof(*layers));
+    if (!layers) return ferr_oom(c->err);
+    int rc = layer_for(c, json_object_get(json_object_get(f->org, "Root"), "Policies"), type,
+                       &layers[0]);
+    for (size_t i = 0; !rc && i < f->nous; i++)
+        rc = layer_for(c, json_object_get(f->ous[f->nous - 1 - i], "Policies"), type,
+                       &layers[1 + i]);
+    if (!rc) rc = layer_for(c, json_object_get(f->acct, "Policies"), type, &layers[nl - 1]);
+    if (rc) return -1;
+    *out = layers;
+    *n = nl;
+    return 0;
 }
 
 int org_authz(call *c, const char *account, authz_org *out)
 {
     memset(out, 0, sizeof(*out));
-    json_t *org = NULL, *acct = NULL;
-    json_t *held[ORG_MAX_DEPTH]; /* the OU documents, nearest first */
-    const char *ous[ORG_MAX_DEPTH];
-    size_t nous = 0;
-    uint64_t gen = c->env ? facts_gen(c) : 0;
-    int rc = 0, cached = facts_get(account, gen, &org, &acct, held, &nous);
-    if (!cached) {
-        rc = org_get(c->txn, &org, c->err);
-        if (rc <= 0) return rc;
-        rc = org_get_account(c->txn, account, &acct, c->err);
-        if (rc <= 0) {
-            json_decref(org);
-            return rc;
-        }
-    }
+    org_facts f;
+    int rc = facts_read(c, account, &f);
+    if (rc <= 0) return rc;
+    rc = 0;
     /* AWS: a closed account (CloseAccount: PENDING_CLOSURE, then SUSPENDED) can no longer
      * be used; its credentials are refused like unknown ones. The account document is read
      * here anyway, so this costs nothing. Organizations acting in it is not refused. */
-    const char *status = json_string_value(json_object_get(acct, "Status"));
+    const char *status = json_string_value(json_object_get(f.acct, "Status"));
     if (status && strcmp(status, "ACTIVE") &&
         !(c->who && !strcmp(c->who->service, "organizations.amazonaws.com"))) {
         rc = ferr_set(c->err, 403, "InvalidClientTokenId",
                       "The security token included in the request is invalid.");
         goto out;
     }
-    const char *oid = json_string_value(json_object_get(org, "Id"));
-    const char *root = json_string_value(json_object_get(json_object_get(org, "Root"), "Id"));
-    const char *mgmt = json_string_value(json_object_get(org, "MasterAccountId"));
+    const char *oid = json_string_value(json_object_get(f.org, "Id"));
+    const char *root = json_string_value(json_object_get(json_object_get(f.org, "Root"), "Id"));
+    const char *mgmt = json_string_value(json_object_get(f.org, "MasterAccountId"));
     out->org_id = arena_strdup(c->a, oid);
     out->exempt = mgmt && !strcmp(account, mgmt);
     /* AWS: SCPs do not restrict what Organizations itself does in a member account (through
      * its service-linked role), such as making the account's access role (org_access_role) */
     if (c->who && !strcmp(c->who->service, "organizations.amazonaws.com")) out->exempt = 1;
-
-    /* The OUs between the root and the account, nearest first. */
-    for (size_t i = 0; i < nous; i++) ous[i] = json_string_value(json_object_get(held[i], "Id"));
-    const char *parent = json_string_value(json_object_get(acct, "ParentId"));
-    while (!cached && parent && root && strcmp(parent, root) && nous < ORG_MAX_DEPTH) {
-        json_t *ou = NULL;
-        store_key k = gkey("ou", parent);
-        rc = store_get(c->txn, &k, &ou, c->err);
-        if (rc <= 0) break;
-        held[nous] = ou;
-        ous[nous++] = json_string_value(json_object_get(ou, "Id"));
-        parent = json_string_value(json_object_get(ou, "ParentId"));
-    }
-    if (rc < 0) goto out;
-    rc = 0;
-    if (!cached) facts_put(account, gen, org, acct, held, nous);
 
     /* aws:PrincipalOrgPaths: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/" */
     /* (plain concatenation: this runs on every authorized call) */
@@ -371,7 +441,10 @@ int org_authz(call *c, const char *account, authz_org *out)
     size_t np = 0, len = 0;
     parts[np++] = oid ? oid : "";
     parts[np++] = root ? root : "";
-    for (size_t i = nous; i-- > 0;) parts[np++] = ous[i] ? ous[i] : "";
+    for (size_t i = f.nous; i-- > 0;) {
+        const char *id = json_string_value(json_object_get(f.ous[i], "Id"));
+        parts[np++] = id ? id : "";
+    }
     for (size_t i = 0; i < np; i++) len += strlen(parts[i]) + 1;
     char *path = arena_alloc(c->a, len + 1), *w = path;
     for (size_t i = 0; path && i < np; i++) {
@@ -388,26 +461,31 @@ int org_authz(call *c, const char *account, authz_org *out)
     out->paths = paths;
     out->npaths = 1;
 
-    if (out->exempt || !root || !org_type_enabled(org, ORG_SCP)) goto out;
     /* AWS: the request must be allowed at every level: root, each OU down the path, and
      * the account itself. */
-    size_t nl = nous + 2;
-    iam_policy_set *layers = arena_alloc(c->a, nl * sizeof(*layers));
-    if (!layers) {
-        rc = ferr_oom(c->err);
-        goto out;
-    }
-    rc = layer_for(c, json_object_get(json_object_get(org, "Root"), "Policies"), &layers[0]);
-    for (size_t i = 0; !rc && i < nous; i++)
-        rc = layer_for(c, json_object_get(held[nous - 1 - i], "Policies"), &layers[1 + i]);
-    if (!rc) rc = layer_for(c, json_object_get(acct, "Policies"), &layers[nl - 1]);
-    if (!rc) {
-        out->scp_layers = layers;
-        out->nlayers = nl;
-    }
+    if (!out->exempt && root && org_type_enabled(f.org, ORG_SCP))
+        rc = layers_of(c, &f, ORG_SCP, &out->scp_layers, &out->nlayers);
 out:
-    for (size_t i = 0; i < nous; i++) json_decref(held[i]);
-    json_decref(acct);
-    json_decref(org);
+    facts_release(&f);
+    return rc;
+}
+
+int org_rcp(call *c, const char *account, const char *action, const iam_policy_set **layers,
+            size_t *n)
+{
+    *layers = NULL;
+    *n = 0;
+    /* AWS: RCPs restrict only the actions of the services that support them */
+    if (!account || !*account || !org_rcp_service(action)) return 0;
+    org_facts f;
+    int rc = facts_read(c, account, &f);
+    if (rc <= 0) return rc;
+    const char *root = json_string_value(json_object_get(json_object_get(f.org, "Root"), "Id"));
+    const char *mgmt = json_string_value(json_object_get(f.org, "MasterAccountId"));
+    /* AWS: RCPs do not apply to the resources of the management account */
+    rc = 0;
+    if (root && !(mgmt && !strcmp(account, mgmt)) && org_type_enabled(f.org, ORG_RCP))
+        rc = layers_of(c, &f, ORG_RCP, layers, n);
+    facts_release(&f);
     return rc;
 }

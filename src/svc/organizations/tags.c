@@ -20,9 +20,11 @@ static int tag_holder(call *c, const json_t *org, const char *id, json_t **doc, 
     int rc;
     *doc = NULL;
     if (id && !strncmp(id, "p-", 2)) {
-        /* FullAWSAccess is AWS managed and not stored: it cannot be tagged */
+        /* the full-access policies are AWS managed and not stored: they cannot be tagged */
         *k = (store_key){"orgpolicy", "", "", id};
-        rc = strcmp(id, ORG_FULL_ACCESS_ID) ? store_get(c->txn, k, doc, c->err) : 0;
+        rc = strcmp(id, ORG_FULL_ACCESS_ID) && strcmp(id, ORG_RCP_FULL_ACCESS_ID)
+                 ? store_get(c->txn, k, doc, c->err)
+                 : 0;
         *place = *doc;
     } else {
         const char *type;
