@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/lastused.h"
 #include "base/clock.h"
 #include "base/gencache.h"
 #include "svc/authz.h"
@@ -183,6 +184,12 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (c->context) err = add_context(&q, c, c->context);
     if (!err && r->context) err = add_context(&q, c, r->context);
     if (err) return ferr_oom(c->err);
+
+    /* IAM's service last accessed counts attempts, denied ones too (AWS): noted in memory,
+     * written with the access keys' last uses (auth/lastused.h) */
+    if (who && (who->kind == PRIN_USER || who->kind == PRIN_ASSUMED_ROLE))
+        lastused_note_action(who->account, who->kind == PRIN_USER ? who->arn : who->role_arn,
+                             r->action, c->region, t);
 
     iam_result res;
     int d = iam_evaluate(&q, &res);
