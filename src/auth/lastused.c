@@ -97,6 +97,17 @@ typedef struct batch {
     size_t an, acap;
 } batch;
 
+/* Room for one more of n items of size bytes in *v (capacity *cap): 0, or -1 out of memory. */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) return 0;
+    size_t c = *cap ? 2 * *cap : 64;
+    void *p = realloc(*v, c * size);
+    if (!p) return -1;
+    *v = p, *cap = c;
+    return 0;
+}
+
 /* Copies a dirty note out (under the lock) so the writes happen without it: a request never
  * waits on the store for its note. */
 static int take_dirty(void *val, void *ud)
@@ -104,12 +115,8 @@ static int take_dirty(void *val, void *ud)
     note *n = val;
     batch *b = ud;
     if (!n->dirty) return 0;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 64;
-        note *v = realloc(b->v, cap * sizeof(*v));
-        if (!v) return 0; /* stays dirty: the next flush takes it */
-        b->v = v, b->cap = cap;
-    }
+    if (grow((void **)&b->v, &b->cap, b->n, sizeof(*b->v)))
+        return 0; /* stays dirty: the next flush takes it */
     b->v[b->n++] = *n;
     n->dirty = 0;
     return 0;
@@ -120,12 +127,7 @@ static int take_dirty_action(void *val, void *ud)
     anote *n = val;
     batch *b = ud;
     if (!n->dirty) return 0;
-    if (b->an == b->acap) {
-        size_t cap = b->acap ? 2 * b->acap : 64;
-        acopy *v = realloc(b->av, cap * sizeof(*v));
-        if (!v) return 0; /* stays dirty: the next flush takes it */
-        b->av = v, b->acap = cap;
-    }
+    if (grow((void **)&b->av, &b->acap, b->an, sizeof(*b->av))) return 0; /* as take_dirty */
     acopy *c = &b->av[b->an];
     if (!(c->id = strdup(n->id))) return 0;
     memcpy(c->account, n->account, sizeof(c->account));

@@ -74,29 +74,32 @@ int iam_op_get_context_keys_for_custom_policy(call *c, json_t *in, json_t **out)
     return keys_out(c, &k, out);
 }
 
-/* The entity PolicySourceArn (or Arn) names, loaded: InvalidInput for an ARN that names no
- * user, group or role of the account, NoSuchEntity for one that is not there. */
-static int load_entity(call *c, const char *arn, const iamsvc_etype **et, json_t **doc)
+/* The policies of the entity arn names, after authorizing action on it: InvalidInput for an
+ * ARN that names no user, group or role of the account, NoSuchEntity for one not there. */
+static int arn_policies(call *c, const char *action, const char *arn, const iamsvc_etype **et,
+                        iamsvc_entpol **pols, size_t *n)
 {
+    if (iamsvc_authorize(c, action, arn ? arn : "*")) return -1;
     const char *name;
+    json_t *doc = NULL;
     if (!iamsvc_arn_entity(c, arn, et, &name))
         return ferr_set(c->err, 400, "InvalidInput", "Invalid ARN: Could not be parsed!");
-    return iamsvc_load(c, *et, name, doc);
+    if (iamsvc_load(c, *et, name, &doc)) return -1;
+    int rc = iamsvc_entity_policies(c, *et, doc, pols, n);
+    json_decref(doc);
+    return rc;
 }
 
 int iam_op_get_context_keys_for_principal_policy(call *c, json_t *in, json_t **out)
 {
-    const char *arn = jstr(in, "PolicySourceArn");
-    if (iamsvc_authorize(c, "iam:GetContextKeysForPrincipalPolicy", arn ? arn : "*")) return -1;
     const iamsvc_etype *et;
-    json_t *doc = NULL;
-    if (load_entity(c, arn, &et, &doc)) return -1;
     iamsvc_entpol *pols;
     size_t n;
-    int rc = iamsvc_entity_policies(c, et, doc, &pols, &n);
-    json_decref(doc);
+    int rc = arn_policies(c, "iam:GetContextKeysForPrincipalPolicy", jstr(in, "PolicySourceArn"),
+                          &et, &pols, &n);
+    if (rc) return -1;
     keyset k = {c, json_array(), json_object()};
-    if (!rc && (!k.names || !k.seen)) rc = ferr_oom(c->err);
+    if (!k.names || !k.seen) rc = ferr_oom(c->err);
     for (size_t i = 0; !rc && i < n; i++) rc = iam_policy_context_keys(pols[i].p, add_key, &k);
     if (!rc) rc = input_keys(c, in, &k);
     if (rc) {
@@ -128,16 +131,11 @@ static json_t *granting_view(const iamsvc_entpol *p, const char *self_type)
 
 int iam_op_list_policies_granting_service_access(call *c, json_t *in, json_t **out)
 {
-    const char *arn = jstr(in, "Arn");
-    if (iamsvc_authorize(c, "iam:ListPoliciesGrantingServiceAccess", arn ? arn : "*")) return -1;
     const iamsvc_etype *et;
-    json_t *doc = NULL;
-    if (load_entity(c, arn, &et, &doc)) return -1;
     iamsvc_entpol *pols;
     size_t n;
-    int rc = iamsvc_entity_policies(c, et, doc, &pols, &n);
-    json_decref(doc);
-    if (rc) return -1;
+    if (arn_policies(c, "iam:ListPoliciesGrantingServiceAccess", jstr(in, "Arn"), &et, &pols, &n))
+        return -1;
     const char *self = et == &iamsvc_user_t ? "USER" : et == &iamsvc_group_t ? "GROUP" : "ROLE";
     json_t *all = json_array();
     size_t i;
