@@ -25,7 +25,7 @@ int lastused_get(store_txn *t, const char *akid, json_t **out, ferr *e);
 int lastused_forget(store_txn *t, const char *akid, ferr *e);
 
 /* Service last accessed (IAM's access reports), kept the same way and written by the same
- * flush: authorization notes each (IAM user or role, action) it evaluates, with the region
+ * flush: authorization notes each (IAM user, role or root, action) it evaluates, with the region
  * and time. Stored as kind "iam.actionused" (account = the principal's, region "", id =
  * "<principal ARN> <action>": neither holds a space): {"When", "Region"}. AWS counts
  * attempts, denied ones too. */

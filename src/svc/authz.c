@@ -187,9 +187,11 @@ int call_authorize_ex(call *c, const authz_req *r)
 
     /* IAM's service last accessed counts attempts, denied ones too (AWS): noted in memory,
      * written with the access keys' last uses (auth/lastused.h) */
-    if (who && (who->kind == PRIN_USER || who->kind == PRIN_ASSUMED_ROLE))
-        lastused_note_action(who->account, who->kind == PRIN_USER ? who->arn : who->role_arn,
-                             r->action, c->region, t);
+    if (who && (who->kind == PRIN_USER || who->kind == PRIN_ROOT ||
+                who->kind == PRIN_ASSUMED_ROLE)) /* a role's uses are its sessions' */
+        lastused_note_action(who->account,
+                             who->kind == PRIN_ASSUMED_ROLE ? who->role_arn : who->arn, r->action,
+                             c->region, t);
 
     iam_result res;
     int d = iam_evaluate(&q, &res);
