@@ -84,6 +84,13 @@ void lastused_note_action(const char *account, const char *arn, const char *acti
     pthread_mutex_unlock(&mu);
 }
 
+/* An action's use time as kept: milliseconds, so that uses in one second still order (the
+ * latest decides a report's LastAuthenticatedEntity and Region). */
+static double action_time(double t)
+{
+    return (double)(long long)(t * 1000) / 1000;
+}
+
 static json_t *note_doc(const note *n)
 {
     return json_pack("{s:f, s:s, s:s}", "LastUsedDate", (double)(long long)n->when, "ServiceName",
@@ -180,8 +187,7 @@ int lastused_flush(store *st, ferr *e)
     }
     for (size_t i = 0; !rc && i < b.an; i++) {
         const acopy *a = &b.av[i];
-        json_t *doc =
-            json_pack("{s:f, s:s}", "When", (double)(long long)a->when, "Region", a->region);
+        json_t *doc = json_pack("{s:f, s:s}", "When", action_time(a->when), "Region", a->region);
         store_key k = {"iam.actionused", a->account, "", a->id};
         rc = doc ? store_put(t, &k, doc, e) : ferr_set(e, 500, "InternalFailure", "out of memory");
         json_decref(doc);
@@ -241,9 +247,8 @@ static int merge_noted(void *val, void *ud)
     amerge *g = ud;
     if (strcmp(n->account, g->account) || (g->plen && strncmp(n->id, g->prefix, g->plen))) return 0;
     json_t *old = json_object_get(g->m, n->id);
-    if (old && json_number_value(json_object_get(old, "When")) >= (double)(long long)n->when)
-        return 0;
-    json_t *doc = json_pack("{s:f, s:s}", "When", (double)(long long)n->when, "Region", n->region);
+    if (old && json_number_value(json_object_get(old, "When")) >= action_time(n->when)) return 0;
+    json_t *doc = json_pack("{s:f, s:s}", "When", action_time(n->when), "Region", n->region);
     if (!doc || json_object_set_new(g->m, n->id, doc)) g->oom = 1;
     return g->oom;
 }

@@ -76,27 +76,27 @@ int iam_op_get_context_keys_for_custom_policy(call *c, json_t *in, json_t **out)
 
 /* The policies of the entity arn names, after authorizing action on it: InvalidInput for an
  * ARN that names no user, group or role of the account, NoSuchEntity for one not there. */
-static int arn_policies(call *c, const char *action, const char *arn, const iamsvc_etype **et,
-                        iamsvc_entpol **pols, size_t *n)
+static int arn_policies(call *c, const char *action, const char *arn, iamsvc_entpol **pols,
+                        size_t *n)
 {
     if (iamsvc_authorize(c, action, arn ? arn : "*")) return -1;
+    const iamsvc_etype *et;
     const char *name;
     json_t *doc = NULL;
-    if (!iamsvc_arn_entity(c, arn, et, &name))
+    if (!iamsvc_arn_entity(c, arn, &et, &name))
         return ferr_set(c->err, 400, "InvalidInput", "Invalid ARN: Could not be parsed!");
-    if (iamsvc_load(c, *et, name, &doc)) return -1;
-    int rc = iamsvc_entity_policies(c, *et, doc, pols, n);
+    if (iamsvc_load(c, et, name, &doc)) return -1;
+    int rc = iamsvc_entity_policies(c, et, doc, pols, n);
     json_decref(doc);
     return rc;
 }
 
 int iam_op_get_context_keys_for_principal_policy(call *c, json_t *in, json_t **out)
 {
-    const iamsvc_etype *et;
     iamsvc_entpol *pols;
     size_t n;
     int rc = arn_policies(c, "iam:GetContextKeysForPrincipalPolicy", jstr(in, "PolicySourceArn"),
-                          &et, &pols, &n);
+                          &pols, &n);
     if (rc) return -1;
     keyset k = {c, json_array(), json_object()};
     if (!k.names || !k.seen) rc = ferr_oom(c->err);
@@ -110,33 +110,24 @@ int iam_op_get_context_keys_for_principal_policy(call *c, json_t *in, json_t **o
     return keys_out(c, &k, out);
 }
 
-/* AWS's PolicyGrantingServiceAccess: EntityType and EntityName only for inline policies and
- * for policies a user has through a group (the entity is then the group). */
-static json_t *granting_view(const iamsvc_entpol *p, const char *self_type)
+/* AWS's PolicyGrantingServiceAccess: a managed policy by its ARN, an inline one by the entity
+ * holding it (the user's group for what a user has through it); "null for managed
+ * policies", wherever attached. */
+static json_t *granting_view(const iamsvc_entpol *p)
 {
-    json_t *v =
-        json_pack("{s:s, s:s}", "PolicyName", p->name, "PolicyType", p->arn ? "MANAGED" : "INLINE");
-    if (v && p->arn && json_object_set_new(v, "PolicyArn", json_string(p->arn))) {
-        json_decref(v);
-        return NULL;
-    }
-    if (v && (!p->arn || strcmp(p->owner_type, self_type)) &&
-        (json_object_set_new(v, "EntityType", json_string(p->owner_type)) ||
-         json_object_set_new(v, "EntityName", json_string(p->owner)))) {
-        json_decref(v);
-        return NULL;
-    }
-    return v;
+    if (p->arn)
+        return json_pack("{s:s, s:s, s:s}", "PolicyName", p->name, "PolicyType", "MANAGED",
+                         "PolicyArn", p->arn);
+    return json_pack("{s:s, s:s, s:s, s:s}", "PolicyName", p->name, "PolicyType", "INLINE",
+                     "EntityType", p->owner_type, "EntityName", p->owner);
 }
 
 int iam_op_list_policies_granting_service_access(call *c, json_t *in, json_t **out)
 {
-    const iamsvc_etype *et;
     iamsvc_entpol *pols;
     size_t n;
-    if (arn_policies(c, "iam:ListPoliciesGrantingServiceAccess", jstr(in, "Arn"), &et, &pols, &n))
+    if (arn_policies(c, "iam:ListPoliciesGrantingServiceAccess", jstr(in, "Arn"), &pols, &n))
         return -1;
-    const char *self = et == &iamsvc_user_t ? "USER" : et == &iamsvc_group_t ? "GROUP" : "ROLE";
     json_t *all = json_array();
     size_t i;
     json_t *ns;
@@ -144,7 +135,7 @@ int iam_op_list_policies_granting_service_access(call *c, json_t *in, json_t **o
         json_t *list = json_array();
         for (size_t j = 0; list && j < n; j++) {
             if (!iam_policy_allows_service(pols[j].p, json_string_value(ns))) continue;
-            json_t *v = granting_view(&pols[j], self);
+            json_t *v = granting_view(&pols[j]);
             if (!v || json_array_append_new(list, v)) {
                 json_decref(list);
                 list = NULL;
