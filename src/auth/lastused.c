@@ -282,3 +282,56 @@ int lastused_actions(store_txn *t, const char *account, const char *arn, lastuse
     json_decref(g.m);
     return rc;
 }
+
+/* The ids of one principal's stored uses, and its notes, to forget. */
+typedef struct aforget {
+    const char *prefix;
+    size_t plen;
+    json_t *ids;
+} aforget;
+
+static int forget_noted(void *val, void *ud)
+{
+    anote *n = val;
+    aforget *f = ud;
+    if (!strncmp(n->id, f->prefix, f->plen) && json_array_append_new(f->ids, json_string(n->id)))
+        return 1;
+    return 0;
+}
+
+static int forget_stored(void *ud, const store_key *k, json_t *doc)
+{
+    (void)doc;
+    aforget *f = ud;
+    return json_array_append_new(f->ids, json_string(k->id)) ? 1 : 0;
+}
+
+int lastused_forget_actions(store_txn *t, const char *account, const char *arn, ferr *e)
+{
+    char prefix[704];
+    if (snprintf(prefix, sizeof(prefix), "%s ", arn) >= (int)sizeof(prefix)) return 0;
+    aforget f = {prefix, strlen(prefix), json_array()};
+    if (!f.ids) return ferr_set(e, 500, "InternalFailure", "out of memory");
+    /* the notes' ids first (hmap_each must not change the map), then each deleted */
+    pthread_mutex_lock(&mu);
+    int oom = hmap_each(&actions, forget_noted, &f);
+    size_t i;
+    json_t *id;
+    json_array_foreach(oom ? NULL : f.ids, i, id) free(hmap_del(&actions, json_string_value(id)));
+    pthread_mutex_unlock(&mu);
+    json_array_clear(f.ids);
+    int rc =
+        oom ? ferr_set(e, 500, "InternalFailure", "out of memory")
+        : store_list(t, "iam.actionused", account, "", prefix, NULL, 0, forget_stored, &f, e) < 0
+            ? -1
+            : 0;
+    json_array_foreach(rc ? NULL : f.ids, i, id) {
+        store_key k = {"iam.actionused", account, "", json_string_value(id)};
+        if (store_del(t, &k, e) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(f.ids);
+    return rc;
+}

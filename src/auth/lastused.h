@@ -38,5 +38,8 @@ typedef int (*lastused_action_cb)(void *ud, const char *arn, const char *action,
                                   const char *region);
 int lastused_actions(store_txn *t, const char *account, const char *arn, lastused_action_cb cb,
                      void *ud, ferr *e);
+/* Forgets the uses of arn (its user or role was deleted: one made again under the name
+ * starts with none), in memory and in t. */
+int lastused_forget_actions(store_txn *t, const char *account, const char *arn, ferr *e);
 
 #endif

@@ -66,6 +66,18 @@ def test_user_services_last_accessed(ferry, iam):
     assert not p2["IsTruncated"] and len(p2["ServicesLastAccessed"]) == 2
 
 
+def test_user_made_again_starts_clean(ferry, iam):
+    k = user_keys(iam, "rep-again", doc(["sqs:*"]))
+    client(ferry, "sqs", k).list_queues()
+    arn = iam.get_user(UserName="rep-again")["User"]["Arn"]
+    assert "LastAuthenticated" in report(iam, arn)[2]["sqs"]
+    iam.delete_access_key(UserName="rep-again", AccessKeyId=k["AccessKeyId"])
+    iam.delete_user_policy(UserName="rep-again", PolicyName="p")
+    iam.delete_user(UserName="rep-again")
+    user_keys(iam, "rep-again", doc(["sqs:*"]))
+    assert "LastAuthenticated" not in report(iam, arn)[2]["sqs"]
+
+
 def test_action_level(ferry, iam):
     k = user_keys(iam, "rep-act", doc(["sqs:*"]))
     arn = iam.get_user(UserName="rep-act")["User"]["Arn"]
@@ -174,6 +186,10 @@ def test_organizations_access_report(ferry, iam):
     assert ns == sorted(ns)
     desc = mgmt.get_organizations_access_report(JobId=job, SortKey="SERVICE_NAMESPACE_DESCENDING")
     assert [x["ServiceNamespace"] for x in desc["AccessDetails"]] == sorted(ns, reverse=True)
+    # the root's path (with a trailing slash) covers dev too
+    j3 = mgmt.generate_organizations_access_report(EntityPath=f"{o}/{path[0]}/")["JobId"]
+    d3 = {x["ServiceNamespace"]: x for x in mgmt.get_organizations_access_report(JobId=j3)["AccessDetails"]}
+    assert d3["s3"]["EntityPath"] == entity
     # a path not reaching dev sees none of its uses
     other = "/".join([o, path[0], acct(ferry, "management")])
     j2 = mgmt.generate_organizations_access_report(EntityPath=other)["JobId"]

@@ -426,6 +426,7 @@ static int scope_account(void *ud, const store_key *k, json_t *acct)
     const char *p = account_path(s, acct);
     if (ferr_isset(s->c->err)) return -1;
     size_t n = strlen(s->path);
+    while (n && s->path[n - 1] == '/') n--; /* "o-x/r-x/" is the root too */
     if (!p || strncmp(p, s->path, n) || (p[n] && p[n] != '/')) return 0;
     s->u.where = p;
     return lastused_actions(s->c->txn, jstr(acct, "Id"), NULL, take_use, &s->u, s->c->err) ? -1 : 0;
