@@ -217,6 +217,14 @@ int lastused_get(store_txn *t, const char *akid, json_t **out, ferr *e)
     return rc;
 }
 
+void lastused_reset(void)
+{
+    pthread_mutex_lock(&mu);
+    hmap_clear(&notes, free);
+    hmap_clear(&actions, free);
+    pthread_mutex_unlock(&mu);
+}
+
 int lastused_forget(store_txn *t, const char *akid, ferr *e)
 {
     pthread_mutex_lock(&mu);

@@ -23,6 +23,8 @@ int lastused_flush(store *st, ferr *e);
 int lastused_get(store_txn *t, const char *akid, json_t **out, ferr *e);
 /* Forgets akid (its key was deleted), in memory and in t. */
 int lastused_forget(store_txn *t, const char *akid, ferr *e);
+/* Forgets every note (the store was emptied: POST /_ferry/reset). */
+void lastused_reset(void);
 
 /* Service last accessed (IAM's access reports), kept the same way and written by the same
  * flush: authorization notes each (IAM user, role or root, action) it evaluates, with the region

@@ -78,6 +78,21 @@ def test_user_made_again_starts_clean(ferry, iam):
     assert "LastAuthenticated" not in report(iam, arn)[2]["sqs"]
 
 
+def test_reset_forgets_uses(open_ferry):
+    """POST /_ferry/reset (open mode) empties the store: the uses noted in memory go too."""
+    def fresh():
+        iam = boto3.client("iam", region_name="us-east-1", endpoint_url=open_ferry.endpoint,
+                           aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x")
+        k = user_keys(iam, "rep-reset", doc(["sqs:*"]))
+        return iam, k, iam.get_user(UserName="rep-reset")["User"]["Arn"]
+    iam, k, arn = fresh()
+    client(open_ferry, "sqs", k).list_queues()
+    assert "LastAuthenticated" in report(iam, arn)[2]["sqs"]
+    assert open_ferry.http("POST", "/_ferry/reset")[0] == 200
+    iam, _, arn2 = fresh()
+    assert arn2 == arn and "LastAuthenticated" not in report(iam, arn)[2]["sqs"]
+
+
 def test_action_level(ferry, iam):
     k = user_keys(iam, "rep-act", doc(["sqs:*"]))
     arn = iam.get_user(UserName="rep-act")["User"]["Arn"]
