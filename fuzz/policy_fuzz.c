@@ -1,12 +1,14 @@
 /* libFuzzer target: parse the input as a policy of every kind and, when it is
  * accepted, evaluate it in its slot against fixed requests (user, role session,
- * cross-account, anonymous, service), then build the AccessDenied message.
+ * cross-account, anonymous, service), then build the AccessDenied message, and read it
+ * as IAM's reports do (inspect.h: context keys, services granted).
  * Seeds: fuzz/corpus/policy_fuzz/. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "iam/eval.h"
+#include "iam/inspect.h"
 #include "iam/policy.h"
 
 static const char *v_ip[] = {"203.0.113.9"};
@@ -93,6 +95,23 @@ static void run(const iam_policy *pol, int kind)
     }
 }
 
+/* Every key handed out is a counted, readable string. */
+static int count_key(void *ud, const char *key, size_t len)
+{
+    size_t *n = ud;
+    for (size_t i = 0; i < len; i++) *n += (unsigned char)key[i] != 0;
+    return 0;
+}
+
+static void inspect(const iam_policy *p)
+{
+    size_t n = 0;
+    iam_policy_context_keys(p, count_key, &n);
+    static const char *svcs[] = {"s3", "sqs", "iam", "", "s3:"};
+    for (size_t i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++)
+        (void)iam_policy_allows_service(p, svcs[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int kind = IAM_KIND_IDENTITY; kind <= IAM_KIND_MANAGED; kind++) {
@@ -101,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!p) continue;
         (void)iam_policy_nstatements(p);
         run(p, kind);
+        inspect(p);
         iam_policy_free(p);
     }
     return 0;

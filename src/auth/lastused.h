@@ -23,5 +23,25 @@ int lastused_flush(store *st, ferr *e);
 int lastused_get(store_txn *t, const char *akid, json_t **out, ferr *e);
 /* Forgets akid (its key was deleted), in memory and in t. */
 int lastused_forget(store_txn *t, const char *akid, ferr *e);
+/* Forgets every note (the store was emptied: POST /_ferry/reset). */
+void lastused_reset(void);
+
+/* Service last accessed (IAM's access reports), kept the same way and written by the same
+ * flush: authorization notes each (IAM user, role or root, action) it evaluates, with the region
+ * and time. Stored as kind "iam.actionused" (account = the principal's, region "", id =
+ * "<principal ARN> <action>": neither holds a space): {"When", "Region"}. AWS counts
+ * attempts, denied ones too. */
+void lastused_note_action(const char *account, const char *arn, const char *action,
+                          const char *region, double now);
+/* Calls cb for each recorded use in account by arn (NULL: by every principal of the
+ * account), the newer of the stored one and this process's note, in no particular order.
+ * Stops at cb's first non-zero result. 0, or -1 with e. */
+typedef int (*lastused_action_cb)(void *ud, const char *arn, const char *action, double when,
+                                  const char *region);
+int lastused_actions(store_txn *t, const char *account, const char *arn, lastused_action_cb cb,
+                     void *ud, ferr *e);
+/* Forgets the uses of arn (its user or role was deleted: one made again under the name
+ * starts with none), in memory and in t. */
+int lastused_forget_actions(store_txn *t, const char *account, const char *arn, ferr *e);
 
 #endif

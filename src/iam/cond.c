@@ -195,6 +195,13 @@ int iam_cond_op_is_date(int op)
     return op >= 0 && (size_t)op < NOPS && OPS[op].type == T_DATE;
 }
 
+int iam_cond_op_is_pattern(int op)
+{
+    if (op < 0 || (size_t)op >= NOPS) return 0;
+    int t = OPS[op].type;
+    return t == T_STR || t == T_STR_IC || t == T_LIKE || t == T_ARN || t == T_BIN;
+}
+
 int iam_cond_compile(arena *a, const char *opname, const char *key, json_t *vals, int vars,
                      iam_cond *c, ferr *e)
 {

@@ -106,6 +106,9 @@ int iam_cond_compile(arena *a, const char *opname, const char *key, struct json_
 int iam_cond_op_find(const char *opname, int *qual, int *if_exists);
 /* 1 when operator index op is one of the Date operators. */
 int iam_cond_op_is_date(int op);
+/* 1 when operator index op keeps its values as patterns (cond_val.pat: the string, ARN and
+ * binary operators), which may hold policy variables. */
+int iam_cond_op_is_pattern(int op);
 /* 1 true, 0 false, -1 unresolved policy variable. */
 int iam_cond_eval(const iam_cond *c, iam_env *env);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/lastused.h"
 #include "base/clock.h"
 #include "base/gencache.h"
 #include "svc/authz.h"
@@ -190,6 +191,14 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (c->context) err = add_context(&q, c, c->context);
     if (!err && r->context) err = add_context(&q, c, r->context);
     if (err) return ferr_oom(c->err);
+
+    /* IAM's service last accessed counts attempts, denied ones too (AWS): noted in memory,
+     * written with the access keys' last uses (auth/lastused.h) */
+    if (who && (who->kind == PRIN_USER || who->kind == PRIN_ROOT ||
+                who->kind == PRIN_ASSUMED_ROLE)) /* a role's uses are its sessions' */
+        lastused_note_action(who->account,
+                             who->kind == PRIN_ASSUMED_ROLE ? who->role_arn : who->arn, r->action,
+                             c->region, t);
 
     iam_result res;
     int d = iam_evaluate(&q, &res);

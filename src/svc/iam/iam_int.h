@@ -155,6 +155,29 @@ const iam_policy *iamsvc_cached_policy(call *c, const char *key, const char *nam
                                        int kind);
 /* The cached policy under key, or NULL when it is not (yet) there. */
 const iam_policy *iamsvc_cached_lookup(call *c, const char *key, int kind);
+/* A managed policy by ARN (AWS managed or account's own), compiled and cached; NULL when
+ * gone. doc: the entity using it, whose "PolicyRefs" names the compiled policy to use
+ * without reading it (NULL: read it). */
+const iam_policy *iamsvc_managed_policy(call *c, store_txn *t, const char *account, const char *arn,
+                                        const json_t *doc, int kind);
+
+/* ---- an entity's policies (entpol.c) ---- */
+/* The user, group or role an IAM ARN of the call's account names: 1 (*et, *name
+ * arena-owned), 0 when it names none of them (another account, another resource type). */
+int iamsvc_arn_entity(call *c, const char *arn, const iamsvc_etype **et, const char **name);
+/* One identity policy of an entity, as ListPoliciesGrantingServiceAccess reports it. */
+typedef struct iamsvc_entpol {
+    const char *name;       /* PolicyName */
+    const char *arn;        /* managed: its ARN; inline: NULL */
+    int aws_managed;        /* an AWS managed policy */
+    const char *owner_type; /* "USER", "GROUP", "ROLE": the entity holding it */
+    const char *owner;      /* its name */
+    const iam_policy *p;    /* compiled (cached for the call) */
+} iamsvc_entpol;
+/* The inline and attached policies of doc (an entity of type et) and, for a user, of its
+ * groups: an arena array in *out. A document that no longer compiles is left out. 0 or -1. */
+int iamsvc_entity_policies(call *c, const iamsvc_etype *et, const json_t *doc, iamsvc_entpol **out,
+                           size_t *n);
 
 /* ---- operations, by module (the table is generated from the model: src/svc/svc.h) ---- */
 #define IAMSVC_OP(n) int n(call *c, json_t *in, json_t **out)
@@ -246,6 +269,16 @@ IAMSVC_OP(iam_op_get_account_authorization_details);
 /* simulate.c */
 IAMSVC_OP(iam_op_simulate_principal_policy);
 IAMSVC_OP(iam_op_simulate_custom_policy);
+/* policyinfo.c */
+IAMSVC_OP(iam_op_get_context_keys_for_custom_policy);
+IAMSVC_OP(iam_op_get_context_keys_for_principal_policy);
+IAMSVC_OP(iam_op_list_policies_granting_service_access);
+/* lastaccess.c */
+IAMSVC_OP(iam_op_generate_service_last_accessed_details);
+IAMSVC_OP(iam_op_get_service_last_accessed_details);
+IAMSVC_OP(iam_op_get_service_last_accessed_details_with_entities);
+IAMSVC_OP(iam_op_generate_organizations_access_report);
+IAMSVC_OP(iam_op_get_organizations_access_report);
 
 /* The Role shape as AWS returns it (trust policy URL-encoded); full: as GetRole, with
  * boundary, tags and RoleLastUsed. New reference. */

@@ -90,10 +90,8 @@ static iam_policy_set as_set(const pvec *pv)
     return (iam_policy_set){pv->v, pv->n};
 }
 
-/* A managed policy by ARN (AWS managed or account's own); NULL when gone. doc: the entity
- * using it, whose "PolicyRefs" names the compiled policy to use without reading it. */
-static const iam_policy *managed(call *c, store_txn *t, const char *account, const char *arn,
-                                 const json_t *doc, int kind)
+const iam_policy *iamsvc_managed_policy(call *c, store_txn *t, const char *account, const char *arn,
+                                        const json_t *doc, int kind)
 {
     const iamsvc_awspol *ap = iamsvc_aws_policy(arn);
     if (ap) return iamsvc_aws_policy_parsed(ap);
@@ -129,7 +127,9 @@ static int entity_policies(call *c, store_txn *t, const char *account, const jso
             return -1;
     size_t i;
     json_array_foreach(json_object_get(doc, "AttachedPolicies"), i, v)
-        if (push(c->a, pv, managed(c, t, account, json_string_value(v), doc, IAM_KIND_IDENTITY)))
+        if (push(
+                c->a, pv,
+                iamsvc_managed_policy(c, t, account, json_string_value(v), doc, IAM_KIND_IDENTITY)))
             return -1;
     return 0;
 }
@@ -138,7 +138,7 @@ static int boundary(call *c, store_txn *t, const char *account, const json_t *do
 {
     const char *arn = jstr(json_object_get(doc, "PermissionsBoundary"), "PermissionsBoundaryArn");
     if (!arn) return 0;
-    const iam_policy *p = managed(c, t, account, arn, doc, IAM_KIND_IDENTITY);
+    const iam_policy *p = iamsvc_managed_policy(c, t, account, arn, doc, IAM_KIND_IDENTITY);
     if (p) return push(c->a, pv, p);
     /* AWS: a boundary that no longer resolves allows nothing; an empty policy says so */
     return push(c->a, pv,
@@ -209,7 +209,7 @@ static int session_policies(call *c, store_txn *t, const char *account, const pr
         if (rc) break;
         const char *arn = json_string_value(a);
         if (!arn) continue;
-        rc = push(c->a, ss, managed(c, t, account, arn, NULL, IAM_KIND_IDENTITY));
+        rc = push(c->a, ss, iamsvc_managed_policy(c, t, account, arn, NULL, IAM_KIND_IDENTITY));
     }
     if (!rc) rc = add_tags(c->a, tags, json_object_get(key, "SessionTags"));
     json_decref(key);

@@ -6,6 +6,7 @@
 #include "base/checked.h"
 #include "base/arn.h"
 #include "base/clock.h"
+#include "auth/lastused.h"
 #include "iam_int.h"
 
 #define ROLE_MAX_SESSION_MIN 3600 /* the default; the range is the model's */
@@ -241,7 +242,9 @@ int iam_op_delete_role(call *c, json_t *in, json_t **out)
         goto out;
     }
     store_key k = {"iam.role", c->account, IAMSVC_REGION, iamsvc_lower(c->a, name)};
-    if (store_del(c->txn, &k, c->err) < 0) goto out;
+    if (store_del(c->txn, &k, c->err) < 0 ||
+        lastused_forget_actions(c->txn, c->account, jstr(role, "Arn"), c->err))
+        goto out;
     call_resource(c, "AWS::IAM::Role", jstr(role, "RoleName"));
     rc = 0;
 out:

@@ -111,17 +111,10 @@ static int add_entity(sim *s, const json_t *doc, const char *type)
 static int load_source(sim *s, const char *arn)
 {
     call *c = s->c;
-    char pfx[64];
-    snprintf(pfx, sizeof(pfx), ":%s:", c->account);
-    const char *res = arn_rest(arn, "iam");
-    res = res && !strncmp(res, pfx, strlen(pfx)) ? res + strlen(pfx) : NULL;
-    const iamsvc_etype *et = !res                         ? NULL
-                             : !strncmp(res, "user/", 5)  ? &iamsvc_user_t
-                             : !strncmp(res, "group/", 6) ? &iamsvc_group_t
-                             : !strncmp(res, "role/", 5)  ? &iamsvc_role_t
-                                                          : NULL;
-    if (!et) return ferr_set(c->err, 400, "InvalidInput", "Invalid ARN: Could not be parsed!");
-    const char *name = strrchr(res, '/') + 1;
+    const iamsvc_etype *et;
+    const char *name;
+    if (!iamsvc_arn_entity(c, arn, &et, &name))
+        return ferr_set(c->err, 400, "InvalidInput", "Invalid ARN: Could not be parsed!");
     json_t *doc;
     if (iamsvc_load(c, et, name, &doc)) return -1;
     int rc = add_entity(s, doc, et->noun);

@@ -242,7 +242,10 @@ int iam_op_delete_user(call *c, json_t *in, json_t **out)
     else {
         store_key k = {"iam.user", c->account, IAMSVC_REGION,
                        iamsvc_lower(c->a, jstr(u, "UserName"))};
-        rc = store_del(c->txn, &k, c->err) < 0 ? -1 : 0;
+        rc = store_del(c->txn, &k, c->err) < 0 ||
+                     lastused_forget_actions(c->txn, c->account, jstr(u, "Arn"), c->err)
+                 ? -1
+                 : 0;
         call_resource(c, "AWS::IAM::User", jstr(u, "UserName"));
     }
     json_decref(u);
