@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/gencache.h"
 #include "svc/authz.h"
+#include "svc/authzmsg.h"
 
 static void policy_free(void *p)
 {
@@ -199,8 +200,16 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (d == IAM_ALLOW || (r->granted && d != IAM_EXPLICIT_DENY)) return 0;
     char msg[1024];
     iam_denied_message(&q, &res, msg, sizeof(msg));
-    return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s%s",
-                    r->denied_prefix ? r->denied_prefix : "", msg);
+    const char *prefix = r->denied_prefix ? r->denied_prefix : "";
+    ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s%s", prefix, msg);
+    /* AWS (EC2): "... because no identity-based policy allows the ec2:X action. Encoded
+     * authorization failure message: ..."; without a message (no key, no memory) the
+     * refusal still stands, worded without it */
+    const char *token = r->encoded ? authzmsg_encode(c, &q, &res) : NULL;
+    if (token)
+        c->err->long_message = arena_printf(c->a, "%s%s. Encoded authorization failure message: %s",
+                                            prefix, msg, token);
+    return -1;
 }
 
 int call_authorize(call *c, const char *action, const char *resource)

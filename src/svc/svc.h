@@ -327,6 +327,8 @@ typedef struct authz_req {
     int granted; /* a KMS grant allows it: allowed unless a policy explicitly denies (AWS) */
     const char *federated; /* the identity provider ARN a web identity came through: with
                               c->who NULL, only a resource policy naming it may allow */
+    int encoded;           /* the refusal ends with an encoded authorization failure message, which
+                    sts:DecodeAuthorizationMessage opens (EC2; svc/authzmsg.h) */
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 

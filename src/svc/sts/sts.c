@@ -17,6 +17,7 @@
 #include "base/checked.h"
 #include "base/clock.h"
 #include "iam/policy.h"
+#include "svc/authzmsg.h"
 #include "svc/session.h"
 #include "svc/svc.h"
 #include "sts_int.h"
@@ -159,6 +160,19 @@ int sts_op_get_session_token(call *c, json_t *in, json_t **out)
     key_info k;
     if (keys_create_session(c->txn, &p, expires, &k, c->err)) return -1;
     *out = svc_out(c, json_pack("{s:o}", "Credentials", sts_credentials(&k, expires)));
+    return 0;
+}
+
+/* ---- DecodeAuthorizationMessage: the encoded message of a refusal (svc/authzmsg.h), for
+ * the account of the principal refused ---- */
+
+int sts_op_decode_authorization_message(call *c, json_t *in, json_t **out)
+{
+    const char *doc;
+    if (call_authorize(c, "sts:DecodeAuthorizationMessage", "*") ||
+        authzmsg_decode(c, c->who->account, jstr(in, "EncodedMessage"), &doc))
+        return -1;
+    *out = svc_out(c, json_pack("{s:s}", "DecodedMessage", doc));
     return 0;
 }
 
