@@ -3,12 +3,8 @@ device's code (RFC 6238, computed here), AWS's refusals, aws:MultiFactorAuthPres
 aws:MultiFactorAuthAge in the request context (absent for long-term keys, false for
 sessions without MFA), MFA carried into role sessions, survival of kill -9, and
 GetMFADevice (not in Debian's botocore: sent as a signed query request)."""
-import base64
-import hashlib
-import hmac
 import json
 import signal
-import struct
 import subprocess
 import time
 import urllib.parse
@@ -20,16 +16,9 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from ferrytest import AWS_BIN, acct, raises
+from ferrytest import AWS_BIN, acct, raises, totp
 
 ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
-
-
-def totp(seed, step):
-    key = base64.b32decode(seed + "=" * (-len(seed) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    off = mac[-1] & 15
-    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def now_code(seed):
