@@ -282,3 +282,16 @@ def stack_wait(cfn, name):
             return s
         time.sleep(0.1)
     raise AssertionError("stack did not settle")
+
+
+def totp(seed, step):
+    """The RFC 6238 code (HMAC-SHA1, 6 digits) of a virtual MFA device's base32 seed at a
+    30-second step."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(seed + "=" * (-len(seed) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)

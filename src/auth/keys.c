@@ -67,6 +67,7 @@ static int store_key_doc(store_txn *t, const key_info *k, double expires, const 
     if (!doc) return ferr_oom(e);
     int rc = k->session_token[0] &&
              json_object_set_new(doc, "SessionToken", json_string(k->session_token));
+    if (w->mfa_auth > 0) rc |= json_object_set_new(doc, "MFAAuthTime", json_real(w->mfa_auth));
     const char *xk;
     json_t *xv;
     json_object_foreach((json_t *)extra, xk, xv) {
@@ -148,6 +149,7 @@ int keys_lookup(store_txn *t, const char *akid, key_info *out, ferr *e)
     snprintf(w->akid, sizeof(w->akid), "%s", out->akid);
     w->expires = json_real_value(json_object_get(doc, "Expiration"));
     w->temporary = out->session_token[0] != 0;
+    w->mfa_auth = json_number_value(json_object_get(doc, "MFAAuthTime"));
     json_decref(doc);
     return 1;
 }

@@ -23,6 +23,8 @@ typedef struct principal {
                             (a role session CloudFormation assumed): CloudTrail's invokedBy */
     int temporary;      /* signed with session credentials */
     double expires;     /* for temporary credentials */
+    double mfa_auth;    /* temporary credentials: when MFA authenticated their session (epoch
+                           seconds; a chained role session keeps its source's), 0 = no MFA */
 } principal;
 
 #endif

@@ -12,6 +12,7 @@ int ferr_vset(ferr *e, int status, const char *code, const char *prefix, const c
     e->sender = status < 500;
     e->region[0] = 0;
     e->extra = NULL;
+    e->long_message = NULL;
     snprintf(e->code, sizeof(e->code), "%s", code);
     size_t n = strlen(prefix);
     if (n >= sizeof(e->message)) n = sizeof(e->message) - 1;
@@ -43,4 +44,9 @@ int ferr_extra(ferr *e, const char *json_object_text)
 int ferr_isset(const ferr *e)
 {
     return e && e->code[0] != 0;
+}
+
+const char *ferr_message(const ferr *e)
+{
+    return e->long_message ? e->long_message : e->message;
 }

@@ -18,6 +18,10 @@ typedef struct ferr {
      * protocols whose errors are JSON. It points into the request's arena (the error is
      * encoded before the arena goes) and is reset by every ferr_set; NULL: none. */
     const char *extra;
+    /* The whole message when it is longer than message[] holds (EC2's refusals with their
+     * encoded authorization failure message): in the request's arena like extra, reset by
+     * every ferr_set; NULL: message. Codecs send ferr_message(). */
+    const char *long_message;
 } ferr;
 
 /* Sets the error and returns -1, so callers can `return ferr_set(...)`. */
@@ -31,6 +35,8 @@ void ferr_clear(ferr *e);
 /* Adds extra members (JSON object text, see ferr.extra) to the error just set; returns -1. */
 int ferr_extra(ferr *e, const char *json_object_text);
 int ferr_isset(const ferr *e);
+/* What the client is told: e->long_message, else e->message. */
+const char *ferr_message(const ferr *e);
 
 /* Common shapes. */
 #define ferr_validation(e, ...) ferr_set((e), 400, "ValidationError", __VA_ARGS__)

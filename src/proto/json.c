@@ -321,7 +321,7 @@ void proto_json_encode_error(arena *a, const proto_service *svc, const ferr *e,
                            : code;
     json_t *o = json_object();
     if (o && (json_object_set_new(o, "__type", proto_json_text(type ? type : code)) ||
-              json_object_set_new(o, "message", proto_json_text(e->message)))) {
+              json_object_set_new(o, "message", proto_json_text(ferr_message(e))))) {
         json_decref(o);
         o = NULL;
     }

@@ -408,7 +408,7 @@ void proto_query_encode_error(arena *a, const proto_service *svc, const ferr *e,
         buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>");
         proto_xml_escape(b, e->code, strlen(e->code));
         buf_puts(b, "</Code><Message>");
-        proto_xml_escape(b, e->message, strlen(e->message));
+        proto_xml_escape(b, ferr_message(e), strlen(ferr_message(e)));
         buf_puts(b, "</Message></Error></Errors><RequestID>");
         if (request_id) proto_xml_escape(b, request_id, strlen(request_id));
         buf_puts(b, "</RequestID></Response>");
@@ -424,7 +424,7 @@ void proto_query_encode_error(arena *a, const proto_service *svc, const ferr *e,
     /* a json service's query view: the query name of the error (overlay.h) */
     const char *qmsg = NULL;
     const char *code = svc ? proto_overlay_query_code(svc, e->code, &qmsg) : e->code;
-    const char *msg = qmsg ? qmsg : e->message;
+    const char *msg = qmsg ? qmsg : ferr_message(e);
     proto_xml_escape(b, code, strlen(code));
     buf_puts(b, "</Code><Message>");
     proto_xml_escape(b, msg, strlen(msg));

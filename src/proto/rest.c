@@ -634,7 +634,7 @@ void proto_rest_encode_error(arena *a, const proto_service *svc, const ferr *e,
         buf_puts(b, "<Error><Code>");
         proto_xml_escape(b, e->code, strlen(e->code));
         buf_puts(b, "</Code><Message>");
-        proto_xml_escape(b, e->message, strlen(e->message));
+        proto_xml_escape(b, ferr_message(e), strlen(ferr_message(e)));
         buf_puts(b, "</Message>");
         if (e->region[0]) { /* the bucket's region, which SDKs redirect to */
             buf_puts(b, "<Region>");
@@ -652,7 +652,7 @@ void proto_rest_encode_error(arena *a, const proto_service *svc, const ferr *e,
     buf_printf(b, "<ErrorResponse><Error><Type>%s</Type><Code>", e->sender ? "Sender" : "Receiver");
     proto_xml_escape(b, e->code, strlen(e->code));
     buf_puts(b, "</Code><Message>");
-    proto_xml_escape(b, e->message, strlen(e->message));
+    proto_xml_escape(b, ferr_message(e), strlen(ferr_message(e)));
     buf_puts(b, "</Message></Error><RequestId>");
     if (request_id) proto_xml_escape(b, request_id, strlen(request_id));
     buf_puts(b, "</RequestId></ErrorResponse>");

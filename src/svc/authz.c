@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/gencache.h"
 #include "svc/authz.h"
+#include "svc/authzmsg.h"
 
 static void policy_free(void *p)
 {
@@ -177,16 +178,26 @@ int call_authorize_ex(call *c, const authz_req *r)
     int secure = c->caller == CALLER_CLIENT && c->client.secure;
     const char *v_now[] = {now}, *v_epoch[] = {epoch},
                *v_region[] = {c->region ? c->region : "us-east-1"}, *v_ip[] = {ip};
-    iam_ctx_key base[] = {
+    /* AWS: MFA keys are in the context of requests signed with temporary credentials only
+     * (false without MFA); long-term keys have neither, so `Bool ... false` never matches
+     * them and `BoolIfExists ... false` does */
+    char age[24];
+    const char *v_age[] = {age};
+    double mfa = who ? who->mfa_auth : 0;
+    if (mfa > 0) snprintf(age, sizeof(age), "%lld", mfa < t ? (long long)(t - mfa) : 0);
+    iam_ctx_key base[7] = {
         {"aws:CurrentTime", v_now, 1},
         {"aws:EpochTime", v_epoch, 1},
         {"aws:RequestedRegion", v_region, 1},
         {"aws:SecureTransport", secure ? k_true : k_false, 1},
-        {"aws:MultiFactorAuthPresent", k_false, 1},
-        {"aws:SourceIp", v_ip, 1},
     };
+    size_t nbase = 4;
+    if (mfa > 0 || (who && who->temporary))
+        base[nbase++] = (iam_ctx_key){"aws:MultiFactorAuthPresent", mfa > 0 ? k_true : k_false, 1};
+    if (mfa > 0) base[nbase++] = (iam_ctx_key){"aws:MultiFactorAuthAge", v_age, 1};
+    if (ip[0]) base[nbase++] = (iam_ctx_key){"aws:SourceIp", v_ip, 1};
     q.keys = base;
-    q.nkeys = sizeof(base) / sizeof(base[0]) - !ip[0]; /* aws:SourceIp is last */
+    q.nkeys = nbase;
     int err = 0;
     if (c->context) err = add_context(&q, c, c->context);
     if (!err && r->context) err = add_context(&q, c, r->context);
@@ -205,8 +216,16 @@ int call_authorize_ex(call *c, const authz_req *r)
     if (d == IAM_ALLOW || (r->granted && d != IAM_EXPLICIT_DENY)) return 0;
     char msg[1024];
     iam_denied_message(&q, &res, msg, sizeof(msg));
-    return ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s%s",
-                    r->denied_prefix ? r->denied_prefix : "", msg);
+    const char *prefix = r->denied_prefix ? r->denied_prefix : "";
+    ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s%s", prefix, msg);
+    /* AWS (EC2): "... because no identity-based policy allows the ec2:X action. Encoded
+     * authorization failure message: ..."; without a message (no key, no memory) the
+     * refusal still stands, worded without it */
+    const char *token = r->encoded ? authzmsg_encode(c, &q, &res) : NULL;
+    if (token)
+        c->err->long_message = arena_printf(c->a, "%s%s. Encoded authorization failure message: %s",
+                                            prefix, msg, token);
+    return -1;
 }
 
 int call_authorize(call *c, const char *action, const char *resource)

@@ -233,7 +233,10 @@ static int invoke_op(store_txn *t, arena *ta, ferry_env *env, const principal *w
     if (rc < 0)
         svc_audit(&c, t && store_txn_is_write(t) ? t : NULL, (o->flags & SVC_READ) != 0, e->status);
     json_decref(input);
-    if (!ta) arena_free(a);
+    if (!ta) {
+        e->long_message = NULL; /* it was in the arena going now: e->message stands */
+        arena_free(a);
+    }
     return rc == SVC_WAIT
                ? ferr_internal(e, "%s:%s cannot wait when called internally", service, op)
                : rc;

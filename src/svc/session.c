@@ -29,6 +29,13 @@ void session_service_principal(principal *p, const char *service, const char *ac
     snprintf(p->account, sizeof(p->account), "%s", account);
 }
 
+int session_mfa(call *c, const char *serial, const char *code, double *when)
+{
+    if (iamsvc_mfa_verify(c, c->who, serial, code)) return -1;
+    *when = (double)(long long)clock_now();
+    return 0;
+}
+
 /* The session document of the caller's own key (chaining). 0 with *doc NULL when the
  * caller signed with no session key; -1 on a store error. */
 static int caller_session(call *c, json_t **doc)
@@ -245,10 +252,27 @@ int session_assume(call *c, const session_req *r, session *out)
         goto out;
     }
     if (!source) source = caller_source;
+    /* MFA: given here, it is checked first and the trust policy sees the caller with it;
+     * otherwise the session keeps the caller's (a GetSessionToken session's, or the role
+     * session it chains from), with its original time: aws:MultiFactorAuthAge goes on */
+    double mfa = !r->federated && c->who ? c->who->mfa_auth : 0;
+    const principal *caller = c->who;
+    principal with_mfa;
+    if (r->mfa_serial || r->mfa_code) {
+        if (session_mfa(c, r->mfa_serial, r->mfa_code, &mfa)) goto out;
+        with_mfa = *caller;
+        with_mfa.mfa_auth = mfa;
+        c->who = &with_mfa;
+    }
     char account[13];
-    if (session_tags(c, mine, r, tags, transitive) ||
-        trusted_role(c, r, caller_source, account, &role))
+    rc = session_tags(c, mine, r, tags, transitive) ||
+         trusted_role(c, r, caller_source, account, &role);
+    c->who = caller;
+    if (rc) {
+        rc = -1;
         goto out;
+    }
+    rc = -1;
     long long max = jint(role, "MaxSessionDuration", DEFAULT_SESSION);
     if (chained && duration > CHAINED_MAX_SESSION) {
         ferr_validation(c->err, "The requested DurationSeconds exceeds the 1 hour session limit "
@@ -275,6 +299,7 @@ int session_assume(call *c, const session_req *r, session *out)
     snprintf(p.session, sizeof(p.session), "%s", session_name);
     snprintf(p.role_arn, sizeof(p.role_arn), "%s", jstr(role, "Arn"));
     snprintf(p.service, sizeof(p.service), "%s", c->who && !r->federated ? c->who->service : "");
+    p.mfa_auth = mfa;
 
     extra = session_extra(r, tags, transitive, source, &out->packed_pct);
     if (!extra) {

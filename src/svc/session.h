@@ -44,6 +44,12 @@ typedef struct session_req {
      * "sts:AssumeRoleWithSAML" (AssumeRoleWithSAML, federated = the SAML provider ARN);
      * NULL means sts:AssumeRoleWithWebIdentity. */
     const char *federated_action;
+    /* AssumeRole's SerialNumber and TokenCode (NULL: not given): the caller's MFA device
+     * and a current code of it. Checked before the trust policy, which then sees
+     * aws:MultiFactorAuthPresent true; the session records the MFA. A role session
+     * chained from an MFA session keeps that session's MFA (and its age) without them. */
+    const char *mfa_serial;
+    const char *mfa_code;
 } session_req;
 
 typedef struct session {
@@ -59,6 +65,11 @@ typedef struct session {
  * ValidationError for durations, InvalidParameterValue for tag conflicts,
  * PackedPolicyTooLarge). */
 int session_assume(call *c, const session_req *r, session *out);
+
+/* The second factor of a session: 0 when serial and code (either may be NULL) are a
+ * current code of c->who's MFA device, else -1 with AWS's AccessDenied (wrong, missing or
+ * unknown). *when: the MFA authentication time to record in the session. */
+int session_mfa(call *c, const char *serial, const char *code, double *when);
 
 /* Assumes a role for a service or an engine: as who, in region, inside t (with its arena a)
  * or, when t is NULL, in a transaction of its own that it commits. The assumption is

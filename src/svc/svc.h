@@ -328,6 +328,9 @@ typedef struct authz_req {
     const char *federated; /* the identity provider ARN a web identity came through: with
                               c->who NULL, only a resource policy naming it may allow */
     int rcp_exempt;        /* RCPs never apply to the resource (AWS: KMS's AWS managed keys) */
+    /* the refusal ends with an encoded authorization failure message, which
+     * sts:DecodeAuthorizationMessage opens (EC2; svc/authzmsg.h) */
+    int encoded;
 } authz_req;
 int call_authorize_ex(call *c, const authz_req *r);
 

@@ -1,26 +1,15 @@
 """IAM virtual MFA devices through boto3: creation (seed, PNG), enabling with two
 consecutive RFC 6238 codes, deactivation, resync, listings and their errors."""
-import base64
-import hashlib
-import hmac
-import struct
 import time
 
 import pytest
 
-from ferrytest import raises
+from ferrytest import raises, totp
 
 
 @pytest.fixture(scope="module")
 def iam(ferry):
     return ferry.client("iam", "dev", region="us-east-1")
-
-
-def totp(seed, step):
-    key = base64.b32decode(seed + "=" * (-len(seed) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    off = mac[-1] & 15
-    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def codes(seed):

@@ -173,12 +173,14 @@ int ec2_authz(call *c, const char *action, const ec2_type *ty, const char *id)
 {
     const char *arn = id ? ec2_arn(c, ty, NULL, id) : "*";
     if (!arn || !action) return ferr_oom(c->err);
-    /* AWS: EC2 words a refusal UnauthorizedOperation */
+    /* AWS: EC2 words a refusal UnauthorizedOperation, with an encoded authorization failure
+     * message */
     return call_authorize_ex(
         c, &(authz_req){.action = action,
                         .resource = arn,
                         .denied_code = "UnauthorizedOperation",
-                        .denied_prefix = "You are not authorized to perform this operation. "});
+                        .denied_prefix = "You are not authorized to perform this operation. ",
+                        .encoded = 1});
 }
 
 static int not_found(call *c, const ec2_type *ty, const char *id)

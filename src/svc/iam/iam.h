@@ -61,4 +61,10 @@ int iamsvc_oidc_provider(store_txn *t, const char *account, const char *issuer, 
  * 1 found (*doc new reference), 0 none, -1 error (idp.c). a holds scratch. */
 int iamsvc_saml_provider(store_txn *t, arena *a, const char *arn, json_t **doc, ferr *e);
 
+/* The second factor of an STS session: code (TokenCode) must be a current RFC 6238 code of
+ * the enabled virtual MFA device serial (SerialNumber), assigned to who, the calling IAM
+ * user. Either may be NULL (then AWS's refusal for a missing one). 0, or
+ * -1 with AWS's AccessDenied in c->err (mfa.c). */
+int iamsvc_mfa_verify(call *c, const principal *who, const char *serial, const char *code);
+
 #endif

@@ -57,18 +57,30 @@ static unsigned totp(const unsigned char *key, size_t kl, long long step)
     return v % 1000000;
 }
 
-/* Two consecutive codes of the device near now (AWS's EnableMFADevice/ResyncMFADevice). */
-static int check_codes(call *c, const json_t *dev, const char *c1, const char *c2)
+/* 1 when codes[0..n-1] are n consecutive codes of the device, the first from near now. */
+static int codes_match(const json_t *dev, const char *const *codes, int n)
 {
     unsigned char key[64];
     size_t kl = unbase32(jstr(dev, "Seed") ? jstr(dev, "Seed") : "", key, sizeof(key));
     long long now = (long long)clock_now() / 30;
-    for (long long s = now - WINDOW; kl && c1 && c2 && s <= now + WINDOW; s++) {
-        char a[8], b[8];
-        snprintf(a, sizeof(a), "%06u", totp(key, kl, s));
-        snprintf(b, sizeof(b), "%06u", totp(key, kl, s + 1));
-        if (!strcmp(a, c1) && !strcmp(b, c2)) return 0;
+    for (int i = 0; i < n; i++)
+        if (!codes[i]) return 0;
+    for (long long s = now - WINDOW; kl && s <= now + WINDOW; s++) {
+        int i = 0;
+        for (char v[8]; i < n; i++) {
+            snprintf(v, sizeof(v), "%06u", totp(key, kl, s + i));
+            if (strcmp(v, codes[i])) break;
+        }
+        if (i == n) return 1;
     }
+    return 0;
+}
+
+/* Two consecutive codes of the device near now (AWS's EnableMFADevice/ResyncMFADevice). */
+static int check_codes(call *c, const json_t *dev, const char *c1, const char *c2)
+{
+    const char *codes[] = {c1, c2};
+    if (codes_match(dev, codes, 2)) return 0;
     return ferr_set(c->err, 403, "InvalidAuthenticationCode",
                     "Authentication code for device is not valid.");
 }
@@ -142,7 +154,8 @@ static json_t *user_dev_view(const json_t *d)
                      json_object_get(d, "EnableDate"));
 }
 
-static int mfa_op(call *c, json_t *in, const char *action, int verb)
+/* verb: 0 enable, 1 deactivate, 2 resync, 3 get (into *out). */
+static int mfa_op(call *c, json_t *in, const char *action, int verb, json_t **out)
 {
     const char *uname;
     json_t *u, *d;
@@ -170,8 +183,11 @@ static int mfa_op(call *c, json_t *in, const char *action, int verb)
         json_object_del(d, "User");
         json_object_del(d, "EnableDate");
         rc = save_dev(c, d);
-    } else { /* resync */
+    } else if (verb == 2) { /* resync */
         rc = check_codes(c, d, jstr(in, "AuthenticationCode1"), jstr(in, "AuthenticationCode2"));
+    } else { /* get: Certifications only for FIDO devices, never a virtual one */
+        *out = svc_out(c, user_dev_view(d));
+        rc = *out ? 0 : -1;
     }
     call_resource(c, "AWS::IAM::User", user);
     json_decref(d);
@@ -181,19 +197,24 @@ static int mfa_op(call *c, json_t *in, const char *action, int verb)
 int iam_op_enable_mfa_device(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    return mfa_op(c, in, "iam:EnableMFADevice", 0);
+    return mfa_op(c, in, "iam:EnableMFADevice", 0, NULL);
 }
 
 int iam_op_deactivate_mfa_device(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    return mfa_op(c, in, "iam:DeactivateMFADevice", 1);
+    return mfa_op(c, in, "iam:DeactivateMFADevice", 1, NULL);
 }
 
 int iam_op_resync_mfa_device(call *c, json_t *in, json_t **out)
 {
     (void)out;
-    return mfa_op(c, in, "iam:ResyncMFADevice", 2);
+    return mfa_op(c, in, "iam:ResyncMFADevice", 2, NULL);
+}
+
+int iam_op_get_mfa_device(call *c, json_t *in, json_t **out)
+{
+    return mfa_op(c, in, "iam:GetMFADevice", 3, out);
 }
 
 int iam_op_delete_virtual_mfa_device(call *c, json_t *in, json_t **out)
@@ -300,4 +321,35 @@ int iam_op_list_mfa_device_tags(call *c, json_t *in, json_t **out)
     json_t *d;
     if (load_tagged(c, "iam:ListMFADeviceTags", in, &d)) return -1;
     return iamsvc_tags_op(c, IAMSVC_LIST_TAGS, d, in, out, NULL);
+}
+
+/* ---- the second factor of STS sessions (GetSessionToken, AssumeRole) ---- */
+
+int iamsvc_mfa_verify(call *c, const principal *who, const char *serial, const char *code)
+{
+    if (!serial || !code)
+        return ferr_set(c->err, 403, "AccessDenied",
+                        "MultiFactorAuthentication failed, must provide both MFA serial number "
+                        "and one time pass code.");
+    /* AWS: the device must be an enabled one of the calling IAM user */
+    json_t *d = NULL;
+    int rc = 0;
+    if (who && who->kind == PRIN_USER) {
+        store_key k = {"iam.mfa", who->account, IAMSVC_REGION,
+                       iamsvc_lower(c->a, dev_name(serial))};
+        rc = store_get(c->txn, &k, &d, c->err);
+        if (rc < 0) return -1;
+    }
+    const char *owner = jstr(d, "User");
+    if (!rc || strcmp(jstr(d, "SerialNumber"), serial) || !owner || strcasecmp(owner, who->name))
+        rc = ferr_set(c->err, 403, "AccessDenied",
+                      "MultiFactorAuthentication failed, unable to validate MFA code.  Please "
+                      "verify your MFA serial number is valid and associated with this user.");
+    else if (!codes_match(d, &code, 1))
+        rc = ferr_set(c->err, 403, "AccessDenied",
+                      "MultiFactorAuthentication failed with invalid MFA one time pass code. ");
+    else
+        rc = 0;
+    json_decref(d);
+    return rc;
 }

@@ -1,6 +1,7 @@
 /* AWS STS: who am I (GetCallerIdentity), role sessions (AssumeRole, with role chaining,
  * session policies, session tags and source identity), session tokens for users and the
- * root (GetSessionToken), and whose key is this (GetAccessKeyInfo).
+ * root (GetSessionToken), and whose key is this (GetAccessKeyInfo). GetSessionToken and
+ * AssumeRole take an MFA device's code (SerialNumber, TokenCode): the session records it.
  *
  * AssumeRole's semantics (trust, chaining, tags, durations, the session) are the one
  * role-assumption path of svc/session.h; this file checks the request as STS words it.
@@ -16,6 +17,7 @@
 #include "base/checked.h"
 #include "base/clock.h"
 #include "iam/policy.h"
+#include "svc/authzmsg.h"
 #include "svc/session.h"
 #include "svc/svc.h"
 #include "sts_int.h"
@@ -113,7 +115,9 @@ int sts_op_assume_role(call *c, json_t *in, json_t **out)
                      .tags = req_tags,
                      .transitive = req_transitive,
                      .source_identity = source,
-                     .external_id = jstr(in, "ExternalId")};
+                     .external_id = jstr(in, "ExternalId"),
+                     .mfa_serial = jstr(in, "SerialNumber"),
+                     .mfa_code = jstr(in, "TokenCode")};
     session s;
     if (session_assume(c, &r, &s)) return -1;
     const principal *p = &s.key.who;
@@ -148,9 +152,27 @@ int sts_op_get_session_token(call *c, json_t *in, json_t **out)
     /* AWS: sessions of the root are at most one hour; longer requests get one hour */
     if (w->kind == PRIN_ROOT && duration > ROOT_TOKEN_MAX) duration = ROOT_TOKEN_MAX;
     double expires = (double)(long long)clock_now() + (double)duration;
+    /* With SerialNumber and TokenCode the session is MFA-authenticated: requests signed with
+     * it carry aws:MultiFactorAuthPresent true and aws:MultiFactorAuthAge */
+    principal p = *w;
+    const char *serial = jstr(in, "SerialNumber"), *code = jstr(in, "TokenCode");
+    if ((serial || code) && session_mfa(c, serial, code, &p.mfa_auth)) return -1;
     key_info k;
-    if (keys_create_session(c->txn, w, expires, &k, c->err)) return -1;
+    if (keys_create_session(c->txn, &p, expires, &k, c->err)) return -1;
     *out = svc_out(c, json_pack("{s:o}", "Credentials", sts_credentials(&k, expires)));
+    return 0;
+}
+
+/* ---- DecodeAuthorizationMessage: the encoded message of a refusal (svc/authzmsg.h), for
+ * the account of the principal refused ---- */
+
+int sts_op_decode_authorization_message(call *c, json_t *in, json_t **out)
+{
+    const char *doc;
+    if (call_authorize(c, "sts:DecodeAuthorizationMessage", "*") ||
+        authzmsg_decode(c, c->who->account, jstr(in, "EncodedMessage"), &doc))
+        return -1;
+    *out = svc_out(c, json_pack("{s:s}", "DecodedMessage", doc));
     return 0;
 }
 
