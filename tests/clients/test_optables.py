@@ -6,10 +6,9 @@ import pytest
 
 
 @pytest.mark.parametrize("service,call,kw,name", [
-    ("sts", "decode_authorization_message", {"EncodedMessage": "x"}, "sts:DecodeAuthorizationMessage"),
+    ("cloudformation", "activate_type", {"TypeName": "My::Thing::Type"}, "cloudformation:ActivateType"),
     ("cloudtrail", "list_public_keys", {}, "cloudtrail:ListPublicKeys"),
-    ("iam", "get_context_keys_for_custom_policy", {"PolicyInputList": ["{}"]},
-     "iam:GetContextKeysForCustomPolicy"),
+    ("ec2", "accept_address_transfer", {"Address": "192.0.2.1"}, "ec2:AcceptAddressTransfer"),
 ])
 def test_model_operation_without_handler_is_501(ferry, service, call, kw, name):
     with pytest.raises(botocore.exceptions.ClientError) as e:

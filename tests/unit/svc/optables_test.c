@@ -66,10 +66,10 @@ static void test_unimplemented_is_not_found(void **st)
 {
     (void)st;
     /* in the model, without a handler: the gateway answers 501 NotImplemented */
-    const svc_def *sts = svc_find("sts");
-    assert_non_null(sts);
-    assert_null(svc_find_op(sts, "DecodeAuthorizationMessage"));
-    assert_non_null(svc_find_op(sts, "GetCallerIdentity"));
+    const svc_def *sm = svc_find("secretsmanager");
+    assert_non_null(sm);
+    assert_null(svc_find_op(sm, "ReplicateSecretToRegions"));
+    assert_non_null(svc_find_op(sm, "GetSecretValue"));
     /* a name no listed folder defines is no service (a stem without a folder is none either) */
     assert_null(svc_find("nosuchservice"));
 }
