@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from ferrytest import AWS_BIN, Ferry
+from ferrytest import AWS_BIN, FERRY_BIN, Ferry
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SEED = os.path.join(ROOT, "examples", "seed000")
@@ -172,6 +172,15 @@ def test_seed000_pipeline(org, tmp_path):
     assert status == "Succeeded", why
     x = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=xid)["pipelineExecution"]
     assert x["artifactRevisions"][0]["revisionId"] == head
+    # what the demo shows: one line per action, the commit message's first line on the source's
+    akid, secret = org.keys("tools")
+    w = subprocess.run([FERRY_BIN, "pipeline", "watch", name, "--execution", xid, "--endpoint-url",
+                        org.endpoint], env=dict(os.environ, AWS_ACCESS_KEY_ID=akid, AWS_SECRET_ACCESS_KEY=secret,
+                                                AWS_REGION=REGION), capture_output=True, text=True, timeout=30)
+    lines = w.stdout.splitlines()
+    assert w.returncode == 0 and len(lines) == 8 and all(lines), w.stdout + w.stderr
+    assert lines[1].split()[:3] == ["Source", "App", "Succeeded"] and lines[1].endswith("s  Booking and Airmiles")
+    assert lines[-1] == f"execution {xid}: Succeeded"
     acts = {(a["stageName"], a["actionName"]): a for a in cp.list_action_executions(
         pipelineName=name, filter={"pipelineExecutionId": xid})["actionExecutionDetails"]}
     assert sorted(acts) == sorted([("Source", "App"), ("Build", "Build"),
