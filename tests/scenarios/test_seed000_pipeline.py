@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from ferrytest import AWS_BIN, FERRY_BIN, Ferry
+from ferrytest import AWS_BIN, FERRY_BIN, Ferry, curl, git_env
+from ferrytest import run_ok as run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SEED = os.path.join(ROOT, "examples", "seed000")
@@ -37,12 +38,6 @@ def org():
     f.close()
 
 
-def run(cmd, env, cwd=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
-    assert r.returncode == 0, f"{' '.join(cmd)}: {r.stdout}\n{r.stderr}"
-    return r.stdout
-
-
 def deploy(org, profile, name, template, **params):
     run([AWS_BIN, "--endpoint-url", org.endpoint, "--region", REGION, "--profile", profile,
          "cloudformation", "deploy", "--stack-name", name, "--template-file",
@@ -54,20 +49,6 @@ def deploy(org, profile, name, template, **params):
 def outputs(org, profile, stack):
     s = org.client("cloudformation", profile, region=REGION).describe_stacks(StackName=stack)
     return {o["OutputKey"]: o["OutputValue"] for o in s["Stacks"][0].get("Outputs", [])}
-
-
-def git_env(org, home):
-    """git as the tools account's engineer, through the AWS CLI credential helper."""
-    e = {k: v for k, v in org.env().items() if not k.startswith("GIT_")}
-    e.update({"HOME": home, "AWS_PROFILE": "tools", "AWS_DEFAULT_REGION": REGION,
-              "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
-              "GIT_AUTHOR_NAME": "Booking Team", "GIT_AUTHOR_EMAIL": "booking@example.com",
-              "GIT_COMMITTER_NAME": "Booking Team", "GIT_COMMITTER_EMAIL": "booking@example.com"})
-    for k, v in (("credential.helper", "!f() { [ \"$1\" = get ] && aws codecommit "
-                  "credential-helper --ignore-host-check get; }; f"),
-                 ("credential.UseHttpPath", "true")):
-        run(["git", "config", "--global", k, v], e)
-    return e
 
 
 def next_execution(cp, name, before, timeout=20):
@@ -109,14 +90,6 @@ def error_of(cp, name, stage, action):
     return {}
 
 
-def curl(*args):
-    r = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}"] + list(args), capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    body, _, code = r.stdout.rpartition("\n")
-    return int(code), body
-
-
 def book_and_read_miles(org, port, timeout=30):
     bapi = f"http://{outputs(org, 'booking', 'booking-lambda')['BookingApiId']}.execute-api.localhost:{port}/Prod"
     aapi = f"http://{outputs(org, 'airmiles', 'airmiles-lambda')['AirmilesApiId']}.execute-api.localhost:{port}/Prod"
@@ -153,7 +126,7 @@ def test_seed000_pipeline(org, tmp_path):
 
     # the services' teams push the SAM applications and the buildspec
     home = str(tmp_path)
-    e = git_env(org, home)
+    e = git_env(org, home, name="Booking Team", email="booking@example.com")
     work = os.path.join(home, "services")
     run(["git", "clone", out["CloneUrl"], work], e)
     for f in ("booking.yaml", "airmiles.yaml"):
