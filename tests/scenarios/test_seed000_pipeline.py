@@ -51,7 +51,7 @@ def outputs(org, profile, stack):
     return {o["OutputKey"]: o["OutputValue"] for o in s["Stacks"][0].get("Outputs", [])}
 
 
-def next_execution(cp, name, before, timeout=20):
+def next_execution(cp, name, before, timeout=60):
     """The execution started after the `before` executions there were (by a push)."""
     deadline = time.time() + timeout
     while True:
@@ -62,7 +62,7 @@ def next_execution(cp, name, before, timeout=20):
         time.sleep(0.1)
 
 
-def wait_execution(cp, name, xid, timeout=90):
+def wait_execution(cp, name, xid, timeout=240):
     """The execution's final status and, when it failed, the failing action's error."""
     deadline = time.time() + timeout
     while True:
@@ -90,7 +90,7 @@ def error_of(cp, name, stage, action):
     return {}
 
 
-def book_and_read_miles(org, port, timeout=30):
+def book_and_read_miles(org, port, timeout=60):
     bapi = f"http://{outputs(org, 'booking', 'booking-lambda')['BookingApiId']}.execute-api.localhost:{port}/Prod"
     aapi = f"http://{outputs(org, 'airmiles', 'airmiles-lambda')['AirmilesApiId']}.execute-api.localhost:{port}/Prod"
     code, body = curl("-X", "POST", f"{bapi}/bookings", "-H", "Content-Type: application/json",
