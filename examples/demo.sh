@@ -2,8 +2,9 @@
 # make demo: the seed 000 architecture (cross-account serverless microservices) on one
 # machine, step by step: a tools account that deploys, through roles it is trusted with,
 # into a booking and an airmiles account; the two services talking across the account
-# boundary through an SNS topic and an SQS queue, then through a Lambda function, and at
-# last both services as SAM applications answering HTTP through API Gateway. Runs
+# boundary through an SNS topic and an SQS queue, then through a Lambda function, then
+# both services as SAM applications answering HTTP through API Gateway, and at last the
+# same applications delivered by the tools account's pipeline from a git push. Runs
 # ferry on a temporary data directory with its own AWS profiles; never touches ~/.aws.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -264,24 +265,77 @@ aws --profile booking cloudformation list-stack-resources --stack-name booking-s
 BTOPIC=$(out booking booking-service BookingTopicArn)
 sam_deploy airmiles airmiles-service airmiles.yaml BookingTopicArn="$BTOPIC"
 PORT=${EP##*:}
-BAPI="http://$(out booking booking-service BookingApiId).execute-api.localhost:$PORT/Prod"
-AAPI="http://$(out airmiles airmiles-service AirmilesApiId).execute-api.localhost:$PORT/Prod"
-say "a customer books over HTTP (API Gateway in the booking account; curl resolves *.localhost):"
+api() { echo "http://$(out "$1" "$2" "$3").execute-api.localhost:$PORT/Prod"; } # PROFILE STACK OUTPUT
 BOOKING_JSON='{"first_name":"Ana","last_name":"Silva","from_airport":"SYD","to_airport":"MEL","departure_date":"2027-01-01","return_date":"2027-01-05","age_group":"adult","booking_class":"business"}'
-printf "%s   \$ curl -X POST %s/bookings -d '%s'%s\n" "$d" "$BAPI" "$BOOKING_JSON" "$n"
-curl -sS -X POST "$BAPI/bookings" -H 'Content-Type: application/json' -d "$BOOKING_JSON" > "$work/booking.json"
-printf '   '; cat "$work/booking.json"; echo
-NUM=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["booking_number"])' "$work/booking.json")
-say "the booking crosses into the airmiles account through the topic; airmiles answers over HTTP:"
-i=0
-while [ "$(curl -s -o "$work/miles.json" -w '%{http_code}' "$AAPI/airmiles/$NUM")" != 200 ]; do
-  i=$((i+1)); [ $i -gt 240 ] && { say "UNEXPECTED: no airmiles for $NUM"; tail -20 "$work/ferry.log"; exit 1; }
-  sleep 0.25
-done
-printf '%s   $ curl %s%s\n' "$d" "$AAPI/airmiles/$NUM" "$n"
-printf '   '; cat "$work/miles.json"; echo
+book_and_miles() { # BOOKING_API AIRMILES_API: a booking over HTTP, then its miles; sets NUM
+  say "a customer books over HTTP (API Gateway in the booking account; curl resolves *.localhost):"
+  printf "%s   \$ curl -X POST %s/bookings -d '%s'%s\n" "$d" "$1" "$BOOKING_JSON" "$n"
+  curl -sS -X POST "$1/bookings" -H 'Content-Type: application/json' -d "$BOOKING_JSON" > "$work/booking.json"
+  printf '   '; cat "$work/booking.json"; echo
+  NUM=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["booking_number"])' "$work/booking.json")
+  say "the booking crosses into the airmiles account through the topic; airmiles answers over HTTP:"
+  i=0
+  while [ "$(curl -s -o "$work/miles.json" -w '%{http_code}' "$2/airmiles/$NUM")" != 200 ]; do
+    i=$((i+1)); [ $i -gt 240 ] && { say "UNEXPECTED: no airmiles for $NUM"; tail -20 "$work/ferry.log"; exit 1; }
+    sleep 0.25
+  done
+  printf '%s   $ curl %s%s\n' "$d" "$2/airmiles/$NUM" "$n"
+  printf '   '; cat "$work/miles.json"; echo
+}
+BAPI=$(api booking booking-service BookingApiId); AAPI=$(api airmiles airmiles-service AirmilesApiId)
+book_and_miles "$BAPI" "$AAPI"
 say "an unknown booking is a 404 from the function, and a route the API lacks is API Gateway's 403:"
 printf '   '; curl -sS -w '  (HTTP %{http_code})' "$AAPI/airmiles/nosuchbooking"; echo
 printf '   '; curl -sS -w '  (HTTP %{http_code})' "$AAPI/flights"; echo
+
+step "14. The tools account's pipeline delivers Booking and Airmiles: git push → build → change sets in each account"
+P="$here/seed000/pipeline"
+say "each service account's administrator lets the pipeline in: a role it assumes (trusting tools)"
+say "and the role CloudFormation acts as there (examples/seed000/pipeline/account-roles.yaml):"
+for svc in booking airmiles; do
+  run aws --profile $svc cloudformation deploy --stack-name seed000-pipeline-roles --template-file "$P/account-roles.yaml" \
+    --capabilities CAPABILITY_NAMED_IAM --parameter-overrides ToolsAccountId="$TOOLS" ArtifactBucket="seed000-pipeline-$TOOLS"
+done
+say "the tools account deploys the repository, the build, the pipeline and its KMS-encrypted artifact"
+say "bucket, whose key policy lets those roles decrypt (tools.yaml; Challenge 1 of the seed):"
+run aws --profile tools cloudformation deploy --stack-name seed000-pipeline --template-file "$P/tools.yaml" \
+  --capabilities CAPABILITY_IAM --parameter-overrides BookingAccount="$BOOKING" AirmilesAccount="$AIRMILES"
+PIPE=$(out tools seed000-pipeline Pipeline)
+aws --profile tools codepipeline get-pipeline --name "$PIPE" --query 'pipeline.stages[].actions[].[name,actionTypeId.provider,configuration.ActionMode,roleArn]' \
+  --output text | awk -v s="$(printf '\t')" 'BEGIN { FS = s } { printf "   | %-16s %-15s %-19s %s\n", $1, $2, ($3 == "None" ? "" : $3), ($4 == "None" ? "" : $4) }'
+say "the teams push the two SAM applications and the buildspec, with the CLI's credential helper:"
+g() { HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 AWS_PROFILE=tools git "$@"; }
+mkdir -p "$work/home"
+g config --global credential.helper "!f() { [ \"\$1\" = get ] && $AWS codecommit credential-helper --ignore-host-check get; }; f"
+g config --global credential.UseHttpPath true
+g config --global user.name "Booking Team"; g config --global user.email booking@example.com
+g clone -q "$(out tools seed000-pipeline CloneUrl)" "$work/services" 2>/dev/null
+cp -r "$here/seed000/sam/booking.yaml" "$here/seed000/sam/airmiles.yaml" "$here/seed000/sam/booking" \
+  "$here/seed000/sam/airmiles" "$P/buildspec.yml" "$work/services/"
+find "$work/services" -name __pycache__ -prune -exec rm -rf {} +
+(cd "$work/services" && g add . && g commit -qm "Booking and Airmiles")
+runs() { aws --profile tools codepipeline list-pipeline-executions --pipeline-name "$PIPE" \
+  --query 'length(pipelineExecutionSummaries)'; }
+before=$(runs)
+printf '%s   $ git push origin main%s\n' "$d" "$n"
+(cd "$work/services" && g push -q origin HEAD:main)
+i=0; while [ "$(runs)" = "$before" ]; do
+  i=$((i+1)); [ $i -gt 100 ] && { say "UNEXPECTED: the push started nothing"; exit 1; }; sleep 0.1
+done
+XID=$(aws --profile tools codepipeline list-pipeline-executions --pipeline-name "$PIPE" \
+  --query 'pipelineExecutionSummaries[0].pipelineExecutionId' --output text)
+say "the push started the pipeline (EventBridge); ferry pipeline watch follows it action by action:"
+printf '%s   $ ferry pipeline watch %s --execution %s%s\n' "$d" "$PIPE" "$XID" "$n"
+{ AWS_ACCESS_KEY_ID=$("$AWS" configure get aws_access_key_id --profile tools) \
+  AWS_SECRET_ACCESS_KEY=$("$AWS" configure get aws_secret_access_key --profile tools) AWS_REGION=us-east-1 \
+  "$FERRY" pipeline watch "$PIPE" --execution "$XID" --endpoint-url "$EP" --interval 0.2
+  echo $? > "$work/watch.rc"; } | sed 's/^/   /'
+[ "$(cat "$work/watch.rc")" = 0 ] || { say "UNEXPECTED: the pipeline failed"; tail -20 "$work/ferry.log"; exit 1; }
+say "each stack is in its own account, created by a change set as that account's deployer role:"
+for svc in booking airmiles; do
+  aws --profile $svc cloudformation describe-stacks --stack-name $svc-lambda \
+    --query 'Stacks[0].[StackName,StackStatus,RoleARN]' --output text | awk '{ printf "   | %-16s %-16s %s\n", $1, $2, $3 }'
+done
+book_and_miles "$(api booking booking-lambda BookingApiId)" "$(api airmiles airmiles-lambda AirmilesApiId)"
 
 step "Done. ferry stops and the temporary data directory is removed."

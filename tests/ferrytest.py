@@ -295,3 +295,33 @@ def totp(seed, step):
     mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
     off = mac[-1] & 15
     return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def run_ok(cmd, env, cwd=None):
+    """cmd's stdout; it must succeed (its output in the assertion otherwise)."""
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    assert r.returncode == 0, f"{' '.join(cmd)}: {r.stdout}\n{r.stderr}"
+    return r.stdout
+
+
+def git_env(ferry, home, name="DevOps", email="devops@example.com", profile="tools"):
+    """git as profile's engineer (HOME=home), through the AWS CLI credential helper."""
+    e = {k: v for k, v in ferry.env().items() if not k.startswith("GIT_")}
+    e.update({"HOME": home, "AWS_PROFILE": profile, "AWS_DEFAULT_REGION": "us-east-1",
+              "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
+              "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+              "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email})
+    for k, v in (("credential.helper", "!f() { [ \"$1\" = get ] && aws codecommit "
+                  "credential-helper --ignore-host-check get; }; f"),
+                 ("credential.UseHttpPath", "true")):
+        run_ok(["git", "config", "--global", k, v], e)
+    return e
+
+
+def curl(*args):
+    """(HTTP status, body) of curl with args."""
+    r = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}"] + list(args), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code), body

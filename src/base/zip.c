@@ -373,6 +373,18 @@ static int extract_one(zipar *z, const char *root, const zent *ent, ferr *e)
 int zipar_write_mem(const char *const *names, const char *const *texts, size_t n,
                     unsigned char **out, size_t *len, ferr *e)
 {
+    zipar_entry *ents = calloc(n ? n : 1, sizeof(*ents));
+    if (!ents) return ferr_oom(e);
+    for (size_t i = 0; i < n; i++)
+        ents[i] = (zipar_entry){names[i], texts[i], strlen(texts[i]), 0100644};
+    int rc = zipar_write_entries(ents, n, out, len, e);
+    free(ents);
+    return rc;
+}
+
+int zipar_write_entries(const zipar_entry *ents, size_t n, unsigned char **out, size_t *len,
+                        ferr *e)
+{
     *out = NULL;
     zip_error_t ze;
     zip_error_init(&ze);
@@ -386,13 +398,13 @@ int zipar_write_mem(const char *const *names, const char *const *texts, size_t n
     zip_source_keep(src); /* read back after zip_close */
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        zip_source_t *f = zip_source_buffer(z, texts[i], strlen(texts[i]), 0);
-        zip_int64_t idx = f ? zip_file_add(z, names[i], f, ZIP_FL_ENC_UTF_8) : -1;
+        zip_source_t *f = zip_source_buffer(z, ents[i].data, ents[i].len, 0);
+        zip_int64_t idx = f ? zip_file_add(z, ents[i].name, f, ZIP_FL_ENC_UTF_8) : -1;
         if (idx < 0) {
             zip_source_free(f);
             rc = -1;
         } else if (zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
-                                                    (zip_uint32_t)0100644 << 16)) {
+                                                    (zip_uint32_t)ents[i].mode << 16)) {
             rc = -1;
         }
     }

@@ -49,6 +49,19 @@ int zipar_extract(zipar *z, const char *dir, ferr *e);
 int zipar_write_mem(const char *const *names, const char *const *texts, size_t n,
                     unsigned char **out, size_t *len, ferr *e);
 
+/* An entry of zipar_write_entries: len bytes at data (any bytes), stored as name with the
+ * Unix mode given (0100644, 0100755, or 0120777 for a symlink whose data is its target). */
+typedef struct zipar_entry {
+    const char *name;
+    const void *data;
+    size_t len;
+    unsigned mode;
+} zipar_entry;
+
+/* As zipar_write_mem, for n entries of any bytes and mode (a git tree's files). */
+int zipar_write_entries(const zipar_entry *ents, size_t n, unsigned char **out, size_t *len,
+                        ferr *e);
+
 /* Writes a zip of n files read from disk (paths[i], stored as names[i], with its mode as
  * the file has it) to zip_path, replacing it: libzip streams each file into the archive when
  * it is closed (a temporary beside zip_path, renamed into place), so nothing is held in

@@ -170,10 +170,9 @@ int cli_pipeline(int argc, char **argv)
                    or_empty(jstr(a, "actionName")), st, t1 > t0 ? t1 - t0 : 0.0);
             const json_t *res = json_object_get(json_object_get(a, "output"), "executionResult");
             const char *msg = jstr(json_object_get(res, "errorDetails"), "message");
-            if (msg)
-                printf("  %s", msg);
-            else if (jstr(res, "externalExecutionSummary"))
-                printf("  %s", jstr(res, "externalExecutionSummary"));
+            if (!msg) msg = jstr(res, "externalExecutionSummary");
+            /* one line per action: a commit message's first line only */
+            if (msg) printf("  %.*s", (int)strcspn(msg, "\r\n"), msg);
             putchar('\n');
             fflush(stdout);
             if (json_object_set_new(seen, key, json_string(st))) break;

@@ -400,6 +400,57 @@ def test_codecommit_source_variables_resolved(fx, env, cp):
         f"arn:aws:sts::{env.tools}:assumed-role/{role.split('/')[-1]}/")
 
 
+def test_codecommit_source_with_aws_documented_role(fx, env, cp):
+    """The service role AWS documents for a CodeCommit source (GetBranch, GetCommit,
+    UploadArchive...) is enough: the archive is CodeCommit's, authorized as
+    codecommit:UploadArchive, and keeps a file's bytes and its executable bit."""
+    cc = fx.client("codecommit", "tools", region=REGION)
+    repo = uniq("repo")
+    cc.create_repository(repositoryName=repo)
+    blob = bytes(range(256)) * 4
+    c1 = cc.put_file(repositoryName=repo, branchName="main", filePath="bin/data.bin", fileContent=blob,
+                     commitMessage="binary")["commitId"]
+    cc.put_file(repositoryName=repo, branchName="main", filePath="build.sh", fileContent=b"#!/bin/sh\necho hi\n",
+                fileMode="EXECUTABLE", parentCommitId=c1, commitMessage="script")
+    iam = fx.client("iam", "tools")
+
+    def role(*codecommit):
+        arn = iam.create_role(RoleName=uniq("cp-cc"), AssumeRolePolicyDocument=trust(
+            {"Service": "codepipeline.amazonaws.com"}))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=arn.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+            ("s3:*", "*"), ("kms:*", "*"), *[(a, "*") for a in codecommit]))
+        return arn
+
+    src = {"name": "Source", "actions": [{
+        "name": "Checkout", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
+        "configuration": {"RepositoryName": repo, "BranchName": "main", "PollForSourceChanges": "false"},
+        "outputArtifacts": [{"name": "SourceOut"}]}]}
+    documented = ("codecommit:GetBranch", "codecommit:GetCommit", "codecommit:UploadArchive",
+                  "codecommit:GetUploadArchiveStatus", "codecommit:CancelUploadArchive")
+    name = uniq("ccrole")
+    cp.create_pipeline(pipeline=dict(decl(env, [src, approval(env)], name), roleArn=role(*documented)))
+    wait(cp, name, lambda st: action_state(st, "Source", "Checkout") and
+         action_state(st, "Source", "Checkout")["status"] != "InProgress")
+    assert action_state(cp.get_pipeline_state(name=name), "Source", "Checkout")["status"] == "Succeeded"
+    [a] = [a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]
+           if a["actionName"] == "Checkout"]
+    loc = a["output"]["outputArtifacts"][0]["s3location"]
+    body = fx.client("s3", "tools", region=REGION).get_object(Bucket=loc["bucket"], Key=loc["key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        assert z.read("bin/data.bin") == blob
+        assert z.read("build.sh") == b"#!/bin/sh\necho hi\n"
+        assert (z.getinfo("build.sh").external_attr >> 16) & 0o777 == 0o755
+        assert (z.getinfo("bin/data.bin").external_attr >> 16) & 0o777 == 0o644
+    # without UploadArchive, the archive is refused, naming the action
+    name = uniq("ccrole")
+    cp.create_pipeline(pipeline=dict(decl(env, [src, approval(env)], name),
+                                     roleArn=role("codecommit:GetBranch", "codecommit:GetCommit")))
+    x = wait_exec(cp, name, latest(cp, name))
+    assert x["status"] == "Failed"
+    err = action_state(cp.get_pipeline_state(name=name), "Source", "Checkout")["errorDetails"]
+    assert err["code"] == "AccessDenied" and "codecommit:UploadArchive" in err["message"], err
+
+
 # ---- Lambda invoke, the job-worker API ----
 
 FN = {"index.py": """import boto3

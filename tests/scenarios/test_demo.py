@@ -15,7 +15,7 @@ def test_demo_runs_end_to_end():
                        text=True, env=env, timeout=600)
     out = r.stdout
     assert r.returncode == 0, out[-6000:] + r.stderr[-3000:]
-    for step in range(1, 14):
+    for step in range(1, 15):
         assert f"== {step}." in out, f"step {step} missing"
     # accounts: three, each the same in two regions
     arns = re.findall(r"^   (?:tools|booking|airmiles) +\S+ +(arn:aws:iam::\d{12}:root)$", out, re.M)
@@ -50,3 +50,14 @@ def test_demo_runs_end_to_end():
     assert m, "no booking number"
     assert re.search(r'\{"booking_number": "%s", "route": "SYD-MEL", "miles": \d+\}' % m.group(1), out)
     assert "(HTTP 404)" in out and '{"message":"Missing Authentication Token"}  (HTTP 403)' in out
+    # the tools account's pipeline: a push, the build, change sets in each account, then HTTP
+    assert re.search(r"CreateChangeSet +CloudFormation +CHANGE_SET_REPLACE +arn:aws:iam::\d{12}:role/"
+                     r"ToolsAcctCodePipelineCloudFormationRole", out)
+    assert re.search(r"Source +App +Succeeded +[\d.]+s  Booking and Airmiles\n", out)
+    assert re.search(r"DeployAirmiles +DeployChangeSet +Succeeded", out)
+    assert re.search(r"execution [\w-]+: Succeeded", out)
+    for svc in ("booking", "airmiles"):
+        assert re.search(r"\| %s-lambda +CREATE_COMPLETE +arn:aws:iam::\d{12}:role/CloudFormationDeployerRole" % svc, out)
+    tail = out[out.index("== 14."):]
+    m = re.search(r'\{"booking_number": "(\w+)"\}', tail)
+    assert m and re.search(r'\{"booking_number": "%s", "route": "SYD-MEL", "miles": \d+\}' % m.group(1), tail)

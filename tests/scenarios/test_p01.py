@@ -8,12 +8,12 @@ into the versioned, KMS-encrypted state bucket. A `qa_` tag starts nothing. The 
 the seed creates with Terraform come from CloudFormation (examples/p01)."""
 import json
 import os
-import subprocess
 import time
 
 import pytest
 
-from ferrytest import AWS_BIN, Ferry
+from ferrytest import AWS_BIN, Ferry, git_env
+from ferrytest import run_ok as run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 EX = os.path.join(ROOT, "examples", "p01")
@@ -34,12 +34,6 @@ def org():
     f.close()
 
 
-def run(cmd, env, cwd=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
-    assert r.returncode == 0, f"{' '.join(cmd)}: {r.stdout}\n{r.stderr}"
-    return r.stdout
-
-
 def deploy(org, profile, name, template, **params):
     run([AWS_BIN, "--endpoint-url", org.endpoint, "--region", "us-east-1", "--profile", profile,
          "cloudformation", "deploy", "--stack-name", name, "--template-file",
@@ -48,20 +42,6 @@ def deploy(org, profile, name, template, **params):
     cfn = org.client("cloudformation", profile, region="us-east-1")
     outs = cfn.describe_stacks(StackName=name)["Stacks"][0].get("Outputs", [])
     return {o["OutputKey"]: o["OutputValue"] for o in outs}
-
-
-def git_env(org, home):
-    """git as the tools account's engineer, through the AWS CLI credential helper."""
-    e = {k: v for k, v in org.env().items() if not k.startswith("GIT_")}
-    e.update({"HOME": home, "AWS_PROFILE": "tools", "AWS_DEFAULT_REGION": "us-east-1",
-              "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
-              "GIT_AUTHOR_NAME": "DevOps", "GIT_AUTHOR_EMAIL": "devops@example.com",
-              "GIT_COMMITTER_NAME": "DevOps", "GIT_COMMITTER_EMAIL": "devops@example.com"})
-    for k, v in (("credential.helper", "!f() { [ \"$1\" = get ] && aws codecommit "
-                  "credential-helper --ignore-host-check get; }; f"),
-                 ("credential.UseHttpPath", "true")):
-        run(["git", "config", "--global", k, v], e)
-    return e
 
 
 def wait_builds(cb, project, n, timeout=120):

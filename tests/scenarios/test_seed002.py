@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ferrytest import AWS_BIN, Ferry
+from ferrytest import AWS_BIN, Ferry, curl
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 TPL = os.path.join(ROOT, "examples", "seed002")
@@ -40,14 +40,6 @@ def aws(f, *args, profile=None, env=None, check=True):
     if check:
         assert r.returncode == 0, f"{' '.join(args)}: {r.stdout}\n{r.stderr}"
     return r
-
-
-def curl(*args):
-    r = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}"] + list(args), capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    body, _, code = r.stdout.rpartition("\n")
-    return int(code), body
 
 
 def test_seed002_product_catalog(org, tmp_path):

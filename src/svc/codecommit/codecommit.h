@@ -20,4 +20,11 @@ int codecommit_ref_changed(store_txn *t, const char *account, const char *region
  * {"commitId"}; RepositoryDoesNotExistException, CommitDoesNotExistException. */
 extern const svc_op codecommit_checkout_op;
 
+/* Another (CodeCommit's side of CodePipeline's CodeCommit source action): the files of the
+ * commit in {"repositoryName", "commitSpecifier"} as a zip (their bytes and modes: 0755
+ * executables, symlinks), authorized and recorded as codecommit:UploadArchive on the
+ * repository, as AWS asks of a pipeline's role. arg is a const size_t *: the most bytes the
+ * files may hold (more: InvalidRequest). Output {"commitId", "archive" (base64)}. */
+extern const svc_op codecommit_archive_op;
+
 #endif

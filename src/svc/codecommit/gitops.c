@@ -3,9 +3,11 @@
  * and fast-forward merges. A branch moves only from the commit the caller saw
  * (git_reference_create_matching), so a concurrent push or call is refused, not lost. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/enc.h"
+#include "base/zip.h"
 #include "codecommit_int.h"
 
 static void obj_free(void *p)
@@ -985,3 +987,92 @@ static int checkout(call *c, json_t *in, json_t **out)
 }
 
 const svc_op codecommit_checkout_op = {"GitPull", checkout, SVC_READ};
+
+/* codecommit_archive_op (codecommit.h): the files of a commit as a zip, as CodePipeline's
+ * source action takes them, authorized as AWS authorizes it (codecommit:UploadArchive). */
+typedef struct archive_walk {
+    call *c;
+    git_repository *repo;
+    zipar_entry *ents;
+    size_t n, cap, total, max;
+    int rc;
+} archive_walk;
+
+static int archive_entry(const char *root, const git_tree_entry *te, void *payload)
+{
+    archive_walk *w = payload;
+    call *c = w->c;
+    git_filemode_t m = git_tree_entry_filemode(te);
+    if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+        return 0; /* trees are walked; submodules skipped */
+    git_blob *blob;
+    if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(te))) {
+        w->rc = cc_git_fail(c, "read blob");
+        return -1;
+    }
+    if (!arena_own(c->a, obj_free, blob)) {
+        git_blob_free(blob);
+        w->rc = ferr_oom(c->err);
+        return -1;
+    }
+    size_t len = (size_t)git_blob_rawsize(blob);
+    if (w->n == ZIPAR_MAX_ENTRIES || len > w->max - w->total) {
+        w->rc = ferr_set(c->err, 400, "InvalidRequest",
+                         "The files of the commit are more than %zu bytes or %d files, more than "
+                         "an artifact holds.",
+                         w->max, ZIPAR_MAX_ENTRIES);
+        return -1;
+    }
+    w->total += len;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        zipar_entry *ne = arena_alloc(c->a, cap * sizeof(*ne));
+        if (!ne) {
+            w->rc = ferr_oom(c->err);
+            return -1;
+        }
+        if (w->n) memcpy(ne, w->ents, w->n * sizeof(*ne));
+        w->ents = ne;
+        w->cap = cap;
+    }
+    const char *name = arena_printf(c->a, "%s%s", root, git_tree_entry_name(te));
+    if (!name) {
+        w->rc = ferr_oom(c->err);
+        return -1;
+    }
+    w->ents[w->n++] = (zipar_entry){name, git_blob_rawcontent(blob), len,
+                                    m == GIT_FILEMODE_BLOB_EXECUTABLE ? 0100755u
+                                    : m == GIT_FILEMODE_LINK          ? 0120777u
+                                                                      : 0100644u};
+    return 0;
+}
+
+static int archive(call *c, json_t *in, json_t **out)
+{
+    const size_t *max = c->arg;
+    json_t *doc;
+    git_repository *repo;
+    git_commit *commit;
+    if (cc_repo_load(c, "codecommit:UploadArchive", jstr(in, "repositoryName"), &doc) ||
+        cc_git_open(c, doc, &repo) ||
+        cc_resolve(c, repo, doc, jstr(in, "commitSpecifier"), &commit))
+        return -1;
+    git_tree *tree = NULL;
+    if (git_commit_tree(&tree, commit)) return cc_git_fail(c, "read tree");
+    archive_walk w = {.c = c, .repo = repo, .max = *max};
+    int rc = git_tree_walk(tree, GIT_TREEWALK_PRE, archive_entry, &w);
+    git_tree_free(tree);
+    if (w.rc) return -1;
+    if (rc) return cc_git_fail(c, "walk tree");
+    unsigned char *zip = NULL;
+    size_t zn = 0;
+    if (zipar_write_entries(w.ents, w.n, &zip, &zn, c->err)) return -1;
+    const char *b64 = enc_b64(c->a, zip, zn);
+    free(zip);
+    const char *id = hex(c, git_commit_id(commit));
+    if (!b64 || !id) return ferr_oom(c->err);
+    *out = svc_out(c, json_pack("{s:s, s:s}", "commitId", id, "archive", b64));
+    return 0;
+}
+
+const svc_op codecommit_archive_op = {"UploadArchive", archive, SVC_READ};

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/zip.h"
 #include "codepipeline_int.h"
+#include "svc/codecommit/codecommit.h"
 #include "run.h"
 
 #define MAX_ARTIFACT (16u << 20) /* what S3 hands an internal caller in one GetObject */
@@ -189,63 +190,31 @@ static int source_s3(cp_run *r)
 
 /* ---- Source: CodeCommit ---- */
 
-typedef struct tree {
-    const char **names, **texts;
-    size_t n, cap;
-} tree;
-
-static int add_folder(cp_run *r, const char *repo, const char *commit, const char *path, tree *t,
-                      int depth)
+/* The commit's files as a zip, made by CodeCommit as codecommit:UploadArchive (what AWS asks
+ * of the action's role): malloc'd bytes, or NULL with the action failed. */
+static unsigned char *archive_of(cp_run *r, const char *repo, const char *commit, size_t *n)
 {
-    if (depth > 32) return 0;
-    json_t *out;
-    if (invoke(r, "codecommit", "GetFolder",
-               json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "commitSpecifier", commit,
-                         "folderPath", path),
-               &out))
-        return -1;
-    size_t i;
-    json_t *f;
-    int rc = 0;
-    json_array_foreach(json_object_get(out, "files"), i, f) {
-        json_t *fo;
-        const char *abs = jstr(f, "absolutePath");
-        if (invoke(r, "codecommit", "GetFile",
-                   json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "commitSpecifier", commit,
-                             "filePath", abs),
-                   &fo)) {
-            rc = -1;
-            break;
-        }
-        const char *b64 = jstr(fo, "fileContent");
-        size_t n = 0;
-        unsigned char *p = b64 ? enc_unb64(r->a, b64, strlen(b64), &n) : NULL;
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 16;
-            const char **nn = arena_alloc(r->a, cap * sizeof(*nn)),
-                       **tt = arena_alloc(r->a, cap * sizeof(*tt));
-            if (nn && tt && t->n) {
-                memcpy(nn, t->names, t->n * sizeof(*nn));
-                memcpy(tt, t->texts, t->n * sizeof(*tt));
-            }
-            t->names = nn;
-            t->texts = tt;
-            t->cap = cap;
-        }
-        if (!t->names || !t->texts || !p) {
-            json_decref(fo);
-            rc = cp_fail(r, "JobFailed", "out of memory");
-            break;
-        }
-        t->names[t->n] = arena_strdup(r->a, abs);
-        t->texts[t->n++] = (const char *)p; /* enc_unb64 ends its output with a NUL */
-        json_decref(fo);
+    static const size_t max = MAX_ARTIFACT;
+    json_t *in = json_pack("{s:s, s:s}", "repositoryName", repo, "commitSpecifier", commit),
+           *out = NULL;
+    if (!in || cp_run_as(r)) {
+        if (!in) cp_fail(r, "JobFailed", "out of memory");
+        json_decref(in);
+        return NULL;
     }
-    json_array_foreach(json_object_get(out, "subFolders"), i, f) {
-        if (!rc) rc = add_folder(r, repo, commit, jstr(f, "absolutePath"), t, depth + 1);
+    ferr e = {0};
+    int rc = svc_invoke_fn(r->env, &r->who, r->region, "codecommit", &codecommit_archive_op, &max,
+                           in, &out, &e);
+    json_decref(in);
+    if (rc) {
+        cp_fail(r, e.code[0] ? e.code : "JobFailed", "%s", e.message);
+        return NULL;
     }
+    const char *b64 = jstr(out, "archive");
+    unsigned char *zip = b64 ? enc_unb64(r->a, b64, strlen(b64), n) : NULL;
     json_decref(out);
-    return rc;
+    if (!zip) cp_fail(r, "JobFailed", "The archive of %s could not be read", commit);
+    return zip;
 }
 
 static int source_codecommit(cp_run *r)
@@ -277,16 +246,9 @@ static int source_codecommit(cp_run *r)
     const char *msg = arena_strdup(r->a, jstr(cm, "message") ? jstr(cm, "message") : "");
     json_decref(out);
     if (set(r, "outputVariables", vars)) return -1;
-    tree t = {0};
-    if (add_folder(r, repo, commit, "/", &t, 0)) return -1;
-    unsigned char *zip = NULL;
     size_t zn = 0;
-    ferr e = {0};
-    if (zipar_write_mem(t.names, t.texts, t.n, &zip, &zn, &e))
-        return cp_fail(r, "JobFailed", "%s", e.message);
-    int rc = art_put(r, outname, zip, zn);
-    free(zip);
-    if (rc) return -1;
+    unsigned char *zip = archive_of(r, repo, commit, &zn);
+    if (!zip || art_put(r, outname, zip, zn)) return -1;
     return set(r, "externalExecutionId", json_string(commit)) ||
                    set(r, "summary", json_string(msg)) ||
                    set(r, "revision",

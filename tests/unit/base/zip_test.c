@@ -231,6 +231,39 @@ static void write_round_trip(void **st)
     zipar_free(z);
 }
 
+/* zipar_write_entries keeps any bytes (NULs included) and each entry's mode. */
+static void write_entries_bytes_and_modes(void **st)
+{
+    (void)st;
+    const unsigned char bin[] = {0, 1, 2, 0, 255};
+    const zipar_entry ents[] = {{"data.bin", bin, sizeof(bin), 0100644},
+                                {"run.sh", "#!/bin/sh\n", 10, 0100755}};
+    unsigned char *b;
+    size_t n;
+    ferr e = {0};
+    assert_int_equal(zipar_write_entries(ents, 2, &b, &n, &e), 0);
+    zipar *z;
+    assert_int_equal(zipar_open_mem(b, n, 1000, &z, &e), 0);
+    free(b);
+    unsigned char *got;
+    size_t len;
+    assert_int_equal(zipar_read(z, "data.bin", &got, &len, &e), 0);
+    assert_int_equal(len, sizeof(bin));
+    assert_memory_equal(got, bin, sizeof(bin));
+    free(got);
+    char dir[512], p[600];
+    snprintf(dir, sizeof(dir), "%s/entries", tmpdir());
+    assert_int_equal(zipar_extract(z, dir, &e), 0);
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s/run.sh", dir);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_true(sb.st_mode & 0100);
+    snprintf(p, sizeof(p), "%s/data.bin", dir);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_false(sb.st_mode & 0100);
+    zipar_free(z);
+}
+
 static int teardown(void **st)
 {
     (void)st;
@@ -248,6 +281,7 @@ int main(void)
         cmocka_unit_test(extract_tree),
         cmocka_unit_test(no_write_through_link),
         cmocka_unit_test(write_round_trip),
+        cmocka_unit_test(write_entries_bytes_and_modes),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
