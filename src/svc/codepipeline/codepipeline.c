@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/arn.h"
 #include "base/clock.h"
@@ -116,6 +117,32 @@ static const char *region_enum(call *c, const char *region)
     return r ? r : "";
 }
 
+static int missing_config(call *c, const json_t *a, const char *key)
+{
+    return ferr_set(c->err, 400, "InvalidActionDeclarationException",
+                    "Action configuration for action '%s' is missing required configuration '%s'",
+                    jstr(a, "name"), key);
+}
+
+/* The configuration rules AWS checks at declaration time, per provider. */
+static int check_config(call *c, const provider_kind *k, const json_t *a)
+{
+    const json_t *cfg = json_object_get(a, "configuration");
+    if (!strcmp(k->category, "Deploy") && !strcmp(k->provider, "S3")) {
+        const char *ex = jstr(cfg, "Extract");
+        if (!jstr(cfg, "BucketName")) return missing_config(c, a, "BucketName");
+        if (!ex) return missing_config(c, a, "Extract");
+        if (strcasecmp(ex, "true") && strcasecmp(ex, "false"))
+            return ferr_set(c->err, 400, "InvalidActionDeclarationException",
+                            "Action configuration for action '%s' contains an invalid value for "
+                            "configuration 'Extract': '%s' is not a boolean",
+                            jstr(a, "name"), ex);
+        if (!strcasecmp(ex, "false") && !jstr(cfg, "ObjectKey"))
+            return missing_config(c, a, "ObjectKey");
+    }
+    return 0;
+}
+
 static int check_action(call *c, const json_t *a, int first_stage, json_t *outputs, json_t *names)
 {
     const char *name = jstr(a, "name");
@@ -143,6 +170,7 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
                         "constraint: Member must have value less than or equal to 999 and "
                         "greater than or equal to 1",
                         ro);
+    if (check_config(c, k, a)) return -1;
     const json_t *in = json_object_get(a, "inputArtifacts"),
                  *out = json_object_get(a, "outputArtifacts");
     int nin = (int)json_array_size(in), nout = (int)json_array_size(out);
@@ -153,8 +181,7 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
                                                : (bad_in ? k->in_max : k->out_max);
         return ferr_set(c->err, 400, "InvalidActionDeclarationException",
                         "Action %s declares %d %s artifacts which is %s the %s count (%d)", name, n,
-                        bad_in ? "input" : "output",
-                        n < lim ? "less than the minimum" : "greater than the maximum",
+                        bad_in ? "input" : "output", n < lim ? "less than" : "greater than",
                         n < lim ? "minimum" : "maximum", lim);
     }
     size_t i;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/arn.h"
 #include "base/clock.h"
@@ -665,6 +666,79 @@ static int cfn_poll(cp_run *r)
     return rc;
 }
 
+/* ---- Deploy: S3 ---- */
+
+/* One object of the deploy, with the action's ACL, cache control and KMS key. */
+static int deploy_put(cp_run *r, const char *key, const unsigned char *p, size_t n)
+{
+    const char *b64 = enc_b64(r->a, p, n);
+    json_t *in = b64 ? json_pack("{s:s, s:s, s:s}", "Bucket", jstr(r->config, "BucketName"), "Key",
+                                 key, "Body", b64)
+                     : NULL;
+    const char *acl = jstr(r->config, "CannedACL"), *cc = jstr(r->config, "CacheControl"),
+               *kms = jstr(r->config, "KMSEncryptionKeyARN");
+    if (in && acl) must(r, jset_str(in, "ACL", acl));
+    if (in && cc) must(r, jset_str(in, "CacheControl", cc));
+    if (in && kms)
+        must(r,
+             jset_str(in, "ServerSideEncryption", "aws:kms") || jset_str(in, "SSEKMSKeyId", kms));
+    json_t *out;
+    if (invoke(r, "s3", "PutObject", in, &out)) return -1;
+    json_decref(out);
+    return 0;
+}
+
+/* AWS: Extract true writes each file of the input artifact under ObjectKey (a prefix, or the
+ * bucket's root), false writes the artifact's zip as ObjectKey. */
+static int s3_deploy(cp_run *r)
+{
+    const char *art = jstr(json_array_get(json_object_get(r->decl, "inputArtifacts"), 0), "name");
+    const char *key = jstr(r->config, "ObjectKey");
+    int extract = !strcasecmp(jstr(r->config, "Extract") ? jstr(r->config, "Extract") : "", "true");
+    unsigned char *zb;
+    size_t zn;
+    if (art_get(r, art, &zb, &zn)) return -1;
+    if (!extract) {
+        if (deploy_put(r, key, zb, zn)) return -1;
+        return set(r, "summary",
+                   json_sprintf("Deployed %s to s3://%s/%s", art, jstr(r->config, "BucketName"),
+                                key)) ||
+                       ok(r)
+                   ? -1
+                   : 0;
+    }
+    zipar *z = NULL;
+    ferr e = {0};
+    if (zipar_open_mem(zb, zn, MAX_ARTIFACT * 4ull, &z, &e))
+        return cp_fail(r, "JobFailed", "Artifact %s is not a zip file", art);
+    size_t files = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < zipar_count(z); i++) {
+        const char *name = zipar_file_name(z, i);
+        if (!name) continue;
+        unsigned char *body = NULL;
+        size_t len = 0;
+        if (zipar_read(z, name, &body, &len, &e)) {
+            rc = cp_fail(r, "JobFailed", "File %s of artifact %s cannot be read", name, art);
+            break;
+        }
+        const char *k = key && *key ? arena_printf(r->a, "%s%s%s", key,
+                                                   key[strlen(key) - 1] == '/' ? "" : "/", name)
+                                    : name;
+        rc = k ? deploy_put(r, k, body, len) : cp_fail(r, "JobFailed", "out of memory");
+        free(body);
+        files++;
+    }
+    zipar_free(z);
+    if (rc) return -1;
+    return set(r, "summary",
+               json_sprintf("Deployed %zu file(s) of %s to s3://%s/%s", files, art,
+                            jstr(r->config, "BucketName"), key ? key : "")) ||
+                   ok(r)
+               ? -1
+               : 0;
+}
+
 /* ---- Invoke: Lambda ---- */
 
 static json_t *s3loc(const json_t *loc)
@@ -840,6 +914,7 @@ int cp_provider_start(cp_run *r)
     if (!strcmp(prov, "CodeCommit")) return source_codecommit(r);
     if (!strcmp(prov, "Manual")) return approval(r);
     if (!strcmp(prov, "CloudFormation")) return cfn_start(r);
+    if (!strcmp(prov, "S3") && !strcmp(cat, "Deploy")) return s3_deploy(r);
     if (!strcmp(prov, "Lambda")) return lambda_start(r);
     if (!strcmp(prov, "CodeBuild")) return build_start(r);
     if (!strcmp(prov, "CodeStarSourceConnection"))
