@@ -6,18 +6,31 @@ import json
 import subprocess
 
 from ferrytest import raises
-from test_codepipeline import (REGION, Env, action_state, approval, decl, fx, latest, put_source,  # noqa: F401
-                               s3_source, uniq, wait, wait_exec, zipped)
+import signal
+
 import pytest
+from ferrytest import Ferry
+from test_codepipeline import (REGION, Env, action_state, approval, decl, latest, pending_token,
+                               put_source, s3_source, uniq, wait, wait_exec)
+
+SEAMS = {"FERRY_PIPELINE_INTERVAL": "0.1", "FERRY_PIPELINE_APPROVAL_TIMEOUT": "3"}
 
 
 @pytest.fixture(scope="module")
-def env(fx):  # noqa: F811
+def fx():
+    f = Ferry().start(env=SEAMS)
+    f.init()
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def env(fx):
     return Env(fx)
 
 
 @pytest.fixture(scope="module")
-def cp(fx):  # noqa: F811
+def cp(fx):
     return fx.client("codepipeline", "tools", region=REGION)
 
 
@@ -80,3 +93,23 @@ def test_s3_deploy_extracted_and_zipped_across_accounts(fx, env, cp):
     assert x["status"] == "Failed"
     le = action_state(cp.get_pipeline_state(name=name2), "Deploy", "Site")
     assert le["status"] == "Failed" and le["errorDetails"]["code"] == "AccessDenied", le
+
+
+# ---- approval timeout ----
+
+def test_approval_times_out_after_kill9(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"a.txt": "a"})
+    name = uniq("expiring")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), approval(env)], name))
+    wait(cp, name, pending_token())
+    xid = latest(cp, name)
+    # the deadline is stored with the action: a restart does not start it again
+    fx.stop(signal.SIGKILL)
+    fx.start(env=SEAMS)
+    cp2 = fx.client("codepipeline", "tools", region=REGION)
+    x = wait_exec(cp2, name, xid, timeout=15)
+    assert x["status"] == "Failed"
+    le = action_state(cp2.get_pipeline_state(name=name), "Approve")
+    assert le["status"] == "Failed" and "expired" in le["errorDetails"]["message"], le
+    assert le["summary"] == "Approval expired"

@@ -16,7 +16,8 @@
 #include "codepipeline_int.h"
 #include "run.h"
 
-#define MAX_ARTIFACT (16u << 20) /* what S3 hands an internal caller in one GetObject */
+#define MAX_ARTIFACT     (16u << 20)       /* what S3 hands an internal caller in one GetObject */
+#define APPROVAL_TIMEOUT (7 * 24 * 3600.0) /* AWS: an approval not answered in 7 days fails */
 
 /* service:op as the action's role: 0 and *out (a new reference), or -1 with the action
  * failed with the service's error. */
@@ -342,8 +343,24 @@ static int approval(cp_run *r)
         json_decref(out);
         if (rc) return -1;
     }
-    /* settled by PutApprovalResult, never polled */
-    return set(r, "token", json_string(token)) || set(r, "status", json_string("InProgress"));
+    /* settled by PutApprovalResult; polled only for its deadline (AWS: 7 days), which is
+     * stored with the action so that a restart keeps it */
+    const char *sec = getenv("FERRY_PIPELINE_APPROVAL_TIMEOUT"); /* test seam */
+    double limit = sec && atof(sec) > 0 ? atof(sec) : APPROVAL_TIMEOUT;
+    return set(r, "token", json_string(token)) ||
+                   waiting(r, json_pack("{s:s, s:f}", "kind", "approval", "deadline",
+                                        clock_now() + limit))
+               ? -1
+               : 0;
+}
+
+static int approval_poll(cp_run *r)
+{
+    const json_t *w = json_object_get(r->state, "wait");
+    if (clock_now() < json_number_value(json_object_get(w, "deadline")))
+        return waiting(r, json_deep_copy(w));
+    cp_fail(r, "JobFailed", "The approval request expired: no response was received in time");
+    return set(r, "summary", json_string("Approval expired"));
 }
 
 /* ---- Deploy: CloudFormation ---- */
@@ -929,6 +946,7 @@ int cp_provider_poll(cp_run *r)
     const char *kind = jstr(json_object_get(r->state, "wait"), "kind");
     const char *prov = jstr(json_object_get(r->decl, "actionTypeId"), "provider");
     if (kind && !strcmp(kind, "build")) return build_poll(r);
+    if (kind && !strcmp(kind, "approval")) return approval_poll(r);
     if (kind && !strcmp(kind, "continue") && !strcmp(prov, "Lambda")) return lambda_start(r);
     if (kind) return cfn_poll(r);
     return cp_fail(r, "JobFailed", "nothing to wait for");
