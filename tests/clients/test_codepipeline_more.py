@@ -2,8 +2,11 @@
 another account's bucket), manual approvals that time out, RollbackStage, custom action
 types worked through PollForJobs, and GetPipeline of older versions. Reuses the fixtures
 and helpers of test_codepipeline.py."""
+import io
 import json
+import os
 import subprocess
+import zipfile
 
 from ferrytest import raises
 import signal
@@ -113,3 +116,98 @@ def test_approval_times_out_after_kill9(fx, env, cp):
     le = action_state(cp2.get_pipeline_state(name=name), "Approve")
     assert le["status"] == "Failed" and "expired" in le["errorDetails"]["message"], le
     assert le["summary"] == "Approval expired"
+
+
+# ---- RollbackStage ----
+
+def raw(fx, op, body, profile="tools"):
+    """A CodePipeline call as JSON (Debian's botocore predates RollbackStage and V2 members)."""
+    from test_codepipeline import raw as cp_raw
+    return cp_raw(fx, profile, op, body)
+
+
+def cli(fx, *args, profile="tools"):
+    ak, sk = fx.keys(profile)[:2]
+    envv = dict(os.environ, AWS_ACCESS_KEY_ID=ak, AWS_SECRET_ACCESS_KEY=sk, AWS_DEFAULT_REGION=REGION)
+    envv.pop("AWS_SESSION_TOKEN", None)
+    envv.pop("AWS_PROFILE", None)
+    p = subprocess.run(["aws", "--endpoint-url", fx.endpoint, "--output", "json", *args],
+                       capture_output=True, text=True, env=envv, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def site_zip(fx, bucket, key):
+    body = fx.client("s3", "tools", region=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return zipfile.ZipFile(io.BytesIO(body)).read("index.html").decode()
+
+
+def test_rollback_stage(fx, env, cp):
+    site = uniq("site")
+    fx.client("s3", "tools", region=REGION).create_bucket(Bucket=site)
+    key = uniq("web") + ".zip"
+    put_source(fx, env, key, {"index.html": "v1"})
+    name = uniq("rollback")
+    p = decl(env, [s3_source(env, key), {"name": "Deploy", "actions": [
+        s3_deploy("Site", {"BucketName": site, "Extract": "false", "ObjectKey": "site.zip"})]}], name)
+    p["pipelineType"] = "V2"
+    assert "__error" not in raw(fx, "CreatePipeline", {"pipeline": p})
+    x1 = latest(cp, name)
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    put_source(fx, env, key, {"index.html": "v2"})
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert wait_exec(cp, name, x2)["status"] == "Succeeded"
+    assert site_zip(fx, site, "site.zip") == "v2"
+    # the aws CLI rolls the Deploy stage back to the first execution's artifacts
+    rc, out, err = cli(fx, "codepipeline", "rollback-stage", "--pipeline-name", name, "--stage-name", "Deploy",
+                       "--target-pipeline-execution-id", x1)
+    assert rc == 0, err
+    xr = json.loads(out)["pipelineExecutionId"]
+    assert wait_exec(cp, name, xr)["status"] == "Succeeded"
+    assert site_zip(fx, site, "site.zip") == "v1"
+    got = raw(fx, "GetPipelineExecution", {"pipelineName": name, "pipelineExecutionId": xr})["pipelineExecution"]
+    assert got["executionType"] == "ROLLBACK"
+    assert got["rollbackMetadata"] == {"rollbackTargetPipelineExecutionId": x1}
+    assert got["trigger"]["triggerType"] == "ManualRollback"
+    assert got["artifactRevisions"][0]["revisionId"] == cp.get_pipeline_execution(
+        pipelineName=name, pipelineExecutionId=x1)["pipelineExecution"]["artifactRevisions"][0]["revisionId"]
+    sums = {s["pipelineExecutionId"]: s for s in
+            raw(fx, "ListPipelineExecutions", {"pipelineName": name})["pipelineExecutionSummaries"]}
+    assert sums[xr]["executionType"] == "ROLLBACK" and sums[x2]["executionType"] == "STANDARD"
+    # only the Deploy stage ran in the rollback
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xr})["actionExecutionDetails"]
+    assert [a["actionName"] for a in acts] == ["Site"]
+
+    def err(body):
+        return raw(fx, "RollbackStage", dict({"pipelineName": name, "stageName": "Deploy"}, **body))["__error"]
+    e = err({"targetPipelineExecutionId": "00000000-0000-0000-0000-000000000000"})
+    assert e["__type"].endswith("PipelineExecutionNotFoundException")
+    e = err({"targetPipelineExecutionId": xr})
+    assert e["__type"].endswith("UnableToRollbackStageException") and "rollback execution" in e["message"]
+    e = raw(fx, "RollbackStage", {"pipelineName": name, "stageName": "Source", "targetPipelineExecutionId": x1})["__error"]
+    assert e["__type"].endswith("UnableToRollbackStageException") and "source stage" in e["message"]
+    e = raw(fx, "RollbackStage", {"pipelineName": name, "stageName": "Nope", "targetPipelineExecutionId": x1})["__error"]
+    assert e["__type"].endswith("StageNotFoundException")
+
+
+def test_rollback_refused_while_stage_runs_or_failed(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"a.txt": "a"})
+    name = uniq("rbbusy")
+    p = decl(env, [s3_source(env, key), approval(env)], name)
+    p["pipelineType"] = "V2"
+    assert "__error" not in raw(fx, "CreatePipeline", {"pipeline": p})
+    x1 = latest(cp, name)
+    # the first execution's approval expires: a failed stage is no rollback target
+    assert wait_exec(cp, name, x1, timeout=15)["status"] == "Failed"
+    e = raw(fx, "RollbackStage", {"pipelineName": name, "stageName": "Approve", "targetPipelineExecutionId": x1})["__error"]
+    assert e["__type"].endswith("UnableToRollbackStageException") and "did not succeed" in e["message"]
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    token = wait(cp, name, pending_token())
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "ok", "status": "Approved"}, token=token)
+    assert wait_exec(cp, name, x2)["status"] == "Succeeded"
+    x3 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    wait(cp, name, pending_token())
+    e = raw(fx, "RollbackStage", {"pipelineName": name, "stageName": "Approve", "targetPipelineExecutionId": x2})["__error"]
+    assert e["__type"].endswith("UnableToRollbackStageException") and "in progress" in e["message"], e
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=x3, abandon=True)
