@@ -6,6 +6,7 @@ import io
 import json
 import os
 import subprocess
+import time
 import zipfile
 
 from ferrytest import raises
@@ -211,3 +212,77 @@ def test_rollback_refused_while_stage_runs_or_failed(fx, env, cp):
     e = raw(fx, "RollbackStage", {"pipelineName": name, "stageName": "Approve", "targetPipelineExecutionId": x2})["__error"]
     assert e["__type"].endswith("UnableToRollbackStageException") and "in progress" in e["message"], e
     cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=x3, abandon=True)
+
+
+# ---- custom actions ----
+
+def test_custom_action_jobs(fx, env, cp):
+    prov = uniq("Builder")[:25]
+    tid = {"category": "Build", "owner": "Custom", "provider": prov, "version": "1"}
+    cp.create_custom_action_type(
+        category="Build", provider=prov, version="1",
+        configurationProperties=[{"name": "Project", "required": True, "key": True, "secret": False,
+                                  "queryable": True, "type": "String"}],
+        inputArtifactDetails={"minimumCount": 1, "maximumCount": 1},
+        outputArtifactDetails={"minimumCount": 0, "maximumCount": 1})
+    custom = cp.list_action_types(actionOwnerFilter="Custom")["actionTypes"]
+    assert [t["id"] for t in custom if t["id"]["provider"] == prov] == [tid]
+    assert any(t["id"]["provider"] == "CodeBuild" for t in cp.list_action_types()["actionTypes"])
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"a.txt": "a"})
+
+    def build(cfg):
+        return {"name": "Build", "actions": [{"name": "Make", "actionTypeId": tid, "configuration": cfg,
+                                              "inputArtifacts": [{"name": "SourceOut"}],
+                                              "outputArtifacts": [{"name": "Built"}]}]}
+    raises(lambda: cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), build({})])),
+           "InvalidActionDeclarationException",
+           "Action configuration for action 'Make' is missing required configuration 'Project'")
+    name = uniq("custom")
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), build({"Project": "web"})], name))
+    x1 = latest(cp, name)
+    jobs = []
+    for _ in range(100):
+        jobs = cp.poll_for_jobs(actionTypeId=tid, maxBatchSize=5, queryParam={"Project": "web"})["jobs"]
+        if jobs:
+            break
+        time.sleep(0.1)
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job["data"]["pipelineContext"]["pipelineName"] == name
+    assert job["data"]["actionConfiguration"]["configuration"] == {"Project": "web"}
+    assert job["data"]["inputArtifacts"][0]["name"] == "SourceOut"
+    # handed out once; another query matches nothing
+    assert cp.poll_for_jobs(actionTypeId=tid, queryParam={"Project": "web"})["jobs"] == []
+    raises(lambda: cp.acknowledge_job(jobId=job["id"], nonce="wrong"), "InvalidNonceException")
+    assert cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"] == "InProgress"
+    assert cp.get_job_details(jobId=job["id"])["jobDetails"]["id"] == job["id"]
+    # the worker writes its output artifact with the job's credentials
+    c = job["data"]["artifactCredentials"]
+    out = job["data"]["outputArtifacts"][0]["location"]["s3Location"]
+    import boto3
+    boto3.client("s3", endpoint_url=fx.endpoint, region_name=REGION, aws_access_key_id=c["accessKeyId"],
+                 aws_secret_access_key=c["secretAccessKey"], aws_session_token=c["sessionToken"]).put_object(
+        Bucket=out["bucketName"], Key=out["objectKey"], Body=b"built",
+        ServerSideEncryption="aws:kms", SSEKMSKeyId=env.key)
+    cp.put_job_success_result(jobId=job["id"], executionDetails={"summary": "built web", "percentComplete": 100})
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": x1})["actionExecutionDetails"]
+    make = [a for a in acts if a["actionName"] == "Make"][0]
+    assert make["output"]["executionResult"]["externalExecutionSummary"] == "built web"
+    assert make["output"]["outputArtifacts"][0]["s3location"]["key"] == out["objectKey"]
+    # a failure result fails the action and the execution
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    for _ in range(100):
+        jobs = cp.poll_for_jobs(actionTypeId=tid)["jobs"]
+        if jobs:
+            break
+        time.sleep(0.1)
+    cp.put_job_failure_result(jobId=jobs[0]["id"], failureDetails={"type": "JobFailed", "message": "compiler broke"})
+    x = wait_exec(cp, name, x2)
+    assert x["status"] == "Failed" and x["statusSummary"] == "compiler broke"
+    raises(lambda: cp.put_job_success_result(jobId=jobs[0]["id"]), "InvalidJobStateException")
+    cp.delete_custom_action_type(category="Build", provider=prov, version="1")
+    raises(lambda: cp.poll_for_jobs(actionTypeId=tid), "ActionTypeNotFoundException")
+    raises(lambda: cp.delete_custom_action_type(category="Build", provider=prov, version="1"),
+           "ActionTypeNotFoundException")

@@ -148,6 +148,28 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
     const char *name = jstr(a, "name");
     const json_t *type = json_object_get(a, "actionTypeId");
     const provider_kind *k = kind_of(type);
+    provider_kind custom;
+    json_t *ct = NULL;
+    int rc = jstr(type, "owner") && !strcmp(jstr(type, "owner"), "Custom")
+                 ? cp_custom_type(c, type, &ct)
+                 : 0;
+    if (rc < 0) return -1;
+    if (rc) { /* a custom action type: its own artifact counts and required properties */
+        const json_t *ia = json_object_get(ct, "inputArtifactDetails"),
+                     *oa = json_object_get(ct, "outputArtifactDetails");
+        custom =
+            (provider_kind){jstr(type, "category"),           jstr(type, "provider"),
+                            (int)jint(ia, "minimumCount", 0), (int)jint(ia, "maximumCount", 0),
+                            (int)jint(oa, "minimumCount", 0), (int)jint(oa, "maximumCount", 0)};
+        k = &custom;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(ct, "actionConfigurationProperties"), i, p) {
+            if (jbool(p, "required", 0) &&
+                !json_object_get(json_object_get(a, "configuration"), jstr(p, "name")))
+                return missing_config(c, a, jstr(p, "name"));
+        }
+    }
     if (!k)
         return ferr_set(c->err, 400, "InvalidActionDeclarationException",
                         "ActionType (Category: '%s', Provider: '%s', Owner: '%s', Version: "
@@ -522,5 +544,48 @@ int codepipeline_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
     if (tagged(c, jstr(in, "resourceArn"), "codepipeline:ListTagsForResource", &d)) return -1;
     json_t *l = tags_list(json_object_get(d, "Tags"));
     *out = svc_out(c, l ? json_pack("{s:o}", "tags", l) : NULL);
+    return 0;
+}
+
+/* AWS's own action types (those ferry runs) and the account's custom ones; actionOwnerFilter
+ * AWS or Custom keeps one kind. */
+typedef struct types {
+    json_t *list;
+} types;
+
+static int type_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    return json_array_append(((types *)ud)->list, doc) ? -1 : 0;
+}
+
+int codepipeline_op_list_action_types(call *c, json_t *in, json_t **out)
+{
+    if (call_authorize(c, "codepipeline:ListActionTypes", "*")) return -1;
+    const char *owner = jstr(in, "actionOwnerFilter");
+    types t = {arena_defer_json(c->a, json_array())};
+    if (!t.list) return ferr_oom(c->err);
+    for (size_t i = 0; (!owner || !strcmp(owner, "AWS")) && i < sizeof(kinds) / sizeof(kinds[0]);
+         i++) {
+        const provider_kind *k = &kinds[i];
+        if (json_array_append_new(
+                t.list,
+                json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:i, s:i}, s:{s:i, s:i}, s:[]}", "id",
+                          "category", k->category, "owner", "AWS", "provider", k->provider,
+                          "version", "1", "inputArtifactDetails", "minimumCount", k->in_min,
+                          "maximumCount", k->in_max, "outputArtifactDetails", "minimumCount",
+                          k->out_min, "maximumCount", k->out_max, "actionConfigurationProperties")))
+            return ferr_oom(c->err);
+    }
+    if ((!owner || !strcmp(owner, "Custom")) &&
+        store_list(c->txn, CP_TYPE_KIND, c->account, c->region, NULL, NULL, 0, type_cb, &t,
+                   c->err) < 0)
+        return -1;
+    json_t *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
+    if (svc_page(c, t.list, jstr(in, "nextToken"), 100, o, "actionTypes", "nextToken",
+                 "InvalidNextTokenException"))
+        return -1;
+    *out = svc_out(c, json_incref(o));
     return 0;
 }

@@ -764,7 +764,9 @@ static json_t *s3loc(const json_t *loc)
                      json_object_get(loc, "bucket"), "objectKey", json_object_get(loc, "key"));
 }
 
-static int lambda_start(cp_run *r)
+/* A job for the action (the job-worker API in jobs.c settles it): the Lambda invoke action
+ * hands it to its function, a custom action to the workers that PollForJobs for its type. */
+static int job_start(cp_run *r, int lambda)
 {
     if (cp_run_as(r)) return -1;
     const char *fn = jstr(r->config, "FunctionName");
@@ -786,8 +788,8 @@ static int lambda_start(cp_run *r)
                                                    "location", s3loc(loc))));
         must(r, json_object_set_new(locs, jstr(v, "name"), loc));
     }
-    json_t *cfg = json_pack("{s:s}", "FunctionName", fn);
-    if (cfg && jstr(r->config, "UserParameters"))
+    json_t *cfg = lambda ? json_pack("{s:s}", "FunctionName", fn) : json_deep_copy(r->config);
+    if (lambda && cfg && jstr(r->config, "UserParameters"))
         must(r, jset_str(cfg, "UserParameters", jstr(r->config, "UserParameters")));
     json_t *data = json_pack("{s:{s:o}, s:o, s:o, s:{s:s, s:s, s:s}}", "actionConfiguration",
                              "configuration", cfg, "inputArtifacts", ins, "outputArtifacts", outs,
@@ -797,15 +799,32 @@ static int lambda_start(cp_run *r)
     if (data && cont) must(r, jset_str(data, "continuationToken", cont));
     json_t *ek = json_object_get(store_of(r), "encryptionKey");
     if (data && ek) must(r, json_object_set(data, "encryptionKey", ek));
+    if (data && !lambda) {
+        /* AWS: a custom action's worker is told its type and where the job comes from */
+        const char *pipe = jstr(r->exec, "pipelineName");
+        must(r,
+             json_object_set(data, "actionTypeId", json_object_get(r->decl, "actionTypeId")) ||
+                 json_object_set_new(
+                     data, "pipelineContext",
+                     json_pack("{s:s, s:{s:s}, s:{s:s, s:O}, s:s, s:O}", "pipelineName", pipe,
+                               "stage", "name", r->stage, "action", "name", jstr(r->decl, "name"),
+                               "actionExecutionId", json_object_get(r->state, "id"), "pipelineArn",
+                               arena_printf(r->a, "arn:%s:codepipeline:%s:%s:%s",
+                                            arn_partition(r->home), r->home, r->account, pipe),
+                               "pipelineExecutionId", json_object_get(r->exec, "id"))));
+    }
     if (!data) return json_decref(locs), cp_fail(r, "JobFailed", "out of memory");
     /* the job document, for the job-worker API; the event carries no secret of ours beyond
      * the artifact credentials AWS also hands over */
     char exkey[256];
     snprintf(exkey, sizeof(exkey), "%s/%s", jstr(r->exec, "pipelineName"), jstr(r->exec, "id"));
-    json_t *jd = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:O}", "id", job, "exec", exkey,
-                           "stage", r->stage, "action", jstr(r->decl, "name"), "actionId",
-                           json_object_get(r->state, "id"), "status", "Created", "accountId",
-                           r->account, "data", data);
+    char nonce[37];
+    ids_uuid(nonce);
+    json_t *jd =
+        json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:O, s:O, s:s}", "id", job, "exec", exkey,
+                  "stage", r->stage, "action", jstr(r->decl, "name"), "actionId",
+                  json_object_get(r->state, "id"), "status", "Created", "accountId", r->account,
+                  "data", data, "type", json_object_get(r->decl, "actionTypeId"), "nonce", nonce);
     store_txn *t;
     ferr e = {0};
     store_key k = {CP_JOB_KIND, r->account, r->home, job};
@@ -817,6 +836,14 @@ static int lambda_start(cp_run *r)
         return cp_fail(r, "JobFailed", "cannot record the job: %s", e.message);
     }
     json_decref(jd);
+    if (!lambda) {
+        json_decref(data);
+        must(r, json_object_set_new(r->res, "pendingArtifacts", locs));
+        return set(r, "externalExecutionId", json_string(job)) ||
+                       set(r, "status", json_string("InProgress"))
+                   ? -1
+                   : 0;
+    }
     json_t *ev = json_pack("{s:{s:s, s:s, s:o}}", "CodePipeline.job", "id", job, "accountId",
                            r->account, "data", data);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
@@ -927,12 +954,13 @@ int cp_provider_start(cp_run *r)
 {
     const json_t *t = json_object_get(r->decl, "actionTypeId");
     const char *cat = jstr(t, "category"), *prov = jstr(t, "provider");
+    if (!strcmp(jstr(t, "owner"), "Custom")) return job_start(r, 0);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Source")) return source_s3(r);
     if (!strcmp(prov, "CodeCommit")) return source_codecommit(r);
     if (!strcmp(prov, "Manual")) return approval(r);
     if (!strcmp(prov, "CloudFormation")) return cfn_start(r);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Deploy")) return s3_deploy(r);
-    if (!strcmp(prov, "Lambda")) return lambda_start(r);
+    if (!strcmp(prov, "Lambda")) return job_start(r, 1);
     if (!strcmp(prov, "CodeBuild")) return build_start(r);
     if (!strcmp(prov, "CodeStarSourceConnection"))
         return cp_fail(r, "JobFailed",
@@ -947,7 +975,10 @@ int cp_provider_poll(cp_run *r)
     const char *prov = jstr(json_object_get(r->decl, "actionTypeId"), "provider");
     if (kind && !strcmp(kind, "build")) return build_poll(r);
     if (kind && !strcmp(kind, "approval")) return approval_poll(r);
-    if (kind && !strcmp(kind, "continue") && !strcmp(prov, "Lambda")) return lambda_start(r);
+    if (kind && !strcmp(kind, "continue"))
+        return job_start(r,
+                         !strcmp(jstr(json_object_get(r->decl, "actionTypeId"), "owner"), "AWS") &&
+                             !strcmp(prov, "Lambda"));
     if (kind) return cfn_poll(r);
     return cp_fail(r, "JobFailed", "nothing to wait for");
 }
