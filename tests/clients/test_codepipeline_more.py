@@ -286,3 +286,25 @@ def test_custom_action_jobs(fx, env, cp):
     raises(lambda: cp.poll_for_jobs(actionTypeId=tid), "ActionTypeNotFoundException")
     raises(lambda: cp.delete_custom_action_type(category="Build", provider=prov, version="1"),
            "ActionTypeNotFoundException")
+
+
+# ---- GetPipeline of older versions ----
+
+def test_get_pipeline_older_versions(fx, env, cp):
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"a.txt": "a"})
+    name = uniq("versions")
+    site = {"name": "Deploy", "actions": [s3_deploy("Site", {"BucketName": env.bucket, "Extract": "true"})]}
+    p = cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), site], name))["pipeline"]
+    p["stages"][1]["actions"][0]["configuration"]["ObjectKey"] = "v2"
+    del p["version"]
+    assert cp.update_pipeline(pipeline=p)["pipeline"]["version"] == 2
+    old = cp.get_pipeline(name=name, version=1)["pipeline"]
+    assert old["version"] == 1 and "ObjectKey" not in old["stages"][1]["actions"][0]["configuration"]
+    assert cp.get_pipeline(name=name, version=2)["pipeline"]["stages"][1]["actions"][0]["configuration"][
+        "ObjectKey"] == "v2"
+    raises(lambda: cp.get_pipeline(name=name, version=3), "PipelineVersionNotFoundException")
+    # a pipeline made again under the name has no older versions
+    cp.delete_pipeline(name=name)
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), site], name))
+    raises(lambda: cp.get_pipeline(name=name, version=2), "PipelineVersionNotFoundException")

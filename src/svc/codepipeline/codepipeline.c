@@ -395,6 +395,12 @@ int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
     return 0;
 }
 
+/* The key of an older version of pipeline name: NAME/VERSION, zero-padded to sort. */
+static const char *version_key(call *c, const char *name, long long version)
+{
+    return arena_printf(c->a, "%s/%010lld", name, version);
+}
+
 int codepipeline_op_update_pipeline(call *c, json_t *in, json_t **out)
 {
     const json_t *p = json_object_get(in, "pipeline");
@@ -402,6 +408,11 @@ int codepipeline_op_update_pipeline(call *c, json_t *in, json_t **out)
     if (cp_pipe_load(c, "codepipeline:UpdatePipeline", jstr(p, "name"), NULL, &d)) return -1;
     if (call_authorize(c, "iam:PassRole", jstr(p, "roleArn")) || check_decl(c, p)) return -1;
     long long ver = jint(json_object_get(d, "pipeline"), "version", 1) + 1;
+    /* AWS: GetPipeline answers older versions too; each is kept as it was */
+    const char *vid = version_key(c, jstr(p, "name"), ver - 1);
+    if (!vid) return ferr_oom(c->err);
+    store_key vk = call_key(c, CP_VERSION_KIND, vid);
+    if (store_put(c->txn, &vk, json_object_get(d, "pipeline"), c->err)) return -1;
     json_t *decl = stored_decl(c, p, ver);
     if (!decl || json_object_set(d, "pipeline", decl) ||
         json_object_set_new(d, "updated", json_real(clock_now())))
@@ -418,13 +429,23 @@ int codepipeline_op_get_pipeline(call *c, json_t *in, json_t **out)
     if (cp_pipe_load(c, "codepipeline:GetPipeline", name, NULL, &d)) return -1;
     /* AWS: GetPipeline of an older version than the current one is refused when unknown */
     long long cur = jint(json_object_get(d, "pipeline"), "version", 1);
-    if (json_object_get(in, "version") && jint(in, "version", 0) != cur)
-        return ferr_set(c->err, 400, "PipelineVersionNotFoundException",
-                        "Pipeline '%s' does not have version %lld", name, jint(in, "version", 0));
-    *out = svc_out(c, json_pack("{s:O, s:{s:O, s:O, s:O}}", "pipeline",
-                                json_object_get(d, "pipeline"), "metadata", "pipelineArn",
-                                json_object_get(d, "arn"), "created", json_object_get(d, "created"),
-                                "updated", json_object_get(d, "updated")));
+    json_t *decl = json_object_get(d, "pipeline");
+    if (json_object_get(in, "version") && jint(in, "version", 0) != cur) {
+        const char *vid = version_key(c, name, jint(in, "version", 0));
+        if (!vid) return ferr_oom(c->err);
+        store_key vk = call_key(c, CP_VERSION_KIND, vid);
+        int rc = jint(in, "version", 0) < cur ? store_get(c->txn, &vk, &decl, c->err) : 0;
+        if (rc < 0) return -1;
+        if (!rc)
+            return ferr_set(c->err, 400, "PipelineVersionNotFoundException",
+                            "Pipeline '%s' does not have version %lld", name,
+                            jint(in, "version", 0));
+        if (!arena_defer_json(c->a, decl)) return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:O, s:{s:O, s:O, s:O}}", "pipeline", decl, "metadata",
+                                "pipelineArn", json_object_get(d, "arn"), "created",
+                                json_object_get(d, "created"), "updated",
+                                json_object_get(d, "updated")));
     return 0;
 }
 
@@ -487,6 +508,15 @@ int codepipeline_op_delete_pipeline(call *c, json_t *in, json_t **out)
     json_array_foreach(d.ids, i, v) {
         store_key ak = call_key(c, CP_ACTIVE_KIND, json_string_value(v));
         if (store_del(c->txn, &ak, c->err) < 0) return -1;
+    }
+    /* and its older versions, which a new pipeline of that name must not show */
+    json_array_clear(d.ids);
+    if (store_list(c->txn, CP_VERSION_KIND, c->account, c->region, prefix, NULL, 0, collect_ids, &d,
+                   c->err) < 0)
+        return -1;
+    json_array_foreach(d.ids, i, v) {
+        store_key vk = call_key(c, CP_VERSION_KIND, json_string_value(v));
+        if (store_del(c->txn, &vk, c->err) < 0) return -1;
     }
     call_resource(c, "AWS::CodePipeline::Pipeline", name);
     *out = svc_out(c, json_object());

@@ -14,7 +14,9 @@
  * Lambda invoke and custom actions hand out jobs, "codepipeline.job" keyed by job id: {id,
  * exec (its execution's key), stage, action, status, nonce, data, accountId, type (the
  * action type id)}. A custom action type is "codepipeline.actiontype" keyed by
- * "CATEGORY/PROVIDER/VERSION": the ActionType as ListActionTypes shows it.
+ * "CATEGORY/PROVIDER/VERSION": the ActionType as ListActionTypes shows it. An older version
+ * of a pipeline is "codepipeline.version" keyed "PIPELINE/VERSION" (10 digits): its
+ * declaration as GetPipeline showed it, kept by UpdatePipeline.
  *
  * Internal to src/svc/codepipeline/: codepipeline.c (the service, pipelines, tags,
  * validation), executions.c (executions, their state, approvals, transitions, retries, the
@@ -27,11 +29,12 @@
 #include "svc/codepipeline/codepipeline.h"
 #include "svc/svc.h"
 
-#define CP_PIPE_KIND   "codepipeline.pipeline"
-#define CP_EXEC_KIND   "codepipeline.execution"
-#define CP_ACTIVE_KIND "codepipeline.active"
-#define CP_JOB_KIND    "codepipeline.job"
-#define CP_TYPE_KIND   "codepipeline.actiontype"
+#define CP_PIPE_KIND    "codepipeline.pipeline"
+#define CP_EXEC_KIND    "codepipeline.execution"
+#define CP_ACTIVE_KIND  "codepipeline.active"
+#define CP_JOB_KIND     "codepipeline.job"
+#define CP_TYPE_KIND    "codepipeline.actiontype"
+#define CP_VERSION_KIND "codepipeline.version"
 
 /* ---- codepipeline.c ---- */
 /* arn:aws:codepipeline:REGION:ACCOUNT:NAME (arena). */
