@@ -4,18 +4,14 @@ types worked through PollForJobs, and GetPipeline of older versions. Reuses the 
 and helpers of test_codepipeline.py."""
 import io
 import json
-import os
-import subprocess
+import signal
 import time
 import zipfile
 
-from ferrytest import raises
-import signal
-
 import pytest
-from ferrytest import Ferry
-from test_codepipeline import (REGION, Env, action_state, approval, decl, latest, pending_token,
-                               put_source, s3_source, uniq, wait, wait_exec)
+from ferrytest import Ferry, raises
+from test_codepipeline import (REGION, action_state, approval, cp, decl, env,  # noqa: F401 (fixtures)
+                               latest, pending_token, put_source, s3_source, uniq, wait, wait_exec)
 
 SEAMS = {"FERRY_PIPELINE_INTERVAL": "0.1", "FERRY_PIPELINE_APPROVAL_TIMEOUT": "3"}
 
@@ -26,16 +22,6 @@ def fx():
     f.init()
     yield f
     f.close()
-
-
-@pytest.fixture(scope="module")
-def env(fx):
-    return Env(fx)
-
-
-@pytest.fixture(scope="module")
-def cp(fx):
-    return fx.client("codepipeline", "tools", region=REGION)
 
 
 def s3_deploy(name, cfg, art="SourceOut", run_order=1):
@@ -127,16 +113,6 @@ def raw(fx, op, body, profile="tools"):
     return cp_raw(fx, profile, op, body)
 
 
-def cli(fx, *args, profile="tools"):
-    ak, sk = fx.keys(profile)[:2]
-    envv = dict(os.environ, AWS_ACCESS_KEY_ID=ak, AWS_SECRET_ACCESS_KEY=sk, AWS_DEFAULT_REGION=REGION)
-    envv.pop("AWS_SESSION_TOKEN", None)
-    envv.pop("AWS_PROFILE", None)
-    p = subprocess.run(["aws", "--endpoint-url", fx.endpoint, "--output", "json", *args],
-                       capture_output=True, text=True, env=envv, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
 def site_zip(fx, bucket, key):
     body = fx.client("s3", "tools", region=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
     return zipfile.ZipFile(io.BytesIO(body)).read("index.html").decode()
@@ -158,11 +134,9 @@ def test_rollback_stage(fx, env, cp):
     x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
     assert wait_exec(cp, name, x2)["status"] == "Succeeded"
     assert site_zip(fx, site, "site.zip") == "v2"
-    # the aws CLI rolls the Deploy stage back to the first execution's artifacts
-    rc, out, err = cli(fx, "codepipeline", "rollback-stage", "--pipeline-name", name, "--stage-name", "Deploy",
-                       "--target-pipeline-execution-id", x1)
-    assert rc == 0, err
-    xr = json.loads(out)["pipelineExecutionId"]
+    # the Deploy stage rolled back to the first execution's artifacts
+    xr = raw(fx, "RollbackStage", {"pipelineName": name, "stageName": "Deploy",
+                                   "targetPipelineExecutionId": x1})["pipelineExecutionId"]
     assert wait_exec(cp, name, xr)["status"] == "Succeeded"
     assert site_zip(fx, site, "site.zip") == "v1"
     got = raw(fx, "GetPipelineExecution", {"pipelineName": name, "pipelineExecutionId": xr})["pipelineExecution"]
@@ -225,7 +199,8 @@ def test_custom_action_jobs(fx, env, cp):
                                   "queryable": True, "type": "String"}],
         inputArtifactDetails={"minimumCount": 1, "maximumCount": 1},
         outputArtifactDetails={"minimumCount": 0, "maximumCount": 1})
-    custom = cp.list_action_types(actionOwnerFilter="Custom")["actionTypes"]
+    custom = fx.aws("codepipeline", "list-action-types", "--action-owner-filter", "Custom",
+                    profile="tools", region=REGION).json["actionTypes"]
     assert [t["id"] for t in custom if t["id"]["provider"] == prov] == [tid]
     assert any(t["id"]["provider"] == "CodeBuild" for t in cp.list_action_types()["actionTypes"])
     key = uniq("src") + ".zip"

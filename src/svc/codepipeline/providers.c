@@ -764,6 +764,8 @@ static json_t *s3loc(const json_t *loc)
                      json_object_get(loc, "bucket"), "objectKey", json_object_get(loc, "key"));
 }
 
+static int lambda_invoke(cp_run *r, const char *fn, const char *job, json_t *data);
+
 /* A job for the action (the job-worker API in jobs.c settles it): the Lambda invoke action
  * hands it to its function, a custom action to the workers that PollForJobs for its type. */
 static int job_start(cp_run *r, int lambda)
@@ -836,14 +838,22 @@ static int job_start(cp_run *r, int lambda)
         return cp_fail(r, "JobFailed", "cannot record the job: %s", e.message);
     }
     json_decref(jd);
-    if (!lambda) {
-        json_decref(data);
-        must(r, json_object_set_new(r->res, "pendingArtifacts", locs));
-        return set(r, "externalExecutionId", json_string(job)) ||
-                       set(r, "status", json_string("InProgress"))
-                   ? -1
-                   : 0;
+    if (lambda && lambda_invoke(r, fn, job, data)) {
+        json_decref(locs);
+        return -1;
     }
+    if (!lambda) json_decref(data);
+    /* settled by PutJobSuccessResult / PutJobFailureResult */
+    must(r, json_object_set_new(r->res, "pendingArtifacts", locs));
+    return set(r, "externalExecutionId", json_string(job)) ||
+                   set(r, "status", json_string("InProgress"))
+               ? -1
+               : 0;
+}
+
+/* Invokes the function with the CodePipeline.job event (data is taken). */
+static int lambda_invoke(cp_run *r, const char *fn, const char *job, json_t *data)
+{
     json_t *ev = json_pack("{s:{s:s, s:s, s:o}}", "CodePipeline.job", "id", job, "accountId",
                            r->account, "data", data);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
@@ -855,17 +865,10 @@ static int job_start(cp_run *r, int lambda)
                b64 ? json_pack("{s:s, s:s, s:s}", "FunctionName", fn, "InvocationType", "Event",
                                "Payload", b64)
                    : NULL,
-               &out)) {
-        json_decref(locs);
+               &out))
         return -1;
-    }
     json_decref(out);
-    /* settled by PutJobSuccessResult / PutJobFailureResult */
-    must(r, json_object_set_new(r->res, "pendingArtifacts", locs));
-    return set(r, "externalExecutionId", json_string(job)) ||
-                   set(r, "status", json_string("InProgress"))
-               ? -1
-               : 0;
+    return 0;
 }
 
 /* ---- Build/Test: CodeBuild (through the service's API only) ---- */
