@@ -255,6 +255,11 @@ int zipar_has_file(const zipar *z, const char *path)
     return f && f->kind == ENT_FILE;
 }
 
+const char *zipar_file_name(const zipar *z, size_t i)
+{
+    return i < z->n && z->ents[i].kind == ENT_FILE ? z->ents[i].name : NULL;
+}
+
 typedef struct mem_sink {
     unsigned char *p;
     size_t n;

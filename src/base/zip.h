@@ -32,6 +32,9 @@ uint64_t zipar_size(const zipar *z); /* uncompressed bytes, as declared */
 size_t zipar_count(const zipar *z);  /* entries that are extracted (skipped symlinks not) */
 /* 1 when the archive holds a regular file at path (normalised as above). */
 int zipar_has_file(const zipar *z, const char *path);
+/* The normalised path of entry i (< zipar_count) when it is a regular file, else NULL
+ * (borrowed from z). For callers that copy every file out (CodePipeline's S3 deploy). */
+const char *zipar_file_name(const zipar *z, size_t i);
 
 /* The bytes of the regular file at path (normalised as above): 0 and *out (malloc'd, NUL
  * after its *len bytes; the caller frees), 1 when the archive holds no such file, or -1. For

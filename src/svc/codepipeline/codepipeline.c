@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/arn.h"
 #include "base/clock.h"
@@ -116,11 +117,59 @@ static const char *region_enum(call *c, const char *region)
     return r ? r : "";
 }
 
+static int missing_config(call *c, const json_t *a, const char *key)
+{
+    return ferr_set(c->err, 400, "InvalidActionDeclarationException",
+                    "Action configuration for action '%s' is missing required configuration '%s'",
+                    jstr(a, "name"), key);
+}
+
+/* The configuration rules AWS checks at declaration time, per provider. */
+static int check_config(call *c, const provider_kind *k, const json_t *a)
+{
+    const json_t *cfg = json_object_get(a, "configuration");
+    if (!strcmp(k->category, "Deploy") && !strcmp(k->provider, "S3")) {
+        const char *ex = jstr(cfg, "Extract");
+        if (!jstr(cfg, "BucketName")) return missing_config(c, a, "BucketName");
+        if (!ex) return missing_config(c, a, "Extract");
+        if (strcasecmp(ex, "true") && strcasecmp(ex, "false"))
+            return ferr_set(c->err, 400, "InvalidActionDeclarationException",
+                            "Action configuration for action '%s' contains an invalid value for "
+                            "configuration 'Extract': '%s' is not a boolean",
+                            jstr(a, "name"), ex);
+        if (!strcasecmp(ex, "false") && !jstr(cfg, "ObjectKey"))
+            return missing_config(c, a, "ObjectKey");
+    }
+    return 0;
+}
+
 static int check_action(call *c, const json_t *a, int first_stage, json_t *outputs, json_t *names)
 {
     const char *name = jstr(a, "name");
     const json_t *type = json_object_get(a, "actionTypeId");
     const provider_kind *k = kind_of(type);
+    provider_kind custom;
+    json_t *ct = NULL;
+    int rc = jstr(type, "owner") && !strcmp(jstr(type, "owner"), "Custom")
+                 ? cp_custom_type(c, type, &ct)
+                 : 0;
+    if (rc < 0) return -1;
+    if (rc) { /* a custom action type: its own artifact counts and required properties */
+        const json_t *ia = json_object_get(ct, "inputArtifactDetails"),
+                     *oa = json_object_get(ct, "outputArtifactDetails");
+        custom =
+            (provider_kind){jstr(type, "category"),           jstr(type, "provider"),
+                            (int)jint(ia, "minimumCount", 0), (int)jint(ia, "maximumCount", 0),
+                            (int)jint(oa, "minimumCount", 0), (int)jint(oa, "maximumCount", 0)};
+        k = &custom;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(ct, "actionConfigurationProperties"), i, p) {
+            if (jbool(p, "required", 0) &&
+                !json_object_get(json_object_get(a, "configuration"), jstr(p, "name")))
+                return missing_config(c, a, jstr(p, "name"));
+        }
+    }
     if (!k)
         return ferr_set(c->err, 400, "InvalidActionDeclarationException",
                         "ActionType (Category: '%s', Provider: '%s', Owner: '%s', Version: "
@@ -143,6 +192,7 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
                         "constraint: Member must have value less than or equal to 999 and "
                         "greater than or equal to 1",
                         ro);
+    if (check_config(c, k, a)) return -1;
     const json_t *in = json_object_get(a, "inputArtifacts"),
                  *out = json_object_get(a, "outputArtifacts");
     int nin = (int)json_array_size(in), nout = (int)json_array_size(out);
@@ -153,8 +203,7 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
                                                : (bad_in ? k->in_max : k->out_max);
         return ferr_set(c->err, 400, "InvalidActionDeclarationException",
                         "Action %s declares %d %s artifacts which is %s the %s count (%d)", name, n,
-                        bad_in ? "input" : "output",
-                        n < lim ? "less than the minimum" : "greater than the maximum",
+                        bad_in ? "input" : "output", n < lim ? "less than" : "greater than",
                         n < lim ? "minimum" : "maximum", lim);
     }
     size_t i;
@@ -346,6 +395,12 @@ int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
     return 0;
 }
 
+/* The key of an older version of pipeline name: NAME/VERSION, zero-padded to sort. */
+static const char *version_key(call *c, const char *name, long long version)
+{
+    return arena_printf(c->a, "%s/%010lld", name, version);
+}
+
 int codepipeline_op_update_pipeline(call *c, json_t *in, json_t **out)
 {
     const json_t *p = json_object_get(in, "pipeline");
@@ -353,6 +408,11 @@ int codepipeline_op_update_pipeline(call *c, json_t *in, json_t **out)
     if (cp_pipe_load(c, "codepipeline:UpdatePipeline", jstr(p, "name"), NULL, &d)) return -1;
     if (call_authorize(c, "iam:PassRole", jstr(p, "roleArn")) || check_decl(c, p)) return -1;
     long long ver = jint(json_object_get(d, "pipeline"), "version", 1) + 1;
+    /* AWS: GetPipeline answers older versions too; each is kept as it was */
+    const char *vid = version_key(c, jstr(p, "name"), ver - 1);
+    if (!vid) return ferr_oom(c->err);
+    store_key vk = call_key(c, CP_VERSION_KIND, vid);
+    if (store_put(c->txn, &vk, json_object_get(d, "pipeline"), c->err)) return -1;
     json_t *decl = stored_decl(c, p, ver);
     if (!decl || json_object_set(d, "pipeline", decl) ||
         json_object_set_new(d, "updated", json_real(clock_now())))
@@ -369,13 +429,23 @@ int codepipeline_op_get_pipeline(call *c, json_t *in, json_t **out)
     if (cp_pipe_load(c, "codepipeline:GetPipeline", name, NULL, &d)) return -1;
     /* AWS: GetPipeline of an older version than the current one is refused when unknown */
     long long cur = jint(json_object_get(d, "pipeline"), "version", 1);
-    if (json_object_get(in, "version") && jint(in, "version", 0) != cur)
-        return ferr_set(c->err, 400, "PipelineVersionNotFoundException",
-                        "Pipeline '%s' does not have version %lld", name, jint(in, "version", 0));
-    *out = svc_out(c, json_pack("{s:O, s:{s:O, s:O, s:O}}", "pipeline",
-                                json_object_get(d, "pipeline"), "metadata", "pipelineArn",
-                                json_object_get(d, "arn"), "created", json_object_get(d, "created"),
-                                "updated", json_object_get(d, "updated")));
+    json_t *decl = json_object_get(d, "pipeline");
+    if (json_object_get(in, "version") && jint(in, "version", 0) != cur) {
+        const char *vid = version_key(c, name, jint(in, "version", 0));
+        if (!vid) return ferr_oom(c->err);
+        store_key vk = call_key(c, CP_VERSION_KIND, vid);
+        int rc = jint(in, "version", 0) < cur ? store_get(c->txn, &vk, &decl, c->err) : 0;
+        if (rc < 0) return -1;
+        if (!rc)
+            return ferr_set(c->err, 400, "PipelineVersionNotFoundException",
+                            "Pipeline '%s' does not have version %lld", name,
+                            jint(in, "version", 0));
+        if (!arena_defer_json(c->a, decl)) return ferr_oom(c->err);
+    }
+    *out = svc_out(c, json_pack("{s:O, s:{s:O, s:O, s:O}}", "pipeline", decl, "metadata",
+                                "pipelineArn", json_object_get(d, "arn"), "created",
+                                json_object_get(d, "created"), "updated",
+                                json_object_get(d, "updated")));
     return 0;
 }
 
@@ -439,6 +509,15 @@ int codepipeline_op_delete_pipeline(call *c, json_t *in, json_t **out)
         store_key ak = call_key(c, CP_ACTIVE_KIND, json_string_value(v));
         if (store_del(c->txn, &ak, c->err) < 0) return -1;
     }
+    /* and its older versions, which a new pipeline of that name must not show */
+    json_array_clear(d.ids);
+    if (store_list(c->txn, CP_VERSION_KIND, c->account, c->region, prefix, NULL, 0, collect_ids, &d,
+                   c->err) < 0)
+        return -1;
+    json_array_foreach(d.ids, i, v) {
+        store_key vk = call_key(c, CP_VERSION_KIND, json_string_value(v));
+        if (store_del(c->txn, &vk, c->err) < 0) return -1;
+    }
     call_resource(c, "AWS::CodePipeline::Pipeline", name);
     *out = svc_out(c, json_object());
     return 0;
@@ -495,5 +574,48 @@ int codepipeline_op_list_tags_for_resource(call *c, json_t *in, json_t **out)
     if (tagged(c, jstr(in, "resourceArn"), "codepipeline:ListTagsForResource", &d)) return -1;
     json_t *l = tags_list(json_object_get(d, "Tags"));
     *out = svc_out(c, l ? json_pack("{s:o}", "tags", l) : NULL);
+    return 0;
+}
+
+/* AWS's own action types (those ferry runs) and the account's custom ones; actionOwnerFilter
+ * AWS or Custom keeps one kind. */
+typedef struct types {
+    json_t *list;
+} types;
+
+static int type_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    return json_array_append(((types *)ud)->list, doc) ? -1 : 0;
+}
+
+int codepipeline_op_list_action_types(call *c, json_t *in, json_t **out)
+{
+    if (call_authorize(c, "codepipeline:ListActionTypes", "*")) return -1;
+    const char *owner = jstr(in, "actionOwnerFilter");
+    types t = {arena_defer_json(c->a, json_array())};
+    if (!t.list) return ferr_oom(c->err);
+    for (size_t i = 0; (!owner || !strcmp(owner, "AWS")) && i < sizeof(kinds) / sizeof(kinds[0]);
+         i++) {
+        const provider_kind *k = &kinds[i];
+        if (json_array_append_new(
+                t.list,
+                json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:i, s:i}, s:{s:i, s:i}, s:[]}", "id",
+                          "category", k->category, "owner", "AWS", "provider", k->provider,
+                          "version", "1", "inputArtifactDetails", "minimumCount", k->in_min,
+                          "maximumCount", k->in_max, "outputArtifactDetails", "minimumCount",
+                          k->out_min, "maximumCount", k->out_max, "actionConfigurationProperties")))
+            return ferr_oom(c->err);
+    }
+    if ((!owner || !strcmp(owner, "Custom")) &&
+        store_list(c->txn, CP_TYPE_KIND, c->account, c->region, NULL, NULL, 0, type_cb, &t,
+                   c->err) < 0)
+        return -1;
+    json_t *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
+    if (svc_page(c, t.list, jstr(in, "nextToken"), 100, o, "actionTypes", "nextToken",
+                 "InvalidNextTokenException"))
+        return -1;
+    *out = svc_out(c, json_incref(o));
     return 0;
 }

@@ -12,7 +12,11 @@
  * "codepipeline.active" entry "PIPELINE/STARTMICROS/EXECUTIONID", the engine's work list (in
  * start order per pipeline: SUPERSEDED and QUEUED executions look at those before them).
  * Lambda invoke and custom actions hand out jobs, "codepipeline.job" keyed by job id: {id,
- * exec (its execution's key), stage, action, status, nonce, data, accountId}.
+ * exec (its execution's key), stage, action, status, nonce, data, accountId, type (the
+ * action type id)}. A custom action type is "codepipeline.actiontype" keyed by
+ * "CATEGORY/PROVIDER/VERSION": the ActionType as ListActionTypes shows it. An older version
+ * of a pipeline is "codepipeline.version" keyed "PIPELINE/VERSION" (10 digits): its
+ * declaration as GetPipeline showed it, kept by UpdatePipeline.
  *
  * Internal to src/svc/codepipeline/: codepipeline.c (the service, pipelines, tags,
  * validation), executions.c (executions, their state, approvals, transitions, retries, the
@@ -25,10 +29,12 @@
 #include "svc/codepipeline/codepipeline.h"
 #include "svc/svc.h"
 
-#define CP_PIPE_KIND   "codepipeline.pipeline"
-#define CP_EXEC_KIND   "codepipeline.execution"
-#define CP_ACTIVE_KIND "codepipeline.active"
-#define CP_JOB_KIND    "codepipeline.job"
+#define CP_PIPE_KIND    "codepipeline.pipeline"
+#define CP_EXEC_KIND    "codepipeline.execution"
+#define CP_ACTIVE_KIND  "codepipeline.active"
+#define CP_JOB_KIND     "codepipeline.job"
+#define CP_TYPE_KIND    "codepipeline.actiontype"
+#define CP_VERSION_KIND "codepipeline.version"
 
 /* ---- codepipeline.c ---- */
 /* arn:aws:codepipeline:REGION:ACCOUNT:NAME (arena). */
@@ -51,6 +57,11 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
                   const char **id);
 /* Loads the execution PIPELINE/ID in c->txn: 1 (*doc in the arena), 0 absent, -1. */
 int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
+
+/* ---- jobs.c ---- */
+/* The custom action type named by actionTypeId (owner Custom), in the caller's account and
+ * region: 1 (*doc in the arena), 0 none, -1. */
+int cp_custom_type(call *c, const json_t *type_id, json_t **doc);
 
 /* ---- run.c ---- */
 /* Asks the engine to look at the executions once c's transaction is committed (the engine

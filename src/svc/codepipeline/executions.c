@@ -230,6 +230,18 @@ static json_t *revisions(const json_t *x)
     return r ? json_deep_copy(r) : json_array();
 }
 
+/* AWS: executionType STANDARD or ROLLBACK, and a rollback's target, on o. */
+static int rollback_info(call *c, const json_t *x, json_t *o)
+{
+    if (!o) return ferr_oom(c->err);
+    const char *t = jstr(x, "executionType");
+    if (jset_str(o, "executionType", t ? t : "STANDARD") ||
+        (json_object_get(x, "rollbackMetadata") &&
+         json_object_set(o, "rollbackMetadata", json_object_get(x, "rollbackMetadata"))))
+        return ferr_oom(c->err);
+    return 0;
+}
+
 int codepipeline_op_get_pipeline_execution(call *c, json_t *in, json_t **out)
 {
     json_t *d, *x;
@@ -245,7 +257,7 @@ int codepipeline_op_get_pipeline_execution(call *c, json_t *in, json_t **out)
                      "artifactRevisions", revisions(x), "variables",
                      json_object_get(x, "variables"), "trigger", json_object_get(x, "trigger"),
                      "executionMode", json_object_get(x, "executionMode")));
-    return 0;
+    return rollback_info(c, x, json_object_get(*out, "pipelineExecution"));
 }
 
 int codepipeline_op_list_pipeline_executions(call *c, json_t *in, json_t **out)
@@ -271,7 +283,7 @@ int codepipeline_op_list_pipeline_executions(call *c, json_t *in, json_t **out)
                 json_pack("{s:s}", "reason", jstr(json_object_get(x, "stop"), "reason")))
                 ? json_decref(s),
                 s = NULL : 0;
-        if (json_array_append_new(sums, s)) return ferr_oom(c->err);
+        if (json_array_append_new(sums, s) || rollback_info(c, x, s)) return ferr_oom(c->err);
     }
     json_t *o = arena_defer_json(c->a, json_object());
     if (!o) return ferr_oom(c->err);
@@ -595,5 +607,88 @@ int codepipeline_op_retry_stage_execution(call *c, json_t *in, json_t **out)
         return -1;
     if (cp_wake_after(c)) return -1;
     *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", id));
+    return 0;
+}
+
+/* ---- rollbacks ---- */
+
+static int cannot_roll_back(call *c, const char *why, const char *a, const char *b)
+{
+    return ferr_set(c->err, 400, "UnableToRollbackStageException", why, a, b);
+}
+
+/* AWS: a new execution (executionType ROLLBACK) that runs only the stage, with the target
+ * execution's artifacts, source revisions and variables. The other stages are marked skip:
+ * the engine passes them, and they show no state of this execution. */
+int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
+{
+    json_t *d, *t;
+    const char *name = jstr(in, "pipelineName"), *sn = jstr(in, "stageName"),
+               *id = jstr(in, "targetPipelineExecutionId");
+    if (cp_pipe_load(c, "codepipeline:RollbackStage", name, sn, &d)) return -1;
+    const json_t *decl = json_object_get(d, "pipeline");
+    if (!cp_stage_of(decl, sn))
+        return ferr_set(c->err, 400, "StageNotFoundException",
+                        "Stage %s does not exist in pipeline %s", sn, name);
+    int rc = cp_exec_load(c, name, id, &t);
+    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (strcmp(jstr(decl, "pipelineType"), "V2"))
+        return cannot_roll_back(c, "Stage rollback is only supported for V2 pipelines; %s is %s",
+                                name, jstr(decl, "pipelineType"));
+    if (!strcmp(jstr(json_array_get(json_object_get(decl, "stages"), 0), "name"), sn))
+        return cannot_roll_back(c, "Stage %s is a source stage, which cannot be rolled back%s", sn,
+                                "");
+    if (jstr(t, "executionType") && !strcmp(jstr(t, "executionType"), "ROLLBACK"))
+        return cannot_roll_back(c,
+                                "Target pipeline execution %s is a rollback execution and cannot "
+                                "be a rollback target%s",
+                                id, "");
+    const json_t *ts = cp_stage_of(t, sn);
+    if (!ts || !jstr(ts, "status") || strcmp(jstr(ts, "status"), "Succeeded"))
+        return cannot_roll_back(c,
+                                "Target pipeline execution %s did not succeed in stage %s: only a "
+                                "succeeded stage execution can be a rollback target",
+                                id, sn);
+    if (jint(t, "pipelineVersion", 0) != jint(decl, "version", 0))
+        return cannot_roll_back(c,
+                                "Target pipeline execution %s ran an older version of pipeline "
+                                "%s: the pipeline structure has changed since",
+                                id, name);
+    json_t *all = all_execs(c, name);
+    if (!all) return -1;
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) {
+        const json_t *xs = cp_stage_of(x, sn);
+        if (xs && jstr(xs, "status") && !strcmp(jstr(xs, "status"), "InProgress") &&
+            !strcmp(jstr(x, "status"), "InProgress"))
+            return cannot_roll_back(c,
+                                    "Stage %s is in progress (pipeline execution %s): wait for it "
+                                    "to finish before rolling it back",
+                                    sn, jstr(x, "id"));
+    }
+    json_t *trig = arena_defer_json(c->a, json_pack("{s:s, s:s}", "triggerType", "ManualRollback",
+                                                    "triggerDetail", c->who->arn));
+    const char *nid;
+    if (!trig) return ferr_oom(c->err);
+    if (cp_exec_start(c, d, NULL, trig, &nid)) return -1;
+    json_t *nx;
+    if (cp_exec_load(c, name, nid, &nx) != 1) return -1 | ferr_oom(c->err);
+    json_t *s;
+    json_array_foreach(json_object_get(nx, "stages"), i, s) {
+        if (strcmp(jstr(s, "name"), sn) && json_object_set_new(s, "skip", json_true()))
+            return ferr_oom(c->err);
+    }
+    if (jset_str(nx, "executionType", "ROLLBACK") ||
+        json_object_set_new(nx, "rollbackMetadata",
+                            json_pack("{s:s}", "rollbackTargetPipelineExecutionId", id)) ||
+        json_object_set(nx, "variables", json_object_get(t, "variables")) ||
+        json_object_set(nx, "artifacts", json_object_get(t, "artifacts")) ||
+        json_object_set(nx, "namespaces", json_object_get(t, "namespaces")) ||
+        (json_object_get(t, "revisions") &&
+         json_object_set(nx, "revisions", json_object_get(t, "revisions"))))
+        return ferr_oom(c->err);
+    if (exec_save(c, nx)) return -1;
+    *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", nid));
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/arn.h"
 #include "base/clock.h"
@@ -16,7 +17,8 @@
 #include "svc/codecommit/codecommit.h"
 #include "run.h"
 
-#define MAX_ARTIFACT (16u << 20) /* what S3 hands an internal caller in one GetObject */
+#define MAX_ARTIFACT     (16u << 20)       /* what S3 hands an internal caller in one GetObject */
+#define APPROVAL_TIMEOUT (7 * 24 * 3600.0) /* AWS: an approval not answered in 7 days fails */
 
 /* service:op as the action's role: 0 and *out (a new reference), or -1 with the action
  * failed with the service's error. */
@@ -303,8 +305,24 @@ static int approval(cp_run *r)
         json_decref(out);
         if (rc) return -1;
     }
-    /* settled by PutApprovalResult, never polled */
-    return set(r, "token", json_string(token)) || set(r, "status", json_string("InProgress"));
+    /* settled by PutApprovalResult; polled only for its deadline (AWS: 7 days), which is
+     * stored with the action so that a restart keeps it */
+    const char *sec = getenv("FERRY_PIPELINE_APPROVAL_TIMEOUT"); /* test seam */
+    double limit = sec && atof(sec) > 0 ? atof(sec) : APPROVAL_TIMEOUT;
+    return set(r, "token", json_string(token)) ||
+                   waiting(r, json_pack("{s:s, s:f}", "kind", "approval", "deadline",
+                                        clock_now() + limit))
+               ? -1
+               : 0;
+}
+
+static int approval_poll(cp_run *r)
+{
+    const json_t *w = json_object_get(r->state, "wait");
+    if (clock_now() < json_number_value(json_object_get(w, "deadline")))
+        return waiting(r, json_deep_copy(w));
+    cp_fail(r, "JobFailed", "The approval request expired: no response was received in time");
+    return set(r, "summary", json_string("Approval expired"));
 }
 
 /* ---- Deploy: CloudFormation ---- */
@@ -627,6 +645,79 @@ static int cfn_poll(cp_run *r)
     return rc;
 }
 
+/* ---- Deploy: S3 ---- */
+
+/* One object of the deploy, with the action's ACL, cache control and KMS key. */
+static int deploy_put(cp_run *r, const char *key, const unsigned char *p, size_t n)
+{
+    const char *b64 = enc_b64(r->a, p, n);
+    json_t *in = b64 ? json_pack("{s:s, s:s, s:s}", "Bucket", jstr(r->config, "BucketName"), "Key",
+                                 key, "Body", b64)
+                     : NULL;
+    const char *acl = jstr(r->config, "CannedACL"), *cc = jstr(r->config, "CacheControl"),
+               *kms = jstr(r->config, "KMSEncryptionKeyARN");
+    if (in && acl) must(r, jset_str(in, "ACL", acl));
+    if (in && cc) must(r, jset_str(in, "CacheControl", cc));
+    if (in && kms)
+        must(r,
+             jset_str(in, "ServerSideEncryption", "aws:kms") || jset_str(in, "SSEKMSKeyId", kms));
+    json_t *out;
+    if (invoke(r, "s3", "PutObject", in, &out)) return -1;
+    json_decref(out);
+    return 0;
+}
+
+/* AWS: Extract true writes each file of the input artifact under ObjectKey (a prefix, or the
+ * bucket's root), false writes the artifact's zip as ObjectKey. */
+static int s3_deploy(cp_run *r)
+{
+    const char *art = jstr(json_array_get(json_object_get(r->decl, "inputArtifacts"), 0), "name");
+    const char *key = jstr(r->config, "ObjectKey");
+    int extract = !strcasecmp(jstr(r->config, "Extract") ? jstr(r->config, "Extract") : "", "true");
+    unsigned char *zb;
+    size_t zn;
+    if (art_get(r, art, &zb, &zn)) return -1;
+    if (!extract) {
+        if (deploy_put(r, key, zb, zn)) return -1;
+        return set(r, "summary",
+                   json_sprintf("Deployed %s to s3://%s/%s", art, jstr(r->config, "BucketName"),
+                                key)) ||
+                       ok(r)
+                   ? -1
+                   : 0;
+    }
+    zipar *z = NULL;
+    ferr e = {0};
+    if (zipar_open_mem(zb, zn, MAX_ARTIFACT * 4ull, &z, &e))
+        return cp_fail(r, "JobFailed", "Artifact %s is not a zip file", art);
+    size_t files = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < zipar_count(z); i++) {
+        const char *name = zipar_file_name(z, i);
+        if (!name) continue;
+        unsigned char *body = NULL;
+        size_t len = 0;
+        if (zipar_read(z, name, &body, &len, &e)) {
+            rc = cp_fail(r, "JobFailed", "File %s of artifact %s cannot be read", name, art);
+            break;
+        }
+        const char *k = key && *key ? arena_printf(r->a, "%s%s%s", key,
+                                                   key[strlen(key) - 1] == '/' ? "" : "/", name)
+                                    : name;
+        rc = k ? deploy_put(r, k, body, len) : cp_fail(r, "JobFailed", "out of memory");
+        free(body);
+        files++;
+    }
+    zipar_free(z);
+    if (rc) return -1;
+    return set(r, "summary",
+               json_sprintf("Deployed %zu file(s) of %s to s3://%s/%s", files, art,
+                            jstr(r->config, "BucketName"), key ? key : "")) ||
+                   ok(r)
+               ? -1
+               : 0;
+}
+
 /* ---- Invoke: Lambda ---- */
 
 static json_t *s3loc(const json_t *loc)
@@ -635,7 +726,11 @@ static json_t *s3loc(const json_t *loc)
                      json_object_get(loc, "bucket"), "objectKey", json_object_get(loc, "key"));
 }
 
-static int lambda_start(cp_run *r)
+static int lambda_invoke(cp_run *r, const char *fn, const char *job, json_t *data);
+
+/* A job for the action (the job-worker API in jobs.c settles it): the Lambda invoke action
+ * hands it to its function, a custom action to the workers that PollForJobs for its type. */
+static int job_start(cp_run *r, int lambda)
 {
     if (cp_run_as(r)) return -1;
     const char *fn = jstr(r->config, "FunctionName");
@@ -657,8 +752,8 @@ static int lambda_start(cp_run *r)
                                                    "location", s3loc(loc))));
         must(r, json_object_set_new(locs, jstr(v, "name"), loc));
     }
-    json_t *cfg = json_pack("{s:s}", "FunctionName", fn);
-    if (cfg && jstr(r->config, "UserParameters"))
+    json_t *cfg = lambda ? json_pack("{s:s}", "FunctionName", fn) : json_deep_copy(r->config);
+    if (lambda && cfg && jstr(r->config, "UserParameters"))
         must(r, jset_str(cfg, "UserParameters", jstr(r->config, "UserParameters")));
     json_t *data = json_pack("{s:{s:o}, s:o, s:o, s:{s:s, s:s, s:s}}", "actionConfiguration",
                              "configuration", cfg, "inputArtifacts", ins, "outputArtifacts", outs,
@@ -668,15 +763,32 @@ static int lambda_start(cp_run *r)
     if (data && cont) must(r, jset_str(data, "continuationToken", cont));
     json_t *ek = json_object_get(store_of(r), "encryptionKey");
     if (data && ek) must(r, json_object_set(data, "encryptionKey", ek));
+    if (data && !lambda) {
+        /* AWS: a custom action's worker is told its type and where the job comes from */
+        const char *pipe = jstr(r->exec, "pipelineName");
+        must(r,
+             json_object_set(data, "actionTypeId", json_object_get(r->decl, "actionTypeId")) ||
+                 json_object_set_new(
+                     data, "pipelineContext",
+                     json_pack("{s:s, s:{s:s}, s:{s:s, s:O}, s:s, s:O}", "pipelineName", pipe,
+                               "stage", "name", r->stage, "action", "name", jstr(r->decl, "name"),
+                               "actionExecutionId", json_object_get(r->state, "id"), "pipelineArn",
+                               arena_printf(r->a, "arn:%s:codepipeline:%s:%s:%s",
+                                            arn_partition(r->home), r->home, r->account, pipe),
+                               "pipelineExecutionId", json_object_get(r->exec, "id"))));
+    }
     if (!data) return json_decref(locs), cp_fail(r, "JobFailed", "out of memory");
     /* the job document, for the job-worker API; the event carries no secret of ours beyond
      * the artifact credentials AWS also hands over */
     char exkey[256];
     snprintf(exkey, sizeof(exkey), "%s/%s", jstr(r->exec, "pipelineName"), jstr(r->exec, "id"));
-    json_t *jd = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:O}", "id", job, "exec", exkey,
-                           "stage", r->stage, "action", jstr(r->decl, "name"), "actionId",
-                           json_object_get(r->state, "id"), "status", "Created", "accountId",
-                           r->account, "data", data);
+    char nonce[37];
+    ids_uuid(nonce);
+    json_t *jd =
+        json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:O, s:O, s:s}", "id", job, "exec", exkey,
+                  "stage", r->stage, "action", jstr(r->decl, "name"), "actionId",
+                  json_object_get(r->state, "id"), "status", "Created", "accountId", r->account,
+                  "data", data, "type", json_object_get(r->decl, "actionTypeId"), "nonce", nonce);
     store_txn *t;
     ferr e = {0};
     store_key k = {CP_JOB_KIND, r->account, r->home, job};
@@ -688,6 +800,22 @@ static int lambda_start(cp_run *r)
         return cp_fail(r, "JobFailed", "cannot record the job: %s", e.message);
     }
     json_decref(jd);
+    if (lambda && lambda_invoke(r, fn, job, data)) {
+        json_decref(locs);
+        return -1;
+    }
+    if (!lambda) json_decref(data);
+    /* settled by PutJobSuccessResult / PutJobFailureResult */
+    must(r, json_object_set_new(r->res, "pendingArtifacts", locs));
+    return set(r, "externalExecutionId", json_string(job)) ||
+                   set(r, "status", json_string("InProgress"))
+               ? -1
+               : 0;
+}
+
+/* Invokes the function with the CodePipeline.job event (data is taken). */
+static int lambda_invoke(cp_run *r, const char *fn, const char *job, json_t *data)
+{
     json_t *ev = json_pack("{s:{s:s, s:s, s:o}}", "CodePipeline.job", "id", job, "accountId",
                            r->account, "data", data);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
@@ -699,17 +827,10 @@ static int lambda_start(cp_run *r)
                b64 ? json_pack("{s:s, s:s, s:s}", "FunctionName", fn, "InvocationType", "Event",
                                "Payload", b64)
                    : NULL,
-               &out)) {
-        json_decref(locs);
+               &out))
         return -1;
-    }
     json_decref(out);
-    /* settled by PutJobSuccessResult / PutJobFailureResult */
-    must(r, json_object_set_new(r->res, "pendingArtifacts", locs));
-    return set(r, "externalExecutionId", json_string(job)) ||
-                   set(r, "status", json_string("InProgress"))
-               ? -1
-               : 0;
+    return 0;
 }
 
 /* ---- Build/Test: CodeBuild (through the service's API only) ---- */
@@ -798,11 +919,13 @@ int cp_provider_start(cp_run *r)
 {
     const json_t *t = json_object_get(r->decl, "actionTypeId");
     const char *cat = jstr(t, "category"), *prov = jstr(t, "provider");
+    if (!strcmp(jstr(t, "owner"), "Custom")) return job_start(r, 0);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Source")) return source_s3(r);
     if (!strcmp(prov, "CodeCommit")) return source_codecommit(r);
     if (!strcmp(prov, "Manual")) return approval(r);
     if (!strcmp(prov, "CloudFormation")) return cfn_start(r);
-    if (!strcmp(prov, "Lambda")) return lambda_start(r);
+    if (!strcmp(prov, "S3") && !strcmp(cat, "Deploy")) return s3_deploy(r);
+    if (!strcmp(prov, "Lambda")) return job_start(r, 1);
     if (!strcmp(prov, "CodeBuild")) return build_start(r);
     if (!strcmp(prov, "CodeStarSourceConnection"))
         return cp_fail(r, "JobFailed",
@@ -816,7 +939,11 @@ int cp_provider_poll(cp_run *r)
     const char *kind = jstr(json_object_get(r->state, "wait"), "kind");
     const char *prov = jstr(json_object_get(r->decl, "actionTypeId"), "provider");
     if (kind && !strcmp(kind, "build")) return build_poll(r);
-    if (kind && !strcmp(kind, "continue") && !strcmp(prov, "Lambda")) return lambda_start(r);
+    if (kind && !strcmp(kind, "approval")) return approval_poll(r);
+    if (kind && !strcmp(kind, "continue"))
+        return job_start(r,
+                         !strcmp(jstr(json_object_get(r->decl, "actionTypeId"), "owner"), "AWS") &&
+                             !strcmp(prov, "Lambda"));
     if (kind) return cfn_poll(r);
     return cp_fail(r, "JobFailed", "nothing to wait for");
 }

@@ -167,6 +167,11 @@ static void extract_tree(void **st)
     assert_true(zipar_has_file(z, "pkg/mod.py"));
     assert_false(zipar_has_file(z, "lib"));
     assert_false(zipar_has_file(z, "up"));
+    size_t files = 0; /* regular files only, by their normalised names */
+    for (size_t i = 0; i < zipar_count(z); i++)
+        if (zipar_file_name(z, i)) assert_true(zipar_has_file(z, zipar_file_name(z, i))), files++;
+    assert_int_equal(files, 3);
+    assert_null(zipar_file_name(z, zipar_count(z)));
     char dir[128], p[192];
     snprintf(dir, sizeof(dir), "%s/code", tmpdir());
     assert_int_equal(zipar_extract(z, dir, &e), 0);
