@@ -145,6 +145,11 @@ int store_commit(store_txn *t, ferr *e)
     return rc;
 }
 
+int store_txn_wrote(const store_txn *t)
+{
+    return t && t->ntouched > 0;
+}
+
 int store_txn_touched(const store_txn *t, const char *kind)
 {
     if (t->ntouched > TOUCH_MAX) return 1;

@@ -25,6 +25,8 @@ int store_begin(store *s, int write, store_txn **out, ferr *e);
 int store_commit(store_txn *t, ferr *e); /* frees t, also on failure */
 void store_rollback(store_txn *t);       /* frees t; NULL is a no-op */
 int store_txn_is_write(const store_txn *t);
+/* 1 when t has written something (perhaps undone by a savepoint since), else 0. */
+int store_txn_wrote(const store_txn *t);
 
 /* Savepoints inside a write transaction, for running several independent pieces of work in
  * one commit: store_savepoint marks, store_savepoint_end(t, 1) keeps what was written since,

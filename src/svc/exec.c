@@ -137,6 +137,18 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     }
     if (rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed)
         rc = SVC_BODY; /* call_body_want: nothing is recorded until the body is in */
+    if (rc == SVC_BODY && store_txn_wrote(c->txn)) {
+        /* What a handler prepared before asking for the body must outlive this run: the AWS
+         * managed KMS key S3 makes on first use seals the data key the body is sealed with
+         * (AWS keeps that key whatever becomes of the upload). Nothing of the request
+         * itself is written before its body is in. */
+        ferr_clear(c->err);
+        rc = store_commit(c->txn, c->err) ? -1 : SVC_BODY;
+        c->txn = NULL;
+        json_decref(*out);
+        *out = NULL;
+        return rc;
+    }
     if (rc == SVC_WAIT || rc == SVC_BODY) {
         if (rc == SVC_BODY) ferr_clear(c->err);
         store_rollback(c->txn);

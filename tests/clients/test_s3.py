@@ -319,6 +319,23 @@ def test_object_bytes_are_encrypted_at_rest(ferry, s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="secret-mpu")["Body"].read() == marker
 
 
+def test_sse_kms_with_the_aws_managed_key(ferry):
+    """aws:kms without a key id: S3 makes the account's AWS managed key (alias/aws/s3) on
+    first use, and the object reads back (the key outlives the PUT's wait for its body)."""
+    s3 = ferry.client("s3", "qa", region="us-east-1")
+    s3.create_bucket(Bucket="managed-key-objects")
+    r = s3.put_object(Bucket="managed-key-objects", Key="a", Body=b"first", ServerSideEncryption="aws:kms")
+    kms = ferry.client("kms", "qa", region="us-east-1")
+    alias = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == "alias/aws/s3"]
+    assert len(alias) == 1 and r["SSEKMSKeyId"].endswith("/" + alias[0]["TargetKeyId"])
+    assert kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyManager"] == "AWS"
+    assert s3.get_object(Bucket="managed-key-objects", Key="a")["Body"].read() == b"first"
+    # the second object uses the same key
+    r2 = s3.put_object(Bucket="managed-key-objects", Key="b", Body=b"second", ServerSideEncryption="aws:kms")
+    assert r2["SSEKMSKeyId"] == r["SSEKMSKeyId"]
+    assert s3.get_object(Bucket="managed-key-objects", Key="b")["Body"].read() == b"second"
+
+
 def test_sse_kms_across_accounts_needs_bucket_and_key_policy(ferry, s3):
     """The seeds' artifact store: a tools-account bucket encrypted with a customer key, read by
     a DEV principal only because both the bucket policy and the key policy allow it."""
