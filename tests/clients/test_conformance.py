@@ -299,6 +299,27 @@ def test_sqs_json_errors_are_fully_qualified(ferry):
         sqs.get_queue_url(QueueName="nope")
 
 
+def test_sqs_takes_every_queue_url_form(ferry):
+    """A QueueUrl names the queue by its account and name whatever host it carries: the
+    regional, legacy and ferry endpoint forms, a trailing slash; a bare name is no URL."""
+    sqs = ferry.client("sqs", "dev", region="us-east-1")
+    dev = acct(ferry, "dev")
+    sqs.create_queue(QueueName="forms")
+    for url in (f"https://sqs.us-east-1.amazonaws.com/{dev}/forms",
+                f"https://queue.amazonaws.com/{dev}/forms",
+                f"https://us-east-1.queue.amazonaws.com/{dev}/forms",
+                f"http://localhost:4566/{dev}/forms/",
+                f"{ferry.endpoint}/{dev}/forms"):
+        sqs.send_message(QueueUrl=url, MessageBody=url)
+    got = sqs.receive_message(QueueUrl=f"{ferry.endpoint}/{dev}/forms", MaxNumberOfMessages=10)
+    bodies = {m["Body"] for m in got["Messages"]}
+    while len(bodies) < 5 and got.get("Messages"):
+        got = sqs.receive_message(QueueUrl=f"{ferry.endpoint}/{dev}/forms", MaxNumberOfMessages=10)
+        bodies |= {m["Body"] for m in got.get("Messages", [])}
+    assert len(bodies) == 5
+    raises(sqs.send_message, "InvalidAddress", QueueUrl="forms", MessageBody="x")
+
+
 def test_organizations_answers_the_specific_not_found(ferry):
     org = ferry.client("organizations")
     root = org.list_roots()["Roots"][0]["Id"]
