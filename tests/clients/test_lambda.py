@@ -315,7 +315,7 @@ def test_invoke_checks(ferry, lam, role):
     assert code(e) == "RequestTooLargeException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     with pytest.raises(ClientError) as e:
-        lam.invoke(FunctionName="inv", InvocationType="Event", Payload=b"1" * (256 * 1024 + 1))
+        lam.invoke(FunctionName="inv", InvocationType="Event", Payload=b"1" * (1024 * 1024 + 1))
     assert code(e) == "RequestTooLargeException"
     with pytest.raises(ClientError) as e:
         lam.invoke(FunctionName="inv", Payload=b"{not json")

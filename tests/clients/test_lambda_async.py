@@ -200,6 +200,34 @@ def test_default_is_two_retries_and_the_dead_letter_queue(lam, role, sqs):
            DeadLetterConfig={"TargetArn": "arn:aws:s3:::a-bucket"})
 
 
+def test_dead_letter_target_needs_the_roles_permission(fx, lam, role, sqs):
+    """AWS checks the execution role may send to the dead-letter target before it takes the
+    configuration: by the role's own policies, or by the target's policy across accounts."""
+    iam = fx.client("iam", "dev")
+    mute = iam.create_role(RoleName="async-mute", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    _, dlq_arn = queue(sqs, "mute-dead-letters")
+    raises(lam.create_function, "InvalidParameterValueException",
+           "The provided execution role does not have permissions to call SendMessage on SQS",
+           FunctionName="mute", Runtime="python3.12", Role=mute, Handler="index.handler",
+           Code={"ZipFile": zipped(CODE)}, DeadLetterConfig={"TargetArn": dlq_arn})
+    topic = fx.client("sns", "dev").create_topic(Name="mute-dead-letters")["TopicArn"]
+    function(lam, role, sqs, "mute2")
+    lam.update_function_configuration(FunctionName="mute2", Role=mute)
+    raises(lam.update_function_configuration, "InvalidParameterValueException",
+           "The provided execution role does not have permissions to call Publish on SNS",
+           FunctionName="mute2", DeadLetterConfig={"TargetArn": topic})
+    # another account's queue: the role's permission is not enough without the queue's
+    qa_sqs = fx.client("sqs", "qa")
+    qa_url = qa_sqs.create_queue(QueueName="shared-dead-letters")["QueueUrl"]
+    qa_arn = qa_sqs.get_queue_attributes(QueueUrl=qa_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    raises(lam.update_function_configuration, "InvalidParameterValueException",
+           FunctionName="doomed", DeadLetterConfig={"TargetArn": qa_arn})
+    qa_sqs.set_queue_attributes(QueueUrl=qa_url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": role},
+                                                "Action": "sqs:SendMessage", "Resource": qa_arn}]})})
+    lam.update_function_configuration(FunctionName="doomed", DeadLetterConfig={"TargetArn": qa_arn})
+
+
 def test_event_older_than_its_maximum_age_is_given_up(lam, role, sqs):
     _, out = function(lam, role, sqs, "aging")
     fail_url, fail_arn = queue(sqs, "aging-failed")

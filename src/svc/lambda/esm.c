@@ -273,31 +273,11 @@ static int sqs_source(call *c, const char *arn)
  * policy for a queue of another account). The queue is read as the role would read it, and
  * its visibility timeout must cover the function's timeout. */
 /* The execution role as the check acts: 0 with *p, or -1 (Invalid role). */
-static int role_principal(call *c, const char *role_arn, principal *p)
-{
-    char acct[13] = "", name[160] = "";
-    const char *slash = role_arn ? strstr(role_arn, ":role/") : NULL;
-    const char *last = role_arn ? strrchr(role_arn, '/') : NULL;
-    if (!slash || slash - role_arn < 12 || !last) return lambda_invalid(c, "Invalid role.");
-    snprintf(acct, sizeof(acct), "%.*s", 12, slash - 12);
-    snprintf(name, sizeof(name), "%s", last + 1);
-    memset(p, 0, sizeof(*p));
-    p->kind = PRIN_ASSUMED_ROLE;
-    snprintf(p->account, sizeof(p->account), "%s", acct);
-    snprintf(p->role_arn, sizeof(p->role_arn), "%s", role_arn);
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    snprintf(p->session, sizeof(p->session), "awslambda_esm_check");
-    snprintf(p->arn, sizeof(p->arn), "arn:%s:sts::%s:assumed-role/%s/%s", arn_partition(c->region),
-             acct, name, p->session);
-    snprintf(p->service, sizeof(p->service), "lambda.amazonaws.com");
-    return 0;
-}
-
 /* AWS (AWSLambdaDynamoDBExecutionRole): the role must be allowed to read the stream. */
 static int check_stream_role(call *c, const char *role_arn, const char *stream)
 {
     principal p;
-    if (role_principal(c, role_arn, &p)) return -1;
+    if (lambda_role_principal(c, role_arn, "awslambda_esm_check", &p)) return -1;
     json_t *in = json_pack("{s:s}", "StreamArn", stream), *out = NULL;
     if (!in) return ferr_oom(c->err);
     ferr se = {0};
@@ -337,7 +317,7 @@ static int check_role(call *c, const char *role_arn, const char *queue, const js
 {
     if (esm_stream_is(queue)) return check_stream_role(c, role_arn, queue);
     principal p;
-    if (role_principal(c, role_arn, &p)) return -1;
+    if (lambda_role_principal(c, role_arn, "awslambda_esm_check", &p)) return -1;
 
     json_t *in = json_pack("{s:s, s:[s]}", "QueueUrl", queue, "AttributeNames", "All"), *out = NULL;
     if (!in) return ferr_oom(c->err);

@@ -669,6 +669,9 @@ int lambda_apply_config(call *c, const json_t *in, json_t *config, int create)
                               "The provided DeadLetterConfig TargetArn %s is not an SQS queue "
                               "or an SNS topic.",
                               dlq);
+    /* AWS: the role must be allowed to send there before the configuration is taken */
+    const char *eff_role = role ? role : jstr(config, "Role");
+    if (dlq && *dlq && eff_role && lambda_role_may_send(c, eff_role, dlq)) return -1;
     const json_t *layers = json_object_get(in, "Layers");
     if (json_array_size(layers) > 5)
         return lambda_invalid(c, "Cannot reference more than 5 layers.");

@@ -144,6 +144,13 @@ void lambda_esm_changed(call *c);
 extern const char lambda_trusted_invoke[];
 int lambda_op_invoke(call *c, json_t *in, json_t **out);
 
+/* The function's execution role as a session of it acts (rolecheck.c), for checks made
+ * before a configuration is accepted; "Invalid role." for an ARN that is none. */
+int lambda_role_principal(call *c, const char *role_arn, const char *session, principal *p);
+/* A dead-letter target (SQS queue or SNS topic ARN) the role may send to, by its own
+ * policies and the target's; else AWS's InvalidParameterValueException. */
+int lambda_role_may_send(call *c, const char *role_arn, const char *target);
+
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lambda_not_found(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
