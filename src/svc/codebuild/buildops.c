@@ -69,6 +69,15 @@ static int count_pending(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
+/* The build engine looks at once when the call's transaction has committed: the arena is
+ * freed after it, also when the call ran inside another's (EventBridge, a pipeline), where
+ * svc_def.written is not called. */
+static void kick(void *unused)
+{
+    (void)unused;
+    builds_kick();
+}
+
 int codebuild_op_start_build(call *c, json_t *in, json_t **out)
 {
     json_t *p;
@@ -163,6 +172,7 @@ int codebuild_op_start_build(call *c, json_t *in, json_t **out)
     if (!empty) return ferr_oom(c->err);
     if (store_put(c->txn, &k, b, c->err) || store_put(c->txn, &pk, empty, c->err)) return -1;
     if (builds_emit_state(c->txn, c->account, c->region, b, c->err)) return -1;
+    if (arena_defer(c->a, kick, NULL)) return ferr_oom(c->err);
     call_resource(c, "AWS::CodeBuild::Project", pname);
     *out = svc_out(c, json_pack("{s:o}", "build", builds_view(b)));
     return 0;
@@ -214,6 +224,7 @@ int codebuild_op_stop_build(call *c, json_t *in, json_t **out)
         store_key k = call_key(c, CB_BUILD_KIND, jstr(d, "id"));
         if (json_object_set_new(d, "_stop", json_true())) return ferr_oom(c->err);
         if (store_put(c->txn, &k, d, c->err)) return -1;
+        if (arena_defer(c->a, kick, NULL)) return ferr_oom(c->err);
     }
     *out = svc_out(c, json_pack("{s:o}", "build", builds_view(d)));
     return 0;

@@ -32,14 +32,8 @@ static const svc_route routes[] = {
     {"GET", NULL, BUILDS_CREDENTIALS_PATH, credentials_route},
 };
 
-static void written(void)
-{
-    builds_kick(); /* a build was started or stopped */
-}
-
 const svc_def svc_codebuild = {.name = "codebuild",
                                .event_source = "codebuild.amazonaws.com",
-                               .written = written,
                                .routes = routes,
                                .nroutes = sizeof(routes) / sizeof(routes[0])};
 
