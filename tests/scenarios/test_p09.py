@@ -6,17 +6,16 @@ parallel, one action per Region, each publishing sample-layer there with the job
 artifact credentials and sharing the version with the consumer account. As in the seed:
 the pipeline has run once at creation; `aws codepipeline start-pipeline-execution` runs it
 again; committing a new package.json publishes a new version in all four Regions."""
+import io
 import json
 import os
-import shutil
 import time
 import urllib.request
 import zipfile
-from datetime import timedelta
 
 import pytest
 
-from ferrytest import AWS_BIN, Ferry, git_env
+from ferrytest import AWS_BIN, Ferry, git_env, zipped
 from ferrytest import run_ok as run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -48,7 +47,6 @@ def org():
 
 def tree_zip(root):
     """The files under root as a zip (what the CDK asset uploads)."""
-    import io
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for d, _, files in os.walk(root):
@@ -92,7 +90,7 @@ def next_execution(cp, before, timeout=30):
 
 def layer_files(url):
     with urllib.request.urlopen(url) as r:
-        z = zipfile.ZipFile(__import__("io").BytesIO(r.read()))
+        z = zipfile.ZipFile(io.BytesIO(r.read()))
     return {n: z.read(n) for n in z.namelist() if not n.endswith("/")}
 
 
@@ -171,7 +169,6 @@ def test_p09_layers_in_four_regions(org, tmp_path):
     role = iam.create_role(RoleName="layer-user", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    from ferrytest import zipped
     arn = f"arn:aws:lambda:us-west-1:{tools}:layer:sample-layer:2"
     lam.create_function(FunctionName="uses-layer", Runtime="nodejs20.x", Role=role, Handler="index.handler",
                         Code={"ZipFile": zipped(USES_LAYER)}, Layers=[arn])
