@@ -9,13 +9,12 @@ again; committing a new package.json publishes a new version in all four Regions
 import io
 import json
 import os
-import time
 import urllib.request
 import zipfile
 
 import pytest
 
-from ferrytest import AWS_BIN, Ferry, git_env, zipped
+from ferrytest import AWS_BIN, Ferry, git_env, pipeline_next_execution, pipeline_wait, zipped
 from ferrytest import run_ok as run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -56,36 +55,15 @@ def tree_zip(root):
     return buf.getvalue()
 
 
-def wait_execution(cp, xid, timeout=90):
-    """Wait for the execution; it must succeed (else the failing action and its message)."""
-    deadline = time.time() + timeout
-    while True:
-        x = cp.get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=xid)["pipelineExecution"]
-        if x["status"] not in ("InProgress", "Stopping"):
-            break
-        assert time.time() < deadline, json.dumps(cp.get_pipeline_state(name=PIPELINE), default=str)
-        time.sleep(0.2)
-    if x["status"] != "Succeeded":
-        failed = [(a["stageName"], a["actionName"], a.get("output", {}).get("executionResult", {}))
-                  for a in actions(cp, xid) if a["status"] == "Failed"]
-        state = {a["actionName"]: a.get("latestExecution", {}).get("errorDetails")
-                 for s in cp.get_pipeline_state(name=PIPELINE)["stageStates"] for a in s["actionStates"]}
-        pytest.fail(f"execution {xid}: {x['status']}: {failed} {state}")
+def wait_execution(cp, xid):
+    """The execution must succeed (else: the failing action and its message)."""
+    status, why = pipeline_wait(cp, PIPELINE, xid, timeout=90)
+    assert status == "Succeeded", why
 
 
 def actions(cp, xid):
     return cp.list_action_executions(pipelineName=PIPELINE, filter={"pipelineExecutionId": xid})[
         "actionExecutionDetails"]
-
-
-def next_execution(cp, before, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        runs = cp.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]
-        if len(runs) > before:
-            return runs[0]["pipelineExecutionId"]
-        assert time.time() < deadline, f"no new execution: {runs}"
-        time.sleep(0.1)
 
 
 def layer_files(url):
@@ -190,7 +168,7 @@ def test_p09_layers_in_four_regions(org, tmp_path):
     run(["git", "commit", "-am", "Add the AWS X-Ray SDK to the layer"], e, cwd=work)
     n = len(cp.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"])
     run(["git", "push", "origin", "HEAD:main"], e, cwd=work)
-    xid = next_execution(cp, n)
+    xid = pipeline_next_execution(cp, PIPELINE, n, timeout=30)
     wait_execution(cp, xid)
     head = run(["git", "rev-parse", "HEAD"], e, cwd=work).strip()
     x = cp.get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=xid)["pipelineExecution"]
