@@ -325,3 +325,43 @@ def curl(*args):
     assert r.returncode == 0, r.stderr
     body, _, code = r.stdout.rpartition("\n")
     return int(code), body
+
+
+def pipeline_next_execution(cp, name, before, timeout=60):
+    """The pipeline execution started after the `before` executions there were (by a push)."""
+    deadline = time.time() + timeout
+    while True:
+        runs = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+        if len(runs) > before:
+            return runs[0]["pipelineExecutionId"]
+        assert time.time() < deadline, f"no execution of {name} after the push: {runs}"
+        time.sleep(0.1)
+
+
+def pipeline_wait(cp, name, xid, timeout=240):
+    """A pipeline execution's final status and, when it failed, (stage, action, its error
+    message)."""
+    deadline = time.time() + timeout
+    while True:
+        x = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=xid)["pipelineExecution"]
+        if x["status"] not in ("InProgress", "Stopping"):
+            break
+        assert time.time() < deadline, json.dumps(cp.get_pipeline_state(name=name), default=str)
+        time.sleep(0.2)
+    if x["status"] == "Succeeded":
+        return x["status"], None
+    for a in cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
+            "actionExecutionDetails"]:
+        if a["status"] == "Failed":
+            return x["status"], (a["stageName"], a["actionName"],
+                                 pipeline_action_error(cp, name, a["stageName"], a["actionName"]).get("message"))
+    return x["status"], None
+
+
+def pipeline_action_error(cp, name, stage, action):
+    for s in cp.get_pipeline_state(name=name)["stageStates"]:
+        if s["stageName"] == stage:
+            for a in s["actionStates"]:
+                if a["actionName"] == action:
+                    return a["latestExecution"].get("errorDetails", {})
+    return {}

@@ -403,6 +403,11 @@ def test_layers(ferry, lam, role):
     assert v2["Version"] == 2
     assert lam.get_layer_version(LayerName="shared", VersionNumber=1)["LicenseInfo"] == "MIT"
     assert lam.get_layer_version_by_arn(Arn=arn + ":2")["Version"] == 2
+    # Content.Location downloads the archive, as AWS's presigned URL does
+    for got in (v2, lam.get_layer_version(LayerName="shared", VersionNumber=1),
+                lam.get_layer_version_by_arn(Arn=arn + ":2")):
+        with urllib.request.urlopen(got["Content"]["Location"], timeout=10) as resp:
+            assert resp.read() == pkg
     vs = lam.list_layer_versions(LayerName="shared")["LayerVersions"]
     assert [v["Version"] for v in vs] == [2, 1]
     vs = lam.list_layer_versions(LayerName="shared", CompatibleRuntime="python3.12")["LayerVersions"]

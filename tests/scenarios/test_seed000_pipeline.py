@@ -17,6 +17,9 @@ import time
 import pytest
 
 from ferrytest import AWS_BIN, FERRY_BIN, Ferry, curl, git_env
+from ferrytest import pipeline_action_error as error_of
+from ferrytest import pipeline_next_execution as next_execution
+from ferrytest import pipeline_wait as wait_execution
 from ferrytest import run_ok as run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -49,45 +52,6 @@ def deploy(org, profile, name, template, **params):
 def outputs(org, profile, stack):
     s = org.client("cloudformation", profile, region=REGION).describe_stacks(StackName=stack)
     return {o["OutputKey"]: o["OutputValue"] for o in s["Stacks"][0].get("Outputs", [])}
-
-
-def next_execution(cp, name, before, timeout=60):
-    """The execution started after the `before` executions there were (by a push)."""
-    deadline = time.time() + timeout
-    while True:
-        runs = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
-        if len(runs) > before:
-            return runs[0]["pipelineExecutionId"]
-        assert time.time() < deadline, f"no execution of {name} after the push: {runs}"
-        time.sleep(0.1)
-
-
-def wait_execution(cp, name, xid, timeout=240):
-    """The execution's final status and, when it failed, the failing action's error."""
-    deadline = time.time() + timeout
-    while True:
-        x = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=xid)["pipelineExecution"]
-        if x["status"] not in ("InProgress", "Stopping"):
-            break
-        assert time.time() < deadline, json.dumps(cp.get_pipeline_state(name=name), default=str)
-        time.sleep(0.2)
-    if x["status"] == "Succeeded":
-        return x["status"], None
-    for a in cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
-            "actionExecutionDetails"]:
-        if a["status"] == "Failed":
-            return x["status"], (a["stageName"], a["actionName"],
-                                 error_of(cp, name, a["stageName"], a["actionName"]).get("message"))
-    return x["status"], None
-
-
-def error_of(cp, name, stage, action):
-    for s in cp.get_pipeline_state(name=name)["stageStates"]:
-        if s["stageName"] == stage:
-            for a in s["actionStates"]:
-                if a["actionName"] == action:
-                    return a["latestExecution"].get("errorDetails", {})
-    return {}
 
 
 def book_and_read_miles(org, port, timeout=60):

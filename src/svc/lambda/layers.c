@@ -114,11 +114,13 @@ static json_t *open_version(call *c, const layer_ref *l, const char *action, jso
 }
 
 /* A version as GetLayerVersion answers it (private members and the policy dropped by the
- * encoder, which knows only the model's). */
+ * encoder, which knows only the model's), with AWS's Content.Location: a URL that downloads
+ * the archive for ten minutes, as GetFunction's Code.Location. */
 static json_t *shown(call *c, json_t *v)
 {
     json_t *o = json_deep_copy(v);
-    if (!o) c->oom = 1;
+    const char *loc = o ? lambda_code_location(c, json_object_get(o, "Content")) : NULL;
+    if (!o || (loc && jset_str(json_object_get(o, "Content"), "Location", loc))) c->oom = 1;
     return o;
 }
 
