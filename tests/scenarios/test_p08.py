@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ferrytest import AWS_BIN, Ferry, curl, git_env
+from ferrytest import AWS_BIN, curl, git_env, org_ferry
 from ferrytest import run_ok as run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -25,10 +25,7 @@ PIPELINE = "DevOps-Automation-API"
 
 @pytest.fixture(scope="module")
 def org():
-    with open(os.path.join(SEED, "org.yaml")) as f:
-        config = f.read()
-    f = Ferry(config=config).start(env={"FERRY_PIPELINE_INTERVAL": "0.1"})
-    f.init()
+    f = org_ferry(os.path.join(SEED, "org.yaml"), env={"FERRY_PIPELINE_INTERVAL": "0.1"})
     yield f
     f.close()
 
