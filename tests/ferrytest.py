@@ -304,6 +304,14 @@ def run_ok(cmd, env, cwd=None):
     return r.stdout
 
 
+def org_ferry(config_path, env=None):
+    """A started, initialised Ferry of the organization file at config_path (a scenario's)."""
+    with open(config_path) as fh:
+        f = Ferry(config=fh.read()).start(env=env or {})
+    f.init()
+    return f
+
+
 def git_env(ferry, home, name="DevOps", email="devops@example.com", profile="tools"):
     """git as profile's engineer (HOME=home), through the AWS CLI credential helper."""
     e = {k: v for k, v in ferry.env().items() if not k.startswith("GIT_")}

@@ -580,3 +580,19 @@ def test_mock_mapping_templates(ferry, apigw):
     assert got["ip"] == "127.0.0.1" and got["rid"] == h["x-amzn-RequestId"] and got["x"] == "$nothing"
     st, _, body = call(ferry, api, "/t/42", method="POST", body=b'{"code": 404}')
     assert (st, json.loads(body)) == (404, {"missing": True})
+
+
+def test_rest_api_collection_arn(ferry):
+    """CreateRestApi and GetRestApis are authorized on .../restapis (no slash), the resource
+    identity policies name (P08's CloudFormationDeploymentRole)."""
+    allow = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["apigateway:POST", "apigateway:GET"],
+         "Resource": "arn:aws:apigateway:*::/restapis"}]}
+    user = ferry.user_client("apigateway", "dev", "restapis-collection", allow)
+    api = user.create_rest_api(name="collection")["id"]
+    assert api in [a["id"] for a in user.get_rest_apis()["items"]]
+    only_items = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["apigateway:POST", "apigateway:GET"],
+         "Resource": "arn:aws:apigateway:*::/restapis/*"}]}
+    other = ferry.user_client("apigateway", "dev", "restapis-items", only_items)
+    raises(other.create_rest_api, "AccessDeniedException", name="denied")

@@ -1431,3 +1431,47 @@ def test_cross_account_deploy_with_assumed_role(fx):
         "cloudformation", endpoint_url=fx.endpoint)
     e = err(nopass.create_stack, StackName=uniq(), TemplateBody=QUEUE, RoleARN=f"arn:aws:iam::{dev}:role/XCfnExec")
     assert e["Code"] == "AccessDenied" and "iam:PassRole" in e["Message"], e
+
+
+FUNCTION = """
+Parameters:
+  Role: {Type: String}
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: SampleApplication-scoped
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !Ref Role
+      Code: {ZipFile: "def handler(e, c): return 1"}
+Outputs:
+  Arn: {Value: !GetAtt Fn.Arn}
+"""
+
+
+def test_role_arn_scoped_to_lambda_get_function(fx, cfn):
+    """A function is created (and its Arn read) by a role granted what AWS's handler needs,
+    lambda:CreateFunction and lambda:GetFunction, without lambda:GetFunctionConfiguration
+    (P08's CloudFormationDeploymentRole)."""
+    if not _iam_ready(fx):
+        pytest.skip("IAM is not implemented in this build")
+    iam = fx.client("iam", "dev")
+    acct = fx.client("sts", "dev").get_caller_identity()["Account"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "cloudformation.amazonaws.com"}}]}
+    fn_trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    exec_role = iam.create_role(RoleName=uniq("fnexec"), AssumeRolePolicyDocument=json.dumps(fn_trust))["Role"]
+    rname = uniq("scoped")
+    role = iam.create_role(RoleName=rname, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName=rname, PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:GetFunction", "lambda:DeleteFunction"],
+         "Resource": f"arn:aws:lambda:*:{acct}:function:SampleApplication*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}))
+    name, s = create(cfn, FUNCTION, RoleARN=role["Arn"],
+                     Parameters=[{"ParameterKey": "Role", "ParameterValue": exec_role["Arn"]}])
+    assert s["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
+    assert outputs(s)["Arn"].endswith(f":{acct}:function:SampleApplication-scoped")
+    cfn.delete_stack(StackName=name)
+    assert wait(cfn, s["StackId"])["StackStatus"] == "DELETE_COMPLETE"

@@ -56,6 +56,11 @@ int apigw_conflict(call *c, const char *fmt, ...)
 
 const char *apigw_arn(call *c, const char *api_id, const char *suffix)
 {
+    /* the collection itself (CreateRestApi, GetRestApis) is .../restapis, no slash: the
+     * resource policies grant it as (P08's "arn:aws:apigateway:*::/restapis") */
+    if (!*api_id)
+        return arena_printf(c->a, "arn:%s:apigateway:%s::/restapis", arn_partition(c->region),
+                            c->region);
     return arena_printf(c->a, "arn:%s:apigateway:%s::/restapis/%s%s", arn_partition(c->region),
                         c->region, api_id, suffix ? suffix : "");
 }

@@ -219,10 +219,12 @@ static int fn_attrs(const prov_shape *s, cfn_pctx *p, const char *name, json_t *
 {
     (void)s;
     json_t *out = NULL;
-    if (prov_call(p, "lambda", "GetFunctionConfiguration", json_pack("{s:s}", "FunctionName", name),
-                  &out))
+    /* GetFunction, as AWS's handlers do: a deployment role granted lambda:GetFunction but
+     * not lambda:GetFunctionConfiguration (P08's CloudFormationDeploymentRole) can create it */
+    if (prov_call(p, "lambda", "GetFunction", json_pack("{s:s}", "FunctionName", name), &out))
         return -1;
-    *attrs = json_pack("{s:O}", "Arn", json_object_get(out, "FunctionArn"));
+    *attrs = json_pack("{s:O}", "Arn",
+                       json_object_get(json_object_get(out, "Configuration"), "FunctionArn"));
     json_decref(out);
     return *attrs ? 0 : ferr_oom(p->e);
 }
