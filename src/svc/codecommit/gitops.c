@@ -952,34 +952,27 @@ int codecommit_op_get_merge_conflicts(call *c, json_t *in, json_t **out)
     return rc ? ferr_oom(c->err) : 0;
 }
 
-/* codecommit_checkout_op (codecommit.h): a clone of the repository under a directory with
- * the commit checked out (HEAD detached at it, origin the clone URL), as CodeBuild's source
- * download makes it: buildspecs run git commands on it. Authorized as git's own pull. */
+/* codecommit_checkout_op (codecommit.h): the files of a commit written under a directory, as
+ * CodeBuild's source download needs them, authorized as git's own pull. */
 static int checkout(call *c, json_t *in, json_t **out)
 {
     const char *dir = c->arg, *spec = jstr(in, "commitSpecifier");
     json_t *doc;
-    git_repository *repo, *work = NULL;
+    git_repository *repo;
     git_commit *commit;
     if (cc_repo_load(c, "codecommit:GitPull", jstr(in, "repositoryName"), &doc) ||
         cc_git_open(c, doc, &repo) || cc_resolve(c, repo, doc, spec, &commit))
         return -1;
-    const char *url = cc_clone_url(c, jstr(doc, "repositoryName"));
-    if (!url) return ferr_oom(c->err);
-    git_clone_options co;
-    git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
-    co.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
+    git_tree *tree = NULL;
+    if (git_commit_tree(&tree, commit)) return cc_git_fail(c, "read tree");
     git_checkout_options o;
     git_checkout_options_init(&o, GIT_CHECKOUT_OPTIONS_VERSION);
-    o.checkout_strategy = GIT_CHECKOUT_FORCE;
-    const char *failed = git_clone(&work, git_repository_path(repo), dir, &co) ? "clone"
-                         : git_repository_set_head_detached(work, git_commit_id(commit))
-                             ? "detach HEAD"
-                         : git_checkout_head(work, &o)             ? "check out"
-                         : git_remote_set_url(work, "origin", url) ? "set origin"
-                                                                   : NULL;
-    git_repository_free(work);
-    if (failed) return cc_git_fail(c, failed);
+    /* the bare repository's own index stays as it is */
+    o.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+    o.target_directory = dir;
+    int rc = git_checkout_tree(repo, (git_object *)tree, &o);
+    git_tree_free(tree);
+    if (rc) return cc_git_fail(c, "check out");
     const char *id = hex(c, git_commit_id(commit));
     if (!id) return ferr_oom(c->err);
     *out = svc_out(c, json_pack("{s:s}", "commitId", id));
