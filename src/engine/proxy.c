@@ -624,6 +624,9 @@ static int validate(proxy *p, const char *file, ferr *e)
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
     char msg[1024];
     check_message(p->check_log, msg, sizeof(msg));
+    if (!msg[0]) /* said nothing: how it ended is all there is to tell */
+        snprintf(msg, sizeof(msg), "%s %d", WIFSIGNALED(st) ? "killed by signal" : "exit status",
+                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
     return ferr_set(e, 400, "BadRequestException", "haproxy refused the configuration: %s", msg);
 }
 
