@@ -10,26 +10,10 @@
 #include "base/enc.h"
 #include "base/jval.h"
 
-/* base64url (no padding) to bytes, in a; NULL when malformed. */
-static unsigned char *b64url(arena *a, const char *s, size_t n, size_t *len)
-{
-    char *t = arena_alloc(a, n + 4);
-    if (!t) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == '+' || ch == '/' || ch == '=') return NULL;
-        t[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-    }
-    size_t m = n;
-    while (m % 4) t[m++] = '=';
-    t[m] = 0;
-    return enc_unb64(a, t, m, len);
-}
-
 static json_t *part_json(arena *a, const char *s, size_t n)
 {
     size_t len;
-    unsigned char *raw = b64url(a, s, n, &len);
+    unsigned char *raw = enc_unb64url(a, s, n, &len);
     if (!raw) return NULL;
     json_t *j = json_loadb((const char *)raw, len, 0, NULL);
     if (!j) return NULL;
@@ -53,7 +37,7 @@ int jwt_parse(arena *a, const char *token, jwt *out)
     if (!out->claims) return -1;
     out->signed_part = token;
     out->signed_len = (size_t)(d2 - token);
-    out->sig = b64url(a, d2 + 1, strlen(d2 + 1), &out->sig_len);
+    out->sig = enc_unb64url(a, d2 + 1, strlen(d2 + 1), &out->sig_len);
     return out->sig && out->sig_len ? 0 : -1;
 }
 
@@ -62,7 +46,7 @@ static BIGNUM *bn_of(const json_t *jwk, const char *name)
     const char *v = jstr(jwk, name);
     arena *a = v ? arena_new(1024) : NULL;
     size_t len = 0;
-    unsigned char *raw = a ? b64url(a, v, strlen(v), &len) : NULL;
+    unsigned char *raw = a ? enc_unb64url(a, v, strlen(v), &len) : NULL;
     BIGNUM *bn = raw && len ? BN_bin2bn(raw, (int)len, NULL) : NULL;
     arena_free(a);
     return bn;

@@ -228,3 +228,29 @@ int enc_utf8_valid(const char *s, size_t n)
     }
     return 1;
 }
+
+char *enc_b64url(arena *a, const unsigned char *in, size_t n)
+{
+    char *b = enc_b64(a, in, n);
+    for (char *s = b; s && *s; s++) {
+        if (*s == '+') *s = '-';
+        if (*s == '/') *s = '_';
+        if (*s == '=') *s = 0;
+    }
+    return b;
+}
+
+unsigned char *enc_unb64url(arena *a, const char *s, size_t n, size_t *outlen)
+{
+    char *t = arena_alloc(a, n + 4);
+    if (!t) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '+' || ch == '/' || ch == '=') return NULL;
+        t[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+    }
+    size_t m = n;
+    while (m % 4) t[m++] = '=';
+    t[m] = 0;
+    return enc_unb64(a, t, m, outlen);
+}

@@ -20,6 +20,10 @@ int enc_ct_equal(const char *a, const char *b);
 char *enc_b64(arena *a, const unsigned char *in, size_t n);
 /* Returns NULL on invalid base64 (padding optional); *outlen set. */
 unsigned char *enc_unb64(arena *a, const char *in, size_t inlen, size_t *outlen);
+/* base64url (RFC 4648 section 5) without padding, as JWTs and copyable tokens carry it;
+ * the decoder refuses the plain alphabet's '+', '/' and '='. NULL on bad input or OOM. */
+char *enc_b64url(arena *a, const unsigned char *in, size_t n);
+unsigned char *enc_unb64url(arena *a, const char *in, size_t inlen, size_t *outlen);
 /* The same, skipping ASCII whitespace anywhere (PEM bodies, XML text, wrapped base64). */
 unsigned char *enc_unb64_ws(arena *a, const char *in, size_t inlen, size_t *outlen);
 

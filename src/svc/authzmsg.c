@@ -133,30 +133,14 @@ const char *authzmsg_encode(call *c, const iam_request *q, const iam_result *res
     int rc = !sealed ||
              keyfile_seal(key, account, strlen(account), (const unsigned char *)text, n, sealed);
     free(text);
-    char *b = rc ? NULL : enc_b64(c->a, sealed, n + KEYFILE_AEAD);
     /* URL-safe, unpadded: a message is copied out of an error text as one word */
-    for (char *s = b; s && *s; s++) {
-        if (*s == '+') *s = '-';
-        if (*s == '/') *s = '_';
-        if (*s == '=') *s = 0;
-    }
-    return b;
+    return rc ? NULL : enc_b64url(c->a, sealed, n + KEYFILE_AEAD);
 }
 
 int authzmsg_decode(call *c, const char *account, const char *token, const char **out)
 {
-    size_t n = token ? strlen(token) : 0, rl = 0;
-    char *t = arena_alloc(c->a, n + 1);
-    if (!t) return ferr_oom(c->err);
-    int ok = n > 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = token[i];
-        ok &= (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_';
-        t[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-    }
-    t[n] = 0;
-    unsigned char *raw = ok ? enc_unb64(c->a, t, n, &rl) : NULL;
+    size_t rl = 0;
+    unsigned char *raw = token && *token ? enc_unb64url(c->a, token, strlen(token), &rl) : NULL;
     unsigned char *pt = raw && rl > KEYFILE_AEAD ? arena_alloc(c->a, rl - KEYFILE_AEAD + 1) : NULL;
     const unsigned char *key;
     if (pt && keyfile_get(&msg_key, c->env->data_dir, KEY_FILE, &key, c->err)) return -1;
