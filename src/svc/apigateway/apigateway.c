@@ -8,6 +8,7 @@
 #include "apigateway.h"
 #include "apigateway_int.h"
 #include "base/arn.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/ids.h"
 
@@ -88,6 +89,38 @@ int apigw_open(call *c, const json_t *in, const char *verb, const char *suffix, 
     return 1;
 }
 
+int apigw_set_policy(call *c, json_t *api, const char *text)
+{
+    if (!text || !*text) {
+        json_object_del(api, "policy");
+        return 0;
+    }
+    json_t *parsed = json_loads(text, 0, NULL);
+    int ok = json_is_object(parsed);
+    json_decref(parsed);
+    if (!ok)
+        return apigw_bad(c, "Invalid policy document. Please check the policy syntax and retry.");
+    /* AWS: "execute-api:/stage/GET/path" is short for this API's ARN, expanded when saved */
+    const char *full = arena_printf(c->a, "arn:%s:execute-api:%s:%s:%s/", arn_partition(c->region),
+                                    c->region, c->account, jstr(api, "id"));
+    if (!full) return ferr_oom(c->err);
+    buf b;
+    buf_init(&b, 0);
+    for (const char *p = text; *p;) {
+        const char *at = strstr(p, "\"execute-api:/");
+        if (!at) {
+            buf_puts(&b, p);
+            break;
+        }
+        buf_put(&b, p, (size_t)(at - p) + 1);
+        buf_puts(&b, full);
+        p = at + 14;
+    }
+    int rc = b.failed || jset_str(api, "policy", buf_str(&b)) ? ferr_oom(c->err) : 0;
+    buf_dispose(&b);
+    return rc;
+}
+
 int apigw_save(call *c, const json_t *doc)
 {
     store_key k = {APIGW_KIND, c->account, c->region, jstr(json_object_get(doc, "api"), "id")};
@@ -116,16 +149,16 @@ int apigw_create(call *c, const json_t *in, json_t **out)
         jstr(in, "apiKeySource") ? jstr(in, "apiKeySource") : "HEADER", "endpointConfiguration",
         "types", "EDGE", "disableExecuteApiEndpoint", jbool(in, "disableExecuteApiEndpoint", 0),
         "rootResourceId", root, "tags", json_object());
-    static const char *const copy[] = {"description",
-                                       "version",
-                                       "binaryMediaTypes",
-                                       "minimumCompressionSize",
-                                       "endpointConfiguration",
-                                       "policy",
-                                       "tags"};
+    static const char *const copy[] = {"description",           "version",
+                                       "binaryMediaTypes",      "minimumCompressionSize",
+                                       "endpointConfiguration", "tags"};
     for (size_t i = 0; api && i < sizeof(copy) / sizeof(copy[0]); i++) {
         json_t *v = json_object_get(in, copy[i]);
         if (v && json_object_set(api, copy[i], v)) json_decref(api), api = NULL;
+    }
+    if (api && apigw_set_policy(c, api, jstr(in, "policy"))) {
+        json_decref(api);
+        return -1;
     }
     json_t *doc =
         api ? json_pack("{s:o, s:{s:{s:s, s:s, s:{}}}, s:{}, s:{}}", "api", api, "resources", root,
@@ -306,6 +339,8 @@ int apigateway_op_update_rest_api(call *c, json_t *in, json_t **out)
         }
         if (!list || json_object_set_new(api, "binaryMediaTypes", list)) return ferr_oom(c->err);
     }
+    const char *policy = jstr(api, "policy");
+    if (policy && apigw_set_policy(c, api, arena_strdup(c->a, policy))) return -1;
     if (apigw_save(c, doc)) return -1;
     *out = render_api(c, doc);
     return 0;

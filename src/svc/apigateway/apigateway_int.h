@@ -7,7 +7,9 @@
  *    "resources": {id: Resource with full resourceMethods (Method with methodIntegration)},
  *    "deployments": {id: Deployment + "_resources": the resources when it was made},
  *    "stages": {name: Stage},
- *    "authorizers": {id: Authorizer}}
+ *    "authorizers": {id: Authorizer},
+ *    "gatewayResponses": {TYPE: GatewayResponse} (the customized ones)}
+ * (a deployment also keeps "_policy" and "_gatewayResponses" as they were)
  * and one index document per API id, kind "apigateway.apiid" (account "", region ""):
  *   {"account", "region"}, so that the data plane finds an API from its id alone and ids
  *   are unique across accounts, as their host names are. */
@@ -34,6 +36,9 @@ int apigw_open(call *c, const json_t *in, const char *verb, const char *suffix, 
 int apigw_save(call *c, const json_t *doc);
 /* A new API document with its root resource, named name (id fresh), indexed. */
 int apigw_create(call *c, const json_t *in, json_t **doc);
+/* Sets api's resource policy to text (JSON; NULL or "" removes it), "execute-api:/" in it
+ * expanded to the API's ARN as AWS stores it: 0, or -1 (BadRequestException). */
+int apigw_set_policy(call *c, json_t *api, const char *text);
 /* A fresh 10-character id (lowercase alnum) in the arena. */
 const char *apigw_id(call *c);
 
@@ -61,10 +66,20 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in);
 int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed);
 
 /* A method that requires an API key (usage.c): 0 when value is the key of an enabled API key
- * in a usage plan of api's stage, with quota left (the request then counted, durably); else
- * the status AWS answers: 403 (no such key), 429 (quota spent), 500. */
+ * in a usage plan of api's stage, within the plan's throttle (its apiStages' for method,
+ * "/path/VERB", else the plan's) and with quota left (the request then counted, durably);
+ * else APIGW_USAGE_THROTTLED or the status AWS answers: 403 (no such key), 429 (quota
+ * spent), 500. */
+#define APIGW_USAGE_THROTTLED 1
 int apigw_usage_check(ferry_env *env, const char *account, const char *region, const char *api,
-                      const char *stage, const char *value);
+                      const char *stage, const char *value, const char *method);
+
+/* Gateway responses (responses.c): the customized response that shapes an error of type
+ * (AWS's response type, default status status) among a deployment's responses, its own
+ * else DEFAULT_4XX/DEFAULT_5XX by status; NULL when none (AWS's default answer). */
+const json_t *apigw_gateway_response_for(const json_t *responses, const char *type, int status);
+/* x-amazon-apigateway-gateway-responses (NULL: none) into doc's responses. */
+int apigw_import_gateway_responses(call *c, json_t *doc, const json_t *ext);
 
 /* The data plane's route (serve.c). */
 int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

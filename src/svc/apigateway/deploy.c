@@ -1,15 +1,22 @@
 /* Deployments (snapshots of an API's resources: what a stage serves until it is pointed at
  * another) and stages. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apigateway_int.h"
+#include "accesslog.h"
 #include "base/clock.h"
 
 static json_t *render_deployment(call *c, const json_t *d)
 {
     json_t *o = json_deep_copy(d);
-    if (o) json_object_del(o, "_resources");
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(o, tmp, k, v) {
+        if (k[0] == '_') json_object_del(o, k); /* the snapshot's parts */
+    }
     if (!o) c->oom = 1;
     return o;
 }
@@ -90,6 +97,12 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in)
                     : NULL;
     if (!d) json_decref(snap);
     if (!d) json_decref(summary);
+    /* AWS: the resource policy and the gateway responses are served once deployed too */
+    const char *policy = jstr(json_object_get(doc, "api"), "policy");
+    json_t *gr = json_object_get(doc, "gatewayResponses");
+    if (d && ((policy && jset_str(d, "_policy", policy)) ||
+              (gr && json_object_set_new(d, "_gatewayResponses", json_deep_copy(gr)))))
+        json_decref(d), d = NULL;
     if (d && jstr(in, "description") && jset_str(d, "description", jstr(in, "description")))
         json_decref(d), d = NULL;
     if (!d || json_object_set_new(json_object_get(doc, "deployments"), id, d) || c->oom)
@@ -240,13 +253,117 @@ int apigateway_op_get_stages(call *c, json_t *in, json_t **out)
     return 0;
 }
 
+/* A method setting's patch path ("/~1pets/GET/throttling/rateLimit", or with "*" for both
+ * parts): the MethodSetting member it names and its JSON type ('n' number, 'i' integer, 'b'
+ * boolean, 's' string), or NULL. */
+static const char *setting_member(const char *leaf, char *type)
+{
+    static const char *const map[][3] = {
+        {"throttling/rateLimit", "throttlingRateLimit", "n"},
+        {"throttling/burstLimit", "throttlingBurstLimit", "i"},
+        {"metrics/enabled", "metricsEnabled", "b"},
+        {"logging/loglevel", "loggingLevel", "s"},
+        {"logging/dataTrace", "dataTraceEnabled", "b"},
+        {"caching/enabled", "cachingEnabled", "b"},
+        {"caching/ttlInSeconds", "cacheTtlInSeconds", "i"},
+        {"caching/dataEncrypted", "cacheDataEncrypted", "b"},
+        {"caching/requireAuthorizationForCacheControl", "requireAuthorizationForCacheControl", "b"},
+        {"caching/unauthorizedCacheControlHeaderStrategy", "unauthorizedCacheControlHeaderStrategy",
+         "s"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (!strcmp(leaf, map[i][0])) {
+            *type = map[i][2][0];
+            return map[i][1];
+        }
+    return NULL;
+}
+
+/* AWS's MethodSetting as it first appears: every member at its default. */
+static json_t *new_setting(void)
+{
+    return json_pack("{s:b, s:s, s:b, s:i, s:f, s:b, s:i, s:b, s:b, s:s}", "metricsEnabled", 0,
+                     "loggingLevel", "OFF", "dataTraceEnabled", 0, "throttlingBurstLimit", 5000,
+                     "throttlingRateLimit", 10000.0, "cachingEnabled", 0, "cacheTtlInSeconds", 300,
+                     "cacheDataEncrypted", 0, "requireAuthorizationForCacheControl", 1,
+                     "unauthorizedCacheControlHeaderStrategy", "SUCCEED_WITH_RESPONSE_HEADER");
+}
+
+/* Applies the patch operations on method settings ("/RESOURCE/METHOD/...") to stage s and
+ * returns the others (a new array in the arena), or NULL with the error. */
+static json_t *patch_method_settings(call *c, json_t *s, const json_t *ops)
+{
+    json_t *rest = json_array();
+    if (!rest || !arena_defer_json(c->a, rest)) return ferr_oom(c->err), NULL;
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op) {
+        const char *path = jstr(op, "path"), *o = jstr(op, "op");
+        /* two parts, then the setting: "/~1pets/GET/throttling/rateLimit" */
+        const char *p1 = path && path[0] == '/' ? strchr(path + 1, '/') : NULL;
+        const char *p2 = p1 ? strchr(p1 + 1, '/') : NULL;
+        int is_setting = p2 && strncmp(path, "/variables/", 11) && strncmp(path, "/accessLog", 10);
+        if (!is_setting) {
+            /* "/~1pets/GET" alone removes that method's settings */
+            if (o && path && p1 && !p2 && !strcmp(o, "remove") &&
+                strncmp(path, "/variables/", 11) && strncmp(path, "/accessLog", 10)) {
+                json_object_del(json_object_get(s, "methodSettings"), path + 1);
+                continue;
+            }
+            if (json_array_append(rest, op)) return ferr_oom(c->err), NULL;
+            continue;
+        }
+        char type;
+        const char *member = setting_member(p2 + 1, &type);
+        const char *value = jstr(op, "value");
+        if (!member || !o || (strcmp(o, "replace") && strcmp(o, "add")) || !value)
+            return apigw_bad(c,
+                             "Invalid method setting path: %s. Must be one of: "
+                             "[.../metrics/enabled, .../logging/dataTrace, "
+                             ".../logging/loglevel, .../throttling/burstLimit, "
+                             ".../throttling/rateLimit, .../caching/ttlInSeconds, "
+                             ".../caching/enabled, .../caching/dataEncrypted, "
+                             ".../caching/requireAuthorizationForCacheControl, "
+                             ".../caching/unauthorizedCacheControlHeaderStrategy]",
+                             path),
+                   NULL;
+        char *end = NULL;
+        double num = strtod(value, &end);
+        if ((type == 'n' || type == 'i') && (end == value || *end || num < 0))
+            return apigw_bad(c, "Invalid value for %s: %s", p2 + 1, value), NULL;
+        if (type == 'b' && strcmp(value, "true") && strcmp(value, "false"))
+            return apigw_bad(c, "Invalid value for %s: %s", p2 + 1, value), NULL;
+        const char *key = arena_strndup(c->a, path + 1, (size_t)(p2 - path - 1));
+        json_t *all = json_object_get(s, "methodSettings");
+        if (!all && (json_object_set_new(s, "methodSettings", all = json_object()) || !all))
+            return ferr_oom(c->err), NULL;
+        json_t *ms = key ? json_object_get(all, key) : NULL;
+        if (key && !ms && (json_object_set_new(all, key, ms = new_setting()) || !ms))
+            return ferr_oom(c->err), NULL;
+        json_t *v = type == 'n'   ? json_real(num)
+                    : type == 'i' ? json_integer((json_int_t)num)
+                    : type == 'b' ? json_boolean(!strcmp(value, "true"))
+                                  : json_string(value);
+        if (!key || json_object_set_new(ms, member, v)) return ferr_oom(c->err), NULL;
+    }
+    return rest;
+}
+
 int apigateway_op_update_stage(call *c, json_t *in, json_t **out)
 {
     json_t *doc, *s = open_stage(c, in, "PATCH", &doc);
     if (!s) return -1;
-    if (apigw_patch(c, s, json_object_get(in, "patchOperations"),
-                    "/description /deploymentId /cacheClusterEnabled /cacheClusterSize "
-                    "/tracingEnabled /clientCertificateId /variables/"))
+    json_t *ops = patch_method_settings(c, s, json_object_get(in, "patchOperations"));
+    if (!ops || apigw_patch(c, s, ops,
+                            "/description /deploymentId /cacheClusterEnabled /cacheClusterSize "
+                            "/tracingEnabled /clientCertificateId /variables/ /accessLogSettings "
+                            "/accessLogSettings/"))
+        return -1;
+    json_t *als = json_object_get(s, "accessLogSettings");
+    if (als && !json_object_size(als)) json_object_del(s, "accessLogSettings");
+    if (als && json_object_size(als) &&
+        apigw_accesslog_check(jstr(als, "destinationArn"), jstr(als, "format"), c->account,
+                              c->region, "BadRequestException", c->err))
         return -1;
     if (!json_object_get(json_object_get(doc, "deployments"), jstr(s, "deploymentId")))
         return apigw_bad(c, "Invalid deployment identifier specified");

@@ -8,6 +8,7 @@
  * basepath=ignore). */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -211,6 +212,18 @@ int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char 
         return ferr_oom(c->err);
     json_t *bm = json_object_get(spec, "x-amazon-apigateway-binary-media-types");
     if (json_is_array(bm) && json_object_set(api, "binaryMediaTypes", bm)) return ferr_oom(c->err);
+    const json_t *pol = json_object_get(spec, "x-amazon-apigateway-policy");
+    if (pol) {
+        char *text = json_is_object(pol) ? json_dumps(pol, JSON_COMPACT) : NULL;
+        const char *t = text ? arena_strdup(c->a, text) : NULL;
+        free(text);
+        if (!json_is_object(pol)) return apigw_bad(c, BAD_INPUT);
+        if (!t) return ferr_oom(c->err);
+        if (apigw_set_policy(c, api, t)) return -1;
+    }
+    if (apigw_import_gateway_responses(
+            c, doc, json_object_get(spec, "x-amazon-apigateway-gateway-responses")))
+        return -1;
     if (!mode || strcmp(mode, "merge")) {
         /* overwrite: only the root remains, without its methods */
         json_t *all = json_object_get(doc, "resources");

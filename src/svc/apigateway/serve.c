@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "accesslog.h"
 #include "apigateway.h"
 #include "apigateway_int.h"
 #include "base/arn.h"
@@ -22,6 +24,7 @@
 #include "httpint.h"
 #include "lambdaauth.h"
 #include "proxy.h"
+#include "throttle.h"
 #include "vtl.h"
 
 #define MISSING_TOKEN "Missing Authentication Token"
@@ -30,9 +33,20 @@
  * is held while a function runs). */
 typedef struct stage_view {
     const char *account, *region, *api_id, *stage;
-    json_t *api;       /* RestApi */
-    json_t *stage_doc; /* Stage */
-    json_t *resources; /* the deployment's snapshot */
+    json_t *api;             /* RestApi */
+    json_t *stage_doc;       /* Stage */
+    json_t *resources;       /* the deployment's snapshot */
+    const char *policy;      /* the resource policy deployed, or NULL */
+    const json_t *responses; /* the gateway responses deployed, or NULL */
+    const svc_request *r;    /* the request */
+    const apigw_vtl_ctx *x;  /* what templates see of it (gateway responses too) */
+    /* what the access log says of the request, filled in as it is served */
+    const char *rid, *rpath, *err_type, *err_msg;
+    const principal *caller; /* AWS_IAM: who signed */
+    const json_t *authz;     /* a Lambda authorizer's answer as the integration sees it */
+    double t0;
+    long long integ_ms; /* -1: no integration ran */
+    int integ_status;
 } stage_view;
 
 /* 1 found, 0 no such API (v2 may own the id), -1 error. */
@@ -300,8 +314,8 @@ static void vtl_context(arena *a, const svc_request *r, const stage_view *v, con
     if (q && apigw_query_params(a, r->query, q, NULL)) json_object_clear(q);
     for (size_t i = 0; h && i < r->nheaders; i++)
         if (json_object_set_new(h, r->headers[i].name, json_string(r->headers[i].value))) break;
-    json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}}", "requestId", rid,
-                            "stage", v->stage, "httpMethod", r->method, "resourcePath",
+    json_t *ctx = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:{s:s, s:s?}}", "requestId",
+                            rid, "stage", v->stage, "httpMethod", r->method, "resourcePath",
                             jstr(res, "path"), "resourceId", jstr(res, "id"), "apiId", v->api_id,
                             "accountId", v->account, "identity", "sourceIp",
                             svc_request_source_ip(r), "userAgent", r->client.user_agent);
@@ -314,54 +328,157 @@ static void vtl_context(arena *a, const svc_request *r, const stage_view *v, con
                          .stage_vars = json_object_get(v->stage_doc, "variables")};
 }
 
-/* ---- authorization (AWS_IAM) ---- */
+/* ---- errors: AWS's answers, or the API's gateway responses ---- */
 
-/* 0 allowed; else resp answered. */
-static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, const stage_view *v,
-                         const char *arn, const char *rid, principal *who, proto_response *resp)
+static const char *source_value(arena *a, const svc_request *r, const apigw_vtl_ctx *x,
+                                const char *src, size_t n);
+
+/* Answers an error of gateway response type (default status, x-amzn-ErrorType etype, the
+ * message under key; msg NULL is null): as AWS does by default, or as the deployment's
+ * customized gateway response for it (its status, headers and template, which sees
+ * $context.error.message / messageString / responseType). */
+static void gw_error(arena *a, stage_view *v, proto_response *resp, const char *type, int status,
+                     const char *etype, const char *key, const char *msg)
 {
+    v->err_type = type;
+    v->err_msg = msg;
+    const json_t *gr = apigw_gateway_response_for(v->responses, type, status);
+    if (!gr) {
+        apigw_answer_as(a, resp, status, etype, key, msg ? msg : "");
+        if (!msg) { /* AWS: {"message": null} for authorizer failures */
+            buf_reset(&resp->body);
+            buf_puts(&resp->body, "{\"message\":null}");
+        }
+        return;
+    }
+    proto_response_init(resp);
+    const char *sc = jstr(gr, "statusCode");
+    resp->status = sc ? atoi(sc) : status;
+    resp->content_type = "application/json";
+    if (etype) proto_response_header(a, resp, "x-amzn-ErrorType", etype);
+    json_t *m = msg ? json_string(msg) : json_null();
+    char *ms = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
+    json_decref(m);
+    json_t *err = json_pack("{s:s?, s:s, s:s}", "message", msg, "messageString", ms ? ms : "null",
+                            "responseType", type);
+    free(ms);
+    apigw_vtl_ctx x = {0};
+    if (v->x) x = *v->x;
+    json_t *ctx = x.context ? json_deep_copy(x.context) : json_object();
+    if (!err || !ctx || json_object_set_new(ctx, "error", err)) {
+        json_decref(ctx);
+        ctx = NULL;
+    } else {
+        x.context = arena_defer_json(a, ctx);
+    }
+    const char *tpl = jstr(json_object_get(gr, "responseTemplates"), "application/json");
+    if (!tpl) {
+        const char *k;
+        json_t *t;
+        json_object_foreach(json_object_get(gr, "responseTemplates"), k, t) {
+            if (!tpl) tpl = json_string_value(t);
+        }
+    }
+    if (!tpl) tpl = "{\"message\":$context.error.messageString}";
+    x.body = "", x.body_len = 0;
+    if (!ctx || apigw_vtl_render(a, tpl, &x, &resp->body)) {
+        buf_reset(&resp->body);
+        buf_puts(&resp->body, "{\"message\":\"Internal server error\"}");
+    }
+    /* headers: 'static' values, or the request's (method.request.header.X, ...) */
+    const char *k;
+    json_t *pv;
+    json_object_foreach(json_object_get(gr, "responseParameters"), k, pv) {
+        const char *val = json_string_value(pv);
+        size_t vl = val ? strlen(val) : 0;
+        if (strncmp(k, "gatewayresponse.header.", 23) || !vl) continue;
+        const char *hv = val[0] == '\'' && vl >= 2 && val[vl - 1] == '\''
+                             ? arena_strndup(a, val + 1, vl - 2)
+                         : v->r && v->x ? source_value(a, v->r, v->x, val, vl)
+                                        : NULL;
+        if (hv && proto_response_header(a, resp, k + 23, hv)) break;
+    }
+}
+
+/* ---- authorization (resource policies, AWS_IAM) ---- */
+
+#define INVOKE_ALLOWED  1
+#define INVOKE_IMPLICIT 0
+#define INVOKE_DENIED   2
+
+/* execute-api:Invoke on arn as who (NULL: an unsigned caller, "anonymous"), the deployed
+ * resource policy with the caller's identity policies (cross-account both must allow):
+ * INVOKE_ALLOWED, INVOKE_IMPLICIT (nothing allows), INVOKE_DENIED (an explicit deny), or
+ * -1 (the store failed). */
+static int invoke_allowed(ferry_env *env, arena *a, const stage_view *v, const char *arn,
+                          const principal *who)
+{
+    principal anon = {.kind = PRIN_ANONYMOUS};
+    snprintf(anon.account, sizeof(anon.account), "%s", v->account);
     ferr e = {0};
-    int rc = r->signer ? r->signer(r, who, &e) : 1;
-    if (rc == 1) {
-        apigw_answer(a, resp, 403, "MissingAuthenticationTokenException", MISSING_TOKEN);
-        return -1;
-    }
-    if (rc < 0) {
-        apigw_answer(a, resp, 403, "UnrecognizedClientException",
-                     e.message[0] ? e.message
-                                  : "The security token included in the request is "
-                                    "invalid.");
-        return -1;
-    }
     store_txn *t = NULL;
-    if (store_begin(env->st, 0, &t, &e)) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
-        return -1;
-    }
+    if (store_begin(env->st, 0, &t, &e)) return -1;
     call c = {.a = a,
               .env = env,
-              .request_id = rid,
+              .request_id = v->rid,
               .service = "execute-api",
               .op = "Invoke",
-              .account = who->account,
+              .account = who ? who->account : v->account,
               .region = v->region,
-              .who = who,
+              .who = who ? who : &anon,
               .txn = t,
               .caller = CALLER_CLIENT,
-              .client = r->client,
+              .client = v->r->client,
               .err = &e};
     authz_req q = {.action = "execute-api:Invoke",
                    .resource = arn,
                    .resource_account = v->account,
-                   .resource_policy = jstr(v->api, "policy")};
-    rc = call_authorize_ex(&c, &q);
+                   .resource_policy = v->policy};
+    int rc = call_authorize_ex(&c, &q);
     store_rollback(t);
-    if (rc && e.status >= 500) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
+    if (!rc) return INVOKE_ALLOWED;
+    if (e.status >= 500) return -1;
+    return strstr(e.message, "explicit deny") ? INVOKE_DENIED : INVOKE_IMPLICIT;
+}
+
+/* AWS's 403 for execute-api:Invoke refused by policy. */
+static void invoke_refused(arena *a, stage_view *v, proto_response *resp, const principal *who,
+                           const char *arn, int d)
+{
+    const char *msg = arena_printf(a,
+                                   "User: %s is not authorized to perform: execute-api:Invoke "
+                                   "on resource: %s%s",
+                                   who && who->arn[0] ? who->arn : "anonymous", arn,
+                                   d == INVOKE_DENIED ? " with an explicit deny" : "");
+    gw_error(a, v, resp, "ACCESS_DENIED", 403, "AccessDeniedException", "Message",
+             msg ? msg : "Forbidden");
+}
+
+/* 0 allowed; else resp answered. */
+static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, stage_view *v,
+                         const char *arn, principal *who, proto_response *resp)
+{
+    ferr e = {0};
+    int rc = r->signer ? r->signer(r, who, &e) : 1;
+    if (rc == 1) {
+        gw_error(a, v, resp, "MISSING_AUTHENTICATION_TOKEN", 403,
+                 "MissingAuthenticationTokenException", "message", MISSING_TOKEN);
         return -1;
     }
-    if (rc) { /* the policy engine's words, as every refusal */
-        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message", e.message);
+    if (rc < 0) {
+        gw_error(a, v, resp, "INVALID_SIGNATURE", 403, "UnrecognizedClientException", "message",
+                 e.message[0] ? e.message
+                              : "The security token included in the request is invalid.");
+        return -1;
+    }
+    v->caller = who;
+    int d = invoke_allowed(env, a, v, arn, who);
+    if (d < 0) {
+        gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
+        return -1;
+    }
+    if (d != INVOKE_ALLOWED) {
+        invoke_refused(a, v, resp, who, arn, d);
         return -1;
     }
     return 0;
@@ -371,13 +488,10 @@ static int authorize_iam(ferry_env *env, arena *a, const svc_request *r, const s
 
 /* AWS: {"message": null} with the error type, for an authorizer that is misconfigured or
  * failed (the AUTHORIZER_CONFIGURATION_ERROR and AUTHORIZER_FAILURE gateway responses). */
-static void authorizer_failed(arena *a, proto_response *resp)
+static void authorizer_failed(arena *a, stage_view *v, proto_response *resp)
 {
-    proto_response_init(resp);
-    resp->status = 500;
-    resp->content_type = "application/json";
-    buf_puts(&resp->body, "{\"message\":null}");
-    proto_response_header(a, resp, "x-amzn-ErrorType", "AuthorizerConfigurationException");
+    gw_error(a, v, resp, "AUTHORIZER_FAILURE", 500, "AuthorizerConfigurationException", "message",
+             NULL);
 }
 
 /* A dotted name in obj ("identity.sourceIp"), as a string, or NULL. */
@@ -463,17 +577,19 @@ static int answer_ok(const json_t *ans)
 }
 
 /* 0 allowed (*authz the integration's view of the answer); else resp answered. */
-static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, const stage_view *v,
+static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, stage_view *v,
                             const json_t *doc, const json_t *m, const apigw_proxy_req *pq,
-                            const apigw_vtl_ctx *x, const char *method_arn, json_t **authz,
-                            const char **usage_key, proto_response *resp)
+                            const apigw_vtl_ctx *x, const char *method_arn, int policy_allows,
+                            json_t **authz, const char **usage_key, proto_response *resp)
 {
     const char *az_id = jstr(m, "authorizerId");
     const json_t *az = json_object_get(json_object_get(doc, "authorizers"), az_id ? az_id : "");
     const char *type = jstr(az, "type");
     long long ttl = jint(az, "authorizerResultTtlInSeconds", 0);
     if (!type || (strcmp(type, "TOKEN") && strcmp(type, "REQUEST"))) {
-        authorizer_failed(a, resp); /* COGNITO_USER_POOLS: not served */
+        /* COGNITO_USER_POOLS: not served */
+        gw_error(a, v, resp, "AUTHORIZER_CONFIGURATION_ERROR", 500,
+                 "AuthorizerConfigurationException", "message", NULL);
         return -1;
     }
     buf id;
@@ -511,12 +627,13 @@ static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, cons
     const char *key = arena_printf(a, "%s/%s/%s", v->api_id, az_id, buf_str(&id));
     buf_dispose(&id);
     if (missing) {
-        apigw_answer(a, resp, 401, "UnauthorizedException", "Unauthorized");
+        gw_error(a, v, resp, "UNAUTHORIZED", 401, "UnauthorizedException", "message",
+                 "Unauthorized");
         json_decref(ev);
         return -1;
     }
     if (!ev || !key || !arena_defer_json(a, ev)) {
-        authorizer_failed(a, resp);
+        authorizer_failed(a, v, resp);
         return -1;
     }
     double t0 = clock_now();
@@ -533,162 +650,194 @@ static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, cons
                                           jstr(az, "authorizerCredentials"), src_arn, ev, &ans)
                      : -1;
         if (rc == APIGW_AUTHZ_UNAUTHORIZED) {
-            apigw_answer(a, resp, 401, "UnauthorizedException", "Unauthorized");
+            gw_error(a, v, resp, "UNAUTHORIZED", 401, "UnauthorizedException", "message",
+                     "Unauthorized");
             return -1;
         }
         if (rc || !answer_ok(ans)) {
             log_info("apigateway: %s/%s: authorizer %s failed or answered no valid policy",
                      v->api_id, v->stage, az_id);
             json_decref(ans);
-            authorizer_failed(a, resp);
+            authorizer_failed(a, v, resp);
             return -1;
         }
         apigw_authz_remember(key, ans, ttl);
     }
     if (!arena_defer_json(a, ans)) {
-        authorizer_failed(a, resp);
+        authorizer_failed(a, v, resp);
         return -1;
     }
     int d = apigw_authz_policy(a, json_object_get(ans, "policyDocument"), v->account, method_arn);
     if (d < 0) {
-        authorizer_failed(a, resp);
+        authorizer_failed(a, v, resp);
         return -1;
     }
-    if (d != 1) {
+    /* AWS: an authorizer that allows nothing is overruled by a resource policy that allows
+     * (same account; its explicit denies were looked for before the authorizer ran) */
+    if (d != 1 && !(d == 0 && policy_allows)) {
         /* AWS's words for a policy that does not allow the method */
-        apigw_answer_as(a, resp, 403, "AccessDeniedException", "Message",
-                        d == 2 ? "User is not authorized to access this resource with an "
-                                 "explicit deny"
-                               : "User is not authorized to access this resource");
+        gw_error(a, v, resp, "ACCESS_DENIED", 403, "AccessDeniedException", "Message",
+                 d == 2 ? "User is not authorized to access this resource with an explicit deny"
+                        : "User is not authorized to access this resource");
         return -1;
     }
     /* AWS: with apiKeySource AUTHORIZER, the key is the answer's usageIdentifierKey */
     *usage_key = jstr(ans, "usageIdentifierKey");
     *authz = authorizer_context(a, ans, (long long)((clock_now() - t0) * 1000));
     if (!*authz) {
-        authorizer_failed(a, resp);
+        authorizer_failed(a, v, resp);
         return -1;
     }
     return 0;
 }
 
+/* ---- throttling ---- */
+
+/* The stage's throttle for the method (its methodSettings "~1path/METHOD", else the
+ * stage-wide "*" "/" "*" entry):
+ * 1 and *rate, *burst when one is set, else 0. */
+static int stage_limits(arena *a, const stage_view *v, const char *rpath, const char *method,
+                        double *rate, long long *burst)
+{
+    buf k;
+    buf_init(&k, 0);
+    for (const char *p = rpath; *p; p++) *p == '/' ? buf_puts(&k, "~1") : buf_putc(&k, *p);
+    buf_printf(&k, "/%s", method);
+    const char *key = arena_strdup(a, buf_str(&k));
+    buf_dispose(&k);
+    const json_t *ms = json_object_get(v->stage_doc, "methodSettings");
+    const json_t *m = key ? json_object_get(ms, key) : NULL, *all = json_object_get(ms, "*/*");
+    const json_t *r = json_object_get(m, "throttlingRateLimit"),
+                 *b = json_object_get(m, "throttlingBurstLimit");
+    if (!r) r = json_object_get(all, "throttlingRateLimit");
+    if (!b) b = json_object_get(all, "throttlingBurstLimit");
+    if (!json_is_number(r) && !json_is_number(b)) return 0;
+    *rate = json_is_number(r) ? json_number_value(r) : 10000.0;
+    *burst = json_is_number(b) ? (long long)json_number_value(b) : 5000;
+    return 1;
+}
+
 /* ---- the request ---- */
 
-static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api_id,
-                 const char *rest, proto_response *resp)
+static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_view *v,
+                       const char *path, json_t *doc, proto_response *resp)
 {
-    char rid[37];
-    ids_uuid(rid);
-    /* API ids are lowercase; hosts are case-insensitive */
-    char *id = arena_strdup(a, api_id);
-    if (!id) return 0;
-    for (char *p = id; *p; p++) *p = (char)tolower((unsigned char)*p);
-    while (*rest == '/') rest++;
-    size_t sl = strcspn(rest, "/");
-    const char *stage = arena_strndup(a, rest, sl), *path = rest[sl] ? rest + sl : "/";
-    stage_view v = {.api_id = id, .stage = stage};
-    store_txn *t = NULL;
-    ferr e = {0};
-    json_t *doc = NULL;
-    if (!stage || store_begin(env->st, 0, &t, &e)) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
-        return 1;
-    }
-    int rc = load_api(env, t, a, id, &doc, &v.account, &v.region);
-    store_rollback(t);
-    if (rc == 0) return 0; /* not a REST API: an HTTP API may answer for the id */
-    if (rc < 0) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
-        return 1;
-    }
-    v.api = json_object_get(doc, "api");
-    v.stage_doc = json_object_get(json_object_get(doc, "stages"), stage);
-    json_t *dep =
-        json_object_get(json_object_get(doc, "deployments"), jstr(v.stage_doc, "deploymentId"));
-    v.resources = json_object_get(dep, "_resources");
-    if (!v.stage_doc || !v.resources || jbool(v.api, "disableExecuteApiEndpoint", 0)) {
-        apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
-        return 1;
-    }
+    const char *id = v->api_id, *stage = v->stage, *rid = v->rid;
     json_t *params = json_object();
     if (!params || !arena_defer_json(a, params)) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         return 1;
     }
-    json_t *res = match(a, v.resources, path, params);
+    apigw_vtl_ctx x;
+    vtl_context(a, r, v, rid, NULL, params, &x);
+    v->x = &x;
+    json_t *res = match(a, v->resources, path, params);
     json_t *methods = json_object_get(res, "resourceMethods");
     json_t *m = json_object_get(methods, r->method);
     if (!m) m = json_object_get(methods, "ANY");
     if (!m) {
-        apigw_answer(a, resp, 403, "MissingAuthenticationTokenException", MISSING_TOKEN);
+        gw_error(a, v, resp, "MISSING_AUTHENTICATION_TOKEN", 403,
+                 "MissingAuthenticationTokenException", "message", MISSING_TOKEN);
         return 1;
     }
     const char *rpath = jstr(res, "path");
+    v->rpath = rpath;
+    vtl_context(a, r, v, rid, res, params, &x);
     const char *source_arn =
-        arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v.region), v.region,
-                     v.account, id, stage, r->method, rpath);
+        arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v->region), v->region,
+                     v->account, id, stage, r->method, rpath);
     const char *invoke_arn =
-        arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v.region), v.region,
-                     v.account, id, stage, r->method, path);
+        arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v->region), v->region,
+                     v->account, id, stage, r->method, path);
     if (!source_arn || !invoke_arn) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         return 1;
+    }
+    /* AWS: the stage's (or the method's) throttle, before anything else is done */
+    double rate;
+    long long burst;
+    if (stage_limits(a, v, rpath, r->method, &rate, &burst)) {
+        const char *bk = arena_printf(a, "%s/%s/%s %s", id, stage, r->method, rpath);
+        if (bk && !apigw_throttle_take(bk, rate, burst)) {
+            gw_error(a, v, resp, "THROTTLED", 429, "TooManyRequestsException", "message",
+                     "Too Many Requests");
+            return 1;
+        }
     }
     principal who;
     const char *auth = jstr(m, "authorizationType");
-    int iam = auth && !strcmp(auth, "AWS_IAM");
-    if (iam && authorize_iam(env, a, r, &v, invoke_arn, rid, &who, resp)) return 1;
+    int iam = auth && !strcmp(auth, "AWS_IAM"), custom = auth && !strcmp(auth, "CUSTOM");
+    if (iam && authorize_iam(env, a, r, v, invoke_arn, &who, resp)) return 1;
+    /* AWS: without IAM authorization, the resource policy speaks for an anonymous caller;
+     * before a Lambda authorizer runs, only its explicit denies count */
+    int policy_allows = 0;
+    if (!iam && v->policy) {
+        int d = invoke_allowed(env, a, v, invoke_arn, NULL);
+        if (d < 0) {
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
+            return 1;
+        }
+        if (d == INVOKE_DENIED || (d != INVOKE_ALLOWED && !custom)) {
+            invoke_refused(a, v, resp, NULL, invoke_arn, d);
+            return 1;
+        }
+        policy_allows = d == INVOKE_ALLOWED;
+    }
     json_t *integ = json_object_get(m, "methodIntegration");
     const char *type = jstr(integ, "type");
-    apigw_vtl_ctx x;
-    vtl_context(a, r, &v, rid, res, params, &x);
     apigw_proxy_req q = {.r = r,
                          .path = path,
                          .resource = rpath,
                          .resource_id = jstr(res, "id"),
                          .stage = stage,
                          .api_id = id,
-                         .account = v.account,
+                         .account = v->account,
                          .request_id = rid,
                          .domain = r->host,
                          .path_params = params,
-                         .stage_vars = json_object_get(v.stage_doc, "variables"),
-                         .binary_types = json_object_get(v.api, "binaryMediaTypes"),
+                         .stage_vars = json_object_get(v->stage_doc, "variables"),
+                         .binary_types = json_object_get(v->api, "binaryMediaTypes"),
                          .caller = iam ? &who : NULL};
     json_t *authz = NULL;
     int keyed = jbool(m, "apiKeyRequired", 0);
     const char *from_authorizer = NULL;
-    if (auth && !strcmp(auth, "CUSTOM")) {
-        if (authorize_custom(env, a, r, &v, doc, m, &q, &x, invoke_arn, &authz, &from_authorizer,
-                             resp)) {
-            proto_response_header(a, resp, "x-amzn-RequestId", rid);
+    if (custom) {
+        if (authorize_custom(env, a, r, v, doc, m, &q, &x, invoke_arn, policy_allows, &authz,
+                             &from_authorizer, resp))
             return 1;
-        }
         /* the integration sees the answer: requestContext.authorizer, $context.authorizer */
         q.authorizer = authz;
+        v->authz = authz;
         if (json_object_set((json_t *)x.context, "authorizer", authz)) {
-            apigw_answer(a, resp, 500, NULL, "Internal server error");
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
             return 1;
         }
     }
     /* AWS: after authorization, the API key (apiKeySource HEADER: x-api-key; AUTHORIZER:
      * what the Lambda authorizer answered) */
-    const char *src = jstr(v.api, "apiKeySource");
+    const char *src = jstr(v->api, "apiKeySource");
     const char *key =
         src && !strcmp(src, "AUTHORIZER") ? from_authorizer : r->header(r, "x-api-key");
-    int st = keyed ? apigw_usage_check(env, v.account, v.region, id, stage, key) : 0;
+    int st = keyed ? apigw_usage_check(env, v->account, v->region, id, stage, key,
+                                       arena_printf(a, "%s/%s", rpath, r->method))
+                   : 0;
     if (st) {
-        if (st == 429)
-            apigw_answer(a, resp, 429, "LimitExceededException", "Limit Exceeded");
+        if (st == APIGW_USAGE_THROTTLED)
+            gw_error(a, v, resp, "THROTTLED", 429, "TooManyRequestsException", "message",
+                     "Too Many Requests");
+        else if (st == 429)
+            gw_error(a, v, resp, "QUOTA_EXCEEDED", 429, "LimitExceededException", "message",
+                     "Limit Exceeded");
         else if (st == 403)
-            apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
+            gw_error(a, v, resp, "INVALID_API_KEY", 403, "ForbiddenException", "message",
+                     "Forbidden");
         else
-            apigw_answer(a, resp, 500, NULL, "Internal server error");
-        proto_response_header(a, resp, "x-amzn-RequestId", rid);
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         return 1;
     }
+    double ti = clock_now();
     if (!type) {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
     } else if (!strcmp(type, "MOCK")) {
         mock(a, integ, &x, resp);
     } else if (!strcmp(type, "AWS_PROXY") || !strcmp(type, "AWS")) {
@@ -720,16 +869,23 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
         size_t out_len = 0;
         int status;
         if (!payload) {
-            apigw_answer(a, resp, 500, NULL, "Internal server error");
-        } else if (invoke(env, a, &v, integ, source_arn, payload, len, &out, &out_len, &status,
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
+        } else if (invoke(env, a, v, integ, source_arn, payload, len, &out, &out_len, &status,
                           &msg)) {
-            apigw_answer(a, resp, status, NULL, msg);
+            v->integ_ms = (long long)((clock_now() - ti) * 1000);
+            v->integ_status = status == 504 ? 0 : 200;
+            gw_error(a, v, resp, status == 504 ? "INTEGRATION_TIMEOUT" : "DEFAULT_5XX", status,
+                     NULL, "message", msg);
         } else if (proxy) {
+            v->integ_ms = (long long)((clock_now() - ti) * 1000);
+            v->integ_status = 200;
             if (apigw_proxy_response(a, out, out_len, resp)) {
                 log_info("apigateway: %s/%s: malformed Lambda proxy response", id, stage);
-                apigw_answer(a, resp, 502, NULL, "Internal server error");
+                gw_error(a, v, resp, "DEFAULT_5XX", 502, NULL, "message", "Internal server error");
             }
         } else {
+            v->integ_ms = (long long)((clock_now() - ti) * 1000);
+            v->integ_status = 200;
             const json_t *ir = pick_response(integ, "");
             apigw_vtl_ctx ox = x;
             ox.body = out, ox.body_len = out_len;
@@ -743,15 +899,119 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
         }
     } else if (!strcmp(type, "HTTP_PROXY")) {
         const char *uri =
-            substitute(a, jstr(integ, "uri"), json_object_get(v.stage_doc, "variables"));
-        if (uri)
+            substitute(a, jstr(integ, "uri"), json_object_get(v->stage_doc, "variables"));
+        if (uri) {
             apigw_http_proxy(a, r, uri, params, (long)jint(integ, "timeoutInMillis", 29000), resp);
-        else
-            apigw_answer(a, resp, 500, NULL, "Internal server error");
+            v->integ_ms = (long long)((clock_now() - ti) * 1000);
+            v->integ_status = resp->status;
+        } else {
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
+        }
     } else {
-        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
     }
+    return 1;
+}
+
+/* The access log's $context for a request served (AWS's variables; "-" for the rest). */
+static json_t *log_context(arena *a, const stage_view *v, const svc_request *r, const char *path,
+                           const proto_response *resp)
+{
+    char clf[40];
+    time_t t0 = (time_t)v->t0;
+    struct tm tm;
+    gmtime_r(&t0, &tm);
+    strftime(clf, sizeof(clf), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    const char *ip = svc_request_source_ip(r);
+    json_t *ctx = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:i, s:I, s:I,"
+        " s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:{s:s?, s:s?, s:s?}}",
+        "requestId", v->rid, "extendedRequestId", v->rid, "apiId", v->api_id, "requestTime", clf,
+        "requestTimeEpoch", (json_int_t)(v->t0 * 1000), "httpMethod", r->method, "resourcePath",
+        v->rpath, "path", arena_printf(a, "/%s%s", v->stage, path), "stage", v->stage, "accountId",
+        v->account, "protocol", "HTTP/1.1", "domainName", r->host, "wafResponseCode", "-", "status",
+        resp->status, "responseLength", (json_int_t)resp->body.len, "responseLatency",
+        (json_int_t)((clock_now() - v->t0) * 1000), "identity", "sourceIp", ip && *ip ? ip : NULL,
+        "userAgent", r->client.user_agent, "caller", v->caller ? v->caller->userid : NULL, "user",
+        v->caller ? v->caller->userid : NULL, "userArn", v->caller ? v->caller->arn : NULL, "error",
+        "message", v->err_msg, "responseType", v->err_type, "messageString", NULL);
+    if (!ctx) return NULL;
+    json_t *err = json_object_get(ctx, "error");
+    if (v->err_msg) {
+        json_t *m = json_string(v->err_msg);
+        char *ms = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
+        json_decref(m);
+        if (ms && json_object_set_new(err, "messageString", json_string(ms))) ms = NULL;
+        free(ms);
+    }
+    if (v->integ_ms >= 0) {
+        char st[8];
+        snprintf(st, sizeof(st), "%d", v->integ_status);
+        if (json_object_set_new(ctx, "integrationLatency", json_integer(v->integ_ms)) ||
+            json_object_set_new(ctx, "integrationStatus", json_string(st)) ||
+            json_object_set_new(
+                ctx, "integration",
+                json_pack("{s:s, s:I}", "status", st, "latency", (json_int_t)v->integ_ms)))
+            return arena_defer_json(a, ctx);
+    }
+    if (v->authz && json_object_set(ctx, "authorizer", (json_t *)v->authz))
+        return arena_defer_json(a, ctx);
+    return arena_defer_json(a, ctx);
+}
+
+static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api_id,
+                 const char *rest, proto_response *resp)
+{
+    char rid[37];
+    ids_uuid(rid);
+    /* API ids are lowercase; hosts are case-insensitive */
+    char *id = arena_strdup(a, api_id);
+    if (!id) return 0;
+    for (char *p = id; *p; p++) *p = (char)tolower((unsigned char)*p);
+    while (*rest == '/') rest++;
+    size_t sl = strcspn(rest, "/");
+    const char *stage = arena_strndup(a, rest, sl), *path = rest[sl] ? rest + sl : "/";
+    stage_view v =
+        {.api_id = id, .stage = stage, .r = r, .rid = rid, .t0 = clock_now(), .integ_ms = -1};
+    store_txn *t = NULL;
+    ferr e = {0};
+    json_t *doc = NULL;
+    if (!stage || store_begin(env->st, 0, &t, &e)) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return 1;
+    }
+    int rc = load_api(env, t, a, id, &doc, &v.account, &v.region);
+    store_rollback(t);
+    if (rc == 0) return 0; /* not a REST API: an HTTP API may answer for the id */
+    if (rc < 0) {
+        apigw_answer(a, resp, 500, NULL, "Internal server error");
+        return 1;
+    }
+    v.api = json_object_get(doc, "api");
+    v.stage_doc = json_object_get(json_object_get(doc, "stages"), stage);
+    json_t *dep =
+        json_object_get(json_object_get(doc, "deployments"), jstr(v.stage_doc, "deploymentId"));
+    v.resources = json_object_get(dep, "_resources");
+    v.policy = jstr(dep, "_policy");
+    v.responses = json_object_get(dep, "_gatewayResponses");
+    if (!v.stage_doc || !v.resources || jbool(v.api, "disableExecuteApiEndpoint", 0)) {
+        apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
+        return 1;
+    }
+    serve_stage(env, a, r, &v, path, doc, resp);
     proto_response_header(a, resp, "x-amzn-RequestId", rid);
+    /* AWS: a stage with access log settings writes a line per request to its group */
+    const json_t *als = json_object_get(v.stage_doc, "accessLogSettings");
+    const char *dest = jstr(als, "destinationArn"), *fmt = jstr(als, "format");
+    if (dest && fmt) {
+        json_t *ctx = log_context(a, &v, r, path, resp);
+        buf line;
+        buf_init(&line, 0);
+        const char *stream = arena_printf(a, "%s_%s", id, stage);
+        if (ctx && stream && !apigw_accesslog_render(fmt, ctx, &line))
+            apigw_accesslog_write(v.account, dest, stream, buf_str(&line));
+        buf_dispose(&line);
+    }
     return 1;
 }
 

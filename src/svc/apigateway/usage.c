@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "throttle.h"
 
 #define KEYS_KIND  "apigateway.keys"
 #define USAGE_KIND "apigateway.usage"
@@ -509,8 +510,26 @@ int apigateway_op_get_usage(call *c, json_t *in, json_t **out)
 
 /* ---- the data plane ---- */
 
+/* The throttle of plan for api's stage and method: its apiStages' entry's for the method,
+ * else the plan's. 1 and *rate, *burst when there is one. */
+static int plan_limits(const json_t *plan, const char *api, const char *stage, const char *method,
+                       double *rate, long long *burst)
+{
+    const json_t *th = json_object_get(plan, "throttle"), *s;
+    size_t i;
+    json_array_foreach(json_object_get(plan, "apiStages"), i, s) {
+        const json_t *m = json_object_get(json_object_get(s, "throttle"), method ? method : "");
+        if (m && !strcmp(jstr(s, "apiId"), api) && !strcmp(jstr(s, "stage"), stage)) th = m;
+    }
+    const json_t *r = json_object_get(th, "rateLimit"), *b = json_object_get(th, "burstLimit");
+    if (!json_is_number(r) && !json_is_number(b)) return 0;
+    *rate = json_is_number(r) ? json_number_value(r) : 10000.0;
+    *burst = json_is_number(b) ? (long long)json_number_value(b) : 5000;
+    return 1;
+}
+
 int apigw_usage_check(ferry_env *env, const char *account, const char *region, const char *api,
-                      const char *stage, const char *value)
+                      const char *stage, const char *value, const char *method)
 {
     if (!value || !*value) return 403;
     store_txn *t = NULL;
@@ -541,6 +560,17 @@ int apigw_usage_check(ferry_env *env, const char *account, const char *region, c
     if (!found) goto out;
     char uid[64], today[11], start[11];
     snprintf(uid, sizeof(uid), "%s/%s", pid, kid);
+    /* AWS: the plan's throttle per key, before its quota (a throttled request is not counted) */
+    double rate;
+    long long burst;
+    if (plan_limits(found, api, stage, method, &rate, &burst)) {
+        char bk[512];
+        snprintf(bk, sizeof(bk), "plan %s/%s/%s/%s", uid, api, stage, method ? method : "");
+        if (!apigw_throttle_take(bk, rate, burst)) {
+            status = APIGW_USAGE_THROTTLED;
+            goto out;
+        }
+    }
     store_key uk = {USAGE_KIND, account, region, uid};
     if (store_get(t, &uk, &u, &e) < 0) {
         status = 500;

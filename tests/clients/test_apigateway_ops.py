@@ -1,0 +1,321 @@
+"""API Gateway REST APIs, operating them: resource policies evaluated on the data plane
+(anonymous callers, aws:SourceIp, explicit denies, IAM callers across accounts, Lambda
+authorizers), gateway responses (the control plane, AWS's defaults, customized error answers
+from the deployment), throttling (stage and method settings, usage plan limits per key: 429
+THROTTLED), access logs to CloudWatch Logs, and a RestApi's BodyS3Location in
+CloudFormation."""
+import json
+import time
+import urllib.request
+
+import pytest
+from ferrytest import acct, raises
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def apigw(ferry):
+    return ferry.client("apigateway", "dev")
+
+
+def root_of(apigw, api):
+    return next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+
+
+def call(ferry, api, stage_path, method="GET", headers=None):
+    h = dict(headers or {})
+    h["Host"] = f"{api}.execute-api.localhost:{ferry.port}"
+    req = urllib.request.Request(ferry.endpoint + stage_path, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def signed(ferry, creds, api, stage_path, method="GET"):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    host = f"{api}.execute-api.localhost:{ferry.port}"
+    req = AWSRequest(method=method, url=f"http://{host}{stage_path}", headers={"Host": host})
+    SigV4Auth(creds, "execute-api", REGION).add_auth(req)
+    return call(ferry, api, stage_path, method=method, headers=dict(req.headers.items()))
+
+
+def mock_api(apigw, name, auth="NONE", policy=None, paths=("ping",)):
+    kw = {"policy": json.dumps(policy)} if policy else {}
+    api = apigw.create_rest_api(name=name, **kw)["id"]
+    root = root_of(apigw, api)
+    for p in paths:
+        r = apigw.create_resource(restApiId=api, parentId=root, pathPart=p)["id"]
+        for verb in ("GET", "POST"):
+            apigw.put_method(restApiId=api, resourceId=r, httpMethod=verb, authorizationType=auth)
+            apigw.put_integration(restApiId=api, resourceId=r, httpMethod=verb, type="MOCK",
+                                  requestTemplates={"application/json": '{"statusCode": 200}'})
+            apigw.put_integration_response(restApiId=api, resourceId=r, httpMethod=verb,
+                                           statusCode="200",
+                                           responseTemplates={"application/json": '{"ok": 1}'})
+    return api
+
+
+def stmt(effect, resource, principal="*", cond=None):
+    s = {"Effect": effect, "Principal": principal, "Action": "execute-api:Invoke",
+         "Resource": resource}
+    if cond:
+        s["Condition"] = cond
+    return s
+
+
+def policy(*stmts):
+    return {"Version": "2012-10-17", "Statement": list(stmts)}
+
+
+# ---- resource policies ----
+
+def test_resource_policy_anonymous_and_source_ip(ferry, apigw):
+    # "execute-api:/" is short for the API's own ARN, expanded when stored
+    pol = policy(stmt("Allow", "execute-api:/*"),
+                 stmt("Deny", "execute-api:/*/POST/ping"),
+                 stmt("Deny", "execute-api:/*/GET/ping", cond={"NotIpAddress": {
+                     "aws:SourceIp": ["10.9.9.0/24"]}}))
+    api = mock_api(apigw, "pol", policy=pol, paths=("ping", "open"))
+    account = acct(ferry, "dev")
+    stored = json.loads(apigw.get_rest_api(restApiId=api)["policy"])
+    assert stored["Statement"][0]["Resource"] == f"arn:aws:execute-api:{REGION}:{account}:{api}/*"
+    apigw.create_deployment(restApiId=api, stageName="s")
+    assert call(ferry, api, "/s/open")[0] == 200
+    arn = f"arn:aws:execute-api:{REGION}:{account}:{api}/s/POST/ping"
+    st, h, body = call(ferry, api, "/s/ping", method="POST")
+    assert (st, json.loads(body)) == (403, {"Message": f"User: anonymous is not authorized to perform: "
+                                                       f"execute-api:Invoke on resource: {arn} with an explicit deny"})
+    assert h["x-amzn-ErrorType"] == "AccessDeniedException"
+    # the caller (127.0.0.1) is outside 10.9.9.0/24: denied by the condition
+    assert call(ferry, api, "/s/ping")[0] == 403
+    # a policy that allows nothing for the path: implicitly denied
+    apigw.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(
+        policy(stmt("Allow", "execute-api:/*/GET/open", cond={"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}})))}])
+    assert call(ferry, api, "/s/ping", method="POST")[0] == 403  # not deployed yet: still the old one
+    apigw.create_deployment(restApiId=api, stageName="s")
+    st, _, body = call(ferry, api, "/s/ping")
+    assert st == 403 and json.loads(body)["Message"].endswith(f"{api}/s/GET/ping")
+    assert call(ferry, api, "/s/open")[0] == 200
+    # removed: everyone is let in again
+    apigw.update_rest_api(restApiId=api, patchOperations=[{"op": "remove", "path": "/policy"}])
+    apigw.create_deployment(restApiId=api, stageName="s")
+    assert call(ferry, api, "/s/ping", method="POST")[0] == 200
+    raises(apigw.create_rest_api, "BadRequestException", status=400, name="x", policy="{not json")
+
+
+def test_resource_policy_iam_across_accounts(ferry, apigw):
+    dev, qa = acct(ferry, "dev"), acct(ferry, "qa")
+    api = mock_api(apigw, "iam-pol", auth="AWS_IAM")
+    apigw.create_deployment(restApiId=api, stageName="s")
+    qa_creds = ferry.session("qa").get_credentials()
+    # no resource policy: another account's caller is refused
+    st, _, body = signed(ferry, qa_creds, api, "/s/ping")
+    assert st == 403 and "is not authorized to perform: execute-api:Invoke" in json.loads(body)["Message"]
+    # the resource policy names the account: its root (whose identity allows all) gets in
+    pol = policy(stmt("Allow", "execute-api:/s/GET/*", principal={"AWS": f"arn:aws:iam::{qa}:root"}))
+    apigw.update_rest_api(restApiId=api, patchOperations=[
+        {"op": "replace", "path": "/policy", "value": json.dumps(pol)}])
+    apigw.create_deployment(restApiId=api, stageName="s")
+    assert signed(ferry, qa_creds, api, "/s/ping")[0] == 200
+    assert signed(ferry, qa_creds, api, "/s/ping", method="POST")[0] == 403
+    # cross-account needs both sides: a qa user whose own policy does not allow it is refused
+    user = ferry.user_client("sts", "qa", "apigw-nobody", policy(
+        {"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}))
+    st, _, body = signed(ferry, user._request_signer._credentials, api, "/s/ping")
+    assert st == 403 and json.loads(body)["Message"].startswith(
+        f"User: arn:aws:iam::{qa}:user/apigw-nobody is not authorized")
+    # the owner's account: its identity suffices
+    assert signed(ferry, ferry.session("dev").get_credentials(), api, "/s/ping")[0] == 200
+    # an explicit deny in the resource policy wins over every allow
+    pol["Statement"].append(stmt("Deny", "execute-api:/s/GET/ping", principal={"AWS": f"arn:aws:iam::{dev}:root"}))
+    apigw.update_rest_api(restApiId=api, patchOperations=[
+        {"op": "replace", "path": "/policy", "value": json.dumps(pol)}])
+    apigw.create_deployment(restApiId=api, stageName="s")
+    st, _, body = signed(ferry, ferry.session("dev").get_credentials(), api, "/s/ping")
+    assert st == 403 and json.loads(body)["Message"].endswith("with an explicit deny")
+
+
+def test_resource_policy_from_openapi(ferry, apigw):
+    spec = {"openapi": "3.0.1", "info": {"title": "imported-pol"},
+            "x-amazon-apigateway-policy": policy(stmt("Allow", "execute-api:/*/GET/*")),
+            "paths": {"/a": {"get": {"x-amazon-apigateway-integration": {
+                "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                "responses": {"default": {"statusCode": "200"}}}},
+                "post": {"x-amazon-apigateway-integration": {
+                    "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                    "responses": {"default": {"statusCode": "200"}}}}}}}
+    api = apigw.import_rest_api(body=json.dumps(spec).encode())["id"]
+    assert f":{api}/*/GET/*" in apigw.get_rest_api(restApiId=api)["policy"]
+    apigw.create_deployment(restApiId=api, stageName="v")
+    assert call(ferry, api, "/v/a")[0] == 200
+    assert call(ferry, api, "/v/a", method="POST")[0] == 403
+
+
+# ---- gateway responses ----
+
+def test_gateway_responses_control_plane(apigw):
+    api = mock_api(apigw, "gr")
+    items = apigw.get_gateway_responses(restApiId=api, limit=500)["items"]
+    types = {i["responseType"]: i for i in items}
+    assert len(types) == 21 and all(i["defaultResponse"] for i in items)
+    assert types["UNAUTHORIZED"]["statusCode"] == "401" and "statusCode" not in types["DEFAULT_4XX"]
+    assert types["THROTTLED"]["responseTemplates"] == {
+        "application/json": '{"message":$context.error.messageString}'}
+    g = apigw.put_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN",
+                                   statusCode="404",
+                                   responseParameters={"gatewayresponse.header.X-Why": "'nope'"},
+                                   responseTemplates={"application/json": '{"err": "$context.error.responseType"}'})
+    assert g["statusCode"] == "404" and g["defaultResponse"] is False
+    got = apigw.get_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert got["responseParameters"] == {"gatewayresponse.header.X-Why": "'nope'"}
+    u = apigw.update_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN", patchOperations=[
+        {"op": "replace", "path": "/statusCode", "value": "410"},
+        {"op": "add", "path": "/responseTemplates/text~1plain", "value": "gone"}])
+    assert u["statusCode"] == "410" and u["responseTemplates"]["text/plain"] == "gone"
+    apigw.delete_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert apigw.get_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN")["defaultResponse"]
+    raises(apigw.delete_gateway_response, "NotFoundException", status=404, restApiId=api,
+           responseType="MISSING_AUTHENTICATION_TOKEN")
+    raises(apigw.put_gateway_response, "BadRequestException", status=400, restApiId=api,
+           responseType="DEFAULT_4XX", responseParameters={"method.response.header.X": "'a'"})
+
+
+def test_gateway_responses_served(ferry, apigw):
+    api = mock_api(apigw, "gr-served", policy=policy(stmt("Allow", "execute-api:/*/GET/*")))
+    apigw.put_gateway_response(
+        restApiId=api, responseType="DEFAULT_4XX",
+        responseParameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+                            "gatewayresponse.header.X-Agent": "method.request.header.x-agent"},
+        responseTemplates={"application/json": '{"error": $context.error.messageString, '
+                                               '"type": "$context.error.responseType", '
+                                               '"stage": "$context.stage"}'})
+    apigw.put_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN", statusCode="404",
+                               responseTemplates={"application/json": '{"missing": "$context.error.message"}'})
+    # not deployed yet: AWS's defaults
+    apigw.create_deployment(restApiId=api, stageName="s")
+    assert json.loads(call(ferry, api, "/s/nowhere")[2]) == {"missing": "Missing Authentication Token"}
+    st, h, body = call(ferry, api, "/s/nowhere")
+    assert st == 404 and h["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    # ACCESS_DENIED is not customized: DEFAULT_4XX shapes it
+    st, h, body = call(ferry, api, "/s/ping", method="POST", headers={"X-Agent": "tester"})
+    assert st == 403 and h["Access-Control-Allow-Origin"] == "*" and h["X-Agent"] == "tester"
+    b = json.loads(body)
+    assert b["type"] == "ACCESS_DENIED" and b["stage"] == "s" and "execute-api:Invoke" in b["error"]
+    # an OpenAPI import brings them too
+    spec = {"swagger": "2.0", "info": {"title": "gr-import"}, "paths": {},
+            "x-amazon-apigateway-gateway-responses": {
+                "UNAUTHORIZED": {"statusCode": 401, "responseTemplates": {"application/json": '{"who": "nobody"}'}}}}
+    api2 = apigw.import_rest_api(body=json.dumps(spec).encode())["id"]
+    g = apigw.get_gateway_response(restApiId=api2, responseType="UNAUTHORIZED")
+    assert g["statusCode"] == "401" and g["responseTemplates"] == {"application/json": '{"who": "nobody"}'}
+
+
+# ---- throttling ----
+
+def test_stage_and_method_throttling(ferry, apigw):
+    api = mock_api(apigw, "throttled", paths=("ping", "free"))
+    apigw.create_deployment(restApiId=api, stageName="s")
+    s = apigw.update_stage(restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1000"},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1000"},
+        {"op": "replace", "path": "/~1ping/GET/throttling/rateLimit", "value": "0.01"},
+        {"op": "replace", "path": "/~1ping/GET/throttling/burstLimit", "value": "2"}])
+    ms = s["methodSettings"]
+    assert ms["~1ping/GET"]["throttlingBurstLimit"] == 2 and ms["~1ping/GET"]["throttlingRateLimit"] == 0.01
+    assert ms["*/*"]["throttlingRateLimit"] == 1000.0 and ms["*/*"]["loggingLevel"] == "OFF"
+    assert [call(ferry, api, "/s/ping")[0] for _ in range(3)] == [200, 200, 429]
+    st, h, body = call(ferry, api, "/s/ping")
+    assert (st, json.loads(body)) == (429, {"message": "Too Many Requests"})
+    assert h["x-amzn-ErrorType"] == "TooManyRequestsException"
+    # other methods have the stage's limits
+    assert all(call(ferry, api, "/s/free")[0] == 200 for _ in range(5))
+    assert call(ferry, api, "/s/ping", method="POST")[0] == 200
+    raises(apigw.update_stage, "BadRequestException", status=400, restApiId=api, stageName="s",
+           patchOperations=[{"op": "replace", "path": "/*/*/throttling/speed", "value": "1"}])
+    s = apigw.update_stage(restApiId=api, stageName="s",
+                           patchOperations=[{"op": "remove", "path": "/~1ping/GET"}])
+    assert "~1ping/GET" not in s["methodSettings"]
+
+
+def test_usage_plan_throttle_per_key(ferry, apigw):
+    api = apigw.create_rest_api(name="keyed-throttle")["id"]
+    r = apigw.create_resource(restApiId=api, parentId=root_of(apigw, api), pathPart="k")["id"]
+    apigw.put_method(restApiId=api, resourceId=r, httpMethod="GET", authorizationType="NONE", apiKeyRequired=True)
+    apigw.put_integration(restApiId=api, resourceId=r, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_integration_response(restApiId=api, resourceId=r, httpMethod="GET", statusCode="200")
+    apigw.create_deployment(restApiId=api, stageName="s")
+    plan = apigw.create_usage_plan(name="tp", apiStages=[{"apiId": api, "stage": "s"}],
+                                   throttle={"burstLimit": 2, "rateLimit": 0.01})["id"]
+    keys = []
+    for i in range(2):
+        k = apigw.create_api_key(name=f"tk{i}", enabled=True)
+        apigw.create_usage_plan_key(usagePlanId=plan, keyId=k["id"], keyType="API_KEY")
+        keys.append(k["value"])
+    got = [call(ferry, api, "/s/k", headers={"x-api-key": keys[0]})[0] for _ in range(3)]
+    assert got == [200, 200, 429]
+    # each key has its own bucket
+    assert call(ferry, api, "/s/k", headers={"x-api-key": keys[1]})[0] == 200
+    # a throttled request is not counted against the quota
+    usage = apigw.get_usage(usagePlanId=plan, startDate=time.strftime("%Y-%m-%d"),
+                            endDate=time.strftime("%Y-%m-%d"))
+    assert sum(d[0] for v in usage["items"].values() for d in v) == 3
+
+
+# ---- access logs ----
+
+def test_access_logs(ferry, apigw):
+    logs = ferry.client("logs", "dev")
+    logs.create_log_group(logGroupName="/apigw/access")
+    account = acct(ferry, "dev")
+    group_arn = f"arn:aws:logs:{REGION}:{account}:log-group:/apigw/access"
+    api = mock_api(apigw, "logged")
+    apigw.create_deployment(restApiId=api, stageName="s")
+    fmt = ('{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",'
+           '"path":"$context.path","resourcePath":"$context.resourcePath","status":"$context.status",'
+           '"len":"$context.responseLength","err":"$context.error.responseType","none":"$context.nothing.here"}')
+    raises(apigw.update_stage, "BadRequestException", status=400, restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group_arn},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.httpMethod"}])
+    raises(apigw.update_stage, "BadRequestException", status=400, restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": "arn:aws:s3:::bucket"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    s = apigw.update_stage(restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group_arn},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    assert s["accessLogSettings"] == {"destinationArn": group_arn, "format": fmt}
+    _, h1, _ = call(ferry, api, "/s/ping")
+    _, h2, _ = call(ferry, api, "/s/missing")
+    lines = []
+    for _ in range(100):
+        ev = logs.filter_log_events(logGroupName="/apigw/access")["events"]
+        lines = [json.loads(e["message"]) for e in ev]
+        if len(lines) >= 2:
+            break
+        time.sleep(0.05)
+    by_id = {x["requestId"]: x for x in lines}
+    ok, miss = by_id[h1["x-amzn-RequestId"]], by_id[h2["x-amzn-RequestId"]]
+    assert ok == {"requestId": h1["x-amzn-RequestId"], "ip": "127.0.0.1", "method": "GET", "path": "/s/ping",
+                  "resourcePath": "/ping", "status": "200", "len": "9", "err": "-", "none": "-"}
+    assert miss["status"] == "403" and miss["err"] == "MISSING_AUTHENTICATION_TOKEN"
+    assert miss["resourcePath"] == "-"
+    # CLF-style formats are written as they stand
+    apigw.update_stage(restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/format",
+         "value": '$context.identity.sourceIp - - [$context.requestTime] "$context.httpMethod $context.resourcePath '
+                  '$context.protocol" $context.status $context.responseLength $context.requestId'}])
+    _, h3, _ = call(ferry, api, "/s/ping")
+    for _ in range(100):
+        ev = [e["message"] for e in logs.filter_log_events(logGroupName="/apigw/access")["events"]
+              if e["message"].endswith(h3["x-amzn-RequestId"])]
+        if ev:
+            break
+        time.sleep(0.05)
+    assert ev and ev[0].startswith("127.0.0.1 - - [") and '"GET /ping HTTP/1.1" 200 9 ' in ev[0]
+    s = apigw.update_stage(restApiId=api, stageName="s",
+                           patchOperations=[{"op": "remove", "path": "/accessLogSettings"}])
+    assert "accessLogSettings" not in s
