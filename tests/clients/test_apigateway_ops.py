@@ -319,3 +319,54 @@ def test_access_logs(ferry, apigw):
     s = apigw.update_stage(restApiId=api, stageName="s",
                            patchOperations=[{"op": "remove", "path": "/accessLogSettings"}])
     assert "accessLogSettings" not in s
+
+
+# ---- CloudFormation ----
+
+def test_cloudformation_body_s3_location_and_settings(ferry, apigw):
+    from test_cfn_providers import PROFILE, Stacks
+    stacks = Stacks(ferry)
+    s3 = ferry.client("s3", PROFILE, region=REGION)
+    s3.create_bucket(Bucket="apigw-defs")
+    spec = {"openapi": "3.0.1", "info": {"title": "from-s3"},
+            "x-amazon-apigateway-policy": policy(stmt("Allow", "execute-api:/*/GET/*")),
+            "paths": {"/hi": {m: {"x-amazon-apigateway-integration": {
+                "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                "responses": {"default": {"statusCode": "200",
+                                          "responseTemplates": {"application/json": '{"hi": 1}'}}}}}
+                for m in ("get", "post")}}}
+    etag = s3.put_object(Bucket="apigw-defs", Key="api.json", Body=json.dumps(spec).encode())["ETag"]
+    account = acct(ferry, PROFILE)
+    ferry.client("logs", PROFILE, region=REGION).create_log_group(logGroupName="cfn-access")
+    tpl = {"Resources": {
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {
+            "BodyS3Location": {"Bucket": "apigw-defs", "Key": "api.json", "ETag": etag.strip('"')}}},
+        "Missing": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+            "StatusCode": "404", "ResponseTemplates": {"application/json": '{"where": "$context.path"}'}}},
+        "Dep": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["Missing"], "Properties": {
+            "RestApiId": {"Ref": "Api"}}},
+        "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "DeploymentId": {"Ref": "Dep"}, "StageName": "live",
+            "AccessLogSetting": {"DestinationArn": f"arn:aws:logs:{REGION}:{account}:log-group:cfn-access",
+                                 "Format": "$context.requestId $context.status"},
+            "MethodSettings": [{"ResourcePath": "/hi", "HttpMethod": "GET",
+                                "ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.01}]}}},
+        "Outputs": {"Api": {"Value": {"Ref": "Api"}}}}
+    st = stacks.deploy("apigw-s3", tpl)
+    api = st["Out"]["Api"]
+    api_client = ferry.client("apigateway", PROFILE, region=REGION)
+    assert api_client.get_rest_api(restApiId=api)["name"] == "from-s3"
+    stage = api_client.get_stage(restApiId=api, stageName="live")
+    assert stage["methodSettings"]["~1hi/GET"]["throttlingBurstLimit"] == 1
+    assert stage["accessLogSettings"]["format"] == "$context.requestId $context.status"
+    assert [call(ferry, api, "/live/hi")[0] for _ in range(2)] == [200, 429]
+    assert call(ferry, api, "/live/hi", method="POST")[0] == 403  # the policy from the document
+    st_, _, body = call(ferry, api, "/live/nope")
+    assert (st_, json.loads(body)) == (404, {"where": "/live/nope"})
+    # a wrong ETag fails the resource
+    tpl["Resources"]["Api"]["Properties"]["BodyS3Location"]["ETag"] = "0" * 32
+    del tpl["Resources"]["Stage"], tpl["Resources"]["Dep"], tpl["Resources"]["Missing"]
+    bad = stacks.deploy("apigw-s3-bad", tpl, status="ROLLBACK_COMPLETE")
+    assert any("ETag" in f for f in stacks.failures(bad["StackId"]))
+    stacks.delete(st)

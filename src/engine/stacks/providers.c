@@ -36,6 +36,8 @@ extern const cfn_provider cfn_provider_apigateway_authorizer, cfn_provider_apiga
     cfn_provider_apigateway_usageplan, cfn_provider_apigateway_usageplankey;
 /* src/svc/apigatewayv2/prov_apigatewayv2.c */
 extern const cfn_provider cfn_provider_apigatewayv2_authorizer;
+/* src/svc/apigateway/prov_apigateway.c */
+extern const cfn_provider cfn_provider_apigateway_gatewayresponse;
 /* src/svc/codecommit/prov_repository.c */
 extern const cfn_provider cfn_provider_codecommit_repository;
 /* src/svc/codebuild/prov_project.c */
@@ -125,6 +127,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigateway_usageplan,
     &cfn_provider_apigateway_usageplankey,
     &cfn_provider_apigatewayv2_authorizer,
+    &cfn_provider_apigateway_gatewayresponse,
     &cfn_provider_codecommit_repository,
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,

@@ -61,16 +61,45 @@ static int api_del(cfn_pctx *p, const char *id, const json_t *props)
                              json_pack("{s:s}", "restApiId", id));
 }
 
-/* The definition in Body as the service takes it (base64 text, malloc'd). NULL: none. */
-static char *body_b64(const json_t *pr)
+/* The definition in Body, or in the S3 object BodyS3Location names (read as the stack's
+ * identity, as AWS does), as the service takes it: 0 and *b (base64 text, malloc'd; NULL
+ * when there is none), or -1. */
+static int body_b64(cfn_pctx *p, const json_t *pr, char **b)
 {
+    *b = NULL;
+    const json_t *loc = json_object_get(pr, "BodyS3Location");
+    if (loc && !json_object_get(pr, "Body")) {
+        if (!jstr(loc, "Bucket") || !jstr(loc, "Key"))
+            return prov_invalid(p, "BodyS3Location needs a Bucket and a Key");
+        json_t *out = NULL;
+        if (prov_call(p, "s3", "GetObject",
+                      json_pack("{s:s, s:s, s:s*}", "Bucket", jstr(loc, "Bucket"), "Key",
+                                jstr(loc, "Key"), "VersionId", jstr(loc, "Version")),
+                      &out))
+            return -1;
+        /* AWS: an ETag given must be the object's */
+        const char *etag = jstr(loc, "ETag"), *have = jstr(out, "ETag");
+        size_t el = etag ? strlen(etag) : 0;
+        int same =
+            !etag || (have && (!strcmp(have, etag) || (have[0] == '"' && strlen(have) == el + 2 &&
+                                                       !strncmp(have + 1, etag, el))));
+        if (!same) {
+            json_decref(out);
+            return prov_invalid(p, "The ETag of s3://%s/%s does not match %s", jstr(loc, "Bucket"),
+                                jstr(loc, "Key"), etag);
+        }
+        const char *body = jstr(out, "Body");
+        *b = strdup(body ? body : "");
+        json_decref(out);
+        return *b ? 0 : ferr_oom(p->e);
+    }
     char *text = prov_doc_text(json_object_get(pr, "Body"));
     arena *a = text ? arena_new(0) : NULL;
     char *e = a ? enc_b64(a, (const unsigned char *)text, strlen(text)) : NULL;
-    char *b = e ? strdup(e) : NULL;
+    *b = e ? strdup(e) : NULL;
     arena_free(a);
     free(text);
-    return b;
+    return text && !*b ? ferr_oom(p->e) : 0;
 }
 
 /* Name, Description and the like over what a Body said (AWS: the properties win). */
@@ -86,6 +115,11 @@ static int api_settings(cfn_pctx *p, const char *id, const json_t *pr)
                                                       map[i][1], "value", v)))
             json_decref(ops), ops = NULL;
     }
+    char *policy = ops ? prov_doc_text(json_object_get(pr, "Policy")) : NULL;
+    if (policy && json_array_append_new(ops, json_pack("{s:s, s:s, s:s}", "op", "replace", "path",
+                                                       "/policy", "value", policy)))
+        json_decref(ops), ops = NULL;
+    free(policy);
     if (!ops) return ferr_oom(p->e);
     if (!json_array_size(ops)) {
         json_decref(ops);
@@ -98,9 +132,8 @@ static int api_settings(cfn_pctx *p, const char *id, const json_t *pr)
 static int api_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
 {
     (void)s, (void)attrs;
-    if (json_object_get(pr, "BodyS3Location"))
-        return prov_invalid(p, "BodyS3Location is not supported by ferry yet: use Body");
-    char *b = body_b64(pr);
+    char *b;
+    if (body_b64(p, pr, &b)) return -1;
     json_t *out = NULL;
     int rc;
     if (b) {
@@ -143,14 +176,17 @@ static int api_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
 static int api_finish(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *pr)
 {
     (void)s;
-    return json_object_get(pr, "Body") ? api_settings(p, id, pr) : 0;
+    return json_object_get(pr, "Body") || json_object_get(pr, "BodyS3Location")
+               ? api_settings(p, id, pr)
+               : 0;
 }
 
 static int api_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
                       const json_t *np)
 {
     (void)s, (void)op;
-    char *b = body_b64(np);
+    char *b;
+    if (body_b64(p, np, &b)) return -1;
     int rc = b ? prov_call(p, "apigateway", "PutRestApi",
                            json_pack("{s:s, s:s, s:s}", "restApiId", id, "mode",
                                      jstr(np, "Mode") ? jstr(np, "Mode") : "overwrite", "body", b),
@@ -423,6 +459,101 @@ static int dep_del(cfn_pctx *p, const char *id, const json_t *props)
                              json_pack("{s:s, s:s}", "restApiId", api, "deploymentId", id));
 }
 
+/* UpdateStage's patch operations for a Stage's (or a StageDescription's) AccessLogSetting,
+ * MethodSettings and stage-wide settings (StageDescription's ThrottlingRateLimit...): appended
+ * to ops. 0, or -1 out of memory. */
+static int settings_ops(json_t *ops, const json_t *pr)
+{
+    static const char *const members[][3] = {
+        {"ThrottlingRateLimit", "throttling/rateLimit", "n"},
+        {"ThrottlingBurstLimit", "throttling/burstLimit", "n"},
+        {"LoggingLevel", "logging/loglevel", "s"},
+        {"MetricsEnabled", "metrics/enabled", "b"},
+        {"DataTraceEnabled", "logging/dataTrace", "b"},
+        {"CachingEnabled", "caching/enabled", "b"},
+        {"CacheTtlInSeconds", "caching/ttlInSeconds", "n"},
+        {"CacheDataEncrypted", "caching/dataEncrypted", "b"},
+    };
+    const json_t *al = json_object_get(pr, "AccessLogSetting");
+    if (jstr(al, "DestinationArn") &&
+        json_array_append_new(ops, json_pack("{s:s, s:s, s:s}", "op", "replace", "path",
+                                             "/accessLogSettings/destinationArn", "value",
+                                             jstr(al, "DestinationArn"))))
+        return -1;
+    if (jstr(al, "Format") &&
+        json_array_append_new(ops,
+                              json_pack("{s:s, s:s, s:s}", "op", "replace", "path",
+                                        "/accessLogSettings/format", "value", jstr(al, "Format"))))
+        return -1;
+    /* the stage-wide settings are the method settings of every method */
+    json_t *all = json_array();
+    json_t *wide = json_pack("{s:s, s:s}", "ResourcePath", "/*", "HttpMethod", "*");
+    for (size_t i = 0; wide && i < sizeof(members) / sizeof(members[0]); i++) {
+        json_t *v = json_object_get(pr, members[i][0]);
+        if (v && json_object_set(wide, members[i][0], v)) json_decref(wide), wide = NULL;
+    }
+    if (!all || !wide || json_array_append_new(all, wide)) {
+        json_decref(all);
+        return -1;
+    }
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(pr, "MethodSettings"), i, m) {
+        if (json_array_append(all, m)) break;
+    }
+    int bad = 0;
+    json_array_foreach(all, i, m) {
+        const char *rp = jstr(m, "ResourcePath"), *hm = jstr(m, "HttpMethod");
+        if (!rp || !hm) continue;
+        char key[600];
+        size_t o = 0;
+        /* "/pets" -> "~1pets"; the whole stage ("/" then "*") -> "*" */
+        if (!strcmp(rp, "/*")) rp = "*";
+        for (const char *q = rp; *q && o + 3 < sizeof(key); q++)
+            if (*q == '/')
+                key[o++] = '~', key[o++] = '1';
+            else
+                key[o++] = *q;
+        key[o] = 0;
+        for (size_t k = 0; !bad && k < sizeof(members) / sizeof(members[0]); k++) {
+            json_t *v = json_object_get(m, members[k][0]);
+            if (!v) continue;
+            char val[64], path[800];
+            if (json_is_boolean(v))
+                snprintf(val, sizeof(val), "%s", json_is_true(v) ? "true" : "false");
+            else if (json_is_number(v))
+                snprintf(val, sizeof(val), "%g", json_number_value(v));
+            else if (json_is_string(v))
+                snprintf(val, sizeof(val), "%s", json_string_value(v));
+            else
+                continue;
+            snprintf(path, sizeof(path), "/%s/%s/%s", key, hm, members[k][1]);
+            bad |= json_array_append_new(
+                ops, json_pack("{s:s, s:s, s:s}", "op", "replace", "path", path, "value", val));
+        }
+    }
+    json_decref(all);
+    return bad ? -1 : 0;
+}
+
+/* Applies settings_ops(pr) to the stage: 0, or -1. */
+static int stage_settings(cfn_pctx *p, const char *api, const char *stage, const json_t *pr)
+{
+    json_t *ops = json_array();
+    if (!ops || settings_ops(ops, pr)) {
+        json_decref(ops);
+        return ferr_oom(p->e);
+    }
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return 0;
+    }
+    return prov_call(
+        p, "apigateway", "UpdateStage",
+        json_pack("{s:s, s:s, s:o}", "restApiId", api, "stageName", stage, "patchOperations", ops),
+        NULL);
+}
+
 static int dep_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
 {
     (void)s;
@@ -436,6 +567,8 @@ static int dep_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **i
     json_t *out = NULL;
     int rc = prov_call(p, "apigateway", "CreateDeployment", in, &out);
     if (!rc) rc = apigw_prov_took(p, jstr(out, "id"), id);
+    if (!rc && sd && jstr(pr, "StageName"))
+        rc = stage_settings(p, jstr(pr, "RestApiId"), jstr(pr, "StageName"), sd);
     if (!rc && !(*attrs = json_pack("{s:s}", "DeploymentId", *id))) rc = ferr_oom(p->e);
     json_decref(out);
     return rc;
@@ -515,7 +648,8 @@ static int stage_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char *
     json_t *tags =
         in && json_object_get(pr, "Tags") ? prov_tags_map(json_object_get(pr, "Tags")) : NULL;
     if (tags && json_object_set_new(in, "tags", tags)) json_decref(in), in = NULL;
-    if (!name || cfn_intent(p, name) || prov_call(p, "apigateway", "CreateStage", in, NULL)) {
+    if (!name || cfn_intent(p, name) || prov_call(p, "apigateway", "CreateStage", in, NULL) ||
+        stage_settings(p, jstr(pr, "RestApiId"), name, pr)) {
         if (name && !in) ferr_oom(p->e);
         free(name);
         return -1;
@@ -555,6 +689,10 @@ static int stage_change(const prov_shape *s, cfn_pctx *p, const char *id, const 
                 ops, json_pack("{s:s, s:s, s:O}", "op", "replace", "path", path, "value", v));
         }
     }
+    if (!bad) bad = settings_ops(ops, np);
+    if (!bad && !json_object_get(np, "AccessLogSetting") && json_object_get(op, "AccessLogSetting"))
+        bad = json_array_append_new(
+            ops, json_pack("{s:s, s:s}", "op", "remove", "path", "/accessLogSettings"));
     if (bad) {
         json_decref(ops);
         return ferr_oom(p->e);
@@ -579,4 +717,64 @@ const cfn_provider cfn_provider_apigateway_stage = {
     .replace_on = stage_replace_on,
     .name_property = "StageName",
     .name_max = 128,
+};
+
+/* ---- AWS::ApiGateway::GatewayResponse: a generated id ---- */
+
+static const prov_prop gr_schema[] = {
+    {"ResponseParameters", PT_OBJECT, 0},
+    {"ResponseTemplates", PT_OBJECT, 0},
+    {"ResponseType", PT_STR, 1},
+    {"RestApiId", PT_STR, 1},
+    {"StatusCode", PT_STR, 0},
+    {NULL, 0, 0},
+};
+
+static int gr_del(cfn_pctx *p, const char *id, const json_t *props)
+{
+    (void)id;
+    return prov_call_gone_ok(p, NULL, "apigateway", "DeleteGatewayResponse",
+                             json_pack("{s:s, s:s}", "restApiId", jstr(props, "RestApiId"),
+                                       "responseType", jstr(props, "ResponseType")));
+}
+
+static int gr_put(cfn_pctx *p, const json_t *pr)
+{
+    return prov_call(p, "apigateway", "PutGatewayResponse",
+                     json_pack("{s:s, s:s, s:s?, s:O?, s:O?}", "restApiId", jstr(pr, "RestApiId"),
+                               "responseType", jstr(pr, "ResponseType"), "statusCode",
+                               jstr(pr, "StatusCode"), "responseParameters",
+                               json_object_get(pr, "ResponseParameters"), "responseTemplates",
+                               json_object_get(pr, "ResponseTemplates")),
+                     NULL);
+}
+
+static int gr_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+{
+    (void)s, (void)attrs;
+    if (!(*id = prov_generated_id(p))) return ferr_oom(p->e);
+    if (cfn_intent(p, *id) || gr_put(p, pr)) {
+        free(*id);
+        *id = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int gr_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                     const json_t *np)
+{
+    (void)s, (void)id, (void)op;
+    return gr_put(p, np); /* AWS: PutGatewayResponse replaces the whole response */
+}
+
+static const prov_shape gr_shape = {
+    .schema = gr_schema, .make = gr_make, .change = gr_change, .attrs = no_attrs, .del = gr_del};
+static const char *const gr_replace_on[] = {"RestApiId", "ResponseType", NULL};
+
+const cfn_provider cfn_provider_apigateway_gatewayresponse = {
+    .type = "AWS::ApiGateway::GatewayResponse",
+    .shape = &gr_shape,
+    .del = gr_del,
+    .replace_on = gr_replace_on,
 };

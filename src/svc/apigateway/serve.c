@@ -42,6 +42,7 @@ typedef struct stage_view {
     const apigw_vtl_ctx *x;  /* what templates see of it (gateway responses too) */
     /* what the access log says of the request, filled in as it is served */
     const char *rid, *rpath, *err_type, *err_msg;
+    const char *path;        /* the request's path within the stage */
     const principal *caller; /* AWS_IAM: who signed */
     const json_t *authz;     /* a Lambda authorizer's answer as the integration sees it */
     double t0;
@@ -319,6 +320,9 @@ static void vtl_context(arena *a, const svc_request *r, const stage_view *v, con
                             jstr(res, "path"), "resourceId", jstr(res, "id"), "apiId", v->api_id,
                             "accountId", v->account, "identity", "sourceIp",
                             svc_request_source_ip(r), "userAgent", r->client.user_agent);
+    /* AWS: $context.path is the stage and the path as requested */
+    const char *full = v->path ? arena_printf(a, "/%s%s", v->stage, v->path) : NULL;
+    if (ctx && full && jset_str(ctx, "path", full)) json_decref(ctx), ctx = NULL;
     *x = (apigw_vtl_ctx){.body = (const char *)r->body,
                          .body_len = r->body_len,
                          .path = params,
@@ -971,8 +975,13 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     while (*rest == '/') rest++;
     size_t sl = strcspn(rest, "/");
     const char *stage = arena_strndup(a, rest, sl), *path = rest[sl] ? rest + sl : "/";
-    stage_view v =
-        {.api_id = id, .stage = stage, .r = r, .rid = rid, .t0 = clock_now(), .integ_ms = -1};
+    stage_view v = {.api_id = id,
+                    .stage = stage,
+                    .path = path,
+                    .r = r,
+                    .rid = rid,
+                    .t0 = clock_now(),
+                    .integ_ms = -1};
     store_txn *t = NULL;
     ferr e = {0};
     json_t *doc = NULL;
