@@ -370,3 +370,33 @@ def test_cloudformation_body_s3_location_and_settings(ferry, apigw):
     bad = stacks.deploy("apigw-s3-bad", tpl, status="ROLLBACK_COMPLETE")
     assert any("ETag" in f for f in stacks.failures(bad["StackId"]))
     stacks.delete(st)
+
+
+def test_http_api_access_logs(ferry):
+    gw = ferry.client("apigatewayv2", "dev")
+    logs = ferry.client("logs", "dev")
+    logs.create_log_group(logGroupName="/apigw/v2")
+    arn = f"arn:aws:logs:{REGION}:{acct(ferry, 'dev')}:log-group:/apigw/v2"
+    api = gw.create_api(Name="v2-logged", ProtocolType="HTTP")["ApiId"]
+    fmt = '{"id":"$context.requestId","route":"$context.routeKey","status":"$context.status","err":"$context.error.message"}'
+    raises(gw.create_stage, "BadRequestException", status=400, ApiId=api, StageName="$default",
+           AccessLogSettings={"DestinationArn": arn, "Format": "$context.status"})
+    st = gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True,
+                         AccessLogSettings={"DestinationArn": arn, "Format": fmt})
+    assert st["AccessLogSettings"] == {"DestinationArn": arn, "Format": fmt}
+    req = urllib.request.Request(f"{ferry.endpoint}/nothing",
+                                 headers={"Host": f"{api}.execute-api.localhost:{ferry.port}"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
+        rid = e.headers["apigw-requestid"]
+    for _ in range(100):
+        ev = logs.filter_log_events(logGroupName="/apigw/v2")["events"]
+        if ev:
+            break
+        time.sleep(0.05)
+    assert [json.loads(e["message"]) for e in ev] == [
+        {"id": rid, "route": "-", "status": "404", "err": "Not Found"}]
+    gw.delete_access_log_settings(ApiId=api, StageName="$default")
+    assert "AccessLogSettings" not in gw.get_stage(ApiId=api, StageName="$default")

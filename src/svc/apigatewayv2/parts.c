@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "apigatewayv2_int.h"
+#include "svc/apigateway/accesslog.h"
 #include "base/clock.h"
 
 typedef struct part {
@@ -183,6 +184,17 @@ static int check_authorizer(call *c, const json_t *in, json_t *item)
 
 /* ---- the operations, one pattern for every part ---- */
 
+/* AWS's checks of a stage's AccessLogSettings (as REST APIs'). */
+static int stage_log_check(call *c, const json_t *st)
+{
+    const json_t *al = json_object_get(st, "AccessLogSettings");
+    if (!al) return 0;
+    if (!jstr(al, "DestinationArn") || !jstr(al, "Format"))
+        return apigwv2_bad(c, "Access log destination and format must both be specified");
+    return apigw_accesslog_check(jstr(al, "DestinationArn"), jstr(al, "Format"), c->account,
+                                 c->region, "BadRequestException", c->err);
+}
+
 static int create(call *c, json_t *in, json_t **out, const part *p)
 {
     json_t *doc;
@@ -223,6 +235,7 @@ static int create(call *c, json_t *in, json_t **out, const part *p)
         for (size_t i = 0; i < 3; i++)
             if (!json_object_get(item, emp[i]))
                 bad |= json_object_set_new(item, emp[i], json_object());
+        if (!bad && stage_log_check(c, item)) return -1;
         if (!bad && jbool(item, "AutoDeploy", 0) && apigwv2_autodeploy(c, doc)) return -1;
     }
     if (bad) return ferr_oom(c->err);
@@ -281,6 +294,7 @@ static int update(call *c, json_t *in, json_t **out, const part *p)
     if (p == &INTEG && check_integration(c, in, item)) return -1;
     if (p == &AUTHZ && check_authorizer(c, in, item)) return -1;
     if (p == &STAGE) {
+        if (stage_log_check(c, item)) return -1;
         if (json_object_set_new(item, "LastUpdatedDate", json_real((double)(long long)clock_now())))
             return ferr_oom(c->err);
         if (jbool(item, "AutoDeploy", 0) && apigwv2_autodeploy(c, doc)) return -1;
@@ -413,4 +427,16 @@ int apigatewayv2_op_create_authorizer(call *c, json_t *in, json_t **out)
 int apigatewayv2_op_create_stage(call *c, json_t *in, json_t **out)
 {
     return create(c, in, out, &STAGE);
+}
+
+int apigatewayv2_op_delete_access_log_settings(call *c, json_t *in, json_t **out)
+{
+    (void)out;
+    json_t *doc;
+    if (apigwv2_open(c, in, "DELETE", &doc) < 0) return -1;
+    json_t *st = find(c, doc, &STAGE, jstr(in, "StageName"));
+    if (!st) return -1;
+    json_object_del(st, "AccessLogSettings");
+    call_resource(c, STAGE.type, jstr(in, "StageName"));
+    return apigwv2_save(c, doc);
 }

@@ -20,6 +20,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "auth/jwt.h"
+#include "svc/apigateway/accesslog.h"
 #include "svc/apigateway/lambdaauth.h"
 #include "svc/apigateway/proxy.h"
 #include "svc/httpc.h"
@@ -46,10 +47,12 @@ typedef struct req {
     const char *route_key;
     json_t *params; /* path parameters (arena), or NULL */
     const char *request_id;
+    const char *err_msg; /* the error answered, for the access log */
 } req;
 
 static void answer(req *q, proto_response *resp, int status, const char *message)
 {
+    q->err_msg = message;
     proto_response_init(resp);
     resp->status = status;
     resp->content_type = "application/json";
@@ -910,69 +913,116 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
 
 /* ---- the request ---- */
 
+static int serve_api(req *q, proto_response *resp);
+
+/* AWS: a stage with AccessLogSettings writes a line per request to its log group, the
+ * format's $context variables as HTTP APIs name them. */
+static void access_log(req *q, const proto_response *resp, double t0)
+{
+    const json_t *al = json_object_get(q->st, "AccessLogSettings");
+    const char *dest = jstr(al, "DestinationArn"), *fmt = jstr(al, "Format");
+    if (!dest || !fmt) return;
+    char clf[40];
+    time_t ts = (time_t)t0;
+    struct tm tm;
+    gmtime_r(&ts, &tm);
+    strftime(clf, sizeof(clf), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    const char *ip = svc_request_source_ip(q->r);
+    const char *err = resp->status >= 400 ? q->err_msg : NULL;
+    json_t *ctx = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:I,"
+        " s:{s:s?, s:s?}, s:{s:s?}}",
+        "requestId", q->request_id, "extendedRequestId", q->request_id, "apiId", q->api_id,
+        "requestTime", clf, "requestTimeEpoch", (json_int_t)(t0 * 1000), "httpMethod", q->r->method,
+        "path", q->raw_path, "routeKey", q->route_key, "stage", q->stage, "accountId", q->account,
+        "protocol", "HTTP/1.1", "domainName", q->r->host, "status", resp->status, "responseLength",
+        (json_int_t)resp->body.len, "responseLatency", (json_int_t)((clock_now() - t0) * 1000),
+        "identity", "sourceIp", ip && *ip ? ip : NULL, "userAgent", q->r->client.user_agent,
+        "error", "message", err);
+    buf line;
+    buf_init(&line, 0);
+    const char *stream = arena_printf(q->a, "%s_%s", q->api_id, q->stage);
+    if (ctx && stream && !apigw_accesslog_render(fmt, ctx, &line))
+        apigw_accesslog_write(q->account, dest, stream, buf_str(&line));
+    buf_dispose(&line);
+    json_decref(ctx);
+}
+
 static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api_id,
                  const char *path, proto_response *resp)
 {
     char rid[37];
     ids_uuid(rid);
+    double t0 = clock_now();
     req q = {.env = env, .a = a, .r = r, .raw_path = path, .request_id = rid};
     int rc = find_api(&q, api_id);
     if (rc <= 0) {
         if (rc < 0) answer(&q, resp, 500, "Internal Server Error");
         return rc < 0; /* 0: not an HTTP API; another service's route may know it */
     }
+    serve_api(&q, resp);
+    if (q.st) access_log(&q, resp, t0);
+    return 1;
+}
+
+static int serve_api(req *q, proto_response *resp)
+{
+    arena *a = q->a;
+    const svc_request *r = q->r;
+    const char *path = q->raw_path, *rid = q->request_id;
+    int rc;
     /* AWS: a disabled default endpoint refuses every request */
-    if (jbool(json_object_get(q.doc, "Api"), "DisableExecuteApiEndpoint", 0)) {
-        answer(&q, resp, 403, "Forbidden");
+    if (jbool(json_object_get(q->doc, "Api"), "DisableExecuteApiEndpoint", 0)) {
+        answer(q, resp, 403, "Forbidden");
         return 1;
     }
-    if (pick_stage(&q, path) <= 0) {
-        answer(&q, resp, 404, "Not Found");
+    if (pick_stage(q, path) <= 0) {
+        answer(q, resp, 404, "Not Found");
         return 1;
     }
     /* AWS: a preflight is answered by the API when CORS is configured, whatever the routes */
-    const json_t *cors = json_object_get(json_object_get(q.doc, "Api"), "CorsConfiguration");
+    const json_t *cors = json_object_get(json_object_get(q->doc, "Api"), "CorsConfiguration");
     if (cors && !strcmp(r->method, "OPTIONS") && r->header(r, "origin") &&
         r->header(r, "access-control-request-method")) {
         proto_response_init(resp);
         resp->status = 204;
         proto_response_header(a, resp, "apigw-requestid", rid);
-        cors_headers(&q, resp, 1);
+        cors_headers(q, resp, 1);
         return 1;
     }
     int status = 0;
-    rc = select_route(&q);
+    rc = select_route(q);
     if (rc <= 0) {
-        answer(&q, resp, rc < 0 ? 500 : 404, rc < 0 ? "Internal Server Error" : "Not Found");
-        cors_headers(&q, resp, 0);
+        answer(q, resp, rc < 0 ? 500 : 404, rc < 0 ? "Internal Server Error" : "Not Found");
+        cors_headers(q, resp, 0);
         return 1;
     }
     json_t *authorizer = NULL;
-    status = authorize_jwt(&q, &authorizer);
-    if (!status && jstr(q.route, "AuthorizationType") &&
-        !strcmp(jstr(q.route, "AuthorizationType"), "CUSTOM"))
-        status = authorize_lambda(&q, &authorizer);
-    const char *target = jstr(q.route, "Target");
+    status = authorize_jwt(q, &authorizer);
+    if (!status && jstr(q->route, "AuthorizationType") &&
+        !strcmp(jstr(q->route, "AuthorizationType"), "CUSTOM"))
+        status = authorize_lambda(q, &authorizer);
+    const char *target = jstr(q->route, "Target");
     json_t *integ = !status && target && !strncmp(target, "integrations/", 13)
-                        ? json_object_get(q.integs, target + 13)
+                        ? json_object_get(q->integs, target + 13)
                         : NULL;
     const char *type = jstr(integ, "IntegrationType");
     if (!status && !integ) status = 404;
     if (!status && !strcmp(type, "AWS_PROXY"))
-        status = run_lambda(&q, integ, authorizer, resp);
+        status = run_lambda(q, integ, authorizer, resp);
     else if (!status && !strcmp(type, "HTTP_PROXY"))
-        status = run_http(&q, integ, resp);
+        status = run_http(q, integ, resp);
     else if (!status)
         status = 500;
     switch (status) {
     case 0: proto_response_header(a, resp, "apigw-requestid", rid); break;
-    case 401: answer(&q, resp, 401, "Unauthorized"); break;
-    case 403: answer(&q, resp, 403, "Forbidden"); break;
-    case 404: answer(&q, resp, 404, "Not Found"); break;
-    case 503: answer(&q, resp, 503, "Service Unavailable"); break;
-    default: answer(&q, resp, 500, "Internal Server Error");
+    case 401: answer(q, resp, 401, "Unauthorized"); break;
+    case 403: answer(q, resp, 403, "Forbidden"); break;
+    case 404: answer(q, resp, 404, "Not Found"); break;
+    case 503: answer(q, resp, 503, "Service Unavailable"); break;
+    default: answer(q, resp, 500, "Internal Server Error");
     }
-    cors_headers(&q, resp, 0);
+    cors_headers(q, resp, 0);
     return 1;
 }
 
