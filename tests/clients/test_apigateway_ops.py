@@ -400,3 +400,69 @@ def test_http_api_access_logs(ferry):
         {"id": rid, "route": "-", "status": "404", "err": "Not Found"}]
     gw.delete_access_log_settings(ApiId=api, StageName="$default")
     assert "AccessLogSettings" not in gw.get_stage(ApiId=api, StageName="$default")
+
+
+# ---- TestInvokeMethod, TestInvokeAuthorizer ----
+
+AUTHZ_FN = """def handler(event, context):
+    tok = event.get("authorizationToken") or event.get("headers", {}).get("x-token", "")
+    if tok == "unauth":
+        raise Exception("Unauthorized")
+    if tok == "bad":
+        return {"nope": 1}
+    return {"principalId": "user-" + tok, "context": {"arn": event["methodArn"]},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}]}}
+"""
+
+ECHO_FN = """import json
+def handler(event, context):
+    return {"statusCode": 201, "headers": {"X-Echo": "1"},
+            "body": json.dumps({"path": event["path"], "stage": event["requestContext"]["stage"],
+                                "vars": event["stageVariables"], "q": event["queryStringParameters"]})}
+"""
+
+
+def test_test_invoke_method_and_authorizer(ferry, apigw):
+    from ferrytest import zipped
+    lam = ferry.client("lambda", "dev")
+    role = ferry.client("iam", "dev").create_role(RoleName="ti-fn", AssumeRolePolicyDocument=json.dumps(policy(
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})))["Role"]["Arn"]
+    arns = {}
+    for name, code in (("ti-authz", AUTHZ_FN), ("ti-echo", ECHO_FN)):
+        arns[name] = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
+                                         Code={"ZipFile": zipped({"index.py": code})})["FunctionArn"]
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                           Principal="apigateway.amazonaws.com")
+    uri = lambda fn: f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arns[fn]}/invocations"  # noqa: E731
+    api = apigw.create_rest_api(name="test-invoke")["id"]
+    r = apigw.create_resource(restApiId=api, parentId=root_of(apigw, api), pathPart="{id}")["id"]
+    # IAM authorization is not asked of a test invocation
+    apigw.put_method(restApiId=api, resourceId=r, httpMethod="GET", authorizationType="AWS_IAM")
+    apigw.put_integration(restApiId=api, resourceId=r, httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=uri("ti-echo"))
+    out = apigw.test_invoke_method(restApiId=api, resourceId=r, httpMethod="GET",
+                                   pathWithQueryString="/42?q=1", stageVariables={"color": "red"})
+    assert out["status"] == 201 and out["headers"]["X-Echo"] == "1" and out["multiValueHeaders"]["X-Echo"] == ["1"]
+    assert json.loads(out["body"]) == {"path": "/42", "stage": "test-invoke-stage", "vars": {"color": "red"},
+                                       "q": {"q": "1"}}
+    assert "Method completed with status: 201" in out["log"] and out["latency"] >= 0
+    raises(apigw.test_invoke_method, "NotFoundException", status=404, restApiId=api, resourceId=r,
+           httpMethod="POST")
+    az = apigw.create_authorizer(restApiId=api, name="tok", type="TOKEN", authorizerUri=uri("ti-authz"),
+                                 identitySource="method.request.header.Authorization")["id"]
+    got = apigw.test_invoke_authorizer(restApiId=api, authorizerId=az, headers={"Authorization": "alice"})
+    assert got["clientStatus"] == 0 and got["principalId"] == "user-alice"
+    assert json.loads(got["policy"])["Statement"][0]["Resource"].endswith(
+        f"{api}/ESTestInvoke-stage/ESTestInvoke-method/ESTestInvoke-resource-path")
+    assert apigw.test_invoke_authorizer(restApiId=api, authorizerId=az)["clientStatus"] == 401
+    assert apigw.test_invoke_authorizer(restApiId=api, authorizerId=az,
+                                        headers={"Authorization": "unauth"})["clientStatus"] == 401
+    assert apigw.test_invoke_authorizer(restApiId=api, authorizerId=az,
+                                        headers={"Authorization": "bad"})["clientStatus"] == 500
+    req = apigw.create_authorizer(restApiId=api, name="req", type="REQUEST", authorizerUri=uri("ti-authz"),
+                                  identitySource="method.request.header.X-Token")["id"]
+    got = apigw.test_invoke_authorizer(restApiId=api, authorizerId=req, headers={"X-Token": "bob"})
+    assert got["clientStatus"] == 0 and got["principalId"] == "user-bob"
+    raises(apigw.test_invoke_authorizer, "NotFoundException", status=404, restApiId=api, authorizerId="nope")

@@ -47,6 +47,7 @@ typedef struct stage_view {
     const json_t *authz;     /* a Lambda authorizer's answer as the integration sees it */
     double t0;
     long long integ_ms; /* -1: no integration ran */
+    int test;           /* TestInvokeMethod: no throttle, authorization or API key */
     int integ_status;
 } stage_view;
 
@@ -760,7 +761,7 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
     /* AWS: the stage's (or the method's) throttle, before anything else is done */
     double rate;
     long long burst;
-    if (stage_limits(a, v, rpath, r->method, &rate, &burst)) {
+    if (!v->test && stage_limits(a, v, rpath, r->method, &rate, &burst)) {
         const char *bk = arena_printf(a, "%s/%s/%s %s", id, stage, r->method, rpath);
         if (bk && !apigw_throttle_take(bk, rate, burst)) {
             gw_error(a, v, resp, "THROTTLED", 429, "TooManyRequestsException", "message",
@@ -770,12 +771,13 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
     }
     principal who;
     const char *auth = jstr(m, "authorizationType");
+    if (v->test) auth = "NONE";
     int iam = auth && !strcmp(auth, "AWS_IAM"), custom = auth && !strcmp(auth, "CUSTOM");
     if (iam && authorize_iam(env, a, r, v, invoke_arn, &who, resp)) return 1;
     /* AWS: without IAM authorization, the resource policy speaks for an anonymous caller;
      * before a Lambda authorizer runs, only its explicit denies count */
     int policy_allows = 0;
-    if (!iam && v->policy) {
+    if (!iam && v->policy && !v->test) {
         int d = invoke_allowed(env, a, v, invoke_arn, NULL);
         if (d < 0) {
             gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
@@ -803,7 +805,7 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
                          .binary_types = json_object_get(v->api, "binaryMediaTypes"),
                          .caller = iam ? &who : NULL};
     json_t *authz = NULL;
-    int keyed = jbool(m, "apiKeyRequired", 0);
+    int keyed = jbool(m, "apiKeyRequired", 0) && !v->test;
     const char *from_authorizer = NULL;
     if (custom) {
         if (authorize_custom(env, a, r, v, doc, m, &q, &x, invoke_arn, policy_allows, &authz,
@@ -1035,4 +1037,235 @@ int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_respo
     const char *id = slash ? arena_strndup(a, r->rest, (size_t)(slash - r->rest)) : r->rest;
     if (!id || !*id) return 0;
     return serve(env, a, r, id, slash ? slash : "", resp);
+}
+
+/* ---- TestInvokeMethod, TestInvokeAuthorizer ----
+ * Both run in a read transaction (flags.list): the data plane opens its own, and the
+ * function runs with the store's writer free, as it does for a request. */
+
+static const char *test_header(const svc_request *r, const char *lname)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (!strcmp(r->headers[i].name, lname)) return r->headers[i].value;
+    return NULL;
+}
+
+static char *lower_dup(arena *a, const char *s)
+{
+    char *l = arena_strdup(a, s);
+    for (char *p = l; p && *p; p++) *p = (char)tolower((unsigned char)*p);
+    return l;
+}
+
+/* The request a test describes (pathWithQueryString, headers, multiValueHeaders, body),
+ * in c's arena. */
+static int test_request(call *c, const json_t *in, const char *method, const char *dflt_path,
+                        svc_request *r)
+{
+    const char *pq = jstr(in, "pathWithQueryString");
+    if (!pq || !*pq) pq = dflt_path;
+    size_t pl = strcspn(pq, "?");
+    const json_t *hs = json_object_get(in, "headers"),
+                 *mh = json_object_get(in, "multiValueHeaders");
+    size_t n = json_object_size(hs), k = 0;
+    const char *name;
+    json_t *v;
+    json_object_foreach((json_t *)mh, name, v) n += json_array_size(v);
+    hdr *h = arena_alloc(c->a, (n ? n : 1) * sizeof(*h));
+    if (!h) return ferr_oom(c->err);
+    json_object_foreach((json_t *)hs, name, v) {
+        char *l = lower_dup(c->a, name);
+        if (!l) return ferr_oom(c->err);
+        h[k++] = (hdr){l, json_string_value(v) ? json_string_value(v) : ""};
+    }
+    json_object_foreach((json_t *)mh, name, v) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            char *l = lower_dup(c->a, name);
+            if (!l) return ferr_oom(c->err);
+            h[k++] = (hdr){l, json_string_value(x) ? json_string_value(x) : ""};
+        }
+    }
+    const char *body = jstr(in, "body");
+    *r = (svc_request){.method = method,
+                       .host = "test-invoke.execute-api.localhost",
+                       .path = arena_strndup(c->a, pq, pl),
+                       .query = pq[pl] ? pq + pl + 1 : "",
+                       .body = (const unsigned char *)(body ? body : ""),
+                       .body_len = body ? strlen(body) : 0,
+                       .client = c->client,
+                       .header = test_header,
+                       .headers = h,
+                       .nheaders = k};
+    return r->path ? 0 : ferr_oom(c->err);
+}
+
+/* The stage a test runs in: its stageVariables. */
+static json_t *test_stage(call *c, const json_t *in)
+{
+    json_t *vars = json_object_get(in, "stageVariables");
+    json_t *st = json_pack("{s:s, s:O}", "stageName", "test-invoke-stage", "variables",
+                           vars ? vars : json_object());
+    return st ? arena_defer_json(c->a, st) : NULL;
+}
+
+int apigateway_op_test_invoke_method(call *c, json_t *in, json_t **out)
+{
+    const char *rid_in = jstr(in, "resourceId"), *verb = jstr(in, "httpMethod");
+    const char *suffix = arena_printf(c->a, "/resources/%s/methods/%s", rid_in, verb);
+    json_t *doc;
+    if (!suffix) return ferr_oom(c->err);
+    if (apigw_open(c, in, "POST", suffix, &doc) < 0) return -1;
+    json_t *res = apigw_resource(c, doc, rid_in);
+    if (!res) return -1;
+    json_t *methods = json_object_get(res, "resourceMethods");
+    if (!json_object_get(methods, verb) && !json_object_get(methods, "ANY"))
+        return apigw_not_found(c, "Invalid Method identifier specified");
+    svc_request r;
+    char rid[37];
+    ids_uuid(rid);
+    if (test_request(c, in, verb, jstr(res, "path"), &r)) return -1;
+    stage_view v = {.account = c->account,
+                    .region = c->region,
+                    .api_id = jstr(in, "restApiId"),
+                    .stage = "test-invoke-stage",
+                    .api = json_object_get(doc, "api"),
+                    .stage_doc = test_stage(c, in),
+                    .resources = json_object_get(doc, "resources"),
+                    .responses = json_object_get(doc, "gatewayResponses"),
+                    .path = r.path,
+                    .r = &r,
+                    .rid = rid,
+                    .t0 = clock_now(),
+                    .integ_ms = -1,
+                    .test = 1};
+    if (!v.stage_doc) return ferr_oom(c->err);
+    proto_response resp;
+    proto_response_init(&resp);
+    serve_stage(c->env, c->a, &r, &v, r.path, doc, &resp);
+    json_t *h = json_object(), *mh = json_object();
+    if (h && resp.content_type && jset_str(h, "Content-Type", resp.content_type))
+        json_decref(h), h = NULL;
+    for (size_t i = 0; h && mh && i < resp.nheaders; i++) {
+        const char *k = resp.headers[i].name, *val = resp.headers[i].value;
+        json_t *list = json_object_get(mh, k);
+        if (!list && (json_object_set_new(mh, k, list = json_array()) || !list)) c->oom = 1;
+        if (jset_str(h, k, val) || json_array_append_new(list, json_string(val))) c->oom = 1;
+    }
+    long long ms = (long long)((clock_now() - v.t0) * 1000);
+    const char *log = arena_printf(
+        c->a,
+        "Execution log for request %s\nStarting execution for request: %s\nHTTP Method: %s, "
+        "Resource Path: %s\nMethod completed with status: %d\n",
+        rid, rid, verb, r.path, resp.status);
+    json_t *o =
+        h && mh ? json_pack("{s:i, s:s%, s:o, s:o, s:s, s:I}", "status", resp.status, "body",
+                            buf_str(&resp.body), resp.body.len, "headers", h, "multiValueHeaders",
+                            mh, "log", log ? log : "", "latency", (json_int_t)ms)
+                : NULL;
+    if (!o) json_decref(h), json_decref(mh);
+    buf_dispose(&resp.body);
+    *out = o;
+    return o ? 0 : ferr_oom(c->err);
+}
+
+int apigateway_op_test_invoke_authorizer(call *c, json_t *in, json_t **out)
+{
+    const char *az_id = jstr(in, "authorizerId");
+    const char *suffix = arena_printf(c->a, "/authorizers/%s", az_id);
+    json_t *doc;
+    if (!suffix) return ferr_oom(c->err);
+    if (apigw_open(c, in, "POST", suffix, &doc) < 0) return -1;
+    const json_t *az = json_object_get(json_object_get(doc, "authorizers"), az_id);
+    if (!az) return apigw_not_found(c, "Invalid Authorizer identifier specified");
+    const char *type = jstr(az, "type");
+    if (!type || (strcmp(type, "TOKEN") && strcmp(type, "REQUEST")))
+        return apigw_bad(c, "Authorizer type %s cannot be tested", type ? type : "");
+    svc_request r;
+    char rid[37];
+    ids_uuid(rid);
+    if (test_request(c, in, "GET", "/", &r)) return -1;
+    const char *api_id = jstr(in, "restApiId");
+    stage_view v = {.account = c->account,
+                    .region = c->region,
+                    .api_id = api_id,
+                    .stage = "test-invoke-stage",
+                    .api = json_object_get(doc, "api"),
+                    .stage_doc = test_stage(c, in),
+                    .path = r.path,
+                    .r = &r,
+                    .rid = rid,
+                    .t0 = clock_now(),
+                    .integ_ms = -1};
+    if (!v.stage_doc) return ferr_oom(c->err);
+    apigw_vtl_ctx x;
+    json_t *params = json_object();
+    if (!params || !arena_defer_json(c->a, params)) return ferr_oom(c->err);
+    vtl_context(c->a, &r, &v, rid, NULL, params, &x);
+    /* AWS: the method ARN a test shows the authorizer */
+    const char *method_arn =
+        arena_printf(c->a,
+                     "arn:%s:execute-api:%s:%s:%s/ESTestInvoke-stage/ESTestInvoke-method/"
+                     "ESTestInvoke-resource-path",
+                     arn_partition(c->region), c->region, c->account, api_id);
+    json_t *ev = NULL;
+    int status = 0;
+    if (!strcmp(type, "TOKEN")) {
+        const char *src = jstr(az, "identitySource");
+        const char *tok = src ? source_value(c->a, &r, &x, src, strlen(src)) : NULL;
+        if (!tok || !*tok || !token_valid(c->a, jstr(az, "identityValidationExpression"), tok))
+            status = 401;
+        else
+            ev = json_pack("{s:s, s:s, s:s}", "type", "TOKEN", "authorizationToken", tok,
+                           "methodArn", method_arn);
+    } else {
+        apigw_proxy_req pq = {.r = &r,
+                              .path = r.path,
+                              .resource = r.path,
+                              .stage = v.stage,
+                              .api_id = api_id,
+                              .account = c->account,
+                              .request_id = rid,
+                              .domain = r.host,
+                              .path_params = params,
+                              .stage_vars = json_object_get(v.stage_doc, "variables")};
+        if ((ev = apigw_proxy_event(c->a, &pq))) {
+            json_object_del(ev, "body");
+            json_object_del(ev, "isBase64Encoded");
+            if (jset_str(ev, "type", "REQUEST") || jset_str(ev, "methodArn", method_arn))
+                json_decref(ev), ev = NULL;
+        }
+    }
+    if (!status && (!ev || !arena_defer_json(c->a, ev))) return ferr_oom(c->err);
+    json_t *ans = NULL;
+    if (!status) {
+        const char *region = NULL;
+        const char *uri = substitute(c->a, jstr(az, "authorizerUri"), x.stage_vars);
+        const char *fn = uri ? apigw_function_of(c->a, uri, &region) : NULL;
+        const char *src_arn =
+            arena_printf(c->a, "arn:%s:execute-api:%s:%s:%s/authorizers/%s",
+                         arn_partition(c->region), c->region, c->account, api_id, az_id);
+        int rc = fn && src_arn
+                     ? apigw_authz_invoke(c->env, c->a, c->account, fn, region,
+                                          jstr(az, "authorizerCredentials"), src_arn, ev, &ans)
+                     : -1;
+        if (ans && !arena_defer_json(c->a, ans)) return ferr_oom(c->err);
+        /* AWS: clientStatus 0 when the authorizer answered */
+        status = rc == APIGW_AUTHZ_UNAUTHORIZED ? 401 : rc || !answer_ok(ans) ? 500 : 0;
+    }
+    long long ms = (long long)((clock_now() - v.t0) * 1000);
+    char *policy =
+        !status ? json_dumps(json_object_get(ans, "policyDocument"), JSON_COMPACT) : NULL;
+    const char *log = arena_printf(c->a,
+                                   "Execution log for request %s\nStarting authorizer: %s for "
+                                   "request: %s\nAuthorizer completed with client status: %d\n",
+                                   rid, az_id, rid, status);
+    json_t *o =
+        json_pack("{s:i, s:s, s:I, s:s?, s:s?, s:{}}", "clientStatus", status, "log",
+                  log ? log : "", "latency", (json_int_t)ms, "principalId",
+                  status ? NULL : jstr(ans, "principalId"), "policy", policy, "authorization");
+    free(policy);
+    *out = o;
+    return o ? 0 : ferr_oom(c->err);
 }
