@@ -466,3 +466,54 @@ def test_test_invoke_method_and_authorizer(ferry, apigw):
     got = apigw.test_invoke_authorizer(restApiId=api, authorizerId=req, headers={"X-Token": "bob"})
     assert got["clientStatus"] == 0 and got["principalId"] == "user-bob"
     raises(apigw.test_invoke_authorizer, "NotFoundException", status=404, restApiId=api, authorizerId="nope")
+
+
+# ---- HTTP APIs from OpenAPI ----
+
+def test_http_api_import_and_reimport(ferry, apigw):
+    rest = mock_api(apigw, "import-backend")
+    apigw.create_deployment(restApiId=rest, stageName="s")
+    backend = f"{ferry.endpoint}/_ferry/execute-api/{rest}/s/ping"
+    gw = ferry.client("apigatewayv2", "dev")
+    spec = {"openapi": "3.0.1", "info": {"title": "imported-http", "version": "7"},
+            "x-amazon-apigateway-cors": {"allowOrigins": ["https://a.example"], "maxAge": 60},
+            "components": {"securitySchemes": {"jwt": {
+                "type": "oauth2", "flows": {},
+                "x-amazon-apigateway-authorizer": {
+                    "type": "jwt", "jwtConfiguration": {"issuer": "https://issuer.example", "audience": ["x"]},
+                    "identitySource": "$request.header.Authorization"}}}},
+            "paths": {
+                "/ping": {"get": {"operationId": "ping", "x-amazon-apigateway-integration": {
+                    "type": "http_proxy", "httpMethod": "GET", "uri": backend, "payloadFormatVersion": "1.0"}}},
+                "/secure": {"post": {"security": [{"jwt": ["read"]}], "x-amazon-apigateway-integration": {
+                    "type": "http_proxy", "httpMethod": "ANY", "uri": backend}}},
+                "/$default": {"x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": {
+                    "type": "http_proxy", "uri": backend}}}}}
+    api = gw.import_api(Body=json.dumps(spec))
+    assert api["Name"] == "imported-http" and api["Version"] == "7"
+    assert api["CorsConfiguration"] == {"AllowOrigins": ["https://a.example"], "MaxAge": 60}
+    aid = api["ApiId"]
+    routes = {r["RouteKey"]: r for r in gw.get_routes(ApiId=aid)["Items"]}
+    assert set(routes) == {"GET /ping", "POST /secure", "$default"}
+    assert routes["POST /secure"]["AuthorizationType"] == "JWT" and routes["POST /secure"]["AuthorizationScopes"] == ["read"]
+    az = gw.get_authorizers(ApiId=aid)["Items"]
+    assert [(a["Name"], a["AuthorizerType"], a["JwtConfiguration"]["Issuer"]) for a in az] == [
+        ("jwt", "JWT", "https://issuer.example")]
+    integs = gw.get_integrations(ApiId=aid)["Items"]
+    assert {i["IntegrationType"] for i in integs} == {"HTTP_PROXY"} and len(integs) == 3
+    gw.create_stage(ApiId=aid, StageName="$default", AutoDeploy=True)
+    req = urllib.request.Request(f"{ferry.endpoint}/ping", headers={"Host": f"{aid}.execute-api.localhost:{ferry.port}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert json.loads(r.read()) == {"ok": 1}
+    # a reimport replaces the routes (and redeploys the auto-deploying stage)
+    spec["paths"] = {"/other": spec["paths"]["/ping"]}
+    gw.reimport_api(ApiId=aid, Body=json.dumps(spec))
+    assert [r["RouteKey"] for r in gw.get_routes(ApiId=aid)["Items"]] == ["GET /other"]
+    req = urllib.request.Request(f"{ferry.endpoint}/ping", headers={"Host": f"{aid}.execute-api.localhost:{ferry.port}"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 404
+    raises(gw.import_api, "BadRequestException", status=400, Body="not: [openapi")
+    raises(gw.import_api, "BadRequestException", status=400, Body=json.dumps(
+        {"swagger": "2.0", "info": {"title": "x"}, "paths": {}}))
+    raises(gw.reimport_api, "NotFoundException", status=404, ApiId="nope123456", Body=json.dumps(spec))

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "apigateway_int.h"
+#include "openapi.h"
 #include "base/enc.h"
 #include "base/yaml.h"
 
@@ -191,7 +192,7 @@ static int add_method(call *c, const json_t *spec, json_t *doc, json_t *res, con
     return 0;
 }
 
-int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char *mode)
+json_t *apigw_openapi_load(call *c, const char *body, size_t len, int openapi3)
 {
     json_t *spec = json_loadb(body, len, 0, NULL);
     if (!spec) {
@@ -199,12 +200,72 @@ int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char 
         spec = yaml_to_json(body, len, &e);
     }
     if (!spec || !arena_defer_json(c->a, spec))
-        return spec ? ferr_oom(c->err) : apigw_bad(c, BAD_INPUT);
+        return spec ? ferr_oom(c->err) : apigw_bad(c, BAD_INPUT), NULL;
     const char *sw = jstr(spec, "swagger"), *oa = jstr(spec, "openapi");
-    if (!json_is_object(spec) || !((sw && !strcmp(sw, "2.0")) || (oa && !strncmp(oa, "3.", 2))))
-        return apigw_bad(c, BAD_INPUT);
+    if (!json_is_object(spec) ||
+        !((sw && !strcmp(sw, "2.0") && !openapi3) || (oa && !strncmp(oa, "3.", 2))))
+        return apigw_bad(c, BAD_INPUT), NULL;
     const json_t *paths = json_object_get(spec, "paths");
-    if (paths && !json_is_object(paths)) return apigw_bad(c, BAD_INPUT);
+    if (paths && !json_is_object(paths)) return apigw_bad(c, BAD_INPUT), NULL;
+    const char *path;
+    json_t *item;
+    json_object_foreach((json_t *)paths, path, item) {
+        if (path[0] != '/' || !json_is_object(item)) return apigw_bad(c, BAD_INPUT), NULL;
+        for (size_t i = 0; i < sizeof(VERBS) / sizeof(VERBS[0]); i++) {
+            json_t *op = json_object_get(item, VERBS[i][0]);
+            if (op && !json_is_object(op)) return apigw_bad(c, BAD_INPUT), NULL;
+        }
+    }
+    return spec;
+}
+
+int apigw_openapi_each(call *c, const json_t *spec, apigw_openapi_fn fn, void *ud)
+{
+    const char *path;
+    json_t *item;
+    json_object_foreach(json_object_get(spec, "paths"), path, item) {
+        for (size_t i = 0; i < sizeof(VERBS) / sizeof(VERBS[0]); i++) {
+            json_t *op = json_object_get(item, VERBS[i][0]);
+            if (op && fn(c, ud, path, VERBS[i][1], op)) return -1;
+        }
+    }
+    return 0;
+}
+
+const char *apigw_openapi_security(const json_t *spec, const json_t *op, const json_t **scheme,
+                                   const json_t **scopes)
+{
+    const json_t *sec = json_object_get(op, "security");
+    if (!sec) sec = json_object_get(spec, "security");
+    size_t i;
+    const json_t *req;
+    json_array_foreach(sec, i, req) {
+        const char *name;
+        json_t *v;
+        json_object_foreach((json_t *)req, name, v) {
+            const json_t *sc = json_object_get(schemes_of(spec), name);
+            if (json_object_get(sc, "x-amazon-apigateway-authorizer")) {
+                *scheme = sc;
+                *scopes = v;
+                return name;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The REST API's import: one resource per path, a method per operation. */
+static int rest_op(call *c, void *ud, const char *path, const char *verb, const json_t *op)
+{
+    json_t **ctx = ud; /* {spec, doc} */
+    json_t *res = resource_at(c, ctx[1], path);
+    return res ? add_method(c, ctx[0], ctx[1], res, verb, op) : -1;
+}
+
+int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char *mode)
+{
+    json_t *spec = apigw_openapi_load(c, body, len, 0);
+    if (!spec) return -1;
     json_t *api = json_object_get(doc, "api");
     const json_t *info = json_object_get(spec, "info");
     if (jstr(info, "title") && jset_str(api, "name", jstr(info, "title"))) return ferr_oom(c->err);
@@ -236,18 +297,8 @@ int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char 
         json_object_clear(json_object_get(json_object_get(all, root), "resourceMethods"));
     }
     if (import_authorizers(c, doc, spec)) return -1;
-    const char *path;
-    json_t *item;
-    json_object_foreach((json_t *)paths, path, item) {
-        if (path[0] != '/' || !json_is_object(item)) return apigw_bad(c, BAD_INPUT);
-        json_t *res = resource_at(c, doc, path);
-        if (!res) return -1;
-        for (size_t i = 0; i < sizeof(VERBS) / sizeof(VERBS[0]); i++) {
-            json_t *op = json_object_get(item, VERBS[i][0]);
-            if (op && add_method(c, spec, doc, res, VERBS[i][1], op)) return -1;
-        }
-    }
-    return 0;
+    json_t *ctx[2] = {spec, doc};
+    return apigw_openapi_each(c, spec, rest_op, ctx);
 }
 
 static int body_of(call *c, const json_t *in, const char **body, size_t *len)

@@ -37,6 +37,10 @@ int apigwv2_autodeploy(call *c, json_t *doc);
  * "...:lambda:path/2015-03-31/functions/ARN/invocations" form), in a; NULL when none. */
 const char *apigwv2_lambda_arn(arena *a, const char *uri);
 
+/* Handlers other files of the folder build on (ImportApi makes its API as CreateApi does). */
+int apigatewayv2_op_create_api(call *c, json_t *in, json_t **out);
+int apigatewayv2_op_get_api(call *c, json_t *in, json_t **out);
+
 /* The data plane (serve.c): svc routes. */
 int apigwv2_serve_host(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 int apigwv2_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
