@@ -517,3 +517,21 @@ def test_http_api_import_and_reimport(ferry, apigw):
     raises(gw.import_api, "BadRequestException", status=400, Body=json.dumps(
         {"swagger": "2.0", "info": {"title": "x"}, "paths": {}}))
     raises(gw.reimport_api, "NotFoundException", status=404, ApiId="nope123456", Body=json.dumps(spec))
+
+
+def test_cloudformation_http_api_body(ferry):
+    from test_cfn_providers import PROFILE, Stacks
+    stacks = Stacks(ferry)
+    gw = ferry.client("apigatewayv2", PROFILE, region=REGION)
+    body = {"openapi": "3.0.1", "info": {"title": "cfn-http"}, "paths": {
+        "/a": {"get": {"x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "http://127.0.0.1:9/a"}}}}}
+    tpl = {"Resources": {"Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Body": body}}},
+           "Outputs": {"Api": {"Value": {"Ref": "Api"}}, "Url": {"Value": {"Fn::GetAtt": ["Api", "ApiEndpoint"]}}}}
+    st = stacks.deploy("http-body", tpl)
+    api = st["Out"]["Api"]
+    assert gw.get_api(ApiId=api)["Name"] == "cfn-http" and st["Out"]["Url"].startswith(f"http://{api}.")
+    assert [r["RouteKey"] for r in gw.get_routes(ApiId=api)["Items"]] == ["GET /a"]
+    body["paths"]["/b"] = body["paths"].pop("/a")
+    stacks.deploy("http-body", tpl, update=True)
+    assert [r["RouteKey"] for r in gw.get_routes(ApiId=api)["Items"]] == ["GET /b"]
+    stacks.delete(st)

@@ -61,6 +61,34 @@ static int api_del(cfn_pctx *p, const char *id, const json_t *props)
                              json_pack("{s:s}", "restApiId", id));
 }
 
+int apigw_prov_s3_body(cfn_pctx *p, const json_t *loc, char **b)
+{
+    *b = NULL;
+    if (!jstr(loc, "Bucket") || !jstr(loc, "Key"))
+        return prov_invalid(p, "BodyS3Location needs a Bucket and a Key");
+    json_t *out = NULL;
+    if (prov_call(p, "s3", "GetObject",
+                  json_pack("{s:s, s:s, s:s*}", "Bucket", jstr(loc, "Bucket"), "Key",
+                            jstr(loc, "Key"), "VersionId", jstr(loc, "Version")),
+                  &out))
+        return -1;
+    /* AWS: an ETag given must be the object's */
+    const char *etag = jstr(loc, "ETag"), *have = jstr(out, "ETag");
+    size_t el = etag ? strlen(etag) : 0;
+    int same =
+        !etag || (have && (!strcmp(have, etag) || (have[0] == '"' && strlen(have) == el + 2 &&
+                                                   !strncmp(have + 1, etag, el))));
+    if (!same) {
+        json_decref(out);
+        return prov_invalid(p, "The ETag of s3://%s/%s does not match %s", jstr(loc, "Bucket"),
+                            jstr(loc, "Key"), etag);
+    }
+    const char *body = jstr(out, "Body");
+    *b = strdup(body ? body : "");
+    json_decref(out);
+    return *b ? 0 : ferr_oom(p->e);
+}
+
 /* The definition in Body, or in the S3 object BodyS3Location names (read as the stack's
  * identity, as AWS does), as the service takes it: 0 and *b (base64 text, malloc'd; NULL
  * when there is none), or -1. */
@@ -68,31 +96,7 @@ static int body_b64(cfn_pctx *p, const json_t *pr, char **b)
 {
     *b = NULL;
     const json_t *loc = json_object_get(pr, "BodyS3Location");
-    if (loc && !json_object_get(pr, "Body")) {
-        if (!jstr(loc, "Bucket") || !jstr(loc, "Key"))
-            return prov_invalid(p, "BodyS3Location needs a Bucket and a Key");
-        json_t *out = NULL;
-        if (prov_call(p, "s3", "GetObject",
-                      json_pack("{s:s, s:s, s:s*}", "Bucket", jstr(loc, "Bucket"), "Key",
-                                jstr(loc, "Key"), "VersionId", jstr(loc, "Version")),
-                      &out))
-            return -1;
-        /* AWS: an ETag given must be the object's */
-        const char *etag = jstr(loc, "ETag"), *have = jstr(out, "ETag");
-        size_t el = etag ? strlen(etag) : 0;
-        int same =
-            !etag || (have && (!strcmp(have, etag) || (have[0] == '"' && strlen(have) == el + 2 &&
-                                                       !strncmp(have + 1, etag, el))));
-        if (!same) {
-            json_decref(out);
-            return prov_invalid(p, "The ETag of s3://%s/%s does not match %s", jstr(loc, "Bucket"),
-                                jstr(loc, "Key"), etag);
-        }
-        const char *body = jstr(out, "Body");
-        *b = strdup(body ? body : "");
-        json_decref(out);
-        return *b ? 0 : ferr_oom(p->e);
-    }
+    if (loc && !json_object_get(pr, "Body")) return apigw_prov_s3_body(p, loc, b);
     char *text = prov_doc_text(json_object_get(pr, "Body"));
     arena *a = text ? arena_new(0) : NULL;
     char *e = a ? enc_b64(a, (const unsigned char *)text, strlen(text)) : NULL;

@@ -8,4 +8,8 @@
  * soon as the call that made it answered. 0, or -1 (*id NULL). */
 int apigw_prov_took(cfn_pctx *p, const char *made, char **id);
 
+/* The object a BodyS3Location ({Bucket, Key, Version, ETag}) names, read as the stack: 0 and
+ * *b (its bytes base64-encoded, malloc'd), or -1 (no such object, another ETag). */
+int apigw_prov_s3_body(cfn_pctx *p, const json_t *loc, char **b);
+
 #endif

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/enc.h"
 #include "engine/stacks/prov_int.h"
+#include "svc/apigateway/prov_apigateway.h"
 
 /* What one type is in the service: its operations and the id member naming it. */
 typedef struct v2type {
@@ -81,6 +83,10 @@ static int v2_change(const prov_shape *s, cfn_pctx *p, const char *id, const jso
 
 static const prov_prop api_schema[] = {
     {"ApiKeySelectionExpression", PT_STR, 0},
+    {"BasePath", PT_STR, 0},
+    {"Body", PT_JSON, 0},
+    {"BodyS3Location", PT_OBJECT, 0},
+    {"FailOnWarnings", PT_BOOL, 0},
     {"CorsConfiguration", PT_OBJECT, 0},
     {"CredentialsArn", PT_STR, 0},
     {"Description", PT_STR, 0},
@@ -197,9 +203,60 @@ static const v2type stage_t = {"CreateStage", "UpdateStage", "GetStage", "Delete
 /* AWS::ApiGatewayV2::Api: HTTP unless ProtocolType says otherwise; a Name it generates. */
 static int api_check(cfn_pctx *p, const json_t *pr)
 {
-    if (!jstr(pr, "Name") || !jstr(pr, "ProtocolType"))
+    int defined = json_object_get(pr, "Body") || json_object_get(pr, "BodyS3Location");
+    if (!defined && (!jstr(pr, "Name") || !jstr(pr, "ProtocolType")))
         return prov_invalid(p, "#: required key [Name] and [ProtocolType] not found");
     return 0;
+}
+
+/* An OpenAPI definition (Body, or the object BodyS3Location names) as ImportApi takes it:
+ * 0 and *text (malloc'd; NULL when there is none), or -1. */
+static int api_body(cfn_pctx *p, const json_t *pr, char **text)
+{
+    *text = NULL;
+    if (json_object_get(pr, "Body")) {
+        *text = prov_doc_text(json_object_get(pr, "Body"));
+        return *text ? 0 : ferr_oom(p->e);
+    }
+    const json_t *loc = json_object_get(pr, "BodyS3Location");
+    char *b64 = NULL;
+    if (!loc) return 0;
+    if (apigw_prov_s3_body(p, loc, &b64)) return -1;
+    arena *a = arena_new(0);
+    size_t n = 0;
+    unsigned char *raw = a ? enc_unb64(a, b64, strlen(b64), &n) : NULL;
+    *text = raw ? strndup((const char *)raw, n) : NULL;
+    arena_free(a);
+    free(b64);
+    return *text ? 0 : ferr_oom(p->e);
+}
+
+/* AWS: an API with a Body is imported (ImportApi), and reimported when it changes. */
+static int api_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **id, json_t **attrs)
+{
+    char *text;
+    if (api_body(p, pr, &text)) return -1;
+    if (!text) return v2_make(s, p, pr, id, attrs);
+    json_t *out = NULL;
+    int rc = prov_call(p, "apigatewayv2", "ImportApi", json_pack("{s:s}", "Body", text), &out);
+    free(text);
+    if (rc) return -1;
+    const char *v = jstr(out, "ApiId");
+    rc = !v || !(*id = strdup(v)) ? ferr_oom(p->e) : v2_attrs_of(s->data, p, out, attrs);
+    json_decref(out);
+    return rc;
+}
+
+static int api_change(const prov_shape *s, cfn_pctx *p, const char *id, const json_t *op,
+                      const json_t *np)
+{
+    char *text;
+    if (api_body(p, np, &text)) return -1;
+    if (!text) return v2_change(s, p, id, op, np);
+    int rc = prov_call(p, "apigatewayv2", "ReimportApi",
+                       json_pack("{s:s, s:s}", "ApiId", id, "Body", text), NULL);
+    free(text);
+    return rc;
 }
 
 #define V2_DEL(NAME, TYPE) \
@@ -216,8 +273,8 @@ V2_DEL(authz_del, authz_t)
 
 static const prov_shape api_shape = {.schema = api_schema,
                                      .check = api_check,
-                                     .make = v2_make,
-                                     .change = v2_change,
+                                     .make = api_make,
+                                     .change = api_change,
                                      .attrs = v2_attrs,
                                      .del = api_del,
                                      .data = &api_t};
