@@ -1105,8 +1105,8 @@ static int test_request(call *c, const json_t *in, const char *method, const cha
 static json_t *test_stage(call *c, const json_t *in)
 {
     json_t *vars = json_object_get(in, "stageVariables");
-    json_t *st = json_pack("{s:s, s:O}", "stageName", "test-invoke-stage", "variables",
-                           vars ? vars : json_object());
+    json_t *st = json_pack("{s:s, s:o}", "stageName", "test-invoke-stage", "variables",
+                           vars ? json_deep_copy(vars) : json_object());
     return st ? arena_defer_json(c->a, st) : NULL;
 }
 
