@@ -172,6 +172,17 @@ int apigw_create(call *c, const json_t *in, json_t **out)
 
 /* ---- patch operations ---- */
 
+void apigw_unescape(const char *k, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *p = k; *p && o + 1 < n; p++)
+        if (!strncmp(p, "~1", 2))
+            out[o++] = '/', p++;
+        else
+            out[o++] = *p;
+    if (n) out[o] = 0;
+}
+
 static int allowed_path(const char *path, const char *allowed, int *is_map)
 {
     *is_map = 0;
@@ -328,13 +339,7 @@ int apigateway_op_update_rest_api(call *c, json_t *in, json_t **out)
         json_t *v;
         json_object_foreach(bm, k, v) {
             char t[256];
-            size_t o = 0;
-            for (const char *p = k; *p && o + 1 < sizeof(t); p++)
-                if (!strncmp(p, "~1", 2))
-                    t[o++] = '/', p++;
-                else
-                    t[o++] = *p;
-            t[o] = 0;
+            apigw_unescape(k, t, sizeof(t));
             if (!list || json_array_append_new(list, json_string(t))) c->oom = 1;
         }
         if (!list || json_object_set_new(api, "binaryMediaTypes", list)) return ferr_oom(c->err);

@@ -61,6 +61,9 @@ int apigw_authorizer_ok(call *c, const json_t *doc, const json_t *method);
  * points that stage at it. The deployment, or NULL. */
 json_t *apigw_deploy(call *c, json_t *doc, const json_t *in);
 
+/* A patch path's part with "~1" turned back into '/' ("image~1png"), into out (n bytes). */
+void apigw_unescape(const char *k, char *out, size_t n);
+
 /* JSON patch operations (UpdateRestApi, UpdateStage, ...) on obj: paths listed in allowed
  * ("/name /description"), and under a map prefix ending in '/' ("/variables/"). */
 int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed);

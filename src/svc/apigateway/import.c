@@ -61,17 +61,11 @@ static const json_t *schemes_of(const json_t *spec)
                    : json_object_get(json_object_get(spec, "components"), "securitySchemes");
 }
 
-/* What an operation's security asks: AWS_IAM (x-amazon-apigateway-auth, or a scheme of
- * x-amazon-apigateway-authtype awsSigv4), CUSTOM (a scheme with an
- * x-amazon-apigateway-authorizer: *authorizer its name), else NONE; *api_key when a scheme
- * is the x-api-key header without an authorizer. */
-static const char *security_of(const json_t *spec, const json_t *op, const char **authorizer,
-                               int *api_key)
+/* Calls fn for each scheme the operation's security requirements (else the definition's)
+ * name, with the requirement's scopes, until fn answers non-zero: that answer, or 0. */
+typedef int (*scheme_fn)(const char *name, const json_t *scheme, const json_t *scopes, void *ud);
+static int security_each(const json_t *spec, const json_t *op, scheme_fn fn, void *ud)
 {
-    *authorizer = NULL;
-    *api_key = 0;
-    const char *t = jstr(json_object_get(op, "x-amazon-apigateway-auth"), "type");
-    const char *type = t && !strcasecmp(t, "aws_iam") ? "AWS_IAM" : "NONE";
     const json_t *schemes = schemes_of(spec);
     const json_t *sec = json_object_get(op, "security");
     if (!sec) sec = json_object_get(spec, "security");
@@ -81,20 +75,49 @@ static const char *security_of(const json_t *spec, const json_t *op, const char 
         const char *name;
         json_t *v;
         json_object_foreach((json_t *)req, name, v) {
-            const json_t *sc = json_object_get(schemes, name);
-            const char *at = jstr(sc, "x-amazon-apigateway-authtype");
-            if (at && !strcasecmp(at, "awsSigv4")) {
-                type = "AWS_IAM";
-            } else if (json_object_get(sc, "x-amazon-apigateway-authorizer")) {
-                type = "CUSTOM";
-                *authorizer = name;
-            } else if (jstr(sc, "type") && !strcmp(jstr(sc, "type"), "apiKey") &&
-                       jstr(sc, "name") && !strcasecmp(jstr(sc, "name"), "x-api-key")) {
-                *api_key = 1;
-            }
+            int rc = fn(name, json_object_get(schemes, name), v, ud);
+            if (rc) return rc;
         }
     }
-    return type;
+    return 0;
+}
+
+typedef struct sec_ctx {
+    const char *type, *authorizer;
+    int api_key;
+    const json_t *scheme, *scopes;
+} sec_ctx;
+
+static int rest_scheme(const char *name, const json_t *sc, const json_t *scopes, void *ud)
+{
+    (void)scopes;
+    sec_ctx *x = ud;
+    const char *at = jstr(sc, "x-amazon-apigateway-authtype");
+    if (at && !strcasecmp(at, "awsSigv4")) {
+        x->type = "AWS_IAM";
+    } else if (json_object_get(sc, "x-amazon-apigateway-authorizer")) {
+        x->type = "CUSTOM";
+        x->authorizer = name;
+    } else if (jstr(sc, "type") && !strcmp(jstr(sc, "type"), "apiKey") && jstr(sc, "name") &&
+               !strcasecmp(jstr(sc, "name"), "x-api-key")) {
+        x->api_key = 1;
+    }
+    return 0;
+}
+
+/* What an operation's security asks: AWS_IAM (x-amazon-apigateway-auth, or a scheme of
+ * x-amazon-apigateway-authtype awsSigv4), CUSTOM (a scheme with an
+ * x-amazon-apigateway-authorizer: *authorizer its name), else NONE; *api_key when a scheme
+ * is the x-api-key header without an authorizer. */
+static const char *security_of(const json_t *spec, const json_t *op, const char **authorizer,
+                               int *api_key)
+{
+    const char *t = jstr(json_object_get(op, "x-amazon-apigateway-auth"), "type");
+    sec_ctx x = {.type = t && !strcasecmp(t, "aws_iam") ? "AWS_IAM" : "NONE"};
+    security_each(spec, op, rest_scheme, &x);
+    *authorizer = x.authorizer;
+    *api_key = x.api_key;
+    return x.type;
 }
 
 /* The authorizers the security schemes define (x-amazon-apigateway-authorizer), made or
@@ -232,26 +255,22 @@ int apigw_openapi_each(call *c, const json_t *spec, apigw_openapi_fn fn, void *u
     return 0;
 }
 
+static int authorizer_scheme(const char *name, const json_t *sc, const json_t *scopes, void *ud)
+{
+    sec_ctx *x = ud;
+    if (!json_object_get(sc, "x-amazon-apigateway-authorizer")) return 0;
+    x->authorizer = name, x->scheme = sc, x->scopes = scopes;
+    return 1;
+}
+
 const char *apigw_openapi_security(const json_t *spec, const json_t *op, const json_t **scheme,
                                    const json_t **scopes)
 {
-    const json_t *sec = json_object_get(op, "security");
-    if (!sec) sec = json_object_get(spec, "security");
-    size_t i;
-    const json_t *req;
-    json_array_foreach(sec, i, req) {
-        const char *name;
-        json_t *v;
-        json_object_foreach((json_t *)req, name, v) {
-            const json_t *sc = json_object_get(schemes_of(spec), name);
-            if (json_object_get(sc, "x-amazon-apigateway-authorizer")) {
-                *scheme = sc;
-                *scopes = v;
-                return name;
-            }
-        }
-    }
-    return NULL;
+    sec_ctx x = {0};
+    security_each(spec, op, authorizer_scheme, &x);
+    *scheme = x.scheme;
+    *scopes = x.scopes;
+    return x.authorizer;
 }
 
 /* The REST API's import: one resource per path, a method per operation. */

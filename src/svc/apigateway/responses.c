@@ -188,13 +188,7 @@ static int unescape_keys(json_t *map)
     json_object_foreach_safe(map, tmp, k, v) {
         if (!strstr(k, "~1")) continue;
         char t[256];
-        size_t o = 0;
-        for (const char *p = k; *p && o + 1 < sizeof(t); p++)
-            if (!strncmp(p, "~1", 2))
-                t[o++] = '/', p++;
-            else
-                t[o++] = *p;
-        t[o] = 0;
+        apigw_unescape(k, t, sizeof(t));
         if (json_object_set(map, t, v)) return -1;
         json_object_del(map, k);
     }
