@@ -535,3 +535,38 @@ def test_cloudformation_http_api_body(ferry):
     stacks.deploy("http-body", tpl, update=True)
     assert [r["RouteKey"] for r in gw.get_routes(ApiId=api)["Items"]] == ["GET /b"]
     stacks.delete(st)
+
+
+def test_sam_http_api_and_definition_uri(ferry):
+    """SAM's HttpApi becomes an ApiGatewayV2::Api with a Body (imported), and an Api's
+    DefinitionUri a RestApi's BodyS3Location: both deploy and answer."""
+    from test_cfn_providers import PROFILE, Stacks
+    stacks = Stacks(ferry)
+    s3 = ferry.client("s3", PROFILE, region=REGION)
+    s3.create_bucket(Bucket="sam-defs")
+    spec = {"swagger": "2.0", "info": {"title": "sam-def"}, "paths": {"/m": {"get": {
+        "x-amazon-apigateway-integration": {
+            "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {"default": {"statusCode": "200",
+                                      "responseTemplates": {"application/json": '{"m": 1}'}}}}}}}}
+    s3.put_object(Bucket="sam-defs", Key="def.json", Body=json.dumps(spec).encode())
+    tpl = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler",
+            "InlineCode": "def handler(e, c):\n    return {'statusCode': 200, 'body': e['rawPath']}\n",
+            "Events": {"H": {"Type": "HttpApi", "Properties": {"Path": "/h", "Method": "GET"}}}}},
+        "Defined": {"Type": "AWS::Serverless::Api", "Properties": {
+            "StageName": "v", "DefinitionUri": "s3://sam-defs/def.json"}}},
+        "Outputs": {"Http": {"Value": {"Ref": "ServerlessHttpApi"}}, "Rest": {"Value": {"Ref": "Defined"}}}}
+    cfn = stacks.cfn
+    cfn.create_stack(StackName="sam-http", TemplateBody=json.dumps(tpl),
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    st = stacks.wait("sam-http")
+    assert st["StackStatus"] == "CREATE_COMPLETE", stacks.failures("sam-http")
+    out = {o["OutputKey"]: o["OutputValue"] for o in st["Outputs"]}
+    http, rest = out["Http"], out["Rest"]
+    req = urllib.request.Request(f"{ferry.endpoint}/h", headers={"Host": f"{http}.execute-api.localhost:{ferry.port}"})
+    with urllib.request.urlopen(req, timeout=20) as r:
+        assert r.read() == b"/h"
+    assert json.loads(call(ferry, rest, "/v/m")[2]) == {"m": 1}
+    stacks.delete(st)
