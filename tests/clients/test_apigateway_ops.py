@@ -570,3 +570,25 @@ def test_sam_http_api_and_definition_uri(ferry):
         assert r.read() == b"/h"
     assert json.loads(call(ferry, rest, "/v/m")[2]) == {"m": 1}
     stacks.delete(st)
+
+
+def test_cli_gateway_responses_stage_settings_and_test_invoke(ferry, apigw):
+    api = mock_api(apigw, "cli-ops")
+    ferry.aws("apigateway", "put-gateway-response", "--rest-api-id", api, "--response-type", "THROTTLED",
+              "--status-code", "503", "--response-templates", '{"application/json": "{\\"slow\\": true}"}',
+              profile="dev")
+    items = ferry.aws("apigateway", "get-gateway-responses", "--rest-api-id", api, profile="dev").json["items"]
+    th = next(i for i in items if i["responseType"] == "THROTTLED")
+    assert th["statusCode"] == "503" and th["defaultResponse"] is False
+    ferry.aws("apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "s", profile="dev")
+    s = ferry.aws("apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "s", "--patch-operations",
+                  "op=replace,path=/*/*/throttling/burstLimit,value=1",
+                  "op=replace,path=/*/*/throttling/rateLimit,value=0.01", profile="dev").json
+    assert s["methodSettings"]["*/*"]["throttlingBurstLimit"] == 1
+    assert call(ferry, api, "/s/ping")[0] == 200
+    st, _, body = call(ferry, api, "/s/ping")
+    assert (st, json.loads(body)) == (503, {"slow": True})  # THROTTLED, as customized
+    rid = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/ping")
+    out = ferry.aws("apigateway", "test-invoke-method", "--rest-api-id", api, "--resource-id", rid,
+                    "--http-method", "GET", "--path-with-query-string", "/ping", profile="dev").json
+    assert out["status"] == 200 and json.loads(out["body"]) == {"ok": 1}
