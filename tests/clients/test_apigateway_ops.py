@@ -592,3 +592,28 @@ def test_cli_gateway_responses_stage_settings_and_test_invoke(ferry, apigw):
     out = ferry.aws("apigateway", "test-invoke-method", "--rest-api-id", api, "--resource-id", rid,
                     "--http-method", "GET", "--path-with-query-string", "/ping", profile="dev").json
     assert out["status"] == 200 and json.loads(out["body"]) == {"ok": 1}
+
+
+def test_http_api_route_throttling(ferry, apigw):
+    rest = mock_api(apigw, "v2-throttle-backend")
+    apigw.create_deployment(restApiId=rest, stageName="s")
+    gw = ferry.client("apigatewayv2", "dev")
+    api = gw.create_api(Name="v2-throttled", ProtocolType="HTTP",
+                        Target=f"{ferry.endpoint}/_ferry/execute-api/{rest}/s/ping")["ApiId"]
+    gw.update_stage(ApiId=api, StageName="$default",
+                    DefaultRouteSettings={"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.01})
+
+    def get():
+        req = urllib.request.Request(f"{ferry.endpoint}/x", headers={"Host": f"{api}.execute-api.localhost:{ferry.port}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+    assert get()[0] == 200
+    assert get() == (429, b'{"message":"Too Many Requests"}')
+    # a route's own settings come before the stage's (the bucket refills at their rate)
+    gw.update_stage(ApiId=api, StageName="$default",
+                    RouteSettings={"$default": {"ThrottlingBurstLimit": 5, "ThrottlingRateLimit": 100}})
+    time.sleep(0.05)
+    assert get()[0] == 200

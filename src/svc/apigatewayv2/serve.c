@@ -23,6 +23,7 @@
 #include "svc/apigateway/accesslog.h"
 #include "svc/apigateway/lambdaauth.h"
 #include "svc/apigateway/proxy.h"
+#include "svc/apigateway/throttle.h"
 #include "svc/httpc.h"
 #include "proto/codec.h"
 #include "proto/pcommon.h"
@@ -915,6 +916,22 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
 
 static int serve_api(req *q, proto_response *resp);
 
+/* AWS: the stage's RouteSettings for the route (else its DefaultRouteSettings) throttle it,
+ * a token bucket per stage and route (in memory, as REST APIs'). 1 when throttled. */
+static int throttled(req *q)
+{
+    const json_t *rs = json_object_get(json_object_get(q->st, "RouteSettings"), q->route_key);
+    const json_t *ds = json_object_get(q->st, "DefaultRouteSettings");
+    const json_t *r = json_object_get(rs, "ThrottlingRateLimit"),
+                 *b = json_object_get(rs, "ThrottlingBurstLimit");
+    if (!r) r = json_object_get(ds, "ThrottlingRateLimit");
+    if (!b) b = json_object_get(ds, "ThrottlingBurstLimit");
+    if (!json_is_number(r) && !json_is_number(b)) return 0;
+    const char *key = arena_printf(q->a, "v2 %s/%s/%s", q->api_id, q->stage, q->route_key);
+    return key && !apigw_throttle_take(key, json_is_number(r) ? json_number_value(r) : 10000.0,
+                                       json_is_number(b) ? (long long)json_number_value(b) : 5000);
+}
+
 /* AWS: a stage with AccessLogSettings writes a line per request to its log group, the
  * format's $context variables as HTTP APIs name them. */
 static void access_log(req *q, const proto_response *resp, double t0)
@@ -994,6 +1011,11 @@ static int serve_api(req *q, proto_response *resp)
     rc = select_route(q);
     if (rc <= 0) {
         answer(q, resp, rc < 0 ? 500 : 404, rc < 0 ? "Internal Server Error" : "Not Found");
+        cors_headers(q, resp, 0);
+        return 1;
+    }
+    if (throttled(q)) {
+        answer(q, resp, 429, "Too Many Requests");
         cors_headers(q, resp, 0);
         return 1;
     }
