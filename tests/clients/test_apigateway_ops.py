@@ -572,19 +572,18 @@ def test_sam_http_api_and_definition_uri(ferry):
     stacks.delete(st)
 
 
-def test_cli_gateway_responses_stage_settings_and_test_invoke(ferry, apigw):
+def test_cli_gateway_response_and_test_invoke(ferry, apigw):
+    # two aws CLI calls (each costs seconds of start-up); the rest through boto3
     api = mock_api(apigw, "cli-ops")
     ferry.aws("apigateway", "put-gateway-response", "--rest-api-id", api, "--response-type", "THROTTLED",
               "--status-code", "503", "--response-templates", '{"application/json": "{\\"slow\\": true}"}',
               profile="dev")
-    items = ferry.aws("apigateway", "get-gateway-responses", "--rest-api-id", api, profile="dev").json["items"]
-    th = next(i for i in items if i["responseType"] == "THROTTLED")
+    th = apigw.get_gateway_response(restApiId=api, responseType="THROTTLED")
     assert th["statusCode"] == "503" and th["defaultResponse"] is False
-    ferry.aws("apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "s", profile="dev")
-    s = ferry.aws("apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "s", "--patch-operations",
-                  "op=replace,path=/*/*/throttling/burstLimit,value=1",
-                  "op=replace,path=/*/*/throttling/rateLimit,value=0.01", profile="dev").json
-    assert s["methodSettings"]["*/*"]["throttlingBurstLimit"] == 1
+    apigw.create_deployment(restApiId=api, stageName="s")
+    apigw.update_stage(restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.01"}])
     assert call(ferry, api, "/s/ping")[0] == 200
     st, _, body = call(ferry, api, "/s/ping")
     assert (st, json.loads(body)) == (503, {"slow": True})  # THROTTLED, as customized
