@@ -8,6 +8,8 @@ PYTHON     := /usr/bin/python3
 # Test modules share nothing (each starts its own server on a random port with its own data
 # directory), so a suite's modules are spread over workers, a module's tests kept together.
 XDIST      ?= -n 2 --dist loadfile
+# the slowest tests of each suite are listed, so a suite that grows past the budget says where
+DURATIONS  ?= --durations=15
 
 .PHONY: all deps format format-check build asan fuzz fuzz-build fuzz-run unit unit-asan clients clients-asan scenarios check demo bench clean
 
@@ -47,17 +49,17 @@ unit-asan: asan
 # Real clients (Debian's awscli and python3-boto3, npm @aws-sdk/client-*) against a fresh
 # server on a random loopback port with a temporary data directory per test module.
 clients: build
-	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q $(XDIST) tests/clients
+	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q $(DURATIONS) $(XDIST) tests/clients
 
 # The SDK-driven client tests again against the ASan+UBSan server: a sanitizer report
 # fails the test. (The `aws` CLI suites drive the same server paths, and spend their time
 # starting Python.)
 clients-asan: build asan
 	@FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q \
-	  $(XDIST) tests/clients --ignore-glob='*_cli.py'
+	  $(DURATIONS) $(XDIST) tests/clients --ignore-glob='*_cli.py'
 
 scenarios: build
-	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q tests/scenarios
+	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q $(DURATIONS) tests/scenarios
 
 # The C style is mechanical (.clang-format): `make format` applies it, make check refuses a
 # tree it would change.
