@@ -173,3 +173,5 @@ function App() {
 }
 
 render(html`<${App} />`, document.getElementById("app"));
+// the first render is done: the page answers input from here (the browser tests read it)
+performance.mark("ferry-console-interactive");
