@@ -172,6 +172,8 @@ function App() {
   return html`<${Shell} epoch=${epoch} onChange=${bump} />`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = ""; // the "Loading" line of index.html
+render(html`<${App} />`, root);
 // the first render is done: the page answers input from here (the browser tests read it)
 performance.mark("ferry-console-interactive");

@@ -71,7 +71,7 @@ export async function switchRole(account, roleName, display) {
   const sts = new STSClient({ region: session.region(), endpoint: location.origin,
                               credentials: creds(base), maxAttempts: 1 });
   const me = await sts.send(new GetCallerIdentityCommand({}));
-  const name = (me.Arn.split("/").pop() || "console").replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+  const name = (me.Arn.split(/[/:]/).pop() || "console").replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
   const arn = `arn:aws:iam::${account}:role/${roleName}`;
   const out = await sts.send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: name }));
   const k = out.Credentials;
