@@ -71,7 +71,7 @@ static int takes_gzip(const char *ae)
 static int etag_matches(const char *inm, const char *etag)
 {
     if (!inm) return 0;
-    if (strchr(inm, '*')) return 1;
+    if (inm[strspn(inm, " \t")] == '*') return 1;
     size_t n = strlen(etag);
     for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag))
         if (p[n] == 0 || p[n] == ',' || p[n] == ' ') return 1;

@@ -101,6 +101,13 @@ try {
   // the execution runs on its own: the page refreshes until the approval waits
   const approve = await page.waitForSelector(".approval button.ok", { timeout: T });
   await shot("06-pipeline-approval");
+  // the server cost of a live pipeline page: its API requests over 4 s while it refreshes
+  let calls = 0;
+  const count = (rq) => { if (rq.method() === "POST") calls++; };
+  page.on("request", count);
+  await new Promise((r) => setTimeout(r, 4000));
+  page.off("request", count);
+  figures.live_pipeline_requests_per_s = calls / 4;
   await page.type(".approval textarea", "Looks good");
   await approve.click();
   await page.waitForFunction(() => {
