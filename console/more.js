@@ -84,7 +84,7 @@ export function MessagingPage() {
       url: u,
       attrs: (await send(SQSClient, new GetQueueAttributesCommand({ QueueUrl: u, AttributeNames: ["All"] }))).Attributes || {},
     })));
-  }, [], () => true);
+  }, [], (d) => d.length > 0); // depths change on their own: live while there are queues
   return html`<div>
     <${Section} title="Topics">
       <${ErrorBox} error=${topics.error} />

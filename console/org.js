@@ -46,8 +46,8 @@ function Tree({ n }) {
     <span class="ou"><strong>${n.name}</strong> <span class="muted">${n.kind} ${n.id}</span> · SCPs: <${Policies} list=${n.policies} /></span>
     <ul>
       ${n.accounts.map((a) => html`<li class="account">
-        <a href=${"#/org/account/" + a.Id}>${a.Name}</a> <span class="mono">${a.Id}</span>
-        <span class="muted">${a.Email}</span> <span class="status ${a.Status === "ACTIVE" ? "ok" : "warn"}">${a.Status}</span>
+        <a href=${"#/org/account/" + a.Id}>${a.Name}</a> <span class="mono">${a.Id}</span>${" "}
+        <span class="muted">${a.Email}</span> <span class="status ${a.Status === "ACTIVE" ? "ok" : "warn"}">${a.Status}</span>${" "}
         · SCPs: <${Policies} list=${a.policies} />
       </li>`)}
       ${n.children.map((c) => html`<${Tree} n=${c} />`)}
@@ -60,8 +60,8 @@ export function OrgPage() {
   return html`<${Section} title="Organization" actions=${html`<button type="button" onClick=${r.reload}>Refresh</button>`}>
     <${ErrorBox} error=${r.error} />
     ${r.loading ? html`<${Loading} what="the organization" />` : null}
-    ${r.data ? html`<p>Organization <span class="mono">${r.data.Organization.Id}</span>, management account
-      <a href=${"#/org/account/" + r.data.Organization.MasterAccountId}>${r.data.Organization.MasterAccountId}</a>
+    ${r.data ? html`<p>Organization <span class="mono">${r.data.Organization.Id}</span>, management account${" "}
+      <a href=${"#/org/account/" + r.data.Organization.MasterAccountId}>${r.data.Organization.MasterAccountId}</a>${" "}
       (${r.data.Organization.MasterAccountEmail}), feature set ${r.data.Organization.FeatureSet}.</p>
       <ul class="tree" aria-label="Organization tree">${r.data.roots.map((n) => html`<${Tree} n=${n} />`)}</ul>` : null}
   <//>`;
@@ -102,7 +102,7 @@ function Roles({ account }) {
         <th scope="row"><span title=${role.Arn}>${role.Path !== "/" ? role.Path : ""}${role.RoleName}</span>
           ${role.Description ? html`<div class="muted">${role.Description}</div>` : null}</th>
         <td><ul class="plain">${trustees(role.AssumeRolePolicyDocument).map((t) => html`<li>
-          <span class="chip">${t.kind}</span> <span class="mono">${t.who}</span>
+          <span class="chip">${t.kind}</span> <span class="mono">${t.who}</span>${" "}
           <span class="muted">${t.actions}</span>
           ${t.cond ? html`<div class="muted mono small">if ${JSON.stringify(t.cond)}</div>` : null}
         </li>`)}</ul></td>

@@ -101,6 +101,8 @@ def user_with_key(ferry, profile, name, policy=None):
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (tools/deps.sh)")
 def test_console_in_chromium(ferry):
     import boto3
+    import time
+    t0 = time.time()
     tools, mgmt = acct(ferry, "tools"), acct(ferry, "management")
     pipeline = pipeline_in_tools(ferry, tools)
     # SCPs: FullAWSAccess everywhere once enabled, and one of ours on tools; an empty OU
@@ -124,7 +126,21 @@ def test_console_in_chromium(ferry):
                         RoleSessionName="sneaky")
     assert "AccessDenied" in str(e.value)
     nobody = user_with_key(ferry, "tools", uniq("nobody"))
+    # messaging and a stack to look at: a queue with a message, a topic sending to it from dev
+    sqs = ferry.client("sqs", "tools", region=REGION)
+    qurl = sqs.create_queue(QueueName="console-orders")["QueueUrl"]
+    sqs.send_message(QueueUrl=qurl, MessageBody="one")
+    qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = ferry.client("sns", "tools", region=REGION).create_topic(Name="console-events")["TopicArn"]
+    ferry.client("sns", "tools", region=REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+    cfn = ferry.client("cloudformation", "tools", region=REGION)
+    cfn.create_stack(StackName="console-stack", TemplateBody=json.dumps({
+        "Resources": {"Inbox": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "console-inbox"}}},
+        "Outputs": {"InboxUrl": {"Value": {"Ref": "Inbox"}}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName="console-stack",
+                                                  WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
 
+    print(f"setup {time.time() - t0:.1f}s")
     shots = os.environ.get("FERRY_CONSOLE_SHOTS") or tempfile.mkdtemp(prefix="ferry-console-")
     setup = {"mgmt": list(ferry.keys("management")), "mgmt_account": mgmt, "tools": tools,
              "pipeline": pipeline, "intruder": intruder, "nobody": nobody}
@@ -134,7 +150,7 @@ def test_console_in_chromium(ferry):
                        text=True, env=env, timeout=120, cwd=NPM)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-6000:]
     figures = json.loads(r.stdout.strip().splitlines()[-1])
-    print(f"console screenshots in {shots}; first load: {figures}")
+    print(f"console screenshots in {shots}; figures: {figures}; steps:\n{r.stderr}")
     assert len([f for f in os.listdir(shots) if f.endswith(".png")]) >= 11
     if not os.environ.get("FERRY_CONSOLE_SHOTS"):
         shutil.rmtree(shots, ignore_errors=True)
