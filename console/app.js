@@ -1,7 +1,7 @@
 // ferry's web console: a hash-routed single page (Preact + htm) whose every call is an AWS
 // API call signed by the SDK with the user's own credentials.
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox, useLoad } from "./ui.js";
 import { session, signIn, switchRole, whoami } from "./aws.js";
 import { OrgPage, AccountPage } from "./org.js";
@@ -92,6 +92,10 @@ function SwitchRole({ query, onDone }) {
       <button type="submit" disabled=${busy}>Switch role</button>
     </form>
     <${ErrorBox} error=${error} />
+    ${session.recent().length ? html`<h2>Role history</h2>
+      <ul class="plain">${session.recent().map((r) => html`<li>
+        <a href=${`#/switch-role?account=${r.account}&role=${encodeURIComponent(r.roleName)}`}>${r.display}</a>
+      </li>`)}</ul>` : null}
   </section>`;
 }
 
@@ -149,6 +153,13 @@ function Home() {
 function Shell({ onChange, epoch }) {
   const route = useRoute();
   const who = useLoad(whoami, [epoch]);
+  // a new page takes the focus, as a page load would (keyboard and screen reader users
+  // start at its content)
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else document.getElementById("main")?.focus();
+  }, [location.hash]);
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main").focus(); }}>Skip to content</a>
     <header class="top">

@@ -6,6 +6,7 @@ import { STSClient, GetCallerIdentityCommand, AssumeRoleCommand } from "@aws-sdk
 const BASE = "ferry.console.base"; // {accessKeyId, secretAccessKey, sessionToken, region}
 const ROLE = "ferry.console.role"; // assumed role: credentials, arn, account, roleName
 const REGION = "ferry.console.region";
+const RECENT = "ferry.console.recent"; // the last roles switched to: [{account, roleName, display}]
 
 function load(key) {
   try {
@@ -20,7 +21,8 @@ export const session = {
   role: () => load(ROLE),
   region: () => sessionStorage.getItem(REGION) || load(BASE)?.region || "us-east-1",
   setRegion: (r) => sessionStorage.setItem(REGION, r),
-  signOut: () => [BASE, ROLE, REGION].forEach((k) => sessionStorage.removeItem(k)),
+  recent: () => load(RECENT) || [],
+  signOut: () => [BASE, ROLE, REGION, RECENT].forEach((k) => sessionStorage.removeItem(k)),
   leaveRole: () => sessionStorage.removeItem(ROLE),
 };
 
@@ -81,6 +83,9 @@ export async function switchRole(account, roleName, display) {
     expiration: k.Expiration, arn: out.AssumedRoleUser.Arn, account, roleName,
     display: display || `${roleName} @ ${account}`,
   }));
+  const recent = session.recent().filter((r) => r.account !== account || r.roleName !== roleName);
+  recent.unshift({ account, roleName, display: display || `${roleName} @ ${account}` });
+  sessionStorage.setItem(RECENT, JSON.stringify(recent.slice(0, 5)));
 }
 
 export const whoami = () => send(STSClient, new GetCallerIdentityCommand({}));

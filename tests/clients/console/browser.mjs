@@ -143,7 +143,9 @@ try {
 
   // back to the signed-in identity, then out
   await page.click(".identity button.link");
-  await until(new RegExp(`arn:aws:iam::${setup.mgmt_account}:root`));
+  await until(new RegExp(`arn:aws:iam::${setup.mgmt_account}:root \\(`));
+  await go("#/switch-role");
+  await until(new RegExp(`Role history\\s+OrganizationAccountAccessRole @ ${setup.tools}`));
   await page.click(".identity button:not(.link)");
   await page.waitForSelector('form[aria-label="Sign in"]', { timeout: T });
   const left = await page.evaluate(() => sessionStorage.length);
