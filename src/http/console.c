@@ -59,7 +59,7 @@ static int takes_gzip(const char *ae)
         int zero = 0;
         if (q) {
             q += 1 + strspn(q + 1, " \t=");
-            zero = q[0] == '0' && strspn(q + 1, ".0") == strcspn(q + 1, " \t,");
+            zero = q[0] == '0' && strspn(q + 1, ".0") == strcspn(q + 1, " \t,;");
         }
         if (match && !zero) return 1;
         p = end;
