@@ -2,7 +2,7 @@
 // queues with their depth).
 import {
   CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand,
-  DescribeStackEventsCommand,
+  DescribeStackEventsCommand, ListExportsCommand, ListChangeSetsCommand,
 } from "@aws-sdk/client-cloudformation";
 import { SNSClient, ListTopicsCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
 import { SQSClient, ListQueuesCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -12,7 +12,25 @@ import { send } from "./aws.js";
 const cfn = (cmd) => send(CloudFormationClient, cmd);
 const busy = (s) => /_IN_PROGRESS$/.test(s || "");
 
+function Exports() {
+  const r = useLoad(() => all(async (t) => {
+    const o = await cfn(new ListExportsCommand({ NextToken: t }));
+    return [o.Exports, o.NextToken];
+  }), []);
+  return html`<${Section} title="Exports">
+    <${ErrorBox} error=${r.error} />
+    ${r.data?.length ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Value</th><th scope="col">Exporting stack</th></tr></thead>
+      <tbody>${r.data.map((x) => html`<tr><th scope="row">${x.Name}</th><td class="mono small">${x.Value}</td>
+        <td class="mono small">${x.ExportingStackId}</td></tr>`)}</tbody></table>` : null}
+    ${r.data && !r.data.length ? html`<p class="muted">No exports.</p>` : null}
+  <//>`;
+}
+
 export function StacksPage() {
+  return html`<div><${StackList} /><${Exports} /></div>`;
+}
+
+function StackList() {
   const r = useLoad(() => all(async (t) => {
     const o = await cfn(new DescribeStacksCommand({ NextToken: t }));
     return [o.Stacks, o.NextToken];
@@ -33,12 +51,14 @@ export function StacksPage() {
 
 export function StackPage({ name }) {
   const r = useLoad(async () => {
-    const [d, res, ev] = await Promise.all([
+    const [d, res, ev, cs] = await Promise.all([
       cfn(new DescribeStacksCommand({ StackName: name })),
       all(async (t) => { const o = await cfn(new ListStackResourcesCommand({ StackName: name, NextToken: t })); return [o.StackResourceSummaries, o.NextToken]; }),
       cfn(new DescribeStackEventsCommand({ StackName: name })),
+      cfn(new ListChangeSetsCommand({ StackName: name })),
     ]);
-    return { stack: d.Stacks[0], resources: res, events: (ev.StackEvents || []).slice(0, 100) };
+    return { stack: d.Stacks[0], resources: res, events: (ev.StackEvents || []).slice(0, 100),
+             changeSets: cs.Summaries || [] };
   }, [name], (d) => busy(d.stack?.StackStatus));
   const s = r.data?.stack;
   return html`<div>
@@ -60,6 +80,12 @@ export function StackPage({ name }) {
     <${Section} title="Resources">
       <table><thead><tr><th scope="col">Logical id</th><th scope="col">Physical id</th><th scope="col">Type</th><th scope="col">Status</th></tr></thead>
         <tbody>${r.data.resources.map((x) => html`<tr><th scope="row">${x.LogicalResourceId}</th><td class="mono small">${x.PhysicalResourceId}</td><td>${x.ResourceType}</td><td><${Status} value=${x.ResourceStatus} /></td></tr>`)}</tbody></table>
+    <//>
+    <${Section} title="Change sets">
+      ${r.data.changeSets.length ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Execution</th><th scope="col">Created</th></tr></thead>
+        <tbody>${r.data.changeSets.map((x) => html`<tr><th scope="row">${x.ChangeSetName}</th><td><${Status} value=${x.Status} /> <span class="small">${x.StatusReason || ""}</span></td>
+          <td>${x.ExecutionStatus}</td><td>${when(x.CreationTime)}</td></tr>`)}</tbody></table>`
+        : html`<p class="muted">No change sets.</p>`}
     <//>
     <${Section} title="Events">
       <table><thead><tr><th scope="col">Time</th><th scope="col">Logical id</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead>

@@ -132,9 +132,9 @@ try {
   await shot("08-trail-refusal"); lap("08-trail-refusal");
 
   await go("#/stacks");
-  await until(/console-stack\s+CREATE_COMPLETE/);
+  await until(/console-stack\s+CREATE_COMPLETE[\s\S]*Exports[\s\S]*(No exports|Name)/);
   await go("#/stacks/console-stack");
-  await until(/InboxUrl[\s\S]*console-inbox[\s\S]*Inbox[\s\S]*AWS::SQS::Queue[\s\S]*CREATE_COMPLETE/);
+  await until(/InboxUrl[\s\S]*console-inbox[\s\S]*Inbox[\s\S]*AWS::SQS::Queue[\s\S]*CREATE_COMPLETE[\s\S]*Change sets/);
   await shot("09-stack");
   await go("#/messaging");
   await until(/console-events[\s\S]*sqs[\s\S]*console-orders/);
