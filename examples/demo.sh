@@ -50,6 +50,13 @@ aws() { "$AWS" --endpoint-url "$EP" "$@"; }
 acct() { aws --profile "$1" sts get-caller-identity --query Account --output text; }
 TOOLS=$(acct tools); BOOKING=$(acct booking); AIRMILES=$(acct airmiles)
 say "tools=$TOOLS booking=$BOOKING airmiles=$AIRMILES"
+console_info() {
+  say "web console: $EP/_ferry/console/  (sign in with the tools account's root keys:"
+  say "  access key id $("$AWS" configure get aws_access_key_id --profile tools)"
+  say "  secret        $("$AWS" configure get aws_secret_access_key --profile tools)"
+  say "  then Switch role: account $BOOKING or $AIRMILES, role OrganizationAccountAccessRole)"
+}
+console_info
 
 step "3. Each profile is its own account, in any region"
 for p in tools booking airmiles; do
@@ -338,4 +345,9 @@ for svc in booking airmiles; do
 done
 book_and_miles "$(api booking booking-lambda BookingApiId)" "$(api airmiles airmiles-lambda AirmilesApiId)"
 
+if [ -t 0 ] && [ -t 1 ]; then
+  step "Look around in the web console while ferry still runs"
+  console_info
+  printf '   press Enter to stop ferry '; read -r _ || true
+fi
 step "Done. ferry stops and the temporary data directory is removed."

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "engine/audit.h"
 #include "engine/waiters.h"
+#include "http/console.h"
 #include "http/upload.h"
 
 #define FERRY_VERSION "0.1.0"
@@ -138,6 +139,7 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
 {
     const char *p = r->raw_path;
     if (strncmp(p, "/_ferry/", 8)) return 0;
+    if (console_serve(a, r, resp)) return 1;
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
         /* Anyone may ask whether ferry is up; what it runs on (the store's path, the auth
          * mode, its internals) is for callers with a key. */

@@ -1,0 +1,172 @@
+// Drives ferry's web console in Debian's headless Chromium (puppeteer-core; nothing downloads a
+// browser), for tests/clients/test_console.py: sign in, switch role, watch a pipeline, approve,
+// find a refusal in the trail, and see AccessDenied as a principal without permissions.
+// Environment: FERRY_ENDPOINT, CONSOLE_SETUP (JSON from the test), CONSOLE_SHOTS (a directory
+// for one screenshot per page), CHROMIUM (default /usr/bin/chromium). Prints a JSON line of
+// figures on success; any failed step throws (exit 1) with the page's text.
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+
+const require = createRequire(process.env.NODE_PATH + "/");
+const puppeteer = require("puppeteer-core");
+const base = process.env.FERRY_ENDPOINT + "/_ferry/console/";
+const setup = JSON.parse(process.env.CONSOLE_SETUP);
+const shots = process.env.CONSOLE_SHOTS;
+fs.mkdirSync(shots, { recursive: true });
+const T = 20000;
+const t0 = Date.now();
+const lap = (what) => console.error(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+});
+const figures = {};
+let page;
+try {
+  page = await browser.newPage();
+  await page.setViewport({ width: 1366, height: 900 });
+  const consoleErrors = [];
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+  const shot = (name) => page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
+  const text = () => page.evaluate(() => document.body.innerText);
+  // waits until the page's text matches re (the pages refresh themselves while things run)
+  const until = (re, timeout = T) => page.waitForFunction(
+    (src, flags) => new RegExp(src, flags).test(document.body.innerText), { timeout, polling: 100 },
+    re.source, re.flags);
+  const go = async (hash) => { await page.evaluate((h) => { location.hash = h; }, hash); };
+  async function signIn(akid, secret) {
+    await page.waitForSelector('form[aria-label="Sign in"]', { timeout: T });
+    await page.type('input[name="akid"]', akid);
+    await page.type('input[name="secret"]', secret);
+    await page.click('form[aria-label="Sign in"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="identity"]', { timeout: T });
+    await until(/arn:aws:(iam|sts)::\d{12}:/);
+  }
+
+  // first visit (no HTTP cache; the browser and its renderer already up): navigation start
+  // to the first render of the sign-in form
+  await page.goto("about:blank");
+  await page.setCacheEnabled(false);
+  await page.goto(base, { waitUntil: "load" });
+  await page.waitForSelector('form[aria-label="Sign in"]', { timeout: T });
+  figures.interactive_ms = await page.evaluate(
+    () => performance.getEntriesByName("ferry-console-interactive")[0]?.startTime ?? -1);
+  figures.transfer_bytes = await page.evaluate(() => performance.getEntriesByType("resource")
+    .concat(performance.getEntriesByType("navigation")).reduce((n, e) => n + (e.transferSize || 0), 0));
+  await page.setCacheEnabled(true);
+  await page.reload({ waitUntil: "load" });
+  // warm loads (revalidated: 304s), the median of three
+  const warm = [];
+  for (let i = 0; i < 3; i++) {
+    await page.reload({ waitUntil: "load" });
+    await page.waitForSelector('form[aria-label="Sign in"]', { timeout: T });
+    warm.push(await page.evaluate(
+      () => performance.getEntriesByName("ferry-console-interactive")[0]?.startTime ?? -1));
+  }
+  figures.warm_interactive_ms = warm.sort((a, b) => a - b)[1];
+  await shot("01-sign-in"); lap("01-sign-in");
+
+  // a wrong secret is refused as AWS refuses it
+  await page.type('input[name="akid"]', setup.mgmt[0]);
+  await page.type('input[name="secret"]', "not-the-secret");
+  await page.click('form[aria-label="Sign in"] button[type="submit"]');
+  await until(/SignatureDoesNotMatch/);
+  await page.reload({ waitUntil: "load" });
+
+  await signIn(...setup.mgmt);
+  await until(new RegExp(setup.mgmt_account));
+  const stored = await page.evaluate(() => Object.keys(localStorage).length);
+  if (stored) throw new Error("credentials must not reach localStorage");
+
+  await go("#/org");
+  await until(new RegExp(`tools[\\s\\S]*${setup.tools}`));
+  await until(/Sandbox[\s\S]*OU ou-/);
+  await until(new RegExp(`${setup.tools}[^\n]*FullAWSAccess[^\n]*DenyLeavingTheOrg`));
+  await shot("02-organization"); lap("02-organization");
+
+  await go(`#/switch-role?account=${setup.tools}`);
+  await page.waitForSelector('form[aria-label="Switch role"]', { timeout: T });
+  await shot("03-switch-role");
+  await page.click('form[aria-label="Switch role"] button[type="submit"]');
+  await until(new RegExp(`arn:aws:sts::${setup.tools}:assumed-role/OrganizationAccountAccessRole/`));
+
+  await go(`#/org/account/${setup.tools}`);
+  await until(/Roles and who may assume them[\s\S]*OrganizationAccountAccessRole/);
+  await until(new RegExp(`arn:aws:iam::${setup.mgmt_account}:root`));
+  await shot("04-account-roles");
+
+  await go("#/pipelines");
+  await until(new RegExp(setup.pipeline));
+  await shot("05-pipelines");
+
+  await go(`#/pipelines/${setup.pipeline}`);
+  // the execution runs on its own: the page refreshes until the approval waits
+  const approve = await page.waitForSelector(".approval button.ok", { timeout: T });
+  await shot("06-pipeline-approval"); lap("06-pipeline-approval");
+  // the server cost of a live pipeline page: the API requests of one refresh (every 2 s)
+  let calls = 0;
+  const count = (rq) => { if (rq.method() === "POST") calls++; };
+  page.on("request", count);
+  await new Promise((r) => setTimeout(r, 2050));
+  page.off("request", count);
+  figures.requests_per_2s_refresh_of_a_live_pipeline = calls;
+  await page.type(".approval textarea", "Looks good");
+  await approve.click();
+  await page.waitForFunction(() => {
+    const row = document.querySelector("table tbody tr");
+    return row && /Succeeded/.test(row.innerText) && !document.querySelector(".approval");
+  }, { timeout: T, polling: 100 });
+  await until(/Approved in the ferry console|Looks good/);
+  await shot("07-pipeline-succeeded"); lap("07-pipeline-succeeded");
+
+  await go("#/trail?key=EventName&value=AssumeRole&error=*refused*");
+  await page.waitForSelector("tr.refused .why", { timeout: T });
+  const refusal = await page.$eval("tr.refused", (tr) => tr.innerText);
+  if (!/AccessDenied/.test(refusal) || !refusal.includes(setup.intruder))
+    throw new Error("refusal row: " + refusal);
+  await shot("08-trail-refusal"); lap("08-trail-refusal");
+
+  await go("#/stacks");
+  await until(/console-stack\s+CREATE_COMPLETE[\s\S]*Exports[\s\S]*(No exports|Name)/);
+  await go("#/stacks/console-stack");
+  await until(/InboxUrl[\s\S]*console-inbox[\s\S]*Inbox[\s\S]*AWS::SQS::Queue[\s\S]*CREATE_COMPLETE[\s\S]*Change sets/);
+  await shot("09-stack");
+  await go("#/messaging");
+  await until(/console-events[\s\S]*sqs[\s\S]*console-orders/);
+  await until(/console-orders\s+1\s+0/);
+  await shot("10-messaging"); lap("10-messaging");
+
+  // back to the signed-in identity, then out
+  await page.click(".identity button.link");
+  await until(new RegExp(`arn:aws:iam::${setup.mgmt_account}:root \\(`));
+  await go("#/switch-role");
+  await until(new RegExp(`Role history\\s+OrganizationAccountAccessRole @ ${setup.tools}`));
+  await page.click(".identity button:not(.link)");
+  await page.waitForSelector('form[aria-label="Sign in"]', { timeout: T });
+  const left = await page.evaluate(() => sessionStorage.length);
+  if (left) throw new Error("sign-out left session storage behind");
+
+  // a principal without permissions sees the refusal, not data
+  await signIn(...setup.nobody);
+  await go("#/pipelines");
+  await page.waitForSelector(".error .code", { timeout: T });
+  const err = await page.$eval(".error", (e) => e.innerText);
+  if (!/AccessDenied/.test(err) || (await page.$("table"))) throw new Error("expected AccessDenied: " + err);
+  await shot("11-access-denied"); lap("11-access-denied");
+  if (consoleErrors.filter((e) => !/Failed to load resource/.test(e)).length)
+    throw new Error("console errors: " + consoleErrors.join("\n"));
+  console.log(JSON.stringify(figures));
+} catch (e) {
+  if (page) {
+    await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});
+    console.error("page text:\n" + (await page.evaluate(() => document.body.innerText).catch(() => "?")));
+  }
+  throw e;
+} finally {
+  await browser.close();
+}
