@@ -206,7 +206,7 @@ int health_op_describe_event_details(call *c, json_t *in, json_t **out)
                                   json_pack("{s:o, s:{s:s}, s:O}", "event", health_event_view(d),
                                             "eventDescription", "latestDescription",
                                             jstr(d, "description") ? jstr(d, "description") : "",
-                                            "eventMetadata", md ? md : json_object())))
+                                            "eventMetadata", md ? json_incref(md) : json_object())))
             return ferr_oom(c->err);
     }
     *out = svc_out(c, json_pack("{s:O, s:O}", "successfulSet", ok, "failedSet", bad));
