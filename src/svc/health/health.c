@@ -203,7 +203,7 @@ int health_op_describe_event_details(call *c, json_t *in, json_t **out)
         }
         json_t *md = json_object_get(d, "metadata");
         if (json_array_append_new(ok,
-                                  json_pack("{s:o, s:{s:s}, s:O}", "event", health_event_view(d),
+                                  json_pack("{s:o, s:{s:s}, s:o}", "event", health_event_view(d),
                                             "eventDescription", "latestDescription",
                                             jstr(d, "description") ? jstr(d, "description") : "",
                                             "eventMetadata", md ? json_incref(md) : json_object())))
