@@ -69,6 +69,9 @@ def test_filters(fx, health):
     now = time.time()
     assert arns(startTimes=[{"from": now - 60, "to": now + 60}]) == mine
     assert arns(startTimes=[{"to": now - 3600}]) == set()
+    aggs = health.describe_event_aggregates(aggregateField="eventTypeCategory",
+                                            filter={"regions": ["eu-west-1"]})["eventAggregates"]
+    assert sorted((a["aggregateValue"], a["count"]) for a in aggs) == [("issue", 1), ("scheduledChange", 1)]
     types = health.describe_event_types(filter={"services": ["LAMBDA"]})["eventTypes"]
     assert {"service": "LAMBDA", "code": "AWS_LAMBDA_PLANNED_LIFECYCLE_EVENT",
             "category": "scheduledChange"} in types

@@ -290,3 +290,27 @@ int health_op_describe_event_types(call *c, json_t *in, json_t **out)
     }
     return page(c, in, all, "eventTypes", out);
 }
+
+/* AWS: the only aggregateField is eventTypeCategory (the model's enum). */
+int health_op_describe_event_aggregates(call *c, json_t *in, json_t **out)
+{
+    if (call_authorize(c, "health:DescribeEventAggregates", "*")) return -1;
+    json_t *docs = events_of(c, json_object_get(in, "filter"));
+    json_t *counts = arena_defer_json(c->a, json_object());
+    json_t *all = arena_defer_json(c->a, json_array());
+    if (!docs || !counts || !all) return docs ? ferr_oom(c->err) : -1;
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d) {
+        const char *cat = jstr(d, "eventTypeCategory");
+        if (cat && json_object_set_new(counts, cat, json_integer(jint(counts, cat, 0) + 1)))
+            return ferr_oom(c->err);
+    }
+    const char *k;
+    json_t *n;
+    json_object_foreach(counts, k, n) {
+        if (json_array_append_new(all, json_pack("{s:s, s:O}", "aggregateValue", k, "count", n)))
+            return ferr_oom(c->err);
+    }
+    return page(c, in, all, "eventAggregates", out);
+}
