@@ -123,3 +123,12 @@ def test_health_gate_notification_and_retry(org):
     done = notifications(sqs, out["InboxUrl"],
                          lambda g: any(m["detail"].get("state") == "SUCCEEDED" for m in g))
     assert any(m["detailType"] == "CodePipeline Pipeline Execution State Change" for m in done)
+
+    # the stack's deletion removes the rule with the pipeline (the artifact bucket, not empty,
+    # stays, as in AWS)
+    cfn.delete_stack(StackName="p03")
+    stack_wait(cfn, "p03")
+    failed = {e["LogicalResourceId"] for e in cfn.describe_stack_events(StackName="p03")["StackEvents"]
+              if e["ResourceStatus"] == "DELETE_FAILED"}
+    assert failed <= {"p03", "ArtifactBucket"}, failed
+    assert not [r for r in csn.list_notification_rules()["NotificationRules"] if r["Arn"] == out["RuleArn"]]
