@@ -275,6 +275,17 @@ int codestarnotifications_op_delete_notification_rule(call *c, json_t *in, json_
     return 0;
 }
 
+/* Removes the rule's targets at addr. 0, or -1 out of memory. */
+static int drop_target(json_t *rule, const char *addr)
+{
+    json_t *ts = json_object_get(rule, "Targets");
+    for (size_t i = json_array_size(ts); i-- > 0;)
+        if (addr && !strcmp(jstr(json_array_get(ts, i), "TargetAddress"), addr) &&
+            json_array_remove(ts, i))
+            return -1;
+    return 0;
+}
+
 int codestarnotifications_op_subscribe(call *c, json_t *in, json_t **out)
 {
     json_t *d;
@@ -303,11 +314,7 @@ int codestarnotifications_op_unsubscribe(call *c, json_t *in, json_t **out)
     json_t *d;
     store_key k;
     if (rule_load(c, "codestar-notifications:Unsubscribe", jstr(in, "Arn"), &d, &k)) return -1;
-    json_t *ts = json_object_get(d, "Targets");
-    for (size_t i = json_array_size(ts); i-- > 0;)
-        if (!strcmp(jstr(json_array_get(ts, i), "TargetAddress"), jstr(in, "TargetAddress")) &&
-            json_array_remove(ts, i))
-            return ferr_oom(c->err);
+    if (drop_target(d, jstr(in, "TargetAddress"))) return ferr_oom(c->err);
     if (store_put(c->txn, &k, d, c->err)) return -1;
     *out = svc_out(c, json_pack("{s:s}", "Arn", jstr(d, "Arn")));
     return 0;
@@ -448,11 +455,8 @@ int codestarnotifications_op_delete_target(call *c, json_t *in, json_t **out)
     size_t i;
     json_t *r;
     json_array_foreach(x.keys, i, r) {
-        json_t *d = json_array_get(r, 1), *ts = json_object_get(d, "Targets");
-        for (size_t j = json_array_size(ts); j-- > 0;)
-            if (!strcmp(jstr(json_array_get(ts, j), "TargetAddress"), x.addr) &&
-                json_array_remove(ts, j))
-                return ferr_oom(c->err);
+        json_t *d = json_array_get(r, 1);
+        if (drop_target(d, x.addr)) return ferr_oom(c->err);
         store_key k = call_key(c, CSN_RULE_KIND, json_string_value(json_array_get(r, 0)));
         if (store_put(c->txn, &k, d, c->err)) return -1;
     }
