@@ -7,6 +7,8 @@ int cli_serve(int argc, char **argv);
 int cli_init(int argc, char **argv);
 /* ferry pipeline watch NAME (cli/pipeline.c). */
 int cli_pipeline(int argc, char **argv);
+/* ferry health inject|close (cli/health.c). */
+int cli_health(int argc, char **argv);
 /* $XDG_DATA_HOME/ferry, else ~/.local/share/ferry. */
 const char *cli_default_data_dir(char *out, size_t n);
 /* --regions LIST of serve and init: adds them (auth/regions.h); 0, or 2 (the exit status)

@@ -11,73 +11,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth/sigv4.h"
 #include "base/clock.h"
 #include "base/jval.h"
 #include "cli.h"
-#include "svc/httpc.h"
+#include "signed.h"
 
-typedef struct watch {
-    const char *endpoint, *region, *akid, *secret, *token;
-} watch;
+typedef cli_creds watch;
 
 /* CodePipeline op with body: a new reference to the answer, or NULL (said on stderr). */
 static json_t *call(const watch *w, const char *op, json_t *body)
 {
-    arena *a = arena_new(4096);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    json_t *out = NULL;
-    if (!a || !text) goto done;
-    const char *hs = strstr(w->endpoint, "://");
-    const char *host = hs ? hs + 3 : w->endpoint;
-    char target[96], amz_date[17];
+    char target[96], who[96];
     snprintf(target, sizeof(target), "CodePipeline_20150709.%s", op);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm);
-    hdr h[5] = {{"content-type", "application/x-amz-json-1.1"},
-                {"x-amz-target", target},
-                {"x-amz-date", amz_date},
-                {"host", host},
-                {"x-amz-security-token", w->token}};
-    size_t nh = w->token ? 5 : 4;
-    hreq r = {.method = "POST",
-              .raw_path = "/",
-              .raw_query = "",
-              .host = host,
-              .headers = h,
-              .nheaders = nh,
-              .body = (const unsigned char *)text,
-              .body_len = strlen(text)};
-    char *auth = sigv4_sign(a, &r, w->akid, w->secret, w->region, "codepipeline", amz_date, NULL);
-    if (!auth) goto done;
-    httpc_header ch[6];
-    for (size_t i = 0; i < nh; i++) ch[i] = (httpc_header){h[i].name, h[i].value};
-    ch[nh] = (httpc_header){"authorization", auth};
-    char url[512];
-    snprintf(url, sizeof(url), "%s/", w->endpoint);
-    httpc_resp resp = {0};
-    if (httpc_do(a, "POST", url, ch, nh + 1, text, strlen(text), 10000, 16u << 20, &resp)) {
-        fprintf(stderr, "ferry pipeline: cannot reach %s\n", w->endpoint);
-        goto done;
-    }
-    json_error_t je;
-    out = json_loads(buf_str(&resp.body), 0, &je);
-    if (!out && resp.status == 200)
-        fprintf(stderr, "ferry pipeline: %s: unreadable answer: %s\n", op, je.text);
-    if (resp.status != 200) {
-        fprintf(stderr, "ferry pipeline: %s: %s\n", op,
-                jstr(out, "message") ? jstr(out, "message") : buf_str(&resp.body));
-        json_decref(out);
-        out = NULL;
-    }
-    buf_dispose(&resp.body);
-done:
-    free(text);
-    arena_free(a);
-    return out;
+    snprintf(who, sizeof(who), "ferry pipeline: %s", op);
+    return cli_post(w, who, "codepipeline", "/", target, body);
 }
 
 static const char *or_empty(const char *s)
@@ -102,10 +49,8 @@ int cli_pipeline(int argc, char **argv)
                                          {"interval", required_argument, NULL, 'i'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    watch w = {getenv("AWS_ENDPOINT_URL"),
-               getenv("AWS_REGION") ? getenv("AWS_REGION") : getenv("AWS_DEFAULT_REGION"),
-               getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"),
-               getenv("AWS_SESSION_TOKEN")};
+    watch w;
+    cli_creds_from_env(&w);
     const char *xid = NULL;
     char *owned = NULL;
     double interval = 1.0;
@@ -125,8 +70,7 @@ int cli_pipeline(int argc, char **argv)
     }
     if (argc - optind != 2 || strcmp(argv[optind], "watch") || !w.akid || !w.secret) return usage();
     const char *name = argv[optind + 1];
-    if (!w.endpoint) w.endpoint = "http://127.0.0.1:4566";
-    if (!w.region) w.region = "us-east-1";
+    cli_creds_defaults(&w);
     if (interval <= 0) interval = 1.0;
     if (!xid) {
         json_t *l = call(&w, "ListPipelineExecutions",

@@ -15,6 +15,7 @@
 #include "logs_retention.h"
 #include "keys_lastused.h"
 #include "mesh.h"
+#include "notifications.h"
 #include "pipelines.h"
 #include "s3_lifecycle.h"
 #include "sm_rotation.h"
@@ -49,6 +50,8 @@ static const engine_def *const registry[] = {
     &mesh_engine,           /* App Mesh's data plane, HAProxy (engine/mesh.c, engine/proxy.c) */
     &lb_engine,             /* ELBv2's data plane, HAProxy (engine/lb.c, engine/proxy.c) */
     &keys_lastused_engine,  /* access keys' last uses (engine/keys_lastused.c) */
+    &notifications_engine,  /* CodeStar Notifications to SNS (engine/notifications.c): after
+                               delivery, whose fan-out its publishes use */
 };
 #define NENGINES (sizeof(registry) / sizeof(registry[0]))
 

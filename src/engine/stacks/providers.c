@@ -46,6 +46,8 @@ extern const cfn_provider cfn_provider_codebuild_project;
 extern const cfn_provider cfn_provider_codebuild_report_group;
 /* src/svc/codepipeline/prov_pipeline.c */
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
+/* src/svc/codestarnotifications/prov_rule.c */
+extern const cfn_provider cfn_provider_codestarnotifications_rule;
 /* src/svc/route53/prov_route53.c */
 extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53_record_set,
     cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
@@ -132,6 +134,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
+    &cfn_provider_codestarnotifications_rule,
     &cfn_provider_route53_hosted_zone,
     &cfn_provider_route53_record_set,
     &cfn_provider_route53_record_set_group,

@@ -20,6 +20,7 @@
 #include "codepipeline_int.h"
 #include "run.h"
 #include "vars.h"
+#include "svc/codestarnotifications/codestarnotifications.h"
 #include "svc/events/events.h"
 #include "svc/session.h"
 
@@ -44,6 +45,44 @@ int cp_wake_after(call *c)
 }
 
 /* ---- events ---- */
+
+/* What a failure's notification adds (CodeStar Notifications' additionalAttributes): the
+ * failed actions of the stage (of the failed stage, for the pipeline) with their errors. */
+static json_t *notification_attrs(const json_t *exec, const char *stage, const json_t *action,
+                                  const char *state)
+{
+    json_t *o = json_object();
+    if (!o || strcmp(state, "FAILED")) return o;
+    if (action) {
+        const char *why = jstr(json_object_get(action, "error"), "message");
+        if (jset_str(o, "additionalInformation", why ? why : "")) json_decref(o), o = NULL;
+        return o;
+    }
+    json_t *failed = json_array();
+    size_t i, j;
+    json_t *s, *a;
+    const char *failed_stage = NULL;
+    json_array_foreach(json_object_get(exec, "stages"), i, s) {
+        if (stage ? strcmp(jstr(s, "name"), stage) : strcmp(jstr(s, "status"), "Failed")) continue;
+        failed_stage = jstr(s, "name");
+        json_array_foreach(json_object_get(s, "actions"), j, a) {
+            if (strcmp(jstr(a, "status") ? jstr(a, "status") : "", "Failed")) continue;
+            const char *why = jstr(json_object_get(a, "error"), "message");
+            if (failed &&
+                json_array_append_new(failed, json_pack("{s:s, s:s}", "action", jstr(a, "name"),
+                                                        "additionalInformation", why ? why : "")))
+                json_decref(failed), failed = NULL;
+        }
+        break;
+    }
+    if (!failed ||
+        json_object_set_new(o, "failedActionCount",
+                            json_integer((json_int_t)json_array_size(failed))) ||
+        json_object_set_new(o, "failedActions", failed) ||
+        (!stage && failed_stage && jset_str(o, "failedStage", failed_stage)))
+        json_decref(o), o = NULL;
+    return o;
+}
 
 int cp_emit(store_txn *t, const char *account, const char *region, const json_t *exec,
             const char *stage, const json_t *action, const char *state, ferr *e)
@@ -77,6 +116,11 @@ int cp_emit(store_txn *t, const char *account, const char *region, const json_t 
         return ferr_oom(e);
     }
     rc = events_emit(t, account, region, "aws.codepipeline", dt, detail, res, e);
+    json_t *more = rc ? NULL : notification_attrs(exec, stage, action, state);
+    if (!rc)
+        rc = more ? csn_emit(t, account, region, "aws.codepipeline", dt, detail, arn, more, e)
+                  : ferr_oom(e);
+    json_decref(more);
     json_decref(detail);
     json_decref(res);
     return rc;
