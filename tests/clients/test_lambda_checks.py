@@ -4,7 +4,8 @@ PublishLayerVersion, above the server's --max-body), refused from the headers wi
 RequestEntityTooLargeException in Lambda's JSON shape (boto3 and the CLI); other operations
 keep --max-body, answered in the service's protocol; and the execution role's permission to
 deliver to an asynchronous destination (SQS, SNS, Lambda) before EventInvokeConfig takes it,
-by the role's policies or the target's across accounts."""
+by the role's policies or the target's across accounts; and EventSourceMappingArn in event source
+mapping replies, which the pinned model predates."""
 import json
 import os
 import random
@@ -150,3 +151,25 @@ def test_destinations_need_the_roles_permission(fx, lam, role):
                                                 "Action": "sqs:SendMessage", "Resource": qa_arn}]})})
     lam.put_function_event_invoke_config(FunctionName="sender",
                                          DestinationConfig={"OnFailure": {"Destination": qa_arn}})
+
+
+def test_event_source_mapping_arn(fx, lam):
+    """EventSourceMappingArn, which current SDKs (@aws-sdk/client-lambda) read, is answered
+    though the pinned model predates it (Debian's botocore drops it: read from the wire)."""
+    iam, sqs = fx.client("iam", "dev"), fx.client("sqs", "dev")
+    role = iam.create_role(RoleName="poller", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="poller", PolicyName="poll", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]}]}))
+    lam.create_function(FunctionName="polled", Runtime="python3.12", Role=role,
+                        Handler="index.handler", Code={"ZipFile": CODE})
+    url = sqs.create_queue(QueueName="polled")["QueueUrl"]
+    q = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    uuid = lam.create_event_source_mapping(EventSourceArn=q, FunctionName="polled", Enabled=False)["UUID"]
+    account = q.split(":")[4]
+    want = f"arn:aws:lambda:us-east-1:{account}:event-source-mapping:{uuid}"
+    status, _, body = fx.signed_http("GET", f"/2015-03-31/event-source-mappings/{uuid}", "dev",
+                                     service="lambda")
+    assert status == 200 and json.loads(body)["EventSourceMappingArn"] == want
+    status, _, body = fx.signed_http("GET", "/2015-03-31/event-source-mappings/", "dev", service="lambda")
+    assert [m["EventSourceMappingArn"] for m in json.loads(body)["EventSourceMappings"]] == [want]
