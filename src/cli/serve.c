@@ -52,7 +52,7 @@ static void usage(void)
         "Limits before authentication (a signature that does not need the body is checked\n"
         "from the headers, and a request refused by them is answered without its body):\n"
         "  --body-budget BYTES    bodies held in all until their signature is checked\n"
-        "                         (default 64 MiB; beyond it 503 SlowDown)\n"
+        "                         (default 160 MiB; beyond it 503 SlowDown)\n"
         "  --header-timeout S     to send complete headers (default 10)\n"
         "  --body-timeout S       to send a body not yet authenticated (default 60)\n"
         "  --max-conns N          connections in all (default 8192, at most the descriptor\n"

@@ -17,6 +17,7 @@
 #include "engine/waiters.h"
 #include "http/console.h"
 #include "http/upload.h"
+#include "proto/rest.h"
 
 #define FERRY_VERSION "0.1.0"
 
@@ -274,20 +275,73 @@ int gateway_preauth(gateway *g, arena *a, const hreq *r)
     return authenticate(g, a, &h, &sa, 1, &who, &have_who, &e);
 }
 
-int gateway_streams(gateway *g, arena *a, const hreq *r)
+/* The service and operation r names from its headers alone (rest protocols), for what the
+ * server decides before the body: NULL svc when none; *op NULL when not known yet. */
+static const proto_service *headers_op(gateway *g, arena *a, const hreq *r, const hreq **view,
+                                       const proto_op **op)
+{
+    sigv4_auth sa;
+    ferr e = {0};
+    *op = NULL;
+    int rc = sigv4_parse(a, r, &sa, &e);
+    const proto_service *svc = proto_route(a, r, rc == 0 ? sa.service : NULL, &e);
+    *view = svc ? proto_request_view(a, svc, r, g->env->s3_host, &e) : NULL;
+    if (!*view) return NULL;
+    if (svc->protocol == PROTO_REST_XML || svc->protocol == PROTO_REST_JSON)
+        *op = proto_rest_match(a, svc, *view);
+    return svc;
+}
+
+/* The body cap the service's svc_def declares for op, or 0. */
+static size_t declared_limit(const proto_service *svc, const proto_op *op)
+{
+    const svc_def *d = svc && op ? svc_find_model(svc->stem) : NULL;
+    for (size_t i = 0; d && i < d->nbody_limits; i++)
+        if (!strcmp(d->body_limits[i].op, op->name)) return d->body_limits[i].bytes;
+    return 0;
+}
+
+int gateway_body(gateway *g, arena *a, const hreq *r, size_t *limit)
 {
     /* a service's own URLs take their bodies whole (an API Gateway stage's PUT is no S3
      * upload) */
     int authenticated;
-    if (!g->env->blobs || !strncmp(r->raw_path, "/_ferry/", 8) ||
-        is_service_route(g, a, r, &authenticated))
-        return 0;
-    sigv4_auth sa;
+    if (!strncmp(r->raw_path, "/_ferry/", 8) || is_service_route(g, a, r, &authenticated)) return 0;
+    const hreq *view;
+    const proto_op *op;
+    const proto_service *svc = headers_op(g, a, r, &view, &op);
+    size_t declared = declared_limit(svc, op);
+    if (declared) *limit = declared;
+    return g->env->blobs && svc && proto_op_streams_input(svc, op);
+}
+
+int gateway_streams(gateway *g, arena *a, const hreq *r)
+{
+    size_t limit = 0;
+    return gateway_body(g, a, r, &limit);
+}
+
+int gateway_too_large(gateway *g, arena *a, const hreq *r, size_t limit, proto_response *resp)
+{
+    const hreq *view;
+    const proto_op *op = NULL;
+    const proto_service *svc =
+        strncmp(r->raw_path, "/_ferry/", 8) ? headers_op(g, a, r, &view, &op) : NULL;
+    if (!svc) return -1;
+    char rid[37];
+    ids_uuid(rid);
     ferr e = {0};
-    int rc = sigv4_parse(a, r, &sa, &e);
-    const proto_service *svc = proto_route(a, r, rc == 0 ? sa.service : NULL, &e);
-    const hreq *view = svc ? proto_request_view(a, svc, r, g->env->s3_host, &e) : NULL;
-    return view && proto_streams_input(a, svc, view);
+    if (declared_limit(svc, op) == limit) /* AWS's wording for its own cap (Lambda's) */
+        ferr_set(&e, 413, "RequestEntityTooLargeException",
+                 "Request must be smaller than %zu bytes for the %s operation", limit, op->name);
+    else
+        ferr_set(&e, 413, "RequestEntityTooLarge", "Request body exceeds the maximum of %zu bytes",
+                 limit);
+    memset(resp, 0, sizeof(*resp));
+    proto_encode_error(a, svc, &e, rid, resp);
+    proto_response_header(a, resp, "x-amzn-RequestId", rid);
+    log_info("req=%s %s %s status=413 error=%s", rid, r->method, r->raw_path, e.code);
+    return 0;
 }
 
 upload *gateway_upload(gateway *g, arena *a, const hreq *r, const call_wait *w, ferr *e)

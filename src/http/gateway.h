@@ -38,6 +38,14 @@ int gateway_is_route(gateway *g, arena *a, const hreq *r);
  * server then runs it from the headers, with r->body_pending set, before reading any body. */
 int gateway_streams(gateway *g, arena *a, const hreq *r);
 
+/* gateway_streams, and *limit set to the body cap r's operation declares (svc_def
+ * body_limits: AWS's own, which replaces the server's --max-body), left alone when none. */
+int gateway_body(gateway *g, arena *a, const hreq *r, size_t *limit);
+
+/* The 413 for a body of r over limit, in r's service's protocol (AWS's wording when limit is
+ * the operation's declared one); -1 when r names no service (the server answers its own). */
+int gateway_too_large(gateway *g, arena *a, const hreq *r, size_t limit, proto_response *resp);
+
 /* When gateway_handle answered SVC_BODY: the reader of r's body into the blob store, as the
  * handler asked in w. NULL with e when the headers already refuse the body. */
 struct upload;

@@ -72,6 +72,7 @@ typedef struct rctx {
     char *raw_uri;
     buf body;
     int started, too_big;
+    size_t limit;        /* the body cap: --max-body, or the operation's own (gateway_body) */
     int too_many_params; /* the query was cut before libmicrohttpd parsed it */
     int budgeted;        /* the body counts against body_budget (held: body.len) */
     int over_budget;     /* the budget was full: the rest of the body is dropped */
@@ -208,7 +209,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
         return NULL;
     }
     r->raw_uri = arena_strdup(r->a, uri ? uri : "/");
-    buf_init(&r->body, s->max_body);
+    r->limit = s->max_body;
+    buf_init(&r->body, r->limit);
     s->in_flight++;
     /* libmicrohttpd parses the query into its pool right after this call, from the buffer
      * uri points into; a query too long for the pool is emptied there (the copy above
@@ -354,10 +356,15 @@ static enum MHD_Result http_error(struct MHD_Connection *con, int status, const 
     return send_resp(con, &pr);
 }
 
-static enum MHD_Result too_big(struct MHD_Connection *con, server *s)
+/* In the service's protocol when the headers name one (a client reads the error code it
+ * knows), else the server's own. */
+static enum MHD_Result too_big(struct MHD_Connection *con, server *s, rctx *r)
 {
+    proto_response pr;
+    if (r->have_hr && !gateway_too_large(s->g, r->a, &r->hr, r->limit, &pr))
+        return send_resp(con, &pr);
     char m[128];
-    snprintf(m, sizeof(m), "Request body exceeds the maximum of %zu bytes", s->max_body);
+    snprintf(m, sizeof(m), "Request body exceeds the maximum of %zu bytes", r->limit);
     return http_error(con, 413, "RequestEntityTooLarge", m);
 }
 
@@ -505,14 +512,16 @@ static enum MHD_Result headers_in(server *s, rctx *r, struct MHD_Connection *con
         r->hr.headers_only = 1;
         return run(s, r);
     }
-    if (gateway_streams(s->g, r->a, &r->hr)) {
+    int streams = gateway_body(s->g, r->a, &r->hr, &r->limit);
+    r->body.max = r->limit; /* nothing is in it yet */
+    if (streams) {
         /* the handler runs from the headers; it asks for the body (SVC_BODY) only when it
          * will take it, and then it goes to the blob store as it comes, whatever its size */
         r->streams = 1;
         r->hr.body_pending = 1;
         return run(s, r);
     }
-    if (cl && strtoull(cl, NULL, 10) > s->max_body) return too_big(con, s);
+    if (cl && strtoull(cl, NULL, 10) > r->limit) return too_big(con, s, r);
     if (pre == 0 || (cl && !strcmp(cl, "0")) || (!cl && !te)) return MHD_YES;
     /* A body of unknown length from a caller not authenticated yet is not taken: chunked
      * uploads are for signed streams (libmicrohttpd 0.9.75 cannot answer a long chunk line
@@ -565,7 +574,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
         }
         return MHD_YES;
     }
-    if (r->too_big) return too_big(con, s);
+    if (r->too_big) return too_big(con, s, r);
     if (r->over_budget) return slow_down(con);
     if (!r->have_hr) return MHD_NO; /* cannot happen: headers_in made it */
     if (r->budgeted) conn_set(s, con, C_ACTIVE);
@@ -621,7 +630,7 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
     s->g = g;
     s->waits = o->waits;
     s->max_body = o->max_body ? o->max_body : 16u << 20;
-    s->body_budget = o->body_budget ? o->body_budget : (size_t)64 << 20;
+    s->body_budget = o->body_budget ? o->body_budget : (size_t)160 << 20;
     s->header_ns = (uint64_t)(o->header_timeout ? o->header_timeout : 10) * 1000000000u;
     s->body_ns = (uint64_t)(o->body_timeout ? o->body_timeout : 60) * 1000000000u;
     /* Descriptors are the connection limit: take the hard limit, keep some for the store,

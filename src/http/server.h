@@ -15,7 +15,8 @@ typedef struct server_opts {
     struct waiters *waits; /* where long polls park (env->waits) */
     /* Before authentication (0 = the default in brackets): */
     size_t body_budget;        /* bytes of bodies held, in total, for requests whose
-                                * signature covers their body, until it is checked [64 MiB];
+                                * signature covers their body, until it is checked [160 MiB:
+                                * two of Lambda's 70,167,211-byte code uploads];
                                 * beyond it 503 SlowDown */
     unsigned header_timeout;   /* seconds from accept (or a kept-alive connection's next
                                 * request line) to complete headers [10] */

@@ -185,7 +185,12 @@ int proto_check_enum(const proto_service *svc, const char *member, const char *v
 int proto_streams_input(arena *a, const proto_service *svc, const hreq *r)
 {
     if (svc->protocol != PROTO_REST_XML && svc->protocol != PROTO_REST_JSON) return 0;
-    const proto_op *op = proto_rest_match(a, svc, r);
+    return proto_op_streams_input(svc, proto_rest_match(a, svc, r));
+}
+
+int proto_op_streams_input(const proto_service *svc, const proto_op *op)
+{
+    if (svc->protocol != PROTO_REST_XML && svc->protocol != PROTO_REST_JSON) return 0;
     const proto_shape *ish = op ? proto_op_input(svc, op) : NULL;
     if (!ish || ish->payload < 0) return 0;
     const proto_member *pm = proto_shape_member(svc, ish, (size_t)ish->payload);

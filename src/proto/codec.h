@@ -52,6 +52,8 @@ const hreq *proto_request_view(arena *a, const proto_service *svc, const hreq *r
 /* 1 when r is for an operation of svc whose input payload is a streaming blob (S3
  * PutObject, UploadPart): its body is not decoded, the handler streams it (call_body_in). */
 int proto_streams_input(arena *a, const proto_service *svc, const hreq *r);
+/* The same for an operation already matched (NULL: 0). */
+int proto_op_streams_input(const proto_service *svc, const proto_op *op);
 
 /* Decodes the request into one JSON object shaped by the operation's input.
  * On success *op is set and *input is arena-owned (released at arena_free).

@@ -260,6 +260,16 @@ int svc_route_match(const svc_route *rt, arena *a, svc_request *r);
  * 0 when none did. */
 int svc_route_dispatch(ferry_env *env, arena *a, svc_request *r, proto_response *resp);
 
+/* AWS's own cap on one operation's request body (Lambda's code uploads: 70,167,211 bytes),
+ * which replaces the server's --max-body for it. Beyond it the server answers 413
+ * RequestEntityTooLargeException "Request must be smaller than N bytes for the OP
+ * operation" from the headers, in the service's protocol (gateway_body). Matched from the
+ * headers alone: rest-json and rest-xml operations. */
+typedef struct svc_body_limit {
+    const char *op;
+    size_t bytes;
+} svc_body_limit;
+
 /* What a service folder defines about itself: `const svc_def svc_<folder>`. Its operations
  * come from the model (svc_table). */
 typedef struct svc_def {
@@ -282,6 +292,8 @@ typedef struct svc_def {
      * takes a body of unknown length (chunked) for it, as it does for a signed request:
      * git sends its larger pushes so. */
     int (*route_preauth)(ferry_env *env, arena *a, const svc_request *r);
+    const svc_body_limit *body_limits; /* optional: see svc_body_limit */
+    size_t nbody_limits;
 } svc_def;
 
 /* Generated at build time (build/gen/svc_ops.c) from src/proto/services.list: one entry

@@ -340,14 +340,21 @@ def test_destination_in_another_account_through_its_policy(fx, lam, role, sqs):
     _, out = function(lam, role, sqs, "crossing")
     qa_sqs = fx.client("sqs", "qa")
     url, qarn = queue(qa_sqs, "from-dev")
+    # the configuration is refused while the queue's policy does not allow the role
+    raises(lam.put_function_event_invoke_config, "InvalidParameterValueException",
+           FunctionName="crossing", DestinationConfig={"OnSuccess": {"Destination": qarn}})
+    allow = json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": role},
+                                                "Action": "sqs:SendMessage", "Resource": qarn}]})
+    qa_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": allow})
     lam.put_function_event_invoke_config(FunctionName="crossing",
                                          DestinationConfig={"OnSuccess": {"Destination": qarn}})
+    # the policy withdrawn afterwards: each delivery is authorized again
+    qa_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
     lam.invoke(FunctionName="crossing", InvocationType="Event", Payload=b'{"n": 1}')
     receive(sqs, out, 1)
     assert receive(qa_sqs, url, 1, seconds=2) == []  # the queue's policy does not allow the role
-    qa_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": role},
-                                                "Action": "sqs:SendMessage", "Resource": qarn}]})})
+    qa_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": allow})
     lam.invoke(FunctionName="crossing", InvocationType="Event", Payload=b'{"n": 2}')
     [rec] = receive(qa_sqs, url, 1)
     assert rec["requestPayload"] == {"n": 2} and rec["requestContext"]["condition"] == "Success"

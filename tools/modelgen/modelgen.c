@@ -510,6 +510,33 @@ static int opcmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Members AWS added to a model after the pinned aws-sdk's (2.1693.0, the last release of
+ * v2: its models no longer move), which current SDKs (@aws-sdk/client-*) read: {stem, an
+ * operation whose output structure (a shared one: every operation returning it) gets the
+ * member, the member (a string)}. */
+static const char *const additions[][3] = {
+    {"lambda-2015-03-31", "GetEventSourceMapping", "EventSourceMappingArn"},
+};
+
+static void add_members(json_t *root, const char *stem)
+{
+    json_t *shapes = json_object_get(root, "shapes");
+    for (size_t i = 0; i < sizeof(additions) / sizeof(additions[0]); i++) {
+        if (strcmp(additions[i][0], stem)) continue;
+        json_t *op = json_object_get(json_object_get(root, "operations"), additions[i][1]);
+        const char *out =
+            json_string_value(json_object_get(json_object_get(op, "output"), "shape"));
+        json_t *members = out ? json_object_get(json_object_get(shapes, out), "members") : NULL;
+        if (!members) die("no output structure to add a member to", additions[i][1]);
+        if (json_object_get(members, additions[i][2])) continue; /* the model has it now */
+        /* a shape name no minified model uses ("S2c" style) */
+        char name[256];
+        snprintf(name, sizeof(name), "Ferry%s", additions[i][2]);
+        json_object_set_new(shapes, name, json_pack("{s:s}", "type", "string"));
+        json_object_set_new(members, additions[i][2], json_pack("{s:s}", "shape", name));
+    }
+}
+
 static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *bdir,
                         const char *stem)
 {
@@ -518,6 +545,7 @@ static void gen_service(FILE *f, FILE *cf, int si, const char *dir, const char *
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) die("cannot load model", path);
+    add_members(root, stem);
     named = json_object_get(root, "shapes");
     json_t *md = json_object_get(root, "metadata");
     json_t *ops = json_object_get(root, "operations");

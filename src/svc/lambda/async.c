@@ -136,6 +136,16 @@ static int write_config(call *c, json_t *in, json_t **out, const char *action, i
         return lambda_not_found(c, "The function %s doesn't have an EventInvokeConfig", arn);
     const json_t *dc = json_object_get(in, "DestinationConfig");
     if (check_destination(c, dc, "OnSuccess") || check_destination(c, dc, "OnFailure")) return -1;
+    /* AWS: the function's execution role must be allowed to deliver to each destination
+     * given, before the configuration is taken */
+    const json_t *fcfg = dc ? lambda_config(c, doc, &r, NULL) : NULL;
+    if (dc && !fcfg) return -1;
+    const char *role = jstr(fcfg, "Role");
+    const char *w[] = {"OnSuccess", "OnFailure"};
+    for (int i = 0; role && i < 2; i++) {
+        const char *dest = jstr(json_object_get(dc, w[i]), "Destination");
+        if (dest && *dest && lambda_role_may_deliver(c, role, dest)) return -1;
+    }
     json_t *cfg = merge ? json_deep_copy(have) : json_object();
     if (!cfg || !arena_defer_json(c->a, cfg)) return ferr_oom(c->err);
     int bad = 0;

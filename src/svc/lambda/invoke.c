@@ -39,13 +39,6 @@ json_t *lambda_route(call *c, json_t *doc, json_t *alias, json_t *cfg)
     return cfg;
 }
 
-/* A version named by executed ("$LATEST" or a number). */
-static json_t *version_of(json_t *doc, const char *executed)
-{
-    if (!strcmp(executed, "$LATEST")) return json_object_get(doc, "Latest");
-    return json_object_get(json_object_get(doc, "Versions"), executed);
-}
-
 static int answer(call *c, fn_result *res, const char *version, int tail, json_t **out)
 {
     if (res->failed) {
@@ -108,11 +101,53 @@ int lambda_spec(call *c, const lambda_ref *r, const json_t *doc, const json_t *c
     return s->arn ? 0 : ferr_oom(c->err);
 }
 
+/* A parked RequestResponse run again when its invocation ended (or its wait did): the first
+ * run authorized and checked it and started the invocation ("ID|VERSION" in w->own), so
+ * only the result is left to take; the function's document is not read or parsed again
+ * (it was half of ferry's work per Invoke besides the record). The record names the same
+ * resource, and the owner's trail gets its copy, as the first run would have. */
+static int rerun(call *c, const json_t *in, json_t **out)
+{
+    call_wait *w = c->wait;
+    lambda_ref r;
+    if (lambda_ref_parse(c, jstr(in, "FunctionName"), jstr(in, "Qualifier"), &r)) return -1;
+    const char *arn = lambda_fn_arn(c, r.account, r.name);
+    const char *res = arn && r.qualifier ? arena_printf(c->a, "%s:%s", arn, r.qualifier) : arn;
+    if (!res) return ferr_oom(c->err);
+    call_resource(c, "AWS::Lambda::Function", res);
+    if (c->who && c->who->kind != PRIN_SERVICE && strcmp(r.account, c->who->account))
+        c->resource_account = r.account;
+    const char *executed = strchr(w->own, '|') + 1;
+    int tail = jstr(in, "LogType") && !strcmp(jstr(in, "LogType"), "Tail");
+    char id[40];
+    snprintf(id, sizeof(id), "%.*s", (int)(strchr(w->own, '|') - w->own), w->own);
+    fn_result result = {0};
+    int rc = functions_take(c->env, id, &result);
+    if (rc < 0)
+        return ferr_set(c->err, 500, "ServiceException",
+                        "The invocation's result was lost (the server restarted)");
+    if (rc == 0) {
+        if (w->final) {
+            functions_forget(c->env, id);
+            return ferr_set(c->err, 500, "ServiceException", "The invocation did not end in time");
+        }
+        char key[48];
+        fn_wait_key(id, key);
+        const char *k = arena_strdup(c->a, key);
+        return k ? call_park(c, k, w->until) : ferr_oom(c->err);
+    }
+    rc = answer(c, &result, executed, tail, out);
+    fn_result_clear(&result);
+    return rc;
+}
+
 int lambda_op_invoke(call *c, json_t *in, json_t **out)
 {
     lambda_ref r;
     json_t *doc, *alias;
     const char *res;
+    call_wait *w = c->wait;
+    if (w && w->own[0]) return rerun(c, in, out);
     if (lambda_open(c, jstr(in, "FunctionName"), jstr(in, "Qualifier"), "lambda:InvokeFunction", &r,
                     &doc, &res))
         return -1;
@@ -149,17 +184,8 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
         }
         json_decref(j);
     }
-    call_wait *w = c->wait;
-    const char *executed = NULL;
-    if (w && w->own[0]) {
-        /* a re-run: the invocation started, and which version it runs is in own */
-        executed = strchr(w->own, '|') + 1;
-        cfg = version_of(doc, executed);
-        if (!cfg) return lambda_not_found(c, "Function not found: %s:%s", arn, executed);
-    } else {
-        if (alias) cfg = lambda_route(c, doc, alias, cfg);
-        executed = jstr(cfg, "Version");
-    }
+    if (alias) cfg = lambda_route(c, doc, alias, cfg);
+    const char *executed = jstr(cfg, "Version");
     json_t *settled = lambda_render(c, cfg);
     if (!settled || !arena_defer_json(c->a, settled)) return ferr_oom(c->err);
     if (strcmp(jstr(settled, "State"), "Active"))
@@ -174,28 +200,6 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
     }
     int tail = jstr(in, "LogType") && !strcmp(jstr(in, "LogType"), "Tail");
     fn_result result = {0};
-    if (w && w->own[0]) {
-        char id[40];
-        snprintf(id, sizeof(id), "%.*s", (int)(strchr(w->own, '|') - w->own), w->own);
-        int rc = functions_take(c->env, id, &result);
-        if (rc < 0)
-            return ferr_set(c->err, 500, "ServiceException",
-                            "The invocation's result was lost (the server restarted)");
-        if (rc == 0) {
-            if (w->final) {
-                functions_forget(c->env, id);
-                return ferr_set(c->err, 500, "ServiceException",
-                                "The invocation did not end in time");
-            }
-            char key[48];
-            fn_wait_key(id, key);
-            const char *k = arena_strdup(c->a, key);
-            return k ? call_park(c, k, w->until) : ferr_oom(c->err);
-        }
-        rc = answer(c, &result, executed, tail, out);
-        fn_result_clear(&result);
-        return rc;
-    }
     fn_spec s;
     if (lambda_spec(c, &r, doc, cfg, executed, &s)) return -1;
     if (!w) {

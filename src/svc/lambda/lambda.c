@@ -20,10 +20,18 @@
 
 static const svc_route routes[] = {{"GET", NULL, "/_ferry/lambda/code/", lambda_code_serve}};
 
+/* AWS's cap on a code upload's request (a 50 MB zip in base64 and its JSON), above the
+ * server's --max-body */
+static const svc_body_limit body_limits[] = {{"CreateFunction", 70167211},
+                                             {"UpdateFunctionCode", 70167211},
+                                             {"PublishLayerVersion", 70167211}};
+
 const svc_def svc_lambda = {.name = "lambda",
                             .event_source = "lambda.amazonaws.com",
                             .routes = routes,
-                            .nroutes = sizeof(routes) / sizeof(routes[0])};
+                            .nroutes = sizeof(routes) / sizeof(routes[0]),
+                            .body_limits = body_limits,
+                            .nbody_limits = sizeof(body_limits) / sizeof(body_limits[0])};
 
 int lambda_invalid(call *c, const char *fmt, ...)
 {

@@ -150,6 +150,10 @@ int lambda_role_principal(call *c, const char *role_arn, const char *session, pr
 /* A dead-letter target (SQS queue or SNS topic ARN) the role may send to, by its own
  * policies and the target's; else AWS's InvalidParameterValueException. */
 int lambda_role_may_send(call *c, const char *role_arn, const char *target);
+/* An asynchronous destination (SQS queue, SNS topic or Lambda function ARN) the role may
+ * send, publish or invoke to, by its own policies and the target's; else AWS's
+ * InvalidParameterValueException. */
+int lambda_role_may_deliver(call *c, const char *role_arn, const char *target);
 
 /* Errors as AWS words them. */
 int lambda_invalid(call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
