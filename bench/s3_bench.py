@@ -21,7 +21,9 @@
   4 KiB PUT row filled.
 - KMS Encrypt+Decrypt pairs at 16 connections (one request of each, alternately, signed).
 
-Prints a markdown section for bench/RESULTS.md. BENCH_SECONDS (default 8) per wrk row."""
+Prints a markdown section for bench/RESULTS.md. BENCH_SECONDS (default 8) per wrk row.
+BENCH_ROWS (default all: "small,sse,kms,big,list,moto") runs only the rows named, e.g.
+BENCH_ROWS=small,kms to measure one change's CPU per request."""
 import concurrent.futures
 import glob
 import hashlib
@@ -55,6 +57,7 @@ NKEYS = int(os.environ.get("BENCH_KEYS", "20000"))
 NGET = min(NKEYS, 2000)
 LIST_KEYS = int(os.environ.get("BENCH_LIST_KEYS", "1000000"))
 BIG_MIB = int(os.environ.get("BENCH_BIG_MIB", "1024"))
+ROWS = set(os.environ.get("BENCH_ROWS", "small,sse,kms,big,list,moto").split(","))
 CONNS = 16
 V4 = botocore.config.Config(signature_version="s3v4")  # Debian's boto3 presigns with SigV2
 REGION = "us-east-1"
@@ -340,7 +343,7 @@ def fmt(r):
 def main():
     import boto3
     tmp = tempfile.mkdtemp(prefix="ferry-s3bench-")
-    rows, notes, big = [], [], {}
+    rows, notes, big, lists = [], [], {}, {}
     f = Ferry(extra=["--log-level", "error"] + os.environ.get("FERRY_ARGS", "").split()).start()
     try:
         f.init()
@@ -348,49 +351,56 @@ def main():
         creds = botocore.credentials.Credentials(*f.keys("dev"))
         s3 = f.client("s3", profile="dev", region=REGION, config=V4)
         kms = f.client("kms", profile="dev", region=REGION)
-        s3.create_bucket(Bucket="bench")
-        put, get = small_objects(tmp, "ferry", f.port, creds, "bench")
-        rows += [("ferry", "PUT 4 KiB, signed", put), ("ferry", "GET 4 KiB, signed", get)]
-        key = kms.create_key()["KeyMetadata"]["Arn"]
-        s3.create_bucket(Bucket="bench-kms")
-        sput, sget = small_objects(tmp, "ferry-sse", f.port, creds, "bench-kms",
-                                   {"x-amz-server-side-encryption": "aws:kms",
-                                    "x-amz-server-side-encryption-aws-kms-key-id": key})
-        head = s3.head_object(Bucket="bench-kms", Key="obj/000000")
-        if head.get("ServerSideEncryption") != "aws:kms":
-            notes.append("TODO(sse-kms): this ferry does not encrypt with SSE-KMS yet; "
-                         "the SSE-KMS rows are plain objects")
-        rows += [("ferry", "PUT 4 KiB, signed, SSE-KMS", sput),
-                 ("ferry", "GET 4 KiB, signed, SSE-KMS", sget)]
-        kr = kms_rows(tmp, "ferry", f.port, creds, kms)
-        rows.append(("ferry", "KMS Encrypt+Decrypt (requests/s; pairs/s = half)", kr))
+        ferry_rss = None
+        if "small" in ROWS:
+            s3.create_bucket(Bucket="bench")
+            put, get = small_objects(tmp, "ferry", f.port, creds, "bench")
+            rows += [("ferry", "PUT 4 KiB, signed", put), ("ferry", "GET 4 KiB, signed", get)]
+        if "sse" in ROWS:
+            key = kms.create_key()["KeyMetadata"]["Arn"]
+            s3.create_bucket(Bucket="bench-kms")
+            sput, sget = small_objects(tmp, "ferry-sse", f.port, creds, "bench-kms",
+                                       {"x-amz-server-side-encryption": "aws:kms",
+                                        "x-amz-server-side-encryption-aws-kms-key-id": key})
+            head = s3.head_object(Bucket="bench-kms", Key="obj/000000")
+            if head.get("ServerSideEncryption") != "aws:kms":
+                notes.append("TODO(sse-kms): this ferry does not encrypt with SSE-KMS yet; "
+                             "the SSE-KMS rows are plain objects")
+            rows += [("ferry", "PUT 4 KiB, signed, SSE-KMS", sput),
+                     ("ferry", "GET 4 KiB, signed, SSE-KMS", sget)]
+        if "kms" in ROWS:
+            kr = kms_rows(tmp, "ferry", f.port, creds, kms)
+            rows.append(("ferry", "KMS Encrypt+Decrypt (requests/s; pairs/s = half)", kr))
 
-        src = make_src(tmp)
-        s3.create_bucket(Bucket="big")
-        # a fresh process: its RSS is not the 16-connection rows' heap
-        f.stop()
-        f.start()
-        PIDS[f.port] = f.proc.pid
-        big["ferry_start_rss"] = rss_kb(f.proc.pid)
-        big["ferry"] = big_object(tmp, "ferry", f.port, f.proc.pid, s3, "big", src)
-        s3.delete_object(Bucket="big", Key="big")
-        big["dd"] = dd_ceiling(tmp)
+        if "big" in ROWS or "moto" in ROWS:
+            src = make_src(tmp)
+        if "big" in ROWS:
+            s3.create_bucket(Bucket="big")
+            # a fresh process: its RSS is not the 16-connection rows' heap
+            f.stop()
+            f.start()
+            PIDS[f.port] = f.proc.pid
+            big["ferry_start_rss"] = rss_kb(f.proc.pid)
+            big["ferry"] = big_object(tmp, "ferry", f.port, f.proc.pid, s3, "big", src)
+            s3.delete_object(Bucket="big", Key="big")
+            big["dd"] = dd_ceiling(tmp)
 
-        s3.create_bucket(Bucket="list")
-        s3.put_object(Bucket="list", Key="seed", Body=b"")
-        f.stop()
-        load_s = load_keys(f, "list", LIST_KEYS)
-        f.start()
-        PIDS[f.port] = f.proc.pid
-        lists = {"ferry": (LIST_KEYS, list_rows(tmp, "ferry", f.port, creds, "list",
-                                                f"k{LIST_KEYS // 2:07d}", "k05"))}
-        notes.append(f"{LIST_KEYS:,} keys copied into ferry's store in {load_s:.1f} s "
-                     "(one SQLite transaction, server stopped)")
+        if "list" in ROWS:
+            s3.create_bucket(Bucket="list")
+            s3.put_object(Bucket="list", Key="seed", Body=b"")
+            f.stop()
+            load_s = load_keys(f, "list", LIST_KEYS)
+            f.start()
+            PIDS[f.port] = f.proc.pid
+            lists = {"ferry": (LIST_KEYS, list_rows(tmp, "ferry", f.port, creds, "list",
+                                                    f"k{LIST_KEYS // 2:07d}", "k05"))}
+            notes.append(f"{LIST_KEYS:,} keys copied into ferry's store in {load_s:.1f} s "
+                         "(one SQLite transaction, server stopped)")
         ferry_rss = rss_kb(f.proc.pid)
     finally:
         f.close()
 
-    moto, mport = start_moto()
+    moto, mport = start_moto() if "moto" in ROWS else (None, None)
     if moto:
         PIDS[mport] = moto.pid
         try:
@@ -446,10 +456,11 @@ def main():
         print(f"- {srv}: {BIG_MIB} MiB object, curl with presigned URLs: PUT {b['up']:,.0f} MB/s, "
               f"GET {b['down']:,.0f} MB/s; peak server RSS {b['rss_up'] / 1024:.1f} MB during "
               f"the PUT, {b['rss_down'] / 1024:.1f} MB during the GET")
-    print(f"- ferry was restarted for the 1 GiB object: RSS {big['ferry_start_rss'] / 1024:.1f} MB "
-          "before its PUT")
-    print(f"- ceiling, `dd` on the same disk: write (fdatasync) {big['dd'][0]:,.0f} MB/s, "
-          f"read back {big['dd'][1]:,.0f} MB/s (page cache)")
+    if "ferry_start_rss" in big:
+        print(f"- ferry was restarted for the 1 GiB object: RSS "
+              f"{big['ferry_start_rss'] / 1024:.1f} MB before its PUT")
+        print(f"- ceiling, `dd` on the same disk: write (fdatasync) {big['dd'][0]:,.0f} MB/s, "
+              f"read back {big['dd'][1]:,.0f} MB/s (page cache)")
     print(f"- ferry RSS after all of it: {ferry_rss / 1024:.1f} MB")
     for n in notes:
         print(f"- note: {n}")
