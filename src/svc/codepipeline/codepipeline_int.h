@@ -58,6 +58,17 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
 /* Loads the execution PIPELINE/ID in c->txn: 1 (*doc in the arena), 0 absent, -1. */
 int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
 
+/* Starts a rollback execution (executionType ROLLBACK) of stage to the target execution's
+ * artifacts, source revisions and variables; the other stages are passed (skip). In c->txn;
+ * its id in *nid (arena). */
+int cp_rollback_start(call *c, const json_t *pipe, const json_t *target, const char *stage,
+                      const json_t *trigger, const char **nid);
+/* onFailure ROLLBACK: when failed's stage failed, starts the rollback of stage to the last
+ * execution that succeeded in it (trigger AutomatedRollback): 1 (*nid), 0 when there is
+ * none, -1. */
+int cp_rollback_auto(call *c, const json_t *pipe, const json_t *failed, const char *stage,
+                     const char **nid);
+
 /* ---- jobs.c ---- */
 /* The custom action type named by actionTypeId (owner Custom), in the caller's account and
  * region: 1 (*doc in the arena), 0 none, -1. */

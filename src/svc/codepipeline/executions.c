@@ -612,6 +612,57 @@ int codepipeline_op_retry_stage_execution(call *c, json_t *in, json_t **out)
 
 /* ---- rollbacks ---- */
 
+int cp_rollback_start(call *c, const json_t *pipe, const json_t *target, const char *stage,
+                      const json_t *trigger, const char **nid)
+{
+    const char *name = jstr(json_object_get(pipe, "pipeline"), "name");
+    if (cp_exec_start(c, pipe, NULL, trigger, nid)) return -1;
+    json_t *nx, *s;
+    size_t i;
+    if (cp_exec_load(c, name, *nid, &nx) != 1) return -1 | ferr_oom(c->err);
+    json_array_foreach(json_object_get(nx, "stages"), i, s) {
+        if (strcmp(jstr(s, "name"), stage) && json_object_set_new(s, "skip", json_true()))
+            return ferr_oom(c->err);
+    }
+    if (jset_str(nx, "executionType", "ROLLBACK") ||
+        json_object_set_new(nx, "rollbackMetadata",
+                            json_pack("{s:O}", "rollbackTargetPipelineExecutionId",
+                                      json_object_get(target, "id"))) ||
+        json_object_set(nx, "variables", json_object_get(target, "variables")) ||
+        json_object_set(nx, "artifacts", json_object_get(target, "artifacts")) ||
+        json_object_set(nx, "namespaces", json_object_get(target, "namespaces")) ||
+        (json_object_get(target, "revisions") &&
+         json_object_set(nx, "revisions", json_object_get(target, "revisions"))))
+        return ferr_oom(c->err);
+    return exec_save(c, nx);
+}
+
+/* AWS: the most recent execution whose stage succeeded, started with the pipeline's current
+ * structure version (a rollback execution is never a target). */
+int cp_rollback_auto(call *c, const json_t *pipe, const json_t *failed, const char *stage,
+                     const char **nid)
+{
+    const json_t *decl = json_object_get(pipe, "pipeline");
+    json_t *all = all_execs(c, jstr(decl, "name"));
+    if (!all) return -1;
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) {
+        const json_t *xs = cp_stage_of(x, stage);
+        if (!strcmp(jstr(x, "id"), jstr(failed, "id")) ||
+            (jstr(x, "executionType") && !strcmp(jstr(x, "executionType"), "ROLLBACK")) ||
+            jint(x, "pipelineVersion", 0) != jint(decl, "version", 0) || !xs ||
+            !jstr(xs, "status") || strcmp(jstr(xs, "status"), "Succeeded"))
+            continue;
+        json_t *trig =
+            arena_defer_json(c->a, json_pack("{s:s, s:O}", "triggerType", "AutomatedRollback",
+                                             "triggerDetail", json_object_get(failed, "id")));
+        if (!trig) return ferr_oom(c->err);
+        return cp_rollback_start(c, pipe, x, stage, trig, nid) ? -1 : 1;
+    }
+    return 0;
+}
+
 static int cannot_roll_back(call *c, const char *why, const char *a, const char *b)
 {
     return ferr_set(c->err, 400, "UnableToRollbackStageException", why, a, b);
@@ -671,24 +722,7 @@ int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
                                                     "triggerDetail", c->who->arn));
     const char *nid;
     if (!trig) return ferr_oom(c->err);
-    if (cp_exec_start(c, d, NULL, trig, &nid)) return -1;
-    json_t *nx;
-    if (cp_exec_load(c, name, nid, &nx) != 1) return -1 | ferr_oom(c->err);
-    json_t *s;
-    json_array_foreach(json_object_get(nx, "stages"), i, s) {
-        if (strcmp(jstr(s, "name"), sn) && json_object_set_new(s, "skip", json_true()))
-            return ferr_oom(c->err);
-    }
-    if (jset_str(nx, "executionType", "ROLLBACK") ||
-        json_object_set_new(nx, "rollbackMetadata",
-                            json_pack("{s:s}", "rollbackTargetPipelineExecutionId", id)) ||
-        json_object_set(nx, "variables", json_object_get(t, "variables")) ||
-        json_object_set(nx, "artifacts", json_object_get(t, "artifacts")) ||
-        json_object_set(nx, "namespaces", json_object_get(t, "namespaces")) ||
-        (json_object_get(t, "revisions") &&
-         json_object_set(nx, "revisions", json_object_get(t, "revisions"))))
-        return ferr_oom(c->err);
-    if (exec_save(c, nx)) return -1;
+    if (cp_rollback_start(c, d, t, sn, trig, &nid)) return -1;
     *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", nid));
     return 0;
 }

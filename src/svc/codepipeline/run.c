@@ -336,6 +336,33 @@ out:
     return rc;
 }
 
+/* The stage's onFailure once it failed: ROLLBACK starts the rollback execution in the same
+ * transaction as the failure (a rollback execution's own failure is final). */
+static int on_failure(ferry_env *env, store_txn *t, const active *w, const json_t *x,
+                      const json_t *pipe, const char *stage, ferr *e)
+{
+    const json_t *of = json_object_get(cp_stage_of(json_object_get(x, "decl"), stage), "onFailure");
+    const char *type = jstr(x, "executionType");
+    if (!jstr(of, "result") || strcmp(jstr(of, "result"), "ROLLBACK") ||
+        (type && !strcmp(type, "ROLLBACK")))
+        return 0;
+    arena *a = arena_new(4096);
+    if (!a) return ferr_oom(e);
+    call c = {.a = a,
+              .env = env,
+              .err = e,
+              .txn = t,
+              .caller = CALLER_INTERNAL,
+              .account = w->account,
+              .region = w->region};
+    const char *nid = NULL;
+    int rc = cp_rollback_auto(&c, pipe, x, stage, &nid);
+    if (rc > 0)
+        log_info("codepipeline: %s stage %s failed: rollback execution %s", w->exec, stage, nid);
+    arena_free(a);
+    return rc < 0 ? -1 : 0;
+}
+
 /* One transition of w's execution. */
 static int step(ferry_env *env, const active *w, double now, ferr *e)
 {
@@ -441,7 +468,9 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
                              : "STOPPED",
                     e))
             goto out;
-        if (ro >= 0 && failed && finish(t, w, x, "Failed", why, e)) goto out;
+        if (ro >= 0 && failed &&
+            (finish(t, w, x, "Failed", why, e) || on_failure(env, t, w, x, pipe, sn, e)))
+            goto out;
         if (ro >= 0 && !failed &&
             finish(t, w, x, "Stopped", jstr(json_object_get(x, "stop"), "reason"), e))
             goto out;

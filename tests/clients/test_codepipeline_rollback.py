@@ -1,0 +1,145 @@
+"""CodePipeline V2 stage onFailure through boto3 (raw JSON where Debian's botocore predates
+V2 members): result ROLLBACK starts a rollback execution of the failed stage to the last
+execution that succeeded in it (trigger AutomatedRollback, rollbackMetadata), in the same
+transaction as the failure; no earlier success means no rollback; a rollback execution's
+own failure is final; FAIL is the default; what this API version does not have is refused.
+Reuses the fixtures and helpers of test_codepipeline.py."""
+import io
+import zipfile
+
+import pytest
+from ferrytest import Ferry
+from test_codepipeline import (REGION, approval, cp, decl, env,  # noqa: F401 (fixtures)
+                               latest, put_source, s3_source, uniq, wait_exec)
+from test_codepipeline import raw as cp_raw
+
+SEAMS = {"FERRY_PIPELINE_INTERVAL": "0.1"}
+
+
+@pytest.fixture(scope="module")
+def fx():
+    f = Ferry().start(env=SEAMS)
+    f.init()
+    yield f
+    f.close()
+
+
+def raw(fx, op, body):
+    return cp_raw(fx, "tools", op, body)
+
+
+def s3_deploy(name, bucket, key, run_order=1):
+    return {"name": name, "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
+            "configuration": {"BucketName": bucket, "Extract": "false", "ObjectKey": key},
+            "inputArtifacts": [{"name": "SourceOut"}], "runOrder": run_order}
+
+
+def site_zip(fx, bucket, key):
+    body = fx.client("s3", "tools", region=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return zipfile.ZipFile(io.BytesIO(body)).read("index.html").decode()
+
+
+def executions(fx, name):
+    return raw(fx, "ListPipelineExecutions", {"pipelineName": name})["pipelineExecutionSummaries"]
+
+
+def rollback_pipeline(fx, env, on_failure={"result": "ROLLBACK"}):
+    """Source → Deploy (Site, then Mirror into the bucket the variable Mirror names): a
+    start naming a missing bucket fails Deploy after Site deployed."""
+    s3 = fx.client("s3", "tools", region=REGION)
+    site, mirror = uniq("site"), uniq("mirror")
+    s3.create_bucket(Bucket=site)
+    s3.create_bucket(Bucket=mirror)
+    key = uniq("web") + ".zip"
+    put_source(fx, env, key, {"index.html": "v1"})
+    name = uniq("autorb")
+    deploy = {"name": "Deploy", "actions": [s3_deploy("Site", site, "site.zip"),
+                                            s3_deploy("Mirror", "#{variables.Mirror}", "site.zip", 2)]}
+    if on_failure:
+        deploy["onFailure"] = on_failure
+    p = dict(decl(env, [s3_source(env, key), deploy], name), pipelineType="V2",
+             variables=[{"name": "Mirror", "defaultValue": mirror}])
+    out = raw(fx, "CreatePipeline", {"pipeline": p})
+    assert "__error" not in out, out
+    return name, key, site, mirror
+
+
+def test_failed_stage_rolls_back_to_last_success(fx, env, cp):
+    name, key, site, mirror = rollback_pipeline(fx, env)
+    got = raw(fx, "GetPipeline", {"name": name})["pipeline"]
+    assert got["stages"][1]["onFailure"] == {"result": "ROLLBACK"}
+    x1 = latest(cp, name)
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    put_source(fx, env, key, {"index.html": "v2"})
+    x2 = raw(fx, "StartPipelineExecution", {"name": name, "variables": [
+        {"name": "Mirror", "value": uniq("missing")}]})["pipelineExecutionId"]
+    assert wait_exec(cp, name, x2)["status"] == "Failed"
+    # the failure started the rollback, to x1's artifacts and variables
+    runs = executions(fx, name)
+    assert len(runs) == 3, runs
+    xr = runs[0]["pipelineExecutionId"]
+    assert runs[0]["executionType"] == "ROLLBACK"
+    assert runs[0]["rollbackMetadata"] == {"rollbackTargetPipelineExecutionId": x1}
+    assert wait_exec(cp, name, xr)["status"] == "Succeeded"
+    x = raw(fx, "GetPipelineExecution", {"pipelineName": name, "pipelineExecutionId": xr})["pipelineExecution"]
+    assert x["executionType"] == "ROLLBACK"
+    assert x["trigger"] == {"triggerType": "AutomatedRollback", "triggerDetail": x2}
+    assert x["rollbackMetadata"] == {"rollbackTargetPipelineExecutionId": x1}
+    assert x["variables"] == [{"name": "Mirror", "resolvedValue": mirror}]
+    assert site_zip(fx, site, "site.zip") == "v1" and site_zip(fx, mirror, "site.zip") == "v1"
+    # only Deploy ran in the rollback
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xr})["actionExecutionDetails"]
+    assert sorted(a["actionName"] for a in acts) == ["Mirror", "Site"]
+    # the failed execution stays failed
+    assert cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=x2)[
+        "pipelineExecution"]["status"] == "Failed"
+    state = {s["stageName"]: s for s in cp.get_pipeline_state(name=name)["stageStates"]}
+    assert state["Deploy"]["latestExecution"] == {"pipelineExecutionId": xr, "status": "Succeeded"}
+
+
+def test_no_success_yet_means_no_rollback(fx, env, cp):
+    name, key, site, mirror = rollback_pipeline(fx, env)
+    assert wait_exec(cp, name, latest(cp, name))["status"] == "Succeeded"
+    # a failing execution of a new pipeline version: the earlier success ran another structure
+    p = raw(fx, "GetPipeline", {"name": name})["pipeline"]
+    p["variables"][0]["defaultValue"] = uniq("missing")
+    assert "__error" not in raw(fx, "UpdatePipeline", {"pipeline": p})
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert wait_exec(cp, name, x2)["status"] == "Failed"
+    assert len(executions(fx, name)) == 2
+
+
+def test_rollback_that_fails_is_final_and_fail_is_default(fx, env, cp):
+    name, key, site, mirror = rollback_pipeline(fx, env)
+    x1 = latest(cp, name)
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    # Mirror's bucket goes away: x2 fails, and so does its rollback (to x1's bucket)
+    s3 = fx.client("s3", "tools", region=REGION)
+    s3.delete_object(Bucket=mirror, Key="site.zip")
+    s3.delete_bucket(Bucket=mirror)
+    x2 = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert wait_exec(cp, name, x2)["status"] == "Failed"
+    runs = executions(fx, name)
+    assert runs[0]["executionType"] == "ROLLBACK"
+    assert wait_exec(cp, name, runs[0]["pipelineExecutionId"])["status"] == "Failed"
+    assert len(executions(fx, name)) == 3
+    # FAIL: the execution fails, nothing more
+    name, key, site, mirror = rollback_pipeline(fx, env, {"result": "FAIL"})
+    assert wait_exec(cp, name, latest(cp, name))["status"] == "Succeeded"
+    x2 = raw(fx, "StartPipelineExecution", {"name": name, "variables": [
+        {"name": "Mirror", "value": uniq("missing")}]})["pipelineExecutionId"]
+    assert wait_exec(cp, name, x2)["status"] == "Failed"
+    assert len(executions(fx, name)) == 2
+
+
+def test_on_failure_validation(fx, env):
+    def err(stages, ptype="V2"):
+        p = dict(decl(env, stages), pipelineType=ptype)
+        return raw(fx, "CreatePipeline", {"pipeline": p}).get("__error", {})
+    gate = approval(env)
+    e = err([s3_source(env, "x.zip"), dict(gate, onFailure={"result": "ROLLBACK"})], "V1")
+    assert e["__type"].endswith("ValidationException") and "V2" in e["message"], e
+    e = err([s3_source(env, "x.zip"), dict(gate, onFailure={"result": "RETRY"})])
+    assert e["__type"].endswith("ValidationException") and "RETRY" in e["message"], e
+    e = err([dict(s3_source(env, "x.zip"), onFailure={"result": "ROLLBACK"}), gate])
+    assert e["__type"].endswith("InvalidStructureException") and "source stage" in e["message"], e
