@@ -143,3 +143,129 @@ def test_on_failure_validation(fx, env):
     assert e["__type"].endswith("ValidationException") and "RETRY" in e["message"], e
     e = err([dict(s3_source(env, "x.zip"), onFailure={"result": "ROLLBACK"}), gate])
     assert e["__type"].endswith("InvalidStructureException") and "source stage" in e["message"], e
+
+
+# ---- stage conditions ----
+
+def rule(name, provider, **cfg):
+    return {"name": name, "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": provider, "version": "1"},
+            "configuration": cfg}
+
+
+def condition_pipeline(fx, env, stage_extra, variables):
+    s3 = fx.client("s3", "tools", region=REGION)
+    site = uniq("site")
+    s3.create_bucket(Bucket=site)
+    key = uniq("web") + ".zip"
+    put_source(fx, env, key, {"index.html": "v1"})
+    name = uniq("cond")
+    deploy = dict({"name": "Deploy", "actions": [s3_deploy("Site", site, "site.zip")]}, **stage_extra)
+    p = dict(decl(env, [s3_source(env, key), deploy], name), pipelineType="V2", variables=variables)
+    out = raw(fx, "CreatePipeline", {"pipeline": p})
+    assert "__error" not in out, out
+    return name, key, site
+
+
+def start(fx, name, **variables):
+    return raw(fx, "StartPipelineExecution", {"name": name, "variables": [
+        {"name": k, "value": v} for k, v in variables.items()]})["pipelineExecutionId"]
+
+
+def stage_state(fx, name, stage="Deploy"):
+    return {s["stageName"]: s for s in raw(fx, "GetPipelineState", {"name": name})["stageStates"]}[stage]
+
+
+def test_before_entry_variable_check_skips_the_stage(fx, env, cp):
+    gate = {"beforeEntry": {"conditions": [{"result": "SKIP", "rules": [
+        rule("OnlyProd", "VariableCheck", Variable="#{variables.Env}", Value="prod", Operator="EQ")]}]}}
+    name, key, site = condition_pipeline(fx, env, gate, [{"name": "Env", "defaultValue": "dev"}])
+    x1 = latest(cp, name)
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    st = stage_state(fx, name)
+    assert st["latestExecution"] == {"pipelineExecutionId": x1, "status": "Skipped"}
+    cs = st["beforeEntryConditionState"]
+    assert cs["latestExecution"]["status"] == "Failed"
+    [rs] = cs["conditionStates"][0]["ruleStates"]
+    assert rs["ruleName"] == "OnlyProd" and rs["latestExecution"]["status"] == "Failed"
+    assert "'dev'" in rs["latestExecution"]["summary"]
+    assert "Contents" not in fx.client("s3", "tools", region=REGION).list_objects_v2(Bucket=site)
+    # Env=prod: the rule holds and the stage runs
+    x2 = start(fx, name, Env="prod")
+    assert wait_exec(cp, name, x2)["status"] == "Succeeded"
+    assert site_zip(fx, site, "site.zip") == "v1"
+    assert stage_state(fx, name)["beforeEntryConditionState"]["latestExecution"]["status"] == "Succeeded"
+    det = raw(fx, "ListRuleExecutions", {"pipelineName": name, "filter": {"pipelineExecutionId": x2}})[
+        "ruleExecutionDetails"]
+    [d] = det
+    assert (d["stageName"], d["ruleName"], d["status"], d["pipelineExecutionId"]) == (
+        "Deploy", "OnlyProd", "Succeeded", x2)
+    assert d["input"]["ruleTypeId"]["provider"] == "VariableCheck"
+    assert d["input"]["configuration"]["Variable"] == "#{variables.Env}"
+    assert d["input"]["resolvedConfiguration"]["Variable"] == "prod"
+    assert len(raw(fx, "ListRuleExecutions", {"pipelineName": name})["ruleExecutionDetails"]) == 2
+    # nothing in progress to override
+    e = raw(fx, "OverrideStageCondition", {"pipelineName": name, "stageName": "Deploy",
+                                           "pipelineExecutionId": x2, "conditionType": "BEFORE_ENTRY"})["__error"]
+    assert e["__type"].endswith("ConditionNotOverridableException"), e
+
+
+def test_before_entry_deployment_window_fails_outside(fx, env, cp):
+    closed = {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
+        rule("Window", "DeploymentWindow", Cron="0 0 0 1 JAN ? 2199", TimeZone="+02:00")]}]}}
+    name, key, site = condition_pipeline(fx, env, closed, [{"name": "X", "defaultValue": "x"}])
+    x1 = latest(cp, name)
+    x = wait_exec(cp, name, x1)
+    assert x["status"] == "Failed"
+    assert stage_state(fx, name)["latestExecution"]["status"] == "Failed"
+    assert "outside" in stage_state(fx, name)["beforeEntryConditionState"]["conditionStates"][0][
+        "ruleStates"][0]["latestExecution"]["summary"]
+    # every minute of every day: open
+    always = {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
+        rule("Window", "DeploymentWindow", Cron="0 * * ? * * *")]}]}}
+    name, key, site = condition_pipeline(fx, env, always, [{"name": "X", "defaultValue": "x"}])
+    assert wait_exec(cp, name, latest(cp, name))["status"] == "Succeeded"
+    assert site_zip(fx, site, "site.zip") == "v1"
+
+
+def test_on_success_condition_rolls_back(fx, env, cp):
+    check = {"onSuccess": {"conditions": [{"result": "ROLLBACK", "rules": [
+        rule("Healthy", "VariableCheck", Variable="#{variables.Healthy}", Value="yes", Operator="EQ")]}]}}
+    name, key, site = condition_pipeline(fx, env, check, [{"name": "Healthy", "defaultValue": "yes"}])
+    x1 = latest(cp, name)
+    assert wait_exec(cp, name, x1)["status"] == "Succeeded"
+    put_source(fx, env, key, {"index.html": "v2"})
+    x2 = start(fx, name, Healthy="no")
+    assert wait_exec(cp, name, x2)["status"] == "Failed"
+    runs = executions(fx, name)
+    assert runs[0]["executionType"] == "ROLLBACK" and runs[0]["rollbackMetadata"] == {
+        "rollbackTargetPipelineExecutionId": x1}
+    assert wait_exec(cp, name, runs[0]["pipelineExecutionId"])["status"] == "Succeeded"
+    assert site_zip(fx, site, "site.zip") == "v1"
+
+
+def test_condition_validation_and_rule_types(fx, env):
+    def err(extra):
+        p = dict(decl(env, [s3_source(env, "x.zip"), dict(approval(env), **extra)]), pipelineType="V2")
+        return raw(fx, "CreatePipeline", {"pipeline": p}).get("__error", {})
+
+    def cond(result, *rules):
+        return {"conditions": [{"result": result, "rules": list(rules)}]}
+    ok = rule("V", "VariableCheck", Variable="a", Value="a", Operator="EQ")
+    e = err({"beforeEntry": cond("FAIL", rule("L", "LambdaInvoke", FunctionName="f"))})
+    assert e["__type"].endswith("ValidationException") and "LambdaInvoke" in e["message"], e
+    e = err({"onSuccess": cond("FAIL", rule("A", "CloudWatchAlarm", AlarmName="a"))})
+    assert e["__type"].endswith("ValidationException") and "CloudWatchAlarm" in e["message"], e
+    e = err({"beforeEntry": cond("ROLLBACK", ok)})
+    assert e["__type"].endswith("InvalidStructureException") and "ROLLBACK" in e["message"], e
+    e = err({"beforeEntry": cond("FAIL", rule("V", "VariableCheck", Variable="a", Value="a"))})
+    assert e["__type"].endswith("InvalidStructureException") and "'Operator'" in e["message"], e
+    e = err({"beforeEntry": cond("FAIL", rule("W", "DeploymentWindow", Cron="0 0 25 ? * * *"))})
+    assert e["__type"].endswith("InvalidStructureException") and "Cron" in e["message"], e
+    e = err({"beforeEntry": cond("FAIL", rule("W", "DeploymentWindow", Cron="0 0 9 ? * MON *",
+                                              TimeZone="Europe/Paris"))})
+    assert e["__type"].endswith("ValidationException") and "TimeZone" in e["message"], e
+    e = err({"onFailure": dict(cond("ROLLBACK", ok), result="ROLLBACK")})
+    assert e["__type"].endswith("ValidationException") and "onFailure conditions" in e["message"], e
+    types = raw(fx, "ListRuleTypes", {})["ruleTypes"]
+    assert sorted(t["id"]["provider"] for t in types) == ["DeploymentWindow", "VariableCheck"]
+    assert raw(fx, "ListRuleTypes", {"ruleOwnerFilter": "Custom"})["ruleTypes"] == []

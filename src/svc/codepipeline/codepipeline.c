@@ -225,7 +225,7 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
 }
 
 /* A stage's onFailure: the results this API version has (RETRY needs a retryConfiguration
- * the pinned model does not have). Stage conditions are refused, not ignored. */
+ * the pinned model does not have); its conditions (conditions.c). */
 static int check_stage_rules(call *c, const json_t *p, const json_t *s, int first)
 {
     const char *sn = jstr(s, "name"), *pt = jstr(p, "pipelineType");
@@ -244,13 +244,7 @@ static int check_stage_rules(call *c, const json_t *p, const json_t *s, int firs
                         sn, res);
     if (res && !strcmp(res, "ROLLBACK") && first)
         return invalid(c, "Stage %s is a source stage, which cannot be rolled back%s", sn, "");
-    if (json_object_get(of, "conditions") || json_object_get(s, "onSuccess") ||
-        json_object_get(s, "beforeEntry"))
-        return ferr_set(c->err, 400, "ValidationException",
-                        "Stage %s: stage conditions (beforeEntry, onSuccess, onFailure "
-                        "conditions) are not supported by ferry",
-                        sn);
-    return 0;
+    return cp_check_conditions(c, s);
 }
 
 /* Structure rules CreatePipeline and UpdatePipeline enforce beyond the model's. */

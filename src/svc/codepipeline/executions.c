@@ -203,8 +203,7 @@ static int by_start_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The pipeline's executions, newest first (arena). */
-static json_t *all_execs(call *c, const char *name)
+json_t *cp_all_execs(call *c, const char *name)
 {
     execs e = {arena_defer_json(c->a, json_array())};
     const char *prefix = arena_printf(c->a, "%s/", name);
@@ -265,7 +264,7 @@ int codepipeline_op_list_pipeline_executions(call *c, json_t *in, json_t **out)
     json_t *d;
     const char *name = jstr(in, "pipelineName");
     if (cp_pipe_load(c, "codepipeline:ListPipelineExecutions", name, NULL, &d)) return -1;
-    json_t *all = all_execs(c, name), *sums = arena_defer_json(c->a, json_array());
+    json_t *all = cp_all_execs(c, name), *sums = arena_defer_json(c->a, json_array());
     if (!all || !sums) return -1 | ferr_oom(c->err);
     size_t i;
     json_t *x;
@@ -312,7 +311,7 @@ int codepipeline_op_get_pipeline_state(call *c, json_t *in, json_t **out)
     json_t *d;
     const char *name = jstr(in, "name");
     if (cp_pipe_load(c, "codepipeline:GetPipelineState", name, NULL, &d)) return -1;
-    json_t *all = all_execs(c, name), *states = arena_defer_json(c->a, json_array());
+    json_t *all = cp_all_execs(c, name), *states = arena_defer_json(c->a, json_array());
     if (!all || !states) return -1 | ferr_oom(c->err);
     const json_t *decl = json_object_get(d, "pipeline");
     size_t i, j, k;
@@ -344,6 +343,7 @@ int codepipeline_op_get_pipeline_state(call *c, json_t *in, json_t **out)
                                                 json_object_get(xe, "id"), "status",
                                                 json_object_get(xs, "status"))))
             return ferr_oom(c->err);
+        if (xs && cp_condition_states(xs, st)) return ferr_oom(c->err);
         json_array_foreach(json_object_get(s, "actions"), j, a) {
             json_t *as = json_pack("{s:O}", "actionName", json_object_get(a, "name"));
             const json_t *ea = xs ? cp_action_of(xs, jstr(a, "name")) : NULL;
@@ -424,7 +424,7 @@ int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "pipelineName");
     if (cp_pipe_load(c, "codepipeline:ListActionExecutions", name, NULL, &d)) return -1;
     const char *want = jstr(json_object_get(in, "filter"), "pipelineExecutionId");
-    json_t *all = all_execs(c, name), *list = arena_defer_json(c->a, json_array());
+    json_t *all = cp_all_execs(c, name), *list = arena_defer_json(c->a, json_array());
     if (!all || !list) return -1 | ferr_oom(c->err);
     if (want) {
         json_t *x;
@@ -464,7 +464,7 @@ int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
 static int find_token(call *c, const char *name, const char *stage, const char *action,
                       const char *token, json_t **x, json_t **act)
 {
-    json_t *all = all_execs(c, name);
+    json_t *all = cp_all_execs(c, name);
     if (!all) return -1;
     size_t i;
     json_t *e;
@@ -643,7 +643,7 @@ int cp_rollback_auto(call *c, const json_t *pipe, const json_t *failed, const ch
                      const char **nid)
 {
     const json_t *decl = json_object_get(pipe, "pipeline");
-    json_t *all = all_execs(c, jstr(decl, "name"));
+    json_t *all = cp_all_execs(c, jstr(decl, "name"));
     if (!all) return -1;
     size_t i;
     json_t *x;
@@ -705,7 +705,7 @@ int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
                                 "Target pipeline execution %s ran an older version of pipeline "
                                 "%s: the pipeline structure has changed since",
                                 id, name);
-    json_t *all = all_execs(c, name);
+    json_t *all = cp_all_execs(c, name);
     if (!all) return -1;
     size_t i;
     json_t *x;
