@@ -24,7 +24,6 @@ service, a stack or a build; every other transition is woken at once):
 
 Prints a markdown section for bench/RESULTS.md."""
 import concurrent.futures
-import io
 import json
 import os
 import platform
@@ -34,11 +33,10 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-from ferrytest import Ferry, git_env  # noqa: E402
+from ferrytest import Ferry, git_env, zipped  # noqa: E402
 
 REGION = "us-east-1"
 ACTIONS = int(os.environ.get("BENCH_ACTIONS", "10"))
@@ -58,14 +56,6 @@ def handler(event, context):
     t = time.time()
     cp.put_job_success_result(jobId=event["CodePipeline.job"]["id"], outputVariables={"t": repr(t)})
 """
-
-
-def zipped(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for k, v in files.items():
-            z.writestr(k, v)
-    return buf.getvalue()
 
 
 def med(xs):

@@ -7,21 +7,9 @@ Reuses the fixtures and helpers of test_codepipeline.py."""
 import io
 import zipfile
 
-import pytest
-from ferrytest import Ferry
-from test_codepipeline import (REGION, approval, cp, decl, env,  # noqa: F401 (fixtures)
+from test_codepipeline import (REGION, approval, cp, decl, env, fx,  # noqa: F401 (fixtures)
                                latest, put_source, s3_source, uniq, wait_exec)
 from test_codepipeline import raw as cp_raw
-
-SEAMS = {"FERRY_PIPELINE_INTERVAL": "0.1"}
-
-
-@pytest.fixture(scope="module")
-def fx():
-    f = Ferry().start(env=SEAMS)
-    f.init()
-    yield f
-    f.close()
 
 
 def raw(fx, op, body):
@@ -269,3 +257,13 @@ def test_condition_validation_and_rule_types(fx, env):
     types = raw(fx, "ListRuleTypes", {})["ruleTypes"]
     assert sorted(t["id"]["provider"] for t in types) == ["DeploymentWindow", "VariableCheck"]
     assert raw(fx, "ListRuleTypes", {"ruleOwnerFilter": "Custom"})["ruleTypes"] == []
+
+
+def test_list_rule_executions_errors(fx, env):
+    e = raw(fx, "ListRuleExecutions", {"pipelineName": uniq("nope")})["__error"]
+    assert e["__type"].endswith("PipelineNotFoundException"), e
+    name = rollback_pipeline(fx, env)[0]
+    e = raw(fx, "ListRuleExecutions", {"pipelineName": name, "filter": {
+        "pipelineExecutionId": "00000000-0000-0000-0000-000000000000"}})["__error"]
+    assert e["__type"].endswith("PipelineExecutionNotFoundException"), e
+    assert raw(fx, "ListRuleExecutions", {"pipelineName": name})["ruleExecutionDetails"] == []

@@ -57,8 +57,15 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
                   const char **id);
 /* Loads the execution PIPELINE/ID in c->txn: 1 (*doc in the arena), 0 absent, -1. */
 int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
+/* PipelineExecutionNotFoundException for id in pipeline. Returns -1. */
+int cp_exec_not_found(call *c, const char *pipeline, const char *id);
 /* The pipeline's executions, newest first (arena), or NULL. */
 json_t *cp_all_execs(call *c, const char *name);
+/* The executions of in's pipelineName (authorized as action) that in's filter
+ * {pipelineExecutionId} selects, newest first (arena); NULL with c->err. */
+json_t *cp_filtered_execs(call *c, json_t *in, const char *action);
+/* *out: a page of list (in's nextToken, maxResults) under member, with nextToken. */
+int cp_page_out(call *c, json_t *in, json_t *list, const char *member, json_t **out);
 
 /* Starts a rollback execution (executionType ROLLBACK) of stage to the target execution's
  * artifacts, source revisions and variables; the other stages are passed (skip). In c->txn;

@@ -286,26 +286,12 @@ int cp_condition_states(const json_t *xs, json_t *st)
 
 int codepipeline_op_list_rule_executions(call *c, json_t *in, json_t **out)
 {
-    json_t *d;
-    const char *name = jstr(in, "pipelineName");
-    if (cp_pipe_load(c, "codepipeline:ListRuleExecutions", name, NULL, &d)) return -1;
-    const char *want = jstr(json_object_get(in, "filter"), "pipelineExecutionId");
-    json_t *all = cp_all_execs(c, name), *list = arena_defer_json(c->a, json_array());
-    if (!all || !list) return -1 | ferr_oom(c->err);
-    if (want) {
-        json_t *x;
-        int rc = cp_exec_load(c, name, want, &x);
-        if (rc <= 0)
-            return rc < 0 ? -1
-                          : ferr_set(c->err, 400, "PipelineExecutionNotFoundException",
-                                     "Pipeline execution ID %s does not belong to pipeline %s in "
-                                     "account %s",
-                                     want, name, c->account);
-    }
+    json_t *all = cp_filtered_execs(c, in, "codepipeline:ListRuleExecutions"), *list;
+    if (!all) return -1;
+    if (!(list = arena_defer_json(c->a, json_array()))) return ferr_oom(c->err);
     size_t i, j, k;
     json_t *x, *s, *r;
     json_array_foreach(all, i, x) {
-        if (want && strcmp(want, jstr(x, "id"))) continue;
         json_array_foreach(json_object_get(x, "stages"), j, s) {
             const json_t *sd = cp_stage_of(json_object_get(x, "decl"), jstr(s, "name"));
             for (int m = 0; m < 2; m++) {
@@ -339,13 +325,7 @@ int codepipeline_op_list_rule_executions(call *c, json_t *in, json_t **out)
             }
         }
     }
-    json_t *o = arena_defer_json(c->a, json_object());
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, list, jstr(in, "nextToken"), jint(in, "maxResults", 100), o,
-                 "ruleExecutionDetails", "nextToken", "InvalidNextTokenException"))
-        return -1;
-    *out = svc_out(c, json_incref(o));
-    return 0;
+    return cp_page_out(c, in, list, "ruleExecutionDetails", out);
 }
 
 int codepipeline_op_list_rule_types(call *c, json_t *in, json_t **out)
@@ -387,12 +367,7 @@ int codepipeline_op_override_stage_condition(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "StageNotFoundException",
                         "Stage %s does not exist in pipeline %s", sn, name);
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0)
-        return rc < 0 ? -1
-                      : ferr_set(c->err, 400, "PipelineExecutionNotFoundException",
-                                 "Pipeline execution ID %s does not belong to pipeline %s in "
-                                 "account %s",
-                                 id, name, c->account);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     return ferr_set(c->err, 400, "ConditionNotOverridableException",
                     "The %s condition of stage %s in pipeline execution %s is not in progress",
                     type, sn, id);

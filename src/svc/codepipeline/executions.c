@@ -33,7 +33,7 @@ static int exec_save(call *c, json_t *x)
     return store_put(c->txn, &k, x, c->err);
 }
 
-static int exec_not_found(call *c, const char *pipeline, const char *id)
+int cp_exec_not_found(call *c, const char *pipeline, const char *id)
 {
     return ferr_set(c->err, 400, "PipelineExecutionNotFoundException",
                     "Pipeline execution ID %s does not belong to pipeline %s in account %s", id,
@@ -161,7 +161,7 @@ int codepipeline_op_stop_pipeline_execution(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "pipelineName"), *id = jstr(in, "pipelineExecutionId");
     if (cp_pipe_load(c, "codepipeline:StopPipelineExecution", name, NULL, &d)) return -1;
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     const char *st = jstr(x, "status");
     if (!strcmp(st, "Stopping") || strcmp(st, "InProgress"))
         return ferr_set(c->err, 400, "PipelineExecutionNotStoppableException",
@@ -247,7 +247,7 @@ int codepipeline_op_get_pipeline_execution(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "pipelineName"), *id = jstr(in, "pipelineExecutionId");
     if (cp_pipe_load(c, "codepipeline:GetPipelineExecution", name, NULL, &d)) return -1;
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     *out = svc_out(
         c, json_pack("{s:{s:O, s:O, s:s, s:O, s:s?, s:o, s:O, s:O, s:O}}", "pipelineExecution",
                      "pipelineName", json_object_get(x, "pipelineName"), "pipelineVersion",
@@ -418,23 +418,39 @@ static json_t *action_detail(const json_t *x, const json_t *s, const json_t *a)
                                                            : json_object_get(x, "namespaces"));
 }
 
-int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
+json_t *cp_filtered_execs(call *c, json_t *in, const char *action)
 {
     json_t *d;
     const char *name = jstr(in, "pipelineName");
-    if (cp_pipe_load(c, "codepipeline:ListActionExecutions", name, NULL, &d)) return -1;
+    if (cp_pipe_load(c, action, name, NULL, &d)) return NULL;
     const char *want = jstr(json_object_get(in, "filter"), "pipelineExecutionId");
-    json_t *all = cp_all_execs(c, name), *list = arena_defer_json(c->a, json_array());
-    if (!all || !list) return -1 | ferr_oom(c->err);
-    if (want) {
-        json_t *x;
-        int rc = cp_exec_load(c, name, want, &x);
-        if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, want);
-    }
+    if (!want) return cp_all_execs(c, name);
+    json_t *x, *one;
+    int rc = cp_exec_load(c, name, want, &x);
+    if (rc <= 0) return rc < 0 ? NULL : (cp_exec_not_found(c, name, want), NULL);
+    if (!(one = arena_defer_json(c->a, json_pack("[O]", x)))) ferr_oom(c->err);
+    return one;
+}
+
+int cp_page_out(call *c, json_t *in, json_t *list, const char *member, json_t **out)
+{
+    json_t *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
+    if (svc_page(c, list, jstr(in, "nextToken"), jint(in, "maxResults", 100), o, member,
+                 "nextToken", "InvalidNextTokenException"))
+        return -1;
+    *out = svc_out(c, json_incref(o));
+    return 0;
+}
+
+int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
+{
+    json_t *all = cp_filtered_execs(c, in, "codepipeline:ListActionExecutions"), *list;
+    if (!all) return -1;
+    if (!(list = arena_defer_json(c->a, json_array()))) return ferr_oom(c->err);
     size_t i, j, k;
     json_t *x, *s, *a;
     json_array_foreach(all, i, x) {
-        if (want && strcmp(want, jstr(x, "id"))) continue;
         json_array_foreach(json_object_get(x, "stages"), j, s) {
             json_array_foreach(json_object_get(s, "actions"), k, a) {
                 if (!jstr(a, "status")) continue;
@@ -448,13 +464,7 @@ int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
             }
         }
     }
-    json_t *o = arena_defer_json(c->a, json_object());
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, list, jstr(in, "nextToken"), jint(in, "maxResults", 100), o,
-                 "actionExecutionDetails", "nextToken", "InvalidNextTokenException"))
-        return -1;
-    *out = svc_out(c, json_incref(o));
-    return 0;
+    return cp_page_out(c, in, list, "actionExecutionDetails", out);
 }
 
 /* ---- approvals ---- */
@@ -571,7 +581,7 @@ int codepipeline_op_retry_stage_execution(call *c, json_t *in, json_t **out)
                *id = jstr(in, "pipelineExecutionId");
     if (cp_pipe_load(c, "codepipeline:RetryStageExecution", name, sn, &d)) return -1;
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     json_t *s = cp_stage_of(x, sn);
     if (!s)
         return ferr_set(c->err, 400, "StageNotFoundException",
@@ -682,7 +692,7 @@ int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "StageNotFoundException",
                         "Stage %s does not exist in pipeline %s", sn, name);
     int rc = cp_exec_load(c, name, id, &t);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     if (strcmp(jstr(decl, "pipelineType"), "V2"))
         return cannot_roll_back(c, "Stage rollback is only supported for V2 pipelines; %s is %s",
                                 name, jstr(decl, "pipelineType"));
