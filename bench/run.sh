@@ -9,6 +9,7 @@ echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/fn_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/ddb_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/codebuild_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/discovery_bench.py"
+echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/pipeline_bench.py"
 for b in "$here/../$build"/*_bench; do
   [ -x "$b" ] || continue
   echo; echo "### $(basename "$b")"; echo '```'; "$b"; echo '```'

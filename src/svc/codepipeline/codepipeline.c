@@ -224,6 +224,29 @@ static int check_action(call *c, const json_t *a, int first_stage, json_t *outpu
     return 0;
 }
 
+/* A stage's onFailure: the results this API version has (RETRY needs a retryConfiguration
+ * the pinned model does not have); its conditions (conditions.c). */
+static int check_stage_rules(call *c, const json_t *p, const json_t *s, int first)
+{
+    const char *sn = jstr(s, "name"), *pt = jstr(p, "pipelineType");
+    const json_t *of = json_object_get(s, "onFailure");
+    int v2 = pt && !strcmp(pt, "V2");
+    if ((of || json_object_get(s, "onSuccess") || json_object_get(s, "beforeEntry")) && !v2)
+        return ferr_set(c->err, 400, "ValidationException",
+                        "Stage %s: onFailure, onSuccess and beforeEntry are only supported for "
+                        "pipelines of type V2",
+                        sn);
+    const char *res = jstr(of, "result");
+    if (res && strcmp(res, "ROLLBACK") && strcmp(res, "FAIL"))
+        return ferr_set(c->err, 400, "ValidationException",
+                        "Stage %s: onFailure result %s is not supported; the results are "
+                        "ROLLBACK and FAIL",
+                        sn, res);
+    if (res && !strcmp(res, "ROLLBACK") && first)
+        return invalid(c, "Stage %s is a source stage, which cannot be rolled back%s", sn, "");
+    return cp_check_conditions(c, s);
+}
+
 /* Structure rules CreatePipeline and UpdatePipeline enforce beyond the model's. */
 static int check_decl(call *c, const json_t *p)
 {
@@ -262,6 +285,7 @@ static int check_decl(call *c, const json_t *p)
         if (!anames || !stage_out) return ferr_oom(c->err);
         if (!json_array_size(json_object_get(s, "actions")))
             return invalid(c, "Stage %s of pipeline %s has no actions", sn, jstr(p, "name"));
+        if (check_stage_rules(c, p, s, i == 0)) return -1;
         /* an input must come from an earlier stage, or from an earlier runOrder of its own */
         long long max_ro = 0;
         json_array_foreach(json_object_get(s, "actions"), j, a) {

@@ -57,6 +57,39 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
                   const char **id);
 /* Loads the execution PIPELINE/ID in c->txn: 1 (*doc in the arena), 0 absent, -1. */
 int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
+/* PipelineExecutionNotFoundException for id in pipeline. Returns -1. */
+int cp_exec_not_found(call *c, const char *pipeline, const char *id);
+/* The pipeline's executions, newest first (arena), or NULL. */
+json_t *cp_all_execs(call *c, const char *name);
+/* The executions of in's pipelineName (authorized as action) that in's filter
+ * {pipelineExecutionId} selects, newest first (arena); NULL with c->err. */
+json_t *cp_filtered_execs(call *c, json_t *in, const char *action);
+/* *out: a page of list (in's nextToken, maxResults) under member, with nextToken. */
+int cp_page_out(call *c, json_t *in, json_t *list, const char *member, json_t **out);
+
+/* Starts a rollback execution (executionType ROLLBACK) of stage to the target execution's
+ * artifacts, source revisions and variables; the other stages are passed (skip). In c->txn;
+ * its id in *nid (arena). */
+int cp_rollback_start(call *c, const json_t *pipe, const json_t *target, const char *stage,
+                      const json_t *trigger, const char **nid);
+/* onFailure ROLLBACK: when failed's stage failed, starts the rollback of stage to the last
+ * execution that succeeded in it (trigger AutomatedRollback): 1 (*nid), 0 when there is
+ * none, -1. */
+int cp_rollback_auto(call *c, const json_t *pipe, const json_t *failed, const char *stage,
+                     const char **nid);
+
+/* ---- conditions.c ---- */
+/* The stage declaration's beforeEntry/onSuccess conditions and onFailure conditions: 0, or
+ * -1 with AWS's error (or ferry's refusal of a rule it does not evaluate). */
+int cp_check_conditions(call *c, const json_t *stage);
+/* Evaluates the condition member ("beforeEntry", "onSuccess") of execution x's stage s, if
+ * it has one, and records it on s: 0 with *result the condition's result when a rule failed
+ * (else NULL), or -1 (out of memory). */
+int cp_conditions_eval(arena *a, json_t *x, json_t *s, const char *member, double now,
+                       const char **result);
+/* GetPipelineState's beforeEntryConditionState/onSuccessConditionState of the stage state
+ * st, from the execution's stage entry xs: 0, or -1 (out of memory). */
+int cp_condition_states(const json_t *xs, json_t *st);
 
 /* ---- jobs.c ---- */
 /* The custom action type named by actionTypeId (owner Custom), in the caller's account and

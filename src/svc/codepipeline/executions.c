@@ -33,7 +33,7 @@ static int exec_save(call *c, json_t *x)
     return store_put(c->txn, &k, x, c->err);
 }
 
-static int exec_not_found(call *c, const char *pipeline, const char *id)
+int cp_exec_not_found(call *c, const char *pipeline, const char *id)
 {
     return ferr_set(c->err, 400, "PipelineExecutionNotFoundException",
                     "Pipeline execution ID %s does not belong to pipeline %s in account %s", id,
@@ -161,7 +161,7 @@ int codepipeline_op_stop_pipeline_execution(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "pipelineName"), *id = jstr(in, "pipelineExecutionId");
     if (cp_pipe_load(c, "codepipeline:StopPipelineExecution", name, NULL, &d)) return -1;
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     const char *st = jstr(x, "status");
     if (!strcmp(st, "Stopping") || strcmp(st, "InProgress"))
         return ferr_set(c->err, 400, "PipelineExecutionNotStoppableException",
@@ -203,8 +203,7 @@ static int by_start_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The pipeline's executions, newest first (arena). */
-static json_t *all_execs(call *c, const char *name)
+json_t *cp_all_execs(call *c, const char *name)
 {
     execs e = {arena_defer_json(c->a, json_array())};
     const char *prefix = arena_printf(c->a, "%s/", name);
@@ -248,7 +247,7 @@ int codepipeline_op_get_pipeline_execution(call *c, json_t *in, json_t **out)
     const char *name = jstr(in, "pipelineName"), *id = jstr(in, "pipelineExecutionId");
     if (cp_pipe_load(c, "codepipeline:GetPipelineExecution", name, NULL, &d)) return -1;
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     *out = svc_out(
         c, json_pack("{s:{s:O, s:O, s:s, s:O, s:s?, s:o, s:O, s:O, s:O}}", "pipelineExecution",
                      "pipelineName", json_object_get(x, "pipelineName"), "pipelineVersion",
@@ -265,7 +264,7 @@ int codepipeline_op_list_pipeline_executions(call *c, json_t *in, json_t **out)
     json_t *d;
     const char *name = jstr(in, "pipelineName");
     if (cp_pipe_load(c, "codepipeline:ListPipelineExecutions", name, NULL, &d)) return -1;
-    json_t *all = all_execs(c, name), *sums = arena_defer_json(c->a, json_array());
+    json_t *all = cp_all_execs(c, name), *sums = arena_defer_json(c->a, json_array());
     if (!all || !sums) return -1 | ferr_oom(c->err);
     size_t i;
     json_t *x;
@@ -312,7 +311,7 @@ int codepipeline_op_get_pipeline_state(call *c, json_t *in, json_t **out)
     json_t *d;
     const char *name = jstr(in, "name");
     if (cp_pipe_load(c, "codepipeline:GetPipelineState", name, NULL, &d)) return -1;
-    json_t *all = all_execs(c, name), *states = arena_defer_json(c->a, json_array());
+    json_t *all = cp_all_execs(c, name), *states = arena_defer_json(c->a, json_array());
     if (!all || !states) return -1 | ferr_oom(c->err);
     const json_t *decl = json_object_get(d, "pipeline");
     size_t i, j, k;
@@ -344,6 +343,7 @@ int codepipeline_op_get_pipeline_state(call *c, json_t *in, json_t **out)
                                                 json_object_get(xe, "id"), "status",
                                                 json_object_get(xs, "status"))))
             return ferr_oom(c->err);
+        if (xs && cp_condition_states(xs, st)) return ferr_oom(c->err);
         json_array_foreach(json_object_get(s, "actions"), j, a) {
             json_t *as = json_pack("{s:O}", "actionName", json_object_get(a, "name"));
             const json_t *ea = xs ? cp_action_of(xs, jstr(a, "name")) : NULL;
@@ -418,23 +418,39 @@ static json_t *action_detail(const json_t *x, const json_t *s, const json_t *a)
                                                            : json_object_get(x, "namespaces"));
 }
 
-int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
+json_t *cp_filtered_execs(call *c, json_t *in, const char *action)
 {
     json_t *d;
     const char *name = jstr(in, "pipelineName");
-    if (cp_pipe_load(c, "codepipeline:ListActionExecutions", name, NULL, &d)) return -1;
+    if (cp_pipe_load(c, action, name, NULL, &d)) return NULL;
     const char *want = jstr(json_object_get(in, "filter"), "pipelineExecutionId");
-    json_t *all = all_execs(c, name), *list = arena_defer_json(c->a, json_array());
-    if (!all || !list) return -1 | ferr_oom(c->err);
-    if (want) {
-        json_t *x;
-        int rc = cp_exec_load(c, name, want, &x);
-        if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, want);
-    }
+    if (!want) return cp_all_execs(c, name);
+    json_t *x, *one;
+    int rc = cp_exec_load(c, name, want, &x);
+    if (rc <= 0) return rc < 0 ? NULL : (cp_exec_not_found(c, name, want), NULL);
+    if (!(one = arena_defer_json(c->a, json_pack("[O]", x)))) ferr_oom(c->err);
+    return one;
+}
+
+int cp_page_out(call *c, json_t *in, json_t *list, const char *member, json_t **out)
+{
+    json_t *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
+    if (svc_page(c, list, jstr(in, "nextToken"), jint(in, "maxResults", 100), o, member,
+                 "nextToken", "InvalidNextTokenException"))
+        return -1;
+    *out = svc_out(c, json_incref(o));
+    return 0;
+}
+
+int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
+{
+    json_t *all = cp_filtered_execs(c, in, "codepipeline:ListActionExecutions"), *list;
+    if (!all) return -1;
+    if (!(list = arena_defer_json(c->a, json_array()))) return ferr_oom(c->err);
     size_t i, j, k;
     json_t *x, *s, *a;
     json_array_foreach(all, i, x) {
-        if (want && strcmp(want, jstr(x, "id"))) continue;
         json_array_foreach(json_object_get(x, "stages"), j, s) {
             json_array_foreach(json_object_get(s, "actions"), k, a) {
                 if (!jstr(a, "status")) continue;
@@ -448,13 +464,7 @@ int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
             }
         }
     }
-    json_t *o = arena_defer_json(c->a, json_object());
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, list, jstr(in, "nextToken"), jint(in, "maxResults", 100), o,
-                 "actionExecutionDetails", "nextToken", "InvalidNextTokenException"))
-        return -1;
-    *out = svc_out(c, json_incref(o));
-    return 0;
+    return cp_page_out(c, in, list, "actionExecutionDetails", out);
 }
 
 /* ---- approvals ---- */
@@ -464,7 +474,7 @@ int codepipeline_op_list_action_executions(call *c, json_t *in, json_t **out)
 static int find_token(call *c, const char *name, const char *stage, const char *action,
                       const char *token, json_t **x, json_t **act)
 {
-    json_t *all = all_execs(c, name);
+    json_t *all = cp_all_execs(c, name);
     if (!all) return -1;
     size_t i;
     json_t *e;
@@ -571,7 +581,7 @@ int codepipeline_op_retry_stage_execution(call *c, json_t *in, json_t **out)
                *id = jstr(in, "pipelineExecutionId");
     if (cp_pipe_load(c, "codepipeline:RetryStageExecution", name, sn, &d)) return -1;
     int rc = cp_exec_load(c, name, id, &x);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     json_t *s = cp_stage_of(x, sn);
     if (!s)
         return ferr_set(c->err, 400, "StageNotFoundException",
@@ -612,6 +622,57 @@ int codepipeline_op_retry_stage_execution(call *c, json_t *in, json_t **out)
 
 /* ---- rollbacks ---- */
 
+int cp_rollback_start(call *c, const json_t *pipe, const json_t *target, const char *stage,
+                      const json_t *trigger, const char **nid)
+{
+    const char *name = jstr(json_object_get(pipe, "pipeline"), "name");
+    if (cp_exec_start(c, pipe, NULL, trigger, nid)) return -1;
+    json_t *nx, *s;
+    size_t i;
+    if (cp_exec_load(c, name, *nid, &nx) != 1) return -1 | ferr_oom(c->err);
+    json_array_foreach(json_object_get(nx, "stages"), i, s) {
+        if (strcmp(jstr(s, "name"), stage) && json_object_set_new(s, "skip", json_true()))
+            return ferr_oom(c->err);
+    }
+    if (jset_str(nx, "executionType", "ROLLBACK") ||
+        json_object_set_new(nx, "rollbackMetadata",
+                            json_pack("{s:O}", "rollbackTargetPipelineExecutionId",
+                                      json_object_get(target, "id"))) ||
+        json_object_set(nx, "variables", json_object_get(target, "variables")) ||
+        json_object_set(nx, "artifacts", json_object_get(target, "artifacts")) ||
+        json_object_set(nx, "namespaces", json_object_get(target, "namespaces")) ||
+        (json_object_get(target, "revisions") &&
+         json_object_set(nx, "revisions", json_object_get(target, "revisions"))))
+        return ferr_oom(c->err);
+    return exec_save(c, nx);
+}
+
+/* AWS: the most recent execution whose stage succeeded, started with the pipeline's current
+ * structure version (a rollback execution is never a target). */
+int cp_rollback_auto(call *c, const json_t *pipe, const json_t *failed, const char *stage,
+                     const char **nid)
+{
+    const json_t *decl = json_object_get(pipe, "pipeline");
+    json_t *all = cp_all_execs(c, jstr(decl, "name"));
+    if (!all) return -1;
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) {
+        const json_t *xs = cp_stage_of(x, stage);
+        if (!strcmp(jstr(x, "id"), jstr(failed, "id")) ||
+            (jstr(x, "executionType") && !strcmp(jstr(x, "executionType"), "ROLLBACK")) ||
+            jint(x, "pipelineVersion", 0) != jint(decl, "version", 0) || !xs ||
+            !jstr(xs, "status") || strcmp(jstr(xs, "status"), "Succeeded"))
+            continue;
+        json_t *trig =
+            arena_defer_json(c->a, json_pack("{s:s, s:O}", "triggerType", "AutomatedRollback",
+                                             "triggerDetail", json_object_get(failed, "id")));
+        if (!trig) return ferr_oom(c->err);
+        return cp_rollback_start(c, pipe, x, stage, trig, nid) ? -1 : 1;
+    }
+    return 0;
+}
+
 static int cannot_roll_back(call *c, const char *why, const char *a, const char *b)
 {
     return ferr_set(c->err, 400, "UnableToRollbackStageException", why, a, b);
@@ -631,7 +692,7 @@ int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
         return ferr_set(c->err, 400, "StageNotFoundException",
                         "Stage %s does not exist in pipeline %s", sn, name);
     int rc = cp_exec_load(c, name, id, &t);
-    if (rc <= 0) return rc < 0 ? -1 : exec_not_found(c, name, id);
+    if (rc <= 0) return rc < 0 ? -1 : cp_exec_not_found(c, name, id);
     if (strcmp(jstr(decl, "pipelineType"), "V2"))
         return cannot_roll_back(c, "Stage rollback is only supported for V2 pipelines; %s is %s",
                                 name, jstr(decl, "pipelineType"));
@@ -654,7 +715,7 @@ int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
                                 "Target pipeline execution %s ran an older version of pipeline "
                                 "%s: the pipeline structure has changed since",
                                 id, name);
-    json_t *all = all_execs(c, name);
+    json_t *all = cp_all_execs(c, name);
     if (!all) return -1;
     size_t i;
     json_t *x;
@@ -671,24 +732,7 @@ int codepipeline_op_rollback_stage(call *c, json_t *in, json_t **out)
                                                     "triggerDetail", c->who->arn));
     const char *nid;
     if (!trig) return ferr_oom(c->err);
-    if (cp_exec_start(c, d, NULL, trig, &nid)) return -1;
-    json_t *nx;
-    if (cp_exec_load(c, name, nid, &nx) != 1) return -1 | ferr_oom(c->err);
-    json_t *s;
-    json_array_foreach(json_object_get(nx, "stages"), i, s) {
-        if (strcmp(jstr(s, "name"), sn) && json_object_set_new(s, "skip", json_true()))
-            return ferr_oom(c->err);
-    }
-    if (jset_str(nx, "executionType", "ROLLBACK") ||
-        json_object_set_new(nx, "rollbackMetadata",
-                            json_pack("{s:s}", "rollbackTargetPipelineExecutionId", id)) ||
-        json_object_set(nx, "variables", json_object_get(t, "variables")) ||
-        json_object_set(nx, "artifacts", json_object_get(t, "artifacts")) ||
-        json_object_set(nx, "namespaces", json_object_get(t, "namespaces")) ||
-        (json_object_get(t, "revisions") &&
-         json_object_set(nx, "revisions", json_object_get(t, "revisions"))))
-        return ferr_oom(c->err);
-    if (exec_save(c, nx)) return -1;
+    if (cp_rollback_start(c, d, t, sn, trig, &nid)) return -1;
     *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", nid));
     return 0;
 }

@@ -381,16 +381,27 @@ static json_t *param_value(cp_run *r, const json_t *v)
     return NULL;
 }
 
-static json_t *cfn_params(cp_run *r)
+/* The stack's parameters, and in *tags the template configuration file's Tags ({k: v}) as
+ * the stack's [{Key, Value}] (AWS: the file's Parameters, Tags and StackPolicy). */
+static json_t *cfn_params(cp_run *r, json_t **tags)
 {
     json_t *p = json_object();
     const char *tc = jstr(r->config, "TemplateConfiguration");
+    *tags = NULL;
     if (tc) {
         char *body = art_file(r, tc, "TemplateConfiguration");
         json_t *doc = body ? json_loads(body, 0, NULL) : NULL;
         free(body);
         if (!doc) return json_decref(p), NULL;
         must(r, json_object_update(p, json_object_get(doc, "Parameters")));
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(doc, "Tags"), k, v) {
+            if (!*tags) *tags = json_array();
+            if (json_is_string(v))
+                must(r,
+                     json_array_append_new(*tags, json_pack("{s:s, s:O}", "Key", k, "Value", v)));
+        }
         json_decref(doc);
     }
     const char *po = jstr(r->config, "ParameterOverrides");
@@ -401,6 +412,8 @@ static json_t *cfn_params(cp_run *r)
         if (!json_is_object(doc)) {
             json_decref(doc);
             json_decref(p);
+            json_decref(*tags);
+            *tags = NULL;
             cp_fail(r, "JobFailed", "ParameterOverrides is not a valid JSON object");
             return NULL;
         }
@@ -410,6 +423,8 @@ static json_t *cfn_params(cp_run *r)
                 json_decref(val);
                 json_decref(doc);
                 json_decref(p);
+                json_decref(*tags);
+                *tags = NULL;
                 if (!json_object_get(r->res, "error"))
                     cp_fail(r, "JobFailed", "Parameter %s could not be evaluated", k);
                 return NULL;
@@ -435,11 +450,14 @@ static json_t *cfn_request(cp_run *r, const char *stack)
 {
     char *body = art_file(r, jstr(r->config, "TemplatePath"), "TemplatePath");
     if (!body) return NULL;
-    json_t *params = cfn_params(r);
+    json_t *tags;
+    json_t *params = cfn_params(r, &tags);
     json_t *in = params ? json_pack("{s:s, s:s, s:o}", "StackName", stack, "TemplateBody", body,
                                     "Parameters", params)
                         : NULL;
     free(body);
+    if (in && tags) must(r, json_object_set(in, "Tags", tags));
+    json_decref(tags);
     if (!in) return NULL;
     const char *caps = jstr(r->config, "Capabilities");
     if (caps) {

@@ -380,6 +380,44 @@ out:
     return rc;
 }
 
+/* Evaluates the stage's condition member (beforeEntry, onSuccess) into s: *res the result
+ * that engages (a rule failed), else NULL. */
+static int conditions(json_t *x, json_t *s, const char *member, double now, const char **res,
+                      ferr *e)
+{
+    arena *a = arena_new(1024);
+    int rc = a ? cp_conditions_eval(a, x, s, member, now, res) : -1;
+    arena_free(a);
+    return rc ? ferr_oom(e) : 0;
+}
+
+/* The stage's onFailure once it failed (or rollback: its onSuccess condition's ROLLBACK):
+ * ROLLBACK starts the rollback execution in the same transaction as the failure (a rollback
+ * execution's own failure is final). */
+static int on_failure(ferry_env *env, store_txn *t, const active *w, const json_t *x,
+                      const json_t *pipe, const char *stage, int rollback, ferr *e)
+{
+    const json_t *of = json_object_get(cp_stage_of(json_object_get(x, "decl"), stage), "onFailure");
+    const char *type = jstr(x, "executionType");
+    if (jstr(of, "result") && !strcmp(jstr(of, "result"), "ROLLBACK")) rollback = 1;
+    if (!rollback || (type && !strcmp(type, "ROLLBACK"))) return 0;
+    arena *a = arena_new(4096);
+    if (!a) return ferr_oom(e);
+    call c = {.a = a,
+              .env = env,
+              .err = e,
+              .txn = t,
+              .caller = CALLER_INTERNAL,
+              .account = w->account,
+              .region = w->region};
+    const char *nid = NULL;
+    int rc = cp_rollback_auto(&c, pipe, x, stage, &nid);
+    if (rc > 0)
+        log_info("codepipeline: %s stage %s failed: rollback execution %s", w->exec, stage, nid);
+    arena_free(a);
+    return rc < 0 ? -1 : 0;
+}
+
 /* One transition of w's execution. */
 static int step(ferry_env *env, const active *w, double now, ferr *e)
 {
@@ -410,7 +448,9 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
     json_array_foreach(json_object_get(x, "stages"), i, s) {
         /* a rollback runs its one stage: the others are passed */
         if (jbool(s, "skip", 0)) continue;
-        if (!jstr(s, "status") || strcmp(jstr(s, "status"), "Succeeded")) break;
+        if (!jstr(s, "status") ||
+            (strcmp(jstr(s, "status"), "Succeeded") && strcmp(jstr(s, "status"), "Skipped")))
+            break;
     }
     if (i == json_array_size(json_object_get(x, "stages"))) {
         if (finish(t, w, x, "Succeeded", NULL, e)) goto out;
@@ -441,11 +481,21 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
         }
         char sid[37];
         ids_uuid(sid);
-        if (jset_str(s, "status", "InProgress") || jset_str(s, "id", sid)) {
+        const char *res = NULL;
+        if (conditions(x, s, "beforeEntry", now, &res, e)) goto out;
+        const char *enter = !res ? "InProgress" : !strcmp(res, "SKIP") ? "Skipped" : "Failed";
+        if (jset_str(s, "status", enter) || jset_str(s, "id", sid)) {
             ferr_oom(e);
             goto out;
         }
-        if (save_exec(t, w, x, e) || cp_emit(t, w->account, w->region, x, sn, NULL, "STARTED", e))
+        if (save_exec(t, w, x, e) || cp_emit(t, w->account, w->region, x, sn, NULL,
+                                             !res                   ? "STARTED"
+                                             : !strcmp(res, "SKIP") ? "SKIPPED"
+                                                                    : "FAILED",
+                                             e))
+            goto out;
+        if (res && strcmp(res, "SKIP") &&
+            finish(t, w, x, "Failed", "A rule of the stage's beforeEntry condition failed", e))
             goto out;
         rc = store_commit(t, e) ? -1 : STEP_MORE;
         t = NULL;
@@ -473,6 +523,13 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
             inprog = 1;
         }
     }
+    const char *after = NULL; /* the onSuccess condition's result, when a rule failed */
+    if (ro < 0 && conditions(x, s, "onSuccess", now, &after, e)) goto out;
+    if (after) {
+        failed = 1;
+        ro = 0;
+        why = "A rule of the stage's onSuccess condition failed";
+    }
     if (ro < 0 || ((failed || stopping) && !inprog)) {
         const char *sst = ro < 0 ? "Succeeded" : failed ? "Failed" : "Stopped";
         if (jset_str(s, "status", sst)) {
@@ -485,7 +542,10 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
                              : "STOPPED",
                     e))
             goto out;
-        if (ro >= 0 && failed && finish(t, w, x, "Failed", why, e)) goto out;
+        if (ro >= 0 && failed &&
+            (finish(t, w, x, "Failed", why, e) ||
+             on_failure(env, t, w, x, pipe, sn, after && !strcmp(after, "ROLLBACK"), e)))
+            goto out;
         if (ro >= 0 && !failed &&
             finish(t, w, x, "Stopped", jstr(json_object_get(x, "stop"), "reason"), e))
             goto out;
