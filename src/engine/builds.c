@@ -382,10 +382,57 @@ static int download_s3(run *r, const json_t *src, const char *version, const cha
     return rc;
 }
 
+/* Runs git for a build's source with HOME the build's own (empty: no user configuration)
+ * and no system configuration, so that the clone is the same whatever the host's git
+ * settings; NULL, or the step's name with what git said in out. */
+static const char *git_steps(char **const steps[], const char *const names[], const char *home,
+                             char *out, size_t n)
+{
+    char path[4096], h[PATH_MAX + 8];
+    const char *sp = getenv("PATH");
+    snprintf(path, sizeof(path), "PATH=%s", sp ? sp : "/usr/local/bin:/usr/bin:/bin");
+    snprintf(h, sizeof(h), "HOME=%s", home);
+    char *envp[] = {path, h, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "LC_ALL=C", NULL};
+    for (size_t i = 0; steps[i]; i++)
+        if (proc_run(steps[i], envp, out, n)) return names[i];
+    return NULL;
+}
+
+/* A CODECOMMIT source as AWS's source download makes it: a git clone of the repository
+ * (gitCloneDepth commits deep, 0 all of them) with HEAD detached at the commit built and
+ * origin the repository's clone URL, so that buildspecs can run git. The clone copies the
+ * repository's files rather than link them: a build's chmod or rm cannot reach ferry's. */
+static int clone_source(const char *gitdir, const char *commit, const char *url, long long depth,
+                        const char *dir, const char *home, ferr *e)
+{
+    char d[40], furl[PATH_MAX + 16], out[600];
+    snprintf(d, sizeof(d), "--depth=%lld", depth);
+    snprintf(furl, sizeof(furl), "file://%s", gitdir);
+    char *full[] = {"git",          "clone",     "--quiet", "--no-checkout", "--no-hardlinks",
+                    (char *)gitdir, (char *)dir, NULL};
+    /* a shallow clone has the default branch's tip; the commit built may be elsewhere */
+    char *shallow[] = {"git", "clone", "--quiet", "--no-checkout", d, furl, (char *)dir, NULL};
+    char *fetch[] = {"git", "-C",     (char *)dir,    "fetch", "--quiet",
+                     d,     "origin", (char *)commit, NULL};
+    char *co[] = {"git",     "-C",       (char *)dir,    "checkout",
+                  "--quiet", "--detach", (char *)commit, NULL};
+    char *origin[] = {"git", "-C", (char *)dir, "remote", "set-url", "origin", (char *)url, NULL};
+    char **const deep[] = {full, co, origin, NULL};
+    char **const thin[] = {shallow, fetch, co, origin, NULL};
+    static const char *const deep_names[] = {"clone", "checkout", "remote set-url"};
+    static const char *const thin_names[] = {"clone", "fetch", "checkout", "remote set-url"};
+    const char *failed = depth > 0 ? git_steps(thin, thin_names, home, out, sizeof(out))
+                                   : git_steps(deep, deep_names, home, out, sizeof(out));
+    if (!failed) return 0;
+    size_t n = strlen(out);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = 0;
+    return ferr_set(e, 400, "CLIENT_ERROR", "git %s failed: %s", failed, out);
+}
+
 /* Downloads source src (version, or its default) into dir: 0 and *resolved (malloc'd, NULL
  * when there is no commit), or -1 with e (the phase context's message). */
 static int download(run *r, const json_t *src, const char *version, const char *dir,
-                    char **resolved, ferr *e)
+                    const char *home, char **resolved, ferr *e)
 {
     *resolved = NULL;
     const char *type = jstr(src, "type");
@@ -408,8 +455,8 @@ static int download(run *r, const json_t *src, const char *version, const char *
     pthread_mutex_lock(&B.mu);
     who = r->sess.key.who;
     pthread_mutex_unlock(&B.mu);
-    int rc = in ? svc_invoke_fn(B.env, &who, region, "codecommit", &codecommit_checkout_op, dir, in,
-                                &out, e)
+    int rc = in ? svc_invoke_fn(B.env, &who, region, "codecommit", &codecommit_checkout_op, NULL,
+                                in, &out, e)
                 : ferr_oom(e);
     json_decref(in);
     if (rc) {
@@ -419,10 +466,14 @@ static int download(run *r, const json_t *src, const char *version, const char *
                         "repository not found for primary source and source version %s: %s",
                         version ? version : "", msg);
     }
-    const char *id = jstr(out, "commitId");
-    *resolved = id ? strdup(id) : NULL;
+    const char *id = jstr(out, "commitId"), *gitdir = jstr(out, "gitDir"),
+               *url = jstr(out, "cloneUrlHttp");
+    rc = !id || !gitdir || !url
+             ? ferr_internal(e, "CodeCommit gave no commit to clone")
+             : clone_source(gitdir, id, url, jint(src, "gitCloneDepth", 0), dir, home, e);
+    if (!rc && !(*resolved = strdup(id))) rc = ferr_oom(e);
     json_decref(out);
-    return 0;
+    return rc;
 }
 
 /* The buildspec text: inline YAML, or a file of the source (default buildspec.yml). 0 and
@@ -1046,7 +1097,7 @@ static void run_build(run *r)
 
     /* DOWNLOAD_SOURCE: sources, buildspec, variables */
     const json_t *source = json_object_get(r->doc, "source");
-    if (download(r, source, jstr(r->doc, "sourceVersion"), src, &resolved, &e)) {
+    if (download(r, source, jstr(r->doc, "sourceVersion"), src, home, &resolved, &e)) {
         phase_next(r, "FAILED", e.code, e.message, NULL);
         goto out;
     }
@@ -1066,7 +1117,7 @@ static void run_build(run *r)
         char dir[PATH_MAX + 64], *res2 = NULL, name[300];
         snprintf(dir, sizeof(dir), "%s/src_%s", work, sid);
         snprintf(name, sizeof(name), "CODEBUILD_SRC_DIR_%s", sid);
-        if (download(r, ss, ver, dir, &res2, &e)) {
+        if (download(r, ss, ver, dir, home, &res2, &e)) {
             phase_next(r, "FAILED", e.code, e.message, NULL);
             goto out;
         }

@@ -132,6 +132,7 @@ int codebuild_op_start_build(call *c, json_t *in, json_t **out)
               over(src, "buildspec", in, "buildspecOverride") ||
               over(src, "type", in, "sourceTypeOverride") ||
               over(src, "location", in, "sourceLocationOverride") ||
+              over(src, "gitCloneDepth", in, "gitCloneDepthOverride") ||
               over(env, "image", in, "imageOverride") ||
               over(env, "computeType", in, "computeTypeOverride") ||
               over(env, "type", in, "environmentTypeOverride") ||
