@@ -106,3 +106,85 @@ def test_git_clone_depth(ferry, cb, role, repo):
     # 0 is the whole history
     ok(wait(cb, cb.start_build(projectName="shallow", gitCloneDepthOverride=0, buildspecOverride=bs(
         "test \"$(git rev-list --count HEAD)\" = 3", "test ! -f .git/shallow"))["build"]["id"]))
+
+
+CACHED = """version: 0.2
+env:
+  exported-variables: [SEEN, SEEN_HOME]
+phases:
+  build:
+    commands:
+      - export SEEN="$(cat deps/sub/n 2>/dev/null || echo none)"
+      - export SEEN_HOME="$(cat $HOME/.m2/n 2>/dev/null || echo none)"
+      - mkdir -p deps/sub $HOME/.m2 && echo $CODEBUILD_BUILD_NUMBER > deps/sub/n
+      - echo $CODEBUILD_BUILD_NUMBER > $HOME/.m2/n && echo no > other.txt
+      - test "$FAIL" != yes
+cache:
+  paths:
+    - 'deps/**/*'
+    - '/root/.m2/**/*'
+"""
+
+
+def seen(b):
+    v = {x["name"]: x["value"] for x in b.get("exportedEnvironmentVariables", [])}
+    return v.get("SEEN"), v.get("SEEN_HOME")
+
+
+def run(cb, name, **kw):
+    return wait(cb, cb.start_build(projectName=name, **kw)["build"]["id"])
+
+
+def test_local_custom_cache(ferry, cb, role):
+    p = project(cb, role, "cached", CACHED,
+                cache={"type": "LOCAL", "modes": ["LOCAL_CUSTOM_CACHE", "LOCAL_SOURCE_CACHE"]})
+    assert p["cache"]["type"] == "LOCAL"
+    assert seen(ok(run(cb, "cached"))) == ("none", "none")
+    b = ok(run(cb, "cached"))
+    assert seen(b) == ("1", "1") and b["cache"]["type"] == "LOCAL"
+    # a failed build leaves the cache as the last good one made it
+    b = run(cb, "cached", environmentVariablesOverride=[{"name": "FAIL", "value": "yes"}])
+    assert b["buildStatus"] == "FAILED"
+    assert seen(ok(run(cb, "cached"))) == ("2", "2")
+    # a build without the cache sees nothing, and saves nothing
+    assert seen(ok(run(cb, "cached", cacheOverride={"type": "NO_CACHE"}))) == ("none", "none")
+    assert seen(ok(run(cb, "cached"))) == ("4", "4")
+    # the cache outlives a restart of ferry
+    ferry.stop()
+    ferry.start()
+    cb2 = ferry.client("codebuild", "tools", region=REGION)
+    assert seen(ok(run(cb2, "cached"))) == ("6", "6")
+    # LOCAL_SOURCE_CACHE alone caches no paths (a source is cloned from ferry's disk
+    # already); a project without a cache says NO_CACHE
+    cb2.update_project(name="cached", cache={"type": "LOCAL", "modes": ["LOCAL_SOURCE_CACHE"]})
+    assert seen(ok(run(cb2, "cached"))) == ("none", "none")
+    assert project(cb2, role, "uncached", CACHED)["cache"] == {"type": "NO_CACHE"}
+    assert seen(ok(run(cb2, "uncached"))) == ("none", "none")
+    assert seen(ok(run(cb2, "uncached"))) == ("none", "none")
+
+
+def test_s3_cache(ferry, cb, role):
+    s3 = ferry.client("s3", "tools", region=REGION)
+    s3.create_bucket(Bucket="cb-cache")
+    project(cb, role, "s3cached", CACHED, cache={"type": "S3", "location": "cb-cache/builds"})
+    assert seen(ok(run(cb, "s3cached"))) == ("none", "none")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="cb-cache")["Contents"]]
+    assert keys == ["builds/codebuild-cache-s3cached.zip"]
+    assert seen(ok(run(cb, "s3cached"))) == ("1", "1")
+
+
+def test_cache_bad_input(cb, role):
+    for cache, code in (({"type": "S3"}, "InvalidInputException"),
+                        ({"type": "S3", "location": ""}, "InvalidInputException"),
+                        ({"type": "LOCAL", "modes": ["FAST"]}, "ValidationException"),
+                        ({"type": "DISK"}, "ValidationException")):
+        raises(lambda: project(cb, role, "bad-cache", CACHED, cache=cache), code)
+    project(cb, role, "bad-cache", CACHED)
+    raises(cb.start_build, "InvalidInputException", projectName="bad-cache",
+           cacheOverride={"type": "S3"})
+    # cache paths that are not a list fail the build at DOWNLOAD_SOURCE
+    b = run(cb, "bad-cache", buildspecOverride="version: 0.2\nphases:\n  build:\n    commands: [true]\n"
+                                              "cache:\n  paths: deps\n")
+    assert b["buildStatus"] == "FAILED"
+    ph = {p["phaseType"]: p for p in b["phases"]}["DOWNLOAD_SOURCE"]
+    assert ph["phaseStatus"] == "FAILED" and "YAML_FILE_ERROR" in json.dumps(ph["contexts"])
