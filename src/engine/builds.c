@@ -1168,10 +1168,18 @@ static void cache_save(run *r, const cb_buildspec *bs, const char *work)
     json_array_foreach(bs->cache_paths, i, v) {
         const char *rest, *p = json_string_value(v);
         int b = cache_base(p, &rest);
-        if (b < 0)
+        if (b < 0) {
             agent(r, "Cache path %s is outside the source directory and HOME: not cached", p);
-        else if (json_array_append_new(json_object_get(specs[b], "files"), json_string(rest)))
-            goto oom;
+            continue;
+        }
+        /* a directory named without a glob (seeds write '/root/.cache/pip') is all of it */
+        char dir[PATH_MAX + 8];
+        struct stat st;
+        snprintf(dir, sizeof(dir), "%s/%s/%s", work, bases[b], rest);
+        json_t *glob = !strpbrk(rest, "*?[") && !stat(dir, &st) && S_ISDIR(st.st_mode)
+                           ? json_sprintf("%s/**/*", rest)
+                           : json_string(rest);
+        if (json_array_append_new(json_object_get(specs[b], "files"), glob)) goto oom;
     }
     for (int b = 0; b < 2; b++) {
         char dir[PATH_MAX + 8];

@@ -110,19 +110,22 @@ def test_git_clone_depth(ferry, cb, role, repo):
 
 CACHED = """version: 0.2
 env:
-  exported-variables: [SEEN, SEEN_HOME]
+  exported-variables: [SEEN, SEEN_HOME, SEEN_PIP]
 phases:
   build:
     commands:
       - export SEEN="$(cat deps/sub/n 2>/dev/null || echo none)"
       - export SEEN_HOME="$(cat $HOME/.m2/n 2>/dev/null || echo none)"
+      - export SEEN_PIP="$(cat $HOME/.cache/pip/x/n 2>/dev/null || echo none)"
       - mkdir -p deps/sub $HOME/.m2 && echo $CODEBUILD_BUILD_NUMBER > deps/sub/n
       - echo $CODEBUILD_BUILD_NUMBER > $HOME/.m2/n && echo no > other.txt
+      - mkdir -p $HOME/.cache/pip/x && echo $CODEBUILD_BUILD_NUMBER > $HOME/.cache/pip/x/n
       - test "$FAIL" != yes
 cache:
   paths:
     - 'deps/**/*'
     - '/root/.m2/**/*'
+    - '/root/.cache/pip'
 """
 
 
@@ -142,6 +145,8 @@ def test_local_custom_cache(ferry, cb, role):
     assert seen(ok(run(cb, "cached"))) == ("none", "none")
     b = ok(run(cb, "cached"))
     assert seen(b) == ("1", "1") and b["cache"]["type"] == "LOCAL"
+    # a directory named without a glob is cached whole (seed 001's '/root/.cache/pip')
+    assert {x["name"]: x["value"] for x in b["exportedEnvironmentVariables"]}["SEEN_PIP"] == "1"
     # a failed build leaves the cache as the last good one made it
     b = run(cb, "cached", environmentVariablesOverride=[{"name": "FAIL", "value": "yes"}])
     assert b["buildStatus"] == "FAILED"
