@@ -469,3 +469,20 @@ def test_s3_events_when_the_bucket_turns_eventbridge_on(fx, ev, sqs):
     assert d["detail"]["reason"] == "DeleteObject"
     assert d["detail"]["deletion-type"] == "Permanently Deleted"
     assert receive(sqs, url, n=1, seconds=1) == []
+
+
+def test_cloudformation_stack_status_changes(fx, ev, sqs):
+    """Each status of a stack is AWS's "CloudFormation Stack Status Change" on the default bus."""
+    cfn = fx.client("cloudformation", "dev")
+    url, arn = queue(sqs, "ev-cfn")
+    ev.put_rule(Name="stacks", EventPattern=json.dumps({
+        "source": ["aws.cloudformation"], "detail-type": ["CloudFormation Stack Status Change"],
+        "detail": {"stack-id": [{"wildcard": "*:stack/ev-stack/*"}]}}))
+    ev.put_targets(Rule="stacks", Targets=[{"Id": "q", "Arn": arn}])
+    sid = cfn.create_stack(StackName="ev-stack", TemplateBody=json.dumps({"Resources": {
+        "T": {"Type": "AWS::SNS::Topic"}}}))["StackId"]
+    got = receive(sqs, url, n=2)
+    assert [m["detail"]["status-details"]["status"] for m in got] == [
+        "CREATE_IN_PROGRESS", "CREATE_COMPLETE"], got
+    assert all(m["resources"] == [sid] and m["detail"]["stack-id"] == sid for m in got)
+    assert got[0]["detail"]["status-details"]["status-reason"] == "User Initiated"
