@@ -7,34 +7,12 @@ import os
 import tempfile
 
 import pytest
-from ferrytest import Ferry, git_env, raises, run_ok
+from ferrytest import git_env, raises, run_ok
 
-from test_codebuild import ALL, TRUST, project, wait
+# one ferry for the module, with test_codebuild's CodeBuild client and service role
+from test_codebuild import ferry, cb, role, project, wait  # noqa: F401 (fixtures)
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def ferry():
-    f = Ferry().start()
-    try:
-        f.init()
-        yield f
-    finally:
-        f.close()
-
-
-@pytest.fixture(scope="module")
-def cb(ferry):
-    return ferry.client("codebuild", "tools", region=REGION)
-
-
-@pytest.fixture(scope="module")
-def role(ferry):
-    iam = ferry.client("iam", "tools")
-    arn = iam.create_role(RoleName="cb-git", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    iam.put_role_policy(RoleName="cb-git", PolicyName="all", PolicyDocument=json.dumps(ALL))
-    return arn
 
 
 def bs(*commands, extra=""):
