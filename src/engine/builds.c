@@ -1000,17 +1000,15 @@ static int put_object(run *r, const char *bucket, const char *key, const char *p
 /* The selected files to the project's S3 artifacts location as AWS lays them out:
  * LOCATION/PATH/[BUILD_UUID/]NAME, one zip (packaging ZIP) or NAME/ the files (NONE).
  * *location gets the object's ARN (arn:PARTITION:s3:::BUCKET/KEY). */
-static int upload(run *r, const cb_files *files, const char *work, const cb_buildspec *bs,
-                  char *location, size_t ln, ferr *e)
+static int upload(run *r, const json_t *art, const json_t *spec, const cb_files *files,
+                  const char *work, char *location, size_t ln, ferr *e)
 {
-    const json_t *art = json_object_get(r->doc, "artifacts");
     const char *type = jstr(art, "type");
     if (!type || strcmp(type, "S3")) return 0; /* NO_ARTIFACTS; CODEPIPELINE: the pipeline's */
     const char *bucket = jstr(art, "location"), *path = jstr(art, "path"),
                *ns = jstr(art, "namespaceType"), *pk = jstr(art, "packaging");
     const char *name = jstr(art, "name");
-    if (bs->artifacts && jstr(bs->artifacts, "name") && jbool(art, "overrideArtifactName", 0))
-        name = jstr(bs->artifacts, "name");
+    if (jstr(spec, "name") && jbool(art, "overrideArtifactName", 0)) name = jstr(spec, "name");
     if (!name || !*name) name = jstr(r->doc, "projectName");
     char key[2048];
     snprintf(key, sizeof(key), "%s%s%s%s%s", path && *path ? path : "", path && *path ? "/" : "",
@@ -1381,20 +1379,38 @@ static void run_build(run *r)
     phase_next(r, NULL, NULL, NULL, "UPLOAD_ARTIFACTS");
     const char *ustatus = "SUCCEEDED", *ucode = NULL;
     char umsg[1100] = "";
-    if (bs->artifacts) {
+    /* the primary artifact, then each secondary one the project and the buildspec both name
+     * (a buildspec with only secondary-artifacts has no primary files) */
+    json_t *arts = json_array(), *primary = json_object_get(r->doc, "artifacts");
+    json_t *sec = json_object_get(r->doc, "secondaryArtifacts");
+    if (!arts || (primary && json_array_append(arts, primary)) ||
+        (json_is_array(sec) && json_array_extend(arts, sec))) {
+        json_decref(arts);
+        goto oom;
+    }
+    size_t ai;
+    json_t *art;
+    json_array_foreach(arts, ai, art) {
+        int prim = art == primary;
+        const json_t *spec =
+            prim ? bs->artifacts
+                 : json_object_get(bs->secondary_artifacts, jstr(art, "artifactIdentifier"));
+        if (!spec || ucode || (prim && bs->secondary_artifacts && !json_object_get(spec, "files")))
+            continue;
         cb_files files = {0};
         char loc[2200] = "";
-        if (cb_artifacts_select(src, bs->artifacts, &files, &e) ||
-            upload(r, &files, work, bs, loc, sizeof(loc), &e)) {
+        if (cb_artifacts_select(src, spec, &files, &e) ||
+            upload(r, art, spec, &files, work, loc, sizeof(loc), &e)) {
             ustatus = "FAILED", ucode = e.code;
             snprintf(umsg, sizeof(umsg), "%s", e.message);
-        } else if (*loc && json_object_set_new(json_object_get(r->doc, "artifacts"), "location",
-                                               json_string(loc))) {
+        } else if (*loc && json_object_set_new(art, "location", json_string(loc))) {
             cb_files_clear(&files);
+            json_decref(arts);
             goto oom;
         }
         cb_files_clear(&files);
     }
+    json_decref(arts);
     if (bs->reports && !ucode) {
         const char *name;
         json_t *spec;

@@ -171,3 +171,37 @@ def test_cache_bad_input(cb, role):
     assert b["buildStatus"] == "FAILED"
     ph = {p["phaseType"]: p for p in b["phases"]}["DOWNLOAD_SOURCE"]
     assert ph["phaseStatus"] == "FAILED" and "YAML_FILE_ERROR" in json.dumps(ph["contexts"])
+
+
+def test_secondary_artifacts(ferry, cb, role):
+    """buildspec secondary-artifacts go to the project's secondaryArtifacts of the same
+    artifactIdentifier; a buildspec with only secondary artifacts has no primary files."""
+    import io
+    import zipfile
+    s3 = ferry.client("s3", "tools", region=REGION)
+    s3.create_bucket(Bucket="cb-second")
+    spec = """version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p web api && echo w > web/index.html && echo a > api/app.py
+artifacts:
+  secondary-artifacts:
+    web:
+      files: ['**/*']
+      base-directory: web
+    api:
+      files: [api/app.py]
+      discard-paths: yes
+"""
+    project(cb, role, "two-arts", spec, secondaryArtifacts=[
+        {"type": "S3", "location": "cb-second", "artifactIdentifier": "web", "path": "w",
+         "name": "site", "packaging": "NONE"},
+        {"type": "S3", "location": "cb-second", "artifactIdentifier": "api", "name": "api.zip",
+         "packaging": "ZIP"}])
+    b = ok(run(cb, "two-arts"))
+    locs = {a["artifactIdentifier"]: a["location"] for a in b["secondaryArtifacts"]}
+    assert locs == {"web": "arn:aws:s3:::cb-second/w/site", "api": "arn:aws:s3:::cb-second/api.zip"}
+    assert s3.get_object(Bucket="cb-second", Key="w/site/index.html")["Body"].read() == b"w\n"
+    z = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket="cb-second", Key="api.zip")["Body"].read()))
+    assert z.namelist() == ["app.py"]
