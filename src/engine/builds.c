@@ -382,10 +382,57 @@ static int download_s3(run *r, const json_t *src, const char *version, const cha
     return rc;
 }
 
+/* Runs git for a build's source with HOME the build's own (empty: no user configuration)
+ * and no system configuration, so that the clone is the same whatever the host's git
+ * settings; NULL, or the step's name with what git said in out. */
+static const char *git_steps(char **const steps[], const char *const names[], const char *home,
+                             char *out, size_t n)
+{
+    char path[4096], h[PATH_MAX + 8];
+    const char *sp = getenv("PATH");
+    snprintf(path, sizeof(path), "PATH=%s", sp ? sp : "/usr/local/bin:/usr/bin:/bin");
+    snprintf(h, sizeof(h), "HOME=%s", home);
+    char *envp[] = {path, h, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "LC_ALL=C", NULL};
+    for (size_t i = 0; steps[i]; i++)
+        if (proc_run(steps[i], envp, out, n)) return names[i];
+    return NULL;
+}
+
+/* A CODECOMMIT source as AWS's source download makes it: a git clone of the repository
+ * (gitCloneDepth commits deep, 0 all of them) with HEAD detached at the commit built and
+ * origin the repository's clone URL, so that buildspecs can run git. The clone copies the
+ * repository's files rather than link them: a build's chmod or rm cannot reach ferry's. */
+static int clone_source(const char *gitdir, const char *commit, const char *url, long long depth,
+                        const char *dir, const char *home, ferr *e)
+{
+    char d[40], furl[PATH_MAX + 16], out[600];
+    snprintf(d, sizeof(d), "--depth=%lld", depth);
+    snprintf(furl, sizeof(furl), "file://%s", gitdir);
+    char *full[] = {"git",          "clone",     "--quiet", "--no-checkout", "--no-hardlinks",
+                    (char *)gitdir, (char *)dir, NULL};
+    /* a shallow clone has the default branch's tip; the commit built may be elsewhere */
+    char *shallow[] = {"git", "clone", "--quiet", "--no-checkout", d, furl, (char *)dir, NULL};
+    char *fetch[] = {"git", "-C",     (char *)dir,    "fetch", "--quiet",
+                     d,     "origin", (char *)commit, NULL};
+    char *co[] = {"git",     "-C",       (char *)dir,    "checkout",
+                  "--quiet", "--detach", (char *)commit, NULL};
+    char *origin[] = {"git", "-C", (char *)dir, "remote", "set-url", "origin", (char *)url, NULL};
+    char **const deep[] = {full, co, origin, NULL};
+    char **const thin[] = {shallow, fetch, co, origin, NULL};
+    static const char *const deep_names[] = {"clone", "checkout", "remote set-url"};
+    static const char *const thin_names[] = {"clone", "fetch", "checkout", "remote set-url"};
+    const char *failed = depth > 0 ? git_steps(thin, thin_names, home, out, sizeof(out))
+                                   : git_steps(deep, deep_names, home, out, sizeof(out));
+    if (!failed) return 0;
+    size_t n = strlen(out);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = 0;
+    return ferr_set(e, 400, "CLIENT_ERROR", "git %s failed: %s", failed, out);
+}
+
 /* Downloads source src (version, or its default) into dir: 0 and *resolved (malloc'd, NULL
  * when there is no commit), or -1 with e (the phase context's message). */
 static int download(run *r, const json_t *src, const char *version, const char *dir,
-                    char **resolved, ferr *e)
+                    const char *home, char **resolved, ferr *e)
 {
     *resolved = NULL;
     const char *type = jstr(src, "type");
@@ -408,8 +455,8 @@ static int download(run *r, const json_t *src, const char *version, const char *
     pthread_mutex_lock(&B.mu);
     who = r->sess.key.who;
     pthread_mutex_unlock(&B.mu);
-    int rc = in ? svc_invoke_fn(B.env, &who, region, "codecommit", &codecommit_checkout_op, dir, in,
-                                &out, e)
+    int rc = in ? svc_invoke_fn(B.env, &who, region, "codecommit", &codecommit_checkout_op, NULL,
+                                in, &out, e)
                 : ferr_oom(e);
     json_decref(in);
     if (rc) {
@@ -419,10 +466,14 @@ static int download(run *r, const json_t *src, const char *version, const char *
                         "repository not found for primary source and source version %s: %s",
                         version ? version : "", msg);
     }
-    const char *id = jstr(out, "commitId");
-    *resolved = id ? strdup(id) : NULL;
+    const char *id = jstr(out, "commitId"), *gitdir = jstr(out, "gitDir"),
+               *url = jstr(out, "cloneUrlHttp");
+    rc = !id || !gitdir || !url
+             ? ferr_internal(e, "CodeCommit gave no commit to clone")
+             : clone_source(gitdir, id, url, jint(src, "gitCloneDepth", 0), dir, home, e);
+    if (!rc && !(*resolved = strdup(id))) rc = ferr_oom(e);
     json_decref(out);
-    return 0;
+    return rc;
 }
 
 /* The buildspec text: inline YAML, or a file of the source (default buildspec.yml). 0 and
@@ -949,17 +1000,15 @@ static int put_object(run *r, const char *bucket, const char *key, const char *p
 /* The selected files to the project's S3 artifacts location as AWS lays them out:
  * LOCATION/PATH/[BUILD_UUID/]NAME, one zip (packaging ZIP) or NAME/ the files (NONE).
  * *location gets the object's ARN (arn:PARTITION:s3:::BUCKET/KEY). */
-static int upload(run *r, const cb_files *files, const char *work, const cb_buildspec *bs,
-                  char *location, size_t ln, ferr *e)
+static int upload(run *r, const json_t *art, const json_t *spec, const cb_files *files,
+                  const char *work, char *location, size_t ln, ferr *e)
 {
-    const json_t *art = json_object_get(r->doc, "artifacts");
     const char *type = jstr(art, "type");
     if (!type || strcmp(type, "S3")) return 0; /* NO_ARTIFACTS; CODEPIPELINE: the pipeline's */
     const char *bucket = jstr(art, "location"), *path = jstr(art, "path"),
                *ns = jstr(art, "namespaceType"), *pk = jstr(art, "packaging");
     const char *name = jstr(art, "name");
-    if (bs->artifacts && jstr(bs->artifacts, "name") && jbool(art, "overrideArtifactName", 0))
-        name = jstr(bs->artifacts, "name");
+    if (jstr(spec, "name") && jbool(art, "overrideArtifactName", 0)) name = jstr(spec, "name");
     if (!name || !*name) name = jstr(r->doc, "projectName");
     char key[2048];
     snprintf(key, sizeof(key), "%s%s%s%s%s", path && *path ? path : "", path && *path ? "/" : "",
@@ -977,6 +1026,208 @@ static int upload(run *r, const cb_files *files, const char *work, const cb_buil
         if (put_object(r, bucket, k, files->paths[i], e)) return -1;
     }
     return 0;
+}
+
+/* ---- cache ---- */
+
+/* What a cache's archive may unpack to, as a source zip may. */
+#define CACHE_MAX ((uint64_t)10 << 30)
+
+/* The project's cache of buildspec paths: "LOCAL" when its modes hold LOCAL_CUSTOM_CACHE,
+ * "S3", or NULL (NO_CACHE; LOCAL_SOURCE_CACHE alone caches nothing here: a source is
+ * cloned from ferry's own disk, which is what that mode saves on AWS). */
+static const char *cache_type(run *r)
+{
+    const json_t *c = json_object_get(r->doc, "cache");
+    const char *t = jstr(c, "type");
+    if (!t) return NULL;
+    if (!strcmp(t, "S3")) return jstr(c, "location") ? t : NULL;
+    if (strcmp(t, "LOCAL")) return NULL;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(c, "modes"), i, m)
+        if (json_is_string(m) && !strcmp(json_string_value(m), "LOCAL_CUSTOM_CACHE")) return t;
+    return NULL;
+}
+
+/* A LOCAL cache's archive: on the build host's disk as AWS keeps it, for ferry its data
+ * directory (the cache outlives a restart), else the engine's root. */
+static void cache_file(run *r, char *out, size_t n)
+{
+    char dir[PATH_MAX / 2];
+    snprintf(dir, sizeof(dir), "%s/codebuild-cache", B.env->data_dir ? B.env->data_dir : B.root);
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        log_warn("codebuild: mkdir %s: %s", dir, strerror(errno));
+    snprintf(out, n, "%s/%s-%s-%s.zip", dir, r->account, r->region, jstr(r->doc, "projectName"));
+}
+
+/* An S3 cache's object: BUCKET[/PREFIX] (its location), key PREFIX/codebuild-cache-PROJECT.zip.
+ * 0, or -1 when the location names no bucket. */
+static int cache_object(run *r, char *bucket, size_t bn, char *key, size_t kn)
+{
+    const char *loc = jstr(json_object_get(r->doc, "cache"), "location");
+    const char *slash = strchr(loc, '/'), *prefix = slash ? slash + 1 : "";
+    size_t bl = slash ? (size_t)(slash - loc) : strlen(loc), pl = strlen(prefix);
+    if (!bl || bl >= bn) return -1;
+    snprintf(bucket, bn, "%.*s", (int)bl, loc);
+    snprintf(key, kn, "%s%scodebuild-cache-%s.zip", prefix, pl && prefix[pl - 1] != '/' ? "/" : "",
+             jstr(r->doc, "projectName"));
+    return 0;
+}
+
+/* Before the build's commands: what the project's last successful build cached, unpacked
+ * over the work directory (its src/ and home/). A cache that is not there is no cache; one
+ * that cannot be read is logged and the build goes on without it, as AWS's does. */
+static void cache_restore(run *r, const char *work)
+{
+    const char *type = cache_type(r);
+    if (!type) return;
+    ferr e = {0};
+    zipar *z = NULL;
+    char f[PATH_MAX], bucket[256], key[1100];
+    if (!strcmp(type, "LOCAL")) {
+        cache_file(r, f, sizeof(f));
+        if (access(f, F_OK)) return;
+        if (zipar_open_file(f, CACHE_MAX, &z, &e)) goto fail;
+    } else {
+        if (cache_object(r, bucket, sizeof(bucket), key, sizeof(key))) {
+            ferr_set(&e, 400, "CLIENT_ERROR", "invalid cache location");
+            goto fail;
+        }
+        json_t *out = NULL;
+        if (call_as(r, "s3", "GetObject", json_pack("{s:s, s:s}", "Bucket", bucket, "Key", key),
+                    &out, &e)) {
+            if (!strcmp(e.code, "NoSuchKey")) return;
+            goto fail;
+        }
+        const char *b64 = jstr(out, "Body");
+        arena *a = arena_new(4096);
+        size_t n = 0;
+        unsigned char *raw = a && b64 ? enc_unb64(a, b64, strlen(b64), &n) : NULL;
+        int rc = raw ? zipar_open_mem(raw, n, CACHE_MAX, &z, &e) : ferr_oom(&e);
+        arena_free(a);
+        json_decref(out);
+        if (rc) goto fail;
+    }
+    snprintf(f, sizeof(f), "%s/cache.d", work);
+    if (zipar_extract(z, f, &e)) goto fail;
+    zipar_free(z);
+    z = NULL;
+    /* cp merges the unpacked tree into what the source download made */
+    char from[PATH_MAX + 8], msg[512], path[4096];
+    const char *sp = getenv("PATH");
+    snprintf(from, sizeof(from), "%s/.", f);
+    snprintf(path, sizeof(path), "PATH=%s", sp ? sp : "/usr/bin:/bin");
+    char *cp[] = {"cp", "-a", from, (char *)work, NULL}, *envp[] = {path, "LC_ALL=C", NULL};
+    int rc = proc_run(cp, envp, msg, sizeof(msg));
+    proc_rmtree(f);
+    if (rc) {
+        ferr_set(&e, 400, "CLIENT_ERROR", "%s", msg);
+        goto fail;
+    }
+    agent(r, "Restored the %s cache", type);
+    return;
+fail:
+    zipar_free(z);
+    agent(r, "Could not restore the %s cache: %s", type, e.message);
+}
+
+/* Where a cache path points: a path relative to the source directory (0), or under HOME (1:
+ * /root/ as AWS's images have it, ~/ and $HOME/), with *rest what follows; -1 for any other
+ * absolute path, which a build on ferry's host cannot own. */
+static int cache_base(const char *p, const char **rest)
+{
+    static const char *const home[] = {"/root/", "~/", "$HOME/", "${HOME}/"};
+    for (size_t i = 0; i < sizeof(home) / sizeof(home[0]); i++)
+        if (!strncmp(p, home[i], strlen(home[i]))) {
+            *rest = p + strlen(home[i]);
+            return 1;
+        }
+    if (*p == '/') return -1;
+    *rest = !strncmp(p, "./", 2) ? p + 2 : p;
+    return 0;
+}
+
+/* After a successful build: the files its buildspec's cache paths select, in one archive
+ * (names src/... and home/...) replacing the project's last. A cache that cannot be saved
+ * is logged; the build has succeeded all the same. */
+static void cache_save(run *r, const cb_buildspec *bs, const char *work)
+{
+    const char *type = cache_type(r);
+    if (!type || !json_array_size(bs->cache_paths)) return;
+    static const char *const bases[2] = {"src", "home"};
+    json_t *specs[2] = {json_pack("{s:[]}", "files"), json_pack("{s:[]}", "files")};
+    cb_files sel[2] = {{0}};
+    ferr e = {0};
+    size_t i, n = 0;
+    json_t *v;
+    char **paths = NULL, **names = NULL, f[PATH_MAX], bucket[256], key[1100];
+    if (!specs[0] || !specs[1]) goto oom;
+    json_array_foreach(bs->cache_paths, i, v) {
+        const char *rest, *p = json_string_value(v);
+        int b = cache_base(p, &rest);
+        if (b < 0) {
+            agent(r, "Cache path %s is outside the source directory and HOME: not cached", p);
+            continue;
+        }
+        /* a directory named without a glob (seeds write '/root/.cache/pip') is all of it */
+        char dir[PATH_MAX + 8];
+        struct stat st;
+        snprintf(dir, sizeof(dir), "%s/%s/%s", work, bases[b], rest);
+        json_t *glob = !strpbrk(rest, "*?[") && !stat(dir, &st) && S_ISDIR(st.st_mode)
+                           ? json_sprintf("%s/**/*", rest)
+                           : json_string(rest);
+        if (json_array_append_new(json_object_get(specs[b], "files"), glob)) goto oom;
+    }
+    for (int b = 0; b < 2; b++) {
+        char dir[PATH_MAX + 8];
+        snprintf(dir, sizeof(dir), "%s/%s", work, bases[b]);
+        /* nothing matching is an empty part of the cache */
+        if (json_array_size(json_object_get(specs[b], "files")))
+            cb_artifacts_select(dir, specs[b], &sel[b], &e);
+        n += sel[b].n;
+    }
+    if (!n) {
+        agent(r, "No files match the cache paths: the cache is kept as it was");
+        goto out;
+    }
+    if (!(paths = calloc(n, sizeof(*paths))) || !(names = calloc(n, sizeof(*names)))) goto oom;
+    n = 0;
+    for (int b = 0; b < 2; b++)
+        for (i = 0; i < sel[b].n; i++, n++) {
+            paths[n] = sel[b].paths[i];
+            size_t len = strlen(bases[b]) + strlen(sel[b].names[i]) + 2;
+            if (!(names[n] = malloc(len))) goto oom;
+            snprintf(names[n], len, "%s/%s", bases[b], sel[b].names[i]);
+        }
+    if (!strcmp(type, "LOCAL")) {
+        cache_file(r, f, sizeof(f));
+        if (zipar_write_files((const char *const *)paths, (const char *const *)names, n, f, &e))
+            goto fail;
+    } else {
+        snprintf(f, sizeof(f), "%s/cache.zip", work);
+        if (cache_object(r, bucket, sizeof(bucket), key, sizeof(key))) {
+            ferr_set(&e, 400, "CLIENT_ERROR", "invalid cache location");
+            goto fail;
+        }
+        if (zipar_write_files((const char *const *)paths, (const char *const *)names, n, f, &e) ||
+            put_object(r, bucket, key, f, &e))
+            goto fail;
+    }
+    agent(r, "Saved %zu files to the %s cache", n, type);
+    goto out;
+oom:
+    ferr_oom(&e);
+fail:
+    agent(r, "Could not save the %s cache: %s", type, e.message);
+out:
+    for (i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+    free(paths);
+    cb_files_clear(&sel[0]);
+    cb_files_clear(&sel[1]);
+    json_decref(specs[0]);
+    json_decref(specs[1]);
 }
 
 /* ---- one build ---- */
@@ -1046,7 +1297,7 @@ static void run_build(run *r)
 
     /* DOWNLOAD_SOURCE: sources, buildspec, variables */
     const json_t *source = json_object_get(r->doc, "source");
-    if (download(r, source, jstr(r->doc, "sourceVersion"), src, &resolved, &e)) {
+    if (download(r, source, jstr(r->doc, "sourceVersion"), src, home, &resolved, &e)) {
         phase_next(r, "FAILED", e.code, e.message, NULL);
         goto out;
     }
@@ -1066,7 +1317,7 @@ static void run_build(run *r)
         char dir[PATH_MAX + 64], *res2 = NULL, name[300];
         snprintf(dir, sizeof(dir), "%s/src_%s", work, sid);
         snprintf(name, sizeof(name), "CODEBUILD_SRC_DIR_%s", sid);
-        if (download(r, ss, ver, dir, &res2, &e)) {
+        if (download(r, ss, ver, dir, home, &res2, &e)) {
             phase_next(r, "FAILED", e.code, e.message, NULL);
             goto out;
         }
@@ -1114,6 +1365,7 @@ static void run_build(run *r)
         env_add(envp, "FERRY_CB_ROOT", (snprintf(p, sizeof(p), "%s/", work), p));
     if (bad) goto oom;
 
+    cache_restore(r, work);
     if (run_phases(r, bs, envp, work, src, &status)) {
         phase_next(r, "FAULT", "CLIENT_ERROR", "cannot start the build's shell", NULL);
         status = "FAULT";
@@ -1127,20 +1379,38 @@ static void run_build(run *r)
     phase_next(r, NULL, NULL, NULL, "UPLOAD_ARTIFACTS");
     const char *ustatus = "SUCCEEDED", *ucode = NULL;
     char umsg[1100] = "";
-    if (bs->artifacts) {
+    /* the primary artifact, then each secondary one the project and the buildspec both name
+     * (a buildspec with only secondary-artifacts has no primary files) */
+    json_t *arts = json_array(), *primary = json_object_get(r->doc, "artifacts");
+    json_t *sec = json_object_get(r->doc, "secondaryArtifacts");
+    if (!arts || (primary && json_array_append(arts, primary)) ||
+        (json_is_array(sec) && json_array_extend(arts, sec))) {
+        json_decref(arts);
+        goto oom;
+    }
+    size_t ai;
+    json_t *art;
+    json_array_foreach(arts, ai, art) {
+        int prim = art == primary;
+        const json_t *spec =
+            prim ? bs->artifacts
+                 : json_object_get(bs->secondary_artifacts, jstr(art, "artifactIdentifier"));
+        if (!spec || ucode || (prim && bs->secondary_artifacts && !json_object_get(spec, "files")))
+            continue;
         cb_files files = {0};
         char loc[2200] = "";
-        if (cb_artifacts_select(src, bs->artifacts, &files, &e) ||
-            upload(r, &files, work, bs, loc, sizeof(loc), &e)) {
+        if (cb_artifacts_select(src, spec, &files, &e) ||
+            upload(r, art, spec, &files, work, loc, sizeof(loc), &e)) {
             ustatus = "FAILED", ucode = e.code;
             snprintf(umsg, sizeof(umsg), "%s", e.message);
-        } else if (*loc && json_object_set_new(json_object_get(r->doc, "artifacts"), "location",
-                                               json_string(loc))) {
+        } else if (*loc && json_object_set_new(art, "location", json_string(loc))) {
             cb_files_clear(&files);
+            json_decref(arts);
             goto oom;
         }
         cb_files_clear(&files);
     }
+    json_decref(arts);
     if (bs->reports && !ucode) {
         const char *name;
         json_t *spec;
@@ -1166,6 +1436,7 @@ static void run_build(run *r)
         json_object_set_new(r->doc, "artifacts", json_pack("{s:s}", "location", "")))
         goto oom;
     if (ucode) status = "FAILED";
+    if (!ucode && !strcmp(status, "SUCCEEDED")) cache_save(r, bs, work);
     phase_next(r, ustatus, ucode, ucode ? umsg : NULL, NULL);
     goto out;
 oom:

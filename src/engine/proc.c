@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,4 +250,42 @@ void proc_env_free(char **vec)
 {
     for (size_t i = 0; vec && vec[i]; i++) free(vec[i]);
     free(vec);
+}
+
+int proc_run(char *const argv[], char *const envp[], char *out, size_t n)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    size_t len = 0;
+    if (!rc) {
+        char chunk[4096];
+        ssize_t r;
+        /* read to the end even past n: a child blocked on a full pipe would never exit */
+        while ((r = read(p[0], chunk, sizeof(chunk))) != 0) {
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            size_t k = n && len < n - 1 ? n - 1 - len : 0;
+            if (k > (size_t)r) k = (size_t)r;
+            memcpy(out + len, chunk, k);
+            len += k;
+        }
+    }
+    close(p[0]);
+    if (n) out[len] = 0;
+    if (rc) return -1;
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -32,6 +32,13 @@ void proc_guard_exec(int out_fd, int life_fd, void (*child)(const void *arg), co
  * fields after the ")" closing its command (f[1] ppid, f[2] pgrp, f[21] rss pages). */
 void proc_each(void (*fn)(pid_t pid, char state, const long *f, void *arg), void *arg);
 
+/* Runs argv (argv[0] looked up in ferry's own PATH) with envp, stdin
+ * /dev/null, and waits for it: its exit status (0 when it succeeded), or -1 when it could not
+ * be started or was killed by a signal. What it printed (stdout and stderr together) lands
+ * in out, NUL-terminated, its first n - 1 bytes kept. For short helpers a build runs before
+ * its own commands (git cloning its source, cp restoring its cache). */
+int proc_run(char *const argv[], char *const envp[], char *out, size_t n);
+
 /* Sets NAME=VALUE in vec, a NULL-terminated vector of at most PROC_ENV_MAX entries (an
  * earlier NAME replaced; entries malloc'd). 0, or -1 out of memory or room. */
 #define PROC_ENV_MAX 256

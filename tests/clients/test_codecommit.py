@@ -482,3 +482,26 @@ def test_push_puts_state_change_events_on_the_bus(ferry, cc, home):
     assert d["event"] == "referenceCreated" and d["referenceFullName"] == "refs/heads/main"
     assert d["commitId"] == head and d["repositoryName"] == "events-repo"
     assert d["callerUserArn"].endswith(":user/pusher") and "oldCommitId" not in d
+
+
+def test_corrupt_pack_refused_repository_unchanged(open_ferry, home):
+    """A push whose pack is corrupt is refused (git's own "unpack" report) and moves no ref."""
+    import boto3
+    from ferrytest import curl
+    c = boto3.client("codecommit", endpoint_url=open_ferry.endpoint, region_name=REGION,
+                     aws_access_key_id="test", aws_secret_access_key="test")
+    url = c.create_repository(repositoryName="corrupt")["repositoryMetadata"]["cloneUrlHttp"]
+    c1 = c.put_file(repositoryName="corrupt", branchName="main", filePath="f", fileContent=b"f")["commitId"]
+    cmd = f"{c1} {'1' * 40} refs/heads/main\0 report-status\n".encode()
+    body = b"%04x" % (len(cmd) + 4) + cmd + b"0000" + b"PACK\0\0\0\2\0\0\0\1" + os.urandom(64)
+    path = os.path.join(home, "corrupt.pack")
+    with open(path, "wb") as f:
+        f.write(body)
+    status, out = curl("-X", "POST", "-H", "Content-Type: application/x-git-receive-pack-request",
+                       "--data-binary", "@" + path, url + "/git-receive-pack")
+    assert status == 200 and "unpack " in out and "unpack ok" not in out, out
+    assert c.get_branch(repositoryName="corrupt", branchName="main")["branch"]["commitId"] == c1
+    # and the repository still clones, at the commit it had
+    work = os.path.join(home, "corrupt")
+    git(home, "clone", url, work)
+    assert git(home, "rev-parse", "HEAD", cwd=work).stdout.strip() == c1

@@ -701,6 +701,54 @@ artifacts:
 """
 
 
+def test_codecommit_clone_ref_to_codebuild(fx, env, cp):
+    """OutputArtifactFormat CODEBUILD_CLONE_REF: the CodeBuild action's source is a git clone
+    of the commit (git metadata and all), made as the project's role with codecommit:GitPull."""
+    cc = fx.client("codecommit", "tools", region=REGION)
+    repo = uniq("clone")
+    cc.create_repository(repositoryName=repo)
+    c1 = cc.put_file(repositoryName=repo, branchName="main", filePath="a.txt", fileContent=b"a\n")["commitId"]
+    c2 = cc.put_file(repositoryName=repo, branchName="main", filePath="b.txt", fileContent=b"b\n",
+                     parentCommitId=c1)["commitId"]
+    iam = fx.client("iam", "tools")
+    role = iam.create_role(RoleName=uniq("cb"), AssumeRolePolicyDocument=trust(
+        {"Service": "codebuild.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+        ("s3:*", "*"), ("kms:*", "*"), ("logs:*", "*"), ("codecommit:GitPull", "*")))
+    iam.put_role_policy(RoleName=env.service_role.split("/")[-1], PolicyName="codebuild",
+                        PolicyDocument=allow(("codebuild:StartBuild", "*"),
+                                             ("codebuild:BatchGetBuilds", "*")))
+    cb = fx.client("codebuild", "tools", region=REGION)
+    project = uniq("gitinfo")
+    cb.create_project(name=project, serviceRole=role, artifacts={"type": "CODEPIPELINE"},
+                      source={"type": "CODEPIPELINE", "buildspec": """version: 0.2
+env:
+  exported-variables: [HEAD, COUNT]
+phases:
+  build:
+    commands:
+      - HEAD=$(git rev-parse HEAD)
+      - COUNT=$(git rev-list --count HEAD)
+      - test -f a.txt && test -f b.txt
+"""}, environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                   "computeType": "BUILD_GENERAL1_SMALL"})
+    src = {"name": "Source", "actions": [{
+        "name": "Checkout", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
+        "configuration": {"RepositoryName": repo, "BranchName": "main", "PollForSourceChanges": "false",
+                          "OutputArtifactFormat": "CODEBUILD_CLONE_REF"},
+        "outputArtifacts": [{"name": "SourceOut"}]}]}
+    build = {"name": "Build", "actions": [{
+        "name": "Info", "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+        "configuration": {"ProjectName": project},
+        "inputArtifacts": [{"name": "SourceOut"}], "outputArtifacts": [{"name": "BuildOut"}]}]}
+    name = uniq("cloneref")
+    cp.create_pipeline(pipeline=decl(env, [src, build], name))
+    x = wait_exec(cp, name, latest(cp, name), timeout=90)
+    acts = {a["actionName"]: a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]}
+    assert x["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    assert acts["Info"]["output"]["outputVariables"] == {"HEAD": c2, "COUNT": "2"}
+
+
 def test_codebuild_action_between_source_and_deploy(fx, env, cp):
     iam = fx.client("iam", "tools")
     role = iam.create_role(RoleName=uniq("cb"), AssumeRolePolicyDocument=trust(

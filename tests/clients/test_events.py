@@ -440,3 +440,49 @@ def test_cloudformation_rule_and_bus(fx, ev, sqs):
     stacks.delete(s)
     raises(ev.describe_rule, "ResourceNotFoundException", Name=name)
     assert [b["Name"] for b in ev.list_event_buses()["EventBuses"]] == ["default"]
+
+
+def test_s3_events_when_the_bucket_turns_eventbridge_on(fx, ev, sqs):
+    """A bucket whose notification configuration has EventBridgeConfiguration puts AWS's
+    "Object Created" and "Object Deleted" on its owner's default bus; one without does not."""
+    s3 = fx.client("s3", "dev", region="us-east-1")
+    dev = acct(fx, "dev")
+    url, arn = queue(sqs, "ev-s3")
+    ev.put_rule(Name="s3-objects", EventPattern=json.dumps({
+        "source": ["aws.s3"], "detail": {"bucket": {"name": ["ev-on", "ev-off"]}}}))
+    ev.put_targets(Rule="s3-objects", Targets=[{"Id": "q", "Arn": arn}])
+    for b in ("ev-on", "ev-off"):
+        s3.create_bucket(Bucket=b)
+    s3.put_bucket_notification_configuration(Bucket="ev-on", NotificationConfiguration={
+        "EventBridgeConfiguration": {}})
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket="ev-on")
+    s3.put_object(Bucket="ev-off", Key="k", Body=b"x")
+    etag = s3.put_object(Bucket="ev-on", Key="dir/a b.txt", Body=b"hello")["ETag"]
+    s3.delete_object(Bucket="ev-on", Key="dir/a b.txt")
+    got = sorted(receive(sqs, url, n=2), key=lambda m: m["detail-type"])
+    assert [m["detail-type"] for m in got] == ["Object Created", "Object Deleted"], got
+    c, d = got
+    assert c["source"] == "aws.s3" and c["account"] == dev and c["region"] == "us-east-1"
+    assert c["resources"] == ["arn:aws:s3:::ev-on"]
+    assert c["detail"]["object"]["key"] == "dir/a b.txt" and c["detail"]["object"]["size"] == 5
+    assert c["detail"]["object"]["etag"] == etag.strip('"') and c["detail"]["reason"] == "PutObject"
+    assert d["detail"]["reason"] == "DeleteObject"
+    assert d["detail"]["deletion-type"] == "Permanently Deleted"
+    assert receive(sqs, url, n=1, seconds=1) == []
+
+
+def test_cloudformation_stack_status_changes(fx, ev, sqs):
+    """Each status of a stack is AWS's "CloudFormation Stack Status Change" on the default bus."""
+    cfn = fx.client("cloudformation", "dev")
+    url, arn = queue(sqs, "ev-cfn")
+    ev.put_rule(Name="stacks", EventPattern=json.dumps({
+        "source": ["aws.cloudformation"], "detail-type": ["CloudFormation Stack Status Change"],
+        "detail": {"stack-id": [{"wildcard": "*:stack/ev-stack/*"}]}}))
+    ev.put_targets(Rule="stacks", Targets=[{"Id": "q", "Arn": arn}])
+    sid = cfn.create_stack(StackName="ev-stack", TemplateBody=json.dumps({"Resources": {
+        "T": {"Type": "AWS::SNS::Topic"}}}))["StackId"]
+    got = receive(sqs, url, n=2)
+    assert [m["detail"]["status-details"]["status"] for m in got] == [
+        "CREATE_IN_PROGRESS", "CREATE_COMPLETE"], got
+    assert all(m["resources"] == [sid] and m["detail"]["stack-id"] == sid for m in got)
+    assert got[0]["detail"]["status-details"]["status-reason"] == "User Initiated"

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "svc/events/events.h"
 #include "svc/svc.h"
 
 int cfn_status_busy(const char *s)
@@ -54,6 +55,25 @@ int cfn_stack_put(store_txn *t, const json_t *stack, ferr *e)
 
 static atomic_uint evseq;
 
+/* A stack's own status, as AWS puts it on the account's default bus: "CloudFormation Stack
+ * Status Change", in the transaction that records it. */
+static int status_event(store_txn *t, const json_t *stack, const char *status, const char *reason,
+                        const char *token, ferr *e)
+{
+    const char *id = jstr(stack, "StackId");
+    json_t *d = json_pack("{s:s, s:{s:s, s:s}, s:s}", "stack-id", id, "status-details", "status",
+                          status, "status-reason", reason ? reason : "", "client-request-token",
+                          token ? token : "");
+    json_t *res = json_pack("[s]", id);
+    int rc = !d || !res ? ferr_oom(e)
+                        : events_emit(t, jstr(stack, "_account"), jstr(stack, "_region"),
+                                      "aws.cloudformation", "CloudFormation Stack Status Change", d,
+                                      res, e);
+    json_decref(d);
+    json_decref(res);
+    return rc;
+}
+
 json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, const char *physical,
                       const char *type, const char *status, const char *reason, const json_t *props,
                       ferr *e)
@@ -90,7 +110,7 @@ json_t *cfn_event_add(store_txn *t, const json_t *stack, const char *logical, co
         return NULL;
     }
     store_key k = {CFN_KIND_EVENT, jstr(stack, "_account"), jstr(stack, "_region"), id};
-    if (store_put(t, &k, ev, e)) {
+    if (store_put(t, &k, ev, e) || (!logical && status_event(t, stack, status, reason, tok, e))) {
         json_decref(ev);
         return NULL;
     }

@@ -132,6 +132,7 @@ int codebuild_op_start_build(call *c, json_t *in, json_t **out)
               over(src, "buildspec", in, "buildspecOverride") ||
               over(src, "type", in, "sourceTypeOverride") ||
               over(src, "location", in, "sourceLocationOverride") ||
+              over(src, "gitCloneDepth", in, "gitCloneDepthOverride") ||
               over(env, "image", in, "imageOverride") ||
               over(env, "computeType", in, "computeTypeOverride") ||
               over(env, "type", in, "environmentTypeOverride") ||
@@ -142,12 +143,15 @@ int codebuild_op_start_build(call *c, json_t *in, json_t **out)
               over(b, "secondaryArtifacts", in, "secondaryArtifactsOverride") ||
               over(b, "secondarySourceVersions", in, "secondarySourcesVersionOverride") ||
               over(b, "serviceRole", in, "serviceRoleOverride");
+    const json_t *cache = json_object_get(in, "cacheOverride");
+    if (!cache) cache = json_object_get(p, "cache");
+    if (!bad && cache) bad = json_object_set_new(b, "cache", json_deep_copy(cache));
     json_t *ov = json_object_get(in, "environmentVariablesOverride");
     if (!bad && ov)
         bad = json_object_set_new(env, "environmentVariables",
                                   merged_vars(json_object_get(env, "environmentVariables"), ov));
     if (bad) return ferr_oom(c->err);
-    if (check_overrides(c, b)) return -1;
+    if (check_overrides(c, b) || (cache && cb_check_cache(c, cache))) return -1;
     json_t *lc = json_object_get(json_object_get(p, "logsConfig"), "cloudWatchLogs");
     if (json_object_get(in, "logsConfigOverride"))
         lc = json_object_get(json_object_get(in, "logsConfigOverride"), "cloudWatchLogs");

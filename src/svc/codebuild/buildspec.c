@@ -172,6 +172,12 @@ int cb_buildspec_parse(const char *text, size_t len, cb_buildspec **out, ferr *e
         bad(e, "Expected %s to be of map type", b->reports ? "reports" : "artifacts");
         goto fail;
     }
+    if (b->cache && !json_is_object(b->cache)) {
+        bad(e, "Expected %s to be of map type", "cache");
+        goto fail;
+    }
+    b->cache_paths = member(b->cache, "paths");
+    if (commands(b->cache_paths, "paths", e)) goto fail;
     *out = b;
     return 0;
 fail:

@@ -29,7 +29,8 @@ typedef struct cb_buildspec {
     json_t *exported;        /* env.exported-variables ["NAME"] */
     cb_phase phases[CB_NPHASES];
     json_t *artifacts, *secondary_artifacts, *reports, *cache; /* as written, or NULL */
-    json_t *root;                                              /* the whole document (owned) */
+    json_t *cache_paths; /* cache.paths: an array of strings (globs), or NULL */
+    json_t *root;        /* the whole document (owned) */
 } cb_buildspec;
 
 /* Parses text (len bytes): 0 and *out (cb_buildspec_free), or -1 with e (400

@@ -130,6 +130,15 @@ static int check_artifacts(call *c, const json_t *a, int secondary)
     return 0;
 }
 
+int cb_check_cache(call *c, const json_t *cache)
+{
+    /* type and modes are enums of the model, checked before */
+    const char *type = jstr(cache, "type"), *loc = jstr(cache, "location");
+    if (type && !strcmp(type, "S3") && (!loc || !*loc || *loc == '/'))
+        return invalid(c, "Invalid cache: location must be a valid S3 bucket");
+    return 0;
+}
+
 /* Checks the members of in that make up a project and copies them into doc. */
 static int apply(call *c, const json_t *in, json_t *doc)
 {
@@ -161,6 +170,7 @@ static int apply(call *c, const json_t *in, json_t *doc)
     json_array_foreach(json_object_get(in, "secondarySources"), i, v)
         if (check_source(c, v, 1)) return -1;
     if ((v = json_object_get(in, "artifacts")) && check_artifacts(c, v, 0)) return -1;
+    if ((v = json_object_get(in, "cache")) && cb_check_cache(c, v)) return -1;
     json_array_foreach(json_object_get(in, "secondaryArtifacts"), i, v)
         if (check_artifacts(c, v, 1)) return -1;
     json_array_foreach(json_object_get(json_object_get(in, "environment"), "environmentVariables"),
@@ -207,6 +217,9 @@ int codebuild_op_create_project(call *c, json_t *in, json_t **out)
     if (apply(c, in, d)) return -1;
     if (!json_object_get(d, "artifacts") &&
         json_object_set_new(d, "artifacts", json_pack("{s:s}", "type", "NO_ARTIFACTS")))
+        return ferr_oom(c->err);
+    if (!json_object_get(d, "cache") &&
+        json_object_set_new(d, "cache", json_pack("{s:s}", "type", "NO_CACHE")))
         return ferr_oom(c->err);
     json_t *lc = json_object_get(d, "logsConfig");
     if (!lc && json_object_set_new(d, "logsConfig",

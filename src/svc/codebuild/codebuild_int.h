@@ -30,6 +30,9 @@ int cb_project_find(call *c, const char *name_or_arn, const char *action, json_t
 /* ResourceNotFoundException for the project as AWS words it; returns -1. */
 int cb_no_project(call *c, const char *name_or_arn);
 int cb_project_save(call *c, const json_t *doc);
+/* Checks a ProjectCache (a project's cache or StartBuild's cacheOverride) as AWS does: 0, or
+ * -1 with InvalidInputException. */
+int cb_check_cache(call *c, const json_t *cache);
 /* The project document as AWS shows it (new reference, NULL on OOM). */
 json_t *cb_project_view(const json_t *doc);
 

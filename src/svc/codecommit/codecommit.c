@@ -132,7 +132,7 @@ int cc_page(call *c, const json_t *in, json_t *all, const char *key, json_t **ou
 /* AWS's https://git-codecommit.REGION.amazonaws.com/v1/repos/NAME, here on ferry's port:
  * git-codecommit.REGION.localhost resolves to loopback (curl, and so git, make every
  * *.localhost name loopback); an endpoint elsewhere keeps its own host. */
-static const char *clone_url(call *c, const char *name)
+const char *cc_clone_url(call *c, const char *name)
 {
     const char *ep = c->env->endpoint, *hs = strstr(ep, "://");
     const char *host = hs ? hs + 3 : ep;
@@ -151,7 +151,7 @@ static const char *clone_url(call *c, const char *name)
 static json_t *repo_view(call *c, const json_t *d)
 {
     const char *name = jstr(d, "repositoryName");
-    const char *http = clone_url(c, name);
+    const char *http = cc_clone_url(c, name);
     const char *ssh =
         arena_printf(c->a, "ssh://git-codecommit.%s.amazonaws.com/v1/repos/%s", c->region, name);
     if (!http || !ssh) return NULL;

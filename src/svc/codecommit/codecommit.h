@@ -14,10 +14,11 @@ int codecommit_ref_changed(store_txn *t, const char *account, const char *region
                            const char *new_id, const char *caller_arn, ferr *e);
 
 /* An internal entry point for svc_invoke_fn (CodeCommit's side of CodeBuild's source
- * download): checks out the commit in {"repositoryName", "commitSpecifier"} (a branch, tag
- * or commit id; absent: the default branch) into the directory arg (a const char *, made by
- * the caller), authorized and recorded as codecommit:GitPull on the repository. Output
- * {"commitId"}; RepositoryDoesNotExistException, CommitDoesNotExistException. */
+ * download): resolves the commit in {"repositoryName", "commitSpecifier"} (a branch, tag or
+ * commit id; absent: the default branch), authorized and recorded as codecommit:GitPull on
+ * the repository. Output {"commitId", "gitDir" (the bare repository on disk, which the
+ * caller clones with git), "cloneUrlHttp"}; RepositoryDoesNotExistException,
+ * CommitDoesNotExistException. arg is unused. */
 extern const svc_op codecommit_checkout_op;
 
 /* Another (CodeCommit's side of CodePipeline's CodeCommit source action): the files of the

@@ -27,6 +27,8 @@ int cc_repo_load(call *c, const char *action, const char *name, json_t **doc);
 int cc_repo_save(call *c, const json_t *doc);
 /* The repository's git directory (arena), or NULL with c->err. */
 const char *cc_repo_dir(call *c, const json_t *doc);
+/* The repository's HTTPS clone URL as clients reach this ferry (arena), NULL on OOM. */
+const char *cc_clone_url(call *c, const char *name);
 /* Opens doc's git repository for this call (freed with the arena): 0 or -1. */
 int cc_git_open(call *c, const json_t *doc, git_repository **repo);
 /* A libgit2 failure as InternalFailure naming what failed; returns -1. */

@@ -952,30 +952,24 @@ int codecommit_op_get_merge_conflicts(call *c, json_t *in, json_t **out)
     return rc ? ferr_oom(c->err) : 0;
 }
 
-/* codecommit_checkout_op (codecommit.h): the files of a commit written under a directory, as
- * CodeBuild's source download needs them, authorized as git's own pull. */
+/* codecommit_checkout_op (codecommit.h): where CodeBuild's source download clones from, and
+ * the commit it checks out, authorized as git's own pull. The clone itself is git's (run by
+ * the caller, outside any transaction), as a push is. */
 static int checkout(call *c, json_t *in, json_t **out)
 {
-    const char *dir = c->arg, *spec = jstr(in, "commitSpecifier");
     json_t *doc;
     git_repository *repo;
     git_commit *commit;
     if (cc_repo_load(c, "codecommit:GitPull", jstr(in, "repositoryName"), &doc) ||
-        cc_git_open(c, doc, &repo) || cc_resolve(c, repo, doc, spec, &commit))
+        cc_git_open(c, doc, &repo) ||
+        cc_resolve(c, repo, doc, jstr(in, "commitSpecifier"), &commit))
         return -1;
-    git_tree *tree = NULL;
-    if (git_commit_tree(&tree, commit)) return cc_git_fail(c, "read tree");
-    git_checkout_options o;
-    git_checkout_options_init(&o, GIT_CHECKOUT_OPTIONS_VERSION);
-    /* the bare repository's own index stays as it is */
-    o.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
-    o.target_directory = dir;
-    int rc = git_checkout_tree(repo, (git_object *)tree, &o);
-    git_tree_free(tree);
-    if (rc) return cc_git_fail(c, "check out");
-    const char *id = hex(c, git_commit_id(commit));
-    if (!id) return ferr_oom(c->err);
-    *out = svc_out(c, json_pack("{s:s}", "commitId", id));
+    const char *id = hex(c, git_commit_id(commit)), *dir = cc_repo_dir(c, doc),
+               *url = cc_clone_url(c, jstr(doc, "repositoryName"));
+    if (!dir) return -1;
+    if (!id || !url) return ferr_oom(c->err);
+    *out = svc_out(
+        c, json_pack("{s:s, s:s, s:s}", "commitId", id, "gitDir", dir, "cloneUrlHttp", url));
     return 0;
 }
 

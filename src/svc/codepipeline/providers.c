@@ -219,6 +219,27 @@ static unsigned char *archive_of(cp_run *r, const char *repo, const char *commit
     return zip;
 }
 
+/* OutputArtifactFormat CODEBUILD_CLONE_REF: the artifact is a reference to the commit
+ * (JSON), which only a CodeBuild action takes: its build clones the repository, git metadata
+ * and all, as the project's role with codecommit:GitPull, as AWS's does (build_start). */
+static int clone_ref(cp_run *r, const char *repo, const char *commit, const char *outname)
+{
+    const char *url =
+        arena_printf(r->a, "https://git-codecommit.%s.amazonaws.com/v1/repos/%s", r->region, repo);
+    json_t *ref = url ? json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "commitId", commit,
+                                  "location", url)
+                      : NULL;
+    char *text = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
+    int rc = !text ? cp_fail(r, "JobFailed", "out of memory")
+                   : art_put(r, outname, (const unsigned char *)text, strlen(text));
+    free(text);
+    json_t *loc = json_object_get(json_object_get(r->res, "outputArtifacts"), outname);
+    if (!rc && (!loc || json_object_set(loc, "cloneRef", ref)))
+        rc = cp_fail(r, "JobFailed", "out of memory");
+    json_decref(ref);
+    return rc;
+}
+
 static int source_codecommit(cp_run *r)
 {
     const char *repo = jstr(r->config, "RepositoryName"), *branch = jstr(r->config, "BranchName");
@@ -248,9 +269,14 @@ static int source_codecommit(cp_run *r)
     const char *msg = arena_strdup(r->a, jstr(cm, "message") ? jstr(cm, "message") : "");
     json_decref(out);
     if (set(r, "outputVariables", vars)) return -1;
-    size_t zn = 0;
-    unsigned char *zip = archive_of(r, repo, commit, &zn);
-    if (!zip || art_put(r, outname, zip, zn)) return -1;
+    const char *format = jstr(r->config, "OutputArtifactFormat");
+    if (format && !strcmp(format, "CODEBUILD_CLONE_REF")) {
+        if (clone_ref(r, repo, commit, outname)) return -1;
+    } else {
+        size_t zn = 0;
+        unsigned char *zip = archive_of(r, repo, commit, &zn);
+        if (!zip || art_put(r, outname, zip, zn)) return -1;
+    }
     return set(r, "externalExecutionId", json_string(commit)) ||
                    set(r, "summary", json_string(msg)) ||
                    set(r, "revision",
@@ -859,21 +885,40 @@ static int build_start(cp_run *r)
     const json_t *arts = json_object_get(r->exec, "artifacts");
     const json_t *prim = json_object_get(arts, jstr(json_array_get(ins, 0), "name"));
     const char *src = arena_printf(r->a, "%s/%s", jstr(prim, "bucket"), jstr(prim, "key"));
-    json_t *in = json_pack("{s:s, s:s, s:s}", "projectName", jstr(r->config, "ProjectName"),
-                           "sourceTypeOverride", "S3", "sourceLocationOverride", src ? src : "");
+    /* a CODEBUILD_CLONE_REF artifact is cloned from CodeCommit, any other unzipped from S3 */
+    const json_t *ref = json_object_get(prim, "cloneRef");
+    json_t *in =
+        ref ? json_pack("{s:s, s:s, s:O, s:O}", "projectName", jstr(r->config, "ProjectName"),
+                        "sourceTypeOverride", "CODECOMMIT", "sourceLocationOverride",
+                        json_object_get(ref, "location"), "sourceVersion",
+                        json_object_get(ref, "commitId"))
+            : json_pack("{s:s, s:s, s:s}", "projectName", jstr(r->config, "ProjectName"),
+                        "sourceTypeOverride", "S3", "sourceLocationOverride", src ? src : "");
     size_t i;
     json_t *v;
-    json_t *sec = json_array();
+    json_t *sec = json_array(), *vers = json_array();
     json_array_foreach(ins, i, v) {
         if (!i) continue;
         const json_t *loc = json_object_get(arts, jstr(v, "name"));
-        must(r,
-             json_array_append_new(sec, json_pack("{s:s, s:s+++, s:O}", "type", "S3", "location",
-                                                  jstr(loc, "bucket"), "/", jstr(loc, "key"),
-                                                  "sourceIdentifier", json_object_get(v, "name"))));
+        const json_t *sref = json_object_get(loc, "cloneRef");
+        must(r, json_array_append_new(
+                    sec, sref ? json_pack("{s:s, s:O, s:O}", "type", "CODECOMMIT", "location",
+                                          json_object_get(sref, "location"), "sourceIdentifier",
+                                          json_object_get(v, "name"))
+                              : json_pack("{s:s, s:s+++, s:O}", "type", "S3", "location",
+                                          jstr(loc, "bucket"), "/", jstr(loc, "key"),
+                                          "sourceIdentifier", json_object_get(v, "name"))));
+        if (sref)
+            must(r,
+                 json_array_append_new(vers, json_pack("{s:O, s:O}", "sourceIdentifier",
+                                                       json_object_get(v, "name"), "sourceVersion",
+                                                       json_object_get(sref, "commitId"))));
     }
     if (in && json_array_size(sec)) must(r, json_object_set(in, "secondarySourcesOverride", sec));
+    if (in && json_array_size(vers))
+        must(r, json_object_set(in, "secondarySourcesVersionOverride", vers));
     json_decref(sec);
+    json_decref(vers);
     const char *env = jstr(r->config, "EnvironmentVariables");
     json_t *envs = env ? json_loads(env, 0, NULL) : NULL;
     if (in && json_is_array(envs))

@@ -12,6 +12,7 @@
 #include "base/enc.h"
 #include "base/ids.h"
 #include "s3_int.h"
+#include "svc/events/events.h"
 
 #define F_NOTIFY "Notification"
 
@@ -313,11 +314,57 @@ static char *event_record(call *c, const s3_bucket *b, const char *config_id, co
     return r;
 }
 
+/* A bucket with EventBridgeConfiguration: AWS's "Object Created" / "Object Deleted" on the
+ * owner's default bus in the bucket's region, in the call's transaction. */
+static int to_eventbridge(call *c, const s3_bucket *b, const char *event, const char *key,
+                          long long size, const char *etag)
+{
+    int created = !strncmp(event, "s3:ObjectCreated:", 17);
+    if (!created && strncmp(event, "s3:ObjectRemoved:", 17)) return 0;
+    const char *how = event + 17;
+    char seq[24];
+    snprintf(seq, sizeof(seq), "%016llX", (unsigned long long)(clock_now() * 1e9));
+    json_t *obj = json_pack("{s:s, s:s}", "key", key, "sequencer", seq);
+    size_t el = etag ? strlen(etag) : 0;
+    int rc = !obj;
+    if (obj && size >= 0) rc |= json_object_set_new(obj, "size", json_integer(size));
+    if (obj && el >= 2 && etag[0] == '"')
+        rc |= json_object_set_new(obj, "etag", json_stringn(etag + 1, el - 2));
+    const char *reason = !created                       ? "DeleteObject"
+                         : !strcmp(how, "Copy")         ? "CopyObject"
+                         : !strncmp(how, "Complete", 8) ? "CompleteMultipartUpload"
+                                                        : "PutObject";
+    json_t *detail =
+        rc ? NULL
+           : json_pack("{s:s, s:{s:s}, s:O, s:s, s:s, s:s, s:s}", "version", "0", "bucket", "name",
+                       b->name, "object", obj, "request-id", c->request_id ? c->request_id : "",
+                       "requester", c->account ? c->account : "", "source-ip-address",
+                       call_source_ip(c), "reason", reason);
+    json_decref(obj);
+    if (detail && !created &&
+        json_object_set_new(detail, "deletion-type",
+                            json_string(!strcmp(how, "DeleteMarkerCreated")
+                                            ? "Delete Marker Created"
+                                            : "Permanently Deleted")))
+        json_decref(detail), detail = NULL;
+    json_t *res = json_pack("[s]", b->arn);
+    rc = !detail || !res
+             ? ferr_oom(c->err)
+             : events_emit(c->txn, b->owner, b->region, "aws.s3",
+                           created ? "Object Created" : "Object Deleted", detail, res, c->err);
+    json_decref(detail);
+    json_decref(res);
+    return rc;
+}
+
 int s3_notify(call *c, const s3_bucket *b, const char *event, const char *key, long long size,
               const char *etag)
 {
     json_t *n = json_object_get(b->doc, F_NOTIFY);
     if (!n) return 0;
+    if (json_object_get(n, "EventBridgeConfiguration") &&
+        to_eventbridge(c, b, event, key, size, etag))
+        return -1;
     /* AWS: what the lifecycle removes is notified as such */
     if (c->caller == CALLER_INTERNAL && c->arg == &s3_lifecycle_marker &&
         !strncmp(event, "s3:ObjectRemoved:", 17) &&
