@@ -398,6 +398,13 @@ static int secure_files(const char *dir, ferr *e)
     return 0;
 }
 
+int store_data_dir(const char *dir, ferr *e)
+{
+    if (mkdirs(dir))
+        return ferr_internal(e, "cannot create data directory %s: %s", dir, strerror(errno));
+    return secure_dir(dir, e);
+}
+
 #define WAL_RESTART_FRAMES 8192 /* about 32 MiB of WAL */
 
 static long long trim(sqlite3 *db, double before, long long max_events, int limit, ferr *e);
@@ -1326,6 +1333,79 @@ static int sq_mq_key_put(void *txn, const char *queue, const char *key, double n
     return ret;
 }
 
+/* Every row, for store_copy: one query per table, each in the order it was written. */
+static int sq_dump(void *txn, store_row_cb cb, void *ud, ferr *e)
+{
+    sqtxn *t = txn;
+    static const char *const sql[] = {
+        "SELECT kind, account, region, id, doc FROM docs ORDER BY kind, account, region, id",
+        "SELECT " MQ_COLS ", queue FROM mq ORDER BY seq",
+        "SELECT queue, key, expires_at, value, num FROM mq_keys ORDER BY queue, key",
+        "SELECT " AUDIT_COLS("") " FROM audit ORDER BY seq",
+    };
+    for (int i = 0; i < 4; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(t->c->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+            return sqerr(e, t->c->db, "dump");
+        int rc, ret = 0;
+        while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            store_row r = {.type = i};
+            if (i == STORE_ROW_DOC) {
+                r.k = (store_key){col(st, 0), col(st, 1), col(st, 2), col(st, 3)};
+                r.doc = col(st, 4);
+            } else if (i == STORE_ROW_MSG) {
+                r.queue = col(st, 10);
+                r.m = (store_msg){
+                    .seq = sqlite3_column_int64(st, 0),
+                    .id = col(st, 1),
+                    .group = col(st, 2),
+                    .sent_at = sqlite3_column_double(st, 3),
+                    .visible_at = sqlite3_column_double(st, 4),
+                    .expires_at = sqlite3_column_double(st, 5),
+                    .receives = sqlite3_column_int(st, 6),
+                    .first_receive = sqlite3_column_double(st, 7),
+                    .receipt = col(st, 8),
+                    .doc = col(st, 9),
+                };
+            } else if (i == STORE_ROW_KEY) {
+                r.queue = col(st, 0);
+                r.key = col(st, 1);
+                r.expires_at = sqlite3_column_double(st, 2);
+                r.value = col(st, 3);
+                r.num = sqlite3_column_int64(st, 4);
+            } else {
+                r.seq = sqlite3_column_int64(st, 0);
+                r.a = (audit_rec){
+                    .time = sqlite3_column_double(st, 1),
+                    .event_id = col(st, 2),
+                    .request_id = col(st, 3),
+                    .account = col(st, 4),
+                    .region = col(st, 5),
+                    .principal_arn = col(st, 6),
+                    .principal_type = col(st, 7),
+                    .username = col(st, 8),
+                    .access_key = col(st, 9),
+                    .service = col(st, 10),
+                    .event_source = col(st, 11),
+                    .operation = col(st, 12),
+                    .source_ip = col(st, 13),
+                    .user_agent = col(st, 14),
+                    .read_only = sqlite3_column_int(st, 15),
+                    .status = sqlite3_column_int(st, 16),
+                    .error_code = col(st, 17),
+                    .error_message = col(st, 18),
+                    .resources = col(st, 19),
+                };
+            }
+            ret = cb(ud, &r);
+        }
+        if (!ret && rc != SQLITE_DONE) ret = sqerr(e, t->c->db, "dump");
+        sqlite3_finalize(st);
+        if (ret) return -1;
+    }
+    return 0;
+}
+
 const store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
@@ -1356,4 +1436,5 @@ const store_backend store_sqlite_backend = {
     .mq_purge = sq_mq_purge,
     .mq_key_get = sq_mq_key_get,
     .mq_key_put = sq_mq_key_put,
+    .dump = sq_dump,
 };

@@ -212,6 +212,7 @@ static const char *listed(store_txn *t, const char *acct, const char *region, co
 static void test_list_ranges(void **st)
 {
     (void)st;
+    if (fixture_pg()) skip(); /* ids that are not UTF-8: PostgreSQL's text refuses them */
     const char *ids[] = {"a",        "a\xff", "a\xff\xff", "a\xffz",   "b",
                          "b/",       "b/c",   "b0",        "\xc3\xa9", "\xc3\xa9z",
                          "\xc3\xaa", "\xff",  "\xff\xff",  "\xffz",    "c"};
@@ -426,10 +427,10 @@ static void test_reopen_and_reset(void **st)
     }
     assert_int_equal(count_things(S, "888888888888"), 20);
     store_close(S);
-    S = store_open(dir, STORE_SYNC_FULL, &e); /* durable across close/open */
+    S = store_open(fixture_location(dir), STORE_SYNC_FULL, &e); /* durable across close/open */
     assert_non_null(S);
     assert_true(store_schema_version(S) >= 1);
-    assert_non_null(strstr(store_describe(S), "sqlite:"));
+    assert_non_null(strstr(store_describe(S), fixture_pg() ? "postgresql://" : "sqlite:"));
     assert_int_equal(count_things(S, "888888888888"), 20);
     assert_int_equal(store_reset(S, &e), 0);
     assert_int_equal(count_things(S, NULL), 0);
