@@ -9,7 +9,7 @@ PYTHON     := /usr/bin/python3
 # directory), so a suite's modules are spread over workers, a module's tests kept together.
 XDIST      ?= -n 2 --dist loadfile
 
-.PHONY: all deps format format-check build asan fuzz fuzz-build fuzz-run unit unit-asan clients clients-asan scenarios check demo bench clean
+.PHONY: all deps format format-check build asan fuzz fuzz-build fuzz-run unit unit-asan clients clients-asan clients-pg scenarios check demo bench clean
 
 all: build
 
@@ -54,6 +54,12 @@ clients: build
 # starting Python.)
 clients-asan: build asan
 	@FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q \
+	  $(XDIST) tests/clients --ignore-glob='*_cli.py'
+
+# The SDK-driven client tests with each server on PostgreSQL: a throwaway cluster per pytest
+# worker (tests/pgcluster.sh), a fresh database per server (FERRY_TEST_STORE=postgresql).
+clients-pg: build
+	@FERRY_TEST_STORE=postgresql FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q \
 	  $(XDIST) tests/clients --ignore-glob='*_cli.py'
 
 scenarios: build
