@@ -49,6 +49,13 @@ class PgCluster:
     def drop_db(self, name):
         self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+    def pause(self):
+        """Stops the database server (its clients lose their connections)."""
+        subprocess.run([PGCLUSTER, "pause", self.dir], check=True, capture_output=True)
+
+    def resume(self):
+        subprocess.run([PGCLUSTER, "resume", self.dir], check=True, capture_output=True)
+
     def stop(self):
         subprocess.run([PGCLUSTER, "stop", self.dir], capture_output=True)
 

@@ -5,6 +5,8 @@
 #
 #   tests/pgcluster.sh start        prints "DIR URL" (URL: postgresql://ferry@127.0.0.1:PORT/postgres)
 #   tests/pgcluster.sh stop DIR     stops the cluster and removes DIR
+#   tests/pgcluster.sh pause DIR    stops the server (the database goes away for a while)
+#   tests/pgcluster.sh resume DIR   starts it again on the same port
 #   tests/pgcluster.sh run CMD...   runs CMD with FERRY_TEST_PG=URL, then stops the cluster
 #                                   (exit 77, a skip, when PostgreSQL is not installed)
 #
@@ -35,6 +37,10 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+server_flags() {
+  echo "-k $1 -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB"
+}
+
 start() {
   bin=$(bindir) || { echo "pgcluster: PostgreSQL is not installed (tools/deps.sh)" >&2; return 77; }
   dir=$(mktemp -d /tmp/ferry-pg-XXXXXX)
@@ -50,8 +56,9 @@ start() {
   while :; do
     port=$(free_port)
     if as_user "$bin/pg_ctl" -D "$dir/db" -l "$dir/server.log" -w -t 30 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB" \
+        -o "-p $port $(server_flags "$dir")" \
         start >/dev/null 2>&1; then
+      echo "$port" >"$dir/port"
       break
     fi
     i=$((i + 1))
@@ -73,6 +80,8 @@ stop() {
 
 case "${1:-}" in
 start) start ;;
+pause) as_user "$(bindir)/pg_ctl" -D "$2/db" -m fast -w stop >/dev/null ;;
+resume) as_user "$(bindir)/pg_ctl" -D "$2/db" -l "$2/server.log" -w -t 30 -o "-p $(cat "$2/port") $(server_flags "$2")" start >/dev/null ;;
 stop) stop "$2" ;;
 run)
   shift

@@ -168,6 +168,7 @@ typedef struct pgs {
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cv;
     int bg_stop, bg_running;
+    int bg_failing; /* the last retention step failed (logged once) */
     store_retention retention; /* under bg_mu */
 } pgs;
 
@@ -190,8 +191,12 @@ static int pgerr(ferr *e, PGconn *pg, const char *what)
     snprintf(m, sizeof(m), "%s", msg && *msg ? msg : "failed");
     size_t n = strlen(m);
     while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) m[--n] = 0;
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        return ferr_set(e, 503, "ServiceUnavailable", "store unavailable: %s: %s", what, m);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        /* the client learns to retry; where the database is stays in the log */
+        log_warn("store unavailable: %s: %s", what, m);
+        return ferr_set(e, 503, "ServiceUnavailable",
+                        "the store is unavailable for the moment; retry");
+    }
     return ferr_internal(e, "store: %s: %s", what, m);
 }
 
@@ -383,7 +388,9 @@ static void retain(pgs *s, const store_retention *r)
             }
         }
         pthread_mutex_unlock(&s->write_mu);
-        if (n < 0) log_error("audit retention: %s", e.message);
+        /* said once per outage, not every tick while the database is away */
+        if (n < 0 && !s->bg_failing) log_error("audit retention: %s", e.message);
+        s->bg_failing = n < 0;
         if (n < TRIM_BATCH || s->bg_stop) return;
         nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
     }

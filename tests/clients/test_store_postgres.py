@@ -7,9 +7,11 @@ import shutil
 import signal
 import subprocess
 
+import botocore.config
+import botocore.exceptions
 import pytest
 
-from ferrytest import FERRY_BIN, Ferry, PgCluster
+from ferrytest import FERRY_BIN, Ferry, PgCluster, code, status
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("psql") or subprocess.run(
@@ -44,6 +46,30 @@ def test_reply_survives_kill9():
         assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "20"
     finally:
         f.close()
+
+
+def test_lost_database_answers_503_and_recovers():
+    cluster = PgCluster()  # its own: this test stops the server
+    f = Ferry()
+    f.store_url, f.store_db = cluster.create_db()
+    f.store_db = None  # goes with the cluster
+    try:
+        f.start()
+        f.init()
+        sqs = f.client("sqs", "dev", config=botocore.config.Config(retries={"max_attempts": 1}))
+        sqs.create_queue(QueueName="before")
+        cluster.pause()
+        for call in (lambda: sqs.create_queue(QueueName="during"), sqs.list_queues):
+            with pytest.raises(botocore.exceptions.ClientError) as ei:
+                call()
+            assert status(ei) == 503 and code(ei) == "ServiceUnavailable"
+        cluster.resume()
+        sqs.create_queue(QueueName="after")
+        names = {u.rsplit("/", 1)[1] for u in sqs.list_queues()["QueueUrls"]}
+        assert names == {"before", "after"}
+    finally:
+        f.close()
+        cluster.stop()
 
 
 def test_store_copy_moves_an_installation():
