@@ -168,7 +168,7 @@ typedef struct pgs {
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cv;
     int bg_stop, bg_running;
-    int bg_failing; /* the last retention step failed (logged once) */
+    int bg_failing;            /* the last retention step failed (logged once) */
     store_retention retention; /* under bg_mu */
 } pgs;
 
@@ -693,6 +693,23 @@ static int prefix_upper(const char *prefix, char **out)
     return 0;
 }
 
+/* The length of s's longest prefix that is valid UTF-8 (whole code points). */
+static size_t valid_prefix(const char *s)
+{
+    size_t i = 0, n = strlen(s);
+    while (i < n) {
+        unsigned char b = (unsigned char)s[i];
+        size_t len = b < 0x80                ? 1
+                     : b >= 0xc2 && b < 0xe0 ? 2
+                     : b >= 0xe0 && b < 0xf0 ? 3
+                     : b >= 0xf0 && b < 0xf5 ? 4
+                                             : 0;
+        if (!len || i + len > n || !enc_utf8_valid(s + i, len)) break;
+        i += len;
+    }
+    return i;
+}
+
 /* Gives the rows (account, region, id, doc) of r to cb, as sqlite.c's listings do: a
  * corrupt document is skipped. The number given or -1. */
 static int give_rows(PGresult *r, const char *kind, int limit, store_list_cb cb, void *ud, ferr *e)
@@ -720,14 +737,37 @@ static int pg_list(void *txn, const char *kind, const char *account, const char 
                    ferr *e)
 {
     pgtxn *t = txn;
-    char *upper = NULL;
+    char *upper = NULL, *above = NULL;
     size_t plen = prefix ? strlen(prefix) : 0;
+    if (prefix && valid_prefix(prefix) < plen) return 0; /* no (UTF-8) id begins with it */
     if (prefix_upper(prefix ? prefix : "", &upper)) return ferr_oom(e);
     /* one lower bound: the prefix, unless `after` is at or above it */
     const char *lower = after;
     int incl = 0;
     if (plen && (!after || strcmp(after, prefix) < 0)) {
         lower = prefix;
+        incl = 1;
+    } else if (after && after[valid_prefix(after)]) {
+        /* A bound past every id with a prefix (S3 skips a common prefix with "dir/\xff"):
+         * a byte above every UTF-8 lead byte after valid text P orders after every id
+         * beginning with P, so "id > P\xff..." is "id >= the bound above P". */
+        size_t i = valid_prefix(after);
+        if ((unsigned char)after[i] < 0xf5) {
+            free(upper);
+            return ferr_internal(e, "store: ids are UTF-8 on PostgreSQL");
+        }
+        char *pre = strndup(after, i);
+        if (!pre || prefix_upper(pre, &above)) {
+            free(pre);
+            free(upper);
+            return ferr_oom(e);
+        }
+        free(pre);
+        if (!above) { /* nothing orders after it */
+            free(upper);
+            return 0;
+        }
+        lower = above;
         incl = 1;
     }
     num lim;
@@ -744,6 +784,7 @@ static int pg_list(void *txn, const char *kind, const char *account, const char 
              upper ? " AND id<$5" : " AND $5::text IS NULL", " LIMIT NULLIF($6::int, 0)");
     PGresult *r = run_sql(t->c, sql, 6, p, e);
     free(upper);
+    free(above);
     if (!r) return -1;
     int n = give_rows(r, kind, limit, cb, ud, e);
     PQclear(r);
