@@ -967,6 +967,32 @@ static const char *col(sqlite3_stmt *st, int i)
       "operation," t "source_ip," t "user_agent," t "read_only," t "status," t "error_code," t \
       "error_message," t "resources"
 
+/* The event in a row of AUDIT_COLS (seq is column 0). */
+static audit_rec audit_row(sqlite3_stmt *st)
+{
+    return (audit_rec){
+        .time = sqlite3_column_double(st, 1),
+        .event_id = col(st, 2),
+        .request_id = col(st, 3),
+        .account = col(st, 4),
+        .region = col(st, 5),
+        .principal_arn = col(st, 6),
+        .principal_type = col(st, 7),
+        .username = col(st, 8),
+        .access_key = col(st, 9),
+        .service = col(st, 10),
+        .event_source = col(st, 11),
+        .operation = col(st, 12),
+        .source_ip = col(st, 13),
+        .user_agent = col(st, 14),
+        .read_only = sqlite3_column_int(st, 15),
+        .status = sqlite3_column_int(st, 16),
+        .error_code = col(st, 17),
+        .error_message = col(st, 18),
+        .resources = col(st, 19),
+    };
+}
+
 /* Newest first: (time, seq) descending, a page starting below the cursor (keyset, never
  * OFFSET). INDEXED BY names the index each lookup is built for: a query the index cannot
  * serve fails to prepare instead of scanning the trail. Time bounds are bound as plain
@@ -1021,27 +1047,7 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     bind_opt(st, 7, q->region);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        audit_rec r = {
-            .time = sqlite3_column_double(st, 1),
-            .event_id = col(st, 2),
-            .request_id = col(st, 3),
-            .account = col(st, 4),
-            .region = col(st, 5),
-            .principal_arn = col(st, 6),
-            .principal_type = col(st, 7),
-            .username = col(st, 8),
-            .access_key = col(st, 9),
-            .service = col(st, 10),
-            .event_source = col(st, 11),
-            .operation = col(st, 12),
-            .source_ip = col(st, 13),
-            .user_agent = col(st, 14),
-            .read_only = sqlite3_column_int(st, 15),
-            .status = sqlite3_column_int(st, 16),
-            .error_code = col(st, 17),
-            .error_message = col(st, 18),
-            .resources = col(st, 19),
-        };
+        audit_rec r = audit_row(st);
         n++;
         if (cb(ud, sqlite3_column_int64(st, 0), &r)) {
             rc = SQLITE_DONE;
@@ -1123,7 +1129,8 @@ static int sq_reset(void *impl, ferr *e)
 
 /* ---- message queues ---- */
 
-static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
+/* The message in a row of MQ_COLS. */
+static store_msg msg_row(sqlite3_stmt *st)
 {
     store_msg m = {
         .seq = sqlite3_column_int64(st, 0),
@@ -1141,6 +1148,12 @@ static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
     if (!m.group) m.group = "";
     if (!m.receipt) m.receipt = "";
     if (!m.doc) m.doc = "{}";
+    return m;
+}
+
+static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
+{
+    store_msg m = msg_row(st);
     return cb(ud, &m);
 }
 
@@ -1355,18 +1368,7 @@ static int sq_dump(void *txn, store_row_cb cb, void *ud, ferr *e)
                 r.doc = col(st, 4);
             } else if (i == STORE_ROW_MSG) {
                 r.queue = col(st, 10);
-                r.m = (store_msg){
-                    .seq = sqlite3_column_int64(st, 0),
-                    .id = col(st, 1),
-                    .group = col(st, 2),
-                    .sent_at = sqlite3_column_double(st, 3),
-                    .visible_at = sqlite3_column_double(st, 4),
-                    .expires_at = sqlite3_column_double(st, 5),
-                    .receives = sqlite3_column_int(st, 6),
-                    .first_receive = sqlite3_column_double(st, 7),
-                    .receipt = col(st, 8),
-                    .doc = col(st, 9),
-                };
+                r.m = msg_row(st);
             } else if (i == STORE_ROW_KEY) {
                 r.queue = col(st, 0);
                 r.key = col(st, 1);
@@ -1375,27 +1377,7 @@ static int sq_dump(void *txn, store_row_cb cb, void *ud, ferr *e)
                 r.num = sqlite3_column_int64(st, 4);
             } else {
                 r.seq = sqlite3_column_int64(st, 0);
-                r.a = (audit_rec){
-                    .time = sqlite3_column_double(st, 1),
-                    .event_id = col(st, 2),
-                    .request_id = col(st, 3),
-                    .account = col(st, 4),
-                    .region = col(st, 5),
-                    .principal_arn = col(st, 6),
-                    .principal_type = col(st, 7),
-                    .username = col(st, 8),
-                    .access_key = col(st, 9),
-                    .service = col(st, 10),
-                    .event_source = col(st, 11),
-                    .operation = col(st, 12),
-                    .source_ip = col(st, 13),
-                    .user_agent = col(st, 14),
-                    .read_only = sqlite3_column_int(st, 15),
-                    .status = sqlite3_column_int(st, 16),
-                    .error_code = col(st, 17),
-                    .error_message = col(st, 18),
-                    .resources = col(st, 19),
-                };
+                r.a = audit_row(st);
             }
             ret = cb(ud, &r);
         }
