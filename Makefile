@@ -11,7 +11,7 @@ XDIST      ?= -n 2 --dist loadfile
 # the slowest tests of each suite are listed, so a suite that grows past the budget says where
 DURATIONS  ?= --durations=15
 
-.PHONY: all deps format format-check build asan fuzz fuzz-build fuzz-run unit unit-asan clients clients-asan scenarios check demo bench clean
+.PHONY: all deps format format-check build asan fuzz fuzz-build fuzz-run unit unit-asan clients clients-asan clients-pg scenarios check demo bench clean
 
 all: build
 
@@ -57,6 +57,12 @@ clients: build
 clients-asan: build asan
 	@FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q \
 	  $(DURATIONS) $(XDIST) tests/clients --ignore-glob='*_cli.py'
+
+# The SDK-driven client tests with each server on PostgreSQL: a throwaway cluster per pytest
+# worker (tests/pgcluster.sh), a fresh database per server (FERRY_TEST_STORE=postgresql).
+clients-pg: build
+	@FERRY_TEST_STORE=postgresql FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q \
+	  $(XDIST) tests/clients --ignore-glob='*_cli.py'
 
 scenarios: build
 	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q $(DURATIONS) tests/scenarios

@@ -13,6 +13,56 @@ FERRY_BIN = os.environ.get("FERRY_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "build", "ferry")
 RUNTIMES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "engine", "runtimes")
 AWS_BIN = "/usr/bin/aws"  # Debian's awscli, not whatever else is on PATH
+PGCLUSTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgcluster.sh")
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster (tests/pgcluster.sh), one per test process: each
+    server gets a database of its own (FERRY_TEST_STORE=postgresql)."""
+    _shared = None
+
+    def __init__(self):
+        out = subprocess.run([PGCLUSTER, "start"], check=True, capture_output=True,
+                             text=True).stdout.split()
+        self.dir, self.url = out[0], out[1]
+        self.n = 0
+
+    @classmethod
+    def shared(cls):
+        if cls._shared is None:
+            import atexit
+            cls._shared = cls()
+            atexit.register(cls._shared.stop)
+        return cls._shared
+
+    def psql(self, sql):
+        subprocess.run(["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql],
+                       check=True, capture_output=True, text=True)
+
+    def create_db(self):
+        """The URL of a fresh database."""
+        self.n += 1
+        name = f"ferry_{os.getpid()}_{self.n}"
+        self.psql(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + "/" + name, name
+
+    def drop_db(self, name):
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def pause(self):
+        """Stops the database server (its clients lose their connections)."""
+        subprocess.run([PGCLUSTER, "pause", self.dir], check=True, capture_output=True)
+
+    def resume(self):
+        subprocess.run([PGCLUSTER, "resume", self.dir], check=True, capture_output=True)
+
+    def stop(self):
+        subprocess.run([PGCLUSTER, "stop", self.dir], capture_output=True)
+
+
+def store_kind():
+    """"postgresql" when the client suites run with ferry on PostgreSQL."""
+    return os.environ.get("FERRY_TEST_STORE", "sqlite")
 
 
 class Ferry:
@@ -26,6 +76,15 @@ class Ferry:
         self.proc = None
         self.port = None
         self.log = os.path.join(self.tmp, "ferry.log")
+        # FERRY_TEST_STORE=postgresql: this server's store is a fresh database of the
+        # process's cluster, the data directory keeps the key files and blobs
+        self.store_url = self.store_db = None
+        if store_kind() == "postgresql":
+            self.store_url, self.store_db = PgCluster.shared().create_db()
+
+    def store_args(self):
+        """--store URI when this server is on PostgreSQL (for serve, init)."""
+        return ["--store", self.store_url] if self.store_url else []
 
     @property
     def endpoint(self):
@@ -39,7 +98,7 @@ class Ferry:
         listen = f"127.0.0.1:{self.port or 0}"
         self.proc = subprocess.Popen(
             [FERRY_BIN, "serve", "--listen", listen, "--data", self.data,
-             "--auth", self.auth, "--port-file", port_file] + self.extra,
+             "--auth", self.auth, "--port-file", port_file] + self.store_args() + self.extra,
             stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
             env={**os.environ, **env} if env else None)
         deadline = time.time() + 10
@@ -54,7 +113,7 @@ class Ferry:
 
     def init(self, config=None):
         args = [FERRY_BIN, "init", "--data", self.data, "--aws-config", self.awsdir,
-                "--endpoint-url", self.endpoint]
+                "--endpoint-url", self.endpoint] + self.store_args()
         cfg = config or self.config
         if cfg:
             path = os.path.join(self.tmp, "org.yaml")
@@ -88,6 +147,8 @@ class Ferry:
         self.stop()
         report = self.sanitizer_report()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.store_db:
+            PgCluster.shared().drop_db(self.store_db)
         if report:
             raise AssertionError("sanitizer report in the ferry log:\n" + report)
 

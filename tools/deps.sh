@@ -9,7 +9,8 @@ pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev libpcre2-dev libzip-dev
       awscli python3 python3-boto3 python3-botocore python3-pytest python3-pytest-xdist
       wrk nginx-light curl clang-format git libldns-dev haproxy dnsutils
-      libxmlsec1-dev libxmlsec1-openssl xmlsec1 chromium"
+      libxmlsec1-dev libxmlsec1-openssl xmlsec1 chromium
+      postgresql postgresql-client"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -14,5 +14,11 @@ const char *cli_default_data_dir(char *out, size_t n);
 /* --regions LIST of serve and init: adds them (auth/regions.h); 0, or 2 (the exit status)
  * after saying why on stderr. */
 int cli_add_regions(const char *cmd, const char *list);
+/* ferry store copy (cli/store.c). */
+int cli_store(int argc, char **argv);
+/* The store of serve, init and store: store (--store URI), else $FERRY_STORE, else the
+ * SQLite store in data. With a PostgreSQL store, data (key files, blobs) is made here.
+ * NULL after saying why on stderr. */
+struct store *cli_store_open(const char *cmd, const char *store, const char *data, int sync);
 
 #endif

@@ -145,15 +145,16 @@ static int ensure_account(store_txn *t, const json_t *org, const json_t *spec, m
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: ferry init [--data DIR] [--config FILE] [--aws-config DIR]\n"
+            "usage: ferry init [--data DIR] [--store URI] [--config FILE] [--aws-config DIR]\n"
             "                  [--endpoint-url URL] [--region REGION] [--regions R1,R2,...]\n");
 }
 
 int cli_init(int argc, char **argv)
 {
-    const char *data = NULL, *config = NULL, *awsdir = NULL;
+    const char *data = NULL, *config = NULL, *awsdir = NULL, *where = NULL;
     const char *endpoint = "http://127.0.0.1:4566", *region = "us-east-1";
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"store", required_argument, 0, 'O'},
                                          {"config", required_argument, 0, 'c'},
                                          {"aws-config", required_argument, 0, 'a'},
                                          {"endpoint-url", required_argument, 0, 'e'},
@@ -166,6 +167,7 @@ int cli_init(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': data = optarg; break;
+        case 'O': where = optarg; break;
         case 'c': config = optarg; break;
         case 'a': awsdir = optarg; break;
         case 'e': endpoint = optarg; break;
@@ -223,9 +225,8 @@ int cli_init(int argc, char **argv)
         return 1;
     }
 
-    store *st = store_open(data, STORE_SYNC_NORMAL, &e);
+    store *st = cli_store_open("init", where, data, STORE_SYNC_NORMAL);
     if (!st) {
-        fprintf(stderr, "ferry init: %s\n", e.message);
         json_decref(cfg);
         return 1;
     }

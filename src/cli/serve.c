@@ -25,6 +25,26 @@ const char *cli_default_data_dir(char *out, size_t n)
     return out;
 }
 
+struct store *cli_store_open(const char *cmd, const char *where, const char *data, int sync)
+{
+    ferr e = {0};
+    if (!where || !*where) where = getenv("FERRY_STORE");
+    if (where && *where && !store_is_url(where)) {
+        fprintf(stderr,
+                "ferry %s: --store (or FERRY_STORE) wants a postgresql://… URI; the SQLite "
+                "store is the data directory (--data)\n",
+                cmd);
+        return NULL;
+    }
+    if (where && *where && store_data_dir(data, &e)) {
+        fprintf(stderr, "ferry %s: %s\n", cmd, e.message);
+        return NULL;
+    }
+    store *st = store_open(where && *where ? where : data, (store_sync)sync, &e);
+    if (!st) fprintf(stderr, "ferry %s: %s\n", cmd, e.message);
+    return st;
+}
+
 int cli_add_regions(const char *cmd, const char *list)
 {
     /* regions beyond the partitions' that requests may be signed for */
@@ -38,13 +58,16 @@ static void usage(void)
 {
     fprintf(
         stderr,
-        "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--auth strict|open]\n"
+        "usage: ferry serve [--listen ADDR:PORT] [--data DIR] [--store URI] [--auth strict|open]\n"
         "                   [--default-account ID] [--sync normal|full] [--threads N]\n"
         "                   [--port-file FILE] [--max-body BYTES] [--log-level LEVEL]\n"
         "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
         "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
         "                   [--audit-retention-days DAYS] [--audit-max-events N]\n"
         "                   [--s3-host SUFFIX] [--dns ADDR:PORT]\n"
+        "  --store URI            the store on PostgreSQL (postgresql://user@host:port/db, also\n"
+        "                         FERRY_STORE) instead of SQLite in DIR; DIR keeps the key\n"
+        "                         files and blobs (shared by every node)\n"
         "  --s3-host SUFFIX       BUCKET.SUFFIX[:port] addresses bucket BUCKET (virtual-hosted\n"
         "                         S3, beside BUCKET.localhost and BUCKET.s3.localhost)\n"
         "  --dns ADDR:PORT        answer Route 53 zones over UDP and TCP there (public zones),\n"
@@ -69,6 +92,7 @@ static void usage(void)
 int cli_serve(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:4566", *data = NULL, *port_file = NULL, *dns = NULL;
+    const char *where = NULL;
     ferry_env env = {.default_account = "000000000000"};
     server_opts so = {0};
     store_sync sync = STORE_SYNC_NORMAL;
@@ -77,6 +101,7 @@ int cli_serve(int argc, char **argv)
     store_retention retention = {.max_age = 90 * 86400.0, .max_events = 1000000};
     static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
                                          {"data", required_argument, 0, 'd'},
+                                         {"store", required_argument, 0, 'O'},
                                          {"auth", required_argument, 0, 'a'},
                                          {"default-account", required_argument, 0, 'A'},
                                          {"sync", required_argument, 0, 's'},
@@ -102,6 +127,7 @@ int cli_serve(int argc, char **argv)
         switch (ch) {
         case 'l': listen = optarg; break;
         case 'd': data = optarg; break;
+        case 'O': where = optarg; break;
         case 'a':
             if (!strcmp(optarg, "open"))
                 env.auth_open = 1;
@@ -172,12 +198,9 @@ int cli_serve(int argc, char **argv)
 
     ferr e = {0};
     env.started = clock_now();
-    env.st = store_open(data, sync, &e);
+    env.st = cli_store_open("serve", where, data, sync);
     env.data_dir = data;
-    if (!env.st) {
-        fprintf(stderr, "ferry serve: %s\n", e.message);
-        return 1;
-    }
+    if (!env.st) return 1;
     store_audit_retention(env.st, &retention);
     /* object bytes beside the documents: <data>/blobs (owner-only, like the store) */
     char blobs[4200];

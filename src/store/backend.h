@@ -4,6 +4,23 @@
 #define FERRY_STORE_BACKEND_H
 #include "store.h"
 
+/* One row of a store, for store_copy: a document, a message (its seq kept), a queue key or
+ * an audit event (its seq kept). */
+typedef struct store_row {
+    enum { STORE_ROW_DOC, STORE_ROW_MSG, STORE_ROW_KEY, STORE_ROW_AUDIT } type;
+    store_key k;       /* DOC */
+    const char *doc;   /* DOC */
+    const char *queue; /* MSG, KEY */
+    store_msg m;       /* MSG */
+    const char *key;   /* KEY */
+    const char *value; /* KEY */
+    double expires_at; /* KEY */
+    int64_t num;       /* KEY */
+    int64_t seq;       /* AUDIT */
+    audit_rec a;       /* AUDIT */
+} store_row;
+typedef int (*store_row_cb)(void *ud, const store_row *r);
+
 typedef struct store_backend {
     const char *name;
     void *(*open)(const char *location, store_sync sync, ferr *e);
@@ -45,8 +62,14 @@ typedef struct store_backend {
                       int64_t *num, ferr *e);
     int (*mq_key_put)(void *txn, const char *queue, const char *key, double now, double expires_at,
                       const char *value, int64_t num, ferr *e);
+    /* store_copy: dump gives every row (documents, messages in seq order, keys, audit in seq
+     * order) until cb fails; load writes one, keeping seq, and load(txn, NULL) ends a copy
+     * (sequences move past what was loaded). NULL: this backend cannot be that end. */
+    int (*dump)(void *txn, store_row_cb cb, void *ud, ferr *e);
+    int (*load)(void *txn, const store_row *r, ferr *e);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;
+extern const store_backend store_postgres_backend;
 
 #endif

@@ -398,6 +398,13 @@ static int secure_files(const char *dir, ferr *e)
     return 0;
 }
 
+int store_data_dir(const char *dir, ferr *e)
+{
+    if (mkdirs(dir))
+        return ferr_internal(e, "cannot create data directory %s: %s", dir, strerror(errno));
+    return secure_dir(dir, e);
+}
+
 #define WAL_RESTART_FRAMES 8192 /* about 32 MiB of WAL */
 
 static long long trim(sqlite3 *db, double before, long long max_events, int limit, ferr *e);
@@ -960,6 +967,32 @@ static const char *col(sqlite3_stmt *st, int i)
       "operation," t "source_ip," t "user_agent," t "read_only," t "status," t "error_code," t \
       "error_message," t "resources"
 
+/* The event in a row of AUDIT_COLS (seq is column 0). */
+static audit_rec audit_row(sqlite3_stmt *st)
+{
+    return (audit_rec){
+        .time = sqlite3_column_double(st, 1),
+        .event_id = col(st, 2),
+        .request_id = col(st, 3),
+        .account = col(st, 4),
+        .region = col(st, 5),
+        .principal_arn = col(st, 6),
+        .principal_type = col(st, 7),
+        .username = col(st, 8),
+        .access_key = col(st, 9),
+        .service = col(st, 10),
+        .event_source = col(st, 11),
+        .operation = col(st, 12),
+        .source_ip = col(st, 13),
+        .user_agent = col(st, 14),
+        .read_only = sqlite3_column_int(st, 15),
+        .status = sqlite3_column_int(st, 16),
+        .error_code = col(st, 17),
+        .error_message = col(st, 18),
+        .resources = col(st, 19),
+    };
+}
+
 /* Newest first: (time, seq) descending, a page starting below the cursor (keyset, never
  * OFFSET). INDEXED BY names the index each lookup is built for: a query the index cannot
  * serve fails to prepare instead of scanning the trail. Time bounds are bound as plain
@@ -1014,27 +1047,7 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     bind_opt(st, 7, q->region);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        audit_rec r = {
-            .time = sqlite3_column_double(st, 1),
-            .event_id = col(st, 2),
-            .request_id = col(st, 3),
-            .account = col(st, 4),
-            .region = col(st, 5),
-            .principal_arn = col(st, 6),
-            .principal_type = col(st, 7),
-            .username = col(st, 8),
-            .access_key = col(st, 9),
-            .service = col(st, 10),
-            .event_source = col(st, 11),
-            .operation = col(st, 12),
-            .source_ip = col(st, 13),
-            .user_agent = col(st, 14),
-            .read_only = sqlite3_column_int(st, 15),
-            .status = sqlite3_column_int(st, 16),
-            .error_code = col(st, 17),
-            .error_message = col(st, 18),
-            .resources = col(st, 19),
-        };
+        audit_rec r = audit_row(st);
         n++;
         if (cb(ud, sqlite3_column_int64(st, 0), &r)) {
             rc = SQLITE_DONE;
@@ -1116,7 +1129,8 @@ static int sq_reset(void *impl, ferr *e)
 
 /* ---- message queues ---- */
 
-static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
+/* The message in a row of MQ_COLS. */
+static store_msg msg_row(sqlite3_stmt *st)
 {
     store_msg m = {
         .seq = sqlite3_column_int64(st, 0),
@@ -1134,6 +1148,12 @@ static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
     if (!m.group) m.group = "";
     if (!m.receipt) m.receipt = "";
     if (!m.doc) m.doc = "{}";
+    return m;
+}
+
+static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
+{
+    store_msg m = msg_row(st);
     return cb(ud, &m);
 }
 
@@ -1326,6 +1346,48 @@ static int sq_mq_key_put(void *txn, const char *queue, const char *key, double n
     return ret;
 }
 
+/* Every row, for store_copy: one query per table, each in the order it was written. */
+static int sq_dump(void *txn, store_row_cb cb, void *ud, ferr *e)
+{
+    sqtxn *t = txn;
+    static const char *const sql[] = {
+        "SELECT kind, account, region, id, doc FROM docs ORDER BY kind, account, region, id",
+        "SELECT " MQ_COLS ", queue FROM mq ORDER BY seq",
+        "SELECT queue, key, expires_at, value, num FROM mq_keys ORDER BY queue, key",
+        "SELECT " AUDIT_COLS("") " FROM audit ORDER BY seq",
+    };
+    for (int i = 0; i < 4; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(t->c->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+            return sqerr(e, t->c->db, "dump");
+        int rc, ret = 0;
+        while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            store_row r = {.type = i};
+            if (i == STORE_ROW_DOC) {
+                r.k = (store_key){col(st, 0), col(st, 1), col(st, 2), col(st, 3)};
+                r.doc = col(st, 4);
+            } else if (i == STORE_ROW_MSG) {
+                r.queue = col(st, 10);
+                r.m = msg_row(st);
+            } else if (i == STORE_ROW_KEY) {
+                r.queue = col(st, 0);
+                r.key = col(st, 1);
+                r.expires_at = sqlite3_column_double(st, 2);
+                r.value = col(st, 3);
+                r.num = sqlite3_column_int64(st, 4);
+            } else {
+                r.seq = sqlite3_column_int64(st, 0);
+                r.a = audit_row(st);
+            }
+            ret = cb(ud, &r);
+        }
+        if (!ret && rc != SQLITE_DONE) ret = sqerr(e, t->c->db, "dump");
+        sqlite3_finalize(st);
+        if (ret) return -1;
+    }
+    return 0;
+}
+
 const store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
@@ -1356,4 +1418,5 @@ const store_backend store_sqlite_backend = {
     .mq_purge = sq_mq_purge,
     .mq_key_get = sq_mq_key_get,
     .mq_key_put = sq_mq_key_put,
+    .dump = sq_dump,
 };

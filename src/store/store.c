@@ -69,8 +69,7 @@ store *store_open(const char *location, store_sync sync, ferr *e)
         ferr_oom(e);
         return NULL;
     }
-    /* Only SQLite so far; a "postgres://" location will select the PostgreSQL backend. */
-    s->be = &store_sqlite_backend;
+    s->be = store_is_url(location) ? &store_postgres_backend : &store_sqlite_backend;
     atomic_store(&s->epoch, 1); /* 0 is "not fenced" */
     s->impl = s->be->open(location, sync, e);
     if (!s->impl) {
@@ -78,6 +77,12 @@ store *store_open(const char *location, store_sync sync, ferr *e)
         return NULL;
     }
     return s;
+}
+
+int store_is_url(const char *location)
+{
+    return location &&
+           (!strncmp(location, "postgresql://", 13) || !strncmp(location, "postgres://", 11));
 }
 
 void store_close(store *s)
@@ -338,4 +343,42 @@ int store_reset(store *s, ferr *e)
     int rc = s->be->reset(s->impl, e);
     bump(s, NULL);
     return rc;
+}
+
+typedef struct copying {
+    store_txn *to;
+    long long *counts;
+    ferr *e;
+} copying;
+
+static int copy_row(void *ud, const store_row *r)
+{
+    copying *c = ud;
+    if (c->to->s->be->load(c->to->impl, r, c->e)) return -1;
+    c->counts[r->type]++;
+    return 0;
+}
+
+int store_copy(store *from, store *to, long long counts[4], ferr *e)
+{
+    memset(counts, 0, 4 * sizeof(*counts));
+    if (!from->be->dump || !to->be->load)
+        return ferr_internal(e, "store copy from %s to %s is not supported", from->be->name,
+                             to->be->name);
+    store_txn *src = NULL, *dst = NULL;
+    if (store_begin(from, 0, &src, e)) return -1;
+    if (store_begin(to, 1, &dst, e)) {
+        store_rollback(src);
+        return -1;
+    }
+    dst->ntouched = TOUCH_MAX + 1; /* every cached kind may have changed */
+    copying c = {dst, counts, e};
+    int rc = from->be->dump(src->impl, copy_row, &c, e);
+    if (!rc) rc = to->be->load(dst->impl, NULL, e);
+    store_rollback(src);
+    if (rc) {
+        store_rollback(dst);
+        return -1;
+    }
+    return store_commit(dst, e);
 }

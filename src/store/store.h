@@ -14,10 +14,17 @@ typedef struct store_txn store_txn;
 
 typedef enum { STORE_SYNC_NORMAL = 0, STORE_SYNC_FULL = 1 } store_sync;
 
-/* location: a data directory (the SQLite file "ferry.db" inside it). Caller owns. */
+/* location: a data directory (the SQLite file "ferry.db" inside it), or a PostgreSQL URI
+ * (postgresql://… or postgres://…, as libpq takes it). Caller owns. */
 store *store_open(const char *location, store_sync sync, ferr *e);
+/* 1 when location names a PostgreSQL database rather than a data directory. */
+int store_is_url(const char *location);
+/* Makes the data directory (key files, blobs) owner-only as a SQLite store's own: for a
+ * store elsewhere (PostgreSQL), which does not make it. 0 or -1. */
+int store_data_dir(const char *dir, ferr *e);
 void store_close(store *s);
-const char *store_describe(const store *s); /* "sqlite:/path/ferry.db" */
+const char *store_describe(
+    const store *s); /* "sqlite:/path/ferry.db", "postgresql://host:port/db" */
 int store_schema_version(store *s);
 
 /* A write transaction excludes other writers for its duration; reads see a snapshot. */
@@ -187,6 +194,12 @@ int store_mq_key_get(store_txn *t, const char *queue, const char *key, double no
                      int64_t *num, ferr *e);
 int store_mq_key_put(store_txn *t, const char *queue, const char *key, double now,
                      double expires_at, const char *value, int64_t num, ferr *e);
+
+/* Copies everything from holds into to (an empty store, e.g. a fresh PostgreSQL database)
+ * in one transaction of each: documents, message queues (their sequence numbers kept, so
+ * the services' references hold), queue keys and the audit trail. counts[4]: documents,
+ * messages, keys, audit events copied. 0 or -1 (then nothing was written). */
+int store_copy(store *from, store *to, long long counts[4], ferr *e);
 
 /* Empties every table (ferry serve --auth open, POST /_ferry/reset). Moves the epoch first,
  * so that no fenced work begun before it writes after it. */

@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import sqlite3
+import subprocess
 import time
 
 import boto3
@@ -373,11 +374,21 @@ def expire(ferry, akid):
     """Moves a session's expiry into the past, as the passing of time would (with the server
     stopped: it caches keys, and only its own writes tell it they changed)."""
     ferry.stop()
-    db = sqlite3.connect(os.path.join(ferry.data, "ferry.db"), timeout=10)
-    with db:
-        n = db.execute("UPDATE docs SET doc = json_set(doc, '$.Expiration', ?) "
-                       "WHERE kind = 'accesskey' AND id = ?", (time.time() - 1, akid)).rowcount
-    db.close()
+    if ferry.store_url:  # FERRY_TEST_STORE=postgresql
+        out = subprocess.run(
+            ["psql", "-X", "-At", ferry.store_url, "-c",
+             "WITH u AS (UPDATE docs SET doc = jsonb_set(doc::jsonb, '{Expiration}', "
+             f"to_jsonb({time.time() - 1}::float8))::text WHERE kind = 'accesskey' "
+             f"AND id = '{akid}' RETURNING 1) SELECT count(*) FROM u"],
+            check=True, capture_output=True, text=True)
+        n = int(out.stdout.split()[0])
+    else:
+        db = sqlite3.connect(os.path.join(ferry.data, "ferry.db"), timeout=10)
+        with db:
+            n = db.execute("UPDATE docs SET doc = json_set(doc, '$.Expiration', ?) "
+                           "WHERE kind = 'accesskey' AND id = ?",
+                           (time.time() - 1, akid)).rowcount
+        db.close()
     ferry.start()
     assert n == 1
 

@@ -2,6 +2,7 @@
 #ifndef FERRY_TEST_FIXTURE_H
 #define FERRY_TEST_FIXTURE_H
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,12 +27,45 @@ static inline int fixture_tmpdir(char *dir, size_t n, const char *name)
     return mkdtemp(dir) ? 0 : -1;
 }
 
-/* A store on a fresh directory (its path in dir[n]), or NULL. */
+/* FERRY_TEST_PG=URI (tests/pgcluster.sh run): the store tests' stores are that PostgreSQL
+ * database instead of SQLite in their directory. NULL: SQLite. */
+static inline const char *fixture_pg(void)
+{
+    const char *u = getenv("FERRY_TEST_PG");
+    return u && *u ? u : NULL;
+}
+
+/* Where a store of dir is: dir, or the PostgreSQL database under FERRY_TEST_PG. */
+static inline const char *fixture_location(const char *dir)
+{
+    return fixture_pg() ? fixture_pg() : dir;
+}
+
+/* Empties the FERRY_TEST_PG database (its tables and sequences go), so the next store opens
+ * a fresh schema. 0 or -1. */
+static inline int fixture_pg_wipe(void)
+{
+    PGconn *pg = PQconnectdb(fixture_pg());
+    PGresult *r = PQexec(pg, "SET client_min_messages=warning; SET lock_timeout='10s';"
+                             " DROP SCHEMA public CASCADE;"
+                             " CREATE SCHEMA public");
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc) fprintf(stderr, "fixture: %s", PQerrorMessage(pg));
+    PQclear(r);
+    PQfinish(pg);
+    return rc;
+}
+
+/* A store on a fresh directory (its path in dir[n]), or NULL; on a fresh PostgreSQL schema
+ * under FERRY_TEST_PG. */
 static inline store *fixture_store_open(char *dir, size_t n, const char *name)
 {
     if (fixture_tmpdir(dir, n, name)) return NULL;
+    if (fixture_pg() && fixture_pg_wipe()) return NULL;
     ferr e = {0};
-    return store_open(dir, STORE_SYNC_NORMAL, &e);
+    store *s = store_open(fixture_location(dir), STORE_SYNC_NORMAL, &e);
+    if (!s) fprintf(stderr, "fixture: %s\n", e.message);
+    return s;
 }
 
 /* Closes s and removes its directory. 0 or -1. */

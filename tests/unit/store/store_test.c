@@ -18,7 +18,8 @@ static void broken_savepoint_fails_the_commit(void **st)
     char dir[] = "/tmp/ferry-store-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     ferr e = {0};
-    store *s = store_open(dir, STORE_SYNC_NORMAL, &e);
+    if (fixture_pg()) assert_int_equal(fixture_pg_wipe(), 0);
+    store *s = store_open(fixture_location(dir), STORE_SYNC_NORMAL, &e);
     assert_non_null(s);
     const store_key k = {"test.doc", "111122223333", "us-east-1", "d1"};
     json_t *doc = json_pack("{s:s}", "k", "v");

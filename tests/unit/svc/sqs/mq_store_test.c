@@ -208,7 +208,7 @@ static void test_durable_and_reset(void **st)
     int64_t s = put(t, "d", "keep", "", 0);
     commit(t);
     store_close(S);
-    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    S = store_open(fixture_location(dir), STORE_SYNC_NORMAL, &e);
     assert_non_null(S);
     t = begin(0);
     char got[64];
