@@ -146,7 +146,7 @@ class Ferry:
     def close(self):
         self.stop()
         report = self.sanitizer_report()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("FERRY_TEST_KEEP"): shutil.rmtree(self.tmp, ignore_errors=True)
         if self.store_db:
             PgCluster.shared().drop_db(self.store_db)
         if report:

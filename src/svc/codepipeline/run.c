@@ -63,7 +63,9 @@ static json_t *notification_attrs(const json_t *exec, const char *stage, const j
     json_t *s, *a;
     const char *failed_stage = NULL;
     json_array_foreach(json_object_get(exec, "stages"), i, s) {
-        if (stage ? strcmp(jstr(s, "name"), stage) : strcmp(jstr(s, "status"), "Failed")) continue;
+        /* a rollback execution holds only the stage it re-runs: others have no status */
+        const char *sname = jstr(s, "name"), *sst = jstr(s, "status");
+        if (stage ? !sname || strcmp(sname, stage) : !sst || strcmp(sst, "Failed")) continue;
         failed_stage = jstr(s, "name");
         json_array_foreach(json_object_get(s, "actions"), j, a) {
             if (strcmp(jstr(a, "status") ? jstr(a, "status") : "", "Failed")) continue;
