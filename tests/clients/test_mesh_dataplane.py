@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -59,6 +60,19 @@ def get(port, path="/", host=None):
         return r.read().decode(), dict(r.headers)
 
 
+def served(port, path, timeout=10):
+    """get(), once the proxy serves the path: the mesh's configuration reaches the proxy a
+    reload after the API call (App Mesh's propagation is eventual too), later under load."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return get(port, path)
+        except urllib.error.HTTPError as e:
+            if e.code != 404 or time.time() > deadline:
+                raise
+        time.sleep(0.05)
+
+
 def split(port, n, path="/", host=None):
     counts = {}
     for _ in range(n):
@@ -107,7 +121,7 @@ def test_weighted_split_then_update_route(ferry, mesh, tmp_path):
     assert gw["listenerPort"] == 8080 and gw["address"] == "127.0.0.1"
     ms = listener(ferry, "mesh", "dp")
     # the gateway rewrites its matched prefix to "/" and the Host to the virtual service's name
-    body, headers = get(gw["port"], "/serviceb/hello")
+    body, headers = served(gw["port"], "/serviceb/hello")
     assert body.startswith("You have hit cell-")
     assert headers["x-path"] == "/hello" and headers["x-host"] == "serviceb.internal-domain1.com"
     c = split(gw["port"], N, "/serviceb/")
