@@ -2,11 +2,16 @@
  * environment: AWS_LAMBDA_RUNTIME_API is host:port only, so a runtime cannot name its
  * environment in the path and the port must. A thread per connection, so that /next can
  * block until an invocation comes (a runtime holds one connection). */
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -203,23 +208,44 @@ static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-/* The uid owning the loopback TCP socket at port (the peer of a connection to us), or -1:
- * from /proc/net/tcp, whose lines read "sl local rem st ... uid ...". */
-static long socket_uid(unsigned port, unsigned our_port)
+/* The uid owning the TCP socket peer connected to our loopback our_port, or -1: asked of
+ * the kernel by the connection's 4-tuple (sock_diag), an exact lookup. (A scan of
+ * /proc/net/tcp can skip a socket while others come and go: on a busy machine a runtime
+ * was refused its own Runtime API, and its function failed with Runtime.ExitError.) */
+static long socket_uid(const struct sockaddr_in *peer, unsigned our_port)
 {
-    FILE *f = fopen("/proc/net/tcp", "r");
-    if (!f) return -1;
-    char line[512];
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return -1;
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 r;
+    } req = {
+        .nlh = {.nlmsg_len = sizeof(req),
+                .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                .nlmsg_flags = NLM_F_REQUEST},
+        .r = {.sdiag_family = AF_INET,
+              .sdiag_protocol = IPPROTO_TCP,
+              .idiag_states = ~0u,
+              .id = {.idiag_sport = peer->sin_port,
+                     .idiag_dport = htons((uint16_t)our_port),
+                     .idiag_src = {peer->sin_addr.s_addr},
+                     .idiag_dst = {htonl(INADDR_LOOPBACK)},
+                     .idiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}},
+    };
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     long uid = -1;
-    while (uid < 0 && fgets(line, sizeof(line), f)) {
-        unsigned la, lp, ra, rp, st;
-        long u;
-        if (sscanf(line, " %*u: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %ld", &la, &lp, &ra, &rp, &st,
-                   &u) == 6 &&
-            lp == port && rp == our_port)
-            uid = u;
+    union {
+        struct nlmsghdr h;
+        char b[1024];
+    } ans;
+    if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) ==
+        (ssize_t)sizeof(req)) {
+        ssize_t n = recv(fd, &ans, sizeof(ans), 0);
+        if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct inet_diag_msg)) &&
+            NLMSG_OK(&ans.h, (size_t)n) && ans.h.nlmsg_type == SOCK_DIAG_BY_FAMILY)
+            uid = (long)((struct inet_diag_msg *)NLMSG_DATA(&ans.h))->idiag_uid;
     }
-    fclose(f);
+    close(fd);
     return uid;
 }
 
@@ -233,7 +259,7 @@ static enum MHD_Result accept_peer(void *cls, const struct sockaddr *addr, sockl
     if (geteuid() != 0) return MHD_YES;
     if (addr->sa_family != AF_INET || len < sizeof(struct sockaddr_in)) return MHD_NO;
     const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-    long uid = socket_uid(ntohs(in->sin_port), (unsigned)v->port);
+    long uid = socket_uid(in, (unsigned)v->port);
     return uid == (long)fn_env_uid(v) ? MHD_YES : MHD_NO;
 }
 

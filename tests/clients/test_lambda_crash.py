@@ -34,6 +34,8 @@ NODE_FAILS = {"index.js": "exports.handler = async (event) => {\n"
                          "  return {ok: event.n};\n};\n"}
 NODE_BROKEN = {"index.js": "exports.handler = async (event) => {\n"}
 BIG = {"index.py": "def handler(event, context):\n    return 'x' * 6291556\n"}
+RAPI = {"index.py": "import os\n\ndef handler(event, context):\n"
+                   "    return os.environ['AWS_LAMBDA_RUNTIME_API']\n"}
 SPAWNS = {"index.py": "import os, subprocess\n\ndef handler(event, context):\n"
                       "    kid = subprocess.Popen(['sleep', '300'])\n"
                       "    own = subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
@@ -148,7 +150,29 @@ def test_node_errors_and_answers_on_one_connection(lam):
         assert "FunctionError" not in r and json.loads(r["Payload"].read()) == {"ok": n}
     r = lam.invoke(FunctionName="node-broken", Payload=b"{}", LogType="Tail")
     assert r["FunctionError"] == "Unhandled"
-    assert json.loads(r["Payload"].read())["errorType"] == "Runtime.UserCodeSyntaxError"
+    doc = json.loads(r["Payload"].read())
+    assert doc["errorType"] == "Runtime.UserCodeSyntaxError", (doc, tail(r))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="functions have uids of their own under a root ferry")
+def test_runtime_api_answers_only_its_environment(ferry, lam):
+    # the Runtime API asks the kernel whose connection it is: another uid (here the
+    # tests') is closed on, the environment's own runtime served, many times over
+    make(ferry, "rapi", "python3.12", RAPI)
+    for _ in range(20):
+        api = json.loads(lam.invoke(FunctionName="rapi", Payload=b"{}")["Payload"].read())
+        host, port = api.split(":")
+        s = socket.create_connection((host, int(port)))
+        try:
+            s.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.settimeout(10)
+            try:
+                got = s.recv(100)
+            except ConnectionResetError:
+                got = b""
+            assert got == b""
+        finally:
+            s.close()
 
 
 def signed_invoke(f, name, body):
