@@ -12,7 +12,16 @@ import urllib.request
 FERRY_BIN = os.environ.get("FERRY_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "build", "ferry")
 RUNTIMES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "engine", "runtimes")
-AWS_BIN = "/usr/bin/aws"  # Debian's awscli, not whatever else is on PATH
+# Debian's awscli (not whatever else is on PATH), through the fork server that saves each
+# command Python's start-up (tests/aws, tests/aws_zygote.py); FERRY_AWS_FORK=0 runs
+# /usr/bin/aws itself
+if os.environ.get("FERRY_AWS_FORK", "1") != "0":
+    AWS_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws")
+    os.environ["FERRY_AWS_ZYGOTE"] = os.path.join(tempfile.gettempdir(),
+                                                  f"ferry-aws-{os.getpid()}.sock")
+    os.environ["FERRY_AWS_ZYGOTE_OWNER"] = str(os.getpid())
+else:
+    AWS_BIN = "/usr/bin/aws"
 PGCLUSTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgcluster.sh")
 
 
