@@ -33,3 +33,32 @@ def org(ferry):
 def root(org):
     """The organization's root id."""
     return org.list_roots()["Roots"][0]["Id"]
+
+
+def _a_cli_test(item):
+    """A test about the `aws` CLI: named so (test_cli, test_cli_..., test_awscli_..., a
+    module *_cli.py) and running it in its own body. awscli spends about a second of CPU
+    per command starting Python, and the server paths it drives are the SDKs' ones."""
+    import inspect
+    import re
+    if not re.search(r"(^|_)(aws)?cli(_|$)", item.name.split("[")[0][5:]):
+        return False
+    try:
+        src = inspect.getsource(item.function)
+    except (AttributeError, OSError, TypeError):
+        return False
+    return re.search(r"\baws\(|AWS_BIN", src) is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    # FERRY_NO_CLI=1 (the ASan pass of make check) leaves out the CLI tests: the plain pass
+    # runs them, and under ASan they cost minutes of CPU for server paths the SDK-driven
+    # tests take too (tests that use the CLI on the way to something else stay)
+    if os.environ.get("FERRY_NO_CLI") != "1":
+        return
+    keep, drop = [], []
+    for it in items:
+        (drop if _a_cli_test(it) else keep).append(it)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -71,7 +71,10 @@ def test_lookup_pages_by_every_attribute(fx):
         assert paged, key
         if key == "EventName":
             assert len(paged) == 4
-        # awscli pages by itself (--page-size): the same events
+        # awscli pages by itself (--page-size): the same events (two attributes are
+        # enough for the CLI's paging; the SDK checks every one)
+        if key not in ("EventName", "AccessKeyId"):
+            continue
         r = fx.aws("cloudtrail", "lookup-events", "--page-size", "2", "--lookup-attributes",
                    f"AttributeKey={key},AttributeValue={value}", "--end-time",
                    str(int(snapshot.timestamp())), region="us-east-1")

@@ -551,7 +551,7 @@ def test_client_gone_mid_upload_leaves_nothing(ferry, s3, bucket):
 
 
 # --- the aws CLI -----------------------------------------------------------------------------
-def test_aws_s3_high_level_commands(ferry, tmp_path):
+def test_cli_s3_high_level_commands(ferry, tmp_path):
     aws(ferry, "s3", "mb", "s3://cli-bucket")
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
