@@ -160,7 +160,7 @@ export function BuildPage({ id }) {
     ${b ? html`<${Section} title="Phases">
       <table><thead><tr><th scope="col">Phase</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Context</th></tr></thead>
         <tbody>${(b.phases || []).map((p) => html`<tr>
-          <th scope="row">${p.phaseType}</th><td><${Status} value=${p.phaseStatus || (p.endTime ? "" : "IN_PROGRESS")} /></td>
+          <th scope="row">${p.phaseType}</th><td><${Status} value=${p.phaseStatus || (b.buildComplete || p.phaseType === "COMPLETED" ? "" : "IN_PROGRESS")} /></td>
           <td>${secs(p)}</td><td class="small">${(p.contexts || []).map((c) => [c.statusCode, c.message].filter(Boolean).join(": ")).join("; ")}</td>
         </tr>`)}</tbody></table>
     <//>
