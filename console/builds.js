@@ -5,7 +5,7 @@ import {
   CodeBuildClient, ListProjectsCommand, BatchGetProjectsCommand, ListBuildsForProjectCommand,
   BatchGetBuildsCommand,
 } from "@aws-sdk/client-codebuild";
-import { html, useLoad, ErrorBox, Loading, Section, Status, all, when } from "./ui.js";
+import { html, useLoad, ErrorBox, Loading, Section, Detail, Status, all, when } from "./ui.js";
 import { send } from "./aws.js";
 import { LogTail, Invocation, invocations } from "./logs.js";
 
@@ -78,9 +78,8 @@ export function FunctionPage({ name }) {
   const inv = useLoad(() => invocations(name), [name], (d) => d.some((x) => !x.report));
   const c = f.data?.Configuration;
   return html`<div>
-    <${Section} title=${"Function " + name} actions=${html`<button type="button" onClick=${() => { f.reload(); inv.reload(); }}>Refresh</button>`}>
-      <p><a href="#/functions">← Functions and builds</a></p>
-      <${ErrorBox} error=${f.error} />
+    <${Detail} title=${"Function " + name} back="#/functions" backLabel="Functions and builds"
+      r=${{ ...f, reload: () => { f.reload(); inv.reload(); } }} what="the function">
       ${c ? html`<dl class="facts">
         <dt>ARN</dt><dd class="mono small">${c.FunctionArn}</dd>
         <dt>Runtime</dt><dd>${c.Runtime} · ${c.Handler} · ${c.MemorySize} MB · ${c.Timeout} s</dd>
@@ -112,10 +111,7 @@ export function ProjectPage({ name }) {
   }, [name], (d) => d.builds.some((b) => !b.buildComplete));
   const p = r.data?.project;
   return html`<div>
-    <${Section} title=${"Project " + name} actions=${html`<button type="button" onClick=${r.reload}>Refresh</button>`}>
-      <p><a href="#/functions">← Functions and builds</a></p>
-      <${ErrorBox} error=${r.error} />
-      ${r.loading ? html`<${Loading} what="the project" />` : null}
+    <${Detail} title=${"Project " + name} back="#/functions" backLabel="Functions and builds" r=${r} what="the project">
       ${p ? html`<dl class="facts">
         <dt>ARN</dt><dd class="mono small">${p.arn}</dd>
         <dt>Source</dt><dd>${p.source?.type} ${p.source?.location || ""}</dd>
@@ -146,10 +142,7 @@ export function BuildPage({ id }) {
   }, [id], (b) => !b.buildComplete);
   const b = r.data;
   return html`<div>
-    <${Section} title=${"Build " + id} actions=${html`<button type="button" onClick=${r.reload}>Refresh</button>`}>
-      <p><a href=${"#/builds/" + enc(id.split(":")[0])}>← Project ${id.split(":")[0]}</a></p>
-      <${ErrorBox} error=${r.error} />
-      ${r.loading ? html`<${Loading} what="the build" />` : null}
+    <${Detail} title=${"Build " + id} back=${"#/builds/" + enc(id.split(":")[0])} backLabel=${"Project " + id.split(":")[0]} r=${r} what="the build">
       ${b ? html`<dl class="facts">
         <dt>Status</dt><dd><${Status} value=${b.buildStatus} /> ${b.buildComplete ? "" : "phase " + b.currentPhase}</dd>
         <dt>Initiator</dt><dd>${b.initiator}</dd>

@@ -8,7 +8,7 @@ import {
   StartMessageMoveTaskCommand, ListMessageMoveTasksCommand,
 } from "@aws-sdk/client-sqs";
 import { useState } from "preact/hooks";
-import { html, useLoad, useAction, ErrorBox, Loading, Section, Status, all, when } from "./ui.js";
+import { html, useLoad, useAction, ErrorBox, Loading, Section, Detail, Status, all, when } from "./ui.js";
 import { send } from "./aws.js";
 
 const sqs = (cmd) => send(SQSClient, cmd);
@@ -156,10 +156,7 @@ export function QueuePage({ name }) {
   let redrive = null;
   try { redrive = q?.attrs.RedrivePolicy ? JSON.parse(q.attrs.RedrivePolicy) : null; } catch { /* shown raw */ }
   return html`<div>
-    <${Section} title=${"Queue " + name} actions=${html`<button type="button" onClick=${r.reload}>Refresh</button>`}>
-      <p><a href="#/messaging">← Messaging</a></p>
-      <${ErrorBox} error=${r.error} />
-      ${r.loading ? html`<${Loading} what="the queue" />` : null}
+    <${Detail} title=${"Queue " + name} back="#/messaging" backLabel="Messaging" r=${r} what="the queue">
       ${q ? html`<dl class="facts">
         <dt>ARN</dt><dd class="mono small">${q.attrs.QueueArn}</dd>
         <dt>Messages</dt><dd data-testid="depth">${q.attrs.ApproximateNumberOfMessages} available, ${q.attrs.ApproximateNumberOfMessagesNotVisible} in flight, ${q.attrs.ApproximateNumberOfMessagesDelayed} delayed</dd>

@@ -8,7 +8,7 @@ import {
   StartPipelineExecutionCommand, ListActionExecutionsCommand,
 } from "@aws-sdk/client-codepipeline";
 import { useState } from "preact/hooks";
-import { html, useLoad, useAction, ErrorBox, Loading, Section, Status, all, when } from "./ui.js";
+import { html, useLoad, useAction, ErrorBox, Loading, Section, Detail, Status, all, when } from "./ui.js";
 import { send } from "./aws.js";
 import { BuildLog, buildHref } from "./builds.js";
 
@@ -164,12 +164,8 @@ export function PipelinePage({ name, query }) {
   const states = Object.fromEntries((r.data?.state.stageStates || []).map((s) => [s.stageName, s]));
   const self = "#/pipelines/" + encodeURIComponent(name);
   return html`<div>
-    <${Section} title=${"Pipeline " + name} actions=${html`
-      <button type="button" class="release" disabled=${release.busy} onClick=${() => release.run()}>Release change</button>
-      <button type="button" onClick=${r.reload}>Refresh</button>`}>
-      <p><a href="#/pipelines">← Pipelines</a></p>
-      <${ErrorBox} error=${r.error || release.error} />
-      ${r.loading ? html`<${Loading} what="the pipeline" />` : null}
+    <${Detail} title=${"Pipeline " + name} back="#/pipelines" backLabel="Pipelines" r=${{ ...r, error: r.error || release.error }} what="the pipeline"
+      actions=${html`<button type="button" class="release" disabled=${release.busy} onClick=${() => release.run()}>Release change</button>`}>
       ${r.data ? html`<ol class="stages" aria-label="Stages">${r.data.pipeline.stages.map((s) => html`<${Stage} name=${name} decl=${s} state=${states[s.name]} onChange=${r.reload} />`)}</ol>` : null}
     <//>
     ${r.data ? html`<${Section} title="Execution history">

@@ -8,7 +8,7 @@ import {
   ListStackSetOperationsCommand,
 } from "@aws-sdk/client-cloudformation";
 import { useState } from "preact/hooks";
-import { html, useLoad, ErrorBox, Loading, Section, Status, all, when } from "./ui.js";
+import { html, useLoad, ErrorBox, Loading, Section, Detail, Status, all, when } from "./ui.js";
 import { send } from "./aws.js";
 
 const cfn = (cmd) => send(CloudFormationClient, cmd);
@@ -72,10 +72,7 @@ export function StackPage({ name }) {
   }, [name], (d) => busy(d.stack?.StackStatus));
   const s = r.data?.stack;
   return html`<div>
-    <${Section} title=${"Stack " + name} actions=${html`<button type="button" onClick=${r.reload}>Refresh</button>`}>
-      <p><a href="#/stacks">← Stacks</a></p>
-      <${ErrorBox} error=${r.error} />
-      ${r.loading ? html`<${Loading} what="the stack" />` : null}
+    <${Detail} title=${"Stack " + name} back="#/stacks" backLabel="Stacks" r=${r} what="the stack">
       ${s ? html`<dl class="facts">
         <dt>Status</dt><dd><${Status} value=${s.StackStatus} /> ${s.StackStatusReason || ""}</dd>
         <dt>Id</dt><dd class="mono small">${s.StackId}</dd>
@@ -169,10 +166,7 @@ export function StackSetPage({ name }) {
   const regions = d ? [...new Set(d.instances.map((i) => i.Region))].sort() : [];
   const cell = (a, g) => d.instances.find((i) => i.Account === a && i.Region === g);
   return html`<div>
-    <${Section} title=${"StackSet " + name} actions=${html`<button type="button" onClick=${r.reload}>Refresh</button>`}>
-      <p><a href="#/stacks">← Stacks</a></p>
-      <${ErrorBox} error=${r.error} />
-      ${r.loading ? html`<${Loading} what="the StackSet" />` : null}
+    <${Detail} title=${"StackSet " + name} back="#/stacks" backLabel="Stacks" r=${r} what="the StackSet">
       ${d ? html`<dl class="facts">
         <dt>Status</dt><dd><${Status} value=${d.set.Status} /></dd>
         <dt>Id</dt><dd class="mono small">${d.set.StackSetId}</dd>

@@ -121,3 +121,14 @@ export function policyText(doc) {
   try { t = decodeURIComponent(t); } catch { /* already plain */ }
   try { return JSON.stringify(JSON.parse(t), null, 2); } catch { return t; }
 }
+
+// The head of a page about one thing: its title, Refresh (r.reload) after any other actions,
+// the way back, r's error and loading line, then the children (its facts).
+export function Detail({ title, back, backLabel, r, what, actions, children }) {
+  return html`<${Section} title=${title} actions=${html`${actions || null}<button type="button" onClick=${r.reload}>Refresh</button>`}>
+    <p><a href=${back}>← ${backLabel}</a></p>
+    <${ErrorBox} error=${r.error} />
+    ${r.loading ? html`<${Loading} what=${what} />` : null}
+    ${children}
+  <//>`;
+}
