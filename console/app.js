@@ -7,7 +7,10 @@ import { session, signIn, switchRole, whoami } from "./aws.js";
 import { OrgPage, AccountPage } from "./org.js";
 import { PipelinesPage, PipelinePage } from "./pipelines.js";
 import { TrailPage } from "./trail.js";
-import { StacksPage, StackPage, MessagingPage } from "./more.js";
+import { StacksPage, StackPage, StackSetPage } from "./stacks.js";
+import { MessagingPage, QueuePage } from "./messaging.js";
+import { FunctionsPage, FunctionPage, ProjectPage, BuildPage } from "./builds.js";
+import { IamPage, PrincipalPage, PolicyPage, SimulatorPage } from "./iam.js";
 
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -28,7 +31,8 @@ function useRoute() {
 
 const NAV = [
   ["org", "Organization"], ["pipelines", "Pipelines"], ["stacks", "Stacks"],
-  ["messaging", "Messaging"], ["trail", "Audit trail"],
+  ["messaging", "Messaging"], ["functions", "Functions and builds"], ["iam", "IAM"],
+  ["trail", "Audit trail"],
 ];
 
 function SignIn({ onDone }) {
@@ -130,11 +134,22 @@ function Page({ route, onChange }) {
     case "org":
       return b === "account" ? html`<${AccountPage} id=${route.parts[2]} />` : html`<${OrgPage} />`;
     case "pipelines":
-      return b ? html`<${PipelinePage} name=${b} />` : html`<${PipelinesPage} />`;
+      return b ? html`<${PipelinePage} name=${b} query=${route.query} />` : html`<${PipelinesPage} />`;
     case "stacks":
       return b ? html`<${StackPage} name=${b} />` : html`<${StacksPage} />`;
+    case "stacksets":
+      return html`<${StackSetPage} name=${b} />`;
     case "messaging":
-      return html`<${MessagingPage} />`;
+      return b === "queue" ? html`<${QueuePage} name=${route.parts[2]} />` : html`<${MessagingPage} />`;
+    case "functions":
+      return b ? html`<${FunctionPage} name=${b} />` : html`<${FunctionsPage} />`;
+    case "builds":
+      return route.parts[2] ? html`<${BuildPage} id=${route.parts[2]} />`
+        : b ? html`<${ProjectPage} name=${b} />` : html`<${FunctionsPage} />`;
+    case "iam":
+      if (b === "simulate") return html`<${SimulatorPage} query=${route.query} />`;
+      if (b === "policy") return html`<${PolicyPage} name=${route.parts[2]} />`;
+      return b ? html`<${PrincipalPage} kind=${b} name=${route.parts[2]} />` : html`<${IamPage} />`;
     case "trail":
       return html`<${TrailPage} query=${route.query} />`;
     default:
@@ -165,7 +180,7 @@ function Shell({ onChange, epoch }) {
     <header class="top">
       <a class="brand" href="#/">ferry</a>
       <nav aria-label="Pages"><ul>
-        ${NAV.map(([k, t]) => html`<li><a href=${"#/" + k} aria-current=${route.parts[0] === k ? "page" : undefined}>${t}</a></li>`)}
+        ${NAV.map(([k, t]) => html`<li><a href=${"#/" + k} aria-current=${(route.parts[0] === "builds" ? "functions" : route.parts[0] === "stacksets" ? "stacks" : route.parts[0]) === k ? "page" : undefined}>${t}</a></li>`)}
       </ul></nav>
       <${Identity} id=${who.data} onChange=${onChange} />
     </header>

@@ -1,10 +1,13 @@
 // The audit trail: CloudTrail LookupEvents over ferry's trail of the account signed in to
 // (every call, allowed or refused, is an event there), searched by event name, principal,
-// error code and time; refusals highlighted with the decision that made them.
+// error code and time; refusals highlighted with the decision that made them (the record
+// names the policy kind and whether a Deny or a missing Allow decided; the statement itself is
+// not in it, so a refusal links to the policy simulator, which names the deciding policy).
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { useState } from "preact/hooks";
 import { html, useLoad, ErrorBox, Loading, Section, when } from "./ui.js";
 import { send, whoami } from "./aws.js";
+import { simHref, simPrincipal } from "./iam.js";
 
 const KEYS = ["EventName", "Username", "AccessKeyId", "EventSource", "ResourceName",
               "ResourceType", "ReadOnly", "EventId"];
@@ -23,6 +26,12 @@ export function decision(ev) {
   if (/InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken/.test(code))
     return "The request's credentials were refused before any policy was evaluated.";
   return null;
+}
+
+// The action and resource a refusal names ("... perform: ACTION on resource: RES because/with").
+function refusedCall(msg) {
+  const m = (msg || "").match(/perform: (\S+?)(?: on resource: (\S+?))?(?: because| with|\.?$)/);
+  return m ? { action: m[1], resource: m[2] } : null;
 }
 
 export const refused = (ev) => /AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken/i.test(ev.errorCode || "");
@@ -61,6 +70,7 @@ async function search(q) {
 function Row({ e, ev, who }) {
   const no = refused(ev);
   const why = no ? decision(ev) : null;
+  const sim = no && /:(user|role|assumed-role)\//.test(who) ? refusedCall(ev.errorMessage) : null;
   return html`<tr class=${no ? "refused" : ev.errorCode ? "failed" : ""}>
     <td class="small">${when(e.EventTime)}</td>
     <th scope="row">${e.EventName} <div class="muted small">${e.EventSource}</div></th>
@@ -68,7 +78,8 @@ function Row({ e, ev, who }) {
     <td class="small">${ev.awsRegion} · ${ev.sourceIPAddress}</td>
     <td>${ev.errorCode ? html`<strong class="code">${ev.errorCode}</strong>
       <div class="small">${ev.errorMessage}</div>
-      ${why ? html`<div class="why"><span class="sr-only">Decision: </span>${why}</div>` : null}` : html`<span class="status ok">OK</span>`}</td>
+      ${why ? html`<div class="why"><span class="sr-only">Decision: </span>${why}</div>` : null}
+      ${sim ? html`<div class="small"><a class="simulate" href=${simHref(simPrincipal(who), sim.action) + (sim.resource ? "&resources=" + encodeURIComponent(sim.resource) : "")}>Simulate this request</a></div>` : null}` : html`<span class="status ok">OK</span>`}</td>
   </tr>`;
 }
 

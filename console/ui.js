@@ -53,7 +53,8 @@ const STATUS_CLASS = {
   succeeded: "ok", success: "ok", create_complete: "ok", update_complete: "ok", active: "ok",
   inprogress: "run", in_progress: "run", running: "run",
   failed: "bad", failure: "bad", abandoned: "bad", stopped: "warn", stopping: "warn",
-  superseded: "muted", cancelled: "muted",
+  superseded: "muted", cancelled: "muted", current: "ok", outdated: "warn", inoperable: "bad",
+  completed: "ok", queued: "run", fault: "bad", timed_out: "bad",
 };
 export function statusClass(s) {
   const k = String(s || "").toLowerCase();
@@ -91,4 +92,43 @@ export function Section({ title, children, actions }) {
     <header class="panel-head"><h2>${title}</h2>${actions ? html`<div class="actions">${actions}</div>` : null}</header>
     ${children}
   </section>`;
+}
+
+// A button's call: run(...args) calls fn, keeping busy while it runs and the error it
+// threw (shown with ErrorBox) until the next run. Returns fn's result, or undefined.
+export function useAction(fn) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  async function run(...args) {
+    setBusy(true);
+    setError(null);
+    try {
+      return await fn(...args);
+    } catch (e) {
+      setError(e);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { run, busy, error };
+}
+
+// A policy document as stored by IAM (URL-encoded JSON), pretty-printed.
+export function policyText(doc) {
+  if (!doc) return "";
+  let t = typeof doc === "string" ? doc : JSON.stringify(doc);
+  try { t = decodeURIComponent(t); } catch { /* already plain */ }
+  try { return JSON.stringify(JSON.parse(t), null, 2); } catch { return t; }
+}
+
+// The head of a page about one thing: its title, Refresh (r.reload) after any other actions,
+// the way back, r's error and loading line, then the children (its facts).
+export function Detail({ title, back, backLabel, r, what, actions, children }) {
+  return html`<${Section} title=${title} actions=${html`${actions || null}<button type="button" onClick=${r.reload}>Refresh</button>`}>
+    <p><a href=${back}>← ${backLabel}</a></p>
+    <${ErrorBox} error=${r.error} />
+    ${r.loading ? html`<${Loading} what=${what} />` : null}
+    ${children}
+  <//>`;
 }

@@ -306,6 +306,28 @@ def acct(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()["Account"]
 
 
+def stackset_roles(ferry, admin, targets):
+    """The self-managed StackSet roles: AWSCloudFormationStackSetAdministrationRole in the
+    admin profile's account, allowed to assume AWSCloudFormationStackSetExecutionRole, made
+    (AdministratorAccess, trusting admin's account) in each target profile's account."""
+    mgmt = acct(ferry, admin)
+    iam = ferry.client("iam", admin)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "cloudformation.amazonaws.com"}}]}
+    iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="AWSCloudFormationStackSetAdministrationRole", PolicyName="AssumeExecution",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Resource": "arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole"}]}))
+    for p in targets:
+        t = ferry.client("iam", p)
+        t.create_role(RoleName="AWSCloudFormationStackSetExecutionRole", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{mgmt}:root"}}]}))
+        t.attach_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole",
+                             PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+
 def zipped(files):
     """A Lambda package: a zip of {name: text} (a str value) or {name: (text, unix mode)}."""
     import io

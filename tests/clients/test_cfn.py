@@ -16,7 +16,7 @@ import botocore
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from ferrytest import Ferry  # noqa: E402
+from ferrytest import Ferry, stackset_roles  # noqa: E402
 
 T = "Ferry::Test::Resource"
 
@@ -1030,25 +1030,6 @@ Outputs:
 """
 
 
-def _stackset_roles(fx, admin, targets):
-    mgmt = fx.aws("sts", "get-caller-identity", profile=admin).json["Account"]
-    iam = fx.client("iam", admin)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"Service": "cloudformation.amazonaws.com"}}]}
-    iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole", AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(RoleName="AWSCloudFormationStackSetAdministrationRole", PolicyName="AssumeExecution",
-                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
-                            "Effect": "Allow", "Action": "sts:AssumeRole",
-                            "Resource": "arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole"}]}))
-    for p in targets:
-        t = fx.client("iam", p)
-        t.create_role(RoleName="AWSCloudFormationStackSetExecutionRole", AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"AWS": f"arn:aws:iam::{mgmt}:root"}}]}))
-        t.attach_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole",
-                             PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-
-
 def _op_done(cfn, name, opid, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -1062,7 +1043,7 @@ def _op_done(cfn, name, opid, timeout=20):
 def test_stack_sets(fx):
     if not _iam_ready(fx):
         pytest.skip("IAM is not implemented in this build")
-    _stackset_roles(fx, "management", ["dev", "qa"])
+    stackset_roles(fx, "management", ["dev", "qa"])
     acct = {p: fx.aws("sts", "get-caller-identity", profile=p).json["Account"] for p in ("dev", "qa", "prod")}
     cfn = fx.client("cloudformation", "management", region="us-east-1")
     sid = cfn.create_stack_set(StackSetName="base", TemplateBody=SS_TPL, Description="baseline")["StackSetId"]

@@ -1,8 +1,11 @@
 """ferry's web console (/_ferry/console/): its assets as served (types, gzip, ETag, CSP), and
 the console driven in Debian's headless Chromium (tests/clients/console/browser.mjs): sign in,
 switch role into a member account, approve a manual approval and watch the execution go green,
-find a refused AssumeRole in the trail, and AccessDenied for a principal without permissions.
-Screenshots of each page go to $FERRY_CONSOLE_SHOTS (default: a temporary directory)."""
+reject the next one, retry a failed stage and read its CodeBuild action's log, a function's
+invocations and a build's phases, find a refused AssumeRole in the trail and simulate it, IAM's
+principals, send/peek/receive messages and redrive a dead-letter queue, a StackSet's grid,
+and AccessDenied for a principal without permissions. One server and one browser for all of
+it. Screenshots of each page go to $FERRY_CONSOLE_SHOTS (default: a temporary directory)."""
 import gzip
 import json
 import os
@@ -12,7 +15,7 @@ import tempfile
 import uuid
 
 import pytest
-from ferrytest import acct, zipped
+from ferrytest import acct, stackset_roles, zipped
 
 HERE = os.path.dirname(__file__)
 NPM = os.path.abspath(os.path.join(HERE, "..", "..", "tools", "npm"))
@@ -89,6 +92,87 @@ def pipeline_in_tools(ferry, tools):
     return name
 
 
+def service_role(ferry, profile, service):
+    iam = ferry.client("iam", profile)
+    role = iam.create_role(RoleName=uniq(service.split(".")[0]), AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": service}}]}))["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    return role["Arn"]
+
+
+BUILDSPEC = """version: 0.2
+phases:
+  build:
+    commands:
+      - echo "built by the console test"
+"""
+
+
+def build_pipeline_in_tools(ferry):
+    """A pipeline whose S3 source is missing (its first execution fails at Source, to be
+    retried once the object exists), then a CodeBuild action. Returns (pipeline, project,
+    bucket, key)."""
+    s3 = ferry.client("s3", "tools", region=REGION)
+    bucket, key = uniq("console-build-src"), "src.zip"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    project = uniq("console-project")
+    ferry.client("codebuild", "tools", region=REGION).create_project(
+        name=project, source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
+        artifacts={"type": "CODEPIPELINE"}, serviceRole=service_role(ferry, "tools", "codebuild.amazonaws.com"),
+        environment={"type": "LINUX_CONTAINER", "computeType": "BUILD_GENERAL1_SMALL",
+                     "image": "aws/codebuild/standard:7.0"})
+    name = uniq("console-build")
+    ferry.client("codepipeline", "tools", region=REGION).create_pipeline(pipeline={
+        "name": name, "roleArn": service_role(ferry, "tools", "codepipeline.amazonaws.com"),
+        "artifactStore": {"type": "S3", "location": bucket},
+        "stages": [
+            {"name": "Source", "actions": [{
+                "name": "Source", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                "configuration": {"S3Bucket": bucket, "S3ObjectKey": key, "PollForSourceChanges": "false"},
+                "outputArtifacts": [{"name": "Src"}]}]},
+            {"name": "Build", "actions": [{
+                "name": "Build", "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+                "configuration": {"ProjectName": project}, "inputArtifacts": [{"name": "Src"}]}]}]})
+    return name, project, bucket, key
+
+
+def function_in_tools(ferry):
+    """A Lambda function invoked once: its invocation and log line for the console."""
+    lam = ferry.client("lambda", "tools", region=REGION)
+    name = uniq("console-fn")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="index.handler",
+                        Role=service_role(ferry, "tools", "lambda.amazonaws.com"),
+                        Code={"ZipFile": zipped({"index.py": "def handler(event, context):\n"
+                                                             "    print('hello from the console function')\n"
+                                                             "    return event\n"})})
+    assert lam.invoke(FunctionName=name, Payload=b'{"n": 1}')["StatusCode"] == 200
+    return name
+
+
+SS_TEMPLATE = json.dumps({"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}})
+
+
+def stack_set_from_management(ferry, accounts):
+    """A StackSet of the management account with instances in accounts x two regions."""
+    import time
+    stackset_roles(ferry, "management", accounts)
+    ids = [acct(ferry, p) for p in accounts]
+    cfn = ferry.client("cloudformation", "management", region=REGION)
+    name = uniq("console-baseline")
+    cfn.create_stack_set(StackSetName=name, TemplateBody=SS_TEMPLATE, Description="baseline for the console")
+    op = cfn.create_stack_instances(StackSetName=name, Accounts=ids, Regions=[REGION, "eu-west-1"],
+                                    OperationPreferences={"MaxConcurrentCount": 4})["OperationId"]
+    for _ in range(400):
+        if cfn.describe_stack_set_operation(StackSetName=name, OperationId=op)["StackSetOperation"]["Status"] \
+                not in ("RUNNING", "QUEUED"):
+            break
+        time.sleep(0.05)
+    return name, ids
+
+
 def user_with_key(ferry, profile, name, policy=None):
     iam = ferry.client("iam", profile)
     iam.create_user(UserName=name)
@@ -128,8 +212,13 @@ def test_console_in_chromium(ferry):
     nobody = user_with_key(ferry, "tools", uniq("nobody"))
     # messaging and a stack to look at: a queue with a message, a topic sending to it from dev
     sqs = ferry.client("sqs", "tools", region=REGION)
-    qurl = sqs.create_queue(QueueName="console-orders")["QueueUrl"]
+    dlq = sqs.create_queue(QueueName="console-orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # receives of peeks count: a high maxReceiveCount keeps the console's messages here
+    qurl = sqs.create_queue(QueueName="console-orders", Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "10"})})["QueueUrl"]
     sqs.send_message(QueueUrl=qurl, MessageBody="one")
+    sqs.send_message(QueueUrl=dlq, MessageBody="dead letter")
     qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic = ferry.client("sns", "tools", region=REGION).create_topic(Name="console-events")["TopicArn"]
     ferry.client("sns", "tools", region=REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
@@ -140,10 +229,17 @@ def test_console_in_chromium(ferry):
     cfn.get_waiter("stack_create_complete").wait(StackName="console-stack",
                                                   WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
 
+    build_pipeline, project, build_bucket, build_key = build_pipeline_in_tools(ferry)
+    function = function_in_tools(ferry)
+    stack_set, ss_accounts = stack_set_from_management(ferry, ["tools", "dev"])
+
     print(f"setup {time.time() - t0:.1f}s")
     shots = os.environ.get("FERRY_CONSOLE_SHOTS") or tempfile.mkdtemp(prefix="ferry-console-")
     setup = {"mgmt": list(ferry.keys("management")), "mgmt_account": mgmt, "tools": tools,
-             "pipeline": pipeline, "intruder": intruder, "nobody": nobody}
+             "pipeline": pipeline, "intruder": intruder, "nobody": nobody,
+             "tools_keys": list(ferry.keys("tools")), "build_pipeline": build_pipeline, "project": project,
+             "build_bucket": build_bucket, "build_key": build_key, "source_zip": zipped({"README": "hi"}).hex(),
+             "function": function, "stack_set": stack_set, "stack_set_accounts": ss_accounts}
     env = dict(ferry.env(), FERRY_ENDPOINT=ferry.endpoint, CONSOLE_SETUP=json.dumps(setup),
                CONSOLE_SHOTS=shots, CHROMIUM=CHROMIUM, NODE_PATH=os.path.join(NPM, "node_modules"))
     r = subprocess.run(["node", os.path.join(HERE, "console", "browser.mjs")], capture_output=True,
@@ -151,6 +247,6 @@ def test_console_in_chromium(ferry):
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-6000:]
     figures = json.loads(r.stdout.strip().splitlines()[-1])
     print(f"console screenshots in {shots}; figures: {figures}; steps:\n{r.stderr}")
-    assert len([f for f in os.listdir(shots) if f.endswith(".png")]) >= 11
+    assert len([f for f in os.listdir(shots) if f.endswith(".png")]) >= 22
     if not os.environ.get("FERRY_CONSOLE_SHOTS"):
         shutil.rmtree(shots, ignore_errors=True)
