@@ -199,6 +199,17 @@ def mesh_endpoint(f, kind, name):
     return until(f"{kind} {name} in /_ferry/mesh", find)
 
 
+def hit(port, path):
+    """The service's page through a proxy on port, or None while the proxy answers an HTTP
+    error: a listener is up before the routes behind it are applied."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+            body = r.read().decode()
+    except urllib.error.HTTPError:
+        return None
+    return body if "You have hit" in body else None
+
+
 def who(body, svc):
     m = re.search(rf"You have hit (Domain-\d-Service-{svc}-Cell-\d)", body)
     return m.group(1) if m else body
@@ -354,8 +365,7 @@ def test_seed004_end_to_end(org, cells, tmp_path):
     DONE["gateway"] = gw
     step(f"the virtual gateway frontend-gateway listens on 127.0.0.1:{gw['port']}")
     for path, svc in (("/servicea", "A"), ("/serviceb", "B"), ("/servicex", "X")):
-        body = until(f"{path} through the gateway", lambda: (lambda b: b if "You have hit" in b else None)(
-            urllib.request.urlopen(f"http://127.0.0.1:{gw['port']}{path}", timeout=10).read().decode()))
+        body = until(f"{path} through the gateway", lambda: hit(gw["port"], path))
         chain = [who(body, s) for s in "ABX"["ABX".index(svc):]]
         step(f"  GET {path}: {' -> '.join(chain)}")
         assert chain[0].startswith(f"Domain-") and f"Service-{svc}-" in chain[0], body
@@ -412,23 +422,15 @@ def test_seed004_load_balancers(org, cells):
     assert ls["dnsName"] == dns
     step(f"ALB {dns} listens on 127.0.0.1:{ls['proxyPort']}")
 
-    def via(port, path):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
-                body = r.read().decode()
-        except urllib.error.HTTPError:
-            return None
-        return body if "You have hit" in body else None
-
     seen = set()
     for _ in range(40):
-        body = until("A through the ALB", lambda: via(ls["proxyPort"], "/"))
+        body = until("A through the ALB", lambda: hit(ls["proxyPort"], "/"))
         chain = [who(body, s) for s in "ABX"]
         assert chain[1:] == ["Domain-1-Service-B-Cell-2", "Domain-2-Service-X-Cell-2"], body
         seen.add(chain[0])
     step(f"  GET / through the ALB: A's cells {sorted(seen)}, each -> B-Cell-2 -> X-Cell-2")
     assert seen == {"Domain-1-Service-A-Cell-1", "Domain-1-Service-A-Cell-2"}
-    body = until("/cell2/ rule", lambda: via(ls["proxyPort"], "/cell2/x"))
+    body = until("/cell2/ rule", lambda: hit(ls["proxyPort"], "/cell2/x"))
     assert who(body, "A") == "Domain-1-Service-A-Cell-2", body
 
     # step 12's front-end load balancer: its target is the gateway's Envoy task (here the
@@ -441,7 +443,7 @@ def test_seed004_load_balancers(org, cells):
     fe = elb_listener(f, arn)
     assert fe["dnsName"] == output(f, A1, "Virtual-Gateway-Load-Balancer", "FrontEndDNS")
     for path, svc in (("/servicea", "A"), ("/serviceb", "B"), ("/servicex", "X")):
-        body = until(f"{path} through the front end", lambda: via(fe["proxyPort"], path))
+        body = until(f"{path} through the front end", lambda: hit(fe["proxyPort"], path))
         chain = [who(body, s) for s in "ABX"["ABX".index(svc):]]
         step(f"  GET {fe['dnsName']}{path}: {' -> '.join(chain)}")
         assert f"Service-{svc}-" in chain[0] and chain[-1] == "Domain-2-Service-X-Cell-2", body
