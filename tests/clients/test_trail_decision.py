@@ -137,13 +137,6 @@ def test_missing_allow_names_the_layer(ferry):
     assert m["StartPosition"]["Line"] == 1 and m["EndPosition"]["Column"] > m["StartPosition"]["Column"]
 
 
-@pytest.fixture
-def scps(org, root):
-    org.enable_policy_type(RootId=root, PolicyType=SCP)
-    yield
-    org.disable_policy_type(RootId=root, PolicyType=SCP)
-
-
 def test_scp_deny_and_scp_missing_allow(ferry, org, root, scps):
     qa = acct(ferry, "qa")
     ou = org.create_organizational_unit(ParentId=root, Name="Explained")["OrganizationalUnit"]["Id"]
