@@ -161,6 +161,16 @@ async function simulate(q) {
 const DECISION = { allowed: ["ok", "Allowed"], explicitDeny: ["bad", "Denied (explicit Deny)"],
                    implicitDeny: ["bad", "Denied (no Allow)"] };
 
+// Where a matched statement is in its policy (AWS's StartPosition and EndPosition).
+const at = (p) => (p ? `${p.Line}:${p.Column}` : "?");
+
+function Matched({ list }) {
+  if (!list?.length) return null;
+  return html`<ul class="matched small">${list.map((s) => html`<li>
+    <span class="mono">${s.SourcePolicyId || "?"}</span> <span class="muted">(${s.SourcePolicyType})</span>
+    ${s.StartPosition ? html` · statement at <span class="mono">${at(s.StartPosition)}–${at(s.EndPosition)}</span>` : null}</li>`)}</ul>`;
+}
+
 function why(x) {
   const m = x.MatchedStatements || [];
   const pol = m.map((s) => `${s.SourcePolicyId || "?"} (${s.SourcePolicyType})`).join(", ");
@@ -216,7 +226,7 @@ export function SimulatorPage({ query }) {
           const [cls, label] = DECISION[x.EvalDecision] || ["muted", x.EvalDecision];
           return html`<tr class=${x.EvalDecision === "allowed" ? "" : "refused"}>
             <th scope="row">${x.EvalActionName}</th><td class="mono small">${x.EvalResourceName}</td>
-            <td><span class=${"status " + cls}>${label}</span></td><td class="small">${why(x)}</td></tr>`;
+            <td><span class=${"status " + cls}>${label}</span></td><td class="small">${why(x)}<${Matched} list=${x.MatchedStatements} /></td></tr>`;
         })}</tbody></table>` : null}
     <//>` : null}
   </div>`;

@@ -1,8 +1,10 @@
 // The audit trail: CloudTrail LookupEvents over ferry's trail of the account signed in to
 // (every call, allowed or refused, is an event there), searched by event name, principal,
-// error code and time; refusals highlighted with the decision that made them (the record
-// names the policy kind and whether a Deny or a missing Allow decided; the statement itself is
-// not in it, so a refusal links to the policy simulator, which names the deciding policy).
+// error code and time; refusals highlighted with the decision that made them: ferry's policy
+// engine records it in the event's additionalEventData ("ferry:decision": the deciding policy
+// and statement of an explicit Deny, the layer with no Allow of an implicit one). Events
+// without it (credentials refused before any policy was read) are explained from AWS's
+// wording. A refusal also links to the policy simulator with its principal, action and resource.
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { useState } from "preact/hooks";
 import { html, useLoad, ErrorBox, Loading, Section, when } from "./ui.js";
@@ -13,7 +15,8 @@ const KEYS = ["EventName", "Username", "AccessKeyId", "EventSource", "ResourceNa
               "ResourceType", "ReadOnly", "EventId"];
 const PAGES = 10; // at most this many pages of 50 when filtering in the browser
 
-// What decided a refusal, from its message as ferry's policy engine words it (as AWS does).
+// What decided a refusal, from its message as ferry's policy engine words it (as AWS does):
+// for events without the engine's own record of it.
 export function decision(ev) {
   const m = ev.errorMessage || "";
   const code = ev.errorCode || "";
@@ -67,9 +70,43 @@ async function search(q) {
   return { events, more: !!token };
 }
 
+const POLICY_TYPE = { identity: "identity-based policy", resource: "resource-based policy",
+  permissionsBoundary: "permissions boundary", session: "session policy",
+  scp: "service control policy", rcp: "resource control policy" };
+
+// A link to the console's page of an IAM user or role (ARN), or of a customer managed policy.
+function iamLink(arn) {
+  const m = (arn || "").match(/^arn:aws:iam::\d{12}:(user|role|policy)\/(?:.*\/)?([^/]+)$/);
+  return m ? html`<a class="mono" href=${`#/iam/${m[1]}/${encodeURIComponent(m[2])}`}>${arn}</a>`
+           : html`<span class="mono">${arn}</span>`;
+}
+
+// The deciding policy of an explicit Deny, as the engine recorded it.
+function PolicyOf({ p, type }) {
+  if (p.resource) return html`the ${p.trust ? "trust policy" : "resource-based policy"} of ${iamLink(p.resource)}`;
+  const named = p.arn ? iamLink(p.arn) : html`<span class="mono">${p.name || p.id}</span>`;
+  return html`${p.inline ? "inline " : ""}${POLICY_TYPE[type] || type} ${named}${
+    p.attachedTo ? html` ${type === "scp" || type === "rcp" ? "attached to" : "of"} ${iamLink(p.attachedTo)}` : null}`;
+}
+
+// The engine's record of a refusal (additionalEventData "ferry:decision").
+function Decision({ d }) {
+  const st = d.statement;
+  return html`<div class="why decision"><span class="sr-only">Decision: </span>
+    <div>${d.type === "explicitDeny" ? "Explicit Deny" : "Implicit deny (no Allow)"} · ${
+      d.trust || d.policy?.trust ? "trust policy" : POLICY_TYPE[d.policyType] || d.policyType}</div>
+    ${d.policy ? html`<dl class="facts small">
+      <dt>Policy</dt><dd><${PolicyOf} p=${d.policy} type=${d.policyType} /></dd>
+      <dt>Statement</dt><dd>${st?.sid ? html`Sid <code>${st.sid}</code> · ` : null}<code>Statement[${st?.index}]</code></dd>
+    </dl>` : d.attachedTo ? html`<dl class="facts small"><dt>Layer</dt><dd>${iamLink(d.attachedTo)}</dd></dl>` : null}
+    <div class="small explanation">${d.explanation}</div>
+  </div>`;
+}
+
 function Row({ e, ev, who }) {
   const no = refused(ev);
-  const why = no ? decision(ev) : null;
+  const engine = no ? ev.additionalEventData?.["ferry:decision"] : null;
+  const why = no && !engine ? decision(ev) : null;
   const sim = no && /:(user|role|assumed-role)\//.test(who) ? refusedCall(ev.errorMessage) : null;
   return html`<tr class=${no ? "refused" : ev.errorCode ? "failed" : ""}>
     <td class="small">${when(e.EventTime)}</td>
@@ -78,6 +115,7 @@ function Row({ e, ev, who }) {
     <td class="small">${ev.awsRegion} · ${ev.sourceIPAddress}</td>
     <td>${ev.errorCode ? html`<strong class="code">${ev.errorCode}</strong>
       <div class="small">${ev.errorMessage}</div>
+      ${engine ? html`<${Decision} d=${engine} />` : null}
       ${why ? html`<div class="why"><span class="sr-only">Decision: </span>${why}</div>` : null}
       ${sim ? html`<div class="small"><a class="simulate" href=${simHref(simPrincipal(who), sim.action) + (sim.resource ? "&resources=" + encodeURIComponent(sim.resource) : "")}>Simulate this request</a></div>` : null}` : html`<span class="status ok">OK</span>`}</td>
   </tr>`;

@@ -1,7 +1,9 @@
 /* libFuzzer target: parse the input as a policy of every kind and, when it is
  * accepted, evaluate it in its slot against fixed requests (user, role session,
- * cross-account, anonymous, service), then build the AccessDenied message, and read it
- * as IAM's reports do (inspect.h: context keys, services granted).
+ * cross-account, anonymous, service), then build the AccessDenied message and the trail's
+ * explanation of the refusal (svc/authzwhy.h), and read it as IAM's reports do (inspect.h:
+ * context keys, services granted); and find each statement's place in the raw text as the
+ * simulator does (span.h), whether it parsed or not.
  * Seeds: fuzz/corpus/policy_fuzz/. */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +12,8 @@
 #include "iam/eval.h"
 #include "iam/inspect.h"
 #include "iam/policy.h"
+#include "iam/span.h"
+#include "svc/authzwhy.h"
 
 static const char *v_ip[] = {"203.0.113.9"};
 static const char *v_time[] = {"2026-05-01T12:00:00Z"};
@@ -91,6 +95,7 @@ static void run(const iam_policy *pol, int kind)
             iam_evaluate(&r, &res);
             char msg[512];
             iam_denied_message(&r, &res, msg, sizeof(msg));
+            if (res.decision != IAM_ALLOW) json_decref(authzwhy_decision(&r, &res, NULL, NULL));
         }
     }
 }
@@ -114,6 +119,10 @@ static void inspect(const iam_policy *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    for (size_t i = 0; i < 4; i++) {
+        iam_pos a, b;
+        if (iam_stmt_span((const char *)data, size, i, &a, &b)) break;
+    }
     for (int kind = IAM_KIND_IDENTITY; kind <= IAM_KIND_MANAGED; kind++) {
         ferr e = {0};
         iam_policy *p = iam_policy_parse((const char *)data, size, kind, &e);

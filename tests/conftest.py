@@ -35,6 +35,15 @@ def root(org):
     return org.list_roots()["Roots"][0]["Id"]
 
 
+@pytest.fixture
+def scps(org, root):
+    """SCPs enabled on the root for one test, disabled (everything detached) after it
+    (test_scp, test_trail_decision)."""
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    yield
+    org.disable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+
+
 def _a_cli_test(item):
     """A test about the `aws` CLI: named so (test_cli, test_cli_..., test_awscli_..., a
     module *_cli.py) and running it in its own body. awscli spends about a second of CPU

@@ -105,10 +105,10 @@ void auditq_free(auditq *q)
 static waiter *copy(const audit_rec *r)
 {
     const char *const *f[] = {
-        &r->event_id,      &r->request_id,     &r->account,       &r->region,
-        &r->principal_arn, &r->principal_type, &r->username,      &r->access_key,
-        &r->service,       &r->event_source,   &r->operation,     &r->source_ip,
-        &r->user_agent,    &r->error_code,     &r->error_message, &r->resources};
+        &r->event_id,       &r->request_id, &r->account,    &r->region,     &r->principal_arn,
+        &r->principal_type, &r->username,   &r->access_key, &r->service,    &r->event_source,
+        &r->operation,      &r->source_ip,  &r->user_agent, &r->error_code, &r->error_message,
+        &r->resources,      &r->extra};
     size_t n = sizeof(f) / sizeof(f[0]), len = sizeof(waiter) + sizeof(audit_rec);
     for (size_t i = 0; i < n; i++) len += *f[i] ? strlen(*f[i]) + 1 : 0;
     waiter *w = calloc(1, len);
@@ -119,7 +119,8 @@ static waiter *copy(const audit_rec *r)
     const char **dst[] = {&c->event_id,      &c->request_id,     &c->account,       &c->region,
                           &c->principal_arn, &c->principal_type, &c->username,      &c->access_key,
                           &c->service,       &c->event_source,   &c->operation,     &c->source_ip,
-                          &c->user_agent,    &c->error_code,     &c->error_message, &c->resources};
+                          &c->user_agent,    &c->error_code,     &c->error_message, &c->resources,
+                          &c->extra};
     for (size_t i = 0; i < n; i++) {
         if (!*f[i]) continue;
         size_t l = strlen(*f[i]) + 1;

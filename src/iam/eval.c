@@ -301,14 +301,18 @@ int iam_evaluate(const iam_request *r, iam_result *out)
     int is_root = !anon_or_service && (r->is_root || kind == PRIN_ROOT);
 
     /* Deny evaluation first: SCPs, resource policy, identity, boundary, session. */
+    /* the first layer with no allow, plus one (0: every layer allows) */
     int scp_missing = 0;
     if (!r->scp_exempt && !anon_or_service) {
         for (size_t l = 0; l < r->nscp_layers; l++) {
             scan s = {0};
             for (size_t i = 0; i < r->scp_layers[l].n && !s.deny; i++)
                 scan_policy(r->scp_layers[l].v[i], &env, IAM_BY_SCP, 0, &s);
-            if (s.deny) return explicit_deny(out, &s, IAM_BY_SCP);
-            if (!s.allow) scp_missing = 1; /* AWS: each level must allow */
+            if (s.deny) {
+                out->layer = (int)l;
+                return explicit_deny(out, &s, IAM_BY_SCP);
+            }
+            if (!s.allow && !scp_missing) scp_missing = (int)l + 1; /* AWS: each level must allow */
         }
     }
     int rcp_missing = 0;
@@ -316,8 +320,11 @@ int iam_evaluate(const iam_request *r, iam_result *out)
         scan s = {0};
         for (size_t i = 0; i < r->rcp_layers[l].n && !s.deny; i++)
             scan_policy(r->rcp_layers[l].v[i], &env, IAM_BY_RCP, 1, &s);
-        if (s.deny) return explicit_deny(out, &s, IAM_BY_RCP);
-        if (!s.allow) rcp_missing = 1;
+        if (s.deny) {
+            out->layer = (int)l;
+            return explicit_deny(out, &s, IAM_BY_RCP);
+        }
+        if (!s.allow && !rcp_missing) rcp_missing = (int)l + 1;
     }
     scan rs = {0}, id = {0}, bd = {0}, ss = {0};
     scan_policy(r->resource_policy, &env, IAM_BY_RESOURCE, 1, &rs);
@@ -332,8 +339,14 @@ int iam_evaluate(const iam_request *r, iam_result *out)
             if (ss.deny) return explicit_deny(out, &ss, IAM_BY_SESSION);
         }
     }
-    if (scp_missing) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_SCP);
-    if (rcp_missing) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_RCP);
+    if (scp_missing) {
+        out->layer = scp_missing - 1;
+        return decide(out, IAM_IMPLICIT_DENY, IAM_BY_SCP);
+    }
+    if (rcp_missing) {
+        out->layer = rcp_missing - 1;
+        return decide(out, IAM_IMPLICIT_DENY, IAM_BY_RCP);
+    }
 
     if (anon_or_service) { /* only a resource policy can grant them anything */
         if (!rs.allow) return decide(out, IAM_IMPLICIT_DENY, IAM_BY_RESOURCE);

@@ -97,6 +97,8 @@ typedef struct iam_result {
                        for ALLOW the kind that granted (identity or resource) */
     iam_stmt_ref refs[IAM_MAX_REFS]; /* deciding statements: the deny, or the allows */
     int nrefs;
+    int layer; /* by SCP or RCP: the layer that refused (0 the root, then the OUs down the
+                  path, last the account): its deny, or the first with no allow */
 } iam_result;
 
 /* Evaluates r. Never fails: malformed input (NULL action) is an implicit deny.

@@ -69,9 +69,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_AUDIT] =
         "WITH a AS (INSERT INTO audit(seq,time,event_id,request_id,account,region,"
         "principal_arn,principal_type,username,access_key,service,event_source,operation,"
-        "source_ip,user_agent,read_only,status,error_code,error_message,resources)"
+        "source_ip,user_agent,read_only,status,error_code,error_message,resources,extra)"
         " VALUES(coalesce($21::bigint, nextval('audit_seq_seq')),$1::float8,"
-        "$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::int,$16::int,$17,$18,$19)"
+        "$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::int,$16::int,$17,$18,$19,$22)"
         " RETURNING seq,time,account,region)"
         " INSERT INTO audit_res SELECT coalesce(a.account,''), coalesce(a.region,''), r.k,"
         " r.v, a.time, a.seq FROM a, (SELECT k, j->>n AS v FROM"
@@ -148,6 +148,8 @@ static const char *const migrations[] = {
     "CREATE TABLE mq_keys(queue text NOT NULL, key text NOT NULL, expires_at float8 NOT NULL,"
     " value text, num bigint, PRIMARY KEY(queue, key));"
     "CREATE INDEX mq_keys_expiry ON mq_keys(queue, expires_at);",
+    /* 1 -> 2: an event's additionalEventData (the policy decision of a refusal) */
+    "ALTER TABLE audit ADD COLUMN extra text;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -840,10 +842,11 @@ static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
     const char *texts[] = {r->event_id,      r->request_id,     r->account,       r->region,
                            r->principal_arn, r->principal_type, r->username,      r->access_key,
                            r->service,       r->event_source,   r->operation,     r->source_ip,
-                           r->user_agent,    r->error_code,     r->error_message, r->resources};
-    char *owned[16];
-    const char *c[16];
-    for (int i = 0; i < 16; i++) c[i] = clean(texts[i], &owned[i]);
+                           r->user_agent,    r->error_code,     r->error_message, r->resources,
+                           r->extra};
+    char *owned[17];
+    const char *c[17];
+    for (int i = 0; i < 17; i++) c[i] = clean(texts[i], &owned[i]);
     /* the resources' rows only from JSON that parses (PostgreSQL's jsonb would refuse the
      * event otherwise) */
     const char *res = NULL;
@@ -873,9 +876,10 @@ static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
                        c[14],
                        c[15],
                        res,
-                       seq ? fmt_i(sq, seq) : NULL};
-    PGresult *q = run(t->c, ST_AUDIT, 21, p, e);
-    for (int i = 0; i < 16; i++) free(owned[i]);
+                       seq ? fmt_i(sq, seq) : NULL,
+                       c[16]};
+    PGresult *q = run(t->c, ST_AUDIT, 22, p, e);
+    for (int i = 0; i < 17; i++) free(owned[i]);
     if (!q) return -1;
     PQclear(q);
     return 0;
@@ -902,7 +906,7 @@ static const struct {
     t "seq," t "time," t "event_id," t "request_id," t "account," t "region," t "principal_arn," t \
       "principal_type," t "username," t "access_key," t "service," t "event_source," t \
       "operation," t "source_ip," t "user_agent," t "read_only," t "status," t "error_code," t \
-      "error_message," t "resources"
+      "error_message," t "resources," t "extra"
 
 /* Newest first: (time, seq) descending, a page starting below the cursor (keyset), as
  * sqlite.c. */
@@ -978,6 +982,7 @@ static int pg_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
             .error_code = val(r, i, 17),
             .error_message = val(r, i, 18),
             .resources = val(r, i, 19),
+            .extra = val(r, i, 20),
         };
         n++;
         if (cb(ud, atoll(PQgetvalue(r, i, 0)), &a)) break;

@@ -71,8 +71,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DEL] = "DELETE FROM docs WHERE kind=?1 AND account=?2 AND region=?3 AND id=?4",
     [ST_AUDIT] = "INSERT INTO audit(time,event_id,request_id,account,region,principal_arn,"
                  "principal_type,username,access_key,service,event_source,operation,source_ip,"
-                 "user_agent,read_only,status,error_code,error_message,resources) "
-                 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+                 "user_agent,read_only,status,error_code,error_message,resources,extra) "
+                 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     [ST_MQ_PUT] =
         "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
         "receipt,doc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -166,6 +166,8 @@ static const char *const migrations[] = {
                    "CREATE TRIGGER audit_res_del AFTER DELETE ON audit BEGIN"
                    " DELETE FROM audit_res WHERE seq=old.seq; END;" AUDIT_RES_ROWS("a",
                                                                                    "audit AS a, "),
+    /* 3 -> 4: an event's additionalEventData (the policy decision of a refusal) */
+    "ALTER TABLE audit ADD COLUMN extra TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -935,6 +937,7 @@ static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
     bind_opt(st, 17, r->error_code);
     bind_opt(st, 18, r->error_message);
     bind_opt(st, 19, r->resources);
+    bind_opt(st, 20, r->extra);
     int rc = sqlite3_step(st);
     int ret = rc == SQLITE_DONE ? 0 : sqerr(e, t->c->db, "audit");
     stmt_done(st);
@@ -965,7 +968,7 @@ static const char *col(sqlite3_stmt *st, int i)
     t "seq," t "time," t "event_id," t "request_id," t "account," t "region," t "principal_arn," t \
       "principal_type," t "username," t "access_key," t "service," t "event_source," t \
       "operation," t "source_ip," t "user_agent," t "read_only," t "status," t "error_code," t \
-      "error_message," t "resources"
+      "error_message," t "resources," t "extra"
 
 /* The event in a row of AUDIT_COLS (seq is column 0). */
 static audit_rec audit_row(sqlite3_stmt *st)
@@ -990,6 +993,7 @@ static audit_rec audit_row(sqlite3_stmt *st)
         .error_code = col(st, 17),
         .error_message = col(st, 18),
         .resources = col(st, 19),
+        .extra = col(st, 20),
     };
 }
 

@@ -97,6 +97,7 @@ typedef struct audit_rec {
     int status;
     const char *error_code, *error_message;
     const char *resources; /* JSON array text of {"ResourceType","ResourceName"} or NULL */
+    const char *extra;     /* CloudTrail's additionalEventData: JSON object text, or NULL */
 } audit_rec;
 
 int store_audit_append(store_txn *t, const audit_rec *r, ferr *e);

@@ -10,6 +10,7 @@
 #include "base/gencache.h"
 #include "svc/authz.h"
 #include "svc/authzmsg.h"
+#include "svc/authzwhy.h"
 
 static void policy_free(void *p)
 {
@@ -218,6 +219,9 @@ int call_authorize_ex(call *c, const authz_req *r)
     iam_denied_message(&q, &res, msg, sizeof(msg));
     const char *prefix = r->denied_prefix ? r->denied_prefix : "";
     ferr_set(c->err, 403, r->denied_code ? r->denied_code : "AccessDenied", "%s%s", prefix, msg);
+    /* the trail says which statement or missing allow decided (without it, on OOM, the
+     * refusal is still recorded as AWS words it) */
+    c->decision = authzwhy_event_data(c, &q, &res, &id, &c->decision_shared);
     /* AWS (EC2): "... because no identity-based policy allows the ec2:X action. Encoded
      * authorization failure message: ..."; without a message (no key, no memory) the
      * refusal still stands, worded without it */

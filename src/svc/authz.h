@@ -11,6 +11,10 @@ typedef struct authz_identity {
     iam_policy_set session;  /* session policies of an assumed-role session */
     const iam_tag *tags;     /* principal tags (role tags + session tags) */
     size_t ntags;
+    /* Where each policy came from, parallel to the sets (for the trail's explanation of a
+     * refusal, svc/authzwhy.h): a managed policy's ARN, or "inline:" and the ARN of the user,
+     * group or role it is embedded in ("inline:" alone: a session's inline policy). */
+    const char *const *identity_src, *const *boundary_src, *const *session_src;
 } authz_identity;
 
 typedef struct gencache_entry gencache_entry;

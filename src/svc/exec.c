@@ -64,6 +64,8 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         .error_code = ferr_isset(c->err) ? c->err->code : NULL,
         .error_message = ferr_isset(c->err) ? c->err->message : NULL,
         .resources = res,
+        /* why a refusal was refused (svc/authzwhy.h), while the call's error is that one */
+        .extra = c->decision && ferr_isset(c->err) && c->err->status == 403 ? c->decision : NULL,
     };
     ferr e = {0};
     /* Successful reads changed nothing: their record is queued for the next group commit.
@@ -77,6 +79,8 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         if (copy) { /* the resource owner's trail shows the cross-account call too */
             if (!c->resource_account || !strcmp(c->resource_account, rec.account)) break;
             rec.account = c->resource_account;
+            /* the caller's own policies are not the resource owner's to read */
+            if (!c->decision_shared) rec.extra = NULL;
             ids_uuid(eid);
         }
         rc = t       ? store_audit_append(t, &rec, &e)
@@ -120,6 +124,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
             ferr_clear(c->err);
             c->resources = NULL;
             c->resource_account = NULL;
+            c->decision = NULL;
             c->want_write = 0;
             read_only = 0;
             continue;
@@ -133,6 +138,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         ferr_clear(c->err);
         c->resources = NULL; /* the arena keeps the first run's list */
         c->resource_account = NULL;
+        c->decision = NULL;
         if (svc_fetch_pending(c)) return -1;
     }
     if (rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed)

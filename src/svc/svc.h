@@ -117,6 +117,11 @@ typedef struct call {
     struct call_stream *stream; /* call_stream_blobs: the output payload */
     int status;                 /* a success status other than the operation's (S3's 206, 304) */
     int want_write;             /* call_want_write: run again in a write transaction */
+    /* Set by authorization when it refuses: why (svc/authzwhy.h), the trail's
+     * additionalEventData as JSON text in the arena, recorded while the call's error is a
+     * refusal (403); decision_shared: the resource owner's copy of the event shows it too. */
+    const char *decision;
+    int decision_shared;
 } call;
 typedef struct call_fetched call_fetched;
 

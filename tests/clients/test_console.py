@@ -199,16 +199,22 @@ def test_console_in_chromium(ferry):
                                  "Resource": "*"}]}))["Policy"]["PolicySummary"]["Id"]
     org.attach_policy(PolicyId=scp, TargetId=tools)
     org.create_organizational_unit(ParentId=root, Name="Sandbox")
-    # a user of tools may call AssumeRole, but the role's trust policy names only management
+    # a user of tools may call AssumeRole, but the role's trust policy names only management;
+    # its own policy denies it queues (the trail names that statement)
     intruder = uniq("intruder")
     ik = user_with_key(ferry, "tools", intruder, {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+        {"Sid": "NoQueues", "Effect": "Deny", "Action": "sqs:CreateQueue", "Resource": "*"}]})
     sts = boto3.client("sts", endpoint_url=ferry.endpoint, region_name=REGION,
                        aws_access_key_id=ik[0], aws_secret_access_key=ik[1])
     with pytest.raises(Exception) as e:
         sts.assume_role(RoleArn=f"arn:aws:iam::{tools}:role/OrganizationAccountAccessRole",
                         RoleSessionName="sneaky")
     assert "AccessDenied" in str(e.value)
+    with pytest.raises(Exception) as e:
+        boto3.client("sqs", endpoint_url=ferry.endpoint, region_name=REGION, aws_access_key_id=ik[0],
+                     aws_secret_access_key=ik[1]).create_queue(QueueName="intruders")
+    assert "explicit deny in an identity-based policy" in str(e.value)
     nobody = user_with_key(ferry, "tools", uniq("nobody"))
     # messaging and a stack to look at: a queue with a message, a topic sending to it from dev
     sqs = ferry.client("sqs", "tools", region=REGION)

@@ -23,14 +23,6 @@ def ident(ferry, profile):
     return ferry.client("sts", profile).get_caller_identity()
 
 
-@pytest.fixture
-def scps(org, root):
-    """SCPs enabled on the root for one test, disabled (everything detached) after it."""
-    org.enable_policy_type(RootId=root, PolicyType=SCP)
-    yield
-    org.disable_policy_type(RootId=root, PolicyType=SCP)
-
-
 def test_enable_attaches_full_access_everywhere(ferry, org, root, scps):
     r = org.list_roots()["Roots"][0]
     assert r["PolicyTypes"] == [{"Type": SCP, "Status": "ENABLED"}]

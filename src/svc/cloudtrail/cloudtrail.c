@@ -70,6 +70,11 @@ static json_t *event_json(const audit_rec *r)
         res = json_loads(r->resources, 0, &je);
     }
     if (res) rc |= json_object_set(ev, "resources", res);
+    /* AWS: service-specific data in a free-form object; ferry puts a refusal's policy
+     * decision there ({"ferry:decision": ...}, svc/authzwhy.h) */
+    json_t *extra = r->extra ? json_loads(r->extra, 0, NULL) : NULL;
+    if (json_is_object(extra)) rc |= json_object_set(ev, "additionalEventData", extra);
+    json_decref(extra);
     char *text = rc ? NULL : json_dumps(ev, JSON_COMPACT);
     rc |= !text;
     json_decref(ev);

@@ -67,20 +67,30 @@ const iam_policy *iamsvc_cached_policy(call *c, const char *key, const char *nam
 
 typedef struct pvec {
     const iam_policy **v;
+    const char **src; /* authz_identity's *_src */
     size_t n, cap;
 } pvec;
 
-static int push(arena *a, pvec *pv, const iam_policy *p)
+/* Adds p, which came from src (a managed policy's ARN, or "inline:" and its owner's ARN;
+ * copied: it is often in a document freed before the set is used). */
+static int push(arena *a, pvec *pv, const iam_policy *p, const char *src)
 {
     if (!p) return 0;
+    if (src && !(src = arena_strdup(a, src))) return -1;
     if (pv->n == pv->cap) {
         size_t cap = pv->cap ? pv->cap * 2 : 16;
         const iam_policy **v = arena_alloc(a, cap * sizeof(*v));
-        if (!v) return -1;
-        if (pv->n) memcpy(v, pv->v, pv->n * sizeof(*v));
+        const char **sv = arena_alloc(a, cap * sizeof(*sv));
+        if (!v || !sv) return -1;
+        if (pv->n) {
+            memcpy(v, pv->v, pv->n * sizeof(*v));
+            memcpy(sv, pv->src, pv->n * sizeof(*sv));
+        }
         pv->v = v;
+        pv->src = sv;
         pv->cap = cap;
     }
+    pv->src[pv->n] = src;
     pv->v[pv->n++] = p;
     return 0;
 }
@@ -121,15 +131,19 @@ static int entity_policies(call *c, store_txn *t, const char *account, const jso
 {
     const char *k;
     json_t *v;
+    const char *owner = NULL;
+    if (json_object_size(json_object_get(doc, "InlinePolicies")) &&
+        !(owner = arena_printf(c->a, "inline:%s", jstr(doc, "Arn") ? jstr(doc, "Arn") : "")))
+        return -1;
     json_object_foreach((json_t *)json_object_get(doc, "InlinePolicies"), k, v)
         if (push(c->a, pv,
-                 iamsvc_cached_policy(c, NULL, k, json_string_value(v), IAM_KIND_IDENTITY)))
+                 iamsvc_cached_policy(c, NULL, k, json_string_value(v), IAM_KIND_IDENTITY), owner))
             return -1;
     size_t i;
     json_array_foreach(json_object_get(doc, "AttachedPolicies"), i, v)
-        if (push(
-                c->a, pv,
-                iamsvc_managed_policy(c, t, account, json_string_value(v), doc, IAM_KIND_IDENTITY)))
+        if (push(c->a, pv,
+                 iamsvc_managed_policy(c, t, account, json_string_value(v), doc, IAM_KIND_IDENTITY),
+                 json_string_value(v)))
             return -1;
     return 0;
 }
@@ -139,14 +153,15 @@ static int boundary(call *c, store_txn *t, const char *account, const json_t *do
     const char *arn = jstr(json_object_get(doc, "PermissionsBoundary"), "PermissionsBoundaryArn");
     if (!arn) return 0;
     const iam_policy *p = iamsvc_managed_policy(c, t, account, arn, doc, IAM_KIND_IDENTITY);
-    if (p) return push(c->a, pv, p);
+    if (p) return push(c->a, pv, p, arn);
     /* AWS: a boundary that no longer resolves allows nothing; an empty policy says so */
     return push(c->a, pv,
                 iamsvc_cached_policy(c, "missing-boundary", "PermissionsBoundary",
                                      "{\"Version\":\"2012-10-17\",\"Statement\":[{"
                                      "\"Effect\":\"Deny\",\"Action\":\"*\","
                                      "\"Resource\":\"*\"}]}",
-                                     IAM_KIND_IDENTITY));
+                                     IAM_KIND_IDENTITY),
+                arn);
 }
 
 typedef struct tvec {
@@ -201,7 +216,7 @@ static int session_policies(call *c, store_txn *t, const char *account, const pr
                                      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                                      "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}",
                                      IAM_KIND_IDENTITY);
-        rc = push(c->a, ss, p);
+        rc = push(c->a, ss, p, "inline:");
     }
     size_t i;
     json_t *a;
@@ -209,7 +224,8 @@ static int session_policies(call *c, store_txn *t, const char *account, const pr
         if (rc) break;
         const char *arn = json_string_value(a);
         if (!arn) continue;
-        rc = push(c->a, ss, iamsvc_managed_policy(c, t, account, arn, NULL, IAM_KIND_IDENTITY));
+        rc =
+            push(c->a, ss, iamsvc_managed_policy(c, t, account, arn, NULL, IAM_KIND_IDENTITY), arn);
     }
     if (!rc) rc = add_tags(c->a, tags, json_object_get(key, "SessionTags"));
     json_decref(key);
@@ -289,6 +305,7 @@ typedef struct memo {
     gencache_entry **held; /* the cached policies pols points to */
     size_t nheld;
     const iam_policy **pols; /* identity, then boundary, then session */
+    char **srcs;             /* where each came from (pvec's src), parallel to pols */
     size_t nid, nbd, nss;
     iam_tag *tags;
     size_t ntags;
@@ -298,6 +315,8 @@ static void memo_free(void *p)
 {
     memo *m = p;
     for (size_t i = 0; i < m->nheld; i++) gencache_release(m->held[i]);
+    for (size_t i = 0; m->srcs && i < m->nid + m->nbd + m->nss; i++) free(m->srcs[i]);
+    free(m->srcs);
     for (size_t i = 0; i < m->ntags; i++) {
         free((char *)m->tags[i].key);
         free((char *)m->tags[i].value);
@@ -318,6 +337,9 @@ static int memo_find(call *c, const char *key, uint64_t gen, authz_identity *out
     out->identity = (iam_policy_set){m->pols, m->nid};
     out->boundary = (iam_policy_set){m->pols + m->nid, m->nbd};
     out->session = (iam_policy_set){m->pols + m->nid + m->nbd, m->nss};
+    out->identity_src = (const char *const *)m->srcs;
+    out->boundary_src = (const char *const *)m->srcs + m->nid;
+    out->session_src = (const char *const *)m->srcs + m->nid + m->nbd;
     out->tags = m->tags;
     out->ntags = m->ntags;
     return 1;
@@ -331,13 +353,18 @@ static void memo_add(const char *key, uint64_t gen, held *hd, const pvec *id, co
     memo *m = calloc(1, sizeof(*m));
     if (!m) return;
     m->pols = malloc((np ? np : 1) * sizeof(*m->pols));
+    m->srcs = calloc(np ? np : 1, sizeof(*m->srcs));
     m->tags = calloc(tags->n ? tags->n : 1, sizeof(*m->tags));
-    int ok = m->pols && m->tags;
+    int ok = m->pols && m->srcs && m->tags;
     if (ok) {
         if (id->n) memcpy(m->pols, id->v, id->n * sizeof(*m->pols));
         if (bd->n) memcpy(m->pols + id->n, bd->v, bd->n * sizeof(*m->pols));
         if (ss->n) memcpy(m->pols + id->n + bd->n, ss->v, ss->n * sizeof(*m->pols));
         m->nid = id->n, m->nbd = bd->n, m->nss = ss->n;
+        const pvec *sets[] = {id, bd, ss};
+        for (size_t k = 0, j = 0; ok && k < 3; k++)
+            for (size_t i = 0; ok && i < sets[k]->n; i++, j++)
+                ok = !sets[k]->src[i] || (m->srcs[j] = strdup(sets[k]->src[i]));
         for (size_t i = 0; ok && i < tags->n; i++, m->ntags++) {
             m->tags[i].key = strdup(tags->v[i].key);
             m->tags[i].value = strdup(tags->v[i].value);
@@ -420,6 +447,9 @@ int iamsvc_identity(call *c, const principal *who, authz_identity *out)
     out->identity = as_set(&id);
     out->boundary = as_set(&bd);
     out->session = as_set(&ss);
+    out->identity_src = id.src;
+    out->boundary_src = bd.src;
+    out->session_src = ss.src;
     out->tags = tags.v;
     out->ntags = tags.n;
     return 0;

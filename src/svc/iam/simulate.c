@@ -5,6 +5,7 @@
 
 #include "base/checked.h"
 #include "base/arn.h"
+#include "iam/span.h"
 #include "iam_int.h"
 #include "svc/authz.h"
 
@@ -13,10 +14,11 @@ static void free_policy(void *p)
     iam_policy_free(p);
 }
 
-/* The policies of a simulation and where each came from (SourcePolicyType). */
+/* The policies of a simulation, where each came from (SourcePolicyType) and its text (for
+ * the statements' positions). */
 typedef struct simset {
     const iam_policy **v;
-    const char **types;
+    const char **types, **texts;
     size_t n, cap;
 } simset;
 
@@ -24,27 +26,32 @@ typedef struct sim {
     call *c;
     simset identity, boundary;
     const iam_policy *resource;
+    const char *resource_text;
     principal who;
     int have_boundary;
     int source_user; /* PolicySourceArn names an IAM user */
 } sim;
 
-static int set_push(arena *a, simset *s, const iam_policy *p, const char *type)
+static int set_push(arena *a, simset *s, const iam_policy *p, const char *type, const char *text)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
         const iam_policy **v = arena_alloc(a, cap * sizeof(*v));
         const char **t = arena_alloc(a, cap * sizeof(*t));
-        if (!v || !t) return -1;
+        const char **x = arena_alloc(a, cap * sizeof(*x));
+        if (!v || !t || !x) return -1;
         if (s->n) {
             memcpy(v, s->v, s->n * sizeof(*v));
             memcpy(t, s->types, s->n * sizeof(*t));
+            memcpy(x, s->texts, s->n * sizeof(*x));
         }
         s->v = v;
         s->types = t;
+        s->texts = x;
         s->cap = cap;
     }
     s->v[s->n] = p;
+    s->texts[s->n] = text;
     s->types[s->n++] = type;
     return 0;
 }
@@ -65,8 +72,12 @@ static int parse(sim *s, simset *set, const char *text, int kind, const char *na
         return ferr_oom(c->err);
     }
     if (iam_policy_set_name(p, name)) return ferr_oom(c->err);
-    if (set) return set_push(c->a, set, p, type) ? ferr_oom(c->err) : 0;
+    /* the text is kept for the statements' positions (a managed policy's is not the call's) */
+    const char *kept = arena_strdup(c->a, text);
+    if (!kept) return ferr_oom(c->err);
+    if (set) return set_push(c->a, set, p, type, kept) ? ferr_oom(c->err) : 0;
     s->resource = p;
+    s->resource_text = kept;
     return 0;
 }
 
@@ -166,14 +177,43 @@ static const char *decision_name(int d)
     return d == IAM_ALLOW ? "allowed" : d == IAM_EXPLICIT_DENY ? "explicitDeny" : "implicitDeny";
 }
 
-static const char *source_type(const sim *s, const iam_policy *p)
+/* Where p came from (SourcePolicyType), and its text in *text (NULL: not known, as for
+ * an SCP). */
+static const char *source_type(const sim *s, const iam_policy *p, const char **text)
 {
-    if (p == s->resource) return "resource";
-    for (size_t i = 0; i < s->identity.n; i++)
-        if (s->identity.v[i] == p) return s->identity.types[i];
-    for (size_t i = 0; i < s->boundary.n; i++)
-        if (s->boundary.v[i] == p) return s->boundary.types[i];
+    *text = NULL;
+    if (p == s->resource) {
+        *text = s->resource_text;
+        return "resource";
+    }
+    const simset *sets[] = {&s->identity, &s->boundary};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < sets[k]->n; i++)
+            if (sets[k]->v[i] == p) {
+                *text = sets[k]->texts[i];
+                return sets[k]->types[i];
+            }
     return "none";
+}
+
+/* One of MatchedStatements: the policy, and where the statement is in its text (AWS's
+ * StartPosition and EndPosition). */
+static json_t *matched_statement(const sim *s, const iam_stmt_ref *r)
+{
+    const char *text;
+    const char *type = source_type(s, r->policy, &text);
+    json_t *m = json_pack("{s:s, s:s}", "SourcePolicyId", r->policy_name ? r->policy_name : "",
+                          "SourcePolicyType", type);
+    iam_pos a, b;
+    if (m && text && r->index >= 0 &&
+        !iam_stmt_span(text, strlen(text), (size_t)r->index, &a, &b)) {
+        int rc = json_object_set_new(m, "StartPosition",
+                                     json_pack("{s:i, s:i}", "Line", a.line, "Column", a.column)) ||
+                 json_object_set_new(m, "EndPosition",
+                                     json_pack("{s:i, s:i}", "Line", b.line, "Column", b.column));
+        return jdone(m, rc);
+    }
+    return m;
 }
 
 /* Builds the request context from ContextEntries plus what every call has. */
@@ -200,12 +240,8 @@ static json_t *result(sim *s, const char *action, const char *resource, const ia
 {
     json_t *matched = json_array();
     int rc = 0;
-    for (int i = 0; i < res->nrefs; i++) {
-        const iam_stmt_ref *r = &res->refs[i];
-        rc |= json_array_append_new(
-            matched, json_pack("{s:s, s:s}", "SourcePolicyId", r->policy_name ? r->policy_name : "",
-                               "SourcePolicyType", source_type(s, r->policy)));
-    }
+    for (int i = 0; i < res->nrefs; i++)
+        rc |= json_array_append_new(matched, matched_statement(s, &res->refs[i]));
     const char *dec = decision_name(res->decision);
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:[], s:{s:b}, s:{s:s}}", "EvalActionName", action,
                           "EvalResourceName", resource, "EvalDecision", dec, "MatchedStatements",

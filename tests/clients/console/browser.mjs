@@ -180,11 +180,23 @@ try {
   const refusal = await page.$eval("tr.refused", (tr) => tr.innerText);
   if (!/AccessDenied/.test(refusal) || !refusal.includes(setup.intruder))
     throw new Error("refusal row: " + refusal);
+  // the engine's decision: no allow in the role's trust policy
+  if (!new RegExp(`Implicit deny \\(no Allow\\) · trust policy[\\s\\S]*The trust policy of arn:aws:iam::${setup.tools}:role/OrganizationAccountAccessRole does not allow sts:AssumeRole`).test(refusal))
+    throw new Error("refusal decision: " + refusal);
   await shot("15-trail-refusal"); lap("15-trail-refusal");
+  // an explicit Deny: the trail names the policy and its statement
+  await go("#/trail?key=EventName&value=CreateQueue&error=*refused*");
+  await page.waitForSelector("tr.refused .why.decision", { timeout: T });
+  const denied = await page.$eval("tr.refused .why.decision", (d) => d.innerText);
+  if (!new RegExp(`Explicit Deny · identity-based policy[\\s\\S]*Policy\\s+inline identity-based policy p of arn:aws:iam::${setup.tools}:user/${setup.intruder}[\\s\\S]*Statement\\s+Sid NoQueues · Statement\\[1\\]`).test(denied))
+    throw new Error("explicit deny decision: " + denied);
+  await shot("15b-trail-explicit-deny");
+  await go("#/trail?key=EventName&value=AssumeRole&error=*refused*");
+  await page.waitForSelector("tr.refused .why", { timeout: T });
   // the refusal, simulated: the intruder's own policy allows sts:AssumeRole (so the role's
   // trust policy refused it); and an action nothing allows
   await page.click("tr.refused a.simulate");
-  await until(/sts:AssumeRole\s+arn:aws:iam::\d+:role\/OrganizationAccountAccessRole\s+Allowed\s+Allowed by p \(user\)/);
+  await until(/sts:AssumeRole\s+arn:aws:iam::\d+:role\/OrganizationAccountAccessRole\s+Allowed\s+Allowed by p \(user\)\.\s*p \(user\) · statement at 1:\d+–1:\d+/);
   await page.focus('input[name="actions"]');
   await page.keyboard.down("Control"); await page.keyboard.press("KeyA"); await page.keyboard.up("Control");
   await page.keyboard.type("sts:AssumeRole s3:ListAllMyBuckets");

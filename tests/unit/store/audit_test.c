@@ -1,6 +1,7 @@
 /* The audit trail in the SQLite store: LookupEvents' listing (every attribute, time ranges,
  * keyset pages), retention by age and by count (one step at a time and in the background),
- * and the migration of a trail written by the schema before its indexes. */
+ * an event's additionalEventData, and the migration of a trail written by the schema before
+ * its indexes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -334,7 +335,7 @@ static void test_migrates_old_trail(void **st)
     ferr e = {0};
     S = store_open(dir, STORE_SYNC_NORMAL, &e);
     assert_non_null(S);
-    assert_int_equal(store_schema_version(S), 3);
+    assert_int_equal(store_schema_version(S), 4);
     assert_int_equal(count_all(S, NULL, NULL), 3);
     assert_int_equal(count_all(S, "ResourceName", "old"), 1);
     assert_int_equal(count_all(S, "ResourceType", "AWS::SQS::Queue"), 1);
@@ -356,6 +357,41 @@ static void test_migrates_old_trail(void **st)
     assert_int_equal(count_all(S, "ResourceName", "x"), 0);
 }
 
+/* Appends "operation|extra;" of each event listed. */
+static int extra_cb(void *ud, int64_t seq, const audit_rec *r)
+{
+    (void)seq;
+    size_t n = strlen(ud);
+    snprintf((char *)ud + n, 300 - n, "%s|%s;", r->operation, r->extra ? r->extra : "(null)");
+    return 0;
+}
+
+/* additionalEventData (a refusal's policy decision) is kept with its event, and read back. */
+static void test_extra_round_trips(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    store_txn *t;
+    audit_rec refused = {.time = 1000,
+                         .account = ACCT,
+                         .region = "us-east-1",
+                         .operation = "Refused",
+                         .status = 403,
+                         .error_code = "AccessDenied",
+                         .extra = "{\"ferry:decision\":{\"type\":\"implicitDeny\"}}"},
+              allowed = {.time = 1001, .account = ACCT, .region = "us-east-1", .operation = "Ok"};
+    assert_int_equal(store_begin(S, 1, &t, &e), 0);
+    assert_int_equal(store_audit_append(t, &refused, &e), 0);
+    assert_int_equal(store_audit_append(t, &allowed, &e), 0);
+    assert_int_equal(store_commit(t, &e), 0);
+    char got[300] = "";
+    audit_query q = {.account = ACCT, .limit = 5};
+    assert_int_equal(store_begin(S, 0, &t, &e), 0);
+    assert_int_equal(store_audit_query(t, &q, extra_cb, got, &e), 2);
+    store_rollback(t);
+    assert_string_equal(got, "Ok|(null);Refused|{\"ferry:decision\":{\"type\":\"implicitDeny\"}};");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -363,7 +399,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_lookup_pages_every_attribute), T(test_retention_by_age),
         T(test_retention_by_count),           T(test_background_retention),
-        T(test_migrates_old_trail),
+        T(test_migrates_old_trail),           T(test_extra_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
