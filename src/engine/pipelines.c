@@ -30,6 +30,9 @@ static int start(ferry_env *env, ferr *e)
     P.kicked = 1; /* executions a stop interrupted go on at once */
     if (periodic_start(&P, env, e)) return -1;
     codepipeline_set_waker(kick);
+    /* V2 triggers: the git host's changes start executions */
+    if (git_change_listen(codepipeline_git_change))
+        return ferr_internal(e, "codepipeline: cannot listen to git changes");
     return 0;
 }
 
@@ -37,6 +40,7 @@ static void stop(ferry_env *env)
 {
     (void)env;
     codepipeline_set_waker(NULL);
+    git_change_unlisten(codepipeline_git_change);
     periodic_stop(&P);
 }
 

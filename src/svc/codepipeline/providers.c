@@ -161,13 +161,25 @@ static char *art_file(cp_run *r, const char *spec, const char *what)
 
 /* ---- Source: S3 ---- */
 
+/* The revision the execution takes for this source action instead of its latest
+ * (StartPipelineExecution's sourceRevisions, a trigger's commit), or NULL. */
+static const json_t *source_override(cp_run *r)
+{
+    return json_object_get(json_object_get(r->exec, "sources"), jstr(r->decl, "name"));
+}
+
 static int source_s3(cp_run *r)
 {
+    const json_t *ov = source_override(r);
     const char *bucket = jstr(r->config, "S3Bucket"), *key = jstr(r->config, "S3ObjectKey");
+    if (jstr(ov, "objectKey")) key = jstr(ov, "objectKey");
     const char *outname =
         jstr(json_array_get(json_object_get(r->decl, "outputArtifacts"), 0), "name");
     json_t *out;
-    if (invoke(r, "s3", "GetObject", json_pack("{s:s, s:s}", "Bucket", bucket, "Key", key), &out))
+    if (invoke(r, "s3", "GetObject",
+               json_pack("{s:s, s:s, s:s?}", "Bucket", bucket, "Key", key, "VersionId",
+                         jstr(ov, "versionId")),
+               &out))
         return -1;
     const char *b64 = jstr(out, "Body");
     size_t n = 0;
@@ -245,12 +257,18 @@ static int source_codecommit(cp_run *r)
     const char *repo = jstr(r->config, "RepositoryName"), *branch = jstr(r->config, "BranchName");
     const char *outname =
         jstr(json_array_get(json_object_get(r->decl, "outputArtifacts"), 0), "name");
+    const json_t *ov = source_override(r);
     json_t *out;
-    if (invoke(r, "codecommit", "GetBranch",
-               json_pack("{s:s, s:s}", "repositoryName", repo, "branchName", branch), &out))
-        return -1;
-    const char *commit = arena_strdup(r->a, jstr(json_object_get(out, "branch"), "commitId"));
-    json_decref(out);
+    const char *commit = jstr(ov, "commitId");
+    /* a trigger's commit, on the branch it was pushed to (a pull request's source) */
+    if (jstr(ov, "branch")) branch = jstr(ov, "branch");
+    if (!commit) {
+        if (invoke(r, "codecommit", "GetBranch",
+                   json_pack("{s:s, s:s}", "repositoryName", repo, "branchName", branch), &out))
+            return -1;
+        commit = arena_strdup(r->a, jstr(json_object_get(out, "branch"), "commitId"));
+        json_decref(out);
+    }
     if (!commit) return cp_fail(r, "JobFailed", "Branch %s of %s has no commit", branch, repo);
     if (invoke(r, "codecommit", "GetCommit",
                json_pack("{s:s, s:s}", "repositoryName", repo, "commitId", commit), &out))
