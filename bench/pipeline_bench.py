@@ -208,7 +208,7 @@ class Bench:
         e = git_env(self.f, tmp)
         work = os.path.join(tmp, "e2e")
         subprocess.run(["git", "clone", "-q", repo["cloneUrlHttp"], work], env=e, check=True, capture_output=True)
-        runs, builds, parts = [], [], {}
+        runs, builds, stacks, idle, parts = [], [], [], [], {}
         for i in range(E2E_RUNS):
             with open(os.path.join(work, "template.yaml"), "w") as fh:
                 fh.write(TOPIC % f"run {i}")
@@ -229,13 +229,36 @@ class Bench:
             assert status == "Succeeded", status
             x = self.cp.list_pipeline_executions(pipelineName="bench-e2e")["pipelineExecutionSummaries"][0]
             parts.setdefault("push → execution started", []).append(x["startTime"].timestamp() - t0)
-            for a in self.cp.list_action_executions(pipelineName="bench-e2e", filter={
-                    "pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"]:
+            details = sorted(self.cp.list_action_executions(pipelineName="bench-e2e", filter={
+                "pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"],
+                key=lambda a: a["startTime"])
+            prev, prev_name = x["startTime"], "execution started"
+            for a in details:
+                parts.setdefault(f"{prev_name} → {a['stageName']} action started", []).append(
+                    (a["startTime"] - prev).total_seconds())
                 parts.setdefault(f"{a['stageName']} action (start → end)", []).append(
                     (a["lastUpdateTime"] - a["startTime"]).total_seconds())
+                prev, prev_name = a["lastUpdateTime"], f"{a['stageName']} action ended"
+            parts.setdefault(f"{prev_name} → execution Succeeded", []).append(
+                (x["lastUpdateTime"] - prev).total_seconds())
             b = cb.batch_get_builds(ids=cb.list_builds_for_project(projectName="bench-echo")["ids"][:1])["builds"][0]
             builds.append((b["endTime"] - b["startTime"]).total_seconds())
-        return runs, builds, parts
+            stacks.append(self.stack_op("bench-e2e"))
+            acts = {a["stageName"]: (a["lastUpdateTime"] - a["startTime"]).total_seconds()
+                    for a in self.cp.list_action_executions(pipelineName="bench-e2e", filter={
+                        "pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"]}
+            idle.append((acts["Build"] - builds[-1], acts["Deploy"] - stacks[-1]))
+        return runs, builds, stacks, idle, parts
+
+    def stack_op(self, name):
+        """The stack's latest operation, its first event → its last (the stack's own work)."""
+        cfn = self.f.client("cloudformation", "tools", region=REGION)
+        evs = cfn.describe_stack_events(StackName=name)["StackEvents"]  # newest first
+        mine = [e for e in evs if e["LogicalResourceId"] == name]
+        end = mine[0]["Timestamp"]
+        start = next(e["Timestamp"] for e in mine if e["ResourceStatus"].endswith("_IN_PROGRESS")
+                     and "CLEANUP" not in e["ResourceStatus"])
+        return (end - start).total_seconds()
 
     def parallel(self):
         self.s3.put_object(Bucket=self.bucket, Key="topic.zip", Body=zipped({"template.yaml": TOPIC % "parallel"}))
@@ -288,7 +311,7 @@ def main():
         b = Bench(f)
         lam_turn, lam_own, lam_total = b.lambda_overhead()
         appr_turn = b.approval_overhead()
-        e2e, builds, parts = b.end_to_end(tmp)
+        e2e, builds, stacks, idle, parts = b.end_to_end(tmp)
         par = b.parallel()
     finally:
         f.close()
@@ -313,6 +336,13 @@ def main():
     for k, v in parts.items():
         print(f"| of which: {k} | {med(v):.2f} s | {', '.join(f'{x:.2f}' for x in v)} s |")
     print(f"| of which: the CodeBuild build (start → end) | {med(builds):.2f} s | {', '.join(f'{x:.2f}' for x in builds)} s |")
+    print(f"| of which: the stack update (its first event → last) | {med(stacks):.2f} s | {', '.join(f'{x:.2f}' for x in stacks)} s |")
+    print()
+    print("| idle per action: the action's time beyond its own work (the build, the stack) | median | runs |")
+    print("|---|---|---|")
+    for i, what in enumerate(("Build (CodeBuild)", "Deploy (CloudFormation)")):
+        v = [x[i] for x in idle]
+        print(f"| {what} | {ms(med(v))} | {', '.join(ms(x) for x in v)} |")
     print()
     elapsed, ok, rss0, peak = par
     print(f"| {PARALLEL} pipelines (S3 → CloudFormation, one topic each) started at once | value |")

@@ -314,9 +314,11 @@ static int apply(store_txn *t, const active *w, json_t *x, json_t *s, json_t *a,
     return 0;
 }
 
-/* Runs (or polls) one action outside any transaction, then records its outcome. */
+/* Runs (or polls) one action outside any transaction, then records its outcome: 1 when
+ * that settled it (the execution can go on at once), 0 when it still waits, -1. An action
+ * left waiting on the end of some work (its wait's "key") is handed to watch. */
 static int run_action(ferry_env *env, const active *w, json_t *x, const char *stage,
-                      const char *action, int poll, ferr *e)
+                      const char *action, int poll, codepipeline_watch_fn watch, ferr *e)
 {
     arena *a = arena_new(8192);
     if (!a) return ferr_oom(e);
@@ -375,6 +377,10 @@ static int run_action(ferry_env *env, const active *w, json_t *x, const char *st
     }
     json_decref(cur);
     rc = store_commit(t, e);
+    const char *key = jstr(json_object_get(r.res, "wait"), "key"), *now = jstr(r.res, "status");
+    int settled = now && strcmp(now, "InProgress");
+    if (!rc && watch && key && !settled) watch(env, key);
+    if (!rc && settled) rc = 1;
 out:
     free(idc);
     json_decref(r.res);
@@ -421,7 +427,7 @@ static int on_failure(ferry_env *env, store_txn *t, const active *w, const json_
 }
 
 /* One transition of w's execution. */
-static int step(ferry_env *env, const active *w, double now, ferr *e)
+static int step(ferry_env *env, const active *w, double now, codepipeline_watch_fn watch, ferr *e)
 {
     store_txn *t;
     if (store_begin(env->st, 1, &t, e)) return -1;
@@ -606,8 +612,8 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
                 goto out;
             }
             t = NULL;
-            rc = cfg ? run_action(env, w, x, sn, jstr(a, "name"), 0, e) : 0;
-            if (!rc) rc = STEP_MORE;
+            rc = cfg ? run_action(env, w, x, sn, jstr(a, "name"), 0, watch, e) : 0;
+            if (rc >= 0) rc = STEP_MORE;
             goto out;
         }
         if (st && !strcmp(st, "InProgress") && phase && !strcmp(phase, "dispatch")) {
@@ -638,10 +644,15 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
     t = NULL;
     rc = STEP_IDLE;
     json_t *v;
+    int settled = 0;
     json_array_foreach(polls, j, v) {
-        if (run_action(env, w, x, sn, json_string_value(v), 1, e)) rc = -1;
+        int r = run_action(env, w, x, sn, json_string_value(v), 1, watch, e);
+        if (r < 0) rc = -1;
+        if (r > 0) settled = 1;
     }
     json_decref(polls);
+    /* an action that ended lets the stage go on now, not at the next sweep */
+    if (rc == STEP_IDLE && settled) rc = STEP_MORE;
     if (rc == STEP_IDLE && waiting) rc = STEP_WAITING;
 out:
     store_rollback(t);
@@ -660,7 +671,7 @@ static int collect_active(void *ud, const store_key *k, json_t *doc)
     return json_array_append_new(((work *)ud)->list, v) ? -1 : 0;
 }
 
-int codepipeline_sweep(ferry_env *env)
+int codepipeline_sweep(ferry_env *env, codepipeline_watch_fn watch)
 {
     work wl = {json_array()};
     store_txn *t;
@@ -681,7 +692,7 @@ int codepipeline_sweep(ferry_env *env)
                     (char *)json_string_value(json_array_get(v, 3))};
         for (int steps = 0; steps < 100; steps++) {
             ferr_clear(&e);
-            int rc = step(env, &w, clock_now(), &e);
+            int rc = step(env, &w, clock_now(), watch, &e);
             if (rc < 0) log_error("codepipeline: execution %s: %s", w.exec, e.message);
             if (rc == STEP_WAITING) waiting = 1;
             if (rc != STEP_MORE) break;
