@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """CodePipeline figures (issue 14), in one run on one ferry (the engine at its default
 interval, FERRY_PIPELINE_INTERVAL unset: 1 s between polls of actions that wait on another
-service, a stack or a build; every other transition is woken at once):
+service, a stack or a build, the fallback: the end of a build or a stack operation wakes the
+engine, as every other transition does):
 
 1. Engine overhead per action, beyond the action's own work. A pipeline Source (S3) →
    Gate whose BENCH_ACTIONS (default 10) actions run one after another (runOrder 1..N):
@@ -16,8 +17,10 @@ service, a stack or a build; every other transition is woken at once):
    started by the EventBridge rule on the push: `git push` started → execution Succeeded,
    BENCH_E2E_RUNS (default 3) pushes, each changing the topic's display name; medians.
    Beside it, where the time went: the `git push` command itself (its credential helper is
-   the aws CLI), push → execution started (the EventBridge rule), each
-   action's start → end, and the CodeBuild build itself (its startTime → endTime).
+   the aws CLI), push → execution started (the EventBridge rule), each action's start → end
+   and the gaps between them, the CodeBuild build itself (its startTime → endTime) and the
+   stack update (its first event → last); then each action's idle time: its duration
+   beyond that work.
 3. BENCH_PARALLEL (default 50) pipelines Source (S3) → Deploy (CloudFormation, one SNS
    topic each) started at once: time until all have finished, how many succeeded, ferry's
    RSS before and its peak (VmHWM) meanwhile.
@@ -322,7 +325,8 @@ def main():
     print(f"`bench/pipeline_bench.py` (also run by `bench/run.sh`), {time.strftime('%H:%M')} UTC, at {rev}, "
           f"{platform.machine()}, {os.cpu_count()} cores; load average {load0:.2f} before the run, "
           f"{load1:.2f} after. The script's docstring says how each figure is taken; all come from one ferry "
-          f"in one run, at the engine's default interval (1 s between polls of a waiting build or stack).\n")
+          f"in one run, at the engine's default interval (1 s between polls of a waiting build or stack, the fallback: "
+          f"a build's or stack operation's end wakes the engine).\n")
     print(f"| engine overhead per action ({ACTIONS} actions in sequence) | median | max |")
     print("|---|---|---|")
     print(f"| Lambda invoke: previous action's end → next action's start | {ms(med(lam_turn))} | {ms(max(lam_turn))} |")
