@@ -6,8 +6,8 @@ notifications wake it. No timing is asserted: without the wake the execution wou
 waiting for an hour. Reuses the fixtures and helpers of test_codepipeline.py."""
 import pytest
 from ferrytest import Ferry
-from test_codepipeline import (BUILDSPEC, REGION, TOPIC_TEMPLATE, allow, cp, decl,  # noqa: F401
-                               deploy, env, latest, put_source, s3_source, trust, uniq, wait_exec)
+from test_codepipeline import (REGION, TOPIC_TEMPLATE, build_project, build_then_deploy,  # noqa: F401
+                               cp, decl, env, latest, put_source, s3_source, uniq, wait_exec)
 
 
 @pytest.fixture(scope="module")
@@ -18,36 +18,13 @@ def fx():
     f.close()
 
 
-def build_project(fx, env):
-    iam = fx.client("iam", "tools")
-    role = iam.create_role(RoleName=uniq("cb"), AssumeRolePolicyDocument=trust(
-        {"Service": "codebuild.amazonaws.com"}))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
-        ("s3:*", "*"), ("kms:*", "*"), ("logs:*", "*")))
-    iam.put_role_policy(RoleName=env.service_role.split("/")[-1], PolicyName="codebuild",
-                        PolicyDocument=allow(("codebuild:StartBuild", "*"), ("codebuild:BatchGetBuilds", "*")))
-    project = uniq("package")
-    fx.client("codebuild", "tools", region=REGION).create_project(
-        name=project, serviceRole=role, source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
-        artifacts={"type": "CODEPIPELINE"},
-        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
-                     "computeType": "BUILD_GENERAL1_SMALL"})
-    return project
-
-
 def test_build_and_stacks_wake_the_execution(fx, env, cp):
     project = build_project(fx, env)
     key = uniq("src") + ".zip"
     put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE, "stamp.txt": "1"})
-    build = {"name": "Build", "actions": [{
-        "name": "Package", "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
-        "configuration": {"ProjectName": project},
-        "inputArtifacts": [{"name": "SourceOut"}], "outputArtifacts": [{"name": "BuildOut"}]}]}
     stack = uniq("woken")
-    dep = deploy(env, stack, env.deploy_role, {"TemplatePath": "BuildOut::packaged.yaml"})
-    dep["actions"][0]["inputArtifacts"] = [{"name": "BuildOut"}]
     name = uniq("wake")
-    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), build, dep], name))
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), *build_then_deploy(env, project, stack)], name))
     x = wait_exec(cp, name, latest(cp, name), timeout=90)
     assert x["status"] == "Succeeded", x  # the build and the stack's create each woke it
     cfn = fx.client("cloudformation", "dev", region=REGION)
