@@ -7,8 +7,6 @@
  * each execution was. */
 #include "pipelines.h"
 
-#include <stdint.h>
-
 #include "base/clock.h"
 #include "base/log.h"
 #include "engine/waiters.h"
@@ -18,8 +16,6 @@
 #define DEFAULT_INTERVAL 1.0 /* seconds between polls of waiting actions */
 
 static periodic P;
-/* waiters_seq before the sweep looked: a notification after it fires a watch at once */
-static uint64_t seq;
 
 static void woken(void *arg, int final)
 {
@@ -27,17 +23,18 @@ static void woken(void *arg, int final)
     if (!final) periodic_kick(&P);
 }
 
+/* Called before an action's poll looks: only a notification of key after this fires it
+ * (the poll sees an end before it), so other keys' traffic never wakes the engine. */
 static void watch(ferry_env *env, const char *key)
 {
     /* the watch lapses after two polls: by then a poll has seen the work end anyway */
-    if (env->waits &&
-        waiters_watch(env->waits, key, clock_now() + 2 * P.interval, seq, woken, NULL))
+    if (env->waits && waiters_watch(env->waits, key, clock_now() + 2 * P.interval,
+                                    waiters_seq(env->waits), woken, NULL))
         log_warn("codepipeline: cannot watch %s; its action is polled", key);
 }
 
 static void sweep(ferry_env *env)
 {
-    seq = env->waits ? waiters_seq(env->waits) : 0;
     /* one sweep may run many transitions; what still waits is woken or polled */
     (void)codepipeline_sweep(env, watch);
 }

@@ -6,8 +6,8 @@
 #include "svc/svc.h"
 
 /* Called with the svc_notify key whose notification ends the work an action waits for (a
- * build's BUILDS_DONE_KEY, a stack's CFN_SETTLED_KEY), after the action's state was
- * committed: the engine watches it to sweep again at once instead of at its next poll. */
+ * build's BUILDS_DONE_KEY, a stack's CFN_SETTLED_KEY) right before a poll looks at that
+ * work: the engine watches it to sweep again at once instead of at its next poll. */
 typedef void (*codepipeline_watch_fn)(ferry_env *env, const char *key);
 
 /* Advances every running execution as far as it can go now: starts stages and actions,

@@ -659,13 +659,13 @@ static int cfn_start(cp_run *r)
     return cp_fail(r, "JobFailed", "ActionMode %s is not valid", mode);
 }
 
-/* Waiting again for the stack whose description st is: its settling wakes the engine. */
+/* Waiting again for the stack whose description st is: its settling wakes the engine (the
+ * stack's id, which a REPLACE_ON_FAILURE recreation changes). */
 static int stack_wait_again(cp_run *r, const json_t *w, const json_t *st)
 {
     json_t *again = json_deep_copy(w);
     const char *id = jstr(st, "StackId");
-    if (again && id && !json_object_get(again, "key") &&
-        json_object_set_new(again, "key", json_sprintf(CFN_SETTLED_KEY "%s", id)))
+    if (again && id && json_object_set_new(again, "key", json_sprintf(CFN_SETTLED_KEY "%s", id)))
         json_decref(again), again = NULL;
     return waiting(r, again);
 }

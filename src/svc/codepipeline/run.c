@@ -315,10 +315,11 @@ static int apply(store_txn *t, const active *w, json_t *x, json_t *s, json_t *a,
 }
 
 /* Runs (or polls) one action outside any transaction, then records its outcome: 1 when
- * that settled it (the execution can go on at once), 0 when it still waits, -1. An action
- * left waiting on the end of some work (its wait's "key") is handed to watch. */
+ * the execution can go on at once (the action settled, or it waits on work whose end it has
+ * just learned to watch for: its wait's "key", watched before the next poll), 0 when it
+ * still waits, -1. */
 static int run_action(ferry_env *env, const active *w, json_t *x, const char *stage,
-                      const char *action, int poll, codepipeline_watch_fn watch, ferr *e)
+                      const char *action, int poll, ferr *e)
 {
     arena *a = arena_new(8192);
     if (!a) return ferr_oom(e);
@@ -378,9 +379,8 @@ static int run_action(ferry_env *env, const active *w, json_t *x, const char *st
     json_decref(cur);
     rc = store_commit(t, e);
     const char *key = jstr(json_object_get(r.res, "wait"), "key"), *now = jstr(r.res, "status");
-    int settled = now && strcmp(now, "InProgress");
-    if (!rc && watch && key && !settled) watch(env, key);
-    if (!rc && settled) rc = 1;
+    const char *had = jstr(json_object_get(st, "wait"), "key");
+    if (!rc && ((now && strcmp(now, "InProgress")) || (key && (!had || strcmp(had, key))))) rc = 1;
 out:
     free(idc);
     json_decref(r.res);
@@ -612,7 +612,7 @@ static int step(ferry_env *env, const active *w, double now, codepipeline_watch_
                 goto out;
             }
             t = NULL;
-            rc = cfg ? run_action(env, w, x, sn, jstr(a, "name"), 0, watch, e) : 0;
+            rc = cfg ? run_action(env, w, x, sn, jstr(a, "name"), 0, e) : 0;
             if (rc >= 0) rc = STEP_MORE;
             goto out;
         }
@@ -644,15 +644,20 @@ static int step(ferry_env *env, const active *w, double now, codepipeline_watch_
     t = NULL;
     rc = STEP_IDLE;
     json_t *v;
-    int settled = 0;
+    int more = 0;
     json_array_foreach(polls, j, v) {
-        int r = run_action(env, w, x, sn, json_string_value(v), 1, watch, e);
+        /* watched before the poll looks: an end after the look wakes the engine, and one
+         * before it is what the poll finds (no wake is lost in between) */
+        const char *key =
+            jstr(json_object_get(cp_action_of(s, json_string_value(v)), "wait"), "key");
+        if (watch && key) watch(env, key);
+        int r = run_action(env, w, x, sn, json_string_value(v), 1, e);
         if (r < 0) rc = -1;
-        if (r > 0) settled = 1;
+        if (r > 0) more = 1;
     }
     json_decref(polls);
     /* an action that ended lets the stage go on now, not at the next sweep */
-    if (rc == STEP_IDLE && settled) rc = STEP_MORE;
+    if (rc == STEP_IDLE && more) rc = STEP_MORE;
     if (rc == STEP_IDLE && waiting) rc = STEP_WAITING;
 out:
     store_rollback(t);
