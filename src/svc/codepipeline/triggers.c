@@ -278,7 +278,8 @@ int codepipeline_git_change(ferry_env *env, store_txn *t, const git_change *ch, 
             const char *an = jstr(gc, "sourceActionName");
             const json_t *a = source_action(decl, an);
             const char *repo = jstr(json_object_get(a, "configuration"), "RepositoryName");
-            if (!a || strcmp(provider_of(a), "CodeCommit") || !repo || strcmp(repo, ch->repo))
+            if (!a || !provider_of(a) || strcmp(provider_of(a), "CodeCommit") || !repo ||
+                strcmp(repo, ch->repo))
                 continue;
             int hit = fires(&x, gc, a);
             if (hit < 0) {
