@@ -6,7 +6,9 @@
  * runs every step, so a "dispatch" found by a step is an action whose run was cut off by a
  * stop of ferry: it fails, saying so, and is never run a second time for that attempt (a
  * retry of the stage is a new attempt). Actions that wait (stacks, builds, Lambda jobs) are
- * in phase "wait" and are polled; approvals are settled by PutApprovalResult. */
+ * in phase "wait" and are polled, each poll preceded by a watch of the key that the end of
+ * its work notifies (the engine then sweeps at once); approvals and jobs are settled by the
+ * API (PutApprovalResult, PutJobSuccessResult...), which wakes the engine. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
