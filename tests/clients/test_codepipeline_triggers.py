@@ -273,3 +273,38 @@ def test_start_with_source_revision(fx, env, cp, site):
                 {"actionName": "Checkout", "revisionType": "S3_OBJECT_VERSION_ID", "revisionValue": "x"}):
         out = call(fx, "StartPipelineExecution", {"name": name, "sourceRevisions": [bad]})
         assert out["__error"]["__type"].split("#")[-1] == "ValidationException", out
+
+
+def cfn_form(v, key=None):
+    """The API's declaration with CloudFormation's capitalized names (Configuration as is)."""
+    if key == "configuration":
+        return v
+    if isinstance(v, dict):
+        return {k[0].upper() + k[1:]: cfn_form(x, k) for k, x in v.items()}
+    if isinstance(v, list):
+        return [cfn_form(x) for x in v]
+    return v
+
+
+def test_triggers_from_cloudformation(fx, env, cp, site):
+    import json
+    repo, meta, bucket = site
+    name = uniq("cfntrig")
+    p = v2(env, repo, bucket, [trigger([{"branches": {"includes": ["rel*"]}}])], name)
+    props = cfn_form(p)
+    cfn = fx.client("cloudformation", "tools", region=REGION)
+    stack = uniq("pipestack")
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"Pipe": {
+        "Type": "AWS::CodePipeline::Pipeline", "Properties": props}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1})
+    assert call(fx, "GetPipeline", {"name": name})["pipeline"]["triggers"] == p["triggers"]
+    n = settle(cp, name)
+    cc = fx.client("codecommit", "tools", region=REGION)
+    head = cc.get_branch(repositoryName=repo, branchName="main")["branch"]["commitId"]
+    cc.create_branch(repositoryName=repo, branchName="rel-1", commitId=head)  # a new branch is a push
+    assert len(runs(cp, name)) == n + 1
+    c = cc.put_file(repositoryName=repo, branchName="rel-1", filePath="app/r.txt", fileContent=b"r",
+                    parentCommitId=head, commitMessage="rel")["commitId"]
+    xs = runs(cp, name)
+    assert len(xs) == n + 2
+    assert wait_exec(cp, name, xs[0]["pipelineExecutionId"])["artifactRevisions"][0]["revisionId"] == c
