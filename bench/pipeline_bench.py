@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """CodePipeline figures (issue 14), in one run on one ferry (the engine at its default
 interval, FERRY_PIPELINE_INTERVAL unset: 1 s between polls of actions that wait on another
-service, a stack or a build; every other transition is woken at once):
+service, a stack or a build, the fallback: the end of a build or a stack operation wakes the
+engine, as every other transition does):
 
 1. Engine overhead per action, beyond the action's own work. A pipeline Source (S3) →
    Gate whose BENCH_ACTIONS (default 10) actions run one after another (runOrder 1..N):
@@ -16,8 +17,10 @@ service, a stack or a build; every other transition is woken at once):
    started by the EventBridge rule on the push: `git push` started → execution Succeeded,
    BENCH_E2E_RUNS (default 3) pushes, each changing the topic's display name; medians.
    Beside it, where the time went: the `git push` command itself (its credential helper is
-   the aws CLI), push → execution started (the EventBridge rule), each
-   action's start → end, and the CodeBuild build itself (its startTime → endTime).
+   the aws CLI), push → execution started (the EventBridge rule), each action's start → end
+   and the gaps between them, the CodeBuild build itself (its startTime → endTime) and the
+   stack update (its first event → last); then each action's idle time: its duration
+   beyond that work.
 3. BENCH_PARALLEL (default 50) pipelines Source (S3) → Deploy (CloudFormation, one SNS
    topic each) started at once: time until all have finished, how many succeeded, ferry's
    RSS before and its peak (VmHWM) meanwhile.
@@ -208,7 +211,7 @@ class Bench:
         e = git_env(self.f, tmp)
         work = os.path.join(tmp, "e2e")
         subprocess.run(["git", "clone", "-q", repo["cloneUrlHttp"], work], env=e, check=True, capture_output=True)
-        runs, builds, parts = [], [], {}
+        runs, builds, stacks, idle, parts = [], [], [], [], {}
         for i in range(E2E_RUNS):
             with open(os.path.join(work, "template.yaml"), "w") as fh:
                 fh.write(TOPIC % f"run {i}")
@@ -229,13 +232,36 @@ class Bench:
             assert status == "Succeeded", status
             x = self.cp.list_pipeline_executions(pipelineName="bench-e2e")["pipelineExecutionSummaries"][0]
             parts.setdefault("push → execution started", []).append(x["startTime"].timestamp() - t0)
-            for a in self.cp.list_action_executions(pipelineName="bench-e2e", filter={
-                    "pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"]:
+            details = sorted(self.cp.list_action_executions(pipelineName="bench-e2e", filter={
+                "pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"],
+                key=lambda a: a["startTime"])
+            prev, prev_name = x["startTime"], "execution started"
+            for a in details:
+                parts.setdefault(f"{prev_name} → {a['stageName']} action started", []).append(
+                    (a["startTime"] - prev).total_seconds())
                 parts.setdefault(f"{a['stageName']} action (start → end)", []).append(
                     (a["lastUpdateTime"] - a["startTime"]).total_seconds())
+                prev, prev_name = a["lastUpdateTime"], f"{a['stageName']} action ended"
+            parts.setdefault(f"{prev_name} → execution Succeeded", []).append(
+                (x["lastUpdateTime"] - prev).total_seconds())
             b = cb.batch_get_builds(ids=cb.list_builds_for_project(projectName="bench-echo")["ids"][:1])["builds"][0]
             builds.append((b["endTime"] - b["startTime"]).total_seconds())
-        return runs, builds, parts
+            stacks.append(self.stack_op("bench-e2e"))
+            acts = {a["stageName"]: (a["lastUpdateTime"] - a["startTime"]).total_seconds()
+                    for a in self.cp.list_action_executions(pipelineName="bench-e2e", filter={
+                        "pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"]}
+            idle.append((acts["Build"] - builds[-1], acts["Deploy"] - stacks[-1]))
+        return runs, builds, stacks, idle, parts
+
+    def stack_op(self, name):
+        """The stack's latest operation, its first event → its last (the stack's own work)."""
+        cfn = self.f.client("cloudformation", "tools", region=REGION)
+        evs = cfn.describe_stack_events(StackName=name)["StackEvents"]  # newest first
+        mine = [e for e in evs if e["LogicalResourceId"] == name]
+        end = mine[0]["Timestamp"]
+        start = next(e["Timestamp"] for e in mine if e["ResourceStatus"].endswith("_IN_PROGRESS")
+                     and "CLEANUP" not in e["ResourceStatus"])
+        return (end - start).total_seconds()
 
     def parallel(self):
         self.s3.put_object(Bucket=self.bucket, Key="topic.zip", Body=zipped({"template.yaml": TOPIC % "parallel"}))
@@ -288,7 +314,7 @@ def main():
         b = Bench(f)
         lam_turn, lam_own, lam_total = b.lambda_overhead()
         appr_turn = b.approval_overhead()
-        e2e, builds, parts = b.end_to_end(tmp)
+        e2e, builds, stacks, idle, parts = b.end_to_end(tmp)
         par = b.parallel()
     finally:
         f.close()
@@ -299,7 +325,8 @@ def main():
     print(f"`bench/pipeline_bench.py` (also run by `bench/run.sh`), {time.strftime('%H:%M')} UTC, at {rev}, "
           f"{platform.machine()}, {os.cpu_count()} cores; load average {load0:.2f} before the run, "
           f"{load1:.2f} after. The script's docstring says how each figure is taken; all come from one ferry "
-          f"in one run, at the engine's default interval (1 s between polls of a waiting build or stack).\n")
+          f"in one run, at the engine's default interval (1 s between polls of a waiting build or stack, the fallback: "
+          f"a build's or stack operation's end wakes the engine).\n")
     print(f"| engine overhead per action ({ACTIONS} actions in sequence) | median | max |")
     print("|---|---|---|")
     print(f"| Lambda invoke: previous action's end → next action's start | {ms(med(lam_turn))} | {ms(max(lam_turn))} |")
@@ -313,6 +340,13 @@ def main():
     for k, v in parts.items():
         print(f"| of which: {k} | {med(v):.2f} s | {', '.join(f'{x:.2f}' for x in v)} s |")
     print(f"| of which: the CodeBuild build (start → end) | {med(builds):.2f} s | {', '.join(f'{x:.2f}' for x in builds)} s |")
+    print(f"| of which: the stack update (its first event → last) | {med(stacks):.2f} s | {', '.join(f'{x:.2f}' for x in stacks)} s |")
+    print()
+    print("| idle per action: the action's time beyond its own work (the build, the stack) | median | runs |")
+    print("|---|---|---|")
+    for i, what in enumerate(("Build (CodeBuild)", "Deploy (CloudFormation)")):
+        v = [x[i] for x in idle]
+        print(f"| {what} | {ms(med(v))} | {', '.join(ms(x) for x in v)} |")
     print()
     elapsed, ok, rss0, peak = par
     print(f"| {PARALLEL} pipelines (S3 → CloudFormation, one topic each) started at once | value |")

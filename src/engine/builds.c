@@ -220,6 +220,11 @@ static void save(run *r, const json_t *ended)
         t = NULL;
         goto fail;
     }
+    if (complete) { /* who waits for the build (a pipeline's action) goes on at once */
+        char key[sizeof(r->id) + sizeof(BUILDS_DONE_KEY)];
+        snprintf(key, sizeof(key), BUILDS_DONE_KEY "%s", r->id);
+        svc_notify(B.env, key);
+    }
     return;
 fail:
     store_rollback(t);

@@ -14,6 +14,10 @@ extern const engine_def builds_engine;
 /* Where a build's container credentials are served (AWS_CONTAINER_CREDENTIALS_FULL_URI). */
 #define BUILDS_CREDENTIALS_PATH "/_ferry/codebuild/credentials"
 
+/* The svc_notify key that the engine notifies, after the commit, when build ID completes:
+ * BUILDS_DONE_KEY "ID" (the pipelines engine waits on it). */
+#define BUILDS_DONE_KEY "codebuild:"
+
 /* Wakes the engine: a build was started or asked to stop (after the commit). */
 void builds_kick(void);
 /* The credentials of the running build whose token is auth (the Authorization header),

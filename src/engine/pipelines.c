@@ -1,19 +1,42 @@
 /* The CodePipeline engine: one thread advances every running execution (the work itself is
  * svc/codepipeline/run.c, through codepipeline.h). It is woken when an execution changes
- * (started, approved, a job result...) and otherwise looks again every interval while some
- * action waits (a stack, a build). Its state is the executions' documents, so after a
- * restart the first sweep goes on from where each execution was. */
+ * (started, approved, a job result...), when the work an action waits for ends (a build, a
+ * stack operation: their engines' svc_notify keys, which it watches), and otherwise looks
+ * again every interval while some action waits, the fallback for any wake missed. Its
+ * state is the executions' documents, so after a restart the first sweep goes on from where
+ * each execution was. */
 #include "pipelines.h"
 
+#include "base/clock.h"
+#include "base/log.h"
+#include "engine/waiters.h"
 #include "periodic.h"
 #include "svc/codepipeline/codepipeline.h"
 
 #define DEFAULT_INTERVAL 1.0 /* seconds between polls of waiting actions */
 
+static periodic P;
+
+static void woken(void *arg, int final)
+{
+    (void)arg;
+    if (!final) periodic_kick(&P);
+}
+
+/* Called before an action's poll looks: only a notification of key after this fires it
+ * (the poll sees an end before it), so other keys' traffic never wakes the engine. */
+static void watch(ferry_env *env, const char *key)
+{
+    /* the watch lapses after two polls: by then a poll has seen the work end anyway */
+    if (env->waits && waiters_watch(env->waits, key, clock_now() + 2 * P.interval,
+                                    waiters_seq(env->waits), woken, NULL))
+        log_warn("codepipeline: cannot watch %s; its action is polled", key);
+}
+
 static void sweep(ferry_env *env)
 {
-    /* one sweep may run many transitions; what still waits is polled at the next interval */
-    (void)codepipeline_sweep(env);
+    /* one sweep may run many transitions; what still waits is woken or polled */
+    (void)codepipeline_sweep(env, watch);
 }
 
 static periodic P = PERIODIC_INIT("codepipeline", "FERRY_PIPELINE_INTERVAL" /* test seam */,
@@ -30,6 +53,9 @@ static int start(ferry_env *env, ferr *e)
     P.kicked = 1; /* executions a stop interrupted go on at once */
     if (periodic_start(&P, env, e)) return -1;
     codepipeline_set_waker(kick);
+    /* V2 triggers: the git host's changes start executions */
+    if (git_change_listen(codepipeline_git_change))
+        return ferr_internal(e, "codepipeline: cannot listen to git changes");
     return 0;
 }
 
@@ -37,6 +63,7 @@ static void stop(ferry_env *env)
 {
     (void)env;
     codepipeline_set_waker(NULL);
+    git_change_unlisten(codepipeline_git_change);
     periodic_stop(&P);
 }
 

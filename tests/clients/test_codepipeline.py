@@ -749,35 +749,47 @@ phases:
     assert acts["Info"]["output"]["outputVariables"] == {"HEAD": c2, "COUNT": "2"}
 
 
-def test_codebuild_action_between_source_and_deploy(fx, env, cp):
+def build_project(fx, env):
+    """A CodeBuild project running BUILDSPEC as a role of its own; the pipeline's service role
+    starts and follows builds, as AWS asks of it."""
     iam = fx.client("iam", "tools")
     role = iam.create_role(RoleName=uniq("cb"), AssumeRolePolicyDocument=trust(
         {"Service": "codebuild.amazonaws.com"}))["Role"]["Arn"]
     iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p", PolicyDocument=allow(
         ("s3:*", "*"), ("kms:*", "*"), ("logs:*", "*")))
-    # the pipeline's service role starts and follows builds, as AWS asks of it
     iam.put_role_policy(RoleName=env.service_role.split("/")[-1], PolicyName="codebuild",
                         PolicyDocument=allow(("codebuild:StartBuild", "*"),
                                              ("codebuild:BatchGetBuilds", "*")))
-    cb = fx.client("codebuild", "tools", region=REGION)
     project = uniq("package")
-    cb.create_project(name=project, serviceRole=role,
-                      source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
-                      artifacts={"type": "CODEPIPELINE"},
-                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
-                                   "computeType": "BUILD_GENERAL1_SMALL"})
-    key = uniq("src") + ".zip"
-    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE, "stamp.txt": "42"})
+    fx.client("codebuild", "tools", region=REGION).create_project(
+        name=project, serviceRole=role, source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
+        artifacts={"type": "CODEPIPELINE"},
+        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                     "computeType": "BUILD_GENERAL1_SMALL"})
+    return project
+
+
+def build_then_deploy(env, project, stack):
+    """The Build stage (project packages SourceOut into BuildOut) and a Deploy of
+    BuildOut::packaged.yaml into the dev account as stack."""
     build = {"name": "Build", "actions": [{
         "name": "Package", "namespace": "Build",
         "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
         "configuration": {"ProjectName": project},
         "inputArtifacts": [{"name": "SourceOut"}], "outputArtifacts": [{"name": "BuildOut"}]}]}
-    stack = uniq("built")
     dep = deploy(env, stack, env.deploy_role, {"TemplatePath": "BuildOut::packaged.yaml"})
     dep["actions"][0]["inputArtifacts"] = [{"name": "BuildOut"}]
+    return [build, dep]
+
+
+def test_codebuild_action_between_source_and_deploy(fx, env, cp):
+    project = build_project(fx, env)
+    cb = fx.client("codebuild", "tools", region=REGION)
+    key = uniq("src") + ".zip"
+    put_source(fx, env, key, {"template.yaml": TOPIC_TEMPLATE, "stamp.txt": "42"})
+    stack = uniq("built")
     name = uniq("build")
-    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), build, dep], name))
+    cp.create_pipeline(pipeline=decl(env, [s3_source(env, key), *build_then_deploy(env, project, stack)], name))
     x = wait_exec(cp, name, latest(cp, name), timeout=90)
     acts = {a["actionName"]: a for a in cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]}
     build_id = acts["Package"]["output"]["executionResult"]["externalExecutionId"]

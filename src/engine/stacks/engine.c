@@ -1106,7 +1106,7 @@ static void op_dispose(op *o)
 static int notify_settled(op *o)
 {
     char key[300];
-    snprintf(key, sizeof(key), "cfn:%s", jstr(o->stack, "StackId"));
+    snprintf(key, sizeof(key), CFN_SETTLED_KEY "%s", jstr(o->stack, "StackId"));
     svc_notify(o->env, key);
     pthread_mutex_lock(&E.mu);
     pthread_cond_broadcast(&E.cv);

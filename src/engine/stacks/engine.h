@@ -26,6 +26,11 @@ void cfn_engine_kick(ferry_env *env, const char *account, const char *region, co
 int cfn_engine_wait(ferry_env *env, const char *account, const char *region, const char *stack_id,
                     double timeout, char *status, size_t n);
 
+/* The svc_notify key that the engine notifies, after the commit, when stack STACKID's
+ * operation settles: CFN_SETTLED_KEY "STACKID" (DescribeStacks' long poll and the pipelines
+ * engine wait on it). */
+#define CFN_SETTLED_KEY "cfn:"
+
 /* 1 while the engine is stopping (long provider waits give up). */
 int cfn_engine_stopping(void);
 

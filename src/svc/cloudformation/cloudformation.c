@@ -749,7 +749,8 @@ int cloudformation_op_describe_stacks(call *c, json_t *in, json_t **out)
         if (w && cfn_status_busy(jstr(s, "StackStatus")) && !w->final &&
             (!w->resumed || clock_now() < w->until)) {
             if (!w->resumed) w->until = clock_now() + DESCRIBE_WAIT;
-            int rc = call_park(c, arena_printf(c->a, "cfn:%s", jstr(s, "StackId")), w->until);
+            int rc = call_park(c, arena_printf(c->a, CFN_SETTLED_KEY "%s", jstr(s, "StackId")),
+                               w->until);
             json_decref(s);
             json_decref(all);
             return rc;

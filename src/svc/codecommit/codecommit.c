@@ -13,6 +13,7 @@
 #include "base/zip.h"
 #include "codecommit_int.h"
 #include "svc/events/events.h"
+#include "svc/gitchange.h"
 
 static const svc_route routes[] = {
     /* AWS's clone URL, git-codecommit.REGION.localhost[:port]/v1/repos/NAME, and the same
@@ -417,8 +418,47 @@ static json_t *ref_event(const json_t *repo, const char *ref, const char *old_id
     return d;
 }
 
+/* ---- changes for gitchange.h's listeners ---- */
+
+static json_t *change_paths(const git_change *ch, ferr *e)
+{
+    return cc_paths_between(ch->host, ch->old_id, ch->new_id, ch->pr_event != NULL, e);
+}
+
+int cc_report_change(call *c, const json_t *repo, const char *ref, const char *old_id,
+                     const char *new_id, const json_t *pr, const char *pr_event)
+{
+    if (!c->env) return 0;
+    const char *dir = cc_repo_dir(c, repo);
+    if (!dir) return -1;
+    git_change ch = {.account = c->account,
+                     .region = c->region,
+                     .repo = jstr(repo, "repositoryName"),
+                     .repo_arn = jstr(repo, "Arn"),
+                     .ref = ref,
+                     .old_id = old_id,
+                     .new_id = new_id,
+                     .caller_arn = c->who->arn,
+                     .pr_event = pr_event,
+                     .paths = change_paths,
+                     .host = (void *)dir,
+                     .a = c->a};
+    if (pr) {
+        const json_t *t = json_array_get(json_object_get(pr, "pullRequestTargets"), 0);
+        ch.ref = jstr(t, "destinationReference");
+        ch.source_ref = jstr(t, "sourceReference");
+        /* its files: since it left the destination (a merged one's destination is its source) */
+        ch.old_id = jstr(t, "mergeBase") ? jstr(t, "mergeBase") : jstr(t, "destinationCommit");
+        ch.new_id = jstr(t, "sourceCommit");
+        ch.pr_id = jstr(pr, "pullRequestId");
+        if (!ch.ref || !ch.source_ref || !ch.old_id || !ch.new_id) return 0;
+    }
+    return git_change_report(c->env, c->txn, &ch, c->err);
+}
+
 /* What every ref change goes through, pushed or made by the API: the event on the bus, the
- * open pull requests of the branch, the repository's triggers (when c->env is set). */
+ * open pull requests of the branch, the repository's triggers and the listeners of
+ * gitchange.h (when c->env is set). */
 static int ref_record(call *c, const json_t *repo, const char *ref, const char *old_id,
                       const char *new_id)
 {
@@ -431,6 +471,8 @@ static int ref_record(call *c, const json_t *repo, const char *ref, const char *
     json_decref(res);
     if (!rc && !strncmp(ref, "refs/heads/", 11)) rc = cc_pr_ref_moved(c, repo, ref, new_id);
     if (!rc && c->env) rc = cc_triggers_fire(c, repo, ref, old_id, new_id);
+    if (!rc && strspn(new_id, "0") != strlen(new_id))
+        rc = cc_report_change(c, repo, ref, old_id, new_id, NULL, NULL);
     return rc;
 }
 

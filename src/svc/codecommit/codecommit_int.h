@@ -19,6 +19,11 @@
 #define CC_REPO_KIND "codecommit.repo"
 
 /* ---- codecommit.c ---- */
+/* Reports a change of repo to gitchange.h's listeners (CodePipeline's triggers), when the
+ * call has an env: a push of ref (pr_event NULL), or pull request pr's event "OPEN",
+ * "UPDATED", "CLOSED". 0 or -1. */
+int cc_report_change(call *c, const json_t *repo, const char *ref, const char *old_id,
+                     const char *new_id, const json_t *pr, const char *pr_event);
 /* arn:aws:codecommit:REGION:ACCOUNT:NAME (arena). */
 const char *cc_arn(call *c, const char *name);
 /* Authorizes action on the repository name's ARN, then loads its document: 0 (*doc in the
@@ -66,6 +71,12 @@ int cc_merge(call *c, git_repository *repo, json_t *doc, const char *option, con
  * the arena), or CommitDoesNotExistException. */
 int cc_resolve(call *c, git_repository *repo, const json_t *doc, const char *spec,
                git_commit **out);
+
+/* The paths of the files that differ between commits old_hex (zeros: none) and new_hex of
+ * the bare repository at dir (from_base: from their merge base, as a pull request's files
+ * are counted): a new array of strings, or NULL with e. */
+json_t *cc_paths_between(const char *dir, const char *old_hex, const char *new_hex, int from_base,
+                         ferr *e);
 
 /* ---- pr.c: pull requests ---- */
 /* The pull request id (PullRequestDoesNotExistException and AWS's id errors), and its

@@ -1063,3 +1063,49 @@ static int archive(call *c, json_t *in, json_t **out)
 }
 
 const svc_op codecommit_archive_op = {"UploadArchive", archive, SVC_READ};
+
+/* ---- what a change touched (gitchange.h) ---- */
+
+static int tree_of(git_repository *repo, const git_oid *id, git_tree **out)
+{
+    git_commit *cm = NULL;
+    int rc = git_commit_lookup(&cm, repo, id) || git_commit_tree(out, cm);
+    git_commit_free(cm);
+    return rc ? -1 : 0;
+}
+
+json_t *cc_paths_between(const char *dir, const char *old_hex, const char *new_hex, int from_base,
+                         ferr *e)
+{
+    git_repository *repo = NULL;
+    git_tree *ot = NULL, *nt = NULL;
+    git_diff *diff = NULL;
+    json_t *out = NULL;
+    git_oid o, n, base;
+    int have_old = strspn(old_hex, "0") != strlen(old_hex);
+    if (git_repository_open_bare(&repo, dir) || git_oid_fromstr(&n, new_hex) ||
+        (have_old && git_oid_fromstr(&o, old_hex))) {
+        ferr_internal(e, "codecommit: cannot read %s", dir);
+        goto out;
+    }
+    /* a pull request's files: those its source changed since it left the destination */
+    if (have_old && from_base && !git_merge_base(&base, repo, &o, &n)) o = base;
+    if ((have_old && tree_of(repo, &o, &ot)) || tree_of(repo, &n, &nt) ||
+        git_diff_tree_to_tree(&diff, repo, ot, nt, NULL)) {
+        ferr_internal(e, "codecommit: cannot compare %.12s with %.12s", old_hex, new_hex);
+        goto out;
+    }
+    out = json_array();
+    for (size_t i = 0; out && i < git_diff_num_deltas(diff); i++) {
+        const git_diff_delta *dl = git_diff_get_delta(diff, i);
+        const char *p = dl->status == GIT_DELTA_DELETED ? dl->old_file.path : dl->new_file.path;
+        if (json_array_append_new(out, json_string(p))) json_decref(out), out = NULL;
+    }
+    if (!out) ferr_oom(e);
+out:
+    git_diff_free(diff);
+    git_tree_free(ot);
+    git_tree_free(nt);
+    git_repository_free(repo);
+    return out;
+}

@@ -154,6 +154,21 @@ int cc_pr_emit(call *c, const json_t *pr, const char *event, json_t *extra)
                  : ferr_oom(c->err);
     json_decref(res);
     json_decref(d);
+    /* gitchange.h's pull request events: opened, a new source revision, closed or merged */
+    const char *ev = !strcmp(event, "pullRequestCreated")               ? "OPEN"
+                     : !strcmp(event, "pullRequestSourceBranchUpdated") ? "UPDATED"
+                     : (!strcmp(event, "pullRequestStatusChanged") ||
+                        !strcmp(event, "pullRequestMergeStatusUpdated")) &&
+                             st && !strcmp(st, "CLOSED")
+                         ? "CLOSED"
+                         : NULL;
+    if (!rc && ev && c->env) {
+        store_key k = call_key(c, CC_REPO_KIND, jstr(t, "repositoryName"));
+        json_t *repo = NULL;
+        rc = store_get(c->txn, &k, &repo, c->err) < 0 ? -1 : 0;
+        if (!rc && repo) rc = cc_report_change(c, repo, NULL, NULL, NULL, pr, ev);
+        json_decref(repo);
+    }
     return rc;
 }
 

@@ -269,6 +269,7 @@ static int check_decl(call *c, const json_t *p)
         return ferr_set(c->err, 400, "ValidationException",
                         "Execution mode %s is only supported for pipelines of type V2",
                         jstr(p, "executionMode"));
+    if (cp_check_triggers(c, p)) return -1;
     json_t *outputs = arena_defer_json(c->a, json_object()),
            *snames = arena_defer_json(c->a, json_object()),
            *names = arena_defer_json(c->a, json_object());
@@ -408,7 +409,7 @@ int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
     json_t *trig = arena_defer_json(c->a, json_pack("{s:s, s:s}", "triggerType", "CreatePipeline",
                                                     "triggerDetail", c->who->arn));
     if (!trig) return ferr_oom(c->err);
-    if (cp_exec_start(c, d, NULL, trig, &id)) return -1;
+    if (cp_exec_start(c, d, NULL, trig, NULL, &id)) return -1;
     json_t *o = json_pack("{s:O}", "pipeline", decl);
     if (o && json_object_get(in, "tags") &&
         json_object_set(o, "tags", json_object_get(in, "tags"))) {

@@ -2,17 +2,29 @@
  * (engine/pipelines.c) advances executions through this, and EventBridge starts them. */
 #ifndef FERRY_SVC_CODEPIPELINE_H
 #define FERRY_SVC_CODEPIPELINE_H
+#include "svc/gitchange.h"
 #include "svc/svc.h"
 
+/* Called with the svc_notify key whose notification ends the work an action waits for (a
+ * build's BUILDS_DONE_KEY, a stack's CFN_SETTLED_KEY) right before a poll looks at that
+ * work: the engine watches it to sweep again at once instead of at its next poll. */
+typedef void (*codepipeline_watch_fn)(ferry_env *env, const char *key);
+
 /* Advances every running execution as far as it can go now: starts stages and actions,
- * polls the actions that wait (approvals, stacks, jobs, builds), settles what finished.
+ * polls the actions that wait (approvals, stacks, jobs, builds), settles what finished,
+ * hands watch (NULL: none) the keys of what they still wait for.
  * Every transition is committed before the next begins; an action found begun but never
  * settled (ferry was killed while it ran) fails with a message saying so, and is never run
  * twice for the same attempt. Returns 1 when some execution is still waiting (poll again
  * soon), else 0. */
-int codepipeline_sweep(ferry_env *env);
+int codepipeline_sweep(ferry_env *env, codepipeline_watch_fn watch);
 
 /* The engine asks to be woken (fn called, after the commit) when an execution changed. */
 void codepipeline_set_waker(void (*fn)(void));
+
+/* A change of a CodeCommit repository (svc/gitchange.h's listener, which the engine
+ * registers): starts, in t, an execution of each V2 pipeline of the account and region
+ * whose trigger on a CodeCommit source action of that repository it passes. 0 or -1. */
+int codepipeline_git_change(ferry_env *env, store_txn *t, const git_change *ch, ferr *e);
 
 #endif

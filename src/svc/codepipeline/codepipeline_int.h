@@ -52,9 +52,11 @@ const json_t *cp_decl_action(const json_t *decl, const char *stage, const char *
 
 /* ---- executions.c ---- */
 /* Starts an execution of the pipeline doc (loaded, authorized) in c->txn: its id in *id
- * (arena). variables: [{name, value}] or NULL; trigger {triggerType, triggerDetail}. */
+ * (arena). variables: [{name, value}] or NULL; trigger {triggerType, triggerDetail};
+ * sources: the revisions source actions take instead of their latest, {ACTION: {commitId,
+ * branch or tag, pullRequestId} or {versionId, objectKey}}, or NULL. */
 int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const json_t *trigger,
-                  const char **id);
+                  const json_t *sources, const char **id);
 /* Loads the execution PIPELINE/ID in c->txn: 1 (*doc in the arena), 0 absent, -1. */
 int cp_exec_load(call *c, const char *pipeline, const char *id, json_t **doc);
 /* PipelineExecutionNotFoundException for id in pipeline. Returns -1. */
@@ -90,6 +92,10 @@ int cp_conditions_eval(arena *a, json_t *x, json_t *s, const char *member, doubl
 /* GetPipelineState's beforeEntryConditionState/onSuccessConditionState of the stage state
  * st, from the execution's stage entry xs: 0, or -1 (out of memory). */
 int cp_condition_states(const json_t *xs, json_t *st);
+
+/* ---- triggers.c ---- */
+/* A declaration's V2 triggers: 0, or -1 with AWS's error. */
+int cp_check_triggers(call *c, const json_t *p);
 
 /* ---- jobs.c ---- */
 /* The custom action type named by actionTypeId (owner Custom), in the caller's account and

@@ -89,7 +89,7 @@ static json_t *resolve_variables(call *c, const json_t *decl, const json_t *give
 }
 
 int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const json_t *trigger,
-                  const char **id)
+                  const json_t *sources, const char **id)
 {
     const json_t *decl = json_object_get(pipe, "pipeline");
     json_t *vars = resolve_variables(c, decl, variables);
@@ -118,13 +118,53 @@ int cp_exec_start(call *c, const json_t *pipe, const json_t *variables, const js
                         "lastUpdateTime", now, "trigger", trigger, "executionMode",
                         json_object_get(decl, "executionMode"), "variables", vars, "decl", decl,
                         "stages", stages, "artifacts", "namespaces"));
-    if (!x) return ferr_oom(c->err);
+    if (!x || (sources && json_object_set(x, "sources", (json_t *)sources)))
+        return ferr_oom(c->err);
     if (exec_save(c, x) || activate(c, x) ||
         cp_emit(c->txn, c->account, c->region, x, NULL, NULL, "STARTED", c->err))
         return -1;
     *id = arena_strdup(c->a, uuid);
     if (cp_wake_after(c)) return -1;
     return *id ? 0 : ferr_oom(c->err);
+}
+
+/* StartPipelineExecution's sourceRevisions as an execution's source overrides (arena), or
+ * NULL: none given, or with c->err. */
+static json_t *source_overrides(call *c, const json_t *decl, const json_t *given)
+{
+    if (!json_array_size(given)) return NULL;
+    json_t *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err), NULL;
+    const json_t *s0 = json_array_get(json_object_get(decl, "stages"), 0);
+    size_t i;
+    json_t *g;
+    json_array_foreach(given, i, g) {
+        const char *an = jstr(g, "actionName"), *type = jstr(g, "revisionType"),
+                   *val = jstr(g, "revisionValue");
+        const json_t *a = cp_action_of(s0, an);
+        const char *prov = jstr(json_object_get(a, "actionTypeId"), "provider");
+        const char *key = !prov || !type                                              ? NULL
+                          : !strcmp(type, "COMMIT_ID") && !strcmp(prov, "CodeCommit") ? "commitId"
+                          : !strcmp(type, "S3_OBJECT_VERSION_ID") && !strcmp(prov, "S3")
+                              ? "versionId"
+                          : !strcmp(type, "S3_OBJECT_KEY") && !strcmp(prov, "S3") ? "objectKey"
+                                                                                  : NULL;
+        if (!a)
+            return ferr_set(c->err, 400, "ValidationException",
+                            "The source revision override names action %s, which is not a "
+                            "source action of the pipeline",
+                            an ? an : ""),
+                   NULL;
+        if (!key)
+            return ferr_set(c->err, 400, "ValidationException",
+                            "Source revision type %s cannot override action %s (provider %s)",
+                            type ? type : "", an, prov ? prov : ""),
+                   NULL;
+        json_t *e = json_object_get(o, an);
+        if (!e && json_object_set_new(o, an, e = json_object())) return ferr_oom(c->err), NULL;
+        if (jset_str(e, key, val ? val : "")) return ferr_oom(c->err), NULL;
+    }
+    return o;
 }
 
 int codepipeline_op_start_pipeline_execution(call *c, json_t *in, json_t **out)
@@ -143,7 +183,10 @@ int codepipeline_op_start_pipeline_execution(call *c, json_t *in, json_t **out)
                                          "triggerDetail", c->who->arn));
     const char *id;
     if (!trig) return ferr_oom(c->err);
-    if (cp_exec_start(c, d, json_object_get(in, "variables"), trig, &id)) return -1;
+    json_t *src =
+        source_overrides(c, json_object_get(d, "pipeline"), json_object_get(in, "sourceRevisions"));
+    if (!src && ferr_isset(c->err)) return -1;
+    if (cp_exec_start(c, d, json_object_get(in, "variables"), trig, src, &id)) return -1;
     if (tok) {
         if (!toks && json_object_set_new(d, "tokens", toks = json_object()))
             return ferr_oom(c->err);
@@ -626,7 +669,7 @@ int cp_rollback_start(call *c, const json_t *pipe, const json_t *target, const c
                       const json_t *trigger, const char **nid)
 {
     const char *name = jstr(json_object_get(pipe, "pipeline"), "name");
-    if (cp_exec_start(c, pipe, NULL, trigger, nid)) return -1;
+    if (cp_exec_start(c, pipe, NULL, trigger, NULL, nid)) return -1;
     json_t *nx, *s;
     size_t i;
     if (cp_exec_load(c, name, *nid, &nx) != 1) return -1 | ferr_oom(c->err);

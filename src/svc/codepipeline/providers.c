@@ -14,8 +14,10 @@
 #include "base/log.h"
 #include "base/zip.h"
 #include "codepipeline_int.h"
-#include "svc/codecommit/codecommit.h"
+#include "engine/builds.h"
+#include "engine/stacks/engine.h"
 #include "run.h"
+#include "svc/codecommit/codecommit.h"
 
 #define MAX_ARTIFACT     (16u << 20)       /* what S3 hands an internal caller in one GetObject */
 #define APPROVAL_TIMEOUT (7 * 24 * 3600.0) /* AWS: an approval not answered in 7 days fails */
@@ -55,6 +57,9 @@ static int set(cp_run *r, const char *k, json_t *v)
     return 0;
 }
 
+/* The action waits (polled again); wait {kind, ...} is taken. A "key" in it is the
+ * svc_notify key of the work's end (a build, a stack operation): the engine wakes on it
+ * instead of waiting for its next poll. */
 static int waiting(cp_run *r, json_t *wait)
 {
     if (!wait || json_object_set_new(r->res, "status", json_string("InProgress")) ||
@@ -161,13 +166,25 @@ static char *art_file(cp_run *r, const char *spec, const char *what)
 
 /* ---- Source: S3 ---- */
 
+/* The revision the execution takes for this source action instead of its latest
+ * (StartPipelineExecution's sourceRevisions, a trigger's commit), or NULL. */
+static const json_t *source_override(cp_run *r)
+{
+    return json_object_get(json_object_get(r->exec, "sources"), jstr(r->decl, "name"));
+}
+
 static int source_s3(cp_run *r)
 {
+    const json_t *ov = source_override(r);
     const char *bucket = jstr(r->config, "S3Bucket"), *key = jstr(r->config, "S3ObjectKey");
+    if (jstr(ov, "objectKey")) key = jstr(ov, "objectKey");
     const char *outname =
         jstr(json_array_get(json_object_get(r->decl, "outputArtifacts"), 0), "name");
     json_t *out;
-    if (invoke(r, "s3", "GetObject", json_pack("{s:s, s:s}", "Bucket", bucket, "Key", key), &out))
+    if (invoke(r, "s3", "GetObject",
+               json_pack("{s:s, s:s, s:s?}", "Bucket", bucket, "Key", key, "VersionId",
+                         jstr(ov, "versionId")),
+               &out))
         return -1;
     const char *b64 = jstr(out, "Body");
     size_t n = 0;
@@ -245,12 +262,18 @@ static int source_codecommit(cp_run *r)
     const char *repo = jstr(r->config, "RepositoryName"), *branch = jstr(r->config, "BranchName");
     const char *outname =
         jstr(json_array_get(json_object_get(r->decl, "outputArtifacts"), 0), "name");
+    const json_t *ov = source_override(r);
     json_t *out;
-    if (invoke(r, "codecommit", "GetBranch",
-               json_pack("{s:s, s:s}", "repositoryName", repo, "branchName", branch), &out))
-        return -1;
-    const char *commit = arena_strdup(r->a, jstr(json_object_get(out, "branch"), "commitId"));
-    json_decref(out);
+    const char *commit = jstr(ov, "commitId");
+    /* a trigger's commit, on the branch it was pushed to (a pull request's source) */
+    if (jstr(ov, "branch")) branch = jstr(ov, "branch");
+    if (!commit) {
+        if (invoke(r, "codecommit", "GetBranch",
+                   json_pack("{s:s, s:s}", "repositoryName", repo, "branchName", branch), &out))
+            return -1;
+        commit = arena_strdup(r->a, jstr(json_object_get(out, "branch"), "commitId"));
+        json_decref(out);
+    }
     if (!commit) return cp_fail(r, "JobFailed", "Branch %s of %s has no commit", branch, repo);
     if (invoke(r, "codecommit", "GetCommit",
                json_pack("{s:s, s:s}", "repositoryName", repo, "commitId", commit), &out))
@@ -636,6 +659,17 @@ static int cfn_start(cp_run *r)
     return cp_fail(r, "JobFailed", "ActionMode %s is not valid", mode);
 }
 
+/* Waiting again for the stack whose description st is: its settling wakes the engine (the
+ * stack's id, which a REPLACE_ON_FAILURE recreation changes). */
+static int stack_wait_again(cp_run *r, const json_t *w, const json_t *st)
+{
+    json_t *again = json_deep_copy(w);
+    const char *id = jstr(st, "StackId");
+    if (again && id && json_object_set_new(again, "key", json_sprintf(CFN_SETTLED_KEY "%s", id)))
+        json_decref(again), again = NULL;
+    return waiting(r, again);
+}
+
 static int cfn_poll(cp_run *r)
 {
     const json_t *w = json_object_get(r->state, "wait");
@@ -669,7 +703,7 @@ static int cfn_poll(cp_run *r)
         if (*status && strcmp(status, "DELETE_COMPLETE")) {
             rc = !strcmp(status, "DELETE_FAILED")
                      ? cp_fail(r, "JobFailed", "Stack %s could not be deleted", stack)
-                     : waiting(r, json_deep_copy(w));
+                     : stack_wait_again(r, w, st);
         } else if (!strcmp(kind, "recreate")) {
             json_object_clear(r->res);
             rc = cfn_create_or_update(r, stack, "");
@@ -677,7 +711,7 @@ static int cfn_poll(cp_run *r)
             rc = ok(r);
         }
     } else if (ends_with(status, "_IN_PROGRESS")) {
-        rc = waiting(r, json_deep_copy(w));
+        rc = stack_wait_again(r, w, st);
     } else if (!strcmp(status, "CREATE_COMPLETE") || !strcmp(status, "UPDATE_COMPLETE") ||
                !strcmp(status, "IMPORT_COMPLETE")) {
         rc = stack_done(r, st);
@@ -939,7 +973,8 @@ static int build_start(cp_run *r)
     const char *id = arena_strdup(r->a, jstr(json_object_get(out, "build"), "id"));
     json_decref(out);
     if (!id) return json_decref(loc), cp_fail(r, "JobFailed", "StartBuild answered no build");
-    json_t *w = json_pack("{s:s, s:s, s:o?}", "kind", "build", "build", id, "output", loc);
+    json_t *w = json_pack("{s:s, s:s, s:o?, s:s+}", "kind", "build", "build", id, "output", loc,
+                          "key", BUILDS_DONE_KEY, id);
     if (set(r, "externalExecutionId", json_string(id))) return json_decref(w), -1;
     return waiting(r, w);
 }

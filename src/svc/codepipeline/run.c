@@ -6,7 +6,9 @@
  * runs every step, so a "dispatch" found by a step is an action whose run was cut off by a
  * stop of ferry: it fails, saying so, and is never run a second time for that attempt (a
  * retry of the stage is a new attempt). Actions that wait (stacks, builds, Lambda jobs) are
- * in phase "wait" and are polled; approvals are settled by PutApprovalResult. */
+ * in phase "wait" and are polled, each poll preceded by a watch of the key that the end of
+ * its work notifies (the engine then sweeps at once); approvals and jobs are settled by the
+ * API (PutApprovalResult, PutJobSuccessResult...), which wakes the engine. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -314,7 +316,10 @@ static int apply(store_txn *t, const active *w, json_t *x, json_t *s, json_t *a,
     return 0;
 }
 
-/* Runs (or polls) one action outside any transaction, then records its outcome. */
+/* Runs (or polls) one action outside any transaction, then records its outcome: 1 when
+ * the execution can go on at once (the action settled, or it waits on work whose end it has
+ * just learned to watch for: its wait's "key", watched before the next poll), 0 when it
+ * still waits, -1. */
 static int run_action(ferry_env *env, const active *w, json_t *x, const char *stage,
                       const char *action, int poll, ferr *e)
 {
@@ -375,6 +380,9 @@ static int run_action(ferry_env *env, const active *w, json_t *x, const char *st
     }
     json_decref(cur);
     rc = store_commit(t, e);
+    const char *key = jstr(json_object_get(r.res, "wait"), "key"), *now = jstr(r.res, "status");
+    const char *had = jstr(json_object_get(st, "wait"), "key");
+    if (!rc && ((now && strcmp(now, "InProgress")) || (key && (!had || strcmp(had, key))))) rc = 1;
 out:
     free(idc);
     json_decref(r.res);
@@ -421,7 +429,7 @@ static int on_failure(ferry_env *env, store_txn *t, const active *w, const json_
 }
 
 /* One transition of w's execution. */
-static int step(ferry_env *env, const active *w, double now, ferr *e)
+static int step(ferry_env *env, const active *w, double now, codepipeline_watch_fn watch, ferr *e)
 {
     store_txn *t;
     if (store_begin(env->st, 1, &t, e)) return -1;
@@ -607,7 +615,7 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
             }
             t = NULL;
             rc = cfg ? run_action(env, w, x, sn, jstr(a, "name"), 0, e) : 0;
-            if (!rc) rc = STEP_MORE;
+            if (rc >= 0) rc = STEP_MORE;
             goto out;
         }
         if (st && !strcmp(st, "InProgress") && phase && !strcmp(phase, "dispatch")) {
@@ -638,10 +646,20 @@ static int step(ferry_env *env, const active *w, double now, ferr *e)
     t = NULL;
     rc = STEP_IDLE;
     json_t *v;
+    int more = 0;
     json_array_foreach(polls, j, v) {
-        if (run_action(env, w, x, sn, json_string_value(v), 1, e)) rc = -1;
+        /* watched before the poll looks: an end after the look wakes the engine, and one
+         * before it is what the poll finds (no wake is lost in between) */
+        const char *key =
+            jstr(json_object_get(cp_action_of(s, json_string_value(v)), "wait"), "key");
+        if (watch && key) watch(env, key);
+        int r = run_action(env, w, x, sn, json_string_value(v), 1, e);
+        if (r < 0) rc = -1;
+        if (r > 0) more = 1;
     }
     json_decref(polls);
+    /* an action that ended lets the stage go on now, not at the next sweep */
+    if (rc == STEP_IDLE && more) rc = STEP_MORE;
     if (rc == STEP_IDLE && waiting) rc = STEP_WAITING;
 out:
     store_rollback(t);
@@ -660,7 +678,7 @@ static int collect_active(void *ud, const store_key *k, json_t *doc)
     return json_array_append_new(((work *)ud)->list, v) ? -1 : 0;
 }
 
-int codepipeline_sweep(ferry_env *env)
+int codepipeline_sweep(ferry_env *env, codepipeline_watch_fn watch)
 {
     work wl = {json_array()};
     store_txn *t;
@@ -681,7 +699,7 @@ int codepipeline_sweep(ferry_env *env)
                     (char *)json_string_value(json_array_get(v, 3))};
         for (int steps = 0; steps < 100; steps++) {
             ferr_clear(&e);
-            int rc = step(env, &w, clock_now(), &e);
+            int rc = step(env, &w, clock_now(), watch, &e);
             if (rc < 0) log_error("codepipeline: execution %s: %s", w.exec, e.message);
             if (rc == STEP_WAITING) waiting = 1;
             if (rc != STEP_MORE) break;
