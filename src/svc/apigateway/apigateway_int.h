@@ -84,6 +84,35 @@ const json_t *apigw_gateway_response_for(const json_t *responses, const char *ty
 /* x-amazon-apigateway-gateway-responses (NULL: none) into doc's responses. */
 int apigw_import_gateway_responses(call *c, json_t *doc, const json_t *ext);
 
+/* Models (models.c): a model's schema parsed, and the schemas it refers to, cached for one
+ * validation ("https://apigateway.amazonaws.com/restapis/ID/models/NAME" names a model of
+ * the same API). */
+typedef struct apigw_models {
+    const json_t *models; /* {name: Model}, borrowed */
+    json_t *cache;        /* {name: parsed schema} */
+} apigw_models;
+int apigw_models_init(apigw_models *m, const json_t *models);
+void apigw_models_dispose(apigw_models *m);
+/* The schema of model name (borrowed from m), or NULL when none or not JSON. */
+const json_t *apigw_model_schema(apigw_models *m, const char *name);
+/* jschema_validate with m resolving references to other models. */
+int apigw_model_validate(apigw_models *m, const json_t *schema, const json_t *doc, json_t *errs);
+/* The Empty and Error models AWS gives every new REST API, into doc. */
+int apigw_default_models(call *c, json_t *doc);
+/* A method's requestValidatorId, requestModels and requestParameters name what doc has: 1,
+ * else 0 with BadRequestException. */
+int apigw_method_requests_ok(call *c, const json_t *doc, const json_t *method);
+
+/* Request validation (reqcheck.c): the checks method's request validator (one of
+ * validators) asks for. 0 valid (or nothing to check); APIGW_BAD_PARAMETERS or
+ * APIGW_BAD_BODY with *msg the client's message and *detail the validation's report
+ * ($context.error.validationErrorString), both in a; -1 out of memory. */
+#define APIGW_BAD_PARAMETERS 1
+#define APIGW_BAD_BODY       2
+int apigw_request_check(arena *a, const svc_request *r, const json_t *method,
+                        const json_t *validators, const json_t *models, const json_t *path_params,
+                        const char **msg, const char **detail);
+
 /* The data plane's route (serve.c). */
 int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

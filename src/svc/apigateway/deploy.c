@@ -103,6 +103,14 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in)
     if (d && ((policy && jset_str(d, "_policy", policy)) ||
               (gr && json_object_set_new(d, "_gatewayResponses", json_deep_copy(gr)))))
         json_decref(d), d = NULL;
+    /* and the models and request validators the methods are checked with */
+    static const char *const snap_of[][2] = {{"models", "_models"},
+                                             {"requestValidators", "_requestValidators"}};
+    for (size_t i = 0; d && i < 2; i++) {
+        json_t *part = json_object_get(doc, snap_of[i][0]);
+        if (part && json_object_set_new(d, snap_of[i][1], json_deep_copy(part)))
+            json_decref(d), d = NULL;
+    }
     if (d && jstr(in, "description") && jset_str(d, "description", jstr(in, "description")))
         json_decref(d), d = NULL;
     if (!d || json_object_set_new(json_object_get(doc, "deployments"), id, d) || c->oom)

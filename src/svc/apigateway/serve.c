@@ -38,10 +38,13 @@ typedef struct stage_view {
     json_t *resources;       /* the deployment's snapshot */
     const char *policy;      /* the resource policy deployed, or NULL */
     const json_t *responses; /* the gateway responses deployed, or NULL */
-    const svc_request *r;    /* the request */
-    const apigw_vtl_ctx *x;  /* what templates see of it (gateway responses too) */
+    const json_t *models;    /* the models and request validators deployed */
+    const json_t *validators;
+    const svc_request *r;   /* the request */
+    const apigw_vtl_ctx *x; /* what templates see of it (gateway responses too) */
     /* what the access log says of the request, filled in as it is served */
     const char *rid, *rpath, *err_type, *err_msg;
+    const char *verr;        /* a failed validation's report */
     const char *path;        /* the request's path within the stage */
     const principal *caller; /* AWS_IAM: who signed */
     const json_t *authz;     /* a Lambda authorizer's answer as the integration sees it */
@@ -364,8 +367,9 @@ static void gw_error(arena *a, stage_view *v, proto_response *resp, const char *
     json_t *m = msg ? json_string(msg) : json_null();
     char *ms = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
     json_decref(m);
-    json_t *err = json_pack("{s:s?, s:s, s:s}", "message", msg, "messageString", ms ? ms : "null",
-                            "responseType", type);
+    json_t *err =
+        json_pack("{s:s?, s:s, s:s, s:s?}", "message", msg, "messageString", ms ? ms : "null",
+                  "responseType", type, "validationErrorString", v->verr);
     free(ms);
     apigw_vtl_ctx x = {0};
     if (v->x) x = *v->x;
@@ -841,6 +845,20 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
             gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         return 1;
     }
+    /* AWS: then the request validator's checks */
+    const char *vmsg = NULL, *vdetail = NULL;
+    int bad = apigw_request_check(a, r, m, v->validators, v->models, params, &vmsg, &vdetail);
+    if (bad) {
+        v->verr = vdetail;
+        if (bad == APIGW_BAD_PARAMETERS)
+            gw_error(a, v, resp, "BAD_REQUEST_PARAMETERS", 400, "BadRequestException", "message",
+                     vmsg);
+        else if (bad == APIGW_BAD_BODY)
+            gw_error(a, v, resp, "BAD_REQUEST_BODY", 400, "BadRequestException", "message", vmsg);
+        else
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
+        return 1;
+    }
     double ti = clock_now();
     if (!type) {
         gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
@@ -931,7 +949,7 @@ static json_t *log_context(arena *a, const stage_view *v, const svc_request *r, 
     const char *ip = svc_request_source_ip(r);
     json_t *ctx = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:i, s:I, s:I,"
-        " s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:{s:s?, s:s?, s:s?}}",
+        " s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:{s:s?, s:s?, s:s?, s:s?}}",
         "requestId", v->rid, "extendedRequestId", v->rid, "apiId", v->api_id, "requestTime", clf,
         "requestTimeEpoch", (json_int_t)(v->t0 * 1000), "httpMethod", r->method, "resourcePath",
         v->rpath, "path", arena_printf(a, "/%s%s", v->stage, path), "stage", v->stage, "accountId",
@@ -940,7 +958,8 @@ static json_t *log_context(arena *a, const stage_view *v, const svc_request *r, 
         (json_int_t)((clock_now() - v->t0) * 1000), "identity", "sourceIp", ip && *ip ? ip : NULL,
         "userAgent", r->client.user_agent, "caller", v->caller ? v->caller->userid : NULL, "user",
         v->caller ? v->caller->userid : NULL, "userArn", v->caller ? v->caller->arn : NULL, "error",
-        "message", v->err_msg, "responseType", v->err_type, "messageString", NULL);
+        "message", v->err_msg, "responseType", v->err_type, "messageString", NULL,
+        "validationErrorString", v->verr);
     if (!ctx) return NULL;
     json_t *err = json_object_get(ctx, "error");
     if (v->err_msg) {
@@ -1005,6 +1024,8 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     v.resources = json_object_get(dep, "_resources");
     v.policy = jstr(dep, "_policy");
     v.responses = json_object_get(dep, "_gatewayResponses");
+    v.models = json_object_get(dep, "_models");
+    v.validators = json_object_get(dep, "_requestValidators");
     if (!v.stage_doc || !v.resources || jbool(v.api, "disableExecuteApiEndpoint", 0)) {
         apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
         return 1;
@@ -1134,6 +1155,8 @@ int apigateway_op_test_invoke_method(call *c, json_t *in, json_t **out)
                     .stage_doc = test_stage(c, in),
                     .resources = json_object_get(doc, "resources"),
                     .responses = json_object_get(doc, "gatewayResponses"),
+                    .models = json_object_get(doc, "models"),
+                    .validators = json_object_get(doc, "requestValidators"),
                     .path = r.path,
                     .r = &r,
                     .rid = rid,
