@@ -214,3 +214,52 @@ def test_test_invoke_validates_and_cli(ferry, apigw):
     t = apigw.test_invoke_method(restApiId=api, resourceId=res, httpMethod="POST",
                                  body='{"message": "m"}', headers={"x-id": "1"})
     assert t["status"] == 200
+
+
+def test_cloudformation_models_validators_and_account(ferry):
+    from test_cfn_providers import PROFILE, REGION, Stacks
+    stacks = Stacks(ferry)
+    role_trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    tpl = {"Resources": {
+        "LogsRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": role_trust}},
+        "Account": {"Type": "AWS::ApiGateway::Account",
+                    "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["LogsRole", "Arn"]}}},
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "cfn-validation"}},
+        "PetModel": {"Type": "AWS::ApiGateway::Model", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "Name": "Pet", "ContentType": "application/json", "Schema": PET}},
+        "Validator": {"Type": "AWS::ApiGateway::RequestValidator", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "Name": "all", "ValidateRequestBody": True,
+            "ValidateRequestParameters": True}},
+        "Pets": {"Type": "AWS::ApiGateway::Resource", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+            "PathPart": "pets"}},
+        "Post": {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ResourceId": {"Ref": "Pets"}, "HttpMethod": "POST",
+            "AuthorizationType": "NONE", "RequestValidatorId": {"Ref": "Validator"},
+            "RequestModels": {"application/json": {"Ref": "PetModel"}},
+            "RequestParameters": {"method.request.header.x-shop": True},
+            "Integration": {"Type": "MOCK", "RequestTemplates": {"application/json": '{"statusCode": 200}'},
+                            "IntegrationResponses": [{"StatusCode": "200"}]},
+            "MethodResponses": [{"StatusCode": "200"}]}},
+        "Dep": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["Post", "Account"], "Properties": {
+            "RestApiId": {"Ref": "Api"}, "StageName": "live",
+            "StageDescription": {"LoggingLevel": "ERROR"}}}},
+        "Outputs": {"Api": {"Value": {"Ref": "Api"}}, "Validator": {"Value": {"Ref": "Validator"}}}}
+    st = stacks.deploy("apigw-validation", tpl)
+    api = st["Out"]["Api"]
+    apigw = ferry.client("apigateway", PROFILE, region=REGION)
+    v = apigw.get_request_validator(restApiId=api, requestValidatorId=st["Out"]["Validator"])
+    assert v["validateRequestBody"] is True and v["name"] == "all"
+    assert json.loads(apigw.get_model(restApiId=api, modelName="Pet")["schema"]) == PET
+    assert ":role/" in apigw.get_account()["cloudwatchRoleArn"]
+    st_, _, body = send(ferry, api, "/live/pets", "POST", json.dumps({"type": "dog", "price": 30}))
+    assert (st_, body) == (400, {"message": "Missing required request parameters: [x-shop]"})
+    assert send(ferry, api, "/live/pets", "POST", "{}", headers={"x-shop": "a"})[0] == 400
+    assert send(ferry, api, "/live/pets", "POST", json.dumps({"type": "dog", "price": 30}),
+                headers={"x-shop": "a"})[0] == 200
+    # a changed schema is updated in place
+    tpl["Resources"]["PetModel"]["Properties"]["Schema"] = {"type": "object"}
+    stacks.deploy("apigw-validation", tpl, update=True)
+    assert json.loads(apigw.get_model(restApiId=api, modelName="Pet")["schema"]) == {"type": "object"}
+    stacks.delete(st)

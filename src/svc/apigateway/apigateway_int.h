@@ -113,6 +113,11 @@ int apigw_request_check(arena *a, const svc_request *r, const json_t *method,
                         const json_t *validators, const json_t *models, const json_t *path_params,
                         const char **msg, const char **detail);
 
+/* Account settings (account.c): the account's throttle (AWS's default, else
+ * FERRY_APIGW_ACCOUNT_THROTTLE), and the CloudWatch Logs role (in c's arena; NULL: none). */
+void apigw_account_throttle(double *rate, long long *burst);
+const char *apigw_account_role(call *c);
+
 /* The data plane's route (serve.c). */
 int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

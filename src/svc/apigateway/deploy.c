@@ -341,6 +341,17 @@ static json_t *patch_method_settings(call *c, json_t *s, const json_t *ops)
             return apigw_bad(c, "Invalid value for %s: %s", p2 + 1, value), NULL;
         if (type == 'b' && strcmp(value, "true") && strcmp(value, "false"))
             return apigw_bad(c, "Invalid value for %s: %s", p2 + 1, value), NULL;
+        int logs = !strcmp(member, "loggingLevel") || !strcmp(member, "dataTraceEnabled");
+        if (!strcmp(member, "loggingLevel") && strcmp(value, "OFF") && strcmp(value, "ERROR") &&
+            strcmp(value, "INFO"))
+            return apigw_bad(c, "Invalid logging level: %s. Valid values are OFF, ERROR, INFO",
+                             value),
+                   NULL;
+        /* AWS: execution logs are written with the account's CloudWatch Logs role */
+        if (logs && strcmp(value, "OFF") && strcmp(value, "false") && !apigw_account_role(c))
+            return apigw_bad(c, "CloudWatch Logs role ARN must be set in account settings to "
+                                "enable logging"),
+                   NULL;
         const char *key = arena_strndup(c->a, path + 1, (size_t)(p2 - path - 1));
         json_t *all = json_object_get(s, "methodSettings");
         if (!all && (json_object_set_new(s, "methodSettings", all = json_object()) || !all))
