@@ -263,3 +263,57 @@ def test_cloudformation_models_validators_and_account(ferry):
     stacks.deploy("apigw-validation", tpl, update=True)
     assert json.loads(apigw.get_model(restApiId=api, modelName="Pet")["schema"]) == {"type": "object"}
     stacks.delete(st)
+
+
+def test_openapi_import_models_and_validators(ferry, apigw):
+    mock = {"type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {"default": {"statusCode": "200"}}}
+    spec = {"swagger": "2.0", "info": {"title": "imported-validation"},
+            "x-amazon-apigateway-request-validators": {
+                "all": {"validateRequestBody": True, "validateRequestParameters": True},
+                "params": {"validateRequestBody": False, "validateRequestParameters": True}},
+            "x-amazon-apigateway-request-validator": "params",
+            "definitions": {
+                "Tag": {"type": "string", "maxLength": 3},
+                "Pet": {"type": "object", "required": ["name"],
+                        "properties": {"name": {"type": "string"},
+                                       "tags": {"type": "array", "items": {"$ref": "#/definitions/Tag"}}}}},
+            "paths": {"/pets": {
+                "get": {"parameters": [{"name": "limit", "in": "query", "required": True, "type": "integer"}],
+                        "responses": {"200": {}}, "x-amazon-apigateway-integration": mock},
+                "post": {"x-amazon-apigateway-request-validator": "all",
+                         "parameters": [{"name": "body", "in": "body", "schema": {"$ref": "#/definitions/Pet"}}],
+                         "responses": {"200": {}}, "x-amazon-apigateway-integration": mock}}}}
+    api = apigw.import_rest_api(body=json.dumps(spec).encode())["id"]
+    models = {m["name"]: m for m in apigw.get_models(restApiId=api)["items"]}
+    pet = json.loads(models["Pet"]["schema"])
+    assert pet["properties"]["tags"]["items"] == {
+        "$ref": f"https://apigateway.amazonaws.com/restapis/{api}/models/Tag"}
+    vals = {v["name"]: v for v in apigw.get_request_validators(restApiId=api)["items"]}
+    assert set(vals) == {"all", "params"} and vals["params"]["validateRequestBody"] is False
+    res = next(r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/pets")
+    post = apigw.get_method(restApiId=api, resourceId=res["id"], httpMethod="POST")
+    assert post["requestValidatorId"] == vals["all"]["id"] and post["requestModels"] == {"application/json": "Pet"}
+    get = apigw.get_method(restApiId=api, resourceId=res["id"], httpMethod="GET")
+    assert get["requestValidatorId"] == vals["params"]["id"]
+    assert get["requestParameters"] == {"method.request.querystring.limit": True}
+    apigw.create_deployment(restApiId=api, stageName="s")
+    assert send(ferry, api, "/s/pets")[:3:2] == (400, {"message": "Missing required request parameters: [limit]"})
+    assert send(ferry, api, "/s/pets?limit=2")[0] == 200
+    assert send(ferry, api, "/s/pets", "POST", json.dumps({"name": "a", "tags": ["long"]}))[0] == 400
+    assert send(ferry, api, "/s/pets", "POST", json.dumps({"name": "a", "tags": ["ok"]}))[0] == 200
+    # OpenAPI 3: the request body's schema by media type; imported again, the validators are replaced
+    spec3 = {"openapi": "3.0.1", "info": {"title": "imported-validation"},
+             "x-amazon-apigateway-request-validators": {"all": {"validateRequestBody": True}},
+             "components": {"schemas": {"Order": {"type": "object", "required": ["id"]}}},
+             "paths": {"/orders": {"post": {
+                 "x-amazon-apigateway-request-validator": "all",
+                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+                 "responses": {"200": {}}, "x-amazon-apigateway-integration": mock}}}}
+    apigw.put_rest_api(restApiId=api, mode="overwrite", body=json.dumps(spec3).encode())
+    assert [v["name"] for v in apigw.get_request_validators(restApiId=api)["items"]].count("all") == 1
+    apigw.create_deployment(restApiId=api, stageName="s")
+    assert send(ferry, api, "/s/orders", "POST", "{}")[0] == 400
+    assert send(ferry, api, "/s/orders", "POST", '{"id": 1}')[0] == 200
+    raises(apigw.import_rest_api, "BadRequestException", status=400, body=json.dumps(
+        {**spec, "x-amazon-apigateway-request-validator": "nope"}).encode())

@@ -103,6 +103,15 @@ int apigw_default_models(call *c, json_t *doc);
  * else 0 with BadRequestException. */
 int apigw_method_requests_ok(call *c, const json_t *doc, const json_t *method);
 
+/* OpenAPI's definitions (components.schemas) as models, their references to each other
+ * turned into model URLs, and x-amazon-apigateway-request-validators into doc. */
+int apigw_import_models(call *c, json_t *doc, const json_t *spec);
+/* What an operation asks of its requests (its or the definition's
+ * x-amazon-apigateway-request-validator, required parameters, the body's models), into in
+ * (PutMethod's input). 0, or -1 with BadRequestException. */
+int apigw_import_method_requests(call *c, const json_t *doc, const json_t *spec, const json_t *op,
+                                 json_t *in);
+
 /* Request validation (reqcheck.c): the checks method's request validator (one of
  * validators) asks for. 0 valid (or nothing to check); APIGW_BAD_PARAMETERS or
  * APIGW_BAD_BODY with *msg the client's message and *detail the validation's report

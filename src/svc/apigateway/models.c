@@ -339,3 +339,139 @@ int apigw_method_requests_ok(call *c, const json_t *doc, const json_t *method)
     }
     return 1;
 }
+
+/* ---- from OpenAPI ---- */
+
+/* schema with its local references to other definitions ("#/definitions/X",
+ * "#/components/schemas/X") turned into the API's model URLs, as AWS imports them. */
+static int rewrite_refs(call *c, json_t *s, const char *api_id)
+{
+    if (json_is_array(s)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(s, i, v) {
+            if (rewrite_refs(c, v, api_id)) return -1;
+        }
+        return 0;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(s, k, v) {
+        const char *ref = !strcmp(k, "$ref") ? json_string_value(v) : NULL;
+        const char *name = NULL;
+        if (ref && !strncmp(ref, "#/definitions/", 14)) name = ref + 14;
+        if (ref && !strncmp(ref, "#/components/schemas/", 21)) name = ref + 21;
+        if (name) {
+            const char *url = arena_printf(
+                c->a, "https://apigateway.amazonaws.com/restapis/%s/models/%s", api_id, name);
+            if (!url || jset_str(s, k, url)) return ferr_oom(c->err);
+        } else if ((json_is_object(v) || json_is_array(v)) && rewrite_refs(c, v, api_id)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int apigw_import_models(call *c, json_t *doc, const json_t *spec)
+{
+    const json_t *defs = json_object_get(spec, "definitions");
+    if (!defs) defs = json_object_get(json_object_get(spec, "components"), "schemas");
+    json_t *all = model_map(c, doc, "models");
+    if (!all) return -1;
+    const char *api_id = jstr(json_object_get(doc, "api"), "id"), *name;
+    json_t *def;
+    /* every model first, then their checks: they may refer to each other */
+    json_object_foreach((json_t *)defs, name, def) {
+        if (!model_name_ok(c, name)) return -1;
+        json_t *s = json_deep_copy(def);
+        char *text = s && !rewrite_refs(c, s, api_id) ? json_dumps(s, JSON_COMPACT) : NULL;
+        json_decref(s);
+        const char *id = apigw_id(c);
+        json_t *m = text && id ? json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name,
+                                           "contentType", "application/json", "schema", text)
+                               : NULL;
+        free(text);
+        if (!m || json_object_set_new(all, name, m)) return ferr_oom(c->err);
+    }
+    json_object_foreach((json_t *)defs, name, def) {
+        if (!schema_ok(c, doc, "application/json", jstr(json_object_get(all, name), "schema")))
+            return -1;
+    }
+    /* x-amazon-apigateway-request-validators: named here, by id in the API */
+    json_t *vals = model_map(c, doc, "requestValidators");
+    if (!vals) return -1;
+    const json_t *named = json_object_get(spec, "x-amazon-apigateway-request-validators");
+    const char *vid;
+    void *tmp;
+    json_object_foreach_safe(vals, tmp, vid, def) { /* imported again: replaced */
+        if (json_object_get(named, jstr(def, "name") ? jstr(def, "name") : ""))
+            json_object_del(vals, vid);
+    }
+    json_object_foreach((json_t *)named, name, def) {
+        const char *id = apigw_id(c);
+        json_t *v =
+            id && json_is_object(def)
+                ? json_pack("{s:s, s:s, s:b, s:b}", "id", id, "name", name, "validateRequestBody",
+                            jbool(def, "validateRequestBody", 0), "validateRequestParameters",
+                            jbool(def, "validateRequestParameters", 0))
+                : NULL;
+        if (!json_is_object(def)) return apigw_bad(c, "Invalid OpenAPI input.");
+        if (!v || json_object_set_new(vals, id, v)) return ferr_oom(c->err);
+    }
+    return 0;
+}
+
+/* The model a schema names ({"$ref": "#/definitions/X"}), or NULL. */
+static const char *model_of(const json_t *schema)
+{
+    const char *ref = jstr(schema, "$ref");
+    if (ref && !strncmp(ref, "#/definitions/", 14)) return ref + 14;
+    if (ref && !strncmp(ref, "#/components/schemas/", 21)) return ref + 21;
+    return NULL;
+}
+
+int apigw_import_method_requests(call *c, const json_t *doc, const json_t *spec, const json_t *op,
+                                 json_t *in)
+{
+    /* the operation's validator, else the definition's */
+    const char *vname = jstr(op, "x-amazon-apigateway-request-validator");
+    if (!vname) vname = jstr(spec, "x-amazon-apigateway-request-validator");
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, "requestValidators"), k, v) {
+        if (vname && !strcmp(jstr(v, "name"), vname) && jset_str(in, "requestValidatorId", k))
+            return ferr_oom(c->err);
+    }
+    if (vname && !jstr(in, "requestValidatorId"))
+        return apigw_bad(c, "Invalid OpenAPI input: no request validator named %s", vname);
+    json_t *params = json_object(), *models = json_object();
+    if (!arena_defer_json(c->a, params) || !arena_defer_json(c->a, models)) return ferr_oom(c->err);
+    static const char *const where[][2] = {{"query", "querystring"},
+                                           {"header", "header"},
+                                           {"path", "path"}};
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(op, "parameters"), i, p) {
+        const char *in_ = jstr(p, "in"), *name = jstr(p, "name");
+        if (in_ && !strcmp(in_, "body")) { /* Swagger 2.0: the body's schema */
+            const char *m = model_of(json_object_get(p, "schema"));
+            if (m && jset_str(models, "application/json", m)) return ferr_oom(c->err);
+            continue;
+        }
+        for (size_t w = 0; in_ && name && w < 3; w++) {
+            const char *expr = arena_printf(c->a, "method.request.%s.%s", where[w][1], name);
+            if (!strcmp(in_, where[w][0]) &&
+                (!expr || json_object_set_new(params, expr, json_boolean(jbool(p, "required", 0)))))
+                return ferr_oom(c->err);
+        }
+    }
+    /* OpenAPI 3: requestBody's content, by media type */
+    json_object_foreach(json_object_get(json_object_get(op, "requestBody"), "content"), k, v) {
+        const char *m = model_of(json_object_get(v, "schema"));
+        if (m && jset_str(models, k, m)) return ferr_oom(c->err);
+    }
+    if ((json_object_size(params) && json_object_set(in, "requestParameters", params)) ||
+        (json_object_size(models) && json_object_set(in, "requestModels", models)))
+        return ferr_oom(c->err);
+    return apigw_method_requests_ok(c, doc, in) ? 0 : -1;
+}
