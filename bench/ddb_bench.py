@@ -9,17 +9,15 @@ import os
 import platform
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 from ferrytest import Ferry  # noqa: E402
-from server_bench import DURATION, free_port, rss_kb, wrk, wrk_script  # noqa: E402
+from server_bench import DURATION, rss_kb, start_moto, wrk, wrk_script  # noqa: E402
 
 T = "DynamoDB_20120810."
 
@@ -62,20 +60,11 @@ def run(tmp, port, akid, secret, pid=None):
 
 
 def moto_rows(tmp):
-    moto_bin = shutil.which("moto_server") or "/root/.pyenv/shims/moto_server"
-    if not os.path.exists(moto_bin):
-        return None
     import boto3
-    port = free_port()
-    p = subprocess.Popen([moto_bin, "-p", str(port)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    p, port = start_moto()
+    if not p:
+        return None
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
         akid, secret = "AKIAIOSFODNN7EXAMPLE", "x" * 40
         fill(boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                           aws_access_key_id=akid, aws_secret_access_key=secret))

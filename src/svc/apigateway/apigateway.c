@@ -248,6 +248,25 @@ int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed)
     return 0;
 }
 
+int apigw_list(call *c, json_t *in, const char *suffix, const char *member,
+               json_t *(*render)(call *c, const json_t *v), json_t **out)
+{
+    json_t *doc;
+    if (apigw_open(c, in, "GET", suffix, &doc) < 0) return -1;
+    json_t *items = json_array(), *o = json_object();
+    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, member), k, v) {
+        if (json_array_append_new(items, render ? render(c, v) : json_deep_copy(v))) c->oom = 1;
+    }
+    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
+                 "BadRequestException"))
+        return -1;
+    *out = json_incref(o);
+    return 0;
+}
+
 /* ---- REST APIs ---- */
 
 static json_t *render_api(call *c, const json_t *doc)

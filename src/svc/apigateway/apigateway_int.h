@@ -39,6 +39,10 @@ int apigw_create(call *c, const json_t *in, json_t **doc);
 /* Sets api's resource policy to text (JSON; NULL or "" removes it), "execute-api:/" in it
  * expanded to the API's ARN as AWS stores it: 0, or -1 (BadRequestException). */
 int apigw_set_policy(call *c, json_t *api, const char *text);
+/* GetModels, GetAuthorizers...: the values of doc's map member, each rendered (NULL: as
+ * stored), paged by in's position and limit. */
+int apigw_list(call *c, json_t *in, const char *suffix, const char *member,
+               json_t *(*render)(call *c, const json_t *v), json_t **out);
 /* A fresh 10-character id (lowercase alnum) in the arena. */
 const char *apigw_id(call *c);
 

@@ -160,20 +160,7 @@ int apigateway_op_get_deployment(call *c, json_t *in, json_t **out)
 
 int apigateway_op_get_deployments(call *c, json_t *in, json_t **out)
 {
-    json_t *doc;
-    if (apigw_open(c, in, "GET", "/deployments", &doc) < 0) return -1;
-    json_t *items = json_array(), *o = json_object();
-    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    const char *k;
-    json_t *d;
-    json_object_foreach(json_object_get(doc, "deployments"), k, d) {
-        if (json_array_append_new(items, render_deployment(c, d))) c->oom = 1;
-    }
-    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
-                 "BadRequestException"))
-        return -1;
-    *out = json_incref(o);
-    return 0;
+    return apigw_list(c, in, "/deployments", "deployments", render_deployment, out);
 }
 
 int apigateway_op_update_deployment(call *c, json_t *in, json_t **out)

@@ -165,20 +165,7 @@ int apigateway_op_get_model(call *c, json_t *in, json_t **out)
 
 int apigateway_op_get_models(call *c, json_t *in, json_t **out)
 {
-    json_t *doc;
-    if (apigw_open(c, in, "GET", "/models", &doc) < 0) return -1;
-    json_t *items = json_array(), *o = json_object();
-    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    const char *k;
-    json_t *m;
-    json_object_foreach(json_object_get(doc, "models"), k, m) {
-        if (json_array_append_new(items, json_deep_copy(m))) c->oom = 1;
-    }
-    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
-                 "BadRequestException"))
-        return -1;
-    *out = json_incref(o);
-    return 0;
+    return apigw_list(c, in, "/models", "models", NULL, out);
 }
 
 int apigateway_op_update_model(call *c, json_t *in, json_t **out)
@@ -265,20 +252,7 @@ int apigateway_op_get_request_validator(call *c, json_t *in, json_t **out)
 
 int apigateway_op_get_request_validators(call *c, json_t *in, json_t **out)
 {
-    json_t *doc;
-    if (apigw_open(c, in, "GET", "/requestvalidators", &doc) < 0) return -1;
-    json_t *items = json_array(), *o = json_object();
-    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(doc, "requestValidators"), k, v) {
-        if (json_array_append_new(items, json_deep_copy(v))) c->oom = 1;
-    }
-    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
-                 "BadRequestException"))
-        return -1;
-    *out = json_incref(o);
-    return 0;
+    return apigw_list(c, in, "/requestvalidators", "requestValidators", NULL, out);
 }
 
 int apigateway_op_update_request_validator(call *c, json_t *in, json_t **out)

@@ -93,8 +93,8 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
      * committed, unless it wrote tables itself) may also keep what it read, a read
      * transaction (a snapshot perhaps older than the generation) only use it */
     int write = store_txn_is_write(c->txn);
-    uint64_t gen = write && store_txn_touched(c->txn, DDB_TABLE)
-                       ? 0
+    uint64_t gen = !c->env || (write && store_txn_touched(c->txn, DDB_TABLE))
+                       ? 0 /* (the TTL sweep's calls have no env: they go without) */
                        : 1 + store_generation(c->env->st, DDB_TABLE);
     gencache *gc = gencache_of(&table_cache);
     const char *ck = arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, name);
