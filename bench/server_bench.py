@@ -72,20 +72,21 @@ def wrk(port, script, conns):
 
 def start_moto():
     """moto_server on a free port, answering: (process, port), or (None, None) when it is not
-    installed."""
+    installed or does not answer (shared by the benchmarks that run it beside ferry)."""
     moto_bin = shutil.which("moto_server") or "/root/.pyenv/shims/moto_server"
     if not os.path.exists(moto_bin):
         return None, None
     port = free_port()
     p = subprocess.Popen([moto_bin, "-p", str(port)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    for _ in range(200):
+    for _ in range(400):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-            break
+            return p, port
         except Exception:
             time.sleep(0.05)
-    return p, port
+    p.kill()
+    return None, None
 
 
 def rss_kb(pid):
