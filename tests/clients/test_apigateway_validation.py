@@ -317,3 +317,43 @@ def test_openapi_import_models_and_validators(ferry, apigw):
     assert send(ferry, api, "/s/orders", "POST", '{"id": 1}')[0] == 200
     raises(apigw.import_rest_api, "BadRequestException", status=400, body=json.dumps(
         {**spec, "x-amazon-apigateway-request-validator": "nope"}).encode())
+
+
+def test_sam_models_and_request_validation(ferry):
+    """SAM's Api Models and an Api event's RequestModel/RequestParameters: definitions, the
+    validator SAM names, and the data plane's 400s before the function runs."""
+    from test_cfn_providers import PROFILE, REGION, Stacks
+    stacks = Stacks(ferry)
+    tpl = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+        "Shop": {"Type": "AWS::Serverless::Api", "Properties": {
+            "StageName": "live", "Models": {"Pet": PET}}},
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler",
+            "InlineCode": "def handler(e, c):\n    return {'statusCode': 201, 'body': e['body']}\n",
+            "Events": {"Add": {"Type": "Api", "Properties": {
+                "RestApiId": {"Ref": "Shop"}, "Path": "/pets", "Method": "POST",
+                "RequestModel": {"Model": "Pet", "Required": True, "ValidateBody": True,
+                                 "ValidateParameters": True},
+                "RequestParameters": [{"method.request.header.x-shop": {"Required": True}},
+                                      "method.request.querystring.note"]}}}}}},
+        "Outputs": {"Api": {"Value": {"Ref": "Shop"}}}}
+    stacks.cfn.create_stack(StackName="sam-validation", TemplateBody=json.dumps(tpl),
+                            Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    st = stacks.wait("sam-validation")
+    assert st["StackStatus"] == "CREATE_COMPLETE", stacks.failures("sam-validation")
+    api = st["Outputs"][0]["OutputValue"]
+    apigw = ferry.client("apigateway", PROFILE, region=REGION)
+    assert [v["name"] for v in apigw.get_request_validators(restApiId=api)["items"]] == ["body-and-params"]
+    res = next(r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/pets")
+    m = apigw.get_method(restApiId=api, resourceId=res["id"], httpMethod="POST")
+    assert m["requestModels"] == {"application/json": "pet"}
+    assert m["requestParameters"] == {"method.request.header.x-shop": True,
+                                      "method.request.querystring.note": False}
+    good = json.dumps({"type": "cat", "price": 40})
+    assert send(ferry, api, "/live/pets", "POST", good)[:3:2] == (
+        400, {"message": "Missing required request parameters: [x-shop]"})
+    assert send(ferry, api, "/live/pets", "POST", "{}", headers={"x-shop": "1"})[:3:2] == (
+        400, {"message": "Invalid request body"})
+    st_, _, body = send(ferry, api, "/live/pets", "POST", good, headers={"x-shop": "1"})
+    assert (st_, body) == (201, {"type": "cat", "price": 40})
+    stacks.delete(st)
