@@ -125,6 +125,9 @@ int apigw_import_method_requests(call *c, const json_t *doc, const json_t *spec,
 int apigw_request_check(arena *a, const svc_request *r, const json_t *method,
                         const json_t *validators, const json_t *models, const json_t *path_params,
                         const char **msg, const char **detail);
+/* The request's media type, lowercased, without parameters (application/json without a
+ * Content-Type), as validation picks a model by it; in a. */
+const char *apigw_media_type(arena *a, const svc_request *r);
 
 /* Account settings (account.c): the account's throttle (AWS's default, else
  * FERRY_APIGW_ACCOUNT_THROTTLE), and the CloudWatch Logs role (in c's arena; NULL: none). */

@@ -42,8 +42,7 @@ static int by_name(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* The request's media type, lowercased, without parameters; application/json without one. */
-static const char *media_type(arena *a, const svc_request *r)
+const char *apigw_media_type(arena *a, const svc_request *r)
 {
     const char *ct = r->header(r, "content-type");
     if (!ct || !*ct) return "application/json";
@@ -88,7 +87,7 @@ int apigw_request_check(arena *a, const svc_request *r, const json_t *method,
     if (!jbool(val, "validateRequestBody", 0)) return 0;
     /* AWS: the model for the content type, else the $default one, else no check */
     const json_t *rm = json_object_get(method, "requestModels");
-    const char *ct = media_type(a, r);
+    const char *ct = apigw_media_type(a, r);
     const char *name = jstr(rm, ct);
     if (!name) name = jstr(rm, "$default");
     if (!name) return 0;

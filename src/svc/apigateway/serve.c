@@ -783,13 +783,6 @@ static const char *java_map(arena *a, const json_t *obj)
     return s ? s : "{}";
 }
 
-/* The request's media type as validation saw it, for the log. */
-static const char *media_type_of(arena *a, const svc_request *r)
-{
-    const char *ct = r->header(r, "content-type");
-    return ct && *ct ? arena_strndup(a, ct, strcspn(ct, ";")) : "application/json";
-}
-
 static void received(stage_view *v, const char *out, size_t len)
 {
     xlog(v, XLOG_INFO, "Received response. Status: 200, Integration latency: %lld ms", v->integ_ms);
@@ -968,7 +961,7 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
     int bad = apigw_request_check(a, r, m, v->validators, v->models, params, &vmsg, &vdetail);
     if (bad == APIGW_BAD_BODY)
         xlog(v, XLOG_ERROR, "Request body does not match model schema for content type %s: %s",
-             media_type_of(a, r), vdetail);
+             apigw_media_type(a, r), vdetail);
     else if (bad == APIGW_BAD_PARAMETERS)
         xlog(v, XLOG_ERROR, "Request validation failed: %s", vmsg);
     if (bad) {
