@@ -50,7 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, HERE)
 from ferrytest import Ferry  # noqa: E402
-from server_bench import free_port, rss_kb  # noqa: E402
+from server_bench import rss_kb, start_moto  # noqa: E402
 
 DURATION = os.environ.get("BENCH_SECONDS", "8")
 NKEYS = int(os.environ.get("BENCH_KEYS", "20000"))
@@ -315,23 +315,6 @@ def kms_rows(tmp, name, port, creds, client):
     r = wrk(port, wrk_requests(tmp, f"{name}-kms", reqs), CONNS)
     r["pairs"] = r["rps"] / 2
     return r
-
-
-def start_moto():
-    moto_bin = shutil.which("moto_server") or "/root/.pyenv/shims/moto_server"
-    if not os.path.exists(moto_bin):
-        return None, None
-    port = free_port()
-    p = subprocess.Popen([moto_bin, "-p", str(port)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    for _ in range(400):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-            return p, port
-        except Exception:
-            time.sleep(0.05)
-    p.kill()
-    return None, None
 
 
 def fmt(r):

@@ -70,6 +70,25 @@ def wrk(port, script, conns):
     return wrk_parse(out)
 
 
+def start_moto():
+    """moto_server on a free port, answering: (process, port), or (None, None) when it is not
+    installed or does not answer (shared by the benchmarks that run it beside ferry)."""
+    moto_bin = shutil.which("moto_server") or "/root/.pyenv/shims/moto_server"
+    if not os.path.exists(moto_bin):
+        return None, None
+    port = free_port()
+    p = subprocess.Popen([moto_bin, "-p", str(port)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+            return p, port
+        except Exception:
+            time.sleep(0.05)
+    p.kill()
+    return None, None
+
+
 def rss_kb(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -140,17 +159,8 @@ http {{ access_log off; server {{ listen 127.0.0.1:{port}; location / {{ return 
         p.wait()
 
     moto = None
-    moto_bin = shutil.which("moto_server") or "/root/.pyenv/shims/moto_server"
-    if os.path.exists(moto_bin):
-        port = free_port()
-        p = subprocess.Popen([moto_bin, "-p", str(port)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
+    p, port = start_moto()
+    if p:
         s = wrk_script(tmp, port, "AKIAIOSFODNN7EXAMPLE", "x" * 40)
         moto = {c: wrk(port, s, c) for c in (1, 64)}
         for c in (1, 64):

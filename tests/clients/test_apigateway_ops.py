@@ -616,3 +616,96 @@ def test_http_api_route_throttling(ferry, apigw):
                     RouteSettings={"$default": {"ThrottlingBurstLimit": 5, "ThrottlingRateLimit": 100}})
     time.sleep(0.05)
     assert get()[0] == 200
+
+
+# ---- account settings, account throttle, execution logs ----
+
+def test_account_settings_and_execution_logs(ferry, apigw):
+    acc = apigw.get_account()
+    assert acc["throttleSettings"] == {"burstLimit": 5000, "rateLimit": 10000.0}
+    assert acc["features"] == ["UsagePlans"] and "cloudwatchRoleArn" not in acc
+    api = mock_api(apigw, "exec-logs")
+    apigw.create_deployment(restApiId=api, stageName="s")
+    # AWS: logging needs the account's CloudWatch Logs role
+    raises(apigw.update_stage, "BadRequestException",
+           "CloudWatch Logs role ARN must be set in account settings to enable logging", status=400,
+           restApiId=api, stageName="s",
+           patchOperations=[{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+    account = acct(ferry, "dev")
+    iam = ferry.client("iam", "dev")
+    iam.create_role(RoleName="not-for-apigw", AssumeRolePolicyDocument=json.dumps(policy(
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})))
+    role = iam.create_role(RoleName="apigw-logs", AssumeRolePolicyDocument=json.dumps(policy(
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+         "Action": "sts:AssumeRole"})))["Role"]["Arn"]
+    for bad in (f"arn:aws:iam::{account}:role/not-for-apigw", f"arn:aws:iam::{account}:role/none"):
+        raises(apigw.update_account, "BadRequestException",
+               "The role ARN does not have required permissions set to API Gateway", status=400,
+               patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": bad}])
+    raises(apigw.update_account, "BadRequestException", status=400,
+           patchOperations=[{"op": "replace", "path": "/throttleSettings/rateLimit", "value": "1"}])
+    acc = apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}])
+    assert acc["cloudwatchRoleArn"] == role and apigw.get_account()["cloudwatchRoleArn"] == role
+    raises(apigw.update_stage, "BadRequestException", status=400, restApiId=api, stageName="s",
+           patchOperations=[{"op": "replace", "path": "/*/*/logging/loglevel", "value": "DEBUG"}])
+    apigw.update_stage(restApiId=api, stageName="s", patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+        {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"},
+        {"op": "replace", "path": "/~1ping/POST/logging/loglevel", "value": "ERROR"},
+        {"op": "replace", "path": "/~1ping/POST/logging/dataTrace", "value": "false"}])
+    logs = ferry.client("logs", "dev")
+    group = f"API-Gateway-Execution-Logs_{api}/s"
+
+    def lines_of(rid, n):
+        for _ in range(100):
+            try:
+                ev = logs.filter_log_events(logGroupName=group)["events"]
+            except logs.exceptions.ResourceNotFoundException:
+                ev = []
+            got = [e["message"] for e in ev if e["message"].startswith(f"({rid}) ")]
+            if len(got) >= n:
+                return [g[len(rid) + 3:] for g in got]
+            time.sleep(0.05)
+        return got
+
+    _, h, _ = call(ferry, api, "/s/ping?x=1", headers={"X-Agent": "tester"})
+    rid = h["x-amzn-RequestId"]
+    got = lines_of(rid, 8)
+    assert got[:3] == [f"Extended Request Id: {rid}", f"Starting execution for request: {rid}",
+                       "HTTP Method: GET, Resource Path: /ping"]
+    assert "Method request query string: {x=1}" in got
+    assert any(g.startswith("Method request headers: {") and "x-agent=tester" in g for g in got)
+    assert 'Method response body after transformations: {"ok": 1}' in got
+    assert got[-2:] == ["Successfully completed execution", "Method completed with status: 200"]
+    # ERROR: nothing for a request that succeeds
+    _, h, _ = call(ferry, api, "/s/ping", method="POST")
+    _, h2, _ = call(ferry, api, "/s/ping?y=2")
+    assert lines_of(h2["x-amzn-RequestId"], 8)
+    assert lines_of(h["x-amzn-RequestId"], 1) == []
+    # the group's stream is AWS-like: a hex name
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert len(streams) == 1 and len(streams[0]["logStreamName"]) == 32
+
+
+def test_account_throttle():
+    from ferrytest import Ferry
+    f = Ferry().start(env={"FERRY_APIGW_ACCOUNT_THROTTLE": "0.01:3"})
+    try:
+        f.init()
+        apigw = f.client("apigateway", "dev")
+        assert apigw.get_account()["throttleSettings"] == {"burstLimit": 3, "rateLimit": 0.01}
+        # the account's bucket is shared by its APIs
+        a, b = mock_api(apigw, "acct-a"), mock_api(apigw, "acct-b")
+        apigw.create_deployment(restApiId=a, stageName="s")
+        apigw.create_deployment(restApiId=b, stageName="s")
+        got = [call(f, a, "/s/ping")[0], call(f, b, "/s/ping")[0], call(f, a, "/s/ping")[0]]
+        assert got == [200, 200, 200]
+        st, h, body = call(f, b, "/s/ping")
+        assert (st, json.loads(body)) == (429, {"message": "Too Many Requests"})
+        # another account has its own
+        qa = f.client("apigateway", "qa")
+        c = mock_api(qa, "acct-c")
+        qa.create_deployment(restApiId=c, stageName="s")
+        assert call(f, c, "/s/ping")[0] == 200
+    finally:
+        f.close()

@@ -38,6 +38,9 @@ extern const cfn_provider cfn_provider_apigateway_authorizer, cfn_provider_apiga
 extern const cfn_provider cfn_provider_apigatewayv2_authorizer;
 /* src/svc/apigateway/prov_apigateway.c */
 extern const cfn_provider cfn_provider_apigateway_gatewayresponse;
+extern const cfn_provider cfn_provider_apigateway_model;
+extern const cfn_provider cfn_provider_apigateway_requestvalidator;
+extern const cfn_provider cfn_provider_apigateway_account;
 /* src/svc/codecommit/prov_repository.c */
 extern const cfn_provider cfn_provider_codecommit_repository;
 /* src/svc/codebuild/prov_project.c */
@@ -130,6 +133,9 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_apigateway_usageplankey,
     &cfn_provider_apigatewayv2_authorizer,
     &cfn_provider_apigateway_gatewayresponse,
+    &cfn_provider_apigateway_model,
+    &cfn_provider_apigateway_requestvalidator,
+    &cfn_provider_apigateway_account,
     &cfn_provider_codecommit_repository,
     &cfn_provider_codebuild_project,
     &cfn_provider_codebuild_report_group,

@@ -106,6 +106,87 @@ static void rest_auth(sam_x *x, json_t *api, json_t *body, const json_t *props, 
     x->oom |= rc;
 }
 
+/* A child object of o (made when absent), or NULL when out of memory. */
+static json_t *child(sam_x *x, json_t *o, const char *key)
+{
+    json_t *c = json_object_get(o, key);
+    if (o && !c && (json_object_set_new(o, key, c = json_object()) || !c)) x->oom = 1, c = NULL;
+    return c;
+}
+
+/* SAM's RequestModel and RequestParameters of a REST API event: the operation's parameters
+ * (the body's model by its lowercased name, as SAM writes it into definitions) and, when
+ * the model asks for validation, the request validator SAM names (body-and-params,
+ * body-only, params-only). */
+static void rest_validation(sam_x *x, json_t *body, const json_t *props, json_t *op)
+{
+    const json_t *rm = json_object_get(props, "RequestModel");
+    const json_t *rps = json_object_get(props, "RequestParameters");
+    if (!rm && !rps) return;
+    json_t *params = json_array();
+    int rc = !params;
+    const char *model = jstr(rm, "Model");
+    if (model) {
+        char lower[256];
+        snprintf(lower, sizeof(lower), "%s", model);
+        for (char *c = lower; *c; c++) *c = (char)tolower((unsigned char)*c);
+        char ref[300];
+        snprintf(ref, sizeof(ref), "#/definitions/%s", lower);
+        rc |= json_array_append_new(
+            params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "in", "body", "name", lower, "required",
+                              jbool(rm, "Required", 0), "schema", "$ref", ref));
+    }
+    static const char *const where[][2] = {{"method.request.querystring.", "query"},
+                                           {"method.request.header.", "header"},
+                                           {"method.request.path.", "path"}};
+    size_t i;
+    json_t *e;
+    json_array_foreach(rps, i, e) {
+        /* "method.request.header.X", or {"method.request.header.X": {Required, Caching}} */
+        const char *name = json_string_value(e);
+        const json_t *opts = NULL;
+        if (json_is_object(e) && json_object_size(e) == 1) {
+            void *it = json_object_iter((json_t *)e);
+            name = json_object_iter_key(it);
+            opts = json_object_iter_value(it);
+        }
+        for (size_t w = 0; name && w < 3; w++) {
+            size_t n = strlen(where[w][0]);
+            if (strncmp(name, where[w][0], n)) continue;
+            rc |= json_array_append_new(
+                params, json_pack("{s:s, s:s, s:b, s:s}", "in", where[w][1], "name", name + n,
+                                  "required", jbool(opts, "Required", 0), "type", "string"));
+        }
+    }
+    if (!rc && json_array_size(params)) rc |= json_object_set(op, "parameters", params);
+    json_decref(params);
+    int vb = jbool(rm, "ValidateBody", 0), vp = jbool(rm, "ValidateParameters", 0);
+    if (vb || vp) {
+        const char *v = vb && vp ? "body-and-params" : vb ? "body-only" : "params-only";
+        json_t *all = child(x, body, "x-amazon-apigateway-request-validators");
+        if (all && !json_object_get(all, v))
+            rc |= json_object_set_new(all, v,
+                                      json_pack("{s:b, s:b}", "validateRequestBody", vb,
+                                                "validateRequestParameters", vp));
+        rc |= json_object_set_new(op, "x-amazon-apigateway-request-validator", json_string(v));
+    }
+    x->oom |= rc;
+}
+
+/* SAM's Models of a REST API: definitions, named in lower case as SAM names them. */
+static void rest_models(sam_x *x, json_t *api, json_t *body)
+{
+    const char *name;
+    json_t *schema;
+    json_object_foreach(json_object_get(json_object_get(api, "Props"), "Models"), name, schema) {
+        json_t *defs = child(x, body, "definitions");
+        char lower[256];
+        snprintf(lower, sizeof(lower), "%s", name);
+        for (char *c = lower; *c; c++) *c = (char)tolower((unsigned char)*c);
+        if (defs && json_object_set(defs, lower, schema)) x->oom = 1;
+    }
+}
+
 /* SAM's Auth.Authorizers of a REST API: a security scheme each (x-amazon-apigateway-authorizer
  * of type token or request) and the permission for API Gateway to invoke the function. */
 static void rest_authorizers(sam_x *x, const char *id, json_t *api, json_t *body)
@@ -230,6 +311,7 @@ void sam_api_event(sam_x *x, const char *fn, const char *ev, const json_t *props
         json_pack("{s:o, s:{}}", "x-amazon-apigateway-integration", jdone(integ, rc), "responses");
     json_t *body = json_object_get(api, "Body");
     if (!http && op) rest_auth(x, api, body, props, op);
+    if (!http && op && body) rest_validation(x, body, props, op);
     json_t *paths = json_object_get(body, "paths");
     if (body && !paths) {
         x->oom |= json_object_set_new(body, "paths", json_object());
@@ -386,6 +468,7 @@ static void emit_rest(sam_x *x, const char *id, json_t *api)
     int rc = !rp;
     if (body && json_object_get(p, "Cors")) cors(x, body, json_object_get(p, "Cors"));
     if (body) rest_authorizers(x, id, api, body);
+    if (body) rest_models(x, api, body);
     if (definition(x, id, api, rp)) {
         json_decref(rp);
         return;

@@ -120,6 +120,12 @@ void apigw_accesslog_write(const char *account, const char *dest, const char *st
     size_t gl = strcspn(g, ":");
     if (!gl || gl >= sizeof(group)) return;
     snprintf(group, sizeof(group), "%.*s", (int)gl, g);
+    apigw_logs_put(account, region, group, stream, line);
+}
+
+void apigw_logs_put(const char *account, const char *region, const char *group, const char *stream,
+                    const char *line)
+{
     /* AWS writes access logs with the account's CloudWatch role; ferry writes them as the
      * account itself, on API Gateway's behalf (the trail says invokedBy apigateway) */
     principal who = {.kind = PRIN_ROOT};

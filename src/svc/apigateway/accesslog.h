@@ -24,4 +24,9 @@ int apigw_accesslog_check(const char *dest, const char *fmt, const char *account
 void apigw_accesslog_write(const char *account, const char *dest, const char *stream,
                            const char *line);
 
+/* Queues line for group (a name) in region: written as account, on API Gateway's behalf
+ * (execution logs and access logs alike). */
+void apigw_logs_put(const char *account, const char *region, const char *group, const char *stream,
+                    const char *line);
+
 #endif

@@ -165,6 +165,7 @@ int apigw_create(call *c, const json_t *in, json_t **out)
                         "id", root, "path", "/", "resourceMethods", "deployments", "stages")
             : NULL;
     if (!doc || !arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    if (apigw_default_models(c, doc)) return -1;
     call_resource(c, "AWS::ApiGateway::RestApi", id);
     *out = doc;
     return 0;
@@ -221,7 +222,11 @@ int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed)
                 target = json_object();
                 if (!target || json_object_set_new(obj, name, target)) return ferr_oom(c->err);
             }
-            key = path + is_map;
+            /* AWS: '/' in a map's key is written "~1" (application~1json) */
+            char *k = arena_strdup(c->a, path + is_map);
+            if (!k) return ferr_oom(c->err);
+            apigw_unescape(path + is_map, k, strlen(k) + 1);
+            key = k;
         }
         if (!strcmp(o, "replace") || !strcmp(o, "add")) {
             /* an entry of a list-like map (binaryMediaTypes) needs no value */
@@ -240,6 +245,25 @@ int apigw_patch(call *c, json_t *obj, const json_t *ops, const char *allowed)
                              "|'move'|'copy'|'test'");
         }
     }
+    return 0;
+}
+
+int apigw_list(call *c, json_t *in, const char *suffix, const char *member,
+               json_t *(*render)(call *c, const json_t *v), json_t **out)
+{
+    json_t *doc;
+    if (apigw_open(c, in, "GET", suffix, &doc) < 0) return -1;
+    json_t *items = json_array(), *o = json_object();
+    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, member), k, v) {
+        if (json_array_append_new(items, render ? render(c, v) : json_deep_copy(v))) c->oom = 1;
+    }
+    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
+                 "BadRequestException"))
+        return -1;
+    *out = json_incref(o);
     return 0;
 }
 
@@ -315,15 +339,8 @@ int apigateway_op_update_rest_api(call *c, json_t *in, json_t **out)
         size_t i;
         json_t *t;
         json_array_foreach(list, i, t) {
-            char k[256];
-            size_t o = 0;
-            for (const char *p = json_string_value(t); p && *p && o + 3 < sizeof(k); p++)
-                if (*p == '/')
-                    k[o++] = '~', k[o++] = '1';
-                else
-                    k[o++] = *p;
-            k[o] = 0;
-            if (!m || json_object_set_new(m, k, json_string(""))) c->oom = 1;
+            const char *k = json_string_value(t);
+            if (!m || (k && json_object_set_new(m, k, json_string("")))) c->oom = 1;
         }
         if (!m || json_object_set_new(api, "binaryMediaTypes", m)) return ferr_oom(c->err);
     }
@@ -338,9 +355,7 @@ int apigateway_op_update_rest_api(call *c, json_t *in, json_t **out)
         const char *k;
         json_t *v;
         json_object_foreach(bm, k, v) {
-            char t[256];
-            apigw_unescape(k, t, sizeof(t));
-            if (!list || json_array_append_new(list, json_string(t))) c->oom = 1;
+            if (!list || json_array_append_new(list, json_string(k))) c->oom = 1;
         }
         if (!list || json_object_set_new(api, "binaryMediaTypes", list)) return ferr_oom(c->err);
     }

@@ -39,6 +39,10 @@ int apigw_create(call *c, const json_t *in, json_t **doc);
 /* Sets api's resource policy to text (JSON; NULL or "" removes it), "execute-api:/" in it
  * expanded to the API's ARN as AWS stores it: 0, or -1 (BadRequestException). */
 int apigw_set_policy(call *c, json_t *api, const char *text);
+/* GetModels, GetAuthorizers...: the values of doc's map member, each rendered (NULL: as
+ * stored), paged by in's position and limit. */
+int apigw_list(call *c, json_t *in, const char *suffix, const char *member,
+               json_t *(*render)(call *c, const json_t *v), json_t **out);
 /* A fresh 10-character id (lowercase alnum) in the arena. */
 const char *apigw_id(call *c);
 
@@ -83,6 +87,52 @@ int apigw_usage_check(ferry_env *env, const char *account, const char *region, c
 const json_t *apigw_gateway_response_for(const json_t *responses, const char *type, int status);
 /* x-amazon-apigateway-gateway-responses (NULL: none) into doc's responses. */
 int apigw_import_gateway_responses(call *c, json_t *doc, const json_t *ext);
+
+/* Models (models.c): a model's schema parsed, and the schemas it refers to, cached for one
+ * validation ("https://apigateway.amazonaws.com/restapis/ID/models/NAME" names a model of
+ * the same API). */
+typedef struct apigw_models {
+    const json_t *models; /* {name: Model}, borrowed */
+    json_t *cache;        /* {name: parsed schema} */
+} apigw_models;
+int apigw_models_init(apigw_models *m, const json_t *models);
+void apigw_models_dispose(apigw_models *m);
+/* The schema of model name (borrowed from m), or NULL when none or not JSON. */
+const json_t *apigw_model_schema(apigw_models *m, const char *name);
+/* jschema_validate with m resolving references to other models. */
+int apigw_model_validate(apigw_models *m, const json_t *schema, const json_t *doc, json_t *errs);
+/* The Empty and Error models AWS gives every new REST API, into doc. */
+int apigw_default_models(call *c, json_t *doc);
+/* A method's requestValidatorId, requestModels and requestParameters name what doc has: 1,
+ * else 0 with BadRequestException. */
+int apigw_method_requests_ok(call *c, const json_t *doc, const json_t *method);
+
+/* OpenAPI's definitions (components.schemas) as models, their references to each other
+ * turned into model URLs, and x-amazon-apigateway-request-validators into doc. */
+int apigw_import_models(call *c, json_t *doc, const json_t *spec);
+/* What an operation asks of its requests (its or the definition's
+ * x-amazon-apigateway-request-validator, required parameters, the body's models), into in
+ * (PutMethod's input). 0, or -1 with BadRequestException. */
+int apigw_import_method_requests(call *c, const json_t *doc, const json_t *spec, const json_t *op,
+                                 json_t *in);
+
+/* Request validation (reqcheck.c): the checks method's request validator (one of
+ * validators) asks for. 0 valid (or nothing to check); APIGW_BAD_PARAMETERS or
+ * APIGW_BAD_BODY with *msg the client's message and *detail the validation's report
+ * ($context.error.validationErrorString), both in a; -1 out of memory. */
+#define APIGW_BAD_PARAMETERS 1
+#define APIGW_BAD_BODY       2
+int apigw_request_check(arena *a, const svc_request *r, const json_t *method,
+                        const json_t *validators, const json_t *models, const json_t *path_params,
+                        const char **msg, const char **detail);
+/* The request's media type, lowercased, without parameters (application/json without a
+ * Content-Type), as validation picks a model by it; in a. */
+const char *apigw_media_type(arena *a, const svc_request *r);
+
+/* Account settings (account.c): the account's throttle (AWS's default, else
+ * FERRY_APIGW_ACCOUNT_THROTTLE), and the CloudWatch Logs role (in c's arena; NULL: none). */
+void apigw_account_throttle(double *rate, long long *burst);
+const char *apigw_account_role(call *c);
 
 /* The data plane's route (serve.c). */
 int apigw_serve(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);

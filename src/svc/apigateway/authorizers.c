@@ -134,20 +134,7 @@ int apigateway_op_get_authorizer(call *c, json_t *in, json_t **out)
 
 int apigateway_op_get_authorizers(call *c, json_t *in, json_t **out)
 {
-    json_t *doc;
-    if (apigw_open(c, in, "GET", "/authorizers", &doc) < 0) return -1;
-    json_t *items = json_array(), *o = json_object();
-    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    const char *k;
-    json_t *az;
-    json_object_foreach(json_object_get(doc, "authorizers"), k, az) {
-        if (json_array_append(items, az)) c->oom = 1;
-    }
-    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
-                 "BadRequestException"))
-        return -1;
-    *out = json_incref(o);
-    return 0;
+    return apigw_list(c, in, "/authorizers", "authorizers", NULL, out);
 }
 
 int apigateway_op_update_authorizer(call *c, json_t *in, json_t **out)

@@ -103,6 +103,14 @@ json_t *apigw_deploy(call *c, json_t *doc, const json_t *in)
     if (d && ((policy && jset_str(d, "_policy", policy)) ||
               (gr && json_object_set_new(d, "_gatewayResponses", json_deep_copy(gr)))))
         json_decref(d), d = NULL;
+    /* and the models and request validators the methods are checked with */
+    static const char *const snap_of[][2] = {{"models", "_models"},
+                                             {"requestValidators", "_requestValidators"}};
+    for (size_t i = 0; d && i < 2; i++) {
+        json_t *part = json_object_get(doc, snap_of[i][0]);
+        if (part && json_object_set_new(d, snap_of[i][1], json_deep_copy(part)))
+            json_decref(d), d = NULL;
+    }
     if (d && jstr(in, "description") && jset_str(d, "description", jstr(in, "description")))
         json_decref(d), d = NULL;
     if (!d || json_object_set_new(json_object_get(doc, "deployments"), id, d) || c->oom)
@@ -152,20 +160,7 @@ int apigateway_op_get_deployment(call *c, json_t *in, json_t **out)
 
 int apigateway_op_get_deployments(call *c, json_t *in, json_t **out)
 {
-    json_t *doc;
-    if (apigw_open(c, in, "GET", "/deployments", &doc) < 0) return -1;
-    json_t *items = json_array(), *o = json_object();
-    if (!arena_defer_json(c->a, items) || !arena_defer_json(c->a, o)) return ferr_oom(c->err);
-    const char *k;
-    json_t *d;
-    json_object_foreach(json_object_get(doc, "deployments"), k, d) {
-        if (json_array_append_new(items, render_deployment(c, d))) c->oom = 1;
-    }
-    if (svc_page(c, items, jstr(in, "position"), jint(in, "limit", 25), o, "items", "position",
-                 "BadRequestException"))
-        return -1;
-    *out = json_incref(o);
-    return 0;
+    return apigw_list(c, in, "/deployments", "deployments", render_deployment, out);
 }
 
 int apigateway_op_update_deployment(call *c, json_t *in, json_t **out)
@@ -333,6 +328,17 @@ static json_t *patch_method_settings(call *c, json_t *s, const json_t *ops)
             return apigw_bad(c, "Invalid value for %s: %s", p2 + 1, value), NULL;
         if (type == 'b' && strcmp(value, "true") && strcmp(value, "false"))
             return apigw_bad(c, "Invalid value for %s: %s", p2 + 1, value), NULL;
+        int logs = !strcmp(member, "loggingLevel") || !strcmp(member, "dataTraceEnabled");
+        if (!strcmp(member, "loggingLevel") && strcmp(value, "OFF") && strcmp(value, "ERROR") &&
+            strcmp(value, "INFO"))
+            return apigw_bad(c, "Invalid logging level: %s. Valid values are OFF, ERROR, INFO",
+                             value),
+                   NULL;
+        /* AWS: execution logs are written with the account's CloudWatch Logs role */
+        if (logs && strcmp(value, "OFF") && strcmp(value, "false") && !apigw_account_role(c))
+            return apigw_bad(c, "CloudWatch Logs role ARN must be set in account settings to "
+                                "enable logging"),
+                   NULL;
         const char *key = arena_strndup(c->a, path + 1, (size_t)(p2 - path - 1));
         json_t *all = json_object_get(s, "methodSettings");
         if (!all && (json_object_set_new(s, "methodSettings", all = json_object()) || !all))

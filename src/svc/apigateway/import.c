@@ -174,6 +174,7 @@ static int add_method(call *c, const json_t *spec, json_t *doc, json_t *res, con
         if (authorizer && !strcmp(jstr(v, "name"), authorizer) && jset_str(in, "authorizerId", k))
             return ferr_oom(c->err);
     }
+    if (apigw_import_method_requests(c, doc, spec, op, in)) return -1;
     json_t *m = apigw_put_method(c, res, verb, in);
     if (!m) return -1;
     json_t *mr = json_object();
@@ -315,7 +316,7 @@ int apigw_import(call *c, json_t *doc, const char *body, size_t len, const char 
         }
         json_object_clear(json_object_get(json_object_get(all, root), "resourceMethods"));
     }
-    if (import_authorizers(c, doc, spec)) return -1;
+    if (import_authorizers(c, doc, spec) || apigw_import_models(c, doc, spec)) return -1;
     json_t *ctx[2] = {spec, doc};
     return apigw_openapi_each(c, spec, rest_op, ctx);
 }

@@ -1,4 +1,4 @@
-/* What the API Gateway CloudFormation providers share (prov_apigateway.c,
+/* What the API Gateway CloudFormation providers share (prov_apigateway.c, prov_apigateway_models.c,
  * prov_apigateway_keys.c). */
 #ifndef FERRY_SVC_APIGATEWAY_PROV_H
 #define FERRY_SVC_APIGATEWAY_PROV_H

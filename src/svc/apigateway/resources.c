@@ -229,7 +229,7 @@ int apigateway_op_put_method(call *c, json_t *in, json_t **out)
     const char *t = arena_printf(c->a, "/methods/%s", jstr(in, "httpMethod"));
     json_t *r = t ? open_resource(c, in, "PUT", t, &doc) : NULL;
     if (!r) return t ? -1 : ferr_oom(c->err);
-    if (!apigw_authorizer_ok(c, doc, in)) return -1;
+    if (!apigw_authorizer_ok(c, doc, in) || !apigw_method_requests_ok(c, doc, in)) return -1;
     json_t *m = apigw_put_method(c, r, jstr(in, "httpMethod"), in);
     if (!m || apigw_save(c, doc)) return -1;
     *out = svc_out(c, json_deep_copy(m));
@@ -255,14 +255,29 @@ int apigateway_op_delete_method(call *c, json_t *in, json_t **out)
     return apigw_save(c, doc);
 }
 
+/* A patched requestParameters entry's "true"/"false" as the boolean AWS keeps. */
+static int required_flags(call *c, json_t *m)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(m, "requestParameters"), k, v) {
+        const char *s = json_string_value(v);
+        if (s && json_object_set_new(json_object_get(m, "requestParameters"), k,
+                                     json_boolean(!strcmp(s, "true"))))
+            return ferr_oom(c->err);
+    }
+    return 0;
+}
+
 int apigateway_op_update_method(call *c, json_t *in, json_t **out)
 {
     json_t *doc, *m = open_method(c, in, "PATCH", "", &doc);
     if (!m) return -1;
     if (apigw_patch(c, m, json_object_get(in, "patchOperations"),
                     "/authorizationType /apiKeyRequired /authorizerId /operationName "
-                    "/requestValidatorId /requestParameters/") ||
-        !apigw_authorizer_ok(c, doc, m) || apigw_save(c, doc))
+                    "/requestValidatorId /requestParameters/ /requestModels/") ||
+        required_flags(c, m) || !apigw_authorizer_ok(c, doc, m) ||
+        !apigw_method_requests_ok(c, doc, m) || apigw_save(c, doc))
         return -1;
     *out = svc_out(c, json_deep_copy(m));
     return 0;

@@ -179,22 +179,6 @@ int apigateway_op_get_gateway_responses(call *c, json_t *in, json_t **out)
     return 0;
 }
 
-/* "application~1json" -> "application/json" in a map's keys (patch paths escape '/'). */
-static int unescape_keys(json_t *map)
-{
-    const char *k;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe(map, tmp, k, v) {
-        if (!strstr(k, "~1")) continue;
-        char t[256];
-        apigw_unescape(k, t, sizeof(t));
-        if (json_object_set(map, t, v)) return -1;
-        json_object_del(map, k);
-    }
-    return 0;
-}
-
 int apigateway_op_update_gateway_response(call *c, json_t *in, json_t **out)
 {
     json_t *doc, *all;
@@ -211,9 +195,6 @@ int apigateway_op_update_gateway_response(call *c, json_t *in, json_t **out)
     if (apigw_patch(c, gr, json_object_get(in, "patchOperations"),
                     "/statusCode /responseParameters/ /responseTemplates/"))
         return -1;
-    if (unescape_keys(json_object_get(gr, "responseTemplates")) ||
-        unescape_keys(json_object_get(gr, "responseParameters")))
-        return ferr_oom(c->err);
     json_t *check =
         make_response(c, type, jstr(gr, "statusCode"), json_object_get(gr, "responseParameters"),
                       json_object_get(gr, "responseTemplates"));

@@ -6,6 +6,7 @@
  * apigateway.amazonaws.com, so the function's resource policy decides), MOCK. */
 #include <ctype.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,13 @@ typedef struct stage_view {
     json_t *resources;       /* the deployment's snapshot */
     const char *policy;      /* the resource policy deployed, or NULL */
     const json_t *responses; /* the gateway responses deployed, or NULL */
-    const svc_request *r;    /* the request */
-    const apigw_vtl_ctx *x;  /* what templates see of it (gateway responses too) */
+    const json_t *models;    /* the models and request validators deployed */
+    const json_t *validators;
+    const svc_request *r;   /* the request */
+    const apigw_vtl_ctx *x; /* what templates see of it (gateway responses too) */
     /* what the access log says of the request, filled in as it is served */
     const char *rid, *rpath, *err_type, *err_msg;
+    const char *verr;        /* a failed validation's report */
     const char *path;        /* the request's path within the stage */
     const principal *caller; /* AWS_IAM: who signed */
     const json_t *authz;     /* a Lambda authorizer's answer as the integration sees it */
@@ -49,7 +53,51 @@ typedef struct stage_view {
     long long integ_ms; /* -1: no integration ran */
     int test;           /* TestInvokeMethod: no throttle, authorization or API key */
     int integ_status;
+    /* execution log: the method's loggingLevel (XLOG_*) and dataTraceEnabled, and the lines
+     * written so far (one per line, without the "(requestId) " AWS starts each with) */
+    int xlevel, xtrace;
+    buf *xlines;
 } stage_view;
+
+#define XLOG_OFF   0
+#define XLOG_ERROR 1
+#define XLOG_INFO  2
+#define XLOG_TRACE 3 /* INFO with dataTraceEnabled: requests' and responses' contents */
+
+static void xlog(stage_view *v, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void xlog(stage_view *v, int level, const char *fmt, ...)
+{
+    int have = v->xtrace ? XLOG_TRACE : v->xlevel;
+    if (!v->xlines || level > have) return;
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    /* one event per line: the contents logged keep to theirs */
+    for (char *p = s; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    buf_printf(v->xlines, "%s\n", s);
+    free(s);
+}
+
+/* A method's setting (stage methodSettings "~1path/METHOD", else the stage-wide entry), or
+ * NULL. */
+static const json_t *method_setting(arena *a, const stage_view *v, const char *rpath,
+                                    const char *method, const char *member)
+{
+    buf k;
+    buf_init(&k, 0);
+    for (const char *p = rpath; *p; p++) *p == '/' ? buf_puts(&k, "~1") : buf_putc(&k, *p);
+    buf_printf(&k, "/%s", method);
+    const char *key = arena_strdup(a, buf_str(&k));
+    buf_dispose(&k);
+    const json_t *ms = json_object_get(v->stage_doc, "methodSettings");
+    const json_t *m = key ? json_object_get(json_object_get(ms, key), member) : NULL;
+    return m ? m : json_object_get(json_object_get(ms, "*/*"), member);
+}
 
 /* 1 found, 0 no such API (v2 may own the id), -1 error. */
 static int load_api(ferry_env *env, store_txn *t, arena *a, const char *api_id, json_t **doc,
@@ -364,8 +412,9 @@ static void gw_error(arena *a, stage_view *v, proto_response *resp, const char *
     json_t *m = msg ? json_string(msg) : json_null();
     char *ms = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
     json_decref(m);
-    json_t *err = json_pack("{s:s?, s:s, s:s}", "message", msg, "messageString", ms ? ms : "null",
-                            "responseType", type);
+    json_t *err =
+        json_pack("{s:s?, s:s, s:s, s:s?}", "message", msg, "messageString", ms ? ms : "null",
+                  "responseType", type, "validationErrorString", v->verr);
     free(ms);
     apigw_vtl_ctx x = {0};
     if (v->x) x = *v->x;
@@ -704,22 +753,61 @@ static int authorize_custom(ferry_env *env, arena *a, const svc_request *r, stag
 static int stage_limits(arena *a, const stage_view *v, const char *rpath, const char *method,
                         double *rate, long long *burst)
 {
-    buf k;
-    buf_init(&k, 0);
-    for (const char *p = rpath; *p; p++) *p == '/' ? buf_puts(&k, "~1") : buf_putc(&k, *p);
-    buf_printf(&k, "/%s", method);
-    const char *key = arena_strdup(a, buf_str(&k));
-    buf_dispose(&k);
-    const json_t *ms = json_object_get(v->stage_doc, "methodSettings");
-    const json_t *m = key ? json_object_get(ms, key) : NULL, *all = json_object_get(ms, "*/*");
-    const json_t *r = json_object_get(m, "throttlingRateLimit"),
-                 *b = json_object_get(m, "throttlingBurstLimit");
-    if (!r) r = json_object_get(all, "throttlingRateLimit");
-    if (!b) b = json_object_get(all, "throttlingBurstLimit");
+    const json_t *r = method_setting(a, v, rpath, method, "throttlingRateLimit"),
+                 *b = method_setting(a, v, rpath, method, "throttlingBurstLimit");
     if (!json_is_number(r) && !json_is_number(b)) return 0;
     *rate = json_is_number(r) ? json_number_value(r) : 10000.0;
     *burst = json_is_number(b) ? (long long)json_number_value(b) : 5000;
     return 1;
+}
+
+/* ---- the execution log ---- */
+
+/* obj as AWS's log shows a map: {name=value, other=value} */
+static const char *java_map(arena *a, const json_t *obj)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_putc(&b, '{');
+    const char *k;
+    json_t *val;
+    int first = 1;
+    json_object_foreach((json_t *)obj, k, val) {
+        buf_printf(&b, "%s%s=%s", first ? "" : ", ", k,
+                   json_is_string(val) ? json_string_value(val) : "");
+        first = 0;
+    }
+    buf_putc(&b, '}');
+    const char *s = arena_strdup(a, buf_str(&b));
+    buf_dispose(&b);
+    return s ? s : "{}";
+}
+
+static void received(stage_view *v, const char *out, size_t len)
+{
+    xlog(v, XLOG_INFO, "Received response. Status: 200, Integration latency: %lld ms", v->integ_ms);
+    xlog(v, XLOG_TRACE, "Endpoint response body before transformations: %.*s", (int)len, out);
+}
+
+/* The lines that close a request's log: its response and status. */
+static void xlog_finish(arena *a, stage_view *v, const proto_response *resp)
+{
+    if (!v->xlines || !v->rpath) return;
+    if (v->xtrace) {
+        json_t *h = json_object();
+        for (size_t i = 0; h && i < resp->nheaders; i++)
+            if (json_object_set_new(h, resp->headers[i].name, json_string(resp->headers[i].value)))
+                break;
+        if (h && resp->content_type && jset_str(h, "Content-Type", resp->content_type))
+            json_decref(h), h = NULL;
+        xlog(v, XLOG_TRACE, "Method response body after transformations: %.*s", (int)resp->body.len,
+             buf_str(&resp->body));
+        xlog(v, XLOG_TRACE, "Method response headers: %s", h ? java_map(a, h) : "{}");
+        json_decref(h);
+    }
+    if (!v->err_type) xlog(v, XLOG_INFO, "Successfully completed execution");
+    xlog(v, resp->status >= 400 ? XLOG_ERROR : XLOG_INFO, "Method completed with status: %d",
+         resp->status);
 }
 
 /* ---- the request ---- */
@@ -748,6 +836,25 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
     const char *rpath = jstr(res, "path");
     v->rpath = rpath;
     vtl_context(a, r, v, rid, res, params, &x);
+    /* AWS: the method's logging settings decide what its execution log says */
+    if (!v->test) {
+        const char *lvl = json_string_value(method_setting(a, v, rpath, r->method, "loggingLevel"));
+        v->xlevel = !lvl                    ? XLOG_OFF
+                    : !strcmp(lvl, "INFO")  ? XLOG_INFO
+                    : !strcmp(lvl, "ERROR") ? XLOG_ERROR
+                                            : XLOG_OFF;
+        v->xtrace = json_is_true(method_setting(a, v, rpath, r->method, "dataTraceEnabled"));
+    }
+    xlog(v, XLOG_INFO, "Extended Request Id: %s", rid);
+    xlog(v, XLOG_INFO, "Starting execution for request: %s", rid);
+    xlog(v, XLOG_INFO, "HTTP Method: %s, Resource Path: %s", r->method, path);
+    if (v->xlines && v->xtrace) {
+        xlog(v, XLOG_TRACE, "Method request path: %s", java_map(a, params));
+        xlog(v, XLOG_TRACE, "Method request query string: %s", java_map(a, x.query));
+        xlog(v, XLOG_TRACE, "Method request headers: %s", java_map(a, x.headers));
+        xlog(v, XLOG_TRACE, "Method request body before transformations: %.*s", (int)r->body_len,
+             (const char *)r->body);
+    }
     const char *source_arn =
         arena_printf(a, "arn:%s:execute-api:%s:%s:%s/%s/%s%s", arn_partition(v->region), v->region,
                      v->account, id, stage, r->method, rpath);
@@ -758,9 +865,17 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
         gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         return 1;
     }
-    /* AWS: the stage's (or the method's) throttle, before anything else is done */
+    /* AWS: the account's throttle (every API of the account in the region), then the stage's
+     * (or the method's), before anything else is done */
     double rate;
     long long burst;
+    apigw_account_throttle(&rate, &burst);
+    const char *ak = arena_printf(a, "account %s %s", v->account, v->region);
+    if (!v->test && ak && !apigw_throttle_take(ak, rate, burst)) {
+        gw_error(a, v, resp, "THROTTLED", 429, "TooManyRequestsException", "message",
+                 "Too Many Requests");
+        return 1;
+    }
     if (!v->test && stage_limits(a, v, rpath, r->method, &rate, &burst)) {
         const char *bk = arena_printf(a, "%s/%s/%s %s", id, stage, r->method, rpath);
         if (bk && !apigw_throttle_take(bk, rate, burst)) {
@@ -841,6 +956,25 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
             gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         return 1;
     }
+    /* AWS: then the request validator's checks */
+    const char *vmsg = NULL, *vdetail = NULL;
+    int bad = apigw_request_check(a, r, m, v->validators, v->models, params, &vmsg, &vdetail);
+    if (bad == APIGW_BAD_BODY)
+        xlog(v, XLOG_ERROR, "Request body does not match model schema for content type %s: %s",
+             apigw_media_type(a, r), vdetail);
+    else if (bad == APIGW_BAD_PARAMETERS)
+        xlog(v, XLOG_ERROR, "Request validation failed: %s", vmsg);
+    if (bad) {
+        v->verr = vdetail;
+        if (bad == APIGW_BAD_PARAMETERS)
+            gw_error(a, v, resp, "BAD_REQUEST_PARAMETERS", 400, "BadRequestException", "message",
+                     vmsg);
+        else if (bad == APIGW_BAD_BODY)
+            gw_error(a, v, resp, "BAD_REQUEST_BODY", 400, "BadRequestException", "message", vmsg);
+        else
+            gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
+        return 1;
+    }
     double ti = clock_now();
     if (!type) {
         gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
@@ -874,24 +1008,41 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
         const char *out, *msg;
         size_t out_len = 0;
         int status;
+        if (payload) {
+            xlog(v, XLOG_INFO, "Endpoint request URI: %s", jstr(integ, "uri"));
+            xlog(v, XLOG_TRACE, "Endpoint request body after transformations: %.*s", (int)len,
+                 payload);
+            xlog(v, XLOG_INFO, "Sending request to %s", jstr(integ, "uri"));
+        }
         if (!payload) {
             gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         } else if (invoke(env, a, v, integ, source_arn, payload, len, &out, &out_len, &status,
                           &msg)) {
             v->integ_ms = (long long)((clock_now() - ti) * 1000);
             v->integ_status = status == 504 ? 0 : 200;
+            xlog(v, XLOG_ERROR, "%s",
+                 status == 504   ? "Execution failed due to a timeout error"
+                 : status == 502 ? "Lambda execution failed with status 200 due to customer "
+                                   "function error"
+                                 : "Execution failed due to configuration error: Invalid "
+                                   "permissions on Lambda function");
             gw_error(a, v, resp, status == 504 ? "INTEGRATION_TIMEOUT" : "DEFAULT_5XX", status,
                      NULL, "message", msg);
         } else if (proxy) {
             v->integ_ms = (long long)((clock_now() - ti) * 1000);
             v->integ_status = 200;
+            received(v, out, out_len);
             if (apigw_proxy_response(a, out, out_len, resp)) {
                 log_info("apigateway: %s/%s: malformed Lambda proxy response", id, stage);
+                xlog(v, XLOG_ERROR,
+                     "Execution failed due to configuration error: Malformed Lambda proxy "
+                     "response");
                 gw_error(a, v, resp, "DEFAULT_5XX", 502, NULL, "message", "Internal server error");
             }
         } else {
             v->integ_ms = (long long)((clock_now() - ti) * 1000);
             v->integ_status = 200;
+            received(v, out, out_len);
             const json_t *ir = pick_response(integ, "");
             apigw_vtl_ctx ox = x;
             ox.body = out, ox.body_len = out_len;
@@ -907,9 +1058,12 @@ static int serve_stage(ferry_env *env, arena *a, const svc_request *r, stage_vie
         const char *uri =
             substitute(a, jstr(integ, "uri"), json_object_get(v->stage_doc, "variables"));
         if (uri) {
+            xlog(v, XLOG_INFO, "Sending request to %s", uri);
             apigw_http_proxy(a, r, uri, params, (long)jint(integ, "timeoutInMillis", 29000), resp);
             v->integ_ms = (long long)((clock_now() - ti) * 1000);
             v->integ_status = resp->status;
+            xlog(v, XLOG_INFO, "Received response. Status: %d, Integration latency: %lld ms",
+                 resp->status, v->integ_ms);
         } else {
             gw_error(a, v, resp, "DEFAULT_5XX", 500, NULL, "message", "Internal server error");
         }
@@ -931,7 +1085,7 @@ static json_t *log_context(arena *a, const stage_view *v, const svc_request *r, 
     const char *ip = svc_request_source_ip(r);
     json_t *ctx = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:i, s:I, s:I,"
-        " s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:{s:s?, s:s?, s:s?}}",
+        " s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:{s:s?, s:s?, s:s?, s:s?}}",
         "requestId", v->rid, "extendedRequestId", v->rid, "apiId", v->api_id, "requestTime", clf,
         "requestTimeEpoch", (json_int_t)(v->t0 * 1000), "httpMethod", r->method, "resourcePath",
         v->rpath, "path", arena_printf(a, "/%s%s", v->stage, path), "stage", v->stage, "accountId",
@@ -940,7 +1094,8 @@ static json_t *log_context(arena *a, const stage_view *v, const svc_request *r, 
         (json_int_t)((clock_now() - v->t0) * 1000), "identity", "sourceIp", ip && *ip ? ip : NULL,
         "userAgent", r->client.user_agent, "caller", v->caller ? v->caller->userid : NULL, "user",
         v->caller ? v->caller->userid : NULL, "userArn", v->caller ? v->caller->arn : NULL, "error",
-        "message", v->err_msg, "responseType", v->err_type, "messageString", NULL);
+        "message", v->err_msg, "responseType", v->err_type, "messageString", NULL,
+        "validationErrorString", v->verr);
     if (!ctx) return NULL;
     json_t *err = json_object_get(ctx, "error");
     if (v->err_msg) {
@@ -1005,12 +1160,32 @@ static int serve(ferry_env *env, arena *a, const svc_request *r, const char *api
     v.resources = json_object_get(dep, "_resources");
     v.policy = jstr(dep, "_policy");
     v.responses = json_object_get(dep, "_gatewayResponses");
+    v.models = json_object_get(dep, "_models");
+    v.validators = json_object_get(dep, "_requestValidators");
     if (!v.stage_doc || !v.resources || jbool(v.api, "disableExecuteApiEndpoint", 0)) {
         apigw_answer(a, resp, 403, "ForbiddenException", "Forbidden");
         return 1;
     }
+    buf xl;
+    buf_init(&xl, 0);
+    v.xlines = &xl;
     serve_stage(env, a, r, &v, path, doc, resp);
     proto_response_header(a, resp, "x-amzn-RequestId", rid);
+    /* AWS: a method with logging on writes its execution log to the stage's group */
+    xlog_finish(a, &v, resp);
+    if (xl.len) {
+        const char *group = arena_printf(a, "API-Gateway-Execution-Logs_%s/%s", id, stage);
+        const char *pair = arena_printf(a, "%s/%s", id, stage);
+        char stream[33];
+        enc_md5_hex(pair ? pair : "", pair ? strlen(pair) : 0, stream);
+        for (char *p = (char *)buf_str(&xl), *nl; group && *p; p = nl + 1) {
+            nl = strchr(p, '\n');
+            *nl = 0;
+            const char *line = arena_printf(a, "(%s) %s", rid, p);
+            if (line) apigw_logs_put(v.account, v.region, group, stream, line);
+        }
+    }
+    buf_dispose(&xl);
     /* AWS: a stage with access log settings writes a line per request to its group */
     const json_t *als = json_object_get(v.stage_doc, "accessLogSettings");
     const char *dest = jstr(als, "destinationArn"), *fmt = jstr(als, "format");
@@ -1110,6 +1285,28 @@ static json_t *test_stage(call *c, const json_t *in)
     return st ? arena_defer_json(c->a, st) : NULL;
 }
 
+/* AWS's test log: "Execution log for request ID", then each line after its time
+ * ("Sat Dec 05 12:00:00 UTC 2026 : Starting execution for request: ID"). */
+static const char *test_log(arena *a, const char *rid, const char *lines)
+{
+    char when[40];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%a %b %d %H:%M:%S UTC %Y", &tm);
+    buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "Execution log for request %s\n", rid);
+    for (const char *p = lines; *p;) {
+        size_t n = strcspn(p, "\n");
+        buf_printf(&b, "%s : %.*s\n", when, (int)n, p);
+        p += n + (p[n] != 0);
+    }
+    const char *s = arena_strdup(a, buf_str(&b));
+    buf_dispose(&b);
+    return s;
+}
+
 int apigateway_op_test_invoke_method(call *c, json_t *in, json_t **out)
 {
     const char *rid_in = jstr(in, "resourceId"), *verb = jstr(in, "httpMethod");
@@ -1134,6 +1331,8 @@ int apigateway_op_test_invoke_method(call *c, json_t *in, json_t **out)
                     .stage_doc = test_stage(c, in),
                     .resources = json_object_get(doc, "resources"),
                     .responses = json_object_get(doc, "gatewayResponses"),
+                    .models = json_object_get(doc, "models"),
+                    .validators = json_object_get(doc, "requestValidators"),
                     .path = r.path,
                     .r = &r,
                     .rid = rid,
@@ -1141,9 +1340,14 @@ int apigateway_op_test_invoke_method(call *c, json_t *in, json_t **out)
                     .integ_ms = -1,
                     .test = 1};
     if (!v.stage_doc) return ferr_oom(c->err);
+    /* AWS: a test's log is the execution log at INFO with the data traced */
+    buf xl;
+    buf_init(&xl, 0);
+    v.xlines = &xl, v.xlevel = XLOG_INFO, v.xtrace = 1;
     proto_response resp;
     proto_response_init(&resp);
     serve_stage(c->env, c->a, &r, &v, r.path, doc, &resp);
+    xlog_finish(c->a, &v, &resp);
     json_t *h = json_object(), *mh = json_object();
     if (h && resp.content_type && jset_str(h, "Content-Type", resp.content_type))
         json_decref(h), h = NULL;
@@ -1154,11 +1358,8 @@ int apigateway_op_test_invoke_method(call *c, json_t *in, json_t **out)
         if (jset_str(h, k, val) || json_array_append_new(list, json_string(val))) c->oom = 1;
     }
     long long ms = (long long)((clock_now() - v.t0) * 1000);
-    const char *log = arena_printf(
-        c->a,
-        "Execution log for request %s\nStarting execution for request: %s\nHTTP Method: %s, "
-        "Resource Path: %s\nMethod completed with status: %d\n",
-        rid, rid, verb, r.path, resp.status);
+    const char *log = test_log(c->a, rid, buf_str(&xl));
+    buf_dispose(&xl);
     json_t *o =
         h && mh ? json_pack("{s:i, s:s%, s:o, s:o, s:s, s:I}", "status", resp.status, "body",
                             buf_str(&resp.body), resp.body.len, "headers", h, "multiValueHeaders",

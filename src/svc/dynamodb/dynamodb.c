@@ -7,12 +7,28 @@
 
 #include "base/arn.h"
 #include "base/clock.h"
+#include "base/gencache.h"
 #include "base/ids.h"
 #include "base/jtags.h"
 #include "iam/policy.h"
 #include "dynamodb_int.h"
 
-const svc_def svc_dynamodb = {.name = "dynamodb", .event_source = "dynamodb.amazonaws.com"};
+/* Table documents as last read, kept while the store's generation of tables is unchanged:
+ * every item operation reads its table's document, and parsing it was a tenth of a PutItem.
+ * Handlers change the document they get (ItemCount...), so each gets its own copy. */
+static void doc_free(void *doc)
+{
+    json_decref(doc);
+}
+static gencache_static table_cache = GENCACHE_STATIC(4096, doc_free);
+
+static void tables_forget(void)
+{
+    gencache_clear(gencache_of(&table_cache));
+}
+
+const svc_def svc_dynamodb = {
+    .name = "dynamodb", .event_source = "dynamodb.amazonaws.com", .reset = tables_forget};
 
 /* AWS: at most 50 tags per resource, 5 LSIs and 20 GSIs per table */
 #define MAX_TAGS 50
@@ -73,10 +89,25 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
 {
     memset(t, 0, sizeof(*t));
     if (!name) return 0;
-    store_key k = {DDB_TABLE, account, c->region, name};
-    json_t *doc;
-    int rc = store_get(c->txn, &k, &doc, c->err);
-    if (rc <= 0) return rc;
+    /* the generation read before the document; a write transaction (which sees what is
+     * committed, unless it wrote tables itself) may also keep what it read, a read
+     * transaction (a snapshot perhaps older than the generation) only use it */
+    int write = store_txn_is_write(c->txn);
+    uint64_t gen = !c->env || (write && store_txn_touched(c->txn, DDB_TABLE))
+                       ? 0 /* (the TTL sweep's calls have no env: they go without) */
+                       : 1 + store_generation(c->env->st, DDB_TABLE);
+    gencache *gc = gencache_of(&table_cache);
+    const char *ck = arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, name);
+    const json_t *kept = gen && ck ? gencache_get(gc, ck, gen, c->a) : NULL;
+    json_t *doc = kept ? json_deep_copy(kept) : NULL;
+    if (kept && !doc) return ferr_oom(c->err);
+    if (!doc) {
+        store_key k = {DDB_TABLE, account, c->region, name};
+        int rc = store_get(c->txn, &k, &doc, c->err);
+        if (rc <= 0) return rc;
+        json_t *keep = gen && write && ck ? json_deep_copy(doc) : NULL;
+        if (keep && gencache_put(gc, ck, gen, keep, NULL)) json_decref(keep);
+    }
     if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     t->doc = doc;
     t->account = account;

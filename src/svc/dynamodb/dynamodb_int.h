@@ -161,7 +161,8 @@ int ddb_write_one(call *c, const char *kind, json_t *in, int apply, json_t **old
  * opened or closed, with AWS's refusals. 0 or -1. */
 int ddb_stream_spec(call *c, ddb_table *t, const json_t *ss, int create);
 /* The stream record of replacing old by item (either NULL), when t's stream is enabled and
- * the item changed; in c->txn, before t is saved. 0 or -1. */
+ * the item changed; in c->txn, before t is saved (its sequence is in t's document). 1 when a
+ * record was written, 0 when none, -1 on error. */
 int ddb_stream_record(call *c, ddb_table *t, const json_t *old, const json_t *item);
 /* Deletes every stream record of t (DeleteTable). */
 int ddb_stream_drop(call *c, const ddb_table *t);

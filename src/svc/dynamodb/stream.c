@@ -185,7 +185,7 @@ int ddb_stream_record(call *c, ddb_table *t, const json_t *old, const json_t *it
     store_key sk = ddb_key(c, t, DYNAMODB_STREAM_KIND, id);
     if (store_put(c->txn, &sk, r, c->err)) return -1;
     wake(c, jstr(e, "Arn"));
-    return 0;
+    return 1;
 }
 
 int ddb_stream_drop(call *c, const ddb_table *t)
