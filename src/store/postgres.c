@@ -26,6 +26,7 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/log.h"
+#include "pgnews.h"
 
 /* pg_advisory_lock keys: schema migrations (session lock) and writers (transaction lock) */
 #define LOCK_MIGRATE 0x66657272790001LL
@@ -170,6 +171,7 @@ typedef struct pgs {
     int bg_stop, bg_running;
     int bg_failing;            /* the last retention step failed (logged once) */
     store_retention retention; /* under bg_mu */
+    pgnews *news;              /* several nodes: the listener (store_listen), or NULL */
 } pgs;
 
 typedef struct pgtxn {
@@ -200,6 +202,7 @@ static int pgerr(ferr *e, PGconn *pg, const char *what)
     return ferr_internal(e, "store: %s: %s", what, m);
 }
 
+/* A session as ferry opens them (pgnews.c's too). */
 static PGconn *connect_url(const char *url)
 {
     /* defaults first: the URL's own settings (dbname is expanded last) override them */
@@ -456,6 +459,7 @@ static void *pg_open(const char *location, store_sync sync, ferr *e)
 static void pg_close(void *impl)
 {
     pgs *s = impl;
+    pgnews_stop(s->news);
     if (s->bg_running) {
         pthread_mutex_lock(&s->bg_mu);
         s->bg_stop = 1;
@@ -557,10 +561,18 @@ static void *pg_begin(void *impl, int write, ferr *e)
     return t;
 }
 
-static int pg_commit(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e)
+static int pg_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
+                     ferr *e)
 {
     pgtxn *t = txn;
-    PGresult *r = PQexec(t->c->pg, "COMMIT");
+    /* the news goes out with the commit, in one round trip: NOTIFY is delivered when, and
+     * only when, the transaction commits (store.c words it: no quotes in it) */
+    char sql[512];
+    if (news && strlen(news) < sizeof(sql) - 64 && !strchr(news, '\''))
+        snprintf(sql, sizeof(sql), "NOTIFY " PGNEWS_CHANNEL ", '%s'; COMMIT", news);
+    else
+        snprintf(sql, sizeof(sql), "COMMIT");
+    PGresult *r = PQexec(t->c->pg, sql);
     /* a COMMIT of a transaction that failed answers ROLLBACK: not committed */
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT")
                  ? 0
@@ -574,6 +586,19 @@ static int pg_commit(void *impl, void *txn, void (*committed)(void *), void *arg
         committed(arg);
     txn_end(impl, t);
     return rc;
+}
+
+static int pg_listen(void *impl, const store_listener *l, ferr *e)
+{
+    pgs *s = impl;
+    if (s->news) return 0;
+    s->news = pgnews_start(s->url, connect_url, l, e);
+    return s->news ? 0 : -1;
+}
+
+static void pg_announce(void *impl, const char *news)
+{
+    pgnews_announce(((pgs *)impl)->news, news);
 }
 
 static void pg_rollback(void *impl, void *txn)
@@ -1277,6 +1302,8 @@ const store_backend store_postgres_backend = {
     .schema_version = pg_schema_version,
     .begin = pg_begin,
     .commit = pg_commit,
+    .listen = pg_listen,
+    .announce = pg_announce,
     .rollback = pg_rollback,
     .get = pg_get,
     .put = pg_put,

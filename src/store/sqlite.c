@@ -650,8 +650,10 @@ static void txn_end(sq *s, sqtxn *t)
     free(t);
 }
 
-static int sq_commit(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e)
+static int sq_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
+                     ferr *e)
 {
+    (void)news; /* one process per file: no other node to tell */
     sqtxn *t = txn;
     int rc = step_ctl(t->c, ST_COMMIT, e);
     if (rc)

@@ -1,0 +1,261 @@
+"""Several ferry nodes on one PostgreSQL database (`ferry serve --store postgresql://…` twice,
+one data directory): what one node writes holds on the other within the README's bound
+(caches learn of other nodes' commits through LISTEN/NOTIFY), a long poll on one node wakes
+for a send on the other, and an outage of the database answers retryable 503s and loses
+nothing. Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
+FERRY_TEST_STORE says. The bound itself (100 ms) is measured in bench/, not asserted here:
+these tests give a change a few seconds to hold (far beyond it) and fail when it never does."""
+import json
+import shutil
+import subprocess
+import threading
+import time
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from ferrytest import Ferry, PgCluster
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which("psql") or subprocess.run(
+        "ls /usr/lib/postgresql/*/bin/initdb", shell=True, capture_output=True).returncode,
+    reason="PostgreSQL is not installed (tools/deps.sh)")
+
+SETTLE = 5.0  # seconds a change may take to hold on the other node (the bound is 100 ms)
+
+
+class Nodes:
+    """Node a (which ran `ferry init`) and node b, on one database and one data directory."""
+
+    def __init__(self, cluster=None):
+        self.cluster = cluster
+        self.a = Ferry(extra=["--node-id", "node-a"])
+        self.b = Ferry(extra=["--node-id", "node-b"])
+        for f in (self.a, self.b):
+            if f.store_db:  # FERRY_TEST_STORE=postgresql made one each: one is enough
+                PgCluster.shared().drop_db(f.store_db)
+            f.store_db = None
+        url, self.db = (cluster or PgCluster.shared()).create_db()
+        self.a.store_url = self.b.store_url = url
+        self.b.data, self.b.awsdir = self.a.data, self.a.awsdir
+        self.a.start()
+        self.a.init()
+        self.b.start()
+
+    def close(self):
+        try:
+            self.b.close()
+        finally:
+            self.a.close()
+            if not self.cluster:
+                PgCluster.shared().drop_db(self.db)
+
+
+@pytest.fixture
+def nodes():
+    n = Nodes()
+    yield n
+    n.close()
+
+
+def code(e):
+    return e.response["Error"]["Code"]
+
+
+def status(e):
+    return e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def holds(check, settle=SETTLE):
+    """Calls check() until it is true or settle seconds pass; its last answer."""
+    deadline = time.time() + settle
+    while True:
+        if check():
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(0.005)
+
+
+def key_client(f, service, key, **kw):
+    return boto3.client(service, endpoint_url=f.endpoint, region_name="us-east-1",
+                        aws_access_key_id=key["AccessKeyId"],
+                        aws_secret_access_key=key["SecretAccessKey"],
+                        config=botocore.config.Config(retries={"max_attempts": 1}), **kw)
+
+
+def refused(client):
+    try:
+        client.get_caller_identity()
+        return False
+    except botocore.exceptions.ClientError as e:
+        return code(e) == "InvalidClientTokenId"
+
+
+def test_health_names_each_node_and_its_store(nodes):
+    for f, name in ((nodes.a, "node-a"), (nodes.b, "node-b")):
+        h = f.health("management")
+        assert h["node"] == name and h["store_kind"] == "postgresql"
+        assert h["store_reachable"] is True and h["store_shared"] is True
+        assert h["store"].startswith("postgresql://")
+        # unsigned callers learn only whether it serves
+        assert f.health() == {"status": "ok", "version": h["version"]}
+
+
+def test_key_deactivated_on_one_node_is_refused_on_the_other(nodes):
+    iam = nodes.a.client("iam", "dev")
+    iam.create_user(UserName="ci")
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    on_b = key_client(nodes.b, "sts", key)
+    assert on_b.get_caller_identity()["Arn"].endswith(":user/ci")  # cached on b now
+    iam.update_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    assert holds(lambda: refused(on_b))
+    # and back, written on b this time, read on a
+    nodes.b.client("iam", "dev").update_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"],
+                                                  Status="Active")
+    on_a = key_client(nodes.a, "sts", key)
+    assert holds(lambda: not refused(on_a))
+    nodes.b.client("iam", "dev").delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"])
+    assert holds(lambda: refused(on_a))
+
+
+def test_policy_changed_on_one_node_holds_on_the_other(nodes):
+    iam = nodes.a.client("iam", "dev")
+    iam.create_user(UserName="dev1")
+    allow = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}]}
+    iam.put_user_policy(UserName="dev1", PolicyName="p", PolicyDocument=json.dumps(allow))
+    key = iam.create_access_key(UserName="dev1")["AccessKey"]
+    on_b = key_client(nodes.b, "sqs", key)
+    on_b.list_queues()  # allowed, and b's caches hold the user's policies
+
+    def denied():
+        try:
+            on_b.list_queues()
+            return False
+        except botocore.exceptions.ClientError as e:
+            return code(e) == "AccessDenied"
+
+    deny = {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "sqs:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="dev1", PolicyName="d", PolicyDocument=json.dumps(deny))
+    assert holds(denied)
+    iam.delete_user_policy(UserName="dev1", PolicyName="d")
+    assert holds(lambda: not denied())
+
+
+def test_queue_attribute_changed_on_one_node_holds_on_the_other(nodes):
+    sqs_a, sqs_b = nodes.a.client("sqs", "dev"), nodes.b.client("sqs", "dev")
+    url = sqs_a.create_queue(QueueName="shared")["QueueUrl"]
+    sqs_b.send_message(QueueUrl=url, MessageBody="x" * 2000)  # b holds the queue's document
+    sqs_a.set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "1024"})
+
+    def too_long():
+        try:
+            sqs_b.send_message(QueueUrl=url, MessageBody="x" * 2000)
+            return False
+        except botocore.exceptions.ClientError as e:
+            return status(e) == 400
+
+    assert holds(too_long)
+    got = sqs_b.get_queue_attributes(QueueUrl=url, AttributeNames=["MaximumMessageSize"])
+    assert got["Attributes"]["MaximumMessageSize"] == "1024"
+    # a queue deleted on a is gone on b
+    sqs_a.delete_queue(QueueUrl=url)
+
+    def gone():
+        try:
+            sqs_b.get_queue_attributes(QueueUrl=url)
+            return False
+        except botocore.exceptions.ClientError as e:
+            return code(e) == "AWS.SimpleQueueService.NonExistentQueue"
+
+    assert holds(gone)
+
+
+def test_long_poll_on_one_node_wakes_for_a_send_on_the_other(nodes):
+    sqs_a = nodes.a.client("sqs", "dev")
+    sqs_b = nodes.b.client("sqs", "dev", config=botocore.config.Config(read_timeout=60))
+    url = sqs_a.create_queue(QueueName="wake")["QueueUrl"]
+    got = {}
+
+    def poll():
+        t0 = time.time()
+        got["r"] = sqs_b.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+        got["elapsed"] = time.time() - t0
+
+    t = threading.Thread(target=poll)
+    t.start()
+    assert holds(lambda: nodes.b.health("management")["parked_polls"] == 1, settle=10)
+    sqs_a.send_message(QueueUrl=url, MessageBody="from a")
+    t.join(30)
+    assert [m["Body"] for m in got["r"].get("Messages", [])] == ["from a"]
+    # woken by the send, not answered at the poll's deadline (20 s)
+    assert got["elapsed"] < 15
+
+
+def test_database_outage_answers_retryable_503s_and_loses_nothing():
+    cluster = PgCluster()  # its own: this test stops the server
+    n = Nodes(cluster)
+    try:
+        retrying = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3})
+        clients = [f.client("sqs", "dev", config=retrying) for f in (n.a, n.b)]
+        url = clients[0].create_queue(QueueName="steady")["QueueUrl"]
+        acked, errors, stop = [], [], threading.Event()
+
+        def load():
+            i = 0
+            while not stop.is_set():
+                body = f"m{i}"
+                try:
+                    clients[i % 2].send_message(QueueUrl=url, MessageBody=body)
+                    acked.append(body)
+                except botocore.exceptions.ClientError as e:
+                    errors.append((status(e), code(e)))
+                i += 1
+                time.sleep(0.02)
+
+        t = threading.Thread(target=load)
+        t.start()
+        time.sleep(1)
+        cluster.pause()
+        during = len(acked)
+        time.sleep(2)
+        # a load balancer asking either node hears it is unavailable
+        for f in (n.a, n.b):
+            st, _, body = f.http("GET", "/_ferry/health")
+            assert st == 503 and json.loads(body)["status"] == "unavailable"
+        time.sleep(8)
+        cluster.resume()
+        # full service when it returns: both nodes answer, and hear each other again
+        assert holds(lambda: all(f.http("GET", "/_ferry/health")[0] == 200 for f in (n.a, n.b)),
+                     settle=15)
+        time.sleep(2)
+        stop.set()
+        t.join(30)
+        assert errors, "the outage was not noticed"
+        assert set(errors) == {(503, "ServiceUnavailable")}, errors
+        assert len(acked) > during + 5  # sends went on after the outage
+        # every acknowledged send is there, exactly once
+        seen = []
+        for _ in range(200):
+            ms = clients[1].receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                            VisibilityTimeout=300).get("Messages", [])
+            if not ms:
+                break
+            seen += [m["Body"] for m in ms]
+        assert set(acked) <= set(seen)
+        assert len(seen) == len(set(seen))
+        # caches follow the other node's writes again
+        iam = n.a.client("iam", "dev")
+        iam.create_user(UserName="after")
+        key = iam.create_access_key(UserName="after")["AccessKey"]
+        on_b = key_client(n.b, "sts", key)
+        on_b.get_caller_identity()
+        iam.update_access_key(UserName="after", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        assert holds(lambda: refused(on_b))
+    finally:
+        n.close()
+        cluster.stop()
