@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/hmap.h"
 #include "base/log.h"
+#include "news.h"
 
 #define GEN_SLOTS \
     1024            /* store_generation counters; kinds hash onto them (none of ours share one
@@ -176,16 +177,11 @@ int store_commit(store_txn *t, ferr *e)
         store_rollback(t);
         return -1;
     }
-    char news[40 + sizeof(t->s->node) + TOUCH_MAX * 6], *p = news;
-    if (t->ntouched && t->s->be->listen) {
-        p += snprintf(p, 80, "g %s ", t->s->node);
-        if (t->ntouched > TOUCH_MAX)
-            *p++ = '*', *p = 0;
-        else
-            for (int i = 0; i < t->ntouched; i++)
-                p += snprintf(p, 8, i ? ",%u" : "%u", t->touched[i]);
-    }
-    int rc = t->s->be->commit(t->s->impl, t->impl, p > news ? news : NULL,
+    char news[40 + sizeof(t->s->node) + TOUCH_MAX * 6];
+    int say = t->ntouched && t->s->be->listen &&
+              !store_news_gen(news, sizeof(news), t->s->node, t->touched,
+                              t->ntouched > TOUCH_MAX ? -1 : t->ntouched);
+    int rc = t->s->be->commit(t->s->impl, t->impl, say ? news : NULL,
                               t->ntouched ? committed : NULL, t, e);
     free(t);
     return rc;
@@ -393,31 +389,22 @@ int store_reset(store *s, ferr *e)
 
 /* ---- several nodes ---- */
 
-/* News: "g NODE SLOT,SLOT…" or "g NODE *" (a commit moved those generations), "w NODE KEY"
- * (wake KEY's long polls), "r NODE" (a reset). A node's own news is already applied. */
-static void heard(void *ud, const char *news)
+/* Another node's news (news.h); a node's own is already applied. */
+static void heard(void *ud, const char *text)
 {
     store *s = ud;
-    if (!news[0] || news[1] != ' ') return;
-    const char *node = news + 2, *sp = strchr(node, ' ');
-    size_t n = sp ? (size_t)(sp - node) : strlen(node);
-    if (n == strlen(s->node) && !memcmp(node, s->node, n)) return;
-    const char *rest = sp ? sp + 1 : "";
-    if (news[0] == 'g' && !strcmp(rest, "*")) {
+    store_news n;
+    if (store_news_parse(text, GEN_SLOTS, &n)) return;
+    if (n.node_len == strlen(s->node) && !memcmp(n.node, s->node, n.node_len)) return;
+    if (n.type == 'g' && n.all) {
         bump(s, NULL);
-    } else if (news[0] == 'g') {
-        for (const char *q = rest; *q;) {
-            char *end;
-            unsigned long slot = strtoul(q, &end, 10);
-            if (end == q) break;
-            if (slot < GEN_SLOTS) s->gen[slot]++;
-            q = *end == ',' ? end + 1 : end;
-        }
-    } else if (news[0] == 'w' && *rest) {
+    } else if (n.type == 'g') {
+        for (int i = 0; i < n.nslots; i++) s->gen[n.slots[i]]++;
+    } else if (n.type == 'w') {
         pthread_mutex_lock(&s->wake_mu);
-        if (s->wake_fn) s->wake_fn(s->wake_ud, rest);
+        if (s->wake_fn) s->wake_fn(s->wake_ud, n.key);
         pthread_mutex_unlock(&s->wake_mu);
-    } else if (news[0] == 'r') {
+    } else if (n.type == 'r') {
         /* another node's reset: fence this node's background work too */
         atomic_fetch_add(&s->epoch, 1);
         bump(s, NULL);
@@ -439,7 +426,7 @@ int store_listen(store *s, const char *node, ferr *e)
 {
     if (node) {
         size_t n = strlen(node);
-        if (!n || n >= sizeof(s->node) ||
+        if (!n || n > NEWS_NODE_MAX ||
             strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
             return ferr_set(e, 400, "ValidationError",
                             "node id: 1 to 63 letters, digits, '.', '_' or '-'");
