@@ -73,6 +73,10 @@ def workloads(f, tmp, tag):
     for i in range(2):
         q = sqs.create_queue(QueueName=f"fan{i}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                           "Action": "sqs:SendMessage", "Resource": arn}]})})
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     iam = f.client("iam", "dev")
     role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps({

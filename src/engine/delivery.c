@@ -207,8 +207,11 @@ static unsigned long long next_seq(void)
 {
     unsigned long long cur = g_seq;
     if (!cur) {
-        /* microseconds since the epoch: later than anything a previous run stored */
-        unsigned long long now = (unsigned long long)(clock_now() * 1e6);
+        /* microseconds since the epoch: later than anything a previous run stored (test
+         * seam: FERRY_TEST_SNS_SEQ, where another node may number from as well) */
+        const char *seam = getenv("FERRY_TEST_SNS_SEQ");
+        unsigned long long now =
+            seam ? strtoull(seam, NULL, 10) : (unsigned long long)(clock_now() * 1e6);
         __atomic_compare_exchange_n((unsigned long long *)&g_seq, &cur, now, 0, __ATOMIC_SEQ_CST,
                                     __ATOMIC_SEQ_CST);
     }
@@ -247,7 +250,11 @@ dlv_msg *delivery_message(delivery_batch *b, const char *account, const char *re
     dlv_msg *m = calloc(1, sizeof(*m));
     if (!m) return ferr_oom(e), NULL;
     m->seq = next_seq();
-    snprintf(m->id, sizeof(m->id), "%020llu", m->seq);
+    /* the sequence orders a node's messages; several nodes on one store number theirs
+     * independently, so the random part keeps two nodes' messages from sharing a key */
+    char r[9];
+    ids_hex(r, 8);
+    snprintf(m->id, sizeof(m->id), "%020llu-%s", m->seq, r);
     snprintf(m->account, sizeof(m->account), "%s", account);
     snprintf(m->region, sizeof(m->region), "%s", region);
     const char *group = json_string_value(json_object_get(msg, "MessageGroupId"));

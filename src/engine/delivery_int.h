@@ -33,7 +33,7 @@ typedef struct dlv_item dlv;
 
 /* A message with deliveries pending: one sns_msg document. */
 struct dlv_msg {
-    char id[24]; /* store id: the zero-padded sequence */
+    char id[32]; /* store id: the zero-padded sequence, "-", 8 random hex digits */
     unsigned long long seq;
     char account[13]; /* topic owner */
     char region[32];

@@ -29,7 +29,7 @@ SETTLE = 5.0  # seconds a change may take to hold on the other node (the bound i
 class Nodes:
     """Node a (which ran `ferry init`) and node b, on one database and one data directory."""
 
-    def __init__(self, cluster=None):
+    def __init__(self, cluster=None, env=None):
         self.cluster = cluster
         self.a = Ferry(extra=["--node-id", "node-a"])
         self.b = Ferry(extra=["--node-id", "node-b"])
@@ -40,9 +40,9 @@ class Nodes:
         url, self.db = (cluster or PgCluster.shared()).create_db()
         self.a.store_url = self.b.store_url = url
         self.b.data, self.b.awsdir = self.a.data, self.a.awsdir
-        self.a.start()
+        self.a.start(env)
         self.a.init()
-        self.b.start()
+        self.b.start(env)
 
     def close(self):
         try:
@@ -259,3 +259,55 @@ def test_database_outage_answers_retryable_503s_and_loses_nothing():
     finally:
         n.close()
         cluster.stop()
+
+
+@pytest.fixture
+def same_clock_nodes():
+    # both nodes number their SNS messages from the same start, as two nodes that start
+    # together on one clock may (the seam sets where the numbering starts)
+    n = Nodes(env={"FERRY_TEST_SNS_SEQ": "1000"})
+    yield n
+    n.close()
+
+
+def test_publishes_on_both_nodes_at_once_all_reach_every_subscribed_queue(same_clock_nodes):
+    nodes = same_clock_nodes
+    sns_a, sns_b = nodes.a.client("sns", "dev"), nodes.b.client("sns", "dev")
+    sqs = nodes.a.client("sqs", "dev")
+    topic = sns_a.create_topic(Name="both")["TopicArn"]
+    urls = []
+    for i in range(2):
+        url = sqs.create_queue(QueueName=f"sub{i}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                           "Action": "sqs:SendMessage", "Resource": arn,
+                           "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+        sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                        Attributes={"RawMessageDelivery": "true"})
+        urls.append(url)
+    n = 150
+    start = threading.Barrier(2)
+
+    def publish(client, tag):
+        start.wait()
+        for i in range(n):
+            client.publish(TopicArn=topic, Message=f"{tag}{i}")
+
+    ts = [threading.Thread(target=publish, args=(c, t)) for c, t in ((sns_a, "a"), (sns_b, "b"))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    want = {f"{t}{i}" for t in "ab" for i in range(n)}
+    for url in urls:
+        got = set()
+
+        def drained():
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                got.add(m["Body"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            return got >= want
+
+        assert holds(drained, settle=60), sorted(want - got)[:10]
