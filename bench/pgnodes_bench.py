@@ -18,30 +18,21 @@ import tempfile
 import threading
 import time
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, HERE)
-from ferrytest import Ferry, PgCluster  # noqa: E402
-from server_bench import wrk_parse  # noqa: E402
+from ferrytest import Ferry, PgCluster, queue_for_topic  # noqa: E402
+from server_bench import signed_request, wrk_parse  # noqa: E402
 
 DURATION = os.environ.get("BENCH_SECONDS", "5")
 CONNS = 16
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 
 
-def signed(port, akid, secret, service, body, target=None, region="us-east-1"):
-    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-    if target:
-        headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target}
-    req = botocore.awsrequest.AWSRequest(method="POST", url=f"http://127.0.0.1:{port}/",
-                                         data=body, headers=headers)
-    botocore.auth.SigV4Auth(botocore.credentials.Credentials(akid, secret), service,
-                            region).add_auth(req)
-    return dict(req.headers), body
+def signed(port, akid, secret, service, body, target=None):
+    """(headers, body) of a signed POST to port (server_bench's signing)."""
+    return dict(signed_request(port, akid, secret, service, body, target,
+                          "application/x-amz-json-1.0").headers.items()), body
 
 
 def wrk_lua(tmp, name, headers, body):
@@ -71,13 +62,7 @@ def workloads(f, tmp, tag):
     sns = f.client("sns", "dev")
     topic = sns.create_topic(Name="bench")["TopicArn"]
     for i in range(2):
-        q = sqs.create_queue(QueueName=f"fan{i}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
-                           "Action": "sqs:SendMessage", "Resource": arn}]})})
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        queue_for_topic(sqs, sns, topic, f"fan{i}")
     iam = f.client("iam", "dev")
     role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",

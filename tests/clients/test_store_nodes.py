@@ -16,7 +16,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from ferrytest import Ferry, PgCluster
+from ferrytest import Ferry, PgCluster, queue_for_topic
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("psql") or subprocess.run(
@@ -275,18 +275,7 @@ def test_publishes_on_both_nodes_at_once_all_reach_every_subscribed_queue(same_c
     sns_a, sns_b = nodes.a.client("sns", "dev"), nodes.b.client("sns", "dev")
     sqs = nodes.a.client("sqs", "dev")
     topic = sns_a.create_topic(Name="both")["TopicArn"]
-    urls = []
-    for i in range(2):
-        url = sqs.create_queue(QueueName=f"sub{i}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
-                           "Action": "sqs:SendMessage", "Resource": arn,
-                           "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
-        sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
-                        Attributes={"RawMessageDelivery": "true"})
-        urls.append(url)
+    urls = [queue_for_topic(sqs, sns_a, topic, f"sub{i}", raw=True) for i in range(2)]
     n = 150
     start = threading.Barrier(2)
 
