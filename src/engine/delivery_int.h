@@ -37,10 +37,11 @@ struct dlv_msg {
     unsigned long long seq;
     char account[13]; /* topic owner */
     char region[32];
-    char *group; /* FIFO MessageGroupId, or NULL */
-    json_t *doc; /* the document while a request builds it; NULL in the engine */
-    msgctx *mc;  /* the engine's copy, or NULL (loaded from the store when due) */
-    dlv **d;     /* its deliveries; NULL once done */
+    char *group;   /* FIFO MessageGroupId, or NULL */
+    char node[64]; /* the node that owns its deliveries ("Node"; "" none named) */
+    json_t *doc;   /* the document while a request builds it; NULL in the engine */
+    msgctx *mc;    /* the engine's copy, or NULL (loaded from the store when due) */
+    dlv **d;       /* its deliveries; NULL once done */
     size_t n, cap, live;
     int dirty;        /* a delivery's retry state changed: rewrite the document */
     int mark;         /* seen in this round's outcomes */

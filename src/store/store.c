@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -442,6 +443,10 @@ int store_listen(store *s, const char *node, ferr *e)
         s->listening = 0;
         return -1;
     }
+    /* a node starts serving once it hears the others (two answers, ~25 ms), unless the
+     * database is away: then it serves uncached and says so (GET /_ferry/health) */
+    for (int i = 0; i < 400 && !atomic_load(&s->confirmed); i++)
+        nanosleep(&(struct timespec){0, 5 * 1000000L}, NULL);
     return 0;
 }
 

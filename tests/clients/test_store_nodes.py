@@ -7,6 +7,7 @@ FERRY_TEST_STORE says. The bound itself (100 ms) is measured in bench/, not asse
 these tests give a change a few seconds to hold (far beyond it) and fail when it never does."""
 import json
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -221,7 +222,6 @@ def test_database_outage_answers_retryable_503s_and_loses_nothing():
         t.start()
         time.sleep(1)
         cluster.pause()
-        during = len(acked)
         time.sleep(2)
         # a load balancer asking either node hears it is unavailable
         for f in (n.a, n.b):
@@ -232,12 +232,12 @@ def test_database_outage_answers_retryable_503s_and_loses_nothing():
         # full service when it returns: both nodes answer, and hear each other again
         assert holds(lambda: all(f.http("GET", "/_ferry/health")[0] == 200 for f in (n.a, n.b)),
                      settle=15)
-        time.sleep(2)
+        back = len(acked)
+        assert holds(lambda: len(acked) > back + 5, settle=30)  # sends go on after it
         stop.set()
         t.join(30)
         assert errors, "the outage was not noticed"
         assert set(errors) == {(503, "ServiceUnavailable")}, errors
-        assert len(acked) > during + 5  # sends went on after the outage
         # every acknowledged send is there, exactly once
         seen = []
         for _ in range(200):
@@ -300,3 +300,39 @@ def test_publishes_on_both_nodes_at_once_all_reach_every_subscribed_queue(same_c
             return got >= want
 
         assert holds(drained, settle=60), sorted(want - got)[:10]
+
+
+def test_a_dead_nodes_deliveries_are_taken_over(nodes):
+    from test_sns import Endpoint
+    ep = Endpoint()
+    try:
+        sns = nodes.a.client("sns", "dev")
+        topic = sns.create_topic(Name="takeover")["TopicArn"]
+        retry = {"healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 100,
+                                        "numNoDelayRetries": 0, "numMinDelayRetries": 100,
+                                        "numMaxDelayRetries": 0, "backoffFunction": "linear"}}
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url + "/hook",
+                      Attributes={"DeliveryPolicy": json.dumps(retry)})
+        conf = ep.wait(1, kind="SubscriptionConfirmation")
+        sns.confirm_subscription(TopicArn=topic, Token=json.loads(conf[-1][2])["Token"])
+        ep.status = 500  # the endpoint fails: node a keeps the deliveries, retrying
+        want = {f"m{i}" for i in range(5)}
+        for m in sorted(want):
+            sns.publish(TopicArn=topic, Message=m)
+        assert len(ep.wait(5, timeout=30, kind="Notification")) >= 5
+        nodes.a.stop(signal.SIGKILL)
+        with ep.cond:
+            ep.status = 200
+            seen = len(ep.requests)
+        # node b takes them over once a's lease runs out, and delivers each
+        def delivered():
+            with ep.cond:
+                later = ep.requests[seen:]
+            return want <= {json.loads(r[2])["Message"] for r in later
+                            if r[1].get("x-amz-sns-message-type") == "Notification"}
+
+        assert holds(delivered, settle=60)
+        log = open(nodes.b.log).read()
+        assert "taking over message" in log and "from node node-a" in log
+    finally:
+        ep.close()
