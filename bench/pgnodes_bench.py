@@ -21,6 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "clients"))
 from ferrytest import Ferry, PgCluster, queue_for_topic  # noqa: E402
 from server_bench import signed_request, wrk_parse  # noqa: E402
 
@@ -203,6 +204,50 @@ def wakes(a, b, n=10):
     return out
 
 
+def takeovers(cluster, n=3):
+    """Seconds from kill -9 of node a, whose deliveries to a failing HTTP endpoint were
+    retrying (every second), to the last of them delivered by node b."""
+    import signal
+    from test_sns import Endpoint
+    out = []
+    for _ in range(n):
+        a, b = two_nodes(cluster)
+        ep = Endpoint()
+        try:
+            sns = a.client("sns", "dev")
+            topic = sns.create_topic(Name="takeover")["TopicArn"]
+            retry = {"healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1,
+                                            "numRetries": 100, "numNoDelayRetries": 0,
+                                            "numMinDelayRetries": 100, "numMaxDelayRetries": 0,
+                                            "backoffFunction": "linear"}}
+            sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url + "/hook",
+                          Attributes={"DeliveryPolicy": json.dumps(retry)})
+            conf = ep.wait(1, kind="SubscriptionConfirmation")
+            sns.confirm_subscription(TopicArn=topic, Token=json.loads(conf[-1][2])["Token"])
+            ep.status = 500
+            for i in range(3):
+                sns.publish(TopicArn=topic, Message=f"m{i}")
+            ep.wait(3, timeout=30, kind="Notification")
+            a.stop(signal.SIGKILL)
+            t0 = time.perf_counter()
+            with ep.cond:
+                ep.status = 200
+                seen = len(ep.requests)
+            while time.perf_counter() - t0 < 60:
+                with ep.cond:
+                    got = {json.loads(r[2])["Message"] for r in ep.requests[seen:]
+                           if r[1].get("x-amz-sns-message-type") == "Notification"}
+                if len(got) == 3:
+                    break
+                time.sleep(0.01)
+            out.append(time.perf_counter() - t0)
+        finally:
+            ep.close()
+            b.close()
+            a.close()
+    return out
+
+
 def fdatasync_rate(tmp):
     """fdatasync calls per second on this disk (pg_test_fsync), or None."""
     import glob
@@ -232,6 +277,15 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed")
     tmp = tempfile.mkdtemp(prefix="ferry-pgbench-")
+    if os.environ.get("BENCH_PARTS") == "takeover":
+        cluster = PgCluster()
+        try:
+            tk = takeovers(cluster)
+        finally:
+            cluster.stop()
+        print(f"- SNS deliveries of a node killed -9, delivered by the other node: "
+              f"{', '.join(f'{x:.1f} s' for x in tk)} after the kill")
+        return
     cluster = PgCluster()
     os.environ["FERRY_PG_FSYNC"] = "on"
     synced = PgCluster()
@@ -255,6 +309,7 @@ def main():
         finally:
             b.close()
             a.close()
+        tk = takeovers(cluster)
     finally:
         cluster.stop()
         synced.stop()
@@ -280,6 +335,8 @@ def main():
     print(f"- a queue's MaximumMessageSize changed on node a, enforced by node b: {summary(attrs)}")
     print(f"- a long poll on node b woken by a send on node a (from the send's start to the "
           f"poll's answer): median {ms(statistics.median(wk))}, max {ms(max(wk))}")
+    print(f"- SNS deliveries of a node killed -9, delivered by the other node: "
+          f"{', '.join(f'{x:.1f} s' for x in tk)} after the kill (target 5 s)")
 
 
 if __name__ == "__main__":
