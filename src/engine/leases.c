@@ -50,6 +50,35 @@ int leases_held(store_txn *t, const char *self, const char *node, double now, fe
     return held;
 }
 
+typedef struct expired {
+    store_txn *t;
+    double before;
+    ferr *e;
+    int rc;
+} expired;
+
+static int drop_expired(void *ud, const store_key *k, json_t *doc)
+{
+    expired *x = ud;
+    if (json_number_value(json_object_get(doc, "Until")) < x->before &&
+        store_del(x->t, k, x->e) < 0)
+        x->rc = -1;
+    return x->rc;
+}
+
+/* Node ids change with each start (HOST-PID): the leases of nodes gone for a minute go
+ * (no lease and a lease run out mean the same: the work is another's to take). */
+static void sweep(ferry_env *env)
+{
+    ferr e = {0};
+    expired x = {NULL, clock_now() - 60, &e, 0};
+    if (store_begin(env->st, 1, &x.t, &e)) return;
+    if (store_list(x.t, LEASES_KIND, "", "", NULL, NULL, 0, drop_expired, &x, &e) < 0 || x.rc)
+        store_rollback(x.t);
+    else if (store_commit(x.t, &e))
+        log_warn("leases: sweep: %s", e.message);
+}
+
 static void renew(ferry_env *env)
 {
     store_health h;
@@ -75,6 +104,8 @@ static void renew(ferry_env *env)
     }
     double now = clock_now();
     if (!renewed_since) renewed_since = now;
+    static unsigned ticks;
+    if (++ticks % 60 == 0) sweep(env);
     if (now - renewed_since < LEASES_SECONDS + 1) return;
     pthread_mutex_lock(&fns_mu);
     for (int i = 0; i < MAX_FNS; i++)

@@ -336,3 +336,24 @@ def test_a_dead_nodes_deliveries_are_taken_over(nodes):
         assert "taking over message" in log and "from node node-a" in log
     finally:
         ep.close()
+
+
+def test_leases_of_nodes_long_gone_are_swept():
+    # a lease renewed every 20 ms: the sweep (every 60 renewals) comes within seconds
+    n = Nodes(env={"FERRY_LEASES_INTERVAL": "0.02"})
+    try:
+        url = n.a.store_url
+
+        def sql(q):
+            return subprocess.run(["psql", "-tAX", url, "-c", q], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+
+        sql("INSERT INTO docs(kind,account,region,id,doc) VALUES"
+            " ('ferry.node','','','gone-node','{\"Until\":1}')")
+        assert holds(lambda: sql("SELECT count(*) FROM docs WHERE kind='ferry.node'"
+                                 " AND id='gone-node'") == "0", settle=30)
+        # the live nodes' leases stay
+        assert sql("SELECT string_agg(id, ',' ORDER BY id) FROM docs WHERE kind='ferry.node'") \
+            == "node-a,node-b"
+    finally:
+        n.close()
