@@ -10,6 +10,9 @@ echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/ddb_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/codebuild_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/discovery_bench.py"
 echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/pipeline_bench.py"
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo; FERRY_BIN="$here/../$build/ferry" /usr/bin/python3 "$here/pgnodes_bench.py"
+fi
 for b in "$here/../$build"/*_bench; do
   [ -x "$b" ] || continue
   echo; echo "### $(basename "$b")"; echo '```'; "$b"; echo '```'

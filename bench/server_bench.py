@@ -35,14 +35,22 @@ def free_port():
     return p
 
 
-def wrk_script(tmp, port, akid, secret, service="sts", body=BODY, target=None):
+def signed_request(port, akid, secret, service, body, target=None,
+                   json_type="application/x-amz-json-1.1"):
+    """A POST of body to port signed for service in us-east-1 (a form body, or JSON of
+    json_type for target): its headers stay valid for 15 minutes."""
     headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
     if target:
-        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target}
+        headers = {"Content-Type": json_type, "X-Amz-Target": target}
     req = botocore.awsrequest.AWSRequest(method="POST", url=f"http://127.0.0.1:{port}/",
                                          data=body, headers=headers)
     botocore.auth.SigV4Auth(botocore.credentials.Credentials(akid, secret), service,
                             "us-east-1").add_auth(req)
+    return req
+
+
+def wrk_script(tmp, port, akid, secret, service="sts", body=BODY, target=None):
+    req = signed_request(port, akid, secret, service, body, target)
     lua = ['wrk.method = "POST"', f'wrk.body = "{body}"' if '"' not in body else f"wrk.body = '{body}'"]
     for k, v in req.headers.items():
         lua.append(f'wrk.headers["{k}"] = "{v}"')

@@ -465,3 +465,17 @@ def pipeline_action_error(cp, name, stage, action):
                 if a["actionName"] == action:
                     return a["latestExecution"].get("errorDetails", {})
     return {}
+
+
+def queue_for_topic(sqs, sns, topic, name, raw=False):
+    """A new queue that allows topic to send to it, subscribed to topic; its URL."""
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                       "Action": "sqs:SendMessage", "Resource": arn,
+                       "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "true" if raw else "false"})
+    return url

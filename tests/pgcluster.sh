@@ -11,7 +11,7 @@
 #                                   (exit 77, a skip, when PostgreSQL is not installed)
 #
 # fsync is off: the tests kill ferry, never the database server, and a throwaway cluster
-# need not survive a power cut. The user is "postgres" (Debian's package makes it), else
+# need not survive a power cut (FERRY_PG_FSYNC=on turns it on, for benchmarks). The user is "postgres" (Debian's package makes it), else
 # "nobody".
 set -eu
 
@@ -38,7 +38,7 @@ free_port() {
 }
 
 server_flags() {
-  echo "-k $1 -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB"
+  echo "-k $1 -c listen_addresses=127.0.0.1 -c fsync=${FERRY_PG_FSYNC:-off} -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB"
 }
 
 start() {

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "cli.h"
 #include "engine/engines.h"
+#include "engine/waiters.h"
 #include "http/server.h"
 
 const char *cli_default_data_dir(char *out, size_t n)
@@ -54,6 +55,11 @@ int cli_add_regions(const char *cmd, const char *list)
     return 2;
 }
 
+static void wake_polls(void *ud, const char *key)
+{
+    waiters_notify(ud, key);
+}
+
 static void usage(void)
 {
     fprintf(
@@ -64,10 +70,12 @@ static void usage(void)
         "                   [--body-budget BYTES] [--header-timeout S] [--body-timeout S]\n"
         "                   [--max-conns N] [--max-conns-per-ip N] [--regions R1,R2,...]\n"
         "                   [--audit-retention-days DAYS] [--audit-max-events N]\n"
-        "                   [--s3-host SUFFIX] [--dns ADDR:PORT]\n"
+        "                   [--s3-host SUFFIX] [--dns ADDR:PORT] [--node-id ID]\n"
         "  --store URI            the store on PostgreSQL (postgresql://user@host:port/db, also\n"
         "                         FERRY_STORE) instead of SQLite in DIR; DIR keeps the key\n"
         "                         files and blobs (shared by every node)\n"
+        "  --node-id ID           this node's name among several on one database (also\n"
+        "                         FERRY_NODE_ID; default HOST-PID), in GET /_ferry/health\n"
         "  --s3-host SUFFIX       BUCKET.SUFFIX[:port] addresses bucket BUCKET (virtual-hosted\n"
         "                         S3, beside BUCKET.localhost and BUCKET.s3.localhost)\n"
         "  --dns ADDR:PORT        answer Route 53 zones over UDP and TCP there (public zones),\n"
@@ -92,7 +100,7 @@ static void usage(void)
 int cli_serve(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:4566", *data = NULL, *port_file = NULL, *dns = NULL;
-    const char *where = NULL;
+    const char *where = NULL, *node = getenv("FERRY_NODE_ID");
     ferry_env env = {.default_account = "000000000000"};
     server_opts so = {0};
     store_sync sync = STORE_SYNC_NORMAL;
@@ -119,6 +127,7 @@ int cli_serve(int argc, char **argv)
                                          {"audit-max-events", required_argument, 0, 'E'},
                                          {"s3-host", required_argument, 0, 'S'},
                                          {"dns", required_argument, 0, 'N'},
+                                         {"node-id", required_argument, 0, 'I'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -152,6 +161,7 @@ int cli_serve(int argc, char **argv)
         case 'm': so.max_body = strtoull(optarg, NULL, 10); break;
         case 'B': so.body_budget = strtoull(optarg, NULL, 10); break;
         case 'N': dns = optarg; break;
+        case 'I': node = optarg; break;
         case 'S': snprintf(env.s3_host, sizeof(env.s3_host), "%s", optarg); break;
         case 'H': so.header_timeout = (unsigned)atoi(optarg); break;
         case 'T': so.body_timeout = (unsigned)atoi(optarg); break;
@@ -215,6 +225,12 @@ int cli_serve(int argc, char **argv)
      * that names it (queue URLs, SNS confirmation links); a request arriving before they
      * start is answered, and its background work waits in the store for them. */
     gateway *g = gateway_new(&env, &e);
+    /* several nodes on one database: hear the others' writes and long-poll wakes */
+    if (g && store_listen(env.st, node && *node ? node : NULL, &e)) {
+        gateway_free(g);
+        g = NULL;
+    }
+    if (g) store_on_wake(env.st, wake_polls, env.waits);
     so.listen = listen;
     so.waits = env.waits;
     server *srv = g ? server_new(g, &so, &e) : NULL;
@@ -229,13 +245,14 @@ int cli_serve(int argc, char **argv)
     if (!srv || engines_start(&env, &e)) {
         fprintf(stderr, "ferry serve: %s\n", e.message);
         server_free(srv);
+        store_on_wake(env.st, NULL, NULL);
         gateway_free(g);
         blob_store_close(env.blobs);
         store_close(env.st);
         return 1;
     }
-    log_info("ferry listening on %s (store %s, auth %s)", env.endpoint, store_describe(env.st),
-             env.auth_open ? "open" : "strict");
+    log_info("ferry listening on %s (node %s, store %s, auth %s)", env.endpoint, store_node(env.st),
+             store_describe(env.st), env.auth_open ? "open" : "strict");
     if (port_file) {
         char tmp[4200];
         snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
@@ -251,6 +268,7 @@ int cli_serve(int argc, char **argv)
     log_info("signal %d: finishing requests in flight and stopping", sig);
     server_free(srv);
     engines_stop(&env);
+    store_on_wake(env.st, NULL, NULL); /* the waiters go with the gateway */
     gateway_free(g);
     blob_store_close(env.blobs);
     store_close(env.st);

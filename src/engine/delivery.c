@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "delivery_http.h"
 #include "delivery_int.h"
+#include "leases.h"
 
 #define ROUND_MAX       8192   /* deliveries handed out per round */
 #define SQS_BATCH       10     /* SQS SendMessageBatch: at most 10 entries */
@@ -148,6 +149,9 @@ typedef struct engine {
 } engine;
 
 static engine *volatile g_eng;
+/* Several nodes on one store: this node's id, which its messages name as their owner
+ * ("Node"); "" on a store with one process, which owns every message. */
+static char g_node[64];
 static _Atomic unsigned long long g_seq;
 static _Atomic unsigned long long st_delivered, st_failed, st_dlq, st_dropped, st_pending;
 static _Atomic long g_mem_messages; /* dlv_msg with mc set */
@@ -207,8 +211,11 @@ static unsigned long long next_seq(void)
 {
     unsigned long long cur = g_seq;
     if (!cur) {
-        /* microseconds since the epoch: later than anything a previous run stored */
-        unsigned long long now = (unsigned long long)(clock_now() * 1e6);
+        /* microseconds since the epoch: later than anything a previous run stored (test
+         * seam: FERRY_TEST_SNS_SEQ, where another node may number from as well) */
+        const char *seam = getenv("FERRY_TEST_SNS_SEQ");
+        unsigned long long now =
+            seam ? strtoull(seam, NULL, 10) : (unsigned long long)(clock_now() * 1e6);
         __atomic_compare_exchange_n((unsigned long long *)&g_seq, &cur, now, 0, __ATOMIC_SEQ_CST,
                                     __ATOMIC_SEQ_CST);
     }
@@ -247,7 +254,11 @@ dlv_msg *delivery_message(delivery_batch *b, const char *account, const char *re
     dlv_msg *m = calloc(1, sizeof(*m));
     if (!m) return ferr_oom(e), NULL;
     m->seq = next_seq();
-    snprintf(m->id, sizeof(m->id), "%020llu", m->seq);
+    /* the sequence orders a node's messages; several nodes on one store number theirs
+     * independently, so the random part keeps two nodes' messages from sharing a key */
+    char r[9];
+    ids_hex(r, 8);
+    snprintf(m->id, sizeof(m->id), "%020llu-%s", m->seq, r);
     snprintf(m->account, sizeof(m->account), "%s", account);
     snprintf(m->region, sizeof(m->region), "%s", region);
     const char *group = json_string_value(json_object_get(msg, "MessageGroupId"));
@@ -298,7 +309,9 @@ int delivery_write(delivery_batch *b, store_txn *t, ferr *e)
 {
     for (dlv_msg *m = b->head; m; m = m->next) {
         if (!m->n || m->written) continue;
-        if (json_object_set_new(m->doc, "Deliveries", deliveries_json(m))) return ferr_oom(e);
+        if (json_object_set_new(m->doc, "Deliveries", deliveries_json(m)) ||
+            (g_node[0] && json_object_set_new(m->doc, "Node", json_string(g_node))))
+            return ferr_oom(e);
         store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
         int rc = store_put(t, &k, m->doc, e);
         json_object_del(m->doc, "Deliveries");
@@ -1388,6 +1401,7 @@ static int load_cb(void *ud, const store_key *k, json_t *doc)
     m->seq = strtoull(k->id, NULL, 10);
     const char *group = jstr(doc, "MessageGroupId");
     m->group = group ? strdup(group) : NULL;
+    snprintf(m->node, sizeof(m->node), "%s", jstr(doc, "Node") ? jstr(doc, "Node") : "");
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(doc, "Deliveries"), i, x) {
@@ -1406,6 +1420,109 @@ static int load_cb(void *ud, const store_key *k, json_t *doc)
     }
     l->v[l->n++] = m;
     return 0;
+}
+
+static void loader_free(loader *l)
+{
+    for (size_t i = 0; i < l->n; i++) msg_free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* Loads the messages this node is to deliver into l: all of them on a store of one
+ * process; on a shared one those whose owner's lease has run out (and at start this node's
+ * own, under a --node-id kept across restarts), made this node's in one write transaction
+ * first, so that two nodes never take the same. 0 or -1. */
+static int claim(ferry_env *env, int at_start, loader *l, ferr *e)
+{
+    store_txn *t = NULL;
+    if (store_begin(env->st, 0, &t, e)) return -1;
+    int n = store_list(t, SNS_KIND_MSG, NULL, NULL, NULL, NULL, 0, load_cb, l, e);
+    store_rollback(t);
+    if (n < 0) {
+        loader_free(l);
+        return -1;
+    }
+    if (!g_node[0] || !l->n) return 0;
+    if (store_begin(env->st, 1, &t, e)) {
+        loader_free(l);
+        return -1;
+    }
+    double now = clock_now();
+    size_t kept = 0;
+    int rc = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        dlv_msg *m = l->v[i];
+        /* read again under the write lock: its owner as committed now */
+        store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
+        json_t *doc = NULL;
+        int got = rc ? 0 : store_get(t, &k, &doc, e);
+        char owner[64];
+        snprintf(owner, sizeof(owner), "%s", doc && jstr(doc, "Node") ? jstr(doc, "Node") : "");
+        int held = got == 1 ? leases_held(t, g_node, owner, now, e) : 0;
+        int take = got == 1 && (held == 0 || (at_start && !strcmp(owner, g_node)));
+        if (got < 0 || held < 0) rc = -1;
+        if (take && strcmp(owner, g_node) &&
+            (json_object_set_new(doc, "Node", json_string(g_node)) || store_put(t, &k, doc, e)))
+            rc = -1;
+        json_decref(doc);
+        if (take && !rc) {
+            if (strcmp(owner, g_node))
+                log_info("delivery: taking over message %s from node %s", m->id,
+                         *owner ? owner : "(none)");
+            l->v[kept++] = m;
+        } else {
+            msg_free(m);
+        }
+    }
+    l->n = kept;
+    if (!rc)
+        rc = store_commit(t, e);
+    else
+        store_rollback(t);
+    if (rc) loader_free(l);
+    return rc ? -1 : 0;
+}
+
+/* leases.h: after each renewal, the messages of nodes whose lease ran out are delivered
+ * from here, as if just published (their retry state kept, each due now). */
+static void takeover(ferry_env *env)
+{
+    engine *g = g_eng;
+    if (!g || g->env != env || !g_node[0]) return;
+    loader l = {0};
+    ferr e = {0};
+    if (claim(env, 0, &l, &e)) {
+        log_error("delivery: takeover: %s", e.message);
+        return;
+    }
+    if (!l.n) {
+        free(l.v);
+        return;
+    }
+    double now = clock_now();
+    dlv_msg *head = NULL;
+    for (size_t i = l.n; i-- > 0;) {
+        dlv_msg *m = l.v[i];
+        seq_at_least(m->seq);
+        if (!m->n) {
+            msg_free(m);
+            continue;
+        }
+        m->submitted = now;
+        m->next = head;
+        head = m;
+    }
+    free(l.v);
+    if (!head) return;
+    dlv_msg *last = head;
+    while (last->next) last = last->next;
+    pthread_mutex_lock(&g->mu);
+    last->next = g->incoming;
+    g->incoming = head;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
 }
 
 static void free_group(void *p)
@@ -1462,6 +1579,7 @@ static void engine_stop(ferry_env *env)
 {
     engine *g = g_eng;
     if (!g || g->env != env) return;
+    leases_off_tick(takeover); /* no takeover runs into what is freed below */
     pthread_mutex_lock(&g->mu);
     __atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&g->work);
@@ -1497,17 +1615,13 @@ static int engine_start(ferry_env *env, ferr *e)
     g->signer = delivery_signer_load(env->st, e);
     if (!g->signer) goto fail;
 
-    /* resume: every message with deliveries still in the store, in publish order */
+    /* resume: every message with deliveries still in the store (on a shared store, those
+     * no live node owns), in publish order */
+    store_health sh;
+    store_health_get(env->st, &sh);
+    snprintf(g_node, sizeof(g_node), "%s", sh.shared ? store_node(env->st) : "");
     loader l = {0};
-    store_txn *t = NULL;
-    if (store_begin(env->st, 0, &t, e)) goto fail;
-    int n = store_list(t, SNS_KIND_MSG, NULL, NULL, NULL, NULL, 0, load_cb, &l, e);
-    store_rollback(t);
-    if (n < 0) {
-        for (size_t i = 0; i < l.n; i++) msg_free(l.v[i]);
-        free(l.v);
-        goto fail;
-    }
+    if (claim(env, 1, &l, e)) goto fail;
     if (l.n) qsort(l.v, l.n, sizeof(*l.v), by_seq);
     double now = clock_now();
     size_t resumed = 0;
@@ -1531,6 +1645,7 @@ static int engine_start(ferry_env *env, ferr *e)
 
     g->http = dhttp_new(http_done, g, e);
     if (!g->http) goto fail;
+    leases_on_tick(takeover);
     for (int i = 0; i < NWORKERS; i++) {
         if (pthread_create(&g->workers[i], NULL, worker_main, g)) break;
         g->nworkers++;

@@ -33,14 +33,15 @@ typedef struct dlv_item dlv;
 
 /* A message with deliveries pending: one sns_msg document. */
 struct dlv_msg {
-    char id[24]; /* store id: the zero-padded sequence */
+    char id[32]; /* store id: the zero-padded sequence, "-", 8 random hex digits */
     unsigned long long seq;
     char account[13]; /* topic owner */
     char region[32];
-    char *group; /* FIFO MessageGroupId, or NULL */
-    json_t *doc; /* the document while a request builds it; NULL in the engine */
-    msgctx *mc;  /* the engine's copy, or NULL (loaded from the store when due) */
-    dlv **d;     /* its deliveries; NULL once done */
+    char *group;   /* FIFO MessageGroupId, or NULL */
+    char node[64]; /* the node that owns its deliveries ("Node"; "" none named) */
+    json_t *doc;   /* the document while a request builds it; NULL in the engine */
+    msgctx *mc;    /* the engine's copy, or NULL (loaded from the store when due) */
+    dlv **d;       /* its deliveries; NULL once done */
     size_t n, cap, live;
     int dirty;        /* a delivery's retry state changed: rewrite the document */
     int mark;         /* seen in this round's outcomes */

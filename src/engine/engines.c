@@ -11,6 +11,7 @@
 #include "events_bus.h"
 #include "functions.h"
 #include "lb.h"
+#include "leases.h"
 #include "lambda_async.h"
 #include "logs_retention.h"
 #include "keys_lastused.h"
@@ -23,6 +24,7 @@
 #include "svc/route53/route53.h"
 
 static const engine_def *const registry[] = {
+    &leases_engine,         /* node leases (engine/leases.c): first, before work names this node */
     &lambda_async_engine,   /* Lambda's Event invocations (engine/lambda_async.c): stopped after
                              the functions engine, whose stop ends the invocations its workers
                              wait for (the events stay queued); one taken before the functions

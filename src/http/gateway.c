@@ -142,12 +142,22 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
     if (strncmp(p, "/_ferry/", 8)) return 0;
     if (console_serve(a, r, resp)) return 1;
     if (!strcmp(p, "/_ferry/health") && !strcmp(r->method, "GET")) {
-        /* Anyone may ask whether ferry is up; what it runs on (the store's path, the auth
+        /* Anyone may ask whether ferry is up (503 while its store is unreachable, so a load
+         * balancer can tell); what it runs on (the node, the store and its path, the auth
          * mode, its internals) is for callers with a key. */
-        json_t *h = json_pack("{s:s, s:s}", "status", "ok", "version", FERRY_VERSION);
+        store_health sh;
+        store_health_get(g->env->st, &sh);
+        json_t *h = json_pack("{s:s, s:s}", "status", sh.reachable ? "ok" : "unavailable",
+                              "version", FERRY_VERSION);
         if (h && signed_caller(g, a, r) &&
             (json_object_set_new(h, "uptime_seconds", json_real(clock_now() - g->env->started)) ||
+             json_object_set_new(h, "node", json_string(store_node(g->env->st))) ||
              json_object_set_new(h, "store", json_string(store_describe(g->env->st))) ||
+             json_object_set_new(h, "store_kind", json_string(sh.kind)) ||
+             json_object_set_new(h, "store_reachable", json_boolean(sh.reachable)) ||
+             json_object_set_new(h, "store_shared", json_boolean(sh.shared)) ||
+             (sh.news_age >= 0 &&
+              json_object_set_new(h, "store_news_age_ms", json_real(sh.news_age * 1000))) ||
              json_object_set_new(h, "auth", json_string(g->env->auth_open ? "open" : "strict")) ||
              json_object_set_new(
                  h, "parked_polls",
@@ -155,7 +165,7 @@ static int ferry_endpoint(gateway *g, arena *a, const hreq *r, proto_response *r
             json_decref(h);
             h = NULL;
         }
-        json_response(resp, h ? 200 : 500, h);
+        json_response(resp, h ? (sh.reachable ? 200 : 503) : 500, h);
     } else if (!strcmp(p, "/_ferry/reset") && !strcmp(r->method, "POST")) {
         ferr e = {0};
         if (!g->env->auth_open)

@@ -21,6 +21,15 @@ typedef struct store_row {
 } store_row;
 typedef int (*store_row_cb)(void *ud, const store_row *r);
 
+/* What a listening backend tells store.c, on its listener thread. */
+typedef struct store_listener {
+    void (*heard)(void *ud, const char *news); /* a commit's or an announcement's news */
+    void (*relisten)(void *ud);                /* listening (again): anything may have changed */
+    /* every news committed before at (clock_mono_ns) has been heard; 0: listening stopped */
+    void (*confirmed)(void *ud, uint64_t at);
+    void *ud;
+} store_listener;
+
 typedef struct store_backend {
     const char *name;
     void *(*open)(const char *location, store_sync sync, ferr *e);
@@ -30,8 +39,15 @@ typedef struct store_backend {
     void *(*begin)(void *impl, int write, ferr *e);
     /* committed(arg), when given, runs after a successful commit and before another
      * writer can begin: store_generation moves there, so a writer sees counters that
-     * match what is committed */
-    int (*commit)(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e);
+     * match what is committed. news (NULL: none) is for the other nodes, sent in the
+     * commit, so that they hear it when and only when it commits. */
+    int (*commit)(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
+                  ferr *e);
+    /* Several nodes (NULL: one process per store): listen starts hearing news (store_listener),
+     * announce sends news outside any transaction, soon; reachable says whether the
+     * database answered lately. */
+    int (*listen)(void *impl, const struct store_listener *l, ferr *e);
+    void (*announce)(void *impl, const char *news);
     void (*rollback)(void *impl, void *txn);
     int (*savepoint)(void *txn, int op, ferr *e); /* op: 0 mark, 1 release, 2 undo and release */
     int (*get)(void *txn, const store_key *k, json_t **out, ferr *e);

@@ -26,32 +26,14 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/log.h"
+#include "pgnews.h"
+#include "pool.h"
 
 /* pg_advisory_lock keys: schema migrations (session lock) and writers (transaction lock) */
 #define LOCK_MIGRATE 0x66657272790001LL
 #define LOCK_WRITE   0x66657272790002LL
 
-enum {
-    ST_GET,
-    ST_PUT,
-    ST_INSERT,
-    ST_DEL,
-    ST_AUDIT,
-    ST_MQ_PUT,
-    ST_MQ_GET,
-    ST_MQ_UPDATE,
-    ST_MQ_DEL,
-    ST_MQ_SCAN,
-    ST_MQ_SCAN_GROUPS,
-    ST_MQ_COUNT,
-    ST_MQ_NEXT,
-    ST_MQ_PURGE,
-    ST_MQ_PURGE_KEYS,
-    ST_MQ_KEY_GET,
-    ST_MQ_KEY_PUT,
-    ST_MQ_KEY_EXPIRE,
-    ST_COUNT
-};
+enum { ST_COUNT = ST_SHARED }; /* only the shared statements (pool.h) */
 
 #define MQ_COLS "seq,id,grp,sent_at,visible_at,expires_at,receives,first_receive,receipt,doc"
 
@@ -156,22 +138,18 @@ static const char *const migrations[] = {
 typedef struct pconn {
     PGconn *pg;
     unsigned char prepared[ST_COUNT];
-    struct pconn *next;
 } pconn;
 
 typedef struct pgs {
     char url[2048];
     char desc[2100];
-    pthread_mutex_t pool_mu, write_mu;
-    pconn *pool;
-    pconn *writer; /* under write_mu */
+    pthread_mutex_t write_mu;
+    store_pool pool; /* readers' idle connections */
+    pconn *writer;   /* under write_mu */
     /* audit retention runs here, a batch per write transaction */
-    pthread_t bg;
-    pthread_mutex_t bg_mu;
-    pthread_cond_t bg_cv;
-    int bg_stop, bg_running;
-    int bg_failing;            /* the last retention step failed (logged once) */
-    store_retention retention; /* under bg_mu */
+    store_ticker bg;
+    int bg_failing; /* the last retention step failed (logged once) */
+    pgnews *news;   /* several nodes: the listener (store_listen), or NULL */
 } pgs;
 
 typedef struct pgtxn {
@@ -202,6 +180,7 @@ static int pgerr(ferr *e, PGconn *pg, const char *what)
     return ferr_internal(e, "store: %s: %s", what, m);
 }
 
+/* A session as ferry opens them (pgnews.c's too). */
 static PGconn *connect_url(const char *url)
 {
     /* defaults first: the URL's own settings (dbname is expanded last) override them */
@@ -229,6 +208,11 @@ static void conn_free(pconn *c)
     if (!c) return;
     PQfinish(c->pg);
     free(c);
+}
+
+static void conn_free_v(void *c)
+{
+    conn_free(c);
 }
 
 static pconn *conn_open(pgs *s, ferr *e)
@@ -393,26 +377,14 @@ static void retain(pgs *s, const store_retention *r)
         /* said once per outage, not every tick while the database is away */
         if (n < 0 && !s->bg_failing) log_error("audit retention: %s", e.message);
         s->bg_failing = n < 0;
-        if (n < TRIM_BATCH || s->bg_stop) return;
+        if (n < TRIM_BATCH || store_ticker_stopping(&s->bg)) return;
         nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
     }
 }
 
-static void *background(void *arg)
+static void upkeep(void *ud, const store_retention *r)
 {
-    pgs *s = arg;
-    pthread_mutex_lock(&s->bg_mu);
-    while (!s->bg_stop) {
-        struct timespec ts = clock_deadline(0.2);
-        pthread_cond_timedwait(&s->bg_cv, &s->bg_mu, &ts);
-        if (s->bg_stop) break;
-        store_retention r = s->retention;
-        pthread_mutex_unlock(&s->bg_mu);
-        if (r.max_age > 0 || r.max_events > 0) retain(s, &r);
-        pthread_mutex_lock(&s->bg_mu);
-    }
-    pthread_mutex_unlock(&s->bg_mu);
-    return NULL;
+    if (r->max_age > 0 || r->max_events > 0) retain(ud, r);
 }
 
 /* ---- open, close, transactions ---- */
@@ -431,60 +403,38 @@ static void *pg_open(const char *location, store_sync sync, ferr *e)
         return NULL;
     }
     snprintf(s->url, sizeof(s->url), "%s", location);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_mutex_init(&s->write_mu, NULL);
-    pthread_mutex_init(&s->bg_mu, NULL);
-    pthread_cond_init(&s->bg_cv, NULL);
     pconn *c = conn_open(s, e);
     if (!c || migrate(c->pg, e)) {
         conn_free(c);
-        pthread_mutex_destroy(&s->pool_mu);
-        pthread_mutex_destroy(&s->write_mu);
-        pthread_mutex_destroy(&s->bg_mu);
-        pthread_cond_destroy(&s->bg_cv);
         free(s);
         return NULL;
     }
+    pthread_mutex_init(&s->write_mu, NULL);
+    store_pool_init(&s->pool);
     s->writer = c;
     /* the description names the server and database, never the password */
     const char *host = PQhost(c->pg), *port = PQport(c->pg), *db = PQdb(c->pg);
     snprintf(s->desc, sizeof(s->desc), "postgresql://%s%s%s/%s",
              host && *host != '/' ? host : "localhost", port && *port ? ":" : "", port ? port : "",
              db ? db : "");
-    s->bg_running = !pthread_create(&s->bg, NULL, background, s);
+    store_ticker_start(&s->bg, 0.2, upkeep, s);
     return s;
 }
 
 static void pg_close(void *impl)
 {
     pgs *s = impl;
-    if (s->bg_running) {
-        pthread_mutex_lock(&s->bg_mu);
-        s->bg_stop = 1;
-        pthread_cond_signal(&s->bg_cv);
-        pthread_mutex_unlock(&s->bg_mu);
-        pthread_join(s->bg, NULL);
-    }
-    for (pconn *c = s->pool; c;) {
-        pconn *n = c->next;
-        conn_free(c);
-        c = n;
-    }
+    pgnews_stop(s->news);
+    store_ticker_stop(&s->bg);
+    store_pool_dispose(&s->pool, conn_free_v);
     conn_free(s->writer);
-    pthread_mutex_destroy(&s->pool_mu);
     pthread_mutex_destroy(&s->write_mu);
-    pthread_mutex_destroy(&s->bg_mu);
-    pthread_cond_destroy(&s->bg_cv);
     free(s);
 }
 
 static void pg_audit_retention(void *impl, const store_retention *r)
 {
-    pgs *s = impl;
-    pthread_mutex_lock(&s->bg_mu);
-    s->retention = *r;
-    pthread_mutex_unlock(&s->bg_mu);
-    if (!s->bg_running) log_warn("audit retention: no background thread, not enforced");
+    store_ticker_retention(&((pgs *)impl)->bg, r);
 }
 
 static const char *pg_describe(void *impl)
@@ -500,10 +450,7 @@ static int pg_schema_version(void *impl)
 
 static pconn *pool_get(pgs *s, ferr *e)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    pconn *c = s->pool;
-    if (c) s->pool = c->next;
-    pthread_mutex_unlock(&s->pool_mu);
+    pconn *c = store_pool_take(&s->pool);
     if (!c) return conn_open(s, e);
     if (conn_ready(c, e)) {
         conn_free(c); /* the next one connects afresh */
@@ -514,10 +461,7 @@ static pconn *pool_get(pgs *s, ferr *e)
 
 static void pool_put(pgs *s, pconn *c)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    c->next = s->pool;
-    s->pool = c;
-    pthread_mutex_unlock(&s->pool_mu);
+    store_pool_give(&s->pool, c, conn_free_v);
 }
 
 static void txn_end(pgs *s, pgtxn *t)
@@ -559,10 +503,18 @@ static void *pg_begin(void *impl, int write, ferr *e)
     return t;
 }
 
-static int pg_commit(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e)
+static int pg_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
+                     ferr *e)
 {
     pgtxn *t = txn;
-    PGresult *r = PQexec(t->c->pg, "COMMIT");
+    /* the news goes out with the commit, in one round trip: NOTIFY is delivered when, and
+     * only when, the transaction commits (store.c words it: no quotes in it) */
+    char sql[512];
+    if (news && strlen(news) < sizeof(sql) - 64 && !strchr(news, '\''))
+        snprintf(sql, sizeof(sql), "NOTIFY " PGNEWS_CHANNEL ", '%s'; COMMIT", news);
+    else
+        snprintf(sql, sizeof(sql), "COMMIT");
+    PGresult *r = PQexec(t->c->pg, sql);
     /* a COMMIT of a transaction that failed answers ROLLBACK: not committed */
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT")
                  ? 0
@@ -576,6 +528,19 @@ static int pg_commit(void *impl, void *txn, void (*committed)(void *), void *arg
         committed(arg);
     txn_end(impl, t);
     return rc;
+}
+
+static int pg_listen(void *impl, const store_listener *l, ferr *e)
+{
+    pgs *s = impl;
+    if (s->news) return 0;
+    s->news = pgnews_start(s->url, connect_url, l, e);
+    return s->news ? 0 : -1;
+}
+
+static void pg_announce(void *impl, const char *news)
+{
+    pgnews_announce(((pgs *)impl)->news, news);
 }
 
 static void pg_rollback(void *impl, void *txn)
@@ -1282,6 +1247,8 @@ const store_backend store_postgres_backend = {
     .schema_version = pg_schema_version,
     .begin = pg_begin,
     .commit = pg_commit,
+    .listen = pg_listen,
+    .announce = pg_announce,
     .rollback = pg_rollback,
     .get = pg_get,
     .put = pg_put,

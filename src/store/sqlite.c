@@ -24,27 +24,10 @@
 #include "backend.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "pool.h"
 
 enum {
-    ST_GET,
-    ST_PUT,
-    ST_INSERT,
-    ST_DEL,
-    ST_AUDIT,
-    ST_MQ_PUT,
-    ST_MQ_GET,
-    ST_MQ_UPDATE,
-    ST_MQ_DEL,
-    ST_MQ_SCAN,
-    ST_MQ_SCAN_GROUPS,
-    ST_MQ_COUNT,
-    ST_MQ_NEXT,
-    ST_MQ_PURGE,
-    ST_MQ_PURGE_KEYS,
-    ST_MQ_KEY_GET,
-    ST_MQ_KEY_PUT,
-    ST_MQ_KEY_EXPIRE,
-    ST_BEGIN,
+    ST_BEGIN = ST_SHARED, /* after the shared ones (pool.h) */
     ST_BEGIN_WRITE,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -178,27 +161,23 @@ typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     sqlite3_stmt *list_st[LIST_VARIANTS]; /* prepared on first use */
-    struct conn *next;
 } conn;
 
 typedef struct sq {
     char path[4096];
     char desc[4200];
     store_sync sync;
-    pthread_mutex_t pool_mu, write_mu;
-    conn *pool;
+    pthread_mutex_t write_mu;
+    store_pool pool; /* readers' idle connections */
     /* every write transaction runs on this one connection (under write_mu): SQLite drops a
      * connection's page cache when another connection has written, so a single writer
      * keeps its cache warm instead of re-reading each page it touches */
     conn *writer;
     /* WAL checkpoints run here, not inside a COMMIT that holds write_mu (their fsync
      * stalled every writer for 5-13 ms) */
-    pthread_t ckpt;
-    pthread_mutex_t ckpt_mu;
-    pthread_cond_t ckpt_cv;
-    _Atomic int ckpt_stop;
+    store_ticker ckpt;
+    conn *ckpt_conn; /* the checkpointer's own (it also reads ahead for retention) */
     _Atomic int ckpt_running;
-    store_retention retention; /* under ckpt_mu; enforced by the checkpointer thread */
 } sq;
 
 typedef struct sqtxn {
@@ -218,6 +197,11 @@ static void conn_free(conn *c)
     for (int i = 0; i < LIST_VARIANTS; i++) sqlite3_finalize(c->list_st[i]);
     sqlite3_close(c->db);
     free(c);
+}
+
+static void conn_free_v(void *c)
+{
+    conn_free(c);
 }
 
 static int step_ctl(conn *c, int which, ferr *e)
@@ -471,41 +455,28 @@ static void retain(sq *s, sqlite3 *reader, const store_retention *r)
         }
         pthread_mutex_unlock(&s->write_mu);
         if (n < 0) log_error("audit retention: %s", e.message);
-        if (n < TRIM_BATCH || s->ckpt_stop) return;
+        if (n < TRIM_BATCH || store_ticker_stopping(&s->ckpt)) return;
         nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
     }
 }
 
-static void *checkpointer(void *arg)
+static void checkpoint(void *ud, const store_retention *r)
 {
-    sq *s = arg;
-    ferr e = {0};
-    conn *c = conn_open(s, &e);
-    pthread_mutex_lock(&s->ckpt_mu);
-    while (c && !s->ckpt_stop) {
-        struct timespec ts = clock_deadline(0.2);
-        pthread_cond_timedwait(&s->ckpt_cv, &s->ckpt_mu, &ts);
-        if (s->ckpt_stop) break;
-        store_retention r = s->retention;
-        pthread_mutex_unlock(&s->ckpt_mu);
-        if (r.max_age > 0 || r.max_events > 0) retain(s, c->db, &r);
-        /* PASSIVE: copies what no reader needs, never waits for or blocks writers */
-        int nlog = 0;
-        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, NULL);
-        if (nlog > WAL_RESTART_FRAMES) {
-            /* Under a steady load some reader always holds a WAL snapshot, so the WAL never
-             * starts over by itself and grows without bound (1 GB in a 6 s benchmark), every
-             * new frame a fresh file page. RESTART, with writers held off, waits for the
-             * (short) readers and makes the next commit write from the WAL's start. */
-            pthread_mutex_lock(&s->write_mu);
-            sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-            pthread_mutex_unlock(&s->write_mu);
-        }
-        pthread_mutex_lock(&s->ckpt_mu);
+    sq *s = ud;
+    conn *c = s->ckpt_conn;
+    if (r->max_age > 0 || r->max_events > 0) retain(s, c->db, r);
+    /* PASSIVE: copies what no reader needs, never waits for or blocks writers */
+    int nlog = 0;
+    sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, NULL);
+    if (nlog > WAL_RESTART_FRAMES) {
+        /* Under a steady load some reader always holds a WAL snapshot, so the WAL never
+         * starts over by itself and grows without bound (1 GB in a 6 s benchmark), every
+         * new frame a fresh file page. RESTART, with writers held off, waits for the
+         * (short) readers and makes the next commit write from the WAL's start. */
+        pthread_mutex_lock(&s->write_mu);
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        pthread_mutex_unlock(&s->write_mu);
     }
-    pthread_mutex_unlock(&s->ckpt_mu);
-    conn_free(c);
-    return NULL;
 }
 
 static void *sq_open(const char *location, store_sync sync, ferr *e)
@@ -527,24 +498,22 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
     snprintf(s->path, sizeof(s->path), "%s/ferry.db", location);
     snprintf(s->desc, sizeof(s->desc), "sqlite:%s", s->path);
     s->sync = sync;
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_mutex_init(&s->write_mu, NULL);
     conn *c = conn_open(s, e);
     if (!c || migrate(c->db, e) || conn_prepare(c, e)) {
         conn_free(c);
-        pthread_mutex_destroy(&s->pool_mu);
-        pthread_mutex_destroy(&s->write_mu);
         free(s);
         return NULL;
     }
+    pthread_mutex_init(&s->write_mu, NULL);
+    store_pool_init(&s->pool);
     s->writer = c;
     /* the audit trail's lookup indexes each take a page per event: with SQLite's default
      * 2 MB cache a batch of events spilled dirty pages mid transaction and re-read them; the
      * writer keeps more (memory is used as the file grows) */
     exec(c->db, "PRAGMA cache_size=-32768", NULL);
-    pthread_mutex_init(&s->ckpt_mu, NULL);
-    pthread_cond_init(&s->ckpt_cv, NULL);
-    s->ckpt_running = !pthread_create(&s->ckpt, NULL, checkpointer, s);
+    ferr ce = {0};
+    s->ckpt_conn = conn_open(s, &ce);
+    s->ckpt_running = s->ckpt_conn && !store_ticker_start(&s->ckpt, 0.2, checkpoint, s);
     if (s->ckpt_running) sqlite3_wal_autocheckpoint(c->db, 0);
     return s;
 }
@@ -552,22 +521,10 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
 static void sq_close(void *impl)
 {
     sq *s = impl;
-    if (s->ckpt_running) {
-        pthread_mutex_lock(&s->ckpt_mu);
-        s->ckpt_stop = 1;
-        pthread_cond_signal(&s->ckpt_cv);
-        pthread_mutex_unlock(&s->ckpt_mu);
-        pthread_join(s->ckpt, NULL);
-    }
-    pthread_mutex_destroy(&s->ckpt_mu);
-    pthread_cond_destroy(&s->ckpt_cv);
-    for (conn *c = s->pool; c;) {
-        conn *n = c->next;
-        conn_free(c);
-        c = n;
-    }
+    if (s->ckpt_conn) store_ticker_stop(&s->ckpt);
+    conn_free(s->ckpt_conn);
+    store_pool_dispose(&s->pool, conn_free_v);
     conn_free(s->writer);
-    pthread_mutex_destroy(&s->pool_mu);
     pthread_mutex_destroy(&s->write_mu);
     free(s);
 }
@@ -575,10 +532,10 @@ static void sq_close(void *impl)
 static void sq_audit_retention(void *impl, const store_retention *r)
 {
     sq *s = impl;
-    pthread_mutex_lock(&s->ckpt_mu);
-    s->retention = *r;
-    pthread_mutex_unlock(&s->ckpt_mu);
-    if (!s->ckpt_running) log_warn("audit retention: no background thread, not enforced");
+    if (s->ckpt_conn)
+        store_ticker_retention(&s->ckpt, r);
+    else
+        log_warn("audit retention: no background thread, not enforced");
 }
 
 static const char *sq_describe(void *impl)
@@ -594,10 +551,7 @@ static int sq_schema_version(void *impl)
 
 static conn *pool_get(sq *s, ferr *e)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    conn *c = s->pool;
-    if (c) s->pool = c->next;
-    pthread_mutex_unlock(&s->pool_mu);
+    conn *c = store_pool_take(&s->pool);
     if (c) return c;
     c = conn_open(s, e);
     if (c && conn_prepare(c, e)) {
@@ -609,10 +563,7 @@ static conn *pool_get(sq *s, ferr *e)
 
 static void pool_put(sq *s, conn *c)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    c->next = s->pool;
-    s->pool = c;
-    pthread_mutex_unlock(&s->pool_mu);
+    store_pool_give(&s->pool, c, conn_free_v);
 }
 
 static void txn_end(sq *s, sqtxn *t);
@@ -652,8 +603,10 @@ static void txn_end(sq *s, sqtxn *t)
     free(t);
 }
 
-static int sq_commit(void *impl, void *txn, void (*committed)(void *), void *arg, ferr *e)
+static int sq_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
+                     ferr *e)
 {
+    (void)news; /* one process per file: no other node to tell */
     sqtxn *t = txn;
     int rc = step_ctl(t->c, ST_COMMIT, e);
     if (rc)

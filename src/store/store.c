@@ -1,22 +1,43 @@
 #include "store.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
+#include "base/clock.h"
 #include "base/hmap.h"
+#include "base/log.h"
+#include "news.h"
 
 #define GEN_SLOTS \
     1024            /* store_generation counters; kinds hash onto them (none of ours share one
                         * that matters: accesskey and iam.gen would at 256) */
 #define TOUCH_MAX 8 /* kinds a transaction remembers; past it every counter moves */
 
+/* Several nodes: generations are trusted while everything other nodes committed up to
+ * NEWS_STALE ago has been heard; past it they change every NEWS_QUANTUM (from DEAF_BASE
+ * up, far from any counter, so sums of a few kinds stay apart too), which bounds how long
+ * a cached value lives without news: the README's 100 ms. */
+#define NEWS_STALE_NS   100000000ULL
+#define NEWS_QUANTUM_NS 50000000ULL
+#define DEAF_BASE       (1ULL << 60)
+
 struct store {
     const store_backend *be;
     void *impl;
     _Atomic uint64_t gen[GEN_SLOTS];
     _Atomic uint64_t epoch; /* moved by every reset */
+    char node[64];
+    int listening;              /* store_listen succeeded: generations follow the news */
+    _Atomic uint64_t confirmed; /* clock_mono_ns up to which all news was heard (0: none) */
+    pthread_mutex_t wake_mu;    /* guards wake_fn/wake_ud against store_on_wake(NULL) */
+    void (*wake_fn)(void *, const char *);
+    void *wake_ud;
 };
 
 static _Thread_local uint64_t fence;
@@ -59,6 +80,11 @@ static void bump(store *s, const store_txn *t)
 
 uint64_t store_generation(store *s, const char *kind)
 {
+    if (s->listening) {
+        uint64_t now = clock_mono_ns();
+        if (now - atomic_load(&s->confirmed) > NEWS_STALE_NS)
+            return DEAF_BASE + now / NEWS_QUANTUM_NS;
+    }
     return s->gen[gen_slot(kind)];
 }
 
@@ -71,8 +97,14 @@ store *store_open(const char *location, store_sync sync, ferr *e)
     }
     s->be = store_is_url(location) ? &store_postgres_backend : &store_sqlite_backend;
     atomic_store(&s->epoch, 1); /* 0 is "not fenced" */
+    char host[40] = "node";
+    gethostname(host, sizeof(host) - 1);
+    host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")] = 0;
+    snprintf(s->node, sizeof(s->node), "%s-%ld", *host ? host : "node", (long)getpid());
+    pthread_mutex_init(&s->wake_mu, NULL);
     s->impl = s->be->open(location, sync, e);
     if (!s->impl) {
+        pthread_mutex_destroy(&s->wake_mu);
         free(s);
         return NULL;
     }
@@ -88,7 +120,8 @@ int store_is_url(const char *location)
 void store_close(store *s)
 {
     if (!s) return;
-    s->be->close(s->impl);
+    s->be->close(s->impl); /* stops the listener first */
+    pthread_mutex_destroy(&s->wake_mu);
     free(s);
 }
 
@@ -145,7 +178,12 @@ int store_commit(store_txn *t, ferr *e)
         store_rollback(t);
         return -1;
     }
-    int rc = t->s->be->commit(t->s->impl, t->impl, t->ntouched ? committed : NULL, t, e);
+    char news[40 + sizeof(t->s->node) + TOUCH_MAX * 6];
+    int say = t->ntouched && t->s->be->listen &&
+              !store_news_gen(news, sizeof(news), t->s->node, t->touched,
+                              t->ntouched > TOUCH_MAX ? -1 : t->ntouched);
+    int rc = t->s->be->commit(t->s->impl, t->impl, say ? news : NULL,
+                              t->ntouched ? committed : NULL, t, e);
     free(t);
     return rc;
 }
@@ -342,7 +380,108 @@ int store_reset(store *s, ferr *e)
     atomic_fetch_add(&s->epoch, 1);
     int rc = s->be->reset(s->impl, e);
     bump(s, NULL);
+    if (!rc && s->be->announce) {
+        char news[80];
+        snprintf(news, sizeof(news), "r %s", s->node);
+        s->be->announce(s->impl, news);
+    }
     return rc;
+}
+
+/* ---- several nodes ---- */
+
+/* Another node's news (news.h); a node's own is already applied. */
+static void heard(void *ud, const char *text)
+{
+    store *s = ud;
+    store_news n;
+    if (store_news_parse(text, GEN_SLOTS, &n)) return;
+    if (n.node_len == strlen(s->node) && !memcmp(n.node, s->node, n.node_len)) return;
+    if (n.type == 'g' && n.all) {
+        bump(s, NULL);
+    } else if (n.type == 'g') {
+        for (int i = 0; i < n.nslots; i++) s->gen[n.slots[i]]++;
+    } else if (n.type == 'w') {
+        pthread_mutex_lock(&s->wake_mu);
+        if (s->wake_fn) s->wake_fn(s->wake_ud, n.key);
+        pthread_mutex_unlock(&s->wake_mu);
+    } else if (n.type == 'r') {
+        /* another node's reset: fence this node's background work too */
+        atomic_fetch_add(&s->epoch, 1);
+        bump(s, NULL);
+    }
+}
+
+static void relisten(void *ud)
+{
+    bump(ud, NULL); /* whatever was committed while nobody listened */
+}
+
+static void confirmed_at(void *ud, uint64_t at)
+{
+    store *s = ud;
+    atomic_store(&s->confirmed, at);
+}
+
+int store_listen(store *s, const char *node, ferr *e)
+{
+    if (node) {
+        size_t n = strlen(node);
+        if (!n || n > NEWS_NODE_MAX ||
+            strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+            return ferr_set(e, 400, "ValidationError",
+                            "node id: 1 to 63 letters, digits, '.', '_' or '-'");
+        snprintf(s->node, sizeof(s->node), "%s", node);
+    }
+    if (!s->be->listen) return 0;
+    static const store_listener l0 = {heard, relisten, confirmed_at, NULL};
+    store_listener l = l0;
+    l.ud = s;
+    /* untrusted until the listener confirms: caches keep nothing meanwhile */
+    s->listening = 1;
+    if (s->be->listen(s->impl, &l, e)) {
+        s->listening = 0;
+        return -1;
+    }
+    /* a node starts serving once it hears the others (two answers, ~25 ms), unless the
+     * database is away: then it serves uncached and says so (GET /_ferry/health) */
+    for (int i = 0; i < 400 && !atomic_load(&s->confirmed); i++)
+        nanosleep(&(struct timespec){0, 5 * 1000000L}, NULL);
+    return 0;
+}
+
+const char *store_node(const store *s)
+{
+    return s->node;
+}
+
+void store_on_wake(store *s, void (*fn)(void *ud, const char *key), void *ud)
+{
+    pthread_mutex_lock(&s->wake_mu);
+    s->wake_fn = fn;
+    s->wake_ud = ud;
+    pthread_mutex_unlock(&s->wake_mu);
+}
+
+void store_announce(store *s, const char *key)
+{
+    if (!s->listening || !s->be->announce) return;
+    char news[1100];
+    if (snprintf(news, sizeof(news), "w %s %s", s->node, key) >= (int)sizeof(news)) return;
+    s->be->announce(s->impl, news);
+}
+
+void store_health_get(store *s, store_health *h)
+{
+    h->kind = s->be->name;
+    h->shared = s->listening;
+    h->news_age = -1;
+    h->reachable = 1;
+    if (!s->listening) return;
+    uint64_t c = atomic_load(&s->confirmed), now = clock_mono_ns();
+    if (c) h->news_age = (double)(now - c) / 1e9;
+    /* the listener asks every 25 ms: a second without an answer is an outage */
+    h->reachable = c && now - c < 1000000000ULL;
 }
 
 typedef struct copying {

@@ -196,6 +196,33 @@ int store_mq_key_get(store_txn *t, const char *queue, const char *key, double no
 int store_mq_key_put(store_txn *t, const char *queue, const char *key, double now,
                      double expires_at, const char *value, int64_t num, ferr *e);
 
+/* ---- Several nodes on one store (PostgreSQL) ----
+ * Every commit that writes documents tells the other nodes which generations it moved, in
+ * the commit itself; a node that listens (store_listen) moves them on hearing it. Its
+ * generations are trusted only while it has heard everything committed up to 100 ms ago
+ * (the listener confirms it every 25 ms); past that, store_generation changes every 50 ms,
+ * so no cached value outlives 100 ms. A backend with one process per store (SQLite) needs
+ * none of it: these calls do nothing there. */
+
+/* Starts listening as node (letters, digits, '.', '_', '-'; at most 63). 0 or -1. */
+int store_listen(store *s, const char *node, ferr *e);
+/* This node's id (store_listen's, else "HOST-PID"). Borrowed. */
+const char *store_node(const store *s);
+/* fn(ud, key) runs (on the listener's thread, quickly) for each key another node announced;
+ * fn NULL stops it (before what ud points to goes away). */
+void store_on_wake(store *s, void (*fn)(void *ud, const char *key), void *ud);
+/* Tells the other nodes of key (a long poll's key: svc_notify), soon and outside any
+ * transaction; lost if the database is away. */
+void store_announce(store *s, const char *key);
+
+typedef struct store_health {
+    const char *kind; /* "sqlite", "postgresql" */
+    int shared;       /* several nodes may serve it (its caches listen) */
+    int reachable;    /* the store answered lately (SQLite: always) */
+    double news_age;  /* shared: seconds since everything other nodes wrote was heard, or -1 */
+} store_health;
+void store_health_get(store *s, store_health *h);
+
 /* Copies everything from holds into to (an empty store, e.g. a fresh PostgreSQL database)
  * in one transaction of each: documents, message queues (their sequence numbers kept, so
  * the services' references hold), queue keys and the audit trail. counts[4]: documents,

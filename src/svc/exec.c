@@ -295,4 +295,6 @@ int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, cons
 void svc_notify(ferry_env *env, const char *key)
 {
     if (env->waits) waiters_notify(env->waits, key);
+    /* the other nodes' long polls on key too (several nodes on one PostgreSQL) */
+    if (env->st) store_announce(env->st, key);
 }

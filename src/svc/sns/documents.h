@@ -6,7 +6,8 @@
  *     {"SubscriptionArn", "TopicArn", "Owner", "Protocol", "Endpoint", "Confirmed": bool,
  *      "Token", "Attributes": {"RawMessageDelivery", "FilterPolicy", "FilterPolicyScope",
  *      "RedrivePolicy", "DeliveryPolicy", ...}, "AuthenticateOnUnsubscribe": bool}
- *   sns_msg (topic owner, region, 20-digit sequence): a message with deliveries pending
+ *   sns_msg (topic owner, region, 20-digit sequence "-" 8 random hex digits): a message with
+ *     deliveries pending
  *     {"Type": "Notification" | "SubscriptionConfirmation" | "UnsubscribeConfirmation",
  *      "MessageId", "TopicArn", "Message", "Subject"?, "MessageStructure"?,
  *      "MessageAttributes"? (as Publish decoded them), "Timestamp" (ISO 8601, ms),

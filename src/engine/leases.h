@@ -1,0 +1,26 @@
+/* Node leases, for several nodes on one PostgreSQL store: every second each node writes
+ * its lease (document "ferry.node", id = the node's id: {"Until": now + LEASES_SECONDS}).
+ * A node whose lease has run out is dead, and the background work it owned is the first
+ * live node's to take: each tick, after the lease is renewed, the registered takeover
+ * functions run (SNS deliveries: engine/delivery.c). On a store with one process (SQLite)
+ * nothing runs: that process owns everything. */
+#ifndef FERRY_ENGINE_LEASES_H
+#define FERRY_ENGINE_LEASES_H
+#include "engines.h"
+
+#define LEASES_SECONDS 3.0 /* a lease lasts; renewed every second */
+#define LEASES_KIND    "ferry.node"
+
+extern const engine_def leases_engine;
+
+/* 1 when work owned by node (its id as the work's document names it) is still its owner's:
+ * node is this one's, or its lease (read in t) lasts beyond now; 0 when it is another's to
+ * take (no lease, or one run out, or no owner named); -1 on a store error. */
+int leases_held(store_txn *t, const char *self, const char *node, double now, ferr *e);
+
+/* fn(env) runs after each renewal on the leases thread (at most 4 registrations); off
+ * removes it and returns once it is not running (an engine's stop, before it frees). */
+void leases_on_tick(void (*fn)(ferry_env *env));
+void leases_off_tick(void (*fn)(ferry_env *env));
+
+#endif
