@@ -123,24 +123,31 @@ static void refresh_zones(void)
     snap_put(old);
 }
 
+/* UDP and TCP on one port. Port 0 takes the UDP socket's free port, which a TCP socket
+ * may already hold: then another free port is tried. */
 static int bind_pair(const char *host, int port, listener *l, ferr *e)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
         return ferr_set(e, 400, "InvalidArgument", "--dns wants an IPv4 ADDR:PORT, not %s", host);
     int one = 1;
-    l->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    l->tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (l->udp < 0 || l->tcp < 0) goto fail;
-    setsockopt(l->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(l->udp, (struct sockaddr *)&sa, sizeof(sa))) goto fail;
-    if (!port) {
-        socklen_t sl = sizeof(sa);
-        if (getsockname(l->udp, (struct sockaddr *)&sa, &sl)) goto fail;
+    for (int tries = 0;; tries++) {
+        sa.sin_port = htons((uint16_t)port);
+        l->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        l->tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (l->udp < 0 || l->tcp < 0) break;
+        setsockopt(l->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(l->udp, (struct sockaddr *)&sa, sizeof(sa))) break;
+        if (!port) {
+            socklen_t sl = sizeof(sa);
+            if (getsockname(l->udp, (struct sockaddr *)&sa, &sl)) break;
+        }
+        if (!bind(l->tcp, (struct sockaddr *)&sa, sizeof(sa)) && !listen(l->tcp, 64))
+            return ntohs(sa.sin_port);
+        if (port || errno != EADDRINUSE || tries == 32) break;
+        close(l->udp);
+        close(l->tcp);
     }
-    if (bind(l->tcp, (struct sockaddr *)&sa, sizeof(sa)) || listen(l->tcp, 64)) goto fail;
-    return ntohs(sa.sin_port);
-fail:
     ferr_set(e, 500, "InternalFailure", "dns: cannot listen on %s:%d: %s", host, port,
              strerror(errno));
     if (l->udp >= 0) close(l->udp);
