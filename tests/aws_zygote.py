@@ -142,9 +142,10 @@ def main():
                 os.close(fd)
             conn.close()
     finally:
-        for f in (path, path + ".lock"):
+        for f in (path, path + ".lock", path + ".log"):
             try:
-                os.unlink(f)
+                if not f.endswith(".log") or os.path.getsize(f) == 0:  # a log that says something stays
+                    os.unlink(f)
             except OSError:
                 pass
 
