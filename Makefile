@@ -51,11 +51,14 @@ unit-asan: asan
 clients: build
 	@FERRY_BIN=$(CURDIR)/$(BUILD)/ferry $(PYTHON) -m pytest -q $(DURATIONS) $(XDIST) tests/clients
 
-# The SDK-driven client tests again against the ASan+UBSan server: a sanitizer report
-# fails the test. (The `aws` CLI suites and tests drive the same server paths, and spend
-# their time starting Python: FERRY_NO_CLI leaves them to the plain pass.)
+# The SDK-driven client tests again against the ASan+UBSan server, on PostgreSQL: a
+# sanitizer report fails the test, and the same tests that ran on SQLite in the plain pass
+# run on the other store (a throwaway cluster per pytest worker, tests/pgcluster.sh). (The
+# `aws` CLI suites and tests drive the same server paths, and spend their time starting
+# Python: FERRY_NO_CLI leaves them to the plain pass.)
 clients-asan: build asan
-	@FERRY_NO_CLI=1 FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q \
+	@FERRY_TEST_STORE=postgresql FERRY_NO_CLI=1 FERRY_BIN=$(CURDIR)/$(ASAN_BUILD)/ferry \
+	  ASAN_OPTIONS=detect_leaks=1 $(PYTHON) -m pytest -q \
 	  $(DURATIONS) $(XDIST) tests/clients --ignore-glob='*_cli.py'
 
 # The SDK-driven client tests with each server on PostgreSQL: a throwaway cluster per pytest

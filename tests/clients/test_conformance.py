@@ -180,8 +180,8 @@ def test_full_aws_access_takes_the_organization_partition():
     from ferrytest import FERRY_BIN, Ferry
     f = Ferry().start()
     try:
-        subprocess.run([FERRY_BIN, "init", "--data", f.data, "--aws-config", f.awsdir,
-                        "--endpoint-url", f.endpoint, "--region", "cn-north-1"],
+        subprocess.run([FERRY_BIN, "init", "--data", f.data, *f.store_args(), "--aws-config",
+                        f.awsdir, "--endpoint-url", f.endpoint, "--region", "cn-north-1"],
                        check=True, capture_output=True)
         org = f.client("organizations", region="cn-north-1")
         assert org.describe_organization()["Organization"]["Arn"].startswith("arn:aws-cn:")

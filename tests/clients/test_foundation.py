@@ -29,7 +29,8 @@ def test_health(ferry):
     assert h == {"status": "ok", "version": h["version"]} and h["version"]
     assert ferry.data not in body.decode()
     signed = ferry.health("dev")
-    assert signed["status"] == "ok" and signed["store"].startswith("sqlite:")
+    assert signed["status"] == "ok"
+    assert signed["store"].startswith("postgresql:" if ferry.store_args() else "sqlite:")
     assert signed["auth"] == "strict" and signed["uptime_seconds"] >= 0
     assert signed["parked_polls"] == 0
     # a signature that does not verify is an unsigned caller
