@@ -18,6 +18,15 @@ extern const engine_def leases_engine;
  * take (no lease, or one run out, or no owner named); -1 on a store error. */
 int leases_held(store_txn *t, const char *self, const char *node, double now, ferr *e);
 
+/* Whether the work doc describes (its owner node named by doc's field) is self's to run,
+ * read in a write transaction t: 2 when it was another node's whose lease has run out (or no
+ * node's): field now names self and the caller writes doc in t; 1 when it is self's own and
+ * at_start (a node resuming its work under a --node-id kept across restarts); 0 when it is
+ * not to be run here (a live node's, or self's own while running); -1 on a store error. The
+ * previous owner is copied into was (n bytes). */
+int leases_take(store_txn *t, const char *self, json_t *doc, const char *field, int at_start,
+                double now, char *was, size_t n, ferr *e);
+
 /* fn(env) runs after each renewal on the leases thread (at most 4 registrations); off
  * removes it and returns once it is not running (an engine's stop, before it frees). */
 void leases_on_tick(void (*fn)(ferry_env *env));
