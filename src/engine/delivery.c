@@ -1614,9 +1614,7 @@ static int engine_start(ferry_env *env, ferr *e)
 
     /* resume: every message with deliveries still in the store (on a shared store, those
      * no live node owns), in publish order */
-    store_health sh;
-    store_health_get(env->st, &sh);
-    snprintf(g_node, sizeof(g_node), "%s", sh.shared ? store_node(env->st) : "");
+    snprintf(g_node, sizeof(g_node), "%s", leases_self(env));
     loader l = {0};
     if (claim(env, 1, &l, e)) goto fail;
     if (l.n) qsort(l.v, l.n, sizeof(*l.v), by_seq);

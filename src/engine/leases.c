@@ -38,6 +38,13 @@ void leases_off_tick(void (*fn)(ferry_env *env))
     pthread_mutex_unlock(&fns_mu);
 }
 
+const char *leases_self(ferry_env *env)
+{
+    store_health h;
+    store_health_get(env->st, &h);
+    return h.shared ? store_node(env->st) : "";
+}
+
 int leases_held(store_txn *t, const char *self, const char *node, double now, ferr *e)
 {
     if (!node || !*node) return 0;

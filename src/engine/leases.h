@@ -13,6 +13,10 @@
 
 extern const engine_def leases_engine;
 
+/* This node's id when several nodes share the store (work names it as its owner), "" on a
+ * store of one process, which owns every piece of work. Borrowed. */
+const char *leases_self(ferry_env *env);
+
 /* 1 when work owned by node (its id as the work's document names it) is still its owner's:
  * node is this one's, or its lease (read in t) lasts beyond now; 0 when it is another's to
  * take (no lease, or one run out, or no owner named); -1 on a store error. */

@@ -446,6 +446,74 @@ def test_a_node_started_beside_a_running_stack_operation_leaves_it(nodes):
     assert "resuming stack work" not in log and "taking over stack" not in log
 
 
+PIPE_ENV = {"FERRY_PIPELINE_INTERVAL": "0.1"}
+
+
+@pytest.fixture
+def pipeline_nodes():
+    n = Nodes(env=PIPE_ENV)
+    yield n
+    n.close()
+
+
+def test_a_dead_nodes_pipeline_execution_is_taken_over(pipeline_nodes):
+    """kill -9 of node a while its execution waits for an approval: node b takes the
+    execution over once a's lease has run out, the approval given through b lets it
+    succeed, and each action ran once."""
+    import test_codepipeline as tc
+    nodes = pipeline_nodes
+    env = tc.Env(nodes.a)
+    key = tc.uniq("src") + ".zip"
+    tc.put_source(nodes.a, env, key, {"template.yaml": tc.TOPIC_TEMPLATE})
+    name = tc.uniq("takeover")
+    cp = nodes.a.client("codepipeline", "tools", region=tc.REGION)
+    cp.create_pipeline(pipeline=tc.decl(env, [tc.s3_source(env, key), tc.approval(env)], name))
+    token = tc.wait(cp, name, tc.pending_token())
+    xid = tc.latest(cp, name)
+    nodes.a.stop(signal.SIGKILL)
+    killed = time.time()
+    cp = nodes.b.client("codepipeline", "tools", region=tc.REGION)
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "on b", "status": "Approved"}, token=token)
+    assert tc.wait_exec(cp, name, xid, timeout=60)["status"] == "Succeeded"
+    print(f"execution taken over and succeeded {time.time() - killed:.2f} s after the kill")
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
+        "actionExecutionDetails"]
+    assert sorted(a["actionName"] for a in acts) == ["Approve", "Source"], acts
+    assert "taking over execution" in open(nodes.b.log).read()
+
+
+@pytest.fixture
+def pipeline_dying_nodes():
+    # node a kills itself in the middle of an action's run
+    n = Nodes(env=PIPE_ENV, env_a={"FERRY_PIPELINE_KILL_IN_ACTION": "1"})
+    yield n
+    n.close()
+
+
+def test_an_action_cut_off_by_a_dead_node_fails_and_is_not_run_again(pipeline_dying_nodes):
+    """node a dies (kill -9) while its execution's source action runs: node b takes the
+    execution over; the action fails, saying so, and is not run a second time."""
+    import test_codepipeline as tc
+    nodes = pipeline_dying_nodes
+    env = tc.Env(nodes.a)
+    key = tc.uniq("src") + ".zip"
+    tc.put_source(nodes.a, env, key, {"template.yaml": tc.TOPIC_TEMPLATE})
+    name = tc.uniq("cutoff")
+    nodes.a.client("codepipeline", "tools", region=tc.REGION).create_pipeline(
+        pipeline=tc.decl(env, [tc.s3_source(env, key), tc.approval(env)], name))
+    nodes.a.proc.wait(30)
+    assert nodes.a.proc.returncode == -signal.SIGKILL, nodes.a.proc.returncode
+    cp = nodes.b.client("codepipeline", "tools", region=tc.REGION)
+    xid = tc.latest(cp, name)
+    assert tc.wait_exec(cp, name, xid, timeout=60)["status"] == "Failed"
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
+        "actionExecutionDetails"]
+    assert [a["actionName"] for a in acts] == ["Source"] and acts[0]["status"] == "Failed", acts
+    assert "ferry stopped while it ran" in tc.action_state(cp.get_pipeline_state(name=name), "Source", "Source")[
+        "errorDetails"]["message"]
+
+
 def test_leases_of_nodes_long_gone_are_swept():
     # a lease renewed every 20 ms: the sweep (every 60 renewals) comes within seconds
     n = Nodes(env={"FERRY_LEASES_INTERVAL": "0.02"})

@@ -106,13 +106,6 @@ static void *runner(void *arg);
  * runs its operation); "" on a store of one process, which runs every stack's. */
 static char g_node[64];
 
-static void set_node(ferry_env *env)
-{
-    store_health h;
-    store_health_get(env->st, &h);
-    snprintf(g_node, sizeof(g_node), "%s", h.shared ? store_node(env->st) : "");
-}
-
 int cfn_engine_own(ferry_env *env, json_t *stack)
 {
     (void)env; /* g_node is set when the engine starts, before any request */
@@ -2355,7 +2348,7 @@ static int engine_start(ferry_env *env, ferr *e)
     atomic_store(&fail_status_commits, fail ? atoi(fail) : 0);
     const char *die = getenv("FERRY_CFN_KILL_AFTER_CREATES");
     atomic_store(&kill_after_creates, die ? atoi(die) : 0);
-    set_node(env);
+    snprintf(g_node, sizeof(g_node), "%s", leases_self(env));
     json_t *refs = NULL;
     if (claim(env, 1, &refs, e)) return -1;
     kick_all(env, refs);
