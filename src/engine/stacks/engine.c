@@ -2239,7 +2239,8 @@ static int resume_cb(void *ud, const store_key *k, json_t *doc)
     resume *r = ud;
     if (cfn_status_busy(jstr(doc, "StackStatus")))
         r->oom |= json_array_append_new(
-            r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region, "u", k->id));
+            r->refs, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region, "u", k->id,
+                               "n", jstr(doc, "_node") ? jstr(doc, "_node") : ""));
     return 0;
 }
 
@@ -2272,7 +2273,14 @@ static int claim(ferry_env *env, int at_start, json_t **refs, ferr *e)
     store_rollback(t);
     if (rc >= 0 && r.oom) rc = ferr_oom(e);
     if (rc < 0) goto fail;
-    if (!g_node[0] || !json_array_size(r.refs)) {
+    size_t i;
+    json_t *v;
+    int others = 0;
+    json_array_foreach(r.refs, i, v) others |= !!strcmp(jstr(v, "n"), g_node);
+    if (!g_node[0] || !others) {
+        /* all of them this node's (or no other nodes): no write transaction, which would
+         * serialize with every writer, each tick */
+        if (!at_start) json_array_clear(r.refs);
         *refs = r.refs;
         return 0;
     }
@@ -2280,8 +2288,6 @@ static int claim(ferry_env *env, int at_start, json_t **refs, ferr *e)
     json_t *mine = json_array();
     rc = mine ? 0 : ferr_oom(e);
     double now = clock_now();
-    size_t i;
-    json_t *v;
     json_array_foreach(r.refs, i, v) {
         if (rc) break;
         /* read again under the write lock: its status and owner as committed now */

@@ -696,7 +696,8 @@ static int collect_active(void *ud, const store_key *k, json_t *doc)
 {
     const char *self = ((work *)ud)->self, *node = jstr(doc, "node");
     if (*self && (!node || strcmp(node, self))) return 0; /* another node's */
-    json_t *v = json_pack("[s, s, s, O]", k->account, k->region, k->id, json_object_get(doc, "id"));
+    json_t *v = json_pack("[s, s, s, O, s]", k->account, k->region, k->id,
+                          json_object_get(doc, "id"), node ? node : "");
     return json_array_append_new(((work *)ud)->list, v) ? -1 : 0;
 }
 
@@ -743,12 +744,17 @@ int codepipeline_claim(ferry_env *env)
     work wl = {json_array(), ""};
     store_txn *t = NULL;
     ferr e = {0};
-    int taken = 0;
-    if (!wl.list || store_begin(env->st, 1, &t, &e)) goto out;
+    int taken = 0, others = 0;
+    /* read first: the write transaction (which serializes writers) only for another's */
+    if (!wl.list || store_begin(env->st, 0, &t, &e)) goto out;
     int rc = store_list(t, CP_ACTIVE_KIND, NULL, NULL, NULL, NULL, 0, collect_active, &wl, &e);
-    double now = clock_now();
+    store_rollback(t);
     size_t i;
     json_t *v;
+    json_array_foreach(wl.list, i, v)
+        others |= !!strcmp(json_string_value(json_array_get(v, 4)), self);
+    if (rc < 0 || !others || store_begin(env->st, 1, &t, &e)) goto out;
+    double now = clock_now();
     json_array_foreach(wl.list, i, v) {
         if (rc < 0) break;
         store_key ak = {CP_ACTIVE_KIND, json_string_value(json_array_get(v, 0)),
