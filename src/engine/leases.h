@@ -2,7 +2,8 @@
  * its lease (document "ferry.node", id = the node's id: {"Until": now + LEASES_SECONDS}).
  * A node whose lease has run out is dead, and the background work it owned is the first
  * live node's to take: each tick, after the lease is renewed, the registered takeover
- * functions run (SNS deliveries: engine/delivery.c). On a store with one process (SQLite)
+ * functions run (SNS deliveries: engine/delivery.c; stack operations: engine/stacks/engine.c;
+ * pipeline executions: svc/codepipeline/run.c). On a store with one process (SQLite)
  * nothing runs: that process owns everything. */
 #ifndef FERRY_ENGINE_LEASES_H
 #define FERRY_ENGINE_LEASES_H

@@ -1,8 +1,9 @@
 """Several ferry nodes on one PostgreSQL database (`ferry serve --store postgresql://…` twice,
 one data directory): what one node writes holds on the other within the README's bound
 (caches learn of other nodes' commits through LISTEN/NOTIFY), a long poll on one node wakes
-for a send on the other, and an outage of the database answers retryable 503s and loses
-nothing. Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
+for a send on the other, an outage of the database answers retryable 503s and loses
+nothing, and a node killed (kill -9) leaves its SNS deliveries, stack operations and pipeline
+executions to the other once its lease has run out. Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
 FERRY_TEST_STORE says. The bound itself (100 ms) is measured in bench/, not asserted here:
 these tests give a change a few seconds to hold (far beyond it) and fail when it never does."""
 import json

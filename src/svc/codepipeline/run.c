@@ -3,8 +3,9 @@
  * that a kill -9 leaves every execution at a transition it can go on from. Actions run
  * outside any transaction (they call other services as their role): before one runs, its
  * entry is committed with phase "dispatch"; its outcome replaces that phase. One thread
- * runs every step, so a "dispatch" found by a step is an action whose run was cut off by a
- * stop of ferry: it fails, saying so, and is never run a second time for that attempt (a
+ * runs every step (on several nodes, that of the node its active entry names: leases.h), so
+ * a "dispatch" found by a step is an action whose run was cut off by a stop of ferry (or of
+ * its node): it fails, saying so, and is never run a second time for that attempt (a
  * retry of the stage is a new attempt). Actions that wait (stacks, builds, Lambda jobs) are
  * in phase "wait" and are polled, each poll preceded by a watch of the key that the end of
  * its work notifies (the engine then sweeps at once); approvals and jobs are settled by the
