@@ -1,10 +1,10 @@
-/* The CodePipeline engine: one thread advances every running execution (the work itself is
- * svc/codepipeline/run.c, through codepipeline.h). It is woken when an execution changes
- * (started, approved, a job result...), when the work an action waits for ends (a build, a
- * stack operation: their engines' svc_notify keys, which it watches), and otherwise looks
- * again every interval while some action waits, the fallback for any wake missed. Its
- * state is the executions' documents, so after a restart the first sweep goes on from where
- * each execution was. */
+/* The CodePipeline engine: one thread advances every running execution of this node (the
+ * work itself is svc/codepipeline/run.c, through codepipeline.h; leases.h says whose). It is
+ * woken when an execution changes (started, approved, a job result...), when the work an
+ * action waits for ends (a build, a stack operation: their engines' svc_notify keys, which
+ * it watches), and otherwise looks again every interval while some action waits, the
+ * fallback for any wake missed. Its state is the executions' documents, so after a restart
+ * the first sweep goes on from where each execution was. */
 #include "pipelines.h"
 
 #include "base/clock.h"
