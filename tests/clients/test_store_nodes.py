@@ -55,11 +55,17 @@ class Nodes:
                 PgCluster.shared().drop_db(self.db)
 
 
-@pytest.fixture
-def nodes():
-    n = Nodes()
-    yield n
-    n.close()
+def nodes_fixture(**kw):
+    """A fixture of two nodes started with Nodes(**kw)."""
+    @pytest.fixture
+    def fixture():
+        n = Nodes(**kw)
+        yield n
+        n.close()
+    return fixture
+
+
+nodes = nodes_fixture()
 
 
 def code(e):
@@ -262,13 +268,9 @@ def test_database_outage_answers_retryable_503s_and_loses_nothing():
         cluster.stop()
 
 
-@pytest.fixture
-def same_clock_nodes():
-    # both nodes number their SNS messages from the same start, as two nodes that start
-    # together on one clock may (the seam sets where the numbering starts)
-    n = Nodes(env={"FERRY_TEST_SNS_SEQ": "1000"})
-    yield n
-    n.close()
+# both nodes number their SNS messages from the same start, as two nodes that start
+# together on one clock may (the seam sets where the numbering starts)
+same_clock_nodes = nodes_fixture(env={"FERRY_TEST_SNS_SEQ": "1000"})
 
 
 def test_publishes_on_both_nodes_at_once_all_reach_every_subscribed_queue(same_clock_nodes):
@@ -396,12 +398,8 @@ def test_a_dead_nodes_stack_operation_is_taken_over(nodes):
     assert "taking over stack takeover from node node-a" in log
 
 
-@pytest.fixture
-def dying_nodes():
-    # node a kills itself right after making a stack's second queue, before recording it
-    n = Nodes(env_a={"FERRY_CFN_KILL_AFTER_CREATES": "2"})
-    yield n
-    n.close()
+# node a kills itself right after making a stack's second queue, before recording it
+dying_nodes = nodes_fixture(env_a={"FERRY_CFN_KILL_AFTER_CREATES": "2"})
 
 
 def test_a_dead_nodes_stack_create_is_rolled_back_by_another(dying_nodes):
@@ -450,11 +448,7 @@ def test_a_node_started_beside_a_running_stack_operation_leaves_it(nodes):
 PIPE_ENV = {"FERRY_PIPELINE_INTERVAL": "0.1"}
 
 
-@pytest.fixture
-def pipeline_nodes():
-    n = Nodes(env=PIPE_ENV)
-    yield n
-    n.close()
+pipeline_nodes = nodes_fixture(env=PIPE_ENV)
 
 
 def test_a_dead_nodes_pipeline_execution_is_taken_over(pipeline_nodes):
@@ -484,12 +478,8 @@ def test_a_dead_nodes_pipeline_execution_is_taken_over(pipeline_nodes):
     assert "taking over execution" in open(nodes.b.log).read()
 
 
-@pytest.fixture
-def pipeline_dying_nodes():
-    # node a kills itself in the middle of an action's run
-    n = Nodes(env=PIPE_ENV, env_a={"FERRY_PIPELINE_KILL_IN_ACTION": "1"})
-    yield n
-    n.close()
+# node a kills itself in the middle of an action's run
+pipeline_dying_nodes = nodes_fixture(env=PIPE_ENV, env_a={"FERRY_PIPELINE_KILL_IN_ACTION": "1"})
 
 
 def test_an_action_cut_off_by_a_dead_node_fails_and_is_not_run_again(pipeline_dying_nodes):
