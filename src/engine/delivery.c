@@ -1458,17 +1458,14 @@ static int claim(ferry_env *env, int at_start, loader *l, ferr *e)
         store_key k = {SNS_KIND_MSG, m->account, m->region, m->id};
         json_t *doc = NULL;
         int got = rc ? 0 : store_get(t, &k, &doc, e);
-        char owner[64];
-        snprintf(owner, sizeof(owner), "%s", doc && jstr(doc, "Node") ? jstr(doc, "Node") : "");
-        int held = got == 1 ? leases_held(t, g_node, owner, now, e) : 0;
-        int take = got == 1 && (held == 0 || (at_start && !strcmp(owner, g_node)));
-        if (got < 0 || held < 0) rc = -1;
-        if (take && strcmp(owner, g_node) &&
-            (json_object_set_new(doc, "Node", json_string(g_node)) || store_put(t, &k, doc, e)))
-            rc = -1;
+        char owner[64] = "";
+        int take = got == 1
+                       ? leases_take(t, g_node, doc, "Node", at_start, now, owner, sizeof(owner), e)
+                       : 0;
+        if (got < 0 || take < 0 || (take == 2 && store_put(t, &k, doc, e))) rc = -1;
         json_decref(doc);
-        if (take && !rc) {
-            if (strcmp(owner, g_node))
+        if (take > 0 && !rc) {
+            if (take == 2)
                 log_info("delivery: taking over message %s from node %s", m->id,
                          *owner ? owner : "(none)");
             l->v[kept++] = m;
@@ -1617,9 +1614,7 @@ static int engine_start(ferry_env *env, ferr *e)
 
     /* resume: every message with deliveries still in the store (on a shared store, those
      * no live node owns), in publish order */
-    store_health sh;
-    store_health_get(env->st, &sh);
-    snprintf(g_node, sizeof(g_node), "%s", sh.shared ? store_node(env->st) : "");
+    snprintf(g_node, sizeof(g_node), "%s", leases_self(env));
     loader l = {0};
     if (claim(env, 1, &l, e)) goto fail;
     if (l.n) qsort(l.v, l.n, sizeof(*l.v), by_seq);

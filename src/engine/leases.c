@@ -1,6 +1,7 @@
 #include "leases.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -37,6 +38,13 @@ void leases_off_tick(void (*fn)(ferry_env *env))
     pthread_mutex_unlock(&fns_mu);
 }
 
+const char *leases_self(ferry_env *env)
+{
+    store_health h;
+    store_health_get(env->st, &h);
+    return h.shared ? store_node(env->st) : "";
+}
+
 int leases_held(store_txn *t, const char *self, const char *node, double now, ferr *e)
 {
     if (!node || !*node) return 0;
@@ -48,6 +56,18 @@ int leases_held(store_txn *t, const char *self, const char *node, double now, fe
     int held = rc == 1 && json_number_value(json_object_get(doc, "Until")) > now;
     json_decref(doc);
     return held;
+}
+
+int leases_take(store_txn *t, const char *self, json_t *doc, const char *field, int at_start,
+                double now, char *was, size_t n, ferr *e)
+{
+    const char *owner = json_string_value(json_object_get(doc, field));
+    snprintf(was, n, "%s", owner ? owner : "");
+    int held = leases_held(t, self, was, now, e);
+    if (held < 0) return -1;
+    if (!strcmp(was, self)) return at_start;
+    if (held) return 0;
+    return json_object_set_new(doc, field, json_string(self)) ? ferr_oom(e) : 2;
 }
 
 typedef struct expired {

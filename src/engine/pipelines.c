@@ -1,15 +1,16 @@
-/* The CodePipeline engine: one thread advances every running execution (the work itself is
- * svc/codepipeline/run.c, through codepipeline.h). It is woken when an execution changes
- * (started, approved, a job result...), when the work an action waits for ends (a build, a
- * stack operation: their engines' svc_notify keys, which it watches), and otherwise looks
- * again every interval while some action waits, the fallback for any wake missed. Its
- * state is the executions' documents, so after a restart the first sweep goes on from where
- * each execution was. */
+/* The CodePipeline engine: one thread advances every running execution of this node (the
+ * work itself is svc/codepipeline/run.c, through codepipeline.h; leases.h says whose). It is
+ * woken when an execution changes (started, approved, a job result...), when the work an
+ * action waits for ends (a build, a stack operation: their engines' svc_notify keys, which
+ * it watches), and otherwise looks again every interval while some action waits, the
+ * fallback for any wake missed. Its state is the executions' documents, so after a restart
+ * the first sweep goes on from where each execution was. */
 #include "pipelines.h"
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "engine/waiters.h"
+#include "leases.h"
 #include "periodic.h"
 #include "svc/codepipeline/codepipeline.h"
 
@@ -47,12 +48,19 @@ static void kick(void)
     periodic_kick(&P);
 }
 
+/* leases.h: after each renewal, the executions of nodes whose lease ran out become ours */
+static void takeover(ferry_env *env)
+{
+    if (codepipeline_claim(env) > 0) kick();
+}
+
 static int start(ferry_env *env, ferr *e)
 {
     if (!env->st || !svc_find("codepipeline")) return 0;
     P.kicked = 1; /* executions a stop interrupted go on at once */
     if (periodic_start(&P, env, e)) return -1;
     codepipeline_set_waker(kick);
+    leases_on_tick(takeover);
     /* V2 triggers: the git host's changes start executions */
     if (git_change_listen(codepipeline_git_change))
         return ferr_internal(e, "codepipeline: cannot listen to git changes");
@@ -62,6 +70,7 @@ static int start(ferry_env *env, ferr *e)
 static void stop(ferry_env *env)
 {
     (void)env;
+    leases_off_tick(takeover);
     codepipeline_set_waker(NULL);
     git_change_unlisten(codepipeline_git_change);
     periodic_stop(&P);

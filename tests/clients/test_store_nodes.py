@@ -1,8 +1,9 @@
 """Several ferry nodes on one PostgreSQL database (`ferry serve --store postgresql://…` twice,
 one data directory): what one node writes holds on the other within the README's bound
 (caches learn of other nodes' commits through LISTEN/NOTIFY), a long poll on one node wakes
-for a send on the other, and an outage of the database answers retryable 503s and loses
-nothing. Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
+for a send on the other, an outage of the database answers retryable 503s and loses
+nothing, and a node killed (kill -9) leaves its SNS deliveries, stack operations and pipeline
+executions to the other once its lease has run out. Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
 FERRY_TEST_STORE says. The bound itself (100 ms) is measured in bench/, not asserted here:
 these tests give a change a few seconds to hold (far beyond it) and fail when it never does."""
 import json
@@ -30,7 +31,7 @@ SETTLE = 5.0  # seconds a change may take to hold on the other node (the bound i
 class Nodes:
     """Node a (which ran `ferry init`) and node b, on one database and one data directory."""
 
-    def __init__(self, cluster=None, env=None):
+    def __init__(self, cluster=None, env=None, env_a=None):
         self.cluster = cluster
         self.a = Ferry(extra=["--node-id", "node-a"])
         self.b = Ferry(extra=["--node-id", "node-b"])
@@ -41,7 +42,7 @@ class Nodes:
         url, self.db = (cluster or PgCluster.shared()).create_db()
         self.a.store_url = self.b.store_url = url
         self.b.data, self.b.awsdir = self.a.data, self.a.awsdir
-        self.a.start(env)
+        self.a.start({**(env or {}), **(env_a or {})})
         self.a.init()
         self.b.start(env)
 
@@ -54,11 +55,17 @@ class Nodes:
                 PgCluster.shared().drop_db(self.db)
 
 
-@pytest.fixture
-def nodes():
-    n = Nodes()
-    yield n
-    n.close()
+def nodes_fixture(**kw):
+    """A fixture of two nodes started with Nodes(**kw)."""
+    @pytest.fixture
+    def fixture():
+        n = Nodes(**kw)
+        yield n
+        n.close()
+    return fixture
+
+
+nodes = nodes_fixture()
 
 
 def code(e):
@@ -261,13 +268,9 @@ def test_database_outage_answers_retryable_503s_and_loses_nothing():
         cluster.stop()
 
 
-@pytest.fixture
-def same_clock_nodes():
-    # both nodes number their SNS messages from the same start, as two nodes that start
-    # together on one clock may (the seam sets where the numbering starts)
-    n = Nodes(env={"FERRY_TEST_SNS_SEQ": "1000"})
-    yield n
-    n.close()
+# both nodes number their SNS messages from the same start, as two nodes that start
+# together on one clock may (the seam sets where the numbering starts)
+same_clock_nodes = nodes_fixture(env={"FERRY_TEST_SNS_SEQ": "1000"})
 
 
 def test_publishes_on_both_nodes_at_once_all_reach_every_subscribed_queue(same_clock_nodes):
@@ -336,6 +339,170 @@ def test_a_dead_nodes_deliveries_are_taken_over(nodes):
         assert "taking over message" in log and "from node node-a" in log
     finally:
         ep.close()
+
+
+def stack_events(cfn, sid):
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+            for e in cfn.describe_stack_events(StackName=sid)["StackEvents"]]
+
+
+def settled(cfn, sid, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        s = cfn.describe_stacks(StackName=sid)["Stacks"][0]["StackStatus"]
+        if not s.endswith("_IN_PROGRESS") or time.time() > deadline:
+            return s
+        time.sleep(0.05)
+
+
+def stack_queues(nodes, sid, name):
+    """The names of the stack's queues, and of every queue named after it (any other would be
+    a second one). Names: a queue's URL names the node that made it."""
+    cfn, sqs = nodes.b.client("cloudformation", "dev"), nodes.b.client("sqs", "dev")
+    listed = {r["PhysicalResourceId"].rsplit("/", 1)[1] for r in cfn.describe_stack_resources(StackName=sid)[
+        "StackResources"] if r["ResourceType"] == "AWS::SQS::Queue" and r.get("PhysicalResourceId")}
+    named = {u.rsplit("/", 1)[1] for u in sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])}
+    return listed, named
+
+
+def test_a_dead_nodes_stack_operation_is_taken_over(nodes):
+    """kill -9 of node a while its stack create waits on a custom resource (a queue made
+    before it, one to make after it): node b takes the create over once a's lease has run
+    out, picks up the request a sent (not sent again) and finishes the stack, each queue made
+    once."""
+    from test_cfn_custom import Responder, put, respond
+    r = Responder(nodes.a, "cfn-takeover")
+    cfn = nodes.a.client("cloudformation", "dev")
+    body = json.dumps({"Resources": {
+        "First": {"Type": "AWS::SQS::Queue"},
+        "Thing": {"Type": "Custom::Thing", "DependsOn": "First", "Properties": {"ServiceToken": r.topic}},
+        "Last": {"Type": "AWS::SQS::Queue", "DependsOn": "Thing"}}})
+    sid = cfn.create_stack(StackName="takeover", TemplateBody=body)["StackId"]
+    ev = r.next()
+    nodes.a.stop(signal.SIGKILL)
+    killed = time.time()
+    # the provider answers through node b (the URL's path and signature hold on any node)
+    ev["ResponseURL"] = ev["ResponseURL"].replace(nodes.a.endpoint, nodes.b.endpoint)
+    assert respond(ev, physical="thing-1") == 200
+    cfn = nodes.b.client("cloudformation", "dev")
+    st = settled(cfn, sid)
+    print(f"stack taken over and completed {time.time() - killed:.2f} s after the kill")
+    evs = stack_events(cfn, sid)
+    assert st == "CREATE_COMPLETE", evs
+    assert any("node-a stopped renewing its lease; node node-b resumes" in why for _, _, why in evs), evs
+    listed, named = stack_queues(nodes, sid, "takeover")
+    assert len(listed) == 2 and named == listed, (listed, named)
+    r.sqs = nodes.b.client("sqs", "dev", region="us-east-1")
+    r.none()  # the custom resource's request was not sent again
+    log = open(nodes.b.log).read()
+    assert "taking over stack takeover from node node-a" in log
+
+
+# node a kills itself right after making a stack's second queue, before recording it
+dying_nodes = nodes_fixture(env_a={"FERRY_CFN_KILL_AFTER_CREATES": "2"})
+
+
+def test_a_dead_nodes_stack_create_is_rolled_back_by_another(dying_nodes):
+    """node a dies (kill -9) between making a queue and recording it: node b takes the create
+    over, fails it (the step's outcome is not known) and rolls it back, deleting every queue
+    made, the unrecorded one included, with events saying why."""
+    nodes = dying_nodes
+    body = json.dumps({"Resources": {f"Q{i}": {"Type": "AWS::SQS::Queue", **(
+        {"DependsOn": f"Q{i - 1}"} if i else {})} for i in range(4)}})
+    sid = nodes.a.client("cloudformation", "dev").create_stack(
+        StackName="rolled", TemplateBody=body)["StackId"]
+    nodes.a.proc.wait(60)
+    assert nodes.a.proc.returncode == -signal.SIGKILL, nodes.a.proc.returncode
+    killed = time.time()
+    cfn = nodes.b.client("cloudformation", "dev")
+    st = settled(cfn, sid)
+    print(f"stack taken over and rolled back {time.time() - killed:.2f} s after the kill")
+    evs = stack_events(cfn, sid)
+    assert st == "ROLLBACK_COMPLETE", evs
+    whys = [why for _, _, why in evs]
+    assert any("node-a stopped renewing its lease" in w for w in whys), evs
+    assert any(w.startswith("Resource handler was interrupted") for w in whys), evs
+    assert stack_queues(nodes, sid, "rolled")[1] == set()
+
+
+def test_a_node_started_beside_a_running_stack_operation_leaves_it(nodes):
+    """node b restarted while node a's stack create waits: b does not resume it (its request
+    is not sent again); a finishes it."""
+    from test_cfn_custom import Responder, respond
+    r = Responder(nodes.a, "cfn-beside")
+    cfn = nodes.a.client("cloudformation", "dev")
+    body = json.dumps({"Resources": {"Thing": {"Type": "Custom::Thing", "Properties": {"ServiceToken": r.topic}}}})
+    sid = cfn.create_stack(StackName="beside", TemplateBody=body)["StackId"]
+    ev = r.next()
+    nodes.b.stop(signal.SIGKILL)
+    nodes.b.start()  # its engines have claimed what they resume when it answers
+    r.none()
+    assert respond(ev, physical="thing-beside") == 200
+    evs = stack_events(cfn, sid)
+    assert settled(cfn, sid) == "CREATE_COMPLETE", evs
+    assert not any("lease" in why for _, _, why in stack_events(cfn, sid))
+    log = open(nodes.b.log).read()
+    assert "resuming stack work" not in log and "taking over stack" not in log
+
+
+PIPE_ENV = {"FERRY_PIPELINE_INTERVAL": "0.1"}
+
+
+pipeline_nodes = nodes_fixture(env=PIPE_ENV)
+
+
+def test_a_dead_nodes_pipeline_execution_is_taken_over(pipeline_nodes):
+    """kill -9 of node a while its execution waits for an approval: node b takes the
+    execution over once a's lease has run out, the approval given through b lets it
+    succeed, and each action ran once."""
+    import test_codepipeline as tc
+    nodes = pipeline_nodes
+    env = tc.Env(nodes.a)
+    key = tc.uniq("src") + ".zip"
+    tc.put_source(nodes.a, env, key, {"template.yaml": tc.TOPIC_TEMPLATE})
+    name = tc.uniq("takeover")
+    cp = nodes.a.client("codepipeline", "tools", region=tc.REGION)
+    cp.create_pipeline(pipeline=tc.decl(env, [tc.s3_source(env, key), tc.approval(env)], name))
+    token = tc.wait(cp, name, tc.pending_token())
+    xid = tc.latest(cp, name)
+    nodes.a.stop(signal.SIGKILL)
+    killed = time.time()
+    cp = nodes.b.client("codepipeline", "tools", region=tc.REGION)
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Approve",
+                           result={"summary": "on b", "status": "Approved"}, token=token)
+    assert tc.wait_exec(cp, name, xid, timeout=60)["status"] == "Succeeded"
+    print(f"execution taken over and succeeded {time.time() - killed:.2f} s after the kill")
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
+        "actionExecutionDetails"]
+    assert sorted(a["actionName"] for a in acts) == ["Approve", "Source"], acts
+    assert "taking over execution" in open(nodes.b.log).read()
+
+
+# node a kills itself in the middle of an action's run
+pipeline_dying_nodes = nodes_fixture(env=PIPE_ENV, env_a={"FERRY_PIPELINE_KILL_IN_ACTION": "1"})
+
+
+def test_an_action_cut_off_by_a_dead_node_fails_and_is_not_run_again(pipeline_dying_nodes):
+    """node a dies (kill -9) while its execution's source action runs: node b takes the
+    execution over; the action fails, saying so, and is not run a second time."""
+    import test_codepipeline as tc
+    nodes = pipeline_dying_nodes
+    env = tc.Env(nodes.a)
+    key = tc.uniq("src") + ".zip"
+    tc.put_source(nodes.a, env, key, {"template.yaml": tc.TOPIC_TEMPLATE})
+    name = tc.uniq("cutoff")
+    nodes.a.client("codepipeline", "tools", region=tc.REGION).create_pipeline(
+        pipeline=tc.decl(env, [tc.s3_source(env, key), tc.approval(env)], name))
+    nodes.a.proc.wait(30)
+    assert nodes.a.proc.returncode == -signal.SIGKILL, nodes.a.proc.returncode
+    cp = nodes.b.client("codepipeline", "tools", region=tc.REGION)
+    xid = tc.latest(cp, name)
+    assert tc.wait_exec(cp, name, xid, timeout=60)["status"] == "Failed"
+    acts = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": xid})[
+        "actionExecutionDetails"]
+    assert [a["actionName"] for a in acts] == ["Source"] and acts[0]["status"] == "Failed", acts
+    assert "ferry stopped while it ran" in tc.action_state(cp.get_pipeline_state(name=name), "Source", "Source")[
+        "errorDetails"]["message"]
 
 
 def test_leases_of_nodes_long_gone_are_swept():

@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "base/thread.h"
 #include "dynref.h"
+#include "engine/leases.h"
 #include "stack_custom.h"
 #include "stackset.h"
 #include "template.h"
@@ -100,6 +101,17 @@ static struct {
 } E = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
 
 static void *runner(void *arg);
+
+/* This node's id when several nodes share the store (a stack's "_node" names the node that
+ * runs its operation); "" on a store of one process, which runs every stack's. */
+static char g_node[64];
+
+int cfn_engine_own(ferry_env *env, json_t *stack)
+{
+    (void)env; /* g_node is set when the engine starts, before any request */
+    if (!g_node[0]) return 0;
+    return json_object_set_new(stack, "_node", json_string(g_node)) ? -1 : 0;
+}
 
 void cfn_engine_kick(ferry_env *env, const char *account, const char *region, const char *uuid)
 {
@@ -2127,7 +2139,14 @@ static int run_phase(stackref *r)
     }
     if (rc == 0) return 0;
     const char *status = jstr(stack, "StackStatus");
+    const char *owner = jstr(stack, "_node");
     if (!cfn_status_busy(status)) {
+        json_decref(stack);
+        return 0;
+    }
+    if (g_node[0] && owner && strcmp(owner, g_node)) {
+        /* another node took it over (this one was stalled past its lease): it is theirs */
+        log_warn("cfn: stack %s: its operation is node %s's now", jstr(stack, "StackName"), owner);
         json_decref(stack);
         return 0;
     }
@@ -2220,8 +2239,109 @@ static int resume_cb(void *ud, const store_key *k, json_t *doc)
     resume *r = ud;
     if (cfn_status_busy(jstr(doc, "StackStatus")))
         r->oom |= json_array_append_new(
-            r->refs, json_pack("{s:s, s:s, s:s}", "a", k->account, "r", k->region, "u", k->id));
+            r->refs, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region, "u", k->id,
+                               "n", jstr(doc, "_node") ? jstr(doc, "_node") : ""));
     return 0;
+}
+
+/* Takes stack k over from a node whose lease has run out (leases_take's 2, doc's "_node" now
+ * this node's), with an event saying why, in t. 0 or -1. */
+static int take_over(store_txn *t, json_t *doc, const char *was, ferr *e)
+{
+    char why[256];
+    snprintf(why, sizeof(why), "Node %s stopped renewing its lease; node %s resumes the operation",
+             *was ? was : "(none)", g_node);
+    log_info("cfn: taking over stack %s from node %s", jstr(doc, "StackName"),
+             *was ? was : "(none)");
+    if (cfn_stack_put(t, doc, e)) return -1;
+    json_t *ev = cfn_event_add(t, doc, NULL, NULL, NULL, jstr(doc, "StackStatus"), why, NULL, e);
+    json_decref(ev);
+    return ev ? 0 : -1;
+}
+
+/* The stacks with an operation in progress that this node is to run, as {a, r, u} into
+ * *refs: all of them on a store of one process; on a shared one those whose owner's lease
+ * has run out (and at start this node's own), made this node's in one write transaction
+ * first, so that two nodes never take the same. 0 or -1. */
+static int claim(ferry_env *env, int at_start, json_t **refs, ferr *e)
+{
+    store_txn *t = NULL;
+    resume r = {json_array(), 0};
+    if (!r.refs) return ferr_oom(e);
+    if (store_begin(env->st, 0, &t, e)) goto fail;
+    int rc = store_list(t, CFN_KIND_STACK, NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    store_rollback(t);
+    if (rc >= 0 && r.oom) rc = ferr_oom(e);
+    if (rc < 0) goto fail;
+    size_t i;
+    json_t *v;
+    int others = 0;
+    json_array_foreach(r.refs, i, v) others |= !!strcmp(jstr(v, "n"), g_node);
+    if (!g_node[0] || !others) {
+        /* all of them this node's (or no other nodes): no write transaction, which would
+         * serialize with every writer, each tick */
+        if (!at_start) json_array_clear(r.refs);
+        *refs = r.refs;
+        return 0;
+    }
+    if (store_begin(env->st, 1, &t, e)) goto fail;
+    json_t *mine = json_array();
+    rc = mine ? 0 : ferr_oom(e);
+    double now = clock_now();
+    json_array_foreach(r.refs, i, v) {
+        if (rc) break;
+        /* read again under the write lock: its status and owner as committed now */
+        store_key k = {CFN_KIND_STACK, jstr(v, "a"), jstr(v, "r"), jstr(v, "u")};
+        json_t *doc = NULL;
+        char was[64];
+        int got = store_get(t, &k, &doc, e);
+        int take = got == 1 && cfn_status_busy(jstr(doc, "StackStatus"))
+                       ? leases_take(t, g_node, doc, "_node", at_start, now, was, sizeof(was), e)
+                       : 0;
+        if (got < 0 || take < 0 || (take == 2 && take_over(t, doc, was, e)))
+            rc = -1;
+        else if (take > 0 && json_array_append(mine, v))
+            rc = ferr_oom(e);
+        json_decref(doc);
+    }
+    rc = rc ? (store_rollback(t), -1) : store_commit(t, e);
+    json_decref(r.refs);
+    if (rc) {
+        json_decref(mine);
+        return -1;
+    }
+    *refs = mine;
+    return 0;
+fail:
+    json_decref(r.refs);
+    return -1;
+}
+
+static void kick_all(ferry_env *env, json_t *refs)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(refs, i, v) {
+        log_info("cfn: resuming stack work %s/%s/%s", jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
+        cfn_engine_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
+    }
+}
+
+/* leases.h: after each renewal, the operations of nodes whose lease ran out go on here. */
+static void takeover(ferry_env *env)
+{
+    json_t *refs = NULL;
+    ferr e = {0};
+    pthread_mutex_lock(&E.mu);
+    int gone = E.env != env || E.stopping;
+    pthread_mutex_unlock(&E.mu);
+    if (gone || !g_node[0]) return;
+    if (claim(env, 0, &refs, &e)) {
+        log_error("cfn: takeover: %s", e.message);
+        return;
+    }
+    kick_all(env, refs);
+    json_decref(refs);
 }
 
 static int engine_start(ferry_env *env, ferr *e)
@@ -2234,30 +2354,19 @@ static int engine_start(ferry_env *env, ferr *e)
     atomic_store(&fail_status_commits, fail ? atoi(fail) : 0);
     const char *die = getenv("FERRY_CFN_KILL_AFTER_CREATES");
     atomic_store(&kill_after_creates, die ? atoi(die) : 0);
-    store_txn *t = NULL;
-    if (store_begin(env->st, 0, &t, e)) return -1;
-    resume r = {json_array(), 0};
-    int rc = !r.refs ? ferr_oom(e)
-                     : store_list(t, CFN_KIND_STACK, NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
-    store_rollback(t);
-    if (rc >= 0 && r.oom) rc = ferr_oom(e);
-    if (rc < 0) {
-        json_decref(r.refs);
-        return -1;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(r.refs, i, v) {
-        log_info("cfn: resuming stack work %s/%s/%s", jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
-        cfn_engine_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "u"));
-    }
-    json_decref(r.refs);
+    snprintf(g_node, sizeof(g_node), "%s", leases_self(env));
+    json_t *refs = NULL;
+    if (claim(env, 1, &refs, e)) return -1;
+    kick_all(env, refs);
+    json_decref(refs);
+    leases_on_tick(takeover);
     return cfn_stackset_resume(env, e);
 }
 
 static void engine_stop(ferry_env *env)
 {
     (void)env;
+    leases_off_tick(takeover); /* no takeover kicks a stack while the runners end */
     pthread_mutex_lock(&E.mu);
     E.stopping = 1;
     pthread_cond_broadcast(&E.cv);

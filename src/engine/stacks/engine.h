@@ -18,6 +18,10 @@ extern const engine_def cfn_engine;
  * AWS::CloudFormation::Stack, ...) first, then the providers registry. NULL: unsupported. */
 const cfn_provider *cfn_find_provider(const char *type);
 
+/* Names this node the owner of the operation the caller is starting on stack (its "_node",
+ * written with the stack in the caller's transaction) when several nodes share the store, so
+ * that only this node runs it while its lease lasts (engine/leases.h). 0 or -1 (memory). */
+int cfn_engine_own(ferry_env *env, json_t *stack);
 /* Starts (or re-checks) the stack's work after the caller's transaction commits. */
 void cfn_engine_kick(ferry_env *env, const char *account, const char *region, const char *uuid);
 /* Waits until the stack identified by its StackId (or the name of a live stack) is in no

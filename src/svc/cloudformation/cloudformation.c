@@ -357,7 +357,8 @@ int cfnsvc_new_stack(call *c, const char *name, json_t **stack)
 static int start_engine(call *c, json_t *stack, const char *status)
 {
     if (json_object_set_new(stack, "StackStatus", json_string(status)) ||
-        json_object_set_new(stack, "StackStatusReason", json_string("User Initiated")))
+        json_object_set_new(stack, "StackStatusReason", json_string("User Initiated")) ||
+        cfn_engine_own(c->env, stack))
         return ferr_oom(c->err);
     if (cfn_stack_put(c->txn, stack, c->err)) return -1;
     json_t *ev =

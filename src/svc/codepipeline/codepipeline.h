@@ -18,6 +18,9 @@ typedef void (*codepipeline_watch_fn)(ferry_env *env, const char *key);
  * twice for the same attempt. Returns 1 when some execution is still waiting (poll again
  * soon), else 0. */
 int codepipeline_sweep(ferry_env *env, codepipeline_watch_fn watch);
+/* Makes the executions of nodes whose lease has run out this node's (engine/leases.h; several
+ * nodes on one store): how many it took, or -1. The engine then sweeps them. */
+int codepipeline_claim(ferry_env *env);
 
 /* The engine asks to be woken (fn called, after the commit) when an execution changed. */
 void codepipeline_set_waker(void (*fn)(void));

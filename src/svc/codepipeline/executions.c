@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "codepipeline_int.h"
+#include "engine/leases.h"
 
 static const char *exec_key(call *c, const char *pipeline, const char *id)
 {
@@ -45,8 +46,10 @@ static int activate(call *c, const json_t *x)
     const char *kid = arena_printf(
         c->a, "%s/%016lld/%s", jstr(x, "pipelineName"),
         (long long)(json_number_value(json_object_get(x, "startTime")) * 1e6), jstr(x, "id"));
+    /* "node": the node that runs it while its lease lasts (several nodes on one store) */
+    const char *node = leases_self(c->env);
     json_t *d = arena_defer_json(c->a, json_pack("{s:s}", "id", jstr(x, "id")));
-    if (!kid || !d) return ferr_oom(c->err);
+    if (!kid || !d || (*node && jset_str(d, "node", node))) return ferr_oom(c->err);
     store_key k = call_key(c, CP_ACTIVE_KIND, kid);
     return store_put(c->txn, &k, d, c->err);
 }

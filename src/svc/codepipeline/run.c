@@ -3,8 +3,9 @@
  * that a kill -9 leaves every execution at a transition it can go on from. Actions run
  * outside any transaction (they call other services as their role): before one runs, its
  * entry is committed with phase "dispatch"; its outcome replaces that phase. One thread
- * runs every step, so a "dispatch" found by a step is an action whose run was cut off by a
- * stop of ferry: it fails, saying so, and is never run a second time for that attempt (a
+ * runs every step (on several nodes, that of the node its active entry names: leases.h), so
+ * a "dispatch" found by a step is an action whose run was cut off by a stop of ferry (or of
+ * its node): it fails, saying so, and is never run a second time for that attempt (a
  * retry of the stage is a new attempt). Actions that wait (stacks, builds, Lambda jobs) are
  * in phase "wait" and are polled, each poll preceded by a watch of the key that the end of
  * its work notifies (the engine then sweeps at once); approvals and jobs are settled by the
@@ -20,6 +21,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "codepipeline_int.h"
+#include "engine/leases.h"
 #include "run.h"
 #include "vars.h"
 #include "svc/codestarnotifications/codestarnotifications.h"
@@ -428,6 +430,18 @@ static int on_failure(ferry_env *env, store_txn *t, const active *w, const json_
     return rc < 0 ? -1 : 0;
 }
 
+/* 1 when the execution of active entry ak is self's to run (self "": every one is), 0 when
+ * another node's, -1 on a store error; read in t. */
+static int ours(store_txn *t, const store_key *ak, const char *self, ferr *e)
+{
+    if (!*self) return 1;
+    json_t *d = NULL;
+    int rc = store_get(t, ak, &d, e);
+    if (rc == 1) rc = jstr(d, "node") && !strcmp(jstr(d, "node"), self);
+    json_decref(d);
+    return rc;
+}
+
 /* One transition of w's execution. */
 static int step(ferry_env *env, const active *w, double now, codepipeline_watch_fn watch, ferr *e)
 {
@@ -439,7 +453,13 @@ static int step(ferry_env *env, const active *w, double now, codepipeline_watch_
               pk = {CP_PIPE_KIND, w->account, w->region, w->pipeline},
               ak = {CP_ACTIVE_KIND, w->account, w->region, w->key};
     json_t *x = NULL, *pipe = NULL;
-    int rc = -1, got = store_get(t, &k, &x, e);
+    int rc = -1, mine = ours(t, &ak, leases_self(env), e);
+    if (mine <= 0) {
+        /* another node took it over (this one was stalled past its lease): it is theirs */
+        store_rollback(t);
+        return mine < 0 ? -1 : STEP_IDLE;
+    }
+    int got = store_get(t, &k, &x, e);
     if (got < 0 || store_get(t, &pk, &pipe, e) < 0) goto out;
     if (!got || !pipe || terminal(jstr(x, "status"))) {
         /* gone with its pipeline, or finished: off the work list */
@@ -670,17 +690,21 @@ out:
 
 typedef struct work {
     json_t *list;
+    const char *self; /* the entries of this node ("": all of them) */
 } work;
 
 static int collect_active(void *ud, const store_key *k, json_t *doc)
 {
-    json_t *v = json_pack("[s, s, s, O]", k->account, k->region, k->id, json_object_get(doc, "id"));
+    const char *self = ((work *)ud)->self, *node = jstr(doc, "node");
+    if (*self && (!node || strcmp(node, self))) return 0; /* another node's */
+    json_t *v = json_pack("[s, s, s, O, s]", k->account, k->region, k->id,
+                          json_object_get(doc, "id"), node ? node : "");
     return json_array_append_new(((work *)ud)->list, v) ? -1 : 0;
 }
 
 int codepipeline_sweep(ferry_env *env, codepipeline_watch_fn watch)
 {
-    work wl = {json_array()};
+    work wl = {json_array(), leases_self(env)};
     store_txn *t;
     ferr e = {0};
     int waiting = 0;
@@ -709,4 +733,54 @@ out:
     if (ferr_isset(&e)) log_error("codepipeline: %s", e.message);
     json_decref(wl.list);
     return waiting;
+}
+
+/* leases.h: the active entries of nodes whose lease has run out become this node's, in one
+ * write transaction (so one node takes each). Their actions found in phase "dispatch" then
+ * fail as interrupted: an action is never run twice. Returns how many were taken, or -1. */
+int codepipeline_claim(ferry_env *env)
+{
+    const char *self = leases_self(env);
+    if (!*self) return 0;
+    work wl = {json_array(), ""};
+    store_txn *t = NULL;
+    ferr e = {0};
+    int taken = 0, others = 0;
+    /* read first: the write transaction (which serializes writers) only for another's */
+    if (!wl.list || store_begin(env->st, 0, &t, &e)) goto out;
+    int rc = store_list(t, CP_ACTIVE_KIND, NULL, NULL, NULL, NULL, 0, collect_active, &wl, &e);
+    store_rollback(t);
+    size_t i;
+    json_t *v;
+    json_array_foreach(wl.list, i, v)
+        others |= !!strcmp(json_string_value(json_array_get(v, 4)), self);
+    if (rc < 0 || !others || store_begin(env->st, 1, &t, &e)) goto out;
+    double now = clock_now();
+    json_array_foreach(wl.list, i, v) {
+        if (rc < 0) break;
+        store_key ak = {CP_ACTIVE_KIND, json_string_value(json_array_get(v, 0)),
+                        json_string_value(json_array_get(v, 1)),
+                        json_string_value(json_array_get(v, 2))};
+        json_t *d = NULL;
+        char was[64];
+        rc = store_get(t, &ak, &d, &e);
+        int take = rc == 1 ? leases_take(t, self, d, "node", 0, now, was, sizeof(was), &e) : 0;
+        if (take < 0 || (take == 2 && store_put(t, &ak, d, &e)))
+            rc = -1;
+        else if (take == 2) {
+            log_info("codepipeline: taking over execution %s from node %s", ak.id,
+                     *was ? was : "(none)");
+            taken++;
+        }
+        json_decref(d);
+    }
+    if (rc < 0)
+        store_rollback(t);
+    else if (store_commit(t, &e))
+        rc = -1;
+    if (rc < 0) taken = -1;
+out:
+    if (ferr_isset(&e)) log_error("codepipeline: takeover: %s", e.message);
+    json_decref(wl.list);
+    return taken;
 }
