@@ -1,0 +1,163 @@
+"""Amazon ECR's control plane through boto3 (json): repositories (create, describe with
+pagination, delete with force), images recorded by PutImage (digest = sha256 of the
+manifest, tags moving between images, immutable tags), BatchGetImage, DescribeImages,
+ListImages, BatchDeleteImage, authorization tokens, repository policies (another account's
+pull allowed only through one), tags, AWS's errors; the "ECR Image Action" event on
+EventBridge; and CodePipeline's ECR source action (imageDetail.json and its output variables
+read by a Lambda invoke action), started by an EventBridge rule on the push."""
+import base64
+import hashlib
+import json
+import time
+import uuid
+
+import pytest
+from ferrytest import Ferry, acct, raises
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def fx():
+    f = Ferry().start(env={"FERRY_PIPELINE_INTERVAL": "0.1"})
+    f.init()
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def ecr(fx):
+    return fx.client("ecr", "tools", region=REGION)
+
+
+@pytest.fixture(scope="module")
+def tools(fx):
+    return acct(fx, "tools")
+
+
+def uniq(p="repo"):
+    return f"{p}-{uuid.uuid4().hex[:8]}"
+
+
+def manifest(n):
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100,
+                                  "digest": "sha256:" + "0" * 64},
+                       "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                                   "size": 1000 + n, "digest": "sha256:" + f"{n:064x}"}]})
+
+
+def digest(m):
+    return "sha256:" + hashlib.sha256(m.encode()).hexdigest()
+
+
+def test_repositories(ecr, tools):
+    name = uniq("team/app")
+    r = ecr.create_repository(repositoryName=name, tags=[{"Key": "team", "Value": "a"}])["repository"]
+    assert r["repositoryArn"] == f"arn:aws:ecr:{REGION}:{tools}:repository/{name}"
+    assert r["repositoryUri"] == f"{tools}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+    assert r["registryId"] == tools and r["imageTagMutability"] == "MUTABLE"
+    assert r["encryptionConfiguration"] == {"encryptionType": "AES256"}
+    raises(ecr.create_repository, "RepositoryAlreadyExistsException",
+           f"The repository with name '{name}' already exists in the registry with id '{tools}'",
+           repositoryName=name)
+    raises(ecr.create_repository, "ValidationException", repositoryName="Upper_Case")
+    raises(ecr.describe_repositories, "RepositoryNotFoundException",
+           f"The repository with name 'nope' does not exist in the registry with id '{tools}'",
+           repositoryNames=["nope"])
+    got = ecr.describe_repositories(repositoryNames=[name])["repositories"]
+    assert [x["repositoryName"] for x in got] == [name]
+    others = [uniq() for _ in range(2)]
+    for o in others:
+        ecr.create_repository(repositoryName=o)
+    names = [x["repositoryName"] for x in ecr.get_paginator("describe_repositories").paginate(
+        PaginationConfig={"PageSize": 1}).build_full_result()["repositories"]]
+    assert set(others + [name]) <= set(names)
+    arn = r["repositoryArn"]
+    ecr.tag_resource(resourceArn=arn, tags=[{"Key": "env", "Value": "dev"}])
+    ecr.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert ecr.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "env", "Value": "dev"}]
+    for o in others:
+        ecr.delete_repository(repositoryName=o)
+    raises(ecr.delete_repository, "RepositoryNotFoundException", repositoryName=others[0])
+
+
+def test_images_tags_and_delete(ecr, tools):
+    name = uniq()
+    ecr.create_repository(repositoryName=name)
+    m1, m2 = manifest(1), manifest(2)
+    img = ecr.put_image(repositoryName=name, imageManifest=m1, imageTag="latest")["image"]
+    assert img["imageId"] == {"imageDigest": digest(m1), "imageTag": "latest"}
+    raises(ecr.put_image, "ImageAlreadyExistsException", repositoryName=name, imageManifest=m1, imageTag="latest")
+    ecr.put_image(repositoryName=name, imageManifest=m1, imageTag="v1")
+    raises(ecr.put_image, "InvalidParameterException", repositoryName=name, imageManifest="{nope")
+    raises(ecr.put_image, "ImageDigestDoesNotMatchException", repositoryName=name, imageManifest=m2,
+           imageDigest=digest(m1))
+    # the tag moves to the new image; the old one keeps its other tag
+    ecr.put_image(repositoryName=name, imageManifest=m2, imageTag="latest")
+    d = {x["imageDigest"]: x for x in ecr.describe_images(repositoryName=name)["imageDetails"]}
+    assert sorted(d[digest(m1)]["imageTags"]) == ["v1"] and d[digest(m2)]["imageTags"] == ["latest"]
+    assert d[digest(m2)]["imageSizeInBytes"] == 1102 and d[digest(m2)]["registryId"] == tools
+    one = ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "latest"}])["imageDetails"]
+    assert [x["imageDigest"] for x in one] == [digest(m2)]
+    raises(ecr.describe_images, "ImageNotFoundException",
+           f"The image with imageId {{imageDigest:'null', imageTag:'gone'}} does not exist within the "
+           f"repository with name '{name}' in the registry with id '{tools}'",
+           repositoryName=name, imageIds=[{"imageTag": "gone"}])
+    got = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": "v1"}, {"imageTag": "gone"}])
+    assert got["images"][0]["imageManifest"] == m1 and got["images"][0]["imageId"]["imageTag"] == "v1"
+    assert got["failures"][0]["failureCode"] == "ImageNotFound"
+    ids = ecr.list_images(repositoryName=name)["imageIds"]
+    assert sorted((i["imageDigest"], i.get("imageTag")) for i in ids) == sorted(
+        [(digest(m1), "v1"), (digest(m2), "latest")])
+    # untagging the last tag deletes the image; ListImages' filter
+    ecr.put_image(repositoryName=name, imageManifest=manifest(3))
+    assert [i["imageDigest"] for i in ecr.list_images(repositoryName=name, filter={"tagStatus": "UNTAGGED"})[
+        "imageIds"]] == [digest(manifest(3))]
+    out = ecr.batch_delete_image(repositoryName=name, imageIds=[{"imageTag": "v1"}, {"imageTag": "gone"}])
+    assert out["imageIds"] == [{"imageDigest": digest(m1), "imageTag": "v1"}]
+    assert out["failures"][0]["failureCode"] == "ImageNotFound"
+    assert len(ecr.describe_images(repositoryName=name)["imageDetails"]) == 2
+    raises(ecr.delete_repository, "RepositoryNotEmptyException", repositoryName=name)
+    ecr.delete_repository(repositoryName=name, force=True)
+    raises(ecr.describe_images, "RepositoryNotFoundException", repositoryName=name)
+
+
+def test_immutable_tags(ecr):
+    name = uniq()
+    ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
+    ecr.put_image(repositoryName=name, imageManifest=manifest(1), imageTag="v1")
+    raises(ecr.put_image, "ImageTagAlreadyExistsException",
+           f"The image tag 'v1' already exists in the '{name}' repository and cannot be overwritten "
+           "because the repository is immutable.",
+           repositoryName=name, imageManifest=manifest(2), imageTag="v1")
+    ecr.put_image_tag_mutability(repositoryName=name, imageTagMutability="MUTABLE")
+    ecr.put_image(repositoryName=name, imageManifest=manifest(2), imageTag="v1")
+
+
+def test_authorization_token(ecr, tools):
+    d = ecr.get_authorization_token()["authorizationData"][0]
+    user, _, pw = base64.b64decode(d["authorizationToken"]).decode().partition(":")
+    assert user == "AWS" and pw
+    assert d["proxyEndpoint"] == f"https://{tools}.dkr.ecr.{REGION}.amazonaws.com"
+
+
+def test_repository_policy_cross_account(fx, ecr, tools):
+    name = uniq()
+    ecr.create_repository(repositoryName=name)
+    ecr.put_image(repositoryName=name, imageManifest=manifest(1), imageTag="latest")
+    dev = fx.client("ecr", "dev", region=REGION)
+    raises(dev.describe_images, "AccessDeniedException", registryId=tools, repositoryName=name)
+    raises(ecr.get_repository_policy, "RepositoryPolicyNotFoundException", repositoryName=name)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "pull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct(fx, 'dev')}:root"},
+        "Action": ["ecr:DescribeImages", "ecr:BatchGetImage"]}]})
+    ecr.set_repository_policy(repositoryName=name, policyText=policy)
+    assert json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"]) == json.loads(policy)
+    got = dev.describe_images(registryId=tools, repositoryName=name)["imageDetails"]
+    assert got[0]["imageTags"] == ["latest"]
+    raises(dev.put_image, "AccessDeniedException", registryId=tools, repositoryName=name,
+           imageManifest=manifest(9), imageTag="evil")
+    raises(ecr.set_repository_policy, "InvalidParameterException", repositoryName=name, policyText="{}")
+    ecr.delete_repository_policy(repositoryName=name)
+    raises(dev.describe_images, "AccessDeniedException", registryId=tools, repositoryName=name)
