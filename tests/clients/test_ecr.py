@@ -161,3 +161,135 @@ def test_repository_policy_cross_account(fx, ecr, tools):
     raises(ecr.set_repository_policy, "InvalidParameterException", repositoryName=name, policyText="{}")
     ecr.delete_repository_policy(repositoryName=name)
     raises(dev.describe_images, "AccessDeniedException", registryId=tools, repositoryName=name)
+
+
+def test_push_event_on_eventbridge(fx, ecr, tools):
+    name = uniq()
+    ecr.create_repository(repositoryName=name)
+    sqs, ev = fx.client("sqs", "tools", region=REGION), fx.client("events", "tools", region=REGION)
+    url = sqs.create_queue(QueueName=uniq("q"))["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+         "Resource": qarn}]})})
+    rule = uniq("push")
+    ev.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.ecr"], "detail-type": ["ECR Image Action"],
+                                                    "detail": {"repository-name": [name]}}))
+    ev.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": qarn}])
+    m = manifest(5)
+    ecr.put_image(repositoryName=name, imageManifest=m, imageTag="v5")
+    ecr.batch_delete_image(repositoryName=name, imageIds=[{"imageDigest": digest(m)}])
+    seen, deadline = [], time.time() + 15
+    while time.time() < deadline and len(seen) < 2:
+        for msg in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            seen.append(json.loads(msg["Body"]))
+    push = [e for e in seen if e["detail"]["action-type"] == "PUSH"][0]
+    assert push["source"] == "aws.ecr" and push["account"] == tools and push["region"] == REGION
+    assert push["detail"] == {"result": "SUCCESS", "repository-name": name, "image-digest": digest(m),
+                              "action-type": "PUSH", "image-tag": "v5"}
+    assert [e["detail"]["action-type"] for e in seen] == ["PUSH", "DELETE"]
+
+
+READER = {"index.py": """import io, json, zipfile, boto3
+def handler(event, context):
+    job = event["CodePipeline.job"]
+    d = job["data"]
+    c = d["artifactCredentials"]
+    s3 = boto3.client("s3", aws_access_key_id=c["accessKeyId"], aws_secret_access_key=c["secretAccessKey"],
+                      aws_session_token=c["sessionToken"])
+    loc = d["inputArtifacts"][0]["location"]["s3Location"]
+    body = s3.get_object(Bucket=loc["bucketName"], Key=loc["objectKey"])["Body"].read()
+    detail = json.loads(zipfile.ZipFile(io.BytesIO(body)).read("imageDetail.json"))
+    boto3.client("codepipeline").put_job_success_result(jobId=job["id"], outputVariables={
+        "uri": detail["ImageURI"], "tags": ",".join(detail["ImageTags"]), "size": detail["ImageSizeInBytes"],
+        "param": d["actionConfiguration"]["configuration"]["UserParameters"]})
+"""}
+
+
+def trust(principal):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+
+
+def allow(*actions):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": list(actions), "Resource": "*"}]})
+
+
+def test_pipeline_ecr_source_started_by_push(fx, ecr, tools):
+    """The ECR source resolves ImageTag latest as the pipeline's role, writes imageDetail.json
+    and its output variables; a Lambda invoke action reads the artifact; an EventBridge rule on
+    the push starts the pipeline. Before any push the source fails with ECR's error."""
+    from ferrytest import zipped
+    repo = uniq()
+    ecr.create_repository(repositoryName=repo)
+    iam, lam = fx.client("iam", "tools"), fx.client("lambda", "tools", region=REGION)
+    bucket = uniq("artifacts")
+    fx.client("s3", "tools", region=REGION).create_bucket(Bucket=bucket)
+    svc = iam.create_role(RoleName=uniq("cp"), AssumeRolePolicyDocument=trust(
+        {"Service": "codepipeline.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=svc.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+        "s3:*", "ecr:DescribeImages", "lambda:InvokeFunction"))
+    fnrole = iam.create_role(RoleName=uniq("fn"), AssumeRolePolicyDocument=trust(
+        {"Service": "lambda.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=fnrole.split("/")[-1], PolicyName="p", PolicyDocument=allow(
+        "codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult", "logs:*"))
+    fn = uniq("reader")
+    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=fnrole, Handler="index.handler",
+                        Code={"ZipFile": zipped(READER)}, Timeout=30)
+    lam.get_waiter("function_active_v2").wait(FunctionName=fn, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    cp = fx.client("codepipeline", "tools", region=REGION)
+    name = uniq("ecr")
+    cp.create_pipeline(pipeline={"name": name, "roleArn": svc, "artifactStore": {"type": "S3", "location": bucket},
+                                 "stages": [
+        {"name": "Source", "actions": [{
+            "name": "Image", "namespace": "SourceVariables",
+            "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR", "version": "1"},
+            "configuration": {"RepositoryName": repo}, "outputArtifacts": [{"name": "ImageOut"}]}]},
+        {"name": "Read", "actions": [{
+            "name": "Read", "namespace": "Read",
+            "actionTypeId": {"category": "Invoke", "owner": "AWS", "provider": "Lambda", "version": "1"},
+            "configuration": {"FunctionName": fn, "UserParameters": "#{SourceVariables.ImageDigest}"},
+            "inputArtifacts": [{"name": "ImageOut"}]}]}]})
+
+    def runs():
+        return cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+
+    def settled(n):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r = runs()
+            if len(r) >= n and r[0]["status"] in ("Succeeded", "Failed", "Stopped"):
+                return r[0]
+            time.sleep(0.2)
+        raise AssertionError(runs())
+
+    # created: the first execution finds no image tagged latest
+    assert settled(1)["status"] == "Failed"
+    err = cp.get_pipeline_state(name=name)["stageStates"][0]["actionStates"][0]["latestExecution"]["errorDetails"]
+    assert "imageTag:'latest'" in err["message"], err
+
+    role = iam.create_role(RoleName=uniq("events"), AssumeRolePolicyDocument=trust(
+        {"Service": "events.amazonaws.com"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="p",
+                        PolicyDocument=allow("codepipeline:StartPipelineExecution"))
+    ev = fx.client("events", "tools", region=REGION)
+    rule = uniq("ecr-push")
+    ev.put_rule(Name=rule, EventPattern=json.dumps({
+        "source": ["aws.ecr"], "detail-type": ["ECR Image Action"],
+        "detail": {"action-type": ["PUSH"], "result": ["SUCCESS"], "repository-name": [repo],
+                   "image-tag": ["latest"]}}))
+    ev.put_targets(Rule=rule, Targets=[{"Id": "p", "Arn": f"arn:aws:codepipeline:{REGION}:{tools}:{name}",
+                                        "RoleArn": role}])
+    m = manifest(7)
+    ecr.put_image(repositoryName=repo, imageManifest=m, imageTag="latest")
+    x = settled(2)
+    assert x["status"] == "Succeeded", cp.get_pipeline_state(name=name)
+    assert x["trigger"]["triggerDetail"].startswith(f"arn:aws:sts::{tools}:assumed-role/{role.split('/')[-1]}/")
+    uri = f"{tools}.dkr.ecr.{REGION}.amazonaws.com/{repo}@{digest(m)}"
+    acts = {a["actionName"]: a for a in cp.list_action_executions(
+        pipelineName=name, filter={"pipelineExecutionId": x["pipelineExecutionId"]})["actionExecutionDetails"]}
+    assert acts["Image"]["output"]["outputVariables"] == {
+        "RegistryId": tools, "RepositoryName": repo, "ImageTag": "latest", "ImageDigest": digest(m), "ImageURI": uri}
+    assert acts["Read"]["output"]["outputVariables"] == {"uri": uri, "tags": "latest", "size": "1107",
+                                                         "param": digest(m)}

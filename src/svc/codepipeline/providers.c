@@ -1,4 +1,4 @@
-/* What each action provider does (see run.h): Source S3 and CodeCommit, Approval Manual,
+/* What each action provider does (see run.h): Source S3, CodeCommit and ECR, Approval Manual,
  * Deploy CloudFormation, Invoke Lambda, Build/Test CodeBuild. Every call an action makes,
  * artifact reads and writes included, goes through svc_invoke as the role the action runs
  * as, so it is authorized (S3, KMS, PassRole...) and audited as AWS would have it. */
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/arn.h"
 #include "base/clock.h"
@@ -305,6 +306,68 @@ static int source_codecommit(cp_run *r)
                    set(r, "revision",
                        json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", commit,
                                  "revisionSummary", msg, "created", clock_now())) ||
+                   ok(r)
+               ? -1
+               : 0;
+}
+
+/* ---- Source: ECR ---- */
+
+/* The image RepositoryName:ImageTag (default latest) as the action's role sees it
+ * (ecr:DescribeImages): the artifact is a zip of AWS's imageDetail.json, the output
+ * variables RegistryId, RepositoryName, ImageTag, ImageDigest and ImageURI. */
+static int source_ecr(cp_run *r)
+{
+    const char *repo = jstr(r->config, "RepositoryName"), *tag = jstr(r->config, "ImageTag");
+    if (!tag) tag = "latest";
+    const char *outname =
+        jstr(json_array_get(json_object_get(r->decl, "outputArtifacts"), 0), "name");
+    json_t *out;
+    if (invoke(r, "ecr", "DescribeImages",
+               json_pack("{s:s, s:[{s:s}]}", "repositoryName", repo, "imageIds", "imageTag", tag),
+               &out))
+        return -1;
+    const json_t *d = json_array_get(json_object_get(out, "imageDetails"), 0);
+    const char *reg = arena_strdup(r->a, jstr(d, "registryId") ? jstr(d, "registryId") : "");
+    const char *digest = arena_strdup(r->a, jstr(d, "imageDigest") ? jstr(d, "imageDigest") : "");
+    const char *uri =
+        arena_printf(r->a, "%s.dkr.ecr.%s.amazonaws.com/%s@%s", reg, r->region, repo, digest);
+    /* AWS writes the push time as Java's Date.toString() does */
+    time_t at = (time_t)json_number_value(json_object_get(d, "imagePushedAt"));
+    struct tm tm;
+    char when[40] = "", size[24];
+    if (gmtime_r(&at, &tm)) strftime(when, sizeof(when), "%a %b %d %H:%M:%S UTC %Y", &tm);
+    snprintf(size, sizeof(size), "%lld", jint(d, "imageSizeInBytes", 0));
+    json_t *tags = json_object_get(d, "imageTags");
+    json_t *detail = d && uri
+                         ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "ImageSizeInBytes",
+                                     size, "ImageDigest", digest, "Version", "1.0", "ImagePushedAt",
+                                     when, "RegistryId", reg, "RepositoryName", repo, "ImageURI",
+                                     uri, "ImageTags", tags ? tags : json_array())
+                         : NULL;
+    json_decref(out);
+    if (!d) return cp_fail(r, "JobFailed", "The image %s:%s was not found", repo, tag);
+    char *text = detail ? json_dumps(detail, JSON_INDENT(4)) : NULL;
+    json_decref(detail);
+    const char *names[] = {"imageDetail.json"}, *texts[] = {text};
+    unsigned char *zip = NULL;
+    size_t zn = 0;
+    ferr e = {0};
+    int rc = !text ? cp_fail(r, "JobFailed", "out of memory")
+             : zipar_write_mem(names, texts, 1, &zip, &zn, &e)
+                 ? cp_fail(r, "JobFailed", "%s", e.message)
+                 : art_put(r, outname, zip, zn);
+    free(text);
+    free(zip);
+    if (rc) return -1;
+    return set(r, "outputVariables",
+               json_pack("{s:s, s:s, s:s, s:s, s:s}", "RegistryId", reg, "RepositoryName", repo,
+                         "ImageTag", tag, "ImageDigest", digest, "ImageURI", uri)) ||
+                   set(r, "externalExecutionId", json_string(digest)) ||
+                   set(r, "summary", json_sprintf("Image tag: %s", tag)) ||
+                   set(r, "revision",
+                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", digest,
+                                 "revisionSummary", tag, "created", clock_now())) ||
                    ok(r)
                ? -1
                : 0;
@@ -1020,6 +1083,7 @@ int cp_provider_start(cp_run *r)
     if (!strcmp(jstr(t, "owner"), "Custom")) return job_start(r, 0);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Source")) return source_s3(r);
     if (!strcmp(prov, "CodeCommit")) return source_codecommit(r);
+    if (!strcmp(prov, "ECR")) return source_ecr(r);
     if (!strcmp(prov, "Manual")) return approval(r);
     if (!strcmp(prov, "CloudFormation")) return cfn_start(r);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Deploy")) return s3_deploy(r);
