@@ -165,6 +165,20 @@ static char *art_file(cp_run *r, const char *spec, const char *what)
     return (char *)body;
 }
 
+/* A source action's end: its revision (externalExecutionId, the artifact's revision) and
+ * summary, succeeded. summary is taken. */
+static int source_done(cp_run *r, const char *outname, const char *rev, json_t *summary,
+                       const char *rev_summary)
+{
+    return set(r, "externalExecutionId", json_string(rev)) || set(r, "summary", summary) ||
+                   set(r, "revision",
+                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", rev,
+                                 "revisionSummary", rev_summary, "created", clock_now())) ||
+                   ok(r)
+               ? -1
+               : 0;
+}
+
 /* ---- Source: S3 ---- */
 
 /* The revision the execution takes for this source action instead of its latest
@@ -195,17 +209,11 @@ static int source_s3(cp_run *r)
     json_decref(out);
     if (!p || !ver || !etag) return cp_fail(r, "JobFailed", "out of memory");
     if (art_put(r, outname, p, n)) return -1;
-    return set(r, "externalExecutionId", json_string(ver)) ||
-                   set(r, "summary", json_sprintf("Amazon S3 version id: %s", ver)) ||
-                   set(r, "revision",
-                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", ver,
-                                 "revisionSummary", key, "created", clock_now())) ||
-                   set(r, "outputVariables",
-                       json_pack("{s:s, s:s, s:s, s:s}", "BucketName", bucket, "ObjectKey", key,
-                                 "VersionId", ver, "ETag", etag)) ||
-                   ok(r)
-               ? -1
-               : 0;
+    if (set(r, "outputVariables",
+            json_pack("{s:s, s:s, s:s, s:s}", "BucketName", bucket, "ObjectKey", key, "VersionId",
+                      ver, "ETag", etag)))
+        return -1;
+    return source_done(r, outname, ver, json_sprintf("Amazon S3 version id: %s", ver), key);
 }
 
 /* ---- Source: CodeCommit ---- */
@@ -301,14 +309,7 @@ static int source_codecommit(cp_run *r)
         unsigned char *zip = archive_of(r, repo, commit, &zn);
         if (!zip || art_put(r, outname, zip, zn)) return -1;
     }
-    return set(r, "externalExecutionId", json_string(commit)) ||
-                   set(r, "summary", json_string(msg)) ||
-                   set(r, "revision",
-                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", commit,
-                                 "revisionSummary", msg, "created", clock_now())) ||
-                   ok(r)
-               ? -1
-               : 0;
+    return source_done(r, outname, commit, json_string(msg), msg);
 }
 
 /* ---- Source: ECR ---- */
@@ -360,17 +361,11 @@ static int source_ecr(cp_run *r)
     free(text);
     free(zip);
     if (rc) return -1;
-    return set(r, "outputVariables",
-               json_pack("{s:s, s:s, s:s, s:s, s:s}", "RegistryId", reg, "RepositoryName", repo,
-                         "ImageTag", tag, "ImageDigest", digest, "ImageURI", uri)) ||
-                   set(r, "externalExecutionId", json_string(digest)) ||
-                   set(r, "summary", json_sprintf("Image tag: %s", tag)) ||
-                   set(r, "revision",
-                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", digest,
-                                 "revisionSummary", tag, "created", clock_now())) ||
-                   ok(r)
-               ? -1
-               : 0;
+    if (set(r, "outputVariables",
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "RegistryId", reg, "RepositoryName", repo,
+                      "ImageTag", tag, "ImageDigest", digest, "ImageURI", uri)))
+        return -1;
+    return source_done(r, outname, digest, json_sprintf("Image tag: %s", tag), tag);
 }
 
 /* ---- Approval: Manual ---- */

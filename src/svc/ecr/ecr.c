@@ -67,6 +67,17 @@ json_t *ecr_images(call *c, const ecr_repo *r)
     return call_doc_list_in(c, ECR_IMAGE_KIND, r->registry, c->region, prefix);
 }
 
+int ecr_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
+{
+    json_t *o = arena_defer_json(c->a, json_object());
+    if (!o) return ferr_oom(c->err);
+    if (svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), o, key, "nextToken",
+                 "InvalidParameterException"))
+        return -1;
+    *out = svc_out(c, json_incref(o));
+    return 0;
+}
+
 /* The Repository shape of doc (new reference). */
 static json_t *repo_out(const json_t *doc)
 {
@@ -171,13 +182,7 @@ int ecr_op_describe_repositories(call *c, json_t *in, json_t **out)
         }
         json_decref(docs);
     }
-    json_t *o = arena_defer_json(c->a, json_object());
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), o, "repositories",
-                 "nextToken", "InvalidParameterException"))
-        return -1;
-    *out = svc_out(c, json_incref(o));
-    return 0;
+    return ecr_page(c, in, all, "repositories", out);
 }
 
 int ecr_op_delete_repository(call *c, json_t *in, json_t **out)

@@ -26,5 +26,7 @@ int ecr_repo_load(call *c, const json_t *in, const char *action, ecr_repo *r);
 int ecr_repo_not_found(call *c, const char *registry, const char *name);
 /* The images of r: an array the call's arena owns ([{id, doc}] in digest order), or NULL. */
 json_t *ecr_images(call *c, const ecr_repo *r);
+/* The page of all (nextToken, maxResults: 100 when absent) under key in *out. 0 or -1. */
+int ecr_page(call *c, const json_t *in, json_t *all, const char *key, json_t **out);
 
 #endif

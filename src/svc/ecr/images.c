@@ -201,17 +201,6 @@ static int status_ok(const json_t *in, const json_t *img)
     return !st || !strcmp(st, "ANY") || (!strcmp(st, "TAGGED") ? tagged : !tagged);
 }
 
-static int page(call *c, const json_t *in, json_t *all, const char *key, json_t **out)
-{
-    json_t *o = arena_defer_json(c->a, json_object());
-    if (!o) return ferr_oom(c->err);
-    if (svc_page(c, all, jstr(in, "nextToken"), jint(in, "maxResults", 100), o, key, "nextToken",
-                 "InvalidParameterException"))
-        return -1;
-    *out = svc_out(c, json_incref(o));
-    return 0;
-}
-
 int ecr_op_describe_images(call *c, json_t *in, json_t **out)
 {
     ecr_repo r;
@@ -240,7 +229,7 @@ int ecr_op_describe_images(call *c, json_t *in, json_t **out)
                 return ferr_oom(c->err);
         }
     }
-    return page(c, in, all, "imageDetails", out);
+    return ecr_page(c, in, all, "imageDetails", out);
 }
 
 int ecr_op_list_images(call *c, json_t *in, json_t **out)
@@ -265,7 +254,7 @@ int ecr_op_list_images(call *c, json_t *in, json_t **out)
                 return ferr_oom(c->err);
         }
     }
-    return page(c, in, all, "imageIds", out);
+    return ecr_page(c, in, all, "imageIds", out);
 }
 
 /* AWS: naming an image by tag removes the tag (the image goes with its last tag); by digest
