@@ -201,13 +201,21 @@ static int status_ok(const json_t *in, const json_t *img)
     return !st || !strcmp(st, "ANY") || (!strcmp(st, "TAGGED") ? tagged : !tagged);
 }
 
+/* The images of the repository in names, authorized for action, and an empty list for
+ * the answer (*all): both in the arena, or NULL with c->err. */
+static json_t *listing(call *c, const json_t *in, const char *action, ecr_repo *r, json_t **all)
+{
+    if (ecr_repo_load(c, in, action, r)) return NULL;
+    json_t *images = ecr_images(c, r);
+    if (images && !(*all = arena_defer_json(c->a, json_array()))) return ferr_oom(c->err), NULL;
+    return images;
+}
+
 int ecr_op_describe_images(call *c, json_t *in, json_t **out)
 {
     ecr_repo r;
-    if (ecr_repo_load(c, in, "ecr:DescribeImages", &r)) return -1;
-    json_t *images = ecr_images(c, &r), *all = arena_defer_json(c->a, json_array());
+    json_t *all, *images = listing(c, in, "ecr:DescribeImages", &r, &all);
     if (!images) return -1;
-    if (!all) return ferr_oom(c->err);
     const json_t *ids = json_object_get(in, "imageIds");
     size_t i;
     json_t *v;
@@ -235,10 +243,8 @@ int ecr_op_describe_images(call *c, json_t *in, json_t **out)
 int ecr_op_list_images(call *c, json_t *in, json_t **out)
 {
     ecr_repo r;
-    if (ecr_repo_load(c, in, "ecr:ListImages", &r)) return -1;
-    json_t *images = ecr_images(c, &r), *all = arena_defer_json(c->a, json_array());
+    json_t *all, *images = listing(c, in, "ecr:ListImages", &r, &all);
     if (!images) return -1;
-    if (!all) return ferr_oom(c->err);
     size_t i, j;
     json_t *img, *t;
     json_array_foreach(images, i, img) {
