@@ -240,6 +240,16 @@ def test_pipeline_ecr_source_started_by_push(fx, ecr, tools):
     lam.get_waiter("function_active_v2").wait(FunctionName=fn, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
     cp = fx.client("codepipeline", "tools", region=REGION)
     name = uniq("ecr")
+    bad = {"name": name, "roleArn": svc, "artifactStore": {"type": "S3", "location": bucket}, "stages": [
+        {"name": "Source", "actions": [{
+            "name": "Image", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR", "version": "1"},
+            "configuration": {"ImageTag": "v1"}, "outputArtifacts": [{"name": "ImageOut"}]}]},
+        {"name": "Read", "actions": [{
+            "name": "Read", "actionTypeId": {"category": "Invoke", "owner": "AWS", "provider": "Lambda", "version": "1"},
+            "configuration": {"FunctionName": fn}, "inputArtifacts": [{"name": "ImageOut"}]}]}]}
+    raises(cp.create_pipeline, "InvalidActionDeclarationException",
+           "Action configuration for action 'Image' is missing required configuration 'RepositoryName'",
+           pipeline=bad)
     cp.create_pipeline(pipeline={"name": name, "roleArn": svc, "artifactStore": {"type": "S3", "location": bucket},
                                  "stages": [
         {"name": "Source", "actions": [{
