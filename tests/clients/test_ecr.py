@@ -303,3 +303,56 @@ def test_pipeline_ecr_source_started_by_push(fx, ecr, tools):
         "RegistryId": tools, "RepositoryName": repo, "ImageTag": "latest", "ImageDigest": digest(m), "ImageURI": uri}
     assert acts["Read"]["output"]["outputVariables"] == {"uri": uri, "tags": "latest", "size": "1107",
                                                          "param": digest(m)}
+
+
+REPO_TEMPLATE = """
+Parameters:
+  Mutability: {Type: String, Default: MUTABLE}
+Conditions:
+  Open: !Equals [!Ref Mutability, MUTABLE]
+Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+    Properties:
+      ImageTagMutability: !Ref Mutability
+      EmptyOnDelete: true
+      RepositoryPolicyText: !If
+        - Open
+        - {Version: "2012-10-17", Statement: [{Sid: pull, Effect: Allow, Principal: {AWS: !Sub "arn:aws:iam::${AWS::AccountId}:root"}, Action: ["ecr:BatchGetImage"]}]}
+        - !Ref AWS::NoValue
+      Tags: [{Key: team, Value: !Ref Mutability}]
+Outputs:
+  Name: {Value: !Ref Repo}
+  Arn: {Value: !GetAtt Repo.Arn}
+  Uri: {Value: !GetAtt Repo.RepositoryUri}
+"""
+
+
+def test_cloudformation_repository(fx, ecr, tools):
+    from ferrytest import stack_wait
+    cfn = fx.client("cloudformation", "tools", region=REGION)
+    stack = uniq("ecrstack")
+    cfn.create_stack(StackName=stack, TemplateBody=REPO_TEMPLATE)
+    s = stack_wait(cfn, stack)
+    assert s["StackStatus"] == "CREATE_COMPLETE", s
+    out = {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}
+    name = out["Name"]
+    assert name.startswith(stack + "-repo-") and name == name.lower()
+    assert out["Arn"] == f"arn:aws:ecr:{REGION}:{tools}:repository/{name}"
+    assert out["Uri"] == f"{tools}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+    assert "BatchGetImage" in ecr.get_repository_policy(repositoryName=name)["policyText"]
+    tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=out["Arn"])["tags"]}
+    assert tags["team"] == "MUTABLE" and tags["aws:cloudformation:logical-id"] == "Repo"
+    ecr.put_image(repositoryName=name, imageManifest=manifest(1), imageTag="v1")
+    cfn.update_stack(StackName=stack, TemplateBody=REPO_TEMPLATE,
+                     Parameters=[{"ParameterKey": "Mutability", "ParameterValue": "IMMUTABLE"}])
+    s = stack_wait(cfn, stack)
+    assert s["StackStatus"] == "UPDATE_COMPLETE", s
+    assert ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["imageTagMutability"] == "IMMUTABLE"
+    raises(ecr.get_repository_policy, "RepositoryPolicyNotFoundException", repositoryName=name)
+    tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=out["Arn"])["tags"]}
+    assert tags["team"] == "IMMUTABLE"
+    # EmptyOnDelete: the stack's delete takes the images with it
+    cfn.delete_stack(StackName=stack)
+    assert stack_wait(cfn, stack) is None or stack_wait(cfn, stack)["StackStatus"] == "DELETE_COMPLETE"
+    raises(ecr.describe_repositories, "RepositoryNotFoundException", repositoryNames=[name])
