@@ -51,6 +51,7 @@ extern const cfn_provider cfn_provider_codebuild_report_group;
 extern const cfn_provider cfn_provider_codepipeline_pipeline;
 /* src/svc/codestarnotifications/prov_rule.c */
 extern const cfn_provider cfn_provider_codestarnotifications_rule;
+extern const cfn_provider cfn_provider_ecr_repository; /* src/svc/ecr/prov_repository.c */
 /* src/svc/route53/prov_route53.c */
 extern const cfn_provider cfn_provider_route53_hosted_zone, cfn_provider_route53_record_set,
     cfn_provider_route53_record_set_group, cfn_provider_route53_health_check;
@@ -141,6 +142,7 @@ static const cfn_provider *const registry[] = {
     &cfn_provider_codebuild_report_group,
     &cfn_provider_codepipeline_pipeline,
     &cfn_provider_codestarnotifications_rule,
+    &cfn_provider_ecr_repository,
     &cfn_provider_route53_hosted_zone,
     &cfn_provider_route53_record_set,
     &cfn_provider_route53_record_set_group,

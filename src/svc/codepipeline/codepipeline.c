@@ -140,6 +140,9 @@ static int check_config(call *c, const provider_kind *k, const json_t *a)
         if (!strcasecmp(ex, "false") && !jstr(cfg, "ObjectKey"))
             return missing_config(c, a, "ObjectKey");
     }
+    /* AWS: ImageTag is optional (latest), RepositoryName is not */
+    if (!strcmp(k->provider, "ECR") && !jstr(cfg, "RepositoryName"))
+        return missing_config(c, a, "RepositoryName");
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* What each action provider does (see run.h): Source S3 and CodeCommit, Approval Manual,
+/* What each action provider does (see run.h): Source S3, CodeCommit and ECR, Approval Manual,
  * Deploy CloudFormation, Invoke Lambda, Build/Test CodeBuild. Every call an action makes,
  * artifact reads and writes included, goes through svc_invoke as the role the action runs
  * as, so it is authorized (S3, KMS, PassRole...) and audited as AWS would have it. */
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/arn.h"
 #include "base/clock.h"
@@ -164,6 +165,20 @@ static char *art_file(cp_run *r, const char *spec, const char *what)
     return (char *)body;
 }
 
+/* A source action's end: its revision (externalExecutionId, the artifact's revision) and
+ * summary, succeeded. summary is taken. */
+static int source_done(cp_run *r, const char *outname, const char *rev, json_t *summary,
+                       const char *rev_summary)
+{
+    return set(r, "externalExecutionId", json_string(rev)) || set(r, "summary", summary) ||
+                   set(r, "revision",
+                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", rev,
+                                 "revisionSummary", rev_summary, "created", clock_now())) ||
+                   ok(r)
+               ? -1
+               : 0;
+}
+
 /* ---- Source: S3 ---- */
 
 /* The revision the execution takes for this source action instead of its latest
@@ -194,17 +209,11 @@ static int source_s3(cp_run *r)
     json_decref(out);
     if (!p || !ver || !etag) return cp_fail(r, "JobFailed", "out of memory");
     if (art_put(r, outname, p, n)) return -1;
-    return set(r, "externalExecutionId", json_string(ver)) ||
-                   set(r, "summary", json_sprintf("Amazon S3 version id: %s", ver)) ||
-                   set(r, "revision",
-                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", ver,
-                                 "revisionSummary", key, "created", clock_now())) ||
-                   set(r, "outputVariables",
-                       json_pack("{s:s, s:s, s:s, s:s}", "BucketName", bucket, "ObjectKey", key,
-                                 "VersionId", ver, "ETag", etag)) ||
-                   ok(r)
-               ? -1
-               : 0;
+    if (set(r, "outputVariables",
+            json_pack("{s:s, s:s, s:s, s:s}", "BucketName", bucket, "ObjectKey", key, "VersionId",
+                      ver, "ETag", etag)))
+        return -1;
+    return source_done(r, outname, ver, json_sprintf("Amazon S3 version id: %s", ver), key);
 }
 
 /* ---- Source: CodeCommit ---- */
@@ -300,14 +309,63 @@ static int source_codecommit(cp_run *r)
         unsigned char *zip = archive_of(r, repo, commit, &zn);
         if (!zip || art_put(r, outname, zip, zn)) return -1;
     }
-    return set(r, "externalExecutionId", json_string(commit)) ||
-                   set(r, "summary", json_string(msg)) ||
-                   set(r, "revision",
-                       json_pack("{s:s, s:s, s:s, s:f}", "name", outname, "revisionId", commit,
-                                 "revisionSummary", msg, "created", clock_now())) ||
-                   ok(r)
-               ? -1
-               : 0;
+    return source_done(r, outname, commit, json_string(msg), msg);
+}
+
+/* ---- Source: ECR ---- */
+
+/* The image RepositoryName:ImageTag (default latest) as the action's role sees it
+ * (ecr:DescribeImages): the artifact is a zip of AWS's imageDetail.json, the output
+ * variables RegistryId, RepositoryName, ImageTag, ImageDigest and ImageURI. */
+static int source_ecr(cp_run *r)
+{
+    const char *repo = jstr(r->config, "RepositoryName"), *tag = jstr(r->config, "ImageTag");
+    if (!tag) tag = "latest";
+    const char *outname =
+        jstr(json_array_get(json_object_get(r->decl, "outputArtifacts"), 0), "name");
+    json_t *out;
+    if (invoke(r, "ecr", "DescribeImages",
+               json_pack("{s:s, s:[{s:s}]}", "repositoryName", repo, "imageIds", "imageTag", tag),
+               &out))
+        return -1;
+    const json_t *d = json_array_get(json_object_get(out, "imageDetails"), 0);
+    const char *reg = arena_strdup(r->a, jstr(d, "registryId") ? jstr(d, "registryId") : "");
+    const char *digest = arena_strdup(r->a, jstr(d, "imageDigest") ? jstr(d, "imageDigest") : "");
+    const char *uri =
+        arena_printf(r->a, "%s.dkr.ecr.%s.amazonaws.com/%s@%s", reg, r->region, repo, digest);
+    /* AWS writes the push time as Java's Date.toString() does */
+    time_t at = (time_t)json_number_value(json_object_get(d, "imagePushedAt"));
+    struct tm tm;
+    char when[40] = "", size[24];
+    if (gmtime_r(&at, &tm)) strftime(when, sizeof(when), "%a %b %d %H:%M:%S UTC %Y", &tm);
+    snprintf(size, sizeof(size), "%lld", jint(d, "imageSizeInBytes", 0));
+    json_t *tags = json_object_get(d, "imageTags");
+    json_t *detail = d && uri
+                         ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "ImageSizeInBytes",
+                                     size, "ImageDigest", digest, "Version", "1.0", "ImagePushedAt",
+                                     when, "RegistryId", reg, "RepositoryName", repo, "ImageURI",
+                                     uri, "ImageTags", tags ? tags : json_array())
+                         : NULL;
+    json_decref(out);
+    if (!d) return cp_fail(r, "JobFailed", "The image %s:%s was not found", repo, tag);
+    char *text = detail ? json_dumps(detail, JSON_INDENT(4)) : NULL;
+    json_decref(detail);
+    const char *names[] = {"imageDetail.json"}, *texts[] = {text};
+    unsigned char *zip = NULL;
+    size_t zn = 0;
+    ferr e = {0};
+    int rc = !text ? cp_fail(r, "JobFailed", "out of memory")
+             : zipar_write_mem(names, texts, 1, &zip, &zn, &e)
+                 ? cp_fail(r, "JobFailed", "%s", e.message)
+                 : art_put(r, outname, zip, zn);
+    free(text);
+    free(zip);
+    if (rc) return -1;
+    if (set(r, "outputVariables",
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "RegistryId", reg, "RepositoryName", repo,
+                      "ImageTag", tag, "ImageDigest", digest, "ImageURI", uri)))
+        return -1;
+    return source_done(r, outname, digest, json_sprintf("Image tag: %s", tag), tag);
 }
 
 /* ---- Approval: Manual ---- */
@@ -1020,6 +1078,7 @@ int cp_provider_start(cp_run *r)
     if (!strcmp(jstr(t, "owner"), "Custom")) return job_start(r, 0);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Source")) return source_s3(r);
     if (!strcmp(prov, "CodeCommit")) return source_codecommit(r);
+    if (!strcmp(prov, "ECR")) return source_ecr(r);
     if (!strcmp(prov, "Manual")) return approval(r);
     if (!strcmp(prov, "CloudFormation")) return cfn_start(r);
     if (!strcmp(prov, "S3") && !strcmp(cat, "Deploy")) return s3_deploy(r);
