@@ -106,10 +106,13 @@ def split(port, n, path="/"):
     return counts
 
 
-def until(fn, timeout=5):
+def until(fn, timeout=5, times=5):
+    """fn() true times running: a change reaches every new connection once haproxy's
+    workers of the previous configuration have stopped accepting, a moment after the new
+    one serves (on AWS too, a rule's change is eventual)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if fn():
+        if all(fn() for _ in range(times)):
             return
         time.sleep(0.02)
     assert fn()

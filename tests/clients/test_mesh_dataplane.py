@@ -60,13 +60,17 @@ def get(port, path="/", host=None):
         return r.read().decode(), dict(r.headers)
 
 
-def served(port, path, timeout=10):
-    """get(), once the proxy serves the path: the mesh's configuration reaches the proxy a
-    reload after the API call (App Mesh's propagation is eventual too), later under load."""
+def served(port, path, timeout=10, times=3):
+    """get(), once the proxy serves the path times running: the mesh's configuration
+    reaches the proxy a reload after the API call (App Mesh's propagation is eventual too),
+    later under load, and every new connection a moment after that (haproxy's workers of
+    the previous configuration stop accepting)."""
     deadline = time.time() + timeout
     while True:
         try:
-            return get(port, path)
+            for _ in range(times):
+                r = get(port, path)
+            return r
         except urllib.error.HTTPError as e:
             if e.code != 404 or time.time() > deadline:
                 raise
