@@ -4,10 +4,7 @@
 #define FERRY_HREQ_H
 #include <stddef.h>
 
-typedef struct hdr {
-    const char *name;  /* lowercased */
-    const char *value; /* as received */
-} hdr;
+#include "base/hdr.h"
 
 typedef struct hreq {
     const char *method;

@@ -11,6 +11,7 @@
 #include "auth/principal.h"
 #include "base/arena.h"
 #include "base/err.h"
+#include "base/hdr.h"
 #include "base/jval.h"
 #include "store/blob.h"
 #include "store/store.h"
@@ -237,7 +238,7 @@ typedef struct svc_request {
     const void *impl; /* the gateway's, for header */
     /* Every header as received (names lowercased), for routes that pass them on (API
      * Gateway's proxy events); NULL/0 when the gateway gives none. */
-    const struct hdr *headers;
+    const hdr *headers;
     size_t nheaders;
     /* Who signed r with SigV4 (any service in its scope, e.g. execute-api): 0 and *who, 1
      * when r carries no signature, -1 with e when it is refused. NULL: cannot tell. */

@@ -8,7 +8,6 @@
 #include "base/buf.h"
 #include "base/enc.h"
 #include "base/log.h"
-#include "http/hreq.h"
 #include "proxy.h"
 #include "svc/httpc.h"
 

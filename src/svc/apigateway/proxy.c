@@ -11,7 +11,6 @@
 
 #include "base/clock.h"
 #include "base/enc.h"
-#include "http/hreq.h"
 
 void apigw_answer(arena *a, proto_response *resp, int status, const char *type, const char *msg)
 {
