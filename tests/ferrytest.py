@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -140,6 +141,15 @@ class Ferry:
                 self.proc.kill()
                 self.proc.wait()
 
+    def report_state(self):
+        state = "running" if self.proc and self.proc.poll() is None else \
+            f"exited with {self.proc.returncode if self.proc else None}"
+        try:
+            tail = open(self.log, errors="replace").read()[-4000:]
+        except FileNotFoundError:
+            tail = ""
+        print(f"ferry on port {self.port}: {state}; the end of its log:\n{tail}", file=sys.stderr)
+
     def sanitizer_report(self):
         """The first sanitizer report in the server log, or None (ASan/UBSan builds)."""
         try:
@@ -153,6 +163,10 @@ class Ferry:
         return None
 
     def close(self):
+        # Closed while a test fails (close() in its finally): say what the server did, so a
+        # failure in CI that did not happen here can be read (did it die? with what?).
+        if sys.exc_info()[0] is not None:
+            self.report_state()
         self.stop()
         report = self.sanitizer_report()
         if not os.environ.get("FERRY_TEST_KEEP"): shutil.rmtree(self.tmp, ignore_errors=True)
