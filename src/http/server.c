@@ -27,6 +27,8 @@
  * send short query strings (the query protocol posts its parameters). */
 #define MAX_QUERY_COST (24 * 1024)
 
+#define STREAM_BLOCK (256 * 1024) /* a streamed body's bytes are read this many at a time */
+
 /* What a connection is doing, for the header deadline, the body deadline and eviction. */
 typedef enum cstate {
     C_NEW,     /* accepted, no request line yet */
@@ -318,8 +320,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, proto_response *pr)
         if (!resp) return MHD_NO;
     } else if (pr->stream) { /* a blob's bytes, read as the client takes them */
         buf_dispose(&pr->body);
-        resp = MHD_create_response_from_callback(pr->stream_len, 256 * 1024, blob_out, pr->stream,
-                                                 blob_out_free);
+        /* libmicrohttpd allocates and zeroes the whole block per response: no more than the
+         * body needs (most objects are small) */
+        size_t block = pr->stream_len < STREAM_BLOCK ? (size_t)pr->stream_len : STREAM_BLOCK;
+        resp = MHD_create_response_from_callback(pr->stream_len, block < 1024 ? 1024 : block,
+                                                 blob_out, pr->stream, blob_out_free);
         if (!resp) call_stream_free(pr->stream);
         pr->stream = NULL;
         if (!resp) return MHD_NO;

@@ -14,8 +14,10 @@
 #include "proto/chunked.h"
 
 /* The blob writer hashes MD5 on a helper thread for pieces this large: the network's
- * small pieces are gathered first. */
+ * small pieces are gathered first, in a buffer grown as they come (most bodies are far
+ * smaller than a piece). */
 #define PIECE            (256 * 1024)
+#define PIECE_MIN        (16 * 1024)
 #define MAX_TRAILER_TEXT 2048
 
 typedef enum { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 } ck_alg;
@@ -25,7 +27,7 @@ struct upload {
     blob_store *bs;
     blob_writer *w;
     unsigned char *piece;
-    size_t plen;
+    size_t plen, pcap;
     /* framing */
     awschunk *chunks; /* NULL: the body is the payload */
     int signed_chunks, trailer_expected;
@@ -74,6 +76,15 @@ static int payload(upload *u, const void *p, size_t n, ferr *e)
     while (n) {
         if (!u->plen && n >= PIECE) return blob_write(u->w, b, n, e);
         size_t take = PIECE - u->plen < n ? PIECE - u->plen : n;
+        if (u->plen + take > u->pcap) {
+            size_t cap = u->pcap * 2 > u->plen + take ? u->pcap * 2 : u->plen + take;
+            if (cap < PIECE_MIN) cap = PIECE_MIN;
+            if (cap > PIECE) cap = PIECE;
+            unsigned char *np = realloc(u->piece, cap);
+            if (!np) return ferr_oom(e);
+            u->piece = np;
+            u->pcap = cap;
+        }
         memcpy(u->piece + u->plen, b, take);
         u->plen += take;
         b += take;
@@ -230,12 +241,6 @@ upload *upload_new(blob_store *bs, const hreq *r, const blob_key *key, const sig
         return NULL;
     }
     u->bs = bs;
-    u->piece = malloc(PIECE);
-    if (!u->piece) {
-        ferr_oom(e);
-        upload_abort(u);
-        return NULL;
-    }
     if (framing(u, r, chain, e) || checks(u, r, e)) {
         upload_abort(u);
         return NULL;
