@@ -94,7 +94,7 @@ static int setup(call *c, json_t *in, lister *l, s3_bucket *b)
 {
     memset(l, 0, sizeof(*l));
     l->c = c;
-    if (s3_bucket_open(c, jstr(in, "Bucket"), NULL, "s3:ListBucket", b)) return -1;
+    if (s3_bucket_view(c, jstr(in, "Bucket"), NULL, "s3:ListBucket", b)) return -1;
     l->prefix = jstr(in, "Prefix") ? jstr(in, "Prefix") : "";
     l->plen = strlen(l->prefix);
     l->delim = jstr(in, "Delimiter");

@@ -52,14 +52,14 @@ static int upload_load(call *c, const json_t *in, upload_doc *u)
 /* The bucket (action authorized on the key) and the upload a part operation names. */
 static int open_upload(call *c, const json_t *in, const char *action, s3_bucket *b, upload_doc *u)
 {
-    if (s3_bucket_open(c, jstr(in, "Bucket"), jstr(in, "Key"), action, b)) return -1;
+    if (s3_bucket_view(c, jstr(in, "Bucket"), jstr(in, "Key"), action, b)) return -1;
     return upload_load(c, in, u);
 }
 
 /* The bucket, upload and part number (*n) an UploadPart or UploadPartCopy names. */
 static int open_part(call *c, const json_t *in, s3_bucket *b, upload_doc *u, long long *n)
 {
-    if (s3_bucket_open(c, jstr(in, "Bucket"), jstr(in, "Key"), "s3:PutObject", b)) return -1;
+    if (s3_bucket_view(c, jstr(in, "Bucket"), jstr(in, "Key"), "s3:PutObject", b)) return -1;
     *n = jint(in, "PartNumber", 0);
     if (*n < 1 || *n > MAX_PARTS)
         return ferr_set(c->err, 400, "InvalidArgument",
@@ -79,7 +79,7 @@ int s3_op_create_multipart_upload(call *c, json_t *in, json_t **out)
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     if (s3_key_check(c, key)) return -1;
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
+    if (s3_bucket_view(c, bucket, key, "s3:PutObject", &b)) return -1;
     unsigned char r[24];
     ids_random(r, sizeof(r));
     char uid[33];
@@ -399,7 +399,7 @@ int s3_op_list_multipart_uploads(call *c, json_t *in, json_t **out)
 {
     const char *bucket = jstr(in, "Bucket");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, NULL, "s3:ListBucketMultipartUploads", &b)) return -1;
+    if (s3_bucket_view(c, bucket, NULL, "s3:ListBucketMultipartUploads", &b)) return -1;
     const char *prefix = arena_printf(c->a, "%s/", bucket);
     if (!prefix) return ferr_oom(c->err);
     json_t *all = s3_list_docs(c, S3_UPLOAD_KIND, prefix, NULL, 0);

@@ -262,7 +262,7 @@ static int get_or_head(call *c, json_t *in, json_t **out, int head)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:GetObject", &b)) return -1;
+    if (s3_bucket_view(c, bucket, key, "s3:GetObject", &b)) return -1;
     json_t *doc;
     const char *vid = jstr(in, "VersionId");
     int rc = vid ? (s3_version_load(c, &b, key, vid, &doc) ? -1 : 1)
@@ -352,7 +352,7 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     if (s3_key_check(c, key)) return -1;
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &b)) return -1;
+    if (s3_bucket_view(c, bucket, key, "s3:PutObject", &b)) return -1;
     json_t *old = NULL;
     int rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
@@ -417,7 +417,7 @@ int s3_op_delete_object(call *c, json_t *in, json_t **out)
 {
     const char *bucket = jstr(in, "Bucket"), *key = jstr(in, "Key");
     s3_bucket b;
-    if (s3_bucket_open(c, bucket, key, "s3:DeleteObject", &b)) return -1;
+    if (s3_bucket_view(c, bucket, key, "s3:DeleteObject", &b)) return -1;
     json_t *old = NULL, *o = arena_defer_json(c->a, json_object());
     if (!o) return ferr_oom(c->err);
     int rc = s3_object_load(c, bucket, key, &old);
@@ -462,7 +462,7 @@ int s3_op_delete_objects(call *c, json_t *in, json_t **out)
         s3_bucket bb;
         const char *vid = jstr(o, "VersionId");
         int rc =
-            s3_bucket_open(c, bucket, key, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &bb);
+            s3_bucket_view(c, bucket, key, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &bb);
         if (!rc) rc = s3_object_load(c, bucket, key, &old);
         if (rc >= 0) rc = s3_version_delete(c, &bb, key, vid, rc ? old : NULL, res);
         if (!rc && (old || json_object_get(res, "DeleteMarker")))
@@ -509,7 +509,7 @@ int s3_copy_source_open(call *c, const char *cs, const char **bucket, const char
                         const char **vid, s3_bucket *b, json_t **doc)
 {
     if (copy_source(c, cs ? cs : "", bucket, key, vid)) return -1;
-    if (s3_bucket_open(c, *bucket, *key, *vid ? "s3:GetObjectVersion" : "s3:GetObject", b))
+    if (s3_bucket_view(c, *bucket, *key, *vid ? "s3:GetObjectVersion" : "s3:GetObject", b))
         return -1;
     int rc = *vid ? (s3_version_load(c, b, *key, *vid, doc) ? -1 : 1)
                   : s3_object_load(c, *bucket, *key, doc);
@@ -526,7 +526,7 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
         s3_copy_source_open(c, jstr(in, "CopySource"), &sb, &sk, &svid, &src, &from))
         return -1;
     int rc;
-    if (s3_bucket_open(c, bucket, key, "s3:PutObject", &dst)) return -1;
+    if (s3_bucket_view(c, bucket, key, "s3:PutObject", &dst)) return -1;
     const char *directive = jstr(in, "MetadataDirective");
     int replace = directive && !strcmp(directive, "REPLACE");
     if (!replace && !strcmp(sb, bucket) && !strcmp(sk, key) && !jstr(in, "StorageClass"))

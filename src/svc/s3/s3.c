@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/arn.h"
+#include "base/gencache.h"
 #include "s3_int.h"
 
 /* S3's condition keys that come from the request (AWS's "Actions, resources, and condition
@@ -73,17 +74,9 @@ static int no_such_bucket(call *c)
     return ferr_set(c->err, 404, "NoSuchBucket", "The specified bucket does not exist");
 }
 
-int s3_bucket_load(call *c, const char *name, s3_bucket *b)
+/* b's strings from doc (held by the call) */
+static int bucket_fill(call *c, const char *name, json_t *doc, s3_bucket *b)
 {
-    memset(b, 0, sizeof(*b));
-    store_key k = {S3_BUCKET_KIND, "", "", name};
-    json_t *doc;
-    int rc = store_get(c->txn, &k, &doc, c->err);
-    if (rc <= 0) {
-        if (!rc) no_such_bucket(c);
-        return rc;
-    }
-    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     b->doc = doc;
     b->name = jstr(doc, "Name");
     b->owner = jstr(doc, "Owner");
@@ -96,10 +89,59 @@ int s3_bucket_load(call *c, const char *name, s3_bucket *b)
     return 1;
 }
 
-int s3_bucket_open(call *c, const char *name, const char *key, const char *action, s3_bucket *b)
+int s3_bucket_load(call *c, const char *name, s3_bucket *b)
 {
+    memset(b, 0, sizeof(*b));
+    store_key k = {S3_BUCKET_KIND, "", "", name};
+    json_t *doc;
+    int rc = store_get(c->txn, &k, &doc, c->err);
+    if (rc <= 0) {
+        if (!rc) no_such_bucket(c);
+        return rc;
+    }
+    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    return bucket_fill(c, name, doc, b);
+}
+
+/* ---- bucket documents shared between object reads and writes ----
+ * Every GetObject and PutObject reads its bucket's document (twice for a PUT: from the
+ * headers, then with the body), and reading and parsing it showed in profiles. They share
+ * parsed documents, valid while the store's generation for bucket documents is unchanged.
+ * Filled only in write transactions, where that generation matches what is committed (not
+ * by one that wrote buckets itself); a read transaction may take one, the bucket as last
+ * committed, which is at most as new as a request arriving a moment later would see. */
+
+static void doc_free(void *doc)
+{
+    json_decref(doc);
+}
+
+static gencache_static shared_buckets = GENCACHE_STATIC(4096, doc_free);
+
+static int bucket_load_shared(call *c, const char *name, s3_bucket *b)
+{
+    int write = store_txn_is_write(c->txn);
+    if (write && store_txn_touched(c->txn, S3_BUCKET_KIND)) return s3_bucket_load(c, name, b);
+    gencache *gc = gencache_of(&shared_buckets);
+    uint64_t gen = store_generation(c->env->st, S3_BUCKET_KIND);
+    json_t *doc = gencache_get(gc, name, gen, c->a); /* held until the call ends */
+    if (doc) {
+        memset(b, 0, sizeof(*b));
+        return bucket_fill(c, name, doc, b);
+    }
     int rc = s3_bucket_load(c, name, b);
+    /* the write lock is held: gen is still current */
+    if (rc == 1 && write && gencache_put(gc, name, gen, json_incref(b->doc), NULL))
+        json_decref(b->doc);
+    return rc;
+}
+
+static int bucket_open(call *c, const char *name, const char *key, const char *action, int shared,
+                       s3_bucket *b)
+{
+    int rc = shared ? bucket_load_shared(c, name, b) : s3_bucket_load(c, name, b);
     if (rc <= 0) return -1;
+    b->shared = shared;
     if (c->region && strcmp(c->region, b->region)) {
         ferr_set(c->err, 400, "AuthorizationHeaderMalformed",
                  "The authorization header is malformed; the region '%s' is wrong; "
@@ -119,8 +161,19 @@ int s3_bucket_open(call *c, const char *name, const char *key, const char *actio
     return call_authorize_ex(c, &r);
 }
 
+int s3_bucket_open(call *c, const char *name, const char *key, const char *action, s3_bucket *b)
+{
+    return bucket_open(c, name, key, action, 0, b);
+}
+
+int s3_bucket_view(call *c, const char *name, const char *key, const char *action, s3_bucket *b)
+{
+    return bucket_open(c, name, key, action, 1, b);
+}
+
 int s3_bucket_save(call *c, const s3_bucket *b)
 {
+    if (b->shared) return ferr_internal(c->err, "bucket %s: a shared document saved", b->name);
     store_key k = {S3_BUCKET_KIND, "", "", b->name};
     return store_put(c->txn, &k, b->doc, c->err);
 }

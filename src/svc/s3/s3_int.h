@@ -24,6 +24,7 @@
 typedef struct s3_bucket {
     json_t *doc;
     const char *name, *owner, *region, *arn;
+    int shared; /* s3_bucket_view's: doc is not this call's to change */
 } s3_bucket;
 
 /* 0 when name is a valid bucket name, else -1 with InvalidBucketName. */
@@ -35,6 +36,9 @@ int s3_bucket_load(call *c, const char *name, s3_bucket *b);
  * given) with the bucket policy: across accounts both it and the caller's identity policy
  * must allow. 0 or -1 with c->err. */
 int s3_bucket_open(call *c, const char *name, const char *key, const char *action, s3_bucket *b);
+/* s3_bucket_open for an operation that does not change the bucket: b->doc may be a document
+ * shared with other calls (held until the call ends), never to be changed or saved. */
+int s3_bucket_view(call *c, const char *name, const char *key, const char *action, s3_bucket *b);
 int s3_bucket_save(call *c, const s3_bucket *b);
 
 /* "BUCKET/KEY" store ids */
