@@ -123,7 +123,7 @@ int main(int argc, char **argv)
     if (blob_writer_commit(w, &info, &e) < 0) goto fail;
     double up = mono() - t0;
 
-    snprintf(path, sizeof(path), "%s/%.2s/%.2s/%s", root, info.id, info.id + 2, info.id);
+    snprintf(path, sizeof(path), "%s/%.2s/%s", root, info.id, info.id);
     uncache(path);
     t0 = mono();
     if (read_all(bs, info.id, buf, (uint64_t)bytes, &e) < 0) goto fail;

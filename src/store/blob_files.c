@@ -1,11 +1,16 @@
 /* The default blob backend: one file per blob under <data>/blobs, fanned out by the id's
- * first two hex pairs (ab/cd/abcd...: 65,536 leaf directories, about 150 files each at ten
- * million blobs); temporaries in tmp/. The directories are 0700 and the files 0600
+ * first hex pair (ab/abcd...: 256 directories, about 40,000 files each at ten million
+ * blobs, which ext4's and XFS's hashed directories take in their stride); temporaries in
+ * tmp/. Stores written before kept ab/cd/abcd... (65,536 leaf directories): those blobs
+ * are read, deleted and swept where they are. One level because in the stores ferry mostly
+ * serves (thousands of objects, not millions) nearly every PUT made a leaf directory of its
+ * own, and the mkdir was 7% of the PUT's CPU. The directories are 0700 and the files 0600
  * whatever the umask: object bytes are as private as ferry.db. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,10 @@
 
 typedef struct files {
     char root[ROOT_MAX];
+    /* the directories this process made or checked (own_dir), by the id's first byte: a
+     * commit into one goes straight to its rename; nothing here removes them, and one
+     * removed behind our back is made again when the rename misses it */
+    _Atomic unsigned char dir_ok[256];
 } files;
 
 typedef struct fwriter {
@@ -36,6 +45,12 @@ static void tmp_path(const files *f, const char *id, char *out)
 }
 
 static void final_path(const files *f, const char *id, char *out)
+{
+    snprintf(out, PATH_MAX, "%s/%.2s/%s", f->root, id, id);
+}
+
+/* where a store written before this layout keeps id */
+static void legacy_path(const files *f, const char *id, char *out)
 {
     snprintf(out, PATH_MAX, "%s/%.2s/%.2s/%s", f->root, id, id + 2, id);
 }
@@ -150,6 +165,26 @@ static void f_abort(void *impl, void *wp)
     free(w);
 }
 
+static unsigned hexval(const char *h, int n)
+{
+    unsigned v = 0;
+    for (int i = 0; i < n; i++) v = v << 4 | (unsigned)(h[i] <= '9' ? h[i] - '0' : h[i] - 'a' + 10);
+    return v;
+}
+
+/* id's directory, made when this process has not seen it yet (again when forget) */
+static int blob_dir(files *f, const char *id, int durable, int forget, ferr *e)
+{
+    unsigned i = hexval(id, 2);
+    if (forget) atomic_store(&f->dir_ok[i], 0);
+    if (atomic_load(&f->dir_ok[i])) return 0;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/%.2s", f->root, id);
+    if (own_dir(dir, durable, e) < 0) return -1;
+    atomic_store(&f->dir_ok[i], 1);
+    return 0;
+}
+
 /* The bytes, then the name: a crash leaves either the temporary or the whole blob. Durable
  * (--sync full) syncs both, so they survive power loss; otherwise the page cache holds
  * them, which survives kill -9 as the store's synchronous=NORMAL does. The mtime is set to
@@ -166,15 +201,16 @@ static int f_commit(void *impl, void *wp, int durable, ferr *e)
         f_abort(impl, w);
         return -1;
     }
-    snprintf(dir, sizeof(dir), "%s/%.2s", f->root, w->id);
-    int rc = own_dir(dir, durable, e);
-    snprintf(dir, sizeof(dir), "%s/%.2s/%.2s", f->root, w->id, w->id + 2);
-    if (rc == 0) rc = own_dir(dir, durable, e);
-    if (rc == 0 && rename(tmp, dst) < 0) rc = sys_err(e, "rename", tmp);
+    int rc = blob_dir(f, w->id, durable, 0, e);
+    if (rc == 0 && rename(tmp, dst) < 0) {
+        rc = errno == ENOENT ? blob_dir(f, w->id, durable, 1, e) : 0; /* it went away */
+        if (rc == 0 && rename(tmp, dst) < 0) rc = sys_err(e, "rename", tmp);
+    }
     if (rc < 0) {
         f_abort(impl, w);
         return -1;
     }
+    snprintf(dir, sizeof(dir), "%s/%.2s", f->root, w->id);
     close(w->fd);
     free(w);
     return durable ? fsync_dir(dir, e) : 0;
@@ -185,6 +221,10 @@ static int f_open_read(void *impl, const char *id, void **r, uint64_t *size, fer
     char path[PATH_MAX];
     final_path(impl, id, path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        legacy_path(impl, id, path);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
     if (fd < 0) return errno == ENOENT ? 0 : sys_err(e, "open", path);
     struct stat sb;
     int *h = malloc(sizeof(*h));
@@ -228,6 +268,10 @@ static int f_remove(void *impl, const char *id, int temporary, ferr *e)
     char path[PATH_MAX];
     (temporary ? tmp_path : final_path)(impl, id, path);
     if (unlink(path) == 0) return 1;
+    if (errno == ENOENT && !temporary) {
+        legacy_path(impl, id, path);
+        if (unlink(path) == 0) return 1;
+    }
     return errno == ENOENT ? 0 : sys_err(e, "unlink", path);
 }
 
@@ -236,10 +280,15 @@ static int hex2(const char *s)
     return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
 }
 
-/* Calls cb for each regular file in dir; a missing dir has none. sub (may be NULL) is
- * called instead for each two-hex-digit subdirectory. */
-static int scan_dir(const char *dir, int temporary, int (*sub)(const char *, void *, ferr *),
-                    blob_scan_cb cb, void *ud, ferr *e)
+typedef struct scan_ctx {
+    blob_scan_cb cb;
+    void *ud;
+} scan_ctx;
+
+/* Calls cb for each regular file in dir (not in the root: depth 0) and descends into its
+ * two-hex-digit subdirectories: ab/ (depth 1) and a store's from before, ab/cd/ (depth 2).
+ * A missing dir has none. */
+static int scan_dir(const char *dir, int depth, int temporary, const scan_ctx *c, ferr *e)
 {
     DIR *d = opendir(dir);
     if (!d) return errno == ENOENT ? 0 : sys_err(e, "opendir", dir);
@@ -249,13 +298,13 @@ static int scan_dir(const char *dir, int temporary, int (*sub)(const char *, voi
         struct stat sb;
         if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue; /* gone since readdir: a concurrent delete */
-        if (sub && S_ISDIR(sb.st_mode) && hex2(de->d_name)) {
+        if (!temporary && depth < 2 && S_ISDIR(sb.st_mode) && hex2(de->d_name)) {
             char path[PATH_MAX];
             snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-            rc = sub(path, ud, e);
-        } else if (!sub && S_ISREG(sb.st_mode)) {
+            rc = scan_dir(path, depth + 1, 0, c, e);
+        } else if ((temporary || depth > 0) && S_ISREG(sb.st_mode)) {
             double mtime = (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
-            rc = cb(ud, de->d_name, temporary, mtime, e);
+            rc = c->cb(c->ud, de->d_name, temporary, mtime, e);
         }
     }
     if (rc == 0 && errno) rc = sys_err(e, "readdir", dir);
@@ -263,30 +312,14 @@ static int scan_dir(const char *dir, int temporary, int (*sub)(const char *, voi
     return rc;
 }
 
-typedef struct scan_ctx {
-    blob_scan_cb cb;
-    void *ud;
-} scan_ctx;
-
-static int scan_leaf(const char *dir, void *ud, ferr *e)
-{
-    scan_ctx *c = ud;
-    return scan_dir(dir, 0, NULL, c->cb, c->ud, e);
-}
-
-static int scan_mid(const char *dir, void *ud, ferr *e)
-{
-    return scan_dir(dir, 0, scan_leaf, NULL, ud, e);
-}
-
 static int f_scan(void *impl, blob_scan_cb cb, void *ud, ferr *e)
 {
     files *f = impl;
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/tmp", f->root);
-    int rc = scan_dir(tmp, 1, NULL, cb, ud, e);
     scan_ctx c = {cb, ud};
-    if (rc == 0) rc = scan_dir(f->root, 0, scan_mid, NULL, &c, e);
+    int rc = scan_dir(tmp, 0, 1, &c, e);
+    if (rc == 0) rc = scan_dir(f->root, 0, 0, &c, e);
     return rc < 0 ? -1 : 0;
 }
 

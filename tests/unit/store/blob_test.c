@@ -1,6 +1,7 @@
 /* The blob store (issue 10, S3's object bytes): streamed writes with digests against known
  * vectors, range reads, delete, abort, the crash sweep (temporaries and unreferenced blobs
  * past the grace period go, referenced and young ones stay) and 0700/0600 on disk. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <setjmp.h>
@@ -91,7 +92,7 @@ static char *get(const char *id, uint64_t off, uint64_t len, size_t piece, size_
 
 static void path_of(const char *id, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s/%.2s/%.2s/%s", blobs, id, id + 2, id);
+    snprintf(out, cap, "%s/%.2s/%s", blobs, id, id);
 }
 
 static unsigned mode_of(const char *path)
@@ -255,8 +256,6 @@ static void test_permissions(void **st)
     assert_int_equal(mode_of(path), 0700);
     snprintf(path, sizeof(path), "%s/%.2s", blobs, i.id);
     assert_int_equal(mode_of(path), 0700);
-    snprintf(path, sizeof(path), "%s/%.2s/%.2s", blobs, i.id, i.id + 2);
-    assert_int_equal(mode_of(path), 0700);
     /* a directory ferry made earlier with the umask's modes is narrowed when opened */
     assert_int_equal(chmod(blobs, 0755), 0);
     ferr e = {0};
@@ -370,6 +369,42 @@ static void test_sweep(void **st)
     assert_int_equal(s.kept, 1);
     assert_int_equal(count_files(), 1);
     store_close(docs);
+}
+
+/* A store written before the one-level layout keeps blobs at ab/cd/abcd...: they are read,
+ * deleted and swept there, beside new ones. */
+static void test_legacy_layout(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    blob_info a = put(fox, strlen(fox), 7, 0), b = put(fox, 9, 9, 0);
+    char now[400], then[400];
+    blob_info *moved[] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        const char *id = moved[k]->id;
+        path_of(id, now, sizeof(now));
+        snprintf(then, sizeof(then), "%s/%.2s/%.2s", blobs, id, id + 2);
+        assert_int_equal(mkdir(then, 0700) == 0 || errno == EEXIST, 1);
+        snprintf(then, sizeof(then), "%s/%.2s/%.2s/%s", blobs, id, id + 2, id);
+        assert_int_equal(rename(now, then), 0);
+        age(then, 2 * BLOB_SWEEP_GRACE);
+    }
+    blob_info c = put(fox, 3, 3, 0);
+    size_t n;
+    char *got = get(a.id, 4, 5, 100, &n);
+    assert_string_equal(got, "quick");
+    free(got);
+    assert_int_equal(blob_delete(bs, a.id, &e), 1);
+    assert_int_equal(blob_delete(bs, a.id, &e), 0);
+    blob_sweep_stats s;
+    assert_int_equal(blob_sweep(bs, (double)time(NULL), BLOB_SWEEP_GRACE, nothing, NULL, &s, &e),
+                     0);
+    assert_int_equal(s.unreferenced, 1); /* b, where it was; c is young */
+    assert_int_equal(s.kept, 1);
+    assert_int_equal(count_files(), 1);
+    got = get(c.id, 0, BLOB_TO_END, 10, &n);
+    assert_string_equal(got, "The");
+    free(got);
 }
 
 static off_t file_size(const char *id)
@@ -533,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_9, setup, teardown),
     };
