@@ -491,6 +491,7 @@ int gateway_handle(gateway *g, arena *a, const hreq *r, call_wait *w, proto_resp
     }
     read_only = (sop->flags & SVC_READ) != 0;
     w->seq = g->env->waits ? waiters_seq(g->env->waits) : 0;
+    w->body_pending = r->body_pending && !w->body && !w->body_failed;
     w->key = NULL;
     rc = svc_exec(&c, sop, in, &out);
     if (rc == SVC_WAIT && w->key) return 1; /* call_park filled w */

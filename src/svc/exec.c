@@ -109,13 +109,21 @@ static int run_op(call *c, const svc_op *op, json_t *in, json_t **out)
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     int read_only = (op->flags & SVC_READ) != 0;
+    /* A write whose body streams runs first from its headers, to refuse what it can before
+     * the body is read and to ask for it (call_body_want): that run reads, off the write
+     * lock. Any other outcome (a refusal, a write it must make first, such as S3's AWS
+     * managed KMS key) runs again in a write transaction, as it would have run. */
+    int headers = !read_only && c->wait && c->wait->body_pending;
     *out = NULL;
     int rc;
     for (int fetches = 0;; fetches++) {
-        if (store_begin(c->env->st, !read_only, &c->txn, c->err)) return -1;
+        if (store_begin(c->env->st, !read_only && !headers, &c->txn, c->err)) return -1;
         rc = run_op(c, op, in, out);
         if (rc == 0 && c->oom) rc = ferr_oom(c->err);
-        if (rc < 0 && c->want_write && read_only && fetches < MAX_FETCHES) {
+        int wants_body =
+            rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed;
+        if ((headers && !wants_body) ||
+            (rc < 0 && c->want_write && read_only && fetches < MAX_FETCHES)) {
             /* call_want_write: the same call again, in a write transaction */
             store_rollback(c->txn);
             c->txn = NULL;
@@ -126,7 +134,8 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
             c->resource_account = NULL;
             c->decision = NULL;
             c->want_write = 0;
-            read_only = 0;
+            c->status = 0;
+            read_only = headers = 0;
             continue;
         }
         if (!(rc < 0 && c->fetch_url && fetches < MAX_FETCHES)) break;

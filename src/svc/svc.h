@@ -82,6 +82,7 @@ typedef struct call_wait {
     const call_body *body; /* in: the body, in the blob store (the request's arena) */
     ferr body_err;         /* in: why reading the body failed (then body is NULL) */
     int body_failed;       /* in */
+    int body_pending;      /* in: the body streams and is not read yet (a run from headers) */
 } call_wait;
 
 typedef struct call {

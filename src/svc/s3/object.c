@@ -353,8 +353,14 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     if (s3_key_check(c, key)) return -1;
     s3_bucket b;
     if (s3_bucket_view(c, bucket, key, "s3:PutObject", &b)) return -1;
+    const call_body *body = call_body_in(c);
+    /* From the headers, with the bytes still to come, the current object matters only to a
+     * conditional write: the run with the body loads it (and checks the conditions again). */
+    int later = !body && !(c->caller == CALLER_INTERNAL && jstr(in, "Body"));
     json_t *old = NULL;
-    int rc = s3_object_load(c, bucket, key, &old);
+    int rc = 0;
+    if (!later || jstr(in, "IfMatch") || jstr(in, "IfNoneMatch"))
+        rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
     if (write_conditions(c, in, rc ? old : NULL)) return -1;
     json_t *tags = NULL;
@@ -366,7 +372,6 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
                         "Your proposed upload exceeds the maximum allowed size");
     const char *arn = arena_printf(c->a, "%s/%s", b.arn, key);
     if (!arn) return ferr_oom(c->err);
-    const call_body *body = call_body_in(c);
     call_body inl;
     if (!body && c->caller == CALLER_INTERNAL && jstr(in, "Body")) {
         if (inline_put(c, &b, in, arn, &inl)) return -1;
