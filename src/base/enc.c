@@ -10,12 +10,32 @@
  * call under OpenSSL 3, which showed in profiles of SQS sends and SigV4. Kept for the
  * process's life. */
 static EVP_MD *md5_md, *sha256_md;
+static EVP_CIPHER *gcm_cipher;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
 static void md_fetch(void)
 {
     md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+const EVP_MD *enc_evp_md5(void)
+{
+    pthread_once(&md_once, md_fetch);
+    return md5_md ? md5_md : EVP_md5();
+}
+
+const EVP_MD *enc_evp_sha256(void)
+{
+    pthread_once(&md_once, md_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
+const EVP_CIPHER *enc_evp_aes_256_gcm(void)
+{
+    pthread_once(&md_once, md_fetch);
+    return gcm_cipher ? gcm_cipher : EVP_aes_256_gcm();
 }
 
 void enc_hex(const unsigned char *in, size_t n, char *out)

@@ -2,6 +2,7 @@
 #ifndef FERRY_ENC_H
 #define FERRY_ENC_H
 #include <stddef.h>
+#include <openssl/types.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -14,6 +15,11 @@ void enc_sha256_hex(const void *in, size_t n, char out[65]);
 void enc_md5_hex(const void *in, size_t n, char out[33]);
 void enc_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
                      unsigned char out[32]);
+/* The algorithms above (and AES-256-GCM) fetched once, for callers of EVP themselves:
+ * EVP_md5() and the like look the algorithm up again on every use under OpenSSL 3. */
+const EVP_MD *enc_evp_md5(void);
+const EVP_MD *enc_evp_sha256(void);
+const EVP_CIPHER *enc_evp_aes_256_gcm(void);
 /* Constant-time comparison of two equal-length strings; 1 when equal. */
 int enc_ct_equal(const char *a, const char *b);
 

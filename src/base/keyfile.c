@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/enc.h"
 #include "base/ids.h"
 
 static int read_all(int fd, unsigned char *p, size_t n)
@@ -104,7 +105,7 @@ int keyfile_seal(const unsigned char key[32], const void *aad, size_t aadlen,
     unsigned char *iv = out, *tag = out + IV, *ct = out + KEYFILE_AEAD;
     ids_random(iv, IV);
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int len, ok = x && EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) == 1 &&
+    int len, ok = x && EVP_EncryptInit_ex(x, enc_evp_aes_256_gcm(), NULL, key, iv) == 1 &&
                   (!aadlen || EVP_EncryptUpdate(x, NULL, &len, aad, (int)aadlen) == 1) &&
                   (!n || EVP_EncryptUpdate(x, ct, &len, pt, (int)n) == 1) &&
                   EVP_EncryptFinal_ex(x, ct + n, &len) == 1 &&
@@ -122,7 +123,7 @@ int keyfile_open(const unsigned char key[32], const void *aad, size_t aadlen,
     unsigned char tagcopy[TAG];
     memcpy(tagcopy, tag, sizeof(tagcopy));
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int len, ok = x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) == 1 &&
+    int len, ok = x && EVP_DecryptInit_ex(x, enc_evp_aes_256_gcm(), NULL, key, iv) == 1 &&
                   (!aadlen || EVP_DecryptUpdate(x, NULL, &len, aad, (int)aadlen) == 1) &&
                   (!ctlen || EVP_DecryptUpdate(x, pt, &len, ct, (int)ctlen) == 1) &&
                   EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG, tagcopy) == 1 &&

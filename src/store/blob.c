@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/enc.h"
 #include "base/ids.h"
 
 struct blob_store {
@@ -123,7 +124,7 @@ static int seal_init(seal *z, uint64_t i, int final, int enc)
         iv[4 + b] = aad[BLOB_ID_LEN + b] = (unsigned char)(i >> (56 - 8 * b));
     aad[BLOB_ID_LEN + 8] = (unsigned char) final;
     int len;
-    return EVP_CipherInit_ex(z->cx, EVP_aes_256_gcm(), NULL, z->key.key, iv, enc) == 1 &&
+    return EVP_CipherInit_ex(z->cx, enc_evp_aes_256_gcm(), NULL, z->key.key, iv, enc) == 1 &&
            EVP_CipherUpdate(z->cx, NULL, &len, aad, sizeof(aad)) == 1;
 }
 
@@ -334,9 +335,9 @@ int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_wr
     w->md5_ok = 1;
     w->md5 = EVP_MD_CTX_new();
     w->sha256 = flags & BLOB_SHA256 ? EVP_MD_CTX_new() : NULL;
-    if (!w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) ||
+    if (!w->md5 || !EVP_DigestInit_ex(w->md5, enc_evp_md5(), NULL) ||
         ((flags & BLOB_SHA256) &&
-         (!w->sha256 || !EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL)))) {
+         (!w->sha256 || !EVP_DigestInit_ex(w->sha256, enc_evp_sha256(), NULL)))) {
         writer_free(w);
         return ferr_internal(e, "blob digests unavailable");
     }

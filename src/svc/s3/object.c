@@ -36,7 +36,14 @@ int s3_blob_ref(call *c, const char *id, int delta)
 {
     store_key k = {S3_BLOBREF_KIND, "", "", id};
     json_t *doc = NULL;
-    int rc = store_get(c->txn, &k, &doc, c->err);
+    int rc;
+    if (delta == 1) { /* most often a new blob's first name: one write, no read */
+        json_t *one = json_pack("{s:I}", "Refs", (json_int_t)1);
+        rc = one ? store_insert(c->txn, &k, one, c->err) : ferr_oom(c->err);
+        json_decref(one);
+        if (rc <= 0) return rc;
+    }
+    rc = store_get(c->txn, &k, &doc, c->err);
     if (rc < 0) return -1;
     long long refs = jint(doc, "Refs", 0) + delta;
     json_decref(doc);

@@ -79,14 +79,13 @@ int s3_sse_begin(call *c, const s3_bucket *b, const json_t *in, const char *key_
         return ferr_set(c->err, 400, "InvalidArgument",
                         "Server Side Encryption with KMS managed key requires HTTP header "
                         "x-amz-server-side-encryption : aws:kms");
-    ids_random(key->nonce_prefix, sizeof(key->nonce_prefix));
+    ids_random(key, sizeof(*key)); /* the nonce prefix, and SSE-S3's data key (KMS's else) */
     char *prefix = enc_b64(c->a, key->nonce_prefix, sizeof(key->nonce_prefix));
     json_t *n;
     if (!strcmp(alg, "AES256")) {
         const unsigned char *master;
         if (keyfile_get(&s3_key, c->env->data_dir, S3_KEY_FILE, &master, c->err)) return -1;
         unsigned char wrapped[32 + KEYFILE_AEAD];
-        ids_random(key->key, sizeof(key->key));
         if (keyfile_seal(master, key_arn, strlen(key_arn), key->key, 32, wrapped))
             return ferr_internal(c->err, "could not wrap the object's data key");
         n = json_pack("{s:s, s:s, s:s}", "Alg", alg, "DataKey",
