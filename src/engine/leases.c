@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "periodic.h"
 
-#define MAX_FNS 4
+#define MAX_FNS 8
 
 static pthread_mutex_t fns_mu = PTHREAD_MUTEX_INITIALIZER; /* held while they run */
 static void (*fns[MAX_FNS])(ferry_env *env);
