@@ -1560,19 +1560,9 @@ static void free_run(run *r)
 static int claim(found *f, int at_start)
 {
     ferr e = {0};
-    store_txn *t = NULL;
     store_key pk = {CB_PENDING_KIND, f->account, f->region, f->id};
-    json_t *p = NULL;
-    int rc = store_begin(B.env->st, 1, &t, &e) ? -1 : store_get(t, &pk, &p, &e);
-    if (rc == 1)
-        rc = leases_take(t, B.node, p, "node", at_start, clock_now(), f->node, sizeof(f->node), &e);
-    if (rc == 2 && store_put(t, &pk, p, &e)) rc = -1;
-    if (rc > 0) {
-        if (store_commit(t, &e)) rc = -1;
-        t = NULL;
-    }
-    store_rollback(t);
-    json_decref(p);
+    int rc = leases_claim(B.env->st, &pk, B.node, "node", at_start, NULL, f->node, sizeof(f->node),
+                          NULL, &e);
     if (rc < 0) log_warn("codebuild: %s: cannot claim the build: %s", f->id, e.message);
     return rc;
 }

@@ -158,37 +158,28 @@ static int put_op(job *j, const char *opkey, const json_t *op)
     return -1;
 }
 
-/* The operation's document when it is this node's to run, read in a write transaction (it
- * begins once the request that kicked it has committed). On a shared store a running one is
- * made this node's first in that transaction (leases_take on its "_node"): one just started
- * (no node's), one of a node whose lease has run out, or this node's own at start. NULL: not
- * to be run here, or gone. */
+static int op_running(const json_t *op)
+{
+    return !strcmp(jstr(op, "Status") ? jstr(op, "Status") : "", "RUNNING");
+}
+
+/* The running operation's document when it is this node's to run, read in a write
+ * transaction (it begins once the request that kicked it has committed). On a shared store
+ * it is made this node's first in that transaction (leases_claim on its "_node"): one just
+ * started (no node's), one of a node whose lease has run out, or this node's own at start.
+ * NULL: not to be run here, ended, or gone. */
 static json_t *claim_op(job *j, const char *opkey)
 {
     ferr e = {0};
-    store_txn *t = NULL;
     json_t *op = NULL;
     store_key k = {"cfn.ssop", j->account, j->region, opkey};
-    int rc = store_begin(j->env->st, 1, &t, &e) ? -1 : store_get(t, &k, &op, &e);
-    char was[64] = "";
-    if (rc == 1 && S.node[0] && !strcmp(jstr(op, "Status"), "RUNNING")) {
-        rc = leases_take(t, S.node, op, "_node", j->at_start, clock_now(), was, sizeof(was), &e);
-        if (rc == 2 && store_put(t, &k, op, &e)) rc = -1;
-        if (rc == 2) {
-            if (store_commit(t, &e)) rc = -1;
-            t = NULL;
-        }
-        if (rc == 2 && was[0])
-            log_info("cfn: stack set %s: taking over operation %s from node %s", j->name, j->opid,
-                     was);
-    }
-    store_rollback(t);
+    char was[64];
+    int rc = leases_claim(j->env->st, &k, S.node, "_node", j->at_start, op_running, was,
+                          sizeof(was), &op, &e);
+    if (rc == 2 && was[0])
+        log_info("cfn: stack set %s: taking over operation %s from node %s", j->name, j->opid, was);
     if (rc < 0) log_error("cfn: stack set %s: operation %s: %s", j->name, j->opid, e.message);
-    if (rc <= 0) {
-        json_decref(op);
-        op = NULL;
-    }
-    return op;
+    return rc > 0 ? op : NULL;
 }
 
 /* A target's instance document, stored as it stands (NULL: deleted). A failure fails the
@@ -546,7 +537,7 @@ typedef struct resume {
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
-    if (strcmp(jstr(doc, "Status"), "RUNNING")) return 0;
+    if (!op_running(doc)) return 0;
     if (r->others) {
         const char *node = jstr(doc, "_node");
         double now = clock_now();
