@@ -89,13 +89,9 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
 {
     memset(t, 0, sizeof(*t));
     if (!name) return 0;
-    /* the generation read before the document; a write transaction (which sees what is
-     * committed, unless it wrote tables itself) may also keep what it read, a read
-     * transaction (a snapshot perhaps older than the generation) only use it */
-    int write = store_txn_is_write(c->txn);
-    uint64_t gen = !c->env || (write && store_txn_touched(c->txn, DDB_TABLE))
-                       ? 0 /* (the TTL sweep's calls have no env: they go without) */
-                       : 1 + store_generation(c->env->st, DDB_TABLE);
+    /* the generation read before the document (store_txn_generation says when what the
+     * transaction reads may be kept; the TTL sweep's calls have no env: they go without) */
+    uint64_t gen = c->env ? store_txn_generation(c->txn, DDB_TABLE) : 0;
     gencache *gc = gencache_of(&table_cache);
     const char *ck = arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, name);
     const json_t *kept = gen && ck ? gencache_get(gc, ck, gen, c->a) : NULL;
@@ -105,7 +101,7 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
         store_key k = {DDB_TABLE, account, c->region, name};
         int rc = store_get(c->txn, &k, &doc, c->err);
         if (rc <= 0) return rc;
-        json_t *keep = gen && write && ck ? json_deep_copy(doc) : NULL;
+        json_t *keep = gen && ck ? json_deep_copy(doc) : NULL;
         if (keep && gencache_put(gc, ck, gen, keep, NULL)) json_decref(keep);
     }
     if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
