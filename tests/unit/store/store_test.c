@@ -13,15 +13,24 @@
 #include "fixture.h"
 #include "store/store.h"
 
-static void broken_savepoint_fails_the_commit(void **st)
+/* A fresh store in dir (a template mkdtemp fills in), or in the PostgreSQL database the
+ * fixture names, emptied. */
+static store *fresh(char *dir)
 {
-    (void)st;
-    char dir[] = "/tmp/ferry-store-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     ferr e = {0};
     if (fixture_pg()) assert_int_equal(fixture_pg_wipe(), 0);
     store *s = store_open(fixture_location(dir), STORE_SYNC_NORMAL, &e);
     assert_non_null(s);
+    return s;
+}
+
+static void broken_savepoint_fails_the_commit(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/ferry-store-test-XXXXXX";
+    ferr e = {0};
+    store *s = fresh(dir);
     const store_key k = {"test.doc", "111122223333", "us-east-1", "d1"};
     json_t *doc = json_pack("{s:s}", "k", "v");
 
@@ -59,11 +68,8 @@ static void txn_generation_says_when_reads_may_be_kept(void **st)
 {
     (void)st;
     char dir[] = "/tmp/ferry-store-test-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     ferr e = {0};
-    if (fixture_pg()) assert_int_equal(fixture_pg_wipe(), 0);
-    store *s = store_open(fixture_location(dir), STORE_SYNC_NORMAL, &e);
-    assert_non_null(s);
+    store *s = fresh(dir);
     const store_key k = {"test.gen", "111122223333", "us-east-1", "d1"};
     json_t *doc = json_pack("{s:s}", "k", "v");
 
