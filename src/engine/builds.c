@@ -33,6 +33,7 @@
 #include "base/arn.h"
 #include "svc/httpc.h"
 #include "engine/fn_logs.h"
+#include "engine/leases.h"
 #include "engine/proc.h"
 #include "svc/codebuild/artifacts.h"
 #include "svc/codebuild/buildspec.h"
@@ -52,6 +53,7 @@ typedef struct run {
     char role_arn[640];
     int life_fd;
     int stop, done;
+    int lost; /* another node took the build over (this one stalled past its lease) */
     pthread_t th;
     json_t *doc; /* the build document (the run's own copy) */
     struct run *next;
@@ -65,6 +67,9 @@ static struct {
     ferry_env *env;
     run *runs;
     char root[1024];
+    /* this node's id on a shared store (a build's pending document names the node that runs
+     * it, leases.h), "" on a store of one process */
+    char node[64];
 } B = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 void builds_kick(void)
@@ -188,9 +193,21 @@ static int emit_phase(store_txn *t, const run *r, const json_t *p, ferr *e)
 
 /* ---- the build's document ---- */
 
+/* 1 when the build pk names is still this node's to record (always on a store of one
+ * process), 0 when another node took it over, -1 on a store error; read in t. */
+static int still_ours(store_txn *t, const store_key *pk, ferr *e)
+{
+    if (!B.node[0]) return 1;
+    json_t *p = NULL;
+    int rc = store_get(t, pk, &p, e);
+    if (rc == 1) rc = jstr(p, "node") && !strcmp(jstr(p, "node"), B.node);
+    json_decref(p);
+    return rc;
+}
+
 /* Writes r->doc (keeping a _stop StopBuild set meanwhile), with the events of the phase that
  * just ended (ended, or NULL) and of the build's end (r->doc complete: its pending document
- * goes too). */
+ * goes too). A build another node took over is no longer recorded here: its run is stopped. */
 static void save(run *r, const json_t *ended)
 {
     ferr e = {0};
@@ -198,7 +215,18 @@ static void save(run *r, const json_t *ended)
     store_key k = {CB_BUILD_KIND, r->account, r->region, r->id};
     store_key pk = {CB_PENDING_KIND, r->account, r->region, r->id};
     int complete = jbool(r->doc, "buildComplete", 0);
+    if (r->lost) return;
     if (store_begin(B.env->st, 1, &t, &e)) goto fail;
+    int ours = still_ours(t, &pk, &e);
+    if (ours < 0) goto fail;
+    if (!ours) {
+        store_rollback(t);
+        log_warn("codebuild: %s: another node took the build over; stopping it here", r->id);
+        pthread_mutex_lock(&B.mu);
+        r->lost = r->stop = 1;
+        pthread_mutex_unlock(&B.mu);
+        return;
+    }
     json_t *cur = NULL;
     int rc = store_get(t, &k, &cur, &e);
     if (rc < 0) goto fail;
@@ -1474,22 +1502,25 @@ static void *build_thread(void *arg)
 
 typedef struct found {
     char account[13], region[32], id[320];
+    char node[64]; /* the node running it ("": queued, or a store of one process) */
+    int held;      /* node is another's, its lease not run out */
     struct found *next;
 } found;
 
 static int collect_pending(void *ud, const store_key *k, json_t *doc)
 {
-    (void)doc;
     found *f = calloc(1, sizeof(*f));
     if (!f) return 1;
     snprintf(f->account, sizeof(f->account), "%s", k->account);
     snprintf(f->region, sizeof(f->region), "%s", k->region);
     snprintf(f->id, sizeof(f->id), "%s", k->id);
+    snprintf(f->node, sizeof(f->node), "%s", jstr(doc, "node") ? jstr(doc, "node") : "");
     f->next = *(found **)ud;
     *(found **)ud = f;
     return 0;
 }
 
+/* The builds not complete; held set for those of another node whose lease lasts. */
 static found *pending(void)
 {
     ferr e = {0};
@@ -1497,6 +1528,10 @@ static found *pending(void)
     found *f = NULL;
     if (store_begin(B.env->st, 0, &t, &e)) return NULL;
     store_list(t, CB_PENDING_KIND, NULL, NULL, NULL, NULL, 0, collect_pending, &f, &e);
+    double now = clock_now();
+    for (found *x = f; x; x = x->next)
+        if (x->node[0] && strcmp(x->node, B.node))
+            x->held = leases_held(t, B.node, x->node, now, &e) != 0; /* an error: held */
     store_rollback(t);
     return f;
 }
@@ -1519,6 +1554,45 @@ static void free_run(run *r)
     free(r);
 }
 
+/* Makes the build f names this node's, in a write transaction (so that one node does):
+ * leases_take's answer, f->node then naming its previous node. 2: it was queued (f->node "")
+ * or a dead node's, 1: this node's own and at_start, 0: not to be run here, -1: logged. */
+static int claim(found *f, int at_start)
+{
+    ferr e = {0};
+    store_key pk = {CB_PENDING_KIND, f->account, f->region, f->id};
+    int rc = leases_claim(B.env->st, &pk, B.node, "node", at_start, NULL, f->node, sizeof(f->node),
+                          NULL, &e);
+    if (rc < 0) log_warn("codebuild: %s: cannot claim the build: %s", f->id, e.message);
+    return rc;
+}
+
+/* Ends the build f names FAILED, its open phase failed with msg: AWS's builds fail when
+ * their host is lost, and the processes of a ferry that died are gone with it. */
+static void fail_build(const found *f, const char *msg)
+{
+    run r = {0};
+    snprintf(r.account, sizeof(r.account), "%s", f->account);
+    snprintf(r.region, sizeof(r.region), "%s", f->region);
+    snprintf(r.id, sizeof(r.id), "%s", f->id);
+    r.doc = load(f->account, f->region, f->id);
+    if (!r.doc) return;
+    log_warn("codebuild: build %s: %s: FAILED", r.id, msg);
+    json_t *p = last_phase(&r);
+    if (p && !json_object_get(p, "endTime")) phase_next(&r, "FAILED", "CLIENT_ERROR", msg, NULL);
+    finish(&r, "FAILED");
+    json_decref(r.doc);
+}
+
+/* A build another node ran, taken over once that node's lease ran out: failed. */
+static void fail_taken(const found *f)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "Build was interrupted: ferry node %s stopped while it ran",
+             f->node);
+    fail_build(f, msg);
+}
+
 /* New builds get a thread; running ones asked to stop are stopped; ended ones reaped. */
 static void dispatch(void)
 {
@@ -1531,6 +1605,17 @@ static void dispatch(void)
                      strcmp(r->region, f->region)))
             r = r->next;
         pthread_mutex_unlock(&B.mu);
+        if (!r && B.node[0] && !B.stopping) {
+            /* a shared store: a queued build is run by the node that claims it; another
+             * node's running build is the lease tick's (takeover) */
+            int take = f->node[0] ? 0 : claim(f, 0);
+            if (take == 2 && f->node[0]) fail_taken(f); /* its node died meanwhile */
+            if (take != 2 || f->node[0]) {
+                free(f);
+                f = next;
+                continue;
+            }
+        }
         json_t *d = load(f->account, f->region, f->id);
         if (r && d && jbool(d, "_stop", 0)) {
             pthread_mutex_lock(&B.mu);
@@ -1599,29 +1684,36 @@ static void *dispatcher(void *arg)
     return NULL;
 }
 
-/* Builds a ferry that died was running: AWS's builds end FAILED when their host is lost. */
-static void fail_orphans(void)
+/* Builds a ferry that died was running (at start: on a store of one process every build
+ * left pending; on a shared one those of this node, under a --node-id kept across restarts,
+ * and those of nodes whose lease has run out; queued ones are left to the dispatcher) and,
+ * from the lease tick, those of other nodes that died. */
+static void fail_orphans(int at_start)
 {
     found *f = pending();
     while (f) {
         found *next = f->next;
-        run r = {0};
-        snprintf(r.account, sizeof(r.account), "%s", f->account);
-        snprintf(r.region, sizeof(r.region), "%s", f->region);
-        snprintf(r.id, sizeof(r.id), "%s", f->id);
-        r.doc = load(f->account, f->region, f->id);
-        if (r.doc) {
-            log_warn("codebuild: build %s was running when ferry stopped: FAILED", r.id);
-            json_t *p = last_phase(&r);
-            if (p && !json_object_get(p, "endTime"))
-                phase_next(&r, "FAILED", "CLIENT_ERROR",
-                           "Build was interrupted: ferry stopped while it ran", NULL);
-            finish(&r, "FAILED");
-            json_decref(r.doc);
-        }
+        int other = f->node[0] && strcmp(f->node, B.node);
+        int take = !B.node[0]               ? at_start
+                   : other                  ? (f->held ? 0 : claim(f, 0))
+                   : f->node[0] && at_start ? claim(f, 1)
+                                            : 0;
+        if (take == 2)
+            fail_taken(f);
+        else if (take == 1)
+            fail_build(f, "Build was interrupted: ferry stopped while it ran");
         free(f);
         f = next;
     }
+}
+
+/* leases.h: after each renewal, the builds of nodes whose lease ran out end here. */
+static void takeover(ferry_env *env)
+{
+    pthread_mutex_lock(&B.mu);
+    int gone = B.env != env || B.stopping || !B.running;
+    pthread_mutex_unlock(&B.mu);
+    if (!gone && B.node[0]) fail_orphans(0);
 }
 
 static int builds_start(ferry_env *env, ferr *e)
@@ -1629,13 +1721,17 @@ static int builds_start(ferry_env *env, ferr *e)
     B.env = env;
     B.stopping = 0;
     if (proc_root_init("cb", "FERRY_CB_ROOT", B.root, sizeof(B.root), e)) return -1;
-    fail_orphans();
+    snprintf(B.node, sizeof(B.node), "%s", leases_self(env));
+    fail_orphans(1);
     if (fn_logs_start(env, e)) return -1;
     if (pthread_create(&B.th, NULL, dispatcher, NULL)) {
         fn_logs_stop();
         return ferr_internal(e, "cannot start the builds engine");
     }
+    pthread_mutex_lock(&B.mu);
     B.running = 1;
+    pthread_mutex_unlock(&B.mu);
+    leases_on_tick(takeover);
     return 0;
 }
 
@@ -1643,6 +1739,7 @@ static void builds_stop(ferry_env *env)
 {
     (void)env;
     if (!B.running) return;
+    leases_off_tick(takeover); /* no takeover runs while the builds end */
     pthread_mutex_lock(&B.mu);
     B.stopping = 1;
     pthread_cond_broadcast(&B.cv);

@@ -1,7 +1,9 @@
 /* CodeBuild's builds engine: runs the builds StartBuild records (svc/codebuild/documents.h),
  * each as a process tree on the host (no containers) in a work directory of its own, under
  * a guard (engine/proc.h), as the project's service role; writes their phases back into
- * the build's document, their output to CloudWatch Logs, and their events to EventBridge. */
+ * the build's document, their output to CloudWatch Logs, and their events to EventBridge.
+ * On a shared store a build is run by the node that claims it; one whose node's lease has
+ * run out ends FAILED (engine/leases.h): its processes died with that node. */
 #ifndef FERRY_ENGINE_BUILDS_H
 #define FERRY_ENGINE_BUILDS_H
 #include <jansson.h>

@@ -12,7 +12,11 @@
  *
  * Nothing is kept between runs: a batch received before a crash is in flight in SQS and
  * comes back when its visibility timeout ends; SQS's redrive policy moves messages that keep
- * failing to the dead-letter queue. */
+ * failing to the dead-letter queue.
+ *
+ * On a shared store each mapping is polled by one node, the one its "_node" names: a new
+ * mapping, or one whose node's lease has run out, is claimed in a write transaction by the
+ * first node to rescan (or to tick, leases.h); the others leave it out of their list. */
 #include "esm.h"
 
 #include <pthread.h>
@@ -27,6 +31,7 @@
 #include "engines.h"
 #include "esm_event.h"
 #include "esm_stream.h"
+#include "leases.h"
 #include "svc/lambda/documents.h"
 #include "svc/lambda/lambda.h"
 #include "svc/session.h"
@@ -79,6 +84,9 @@ static struct {
     int rescan;
     unsigned long long wakes;
     int listening; /* a waiter on LAMBDA_ESM_NOTIFY is registered */
+    /* this node's id on a shared store (a mapping's "_node" names the node that polls it,
+     * leases.h), "" on a store of one process, which polls every mapping */
+    char node[64];
 } E;
 
 static double env_seconds(const char *name, double dflt)
@@ -229,6 +237,8 @@ static int scan_one(void *ud, const store_key *k, json_t *doc)
 {
     scan *s = ud;
     if (!jbool(doc, "_Enabled", 1)) return 0;
+    if (E.node[0] && (!jstr(doc, "_node") || strcmp(jstr(doc, "_node"), E.node)))
+        return 0; /* another node's to poll */
     const char *fn = jstr(doc, "FunctionArn"), *p = fn ? strstr(fn, ":function:") : NULL;
     if (!p) return 0;
     char name[200];
@@ -273,11 +283,90 @@ static int scan_one(void *ud, const store_key *k, json_t *doc)
     return 0;
 }
 
-/* Reads the mappings and merges them into E.list. */
+/* ---- whose mappings (a shared store) ---- */
+
+typedef struct unowned {
+    store_txn *t;
+    double now;
+    json_t *keys; /* [[account, region, uuid]] */
+} unowned;
+
+static int unowned_one(void *ud, const store_key *k, json_t *doc)
+{
+    unowned *u = ud;
+    const char *node = jstr(doc, "_node");
+    ferr e = {0};
+    if (!jbool(doc, "_Enabled", 1) || (node && !strcmp(node, E.node))) return 0;
+    if (node && leases_held(u->t, E.node, node, u->now, &e) != 0) return 0; /* a live node's */
+    return json_array_append_new(u->keys, json_pack("[s, s, s]", k->account, k->region, k->id)) ? -1
+                                                                                                : 0;
+}
+
+/* The enabled mappings no node polls yet, or whose node's lease has run out, become this
+ * node's (their "_node"), in one write transaction so that one node polls each; read first,
+ * so that the write transaction is opened only when there is one. Returns how many, or -1. */
+static int claim(ferry_env *env)
+{
+    unowned u = {NULL, clock_now(), json_array()};
+    ferr e = {0};
+    int taken = 0, rc = -1;
+    if (!u.keys || store_begin(env->st, 0, &u.t, &e)) goto out;
+    rc = store_list(u.t, LAMBDA_ESM_KIND, NULL, NULL, NULL, NULL, 0, unowned_one, &u, &e);
+    store_rollback(u.t);
+    if (rc < 0 || !json_array_size(u.keys)) goto out;
+    if ((rc = store_begin(env->st, 1, &u.t, &e))) goto out;
+    size_t i;
+    json_t *x;
+    json_array_foreach(u.keys, i, x) {
+        store_key k = {LAMBDA_ESM_KIND, json_string_value(json_array_get(x, 0)),
+                       json_string_value(json_array_get(x, 1)),
+                       json_string_value(json_array_get(x, 2))};
+        json_t *doc = NULL;
+        char was[64];
+        /* read again under the write lock: its owner as committed now */
+        rc = store_get(u.t, &k, &doc, &e);
+        if (rc == 1 && jbool(doc, "_Enabled", 1))
+            rc = leases_take(u.t, E.node, doc, "_node", 0, u.now, was, sizeof(was), &e);
+        if (rc == 2 && store_put(u.t, &k, doc, &e)) rc = -1;
+        if (rc == 2) {
+            if (was[0])
+                log_info("esm: taking over mapping %s from node %s", k.id, was);
+            else
+                log_info("esm: mapping %s is this node's to poll", k.id);
+            taken++;
+        }
+        json_decref(doc);
+        if (rc < 0) break;
+    }
+    if (rc < 0)
+        store_rollback(u.t);
+    else if ((rc = store_commit(u.t, &e)))
+        taken = 0;
+out:
+    if (ferr_isset(&e)) log_warn("esm: cannot claim mappings: %s", e.message);
+    json_decref(u.keys);
+    return rc < 0 ? -1 : taken;
+}
+
+/* leases.h: after each renewal, the mappings of nodes whose lease ran out become ours. */
+static void takeover(ferry_env *env)
+{
+    pthread_mutex_lock(&mu);
+    int mine = E.env == env && E.running && !E.stopping && E.node[0];
+    pthread_mutex_unlock(&mu);
+    if (!mine || claim(env) <= 0) return;
+    pthread_mutex_lock(&mu);
+    E.rescan = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Reads the mappings (this node's: a new one is claimed first) and merges them into E.list. */
 static void rescan(void)
 {
     scan s = {0};
     ferr e = {0};
+    if (E.node[0]) claim(E.env);
     if (store_begin(E.env->st, 0, &s.t, &e)) {
         log_warn("esm: cannot read the mappings: %s", e.message);
         return;
@@ -757,6 +846,7 @@ static int start(ferry_env *env, ferr *e)
     E.stopping = 0;
     E.running = 1;
     E.rescan = 1;
+    snprintf(E.node, sizeof(E.node), "%s", leases_self(env));
     E.workers = calloc((size_t)n, sizeof(*E.workers));
     pthread_mutex_unlock(&mu);
     if (!E.workers) return ferr_oom(e);
@@ -768,6 +858,7 @@ static int start(ferry_env *env, ferr *e)
     }
     for (E.nworkers = 0; E.nworkers < n; E.nworkers++)
         if (pthread_create(&E.workers[E.nworkers], NULL, worker, NULL)) break;
+    leases_on_tick(takeover);
     return 0;
 }
 
@@ -775,6 +866,7 @@ static void stop(ferry_env *env)
 {
     (void)env;
     if (!E.running) return;
+    leases_off_tick(takeover);
     pthread_mutex_lock(&mu);
     E.stopping = 1;
     pthread_cond_broadcast(&cv);

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/enc.h"
 #include "base/log.h"
+#include "engine/leases.h"
 #include "svc/lambda/documents.h"
 #include "svc/lambda/lambda.h"
 #include "svc/session.h"
@@ -41,6 +42,9 @@ static struct {
     char inflight[MAX_INFLIGHT][40];
     int ninflight;
     pthread_t sched, workers[WORKERS];
+    /* this node's id on a shared store (an event's "Node" names the node that runs it,
+     * leases.h), "" on a store of one process */
+    char node[64];
 } A = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .wake = PTHREAD_COND_INITIALIZER,
        .work = PTHREAD_COND_INITIALIZER};
@@ -264,6 +268,11 @@ static void settle(const job *j, int rc, json_t *res, const ferr *run_err)
     }
     json_t *now_rec = NULL;
     if (store_get(t, &k, &now_rec, &e) != 1) goto out; /* settled already */
+    if (A.node[0] && strcmp(jstr(now_rec, "Node") ? jstr(now_rec, "Node") : "", A.node)) {
+        /* another node took it over (this one stalled past its lease): its to settle */
+        log_warn("lambda async: event %s was taken over by node %s", j->id, jstr(now_rec, "Node"));
+        goto out;
+    }
     if (gone) {
         if (store_del(t, &k, &e) < 0) goto out;
     } else {
@@ -336,11 +345,13 @@ static void inflight_drop(const char *id)
 
 typedef struct scan {
     double now, next;
+    store_txn *t;
+    json_t *others; /* [[account, region, id]]: another node's, or none's (a shared store) */
 } scan;
 
-static int scan_cb(void *ud, const store_key *k, json_t *doc)
+/* Takes up the event k (doc) when due and there is room. */
+static void consider(scan *s, const store_key *k, json_t *doc)
 {
-    scan *s = ud;
     double at = json_number_value(json_object_get(doc, "NextAt"));
     pthread_mutex_lock(&A.mu);
     if (!inflight_has(k->id)) {
@@ -368,23 +379,88 @@ static int scan_cb(void *ud, const store_key *k, json_t *doc)
         }
     }
     pthread_mutex_unlock(&A.mu);
-    return 0;
+}
+
+static int scan_cb(void *ud, const store_key *k, json_t *doc)
+{
+    scan *s = ud;
+    const char *node = jstr(doc, "Node");
+    if (!A.node[0] || (node && !strcmp(node, A.node))) {
+        consider(s, k, doc);
+        return 0;
+    }
+    /* claimed after the list: the store is not written while it is read */
+    return json_array_append_new(s->others, json_pack("[s, s, s]", k->account, k->region, k->id))
+               ? -1
+               : 0;
+}
+
+/* The events of s->others whose node's lease has run out (or that no node took yet) become
+ * this node's in s->t, the scan's write transaction, so that one node runs each (at least
+ * once, as AWS promises: a node that was only stalled may have run it too); retry state
+ * kept. Each one taken gets its document appended to its entry. Returns how many, or -1. */
+static int claim(scan *s, ferr *e)
+{
+    size_t i;
+    json_t *x;
+    int taken = 0;
+    json_array_foreach(s->others, i, x) {
+        store_key k = {LAMBDA_ASYNC_KIND, json_string_value(json_array_get(x, 0)),
+                       json_string_value(json_array_get(x, 1)),
+                       json_string_value(json_array_get(x, 2))};
+        json_t *doc = NULL;
+        char was[64];
+        int rc = store_get(s->t, &k, &doc, e);
+        if (rc == 1) rc = leases_take(s->t, A.node, doc, "Node", 0, s->now, was, sizeof(was), e);
+        if (rc == 2 && !store_put(s->t, &k, doc, e)) {
+            if (was[0]) log_info("lambda async: taking over event %s from node %s", k.id, was);
+            if (json_array_append_new(x, doc)) rc = ferr_oom(e);
+            doc = NULL;
+            taken++;
+        }
+        json_decref(doc);
+        if (rc < 0 || ferr_isset(e)) return -1;
+    }
+    return taken;
+}
+
+/* Takes up the events claim made this node's, once that is committed. */
+static void consider_claimed(scan *s)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(s->others, i, x) {
+        json_t *doc = json_array_get(x, 3);
+        store_key k = {LAMBDA_ASYNC_KIND, json_string_value(json_array_get(x, 0)),
+                       json_string_value(json_array_get(x, 1)),
+                       json_string_value(json_array_get(x, 2))};
+        if (doc) consider(s, &k, doc);
+    }
 }
 
 /* Finds the due events. In a write transaction: it begins once the transaction that kicked
  * us has ended, so what it queued is visible. */
 static void scan_queue(void)
 {
-    scan s = {.now = clock_now(), .next = clock_now() + IDLE_WAIT};
-    store_txn *t;
+    scan s = {.now = clock_now(), .next = clock_now() + IDLE_WAIT, .others = json_array()};
     ferr e = {0};
-    if (store_begin(A.env->st, 1, &t, &e) == 0) {
-        if (store_list(t, LAMBDA_ASYNC_KIND, NULL, NULL, NULL, NULL, 0, scan_cb, &s, &e) < 0)
+    if (s.others && store_begin(A.env->st, 1, &s.t, &e) == 0) {
+        int taken = 0;
+        if (store_list(s.t, LAMBDA_ASYNC_KIND, NULL, NULL, NULL, NULL, 0, scan_cb, &s, &e) < 0 ||
+            (taken = claim(&s, &e)) < 0)
             s.next = s.now + 1;
-        store_rollback(t);
+        if (taken > 0) {
+            if (store_commit(s.t, &e))
+                s.next = s.now + 1;
+            else
+                consider_claimed(&s);
+        } else {
+            store_rollback(s.t);
+        }
     } else {
         s.next = s.now + 1;
     }
+    json_decref(s.others);
     if (ferr_isset(&e)) log_error("lambda async: cannot read the queue: %s", e.message);
     due_at(s.next);
 }
@@ -438,10 +514,43 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+typedef struct orphans {
+    store_txn *t;
+    double now;
+    int found;
+} orphans;
+
+static int orphan_cb(void *ud, const store_key *k, json_t *doc)
+{
+    (void)k;
+    orphans *o = ud;
+    const char *node = jstr(doc, "Node");
+    ferr e = {0};
+    if (node && !strcmp(node, A.node)) return 0;
+    /* none's: queued on a node that died before it took it up (the node that accepts an
+     * event is kicked and takes it at once) */
+    o->found = node ? leases_held(o->t, A.node, node, o->now, &e) == 0
+                    : json_number_value(json_object_get(doc, "Enqueued")) < o->now - LEASES_SECONDS;
+    return o->found;
+}
+
+/* leases.h: after each renewal, a look (read only) for the events of nodes whose lease ran
+ * out; the scheduler claims them. */
+static void takeover(ferry_env *env)
+{
+    orphans o = {NULL, clock_now(), 0};
+    ferr e = {0};
+    if (env != A.env || !A.node[0] || store_begin(env->st, 0, &o.t, &e)) return;
+    store_list(o.t, LAMBDA_ASYNC_KIND, NULL, NULL, NULL, NULL, 0, orphan_cb, &o, &e);
+    store_rollback(o.t);
+    if (o.found) lambda_async_kick();
+}
+
 static int engine_start(ferry_env *env, ferr *e)
 {
     A.env = env;
     A.stop = 0;
+    snprintf(A.node, sizeof(A.node), "%s", leases_self(env));
     A.kicked = 1; /* take up what a previous run left */
     A.next_due = 0;
     if (pthread_create(&A.sched, NULL, sched_main, NULL))
@@ -458,12 +567,14 @@ static int engine_start(ferry_env *env, ferr *e)
         pthread_join(A.sched, NULL);
         return ferr_internal(e, "lambda async: cannot start its workers");
     }
+    leases_on_tick(takeover);
     return 0;
 }
 
 static void engine_stop(ferry_env *env)
 {
     (void)env;
+    leases_off_tick(takeover);
     pthread_mutex_lock(&A.mu);
     A.stop = 1;
     pthread_cond_broadcast(&A.wake);

@@ -7,6 +7,8 @@
  * transaction that settles its last attempt (with the destination messages that report
  * it). At start the engine takes up every queued event, so a kill -9 loses nothing that
  * was accepted; an attempt interrupted mid-way is made again (at least once, as in AWS).
+ * On a shared store an event is run by the node that claims it (its "Node", written in the
+ * scan's write transaction); a dead node's are claimed by another (engine/leases.h).
  *
  * AWS's retries: after a function error the event runs again after one minute, then two,
  * up to MaximumRetryAttempts (default 2); an attempt refused for concurrency (or a system

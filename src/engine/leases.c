@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "periodic.h"
 
-#define MAX_FNS 4
+#define MAX_FNS 8
 
 static pthread_mutex_t fns_mu = PTHREAD_MUTEX_INITIALIZER; /* held while they run */
 static void (*fns[MAX_FNS])(ferry_env *env);
@@ -68,6 +68,28 @@ int leases_take(store_txn *t, const char *self, json_t *doc, const char *field, 
     if (!strcmp(was, self)) return at_start;
     if (held) return 0;
     return json_object_set_new(doc, field, json_string(self)) ? ferr_oom(e) : 2;
+}
+
+int leases_claim(store *st, const store_key *k, const char *self, const char *field, int at_start,
+                 int (*is_work)(const json_t *doc), char *was, size_t n, json_t **doc, ferr *e)
+{
+    store_txn *t = NULL;
+    json_t *d = NULL;
+    snprintf(was, n, "%s", "");
+    int rc = store_begin(st, 1, &t, e) ? -1 : store_get(t, k, &d, e);
+    if (rc == 1 && is_work && !is_work(d)) rc = 0;
+    if (rc == 1 && *self) rc = leases_take(t, self, d, field, at_start, clock_now(), was, n, e);
+    if (rc == 2 && store_put(t, k, d, e)) rc = -1;
+    if (rc == 2) {
+        if (store_commit(t, e)) rc = -1;
+        t = NULL;
+    }
+    store_rollback(t);
+    if (rc > 0 && doc)
+        *doc = d;
+    else
+        json_decref(d);
+    return rc;
 }
 
 typedef struct expired {

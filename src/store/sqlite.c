@@ -34,6 +34,7 @@ enum {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_AUDIT_RES,
     ST_COUNT
 };
 
@@ -56,6 +57,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "principal_type,username,access_key,service,event_source,operation,source_ip,"
                  "user_agent,read_only,status,error_code,error_message,resources,extra) "
                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+    [ST_AUDIT_RES] = "INSERT OR IGNORE INTO audit_res(account,region,k,v,time,seq)"
+                     " VALUES(?1,?2,?3,?4,?5,?6)",
     [ST_MQ_PUT] =
         "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
         "receipt,doc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -151,6 +154,9 @@ static const char *const migrations[] = {
                                                                                    "audit AS a, "),
     /* 3 -> 4: an event's additionalEventData (the policy decision of a refusal) */
     "ALTER TABLE audit ADD COLUMN extra TEXT;",
+    /* 4 -> 5: an event's resource rows are written by sq_audit_append (the trigger's two
+     * JSON parses, its subprogram and statement journal were a third of an event's insert) */
+    "DROP TRIGGER audit_res_add;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -875,9 +881,47 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
+/* The audit_res row of one resource field, as json_extract gave it to the trigger before
+ * (schema 5): a string as it is, a number or boolean as SQLite's text of it, an object or
+ * array as its JSON; null or absent gives none. */
+static int audit_res_row(sqlite3 *db, sqlite3_stmt *st, const json_t *v, int k, ferr *e)
+{
+    char *dumped = NULL;
+    if (!v || json_is_null(v)) return 0;
+    sqlite3_bind_int(st, 3, k);
+    if (json_is_string(v))
+        sqlite3_bind_text(st, 4, json_string_value(v), (int)json_string_length(v), SQLITE_STATIC);
+    else if (json_is_integer(v))
+        sqlite3_bind_int64(st, 4, json_integer_value(v));
+    else if (json_is_real(v))
+        sqlite3_bind_double(st, 4, json_real_value(v));
+    else if (json_is_boolean(v))
+        sqlite3_bind_int(st, 4, json_is_true(v));
+    else if ((dumped = json_dumps(v, JSON_COMPACT)))
+        sqlite3_bind_text(st, 4, dumped, -1, SQLITE_STATIC);
+    else
+        return ferr_oom(e);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(dumped);
+    return rc == SQLITE_DONE ? 0 : sqerr(e, db, "audit resources");
+}
+
 static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
 {
     sqtxn *t = txn;
+    /* resources: ResourceType and ResourceName of each object in the array give audit_res
+     * rows; anything else (not JSON, not an array) gives none, the event is kept */
+    json_t *res = NULL;
+    if (r->resources) {
+        json_error_t je;
+        res = json_loads(r->resources, 0, &je);
+        if (!res && !je.text[0]) return ferr_oom(e);
+        if (res && !json_is_array(res)) {
+            json_decref(res);
+            res = NULL;
+        }
+    }
     sqlite3_stmt *st = t->c->st[ST_AUDIT];
     sqlite3_bind_double(st, 1, r->time);
     const char *texts[] = {r->event_id,      r->request_id,     r->account,   r->region,
@@ -894,6 +938,24 @@ static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
     int rc = sqlite3_step(st);
     int ret = rc == SQLITE_DONE ? 0 : sqerr(e, t->c->db, "audit");
     stmt_done(st);
+    if (ret || !res) {
+        json_decref(res);
+        return ret;
+    }
+    st = t->c->st[ST_AUDIT_RES];
+    sqlite3_bind_text(st, 1, r->account ? r->account : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->region ? r->region : "", -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, r->time);
+    sqlite3_bind_int64(st, 6, sqlite3_last_insert_rowid(t->c->db));
+    size_t i;
+    json_t *o;
+    json_array_foreach(res, i, o) {
+        if (ret || !json_is_object(o)) continue;
+        ret = audit_res_row(t->c->db, st, json_object_get(o, "ResourceType"), 0, e);
+        if (!ret) ret = audit_res_row(t->c->db, st, json_object_get(o, "ResourceName"), 1, e);
+    }
+    stmt_done(st);
+    json_decref(res);
     return ret;
 }
 

@@ -32,6 +32,9 @@ struct store {
     void *impl;
     _Atomic uint64_t gen[GEN_SLOTS];
     _Atomic uint64_t epoch; /* moved by every reset */
+    /* moved before any generation moves: a read transaction that finds it as it was when
+     * the transaction began reads no snapshot older than the generations it sees */
+    _Atomic uint64_t moves;
     char node[64];
     int listening;              /* store_listen succeeded: generations follow the news */
     _Atomic uint64_t confirmed; /* clock_mono_ns up to which all news was heard (0: none) */
@@ -46,9 +49,10 @@ struct store_txn {
     store *s;
     void *impl;
     int write;
-    uint64_t fence; /* the epoch the thread's work began in, or 0 */
-    int broken;     /* a savepoint did not end cleanly: the transaction must not commit */
-    int ntouched;   /* TOUCH_MAX + 1: too many to remember */
+    uint64_t fence;  /* the epoch the thread's work began in, or 0 */
+    uint64_t moves0; /* the store's moves before the transaction began */
+    int broken;      /* a savepoint did not end cleanly: the transaction must not commit */
+    int ntouched;    /* TOUCH_MAX + 1: too many to remember */
     unsigned touched[TOUCH_MAX];
 };
 
@@ -71,6 +75,7 @@ static void touch(store_txn *t, const char *kind)
 
 static void bump(store *s, const store_txn *t)
 {
+    atomic_fetch_add(&s->moves, 1);
     if (t && t->ntouched <= TOUCH_MAX) {
         for (int i = 0; i < t->ntouched; i++) s->gen[t->touched[i]]++;
         return;
@@ -86,6 +91,16 @@ uint64_t store_generation(store *s, const char *kind)
             return DEAF_BASE + now / NEWS_QUANTUM_NS;
     }
     return s->gen[gen_slot(kind)];
+}
+
+uint64_t store_txn_generation(const store_txn *t, const char *kind)
+{
+    if (t->write) return store_txn_touched(t, kind) ? 0 : 1 + store_generation(t->s, kind);
+    uint64_t g = store_generation(t->s, kind);
+    /* several nodes, none heard lately: the counter is the clock's, no snapshot's */
+    if (t->s->listening && g >= DEAF_BASE) return 0;
+    /* after g: a commit whose counter g already shows moved this first */
+    return atomic_load(&t->s->moves) == t->moves0 ? 1 + g : 0;
 }
 
 store *store_open(const char *location, store_sync sync, ferr *e)
@@ -148,6 +163,7 @@ int store_begin(store *s, int write, store_txn **out, ferr *e)
     if (fenced(s, fence, e)) return -1;
     store_txn *t = calloc(1, sizeof(*t));
     if (!t) return ferr_oom(e);
+    t->moves0 = atomic_load(&s->moves); /* before the snapshot */
     t->impl = s->be->begin(s->impl, write, e);
     if (!t->impl) {
         free(t);
@@ -400,6 +416,7 @@ static void heard(void *ud, const char *text)
     if (n.type == 'g' && n.all) {
         bump(s, NULL);
     } else if (n.type == 'g') {
+        atomic_fetch_add(&s->moves, 1);
         for (int i = 0; i < n.nslots; i++) s->gen[n.slots[i]]++;
     } else if (n.type == 'w') {
         pthread_mutex_lock(&s->wake_mu);

@@ -577,3 +577,35 @@ def test_partiql(ddb):
     assert ddb.scan(TableName="pql")["Count"] == 1
     m = raises(ddb.execute_statement, "ValidationException", Statement="SELEC * FROM pql")
     assert m.startswith("Statement wasn't well formed")
+
+
+def test_item_count_and_size_follow_the_items(ddb):
+    """ItemCount and TableSizeBytes (kept apart from the table's own document) follow puts of
+    new items, overwrites by items of another size, deletes and batches, and start again at
+    zero when a table of the same name is made again."""
+    mk(ddb, "counted", range_="sk", rtype="N")
+
+    def counts():
+        t = ddb.describe_table(TableName="counted")["Table"]
+        return t["ItemCount"], t["TableSizeBytes"]
+
+    assert counts() == (0, 0)
+    ddb.put_item(TableName="counted", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x"}})
+    n, one = counts()
+    assert n == 1 and one > 0
+    # an overwrite by an item of the same size changes nothing; a bigger one only the size
+    ddb.put_item(TableName="counted", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "y"}})
+    assert counts() == (1, one)
+    ddb.put_item(TableName="counted", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "yyyy"}})
+    assert counts() == (1, one + 3)
+    ddb.batch_write_item(RequestItems={"counted": [
+        {"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"N": str(i)}}}} for i in range(5)]})
+    assert counts()[0] == 6
+    ddb.update_table(TableName="counted", BillingMode="PAY_PER_REQUEST")  # rewrites the table
+    n, size = counts()
+    assert n == 6
+    ddb.delete_item(TableName="counted", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})
+    assert counts() == (5, size - (one + 3))
+    assert ddb.delete_table(TableName="counted")["TableDescription"]["ItemCount"] == 5
+    mk(ddb, "counted", range_="sk", rtype="N")
+    assert counts() == (0, 0)

@@ -2,8 +2,10 @@
 one data directory): what one node writes holds on the other within the README's bound
 (caches learn of other nodes' commits through LISTEN/NOTIFY), a long poll on one node wakes
 for a send on the other, an outage of the database answers retryable 503s and loses
-nothing, and a node killed (kill -9) leaves its SNS deliveries, stack operations and pipeline
-executions to the other once its lease has run out. Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
+nothing, and a node killed (kill -9) leaves its work to the other once its lease has run out
+(SNS deliveries, stack operations, pipeline executions, builds, asynchronous invocations,
+event source mappings, stack set operations, secret rotations; schedules fire once per period
+on either). Each test runs on a database of a throwaway cluster (tests/pgcluster.sh), whatever
 FERRY_TEST_STORE says. The bound itself (100 ms) is measured in bench/, not asserted here:
 these tests give a change a few seconds to hold (far beyond it) and fail when it never does."""
 import json
@@ -505,6 +507,247 @@ def test_an_action_cut_off_by_a_dead_node_fails_and_is_not_run_again(pipeline_dy
         "errorDetails"]["message"]
 
 
+def psql(url, q):
+    return subprocess.run(["psql", "-tAX", url, "-c", q], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def log_of(f):
+    return open(f.log, errors="replace").read()
+
+
+def which_logged(nodes, text, settle=30):
+    """(the node whose log says text, the other one), once one does."""
+    assert holds(lambda: any(text in log_of(f) for f in (nodes.a, nodes.b)), settle=settle), text
+    return (nodes.a, nodes.b) if text in log_of(nodes.a) else (nodes.b, nodes.a)
+
+
+def node_id(nodes, f):
+    return "node-a" if f is nodes.a else "node-b"
+
+
+def test_a_dead_nodes_build_is_failed_by_another(nodes):
+    """kill -9 of the node running a build: the other node marks it FAILED once the dead
+    node's lease has run out (its processes died with it: a build is not run again), with
+    the phase's context saying which node stopped; one node ran it."""
+    import test_codebuild as tcb
+    iam = nodes.a.client("iam", "tools")
+    role = iam.create_role(RoleName="cb-service",
+                           AssumeRolePolicyDocument=json.dumps(tcb.TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="cb-service", PolicyName="all", PolicyDocument=json.dumps(tcb.ALL))
+    cb = nodes.a.client("codebuild", "tools", region=tcb.REGION)
+    tcb.project(cb, role, "long", "version: 0.2\nphases:\n  build:\n    commands:\n"
+                "      - sleep 3027\n")
+    bid = cb.start_build(projectName="long")["build"]["id"]
+    # the node that claimed it runs it (the one that took the request, unless the other's
+    # dispatcher looked first)
+    runner, other = which_logged(nodes, f"build {bid} started")
+    cb = other.client("codebuild", "tools", region=tcb.REGION)
+    assert holds(lambda: cb.batch_get_builds(ids=[bid])["builds"][0]["currentPhase"] == "BUILD",
+                 settle=30)
+    runner.stop(signal.SIGKILL)
+    killed = time.time()
+    b = tcb.wait(cb, bid, timeout=60)
+    print(f"build failed by the other node {time.time() - killed:.2f} s after the kill")
+    assert b["buildStatus"] == "FAILED" and b["currentPhase"] == "COMPLETED"
+    ph = tcb.phases(b)["BUILD"]
+    assert ph["phaseStatus"] == "FAILED"
+    assert ph["contexts"][0] == {"statusCode": "CLIENT_ERROR", "message": (
+        f"Build was interrupted: ferry node {node_id(nodes, runner)} stopped while it ran")}
+    assert f"build {bid} started" not in log_of(other)
+
+
+def test_queued_builds_run_once_with_two_nodes(nodes):
+    """builds started through both nodes: each is run by one node."""
+    import test_codebuild as tcb
+    iam = nodes.a.client("iam", "tools")
+    role = iam.create_role(RoleName="cb-service",
+                           AssumeRolePolicyDocument=json.dumps(tcb.TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="cb-service", PolicyName="all", PolicyDocument=json.dumps(tcb.ALL))
+    cbs = [f.client("codebuild", "tools", region=tcb.REGION) for f in (nodes.a, nodes.b)]
+    tcb.project(cbs[0], role, "quick", "version: 0.2\nphases:\n  build:\n    commands:\n"
+                "      - echo hi\n")
+    ids = [cbs[i % 2].start_build(projectName="quick")["build"]["id"] for i in range(6)]
+    for bid in ids:
+        assert tcb.wait(cbs[1], bid, timeout=60)["buildStatus"] == "SUCCEEDED"
+    logs = log_of(nodes.a) + log_of(nodes.b)
+    assert all(logs.count(f"build {bid} started") == 1 for bid in ids), logs
+
+
+def test_a_dead_nodes_async_events_are_run_by_another(nodes):
+    """kill -9 of node a while it runs asynchronous invocations it accepted: node b takes
+    them over once a's lease has run out and runs each (at least once, as AWS promises)."""
+    import test_lambda_async as tla
+    iam = nodes.a.client("iam", "dev")
+    role = iam.create_role(RoleName="async-run",
+                           AssumeRolePolicyDocument=json.dumps(tla.TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="async-run", PolicyName="send", PolicyDocument=json.dumps(tla.SEND))
+    lam, sqs = nodes.a.client("lambda", "dev"), nodes.a.client("sqs", "dev")
+    _, out = tla.function(lam, role, sqs, "slow")
+    for n in range(6):
+        assert lam.invoke(FunctionName="slow", InvocationType="Event",
+                          Payload=json.dumps({"n": n, "sleep": 3}).encode())["StatusCode"] == 202
+
+    def owners():
+        return psql(nodes.a.store_url, "SELECT string_agg(DISTINCT doc::json->>'Node', ',')"
+                    " FROM docs WHERE kind='lambda.async'")
+
+    assert holds(lambda: owners() == "node-a", settle=10)  # a, which accepted them, runs them
+    nodes.a.stop(signal.SIGKILL)
+    killed = time.time()
+    assert holds(lambda: "node-b" in owners(), settle=30)
+    print(f"events taken over {time.time() - killed:.2f} s after the kill")
+    got = tla.receive(nodes.b.client("sqs", "dev"), out, 6, seconds=60)
+    assert {m["event"]["n"] for m in got} == set(range(6))
+    assert "lambda async: taking over event" in log_of(nodes.b)
+    assert holds(lambda: owners() == "", settle=10)  # each settled
+
+
+esm_nodes = nodes_fixture(env={"FERRY_ESM_POLL_SECONDS": "1"})
+
+
+def test_an_event_source_mapping_is_polled_by_one_node_and_taken_over(esm_nodes):
+    """a mapping is polled by one of two nodes (each message reaches the function once);
+    kill -9 of that node: the other takes the mapping over once the lease has run out."""
+    import test_lambda_esm as tle
+    nodes = esm_nodes
+    iam = nodes.a.client("iam", "dev")
+    role = iam.create_role(RoleName="esm-fn",
+                           AssumeRolePolicyDocument=json.dumps(tle.TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="esm-fn", PolicyName="sqs", PolicyDocument=json.dumps(tle.ALLOW))
+    lam, sqs = nodes.a.client("lambda", "dev"), nodes.a.client("sqs", "dev")
+    sink = sqs.create_queue(QueueName="sink")["QueueUrl"]
+    lam.create_function(FunctionName="worker", Runtime="python3.12", Role=role,
+                        Handler="index.handler", Timeout=3, Code={"ZipFile": tle.zipped(tle.HANDLER)},
+                        Environment={"Variables": {"SINK": sink}})
+    lam.get_waiter("function_active_v2").wait(FunctionName="worker",
+                                              WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    url, arn = tle.queue(sqs, "orders", visibility=30)
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="worker")["UUID"]
+    poller, other = which_logged(nodes, f"esm: mapping {uuid} is this node's to poll")
+    sends = [f.client("sqs", "dev") for f in (nodes.a, nodes.b)]
+    for i in range(20):
+        sends[i % 2].send_message(QueueUrl=url, MessageBody=f"m{i}")
+    bodies = [r["body"] for r in tle.records(tle.events(sqs, sink, 20, timeout=30))]
+    assert sorted(bodies) == sorted(f"m{i}" for i in range(20))
+    assert uuid not in log_of(other)
+    poller.stop(signal.SIGKILL)
+    killed = time.time()
+    sqs = other.client("sqs", "dev")
+    for i in range(20, 25):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    taken = f"esm: taking over mapping {uuid} from node {node_id(nodes, poller)}"
+    assert holds(lambda: taken in log_of(other), settle=30)
+    print(f"mapping taken over {time.time() - killed:.2f} s after the kill")
+    bodies = [r["body"] for r in tle.records(tle.events(sqs, sink, 5, timeout=60))]
+    print(f"its messages delivered {time.time() - killed:.2f} s after the kill")
+    assert sorted(bodies) == [f"m{i}" for i in range(20, 25)]
+
+
+WAITING_TPL = json.dumps({"Resources": {
+    "H": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+    "W": {"Type": "AWS::CloudFormation::WaitCondition",
+          "Properties": {"Handle": {"Ref": "H"}, "Timeout": "300"}}}})
+
+
+def test_a_dead_nodes_stack_set_operation_is_taken_over(nodes):
+    """kill -9 of the node running a stack set operation while its instance's stack waits:
+    the other node takes the operation over (and the stack, which its lease moves too: the
+    step cut off fails, "interrupted", and is rolled back) and ends it, saying why; the
+    instance's stack was made once."""
+    from ferrytest import stackset_roles
+    stackset_roles(nodes.a, "management", ["dev"])
+    dev = nodes.a.client("sts", "dev").get_caller_identity()["Account"]
+    cfn = nodes.a.client("cloudformation", "management", region="us-east-1")
+    cfn.create_stack_set(StackSetName="held", TemplateBody=WAITING_TPL)
+    opid = cfn.create_stack_instances(StackSetName="held", Accounts=[dev],
+                                      Regions=["us-east-1"])["OperationId"]
+    runner, other = which_logged(nodes, f"operation {opid} CREATE on 1 targets")
+    cfn = other.client("cloudformation", "management", region="us-east-1")
+    dev_cfn = other.client("cloudformation", "dev", region="us-east-1")
+
+    def waiting():
+        sid = cfn.describe_stack_instance(StackSetName="held", StackInstanceAccount=dev,
+                                          StackInstanceRegion="us-east-1")["StackInstance"].get("StackId")
+        return sid and {r["LogicalResourceId"]: r["ResourceStatus"] for r in dev_cfn.list_stack_resources(
+            StackName=sid)["StackResourceSummaries"]}.get("W") == "CREATE_IN_PROGRESS" and sid
+
+    assert holds(waiting, settle=30)
+    sid = waiting()
+    runner.stop(signal.SIGKILL)
+    killed = time.time()
+    who = node_id(nodes, runner)
+    assert holds(lambda: f"taking over operation {opid} from node {who}" in log_of(other), settle=30)
+    print(f"stack set operation taken over {time.time() - killed:.2f} s after the kill")
+    deadline = time.time() + 60
+    while cfn.describe_stack_set_operation(StackSetName="held", OperationId=opid)[
+            "StackSetOperation"]["Status"] == "RUNNING" and time.time() < deadline:
+        time.sleep(0.05)
+    print(f"stack set operation ended {time.time() - killed:.2f} s after the kill")
+    op = cfn.describe_stack_set_operation(StackSetName="held", OperationId=opid)["StackSetOperation"]
+    [res] = cfn.list_stack_set_operation_results(StackSetName="held", OperationId=opid)["Summaries"]
+    assert op["Status"] == "FAILED" and res["Status"] == "FAILED" and res["StatusReason"], res
+    assert dev_cfn.describe_stacks(StackName=sid)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    print("its target:", res["StatusReason"])
+    assert any(f"{who} stopped renewing its lease" in why for _, _, why in stack_events(dev_cfn, sid))
+    made = [s for s in dev_cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith("StackSet-held-")]
+    assert len(made) == 1, made
+
+
+rotation_nodes = nodes_fixture(env={"FERRY_SM_ROTATION_INTERVAL": "1"})
+
+
+def test_a_dead_nodes_secret_rotation_is_taken_over(rotation_nodes):
+    """both nodes sweep the rotations every second; a rotation runs on one of them; kill -9
+    of that node while its function's setSecret runs: the other takes the rotation over once
+    the lease has run out and completes it (the steps run again, as AWS's rotation functions
+    allow)."""
+    import test_secrets_rotation as tsr
+    nodes = rotation_nodes
+    fns = tsr.make_functions(nodes.a)
+    sm = nodes.a.client("secretsmanager", "dev")
+    arn = tsr.new_secret(sm)
+    token = sm.rotate_secret(SecretId=arn, RotationLambdaARN=fns["slow"])["VersionId"]
+    runner, other = which_logged(nodes, f"rotating {arn}")
+    sm = other.client("secretsmanager", "dev")
+    tsr.wait(lambda: tsr.pending_written(sm, arn))  # createSecret done; setSecret sleeps
+    assert f"rotating {arn}" not in log_of(other)  # the other node's sweeps left it
+    runner.stop(signal.SIGKILL)
+    killed = time.time()
+    who = node_id(nodes, runner)
+    assert holds(lambda: f"taking over the rotation of {arn} from node {who}" in log_of(other),
+                 settle=30)
+    print(f"rotation taken over {time.time() - killed:.2f} s after the kill")
+    tsr.wait(lambda: tsr.rotated(sm, arn, token), 60)
+    print(f"rotation completed {time.time() - killed:.2f} s after the kill")
+
+
+# rate(1 minute) at FERRY_EVENTS_TIME_SCALE 0.025: a period of 1.5 s
+sched_nodes = nodes_fixture(env={"FERRY_EVENTS_TIME_SCALE": "0.025", "FERRY_EVENTS_INTERVAL": "0.1"})
+
+
+def test_a_scheduled_rule_fires_once_per_period_on_two_nodes(sched_nodes):
+    """both nodes sweep the schedules; each period fires once (its claim, the schedule's
+    next time, is written in the write transaction that fires it), also after kill -9 of
+    one node."""
+    import test_events as tev
+    nodes = sched_nodes
+    ev, sqs = nodes.a.client("events", "dev"), nodes.a.client("sqs", "dev")
+    url, arn = tev.queue(sqs, "ticks")
+    ev.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+    ev.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
+    got = tev.receive(sqs, url, n=5, seconds=30)
+    nodes.a.stop(signal.SIGKILL)
+    sqs = nodes.b.client("sqs", "dev")
+    got += tev.receive(sqs, url, n=4, seconds=30)
+    nodes.b.client("events", "dev").disable_rule(Name="tick")
+    time.sleep(0.5)
+    got += tev.receive(sqs, url, n=100, seconds=2)
+    times = [e["time"] for e in got]
+    assert len(got) >= 9 and len(set(times)) == len(times), sorted(times)
+    assert len({e["id"] for e in got}) == len(got)
+
+
 def test_leases_of_nodes_long_gone_are_swept():
     # a lease renewed every 20 ms: the sweep (every 60 renewals) comes within seconds
     n = Nodes(env={"FERRY_LEASES_INTERVAL": "0.02"})
@@ -512,8 +755,7 @@ def test_leases_of_nodes_long_gone_are_swept():
         url = n.a.store_url
 
         def sql(q):
-            return subprocess.run(["psql", "-tAX", url, "-c", q], check=True,
-                                  capture_output=True, text=True).stdout.strip()
+            return psql(url, q)
 
         sql("INSERT INTO docs(kind,account,region,id,doc) VALUES"
             " ('ferry.node','','','gone-node','{\"Until\":1}')")

@@ -2336,12 +2336,12 @@ static void takeover(ferry_env *env)
     int gone = E.env != env || E.stopping;
     pthread_mutex_unlock(&E.mu);
     if (gone || !g_node[0]) return;
-    if (claim(env, 0, &refs, &e)) {
+    if (claim(env, 0, &refs, &e))
         log_error("cfn: takeover: %s", e.message);
-        return;
-    }
-    kick_all(env, refs);
+    else
+        kick_all(env, refs);
     json_decref(refs);
+    cfn_stackset_takeover(env);
 }
 
 static int engine_start(ferry_env *env, ferr *e)

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/thread.h"
 #include "engine.h"
+#include "engine/leases.h"
 #include "svc/iam/iam.h"
 #include "svc/session.h"
 
@@ -22,11 +23,16 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int running, stopping;
-} S = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    /* this node's id on a shared store (a running operation's "_node" names the node that
+     * runs it, leases.h), "" on a store of one process */
+    char node[64];
+} S = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
 
 typedef struct job {
     ferry_env *env;
     char account[13], region[32], name[160], opid[64];
+    int at_start; /* resumed when the engine starts */
+    int lost;     /* another node took the operation over (this one stalled past its lease) */
 } job;
 
 typedef struct target {
@@ -120,14 +126,60 @@ static int put_doc(ferry_env *env, const char *kind, const char *acct, const cha
     return store_commit(t, e);
 }
 
-/* An operation's document, stored as it stands; a failure is logged (the operation, still
- * RUNNING in the store, is resumed at the next start). 0 or -1. */
-static int put_op(const job *j, const char *opkey, const json_t *op)
+/* An operation's document, stored as it stands, while it is this node's (on a shared store:
+ * another node may have taken it over, j->lost then set); a failure is logged (the operation,
+ * still RUNNING in the store, is resumed at the next start). 0 or -1. */
+static int put_op(job *j, const char *opkey, const json_t *op)
 {
     ferr e = {0};
-    if (!put_doc(j->env, "cfn.ssop", j->account, j->region, opkey, op, &e)) return 0;
+    store_txn *t = NULL;
+    store_key k = {"cfn.ssop", j->account, j->region, opkey};
+    json_t *cur = NULL;
+    int rc = store_begin(j->env->st, 1, &t, &e);
+    if (!rc && S.node[0]) rc = store_get(t, &k, &cur, &e) < 0 ? -1 : 0;
+    const char *owner = jstr(cur, "_node");
+    if (!rc && cur && (!owner || strcmp(owner, S.node))) {
+        log_warn("cfn: stack set %s: operation %s was taken over by node %s", j->name, j->opid,
+                 owner ? owner : "(none)");
+        j->lost = 1;
+        json_decref(cur);
+        store_rollback(t);
+        return -1;
+    }
+    json_decref(cur);
+    if (!rc) rc = store_put(t, &k, op, &e);
+    if (!rc) {
+        rc = store_commit(t, &e);
+        t = NULL;
+    }
+    store_rollback(t);
+    if (!rc) return 0;
     log_error("cfn: stack set %s: cannot record operation %s: %s", j->name, j->opid, e.message);
     return -1;
+}
+
+static int op_running(const json_t *op)
+{
+    return !strcmp(jstr(op, "Status") ? jstr(op, "Status") : "", "RUNNING");
+}
+
+/* The running operation's document when it is this node's to run, read in a write
+ * transaction (it begins once the request that kicked it has committed). On a shared store
+ * it is made this node's first in that transaction (leases_claim on its "_node"): one just
+ * started (no node's), one of a node whose lease has run out, or this node's own at start.
+ * NULL: not to be run here, ended, or gone. */
+static json_t *claim_op(job *j, const char *opkey)
+{
+    ferr e = {0};
+    json_t *op = NULL;
+    store_key k = {"cfn.ssop", j->account, j->region, opkey};
+    char was[64];
+    int rc = leases_claim(j->env->st, &k, S.node, "_node", j->at_start, op_running, was,
+                          sizeof(was), &op, &e);
+    if (rc == 2 && was[0])
+        log_info("cfn: stack set %s: taking over operation %s from node %s", j->name, j->opid, was);
+    if (rc < 0) log_error("cfn: stack set %s: operation %s: %s", j->name, j->opid, e.message);
+    return rc > 0 ? op : NULL;
 }
 
 /* A target's instance document, stored as it stands (NULL: deleted). A failure fails the
@@ -151,24 +203,17 @@ static int inst_status(json_t *inst, const char *status, const char *reason, con
                                json_pack("{s:s}", "DetailedStatus", detail));
 }
 
-/* write=1: a write transaction, so it starts after the request that kicked us commits */
-static json_t *get_doc_w(ferry_env *env, const char *kind, const char *acct, const char *region,
-                         const char *id, int write)
+static json_t *get_doc(ferry_env *env, const char *kind, const char *acct, const char *region,
+                       const char *id)
 {
     ferr e = {0};
     store_txn *t = NULL;
     json_t *d = NULL;
-    if (store_begin(env->st, write, &t, &e)) return NULL;
+    if (store_begin(env->st, 0, &t, &e)) return NULL;
     store_key k = {kind, acct, region, id};
     if (store_get(t, &k, &d, &e) != 1) d = NULL;
     store_rollback(t);
     return d;
-}
-
-static json_t *get_doc(ferry_env *env, const char *kind, const char *acct, const char *region,
-                       const char *id)
-{
-    return get_doc_w(env, kind, acct, region, id, 0);
 }
 
 /* One target: create/update/delete its stack as the execution role. */
@@ -259,6 +304,15 @@ static void *run_target(void *arg)
     if (sid && !strcmp(action, "CREATE") && !strcmp(status, "CREATE_COMPLETE")) {
         rc = 0;
         want = NULL;
+    } else if (sid && !strcmp(action, "CREATE") && strncmp(status, "UPDATE_", 7)) {
+        /* its create failed while the operation was interrupted (rolled back): so does the
+         * target, as it would have had the operation waited for it */
+        rc = -1;
+        want = NULL;
+        snprintf(e.message, sizeof(e.message),
+                 "ResourceLogicalId:%s, ResourceType:AWS::CloudFormation::Stack, "
+                 "ResourceStatusReason:Stack %s is %s.",
+                 sid, sid, *status ? status : "gone");
     } else if (!sid) {
         /* AWS: StackSet-NAME-UUID */
         char uuid[37], sname[256];
@@ -337,7 +391,7 @@ static void *run_op(void *arg)
     job *j = arg;
     char opkey[256];
     snprintf(opkey, sizeof(opkey), "%s/%s", j->name, j->opid);
-    json_t *op = get_doc_w(j->env, "cfn.ssop", j->account, j->region, opkey, 1);
+    json_t *op = claim_op(j, opkey);
     json_t *set = get_doc(j->env, "cfn.stackset", j->account, j->region, j->name);
     if (!op || !set || strcmp(jstr(op, "Status"), "RUNNING")) goto done;
     json_t *prefs = json_object_get(op, "OperationPreferences");
@@ -416,7 +470,7 @@ static void *run_op(void *arg)
             goto done;
         }
         put_op(j, opkey, op);
-        if (stopping()) goto done; /* resumed at the next start */
+        if (stopping() || j->lost) goto done; /* resumed at the next start, or another's */
     }
     if (json_object_set_new(op, "Status", json_string(failed > tol ? "FAILED" : "SUCCEEDED")) ||
         json_object_set_new(op, "EndTimestamp", json_real(clock_now()))) {
@@ -436,12 +490,13 @@ done:
     return NULL;
 }
 
-void cfn_stackset_kick(ferry_env *env, const char *account, const char *region, const char *name,
-                       const char *opid)
+static void kick(ferry_env *env, const char *account, const char *region, const char *name,
+                 const char *opid, int at_start)
 {
     job *j = calloc(1, sizeof(*j));
     if (!j) return;
     j->env = env;
+    j->at_start = at_start;
     snprintf(j->account, sizeof(j->account), "%s", account);
     snprintf(j->region, sizeof(j->region), "%s", region);
     snprintf(j->name, sizeof(j->name), "%s", name);
@@ -463,19 +518,60 @@ void cfn_stackset_kick(ferry_env *env, const char *account, const char *region, 
     }
 }
 
+void cfn_stackset_kick(ferry_env *env, const char *account, const char *region, const char *name,
+                       const char *opid)
+{
+    kick(env, account, region, name, opid, 0);
+}
+
 typedef struct resume {
     json_t *ops;
     int oom;
+    store_txn *t;
+    int others; /* only the operations of other nodes whose lease has run out */
 } resume;
+
+/* An operation started this long ago that no node runs: its node died before it began. */
+#define UNCLAIMED_SECONDS LEASES_SECONDS
 
 static int resume_cb(void *ud, const store_key *k, json_t *doc)
 {
     resume *r = ud;
-    if (!strcmp(jstr(doc, "Status"), "RUNNING"))
-        r->oom |= json_array_append_new(
-            r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r", k->region, "n",
-                              jstr(doc, "_StackSetName"), "o", jstr(doc, "OperationId")));
+    if (!op_running(doc)) return 0;
+    if (r->others) {
+        const char *node = jstr(doc, "_node");
+        double now = clock_now();
+        ferr e = {0};
+        if (node ? !strcmp(node, S.node) || leases_held(r->t, S.node, node, now, &e) != 0
+                 : json_number_value(json_object_get(doc, "CreationTimestamp")) >
+                       now - UNCLAIMED_SECONDS)
+            return 0;
+    }
+    r->oom |= json_array_append_new(r->ops, json_pack("{s:s, s:s, s:s, s:s}", "a", k->account, "r",
+                                                      k->region, "n", jstr(doc, "_StackSetName"),
+                                                      "o", jstr(doc, "OperationId")));
     return 0;
+}
+
+/* Kicks the running operations (others: only other nodes' whose lease has run out, and
+ * those no node began); each run claims its operation first (claim_op). 0 or -1. */
+static int kick_running(ferry_env *env, int others, ferr *e)
+{
+    resume r = {json_array(), 0, NULL, others};
+    if (!r.ops) return ferr_oom(e);
+    if (store_begin(env->st, 0, &r.t, e)) {
+        json_decref(r.ops);
+        return -1;
+    }
+    int rc = store_list(r.t, "cfn.ssop", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
+    store_rollback(r.t);
+    size_t i;
+    json_t *v;
+    json_array_foreach(r.ops, i, v)
+        kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "n"), jstr(v, "o"), !others);
+    json_decref(r.ops);
+    if (rc >= 0 && r.oom) return ferr_oom(e);
+    return rc < 0 ? -1 : 0;
 }
 
 int cfn_stackset_resume(ferry_env *env, ferr *e)
@@ -483,22 +579,15 @@ int cfn_stackset_resume(ferry_env *env, ferr *e)
     pthread_mutex_lock(&S.mu);
     S.stopping = 0;
     pthread_mutex_unlock(&S.mu);
-    store_txn *t = NULL;
-    if (store_begin(env->st, 0, &t, e)) return -1;
-    resume r = {json_array(), 0};
-    if (!r.ops) {
-        store_rollback(t);
-        return ferr_oom(e);
-    }
-    int rc = store_list(t, "cfn.ssop", NULL, NULL, NULL, NULL, 0, resume_cb, &r, e);
-    store_rollback(t);
-    size_t i;
-    json_t *v;
-    json_array_foreach(r.ops, i, v)
-        cfn_stackset_kick(env, jstr(v, "a"), jstr(v, "r"), jstr(v, "n"), jstr(v, "o"));
-    json_decref(r.ops);
-    if (rc >= 0 && r.oom) return ferr_oom(e);
-    return rc < 0 ? -1 : 0;
+    snprintf(S.node, sizeof(S.node), "%s", leases_self(env));
+    return kick_running(env, 0, e);
+}
+
+void cfn_stackset_takeover(ferry_env *env)
+{
+    ferr e = {0};
+    if (S.node[0] && !stopping() && kick_running(env, 1, &e))
+        log_error("cfn: stack set takeover: %s", e.message);
 }
 
 void cfn_stackset_stop(void)

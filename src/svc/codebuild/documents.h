@@ -8,8 +8,9 @@
  *   "_stop" (true once StopBuild asked). The engine writes its phases, statuses, times,
  *   resolvedSourceVersion, exportedEnvironmentVariables and artifacts.location.
  * "codebuild.pending", id NAME:UUID, same account and region: {} while the build is not
- *   complete. The engine runs what it finds there and deletes it with the build's last
- *   update; one found when the engine starts was running in a ferry that died. */
+ *   complete ({"node": id} on a shared store once a node claimed it: engine/leases.h). The
+ *   engine runs what it finds there and deletes it with the build's last update; one found
+ *   when the engine starts (or whose node's lease ran out) was running in a ferry that died. */
 #ifndef FERRY_SVC_CODEBUILD_DOCUMENTS_H
 #define FERRY_SVC_CODEBUILD_DOCUMENTS_H
 

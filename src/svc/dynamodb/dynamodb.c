@@ -89,13 +89,9 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
 {
     memset(t, 0, sizeof(*t));
     if (!name) return 0;
-    /* the generation read before the document; a write transaction (which sees what is
-     * committed, unless it wrote tables itself) may also keep what it read, a read
-     * transaction (a snapshot perhaps older than the generation) only use it */
-    int write = store_txn_is_write(c->txn);
-    uint64_t gen = !c->env || (write && store_txn_touched(c->txn, DDB_TABLE))
-                       ? 0 /* (the TTL sweep's calls have no env: they go without) */
-                       : 1 + store_generation(c->env->st, DDB_TABLE);
+    /* the generation read before the document (store_txn_generation says when what the
+     * transaction reads may be kept; the TTL sweep's calls have no env: they go without) */
+    uint64_t gen = c->env ? store_txn_generation(c->txn, DDB_TABLE) : 0;
     gencache *gc = gencache_of(&table_cache);
     const char *ck = arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, name);
     const json_t *kept = gen && ck ? gencache_get(gc, ck, gen, c->a) : NULL;
@@ -105,7 +101,7 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
         store_key k = {DDB_TABLE, account, c->region, name};
         int rc = store_get(c->txn, &k, &doc, c->err);
         if (rc <= 0) return rc;
-        json_t *keep = gen && write && ck ? json_deep_copy(doc) : NULL;
+        json_t *keep = gen && ck ? json_deep_copy(doc) : NULL;
         if (keep && gencache_put(gc, ck, gen, keep, NULL)) json_decref(keep);
     }
     if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
@@ -150,6 +146,37 @@ int ddb_table_save(call *c, const ddb_table *t)
 {
     store_key k = ddb_key(c, t, DDB_TABLE, t->name);
     return store_put(c->txn, &k, t->doc, c->err);
+}
+
+static int counts_set(call *c, ddb_table *t, long long n, long long size)
+{
+    if (json_object_set_new(t->doc, "ItemCount", json_integer(n)) ||
+        json_object_set_new(t->doc, "TableSizeBytes", json_integer(size)))
+        return ferr_oom(c->err);
+    return 0;
+}
+
+int ddb_table_counts(call *c, ddb_table *t, long long *n, long long *size)
+{
+    store_key k = ddb_key(c, t, DDB_COUNT, t->name);
+    json_t *doc = NULL;
+    int rc = store_get(c->txn, &k, &doc, c->err);
+    if (rc < 0) return -1;
+    const json_t *from = rc ? doc : t->doc; /* none yet: the table's document has them */
+    *n = jint(from, "ItemCount", 0);
+    *size = jint(from, "TableSizeBytes", 0);
+    json_decref(doc);
+    return counts_set(c, t, *n, *size);
+}
+
+int ddb_table_counts_save(call *c, ddb_table *t, long long n, long long size)
+{
+    store_key k = ddb_key(c, t, DDB_COUNT, t->name);
+    json_t *doc =
+        json_pack("{s:I,s:I}", "ItemCount", (json_int_t)n, "TableSizeBytes", (json_int_t)size);
+    int rc = doc ? store_put(c->txn, &k, doc, c->err) : ferr_oom(c->err);
+    json_decref(doc);
+    return rc ? -1 : counts_set(c, t, n, size);
 }
 
 static void schema_keys(const json_t *schema, ddb_keys *k)
@@ -244,7 +271,10 @@ static json_t *describe(const ddb_table *t, const char *status)
 int dynamodb_op_describe_table(call *c, json_t *in, json_t **out)
 {
     ddb_table t;
-    if (ddb_table_open(c, jstr(in, "TableName"), "dynamodb:DescribeTable", &t)) return -1;
+    long long n, size;
+    if (ddb_table_open(c, jstr(in, "TableName"), "dynamodb:DescribeTable", &t) ||
+        ddb_table_counts(c, &t, &n, &size))
+        return -1;
     *out = svc_out(c, json_pack("{s:o}", "Table", describe(&t, NULL)));
     return 0;
 }
@@ -291,8 +321,10 @@ int dynamodb_op_delete_table(call *c, json_t *in, json_t **out)
     if (jbool(t.doc, "DeletionProtectionEnabled", 0))
         return ddb_validation(c, "Resource cannot be deleted as it is currently protected against "
                                  "deletion. Disable deletion protection first.");
-    store_key k = ddb_key(c, &t, DDB_TABLE, t.name);
-    if (ddb_items_drop(c, &t) || ddb_stream_drop(c, &t) || store_del(c->txn, &k, c->err) < 0)
+    store_key k = ddb_key(c, &t, DDB_TABLE, t.name), ck = ddb_key(c, &t, DDB_COUNT, t.name);
+    long long n, size;
+    if (ddb_table_counts(c, &t, &n, &size) || ddb_items_drop(c, &t) || ddb_stream_drop(c, &t) ||
+        store_del(c->txn, &k, c->err) < 0 || store_del(c->txn, &ck, c->err) < 0)
         return -1;
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, "DELETING")));
     return 0;
@@ -480,11 +512,12 @@ int dynamodb_op_create_table(call *c, json_t *in, json_t **out)
     ddb_table t = {.doc = doc, .name = name, .arn = arn, .account = c->account};
     const json_t *ss = json_object_get(in, "StreamSpecification");
     if (ss && ddb_stream_spec(c, &t, ss, 1)) return -1;
-    store_key key = call_key(c, DDB_TABLE, name);
+    store_key key = call_key(c, DDB_TABLE, name), ck = call_key(c, DDB_COUNT, name);
     int rc = store_insert(c->txn, &key, doc, c->err);
     if (rc < 0) return -1;
     if (rc)
         return ferr_set(c->err, 400, "ResourceInUseException", "Table already exists: %s", name);
+    if (store_del(c->txn, &ck, c->err) < 0) return -1; /* (DeleteTable drops it too) */
     call_resource(c, "AWS::DynamoDB::Table", arn);
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, "CREATING")));
     return 0;
@@ -592,7 +625,8 @@ int dynamodb_op_update_table(call *c, json_t *in, json_t **out)
         json_object_set_new(t.doc, "DeletionProtectionEnabled",
                             json_boolean(jbool(in, "DeletionProtectionEnabled", 0))))
         return ferr_oom(c->err);
-    if (ddb_table_save(c, &t)) return -1;
+    long long n, size;
+    if (ddb_table_save(c, &t) || ddb_table_counts(c, &t, &n, &size)) return -1;
     *out = svc_out(c, json_pack("{s:o}", "TableDescription", describe(&t, NULL)));
     return 0;
 }

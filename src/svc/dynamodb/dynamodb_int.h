@@ -18,6 +18,11 @@
 #define DDB_TABLE    DYNAMODB_TABLE_KIND
 #define DDB_ITEM     "dynamodb.item"
 #define DDB_INDEX    "dynamodb.index"
+/* A table's ItemCount and TableSizeBytes (id: the table's name), apart from its document:
+ * an item write that changes them writes this small one, and the table's document (kept
+ * parsed per generation of tables, dynamodb.c) stays as it was. Tables written before it
+ * existed keep theirs in the table's document until their next item write. */
+#define DDB_COUNT    "dynamodb.count"
 /* AWS: an item is at most 400 KB, names and values counted in UTF-8 bytes */
 #define DDB_MAX_ITEM (400 * 1024)
 
@@ -43,6 +48,10 @@ int ddb_not_found(call *c);
  * did, or will): 0, or -1 with ResourceNotFoundException. */
 int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t);
 int ddb_table_save(call *c, const ddb_table *t);
+/* The table's ItemCount and TableSizeBytes (DDB_COUNT), also set in t->doc: 0 or -1. */
+int ddb_table_counts(call *c, ddb_table *t, long long *n, long long *size);
+/* Writes them (DDB_COUNT), and sets them in t->doc: 0 or -1. */
+int ddb_table_counts_save(call *c, ddb_table *t, long long n, long long size);
 /* The key schema of index name of t (NULL: the table's): 0 and *k, or -1 (Validation). */
 int ddb_index_keys(call *c, const ddb_table *t, const char *index, ddb_keys *k, const json_t **def);
 

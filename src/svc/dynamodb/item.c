@@ -415,19 +415,19 @@ int ddb_item_write(call *c, ddb_table *t, const json_t *old, const json_t *item)
     if (old && index_each(c, t, old, 0, 0)) return -1;
     if (item ? store_put(c->txn, &k, item, c->err) : store_del(c->txn, &k, c->err) < 0) return -1;
     if (item && index_each(c, t, item, 1, 0)) return -1;
-    long long n0 = jint(t->doc, "ItemCount", 0), s0 = jint(t->doc, "TableSizeBytes", 0);
-    long long n = n0 + (item != NULL) - (old != NULL);
-    long long sz = s0 + (item ? (long long)ddb_item_size(item) : 0) -
-                   (old ? (long long)ddb_item_size(old) : 0);
-    if (sz < 0) sz = 0;
-    if (json_object_set_new(t->doc, "ItemCount", json_integer(n)) ||
-        json_object_set_new(t->doc, "TableSizeBytes", json_integer(sz)))
-        return ferr_oom(c->err);
+    /* the counts are a small document of their own, read and written only when they change
+     * (an overwrite by an item of its size, a lock renewed, touches neither); the table's
+     * document only when a stream record moved its sequence */
+    long long dn = (item != NULL) - (old != NULL);
+    long long ds =
+        (item ? (long long)ddb_item_size(item) : 0) - (old ? (long long)ddb_item_size(old) : 0);
+    long long n0, s0;
+    if ((dn || ds) && (ddb_table_counts(c, t, &n0, &s0) ||
+                       ddb_table_counts_save(c, t, n0 + dn, s0 + ds < 0 ? 0 : s0 + ds)))
+        return -1;
     int rc = ddb_stream_record(c, t, old, item);
     if (rc < 0) return -1;
-    /* the table's document is written again only when it changed: an overwrite of an item
-     * by one of its size (a lock renewed, a counter bumped) is one document write, not two */
-    return rc || n != n0 || sz != s0 ? ddb_table_save(c, t) : 0;
+    return rc ? ddb_table_save(c, t) : 0;
 }
 
 /* ---- whole tables ---- */

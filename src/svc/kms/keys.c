@@ -10,6 +10,7 @@
 #include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/gencache.h"
 #include "base/ids.h"
 #include "iam/policy.h"
 #include "keyid.h"
@@ -43,14 +44,36 @@ int kms_key_expired(const json_t *doc)
            json_number_value(when) <= clock_now();
 }
 
+static void doc_free(void *doc)
+{
+    json_decref(doc);
+}
+/* Key documents as read in read transactions, while the store's generation of keys holds:
+ * Encrypt and Decrypt read their key's document and parsing it was a tenth of their cost.
+ * Read-only operations share one parsed document (they never change it); a write
+ * transaction, which may change its own, reads its own. */
+static gencache_static key_docs = GENCACHE_STATIC(4096, doc_free);
+
+void kms_keys_forget(void)
+{
+    gencache_clear(gencache_of(&key_docs));
+}
+
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k)
 {
     memset(k, 0, sizeof(*k));
     store_key sk = {KMS_KEY_KIND, account, c->region, id};
-    json_t *doc = NULL;
-    int rc = store_get(c->txn, &sk, &doc, c->err);
-    if (rc != 1) return rc;
-    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    uint64_t gen = store_txn_is_write(c->txn) ? 0 : store_txn_generation(c->txn, KMS_KEY_KIND);
+    const char *ck = gen ? arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, id) : NULL;
+    gencache *gc = gencache_of(&key_docs);
+    json_t *doc = ck ? gencache_get(gc, ck, gen, c->a) : NULL; /* held until the call ends */
+    if (!doc) {
+        int rc = store_get(c->txn, &sk, &doc, c->err);
+        if (rc != 1) return rc;
+        /* the cache takes the document and the call holds it; else the call owns it */
+        if ((!ck || gencache_put(gc, ck, gen, doc, c->a)) && !arena_defer_json(c->a, doc))
+            return ferr_oom(c->err);
+    }
     if (kms_key_expired(doc)) {
         /* its waiting period is over: AWS deleted it then; the first writer to see it does */
         if (store_txn_is_write(c->txn) && store_del(c->txn, &sk, c->err) < 0) return -1;

@@ -2,4 +2,5 @@
  * (src/svc/svc.h); see kms_int.h for what lives where. */
 #include "kms_int.h"
 
-const svc_def svc_kms = {.name = "kms", .event_source = "kms.amazonaws.com"};
+const svc_def svc_kms = {
+    .name = "kms", .event_source = "kms.amazonaws.com", .reset = kms_keys_forget};

@@ -19,7 +19,8 @@
 #define KMS_MAX_PLAINTEXT 4096
 #define KMS_MAX_MATERIAL  4096 /* an RSA_4096 private key (DER) is about 2,400 bytes */
 
-/* A loaded key. Strings and doc belong to the call's arena. */
+/* A loaded key. Strings and doc belong to the call's arena; in a read transaction doc is
+ * shared with other calls (kms_key_load) and must not be changed. */
 typedef struct kms_key {
     json_t *doc;
     const char *account, *region, *id, *arn;
@@ -71,6 +72,8 @@ int kms_key_expired(const json_t *doc);
  * DeletionDate), -1 error. */
 int kms_key_load(call *c, const char *account, const char *id, kms_key *k);
 int kms_key_save(call *c, kms_key *k);
+/* Drops the key documents kms_key_load keeps (after a store reset). */
+void kms_keys_forget(void);
 /* The bytes of a Message member (base64, 1..4,096 bytes), or NULL with ValidationException. */
 unsigned char *kms_message(call *c, const char *b64, size_t *n);
 /* DryRun: after the checks, before the work: -1 with DryRunOperationException (412) when

@@ -16,7 +16,8 @@
  * (UUID, EventSourceArn, FunctionArn (qualified when the mapping names a version or
  * alias), BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes,
  * FilterCriteria.Filters[].Pattern, ScalingConfig.MaximumConcurrency, State, ...) plus
- * "_Enabled" (true: to be polled; the State may still be settling). */
+ * "_Enabled" (true: to be polled; the State may still be settling) and, on a shared store,
+ * "_node" (the node that polls it: engine/esm.c, engine/leases.h). */
 #define LAMBDA_ESM_KIND          "lambda.esm"
 /* svc_notify key: a mapping was created, changed or deleted (after the commit). */
 #define LAMBDA_ESM_NOTIFY        "lambda:esm"
@@ -33,7 +34,8 @@
  *    "RequestId": the Invoke's request id, "Payload": the event (JSON text),
  *    "Enqueued": epoch seconds, "NextAt": epoch seconds it is due,
  *    "Attempts": invocations that ended in a function error,
- *    "Throttles": attempts refused for concurrency or by a system error} */
+ *    "Throttles": attempts refused for concurrency or by a system error,
+ *    "Node": on a shared store, the node that claimed it (engine/leases.h)} */
 #define LAMBDA_ASYNC_KIND "lambda.async"
 
 #endif

@@ -1,8 +1,9 @@
 /* Secret rotation with a Lambda rotation function, as AWS runs it. RotateSecret records the
  * configuration and, to rotate now, a version for the new value (the token, labelled
  * AWSPENDING, no value yet) in the secret's "Rotation" {Enabled, LambdaARN, Rules,
- * LastRotatedDate, NextRotationDate, Token (a rotation in progress), Error (the last
- * failure)}, in the same transaction as its reply. The rotation engine (engine/sm_rotation.c,
+ * LastRotatedDate, NextRotationDate, Token (a rotation in progress), _node (on a shared
+ * store, the node running it: engine/leases.h), Error (the last failure)}, in the same
+ * transaction as its reply. The rotation engine (engine/sm_rotation.c,
  * through secretsmanager.h) then invokes the function synchronously for createSecret,
  * setSecret, testSecret and finishSecret, as secretsmanager.amazonaws.com, outside any
  * transaction (the function calls Secrets Manager back). A step that fails ends the
@@ -18,6 +19,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "base/schedule.h"
+#include "engine/leases.h"
 #include "secretsmanager.h"
 #include "secretsmanager_int.h"
 
@@ -220,6 +222,7 @@ int secretsmanager_op_rotate_secret(call *c, json_t *in, json_t **out)
         }
         if (pending_version(c, s.doc, token, 0) || jset_str(rot, "Token", token)) return -1;
         json_object_del(rot, "NextRotationDate"); /* set when this rotation ends */
+        json_object_del(rot, "_node");            /* claimed by the node that runs it */
     } else {
         /* the next window after the last rotation (or the secret's creation); a cron counts
          * from now */
@@ -255,6 +258,7 @@ int secretsmanager_op_cancel_rotate_secret(call *c, json_t *in, json_t **out)
     if (rot) {
         if (json_object_set_new(rot, "Enabled", json_false())) return ferr_oom(c->err);
         json_object_del(rot, "Token");
+        json_object_del(rot, "_node");
         json_object_del(rot, "NextRotationDate");
     }
     return sm_save(c, &s);
@@ -325,7 +329,8 @@ static int load_own(call *c, const json_t *in, sm_secret *s)
 }
 
 /* RotationStarted: the rotation in progress, or a new one when still due. Out: {"Token",
- * "LambdaARN"} ({} when there is nothing to do). */
+ * "LambdaARN"} ({} when there is nothing to do). On a shared store the rotation is claimed
+ * for this node ("_node", leases.h): one that another live node runs is left to it. */
 static int op_start(call *c, json_t *in, json_t **out)
 {
     sm_secret s;
@@ -335,6 +340,7 @@ static int op_start(call *c, json_t *in, json_t **out)
     const char *tok = jstr(rot, "Token"), *fn = jstr(rot, "LambdaARN");
     const json_t *next = json_object_get(rot, "NextRotationDate");
     char uuid[37];
+    int dirty = 0;
     if (!tok && fn && !sm_deleted(&s) && jbool(rot, "Enabled", 0) && next &&
         json_number_value(next) <= sm_rotation_now()) {
         /* AWS: a rotation left unfinished is reattempted with its own version */
@@ -343,10 +349,28 @@ static int op_start(call *c, json_t *in, json_t **out)
             ids_uuid(uuid);
             tok = uuid;
         }
-        if (pending_version(c, s.doc, tok, 1) || jset_str(rot, "Token", tok) || sm_save(c, &s))
-            return -1;
+        if (pending_version(c, s.doc, tok, 1) || jset_str(rot, "Token", tok)) return -1;
+        json_object_del(rot, "_node");
         tok = jstr(rot, "Token");
+        dirty = 1;
     }
+    const char *self = leases_self(c->env);
+    if (tok && *self) {
+        /* this node's own (a --node-id kept across a restart, or a run whose end was not
+         * recorded) goes on; a dead node's is taken over */
+        char was[64];
+        int take =
+            leases_take(c->txn, self, rot, "_node", 1, clock_now(), was, sizeof(was), c->err);
+        if (take < 0) return -1;
+        if (!take) { /* another live node's (never a rotation just begun: no node's) */
+            *out = svc_out(c, json_object());
+            return 0;
+        }
+        if (take == 2 && was[0])
+            log_info("secretsmanager: taking over the rotation of %s from node %s", s.arn, was);
+        dirty |= take == 2;
+    }
+    if (dirty && sm_save(c, &s)) return -1;
     call_resource(c, "AWS::SecretsManager::Secret", s.arn);
     *out = svc_out(c, tok && fn ? json_pack("{s:s, s:s}", "Token", tok, "LambdaARN", fn)
                                 : json_object());
@@ -385,23 +409,26 @@ static int op_end(call *c, json_t *in, json_t **out)
         json_object_del(rot, "Error");
     }
     json_object_del(rot, "Token");
+    json_object_del(rot, "_node");
     /* a failed rotation is reattempted in the next window */
     if (schedule(rot, now)) return ferr_oom(c->err);
     return sm_save(c, &s);
 }
 
-/* Whether the rotation of token is still the secret's (not cancelled): 1, 0, or -1. */
-static int still_mine(store *st, const json_t *secret, const char *token, ferr *e)
+/* Whether the rotation of token is still the secret's (not cancelled) and this node's (not
+ * taken over by another while this one stalled): 1, 0, or -1. */
+static int still_mine(ferry_env *env, const json_t *secret, const char *token, ferr *e)
 {
     store_txn *t = NULL;
     store_key k = {SM_KIND, jstr(secret, "Account"), jstr(secret, "Region"), jstr(secret, "Name")};
     json_t *doc = NULL;
-    if (store_begin(st, 0, &t, e)) return -1;
+    if (store_begin(env->st, 0, &t, e)) return -1;
     int rc = store_get(t, &k, &doc, e);
     store_rollback(t);
     if (rc <= 0) return rc;
-    const char *mine = jstr(json_object_get(doc, "Rotation"), "Token");
-    rc = mine && !strcmp(mine, token);
+    const json_t *rot = json_object_get(doc, "Rotation");
+    const char *mine = jstr(rot, "Token"), *self = leases_self(env), *node = jstr(rot, "_node");
+    rc = mine && !strcmp(mine, token) && (!*self || (node && !strcmp(node, self)));
     json_decref(doc);
     return rc;
 }
@@ -473,8 +500,10 @@ int sm_rotation_run(ferry_env *env, const json_t *secret, ferr *e)
     json_decref(out);
     int rc = !a ? ferr_oom(e) : 0;
     const char *why = NULL;
+    if (token && fn)
+        log_info("secretsmanager: rotating %s (version %s)", jstr(secret, "ARN"), token);
     for (size_t i = 0; token && fn && !why && i < sizeof(steps) / sizeof(steps[0]); i++) {
-        int mine = still_mine(env->st, secret, token, e);
+        int mine = still_mine(env, secret, token, e);
         if (mine <= 0) {
             rc = mine; /* cancelled (CancelRotateSecret), or the store failed */
             goto done;

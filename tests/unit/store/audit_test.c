@@ -335,7 +335,7 @@ static void test_migrates_old_trail(void **st)
     ferr e = {0};
     S = store_open(dir, STORE_SYNC_NORMAL, &e);
     assert_non_null(S);
-    assert_int_equal(store_schema_version(S), 4);
+    assert_int_equal(store_schema_version(S), 5);
     assert_int_equal(count_all(S, NULL, NULL), 3);
     assert_int_equal(count_all(S, "ResourceName", "old"), 1);
     assert_int_equal(count_all(S, "ResourceType", "AWS::SQS::Queue"), 1);
@@ -352,9 +352,16 @@ static void test_migrates_old_trail(void **st)
     assert_int_equal(store_audit_append(t, &r, &e2), 0);
     r.resources = "[[1], null, \"s\"";
     assert_int_equal(store_audit_append(t, &r, &e2), 0);
+    /* values as json_extract gave them to the trigger that wrote these rows before schema 5 */
+    r.resources = "[{\"ResourceType\":\"T\",\"ResourceName\":12},{\"ResourceName\":null},"
+                  "{\"ResourceName\":\"y\"}]";
+    assert_int_equal(store_audit_append(t, &r, &e2), 0);
     assert_int_equal(store_commit(t, &e2), 0);
-    assert_int_equal(count_all(S, "EventName", "X"), 2);
+    assert_int_equal(count_all(S, "EventName", "X"), 3);
     assert_int_equal(count_all(S, "ResourceName", "x"), 0);
+    assert_int_equal(count_all(S, "ResourceName", "12"), 1);
+    assert_int_equal(count_all(S, "ResourceName", "y"), 1);
+    assert_int_equal(count_all(S, "ResourceType", "T"), 1);
 }
 
 /* Appends "operation|extra;" of each event listed. */

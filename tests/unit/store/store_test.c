@@ -1,5 +1,6 @@
 /* The store interface's own rules: a savepoint that does not end cleanly leaves its
- * transaction uncommittable (the writes of a failed part are never kept by accident). */
+ * transaction uncommittable (the writes of a failed part are never kept by accident); what
+ * a transaction reads may be cached only under a generation no older than what it read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,15 +13,24 @@
 #include "fixture.h"
 #include "store/store.h"
 
-static void broken_savepoint_fails_the_commit(void **st)
+/* A fresh store in dir (a template mkdtemp fills in), or in the PostgreSQL database the
+ * fixture names, emptied. */
+static store *fresh(char *dir)
 {
-    (void)st;
-    char dir[] = "/tmp/ferry-store-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     ferr e = {0};
     if (fixture_pg()) assert_int_equal(fixture_pg_wipe(), 0);
     store *s = store_open(fixture_location(dir), STORE_SYNC_NORMAL, &e);
     assert_non_null(s);
+    return s;
+}
+
+static void broken_savepoint_fails_the_commit(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/ferry-store-test-XXXXXX";
+    ferr e = {0};
+    store *s = fresh(dir);
     const store_key k = {"test.doc", "111122223333", "us-east-1", "d1"};
     json_t *doc = json_pack("{s:s}", "k", "v");
 
@@ -54,8 +64,51 @@ static void broken_savepoint_fails_the_commit(void **st)
     assert_int_equal(fixture_rmdir(dir), 0);
 }
 
+static void txn_generation_says_when_reads_may_be_kept(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/ferry-store-test-XXXXXX";
+    ferr e = {0};
+    store *s = fresh(dir);
+    const store_key k = {"test.gen", "111122223333", "us-east-1", "d1"};
+    json_t *doc = json_pack("{s:s}", "k", "v");
+
+    /* a read transaction before any commit since it began: the generation, plus one */
+    store_txn *r = NULL, *w = NULL;
+    assert_int_equal(store_begin(s, 0, &r, &e), 0);
+    assert_true(store_txn_generation(r, "test.gen") == 1 + store_generation(s, "test.gen"));
+    store_rollback(r);
+
+    /* a commit that moves a generation after a read transaction began: its snapshot may be
+     * older than the generation, so nothing it reads is kept, whatever the kind */
+    assert_int_equal(store_begin(s, 0, &r, &e), 0);
+    json_t *got = NULL;
+    assert_int_equal(store_get(r, &k, &got, &e), 0); /* the snapshot starts */
+    assert_int_equal(store_begin(s, 1, &w, &e), 0);
+    assert_true(store_txn_generation(w, "test.gen") != 0); /* not written yet */
+    assert_int_equal(store_put(w, &k, doc, &e), 0);
+    assert_int_equal(store_txn_generation(w, "test.gen"), 0); /* its own writes */
+    assert_int_equal(store_commit(w, &e), 0);
+    assert_int_equal(store_txn_generation(r, "test.gen"), 0);
+    assert_int_equal(store_txn_generation(r, "test.other"), 0);
+    store_rollback(r);
+
+    /* a commit that wrote nothing moves nothing */
+    assert_int_equal(store_begin(s, 0, &r, &e), 0);
+    assert_int_equal(store_begin(s, 1, &w, &e), 0);
+    assert_int_equal(store_commit(w, &e), 0);
+    assert_true(store_txn_generation(r, "test.gen") == 1 + store_generation(s, "test.gen"));
+    store_rollback(r);
+
+    json_decref(doc);
+    store_close(s);
+    assert_int_equal(fixture_rmdir(dir), 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(broken_savepoint_fails_the_commit)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(broken_savepoint_fails_the_commit),
+        cmocka_unit_test(txn_generation_says_when_reads_may_be_kept)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
