@@ -42,8 +42,12 @@ static int condition_keys(call *c, const json_t *in)
     return 0;
 }
 
-const svc_def svc_s3 = {
-    .name = "s3", .event_source = "s3.amazonaws.com", .condition_keys = condition_keys};
+static void buckets_forget(void);
+
+const svc_def svc_s3 = {.name = "s3",
+                        .event_source = "s3.amazonaws.com",
+                        .condition_keys = condition_keys,
+                        .reset = buckets_forget};
 
 /* AWS's general purpose bucket naming rules: 3-63 characters of lower-case letters,
  * digits, dots and hyphens, beginning and ending with a letter or digit, no two adjacent
@@ -106,10 +110,8 @@ int s3_bucket_load(call *c, const char *name, s3_bucket *b)
 /* ---- bucket documents shared between object reads and writes ----
  * Every GetObject and PutObject reads its bucket's document (twice for a PUT: from the
  * headers, then with the body), and reading and parsing it showed in profiles. They share
- * parsed documents, valid while the store's generation for bucket documents is unchanged.
- * Filled only in write transactions, where that generation matches what is committed (not
- * by one that wrote buckets itself); a read transaction may take one, the bucket as last
- * committed, which is at most as new as a request arriving a moment later would see. */
+ * parsed documents, valid at the generation store_txn_generation gives for buckets (none for
+ * a transaction that wrote buckets itself, or a read whose snapshot may be older). */
 
 static void doc_free(void *doc)
 {
@@ -118,21 +120,23 @@ static void doc_free(void *doc)
 
 static gencache_static shared_buckets = GENCACHE_STATIC(4096, doc_free);
 
+static void buckets_forget(void)
+{
+    gencache_clear(gencache_of(&shared_buckets));
+}
+
 static int bucket_load_shared(call *c, const char *name, s3_bucket *b)
 {
-    int write = store_txn_is_write(c->txn);
-    if (write && store_txn_touched(c->txn, S3_BUCKET_KIND)) return s3_bucket_load(c, name, b);
+    uint64_t gen = store_txn_generation(c->txn, S3_BUCKET_KIND); /* before reading */
+    if (!gen) return s3_bucket_load(c, name, b);
     gencache *gc = gencache_of(&shared_buckets);
-    uint64_t gen = store_generation(c->env->st, S3_BUCKET_KIND);
     json_t *doc = gencache_get(gc, name, gen, c->a); /* held until the call ends */
     if (doc) {
         memset(b, 0, sizeof(*b));
         return bucket_fill(c, name, doc, b);
     }
     int rc = s3_bucket_load(c, name, b);
-    /* the write lock is held: gen is still current */
-    if (rc == 1 && write && gencache_put(gc, name, gen, json_incref(b->doc), NULL))
-        json_decref(b->doc);
+    if (rc == 1 && gencache_put(gc, name, gen, json_incref(b->doc), NULL)) json_decref(b->doc);
     return rc;
 }
 
