@@ -511,11 +511,15 @@ static int opcmp(const void *a, const void *b)
 }
 
 /* Members AWS added to a model after the pinned aws-sdk's (2.1693.0, the last release of
- * v2: its models no longer move), which current SDKs (@aws-sdk/client-*) read: {stem, an
- * operation whose output structure (a shared one: every operation returning it) gets the
- * member, the member (a string)}. */
-static const char *const additions[][3] = {
-    {"lambda-2015-03-31", "GetEventSourceMapping", "EventSourceMappingArn"},
+ * v2: its models no longer move), which current SDKs (@aws-sdk/client-*) send or read:
+ * {stem, operation, member, where}. where "output": a string member of the operation's
+ * output structure (a shared one: every operation returning it); otherwise the HTTP header
+ * of an input member (a string). */
+static const char *const additions[][4] = {
+    {"lambda-2015-03-31", "GetEventSourceMapping", "EventSourceMappingArn", "output"},
+    /* S3's conditional writes (2024): replace only the object with this ETag */
+    {"s3-2006-03-01", "PutObject", "IfMatch", "If-Match"},
+    {"s3-2006-03-01", "CompleteMultipartUpload", "IfMatch", "If-Match"},
 };
 
 static void add_members(json_t *root, const char *stem)
@@ -524,16 +528,20 @@ static void add_members(json_t *root, const char *stem)
     for (size_t i = 0; i < sizeof(additions) / sizeof(additions[0]); i++) {
         if (strcmp(additions[i][0], stem)) continue;
         json_t *op = json_object_get(json_object_get(root, "operations"), additions[i][1]);
-        const char *out =
-            json_string_value(json_object_get(json_object_get(op, "output"), "shape"));
-        json_t *members = out ? json_object_get(json_object_get(shapes, out), "members") : NULL;
-        if (!members) die("no output structure to add a member to", additions[i][1]);
+        int out = !strcmp(additions[i][3], "output");
+        json_t *side = json_object_get(op, out ? "output" : "input");
+        const char *sn = json_string_value(json_object_get(side, "shape"));
+        json_t *members = json_object_get(sn ? json_object_get(shapes, sn) : side, "members");
+        if (!members) die("no structure to add a member to", additions[i][1]);
         if (json_object_get(members, additions[i][2])) continue; /* the model has it now */
         /* a shape name no minified model uses ("S2c" style) */
         char name[256];
         snprintf(name, sizeof(name), "Ferry%s", additions[i][2]);
         json_object_set_new(shapes, name, json_pack("{s:s}", "type", "string"));
-        json_object_set_new(members, additions[i][2], json_pack("{s:s}", "shape", name));
+        json_object_set_new(members, additions[i][2],
+                            out ? json_pack("{s:s}", "shape", name)
+                                : json_pack("{s:s, s:s, s:s}", "shape", name, "location", "header",
+                                            "locationName", additions[i][3]));
     }
 }
 

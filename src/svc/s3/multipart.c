@@ -326,7 +326,7 @@ int s3_op_complete_multipart_upload(call *c, json_t *in, json_t **out)
         return ferr_oom(c->err);
     json_t *old = NULL;
     int rc = s3_object_load(c, bucket, key, &old);
-    if (rc < 0) return -1;
+    if (rc < 0 || s3_write_conditions(c, in, rc ? old : NULL)) return -1;
     /* the object takes over the kept parts' names on their blobs: the parts lose theirs */
     if (s3_version_write(c, &b, key, doc, rc ? old : NULL) ||
         s3_notify(c, &b, "s3:ObjectCreated:CompleteMultipartUpload", key, total, etag))

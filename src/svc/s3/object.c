@@ -344,8 +344,7 @@ char *s3_etag_of(call *c, const unsigned char md5[16])
     return arena_printf(c->a, "\"%s\"", hex);
 }
 
-/* Conditional writes: If-None-Match "*" (create only), If-Match ETag (replace only that). */
-static int write_conditions(call *c, const json_t *in, const json_t *old)
+int s3_write_conditions(call *c, const json_t *in, const json_t *old)
 {
     const char *inm = jstr(in, "IfNoneMatch"), *im = jstr(in, "IfMatch");
     if (inm && old && etag_in(inm, jstr(old, "ETag"))) return precondition_failed(c);
@@ -369,7 +368,7 @@ int s3_op_put_object(call *c, json_t *in, json_t **out)
     if (!later || jstr(in, "IfMatch") || jstr(in, "IfNoneMatch"))
         rc = s3_object_load(c, bucket, key, &old);
     if (rc < 0) return -1;
-    if (write_conditions(c, in, rc ? old : NULL)) return -1;
+    if (s3_write_conditions(c, in, rc ? old : NULL)) return -1;
     json_t *tags = NULL;
     if (s3_acl_check(c, &b, in) ||
         (jstr(in, "Tagging") && s3_tags_from_header(c, jstr(in, "Tagging"), &tags)))

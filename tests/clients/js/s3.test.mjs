@@ -69,6 +69,29 @@ test("multipart upload", async () => {
   assert.deepEqual(await bytes(got), Buffer.concat([p1, p2]));
 });
 
+test("conditional writes: If-Match and If-None-Match on PutObject and CompleteMultipartUpload", async () => {
+  const v1 = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cw", Body: "v1" }))).ETag;
+  const failed = (e) => e.name === "PreconditionFailed" && e.$metadata.httpStatusCode === 412;
+  // If-Match: replaces only the object with that ETag
+  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cw", Body: "v2", IfMatch: '"0123"' })), failed);
+  const v2 = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cw", Body: "v2", IfMatch: v1 }))).ETag;
+  assert.notEqual(v2, v1);
+  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cw-none", Body: "x", IfMatch: v1 })),
+    (e) => e.name === "NoSuchKey");
+  // If-None-Match "*": creates only
+  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cw", Body: "v3", IfNoneMatch: "*" })), failed);
+  assert.equal((await bytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "cw" })))).toString(), "v2");
+  const mpu = async (cond) => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "cw" }));
+    const ETag = (await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "cw", UploadId, PartNumber: 1, Body: "mp" }))).ETag;
+    return s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "cw", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] }, ...cond }));
+  };
+  await assert.rejects(mpu({ IfNoneMatch: "*" }), failed);
+  await assert.rejects(mpu({ IfMatch: v1 }), failed);
+  assert.match((await mpu({ IfMatch: v2 })).ETag, /-1"$/);
+  assert.equal((await bytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "cw" })))).toString(), "mp");
+});
+
 test("errors come back as S3 words them", async () => {
   await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "missing" })), (e) => e.name === "NoSuchKey");
   await assert.rejects(s3.send(new GetObjectCommand({ Bucket: "no-such-js-bucket", Key: "k" })), (e) => e.name === "NoSuchBucket");
