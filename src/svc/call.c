@@ -4,6 +4,7 @@
 
 #include "base/arn.h"
 #include "base/enc.h"
+#include "base/gencache.h"
 #include "svc.h"
 
 int call_park(call *c, const char *key, double wake_at)
@@ -48,6 +49,24 @@ int call_doc_get(call *c, const char *kind, const char *id, json_t **doc)
     if (rc == 1 && !arena_defer_json(c->a, d)) return ferr_oom(c->err);
     *doc = rc == 1 ? d : NULL;
     return rc;
+}
+
+int call_doc_shared(call *c, gencache *cache, const store_key *k, json_t **doc)
+{
+    *doc = NULL;
+    uint64_t gen = cache ? store_txn_generation(c->txn, k->kind) : 0; /* before reading */
+    const char *ck =
+        gen ? arena_printf(c->a, "%s\x1f%s\x1f%s", k->account, k->region, k->id) : NULL;
+    json_t *d = ck ? gencache_get(cache, ck, gen, c->a) : NULL; /* held until the call ends */
+    if (!d) {
+        int rc = store_get(c->txn, k, &d, c->err);
+        if (rc != 1) return rc;
+        /* the cache takes the document and the call holds it; else the call owns it */
+        if ((!ck || gencache_put(cache, ck, gen, d, c->a)) && !arena_defer_json(c->a, d))
+            return ferr_oom(c->err);
+    }
+    *doc = d;
+    return 1;
 }
 
 int call_doc_put(call *c, const char *kind, const char *id, const json_t *doc)

@@ -18,6 +18,7 @@
 
 typedef struct auditq auditq;
 typedef struct waiters waiters;
+typedef struct gencache gencache;
 
 /* Server-wide state every call can read. */
 typedef struct ferry_env {
@@ -404,6 +405,13 @@ json_t *call_doc_list(call *c, const char *kind, const char *prefix);
 /* The same in account and region (NULL: every one). */
 json_t *call_doc_list_in(call *c, const char *kind, const char *account, const char *region,
                          const char *prefix);
+
+/* The document k as store_get reads it, shared read-only between calls while the
+ * generation of its kind holds for c's transaction (store_txn_generation): one parse for
+ * many calls. cache holds json_t documents (its val_free releases them); NULL: not shared,
+ * the call owns *doc. 1 (*doc, held until the call ends: never change a shared one), 0
+ * absent, -1 with c->err. */
+int call_doc_shared(call *c, gencache *cache, const store_key *k, json_t **doc);
 
 /* Writes the document kind/id of the caller's account and region. 0, or -1 with c->err. */
 int call_doc_put(call *c, const char *kind, const char *id, const json_t *doc);

@@ -89,22 +89,15 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
 {
     memset(t, 0, sizeof(*t));
     if (!name) return 0;
-    /* the generation read before the document (store_txn_generation says when what the
-     * transaction reads may be kept; the TTL sweep's calls have no env: they go without) */
-    uint64_t gen = c->env ? store_txn_generation(c->txn, DDB_TABLE) : 0;
-    gencache *gc = gencache_of(&table_cache);
-    const char *ck = arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, name);
-    const json_t *kept = gen && ck ? gencache_get(gc, ck, gen, c->a) : NULL;
-    json_t *doc = kept ? json_deep_copy(kept) : NULL;
-    if (kept && !doc) return ferr_oom(c->err);
-    if (!doc) {
-        store_key k = {DDB_TABLE, account, c->region, name};
-        int rc = store_get(c->txn, &k, &doc, c->err);
-        if (rc <= 0) return rc;
-        json_t *keep = gen && ck ? json_deep_copy(doc) : NULL;
-        if (keep && gencache_put(gc, ck, gen, keep, NULL)) json_decref(keep);
-    }
-    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
+    /* parsed once while the tables' generation holds (the TTL sweep's calls have no env:
+     * they go without) */
+    store_key k = {DDB_TABLE, account, c->region, name};
+    json_t *kept = NULL;
+    int rc = call_doc_shared(c, c->env ? gencache_of(&table_cache) : NULL, &k, &kept);
+    if (rc <= 0) return rc;
+    /* handlers change their table's document (status, counts): a copy of their own */
+    json_t *doc = arena_defer_json(c->a, json_deep_copy(kept));
+    if (!doc) return ferr_oom(c->err);
     t->doc = doc;
     t->account = account;
     t->name = jstr(doc, "TableName");

@@ -63,17 +63,11 @@ int kms_key_load(call *c, const char *account, const char *id, kms_key *k)
 {
     memset(k, 0, sizeof(*k));
     store_key sk = {KMS_KEY_KIND, account, c->region, id};
-    uint64_t gen = store_txn_is_write(c->txn) ? 0 : store_txn_generation(c->txn, KMS_KEY_KIND);
-    const char *ck = gen ? arena_printf(c->a, "%s\x1f%s\x1f%s", account, c->region, id) : NULL;
-    gencache *gc = gencache_of(&key_docs);
-    json_t *doc = ck ? gencache_get(gc, ck, gen, c->a) : NULL; /* held until the call ends */
-    if (!doc) {
-        int rc = store_get(c->txn, &sk, &doc, c->err);
-        if (rc != 1) return rc;
-        /* the cache takes the document and the call holds it; else the call owns it */
-        if ((!ck || gencache_put(gc, ck, gen, doc, c->a)) && !arena_defer_json(c->a, doc))
-            return ferr_oom(c->err);
-    }
+    json_t *doc = NULL;
+    /* a write transaction, which may change its key, reads its own copy */
+    int rc =
+        call_doc_shared(c, store_txn_is_write(c->txn) ? NULL : gencache_of(&key_docs), &sk, &doc);
+    if (rc != 1) return rc;
     if (kms_key_expired(doc)) {
         /* its waiting period is over: AWS deleted it then; the first writer to see it does */
         if (store_txn_is_write(c->txn) && store_del(c->txn, &sk, c->err) < 0) return -1;

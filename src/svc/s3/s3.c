@@ -93,18 +93,24 @@ static int bucket_fill(call *c, const char *name, json_t *doc, s3_bucket *b)
     return 1;
 }
 
-int s3_bucket_load(call *c, const char *name, s3_bucket *b)
+/* The bucket's document from the store, or shared through cache (call_doc_shared; NULL:
+ * the call's own copy). */
+static int bucket_read(call *c, const char *name, gencache *cache, s3_bucket *b)
 {
     memset(b, 0, sizeof(*b));
     store_key k = {S3_BUCKET_KIND, "", "", name};
     json_t *doc;
-    int rc = store_get(c->txn, &k, &doc, c->err);
+    int rc = call_doc_shared(c, cache, &k, &doc);
     if (rc <= 0) {
         if (!rc) no_such_bucket(c);
         return rc;
     }
-    if (!arena_defer_json(c->a, doc)) return ferr_oom(c->err);
     return bucket_fill(c, name, doc, b);
+}
+
+int s3_bucket_load(call *c, const char *name, s3_bucket *b)
+{
+    return bucket_read(c, name, NULL, b);
 }
 
 /* ---- bucket documents shared between object reads and writes ----
@@ -127,17 +133,7 @@ static void buckets_forget(void)
 
 static int bucket_load_shared(call *c, const char *name, s3_bucket *b)
 {
-    uint64_t gen = store_txn_generation(c->txn, S3_BUCKET_KIND); /* before reading */
-    if (!gen) return s3_bucket_load(c, name, b);
-    gencache *gc = gencache_of(&shared_buckets);
-    json_t *doc = gencache_get(gc, name, gen, c->a); /* held until the call ends */
-    if (doc) {
-        memset(b, 0, sizeof(*b));
-        return bucket_fill(c, name, doc, b);
-    }
-    int rc = s3_bucket_load(c, name, b);
-    if (rc == 1 && gencache_put(gc, name, gen, json_incref(b->doc), NULL)) json_decref(b->doc);
-    return rc;
+    return bucket_read(c, name, gencache_of(&shared_buckets), b);
 }
 
 static int bucket_open(call *c, const char *name, const char *key, const char *action, int shared,
