@@ -4,7 +4,7 @@ targets (Subscribe, Unsubscribe, ListTargets, DeleteTarget), the event type cata
 and what a rule does: a pipeline's state change published to its SNS topics as
 codestar-notifications.amazonaws.com (FULL with additionalAttributes, BASIC without), nothing
 from a disabled rule, and a target whose topic policy refuses the service marked UNREACHABLE.
-The aws CLI for one call; rules survive kill -9."""
+The aws CLI for one call; rules survive kill -9. (The service: src/svc/codestarnotifications.)"""
 import json
 import signal
 import time
