@@ -106,6 +106,21 @@ static int run_op(call *c, const svc_op *op, json_t *in, json_t **out)
  * this many URLs is a bug, not a client's doing. */
 #define MAX_FETCHES 4
 
+/* Before a call runs again: its transaction, answer, error and what it recorded for the
+ * trail go (the arena keeps the first run's resource list). */
+static void run_forget(call *c, json_t **out)
+{
+    store_rollback(c->txn);
+    c->txn = NULL;
+    json_decref(*out);
+    *out = NULL;
+    ferr_clear(c->err);
+    c->resources = NULL;
+    c->resource_account = NULL;
+    c->decision = NULL;
+    c->status = 0;
+}
+
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     int read_only = (op->flags & SVC_READ) != 0;
@@ -125,29 +140,14 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         if ((headers && !wants_body) ||
             (rc < 0 && c->want_write && read_only && fetches < MAX_FETCHES)) {
             /* call_want_write: the same call again, in a write transaction */
-            store_rollback(c->txn);
-            c->txn = NULL;
-            json_decref(*out);
-            *out = NULL;
-            ferr_clear(c->err);
-            c->resources = NULL;
-            c->resource_account = NULL;
-            c->decision = NULL;
+            run_forget(c, out);
             c->want_write = 0;
-            c->status = 0;
             read_only = headers = 0;
             continue;
         }
         if (!(rc < 0 && c->fetch_url && fetches < MAX_FETCHES)) break;
         /* the handler needs a URL: fetched with no transaction open, then run again */
-        store_rollback(c->txn);
-        c->txn = NULL;
-        json_decref(*out);
-        *out = NULL;
-        ferr_clear(c->err);
-        c->resources = NULL; /* the arena keeps the first run's list */
-        c->resource_account = NULL;
-        c->decision = NULL;
+        run_forget(c, out);
         if (svc_fetch_pending(c)) return -1;
     }
     if (rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed)
