@@ -278,6 +278,10 @@ def test_multipart_upload(s3, bucket):
     # a range across the parts' edge
     g = s3.get_object(Bucket=bucket, Key="big/parts.bin", Range=f"bytes={(5 << 20) - 10}-{(5 << 20) + 9}")
     assert g["Body"].read() == whole[(5 << 20) - 10:(5 << 20) + 10]
+    # the completed object copied (its parts shared, not its bytes), and the copy read back
+    c = s3.copy_object(Bucket=bucket, Key="big/parts-copy.bin", CopySource=f"{bucket}/big/parts.bin")
+    assert c["CopyObjectResult"]["ETag"] == r["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="big/parts-copy.bin")["Body"].read() == whole
     with pytest.raises(ClientError) as e:
         s3.list_parts(Bucket=bucket, Key="big/parts.bin", UploadId=uid)
     assert code(e) == "NoSuchUpload"

@@ -553,9 +553,10 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
     if (rc < 0) return -1;
     double now = (double)(long long)clock_now();
     json_t *doc = arena_defer_json(
-        c->a, json_pack("{s:s, s:O, s:O, s:O, s:f}", "Key", key, "Blob",
-                        json_object_get(from, "Blob"), "Size", json_object_get(from, "Size"),
-                        "ETag", json_object_get(from, "ETag"), "LastModified", now));
+        c->a,
+        json_pack("{s:s, s:O?, s:O, s:O, s:f}", "Key", key, "Blob", json_object_get(from, "Blob"),
+                  /* none: a completed upload's Parts */ "Size", json_object_get(from, "Size"),
+                  "ETag", json_object_get(from, "ETag"), "LastModified", now));
     if (!doc) return ferr_oom(c->err);
     if (s3_take_content(c, doc, replace ? in : from)) return -1;
     /* the copy names the same sealed bytes: it keeps their key */
@@ -565,7 +566,7 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
         json_t *v = json_object_get(from, sealed[i]);
         if (v && json_object_set(doc, sealed[i], v)) return ferr_oom(c->err);
     }
-    if (json_object_get(from, "Parts")) json_object_del(doc, "Blob");
+    if (json_object_get(from, "Parts")) json_object_del(doc, "Blob"); /* its null */
     /* AWS: TaggingDirective COPY (the default) keeps the source's tags, REPLACE takes
      * x-amz-tagging's */
     const char *td = jstr(in, "TaggingDirective");
