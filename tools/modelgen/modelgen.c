@@ -517,9 +517,12 @@ static int opcmp(const void *a, const void *b)
  * of an input member (a string). */
 static const char *const additions[][4] = {
     {"lambda-2015-03-31", "GetEventSourceMapping", "EventSourceMappingArn", "output"},
-    /* S3's conditional writes (2024): replace only the object with this ETag */
+    /* S3's conditional writes (2024-2025): If-Match replaces only the object with that ETag,
+     * If-None-Match "*" only creates */
     {"s3-2006-03-01", "PutObject", "IfMatch", "If-Match"},
     {"s3-2006-03-01", "CompleteMultipartUpload", "IfMatch", "If-Match"},
+    {"s3-2006-03-01", "CopyObject", "IfMatch", "If-Match"},
+    {"s3-2006-03-01", "CopyObject", "IfNoneMatch", "If-None-Match"},
 };
 
 static void add_members(json_t *root, const char *stem)

@@ -550,7 +550,7 @@ int s3_op_copy_object(call *c, json_t *in, json_t **out)
         return precondition_failed(c);
     json_t *old = NULL;
     rc = s3_object_load(c, bucket, key, &old);
-    if (rc < 0) return -1;
+    if (rc < 0 || s3_write_conditions(c, in, rc ? old : NULL)) return -1;
     double now = (double)(long long)clock_now();
     json_t *doc = arena_defer_json(
         c->a,

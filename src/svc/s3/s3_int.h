@@ -72,7 +72,7 @@ int s3_object_stream(call *c, const json_t *doc, uint64_t off, uint64_t len);
 /* The content headers, metadata and storage class of in into doc. */
 int s3_take_content(call *c, json_t *doc, const json_t *in);
 char *s3_etag_of(call *c, const unsigned char md5[16]); /* "\"hex\"" in the arena */
-/* Conditional writes (PutObject, CompleteMultipartUpload): If-None-Match "*" creates only,
+/* Conditional writes (PutObject, CompleteMultipartUpload, CopyObject's destination): If-None-Match "*" creates only,
  * If-Match ETag replaces only that object; old: the current object or NULL. */
 int s3_write_conditions(call *c, const json_t *in, const json_t *old);
 

@@ -69,7 +69,7 @@ test("multipart upload", async () => {
   assert.deepEqual(await bytes(got), Buffer.concat([p1, p2]));
 });
 
-test("conditional writes: If-Match and If-None-Match on PutObject and CompleteMultipartUpload", async () => {
+test("conditional writes: If-Match and If-None-Match on PutObject, CompleteMultipartUpload and CopyObject", async () => {
   const v1 = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cw", Body: "v1" }))).ETag;
   const failed = (e) => e.name === "PreconditionFailed" && e.$metadata.httpStatusCode === 412;
   // If-Match: replaces only the object with that ETag
@@ -90,6 +90,17 @@ test("conditional writes: If-Match and If-None-Match on PutObject and CompleteMu
   await assert.rejects(mpu({ IfMatch: v1 }), failed);
   assert.match((await mpu({ IfMatch: v2 })).ETag, /-1"$/);
   assert.equal((await bytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "cw" })))).toString(), "mp");
+  // CopyObject: the same conditions on its destination
+  const copy = (Key, cond) => s3.send(new CopyObjectCommand({ Bucket: bucket, Key, CopySource: `${bucket}/cw`, ...cond }));
+  await assert.rejects(copy("cw-none", { IfMatch: v1 }), (e) => e.name === "NoSuchKey");
+  await copy("cw-copy", { IfNoneMatch: "*" });
+  // (a completed multipart upload's object, copied: its parts are shared)
+  assert.equal((await bytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "cw-copy" })))).toString(), "mp");
+  await assert.rejects(copy("cw-copy", { IfNoneMatch: "*" }), failed);
+  await assert.rejects(copy("cw-copy", { IfMatch: v1 }), failed);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "cw-copy" }));
+  await copy("cw-copy", { IfMatch: head.ETag, MetadataDirective: "REPLACE", Metadata: { again: "1" } });
+  assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "cw-copy" }))).Metadata.again, "1");
 });
 
 test("errors come back as S3 words them", async () => {
