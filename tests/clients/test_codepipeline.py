@@ -388,7 +388,7 @@ def test_codecommit_source_variables_resolved(fx, env, cp):
                         PolicyDocument=allow(("codepipeline:StartPipelineExecution", "*")))
     ev = fx.client("events", "tools", region=REGION)
     rule = uniq("push")
-    ev.put_rule(Name=rule, EventPattern=json.dumps({"source": ["ferry.test"], "detail-type": ["push"]}))
+    rule_arn = ev.put_rule(Name=rule, EventPattern=json.dumps({"source": ["ferry.test"], "detail-type": ["push"]}))["RuleArn"]
     arn = cp.get_pipeline(name=name)["metadata"]["pipelineArn"]
     ev.put_targets(Rule=rule, Targets=[{"Id": "p", "Arn": arn, "RoleArn": role}])
     ev.put_events(Entries=[{"Source": "ferry.test", "DetailType": "push", "Detail": "{}"}])
@@ -396,8 +396,13 @@ def test_codecommit_source_variables_resolved(fx, env, cp):
     while time.time() < deadline and len(cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]) < 2:
         time.sleep(0.1)
     runs = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
-    assert len(runs) == 2 and runs[0]["trigger"]["triggerDetail"].startswith(
-        f"arn:aws:sts::{env.tools}:assumed-role/{role.split('/')[-1]}/")
+    # AWS names the rule as the trigger of an execution a rule started
+    assert len(runs) == 2 and runs[0]["trigger"] == {"triggerType": "CloudWatchEvent", "triggerDetail": rule_arn}
+    # the rule's target role made the call
+    evs = fx.client("cloudtrail", "tools", region=REGION).lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "StartPipelineExecution"}])["Events"]
+    assert any(json.loads(e["CloudTrailEvent"])["userIdentity"]["arn"].startswith(
+        f"arn:aws:sts::{env.tools}:assumed-role/{role.split('/')[-1]}/") for e in evs)
 
 
 def test_codecommit_source_with_aws_documented_role(fx, env, cp):

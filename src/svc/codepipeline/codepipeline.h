@@ -30,4 +30,8 @@ void codepipeline_set_waker(void (*fn)(void));
  * whose trigger on a CodeCommit source action of that repository it passes. 0 or -1. */
 int codepipeline_git_change(ferry_env *env, store_txn *t, const git_change *ch, ferr *e);
 
+/* StartPipelineExecution as an EventBridge rule's target runs it (svc_invoke_fn_in, arg:
+ * the rule's ARN): the execution's trigger is CloudWatchEvent and the rule, as AWS shows. */
+extern const svc_op codepipeline_start_by_rule;
+
 #endif

@@ -170,7 +170,8 @@ static json_t *source_overrides(call *c, const json_t *decl, const json_t *given
     return o;
 }
 
-int codepipeline_op_start_pipeline_execution(call *c, json_t *in, json_t **out)
+/* StartPipelineExecution, the execution's trigger being type and detail */
+static int start(call *c, json_t *in, json_t **out, const char *type, const char *detail)
 {
     json_t *d;
     const char *name = jstr(in, "name"), *tok = jstr(in, "clientRequestToken");
@@ -182,8 +183,7 @@ int codepipeline_op_start_pipeline_execution(call *c, json_t *in, json_t **out)
         return 0;
     }
     json_t *trig =
-        arena_defer_json(c->a, json_pack("{s:s, s:s}", "triggerType", "StartPipelineExecution",
-                                         "triggerDetail", c->who->arn));
+        arena_defer_json(c->a, json_pack("{s:s, s:s}", "triggerType", type, "triggerDetail", detail));
     const char *id;
     if (!trig) return ferr_oom(c->err);
     json_t *src =
@@ -200,6 +200,21 @@ int codepipeline_op_start_pipeline_execution(call *c, json_t *in, json_t **out)
     *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", id));
     return 0;
 }
+
+int codepipeline_op_start_pipeline_execution(call *c, json_t *in, json_t **out)
+{
+    return start(c, in, out, "StartPipelineExecution", c->who->arn);
+}
+
+/* codepipeline_start_by_rule (codepipeline.h): c->arg is the rule's ARN */
+static int start_by_rule(call *c, json_t *in, json_t **out)
+{
+    const char *rule = c->arg;
+    return rule ? start(c, in, out, "CloudWatchEvent", rule)
+                : start(c, in, out, "StartPipelineExecution", c->who->arn);
+}
+
+const svc_op codepipeline_start_by_rule = {"StartPipelineExecution", start_by_rule, 0};
 
 int codepipeline_op_stop_pipeline_execution(call *c, json_t *in, json_t **out)
 {

@@ -19,6 +19,7 @@
 #include "base/enc.h"
 #include "base/log.h"
 #include "events_int.h"
+#include "svc/codepipeline/codepipeline.h"
 #include "svc/session.h"
 
 #define BATCH 256 /* deliveries taken per sweep; more: the engine is kicked again */
@@ -270,7 +271,8 @@ static int send_codebuild(ferry_env *env, store_txn *t, arena *a, const char *ac
 }
 
 /* CodePipeline: StartPipelineExecution as the target's RoleArn (the rule is how a V1
- * pipeline's CodeCommit source detects changes), in the delivery's transaction. */
+ * pipeline's CodeCommit source detects changes), in the delivery's transaction; the
+ * execution names the rule as its trigger. */
 static int send_pipeline(ferry_env *env, store_txn *t, arena *a, const char *account,
                          const char *region, const json_t *doc, const char *input, ferr *e)
 {
@@ -282,8 +284,9 @@ static int send_pipeline(ferry_env *env, store_txn *t, arena *a, const char *acc
     if (target_session(env, t, a, account, region, tg, &s, e)) return -1;
     json_t *in = json_pack("{s:s}", "name", name ? name + 1 : ""), *out = NULL;
     int rc = !in || !where ? ferr_oom(e)
-                           : svc_invoke_in(t, a, env, &s.key.who, where, "codepipeline",
-                                           "StartPipelineExecution", in, &out, NULL, e);
+                           : svc_invoke_fn_in(t, a, env, &s.key.who, where, "codepipeline",
+                                              &codepipeline_start_by_rule, jstr(doc, "RuleArn"),
+                                              in, &out, e);
     json_decref(in);
     json_decref(out);
     return rc;
