@@ -43,7 +43,17 @@ static void *writer(void *arg)
         ferr e = {0};
         store_txn *t = NULL;
         int rc = store_begin(q->st, 1, &t, &e);
-        for (waiter *w = batch; !rc && w; w = w->next) rc = store_audit_append(t, w->rec, &e);
+        size_t n = 0;
+        for (waiter *w = batch; w; w = w->next) n++;
+        const audit_rec **recs = rc ? NULL : malloc(n * sizeof(*recs));
+        if (recs) { /* at once: on PostgreSQL one round trip instead of one per event */
+            n = 0;
+            for (waiter *w = batch; w; w = w->next) recs[n++] = w->rec;
+            rc = store_audit_append_many(t, recs, n, &e);
+            free(recs);
+        } else {
+            for (waiter *w = batch; !rc && w; w = w->next) rc = store_audit_append(t, w->rec, &e);
+        }
         if (t) rc = rc ? (store_rollback(t), -1) : store_commit(t, &e);
         if (rc) log_error("audit: batch not recorded: %s", e.message);
 

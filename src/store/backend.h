@@ -59,6 +59,8 @@ typedef struct store_backend {
     int (*range)(void *txn, const char *kind, const char *account, const char *region,
                  const store_range_q *q, store_list_cb cb, void *ud, ferr *e);
     int (*audit_append)(void *txn, const audit_rec *r, ferr *e);
+    /* optional: n events at once, all or none (NULL: audit_append each) */
+    int (*audit_append_many)(void *txn, const audit_rec *const *r, size_t n, ferr *e);
     int (*audit_query)(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e);
     long long (*audit_trim)(void *txn, double before, long long max_events, int limit, ferr *e);
     /* the backend enforces r in the background from now on (a copy is kept) */

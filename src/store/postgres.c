@@ -250,19 +250,23 @@ static int conn_ready(pconn *c, ferr *e)
 
 /* Runs statement `which` with n text parameters (NULL: SQL NULL). The result, or NULL with
  * e set. */
+/* Statement which prepared on c (once per connection), its name in name[16]. 0 or -1. */
+static int prepare(pconn *c, int which, char *name, ferr *e)
+{
+    snprintf(name, 16, "s%d", which);
+    if (c->prepared[which]) return 0;
+    PGresult *p = PQprepare(c->pg, name, stmt_sql[which], 0, NULL);
+    int ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+    PQclear(p);
+    if (!ok) return pgerr(e, c->pg, "prepare");
+    c->prepared[which] = 1;
+    return 0;
+}
+
 static PGresult *run(pconn *c, int which, int n, const char *const *params, ferr *e)
 {
-    if (!c->prepared[which]) {
-        char name[16];
-        snprintf(name, sizeof(name), "s%d", which);
-        PGresult *p = PQprepare(c->pg, name, stmt_sql[which], 0, NULL);
-        int ok = PQresultStatus(p) == PGRES_COMMAND_OK;
-        PQclear(p);
-        if (!ok) return pgerr(e, c->pg, "prepare"), NULL;
-        c->prepared[which] = 1;
-    }
     char name[16];
-    snprintf(name, sizeof(name), "s%d", which);
+    if (prepare(c, which, name, e)) return NULL;
     PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
@@ -801,17 +805,23 @@ static const char *clean(const char *v, char **owned)
     return *owned = c;
 }
 
-/* Appends r with sequence number seq (0: the next one). */
-static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
+/* ST_AUDIT's parameters for r with sequence number seq (0: the next one); the cleaned
+ * copies it makes go with audit_params_free. */
+typedef struct {
+    const char *p[22];
+    char *owned[17];
+    num tm, ro, stt, sq;
+} audit_params;
+
+static void audit_params_make(audit_params *a, const audit_rec *r, int64_t seq)
 {
     const char *texts[] = {r->event_id,      r->request_id,     r->account,       r->region,
                            r->principal_arn, r->principal_type, r->username,      r->access_key,
                            r->service,       r->event_source,   r->operation,     r->source_ip,
                            r->user_agent,    r->error_code,     r->error_message, r->resources,
                            r->extra};
-    char *owned[17];
     const char *c[17];
-    for (int i = 0; i < 17; i++) c[i] = clean(texts[i], &owned[i]);
+    for (int i = 0; i < 17; i++) c[i] = clean(texts[i], &a->owned[i]);
     /* the resources' rows only from JSON that parses (PostgreSQL's jsonb would refuse the
      * event otherwise) */
     const char *res = NULL;
@@ -820,8 +830,7 @@ static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
         if (j) res = c[15];
         json_decref(j);
     }
-    num tm, ro, stt, sq;
-    const char *p[] = {fmt_d(tm, r->time),
+    const char *p[] = {fmt_d(a->tm, r->time),
                        c[0],
                        c[1],
                        c[2],
@@ -835,16 +844,29 @@ static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
                        c[10],
                        c[11],
                        c[12],
-                       fmt_i(ro, r->read_only),
-                       fmt_i(stt, r->status),
+                       fmt_i(a->ro, r->read_only),
+                       fmt_i(a->stt, r->status),
                        c[13],
                        c[14],
                        c[15],
                        res,
-                       seq ? fmt_i(sq, seq) : NULL,
+                       seq ? fmt_i(a->sq, seq) : NULL,
                        c[16]};
-    PGresult *q = run(t->c, ST_AUDIT, 22, p, e);
-    for (int i = 0; i < 17; i++) free(owned[i]);
+    memcpy(a->p, p, sizeof(p));
+}
+
+static void audit_params_free(audit_params *a)
+{
+    for (int i = 0; i < 17; i++) free(a->owned[i]);
+}
+
+/* Appends r with sequence number seq (0: the next one). */
+static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
+{
+    audit_params a;
+    audit_params_make(&a, r, seq);
+    PGresult *q = run(t->c, ST_AUDIT, 22, a.p, e);
+    audit_params_free(&a);
     if (!q) return -1;
     PQclear(q);
     return 0;
@@ -853,6 +875,58 @@ static int audit_insert(pgtxn *t, const audit_rec *r, int64_t seq, ferr *e)
 static int pg_audit_append(void *txn, const audit_rec *r, ferr *e)
 {
     return audit_insert(txn, r, 0, e);
+}
+
+/* The trail's group commit: every insert sent in libpq's pipeline mode, then their results
+ * read, one round trip for the batch. One insert at a time waited a round trip each, and
+ * that pace capped the trail's writer and, through its queue, every read of a node. */
+static int pg_audit_append_many(void *txn, const audit_rec *const *r, size_t n, ferr *e)
+{
+    pgtxn *t = txn;
+    PGconn *pg = t->c->pg;
+    char name[16];
+    if (n == 1) return audit_insert(t, r[0], 0, e);
+    if (prepare(t->c, ST_AUDIT, name, e)) return -1;
+    if (!PQenterPipelineMode(pg)) return pgerr(e, pg, "audit");
+    int rc = 0;
+    size_t sent = 0;
+    for (; sent < n; sent++) {
+        audit_params a;
+        audit_params_make(&a, r[sent], 0);
+        int ok = PQsendQueryPrepared(pg, name, 22, a.p, NULL, NULL, 0);
+        audit_params_free(&a);
+        if (!ok) {
+            rc = pgerr(e, pg, "audit");
+            break;
+        }
+    }
+    if (!PQpipelineSync(pg) && !rc) rc = pgerr(e, pg, "audit");
+    /* each insert's result, then NULL; an insert after a failed one answers
+     * PGRES_PIPELINE_ABORTED. No result at all: the connection is gone. */
+    for (size_t i = 0; i < sent; i++) {
+        PGresult *q;
+        int got = 0;
+        while ((q = PQgetResult(pg))) {
+            got = 1;
+            ExecStatusType st = PQresultStatus(q);
+            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !rc) {
+                const char *m = PQresultErrorMessage(q);
+                rc = st == PGRES_PIPELINE_ABORTED || !m || !*m
+                         ? pgerr(e, pg, "audit")
+                         : ferr_internal(e, "store: audit: %.400s", m);
+            }
+            PQclear(q);
+        }
+        if (!got) {
+            if (!rc) rc = pgerr(e, pg, "audit");
+            break;
+        }
+    }
+    PGresult *q = PQgetResult(pg);
+    if (PQresultStatus(q) != PGRES_PIPELINE_SYNC && !rc) rc = pgerr(e, pg, "audit");
+    PQclear(q);
+    if (!PQexitPipelineMode(pg) && !rc) rc = pgerr(e, pg, "audit");
+    return rc;
 }
 
 /* LookupAttribute key -> the condition on $5. ResourceType and ResourceName read audit_res
@@ -1256,6 +1330,7 @@ const store_backend store_postgres_backend = {
     .list = pg_list,
     .range = pg_range,
     .audit_append = pg_audit_append,
+    .audit_append_many = pg_audit_append_many,
     .audit_query = pg_audit_query,
     .audit_trim = pg_audit_trim,
     .audit_retention = pg_audit_retention,

@@ -302,6 +302,15 @@ int store_audit_append(store_txn *t, const audit_rec *r, ferr *e)
     return t->s->be->audit_append(t->impl, r, e);
 }
 
+int store_audit_append_many(store_txn *t, const audit_rec *const *r, size_t n, ferr *e)
+{
+    if (need_write(t, e)) return -1;
+    if (t->s->be->audit_append_many) return t->s->be->audit_append_many(t->impl, r, n, e);
+    for (size_t i = 0; i < n; i++)
+        if (t->s->be->audit_append(t->impl, r[i], e)) return -1;
+    return 0;
+}
+
 int store_audit_query(store_txn *t, const audit_query *q, store_audit_cb cb, void *ud, ferr *e)
 {
     return t->s->be->audit_query(t->impl, q, cb, ud, e);

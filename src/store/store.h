@@ -106,6 +106,9 @@ typedef struct audit_rec {
 } audit_rec;
 
 int store_audit_append(store_txn *t, const audit_rec *r, ferr *e);
+/* As store_audit_append for r[0..n-1], in one exchange with the database where the backend
+ * can (the trail's group commit). On failure the transaction must be rolled back. */
+int store_audit_append_many(store_txn *t, const audit_rec *const *r, size_t n, ferr *e);
 
 typedef struct audit_query {
     const char *account;

@@ -66,15 +66,25 @@ static audit_rec event(int i, double t0, char *idbuf, char *resbuf)
                        .resources = i % 3 == 0 ? resbuf : NULL};
 }
 
+/* Events from..to-1 in one transaction: in runs of up to 97 alternately one at a time and
+ * as one store_audit_append_many (the trail's group commit), so every listing below sees
+ * both paths' rows. */
 static void append(store *s, int from, int to, double t0)
 {
     ferr e = {0};
     store_txn *t;
     assert_int_equal(store_begin(s, 1, &t, &e), 0);
-    for (int i = from; i < to; i++) {
-        char id[32], res[300];
-        audit_rec r = event(i, t0, id, res);
-        assert_int_equal(store_audit_append(t, &r, &e), 0);
+    static char ids[97][32], res[97][300];
+    audit_rec recs[97];
+    const audit_rec *ptrs[97];
+    for (int i = from, run = 0; i < to; run++) {
+        int n = 0;
+        for (; n < 97 && i < to; n++, i++) {
+            recs[n] = event(i, t0, ids[n], res[n]);
+            ptrs[n] = &recs[n];
+            if (run % 2 == 0) assert_int_equal(store_audit_append(t, &recs[n], &e), 0);
+        }
+        if (run % 2) assert_int_equal(store_audit_append_many(t, ptrs, (size_t)n, &e), 0);
     }
     assert_int_equal(store_commit(t, &e), 0);
 }
