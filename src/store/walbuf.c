@@ -28,7 +28,7 @@
 /* A PutItem's commit is about 62 KB. The unix VFS writes at most 128 KiB - 1 in one call
  * (it masks the length with 0x1ffff: a longer write comes out short and fails as a full
  * disk). */
-#define CAP 0x1ffff
+#define CAP       0x1ffff
 #define ROUND8(n) (((n) + 7) & ~(size_t)7)
 
 typedef struct {
@@ -222,9 +222,9 @@ static int v_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int fl
     w->fsync_commits = v == &vfs[1];
     /* Without powersafe overwrite SQLite pads a commit to a sector and may sync inside the
      * frames it writes: gathering would then publish unwritten frames. Unix has it. */
-    w->gather = w->wal && rc == SQLITE_OK &&
-                (w->real->pMethods->xDeviceCharacteristics(w->real) &
-                 SQLITE_IOCAP_POWERSAFE_OVERWRITE);
+    w->gather =
+        w->wal && rc == SQLITE_OK &&
+        (w->real->pMethods->xDeviceCharacteristics(w->real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE);
     return rc;
 }
 

@@ -182,8 +182,8 @@ static int start(call *c, json_t *in, json_t **out, const char *type, const char
         *out = svc_out(c, json_pack("{s:s}", "pipelineExecutionId", jstr(toks, tok)));
         return 0;
     }
-    json_t *trig =
-        arena_defer_json(c->a, json_pack("{s:s, s:s}", "triggerType", type, "triggerDetail", detail));
+    json_t *trig = arena_defer_json(
+        c->a, json_pack("{s:s, s:s}", "triggerType", type, "triggerDetail", detail));
     const char *id;
     if (!trig) return ferr_oom(c->err);
     json_t *src =

@@ -102,19 +102,21 @@ static void test_spill_rollback_and_big_pages(void **st)
      * the WAL in the middle of a transaction, which then rolls back */
     sqlite3 *w = open_db("PRAGMA page_size=65536; PRAGMA cache_size=10;"
                          " CREATE TABLE t(k INTEGER PRIMARY KEY, v);");
-    assert_int_equal(sqlite3_exec(w,
-                                  "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM"
-                                  " n WHERE i<400) INSERT INTO t SELECT i, randomblob(3000) FROM n;"
-                                  " ROLLBACK;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(w,
+                     "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM"
+                     " n WHERE i<400) INSERT INTO t SELECT i, randomblob(3000) FROM n;"
+                     " ROLLBACK;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(count(w, "SELECT count(*) FROM t"), 0);
-    assert_int_equal(sqlite3_exec(w,
-                                  "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM"
-                                  " n WHERE i<400) INSERT INTO t SELECT i, randomblob(3000) FROM n;"
-                                  " COMMIT;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(w,
+                     "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM"
+                     " n WHERE i<400) INSERT INTO t SELECT i, randomblob(3000) FROM n;"
+                     " COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3 *r = open_db(NULL);
     assert_int_equal(count(r, "SELECT count(*) FROM t"), 400);
     integrity(r);
@@ -139,8 +141,8 @@ static void test_kill9_keeps_every_answered_commit(void **st)
         close(fd[0]);
         sqlite3 *c = NULL;
         if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, walbuf_vfs(0)) ||
-            sqlite3_exec(c, "PRAGMA synchronous=FULL; PRAGMA checkpoint_fullfsync=ON", NULL,
-                         NULL, NULL))
+            sqlite3_exec(c, "PRAGMA synchronous=FULL; PRAGMA checkpoint_fullfsync=ON", NULL, NULL,
+                         NULL))
             _exit(1);
         for (int i = 1;; i++) {
             char sql[100];
