@@ -303,10 +303,10 @@ int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, cons
 
 int svc_invoke_fn_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
                      const char *region, const char *service, const svc_op *op, const void *arg,
-                     const json_t *in, json_t **out, ferr *e)
+                     const json_t *in, json_t **out, const json_t *context, ferr *e)
 {
     *out = NULL;
-    return invoke_op(t, a, env, who, region, service, op, arg, in, out, NULL, e);
+    return invoke_op(t, a, env, who, region, service, op, arg, in, out, context, e);
 }
 
 void svc_notify(ferry_env *env, const char *key)

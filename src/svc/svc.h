@@ -384,10 +384,11 @@ int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who, 
 int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, const char *service,
                   const svc_op *op, const void *arg, const json_t *in, json_t **out, ferr *e);
 /* As svc_invoke_fn, inside the caller's transaction t as svc_invoke_in runs (a: the
- * caller's arena, freed after t is committed). */
+ * caller's arena, freed after t is committed), with extra condition keys in context. t and
+ * a NULL: in a transaction of its own, as svc_invoke_fn. */
 int svc_invoke_fn_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
                      const char *region, const char *service, const svc_op *op, const void *arg,
-                     const json_t *in, json_t **out, ferr *e);
+                     const json_t *in, json_t **out, const json_t *context, ferr *e);
 
 /* Wakes the long polls waiting on key (call after the change is committed). */
 void svc_notify(ferry_env *env, const char *key);

@@ -633,6 +633,20 @@ def test_cloudformation_pipeline(fx, env, cp):
     cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     raises(lambda: cp.get_pipeline(name=name), "PipelineNotFoundException")
 
+    # a transition of a stage the pipeline lacks fails the create itself: no pipeline is left
+    tpl["Resources"]["P"]["Properties"]["DisableInboundStageTransitions"] = [
+        {"StageName": "Nope", "Reason": "freeze"}]
+    bad = uniq("pipestack")
+    cfn.create_stack(StackName=bad, TemplateBody=json.dumps(tpl))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=bad, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    except Exception:
+        pass
+    evs = cfn.describe_stack_events(StackName=bad)["StackEvents"]
+    failed = [e for e in evs if e["LogicalResourceId"] == "P" and e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed and "Stage Nope does not exist" in failed[0]["ResourceStatusReason"], evs
+    assert not [p for p in cp.list_pipelines()["pipelines"] if p["name"].startswith(bad)]
+
 # ---- kill -9 ----
 
 def test_execution_survives_kill9(fx, env, cp):

@@ -18,6 +18,11 @@ int prov_call_in(cfn_pctx *p, const char *region, const char *service, const cha
                  const json_t *in, json_t **out);
 /* The same, stealing in. */
 int prov_call(cfn_pctx *p, const char *service, const char *op, json_t *in, json_t **out);
+/* As prov_call, for a service's internal entry point fn with arg (svc_invoke_fn): what the
+ * API cannot take, such as a pipeline's frozen stages at its creation. Unit tests' hook sees
+ * fn->name and not arg. */
+int prov_call_fn(cfn_pctx *p, const char *service, const svc_op *fn, const void *arg, json_t *in,
+                 json_t **out);
 int prov_call_r(cfn_pctx *p, const char *region, const char *service, const char *op, json_t *in,
                 json_t **out);
 /* For deletes and detaches: an error saying the thing is already gone counts as done

@@ -200,8 +200,10 @@ void prov_set_hook(prov_hook_fn fn, void *ud)
     hook_ud = ud;
 }
 
-int prov_call_in(cfn_pctx *p, const char *region, const char *service, const char *op,
-                 const json_t *in, json_t **out)
+/* service:op, or the service's internal entry point fn with arg (op: its name), as the
+ * stack acts. */
+static int call_as_stack(cfn_pctx *p, const char *region, const char *service, const char *op,
+                         const svc_op *fn, const void *arg, const json_t *in, json_t **out)
 {
     json_t *res = NULL;
     if (out) *out = NULL;
@@ -225,7 +227,9 @@ int prov_call_in(cfn_pctx *p, const char *region, const char *service, const cha
                                                "cloudformation.amazonaws.com", "aws:CalledViaLast",
                                                "cloudformation.amazonaws.com");
         if (!service_role && !ctx) return ferr_oom(p->e);
-        rc = svc_invoke(p->env, &as, region, service, op, in, &res, ctx, p->e);
+        rc = fn ? svc_invoke_fn_in(NULL, NULL, p->env, &as, region, service, fn, arg, in, &res, ctx,
+                                   p->e)
+                : svc_invoke(p->env, &as, region, service, op, in, &res, ctx, p->e);
         json_decref(ctx);
     }
     if (rc) {
@@ -238,6 +242,21 @@ int prov_call_in(cfn_pctx *p, const char *region, const char *service, const cha
     else
         json_decref(res);
     return 0;
+}
+
+int prov_call_in(cfn_pctx *p, const char *region, const char *service, const char *op,
+                 const json_t *in, json_t **out)
+{
+    return call_as_stack(p, region, service, op, NULL, NULL, in, out);
+}
+
+int prov_call_fn(cfn_pctx *p, const char *service, const svc_op *fn, const void *arg, json_t *in,
+                 json_t **out)
+{
+    if (!in) return ferr_oom(p->e);
+    int rc = call_as_stack(p, NULL, service, fn->name, fn, arg, in, out);
+    json_decref(in);
+    return rc;
 }
 
 int cfn_intent(cfn_pctx *p, const char *id)

@@ -381,7 +381,34 @@ static int tags_merge(call *c, json_t *doc, const json_t *tags)
     return 0;
 }
 
-int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
+/* Each stage of frozen (CloudFormation's DisableInboundStageTransitions: StageName, Reason)
+ * with its inbound transition disabled in d, as DisableStageTransition would, checked and
+ * authorized as it would be. */
+static int freeze(call *c, json_t *d, const char *arn, const json_t *frozen)
+{
+    json_t *tr = json_object_get(d, "transitions");
+    size_t i;
+    json_t *v;
+    json_array_foreach(frozen, i, v) {
+        const char *sn = jstr(v, "StageName");
+        if (!sn || !cp_stage_of(json_object_get(d, "pipeline"), sn))
+            return ferr_set(c->err, 400, "StageNotFoundException",
+                            "Stage %s does not exist in pipeline %s", sn ? sn : "",
+                            jstr(json_object_get(d, "pipeline"), "name"));
+        const char *sarn = arena_printf(c->a, "%s/%s", arn, sn);
+        if (!sarn) return ferr_oom(c->err);
+        if (call_authorize(c, "codepipeline:DisableStageTransition", sarn)) return -1;
+        if (json_object_set_new(tr, sn,
+                                json_pack("{s:b, s:s?, s:s, s:f}", "enabled", 0, "reason",
+                                          jstr(v, "Reason"), "lastChangedBy", c->who->arn,
+                                          "lastChangedAt", clock_now())))
+            return ferr_oom(c->err);
+    }
+    return 0;
+}
+
+/* CreatePipeline; frozen: stages whose inbound transition starts disabled (freeze) */
+static int create(call *c, json_t *in, json_t **out, const json_t *frozen)
 {
     const json_t *p = json_object_get(in, "pipeline");
     const char *name = jstr(p, "name");
@@ -399,6 +426,7 @@ int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
                                                  "Tags", "transitions"));
     if (!decl || !d) return ferr_oom(c->err);
     if (tags_merge(c, d, json_object_get(in, "tags"))) return -1;
+    if (frozen && freeze(c, d, arn, frozen)) return -1;
     store_key k = call_key(c, CP_PIPE_KIND, name);
     int rc = store_insert(c->txn, &k, d, c->err);
     if (rc < 0) return -1;
@@ -422,6 +450,19 @@ int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
     *out = svc_out(c, o);
     return 0;
 }
+
+int codepipeline_op_create_pipeline(call *c, json_t *in, json_t **out)
+{
+    return create(c, in, out, NULL);
+}
+
+static int create_frozen(call *c, json_t *in, json_t **out)
+{
+    return create(c, in, out, c->arg);
+}
+
+/* codepipeline_create_frozen (codepipeline.h): c->arg is the list of stages */
+const svc_op codepipeline_create_frozen = {"CreatePipeline", create_frozen, 0};
 
 /* The key of an older version of pipeline name: NAME/VERSION, zero-padded to sort. */
 static const char *version_key(call *c, const char *name, long long version)

@@ -34,4 +34,10 @@ int codepipeline_git_change(ferry_env *env, store_txn *t, const git_change *ch, 
  * the rule's ARN): the execution's trigger is CloudWatchEvent and the rule, as AWS shows. */
 extern const svc_op codepipeline_start_by_rule;
 
+/* CreatePipeline whose stages in arg (a JSON array of CloudFormation's
+ * DisableInboundStageTransitions: StageName, Reason) have their inbound transition disabled
+ * in the same commit, so the execution the creation starts cannot pass them first (each
+ * authorized as DisableStageTransition). */
+extern const svc_op codepipeline_create_frozen;
+
 #endif

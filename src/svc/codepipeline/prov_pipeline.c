@@ -1,12 +1,13 @@
 /* AWS::CodePipeline::Pipeline. Ref = the pipeline's name; GetAtt Version. The properties are
  * the API's declaration with CloudFormation's capitalized names (Configuration's keys are
  * the action's own and stay as given); every change is an UpdatePipeline in place, except
- * Name (a new pipeline). DisableInboundStageTransitions are applied after each create or
- * update, as CloudFormation does. */
+ * Name (a new pipeline). DisableInboundStageTransitions are applied after each update, as
+ * CloudFormation does, and within the create (codepipeline_create_frozen). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codepipeline.h"
 #include "engine/stacks/prov_int.h"
 
 static const prov_prop schema[] = {
@@ -126,9 +127,13 @@ static int pipe_make(const prov_shape *s, cfn_pctx *p, const json_t *pr, char **
     json_decref(decl);
     json_decref(tags);
     if (!rc && cfn_intent(p, name)) rc = -1;
-    if (!rc) rc = prov_call(p, "codepipeline", "CreatePipeline", json_incref(in), NULL);
+    /* the disabled transitions in the creation's own commit: applied after it (as AWS
+     * does), the first execution could pass them before they were */
+    if (!rc)
+        rc = prov_call_fn(p, "codepipeline", &codepipeline_create_frozen,
+                          json_object_get(pr, "DisableInboundStageTransitions"), json_incref(in),
+                          NULL);
     json_decref(in);
-    if (!rc && set_transitions(p, name, NULL, pr)) rc = prov_undo(p, pipe_del, name, pr);
     if (rc) {
         free(name);
         return -1;

@@ -283,10 +283,10 @@ static int send_pipeline(ferry_env *env, store_txn *t, arena *a, const char *acc
     session s;
     if (target_session(env, t, a, account, region, tg, &s, e)) return -1;
     json_t *in = json_pack("{s:s}", "name", name ? name + 1 : ""), *out = NULL;
-    int rc = !in || !where
-                 ? ferr_oom(e)
-                 : svc_invoke_fn_in(t, a, env, &s.key.who, where, "codepipeline",
-                                    &codepipeline_start_by_rule, jstr(doc, "RuleArn"), in, &out, e);
+    int rc = !in || !where ? ferr_oom(e)
+                           : svc_invoke_fn_in(t, a, env, &s.key.who, where, "codepipeline",
+                                              &codepipeline_start_by_rule, jstr(doc, "RuleArn"), in,
+                                              &out, NULL, e);
     json_decref(in);
     json_decref(out);
     return rc;
