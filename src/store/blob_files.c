@@ -187,8 +187,8 @@ static int blob_dir(files *f, const char *id, int durable, int forget, ferr *e)
 
 /* The bytes, then the name: a crash leaves either the temporary or the whole blob. Durable
  * (--sync full) syncs both, so they survive power loss; otherwise the page cache holds
- * them, which survives kill -9 as the store's synchronous=NORMAL does. The mtime is set to
- * now so the sweep's grace counts from here, not the last write. */
+ * them, which survives kill -9 as the store's commits under --sync normal do. The mtime is
+ * set to now so the sweep's grace counts from here, not the last write. */
 static int f_commit(void *impl, void *wp, int durable, ferr *e)
 {
     files *f = impl;
