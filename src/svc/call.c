@@ -180,3 +180,30 @@ const char *svc_request_source_ip(const svc_request *r)
 {
     return r->client.source_ip ? r->client.source_ip : "";
 }
+
+const char *svc_request_user_agent(const svc_request *r)
+{
+    return r->client.user_agent;
+}
+
+call svc_route_call(const svc_request *r, arena *a, ferry_env *env, const char *request_id,
+                    const char *service, const char *op, const principal *who, const char *region,
+                    ferr *e)
+{
+    return (call){.a = a,
+                  .env = env,
+                  .request_id = request_id,
+                  .service = service,
+                  .op = op,
+                  .account = who->account,
+                  .region = region,
+                  .who = who,
+                  .caller = CALLER_CLIENT,
+                  .client = r->client,
+                  .err = e};
+}
+
+call_client call_client_of(const call *c)
+{
+    return c->caller == CALLER_CLIENT ? c->client : (call_client){0};
+}

@@ -249,6 +249,18 @@ typedef struct svc_request {
 
 /* A route's client address, "" when unknown. */
 const char *svc_request_source_ip(const svc_request *r);
+/* A route's client User-Agent, NULL when not sent. */
+const char *svc_request_user_agent(const svc_request *r);
+
+/* The call a route runs an operation as for its client: caller CALLER_CLIENT with the
+ * route's client, in who's account. The route sets what else it needs (txn, account) on the
+ * result. Routes make their calls here, never from the request's client themselves. */
+call svc_route_call(const svc_request *r, arena *a, ferry_env *env, const char *request_id,
+                    const char *service, const char *op, const principal *who, const char *region,
+                    ferr *e);
+/* c's client as a request made from c would carry it (API Gateway's TestInvokeMethod): c's
+ * own when a client called, none for calls made inside ferry. */
+call_client call_client_of(const call *c);
 
 /* Returns 1 when it answered (resp initialized and filled; the caller disposes its body),
  * or 0 to decline: the request goes on to the API path (e.g. an S3 request that is signed,

@@ -72,7 +72,7 @@ static int binary_body(const apigw_proxy_req *q)
 static json_t *identity(const apigw_proxy_req *q)
 {
     const principal *p = q->caller;
-    const char *ua = q->r->client.user_agent;
+    const char *ua = svc_request_user_agent(q->r);
     json_t *id = json_pack("{s:n, s:n, s:n, s:n, s:s, s:n, s:n, s:n, s:n, s:n, s:s?, s:n}",
                            "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller",
                            "sourceIp", svc_request_source_ip(q->r), "principalOrgId", "accessKey",

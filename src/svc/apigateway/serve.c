@@ -368,7 +368,7 @@ static void vtl_context(arena *a, const svc_request *r, const stage_view *v, con
                             rid, "stage", v->stage, "httpMethod", r->method, "resourcePath",
                             jstr(res, "path"), "resourceId", jstr(res, "id"), "apiId", v->api_id,
                             "accountId", v->account, "identity", "sourceIp",
-                            svc_request_source_ip(r), "userAgent", r->client.user_agent);
+                            svc_request_source_ip(r), "userAgent", svc_request_user_agent(r));
     /* AWS: $context.path is the stage and the path as requested */
     const char *full = v->path ? arena_printf(a, "/%s%s", v->stage, v->path) : NULL;
     if (ctx && full && jset_str(ctx, "path", full)) json_decref(ctx), ctx = NULL;
@@ -472,18 +472,10 @@ static int invoke_allowed(ferry_env *env, arena *a, const stage_view *v, const c
     ferr e = {0};
     store_txn *t = NULL;
     if (store_begin(env->st, 0, &t, &e)) return -1;
-    call c = {.a = a,
-              .env = env,
-              .request_id = v->rid,
-              .service = "execute-api",
-              .op = "Invoke",
-              .account = who ? who->account : v->account,
-              .region = v->region,
-              .who = who ? who : &anon,
-              .txn = t,
-              .caller = CALLER_CLIENT,
-              .client = v->r->client,
-              .err = &e};
+    call c = svc_route_call(v->r, a, env, v->rid, "execute-api", "Invoke", who ? who : &anon,
+                            v->region, &e);
+    c.account = who ? who->account : v->account;
+    c.txn = t;
     authz_req q = {.action = "execute-api:Invoke",
                    .resource = arn,
                    .resource_account = v->account,
@@ -1092,9 +1084,9 @@ static json_t *log_context(arena *a, const stage_view *v, const svc_request *r, 
         v->account, "protocol", "HTTP/1.1", "domainName", r->host, "wafResponseCode", "-", "status",
         resp->status, "responseLength", (json_int_t)resp->body.len, "responseLatency",
         (json_int_t)((clock_now() - v->t0) * 1000), "identity", "sourceIp", ip && *ip ? ip : NULL,
-        "userAgent", r->client.user_agent, "caller", v->caller ? v->caller->userid : NULL, "user",
-        v->caller ? v->caller->userid : NULL, "userArn", v->caller ? v->caller->arn : NULL, "error",
-        "message", v->err_msg, "responseType", v->err_type, "messageString", NULL,
+        "userAgent", svc_request_user_agent(r), "caller", v->caller ? v->caller->userid : NULL,
+        "user", v->caller ? v->caller->userid : NULL, "userArn", v->caller ? v->caller->arn : NULL,
+        "error", "message", v->err_msg, "responseType", v->err_type, "messageString", NULL,
         "validationErrorString", v->verr);
     if (!ctx) return NULL;
     json_t *err = json_object_get(ctx, "error");
@@ -1269,7 +1261,7 @@ static int test_request(call *c, const json_t *in, const char *method, const cha
                        .query = pq[pl] ? pq + pl + 1 : "",
                        .body = (const unsigned char *)(body ? body : ""),
                        .body_len = body ? strlen(body) : 0,
-                       .client = c->client,
+                       .client = call_client_of(c),
                        .header = test_header,
                        .headers = h,
                        .nheaders = k};

@@ -954,7 +954,7 @@ static void access_log(req *q, const proto_response *resp, double t0)
         "path", q->raw_path, "routeKey", q->route_key, "stage", q->stage, "accountId", q->account,
         "protocol", "HTTP/1.1", "domainName", q->r->host, "status", resp->status, "responseLength",
         (json_int_t)resp->body.len, "responseLatency", (json_int_t)((clock_now() - t0) * 1000),
-        "identity", "sourceIp", ip && *ip ? ip : NULL, "userAgent", q->r->client.user_agent,
+        "identity", "sourceIp", ip && *ip ? ip : NULL, "userAgent", svc_request_user_agent(q->r),
         "error", "message", err);
     buf line;
     buf_init(&line, 0);

@@ -372,17 +372,7 @@ int cc_git_serve(ferry_env *env, arena *a, const svc_request *r, proto_response 
     ids_uuid(rid);
     ferr e = {0};
     const svc_op *op = push ? &op_push : &op_pull;
-    call c = {.a = a,
-              .env = env,
-              .request_id = rid,
-              .service = "codecommit",
-              .op = op->name,
-              .account = who.account,
-              .region = region,
-              .who = &who,
-              .err = &e,
-              .caller = CALLER_CLIENT,
-              .client = r->client};
+    call c = svc_route_call(r, a, env, rid, "codecommit", op->name, &who, region, &e);
     json_t *in = json_pack("{s:s}", "repositoryName", name), *out = NULL;
     if (!in || svc_exec(&c, op, in, &out)) {
         json_decref(in);

@@ -189,17 +189,7 @@ static int route(ferry_env *env, arena *a, const svc_request *r, proto_response 
     char rid[37];
     ids_uuid(rid);
     const char *op = fn == inject ? "InjectEvent" : "CloseEvent";
-    call c = {.a = a,
-              .env = env,
-              .request_id = rid,
-              .service = "health",
-              .op = op,
-              .account = who->account,
-              .region = "us-east-1",
-              .who = who,
-              .caller = CALLER_CLIENT,
-              .client = r->client,
-              .err = &e};
+    call c = svc_route_call(r, a, env, rid, "health", op, who, "us-east-1", &e);
     svc_op o = {op, fn, 0};
     if (svc_exec(&c, &o, in, &out)) {
         log_info("health: %s refused: %s %s", op, e.code, e.message);

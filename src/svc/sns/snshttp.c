@@ -32,17 +32,7 @@ static void run(ferry_env *env, arena *a, const svc_request *r, const char *op, 
         text(resp, 500, "text/plain", "sns model missing\n");
         return;
     }
-    call c = {.a = a,
-              .env = env,
-              .request_id = rid,
-              .service = "sns",
-              .op = op,
-              .account = who->account,
-              .region = region,
-              .who = who,
-              .caller = CALLER_CLIENT,
-              .client = r->client,
-              .err = &e};
+    call c = svc_route_call(r, a, env, rid, "sns", op, who, region, &e);
     svc_op o = {op, fn, flags};
     json_t *out = NULL;
     if (!in || svc_exec(&c, &o, in, &out)) {
