@@ -121,6 +121,12 @@ static void run_forget(call *c, json_t **out)
     c->status = 0;
 }
 
+/* The run ended asking for its body (call_body_want), which has not come yet */
+static int wants_body(const call *c, int rc)
+{
+    return rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed;
+}
+
 int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
 {
     int read_only = (op->flags & SVC_READ) != 0;
@@ -135,9 +141,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         if (store_begin(c->env->st, !read_only && !headers, &c->txn, c->err)) return -1;
         rc = run_op(c, op, in, out);
         if (rc == 0 && c->oom) rc = ferr_oom(c->err);
-        int wants_body =
-            rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed;
-        if ((headers && !wants_body) ||
+        if ((headers && !wants_body(c, rc)) ||
             (rc < 0 && c->want_write && read_only && fetches < MAX_FETCHES)) {
             /* call_want_write: the same call again, in a write transaction */
             run_forget(c, out);
@@ -150,7 +154,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         run_forget(c, out);
         if (svc_fetch_pending(c)) return -1;
     }
-    if (rc < 0 && c->wait && c->wait->body_wanted && !c->wait->body && !c->wait->body_failed)
+    if (wants_body(c, rc))
         rc = SVC_BODY; /* call_body_want: nothing is recorded until the body is in */
     if (rc == SVC_BODY && store_txn_wrote(c->txn)) {
         /* What a handler prepared before asking for the body must outlive this run: the AWS
@@ -297,8 +301,7 @@ int svc_invoke_in(store_txn *t, arena *a, ferry_env *env, const principal *who, 
 int svc_invoke_fn(ferry_env *env, const principal *who, const char *region, const char *service,
                   const svc_op *op, const void *arg, const json_t *in, json_t **out, ferr *e)
 {
-    *out = NULL;
-    return invoke_op(NULL, NULL, env, who, region, service, op, arg, in, out, NULL, e);
+    return svc_invoke_fn_in(NULL, NULL, env, who, region, service, op, arg, in, out, NULL, e);
 }
 
 int svc_invoke_fn_in(store_txn *t, arena *a, ferry_env *env, const principal *who,
