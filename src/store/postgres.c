@@ -248,8 +248,6 @@ static int conn_ready(pconn *c, ferr *e)
     return exec(c->pg, "SET synchronous_commit=on; SET client_min_messages=warning", e);
 }
 
-/* Runs statement `which` with n text parameters (NULL: SQL NULL). The result, or NULL with
- * e set. */
 /* Statement which prepared on c (once per connection), its name in name[16]. 0 or -1. */
 static int prepare(pconn *c, int which, char *name, ferr *e)
 {
@@ -263,6 +261,8 @@ static int prepare(pconn *c, int which, char *name, ferr *e)
     return 0;
 }
 
+/* Runs statement `which` with n text parameters (NULL: SQL NULL). The result, or NULL with
+ * e set. */
 static PGresult *run(pconn *c, int which, int n, const char *const *params, ferr *e)
 {
     char name[16];
