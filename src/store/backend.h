@@ -40,9 +40,13 @@ typedef struct store_backend {
     /* committed(arg), when given, runs after a successful commit and before another
      * writer can begin: store_generation moves there, so a writer sees counters that
      * match what is committed. news (NULL: none) is for the other nodes, sent in the
-     * commit, so that they hear it when and only when it commits. */
+     * commit, so that they hear it when and only when it commits. group (store_commit_group):
+     * the commit may be shared with write transactions that begin while this one waits for
+     * it; committed then runs at that shared commit, and until it has, the kinds this
+     * transaction touched count as touched by every write transaction (store.c). */
     int (*commit)(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
-                  ferr *e);
+                  int group, ferr *e);
+    int groups; /* commit may group: store.c tracks what open groups touched */
     /* Several nodes (NULL: one process per store): listen starts hearing news (store_listener),
      * announce sends news outside any transaction, soon; reachable says whether the
      * database answered lately. */

@@ -508,8 +508,9 @@ static void *pg_begin(void *impl, int write, ferr *e)
 }
 
 static int pg_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
-                     ferr *e)
+                     int group, ferr *e)
 {
+    (void)group; /* not grouped here: each commits alone, in its round trip */
     pgtxn *t = txn;
     /* the news goes out with the commit, in one round trip: NOTIFY is delivered when, and
      * only when, the transaction commits (store.c words it: no quotes in it) */

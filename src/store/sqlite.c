@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ enum {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_MEMBER,
+    ST_MEMBER_RELEASE,
+    ST_MEMBER_UNDO,
     ST_AUDIT_RES,
     ST_COUNT
 };
@@ -51,6 +55,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT sp",
     [ST_RELEASE] = "RELEASE sp",
     [ST_ROLLBACK_TO] = "ROLLBACK TO sp",
+    /* a transaction that joins a group's open one (sq_begin) */
+    [ST_MEMBER] = "SAVEPOINT member",
+    [ST_MEMBER_RELEASE] = "RELEASE member",
+    [ST_MEMBER_UNDO] = "ROLLBACK TO member",
     [ST_GET] = "SELECT doc FROM docs WHERE kind=?1 AND account=?2 AND region=?3 AND id=?4",
     [ST_PUT] = "INSERT OR REPLACE INTO docs(kind,account,region,id,doc) VALUES(?1,?2,?3,?4,?5)",
     [ST_INSERT] = "INSERT OR IGNORE INTO docs(kind,account,region,id,doc) VALUES(?1,?2,?3,?4,?5)",
@@ -165,6 +173,9 @@ static const char *const migrations[] = {
 /* sq_list's statements, one for each set of filters given (see list_sql) */
 #define LIST_VARIANTS 24
 
+/* transactions a group commits at most at once: a member waits for those after it */
+#define GROUP_MAX 16
+
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
@@ -186,12 +197,31 @@ typedef struct sq {
     store_ticker ckpt;
     conn *ckpt_conn; /* the checkpointer's own (it also reads ahead for retention) */
     _Atomic int ckpt_running;
+    /* Group commit (store_commit_group): a write transaction that ends while others wait
+     * for the write lock may leave its work uncommitted in the writer's open transaction
+     * and wait; the next ones join it, each inside a savepoint of its own, and the first
+     * to end with nobody waiting (or the GROUP_MAX-th) commits them all at once. Under
+     * write_mu, except group_seq/group_rc, read under group_mu by those waiting. */
+    _Atomic int want; /* threads waiting in sq_begin for write_mu */
+    int open;         /* the writer has a transaction open, with members or not */
+    int members;      /* ended transactions in it, waiting for its commit */
+    void (*committed[GROUP_MAX])(void *);
+    void *committed_arg[GROUP_MAX];
+    pthread_mutex_t group_mu;
+    pthread_cond_t group_cv;
+    uint64_t group_seq; /* moves with each end of an open transaction */
+    int group_rc;
+    char group_err[sizeof(((ferr *)0)->message)];
 } sq;
 
 typedef struct sqtxn {
     conn *c;
     int write;
+    int member; /* joined an open group: its work is in the savepoint "member" */
+    int group;  /* begun as STORE_WRITE_GROUP */
 } sqtxn;
+
+static void write_lock(sq *s);
 
 static int sqerr(ferr *e, sqlite3 *db, const char *what)
 {
@@ -455,7 +485,7 @@ static void retain(sq *s, sqlite3 *reader, const store_retention *r)
     for (int i = 0; i < TRIM_STEPS; i++) {
         ferr e = {0};
         prefetch(reader);
-        pthread_mutex_lock(&s->write_mu);
+        write_lock(s);
         long long n = -1;
         if (!step_ctl(s->writer, ST_BEGIN_WRITE, &e)) {
             double before = r->max_age > 0 ? clock_now() - r->max_age : 0;
@@ -485,7 +515,7 @@ static void checkpoint(void *ud, const store_retention *r)
          * starts over by itself and grows without bound (1 GB in a 6 s benchmark), every
          * new frame a fresh file page. RESTART, with writers held off, waits for the
          * (short) readers and makes the next commit write from the WAL's start. */
-        pthread_mutex_lock(&s->write_mu);
+        write_lock(s);
         sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
         pthread_mutex_unlock(&s->write_mu);
     }
@@ -517,6 +547,8 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
         return NULL;
     }
     pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->group_mu, NULL);
+    pthread_cond_init(&s->group_cv, NULL);
     store_pool_init(&s->pool);
     s->writer = c;
     /* the audit trail's lookup indexes each take a page per event: with SQLite's default
@@ -534,10 +566,14 @@ static void sq_close(void *impl)
 {
     sq *s = impl;
     if (s->ckpt_conn) store_ticker_stop(&s->ckpt);
+    write_lock(s); /* nobody waits in a group now: the store is closing */
+    pthread_mutex_unlock(&s->write_mu);
     conn_free(s->ckpt_conn);
     store_pool_dispose(&s->pool, conn_free_v);
     conn_free(s->writer);
     pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->group_mu);
+    pthread_cond_destroy(&s->group_cv);
     free(s);
 }
 
@@ -578,7 +614,42 @@ static void pool_put(sq *s, conn *c)
     store_pool_give(&s->pool, c, conn_free_v);
 }
 
-static void txn_end(sq *s, sqtxn *t);
+/* Commits the writer's open transaction (the group: every member's work) and tells the
+ * members how it went; committed callbacks run before anyone else can begin. Under
+ * write_mu. 0, or -1 with e (the group's work is gone then). */
+static int group_commit(sq *s, ferr *e)
+{
+    if (!s->open) return 0;
+    ferr ge = {0};
+    int rc = 0;
+    if (sqlite3_get_autocommit(s->writer->db))
+        /* an error (I/O, disk full) rolled the whole transaction back under a member */
+        rc = ferr_internal(&ge, "store: the transaction was rolled back by an error");
+    else if (step_ctl(s->writer, ST_COMMIT, &ge)) {
+        step_ctl(s->writer, ST_ROLLBACK, NULL);
+        rc = -1;
+    }
+    for (int i = 0; !rc && i < s->members; i++)
+        if (s->committed[i]) s->committed[i](s->committed_arg[i]);
+    s->open = 0;
+    s->members = 0;
+    pthread_mutex_lock(&s->group_mu);
+    s->group_rc = rc;
+    snprintf(s->group_err, sizeof(s->group_err), "%s", rc ? ge.message : "");
+    s->group_seq++;
+    pthread_cond_broadcast(&s->group_cv);
+    pthread_mutex_unlock(&s->group_mu);
+    if (rc && e) ferr_internal(e, "%s", ge.message);
+    return rc;
+}
+
+/* write_mu for work outside a transaction of sq_begin's (retention, checkpoints, reset):
+ * a group left open is committed first */
+static void write_lock(sq *s)
+{
+    pthread_mutex_lock(&s->write_mu);
+    group_commit(s, NULL);
+}
 
 static void *sq_begin(void *impl, int write, ferr *e)
 {
@@ -588,52 +659,107 @@ static void *sq_begin(void *impl, int write, ferr *e)
         ferr_oom(e);
         return NULL;
     }
-    t->write = write;
-    if (write) {
-        pthread_mutex_lock(&s->write_mu);
-        t->c = s->writer;
-    } else {
+    t->write = write != 0;
+    t->group = write == STORE_WRITE_GROUP;
+    if (!write) {
         t->c = pool_get(s, e);
-        if (!t->c) {
+        if (!t->c || step_ctl(t->c, ST_BEGIN, e)) {
+            if (t->c) pool_put(s, t->c);
             free(t);
             return NULL;
         }
+        return t;
     }
-    if (step_ctl(t->c, write ? ST_BEGIN_WRITE : ST_BEGIN, e)) {
-        txn_end(s, t);
+    atomic_fetch_add(&s->want, 1);
+    pthread_mutex_lock(&s->write_mu);
+    atomic_fetch_sub(&s->want, 1);
+    t->c = s->writer;
+    /* only those that commit as a group share one; a group that failed under it ends */
+    if (s->open && (write != STORE_WRITE_GROUP || sqlite3_get_autocommit(t->c->db)))
+        group_commit(s, NULL);
+    t->member = s->open;
+    if (step_ctl(t->c, t->member ? ST_MEMBER : ST_BEGIN_WRITE, e)) {
+        if (t->member) group_commit(s, NULL);
+        pthread_mutex_unlock(&s->write_mu);
+        free(t);
         return NULL;
     }
+    s->open = 1;
     return t;
 }
 
-static void txn_end(sq *s, sqtxn *t)
+/* The end of write transaction t (its savepoint, if a member, released or undone already):
+ * joined (committed given, or NULL) or not (rolled back), it commits the group unless it
+ * may leave that to those waiting for the lock (group: store_commit_group, and a group
+ * with room). Releases write_mu and frees t. 0, or -1 with e when the group that held
+ * what t wrote failed to commit. */
+static int write_end(sq *s, sqtxn *t, int joined, int group, void (*committed)(void *), void *arg,
+                     ferr *e)
 {
-    if (t->write)
-        pthread_mutex_unlock(&s->write_mu);
-    else
-        pool_put(s, t->c);
+    group = group && t->group;
     free(t);
+    if (joined) {
+        s->committed[s->members] = committed;
+        s->committed_arg[s->members] = arg;
+        s->members++;
+    }
+    if (!s->members) { /* nothing of anyone's to keep: t was alone and rolled back */
+        step_ctl(s->writer, ST_ROLLBACK, NULL);
+        s->open = 0;
+    } else if (!group || !atomic_load(&s->want) || s->members == GROUP_MAX) {
+        int rc = group_commit(s, joined ? e : NULL);
+        pthread_mutex_unlock(&s->write_mu);
+        return joined ? rc : 0;
+    } else if (joined) { /* the next writer carries it on: wait for the group's commit */
+        pthread_mutex_lock(&s->group_mu);
+        uint64_t seq = s->group_seq;
+        pthread_mutex_unlock(&s->write_mu);
+        while (s->group_seq == seq) pthread_cond_wait(&s->group_cv, &s->group_mu);
+        int rc = s->group_rc ? ferr_internal(e, "%s", s->group_err) : 0;
+        pthread_mutex_unlock(&s->group_mu);
+        return rc;
+    }
+    pthread_mutex_unlock(&s->write_mu);
+    return 0;
 }
 
 static int sq_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
-                     ferr *e)
+                     int group, ferr *e)
 {
     (void)news; /* one process per file: no other node to tell */
+    sq *s = impl;
     sqtxn *t = txn;
-    int rc = step_ctl(t->c, ST_COMMIT, e);
-    if (rc)
-        step_ctl(t->c, ST_ROLLBACK, NULL);
-    else if (committed)
-        committed(arg);
-    txn_end(impl, t);
-    return rc;
+    if (!t->write) {
+        int rc = step_ctl(t->c, ST_COMMIT, e);
+        if (rc) step_ctl(t->c, ST_ROLLBACK, NULL);
+        pool_put(s, t->c);
+        free(t);
+        return rc;
+    }
+    if (t->member && step_ctl(t->c, ST_MEMBER_RELEASE, e)) {
+        step_ctl(t->c, ST_MEMBER_UNDO, NULL);
+        step_ctl(t->c, ST_MEMBER_RELEASE, NULL);
+        write_end(s, t, 0, group, NULL, NULL, NULL);
+        return -1;
+    }
+    return write_end(s, t, 1, group, committed, arg, e);
 }
 
 static void sq_rollback(void *impl, void *txn)
 {
+    sq *s = impl;
     sqtxn *t = txn;
-    step_ctl(t->c, ST_ROLLBACK, NULL);
-    txn_end(impl, t);
+    if (!t->write) {
+        step_ctl(t->c, ST_ROLLBACK, NULL);
+        pool_put(s, t->c);
+        free(t);
+        return;
+    }
+    if (t->member) {
+        step_ctl(t->c, ST_MEMBER_UNDO, NULL);
+        step_ctl(t->c, ST_MEMBER_RELEASE, NULL);
+    }
+    write_end(s, t, 0, 1, NULL, NULL, NULL);
 }
 
 static int sq_savepoint(void *txn, int op, ferr *e)
@@ -1141,7 +1267,7 @@ static long long sq_audit_trim(void *txn, double before, long long max_events, i
 static int sq_reset(void *impl, ferr *e)
 {
     sq *s = impl;
-    pthread_mutex_lock(&s->write_mu);
+    write_lock(s);
     conn *c = s->writer;
     int rc = exec(c->db,
                   "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; DELETE FROM mq;"
@@ -1421,6 +1547,7 @@ const store_backend store_sqlite_backend = {
     .schema_version = sq_schema_version,
     .begin = sq_begin,
     .commit = sq_commit,
+    .groups = 1,
     .rollback = sq_rollback,
     .get = sq_get,
     .put = sq_put,

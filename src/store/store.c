@@ -15,9 +15,10 @@
 #include "news.h"
 
 #define GEN_SLOTS \
-    1024            /* store_generation counters; kinds hash onto them (none of ours share one
+    1024              /* store_generation counters; kinds hash onto them (none of ours share one
                         * that matters: accesskey and iam.gen would at 256) */
-#define TOUCH_MAX 8 /* kinds a transaction remembers; past it every counter moves */
+#define TOUCH_MAX   8 /* kinds a transaction remembers; past it every counter moves */
+#define PENDING_MAX 64
 
 /* Several nodes: generations are trusted while everything other nodes committed up to
  * NEWS_STALE ago has been heard; past it they change every NEWS_QUANTUM (from DEAF_BASE
@@ -41,6 +42,12 @@ struct store {
     pthread_mutex_t wake_mu;    /* guards wake_fn/wake_ud against store_on_wake(NULL) */
     void (*wake_fn)(void *, const char *);
     void *wake_ud;
+    /* Kinds touched by write transactions waiting in a group that has not committed
+     * (store_commit_group): later writers see their work before it is committed, so to
+     * them those kinds count as touched. Used only under the backend's write lock, which
+     * every write transaction holds, on backends that group. */
+    int npending; /* PENDING_MAX + 1: too many to remember */
+    unsigned pending[PENDING_MAX];
 };
 
 static _Thread_local uint64_t fence;
@@ -51,6 +58,7 @@ struct store_txn {
     int write;
     uint64_t fence;  /* the epoch the thread's work began in, or 0 */
     uint64_t moves0; /* the store's moves before the transaction began */
+    int group;       /* begun as STORE_WRITE_GROUP */
     int broken;      /* a savepoint did not end cleanly: the transaction must not commit */
     int ntouched;    /* TOUCH_MAX + 1: too many to remember */
     unsigned touched[TOUCH_MAX];
@@ -170,7 +178,8 @@ int store_begin(store *s, int write, store_txn **out, ferr *e)
         return -1;
     }
     t->s = s;
-    t->write = write;
+    t->write = write != 0;
+    t->group = write == STORE_WRITE_GROUP;
     t->fence = fence;
     *out = t;
     return 0;
@@ -180,9 +189,25 @@ static void committed(void *p)
 {
     store_txn *t = p;
     bump(t->s, t);
+    t->s->npending = 0; /* the group is committed: every member's callback runs now */
 }
 
-int store_commit(store_txn *t, ferr *e)
+/* t's kinds into the open group's (see struct store) */
+static void pend(store *s, const store_txn *t)
+{
+    for (int i = 0; i < t->ntouched && s->npending <= PENDING_MAX; i++) {
+        int j = 0;
+        while (j < s->npending && s->pending[j] != t->touched[i]) j++;
+        if (j < s->npending) continue;
+        if (s->npending == PENDING_MAX || t->ntouched > TOUCH_MAX)
+            s->npending = PENDING_MAX + 1;
+        else
+            s->pending[s->npending++] = t->touched[i];
+    }
+    if (t->ntouched > TOUCH_MAX) s->npending = PENDING_MAX + 1;
+}
+
+static int commit(store_txn *t, int group, ferr *e)
 {
     if (t->broken) {
         store_rollback(t);
@@ -198,10 +223,21 @@ int store_commit(store_txn *t, ferr *e)
     int say = t->ntouched && t->s->be->listen &&
               !store_news_gen(news, sizeof(news), t->s->node, t->touched,
                               t->ntouched > TOUCH_MAX ? -1 : t->ntouched);
+    if (t->s->be->groups && t->group && group) pend(t->s, t);
     int rc = t->s->be->commit(t->s->impl, t->impl, say ? news : NULL,
-                              t->ntouched ? committed : NULL, t, e);
+                              t->ntouched ? committed : NULL, t, group, e);
     free(t);
     return rc;
+}
+
+int store_commit(store_txn *t, ferr *e)
+{
+    return commit(t, 0, e);
+}
+
+int store_commit_group(store_txn *t, ferr *e)
+{
+    return commit(t, 1, e);
 }
 
 int store_txn_wrote(const store_txn *t)
@@ -215,6 +251,11 @@ int store_txn_touched(const store_txn *t, const char *kind)
     unsigned slot = gen_slot(kind);
     for (int i = 0; i < t->ntouched; i++)
         if (t->touched[i] == slot) return 1;
+    const store *s = t->s;
+    if (!t->group || !s->npending) return 0;
+    if (s->npending > PENDING_MAX) return 1;
+    for (int i = 0; i < s->npending; i++)
+        if (s->pending[i] == slot) return 1;
     return 0;
 }
 

@@ -27,10 +27,20 @@ const char *store_describe(
     const store *s); /* "sqlite:/path/ferry.db", "postgresql://host:port/db" */
 int store_schema_version(store *s);
 
-/* A write transaction excludes other writers for its duration; reads see a snapshot. */
+/* A write transaction excludes other writers for its duration; reads see a snapshot.
+ * write: 0 read, 1 write, STORE_WRITE_GROUP a write to be ended by store_commit_group (or a
+ * rollback). */
+#define STORE_WRITE_GROUP 2
 int store_begin(store *s, int write, store_txn **out, ferr *e);
 int store_commit(store_txn *t, ferr *e); /* frees t, also on failure */
-void store_rollback(store_txn *t);       /* frees t; NULL is a no-op */
+/* store_commit for a transaction begun with STORE_WRITE_GROUP by a caller that holds
+ * nothing another writer could need (a client's request): the commit may be shared with
+ * STORE_WRITE_GROUP transactions that begin while it waits (one COMMIT, one sync, each page
+ * written once for them all), and returns when that is durable, or fails with it. Those see
+ * what it wrote before it is committed, and to them its kinds count as touched
+ * (store_txn_touched); any other writer begins after the group has committed. */
+int store_commit_group(store_txn *t, ferr *e);
+void store_rollback(store_txn *t); /* frees t; NULL is a no-op */
 int store_txn_is_write(const store_txn *t);
 /* 1 when t has written something (perhaps undone by a savepoint since), else 0. */
 int store_txn_wrote(const store_txn *t);
@@ -46,7 +56,8 @@ int store_savepoint_end(store_txn *t, int keep, ferr *e); /* on failure the comm
  * change for others. Caches of documents (base/gencache.h) keep values at the generation
  * read before reading them: a later commit that writes the kind makes them stale. Inside a
  * write transaction it matches what is committed, except for what the transaction itself
- * wrote: store_txn_touched says whether it wrote kind (or may have). */
+ * wrote, or those whose commit it shares (store_commit_group) did: store_txn_touched says
+ * whether they wrote kind (or may have). */
 uint64_t store_generation(store *s, const char *kind);
 int store_txn_touched(const store_txn *t, const char *kind);
 /* What documents of kind read in t may be cached under: 1 + store_generation(kind), or 0

@@ -138,7 +138,9 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
     *out = NULL;
     int rc;
     for (int fetches = 0;; fetches++) {
-        if (store_begin(c->env->st, !read_only && !headers, &c->txn, c->err)) return -1;
+        /* a client's request holds nothing other writers need: its commit may be shared */
+        int write = read_only || headers ? 0 : c->caller == CALLER_CLIENT ? STORE_WRITE_GROUP : 1;
+        if (store_begin(c->env->st, write, &c->txn, c->err)) return -1;
         rc = run_op(c, op, in, out);
         if (rc == 0 && c->oom) rc = ferr_oom(c->err);
         if ((headers && !wants_body(c, rc)) ||
@@ -185,7 +187,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
         return -1;
     }
     if (!read_only) svc_audit(c, c->txn, 0, 200);
-    rc = store_commit(c->txn, c->err);
+    rc = store_commit_group(c->txn, c->err); /* a commit if not begun as STORE_WRITE_GROUP */
     c->txn = NULL;
     if (rc) {
         json_decref(*out);

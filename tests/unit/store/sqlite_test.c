@@ -448,6 +448,173 @@ static void test_concurrent_writers(void **st)
     assert_int_equal(count_things(S, "777777777777"), 200); /* every write landed */
 }
 
+/* ---- group commit (store_commit_group) ---- */
+typedef struct grouped {
+    store *s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stage; /* 1: the first writer holds the lock, "a" written; 2: it may commit */
+    int rc;    /* its store_commit_group's */
+} grouped;
+
+static void stage_set(grouped *g, int stage)
+{
+    pthread_mutex_lock(&g->mu);
+    g->stage = stage;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void stage_wait(grouped *g, int stage)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->stage < stage) pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static const store_key ga = {"grp", "555555555555", "us-east-1", "a"},
+                       gb = {"grp", "555555555555", "us-east-1", "b"};
+
+static void *first_writer(void *arg)
+{
+    grouped *g = arg;
+    ferr e = {0};
+    store_txn *t;
+    g->rc = -1;
+    if (store_begin(g->s, STORE_WRITE_GROUP, &t, &e)) {
+        stage_set(g, 2);
+        return NULL;
+    }
+    json_t *d = json_object();
+    int rc = store_put(t, &ga, d, &e);
+    json_decref(d);
+    stage_set(g, 1);
+    stage_wait(g, 2);
+    if (rc)
+        store_rollback(t);
+    else
+        g->rc = store_commit_group(t, &e);
+    return NULL;
+}
+
+/* lets the first writer commit once the main thread waits for the write lock */
+static void *releaser(void *arg)
+{
+    usleep(100 * 1000);
+    stage_set(arg, 2);
+    return NULL;
+}
+
+static int visible(store *s, const store_key *k)
+{
+    ferr e = {0};
+    store_txn *t;
+    json_t *x = NULL;
+    if (store_begin(s, 0, &t, &e)) return -1;
+    int rc = store_get(t, k, &x, &e);
+    json_decref(x);
+    store_rollback(t);
+    return rc;
+}
+
+/* A writer that ends while another waits for the lock leaves its work to be committed with
+ * that one's if it too commits as a group (STORE_WRITE_GROUP): the next sees it (and counts
+ * its kind as touched) before it is committed, a reader does not, and the next one's
+ * rollback undoes only its own work. Any other writer begins after the group's commit. */
+static void group_commit_with(int mode)
+{
+    grouped g = {.s = S, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    ferr e = {0};
+    store_txn *t;
+    json_t *x = NULL, *d = json_object();
+    assert_int_equal(store_begin(S, 1, &t, &e), 0); /* a clean start: neither exists */
+    assert_true(store_del(t, &ga, &e) >= 0 && store_del(t, &gb, &e) >= 0);
+    assert_int_equal(store_commit(t, &e), 0);
+    uint64_t g0 = store_generation(S, "grp");
+    pthread_t w, r;
+    assert_int_equal(pthread_create(&w, NULL, first_writer, &g), 0);
+    stage_wait(&g, 1);
+    assert_int_equal(pthread_create(&r, NULL, releaser, &g), 0);
+    assert_int_equal(store_begin(S, mode, &t, &e), 0); /* waits for the first writer's end */
+    assert_int_equal(store_get(t, &ga, &x, &e), 1);
+    json_decref(x);
+    int shared = mode == STORE_WRITE_GROUP && !fixture_pg(); /* PostgreSQL commits each */
+    assert_int_equal(store_txn_touched(t, "grp"), shared);
+    assert_int_equal(visible(S, &ga), !shared);
+    assert_int_equal(store_generation(S, "grp") == g0, shared);
+    assert_int_equal(store_put(t, &gb, d, &e), 0);
+    json_decref(d);
+    store_rollback(t); /* nobody waits now: the group commits */
+    assert_int_equal(pthread_join(w, NULL), 0);
+    assert_int_equal(pthread_join(r, NULL), 0);
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(visible(S, &ga), 1);
+    assert_int_equal(visible(S, &gb), 0);
+    assert_true(store_generation(S, "grp") != g0);
+}
+
+static void test_group_commit(void **st)
+{
+    (void)st;
+    group_commit_with(STORE_WRITE_GROUP);
+    group_commit_with(1);
+    /* with nobody waiting a group commit is a commit */
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(S, STORE_WRITE_GROUP, &t, &e), 0);
+    assert_false(store_txn_touched(t, "grp"));
+    json_t *d = json_object();
+    assert_int_equal(store_put(t, &gb, d, &e), 0);
+    json_decref(d);
+    assert_int_equal(store_commit_group(t, &e), 0);
+    assert_int_equal(visible(S, &gb), 1);
+}
+
+#define GROUPERS   8
+#define GROUP_TXNS 100
+
+static void *grouper(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < GROUP_TXNS; i++) {
+        ferr e = {0};
+        store_txn *t;
+        char id[32];
+        snprintf(id, sizeof(id), "g%d-%d", w->id, i);
+        store_key k = {"thing", "666666666666", "us-east-1", id};
+        /* one writer in four does not group: it begins after any open group commits */
+        if (store_begin(w->s, w->id % 4 ? STORE_WRITE_GROUP : 1, &t, &e)) {
+            w->failed++;
+            continue;
+        }
+        json_t *d = json_pack("{s:i}", "v", i);
+        int rc = d ? store_put(t, &k, d, &e) : -1;
+        json_decref(d);
+        if (rc || i % 5 == 4) { /* every fifth is undone, inside whatever group it is in */
+            store_rollback(t);
+            w->failed += rc != 0;
+            continue;
+        }
+        /* what a group commit returned for is there for any reader at once */
+        if (store_commit_group(t, &e) || visible(w->s, &k) != 1) w->failed++;
+    }
+    return NULL;
+}
+
+static void test_group_commit_concurrent(void **st)
+{
+    (void)st;
+    pthread_t th[GROUPERS];
+    worker w[GROUPERS];
+    for (int i = 0; i < GROUPERS; i++) {
+        w[i] = (worker){S, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, grouper, &w[i]), 0);
+    }
+    for (int i = 0; i < GROUPERS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < GROUPERS; i++) assert_int_equal(w[i].failed, 0);
+    assert_int_equal(count_things(S, "666666666666"), GROUPERS * GROUP_TXNS * 4 / 5);
+}
+
 static void test_reopen_and_reset(void **st)
 {
     (void)st;
@@ -482,6 +649,8 @@ int main(void)
         T(test_list_nested),
         T(test_audit),
         T(test_concurrent_writers),
+        T(test_group_commit),
+        T(test_group_commit_concurrent),
         T(test_reopen_and_reset),
         T(test_savepoints_and_generations),
     };
