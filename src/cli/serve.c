@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "auth/regions.h"
 #include "auth/saml.h"
@@ -25,18 +24,6 @@ const char *cli_default_data_dir(char *out, size_t n)
     else
         snprintf(out, n, "%s/.local/share/ferry", getenv("HOME") ? getenv("HOME") : ".");
     return out;
-}
-
-/* Request threads on the embedded store: a write waits for the write lock, or for the
- * commit of the group it joined (store_commit_group), holding its thread, so more threads
- * than cores keep the CPUs busy and the groups large (DynamoDB PutItem +25 % at 16 threads
- * on 2 cores, reads unchanged). A PostgreSQL node keeps the server's two per core: each
- * thread may hold one of the database's connections. */
-static unsigned sqlite_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    long t = n > 0 ? 8 * n : 8;
-    return (unsigned)(t < 8 ? 8 : t > 64 ? 64 : t);
 }
 
 struct store *cli_store_open(const char *cmd, const char *where, const char *data, int sync)
@@ -246,7 +233,6 @@ int cli_serve(int argc, char **argv)
     if (g) store_on_wake(env.st, wake_polls, env.waits);
     so.listen = listen;
     so.waits = env.waits;
-    if (!so.threads && !store_is_url(where && *where ? where : data)) so.threads = sqlite_threads();
     server *srv = g ? server_new(g, &so, &e) : NULL;
     if (srv) {
         char host[256];
