@@ -199,6 +199,15 @@ static void lookup_per(store *s, const char *label, const char *key, const char 
 
 static long long file_size(const char *path);
 
+/* The events with the time index alone (ferry's schema 3 without its lookup indexes) */
+#define TIME_ONLY_SCHEMA \
+    "CREATE TABLE audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL," \
+    " event_id TEXT, request_id TEXT, account TEXT, region TEXT, principal_arn TEXT," \
+    " principal_type TEXT, username TEXT, access_key TEXT, service TEXT," \
+    " event_source TEXT, operation TEXT, source_ip TEXT, user_agent TEXT," \
+    " read_only INTEGER, status INTEGER, error_code TEXT, error_message TEXT," \
+    " resources TEXT); CREATE INDEX audit_time ON audit(account, region, time);"
+
 /* A candidate for a cheaper trail (not ferry's schema, measured for the decision): the time
  * index alone on the events, and per lookup attribute a posting row for each block of 256
  * events (by seq) holding its value, so a lookup reads the blocks that name its value and
@@ -206,12 +215,7 @@ static long long file_size(const char *path);
  * value yet: most of its INSERT OR IGNOREs find one and write nothing. EventId needs none
  * (UUID v7: its time is in it). */
 #define POSTING_SCHEMA \
-    "CREATE TABLE audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL," \
-    " event_id TEXT, request_id TEXT, account TEXT, region TEXT, principal_arn TEXT," \
-    " principal_type TEXT, username TEXT, access_key TEXT, service TEXT," \
-    " event_source TEXT, operation TEXT, source_ip TEXT, user_agent TEXT," \
-    " read_only INTEGER, status INTEGER, error_code TEXT, error_message TEXT," \
-    " resources TEXT); CREATE INDEX audit_time ON audit(account, region, time);" \
+    TIME_ONLY_SCHEMA \
     "CREATE TABLE audit_post(account TEXT, region TEXT, k INTEGER, v TEXT, blk INTEGER," \
     " PRIMARY KEY(account, region, k, v, blk)) WITHOUT ROWID;"
 
@@ -242,12 +246,7 @@ static void post(sqlite3 *db, sqlite3_stmt *st, const audit_rec *r)
  * once per run rather than once per event (a lookup would read the table, and the run not
  * yet written from memory). */
 #define RUN_SCHEMA \
-    "CREATE TABLE audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL," \
-    " event_id TEXT, request_id TEXT, account TEXT, region TEXT, principal_arn TEXT," \
-    " principal_type TEXT, username TEXT, access_key TEXT, service TEXT," \
-    " event_source TEXT, operation TEXT, source_ip TEXT, user_agent TEXT," \
-    " read_only INTEGER, status INTEGER, error_code TEXT, error_message TEXT," \
-    " resources TEXT); CREATE INDEX audit_time ON audit(account, region, time);" \
+    TIME_ONLY_SCHEMA \
     "CREATE TABLE audit_ix(account TEXT, region TEXT, k INTEGER, v TEXT, time REAL," \
     " seq INTEGER, PRIMARY KEY(account, region, k, v, time, seq)) WITHOUT ROWID;"
 #define RUN_EVENTS 4096
