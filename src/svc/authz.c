@@ -176,7 +176,7 @@ int call_authorize_ex(call *c, const authz_req *r)
     static const char *const k_true[] = {"true"}, *const k_false[] = {"false"};
     /* the client's address and transport; internal calls have neither */
     const char *ip = call_source_ip(c);
-    int secure = c->caller == CALLER_CLIENT && c->client.secure;
+    int secure = call_secure(c);
     const char *v_now[] = {now}, *v_epoch[] = {epoch},
                *v_region[] = {c->region ? c->region : "us-east-1"}, *v_ip[] = {ip};
     /* AWS: MFA keys are in the context of requests signed with temporary credentials only

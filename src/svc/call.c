@@ -169,6 +169,16 @@ const char *call_source_ip(const call *c)
     return c->caller == CALLER_CLIENT && c->client.source_ip ? c->client.source_ip : "";
 }
 
+const char *call_user_agent(const call *c)
+{
+    return c->caller == CALLER_CLIENT ? c->client.user_agent : NULL;
+}
+
+int call_secure(const call *c)
+{
+    return c->caller == CALLER_CLIENT && c->client.secure;
+}
+
 const char *call_base_url(call *c)
 {
     if (c->caller == CALLER_CLIENT && c->client.host && c->client.host[0])

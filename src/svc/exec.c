@@ -53,10 +53,10 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         .operation = c->op,
         /* AWS records the service's name as the source of calls a service makes, on its
          * own or with a role session it holds (CloudFormation's RoleARN) */
-        .source_ip = c->caller == CALLER_CLIENT ? c->client.source_ip
+        .source_ip = c->caller == CALLER_CLIENT ? call_source_ip(c)
                      : w->service[0]            ? w->service
                                                 : "internal",
-        .user_agent = c->caller == CALLER_CLIENT ? c->client.user_agent
+        .user_agent = c->caller == CALLER_CLIENT ? call_user_agent(c)
                       : w->service[0]            ? w->service
                                                  : "ferry",
         .read_only = read_only,

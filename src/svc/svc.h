@@ -130,10 +130,14 @@ typedef struct call_fetched call_fetched;
 
 /* What a handler may know of its client, whatever carried the call: the client's address
  * ("" for calls made inside ferry) and the base URL it reached ferry at (scheme and Host as
- * sent; ferry's own endpoint for internal calls or when no Host was sent). Handlers ask
- * these, never c->client: internal calls carry no client. */
+ * sent; ferry's own endpoint for internal calls or when no Host was sent). Handlers, the
+ * trail and authorization ask these, never c->client: internal calls carry no client. */
 const char *call_source_ip(const call *c);
 const char *call_base_url(call *c);
+/* The client's User-Agent: NULL when not sent, and for calls made inside ferry. */
+const char *call_user_agent(const call *c);
+/* 1 when the client called over TLS (aws:SecureTransport); 0 for calls made inside ferry. */
+int call_secure(const call *c);
 
 /* Long polls: a handler with nothing to answer yet (and c->wait set) returns
  * call_park(c, key, wake_at). Its transaction is rolled back and nothing is audited; it is
