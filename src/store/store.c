@@ -15,10 +15,10 @@
 #include "news.h"
 
 #define GEN_SLOTS \
-    1024              /* store_generation counters; kinds hash onto them (none of ours share one
+    1024               /* store_generation counters; kinds hash onto them (none of ours share one
                         * that matters: accesskey and iam.gen would at 256) */
-#define TOUCH_MAX   8 /* kinds a transaction remembers; past it every counter moves */
-#define PENDING_MAX 64
+#define TOUCH_MAX   8  /* kinds a transaction remembers; past it every counter moves */
+#define PENDING_MAX 64 /* kinds an open group remembers (struct store) */
 
 /* Several nodes: generations are trusted while everything other nodes committed up to
  * NEWS_STALE ago has been heard; past it they change every NEWS_QUANTUM (from DEAF_BASE
@@ -69,16 +69,28 @@ static unsigned gen_slot(const char *kind)
     return (unsigned)(hash_str(kind) % GEN_SLOTS);
 }
 
+/* Sets of counter slots with room for max: *n == max + 1 when one more did not fit, and
+ * then the set holds every slot. */
+static int slot_in(const unsigned *v, int n, int max, unsigned slot)
+{
+    if (n > max) return 1;
+    for (int i = 0; i < n; i++)
+        if (v[i] == slot) return 1;
+    return 0;
+}
+
+static void slot_add(unsigned *v, int *n, int max, unsigned slot)
+{
+    if (slot_in(v, *n, max, slot)) return;
+    if (*n == max)
+        (*n)++;
+    else
+        v[(*n)++] = slot;
+}
+
 static void touch(store_txn *t, const char *kind)
 {
-    if (t->ntouched > TOUCH_MAX) return;
-    unsigned slot = gen_slot(kind);
-    for (int i = 0; i < t->ntouched; i++)
-        if (t->touched[i] == slot) return;
-    if (t->ntouched == TOUCH_MAX)
-        t->ntouched++;
-    else
-        t->touched[t->ntouched++] = slot;
+    slot_add(t->touched, &t->ntouched, TOUCH_MAX, gen_slot(kind));
 }
 
 static void bump(store *s, const store_txn *t)
@@ -189,22 +201,16 @@ static void committed(void *p)
 {
     store_txn *t = p;
     bump(t->s, t);
-    t->s->npending = 0; /* the group is committed: every member's callback runs now */
+    /* a group's members' callbacks all run at its commit, before any writer begins */
+    if (t->s->be->groups) t->s->npending = 0;
 }
 
 /* t's kinds into the open group's (see struct store) */
 static void pend(store *s, const store_txn *t)
 {
-    for (int i = 0; i < t->ntouched && s->npending <= PENDING_MAX; i++) {
-        int j = 0;
-        while (j < s->npending && s->pending[j] != t->touched[i]) j++;
-        if (j < s->npending) continue;
-        if (s->npending == PENDING_MAX || t->ntouched > TOUCH_MAX)
-            s->npending = PENDING_MAX + 1;
-        else
-            s->pending[s->npending++] = t->touched[i];
-    }
-    if (t->ntouched > TOUCH_MAX) s->npending = PENDING_MAX + 1;
+    if (t->ntouched > TOUCH_MAX) s->npending = PENDING_MAX + 1; /* t may have touched any */
+    for (int i = 0; i < t->ntouched && i < TOUCH_MAX; i++)
+        slot_add(s->pending, &s->npending, PENDING_MAX, t->touched[i]);
 }
 
 static int commit(store_txn *t, int group, ferr *e)
@@ -247,16 +253,9 @@ int store_txn_wrote(const store_txn *t)
 
 int store_txn_touched(const store_txn *t, const char *kind)
 {
-    if (t->ntouched > TOUCH_MAX) return 1;
     unsigned slot = gen_slot(kind);
-    for (int i = 0; i < t->ntouched; i++)
-        if (t->touched[i] == slot) return 1;
-    const store *s = t->s;
-    if (!t->group || !s->npending) return 0;
-    if (s->npending > PENDING_MAX) return 1;
-    for (int i = 0; i < s->npending; i++)
-        if (s->pending[i] == slot) return 1;
-    return 0;
+    return slot_in(t->touched, t->ntouched, TOUCH_MAX, slot) ||
+           (t->group && slot_in(t->s->pending, t->s->npending, PENDING_MAX, slot));
 }
 
 int store_savepoint(store_txn *t, ferr *e)
