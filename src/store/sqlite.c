@@ -723,6 +723,13 @@ static int write_end(sq *s, sqtxn *t, int joined, int group, void (*committed)(v
     return 0;
 }
 
+/* undoes a member's work, and only its own */
+static void member_undo(sqtxn *t)
+{
+    step_ctl(t->c, ST_MEMBER_UNDO, NULL);
+    step_ctl(t->c, ST_MEMBER_RELEASE, NULL);
+}
+
 static int sq_commit(void *impl, void *txn, const char *news, void (*committed)(void *), void *arg,
                      int group, ferr *e)
 {
@@ -737,8 +744,7 @@ static int sq_commit(void *impl, void *txn, const char *news, void (*committed)(
         return rc;
     }
     if (t->member && step_ctl(t->c, ST_MEMBER_RELEASE, e)) {
-        step_ctl(t->c, ST_MEMBER_UNDO, NULL);
-        step_ctl(t->c, ST_MEMBER_RELEASE, NULL);
+        member_undo(t);
         write_end(s, t, 0, group, NULL, NULL, NULL);
         return -1;
     }
@@ -755,10 +761,7 @@ static void sq_rollback(void *impl, void *txn)
         free(t);
         return;
     }
-    if (t->member) {
-        step_ctl(t->c, ST_MEMBER_UNDO, NULL);
-        step_ctl(t->c, ST_MEMBER_RELEASE, NULL);
-    }
+    if (t->member) member_undo(t);
     write_end(s, t, 0, 1, NULL, NULL, NULL);
 }
 
