@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "pool.h"
+#include "trailbloom.h"
 #include "walbuf.h"
 
 enum {
@@ -40,9 +41,19 @@ enum {
     ST_MEMBER,
     ST_MEMBER_RELEASE,
     ST_MEMBER_UNDO,
-    ST_AUDIT_RES,
+    ST_AUDIT_BLOCK,
+    ST_AUDIT_BLOOM,
     ST_COUNT
 };
+
+/* The resources of event ev, a row each; a value that is not an array of objects gives
+ * none (json_each and json_extract never see bad JSON). RES_VAL is a field of one as the
+ * lookups compare it, text (as audit_res kept it before schema 6). */
+#define AUDIT_RES_ARR(ev) \
+    "json_each(CASE WHEN json_valid(" ev ".resources) THEN CASE json_type(" ev ".resources)" \
+    " WHEN 'array' THEN " ev ".resources END END) AS j"
+#define RES_VAL(field) \
+    "CAST(json_extract(CASE j.type WHEN 'object' THEN j.value END, '$." field "') AS TEXT)"
 
 #define MQ_COLS "seq,id,grp,sent_at,visible_at,expires_at,receives,first_receive,receipt,doc"
 
@@ -67,8 +78,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "principal_type,username,access_key,service,event_source,operation,source_ip,"
                  "user_agent,read_only,status,error_code,error_message,resources,extra) "
                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
-    [ST_AUDIT_RES] = "INSERT OR IGNORE INTO audit_res(account,region,k,v,time,seq)"
-                     " VALUES(?1,?2,?3,?4,?5,?6)",
+    /* a block's lookup values, in the order of trailbloom.h's attributes from column 1 */
+    [ST_AUDIT_BLOCK] =
+        "SELECT coalesce(a.account,''), a.event_id, a.operation, a.username,"
+        " a.event_source, a.access_key, " RES_VAL("ResourceType") ", " RES_VAL(
+            "ResourceName") " FROM audit AS a LEFT JOIN " AUDIT_RES_ARR("a") " ON 1 WHERE a.seq "
+                                                                             "BETWEEN ?1 AND ?2",
+    [ST_AUDIT_BLOOM] = "INSERT OR REPLACE INTO audit_bloom(blk, bits) VALUES(?1, ?2)",
     [ST_MQ_PUT] =
         "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
         "receipt,doc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -99,11 +115,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MQ_KEY_EXPIRE] = "DELETE FROM mq_keys WHERE queue=?1 AND expires_at<=?2",
 };
 
-/* audit_res rows (k 0 ResourceType, 1 ResourceName) of event ev's resources; a value that
- * is not an array of objects gives none (json_each and json_extract never see bad JSON). */
-#define AUDIT_RES_ARR(ev) \
-    "json_each(CASE WHEN json_valid(" ev ".resources) THEN CASE json_type(" ev ".resources)" \
-    " WHEN 'array' THEN " ev ".resources END END) AS j"
+/* audit_res rows (k 0 ResourceType, 1 ResourceName) of event ev's resources (the
+ * migrations that kept them) */
 #define AUDIT_RES_ROWS(ev, from) \
     "INSERT OR IGNORE INTO audit_res SELECT coalesce(" ev ".account, '')," \
     " coalesce(" ev ".region, ''), 0," \
@@ -167,6 +180,14 @@ static const char *const migrations[] = {
     /* 4 -> 5: an event's resource rows are written by sq_audit_append (the trigger's two
      * JSON parses, its subprogram and statement journal were a third of an event's insert) */
     "DROP TRIGGER audit_res_add;",
+    /* 5 -> 6: one index (account, region, time) and a Bloom filter per block of events
+     * (trailbloom.h) instead of an index per lookup attribute and the resource rows: an
+     * event was 12 B-tree inserts, a third of a write's CPU. Blocks written before get their
+     * filters at open (backfill). */
+    "DROP INDEX audit_event; DROP INDEX audit_name; DROP INDEX audit_ro;"
+    " DROP INDEX audit_user; DROP INDEX audit_source; DROP INDEX audit_key;"
+    "DROP TRIGGER audit_res_del; DROP TABLE audit_res;"
+    "CREATE TABLE audit_bloom(blk INTEGER PRIMARY KEY, bits BLOB NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -222,6 +243,9 @@ typedef struct sqtxn {
 } sqtxn;
 
 static void write_lock(sq *s);
+static void trail_maybe_fn(sqlite3_context *cx, int argc, sqlite3_value **argv);
+static int summarize(conn *c, int64_t blk, ferr *e);
+static int seq_range(sqlite3 *db, long long *lo, long long *hi, ferr *e);
 
 static int sqerr(ferr *e, sqlite3 *db, const char *what)
 {
@@ -277,6 +301,8 @@ static conn *conn_open(sq *s, ferr *e)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_create_function_v2(c->db, "trail_maybe", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                               trail_maybe_fn, NULL, NULL, NULL);
     /* the checkpointer thread does checkpoints; commits must not */
     if (s->ckpt_running) sqlite3_wal_autocheckpoint(c->db, 0);
     char pragmas[256];
@@ -437,38 +463,20 @@ int store_data_dir(const char *dir, ferr *e)
 
 static long long trim(sqlite3 *db, double before, long long max_events, int limit, ferr *e);
 
-/* events per retention step: each one deleted touches a page of every lookup index, and
- * 500 held the write lock 64 ms (audit_bench); 64 hold it a few ms */
+/* events per retention step: 500 held the write lock 64 ms with an index per lookup
+ * attribute (audit_bench); 64 hold it a few ms */
 #define TRIM_BATCH 64
 #define TRIM_STEPS 60 /* steps per 200 ms tick at most: about 15,000 events a second */
 
-/* Reads, on the checkpointer's own connection and outside the write lock, the index entries
- * a step is about to delete: on a large trail the oldest events' pages are cold, and a step
+/* Reads, on the checkpointer's own connection and outside the write lock, the pages a step
+ * is about to delete from: on a large trail the oldest events' pages are cold, and a step
  * that read them from disk under the lock held it for a second (audit_bench, 10 million
  * events: 1.3 s for 500). */
 static void prefetch(sqlite3 *db)
 {
     static const char sql[] =
         "SELECT (SELECT 1 FROM audit AS x INDEXED BY audit_time WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.time=a.time AND x.seq=a.seq),"
-        " (SELECT 1 FROM audit AS x INDEXED BY audit_event WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.event_id IS a.event_id AND x.seq=a.seq),"
-        " (SELECT 1 FROM audit AS x INDEXED BY audit_name WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.operation IS a.operation AND x.time=a.time"
-        " AND x.seq=a.seq),"
-        " (SELECT 1 FROM audit AS x INDEXED BY audit_ro WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.read_only IS a.read_only AND x.time=a.time"
-        " AND x.seq=a.seq),"
-        " (SELECT 1 FROM audit AS x INDEXED BY audit_user WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.username IS a.username AND x.time=a.time"
-        " AND x.seq=a.seq),"
-        " (SELECT 1 FROM audit AS x INDEXED BY audit_source WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.event_source IS a.event_source AND x.time=a.time"
-        " AND x.seq=a.seq),"
-        " (SELECT 1 FROM audit AS x INDEXED BY audit_key WHERE x.account IS a.account"
-        " AND x.region IS a.region AND x.access_key IS a.access_key AND x.time=a.time"
-        " AND x.seq=a.seq),"
-        " (SELECT count(*) FROM audit_res AS r WHERE r.seq=a.seq)"
+        " AND x.region IS a.region AND x.time=a.time AND x.seq=a.seq)"
         " FROM (SELECT * FROM audit ORDER BY seq LIMIT ?1) AS a";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return; /* only a hint */
@@ -521,6 +529,48 @@ static void checkpoint(void *ud, const store_retention *r)
     }
 }
 
+/* Writes the filters whole blocks of the trail lack: blocks written before them (schema 5),
+ * or one whose last event's transaction rolled back. At open, before anything else runs,
+ * 256 blocks a transaction (a million events: about a second, once). */
+static int backfill(conn *c, ferr *e)
+{
+    long long lo, hi, have = 0;
+    if (seq_range(c->db, &lo, &hi, e)) return -1;
+    int64_t first = lo / TRAIL_BLOCK, last = (hi + 1) / TRAIL_BLOCK - 1; /* the last whole */
+    if (!hi || last < first) return 0;
+    sqlite3_stmt *count, *has;
+    if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM audit_bloom WHERE blk BETWEEN ?1 AND ?2",
+                           -1, &count, NULL))
+        return sqerr(e, c->db, "audit backfill");
+    sqlite3_bind_int64(count, 1, first);
+    sqlite3_bind_int64(count, 2, last);
+    if (sqlite3_step(count) == SQLITE_ROW) have = sqlite3_column_int64(count, 0);
+    sqlite3_finalize(count);
+    if (have == last - first + 1) return 0;
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM audit_bloom WHERE blk=?1", -1, &has, NULL))
+        return sqerr(e, c->db, "audit backfill");
+    int rc = 0, open = 0, done = 0;
+    for (int64_t blk = last; blk >= first && !rc; blk--) {
+        sqlite3_bind_int64(has, 1, blk);
+        int found = sqlite3_step(has) == SQLITE_ROW;
+        sqlite3_reset(has);
+        if (found) continue;
+        if (!open && !(rc = step_ctl(c, ST_BEGIN_WRITE, e))) open = 1;
+        if (!rc) rc = summarize(c, blk, e);
+        if (!rc && ++done % 256 == 0) {
+            rc = step_ctl(c, ST_COMMIT, e);
+            open = 0;
+        }
+    }
+    sqlite3_finalize(has);
+    if (open && (rc || step_ctl(c, ST_COMMIT, e))) {
+        step_ctl(c, ST_ROLLBACK, NULL);
+        rc = -1;
+    }
+    if (done) log_info("audit trail: lookup filters written for %d blocks of events", done);
+    return rc;
+}
+
 static void *sq_open(const char *location, store_sync sync, ferr *e)
 {
     sq *s = calloc(1, sizeof(*s));
@@ -551,6 +601,9 @@ static void *sq_open(const char *location, store_sync sync, ferr *e)
     pthread_cond_init(&s->group_cv, NULL);
     store_pool_init(&s->pool);
     s->writer = c;
+    ferr be = {0};
+    if (backfill(c, &be)) /* lookups stay right without them, only slower */
+        log_warn("audit trail: lookup filters not written: %s", be.message);
     /* the audit trail's lookup indexes each take a page per event: with SQLite's default
      * 2 MB cache a batch of events spilled dirty pages mid transaction and re-read them; the
      * writer keeps more (memory is used as the file grows) */
@@ -1016,47 +1069,32 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-/* The audit_res row of one resource field, as json_extract gave it to the trigger before
- * (schema 5): a string as it is, a number or boolean as SQLite's text of it, an object or
- * array as its JSON; null or absent gives none. */
-static int audit_res_row(sqlite3 *db, sqlite3_stmt *st, const json_t *v, int k, ferr *e)
+/* Writes the filter of block blk from its events as c's transaction sees them. */
+static int summarize(conn *c, int64_t blk, ferr *e)
 {
-    char *dumped = NULL;
-    if (!v || json_is_null(v)) return 0;
-    sqlite3_bind_int(st, 3, k);
-    if (json_is_string(v))
-        sqlite3_bind_text(st, 4, json_string_value(v), (int)json_string_length(v), SQLITE_STATIC);
-    else if (json_is_integer(v))
-        sqlite3_bind_int64(st, 4, json_integer_value(v));
-    else if (json_is_real(v))
-        sqlite3_bind_double(st, 4, json_real_value(v));
-    else if (json_is_boolean(v))
-        sqlite3_bind_int(st, 4, json_is_true(v));
-    else if ((dumped = json_dumps(v, JSON_COMPACT)))
-        sqlite3_bind_text(st, 4, dumped, -1, SQLITE_STATIC);
-    else
-        return ferr_oom(e);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    free(dumped);
-    return rc == SQLITE_DONE ? 0 : sqerr(e, db, "audit resources");
+    unsigned char bits[TRAIL_BLOOM_BYTES] = {0};
+    sqlite3_stmt *st = c->st[ST_AUDIT_BLOCK];
+    sqlite3_bind_int64(st, 1, blk * TRAIL_BLOCK);
+    sqlite3_bind_int64(st, 2, blk * TRAIL_BLOCK + TRAIL_BLOCK - 1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *account = (const char *)sqlite3_column_text(st, 0);
+        for (int a = TRAIL_EVENT_ID; a <= TRAIL_RESOURCE_NAME; a++)
+            trail_bloom_add(bits, a, account, (const char *)sqlite3_column_text(st, a + 1));
+    }
+    stmt_done(st);
+    if (rc != SQLITE_DONE) return sqerr(e, c->db, "audit block");
+    st = c->st[ST_AUDIT_BLOOM];
+    sqlite3_bind_int64(st, 1, blk);
+    sqlite3_bind_blob(st, 2, bits, sizeof(bits), SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : sqerr(e, c->db, "audit block");
 }
 
 static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
 {
     sqtxn *t = txn;
-    /* resources: ResourceType and ResourceName of each object in the array give audit_res
-     * rows; anything else (not JSON, not an array) gives none, the event is kept */
-    json_t *res = NULL;
-    if (r->resources) {
-        json_error_t je;
-        res = json_loads(r->resources, 0, &je);
-        if (!res && !je.text[0]) return ferr_oom(e);
-        if (res && !json_is_array(res)) {
-            json_decref(res);
-            res = NULL;
-        }
-    }
     sqlite3_stmt *st = t->c->st[ST_AUDIT];
     sqlite3_bind_double(st, 1, r->time);
     const char *texts[] = {r->event_id,      r->request_id,     r->account,   r->region,
@@ -1073,40 +1111,30 @@ static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
     int rc = sqlite3_step(st);
     int ret = rc == SQLITE_DONE ? 0 : sqerr(e, t->c->db, "audit");
     stmt_done(st);
-    if (ret || !res) {
-        json_decref(res);
-        return ret;
-    }
-    st = t->c->st[ST_AUDIT_RES];
-    sqlite3_bind_text(st, 1, r->account ? r->account : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->region ? r->region : "", -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, r->time);
-    sqlite3_bind_int64(st, 6, sqlite3_last_insert_rowid(t->c->db));
-    size_t i;
-    json_t *o;
-    json_array_foreach(res, i, o) {
-        if (ret || !json_is_object(o)) continue;
-        ret = audit_res_row(t->c->db, st, json_object_get(o, "ResourceType"), 0, e);
-        if (!ret) ret = audit_res_row(t->c->db, st, json_object_get(o, "ResourceName"), 1, e);
-    }
-    stmt_done(st);
-    json_decref(res);
-    return ret;
+    if (ret) return ret;
+    /* seqs only grow (AUTOINCREMENT): the last of a block makes it whole, and its filter is
+     * written in the same transaction (rolled back with it, the block gets one at open) */
+    int64_t seq = sqlite3_last_insert_rowid(t->c->db);
+    return (seq + 1) % TRAIL_BLOCK ? 0 : summarize(t->c, seq / TRAIL_BLOCK, e);
 }
 
-/* LookupAttribute key -> the index that serves it and the condition on ?5. ResourceType
- * and ResourceName read audit_res (k 0 and 1). */
+/* LookupAttribute key -> its attribute in the block filters (-1: none, ReadOnly has two
+ * values) and the condition on ?5 */
 static const struct {
-    const char *key, *index, *cond;
+    const char *key;
+    int attr;
+    const char *cond;
 } lookup_attrs[] = {
-    {"EventId", "audit_event", "event_id=?5"},
-    {"EventName", "audit_name", "operation=?5"},
-    {"ReadOnly", "audit_ro", "read_only=?5"},
-    {"Username", "audit_user", "username=?5"},
-    {"EventSource", "audit_source", "event_source=?5"},
-    {"AccessKeyId", "audit_key", "access_key=?5"},
-    {"ResourceType", NULL, "r.k=0 AND r.v=?5"},
-    {"ResourceName", NULL, "r.k=1 AND r.v=?5"},
+    {"EventId", TRAIL_EVENT_ID, "event_id=?5"},
+    {"EventName", TRAIL_EVENT_NAME, "operation=?5"},
+    {"ReadOnly", -1, "read_only=?5"},
+    {"Username", TRAIL_USERNAME, "username=?5"},
+    {"EventSource", TRAIL_EVENT_SOURCE, "event_source=?5"},
+    {"AccessKeyId", TRAIL_ACCESS_KEY, "access_key=?5"},
+    {"ResourceType", TRAIL_RESOURCE_TYPE,
+     "EXISTS(SELECT 1 FROM " AUDIT_RES_ARR("audit") " WHERE " RES_VAL("ResourceType") "=?5)"},
+    {"ResourceName", TRAIL_RESOURCE_NAME,
+     "EXISTS(SELECT 1 FROM " AUDIT_RES_ARR("audit") " WHERE " RES_VAL("ResourceName") "=?5)"},
 };
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -1147,47 +1175,99 @@ static audit_rec audit_row(sqlite3_stmt *st)
     };
 }
 
+/* The trail's oldest and newest seq (0 and 0 when empty). Two subqueries: with both
+ * aggregates in one SELECT SQLite cannot read each from an end of the rowid B-tree, and
+ * scans a whole index of the trail instead (tens of ms on a million events). */
+static int seq_range(sqlite3 *db, long long *lo, long long *hi, ferr *e)
+{
+    sqlite3_stmt *st;
+    *lo = *hi = 0;
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT min(seq) FROM audit), (SELECT max(seq) FROM audit)",
+                           -1, &st, NULL))
+        return sqerr(e, db, "audit range");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *lo = sqlite3_column_int64(st, 0);
+        *hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sqerr(e, db, "audit range");
+}
+
+/* The blocks of the trail that may hold (attr, account, value): those whose filter says so,
+ * and those without one (the newest, not whole yet). */
+static int lookup_blocks(sqlite3 *db, int attr, const char *account, const char *value,
+                         trail_blocks *b, ferr *e)
+{
+    long long lo, hi;
+    if (seq_range(db, &lo, &hi, e)) return -1;
+    int64_t first = lo / TRAIL_BLOCK, n = hi / TRAIL_BLOCK - first + 1;
+    if (trail_blocks_init(b, first, n)) return ferr_oom(e);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT blk, bits FROM audit_bloom WHERE blk BETWEEN ?1 AND ?2", -1,
+                           &st, NULL))
+        return sqerr(e, db, "audit blocks");
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, first + n - 1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *bits = sqlite3_column_blob(st, 1);
+        if (sqlite3_column_bytes(st, 1) == TRAIL_BLOOM_BYTES &&
+            !trail_bloom_may(bits, attr, account, value))
+            trail_blocks_clear(b, sqlite3_column_int64(st, 0));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqerr(e, db, "audit blocks");
+}
+
+/* trail_maybe(blocks, seq): whether seq's block is in the set lookup_blocks made (a blob;
+ * NULL: every block) */
+static void trail_maybe_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *blob = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+    sqlite3_result_int(cx, trail_blocks_may(blob, len, sqlite3_value_int64(argv[1])));
+}
+
 /* Newest first: (time, seq) descending, a page starting below the cursor (keyset, never
- * OFFSET). INDEXED BY names the index each lookup is built for: a query the index cannot
- * serve fails to prepare instead of scanning the trail. Time bounds are bound as plain
- * ranges (an "?2=0 OR" form would keep SQLite from using them). */
+ * OFFSET), read from the index (account, region, time) whatever the attribute: its events
+ * in the blocks that cannot hold the value are passed over on the index entry, before
+ * their row is read. Time bounds are bound as plain ranges (an "?2=0 OR" form would keep
+ * SQLite from using them). */
 static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e)
 {
     sqtxn *t = txn;
-    const char *index = "audit_time", *cond = "1";
-    int res = 0;
+    const char *cond = "1";
+    trail_blocks blocks = {0};
     if (q->attr_key) {
         size_t i = 0, n = sizeof(lookup_attrs) / sizeof(lookup_attrs[0]);
         while (i < n && strcmp(lookup_attrs[i].key, q->attr_key)) i++;
         if (i == n)
             return ferr_set(e, 400, "InvalidLookupAttributesException",
                             "Unsupported lookup attribute %s", q->attr_key);
-        index = lookup_attrs[i].index;
         cond = lookup_attrs[i].cond;
-        res = !index;
+        if (lookup_attrs[i].attr >= 0 &&
+            lookup_blocks(t->c->db, lookup_attrs[i].attr, q->account, q->attr_value, &blocks, e)) {
+            trail_blocks_free(&blocks);
+            return -1;
+        }
     }
     /* a page below the cursor ends at its time: rows at that same time are filtered by seq */
     double hi = q->end > 0 ? q->end : 1e308;
     if (q->before_seq > 0 && q->before_time < hi) hi = q->before_time;
     char sql[1200];
-    if (res)
-        snprintf(sql, sizeof(sql),
-                 "SELECT " AUDIT_COLS(
-                     "a.") " FROM audit_res AS r CROSS JOIN audit AS a"
-                           " ON a.seq=r.seq WHERE r.account=?1 AND %s AND %s AND r.time>=?2"
-                           " AND r.time<=?3 AND (?4=0 OR r.time<?3 OR r.seq<?4)"
-                           " ORDER BY r.time DESC, r.seq DESC LIMIT ?6",
-                 q->region ? "r.region=?7" : "1", cond);
-    else
-        snprintf(sql, sizeof(sql),
-                 "SELECT " AUDIT_COLS(
-                     "") " FROM audit INDEXED BY %s WHERE account=?1 AND %s"
-                         " AND %s AND time>=?2 AND time<=?3 AND (?4=0 OR time<?3 OR seq<?4)"
-                         " ORDER BY time DESC, seq DESC LIMIT ?6",
-                 index, q->region ? "region=?7" : "1", cond);
+    snprintf(sql, sizeof(sql),
+             "SELECT " AUDIT_COLS("") " FROM audit INDEXED BY audit_time WHERE account=?1 AND %s"
+                                      " AND time>=?2 AND time<=?3 AND (?4=0 OR time<?3 OR seq<?4)"
+                                      " AND trail_maybe(?8, seq) AND %s"
+                                      " ORDER BY time DESC, seq DESC LIMIT ?6",
+             q->region ? "region=?7" : "1", cond);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(t->c->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(t->c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        trail_blocks_free(&blocks);
         return sqerr(e, t->c->db, "audit query");
+    }
     sqlite3_bind_text(st, 1, q->account, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 2, q->start > 0 ? q->start : -1e308);
     sqlite3_bind_double(st, 3, hi);
@@ -1199,6 +1279,7 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
         bind_opt(st, 5, q->attr_value);
     sqlite3_bind_int(st, 6, q->limit > 0 ? q->limit : 50);
     bind_opt(st, 7, q->region);
+    if (blocks.bytes) sqlite3_bind_blob(st, 8, blocks.bytes, (int)blocks.len, SQLITE_STATIC);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         audit_rec r = audit_row(st);
@@ -1210,6 +1291,7 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     }
     if (rc != SQLITE_DONE) n = sqerr(e, t->c->db, "audit query");
     sqlite3_finalize(st);
+    trail_blocks_free(&blocks);
     return n;
 }
 
@@ -1221,20 +1303,9 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
 static long long trim(sqlite3 *db, double before, long long max_events, int limit, ferr *e)
 {
     sqlite3_stmt *st;
-    long long lo = 0, hi = 0;
-    /* two subqueries: with both aggregates in one SELECT SQLite cannot read each from the
-     * end of the rowid B-tree, and scans a whole index of the trail instead (tens of ms on
-     * a million events, each tick of retention, busy or idle) */
-    if (sqlite3_prepare_v2(db, "SELECT (SELECT min(seq) FROM audit), (SELECT max(seq) FROM audit)",
-                           -1, &st, NULL))
-        return sqerr(e, db, "audit trim");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        lo = sqlite3_column_int64(st, 0);
-        hi = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) return sqerr(e, db, "audit trim");
+    long long lo, hi;
+    int rc;
+    if (seq_range(db, &lo, &hi, e)) return -1;
     if (!hi) return 0;
     long long upto = lo + limit, cut = lo; /* delete seq < cut */
     /* seq only grows and events leave oldest first, so max-min+1 counts them (a reset
@@ -1262,7 +1333,14 @@ static long long trim(sqlite3 *db, double before, long long max_events, int limi
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return sqerr(e, db, "audit trim");
-    return sqlite3_changes64(db);
+    long long n = sqlite3_changes64(db);
+    /* the filters of the blocks now wholly gone */
+    if (sqlite3_prepare_v2(db, "DELETE FROM audit_bloom WHERE blk<?1", -1, &st, NULL))
+        return sqerr(e, db, "audit trim");
+    sqlite3_bind_int64(st, 1, cut / TRAIL_BLOCK);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : sqerr(e, db, "audit trim");
 }
 
 static long long sq_audit_trim(void *txn, double before, long long max_events, int limit, ferr *e)
@@ -1277,7 +1355,8 @@ static int sq_reset(void *impl, ferr *e)
     write_lock(s);
     conn *c = s->writer;
     int rc = exec(c->db,
-                  "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; DELETE FROM mq;"
+                  "BEGIN IMMEDIATE; DELETE FROM docs; DELETE FROM audit; DELETE FROM audit_bloom;"
+                  " DELETE FROM mq;"
                   " DELETE FROM mq_keys; COMMIT;",
                   e);
     if (rc) exec(c->db, "ROLLBACK", NULL);

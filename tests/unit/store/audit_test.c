@@ -345,7 +345,7 @@ static void test_migrates_old_trail(void **st)
     ferr e = {0};
     S = store_open(dir, STORE_SYNC_NORMAL, &e);
     assert_non_null(S);
-    assert_int_equal(store_schema_version(S), 5);
+    assert_int_equal(store_schema_version(S), 6);
     assert_int_equal(count_all(S, NULL, NULL), 3);
     assert_int_equal(count_all(S, "ResourceName", "old"), 1);
     assert_int_equal(count_all(S, "ResourceType", "AWS::SQS::Queue"), 1);
@@ -409,14 +409,117 @@ static void test_extra_round_trips(void **st)
     assert_string_equal(got, "Ok|(null);Refused|{\"ferry:decision\":{\"type\":\"implicitDeny\"}};");
 }
 
+/* The block filters of the SQLite trail (trailbloom.h), read from its file */
+static long long filters(const char *where)
+{
+    char path[300], sql[200];
+    snprintf(path, sizeof(path), "%s/ferry.db", dir);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_bloom %s", where ? where : "");
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Every attribute of every event finds it, whether its block has a filter (written with the
+ * block's last event, or at open for blocks that lack one) or not (the newest). */
+static void check_each_event(int n, double t0)
+{
+    for (int i = 0; i < n; i++) {
+        char id[32], res[300], name[8];
+        audit_rec r = event(i, t0, id, res);
+        if (strcmp(r.account, ACCT) || strcmp(r.region, "us-east-1")) continue;
+        audit_query q = {.account = ACCT, .region = "us-east-1", .start = r.time, .end = r.time};
+        const char *const checks[][2] = {{"EventId", id},
+                                         {"EventName", r.operation},
+                                         {"Username", r.username},
+                                         {"EventSource", r.event_source},
+                                         {"AccessKeyId", r.access_key},
+                                         {"ResourceName", i % 3 ? NULL : name}};
+        snprintf(name, sizeof(name), "q%d", i % 4);
+        for (size_t c = 0; c < sizeof(checks) / sizeof(checks[0]); c++) {
+            if (!checks[c][1]) continue;
+            q.attr_key = checks[c][0];
+            q.attr_value = checks[c][1];
+            assert_true(page_through(S, q, 10) >= 1);
+            assert_int_equal(page_through(S, q, 10), expected(n, t0, &q));
+        }
+    }
+}
+
+static void test_block_filters(void **st)
+{
+    (void)st;
+    if (fixture_pg()) skip(); /* SQLite's own */
+    const int n = 3 * 256 + 40;
+    const double t0 = 1.7e9;
+    /* a transaction that would write the first block's filter rolls back: nothing of it stays */
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(S, 1, &t, &e), 0);
+    for (int i = 0; i < 300; i++) {
+        char id[32], res[300];
+        audit_rec r = event(i, t0, id, res);
+        assert_int_equal(store_audit_append(t, &r, &e), 0);
+    }
+    store_rollback(t);
+    assert_int_equal(filters(NULL), 0);
+    append(S, 0, n, t0);
+    /* seqs 1..808: blocks 0, 1 and 2 are whole (seq 255, 511 and 767 closed them) */
+    assert_int_equal(filters(NULL), 3);
+    check_each_event(n, t0);
+    /* a value in no event: each filter says so (or rarely lies), and nothing is found */
+    audit_query q = {.account = ACCT, .attr_key = "EventName", .attr_value = "Nope"};
+    assert_int_equal(page_through(S, q, 10), 0);
+    /* a data directory from before the filters: the store's open writes them */
+    char path[300];
+    snprintf(path, sizeof(path), "%s/ferry.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM audit_bloom WHERE blk<>1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(filters(NULL), 1);
+    check_each_event(n, t0);
+    store_close(S);
+    S = store_open(dir, STORE_SYNC_NORMAL, &e);
+    assert_non_null(S);
+    assert_int_equal(filters(NULL), 3);
+    check_each_event(n, t0);
+    /* retention takes the filters of the blocks it empties, and only those */
+    assert_int_equal(trim(S, 0, n - 300, 1000), 300); /* seqs 1..300 */
+    assert_int_equal(filters(NULL), 2);
+    assert_int_equal(filters("WHERE blk=0"), 0);
+    assert_int_equal(trim(S, 0, n - 512, 1000), 212); /* to seq 512: block 1 wholly gone */
+    assert_int_equal(filters("WHERE blk<2"), 0);
+    assert_int_equal(count_all(S, "EventName", "CreateQueue"),
+                     expected_from(512, n, t0,
+                                   &(audit_query){.account = ACCT,
+                                                  .region = "us-east-1",
+                                                  .attr_key = "EventName",
+                                                  .attr_value = "CreateQueue"}));
+    /* a reset empties them */
+    assert_int_equal(store_reset(S, &e), 0);
+    assert_int_equal(filters(NULL), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_lookup_pages_every_attribute), T(test_retention_by_age),
-        T(test_retention_by_count),           T(test_background_retention),
-        T(test_migrates_old_trail),           T(test_extra_round_trips),
+        T(test_lookup_pages_every_attribute),
+        T(test_retention_by_age),
+        T(test_retention_by_count),
+        T(test_background_retention),
+        T(test_migrates_old_trail),
+        T(test_extra_round_trips),
+        T(test_block_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
