@@ -22,7 +22,7 @@ static uint64_t key_hash(int attr, const char *account, const char *value)
     return h ^ (h >> 31);
 }
 
-#define PROBES(h, i, bit)                                                                     \
+#define PROBES(h, i, bit) \
     for (uint32_t i = 0, h1 = (uint32_t)(h), h2 = (uint32_t)((h) >> 32) | 1, bit = h1 % NBITS; \
          i < NPROBE; i++, bit = (h1 + i * h2) % NBITS)
 

@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAIL_BLOCK       256 /* events (seqs) a filter covers: block b is seqs [b*256, b*256+255] */
-#define TRAIL_BLOOM_BYTES 512 /* 4,096 bits: 0.7% false positives at 400 values a block, 2% at 500 */
+/* events (seqs) a filter covers: block b is seqs [b*256, b*256+255] */
+#define TRAIL_BLOCK       256
+/* 4,096 bits: 0.7% false positives at 400 values a block, 2% at 500 */
+#define TRAIL_BLOOM_BYTES 512
 
 /* The lookup attributes a filter holds (ReadOnly has two values and none) */
 enum {
