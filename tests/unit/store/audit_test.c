@@ -23,6 +23,8 @@
 static char dir[256];
 static store *S;
 
+static long long filters(const char *where);
+
 static int setup(void **st)
 {
     (void)st;
@@ -372,6 +374,19 @@ static void test_migrates_old_trail(void **st)
     assert_int_equal(count_all(S, "ResourceName", "12"), 1);
     assert_int_equal(count_all(S, "ResourceName", "y"), 1);
     assert_int_equal(count_all(S, "ResourceType", "T"), 1);
+    /* the same once their block is whole and has its filter (values as the lookups compare
+     * them: the number 12 as the text "12") */
+    assert_int_equal(store_begin(S, 1, &t, &e2), 0);
+    audit_rec filler = {.time = 1004, .account = ACCT, .region = "us-east-1", .operation = "F"};
+    for (int i = 0; i < 300; i++) assert_int_equal(store_audit_append(t, &filler, &e2), 0);
+    assert_int_equal(store_commit(t, &e2), 0);
+    assert_int_equal(filters("WHERE blk=0"), 1);
+    assert_int_equal(count_all(S, "ResourceName", "old"), 1);
+    assert_int_equal(count_all(S, "ResourceName", "x"), 0);
+    assert_int_equal(count_all(S, "ResourceName", "12"), 1);
+    assert_int_equal(count_all(S, "ResourceName", "y"), 1);
+    assert_int_equal(count_all(S, "ResourceType", "T"), 1);
+    assert_int_equal(count_all(S, "EventName", "X"), 3);
 }
 
 /* Appends "operation|extra;" of each event listed. */
