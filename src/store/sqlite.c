@@ -55,6 +55,13 @@ enum {
 #define RES_VAL(field) \
     "CAST(json_extract(CASE j.type WHEN 'object' THEN j.value END, '$." field "') AS TEXT)"
 
+/* a block's lookup values, in the order of trailbloom.h's attributes from column 1 */
+#define RES_VALS RES_VAL("ResourceType") ", " RES_VAL("ResourceName")
+#define AUDIT_BLOCK_SQL \
+    "SELECT coalesce(a.account,''), a.event_id, a.operation, a.username, a.event_source," \
+    " a.access_key, " RES_VALS \
+    " FROM audit AS a LEFT JOIN " AUDIT_RES_ARR("a") " ON 1 WHERE a.seq BETWEEN ?1 AND ?2"
+
 #define MQ_COLS "seq,id,grp,sent_at,visible_at,expires_at,receives,first_receive,receipt,doc"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -78,12 +85,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "principal_type,username,access_key,service,event_source,operation,source_ip,"
                  "user_agent,read_only,status,error_code,error_message,resources,extra) "
                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
-    /* a block's lookup values, in the order of trailbloom.h's attributes from column 1 */
-    [ST_AUDIT_BLOCK] =
-        "SELECT coalesce(a.account,''), a.event_id, a.operation, a.username,"
-        " a.event_source, a.access_key, " RES_VAL("ResourceType") ", " RES_VAL(
-            "ResourceName") " FROM audit AS a LEFT JOIN " AUDIT_RES_ARR("a") " ON 1 WHERE a.seq "
-                                                                             "BETWEEN ?1 AND ?2",
+    [ST_AUDIT_BLOCK] = AUDIT_BLOCK_SQL,
     [ST_AUDIT_BLOOM] = "INSERT OR REPLACE INTO audit_bloom(blk, bits) VALUES(?1, ?2)",
     [ST_MQ_PUT] =
         "INSERT INTO mq(queue,id,grp,sent_at,visible_at,expires_at,receives,first_receive,"
