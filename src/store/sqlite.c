@@ -303,8 +303,12 @@ static conn *conn_open(sq *s, ferr *e)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    sqlite3_create_function_v2(c->db, "trail_maybe", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                               trail_maybe_fn, NULL, NULL, NULL);
+    if (sqlite3_create_function_v2(c->db, "trail_maybe", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   NULL, trail_maybe_fn, NULL, NULL, NULL) != SQLITE_OK) {
+        sqerr(e, c->db, "trail_maybe");
+        conn_free(c);
+        return NULL;
+    }
     /* the checkpointer thread does checkpoints; commits must not */
     if (s->ckpt_running) sqlite3_wal_autocheckpoint(c->db, 0);
     char pragmas[256];
@@ -1226,7 +1230,7 @@ static int lookup_blocks(sqlite3 *db, int attr, const char *account, const char 
 }
 
 /* trail_maybe(blocks, seq): whether seq's block is in the set lookup_blocks made (a blob;
- * NULL: every block) */
+ * NULL: every block). Only lookups by an attribute with filters call it. */
 static void trail_maybe_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -1265,9 +1269,8 @@ static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, vo
     snprintf(sql, sizeof(sql),
              "SELECT " AUDIT_COLS("") " FROM audit INDEXED BY audit_time WHERE account=?1 AND %s"
                                       " AND time>=?2 AND time<=?3 AND (?4=0 OR time<?3 OR seq<?4)"
-                                      " AND trail_maybe(?8, seq) AND %s"
-                                      " ORDER BY time DESC, seq DESC LIMIT ?6",
-             q->region ? "region=?7" : "1", cond);
+                                      " AND %s AND %s ORDER BY time DESC, seq DESC LIMIT ?6",
+             q->region ? "region=?7" : "1", blocks.bytes ? "trail_maybe(?8, seq)" : "1", cond);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(t->c->db, sql, -1, &st, NULL) != SQLITE_OK) {
         trail_blocks_free(&blocks);
