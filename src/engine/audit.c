@@ -1,8 +1,10 @@
 #include "audit.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 
@@ -19,13 +21,32 @@ struct auditq {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     waiter *head, **tail;
-    size_t queued; /* submitted events not yet written */
+    size_t queued;           /* submitted events not yet written */
+    size_t waiting;          /* callers in the queue or in auditq_flush: no lingering */
+    uint64_t added, written; /* events queued, and committed or failed, since the start */
     int stop;
 };
 
 /* Submitted events held at most: past it a submitter waits for the writer, so a flood of
  * reads slows to the trail's pace instead of growing memory without bound. */
 #define AUDITQ_MAX_QUEUED 8192
+/* A batch of reads only waits this long, or for this many events, before its commit: one
+ * commit per read cost the writer a third of a core at one client connection (most of it
+ * the commit's own), while nothing reads the trail (LookupEvents flushes it first). */
+#define AUDITQ_LINGER     0.005
+#define AUDITQ_BATCH      256
+
+/* Under mu: lets queued reads gather for AUDITQ_LINGER unless someone waits for them. */
+static void linger(auditq *q)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    long ns = until.tv_nsec + (long)(AUDITQ_LINGER * 1e9);
+    until.tv_sec += ns / 1000000000L;
+    until.tv_nsec = ns % 1000000000L;
+    while (!q->waiting && !q->stop && q->queued < AUDITQ_BATCH)
+        if (pthread_cond_timedwait(&q->work, &q->mu, &until)) break;
+}
 
 static void *writer(void *arg)
 {
@@ -34,6 +55,7 @@ static void *writer(void *arg)
     for (;;) {
         while (!q->head && !q->stop) pthread_cond_wait(&q->work, &q->mu);
         if (!q->head && q->stop) break;
+        linger(q);
         waiter *batch = q->head;
         q->head = NULL;
         q->tail = &q->head;
@@ -60,6 +82,7 @@ static void *writer(void *arg)
         pthread_mutex_lock(&q->mu);
         for (waiter *w = batch, *next; w; w = next) {
             next = w->next; /* a waiter's caller may return as soon as done is set */
+            q->written++;
             if (w->owned) {
                 free(w);
                 q->queued--;
@@ -151,8 +174,9 @@ int auditq_submit(auditq *q, const audit_rec *r)
     while (q->queued >= AUDITQ_MAX_QUEUED && !q->stop) pthread_cond_wait(&q->done, &q->mu);
     *q->tail = w;
     q->tail = &w->next;
-    q->queued++;
-    pthread_cond_signal(&q->work);
+    q->added++;
+    /* the writer lingers over a batch of reads: it needs waking for the first and a full one */
+    if (++q->queued == 1 || q->queued == AUDITQ_BATCH) pthread_cond_signal(&q->work);
     pthread_mutex_unlock(&q->mu);
     return 0;
 }
@@ -163,8 +187,24 @@ int auditq_append(auditq *q, const audit_rec *r)
     pthread_mutex_lock(&q->mu);
     *q->tail = &w;
     q->tail = &w.next;
+    q->added++;
+    q->waiting++;
     pthread_cond_signal(&q->work);
     while (!w.done) pthread_cond_wait(&q->done, &q->mu);
+    q->waiting--;
     pthread_mutex_unlock(&q->mu);
     return w.rc;
+}
+
+void auditq_flush(auditq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t until = q->added;
+    if (q->written < until) {
+        q->waiting++;
+        pthread_cond_signal(&q->work);
+        while (q->written < until && !q->stop) pthread_cond_wait(&q->done, &q->mu);
+        q->waiting--;
+    }
+    pthread_mutex_unlock(&q->mu);
 }

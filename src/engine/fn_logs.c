@@ -19,11 +19,16 @@
  * readable through GetLogEvents about this soon, and a chatty process still gets a few
  * batches a second rather than a call per line. */
 #define GATHER     0.05
+/* A stream whose group or stream could not be created (mostly: a role without logs
+ * permissions, whose lines AWS drops) tries again after this long, dropping its lines
+ * meanwhile: trying at every batch cost an audited refusal twenty times a second. */
+#define RETRY      10.0
 
 typedef struct lstream {
     char region[32], group[512], stream[96];
     principal who;
     int created;
+    double retry;   /* not created: no new try before this time */
     json_t *events; /* [{"timestamp","message"}] waiting */
     size_t bytes;
     double last;
@@ -99,6 +104,7 @@ static int logs_call(const lstream *s, const char *op, json_t *in, ferr *e)
 static void ship(lstream *s, json_t *events)
 {
     ferr e = {0};
+    if (!s->created && clock_now() < s->retry) return;
     if (!s->created) {
         json_t *g = json_pack("{s:s}", "logGroupName", s->group);
         json_t *st = json_pack("{s:s,s:s}", "logGroupName", s->group, "logStreamName", s->stream);
@@ -113,7 +119,10 @@ static void ship(lstream *s, json_t *events)
         }
         json_decref(g);
         json_decref(st);
-        if (!s->created) return;
+        if (!s->created) {
+            s->retry = clock_now() + RETRY;
+            return;
+        }
     }
     /* batches within PutLogEvents' limits, in order */
     size_t n = json_array_size(events), i = 0;

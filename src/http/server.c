@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "engine/waiters.h"
 #include "http/upload.h"
 
@@ -434,17 +435,11 @@ static void *offload_main(void *arg)
 static int offload(server *s, rctx *r)
 {
     if (!gateway_is_route(s->g, r->a, &r->hr)) return 0;
-    pthread_attr_t at;
-    pthread_t th;
-    if (pthread_attr_init(&at)) return 0;
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     r->srv = s;
     r->offload = 1;
     s->offloads++;
     MHD_suspend_connection(r->con);
-    int rc = pthread_create(&th, &at, offload_main, r);
-    pthread_attr_destroy(&at);
-    if (!rc) return 1;
+    if (!thread_start_detached(offload_main, r)) return 1;
     MHD_resume_connection(r->con); /* no thread: it runs here */
     s->offloads--;
     r->offload = 0;

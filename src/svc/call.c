@@ -51,22 +51,27 @@ int call_doc_get(call *c, const char *kind, const char *id, json_t **doc)
     return rc;
 }
 
-int call_doc_shared(call *c, gencache *cache, const store_key *k, json_t **doc)
+int svc_doc_shared(store_txn *t, arena *a, gencache *cache, const store_key *k, json_t **doc,
+                   ferr *e)
 {
     *doc = NULL;
-    uint64_t gen = cache ? store_txn_generation(c->txn, k->kind) : 0; /* before reading */
-    const char *ck =
-        gen ? arena_printf(c->a, "%s\x1f%s\x1f%s", k->account, k->region, k->id) : NULL;
-    json_t *d = ck ? gencache_get(cache, ck, gen, c->a) : NULL; /* held until the call ends */
+    uint64_t gen = cache ? store_txn_generation(t, k->kind) : 0; /* before reading */
+    const char *ck = gen ? arena_printf(a, "%s\x1f%s\x1f%s", k->account, k->region, k->id) : NULL;
+    json_t *d = ck ? gencache_get(cache, ck, gen, a) : NULL; /* held until the arena ends */
     if (!d) {
-        int rc = store_get(c->txn, k, &d, c->err);
+        int rc = store_get(t, k, &d, e);
         if (rc != 1) return rc;
-        /* the cache takes the document and the call holds it; else the call owns it */
-        if ((!ck || gencache_put(cache, ck, gen, d, c->a)) && !arena_defer_json(c->a, d))
-            return ferr_oom(c->err);
+        /* the cache takes the document and the arena holds it; else the arena owns it */
+        if ((!ck || gencache_put(cache, ck, gen, d, a)) && !arena_defer_json(a, d))
+            return ferr_oom(e);
     }
     *doc = d;
     return 1;
+}
+
+int call_doc_shared(call *c, gencache *cache, const store_key *k, json_t **doc)
+{
+    return svc_doc_shared(c->txn, c->a, cache, k, doc, c->err);
 }
 
 int call_doc_put(call *c, const char *kind, const char *id, const json_t *doc)

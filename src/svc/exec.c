@@ -136,6 +136,7 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
      * managed KMS key) runs again in a write transaction, as it would have run. */
     int headers = !read_only && c->wait && c->wait->body_pending;
     *out = NULL;
+    if ((op->flags & SVC_TRAIL) && c->env->audit) auditq_flush(c->env->audit);
     int rc;
     for (int fetches = 0;; fetches++) {
         /* a client's request holds nothing other writers need: its commit may be shared */

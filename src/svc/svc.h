@@ -210,6 +210,9 @@ enum {
      * AssumeRoleWithWebIdentity, whose token is the credential): from flags.list
      * ("<Operation> unsigned"). An unsigned request runs with c->who NULL. */
     SVC_UNSIGNED = 2,
+    /* Reads the audit trail (flags.list "<Operation> trail"): the reads' events still
+     * queued for it are committed before it begins, so it sees every call before it. */
+    SVC_TRAIL = 4,
 };
 
 /* One operation of a service's model. Handlers are named <folder>_op_<snake_case name>
@@ -434,6 +437,9 @@ json_t *call_doc_list_in(call *c, const char *kind, const char *account, const c
  * the call owns *doc. 1 (*doc, held until the call ends: never change a shared one), 0
  * absent, -1 with c->err. */
 int call_doc_shared(call *c, gencache *cache, const store_key *k, json_t **doc);
+/* The same in transaction t for code without a call (a service route): held until a ends. */
+int svc_doc_shared(store_txn *t, arena *a, gencache *cache, const store_key *k, json_t **doc,
+                   ferr *e);
 
 /* Writes the document kind/id of the caller's account and region. 0, or -1 with c->err. */
 int call_doc_put(call *c, const char *kind, const char *id, const json_t *doc);

@@ -741,7 +741,7 @@ int main(int argc, char **argv)
  *     so does a static one (the table could not reach it).
  * Flags: SVC_READ by the rule of src/svc/svc.h (the operation name starts with a read
  * verb), overridden by src/svc/<folder>/flags.list ("<Operation> read|write" lines);
- * SVC_UNSIGNED from "<Operation> unsigned" lines. */
+ * SVC_UNSIGNED from "<Operation> unsigned" lines, SVC_TRAIL from "<Operation> trail". */
 
 typedef struct {
     char *stem, *folder;
@@ -751,6 +751,7 @@ typedef struct {
     char **handler;   /* found handler symbol or NULL */
     unsigned *read;
     unsigned *unsig; /* flags.list "unsigned": served without a signature */
+    unsigned *trail; /* flags.list "trail": reads the audit trail */
     size_t nops;
 } optab;
 
@@ -807,11 +808,13 @@ static void optab_load(optab *t, const char *apis)
     t->handler = xrealloc(NULL, sizeof(char *) * (t->nops + 1));
     t->read = xrealloc(NULL, sizeof(unsigned) * (t->nops + 1));
     t->unsig = xrealloc(NULL, sizeof(unsigned) * (t->nops + 1));
+    t->trail = xrealloc(NULL, sizeof(unsigned) * (t->nops + 1));
     for (i = 0; i < t->nops; i++) {
         t->snake[i] = snake_case(t->ops[i]);
         t->handler[i] = NULL;
         t->read[i] = (unsigned)read_verb(t->ops[i]);
         t->unsig[i] = 0;
+        t->trail[i] = 0;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->snake[i], t->snake[j]))
                 die("two operations have one handler name", t->snake[i]);
@@ -825,7 +828,7 @@ static long optab_find(const optab *t, const char *op)
     return -1;
 }
 
-/* src/svc/<folder>/flags.list: "<Operation> read|write|unsigned", '#' comments. */
+/* src/svc/<folder>/flags.list: "<Operation> read|write|unsigned|trail", '#' comments. */
 static void optab_flags(optab *t, const char *svcdir)
 {
     char path[4096], line[512];
@@ -850,8 +853,10 @@ static void optab_flags(optab *t, const char *svcdir)
             t->read[i] = 0;
         else if (!strcmp(flag, "unsigned"))
             t->unsig[i] = 1;
+        else if (!strcmp(flag, "trail"))
+            t->trail[i] = 1;
         else
-            die("flags.list: the flag is read, write or unsigned", flag);
+            die("flags.list: the flag is read, write, unsigned or trail", flag);
     }
     fclose(f);
 }
@@ -961,8 +966,9 @@ static int ops_main(int argc, char **argv)
         for (size_t j = 0; j < t->nops; j++) {
             fputs("    {", f);
             lit(f, t->ops[j]);
-            fprintf(f, ", %s, %s%s},\n", t->handler[j] ? t->handler[j] : "NULL",
-                    t->read[j] ? "SVC_READ" : "0", t->unsig[j] ? " | SVC_UNSIGNED" : "");
+            fprintf(f, ", %s, %s%s%s},\n", t->handler[j] ? t->handler[j] : "NULL",
+                    t->read[j] ? "SVC_READ" : "0", t->unsig[j] ? " | SVC_UNSIGNED" : "",
+                    t->trail[j] ? " | SVC_TRAIL" : "");
         }
         if (!t->nops) fputs("    {NULL, NULL, 0},\n", f);
         fputs("};\n", f);
@@ -987,6 +993,7 @@ static int ops_main(int argc, char **argv)
         free(t->handler);
         free(t->read);
         free(t->unsig);
+        free(t->trail);
         free(t->ops);
         json_decref(t->model);
         free(t->stem);

@@ -21,7 +21,7 @@ static const svc_route routes[] = {
 
 const svc_def svc_apigatewayv2 = {.name = "apigatewayv2",
                                   .event_source = "apigateway.amazonaws.com",
-                                  .reset = apigwv2_jwks_forget,
+                                  .reset = apigwv2_forget,
                                   .routes = routes,
                                   .nroutes = sizeof(routes) / sizeof(routes[0])};
 

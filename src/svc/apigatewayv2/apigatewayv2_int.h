@@ -44,7 +44,7 @@ int apigatewayv2_op_get_api(call *c, json_t *in, json_t **out);
 /* The data plane (serve.c): svc routes. */
 int apigwv2_serve_host(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
 int apigwv2_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_response *resp);
-/* Its test seam: drop the JWKS cache (svc_def reset). */
-void apigwv2_jwks_forget(void);
+/* Its caches (APIs' documents, JWKS) dropped: the svc_def reset. */
+void apigwv2_forget(void);
 
 #endif

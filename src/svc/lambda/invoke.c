@@ -144,13 +144,15 @@ static int rerun(call *c, const json_t *in, json_t **out)
 int lambda_op_invoke(call *c, json_t *in, json_t **out)
 {
     lambda_ref r;
-    json_t *doc, *alias;
+    const json_t *shared;
+    json_t *alias;
     const char *res;
     call_wait *w = c->wait;
     if (w && w->own[0]) return rerun(c, in, out);
-    if (lambda_open(c, jstr(in, "FunctionName"), jstr(in, "Qualifier"), "lambda:InvokeFunction", &r,
-                    &doc, &res))
+    if (lambda_open_shared(c, jstr(in, "FunctionName"), jstr(in, "Qualifier"),
+                           "lambda:InvokeFunction", &r, &shared, &res))
         return -1;
+    json_t *doc = (json_t *)shared; /* read, never changed below */
     const char *arn = lambda_fn_arn(c, r.account, r.name);
     if (!arn) return ferr_oom(c->err);
     call_resource(c, "AWS::Lambda::Function", res);
@@ -186,13 +188,12 @@ int lambda_op_invoke(call *c, json_t *in, json_t **out)
     }
     if (alias) cfg = lambda_route(c, doc, alias, cfg);
     const char *executed = jstr(cfg, "Version");
-    json_t *settled = lambda_render(c, cfg);
-    if (!settled || !arena_defer_json(c->a, settled)) return ferr_oom(c->err);
-    if (strcmp(jstr(settled, "State"), "Active"))
+    const char *state = lambda_state(cfg);
+    if (strcmp(state, "Active"))
         return lambda_conflict(c,
                                "The operation cannot be performed at this time. The function "
                                "is currently in the following state: %s",
-                               jstr(settled, "State"));
+                               state);
     if (event) {
         /* AWS: an accepted event is queued, durably, before the 202 */
         if (!store_txn_is_write(c->txn)) return call_want_write(c);

@@ -11,6 +11,7 @@
 #include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/gencache.h"
 #include "base/ids.h"
 #include "base/zip.h"
 #include "documents.h"
@@ -26,8 +27,11 @@ static const svc_body_limit body_limits[] = {{"CreateFunction", 70167211},
                                              {"UpdateFunctionCode", 70167211},
                                              {"PublishLayerVersion", 70167211}};
 
+static void functions_forget(void);
+
 const svc_def svc_lambda = {.name = "lambda",
                             .event_source = "lambda.amazonaws.com",
+                            .reset = functions_forget,
                             .routes = routes,
                             .nroutes = sizeof(routes) / sizeof(routes[0]),
                             .body_limits = body_limits,
@@ -138,10 +142,24 @@ const char *lambda_fn_arn(call *c, const char *account, const char *name)
                         c->region, account, name);
 }
 
-int lambda_load(call *c, const lambda_ref *r, json_t **doc)
+/* Functions' documents as last read, for Invoke (lambda_open_shared): parsing the whole
+ * document (every version and alias) on each invocation was a tenth of its work. */
+static void doc_free(void *doc)
+{
+    json_decref(doc);
+}
+static gencache_static fn_cache = GENCACHE_STATIC(4096, doc_free);
+
+static void functions_forget(void)
+{
+    gencache_clear(gencache_of(&fn_cache));
+}
+
+static int load(call *c, const lambda_ref *r, json_t **doc, int shared)
 {
     store_key k = {LAMBDA_FN_KIND, r->account, c->region, r->name};
-    int rc = store_get(c->txn, &k, doc, c->err);
+    int rc = shared ? call_doc_shared(c, c->env ? gencache_of(&fn_cache) : NULL, &k, doc)
+                    : store_get(c->txn, &k, doc, c->err);
     if (rc < 0) return -1;
     if (rc == 0) {
         const char *arn = lambda_fn_arn(c, r->account, r->name);
@@ -150,8 +168,13 @@ int lambda_load(call *c, const lambda_ref *r, json_t **doc)
                          r->qualifier ? r->qualifier : "");
         return 0;
     }
-    if (!arena_defer_json(c->a, *doc)) return ferr_oom(c->err);
+    if (!shared && !arena_defer_json(c->a, *doc)) return ferr_oom(c->err);
     return 1;
+}
+
+int lambda_load(call *c, const lambda_ref *r, json_t **doc)
+{
+    return load(c, r, doc, 0);
 }
 
 int lambda_save(call *c, const char *name, json_t *doc)
@@ -191,6 +214,15 @@ double lambda_settle_seconds(void)
      * second; ferry has nothing to wait for, so 0 unless a test asks) */
     const char *v = getenv("FERRY_LAMBDA_SETTLE_SECONDS");
     return v && *v ? atof(v) : 0;
+}
+
+const char *lambda_state(const json_t *config)
+{
+    const char *st = jstr(config, "State");
+    json_t *at = json_object_get(config, "_ReadyAt");
+    if (st && !strcmp(st, "Pending") && !(at && json_number_value(at) > clock_now()))
+        return "Active";
+    return st ? st : "";
 }
 
 void lambda_settle(json_t *config)
@@ -287,14 +319,14 @@ int lambda_authorize(call *c, const json_t *doc, const lambda_ref *r, const char
     return rc;
 }
 
-int lambda_open(call *c, const char *fn, const char *qualifier, const char *action, lambda_ref *r,
-                json_t **doc, const char **res)
+static int open_fn(call *c, const char *fn, const char *qualifier, const char *action,
+                   lambda_ref *r, json_t **doc, const char **res, int shared)
 {
     if (lambda_ref_parse(c, fn, qualifier, r)) return -1;
     const char *arn = lambda_fn_arn(c, r->account, r->name);
     *res = arn && r->qualifier ? arena_printf(c->a, "%s:%s", arn, r->qualifier) : arn;
     if (!*res) return ferr_oom(c->err);
-    int rc = lambda_load(c, r, doc);
+    int rc = load(c, r, doc, shared);
     if (rc <= 0) {
         /* AWS: a caller not allowed to act on it is refused, found or not */
         ferr nf = *c->err;
@@ -303,6 +335,18 @@ int lambda_open(call *c, const char *fn, const char *qualifier, const char *acti
         return -1;
     }
     return lambda_authorize(c, *doc, r, action, *res);
+}
+
+int lambda_open(call *c, const char *fn, const char *qualifier, const char *action, lambda_ref *r,
+                json_t **doc, const char **res)
+{
+    return open_fn(c, fn, qualifier, action, r, doc, res, 0);
+}
+
+int lambda_open_shared(call *c, const char *fn, const char *qualifier, const char *action,
+                       lambda_ref *r, const json_t **doc, const char **res)
+{
+    return open_fn(c, fn, qualifier, action, r, (json_t **)doc, res, 1);
 }
 
 int lambda_open_unqualified(call *c, const json_t *in, const char *action, lambda_ref *r,

@@ -56,6 +56,8 @@ json_t *lambda_render(call *c, const json_t *config);
 /* Seconds a Pending/InProgress state (and an event source mapping's transition) lasts:
  * FERRY_LAMBDA_SETTLE_SECONDS, 0 by default. */
 double lambda_settle_seconds(void);
+/* config's State as lambda_render would answer it, without a copy. */
+const char *lambda_state(const json_t *config);
 /* Settles config in place (State/LastUpdateStatus, when due). */
 void lambda_settle(json_t *config);
 /* 1 while an update of config is in progress (ResourceConflictException set), else 0. */
@@ -70,6 +72,9 @@ int lambda_touch(call *c, json_t *config, int update);
  * ResourceNotFoundException). */
 int lambda_open(call *c, const char *fn, const char *qualifier, const char *action, lambda_ref *r,
                 json_t **doc, const char **res);
+/* As lambda_open, with the document shared between calls (call_doc_shared): read-only. */
+int lambda_open_shared(call *c, const char *fn, const char *qualifier, const char *action,
+                       lambda_ref *r, const json_t **doc, const char **res);
 /* As lambda_open for in's FunctionName, which must not name a qualifier. */
 int lambda_open_unqualified(call *c, const json_t *in, const char *action, lambda_ref *r,
                             json_t **doc, const char **arn);

@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "engine/engines.h"
 #include "proto/codec.h"
 #include "route53_int.h"
@@ -348,20 +349,15 @@ static void accept_tcp(listener *l)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     tcp_job *j = calloc(1, sizeof(*j));
-    pthread_t th;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     if (j) {
         j->fd = fd;
         snprintf(j->vpc, sizeof(j->vpc), "%s", l->vpc);
     }
-    if (!j || pthread_create(&th, &at, tcp_conn, j)) {
+    if (!j || thread_start_detached(tcp_conn, j)) {
         free(j);
         close(fd);
         atomic_fetch_sub(&D.tcp_conns, 1);
     }
-    pthread_attr_destroy(&at);
 }
 
 static void *run(void *arg)
