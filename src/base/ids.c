@@ -16,18 +16,6 @@ void ids_random(void *out, size_t n)
     }
 }
 
-static void from_alphabet(const char *alpha, size_t alen, char *out, size_t n)
-{
-    unsigned char r[128];
-    while (n) {
-        size_t k = n < sizeof(r) ? n : sizeof(r);
-        ids_random(r, k);
-        for (size_t i = 0; i < k; i++) *out++ = alpha[r[i] % alen];
-        n -= k;
-    }
-    *out = 0;
-}
-
 /* Request, message and event ids are made several times per request: their randomness is
  * taken from RAND_bytes in blocks per thread (a call each was 4% of a busy server), and a
  * forked child starts a fresh block. */
@@ -37,18 +25,38 @@ static _Thread_local struct {
     pid_t pid;
 } pool = {.used = sizeof(pool.b)};
 
-/* UUID of version ver from 16 random bytes; ms (version 7) fills the first 48 bits. */
-static void uuid(char out[37], int ver, uint64_t ms)
+/* n (at most 64) random bytes from the thread's block, which they leave (used once) */
+static void pooled(unsigned char *out, size_t n)
 {
-    static const char hx[] = "0123456789abcdef";
     pid_t pid = getpid();
-    if (pool.used + 16 > sizeof(pool.b) || pool.pid != pid) {
+    if (pool.used + n > sizeof(pool.b) || pool.pid != pid) {
         ids_random(pool.b, sizeof(pool.b));
         pool.used = 0;
         pool.pid = pid;
     }
-    unsigned char *b = pool.b + pool.used;
-    pool.used += 16;
+    memcpy(out, pool.b + pool.used, n);
+    memset(pool.b + pool.used, 0, n);
+    pool.used += n;
+}
+
+static void from_alphabet(const char *alpha, size_t alen, char *out, size_t n)
+{
+    unsigned char r[64];
+    while (n) {
+        size_t k = n < sizeof(r) ? n : sizeof(r);
+        pooled(r, k);
+        for (size_t i = 0; i < k; i++) *out++ = alpha[r[i] % alen];
+        n -= k;
+    }
+    *out = 0;
+}
+
+/* UUID of version ver from 16 random bytes; ms (version 7) fills the first 48 bits. */
+static void uuid(char out[37], int ver, uint64_t ms)
+{
+    static const char hx[] = "0123456789abcdef";
+    unsigned char b[16];
+    pooled(b, sizeof(b));
     for (int i = 0; ver == 7 && i < 6; i++) b[i] = (unsigned char)(ms >> (40 - 8 * i));
     b[6] = (unsigned char)((b[6] & 0x0F) | (ver << 4));
     b[8] = (b[8] & 0x3F) | 0x80;
@@ -59,7 +67,6 @@ static void uuid(char out[37], int ver, uint64_t ms)
         *o++ = hx[b[i] & 15];
     }
     *o = 0;
-    memset(b, 0, 16); /* used once */
 }
 
 void ids_uuid(char out[37])

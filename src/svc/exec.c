@@ -91,15 +91,15 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     free(res);
 }
 
-/* The handler, after the input passed the model's constraints (once: a resumed long poll
- * was checked when it first ran). The one place every call, client or internal, is checked. */
-static int run_op(call *c, const svc_op *op, json_t *in, json_t **out)
+/* The input against the model's constraints (once: a resumed long poll was checked when it
+ * first ran), before any transaction: a write's lock is not held for it. The one place
+ * every call, client or internal, is checked. 0, or -1 with c->err. */
+static int check_input(call *c, const svc_op *op, const json_t *in)
 {
     int resumed = c->wait && c->wait->resumed;
     const proto_service *ps = resumed ? NULL : proto_service_by_signing_name(c->service);
     const proto_op *po = ps ? proto_op_by_name(ps, op->name) : NULL;
-    if (po && proto_validate(ps, po, in, c->err)) return -1;
-    return svc_run(c, op, in, out);
+    return po && proto_validate(ps, po, in, c->err) ? -1 : 0;
 }
 
 /* Each fetch a call asks for (call_fetch) costs one more run; a handler needing more than
@@ -136,13 +136,14 @@ int svc_exec(call *c, const svc_op *op, json_t *in, json_t **out)
      * managed KMS key) runs again in a write transaction, as it would have run. */
     int headers = !read_only && c->wait && c->wait->body_pending;
     *out = NULL;
+    if (check_input(c, op, in)) return -1;
     if ((op->flags & SVC_TRAIL) && c->env->audit) auditq_flush(c->env->audit);
     int rc;
     for (int fetches = 0;; fetches++) {
         /* a client's request holds nothing other writers need: its commit may be shared */
         int write = read_only || headers ? 0 : c->caller == CALLER_CLIENT ? STORE_WRITE_GROUP : 1;
         if (store_begin(c->env->st, write, &c->txn, c->err)) return -1;
-        rc = run_op(c, op, in, out);
+        rc = svc_run(c, op, in, out);
         if (rc == 0 && c->oom) rc = ferr_oom(c->err);
         if ((headers && !wants_body(c, rc)) ||
             (rc < 0 && c->want_write && read_only && fetches < MAX_FETCHES)) {
@@ -212,8 +213,10 @@ static int exec_in(call *c, const svc_op *op, json_t *in, json_t **out)
     int write = store_txn_is_write(c->txn);
     if (!write && !(op->flags & SVC_READ))
         return ferr_internal(c->err, "%s cannot run in a read transaction", op->name);
+    *out = NULL;
+    if (check_input(c, op, in)) return -1;
     if (write && store_savepoint(c->txn, c->err)) return -1;
-    int rc = run_op(c, op, in, out);
+    int rc = svc_run(c, op, in, out);
     if (rc == 0 && c->oom) rc = ferr_oom(c->err);
     if (rc == SVC_WAIT)
         rc = ferr_internal(c->err, "%s cannot wait when called internally", op->name);
