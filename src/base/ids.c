@@ -39,6 +39,15 @@ static void pooled(unsigned char *out, size_t n)
     pool.used += n;
 }
 
+void ids_random_small(void *out, size_t n)
+{
+    if (n > 64) {
+        ids_random(out, n);
+        return;
+    }
+    pooled(out, n);
+}
+
 static void from_alphabet(const char *alpha, size_t alen, char *out, size_t n)
 {
     unsigned char r[64];

@@ -4,7 +4,9 @@
 #include <stddef.h>
 
 void ids_random(void *out, size_t n); /* cryptographic randomness */
-void ids_uuid(char out[37]);          /* lowercase UUID v4 */
+/* The same for n <= 64 bytes (nonces, ids), from a block the thread draws at a time. */
+void ids_random_small(void *out, size_t n);
+void ids_uuid(char out[37]); /* lowercase UUID v4 */
 /* UUID v7: time t (epoch seconds) in milliseconds first, then random bits. For ids a store
  * indexes: new ones sort after old ones, so the index grows at its end instead of writing
  * a random page per insert. */

@@ -103,7 +103,7 @@ int keyfile_seal(const unsigned char key[32], const void *aad, size_t aadlen,
 {
     if (n > INT32_MAX || aadlen > INT32_MAX) return -1;
     unsigned char *iv = out, *tag = out + IV, *ct = out + KEYFILE_AEAD;
-    ids_random(iv, IV);
+    ids_random_small(iv, IV);
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
     int len, ok = x && EVP_EncryptInit_ex(x, enc_evp_aes_256_gcm(), NULL, key, iv) == 1 &&
                   (!aadlen || EVP_EncryptUpdate(x, NULL, &len, aad, (int)aadlen) == 1) &&
