@@ -12,16 +12,49 @@
 #include "svc/authzmsg.h"
 #include "svc/authzwhy.h"
 
+/* A parsed policy, with the text it was parsed from when the text is its key (NULL when a
+ * key names it for good) */
+typedef struct kept {
+    iam_policy *p;
+    size_t len;
+    char *text;
+} kept;
+
+static void kept_free(void *v)
+{
+    kept *k = v;
+    iam_policy_free(k->p);
+    free(k->text);
+    free(k);
+}
+
 static void policy_free(void *p)
 {
     iam_policy_free(p);
 }
 
-static gencache_static policies = GENCACHE_STATIC(4096, policy_free);
+static gencache_static policies = GENCACHE_STATIC(4096, kept_free);
 
 static void release_entry(void *e)
 {
     gencache_release(e);
+}
+
+/* A quick 64-bit digest of n bytes, eight at a time: a text's cache key names its length
+ * and this, not the text itself (a key policy's kilobytes were copied into the key and
+ * hashed a byte at a time on every KMS call); a hit compares the kept text. In-process only. */
+static uint64_t digest(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ h >> 29;
 }
 
 const iam_policy *authz_policy(call *c, const char *key, const char *name, const char *text,
@@ -31,12 +64,22 @@ const iam_policy *authz_policy(call *c, const char *key, const char *name, const
     if (!oom) oom = &dummy;
     if (entry) *entry = NULL;
     if (!key && !text) return NULL;
-    /* "k|KIND|key" or "t|KIND|name|text": the text alone does not say what it was parsed as */
+    /* "k|KIND|key" or "t|KIND|name|length|digest": the text alone does not say what it was
+     * parsed as */
+    size_t len = text ? strlen(text) : 0;
     char *ck = key ? arena_printf(c->a, "k|%d|%s", kind, key)
-                   : arena_printf(c->a, "t|%d|%s|%s", kind, name ? name : "", text);
+                   : arena_printf(c->a, "t|%d|%s|%zu|%016llx", kind, name ? name : "", len,
+                                  (unsigned long long)digest(text, len));
     if (!ck) return *oom = 1, NULL;
     gencache *gc = gencache_of(&policies);
     gencache_entry *e = gencache_acquire(gc, ck, 0);
+    if (e && !key) { /* another text with the same digest: parsed again, and it takes the key */
+        const kept *k = gencache_value(e);
+        if (k->len != len || memcmp(k->text, text, len)) {
+            gencache_release(e);
+            e = NULL;
+        }
+    }
     if (!e) {
         if (!text) return NULL;
         ferr pe = {0};
@@ -49,8 +92,21 @@ const iam_policy *authz_policy(call *c, const char *key, const char *name, const
             iam_policy_free(p);
             return *oom = 1, NULL;
         }
-        e = gencache_insert(gc, ck, 0, p);
+        kept *k = calloc(1, sizeof(*k));
+        if (k && !key && !(k->text = strdup(text))) {
+            free(k);
+            k = NULL;
+        }
+        if (k) {
+            k->p = p;
+            k->len = key ? 0 : len;
+        }
+        e = k ? gencache_insert(gc, ck, 0, k) : NULL;
         if (!e) { /* not kept: the call's own */
+            if (k) {
+                free(k->text);
+                free(k);
+            }
             if (arena_defer(c->a, policy_free, p)) {
                 iam_policy_free(p);
                 return *oom = 1, NULL;
@@ -63,7 +119,7 @@ const iam_policy *authz_policy(call *c, const char *key, const char *name, const
         return *oom = 1, NULL;
     }
     if (entry) *entry = e;
-    return gencache_value(e);
+    return ((const kept *)gencache_value(e))->p;
 }
 
 /* Account of an ARN ("arn:aws:sqs:us-east-1:111122223333:q" -> "111122223333"), or NULL. */

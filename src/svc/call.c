@@ -51,6 +51,11 @@ int call_doc_get(call *c, const char *kind, const char *id, json_t **doc)
     return rc;
 }
 
+void svc_doc_free(void *doc)
+{
+    json_decref(doc);
+}
+
 int svc_doc_shared(store_txn *t, arena *a, gencache *cache, const store_key *k, json_t **doc,
                    ferr *e)
 {

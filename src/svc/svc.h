@@ -437,6 +437,9 @@ json_t *call_doc_list_in(call *c, const char *kind, const char *account, const c
  * the call owns *doc. 1 (*doc, held until the call ends: never change a shared one), 0
  * absent, -1 with c->err. */
 int call_doc_shared(call *c, gencache *cache, const store_key *k, json_t **doc);
+/* A cache of shared documents: static gencache_static x = SVC_DOC_CACHE(max). */
+void svc_doc_free(void *doc);
+#define SVC_DOC_CACHE(max) GENCACHE_STATIC(max, svc_doc_free)
 /* The same in transaction t for code without a call (a service route): held until a ends. */
 int svc_doc_shared(store_txn *t, arena *a, gencache *cache, const store_key *k, json_t **doc,
                    ferr *e);

@@ -19,6 +19,7 @@ static const svc_route routes[] = {
 
 const svc_def svc_apigateway = {.name = "apigateway",
                                 .event_source = "apigateway.amazonaws.com",
+                                .reset = apigw_forget,
                                 .routes = routes,
                                 .nroutes = sizeof(routes) / sizeof(routes[0])};
 

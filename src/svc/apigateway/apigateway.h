@@ -7,5 +7,7 @@
 
 /* 1 when api_id names a REST API (in any account or region), 0 when not or on error. */
 int apigw_rest_api_exists(ferry_env *env, arena *a, const char *api_id);
+/* The data plane's cache of REST APIs dropped: the svc_def reset. */
+void apigw_forget(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include "base/arn.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/gencache.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "proto/pcommon.h"
@@ -99,24 +100,31 @@ static const json_t *method_setting(arena *a, const stage_view *v, const char *r
     return m ? m : json_object_get(json_object_get(ms, "*/*"), member);
 }
 
-/* 1 found, 0 no such API (v2 may own the id), -1 error. */
+/* REST APIs' documents and their index entries as last read: parsing the API (resources,
+ * methods, stages, deployments) was most of a data plane request's own work. Read-only. */
+static gencache_static api_cache = SVC_DOC_CACHE(1024);
+
+void apigw_forget(void)
+{
+    gencache_clear(gencache_of(&api_cache));
+}
+
+/* 1 found, 0 no such API (v2 may own the id), -1 error. *doc is shared: never changed. */
 static int load_api(ferry_env *env, store_txn *t, arena *a, const char *api_id, json_t **doc,
                     const char **account, const char **region)
 {
     ferr e = {0};
     json_t *ix = NULL;
+    gencache *cache = gencache_of(&api_cache);
     store_key k = {APIGW_INDEX_KIND, "", "", api_id};
-    int rc = store_get(t, &k, &ix, &e);
+    int rc = svc_doc_shared(t, a, cache, &k, &ix, &e);
     if (rc <= 0) return rc;
-    *account = arena_strdup(a, jstr(ix, "account"));
-    *region = arena_strdup(a, jstr(ix, "region"));
-    json_decref(ix);
+    *account = jstr(ix, "account");
+    *region = jstr(ix, "region");
     if (!*account || !*region) return -1;
     store_key d = {APIGW_KIND, *account, *region, api_id};
-    rc = store_get(t, &d, doc, &e);
     (void)env;
-    if (rc > 0 && !arena_defer_json(a, *doc)) return -1;
-    return rc;
+    return svc_doc_shared(t, a, cache, &d, doc, &e);
 }
 
 int apigw_rest_api_exists(ferry_env *env, arena *a, const char *api_id)

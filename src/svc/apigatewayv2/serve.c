@@ -71,11 +71,7 @@ static void answer(req *q, proto_response *resp, int status, const char *message
 
 /* APIs' documents and where they live, as last read: parsing the API (its routes, stages
  * and deployments) for each request was a fifth of the data plane's work. Read-only. */
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
-static gencache_static api_cache = GENCACHE_STATIC(1024, doc_free);
+static gencache_static api_cache = SVC_DOC_CACHE(1024);
 
 /* 1: found (q filled), 0: no HTTP API has that id, -1: the store failed. */
 static int find_api(req *q, const char *id)

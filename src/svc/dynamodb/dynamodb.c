@@ -16,11 +16,7 @@
 /* Table documents as last read, kept while the store's generation of tables is unchanged:
  * every item operation reads its table's document, and parsing it was a tenth of a PutItem.
  * Handlers change the document they get (ItemCount...), so each gets its own copy. */
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
-static gencache_static table_cache = GENCACHE_STATIC(4096, doc_free);
+static gencache_static table_cache = SVC_DOC_CACHE(4096);
 
 static void tables_forget(void)
 {

@@ -45,15 +45,11 @@ int kms_key_expired(const json_t *doc)
            json_number_value(when) <= clock_now();
 }
 
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
 /* Key documents as read in read transactions, while the store's generation of keys holds:
  * Encrypt and Decrypt read their key's document and parsing it was a tenth of their cost.
  * Read-only operations share one parsed document (they never change it); a write
  * transaction, which may change its own, reads its own. */
-static gencache_static key_docs = GENCACHE_STATIC(4096, doc_free);
+static gencache_static key_docs = SVC_DOC_CACHE(4096);
 
 static void materials_forget(void);
 

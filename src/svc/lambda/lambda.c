@@ -144,11 +144,7 @@ const char *lambda_fn_arn(call *c, const char *account, const char *name)
 
 /* Functions' documents as last read, for Invoke (lambda_open_shared): parsing the whole
  * document (every version and alias) on each invocation was a tenth of its work. */
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
-static gencache_static fn_cache = GENCACHE_STATIC(4096, doc_free);
+static gencache_static fn_cache = SVC_DOC_CACHE(4096);
 
 static void functions_forget(void)
 {

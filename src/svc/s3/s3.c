@@ -118,13 +118,7 @@ int s3_bucket_load(call *c, const char *name, s3_bucket *b)
  * headers, then with the body), and reading and parsing it showed in profiles. They share
  * parsed documents, valid at the generation store_txn_generation gives for buckets (none for
  * a transaction that wrote buckets itself, or a read whose snapshot may be older). */
-
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
-
-static gencache_static shared_buckets = GENCACHE_STATIC(4096, doc_free);
+static gencache_static shared_buckets = SVC_DOC_CACHE(4096);
 
 static void buckets_forget(void)
 {

@@ -28,13 +28,8 @@ static void subs_free(void *p)
     free(s);
 }
 
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
-
 static gencache_static subs_cache = GENCACHE_STATIC(4096, subs_free);
-static gencache_static topic_cache = GENCACHE_STATIC(4096, doc_free);
+static gencache_static topic_cache = SVC_DOC_CACHE(4096);
 
 void sns_subs_changed(void)
 {

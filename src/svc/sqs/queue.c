@@ -169,13 +169,7 @@ int sqs_queue_load(call *c, const char *region, const char *account, const char 
  * valid while the store's generation for queue documents is unchanged. They are used and
  * filled only in write transactions, where that generation matches what is committed, and
  * not by one that wrote queue documents itself. */
-
-static void doc_free(void *doc)
-{
-    json_decref(doc);
-}
-
-static gencache_static shared_docs = GENCACHE_STATIC(1024, doc_free);
+static gencache_static shared_docs = SVC_DOC_CACHE(1024);
 
 /* sqs_queue_load in the call's region through the shared documents. */
 static int load_shared(call *c, const char *account, const char *name, sqs_queue *q)
