@@ -579,14 +579,7 @@ static int parse_amz_date(const char *s, double *t)
     if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1] || v[3] > 23 || v[4] > 59 ||
         v[5] > 60)
         return -1;
-    struct tm tm = {0};
-    tm.tm_year = v[0] - 1900;
-    tm.tm_mon = v[1] - 1;
-    tm.tm_mday = v[2];
-    tm.tm_hour = v[3];
-    tm.tm_min = v[4];
-    tm.tm_sec = v[5];
-    *t = (double)timegm(&tm);
+    *t = (double)clock_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
     return 0;
 }
 

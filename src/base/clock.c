@@ -46,6 +46,19 @@ struct timespec clock_deadline_mono(double seconds)
     return deadline_on(CLOCK_MONOTONIC, seconds);
 }
 
+int64_t clock_utc(int year, int month, int day, int hour, int min, int sec)
+{
+    /* days from 1970-01-01 of a proleptic Gregorian date, the year counted from March */
+    int64_t y = year + (month - 1) / 12 - (month < 1);
+    int m = ((month - 1) % 12 + 12) % 12 + 1;
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + day - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return days * 86400 + (int64_t)hour * 3600 + (int64_t)min * 60 + sec;
+}
+
 void clock_iso8601(double t, int millis, char out[32])
 {
     time_t s = (time_t)t;
@@ -96,7 +109,8 @@ static int finish(struct tm *tm, double frac, int offset_s, double *t)
     if (tm->tm_mon < 0 || tm->tm_mon > 11 || tm->tm_mday < 1 || tm->tm_mday > 31 ||
         tm->tm_hour > 23 || tm->tm_min > 59 || tm->tm_sec > 60)
         return -1;
-    time_t s = timegm(tm);
+    int64_t s = clock_utc(tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
+                          tm->tm_sec);
     *t = (double)s + frac - offset_s;
     return 0;
 }

@@ -14,6 +14,9 @@ struct timespec clock_deadline_mono(double seconds);
 /* Test hook: a non-zero offset (seconds) is added to clock_now(). */
 void clock_set_offset(double seconds);
 
+/* Epoch seconds of a UTC date and time (month 1-12), as timegm gives them, without its
+ * process-wide lock: out-of-range fields count on (February 30 is March 2). */
+int64_t clock_utc(int year, int month, int day, int hour, int min, int sec);
 /* "2026-11-21T23:41:47Z" (millis=0) or "2026-11-21T23:41:47.123Z" (millis=1). */
 void clock_iso8601(double t, int millis, char out[32]);
 /* "20261121T234147Z" */

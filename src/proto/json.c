@@ -287,14 +287,22 @@ static const char *json_ct(const proto_service *svc)
                                                                   : "application/x-amz-json-1.1";
 }
 
+static int put_cb(const char *p, size_t n, void *ud)
+{
+    return buf_put(ud, p, n) ? -1 : 0;
+}
+
 int proto_json_put(buf *b, json_t *j)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    /* straight into the body: json_dumps made a string to copy (and copied it itself) */
+    size_t at = b->len;
+    int rc = j ? json_dump_callback(j, put_cb, b, JSON_COMPACT) : -1;
     json_decref(j);
-    if (!s) return -1;
-    buf_puts(b, s);
-    free(s);
-    return 0;
+    if (rc && b->p && b->len > at) { /* nothing of a document cut short */
+        b->len = at;
+        b->p[at] = 0;
+    }
+    return rc ? -1 : 0;
 }
 
 int proto_json_encode(arena *a, const proto_service *svc, const proto_op *op, const json_t *output,

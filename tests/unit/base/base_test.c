@@ -156,6 +156,31 @@ static void test_clock(void **st)
     assert_string_equal(amz, "20150830T123600Z");
 }
 
+/* clock_utc against timegm: every day of 1899-2401 at a few times, and fields past their
+ * range, which both count on */
+static void test_clock_utc(void **st)
+{
+    (void)st;
+    for (int y = 1899; y <= 2401; y++)
+        for (int m = 1; m <= 12; m++)
+            for (int d = 1; d <= 31; d++) {
+                struct tm tm = {.tm_year = y - 1900,
+                                .tm_mon = m - 1,
+                                .tm_mday = d,
+                                .tm_hour = d % 24,
+                                .tm_min = (d * 7) % 60,
+                                .tm_sec = d % 61};
+                int64_t want = (int64_t)timegm(&tm);
+                assert_int_equal(clock_utc(y, m, d, d % 24, (d * 7) % 60, d % 61), want);
+            }
+    struct tm feb30 = {.tm_year = 125, .tm_mon = 1, .tm_mday = 30};
+    assert_int_equal(clock_utc(2025, 2, 30, 0, 0, 0), (int64_t)timegm(&feb30));
+    struct tm leap =
+        {.tm_year = 116, .tm_mon = 11, .tm_mday = 31, .tm_hour = 23, .tm_min = 59, .tm_sec = 60};
+    assert_int_equal(clock_utc(2016, 12, 31, 23, 59, 60), (int64_t)timegm(&leap));
+    assert_int_equal(clock_utc(1970, 1, 1, 0, 0, 0), 0);
+}
+
 static void test_ids(void **st)
 {
     (void)st;
@@ -362,11 +387,12 @@ static void test_yaml_scalars(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena),      cmocka_unit_test(test_arena_own),
-        cmocka_unit_test(test_buf),        cmocka_unit_test(test_enc),
-        cmocka_unit_test(test_clock),      cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_yaml),       cmocka_unit_test(test_yaml_scalars),
-        cmocka_unit_test(test_yaml_bytes), cmocka_unit_test(test_yaml_nul),
+        cmocka_unit_test(test_arena),        cmocka_unit_test(test_arena_own),
+        cmocka_unit_test(test_buf),          cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_clock),        cmocka_unit_test(test_clock_utc),
+        cmocka_unit_test(test_ids),          cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_yaml_scalars), cmocka_unit_test(test_yaml_bytes),
+        cmocka_unit_test(test_yaml_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
