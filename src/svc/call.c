@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/arn.h"
+#include "base/buf.h"
 #include "base/enc.h"
 #include "base/gencache.h"
 #include "svc.h"
@@ -28,11 +29,43 @@ json_t *svc_out(call *c, json_t *v)
     return v;
 }
 
+/* s as a JSON string's inside into b (UTF-8 kept as it is); -1 when s is not UTF-8 */
+static int json_inside(buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (!enc_utf8_valid(s, n)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            buf_putc(b, '\\'), buf_putc(b, (char)ch);
+        else if (ch < 0x20)
+            buf_printf(b, "\\u%04x", ch);
+        else
+            buf_putc(b, (char)ch);
+    }
+    return 0;
+}
+
 void call_resource(call *c, const char *type, const char *name)
 {
-    if (!c->resources) c->resources = arena_defer_json(c->a, json_array());
-    if (!c->resources || json_array_append_new(c->resources, json_pack("{s:s, s:s}", "ResourceType",
-                                                                       type, "ResourceName", name)))
+    /* the trail's text of the list, written as it grows: a JSON array made and dumped for
+     * each call was a few percent of a small request */
+    buf b;
+    buf_init(&b, 0);
+    if (c->resources) /* without its closing ']' */
+        buf_put(&b, c->resources, strlen(c->resources) - 1), buf_putc(&b, ',');
+    else
+        buf_putc(&b, '[');
+    buf_puts(&b, "{\"ResourceType\":\"");
+    int bad = json_inside(&b, type ? type : "");
+    buf_puts(&b, "\",\"ResourceName\":\"");
+    bad |= json_inside(&b, name ? name : "");
+    buf_puts(&b, "\"}]");
+    const char *text = bad || b.failed ? NULL : arena_strdup(c->a, buf_str(&b));
+    buf_dispose(&b);
+    if (text)
+        c->resources = text;
+    else
         c->oom = 1; /* its audit record would be incomplete: svc_exec fails the call */
 }
 

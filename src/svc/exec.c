@@ -30,9 +30,7 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
     char eid[37];
     double now = clock_now();
     ids_uuid7(eid, now); /* time-ordered: the trail's event id index appends */
-    char *res = c->resources ? json_dumps(c->resources, JSON_COMPACT) : NULL;
-    if (c->resources && !res)
-        log_error("audit: request %s recorded without its resources: out of memory", c->request_id);
+    const char *res = c->resources;
     const svc_def *d = c->service ? svc_find(c->service) : NULL;
     char src[128];
     if (!d && c->service) snprintf(src, sizeof(src), "%s.amazonaws.com", c->service);
@@ -88,7 +86,6 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
                      : auditq_append(c->env->audit, &rec);
     }
     if (rc) log_error("audit: request %s not recorded: %s", c->request_id, e.message);
-    free(res);
 }
 
 /* The input against the model's constraints (once: a resumed long poll was checked when it

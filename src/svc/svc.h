@@ -99,7 +99,8 @@ typedef struct call {
     caller_kind caller;
     call_client client; /* caller == CALLER_CLIENT */
     ferr *err;
-    json_t *resources;     /* audit: [{"ResourceType","ResourceName"}], filled by handlers */
+    const char *resources; /* audit: [{"ResourceType","ResourceName"}] as JSON text, in the
+                              arena (call_resource) */
     const json_t *context; /* extra condition keys for authorization, e.g. {"aws:SourceArn":
                               "arn:aws:sns:..."} when a service calls on a topic's behalf */
     call_wait *wait;       /* long polls (call_park); NULL: the caller cannot park */

@@ -60,8 +60,9 @@ static int writes_then_fetches(call *c, json_t *in, json_t **out)
     size_t len = 0;
     rc = call_fetch(c, "http://127.0.0.1:1/nothing", 1024, &body, &len);
     if (rc < 0) return -1;
-    *out = svc_out(
-        c, json_pack("{s:i, s:i}", "fetch", rc, "resources", (int)json_array_size(c->resources)));
+    json_t *res = json_loads(c->resources, 0, NULL);
+    *out = svc_out(c, json_pack("{s:i, s:i}", "fetch", rc, "resources", (int)json_array_size(res)));
+    json_decref(res);
     return 0;
 }
 
@@ -134,8 +135,31 @@ static void oom_in_a_helper_fails_the_call(void **st)
     assert_int_equal(fixture_rmdir(dir), 0);
 }
 
+/* call_resource writes the trail's JSON text itself: escaped, parseable, and a name that is
+ * not UTF-8 fails the call as a list that could not be made did */
+static void resources_are_json(void **st)
+{
+    (void)st;
+    arena *a = arena_new(0);
+    call c = {.a = a};
+    call_resource(&c, "AWS::S3::Object", "b/k\"q\\\n\x01é");
+    call_resource(&c, "AWS::S3::Bucket", "b");
+    assert_false(c.oom);
+    json_error_t je;
+    json_t *j = json_loads(c.resources, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(j), 2);
+    assert_string_equal(jstr(json_array_get(j, 0), "ResourceName"), "b/k\"q\\\n\x01é");
+    assert_string_equal(jstr(json_array_get(j, 1), "ResourceType"), "AWS::S3::Bucket");
+    json_decref(j);
+    call_resource(&c, "AWS::S3::Object", "\xff");
+    assert_true(c.oom);
+    arena_free(a);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(oom_in_a_helper_fails_the_call)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(oom_in_a_helper_fails_the_call),
+                                       cmocka_unit_test(resources_are_json)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
