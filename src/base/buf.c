@@ -66,6 +66,11 @@ int buf_put(buf *b, const void *p, size_t n)
     return 0;
 }
 
+int buf_sink(const char *p, size_t n, void *ud)
+{
+    return buf_put(ud, p, n) ? -1 : 0;
+}
+
 int buf_puts(buf *b, const char *s)
 {
     return buf_put(b, s, strlen(s));

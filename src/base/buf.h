@@ -19,5 +19,7 @@ int buf_putc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(buf *b);
 const char *buf_str(const buf *b); /* "" when empty */
+/* Appends p[0..n) to the buf ud: a write callback (jansson's json_dump_callback). 0 or -1. */
+int buf_sink(const char *p, size_t n, void *ud);
 
 #endif

@@ -17,6 +17,21 @@ uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+uint64_t hash_long(const void *p, size_t n)
+{
+    const char *s = p;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ h >> 29;
+}
+
 uint64_t hash_mix(uint64_t h, const char *s)
 {
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* Threads are kept after their work for the next: starting one per request (an API
  * Gateway stage's call and its function's invocation took two) cost more than the
  * request's own work, mostly in the kernel (the stack's mapping, and on exit its release
@@ -46,9 +48,7 @@ static void *worker(void *arg)
             return NULL;
         }
         P.idle++;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += IDLE_S;
+        struct timespec until = clock_deadline(IDLE_S);
         while (!(j = take()))
             if (pthread_cond_timedwait(&P.cv, &P.mu, &until) && !(j = take())) break;
         P.idle--;

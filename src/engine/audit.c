@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 typedef struct waiter {
@@ -39,11 +40,7 @@ struct auditq {
 /* Under mu: lets queued reads gather for AUDITQ_LINGER unless someone waits for them. */
 static void linger(auditq *q)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    long ns = until.tv_nsec + (long)(AUDITQ_LINGER * 1e9);
-    until.tv_sec += ns / 1000000000L;
-    until.tv_nsec = ns % 1000000000L;
+    struct timespec until = clock_deadline(AUDITQ_LINGER);
     while (!q->waiting && !q->stop && q->queued < AUDITQ_BATCH)
         if (pthread_cond_timedwait(&q->work, &q->mu, &until)) break;
 }

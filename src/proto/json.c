@@ -287,16 +287,11 @@ static const char *json_ct(const proto_service *svc)
                                                                   : "application/x-amz-json-1.1";
 }
 
-static int put_cb(const char *p, size_t n, void *ud)
-{
-    return buf_put(ud, p, n) ? -1 : 0;
-}
-
 int proto_json_put(buf *b, json_t *j)
 {
     /* straight into the body: json_dumps made a string to copy (and copied it itself) */
     size_t at = b->len;
-    int rc = j ? json_dump_callback(j, put_cb, b, JSON_COMPACT) : -1;
+    int rc = j ? json_dump_callback(j, buf_sink, b, JSON_COMPACT) : -1;
     json_decref(j);
     if (rc && b->p && b->len > at) { /* nothing of a document cut short */
         b->len = at;

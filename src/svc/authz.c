@@ -8,6 +8,7 @@
 #include "auth/lastused.h"
 #include "base/clock.h"
 #include "base/gencache.h"
+#include "base/hmap.h"
 #include "svc/authz.h"
 #include "svc/authzmsg.h"
 #include "svc/authzwhy.h"
@@ -40,23 +41,6 @@ static void release_entry(void *e)
     gencache_release(e);
 }
 
-/* A quick 64-bit digest of n bytes, eight at a time: a text's cache key names its length
- * and this, not the text itself (a key policy's kilobytes were copied into the key and
- * hashed a byte at a time on every KMS call); a hit compares the kept text. In-process only. */
-static uint64_t digest(const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-    for (; n >= 8; s += 8, n -= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ h >> 29;
-}
-
 const iam_policy *authz_policy(call *c, const char *key, const char *name, const char *text,
                                int kind, gencache_entry **entry, int *oom)
 {
@@ -64,16 +48,17 @@ const iam_policy *authz_policy(call *c, const char *key, const char *name, const
     if (!oom) oom = &dummy;
     if (entry) *entry = NULL;
     if (!key && !text) return NULL;
-    /* "k|KIND|key" or "t|KIND|name|length|digest": the text alone does not say what it was
-     * parsed as */
+    /* "k|KIND|key" or "t|KIND|name|length|hash": the text alone does not say what it was
+     * parsed as; a text's kilobytes are hashed quickly, not copied into the key, and a hit
+     * compares the kept text */
     size_t len = text ? strlen(text) : 0;
     char *ck = key ? arena_printf(c->a, "k|%d|%s", kind, key)
                    : arena_printf(c->a, "t|%d|%s|%zu|%016llx", kind, name ? name : "", len,
-                                  (unsigned long long)digest(text, len));
+                                  (unsigned long long)hash_long(text, len));
     if (!ck) return *oom = 1, NULL;
     gencache *gc = gencache_of(&policies);
     gencache_entry *e = gencache_acquire(gc, ck, 0);
-    if (e && !key) { /* another text with the same digest: parsed again, and it takes the key */
+    if (e && !key) { /* another text with the same hash: parsed again, and it takes the key */
         const kept *k = gencache_value(e);
         if (k->len != len || memcmp(k->text, text, len)) {
             gencache_release(e);

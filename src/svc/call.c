@@ -29,21 +29,13 @@ json_t *svc_out(call *c, json_t *v)
     return v;
 }
 
-/* s as a JSON string's inside into b (UTF-8 kept as it is); -1 when s is not UTF-8 */
-static int json_inside(buf *b, const char *s)
+/* s as a JSON string into b (jansson writes it); -1 when s is not UTF-8 (or no memory) */
+static int json_text(buf *b, const char *s)
 {
-    size_t n = strlen(s);
-    if (!enc_utf8_valid(s, n)) return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            buf_putc(b, '\\'), buf_putc(b, (char)ch);
-        else if (ch < 0x20)
-            buf_printf(b, "\\u%04x", ch);
-        else
-            buf_putc(b, (char)ch);
-    }
-    return 0;
+    json_t *j = json_string(s ? s : "");
+    int rc = !j || json_dump_callback(j, buf_sink, b, JSON_ENCODE_ANY);
+    json_decref(j);
+    return rc ? -1 : 0;
 }
 
 void call_resource(call *c, const char *type, const char *name)
@@ -56,11 +48,11 @@ void call_resource(call *c, const char *type, const char *name)
         buf_put(&b, c->resources, strlen(c->resources) - 1), buf_putc(&b, ',');
     else
         buf_putc(&b, '[');
-    buf_puts(&b, "{\"ResourceType\":\"");
-    int bad = json_inside(&b, type ? type : "");
-    buf_puts(&b, "\",\"ResourceName\":\"");
-    bad |= json_inside(&b, name ? name : "");
-    buf_puts(&b, "\"}]");
+    buf_puts(&b, "{\"ResourceType\":");
+    int bad = json_text(&b, type);
+    buf_puts(&b, ",\"ResourceName\":");
+    bad |= json_text(&b, name);
+    buf_puts(&b, "}]");
     const char *text = bad || b.failed ? NULL : arena_strdup(c->a, buf_str(&b));
     buf_dispose(&b);
     if (text)

@@ -144,15 +144,13 @@ static int rerun(call *c, const json_t *in, json_t **out)
 int lambda_op_invoke(call *c, json_t *in, json_t **out)
 {
     lambda_ref r;
-    const json_t *shared;
-    json_t *alias;
+    json_t *doc, *alias; /* doc is shared: read, never changed below */
     const char *res;
     call_wait *w = c->wait;
     if (w && w->own[0]) return rerun(c, in, out);
     if (lambda_open_shared(c, jstr(in, "FunctionName"), jstr(in, "Qualifier"),
-                           "lambda:InvokeFunction", &r, &shared, &res))
+                           "lambda:InvokeFunction", &r, &doc, &res))
         return -1;
-    json_t *doc = (json_t *)shared; /* read, never changed below */
     const char *arn = lambda_fn_arn(c, r.account, r.name);
     if (!arn) return ferr_oom(c->err);
     call_resource(c, "AWS::Lambda::Function", res);

@@ -212,19 +212,23 @@ double lambda_settle_seconds(void)
     return v && *v ? atof(v) : 0;
 }
 
+/* 1 when config's Pending/InProgress has lasted its settle time */
+static int settled(const json_t *config)
+{
+    json_t *at = json_object_get(config, "_ReadyAt");
+    return !(at && json_number_value(at) > clock_now());
+}
+
 const char *lambda_state(const json_t *config)
 {
     const char *st = jstr(config, "State");
-    json_t *at = json_object_get(config, "_ReadyAt");
-    if (st && !strcmp(st, "Pending") && !(at && json_number_value(at) > clock_now()))
-        return "Active";
+    if (st && !strcmp(st, "Pending") && settled(config)) return "Active";
     return st ? st : "";
 }
 
 void lambda_settle(json_t *config)
 {
-    json_t *at = json_object_get(config, "_ReadyAt");
-    if (at && json_number_value(at) > clock_now()) return;
+    if (!settled(config)) return;
     const char *st = jstr(config, "State"), *lu = jstr(config, "LastUpdateStatus");
     int bad = 0;
     if (st && !strcmp(st, "Pending")) bad |= jset_str(config, "State", "Active");
@@ -340,9 +344,9 @@ int lambda_open(call *c, const char *fn, const char *qualifier, const char *acti
 }
 
 int lambda_open_shared(call *c, const char *fn, const char *qualifier, const char *action,
-                       lambda_ref *r, const json_t **doc, const char **res)
+                       lambda_ref *r, json_t **doc, const char **res)
 {
-    return open_fn(c, fn, qualifier, action, r, (json_t **)doc, res, 1);
+    return open_fn(c, fn, qualifier, action, r, doc, res, 1);
 }
 
 int lambda_open_unqualified(call *c, const json_t *in, const char *action, lambda_ref *r,

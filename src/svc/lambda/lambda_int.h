@@ -72,9 +72,10 @@ int lambda_touch(call *c, json_t *config, int update);
  * ResourceNotFoundException). */
 int lambda_open(call *c, const char *fn, const char *qualifier, const char *action, lambda_ref *r,
                 json_t **doc, const char **res);
-/* As lambda_open, with the document shared between calls (call_doc_shared): read-only. */
+/* As lambda_open, with the document shared between calls (call_doc_shared): never change
+ * *doc or what it holds. */
 int lambda_open_shared(call *c, const char *fn, const char *qualifier, const char *action,
-                       lambda_ref *r, const json_t **doc, const char **res);
+                       lambda_ref *r, json_t **doc, const char **res);
 /* As lambda_open for in's FunctionName, which must not name a qualifier. */
 int lambda_open_unqualified(call *c, const json_t *in, const char *action, lambda_ref *r,
                             json_t **doc, const char **arn);

@@ -72,6 +72,20 @@ static void hashes(void **st)
     /* mixing separates the parts */
     assert_true(hash_mix(hash_mix(HASH_SEED, "ab"), "c") !=
                 hash_mix(hash_mix(HASH_SEED, "a"), "bc"));
+    /* hash_long: every length up to 40 (words and tails), one byte changed anywhere, and a
+     * text and its prefixes padded with zeros all differ; equal texts agree */
+    char a[41] = {0}, b[41] = {0};
+    for (size_t n = 0; n <= 40; n++) {
+        memset(a, 'p', n);
+        memcpy(b, a, sizeof(b));
+        assert_true(hash_long(a, n) == hash_long(b, n));
+        if (n < 40) assert_true(hash_long(a, n) != hash_long(a, n + 1));
+        for (size_t i = 0; i < n; i++) {
+            b[i] = 'q';
+            assert_true(hash_long(a, n) != hash_long(b, n));
+            b[i] = 'p';
+        }
+    }
 }
 
 int main(void)
