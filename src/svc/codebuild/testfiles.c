@@ -54,14 +54,19 @@ static const char *text_of(arena *a, const proto_xnode *el)
 }
 
 /* Seconds (a decimal, as JUnit's time="1.25") to nanoseconds; 0 when absent or nonsense. */
+/* nanoseconds v (finite, >= 0) as a count, held under what a long long holds */
+static long long clamp_ns(double v)
+{
+    return v > 9e18 ? 9000000000000000000LL : (long long)llround(v);
+}
+
 static long long secs_ns(const char *s, double scale)
 {
     if (!s) return 0;
     char *end;
     double v = strtod(s, &end);
     if (end == s || !isfinite(v) || v < 0) return 0;
-    v *= scale;
-    return v > 9e18 ? 9000000000000000000LL : (long long)llround(v);
+    return clamp_ns(v * scale);
 }
 
 /* TRX's durations, hh:mm:ss.fffffff. */
@@ -73,7 +78,8 @@ static long long hms_ns(const char *s)
     if (sscanf(s, "%d:%d:%lf", &h, &m, &sec) != 3 || h < 0 || m < 0 || h > 1000000 ||
         !isfinite(sec) || sec < 0)
         return 0;
-    return (long long)llround(((double)h * 3600 + m * 60 + sec) * 1e9);
+    /* seconds past what a count of nanoseconds holds ("00:00:0022222...") are held there */
+    return clamp_ns(((double)h * 3600 + (double)m * 60 + sec) * 1e9);
 }
 
 static int add_case(json_t *cases, const char *name, const char *prefix, const char *status,
