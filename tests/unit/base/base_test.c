@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "base/arena.h"
@@ -217,6 +219,31 @@ static void test_ids(void **st)
     assert_int_equal(strlen(sec), 40);
 }
 
+/* a forked child takes fresh randomness: it does not hand out the parent's next ids */
+static void test_ids_after_fork(void **st)
+{
+    (void)st;
+    char first[37], parent[37], child[37] = "";
+    ids_uuid(first); /* the thread's block is filled */
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ids_uuid(child);
+        _exit(write(fd[1], child, 37) == 37 ? 0 : 1);
+    }
+    close(fd[1]);
+    assert_int_equal(read(fd[0], child, 37), 37);
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ids_uuid(parent);
+    assert_int_equal(strlen(child), 36);
+    assert_string_not_equal(child, parent);
+}
+
 static void test_yaml(void **st)
 {
     (void)st;
@@ -387,12 +414,12 @@ static void test_yaml_scalars(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena),        cmocka_unit_test(test_arena_own),
-        cmocka_unit_test(test_buf),          cmocka_unit_test(test_enc),
-        cmocka_unit_test(test_clock),        cmocka_unit_test(test_clock_utc),
-        cmocka_unit_test(test_ids),          cmocka_unit_test(test_yaml),
-        cmocka_unit_test(test_yaml_scalars), cmocka_unit_test(test_yaml_bytes),
-        cmocka_unit_test(test_yaml_nul),
+        cmocka_unit_test(test_arena),      cmocka_unit_test(test_arena_own),
+        cmocka_unit_test(test_buf),        cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_clock),      cmocka_unit_test(test_clock_utc),
+        cmocka_unit_test(test_ids),        cmocka_unit_test(test_ids_after_fork),
+        cmocka_unit_test(test_yaml),       cmocka_unit_test(test_yaml_scalars),
+        cmocka_unit_test(test_yaml_bytes), cmocka_unit_test(test_yaml_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
