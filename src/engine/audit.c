@@ -141,6 +141,7 @@ static waiter *copy(const audit_rec *r)
         &r->resources,      &r->extra};
     size_t n = sizeof(f) / sizeof(f[0]), len = sizeof(waiter) + sizeof(audit_rec);
     for (size_t i = 0; i < n; i++) len += *f[i] ? strlen(*f[i]) + 1 : 0;
+    len += r->resource_names ? r->resource_names_len : 0;
     waiter *w = calloc(1, len);
     if (!w) return NULL;
     audit_rec *c = (audit_rec *)(w + 1);
@@ -157,6 +158,10 @@ static waiter *copy(const audit_rec *r)
         memcpy(p, *f[i], l);
         *dst[i] = p;
         p += l;
+    }
+    if (r->resource_names) {
+        memcpy(p, r->resource_names, r->resource_names_len);
+        c->resource_names = p;
     }
     w->rec = c;
     w->owned = 1;

@@ -113,7 +113,11 @@ typedef struct audit_rec {
     int status;
     const char *error_code, *error_message;
     const char *resources; /* JSON array text of {"ResourceType","ResourceName"} or NULL */
-    const char *extra;     /* CloudTrail's additionalEventData: JSON object text, or NULL */
+    /* The same resources' ResourceType and ResourceName strings, each NUL-ended, in order
+     * (resource_names_len bytes), so the trail need not parse the text; NULL: not given. */
+    const char *resource_names;
+    size_t resource_names_len;
+    const char *extra; /* CloudTrail's additionalEventData: JSON object text, or NULL */
 } audit_rec;
 
 int store_audit_append(store_txn *t, const audit_rec *r, ferr *e);

@@ -55,10 +55,19 @@ void call_resource(call *c, const char *type, const char *name)
     buf_puts(&b, "}]");
     const char *text = bad || b.failed ? NULL : arena_strdup(c->a, buf_str(&b));
     buf_dispose(&b);
-    if (text)
+    /* the names as the trail's filters take them: the text's strings, unparsed */
+    size_t tl = strlen(type) + 1, nl = strlen(name) + 1, had = c->resource_names_len;
+    char *names = text ? arena_alloc(c->a, had + tl + nl) : NULL;
+    if (names) {
+        if (had) memcpy(names, c->resource_names, had);
+        memcpy(names + had, type, tl);
+        memcpy(names + had + tl, name, nl);
+        c->resource_names = names;
+        c->resource_names_len = had + tl + nl;
         c->resources = text;
-    else
+    } else {
         c->oom = 1; /* its audit record would be incomplete: svc_exec fails the call */
+    }
 }
 
 store_key call_key(const call *c, const char *kind, const char *id)

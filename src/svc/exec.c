@@ -62,6 +62,8 @@ void svc_audit(const call *c, store_txn *t, int read_only, int status)
         .error_code = ferr_isset(c->err) ? c->err->code : NULL,
         .error_message = ferr_isset(c->err) ? c->err->message : NULL,
         .resources = res,
+        .resource_names = res ? c->resource_names : NULL,
+        .resource_names_len = res ? c->resource_names_len : 0,
         /* why a refusal was refused (svc/authzwhy.h), while the call's error is that one */
         .extra = c->decision && ferr_isset(c->err) && c->err->status == 403 ? c->decision : NULL,
     };
@@ -113,6 +115,8 @@ static void run_forget(call *c, json_t **out)
     *out = NULL;
     ferr_clear(c->err);
     c->resources = NULL;
+    c->resource_names = NULL;
+    c->resource_names_len = 0;
     c->resource_account = NULL;
     c->decision = NULL;
     c->status = 0;

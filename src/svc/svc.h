@@ -99,8 +99,10 @@ typedef struct call {
     caller_kind caller;
     call_client client; /* caller == CALLER_CLIENT */
     ferr *err;
-    const char *resources; /* audit: [{"ResourceType","ResourceName"}] as JSON text, in the
+    const char *resources;      /* audit: [{"ResourceType","ResourceName"}] as JSON text, in the
                               arena (call_resource) */
+    const char *resource_names; /* the same as audit_rec's resource_names, in the arena */
+    size_t resource_names_len;
     const json_t *context; /* extra condition keys for authorization, e.g. {"aws:SourceArn":
                               "arn:aws:sns:..."} when a service calls on a topic's behalf */
     call_wait *wait;       /* long polls (call_park); NULL: the caller cannot park */

@@ -152,6 +152,10 @@ static void resources_are_json(void **st)
     assert_string_equal(jstr(json_array_get(j, 0), "ResourceName"), "b/k\"q\\\n\x01é");
     assert_string_equal(jstr(json_array_get(j, 1), "ResourceType"), "AWS::S3::Bucket");
     json_decref(j);
+    /* the same strings, unescaped, for the trail's filters */
+    static const char names[] = "AWS::S3::Object\0b/k\"q\\\n\x01é\0AWS::S3::Bucket\0b";
+    assert_int_equal(c.resource_names_len, sizeof(names));
+    assert_memory_equal(c.resource_names, names, sizeof(names));
     call_resource(&c, "AWS::S3::Object", "\xff");
     assert_true(c.oom);
     arena_free(a);
