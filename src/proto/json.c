@@ -5,6 +5,7 @@
 
 #include "base/checked.h"
 #include "base/enc.h"
+#include "base/jdump.h"
 #include "base/jval.h"
 #include "proto/overlay.h"
 
@@ -291,7 +292,7 @@ int proto_json_put(buf *b, json_t *j)
 {
     /* straight into the body: json_dumps made a string to copy (and copied it itself) */
     size_t at = b->len;
-    int rc = j ? json_dump_callback(j, buf_sink, b, JSON_COMPACT) : -1;
+    int rc = jdump(b, j);
     json_decref(j);
     if (rc && b->p && b->len > at) { /* nothing of a document cut short */
         b->len = at;

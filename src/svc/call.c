@@ -6,6 +6,7 @@
 #include "base/buf.h"
 #include "base/enc.h"
 #include "base/gencache.h"
+#include "base/jdump.h"
 #include "svc.h"
 
 int call_park(call *c, const char *key, double wake_at)
@@ -29,13 +30,10 @@ json_t *svc_out(call *c, json_t *v)
     return v;
 }
 
-/* s as a JSON string into b (jansson writes it); -1 when s is not UTF-8 (or no memory) */
+/* s as a JSON string into b; -1 when s is not UTF-8 (or no memory) */
 static int json_text(buf *b, const char *s)
 {
-    json_t *j = json_string(s ? s : "");
-    int rc = !j || json_dump_callback(j, buf_sink, b, JSON_ENCODE_ANY);
-    json_decref(j);
-    return rc ? -1 : 0;
+    return jdump_string(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 void call_resource(call *c, const char *type, const char *name)
