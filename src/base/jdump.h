@@ -18,6 +18,9 @@
 
 /* j into b: 0, or -1 (b may hold part of it) when jansson would fail, or no memory. */
 int jdump(buf *b, const json_t *j);
+/* As jdump, with JDUMP_SORT_KEYS: each object's keys in JSON_SORT_KEYS's order. */
+#define JDUMP_SORT_KEYS 1
+int jdump_ex(buf *b, const json_t *j, int flags);
 /* s[0..n) as a JSON string into b: 0, or -1 when it is not UTF-8 (or no memory). */
 int jdump_string(buf *b, const char *s, size_t n);
 #endif

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "base/clock.h"
 #include "base/hmap.h"
+#include "base/jdump.h"
 #include "base/log.h"
 #include "news.h"
 
@@ -298,11 +299,15 @@ int store_get(store_txn *t, const store_key *k, json_t **out, ferr *e)
 static int put(store_txn *t, const store_key *k, const json_t *doc, int insert_only, ferr *e)
 {
     if (need_write(t, e)) return -1;
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) return ferr_oom(e);
+    buf text;
+    buf_init(&text, 0);
+    if (jdump_ex(&text, doc, JDUMP_SORT_KEYS)) {
+        buf_dispose(&text);
+        return ferr_oom(e);
+    }
     touch(t, k->kind);
-    int rc = t->s->be->put(t->impl, k, text, insert_only, e);
-    free(text);
+    int rc = t->s->be->put(t->impl, k, buf_str(&text), insert_only, e);
+    buf_dispose(&text);
     return rc;
 }
 

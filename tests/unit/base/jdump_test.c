@@ -11,18 +11,21 @@
 
 #include "base/jdump.h"
 
-/* j's text from jdump equals jansson's (JSON_COMPACT | JSON_ENCODE_ANY) */
+/* j's text from jdump equals jansson's (JSON_COMPACT | JSON_ENCODE_ANY), and with sorted
+ * keys too */
 static void same(json_t *j)
 {
     assert_non_null(j);
-    char *want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-    assert_non_null(want);
-    buf b;
-    buf_init(&b, 0);
-    assert_int_equal(jdump(&b, j), 0);
-    assert_string_equal(buf_str(&b), want);
-    buf_dispose(&b);
-    free(want);
+    for (int sorted = 0; sorted < 2; sorted++) {
+        char *want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | (sorted ? JSON_SORT_KEYS : 0));
+        assert_non_null(want);
+        buf b;
+        buf_init(&b, 0);
+        assert_int_equal(sorted ? jdump_ex(&b, j, JDUMP_SORT_KEYS) : jdump(&b, j), 0);
+        assert_string_equal(buf_str(&b), want);
+        buf_dispose(&b);
+        free(want);
+    }
     json_decref(j);
 }
 
@@ -46,14 +49,20 @@ static void matches_jansson(void **st)
     same_text("42");
     same_text("2.5");
     /* strings jansson escapes, or checks: quotes, backslashes, controls, DEL, UTF-8, NUL */
-    same_text("[\"a\\\"b\",\"c\\\\d\",\"\\n\\t\\u0001\\u001f\",\"\\u007f\",\"/x/\",\"é€😀\",\"a\\u0000b\"]");
+    same_text("[\"a\\\"b\",\"c\\\\d\",\"\\n\\t\\u0001\\u001f\",\"\\u007f\",\"/x/"
+              "\",\"é€😀\",\"a\\u0000b\"]");
     same_text("{\"k\\\"ey\":1,\"é\":2,\"\\u0001\":3,\"\":4}");
     /* a key with a NUL in it (only json_object_setn makes one) */
     json_t *o = json_object();
     json_object_setn_new(o, "a\0b", 3, json_true());
     same(o);
-    /* insertion order, not sorted */
+    /* insertion order, or sorted: bytes, a prefix first; more members than fit on the stack */
     same_text("{\"z\":1,\"a\":2,\"m\":{\"y\":[1,{\"x\":\"w\"}]}}");
+    same_text("{\"ab\":1,\"a\":2,\"b\":3,\"\":4,\"é\":5,\"Z\":6,\"a\\u0001\":7}");
+    json_t *many = json_object();
+    for (int i = 40; i > 0; i--)
+        json_object_set_new(many, (char[]){'k', (char)('0' + i), 0}, json_integer(i));
+    same(many);
     /* nesting past JDUMP_DEPTH is jansson's whole */
     json_t *deep = json_array(), *in = deep;
     for (int i = 0; i < JDUMP_DEPTH + 40; i++) {
