@@ -104,9 +104,49 @@ char *arena_strdup(arena *a, const char *s)
     return s ? arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+/* 1 when every conversion of fmt is a plain %s (or %%) */
+static int only_strings(const char *fmt)
+{
+    for (const char *p = fmt; (p = strchr(p, '%')); p += 2)
+        if (p[1] != 's' && p[1] != '%') return 0;
+    return 1;
+}
+
+/* fmt of only %s and %% with its strings, into d (NULL: only counted): the length */
+static size_t cat(char *d, const char *fmt, va_list ap)
+{
+    size_t n = 0;
+    for (const char *p = fmt; *p; p++) {
+        const char *s = p;
+        size_t l = 1;
+        if (*p == '%' && *++p == 's') {
+            s = va_arg(ap, const char *);
+            if (!s) s = "(null)"; /* as glibc prints it */
+            l = strlen(s);
+        } else if (*p == '%') {
+            s = p;
+        }
+        if (d) memcpy(d + n, s, l);
+        n += l;
+    }
+    return n;
+}
+
 char *arena_printf(arena *a, const char *fmt, ...)
 {
     va_list ap;
+    if (only_strings(fmt)) { /* most of them: joined without vsnprintf's two passes */
+        va_start(ap, fmt);
+        size_t n = cat(NULL, fmt, ap);
+        va_end(ap);
+        char *d = arena_alloc(a, n + 1);
+        if (!d) return NULL;
+        va_start(ap, fmt);
+        cat(d, fmt, ap);
+        va_end(ap);
+        d[n] = 0;
+        return d;
+    }
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);

@@ -37,6 +37,14 @@ static void test_arena(void **st)
     char *after = arena_alloc(a, 8); /* the current chunk's space stays usable */
     assert_non_null(after);
     assert_string_equal(arena_printf(a, "%s-%d", "x", 42), "x-42");
+    /* only strings: joined directly, as printf would */
+    assert_string_equal(arena_printf(a, "arn:%s:kms:%s:key/%s", "aws", "us-east-1", "k"),
+                        "arn:aws:kms:us-east-1:key/k");
+    assert_string_equal(arena_printf(a, "100%% %s%s|%%s", "", "b"), "100% b|%s");
+    assert_string_equal(arena_printf(a, "plain"), "plain");
+    const char *volatile none = NULL; /* glibc's text for it (and no warning at build) */
+    assert_string_equal(arena_printf(a, "[%s]", none), "[(null)]");
+    assert_string_equal(arena_printf(a, "%s%5s", "a", "b"), "a    b"); /* a width: vsnprintf's */
     assert_string_equal(arena_strndup(a, "hello", 3), "hel");
     assert_null(arena_strdup(a, NULL));
     static int one = 1, two = 2;
