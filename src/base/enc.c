@@ -48,6 +48,13 @@ void enc_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = 0;
 }
 
+void enc_hex64(uint64_t v, char out[17])
+{
+    unsigned char be[8];
+    for (int i = 7; i >= 0; i--, v >>= 8) be[i] = (unsigned char)v;
+    enc_hex(be, 8, out);
+}
+
 static int hexdigit(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';

@@ -8,6 +8,8 @@
 #include "arena.h"
 
 void enc_hex(const unsigned char *in, size_t n, char *out); /* out: 2n+1 bytes */
+/* v as 16 lowercase hex digits, as printf's "%016llx" (cache keys, without printf) */
+void enc_hex64(uint64_t v, char out[17]);
 /* The reverse: in must be exactly 2n hex digits (either case). 0, or -1. */
 int enc_unhex(const char *in, unsigned char *out, size_t n);
 void enc_sha256(const void *in, size_t n, unsigned char out[32]);

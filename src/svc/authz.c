@@ -7,6 +7,7 @@
 
 #include "auth/lastused.h"
 #include "base/clock.h"
+#include "base/enc.h"
 #include "base/gencache.h"
 #include "base/hmap.h"
 #include "svc/authz.h"
@@ -52,9 +53,12 @@ const iam_policy *authz_policy(call *c, const char *key, const char *name, const
      * parsed as; a text's kilobytes are hashed quickly, not copied into the key, and a hit
      * compares the kept text */
     size_t len = text ? strlen(text) : 0;
-    char *ck = key ? arena_printf(c->a, "k|%d|%s", kind, key)
-                   : arena_printf(c->a, "t|%d|%s|%zu|%016llx", kind, name ? name : "", len,
-                                  (unsigned long long)hash_long(text, len));
+    char kd[17], ld[17], hd[17]; /* in hex: arena_printf joins strings without printf */
+    enc_hex64((uint64_t)kind, kd);
+    enc_hex64(len, ld);
+    enc_hex64(text ? hash_long(text, len) : 0, hd);
+    char *ck = key ? arena_printf(c->a, "k|%s|%s", kd, key)
+                   : arena_printf(c->a, "t|%s|%s|%s|%s", kd, name ? name : "", ld, hd);
     if (!ck) return *oom = 1, NULL;
     gencache *gc = gencache_of(&policies);
     gencache_entry *e = gencache_acquire(gc, ck, 0);

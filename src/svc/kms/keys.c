@@ -321,8 +321,9 @@ int kms_key_material(call *c, const kms_key *k, uint32_t gen, const unsigned cha
     const char *w = json_string_value(json_array_get(json_object_get(k->doc, "Materials"), gen));
     if (!w) return ferr_set(c->err, 400, "InvalidCiphertextException", "%s", "");
     gencache *cache = c->env ? gencache_of(&materials) : NULL;
-    const char *ck = arena_printf(c->a, "%016llx\x1f%s\x1f%s",
-                                  (unsigned long long)hash_bytes(HASH_SEED, master, 32), k->arn, w);
+    char mh[17];
+    enc_hex64(hash_bytes(HASH_SEED, master, 32), mh);
+    const char *ck = arena_printf(c->a, "%s\x1f%s\x1f%s", mh, k->arn, w);
     material_out o = {c->a, NULL, 0};
     if (ck && gencache_read(cache, ck, 0, material_copy, &o) && o.b) {
         *m = o.b;
