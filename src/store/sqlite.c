@@ -301,8 +301,18 @@ static int exec(sqlite3 *db, const char *sql, ferr *e)
     return 0;
 }
 
+/* Before SQLite initializes: no allocation statistics (nothing reads them), whose global
+ * mutex every one of SQLite's allocations took. Too late (SQLite already in use) is
+ * harmless: the call fails and statistics stay on. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static conn *conn_open(sq *s, ferr *e)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     conn *c = calloc(1, sizeof(*c));
     if (!c) {
         ferr_oom(e);
