@@ -4,7 +4,8 @@
 #include <stddef.h>
 
 void ids_random(void *out, size_t n); /* cryptographic randomness */
-/* The same for n <= 64 bytes (nonces, ids), from a block the thread draws at a time. */
+/* The same for n <= 64 bytes (nonces, ids, data keys), from a block the thread draws at a
+ * time (each byte handed out once, and wiped from the block). */
 void ids_random_small(void *out, size_t n);
 void ids_uuid(char out[37]); /* lowercase UUID v4 */
 /* UUID v7: time t (epoch seconds) in milliseconds first, then random bits. For ids a store

@@ -81,7 +81,7 @@ int s3_op_create_multipart_upload(call *c, json_t *in, json_t **out)
     s3_bucket b;
     if (s3_bucket_view(c, bucket, key, "s3:PutObject", &b)) return -1;
     unsigned char r[24];
-    ids_random(r, sizeof(r));
+    ids_random_small(r, sizeof(r));
     char uid[33];
     enc_hex(r, 16, uid);
     json_t *doc = arena_defer_json(c->a, json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "Bucket",

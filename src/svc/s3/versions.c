@@ -20,7 +20,7 @@ static const char *new_rank(call *c)
 {
     uint64_t us = (uint64_t)(clock_now() * 1e6);
     unsigned char r[4];
-    ids_random(r, sizeof(r));
+    ids_random_small(r, sizeof(r));
     return arena_printf(c->a, "%016" PRIx64 "%02x%02x%02x%02x", UINT64_MAX - us, r[0], r[1], r[2],
                         r[3]);
 }
