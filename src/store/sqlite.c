@@ -250,7 +250,8 @@ typedef struct sq {
 } sq;
 
 typedef struct sqtxn {
-    conn *c;
+    sq *s;
+    conn *c; /* a read's is taken at its first statement (reader) */
     int write;
     int member; /* joined an open group: its work is in the savepoint "member" */
     int group;  /* begun as STORE_WRITE_GROUP */
@@ -736,6 +737,20 @@ static void write_lock(sq *s)
     group_commit(s, NULL);
 }
 
+/* A read transaction's connection, in its transaction, at its first statement: a read
+ * that found all it needed in the process's caches (a KMS call, mostly) never takes
+ * one. SQLite's BEGIN is deferred anyway (the snapshot is taken at the first read), so
+ * the transaction sees what it saw when BEGIN came first. 0, or -1 with e. */
+static int reader(sqtxn *t, ferr *e)
+{
+    if (t->c) return 0;
+    t->c = pool_get(t->s, e);
+    if (t->c && !step_ctl(t->c, ST_BEGIN, e)) return 0;
+    if (t->c) pool_put(t->s, t->c);
+    t->c = NULL;
+    return -1;
+}
+
 static void *sq_begin(void *impl, int write, ferr *e)
 {
     sq *s = impl;
@@ -744,17 +759,10 @@ static void *sq_begin(void *impl, int write, ferr *e)
         ferr_oom(e);
         return NULL;
     }
+    t->s = s;
     t->write = write != 0;
     t->group = write == STORE_WRITE_GROUP;
-    if (!write) {
-        t->c = pool_get(s, e);
-        if (!t->c || step_ctl(t->c, ST_BEGIN, e)) {
-            if (t->c) pool_put(s, t->c);
-            free(t);
-            return NULL;
-        }
-        return t;
-    }
+    if (!write) return t; /* its connection and BEGIN wait for its first statement */
     atomic_fetch_add(&s->want, 1);
     pthread_mutex_lock(&s->write_mu);
     atomic_fetch_sub(&s->want, 1);
@@ -822,9 +830,9 @@ static int sq_commit(void *impl, void *txn, const char *news, void (*committed)(
     sq *s = impl;
     sqtxn *t = txn;
     if (!t->write) {
-        int rc = step_ctl(t->c, ST_COMMIT, e);
+        int rc = t->c ? step_ctl(t->c, ST_COMMIT, e) : 0;
         if (rc) step_ctl(t->c, ST_ROLLBACK, NULL);
-        pool_put(s, t->c);
+        if (t->c) pool_put(s, t->c);
         free(t);
         return rc;
     }
@@ -841,8 +849,10 @@ static void sq_rollback(void *impl, void *txn)
     sq *s = impl;
     sqtxn *t = txn;
     if (!t->write) {
-        step_ctl(t->c, ST_ROLLBACK, NULL);
-        pool_put(s, t->c);
+        if (t->c) {
+            step_ctl(t->c, ST_ROLLBACK, NULL);
+            pool_put(s, t->c);
+        }
         free(t);
         return;
     }
@@ -853,6 +863,7 @@ static void sq_rollback(void *impl, void *txn)
 static int sq_savepoint(void *txn, int op, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     if (op == 0) return step_ctl(t->c, ST_SAVEPOINT, e);
     if (op == 2 && step_ctl(t->c, ST_ROLLBACK_TO, e)) return -1;
     return step_ctl(t->c, ST_RELEASE, e);
@@ -890,6 +901,7 @@ static int doc_load(sqlite3_stmt *st, int col, json_t **doc)
 static int sq_get(void *txn, const store_key *k, json_t **out, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_GET];
     bind_key(st, k);
     int rc = sqlite3_step(st);
@@ -909,6 +921,7 @@ static int sq_get(void *txn, const store_key *k, json_t **out, ferr *e)
 static int sq_put(void *txn, const store_key *k, const char *doc, int insert_only, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[insert_only ? ST_INSERT : ST_PUT];
     bind_key(st, k);
     sqlite3_bind_text(st, 5, doc, -1, SQLITE_STATIC);
@@ -922,6 +935,7 @@ static int sq_put(void *txn, const store_key *k, const char *doc, int insert_onl
 static int sq_del(void *txn, const store_key *k, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_DEL];
     bind_key(st, k);
     int rc = sqlite3_step(st);
@@ -987,6 +1001,7 @@ static int sq_list(void *txn, const char *kind, const char *account, const char 
                    ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     char *upper = NULL;
     size_t plen = prefix ? strlen(prefix) : 0;
     if (prefix_upper(prefix ? prefix : "", plen, &upper)) return ferr_oom(e);
@@ -1046,6 +1061,7 @@ static int sq_range(void *txn, const char *kind, const char *account, const char
                     const store_range_q *q, store_list_cb cb, void *ud, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     char sql[320];
     snprintf(sql, sizeof(sql),
              "SELECT account, region, id, doc FROM docs WHERE kind=?1%s%s%s%s"
@@ -1184,6 +1200,7 @@ static int summarize(conn *c, int64_t blk, ferr *e)
 static int sq_audit_append(void *txn, const audit_rec *r, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_AUDIT];
     sqlite3_bind_double(st, 1, r->time);
     const char *texts[] = {r->event_id,      r->request_id,     r->account,   r->region,
@@ -1331,6 +1348,7 @@ static void trail_maybe_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 static int sq_audit_query(void *txn, const audit_query *q, store_audit_cb cb, void *ud, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     const char *cond = "1";
     trail_blocks blocks = {0};
     if (q->attr_key) {
@@ -1438,6 +1456,7 @@ static long long trim(sqlite3 *db, double before, long long max_events, int limi
 static long long sq_audit_trim(void *txn, double before, long long max_events, int limit, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     return trim(t->c->db, before, max_events, limit > 0 ? limit : 1, e);
 }
 
@@ -1489,6 +1508,7 @@ static int mq_row(sqlite3_stmt *st, store_mq_cb cb, void *ud)
 static int sq_mq_put(void *txn, const char *queue, store_msg *m, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_MQ_PUT];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, m->id ? m->id : "", -1, SQLITE_STATIC);
@@ -1510,6 +1530,7 @@ static int sq_mq_put(void *txn, const char *queue, store_msg *m, ferr *e)
 static int sq_mq_get(void *txn, const char *queue, int64_t seq, store_mq_cb cb, void *ud, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_MQ_GET];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, seq);
@@ -1527,6 +1548,7 @@ static int sq_mq_get(void *txn, const char *queue, int64_t seq, store_mq_cb cb, 
 static int sq_mq_update(void *txn, const char *queue, const store_msg *m, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_MQ_UPDATE];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->seq);
@@ -1543,6 +1565,7 @@ static int sq_mq_update(void *txn, const char *queue, const store_msg *m, ferr *
 static int sq_mq_del(void *txn, const char *queue, int64_t seq, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_MQ_DEL];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, seq);
@@ -1556,6 +1579,7 @@ static int sq_mq_scan(void *txn, const char *queue, const store_mq_scan_opts *o,
                       void *ud, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[o->ordered_groups ? ST_MQ_SCAN_GROUPS : ST_MQ_SCAN];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 2, o->now);
@@ -1586,6 +1610,7 @@ static int mq_ask(sqtxn *t, int which, const char *queue, double now, sqlite3_st
 static int sq_mq_count(void *txn, const char *queue, double now, store_mq_counts *out, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st;
     int rc = mq_ask(t, ST_MQ_COUNT, queue, now, &st), ret = 0;
     if (rc == SQLITE_ROW) {
@@ -1602,6 +1627,7 @@ static int sq_mq_count(void *txn, const char *queue, double now, store_mq_counts
 static int sq_mq_next_visible(void *txn, const char *queue, double now, double *at, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st;
     int rc = mq_ask(t, ST_MQ_NEXT, queue, now, &st), ret = 0;
     if (rc == SQLITE_ROW) {
@@ -1619,6 +1645,7 @@ static int sq_mq_next_visible(void *txn, const char *queue, double now, double *
 static long long sq_mq_purge(void *txn, const char *queue, int keys, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_MQ_PURGE];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -1637,6 +1664,7 @@ static int sq_mq_key_get(void *txn, const char *queue, const char *key, double n
                          int64_t *num, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st = t->c->st[ST_MQ_KEY_GET];
     sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -1659,6 +1687,7 @@ static int sq_mq_key_put(void *txn, const char *queue, const char *key, double n
                          double expires_at, const char *value, int64_t num, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     sqlite3_stmt *st;
     int rc = mq_ask(t, ST_MQ_KEY_EXPIRE, queue, now, &st);
     stmt_done(st);
@@ -1679,6 +1708,7 @@ static int sq_mq_key_put(void *txn, const char *queue, const char *key, double n
 static int sq_dump(void *txn, store_row_cb cb, void *ud, ferr *e)
 {
     sqtxn *t = txn;
+    if (reader(t, e)) return -1;
     static const char *const sql[] = {
         "SELECT kind, account, region, id, doc FROM docs ORDER BY kind, account, region, id",
         "SELECT " MQ_COLS ", queue FROM mq ORDER BY seq",

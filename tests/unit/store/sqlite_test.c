@@ -101,6 +101,33 @@ static void test_rollback_discards(void **st)
     store_rollback(t);
 }
 
+/* A read transaction's snapshot is taken at its first statement and held to its end (the
+ * SQLite backend takes its connection there too); one that ran no statement commits and
+ * rolls back as any other. */
+static void test_read_snapshot(void **st)
+{
+    (void)st;
+    store *s = S;
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    assert_int_equal(store_commit(t, &e), 0);
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    store_rollback(t);
+    store_key k = {"thing", "444444444444", "us-east-1", "x"};
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    put(s, "444444444444", "x", 1); /* after the begin, before the first statement */
+    json_t *d = NULL;
+    assert_int_equal(store_get(t, &k, &d, &e), 1);
+    assert_int_equal(json_integer_value(json_object_get(d, "v")), 1);
+    json_decref(d);
+    put(s, "444444444444", "x", 2); /* after it: not seen */
+    assert_int_equal(store_get(t, &k, &d, &e), 1);
+    assert_int_equal(json_integer_value(json_object_get(d, "v")), 1);
+    json_decref(d);
+    assert_int_equal(store_commit(t, &e), 0);
+}
+
 /* Savepoints undo or keep their own part of a write transaction; generations move only
  * when a commit wrote that kind. */
 static void test_savepoints_and_generations(void **st)
@@ -642,6 +669,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_documents),
         T(test_rollback_discards),
+        T(test_read_snapshot),
         T(test_list),
         T(test_list_ranges),
         T(test_list_utf8_bounds),
