@@ -81,7 +81,7 @@ static const char *name_of(call *c, const char *s, const char **account)
     return *account ? n : NULL;
 }
 
-static int table_load(call *c, const char *account, const char *name, ddb_table *t)
+static int table_load(call *c, const char *account, const char *name, ddb_table *t, int copy)
 {
     memset(t, 0, sizeof(*t));
     if (!name) return 0;
@@ -91,10 +91,12 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
     json_t *kept = NULL;
     int rc = call_doc_shared(c, c->env ? gencache_of(&table_cache) : NULL, &k, &kept);
     if (rc <= 0) return rc;
-    /* handlers change their table's document (status, counts): a copy of their own */
-    json_t *doc = arena_defer_json(c->a, json_deep_copy(kept));
-    if (!doc) return ferr_oom(c->err);
-    t->doc = doc;
+    /* handlers change their table's document (status, counts): a copy of their own, or
+     * the shared one until they do (ddb_table_read) */
+    t->doc = kept;
+    t->shared = 1;
+    if (copy && ddb_table_own(c, t)) return -1;
+    json_t *doc = t->doc;
     t->account = account;
     t->name = jstr(doc, "TableName");
     t->arn = jstr(doc, "TableArn");
@@ -109,13 +111,24 @@ static int table_load(call *c, const char *account, const char *name, ddb_table 
     return 1;
 }
 
-int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t)
+int ddb_table_own(call *c, ddb_table *t)
+{
+    if (!t->shared) return 0;
+    /* the names borrowed from the shared document stay valid: the arena holds it */
+    json_t *doc = arena_defer_json(c->a, json_deep_copy(t->doc));
+    if (!doc) return ferr_oom(c->err);
+    t->doc = doc;
+    t->shared = 0;
+    return 0;
+}
+
+static int table_open(call *c, const char *name, const char *action, ddb_table *t, int copy)
 {
     const char *account;
     const char *n = name_of(c, name, &account);
     const char *arn = n ? arn_in(c, account, n) : name;
     if (!arn) return ferr_oom(c->err);
-    int rc = table_load(c, account, n, t);
+    int rc = table_load(c, account, n, t, copy);
     if (rc < 0) return -1;
     /* the table's resource policy joins the decision; who may not act on a table does not
      * learn whether it exists */
@@ -131,6 +144,16 @@ int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t)
     return 0;
 }
 
+int ddb_table_open(call *c, const char *name, const char *action, ddb_table *t)
+{
+    return table_open(c, name, action, t, 1);
+}
+
+int ddb_table_read(call *c, const char *name, const char *action, ddb_table *t)
+{
+    return table_open(c, name, action, t, 0);
+}
+
 int ddb_table_save(call *c, const ddb_table *t)
 {
     store_key k = ddb_key(c, t, DDB_TABLE, t->name);
@@ -139,6 +162,7 @@ int ddb_table_save(call *c, const ddb_table *t)
 
 static int counts_set(call *c, ddb_table *t, long long n, long long size)
 {
+    if (ddb_table_own(c, t)) return -1;
     if (json_object_set_new(t->doc, "ItemCount", json_integer(n)) ||
         json_object_set_new(t->doc, "TableSizeBytes", json_integer(size)))
         return ferr_oom(c->err);

@@ -119,7 +119,7 @@ static int write_core(call *c, const char *kind, json_t *in, int apply, ddb_tabl
                          : !strcmp(kind, "Delete") ? "dynamodb:DeleteItem"
                          : !strcmp(kind, "Update") ? "dynamodb:UpdateItem"
                                                    : "dynamodb:ConditionCheckItem";
-    if (ddb_table_open(c, jstr(in, "TableName"), action, t)) return -1;
+    if (ddb_table_read(c, jstr(in, "TableName"), action, t)) return -1;
     json_t *item = NULL, *key;
     if (!strcmp(kind, "Put")) {
         item = json_object_get(in, "Item");
@@ -233,7 +233,7 @@ static json_t *legacy_project(const json_t *item, const json_t *names)
 int dynamodb_op_get_item(call *c, json_t *in, json_t **out)
 {
     ddb_table t;
-    if (ddb_table_open(c, jstr(in, "TableName"), "dynamodb:GetItem", &t)) return -1;
+    if (ddb_table_read(c, jstr(in, "TableName"), "dynamodb:GetItem", &t)) return -1;
     const json_t *key = json_object_get(in, "Key");
     if (ddb_key_check(c, &t, key)) return -1;
     ddb_exprs x;

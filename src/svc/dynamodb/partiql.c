@@ -308,7 +308,7 @@ static int set_exprs(pq *q, json_t *in)
 static int key_from(call *c, json_t *in, const json_t *eqs)
 {
     ddb_table t;
-    if (ddb_table_open(c, jstr(in, "TableName"), NULL, &t)) return -1;
+    if (ddb_table_read(c, jstr(in, "TableName"), NULL, &t)) return -1;
     json_t *key = json_object();
     if (!key || json_object_set_new(in, "Key", key)) return ferr_oom(c->err);
     const char *names[] = {t.hash, t.range};
@@ -492,7 +492,7 @@ int ddb_partiql(call *c, const char *stmt, const json_t *params, json_t *opts, j
     int rc;
     if (!strcmp(verb, "INSERT")) {
         ddb_table t;
-        if (ddb_table_open(c, jstr(in, "TableName"), NULL, &t)) return -1;
+        if (ddb_table_read(c, jstr(in, "TableName"), NULL, &t)) return -1;
         if (json_object_set_new(in, "ConditionExpression",
                                 json_string("attribute_not_exists(#k)")) ||
             json_object_set_new(in, "ExpressionAttributeNames", json_pack("{s:s}", "#k", t.hash)))

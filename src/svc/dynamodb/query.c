@@ -155,7 +155,7 @@ static int start_id(call *c, json_t *in, const ddb_table *t, const char *index, 
 int dynamodb_op_query(call *c, json_t *in, json_t **out)
 {
     ddb_table t;
-    if (ddb_table_open(c, jstr(in, "TableName"), "dynamodb:Query", &t)) return -1;
+    if (ddb_table_read(c, jstr(in, "TableName"), "dynamodb:Query", &t)) return -1;
     const char *index = jstr(in, "IndexName");
     ddb_keys k;
     const json_t *def;
@@ -256,7 +256,7 @@ int dynamodb_op_query(call *c, json_t *in, json_t **out)
 int dynamodb_op_scan(call *c, json_t *in, json_t **out)
 {
     ddb_table t;
-    if (ddb_table_open(c, jstr(in, "TableName"), "dynamodb:Scan", &t)) return -1;
+    if (ddb_table_read(c, jstr(in, "TableName"), "dynamodb:Scan", &t)) return -1;
     const char *index = jstr(in, "IndexName");
     ddb_keys k;
     const json_t *def;

@@ -47,6 +47,7 @@ static void last_seq(const ddb_table *t, char out[DYNAMODB_SEQ_LEN + 1])
  * within a millisecond (the clock going back keeps the last millisecond). 0 or -1 (OOM). */
 static int next_seq(call *c, ddb_table *t, char out[DYNAMODB_SEQ_LEN + 1])
 {
+    if (ddb_table_own(c, t)) return -1;
     const json_t *s = json_object_get(t->doc, DYNAMODB_SEQ_FIELD);
     long long ms = (long long)(clock_now() * 1000), pm = json_integer_value(json_array_get(s, 0)),
               n = 0;
@@ -86,6 +87,7 @@ static int stream_open(call *c, ddb_table *t, const char *view)
 
 int ddb_stream_spec(call *c, ddb_table *t, const json_t *ss, int create)
 {
+    if (ddb_table_own(c, t)) return -1;
     int on = jbool(ss, "StreamEnabled", 0);
     const char *view = jstr(ss, "StreamViewType");
     int cur = jbool(json_object_get(t->doc, "StreamSpecification"), "StreamEnabled", 0);
