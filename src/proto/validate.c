@@ -520,8 +520,12 @@ static void check_struct(vwalk *w, const proto_shape *sh, const json_t *obj, int
     for (size_t i = 0; i < sh->nmembers; i++) {
         const proto_member *m = proto_shape_member(w->svc, sh, i);
         const json_t *c = json_object_get(obj, m->name);
+        int absent = !c || json_is_null(c);
+        /* the path only for what is checked: DynamoDB's AttributeValue has ten members, one
+         * of them set, and its Items hundreds of values */
+        if (absent && !(m->flags & PM_REQUIRED)) continue;
         size_t old = proto_path_member(&w->v, m->name);
-        if (!c || json_is_null(c)) {
+        if (absent) {
             if (m->flags & PM_REQUIRED) proto_verr_null(&w->v);
         } else {
             check_value(w, m, c, depth);
