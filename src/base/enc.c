@@ -137,6 +137,15 @@ static int b64v(unsigned char c)
     return b64_tab[c] - 1;
 }
 
+int enc_b64_valid(const char *in, size_t n)
+{
+    while (n && (in[n - 1] == '=')) n--;
+    if (n % 4 == 1) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (b64v((unsigned char)in[i]) < 0) return 0;
+    return 1;
+}
+
 unsigned char *enc_unb64(arena *a, const char *in, size_t n, size_t *outlen)
 {
     while (n && (in[n - 1] == '=')) n--;

@@ -28,6 +28,8 @@ int enc_ct_equal(const char *a, const char *b);
 char *enc_b64(arena *a, const unsigned char *in, size_t n);
 /* Returns NULL on invalid base64 (padding optional); *outlen set. */
 unsigned char *enc_unb64(arena *a, const char *in, size_t inlen, size_t *outlen);
+/* 1 when enc_unb64 decodes in[0..inlen) (given the memory), without decoding it */
+int enc_b64_valid(const char *in, size_t inlen);
 /* base64url (RFC 4648 section 5) without padding, as JWTs and copyable tokens carry it;
  * the decoder refuses the plain alphabet's '+', '/' and '='. NULL on bad input or OOM. */
 char *enc_b64url(arena *a, const unsigned char *in, size_t n);

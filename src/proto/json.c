@@ -78,11 +78,7 @@ static json_t *jin(proto_vctx *v, const proto_service *svc, const proto_member *
         return json_incref((json_t *)w);
     case PT_BLOB: {
         if (!json_is_string(w)) break;
-        arena *t = arena_new(0);
-        size_t ol;
-        int ok = t && enc_unb64(t, json_string_value(w), json_string_length(w), &ol) != NULL;
-        arena_free(t);
-        if (!ok) {
+        if (!enc_b64_valid(json_string_value(w), json_string_length(w))) { /* not decoded twice */
             proto_verr_value(v, json_string_value(w), json_string_length(w),
                              "Member must be valid base64");
             return NULL;

@@ -114,6 +114,12 @@ static void test_enc(void **st)
     assert_memory_equal(d, "hello!?", 7);
     assert_null(enc_unb64(a, "a$==", 4, &n));
     assert_null(enc_unb64(a, "a", 1, &n));
+    /* enc_b64_valid says what enc_unb64 would do */
+    const char *b64s[] = {
+        "aGVsbG8hPw==", "a$==", "a", "", "====", "ab", "abc", "abcde", "ab=c", "a-_b"};
+    for (size_t i = 0; i < sizeof(b64s) / sizeof(b64s[0]); i++)
+        assert_int_equal(enc_b64_valid(b64s[i], strlen(b64s[i])),
+                         enc_unb64(a, b64s[i], strlen(b64s[i]), &n) != NULL);
     unsigned char raw[3];
     assert_int_equal(enc_unhex("00fFa9", raw, 3), 0);
     assert_true(raw[0] == 0 && raw[1] == 0xff && raw[2] == 0xa9);
