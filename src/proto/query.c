@@ -282,15 +282,7 @@ static json_t *qdecode(qctx *c, const proto_member *m, int depth)
         const qparam *p = find(c->q, c->k.b);
         if (!p) return NULL;
         /* wire is base64 already: that is also the internal form; check it */
-        arena *t = arena_new(0);
-        size_t ol;
-        int ok = t && enc_unb64(t, p->v, p->vlen, &ol) != NULL;
-        arena_free(t);
-        if (!t) {
-            c->v->oom = 1;
-            return NULL;
-        }
-        if (!ok) {
+        if (!enc_b64_valid(p->v, p->vlen)) {
             proto_verr_value(c->v, p->v, p->vlen, "Member must be valid base64");
             return NULL;
         }
