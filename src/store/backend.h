@@ -60,6 +60,10 @@ typedef struct store_backend {
     int (*list)(void *txn, const char *kind, const char *account, const char *region,
                 const char *prefix, const char *after, int limit, store_list_cb cb, void *ud,
                 ferr *e);
+    /* store_list_fields; NULL: store_list's whole documents */
+    int (*list_fields)(void *txn, const char *kind, const char *account, const char *region,
+                       const char *prefix, const char *after, int limit, const char *const *fields,
+                       store_list_cb cb, void *ud, ferr *e);
     int (*range)(void *txn, const char *kind, const char *account, const char *region,
                  const store_range_q *q, store_list_cb cb, void *ud, ferr *e);
     int (*audit_append)(void *txn, const audit_rec *r, ferr *e);

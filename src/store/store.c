@@ -335,6 +335,16 @@ int store_list(store_txn *t, const char *kind, const char *account, const char *
     return t->s->be->list(t->impl, kind, account, region, prefix, after, limit, cb, ud, e);
 }
 
+int store_list_fields(store_txn *t, const char *kind, const char *account, const char *region,
+                      const char *prefix, const char *after, int limit, const char *const *fields,
+                      store_list_cb cb, void *ud, ferr *e)
+{
+    if (!t->s->be->list_fields)
+        return store_list(t, kind, account, region, prefix, after, limit, cb, ud, e);
+    return t->s->be->list_fields(t->impl, kind, account, region, prefix, after, limit, fields, cb,
+                                 ud, e);
+}
+
 int store_range(store_txn *t, const char *kind, const char *account, const char *region,
                 const store_range_q *q, store_list_cb cb, void *ud, ferr *e)
 {

@@ -21,6 +21,16 @@ typedef struct lister {
     int truncated, seen;
 } lister;
 
+/* what a listing shows of an object, all it reads of its document (store_list_fields) */
+static const char *const FIELDS[] = {"LastModified", "ETag", "Size", "StorageClass", NULL};
+
+/* doc's field f; a null one is absent (store_list_fields may give one) */
+static json_t *field(const json_t *doc, const char *f)
+{
+    json_t *v = json_object_get(doc, f);
+    return json_is_null(v) ? NULL : v;
+}
+
 static int entry(void *ud, const store_key *k, json_t *doc)
 {
     lister *l = ud;
@@ -44,11 +54,10 @@ static int entry(void *ud, const store_key *k, json_t *doc)
             return 1;
         }
     }
-    json_t *x =
-        json_pack("{s:s, s:O?, s:O?, s:O?, s:s}", "Key", key, "LastModified",
-                  json_object_get(doc, "LastModified"), "ETag", json_object_get(doc, "ETag"),
-                  "Size", json_object_get(doc, "Size"), "StorageClass",
-                  jstr(doc, "StorageClass") ? jstr(doc, "StorageClass") : "STANDARD");
+    json_t *x = json_pack("{s:s, s:O?, s:O?, s:O?, s:s}", "Key", key, "LastModified",
+                          field(doc, "LastModified"), "ETag", field(doc, "ETag"), "Size",
+                          field(doc, "Size"), "StorageClass",
+                          jstr(doc, "StorageClass") ? jstr(doc, "StorageClass") : "STANDARD");
     if (!x || json_array_append_new(l->contents, x)) l->c->oom = 1;
     l->count++;
     l->last = arena_strdup(l->c->a, key);
@@ -76,7 +85,8 @@ static int list_keys(call *c, const char *bucket, const char *after, lister *l)
     for (;;) {
         l->seen = 0;
         l->restart = NULL;
-        int n = store_list(c->txn, S3_OBJECT_KIND, "", "", full, from, BATCH, entry, l, c->err);
+        int n = store_list_fields(c->txn, S3_OBJECT_KIND, "", "", full, from, BATCH, FIELDS, entry,
+                                  l, c->err);
         if (n < 0) return -1;
         if (c->oom) return ferr_oom(c->err);
         if (l->truncated) return 0;

@@ -210,6 +210,73 @@ static void test_list(void **st)
     store_rollback(t);
 }
 
+/* The documents a listing gave, as their compact text, each followed by a space. */
+typedef struct texts {
+    char s[1024];
+} texts;
+
+static int collect_text(void *ud, const store_key *k, json_t *doc)
+{
+    texts *x = ud;
+    char *d = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t at = strlen(x->s);
+    snprintf(x->s + at, sizeof(x->s) - at, "%s=%s ", k->id, d ? d : "?");
+    free(d);
+    return 0;
+}
+
+/* A listing of some fields gives each document's values of them as they are (reals and
+ * escaped strings to the letter), perhaps without the rest; a name that is not a plain
+ * identifier lists whole documents. */
+static void test_list_fields(void **st)
+{
+    (void)st;
+    store *s = S;
+    ferr e = {0};
+    store_txn *t;
+    assert_int_equal(store_begin(s, 1, &t, &e), 0);
+    const char *docs[] = {
+        "{\"LastModified\":1796539048.123456,\"ETag\":\"\\\"abc\\\"\",\"Size\":12345678901,"
+        "\"Extra\":{\"deep\":[1,2]},\"Tags\":\"é\\u0001\"}",
+        "{\"Size\":0}", "{\"Size\":null,\"Other\":true}"};
+    for (int i = 0; i < 3; i++) {
+        store_key k = {"fld", "666666666666", "us-east-1", i == 0 ? "a" : i == 1 ? "b" : "c"};
+        json_t *d = json_loads(docs[i], 0, NULL);
+        assert_non_null(d);
+        assert_int_equal(store_put(t, &k, d, &e), 0);
+        json_decref(d);
+    }
+    assert_int_equal(store_commit(t, &e), 0);
+    assert_int_equal(store_begin(s, 0, &t, &e), 0);
+    const char *want[] = {"LastModified", "ETag", "Size", "Tags", NULL};
+    texts x = {""};
+    assert_int_equal(store_list_fields(t, "fld", "666666666666", "us-east-1", NULL, NULL, 0, want,
+                                       collect_text, &x, &e),
+                     3);
+    /* each field as stored, the others perhaps gone, a null or absent one perhaps null */
+    json_t *a = NULL;
+    char *sp = strchr(x.s, ' ');
+    assert_non_null(sp);
+    *sp = 0;
+    a = json_loads(x.s + 2, 0, NULL);
+    assert_non_null(a);
+    assert_true(json_real_value(json_object_get(a, "LastModified")) == 1796539048.123456);
+    assert_string_equal(json_string_value(json_object_get(a, "ETag")), "\"abc\"");
+    assert_int_equal(json_integer_value(json_object_get(a, "Size")), 12345678901LL);
+    assert_string_equal(json_string_value(json_object_get(a, "Tags")), "é\x01");
+    json_decref(a);
+    assert_non_null(strstr(sp + 1, "b={"));
+    assert_non_null(strstr(sp + 1, "c={"));
+    /* not a plain name: whole documents */
+    const char *odd[] = {"Size", "a.b", NULL};
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(store_list_fields(t, "fld", "666666666666", "us-east-1", "a", NULL, 0, odd,
+                                       collect_text, &x, &e),
+                     1);
+    assert_non_null(strstr(x.s, "\"Extra\":{\"deep\":[1,2]}"));
+    store_rollback(t);
+}
+
 /* The ids a listing gave, each followed by a space. */
 typedef struct joined {
     char s[256];
@@ -671,6 +738,7 @@ int main(void)
         T(test_rollback_discards),
         T(test_read_snapshot),
         T(test_list),
+        T(test_list_fields),
         T(test_list_ranges),
         T(test_list_utf8_bounds),
         T(test_range),
