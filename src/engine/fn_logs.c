@@ -21,15 +21,17 @@
 #define GATHER     0.05
 /* A stream whose group or stream could not be created (mostly: a role without logs
  * permissions, whose lines AWS drops) tries again after this long, dropping its lines
- * meanwhile: trying at every batch cost an audited refusal twenty times a second. */
+ * meanwhile: trying at every batch cost an audited refusal twenty times a second. A change
+ * to IAM (the role given logs permissions) makes it try at once. */
 #define RETRY      10.0
 
 typedef struct lstream {
     char region[32], group[512], stream[96];
     principal who;
     int created;
-    double retry;   /* not created: no new try before this time */
-    json_t *events; /* [{"timestamp","message"}] waiting */
+    double retry;     /* not created: no new try before this time... */
+    uint64_t iam_gen; /* ...unless IAM's documents moved from this generation */
+    json_t *events;   /* [{"timestamp","message"}] waiting */
     size_t bytes;
     double last;
     struct lstream *next;
@@ -101,10 +103,16 @@ static int logs_call(const lstream *s, const char *op, json_t *in, ferr *e)
     return rc;
 }
 
+/* moves with every write to IAM's documents (svc/iam/iam.h) */
+static uint64_t iam_generation(void)
+{
+    return store_generation(L.env->st, "iam.gen");
+}
+
 static void ship(lstream *s, json_t *events)
 {
     ferr e = {0};
-    if (!s->created && clock_now() < s->retry) return;
+    if (!s->created && clock_now() < s->retry && iam_generation() == s->iam_gen) return;
     if (!s->created) {
         json_t *g = json_pack("{s:s}", "logGroupName", s->group);
         json_t *st = json_pack("{s:s,s:s}", "logGroupName", s->group, "logStreamName", s->stream);
@@ -121,6 +129,7 @@ static void ship(lstream *s, json_t *events)
         json_decref(st);
         if (!s->created) {
             s->retry = clock_now() + RETRY;
+            s->iam_gen = iam_generation();
             return;
         }
     }
