@@ -1162,29 +1162,6 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-/* Adds the resources of an event, as AUDIT_BLOCK_SQL reads them, to bits: 0, or -1 when
- * the text is one whose reading might differ from SQLite's (then only SQL may say). */
-static int bloom_resources(unsigned char *bits, const char *account, const char *text)
-{
-    json_t *arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    int rc = json_is_array(arr) ? 0 : -1;
-    size_t i;
-    json_t *o;
-    json_array_foreach(arr, i, o) {
-        json_t *type = json_object_get(o, "ResourceType"),
-               *name = json_object_get(o, "ResourceName");
-        if (!json_is_object(o) || (type && !json_is_string(type)) ||
-            (name && !json_is_string(name))) {
-            rc = -1;
-            break;
-        }
-        trail_bloom_add(bits, TRAIL_RESOURCE_TYPE, account, json_string_value(type));
-        trail_bloom_add(bits, TRAIL_RESOURCE_NAME, account, json_string_value(name));
-    }
-    json_decref(arr);
-    return rc;
-}
-
 /* Adds event seq (r) to the writer's filter of its block. */
 static void bloom_accumulate(conn *c, int64_t seq, const audit_rec *r)
 {
@@ -1203,13 +1180,16 @@ static void bloom_accumulate(conn *c, int64_t seq, const audit_rec *r)
     const char *account = r->account ? r->account : "";
     const char *vals[] = {r->event_id, r->operation, r->username, r->event_source, r->access_key};
     for (int i = 0; i < 5; i++) trail_bloom_add(a->bits, TRAIL_EVENT_ID + i, account, vals[i]);
-    if (r->resources && r->resource_names) {
-        /* pairs of NUL-ended strings: the text's ResourceType and ResourceName */
-        const char *p = r->resource_names, *end = p + r->resource_names_len;
-        for (int i = 0; p < end; i++, p += strlen(p) + 1)
-            trail_bloom_add(a->bits, i % 2 ? TRAIL_RESOURCE_NAME : TRAIL_RESOURCE_TYPE, account, p);
-    } else if (r->resources && bloom_resources(a->bits, account, r->resources)) {
+    if (r->resources && !r->resource_names) { /* only SQL may read the text: the table's */
         a->ok = 0;
+        return;
+    }
+    /* pairs of NUL-ended strings: the text's ResourceType and ResourceName */
+    const char *names = r->resource_names;
+    for (size_t i = 0, at = 0; names && at < r->resource_names_len; i++) {
+        trail_bloom_add(a->bits, i % 2 ? TRAIL_RESOURCE_NAME : TRAIL_RESOURCE_TYPE, account,
+                        names + at);
+        at += strlen(names + at) + 1;
     }
     a->next = seq + 1;
 }
