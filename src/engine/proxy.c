@@ -534,9 +534,9 @@ int proxy_slot_load_ports(proxy_slot *s, store_txn *t, const char *name, ferr *e
     return s->ports ? 0 : ferr_oom(e);
 }
 
-void proxy_slot_save_ports(proxy_slot *s, store *st, const char *name)
+int proxy_slot_save_ports(proxy_slot *s, store *st, const char *name)
 {
-    if (!s->ports || (s->saved_ports && json_equal(s->ports, s->saved_ports))) return;
+    if (!s->ports || (s->saved_ports && json_equal(s->ports, s->saved_ports))) return 0;
     json_t *copy = json_deep_copy(s->ports);
     store_txn *t = NULL;
     ferr e = {0};
@@ -551,10 +551,11 @@ void proxy_slot_save_ports(proxy_slot *s, store *st, const char *name)
     if (rc) {
         log_warn("%s: cannot keep the listener ports: %s", name, e.message);
         json_decref(copy);
-        return;
+        return -1;
     }
     json_decref(s->saved_ports);
     s->saved_ports = copy;
+    return 0;
 }
 
 void proxy_slot_clear(proxy_slot *s)

@@ -104,10 +104,10 @@ int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
 int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp);
 /* Listener ports outlive the process (a client that keeps one keeps working after a restart):
  * load reads the slot's ports (kind "proxy.ports", id name) with t when it has none yet;
- * save writes them when they changed since (a write transaction of its own; a failure is
- * logged and tried again at the next save). Both hold mu. */
+ * save writes them when they changed since (a write transaction of its own): 0, or -1 logged.
+ * Engines save before they offer, so that a port shown is a port kept. Both hold mu. */
 int proxy_slot_load_ports(proxy_slot *s, store_txn *t, const char *name, ferr *e);
-void proxy_slot_save_ports(proxy_slot *s, store *st, const char *name);
+int proxy_slot_save_ports(proxy_slot *s, store *st, const char *name);
 /* Stops and frees the proxy, forgets everything the slot holds. Takes mu. */
 void proxy_slot_clear(proxy_slot *s);
 /* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */
