@@ -670,8 +670,12 @@ server *server_new(gateway *g, const server_opts *o, ferr *e)
     }
     unsigned threads = o->threads;
     if (!threads) {
+        /* two per core, and four more: a request thread waits for the store's one write
+         * lock, a group commit or the file system, and with two per core alone a quarter of
+         * a 2-core machine stayed idle under 64 connections of PutItem (8 threads there:
+         * PutItem 6 % faster over 16 runs, KMS and GetItem no slower) */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n * 2 : 4;
+        threads = (n > 0 ? (unsigned)n * 2 : 4) + 4;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
