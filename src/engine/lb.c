@@ -316,21 +316,11 @@ static void sweep(ferry_env *env)
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
     PENDING = b.pending;
-    if (!rc) {
-        /* a listener deleted frees its port; one still there keeps it. The ports are kept
-         * before the proxy serves them: a listener shown survives kill -9 on its port. */
+    if (!rc) { /* a listener deleted frees its port; one still there keeps it */
         json_decref(S.ports);
         S.ports = json_incref(b.ports);
-        if (proxy_slot_save_ports(&S, env->st, "elb")) {
-            /* not rendered: the next sweep tries again */
-            pthread_mutex_unlock(&S.mu);
-            json_decref(conf);
-            build_free(&b);
-            return;
-        }
     }
-    rc = proxy_slot_offer(&S, "elb", rc ? NULL : conf, &e);
-    proxy_slot_rendered(&S, gen, rc, b.listeners);
+    proxy_slot_publish(&S, env->st, "elb", gen, conf, b.listeners, &e);
     pthread_mutex_unlock(&S.mu);
     build_free(&b);
 }

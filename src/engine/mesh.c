@@ -635,16 +635,7 @@ static void sweep(ferry_env *env)
         rc ? NULL : json_pack("{s:O, s:O}", "frontends", b.frontends, "backends", b.backends);
     if (!rc && !conf) rc = ferr_oom(&e);
     CLOUDMAP = b.cloudmap;
-    /* kept before the proxy serves them: an endpoint shown survives kill -9 on its port */
-    if (!rc && proxy_slot_save_ports(&S, env->st, "mesh")) {
-        /* not rendered: the next sweep tries again */
-        pthread_mutex_unlock(&S.mu);
-        json_decref(conf);
-        build_free(&b);
-        return;
-    }
-    rc = proxy_slot_offer(&S, "mesh", rc ? NULL : conf, &e);
-    proxy_slot_rendered(&S, gen, rc, b.endpoints);
+    proxy_slot_publish(&S, env->st, "mesh", gen, conf, b.endpoints, &e);
     pthread_mutex_unlock(&S.mu);
     build_free(&b);
 }

@@ -437,7 +437,11 @@ unsigned long proxy_generation(const proxy *p)
     return p->gen;
 }
 
-int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e)
+/* Offers conf (stolen; NULL: building it failed with e) to the slot's proxy, named name:
+ * 1 when it equals the last one offered (nothing done), else stops haproxy when conf has no
+ * frontend or applies it (making the proxy the first time): 0, or -1 with e, kept in
+ * last_error and logged. */
+static int slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e)
 {
     if (conf && s->last_conf && json_equal(conf, s->last_conf)) {
         /* nothing changed since the last attempt (applied, or refused: said once) */
@@ -486,7 +490,10 @@ static void update_view(proxy_slot *s)
     json_decref(old);
 }
 
-void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing)
+/* After an offer that returned rc (holding mu): gen is rendered, and listing (borrowed)
+ * becomes what the route answers when the offer was applied (rc 0); the route's view of
+ * the proxy (pid, generation, last error) is brought up to date either way. */
+static void slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing)
 {
     s->gen = gen;
     s->rendered = 1;
@@ -534,7 +541,9 @@ int proxy_slot_load_ports(proxy_slot *s, store_txn *t, const char *name, ferr *e
     return s->ports ? 0 : ferr_oom(e);
 }
 
-int proxy_slot_save_ports(proxy_slot *s, store *st, const char *name)
+/* Writes the ports when they changed since loaded or saved (a write transaction of its own):
+ * 0, or -1 logged. */
+static int save_ports(proxy_slot *s, store *st, const char *name)
 {
     if (!s->ports || (s->saved_ports && json_equal(s->ports, s->saved_ports))) return 0;
     json_t *copy = json_deep_copy(s->ports);
@@ -556,6 +565,18 @@ int proxy_slot_save_ports(proxy_slot *s, store *st, const char *name)
     json_decref(s->saved_ports);
     s->saved_ports = copy;
     return 0;
+}
+
+int proxy_slot_publish(proxy_slot *s, store *st, const char *name, uint64_t gen, json_t *conf,
+                       json_t *listing, ferr *e)
+{
+    if (conf && save_ports(s, st, name)) {
+        json_decref(conf); /* not rendered: the next sweep tries again */
+        return -1;
+    }
+    int rc = slot_offer(s, name, conf, e);
+    slot_rendered(s, gen, rc, listing);
+    return rc;
 }
 
 void proxy_slot_clear(proxy_slot *s)

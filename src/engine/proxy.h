@@ -89,25 +89,22 @@ typedef struct proxy_slot {
 
 /* 1 when the store generation gen is the one rendered last (nothing to do). Takes mu. */
 int proxy_slot_current(proxy_slot *s, uint64_t gen);
-/* After an offer that returned rc (holding mu): gen is rendered, and listing (borrowed)
- * becomes what the route answers when the offer was applied (rc 0); the route's view of
- * the proxy (pid, generation, last error) is brought up to date either way. */
-void proxy_slot_rendered(proxy_slot *s, uint64_t gen, int rc, json_t *listing);
-
-/* Offers conf (stolen; NULL: building it failed with e) to the slot's proxy, named name:
- * 1 when it equals the last one offered (nothing done), else stops haproxy when conf has no
- * frontend or applies it (making the proxy the first time): 0, or -1 with e, kept in
- * last_error and logged. */
-int proxy_slot_offer(proxy_slot *s, const char *name, json_t *conf, ferr *e);
 /* Answers {key: the listing (or []), "proxy": {"running", "pid", "generation", "config",
  * "lastError"}} as JSON (a /_ferry route of the engine) from the view. Returns 1. */
 int proxy_slot_serve(proxy_slot *s, const char *key, proto_response *resp);
 /* Listener ports outlive the process (a client that keeps one keeps working after a restart):
- * load reads the slot's ports (kind "proxy.ports", id name) with t when it has none yet;
- * save writes them when they changed since (a write transaction of its own): 0, or -1 logged.
- * Engines save before they offer, so that a port shown is a port kept. Both hold mu. */
+ * load reads the slot's ports (kind "proxy.ports", id name) with t when it has none yet
+ * (holding mu); publish saves them. */
 int proxy_slot_load_ports(proxy_slot *s, store_txn *t, const char *name, ferr *e);
-int proxy_slot_save_ports(proxy_slot *s, store *st, const char *name);
+/* A sweep's end, holding mu: conf (taken; NULL when the build failed) is offered to the
+ * slot's proxy, named name (1: equal to the last one offered, nothing done; else haproxy
+ * is stopped when conf has no frontend or given it: 0, or -1 with e, kept in last_error
+ * and logged), and the render is recorded with listing (borrowed; what the route answers
+ * once applied). The ports are saved first, so that a port shown is a port kept across
+ * kill -9; when they cannot be, nothing is offered or recorded (the next sweep tries again)
+ * and -1 is returned. */
+int proxy_slot_publish(proxy_slot *s, store *st, const char *name, uint64_t gen, json_t *conf,
+                       json_t *listing, ferr *e);
 /* Stops and frees the proxy, forgets everything the slot holds. Takes mu. */
 void proxy_slot_clear(proxy_slot *s);
 /* A loopback TCP port free now, for a frontend an engine keeps on it; 0 when none. */
