@@ -246,6 +246,7 @@ typedef struct sq {
     pthread_mutex_t group_mu;
     pthread_cond_t group_cv;
     uint64_t group_seq; /* moves with each end of an open transaction */
+    int group_told;     /* group_seq moved and those waiting are not woken yet (write_mu) */
     int group_rc;
     char group_err[sizeof(((ferr *)0)->message)];
 } sq;
@@ -257,6 +258,18 @@ typedef struct sqtxn {
     int member; /* joined an open group: its work is in the savepoint "member" */
     int group;  /* begun as STORE_WRITE_GROUP */
 } sqtxn;
+
+/* Releases write_mu, then wakes the members of a group committed under it: woken before,
+ * they took the CPU from the thread still holding the lock (a 2-core machine held it
+ * half as long again as its work took). They read group_seq under group_mu, so a wake
+ * after its change is never lost. */
+static void write_unlock(sq *s)
+{
+    int told = s->group_told;
+    s->group_told = 0;
+    pthread_mutex_unlock(&s->write_mu);
+    if (told) pthread_cond_broadcast(&s->group_cv);
+}
 
 static void write_lock(sq *s);
 static void trail_maybe_fn(sqlite3_context *cx, int argc, sqlite3_value **argv);
@@ -537,7 +550,7 @@ static void retain(sq *s, sqlite3 *reader, const store_retention *r)
                 n = -1;
             }
         }
-        pthread_mutex_unlock(&s->write_mu);
+        write_unlock(s);
         if (n < 0) log_error("audit retention: %s", e.message);
         if (n < TRIM_BATCH || store_ticker_stopping(&s->ckpt)) return;
         nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
@@ -559,7 +572,7 @@ static void checkpoint(void *ud, const store_retention *r)
          * (short) readers and makes the next commit write from the WAL's start. */
         write_lock(s);
         sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-        pthread_mutex_unlock(&s->write_mu);
+        write_unlock(s);
     }
 }
 
@@ -654,7 +667,7 @@ static void sq_close(void *impl)
     sq *s = impl;
     if (s->ckpt_conn) store_ticker_stop(&s->ckpt);
     write_lock(s); /* nobody waits in a group now: the store is closing */
-    pthread_mutex_unlock(&s->write_mu);
+    write_unlock(s);
     conn_free(s->ckpt_conn);
     store_pool_dispose(&s->pool, conn_free_v);
     conn_free(s->writer);
@@ -724,8 +737,8 @@ static int group_commit(sq *s, ferr *e)
     s->group_rc = rc;
     snprintf(s->group_err, sizeof(s->group_err), "%s", rc ? ge.message : "");
     s->group_seq++;
-    pthread_cond_broadcast(&s->group_cv);
     pthread_mutex_unlock(&s->group_mu);
+    s->group_told = 1; /* woken by write_unlock */
     if (rc && e) ferr_internal(e, "%s", ge.message);
     return rc;
 }
@@ -774,7 +787,7 @@ static void *sq_begin(void *impl, int write, ferr *e)
     t->member = s->open;
     if (step_ctl(t->c, t->member ? ST_MEMBER : ST_BEGIN_WRITE, e)) {
         if (t->member) group_commit(s, NULL);
-        pthread_mutex_unlock(&s->write_mu);
+        write_unlock(s);
         free(t);
         return NULL;
     }
@@ -802,18 +815,18 @@ static int write_end(sq *s, sqtxn *t, int joined, int group, void (*committed)(v
         s->open = 0;
     } else if (!group || !atomic_load(&s->want) || s->members == GROUP_MAX) {
         int rc = group_commit(s, joined ? e : NULL);
-        pthread_mutex_unlock(&s->write_mu);
+        write_unlock(s);
         return joined ? rc : 0;
     } else if (joined) { /* the next writer carries it on: wait for the group's commit */
         pthread_mutex_lock(&s->group_mu);
         uint64_t seq = s->group_seq;
-        pthread_mutex_unlock(&s->write_mu);
+        write_unlock(s);
         while (s->group_seq == seq) pthread_cond_wait(&s->group_cv, &s->group_mu);
         int rc = s->group_rc ? ferr_internal(e, "%s", s->group_err) : 0;
         pthread_mutex_unlock(&s->group_mu);
         return rc;
     }
-    pthread_mutex_unlock(&s->write_mu);
+    write_unlock(s);
     return 0;
 }
 
@@ -1496,7 +1509,7 @@ static int sq_reset(void *impl, ferr *e)
                   " DELETE FROM mq_keys; COMMIT;",
                   e);
     if (rc) exec(c->db, "ROLLBACK", NULL);
-    pthread_mutex_unlock(&s->write_mu);
+    write_unlock(s);
     return rc;
 }
 
