@@ -177,9 +177,11 @@ int auditq_submit(auditq *q, const audit_rec *r)
     *q->tail = w;
     q->tail = &w->next;
     q->added++;
-    /* the writer lingers over a batch of reads: it needs waking for the first and a full one */
-    if (++q->queued == 1 || q->queued == AUDITQ_BATCH) pthread_cond_signal(&q->work);
+    /* the writer lingers over a batch of reads: it needs waking for the first and a full one,
+     * once mu is free (woken under it, it would only wait for mu) */
+    int wake = ++q->queued == 1 || q->queued == AUDITQ_BATCH;
     pthread_mutex_unlock(&q->mu);
+    if (wake) pthread_cond_signal(&q->work);
     return 0;
 }
 
