@@ -11,7 +11,7 @@ typedef struct server server;
 typedef struct server_opts {
     const char *listen;    /* "127.0.0.1:4566", "[::1]:0"; port 0 picks a free port */
     size_t max_body;       /* larger bodies get 413 */
-    unsigned threads;      /* 0: two per core and four more */
+    unsigned threads;      /* 0: two per core and four more, at least 16 */
     struct waiters *waits; /* where long polls park (env->waits) */
     /* Before authentication (0 = the default in brackets): */
     size_t body_budget;        /* bytes of bodies held, in total, for requests whose
