@@ -743,12 +743,24 @@ static int group_commit(sq *s, ferr *e)
     return rc;
 }
 
+/* A group committed by a thread that keeps write_mu for work of its own (retention, a
+ * checkpoint, a writer outside groups) is told at once: its members need not wait for that
+ * work. */
+static void commit_open_group(sq *s)
+{
+    group_commit(s, NULL);
+    if (s->group_told) {
+        s->group_told = 0;
+        pthread_cond_broadcast(&s->group_cv);
+    }
+}
+
 /* write_mu for work outside a transaction of sq_begin's (retention, checkpoints, reset):
  * a group left open is committed first */
 static void write_lock(sq *s)
 {
     pthread_mutex_lock(&s->write_mu);
-    group_commit(s, NULL);
+    commit_open_group(s);
 }
 
 /* A read transaction's connection, in its transaction, at its first statement: a read
@@ -783,7 +795,7 @@ static void *sq_begin(void *impl, int write, ferr *e)
     t->c = s->writer;
     /* only those that commit as a group share one; a group that failed under it ends */
     if (s->open && (write != STORE_WRITE_GROUP || sqlite3_get_autocommit(t->c->db)))
-        group_commit(s, NULL);
+        commit_open_group(s);
     t->member = s->open;
     if (step_ctl(t->c, t->member ? ST_MEMBER : ST_BEGIN_WRITE, e)) {
         if (t->member) group_commit(s, NULL);
