@@ -995,13 +995,16 @@ enum { LIST_ACCOUNT = 1, LIST_REGION = 2, LIST_UPPER = 4, LIST_GT = 8, LIST_GE =
  * bucket's page of 1,000 keys scanned every key of the kind. With equalities on the leading
  * key columns and at most one lower and one upper bound on id, the primary key (kind,
  * account, region, id) gives the range directly. */
+/* the longest document column list_stmt takes (fields_column keeps to it) */
+#define FIELDS_SQL_MAX 4096
+
 static sqlite3_stmt *list_stmt(conn *c, int flags, const char *column, int *fresh)
 {
     int i = (flags & 7) + (flags & LIST_GT ? 8 : flags & LIST_GE ? 16 : 0);
     *fresh = 0;
     /* a callback may list again on this connection while the cached one is stepping */
     if (!column && c->list_st[i] && !sqlite3_stmt_busy(c->list_st[i])) return c->list_st[i];
-    char sql[4400];
+    char sql[FIELDS_SQL_MAX + 256];
     snprintf(sql, sizeof(sql),
              "SELECT account, region, id, %s FROM docs WHERE kind=?1%s%s%s%s"
              " ORDER BY account, region, id",
@@ -1043,7 +1046,7 @@ static char *fields_column(const char *const *fields)
         buf_printf(&b, "%s'%s', doc->'$.%s'", n ? ", " : "", f, f);
     }
     buf_puts(&b, ") END");
-    if (!n || b.failed) {
+    if (!n || b.failed || b.len > FIELDS_SQL_MAX) { /* too many: the statement would be cut */
         buf_dispose(&b);
         return NULL;
     }

@@ -274,6 +274,19 @@ static void test_list_fields(void **st)
                                        collect_text, &x, &e),
                      1);
     assert_non_null(strstr(x.s, "\"Extra\":{\"deep\":[1,2]}"));
+    /* more names than one statement holds: whole documents, not a cut statement */
+    static char names[400][16];
+    const char *many[401];
+    for (int i = 0; i < 400; i++) {
+        snprintf(names[i], sizeof(names[i]), "Field%d", i);
+        many[i] = names[i];
+    }
+    many[400] = NULL;
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(store_list_fields(t, "fld", "666666666666", "us-east-1", "a", NULL, 0, many,
+                                       collect_text, &x, &e),
+                     1);
+    assert_non_null(strstr(x.s, "\"Extra\":{\"deep\":[1,2]}"));
     store_rollback(t);
 }
 
