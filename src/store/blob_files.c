@@ -109,6 +109,9 @@ static void *f_open(const char *location, ferr *e)
         free(f);
         return NULL;
     }
+    /* test seam: the named temporaries of a file system without O_TMPFILE */
+    const char *named = getenv("FERRY_BLOB_NAMED_TEMPORARIES");
+    if (named && *named == '1') atomic_store(&f->no_tmpfile, 1);
     return f;
 }
 

@@ -25,6 +25,7 @@
 static char top[256], blobs[300];
 static blob_store *bs;
 static const blob_key *use_key; /* what put and get seal and open with */
+static int named;               /* the store was opened with named temporaries (setup_named) */
 
 static int setup(void **st)
 {
@@ -34,15 +35,26 @@ static int setup(void **st)
     snprintf(blobs, sizeof(blobs), "%s/blobs", top);
     umask(022); /* the usual one: ferry must narrow what it creates itself */
     use_key = NULL;
+    named = 0;
     ferr e = {0};
     bs = blob_store_open(NULL, blobs, STORE_SYNC_NORMAL, &e);
     assert_non_null(bs);
     return 0;
 }
 
+/* setup, with the named temporaries of a file system without O_TMPFILE */
+static int setup_named(void **st)
+{
+    setenv("FERRY_BLOB_NAMED_TEMPORARIES", "1", 1); /* until teardown: test_kill_9's child too */
+    int rc = setup(st);
+    named = 1;
+    return rc;
+}
+
 static int teardown(void **st)
 {
     (void)st;
+    unsetenv("FERRY_BLOB_NAMED_TEMPORARIES");
     blob_store_close(bs);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
@@ -119,6 +131,7 @@ static int count_files(void)
  * crash leaves nothing of it; else it is a file in tmp/ until its commit or the sweep */
 static int unnamed_temporaries(void)
 {
+    if (named) return 0;
     char path[400];
     snprintf(path, sizeof(path), "%s/tmp", blobs);
     int fd = open(path, O_WRONLY | O_TMPFILE, 0600);
@@ -605,6 +618,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_legacy_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_9, setup, teardown),
+        /* the same, where temporaries have names */
+        cmocka_unit_test_setup_teardown(test_write_read_range_delete, setup_named, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup_named, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed, setup_named, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_9, setup_named, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
