@@ -4,13 +4,14 @@
  * Visibility handshake (a kill -9 at any moment leaves no half-visible object and no blob
  * that is never reclaimed):
  *   1. blob_writer_new + blob_write stream the bytes to a temporary the backend keeps apart;
- *   2. blob_writer_commit stores them under a fresh random id (files: rename; with
- *      STORE_SYNC_FULL fsync before and the directory after, as the store syncs its commits
- *      then). Nothing refers to the id yet, so nobody can see it;
+ *   2. blob_writer_commit stores them under a fresh random id (files: a link of the unnamed
+ *      temporary, or a rename of a named one; with STORE_SYNC_FULL fsync before and the
+ *      directory after, as the store syncs its commits then). Nothing refers to the id
+ *      yet, so nobody can see it;
  *   3. the caller puts the id in its document (object metadata) inside its store
  *      transaction and commits: the object becomes visible with its bytes already durable;
  *   4. a caller that drops the last reference calls blob_delete after that commit.
- * A crash between 1 and 2 leaves a temporary, between 2 and 3 (or a rolled-back
+ * A crash between 1 and 2 leaves a temporary (none when it was unnamed), between 2 and 3 (or a rolled-back
  * transaction) an unreferenced blob, between the commit of 4 and blob_delete the same:
  * blob_sweep removes temporaries and unreferenced blobs older than a grace period. The grace
  * period must exceed the time from blob_writer_commit to the caller's store commit (the sweep
