@@ -61,8 +61,11 @@ const proto_op *proto_op_by_namen(const proto_service *svc, const char *name, si
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const char *m = svc->ops[mid].name;
-        int c = strncmp(m, name, n);
-        if (c == 0 && m[n] != 0) c = 1; /* m is longer: sorts after */
+        /* name[0, n) may hold a NUL (a query's Action=A%00B): compare bytes, not strings,
+         * and never read m past its end */
+        size_t ml = strlen(m);
+        int c = memcmp(m, name, ml < n ? ml : n);
+        if (c == 0) c = ml < n ? -1 : ml > n; /* the shorter sorts first */
         if (c == 0) return &svc->ops[mid];
         if (c < 0)
             lo = mid + 1;

@@ -321,6 +321,11 @@ static void nul_bytes(void **st)
          "Action=CreatePolicy&Version=2010-05-08&PolicyName=p&PolicyDocument=%7B%7D%00garbage",
          "ValidationError", "policyDocument"},
         {"sns", "Action=CreateTopic&Version=2010-03-31&Name=t%00x", "InvalidParameter", "name"},
+        /* an action that is an operation's name, a NUL and more: no such operation (the
+         * lookup compared it as a C string and read the name past its end; query_fuzz) */
+        {"sts", "Action=AssumeRole%00x&Version=2011-06-15", "InvalidAction", "AssumeRole"},
+        {"sts", "Action=AssumeRole%00&Version=2011-06-15", "InvalidAction", "AssumeRole"},
+        {"sts", "Action=Assume%00Role&Version=2011-06-15", "InvalidAction", "Assume"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ferr_clear(&e);
