@@ -988,6 +988,9 @@ static int prefix_upper(const char *prefix, size_t n, char **out)
     return 0;
 }
 
+/* the longest document column list_stmt takes (fields_column keeps to it) */
+#define FIELDS_SQL_MAX 4096
+
 enum { LIST_ACCOUNT = 1, LIST_REGION = 2, LIST_UPPER = 4, LIST_GT = 8, LIST_GE = 16 };
 
 /* A listing with account, region and id bounds bound only when given: nullable filters
@@ -995,9 +998,6 @@ enum { LIST_ACCOUNT = 1, LIST_REGION = 2, LIST_UPPER = 4, LIST_GT = 8, LIST_GE =
  * bucket's page of 1,000 keys scanned every key of the kind. With equalities on the leading
  * key columns and at most one lower and one upper bound on id, the primary key (kind,
  * account, region, id) gives the range directly. */
-/* the longest document column list_stmt takes (fields_column keeps to it) */
-#define FIELDS_SQL_MAX 4096
-
 static sqlite3_stmt *list_stmt(conn *c, int flags, const char *column, int *fresh)
 {
     int i = (flags & 7) + (flags & LIST_GT ? 8 : flags & LIST_GE ? 16 : 0);
