@@ -114,7 +114,8 @@ static svc_request route_view(const route_ctx *x)
                          .impl = x,
                          .headers = r->headers,
                          .nheaders = r->nheaders,
-                         .signer = view_signer};
+                         .signer = view_signer,
+                         .creds = http_creds_parse(x->a, hreq_header(r, "authorization"))};
 }
 
 /* The URLs services serve themselves (svc_def routes), before the signed API. */

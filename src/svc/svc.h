@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "auth/httpauth.h"
 #include "auth/principal.h"
 #include "base/arena.h"
 #include "base/err.h"
@@ -255,6 +256,9 @@ typedef struct svc_request {
     /* Who signed r with SigV4 (any service in its scope, e.g. execute-api): 0 and *who, 1
      * when r carries no signature, -1 with e when it is refused. NULL: cannot tell. */
     int (*signer)(const struct svc_request *r, principal *who, ferr *e);
+    /* The credentials of its Authorization header, parsed by the server (auth/httpauth.h),
+     * for routes that check their own (Basic, a bearer token): never the header itself. */
+    http_creds creds;
 } svc_request;
 
 /* A route's client address, "" when unknown. */

@@ -13,9 +13,8 @@
 static int credentials_route(ferry_env *env, arena *a, const svc_request *r, proto_response *resp)
 {
     (void)a;
-    const char *tok = r->header(r, "authorization");
     char *body = NULL;
-    int status = builds_credentials(env, tok, &body);
+    int status = builds_credentials(env, r->creds.raw, &body);
     proto_response_init(resp);
     resp->status = status;
     resp->content_type = "application/json";

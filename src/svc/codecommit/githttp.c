@@ -54,24 +54,6 @@ static int unauthorized(arena *a, proto_response *resp)
 
 /* ---- who is calling ---- */
 
-/* The credentials of a Basic Authorization header: 0, or -1 when there are none usable. */
-static int basic_auth(arena *a, const svc_request *r, const char **user, const char **pass)
-{
-    const char *h = r->header(r, "authorization");
-    if (!h || strncasecmp(h, "Basic ", 6)) return -1;
-    h += 6;
-    while (*h == ' ') h++;
-    size_t n;
-    unsigned char *raw = enc_unb64(a, h, strlen(h), &n);
-    if (!raw || memchr(raw, 0, n)) return -1;
-    char *s = arena_strndup(a, (const char *)raw, n), *colon = s ? strchr(s, ':') : NULL;
-    if (!colon) return -1;
-    *colon = 0;
-    *user = s;
-    *pass = colon + 1;
-    return 0;
-}
-
 /* The credential helper's user name is the access key id, with %SESSION_TOKEN after it for
  * temporary credentials: 1 when the signature in pass verifies, 0 when it does not. */
 static int helper_principal(ferry_env *env, arena *a, const svc_request *r, const char *region,
@@ -331,13 +313,13 @@ static int parse_target(arena *a, const svc_request *r, git_target *t)
 static int caller(ferry_env *env, arena *a, const svc_request *r, const git_target *t,
                   principal *who)
 {
-    const char *user, *pass;
+    const char *user = r->creds.user, *pass = r->creds.password;
     if (env->auth_open) { /* drop-in mode: anyone is the default account's root */
         keys_root_principal(env->default_account, who);
         keys_principal_in(who, t->region);
         return 0;
     }
-    if (basic_auth(a, r, &user, &pass)) return 401;
+    if (!user) return 401; /* no Basic credentials, or malformed ones */
     int rc = authenticate(env, a, r, t->region, t->path, user, pass, who);
     return rc < 0 ? 500 : rc ? 0 : 403;
 }
