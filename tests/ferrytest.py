@@ -342,6 +342,38 @@ def stackset_roles(ferry, admin, targets):
                              PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 
+def stored_blobs(ferry):
+    """{name: stored bytes} of every blob in ferry's blob store: a file of its own (name: its
+    path) or a slot of a segment file under blobs/seg (name: "<segment path>#<slot>"; the
+    bytes after the slot's 64-byte header)."""
+    root = os.path.join(ferry.data, "blobs")
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            path = os.path.join(d, n)
+            if os.path.basename(d) != "seg":
+                with open(path, "rb") as f:
+                    out[path] = f.read()
+                continue
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                pos = 0
+                while True:
+                    try:
+                        at = os.lseek(fd, pos, os.SEEK_DATA)
+                    except OSError:  # ENXIO: no more data
+                        break
+                    at -= at % 65536
+                    pos = at + 65536
+                    head = os.pread(fd, 64, at)
+                    if head[:8] == b"ferryslt":
+                        size = int.from_bytes(head[40:48], "little")
+                        out[f"{path}#{at // 65536}"] = os.pread(fd, size, at + 64)
+            finally:
+                os.close(fd)
+    return out
+
+
 def zipped(files):
     """A Lambda package: a zip of {name: text} (a str value) or {name: (text, unix mode)}."""
     import io

@@ -342,13 +342,13 @@ int blob_writer_new(blob_store *bs, unsigned flags, const blob_key *key, blob_wr
         return ferr_internal(e, "blob digests unavailable");
     }
     ids_hex(w->id, BLOB_ID_LEN);
-    if (key && !(w->seal = seal_new(key, w->id, e))) {
+    w->w = bs->be->create(bs->impl, w->id, e); /* first: it may choose the id sealing binds */
+    if (!w->w) {
         writer_free(w);
         return -1;
     }
-    w->w = bs->be->create(bs->impl, w->id, e);
-    if (!w->w) {
-        writer_free(w);
+    if (key && !(w->seal = seal_new(key, w->id, e))) {
+        blob_writer_abort(w);
         return -1;
     }
     *out = w;

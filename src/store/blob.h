@@ -68,8 +68,10 @@ typedef struct blob_backend {
     const char *name;
     void *(*open)(const char *location, ferr *e);
     void (*close)(void *impl);
-    /* a temporary for id, written in order */
-    void *(*create)(void *impl, const char *id, ferr *e);
+    /* a temporary for id (BLOB_ID_LEN + 1 bytes: a fresh random id, which the backend may
+     * replace with another fresh one of the same shape that says where it keeps the bytes),
+     * written in order */
+    void *(*create)(void *impl, char *id, ferr *e);
     int (*write)(void *w, const void *p, size_t n, ferr *e);
     /* stored under its id when it returns 0 (durable: also across power loss); frees w
      * either way */

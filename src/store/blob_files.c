@@ -1,11 +1,15 @@
-/* The default blob backend: one file per blob under <data>/blobs, fanned out by the id's
- * first hex pair (ab/abcd...: 256 directories, about 40,000 files each at ten million
- * blobs, which ext4's and XFS's hashed directories take in their stride); temporaries are
- * unnamed files opened in tmp/ (f_create), or named ones there. Stores written before kept ab/cd/abcd... (65,536 leaf directories): those blobs
- * are read, deleted and swept where they are. One level because in the stores ferry mostly
- * serves (thousands of objects, not millions) nearly every PUT made a leaf directory of its
- * own, and the mkdir was 7% of the PUT's CPU. The directories are 0700 and the files 0600
- * whatever the umask: object bytes are as private as ferry.db. */
+/* The default blob backend, under <data>/blobs. Blobs of up to SEG_DATA_MAX bytes (nearly
+ * every S3 object a pipeline or a test writes) go into segment files (blob_segs.c, in
+ * seg/), with no file of their own. Larger ones are one file per blob, fanned out by the
+ * id's first hex pair (ab/abcd...: 256 directories, about 40,000 files each at ten million
+ * blobs, which ext4's and XFS's hashed directories take in their stride); their
+ * temporaries are unnamed files opened in tmp/ (f_create), or named ones there. A writer
+ * holds the bytes in memory until they outgrow a slot. Stores written before kept ab/cd/abcd...
+ * (65,536 leaf directories): those blobs are read, deleted and swept where they are. One
+ * level because in the stores ferry mostly serves (thousands of objects, not millions)
+ * nearly every PUT made a leaf directory of its own, and the mkdir was 7% of the PUT's
+ * CPU. The directories are 0700 and the files 0600 whatever the umask: object bytes are
+ * as private as ferry.db. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "blob.h"
+#include "blob_segs.h"
 
 #define ROOT_MAX (PATH_MAX - 2 * BLOB_ID_LEN)
 
@@ -29,13 +35,24 @@ typedef struct files {
     _Atomic unsigned char dir_ok[256];
     _Atomic int no_tmpfile;   /* the file system refused O_TMPFILE: named temporaries */
     _Atomic int link_by_proc; /* linkat(AT_EMPTY_PATH) is refused to this process */
+    segs *segs;               /* small blobs; NULL: every blob a file */
 } files;
 
 typedef struct fwriter {
-    int fd;
+    files *f;
+    int fd;      /* -1 while the bytes are in buf */
     int unnamed; /* an O_TMPFILE: nothing to unlink, linked under its name at the commit */
     char id[BLOB_ID_LEN + 1];
+    seg *seg; /* the segment of id's slot; NULL: a file from the start */
+    buf held; /* the bytes, while fd is -1 */
 } fwriter;
+
+/* A reader: of a file, or of a slot's bytes read whole */
+typedef struct freader {
+    int fd;
+    unsigned char *mem; /* the slot's header and bytes; NULL: fd */
+    uint64_t size;
+} freader;
 
 static int sys_err(ferr *e, const char *what, const char *path)
 {
@@ -112,49 +129,51 @@ static void *f_open(const char *location, ferr *e)
     /* test seam: the named temporaries of a file system without O_TMPFILE */
     const char *named = getenv("FERRY_BLOB_NAMED_TEMPORARIES");
     if (named && *named == '1') atomic_store(&f->no_tmpfile, 1);
+    /* test seam: every blob in a file of its own */
+    const char *slots = getenv("FERRY_BLOB_SLOTS");
+    if (!slots || *slots != '0') {
+        snprintf(tmp, sizeof(tmp), "%s/seg", f->root);
+        if (own_dir(tmp, 1, e) < 0 || !(f->segs = segs_open(tmp, e))) {
+            free(f);
+            return NULL;
+        }
+    }
     return f;
 }
 
 static void f_close(void *impl)
 {
+    files *f = impl;
+    if (f) segs_close(f->segs);
     free(impl);
 }
 
 /* A temporary is an unnamed file (O_TMPFILE) where the file system has them: a crash
  * leaves nothing of it, and no directory entry is made for it and then renamed away. With
  * many PUTs at once, the create in tmp/ and the rename that locks two directories were a
- * fifth of the CPU, much of it spinning on tmp/'s lock. Elsewhere, a named file in tmp/. */
-static void *f_create(void *impl, const char *id, ferr *e)
+ * fifth of the CPU, much of it spinning on tmp/'s lock. Elsewhere, a named file in tmp/.
+ * w->fd set, or -1 with e set. */
+static int temp_open(files *f, fwriter *w, ferr *e)
 {
-    files *f = impl;
-    fwriter *w = calloc(1, sizeof(*w));
-    if (!w) {
-        ferr_oom(e);
-        return NULL;
-    }
-    memcpy(w->id, id, sizeof(w->id));
     char path[PATH_MAX];
     if (!atomic_load(&f->no_tmpfile)) {
         snprintf(path, sizeof(path), "%s/tmp", f->root);
         w->fd = open(path, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
         if (w->fd >= 0 && fchmod(w->fd, 0600) == 0) {
             w->unnamed = 1;
-            return w;
+            return 0;
         }
         if (w->fd >= 0) {
             sys_err(e, "chmod", path);
             close(w->fd);
-            free(w);
-            return NULL;
+            w->fd = -1;
+            return -1;
         }
-        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
-            sys_err(e, "create in", path);
-            free(w);
-            return NULL;
-        }
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+            return sys_err(e, "create in", path);
         atomic_store(&f->no_tmpfile, 1);
     }
-    tmp_path(f, id, path);
+    tmp_path(f, w->id, path);
     w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (w->fd < 0 || fchmod(w->fd, 0600) < 0) {
         sys_err(e, "create", path);
@@ -162,15 +181,43 @@ static void *f_create(void *impl, const char *id, ferr *e)
             close(w->fd);
             unlink(path);
         }
-        free(w);
+        w->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void writer_free(fwriter *w)
+{
+    segs_release(w->seg);
+    buf_dispose(&w->held);
+    free(w);
+}
+
+/* A writer of a slot's blob (id rewritten to name the slot) while the file system can punch
+ * holes, else of a file. */
+static void *f_create(void *impl, char *id, ferr *e)
+{
+    files *f = impl;
+    fwriter *w = calloc(1, sizeof(*w));
+    if (!w) {
+        ferr_oom(e);
+        return NULL;
+    }
+    w->f = f;
+    w->fd = -1;
+    buf_init(&w->held, SEG_DATA_MAX);
+    int rc = f->segs ? segs_reserve(f->segs, id, &w->seg, e) : 0;
+    memcpy(w->id, id, sizeof(w->id));
+    if (rc < 0 || (rc == 0 && temp_open(f, w, e) < 0)) {
+        writer_free(w);
         return NULL;
     }
     return w;
 }
 
-static int f_write(void *wp, const void *p, size_t n, ferr *e)
+static int write_all(fwriter *w, const void *p, size_t n, ferr *e)
 {
-    fwriter *w = wp;
     const char *b = p;
     while (n) {
         ssize_t k = write(w->fd, b, n);
@@ -184,15 +231,34 @@ static int f_write(void *wp, const void *p, size_t n, ferr *e)
     return 0;
 }
 
+/* the bytes held in memory go to a file: they outgrew a slot, or the slot is too old */
+static int spill(files *f, fwriter *w, ferr *e)
+{
+    if (temp_open(f, w, e) < 0 || write_all(w, w->held.p, w->held.len, e) < 0) return -1;
+    buf_dispose(&w->held);
+    return 0;
+}
+
+static int f_write(void *wp, const void *p, size_t n, ferr *e)
+{
+    fwriter *w = wp;
+    if (w->fd < 0 && w->held.len + n <= SEG_DATA_MAX)
+        return buf_put(&w->held, p, n) < 0 ? ferr_oom(e) : 0;
+    if (w->fd < 0 && spill(w->f, w, e) < 0) return -1;
+    return write_all(w, p, n, e);
+}
+
 static void f_abort(void *impl, void *wp)
 {
     fwriter *w = wp;
     if (!w) return;
-    char path[PATH_MAX];
-    tmp_path(impl, w->id, path);
-    close(w->fd);
-    if (!w->unnamed) unlink(path);
-    free(w);
+    if (w->fd >= 0) {
+        char path[PATH_MAX];
+        tmp_path(impl, w->id, path);
+        close(w->fd);
+        if (!w->unnamed) unlink(path);
+    }
+    writer_free(w);
 }
 
 /* The temporary under its final name dst: renamed, or an unnamed one linked, by its
@@ -245,6 +311,17 @@ static int f_commit(void *impl, void *wp, int durable, ferr *e)
 {
     files *f = impl;
     fwriter *w = wp;
+    if (w->fd < 0) { /* the bytes in memory: into the slot, or a file when it is too old */
+        if (segs_writable(w->seg)) {
+            int rc = segs_put(w->seg, w->id, w->held.p, w->held.len, durable, e);
+            writer_free(w);
+            return rc;
+        }
+        if (spill(f, w, e) < 0) {
+            f_abort(impl, w);
+            return -1;
+        }
+    }
     char tmp[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
     tmp_path(f, w->id, tmp);
     final_path(f, w->id, dst);
@@ -264,42 +341,51 @@ static int f_commit(void *impl, void *wp, int durable, ferr *e)
     }
     snprintf(dir, sizeof(dir), "%s/%.2s", f->root, w->id);
     close(w->fd);
-    free(w);
+    writer_free(w);
     return durable ? fsync_dir(dir, e) : 0;
 }
 
 static int f_open_read(void *impl, const char *id, void **r, uint64_t *size, ferr *e)
 {
+    files *f = impl;
+    freader *h = calloc(1, sizeof(*h));
+    if (!h) return ferr_oom(e);
+    h->fd = -1;
+    int rc = f->segs ? segs_get(f->segs, id, &h->mem, &h->size, e) : 0;
+    if (rc != 0) {
+        if (rc < 0) free(h);
+        if (rc > 0) *r = h, *size = h->size;
+        return rc;
+    }
     char path[PATH_MAX];
     final_path(impl, id, path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
+    h->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (h->fd < 0 && errno == ENOENT) {
         legacy_path(impl, id, path);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        h->fd = open(path, O_RDONLY | O_CLOEXEC);
     }
-    if (fd < 0) return errno == ENOENT ? 0 : sys_err(e, "open", path);
     struct stat sb;
-    int *h = malloc(sizeof(*h));
-    if (!h || fstat(fd, &sb) < 0) {
-        if (h)
-            sys_err(e, "stat", path);
-        else
-            ferr_oom(e);
+    if (h->fd < 0 || fstat(h->fd, &sb) < 0) {
+        rc = h->fd < 0 && errno == ENOENT ? 0 : sys_err(e, h->fd < 0 ? "open" : "stat", path);
+        if (h->fd >= 0) close(h->fd);
         free(h);
-        close(fd);
-        return -1;
+        return rc;
     }
-    *h = fd;
     *r = h;
-    *size = (uint64_t)sb.st_size;
+    *size = h->size = (uint64_t)sb.st_size;
     return 1;
 }
 
 static int f_pread(void *r, void *p, size_t n, uint64_t off, size_t *got, ferr *e)
 {
-    int fd = *(int *)r;
+    freader *h = r;
+    if (h->mem) {
+        *got = off >= h->size ? 0 : n < h->size - off ? n : (size_t)(h->size - off);
+        memcpy(p, h->mem + SEG_HDR + off, *got);
+        return 0;
+    }
     for (;;) {
-        ssize_t k = pread(fd, p, n, (off_t)off);
+        ssize_t k = pread(h->fd, p, n, (off_t)off);
         if (k >= 0) {
             *got = (size_t)k;
             return 0;
@@ -310,13 +396,18 @@ static int f_pread(void *r, void *p, size_t n, uint64_t off, size_t *got, ferr *
 
 static void f_close_read(void *r)
 {
-    if (!r) return;
-    close(*(int *)r);
-    free(r);
+    freader *h = r;
+    if (!h) return;
+    if (h->fd >= 0) close(h->fd);
+    free(h->mem);
+    free(h);
 }
 
 static int f_remove(void *impl, const char *id, int temporary, ferr *e)
 {
+    files *f = impl;
+    int rc = !temporary && f->segs ? segs_remove(f->segs, id, e) : 0;
+    if (rc != 0) return rc;
     char path[PATH_MAX];
     (temporary ? tmp_path : final_path)(impl, id, path);
     if (unlink(path) == 0) return 1;
@@ -372,6 +463,7 @@ static int f_scan(void *impl, blob_scan_cb cb, void *ud, ferr *e)
     scan_ctx c = {cb, ud};
     int rc = scan_dir(tmp, 0, 1, &c, e);
     if (rc == 0) rc = scan_dir(f->root, 0, 0, &c, e);
+    if (rc == 0 && f->segs) rc = segs_scan(f->segs, cb, ud, e);
     return rc < 0 ? -1 : 0;
 }
 

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
-from ferrytest import zipped
+from ferrytest import stored_blobs, zipped
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -476,12 +476,10 @@ def test_blob_sweep_keeps_named_packages():
     """Packages a function, a version or a layer names stay through the blob sweep; those
     nothing names any more (replaced code, deleted functions, a DryRun's) go (a short sweep
     period and grace here)."""
-    import os
     import time
 
     def blobs(f):
-        root = os.path.join(f.data, "blobs")
-        return [os.path.join(d, n) for d, _, names in os.walk(root) for n in names]
+        return list(stored_blobs(f))
 
     env = {"FERRY_BLOB_SWEEP_SECONDS": "0.5", "FERRY_BLOB_SWEEP_GRACE": "2"}
     with own_ferry(env) as (f, lam, role):

@@ -20,7 +20,7 @@ import botocore.awsrequest
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from ferrytest import acct, code, status
+from ferrytest import acct, code, status, stored_blobs
 
 
 @pytest.fixture(scope="module")
@@ -299,10 +299,8 @@ def test_multipart_upload(s3, bucket):
 
 # --- encryption at rest ----------------------------------------------------------------------
 def blob_files(ferry):
-    root = os.path.join(ferry.data, "blobs")
-    for d, _, files in os.walk(root):
-        for f in files:
-            yield os.path.join(d, f)
+    """the names of the blobs stored: files, and slots of segment files"""
+    return stored_blobs(ferry).keys()
 
 
 def test_object_bytes_are_encrypted_at_rest(ferry, s3, bucket):
@@ -313,11 +311,11 @@ def test_object_bytes_are_encrypted_at_rest(ferry, s3, bucket):
                         Body=marker)["ETag"]
     s3.complete_multipart_upload(Bucket=bucket, Key="secret-mpu", UploadId=mpu["UploadId"],
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
-    files = list(blob_files(ferry))
-    assert files
-    for f in files:
-        assert b"PLAINTEXT-MARKER" not in open(f, "rb").read(), f
-        assert os.stat(f).st_mode & 0o077 == 0
+    blobs = stored_blobs(ferry)
+    assert len(blobs) >= 2  # the object's slot and the part's
+    for name, data in blobs.items():
+        assert b"PLAINTEXT-MARKER" not in data, name
+        assert os.stat(name.split("#")[0]).st_mode & 0o077 == 0
     assert os.stat(os.path.join(ferry.data, "s3-master.key")).st_mode & 0o077 == 0
     assert s3.get_object(Bucket=bucket, Key="secret.txt")["Body"].read() == marker
     assert s3.get_object(Bucket=bucket, Key="secret-mpu")["Body"].read() == marker

@@ -3,6 +3,7 @@
  * past the grace period go, referenced and young ones stay) and 0700/0600 on disk. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,9 +28,14 @@ static blob_store *bs;
 static const blob_key *use_key; /* what put and get seal and open with */
 static int named;               /* the store was opened with named temporaries (setup_named) */
 
-static int setup(void **st)
+/* setup: every blob a file (the tests of files, temporaries and the layout); setup_slots:
+ * small blobs in segments, as ferry runs */
+static int open_store(int slots)
 {
-    (void)st;
+    if (slots)
+        unsetenv("FERRY_BLOB_SLOTS");
+    else
+        setenv("FERRY_BLOB_SLOTS", "0", 1); /* until teardown: test_kill_9's child too */
     snprintf(top, sizeof(top), "/tmp/ferry-blob-test-XXXXXX");
     assert_non_null(mkdtemp(top));
     snprintf(blobs, sizeof(blobs), "%s/blobs", top);
@@ -40,6 +46,18 @@ static int setup(void **st)
     bs = blob_store_open(NULL, blobs, STORE_SYNC_NORMAL, &e);
     assert_non_null(bs);
     return 0;
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    return open_store(0);
+}
+
+static int setup_slots(void **st)
+{
+    (void)st;
+    return open_store(1);
 }
 
 /* setup, with the named temporaries of a file system without O_TMPFILE */
@@ -55,6 +73,7 @@ static int teardown(void **st)
 {
     (void)st;
     unsetenv("FERRY_BLOB_NAMED_TEMPORARIES");
+    unsetenv("FERRY_BLOB_SLOTS");
     blob_store_close(bs);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
@@ -439,7 +458,10 @@ static void test_legacy_layout(void **st)
                                       "abcdef00000000000000000000000002"};
     char cmd[400];
     for (int k = 0; k < 2; k++) {
-        void *w = be->create(impl, ids[k], &e);
+        char id[BLOB_ID_LEN + 1];
+        memcpy(id, ids[k], sizeof(id));
+        void *w = be->create(impl, id, &e); /* files only (setup): the id stays */
+        assert_string_equal(id, ids[k]);
         assert_non_null(w);
         assert_int_equal(be->write(w, fox, 3, &e), 0);
         assert_int_equal(be->commit(impl, w, 0, &e), 0);
@@ -569,27 +591,36 @@ static void die_writing(int fd, int commit)
     }
 }
 
+/* Runs body(fd, arg) in a child, which writes to fd (an id, or a byte) once it is where it
+ * should die; reads that into id, then kills it with SIGKILL. */
+static void kill_9_when_told(void (*body)(int fd, int arg), int arg, char id[BLOB_ID_LEN + 1])
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        body(fds[1], arg);
+        _exit(1);
+    }
+    close(fds[1]);
+    memset(id, 0, BLOB_ID_LEN + 1);
+    assert_true(read(fds[0], id, BLOB_ID_LEN) > 0);
+    close(fds[0]);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+}
+
 static void test_kill_9(void **st)
 {
     (void)st;
     for (int commit = 0; commit < 2; commit++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        fflush(NULL);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            die_writing(fds[1], commit);
-        }
-        close(fds[1]);
-        char id[BLOB_ID_LEN + 1] = {0};
-        assert_true(read(fds[0], id, BLOB_ID_LEN) > 0); /* it has written (and committed) */
-        close(fds[0]);
-        assert_int_equal(kill(pid, SIGKILL), 0);
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status));
+        char id[BLOB_ID_LEN + 1];
+        kill_9_when_told(die_writing, commit, id); /* it has written (and committed) */
         /* an unnamed temporary went with the process */
         int left = commit || !unnamed_temporaries();
         assert_int_equal(count_files(), left);
@@ -604,6 +635,276 @@ static void test_kill_9(void **st)
             assert_int_equal(blob_reader_new(bs, id, NULL, 0, BLOB_TO_END, &r, &e), 0);
         }
     }
+}
+
+/* ---- Small blobs in segments (setup_slots) ---- */
+
+static void seg_path(const char *id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/seg/%s", blobs, id + 16);
+}
+
+static off_t slot_at(const char *id)
+{
+    char h[9];
+    memcpy(h, id + 8, 8);
+    h[8] = '\0';
+    return (off_t)strtoul(h, NULL, 16) * 65536;
+}
+
+static long long seg_blocks(const char *id)
+{
+    char path[400];
+    seg_path(id, path, sizeof(path));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return (long long)sb.st_blocks;
+}
+
+/* A small blob lives in a slot of the process's segment, not a file of its own; a read
+ * begun before a delete still gets every byte (as an unlinked file's reader would); the
+ * delete gives the space back; past a slot's size a blob is a file again. */
+static void test_slots_write_read_delete(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    blob_info i = put(fox, strlen(fox), 7, 0), j = put(fox, 3, 3, 0);
+    char path[400];
+    path_of(i.id, path, sizeof(path));
+    assert_int_equal(access(path, F_OK), -1);
+    assert_string_equal(i.id + 16, j.id + 16); /* one segment, two slots */
+    assert_true(slot_at(i.id) != slot_at(j.id));
+    seg_path(i.id, path, sizeof(path));
+    assert_int_equal(mode_of(path), 0600);
+    snprintf(path, sizeof(path), "%s/seg", blobs);
+    assert_int_equal(mode_of(path), 0700);
+    assert_int_equal(count_files(), 1);
+    size_t n;
+    char *b = get(i.id, 4, 5, 100, &n);
+    assert_string_equal(b, "quick");
+    free(b);
+
+    blob_reader *r;
+    assert_int_equal(blob_reader_new(bs, i.id, NULL, 0, BLOB_TO_END, &r, &e), 1);
+    assert_true(seg_blocks(i.id) > 0);
+    assert_int_equal(blob_delete(bs, i.id, &e), 1);
+    assert_int_equal(blob_delete(bs, j.id, &e), 1);
+    char buf[64] = {0};
+    size_t got;
+    assert_int_equal(blob_read(r, buf, sizeof(buf), &got, &e), 0);
+    assert_int_equal(got, strlen(fox));
+    assert_string_equal(buf, fox);
+    blob_reader_free(r);
+    assert_int_equal(seg_blocks(i.id), 0);
+    blob_reader *none;
+    assert_int_equal(blob_reader_new(bs, i.id, NULL, 0, BLOB_TO_END, &none, &e), 0);
+    assert_int_equal(blob_delete(bs, i.id, &e), 0);
+
+    /* a slot holds 64 KiB less its header; one byte more is a file */
+    size_t max = 65536 - 64;
+    unsigned char *p = malloc(max + 1);
+    assert_non_null(p);
+    for (size_t k = 0; k <= max; k++) p[k] = (unsigned char)(k * 7);
+    blob_info full = put(p, max, 1000, 0), over = put(p, max + 1, 1000, 0);
+    path_of(full.id, path, sizeof(path));
+    assert_int_equal(access(path, F_OK), -1);
+    path_of(over.id, path, sizeof(path));
+    assert_int_equal(mode_of(path), 0600);
+    b = get(full.id, 0, BLOB_TO_END, 4096, &n);
+    assert_int_equal(n, max);
+    assert_memory_equal(b, p, max);
+    free(b);
+    b = get(over.id, 0, BLOB_TO_END, 4096, &n);
+    assert_int_equal(n, max + 1);
+    assert_memory_equal(b, p, max + 1);
+    free(b);
+    assert_int_equal(blob_delete(bs, over.id, &e), 1);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(blob_delete(bs, full.id, &e), 1);
+    free(p);
+
+    /* --sync full: the slot and the new segment's name synced */
+    blob_store *dur = blob_store_open(NULL, blobs, STORE_SYNC_FULL, &e);
+    assert_non_null(dur);
+    blob_writer *w;
+    assert_int_equal(blob_writer_new(dur, 0, NULL, &w, &e), 0);
+    assert_int_equal(blob_write(w, fox, 9, &e), 0);
+    blob_info d;
+    assert_int_equal(blob_writer_commit(w, &d, &e), 0);
+    assert_string_not_equal(d.id + 16, i.id + 16); /* its own segment */
+    b = get(d.id, 0, BLOB_TO_END, 100, &n);
+    assert_string_equal(b, "The quick");
+    free(b);
+    blob_store_close(dur);
+}
+
+/* The sweep sees slots as blobs: unreferenced ones past the grace are punched. It removes a
+ * segment that has held nothing for hours (another process's, gone), and punches bytes a
+ * crash left without their header. */
+static void test_slots_sweep(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    char dir[300], path[400];
+    snprintf(dir, sizeof(dir), "%s/data", top);
+    docs = store_open(dir, STORE_SYNC_NORMAL, &e);
+    assert_non_null(docs);
+    const double hour = BLOB_SWEEP_GRACE;
+    blob_info kept = put(fox, 10, 10, 0), orphan = put(fox, 20, 10, 0);
+    reference(kept.id);
+    blob_sweep_stats s;
+    assert_int_equal(blob_sweep(bs, (double)time(NULL), hour, referenced, docs, &s, &e), 0);
+    assert_int_equal(s.unreferenced, 0);
+    assert_int_equal(s.kept, 2);
+    assert_int_equal(blob_sweep(bs, (double)time(NULL), hour, failing, NULL, &s, &e), 0);
+    assert_int_equal(blob_sweep(bs, (double)time(NULL) + 2 * hour, hour, failing, NULL, &s, &e),
+                     -1);
+    assert_int_equal(blob_sweep(bs, (double)time(NULL) + 2 * hour, hour, referenced, docs, &s, &e),
+                     0);
+    assert_int_equal(s.unreferenced, 1);
+    assert_int_equal(s.kept, 1);
+    blob_reader *r;
+    assert_int_equal(blob_reader_new(bs, orphan.id, NULL, 0, BLOB_TO_END, &r, &e), 0);
+    size_t n;
+    char *b = get(kept.id, 0, BLOB_TO_END, 64, &n);
+    assert_memory_equal(b, fox, 10);
+    free(b);
+
+    /* another process's segment, emptied, and one with bytes and no header */
+    blob_store *other = blob_store_open(NULL, blobs, STORE_SYNC_NORMAL, &e);
+    assert_non_null(other);
+    blob_writer *w;
+    blob_info gone;
+    assert_int_equal(blob_writer_new(other, 0, NULL, &w, &e), 0);
+    assert_int_equal(blob_write(w, fox, 5, &e), 0);
+    assert_int_equal(blob_writer_commit(w, &gone, &e), 0);
+    b = get(gone.id, 0, BLOB_TO_END, 64, &n); /* read through bs: a segment it did not make */
+    assert_string_equal(b, "The q");
+    free(b);
+    assert_int_equal(blob_delete(bs, gone.id, &e), 1);
+    blob_store_close(other);
+    char torn[400];
+    snprintf(torn, sizeof(torn), "%s/seg/0123456789abcdef", blobs);
+    int fd = open(torn, O_RDWR | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, fox, 10, 5 * 65536 + 64), 10);
+    close(fd);
+    seg_path(gone.id, path, sizeof(path));
+    age(path, 3 * hour);
+    assert_int_equal(count_files(), 3); /* three segments: bs's, other's and the torn one */
+    assert_int_equal(blob_sweep(bs, (double)time(NULL), hour, referenced, docs, &s, &e), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(access(torn, F_OK), 0); /* young: perhaps still being written */
+    age(torn, 3 * hour);
+    assert_int_equal(blob_sweep(bs, (double)time(NULL), hour, referenced, docs, &s, &e), 0);
+    assert_int_equal(access(torn, F_OK), -1);
+    /* bs's own segment stays, however old, while it is the one bs writes to */
+    seg_path(kept.id, path, sizeof(path));
+    age(path, 3 * hour);
+    assert_int_equal(blob_delete(bs, kept.id, &e), 1);
+    assert_int_equal(blob_sweep(bs, (double)time(NULL), hour, referenced, docs, &s, &e), 0);
+    assert_int_equal(access(path, F_OK), 0);
+    store_close(docs);
+}
+
+/* Sealed small blobs: in a slot, and a changed byte there is found */
+static void test_slots_sealed(void **st)
+{
+    (void)st;
+    ferr e = {0};
+    blob_key key;
+    ids_random(&key, sizeof(key));
+    use_key = &key;
+    char text[1000];
+    for (size_t k = 0; k < sizeof(text); k++) text[k] = (char)('a' + k % 26);
+    blob_info i = put(text, sizeof(text), 333, 0);
+    char path[400];
+    path_of(i.id, path, sizeof(path));
+    assert_int_equal(access(path, F_OK), -1);
+    size_t n;
+    char *b = get(i.id, 0, BLOB_TO_END, 100, &n);
+    assert_int_equal(n, sizeof(text));
+    assert_memory_equal(b, text, n);
+    free(b);
+    seg_path(i.id, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t at = slot_at(i.id) + 64 + 500;
+    unsigned char c;
+    assert_int_equal(pread(fd, &c, 1, at), 1);
+    c ^= 1;
+    assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    close(fd);
+    blob_reader *r;
+    char buf[64];
+    size_t got;
+    assert_int_equal(blob_reader_new(bs, i.id, &key, 0, BLOB_TO_END, &r, &e), 1);
+    assert_int_equal(blob_read(r, buf, sizeof(buf), &got, &e), -1);
+    blob_reader_free(r);
+    use_key = NULL;
+}
+
+/* kill -9 of a writer: a committed slot reads whole until the sweep takes it (nothing
+ * referenced it); the slot of a writer that had not committed was never written. */
+/* one blob committed to a slot, another being written */
+static void die_in_slots(int fd, int arg)
+{
+    (void)arg;
+    ferr e = {0};
+    blob_store *mine = blob_store_open(NULL, blobs, STORE_SYNC_NORMAL, &e);
+    blob_writer *a, *b;
+    blob_info i;
+    if (!mine || blob_writer_new(mine, 0, NULL, &a, &e) < 0 ||
+        blob_write(a, fox, strlen(fox), &e) < 0 || blob_writer_commit(a, &i, &e) < 0 ||
+        blob_writer_new(mine, 0, NULL, &b, &e) < 0 || blob_write(b, fox, 10, &e) < 0 ||
+        write(fd, i.id, BLOB_ID_LEN) < 0)
+        _exit(1);
+    for (;;) pause();
+}
+
+static void test_slots_kill_9(void **st)
+{
+    (void)st;
+    char id[BLOB_ID_LEN + 1];
+    kill_9_when_told(die_in_slots, 0, id);
+    size_t n;
+    char *b = get(id, 0, BLOB_TO_END, 100, &n);
+    assert_string_equal(b, fox);
+    free(b);
+    ferr e = {0};
+    blob_sweep_stats s;
+    assert_int_equal(blob_sweep(bs, (double)time(NULL) + 7200, 3600, nothing, NULL, &s, &e), 0);
+    assert_int_equal(s.unreferenced, 1);
+    blob_reader *r;
+    assert_int_equal(blob_reader_new(bs, id, NULL, 0, BLOB_TO_END, &r, &e), 0);
+    assert_int_equal(seg_blocks(id), 0);
+}
+
+/* Threads writing, reading and deleting at once through one store (ASan and the segment
+ * cache's references) */
+static void *churn(void *arg)
+{
+    (void)arg;
+    for (int k = 0; k < 200; k++) {
+        blob_info i = put(fox, (size_t)(k % 40) + 1, 8, 0);
+        size_t n;
+        char *b = get(i.id, 0, BLOB_TO_END, 16, &n);
+        assert_int_equal(n, (size_t)(k % 40) + 1);
+        assert_memory_equal(b, fox, n);
+        free(b);
+        ferr e = {0};
+        assert_int_equal(blob_delete(bs, i.id, &e), 1);
+    }
+    return NULL;
+}
+
+static void test_slots_threads(void **st)
+{
+    (void)st;
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) assert_int_equal(pthread_create(&th[k], NULL, churn, NULL), 0);
+    for (int k = 0; k < 4; k++) pthread_join(th[k], NULL);
+    assert_int_equal(count_files(), 1);
 }
 
 int main(void)
@@ -623,6 +924,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup_named, teardown),
         cmocka_unit_test_setup_teardown(test_sealed, setup_named, teardown),
         cmocka_unit_test_setup_teardown(test_kill_9, setup_named, teardown),
+        /* small blobs in segments, as ferry keeps them */
+        cmocka_unit_test_setup_teardown(test_digests_known_vectors, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_write_read_range_delete, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_large_streamed, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_slots_write_read_delete, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_slots_sweep, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_slots_sealed, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_slots_kill_9, setup_slots, teardown),
+        cmocka_unit_test_setup_teardown(test_slots_threads, setup_slots, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
