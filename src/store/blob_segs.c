@@ -28,8 +28,8 @@
 #include "base/clock.h"
 #include "base/ids.h"
 
-#define TOKEN_LEN 16
-#define MAGIC     "ferryslt"
+#define TOKEN_LEN  16
+#define MAGIC      "ferryslt"
 /* the header and most small objects' bytes in one read: a 4 KiB GET reads twice */
 #define FIRST_READ 8192
 #define SLOTS_MAX  (1u << 20) /* 64 GiB of (sparse) file */
@@ -40,10 +40,10 @@
 
 struct seg {
     char token[TOKEN_LEN + 1];
-    int fd;           /* -1: no such segment (a cached miss) */
-    _Atomic int refs; /* the cache's, cur's and each user's */
-    double born;      /* clock_mono_ns seconds: this process's own segments */
-    uint32_t next;    /* the next slot to reserve (own segments, under segs.mu) */
+    int fd;            /* -1: no such segment (a cached miss) */
+    _Atomic int refs;  /* the cache's, cur's and each user's */
+    double born;       /* clock_mono_ns seconds: this process's own segments */
+    uint32_t next;     /* the next slot to reserve (own segments, under segs.mu) */
     _Atomic int named; /* its directory entry is synced (--sync full) */
     const segs *ss;
 };
