@@ -26,11 +26,21 @@ static int kept(void *ud, const char *id, int *yes, ferr *e)
     return 0;
 }
 
+static char top[] = "/tmp/ferry-blobseg-fuzz-XXXXXX";
+
+static void cleanup(void)
+{
+    blob_store_close(bs);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+    if (system(cmd)) return;
+}
+
 static void setup(void)
 {
-    static char top[] = "/tmp/ferry-blobseg-fuzz-XXXXXX";
     char dir[256];
     if (!mkdtemp(top)) abort();
+    atexit(cleanup);
     snprintf(dir, sizeof(dir), "%s/blobs", top);
     ferr e = {0};
     unsetenv("FERRY_BLOB_SLOTS");
@@ -49,10 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         futimens(fd, ts);
     }
     close(fd);
-    char id[BLOB_ID_LEN + 1] = "00000000" "00000000" TOKEN;
+    char id[BLOB_ID_LEN + 1] = "00000000"
+                               "00000000" TOKEN;
     int hex = size >= 40;
     for (int i = 0; hex && i < BLOB_ID_LEN; i++)
-        hex = (data[8 + i] >= '0' && data[8 + i] <= '9') || (data[8 + i] >= 'a' && data[8 + i] <= 'f');
+        hex = (data[8 + i] >= '0' && data[8 + i] <= '9') ||
+              (data[8 + i] >= 'a' && data[8 + i] <= 'f');
     if (hex) {
         memcpy(id, data + 8, BLOB_ID_LEN);
         memcpy(id + 16, TOKEN, 16); /* the segment is this file */
@@ -68,8 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(slot, id + 8, 8);
         uint64_t at = strtoull(slot, NULL, 16) * 65536;
         while (blob_read(r, buf, sizeof(buf), &got, &e) == 0 && got) {
-            if (at + 64 + have + got > size || memcmp(buf, data + at + 64 + have, got))
-                abort();
+            if (at + 64 + have + got > size || memcmp(buf, data + at + 64 + have, got)) abort();
             have += got;
         }
         if (have != want) abort();
