@@ -85,6 +85,7 @@ class Responder:
                 "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
                 "Action": "sqs:SendMessage", "Resource": qarn}]})})
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=qarn)
+        self.seen = []  # the SNS MessageIds of the requests read, for the failures' messages
 
     def next(self, timeout=20):
         deadline = time.time() + timeout
@@ -94,12 +95,15 @@ class Responder:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
                 env = json.loads(m["Body"])
                 assert env["Subject"] == "AWS CloudFormation custom resource request"
+                self.seen.append(env["MessageId"])
                 return json.loads(env["Message"])
         raise AssertionError("no custom resource request arrived")
 
     def none(self):
         r = self.sqs.receive_message(QueueUrl=self.url, WaitTimeSeconds=1)
-        assert not r.get("Messages"), r["Messages"]
+        # a MessageId among those seen: SNS delivered one publish again; a new one: a new request
+        again = [json.loads(m["Body"]).get("MessageId") for m in r.get("Messages", [])]
+        assert not r.get("Messages"), (f"MessageIds {again} after {self.seen}", r["Messages"])
 
 
 def custom_tpl(token, props, extra_out=None, type_="Custom::Thing"):
