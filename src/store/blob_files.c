@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/enc.h"
 #include "blob.h"
 #include "blob_segs.h"
 
@@ -232,9 +233,9 @@ static int write_all(fwriter *w, const void *p, size_t n, ferr *e)
 }
 
 /* the bytes held in memory go to a file: they outgrew a slot, or the slot is too old */
-static int spill(files *f, fwriter *w, ferr *e)
+static int spill(fwriter *w, ferr *e)
 {
-    if (temp_open(f, w, e) < 0 || write_all(w, w->held.p, w->held.len, e) < 0) return -1;
+    if (temp_open(w->f, w, e) < 0 || write_all(w, w->held.p, w->held.len, e) < 0) return -1;
     buf_dispose(&w->held);
     return 0;
 }
@@ -244,7 +245,7 @@ static int f_write(void *wp, const void *p, size_t n, ferr *e)
     fwriter *w = wp;
     if (w->fd < 0 && w->held.len + n <= SEG_DATA_MAX)
         return buf_put(&w->held, p, n) < 0 ? ferr_oom(e) : 0;
-    if (w->fd < 0 && spill(w->f, w, e) < 0) return -1;
+    if (w->fd < 0 && spill(w, e) < 0) return -1;
     return write_all(w, p, n, e);
 }
 
@@ -283,17 +284,12 @@ static int name_it(files *f, const fwriter *w, const char *dst)
     return 0;
 }
 
-static unsigned hexval(const char *h, int n)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++) v = v << 4 | (unsigned)(h[i] <= '9' ? h[i] - '0' : h[i] - 'a' + 10);
-    return v;
-}
-
 /* id's directory, made when this process has not seen it yet (again when forget) */
 static int blob_dir(files *f, const char *id, int durable, int forget, ferr *e)
 {
-    unsigned i = hexval(id, 2);
+    char hex[3] = {id[0], id[1], '\0'};
+    unsigned char i = 0;
+    enc_unhex(hex, &i, 1); /* ids reaching here are hex: blob.c checks */
     if (forget) atomic_store(&f->dir_ok[i], 0);
     if (atomic_load(&f->dir_ok[i])) return 0;
     char dir[PATH_MAX];
@@ -317,7 +313,7 @@ static int f_commit(void *impl, void *wp, int durable, ferr *e)
             writer_free(w);
             return rc;
         }
-        if (spill(f, w, e) < 0) {
+        if (spill(w, e) < 0) {
             f_abort(impl, w);
             return -1;
         }
@@ -352,10 +348,12 @@ static int f_open_read(void *impl, const char *id, void **r, uint64_t *size, fer
     if (!h) return ferr_oom(e);
     h->fd = -1;
     int rc = f->segs ? segs_get(f->segs, id, &h->mem, &h->size, e) : 0;
-    if (rc != 0) {
-        if (rc < 0) free(h);
-        if (rc > 0) *r = h, *size = h->size;
-        return rc;
+    if (rc < 0) free(h);
+    if (rc < 0) return -1;
+    if (rc > 0) { /* a slot's, read whole */
+        *r = h;
+        *size = h->size;
+        return 1;
     }
     char path[PATH_MAX];
     final_path(impl, id, path);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/enc.h"
 #include "base/ids.h"
 
 #define TOKEN_LEN  16
@@ -205,8 +206,10 @@ static seg *seg_make(segs *ss, ferr *e)
     }
     /* deletes punch holes: a file system that cannot keeps every blob in a file */
     if (fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, SEG_SLOT) < 0) {
-        if (errno != EOPNOTSUPP && errno != ENOSYS) sys_err(e, "punch", s->token);
-        if (errno == EOPNOTSUPP || errno == ENOSYS) ss->off = 1;
+        if (errno == EOPNOTSUPP || errno == ENOSYS)
+            ss->off = 1;
+        else
+            sys_err(e, "punch", s->token);
         unlink(path);
         segs_release(s);
         return NULL;
@@ -248,16 +251,16 @@ int segs_writable(const seg *s)
     return mono() - s->born < WRITE_MAX;
 }
 
-static unsigned hexv(const char *h, int n)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++) v = v << 4 | (unsigned)(h[i] <= '9' ? h[i] - '0' : h[i] - 'a' + 10);
-    return v;
-}
-
+/* where id's slot begins (ids reaching here are 32 hex digits: blob.c checks) */
 static off_t slot_of(const char *id)
 {
-    return (off_t)hexv(id + 8, 8) * SEG_SLOT;
+    char hex[9];
+    unsigned char b[4] = {0};
+    memcpy(hex, id + 8, 8);
+    hex[8] = '\0';
+    enc_unhex(hex, b, 4);
+    return (off_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) *
+           SEG_SLOT;
 }
 
 static void put64(unsigned char *p, uint64_t v)

@@ -338,6 +338,27 @@ static void reference(const char *id)
     assert_int_equal(store_commit(t, &e), 0);
 }
 
+static void open_docs(void)
+{
+    ferr e = {0};
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/data", top);
+    docs = store_open(dir, STORE_SYNC_NORMAL, &e);
+    assert_non_null(docs);
+}
+
+/* after a sweep: orphan is gone, kept (fox's first 10 bytes) reads */
+static void swept_and_kept(const char *orphan, const char *kept)
+{
+    ferr e = {0};
+    blob_reader *r;
+    assert_int_equal(blob_reader_new(bs, orphan, NULL, 0, BLOB_TO_END, &r, &e), 0);
+    size_t n;
+    char *b = get(kept, 0, BLOB_TO_END, 64, &n);
+    assert_memory_equal(b, fox, 10);
+    free(b);
+}
+
 static int failing(void *ud, const char *id, int *yes, ferr *e)
 {
     (void)ud, (void)id, (void)yes;
@@ -355,10 +376,7 @@ static void test_sweep(void **st)
 {
     (void)st;
     ferr e = {0};
-    char dir[300];
-    snprintf(dir, sizeof(dir), "%s/data", top);
-    docs = store_open(dir, STORE_SYNC_NORMAL, &e);
-    assert_non_null(docs);
+    open_docs();
     const double hour = BLOB_SWEEP_GRACE;
 
     /* a crash mid-upload: temporaries, one old and one still being written */
@@ -396,13 +414,9 @@ static void test_sweep(void **st)
     assert_int_equal(s.unreferenced, 1);
     assert_int_equal(access(old_tmp, F_OK), -1);
     assert_int_equal(access(new_tmp, F_OK), 0);
-    blob_reader *r;
-    assert_int_equal(blob_reader_new(bs, orphan.id, NULL, 0, BLOB_TO_END, &r, &e), 0);
+    swept_and_kept(orphan.id, kept.id);
     size_t n;
-    char *b = get(kept.id, 0, BLOB_TO_END, 64, &n);
-    assert_memory_equal(b, fox, 10);
-    free(b);
-    b = get(young.id, 0, BLOB_TO_END, 64, &n);
+    char *b = get(young.id, 0, BLOB_TO_END, 64, &n);
     free(b);
 
     /* at startup after a long outage everything unreferenced past the grace goes */
@@ -761,10 +775,8 @@ static void test_slots_sweep(void **st)
     (void)st;
     need_punch();
     ferr e = {0};
-    char dir[300], path[400];
-    snprintf(dir, sizeof(dir), "%s/data", top);
-    docs = store_open(dir, STORE_SYNC_NORMAL, &e);
-    assert_non_null(docs);
+    char path[400];
+    open_docs();
     const double hour = BLOB_SWEEP_GRACE;
     blob_info kept = put(fox, 10, 10, 0), orphan = put(fox, 20, 10, 0);
     reference(kept.id);
@@ -779,12 +791,9 @@ static void test_slots_sweep(void **st)
                      0);
     assert_int_equal(s.unreferenced, 1);
     assert_int_equal(s.kept, 1);
-    blob_reader *r;
-    assert_int_equal(blob_reader_new(bs, orphan.id, NULL, 0, BLOB_TO_END, &r, &e), 0);
+    swept_and_kept(orphan.id, kept.id);
     size_t n;
-    char *b = get(kept.id, 0, BLOB_TO_END, 64, &n);
-    assert_memory_equal(b, fox, 10);
-    free(b);
+    char *b;
 
     /* another process's segment, emptied, and one with bytes and no header */
     blob_store *other = blob_store_open(NULL, blobs, STORE_SYNC_NORMAL, &e);
