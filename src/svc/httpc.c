@@ -14,6 +14,14 @@ int httpc_hop_header(const char *n)
     return 0;
 }
 
+size_t httpc_pass_headers(const hdr *in, size_t n, httpc_header *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++)
+        if (!httpc_hop_header(in[i].name)) out[k++] = (httpc_header){in[i].name, in[i].value};
+    return k;
+}
+
 typedef struct sink {
     arena *a;
     httpc_resp *r;

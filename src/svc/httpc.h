@@ -7,6 +7,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/hdr.h"
 
 typedef struct httpc_header {
     const char *name, *value;
@@ -29,5 +30,8 @@ int httpc_do(arena *a, const char *method, const char *url, const httpc_header *
 
 /* 1 for a hop-by-hop header (RFC 9110) or one a proxy sets itself: never passed on. */
 int httpc_hop_header(const char *name);
+/* A client's headers a proxy passes on (all but hop-by-hop ones), at most max, into out
+ * (borrowing in's strings). Returns how many. */
+size_t httpc_pass_headers(const hdr *in, size_t n, httpc_header *out, size_t max);
 
 #endif

@@ -48,10 +48,7 @@ void apigw_http_proxy(arena *a, const svc_request *r, const char *url, const jso
     if (target && r->query && *r->query)
         target = arena_printf(a, "%s%c%s", target, strchr(target, '?') ? '&' : '?', r->query);
     httpc_header hs[64];
-    size_t nh = 0;
-    for (size_t i = 0; i < r->nheaders && nh < 64; i++)
-        if (!httpc_hop_header(r->headers[i].name))
-            hs[nh++] = (httpc_header){r->headers[i].name, r->headers[i].value};
+    size_t nh = httpc_pass_headers(r->headers, r->nheaders, hs, 64);
     httpc_resp hr;
     int rc = target ? httpc_do(a, r->method, target, hs, nh, r->body, r->body_len, timeout_ms,
                                RESPONSE_MAX, &hr)

@@ -1220,9 +1220,7 @@ int apigw_serve_path(ferry_env *env, arena *a, const svc_request *r, proto_respo
 
 static const char *test_header(const svc_request *r, const char *lname)
 {
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (!strcmp(r->headers[i].name, lname)) return r->headers[i].value;
-    return NULL;
+    return hdr_find(r->headers, r->nheaders, lname);
 }
 
 static char *lower_dup(arena *a, const char *s)

@@ -882,11 +882,8 @@ static int run_http(req *q, json_t *integ, proto_response *resp)
     if (*r->query) buf_printf(&u, "%s%s", strchr(buf_str(&u), '?') ? "&" : "?", r->query);
     const char *url = arena_strdup(q->a, buf_str(&u));
     buf_dispose(&u);
-    size_t nh = 0;
     httpc_header hs[64];
-    for (size_t i = 0; i < r->nheaders && nh < 62; i++)
-        if (!httpc_hop_header(r->headers[i].name))
-            hs[nh++] = (httpc_header){r->headers[i].name, r->headers[i].value};
+    size_t nh = httpc_pass_headers(r->headers, r->nheaders, hs, 63);
     hs[nh++] = (httpc_header){"x-forwarded-for", svc_request_source_ip(r)};
     long tmo = (long)jint(integ, "TimeoutInMillis", 30000);
     httpc_resp hr;
