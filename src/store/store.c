@@ -116,7 +116,12 @@ uint64_t store_generation(store *s, const char *kind)
 
 uint64_t store_txn_generation(const store_txn *t, const char *kind)
 {
-    if (t->write) return store_txn_touched(t, kind) ? 0 : 1 + store_generation(t->s, kind);
+    /* A writer holds the lock, so every commit before it has moved the counters, except
+     * another node's not yet heard: with several nodes, a document read to be written back
+     * must be the committed one, not a cached copy a moment old (a lost update). Deaf
+     * (no news lately) the counter is the clock's, which a node's own commits do not move. */
+    if (t->write)
+        return store_txn_touched(t, kind) || t->s->listening ? 0 : 1 + store_generation(t->s, kind);
     uint64_t g = store_generation(t->s, kind);
     /* several nodes, none heard lately: the counter is the clock's, no snapshot's */
     if (t->s->listening && g >= DEAF_BASE) return 0;

@@ -61,9 +61,11 @@ int store_savepoint_end(store_txn *t, int keep, ferr *e); /* on failure the comm
 uint64_t store_generation(store *s, const char *kind);
 int store_txn_touched(const store_txn *t, const char *kind);
 /* What documents of kind read in t may be cached under: 1 + store_generation(kind), or 0
- * when they may not be (t wrote kind, or may have; t is a read transaction, and a commit
- * that moved a generation came since it began, so its snapshot may be older than the
- * generation). Take it before reading them. */
+ * when they may not be (t wrote kind, or may have; t is a write transaction on a store
+ * that several nodes share (store_listen), where another node's last commit may not have
+ * been heard yet; t is a read transaction, and a commit that moved a generation came since
+ * it began, so its snapshot may be older than the generation). Take it before reading
+ * them. */
 uint64_t store_txn_generation(const store_txn *t, const char *kind);
 
 typedef struct store_key {

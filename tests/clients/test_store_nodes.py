@@ -185,6 +185,30 @@ def test_queue_attribute_changed_on_one_node_holds_on_the_other(nodes):
     assert holds(gone)
 
 
+def test_writes_on_both_nodes_at_once_build_on_each_other(nodes):
+    """A writer reads the committed document, not a copy cached before the other node's last
+    commit was heard: tags added on a and b at once (each writer often waiting for the
+    other's commit) are all kept; a lost update would drop some."""
+    ddb_a, ddb_b = nodes.a.client("dynamodb", "dev"), nodes.b.client("dynamodb", "dev")
+    arn = ddb_a.create_table(
+        TableName="turns", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])["TableDescription"]["TableArn"]
+
+    def tag(ddb, name):
+        for i in range(25):  # (50 tags at most)
+            ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"{name}{i}", "Value": "x"}])
+
+    runs = [threading.Thread(target=tag, args=(ddb, name)) for ddb, name in ((ddb_a, "a"), (ddb_b, "b"))]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    got = {t["Key"] for t in ddb_a.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+    want = {f"{n}{i}" for n in "ab" for i in range(25)}
+    assert got == want, f"lost: {sorted(want - got)}"
+
+
 def test_long_poll_on_one_node_wakes_for_a_send_on_the_other(nodes):
     sqs_a = nodes.a.client("sqs", "dev")
     sqs_b = nodes.b.client("sqs", "dev", config=botocore.config.Config(read_timeout=60))

@@ -129,6 +129,11 @@ static void other_nodes_writes_move_generations(void **st)
     json_decref(doc);
     assert_true(heard_from(b, "test.news", g));
     assert_int_equal(store_generation(b, "test.untouched"), other); /* only what was written */
+    /* a writer reads what is committed, never a cached copy that another node's commit has
+     * not reached yet (readers may: the bounded staleness) */
+    assert_int_equal(store_begin(b, 1, &t, &e), 0);
+    assert_int_equal(store_txn_generation(t, "test.untouched"), 0);
+    store_rollback(t);
 
     char key[64] = "";
     store_on_wake(b, woken, key);
